@@ -1,0 +1,301 @@
+"""The ``ecoseg`` command.
+
+Every subcommand is a thin shell over the public Python API. Errors a user can cause
+(:class:`ecoseg.errors.EcosegError`) print one line, ``ecoseg: error: <reason>``, and exit with
+status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ecoseg._version import __version__
+from ecoseg.errors import ConfigError, EcosegError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+_COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}
+
+
+def command(name: str):
+    """Register a function that adds the subparser for ``name``."""
+
+    def deco(fn):
+        _COMMANDS[name] = fn
+        return fn
+
+    return deco
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, got {text!r}") from None
+    if w <= 0 or h <= 0:
+        raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
+    return w, h
+
+
+# --------------------------------------------------------------------------- synth
+@command("synth")
+def _add_synth(sub):
+    p = sub.add_parser(
+        "synth",
+        help="make a synthetic reef clip with exact ground truth",
+        description="Render a procedural reef clip (video.mp4) and its truth store (truth.zarr).",
+    )
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--frames", type=int, default=150, help="number of frames (default 150)")
+    p.add_argument("--size", type=_size, default=(640, 360), help="WIDTHxHEIGHT (640x360)")
+    p.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
+    p.add_argument(
+        "--camera", choices=("static", "pan", "shake"), default="static", help="camera motion"
+    )
+    p.add_argument("--fish", type=int, default=6, help="number of fish (default 6)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.set_defaults(func=_run_synth)
+
+
+def _run_synth(args) -> int:
+    from ecoseg.synth import synth
+
+    result = synth(
+        args.out,
+        seed=args.seed,
+        frames=args.frames,
+        size=args.size,
+        fps=args.fps,
+        camera=args.camera,
+        n_fish=args.fish,
+        overwrite=args.overwrite,
+    )
+    print(f"video: {result.video}")
+    print(f"truth: {result.truth}")
+    print(f"calibration: {result.mm_per_px:g} mm/px")
+    return 0
+
+
+# --------------------------------------------------------------------------- segment
+@command("segment")
+def _add_segment(sub):
+    p = sub.add_parser(
+        "segment",
+        help="segment and track organisms in a video into a mask store",
+        description=(
+            "Segment and track organisms in VIDEO into a zarr mask store. The sam2 engine "
+            "follows the objects in a prompt file; the classical motion tracker needs no "
+            "prompts and no weights. Default engine: sam2 with --prompts, else classical."
+        ),
+    )
+    p.add_argument("video", help="video file or folder of numbered images")
+    p.add_argument("-o", "--out", required=True, help="mask store to write (STORE.zarr)")
+    p.add_argument("--engine", choices=("sam2", "classical"), default=None)
+    p.add_argument("--model", default="sam2.1-tiny", help="SAM 2 variant (sam2.1-tiny)")
+    p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
+    p.add_argument("--prompts", default=None, help="prompt file (JSON)")
+    p.add_argument("--image-size", type=int, default=None, help="network input size")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing store")
+    p.set_defaults(func=_run_segment)
+
+
+def _run_segment(args) -> int:
+    from ecoseg.engine import segment
+
+    checkpoint = args.checkpoint
+    if checkpoint is not None and not Path(checkpoint).is_file():
+        raise ConfigError(f"{checkpoint}: checkpoint file not found")
+    out = segment(
+        args.video,
+        args.prompts,
+        out=args.out,
+        engine=args.engine,
+        model=args.model,
+        checkpoint=checkpoint,
+        image_size=args.image_size,
+        device=args.device,
+        resume=args.resume,
+        overwrite=args.overwrite,
+    )
+    print(f"masks: {out}")
+    return 0
+
+
+# --------------------------------------------------------------------------- measure
+@command("measure")
+def _add_measure(sub):
+    p = sub.add_parser(
+        "measure",
+        help="regions, tracks, counts/MaxN and cover tables from a mask store",
+        description=(
+            "Measure a mask store into tidy tables (Parquet + CSV): regions, tracks, counts, "
+            "maxn, cover. Calibration: MM_PER_PX, 'scale-bar:x0,y0,x1,y1,LENGTH_MM' or "
+            "'lasers:x0,y0,x1,y1,SPACING_MM' (stored with the store)."
+        ),
+    )
+    p.add_argument("store", help="mask store")
+    p.add_argument("-o", "--out", required=True, help="output folder for the tables")
+    p.add_argument("--calibration", default=None, help="mm per pixel or scale-bar/lasers spec")
+    p.add_argument("--overwrite", action="store_true", help="replace existing tables")
+    p.set_defaults(func=_run_measure)
+
+
+def _run_measure(args) -> int:
+    from ecoseg.measure import measure
+    from ecoseg.measure.calibration import parse_calibration
+
+    calibration = parse_calibration(args.calibration) if args.calibration else None
+    tables = measure(
+        args.store, args.out, calibration=calibration, overwrite=args.overwrite, progress=True
+    )
+    for name, df in tables.items():
+        print(f"{name}: {len(df)} rows -> {Path(args.out) / name}.parquet")
+    return 0
+
+
+# --------------------------------------------------------------------------- evaluate
+@command("evaluate")
+def _add_evaluate(sub):
+    p = sub.add_parser(
+        "evaluate",
+        help="accuracy of a mask store against a truth store (JSON)",
+        description="J&F, HOTA/DetA/AssA, IDF1, MOTA, count, MaxN and area errors as JSON.",
+    )
+    p.add_argument("store", help="predicted mask store")
+    p.add_argument("--truth", required=True, help="ground-truth mask store")
+    p.add_argument("-o", "--out", default=None, help="write the JSON here (default: stdout)")
+    p.set_defaults(func=_run_evaluate)
+
+
+def _run_evaluate(args) -> int:
+    from ecoseg.metrics import evaluate
+
+    result = evaluate(args.store, args.truth)
+    text = json.dumps(result, indent=2, allow_nan=True)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+        print(f"metrics: {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+# --------------------------------------------------------------------------- demo
+@command("demo")
+def _add_demo(sub):
+    p = sub.add_parser(
+        "demo",
+        help="run the whole job on the bundled sample clip",
+        description=(
+            "Segment and track the bundled reef sample with the motion tracker, measure it and "
+            "compare with its ground truth. Works offline on a CPU."
+        ),
+    )
+    p.add_argument("--out", default="ecoseg-demo", help="output folder (default ./ecoseg-demo)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier demo run")
+    p.set_defaults(func=_run_demo)
+
+
+def _run_demo(args) -> int:
+    from ecoseg.demo import run_demo
+
+    summary = run_demo(args.out, overwrite=args.overwrite)
+    print(summary)
+    return 0
+
+
+# --------------------------------------------------------------------------- weights
+@command("weights")
+def _add_weights(sub):
+    p = sub.add_parser(
+        "weights",
+        help="list, download, verify or locate SAM 2 checkpoints",
+        description=(
+            "Manage the official SAM 2 / 2.1 checkpoints in the weights cache "
+            "(ECOSEG_WEIGHTS_DIR overrides its location)."
+        ),
+    )
+    wsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    wsub.add_parser("list", help="variants, files and whether they are cached")
+    d = wsub.add_parser("download", help="download a checkpoint into the cache")
+    d.add_argument("name", help="variant, e.g. sam2.1-tiny")
+    v = wsub.add_parser("verify", help="check cached checkpoints against their sha256")
+    v.add_argument("name", nargs="?", default=None)
+    pa = wsub.add_parser("path", help="print the cache path of a checkpoint")
+    pa.add_argument("name")
+    p.set_defaults(func=_run_weights)
+
+
+def _run_weights(args) -> int:
+    from ecoseg.sam2 import weights
+
+    if args.action == "list":
+        rows = weights.list_weights()
+        print(f"{'variant':<18} {'cached':<7} file")
+        for row in rows:
+            print(f"{row['variant']:<18} {'yes' if row['cached'] else 'no':<7} {row['path']}")
+    elif args.action == "download":
+        print(weights.download(args.name))
+    elif args.action == "verify":
+        failed = 0
+        for name, ok, reason in weights.verify(args.name):
+            print(f"{name}: {'ok' if ok else 'FAILED'} {reason}")
+            failed += not ok
+        return 1 if failed else 0
+    else:
+        print(weights.weights_path(args.name))
+    return 0
+
+
+# --------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ecoseg",
+        description=(
+            "Segment, track and measure organisms in reef and habitat video. "
+            "Start with `ecoseg demo`."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"ecoseg {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in _COMMANDS.values():
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ecoseg`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except EcosegError as exc:
+        if args.debug:
+            raise
+        print(f"ecoseg: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # disk full, permissions, ...: the environment, not a bug
+        if args.debug:
+            raise
+        print(f"ecoseg: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ecoseg: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

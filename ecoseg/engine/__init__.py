@@ -1,0 +1,263 @@
+"""Engines that turn a video into tracked instance masks in a mask store.
+
+Two engines share one writer:
+
+- ``"sam2"``: the SAM 2-compatible network (:mod:`ecoseg.sam2`) propagating prompted objects
+  (:func:`ecoseg.engine.propagation.propagate`); needs prompts and model weights.
+- ``"classical"``: the motion tracker (:mod:`ecoseg.engine.classical`); needs neither.
+
+:func:`segment` validates every input (video, prompts, output store) before it loads a model or
+starts work, streams per-frame results into the store and records provenance.
+"""
+
+from __future__ import annotations
+
+import os
+import time as _time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ecoseg.engine.results import FrameResult, labels_from_logits
+from ecoseg.errors import ConfigError
+
+__all__ = ["FrameResult", "labels_from_logits", "propagate", "segment", "ENGINES"]
+
+ENGINES = ("sam2", "classical")
+
+
+def propagate(model, video, prompts, **kwargs) -> Iterator[FrameResult]:
+    """Propagate prompted objects through a video with a SAM 2 model.
+
+    See :func:`ecoseg.engine.propagation.propagate` (imported lazily: it needs torch).
+    """
+    from ecoseg.engine.propagation import propagate as _propagate
+
+    return _propagate(model, video, prompts, **kwargs)
+
+
+def segment(
+    video,
+    prompts=None,
+    *,
+    out: str | os.PathLike,
+    engine: str | None = None,
+    model: str = "sam2.1-tiny",
+    checkpoint: str | os.PathLike | None = None,
+    pretrained: bool = True,
+    image_size: int | None = None,
+    device: str | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    chunk_frames: int = 4,
+    progress: bool | Callable[[int, int], Any] = True,
+    params: dict[str, Any] | None = None,
+) -> str:
+    """Segment and track organisms in a video into a mask store.
+
+    Parameters
+    ----------
+    video : str, Path or VideoReader
+        Video file or folder of numbered images.
+    prompts : str, Path, dict or Prompts, optional
+        Prompt file or object (needed by the ``"sam2"`` engine).
+    out : str or Path
+        Mask store to write (zarr; local path or URL).
+    engine : {"sam2", "classical"}, optional
+        Default: ``"sam2"`` when prompts are given, else ``"classical"``.
+    model : str
+        SAM 2 variant name (see ``ecoseg weights list``).
+    checkpoint : str or Path, optional
+        Checkpoint file; default the weights cache.
+    pretrained : bool
+        ``False`` builds the network with random weights (tests, benchmarks).
+    image_size : int, optional
+        Lower network input size (e.g. 512) for speed on CPU.
+    device : str, optional
+        ``"cpu"`` or ``"cuda"``; default CUDA when available.
+    resume : bool
+        Continue an interrupted run into an existing store.
+    overwrite : bool
+        Replace an existing store.
+    chunk_frames : int
+        Frames per store chunk.
+    progress : bool or callable
+        Show a progress bar, or call ``progress(done, total)`` after each frame.
+    params : dict, optional
+        Engine parameters (classical: :class:`ecoseg.engine.classical.ClassicalParams` fields).
+
+    Returns
+    -------
+    str
+        The store path, for :func:`ecoseg.open_masks` and :func:`ecoseg.measure`.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> clip = ecoseg.synth(os.path.join(d, "clip"), frames=8, size=(96, 64))
+    >>> path = ecoseg.segment(clip.video, out=os.path.join(d, "masks.zarr"), progress=False)
+    >>> ecoseg.open_masks(path).sizes["t"]
+    8
+    """
+    from ecoseg.io.video import VideoReader, open_video
+    from ecoseg.prompts import Prompts, load_prompts
+
+    if resume and overwrite:
+        raise ConfigError("resume and overwrite exclude each other")
+    reader = video if isinstance(video, VideoReader) else open_video(video)
+    if prompts is not None and not isinstance(prompts, Prompts):
+        prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
+    if engine is None:
+        engine = "sam2" if prompts is not None else "classical"
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "sam2" and prompts is None:
+        raise ConfigError("the sam2 engine needs prompts (--prompts FILE.json)")
+    if engine == "classical" and prompts is not None:
+        raise ConfigError("the classical engine takes no prompts; use --engine sam2")
+    if prompts is not None:
+        prompts.validate(reader.width, reader.height, len(reader))
+    params = dict(params or {})
+
+    provenance = {
+        "video": {
+            "path": str(reader.path),
+            "sha256": reader.sha256(),
+            "fps": reader.fps,
+            "width": reader.width,
+            "height": reader.height,
+            "frames": len(reader),
+        },
+        "engine": engine,
+        "parameters": params,
+        "created": _created(),
+    }
+    if engine == "sam2":
+        provenance["model"] = {"variant": model, "image_size": image_size}
+        provenance["prompts"] = prompts.to_dict()
+
+    store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
+    try:
+        if engine == "classical":
+            from ecoseg.engine.classical import ClassicalParams, track
+
+            cp = ClassicalParams(**params)
+            results = track(reader, params=cp)
+            objects = {}
+            source = "tracker"
+        else:
+            net = _build_model(model, checkpoint, pretrained, image_size, device)
+            store.set_provenance(model=_model_provenance(model, checkpoint, image_size, net))
+            results = propagate(net, reader, prompts)
+            objects = prompts.classes()
+            source = "prompt"
+        _write(store, results, objects, source, len(reader), progress)
+        store.mark_complete()
+    finally:
+        store.close()
+    return str(out)
+
+
+def _created() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    t = float(epoch) if epoch else _time.time()
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
+
+
+def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
+    from ecoseg.errors import StoreError
+    from ecoseg.store import MaskStore
+
+    if resume:
+        try:
+            store = MaskStore.open(out, mode="a")
+        except StoreError:
+            if _exists(out):
+                raise
+            resume = False  # nothing to resume: start a new store
+        else:
+            old = store.provenance.get("video", {})
+            if old.get("sha256") != provenance["video"]["sha256"]:
+                store.close()
+                raise StoreError(f"{out}: cannot resume: the store was made from another video")
+            if store.provenance.get("engine") != provenance["engine"]:
+                store.close()
+                raise StoreError(
+                    f"{out}: cannot resume: the store was made with the "
+                    f"{store.provenance.get('engine')} engine"
+                )
+            return store
+    return MaskStore.create(
+        out,
+        height=reader.height,
+        width=reader.width,
+        chunk_frames=chunk_frames,
+        provenance=provenance,
+        overwrite=overwrite,
+    )
+
+
+def _exists(path) -> bool:
+    p = str(path)
+    return "://" not in p and Path(p).exists()
+
+
+def _build_model(name, checkpoint, pretrained, image_size, device):
+    from ecoseg import sam2
+
+    return sam2.build(name, checkpoint, pretrained=pretrained, image_size=image_size, device=device)
+
+
+def _model_provenance(name, checkpoint, image_size, net) -> dict[str, Any]:
+    info: dict[str, Any] = {"variant": name, "image_size": net.image_size}
+    if checkpoint is not None:
+        from ecoseg._hashing import sha256_file
+
+        info["checkpoint"] = {"path": str(checkpoint), "sha256": sha256_file(checkpoint)}
+    return info
+
+
+def _write(
+    store,
+    results: Iterable[FrameResult],
+    objects: dict[int, str],
+    source: str,
+    total: int,
+    progress,
+) -> None:
+    """Stream results into ``store``, skipping frames it already holds (resume)."""
+    import numpy as np
+
+    done = store.n_frames
+    known = set(int(i) for i in store.object_ids)
+    pending = [
+        {"id": i, "class": c, "source": source} for i, c in objects.items() if i not in known
+    ]
+    if pending:
+        store.add_objects(pending)
+        known.update(o["id"] for o in pending)
+    bar = None
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, initial=done, unit="frame", desc="segment")
+    try:
+        for result in results:
+            if result.index < done:
+                continue  # already stored by the interrupted run
+            new = [int(i) for i in result.object_ids if int(i) not in known]
+            if new:
+                store.add_objects([{"id": i, "class": "unknown", "source": source} for i in new])
+                known.update(new)
+            labels = result.label_image()
+            scores = {int(i): float(s) for i, s in zip(result.object_ids, result.scores)}
+            store.append(labels[None], np.array([result.time]), scores=scores)
+            if bar is not None:
+                bar.update(1)
+            elif callable(progress):
+                progress(result.index + 1, total)
+    finally:
+        if bar is not None:
+            bar.close()

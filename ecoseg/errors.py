@@ -1,0 +1,36 @@
+"""Exceptions a user can cause.
+
+Every error that bad input can produce derives from :class:`EcosegError`. Its message is one
+line that names the culprit (file, frame, object); the CLI prints it as ``ecoseg: error: ...``
+and exits with status 2, without a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+
+class EcosegError(Exception):
+    """Base class for errors caused by user input or environment (not by bugs)."""
+
+
+class VideoError(EcosegError):
+    """A video file or image folder is missing, unreadable, empty or corrupt."""
+
+
+class StoreError(EcosegError):
+    """A mask store is missing, malformed, of the wrong version, or would be overwritten."""
+
+
+class PromptError(EcosegError):
+    """A prompt file or prompt object is malformed or does not fit the video."""
+
+
+class CalibrationError(EcosegError):
+    """A calibration is missing, non-positive, non-finite or implausible."""
+
+
+class CheckpointError(EcosegError):
+    """A model checkpoint is missing, unsafe, corrupt or does not match the variant."""
+
+
+class ConfigError(EcosegError):
+    """A study file, option or parameter is invalid."""

@@ -1,0 +1,360 @@
+"""Prompts: which object to segment, given as clicks, boxes or masks on chosen frames.
+
+A prompt file is JSON in video pixel coordinates (x to the right, y down)::
+
+    {"objects": [
+        {"id": 1, "class": "parrotfish",
+         "prompts": [{"frame": 0, "points": [[120, 80]], "labels": [1],
+                      "box": [100, 60, 160, 110]}]}
+    ]}
+
+``labels`` are 1 for a positive click (on the object) and 0 for a negative click (not on it);
+without ``labels`` every click is positive.
+Each frame prompt needs at least one point or a box. Several prompts for one object on later
+frames are corrections. ``load_prompts`` checks the structure; ``Prompts.validate`` checks the
+prompts against a video's size and length, before any model is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecoseg.errors import PromptError
+
+__all__ = ["FramePrompt", "ObjectPrompts", "Prompts", "load_prompts"]
+
+
+@dataclass(frozen=True, eq=False)
+class FramePrompt:
+    """Prompts for one object on one frame.
+
+    Attributes
+    ----------
+    frame : int
+        Frame index.
+    points : ndarray of float64, shape (K, 2)
+        Click positions ``(x, y)`` in video pixels (K may be 0).
+    labels : ndarray of int64, shape (K,)
+        1 for positive, 0 for negative clicks.
+    box : ndarray of float64, shape (4,), optional
+        ``(x0, y0, x1, y1)`` in video pixels, ``x0 < x1`` and ``y0 < y1``.
+    mask : ndarray of bool, shape (H, W), optional
+        A mask prompt at video resolution (Python API only, not in JSON files).
+    """
+
+    frame: int
+    points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    labels: np.ndarray = field(default_factory=lambda: np.zeros((0,), dtype=np.int64))
+    box: np.ndarray | None = None
+    mask: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        where = f"frame {self.frame}"
+        if isinstance(self.frame, bool) or not isinstance(self.frame, int | np.integer):
+            raise PromptError(f"frame index must be an integer, got {self.frame!r}")
+        if self.frame < 0:
+            raise PromptError(f"frame index must be >= 0, got {self.frame}")
+        points = _float_array(self.points, where, "points").reshape(-1, 2)
+        labels = np.asarray(self.labels)
+        if labels.size and not np.isin(labels, (0, 1)).all():
+            raise PromptError(f"{where}: click labels must be 0 or 1, got {labels.tolist()}")
+        labels = labels.astype(np.int64).reshape(-1)
+        if len(labels) != len(points):
+            raise PromptError(f"{where}: {len(points)} points but {len(labels)} labels")
+        box = self.box
+        if box is not None:
+            box = _float_array(box, where, "box").reshape(-1)
+            if box.shape != (4,):
+                raise PromptError(f"{where}: box must be [x0, y0, x1, y1], got {box.tolist()}")
+            if not (box[0] < box[2] and box[1] < box[3]):
+                raise PromptError(
+                    f"{where}: box {box.tolist()} is empty or inverted (need x0 < x1, y0 < y1)"
+                )
+        mask = self.mask
+        if mask is not None:
+            mask = np.asarray(mask).astype(bool)
+            if mask.ndim != 2:
+                raise PromptError(f"{where}: mask must be 2-d (H, W), got shape {mask.shape}")
+            if not mask.any():
+                raise PromptError(f"{where}: mask prompt is empty")
+        if len(points) == 0 and box is None and mask is None:
+            raise PromptError(f"{where}: a prompt needs at least one point, a box or a mask")
+        object.__setattr__(self, "frame", int(self.frame))
+        object.__setattr__(self, "points", points)
+        object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "box", box)
+        object.__setattr__(self, "mask", mask)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict (masks are not serialised)."""
+        out: dict[str, Any] = {"frame": self.frame}
+        if len(self.points):
+            out["points"] = self.points.tolist()
+            out["labels"] = self.labels.tolist()
+        if self.box is not None:
+            out["box"] = self.box.tolist()
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class ObjectPrompts:
+    """All prompts of one object.
+
+    Attributes
+    ----------
+    id : int
+        Positive object id (the value of the object in the label images).
+    class_ : str
+        Class name (``"class"`` in JSON), e.g. ``"parrotfish"``.
+    prompts : tuple of FramePrompt
+        Sorted by frame; at most one prompt per frame.
+    """
+
+    id: int
+    class_: str = "unknown"
+    prompts: tuple[FramePrompt, ...] = ()
+
+    def __post_init__(self):
+        if isinstance(self.id, bool) or not isinstance(self.id, int | np.integer):
+            raise PromptError(f"object id must be an integer, got {self.id!r}")
+        if not 0 < int(self.id) < 2**32:
+            raise PromptError(f"object id must be in 1..2**32-1, got {self.id}")
+        if not isinstance(self.class_, str) or not self.class_.strip():
+            raise PromptError(f"object {self.id}: class must be a non-empty string")
+        prompts = tuple(sorted(self.prompts, key=lambda p: p.frame))
+        if not prompts:
+            raise PromptError(f"object {self.id}: has no prompts")
+        frames = [p.frame for p in prompts]
+        if len(set(frames)) != len(frames):
+            dup = next(f for f in frames if frames.count(f) > 1)
+            raise PromptError(f"object {self.id}: more than one prompt on frame {dup}")
+        object.__setattr__(self, "id", int(self.id))
+        object.__setattr__(self, "prompts", prompts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict."""
+        return {
+            "id": self.id,
+            "class": self.class_,
+            "prompts": [p.to_dict() for p in self.prompts],
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Prompts:
+    """The prompts of all objects of one video.
+
+    Examples
+    --------
+    >>> p = Prompts.from_dict({"objects": [{"id": 1, "class": "wrasse",
+    ...     "prompts": [{"frame": 0, "points": [[10, 12]], "labels": [1]}]}]})
+    >>> p.frames()
+    [0]
+    >>> [(oid, fp.points.tolist()) for oid, fp in p.at(0)]
+    [(1, [[10.0, 12.0]])]
+    """
+
+    objects: tuple[ObjectPrompts, ...] = ()
+
+    def __post_init__(self):
+        objects = tuple(self.objects)
+        ids = [o.id for o in objects]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise PromptError(f"duplicate object id {dup}")
+        object.__setattr__(self, "objects", objects)
+
+    def __len__(self) -> int:
+        return len(self.objects)
+
+    @property
+    def object_ids(self) -> list[int]:
+        """Object ids in file order."""
+        return [o.id for o in self.objects]
+
+    def classes(self) -> dict[int, str]:
+        """Mapping object id -> class name."""
+        return {o.id: o.class_ for o in self.objects}
+
+    def frames(self) -> list[int]:
+        """Sorted frame indices that carry at least one prompt."""
+        return sorted({p.frame for o in self.objects for p in o.prompts})
+
+    def at(self, frame: int) -> list[tuple[int, FramePrompt]]:
+        """``(object_id, FramePrompt)`` pairs on ``frame``, in object order."""
+        return [(o.id, p) for o in self.objects for p in o.prompts if p.frame == frame]
+
+    def validate(self, width: int, height: int, n_frames: int | None = None) -> Prompts:
+        """Check every prompt against a video of ``width`` x ``height`` and ``n_frames``.
+
+        Raises
+        ------
+        PromptError
+            Naming the object and frame of the first prompt outside the video.
+        """
+        for o in self.objects:
+            for p in o.prompts:
+                where = f"object {o.id}, frame {p.frame}"
+                if n_frames is not None and p.frame >= n_frames:
+                    raise PromptError(
+                        f"{where}: frame index out of range (video has {n_frames} frames)"
+                    )
+                for x, y in p.points:
+                    if not (0 <= x < width and 0 <= y < height):
+                        raise PromptError(
+                            f"{where}: point ({x:g}, {y:g}) is outside the {width}x{height} frame"
+                        )
+                if p.box is not None:
+                    x0, y0, x1, y1 = p.box
+                    if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
+                        raise PromptError(
+                            f"{where}: box {p.box.tolist()} is outside the {width}x{height} frame"
+                        )
+                if p.mask is not None and p.mask.shape != (height, width):
+                    raise PromptError(
+                        f"{where}: mask shape {p.mask.shape} differs from the frame "
+                        f"({height}, {width})"
+                    )
+        return self
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "prompts") -> Prompts:
+        """Build from the JSON structure (see module docstring)."""
+        if not isinstance(data, Mapping) or "objects" not in data:
+            raise PromptError(f"{source}: expected an object with an 'objects' list")
+        unknown = set(data) - {"objects", "version"}
+        if unknown:
+            raise PromptError(f"{source}: unknown key(s) {sorted(unknown)}")
+        items = data["objects"]
+        if not isinstance(items, list):
+            raise PromptError(f"{source}: 'objects' must be a list")
+        objects = []
+        for k, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                raise PromptError(f"{source}: objects[{k}] must be an object")
+            extra = set(item) - {"id", "class", "prompts"}
+            if extra:
+                raise PromptError(f"{source}: objects[{k}] has unknown key(s) {sorted(extra)}")
+            if "id" not in item:
+                raise PromptError(f"{source}: objects[{k}] has no 'id'")
+            oid = item["id"]
+            frame_prompts = []
+            raw_prompts = item.get("prompts", [])
+            if not isinstance(raw_prompts, list):
+                raise PromptError(f"{source}: object {oid}: 'prompts' must be a list")
+            for fp in raw_prompts:
+                if not isinstance(fp, Mapping) or "frame" not in fp:
+                    raise PromptError(f"{source}: object {oid}: each prompt needs a 'frame'")
+                extra = set(fp) - {"frame", "points", "labels", "box"}
+                if extra:
+                    raise PromptError(
+                        f"{source}: object {oid}: unknown prompt key(s) {sorted(extra)}"
+                    )
+                points = fp.get("points", [])
+                labels = fp.get("labels", [1] * len(points))  # clicks default to positive
+                try:
+                    frame_prompts.append(
+                        FramePrompt(
+                            frame=fp["frame"], points=points, labels=labels, box=fp.get("box")
+                        )
+                    )
+                except PromptError as exc:
+                    raise PromptError(f"{source}: object {oid}: {exc}") from None
+            try:
+                objects.append(
+                    ObjectPrompts(
+                        id=oid, class_=item.get("class", "unknown"), prompts=tuple(frame_prompts)
+                    )
+                )
+            except PromptError as exc:
+                raise PromptError(f"{source}: {exc}") from None
+        try:
+            return cls(tuple(objects))
+        except PromptError as exc:
+            raise PromptError(f"{source}: {exc}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict (the prompt file format)."""
+        return {"objects": [o.to_dict() for o in self.objects]}
+
+    def save(self, path: str | Path) -> None:
+        """Write the prompt file as JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def single(
+        cls,
+        frame: int = 0,
+        *,
+        points: Iterable[Iterable[float]] = (),
+        labels: Iterable[int] | None = None,
+        box: Iterable[float] | None = None,
+        id: int = 1,
+        class_: str = "unknown",
+    ) -> Prompts:
+        """Prompts for a single object on one frame (convenience for notebooks and tests).
+
+        Examples
+        --------
+        >>> Prompts.single(0, points=[[5, 5]]).object_ids
+        [1]
+        """
+        points = [list(p) for p in points]
+        labels = [1] * len(points) if labels is None else list(labels)
+        fp = FramePrompt(frame=frame, points=points, labels=labels, box=box)
+        return cls((ObjectPrompts(id=id, class_=class_, prompts=(fp,)),))
+
+
+def load_prompts(path: str | Path) -> Prompts:
+    """Read and check a prompt file (JSON).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Prompts
+
+    Raises
+    ------
+    PromptError
+        If the file is missing, not valid JSON or not of the prompt schema; the message names
+        the file and the offending object/frame.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PromptError(f"{path}: prompt file not found")
+    try:
+        data = json.loads(path.read_text(), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise PromptError(f"{path}: not a text (JSON) file") from None
+    except json.JSONDecodeError as exc:
+        raise PromptError(
+            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except ValueError as exc:
+        raise PromptError(f"{path}: {exc}") from None
+    return Prompts.from_dict(data, source=str(path))
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not allowed in a prompt file")
+
+
+def _float_array(value, where: str, what: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value if value is not None else [], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise PromptError(f"{where}: {what} must be numbers, got {value!r}") from None
+    if not np.isfinite(arr).all():
+        raise PromptError(f"{where}: {what} contain NaN or infinity: {arr.tolist()}")
+    if what == "points" and arr.size % 2:
+        raise PromptError(f"{where}: points must be [[x, y], ...], got {arr.tolist()}")
+    return arr

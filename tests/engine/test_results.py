@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from ecoseg.engine.results import FrameResult, labels_from_logits
+
+
+def test_highest_positive_logit_wins():
+    logits = np.array(
+        [
+            [[2.0, 0.5, -1.0, 3.0]],
+            [[1.0, 0.7, -2.0, -1.0]],
+        ],
+        dtype=np.float32,
+    )
+    labels = labels_from_logits(np.array([5, 9]), logits)
+    np.testing.assert_array_equal(labels, [[5, 9, 0, 5]])
+    assert labels.dtype == np.uint32
+
+
+def test_ties_go_to_higher_score():
+    logits = np.ones((2, 1, 3), np.float32)
+    np.testing.assert_array_equal(labels_from_logits([1, 2], logits, [0.2, 0.9]), [[2, 2, 2]])
+    np.testing.assert_array_equal(labels_from_logits([1, 2], logits, [0.9, 0.2]), [[1, 1, 1]])
+
+
+def test_empty_and_mismatch():
+    assert labels_from_logits(np.array([], int), np.zeros((0, 3, 4))).shape == (3, 4)
+    with pytest.raises(ValueError, match="do not match"):
+        labels_from_logits([1, 2], np.zeros((3, 2, 2)))
+
+
+def test_frame_result_label_image_cached():
+    r = FrameResult(0, 0.0, np.array([3]), np.array([1.0], np.float32), logits=np.ones((1, 2, 2)))
+    first = r.label_image()
+    assert first is r.label_image()
+    np.testing.assert_array_equal(first, 3)
+    with pytest.raises(ValueError, match="frame 4"):
+        FrameResult(4, 0.1, np.array([]), np.array([])).label_image()

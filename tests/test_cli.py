@@ -1,0 +1,95 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ecoseg.cli import build_parser, main
+
+COMMANDS = ["demo", "synth", "segment", "measure", "evaluate", "weights"]
+
+
+def test_every_command_has_help(capsys):
+    for name in COMMANDS:
+        with pytest.raises(SystemExit) as info:
+            main([name, "--help"])
+        assert info.value.code == 0
+        assert "usage: ecoseg " + name in capsys.readouterr().out
+
+
+def test_top_level_help_lists_commands():
+    text = build_parser().format_help()
+    for name in COMMANDS:
+        assert name in text
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.startswith("ecoseg ")
+
+
+def run(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "ecoseg", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+def assert_one_line_error(proc, *needles):
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("ecoseg: error: ")
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_missing_video_is_one_line(tmp_path):
+    missing = tmp_path / "nope.mp4"
+    proc = run("segment", str(missing), "-o", str(tmp_path / "out.zarr"))
+    assert_one_line_error(proc, "nope.mp4")
+    assert not (tmp_path / "out.zarr").exists()
+
+
+def test_bad_prompt_file_is_one_line(tmp_path):
+    from ecoseg.synth import synth
+
+    clip = synth(tmp_path / "clip", frames=3, size=(64, 48))
+    prompts = tmp_path / "p.json"
+    prompts.write_text(
+        json.dumps({"objects": [{"id": 1, "prompts": [{"frame": 9, "points": [[1, 1]]}]}]})
+    )
+    proc = run(
+        "segment", str(clip.video), "-o", str(tmp_path / "o.zarr"), "--prompts", str(prompts)
+    )
+    assert_one_line_error(proc, "object 1, frame 9", "out of range")
+    assert not (tmp_path / "o.zarr").exists()  # validated before any work
+
+
+def test_debug_shows_traceback(tmp_path):
+    proc = run("--debug", "segment", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "o.zarr"))
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr
+
+
+def test_synth_then_read_back(tmp_path):
+    out = tmp_path / "clip"
+    proc = run("synth", "-o", str(out), "--frames", "6", "--size", "96x64", "--seed", "3")
+    assert proc.returncode == 0, proc.stderr
+    import ecoseg
+
+    with ecoseg.open_video(out / "video.mp4") as video:
+        assert len(video) == 6
+        assert (video.width, video.height) == (96, 64)
+    ds = ecoseg.open_masks(out / "truth.zarr")
+    assert ds.sizes["t"] == 6
+    # a second run refuses to overwrite
+    proc = run("synth", "-o", str(out), "--frames", "6", "--size", "96x64")
+    assert_one_line_error(proc, str(out))
+
+
+def test_bad_size_is_usage_error():
+    proc = run("synth", "-o", "x", "--size", "big")
+    assert proc.returncode == 2
+    assert "WIDTHxHEIGHT" in proc.stderr

@@ -1,0 +1,203 @@
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ecoseg.errors import PromptError
+from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts, load_prompts
+
+GOOD = {
+    "objects": [
+        {
+            "id": 1,
+            "class": "parrotfish",
+            "prompts": [
+                {"frame": 0, "points": [[10, 20], [30, 5]], "labels": [1, 0]},
+                {"frame": 8, "points": [[12, 22]], "labels": [1]},
+            ],
+        },
+        {"id": 7, "class": "wrasse", "prompts": [{"frame": 0, "box": [40, 10, 60, 30]}]},
+    ]
+}
+
+
+def write(tmp_path, data, name="p.json"):
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+def test_load_round_trip(tmp_path):
+    p = load_prompts(write(tmp_path, GOOD))
+    assert p.object_ids == [1, 7]
+    assert p.classes() == {1: "parrotfish", 7: "wrasse"}
+    assert p.frames() == [0, 8]
+    at0 = p.at(0)
+    assert [oid for oid, _ in at0] == [1, 7]
+    np.testing.assert_array_equal(at0[0][1].labels, [1, 0])
+    np.testing.assert_array_equal(at0[1][1].box, [40, 10, 60, 30])
+    p.save(tmp_path / "again.json")
+    assert load_prompts(tmp_path / "again.json").to_dict() == p.to_dict()
+    assert json.loads((tmp_path / "again.json").read_text()) == GOOD
+
+
+def test_labels_default_to_positive(tmp_path):
+    data = {"objects": [{"id": 2, "prompts": [{"frame": 3, "points": [[1, 1], [2, 2]]}]}]}
+    p = load_prompts(write(tmp_path, data))
+    np.testing.assert_array_equal(p.at(3)[0][1].labels, [1, 1])
+    assert p.classes() == {2: "unknown"}
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        ("{not json", "invalid JSON at line 1"),
+        (
+            {"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[1, 2]]}]}] * 2},
+            "duplicate object id 1",
+        ),
+        ({"objects": [{"id": 1, "prompts": [{"frame": 0, "box": [5, 5, 1, 9]}]}]}, "inverted"),
+        (
+            {"objects": [{"id": 1, "prompts": [{"frame": 0, "box": [5, 5, 5, 9]}]}]},
+            "empty or inverted",
+        ),
+        (
+            {"objects": [{"id": 1, "prompts": [{"frame": -1, "points": [[1, 2]]}]}]},
+            "frame index must be >= 0",
+        ),
+        ({"objects": [{"id": 1, "prompts": [{"frame": 0}]}]}, "at least one point"),
+        (
+            {"objects": [{"id": 0, "prompts": [{"frame": 0, "points": [[1, 2]]}]}]},
+            "object id must be in",
+        ),
+        (
+            {"objects": [{"id": "a", "prompts": [{"frame": 0, "points": [[1, 2]]}]}]},
+            "must be an integer",
+        ),
+        ({"objects": [{"id": 1, "prompts": []}]}, "object 1: has no prompts"),
+        (
+            {"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[1, 2]], "labels": [3]}]}]},
+            "0 or 1",
+        ),
+        (
+            {
+                "objects": [
+                    {"id": 1, "prompts": [{"frame": 0, "points": [[1, 2]], "labels": [1, 0]}]}
+                ]
+            },
+            "1 points but 2 labels",
+        ),
+        (
+            {"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[1, 2, 3]]}]}]},
+            "points must be",
+        ),
+        ({"objects": [{"id": 1, "colour": "red", "prompts": []}]}, "unknown key(s) ['colour']"),
+        ({"objects": {}}, "'objects' must be a list"),
+        ({"things": []}, "'objects' list"),
+        (
+            {
+                "objects": [
+                    {
+                        "id": 1,
+                        "prompts": [
+                            {"frame": 0, "points": [[1, 2]]},
+                            {"frame": 0, "box": [0, 0, 2, 2]},
+                        ],
+                    }
+                ]
+            },
+            "more than one prompt on frame 0",
+        ),
+    ],
+)
+def test_bad_files_name_the_file_and_culprit(tmp_path, data, needle):
+    path = write(tmp_path, data)
+    with pytest.raises(PromptError) as info:
+        load_prompts(path)
+    msg = str(info.value)
+    assert str(path) in msg
+    assert needle in msg
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("bad", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_refused(tmp_path, bad):
+    text = '{"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[X, 2]]}]}]}'
+    text = text.replace("X", bad)
+    with pytest.raises(PromptError, match="not allowed"):
+        load_prompts(write(tmp_path, text))
+
+
+def test_nan_in_python_api_refused():
+    with pytest.raises(PromptError, match="NaN or infinity"):
+        FramePrompt(0, points=[[math.nan, 1.0]], labels=[1])
+
+
+def test_missing_and_binary_files(tmp_path):
+    with pytest.raises(PromptError, match="not found"):
+        load_prompts(tmp_path / "nope.json")
+    path = tmp_path / "bin.json"
+    path.write_bytes(b"\xff\xfe\x00\x81")
+    with pytest.raises(PromptError, match="bin.json"):
+        load_prompts(path)
+
+
+def test_validate_against_video():
+    p = Prompts.from_dict(GOOD)
+    assert p.validate(100, 50, 10) is p
+    with pytest.raises(
+        PromptError, match=r"object 1, frame 8: frame index out of range \(video has 5"
+    ):
+        p.validate(100, 50, 5)
+    with pytest.raises(PromptError, match=r"object 7, frame 0: box .* outside the 30x8 frame"):
+        Prompts.from_dict(
+            {"objects": [{"id": 7, "prompts": [{"frame": 0, "box": [40, 10, 60, 30]}]}]}
+        ).validate(30, 8, 10)
+    with pytest.raises(
+        PromptError, match=r"object 1, frame 0: point \(30, 5\) is outside the 20x40"
+    ):
+        p.validate(20, 40, 10)
+
+
+def test_mask_prompt_checks():
+    mask = np.zeros((4, 5), bool)
+    with pytest.raises(PromptError, match="mask prompt is empty"):
+        FramePrompt(0, mask=mask)
+    mask[1, 1] = True
+    p = Prompts((ObjectPrompts(3, "urchin", (FramePrompt(2, mask=mask),)),))
+    p.validate(5, 4, 3)
+    with pytest.raises(PromptError, match="mask shape"):
+        p.validate(6, 4, 3)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 2**32 - 1),
+            st.integers(0, 1000),
+            st.floats(0, 639, allow_nan=False),
+            st.floats(0, 359, allow_nan=False),
+            st.sampled_from([0, 1]),
+        ),
+        min_size=1,
+        max_size=6,
+        unique_by=lambda t: t[0],
+    )
+)
+def test_json_round_trip_property(items):
+    data = {
+        "objects": [
+            {
+                "id": i,
+                "class": f"c{i % 3}",
+                "prompts": [{"frame": f, "points": [[x, y]], "labels": [lab]}],
+            }
+            for i, f, x, y, lab in items
+        ]
+    }
+    p = Prompts.from_dict(json.loads(json.dumps(data)))
+    assert p.to_dict() == data
+    assert p.validate(640, 360, 1001) is p
