@@ -30,6 +30,7 @@ _LAZY = {
     "measure": "ecoseg.measure:measure",
     "Calibration": "ecoseg.measure.calibration:Calibration",
     "evaluate": "ecoseg.metrics:evaluate",
+    "report": "ecoseg.report:report",
     "EcosegError": "ecoseg.errors:EcosegError",
 }
 

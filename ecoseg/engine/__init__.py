@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import os
 import time as _time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ecoseg.engine.results import FrameResult, labels_from_logits
+from ecoseg.engine.results import FrameResult, labels_from_logits, write_results
 from ecoseg.errors import ConfigError
 
-__all__ = ["FrameResult", "labels_from_logits", "propagate", "segment", "ENGINES"]
+__all__ = ["FrameResult", "labels_from_logits", "write_results", "propagate", "segment", "ENGINES"]
 
 ENGINES = ("sam2", "classical")
 
@@ -143,17 +143,26 @@ def segment(
         if engine == "classical":
             from ecoseg.engine.classical import ClassicalParams, track
 
-            cp = ClassicalParams(**params)
-            results = track(reader, params=cp)
-            objects = {}
-            source = "tracker"
+            cp = ClassicalParams.from_dict(params)
+            store.set_provenance(parameters=cp.to_dict())
+            results = track(reader, params=cp, skip_until=store.n_frames)
+            objects, source = {}, "tracker"
         else:
             net = _build_model(model, checkpoint, pretrained, image_size, device)
-            store.set_provenance(model=_model_provenance(model, checkpoint, image_size, net))
+            store.set_provenance(
+                model=_model_provenance(model, checkpoint, pretrained, image_size, net)
+            )
             results = propagate(net, reader, prompts)
-            objects = prompts.classes()
-            source = "prompt"
-        _write(store, results, objects, source, len(reader), progress)
+            objects, source = prompts.classes(), "prompt"
+        write_results(
+            store,
+            results,
+            times=reader.times,
+            objects=objects,
+            source=source,
+            total=len(reader),
+            progress=progress,
+        )
         store.mark_complete()
     finally:
         store.close()
@@ -210,54 +219,14 @@ def _build_model(name, checkpoint, pretrained, image_size, device):
     return sam2.build(name, checkpoint, pretrained=pretrained, image_size=image_size, device=device)
 
 
-def _model_provenance(name, checkpoint, image_size, net) -> dict[str, Any]:
-    info: dict[str, Any] = {"variant": name, "image_size": net.image_size}
+def _model_provenance(name, checkpoint, pretrained, image_size, net) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "variant": name,
+        "image_size": net.image_size,
+        "pretrained": bool(pretrained or checkpoint is not None),
+    }
     if checkpoint is not None:
         from ecoseg._hashing import sha256_file
 
         info["checkpoint"] = {"path": str(checkpoint), "sha256": sha256_file(checkpoint)}
     return info
-
-
-def _write(
-    store,
-    results: Iterable[FrameResult],
-    objects: dict[int, str],
-    source: str,
-    total: int,
-    progress,
-) -> None:
-    """Stream results into ``store``, skipping frames it already holds (resume)."""
-    import numpy as np
-
-    done = store.n_frames
-    known = set(int(i) for i in store.object_ids)
-    pending = [
-        {"id": i, "class": c, "source": source} for i, c in objects.items() if i not in known
-    ]
-    if pending:
-        store.add_objects(pending)
-        known.update(o["id"] for o in pending)
-    bar = None
-    if progress is True:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, initial=done, unit="frame", desc="segment")
-    try:
-        for result in results:
-            if result.index < done:
-                continue  # already stored by the interrupted run
-            new = [int(i) for i in result.object_ids if int(i) not in known]
-            if new:
-                store.add_objects([{"id": i, "class": "unknown", "source": source} for i in new])
-                known.update(new)
-            labels = result.label_image()
-            scores = {int(i): float(s) for i, s in zip(result.object_ids, result.scores)}
-            store.append(labels[None], np.array([result.time]), scores=scores)
-            if bar is not None:
-                bar.update(1)
-            elif callable(progress):
-                progress(result.index + 1, total)
-    finally:
-        if bar is not None:
-            bar.close()

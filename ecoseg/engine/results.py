@@ -1,8 +1,10 @@
-"""Per-frame results shared by the engines, and their conversion to label images."""
+"""Per-frame results shared by the engines, their label images, and the store writer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -87,3 +89,107 @@ def labels_from_logits(
     fg = np.take_along_axis(ranked, best[None], axis=0)[0] > 0
     ids = np.asarray(object_ids, dtype=np.uint32)[order]
     return np.where(fg, ids[best], 0).astype(np.uint32)
+
+
+def write_results(
+    store,
+    results: Iterable[FrameResult],
+    *,
+    times: Sequence[float] | np.ndarray | None = None,
+    objects: dict[int, str] | None = None,
+    source: str = "prompt",
+    total: int | None = None,
+    progress: bool | Callable[[int, int | None], Any] = False,
+) -> int:
+    """Stream per-frame results into a mask store, in frame order.
+
+    Frames the store already holds are skipped (resume). Frames without a result (before an
+    object's first prompt, or after the last result) are written empty, with their times from
+    ``times``. Objects are registered before the frame that first shows them: those in
+    ``objects`` with their class, others as ``"unknown"``.
+
+    Parameters
+    ----------
+    store : MaskStore
+        Open for writing.
+    results : iterable of FrameResult
+        In increasing frame index.
+    times : array of float, optional
+        Time (s) of every video frame; needed to write frames without a result.
+    objects : dict {id: class}, optional
+        Known objects and their classes (from a prompt file).
+    source : str
+        ``"prompt"``, ``"discovered"`` or ``"tracker"``, recorded in the object table.
+    total : int, optional
+        Number of frames in the video (for the progress bar and trailing empty frames).
+    progress : bool or callable
+        ``True`` shows a tqdm bar; a callable is called as ``progress(done, total)``.
+
+    Returns
+    -------
+    int
+        Frames written by this call.
+
+    Examples
+    --------
+    >>> from ecoseg.store import MaskStore
+    >>> s = MaskStore.create("memory://doc-write", height=2, width=3, overwrite=True)
+    >>> r = FrameResult(1, 0.1, np.array([3]), np.array([0.9], np.float32),
+    ...                 labels=np.array([[0, 3, 3], [0, 0, 0]], np.uint32))
+    >>> write_results(s, [r], times=[0.0, 0.1, 0.2], total=3)
+    3
+    >>> s.close(); MaskStore.open("memory://doc-write").read_labels()[:, 0, 1].tolist()
+    [0, 3, 0]
+    """
+    next_index = start = store.n_frames
+    known = {int(i) for i in store.object_ids}
+    pending = [
+        {"id": int(i), "class": c, "source": source}
+        for i, c in (objects or {}).items()
+        if int(i) not in known
+    ]
+    if pending:
+        store.add_objects(pending)
+        known.update(o["id"] for o in pending)
+    empty = np.zeros((1, store.height, store.width), np.uint32)
+
+    def fill(until: int) -> None:
+        nonlocal next_index
+        while next_index < until:
+            if times is None:
+                raise ValueError(f"frame {next_index}: no result and no frame times to fill it")
+            store.append(empty, np.array([times[next_index]]))
+            next_index += 1
+            tick()
+
+    bar = None
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, initial=start, unit="frame", desc="segment")
+
+    def tick() -> None:
+        if bar is not None:
+            bar.update(1)
+        elif callable(progress):
+            progress(next_index, total)
+
+    try:
+        for result in results:
+            if result.index < next_index:
+                continue  # already stored by the interrupted run
+            fill(result.index)
+            new = [int(i) for i in result.object_ids if int(i) not in known]
+            if new:
+                store.add_objects([{"id": i, "class": "unknown", "source": source} for i in new])
+                known.update(new)
+            scores = {int(i): float(s) for i, s in zip(result.object_ids, result.scores)}
+            store.append(result.label_image()[None], np.array([result.time]), scores=scores)
+            next_index += 1
+            tick()
+        if total is not None:
+            fill(total)
+    finally:
+        if bar is not None:
+            bar.close()
+    return next_index - start

@@ -1,5 +1,21 @@
 """Input/output of footage: streaming video decode and image folders."""
 
-from ecoseg.io.video import Frame, VideoReader, open_video
+from ecoseg.io.video import (
+    Frame,
+    FrameBatch,
+    FrameIndexError,
+    ImageFolderReader,
+    VideoFileReader,
+    VideoReader,
+    open_video,
+)
 
-__all__ = ["Frame", "VideoReader", "open_video"]
+__all__ = [
+    "Frame",
+    "FrameBatch",
+    "FrameIndexError",
+    "ImageFolderReader",
+    "VideoFileReader",
+    "VideoReader",
+    "open_video",
+]

@@ -1,0 +1,294 @@
+"""Measurements: tidy tables of regions, tracks, counts/MaxN and cover from a mask store.
+
+:func:`measure` reads the store's labels once, chunk by chunk, and derives every table from
+that one pass. The pure table functions can also be used on their own (the store-level regions table
+alone is :func:`ecoseg.measure.regions.regions`):
+
+- :func:`~ecoseg.measure.regions.region_table` - per frame, per object shape statistics of a
+  label image or stack (vectorised; agrees with ``skimage.measure.regionprops``);
+- :func:`~ecoseg.measure.tracks.track_table` - per object trajectory summary;
+- :func:`~ecoseg.measure.counts.counts_table`, :func:`~ecoseg.measure.counts.maxn_table`;
+- :func:`~ecoseg.measure.cover.cover_table`;
+- :class:`~ecoseg.measure.calibration.Calibration` - mm per pixel.
+
+Column names carry their units (``area_mm2``, ``mean_speed_mm_s``), ``DataFrame.attrs``
+holds ``units`` (column -> unit), ``calibration``, ``store`` and ``ecoseg_version``. Every
+column is documented in ``docs/tables.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import types
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ecoseg.errors import ConfigError
+from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibration
+from ecoseg.measure.counts import counts_table, maxn_table
+from ecoseg.measure.cover import cover_table, roi_mask
+from ecoseg.measure.regions import region_table
+from ecoseg.measure.tracks import track_table
+
+__all__ = [
+    "TABLES",
+    "Calibration",
+    "counts_table",
+    "cover_table",
+    "maxn_table",
+    "measure",
+    "parse_calibration",
+    "read_table",
+    "region_table",
+    "track_table",
+]
+
+#: Names of the tables :func:`measure` returns, in order.
+TABLES = ("regions", "tracks", "counts", "maxn", "cover")
+_FORMATS = ("parquet", "csv")
+
+
+def measure(
+    store,
+    out=None,
+    *,
+    calibration=None,
+    roi=None,
+    classes: Sequence[str] | None = None,
+    formats: Sequence[str] = _FORMATS,
+    overwrite: bool = False,
+    chunk_frames: int | None = None,
+    progress: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """Measure a mask store into the regions, tracks, counts, maxn and cover tables.
+
+    Parameters
+    ----------
+    store : MaskStore, str or Path
+        The mask store (from ``ecoseg segment`` or ``ecoseg synth``).
+    out : str or Path, optional
+        Folder to write ``<table>.parquet`` / ``<table>.csv`` and ``tables.json`` (units and
+        calibration, for CSV readers) into; created if needed.
+    calibration : Calibration, float, str or dict, optional
+        mm per pixel (a number, a CLI spec such as ``"scale-bar:0,0,200,0,100"``, or a
+        :class:`Calibration`). It is validated and **saved into the store** before measuring.
+        Default: the calibration already stored with the store (if any).
+    roi : array of bool (H, W) or sequence of (x, y), optional
+        Region of interest for the cover table (default: the whole frame).
+    classes : sequence of str, optional
+        Only measure objects of these classes.
+    formats : sequence of {"parquet", "csv"}
+        File formats written when ``out`` is given.
+    overwrite : bool
+        Replace existing table files in ``out``.
+    chunk_frames : int, optional
+        Label frames read at a time (default: the store's chunk).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Keys ``"regions"``, ``"tracks"``, ``"counts"``, ``"maxn"``, ``"cover"``.
+
+    Raises
+    ------
+    StoreError
+        The store is missing or malformed.
+    CalibrationError
+        The calibration is zero, negative, not finite or implausible.
+    ConfigError
+        An unknown class or format, a bad ROI, or an output file exists and ``overwrite`` is
+        false (nothing is computed or written then).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=5, size=(96, 64))
+    >>> tables = measure(clip.truth)
+    >>> sorted(tables)
+    ['counts', 'cover', 'maxn', 'regions', 'tracks']
+    >>> tables["regions"].attrs["units"]["area_mm2"]
+    'mm^2'
+    """
+    from ecoseg.measure.regions import (
+        concat_stats,
+        iter_stats,
+        object_classes,
+        open_store,
+        save_calibration,
+        store_table,
+        table_attrs,
+    )
+
+    formats = _check_formats(formats)
+    targets = _targets(out, formats, overwrite)
+    new_cal = as_calibration(calibration) if calibration is not None else None
+    store = open_store(store)
+    known = list(dict.fromkeys(object_classes(store).values()))
+    if classes is not None:
+        classes = [str(c) for c in ([classes] if isinstance(classes, str) else classes)]
+        unknown = [c for c in classes if c not in known]
+        if unknown:
+            raise ConfigError(
+                f"unknown class {unknown[0]!r} in {store.path} (known: {', '.join(known) or '-'})"
+            )
+    shape = (store.height, store.width)
+    mask = roi_mask(roi, shape)
+    if new_cal is not None:
+        save_calibration(store, new_cal)
+        cal = new_cal
+    else:
+        cal = Calibration.load(store)
+
+    chunks = list(iter_stats(store, chunk_frames=chunk_frames, roi=mask, progress=progress))
+    stats = concat_stats(chunks)
+    times = store.read_time()
+    reg = store_table(store, stats, times, store.read_scores(), cal)
+    if mask is not None:
+        roi_px = stats.get("roi_area_px", np.zeros(0, np.int64))
+    else:
+        roi_px = reg["area_px"].to_numpy()
+    report_classes = list(known)
+    for c in reg["class"].astype(str).unique():
+        if c not in report_classes:
+            report_classes.append(c)  # ids missing from the object table: "unknown"
+    if classes is not None:
+        keep = reg["class"].isin(classes).to_numpy()
+        reg = reg.loc[keep].reset_index(drop=True)
+        roi_px = np.asarray(roi_px)[keep]
+        report_classes = classes
+
+    tracks = track_table(reg, calibration=cal)
+    counts = counts_table(reg, times, report_classes)
+    maxn = maxn_table(counts)
+    cov_src = pd.DataFrame({"frame": reg["frame"], "class": reg["class"], "px": roi_px})
+    cov = cover_table(
+        cov_src,
+        times,
+        frame_area_px=int(mask.sum()) if mask is not None else shape[0] * shape[1],
+        classes=report_classes,
+        area_column="px",
+        mm_per_px=cal.mm_per_px if cal is not None else None,
+    )
+    tables = {"regions": reg, "tracks": tracks, "counts": counts, "maxn": maxn, "cover": cov}
+    for name, df in tables.items():
+        units = df.attrs.get("units", {})
+        extra = {"cover_area_px": cov.attrs["cover_area_px"]} if name == "cover" else {}
+        df.attrs.clear()
+        df.attrs.update(table_attrs(store, cal, units, name))
+        if name == "cover":
+            df.attrs.update(extra, roi="frame" if mask is None else "roi")
+        if classes is not None:
+            df.attrs["classes"] = list(classes)
+    if targets:
+        _write(tables, targets, Path(out))
+    return tables
+
+
+def _check_formats(formats) -> tuple[str, ...]:
+    formats = (formats,) if isinstance(formats, str) else tuple(formats)
+    for f in formats:
+        if f not in _FORMATS:
+            raise ConfigError(f"unknown table format {f!r} (use {', '.join(_FORMATS)})")
+    return formats
+
+
+def _targets(out, formats, overwrite) -> list[Path]:
+    if out is None:
+        return []
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: exists and is not a folder")
+    paths = [out / f"{name}.{fmt}" for name in TABLES for fmt in formats] + [out / "tables.json"]
+    if not overwrite:
+        for p in paths:
+            if p.exists():
+                raise ConfigError(f"{p}: already exists (use --overwrite / overwrite=True)")
+    return paths
+
+
+def _write(tables: dict[str, pd.DataFrame], targets: list[Path], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for path in targets:
+        tmp = path.with_name(path.name + ".partial")
+        if path.name == "tables.json":
+            meta = _metadata(tables)
+            tmp.write_text(json.dumps(meta, indent=2, allow_nan=False) + "\n")
+        else:
+            df = tables[path.stem]
+            if path.suffix == ".parquet":
+                df.to_parquet(tmp, index=False)
+            else:
+                df.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+
+
+def _metadata(tables) -> dict:
+    first = next(iter(tables.values()))
+    return {
+        "ecoseg_version": first.attrs.get("ecoseg_version"),
+        "store": first.attrs.get("store"),
+        "calibration": first.attrs.get("calibration"),
+        "tables": {
+            name: {
+                "rows": len(df),
+                "units": df.attrs.get("units", {}),
+                "attrs": {k: v for k, v in df.attrs.items() if k != "units"},
+            }
+            for name, df in tables.items()
+        },
+    }
+
+
+def read_table(path) -> pd.DataFrame:
+    """Read a table written by :func:`measure` (Parquet or CSV) with its ``attrs``.
+
+    Parquet files carry their attrs; for a CSV they come from ``tables.json`` beside it.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48))
+    >>> out = tempfile.mkdtemp()
+    >>> _ = measure(clip.truth, out)
+    >>> read_table(f"{out}/tracks.csv").attrs["units"]["duration_s"]
+    's'
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: no such table")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    df = pd.read_csv(path)
+    meta_path = path.with_name("tables.json")
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text()).get("tables", {}).get(path.stem)
+        if meta:
+            df.attrs.update(meta.get("attrs", {}))
+            df.attrs["units"] = meta.get("units", {})
+    if "class" in df.columns:
+        df["class"] = df["class"].astype(str)
+    if path.stem == "maxn" and "frame" in df.columns:
+        df["frame"] = df["frame"].astype("Int64")
+    return df
+
+
+class _CallableModule(types.ModuleType):
+    """``ecoseg.measure`` is both this package and the public function :func:`measure`.
+
+    Importing any submodule (``ecoseg.measure.regions``) binds the name ``ecoseg.measure`` to
+    the package, so the package forwards calls to the function: ``ecoseg.measure(store)``
+    works whichever was bound first.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return measure(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

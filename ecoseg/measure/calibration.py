@@ -1,0 +1,287 @@
+"""Spatial calibration: millimetres per pixel, from a number, a scale bar or laser points.
+
+A calibration is stored with the mask store (``store.calibration``, a JSON dict) so every
+table measured from the store later uses the same scale.
+
+Command-line syntax (``ecoseg measure --calibration SPEC``), parsed by
+:func:`parse_calibration`:
+
+``0.5``
+    0.5 mm per pixel.
+``scale-bar:x0,y0,x1,y1,length_mm``
+    The two ends of a scale bar (or any object of known length) in video pixels, and its
+    real length in millimetres: mm/px = length_mm / distance.
+``lasers:x0,y0,x1,y1[,x2,y2,x3,y3...],spacing_mm``
+    Spots of parallel lasers a known distance apart (the usual two-laser rig, or several
+    pairs): consecutive points form pairs, mm/px = spacing_mm / mean pair distance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ecoseg.errors import CalibrationError
+
+__all__ = [
+    "MAX_MM_PER_PX",
+    "MIN_MM_PER_PX",
+    "Calibration",
+    "as_calibration",
+    "parse_calibration",
+]
+
+#: Plausible range of a video calibration (0.1 um to 1 m per pixel); outside it the value is
+#: almost certainly a unit mistake (m or um instead of mm, px/mm instead of mm/px).
+MIN_MM_PER_PX = 1e-4
+MAX_MM_PER_PX = 1e3
+
+
+def _check_scale(value: Any, what: str = "mm_per_px") -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise CalibrationError(f"calibration {what}={value!r} is not a number") from None
+    if not math.isfinite(v):
+        raise CalibrationError(f"calibration {what}={value!r} is not finite")
+    if v <= 0:
+        raise CalibrationError(f"calibration {what}={v:g} must be positive")
+    if not MIN_MM_PER_PX <= v <= MAX_MM_PER_PX:
+        raise CalibrationError(
+            f"calibration {what}={v:g} mm/px is outside the plausible range "
+            f"{MIN_MM_PER_PX:g}..{MAX_MM_PER_PX:g} (wrong unit?)"
+        )
+    return v
+
+
+def _check_length(value: Any, what: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise CalibrationError(f"calibration {what}={value!r} is not a number") from None
+    if not math.isfinite(v) or v <= 0:
+        raise CalibrationError(f"calibration {what}={value!r} must be a positive finite number")
+    return v
+
+
+def _points(points: Any, what: str) -> np.ndarray:
+    try:
+        p = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CalibrationError(f"calibration {what} {points!r} are not numbers") from None
+    if p.ndim != 2 or p.shape[1] != 2 or len(p) < 2:
+        raise CalibrationError(f"calibration {what} must be (x, y) pairs, got shape {p.shape}")
+    if not np.isfinite(p).all():
+        raise CalibrationError(f"calibration {what} contain non-finite values: {p.tolist()}")
+    return p
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Millimetres per pixel and how they were obtained.
+
+    Parameters
+    ----------
+    mm_per_px : float
+        Length of one pixel side in millimetres (square pixels).
+    method : str
+        ``"scale"``, ``"scale_bar"`` or ``"laser_points"`` (or any text for other sources).
+    details : dict
+        The measurements it came from (JSON data), e.g. the scale-bar end points.
+
+    Raises
+    ------
+    CalibrationError
+        ``mm_per_px`` is not a finite number in ``MIN_MM_PER_PX .. MAX_MM_PER_PX``.
+
+    Examples
+    --------
+    >>> cal = Calibration.from_scale_bar((10, 10), (110, 10), length_mm=50)
+    >>> cal.mm_per_px
+    0.5
+    >>> Calibration.from_dict(cal.to_dict()) == cal
+    True
+    """
+
+    mm_per_px: float
+    method: str = "scale"
+    details: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "mm_per_px", _check_scale(self.mm_per_px))
+        object.__setattr__(self, "method", str(self.method))
+        object.__setattr__(self, "details", dict(self.details or {}))
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_scale(cls, mm_per_px: float) -> Calibration:
+        """A calibration given directly in mm per pixel.
+
+        Examples
+        --------
+        >>> Calibration.from_scale(0.25).mm_per_px
+        0.25
+        """
+        return cls(mm_per_px, "scale", {})
+
+    @classmethod
+    def from_scale_bar(cls, p0: Sequence[float], p1: Sequence[float], length_mm: float):
+        """From the two ends of a scale bar, ``(x, y)`` in pixels, and its real length.
+
+        Examples
+        --------
+        >>> Calibration.from_scale_bar((0, 0), (30, 40), 100).mm_per_px
+        2.0
+        """
+        pts = _points([p0, p1], "scale-bar points")
+        length = _check_length(length_mm, "length_mm")
+        dist = float(np.hypot(*(pts[1] - pts[0])))
+        if dist == 0:
+            raise CalibrationError(f"calibration scale bar has zero length in pixels: {p0}, {p1}")
+        return cls(
+            length / dist,
+            "scale_bar",
+            {"p0": pts[0].tolist(), "p1": pts[1].tolist(), "length_mm": length, "px": dist},
+        )
+
+    @classmethod
+    def from_laser_points(cls, points: Any, spacing_mm: float) -> Calibration:
+        """From spots of parallel lasers ``spacing_mm`` apart.
+
+        Parameters
+        ----------
+        points : array of float, shape (2K, 2)
+            ``(x, y)`` pixel positions; rows ``2k`` and ``2k + 1`` are one laser pair.
+        spacing_mm : float
+            Distance between the lasers of a pair.
+
+        Examples
+        --------
+        >>> Calibration.from_laser_points([(0, 0), (100, 0), (0, 50), (0, 150)], 20).mm_per_px
+        0.2
+        """
+        pts = _points(points, "laser points")
+        if len(pts) % 2:
+            raise CalibrationError(
+                f"calibration needs laser points in pairs, got {len(pts)} points"
+            )
+        spacing = _check_length(spacing_mm, "spacing_mm")
+        d = np.hypot(*(pts[1::2] - pts[0::2]).T)
+        if (d == 0).any():
+            raise CalibrationError(
+                f"calibration laser pair {int(np.flatnonzero(d == 0)[0])} has zero distance"
+            )
+        mean = float(d.mean())
+        return cls(
+            spacing / mean,
+            "laser_points",
+            {"points": pts.tolist(), "spacing_mm": spacing, "px": d.tolist()},
+        )
+
+    # ------------------------------------------------------------------ conversion
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form, as stored in ``store.calibration``."""
+        return {"mm_per_px": self.mm_per_px, "method": self.method, **self._details_entry()}
+
+    def _details_entry(self) -> dict[str, Any]:
+        return {"details": dict(self.details)} if self.details else {}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
+        """Inverse of :meth:`to_dict`; validates the value.
+
+        Examples
+        --------
+        >>> Calibration.from_dict({"mm_per_px": 0.5, "method": "scale_bar"}).method
+        'scale_bar'
+        """
+        if not isinstance(data, Mapping) or "mm_per_px" not in data:
+            raise CalibrationError(f"calibration {data!r} has no 'mm_per_px'")
+        return cls(data["mm_per_px"], data.get("method", "scale"), data.get("details") or {})
+
+    def save(self, store) -> None:
+        """Write this calibration into a mask store opened for writing (``mode="a"``)."""
+        store.calibration = self.to_dict()
+
+    @classmethod
+    def load(cls, store) -> Calibration | None:
+        """The calibration stored with a mask store, or None if it has none."""
+        data = store.calibration
+        return cls.from_dict(data) if data else None
+
+
+def parse_calibration(spec: str | float) -> Calibration:
+    """Parse the command-line calibration syntax (see the module docstring).
+
+    Raises
+    ------
+    CalibrationError
+        Naming the spec and what is wrong with it.
+
+    Examples
+    --------
+    >>> parse_calibration("0.5").mm_per_px
+    0.5
+    >>> parse_calibration("scale-bar:0,0,200,0,100").mm_per_px
+    0.5
+    >>> parse_calibration("lasers:10,10,10,110,50").mm_per_px
+    0.5
+    """
+    if isinstance(spec, int | float):
+        return Calibration.from_scale(spec)
+    text = str(spec).strip()
+    kind, sep, rest = text.partition(":")
+    if not sep:
+        return Calibration.from_scale(_number(text, text))
+    values = [_number(v, text) for v in rest.split(",")] if rest.strip() else []
+    kind = kind.strip().lower().replace("_", "-")
+    if kind == "scale-bar":
+        if len(values) != 5:
+            raise CalibrationError(
+                f"calibration {text!r}: scale-bar needs x0,y0,x1,y1,length_mm "
+                f"(5 numbers), got {len(values)}"
+            )
+        return Calibration.from_scale_bar(values[0:2], values[2:4], values[4])
+    if kind in ("lasers", "laser", "laser-points"):
+        if len(values) < 5 or (len(values) - 1) % 4:
+            raise CalibrationError(
+                f"calibration {text!r}: lasers needs x0,y0,x1,y1[,...],spacing_mm "
+                f"(4 numbers per pair + 1), got {len(values)}"
+            )
+        return Calibration.from_laser_points(np.reshape(values[:-1], (-1, 2)), values[-1])
+    raise CalibrationError(
+        f"calibration {text!r}: unknown kind {kind!r} (use a number, 'scale-bar:...' or "
+        "'lasers:...')"
+    )
+
+
+def _number(value: str, spec: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise CalibrationError(f"calibration {spec!r}: {value.strip()!r} is not a number") from None
+
+
+def as_calibration(value: Any) -> Calibration | None:
+    """Coerce None, a number, a CLI spec string, a dict or a :class:`Calibration`.
+
+    Examples
+    --------
+    >>> as_calibration({"mm_per_px": 2}).mm_per_px
+    2.0
+    >>> as_calibration(None) is None
+    True
+    """
+    if value is None or isinstance(value, Calibration):
+        return value
+    if isinstance(value, Mapping):
+        return Calibration.from_dict(value)
+    if isinstance(value, str):
+        return parse_calibration(value)
+    if isinstance(value, bool):
+        raise CalibrationError(f"calibration {value!r} is not a number")
+    return Calibration.from_scale(value)

@@ -1,0 +1,104 @@
+"""Tests of ecoseg.measure.calibration."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ecoseg.errors import CalibrationError
+from ecoseg.measure.calibration import (
+    MAX_MM_PER_PX,
+    MIN_MM_PER_PX,
+    Calibration,
+    as_calibration,
+    parse_calibration,
+)
+from ecoseg.store import MaskStore
+
+
+def test_from_scale_bar_and_lasers_by_hand():
+    assert Calibration.from_scale_bar((10, 20), (13, 24), 10).mm_per_px == pytest.approx(2.0)
+    cal = Calibration.from_laser_points([(0, 0), (0, 40), (10, 10), (60, 10)], 90)
+    assert cal.mm_per_px == pytest.approx(90 / 45)  # mean pair distance 45 px
+    assert cal.method == "laser_points" and cal.details["px"] == [40.0, 50.0]
+
+
+@given(st.floats(MIN_MM_PER_PX, MAX_MM_PER_PX))
+def test_dict_round_trip(v):
+    cal = Calibration.from_scale(v)
+    assert Calibration.from_dict(cal.to_dict()) == cal
+    assert as_calibration(cal.to_dict()).mm_per_px == v
+
+
+@pytest.mark.parametrize(
+    "value, match",
+    [
+        (0, "must be positive"),
+        (-0.5, "must be positive"),
+        (float("nan"), "not finite"),
+        (float("inf"), "not finite"),
+        (1e-6, "plausible range"),
+        (5e3, "plausible range"),
+        ("abc", "not a number"),
+        (None, "not a number"),
+    ],
+)
+def test_invalid_scales(value, match):
+    with pytest.raises(CalibrationError, match=match) as info:
+        Calibration(value)
+    assert "\n" not in str(info.value)
+
+
+def test_invalid_constructors():
+    with pytest.raises(CalibrationError, match="zero length"):
+        Calibration.from_scale_bar((1, 1), (1, 1), 5)
+    with pytest.raises(CalibrationError, match="length_mm"):
+        Calibration.from_scale_bar((0, 0), (1, 1), -5)
+    with pytest.raises(CalibrationError, match="pairs"):
+        Calibration.from_laser_points([(0, 0), (1, 1), (2, 2)], 5)
+    with pytest.raises(CalibrationError, match="non-finite"):
+        Calibration.from_laser_points([(0, 0), (np.nan, 1)], 5)
+    with pytest.raises(CalibrationError, match="mm_per_px"):
+        Calibration.from_dict({"method": "scale"})
+
+
+def test_parse_cli_forms():
+    assert parse_calibration("0.5") == Calibration.from_scale(0.5)
+    bar = parse_calibration("scale-bar:0,0,30,40,25")
+    assert bar.mm_per_px == pytest.approx(0.5) and bar.method == "scale_bar"
+    assert parse_calibration("scale_bar: 0, 0, 30, 40, 25").mm_per_px == pytest.approx(0.5)
+    lasers = parse_calibration("lasers:0,0,100,0,0,10,0,110,50")
+    assert lasers.mm_per_px == pytest.approx(0.5) and lasers.method == "laser_points"
+    assert parse_calibration(2) == Calibration.from_scale(2)
+
+
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ("scale-bar:1,2,3", "5 numbers"),
+        ("lasers:1,2,3,4", "4 numbers per pair"),
+        ("lasers:0,0,1,x,5", "'x' is not a number"),
+        ("ruler:1,2", "unknown kind"),
+        ("-1", "must be positive"),
+        ("0", "must be positive"),
+    ],
+)
+def test_parse_errors_name_the_spec(spec, match):
+    with pytest.raises(CalibrationError, match=match):
+        parse_calibration(spec)
+
+
+def test_save_and_load_with_a_store(tmp_path):
+    path = tmp_path / "m.zarr"
+    store = MaskStore.create(path, height=4, width=4)
+    assert Calibration.load(store) is None
+    cal = Calibration.from_scale_bar((0, 0), (0, 8), 2)
+    cal.save(store)
+    store.close()
+    loaded = Calibration.load(MaskStore.open(path))
+    assert loaded == cal and loaded.method == "scale_bar"
+    assert math.isclose(loaded.details["length_mm"], 2)

@@ -1,0 +1,181 @@
+"""Tests of ecoseg.measure.measure: the one-pass store -> tables shell."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecoseg.errors import CalibrationError, ConfigError, StoreError
+from ecoseg.measure import TABLES, measure, read_table
+from ecoseg.store import MaskStore
+
+
+def make_store(path, n=6, calibration=None):
+    """Two fish crossing the frame and a coral that stays."""
+    labels = np.zeros((n, 30, 40), np.uint32)
+    for i in range(n):
+        labels[i, 2:6, 2 + 3 * i : 6 + 3 * i] = 1
+        if i >= 2:
+            labels[i, 10:14, 30 - 2 * i : 34 - 2 * i] = 2
+        labels[i, 20:28, 5:15] = 5
+    objects = [
+        {"id": 1, "class": "fish"},
+        {"id": 2, "class": "fish"},
+        {"id": 5, "class": "coral"},
+    ]
+    store = MaskStore.create(
+        path, height=30, width=40, chunk_frames=4, objects=objects, calibration=calibration
+    )
+    store.append(labels, np.arange(n) / 10)
+    store.close()
+    return labels
+
+
+def test_tables_are_consistent(tmp_path):
+    make_store(tmp_path / "m.zarr", calibration={"mm_per_px": 0.2, "method": "scale"})
+    t = measure(tmp_path / "m.zarr")
+    assert list(t) == list(TABLES)
+    reg, tracks, counts, maxn = t["regions"], t["tracks"], t["counts"], t["maxn"]
+    assert len(reg) == 6 + 4 + 6
+    assert tracks["object_id"].tolist() == [1, 2, 5]
+    assert tracks["frames_present"].tolist() == [6, 4, 6]
+    assert tracks.set_index("object_id").loc[1, "path_length_px"] == pytest.approx(15)
+    assert tracks.set_index("object_id").loc[1, "path_length_mm"] == pytest.approx(3)
+    assert len(counts) == 6 * 2 and set(counts["class"]) == {"fish", "coral"}
+    fish = counts[counts["class"] == "fish"]["count"].tolist()
+    assert fish == [1, 1, 2, 2, 2, 2]
+    m = maxn.set_index("class")
+    assert m.loc["fish", "maxn"] == 2 and m.loc["fish", "time_s"] == pytest.approx(0.2)
+    assert m.loc["coral", "maxn"] == 1
+    for df in t.values():
+        assert df.attrs["calibration"]["mm_per_px"] == 0.2
+        assert df.attrs["store"] == str(tmp_path / "m.zarr")
+        assert df.attrs["ecoseg_version"]
+        assert set(df.attrs["units"]) == set(df.columns)
+
+
+def test_labels_are_read_once(tmp_path, monkeypatch):
+    make_store(tmp_path / "m.zarr", n=9)
+    calls = []
+    original = MaskStore.read_labels
+
+    def counting(self, start=0, stop=None):
+        calls.append((start, stop))
+        return original(self, start, stop)
+
+    monkeypatch.setattr(MaskStore, "read_labels", counting)
+    measure(tmp_path / "m.zarr", roi=np.ones((30, 40), bool))
+    assert calls == [(0, 4), (4, 8), (8, 9)]
+
+
+def test_files_round_trip_with_attrs(tmp_path):
+    make_store(tmp_path / "m.zarr", calibration={"mm_per_px": 0.2, "method": "scale"})
+    out = tmp_path / "tables"
+    tables = measure(tmp_path / "m.zarr", out)
+    for name, df in tables.items():
+        back = read_table(out / f"{name}.parquet")
+        pd.testing.assert_frame_equal(back, df, check_dtype=False)
+        assert back.attrs == df.attrs
+        csv = read_table(out / f"{name}.csv")
+        pd.testing.assert_frame_equal(csv, df, check_dtype=False)
+        assert csv.attrs["units"] == df.attrs["units"]
+        assert csv.attrs["calibration"] == df.attrs["calibration"]
+    meta = json.loads((out / "tables.json").read_text())
+    assert meta["tables"]["regions"]["units"]["area_mm2"] == "mm^2"
+
+
+def test_existing_files_are_not_overwritten(tmp_path):
+    make_store(tmp_path / "m.zarr")
+    out = tmp_path / "tables"
+    measure(tmp_path / "m.zarr", out, formats=["csv"])
+    before = (out / "regions.csv").read_text()
+    with pytest.raises(ConfigError, match="regions.csv: already exists"):
+        measure(tmp_path / "m.zarr", out, formats=["csv"], calibration=0.5)
+    assert (out / "regions.csv").read_text() == before
+    assert MaskStore.open(tmp_path / "m.zarr").calibration is None  # nothing was done
+    measure(tmp_path / "m.zarr", out, formats=["csv"], calibration=0.5, overwrite=True)
+    assert "area_mm2" in (out / "regions.csv").read_text().splitlines()[0]
+    assert not (out / "regions.parquet").exists()
+    with pytest.raises(ConfigError, match="format 'xlsx'"):
+        measure(tmp_path / "m.zarr", out, formats=["xlsx"], overwrite=True)
+
+
+def test_calibration_is_validated_and_saved(tmp_path):
+    make_store(tmp_path / "m.zarr")
+    t = measure(tmp_path / "m.zarr", calibration="scale-bar:0,0,0,10,5")
+    assert t["regions"]["area_mm2"].iloc[0] == pytest.approx(16 * 0.25)
+    stored = MaskStore.open(tmp_path / "m.zarr").calibration
+    assert stored["mm_per_px"] == 0.5 and stored["method"] == "scale_bar"
+    # later runs use the stored calibration
+    assert "area_mm2" in measure(tmp_path / "m.zarr")["regions"]
+    # a read-only store object is reopened for writing
+    measure(MaskStore.open(tmp_path / "m.zarr"), calibration=0.25)
+    assert MaskStore.open(tmp_path / "m.zarr").calibration["mm_per_px"] == 0.25
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), "0", "lasers:0,0,0,0,5"])
+def test_bad_calibration(tmp_path, bad):
+    make_store(tmp_path / "m.zarr")
+    with pytest.raises(CalibrationError):
+        measure(tmp_path / "m.zarr", calibration=bad)
+    assert MaskStore.open(tmp_path / "m.zarr").calibration is None
+
+
+def test_unknown_class_names_the_class_and_the_known_ones(tmp_path):
+    make_store(tmp_path / "m.zarr")
+    with pytest.raises(ConfigError, match=r"unknown class 'shark'.*known: fish, coral"):
+        measure(tmp_path / "m.zarr", classes=["fish", "shark"])
+    with pytest.raises(ConfigError, match="shark"):
+        measure(tmp_path / "m.zarr", classes=["shark"], calibration=0.5)
+    assert MaskStore.open(tmp_path / "m.zarr").calibration is None  # refused before saving
+    t = measure(tmp_path / "m.zarr", classes="coral")
+    assert set(t["regions"]["class"]) == {"coral"}
+    assert t["tracks"]["object_id"].tolist() == [5]
+    assert t["maxn"]["class"].tolist() == ["coral"]
+
+
+def test_store_without_labels(tmp_path):
+    make_store(tmp_path / "m.zarr")
+    shutil.rmtree(tmp_path / "m.zarr" / "labels")
+    with pytest.raises(StoreError, match="labels"):
+        measure(tmp_path / "m.zarr")
+    with pytest.raises(StoreError):
+        measure(tmp_path / "missing.zarr")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(StoreError):
+        measure(tmp_path / "plain")
+
+
+def test_empty_store(tmp_path):
+    store = MaskStore.create(tmp_path / "e.zarr", height=5, width=5, objects=[(1, "fish", "x")])
+    store.append(np.zeros((3, 5, 5), np.uint32), [0, 1, 2])
+    store.close()
+    t = measure(tmp_path / "e.zarr")
+    assert len(t["regions"]) == 0 and len(t["tracks"]) == 0
+    assert t["counts"]["count"].tolist() == [0, 0, 0]
+    assert t["maxn"]["maxn"].tolist() == [0]
+
+
+def test_package_is_callable_as_the_public_function(tmp_path):
+    import ecoseg
+
+    make_store(tmp_path / "m.zarr")
+    package = sys.modules["ecoseg.measure"]
+    assert sorted(package(tmp_path / "m.zarr")) == sorted(TABLES)
+    assert callable(ecoseg.measure)  # the function or the package, whichever was bound
+
+
+def test_analysis_imports_stay_light():
+    code = (
+        "import sys, ecoseg.measure, ecoseg.metrics\n"
+        "bad = [m for m in sys.modules if m == 'torch' or m.startswith(('ecoseg.engine',"
+        " 'ecoseg.sam2', 'torch.'))]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

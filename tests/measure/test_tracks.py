@@ -1,0 +1,114 @@
+"""Tests of ecoseg.measure.tracks: trajectory summaries from regions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ecoseg.measure.regions import region_table
+from ecoseg.measure.tracks import track_table
+
+
+def moving_square(steps, times, side=6, size=(60, 80), start=(10, 5)):
+    """Label frames of a square whose top-left corner moves by ``steps`` (dx, dy)."""
+    n = len(times)
+    lab = np.zeros((n, *size), np.uint32)
+    x, y = start
+    for i in range(n):
+        if i:
+            x, y = x + steps[i - 1][0], y + steps[i - 1][1]
+        lab[i, y : y + side, x : x + side] = 3
+    return region_table(lab, times=times)
+
+
+def test_square_at_constant_speed_with_variable_frame_times():
+    times = [0.0, 0.04, 0.1, 0.12, 0.2]  # variable frame rate
+    reg = moving_square([(3, 4)] * 4, times)
+    t = track_table(reg).iloc[0]
+    assert t["object_id"] == 3 and t["frames_present"] == 5
+    assert (t["first_frame"], t["last_frame"]) == (0, 4)
+    assert t["duration_s"] == pytest.approx(0.2)
+    assert t["path_length_px"] == pytest.approx(20.0)  # 4 steps of 5 px
+    assert t["net_displacement_px"] == pytest.approx(20.0)
+    assert t["straightness"] == pytest.approx(1.0)
+    assert t["mean_speed_px_s"] == pytest.approx(20.0 / 0.2)
+    # fastest step: 5 px in 0.02 s
+    assert t["max_speed_px_s"] == pytest.approx(5 / 0.02)
+    assert t["mean_area_px"] == 36
+
+
+def test_gap_is_bridged_by_a_straight_line():
+    times = np.arange(6) * 0.5
+    reg = moving_square([(2, 0)] * 5, times)
+    reg = reg[~reg["frame"].isin([2, 3])]  # occluded for two frames
+    t = track_table(reg).iloc[0]
+    assert t["frames_present"] == 4
+    assert t["path_length_px"] == pytest.approx(10.0)
+    assert t["max_speed_px_s"] == pytest.approx(6 / 1.5)  # bridged step, 3 frame intervals
+
+
+def test_zigzag_path_straightness_by_hand():
+    times = [0.0, 1.0, 2.0]
+    reg = moving_square([(3, 4), (3, -4)], times)
+    t = track_table(reg).iloc[0]
+    assert t["path_length_px"] == pytest.approx(10.0)
+    assert t["net_displacement_px"] == pytest.approx(6.0)
+    assert t["straightness"] == pytest.approx(0.6)
+    assert t["mean_speed_px_s"] == pytest.approx(5.0)
+
+
+def test_single_frame_and_stationary_objects():
+    lab = np.zeros((3, 20, 20), np.uint32)
+    lab[0, 1:3, 1:3] = 1  # seen once
+    lab[:, 10:14, 10:14] = 2  # never moves
+    t = track_table(region_table(lab, times=[0, 1, 2])).set_index("object_id")
+    assert t.loc[1, "duration_s"] == 0
+    assert math.isnan(t.loc[1, "mean_speed_px_s"]) and math.isnan(t.loc[1, "max_speed_px_s"])
+    assert math.isnan(t.loc[1, "straightness"])
+    assert t.loc[2, "path_length_px"] == 0 and t.loc[2, "mean_speed_px_s"] == 0
+    assert math.isnan(t.loc[2, "straightness"])
+    assert t.loc[2, "class"] == "unknown"
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    mm=st.floats(1e-3, 10.0),
+    dx=st.integers(-3, 3),
+    dy=st.integers(-3, 3),
+    dt=st.floats(0.01, 1.0),
+)
+def test_calibrated_units(mm, dx, dy, dt):
+    reg = moving_square([(dx, dy)] * 3, [0, dt, 2 * dt, 3 * dt], start=(20, 20))
+    t = track_table(reg, calibration=mm).iloc[0]
+    for px, mmcol in [
+        ("path_length_px", "path_length_mm"),
+        ("net_displacement_px", "net_displacement_mm"),
+        ("mean_speed_px_s", "mean_speed_mm_s"),
+        ("max_speed_px_s", "max_speed_mm_s"),
+    ]:
+        assert t[mmcol] == pytest.approx(t[px] * mm, nan_ok=True)
+    assert t["mean_area_mm2"] == pytest.approx(36 * mm * mm)
+    assert t["mean_speed_px_s"] == pytest.approx(math.hypot(dx, dy) / dt)
+
+
+def test_units_in_attrs_and_calibration_from_regions_attrs():
+    reg = moving_square([(1, 0)] * 2, [0, 1, 2])
+    reg.attrs["calibration"] = {"mm_per_px": 2.0, "method": "scale"}
+    t = track_table(reg)
+    assert t["path_length_mm"].iloc[0] == pytest.approx(4.0)
+    assert t.attrs["units"]["mean_speed_mm_s"] == "mm/s"
+    assert t.attrs["units"]["duration_s"] == "s"
+    assert t.attrs["table"] == "tracks"
+
+
+def test_bad_regions_tables():
+    reg = moving_square([(1, 0)] * 2, [0, 1, 2])
+    with pytest.raises(ValueError, match="time_s"):
+        track_table(reg.drop(columns="time_s"))
+    with pytest.raises(ValueError, match="two rows"):
+        track_table(pd.concat([reg, reg.iloc[:1]]))

@@ -1,0 +1,263 @@
+"""The HTML report: sections, embedded figures, self-containment, determinism."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import ecoseg
+from ecoseg.errors import ConfigError, StoreError
+from ecoseg.report import report
+from ecoseg.study import run_study
+
+EPOCH = "1710000000"  # 2024-03-09 UTC
+SECTIONS = (
+    "provenance",
+    "summary",
+    "counts",
+    "sizes",
+    "trajectories",
+    "speeds",
+    "cover",
+    "frames",
+    "sites",
+    "accuracy",
+    "tables",
+)
+STUDY = """\
+name: two-site-test
+title: Two sites <b>test</b>
+description: A two-site study for the report tests.
+output: out
+defaults:
+  engine: classical
+  calibration: 20
+  params: {warmup: 5, min_hits: 2}
+videos:
+  - path: a/video.mp4
+    name: north
+    site: North
+    transect: T1
+    date: 2024-03-12
+    depth_m: 5
+    truth: a/truth.zarr
+  - path: b/video.mp4
+    name: south
+    site: South
+    transect: T1
+    date: 2024-03-13
+    depth_m: 7.5
+"""
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("report-study")
+    ecoseg.synth(root / "a", seed=5, frames=24, size=(96, 64), n_fish=3, n_invertebrates=1)
+    ecoseg.synth(root / "b", seed=6, frames=24, size=(96, 64), n_fish=2, n_invertebrates=1)
+    (root / "study.yaml").write_text(STUDY)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        run_study(root / "study.yaml", progress=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def html(study) -> str:
+    return (study / "out" / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory):
+    """An uncalibrated store (a copy of a synthetic truth) whose video is not next to it."""
+    root = tmp_path_factory.mktemp("single")
+    clip = ecoseg.synth(root / "clip", seed=7, frames=20, size=(96, 64), n_fish=3)
+    store = root / "elsewhere" / "masks.zarr"
+    shutil.copytree(clip.truth, store)
+    with ecoseg.MaskStore.open(store, mode="a") as writable:
+        writable.calibration = None
+    return root, store, clip
+
+
+def images(page: str) -> list[bytes]:
+    return [
+        base64.b64decode(m) for m in re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
+    ]
+
+
+def downloads(page: str) -> dict[str, bytes]:
+    found = re.findall(r'download="([^"]+)" href="data:[^;]+;base64,([^"]+)"', page)
+    return {name: base64.b64decode(data) for name, data in found}
+
+
+# --------------------------------------------------------------------------- content
+def test_two_site_study_report_has_every_section(html):
+    for section in SECTIONS:
+        assert f'<section id="{section}">' in html, section
+        assert f'href="#{section}"' in html, section  # listed in the contents
+    for figure in ("counts", "maxn", "sizes", "trajectories", "speeds", "cover", "frames", "sites"):
+        assert f'<figure id="fig-{figure}">' in html, figure
+    for table in ("summary-table", "maxn-table", "site-table", "accuracy-table", "downloads"):
+        assert f'id="{table}"' in html
+
+
+def test_embedded_figures_decode_and_are_not_blank(html):
+    pngs = images(html)
+    assert len(pngs) == 8
+    for data in pngs:
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        image = Image.open(io.BytesIO(data))
+        image.verify()
+        pixels = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.int64)
+        assert pixels.shape[1] >= 600 and pixels.shape[0] >= 150
+        assert pixels.std() > 10  # something is drawn
+        colours = (pixels[..., 0] << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
+        assert len(np.unique(colours)) > 16
+
+
+def test_nothing_is_fetched_from_anywhere(html):
+    assert not re.search(r"(?i)(https?|ftp)://", html)
+    assert not re.search(r"(?i)<script|<link|<iframe|<object|@import", html)
+    for target in re.findall(r'\ssrc="([^"]*)"', html):
+        assert target.startswith("data:image/png;base64,")
+    for target in re.findall(r'\shref="([^"]*)"', html):
+        assert target.startswith(("#", "data:")), target
+    for target in re.findall(r"url\(([^)]*)\)", html):
+        assert target.strip("'\"").startswith("data:"), target
+
+
+def test_csv_downloads_are_the_study_tables(study, html):
+    files = downloads(html)
+    for table in ("regions", "tracks", "counts", "maxn", "cover"):
+        assert files[f"{table}.csv"] == (study / "out" / "tables" / f"{table}.csv").read_bytes()
+    assert files["study.yaml"] == (study / "study.yaml").read_bytes()
+
+
+def test_provenance_names_inputs_engine_and_parameters(study, html):
+    assert f"ecoseg {ecoseg.__version__}" in html
+    for clip in ("a", "b"):
+        sha = hashlib.sha256((study / clip / "video.mp4").read_bytes()).hexdigest()
+        assert sha in html
+    assert "a/video.mp4" in html and "stores/north.zarr" in html
+    assert "classical" in html and "&#34;warmup&#34;: 5" in html
+    assert "20 mm/px" in html
+    assert "ecoseg study study.yaml" in html
+    assert "Report date</dt><dd>2024-03-09" in html
+    assert "North" in html and "2024-03-13" in html and "7.5" in html
+    assert str(study) not in html  # no absolute paths
+
+
+def test_calibrated_units_are_mm(html):
+    assert "Median length (mm)" in html and "Median speed (mm/s)" in html
+    assert "(pixels: uncalibrated)" not in html
+
+
+def test_text_from_the_study_is_escaped(html):
+    assert "Two sites &lt;b&gt;test&lt;/b&gt;" in html
+    assert "<b>test</b>" not in html
+
+
+def test_accuracy_section_uses_the_truth(html):
+    section = html.split('<section id="accuracy">')[1].split("</section>")[0]
+    assert "J&amp;F" in section and "HOTA" in section and "IDF1" in section
+    assert "<strong>north</strong>" in section and "<strong>south</strong>" not in section
+    assert "a/truth.zarr" in section
+    values = [float(v) for v in re.findall(r'<td class="n">([01]\.\d{3})</td>', section)]
+    assert values and all(0.0 <= v <= 1.0 for v in values)
+
+
+# --------------------------------------------------------------------------- determinism
+def test_same_inputs_give_identical_bytes(study, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    stores = [study / "out" / "stores" / "north.zarr", study / "out" / "stores" / "south.zarr"]
+    one = report(stores, tmp_path / "one.html", study=study / "study.yaml")
+    two = report(stores, tmp_path / "sub" / "two.html", study=study / "study.yaml")
+    assert one.read_bytes() == two.read_bytes()
+    assert one.read_bytes() == (study / "out" / "report.html").read_bytes()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(EPOCH) + 86400 * 3))
+    three = report(stores, tmp_path / "three.html", study=study / "study.yaml")
+    text = three.read_text()
+    assert "2024-03-12" in text and "Report date</dt><dd>2024-03-09" not in text
+
+
+# --------------------------------------------------------------------------- single store
+def test_single_uncalibrated_store_without_its_video(single, tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    root, store, _ = single
+    page = report(store, tmp_path / "r.html").read_text()
+    for section in SECTIONS:
+        present = f'<section id="{section}">' in page
+        assert present == (section not in ("sites", "accuracy")), section
+    assert "Median length (px)" in page and "(pixels: uncalibrated)" in page
+    assert "Median speed (px/s)" in page
+    assert "video not found at video.mp4" in page and "blank background" in page
+    assert len(images(page)) == 7
+    assert re.search(r"ecoseg synth -o \S*elsewhere --seed 7 --frames 20", page)  # reproduce
+    assert "ecoseg report" in page
+    assert "Report date" not in page  # no SOURCE_DATE_EPOCH and no creation date
+
+
+def test_truth_argument_adds_accuracy(single, tmp_path):
+    _, store, clip = single
+    page = report({"clip": store}, tmp_path / "r.html", truth={"clip": clip.truth}).read_text()
+    section = page.split('<section id="accuracy">')[1].split("</section>")[0]
+    assert "HOTA" in section
+    values = [float(v) for v in re.findall(r'<td class="n">([01]\.\d{3})</td>', section)]
+    assert values and all(v == 1.0 for v in values)  # the truth against itself
+
+
+def test_a_video_next_to_its_store_is_found(single, tmp_path):
+    _, _, clip = single  # synth writes video.mp4 next to truth.zarr and records "video.mp4"
+    page = report(clip.truth, tmp_path / "r.html").read_text()
+    assert "video not found" not in page and "blank background" not in page
+    assert "parrotfish" in page or "wrasse" in page or "surgeonfish" in page
+
+
+def test_bad_arguments(single, tmp_path):
+    _, store, clip = single
+    with pytest.raises(ConfigError, match="at least one store"):
+        report([], tmp_path / "r.html")
+    with pytest.raises(ConfigError, match="one per store"):
+        report([store], tmp_path / "r.html", truth=[clip.truth, clip.truth])
+    with pytest.raises(ConfigError, match="unknown video"):
+        report({"x": store}, tmp_path / "r.html", truth={"y": clip.truth})
+    with pytest.raises(StoreError):
+        report(tmp_path / "missing.zarr", tmp_path / "r.html")
+    assert not (tmp_path / "r.html").exists()
+    (tmp_path / "r.html").write_text("mine")
+    with pytest.raises(ConfigError, match="already exists"):
+        report(store, tmp_path / "r.html")
+    assert (tmp_path / "r.html").read_text() == "mine"
+    assert report(store, tmp_path / "r.html", overwrite=True).read_text().startswith("<!DOCTYPE")
+
+
+def test_ecoseg_report_is_callable_once_the_package_is_imported(single, tmp_path):
+    import ecoseg.report.figures  # binds the name ecoseg.report to the package  # noqa: F401
+
+    _, store, _ = single
+    assert ecoseg.report(store, tmp_path / "r.html") == tmp_path / "r.html"
+
+
+def test_cli_report(single, tmp_path, capsys):
+    from ecoseg.cli import main
+
+    _, store, clip = single
+    out = tmp_path / "r.html"
+    args = ["report", str(store), "-o", str(out), "--truth", str(clip.truth), "--title", "T"]
+    assert main(args) == 0
+    assert f"report: {out}" in capsys.readouterr().out
+    page = out.read_text()
+    assert "<title>T</title>" in page and '<section id="accuracy">' in page
+    assert main(args) == 2  # no silent overwrite
+    assert "already exists" in capsys.readouterr().err
+    assert main([*args, "--overwrite"]) == 0
+    assert main(["report", str(tmp_path / "none.zarr"), "-o", str(tmp_path / "x.html")]) == 2
+    assert "none.zarr" in capsys.readouterr().err

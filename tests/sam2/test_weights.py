@@ -1,0 +1,129 @@
+"""Checkpoint manifest and cache, offline (downloads come from file:// URLs the tests make)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from ecoseg import sam2
+from ecoseg.errors import CheckpointError, ConfigError
+from ecoseg.sam2 import weights
+from ecoseg.sam2.variants import VARIANTS
+
+MANIFEST = Path(__file__).parents[2] / "model" / "manifest.json"
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(weights.ENV_DIR, str(folder))
+    return folder
+
+
+def test_manifest_covers_every_variant():
+    data = json.loads(MANIFEST.read_text())
+    entries = {e["variant"]: e for e in data["checkpoints"]}
+    assert sorted(entries) == sorted(VARIANTS)
+    for name, e in entries.items():
+        v = VARIANTS[name]
+        assert e["file"] == v.checkpoint_file
+        release = "092824" if v.version == "2.1" else "072824"
+        assert (
+            e["url"] == f"https://dl.fbaipublicfiles.com/segment_anything_2/{release}/{e['file']}"
+        )
+        # hashes and sizes only where documented: null, or well-formed
+        assert e["sha256"] is None or re.fullmatch(r"[0-9a-f]{64}", e["sha256"])
+        assert e["size"] is None or (isinstance(e["size"], int) and e["size"] > 0)
+    assert weights.manifest() == entries
+
+
+def test_cache_dir_override_and_paths(cache):
+    assert weights.cache_dir() == cache
+    assert weights.weights_path("sam2.1-large") == cache / "sam2.1_hiera_large.pt"
+    rows = weights.list_weights()
+    assert [r["variant"] for r in rows] == list(weights.manifest())
+    assert not any(r["cached"] for r in rows)
+    with pytest.raises(ConfigError, match="valid names"):
+        weights.weights_path("sam2.1-gigantic")
+
+
+def test_default_cache_dir_is_user_cache(monkeypatch):
+    import platformdirs
+
+    monkeypatch.delenv(weights.ENV_DIR, raising=False)
+    assert weights.cache_dir() == Path(platformdirs.user_cache_dir("ecoseg")) / "weights"
+
+
+def _fake_checkpoint(tmp_path) -> Path:
+    src = tmp_path / "mirror" / "sam2.1_hiera_tiny.pt"
+    src.parent.mkdir()
+    src.write_bytes(b"fake checkpoint bytes " * 1000)
+    return src
+
+
+def test_download_records_hash_and_verify(cache, tmp_path):
+    src = _fake_checkpoint(tmp_path)
+    path = weights.download("sam2.1-tiny", progress=False, url=src.as_uri())
+    assert path == cache / "sam2.1_hiera_tiny.pt" and path.read_bytes() == src.read_bytes()
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    assert (cache / "sam2.1_hiera_tiny.pt.sha256").read_text().split()[0] == digest
+    assert weights.verify("sam2.1-tiny") == [
+        ("sam2.1-tiny", True, "sha256 matches the hash recorded at download")
+    ]
+    assert [r["cached"] for r in weights.list_weights()][0] is True
+    assert [n for n, _, _ in weights.verify()] == ["sam2.1-tiny"]
+    # a damaged file fails verification
+    path.write_bytes(b"damaged")
+    name, ok, reason = weights.verify("sam2.1-tiny")[0]
+    assert not ok and "mismatch" in reason and digest in reason
+
+
+def test_download_checks_the_manifest_hash(cache, tmp_path, monkeypatch):
+    src = _fake_checkpoint(tmp_path)
+    good = hashlib.sha256(src.read_bytes()).hexdigest()
+    entry = dict(weights._load_manifest()["sam2-tiny"], sha256="0" * 64)
+    monkeypatch.setitem(weights._load_manifest(), "sam2-tiny", entry)
+    with pytest.raises(CheckpointError, match="could not download sam2-tiny"):
+        weights.download("sam2-tiny", progress=False, url=src.as_uri())
+    monkeypatch.setitem(weights._load_manifest(), "sam2-tiny", dict(entry, sha256=good))
+    path = weights.download("sam2-tiny", progress=False, url=src.as_uri())
+    assert weights.verify("sam2-tiny") == [("sam2-tiny", True, "sha256 matches the manifest")]
+    assert path.is_file()
+
+
+def test_download_failure_is_one_clear_line(cache, tmp_path):
+    with pytest.raises(CheckpointError) as err:
+        weights.download("sam2-small", progress=False, url=(tmp_path / "nope.pt").as_uri())
+    msg = str(err.value)
+    assert "--checkpoint PATH" in msg and "\n" not in msg
+
+
+def test_verify_without_reference_or_file(cache):
+    assert weights.verify("sam2-large")[0][:2] == ("sam2-large", False)
+    cache.mkdir(parents=True)
+    (cache / "sam2_hiera_large.pt").write_bytes(b"copied by hand")
+    name, ok, reason = weights.verify("sam2-large")[0]
+    assert not ok and "cannot verify" in reason
+
+
+def test_build_without_cached_weights_says_how_to_get_them(cache):
+    with pytest.raises(CheckpointError) as err:
+        sam2.build("sam2.1-small", image_size=64, device="cpu")
+    msg = str(err.value)
+    assert "ecoseg weights download sam2.1-small" in msg and "--checkpoint PATH" in msg
+    assert str(cache / "sam2.1_hiera_small.pt") in msg and "\n" not in msg
+
+
+def test_download_keeps_an_existing_file_unrecorded(cache, tmp_path):
+    """A file copied into the cache by hand is not silently blessed by a later download."""
+    src = _fake_checkpoint(tmp_path)
+    cache.mkdir(parents=True)
+    (cache / "sam2.1_hiera_tiny.pt").write_bytes(b"copied by hand")
+    path = weights.download("sam2.1-tiny", progress=False, url=src.as_uri())
+    assert path.read_bytes() == b"copied by hand"
+    assert not (cache / "sam2.1_hiera_tiny.pt.sha256").exists()
+    assert "cannot verify" in weights.verify("sam2.1-tiny")[0][2]

@@ -1,0 +1,208 @@
+"""Tests of ecoseg.metrics: J&F, HOTA/IDF1/MOTA (TrackEval), count, MaxN and area errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy import ndimage
+from skimage.morphology import disk
+
+from ecoseg.errors import StoreError
+from ecoseg.metrics import bound_pixels, boundary_f, evaluate, jaccard, pair_counts, seg2bmap
+from ecoseg.store import MaskStore
+
+H, W, N = 48, 64, 10
+
+
+def scene(n=N):
+    """Three squares moving in different directions; object 3 appears at frame 3."""
+    lab = np.zeros((n, H, W), np.uint32)
+    for i in range(n):
+        lab[i, 4 + i : 14 + i, 5 + 2 * i : 15 + 2 * i] = 1
+        lab[i, 30:40, 50 - 2 * i : 60 - 2 * i] = 2
+        if i >= 3:
+            lab[i, 20 + i : 28 + i, 20:28] = 3
+    return lab
+
+
+CLASSES = {1: "wrasse", 2: "wrasse", 3: "grouper"}
+
+
+def make_store(path, labels, classes=None, chunk_frames=4):
+    ids = [int(i) for i in np.unique(labels) if i]
+    classes = classes if classes is not None else CLASSES
+    objects = [{"id": i, "class": classes.get(i, "unknown")} for i in ids]
+    store = MaskStore.create(
+        path,
+        height=labels.shape[1],
+        width=labels.shape[2],
+        chunk_frames=chunk_frames,
+        objects=objects,
+    )
+    store.append(labels, np.arange(len(labels)) / 25)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def truth(tmp_path):
+    return make_store(tmp_path / "truth.zarr", scene())
+
+
+def test_perfect_prediction(truth):
+    r = evaluate(truth, truth)
+    assert r["jf"]["mean"] == 1.0 and r["jf"]["j_mean"] == 1.0 and r["jf"]["f_mean"] == 1.0
+    assert r["hota"]["hota"] == pytest.approx(1.0)
+    assert r["hota"]["deta"] == pytest.approx(1.0) and r["hota"]["assa"] == pytest.approx(1.0)
+    assert r["identity"]["idf1"] == 1.0 and r["clear"]["mota"] == 1.0
+    assert r["counts"]["all"]["mae"] == 0 and r["counts"]["all"]["maxn_error"] == 0
+    assert r["counts"]["wrasse"] == {"mae": 0.0, "maxn_truth": 2, "maxn_pred": 2, "maxn_error": 0}
+    assert r["area"]["median_relative_error"] == 0 and r["area"]["n"] == 10 + 10 + 7
+    assert r["matching"] == {"1": 1, "2": 2, "3": 3}
+    assert r["jf"]["per_object"]["3"]["frames"] == 7
+    json.dumps(r, allow_nan=False)
+
+
+def test_relabelled_class_less_prediction_is_still_perfect(tmp_path, truth):
+    lab = scene()
+    relabel = np.array([0, 70, 9, 1000], np.uint32)[lab]
+    pred = make_store(tmp_path / "pred.zarr", relabel, classes={})
+    r = evaluate(pred, truth)
+    assert r["matching"] == {"1": 70, "2": 9, "3": 1000}
+    assert r["jf"]["mean"] == 1.0 and r["identity"]["idf1"] == 1.0
+    assert r["hota"]["hota"] == pytest.approx(1.0) and r["clear"]["mota"] == 1.0
+    assert list(r["counts"]) == ["all"]  # every predicted class is "unknown"
+    assert r["counts"]["all"]["mae"] == 0
+
+
+def test_swapped_ids_lower_association_not_detection(tmp_path, truth):
+    lab = scene()
+    swapped = lab.copy()
+    half = swapped[N // 2 :]
+    one, two = half == 1, half == 2
+    half[one], half[two] = 2, 1
+    r = evaluate(make_store(tmp_path / "pred.zarr", swapped), truth)
+    assert r["hota"]["deta"] == pytest.approx(1.0)
+    assert r["hota"]["assa"] < 0.8 and r["hota"]["hota"] < 0.9
+    assert r["identity"]["idf1"] < 0.85
+    assert r["clear"]["idsw"] == 2
+    assert r["clear"]["mota"] == pytest.approx(1 - 2 / (10 + 10 + 7))
+    assert r["counts"]["all"]["mae"] == 0  # counts do not care about identity
+
+
+def test_empty_prediction(tmp_path, truth):
+    ids = [{"id": 1, "class": "wrasse"}]
+    store = MaskStore.create(tmp_path / "pred.zarr", height=H, width=W, objects=ids)
+    store.append(np.zeros((N, H, W), np.uint32), np.arange(N) / 25)
+    store.close()
+    r = evaluate(tmp_path / "pred.zarr", truth)
+    assert r["jf"]["mean"] == 0 and r["jf"]["j_mean"] == 0 and r["jf"]["f_mean"] == 0
+    assert r["hota"]["hota"] == 0 and r["identity"]["idf1"] == 0
+    assert r["clear"]["mota"] <= 0
+    assert r["counts"]["all"]["maxn_error"] == -3 and r["counts"]["all"]["maxn_pred"] == 0
+    assert r["counts"]["all"]["mae"] == pytest.approx((3 * 2 + 7 * 3) / 10)
+    assert r["area"]["n"] == 0 and r["area"]["median_relative_error"] is None
+    assert r["matching"] == {"1": None, "2": None, "3": None}
+
+
+def test_one_pixel_shift_by_hand(tmp_path):
+    s = 10
+    t = np.zeros((2, 40, 40), np.uint32)
+    t[:, 10 : 10 + s, 10 : 10 + s] = 1
+    p = np.roll(t, 1, axis=2)
+    truth = make_store(tmp_path / "t.zarr", t)
+    r = evaluate(make_store(tmp_path / "p.zarr", p), truth)
+    # intersection s(s - 1), union s(s + 1)
+    assert r["jf"]["j_mean"] == pytest.approx((s - 1) / (s + 1))
+    # every boundary pixel is within one pixel of the other boundary: F = 1
+    assert r["jf"]["f_mean"] == 1.0
+    assert r["area"]["median_relative_error"] == 0
+    # with a tolerance of 0 pixels only the boundary pixels of the shared rows and the
+    # overlapping parts of the top and bottom edges (s - 1 + s - 1 of the 4s - 4... ) match
+    f0 = boundary_f(p[0] == 1, t[0] == 1, bound_pix=0)
+    tb, pb = seg2bmap(t[0] == 1), seg2bmap(p[0] == 1)
+    prec = (pb & tb).sum() / pb.sum()
+    rec = (pb & tb).sum() / tb.sum()
+    assert f0 == pytest.approx(2 * prec * rec / (prec + rec)) and f0 < 1
+
+
+def test_counts_maxn_and_area_errors_by_hand(tmp_path, truth):
+    lab = scene()
+    pred = lab.copy()
+    pred[pred == 3] = 0  # the grouper is missed entirely
+    pred[:, 30:40, :][pred[:, 30:40, :] == 2] = 0
+    pred[:, 30:35, :][lab[:, 30:35, :] == 2] = 2  # object 2 at half its area
+    r = evaluate(make_store(tmp_path / "pred.zarr", pred), truth)
+    assert r["counts"]["grouper"] == {"mae": 0.7, "maxn_truth": 1, "maxn_pred": 0, "maxn_error": -1}
+    assert r["counts"]["wrasse"]["mae"] == 0
+    assert r["counts"]["all"]["maxn_error"] == -1
+    # matched object-frames: 10 exact (object 1) and 10 at -50 % (object 2)
+    assert r["area"]["n"] == 20
+    assert r["area"]["median_relative_error"] == pytest.approx(0.25)
+    assert r["jf"]["per_object"]["2"]["j"] == pytest.approx(0.5)
+    assert r["jf"]["per_object"]["3"]["j"] == 0 and r["jf"]["per_object"]["3"]["pred_id"] is None
+
+
+def test_chunking_does_not_change_results(tmp_path, truth):
+    lab = scene()
+    pred = np.roll(lab, 2, axis=1)
+    pred_path = make_store(tmp_path / "pred.zarr", pred, chunk_frames=3)
+    assert evaluate(pred_path, truth) == evaluate(pred_path, truth, chunk_frames=1)
+
+
+def test_boundary_f_matches_davis_definition_with_disk_dilation():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        a = ndimage.gaussian_filter(rng.random((40, 50)), 3) > 0.5
+        b = ndimage.gaussian_filter(rng.random((40, 50)), 3) > 0.5
+        assert a.any() and b.any() and not a.all() and not b.all()
+        for r in (1, 2, 4):
+            ab, bb = seg2bmap(a), seg2bmap(b)
+            a_dil = ndimage.binary_dilation(ab, disk(r))
+            b_dil = ndimage.binary_dilation(bb, disk(r))
+            prec = (ab & b_dil).sum() / ab.sum()
+            rec = (bb & a_dil).sum() / bb.sum()
+            want = 0.0 if prec + rec == 0 else 2 * prec * rec / (prec + rec)
+            assert boundary_f(a, b, r) == pytest.approx(want, abs=1e-12)
+
+
+def test_evaluate_crops_give_the_full_frame_f(tmp_path):
+    # masks touching the image border and a tolerance larger than the object
+    t = np.zeros((3, 30, 30), np.uint32)
+    p = np.zeros((3, 30, 30), np.uint32)
+    t[:, 0:8, 0:9] = 1
+    p[:, 1:9, 0:7] = 4
+    p[2] = 0
+    p[2, 20:25, 20:25] = 4
+    r = evaluate(make_store(tmp_path / "p.zarr", p), make_store(tmp_path / "t.zarr", t), bound_th=6)
+    want = np.mean([boundary_f(p[i] == 4, t[i] == 1, 6) for i in range(3)])
+    assert r["jf"]["per_object"]["1"]["f"] == pytest.approx(want)
+    assert r["bound_pix"] == 6
+
+
+def test_small_pieces():
+    m = np.zeros((5, 5), bool)
+    m[1:4, 1:4] = True
+    b = seg2bmap(m)
+    # DAVIS's map: pixels differing from the right, lower or lower-right neighbour
+    assert b.sum() == 12 and b[0, 0] and b[3, 3] and not b[1, 1] and not b[2, 2]
+    assert jaccard(m, m) == 1.0 and jaccard(np.zeros_like(m), np.zeros_like(m)) == 1.0
+    assert bound_pixels((480, 854)) == 8  # DAVIS 480p: ceil(0.008 * 979.7)
+    assert boundary_f(np.zeros_like(m), np.zeros_like(m)) == 1.0
+    pc = pair_counts(np.array([[[1, 1, 2]]]), np.array([[[3, 0, 3]]]))
+    assert list(zip(pc["truth"], pc["pred"], pc["count"])) == [(1, 0, 1), (1, 3, 1), (2, 3, 1)]
+
+
+def test_mismatched_stores(tmp_path, truth):
+    other = make_store(tmp_path / "o.zarr", scene(n=4))
+    with pytest.raises(StoreError, match="4 frames"):
+        evaluate(other, truth)
+    small = np.zeros((N, 10, 10), np.uint32)
+    small[:, 2:4, 2:4] = 1
+    small = make_store(tmp_path / "s.zarr", small)
+    with pytest.raises(StoreError, match="10x10"):
+        evaluate(small, truth)
+    with pytest.raises(StoreError):
+        evaluate(tmp_path / "missing.zarr", truth)

@@ -1,0 +1,475 @@
+"""Study files: schema validation, incremental re-runs, deterministic outputs."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import ecoseg
+from ecoseg.errors import ConfigError
+from ecoseg.measure import measure
+from ecoseg.study import MANIFEST, TABLES, combine_tables, load_study, run_study
+
+EPOCH = "1710000000"  # 2024-03-09
+FAST = {"warmup": 5, "min_hits": 2}  # small clips: a short warm-up
+
+STUDY = """\
+name: test-study
+title: Two reefs
+output: out
+defaults:
+  engine: classical
+  calibration: 20.0
+  params: {{warmup: 5, min_hits: 2}}
+videos:
+  - path: a/video.mp4
+    name: reef-a
+    site: North
+    transect: T1
+    date: 2024-03-12
+    depth_m: 6.5
+{extra_a}
+  - path: b/video.mp4
+    name: reef-b
+    site: South
+    transect: T2
+    date: 2024-03-13
+    depth_m: 9
+{extra_b}
+"""
+
+
+def write_study(folder: Path, extra_a: str = "", extra_b: str = "") -> Path:
+    path = folder / "study.yaml"
+    path.write_text(STUDY.format(extra_a=extra_a, extra_b=extra_b))
+    return path
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> Path:
+    """Two tiny clips (a, b) with truth, in a folder to copy from."""
+    root = tmp_path_factory.mktemp("clips")
+    ecoseg.synth(root / "a", seed=3, frames=24, size=(96, 64), n_fish=3, n_invertebrates=1)
+    ecoseg.synth(root / "b", seed=4, frames=24, size=(96, 64), n_fish=2, n_invertebrates=1)
+    return root
+
+
+@pytest.fixture(scope="module")
+def base(clips, tmp_path_factory) -> Path:
+    """A study run once (the starting point that tests copy)."""
+    root = tmp_path_factory.mktemp("study")
+    shutil.copytree(clips, root, dirs_exist_ok=True)
+    write_study(root)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        run_study(root / "study.yaml", progress=False)
+    return root
+
+
+@pytest.fixture
+def study_copy(base, tmp_path, monkeypatch) -> Path:
+    """A private copy of the finished study (clips, study file and outputs)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    dest = tmp_path / "s"
+    shutil.copytree(base, dest)
+    return dest
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Count segmentations and measurements done by run_study."""
+    import ecoseg.measure
+    import ecoseg.study
+
+    counts = {"segment": [], "measure": []}
+    real_segment, real_measure = ecoseg.study._segment_task, ecoseg.measure.measure
+
+    def segment(kwargs):
+        counts["segment"].append(Path(kwargs["out"]).name)
+        return real_segment(kwargs)
+
+    def measure(store, *args, **kwargs):
+        counts["measure"].append(Path(str(store)).name)
+        return real_measure(store, *args, **kwargs)
+
+    monkeypatch.setattr(ecoseg.study, "_segment_task", segment)
+    monkeypatch.setattr(ecoseg.measure, "measure", measure)
+    return counts
+
+
+# --------------------------------------------------------------------------- schema
+def test_load_study_resolves_paths_defaults_and_metadata(clips, tmp_path):
+    shutil.copytree(clips, tmp_path, dirs_exist_ok=True)
+    path = write_study(tmp_path, extra_b="    calibration: 'scale-bar:0,0,50,0,100'")
+    study = load_study(path)
+    assert study.name == "test-study" and study.title == "Two reefs"
+    assert study.output == (tmp_path / "out").resolve()
+    a, b = study.videos
+    assert (a.name, a.site, a.transect, a.date, a.depth_m) == (
+        "reef-a",
+        "North",
+        "T1",
+        "2024-03-12",
+        6.5,
+    )
+    assert a.path == (tmp_path / "a" / "video.mp4").resolve() and a.source == "a/video.mp4"
+    assert a.engine == "classical" and a.params == FAST
+    assert a.calibration.mm_per_px == pytest.approx(20.0)
+    assert b.calibration.mm_per_px == pytest.approx(2.0)  # 100 mm over 50 px
+    assert study.store_path(b) == study.output / "stores" / "reef-b.zarr"
+    assert b.meta == {
+        "video": "reef-b",
+        "site": "South",
+        "transect": "T2",
+        "date": "2024-03-13",
+        "depth_m": 9.0,
+    }
+
+
+def _study_text(videos: str, top: str = "") -> str:
+    return f"name: s\noutput: out\n{top}videos:\n{textwrap.indent(videos, '  ')}"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (_study_text("- path: v.mp4\n", top="colour: red\n"), "unknown key 'colour'"),
+        (_study_text("- path: v.mp4\n  calibraton: 0.5\n"), "did you mean 'calibration'"),
+        (_study_text("- path: missing.mp4\n"), "video file not found: missing.mp4"),
+        (_study_text("- path: v.mp4\n  calibration: 0\n"), "videos[0] (v): calibration"),
+        (_study_text("- path: v.mp4\n  calibration: -2\n"), "calibration"),
+        (_study_text("- path: v.mp4\n  calibration: 'scale-bar:1,2,3'\n"), "scale-bar"),
+        (_study_text("- path: v.mp4\n  calibration: 'ruler:1'\n"), "calibration"),
+        (_study_text("- path: v.mp4\n  engine: deep\n"), "unknown engine 'deep'"),
+        (_study_text("- path: v.mp4\n  engine: sam2\n"), "needs a `prompts:` file"),
+        (_study_text("- path: v.mp4\n  model: sam3-huge\n"), "unknown SAM 2 variant"),
+        (_study_text("- path: v.mp4\n- path: v.mp4\n"), "duplicate video name 'v'"),
+        (_study_text("- path: v.mp4\n  name: ../../etc\n"), "escape the output folder"),
+        (_study_text("- path: v.mp4\n  name: a/b\n"), "escape the output folder"),
+        (_study_text("- path: v.mp4\n  date: March\n"), "date: must be a date"),
+        (_study_text("- path: v.mp4\n  image_size: -5\n"), "image_size"),
+        (_study_text("- path: v.mp4\n  params: {bogus: 1}\n"), "params"),
+        (_study_text("- path: v.mp4\n  auto: false\n"), "needs a `prompts:` file"),
+        (_study_text("- path: v.mp4\n  prompts: p.json\n"), "prompts file not found"),
+        (_study_text("- path: v.mp4\n  truth: nothing.zarr\n"), "truth store not found"),
+        (_study_text("- name: x\n"), "missing `path:`"),
+        (_study_text("[]\n").replace("videos:\n  []", "videos: []"), "non-empty list"),
+        ("just text\n", "a study file is a mapping"),
+        ("name: [unclosed\n", "not valid YAML"),
+        (
+            _study_text("- path: v.mp4\n", top="name2: !!python/object/apply:os.system ['ls']\n"),
+            "YAML tag not allowed",
+        ),
+        (_study_text("- !!python/object:pathlib.Path {}\n"), "YAML tag not allowed"),
+    ],
+)
+def test_schema_errors_name_the_file_and_the_culprit(tmp_path, text, expected):
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "bad-study.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_study(path)
+    message = str(info.value)
+    assert expected in message
+    assert "bad-study.yaml" in message
+    assert "\n" not in message
+
+
+def test_missing_study_file(tmp_path):
+    with pytest.raises(ConfigError, match="study file not found"):
+        load_study(tmp_path / "nope.yaml")
+
+
+def test_output_must_not_be_the_study_folder(tmp_path):
+    (tmp_path / "v.mp4").write_bytes(b"x")
+    path = tmp_path / "s.yaml"
+    path.write_text("output: .\nvideos: [v.mp4]\n")
+    with pytest.raises(ConfigError, match="folder of its own"):
+        load_study(path)
+
+
+# --------------------------------------------------------------------------- running
+def test_run_study_makes_stores_combined_tables_and_report(base):
+    out = base / "out"
+    assert (out / MANIFEST).is_file()
+    for name in ("reef-a", "reef-b"):
+        store = ecoseg.MaskStore.open(out / "stores" / f"{name}.zarr")
+        assert store.complete and store.n_frames == 24
+    for table in TABLES:
+        assert (out / "tables" / f"{table}.parquet").is_file()
+        assert (out / "tables" / f"{table}.csv").is_file()
+    counts = pd.read_parquet(out / "tables" / "counts.parquet")
+    assert list(counts.columns[:5]) == ["video", "site", "transect", "date", "depth_m"]
+    assert counts["video"].unique().tolist() == ["reef-a", "reef-b"]
+    assert counts.groupby("video")["site"].first().to_dict() == {
+        "reef-a": "North",
+        "reef-b": "South",
+    }
+    assert counts.groupby("video")["depth_m"].first().to_dict() == {"reef-a": 6.5, "reef-b": 9.0}
+    # each video's rows are exactly its own measurement
+    own = measure(out / "stores" / "reef-b.zarr", calibration=20.0)["counts"]
+    mine = counts[counts["video"] == "reef-b"].drop(columns=list(counts.columns[:5]))
+    pd.testing.assert_frame_equal(mine.reset_index(drop=True), own, check_like=False)
+    csv = pd.read_csv(out / "tables" / "counts.csv")
+    assert len(csv) == len(counts)
+    assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_rerun_with_nothing_changed_does_nothing(study_copy, calls):
+    out = study_copy / "out"
+    files = sorted(p for p in (out / "tables").glob("*.*")) + [out / "report.html"]
+    before = {p: (p.stat().st_mtime_ns, digest(p)) for p in files}
+    result = run_study(study_copy / "study.yaml", progress=False)
+    assert calls == {"segment": [], "measure": []}
+    assert result.segmented == [] and result.measured == []
+    assert not result.tables_written and not result.report_written
+    after = {p: (p.stat().st_mtime_ns, digest(p)) for p in files}
+    assert after == before
+
+
+def test_changed_calibration_remeasures_without_resegmenting(study_copy, calls):
+    out = study_copy / "out"
+    store_files = sorted((out / "stores").rglob("*"))
+    # the labels (everything but the attributes, where the calibration is kept) stay untouched
+    stamps = {p: p.stat().st_mtime_ns for p in store_files if p.is_file() and p.suffix != ".json"}
+    assert stamps
+    old = pd.read_parquet(out / "tables" / "regions.parquet")
+    write_study(study_copy, extra_b="    calibration: 10.0")
+    result = run_study(study_copy / "study.yaml", progress=False)
+    assert calls["segment"] == [] and result.segmented == []
+    assert calls["measure"] == ["reef-b.zarr"] and result.measured == ["reef-b"]
+    assert result.tables_written and result.report_written
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # not segmented again
+    store = ecoseg.MaskStore.open(out / "stores" / "reef-b.zarr")
+    assert store.calibration["mm_per_px"] == pytest.approx(10.0)
+    new = pd.read_parquet(out / "tables" / "regions.parquet")
+    a_old, a_new = old[old.video == "reef-a"], new[new.video == "reef-a"]
+    pd.testing.assert_frame_equal(a_old, a_new)
+    b_old, b_new = old[old.video == "reef-b"], new[new.video == "reef-b"]
+    assert b_new["area_px"].tolist() == b_old["area_px"].tolist()
+    # 10 instead of 20 mm/px: areas a quarter
+    assert b_new["area_mm2"].to_numpy() == pytest.approx(b_old["area_mm2"].to_numpy() / 4)
+
+
+def test_changed_engine_params_remake_only_that_store(study_copy, calls):
+    out = study_copy / "out"
+    a_files = [p for p in (out / "stores" / "reef-a.zarr").rglob("*") if p.is_file()]
+    stamps = {p: p.stat().st_mtime_ns for p in a_files}
+    write_study(study_copy, extra_b="    params: {warmup: 4, min_hits: 2}")
+    result = run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert calls["segment"] == ["reef-b.zarr"] and result.segmented == ["reef-b"]
+    assert calls["measure"] == ["reef-b.zarr"]
+    assert {p: p.stat().st_mtime_ns for p in a_files} == stamps
+    prov = ecoseg.MaskStore.open(out / "stores" / "reef-b.zarr").provenance
+    assert prov["parameters"] == {"warmup": 4, "min_hits": 2}
+    # and back: the original parameters are a change again (no stale cache)
+    calls["segment"].clear()
+    write_study(study_copy)
+    run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert calls["segment"] == ["reef-b.zarr"]
+
+
+def test_removed_calibration_gives_pixel_units(study_copy, calls):
+    text = (study_copy / "study.yaml").read_text().replace("  calibration: 20.0\n", "")
+    (study_copy / "study.yaml").write_text(text)
+    run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert calls["segment"] == [] and sorted(calls["measure"]) == ["reef-a.zarr", "reef-b.zarr"]
+    regions = pd.read_parquet(study_copy / "out" / "tables" / "regions.parquet")
+    assert "area_px" in regions.columns
+    assert "area_mm2" not in regions.columns or regions["area_mm2"].isna().all()
+
+
+def test_changed_metadata_rewrites_tables_only(study_copy, calls):
+    text = (study_copy / "study.yaml").read_text().replace("site: South", "site: East")
+    (study_copy / "study.yaml").write_text(text)
+    result = run_study(study_copy / "study.yaml", progress=False)
+    assert calls == {"segment": [], "measure": []}
+    assert result.tables_written
+    maxn = pd.read_parquet(study_copy / "out" / "tables" / "maxn.parquet")
+    assert sorted(maxn["site"].unique()) == ["East", "North"]
+
+
+def test_changed_video_resegments(study_copy, calls):
+    shutil.copy(study_copy / "b" / "video.mp4", study_copy / "a" / "video.mp4")
+    result = run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert result.segmented == ["reef-a"]
+
+
+def test_edited_table_is_rewritten(study_copy, calls):
+    target = study_copy / "out" / "tables" / "tracks.csv"
+    original = target.read_bytes()
+    target.write_text("tampered\n")
+    result = run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert result.tables_written and calls["measure"] == []
+    assert target.read_bytes() == original
+
+
+def test_outputs_are_byte_identical_in_a_fresh_run(base, clips, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    shutil.copytree(clips, tmp_path, dirs_exist_ok=True)
+    shutil.copy(base / "study.yaml", tmp_path / "study.yaml")
+    run_study(tmp_path / "study.yaml", progress=False)
+    names = [f"{t}.{fmt}" for t in TABLES for fmt in ("parquet", "csv")]
+    for name in names:
+        assert digest(tmp_path / "out" / "tables" / name) == digest(
+            base / "out" / "tables" / name
+        ), name
+    assert digest(tmp_path / "out" / "report.html") == digest(base / "out" / "report.html")
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert str(tmp_path) not in html and str(base) not in html  # no absolute paths
+
+
+def test_refuses_a_store_it_did_not_make(clips, tmp_path):
+    shutil.copytree(clips, tmp_path, dirs_exist_ok=True)
+    write_study(tmp_path)
+    foreign = tmp_path / "out" / "stores" / "reef-a.zarr"
+    shutil.copytree(clips / "a" / "truth.zarr", foreign)
+    (tmp_path / "out" / MANIFEST).write_text('{"version": 1, "videos": {}, "hashes": {}}')
+    before = digest(foreign / "zarr.json")
+    with pytest.raises(ConfigError, match="did not make"):
+        run_study(tmp_path / "study.yaml", progress=False)
+    assert digest(foreign / "zarr.json") == before
+
+
+def test_refuses_a_foreign_output_folder(clips, tmp_path):
+    shutil.copytree(clips, tmp_path, dirs_exist_ok=True)
+    write_study(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "thesis.docx").write_text("precious")
+    with pytest.raises(ConfigError, match="not made by `ecoseg study`"):
+        run_study(tmp_path / "study.yaml", progress=False)
+    assert (tmp_path / "out" / "thesis.docx").read_text() == "precious"
+
+
+def _set_progress(store: Path, frames: int) -> None:
+    """Make a finished store look like one whose run was killed after ``frames`` frames."""
+    import json
+
+    meta_path = store / "zarr.json"
+    meta = json.loads(meta_path.read_text())
+    meta["attributes"]["ecoseg"]["complete"] = False
+    meta["attributes"]["ecoseg"]["frames_written"] = frames
+    meta_path.write_text(json.dumps(meta))
+
+
+def test_killed_segmentation_is_resumed(study_copy, calls, monkeypatch):
+    import json
+
+    import ecoseg.study
+
+    manifest_path = study_copy / "out" / MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    manifest["videos"]["reef-a"]["segment"]["done"] = False
+    manifest_path.write_text(json.dumps(manifest))
+    store = study_copy / "out" / "stores" / "reef-a.zarr"
+    _set_progress(store, 8)
+    seen = {}
+    counting = ecoseg.study._segment_task
+
+    def spy(kwargs):
+        seen[Path(kwargs["out"]).name] = (kwargs["resume"], kwargs["overwrite"])
+        return counting(kwargs)
+
+    monkeypatch.setattr(ecoseg.study, "_segment_task", spy)
+    result = run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert calls["segment"] == ["reef-a.zarr"] and result.segmented == ["reef-a"]
+    assert seen == {"reef-a.zarr": (True, False)}
+    reopened = ecoseg.MaskStore.open(store)
+    assert reopened.complete and reopened.n_frames == 24
+    # finished stores whose manifest entry was not yet updated are simply kept
+    manifest = json.loads(manifest_path.read_text())
+    manifest["videos"]["reef-b"]["segment"]["done"] = False
+    manifest_path.write_text(json.dumps(manifest))
+    calls["segment"].clear()
+    assert run_study(study_copy / "study.yaml", progress=False, report=False).segmented == []
+    assert calls["segment"] == []
+
+
+def test_scheduler_runs_videos_as_tasks(clips, tmp_path, calls):
+    from concurrent.futures import ThreadPoolExecutor
+
+    shutil.copytree(clips, tmp_path, dirs_exist_ok=True)
+    write_study(tmp_path)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        result = run_study(tmp_path / "study.yaml", progress=False, scheduler=pool, report=False)
+    assert sorted(calls["segment"]) == ["reef-a.zarr", "reef-b.zarr"]
+    assert sorted(result.segmented) == ["reef-a", "reef-b"]
+    assert not result.report.exists() and not result.report_written
+
+
+def test_output_override_leaves_the_study_folder_alone(clips, tmp_path):
+    shutil.copytree(clips, tmp_path / "study", dirs_exist_ok=True)
+    write_study(tmp_path / "study")
+    result = run_study(
+        tmp_path / "study" / "study.yaml", output=tmp_path / "elsewhere", report=False
+    )
+    assert result.tables["maxn"] == (tmp_path / "elsewhere" / "tables" / "maxn.parquet").resolve()
+    assert result.tables["maxn"].is_file()
+    assert not (tmp_path / "study" / "out").exists()
+
+
+def test_combine_tables_orders_rows_and_keeps_units():
+    a = pd.DataFrame({"frame": [0, 1], "count": [1, 2]})
+    a.attrs["units"] = {"count": "1"}
+    b = pd.DataFrame({"frame": [0], "count": [5]})
+    out = combine_tables(
+        {"b": {"counts": b}, "a": {"counts": a}},
+        {"a": {"site": "N", "depth_m": 3}, "b": {"site": "S", "transect": "T9"}},
+    )["counts"]
+    assert out["video"].tolist() == ["b", "a", "a"]
+    assert out["site"].tolist() == ["S", "N", "N"]
+    assert out["transect"].tolist() == ["T9", None, None]
+    assert out["depth_m"].isna().tolist() == [True, False, False]
+    assert out.attrs["units"] == {"count": "1", "depth_m": "m"}
+    assert out.index.tolist() == [0, 1, 2]
+
+
+def test_sam2_engine_with_prompts_and_random_weights(clips, tmp_path, calls):
+    """The sam2 path end to end on random weights (no checkpoint needed), tiny input size."""
+    import json
+
+    ecoseg.synth(tmp_path / "c", seed=9, frames=4, size=(96, 64), n_fish=2)
+    prompt = {"id": 1, "class": "parrotfish", "prompts": [{"frame": 0, "box": [20, 10, 60, 40]}]}
+    (tmp_path / "prompts.json").write_text(json.dumps({"objects": [prompt]}))
+    (tmp_path / "study.yaml").write_text(
+        "output: out\n"
+        "defaults: {model: sam2.1-tiny, pretrained: false, image_size: 64, device: cpu}\n"
+        "videos:\n  - {path: c/video.mp4, name: clip, prompts: prompts.json}\n"
+    )
+    study = load_study(tmp_path / "study.yaml")
+    assert study.videos[0].engine == "sam2"  # chosen by the prompt file
+    run_study(study, progress=False)
+    store = ecoseg.MaskStore.open(tmp_path / "out" / "stores" / "clip.zarr")
+    assert store.provenance["engine"] == "sam2" and store.n_frames == 4
+    assert store.provenance["model"]["variant"] == "sam2.1-tiny"
+    assert [o["class"] for o in store.objects] == ["parrotfish"]
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "random weights" in html and "1 prompted object" in html
+    # a changed prompt file is a changed input
+    prompt["prompts"][0]["box"] = [30, 10, 70, 40]
+    (tmp_path / "prompts.json").write_text(json.dumps({"objects": [prompt]}))
+    assert run_study(study, progress=False, report=False).segmented == ["clip"]
+
+
+def test_cli_study(study_copy, capsys):
+    from ecoseg.cli import main
+
+    path = str(study_copy / "study.yaml")
+    assert main(["study", path, "--check"]) == 0
+    assert "ok, 2 video(s)" in capsys.readouterr().out
+    assert main(["study", path, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "stores: 0 made, 2 unchanged" in out and "(unchanged)" in out
+    (study_copy / "study.yaml").write_text("videos:\n  - path: nowhere.mp4\n")
+    assert main(["study", path]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ecoseg: error:") and "nowhere.mp4" in err and "\n" not in err
