@@ -59,6 +59,12 @@ def _add_synth(sub):
         "--camera", choices=("static", "pan", "shake"), default="static", help="camera motion"
     )
     p.add_argument("--fish", type=int, default=6, help="number of fish (default 6)")
+    p.add_argument(
+        "--invertebrates", type=int, default=2, help="number of slow invertebrates (default 2)"
+    )
+    p.add_argument(
+        "--crf", type=int, default=20, help="H.264 quality, 0 = lossless, 51 = worst (default 20)"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.set_defaults(func=_run_synth)
 
@@ -74,6 +80,8 @@ def _run_synth(args) -> int:
         fps=args.fps,
         camera=args.camera,
         n_fish=args.fish,
+        n_invertebrates=args.invertebrates,
+        crf=args.crf,
         overwrite=args.overwrite,
     )
     print(f"video: {result.video}")
