@@ -135,23 +135,26 @@ def segment(
         "created": _created(),
     }
     if engine == "sam2":
-        provenance["model"] = {"variant": model, "image_size": image_size}
         provenance["prompts"] = prompts.to_dict()
 
+    if not (resume or overwrite) and _exists(out):
+        from ecoseg.errors import StoreError
+
+        raise StoreError(f"{out}: already exists; pass overwrite=True (--overwrite) to replace it")
+    if engine == "classical":
+        from ecoseg.engine.classical import ClassicalParams, track
+
+        cp = ClassicalParams.from_dict(params)  # bad parameters fail before the store exists
+        provenance["parameters"] = cp.to_dict()
+    else:
+        net = _build_model(model, checkpoint, pretrained, image_size, device)
+        provenance["model"] = _model_provenance(model, checkpoint, pretrained, image_size, net)
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
     try:
         if engine == "classical":
-            from ecoseg.engine.classical import ClassicalParams, track
-
-            cp = ClassicalParams.from_dict(params)
-            store.set_provenance(parameters=cp.to_dict())
             results = track(reader, params=cp, skip_until=store.n_frames)
             objects, source = {}, "tracker"
         else:
-            net = _build_model(model, checkpoint, pretrained, image_size, device)
-            store.set_provenance(
-                model=_model_provenance(model, checkpoint, pretrained, image_size, net)
-            )
             results = propagate(net, reader, prompts)
             objects, source = prompts.classes(), "prompt"
         write_results(
