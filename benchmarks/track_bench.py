@@ -161,10 +161,13 @@ def main(argv=None) -> None:
     ap.add_argument(
         "--raw", action="store_true", help="also score the rendered frames without H.264"
     )
+    ap.add_argument(
+        "--params", default="{}", help="tracker parameters as JSON, e.g. '{\"threshold\": 4}'"
+    )
     args = ap.parse_args(argv)
     size = tuple(int(v) for v in args.size.lower().split("x"))
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-    params = ClassicalParams()
+    params = ClassicalParams.from_dict(json.loads(args.params))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if not args.skip_throughput:
