@@ -12,8 +12,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-
+from ecoseg._lazy import attach
 from ecoseg._version import __version__
 
 # public name -> "module:attribute"
@@ -37,16 +36,4 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 
-def __getattr__(name: str):
-    try:
-        target = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'ecoseg' has no attribute {name!r}") from None
-    module, attr = target.split(":")
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(__all__)
+__getattr__, __dir__ = attach(__name__, _LAZY, ["__version__"])

@@ -117,9 +117,12 @@ def write_results(
     times : array of float, optional
         Time (s) of every video frame; needed to write frames without a result.
     objects : dict {id: class}, optional
-        Known objects and their classes (from a prompt file).
+        Known objects and their classes (from a prompt file). A value may also be a dict
+        ``{"class": ..., "source": ...}``; the mapping is read again whenever a new id shows
+        up, so an engine may add to it as it goes (automatic discovery).
     source : str
-        ``"prompt"``, ``"discovered"`` or ``"tracker"``, recorded in the object table.
+        ``"prompt"``, ``"discovered"`` or ``"tracker"``, recorded in the object table (for
+        objects whose entry names no source).
     total : int, optional
         Number of frames in the video (for the progress bar and trailing empty frames).
     progress : bool or callable
@@ -143,11 +146,18 @@ def write_results(
     """
     next_index = start = store.n_frames
     known = {int(i) for i in store.object_ids}
-    pending = [
-        {"id": int(i), "class": c, "source": source}
-        for i, c in (objects or {}).items()
-        if int(i) not in known
-    ]
+
+    def describe(i: int) -> dict[str, Any]:
+        info = (objects or {}).get(i, "unknown")
+        if isinstance(info, str):
+            return {"id": i, "class": info, "source": source}
+        return {
+            "id": i,
+            "class": info.get("class", "unknown"),
+            "source": info.get("source", source),
+        }
+
+    pending = [describe(int(i)) for i in (objects or {}) if int(i) not in known]
     if pending:
         store.add_objects(pending)
         known.update(o["id"] for o in pending)
@@ -181,7 +191,7 @@ def write_results(
             fill(result.index)
             new = [int(i) for i in result.object_ids if int(i) not in known]
             if new:
-                store.add_objects([{"id": i, "class": "unknown", "source": source} for i in new])
+                store.add_objects([describe(i) for i in new])
                 known.update(new)
             scores = {int(i): float(s) for i, s in zip(result.object_ids, result.scores)}
             store.append(result.label_image()[None], np.array([result.time]), scores=scores)

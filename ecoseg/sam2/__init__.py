@@ -32,14 +32,16 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 import os
+
+from ecoseg._lazy import attach
 
 _LAZY = {
     "VARIANTS": "ecoseg.sam2.variants:VARIANTS",
     "Variant": "ecoseg.sam2.variants:Variant",
     "get_variant": "ecoseg.sam2.variants:get_variant",
     "ImagePredictor": "ecoseg.sam2.predictor:ImagePredictor",
+    "AutomaticMaskGenerator": "ecoseg.sam2.automatic:AutomaticMaskGenerator",
     "load_checkpoint": "ecoseg.sam2.checkpoint:load_checkpoint",
     "read_state_dict": "ecoseg.sam2.checkpoint:read_state_dict",
     "save_safetensors": "ecoseg.sam2.checkpoint:save_safetensors",
@@ -49,19 +51,7 @@ _LAZY = {
 __all__ = ["build", *_LAZY]
 
 
-def __getattr__(name: str):
-    try:
-        target = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'ecoseg.sam2' has no attribute {name!r}") from None
-    module, attr = target.split(":")
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(__all__)
+__getattr__, __dir__ = attach(__name__, _LAZY, ["build"])
 
 
 def _resolve_device(device):

@@ -1,0 +1,724 @@
+"""Automatic discovery: find and track organisms that nobody clicked.
+
+:class:`DiscoveryEngine` runs the SAM 2 video tracker (:class:`~ecoseg.engine.propagation.
+VideoTracker`) forward through a video and, every ``key_interval`` frames, looks for new
+objects:
+
+1. **Proposals** on the key frame, from two sources, on the image features the tracker has
+   already computed for that frame (only the prompt encoder and mask decoder run again):
+
+   - the **motion tracker's detections** (:mod:`ecoseg.engine.classical`, a separate quick
+     pass over the video that keeps only the boxes of key frames) used as box prompts: moving
+     animals, found first;
+   - the **automatic mask generator** (:class:`~ecoseg.sam2.automatic.AutomaticMaskGenerator`):
+     a grid of clicks with predicted-IoU and stability filters, size limits and box NMS: still
+     animals, colonies, anything with an edge.
+
+   Proposals are masks at a work resolution (``mask_size`` pixels on the long side).
+2. **Association.** A proposal whose pixels are covered by more than ``max_overlap`` by the
+   masks of live tracks (or by proposals accepted before it on this frame) is the same object
+   and is dropped; the others seed new tracks (a mask prompt on the key frame, SAM 2's
+   ``add_new_mask``), up to ``max_objects`` live discovered tracks.
+3. **Ending.** A discovered track whose presence score (sigmoid of SAM 2's object-score logit)
+   stays below ``score_thresh``, or whose mask stays empty, for ``end_after`` consecutive
+   frames ends: it is removed from the tracker (its memories are freed) and its id is not used
+   again. Objects from a prompt file never end (they keep their ids when they leave the frame
+   and come back).
+
+Objects from a prompt file start on their first prompted frame (all their prompts are added
+then); they keep their ids and classes. Discovered objects get ids above every prompted id, the
+source ``"discovered"``, and a class from the first matching :class:`ClassRule` (area in video
+pixels and mean colour of the mask on the frame where it was found), else ``"unknown"``.
+
+Tracking of every object is independent of the others (SAM 2 tracks each object with its own
+memories), so prompted objects get the same masks with or without discovery.
+
+Memory is bounded: the tracker keeps only what SAM 2 attends to, the motion pass keeps only the
+boxes of key frames, and one frame is decoded at a time.
+
+Examples
+--------
+>>> import numpy as np
+>>> from ecoseg import sam2
+>>> net = sam2.build("sam2.1-tiny", pretrained=False, image_size=64)
+>>> frames = [np.full((48, 64, 3), 100, np.uint8)] * 3
+>>> engine = DiscoveryEngine(net, frames, params=DiscoveryParams(points_per_side=4,
+...                          motion=False, pred_iou_thresh=0.0, stability_score_thresh=0.0))
+>>> [r.index for r in engine.run()]
+[0, 1, 2]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ecoseg.engine.results import FrameResult
+from ecoseg.errors import ConfigError
+
+__all__ = [
+    "ClassRule",
+    "DiscoveryEngine",
+    "DiscoveryParams",
+    "coverage",
+    "discover",
+    "motion_boxes",
+    "work_size",
+]
+
+
+# ---------------------------------------------------------------------------------------
+# parameters
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClassRule:
+    """A class label for discovered objects of a given size and colour.
+
+    A rule matches when every given condition holds; the first matching rule of
+    :attr:`DiscoveryParams.classes` names the object.
+
+    Attributes
+    ----------
+    name : str
+        The class (``"class"`` in dicts).
+    min_area, max_area : float
+        Mask area in video pixels on the frame of discovery.
+    min_rgb, max_rgb : tuple of float
+        Bounds on the mean ``(r, g, b)`` (0-255) of the pixels under the mask.
+
+    Examples
+    --------
+    >>> rule = ClassRule.from_dict({"class": "fish", "min_area": 50, "min_rgb": [150, 0, 0]})
+    >>> rule.matches(80, (200.0, 40.0, 30.0)), rule.matches(80, (90.0, 40.0, 30.0))
+    (True, False)
+    """
+
+    name: str
+    min_area: float = 0.0
+    max_area: float = math.inf
+    min_rgb: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    max_rgb: tuple[float, float, float] = (255.0, 255.0, 255.0)
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ConfigError(f"class rule: class must be a non-empty string, got {self.name!r}")
+        for what in ("min_rgb", "max_rgb"):
+            v = tuple(float(x) for x in getattr(self, what))
+            if len(v) != 3:
+                raise ConfigError(f"class rule {self.name!r}: {what} must be [r, g, b]")
+            object.__setattr__(self, what, v)
+        if not 0 <= self.min_area <= self.max_area:
+            raise ConfigError(
+                f"class rule {self.name!r}: need 0 <= min_area <= max_area, got "
+                f"{self.min_area}, {self.max_area}"
+            )
+
+    def matches(self, area: float, mean_rgb: Sequence[float]) -> bool:
+        """Whether an object of ``area`` pixels and mean colour ``mean_rgb`` is of this class."""
+        if not self.min_area <= area <= self.max_area:
+            return False
+        return all(lo <= c <= hi for lo, c, hi in zip(self.min_rgb, mean_rgb, self.max_rgb))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClassRule:
+        data = dict(data)
+        if "class" not in data:
+            raise ConfigError(f"class rule {data}: needs a 'class'")
+        name = data.pop("class")
+        known = {"min_area", "max_area", "min_rgb", "max_rgb"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"class rule {name!r}: unknown key {unknown[0]!r}")
+        return cls(name, **data)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"class": self.name}
+        if self.min_area > 0:
+            out["min_area"] = self.min_area
+        if math.isfinite(self.max_area):
+            out["max_area"] = self.max_area
+        if self.min_rgb != (0.0, 0.0, 0.0):
+            out["min_rgb"] = list(self.min_rgb)
+        if self.max_rgb != (255.0, 255.0, 255.0):
+            out["max_rgb"] = list(self.max_rgb)
+        return out
+
+
+@dataclass(frozen=True)
+class DiscoveryParams:
+    """Settings of automatic discovery (all have working defaults).
+
+    Attributes
+    ----------
+    key_interval : int
+        Look for new objects every this many frames, from frame 0 (15).
+    generator : bool
+        Use the automatic mask generator's proposals (True).
+    motion : bool
+        Use the motion tracker's detections as box prompts (True).
+    points_per_side, points_per_batch, pred_iou_thresh, stability_score_thresh,
+    stability_score_offset, box_nms_thresh
+        Automatic mask generator settings (16, 64, 0.8, 0.9, 1.0, 0.7; see
+        :class:`~ecoseg.sam2.automatic.AutomaticMaskGenerator`).
+    min_area_fraction, max_area_fraction : float
+        Proposals (from either source) must cover this fraction of the frame
+        (0.0005 .. 0.25): not specks, not the sea floor.
+    max_overlap : float
+        A proposal covered by live tracks (or earlier proposals) over more than this fraction
+        of its pixels is not new (0.5).
+    score_thresh : float
+        Presence score below which a discovered track counts as absent on a frame (0.5).
+    end_after : int
+        A discovered track absent for this many consecutive frames ends (10).
+    max_objects : int
+        At most this many live discovered tracks (50).
+    mask_size : int
+        Long side, in pixels, of the work resolution of proposals (512; never more than the
+        video's).
+    box_margin : float
+        A mask from a motion box is clipped to the box grown by this fraction of its size on
+        each side (0.1).
+    classes : tuple of ClassRule
+        Rules naming discovered objects (first match wins; none: ``"unknown"``).
+    motion_params : dict
+        :class:`~ecoseg.engine.classical.ClassicalParams` fields for the motion pass.
+    """
+
+    key_interval: int = 15
+    generator: bool = True
+    motion: bool = True
+    points_per_side: int = 16
+    points_per_batch: int = 64
+    pred_iou_thresh: float = 0.8
+    stability_score_thresh: float = 0.9
+    stability_score_offset: float = 1.0
+    box_nms_thresh: float = 0.7
+    min_area_fraction: float = 0.0005
+    max_area_fraction: float = 0.25
+    max_overlap: float = 0.5
+    score_thresh: float = 0.5
+    end_after: int = 10
+    max_objects: int = 50
+    mask_size: int = 512
+    box_margin: float = 0.1
+    classes: tuple[ClassRule, ...] = ()
+    motion_params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        def need(ok: bool, what: str) -> None:
+            if not ok:
+                raise ConfigError(f"discovery: {what}")
+
+        need(int(self.key_interval) >= 1, f"key_interval must be >= 1, got {self.key_interval}")
+        need(
+            0 <= self.min_area_fraction <= self.max_area_fraction <= 1,
+            "need 0 <= min_area_fraction <= max_area_fraction <= 1, got "
+            f"{self.min_area_fraction}, {self.max_area_fraction}",
+        )
+        need(0 <= self.max_overlap <= 1, f"max_overlap must be in [0, 1], got {self.max_overlap}")
+        need(0 < self.score_thresh < 1, f"score_thresh must be in (0, 1), got {self.score_thresh}")
+        need(int(self.end_after) >= 1, f"end_after must be >= 1, got {self.end_after}")
+        need(int(self.max_objects) >= 0, f"max_objects must be >= 0, got {self.max_objects}")
+        need(int(self.mask_size) >= 16, f"mask_size must be >= 16, got {self.mask_size}")
+        need(self.box_margin >= 0, f"box_margin must be >= 0, got {self.box_margin}")
+        rules = tuple(
+            r if isinstance(r, ClassRule) else ClassRule.from_dict(r) for r in self.classes
+        )
+        object.__setattr__(self, "classes", rules)
+        object.__setattr__(self, "motion_params", dict(self.motion_params or {}))
+        if self.motion:
+            from ecoseg.engine.classical import ClassicalParams
+
+            ClassicalParams.from_dict(self.motion_params)  # fails early on bad names
+        self._generator_kwargs()  # the generator's own checks, before any work
+
+    def _generator_kwargs(self) -> dict[str, Any]:
+        from ecoseg.sam2.automatic import point_grid
+
+        point_grid(self.points_per_side)
+        kw = {
+            k: getattr(self, k)
+            for k in (
+                "points_per_side",
+                "points_per_batch",
+                "pred_iou_thresh",
+                "stability_score_thresh",
+                "stability_score_offset",
+                "box_nms_thresh",
+            )
+        }
+        for k in ("pred_iou_thresh", "stability_score_thresh", "box_nms_thresh"):
+            if not 0 <= kw[k] <= 1:
+                raise ConfigError(f"discovery: {k} must be in [0, 1], got {kw[k]}")
+        if int(kw["points_per_batch"]) < 1:
+            raise ConfigError(
+                f"discovery: points_per_batch must be >= 1, got {kw['points_per_batch']}"
+            )
+        return kw
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any] | None) -> DiscoveryParams:
+        """Build from a dict (e.g. a JSON file), naming any unknown key in a ConfigError.
+
+        Examples
+        --------
+        >>> DiscoveryParams.from_dict({"key_interval": 5, "classes": [{"class": "fish"}]}).classes
+        (ClassRule(name='fish', min_area=0.0, max_area=inf, min_rgb=(0.0, 0.0, 0.0), \
+max_rgb=(255.0, 255.0, 255.0)),)
+        """
+        values = dict(values or {})
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ConfigError(
+                f"discovery: unknown parameter {unknown[0]!r}; known: {', '.join(sorted(names))}"
+            )
+        if "classes" in values:
+            values["classes"] = tuple(values["classes"] or ())
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict of all parameters (for provenance)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["classes"] = [r.to_dict() for r in self.classes]
+        out["motion_params"] = dict(self.motion_params)
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# pure helpers
+# ---------------------------------------------------------------------------------------
+def work_size(height: int, width: int, long_side: int) -> tuple[int, int]:
+    """``(h, w)`` of a frame scaled so its long side is at most ``long_side`` (never up).
+
+    Examples
+    --------
+    >>> work_size(1080, 1920, 512)
+    (288, 512)
+    >>> work_size(60, 80, 512)
+    (60, 80)
+    """
+    scale = min(1.0, long_side / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def coverage(masks: np.ndarray, occupied: np.ndarray) -> np.ndarray:
+    """Fraction of each mask's pixels inside ``occupied``.
+
+    Parameters
+    ----------
+    masks : ndarray of bool, shape (N, H, W)
+    occupied : ndarray of bool, shape (H, W)
+
+    Returns
+    -------
+    ndarray of float64, shape (N,)
+        0 for empty masks.
+
+    Examples
+    --------
+    >>> m = np.zeros((1, 2, 2), bool); m[0, 0] = True
+    >>> coverage(m, np.array([[True, False], [False, False]])).tolist()
+    [0.5]
+    """
+    masks = np.asarray(masks, bool)
+    area = masks.reshape(len(masks), -1).sum(1)
+    inside = (masks & np.asarray(occupied, bool)[None]).reshape(len(masks), -1).sum(1)
+    return np.where(area > 0, inside / np.maximum(area, 1), 0.0)
+
+
+def _resize_nearest(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    h, w = mask.shape[-2:]
+    rows = (np.arange(size[0]) * h) // size[0]
+    cols = (np.arange(size[1]) * w) // size[1]
+    return mask[..., rows[:, None], cols[None, :]]
+
+
+def _label_boxes(labels: np.ndarray) -> list[tuple[int, list[float]]]:
+    """``(id, [x0, y0, x1, y1])`` (ends exclusive) of every id in a label image."""
+    from scipy import ndimage
+
+    out = []
+    for i, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is not None:
+            out.append(
+                (i, [float(sl[1].start), float(sl[0].start), float(sl[1].stop), float(sl[0].stop)])
+            )
+    return out
+
+
+def motion_boxes(
+    video, key_frames: set[int] | None = None, params: dict[str, Any] | None = None
+) -> dict[int, list[list[float]]]:
+    """Boxes of the animals the motion tracker detects, on the given frames.
+
+    A pass of :func:`ecoseg.engine.classical.track` over the whole video that keeps only the
+    boxes of ``key_frames`` (memory: a few boxes per key frame).
+
+    Parameters
+    ----------
+    video : VideoReader or sequence of ndarray
+    key_frames : set of int, optional
+        Frames to keep boxes of (default all).
+    params : dict, optional
+        :class:`~ecoseg.engine.classical.ClassicalParams` fields.
+
+    Returns
+    -------
+    dict of int to list of [x0, y0, x1, y1]
+        Video pixels, ends exclusive, ordered by track id.
+
+    Examples
+    --------
+    >>> frames = np.full((12, 48, 64, 3), 60, np.uint8)
+    >>> for t in range(12):
+    ...     frames[t, 10:20, 4 + 3 * t : 14 + 3 * t] = 220
+    >>> motion_boxes(frames, {11}, {"warmup": 12})
+    {11: [[37.0, 10.0, 47.0, 20.0]]}
+    """
+    from ecoseg.engine.classical import track
+
+    source = video
+    if isinstance(video, np.ndarray) or (
+        isinstance(video, list | tuple) and len(video) and isinstance(video[0], np.ndarray)
+    ):
+        source = np.asarray(video)
+    out: dict[int, list[list[float]]] = {}
+    for r in track(source, params=dict(params or {})):
+        if key_frames is not None and r.index not in key_frames:
+            continue
+        boxes = [b for _, b in _label_boxes(r.label_image())]
+        if boxes:
+            out[r.index] = boxes
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# video input
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Frame:
+    index: int
+    time: float
+    image: np.ndarray
+
+
+class _Frames:
+    """(H, W, 3) uint8 frames with the part of the VideoReader API used here."""
+
+    def __init__(self, frames, fps: float = 30.0):
+        self._frames = frames
+        if len(frames) == 0:
+            raise ConfigError("the video has no frames")
+        self.height, self.width = np.asarray(frames[0]).shape[:2]
+        self.fps = fps
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def read(self, index: int) -> _Frame:
+        return _Frame(index, index / self.fps, np.asarray(self._frames[index]))
+
+    def frames(self, start: int = 0, stop: int | None = None) -> Iterator[_Frame]:
+        for i in range(start, len(self) if stop is None else stop):
+            yield self.read(i)
+
+    def __iter__(self) -> Iterator[_Frame]:
+        return self.frames()
+
+
+def _as_video(video):
+    if hasattr(video, "frames") and hasattr(video, "read") and hasattr(video, "width"):
+        return video
+    return _Frames(video)
+
+
+# ---------------------------------------------------------------------------------------
+# the engine
+# ---------------------------------------------------------------------------------------
+@dataclass
+class _Discovered:
+    first_frame: int
+    low_frames: int = 0
+
+
+class DiscoveryEngine:
+    """SAM 2 tracking with automatic discovery of new objects (see the module docstring).
+
+    Parameters
+    ----------
+    model : SAM2Model
+    video : VideoReader or sequence of ndarray
+    prompts : Prompts, optional
+        Clicked objects (tracked from their first prompted frame, never ended).
+    params : DiscoveryParams or dict, optional
+    device : str or torch.device, optional
+    motion : dict of int to list of boxes, optional
+        Motion-tracker boxes per frame (default: computed with :func:`motion_boxes` when
+        ``params.motion``).
+
+    Attributes
+    ----------
+    objects : dict of int to dict
+        ``{"class", "source"}`` of every object so far (prompted ones from the start,
+        discovered ones as they are found); the store writer reads it as it goes.
+    ended : dict of int to int
+        Discovered objects that ended, and the last frame they were reported on.
+    log : list of dict
+        Per key frame: ``frame``, proposals from ``motion`` and the ``generator``, how many
+        were ``dropped`` as already tracked, and the ids of the ``new`` objects.
+    """
+
+    def __init__(
+        self,
+        model,
+        video,
+        prompts=None,
+        *,
+        params: DiscoveryParams | dict | None = None,
+        device: str | torch.device | None = None,
+        motion: dict[int, list[list[float]]] | None = None,
+    ):
+        from ecoseg.engine.propagation import VideoTracker
+        from ecoseg.sam2.automatic import AutomaticMaskGenerator
+
+        if isinstance(params, dict):
+            params = DiscoveryParams.from_dict(params)
+        self.params = p = params or DiscoveryParams()
+        self.video = _as_video(video)
+        n = len(self.video)
+        self.height, self.width = int(self.video.height), int(self.video.width)
+        if prompts is not None:
+            prompts.validate(self.width, self.height, n)
+        self.prompts = prompts
+        if device is not None:
+            model = model.to(device)
+        self.model = model.eval()
+        self.tracker = VideoTracker(model, n, (self.height, self.width))
+        self.work = work_size(self.height, self.width, p.mask_size)
+        area = self.work[0] * self.work[1]
+        self.generator = AutomaticMaskGenerator(
+            model,
+            min_area=p.min_area_fraction * area,
+            max_area=p.max_area_fraction * area,
+            **p._generator_kwargs(),
+        )
+        self._motion = motion
+        self.objects: dict[int, dict[str, str]] = {}
+        self._starts: dict[int, list] = {}
+        if prompts is not None:
+            for o in prompts.objects:
+                self.objects[o.id] = {"class": o.class_, "source": "prompt"}
+                self._starts.setdefault(o.prompts[0].frame, []).append(o)
+        self._next_id = max(self.objects, default=0) + 1
+        self.discovered: dict[int, _Discovered] = {}
+        self.ended: dict[int, int] = {}
+        self.log: list[dict[str, Any]] = []
+
+    # -- helpers ----------------------------------------------------------------------
+    def _features(self, image: np.ndarray):
+        from ecoseg.engine.propagation import preprocess_frame
+
+        x = preprocess_frame(image, self.model.image_size)[None].to(self.model.device)
+        return self.model.encode_image(x)
+
+    def _key(self, t: int) -> bool:
+        return t % self.params.key_interval == 0
+
+    def _class_of(self, mask_work: np.ndarray, image: np.ndarray) -> str:
+        if not self.params.classes:
+            return "unknown"
+        full = _resize_nearest(mask_work, (self.height, self.width))
+        area = float(full.sum())
+        mean = image[full].reshape(-1, 3).mean(0) if area else np.zeros(3)
+        for rule in self.params.classes:
+            if rule.matches(area, mean):
+                return rule.name
+        return "unknown"
+
+    def _box_proposals(self, t: int, feats) -> np.ndarray:
+        """Masks (work size) of the motion tracker's boxes on frame ``t``, via box prompts."""
+        from ecoseg.sam2.model import upsample_logits
+
+        boxes = (self._motion or {}).get(t, [])
+        h, w = self.work
+        if not boxes:
+            return np.zeros((0, h, w), bool)
+        model = self.model
+        b = torch.as_tensor(np.asarray(boxes, np.float32)).reshape(-1, 2, 2)
+        scale = torch.tensor([model.image_size / self.width, model.image_size / self.height])
+        corners = (b * scale).to(model.device)
+        labels = torch.tensor([[2, 3]], dtype=torch.int32, device=model.device)
+        labels = labels.expand(len(boxes), 2)
+        f = feats.expand(len(boxes))
+        cond = model.condition_without_memory(f.features, f.pos)
+        heads = model.run_heads(
+            cond, f.high_res, points=corners, labels=labels, multimask=model.use_multimask(True, 2)
+        )
+        masks = (upsample_logits(heads.mask_logits, (h, w))[:, 0] > 0).cpu().numpy()
+        # a box prompt says the animal is inside the box: clip to it (plus a margin)
+        p = self.params
+        inside = np.zeros_like(masks)
+        sy, sx = h / self.height, w / self.width
+        for k, (x0, y0, x1, y1) in enumerate(boxes):
+            mx, my = p.box_margin * (x1 - x0), p.box_margin * (y1 - y0)
+            c0, c1 = int(max(0, (x0 - mx) * sx)), int(math.ceil(min(w, (x1 + mx) * sx)))
+            r0, r1 = int(max(0, (y0 - my) * sy)), int(math.ceil(min(h, (y1 + my) * sy)))
+            inside[k, r0:r1, c0:c1] = True
+        masks &= inside
+        area = masks.reshape(len(masks), -1).sum(1)
+        ok = (
+            (area > 0)
+            & (area >= p.min_area_fraction * h * w)
+            & (area <= p.max_area_fraction * h * w)
+        )
+        return masks[ok]
+
+    def _discover(self, t: int, image: np.ndarray, feats, live) -> None:
+        """Seed tracks from the proposals on key frame ``t`` that no live track covers."""
+        from ecoseg.prompts import FramePrompt
+        from ecoseg.sam2.model import upsample_logits
+
+        p = self.params
+        room = p.max_objects - len(self.discovered)
+        if room <= 0:
+            return
+        h, w = self.work
+        occupied = np.zeros((h, w), bool)
+        present = (torch.sigmoid(live.scores[:, 0]) >= p.score_thresh).cpu().numpy()
+        if present.any():
+            masks = upsample_logits(live.mask_logits[torch.from_numpy(present)], (h, w))
+            occupied |= (masks[:, 0] > 0).any(0).cpu().numpy()
+        candidates = []
+        if p.motion:
+            candidates.extend(self._box_proposals(t, feats))
+        n_motion = len(candidates)
+        if p.generator:
+            candidates.extend(self.generator.generate_from_features(feats, (h, w)).masks)
+        new = []
+        dropped = 0
+        for mask in candidates:
+            if len(new) >= room:
+                break
+            if coverage(mask[None], occupied)[0] > p.max_overlap:
+                dropped += 1
+                continue
+            occupied |= mask
+            oid = self._next_id
+            self._next_id += 1
+            new.append((oid, FramePrompt(frame=t, mask=mask)))
+            self.objects[oid] = {"class": self._class_of(mask, image), "source": "discovered"}
+            self.discovered[oid] = _Discovered(t)
+        if new:
+            self.tracker.add_prompts(t, new, feats)
+        self.log.append(
+            {
+                "frame": t,
+                "motion": n_motion,
+                "generator": len(candidates) - n_motion,
+                "dropped": dropped,
+                "new": [oid for oid, _ in new],
+            }
+        )
+
+    def _start_prompted(self, t: int, feats) -> None:
+        for o in self._starts.get(t, []):
+            for prompt in reversed(o.prompts):  # latest first, as propagate does
+                f = (
+                    feats
+                    if prompt.frame == t
+                    else self._features(self.video.read(prompt.frame).image)
+                )
+                self.tracker.add_prompts(prompt.frame, [(o.id, prompt)], f)
+
+    def _end_absent(self, tracked) -> None:
+        p = self.params
+        scores = torch.sigmoid(tracked.scores[:, 0]).cpu().numpy()
+        nonempty = (tracked.mask_logits > 0).flatten(1).any(1).cpu().numpy()
+        for oid, s, ne in zip(tracked.object_ids, scores, nonempty):
+            d = self.discovered.get(int(oid))
+            if d is None:
+                continue
+            d.low_frames = d.low_frames + 1 if (s < p.score_thresh or not ne) else 0
+            if d.low_frames >= p.end_after:
+                self.tracker.remove_object(int(oid))
+                del self.discovered[int(oid)]
+                self.ended[int(oid)] = tracked.index
+
+    # -- the run ----------------------------------------------------------------------
+    @torch.inference_mode()
+    def run(self, progress: Callable[[int, int], Any] | None = None) -> Iterator[FrameResult]:
+        """Track and discover through the whole video, yielding one result per frame.
+
+        Yields
+        ------
+        FrameResult
+            ``object_ids`` (objects alive on the frame, in order of appearance), ``scores``
+            (N,) and ``logits`` (N, H, W) float32 at video resolution.
+        """
+        from ecoseg.sam2.model import upsample_logits
+
+        p = self.params
+        n = len(self.video)
+        if p.motion and self._motion is None:
+            keys = {t for t in range(n) if self._key(t)}
+            self._motion = motion_boxes(self.video, keys, p.motion_params)
+        tracker = self.tracker
+        for frame in self.video.frames(0):
+            t = int(frame.index)
+            key = self._key(t)
+            feats = None
+            if key or t in self._starts or tracker.needs_features(t):
+                feats = self._features(frame.image)
+            self._start_prompted(t, feats)
+            tracked = tracker.track(t, feats)
+            if key:
+                self._discover(t, frame.image, feats, tracked)
+                tracked = tracker.collect(t)
+            logits = upsample_logits(tracked.mask_logits, (self.height, self.width))[:, 0]
+            yield FrameResult(
+                index=t,
+                time=float(frame.time),
+                object_ids=np.asarray(tracked.object_ids, dtype=np.int64),
+                scores=torch.sigmoid(tracked.scores[:, 0]).float().cpu().numpy()
+                if len(tracked.object_ids)
+                else np.zeros(0, np.float32),
+                logits=logits.float().cpu().numpy(),
+            )
+            self._end_absent(tracked)
+            if progress is not None:
+                progress(t + 1, n)
+
+
+def discover(
+    model,
+    video,
+    prompts=None,
+    *,
+    params: DiscoveryParams | dict | None = None,
+    device: str | torch.device | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> Iterator[FrameResult]:
+    """Segment and track clicked and automatically discovered objects through a video.
+
+    A shortcut for ``DiscoveryEngine(model, video, prompts, ...).run(progress)``; use the
+    engine to read the object table (:attr:`DiscoveryEngine.objects`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ecoseg import sam2
+    >>> net = sam2.build("sam2.1-tiny", pretrained=False, image_size=64)
+    >>> frames = [np.full((48, 64, 3), 100, np.uint8)] * 2
+    >>> out = list(discover(net, frames, params={"motion": False, "points_per_side": 2}))
+    >>> [r.logits.shape[1:] for r in out]
+    [(48, 64), (48, 64)]
+    """
+    engine = DiscoveryEngine(model, video, prompts, params=params, device=device)
+    return engine.run(progress)
