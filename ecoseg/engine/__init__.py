@@ -20,9 +20,22 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg.engine.results import FrameResult, labels_from_logits, write_results
-from ecoseg.errors import ConfigError
+from ecoseg.errors import ConfigError, EcosegError, PromptError
 
-__all__ = ["FrameResult", "labels_from_logits", "write_results", "propagate", "segment", "ENGINES"]
+__all__ = [
+    "Cancelled",
+    "FrameResult",
+    "labels_from_logits",
+    "write_results",
+    "propagate",
+    "segment",
+    "ENGINES",
+]
+
+
+class Cancelled(EcosegError):
+    """A run was cancelled; the store holds what was written and ``resume`` continues it."""
+
 
 ENGINES = ("sam2", "classical")
 
@@ -53,6 +66,9 @@ def segment(
     chunk_frames: int = 4,
     progress: bool | Callable[[int, int], Any] = True,
     params: dict[str, Any] | None = None,
+    cancel: Any = None,
+    checkpoint_every: int = 256,
+    auto: bool = False,
 ) -> str:
     """Segment and track organisms in a video into a mask store.
 
@@ -86,6 +102,18 @@ def segment(
         Show a progress bar, or call ``progress(done, total)`` after each frame.
     params : dict, optional
         Engine parameters (classical: :class:`ecoseg.engine.classical.ClassicalParams` fields).
+    cancel : threading.Event or callable, optional
+        sam2 engine: stop before the next frame once set; raises :class:`Cancelled` and
+        leaves a store that ``resume=True`` continues exactly.
+    checkpoint_every : int
+        sam2 engine: frames between tracker checkpoints for ``resume`` (see
+        :func:`ecoseg.engine.propagation.store_results`).
+    auto : bool
+        Also find and track organisms nobody prompted (:mod:`ecoseg.engine.discovery`; sam2
+        engine, prompts optional, ``params`` are
+        :class:`~ecoseg.engine.discovery.DiscoveryParams` fields). Discovered objects are
+        recorded with source ``"discovered"``; ``resume`` re-runs discovery from frame 0 and
+        writes only the frames the store lacks.
 
     Returns
     -------
@@ -107,18 +135,24 @@ def segment(
     if resume and overwrite:
         raise ConfigError("resume and overwrite exclude each other")
     reader = video if isinstance(video, VideoReader) else open_video(video)
+    prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
     if prompts is not None and not isinstance(prompts, Prompts):
         prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
     if engine is None:
-        engine = "sam2" if prompts is not None else "classical"
+        engine = "sam2" if prompts is not None or auto else "classical"
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    if engine == "sam2" and prompts is None:
+    if auto and engine != "sam2":
+        raise ConfigError("automatic discovery (--auto) needs the sam2 engine")
+    if engine == "sam2" and prompts is None and not auto:
         raise ConfigError("the sam2 engine needs prompts (--prompts FILE.json)")
     if engine == "classical" and prompts is not None:
         raise ConfigError("the classical engine takes no prompts; use --engine sam2")
     if prompts is not None:
-        prompts.validate(reader.width, reader.height, len(reader))
+        try:
+            prompts.validate(reader.width, reader.height, len(reader))
+        except PromptError as exc:  # name the file too
+            raise PromptError(f"{prompt_file}: {exc}" if prompt_file else str(exc)) from None
     params = dict(params or {})
 
     provenance = {
@@ -134,19 +168,28 @@ def segment(
         "parameters": params,
         "created": _created(),
     }
-    if engine == "sam2":
+    if prompts is not None:
         provenance["prompts"] = prompts.to_dict()
 
     if not (resume or overwrite) and _exists(out):
         from ecoseg.errors import StoreError
 
         raise StoreError(f"{out}: already exists; pass overwrite=True (--overwrite) to replace it")
+    from ecoseg.store import check_no_writer
+
+    check_no_writer(out)  # another live writer: refuse before any model is loaded
     if engine == "classical":
         from ecoseg.engine.classical import ClassicalParams, track
 
         cp = ClassicalParams.from_dict(params)  # bad parameters fail before the store exists
         provenance["parameters"] = cp.to_dict()
-    else:
+    elif auto:
+        from ecoseg.engine.discovery import DiscoveryEngine, DiscoveryParams
+
+        dp = DiscoveryParams.from_dict(params)
+        provenance["auto"] = True
+        provenance["parameters"] = dp.to_dict()
+    if engine == "sam2":
         net = _build_model(model, checkpoint, pretrained, image_size, device)
         provenance["model"] = _model_provenance(model, checkpoint, pretrained, image_size, net)
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
@@ -154,8 +197,27 @@ def segment(
         if engine == "classical":
             results = track(reader, params=cp, skip_until=store.n_frames)
             objects, source = {}, "tracker"
+        elif auto:
+            discovery = DiscoveryEngine(net, reader, prompts, params=dp)
+            results = discovery.run()
+            objects, source = discovery.objects, "discovered"
         else:
-            results = propagate(net, reader, prompts)
+            from ecoseg.engine import propagation as _prop
+
+            ckpt = _prop.checkpoint_location(out)
+            identity = {k: provenance[k] for k in ("video", "prompts", "model")}
+            identity["video"] = {"sha256": provenance["video"]["sha256"]}
+            results = _prop.store_results(
+                net,
+                reader,
+                prompts,
+                store,
+                location=ckpt,
+                identity=identity,
+                resume=resume,
+                cancel=cancel,
+                checkpoint_every=checkpoint_every,
+            )
             objects, source = prompts.classes(), "prompt"
         write_results(
             store,
@@ -167,6 +229,8 @@ def segment(
             progress=progress,
         )
         store.mark_complete()
+        if engine == "sam2" and not auto:
+            _prop.remove_checkpoint(ckpt)
     finally:
         store.close()
     return str(out)

@@ -34,22 +34,61 @@ Semantics (those of the official predictor, ``sam2`` 1.1.0):
   that. A positive value fills background components of at most that many low-resolution
   pixels (8-connected) with logit 0.1, as the extension does.
 
+Streaming (bounded memory)
+--------------------------
+:class:`StreamingSession` drives the tracker: frames are decoded and preprocessed in a
+background thread (``prefetch`` frames ahead), encoded, tracked (objects with the same memory
+layout in one batch), resized to the video and resolved into labels on the device; on CUDA
+the result of frame ``t`` is handed out after frame ``t + 1`` is queued, host copies go
+through pinned memory and index tensors are uploaded without blocking, so the hot loop does
+not wait for the GPU. bf16 autocast is on by default on CUDA; ``compile=True`` compiles the
+image encoder and memory attention with ``torch.compile`` (CUDA). Host and device memory hold
+the per-object windows above plus a bounded number of :class:`TrackerState` snapshots.
+
+Interaction (the API discovery and the napari plugin build on)
+-------------------------------------------------------------
+- ``session.add_prompts(frame, [(object_id, FramePrompt), ...])`` / ``add_object``: a new
+  object on any frame, also mid-stream from the ``on_frame(session, frame, tracked)`` hook of
+  :meth:`StreamingSession.run` (it joins that frame's result); other objects' outputs are
+  unchanged (objects are tracked independently; batching changes them by float rounding only).
+- Correction clicks on a frame tracked earlier: the session restores the latest snapshot
+  before it, re-tracks up to it (replaying objects added or removed meanwhile), applies the
+  clicks, and ``run()`` re-propagates from there -- equal to clicking there in an
+  uninterrupted session (tested against the official predictor).
+- ``session.remove_object(id)``: ends a track (e.g. a discovered object whose score stayed
+  low); ``reverse=True`` tracks backwards; an object predicted absent (object score) stays in
+  the results under its id with score < 0.5 and no pixels, and comes back under the same id.
+- Resume: :func:`store_results` (used by :func:`ecoseg.segment`) saves a snapshot beside the
+  store every ``checkpoint_every`` frames (after the frames before it are committed) and where
+  a cancelled run stops; ``--resume`` restores it and continues, giving exactly the store an
+  uninterrupted run gives (same device and settings); without one it replays from the
+  earliest prompt (also exact).
+
 Exports
 -------
 propagate
     ``propagate(model, video, prompts, *, reverse=False, device=None, progress=None,
-    fill_hole_area=0) -> Iterator[FrameResult]``.
-VideoTracker, ObjectTrack, FrameOutput, TrackedFrame, MemoryWindow
-    The tracker, its typed state and per-frame output, for engines that feed frames
-    themselves (streaming with a decode thread, interactive correction, objects added later:
-    ``VideoTracker.add_prompts`` may be called on any frame at any time).
-preprocess_frame, fill_holes
-    Frame preprocessing (as the official video loader) and the hole-filling post-process.
+    fill_hole_area=0, output="logits", cancel=None, autocast=None, compile=False, prefetch=4,
+    resume=None, snapshot_every=0, on_snapshot=None) -> Iterator[FrameResult]``.
+StreamingSession
+    ``add_prompts``, ``add_object``, ``remove_object``, ``run``, ``features``, ``snapshot``,
+    ``restore``, ``position``, ``object_ids``.
+VideoTracker, TrackerState, ObjectTrack, FrameOutput, TrackedFrame, MemoryWindow
+    The tracker, its typed (snapshottable) state and per-frame output.
+store_results, checkpoint_location, save_checkpoint, load_checkpoint, remove_checkpoint
+    Resumable, cancellable results for the store writer and their checkpoint file.
+preprocess_frame, fill_holes, label_index, background
+    Frame preprocessing (as the official video loader), hole filling, device-side label
+    resolution, and a background-thread iterator.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import contextlib
+import queue
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,11 +103,20 @@ __all__ = [
     "FrameOutput",
     "MemoryWindow",
     "ObjectTrack",
+    "StreamingSession",
     "TrackedFrame",
+    "TrackerState",
     "VideoTracker",
+    "background",
+    "checkpoint_location",
     "fill_holes",
+    "label_index",
+    "load_checkpoint",
     "preprocess_frame",
     "propagate",
+    "remove_checkpoint",
+    "save_checkpoint",
+    "store_results",
 ]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -349,6 +397,109 @@ class TrackedFrame:
     scores: torch.Tensor
 
 
+@dataclass
+class TrackerState:
+    """A snapshot of a :class:`VideoTracker`: everything tracking needs from frame
+    ``next_frame`` on (the bounded per-object state, nothing else).
+
+    Snapshots make resuming and re-propagating exact: restoring one and tracking on gives the
+    outputs an uninterrupted run gives (same device and settings). :meth:`to_bytes` /
+    :meth:`from_bytes` serialise it with ``torch.save`` / ``torch.load(weights_only=True)``.
+
+    Attributes
+    ----------
+    next_frame : int
+        The next frame to track.
+    reverse : bool
+        Tracking direction.
+    num_frames : int
+        Video length.
+    objects : list of ObjectTrack
+        In registration (output) order.
+    """
+
+    next_frame: int
+    reverse: bool
+    num_frames: int
+    objects: list[ObjectTrack]
+
+    def nbytes(self) -> int:
+        """Bytes held by the snapshot's tensors (shared ones counted once)."""
+        seen: dict[int, int] = {}
+        for tr in self.objects:
+            for o in (*tr.cond.values(), *tr.recent.values()):
+                for x in (o.mask_logits, o.obj_ptr, o.score, o.memory):
+                    if x is not None:
+                        seen[id(x)] = x.numel() * x.element_size()
+        return sum(seen.values())
+
+    def to_bytes(self) -> bytes:
+        """Serialise (tensors moved to the CPU)."""
+        import io
+
+        def out(o: FrameOutput) -> dict:
+            return {
+                k: (None if v is None else v.detach().cpu())
+                for k, v in (
+                    ("mask_logits", o.mask_logits),
+                    ("obj_ptr", o.obj_ptr),
+                    ("score", o.score),
+                    ("memory", o.memory),
+                )
+            }
+
+        data = {
+            "format": "ecoseg-tracker-state",
+            "version": 1,
+            "next_frame": self.next_frame,
+            "reverse": self.reverse,
+            "num_frames": self.num_frames,
+            "objects": [
+                {
+                    "id": tr.id,
+                    "cond": {int(f): out(o) for f, o in tr.cond.items()},
+                    "recent": {int(f): out(o) for f, o in tr.recent.items()},
+                    "spans": [[int(a), int(b), bool(r)] for a, b, r in tr.spans],
+                }
+                for tr in self.objects
+            ],
+        }
+        buf = io.BytesIO()
+        torch.save(data, buf)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TrackerState:
+        """Read a snapshot written by :meth:`to_bytes` (no pickled code is executed)."""
+        import io
+
+        d = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        if not isinstance(d, dict) or d.get("format") != "ecoseg-tracker-state":
+            raise ValueError("not an ecoseg tracker state")
+
+        def out(f: int, o: dict) -> FrameOutput:
+            return FrameOutput(int(f), o["mask_logits"], o["obj_ptr"], o["score"], o["memory"])
+
+        objects = [
+            ObjectTrack(
+                int(o["id"]),
+                {int(f): out(f, v) for f, v in o["cond"].items()},
+                {int(f): out(f, v) for f, v in o["recent"].items()},
+                [list(s) for s in o["spans"]],
+            )
+            for o in d["objects"]
+        ]
+        return cls(int(d["next_frame"]), bool(d["reverse"]), int(d["num_frames"]), objects)
+
+
+def _small_tensor(values, device: torch.device) -> torch.Tensor:
+    """A small int64 tensor on ``device`` without a blocking host-to-device copy on CUDA."""
+    x = torch.tensor(values, dtype=torch.int64)
+    if device.type == "cuda":
+        return x.pin_memory().to(device, non_blocking=True)
+    return x.to(device)
+
+
 class VideoTracker:
     """SAM 2 tracking state for one video, fed one frame at a time.
 
@@ -384,6 +535,8 @@ class VideoTracker:
         self.window = MemoryWindow.for_model(model, self.num_frames)
         self.fill_hole_area = int(fill_hole_area)
         self.objects: dict[int, ObjectTrack] = {}
+        #: memory attention (replaced by a compiled version when compiling)
+        self.condition_on_memory = model.condition_on_memory
 
     # -- prompts ----------------------------------------------------------------------
     @property
@@ -394,8 +547,82 @@ class VideoTracker:
         """Register an object (outputs list objects in registration order)."""
         return self.objects.setdefault(int(object_id), ObjectTrack(int(object_id)))
 
+    def remove_object(self, object_id: int) -> None:
+        """Forget an object and all its memories (other objects are not affected)."""
+        if int(object_id) not in self.objects:
+            raise PromptError(f"object {object_id}: no such object to remove")
+        del self.objects[int(object_id)]
+
     def prompted_frames(self) -> list[int]:
         return sorted({f for o in self.objects.values() for f in o.cond})
+
+    def collect(self, t: int) -> TrackedFrame:
+        """The stored predictions of every object that has one on frame ``t``."""
+        outs = [(tr.id, tr.output(t)) for tr in self.objects.values()]
+        outs = [(i, o) for i, o in outs if o is not None and o.mask_logits is not None]
+        if not outs:
+            s = self.model.low_res_size
+            device = self.model.device
+            return TrackedFrame(
+                t, [], torch.zeros(0, 1, s, s, device=device), torch.zeros(0, 1, device=device)
+            )
+        return TrackedFrame(
+            t,
+            [i for i, _ in outs],
+            torch.stack([o.mask_logits for _, o in outs]),
+            torch.stack([o.score for _, o in outs]),
+        )
+
+    # -- state snapshots ----------------------------------------------------------------
+    def snapshot(self, next_frame: int, reverse: bool, device=None) -> TrackerState:
+        """The tracking state before frame ``next_frame`` (see :class:`TrackerState`).
+
+        Tensors are shared with the live state unless ``device`` asks for a copy elsewhere
+        (they are never modified in place, so a snapshot stays valid).
+        """
+
+        def copy(o: FrameOutput) -> FrameOutput:
+            def mv(x):
+                return None if x is None or device is None else x.to(device, non_blocking=True)
+
+            if device is None:
+                return FrameOutput(o.frame, o.mask_logits, o.obj_ptr, o.score, o.memory)
+            return FrameOutput(o.frame, mv(o.mask_logits), mv(o.obj_ptr), mv(o.score), mv(o.memory))
+
+        objects = [
+            ObjectTrack(
+                tr.id,
+                {f: copy(o) for f, o in tr.cond.items()},
+                {f: copy(o) for f, o in tr.recent.items()},
+                [list(s) for s in tr.spans],
+            )
+            for tr in self.objects.values()
+        ]
+        return TrackerState(int(next_frame), bool(reverse), self.num_frames, objects)
+
+    def restore(self, state: TrackerState) -> None:
+        """Replace the tracking state with a snapshot (the snapshot stays usable)."""
+        if state.num_frames != self.num_frames:
+            raise ValueError(
+                f"snapshot of a {state.num_frames}-frame video, not {self.num_frames} frames"
+            )
+        device = self.model.device
+
+        def copy(o: FrameOutput) -> FrameOutput:
+            def mv(x):
+                return None if x is None else x.to(device)
+
+            return FrameOutput(o.frame, mv(o.mask_logits), mv(o.obj_ptr), mv(o.score), mv(o.memory))
+
+        self.objects = {
+            tr.id: ObjectTrack(
+                tr.id,
+                {f: copy(o) for f, o in tr.cond.items()},
+                {f: copy(o) for f, o in tr.recent.items()},
+                [list(s) for s in tr.spans],
+            )
+            for tr in state.objects
+        }
 
     @torch.inference_mode()
     def add_prompts(self, frame: int, prompts: Sequence[tuple[int, Any]], feats: FrameFeatures):
@@ -543,16 +770,16 @@ class VideoTracker:
         memories = torch.stack(
             [torch.stack([o.memory.to(device) for _, o in sp]) for sp, _ in gathered]
         )
-        slots = torch.tensor([[s for s, _ in sp] for sp, _ in gathered], device=device)
+        slots = _small_tensor([[s for s, _ in sp] for sp, _ in gathered], device)
         n_ptr = len(gathered[0][1])
         if n_ptr:
             ptrs = torch.stack([torch.stack([o.obj_ptr for _, o in pt]) for _, pt in gathered])
-            offsets = torch.tensor([[d for d, _ in pt] for _, pt in gathered], device=device)
+            offsets = _small_tensor([[d for d, _ in pt] for _, pt in gathered], device)
         else:
             ptrs = feats.features.new_zeros(len(tracks), 0, self.model.hidden_dim)
             offsets = torch.zeros(len(tracks), 0, device=device)
         f = feats.expand(len(tracks)) if feats.batch_size == 1 else feats
-        return self.model.condition_on_memory(
+        return self.condition_on_memory(
             f.features, f.pos, memories, slots, ptrs.to(device), offsets, self.num_frames
         )
 
@@ -599,15 +826,12 @@ class VideoTracker:
                 tr.recent[t] = FrameOutput(
                     t, logits[i], heads.obj_ptr[i], heads.object_score_logits[i], memory[i]
                 )
-        ids, logits, scores = [], [], []
         for tr in self.objects.values():
-            out = tr.cond.get(t) or tr.recent[t]
             tr.mark_tracked(t, reverse)
-            ids.append(tr.id)
-            logits.append(out.mask_logits)
-            scores.append(out.score)
+        result = self.collect(t)
+        for tr in self.objects.values():
             self._prune(tr, t, reverse)
-        return TrackedFrame(t, ids, torch.stack(logits), torch.stack(scores))
+        return result
 
     def _prune(self, track: ObjectTrack, t: int, reverse: bool) -> None:
         """Drop what neither frame ``t`` (a correction) nor the next frame can attend to."""
@@ -666,35 +890,129 @@ def _as_video(video):
     return _ArrayVideo(video)
 
 
-def _frames_in_order(video, start: int, reverse: bool) -> Iterator[Any]:
-    """Frames ``start..end`` (or ``start..0`` backwards, decoded forward in small chunks)."""
+def _frames_in_order(video, start: int, stop: int, reverse: bool) -> Iterator[Any]:
+    """Frames ``start..stop`` (exclusive; backwards decoded forward in small chunks)."""
     if not reverse:
-        yield from video.frames(start)
+        yield from video.frames(start, stop)
         return
     hi = start + 1
-    while hi > 0:
-        lo = max(0, hi - REVERSE_CHUNK)
+    while hi > stop + 1:
+        lo = max(stop + 1, hi - REVERSE_CHUNK)
         chunk = list(video.frames(lo, hi))
         yield from reversed(chunk)
         hi = lo
 
 
+_ITEM, _END, _ERROR = range(3)
+
+
+class _Background:
+    """Run an iterator in a daemon thread, handing its items over through a bounded queue.
+
+    Exceptions raised in the thread are re-raised by ``next``; :meth:`close` stops the thread.
+    """
+
+    def __init__(self, make_iter: Callable[[], Iterator[Any]], maxsize: int, name: str):
+        self._queue: queue.Queue = queue.Queue(max(1, int(maxsize)))
+        self._stop = threading.Event()
+        self._finished = False
+        self._thread = threading.Thread(target=self._run, args=(make_iter,), name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self, make_iter) -> None:
+        try:
+            for item in make_iter():
+                if not self._put((_ITEM, item)):
+                    return
+            self._put((_END, None))
+        except BaseException as exc:  # handed to the consumer
+            self._put((_ERROR, exc))
+
+    def _put(self, message) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(message, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> _Background:
+        return self
+
+    def __next__(self):
+        if self._finished:
+            raise StopIteration
+        kind, item = self._queue.get()
+        if kind == _ITEM:
+            return item
+        self._finished = True
+        if kind == _ERROR:
+            raise item
+        raise StopIteration
+
+    def close(self) -> None:
+        self._stop.set()
+        self._finished = True
+        self._thread.join(timeout=10)
+
+
+def background(iterable: Iterable[Any], maxsize: int = 2, name: str = "ecoseg-bg") -> Iterator[Any]:
+    """Iterate ``iterable`` in a background thread, ``maxsize`` items ahead of the consumer.
+
+    Parameters
+    ----------
+    iterable : iterable
+    maxsize : int
+        Items computed ahead at most.
+    name : str
+        Thread name.
+
+    Yields
+    ------
+    The items of ``iterable`` (its exceptions are re-raised here).
+
+    Examples
+    --------
+    >>> list(background(range(3)))
+    [0, 1, 2]
+    """
+    worker = _Background(lambda: iter(iterable), maxsize, name)
+    try:
+        yield from worker
+    finally:
+        worker.close()
+
+
 class _Encoder:
     """Encodes frames on the model device, keeping the features of the last frame only."""
 
-    def __init__(self, model: SAM2Model, device: torch.device):
+    def __init__(self, model: SAM2Model, device: torch.device, fn=None):
         self.model = model
         self.device = device
+        self.fn = fn or model.encode_image
         self._last: tuple[int, FrameFeatures] | None = None
 
+    def pixels(self, image: np.ndarray) -> torch.Tensor:
+        x = preprocess_frame(image, self.model.image_size)[None]
+        if self.device.type == "cuda":
+            x = x.pin_memory()
+        return x
+
     @torch.inference_mode()
-    def __call__(self, index: int, image: np.ndarray) -> FrameFeatures:
+    def __call__(
+        self, index: int, image: np.ndarray | None = None, pixels: torch.Tensor | None = None
+    ) -> FrameFeatures:
         if self._last is not None and self._last[0] == index:
             return self._last[1]
-        x = preprocess_frame(image, self.model.image_size)[None].to(self.device)
-        feats = self.model.encode_image(x)
+        if pixels is None:
+            pixels = self.pixels(image)
+        feats = self.fn(pixels.to(self.device, non_blocking=True))
         self._last = (index, feats)
         return feats
+
+    def cached(self, index: int) -> FrameFeatures | None:
+        return self._last[1] if self._last is not None and self._last[0] == index else None
 
 
 def _check_prompts(prompts, width: int, height: int, n: int) -> None:
@@ -720,6 +1038,534 @@ def _prompts_at(prompts, frame: int) -> list[tuple[int, Any]]:
     return [(o.id, p) for o in prompts.objects for p in o.prompts if p.frame == frame]
 
 
+def _check_frame_prompts(prompts, frame: int, width: int, height: int, n: int) -> None:
+    if not 0 <= frame < n:
+        raise PromptError(f"frame {frame}: frame index out of range (video has {n} frames)")
+    for oid, p in prompts:
+        pts = np.asarray(p.points, dtype=np.float64).reshape(-1, 2)
+        box = None if p.box is None else np.asarray(p.box, dtype=np.float64).reshape(2, 2)
+        for xy in (pts, box):
+            if (
+                xy is not None
+                and len(xy)
+                and (
+                    (xy[:, 0] < 0).any()
+                    or (xy[:, 0] > width).any()
+                    or (xy[:, 1] < 0).any()
+                    or (xy[:, 1] > height).any()
+                )
+            ):
+                raise PromptError(
+                    f"object {oid}, frame {frame}: prompt outside the {width}x{height} video"
+                )
+        mask = getattr(p, "mask", None)
+        if mask is not None and np.asarray(mask).shape != (height, width):
+            raise PromptError(
+                f"object {oid}, frame {frame}: mask is {np.asarray(mask).shape}, "
+                f"not {(height, width)}"
+            )
+
+
+# ---------------------------------------------------------------------------------------
+# results on the device, fetched without stalling the GPU
+# ---------------------------------------------------------------------------------------
+def label_index(logits: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+    """Per pixel, ``1 +`` the index of the winning object (0: background), on the device.
+
+    The rule of :func:`ecoseg.engine.results.labels_from_logits`: the highest positive logit
+    wins; ties go to the object with the higher score (then the earlier one).
+
+    Parameters
+    ----------
+    logits : Tensor, shape (N, H, W)
+    scores : Tensor, shape (N,)
+
+    Returns
+    -------
+    Tensor of int64, shape (H, W)
+
+    Examples
+    --------
+    >>> label_index(torch.tensor([[[1.0, -1.0]], [[2.0, -3.0]]]), torch.tensor([0.5, 0.5]))
+    tensor([[2, 0]])
+    """
+    if logits.shape[0] == 0:
+        return torch.zeros(logits.shape[1:], dtype=torch.int64, device=logits.device)
+    order = torch.argsort(-scores.double(), stable=True)
+    ranked = logits[order]
+    best = ranked.argmax(dim=0)
+    fg = ranked.gather(0, best[None])[0] > 0
+    return torch.where(fg, order[best] + 1, torch.zeros_like(best))
+
+
+OUTPUTS = ("logits", "labels")
+
+
+class _Pending:
+    """A frame result being copied to the host (``get`` waits for the copy only)."""
+
+    def __init__(self, index, time, ids, scores, logits, labels, event):
+        self.index, self.time, self.ids = index, time, ids
+        self._scores, self._logits, self._labels, self._event = scores, logits, labels, event
+
+    def get(self) -> FrameResult:
+        if self._event is not None:
+            self._event.synchronize()
+        labels = None
+        if self._labels is not None:
+            table = np.concatenate([[0], self.ids]).astype(np.uint32)
+            labels = table[self._labels.numpy()]
+        return FrameResult(
+            index=self.index,
+            time=self.time,
+            object_ids=self.ids,
+            scores=self._scores.numpy().astype(np.float32, copy=False),
+            logits=None if self._logits is None else self._logits.numpy(),
+            labels=labels,
+        )
+
+
+def _fetch(tracked: TrackedFrame, time: float, size: tuple[int, int], output: str) -> _Pending:
+    """Resize to the video, resolve labels on the device, start the copies to the host."""
+    device = tracked.mask_logits.device
+    ids = np.asarray(tracked.object_ids, dtype=np.int64)
+    logits = upsample_logits(tracked.mask_logits.float(), size)[:, 0]
+    scores = torch.sigmoid(tracked.scores[:, 0].float())
+    cuda = device.type == "cuda"
+
+    def host(x: torch.Tensor) -> torch.Tensor:
+        if not cuda:
+            return x.cpu()
+        out = torch.empty(x.shape, dtype=x.dtype, pin_memory=True)
+        return out.copy_(x, non_blocking=True)
+
+    if output == "labels":
+        index = label_index(logits, scores)
+        index = index.to(torch.uint8 if len(ids) < 255 else torch.int32)
+        host_logits, host_labels = None, host(index)
+    else:
+        host_logits, host_labels = host(logits), None
+    host_scores = host(scores)
+    event = None
+    if cuda:
+        event = torch.cuda.Event()
+        event.record()
+    return _Pending(tracked.index, float(time), ids, host_scores, host_logits, host_labels, event)
+
+
+# ---------------------------------------------------------------------------------------
+# the streaming session
+# ---------------------------------------------------------------------------------------
+@dataclass
+class _Event:
+    after: int | None  # the last tracked frame when it happened (None: before tracking)
+    kind: str  # "prompts" or "remove"
+    frame: int
+    payload: Any
+
+
+def _cancelled(cancel) -> bool:
+    if cancel is None:
+        return False
+    if hasattr(cancel, "is_set"):
+        return bool(cancel.is_set())
+    return bool(cancel())
+
+
+class StreamingSession:
+    """Track objects through a video frame by frame, with objects added, corrected and
+    removed at any time; memory stays bounded however long the video.
+
+    Parameters
+    ----------
+    model : SAM2Model
+    video : VideoReader or sequence of ndarray
+    reverse : bool
+        Tracking direction (fixed for the session; use two sessions for both directions).
+    device : str or torch.device, optional
+        Move the model there first.
+    fill_hole_area : int
+        See :func:`fill_holes`.
+    autocast : bool, optional
+        bfloat16 autocast for the network; default on for CUDA, off elsewhere (where it is
+        always off).
+    compile : bool or str
+        ``torch.compile`` the image encoder and memory attention (CUDA only for ``True``; a
+        backend name such as ``"eager"`` compiles on any device).
+    prefetch : int
+        Frames decoded and preprocessed ahead by the background thread.
+    snapshot_every : int
+        Keep a :class:`TrackerState` every this many frames (plus the start), for
+        re-propagating from an earlier frame; at most ``max_snapshots`` (the spacing doubles
+        when full), so memory stays bounded.
+    max_snapshots : int
+    on_snapshot : callable, optional
+        Called with every periodic snapshot and with the state where a cancelled run stops
+        (``segment`` saves them as resume checkpoints).
+
+    Notes
+    -----
+    :meth:`add_prompts` on a frame the session tracked earlier (not the last one) rewinds:
+    it restores the latest snapshot before that frame and re-tracks up to it (replaying the
+    prompts and removals made meanwhile), so re-propagating from a correction gives what an
+    uninterrupted run with that correction gives. What happened after that frame is
+    forgotten and is recomputed by the next :meth:`run`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ecoseg import sam2
+    >>> from ecoseg.prompts import FramePrompt
+    >>> net = sam2.build("sam2.1-tiny", pretrained=False, image_size=64)
+    >>> frames = [np.full((48, 64, 3), 100, np.uint8)] * 4
+    >>> s = StreamingSession(net, frames)
+    >>> _ = s.add_prompts(0, [(1, FramePrompt(0, np.array([[30.0, 20.0]]), np.array([1])))])
+    >>> [r.index for r in s.run(stop=2)]
+    [0, 1]
+    >>> _ = s.add_prompts(2, [(5, FramePrompt(2, np.array([[10.0, 10.0]]), np.array([1])))])
+    >>> [(r.index, r.object_ids.tolist()) for r in s.run()]
+    [(2, [1, 5]), (3, [1, 5])]
+    """
+
+    def __init__(
+        self,
+        model: SAM2Model,
+        video,
+        *,
+        reverse: bool = False,
+        device: str | torch.device | None = None,
+        fill_hole_area: int = 0,
+        autocast: bool | None = None,
+        compile: bool | str = False,
+        prefetch: int = 4,
+        snapshot_every: int = 256,
+        max_snapshots: int = 8,
+        on_snapshot: Callable[[TrackerState], Any] | None = None,
+    ):
+        self.video = _as_video(video)
+        self.num_frames = len(self.video)
+        self.width, self.height = int(self.video.width), int(self.video.height)
+        if device is not None:
+            model = model.to(device)
+        model.eval()
+        self.model = model
+        self.device = model.device
+        cuda = self.device.type == "cuda"
+        self.autocast = cuda if autocast is None else bool(autocast) and cuda
+        self.tracker = VideoTracker(
+            model, self.num_frames, (self.height, self.width), fill_hole_area=fill_hole_area
+        )
+        encode = None
+        if compile:
+            if compile is True and not cuda:
+                warnings.warn(
+                    "torch.compile is only used on CUDA; running uncompiled", stacklevel=2
+                )
+            else:
+                backend = "inductor" if compile is True else str(compile)
+                encode = torch.compile(model.encode_image, backend=backend, dynamic=False)
+                self.tracker.condition_on_memory = torch.compile(
+                    model.condition_on_memory, backend=backend, dynamic=True
+                )
+        self.encoder = _Encoder(model, self.device, encode)
+        self.reverse = bool(reverse)
+        self.step_dir = -1 if self.reverse else 1
+        self.prefetch = int(prefetch)
+        self.snapshot_every = int(snapshot_every)
+        self.max_snapshots = max(2, int(max_snapshots))
+        self.on_snapshot = on_snapshot
+        self.start: int | None = None
+        self.position: int | None = None  # next frame to track
+        self._events: list[_Event] = []
+        self._snapshots: dict[int, TrackerState] = {}
+        self._every = self.snapshot_every
+
+    # -- bookkeeping ------------------------------------------------------------------
+    @property
+    def object_ids(self) -> list[int]:
+        """Ids of the objects tracked now, in output order."""
+        return self.tracker.object_ids
+
+    @property
+    def last(self) -> int | None:
+        """The last frame tracked (``None`` before the first)."""
+        if self.position is None or self.position == self.start:
+            return None
+        return self.position - self.step_dir
+
+    def _tracked_already(self, frame: int) -> bool:
+        if self.position is None:
+            return False
+        lo, hi = sorted((self.start, self.position - self.step_dir))
+        return self.position != self.start and lo <= frame <= hi
+
+    def _amp(self):
+        if self.autocast:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def features(self, frame: int) -> FrameFeatures:
+        """Image features of ``frame`` (those of the frame just tracked are cached)."""
+        feats = self.encoder.cached(frame)
+        if feats is None:
+            with self._amp():
+                feats = self.encoder(frame, self.video.read(frame).image)
+        return feats
+
+    # -- interaction ------------------------------------------------------------------
+    @torch.inference_mode()
+    def add_prompts(self, frame: int, prompts: Sequence[tuple[int, Any]]) -> FrameResult:
+        """Add clicks, boxes or masks for objects (new or known) on ``frame``.
+
+        A new object's track starts at ``frame`` (it is reported from there on in the
+        tracking direction); objects already tracked are unaffected. On a frame already
+        tracked the prompt is a correction; an earlier frame than the last tracked one
+        rewinds the session to it first (see the class notes). On a frame not tracked yet it
+        becomes a conditioning frame attended to from the frames before it.
+
+        Parameters
+        ----------
+        frame : int
+        prompts : sequence of (object_id, FramePrompt)
+            Coordinates in video pixels.
+
+        Returns
+        -------
+        FrameResult
+            The prompted objects' masks on ``frame`` (logits at video resolution).
+
+        Raises
+        ------
+        PromptError
+            A frame or point outside the video, or a prompt without points, box or mask.
+        """
+        frame = int(frame)
+        prompts = [(int(o), p) for o, p in prompts]
+        _check_frame_prompts(prompts, frame, self.width, self.height, self.num_frames)
+        if self._tracked_already(frame) and frame != self.last:
+            self._seek(frame)
+            self._track(frame)
+        with self._amp():
+            out = self.tracker.add_prompts(frame, prompts, self.features(frame))
+        self._log(_Event(self.last, "prompts", frame, prompts))
+        time = frame / float(getattr(self.video, "fps", 30.0) or 30.0)
+        if hasattr(self.video, "times"):
+            time = float(self.video.times[frame])
+        return _fetch(out, time, (self.height, self.width), "logits").get()
+
+    def add_object(self, object_id: int, frame: int, prompt) -> FrameResult:
+        """Start tracking a new object from a prompt on ``frame`` (see :meth:`add_prompts`).
+
+        Raises
+        ------
+        PromptError
+            ``object_id`` is already tracked.
+        """
+        if int(object_id) in self.tracker.objects:
+            raise PromptError(f"object {object_id}: already tracked; use add_prompts to correct")
+        return self.add_prompts(frame, [(object_id, prompt)])
+
+    def remove_object(self, object_id: int) -> None:
+        """Stop tracking an object from now on (frames already reported keep it)."""
+        self.tracker.remove_object(object_id)
+        self._log(_Event(self.last, "remove", -1, int(object_id)))
+
+    def _log(self, event: _Event) -> None:
+        self._events.append(event)
+        if event.after is None:  # before the first frame: the start snapshot lacks it
+            self._snapshots.pop(self.start, None)
+        else:  # snapshots taken after this point lack the event
+            for f in list(self._snapshots):
+                if (f - event.after) * self.step_dir > 0 and f != self.start:
+                    del self._snapshots[f]
+
+    def _apply(self, event: _Event) -> None:
+        if event.kind == "remove":
+            self.tracker.remove_object(event.payload)
+        else:
+            with self._amp():
+                self.tracker.add_prompts(event.frame, event.payload, self.features(event.frame))
+
+    # -- snapshots --------------------------------------------------------------------
+    def snapshot(self) -> TrackerState:
+        """The state before :attr:`position` (shares tensors with the live state)."""
+        if self.position is None:
+            raise ValueError("the session has not started")
+        return self.tracker.snapshot(self.position, self.reverse)
+
+    def restore(self, state: TrackerState) -> None:
+        """Continue from a snapshot (e.g. a resume checkpoint) at ``state.next_frame``."""
+        if state.reverse != self.reverse:
+            raise ValueError("the snapshot was taken tracking in the other direction")
+        self.tracker.restore(state)
+        self.start = self.position = int(state.next_frame)
+        self._events.clear()
+        self._snapshots = {self.start: self.tracker.snapshot(self.start, self.reverse)}
+        self._every = self.snapshot_every
+
+    def _maybe_snapshot(self) -> None:
+        p = self.position
+        offset = abs(p - self.start)
+        if offset and (self._every <= 0 or offset % self._every or p in self._snapshots):
+            return
+        state = self.tracker.snapshot(p, self.reverse)
+        self._snapshots[p] = state
+        if offset and self.on_snapshot is not None:
+            self.on_snapshot(state)
+        while len(self._snapshots) > self.max_snapshots:
+            self._every *= 2
+            for f in list(self._snapshots):
+                if abs(f - self.start) % self._every:
+                    del self._snapshots[f]
+
+    def _seek(self, target: int) -> None:
+        """Make ``target`` the next frame to track (rewinding through a snapshot)."""
+        if target == self.position:
+            return
+        if (target - self.position) * self.step_dir < 0:  # back: restore, then replay
+            usable = [f for f in self._snapshots if (target - f) * self.step_dir >= 0]
+            f = max(usable, key=lambda f: f * self.step_dir)
+            self.tracker.restore(self._snapshots[f])
+            self.position = f
+            self._events = [
+                e for e in self._events if e.after is None or (target - e.after) * self.step_dir > 0
+            ]
+            for g in list(self._snapshots):
+                if (g - target) * self.step_dir > 0:
+                    del self._snapshots[g]
+        while self.position != target:
+            self._track(self.position)
+
+    @torch.inference_mode()
+    def _track(self, t: int, pixels: torch.Tensor | None = None) -> TrackedFrame:
+        """Track frame ``t`` (the next one) and replay events logged after it."""
+        if t != self.position:
+            raise ValueError(f"frame {t} is not the next frame to track ({self.position})")
+        self._maybe_snapshot()
+        feats = None
+        if self.tracker.needs_features(t):
+            with self._amp():
+                if pixels is not None:
+                    feats = self.encoder(t, pixels=pixels)
+                else:
+                    feats = self.features(t)
+        with self._amp():
+            out = self.tracker.track(t, feats, reverse=self.reverse)
+        self.position = t + self.step_dir
+        replay = [e for e in self._events if e.after == t]
+        for e in replay:
+            self._apply(e)
+        return self.tracker.collect(t) if replay else out
+
+    # -- tracking ---------------------------------------------------------------------
+    def run(
+        self,
+        start: int | None = None,
+        stop: int | None = None,
+        *,
+        output: str = "logits",
+        cancel=None,
+        progress: Callable[[int, int], Any] | None = None,
+        on_frame: Callable[[StreamingSession, Any, TrackedFrame], Any] | None = None,
+        pipeline: bool | None = None,
+    ) -> Iterator[FrameResult]:
+        """Track frame after frame, yielding one result per frame.
+
+        Parameters
+        ----------
+        start : int, optional
+            First frame; default where the session stands (first run: the earliest prompted
+            frame). An earlier frame than the session's position rewinds to it.
+        stop : int, optional
+            Stop before this frame (default: the end, or before frame -1 backwards).
+        output : {"logits", "labels"}
+            Results with mask logits at video resolution (N, H, W), or with the label image
+            resolved on the device (much less to copy on a GPU; ``logits`` is then None).
+        cancel : threading.Event or callable, optional
+            Checked before every frame; when set the run stops (after handing a snapshot of
+            where it stopped to ``on_snapshot``).
+        progress : callable, optional
+            ``progress(done, total)`` after each frame.
+        on_frame : callable, optional
+            ``on_frame(session, frame, tracked)`` after a frame is tracked, before its result
+            is made: it may :meth:`add_prompts` on that frame (new objects join its result)
+            or :meth:`remove_object` (they leave it). ``frame`` has ``index``, ``time`` and
+            ``image``; ``tracked`` is the :class:`TrackedFrame` on the device.
+        pipeline : bool, optional
+            Hand out frame ``t``'s result after frame ``t + 1`` has been queued on the GPU,
+            so the host never waits for the device (default: on for CUDA). Change objects
+            from ``on_frame`` then; between results the session is one frame ahead.
+
+        Yields
+        ------
+        FrameResult
+        """
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        if self.position is None:
+            if not self.tracker.objects:
+                raise PromptError("propagation needs prompts for at least one object")
+            first = start
+            if first is None:
+                first = self.tracker.prompted_frames()[0]
+            self.start = self.position = int(first)
+        elif start is not None:
+            self._seek(int(start))
+        end = (-1 if self.reverse else self.num_frames) if stop is None else int(stop)
+        total = max(0, (end - self.position) * self.step_dir)
+        if pipeline is None:
+            pipeline = self.device.type == "cuda"
+        size = (self.height, self.width)
+        worker: _Background | None = None
+        expected = None
+        pending: _Pending | None = None
+        done = 0
+
+        def decode(first: int):
+            for fr in _frames_in_order(self.video, first, end, self.reverse):
+                yield fr, self.encoder.pixels(fr.image)
+
+        try:
+            while (end - self.position) * self.step_dir > 0:
+                if _cancelled(cancel):
+                    if self.on_snapshot is not None:
+                        self.on_snapshot(self.snapshot())
+                    break
+                t = self.position
+                if worker is None or expected != t:
+                    if worker is not None:
+                        worker.close()
+                    worker = _Background(lambda t=t: decode(t), self.prefetch, "ecoseg-decode")
+                frame, pixels = next(worker)
+                expected = t + self.step_dir
+                tracked = self._track(t, pixels)
+                if on_frame is not None:
+                    on_frame(self, frame, tracked)
+                    tracked = self.tracker.collect(t)
+                result = _fetch(tracked, float(frame.time), size, output)
+                if not pipeline:
+                    done += 1
+                    yield result.get()
+                    if progress is not None:
+                        progress(done, total)
+                    continue
+                if pending is not None:
+                    done += 1
+                    yield pending.get()
+                    if progress is not None:
+                        progress(done, total)
+                pending = result
+            if pending is not None:
+                done += 1
+                last, pending = pending, None
+                yield last.get()
+                if progress is not None:
+                    progress(done, total)
+        finally:
+            if worker is not None:
+                worker.close()
+
+
 # ---------------------------------------------------------------------------------------
 # the public entry point
 # ---------------------------------------------------------------------------------------
@@ -732,8 +1578,20 @@ def propagate(
     device: str | torch.device | None = None,
     progress: Callable[[int, int], Any] | None = None,
     fill_hole_area: int = 0,
+    output: str = "logits",
+    cancel=None,
+    autocast: bool | None = None,
+    compile: bool | str = False,
+    prefetch: int = 4,
+    resume: TrackerState | None = None,
+    snapshot_every: int = 0,
+    on_snapshot: Callable[[TrackerState], Any] | None = None,
 ) -> Iterator[FrameResult]:
     """Segment and track prompted objects through a video.
+
+    Every prompt is added first, then the objects are tracked from the earliest prompted
+    frame to the end (or back to frame 0), as the official predictor's
+    ``propagate_in_video`` does. Frames are decoded and preprocessed in a background thread.
 
     Parameters
     ----------
@@ -752,13 +1610,29 @@ def propagate(
     fill_hole_area : int
         Fill background holes up to this many low-resolution pixels (0: off, see the module
         docstring).
+    output : {"logits", "labels"}
+        See :meth:`StreamingSession.run`.
+    cancel : threading.Event or callable, optional
+        Stop (quietly) before the next frame once set.
+    autocast : bool, optional
+        bfloat16 autocast (default: on CUDA only).
+    compile : bool or str
+        ``torch.compile`` (CUDA; see :class:`StreamingSession`).
+    prefetch : int
+        Frames decoded ahead.
+    resume : TrackerState, optional
+        Continue from a snapshot (``prompts`` are then only checked, not re-applied).
+    snapshot_every : int
+        Hand a snapshot to ``on_snapshot`` every this many frames (0: never) and where a
+        cancelled run stops.
+    on_snapshot : callable, optional
 
     Yields
     ------
     FrameResult
         One per frame from the earliest prompted frame on, in processing order, with
         ``object_ids`` in prompt order, ``scores`` (N,) float32 and ``logits`` (N, H, W)
-        float32 at video resolution.
+        float32 at video resolution (or ``labels`` (H, W) uint32 with ``output="labels"``).
 
     Raises
     ------
@@ -780,36 +1654,204 @@ def propagate(
     n = len(video)
     width, height = int(video.width), int(video.height)
     _check_prompts(prompts, width, height, n)
-    if device is not None:
-        model = model.to(device)
-    model.eval()
-    dev = model.device
-    encoder = _Encoder(model, dev)
-    tracker = VideoTracker(model, n, (height, width), fill_hole_area=fill_hole_area)
-    for o in prompts.objects:
-        tracker.add_object(o.id)
-    frames = _frames_of(prompts)
-    # latest first, so the features of the first frame to track are the ones kept
-    for f in reversed(frames):
-        frame = video.read(f)
-        tracker.add_prompts(f, _prompts_at(prompts, f), encoder(f, frame.image))
-    start = frames[0]
-    total = (start + 1 if start > 0 else 0) if reverse else n - start
-    if total == 0:
+    session = StreamingSession(
+        model,
+        video,
+        reverse=reverse,
+        device=device,
+        fill_hole_area=fill_hole_area,
+        autocast=autocast,
+        compile=compile,
+        prefetch=prefetch,
+        snapshot_every=snapshot_every,
+        max_snapshots=2,
+        on_snapshot=on_snapshot,
+    )
+    if resume is not None:
+        session.restore(resume)
+    else:
+        for o in prompts.objects:
+            session.tracker.add_object(o.id)
+        frames = _frames_of(prompts)
+        # latest first, so the features of the first frame to track are the ones kept
+        with torch.inference_mode(), session._amp():
+            for f in reversed(frames):
+                image = video.read(f).image
+                session.tracker.add_prompts(f, _prompts_at(prompts, f), session.encoder(f, image))
+        if reverse and frames[0] == 0:
+            return  # nothing before the first prompted frame (as officially)
+    yield from session.run(output=output, cancel=cancel, progress=progress)
+
+
+# ---------------------------------------------------------------------------------------
+# resumable runs into a mask store
+# ---------------------------------------------------------------------------------------
+CHECKPOINT_NAME = "ecoseg-resume.ckpt"
+
+
+def checkpoint_location(store_path) -> str | None:
+    """Where the resume checkpoint of a store lives (None: stores that cannot hold one).
+
+    Local directory stores and fsspec URLs get a file beside the store (``STORE`` +
+    ``.ecoseg-resume.ckpt``; inside it zarr would warn about a foreign key), removed when the
+    run completes; zip archives and zarr ``Store`` objects get none.
+
+    Examples
+    --------
+    >>> checkpoint_location("masks.zarr")
+    'masks.zarr.ecoseg-resume.ckpt'
+    >>> checkpoint_location("s3://bucket/masks.zarr/")
+    's3://bucket/masks.zarr.ecoseg-resume.ckpt'
+
+    >>> checkpoint_location("masks.zip") is None
+    True
+    """
+    import os
+
+    if not isinstance(store_path, str | os.PathLike):
+        return None
+    text = os.fspath(store_path)
+    if text.lower().endswith(".zip"):
+        return None
+    return f"{text.rstrip('/')}.{CHECKPOINT_NAME}"
+
+
+def save_checkpoint(location: str, state: TrackerState, identity: dict) -> None:
+    """Write a resume checkpoint atomically (a length-prefixed JSON header, then the state)."""
+    import json
+
+    import fsspec
+
+    header = json.dumps({**identity, "next_frame": state.next_frame}, sort_keys=True).encode()
+    blob = len(header).to_bytes(8, "little") + header + state.to_bytes()
+    fs, path = fsspec.core.url_to_fs(location)
+    tmp = path + ".partial"
+    fs.pipe_file(tmp, blob)
+    fs.mv(tmp, path)
+
+
+def load_checkpoint(location: str | None, identity: dict, max_frame: int) -> TrackerState | None:
+    """The checkpoint at ``location`` if it was made for ``identity`` and covers at most
+    ``max_frame`` frames; else None."""
+    import json
+
+    import fsspec
+
+    if location is None:
+        return None
+    fs, path = fsspec.core.url_to_fs(location)
+    try:
+        blob = fs.cat_file(path)
+        n = int.from_bytes(blob[:8], "little")
+        header = json.loads(blob[8 : 8 + n])
+    except (FileNotFoundError, ValueError, OSError):
+        return None
+    expected = json.loads(json.dumps(identity, sort_keys=True))
+    if {k: header.get(k) for k in expected} != expected or header["next_frame"] > max_frame:
+        return None
+    try:
+        return TrackerState.from_bytes(blob[8 + n :])
+    except Exception:  # a damaged checkpoint: replay from the start instead
+        return None
+
+
+def remove_checkpoint(location: str | None) -> None:
+    """Delete a store's resume checkpoint (after a complete run)."""
+    import fsspec
+
+    if location is None:
         return
-    done = 0
-    for frame in _frames_in_order(video, start, reverse):
-        t = frame.index
-        feats = encoder(t, frame.image) if tracker.needs_features(t) else None
-        out = tracker.track(t, feats, reverse=reverse)
-        logits = upsample_logits(out.mask_logits, (height, width))[:, 0]
-        yield FrameResult(
-            index=t,
-            time=float(frame.time),
-            object_ids=np.asarray(out.object_ids, dtype=np.int64),
-            scores=torch.sigmoid(out.scores[:, 0]).float().cpu().numpy(),
-            logits=logits.float().cpu().numpy(),
+    fs, path = fsspec.core.url_to_fs(location)
+    if fs.exists(path):
+        fs.rm(path)
+
+
+def store_results(
+    model: SAM2Model,
+    video,
+    prompts,
+    store,
+    *,
+    location: str | None,
+    identity: dict,
+    resume: bool = False,
+    cancel=None,
+    checkpoint_every: int = 256,
+    **options,
+) -> Iterator[FrameResult]:
+    """Results for :func:`ecoseg.engine.results.write_results`, resumable and cancellable.
+
+    Tracking runs in a background thread (decode, network and store writing overlap).
+    Every ``checkpoint_every`` frames the tracker state is saved to ``location`` once the
+    frames before it are committed to ``store``; resuming restores the latest checkpoint and
+    re-tracks from there (frames the store already holds are recomputed and skipped), so the
+    resumed store equals an uninterrupted run. Without a usable checkpoint it replays from
+    the earliest prompted frame (also exact, slower). A cancelled run saves the exact state
+    where it stopped and raises :class:`ecoseg.engine.Cancelled`.
+
+    Parameters
+    ----------
+    model, video, prompts
+        As for :func:`propagate`.
+    store : MaskStore
+        The store being written (its committed frames decide where to resume).
+    location : str or None
+        From :func:`checkpoint_location`.
+    identity : dict
+        JSON data a checkpoint must match (video hash, prompts, model).
+    resume : bool
+    cancel : threading.Event or callable, optional
+    checkpoint_every : int
+    **options
+        Passed to :func:`propagate` (``device``, ``autocast``, ``compile``...).
+
+    Yields
+    ------
+    FrameResult
+        With label images (``output="labels"``).
+    """
+    from collections import deque
+
+    from ecoseg.engine import Cancelled
+
+    n = len(video)
+    written = store.n_frames
+    if written >= n:
+        return
+    state = load_checkpoint(location, identity, written) if resume else None
+    if not resume:
+        remove_checkpoint(location)  # a stale one from an earlier run
+    snapshots: deque[TrackerState] = deque()
+    every = checkpoint_every if location is not None else 0
+    results = propagate(
+        model,
+        video,
+        prompts,
+        output="labels",
+        cancel=cancel,
+        resume=state,
+        snapshot_every=every,
+        on_snapshot=snapshots.append,
+        **options,
+    )
+
+    def save_ready(limit: int) -> None:
+        ready = [s for s in snapshots if s.next_frame <= limit]
+        if not ready:
+            return
+        while snapshots and snapshots[0].next_frame <= limit:
+            snapshots.popleft()
+        store.flush()
+        save_checkpoint(location, ready[-1], identity)
+
+    for r in background(results, maxsize=2, name="ecoseg-track"):
+        if location is not None:
+            save_ready(r.index)  # every frame before r.index has been handed to the store
+        yield r
+    if _cancelled(cancel):
+        if location is not None:
+            store.flush()
+            save_ready(store.n_frames)
+        raise Cancelled(
+            f"{store.path}: cancelled after {store.n_frames} frames; --resume continues"
         )
-        done += 1
-        if progress is not None:
-            progress(done, total)

@@ -1,0 +1,158 @@
+"""Peak host memory of the streaming SAM 2 engine on a long synthetic 1080p clip.
+
+Each measurement runs in a fresh subprocess (peak RSS = ``ru_maxrss``). The engine
+(:func:`ecoseg.engine.propagate`, labels resolved on the device as ``ecoseg segment`` does)
+processes N frames of a procedurally generated 1920x1080 clip (frames made on the fly, no
+file); the official ``sam2`` video predictor (``init_state`` on a folder of 1080p JPEGs, then
+``propagate_in_video``) is measured at smaller frame counts, because it holds every frame and
+every output and would need hours for thousands of frames on a CPU. Both use random weights at
+a reduced input size (``--image-size``). Prints one JSON line per measurement, then the growth
+of each (MB) and the official predictor's growth per frame.
+
+Usage: ``python benchmarks/memory_bench.py [--frames 300 3000] [--official-frames 50 200]
+[--image-size 64]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+W, H = 1920, 1080
+
+
+class SynthClip:
+    """A 1080p clip made on the fly: two ellipses moving over a textured background."""
+
+    def __init__(self, n: int):
+        self.n, self.width, self.height, self.fps = n, W, H, 30.0
+        yy, xx = np.mgrid[0:H, 0:W]
+        bg = (80 + 40 * np.sin(xx / 23.0) + 30 * np.cos(yy / 17.0)).astype(np.uint8)
+        self._bg = np.repeat(bg[..., None], 3, axis=2)
+        ey, ex = np.mgrid[-100:101, -160:161]
+        self._ellipse = (ex / 160.0) ** 2 + (ey / 100.0) ** 2 < 1
+
+    def image(self, t: int) -> np.ndarray:
+        img = self._bg.copy()
+        cx, cy = 400 + (t * 12) % 1100, 480 + int(160 * np.sin(t / 20))
+        region = img[cy - 100 : cy + 101, cx - 160 : cx + 161]
+        region[self._ellipse] = (220, 60, 50)
+        return img
+
+    def __len__(self):
+        return self.n
+
+    def read(self, i):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(index=i, time=i / self.fps, image=self.image(i))
+
+    def frames(self, start=0, stop=None):
+        for i in range(start, self.n if stop is None else stop):
+            yield self.read(i)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_ecoseg(n: int, image_size: int) -> dict:
+    import torch
+
+    from ecoseg.engine.propagation import propagate
+    from ecoseg.prompts import Prompts
+    from ecoseg.sam2.model import SAM2Model
+
+    torch.manual_seed(0)
+    model = SAM2Model("sam2.1-tiny", image_size=image_size).eval()
+    prompts = Prompts.single(0, points=[[520, 480]], id=1)
+    t0 = time.perf_counter()
+    count = 0
+    for r in propagate(model, SynthClip(n), prompts, output="labels"):
+        count += 1
+        del r
+    return {"frames": count, "seconds": time.perf_counter() - t0, "peak_rss_mb": _peak_mb()}
+
+
+def run_official(n: int, image_size: int) -> dict:
+    import torch
+    from PIL import Image
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "sam2"))
+    import sam2_oracle
+
+    clip = SynthClip(n)
+    with tempfile.TemporaryDirectory() as d:
+        for t in range(n):
+            Image.fromarray(clip.image(t)).save(f"{d}/{t:05d}.jpg", quality=90)
+        torch.manual_seed(0)
+        predictor = sam2_oracle.build_official("configs/sam2.1/sam2.1_hiera_t.yaml", image_size)
+        base = _peak_mb()
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            state = predictor.init_state(video_path=d, offload_video_to_cpu=True)
+            predictor.add_new_points_or_box(
+                state, 0, 1, points=np.array([[520.0, 480.0]]), labels=np.array([1])
+            )
+            count = 0
+            for _, _, masks in predictor.propagate_in_video(state):
+                count += 1
+                del masks
+    return {
+        "frames": count,
+        "seconds": time.perf_counter() - t0,
+        "peak_rss_mb": _peak_mb(),
+        "rss_before_run_mb": base,
+    }
+
+
+def _child(engine: str, n: int, image_size: int) -> dict:
+    cmd = [sys.executable, __file__, "--child", engine, str(n), "--image-size", str(image_size)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--frames", type=int, nargs=2, default=[300, 3000])
+    p.add_argument("--official-frames", type=int, nargs=2, default=[50, 200])
+    p.add_argument("--image-size", type=int, default=64)
+    p.add_argument("--child", nargs=2, metavar=("ENGINE", "N"), help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.child:
+        import warnings
+
+        warnings.filterwarnings("ignore")
+        fn = run_ecoseg if a.child[0] == "ecoseg" else run_official
+        print(json.dumps(fn(int(a.child[1]), a.image_size)))
+        return
+    base = {"benchmark": "memory", "video": f"{W}x{H} synthetic", "image_size": a.image_size}
+    found = {}
+    for engine, counts in (("ecoseg", a.frames), ("official", a.official_frames)):
+        for n in counts:
+            r = _child(engine, n, a.image_size)
+            found[(engine, n)] = r
+            print(json.dumps({**base, "engine": engine, **r}), flush=True)
+        lo, hi = (found[(engine, n)]["peak_rss_mb"] for n in counts)
+        growth = {
+            **base,
+            "engine": engine,
+            "frames": counts,
+            "rss_growth_mb": round(hi - lo, 1),
+            "rss_growth_mb_per_1000_frames": round((hi - lo) / (counts[1] - counts[0]) * 1000, 1),
+        }
+        if engine == "ecoseg":
+            growth["goal_growth_le_50mb"] = hi - lo <= 50
+        print(json.dumps(growth), flush=True)
+
+
+if __name__ == "__main__":
+    main()
