@@ -1,0 +1,332 @@
+"""Segmentation runs of the napari widget, free of Qt: prompts from layers, runs as generators.
+
+The widget turns its Points/Shapes layers into :class:`~ecoseg.prompts.Prompts` with
+:func:`prompts_from_layers`, makes a :class:`Job` and iterates :func:`run_job` in a napari
+worker thread; every :class:`FrameUpdate` it yields is painted into the Labels layer on the GUI
+thread. Closing the generator (napari's worker quit, the Cancel button) stops the engine before
+its next frame and releases the video.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ecoseg.errors import ConfigError, PromptError
+
+__all__ = [
+    "FrameUpdate",
+    "Job",
+    "correction_prompts",
+    "prompts_from_layers",
+    "run_job",
+]
+
+
+@dataclass(frozen=True)
+class FrameUpdate:
+    """The masks of one frame, as a run produces it."""
+
+    index: int
+    time: float
+    labels: np.ndarray
+    object_ids: tuple[int, ...]
+    scores: tuple[float, ...]
+
+
+@dataclass
+class Job:
+    """What to run.
+
+    Attributes
+    ----------
+    video : str
+        Video path.
+    engine : {"sam2", "classical"}
+    prompts : Prompts, optional
+        Needed by ``"sam2"``.
+    model, checkpoint, pretrained, image_size, device
+        As for :func:`ecoseg.sam2.build`.
+    start : int
+        First frame whose masks are reported (the classical tracker still reads from frame 0).
+    stop : int, optional
+        Frames from ``stop`` on are not processed (default: to the end).
+    params : dict
+        Classical tracker or discovery parameters.
+    auto : bool
+        SAM 2 with automatic discovery of unprompted organisms (:mod:`ecoseg.engine.discovery`).
+    cancel : threading.Event
+        Set to stop before the next frame.
+    objects : dict
+        ``{id: {"class", "source"}}`` of discovered objects, filled while running.
+    """
+
+    video: str
+    engine: str = "sam2"
+    prompts: Any = None
+    model: str = "sam2.1-tiny"
+    checkpoint: str | None = None
+    pretrained: bool = True
+    image_size: int | None = None
+    device: str | None = None
+    start: int = 0
+    stop: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    auto: bool = False
+    cancel: threading.Event = field(default_factory=threading.Event)
+    #: classes of the objects as they are found (automatic discovery adds to it while running)
+    objects: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    def total(self, n_frames: int) -> int:
+        """Frames this job reports for a video of ``n_frames`` frames."""
+        stop = n_frames if self.stop is None else min(self.stop, n_frames)
+        first = self.start
+        if self.auto:
+            return max(0, stop - first)
+        if self.engine == "sam2" and self.prompts is not None and len(self.prompts.objects):
+            first = max(first, min(self.prompts.frames()))
+        return max(0, stop - first)
+
+
+# ------------------------------------------------------------------------------- prompts
+def _column(features: Any, name: str, n: int, default: Any) -> list[Any]:
+    if features is not None and name in getattr(features, "columns", ()):
+        return list(features[name])
+    return [default] * n
+
+
+def prompts_from_layers(
+    points: np.ndarray | None = None,
+    point_features: Any = None,
+    boxes: Sequence[np.ndarray] = (),
+    box_features: Any = None,
+    classes: Mapping[int, str] | None = None,
+):
+    """Prompts from napari Points (clicks) and Shapes (boxes) data in (t, y, x) pixels.
+
+    Parameters
+    ----------
+    points : array (K, 3)
+        Click positions ``(t, y, x)`` in video pixels (layer data coordinates).
+    point_features : DataFrame, optional
+        Per click: ``object_id`` (default 1), ``positive`` (default True), ``class``.
+    boxes : sequence of array (4, 3)
+        Rectangles (corner vertices ``(t, y, x)``).
+    box_features : DataFrame, optional
+        Per box: ``object_id``, ``class``.
+    classes : dict {id: class}, optional
+        Class names overriding the layers' ``class`` features.
+
+    Returns
+    -------
+    Prompts
+
+    Raises
+    ------
+    PromptError
+        No clicks or boxes, or two boxes for one object on one frame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> p = prompts_from_layers(np.array([[0, 20, 30], [0, 5, 5]]),
+    ...                         pd.DataFrame({"object_id": [1, 1], "positive": [True, False]}))
+    >>> p.objects[0].prompts[0].to_dict()
+    {'frame': 0, 'points': [[30.0, 20.0], [5.0, 5.0]], 'labels': [1, 0]}
+    """
+    from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
+
+    per: dict[tuple[int, int], dict[str, Any]] = {}
+    names: dict[int, str] = {}
+    pts = np.zeros((0, 3)) if points is None else np.asarray(points, dtype=np.float64)
+    if pts.size and (pts.ndim != 2 or pts.shape[1] != 3):
+        raise PromptError(f"clicks must be (t, y, x) points on the video, got shape {pts.shape}")
+    pts = pts.reshape(-1, 3)
+    ids = _column(point_features, "object_id", len(pts), 1)
+    pos = _column(point_features, "positive", len(pts), True)
+    cls = _column(point_features, "class", len(pts), "")
+    for (t, y, x), oid, good, c in zip(pts, ids, pos, cls):
+        entry = per.setdefault((int(oid), int(round(t))), {"points": [], "labels": []})
+        entry["points"].append([float(x), float(y)])
+        entry["labels"].append(1 if bool(good) else 0)
+        if c and str(c) != "nan":
+            names.setdefault(int(oid), str(c))
+    box_ids = _column(box_features, "object_id", len(boxes), 1)
+    box_cls = _column(box_features, "class", len(boxes), "")
+    for verts, oid, c in zip(boxes, box_ids, box_cls):
+        v = np.asarray(verts, dtype=np.float64)
+        if v.ndim != 2 or v.shape[1] != 3:
+            raise PromptError(f"boxes must be drawn on the video's (t, y, x) axes, got {v.shape}")
+        t = int(round(v[0, 0]))
+        entry = per.setdefault((int(oid), t), {"points": [], "labels": []})
+        if "box" in entry:
+            raise PromptError(f"object {int(oid)}, frame {t}: more than one box")
+        entry["box"] = [v[:, 2].min(), v[:, 1].min(), v[:, 2].max(), v[:, 1].max()]
+        if c and str(c) != "nan":
+            names.setdefault(int(oid), str(c))
+    if not per:
+        raise PromptError("no prompts: click on an object (Points layer) or draw a box first")
+    names.update({int(k): str(v) for k, v in (classes or {}).items()})
+    objects = []
+    for oid in sorted({k[0] for k in per}):
+        frames = [
+            FramePrompt(frame=t, box=e.get("box"), points=e["points"], labels=e["labels"])
+            for (o, t), e in sorted(per.items())
+            if o == oid
+        ]
+        objects.append(ObjectPrompts(id=oid, class_=names.get(oid) or "unknown", prompts=frames))
+    return Prompts(tuple(objects))
+
+
+def correction_prompts(labels: np.ndarray, frame: int, prompts=None, classes=None):
+    """Prompts to re-track from ``frame``: each object's mask on it, plus clicks from it on.
+
+    The masks of ``labels`` (the corrected frame) become mask prompts; clicks and boxes of
+    ``prompts`` on ``frame`` refine them, later ones are kept, earlier ones dropped.
+
+    Parameters
+    ----------
+    labels : array (H, W)
+        The label image of ``frame``.
+    frame : int
+    prompts : Prompts, optional
+    classes : dict {id: class}, optional
+
+    Returns
+    -------
+    Prompts
+
+    Raises
+    ------
+    PromptError
+        Nothing to track from ``frame``.
+
+    Examples
+    --------
+    >>> lab = np.zeros((8, 8), np.uint32); lab[2:5, 2:5] = 4
+    >>> p = correction_prompts(lab, 3, classes={4: "urchin"})
+    >>> p.objects[0].id, p.objects[0].class_, p.objects[0].prompts[0].frame
+    (4, 'urchin', 3)
+    """
+    from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
+    from ecoseg.store import present_ids
+
+    classes = dict(classes or {})
+    later: dict[int, list] = {}
+    if prompts is not None:
+        for o in prompts.objects:
+            classes.setdefault(o.id, o.class_)
+            later[o.id] = [p for p in o.prompts if p.frame >= frame]
+    present = [int(i) for i in present_ids(labels)]
+    objects = []
+    for oid in sorted(set(present) | {k for k, v in later.items() if v}):
+        frames = {p.frame: p for p in later.get(oid, [])}
+        if oid in present:
+            here = frames.get(frame)
+            frames[frame] = FramePrompt(
+                frame=frame,
+                points=here.points if here is not None else np.zeros((0, 2)),
+                labels=here.labels if here is not None else np.zeros(0, np.int64),
+                box=here.box if here is not None else None,
+                mask=np.asarray(labels) == oid,
+            )
+        objects.append(
+            ObjectPrompts(
+                id=oid, class_=classes.get(oid) or "unknown", prompts=tuple(frames.values())
+            )
+        )
+    if not objects:
+        raise PromptError(f"frame {frame}: no masks or prompts to track from")
+    return Prompts(tuple(objects))
+
+
+# ------------------------------------------------------------------------------- running
+def _sam2_results(job: Job, reader) -> Iterator[Any]:
+    from ecoseg import sam2
+    from ecoseg.engine import propagation
+
+    if not job.auto and (job.prompts is None or not len(job.prompts.objects)):
+        raise PromptError("the sam2 engine needs prompts: click on an object first")
+    net = sam2.build(
+        job.model,
+        job.checkpoint,
+        pretrained=job.pretrained,
+        image_size=job.image_size,
+        device=job.device,
+    )
+    if job.auto:
+        from ecoseg.engine.discovery import DiscoveryEngine
+
+        engine = DiscoveryEngine(net, reader, job.prompts, params=job.params or None)
+        job.objects = engine.objects  # the same dict: the widget sees objects as they come
+        return engine.run()
+    return propagation.propagate(net, reader, job.prompts, cancel=job.cancel, output="labels")
+
+
+def run_job(job: Job) -> Iterator[FrameUpdate]:
+    """Run a job, yielding the masks of every frame from ``job.start`` as they are made.
+
+    Parameters
+    ----------
+    job : Job
+
+    Yields
+    ------
+    FrameUpdate
+        In frame order; frames without objects have an all-zero label image.
+
+    Raises
+    ------
+    ConfigError, PromptError, VideoError, CheckpointError
+        Bad settings, prompts, video or weights.
+
+    Examples
+    --------
+    >>> from ecoseg.sample import sample
+    >>> updates = list(run_job(Job(str(sample().video), engine="classical", stop=3)))
+    >>> [u.index for u in updates]
+    [0, 1, 2]
+    """
+    from ecoseg.io.video import open_video
+
+    if job.engine not in ("sam2", "classical"):
+        raise ConfigError(f"unknown engine {job.engine!r}; choose sam2 or classical")
+    if job.auto and job.engine != "sam2":
+        raise ConfigError("automatic discovery needs the SAM 2 engine")
+    reader = open_video(job.video)
+    try:
+        n = len(reader)
+        stop = n if job.stop is None else min(int(job.stop), n)
+        if job.prompts is not None:
+            job.prompts.validate(reader.width, reader.height, n)
+        if job.engine == "classical":
+            from ecoseg.engine.classical import track
+
+            results = track(reader.frames(0, stop), params=job.params or None, fps=reader.fps)
+        else:
+            results = _sam2_results(job, reader)
+        try:
+            for result in results:
+                if job.cancel.is_set():
+                    break
+                if result.index >= stop:
+                    break
+                if result.index < job.start:
+                    continue
+                yield FrameUpdate(
+                    index=int(result.index),
+                    time=float(result.time),
+                    labels=result.label_image(),
+                    object_ids=tuple(int(i) for i in result.object_ids),
+                    scores=tuple(float(s) for s in result.scores),
+                )
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()
+    finally:
+        reader.close()

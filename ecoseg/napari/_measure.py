@@ -1,0 +1,540 @@
+"""The *Measurements* dock widget: ecoseg's tables for a Labels layer, a plot, calibration.
+
+*Measure* writes the chosen Labels layer into an in-memory mask store and runs
+:func:`ecoseg.measure` on it, in a worker thread, so the tables are exactly the ones the CLI and
+the Python API give for the same masks. Selecting a row moves the viewer to its frame and
+shows only its object; the plot shows the counts per class over time with the current frame
+marked. Calibration: type mm per pixel, or draw a line along a scale bar, give its length and
+press *Use drawn line*; every ecoseg layer is then scaled in mm (the scale bar shows mm).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from qtpy.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from qtpy.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ecoseg.errors import EcosegError
+from ecoseg.napari._layers import META_KEY, labels_to_store, tracks_from_regions
+
+if TYPE_CHECKING:
+    import napari
+
+__all__ = ["SCALE_BAR", "MeasureWidget", "TableModel", "measure_labels"]
+
+SCALE_BAR = "ecoseg scale bar"
+_SORT_ROLE = Qt.UserRole + 1
+
+
+def _meta(layer) -> dict[str, Any]:
+    return (getattr(layer, "metadata", None) or {}).get(META_KEY) or {}
+
+
+def labels_store(
+    layer_data: Any, metadata: dict | None = None, features: Any = None, calibration: Any = None
+):
+    """An in-memory ecoseg mask store holding a Labels layer's data (for measuring).
+
+    ``calibration`` (mm per pixel, a :class:`~ecoseg.Calibration` or None) is stored with it.
+
+    Examples
+    --------
+    >>> lab = np.zeros((2, 6, 6), np.uint32); lab[:, 1:4, 1:4] = 2
+    >>> store = labels_store(lab)
+    >>> import ecoseg; ecoseg.open_masks(store).sizes["t"]
+    2
+    """
+    from zarr.storage import MemoryStore
+
+    from ecoseg.measure.calibration import as_calibration
+
+    store = MemoryStore()
+    meta = dict(metadata or {})
+    entry = dict(meta.get(META_KEY) or {})
+    cal = as_calibration(calibration) if calibration is not None else None
+    entry["calibration"] = cal.to_dict() if cal is not None else None
+    meta[META_KEY] = entry
+    labels_to_store(store, layer_data, metadata=meta, features=features)
+    return store
+
+
+def measure_labels(
+    layer_data: Any,
+    *,
+    metadata: dict | None = None,
+    features: Any = None,
+    calibration: Any = None,
+) -> tuple[dict[str, pd.DataFrame], Any]:
+    """:func:`ecoseg.measure` tables of a Labels layer (and the in-memory store measured).
+
+    Parameters
+    ----------
+    layer_data : array (t, y, x)
+    metadata, features
+        The layer's, for frame times and object classes.
+    calibration : float, Calibration or None
+        mm per pixel.
+
+    Returns
+    -------
+    tables : dict of DataFrame
+    store : zarr MemoryStore
+
+    Examples
+    --------
+    >>> lab = np.zeros((3, 8, 8), np.uint32); lab[:, 2:6, 2:6] = 1
+    >>> tables, _ = measure_labels(lab, calibration=0.5)
+    >>> tables["regions"]["area_mm2"].tolist()
+    [4.0, 4.0, 4.0]
+    """
+    from ecoseg.measure import measure
+
+    store = labels_store(layer_data, metadata, features, calibration)
+    return measure(store), store
+
+
+class TableModel(QAbstractTableModel):
+    """A read-only Qt model over a DataFrame; sorts by the raw values."""
+
+    def __init__(self, df: pd.DataFrame | None = None):
+        super().__init__()
+        self.df = pd.DataFrame() if df is None else df.reset_index(drop=True)
+
+    def set_frame(self, df: pd.DataFrame) -> None:
+        self.beginResetModel()
+        self.df = df.reset_index(drop=True)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802 - Qt API
+        return 0 if parent.isValid() else len(self.df)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802 - Qt API
+        return 0 if parent.isValid() else len(self.df.columns)
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        value = self.df.iat[index.row(), index.column()]
+        if role == _SORT_ROLE:
+            if isinstance(value, np.generic):
+                value = value.item()
+            return "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
+        if role == Qt.DisplayRole:
+            if isinstance(value, float | np.floating):
+                return "" if np.isnan(value) else f"{value:.4g}"
+            return str(value)
+        if role == Qt.TextAlignmentRole and isinstance(value, int | float | np.number):
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802 - Qt API
+        if role != Qt.DisplayRole:
+            return None
+        if orientation == Qt.Horizontal:
+            return str(self.df.columns[section])
+        return str(section)
+
+
+class MeasureWidget(QWidget):
+    """Measure a Labels layer: sortable tables, counts plot, calibration, export.
+
+    Parameters
+    ----------
+    napari_viewer : napari.Viewer
+    """
+
+    def __init__(self, napari_viewer: napari.Viewer):
+        super().__init__()
+        self.viewer = napari_viewer
+        self.tables: dict[str, pd.DataFrame] = {}
+        self._store = None
+        self._worker = None
+        self._cal_used = None
+
+        self.masks_combo = QComboBox()
+        self.mm_spin = QDoubleSpinBox()
+        self.mm_spin.setDecimals(5)
+        self.mm_spin.setRange(0.0, 10000.0)
+        self.mm_spin.setSingleStep(0.01)
+        self.mm_spin.setSpecialValueText("not calibrated (pixels)")
+        self.mm_spin.setSuffix(" mm/px")
+        self.length_spin = QDoubleSpinBox()
+        self.length_spin.setRange(0.001, 1e6)
+        self.length_spin.setValue(100.0)
+        self.length_spin.setSuffix(" mm")
+        draw_btn = QPushButton("Draw scale bar")
+        draw_btn.setToolTip("Adds a Shapes layer: draw one line along a scale bar of known length")
+        draw_btn.clicked.connect(self.add_scale_bar_layer)
+        self.use_line_btn = QPushButton("Use drawn line")
+        self.use_line_btn.clicked.connect(self.calibrate_from_line)
+        self.measure_btn = QPushButton("Measure")
+        self.measure_btn.clicked.connect(self.measure)
+        self.csv_check = QCheckBox("CSV")
+        self.csv_check.setChecked(True)
+        self.parquet_check = QCheckBox("Parquet")
+        self.parquet_check.setChecked(True)
+        self.export_btn = QPushButton("Export tables…")
+        self.export_btn.setEnabled(False)
+        self.export_btn.clicked.connect(lambda: self.export())
+        self.table_combo = QComboBox()
+        self.table_combo.addItems(["regions", "tracks", "counts", "maxn", "cover"])
+        self.table_combo.currentTextChanged.connect(self._show_table)
+        self.model = TableModel()
+        self.proxy = QSortFilterProxyModel()
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(_SORT_ROLE)
+        self.view = QTableView()
+        self.view.setModel(self.proxy)
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)  # table order
+        self.view.setSortingEnabled(True)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.view.setMinimumHeight(160)
+        self.view.selectionModel().currentRowChanged.connect(self._row_selected)
+        show_all = QPushButton("Show all objects")
+        show_all.clicked.connect(self._show_all)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        self.figure = Figure(figsize=(4, 2.2), layout="constrained")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setMinimumHeight(150)
+        self._cursor = None
+
+        cal_box = QGroupBox("Calibration")
+        cform = QFormLayout(cal_box)
+        cform.addRow("scale", self.mm_spin)
+        cform.addRow("bar length", self.length_spin)
+        row = QHBoxLayout()
+        row.addWidget(draw_btn)
+        row.addWidget(self.use_line_btn)
+        cform.addRow(row)
+        top = QFormLayout()
+        top.addRow("masks", self.masks_combo)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.measure_btn)
+        buttons.addWidget(self.export_btn)
+        buttons.addWidget(self.csv_check)
+        buttons.addWidget(self.parquet_check)
+        tables = QHBoxLayout()
+        tables.addWidget(QLabel("table"))
+        tables.addWidget(self.table_combo, 1)
+        tables.addWidget(show_all)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(cal_box)
+        layout.addLayout(buttons)
+        layout.addLayout(tables)
+        layout.addWidget(self.view, 2)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.status)
+
+        self.viewer.layers.events.inserted.connect(self._refresh_layers)
+        self.viewer.layers.events.removed.connect(self._refresh_layers)
+        self.masks_combo.currentTextChanged.connect(self._masks_changed)
+        self.viewer.dims.events.current_step.connect(self._move_cursor)
+        self._refresh_layers()
+
+    # ------------------------------------------------------------------ layers
+    def _refresh_layers(self, event=None) -> None:
+        from napari.layers import Labels
+
+        current = self.masks_combo.currentText()
+        self.masks_combo.blockSignals(True)
+        self.masks_combo.clear()
+        names = [layer.name for layer in self.viewer.layers if isinstance(layer, Labels)]
+        self.masks_combo.addItems(names)
+        if current in names:
+            self.masks_combo.setCurrentText(current)
+        self.masks_combo.blockSignals(False)
+        if self.masks_combo.currentText() != current:
+            self._masks_changed()
+
+    def masks_layer(self):
+        """The chosen Labels layer, or None."""
+        name = self.masks_combo.currentText()
+        return self.viewer.layers[name] if name in self.viewer.layers else None
+
+    def _masks_changed(self, *args) -> None:
+        layer = self.masks_layer()
+        cal = _meta(layer).get("calibration") if layer is not None else None
+        self.mm_spin.setValue(float((cal or {}).get("mm_per_px") or 0.0))
+
+    def calibration(self):
+        """The calibration to measure with (a :class:`~ecoseg.Calibration`) or None."""
+        from ecoseg.measure.calibration import Calibration
+
+        mm = float(self.mm_spin.value())
+        if mm <= 0:
+            return None
+        layer = self.masks_layer()
+        known = _meta(layer).get("calibration") if layer is not None else None
+        if known and abs(float(known.get("mm_per_px", 0)) - mm) <= 1e-9 * mm:
+            return Calibration.from_dict(known)
+        return Calibration.from_scale(mm)
+
+    # ------------------------------------------------------------------ calibration
+    def add_scale_bar_layer(self):
+        """Add (or select) the Shapes layer to draw a scale-bar line in."""
+        if SCALE_BAR in self.viewer.layers:
+            layer = self.viewer.layers[SCALE_BAR]
+        else:
+            ref = self.masks_layer()
+            scale = tuple(ref.scale) if ref is not None else None
+            ndim = ref.ndim if ref is not None else 2
+            layer = self.viewer.add_shapes(
+                ndim=ndim,
+                name=SCALE_BAR,
+                scale=scale,
+                edge_color="cyan",
+                edge_width=3,
+                metadata={META_KEY: {"kind": "scale_bar"}},
+            )
+        self.viewer.layers.selection.active = layer
+        layer.mode = "add_line"
+        return layer
+
+    def calibrate_from_line(self) -> None:
+        """mm per pixel from the last line drawn in the scale-bar layer and its length."""
+        from ecoseg.measure.calibration import Calibration
+
+        try:
+            if SCALE_BAR not in self.viewer.layers:
+                raise EcosegError("draw a line along the scale bar first (Draw scale bar)")
+            layer = self.viewer.layers[SCALE_BAR]
+            lines = [d for d, k in zip(layer.data, layer.shape_type) if k in ("line", "path")]
+            if not lines:
+                raise EcosegError(f"no line in the '{SCALE_BAR}' layer: draw one along the bar")
+            line = np.asarray(lines[-1])
+            p0, p1 = line[0, -2:][::-1], line[-1, -2:][::-1]  # (y, x) -> (x, y), pixels
+            cal = Calibration.from_scale_bar(p0, p1, float(self.length_spin.value()))
+        except EcosegError as exc:
+            self._fail(str(exc))
+            return
+        self.apply_calibration(cal)
+
+    def apply_calibration(self, cal) -> None:
+        """Use ``cal`` for measuring and scale every ecoseg layer in mm."""
+        mm = float(cal.mm_per_px)
+        self.mm_spin.setValue(mm)
+        for layer in self.viewer.layers:
+            meta = _meta(layer)
+            if not meta:
+                continue
+            if meta.get("kind") in ("video", "masks"):
+                meta["calibration"] = cal.to_dict()
+            scale = np.asarray(layer.scale, dtype=float)
+            scale[-2:] = mm
+            layer.scale = scale
+            units = [str(u) for u in layer.units]
+            layer.units = (*units[:-2], "mm", "mm")
+        self.viewer.scale_bar.visible = True
+        self.viewer.reset_view()
+        self.status.setText(f"calibrated: {mm:.5g} mm per pixel ({cal.method})")
+
+    # ------------------------------------------------------------------ measuring
+    def measure(self) -> None:
+        """Measure the chosen Labels layer in a worker thread."""
+        from napari.qt.threading import create_worker
+
+        layer = self.masks_layer()
+        if layer is None:
+            self._fail("no Labels layer to measure: open a mask store or track something first")
+            return
+        cal = self.calibration()
+        data = layer.data
+        if isinstance(data, np.ndarray):
+            data = data.copy()  # the user may keep painting while we measure
+        worker = create_worker(
+            measure_labels,
+            data,
+            metadata=dict(layer.metadata),
+            features=layer.features.copy(),
+            calibration=cal,
+            _progress={"desc": "ecoseg: measuring"},
+            _start_thread=False,
+        )
+        worker.returned.connect(self._measured)
+        worker.errored.connect(lambda exc: self._fail(_reason(exc)))
+        worker.finished.connect(self._measure_finished)
+        self._worker = worker
+        self._cal_used = cal
+        self.measure_btn.setEnabled(False)
+        self.status.setText(f"measuring {layer.name}…")
+        worker.start()
+
+    def _measure_finished(self) -> None:
+        self._worker = None
+        self.measure_btn.setEnabled(True)
+
+    def _measured(self, result) -> None:
+        self.tables, self._store = result
+        self.export_btn.setEnabled(True)
+        self._show_table(self.table_combo.currentText())
+        self._plot()
+        self._update_tracks()
+        n = self.tables["tracks"]
+        unit = "mm" if self._cal_used is not None else "px"
+        self.status.setText(
+            f"{len(self.tables['regions'])} regions, {len(n)} objects; lengths in {unit}"
+        )
+
+    def _update_tracks(self) -> None:
+        """Show the measured trajectories (mask centroids) in a Tracks layer."""
+        from napari.layers import Tracks
+
+        layer = self.masks_layer()
+        regions = self.tables.get("regions")
+        if layer is None or regions is None or not len(regions) or layer.ndim != 3:
+            return
+        data, features = tracks_from_regions(regions)
+        base = layer.name[: -len(" masks")] if layer.name.endswith(" masks") else layer.name
+        name = f"{base} tracks"
+        if name in self.viewer.layers and isinstance(self.viewer.layers[name], Tracks):
+            tracks = self.viewer.layers[name]
+            tracks.data = data
+            tracks.features = features
+            tracks.scale = layer.scale
+        else:
+            self.viewer.add_tracks(
+                data,
+                features=features,
+                name=name,
+                scale=tuple(layer.scale),
+                tail_length=30,
+                tail_width=3,
+                metadata={META_KEY: {"kind": "tracks", "time_s": _meta(layer).get("time_s")}},
+            )
+            self.viewer.layers.selection.active = layer
+
+    def _show_table(self, name: str) -> None:
+        self.model.set_frame(self.tables.get(name, pd.DataFrame()))
+        self.view.resizeColumnsToContents()
+
+    def current_table(self) -> pd.DataFrame:
+        """The table shown, in the view's (sorted) row order."""
+        df = self.model.df
+        rows = [self.proxy.mapToSource(self.proxy.index(r, 0)).row() for r in range(len(df))]
+        return df.iloc[rows].reset_index(drop=True)
+
+    def select_row(self, row: int) -> None:
+        """Select a row of the (sorted) table view, as a click does."""
+        self.view.selectRow(row)
+
+    def _row_selected(self, current, previous=None) -> None:
+        if not current.isValid():
+            return
+        row = self.model.df.iloc[self.proxy.mapToSource(current).row()]
+        frame = row.get("frame", row.get("first_frame"))
+        if frame is not None and pd.notna(frame):
+            self.viewer.dims.set_current_step(0, int(frame))
+        layer = self.masks_layer()
+        oid = row.get("object_id")
+        if layer is not None and oid is not None and pd.notna(oid):
+            layer.selected_label = int(oid)
+            layer.show_selected_label = True
+            if "centroid_y_px" in row.index:
+                scale = np.asarray(layer.scale[-2:], dtype=float)
+                yx = np.array([row["centroid_y_px"], row["centroid_x_px"]], float) * scale
+                scene = getattr(self.viewer, "scene", None)  # napari >= 0.9
+                camera = scene.camera if scene is not None else self.viewer.camera
+                camera.center = (*camera.center[:-2], *yx)
+
+    def _show_all(self) -> None:
+        layer = self.masks_layer()
+        if layer is not None:
+            layer.show_selected_label = False
+
+    # ------------------------------------------------------------------ plot
+    def _plot(self) -> None:
+        self.figure.clear()
+        ax = self.figure.add_subplot(111)
+        counts = self.tables.get("counts")
+        if counts is not None and len(counts):
+            wide = counts.pivot_table(
+                index="time_s", columns="class", values="count", aggfunc="sum"
+            )
+            for cls in wide.columns:
+                ax.step(wide.index, wide[cls], where="post", label=str(cls))
+            ax.legend(fontsize=7, ncols=2, frameon=False)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("count")
+        ax.tick_params(labelsize=7)
+        self._cursor = ax.axvline(self._current_time(), color="0.3", lw=1, ls="--")
+        self.canvas.draw_idle()
+
+    def _current_time(self) -> float:
+        layer = self.masks_layer()
+        times = _meta(layer).get("time_s") if layer is not None else None
+        t = int(self.viewer.dims.current_step[0]) if self.viewer.dims.ndim else 0
+        if times is not None and 0 <= t < len(times):
+            return float(times[t])
+        return float(t)
+
+    def _move_cursor(self, event=None) -> None:
+        if self._cursor is not None:
+            x = self._current_time()
+            self._cursor.set_xdata([x, x])
+            self.canvas.draw_idle()
+
+    # ------------------------------------------------------------------ export
+    def export(self, folder: str | None = None) -> list[str]:
+        """Write the tables as CSV and/or Parquet (+ tables.json) into ``folder``."""
+        from ecoseg.measure import measure
+
+        if self._store is None:
+            self._fail("press Measure first")
+            return []
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "Export tables to folder")
+            if not folder:
+                return []
+        formats = [
+            f
+            for f, box in (("csv", self.csv_check), ("parquet", self.parquet_check))
+            if box.isChecked()
+        ]
+        try:
+            if not formats:
+                raise EcosegError("tick CSV and/or Parquet to export")
+            measure(self._store, folder, formats=formats)
+        except EcosegError as exc:
+            self._fail(str(exc))
+            return []
+        written = sorted(str(p) for f in formats for p in Path(folder).glob(f"*.{f}"))
+        self.status.setText(f"exported {len(written)} files to {folder}")
+        return written
+
+    def _fail(self, message: str) -> None:
+        from napari.utils.notifications import show_error
+
+        self.status.setText(f"error: {message}")
+        show_error(f"ecoseg: {message}")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, EcosegError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

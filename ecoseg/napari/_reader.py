@@ -1,0 +1,69 @@
+"""napari reader: video files and ecoseg mask stores."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from ecoseg.napari._layers import is_store, is_video, store_layers, video_layer
+
+__all__ = ["get_reader", "read_store", "read_video"]
+
+
+def get_reader(path: str | list[str]) -> Callable | None:
+    """npe2 reader hook: a reader function for ``path``, or None if it is not ours.
+
+    Parameters
+    ----------
+    path : str or list of str
+        A file or folder dropped on / opened in napari (lists: the first one decides).
+
+    Returns
+    -------
+    callable or None
+
+    Examples
+    --------
+    >>> get_reader("notes.txt") is None
+    True
+    """
+    first = path[0] if isinstance(path, list | tuple) else path
+    if not isinstance(first, str | os.PathLike):
+        return None
+    first = os.fspath(first).rstrip("/\\")
+    if is_store(first):
+        return read_store
+    if is_video(first):
+        return read_video
+    return None
+
+
+def _paths(path) -> list[str]:
+    return [os.fspath(p) for p in path] if isinstance(path, list | tuple) else [os.fspath(path)]
+
+
+def read_video(path: str | list[str]) -> list[tuple]:
+    """Lazy image layers for video files (nothing is decoded until a frame is shown).
+
+    Examples
+    --------
+    >>> from ecoseg.sample import sample
+    >>> read_video(str(sample().video))[0][0].shape
+    (150, 360, 640, 3)
+    """
+    return [video_layer(p) for p in _paths(path)]
+
+
+def read_store(path: str | list[str]) -> list[tuple]:
+    """Video (when found), Labels and Tracks layers for ecoseg mask stores.
+
+    Examples
+    --------
+    >>> from ecoseg.sample import sample
+    >>> [kw["name"] for _, kw, _ in read_store(str(sample().truth))]
+    ['video', 'truth masks', 'truth tracks']
+    """
+    layers = []
+    for p in _paths(path):
+        layers.extend(store_layers(p.rstrip("/\\")))
+    return layers

@@ -1,0 +1,514 @@
+"""The *Segment & track* dock widget.
+
+Workflow: pick the video layer, press *Add click & box layers*, click on an animal (positive
+click; tick *negative click* for background) or draw a box around it, set its object id and
+class, press *Track*. Masks are painted into the ``ecoseg masks`` Labels layer frame by frame
+while the engine runs in a worker thread (napari's progress bar in the activity dock; *Cancel*
+stops it before the next frame). Add another object on any frame (new id, click, *Track*), or
+paint a correction on a frame and press *Re-track from this frame*.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ecoseg.errors import EcosegError
+from ecoseg.napari._jobs import (
+    FrameUpdate,
+    Job,
+    correction_prompts,
+    prompts_from_layers,
+    run_job,
+)
+from ecoseg.napari._layers import META_KEY, object_features
+
+if TYPE_CHECKING:
+    import napari
+
+__all__ = ["BOXES", "CLICKS", "MASKS", "SegmentWidget"]
+
+CLICKS = "ecoseg clicks"
+BOXES = "ecoseg boxes"
+MASKS = "ecoseg masks"
+_POSITIVE = np.array([0.2, 1.0, 0.2, 1.0])
+_NEGATIVE = np.array([1.0, 0.2, 0.2, 1.0])
+
+
+def _meta(layer) -> dict[str, Any]:
+    return (getattr(layer, "metadata", None) or {}).get(META_KEY) or {}
+
+
+class SegmentWidget(QWidget):
+    """Click or box animals, then segment and track them through the video.
+
+    Parameters
+    ----------
+    napari_viewer : napari.Viewer
+    """
+
+    def __init__(self, napari_viewer: napari.Viewer):
+        super().__init__()
+        self.viewer = napari_viewer
+        self._worker = None
+        self._job: Job | None = None
+        self._classes: dict[int, str] = {}
+        self.frames_done = 0
+        #: :class:`~ecoseg.engine.discovery.DiscoveryParams` fields for "discover automatically"
+        self.discovery_params: dict[str, Any] = {}
+
+        self.video_combo = QComboBox()
+        self.engine_combo = QComboBox()
+        self.engine_combo.addItem("SAM 2 (click / box prompts)", "sam2")
+        self.engine_combo.addItem("Motion tracker (no prompts, no weights)", "classical")
+        self.model_combo = QComboBox()
+        from ecoseg.sam2 import VARIANTS
+
+        self.model_combo.addItems(list(VARIANTS))
+        self.checkpoint_edit = QLineEdit()
+        self.checkpoint_edit.setPlaceholderText("weights cache (ecoseg weights download)")
+        browse = QPushButton("…")
+        browse.setMaximumWidth(30)
+        browse.clicked.connect(self._browse_checkpoint)
+        ckpt = QHBoxLayout()
+        ckpt.addWidget(self.checkpoint_edit)
+        ckpt.addWidget(browse)
+        self.random_check = QCheckBox("random weights (testing only)")
+        self.size_spin = QSpinBox()
+        self.size_spin.setRange(0, 2048)
+        self.size_spin.setSingleStep(64)
+        self.size_spin.setSpecialValueText("model default")
+        self.size_spin.setToolTip("Smaller network input (e.g. 512) runs faster on a CPU")
+        self.device_combo = QComboBox()
+        self.device_combo.addItem("auto", None)
+        self.device_combo.addItem("cpu", "cpu")
+        self.device_combo.addItem("cuda", "cuda")
+
+        self.object_spin = QSpinBox()
+        self.object_spin.setRange(1, 2**31 - 1)
+        self.class_edit = QLineEdit("fish")
+        self.negative_check = QCheckBox("negative click (not this object)")
+        new_obj = QPushButton("New object")
+        new_obj.setToolTip("Next free object id")
+        new_obj.clicked.connect(self._new_object)
+        obj_row = QHBoxLayout()
+        obj_row.addWidget(self.object_spin)
+        obj_row.addWidget(new_obj)
+        self.layers_btn = QPushButton("Add click && box layers")
+        self.layers_btn.clicked.connect(self.add_prompt_layers)
+        self.auto_check = QCheckBox("discover automatically")
+
+        self.until_spin = QSpinBox()
+        self.until_spin.setRange(-1, 2**31 - 1)
+        self.until_spin.setValue(-1)
+        self.until_spin.setSpecialValueText("end of video")
+        self.until_spin.setToolTip("Last frame to track")
+        self.follow_check = QCheckBox("follow (show each new frame)")
+        self.run_btn = QPushButton("Track")
+        self.run_btn.clicked.connect(self.run)
+        self.retrack_btn = QPushButton("Re-track from this frame")
+        self.retrack_btn.setToolTip(
+            "Use the masks on the current frame (after your corrections) and any clicks from "
+            "this frame on, and track again to the end"
+        )
+        self.retrack_btn.clicked.connect(self.retrack)
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.setEnabled(False)
+        self.cancel_btn.clicked.connect(self.cancel)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.time_label = QLabel("")
+
+        engine_box = QGroupBox("Engine")
+        form = QFormLayout(engine_box)
+        form.addRow("video", self.video_combo)
+        form.addRow("engine", self.engine_combo)
+        form.addRow("model", self.model_combo)
+        form.addRow("checkpoint", ckpt)
+        form.addRow("", self.random_check)
+        form.addRow("input size", self.size_spin)
+        form.addRow("device", self.device_combo)
+        prompt_box = QGroupBox("Objects")
+        pform = QFormLayout(prompt_box)
+        pform.addRow(self.layers_btn)
+        pform.addRow("object id", obj_row)
+        pform.addRow("class", self.class_edit)
+        pform.addRow("", self.negative_check)
+        pform.addRow("", self.auto_check)
+        run_box = QGroupBox("Run")
+        rform = QFormLayout(run_box)
+        rform.addRow("track until", self.until_spin)
+        rform.addRow("", self.follow_check)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_btn)
+        buttons.addWidget(self.cancel_btn)
+        rform.addRow(buttons)
+        rform.addRow(self.retrack_btn)
+        rform.addRow(self.time_label)
+        rform.addRow(self.status)
+        layout = QVBoxLayout(self)
+        layout.addWidget(engine_box)
+        layout.addWidget(prompt_box)
+        layout.addWidget(run_box)
+        layout.addStretch(1)
+
+        self.engine_combo.currentIndexChanged.connect(self._engine_changed)
+        self.object_spin.valueChanged.connect(self._update_defaults)
+        self.class_edit.textChanged.connect(self._update_defaults)
+        self.negative_check.toggled.connect(self._update_defaults)
+        self.viewer.layers.events.inserted.connect(self._refresh_videos)
+        self.viewer.layers.events.removed.connect(self._refresh_videos)
+        self.viewer.dims.events.current_step.connect(self._show_time)
+        self._refresh_videos()
+        self._engine_changed()
+
+    # ------------------------------------------------------------------ layers
+    def _refresh_videos(self, event=None) -> None:
+        current = self.video_combo.currentText()
+        self.video_combo.clear()
+        for layer in self.viewer.layers:
+            if _meta(layer).get("kind") == "video":
+                self.video_combo.addItem(layer.name)
+        if current:
+            i = self.video_combo.findText(current)
+            if i >= 0:
+                self.video_combo.setCurrentIndex(i)
+        self._show_time()
+
+    def video_layer(self):
+        """The chosen video layer, or None."""
+        name = self.video_combo.currentText()
+        return self.viewer.layers[name] if name in self.viewer.layers else None
+
+    def _layer(self, name: str):
+        return self.viewer.layers[name] if name in self.viewer.layers else None
+
+    def add_prompt_layers(self) -> tuple[Any, Any]:
+        """Create (or return) the clicks Points layer and the boxes Shapes layer."""
+        video = self.video_layer()
+        scale = tuple(video.scale[:3]) if video is not None else (1.0, 1.0, 1.0)
+        units = tuple(str(u) for u in video.units[:3]) if video is not None else None
+        boxes = self._layer(BOXES)
+        if boxes is None:
+            boxes = self.viewer.add_shapes(
+                ndim=3,
+                name=BOXES,
+                scale=scale,
+                units=units,
+                edge_color="yellow",
+                face_color="transparent",
+                edge_width=2,
+                features=pd.DataFrame(
+                    {"object_id": pd.Series(dtype=int), "class": pd.Series(dtype=str)}
+                ),
+                metadata={META_KEY: {"kind": "prompts"}},
+            )
+        points = self._layer(CLICKS)
+        if points is None:
+            points = self.viewer.add_points(
+                ndim=3,
+                name=CLICKS,
+                scale=scale,
+                units=units,
+                size=9,
+                border_color="white",
+                features=pd.DataFrame(
+                    {
+                        "object_id": pd.Series(dtype=int),
+                        "class": pd.Series(dtype=str),
+                        "positive": pd.Series(dtype=bool),
+                    }
+                ),
+                metadata={META_KEY: {"kind": "prompts"}},
+            )
+            points.events.data.connect(self._recolor)
+            points.mode = "add"
+        self._update_defaults()
+        self.viewer.layers.selection.active = points
+        return points, boxes
+
+    def _update_defaults(self, *args) -> None:
+        oid = int(self.object_spin.value())
+        cls = self.class_edit.text().strip() or "unknown"
+        points, boxes = self._layer(CLICKS), self._layer(BOXES)
+        if points is not None:
+            points.feature_defaults = {
+                "object_id": oid,
+                "class": cls,
+                "positive": not self.negative_check.isChecked(),
+            }
+            points.current_face_color = list(
+                _NEGATIVE if self.negative_check.isChecked() else _POSITIVE
+            )
+        if boxes is not None:
+            boxes.feature_defaults = {"object_id": oid, "class": cls}
+
+    def _recolor(self, event=None) -> None:
+        points = self._layer(CLICKS)
+        if points is None or not len(points.data) or "positive" not in points.features:
+            return
+        pos = points.features["positive"].to_numpy(bool)
+        colors = np.where(pos[:, None], _POSITIVE, _NEGATIVE)
+        if not np.array_equal(np.asarray(points.face_color), colors):
+            points.face_color = colors
+
+    def _new_object(self) -> None:
+        used = set(self._classes)
+        for name in (CLICKS, BOXES):
+            layer = self._layer(name)
+            if layer is not None and "object_id" in layer.features and len(layer.features):
+                used.update(int(i) for i in layer.features["object_id"])
+        self.object_spin.setValue(max(used, default=0) + 1)
+
+    def _browse_checkpoint(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "SAM 2 checkpoint", "", "Checkpoints (*.pt *.pth *.safetensors)"
+        )
+        if path:
+            self.checkpoint_edit.setText(path)
+
+    def _engine_changed(self, *args) -> None:
+        sam = self.engine_combo.currentData() == "sam2"
+        for w in (self.model_combo, self.checkpoint_edit, self.random_check, self.size_spin):
+            w.setEnabled(sam)
+        self.retrack_btn.setEnabled(sam and self._worker is None)
+
+    def _show_time(self, event=None) -> None:
+        video = self.video_layer()
+        if video is None or not self.viewer.dims.ndim:
+            self.time_label.setText("")
+            return
+        times = _meta(video).get("time_s")
+        t = int(self.viewer.dims.current_step[0])
+        if times is not None and 0 <= t < len(times):
+            self.time_label.setText(f"frame {t} of {len(times)} · {float(times[t]):.3f} s")
+
+    def prompts(self):
+        """The prompts drawn in the clicks and boxes layers (video pixels)."""
+        points, boxes = self._layer(CLICKS), self._layer(BOXES)
+        pts = np.asarray(points.data) if points is not None else None
+        feats = points.features if points is not None else None
+        shapes = list(boxes.data) if boxes is not None else []
+        kinds = list(boxes.shape_type) if boxes is not None else []
+        rects = [s for s, k in zip(shapes, kinds) if k == "rectangle"]
+        bfeats = None
+        if boxes is not None and len(boxes.features):
+            keep = [k == "rectangle" for k in kinds]
+            bfeats = boxes.features[keep].reset_index(drop=True)
+        return prompts_from_layers(pts, feats, rects, bfeats)
+
+    def masks_layer(self, create: bool = True):
+        """The ``ecoseg masks`` Labels layer matching the video (made when missing)."""
+        video = self.video_layer()
+        if video is None:
+            raise EcosegError("open a video first (File > Open, or File > Open Sample > ecoseg)")
+        n, h, w = (int(s) for s in video.data.shape[:3])
+        layer = self._layer(MASKS)
+        if layer is not None and tuple(layer.data.shape) == (n, h, w):
+            return layer
+        if not create:
+            return None
+        if layer is not None:
+            self.viewer.layers.remove(layer)
+        vmeta = _meta(video)
+        meta = {
+            "kind": "masks",
+            "time_s": vmeta.get("time_s"),
+            "fps": vmeta.get("fps"),
+            "calibration": vmeta.get("calibration"),
+            "objects": [],
+            "scores": {},
+            "provenance": {"video": {"path": vmeta.get("video")}},
+        }
+        return self.viewer.add_labels(
+            np.zeros((n, h, w), np.uint32),
+            name=MASKS,
+            scale=tuple(video.scale[:3]),
+            units=tuple(str(u) for u in video.units[:3]),
+            opacity=0.6,
+            features=object_features([]),
+            metadata={META_KEY: meta},
+        )
+
+    # ------------------------------------------------------------------ running
+    def _make_job(self, **kwargs) -> Job:
+        video = self.video_layer()
+        if video is None:
+            raise EcosegError("open a video first (File > Open, or File > Open Sample > ecoseg)")
+        until = int(self.until_spin.value())
+        size = int(self.size_spin.value())
+        return Job(
+            video=str(_meta(video)["video"]),
+            engine=str(self.engine_combo.currentData()),
+            model=self.model_combo.currentText(),
+            checkpoint=self.checkpoint_edit.text().strip() or None,
+            pretrained=not self.random_check.isChecked(),
+            image_size=size or None,
+            device=self.device_combo.currentData(),
+            stop=None if until < 0 else until + 1,
+            **kwargs,
+        )
+
+    def run(self) -> None:
+        """Track every object from its prompts (or all moving animals: motion tracker)."""
+        try:
+            engine = self.engine_combo.currentData()
+            auto = self.auto_check.isChecked()
+            if auto and engine != "sam2":
+                raise EcosegError("discover automatically needs the SAM 2 engine")
+            prompts = None
+            if engine == "sam2":
+                try:
+                    prompts = self.prompts()
+                except EcosegError:
+                    if not auto:
+                        raise
+            job = self._make_job(prompts=prompts)
+            if auto:
+                job.auto = True
+                job.params = dict(self.discovery_params)
+            layer = self.masks_layer()
+        except EcosegError as exc:
+            self._fail(str(exc))
+            return
+        if prompts is not None:
+            self._classes.update(prompts.classes())
+        layer.data[:] = 0
+        self._set_objects(layer, {} if prompts is None else prompts.classes(), reset=True)
+        layer.refresh()
+        self._start(job, layer)
+
+    def retrack(self) -> None:
+        """Track again from the current frame, starting from its (corrected) masks."""
+        try:
+            layer = self.masks_layer(create=False)
+            if layer is None:
+                raise EcosegError("nothing to re-track yet: press Track first")
+            frame = int(self.viewer.dims.current_step[0])
+            try:
+                drawn = self.prompts()
+            except EcosegError:
+                drawn = None
+            classes = self._object_classes(layer)
+            prompts = correction_prompts(np.asarray(layer.data[frame]), frame, drawn, classes)
+            job = self._make_job(prompts=prompts, start=frame)
+            job.engine = "sam2"
+        except EcosegError as exc:
+            self._fail(str(exc))
+            return
+        self._classes.update(prompts.classes())
+        self._set_objects(layer, prompts.classes())
+        stop = len(layer.data) if job.stop is None else job.stop
+        layer.data[frame:stop] = 0
+        layer.refresh()
+        self._start(job, layer)
+
+    def _start(self, job: Job, layer) -> None:
+        from napari.qt.threading import create_worker
+
+        total = job.total(int(layer.data.shape[0]))
+        self._job = job
+        self.frames_done = 0
+        worker = create_worker(
+            run_job,
+            job,
+            _progress={"total": total, "desc": "ecoseg: tracking"},
+            _start_thread=False,
+        )
+        worker.yielded.connect(lambda update: self._on_frame(layer, update))
+        worker.errored.connect(lambda exc: self._fail(_reason(exc)))
+        worker.finished.connect(self._on_finished)
+        self._worker = worker
+        self._busy(True)
+        engine = "SAM 2" if job.engine == "sam2" else "motion tracker"
+        self.status.setText(f"tracking with the {engine}…")
+        worker.start()
+
+    def cancel(self) -> None:
+        """Stop the run before its next frame; masks made so far stay."""
+        if self._job is not None:
+            self._job.cancel.set()
+        if self._worker is not None:
+            self._worker.quit()
+            self.status.setText("cancelling…")
+
+    def _on_frame(self, layer, update: FrameUpdate) -> None:
+        layer.data[update.index] = update.labels
+        meta = layer.metadata.setdefault(META_KEY, {})
+        meta.setdefault("scores", {})[update.index] = dict(zip(update.object_ids, update.scores))
+        new = [i for i in update.object_ids if i not in self._object_classes(layer)]
+        job = self._job
+        for i in new:
+            found = (job.objects.get(i) if job is not None else None) or {}
+            source = found.get("source") or (
+                "tracker" if job is not None and job.engine == "classical" else "prompt"
+            )
+            cls = found.get("class") or self._classes.get(i, "unknown")
+            self._set_objects(layer, {i: cls}, source)
+        self.frames_done += 1
+        if self.follow_check.isChecked():
+            self.viewer.dims.set_current_step(0, update.index)
+        if int(self.viewer.dims.current_step[0]) == update.index or self.follow_check.isChecked():
+            layer.refresh()
+        self.status.setText(f"frame {update.index}: {len(update.object_ids)} objects")
+
+    def _on_finished(self) -> None:
+        cancelled = self._job is not None and self._job.cancel.is_set()
+        failed = self.status.text().startswith("error")
+        layer = self._layer(MASKS)
+        if layer is not None:
+            layer.refresh()
+        self._worker = None
+        self._busy(False)
+        if not failed:
+            what = "cancelled" if cancelled else "done"
+            self.status.setText(f"{what}: {self.frames_done} frames tracked")
+
+    def _busy(self, busy: bool) -> None:
+        self.run_btn.setEnabled(not busy)
+        self.retrack_btn.setEnabled(not busy and self.engine_combo.currentData() == "sam2")
+        self.cancel_btn.setEnabled(busy)
+
+    def _fail(self, message: str) -> None:
+        from napari.utils.notifications import show_error
+
+        self.status.setText(f"error: {message}")
+        show_error(f"ecoseg: {message}")
+
+    # ------------------------------------------------------------------ objects
+    @staticmethod
+    def _object_classes(layer) -> dict[int, str]:
+        objs = _meta(layer).get("objects") or []
+        return {int(o["id"]): str(o["class"]) for o in objs}
+
+    def _set_objects(self, layer, classes: dict[int, str], source="prompt", reset=False) -> None:
+        meta = layer.metadata.setdefault(META_KEY, {})
+        objs = {} if reset else {int(o["id"]): o for o in meta.get("objects") or []}
+        if reset:
+            meta["scores"] = {}
+        for oid, cls in classes.items():
+            objs[int(oid)] = {"id": int(oid), "class": str(cls), "source": source}
+        meta["objects"] = [objs[k] for k in sorted(objs)]
+        layer.features = object_features(meta["objects"])
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, EcosegError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,46 @@
+"""napari writer: a Labels layer into a new ecoseg mask store (never overwrites)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecoseg.napari._layers import labels_to_store
+
+__all__ = ["write_labels"]
+
+
+def write_labels(path: str, data: Any, attributes: dict) -> list[str]:
+    """npe2 single-layer writer: save a Labels layer as an ecoseg mask store.
+
+    Parameters
+    ----------
+    path : str
+        Target ``.zarr`` folder or ``.zip`` file; an existing path is refused
+        (:class:`~ecoseg.errors.StoreError`).
+    data : array (t, y, x) or (y, x)
+        The layer data.
+    attributes : dict
+        The layer state (``metadata``, ``features``, ``scale``, ``units``, ``name``).
+
+    Returns
+    -------
+    list of str
+        The path written.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> out = os.path.join(tempfile.mkdtemp(), "m.zarr")
+    >>> write_labels(out, np.ones((1, 3, 3), np.uint8), {"name": "masks"}) == [out]
+    True
+    """
+    labels_to_store(
+        path,
+        data,
+        metadata=attributes.get("metadata"),
+        features=attributes.get("features"),
+        scale=attributes.get("scale"),
+        units=attributes.get("units"),
+        name=attributes.get("name"),
+    )
+    return [path]

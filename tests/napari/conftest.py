@@ -1,0 +1,54 @@
+"""napari tests need napari and a real X server (pytest-xvfb starts Xvfb when it is installed).
+
+Without them every test here is skipped with the reason, instead of failing, or Qt aborting
+the whole test run (a missing xcb library makes Qt abort the process).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_PROBE = "from qtpy.QtWidgets import QApplication; app = QApplication([]); print('ok')"
+
+
+@functools.cache
+def missing() -> str | None:
+    """Why napari tests cannot run here, or None."""
+    for module, package in (("napari", "napari"), ("pytestqt", "pytest-qt"), ("npe2", "npe2")):
+        if importlib.util.find_spec(module) is None:
+            return f"{package} is not installed (pip install -e '.[test]')"
+    if sys.platform.startswith("linux"):
+        if not os.environ.get("DISPLAY"):
+            if shutil.which("Xvfb") is None:
+                return "no X display and no Xvfb (apt-get install xvfb; pytest-xvfb starts it)"
+            return "no X display (install pytest-xvfb, or run under xvfb-run)"
+        probe = subprocess.run(
+            [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=60
+        )
+        if "ok" not in probe.stdout:
+            lines = [s for s in probe.stderr.splitlines() if s.strip()]
+            return (
+                "Qt cannot start on this display (see .ci/run for the X libraries it needs): "
+                + (lines[0] if lines else f"exit status {probe.returncode}")
+            )
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    ours = [item for item in items if str(item.fspath).startswith(HERE)]
+    if not ours:
+        return
+    reason = missing()
+    if reason is None:
+        return
+    skip = pytest.mark.skip(reason=reason)
+    for item in ours:
+        item.add_marker(skip)

@@ -1,0 +1,65 @@
+"""Reader: videos open lazily with real frame times; stores open as Labels + Tracks in mm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
+
+import ecoseg  # noqa: E402
+from ecoseg.measure import measure  # noqa: E402
+from ecoseg.napari._reader import get_reader  # noqa: E402
+from ecoseg.sample import sample  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return ecoseg.synth(tmp_path_factory.mktemp("clip"), seed=3, frames=12, size=(96, 64))
+
+
+def test_reader_ignores_other_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "plain.zarr").mkdir()
+    assert get_reader(str(tmp_path / "notes.txt")) is None
+    assert get_reader(str(tmp_path / "plain.zarr")) is None
+
+
+def test_video_opens_lazily_with_times(make_napari_viewer, clip):
+    viewer = make_napari_viewer()
+    layers = viewer.open(str(clip.video), plugin="ecoseg")
+    (layer,) = layers
+    video = ecoseg.open_video(clip.video)
+    assert layer.rgb and layer.data.shape == (12, 64, 96, 3)
+    meta = layer.metadata["ecoseg"]
+    np.testing.assert_array_equal(meta["time_s"], video.times)
+    loader = layer.data._ecoseg_loader
+    assert loader.reads <= 2, "opening must not decode the whole video"
+    viewer.dims.set_current_step(0, 7)
+    np.testing.assert_array_equal(np.asarray(layer.data[7]), video.read(7).image)
+    assert loader.reads < 12
+
+
+def test_store_opens_as_labels_tracks_with_mm_scale(make_napari_viewer):
+    truth = sample().truth
+    viewer = make_napari_viewer()
+    layers = viewer.open(str(truth), plugin="ecoseg")
+    kinds = {type(layer).__name__: layer for layer in layers}
+    assert set(kinds) == {"Image", "Labels", "Tracks"}
+    labels, tracks = kinds["Labels"], kinds["Tracks"]
+    ds = ecoseg.open_masks(truth)
+    np.testing.assert_array_equal(np.asarray(labels.data[40]), ds.labels[40].values)
+    mm = ds.attrs["mm_per_px"]
+    for layer in layers:
+        assert tuple(layer.scale[-2:]) == (mm, mm)
+        assert [str(u) for u in layer.units[-2:]] == ["millimeter", "millimeter"]
+    feats = labels.features.set_index("index")
+    for oid, cls in zip(ds.object.values, ds.object_class.values):
+        assert feats.loc[oid, "class"] == cls
+    np.testing.assert_array_equal(labels.metadata["ecoseg"]["time_s"], ds.time.values)
+    # one track point per (frame, object) present, at the mask centroid
+    regions = measure(truth)["regions"]
+    assert len(tracks.data) == len(regions)
+    row = regions.iloc[17]
+    point = tracks.data[(tracks.data[:, 0] == row.object_id) & (tracks.data[:, 1] == row.frame)][0]
+    np.testing.assert_allclose(point[2:], [row.centroid_y_px, row.centroid_x_px])

@@ -1,0 +1,202 @@
+"""Segment & track widget: motion tracker and random-weight SAM 2 on the sample, Cancel,
+re-tracking from a corrected frame; prompt conversion."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
+
+from ecoseg.errors import PromptError  # noqa: E402
+from ecoseg.napari._jobs import correction_prompts, prompts_from_layers, run_job  # noqa: E402
+
+FISH = (0, 158, 330)  # (t, y, x): a parrotfish of the sample on frame 0 (in video pixels)
+
+
+@pytest.fixture
+def widget(make_napari_viewer, qtbot):
+    from ecoseg.napari._segment import SegmentWidget
+
+    viewer = make_napari_viewer()
+    viewer.open_sample("ecoseg", "reef_video")
+    w = SegmentWidget(viewer)
+    viewer.window.add_dock_widget(w)
+    yield w
+    if w._worker is not None:  # never leave a worker running into the next test
+        w.cancel()
+        qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+
+
+def _wait_done(qtbot, w, timeout=120_000):
+    qtbot.waitUntil(lambda: w._worker is None, timeout=timeout)
+    assert not w.status.text().startswith("error"), w.status.text()
+
+
+def _random_sam2(w, until):
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam2"))
+    w.random_check.setChecked(True)
+    w.size_spin.setValue(128)
+    w.device_combo.setCurrentIndex(w.device_combo.findData("cpu"))
+    w.until_spin.setValue(until)
+
+
+def _click(w, where, object_id=1, cls="parrotfish", positive=True):
+    points, _ = w.add_prompt_layers()
+    w.object_spin.setValue(object_id)
+    w.class_edit.setText(cls)
+    w.negative_check.setChecked(not positive)
+    points.add(np.array([where], float))  # as a click in "add" mode does
+    return points
+
+
+def test_motion_tracker_fills_labels_layer(widget, qtbot):
+    w = widget
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.until_spin.setValue(24)
+    w.run()
+    _wait_done(qtbot, w)
+    masks = w.viewer.layers["ecoseg masks"]
+    data = np.asarray(masks.data)
+    assert w.frames_done == 25
+    assert (data[:25] > 0).any(axis=(1, 2)).sum() >= 15  # animals found on most frames
+    assert not data[25:].any()  # nothing past "track until"
+    ids = set(np.unique(data)) - {0}
+    assert ids and ids <= set(masks.features["index"])
+    assert w.status.text().startswith("done: 25 frames")
+    # and the measurements of these masks
+    from ecoseg.napari._measure import MeasureWidget
+
+    m = MeasureWidget(w.viewer)
+    m.masks_combo.setCurrentText("ecoseg masks")
+    m.measure()
+    qtbot.waitUntil(lambda: m._worker is None, timeout=60_000)
+    assert set(m.tables["tracks"]["object_id"]) == ids
+    assert "ecoseg tracks" in w.viewer.layers
+
+
+def test_sam2_click_tracks_object_and_features(widget, qtbot):
+    w = widget
+    _random_sam2(w, until=4)
+    points = _click(w, FISH)
+    assert points.features["object_id"].tolist() == [1]
+    assert points.features["positive"].tolist() == [True]
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    w.run()
+    _wait_done(qtbot, w)
+    masks = w.viewer.layers["ecoseg masks"]
+    data = np.asarray(masks.data)
+    assert w.frames_done == 5
+    assert data[:5].any() and set(np.unique(data[:5])) == {0, 1}
+    assert not data[5:].any()
+    # the layer holds exactly what the engine made (same random weights)
+    torch.manual_seed(0)
+    job = w._make_job(prompts=w.prompts())
+    for update in run_job(job):
+        np.testing.assert_array_equal(data[update.index], update.labels)
+    feats = masks.features.set_index("index")
+    assert feats.loc[1, "class"] == "parrotfish"
+    assert set(masks.metadata["ecoseg"]["scores"]) == set(range(5))
+
+
+def test_cancel_stops_run_and_keeps_frames(widget, qtbot):
+    w = widget
+    _random_sam2(w, until=-1)  # the whole clip: 150 frames
+    _click(w, FISH)
+    w.run()
+    assert not w.run_btn.isEnabled() and w.cancel_btn.isEnabled()
+    qtbot.waitUntil(lambda: w.frames_done >= 2, timeout=120_000)
+    w.cancel()
+    _wait_done(qtbot, w)
+    done = w.frames_done
+    assert 2 <= done < 30
+    data = np.asarray(w.viewer.layers["ecoseg masks"].data)
+    assert data[:done].any(axis=(1, 2)).all()
+    assert not data[done + 1 :].any()
+    assert w.status.text().startswith("cancelled")
+    assert w.run_btn.isEnabled() and not w.cancel_btn.isEnabled()
+
+
+def test_retrack_from_corrected_frame(widget, qtbot):
+    w = widget
+    _random_sam2(w, until=5)
+    _click(w, FISH)
+    w.run()
+    _wait_done(qtbot, w)
+    masks = w.viewer.layers["ecoseg masks"]
+    before = np.asarray(masks.data).copy()
+    # correct frame 3: the user paints object 1 as a box elsewhere
+    fixed = np.zeros(before.shape[1:], np.uint32)
+    fixed[40:140, 400:560] = 1
+    masks.data[3] = fixed
+    w.viewer.dims.set_current_step(0, 3)
+    w.retrack()
+    _wait_done(qtbot, w)
+    after = np.asarray(masks.data)
+    np.testing.assert_array_equal(after[:3], before[:3])  # frames before it untouched
+    assert w.frames_done == 3  # frames 3, 4, 5
+    iou = ((after[3] == 1) & (fixed == 1)).sum() / ((after[3] == 1) | (fixed == 1)).sum()
+    assert iou > 0.8, f"the corrected mask is the prompt of the re-track (IoU {iou:.2f})"
+
+
+def test_discover_automatically(widget, qtbot):
+    w = widget
+    _random_sam2(w, until=1)
+    w.auto_check.setChecked(True)
+    w.discovery_params = {"points_per_side": 4, "mask_size": 128, "generator": False}
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    w.run()  # no clicks needed: proposals from the motion pass
+    _wait_done(qtbot, w, timeout=180_000)
+    masks = w.viewer.layers["ecoseg masks"]
+    assert w.frames_done == 2
+    ids = set(np.unique(np.asarray(masks.data[:2]))) - {0}
+    assert ids, "the motion pass proposes the moving fish"
+    feats = masks.features.set_index("index")
+    for i in ids:
+        assert feats.loc[i, "source"] == "discovered"
+
+
+def test_errors_show_in_the_widget(widget):
+    w = widget
+    _random_sam2(w, until=3)
+    w.run()  # SAM 2 without any click
+    assert w.status.text().startswith("error: no prompts")
+    assert w._worker is None
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.auto_check.setChecked(True)
+    w.run()
+    assert w.status.text().startswith("error: discover automatically needs the SAM 2")
+
+
+def test_prompts_from_layers_groups_objects_frames_boxes():
+    pts = np.array([[0, 10, 20], [0, 12, 22], [5, 30, 40]], float)
+    feats = pd.DataFrame(
+        {"object_id": [1, 1, 2], "positive": [True, False, True], "class": ["a", "a", "b"]}
+    )
+    box = np.array([[5, 1, 2], [5, 1, 9], [5, 8, 9], [5, 8, 2]], float)
+    p = prompts_from_layers(pts, feats, [box], pd.DataFrame({"object_id": [2], "class": ["b"]}))
+    assert p.classes() == {1: "a", 2: "b"}
+    one, two = p.objects
+    assert one.prompts[0].labels.tolist() == [1, 0]
+    assert two.prompts[0].frame == 5 and two.prompts[0].box.tolist() == [2, 1, 9, 8]
+    with pytest.raises(PromptError, match="no prompts"):
+        prompts_from_layers(np.zeros((0, 3)), None)
+
+
+def test_correction_prompts_use_masks_and_later_clicks():
+    lab = np.zeros((10, 10), np.uint32)
+    lab[1:4, 1:4] = 2
+    earlier = prompts_from_layers(
+        np.array([[0, 5, 5], [7, 2, 2]], float),
+        pd.DataFrame({"object_id": [2, 3], "class": ["x", "y"]}),
+    )
+    p = correction_prompts(lab, 4, earlier)
+    assert p.object_ids == [2, 3]
+    two, three = p.objects
+    assert [q.frame for q in two.prompts] == [4] and two.prompts[0].mask.sum() == 9
+    assert [q.frame for q in three.prompts] == [7] and three.class_ == "y"
+    with pytest.raises(PromptError):
+        correction_prompts(np.zeros((4, 4), np.uint32), 0)
