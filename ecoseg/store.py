@@ -40,6 +40,18 @@ columns past the object table after a crash); readers ignore that tail,
 :meth:`~MaskStore.flush` and :meth:`~MaskStore.close` cut the arrays to length, and
 ``MaskStore.open(path, mode="a")`` trims them, so a resumed run continues exactly at the marker.
 
+Writers
+-------
+One writer per store: :meth:`MaskStore.create` and ``MaskStore.open(path, mode="a")`` take a
+lock file beside a local store (``.NAME.lock`` holding pid, host and process start time) and
+:meth:`~MaskStore.close` removes it; a second writer gets a :class:`~ecoseg.errors.StoreError`
+naming the holder. A lock left by a killed process is stale and is taken over (same host: its
+pid is gone or belongs to a newer process; same process: its store object was closed or
+dropped). A lock from another host is respected: delete the file by hand if that writer is
+gone. Readers take no lock (they see committed frames). URLs (``s3://``, ``memory://``) and
+zarr ``Store`` objects are not locked: object stores offer no portable create-if-absent, so
+run one writer per store there (the batch runner gives each video its own store).
+
 Locations
 ---------
 A local directory, any URL zarr understands (``memory://``, ``s3://``, ``file://`` through
@@ -56,11 +68,14 @@ import json
 import math
 import os
 import shutil
+import socket
 import tempfile
+import weakref
 import zipfile
 from collections import deque
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -70,7 +85,15 @@ import numpy as np
 from ecoseg._version import __version__
 from ecoseg.errors import CalibrationError, StoreError
 
-__all__ = ["STORE_FORMAT", "STORE_VERSION", "MaskStore", "open_masks", "present_ids"]
+__all__ = [
+    "STORE_FORMAT",
+    "STORE_VERSION",
+    "MaskStore",
+    "check_no_writer",
+    "lock_path",
+    "open_masks",
+    "present_ids",
+]
 
 STORE_FORMAT = "ecoseg-masks"
 STORE_VERSION = 1
@@ -300,6 +323,201 @@ class _Location:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+# ---------------------------------------------------------------------------- writer lock
+#: Stores open for writing in this process: lock file -> the MaskStore holding it.
+_HELD: weakref.WeakValueDictionary[str, MaskStore] = weakref.WeakValueDictionary()
+
+
+def lock_path(path: Any) -> Path | None:
+    """The writer-lock file of a local store (``.NAME.lock`` beside it), or None for URLs.
+
+    Examples
+    --------
+    >>> lock_path("surveys/reef.zarr").as_posix()
+    'surveys/.reef.zarr.lock'
+    >>> lock_path("s3://bucket/reef.zarr") is None
+    True
+    """
+    loc = path if isinstance(path, _Location) else _Location(path)
+    if loc.local is None:
+        return None
+    return loc.local.with_name(f".{loc.local.name}.lock")
+
+
+def _process_start(pid: int) -> str | None:
+    """A token that differs between two processes that had the same pid (Linux: start time)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        pass
+    try:
+        import psutil
+
+        return repr(psutil.Process(pid).create_time())
+    except Exception:  # psutil missing, or no such process
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    except OSError:
+        return False
+    try:  # a killed child its parent has not reaped yet is a zombie: dead
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def check_no_writer(path: Any) -> None:
+    """Raise StoreError if a live writer holds the lock of the store at ``path``.
+
+    A cheap early check (e.g. before loading a model); :meth:`MaskStore.create` and
+    ``MaskStore.open(mode="a")`` take the lock itself.
+
+    Examples
+    --------
+    >>> check_no_writer("memory://nothing-here")  # URLs are never locked
+    """
+    loc = path if isinstance(path, _Location) else _Location(path)
+    lock_file = lock_path(loc)
+    if lock_file is None or not lock_file.exists():
+        return
+    probe = _WriterLock(lock_file, loc.text)
+    holder = probe._read()
+    if not probe._stale(holder):
+        raise StoreError(probe._refusal(holder))
+
+
+class _WriterLock:
+    """One writer per local store: an exclusively created lock file holding pid and host.
+
+    A lock left by a process that died (``kill -9``, power cut) is stale and is taken over:
+    on the same host when its pid is gone or now belongs to another process (start time
+    differs), in this process when the store object that held it is closed or gone. A lock from
+    another host cannot be checked and is respected; the error says which file to delete.
+    """
+
+    def __init__(self, path: Path, store_text: str):
+        self.path = path
+        self.store_text = store_text
+        self.record = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "start": _process_start(os.getpid()),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "ecoseg_version": __version__,
+        }
+
+    @classmethod
+    def acquire(cls, loc: _Location) -> _WriterLock | None:
+        path = lock_path(loc)
+        if path is None:
+            return None  # URLs and Store objects: no portable atomic create-if-absent
+        lock = cls(path, loc.text)
+        for _ in range(3):
+            if lock._create():
+                return lock
+            holder = lock._read()
+            if not lock._stale(holder):
+                raise StoreError(lock._refusal(holder))
+            try:  # take over a stale lock
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise StoreError(
+                    f"{loc}: cannot remove the stale writer lock {path} ({_short(exc)})"
+                ) from None
+        raise StoreError(f"{loc}: could not take the writer lock {path} (another writer races)")
+
+    def _create(self) -> bool:
+        """Create the lock file with our record, atomically; False if one exists."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = json.dumps(self.record).encode()
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise StoreError(
+                f"{self.store_text}: cannot create the writer lock {self.path} ({_short(exc)})"
+            ) from None
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        return True
+
+    def _read(self) -> dict | None:
+        try:
+            holder = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}  # released meanwhile: try again
+        except (OSError, ValueError):
+            holder = None
+        if holder is not None and not isinstance(holder, dict):
+            holder = None
+        if holder is None:  # garbled: a writer killed while creating it, unless it is new
+            try:
+                age = datetime.now().timestamp() - self.path.stat().st_mtime
+            except OSError:
+                return {}
+            return None if age > 10 else {"pid": None, "host": None, "young": True}
+        return holder
+
+    def _stale(self, holder: dict | None) -> bool:
+        if holder is None or holder == {}:
+            return True
+        pid, host = holder.get("pid"), holder.get("host")
+        if host != self.record["host"] or not isinstance(pid, int):
+            return False
+        if pid == os.getpid():
+            owner = _HELD.get(str(self.path))
+            if owner is not None and not owner._closed:
+                import gc
+
+                gc.collect()  # a store dropped without close() may wait in a reference cycle
+                owner = _HELD.get(str(self.path))
+            return owner is None or owner._closed
+        if not _pid_alive(pid):
+            return True
+        start = holder.get("start")
+        return start is not None and start != _process_start(pid)
+
+    def _refusal(self, holder: dict | None) -> str:
+        holder = holder or {}
+        who = f"process {holder.get('pid', '?')} on host {holder.get('host', '?')}"
+        if holder.get("pid") == os.getpid() and holder.get("host") == self.record["host"]:
+            who = "another MaskStore in this process (close it first)"
+        since = f" since {holder['created']}" if holder.get("created") else ""
+        return (
+            f"{self.store_text}: another writer has this store open ({who}{since}); two "
+            f"writers would corrupt it. Wait for it to finish; if that process is no longer "
+            f"running, delete {self.path}"
+        )
+
+    def release(self) -> None:
+        """Remove the lock file if it is still ours."""
+        _HELD.pop(str(self.path), None)
+        try:
+            holder = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return
+        if isinstance(holder, dict) and all(
+            holder.get(k) == self.record[k] for k in ("pid", "host", "start", "created")
+        ):
+            try:
+                self.path.unlink()
+            except OSError:
+                pass
+
+
 # ---------------------------------------------------------------------------- the store
 class MaskStore:
     """Read and write an ecoseg mask store (zarr v3).
@@ -330,6 +548,7 @@ class MaskStore:
         self._mode = mode
         self._staging = staging
         self._closed = False
+        self._lock: _WriterLock | None = None
         # skip zarr's all-fill-value test of every chunk (a full compare, ~6x slower writes)
         self._labels = group["labels"].with_config({"write_empty_chunks": True})
         self._time = group["time"]
@@ -404,7 +623,8 @@ class MaskStore:
         Raises
         ------
         StoreError
-            Something exists at ``path`` and ``overwrite`` is false, or bad arguments.
+            Something exists at ``path`` and ``overwrite`` is false, another live writer holds
+            the store's lock, or bad arguments.
 
         Examples
         --------
@@ -424,19 +644,22 @@ class MaskStore:
         prov = _json_data(dict(provenance or {}), f"{loc}: provenance")
         cal = _calibration(calibration, str(loc))
         objs = _parse_objects(objects or [], set(), str(loc))
-        if loc.exists():
-            if not overwrite:
-                raise StoreError(
-                    f"{loc}: already exists; pass overwrite=True (--overwrite) to replace it"
-                )
-            if not loc.is_zarr():
-                raise StoreError(
-                    f"{loc}: exists and is not a zarr store; refusing to replace it even with "
-                    "overwrite (choose another output path)"
-                )
-            loc.clear()
-        staging = loc.new_staging() if loc.is_zip else None
+        if loc.exists() and not overwrite:
+            raise StoreError(
+                f"{loc}: already exists; pass overwrite=True (--overwrite) to replace it"
+            )
+        lock = _WriterLock.acquire(loc)  # before anything is touched
+        staging, started = None, False
         try:
+            if loc.exists():
+                if not loc.is_zarr():
+                    raise StoreError(
+                        f"{loc}: exists and is not a zarr store; refusing to replace it even "
+                        "with overwrite (choose another output path)"
+                    )
+                loc.clear()
+            staging = loc.new_staging() if loc.is_zip else None
+            started = True
             group = zarr.open_group(loc.zarr_store(False, staging), mode="w", zarr_format=3)
             for name, shape, chunks, extra in (
                 ("labels", (0, h, w), (cf, h, w), {"compressors": _labels_codec()}),
@@ -465,13 +688,19 @@ class MaskStore:
                 "calibration": cal,
             }
             group.attrs[ATTRS_KEY] = meta  # written last: the group becomes an ecoseg store
-        except StoreError:
-            raise
-        except Exception as exc:  # any backend failure is a store problem
+        except BaseException as exc:
+            if started and loc.local is not None and not loc.is_zip:
+                # half a store (disk full, killed backend) is not a store: leave nothing
+                shutil.rmtree(loc.local, ignore_errors=True)
+            if lock is not None:
+                lock.release()
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(exc, StoreError) or not isinstance(exc, Exception):
+                raise
+            # any backend failure is a store problem
             raise StoreError(f"{loc}: cannot create the store: {_short(exc)}") from exc
-        return cls(group, loc, "a", dict(meta), staging)
+        return cls(group, loc, "a", dict(meta), staging)._holding(lock)
 
     @classmethod
     def open(cls, path: Any, mode: str = "r") -> MaskStore:
@@ -493,7 +722,8 @@ class MaskStore:
         ------
         StoreError
             Naming the path and what is wrong: missing, not a zarr v3 group, not an ecoseg store,
-            unsupported version, missing or malformed arrays, inconsistent lengths.
+            unsupported version, missing or malformed arrays, inconsistent lengths; or (mode
+            ``"a"``) another live writer holds the store's lock.
 
         Examples
         --------
@@ -503,13 +733,23 @@ class MaskStore:
         >>> MaskStore.open("memory://doc-open").read_time().tolist()
         [0.0, 0.5, 1.0]
         """
-        import zarr
-
         if mode not in ("r", "a"):
             raise ValueError(f"mode must be 'r' or 'a', got {mode!r}")
         loc = _Location(path)
         if not loc.exists():
             raise StoreError(f"{loc}: no such store")
+        lock = _WriterLock.acquire(loc) if mode == "a" else None
+        try:
+            return cls._open_locked(loc, mode, lock)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+
+    @classmethod
+    def _open_locked(cls, loc: _Location, mode: str, lock: _WriterLock | None) -> MaskStore:
+        import zarr
+
         staging = None
         if loc.is_zip:
             if not zipfile.is_zipfile(loc.local):
@@ -532,9 +772,16 @@ class MaskStore:
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
             raise
-        self = cls(group, loc, mode, meta, staging)
+        self = cls(group, loc, mode, meta, staging)._holding(lock)
         if mode == "a":
             self._discard_uncommitted()
+        return self
+
+    def _holding(self, lock: _WriterLock | None) -> MaskStore:
+        """Attach the writer lock (released by :meth:`close`)."""
+        self._lock = lock
+        if lock is not None:
+            _HELD[str(lock.path)] = self
         return self
 
     # ------------------------------------------------------------------ properties
@@ -542,6 +789,11 @@ class MaskStore:
     def path(self) -> str:
         """The location as given (path or URL)."""
         return self._loc.text
+
+    @property
+    def location(self) -> Any:
+        """What the store was opened from (path, URL or zarr Store), to open it again."""
+        return self._loc.obj if self._loc.obj is not None else self._loc.text
 
     @property
     def mode(self) -> str:
@@ -648,6 +900,12 @@ class MaskStore:
         executor = getattr(self, "_executor", None)
         if executor is not None:
             executor.shutdown(wait=False)
+        lock = getattr(self, "_lock", None)
+        if lock is not None:  # dropped without close(): like a killed writer, minus the lock
+            try:
+                lock.release()
+            except Exception:  # interpreter shutdown
+                pass
 
     # ------------------------------------------------------------------ reading
     def read_labels(self, start: int = 0, stop: int | None = None) -> np.ndarray:
@@ -668,13 +926,13 @@ class MaskStore:
         start, stop, _ = slice(start, stop).indices(n)
         if stop <= start:
             return np.zeros((0, self.height, self.width), np.uint32)
-        return np.asarray(self._labels[start:stop])
+        return self._read(self._labels, "labels", start, stop)
 
     def read_time(self) -> np.ndarray:
         """Times (s, float64) of the committed frames."""
         n = self.n_frames
         self._require_open()
-        return np.asarray(self._time[:n]) if n else np.zeros(0, np.float64)
+        return self._read(self._time, "time", 0, n) if n else np.zeros(0, np.float64)
 
     def read_scores(self) -> np.ndarray:
         """Scores (n_frames, n_objects) float32 of the committed frames, in object order."""
@@ -682,7 +940,17 @@ class MaskStore:
         self._require_open()
         if n == 0 or k == 0:
             return np.zeros((n, k), np.float32)
-        return np.asarray(self._scores[:n, :k])
+        return self._read(self._scores, "scores", 0, n)[:, :k]
+
+    def _read(self, array, name: str, start: int, stop: int) -> np.ndarray:
+        """``array[start:stop]``; a damaged chunk is a StoreError naming the frames."""
+        try:
+            return np.asarray(array[start:stop])
+        except Exception as exc:  # a chunk that does not decompress, or vanished
+            raise StoreError(
+                f"{self.path}: '{name}' frames {start}..{stop - 1} cannot be read; the store is "
+                f"damaged ({_short(exc)})"
+            ) from None
 
     # ------------------------------------------------------------------ writing
     def add_objects(self, objects: Iterable) -> None:
@@ -829,6 +1097,9 @@ class MaskStore:
             if self._executor is not None:
                 self._executor.shutdown(wait=True)
                 self._executor = None
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
             store = getattr(self._group, "store", None)
             if self._loc.is_zip and self._mode == "r" and hasattr(store, "close"):
                 store.close()
@@ -1186,12 +1457,20 @@ def _validate(group, loc: _Location) -> dict[str, Any]:
             f"{loc}: store version {version} is older than this ecoseg {__version__} supports "
             f"(version {STORE_VERSION}); re-create the store"
         )
-    members = set(group.array_keys())
+    import zarr
+
     arrays = {}
     for name, (dtype, dims, _) in _ARRAYS.items():
-        if name not in members:
-            raise StoreError(f"{loc}: the store has no '{name}' array")
-        arr = group[name]
+        try:
+            arr = group[name]
+        except KeyError:
+            raise StoreError(f"{loc}: the store has no '{name}' array") from None
+        except Exception as exc:  # unreadable metadata, unknown (e.g. pickle) codec, ...
+            raise StoreError(
+                f"{loc}: the '{name}' array cannot be opened ({_short(exc)})"
+            ) from None
+        if not isinstance(arr, zarr.Array):
+            raise StoreError(f"{loc}: the store has no '{name}' array (a group of that name)")
         if arr.dtype != dtype or arr.ndim != len(dims):
             raise StoreError(
                 f"{loc}: '{name}' must be a {len(dims)}-d {dtype} array {dims}, found a "
@@ -1227,6 +1506,17 @@ def _validate(group, loc: _Location) -> dict[str, Any]:
     cal = meta.get("calibration")
     if cal is not None and not isinstance(cal, Mapping):
         raise StoreError(f"{loc}: calibration is not a JSON object")
+    _calibration(cal, f"{loc} (stored calibration)")
+    video = meta.get("provenance", {}).get("video")
+    size = (arrays["labels"].shape[2], arrays["labels"].shape[1])
+    if isinstance(video, Mapping):
+        made = video.get("size") or [video.get("width"), video.get("height")]
+        if isinstance(made, list) and len(made) == 2 and all(_is_int(v) for v in made):
+            if tuple(made) != size:
+                raise StoreError(
+                    f"{loc}: 'labels' frames are {size[0]}x{size[1]} but the video they were "
+                    f"made from is {made[0]}x{made[1]}"
+                )
     meta.setdefault("complete", False)
     meta.setdefault("provenance", {})
     meta.setdefault("calibration", None)
@@ -1273,8 +1563,8 @@ def open_masks(path: Any) -> Any:
     k = len(objects)
     try:
         ds = _open_with_xarray(store)
-    except Exception:  # a store the zarr backend cannot read: wrap the arrays ourselves
-        ds = _open_by_hand(store)
+    except Exception:  # e.g. arrays of different lengths past the progress marker (killed run)
+        ds = _open_by_hand(store, n, k)
     ds = ds.isel(t=slice(0, n), object=slice(0, k))
     ds = ds.set_coords("time").assign_coords(
         t=("t", np.arange(n, dtype=np.int64), {"long_name": "frame index"}),
@@ -1324,18 +1614,20 @@ def _open_with_xarray(store: MaskStore):
     return ds[["labels", "time", "scores"]]
 
 
-def _open_by_hand(store: MaskStore):
+def _open_by_hand(store: MaskStore, n: int, k: int):
+    """The committed ``n`` frames and ``k`` objects of each array, wrapped lazily."""
     import xarray as xr
     from xarray.core import indexing
 
-    def lazy(arr, dims):
-        return xr.Variable(dims, indexing.LazilyIndexedArray(_zarr_backend_array(arr)))
+    def lazy(arr, dims, *keep):
+        var = xr.Variable(dims, indexing.LazilyIndexedArray(_zarr_backend_array(arr)))
+        return var[tuple(slice(0, m) for m in keep)]
 
     return xr.Dataset(
         {
-            "labels": lazy(store.labels, ("t", "y", "x")),
-            "time": lazy(store.time, ("t",)),
-            "scores": lazy(store.scores, ("t", "object")),
+            "labels": lazy(store.labels, ("t", "y", "x"), n),
+            "time": lazy(store.time, ("t",), n),
+            "scores": lazy(store.scores, ("t", "object"), n, k),
         }
     )
 

@@ -444,6 +444,20 @@ def test_resume_after_store_discarded_without_close(tmp_path):
     np.testing.assert_array_equal(MaskStore.open(path).read_time(), ts)
 
 
+def test_arrays_of_different_lengths_past_the_marker_still_open(tmp_path):
+    # a process killed between resizing `labels` and `time` leaves arrays of unequal length
+    path = tmp_path / "torn.zarr"
+    labels, ts = frames(6), times(6)
+    with MaskStore.create(path, height=H, width=W, chunk_frames=2, objects=OBJECTS) as store:
+        store.append(labels, ts)
+    zarr.open_array(path / "time", mode="r+").resize((20,))
+    zarr.open_array(path / "scores", mode="r+").resize((13, len(OBJECTS)))
+    ds = open_masks(path)
+    assert ds.sizes["t"] == 6
+    np.testing.assert_array_equal(ds.labels.values, labels)
+    np.testing.assert_array_equal(ds.time.values, ts)
+
+
 def test_resume_keeps_later_objects_at_zero(tmp_path, monkeypatch):
     """Score columns written past the object table by a crashed run do not leak later."""
     path = tmp_path / "cols.zarr"

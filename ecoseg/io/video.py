@@ -134,6 +134,46 @@ def natural_key(name: str) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in parts), name
 
 
+def missing_frame(names: Sequence[str]) -> tuple[str, str, str] | None:
+    """The first gap in a zero-padded numbered image sequence, or None.
+
+    Names such as ``frame_00017.png`` (one prefix, one suffix, numbers of one fixed width) are
+    a frame export; a number the regular step skips means a frame is missing, which would
+    shift every later frame's time. Names of other shapes are not checked.
+
+    Returns
+    -------
+    tuple of str or None
+        ``(missing_name, before, after)``: the first missing file name and its neighbours.
+
+    Examples
+    --------
+    >>> missing_frame(["f_001.png", "f_002.png", "f_004.png"])
+    ('f_003.png', 'f_002.png', 'f_004.png')
+    >>> missing_frame(["img1.png", "img2.png", "img10.png"]) is None  # not zero padded
+    True
+    """
+    parts = [re.fullmatch(r"(.*?)(\d+)(\.[^.]+)", name) for name in names]
+    if len(names) < 3 or any(m is None for m in parts):
+        return None
+    if len({(m.group(1), m.group(3), len(m.group(2))) for m in parts}) != 1:
+        return None
+    if not any(len(m.group(2)) > 1 and m.group(2).startswith("0") for m in parts):
+        return None  # no zero padding: not recognisably a frame export
+    numbers = np.array([int(m.group(2)) for m in parts], dtype=np.int64)
+    steps = np.diff(numbers)
+    if (steps <= 0).any():
+        return None
+    values, counts = np.unique(steps, return_counts=True)
+    step = int(values[np.argmax(counts)])
+    gaps = np.flatnonzero((steps != step) & (steps % step == 0))
+    if gaps.size == 0:
+        return None
+    i = int(gaps[0])
+    prefix, width, suffix = parts[i].group(1), len(parts[i].group(2)), parts[i].group(3)
+    return f"{prefix}{numbers[i] + step:0{width}d}{suffix}", names[i], names[i + 1]
+
+
 def _check_crop(crop, width: int, height: int, path: str) -> tuple[int, int, int, int] | None:
     if crop is None:
         return None
@@ -613,6 +653,10 @@ class VideoFileReader(VideoReader):
         container = _open_container(p)
         try:
             stream = _video_stream(container, p)
+            if stream.codec_context is None:  # FFmpeg knows no decoder for the stream's codec
+                raise VideoError(
+                    f"{p}: unsupported video codec (FFmpeg has no decoder for its video stream)"
+                )
             self._stream_index = stream.index
             index = _scan(p, container, stream)
             source = (stream.codec_context.width, stream.codec_context.height)
@@ -998,6 +1042,12 @@ class ImageFolderReader(VideoReader):
         if not names:
             kinds = "/".join(sorted(s.lstrip(".") for s in IMAGE_SUFFIXES))
             raise VideoError(f"{p}: folder has no images ({kinds})")
+        gap = missing_frame(names)
+        if gap is not None:
+            raise VideoError(
+                f"{os.path.join(p, gap[0])}: frame missing from the numbered sequence (between "
+                f"{gap[1]} and {gap[2]}); later frames would get wrong times"
+            )
         self.files = [os.path.join(p, name) for name in names]
         source = _image_size(self.files[0])
         for f in self.files[1:]:

@@ -217,16 +217,20 @@ def _write(tables: dict[str, pd.DataFrame], targets: list[Path], out: Path) -> N
     out.mkdir(parents=True, exist_ok=True)
     for path in targets:
         tmp = path.with_name(path.name + ".partial")
-        if path.name == "tables.json":
-            meta = _metadata(tables)
-            tmp.write_text(json.dumps(meta, indent=2, allow_nan=False) + "\n")
-        else:
-            df = tables[path.stem]
-            if path.suffix == ".parquet":
-                df.to_parquet(tmp, index=False)
+        try:
+            if path.name == "tables.json":
+                meta = _metadata(tables)
+                tmp.write_text(json.dumps(meta, indent=2, allow_nan=False) + "\n")
             else:
-                df.to_csv(tmp, index=False)
-        os.replace(tmp, path)
+                df = tables[path.stem]
+                if path.suffix == ".parquet":
+                    df.to_parquet(tmp, index=False)
+                else:
+                    df.to_csv(tmp, index=False)
+            os.replace(tmp, path)
+        except BaseException:  # disk full, interrupted: no half-written file is left
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def _metadata(tables) -> dict:

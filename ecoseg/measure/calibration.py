@@ -42,6 +42,8 @@ MAX_MM_PER_PX = 1e3
 
 
 def _check_scale(value: Any, what: str = "mm_per_px") -> float:
+    if isinstance(value, bool | np.bool_):  # YAML `yes`/`true` is not a scale
+        raise CalibrationError(f"calibration {what}={value!r} is not a number")
     try:
         v = float(value)
     except (TypeError, ValueError):

@@ -461,10 +461,10 @@ def save_calibration(store, calibration) -> None:
     from ecoseg.store import MaskStore
 
     if isinstance(store, MaskStore):
-        if getattr(store, "_mode", "r") == "a":  # MaskStore has no public mode attribute
+        if store.mode == "a":
             calibration.save(store)
             return
-        store = store.path  # open read-only: write through a second handle
+        store = store.location  # open read-only: write through a second handle
     writer = MaskStore.open(store, mode="a")
     try:
         calibration.save(writer)

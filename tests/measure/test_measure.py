@@ -117,6 +117,11 @@ def test_calibration_is_validated_and_saved(tmp_path):
     # a read-only store object is reopened for writing
     measure(MaskStore.open(tmp_path / "m.zarr"), calibration=0.25)
     assert MaskStore.open(tmp_path / "m.zarr").calibration["mm_per_px"] == 0.25
+    # ... and so is a zarr Store object (not only a path)
+    import zarr
+
+    measure(zarr.storage.LocalStore(tmp_path / "m.zarr"), calibration=0.125)
+    assert MaskStore.open(tmp_path / "m.zarr").calibration["mm_per_px"] == 0.125
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, float("nan"), "0", "lasers:0,0,0,0,5"])

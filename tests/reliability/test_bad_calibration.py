@@ -1,0 +1,113 @@
+"""Bad calibrations: a CalibrationError naming the value, before anything is measured or saved."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import textwrap
+
+import pytest
+from reliability_helpers import assert_names, assert_one_line_error
+
+import ecoseg
+from ecoseg.errors import CalibrationError, ConfigError, StoreError
+from ecoseg.measure.calibration import Calibration, parse_calibration
+from ecoseg.store import ATTRS_KEY, MaskStore
+
+pytestmark = pytest.mark.bad_input
+
+# (CLI spec, substrings of the message)
+SPECS = [
+    ("0", ["mm_per_px=0", "positive"]),
+    ("-0.5", ["mm_per_px=-0.5", "positive"]),
+    ("nan", ["nan", "not finite"]),
+    ("inf", ["inf", "not finite"]),
+    ("1e9", ["1e+09", "plausible range"]),  # metres per pixel typed as mm? no: absurd
+    ("1e-9", ["1e-09", "plausible range"]),
+    ("half", ["'half'", "not a number"]),
+    ("scale-bar:10,10,10,10,50", ["zero length"]),
+    ("scale-bar:0,0,100,0", ["scale-bar", "5 numbers"]),
+    ("scale-bar:0,0,100,0,-3", ["-3"]),
+    ("scale-bar:0,0,100,0,0", ["positive"]),
+    ("lasers:5,5,5,5,100", ["laser pair 0", "zero distance"]),
+    ("lasers:0,0,100,0,nan", ["nan"]),
+    ("lasers:0,0,100,0,10,3", ["lasers", "4 numbers per pair"]),
+    ("ruler:0,0,1,1,5", ["unknown kind 'ruler'"]),
+]
+
+
+@pytest.mark.parametrize(("spec", "culprits"), SPECS, ids=[s for s, _ in SPECS])
+def test_bad_calibration_spec(spec, culprits, clip, tmp_path, cli):
+    store = tmp_path / "m.zarr"
+    shutil.copytree(clip.truth, store)
+    before = MaskStore.open(store).calibration
+    with pytest.raises(CalibrationError) as info:
+        parse_calibration(spec)
+    assert_names(info, *culprits)
+    code, _, err = cli("measure", store, "-o", tmp_path / "tables", "--calibration", spec)
+    assert_one_line_error(code, err, *culprits)
+    assert not (tmp_path / "tables").exists()  # nothing measured...
+    assert MaskStore.open(store).calibration == before  # ...and nothing saved
+
+
+@pytest.mark.parametrize("value", [0, -1.0, math.nan, math.inf, 1e12, True, "half", None], ids=repr)
+def test_bad_calibration_values_in_python(value, clip):
+    with pytest.raises(CalibrationError) as info:
+        ecoseg.measure(clip.truth, calibration={"mm_per_px": value})
+    assert_names(info, "mm_per_px")
+    with pytest.raises(CalibrationError):
+        Calibration.from_scale(value)
+
+
+@pytest.mark.parametrize("stored", [-2.0, 0, "big"], ids=repr)
+def test_bad_calibration_stored_in_a_store(stored, clip, tmp_path, cli):
+    """A store whose attributes were edited by hand names itself and the calibration."""
+    store = tmp_path / "edited.zarr"
+    shutil.copytree(clip.truth, store)
+    meta = store / "zarr.json"
+    doc = json.loads(meta.read_text())
+    doc["attributes"][ATTRS_KEY]["calibration"] = {"mm_per_px": stored}
+    meta.write_text(json.dumps(doc))
+    with pytest.raises(CalibrationError) as info:
+        MaskStore.open(store)
+    assert_names(info, str(store), "mm_per_px")
+    code, _, err = cli("measure", store, "-o", tmp_path / "tables")
+    assert_one_line_error(code, err, str(store), "mm_per_px")
+
+
+def test_implausible_stored_calibration_is_caught_by_measure(clip, tmp_path):
+    store = tmp_path / "edited.zarr"
+    shutil.copytree(clip.truth, store)
+    with MaskStore.open(store, mode="a") as writer:
+        writer.calibration = {"mm_per_px": 5e6}  # positive: the store accepts it
+    with pytest.raises(CalibrationError) as info:
+        ecoseg.measure(store)
+    assert_names(info, "5e+06", "plausible range")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "lasers:1,1,1,1,4", "[1, 2]"])
+def test_bad_calibration_in_a_study_file(value, clip, tmp_path):
+    from ecoseg.study import load_study
+
+    shutil.copy(clip.video, tmp_path / "reef.mp4")
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        textwrap.dedent(
+            f"""\
+            output: out
+            videos:
+              - path: reef.mp4
+                calibration: {value}
+            """
+        )
+    )
+    with pytest.raises((ConfigError, CalibrationError)) as info:
+        load_study(study)
+    assert isinstance(info.value, ConfigError)
+    assert_names(info, str(study), "reef", "calibration")
+
+
+def test_calibration_needs_a_writable_store_not_a_crash(clip, tmp_path):
+    with pytest.raises(StoreError):
+        MaskStore.open(clip.truth).calibration = {"mm_per_px": 0.5}

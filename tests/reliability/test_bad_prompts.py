@@ -1,0 +1,155 @@
+"""Bad prompt files: a PromptError naming the file, object and frame, before any model.
+
+Every case runs through ``ecoseg.segment`` (Python) and ``ecoseg segment --prompts`` (CLI)
+with the SAM 2 engine on the tiny 96x64, 24-frame clip; the ``no_model`` fixture fails the
+test if a network is built before the error.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from reliability_helpers import assert_names, assert_one_line_error
+
+import ecoseg
+from ecoseg.errors import ConfigError, PromptError
+
+
+def obj(oid=1, cls="fish", **prompt):
+    return {"id": oid, "class": cls, "prompts": [{"frame": 0, "points": [[10, 10]], **prompt}]}
+
+
+def doc(*objects):
+    return json.dumps({"objects": list(objects)})
+
+
+# (case id, file text, substrings the message must contain)
+CASES = [
+    ("point-right-of-frame", doc(obj(points=[[96, 10]])), ["object 1", "frame 0", "(96, 10)"]),
+    ("point-above-frame", doc(obj(points=[[5, -1]])), ["object 1", "frame 0", "(5, -1)"]),
+    ("point-far-away", doc(obj(points=[[1e9, 5]])), ["object 1", "frame 0", "outside"]),
+    ("box-inverted", doc(obj(box=[30, 20, 10, 40])), ["object 1", "frame 0", "inverted"]),
+    ("box-empty", doc(obj(box=[10, 10, 10, 30])), ["object 1", "frame 0", "empty"]),
+    ("box-outside", doc(obj(box=[200, 100, 300, 150])), ["object 1", "frame 0", "outside"]),
+    ("box-too-short", doc(obj(box=[1, 2, 3])), ["object 1", "frame 0", "box"]),
+    (
+        "nan-literal",
+        '{"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[NaN, 3]]}]}]}',
+        ["NaN"],
+    ),
+    (
+        "infinity-literal",
+        '{"objects": [{"id": 1, "prompts": [{"frame": 0, "box": [0, 0, Infinity, 9]}]}]}',
+        ["Infinity"],
+    ),
+    (
+        "overflow-to-inf",
+        '{"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[1e999, 3]]}]}]}',
+        ["object 1", "frame 0", "infinity"],
+    ),
+    (
+        "frame-past-end",
+        doc({"id": 4, "prompts": [{"frame": 24, "points": [[5, 5]]}]}),
+        ["object 4", "frame 24", "24 frames"],
+    ),
+    (
+        "frame-negative",
+        doc({"id": 4, "prompts": [{"frame": -1, "points": [[5, 5]]}]}),
+        ["object 4", "-1"],
+    ),
+    (
+        "frame-not-int",
+        doc({"id": 4, "prompts": [{"frame": 1.5, "points": [[5, 5]]}]}),
+        ["object 4", "1.5"],
+    ),
+    ("duplicate-object-id", doc(obj(7), obj(7, "crab")), ["duplicate object id 7"]),
+    (
+        "duplicate-frame",
+        doc(
+            {
+                "id": 2,
+                "prompts": [{"frame": 3, "points": [[1, 1]]}, {"frame": 3, "box": [0, 0, 5, 5]}],
+            }
+        ),
+        ["object 2", "frame 3"],
+    ),
+    ("object-id-zero", doc(obj(0)), ["object id", "0"]),
+    ("object-id-text", doc(obj("fish-1")), ["fish-1"]),
+    ("no-prompts", doc({"id": 3, "prompts": []}), ["object 3", "no prompts"]),
+    ("prompt-without-clicks", doc({"id": 3, "prompts": [{"frame": 0}]}), ["object 3", "frame 0"]),
+    ("labels-count", doc(obj(labels=[1, 0])), ["object 1", "frame 0", "labels"]),
+    ("labels-not-binary", doc(obj(labels=[2])), ["object 1", "frame 0", "0 or 1"]),
+    ("points-not-numbers", doc(obj(points=[["a", "b"]])), ["object 1", "frame 0", "numbers"]),
+    ("unknown-key", doc(obj(colour="red")), ["object 1", "colour"]),
+    ("malformed-json", '{"objects": [{"id": 1,, }]}', ["invalid JSON", "line 1"]),
+    ("trailing-comma", '{"objects": [],}', ["invalid JSON"]),
+    ("not-an-object", "[1, 2, 3]", ["'objects'"]),
+    ("no-objects-key", '{"things": []}', ["'objects'"]),
+    ("empty-file", "", ["invalid JSON"]),
+    ("yaml-not-json", "objects:\n  - id: 1\n", ["invalid JSON"]),
+]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(("text", "culprits"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_prompt_file(text, culprits, clip, tmp_path, no_model, cli):
+    path = tmp_path / "clicks.json"
+    path.write_text(text)
+    out = tmp_path / "masks.zarr"
+    with pytest.raises(PromptError) as info:
+        ecoseg.segment(clip.video, path, out=out, pretrained=False, progress=False)
+    assert_names(info, str(path), *culprits)
+    code, _, err = cli("segment", clip.video, "-o", out, "--prompts", path, "--random-weights")
+    assert_one_line_error(code, err, *culprits)
+    assert not out.exists()
+
+
+@pytest.mark.bad_input
+def test_binary_prompt_file(clip, tmp_path, no_model, cli):
+    path = tmp_path / "clicks.json"
+    path.write_bytes(b"\xff\xfe\x00garbage\x80")
+    with pytest.raises(PromptError) as info:
+        ecoseg.segment(clip.video, path, out=tmp_path / "m.zarr", progress=False)
+    assert_names(info, str(path))
+    code, _, err = cli("segment", clip.video, "-o", tmp_path / "m.zarr", "--prompts", path)
+    assert_one_line_error(code, err, str(path))
+
+
+@pytest.mark.bad_input
+def test_missing_prompt_file(clip, tmp_path, no_model, cli):
+    path = tmp_path / "nowhere.json"
+    code, _, err = cli("segment", clip.video, "-o", tmp_path / "m.zarr", "--prompts", path)
+    assert_one_line_error(code, err, str(path), "not found")
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("text", "culprit"),
+    [("{not json", "not valid JSON"), ("[1, 2]", "JSON object")],
+    ids=["malformed", "not-a-mapping"],
+)
+def test_bad_discovery_settings(text, culprit, clip, tmp_path, no_model, cli):
+    path = tmp_path / "discovery.json"
+    path.write_text(text)
+    code, _, err = cli(
+        "segment", clip.video, "-o", tmp_path / "m.zarr", "--auto", "--discovery", path
+    )
+    assert_one_line_error(code, err, str(path), culprit)
+
+
+@pytest.mark.bad_input
+def test_classical_engine_refuses_prompts(clip, good_prompts, tmp_path, cli):
+    with pytest.raises(ConfigError):
+        ecoseg.segment(clip.video, good_prompts, out=tmp_path / "m.zarr", engine="classical")
+    code, _, err = cli(
+        "segment",
+        clip.video,
+        "-o",
+        tmp_path / "m.zarr",
+        "--engine",
+        "classical",
+        "--prompts",
+        good_prompts,
+    )
+    assert_one_line_error(code, err, "classical")

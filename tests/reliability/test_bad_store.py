@@ -1,0 +1,212 @@
+"""Broken mask stores: a StoreError naming the store and what is wrong, never a traceback.
+
+Each case damages a copy of a good store the way real stores break (copied halfway, edited by
+hand, written by another version, made by another tool) and opens it through
+``MaskStore.open``, ``open_masks``, ``ecoseg.measure`` and ``ecoseg measure``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+from reliability_helpers import assert_names, assert_one_line_error
+
+import ecoseg
+from ecoseg.errors import StoreError
+from ecoseg.store import ATTRS_KEY, STORE_VERSION, MaskStore
+
+pytestmark = pytest.mark.bad_input
+
+
+def _edit(path: Path, change) -> None:
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+
+
+def _meta(key, value):
+    return lambda d: _edit(
+        d / "zarr.json", lambda j: j["attributes"][ATTRS_KEY].__setitem__(key, value)
+    )
+
+
+def _array(name, change):
+    return lambda d: _edit(d / name / "zarr.json", change)
+
+
+def _first_chunk(d: Path, name="labels") -> Path:
+    return sorted(p for p in (d / name / "c").rglob("*") if p.is_file())[0]
+
+
+# (case id, damage, substrings of the message)
+CASES = [
+    ("version-newer", _meta("version", STORE_VERSION + 1), ["newer ecoseg", "upgrade"]),
+    ("version-older", _meta("version", 0), ["older", "re-create"]),
+    ("version-text", _meta("version", "1"), ["invalid store version"]),
+    ("format-other", _meta("format", "someone-elses"), ["not an ecoseg mask store"]),
+    (
+        "no-ecoseg-attrs",
+        lambda d: _edit(d / "zarr.json", lambda j: j.pop("attributes")),
+        ["not an ecoseg mask store"],
+    ),
+    ("missing-labels", lambda d: shutil.rmtree(d / "labels"), ["'labels'"]),
+    ("missing-time", lambda d: shutil.rmtree(d / "time"), ["'time'"]),
+    ("missing-scores", lambda d: shutil.rmtree(d / "scores"), ["'scores'"]),
+    (
+        "labels-2d",
+        _array(
+            "labels",
+            lambda j: j.update(
+                shape=j["shape"][1:],
+                chunk_grid={
+                    "name": "regular",
+                    "configuration": {
+                        "chunk_shape": j["chunk_grid"]["configuration"]["chunk_shape"][1:]
+                    },
+                },
+                dimension_names=["y", "x"],
+            ),
+        ),
+        ["'labels'", "3-d"],
+    ),
+    (
+        "labels-float",
+        _array("labels", lambda j: j.update(data_type="float32")),
+        ["'labels'", "uint32"],
+    ),
+    (
+        "labels-dims-renamed",
+        _array("labels", lambda j: j.update(dimension_names=["a", "b", "c"])),
+        ["'labels'", "dimension names"],
+    ),
+    (
+        "time-shorter-than-marker",
+        _array("time", lambda j: j.update(shape=[3])),
+        ["'time'", "progress marker"],
+    ),
+    (
+        "labels-shorter-than-marker",
+        _array("labels", lambda j: j["shape"].__setitem__(0, 2)),
+        ["'labels'", "progress marker"],
+    ),
+    (
+        "frame-size-not-the-videos",
+        _array("labels", lambda j: j["shape"].__setitem__(2, 50)),
+        ["'labels'", "50x", "video"],
+    ),
+    (
+        "scores-fewer-columns",
+        _array("scores", lambda j: j["shape"].__setitem__(1, 1)),
+        ["'scores'", "object"],
+    ),
+    ("marker-negative", _meta("frames_written", -5), ["frames_written"]),
+    (
+        "marker-missing",
+        lambda d: _edit(
+            d / "zarr.json", lambda j: j["attributes"][ATTRS_KEY].pop("frames_written")
+        ),
+        ["frames_written"],
+    ),
+    (
+        "objects-duplicate-id",
+        _meta("objects", [{"id": 1, "class": "a"}, {"id": 1, "class": "b"}]),
+        ["duplicate object id 1", "object table"],
+    ),
+    ("objects-bad-id", _meta("objects", [{"id": "fish"}]), ["'fish'", "object table"]),
+    ("objects-not-a-list", _meta("objects", {"1": "fish"}), ["object table"]),
+    ("provenance-not-a-dict", _meta("provenance", ["x"]), ["provenance"]),
+    (
+        "group-json-garbage",
+        lambda d: (d / "zarr.json").write_text("{not json"),
+        ["not a zarr store"],
+    ),
+    (
+        "array-json-garbage",
+        lambda d: (d / "labels" / "zarr.json").write_text("{oops"),
+        ["'labels'", "cannot be opened"],
+    ),
+    (
+        "unknown-codec",
+        _array(
+            "labels",
+            lambda j: j["codecs"].append({"name": "numcodecs.pickle", "configuration": {}}),
+        ),
+        ["'labels'", "codec"],
+    ),
+    ("plain-folder", lambda d: [p.unlink() for p in d.rglob("zarr.json")], ["not a zarr store"]),
+    (
+        "zarr-v2-group",
+        lambda d: (shutil.rmtree(d), zarr.open_group(str(d), mode="w", zarr_format=2)),
+        ["zarr v2"],
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def good_store(clip):
+    return Path(clip.truth)
+
+
+@pytest.mark.parametrize(("damage", "culprits"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_broken_store(damage, culprits, good_store, tmp_path, cli):
+    store = tmp_path / "site-A.zarr"
+    shutil.copytree(good_store, store)
+    damage(store)
+    for action in (
+        lambda: MaskStore.open(store),
+        lambda: MaskStore.open(store, mode="a"),
+        lambda: ecoseg.open_masks(store),
+        lambda: ecoseg.measure(store),
+    ):
+        with pytest.raises(StoreError) as info:
+            action()
+        assert_names(info, str(store), *culprits)
+    code, _, err = cli("measure", store, "-o", tmp_path / "tables")
+    assert_one_line_error(code, err, str(store), *culprits)
+    assert not (tmp_path / "tables").exists()
+    assert not (tmp_path / ".site-A.zarr.lock").exists()  # a refused writer leaves no lock
+
+
+def test_damaged_chunk_names_the_frames(good_store, tmp_path, cli):
+    store = tmp_path / "bitrot.zarr"
+    shutil.copytree(good_store, store)
+    _first_chunk(store).write_bytes(b"this is not blosc data")
+    opened = MaskStore.open(store)  # metadata is fine: the damage shows when frames are read
+    with pytest.raises(StoreError) as info:
+        opened.read_labels()
+    assert_names(info, str(store), "'labels'", "frames 0..", "damaged")
+    code, _, err = cli("measure", store, "-o", tmp_path / "tables")
+    assert_one_line_error(code, err, str(store), "'labels'", "damaged")
+
+
+def test_missing_store_and_not_a_zip(tmp_path, cli):
+    code, _, err = cli("measure", tmp_path / "nowhere.zarr", "-o", tmp_path / "t")
+    assert_one_line_error(code, err, "nowhere.zarr", "no such store")
+    fake = tmp_path / "masks.zip"
+    fake.write_text("not a zip")
+    code, _, err = cli("measure", fake, "-o", tmp_path / "t")
+    assert_one_line_error(code, err, "masks.zip", "not a zip")
+
+
+def test_resume_into_a_store_of_another_video(clip, tmp_path, cli):
+    other = ecoseg.synth(tmp_path / "other", frames=6, size=(96, 64), seed=9)
+    out = tmp_path / "m.zarr"
+    assert cli("segment", other.video, "-o", out, "--engine", "classical")[0] == 0
+    before = MaskStore.open(out).read_labels()
+    code, _, err = cli("segment", clip.video, "-o", out, "--engine", "classical", "--resume")
+    assert_one_line_error(code, err, str(out), "another video")
+    np.testing.assert_array_equal(MaskStore.open(out).read_labels(), before)  # untouched
+
+
+def test_existing_store_is_not_overwritten(clip, tmp_path, cli):
+    out = tmp_path / "m.zarr"
+    assert cli("segment", clip.video, "-o", out, "--engine", "classical")[0] == 0
+    before = MaskStore.open(out).read_labels()
+    code, _, err = cli("segment", clip.video, "-o", out, "--engine", "classical")
+    assert_one_line_error(code, err, str(out), "already exists")
+    np.testing.assert_array_equal(MaskStore.open(out).read_labels(), before)

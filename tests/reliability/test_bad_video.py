@@ -1,0 +1,204 @@
+"""Bad video input: every case is a VideoError naming the file (and frame), before any model.
+
+Each case is tried through the Python API and through ``ecoseg segment`` with the SAM 2 engine
+and a valid prompt file, so a model *would* be built if the video were not checked first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+from reliability_helpers import assert_names, assert_one_line_error, run_cli
+
+import ecoseg
+from ecoseg.errors import VideoError
+from ecoseg.io.video import open_video
+from ecoseg.store import MaskStore
+
+pytestmark = pytest.mark.bad_input
+
+
+def _mp4(clip) -> bytes:
+    return Path(clip.video).read_bytes()
+
+
+def zero_bytes(clip, d):
+    return b"", "file is empty"
+
+
+def text_as_mp4(clip, d):
+    return b"these are my field notes, not a video\n" * 20, "not a readable video"
+
+
+def truncated_header(clip, d):
+    return _mp4(clip)[:200], "not a readable video"
+
+
+def corrupted_header(clip, d):
+    data = bytearray(_mp4(clip))
+    data[:64] = np.random.default_rng(0).integers(0, 256, 64, dtype=np.uint8).tobytes()
+    return bytes(data), "not a readable video"
+
+
+def truncated_end(clip, d):
+    # the index of a camera mp4 is at the end: a cut-off copy has no index at all
+    data = _mp4(clip)
+    assert data.find(b"moov") > data.find(b"mdat")
+    return data[: len(data) * 2 // 3], "not a readable video"
+
+
+def unsupported_codec(clip, d):
+    data = _mp4(clip)
+    stsd = data.index(b"stsd")  # the sample description names the codec: avc1 -> zz99
+    at = data.index(b"avc1", stsd)
+    return data[:at] + b"zz99" + data[at + 4 :], "unsupported video codec"
+
+
+def audio_only(clip, d):
+    path = d / "tmp.wav"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("pcm_s16le", rate=8000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 800), np.int16), format="s16")
+        frame.sample_rate = 8000
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path.read_bytes(), "no video stream"
+
+
+FILE_CASES = [
+    zero_bytes,
+    text_as_mp4,
+    truncated_header,
+    corrupted_header,
+    truncated_end,
+    unsupported_codec,
+    audio_only,
+]
+
+
+@pytest.mark.parametrize("case", FILE_CASES, ids=lambda f: f.__name__)
+def test_bad_video_file(case, clip, good_prompts, tmp_path, no_model, cli):
+    data, reason = case(clip, tmp_path)
+    video = tmp_path / "GOPR0042.MP4"
+    video.write_bytes(data)
+    with pytest.raises(VideoError) as info:
+        open_video(video)
+    assert reason in assert_names(info, str(video))
+
+    out = tmp_path / "masks.zarr"
+    with pytest.raises(VideoError):
+        ecoseg.segment(video, good_prompts, out=out, pretrained=False, progress=False)
+    code, _, err = cli("segment", video, "-o", out, "--prompts", good_prompts, "--random-weights")
+    assert_one_line_error(code, err, str(video), reason)
+    assert not out.exists()  # nothing was started
+
+
+def test_missing_video(tmp_path, no_model, cli, good_prompts):
+    video = tmp_path / "nowhere.mp4"
+    with pytest.raises(VideoError) as info:
+        open_video(video)
+    assert_names(info, str(video), "no such file")
+    code, _, err = cli("segment", video, "-o", tmp_path / "m.zarr", "--prompts", good_prompts)
+    assert_one_line_error(code, err, str(video))
+
+
+def test_corrupt_middle_names_the_frame_and_keeps_the_frames_before(clip, tmp_path, cli):
+    """Damage inside the picture data is found while decoding: the error names the frame
+    and the store keeps every frame before it, readable."""
+    src = Path(clip.video)
+    with av.open(str(src)) as c:
+        pkts = [p for p in c.demux(video=0) if p.size]
+    bad = next(p for p in pkts[12:] if not p.is_keyframe)
+    data = bytearray(src.read_bytes())
+    data[bad.pos : bad.pos + bad.size] = bytes(b ^ 0xFF for b in data[bad.pos : bad.pos + bad.size])
+    video = tmp_path / "damaged.mp4"
+    video.write_bytes(bytes(data))
+
+    reader = open_video(video)  # the packets are intact: only decoding finds the damage
+    with pytest.raises(VideoError) as info:
+        for _ in reader:
+            pass
+    text = assert_names(info, str(video), "frame ")
+    frame = int(text.split("frame ")[1].split()[0])
+    assert 0 < frame < len(reader)
+
+    out = tmp_path / "masks.zarr"
+    code, _, err = cli("segment", video, "-o", out, "--engine", "classical")
+    assert_one_line_error(code, err, str(video), f"frame {frame}")
+    store = MaskStore.open(out)  # readable, holding only frames before the damage
+    assert store.n_frames <= frame and not store.complete
+    assert ecoseg.open_masks(out).sizes["t"] == store.n_frames
+
+
+def _folder(tmp_path, n=6, name="frame_{:04d}.png", size=(48, 32)):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(n):
+        img = np.full((size[1], size[0], 3), 20 * i, np.uint8)
+        Image.fromarray(img).save(folder / name.format(i))
+    return folder
+
+
+def test_image_folder_with_a_missing_frame(tmp_path, cli, no_model, good_prompts):
+    folder = _folder(tmp_path)
+    os.remove(folder / "frame_0003.png")
+    with pytest.raises(VideoError) as info:
+        open_video(folder)
+    assert_names(info, "frame_0003.png", "frame_0002.png", "frame_0004.png", "missing")
+    code, _, err = cli("segment", folder, "-o", tmp_path / "m.zarr", "--prompts", good_prompts)
+    assert_one_line_error(code, err, "frame_0003.png")
+
+
+def test_image_folder_with_a_differently_sized_frame(tmp_path, cli, no_model, good_prompts):
+    folder = _folder(tmp_path)
+    Image.fromarray(np.zeros((40, 48, 3), np.uint8)).save(folder / "frame_0004.png")
+    with pytest.raises(VideoError) as info:
+        open_video(folder)
+    assert_names(info, "frame_0004.png", "48x40", "48x32")
+    code, _, err = cli("segment", folder, "-o", tmp_path / "m.zarr", "--prompts", good_prompts)
+    assert_one_line_error(code, err, "frame_0004.png", "48x40")
+
+
+def test_image_folder_with_a_damaged_image(tmp_path, cli, no_model, good_prompts):
+    folder = _folder(tmp_path)
+    (folder / "frame_0002.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    with pytest.raises(VideoError) as info:
+        open_video(folder)
+    assert_names(info, "frame_0002.png")
+    code, _, err = cli("segment", folder, "-o", tmp_path / "m.zarr", "--prompts", good_prompts)
+    assert_one_line_error(code, err, "frame_0002.png")
+
+
+def test_folder_without_images(tmp_path, cli, no_model, good_prompts):
+    folder = tmp_path / "card"
+    folder.mkdir()
+    (folder / "DCIM.txt").write_text("no images")
+    with pytest.raises(VideoError) as info:
+        open_video(folder)
+    assert_names(info, str(folder), "no images")
+    code, _, err = cli("segment", folder, "-o", tmp_path / "m.zarr", "--prompts", good_prompts)
+    assert_one_line_error(code, err, str(folder))
+
+
+def test_frame_steps_other_than_one_are_not_gaps(tmp_path):
+    """Every 10th frame exported (frame_0000, frame_0010, ...) is a regular sequence."""
+    folder = _folder(tmp_path, 1)
+    for i in range(1, 5):
+        shutil.copy(folder / "frame_0000.png", folder / f"frame_{10 * i:04d}.png")
+    assert len(open_video(folder)) == 5
+
+
+def test_subprocess_cli_bad_video_is_one_line(tmp_path):
+    """The real console entry point: one line on stderr, exit status 2, no traceback."""
+    video = tmp_path / "notes.mp4"
+    video.write_text("not a video")
+    done = run_cli("segment", video, "-o", tmp_path / "m.zarr")
+    assert_one_line_error(done.returncode, done.stderr, str(video))

@@ -1,0 +1,287 @@
+"""Untrusted files run no code: checkpoints, resume snapshots, study files, stores, paths."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+from reliability_helpers import assert_names, assert_one_line_error
+
+import ecoseg
+from ecoseg.errors import CheckpointError, ConfigError, StoreError
+from ecoseg.store import MaskStore
+
+
+class Payload:
+    """Unpickling this runs code: it writes a marker file."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (exec, (f"open({self.marker!r}, 'w').write('pwned')",))
+
+
+@pytest.fixture(scope="module")
+def tiny_state():
+    from ecoseg import sam2
+
+    return sam2.build("sam2.1-tiny", pretrained=False, image_size=64, device="cpu").state_dict()
+
+
+def _evil_checkpoints(tmp_path, state, marker):
+    """Three ways to ship a code payload in a .pt file."""
+    zip_format = tmp_path / "evil-zip.pt"
+    torch.save({"model": state, "config": Payload(marker)}, zip_format)
+    legacy = tmp_path / "evil-legacy.pt"
+    torch.save({"model": Payload(marker)}, legacy, _use_new_zipfile_serialization=False)
+    raw = tmp_path / "evil-raw.pth"
+    raw.write_bytes(pickle.dumps(Payload(marker)))
+    return [zip_format, legacy, raw]
+
+
+@pytest.mark.bad_input
+def test_checkpoint_with_a_code_payload_is_refused(tmp_path, tiny_state):
+    from ecoseg import sam2
+
+    marker = tmp_path / "pwned"
+    for path in _evil_checkpoints(tmp_path, tiny_state, marker):
+        with pytest.raises(CheckpointError) as info:
+            sam2.build("sam2.1-tiny", checkpoint=path, image_size=64, device="cpu")
+        assert_names(info, str(path), "refused")
+        assert not marker.exists(), f"{path.name} ran code"
+
+
+@pytest.mark.bad_input
+def test_cli_refuses_a_checkpoint_with_a_code_payload(
+    tmp_path, tiny_state, clip, good_prompts, cli
+):
+    marker = tmp_path / "pwned"
+    path = _evil_checkpoints(tmp_path, tiny_state, marker)[0]
+    out = tmp_path / "m.zarr"
+    code, _, err = cli(
+        "segment",
+        clip.video,
+        "-o",
+        out,
+        "--prompts",
+        good_prompts,
+        "--checkpoint",
+        path,
+        "--image-size",
+        "64",
+        "--device",
+        "cpu",
+    )
+    assert_one_line_error(code, err, str(path), "refused")
+    assert not marker.exists() and not out.exists()
+
+
+def test_safetensors_checkpoint_loads(tmp_path, tiny_state):
+    from ecoseg import sam2
+    from ecoseg.sam2.checkpoint import save_safetensors
+
+    path = save_safetensors(tiny_state, tmp_path / "tiny.safetensors")
+    model = sam2.build("sam2.1-tiny", checkpoint=path, image_size=64, device="cpu")
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, tiny_state[key]), key
+
+
+@pytest.mark.bad_input
+def test_damaged_safetensors_is_a_clear_error(tmp_path, tiny_state):
+    from ecoseg.sam2.checkpoint import read_state_dict, save_safetensors
+
+    path = save_safetensors({"a": torch.zeros(4)}, tmp_path / "w.safetensors")
+    data = bytearray(path.read_bytes())
+    data[0:8] = (10**12).to_bytes(8, "little")  # a header length far past the end
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError) as info:
+        read_state_dict(path)
+    assert_names(info, str(path))
+
+
+@pytest.fixture
+def weights_cache(tmp_path, monkeypatch):
+    from ecoseg.sam2 import weights
+
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(weights.ENV_DIR, str(folder))
+    return folder
+
+
+@pytest.mark.bad_input
+def test_download_with_the_wrong_hash_is_refused_and_not_kept(tmp_path, weights_cache, monkeypatch):
+    from ecoseg.sam2 import weights
+
+    mirror = tmp_path / "mirror" / "sam2.1_hiera_tiny.pt"
+    mirror.parent.mkdir()
+    mirror.write_bytes(b"a tampered checkpoint " * 100)
+    entry = dict(weights._load_manifest()["sam2.1-tiny"], sha256="0" * 64)
+    monkeypatch.setitem(weights._load_manifest(), "sam2.1-tiny", entry)
+    with pytest.raises(CheckpointError) as info:
+        weights.download("sam2.1-tiny", progress=False, url=mirror.as_uri())
+    assert_names(info, "sam2.1-tiny", "hash")
+    assert not (weights_cache / "sam2.1_hiera_tiny.pt").exists()
+
+
+@pytest.mark.bad_input
+def test_tampered_cached_weights_fail_verification(tmp_path, weights_cache, cli):
+    from ecoseg.sam2 import weights
+
+    mirror = tmp_path / "mirror" / "sam2.1_hiera_tiny.pt"
+    mirror.parent.mkdir()
+    mirror.write_bytes(b"the checkpoint as published " * 100)
+    path = weights.download("sam2.1-tiny", progress=False, url=mirror.as_uri())
+    assert cli("weights", "verify", "sam2.1-tiny")[0] == 0
+    path.write_bytes(path.read_bytes() + b"appended by someone")
+    code, out, _ = cli("weights", "verify", "sam2.1-tiny")
+    assert code == 1 and "FAILED" in out and "mismatch" in out
+
+
+@pytest.mark.bad_input
+def test_resume_snapshot_with_a_code_payload_is_ignored(tmp_path):
+    """A resume checkpoint beside a store (e.g. a copied store) is read without unpickling
+    code: a payload makes it unusable (the run replays from the start), never runs."""
+    from ecoseg.engine.propagation import load_checkpoint, save_checkpoint
+
+    class Snapshot:
+        next_frame = 4
+
+        def to_bytes(self):
+            buffer = io.BytesIO()
+            torch.save({"state": Payload(marker)}, buffer)
+            return buffer.getvalue()
+
+    marker = tmp_path / "pwned"
+    location = str(tmp_path / "m.zarr.ecoseg-resume.ckpt")
+    identity = {"video": {"sha256": "x"}}
+    save_checkpoint(location, Snapshot(), identity)
+    assert load_checkpoint(location, identity, max_frame=10) is None
+    assert not marker.exists()
+
+
+YAML_TAGS = [
+    "!!python/object/apply:builtins.exec [\"open('{m}', 'w').write('x')\"]",
+    '!!python/object/apply:os.system ["touch {m}"]',
+    "!!python/name:os.system",
+    "!!python/object/new:builtins.exec [\"open('{m}', 'w').write('x')\"]",
+    "!!binary aGVsbG8=",
+    "!include other.yaml",
+]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("tag", YAML_TAGS, ids=range(len(YAML_TAGS)))
+def test_study_yaml_tags_are_refused(tag, tmp_path, clip, cli):
+    marker = tmp_path / "pwned"
+    shutil.copy(clip.video, tmp_path / "reef.mp4")
+    study = tmp_path / "study.yaml"
+    value = tag.format(m=marker)
+    study.write_text(f"name: {value}\noutput: out\nvideos:\n  - path: reef.mp4\n")
+    with pytest.raises(ConfigError) as info:
+        _load(study)
+    text = assert_names(info, str(study))
+    assert "line 1" in text or "name" in text
+    code, _, err = cli("study", study, "--check")
+    assert_one_line_error(code, err, str(study))
+    assert not marker.exists()
+
+
+def _load(path):
+    from ecoseg.study import load_study
+
+    return load_study(path)
+
+
+@pytest.mark.bad_input
+def test_malformed_study_yaml(tmp_path, cli):
+    study = tmp_path / "study.yaml"
+    study.write_text("videos:\n  - path: a.mp4\n    site: [North\n")
+    with pytest.raises(ConfigError) as info:
+        _load(study)
+    assert_names(info, str(study), "not valid YAML")
+    code, _, err = cli("study", study, "--check")
+    assert_one_line_error(code, err, str(study), "YAML")
+
+
+ESCAPES = ["../escape", "/etc/cron.d/evil", "a/../../b", "..", ".", "sub/dir", "C:\\evil", ""]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("name", ESCAPES)
+def test_study_video_names_cannot_escape_the_output_folder(name, tmp_path, clip, cli):
+    shutil.copy(clip.video, tmp_path / "reef.mp4")
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        textwrap.dedent(
+            f"""\
+            output: out
+            videos:
+              - path: reef.mp4
+                name: {name!r}
+            """
+        )
+    )
+    with pytest.raises(ConfigError) as info:
+        _load(study)
+    assert_names(info, str(study), "videos[0]", "name")
+    code, _, err = cli("study", study)
+    assert_one_line_error(code, err, str(study), "name")
+    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "escape.zarr").exists()
+
+
+def test_video_paths_outside_the_study_folder_still_write_inside_the_output(tmp_path, clip):
+    far = tmp_path / "elsewhere" / "deep"
+    far.mkdir(parents=True)
+    shutil.copy(clip.video, far / "reef.mp4")
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "study.yaml").write_text(
+        "output: out\nvideos:\n  - path: ../elsewhere/deep/reef.mp4\n"
+        f"  - path: {(far / 'reef.mp4').as_posix()}\n    name: reef-abs\n"
+    )
+    study = _load(folder / "study.yaml")
+    out = (folder / "out").resolve()
+    for video in study.videos:
+        store = study.store_path(video).resolve()
+        assert store.parent == out / "stores", store
+
+
+def test_store_attributes_are_json_only(tmp_path):
+    class Thing:
+        pass
+
+    store = MaskStore.create(tmp_path / "m.zarr", height=4, width=4)
+    for bad in (Thing(), {1, 2}, b"bytes", float("nan"), {3: "int key"}):
+        with pytest.raises(StoreError) as info:
+            store.set_provenance(extra=bad)
+        assert_names(info, str(tmp_path / "m.zarr"), "provenance")
+    with pytest.raises(StoreError):
+        MaskStore.create(tmp_path / "n.zarr", height=4, width=4, provenance={"f": Thing()})
+    store.close()
+
+
+def test_reading_and_measuring_a_store_never_unpickles(clip, tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("something was unpickled")
+
+    store = tmp_path / "copy.zarr"
+    shutil.copytree(clip.truth, store)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    opened = MaskStore.open(store)
+    assert opened.read_labels().max() > 0 and opened.provenance and opened.objects
+    tables = ecoseg.measure(store, tmp_path / "tables", calibration=0.5)
+    assert len(tables["regions"]) > 0
+    from ecoseg.measure import read_table
+
+    assert len(read_table(tmp_path / "tables" / "regions.parquet")) == len(tables["regions"])
+    digest = hashlib.sha256((store / "zarr.json").read_bytes()).hexdigest()
+    assert len(digest) == 64  # the attributes are a plain JSON document
