@@ -12,6 +12,7 @@ starts work, streams per-frame results into the store and records provenance.
 
 from __future__ import annotations
 
+import json
 import os
 import time as _time
 from collections.abc import Callable, Iterator
@@ -264,6 +265,13 @@ def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
                     f"{out}: cannot resume: the store was made with the "
                     f"{store.provenance.get('engine')} engine"
                 )
+            changed = _changed_settings(store.provenance, provenance)
+            if changed:
+                store.close()
+                raise StoreError(
+                    f"{out}: cannot resume: the {changed} differ from the run that made the "
+                    "store; resume with the same settings or pass overwrite=True (--overwrite)"
+                )
             return store
     return MaskStore.create(
         out,
@@ -273,6 +281,26 @@ def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
         provenance=provenance,
         overwrite=overwrite,
     )
+
+
+def _changed_settings(stored: dict, wanted: dict) -> str:
+    """Which settings that shape the masks differ between two provenances ("" if none)."""
+
+    def differs(key: str) -> bool:
+        a, b = (json.loads(json.dumps(p.get(key), default=str)) for p in (stored, wanted))
+        if key == "model":  # the same checkpoint may lie elsewhere now
+            for m in (a, b):
+                if isinstance(m, dict) and isinstance(m.get("checkpoint"), dict):
+                    m["checkpoint"].pop("path", None)
+        return a != b
+
+    names = {
+        "parameters": "parameters",
+        "prompts": "prompts",
+        "model": "model settings",
+        "auto": "automatic discovery setting",
+    }
+    return " and ".join(text for key, text in names.items() if differs(key))
 
 
 def _exists(path) -> bool:
