@@ -112,6 +112,29 @@ def _add_segment(sub):
     p.add_argument("--device", choices=("cpu", "cuda"), default=None)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.add_argument("--overwrite", action="store_true", help="replace an existing store")
+    p.add_argument(
+        "--auto",
+        action="store_true",
+        help="also find and track organisms nobody clicked (sam2 engine; prompts optional)",
+    )
+    p.add_argument(
+        "--key-interval",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --auto: look for new organisms every N frames (default 15)",
+    )
+    p.add_argument(
+        "--discovery",
+        default=None,
+        metavar="FILE.json",
+        help="with --auto: discovery settings (thresholds, class rules; see docs/discovery.md)",
+    )
+    p.add_argument(
+        "--random-weights",
+        action="store_true",
+        help="build the network with random weights (tests and benchmarks only)",
+    )
     p.set_defaults(func=_run_segment)
 
 
@@ -121,6 +144,13 @@ def _run_segment(args) -> int:
     checkpoint = args.checkpoint
     if checkpoint is not None and not Path(checkpoint).is_file():
         raise ConfigError(f"{checkpoint}: checkpoint file not found")
+    params = None
+    if (args.discovery is not None or args.key_interval is not None) and not args.auto:
+        raise ConfigError("--discovery and --key-interval need --auto")
+    if args.auto:
+        params = _discovery_settings(args.discovery)
+        if args.key_interval is not None:
+            params["key_interval"] = args.key_interval
     out = segment(
         args.video,
         args.prompts,
@@ -132,9 +162,26 @@ def _run_segment(args) -> int:
         device=args.device,
         resume=args.resume,
         overwrite=args.overwrite,
+        auto=args.auto,
+        params=params,
+        pretrained=not args.random_weights,
     )
     print(f"masks: {out}")
     return 0
+
+
+def _discovery_settings(path: str | None) -> dict:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: discovery settings file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: discovery settings must be a JSON object")
+    return data
 
 
 # --------------------------------------------------------------------------- measure
@@ -255,6 +302,12 @@ def _add_study(sub):
     p.add_argument("study", metavar="STUDY.yaml", help="the study file")
     p.add_argument("-o", "--output", default=None, help="output folder (default: `output:`)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address for the videos")
+    p.add_argument(
+        "--workers", type=int, default=None, help="segment on a local Dask cluster of N workers"
+    )
+    p.add_argument(
+        "--threads", type=int, default=None, help="threads per local Dask worker (default 1)"
+    )
     p.add_argument("--check", action="store_true", help="only validate the study file")
     p.add_argument("--no-report", action="store_true", help="stop after the tables")
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -274,9 +327,120 @@ def _run_study(args) -> int:
         progress=not args.quiet,
         scheduler=args.scheduler,
         report=not args.no_report,
+        workers=args.workers,
+        threads=args.threads,
     )
     print(result.summary())
     return 0
+
+
+# --------------------------------------------------------------------------- batch
+@command("batch")
+def _add_batch(sub):
+    p = sub.add_parser(
+        "batch",
+        help="segment many videos as Dask tasks, one store per video",
+        description=(
+            "Segment every VIDEO into OUT/<video name>.zarr, one Dask task per video, on a local "
+            "cluster or an existing scheduler (--scheduler). OUT and the videos may be local "
+            "paths or fsspec URLs (s3://, gs://, ...; credentials from the environment). Failed "
+            "videos are retried, then reported in OUT/batch-summary.csv; a re-run skips finished "
+            "stores and resumes partial ones. See docs/scale.md."
+        ),
+    )
+    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files, folders or URLs")
+    p.add_argument("-o", "--out", required=True, help="folder or URL for the stores")
+    p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
+    p.add_argument("--workers", type=int, default=None, help="local cluster: worker processes")
+    p.add_argument("--threads", type=int, default=None, help="local cluster: threads/worker")
+    p.add_argument(
+        "--retries", type=int, default=2, help="new attempts of a failed video (default 2)"
+    )
+    p.add_argument("--engine", choices=("sam2", "classical"), default=None)
+    p.add_argument("--model", default="sam2.1-tiny", help="SAM 2 variant (sam2.1-tiny)")
+    p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
+    p.add_argument(
+        "--prompts-dir",
+        default=None,
+        metavar="DIR",
+        help="sam2 engine: prompt file of each video as DIR/<video name>.json",
+    )
+    p.add_argument("--auto", action="store_true", help="sam2 engine: automatic discovery")
+    p.add_argument("--image-size", type=int, default=None, help="network input size")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    p.add_argument("--params", default=None, metavar="JSON", help="engine parameters (JSON)")
+    p.add_argument(
+        "--chunk-frames", type=int, default=4, help="frames per labels chunk (default 4)"
+    )
+    p.add_argument(
+        "--random-weights",
+        action="store_true",
+        help="build the network with random weights (tests and benchmarks only)",
+    )
+    p.add_argument(
+        "--measure",
+        action="store_true",
+        help="also write per-frame counts and cover of all stores (dask.array) to OUT",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_run_batch)
+
+
+def _run_batch(args) -> int:
+    from ecoseg.distributed import batch, video_name
+
+    params = None
+    if args.params is not None:
+        try:
+            params = json.loads(args.params)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"--params: not valid JSON ({exc})") from None
+        if not isinstance(params, dict):
+            raise ConfigError("--params: must be a JSON object of engine parameters")
+    prompts = None
+    if args.prompts_dir is not None:
+        folder = Path(args.prompts_dir)
+        if not folder.is_dir():
+            raise ConfigError(f"{folder}: prompts folder not found")
+        prompts = {}
+        for video in args.videos:
+            path = folder / f"{video_name(video)}.json"
+            if path.is_file():
+                prompts[video_name(video)] = path
+    summary = batch(
+        args.videos,
+        args.out,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        threads=args.threads,
+        retries=args.retries,
+        engine=args.engine,
+        model=args.model,
+        checkpoint=args.checkpoint,
+        pretrained=not args.random_weights,
+        image_size=args.image_size,
+        device=args.device,
+        params=params,
+        prompts=prompts,
+        auto=args.auto,
+        chunk_frames=args.chunk_frames,
+        progress=not args.quiet,
+    )
+    for row in summary.itertuples():
+        extra = f" ({row.error})" if row.error else ""
+        print(f"{row.video}: {row.status}, {row.frames} frames -> {row.store}{extra}")
+    print(f"summary: {summary.attrs['summary']}")
+    if args.measure:
+        from ecoseg.distributed import campaign_tables, store_location, write_tables
+
+        names = [video_name(v) for v, ok in zip(args.videos, summary["status"] != "failed") if ok]
+        if names:
+            stores = {name: store_location(args.out, name) for name in names}
+            tables = campaign_tables(stores, scheduler=args.scheduler)
+            written = write_tables(tables, args.out)
+            for location in written:
+                print(f"table: {location}")
+    return 1 if (summary["status"] == "failed").any() else 0
 
 
 # --------------------------------------------------------------------------- demo

@@ -811,6 +811,8 @@ def run_study(
     progress: bool = True,
     scheduler: Any = None,
     report: bool = True,
+    workers: int | None = None,
+    threads: int | None = None,
 ) -> StudyResult:
     """Run a study: segment each video, measure, combine the tables and write the report.
 
@@ -829,9 +831,14 @@ def run_study(
         Where to segment the videos: ``None`` runs them one after another here; an object with
         ``submit(fn, *args)`` returning futures (a :class:`concurrent.futures.Executor` or a
         ``dask.distributed.Client``) runs them there; a string is taken as the address of a Dask
-        scheduler.
+        scheduler. Runs there go through :func:`ecoseg.distributed.run_tasks` (sam2 videos on
+        CUDA ask for a ``GPU`` resource).
     report : bool
         Write the report (default); ``False`` stops after the tables.
+    workers, threads : int, optional
+        With no ``scheduler``: segment the videos on a local Dask cluster of this many worker
+        processes / threads per worker (:func:`ecoseg.distributed.connect`) instead of one after
+        another here.
 
     Returns
     -------
@@ -848,6 +855,11 @@ def run_study(
     >>> result.report.name  # doctest: +SKIP
     'report.html'
     """
+    if workers is not None or threads is not None:
+        from ecoseg.distributed import _check_count
+
+        _check_count(workers, "workers")
+        _check_count(threads, "threads")
     if not isinstance(study, Study):
         study = load_study(study)
     if output is not None:
@@ -898,7 +910,10 @@ def run_study(
         result.segmented.append(video.name)
         _save_manifest(output, manifest)
 
-    _run_segment_jobs(jobs, progress, scheduler, log, finished)
+    local = scheduler is None and (workers is not None or threads is not None)
+    _run_segment_jobs(
+        jobs, progress, scheduler, log, finished, local=local, workers=workers, threads=threads
+    )
 
     # 2. per-video tables: store fingerprint + calibration
     per_video_dir = output / "tables" / "videos"
@@ -1063,33 +1078,35 @@ def _segment_task(kwargs: dict) -> str:
     return segment(video, prompts, **kwargs)
 
 
-def _run_segment_jobs(jobs, progress: bool, scheduler: Any, log, finished) -> None:
+def _run_segment_jobs(
+    jobs, progress: bool, scheduler: Any, log, finished, *, local=False, workers=None, threads=None
+) -> None:
     if not jobs:
         return
-    if scheduler is None:
+    if scheduler is None and not local:
         for video, store, _inputs, _fp, resume in jobs:
             log(f"segment {video.name}" + (" (resuming)" if resume else ""))
             _segment_task(_segment_kwargs(video, store, resume, progress))
             finished(video)
         return
-    client = scheduler
-    if isinstance(scheduler, str):
-        try:
-            from distributed import Client
-        except ImportError:
-            raise ConfigError(
-                "a scheduler address needs dask.distributed (pip install 'ecoseg[dask]')"
-            ) from None
-        client = Client(scheduler)
-    if not hasattr(client, "submit"):
-        raise ConfigError(f"scheduler {scheduler!r} has no submit(); pass an Executor or Client")
-    futures = []
+    from ecoseg.distributed import connect, run_tasks, task_resources
+
+    by_name = {}
+    tasks = []
     for video, store, _inputs, _fp, resume in jobs:
         log(f"segment {video.name}: submitted")
-        futures.append(
-            (video, client.submit(_segment_task, _segment_kwargs(video, store, resume, False)))
-        )
-    for video, fut in futures:
-        fut.result()
-        finished(video)
-        log(f"segment {video.name}: done")
+        by_name[video.name] = video
+        kwargs = _segment_kwargs(video, store, resume, False)
+        tasks.append((video.name, kwargs, task_resources(video.engine, video.device)))
+    with connect(
+        scheduler,
+        workers=min(workers or len(tasks), len(tasks)) if local else None,
+        threads=threads,
+        resources={"GPU": 1} if local and any(t[2] for t in tasks) else None,
+        log=log,
+    ) as client:
+        for name, _attempts, _result, error in run_tasks(client, _segment_task, tasks):
+            if error is not None:
+                raise error
+            finished(by_name[name])
+            log(f"segment {name}: done")

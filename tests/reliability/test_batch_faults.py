@@ -164,7 +164,10 @@ def test_kill_the_batch_then_rerun_skips_finished_and_resumes_partial(campaign, 
     for name, before in finished.items():  # finished stores were not touched
         assert mtimes(out / f"{name}.zarr") == before
     for name in NAMES:
-        assert_same_store(out / f"{name}.zarr", refs[name])
+        try:
+            assert_same_store(out / f"{name}.zarr", refs[name])
+        except AssertionError as exc:
+            raise AssertionError(f"{name}: {states} {exc}") from None
 
 
 def test_a_killed_worker_loses_no_finished_store(campaign, tmp_path):
