@@ -304,6 +304,7 @@ class BackgroundModel:
         rate_foreground: float = 0.005,
         var_floor=(1.0, 1.0, 1.0),
         weights=None,
+        var_clip: float = 3.0,
     ):
         self.mean = np.ascontiguousarray(mean, np.float32).copy()
         floor = np.asarray(var_floor, np.float32).reshape(-1, 1, 1)
@@ -312,6 +313,7 @@ class BackgroundModel:
         self.rate = float(rate)
         self.rate_foreground = float(rate_foreground)
         self.weights = None if weights is None else [float(w) for w in weights]
+        self.var_clip = float(var_clip)
         self.var_default = np.median(self.var.reshape(self.var.shape[0], -1), axis=1)
 
     @property
@@ -351,6 +353,9 @@ class BackgroundModel:
         diff = frame - self.mean
         self.mean += rate * diff
         diff *= diff
+        # a deviation counts towards the variance at most as ``var_clip`` standard deviations:
+        # an animal too faint to be detected must not make the model blind where it swims
+        np.minimum(diff, self.var * np.float32(self.var_clip**2), out=diff)
         diff -= self.var
         # variance learns only from background pixels (a passing animal is not noise)
         self.var += np.where(foreground[None], np.float32(0), rate) * diff

@@ -63,6 +63,11 @@ from ecoseg.engine.results import FrameResult
 from ecoseg.errors import ConfigError, VideoError
 
 _MEDIAN_SAMPLES = 30  # look-ahead frames the initial background median is taken over
+_COLOUR_SAMPLES = 192  # colour samples kept per track for splitting overlapping animals
+# colour differences in "noise units": luminance changes with caustics, chromaticity less
+_COLOUR_SCALE = np.array([1 / 12.0, 1 / 4.0, 1 / 4.0], np.float32)
+_COLOUR_CAP = 16.0  # a colour unlike any of the track's costs at most this much
+_PLACE_SCALE = 2.0  # work pixels from the predicted mask that cost as much as 1 colour unit
 
 __all__ = ["ClassicalParams", "ClassicalTracker", "Detection", "segment_classical", "track"]
 
@@ -121,8 +126,9 @@ class ClassicalParams:
         camera's (0.15): a lone animal moving over plain sand is not a pan. Scenes with
         less texture than this cannot be motion-compensated.
     still_frames : int
-        A track that has not moved for this many frames is folded into the background (30);
-        0 keeps still animals until the background absorbs them on its own.
+        A track that has not moved for this many frames is folded into the background (75,
+        2.5 s at 30 fps: a ghost heals, a fish hovering for a moment is kept); 0 keeps still
+        animals until the background absorbs them on its own.
     """
 
     work_width: int = 256
@@ -141,7 +147,7 @@ class ClassicalParams:
     min_hits: int = 3
     motion: bool = True
     motion_support: float = 0.15
-    still_frames: int = 30
+    still_frames: int = 75
 
     def __post_init__(self):
         def need(ok: bool, what: str):
@@ -219,6 +225,10 @@ class Detection:
     cx: float
     blob: int
     track: Track | None = None
+    wy0: int = 0  # work-resolution mask: rows wy0 : wy0 + wmask.shape[0], screen work pixels
+    wx0: int = 0
+    wmask: np.ndarray | None = field(default=None, repr=False)
+    shared: bool = False  # split from a blob that held several known animals
 
 
 @dataclass
@@ -375,7 +385,7 @@ class ClassicalTracker:
         floor = np.array([1.0, 0.25, 0.25], np.float32)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels (pans)
-            med = _nanmedian0(stack)
+            med = _still_median(stack)
             med = np.where(np.isnan(med), warm[0][2], med).astype(np.float32)
             stack -= med
             var = _nanmedian0(np.abs(stack)) ** 2 * np.float32(1.4826**2)
@@ -416,7 +426,7 @@ class ClassicalTracker:
         fg, blobs, n = self._foreground(dist)
         if self.shifts is not None:
             self._fg_prev = _dilate3(_dilate3(fg))
-        detections = self._detect(index, dist, blobs, n) if n else []
+        detections = self._detect(index, work, dist, blobs, n) if n else []
         bg.update(work, _dilate3(fg) if n else fg)
         if detections:
             cent = np.array([(d.cy, d.cx) for d in detections]) + self.camera
@@ -425,6 +435,7 @@ class ClassicalTracker:
             self.linker.step(index, cent, areas, sizes)
             for d, t in zip(detections, self.linker.last_assigned):
                 d.track = t
+                self._remember(t, d, work, index)
             self._absorb_still(work, blobs, detections)
         else:
             self.linker.step(index, np.zeros((0, 2)), np.zeros(0), np.zeros((0, 2)))
@@ -474,11 +485,14 @@ class ClassicalTracker:
                 blobs, n = ndimage.label(fg)
         return fg, blobs, n
 
-    def _detect(self, index: int, dist: np.ndarray, blobs: np.ndarray, n: int) -> list[Detection]:
+    def _detect(
+        self, index: int, work: np.ndarray, dist: np.ndarray, blobs: np.ndarray, n: int
+    ) -> list[Detection]:
         p = self.params
         s = self.factor
         h, w = dist.shape
         out: list[Detection] = []
+        known = [(t, self._predict_mask(t, index)) for t in self.linker.tracks if t.appearance]
         # where the live tracks are expected now (screen pixels), to spot merged animals
         expected = np.array(
             [(*t.predict(index), t.area) for t in self.linker.tracks], np.float64
@@ -506,8 +520,17 @@ class ClassicalTracker:
             if not mask.any():
                 continue
             parts = [mask]
-            if p.split and self._may_be_merged(mask, expected, y0, y1, x0, x1):
-                parts = self._split(mask, blob)
+            shared = False
+            if p.split:
+                inside = self._tracks_in(blob, r0, c0, known)
+                if len(inside) >= 2:
+                    # a neck between them is the better cut; colour and place where none is
+                    parts = self._split(mask, blob)
+                    if len(parts) < len(inside):
+                        parts = self._split_known(work, mask, blob, r0, c0, inside)
+                    shared = len(parts) > 1
+                elif self._may_be_merged(mask, expected, y0, y1, x0, x1):
+                    parts = self._split(mask, blob)
             for part in parts:
                 rows = np.count_nonzero(part, axis=1)
                 area = int(rows.sum())
@@ -517,6 +540,7 @@ class ClassicalTracker:
                 ry = np.flatnonzero(rows)
                 cx = np.flatnonzero(cols)
                 py0, py1, px0, px1 = ry[0], ry[-1] + 1, cx[0], cx[-1] + 1
+                wmask = part[s // 2 :: s, s // 2 :: s][: r1 - r0, : c1 - c0] & blob
                 out.append(
                     Detection(
                         y0=y0 + int(py0),
@@ -526,9 +550,109 @@ class ClassicalTracker:
                         cy=y0 + float(rows @ np.arange(len(rows))) / area,
                         cx=x0 + float(cols @ np.arange(len(cols))) / area,
                         blob=k,
+                        wy0=r0,
+                        wx0=c0,
+                        wmask=wmask,
+                        shared=shared,
                     )
                 )
         return out
+
+    # -- animals that touch or overlap: split by what each known track looks like ------------
+    def _remember(self, t: Track, d: Detection, work: np.ndarray, index: int) -> None:
+        """Keep the track's last work-resolution mask (world position) and colour samples."""
+        if d.wmask is None or not d.wmask.any():
+            return
+        s = self.factor
+        pix = work[:, d.wy0 : d.wy0 + d.wmask.shape[0], d.wx0 : d.wx0 + d.wmask.shape[1]]
+        pix = pix[:, d.wmask].T  # (n, 3)
+        step = max(1, len(pix) // _COLOUR_SAMPLES)
+        new = pix[::step][:_COLOUR_SAMPLES] * _COLOUR_SCALE
+        old = t.appearance["colours"] if t.appearance else new[:0]
+        if d.shared:  # pixels of a shared blob may be the other animal's: keep the old ones
+            colours = old if len(old) else new
+        else:
+            colours = np.concatenate([new, old[: _COLOUR_SAMPLES - len(new) // 2]])
+        t.appearance = {
+            "colours": np.ascontiguousarray(colours, np.float32),
+            "mask": d.wmask,
+            "wy": d.wy0 + self.camera[0] / s,
+            "wx": d.wx0 + self.camera[1] / s,
+            "frame": index,
+            "vy": t.vy / s,
+            "vx": t.vx / s,
+        }
+
+    def _predict_mask(self, t: Track, index: int) -> tuple[int, int, np.ndarray]:
+        """Where the track's last mask is expected now: (row, column) on screen, work pixels."""
+        a = t.appearance
+        gap = index - a["frame"]
+        s = self.factor
+        wy = a["wy"] + a["vy"] * gap - self.camera[0] / s
+        wx = a["wx"] + a["vx"] * gap - self.camera[1] / s
+        return int(round(wy)), int(round(wx)), a["mask"]
+
+    @staticmethod
+    def _tracks_in(blob, r0, c0, known) -> list:
+        """Known tracks whose predicted mask lies mostly within ``blob`` (box at r0, c0)."""
+        h, w = blob.shape
+        out = []
+        for t, (py, px, m) in known:
+            oy, ox = py - r0, px - c0
+            y0, y1 = max(oy, 0), min(oy + m.shape[0], h)
+            x0, x1 = max(ox, 0), min(ox + m.shape[1], w)
+            if y0 >= y1 or x0 >= x1:
+                continue
+            sub = m[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
+            hit = np.count_nonzero(sub & blob[y0:y1, x0:x1])
+            if hit >= 0.3 * np.count_nonzero(m):
+                out.append((t, oy, ox, m))
+        return out
+
+    def _split_known(self, work, mask, blob, r0, c0, inside) -> list[np.ndarray]:
+        """Share a blob among the known tracks expected in it, by colour and predicted place.
+
+        Each blob pixel goes to the track whose colour samples it resembles most, plus a
+        penalty growing with its distance from that track's predicted mask: an animal in front
+        of another keeps the pixels of its own colours, two alike animals are cut where their
+        predicted outlines meet.
+        """
+        h, w = blob.shape
+        s = self.factor
+        pix = work[:, r0 : r0 + h, c0 : c0 + w][:, blob].T * _COLOUR_SCALE  # (n, 3)
+        cost = np.empty((len(inside), len(pix)), np.float32)
+        for i, (t, oy, ox, m) in enumerate(inside):
+            pred = np.zeros((h, w), bool)
+            y0, y1 = max(oy, 0), min(oy + m.shape[0], h)
+            x0, x1 = max(ox, 0), min(ox + m.shape[1], w)
+            pred[y0:y1, x0:x1] = m[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
+            away = ndimage.distance_transform_edt(~pred)[blob] if pred.any() else 1e3
+            col = t.appearance["colours"]
+            # elementwise, not a matrix product: BLAS threads would compete with decoding
+            d2 = np.square(pix[:, None, 0] - col[None, :, 0])
+            for c in (1, 2):
+                d2 += np.square(pix[:, None, c] - col[None, :, c])
+            colour = np.minimum(d2.min(1), _COLOUR_CAP)
+            cost[i] = colour + (away / _PLACE_SCALE) ** 2
+        owner = np.argmin(cost, axis=0)
+        lab = np.zeros((h, w), np.int32)
+        lab[blob] = owner + 1
+        # tidy: each track keeps its largest piece; stray pieces go to their neighbour
+        for i in range(len(inside)):
+            pieces, n = ndimage.label(lab == i + 1)
+            if n > 1:
+                big = np.argmax(np.bincount(pieces.ravel())[1:]) + 1
+                lab[(pieces > 0) & (pieces != big)] = 0
+        total = float(np.count_nonzero(blob))
+        for i in range(len(inside)):
+            if np.count_nonzero(lab == i + 1) < 0.05 * total:
+                lab[lab == i + 1] = 0
+        if np.count_nonzero(np.unique(lab)) < 2:
+            return [mask]
+        idx = ndimage.distance_transform_edt(lab == 0, return_distances=False, return_indices=True)
+        lab = lab[idx[0], idx[1]]
+        up = _fit(_block_up(lab, s), mask.shape[0], mask.shape[1])
+        return [mask & (up == v) for v in np.unique(lab) if np.any(mask & (up == v))]
 
     def _may_be_merged(self, mask, expected, y0, y1, x0, x1) -> bool:
         """Whether a blob may hold touching animals: worth the distance-transform test.
@@ -695,6 +819,38 @@ def split_touching(
         return [mask]
     inner = parts[1:-1, 1:-1]
     return [inner == i for i in ids]
+
+
+def _still_median(stack: np.ndarray, lag: int = 3) -> np.ndarray:
+    """Per-pixel median of the samples in which the pixel did not change over time.
+
+    ``stack`` is ``(n, 3, h, w)`` work images (luminance, two chromaticities; NaN where not
+    seen). A sample is left out where it differs from the sample ``lag`` before or after it by
+    more than the noise: a fish that swims about in one place for most of the warm-up covers
+    each pixel with changing colours, while the reef under it, whenever it shows, looks the
+    same. Pixels left with fewer than three steady samples take the plain median.
+
+    Examples
+    --------
+    >>> st = np.full((9, 3, 1, 2), 50.0, np.float32)
+    >>> st[:6, :, 0, 0] = np.arange(6)[:, None] * 20.0  # something moving over pixel 0
+    >>> _still_median(st)[:, 0, 0].tolist()
+    [50.0, 50.0, 50.0]
+    """
+    n = stack.shape[0]
+    plain = _nanmedian0(stack)
+    if n < 2 * lag + 3:
+        return plain
+    tol = np.array([20.0, 5.0, 5.0], np.float32)[:, None, None]
+    moving = np.zeros((n,) + stack.shape[2:], bool)
+    for a in range(n - lag):
+        change = np.any(np.abs(stack[a + lag] - stack[a]) > tol, axis=0)
+        moving[a] |= change
+        moving[a + lag] |= change
+    steady = np.where(moving[:, None], np.float32(np.nan), stack)
+    count = np.count_nonzero(~np.isnan(steady[:, 0]), axis=0)
+    med = _nanmedian0(steady)
+    return np.where((count >= 3)[None], med, plain)
 
 
 def _nanmedian0(a: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -47,6 +48,7 @@ class Track:
     vx: float = 0.0
     hits: int = 1
     history: deque = field(default_factory=deque, repr=False)
+    appearance: Any = field(default=None, repr=False)  # the engine's model of the animal
 
     @property
     def confirmed(self) -> bool:

@@ -185,15 +185,17 @@ def _fish_only(truth_path, out):
     return out
 
 
-# Thresholds: what the tracker achieved when they were set (2025, 320x180, 60 frames, frames
+# Thresholds: what the tracker achieved when they were set (320x180, 60 frames, frames
 # straight from the renderer so the encoder version cannot change them), less about 0.05.
-# Measured: static seed 0 HOTA 0.559 / J&F 0.639, seed 1 0.706 / 0.635; pan seed 0
-# 0.619 / 0.763, seed 1 0.786 / 0.845 (against the fish; invertebrates do not move).
+# Measured (steady-sample warm-up median, colour split of known tracks, still_frames 75):
+# static seed 0 HOTA 0.630 / J&F 0.806, seed 1 0.777 / 0.719; pan seed 0 0.575 / 0.724,
+# seed 1 0.798 / 0.850 (against the fish; invertebrates do not move). Pan seed 0 was
+# 0.619 / 0.763 before those changes; its thresholds were kept.
 @pytest.mark.parametrize(
     ("camera", "seed", "hota_min", "jf_min"),
     [
-        ("static", 0, 0.50, 0.58),
-        ("static", 1, 0.65, 0.58),
+        ("static", 0, 0.58, 0.75),
+        ("static", 1, 0.72, 0.66),
         ("pan", 0, 0.56, 0.70),
         ("pan", 1, 0.73, 0.79),
     ],
@@ -460,3 +462,41 @@ def test_linker_constant_velocity_gap_closing():
     assert ids == [1, 2]
     with pytest.raises(ValueError, match="2 centroids"):
         lk.step(11, np.zeros((2, 2)), np.zeros(1), np.zeros((2, 2)))
+
+
+def test_variance_learns_a_clipped_deviation():
+    # an undetected animal must not inflate the noise model (and blind it) in one go
+    mean = np.zeros((3, 4, 4), np.float32)
+    bg = BackgroundModel(mean, np.ones_like(mean), rate=0.5, rate_foreground=0.0, var_clip=3.0)
+    bg.update(np.full((3, 4, 4), 10.0, np.float32), np.zeros((4, 4), bool))
+    assert np.allclose(bg.var, 1.0 + 0.5 * (9.0 - 1.0))
+
+
+def test_still_median_ignores_an_animal_moving_about_in_place():
+    from ecoseg.engine.classical import _still_median
+
+    reef = np.array([60.0, 80.0, 90.0], np.float32)
+    stack = np.tile(reef[None, :, None, None], (30, 1, 1, 1))
+    # an animal of changing colours covers the pixel in 20 of 30 samples
+    for k in range(20):
+        stack[k, :, 0, 0] = (k % 4) * 40.0
+    assert np.allclose(_still_median(stack)[:, 0, 0], reef)
+    assert not np.allclose(np.median(stack, axis=0)[:, 0, 0], reef)  # the plain median fails
+
+
+def test_crossing_animals_of_different_colour_keep_their_ids():
+    # a yellow and a magenta disc swim through each other; the nearer one hides part of the other
+    discs = [(48, 20, 2.0, 11, (230, 200, 40)), (52, 140, -2.0, 11, (220, 60, 200))]
+    frames, truth = disc_clip(60, discs)
+    results = list(track(frames, warmup=60))
+    first = [ids_at(results[5], truth[5] == k) for k in (1, 2)]
+    last = [ids_at(results[-1], truth[-1] == k) for k in (1, 2)]
+    assert first == last and first[0] != first[1]
+    both = [
+        t
+        for t in range(60)
+        if all((truth[t] == k).sum() > 150 for k in (1, 2))
+        and ndimage.binary_dilation(truth[t] == 1).__and__(truth[t] == 2).any()
+    ]
+    assert both  # the discs do touch
+    assert all(len(results[t].object_ids) == 2 for t in both)
