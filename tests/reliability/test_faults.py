@@ -113,12 +113,12 @@ def assert_readable(store: Path) -> int:
     return n
 
 
-def assert_same_store(a: Path, b: Path) -> None:
+def assert_same_store(a: Path, b: Path, scores_atol: float = 0.0) -> None:
     x, y = MaskStore.open(a), MaskStore.open(b)
     assert x.complete and y.complete
     np.testing.assert_array_equal(x.read_labels(), y.read_labels())
     np.testing.assert_array_equal(x.read_time(), y.read_time())
-    np.testing.assert_array_equal(x.read_scores(), y.read_scores())
+    np.testing.assert_allclose(x.read_scores(), y.read_scores(), rtol=0, atol=scores_atol)
     assert x.objects == y.objects
 
 
@@ -203,7 +203,9 @@ def test_kill_segment_sam2_then_resume_from_a_checkpoint(sam2_setup, tmp_path, c
     assert 16 <= n < 72
     ecoseg.segment(out=out, resume=True, **kwargs)
     assert not ckpt.exists()  # removed once complete
-    assert_same_store(out, ref)
+    # labels identical; scores made in another process may differ in the last float bit
+    # (CPU kernels are not bit-reproducible across processes), see docs/reliability.md
+    assert_same_store(out, ref, scores_atol=1e-6)
 
 
 def test_kill_measure_then_rerun(long_clip, tmp_path, child_script, cli):
