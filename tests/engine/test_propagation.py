@@ -140,23 +140,28 @@ def video_pair(name: str, size: int = ORACLE_SIZE):
     return _PAIRS[key]
 
 
+def add_official_prompts(official, state, prompts: Prompts, f: int) -> None:
+    """Give the official predictor every prompt of frame ``f`` (masks, then clicks/boxes)."""
+    for oid, p in prompts.at(f):
+        if p.mask is not None:
+            official.add_new_mask(state, f, oid, p.mask)
+        if len(p.points) or p.box is not None:
+            official.add_new_points_or_box(
+                state,
+                f,
+                oid,
+                points=p.points if len(p.points) else None,
+                labels=p.labels if len(p.points) else None,
+                box=p.box,
+            )
+
+
 def run_official(official, folder: Path, prompts: Prompts, reverse: bool = False) -> dict:
     """Official predictor: every prompt added (frame order), then one propagation."""
     with torch.inference_mode():
         state = official.init_state(video_path=str(folder))
         for f in prompts.frames():
-            for oid, p in prompts.at(f):
-                if p.mask is not None:
-                    official.add_new_mask(state, f, oid, p.mask)
-                if len(p.points) or p.box is not None:
-                    official.add_new_points_or_box(
-                        state,
-                        f,
-                        oid,
-                        points=p.points if len(p.points) else None,
-                        labels=p.labels if len(p.points) else None,
-                        box=p.box,
-                    )
+            add_official_prompts(official, state, prompts, f)
         out = {}
         for t, ids, masks in official.propagate_in_video(state, reverse=reverse):
             order = np.argsort(np.asarray(ids))
@@ -276,10 +281,7 @@ def test_correction_on_tracked_frame_matches_official(clip_folder):
     ref = {}
     with torch.inference_mode():
         state = official.init_state(video_path=str(clip_folder))
-        for oid, p in prompts.at(0):
-            points = p.points if len(p.points) else None
-            labels = p.labels if len(p.points) else None
-            official.add_new_points_or_box(state, 0, oid, points=points, labels=labels, box=p.box)
+        add_official_prompts(official, state, prompts, 0)
         for _ in official.propagate_in_video(state, max_frame_num_to_track=5):
             pass
         _, _, masks = official.add_new_points_or_box(

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_propagation import (  # noqa: E402  (clip and oracle helpers)
     H,
     W,
+    add_official_prompts,
     compare,
     jpeg_folder,
     main_prompts,
@@ -193,10 +194,7 @@ def test_rewound_correction_matches_official(tmp_path):
     ref = {}
     with torch.inference_mode():
         state = official.init_state(video_path=str(folder))
-        for oid, p in prompts.at(0):
-            pts = p.points if len(p.points) else None
-            lab = p.labels if len(p.points) else None
-            official.add_new_points_or_box(state, 0, oid, points=pts, labels=lab, box=p.box)
+        add_official_prompts(official, state, prompts, 0)
         for _ in official.propagate_in_video(state):
             pass
         _, _, masks = official.add_new_points_or_box(
