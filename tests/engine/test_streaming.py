@@ -30,6 +30,7 @@ from ecoseg.sam2.model import SAM2Model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_propagation import (  # noqa: E402  (clip and oracle helpers)
+    CountingVideo,
     H,
     W,
     add_official_prompts,
@@ -288,28 +289,20 @@ def test_labels_output_equals_logits_output(model, clip):
         assert np.array_equal(rb.scores, ra.scores)
 
 
-class ThreadVideo:
+class ThreadVideo(CountingVideo):
     """Frames made on demand, recording the decoding thread; frame ``bad`` fails."""
 
     def __init__(self, n, bad=None):
-        self.n, self.width, self.height, self.bad = n, 64, 48, bad
+        super().__init__(n)
+        self.bad = bad
         self.threads: set[str] = set()
 
-    def __len__(self):
-        return self.n
-
-    def read(self, i):
-        return next(self.frames(i, i + 1))
-
     def frames(self, start=0, stop=None):
-        from types import SimpleNamespace
-
-        for i in range(start, self.n if stop is None else stop):
+        for frame in super().frames(start, stop):
             self.threads.add(threading.current_thread().name)
-            if i == self.bad:
-                raise OSError(f"frame {i}: corrupt packet")
-            image = np.random.default_rng(i).integers(0, 255, (48, 64, 3), dtype=np.uint8)
-            yield SimpleNamespace(index=i, time=i / 10, image=image)
+            if frame.index == self.bad:
+                raise OSError(f"frame {frame.index}: corrupt packet")
+            yield frame
 
 
 def test_decoding_runs_in_a_background_thread(model):
