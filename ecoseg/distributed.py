@@ -702,20 +702,15 @@ def _segment_options(
     names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto
 ) -> dict[str, dict[str, Any]]:
     """Per-video keyword arguments of :func:`ecoseg.segment`, validated before any work."""
-    from ecoseg.engine import ENGINES
+    from ecoseg.engine import choose_engine
 
     prompts = {str(k): os.fspath(v) for k, v in (prompts or {}).items()}
     unknown = sorted(set(prompts) - set(names))
     if unknown:
         raise ConfigError(f"prompts given for {unknown[0]!r}, which is not one of the videos")
-    if engine is None:
-        engine = "sam2" if (prompts or auto) else "classical"
-    if engine not in ENGINES:
-        raise ConfigError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    engine = choose_engine(engine, prompts=bool(prompts), auto=auto)
     params = dict(params or {})
     if engine == "classical":
-        if prompts or auto:
-            raise ConfigError("the classical engine takes no prompts and no --auto")
         from ecoseg.engine.classical import ClassicalParams
 
         ClassicalParams.from_dict(params)

@@ -25,6 +25,7 @@ from ecoseg.errors import ConfigError, EcosegError, PromptError
 
 __all__ = [
     "Cancelled",
+    "choose_engine",
     "FrameResult",
     "labels_from_logits",
     "write_results",
@@ -49,6 +50,43 @@ def propagate(model, video, prompts, **kwargs) -> Iterator[FrameResult]:
     from ecoseg.engine.propagation import propagate as _propagate
 
     return _propagate(model, video, prompts, **kwargs)
+
+
+def choose_engine(engine: str | None, *, prompts: bool, auto: bool) -> str:
+    """The engine a run uses, checked against whether it has prompts and ``auto``.
+
+    Parameters
+    ----------
+    engine : {"sam2", "classical"} or None
+        As asked; ``None``: ``"sam2"`` with prompts or ``auto``, else ``"classical"``.
+    prompts : bool
+        Whether prompts are given.
+    auto : bool
+        Whether automatic discovery is asked for.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ConfigError
+        An unknown engine, ``auto`` without sam2, or prompts for the classical engine.
+
+    Examples
+    --------
+    >>> choose_engine(None, prompts=False, auto=True)
+    'sam2'
+    """
+    if engine is None:
+        engine = "sam2" if prompts or auto else "classical"
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if auto and engine != "sam2":
+        raise ConfigError("automatic discovery (--auto) needs the sam2 engine")
+    if engine == "classical" and prompts:
+        raise ConfigError("the classical engine takes no prompts; use --engine sam2")
+    return engine
 
 
 def segment(
@@ -139,16 +177,9 @@ def segment(
     prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
     if prompts is not None and not isinstance(prompts, Prompts):
         prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
-    if engine is None:
-        engine = "sam2" if prompts is not None or auto else "classical"
-    if engine not in ENGINES:
-        raise ConfigError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    if auto and engine != "sam2":
-        raise ConfigError("automatic discovery (--auto) needs the sam2 engine")
+    engine = choose_engine(engine, prompts=prompts is not None, auto=auto)
     if engine == "sam2" and prompts is None and not auto:
         raise ConfigError("the sam2 engine needs prompts (--prompts FILE.json)")
-    if engine == "classical" and prompts is not None:
-        raise ConfigError("the classical engine takes no prompts; use --engine sam2")
     if prompts is not None:
         try:
             prompts.validate(reader.width, reader.height, len(reader))
