@@ -838,7 +838,8 @@ def run_study(
     workers, threads : int, optional
         With no ``scheduler``: segment the videos on a local Dask cluster of this many worker
         processes / threads per worker (:func:`ecoseg.distributed.connect`) instead of one after
-        another here.
+        another here; sized as for ``ecoseg batch`` (at most one worker per video, and by
+        default as many as the CPUs allow, or one for GPU work).
 
     Returns
     -------
@@ -1089,7 +1090,7 @@ def _run_segment_jobs(
             _segment_task(_segment_kwargs(video, store, resume, progress))
             finished(video)
         return
-    from ecoseg.distributed import connect, run_tasks, task_resources
+    from ecoseg.distributed import _local_workers, connect, run_tasks, task_resources
 
     by_name = {}
     tasks = []
@@ -1098,11 +1099,12 @@ def _run_segment_jobs(
         by_name[video.name] = video
         kwargs = _segment_kwargs(video, store, resume, False)
         tasks.append((video.name, kwargs, task_resources(video.engine, video.device)))
+    gpu = {"GPU": 1} if any(t[2] for t in tasks) else None
     with connect(
         scheduler,
-        workers=min(workers or len(tasks), len(tasks)) if local else None,
+        workers=_local_workers(workers, threads, len(tasks), gpu) if local else None,
         threads=threads,
-        resources={"GPU": 1} if local and any(t[2] for t in tasks) else None,
+        resources=gpu if local else None,
         log=log,
     ) as client:
         for name, _attempts, _result, error in run_tasks(client, _segment_task, tasks):
