@@ -344,13 +344,19 @@ def lock_path(path: Any) -> Path | None:
     return loc.local.with_name(f".{loc.local.name}.lock")
 
 
+def _proc_stat(pid: int) -> list[str] | None:
+    """Linux: the fields of ``/proc/PID/stat`` after the command name (state first), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
 def _process_start(pid: int) -> str | None:
     """A token that differs between two processes that had the same pid (Linux: start time)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        pass
+    fields = _proc_stat(pid)
+    if fields is not None and len(fields) > 19:
+        return fields[19]
     try:
         import psutil
 
@@ -368,10 +374,8 @@ def _pid_alive(pid: int) -> bool:
         return True  # someone else's process
     except OSError:
         return False
-    try:  # a killed child its parent has not reaped yet is a zombie: dead
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+    fields = _proc_stat(pid)  # a killed child its parent has not reaped yet is a zombie: dead
+    return not fields or fields[0] != "Z"
 
 
 def check_no_writer(path: Any) -> None:
