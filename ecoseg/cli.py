@@ -131,6 +131,12 @@ def _add_segment(sub):
         help="with --auto: discovery settings (thresholds, class rules; see docs/discovery.md)",
     )
     p.add_argument(
+        "--forward-only",
+        action="store_true",
+        help="sam2 engine: leave the frames before the earliest prompt empty instead of "
+        "tracking backwards from it",
+    )
+    p.add_argument(
         "--random-weights",
         action="store_true",
         help="build the network with random weights (tests and benchmarks only)",
@@ -165,6 +171,7 @@ def _run_segment(args) -> int:
         auto=args.auto,
         params=params,
         pretrained=not args.random_weights,
+        backward=not args.forward_only,
     )
     print(f"masks: {out}")
     return 0

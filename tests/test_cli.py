@@ -67,6 +67,27 @@ def test_bad_prompt_file_is_one_line(tmp_path):
     assert not (tmp_path / "o.zarr").exists()  # validated before any work
 
 
+def test_forward_only(tmp_path):
+    import ecoseg
+    from ecoseg.synth import synth
+
+    clip = synth(tmp_path / "clip", frames=4, size=(64, 48))
+    proc = run("segment", str(clip.video), "-o", str(tmp_path / "c.zarr"), "--forward-only")
+    assert_one_line_error(proc, "--forward-only", "classical")
+    assert not (tmp_path / "c.zarr").exists()
+
+    prompts = tmp_path / "p.json"
+    prompts.write_text(
+        json.dumps({"objects": [{"id": 1, "prompts": [{"frame": 2, "points": [[9, 9]]}]}]})
+    )
+    sam2_args = ["--prompts", str(prompts), "--random-weights", "--image-size", "64"]
+    for extra, backward in (([], True), (["--forward-only"], False)):
+        out = tmp_path / f"{backward}.zarr"
+        proc = run("segment", str(clip.video), "-o", str(out), *sam2_args, *extra)
+        assert proc.returncode == 0, proc.stderr
+        assert ecoseg.open_masks(out).attrs["provenance"]["backward"] is backward
+
+
 def test_debug_shows_traceback(tmp_path):
     proc = run("--debug", "segment", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "o.zarr"))
     assert proc.returncode != 0

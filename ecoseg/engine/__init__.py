@@ -108,6 +108,7 @@ def segment(
     cancel: Any = None,
     checkpoint_every: int = 256,
     auto: bool = False,
+    backward: bool = True,
 ) -> str:
     """Segment and track organisms in a video into a mask store.
 
@@ -142,8 +143,8 @@ def segment(
     params : dict, optional
         Engine parameters (classical: :class:`ecoseg.engine.classical.ClassicalParams` fields).
     cancel : threading.Event or callable, optional
-        sam2 engine: stop before the next frame once set; raises :class:`Cancelled` and
-        leaves a store that ``resume=True`` continues exactly.
+        sam2 engine (also with ``auto``): stop before the next frame once set; raises
+        :class:`Cancelled` and leaves a store that ``resume=True`` continues exactly.
     checkpoint_every : int
         sam2 engine: frames between tracker checkpoints for ``resume`` (see
         :func:`ecoseg.engine.propagation.store_results`).
@@ -153,6 +154,11 @@ def segment(
         :class:`~ecoseg.engine.discovery.DiscoveryParams` fields). Discovered objects are
         recorded with source ``"discovered"``; ``resume`` re-runs discovery from frame 0 and
         writes only the frames the store lacks.
+    backward : bool
+        sam2 engine with prompts: frames before the earliest prompted frame are tracked
+        backwards from it (``False``: they stay empty, as after the official predictor's
+        forward ``propagate_in_video``). The backward pass needs a temporary store of a few
+        kB per frame beside ``out`` (local paths) or in the system's temporary folder.
 
     Returns
     -------
@@ -180,6 +186,11 @@ def segment(
     engine = choose_engine(engine, prompts=prompts is not None, auto=auto)
     if engine == "sam2" and prompts is None and not auto:
         raise ConfigError("the sam2 engine needs prompts (--prompts FILE.json)")
+    if not backward and (engine != "sam2" or auto):
+        raise ConfigError(
+            "backward=False (--forward-only) applies to the sam2 engine with prompts, "
+            "not to the classical engine or --auto"
+        )
     if prompts is not None:
         try:
             prompts.validate(reader.width, reader.height, len(reader))
@@ -221,6 +232,8 @@ def segment(
         dp = DiscoveryParams.from_dict(params)
         provenance["auto"] = True
         provenance["parameters"] = dp.to_dict()
+    elif engine == "sam2":
+        provenance["backward"] = bool(backward)
     if engine == "sam2":
         net = _build_model(model, checkpoint, pretrained, image_size, device)
         provenance["model"] = _model_provenance(model, checkpoint, pretrained, image_size, net)
@@ -231,7 +244,9 @@ def segment(
             objects, source = {}, "tracker"
         elif auto:
             discovery = DiscoveryEngine(net, reader, prompts, params=dp)
-            results = discovery.run()
+            results = _until_cancelled(
+                discovery.run(output="labels", cancel=cancel), cancel, store, len(reader)
+            )
             objects, source = discovery.objects, "discovered"
         else:
             from ecoseg.engine import propagation as _prop
@@ -249,6 +264,9 @@ def segment(
                 resume=resume,
                 cancel=cancel,
                 checkpoint_every=checkpoint_every,
+                backward=backward,
+                backward_progress=_backward_bar(progress, len(reader)),
+                scratch_dir=_local_folder_of(out),
             )
             objects, source = prompts.classes(), "prompt"
         write_results(
@@ -266,6 +284,41 @@ def segment(
     finally:
         store.close()
     return str(out)
+
+
+def _until_cancelled(results, cancel, store, n: int):
+    """``results``, then :class:`Cancelled` if they stopped early because of ``cancel`` (and
+    not a trail of empty frames written in place of the rest)."""
+    from ecoseg.engine.propagation import _cancelled
+
+    last = -1
+    for r in results:
+        last = r.index
+        yield r
+    if last < n - 1 and _cancelled(cancel):
+        store.flush()
+        raise Cancelled(
+            f"{store.path}: cancelled after {store.n_frames} frames; --resume continues"
+        )
+
+
+def _backward_bar(progress, frames: int):
+    """``progress(done, total)`` for the backward pass: a tqdm bar when ``progress`` is True."""
+    if progress is not True:
+        return None
+    from tqdm.auto import tqdm
+
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="frame", desc="segment (backwards)")
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
 
 
 def _created() -> str:
@@ -330,8 +383,17 @@ def _changed_settings(stored: dict, wanted: dict) -> str:
         "prompts": "prompts",
         "model": "model settings",
         "auto": "automatic discovery setting",
+        "backward": "backward tracking setting",
     }
     return " and ".join(text for key, text in names.items() if differs(key))
+
+
+def _local_folder_of(path) -> str | None:
+    """The folder holding a local store path (None for URLs and zarr Store objects)."""
+    if not isinstance(path, str | os.PathLike) or "://" in str(path):
+        return None
+    parent = Path(path).absolute().parent
+    return str(parent) if parent.is_dir() else None
 
 
 def _exists(path) -> bool:

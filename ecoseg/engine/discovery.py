@@ -34,7 +34,9 @@ Tracking of every object is independent of the others (SAM 2 tracks each object 
 memories), so prompted objects get the same masks with or without discovery.
 
 Memory is bounded: the tracker keeps only what SAM 2 attends to, the motion pass keeps only the
-boxes of key frames, and one frame is decoded at a time.
+boxes of key frames, and frames are decoded a few (``prefetch``) ahead in a background thread.
+On CUDA the network runs under bf16 autocast and label images are resolved on the device
+(``run(output="labels")``).
 
 Examples
 --------
@@ -50,6 +52,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -400,46 +403,6 @@ def motion_boxes(
 
 
 # ---------------------------------------------------------------------------------------
-# video input
-# ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Frame:
-    index: int
-    time: float
-    image: np.ndarray
-
-
-class _Frames:
-    """(H, W, 3) uint8 frames with the part of the VideoReader API used here."""
-
-    def __init__(self, frames, fps: float = 30.0):
-        self._frames = frames
-        if len(frames) == 0:
-            raise ConfigError("the video has no frames")
-        self.height, self.width = np.asarray(frames[0]).shape[:2]
-        self.fps = fps
-
-    def __len__(self) -> int:
-        return len(self._frames)
-
-    def read(self, index: int) -> _Frame:
-        return _Frame(index, index / self.fps, np.asarray(self._frames[index]))
-
-    def frames(self, start: int = 0, stop: int | None = None) -> Iterator[_Frame]:
-        for i in range(start, len(self) if stop is None else stop):
-            yield self.read(i)
-
-    def __iter__(self) -> Iterator[_Frame]:
-        return self.frames()
-
-
-def _as_video(video):
-    if hasattr(video, "frames") and hasattr(video, "read") and hasattr(video, "width"):
-        return video
-    return _Frames(video)
-
-
-# ---------------------------------------------------------------------------------------
 # the engine
 # ---------------------------------------------------------------------------------------
 @dataclass
@@ -462,6 +425,11 @@ class DiscoveryEngine:
     motion : dict of int to list of boxes, optional
         Motion-tracker boxes per frame (default: computed with :func:`motion_boxes` when
         ``params.motion``).
+    autocast : bool, optional
+        bfloat16 autocast for the network, as in
+        :class:`~ecoseg.engine.propagation.StreamingSession` (default: on CUDA only).
+    prefetch : int
+        Frames decoded and preprocessed ahead in a background thread.
 
     Attributes
     ----------
@@ -484,8 +452,10 @@ class DiscoveryEngine:
         params: DiscoveryParams | dict | None = None,
         device: str | torch.device | None = None,
         motion: dict[int, list[list[float]]] | None = None,
+        autocast: bool | None = None,
+        prefetch: int = 4,
     ):
-        from ecoseg.engine.propagation import VideoTracker
+        from ecoseg.engine.propagation import VideoTracker, _as_video
         from ecoseg.sam2.automatic import AutomaticMaskGenerator
 
         if isinstance(params, dict):
@@ -500,6 +470,9 @@ class DiscoveryEngine:
         if device is not None:
             model = model.to(device)
         self.model = model.eval()
+        cuda = model.device.type == "cuda"
+        self.autocast = cuda if autocast is None else bool(autocast)
+        self.prefetch = int(prefetch)
         self.tracker = VideoTracker(model, n, (self.height, self.width))
         self.work = work_size(self.height, self.width, p.mask_size)
         area = self.work[0] * self.work[1]
@@ -522,11 +495,21 @@ class DiscoveryEngine:
         self.log: list[dict[str, Any]] = []
 
     # -- helpers ----------------------------------------------------------------------
-    def _features(self, image: np.ndarray):
+    def _amp(self):
+        if self.autocast:
+            return torch.autocast(self.model.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _pixels(self, image: np.ndarray) -> torch.Tensor:
         from ecoseg.engine.propagation import preprocess_frame
 
-        x = preprocess_frame(image, self.model.image_size)[None].to(self.model.device)
-        return self.model.encode_image(x)
+        x = preprocess_frame(image, self.model.image_size)[None]
+        return x.pin_memory() if self.model.device.type == "cuda" else x
+
+    def _features(self, image: np.ndarray | None = None, pixels: torch.Tensor | None = None):
+        if pixels is None:
+            pixels = self._pixels(image)
+        return self.model.encode_image(pixels.to(self.model.device, non_blocking=True))
 
     def _key(self, t: int) -> bool:
         return t % self.params.key_interval == 0
@@ -639,7 +622,7 @@ class DiscoveryEngine:
 
     def _end_absent(self, tracked) -> None:
         p = self.params
-        scores = torch.sigmoid(tracked.scores[:, 0]).cpu().numpy()
+        scores = torch.sigmoid(tracked.scores[:, 0].float()).cpu().numpy()
         nonempty = (tracked.mask_logits > 0).flatten(1).any(1).cpu().numpy()
         for oid, s, ne in zip(tracked.object_ids, scores, nonempty):
             d = self.discovered.get(int(oid))
@@ -653,44 +636,58 @@ class DiscoveryEngine:
 
     # -- the run ----------------------------------------------------------------------
     @torch.inference_mode()
-    def run(self, progress: Callable[[int, int], Any] | None = None) -> Iterator[FrameResult]:
+    def run(
+        self,
+        progress: Callable[[int, int], Any] | None = None,
+        *,
+        output: str = "logits",
+        cancel=None,
+    ) -> Iterator[FrameResult]:
         """Track and discover through the whole video, yielding one result per frame.
+
+        Parameters
+        ----------
+        progress : callable, optional
+            ``progress(done, total)`` after each frame.
+        output : {"logits", "labels"}
+            Mask logits at video resolution, or the label image resolved on the device (much
+            less to copy from a GPU; ``logits`` is then None).
+        cancel : threading.Event or callable, optional
+            Checked before every frame; when set the run stops.
 
         Yields
         ------
         FrameResult
             ``object_ids`` (objects alive on the frame, in order of appearance), ``scores``
-            (N,) and ``logits`` (N, H, W) float32 at video resolution.
+            (N,) float32 and ``logits`` (N, H, W) float32 at video resolution, or
+            ``labels`` (H, W) uint32.
         """
-        from ecoseg.sam2.model import upsample_logits
+        from ecoseg.engine.propagation import OUTPUTS, _cancelled, _fetch, background
 
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
         p = self.params
         n = len(self.video)
         if p.motion and self._motion is None:
             keys = {t for t in range(n) if self._key(t)}
             self._motion = motion_boxes(self.video, keys, p.motion_params)
         tracker = self.tracker
-        for frame in self.video.frames(0):
+        decoded = ((f, self._pixels(f.image)) for f in self.video.frames(0))
+        for frame, pixels in background(decoded, self.prefetch, "ecoseg-decode"):
+            if _cancelled(cancel):
+                return
             t = int(frame.index)
             key = self._key(t)
-            feats = None
-            if key or t in self._starts or tracker.needs_features(t):
-                feats = self._features(frame.image)
-            self._start_prompted(t, feats)
-            tracked = tracker.track(t, feats)
-            if key:
-                self._discover(t, frame.image, feats, tracked)
-                tracked = tracker.collect(t)
-            logits = upsample_logits(tracked.mask_logits, (self.height, self.width))[:, 0]
-            yield FrameResult(
-                index=t,
-                time=float(frame.time),
-                object_ids=np.asarray(tracked.object_ids, dtype=np.int64),
-                scores=torch.sigmoid(tracked.scores[:, 0]).float().cpu().numpy()
-                if len(tracked.object_ids)
-                else np.zeros(0, np.float32),
-                logits=logits.float().cpu().numpy(),
-            )
+            with self._amp():
+                feats = None
+                if key or t in self._starts or tracker.needs_features(t):
+                    feats = self._features(pixels=pixels)
+                self._start_prompted(t, feats)
+                tracked = tracker.track(t, feats)
+                if key:
+                    self._discover(t, frame.image, feats, tracked)
+                    tracked = tracker.collect(t)
+            yield _fetch(tracked, float(frame.time), (self.height, self.width), output).get()
             self._end_absent(tracked)
             if progress is not None:
                 progress(t + 1, n)

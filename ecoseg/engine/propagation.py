@@ -26,7 +26,9 @@ Semantics (those of the official predictor, ``sam2`` 1.1.0):
   frames and the object pointers of the last ``max_obj_ptrs_in_encoder - 1`` frames (plus the
   conditioning frames already passed).
 - Propagation runs from the earliest prompted frame to the end (``reverse=True``: back to frame
-  0; nothing when that frame is 0), so frames before it are not reported going forward.
+  0; nothing when that frame is 0), so frames before it are not reported going forward;
+  :func:`backward_results` hands out a backward pass in frame order (used by
+  :func:`ecoseg.segment`).
 - Outputs are the low-resolution logits resized bilinearly to the video size; an object
   predicted absent has logits of -1024 everywhere. Scores are ``sigmoid(object score logit)``.
 - Hole filling (``fill_hole_area``): the official predictor asks for it (8 px) but skips it
@@ -77,6 +79,8 @@ VideoTracker, TrackerState, ObjectTrack, FrameOutput, TrackedFrame, MemoryWindow
     The tracker, its typed (snapshottable) state and per-frame output.
 store_results, checkpoint_location, save_checkpoint, load_checkpoint, remove_checkpoint
     Resumable, cancellable results for the store writer and their checkpoint file.
+backward_results
+    The frames before the earliest prompt, tracked backwards, handed out in frame order.
 preprocess_frame, fill_holes, label_index, background
     Frame preprocessing (as the official video loader), hole filling, device-side label
     resolution, and a background-thread iterator.
@@ -108,6 +112,7 @@ __all__ = [
     "TrackerState",
     "VideoTracker",
     "background",
+    "backward_results",
     "checkpoint_location",
     "fill_holes",
     "label_index",
@@ -872,6 +877,10 @@ class _ArrayVideo:
     def __len__(self) -> int:
         return len(self._frames)
 
+    @property
+    def times(self) -> np.ndarray:
+        return np.arange(len(self)) / self.fps
+
     def read(self, index: int) -> _Frame:
         image = np.asarray(self._frames[index])
         if image.shape[:2] != (self.height, self.width):
@@ -882,6 +891,9 @@ class _ArrayVideo:
         stop = len(self) if stop is None else stop
         for i in range(start, stop):
             yield self.read(i)
+
+    def __iter__(self) -> Iterator[_Frame]:
+        return self.frames()
 
 
 def _as_video(video):
@@ -1187,8 +1199,9 @@ class StreamingSession:
     fill_hole_area : int
         See :func:`fill_holes`.
     autocast : bool, optional
-        bfloat16 autocast for the network; default on for CUDA, off elsewhere (where it is
-        always off).
+        bfloat16 autocast for the network; default on for CUDA, off elsewhere. ``True`` on the
+        CPU uses the CPU's bf16 autocast (slow; it lets the bf16 path be tested without a
+        GPU).
     compile : bool or str
         ``torch.compile`` the image encoder and memory attention (CUDA only for ``True``; a
         backend name such as ``"eager"`` compiles on any device).
@@ -1251,7 +1264,7 @@ class StreamingSession:
         self.model = model
         self.device = model.device
         cuda = self.device.type == "cuda"
-        self.autocast = cuda if autocast is None else bool(autocast) and cuda
+        self.autocast = cuda if autocast is None else bool(autocast)
         self.tracker = VideoTracker(
             model, self.num_frames, (self.height, self.width), fill_hole_area=fill_hole_area
         )
@@ -1301,7 +1314,7 @@ class StreamingSession:
 
     def _amp(self):
         if self.autocast:
-            return torch.autocast("cuda", dtype=torch.bfloat16)
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
     def features(self, frame: int) -> FrameFeatures:
@@ -1615,7 +1628,7 @@ def propagate(
     cancel : threading.Event or callable, optional
         Stop (quietly) before the next frame once set.
     autocast : bool, optional
-        bfloat16 autocast (default: on CUDA only).
+        bfloat16 autocast (default: on CUDA only; see :class:`StreamingSession`).
     compile : bool or str
         ``torch.compile`` (CUDA; see :class:`StreamingSession`).
     prefetch : int
@@ -1681,6 +1694,123 @@ def propagate(
         if reverse and frames[0] == 0:
             return  # nothing before the first prompted frame (as officially)
     yield from session.run(output=output, cancel=cancel, progress=progress)
+
+
+# ---------------------------------------------------------------------------------------
+# frames before the earliest prompt, tracked backwards and handed out forwards
+# ---------------------------------------------------------------------------------------
+def backward_results(
+    model: SAM2Model,
+    video,
+    prompts,
+    *,
+    start: int = 0,
+    cancel=None,
+    progress: Callable[[int, int], Any] | None = None,
+    scratch_dir: str | None = None,
+    **options,
+) -> Iterator[FrameResult]:
+    """Label results for the frames before the earliest prompted frame, in increasing order.
+
+    The objects are tracked backwards from the earliest prompted frame (``propagate(...,
+    reverse=True)``: what the official predictor's ``propagate_in_video(reverse=True)`` gives
+    on a fresh state) down to frame ``start``. The label images go to a temporary compressed
+    store (a few kB per frame) and are then handed out from frame ``start`` upwards, so memory
+    stays bounded however far into the video the first prompt is. Nothing is yielded from a
+    cancelled backward pass.
+
+    Parameters
+    ----------
+    model, video, prompts
+        As for :func:`propagate`.
+    start : int
+        First frame wanted (frames before it are neither tracked nor yielded).
+    cancel : threading.Event or callable, optional
+    progress : callable, optional
+        ``progress(done, total)`` after each frame tracked backwards.
+    scratch_dir : str, optional
+        Where the temporary store goes (default: the system's temporary folder).
+    **options
+        Passed to :func:`propagate`.
+
+    Yields
+    ------
+    FrameResult
+        Frames ``start`` .. earliest prompted frame - 1, with ``labels`` and every prompted
+        object's score.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ecoseg import sam2
+    >>> from ecoseg.prompts import Prompts
+    >>> net = sam2.build("sam2.1-tiny", pretrained=False, image_size=64)
+    >>> frames = [np.full((48, 64, 3), 100, np.uint8)] * 4
+    >>> [r.index for r in backward_results(net, frames, Prompts.single(2, points=[[30, 20]]))]
+    [0, 1]
+    """
+    import tempfile
+
+    from ecoseg.engine.results import write_results
+    from ecoseg.store import MaskStore
+
+    video = _as_video(video)
+    first = _frames_of(prompts)[0]
+    total = first - start
+    if total <= 0:
+        return
+    ids = [o.id for o in prompts.objects]
+    times = np.asarray(video.times, float)
+    stop = threading.Event()
+
+    def halt() -> bool:
+        return stop.is_set() or _cancelled(cancel)
+
+    def backwards() -> Iterator[FrameResult]:
+        done = 0
+        results = propagate(
+            model, video, prompts, reverse=True, output="labels", cancel=halt, **options
+        )
+        for r in results:
+            if r.index >= first:
+                continue  # the prompted frame itself comes with the forward pass
+            # scratch frame j holds video frame first - 1 - j (appended as tracked)
+            j = first - 1 - r.index
+            yield FrameResult(j, float(j), r.object_ids, r.scores, labels=r.labels)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+            if r.index <= start:
+                stop.set()  # frames before ``start`` are not wanted
+
+    with tempfile.TemporaryDirectory(prefix="ecoseg-backward-", dir=scratch_dir) as tmp:
+        scratch = MaskStore.create(
+            f"{tmp}/backward.zarr", height=int(video.height), width=int(video.width)
+        )
+        try:
+            write_results(
+                scratch,
+                backwards(),
+                times=np.arange(total, dtype=float),
+                objects=dict.fromkeys(ids, "unknown"),
+            )
+            scratch.flush()
+            if _cancelled(cancel) or scratch.n_frames < total:
+                return
+            column = [scratch.object_ids.tolist().index(i) for i in ids]
+            scores = scratch.read_scores()[:, column]
+            ids_array = np.asarray(ids)
+            block = 16
+            for lo in range(start, first, block):
+                hi = min(lo + block, first)
+                labels = scratch.read_labels(first - hi, first - lo)[::-1]
+                for k, f in enumerate(range(lo, hi)):
+                    if _cancelled(cancel):
+                        return
+                    j = first - 1 - f
+                    yield FrameResult(f, float(times[f]), ids_array, scores[j], labels=labels[k])
+        finally:
+            scratch.close()
 
 
 # ---------------------------------------------------------------------------------------
@@ -1777,6 +1907,9 @@ def store_results(
     resume: bool = False,
     cancel=None,
     checkpoint_every: int = 256,
+    backward: bool = False,
+    backward_progress: Callable[[int, int], Any] | None = None,
+    scratch_dir: str | None = None,
     **options,
 ) -> Iterator[FrameResult]:
     """Results for :func:`ecoseg.engine.results.write_results`, resumable and cancellable.
@@ -1802,6 +1935,13 @@ def store_results(
     resume : bool
     cancel : threading.Event or callable, optional
     checkpoint_every : int
+    backward : bool
+        Also fill the frames before the earliest prompted frame, tracked backwards from it
+        (see :func:`backward_results`).
+    backward_progress : callable, optional
+        ``backward_progress(done, total)`` after each frame of the backward pass.
+    scratch_dir : str, optional
+        Folder for the backward pass's temporary store (default: the system's).
     **options
         Passed to :func:`propagate` (``device``, ``autocast``, ``compile``...).
 
@@ -1818,6 +1958,23 @@ def store_results(
     written = store.n_frames
     if written >= n:
         return
+    first = _frames_of(prompts)[0]
+    if backward and written < first:
+        yield from backward_results(
+            model,
+            video,
+            prompts,
+            start=written,
+            cancel=cancel,
+            progress=backward_progress,
+            scratch_dir=scratch_dir,
+            **options,
+        )
+        if _cancelled(cancel):
+            store.flush()
+            raise Cancelled(
+                f"{store.path}: cancelled after {store.n_frames} frames; --resume continues"
+            )
     state = load_checkpoint(location, identity, written) if resume else None
     if not resume:
         remove_checkpoint(location)  # a stale one from an earlier run

@@ -263,7 +263,7 @@ def _sam2_results(job: Job, reader) -> Iterator[Any]:
 
         engine = DiscoveryEngine(net, reader, job.prompts, params=job.params or None)
         job.objects = engine.objects  # the same dict: the widget sees objects as they come
-        return engine.run()
+        return engine.run(output="labels", cancel=job.cancel)
     return propagation.propagate(net, reader, job.prompts, cancel=job.cancel, output="labels")
 
 

@@ -202,7 +202,7 @@ def box_nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
     if n == 0:
         return torch.zeros(0, dtype=torch.int64, device=boxes.device)
     order = torch.argsort(scores, descending=True, stable=True)
-    iou = box_iou(boxes[order], boxes[order]).cpu().numpy()
+    iou = box_iou(boxes[order], boxes[order]).float().cpu().numpy()
     over = iou > iou_threshold  # NaN (two empty boxes) compares False
     suppressed = np.zeros(n, dtype=bool)
     keep = []
@@ -504,7 +504,7 @@ class AutomaticMaskGenerator:
         boxes[:, 2:] += 1.0  # exclusive ends
         return MaskProposals(
             masks=data["masks"].cpu().numpy(),
-            boxes=boxes.cpu().numpy().astype(np.float32),
+            boxes=boxes.float().cpu().numpy().astype(np.float32),
             areas=data["areas"].cpu().numpy().astype(np.int64),
             predicted_iou=data["iou"].float().cpu().numpy(),
             stability_score=data["stability"].float().cpu().numpy(),

@@ -228,6 +228,49 @@ def test_prompted_objects_are_unchanged_by_discovery(clip, strong_model):
         assert stats["max_abs"] <= 1e-3 * max(stats["scale"], 1.0), (t, stats)
 
 
+def test_labels_output_and_bf16_autocast(clip, strong_model):
+    """``output="labels"`` (resolved on the device) is the label image of the logits run; the
+    bf16 path (CPU autocast here, the CUDA default) finds the same objects with masks that
+    agree within bf16 rounding."""
+    from ecoseg.engine.results import labels_from_logits
+
+    frames = [f.image for f in clip[:10]]
+    params = DiscoveryParams(
+        key_interval=8,
+        points_per_side=4,
+        pred_iou_thresh=0.0,
+        stability_score_thresh=0.0,
+        motion_params=MOTION,
+    )
+
+    def run(output="logits", **options):
+        engine = DiscoveryEngine(strong_model, frames, params=params, **options)
+        return engine, list(engine.run(output=output))
+
+    engine, logits = run()
+    _, labels = run("labels")
+    assert sum(len(e["new"]) for e in engine.log) >= 2
+    for a, b in zip(logits, labels, strict=True):
+        assert b.logits is None and a.object_ids.tolist() == b.object_ids.tolist()
+        np.testing.assert_array_equal(b.scores, a.scores)
+        np.testing.assert_array_equal(
+            b.labels, labels_from_logits(a.object_ids, a.logits, a.scores)
+        )
+
+    bf16, low = run(autocast=True)
+    assert [e["new"] for e in bf16.log] == [e["new"] for e in engine.log]
+    ious = []
+    for a, b in zip(logits, low, strict=True):
+        assert a.object_ids.tolist() == b.object_ids.tolist()
+        stats = sam2_oracle.mask_agreement(a.logits, b.logits)
+        assert stats["max_abs"] > 0  # it really ran in bf16
+        ious.append(stats["iou"])
+    # With these random weights the first frame after a mask prompt is unstable in bf16: the
+    # official predictor's own bf16 and fp32 runs agree only to IoU 0.42 there (checked by
+    # hand), and its later frames agree to 0.99 again. So the typical frame is compared.
+    assert np.median(ious) >= 0.98, ious
+
+
 # --------------------------------------------------------------------------- segment / CLI
 def test_cli_segment_auto_writes_discovered_objects(tmp_path):
     import ecoseg
@@ -277,6 +320,39 @@ def test_cli_segment_auto_writes_discovered_objects(tmp_path):
     assert store.provenance["auto"] is True
     assert store.provenance["parameters"]["key_interval"] == 4
     assert store.n_frames == 12
+
+
+def test_segment_auto_cancel_then_resume(tmp_path):
+    """A cancelled --auto run stops without padding the store with empty frames; --resume
+    re-runs discovery and gives the uninterrupted store."""
+    import ecoseg
+    from ecoseg.engine import Cancelled
+    from ecoseg.store import MaskStore
+
+    video = ecoseg.synth(tmp_path / "clip", frames=10, size=(96, 64), seed=2).video
+    settings = dict(
+        auto=True,
+        pretrained=False,
+        image_size=64,
+        device="cpu",
+        progress=False,
+        params={"points_per_side": 4, "pred_iou_thresh": 0.0, "stability_score_thresh": 0.0},
+    )
+    torch.manual_seed(0)
+    full = MaskStore.open(ecoseg.segment(video, out=tmp_path / "full.zarr", **settings))
+    assert full.complete and len(full.object_ids)
+    calls = iter(range(100))
+    out = tmp_path / "cut.zarr"
+    torch.manual_seed(0)
+    with pytest.raises(Cancelled, match="cancelled after"):
+        ecoseg.segment(video, out=out, cancel=lambda: next(calls) >= 4, **settings)
+    cut = MaskStore.open(out)
+    assert 0 < cut.n_frames < 10 and not cut.complete
+    torch.manual_seed(0)
+    ecoseg.segment(video, out=out, resume=True, **settings)
+    done = MaskStore.open(out)
+    assert done.complete and np.array_equal(done.read_labels(), full.read_labels())
+    assert np.array_equal(done.read_scores(), full.read_scores())
 
 
 def test_cli_auto_needs_the_sam2_engine(tmp_path, capsys):

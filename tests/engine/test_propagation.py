@@ -169,11 +169,11 @@ def run_official(official, folder: Path, prompts: Prompts, reverse: bool = False
     return out
 
 
-def run_ours(ours, folder: Path, prompts: Prompts, reverse: bool = False) -> dict:
+def run_ours(ours, folder: Path, prompts: Prompts, reverse: bool = False, **options) -> dict:
     from ecoseg.io.video import open_video
 
     out = {}
-    for r in propagate(ours, open_video(folder), prompts, reverse=reverse):
+    for r in propagate(ours, open_video(folder), prompts, reverse=reverse, **options):
         order = np.argsort(r.object_ids)
         out[r.index] = r.logits[order]
     return out
@@ -233,6 +233,54 @@ def test_video_negative_control(clip_folder):
     )
     report("negative control (perturbed memory attention)", stats)
     assert not sam2_oracle.agrees(stats), stats
+
+
+def bf16_agrees(stats: dict, noise: dict) -> bool:
+    """Within bf16 rounding: no further from the official bf16 run than that run is from the
+    official fp32 run (with a small margin), and masks that still mostly agree."""
+    return (
+        stats["iou"] >= min(noise["iou"] - 0.01, 0.97)
+        and stats["same_sign"] >= noise["same_sign"] - 0.002
+        and stats["iou"] > 0.95
+    )
+
+
+@pytest.mark.oracle
+def test_video_bf16_autocast_matches_official(clip_folder):
+    """The bf16 path (``autocast=True``) against the official predictor under bf16 autocast.
+
+    Run with the CPU's bf16 autocast (no GPU here; on CUDA the ``gpu`` tests of
+    tests/sam2/test_oracle_image.py compare the image path). bf16 results are not bit-equal
+    between two implementations whose ops round in different places, so the bar is bf16's own
+    noise: ours may differ from the official bf16 run no more than that run differs from the
+    official fp32 run. A slightly perturbed network must fail that bar.
+    """
+    pytest.importorskip("sam2")
+    official, ours = video_pair("sam2.1-tiny")
+    prompts = main_prompts()
+    ref32 = run_official(official, clip_folder, prompts)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ref16 = run_official(official, clip_folder, prompts)
+    noise = compare(ref32, ref16)
+    report("official bf16 vs official fp32 (CPU autocast)", noise)
+    assert noise["max_abs"] > 1e-3  # autocast really ran in bf16
+
+    stats = compare(ref16, run_ours(ours, clip_folder, prompts, autocast=True))
+    report(f"sam2.1-tiny@{ORACLE_SIZE} bf16 vs official bf16 (CPU autocast)", stats)
+    assert bf16_agrees(stats, noise), (stats, noise)
+
+    # The bar cannot see errors smaller than bf16 rounding (the fp32 oracle above does):
+    # this control moves the fp32 masks by about as much as bf16 does (IoU 0.97 against the
+    # unperturbed network), and must fail.
+    bad = copy.deepcopy(ours)
+    g = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for layer in bad.memory_attention.layers:
+            w = layer.cross_attn_image.v_proj.weight
+            w.add_(torch.randn(w.shape, generator=g) * 0.2 * w.std())
+    control = compare(ref16, run_ours(bad, clip_folder, prompts, autocast=True))
+    report("bf16 negative control (perturbed memory attention)", control)
+    assert not bf16_agrees(control, noise), (control, noise)
 
 
 @pytest.mark.oracle

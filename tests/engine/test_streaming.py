@@ -289,6 +289,17 @@ def test_labels_output_equals_logits_output(model, clip):
         assert np.array_equal(rb.scores, ra.scores)
 
 
+def test_compiled_session_equals_eager(model, clip):
+    """``compile=`` traces the image encoder and memory attention with torch.compile; the
+    ``"eager"`` backend (no code generation, so it runs on any machine) must give the same
+    masks. On CUDA ``compile=True`` uses inductor (benchmarks/engine_vs_sam2.py --compile)."""
+    prompts = main_prompts(3)
+    a = list(propagate(model, clip[:4], prompts))
+    b = list(propagate(model, clip[:4], prompts, compile="eager"))
+    for ra, rb in zip(a, b, strict=True):
+        np.testing.assert_allclose(rb.logits, ra.logits, rtol=0, atol=1e-5)
+
+
 class ThreadVideo(CountingVideo):
     """Frames made on demand, recording the decoding thread; frame ``bad`` fails."""
 
@@ -458,7 +469,12 @@ def test_segment_resume_from_older_checkpoint_or_none(synth_clip, tmp_path):
     torch.manual_seed(0)  # random weights: the same in every run
     want = MaskStore.open(
         ecoseg.segment(
-            synth_clip.video, _prompts(), out=tmp_path / "f.zarr", progress=False, **SEGMENT
+            synth_clip.video,
+            _prompts(),
+            out=tmp_path / "f.zarr",
+            progress=False,
+            backward=False,
+            **SEGMENT,
         )
     ).read_labels()
 
@@ -473,6 +489,7 @@ def test_segment_resume_from_older_checkpoint_or_none(synth_clip, tmp_path):
                 out=out,
                 progress=False,
                 cancel=lambda: next(calls) >= after,
+                backward=False,  # count the cancel calls of the forward pass only
                 **SEGMENT,
             )
         return out, Path(prop.checkpoint_location(out))
@@ -488,7 +505,96 @@ def test_segment_resume_from_older_checkpoint_or_none(synth_clip, tmp_path):
         else:  # the state after frame 10, as if killed before the stop could be saved
             ckpt.write_bytes(early_ckpt.read_bytes())
         torch.manual_seed(0)
+        done = _segment(synth_clip, out, resume=True, backward=False, **SEGMENT)
+        assert np.array_equal(done.read_labels(), want), keep
+
+
+def _segment(clip, out, **options):
+    """``ecoseg.segment`` of ``clip`` with :func:`_prompts` into ``out``, opened."""
+    import ecoseg
+    from ecoseg.store import MaskStore
+
+    return MaskStore.open(
+        ecoseg.segment(clip.video, _prompts(), out=out, progress=False, **options)
+    )
+
+
+@pytest.fixture(scope="module")
+def strong(tmp_path_factory):
+    """segment() settings with strengthened random weights (objects present: masks not empty)."""
+    import sam2_oracle
+
+    from ecoseg import sam2
+
+    torch.manual_seed(0)
+    net = sam2.build("sam2.1-tiny", pretrained=False, image_size=64, device="cpu")
+    path = tmp_path_factory.mktemp("weights") / "strong.safetensors"
+    sam2.save_safetensors(sam2_oracle.strengthen(net.state_dict()), path)
+    return dict(model="sam2.1-tiny", checkpoint=path, image_size=64, device="cpu")
+
+
+def test_segment_tracks_backwards_from_the_earliest_prompt(synth_clip, tmp_path, strong):
+    """Frames before the earliest prompt come from tracking backwards from it (the reverse
+    propagation, a fresh session); the frames after it are those of the forward-only run."""
+    import ecoseg
+    from ecoseg import sam2
+
+    both = _segment(synth_clip, tmp_path / "both.zarr", **strong)
+    forward = _segment(synth_clip, tmp_path / "fwd.zarr", backward=False, **strong)
+    net = sam2.build("sam2.1-tiny", strong["checkpoint"], image_size=64, device="cpu")
+    video = ecoseg.open_video(synth_clip.video)
+    back = by_frame(propagate(net, video, _prompts(), reverse=True, output="labels"))
+    assert sorted(back) == [0, 1, 2]
+
+    labels = both.read_labels()
+    assert labels[:2].any() and not forward.read_labels()[:2].any()
+    for f in (0, 1):
+        assert np.array_equal(labels[f], back[f].labels), f
+        assert np.array_equal(both.read_scores()[f], back[f].scores), f
+    assert np.array_equal(labels[2:], forward.read_labels()[2:])
+    assert np.array_equal(both.read_scores()[2:], forward.read_scores()[2:])
+    assert both.provenance["backward"] is True and forward.provenance["backward"] is False
+    assert not list(tmp_path.glob("ecoseg-backward-*"))  # the scratch store is gone
+
+
+@pytest.mark.parametrize("after,stored", [(1, [0]), (5, [1]), (12, range(2, 30))])
+def test_segment_cancelled_around_the_backward_pass_resumes_exactly(
+    synth_clip, tmp_path, strong, after, stored
+):
+    """Cancelled while tracking backwards (nothing stored yet), while handing the backward
+    frames out, or early in the forward pass: --resume gives the uninterrupted store."""
+    import ecoseg
+    from ecoseg.engine import Cancelled
+    from ecoseg.store import MaskStore
+
+    full = _segment(synth_clip, tmp_path / "full.zarr", **strong)
+    assert full.read_labels()[:2].any()
+    calls = iter(range(1000))
+    out = tmp_path / "cut.zarr"
+    with pytest.raises(Cancelled, match="cancelled after"):
         ecoseg.segment(
-            synth_clip.video, _prompts(), out=out, progress=False, resume=True, **SEGMENT
+            synth_clip.video,
+            _prompts(),
+            out=out,
+            progress=False,
+            cancel=lambda: next(calls) >= after,
+            **strong,
         )
-        assert np.array_equal(MaskStore.open(out).read_labels(), want), keep
+    assert MaskStore.open(out).n_frames in stored  # the phase this case is about
+    done = _segment(synth_clip, out, resume=True, **strong)
+    assert done.complete and np.array_equal(done.read_labels(), full.read_labels())
+    assert np.array_equal(done.read_scores(), full.read_scores())
+    assert not list(tmp_path.glob("ecoseg-backward-*"))
+
+
+def test_segment_resume_with_the_other_direction_setting_is_refused(synth_clip, tmp_path):
+    import ecoseg
+    from ecoseg.errors import ConfigError, StoreError
+
+    out = tmp_path / "m.zarr"
+    torch.manual_seed(0)
+    _segment(synth_clip, out, **SEGMENT)
+    with pytest.raises(StoreError, match="backward tracking setting differ"):
+        _segment(synth_clip, out, resume=True, backward=False, **SEGMENT)
+    with pytest.raises(ConfigError, match="applies to the sam2 engine with prompts"):
+        ecoseg.segment(synth_clip.video, out=tmp_path / "c.zarr", backward=False, progress=False)
