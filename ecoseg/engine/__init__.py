@@ -265,7 +265,7 @@ def segment(
                 cancel=cancel,
                 checkpoint_every=checkpoint_every,
                 backward=backward,
-                backward_progress=_backward_bar(progress, len(reader)),
+                backward_progress=_backward_bar(progress),
                 scratch_dir=_local_folder_of(out),
             )
             objects, source = prompts.classes(), "prompt"
@@ -302,7 +302,7 @@ def _until_cancelled(results, cancel, store, n: int):
         )
 
 
-def _backward_bar(progress, frames: int):
+def _backward_bar(progress):
     """``progress(done, total)`` for the backward pass: a tqdm bar when ``progress`` is True."""
     if progress is not True:
         return None
