@@ -52,7 +52,6 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -455,7 +454,7 @@ class DiscoveryEngine:
         autocast: bool | None = None,
         prefetch: int = 4,
     ):
-        from ecoseg.engine.propagation import VideoTracker, _as_video
+        from ecoseg.engine.propagation import VideoTracker, _as_video, _Encoder
         from ecoseg.sam2.automatic import AutomaticMaskGenerator
 
         if isinstance(params, dict):
@@ -474,6 +473,7 @@ class DiscoveryEngine:
         self.autocast = cuda if autocast is None else bool(autocast)
         self.prefetch = int(prefetch)
         self.tracker = VideoTracker(model, n, (self.height, self.width))
+        self.encoder = _Encoder(model, model.device)
         self.work = work_size(self.height, self.width, p.mask_size)
         area = self.work[0] * self.work[1]
         self.generator = AutomaticMaskGenerator(
@@ -496,20 +496,9 @@ class DiscoveryEngine:
 
     # -- helpers ----------------------------------------------------------------------
     def _amp(self):
-        if self.autocast:
-            return torch.autocast(self.model.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        from ecoseg.engine.propagation import _bf16_autocast
 
-    def _pixels(self, image: np.ndarray) -> torch.Tensor:
-        from ecoseg.engine.propagation import preprocess_frame
-
-        x = preprocess_frame(image, self.model.image_size)[None]
-        return x.pin_memory() if self.model.device.type == "cuda" else x
-
-    def _features(self, image: np.ndarray | None = None, pixels: torch.Tensor | None = None):
-        if pixels is None:
-            pixels = self._pixels(image)
-        return self.model.encode_image(pixels.to(self.model.device, non_blocking=True))
+        return _bf16_autocast(self.autocast, self.model.device)
 
     def _key(self, t: int) -> bool:
         return t % self.params.key_interval == 0
@@ -616,7 +605,7 @@ class DiscoveryEngine:
                 f = (
                     feats
                     if prompt.frame == t
-                    else self._features(self.video.read(prompt.frame).image)
+                    else self.encoder(prompt.frame, self.video.read(prompt.frame).image)
                 )
                 self.tracker.add_prompts(prompt.frame, [(o.id, prompt)], f)
 
@@ -672,7 +661,7 @@ class DiscoveryEngine:
             keys = {t for t in range(n) if self._key(t)}
             self._motion = motion_boxes(self.video, keys, p.motion_params)
         tracker = self.tracker
-        decoded = ((f, self._pixels(f.image)) for f in self.video.frames(0))
+        decoded = ((f, self.encoder.pixels(f.image)) for f in self.video.frames(0))
         for frame, pixels in background(decoded, self.prefetch, "ecoseg-decode"):
             if _cancelled(cancel):
                 return
@@ -681,7 +670,7 @@ class DiscoveryEngine:
             with self._amp():
                 feats = None
                 if key or t in self._starts or tracker.needs_features(t):
-                    feats = self._features(pixels=pixels)
+                    feats = self.encoder(t, pixels=pixels)
                 self._start_prompted(t, feats)
                 tracked = tracker.track(t, feats)
                 if key:

@@ -996,6 +996,13 @@ def background(iterable: Iterable[Any], maxsize: int = 2, name: str = "ecoseg-bg
         worker.close()
 
 
+def _bf16_autocast(enabled: bool, device: torch.device):
+    """bfloat16 autocast on ``device`` when ``enabled``, else a no-op context."""
+    if enabled:
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 class _Encoder:
     """Encodes frames on the model device, keeping the features of the last frame only."""
 
@@ -1313,9 +1320,7 @@ class StreamingSession:
         return self.position != self.start and lo <= frame <= hi
 
     def _amp(self):
-        if self.autocast:
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        return _bf16_autocast(self.autocast, self.device)
 
     def features(self, frame: int) -> FrameFeatures:
         """Image features of ``frame`` (those of the frame just tracked are cached)."""
