@@ -7,7 +7,7 @@ caustics, marine snow and sensor noise, each from its own :class:`numpy.random.G
 Examples
 --------
 >>> scene = make_scene(seed=1, frames=4, size=(64, 36), n_fish=2, n_invertebrates=1)
->>> [o.cls for o in scene.organisms][-1], scene.times[1]
+>>> [o.cls for o in scene.organisms][-1], float(scene.times[1])
 ('sea_urchin', 0.03333333333333333)
 """
 
