@@ -9,7 +9,6 @@ import re
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path  # noqa: F401  (the examples)
 
 import numpy as np
 
@@ -119,6 +118,7 @@ class ImageFolderReader(VideoReader):
     >>> d = tempfile.mkdtemp()
     >>> for i in (1, 2, 10):
     ...     Image.fromarray(np.full((8, 8, 3), i, np.uint8)).save(f"{d}/img{i}.png")
+    >>> from pathlib import Path
     >>> video = open_video(d, fps=2)
     >>> [Path(f).name for f in video.files], video.duration
     (['img1.png', 'img2.png', 'img10.png'], 1.5)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ecoseg.synth.animals import extent, fish_colour, invertebrate_colour, signed_distance
-from ecoseg.synth.scene import Scene, make_scene  # noqa: F401  (make_scene: the examples)
+from ecoseg.synth.scene import Scene
 from ecoseg.synth.species import HAZE
 
 __all__ = ["RenderLayers", "SynthFrame", "render", "render_layers", "synth_frames"]
@@ -171,6 +171,7 @@ def render(scene: Scene, index: int) -> tuple[np.ndarray, np.ndarray]:
 
     Examples
     --------
+    >>> from ecoseg.synth import make_scene
     >>> scene = make_scene(seed=0, frames=3, size=(64, 36), n_fish=2, n_invertebrates=0)
     >>> image, labels = render(scene, 2)
     >>> set(np.unique(labels).tolist()) <= {0, 1, 2}
@@ -197,6 +198,7 @@ def render_layers(scene: Scene, index: int) -> RenderLayers:
 
     Examples
     --------
+    >>> from ecoseg.synth import make_scene
     >>> scene = make_scene(seed=0, frames=2, size=(64, 36), n_fish=2, n_invertebrates=0)
     >>> layers = render_layers(scene, 1)
     >>> sorted(layers.silhouettes) == [o.id for o in scene.organisms]
@@ -228,6 +230,7 @@ def synth_frames(scene: Scene, start: int = 0, stop: int | None = None) -> Itera
 
     Examples
     --------
+    >>> from ecoseg.synth import make_scene
     >>> scene = make_scene(seed=0, frames=4, size=(64, 36))
     >>> [f.time for f in synth_frames(scene, 1, 3)]
     [0.03333333333333333, 0.06666666666666667]
