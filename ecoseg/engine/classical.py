@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from ecoseg.engine._runtime import prefetch
 from ecoseg.engine.background import (
     BackgroundModel,
     ShiftEstimator,
@@ -1046,7 +1047,8 @@ def _track(video, params, skip_until, fps) -> Iterator[FrameResult]:
         frames = list(video)
     source = _frames(frames, fps)
     if not isinstance(frames, list | tuple):
-        source = _prefetch(source, depth=4)  # decode the next frames while this one is tracked
+        # decode the next frames while this one is tracked
+        source = prefetch(source, 4, "ecoseg-classical-prefetch")
     for index, time, image in source:
         if tracker is None:
             shape = getattr(image, "shape", ())
@@ -1060,53 +1062,6 @@ def _track(video, params, skip_until, fps) -> Iterator[FrameResult]:
     if tracker is None:
         raise VideoError(f"{name + ': ' if name else ''}video has no frames")
     yield from tracker.finish()
-
-
-def _prefetch(items: Iterator, depth: int) -> Iterator:
-    """Iterate ``items`` in a background thread, at most ``depth`` ahead (bounded memory).
-
-    Decoding (PyAV) and the tracker's numpy work both release the GIL, so on two cores they
-    overlap. Exceptions of the producer are re-raised here, in order.
-    """
-    import queue
-    import threading
-
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def produce():
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        q.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put((done, None))
-        except BaseException as exc:  # handed to the consumer
-            q.put((done, exc))
-
-    thread = threading.Thread(target=produce, name="ecoseg-classical-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, exc = q.get()
-            if item is done:
-                if exc is not None:
-                    raise exc
-                return
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                thread.join(timeout=0.05)
 
 
 def segment_classical(

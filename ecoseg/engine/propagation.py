@@ -88,17 +88,29 @@ preprocess_frame, fill_holes, label_index, background
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
+from ecoseg.engine._runtime import (
+    OUTPUTS,
+    FrameEncoder,
+    PendingResult,
+    Prefetcher,
+    as_video,
+    bf16_autocast,
+    fetch,
+    frames_in_order,
+    is_cancelled,
+    label_index,
+    prefetch,
+    preprocess_frame,
+)
 from ecoseg.engine.results import FrameResult
 from ecoseg.errors import PromptError
 from ecoseg.sam2.model import FrameFeatures, HeadOutput, SAM2Model, upsample_logits
@@ -111,7 +123,7 @@ __all__ = [
     "TrackedFrame",
     "TrackerState",
     "VideoTracker",
-    "background",
+    "prefetch",
     "backward_results",
     "checkpoint_location",
     "fill_holes",
@@ -124,49 +136,13 @@ __all__ = [
     "store_results",
 ]
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 #: Memory features are stored in this dtype (as the official predictor stores them).
 MEMORY_DTYPE = torch.bfloat16
-#: Frames decoded per chunk when reading a video backwards.
-REVERSE_CHUNK = 16
 
 
 # ---------------------------------------------------------------------------------------
 # preprocessing and post-processing
 # ---------------------------------------------------------------------------------------
-def preprocess_frame(image: np.ndarray, size: int) -> torch.Tensor:
-    """Resize an RGB frame to the model input and normalise it, as the official video loader.
-
-    The frame is resized to ``size`` x ``size`` with PIL's bicubic filter (the default of
-    ``PIL.Image.resize``), scaled to [0, 1] and normalised with the ImageNet mean and std.
-
-    Parameters
-    ----------
-    image : ndarray of uint8, shape (H, W, 3)
-    size : int
-
-    Returns
-    -------
-    Tensor of float32, shape (3, size, size)
-
-    Examples
-    --------
-    >>> preprocess_frame(np.zeros((48, 64, 3), np.uint8), 32).shape
-    torch.Size([3, 32, 32])
-    """
-    from PIL import Image
-
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(f"expected an (H, W, 3) uint8 RGB frame, got {image.dtype} {image.shape}")
-    resized = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
-    x = torch.from_numpy(resized / 255.0).permute(2, 0, 1).to(torch.float32)
-    mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32)[:, None, None]
-    std = torch.tensor(IMAGENET_STD, dtype=torch.float32)[:, None, None]
-    return (x - mean) / std
-
-
 def fill_holes(mask_logits: torch.Tensor, max_area: int) -> torch.Tensor:
     """Fill small background holes in mask logits.
 
@@ -851,189 +827,6 @@ class VideoTracker:
                 out.mask_logits = None
 
 
-# ---------------------------------------------------------------------------------------
-# video input
-# ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Frame:
-    index: int
-    time: float
-    image: np.ndarray
-
-
-class _ArrayVideo:
-    """A sequence of (H, W, 3) uint8 frames with the part of the VideoReader API we use."""
-
-    def __init__(self, frames: Sequence[np.ndarray], fps: float = 30.0):
-        self._frames = frames
-        if len(frames) == 0:
-            raise ValueError("the video has no frames")
-        first = np.asarray(frames[0])
-        if first.ndim != 3 or first.shape[2] != 3:
-            raise ValueError(f"frames must be (H, W, 3) RGB arrays, got shape {first.shape}")
-        self.height, self.width = first.shape[:2]
-        self.fps = fps
-
-    def __len__(self) -> int:
-        return len(self._frames)
-
-    @property
-    def times(self) -> np.ndarray:
-        return np.arange(len(self)) / self.fps
-
-    def read(self, index: int) -> _Frame:
-        image = np.asarray(self._frames[index])
-        if image.shape[:2] != (self.height, self.width):
-            raise ValueError(f"frame {index} is {image.shape[:2]}, not {(self.height, self.width)}")
-        return _Frame(index, index / self.fps, image)
-
-    def frames(self, start: int = 0, stop: int | None = None) -> Iterator[_Frame]:
-        stop = len(self) if stop is None else stop
-        for i in range(start, stop):
-            yield self.read(i)
-
-    def __iter__(self) -> Iterator[_Frame]:
-        return self.frames()
-
-
-def _as_video(video):
-    if hasattr(video, "frames") and hasattr(video, "read") and hasattr(video, "width"):
-        return video
-    return _ArrayVideo(video)
-
-
-def _frames_in_order(video, start: int, stop: int, reverse: bool) -> Iterator[Any]:
-    """Frames ``start..stop`` (exclusive; backwards decoded forward in small chunks)."""
-    if not reverse:
-        yield from video.frames(start, stop)
-        return
-    hi = start + 1
-    while hi > stop + 1:
-        lo = max(stop + 1, hi - REVERSE_CHUNK)
-        chunk = list(video.frames(lo, hi))
-        yield from reversed(chunk)
-        hi = lo
-
-
-_ITEM, _END, _ERROR = range(3)
-
-
-class _Background:
-    """Run an iterator in a daemon thread, handing its items over through a bounded queue.
-
-    Exceptions raised in the thread are re-raised by ``next``; :meth:`close` stops the thread.
-    """
-
-    def __init__(self, make_iter: Callable[[], Iterator[Any]], maxsize: int, name: str):
-        self._queue: queue.Queue = queue.Queue(max(1, int(maxsize)))
-        self._stop = threading.Event()
-        self._finished = False
-        self._thread = threading.Thread(target=self._run, args=(make_iter,), name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self, make_iter) -> None:
-        try:
-            for item in make_iter():
-                if not self._put((_ITEM, item)):
-                    return
-            self._put((_END, None))
-        except BaseException as exc:  # handed to the consumer
-            self._put((_ERROR, exc))
-
-    def _put(self, message) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(message, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def __iter__(self) -> _Background:
-        return self
-
-    def __next__(self):
-        if self._finished:
-            raise StopIteration
-        kind, item = self._queue.get()
-        if kind == _ITEM:
-            return item
-        self._finished = True
-        if kind == _ERROR:
-            raise item
-        raise StopIteration
-
-    def close(self) -> None:
-        self._stop.set()
-        self._finished = True
-        self._thread.join(timeout=10)
-
-
-def background(iterable: Iterable[Any], maxsize: int = 2, name: str = "ecoseg-bg") -> Iterator[Any]:
-    """Iterate ``iterable`` in a background thread, ``maxsize`` items ahead of the consumer.
-
-    Parameters
-    ----------
-    iterable : iterable
-    maxsize : int
-        Items computed ahead at most.
-    name : str
-        Thread name.
-
-    Yields
-    ------
-    The items of ``iterable`` (its exceptions are re-raised here).
-
-    Examples
-    --------
-    >>> list(background(range(3)))
-    [0, 1, 2]
-    """
-    worker = _Background(lambda: iter(iterable), maxsize, name)
-    try:
-        yield from worker
-    finally:
-        worker.close()
-
-
-def _bf16_autocast(enabled: bool, device: torch.device):
-    """bfloat16 autocast on ``device`` when ``enabled``, else a no-op context."""
-    if enabled:
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-class _Encoder:
-    """Encodes frames on the model device, keeping the features of the last frame only."""
-
-    def __init__(self, model: SAM2Model, device: torch.device, fn=None):
-        self.model = model
-        self.device = device
-        self.fn = fn or model.encode_image
-        self._last: tuple[int, FrameFeatures] | None = None
-
-    def pixels(self, image: np.ndarray) -> torch.Tensor:
-        x = preprocess_frame(image, self.model.image_size)[None]
-        if self.device.type == "cuda":
-            x = x.pin_memory()
-        return x
-
-    @torch.inference_mode()
-    def __call__(
-        self, index: int, image: np.ndarray | None = None, pixels: torch.Tensor | None = None
-    ) -> FrameFeatures:
-        if self._last is not None and self._last[0] == index:
-            return self._last[1]
-        if pixels is None:
-            pixels = self.pixels(image)
-        feats = self.fn(pixels.to(self.device, non_blocking=True))
-        self._last = (index, feats)
-        return feats
-
-    def cached(self, index: int) -> FrameFeatures | None:
-        return self._last[1] if self._last is not None and self._last[0] == index else None
-
-
 def _check_prompts(prompts, width: int, height: int, n: int) -> None:
     if prompts is None or len(prompts.objects) == 0:
         raise PromptError("propagation needs prompts for at least one object")
@@ -1086,93 +879,6 @@ def _check_frame_prompts(prompts, frame: int, width: int, height: int, n: int) -
 
 
 # ---------------------------------------------------------------------------------------
-# results on the device, fetched without stalling the GPU
-# ---------------------------------------------------------------------------------------
-def label_index(logits: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-    """Per pixel, ``1 +`` the index of the winning object (0: background), on the device.
-
-    The rule of :func:`ecoseg.engine.results.labels_from_logits`: the highest positive logit
-    wins; ties go to the object with the higher score (then the earlier one).
-
-    Parameters
-    ----------
-    logits : Tensor, shape (N, H, W)
-    scores : Tensor, shape (N,)
-
-    Returns
-    -------
-    Tensor of int64, shape (H, W)
-
-    Examples
-    --------
-    >>> label_index(torch.tensor([[[1.0, -1.0]], [[2.0, -3.0]]]), torch.tensor([0.5, 0.5]))
-    tensor([[2, 0]])
-    """
-    if logits.shape[0] == 0:
-        return torch.zeros(logits.shape[1:], dtype=torch.int64, device=logits.device)
-    order = torch.argsort(-scores.double(), stable=True)
-    ranked = logits[order]
-    best = ranked.argmax(dim=0)
-    fg = ranked.gather(0, best[None])[0] > 0
-    return torch.where(fg, order[best] + 1, torch.zeros_like(best))
-
-
-OUTPUTS = ("logits", "labels")
-
-
-class _Pending:
-    """A frame result being copied to the host (``get`` waits for the copy only)."""
-
-    def __init__(self, index, time, ids, scores, logits, labels, event):
-        self.index, self.time, self.ids = index, time, ids
-        self._scores, self._logits, self._labels, self._event = scores, logits, labels, event
-
-    def get(self) -> FrameResult:
-        if self._event is not None:
-            self._event.synchronize()
-        labels = None
-        if self._labels is not None:
-            table = np.concatenate([[0], self.ids]).astype(np.uint32)
-            labels = table[self._labels.numpy()]
-        return FrameResult(
-            index=self.index,
-            time=self.time,
-            object_ids=self.ids,
-            scores=self._scores.numpy().astype(np.float32, copy=False),
-            logits=None if self._logits is None else self._logits.numpy(),
-            labels=labels,
-        )
-
-
-def _fetch(tracked: TrackedFrame, time: float, size: tuple[int, int], output: str) -> _Pending:
-    """Resize to the video, resolve labels on the device, start the copies to the host."""
-    device = tracked.mask_logits.device
-    ids = np.asarray(tracked.object_ids, dtype=np.int64)
-    logits = upsample_logits(tracked.mask_logits.float(), size)[:, 0]
-    scores = torch.sigmoid(tracked.scores[:, 0].float())
-    cuda = device.type == "cuda"
-
-    def host(x: torch.Tensor) -> torch.Tensor:
-        if not cuda:
-            return x.cpu()
-        out = torch.empty(x.shape, dtype=x.dtype, pin_memory=True)
-        return out.copy_(x, non_blocking=True)
-
-    if output == "labels":
-        index = label_index(logits, scores)
-        index = index.to(torch.uint8 if len(ids) < 255 else torch.int32)
-        host_logits, host_labels = None, host(index)
-    else:
-        host_logits, host_labels = host(logits), None
-    host_scores = host(scores)
-    event = None
-    if cuda:
-        event = torch.cuda.Event()
-        event.record()
-    return _Pending(tracked.index, float(time), ids, host_scores, host_logits, host_labels, event)
-
-
-# ---------------------------------------------------------------------------------------
 # the streaming session
 # ---------------------------------------------------------------------------------------
 @dataclass
@@ -1181,14 +887,6 @@ class _Event:
     kind: str  # "prompts" or "remove"
     frame: int
     payload: Any
-
-
-def _cancelled(cancel) -> bool:
-    if cancel is None:
-        return False
-    if hasattr(cancel, "is_set"):
-        return bool(cancel.is_set())
-    return bool(cancel())
 
 
 class StreamingSession:
@@ -1262,7 +960,7 @@ class StreamingSession:
         max_snapshots: int = 8,
         on_snapshot: Callable[[TrackerState], Any] | None = None,
     ):
-        self.video = _as_video(video)
+        self.video = as_video(video)
         self.num_frames = len(self.video)
         self.width, self.height = int(self.video.width), int(self.video.height)
         if device is not None:
@@ -1287,7 +985,7 @@ class StreamingSession:
                 self.tracker.condition_on_memory = torch.compile(
                     model.condition_on_memory, backend=backend, dynamic=True
                 )
-        self.encoder = _Encoder(model, self.device, encode)
+        self.encoder = FrameEncoder(model, self.device, encode)
         self.reverse = bool(reverse)
         self.step_dir = -1 if self.reverse else 1
         self.prefetch = int(prefetch)
@@ -1320,7 +1018,7 @@ class StreamingSession:
         return self.position != self.start and lo <= frame <= hi
 
     def _amp(self):
-        return _bf16_autocast(self.autocast, self.device)
+        return bf16_autocast(self.autocast, self.device)
 
     def features(self, frame: int) -> FrameFeatures:
         """Image features of ``frame`` (those of the frame just tracked are cached)."""
@@ -1369,7 +1067,7 @@ class StreamingSession:
         time = frame / float(getattr(self.video, "fps", 30.0) or 30.0)
         if hasattr(self.video, "times"):
             time = float(self.video.times[frame])
-        return _fetch(out, time, (self.height, self.width), "logits").get()
+        return fetch(out, time, (self.height, self.width), "logits").get()
 
     def add_object(self, object_id: int, frame: int, prompt) -> FrameResult:
         """Start tracking a new object from a prompt on ``frame`` (see :meth:`add_prompts`).
@@ -1534,18 +1232,18 @@ class StreamingSession:
         if pipeline is None:
             pipeline = self.device.type == "cuda"
         size = (self.height, self.width)
-        worker: _Background | None = None
+        worker: Prefetcher | None = None
         expected = None
-        pending: _Pending | None = None
+        pending: PendingResult | None = None
         done = 0
 
         def decode(first: int):
-            for fr in _frames_in_order(self.video, first, end, self.reverse):
+            for fr in frames_in_order(self.video, first, end, self.reverse):
                 yield fr, self.encoder.pixels(fr.image)
 
         try:
             while (end - self.position) * self.step_dir > 0:
-                if _cancelled(cancel):
+                if is_cancelled(cancel):
                     if self.on_snapshot is not None:
                         self.on_snapshot(self.snapshot())
                     break
@@ -1553,14 +1251,14 @@ class StreamingSession:
                 if worker is None or expected != t:
                     if worker is not None:
                         worker.close()
-                    worker = _Background(lambda t=t: decode(t), self.prefetch, "ecoseg-decode")
+                    worker = Prefetcher(lambda t=t: decode(t), self.prefetch, "ecoseg-decode")
                 frame, pixels = next(worker)
                 expected = t + self.step_dir
                 tracked = self._track(t, pixels)
                 if on_frame is not None:
                     on_frame(self, frame, tracked)
                     tracked = self.tracker.collect(t)
-                result = _fetch(tracked, float(frame.time), size, output)
+                result = fetch(tracked, float(frame.time), size, output)
                 if not pipeline:
                     done += 1
                     yield result.get()
@@ -1668,7 +1366,7 @@ def propagate(
     >>> [r.index for r in results], results[0].logits.shape
     ([0, 1, 2], (1, 48, 64))
     """
-    video = _as_video(video)
+    video = as_video(video)
     n = len(video)
     width, height = int(video.width), int(video.height)
     _check_prompts(prompts, width, height, n)
@@ -1759,7 +1457,7 @@ def backward_results(
     from ecoseg.engine.results import write_results
     from ecoseg.store import MaskStore
 
-    video = _as_video(video)
+    video = as_video(video)
     first = _frames_of(prompts)[0]
     total = first - start
     if total <= 0:
@@ -1769,7 +1467,7 @@ def backward_results(
     stop = threading.Event()
 
     def halt() -> bool:
-        return stop.is_set() or _cancelled(cancel)
+        return stop.is_set() or is_cancelled(cancel)
 
     def backwards() -> Iterator[FrameResult]:
         done = 0
@@ -1800,7 +1498,7 @@ def backward_results(
                 objects=dict.fromkeys(ids, "unknown"),
             )
             scratch.flush()
-            if _cancelled(cancel) or scratch.n_frames < total:
+            if is_cancelled(cancel) or scratch.n_frames < total:
                 return
             column = [scratch.object_ids.tolist().index(i) for i in ids]
             scores = scratch.read_scores()[:, column]
@@ -1810,7 +1508,7 @@ def backward_results(
                 hi = min(lo + block, first)
                 labels = scratch.read_labels(first - hi, first - lo)[::-1]
                 for k, f in enumerate(range(lo, hi)):
-                    if _cancelled(cancel):
+                    if is_cancelled(cancel):
                         return
                     j = first - 1 - f
                     yield FrameResult(f, float(times[f]), ids_array, scores[j], labels=labels[k])
@@ -1975,7 +1673,7 @@ def store_results(
             scratch_dir=scratch_dir,
             **options,
         )
-        if _cancelled(cancel):
+        if is_cancelled(cancel):
             store.flush()
             raise Cancelled(
                 f"{store.path}: cancelled after {store.n_frames} frames; --resume continues"
@@ -2006,11 +1704,11 @@ def store_results(
         store.flush()
         save_checkpoint(location, ready[-1], identity)
 
-    for r in background(results, maxsize=2, name="ecoseg-track"):
+    for r in prefetch(results, maxsize=2, name="ecoseg-track"):
         if location is not None:
             save_ready(r.index)  # every frame before r.index has been handed to the store
         yield r
-    if _cancelled(cancel):
+    if is_cancelled(cancel):
         if location is not None:
             store.flush()
             save_ready(store.n_frames)

@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 import torch
 
+from ecoseg.engine._runtime import preprocess_frame
 from ecoseg.engine.propagation import (
     MemoryWindow,
     VideoTracker,
     fill_holes,
-    preprocess_frame,
     propagate,
 )
 from ecoseg.errors import PromptError
@@ -319,7 +319,7 @@ def test_correction_on_tracked_frame_matches_official(clip_folder):
     """Clicks on a frame already tracked (decoded with memory and the previous mask), then
     tracking on from the next frame, as with the official interactive predictor."""
     pytest.importorskip("sam2")
-    from ecoseg.engine.propagation import _Encoder
+    from ecoseg.engine._runtime import FrameEncoder
     from ecoseg.io.video import open_video
     from ecoseg.sam2.model import upsample_logits
 
@@ -340,7 +340,7 @@ def test_correction_on_tracked_frame_matches_official(clip_folder):
             ref[t] = masks[:, 0].numpy()
 
     video = open_video(clip_folder)
-    encoder = _Encoder(ours, torch.device("cpu"))
+    encoder = FrameEncoder(ours, torch.device("cpu"))
     tracker = VideoTracker(ours, len(video), (H, W))
     tracker.add_prompts(0, prompts.at(0), encoder(0, video.read(0).image))
     got = {}
@@ -483,9 +483,9 @@ def test_streaming_state_stays_bounded(small_model):
     assert video.decoded == n + 1  # the prompt frame, then one pass
 
     tracker = VideoTracker(small_model, n, (48, 64))
-    from ecoseg.engine.propagation import _Encoder
+    from ecoseg.engine._runtime import FrameEncoder
 
-    enc = _Encoder(small_model, torch.device("cpu"))
+    enc = FrameEncoder(small_model, torch.device("cpu"))
     frames = list(video.frames())
     tracker.add_prompts(
         0, [(1, FramePrompt(0, np.array([[30.0, 20.0]]), np.array([1])))], enc(0, frames[0].image)

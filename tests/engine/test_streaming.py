@@ -16,11 +16,10 @@ import numpy as np
 import pytest
 import torch
 
+from ecoseg.engine._runtime import label_index, prefetch
 from ecoseg.engine.propagation import (
     StreamingSession,
     TrackerState,
-    background,
-    label_index,
     propagate,
 )
 from ecoseg.engine.results import labels_from_logits
@@ -324,16 +323,16 @@ def test_decoding_runs_in_a_background_thread(model):
         list(propagate(model, ThreadVideo(6, bad=3), Prompts.single(0, points=[[30, 20]])))
 
 
-def test_background_iterator_stops_early_and_reraises():
+def test_prefetch_iterator_stops_early_and_reraises():
     def gen():
         yield 1
         raise ValueError("boom")
 
-    it = background(gen())
+    it = prefetch(gen())
     assert next(it) == 1
     with pytest.raises(ValueError, match="boom"):
         next(it)
-    it = background(iter(range(1000)), maxsize=2)
+    it = prefetch(iter(range(1000)), maxsize=2)
     assert next(it) == 0
     it.close()  # the worker thread is told to stop
 
