@@ -71,6 +71,7 @@ from ecoseg.engine._runtime import (
     prefetch,
 )
 from ecoseg.engine.results import FrameResult
+from ecoseg.engine.tracker import VideoTracker
 from ecoseg.errors import ConfigError
 
 __all__ = [
@@ -463,7 +464,6 @@ class DiscoveryEngine:
         autocast: bool | None = None,
         prefetch: int = 4,
     ):
-        from ecoseg.engine.propagation import VideoTracker
         from ecoseg.sam2.automatic import AutomaticMaskGenerator
 
         if isinstance(params, dict):

@@ -20,12 +20,8 @@ import pytest
 import torch
 
 from ecoseg.engine._runtime import preprocess_frame
-from ecoseg.engine.propagation import (
-    MemoryWindow,
-    VideoTracker,
-    fill_holes,
-    propagate,
-)
+from ecoseg.engine.propagation import propagate
+from ecoseg.engine.tracker import MemoryWindow, VideoTracker, fill_holes
 from ecoseg.errors import PromptError
 from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
 from ecoseg.sam2.model import SAM2Model

@@ -17,11 +17,8 @@ import pytest
 import torch
 
 from ecoseg.engine._runtime import label_index, prefetch
-from ecoseg.engine.propagation import (
-    StreamingSession,
-    TrackerState,
-    propagate,
-)
+from ecoseg.engine.propagation import StreamingSession, propagate
+from ecoseg.engine.tracker import TrackerState
 from ecoseg.engine.results import labels_from_logits
 from ecoseg.errors import PromptError
 from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
