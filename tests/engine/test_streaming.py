@@ -18,8 +18,8 @@ import torch
 
 from ecoseg.engine._runtime import label_index, prefetch
 from ecoseg.engine.propagation import StreamingSession, propagate
-from ecoseg.engine.tracker import TrackerState
 from ecoseg.engine.results import labels_from_logits
+from ecoseg.engine.tracker import TrackerState
 from ecoseg.errors import PromptError
 from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
 from ecoseg.sam2.model import SAM2Model
