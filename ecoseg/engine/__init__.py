@@ -106,7 +106,7 @@ def segment(
     progress: bool | Callable[[int, int], Any] = True,
     params: dict[str, Any] | None = None,
     cancel: Any = None,
-    checkpoint_every: int = 256,
+    resume_every: int = 256,
     auto: bool = False,
     backward: bool = True,
 ) -> str:
@@ -145,9 +145,9 @@ def segment(
     cancel : threading.Event or callable, optional
         sam2 engine (also with ``auto``): stop before the next frame once set; raises
         :class:`Cancelled` and leaves a store that ``resume=True`` continues exactly.
-    checkpoint_every : int
-        sam2 engine: frames between tracker checkpoints for ``resume`` (see
-        :func:`ecoseg.engine.propagation.store_results`).
+    resume_every : int
+        sam2 engine: frames between saves of the tracker's resume state, for ``resume`` (see
+        :mod:`ecoseg.engine.resume`).
     auto : bool
         Also find and track organisms nobody prompted (:mod:`ecoseg.engine.discovery`; sam2
         engine, prompts optional, ``params`` are
@@ -250,8 +250,9 @@ def segment(
             objects, source = discovery.objects, "discovered"
         else:
             from ecoseg.engine import propagation as _prop
+            from ecoseg.engine.resume import remove_resume_state, resume_location
 
-            ckpt = _prop.checkpoint_location(out)
+            resume_file = resume_location(out)
             identity = {k: provenance[k] for k in ("video", "prompts", "model")}
             identity["video"] = {"sha256": provenance["video"]["sha256"]}
             results = _prop.store_results(
@@ -259,11 +260,11 @@ def segment(
                 reader,
                 prompts,
                 store,
-                location=ckpt,
+                location=resume_file,
                 identity=identity,
                 resume=resume,
                 cancel=cancel,
-                checkpoint_every=checkpoint_every,
+                resume_every=resume_every,
                 backward=backward,
                 backward_progress=_backward_bar(progress),
                 scratch_dir=_local_folder_of(out),
@@ -280,7 +281,7 @@ def segment(
         )
         store.mark_complete()
         if engine == "sam2" and not auto:
-            _prop.remove_checkpoint(ckpt)
+            remove_resume_state(resume_file)
     finally:
         store.close()
     return str(out)

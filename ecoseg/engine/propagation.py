@@ -61,7 +61,7 @@ Interaction (the API discovery and the napari plugin build on)
   low); ``reverse=True`` tracks backwards; an object predicted absent (object score) stays in
   the results under its id with score < 0.5 and no pixels, and comes back under the same id.
 - Resume: :func:`store_results` (used by :func:`ecoseg.segment`) saves a snapshot beside the
-  store every ``checkpoint_every`` frames (after the frames before it are committed) and where
+  store every ``resume_every`` frames (after the frames before it are committed) and where
   a cancelled run stops; ``--resume`` restores it and continues, giving exactly the store an
   uninterrupted run gives (same device and settings); without one it replays from the
   earliest prompt (also exact).
@@ -77,8 +77,8 @@ StreamingSession
     ``restore``, ``position``, ``object_ids``.
 VideoTracker, TrackerState, ObjectTrack, FrameOutput, TrackedFrame, MemoryWindow
     The tracker, its typed (snapshottable) state and per-frame output.
-store_results, checkpoint_location, save_checkpoint, load_checkpoint, remove_checkpoint
-    Resumable, cancellable results for the store writer and their checkpoint file.
+store_results
+    Resumable, cancellable results for the store writer (resume state: :mod:`.resume`).
 backward_results
     The frames before the earliest prompt, tracked backwards, handed out in frame order.
 preprocess_frame, fill_holes, label_index, background
@@ -112,6 +112,7 @@ from ecoseg.engine._runtime import (
     preprocess_frame,
 )
 from ecoseg.engine.results import FrameResult
+from ecoseg.engine.resume import load_resume_state, remove_resume_state, save_resume_state
 from ecoseg.engine.tracker import (
     FrameOutput,
     MemoryWindow,
@@ -134,14 +135,10 @@ __all__ = [
     "VideoTracker",
     "prefetch",
     "backward_results",
-    "checkpoint_location",
     "fill_holes",
     "label_index",
-    "load_checkpoint",
     "preprocess_frame",
     "propagate",
-    "remove_checkpoint",
-    "save_checkpoint",
     "store_results",
 ]
 
@@ -238,7 +235,7 @@ class StreamingSession:
     max_snapshots : int
     on_snapshot : callable, optional
         Called with every periodic snapshot and with the state where a cancelled run stops
-        (``segment`` saves them as resume checkpoints).
+        (``segment`` saves them as its resume state).
 
     Notes
     -----
@@ -429,7 +426,7 @@ class StreamingSession:
         return self.tracker.snapshot(self.position, self.reverse)
 
     def restore(self, state: TrackerState) -> None:
-        """Continue from a snapshot (e.g. a resume checkpoint) at ``state.next_frame``."""
+        """Continue from a snapshot (e.g. a saved resume state) at ``state.next_frame``."""
         if state.reverse != self.reverse:
             raise ValueError("the snapshot was taken tracking in the other direction")
         self.tracker.restore(state)
@@ -838,86 +835,6 @@ def backward_results(
 # ---------------------------------------------------------------------------------------
 # resumable runs into a mask store
 # ---------------------------------------------------------------------------------------
-CHECKPOINT_NAME = "ecoseg-resume.ckpt"
-
-
-def checkpoint_location(store_path) -> str | None:
-    """Where the resume checkpoint of a store lives (None: stores that cannot hold one).
-
-    Local directory stores and fsspec URLs get a file beside the store (``STORE`` +
-    ``.ecoseg-resume.ckpt``; inside it zarr would warn about a foreign key), removed when the
-    run completes; zip archives and zarr ``Store`` objects get none.
-
-    Examples
-    --------
-    >>> checkpoint_location("masks.zarr")
-    'masks.zarr.ecoseg-resume.ckpt'
-    >>> checkpoint_location("s3://bucket/masks.zarr/")
-    's3://bucket/masks.zarr.ecoseg-resume.ckpt'
-
-    >>> checkpoint_location("masks.zip") is None
-    True
-    """
-    import os
-
-    if not isinstance(store_path, str | os.PathLike):
-        return None
-    text = os.fspath(store_path)
-    if text.lower().endswith(".zip"):
-        return None
-    return f"{text.rstrip('/')}.{CHECKPOINT_NAME}"
-
-
-def save_checkpoint(location: str, state: TrackerState, identity: dict) -> None:
-    """Write a resume checkpoint atomically (a length-prefixed JSON header, then the state)."""
-    import json
-
-    import fsspec
-
-    header = json.dumps({**identity, "next_frame": state.next_frame}, sort_keys=True).encode()
-    blob = len(header).to_bytes(8, "little") + header + state.to_bytes()
-    fs, path = fsspec.core.url_to_fs(location)
-    tmp = path + ".partial"
-    fs.pipe_file(tmp, blob)
-    fs.mv(tmp, path)
-
-
-def load_checkpoint(location: str | None, identity: dict, max_frame: int) -> TrackerState | None:
-    """The checkpoint at ``location`` if it was made for ``identity`` and covers at most
-    ``max_frame`` frames; else None."""
-    import json
-
-    import fsspec
-
-    if location is None:
-        return None
-    fs, path = fsspec.core.url_to_fs(location)
-    try:
-        blob = fs.cat_file(path)
-        n = int.from_bytes(blob[:8], "little")
-        header = json.loads(blob[8 : 8 + n])
-    except (FileNotFoundError, ValueError, OSError):
-        return None
-    expected = json.loads(json.dumps(identity, sort_keys=True))
-    if {k: header.get(k) for k in expected} != expected or header["next_frame"] > max_frame:
-        return None
-    try:
-        return TrackerState.from_bytes(blob[8 + n :])
-    except Exception:  # a damaged checkpoint: replay from the start instead
-        return None
-
-
-def remove_checkpoint(location: str | None) -> None:
-    """Delete a store's resume checkpoint (after a complete run)."""
-    import fsspec
-
-    if location is None:
-        return
-    fs, path = fsspec.core.url_to_fs(location)
-    if fs.exists(path):
-        fs.rm(path)
-
-
 def store_results(
     model: SAM2Model,
     video,
@@ -928,7 +845,7 @@ def store_results(
     identity: dict,
     resume: bool = False,
     cancel=None,
-    checkpoint_every: int = 256,
+    resume_every: int = 256,
     backward: bool = False,
     backward_progress: Callable[[int, int], Any] | None = None,
     scratch_dir: str | None = None,
@@ -937,10 +854,10 @@ def store_results(
     """Results for :func:`ecoseg.engine.results.write_results`, resumable and cancellable.
 
     Tracking runs in a background thread (decode, network and store writing overlap).
-    Every ``checkpoint_every`` frames the tracker state is saved to ``location`` once the
-    frames before it are committed to ``store``; resuming restores the latest checkpoint and
+    Every ``resume_every`` frames the tracker state is saved to ``location`` once the
+    frames before it are committed to ``store``; resuming restores the latest saved state and
     re-tracks from there (frames the store already holds are recomputed and skipped), so the
-    resumed store equals an uninterrupted run. Without a usable checkpoint it replays from
+    resumed store equals an uninterrupted run. Without a usable resume state it replays from
     the earliest prompted frame (also exact, slower). A cancelled run saves the exact state
     where it stopped and raises :class:`ecoseg.engine.Cancelled`.
 
@@ -951,12 +868,12 @@ def store_results(
     store : MaskStore
         The store being written (its committed frames decide where to resume).
     location : str or None
-        From :func:`checkpoint_location`.
+        From :func:`ecoseg.engine.resume.resume_location`.
     identity : dict
-        JSON data a checkpoint must match (video hash, prompts, model).
+        JSON data a resume state must match (video hash, prompts, model).
     resume : bool
     cancel : threading.Event or callable, optional
-    checkpoint_every : int
+    resume_every : int
     backward : bool
         Also fill the frames before the earliest prompted frame, tracked backwards from it
         (see :func:`backward_results`).
@@ -997,11 +914,11 @@ def store_results(
             raise Cancelled(
                 f"{store.path}: cancelled after {store.n_frames} frames; --resume continues"
             )
-    state = load_checkpoint(location, identity, written) if resume else None
+    state = load_resume_state(location, identity, written) if resume else None
     if not resume:
-        remove_checkpoint(location)  # a stale one from an earlier run
+        remove_resume_state(location)  # a stale one from an earlier run
     snapshots: deque[TrackerState] = deque()
-    every = checkpoint_every if location is not None else 0
+    every = resume_every if location is not None else 0
     results = propagate(
         model,
         video,
@@ -1021,7 +938,7 @@ def store_results(
         while snapshots and snapshots[0].next_frame <= limit:
             snapshots.popleft()
         store.flush()
-        save_checkpoint(location, ready[-1], identity)
+        save_resume_state(location, ready[-1], identity)
 
     for r in prefetch(results, maxsize=2, name="ecoseg-track"):
         if location is not None:

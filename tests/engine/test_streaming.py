@@ -19,6 +19,7 @@ import torch
 from ecoseg.engine._runtime import label_index, prefetch
 from ecoseg.engine.propagation import StreamingSession, propagate
 from ecoseg.engine.results import labels_from_logits
+from ecoseg.engine.resume import resume_location
 from ecoseg.engine.tracker import TrackerState
 from ecoseg.errors import PromptError
 from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
@@ -417,7 +418,7 @@ def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, m
         synth_clip.video, _prompts(), out=tmp_path / "full.zarr", progress=False, **SEGMENT
     )
     want = MaskStore.open(full).read_labels()
-    assert (want > 0).any() and not Path(prop.checkpoint_location(tmp_path / "full.zarr")).exists()
+    assert (want > 0).any() and not Path(resume_location(tmp_path / "full.zarr")).exists()
 
     calls = iter(range(1000))
     out = tmp_path / "cut.zarr"
@@ -429,13 +430,13 @@ def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, m
             out=out,
             progress=False,
             cancel=lambda: next(calls) >= 17,
-            checkpoint_every=5,
+            resume_every=5,
             **SEGMENT,
         )
     cut = MaskStore.open(out)
     assert 0 < cut.n_frames < 30 and not cut.complete
-    assert Path(prop.checkpoint_location(out)).exists()
-    ecoseg.open_masks(out)  # the checkpoint file does not disturb zarr
+    assert Path(resume_location(out)).exists()
+    ecoseg.open_masks(out)  # the resume-state file does not disturb zarr
 
     resumed_from = []
     real = prop.propagate
@@ -451,15 +452,14 @@ def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, m
     done = MaskStore.open(out)
     assert done.complete and np.array_equal(done.read_labels(), want)
     assert np.array_equal(done.read_scores(), MaskStore.open(full).read_scores())
-    assert not Path(prop.checkpoint_location(out)).exists()
+    assert not Path(resume_location(out)).exists()
 
 
-def test_segment_resume_from_older_checkpoint_or_none(synth_clip, tmp_path):
-    """A kill between checkpoints leaves an older one (frames after it are recomputed and
-    skipped); without any checkpoint the run replays from the first prompt. Both exact."""
+def test_segment_resume_from_older_resume_state_or_none(synth_clip, tmp_path):
+    """A kill between saves leaves an older resume state (frames after it are recomputed and
+    skipped); without any the run replays from the first prompt. Both exact."""
     import ecoseg
     from ecoseg.engine import Cancelled
-    from ecoseg.engine import propagation as prop
     from ecoseg.store import MaskStore
 
     torch.manual_seed(0)  # random weights: the same in every run
@@ -488,7 +488,7 @@ def test_segment_resume_from_older_checkpoint_or_none(synth_clip, tmp_path):
                 backward=False,  # count the cancel calls of the forward pass only
                 **SEGMENT,
             )
-        return out, Path(prop.checkpoint_location(out))
+        return out, Path(resume_location(out))
 
     early, early_ckpt = cut("early.zarr", 9)
     for keep in ("older", "none"):
