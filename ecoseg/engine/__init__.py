@@ -3,7 +3,7 @@
 Two engines share one writer:
 
 - ``"sam2"``: the SAM 2-compatible network (:mod:`ecoseg.sam2`) propagating prompted objects
-  (:func:`ecoseg.engine.propagation.propagate`); needs prompts and model weights.
+  (:func:`ecoseg.engine.session.propagate`); needs prompts and model weights.
 - ``"classical"``: the motion tracker (:mod:`ecoseg.engine.classical`); needs neither.
 
 :func:`segment` validates every input (video, prompts, output store) before it loads a model or
@@ -45,11 +45,11 @@ ENGINES = ("sam2", "classical")
 def propagate(model, video, prompts, **kwargs) -> Iterator[FrameResult]:
     """Propagate prompted objects through a video with a SAM 2 model.
 
-    See :func:`ecoseg.engine.propagation.propagate` (imported lazily: it needs torch).
+    See :func:`ecoseg.engine.session.propagate` (imported lazily: it needs torch).
     """
-    from ecoseg.engine.propagation import propagate as _propagate
+    from ecoseg.engine import session
 
-    return _propagate(model, video, prompts, **kwargs)
+    return session.propagate(model, video, prompts, **kwargs)
 
 
 def choose_engine(engine: str | None, *, prompts: bool, auto: bool) -> str:
@@ -249,13 +249,13 @@ def segment(
             )
             objects, source = discovery.objects, "discovered"
         else:
-            from ecoseg.engine import propagation as _prop
             from ecoseg.engine.resume import remove_resume_state, resume_location
+            from ecoseg.engine.storing import store_results
 
             resume_file = resume_location(out)
             identity = {k: provenance[k] for k in ("video", "prompts", "model")}
             identity["video"] = {"sha256": provenance["video"]["sha256"]}
-            results = _prop.store_results(
+            results = store_results(
                 net,
                 reader,
                 prompts,
@@ -290,13 +290,13 @@ def segment(
 def _until_cancelled(results, cancel, store, n: int):
     """``results``, then :class:`Cancelled` if they stopped early because of ``cancel`` (and
     not a trail of empty frames written in place of the rest)."""
-    from ecoseg.engine.propagation import _cancelled
+    from ecoseg.engine._runtime import is_cancelled
 
     last = -1
     for r in results:
         last = r.index
         yield r
-    if last < n - 1 and _cancelled(cancel):
+    if last < n - 1 and is_cancelled(cancel):
         store.flush()
         raise Cancelled(
             f"{store.path}: cancelled after {store.n_frames} frames; --resume continues"

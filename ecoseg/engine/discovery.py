@@ -1,6 +1,6 @@
 """Automatic discovery: find and track organisms that nobody clicked.
 
-:class:`DiscoveryEngine` runs the SAM 2 video tracker (:class:`~ecoseg.engine.propagation.
+:class:`DiscoveryEngine` runs the SAM 2 video tracker (:class:`~ecoseg.engine.tracker.
 VideoTracker`) forward through a video and, every ``key_interval`` frames, looks for new
 objects:
 
@@ -436,7 +436,7 @@ class DiscoveryEngine:
         ``params.motion``).
     autocast : bool, optional
         bfloat16 autocast for the network, as in
-        :class:`~ecoseg.engine.propagation.StreamingSession` (default: on CUDA only).
+        :class:`~ecoseg.engine.session.StreamingSession` (default: on CUDA only).
     prefetch : int
         Frames decoded and preprocessed ahead in a background thread.
 

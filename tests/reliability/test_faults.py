@@ -31,7 +31,7 @@ pytestmark = pytest.mark.fault
 CHILD = r"""
 import json, sys, time
 import ecoseg.engine.classical as classical
-import ecoseg.engine.propagation as propagation
+import ecoseg.engine.storing as storing
 
 DELAY = float(sys.argv[1])
 
@@ -42,9 +42,9 @@ def slow(gen):
         yield item
 
 
-real_track, real_propagate = classical.track, propagation.propagate
+real_track, real_propagate = classical.track, storing.propagate
 classical.track = lambda *a, **k: slow(real_track(*a, **k))
-propagation.propagate = lambda *a, **k: slow(real_propagate(*a, **k))
+storing.propagate = lambda *a, **k: slow(real_propagate(*a, **k))
 
 if sys.argv[2] == "api":
     import ecoseg

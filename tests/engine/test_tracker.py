@@ -1,4 +1,4 @@
-"""Tests for ecoseg/engine/propagation.py: video propagation with the SAM 2 network.
+"""Tests for ecoseg/engine/tracker.py: the SAM 2 video tracker, run through ``propagate``.
 
 The ``oracle`` tests run the official ``SAM2VideoPredictor`` (``init_state`` on a folder of
 JPEG frames, ``add_new_points_or_box`` / ``add_new_mask`` for every prompt, then
@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from ecoseg.engine._runtime import preprocess_frame
-from ecoseg.engine.propagation import propagate
+from ecoseg.engine.session import propagate
 from ecoseg.engine.tracker import MemoryWindow, VideoTracker, fill_holes
 from ecoseg.errors import PromptError
 from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts

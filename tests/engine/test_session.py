@@ -1,6 +1,6 @@
-"""Tests for the streaming side of ecoseg/engine/propagation.py: the session (objects added,
+"""Tests for ecoseg/engine/session.py (and storing.py, _runtime.py): the session (objects added,
 corrected and removed mid-video, reverse), snapshots, resume and cancellation through
-:func:`ecoseg.segment`, the background decode thread and device-side label resolution.
+:func:`ecoseg.segment`, the prefetch decode thread and device-side label resolution.
 
 Equivalence claims are tested against runs without the interaction (and, for the correction
 re-propagated from an earlier frame, against the official predictor).
@@ -17,16 +17,16 @@ import pytest
 import torch
 
 from ecoseg.engine._runtime import label_index, prefetch
-from ecoseg.engine.propagation import StreamingSession, propagate
 from ecoseg.engine.results import labels_from_logits
 from ecoseg.engine.resume import resume_location
+from ecoseg.engine.session import StreamingSession, propagate
 from ecoseg.engine.tracker import TrackerState
 from ecoseg.errors import PromptError
 from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
 from ecoseg.sam2.model import SAM2Model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_propagation import (  # noqa: E402  (clip and oracle helpers)
+from test_tracker import (  # noqa: E402  (clip and oracle helpers)
     CountingVideo,
     H,
     W,
@@ -409,8 +409,7 @@ def _prompts():
 
 def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, monkeypatch):
     import ecoseg
-    from ecoseg.engine import Cancelled
-    from ecoseg.engine import propagation as prop
+    from ecoseg.engine import Cancelled, storing
     from ecoseg.store import MaskStore
 
     torch.manual_seed(0)
@@ -439,13 +438,13 @@ def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, m
     ecoseg.open_masks(out)  # the resume-state file does not disturb zarr
 
     resumed_from = []
-    real = prop.propagate
+    real = storing.propagate
 
     def spy(*args, **kwargs):
         resumed_from.append(kwargs.get("resume"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(prop, "propagate", spy)
+    monkeypatch.setattr(storing, "propagate", spy)
     torch.manual_seed(0)
     ecoseg.segment(synth_clip.video, _prompts(), out=out, progress=False, resume=True, **SEGMENT)
     assert resumed_from[-1] is not None and resumed_from[-1].next_frame == cut.n_frames
