@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg.engine.results import FrameResult, labels_from_logits, write_results
-from ecoseg.errors import ConfigError, EcosegError, PromptError
+from ecoseg.errors import Cancelled, ConfigError, PromptError
 
 __all__ = [
     "Cancelled",
@@ -33,10 +33,6 @@ __all__ = [
     "segment",
     "ENGINES",
 ]
-
-
-class Cancelled(EcosegError):
-    """A run was cancelled; the store holds what was written and ``resume`` continues it."""
 
 
 ENGINES = ("sam2", "classical")
@@ -298,9 +294,7 @@ def _until_cancelled(results, cancel, store, n: int):
         yield r
     if last < n - 1 and is_cancelled(cancel):
         store.flush()
-        raise Cancelled(
-            f"{store.path}: cancelled after {store.n_frames} frames; --resume continues"
-        )
+        raise Cancelled.after(store.path, store.n_frames)
 
 
 def _backward_bar(progress):

@@ -28,6 +28,7 @@ from ecoseg.engine.results import FrameResult
 from ecoseg.engine.resume import load_resume_state, remove_resume_state, save_resume_state
 from ecoseg.engine.session import prompted_frames, propagate
 from ecoseg.engine.tracker import TrackerState
+from ecoseg.errors import Cancelled
 from ecoseg.sam2.model import SAM2Model
 
 __all__ = ["backward_results", "store_results"]
@@ -177,7 +178,7 @@ def store_results(
     re-tracks from there (frames the store already holds are recomputed and skipped), so the
     resumed store equals an uninterrupted run. Without a usable resume state it replays from
     the earliest prompted frame (also exact, slower). A cancelled run saves the exact state
-    where it stopped and raises :class:`ecoseg.engine.Cancelled`.
+    where it stopped and raises :class:`ecoseg.errors.Cancelled`.
 
     Parameters
     ----------
@@ -209,8 +210,6 @@ def store_results(
     """
     from collections import deque
 
-    from ecoseg.engine import Cancelled
-
     n = len(video)
     written = store.n_frames
     if written >= n:
@@ -229,9 +228,7 @@ def store_results(
         )
         if is_cancelled(cancel):
             store.flush()
-            raise Cancelled(
-                f"{store.path}: cancelled after {store.n_frames} frames; --resume continues"
-            )
+            raise Cancelled.after(store.path, store.n_frames)
     state = load_resume_state(location, identity, written) if resume else None
     if not resume:
         remove_resume_state(location)  # a stale one from an earlier run
@@ -266,6 +263,4 @@ def store_results(
         if location is not None:
             store.flush()
             save_ready(store.n_frames)
-        raise Cancelled(
-            f"{store.path}: cancelled after {store.n_frames} frames; --resume continues"
-        )
+        raise Cancelled.after(store.path, store.n_frames)
