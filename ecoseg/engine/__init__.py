@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ecoseg.engine._runtime import resolve_device
 from ecoseg.engine.results import FrameResult, labels_from_logits, write_results
 from ecoseg.errors import Cancelled, ConfigError, PromptError
 
@@ -30,6 +31,7 @@ __all__ = [
     "labels_from_logits",
     "write_results",
     "propagate",
+    "resolve_device",
     "segment",
     "ENGINES",
 ]
@@ -95,7 +97,7 @@ def segment(
     checkpoint: str | os.PathLike | None = None,
     pretrained: bool = True,
     image_size: int | None = None,
-    device: str | None = None,
+    device: str | None = "auto",
     resume: bool = False,
     overwrite: bool = False,
     chunk_frames: int = 4,
@@ -126,8 +128,10 @@ def segment(
         ``False`` builds the network with random weights (tests, benchmarks).
     image_size : int, optional
         Lower network input size (e.g. 512) for speed on CPU.
-    device : str, optional
-        ``"cpu"`` or ``"cuda"``; default CUDA when available.
+    device : {"auto", "cpu", "cuda", "mps"}, optional
+        sam2 engine: where the network runs; ``"auto"`` (or None): CUDA if available, else
+        Apple MPS, else the CPU (:func:`resolve_device`). The device used is recorded in the
+        store's provenance (``parameters["device"]``).
     resume : bool
         Continue an interrupted run into an existing store.
     overwrite : bool
@@ -193,6 +197,7 @@ def segment(
         except PromptError as exc:  # name the file too
             raise PromptError(f"{prompt_file}: {exc}" if prompt_file else str(exc)) from None
     params = dict(params or {})
+    run_device = resolve_device(device) if engine == "sam2" else None
 
     provenance = {
         "video": {
@@ -231,7 +236,8 @@ def segment(
     elif engine == "sam2":
         provenance["backward"] = bool(backward)
     if engine == "sam2":
-        net = _build_model(model, checkpoint, pretrained, image_size, device)
+        provenance["parameters"] = {**provenance["parameters"], "device": run_device}
+        net = _build_model(model, checkpoint, pretrained, image_size, run_device)
         provenance["model"] = _model_provenance(model, checkpoint, pretrained, image_size, net)
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
     try:
@@ -371,6 +377,10 @@ def _changed_settings(stored: dict, wanted: dict) -> str:
             for m in (a, b):
                 if isinstance(m, dict) and isinstance(m.get("checkpoint"), dict):
                     m["checkpoint"].pop("path", None)
+        if key == "parameters":  # a run may resume on another device (older stores: none)
+            for m in (a, b):
+                if isinstance(m, dict):
+                    m.pop("device", None)
         return a != b
 
     names = {
