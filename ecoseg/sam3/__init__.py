@@ -13,7 +13,8 @@ Exports
 ``build(name="sam3", checkpoint=None, *, pretrained=True, image_size=None, device=None,
 config=None) -> SAM3Model``
 ``SAM3Model``, ``Sam3Config``, ``PRESETS``, ``get_config``, ``Tokenizer``,
-``load_checkpoint``, ``weights`` (the gated-weights cache, as a submodule)
+``load_tokenizer`` (the vocabulary downloaded with the weights), ``load_checkpoint``,
+``weights`` (the gated-weights cache, as a submodule)
 
 Examples
 --------
@@ -38,6 +39,7 @@ _LAZY = {
     "get_config": "ecoseg.sam3.config:get_config",
     "Tokenizer": "ecoseg.sam3.tokenizer:Tokenizer",
     "load_checkpoint": "ecoseg.sam3.checkpoint:load_checkpoint",
+    "load_tokenizer": "ecoseg.sam3.weights:load_tokenizer",
 }
 
 __all__ = ["build", *_LAZY]
@@ -111,6 +113,11 @@ def build(
     elif pretrained:
         from ecoseg.sam3 import weights
 
+        if cfg.name not in weights.entries():
+            raise CheckpointError(
+                f"{cfg.name} has no published weights; pass checkpoint=PATH or "
+                f"pretrained=False (random weights)"
+            )
         cached = weights.weights_path(cfg.name)
         if not cached.is_file():
             raise CheckpointError(
