@@ -112,6 +112,7 @@ class GeometryPrompt:
         *,
         batch_size: int | None = None,
         device=None,
+        dtype: torch.dtype = torch.float32,
     ) -> GeometryPrompt:
         """Pad per-item lists (``boxes[b]`` is a list of ``(cx, cy, w, h)``) into tensors.
 
@@ -135,13 +136,13 @@ class GeometryPrompt:
         def pad(items, labels, width):
             items = items if items is not None else [[] for _ in range(batch_size)]
             n = max((len(x) for x in items), default=0)
-            coords = torch.zeros(batch_size, n, width)
+            coords = torch.zeros(batch_size, n, width, dtype=dtype)
             lab = torch.zeros(batch_size, n, dtype=torch.long)
             valid = torch.zeros(batch_size, n, dtype=torch.bool)
             for b, item in enumerate(items):
                 k = len(item)
                 if k:
-                    coords[b, :k] = torch.as_tensor(item, dtype=torch.float32).view(k, width)
+                    coords[b, :k] = torch.as_tensor(item, dtype=dtype).view(k, width)
                     lab[b, :k] = torch.as_tensor(labels[b] if labels is not None else [1] * k)
                     valid[b, :k] = True
             return coords.to(device), lab.to(device), valid.to(device)

@@ -207,3 +207,48 @@ class TorchvisionStub:
 
     class ops:  # noqa: N801 - mirrors the module name
         roi_align = staticmethod(reference_roi_align)
+
+
+#: transformers ``Sam3Model`` prefix -> (our ConceptDetector prefix, component map)
+DETECTOR_PREFIXES = {
+    "geometry_encoder.": ("geometry_encoder.", "geometry"),
+    "detr_encoder.": ("transformer.encoder.", "fusion"),
+    "detr_decoder.": ("transformer.decoder.", "decoder"),
+    "dot_product_scoring.": ("dot_prod_scoring.", "scoring"),
+    "mask_decoder.": ("segmentation_head.", "segmentation"),
+}
+
+
+def hf_detector_to_ours(state: dict) -> dict:
+    """The detector part of a transformers ``Sam3Model`` state dict, in ConceptDetector names."""
+    out = {}
+    for key, value in state.items():
+        for prefix, (ours, component) in DETECTOR_PREFIXES.items():
+            if key.startswith(prefix):
+                out[ours + map_key(key[len(prefix) :], component)] = value
+    return out
+
+
+def detector_config(d: int = 64, heads: int = 4, ffn: int = 128, queries: int = 20):
+    """Matching small configurations: (transformers kwargs for Sam3Config, our DetectorConfig)."""
+    from ecoseg.sam3.decoder import DecoderConfig
+    from ecoseg.sam3.detector import DetectorConfig
+    from ecoseg.sam3.fusion import FusionEncoderConfig
+    from ecoseg.sam3.geometry import GeometryEncoderConfig
+    from ecoseg.sam3.segmentation import SegmentationConfig
+
+    common = small_kwargs(d, heads, ffn, 2)
+    hf = {
+        "geometry_encoder_config": dict(common),
+        "detr_encoder_config": dict(common),
+        "detr_decoder_config": dict(common, num_queries=queries),
+        "mask_decoder_config": {"hidden_size": d, "num_attention_heads": heads},
+    }
+    ours = DetectorConfig(
+        GeometryEncoderConfig(d, 2, heads, ffn),
+        FusionEncoderConfig(d, 2, heads, ffn),
+        DecoderConfig(d, 2, queries, heads, ffn),
+        SegmentationConfig(d, 3, heads),
+        ffn,
+    )
+    return hf, ours
