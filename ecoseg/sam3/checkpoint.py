@@ -25,6 +25,7 @@ Exports
 ``detect_format(state) -> "meta" | "transformers-video" | "transformers-image" | "ecoseg"``
 ``convert_state_dict(state, expected) -> (state_dict, unloaded)``
     ``expected`` is our ``{name: shape}``; raises ``CheckpointError`` on any mismatch.
+``expected_shapes(model) -> dict`` (the ``expected`` argument for a model)
 ``load_checkpoint(model, path) -> model``
 ``model_signature(config) -> dict[str, tuple[int, ...]]`` (built on the ``meta`` device)
 
@@ -56,7 +57,13 @@ from ecoseg.sam3.keymap import (
     meta_to_ours,
 )
 
-__all__ = ["detect_format", "convert_state_dict", "load_checkpoint", "model_signature"]
+__all__ = [
+    "detect_format",
+    "convert_state_dict",
+    "expected_shapes",
+    "load_checkpoint",
+    "model_signature",
+]
 
 _SHOW = 5
 
