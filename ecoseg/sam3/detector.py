@@ -163,6 +163,12 @@ class ConceptDetector(nn.Module):
         """
         fpn, pos = list(fpn[:3]), list(pos[:3])
         prompt, valid = self.encode_prompt(fpn[-1], pos[-1], text, text_valid, geometry)
+        return self.decode(fpn, pos, prompt, valid)
+
+    def decode(self, fpn: list[Tensor], pos: list[Tensor], prompt: Tensor, valid: Tensor) -> Detections:
+        """Detect with prompt tokens already encoded (:meth:`encode_prompt`), e.g. exemplar
+        tokens pooled on another frame and reused on every frame of a video."""
+        fpn, pos = list(fpn[:3]), list(pos[:3])
         b = prompt.shape[0]
         feature = fpn[-1].expand(b, -1, -1, -1)
         memory, memory_pos = self.transformer.encoder(
