@@ -57,12 +57,12 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg.errors import CalibrationError, ConfigError, EcosegError
+from ecoseg.measure.tables import combine_tables, read_table, write_table
 
 __all__ = [
     "Study",
     "StudyResult",
     "VideoSpec",
-    "combine_tables",
     "load_study",
     "run_study",
     "TABLES",
@@ -72,7 +72,6 @@ __all__ = [
 TABLES = ("regions", "tracks", "counts", "maxn", "cover")
 MANIFEST = "ecoseg-study.json"
 MANIFEST_VERSION = 1
-META_COLUMNS = ("video", "site", "transect", "date", "depth_m")
 
 _TOP_KEYS = ("name", "title", "description", "output", "defaults", "videos")
 _SETTING_KEYS = (
@@ -659,99 +658,6 @@ def _save_manifest(output: Path, manifest: dict) -> None:
     os.replace(tmp, path)
 
 
-# --------------------------------------------------------------------------- tables
-def write_table(df, folder: Path, name: str, formats=("parquet", "csv")) -> dict[str, str]:
-    """Write ``df`` as ``folder/name.parquet`` and ``.csv`` with deterministic bytes.
-
-    Returns the sha256 of each written file by suffix.
-    """
-    from ecoseg._hashing import sha256_file
-
-    folder.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for fmt in formats:
-        target = folder / f"{name}.{fmt}"
-        tmp = folder / f".{name}.{fmt}.tmp"
-        if fmt == "parquet":
-            df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
-        elif fmt == "csv":
-            df.to_csv(tmp, index=False, lineterminator="\n", na_rep="")
-        else:  # pragma: no cover - internal
-            raise ValueError(fmt)
-        os.replace(tmp, target)
-        written[fmt] = sha256_file(target)
-    return written
-
-
-def read_table(folder: Path, name: str):
-    """Read ``folder/name.parquet`` (units come back in ``attrs``)."""
-    import pandas as pd
-
-    return pd.read_parquet(folder / f"{name}.parquet", engine="pyarrow")
-
-
-def combine_tables(
-    per_video: Mapping[str, Mapping[str, Any]], meta: Mapping[str, Mapping[str, Any]] | None = None
-) -> dict[str, Any]:
-    """Stack per-video tables into one table each, with study metadata columns first.
-
-    Parameters
-    ----------
-    per_video : mapping
-        ``{video name: {table name: DataFrame}}``, in study order.
-    meta : mapping, optional
-        ``{video name: {"site": ..., "transect": ..., "date": ..., "depth_m": ...}}``.
-
-    Returns
-    -------
-    dict of DataFrame
-        One per table name, rows in video order then in their own order, a fresh
-        ``RangeIndex``; ``attrs["units"]`` merged (``depth_m`` in m).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> a = {"maxn": pd.DataFrame({"class": ["fish"], "maxn": [3]})}
-    >>> b = {"maxn": pd.DataFrame({"class": ["fish"], "maxn": [5]})}
-    >>> out = combine_tables({"a": a, "b": b}, {"a": {"site": "N"}, "b": {"site": "S"}})
-    >>> out["maxn"][["video", "site", "maxn"]].values.tolist()
-    [['a', 'N', 3], ['b', 'S', 5]]
-    """
-    import pandas as pd
-
-    meta = meta or {}
-    names = sorted({t for tables in per_video.values() for t in tables})
-    out = {}
-    for table in names:
-        frames = []
-        units: dict[str, str] = {}
-        for video, tables in per_video.items():
-            if table not in tables:
-                continue
-            df = tables[table].copy()
-            units.update((df.attrs or {}).get("units", {}))
-            info = {"video": video, **{k: None for k in META_COLUMNS[1:]}}
-            info.update({k: v for k, v in (meta.get(video) or {}).items() if k in META_COLUMNS})
-            for i, col in enumerate(META_COLUMNS):
-                if col in df.columns:
-                    df = df.drop(columns=col)
-                df.insert(i, col, [info[col]] * len(df))
-            df.attrs = {}
-            frames.append(df)
-        if not frames:
-            continue
-        combined = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        combined = combined.reset_index(drop=True)
-        for col in ("video", "site", "transect", "date"):
-            combined[col] = combined[col].astype(object)
-        combined["depth_m"] = pd.to_numeric(combined["depth_m"], errors="coerce").astype("float64")
-        units = dict(sorted(units.items()))
-        units["depth_m"] = "m"
-        combined.attrs = {"units": units}
-        out[table] = combined
-    return out
-
-
 # --------------------------------------------------------------------------- runner
 @dataclass
 class StudyResult:
@@ -782,7 +688,7 @@ class StudyResult:
 
     def load_tables(self) -> dict[str, Any]:
         """The combined tables as DataFrames."""
-        return {name: read_table(p.parent, name) for name, p in self.tables.items()}
+        return {name: read_table(p) for name, p in self.tables.items()}
 
     def summary(self) -> str:
         """A few printable lines."""
@@ -953,7 +859,7 @@ def run_study(
         log("tables: combining")
         per_video = {
             v.name: {
-                t: read_table(per_video_dir / v.name, t)
+                t: read_table(per_video_dir / v.name / f"{t}.parquet")
                 for t in entries[v.name]["measure"]["tables"]
             }
             for v in study.videos
@@ -997,7 +903,7 @@ def run_study(
         from ecoseg._hashing import sha256_file
         from ecoseg.report import report as write_report
 
-        tables = {name: read_table(table_dir, name) for name in result.tables}
+        tables = {name: read_table(path) for name, path in result.tables.items()}
         write_report(
             [result.stores[v.name] for v in study.videos],
             result.report,

@@ -13,7 +13,7 @@ import pytest
 import ecoseg
 from ecoseg.errors import ConfigError
 from ecoseg.measure import measure
-from ecoseg.study import MANIFEST, TABLES, combine_tables, load_study, run_study
+from ecoseg.study import MANIFEST, TABLES, load_study, run_study
 
 EPOCH = "1710000000"  # 2024-03-09
 FAST = {"warmup": 5, "min_hits": 2}  # small clips: a short warm-up
@@ -420,22 +420,6 @@ def test_output_override_leaves_the_study_folder_alone(clips, tmp_path):
     assert result.tables["maxn"] == (tmp_path / "elsewhere" / "tables" / "maxn.parquet").resolve()
     assert result.tables["maxn"].is_file()
     assert not (tmp_path / "study" / "out").exists()
-
-
-def test_combine_tables_orders_rows_and_keeps_units():
-    a = pd.DataFrame({"frame": [0, 1], "count": [1, 2]})
-    a.attrs["units"] = {"count": "1"}
-    b = pd.DataFrame({"frame": [0], "count": [5]})
-    out = combine_tables(
-        {"b": {"counts": b}, "a": {"counts": a}},
-        {"a": {"site": "N", "depth_m": 3}, "b": {"site": "S", "transect": "T9"}},
-    )["counts"]
-    assert out["video"].tolist() == ["b", "a", "a"]
-    assert out["site"].tolist() == ["S", "N", "N"]
-    assert out["transect"].tolist() == ["T9", None, None]
-    assert out["depth_m"].isna().tolist() == [True, False, False]
-    assert out.attrs["units"] == {"count": "1", "depth_m": "m"}
-    assert out.index.tolist() == [0, 1, 2]
 
 
 def test_sam2_engine_with_prompts_and_random_weights(clips, tmp_path, calls):

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg.errors import ConfigError, EcosegError
+from ecoseg.measure.tables import combine_tables, csv_bytes
 from ecoseg.report import figures as F
 
 TABLE_ORDER = ("regions", "tracks", "counts", "maxn", "cover")
@@ -299,8 +300,6 @@ def _calibration_dict(cal, spec) -> dict:
 
 
 def _tables(videos: list[VideoInfo], tables, study) -> dict[str, Any]:
-    from ecoseg.study import combine_tables
-
     if tables is not None:
         out = {}
         for name, df in tables.items():
@@ -308,7 +307,7 @@ def _tables(videos: list[VideoInfo], tables, study) -> dict[str, Any]:
                 if len(videos) != 1:
                     raise ConfigError(
                         f"table {name!r} has no 'video' column; with several stores pass the "
-                        "tables combined by ecoseg.study.combine_tables"
+                        "tables combined by ecoseg.measure.tables.combine_tables"
                     )
                 df = combine_tables({videos[0].name: {name: df}}, {})[name]
             out[name] = df
@@ -893,11 +892,6 @@ def _plain(obj):
 
 
 # --------------------------------------------------------------------------- tables
-def csv_bytes(df) -> bytes:
-    """The CSV bytes of a table, exactly as :func:`ecoseg.study.write_table` writes them."""
-    return df.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
-
-
 def _table_downloads(tables, study, out: Path) -> list[dict[str, Any]]:
     rows = []
     names = [t for t in TABLE_ORDER if t in tables] + sorted(
