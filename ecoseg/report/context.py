@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._paths import find_video
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure.tables import combine_tables, csv_bytes
 from ecoseg.report import figures as F
@@ -261,7 +262,7 @@ def _video_info(name: str, path: str, shown: str, study, out: Path) -> VideoInfo
     recorded = (info.provenance.get("video") or {}).get("path")
     info.video_shown = str(recorded) if recorded else "(not recorded)"
     if recorded:
-        info.video_path = _find_video(str(recorded), str(path))
+        info.video_path = find_video(recorded, path) or Path(str(recorded))
     spec = None
     if study is not None:
         try:
@@ -280,15 +281,6 @@ def _video_info(name: str, path: str, shown: str, study, out: Path) -> VideoInfo
             info.truth = str(spec.truth)
             info.truth_shown = study.relative(spec.truth)
     return info
-
-
-def _find_video(recorded: str, store: str) -> Path:
-    """The recorded video path; a relative one is tried from here, then next to the store."""
-    p = Path(recorded)
-    if p.is_absolute() or p.exists() or "://" in store:
-        return p
-    beside = Path(store).parent / p
-    return beside if beside.exists() else p
 
 
 def _calibration_dict(cal, spec) -> dict:
