@@ -1662,3 +1662,6 @@ def _zarr_backend_array(array):
 
         _BACKEND_ARRAY = ZarrBackendArray
     return _BACKEND_ARRAY(array)
+
+
+Location = _Location  # public name until the store package lands (house-study)

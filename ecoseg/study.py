@@ -50,12 +50,14 @@ import json
 import math
 import os
 import re
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecoseg._cli import logger, one_line
+from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks, task_resources
+from ecoseg.batch.jobs import Job, run_job, store_status
 from ecoseg.errors import CalibrationError, ConfigError, EcosegError
 from ecoseg.measure.tables import combine_tables, read_table, write_table
 
@@ -509,7 +511,7 @@ def _parse_calibration(value: Any, ctx: str):
             f"'lasers:x0,y0,x1,y1,SPACING_MM', got {value!r}"
         )
     except CalibrationError as exc:
-        raise ConfigError(f"{ctx} calibration: {_one_line(exc)}") from None
+        raise ConfigError(f"{ctx} calibration: {one_line(exc)}") from None
 
 
 def _check_params(engine: str, params: dict, ctx: str) -> dict:
@@ -522,9 +524,9 @@ def _check_params(engine: str, params: dict, ctx: str) -> dict:
         try:
             ClassicalParams(**params)
         except TypeError as exc:
-            raise ConfigError(f"{ctx} params: {_one_line(exc)}") from None
+            raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
         except (ValueError, EcosegError) as exc:
-            raise ConfigError(f"{ctx} params: {_one_line(exc)}") from None
+            raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
     return params
 
 
@@ -549,10 +551,6 @@ def _relpath(path: str | os.PathLike, start: Path) -> str:
         return Path(os.path.relpath(p, start)).as_posix()
     except ValueError:  # another drive on Windows
         return p.as_posix()
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 # --------------------------------------------------------------------------- fingerprints
@@ -737,13 +735,13 @@ def run_study(
         Where to segment the videos: ``None`` runs them one after another here; an object with
         ``submit(fn, *args)`` returning futures (a :class:`concurrent.futures.Executor` or a
         ``dask.distributed.Client``) runs them there; a string is taken as the address of a Dask
-        scheduler. Runs there go through :func:`ecoseg.distributed.run_tasks` (sam2 videos on
+        scheduler. Runs there go through :func:`ecoseg.batch.run_tasks` (sam2 videos on
         CUDA ask for a ``GPU`` resource).
     report : bool
         Write the report (default); ``False`` stops after the tables.
     workers, threads : int, optional
         With no ``scheduler``: segment the videos on a local Dask cluster of this many worker
-        processes / threads per worker (:func:`ecoseg.distributed.connect`) instead of one after
+        processes / threads per worker (:func:`ecoseg.batch.connect`) instead of one after
         another here; sized as for ``ecoseg batch`` (at most one worker per video, and by
         default as many as the CPUs allow, or one for GPU work).
 
@@ -763,15 +761,13 @@ def run_study(
     'report.html'
     """
     if workers is not None or threads is not None:
-        from ecoseg.distributed import _check_count
-
-        _check_count(workers, "workers")
-        _check_count(threads, "threads")
+        check_count(workers, "workers")
+        check_count(threads, "threads")
     if not isinstance(study, Study):
         study = load_study(study)
     if output is not None:
         study = dataclasses.replace(study, output=Path(output).resolve())
-    log = _logger(progress)
+    log = logger(progress, "study")
     output = study.output
     manifest = _load_manifest(output)
     output.mkdir(parents=True, exist_ok=True)
@@ -931,11 +927,9 @@ def _clear_calibration(store: Path) -> None:
 
 
 def _store_complete(store: Path) -> bool:
-    from ecoseg.store import MaskStore
-
     try:
-        return MaskStore.open(store).complete
-    except EcosegError:
+        return store_status(store).complete
+    except EcosegError:  # not a store (any more): made again
         return False
 
 
@@ -951,38 +945,21 @@ def _files_match(folder: Path, files: Mapping[str, str | None]) -> bool:
     return True
 
 
-def _logger(progress: bool) -> Callable[[str], None]:
-    if not progress:
-        return lambda msg: None
-    return lambda msg: print(f"ecoseg study: {msg}", file=sys.stderr, flush=True)
-
-
-def _segment_kwargs(video: VideoSpec, store: Path, resume: bool, progress: bool) -> dict:
-    return {
-        "video": str(video.path),
+def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
+    """The segmentation of one video (resuming its store, or making it anew)."""
+    options = {
         "prompts": None if video.prompts is None else str(video.prompts),
-        "out": str(store),
         "engine": video.engine,
         "model": video.model,
         "checkpoint": None if video.checkpoint is None else str(video.checkpoint),
         "pretrained": video.pretrained,
         "image_size": video.image_size,
         "device": video.device,
-        "resume": resume,
-        "overwrite": not resume and store.exists(),
         "progress": progress,
         "params": dict(video.params),
     }
-
-
-def _segment_task(kwargs: dict) -> str:
-    """Run one segmentation (module-level so that process and Dask workers can pickle it)."""
-    from ecoseg.engine import segment
-
-    kwargs = dict(kwargs)
-    video = kwargs.pop("video")
-    prompts = kwargs.pop("prompts")
-    return segment(video, prompts, **kwargs)
+    overwrite = not resume and store.exists()
+    return Job(video.name, str(video.path), str(store), options, resume, overwrite)
 
 
 def _run_segment_jobs(
@@ -993,27 +970,30 @@ def _run_segment_jobs(
     if scheduler is None and not local:
         for video, store, _inputs, _fp, resume in jobs:
             log(f"segment {video.name}" + (" (resuming)" if resume else ""))
-            _segment_task(_segment_kwargs(video, store, resume, progress))
+            run_job(_job(video, store, resume, progress))
             finished(video)
         return
-    from ecoseg.distributed import _local_workers, connect, run_tasks, task_resources
-
     by_name = {}
     tasks = []
     for video, store, _inputs, _fp, resume in jobs:
         log(f"segment {video.name}: submitted")
         by_name[video.name] = video
-        kwargs = _segment_kwargs(video, store, resume, False)
-        tasks.append((video.name, kwargs, task_resources(video.engine, video.device)))
+        tasks.append(
+            (
+                video.name,
+                _job(video, store, resume, False),
+                task_resources(video.engine, video.device),
+            )
+        )
     gpu = {"GPU": 1} if any(t[2] for t in tasks) else None
     with connect(
         scheduler,
-        workers=_local_workers(workers, threads, len(tasks), gpu) if local else None,
+        workers=local_workers(workers, threads, len(tasks), gpu) if local else None,
         threads=threads,
         resources=gpu if local else None,
         log=log,
     ) as client:
-        for name, _attempts, _result, error in run_tasks(client, _segment_task, tasks):
+        for name, _attempts, _result, error in run_tasks(client, run_job, tasks):
             if error is not None:
                 raise error
             finished(by_name[name])

@@ -91,17 +91,17 @@ def calls(monkeypatch):
     import ecoseg.study
 
     counts = {"segment": [], "measure": []}
-    real_segment, real_measure = ecoseg.study._segment_task, ecoseg.measure.measure
+    real_segment, real_measure = ecoseg.study.run_job, ecoseg.measure.measure
 
-    def segment(kwargs):
-        counts["segment"].append(Path(kwargs["out"]).name)
-        return real_segment(kwargs)
+    def segment(job):
+        counts["segment"].append(Path(job.store).name)
+        return real_segment(job)
 
     def measure(store, *args, **kwargs):
         counts["measure"].append(Path(str(store)).name)
         return real_measure(store, *args, **kwargs)
 
-    monkeypatch.setattr(ecoseg.study, "_segment_task", segment)
+    monkeypatch.setattr(ecoseg.study, "run_job", segment)
     monkeypatch.setattr(ecoseg.measure, "measure", measure)
     return counts
 
@@ -378,13 +378,13 @@ def test_killed_segmentation_is_resumed(study_copy, calls, monkeypatch):
     store = study_copy / "out" / "stores" / "reef-a.zarr"
     _set_progress(store, 8)
     seen = {}
-    counting = ecoseg.study._segment_task
+    counting = ecoseg.study.run_job
 
-    def spy(kwargs):
-        seen[Path(kwargs["out"]).name] = (kwargs["resume"], kwargs["overwrite"])
-        return counting(kwargs)
+    def spy(job):
+        seen[Path(job.store).name] = (job.resume, job.overwrite)
+        return counting(job)
 
-    monkeypatch.setattr(ecoseg.study, "_segment_task", spy)
+    monkeypatch.setattr(ecoseg.study, "run_job", spy)
     result = run_study(study_copy / "study.yaml", progress=False, report=False)
     assert calls["segment"] == ["reef-a.zarr"] and result.segmented == ["reef-a"]
     assert seen == {"reef-a.zarr": (True, False)}
