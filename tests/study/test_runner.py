@@ -1,4 +1,4 @@
-"""Study files: schema validation, incremental re-runs, deterministic outputs."""
+"""ecoseg.study: study file validation, incremental re-runs, deterministic outputs."""
 
 from __future__ import annotations
 
@@ -88,10 +88,10 @@ def study_copy(base, tmp_path, monkeypatch) -> Path:
 def calls(monkeypatch):
     """Count segmentations and measurements done by run_study."""
     import ecoseg.measure
-    import ecoseg.study
+    import ecoseg.study.runner
 
     counts = {"segment": [], "measure": []}
-    real_segment, real_measure = ecoseg.study.run_job, ecoseg.measure.measure
+    real_segment, real_measure = ecoseg.study.runner.run_job, ecoseg.measure.measure
 
     def segment(job):
         counts["segment"].append(Path(job.store).name)
@@ -101,7 +101,7 @@ def calls(monkeypatch):
         counts["measure"].append(Path(str(store)).name)
         return real_measure(store, *args, **kwargs)
 
-    monkeypatch.setattr(ecoseg.study, "run_job", segment)
+    monkeypatch.setattr(ecoseg.study.runner, "run_job", segment)
     monkeypatch.setattr(ecoseg.measure, "measure", measure)
     return counts
 
@@ -369,7 +369,7 @@ def _set_progress(store: Path, frames: int) -> None:
 def test_killed_segmentation_is_resumed(study_copy, calls, monkeypatch):
     import json
 
-    import ecoseg.study
+    import ecoseg.study.runner
 
     manifest_path = study_copy / "out" / MANIFEST
     manifest = json.loads(manifest_path.read_text())
@@ -378,13 +378,13 @@ def test_killed_segmentation_is_resumed(study_copy, calls, monkeypatch):
     store = study_copy / "out" / "stores" / "reef-a.zarr"
     _set_progress(store, 8)
     seen = {}
-    counting = ecoseg.study.run_job
+    counting = ecoseg.study.runner.run_job
 
     def spy(job):
         seen[Path(job.store).name] = (job.resume, job.overwrite)
         return counting(job)
 
-    monkeypatch.setattr(ecoseg.study, "run_job", spy)
+    monkeypatch.setattr(ecoseg.study.runner, "run_job", spy)
     result = run_study(study_copy / "study.yaml", progress=False, report=False)
     assert calls["segment"] == ["reef-a.zarr"] and result.segmented == ["reef-a"]
     assert seen == {"reef-a.zarr": (True, False)}
