@@ -282,10 +282,15 @@ def _add_report(sub):
 def _run_report(args) -> int:
     from ecoseg.report import report
 
+    study = None
+    if args.study is not None:
+        from ecoseg.study import load_study
+
+        study = load_study(args.study)
     path = report(
         args.stores,
         args.out,
-        study=args.study,
+        study=study,
         title=args.title,
         truth=args.truth,
         overwrite=args.overwrite,
