@@ -64,7 +64,7 @@ def connect(
 
     Examples
     --------
-    >>> with connect(workers=1, processes=False) as client:  # doctest: +SKIP
+    >>> with connect(workers=1, processes=False) as client:  # requires: cluster  # doctest: +SKIP
     ...     client.submit(sum, [1, 2]).result()
     3
     """

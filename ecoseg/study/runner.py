@@ -133,8 +133,9 @@ def run_study(
 
     Examples
     --------
-    >>> result = run_study("data/study/study.yaml", progress=False)  # doctest: +SKIP
-    >>> result.report.name  # doctest: +SKIP
+    >>> study = "data/study/study.yaml"
+    >>> result = run_study(study, progress=False)  # requires: data  # doctest: +SKIP
+    >>> result.report.name  # requires: data  # doctest: +SKIP
     'report.html'
     """
     if workers is not None or threads is not None:
