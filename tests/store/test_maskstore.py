@@ -1,4 +1,4 @@
-"""Tests of ecoseg/store.py: the zarr v3 mask store and its xarray view."""
+"""Tests of ecoseg/store/maskstore.py and the xarray view: the zarr v3 mask store."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from ecoseg.store import (
     COMMIT_FRAMES,
     STORE_FORMAT,
     STORE_VERSION,
+    ChunkCommitter,
     MaskStore,
     open_masks,
     present_ids,
@@ -393,18 +394,18 @@ def test_resume_after_failed_commit(tmp_path, monkeypatch):
     store = MaskStore.create(path, height=H, width=W, chunk_frames=4, objects=OBJECTS)
     store.append(labels[:6], ts[:6], scores=scores[:6])
     store.flush()  # commits 6 frames (a partial chunk)
-    real = MaskStore._commit_marker
+    real = ChunkCommitter.write_marker
 
     def crash(self, frames):
         raise OSError("disk unplugged")
 
-    monkeypatch.setattr(MaskStore, "_commit_marker", crash)
+    monkeypatch.setattr(ChunkCommitter, "write_marker", crash)
     store.append(labels[6:15], ts[6:15], scores=scores[6:15])  # chunks 6-7, 8-11 written
     with pytest.raises(StoreError, match="disk unplugged"):
         store.flush()
     with pytest.raises(StoreError, match="committed frames"):
         store.append(labels[15], ts[15])  # the store refuses to go on
-    monkeypatch.setattr(MaskStore, "_commit_marker", real)
+    monkeypatch.setattr(ChunkCommitter, "write_marker", real)
     del store
 
     raw = zarr.open_group(str(path), mode="r")
