@@ -19,6 +19,7 @@ import numpy as np
 
 from ecoseg._version import __version__
 from ecoseg.errors import StoreError
+from ecoseg.provenance import ObjectRecord, Provenance
 from ecoseg.store._util import guard, short_error
 from ecoseg.store.commit import ChunkCommitter
 from ecoseg.store.layout import (
@@ -123,9 +124,10 @@ class MaskStore:
         chunk_frames : int
             Frames per ``labels`` chunk (the unit of atomic writes).
         objects : list, optional
-            Initial object table: dicts ``{"id", "class", "source"}`` or tuples.
-        provenance : dict, optional
-            JSON data describing how the masks were made.
+            Initial object table: :class:`~ecoseg.provenance.ObjectRecord`, dicts
+            ``{"id", "class", "source", ...}`` or ``(id, class, source)`` tuples.
+        provenance : Provenance or dict, optional
+            How the masks were made (:class:`~ecoseg.provenance.Provenance` or its JSON).
         calibration : dict, optional
             For example ``{"mm_per_px": 0.5, "method": "scale_bar"}``.
         overwrite : bool
@@ -156,9 +158,12 @@ class MaskStore:
         h = positive_int(height, "height", loc)
         w = positive_int(width, "width", loc)
         cf = positive_int(chunk_frames, "chunk_frames", loc)
-        if provenance is not None and not isinstance(provenance, Mapping):
-            raise StoreError(f"{loc}: provenance must be a dict")
-        prov = json_data(dict(provenance or {}), f"{loc}: provenance")
+        if isinstance(provenance, Provenance):
+            prov = provenance
+        elif provenance is None or isinstance(provenance, Mapping):
+            prov = Provenance.from_dict(json_data(dict(provenance or {}), f"{loc}: provenance"))
+        else:
+            raise StoreError(f"{loc}: provenance must be a dict or a Provenance")
         cal = check_calibration(calibration, str(loc))
         objs = parse_objects(objects or [], set(), str(loc))
         if loc.exists() and not overwrite:
@@ -204,7 +209,8 @@ class MaskStore:
                 "provenance": prov,
                 "calibration": cal,
             }
-            group.attrs[ATTRS_KEY] = meta  # written last: the group becomes an ecoseg store
+            # written last: the group becomes an ecoseg store
+            group.attrs[ATTRS_KEY] = attributes_json(meta)
         except BaseException as exc:
             if started and loc.local is not None and not loc.is_zip:
                 # half a store (disk full, killed backend) is not a store: leave nothing
@@ -376,8 +382,21 @@ class MaskStore:
 
     @property
     def objects(self) -> list[dict[str, Any]]:
-        """Object table: ``{"id", "class", "source"}`` per object, in ``scores`` column order."""
-        return json.loads(json.dumps(self._meta["objects"]))
+        """Object table as stored (JSON): ``{"id", "class", "source", ...}`` per object, in
+        ``scores`` column order. Typed: :meth:`object_records`."""
+        return json.loads(json.dumps(self._objects_json))
+
+    def object_records(self) -> dict[int, ObjectRecord]:
+        """Object table: id -> :class:`~ecoseg.provenance.ObjectRecord`, in column order.
+
+        Examples
+        --------
+        >>> s = MaskStore.create("memory://doc-records", height=2, width=2, overwrite=True,
+        ...                      objects=[(4, "wrasse", "prompt")])
+        >>> s.object_records()[4].class_name
+        'wrasse'
+        """
+        return {r.id: r for r in self._meta["objects"]}
 
     @property
     def object_ids(self) -> np.ndarray:
@@ -386,8 +405,22 @@ class MaskStore:
 
     @property
     def provenance(self) -> dict[str, Any]:
-        """Provenance (a copy; change it with :meth:`set_provenance`)."""
-        return json.loads(json.dumps(self._meta.get("provenance") or {}))
+        """Provenance as stored (JSON, a copy; change it with :meth:`set_provenance`).
+        Typed: :attr:`provenance_record`."""
+        return self._meta["provenance"].to_dict()
+
+    @property
+    def provenance_record(self) -> Provenance:
+        """Provenance as a :class:`~ecoseg.provenance.Provenance` record.
+
+        Examples
+        --------
+        >>> s = MaskStore.create("memory://doc-provrec", height=2, width=2, overwrite=True,
+        ...                      provenance={"engine": "classical", "video": {"fps": 25.0}})
+        >>> s.provenance_record.engine, s.provenance_record.video.fps
+        ('classical', 25.0)
+        """
+        return self._meta["provenance"]
 
     @property
     def calibration(self) -> dict[str, Any] | None:
@@ -491,10 +524,10 @@ class MaskStore:
 
         Parameters
         ----------
-        objects : list of dict or tuple
-            ``{"id": int, "class": str, "source": str}`` (source: "prompt", "discovered",
-            "truth", "tracker", ...) or ``(id, class, source)``. Ids are positive and below
-            2**32, unique in the store.
+        objects : list of ObjectRecord, dict or tuple
+            :class:`~ecoseg.provenance.ObjectRecord`, ``{"id": int, "class": str, "source":
+            str, ...}`` (source: "prompt", "discovered", "truth", "tracker", ...) or ``(id,
+            class, source)``. Ids are positive and below 2**32, unique in the store.
 
         Raises
         ------
@@ -515,9 +548,40 @@ class MaskStore:
         self._committer.drain()
         n_obj = len(self._index) + len(new)
         self._guard(lambda: self._scores.resize((self._scores.shape[0], n_obj)))
-        self._meta["objects"] = self._meta["objects"] + new
-        self._save_meta()
+        self._meta["objects"] = [*self._meta["objects"], *new]
         self._index_objects()
+        self._save_meta()
+
+    def update_objects(self, records: Iterable[ObjectRecord]) -> None:
+        """Replace the records of registered objects (e.g. a reviewed or classified class).
+
+        The object table keeps its order; ids must be registered already.
+
+        Examples
+        --------
+        >>> import dataclasses
+        >>> s = MaskStore.create("memory://doc-update", height=2, width=2, overwrite=True,
+        ...                      objects=[(1, "unknown", "discovered")])
+        >>> fish = dataclasses.replace(s.object_records()[1], class_name="wrasse",
+        ...                            class_source="reviewed", reviewed=True)
+        >>> s.update_objects([fish])
+        >>> s.objects
+        [{'id': 1, 'class': 'wrasse', 'source': 'discovered', 'class_source': 'reviewed', \
+'reviewed': True}]
+        """
+        self._require_writable()
+        new = {}
+        for record in records:
+            if not isinstance(record, ObjectRecord):
+                raise StoreError(f"{self.path}: update_objects takes ObjectRecords, got {record!r}")
+            if record.id not in self._index.column_of:
+                raise StoreError(f"{self.path}: object {record.id} is not registered")
+            new[record.id] = record
+        if new:
+            self._committer.drain()
+            self._meta["objects"] = [new.get(r.id, r) for r in self._meta["objects"]]
+            self._index_objects()
+            self._save_meta()
 
     def append(self, labels: Any, time: Any, scores: Any = None) -> None:
         """Append frames (buffered; whole chunks are written in the background).
@@ -595,9 +659,7 @@ class MaskStore:
         """
         self._require_writable()
         new = json_data(entries, f"{self.path}: provenance")
-        prov = dict(self._meta.get("provenance") or {})
-        prov.update(new)
-        self._update_meta(provenance=prov)
+        self._update_meta(provenance=self._meta["provenance"].updated(**new))
 
     def close(self) -> None:
         """Flush, finish background writes, write a zip archive, release the store."""
@@ -633,12 +695,13 @@ class MaskStore:
 
     # ------------------------------------------------------------------ internals: state
     def _index_objects(self) -> None:
-        self._index = ObjectIndex(o["id"] for o in self._meta["objects"])
+        self._index = ObjectIndex(r.id for r in self._meta["objects"])
+        self._objects_json = [r.to_dict() for r in self._meta["objects"]]
         if hasattr(self, "_committer"):
             self._committer.n_objects = len(self._index)
 
     def _meta_record(self, frames: int) -> dict[str, Any]:
-        return {**self._meta, "frames_written": frames}
+        return attributes_json({**self._meta, "frames_written": frames}, self._objects_json)
 
     def _save_meta(self) -> None:
         """Write the attributes now (callers drain first: the marker stays where it is)."""
@@ -661,3 +724,20 @@ class MaskStore:
         if root is not None and root.is_dir():
             for leftover in root.rglob("*.partial"):  # temporary files of a killed write
                 leftover.unlink(missing_ok=True)
+
+
+def attributes_json(meta: Mapping[str, Any], objects: list | None = None) -> dict[str, Any]:
+    """The store's attributes as JSON: records become their dicts (``objects``: precomputed).
+
+    Examples
+    --------
+    >>> attributes_json({"objects": [ObjectRecord(1)], "provenance": Provenance(engine="x")})
+    {'objects': [{'id': 1, 'class': 'unknown', 'source': 'unknown'}], 'provenance': \
+{'engine': 'x'}}
+    """
+    out = dict(meta)
+    if objects is None:
+        objects = [r.to_dict() for r in out["objects"]]
+    out["objects"] = objects
+    out["provenance"] = out["provenance"].to_dict()
+    return out

@@ -15,6 +15,7 @@ import numpy as np
 
 from ecoseg._version import __version__
 from ecoseg.errors import CalibrationError, StoreError
+from ecoseg.provenance import ObjectRecord, Provenance
 from ecoseg.store._util import is_int, short_error
 from ecoseg.store.layout import ARRAYS, ATTRS_KEY, MAX_ID, STORE_FORMAT, STORE_VERSION
 from ecoseg.store.location import Location
@@ -109,39 +110,54 @@ def check_calibration(value: Any, where: str) -> dict[str, Any] | None:
     return cal
 
 
-def parse_objects(objects: Iterable, known: set[int], where: str) -> list[dict[str, Any]]:
-    """Validate object-table entries (dicts or (id, class, source) tuples)."""
+def parse_objects(objects: Iterable, known: set[int], where: str) -> list[ObjectRecord]:
+    """Validate object-table entries (records, dicts or (id, class, source) tuples).
+
+    Examples
+    --------
+    >>> [r.to_dict() for r in parse_objects([(2, "wrasse", "prompt")], {1}, "m.zarr")]
+    [{'id': 2, 'class': 'wrasse', 'source': 'prompt'}]
+    """
     if isinstance(objects, Mapping) or isinstance(objects, str | bytes):
         raise StoreError(f"{where}: objects must be a list of dicts or (id, class, source) tuples")
     known = set(known)
     out = []
     for entry in objects:
-        if isinstance(entry, Mapping):
-            obj = dict(entry)
-        elif isinstance(entry, list | tuple) and 1 <= len(entry) <= 3:
-            obj = dict(zip(("id", "class", "source"), entry))
+        if isinstance(entry, ObjectRecord):
+            record = entry
         else:
-            raise StoreError(
-                f"{where}: object entry {entry!r} is not a dict or (id, class, source)"
-            )
-        oid = obj.get("id")
-        if isinstance(oid, bool) or not isinstance(oid, int | np.integer):
-            raise StoreError(f"{where}: object id must be an integer, got {oid!r}")
-        oid = int(oid)
-        if not 0 < oid <= MAX_ID:
-            raise StoreError(f"{where}: object id {oid} is outside 1..{MAX_ID}")
-        if oid in known:
-            raise StoreError(f"{where}: duplicate object id {oid}")
-        known.add(oid)
-        extra = {k: v for k, v in obj.items() if k not in ("id", "class", "source")}
-        item = {
-            "id": oid,
-            "class": str(obj.get("class") or "unknown"),
-            "source": str(obj.get("source") or "unknown"),
-        }
-        item.update(json_data(extra, f"{where} object {oid}"))
-        out.append(item)
+            record = _object_record(entry, where)
+        if not 0 < record.id <= MAX_ID:
+            raise StoreError(f"{where}: object id {record.id} is outside 1..{MAX_ID}")
+        if record.id in known:
+            raise StoreError(f"{where}: duplicate object id {record.id}")
+        known.add(record.id)
+        out.append(record)
     return out
+
+
+def _object_record(entry: Any, where: str) -> ObjectRecord:
+    if isinstance(entry, Mapping):
+        obj = dict(entry)
+    elif isinstance(entry, list | tuple) and 1 <= len(entry) <= 3:
+        obj = dict(zip(("id", "class", "source"), entry))
+    else:
+        raise StoreError(f"{where}: object entry {entry!r} is not a dict or (id, class, source)")
+    oid = obj.get("id")
+    if isinstance(oid, bool) or not isinstance(oid, int | np.integer):
+        raise StoreError(f"{where}: object id must be an integer, got {oid!r}")
+    oid = int(oid)
+    extra = {k: v for k, v in obj.items() if k not in ("id", "class", "source")}
+    data = {
+        "id": oid,
+        "class": str(obj.get("class") or "unknown"),
+        "source": str(obj.get("source") or "unknown"),
+        **json_data(extra, f"{where} object {oid}"),
+    }
+    try:
+        return ObjectRecord.from_dict(data)
+    except StoreError as exc:
+        raise StoreError(f"{where}: {exc}") from None
 
 
 def positive_int(value: Any, name: str, loc: Location) -> int:
@@ -151,7 +167,12 @@ def positive_int(value: Any, name: str, loc: Location) -> int:
 
 
 def validate_group(group, loc: Location) -> dict[str, Any]:
-    """Check a zarr group is an ecoseg store of a supported version; return its metadata."""
+    """Check a zarr group is an ecoseg store of a supported version; return its metadata.
+
+    The metadata is the group's ``ecoseg`` attribute with the object table as a list of
+    :class:`~ecoseg.provenance.ObjectRecord` and the provenance as a
+    :class:`~ecoseg.provenance.Provenance` (keys in their stored order).
+    """
     if group.metadata.zarr_format != 3:
         raise StoreError(
             f"{loc}: a zarr v{group.metadata.zarr_format} group; ecoseg stores are zarr v3"
@@ -213,7 +234,7 @@ def validate_group(group, loc: Location) -> dict[str, Any]:
     if not isinstance(objects, list):
         raise StoreError(f"{loc}: the object table is missing")
     try:
-        parse_objects(objects, set(), str(loc))
+        records = parse_objects(objects, set(), str(loc))
     except StoreError as exc:
         raise StoreError(f"{exc} (in the object table)") from None
     if arrays["scores"].shape[1] < len(objects):
@@ -227,18 +248,17 @@ def validate_group(group, loc: Location) -> dict[str, Any]:
     if cal is not None and not isinstance(cal, Mapping):
         raise StoreError(f"{loc}: calibration is not a JSON object")
     check_calibration(cal, f"{loc} (stored calibration)")
-    video = meta.get("provenance", {}).get("video")
+    provenance = Provenance.from_dict(meta.get("provenance"))
+    made = provenance.video.frame_size if provenance.video is not None else None
     size = (arrays["labels"].shape[2], arrays["labels"].shape[1])
-    if isinstance(video, Mapping):
-        made = video.get("size") or [video.get("width"), video.get("height")]
-        if isinstance(made, list) and len(made) == 2 and all(is_int(v) for v in made):
-            if tuple(made) != size:
-                raise StoreError(
-                    f"{loc}: 'labels' frames are {size[0]}x{size[1]} but the video they were "
-                    f"made from is {made[0]}x{made[1]}"
-                )
+    if made is not None and made != size:
+        raise StoreError(
+            f"{loc}: 'labels' frames are {size[0]}x{size[1]} but the video they were "
+            f"made from is {made[0]}x{made[1]}"
+        )
+    meta["objects"] = records
     meta.setdefault("complete", False)
-    meta.setdefault("provenance", {})
+    meta["provenance"] = provenance  # where it was, or at the end (as before)
     meta.setdefault("calibration", None)
     return meta
 

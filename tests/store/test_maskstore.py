@@ -851,3 +851,55 @@ def test_round_trip_property(case):
     ds = open_masks(url)
     np.testing.assert_array_equal(ds.labels.values, labels)
     np.testing.assert_array_equal(ds.object.values, ids)
+
+
+# ------------------------------------------------------------------------------ typed records
+def test_typed_object_records_and_provenance(tmp_path):
+    import dataclasses
+
+    from ecoseg.provenance import ObjectRecord, Provenance
+
+    prov = Provenance.from_dict({"engine": "sam2", "video": {"path": "v.mp4", "size": [W, H]}})
+    objects = [ObjectRecord(2, "wrasse", "concept", class_source="concept"), (5, "crab", "prompt")]
+    path = tmp_path / "typed.zarr"
+    with MaskStore.create(path, height=H, width=W, objects=objects, provenance=prov) as store:
+        store.add_objects([ObjectRecord(7, "eel", "discovered", extra={"seen_at": 3})])
+        records = store.object_records()
+        assert list(records) == [2, 5, 7] and records[5].class_name == "crab"
+        classified = dataclasses.replace(
+            records[7], class_name="moray", class_source="classified", class_probability=0.8
+        )
+        store.update_objects([classified])
+        store.set_provenance(classifier={"name": "rf"})
+    back = MaskStore.open(path)
+    assert back.provenance_record.video.frame_size == (W, H)
+    assert back.provenance_record.extra == {"classifier": {"name": "rf"}}
+    assert back.provenance == {
+        "engine": "sam2",
+        "video": {"path": "v.mp4", "size": [W, H]},
+        "classifier": {"name": "rf"},
+    }
+    got = back.object_records()
+    assert got[7] == classified and got[7].extra == {"seen_at": 3}
+    assert got[2].class_source == "concept"
+    assert back.objects[2] == {
+        "id": 7,
+        "class": "moray",
+        "source": "discovered",
+        "class_source": "classified",
+        "class_probability": 0.8,
+        "seen_at": 3,
+    }
+    assert open_masks(path).object_class.values.tolist() == ["wrasse", "crab", "moray"]
+
+
+def test_update_objects_errors(store):
+    from ecoseg.provenance import ObjectRecord
+
+    with pytest.raises(StoreError, match="object 99 is not registered"):
+        store.update_objects([ObjectRecord(99)])
+    with pytest.raises(StoreError, match="takes ObjectRecords"):
+        store.update_objects([{"id": 1}])
+    with pytest.raises(StoreError, match="class_source 'guess'"):
+        store.add_objects([{"id": 30, "class": "x", "class_source": "guess"}])
+    assert store.object_ids.tolist() == [1, 4, 9]
