@@ -19,7 +19,16 @@ __all__ = ["Location"]
 
 
 class Location:
-    """Where a store lives: local folder, URL, zarr Store object, or zip archive."""
+    """Where a store lives: local folder, URL, zarr Store object, or zip archive.
+
+    Examples
+    --------
+    >>> loc = Location("survey/reef.zip")
+    >>> loc.is_zip, loc.is_url, loc.local.as_posix()
+    (True, False, 'survey/reef.zip')
+    >>> Location("s3://bucket/reef.zarr").is_url
+    True
+    """
 
     def __init__(self, path: Any):
         self.obj = None
