@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._checks import positive_int
 from ecoseg._version import __version__
 from ecoseg.errors import StoreError
 from ecoseg.provenance import ObjectRecord, Provenance
@@ -41,7 +42,6 @@ from ecoseg.store.validation import (
     check_times,
     json_data,
     parse_objects,
-    positive_int,
     score_rows,
     validate_group,
 )
@@ -155,9 +155,10 @@ class MaskStore:
         import zarr
 
         loc = Location(path)
-        h = positive_int(height, "height", loc)
-        w = positive_int(width, "width", loc)
-        cf = positive_int(chunk_frames, "chunk_frames", loc)
+        where = {"where": loc, "error": StoreError, "exact": True}
+        h = positive_int(height, "height", **where)
+        w = positive_int(width, "width", **where)
+        cf = positive_int(chunk_frames, "chunk_frames", **where)
         if isinstance(provenance, Provenance):
             prov = provenance
         elif provenance is None or isinstance(provenance, Mapping):

@@ -28,7 +28,6 @@ __all__ = [
     "check_times",
     "json_data",
     "parse_objects",
-    "positive_int",
     "present_ids",
     "score_rows",
     "validate_group",
@@ -158,12 +157,6 @@ def _object_record(entry: Any, where: str) -> ObjectRecord:
         return ObjectRecord.from_dict(data)
     except StoreError as exc:
         raise StoreError(f"{where}: {exc}") from None
-
-
-def positive_int(value: Any, name: str, loc: Location) -> int:
-    if not is_int(value) or int(value) < 1:
-        raise StoreError(f"{loc}: {name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def validate_group(group, loc: Location) -> dict[str, Any]:
