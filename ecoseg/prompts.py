@@ -27,7 +27,7 @@ import numpy as np
 
 from ecoseg.errors import PromptError
 
-__all__ = ["FramePrompt", "ObjectPrompts", "Prompts", "load_prompts"]
+__all__ = ["Concept", "Exemplar", "FramePrompt", "ObjectPrompts", "Prompts", "load_prompts"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,8 +161,10 @@ class Prompts:
     """
 
     objects: tuple[ObjectPrompts, ...] = ()
+    concepts: tuple[Concept, ...] = ()
 
     def __post_init__(self):
+        object.__setattr__(self, "concepts", tuple(self.concepts))
         objects = tuple(self.objects)
         ids = [o.id for o in objects]
         if len(set(ids)) != len(ids):
@@ -221,17 +223,19 @@ class Prompts:
                         f"{where}: mask shape {p.mask.shape} differs from the frame "
                         f"({height}, {width})"
                     )
+        validate_concepts(self.concepts, width, height, n_frames)
         return self
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "prompts") -> Prompts:
         """Build from the JSON structure (see module docstring)."""
-        if not isinstance(data, Mapping) or "objects" not in data:
-            raise PromptError(f"{source}: expected an object with an 'objects' list")
-        unknown = set(data) - {"objects", "version"}
+        if not isinstance(data, Mapping) or not ({"objects", "concepts"} & set(data)):
+            raise PromptError(f"{source}: expected an object with an 'objects' list (or a 'concepts' list)")
+        unknown = set(data) - {"objects", "concepts", "version"}
         if unknown:
             raise PromptError(f"{source}: unknown key(s) {sorted(unknown)}")
-        items = data["objects"]
+        concepts = parse_concepts(data.get("concepts", []), source)
+        items = data.get("objects", [])
         if not isinstance(items, list):
             raise PromptError(f"{source}: 'objects' must be a list")
         objects = []
@@ -275,13 +279,16 @@ class Prompts:
             except PromptError as exc:
                 raise PromptError(f"{source}: {exc}") from None
         try:
-            return cls(tuple(objects))
+            return cls(tuple(objects), concepts)
         except PromptError as exc:
             raise PromptError(f"{source}: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (the prompt file format)."""
-        return {"objects": [o.to_dict() for o in self.objects]}
+        out: dict[str, Any] = {"objects": [o.to_dict() for o in self.objects]}
+        if self.concepts:
+            out["concepts"] = [c.to_dict() for c in self.concepts]
+        return out
 
     def save(self, path: str | Path) -> None:
         """Write the prompt file as JSON."""
@@ -358,3 +365,138 @@ def _float_array(value, where: str, what: str) -> np.ndarray:
     if what == "points" and arr.size % 2:
         raise PromptError(f"{where}: points must be [[x, y], ...], got {arr.tolist()}")
     return arr
+
+
+# ---------------------------------------------------------------------------------------
+# concepts (SAM 3): what to find by name and by example
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Exemplar:
+    """A box around one instance (``label`` 1) or around something that is not one (0) on
+    ``frame``, in video pixels ``(x0, y0, x1, y1)``."""
+
+    frame: int
+    box: tuple[float, float, float, float]
+    label: int = 1
+
+    def __post_init__(self):
+        if isinstance(self.frame, bool) or not isinstance(self.frame, int | np.integer):
+            raise PromptError(f"exemplar frame must be an integer, got {self.frame!r}")
+        if int(self.frame) < 0:
+            raise PromptError(f"exemplar frame must be >= 0, got {self.frame}")
+        box = _float_array(self.box, f"exemplar on frame {self.frame}", "box").reshape(-1)
+        if box.shape != (4,) or box[2] <= box[0] or box[3] <= box[1]:
+            raise PromptError(
+                f"exemplar on frame {self.frame}: box must be [x0, y0, x1, y1] with x1 > x0 "
+                f"and y1 > y0, got {np.asarray(self.box).tolist()}"
+            )
+        if self.label not in (0, 1):
+            raise PromptError(
+                f"exemplar on frame {self.frame}: label must be 1 (positive) or 0 (negative)"
+            )
+        object.__setattr__(self, "frame", int(self.frame))
+        object.__setattr__(self, "box", tuple(float(v) for v in box))
+        object.__setattr__(self, "label", int(self.label))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"frame": self.frame, "box": list(self.box), "label": self.label}
+
+
+@dataclass(frozen=True)
+class Concept:
+    """What SAM 3 should find on every frame: a noun phrase, exemplar boxes, or both.
+
+    Examples
+    --------
+    >>> c = Concept("parrotfish", (Exemplar(0, (10, 10, 40, 30)),))
+    >>> c.name, c.exemplar_frames, c.to_dict()["exemplars"][0]["box"]
+    ('parrotfish', [0], [10.0, 10.0, 40.0, 30.0])
+    >>> Concept(" ").name  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: a concept needs a non-empty text, exemplars or both...
+    """
+
+    text: str | None = None
+    exemplars: tuple[Exemplar, ...] = ()
+
+    def __post_init__(self):
+        text = self.text.strip() if isinstance(self.text, str) else self.text
+        if text is not None and not isinstance(text, str):
+            raise PromptError(f"concept text must be a string, got {self.text!r}")
+        exemplars = tuple(self.exemplars)
+        if not text and not exemplars:
+            raise PromptError(f"a concept needs a non-empty text, exemplars or both, got {self.text!r}")
+        object.__setattr__(self, "text", text or None)
+        object.__setattr__(self, "exemplars", exemplars)
+
+    @property
+    def name(self) -> str:
+        """The class its tracks get: the text, or ``"visual"`` for exemplars alone."""
+        return self.text if self.text else "visual"
+
+    @property
+    def exemplar_frames(self) -> list[int]:
+        return sorted({e.frame for e in self.exemplars})
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.text:
+            out["text"] = self.text
+        if self.exemplars:
+            out["exemplars"] = [e.to_dict() for e in self.exemplars]
+        return out
+
+
+def parse_concepts(items, source: str = "prompts") -> tuple[Concept, ...]:
+    """The ``"concepts"`` list of a prompt file (a plain name is a text concept).
+
+    Examples
+    --------
+    >>> [c.name for c in parse_concepts(["sea urchin", {"text": "parrotfish"}])]
+    ['sea urchin', 'parrotfish']
+    """
+    if not isinstance(items, list):
+        raise PromptError(f"{source}: 'concepts' must be a list")
+    out = []
+    for k, item in enumerate(items):
+        where = f"{source}: concepts[{k}]"
+        if isinstance(item, str):
+            item = {"text": item}
+        if not isinstance(item, Mapping):
+            raise PromptError(f"{where} must be a name or an object")
+        extra = set(item) - {"text", "exemplars"}
+        if extra:
+            raise PromptError(f"{where} has unknown key(s) {sorted(extra)}")
+        raw = item.get("exemplars", [])
+        if not isinstance(raw, list):
+            raise PromptError(f"{where}: 'exemplars' must be a list")
+        try:
+            exemplars = []
+            for e in raw:
+                if not isinstance(e, Mapping) or "frame" not in e or "box" not in e:
+                    raise PromptError('each exemplar needs "frame" and "box"')
+                bad = set(e) - {"frame", "box", "label"}
+                if bad:
+                    raise PromptError(f"exemplar has unknown key(s) {sorted(bad)}")
+                exemplars.append(Exemplar(e["frame"], e["box"], e.get("label", 1)))
+            out.append(Concept(item.get("text"), tuple(exemplars)))
+        except PromptError as exc:
+            raise PromptError(f"{where}: {exc}") from None
+    names = [c.name for c in out]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup is not None:
+        raise PromptError(f"{source}: concept {dup!r} is given twice")
+    return tuple(out)
+
+
+def validate_concepts(concepts, width: int, height: int, n_frames: int | None = None) -> None:
+    """Check exemplar frames and boxes against a video (one-line errors naming the concept)."""
+    for c in concepts:
+        for e in c.exemplars:
+            where = f"concept {c.name!r}, exemplar on frame {e.frame}"
+            if n_frames is not None and e.frame >= n_frames:
+                raise PromptError(f"{where}: frame index out of range (video has {n_frames} frames)")
+            x0, y0, x1, y1 = e.box
+            if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
+                raise PromptError(f"{where}: box {list(e.box)} is outside the {width}x{height} frame")

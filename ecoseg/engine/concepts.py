@@ -64,6 +64,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from ecoseg.prompts import Concept, Exemplar
+
 __all__ = [
     "Association",
     "Concept",
@@ -188,40 +190,6 @@ class ConceptSettings:
         from dataclasses import asdict
 
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class Exemplar:
-    """A box around one instance (positive, label 1) or a non-instance (label 0) on a frame,
-    in video pixels ``(x0, y0, x1, y1)``."""
-
-    frame: int
-    box: tuple[float, float, float, float]
-    label: int = 1
-
-
-@dataclass(frozen=True)
-class Concept:
-    """What to find: a noun phrase, exemplar boxes, or both.
-
-    Examples
-    --------
-    >>> c = Concept("parrotfish", (Exemplar(0, (10, 10, 40, 30)),))
-    >>> c.name, c.exemplar_frames
-    ('parrotfish', [0])
-    """
-
-    text: str | None = None
-    exemplars: tuple[Exemplar, ...] = ()
-
-    @property
-    def name(self) -> str:
-        """The class name its tracks get (the text, or ``"visual"`` for exemplars alone)."""
-        return self.text if self.text else "visual"
-
-    @property
-    def exemplar_frames(self) -> list[int]:
-        return sorted({e.frame for e in self.exemplars})
 
 
 # ---------------------------------------------------------------------------------------
@@ -474,8 +442,8 @@ def recent_occlusion_suppression(
     masks: Tensor, last_occluded: Tensor, concepts: Tensor, iou: float
 ) -> Tensor:
     """Which tracks to blank: of two same-concept tracks overlapping with IoU >= ``iou``, the
-    one occluded more recently (a track never occluded, -1, is never the suppressor's victim
-    unless the other was occluded).
+    one occluded more recently; only tracks that were both occluded before (last occlusion
+    > -1) are compared, as in the oracle.
 
     Parameters
     ----------
@@ -486,7 +454,7 @@ def recent_occlusion_suppression(
     Examples
     --------
     >>> m = torch.ones(2, 2, 2, dtype=torch.bool)
-    >>> recent_occlusion_suppression(m, torch.tensor([-1, 3]), torch.tensor([0, 0]), 0.7).tolist()
+    >>> recent_occlusion_suppression(m, torch.tensor([1, 3]), torch.tensor([0, 0]), 0.7).tolist()
     [False, True]
     """
     n = masks.shape[0]

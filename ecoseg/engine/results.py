@@ -151,11 +151,15 @@ def write_results(
         info = (objects or {}).get(i, "unknown")
         if isinstance(info, str):
             return {"id": i, "class": info, "source": source}
-        return {
+        entry = {
             "id": i,
             "class": info.get("class", "unknown"),
             "source": info.get("source", source),
         }
+        for key in ("class_source", "class_probability"):  # concept tracking sets these
+            if info.get(key) is not None:
+                entry[key] = info[key]
+        return entry
 
     pending = [describe(int(i)) for i in (objects or {}) if int(i) not in known]
     if pending:
