@@ -11,6 +11,12 @@ of each (MB) and the official predictor's growth per frame.
 
 Usage: ``python benchmarks/memory_bench.py [--frames 300 3000] [--official-frames 50 200]
 [--image-size 64]``
+
+SAM 3 concept tracking (``--sam3 N1 N2``): ours (:class:`ecoseg.engine.concept_session.ConceptRun`)
+and transformers' ``Sam3VideoModel`` (the oracle, ``propagate_in_video_iterator`` over a
+session holding the clip), both on the reduced SAM 3 with identical random weights edited to
+detect (``tests/engine/concepts_oracle.py``), two tracks kept alive, on a tiny 96x64 synthetic
+clip, N1 and N2 frames, each in a fresh subprocess.
 """
 
 from __future__ import annotations
@@ -114,6 +120,71 @@ def run_official(n: int, image_size: int) -> dict:
     }
 
 
+# ------------------------------------------------------------------ SAM 3 concept tracking
+def _sam3_pair():
+    import torch
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "engine"))
+    import concepts_oracle as co
+
+    torch.set_grad_enabled(False)
+    first = co.pixels(co.clip(1))
+    hf = co.build_oracle(edit_frame=first)
+    return co, hf
+
+
+SAM3_SETTINGS = dict(score_threshold=0.0, new_track_score=0.0, max_objects=2, hotstart_delay=0,
+                     fill_hole_area=0, nms_iou=0.0)
+
+
+def _tiny_clip(n: int):
+    from ecoseg.engine._runtime import ArrayVideo
+    from ecoseg.synth import make_scene, render
+
+    scene = make_scene(seed=3, frames=min(n, 60), size=(96, 64))
+    images = [render(scene, i)[0] for i in range(min(n, 60))]
+    return ArrayVideo([images[i % len(images)] for i in range(n)])
+
+
+def run_sam3_ours(n: int, image_size: int) -> dict:
+    from ecoseg.engine.concept_session import ConceptRun
+    from ecoseg.engine.concepts import ConceptSettings
+    from ecoseg.prompts import Concept
+
+    co, hf = _sam3_pair()
+    with tempfile.TemporaryDirectory() as d:
+        model = co.load_ours(hf, Path(d) / "m.safetensors")
+    del hf
+    clip = _tiny_clip(n)
+    run = ConceptRun(model, clip, [Concept("parrotfish")], ConceptSettings(**SAM3_SETTINGS),
+                     tokenizer=co.tokenize)
+    t0 = time.perf_counter()
+    count = sum(1 for _ in run.run())
+    return {"frames": count, "seconds": time.perf_counter() - t0, "peak_rss_mb": _peak_mb()}
+
+
+def run_sam3_oracle(n: int, image_size: int) -> dict:
+    import torch
+    from transformers.models.sam3_video import modeling_sam3_video as mv
+
+    co, hf = _sam3_pair()
+    for k, v in dict(score_threshold_detection=0.0, new_det_thresh=0.0, max_num_objects=2,
+                     hotstart_delay=0, fill_hole_area=0).items():
+        setattr(hf, k, v)
+    clip = _tiny_clip(n)
+    px = torch.cat([co.pixels([clip.read(i).image]) for i in range(n)])
+    session = mv.Sam3VideoInferenceSession(video=px, video_height=64, video_width=96,
+                                           dtype=torch.float32)
+    del px
+    pid = session.add_prompt("parrotfish")
+    ids = torch.as_tensor(co.tokenize(["parrotfish"]))
+    session.prompt_input_ids[pid] = ids
+    session.prompt_attention_masks[pid] = (ids != 0).long()
+    t0 = time.perf_counter()
+    count = sum(1 for _ in hf.propagate_in_video_iterator(session))
+    return {"frames": count, "seconds": time.perf_counter() - t0, "peak_rss_mb": _peak_mb()}
+
+
 def _child(engine: str, n: int, image_size: int) -> dict:
     cmd = [sys.executable, __file__, "--child", engine, str(n), "--image-size", str(image_size)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -125,18 +196,26 @@ def main(argv=None) -> None:
     p.add_argument("--frames", type=int, nargs=2, default=[300, 3000])
     p.add_argument("--official-frames", type=int, nargs=2, default=[50, 200])
     p.add_argument("--image-size", type=int, default=64)
+    p.add_argument("--sam3", type=int, nargs=2, default=None, metavar=("N1", "N2"),
+                   help="SAM 3 concept tracking instead: ours and transformers' at N1, N2 frames")
     p.add_argument("--child", nargs=2, metavar=("ENGINE", "N"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
         import warnings
 
         warnings.filterwarnings("ignore")
-        fn = run_ecoseg if a.child[0] == "ecoseg" else run_official
+        fn = {"ecoseg": run_ecoseg, "official": run_official, "sam3-ecoseg": run_sam3_ours,
+              "sam3-transformers": run_sam3_oracle}[a.child[0]]
         print(json.dumps(fn(int(a.child[1]), a.image_size)))
         return
     base = {"benchmark": "memory", "video": f"{W}x{H} synthetic", "image_size": a.image_size}
+    runs = (("ecoseg", a.frames), ("official", a.official_frames))
+    if a.sam3:
+        base = {"benchmark": "memory", "video": "96x64 synthetic", "model": "sam3-reduced@336",
+                "tracks": 2}
+        runs = (("sam3-ecoseg", a.sam3), ("sam3-transformers", a.sam3))
     found = {}
-    for engine, counts in (("ecoseg", a.frames), ("official", a.official_frames)):
+    for engine, counts in runs:
         for n in counts:
             r = _child(engine, n, a.image_size)
             found[(engine, n)] = r
@@ -149,7 +228,7 @@ def main(argv=None) -> None:
             "rss_growth_mb": round(hi - lo, 1),
             "rss_growth_mb_per_1000_frames": round((hi - lo) / (counts[1] - counts[0]) * 1000, 1),
         }
-        if engine == "ecoseg":
+        if engine in ("ecoseg", "sam3-ecoseg"):
             growth["goal_growth_le_50mb"] = hi - lo <= 50
         print(json.dumps(growth), flush=True)
 

@@ -106,7 +106,9 @@ def _add_segment(sub):
     p.add_argument("video", help="video file or folder of numbered images")
     p.add_argument("-o", "--out", required=True, help="mask store to write (STORE.zarr)")
     p.add_argument("--engine", choices=("sam2", "classical"), default=None)
-    p.add_argument("--model", default="sam2.1-tiny", help="SAM 2 variant (sam2.1-tiny)")
+    p.add_argument(
+        "--model", default="sam2.1-tiny", help="SAM 2 variant (sam2.1-tiny), or sam3 (concepts)"
+    )
     p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
     p.add_argument("--prompts", default=None, help="prompt file (JSON)")
     p.add_argument("--image-size", type=int, default=None, help="network input size")
@@ -148,7 +150,27 @@ def _add_segment(sub):
         action="store_true",
         help="build the network with random weights (tests and benchmarks only)",
     )
+    _add_concept_flags(p)
     p.set_defaults(func=_run_segment)
+
+
+def _add_concept_flags(p) -> None:
+    """SAM 3 concept tracking flags of ``segment`` (see docs/concepts.md)."""
+    p.add_argument(
+        "--concepts",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help='with --model sam3: find and track every instance of these ("parrotfish" '
+        '"sea urchin"); exemplar boxes go in the prompt file\'s "concepts"',
+    )
+    p.add_argument(
+        "--detect-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --model sam3: run the concept detector on every N-th frame (default 1)",
+    )
 
 
 def _run_segment(args) -> int:
@@ -179,9 +201,18 @@ def _run_segment(args) -> int:
         params=params,
         pretrained=not args.random_weights,
         backward=not args.forward_only,
+        **_concept_options(args),
     )
     print(f"masks: {out}")
     return 0
+
+
+def _concept_options(args) -> dict:
+    if args.detect_every < 1:
+        raise ConfigError(f"--detect-every must be a positive integer, got {args.detect_every}")
+    if not str(args.model).startswith("sam3") and (args.concepts or args.detect_every != 1):
+        raise ConfigError("--concepts and --detect-every need --model sam3")
+    return {"concepts": args.concepts, "detect_every": args.detect_every}
 
 
 def _discovery_settings(path: str | None) -> dict:

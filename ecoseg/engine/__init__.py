@@ -107,6 +107,8 @@ def segment(
     resume_every: int = 256,
     auto: bool = False,
     backward: bool = True,
+    concepts: list[str] | None = None,
+    detect_every: int = 1,
 ) -> str:
     """Segment and track organisms in a video into a mask store.
 
@@ -154,6 +156,12 @@ def segment(
         :class:`~ecoseg.engine.discovery.DiscoveryParams` fields). Discovered objects are
         recorded with source ``"discovered"``; ``resume`` re-runs discovery from frame 0 and
         writes only the frames the store lacks.
+    concepts : list of str, optional
+        Concept tracking with SAM 3 (``model="sam3"``): names of what to find on every frame
+        ("parrotfish"); combined with the prompt file's ``"concepts"`` (exemplar boxes). See
+        :mod:`ecoseg.engine.concept_session` and docs/concepts.md.
+    detect_every : int
+        Concept tracking: run the detector on every N-th frame (1: every frame).
     backward : bool
         sam2 engine with prompts: frames before the earliest prompted frame are tracked
         backwards from it (``False``: they stay empty, as after the official predictor's
@@ -179,6 +187,8 @@ def segment(
 
     if resume and overwrite:
         raise ConfigError("resume and overwrite exclude each other")
+    if str(model).startswith("sam3") or concepts:
+        return _segment_concepts(**locals())
     reader = video if isinstance(video, VideoReader) else open_video(video)
     prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
     if prompts is not None and not isinstance(prompts, Prompts):
@@ -423,3 +433,86 @@ def _model_provenance(name, checkpoint, pretrained, image_size, net) -> dict[str
 
         info["checkpoint"] = {"path": str(checkpoint), "sha256": sha256_file(checkpoint)}
     return info
+
+
+# ---------------------------------------------------------------------------------------
+# concept tracking (SAM 3)
+# ---------------------------------------------------------------------------------------
+def _segment_concepts(
+    *, video, prompts, out, model, checkpoint, pretrained, image_size, device, resume,
+    overwrite, chunk_frames, progress, params, cancel, concepts, detect_every, **ignored,
+) -> str:
+    """:func:`segment` with ``model="sam3"``: track every instance of the concepts.
+
+    Resuming re-runs tracking from frame 0 (the result is the same) and writes only the frames
+    the store lacks.
+    """
+    from ecoseg.engine.concepts import ConceptSettings
+    from ecoseg.io.video import VideoReader, open_video
+    from ecoseg.prompts import Prompts, load_prompts, parse_concepts
+
+    if not str(model).startswith("sam3"):
+        raise ConfigError(f"concepts need a SAM 3 model (--model sam3), not {model!r}")
+    reader = video if isinstance(video, VideoReader) else open_video(video)
+    prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
+    if prompts is not None and not isinstance(prompts, Prompts):
+        prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
+    wanted = list(prompts.concepts) if prompts is not None else []
+    named = {c.name for c in wanted}
+    wanted += [c for c in parse_concepts(list(concepts or []), "--concepts") if c.name not in named]
+    if not wanted:
+        raise ConfigError("model sam3 needs concepts: --concepts NAME... or a prompt file's 'concepts'")
+    if prompts is not None and len(prompts):
+        raise ConfigError("SAM 2-style object prompts are not combined with concepts yet; "
+                          "give them in a separate run with --model sam2.1-*")
+    try:
+        prompts = Prompts((), tuple(wanted)).validate(reader.width, reader.height, len(reader))
+    except PromptError as exc:
+        raise PromptError(f"{prompt_file}: {exc}" if prompt_file else str(exc)) from None
+    try:
+        settings = ConceptSettings(**{**dict(params or {}), "detect_every": detect_every})
+    except TypeError as exc:
+        raise ConfigError(f"concept tracking parameters: {exc}") from None
+    run_device = resolve_device(device)
+    provenance = {
+        "video": {
+            "path": str(reader.path), "sha256": reader.sha256(), "fps": reader.fps,
+            "width": reader.width, "height": reader.height, "frames": len(reader),
+        },
+        "engine": "sam3-concepts",
+        "parameters": {**settings.to_dict(), "device": run_device},
+        "prompts": prompts.to_dict(),
+        "created": _created(),
+    }
+    if not (resume or overwrite) and _exists(out):
+        from ecoseg.errors import StoreError
+
+        raise StoreError(f"{out}: already exists; pass overwrite=True (--overwrite) to replace it")
+    from ecoseg.store import check_no_writer
+
+    check_no_writer(out)
+    from ecoseg import sam3
+    from ecoseg.engine.concept_session import ConceptRun, concept_tokenizer
+
+    net = sam3.build(model, checkpoint, pretrained=pretrained, image_size=image_size,
+                     device=run_device)
+    provenance["model"] = _model_provenance(model, checkpoint, pretrained, image_size, net)
+    run = ConceptRun(net, reader, wanted, settings,
+                     tokenizer=concept_tokenizer(model, pretrained or checkpoint is not None))
+    store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
+    try:
+        done = store.n_frames
+        results = (r for r in run.run(cancel=cancel) if r.index >= done)
+        write_results(
+            store,
+            _until_cancelled(results, cancel, store, len(reader)),
+            times=reader.times,
+            objects=run.objects,
+            source="concept",
+            total=len(reader),
+            progress=progress,
+        )
+        store.mark_complete()
+    finally:
+        store.close()
+    return str(out)

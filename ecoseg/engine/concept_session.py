@@ -37,7 +37,38 @@ from ecoseg.engine.concepts import Concept, ConceptSettings, output_masks
 from ecoseg.engine.results import FrameResult
 from ecoseg.errors import PromptError
 
-__all__ = ["ConceptRun", "track_concepts"]
+__all__ = ["ConceptRun", "concept_tokenizer", "byte_tokenizer", "track_concepts"]
+
+
+def byte_tokenizer(texts) -> np.ndarray:
+    """A stand-in for SAM 3's vocabulary for networks with random weights (tests, benchmarks):
+    start token, one id per UTF-8 byte, end token, zero padding to 32.
+
+    Examples
+    --------
+    >>> byte_tokenizer(["ab"])[0, :4].tolist()
+    [49406, 353, 354, 49407]
+    """
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    out = np.zeros((len(texts), 32), np.int64)
+    for i, t in enumerate(texts):
+        ids = [49406] + [256 + b for b in t.encode("utf-8")][:30] + [49407]
+        out[i, : len(ids)] = ids
+    return out
+
+
+def concept_tokenizer(name: str, pretrained: bool):
+    """The vocabulary downloaded with ``name``'s weights; for random weights without it,
+    :func:`byte_tokenizer`."""
+    from ecoseg.errors import CheckpointError
+    from ecoseg.sam3.weights import load_tokenizer
+
+    try:
+        return load_tokenizer("sam3")
+    except (CheckpointError, OSError):
+        if pretrained:
+            raise
+        return byte_tokenizer
 
 
 class ConceptRun:

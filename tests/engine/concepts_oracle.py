@@ -23,6 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sam3"))
 import backbone_oracle  # noqa: E402
+import det_oracle  # noqa: E402
 
 from ecoseg.sam3.predictor import preprocess  # noqa: E402
 
@@ -49,6 +50,7 @@ def build_oracle(seed: int = 11, *, edit_frame: torch.Tensor | None = None, text
     from ecoseg.sam3.config import get_config
 
     backbone_oracle.transformers_sam3()
+    det_oracle.hf_modeling()  # torchvision stand-in for the geometry encoder's ROI pooling
     cfg = get_config("sam3-reduced")
     det = c3.Sam3Config(
         vision_config=backbone_oracle.hf_vit_config(cfg).to_dict(),

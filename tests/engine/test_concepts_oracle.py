@@ -37,7 +37,7 @@ pytestmark = pytest.mark.slow
 
 FRAMES = 5
 TEXT = "parrotfish"
-THRESHOLDS = {"score_threshold": 0.9, "new_track_score": 0.92, "recondition_every": 2}
+THRESHOLDS = {"score_threshold": 0.75, "new_track_score": 0.8, "recondition_every": 2}
 ORACLE_NAMES = {
     "score_threshold": "score_threshold_detection",
     "new_track_score": "new_det_thresh",

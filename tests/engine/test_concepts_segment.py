@@ -1,0 +1,105 @@
+"""ecoseg.segment / ecoseg segment with SAM 3 concepts: store, classes, provenance, resume,
+cancel (reduced network with random weights: plumbing, not accuracy)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from ecoseg.errors import Cancelled, ConfigError, PromptError  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+# random weights score every query about the same: keep the three best as tracks
+PARAMS = {"score_threshold": 0.0, "new_track_score": 0.0, "max_objects": 3, "hotstart_delay": 2,
+          "hotstart_unmatched": 2, "hotstart_duplicates": 2}
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    import ecoseg
+
+    return ecoseg.synth(str(tmp_path_factory.mktemp("clip") / "c"), frames=4, size=(96, 64))
+
+
+def _segment(clip, out, **kw):
+    import torch
+
+    import ecoseg
+
+    torch.manual_seed(0)  # random weights: the same network in every run
+
+    args = dict(model="sam3-reduced", pretrained=False, device="cpu", progress=False,
+                params=PARAMS, concepts=["parrotfish"])
+    args.update(kw)
+    return ecoseg.segment(clip.video, out=str(out), **args)
+
+
+def test_concept_run_writes_classes_and_provenance(clip, tmp_path):
+    import ecoseg
+    from ecoseg.store import MaskStore
+
+    path = _segment(clip, tmp_path / "m.zarr", detect_every=2)
+    store = MaskStore.open(path)
+    prov = store.provenance
+    assert prov["engine"] == "sam3-concepts"
+    assert prov["parameters"]["detect_every"] == 2
+    assert prov["prompts"]["concepts"] == [{"text": "parrotfish"}]
+    objects = store.objects
+    assert objects, "the three best queries become tracks"
+    for o in objects:
+        d = o.to_dict() if hasattr(o, "to_dict") else dict(o)
+        assert d["class"] == "parrotfish" and d["source"] == "concept"
+        assert d["class_source"] == "concept" and 0 <= d["class_probability"] <= 1
+    assert ecoseg.open_masks(path).sizes["t"] == 4
+    store.close()
+
+
+def test_resume_and_cancel(clip, tmp_path):
+    from ecoseg.store import MaskStore
+
+    full = _segment(clip, tmp_path / "full.zarr")
+    stop = threading.Event()
+    calls = {"n": 0}
+
+    def cancel():
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    with pytest.raises(Cancelled):
+        _segment(clip, tmp_path / "part.zarr", cancel=cancel)
+    part = _segment(clip, tmp_path / "part.zarr", resume=True, cancel=stop)
+    a, b = MaskStore.open(full), MaskStore.open(part)
+    assert np.array_equal(a.read_labels(), b.read_labels())
+    a.close(), b.close()
+
+
+def test_bad_inputs_fail_before_work(clip, tmp_path):
+    with pytest.raises(ConfigError, match="needs concepts"):
+        _segment(clip, tmp_path / "x.zarr", concepts=None)
+    with pytest.raises(ConfigError, match="SAM 3"):
+        _segment(clip, tmp_path / "x.zarr", model="sam2.1-tiny")
+    bad = tmp_path / "p.json"
+    bad.write_text(json.dumps({"concepts": [{"text": "a", "exemplars": [{"frame": 9, "box": [0, 0, 4, 4]}]}]}))
+    with pytest.raises(PromptError, match="p.json.*out of range"):
+        _segment(clip, tmp_path / "x.zarr", prompts=str(bad), concepts=None)
+    assert not (tmp_path / "x.zarr").exists()
+
+
+def test_cli_flags(clip, tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    cmd = [sys.executable, "-m", "ecoseg", "segment", str(clip.video), "-o", str(tmp_path / "c.zarr"),
+           "--model", "sam2.1-tiny", "--concepts", "parrotfish"]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert r.returncode != 0 and "need --model sam3" in r.stderr
+    cmd[cmd.index("sam2.1-tiny")] = "sam3-reduced"
+    r = subprocess.run(cmd + ["--detect-every", "0"], capture_output=True, text=True, env=env)
+    assert r.returncode != 0 and "--detect-every" in r.stderr
