@@ -430,7 +430,8 @@ class ConceptTracker:
         if new_ids:
             nm = remove_specks(new_masks[:, None], s.fill_hole_area)[:, 0]
             out_logits = torch.cat([out_logits, nm.to(out_logits.dtype)])
-            probs = torch.cat([probs, torch.tensor([book.det_score[i] for i in new_ids])])
+            new_probs = torch.tensor([book.det_score[i] for i in new_ids], device=probs.device)
+            probs = torch.cat([probs, new_probs.to(probs.dtype)])
             out_ids += new_ids
         book.ids = [i for i in out_ids if i not in removed]
         book.drop(removed)
