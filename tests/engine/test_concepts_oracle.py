@@ -114,8 +114,11 @@ def test_same_tracks_and_masks_as_transformers(setup):
     assert any(truth[t] for t in truth), "the edited weights must detect something"
     ok, why = _compare(ours, truth)
     assert ok, why
+    print(f"concept tracking equals transformers' on {FRAMES} frames: {why}")
+    shown = {i for f in ours.values() for i in f}
     assert {o["class"] for o in objects.values()} == {TEXT}
     assert all(o["class_source"] == "concept" and o["source"] == "concept" for o in objects.values())
+    assert shown <= set(objects)
 
 
 def test_perturbed_association_threshold_is_caught(setup):
