@@ -386,7 +386,7 @@ def _add_batch(sub):
     )
     p.add_argument("--auto", action="store_true", help="sam2 engine: automatic discovery")
     p.add_argument("--image-size", type=int, default=None, help="network input size")
-    p.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=None)
     p.add_argument("--params", default=None, metavar="JSON", help="engine parameters (JSON)")
     p.add_argument(
         "--chunk-frames", type=int, default=4, help="frames per labels chunk (default 4)"
