@@ -81,12 +81,12 @@ def detect_format(state: dict[str, Tensor]) -> str:
     keys = list(state)
     if any(k.startswith("detector_model.") or k.startswith("tracker_model.") for k in keys):
         return "transformers-video"
+    if any(k.startswith("vision.trunk.") for k in keys):
+        return "ecoseg"  # (our detector keys start with "detector." too)
     if any(k.startswith("detector.") for k in keys):
         return "meta"
     if any(k.startswith("vision_encoder.") for k in keys):
         return "transformers-image"
-    if any(k.startswith("vision.trunk.") for k in keys):
-        return "ecoseg"
     raise CheckpointError(
         "this is not a SAM 3 checkpoint (no keys of Meta's sam3.pt, the transformers format "
         f"or ecoseg's; first keys: {', '.join(keys[:3])})"
