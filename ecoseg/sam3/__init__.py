@@ -12,7 +12,7 @@ Exports
 -------
 ``build(name="sam3", checkpoint=None, *, pretrained=True, image_size=None, device=None,
 config=None) -> SAM3Model``
-``SAM3Model``, ``Sam3Config``, ``PRESETS``, ``get_config``, ``Tokenizer``,
+``SAM3Model``, ``ConceptPredictor``, ``Sam3Config``, ``PRESETS``, ``get_config``, ``Tokenizer``,
 ``load_tokenizer`` (the vocabulary downloaded with the weights), ``load_checkpoint``,
 ``weights`` (the gated-weights cache, as a submodule)
 
@@ -38,6 +38,7 @@ _LAZY = {
     "PRESETS": "ecoseg.sam3.config:PRESETS",
     "get_config": "ecoseg.sam3.config:get_config",
     "Tokenizer": "ecoseg.sam3.tokenizer:Tokenizer",
+    "ConceptPredictor": "ecoseg.sam3.predictor:ConceptPredictor",
     "load_checkpoint": "ecoseg.sam3.checkpoint:load_checkpoint",
     "load_tokenizer": "ecoseg.sam3.weights:load_tokenizer",
 }
