@@ -102,8 +102,8 @@ def build(
     >>> type(m).__name__, m.checkpoint_info
     ('SAM3Model', None)
     """
-    from ecoseg.errors import CheckpointError
     from ecoseg._device import resolve_device
+    from ecoseg.errors import CheckpointError
     from ecoseg.sam3.config import get_config
 
     cfg = config.with_image_size(image_size) if config is not None else get_config(name, image_size)

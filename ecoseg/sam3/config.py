@@ -162,9 +162,7 @@ class TextConfig:
         return int(self.width * self.mlp_ratio)
 
 
-def tracker_variant(
-    image_size: int = 1008, patch_size: int = 14, d_model: int = 256
-) -> Variant:
+def tracker_variant(image_size: int = 1008, patch_size: int = 14, d_model: int = 256) -> Variant:
     """SAM 3's tracker as a SAM 2 :class:`~ecoseg.sam2.variants.Variant` (no image encoder).
 
     The tracker of SAM 3 is SAM 2.1's architecture (same prompt encoder, mask decoder, memory
