@@ -350,8 +350,13 @@ def oracle_instances(hf, pixels, input_ids, size, threshold=None, boxes=None, la
 
     The image processor class itself cannot be imported without torchvision.
     """
-    out = hf(pixel_values=pixels, input_ids=input_ids, attention_mask=(input_ids != 0).long(),
-             input_boxes=boxes, input_boxes_labels=labels)
+    out = hf(
+        pixel_values=pixels,
+        input_ids=input_ids,
+        attention_mask=(input_ids != 0).long(),
+        input_boxes=boxes,
+        input_boxes_labels=labels,
+    )
     h, w = size
     scores = out.pred_logits.sigmoid() * out.presence_logits.sigmoid()
     if threshold is None:
@@ -361,16 +366,17 @@ def oracle_instances(hf, pixels, input_ids, size, threshold=None, boxes=None, la
         keep = scores[i] > threshold
         probs = out.pred_masks[i, keep].sigmoid()
         if probs.shape[0]:
-            probs = F.interpolate(probs[None], size=(h, w), mode="bilinear",
-                                  align_corners=False)[0]
+            probs = F.interpolate(probs[None], size=(h, w), mode="bilinear", align_corners=False)[0]
         scale = torch.tensor([w, h, w, h], dtype=torch.float32)
         order = torch.argsort(scores[i, keep], descending=True, stable=True)
-        results.append({
-            "scores": scores[i, keep][order].numpy(),
-            "boxes": (out.pred_boxes[i, keep] * scale)[order].numpy(),
-            "masks": (probs > 0.5)[order].numpy() if probs.shape[0] else probs.numpy() > 0.5,
-            "presence": float(out.presence_logits[i].sigmoid()),
-        })
+        results.append(
+            {
+                "scores": scores[i, keep][order].numpy(),
+                "boxes": (out.pred_boxes[i, keep] * scale)[order].numpy(),
+                "masks": (probs > 0.5)[order].numpy() if probs.shape[0] else probs.numpy() > 0.5,
+                "presence": float(out.presence_logits[i].sigmoid()),
+            }
+        )
     return threshold, results
 
 

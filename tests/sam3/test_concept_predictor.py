@@ -27,8 +27,10 @@ from ecoseg.sam3.tokenizer import Tokenizer
 
 pytestmark = pytest.mark.slow
 
-EXEMPLARS = [{"box": [140.0, 90.0, 420.0, 330.0], "label": 1},
-             {"box": [20.0, 20.0, 120.0, 100.0], "label": 0}]
+EXEMPLARS = [
+    {"box": [140.0, 90.0, 420.0, 330.0], "label": 1},
+    {"box": [20.0, 20.0, 120.0, 100.0], "label": 0},
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +44,9 @@ def setup():
 
 def _predictor(model, tokenizer, threshold):
     # transformers' port gives text-only prompts no geometry tokens
-    return ConceptPredictor(model, tokenizer=tokenizer, score_threshold=threshold,
-                            always_encode_geometry=False)
+    return ConceptPredictor(
+        model, tokenizer=tokenizer, score_threshold=threshold, always_encode_geometry=False
+    )
 
 
 def _oracle(hf, tokenizer, image, texts, exemplars=None, threshold=None):
@@ -54,8 +57,7 @@ def _oracle(hf, tokenizer, image, texts, exemplars=None, threshold=None):
         xyxy = torch.tensor([e["box"] for e in exemplars]) / torch.tensor([w, h, w, h])
         boxes = box_xyxy_to_cxcywh(xyxy)[None].expand(len(texts), -1, -1)
         labels = torch.tensor([[e["label"] for e in exemplars]] * len(texts))
-    return oracle.oracle_instances(hf, pixels, tokenizer(texts), (h, w), threshold,
-                                   boxes, labels)
+    return oracle.oracle_instances(hf, pixels, tokenizer(texts), (h, w), threshold, boxes, labels)
 
 
 def _check(refs, results, size, n_queries=50):
@@ -109,10 +111,14 @@ def test_a_slightly_perturbed_copy_fails_the_comparison(setup):
     for p in perturbed.detector.parameters():
         p.add_(torch.randn(p.shape, generator=gen) * 0.01 * p.std().nan_to_num())
     threshold, refs = _oracle(hf, tokenizer, image, ["parrotfish"])
-    assert oracle.instance_problems(
-        refs[0], _predictor(ours, tokenizer, threshold).predict(image, text="parrotfish"),
-        image.shape[:2],
-    ) == []
+    assert (
+        oracle.instance_problems(
+            refs[0],
+            _predictor(ours, tokenizer, threshold).predict(image, text="parrotfish"),
+            image.shape[:2],
+        )
+        == []
+    )
     got = _predictor(perturbed, tokenizer, threshold).predict(image, text="parrotfish")
     assert oracle.instance_problems(refs[0], got, image.shape[:2]) != []
 
