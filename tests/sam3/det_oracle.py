@@ -297,8 +297,12 @@ def make_detectable_(hf) -> None:
     hf.mask_decoder.instance_projection.bias.mul_(MASK_GAIN)
 
 
-def full_pair(seed: int = 30):
-    """``(hf Sam3Model, our SAM3Model)`` at the reduced size with identical, edited weights."""
+def full_pair(seed: int = 30, attn: str = "eager"):
+    """``(hf Sam3Model, our SAM3Model)`` at the reduced size with identical, edited weights.
+
+    ``attn`` is transformers' attention implementation (``"eager"`` for tests, its default
+    ``"sdpa"`` for benchmarks).
+    """
     import backbone_oracle as bo
 
     from ecoseg.sam3.detector import ConceptDetector
@@ -310,7 +314,9 @@ def full_pair(seed: int = 30):
     hf_cfg = configuration.Sam3Config(
         vision_config=bo.hf_vit_config(cfg), text_config=bo.hf_text_config(cfg), **hf_kwargs
     )
-    hf_cfg._attn_implementation = "eager"
+    hf_cfg._attn_implementation = attn
+    for sub in (hf_cfg.vision_config, hf_cfg.vision_config.backbone_config, hf_cfg.text_config):
+        sub._attn_implementation = attn
     hf = modeling.Sam3Model(hf_cfg).eval()
     bo.randomize_(hf, seed)
     make_detectable_(hf)
