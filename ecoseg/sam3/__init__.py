@@ -12,8 +12,9 @@ Exports
 -------
 ``build(name="sam3", checkpoint=None, *, pretrained=True, image_size=None, device=None,
 config=None) -> SAM3Model``
-``SAM3Model``, ``Sam3Config``, ``PRESETS``, ``get_config``, ``Tokenizer``,
-``load_checkpoint``, ``weights`` (the gated-weights cache, as a submodule)
+``SAM3Model``, ``ConceptPredictor``, ``Sam3Config``, ``PRESETS``, ``get_config``, ``Tokenizer``,
+``load_tokenizer`` (the vocabulary downloaded with the weights), ``load_checkpoint``,
+``weights`` (the gated-weights cache, as a submodule)
 
 Examples
 --------
@@ -37,7 +38,9 @@ _LAZY = {
     "PRESETS": "ecoseg.sam3.config:PRESETS",
     "get_config": "ecoseg.sam3.config:get_config",
     "Tokenizer": "ecoseg.sam3.tokenizer:Tokenizer",
+    "ConceptPredictor": "ecoseg.sam3.predictor:ConceptPredictor",
     "load_checkpoint": "ecoseg.sam3.checkpoint:load_checkpoint",
+    "load_tokenizer": "ecoseg.sam3.weights:load_tokenizer",
 }
 
 __all__ = ["build", *_LAZY]
@@ -111,6 +114,11 @@ def build(
     elif pretrained:
         from ecoseg.sam3 import weights
 
+        if cfg.name not in weights.entries():
+            raise CheckpointError(
+                f"{cfg.name} has no published weights; pass checkpoint=PATH or "
+                f"pretrained=False (random weights)"
+            )
         cached = weights.weights_path(cfg.name)
         if not cached.is_file():
             raise CheckpointError(

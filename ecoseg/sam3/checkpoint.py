@@ -25,6 +25,7 @@ Exports
 ``detect_format(state) -> "meta" | "transformers-video" | "transformers-image" | "ecoseg"``
 ``convert_state_dict(state, expected) -> (state_dict, unloaded)``
     ``expected`` is our ``{name: shape}``; raises ``CheckpointError`` on any mismatch.
+``expected_shapes(model) -> dict`` (the ``expected`` argument for a model)
 ``load_checkpoint(model, path) -> model``
 ``model_signature(config) -> dict[str, tuple[int, ...]]`` (built on the ``meta`` device)
 
@@ -56,7 +57,13 @@ from ecoseg.sam3.keymap import (
     meta_to_ours,
 )
 
-__all__ = ["detect_format", "convert_state_dict", "load_checkpoint", "model_signature"]
+__all__ = [
+    "detect_format",
+    "convert_state_dict",
+    "expected_shapes",
+    "load_checkpoint",
+    "model_signature",
+]
 
 _SHOW = 5
 
@@ -74,12 +81,12 @@ def detect_format(state: dict[str, Tensor]) -> str:
     keys = list(state)
     if any(k.startswith("detector_model.") or k.startswith("tracker_model.") for k in keys):
         return "transformers-video"
+    if any(k.startswith("vision.trunk.") for k in keys):
+        return "ecoseg"  # (our detector keys start with "detector." too)
     if any(k.startswith("detector.") for k in keys):
         return "meta"
     if any(k.startswith("vision_encoder.") for k in keys):
         return "transformers-image"
-    if any(k.startswith("vision.trunk.") for k in keys):
-        return "ecoseg"
     raise CheckpointError(
         "this is not a SAM 3 checkpoint (no keys of Meta's sam3.pt, the transformers format "
         f"or ecoseg's; first keys: {', '.join(keys[:3])})"

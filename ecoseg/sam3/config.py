@@ -18,12 +18,15 @@ Exports
 ``TextConfig``
     The CLIP-style causal text transformer and the ``resizer`` to the detector width.
 ``Sam3Config``
-    The whole network: ``vision``, ``neck``, ``text``, the detector components and ``tracker``
+    The whole network: ``vision``, ``neck``, ``text``, ``detector`` (a
+    :class:`~ecoseg.sam3.detector.DetectorConfig` of the geometry encoder, fusion encoder,
+    decoder, scoring and segmentation head, defined next to those modules) and ``tracker``
     (a :class:`ecoseg.sam2.variants.Variant` carrying SAM 3's tracker settings, or ``None``
     for a detector-only network).
 ``PRESETS``, ``get_config(name, image_size=None)``
     ``"sam3"`` (full size, 1008 px) and ``"sam3-reduced"`` (256-wide, 4-layer backbone at
-    336 px, 2-layer text encoder; for CPU tests).
+    336 px, 2-layer text encoder, detector with 1 geometry, 2 fusion and 2 decoder layers; for
+    CPU tests).
 ``validate_image_size(size, patch_size=14)``
     The input-size rule (a positive multiple of the patch size, at least 8 patches a side).
 
@@ -51,6 +54,10 @@ from ecoseg.sam2.variants import (
     PromptEncoderConfig,
     Variant,
 )
+from ecoseg.sam3.decoder import DecoderConfig
+from ecoseg.sam3.detector import DetectorConfig
+from ecoseg.sam3.fusion import FusionEncoderConfig
+from ecoseg.sam3.geometry import GeometryEncoderConfig
 
 __all__ = [
     "ViTConfig",
@@ -209,6 +216,7 @@ class Sam3Config:
     vision: ViTConfig = field(default_factory=ViTConfig)
     neck: FpnConfig = field(default_factory=FpnConfig)
     text: TextConfig = field(default_factory=TextConfig)
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
     tracker: Variant | None = field(default_factory=tracker_variant)
     checkpoint_file: str = "sam3.pt"
     hub_repo: str = "facebook/sam3"
@@ -291,10 +299,17 @@ def _reduced() -> Sam3Config:
         global_att_blocks=(1, 3),
     )
     text = TextConfig(width=256, heads=4, layers=2, output_dim=128)
+    # the detector keeps its 256 width (the pyramid's) with fewer layers
+    detector = DetectorConfig(
+        geometry=GeometryEncoderConfig(num_layers=1),
+        fusion=FusionEncoderConfig(num_layers=2),
+        decoder=DecoderConfig(num_layers=2),
+    )
     return Sam3Config(
         name="sam3-reduced",
         vision=vision,
         text=text,
+        detector=detector,
         tracker=tracker_variant(336, 14, 256),
         mask_interpolation_size=16 * 24,
     )

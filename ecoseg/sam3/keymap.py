@@ -58,7 +58,7 @@ _PREFIXES = (
     ("tracker.memory_attention.", "tracker.transformer.encoder."),
     ("tracker.memory_encoder.", "tracker.maskmem_backbone."),
     ("tracker.", "tracker."),
-    ("", "detector."),
+    ("detector.", "detector."),
 )
 
 #: Meta buffers that we recompute from the configuration (the ViT's complex RoPE tables).
@@ -73,7 +73,9 @@ HF_ALIASES = {
 
 #: Our parameters that the transformers format does not have (its geometry encoder takes no
 #: point prompts): loading a transformers file leaves them as they are and says so.
-HF_MISSING = re.compile(r"^geometry_encoder\.points_(direct_project|pool_project|pos_enc_project)\.")
+HF_MISSING = re.compile(
+    r"^detector\.geometry_encoder\.points_(direct_project|pool_project|pos_enc_project)\."
+)
 
 
 # SAM 3's tracker names the two-way transformer's MLP ``lin1``/``lin2`` (SAM 1's MLPBlock);
@@ -90,14 +92,14 @@ _SPLIT = re.compile(r"^(.*)\.([qkv])_proj\.(weight|bias)$")
 def ours_to_meta(key: str) -> str:
     """Meta's ``sam3.pt`` name of one of our parameters (see :func:`meta_slice` for parts)."""
     key = _OURS_MLP.sub(lambda m: f"{m[1]}lin{int(m[2]) + 1}.", key)
-    if not key.startswith(("vision.", "text.", "tracker.")):
+    if key.startswith("detector."):
         m = _SPLIT.match(key)
         if m:
             key = f"{m[1]}.in_proj_{m[3]}"
     for ours, meta in _PREFIXES:
         if key.startswith(ours):
             return meta + key[len(ours) :]
-    raise KeyError(key)  # unreachable: the last prefix is empty
+    raise KeyError(f"{key}: not a SAM 3 parameter name")
 
 
 def meta_slice(key: str) -> int | None:
@@ -105,12 +107,12 @@ def meta_slice(key: str) -> int | None:
 
     Examples
     --------
-    >>> meta_slice("transformer.decoder.layers.0.ca_text.k_proj.weight")
+    >>> meta_slice("detector.transformer.decoder.layers.0.ca_text.k_proj.weight")
     1
     >>> meta_slice("vision.trunk.blocks.0.attn.qkv.weight") is None
     True
     """
-    if key.startswith(("vision.", "text.", "tracker.")):
+    if not key.startswith("detector."):
         return None
     m = _SPLIT.match(key)
     return "qkv".index(m[2]) if m else None
@@ -320,9 +322,10 @@ def hf_source(key: str, layout: str = "video") -> HfSource:
             new = inner
         new = new.replace(".out_proj.", ".o_proj.")
         return HfSource("same", (f"tracker_model.{new}",))
-    else:
+    elif key.startswith("detector."):
         if HF_MISSING.match(key):
             raise KeyError(f"{key}: the transformers format has no point-prompt projections")
+        key = key[len("detector.") :]
         m = re.match(r"^(.*)\.in_proj_(weight|bias)$", key)
         if m:
             base = _rename(m[1], _DETECTOR_FUSED)

@@ -7,8 +7,8 @@
   pyramid ``convs`` and the tracker's pyramid ``sam2_convs``), run once per image;
 - ``text`` -- :class:`~ecoseg.sam3.text.TextEncoder`, run once per concept (its output can be
   reused for every image);
-- the detector heads (geometry/exemplar encoder, fusion encoder, decoder with presence token,
-  dot-product scoring, segmentation head) -- built by :mod:`ecoseg.sam3.detector`;
+- ``detector`` -- :class:`~ecoseg.sam3.detector.ConceptDetector` (geometry/exemplar encoder,
+  fusion encoder, decoder with presence token, dot-product scoring, segmentation head);
 - ``tracker`` -- an :class:`ecoseg.sam2.model.SAM2Model` without an image encoder, built from
   SAM 3's tracker settings (:func:`ecoseg.sam3.config.tracker_variant`): SAM 3's tracker *is*
   SAM 2.1's architecture, so ecoseg's SAM 2 prompt encoder, mask decoder, memory attention and
@@ -45,6 +45,7 @@ from torch import Tensor, nn
 
 from ecoseg.sam2.model import FrameFeatures, SAM2Model
 from ecoseg.sam3.config import Sam3Config, get_config
+from ecoseg.sam3.detector import ConceptDetector
 from ecoseg.sam3.text import TextEncoder, TextFeatures
 from ecoseg.sam3.vision import VisionBackbone, VisionFeatures
 
@@ -66,6 +67,7 @@ class SAM3Model(nn.Module):
         self.image_size = config.image_size
         self.vision = VisionBackbone(config.vision, config.neck)
         self.text = TextEncoder(config.text)
+        self.detector = ConceptDetector(config.detector)
         self.tracker = SAM2Model(config.tracker) if config.tracker is not None else None
         self.unloaded_parameters: tuple[str, ...] = ()
 
