@@ -206,13 +206,25 @@ def test_transformers_layout_loads_strictly_and_matches_its_backbone(tmp_path):
 
     oracle.transformers_sam3()
     cfg = get_config("sam3-reduced")
+    d = cfg.detector
     det = c3.Sam3Config(
         vision_config=oracle.hf_vit_config(cfg).to_dict(),
         text_config=oracle.hf_text_config(cfg).to_dict(),
-        geometry_encoder_config={"num_layers": cfg.detector.geometry.num_layers},
-        detr_encoder_config={"num_layers": cfg.detector.fusion.num_layers},
-        detr_decoder_config={"num_layers": cfg.detector.decoder.num_layers},
+        geometry_encoder_config={
+            "num_layers": d.geometry.num_layers,
+            "intermediate_size": d.geometry.dim_feedforward,
+        },
+        detr_encoder_config={
+            "num_layers": d.fusion.num_layers,
+            "intermediate_size": d.fusion.dim_feedforward,
+        },
+        detr_decoder_config={
+            "num_layers": d.decoder.num_layers,
+            "intermediate_size": d.decoder.dim_feedforward,
+            "num_queries": d.decoder.num_queries,
+        },
     )
+    assert d.scoring_dim_feedforward == d.decoder.dim_feedforward  # transformers ties them
     config = cv.Sam3VideoConfig(
         detector_config=det.to_dict(),
         tracker_config=ct.Sam3TrackerVideoConfig(image_size=cfg.image_size).to_dict(),
