@@ -1,10 +1,9 @@
 """SAM 3 concept segmentation of still images: ecoseg's ConceptPredictor vs transformers' port.
 
-Both models carry the same random weights at the reduced size (the ``sam3-reduced`` backbone
-and text encoder at 336 px, a 2-layer detector with 50 queries; built by the SAM 3 test
-helpers in ``tests/sam3/det_oracle.py``), so both do the same arithmetic and find the same
-instances. One image (scikit-image's ``coffee``, 400 x 600) is segmented for 1 and for 5
-concepts per call:
+Both models carry the same random weights at the reduced size (the ``sam3-reduced`` preset
+without its tracker: 336 px, 200 queries; built by the SAM 3 test helpers in
+``tests/sam3/det_oracle.py``), so both do the same arithmetic and find the same instances. One
+image (scikit-image's ``coffee``, 400 x 600) is segmented for 1 and for 5 concepts per call:
 
 - ours: ``ConceptPredictor.predict(image, text=[...])`` -- preprocessing, one image encoding,
   all concepts in one batch, instances post-processed to boolean masks at image size;
@@ -40,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONCEPTS = ["parrotfish", "sea urchin", "brain coral", "sea turtle", "giant clam"]
 
 
-def _oracle_call(hf, pixels, text_embeds, size):
+def _oracle_call(hf, pixels, text_embeds, size, threshold):
     """transformers: one vision encoding, every concept against it, post-processed."""
     import torch.nn.functional as F
 
@@ -57,7 +56,7 @@ def _oracle_call(hf, pixels, text_embeds, size):
     scores = out.pred_logits.sigmoid() * out.presence_logits.sigmoid()
     results = []
     for i in range(n):
-        keep = scores[i] > 0.5
+        keep = scores[i] > threshold
         probs = out.pred_masks[i, keep].sigmoid()
         if probs.shape[0]:
             probs = F.interpolate(probs[None], size=(h, w), mode="bilinear", align_corners=False)[0]
@@ -90,7 +89,7 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "image_size": 336,
         "image": list(size),
-        "detector_queries": 50,
+        "detector_queries": ours.config.detector.decoder.num_queries,
     }
     for n in args.concepts:
         texts = CONCEPTS[:n]
@@ -109,9 +108,9 @@ def main() -> None:
         def run_ours(predictor=predictor, texts=texts):
             return predictor.predict(image, text=texts)
 
-        def run_oracle(text_embeds=text_embeds):
+        def run_oracle(text_embeds=text_embeds, threshold=threshold):
             pixels = preprocess(image, 336)
-            return _oracle_call(hf, pixels, text_embeds, size)
+            return _oracle_call(hf, pixels, text_embeds, size, threshold)
 
         times = {"ours": [], "oracle": []}
         startup, first = {}, {}
@@ -150,6 +149,7 @@ def main() -> None:
                     "same_instances": [len(r) for r in first["ours"]]
                     == [len(r[0]) for r in first["oracle"]],
                     "instances": [len(r) for r in first["ours"]],
+            "score_threshold": round(threshold, 6),
                     "repeats": args.repeats,
                     "ours_s": [round(t, 3) for t in times["ours"]],
                     "oracle_s": [round(t, 3) for t in times["oracle"]],
