@@ -303,7 +303,7 @@ class ConceptPredictor:
         feats, valid = self._encode_texts(texts)
         geometry = self._exemplars(exemplars, len(texts))
         f = self._features
-        out = self.model.detector(f.fpn, f.pos, feats, valid, geometry)
+        out = self.model.detector(f.fpn, f.pos, feats, valid, geometry, masks=False)
         results = [self._postprocess(out, i, t) for i, t in enumerate(texts)]
         return results[0] if single else results
 
@@ -312,7 +312,7 @@ class ConceptPredictor:
         scores = out.scores[i].float()
         keep = torch.nonzero(scores > self.score_threshold)[:, 0]
         keep = keep[torch.argsort(scores[keep], descending=True, stable=True)]
-        probs = out.masks[i, keep].float().sigmoid()
+        probs = out.mask_logits(i, keep).float().sigmoid()
         if keep.numel():
             probs = F.interpolate(probs[None], size=(h, w), mode="bilinear", align_corners=False)[0]
         else:
