@@ -297,22 +297,53 @@ def make_detectable_(hf) -> None:
     hf.mask_decoder.instance_projection.bias.mul_(MASK_GAIN)
 
 
-def full_pair(seed: int = 30, attn: str = "eager"):
-    """``(hf Sam3Model, our SAM3Model)`` at the reduced size with identical, edited weights.
+def hf_detector_kwargs(det) -> dict:
+    """transformers ``Sam3Config`` keyword arguments matching our ``DetectorConfig``."""
 
+    def common(c):
+        return {
+            "hidden_size": c.d_model,
+            "num_attention_heads": c.num_heads,
+            "intermediate_size": c.dim_feedforward,
+            "num_layers": c.num_layers,
+        }
+
+    return {
+        "geometry_encoder_config": dict(common(det.geometry), roi_size=det.geometry.roi_size),
+        "detr_encoder_config": common(det.fusion),
+        "detr_decoder_config": dict(common(det.decoder), num_queries=det.decoder.num_queries),
+        "mask_decoder_config": {
+            "hidden_size": det.segmentation.d_model,
+            "num_attention_heads": det.segmentation.num_heads,
+            "num_upsampling_stages": det.segmentation.upsampling_stages,
+        },
+    }
+
+
+def full_pair(seed: int = 30, attn: str = "eager"):
+    """``(hf Sam3Model, our SAM3Model)``: the ``sam3-reduced`` preset (without the tracker),
+    identical edited random weights.
+
+    The transformers model is saved as a safetensors file and read into ours by
+    :func:`ecoseg.sam3.checkpoint.load_checkpoint`, so the loader is on the path too.
     ``attn`` is transformers' attention implementation (``"eager"`` for tests, its default
     ``"sdpa"`` for benchmarks).
     """
-    import backbone_oracle as bo
+    import tempfile
+    from pathlib import Path
 
-    from ecoseg.sam3.detector import ConceptDetector
+    import backbone_oracle as bo
+    from safetensors.torch import save_file
+
+    from ecoseg.sam3.checkpoint import load_checkpoint
     from ecoseg.sam3.model import SAM3Model
 
     modeling, configuration = hf_modeling()
     cfg = reduced_model_config()
-    hf_kwargs, det_cfg = detector_config(256, 8, 512, queries=50)
     hf_cfg = configuration.Sam3Config(
-        vision_config=bo.hf_vit_config(cfg), text_config=bo.hf_text_config(cfg), **hf_kwargs
+        vision_config=bo.hf_vit_config(cfg),
+        text_config=bo.hf_text_config(cfg),
+        **hf_detector_kwargs(cfg.detector),
     )
     hf_cfg._attn_implementation = attn
     for sub in (hf_cfg.vision_config, hf_cfg.vision_config.backbone_config, hf_cfg.text_config):
@@ -321,13 +352,12 @@ def full_pair(seed: int = 30, attn: str = "eager"):
     bo.randomize_(hf, seed)
     make_detectable_(hf)
     ours = SAM3Model(cfg).eval()
-    if not hasattr(ours, "detector"):
-        ours.add_module("detector", ConceptDetector(det_cfg))
-    state = hf.state_dict()
-    bo.copy_from_hf(ours.vision, "vision.", state, "", "image")
-    bo.copy_from_hf(ours.text, "text.", state, "", "image")
-    missing, unexpected = ours.detector.load_state_dict(hf_detector_to_ours(state), strict=False)
-    assert not unexpected and all(k.startswith("geometry_encoder.points_") for k in missing)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.safetensors"
+        save_file({k: v.contiguous() for k, v in hf.state_dict().items()}, str(path))
+        load_checkpoint(ours, path)
+    assert ours.checkpoint_format == "transformers-image"
+    assert all(".points_" in k for k in ours.unloaded_parameters)
     return hf, ours
 
 
