@@ -1,0 +1,360 @@
+"""ecoseg.batch: many videos as Dask tasks, one store each, on any fsspec storage."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ecoseg
+from ecoseg.batch import (
+    SUMMARY_COLUMNS,
+    SUMMARY_FILE,
+    batch,
+    campaign_tables,
+    redact_text,
+    redact_url,
+    store_location,
+    task_resources,
+    video_name,
+)
+from ecoseg.errors import ConfigError, VideoError
+from ecoseg.store import MaskStore
+
+distributed = pytest.importorskip("distributed")
+
+W, H, N = 160, 96, 48  # small enough to be quick, large enough for the tracker to find fish
+GOOD = ("north", "south", "east")
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    """Three synthetic clips and one corrupt one (a truncated mp4) in one folder."""
+    folder = tmp_path_factory.mktemp("videos")
+    truths = {}
+    for seed, name in enumerate(GOOD, start=1):
+        clip = ecoseg.synth(folder / f"_{name}", frames=N, size=(W, H), seed=seed)
+        shutil.move(clip.video, folder / f"{name}.mp4")
+        truths[name] = clip.truth
+    data = (folder / "north.mp4").read_bytes()
+    (folder / "broken.mp4").write_bytes(data[: len(data) // 5])
+    return folder, truths
+
+
+@pytest.fixture(scope="module")
+def serial(clips, tmp_path_factory):
+    """What a serial ecoseg.segment of every good clip gives."""
+    folder, _ = clips
+    out = tmp_path_factory.mktemp("serial")
+    refs = {}
+    for name in GOOD:
+        refs[name] = ecoseg.segment(
+            folder / f"{name}.mp4", out=out / f"{name}.zarr", progress=False
+        )
+    assert any(MaskStore.open(p).read_labels().max() > 0 for p in refs.values())
+    return refs
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A 2-worker local Dask cluster (threads in this process: quick to start, memory:// works)."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as c,
+    ):
+        yield c
+
+
+def videos_of(folder: Path, names=(*GOOD, "broken")) -> list[str]:
+    return [str(folder / f"{name}.mp4") for name in names]
+
+
+def assert_same_store(got, ref) -> None:
+    a, b = MaskStore.open(got), MaskStore.open(ref)
+    assert a.complete and b.complete
+    np.testing.assert_array_equal(a.read_labels(), b.read_labels())
+    np.testing.assert_array_equal(a.read_time(), b.read_time())
+    np.testing.assert_array_equal(a.read_scores(), b.read_scores())
+    assert a.objects == b.objects
+    assert a.provenance["parameters"] == b.provenance["parameters"]
+
+
+def mtimes(folder: Path) -> dict[str, int]:
+    return {str(p): p.stat().st_mtime_ns for p in sorted(folder.rglob("*"))}
+
+
+# --------------------------------------------------------------------------- the campaign
+def test_batch_equals_serial_reports_the_corrupt_video_and_a_rerun_does_nothing(
+    clips, serial, client, tmp_path
+):
+    folder, _ = clips
+    out = tmp_path / "campaign"
+    summary = batch(videos_of(folder), out, scheduler=client, retries=1, progress=False)
+
+    assert list(summary.columns) == list(SUMMARY_COLUMNS)
+    assert summary["status"].tolist() == ["done", "done", "done", "failed"]
+    assert summary["attempts"].tolist() == [1, 1, 1, 2]  # the corrupt one: 1 + 1 retry
+    assert summary["frames"].tolist() == [N, N, N, 0]
+    for name in GOOD:
+        assert_same_store(out / f"{name}.zarr", serial[name])
+    broken = summary.iloc[3]
+    assert "broken.mp4" in broken["error"] and "not a readable video" in broken["error"]
+    assert not (out / "broken.zarr").exists()
+    on_disk = pd.read_csv(out / SUMMARY_FILE, keep_default_na=False)
+    assert on_disk["status"].tolist() == summary["status"].tolist()
+    assert on_disk["error"].iloc[3] == broken["error"] and on_disk["error"].iloc[0] == ""
+    assert summary.attrs["summary"] == str(out / SUMMARY_FILE)
+
+    stores_before = {name: mtimes(out / f"{name}.zarr") for name in GOOD}
+    again = batch(videos_of(folder), out, scheduler=client, retries=0, progress=False)
+    assert again["status"].tolist() == ["skipped", "skipped", "skipped", "failed"]
+    assert again["attempts"].tolist() == [0, 0, 0, 1]
+    assert again["frames"].tolist() == [N, N, N, 0]
+    for name in GOOD:  # nothing in a finished store was touched
+        assert mtimes(out / f"{name}.zarr") == stores_before[name]
+
+
+def test_a_partial_store_is_resumed_to_the_serial_result(clips, serial, client, tmp_path):
+    folder, _ = clips
+    out = tmp_path / "campaign"
+
+    class Stop(Exception):
+        pass
+
+    def stop_after(done, total):
+        if done == 30:
+            raise Stop
+
+    with pytest.raises(Stop):
+        ecoseg.segment(folder / "south.mp4", out=out / "south.zarr", progress=stop_after)
+    partial = MaskStore.open(out / "south.zarr")
+    assert not partial.complete and 0 < partial.n_frames < N
+    summary = batch(videos_of(folder, ["south"]), out, scheduler=client, progress=False)
+    assert summary["status"].tolist() == ["done"]
+    assert_same_store(out / "south.zarr", serial["south"])
+
+
+def test_a_store_of_another_video_is_reported_not_skipped(clips, serial, client, tmp_path):
+    folder, _ = clips
+    out = tmp_path / "campaign"
+    shutil.copytree(serial["north"], out / "east.zarr")  # complete, but made from north.mp4
+    summary = batch(videos_of(folder, ["east"]), out, scheduler=client, progress=False)
+    assert summary["status"].tolist() == ["failed"]
+    assert "another video (north.mp4)" in summary["error"].iloc[0]
+
+
+def test_memory_outputs_and_url_inputs_keep_credentials_out(clips, serial, client, capsys):
+    import fsspec
+
+    folder, _ = clips
+    fs = fsspec.filesystem("memory")
+    token = "sig=SECRET-TOKEN"
+    with fs.open(f"/inputs/north.mp4?{token}", "wb") as f:
+        f.write((folder / "north.mp4").read_bytes())
+    videos = [
+        f"memory://inputs/north.mp4?{token}",
+        f"memory://inputs/missing.mp4?{token}",
+        str(folder / "south.mp4"),
+    ]
+    out = "memory://campaign-test/out"
+    summary = batch(videos, out, scheduler=client, retries=0, progress=True)
+    assert summary["status"].tolist() == ["done", "failed", "done"]
+    assert summary["video"].iloc[0] == "memory://inputs/north.mp4"
+    assert summary["error"].iloc[1] == "memory://inputs/missing.mp4: video not found"
+    assert_same_store(store_location(out, "north"), serial["north"])
+    assert_same_store(store_location(out, "south"), serial["south"])
+    store = MaskStore.open(store_location(out, "north"))
+    assert store.provenance["video"]["path"] == "memory://inputs/north.mp4"
+    with fs.open("/campaign-test/out/" + SUMMARY_FILE, "r") as f:
+        written = f.read()
+    err = capsys.readouterr().err
+    for text in (written, err, str(store.attrs), summary.to_csv()):
+        assert "SECRET" not in text
+    assert "ecoseg batch: 2 done, 0 skipped, 1 failed" in err
+
+
+@pytest.mark.parametrize(
+    "url, clean",
+    [
+        ("s3://AKIAXXX:wJalrXUtn@bucket/campaign", "s3://bucket/campaign"),
+        ("https://user:pw@example.org/a.mp4?X-Amz-Signature=abc&t=1", "https://example.org/a.mp4"),
+        ("gs://bucket/v.mp4#frag", "gs://bucket/v.mp4"),
+        ("/data/videos/a.mp4", "/data/videos/a.mp4"),
+        ("memory://x/y.zarr", "memory://x/y.zarr"),
+    ],
+)
+def test_redact_url(url, clean):
+    assert redact_url(url) == clean
+    assert redact_text(f"{url}: no such store") == f"{clean}: no such store"
+
+
+def test_names_and_locations():
+    assert video_name("a/b/T1.mp4") == "T1"
+    assert video_name("https://h/x/T2.MOV?token=1") == "T2"
+    assert video_name("frames/T3/") == "T3"
+    assert store_location("s3://b/c/", "T1") == "s3://b/c/T1.zarr"
+    assert store_location("out", "T1") == os.path.join("out", "T1.zarr")
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "kwargs, error, text",
+    [
+        ({"workers": 0}, ConfigError, "workers must be a positive whole number"),
+        ({"threads": -1}, ConfigError, "threads must be a positive whole number"),
+        ({"retries": -1}, ConfigError, "retries"),
+        ({"params": {"no_such": 1}}, ConfigError, "no_such"),
+        ({"engine": "sam2"}, ConfigError, "prompt file for every video"),
+        ({"engine": "sam2", "auto": True, "model": "sam9"}, ConfigError, "sam9"),
+    ],
+)
+def test_bad_options_fail_before_any_work(clips, tmp_path, kwargs, error, text):
+    folder, _ = clips
+    with pytest.raises(error, match=text):
+        batch(videos_of(folder, GOOD[:1]), tmp_path / "out", progress=False, **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_duplicate_names_and_missing_videos_fail_before_any_work(clips, tmp_path):
+    folder, _ = clips
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    shutil.copy(folder / "north.mp4", other / "north.mp4")
+    with pytest.raises(ConfigError, match="same store north.zarr"):
+        batch([folder / "north.mp4", other / "north.mp4"], tmp_path / "out", progress=False)
+    with pytest.raises(VideoError, match="nowhere.mp4: video file not found"):
+        batch([folder / "north.mp4", tmp_path / "nowhere.mp4"], tmp_path / "out", progress=False)
+    with pytest.raises(ConfigError, match="no videos"):
+        batch([], tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def run_cli(capsys, *args):
+    from ecoseg.cli import main
+
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    "args, culprit",
+    [
+        (["nowhere.mp4"], "nowhere.mp4: video file not found"),
+        (["north.mp4", "--workers", "0"], "workers must be a positive whole number, got 0"),
+        (["north.mp4", "--params", "{bad"], "--params: not valid JSON"),
+        (["north.mp4", "--params", '{"nope": 1}'], "nope"),
+        (["north.mp4", "north.mp4"], "same store north.zarr"),
+        (["north.mp4", "--engine", "sam2", "--prompts-dir", "none"], "prompts folder not found"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_non_zero(
+    clips, tmp_path, capsys, monkeypatch, args, culprit
+):
+    folder, _ = clips
+    monkeypatch.chdir(folder)
+    code, out, err = run_cli(capsys, "batch", *args, "-o", tmp_path / "out")
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("ecoseg: error: "), err
+    assert culprit in lines[0] and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_batch_on_a_local_process_cluster_with_measure(clips, serial, tmp_path, capsys):
+    folder, _ = clips
+    out = tmp_path / "out"
+    code, stdout, err = run_cli(
+        capsys, "batch", *videos_of(folder, ["north", "broken"]), "-o", out, "--workers", "2",
+        "--retries", "0", "--measure",
+    )  # fmt: skip
+    assert code == 1  # one video failed
+    assert "dashboard http" in err and "1 done, 0 skipped, 1 failed" in err
+    assert "north.mp4: done, 48 frames" in stdout and "broken.mp4: failed" in stdout
+    assert_same_store(out / "north.zarr", serial["north"])
+    counts = pd.read_csv(out / "campaign-counts.csv")
+    expected = ecoseg.measure(serial["north"])["counts"]
+    assert counts["count"].tolist() == expected["count"].tolist()
+    assert set(counts["video"]) == {"north"}
+
+
+# --------------------------------------------------------------------------- GPU resources
+def test_gpu_tasks_declare_a_gpu_resource(clips, tmp_path, client, monkeypatch):
+    from distributed import Client, LocalCluster
+
+    assert task_resources("sam2", "cuda") == {"GPU": 1}
+    assert task_resources("sam2", "cuda:1") == {"GPU": 1}
+    assert task_resources("sam2", "cpu") is None and task_resources("classical", None) is None
+    folder, _ = clips
+    options = dict(engine="sam2", auto=True, device="cuda", pretrained=False, progress=False)
+    # a cluster without GPU workers would never run them: refused before any work
+    with pytest.raises(ConfigError, match="--resources GPU=1"):
+        batch(videos_of(folder, GOOD[:1]), tmp_path / "a", scheduler=client, **options)
+    # a worker offering a GPU gets the task (which fails here: this machine has no CUDA)
+    with (
+        LocalCluster(
+            n_workers=1, processes=False, resources={"GPU": 1}, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as gpu_client,
+    ):
+        seen = []
+        real = gpu_client.submit
+
+        def spy(*args, **kwargs):
+            seen.append(kwargs.get("resources"))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(gpu_client, "submit", spy)
+        summary = batch(
+            videos_of(folder, GOOD[:1]), tmp_path / "b", scheduler=gpu_client, retries=0, **options
+        )
+    assert seen == [{"GPU": 1}]
+    assert summary["status"].tolist() == ["failed"]
+    assert "CUDA" in summary["error"].iloc[0]
+
+
+# --------------------------------------------------------------------------- dask.array tables
+def test_campaign_tables_equal_measure(clips, serial, client):
+    _, truths = clips
+    stores = {**{f"truth-{k}": v for k, v in truths.items()}, **serial}
+    for scheduler in (None, client):
+        tables = campaign_tables(stores, scheduler=scheduler)
+        for name, store in stores.items():
+            expected = ecoseg.measure(store)
+            for table, columns in (
+                ("counts", ["frame", "time_s", "class", "count"]),
+                ("cover", ["frame", "time_s", "class", "cover_px", "cover_fraction"]),
+            ):
+                got = tables[table]
+                got = got[got["video"] == name][columns].reset_index(drop=True)
+                want = expected[table][columns].reset_index(drop=True)
+                pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    # the truth stores have several classes, so the class mapping is exercised
+    assert tables["counts"]["class"].nunique() > 1
+
+
+# --------------------------------------------------------------------------- study
+def test_study_on_a_local_cluster_equals_serial(clips, serial, tmp_path):
+    from ecoseg.study import run_study
+
+    folder, _ = clips
+    for name in GOOD[:2]:
+        shutil.copy(folder / f"{name}.mp4", tmp_path / f"{name}.mp4")
+    (tmp_path / "study.yaml").write_text(
+        "name: cluster\noutput: out\nvideos:\n  - path: north.mp4\n  - path: south.mp4\n"
+    )
+    result = run_study(tmp_path / "study.yaml", progress=False, report=False, workers=2)
+    assert sorted(result.segmented) == ["north", "south"]
+    for name in GOOD[:2]:
+        assert_same_store(result.stores[name], serial[name])
+    with pytest.raises(ConfigError, match="threads must be"):
+        run_study(tmp_path / "study.yaml", progress=False, report=False, threads=0)

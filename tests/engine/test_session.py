@@ -1,0 +1,595 @@
+"""Tests for ecoseg/engine/session.py (and storing.py, _runtime.py): the session (objects added,
+corrected and removed mid-video, reverse), snapshots, resume and cancellation through
+:func:`ecoseg.segment`, the prefetch decode thread and device-side label resolution.
+
+Equivalence claims are tested against runs without the interaction (and, for the correction
+re-propagated from an earlier frame, against the official predictor).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ecoseg.engine._runtime import label_index, prefetch
+from ecoseg.engine.results import labels_from_logits
+from ecoseg.engine.resume import resume_location
+from ecoseg.engine.session import StreamingSession, propagate
+from ecoseg.engine.tracker import TrackerState
+from ecoseg.errors import PromptError
+from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
+from ecoseg.sam2.model import SAM2Model
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_tracker import (  # noqa: E402  (clip and oracle helpers)
+    CountingVideo,
+    H,
+    W,
+    add_official_prompts,
+    compare,
+    jpeg_folder,
+    main_prompts,
+    make_clip,
+    report,
+    video_pair,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore:cannot import name '_C':UserWarning")
+
+CLICK_A = FramePrompt(0, np.array([[25.0, 30.0]]), np.array([1]))
+BOX_B = FramePrompt(5, box=np.array([74.0, 35.0, 96.0, 65.0]))
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return SAM2Model("sam2.1-tiny", image_size=64).eval()
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return make_clip(10)
+
+
+def by_frame(results):
+    return {r.index: r for r in results}
+
+
+def logits_of(result, oid):
+    return result.logits[list(result.object_ids).index(oid)]
+
+
+def assert_close(a, b, rel=1e-4):
+    assert np.abs(a - b).max() <= rel * max(1.0, np.abs(b).max())
+
+
+def test_session_equals_propagate(model, clip):
+    prompts = main_prompts(6)
+    ref = by_frame(propagate(model, clip, prompts))
+    s = StreamingSession(model, clip, snapshot_every=4)
+    for f in reversed(prompts.frames()):
+        s.add_prompts(f, prompts.at(f))
+    got = by_frame(s.run())
+    assert list(got) == list(ref)
+    for t in ref:
+        assert np.array_equal(got[t].logits, ref[t].logits), t
+
+
+def test_add_object_mid_video_keeps_other_outputs(model, clip):
+    alone = by_frame(propagate(model, clip, Prompts((ObjectPrompts(1, "a", (CLICK_A,)),))))
+
+    def add_b(session, frame, tracked):
+        if frame.index == 5:
+            out = session.add_object(2, 5, BOX_B)
+            assert out.object_ids.tolist() == [2] and out.logits.shape == (1, H, W)
+
+    s = StreamingSession(model, clip)
+    s.add_prompts(0, [(1, CLICK_A)])
+    got = by_frame(s.run(on_frame=add_b))
+    assert sorted(got) == list(range(10))
+    for t, r in got.items():
+        assert r.object_ids.tolist() == ([1] if t < 5 else [1, 2])
+        assert_close(logits_of(r, 1), alone[t].logits[0])
+    # the new object's track starts at its prompt: what it gets alone from frame 5 on
+    b_alone = by_frame(propagate(model, clip, Prompts((ObjectPrompts(2, "b", (BOX_B,)),))))
+    assert sorted(b_alone) == list(range(5, 10))
+    for t in b_alone:
+        assert_close(logits_of(got[t], 2), b_alone[t].logits[0])
+    with pytest.raises(PromptError, match="object 2: already tracked"):
+        s.add_object(2, 13, BOX_B)
+
+
+def test_remove_object(model, clip):
+    prompts = main_prompts(5)  # only the frame-0 prompts are kept below
+    prompts = Prompts(tuple(ObjectPrompts(o.id, o.class_, o.prompts[:1]) for o in prompts.objects))
+    alone = by_frame(propagate(model, clip, Prompts(prompts.objects[1:])))
+    s = StreamingSession(model, clip)
+    s.add_prompts(0, prompts.at(0))
+    first = list(s.run(stop=6))
+    s.remove_object(1)
+    rest = by_frame(s.run())
+    assert all(r.object_ids.tolist() == [1, 2] for r in first)
+    assert sorted(rest) == list(range(6, 10))
+    for t, r in rest.items():
+        assert r.object_ids.tolist() == [2]
+        assert_close(r.logits[0], alone[t].logits[0])
+    with pytest.raises(PromptError, match="object 1: no such object"):
+        s.remove_object(1)
+
+
+def test_correction_on_earlier_frame_rewinds_exactly(model, clip):
+    """Clicks on frame 6 after tracking to the end give what clicking there right after
+    tracking frame 6 gives (snapshot + replay), then tracking on from frame 7."""
+    fix = FramePrompt(6, np.array([[41.0, 38.0], [60.0, 10.0]]), np.array([1, 0]))
+    direct = StreamingSession(model, clip)
+    direct.add_prompts(0, main_prompts().at(0))
+    list(direct.run(stop=7))
+    want_fix = direct.add_prompts(6, [(1, fix)])
+    want = by_frame(direct.run())
+
+    s = StreamingSession(model, clip, snapshot_every=4)
+    s.add_prompts(0, main_prompts().at(0))
+    first = by_frame(s.run())
+    assert s.position == 10
+    got_fix = s.add_prompts(6, [(1, fix)])
+    assert s.position == 7
+    got = by_frame(s.run())
+    assert np.array_equal(got_fix.logits, want_fix.logits)
+    assert sorted(got) == sorted(want) == list(range(7, 10))
+    for t in want:
+        assert np.array_equal(got[t].logits, want[t].logits), t
+    # and the clicks changed the mask on frame 6
+    assert not np.allclose(got_fix.logits[0], first[6].logits[0], atol=1e-3)
+    # re-running from an earlier frame rewinds as well and reproduces the same outputs
+    again = by_frame(s.run(start=9))
+    for t in again:
+        assert np.array_equal(again[t].logits, want[t].logits), t
+
+
+def test_rewind_replays_objects_added_meanwhile(model, clip):
+    """Objects added mid-stream between the snapshot and the corrected frame survive a rewind."""
+
+    def add_b(session, frame, tracked):
+        if frame.index == 5:
+            session.add_object(2, 5, BOX_B)
+
+    def session(events):
+        s = StreamingSession(model, clip, snapshot_every=4)
+        s.add_prompts(0, [(1, CLICK_A)])
+        return s, events
+
+    s, _ = session(None)
+    list(s.run(stop=8, on_frame=add_b))
+    fix = FramePrompt(7, np.array([[40.0, 36.0]]), np.array([1]))
+    want_fix = s.add_prompts(7, [(1, fix)])
+    want = by_frame(s.run())
+
+    s2, _ = session(None)
+    list(s2.run(on_frame=add_b))
+    got_fix = s2.add_prompts(7, [(1, fix)])
+    got = by_frame(s2.run())
+    assert np.array_equal(got_fix.logits, want_fix.logits)
+    for t in want:
+        assert got[t].object_ids.tolist() == [1, 2]
+        assert np.array_equal(got[t].logits, want[t].logits), t
+
+
+@pytest.mark.oracle
+def test_rewound_correction_matches_official(tmp_path):
+    """Official: track all 12 frames, click on frame 6, propagate from frame 7. Ours: the same
+    with a bounded session (rewind through a snapshot)."""
+    pytest.importorskip("sam2")
+    frames = make_clip(12)
+    folder = jpeg_folder(tmp_path / "clip", frames)
+    official, ours = video_pair("sam2.1-tiny")
+    prompts = main_prompts()
+    fix = FramePrompt(6, np.array([[41.0, 38.0]]), np.array([1]))
+    ref = {}
+    with torch.inference_mode():
+        state = official.init_state(video_path=str(folder))
+        add_official_prompts(official, state, prompts, 0)
+        for _ in official.propagate_in_video(state):
+            pass
+        _, _, masks = official.add_new_points_or_box(
+            state, 6, 1, points=fix.points, labels=fix.labels
+        )
+        ref["fix"] = masks[:1, 0].numpy()
+        for t, _, masks in official.propagate_in_video(state, start_frame_idx=7):
+            ref[t] = masks[:, 0].numpy()
+
+    from ecoseg.io.video import open_video
+
+    s = StreamingSession(ours, open_video(folder), snapshot_every=4)
+    s.add_prompts(0, prompts.at(0))
+    list(s.run())
+    got = {"fix": s.add_prompts(6, [(1, fix)]).logits}
+    got.update((r.index, r.logits) for r in s.run())
+    stats = compare(ref, got)
+    report("sam2.1-tiny correction on an earlier frame (rewind), then onwards", stats)
+    import sam2_oracle
+
+    assert sam2_oracle.agrees(stats), stats
+
+
+def test_reverse_session(model, clip):
+    late = Prompts((ObjectPrompts(4, "x", (FramePrompt(6, box=np.array([30, 20, 60, 50])),)),))
+    ref = list(propagate(model, clip, late, reverse=True))
+    assert [r.index for r in ref] == [6, 5, 4, 3, 2, 1, 0]
+    s = StreamingSession(model, clip, reverse=True, snapshot_every=2)
+    s.add_prompts(6, late.at(6))
+    got = list(s.run())
+    assert [r.index for r in got] == [6, 5, 4, 3, 2, 1, 0]
+    for a, b in zip(got, ref, strict=True):
+        assert np.array_equal(a.logits, b.logits)
+    # backwards correction on frame 3 after reaching frame 0 rewinds too
+    fix = FramePrompt(3, np.array([[45.0, 35.0]]), np.array([1]))
+    s.add_prompts(3, [(4, fix)])
+    assert [r.index for r in s.run()] == [2, 1, 0]
+
+
+def test_leaving_and_reentering_keeps_id(model, clip, monkeypatch):
+    """Frames where the object-score head says "absent" report the object with score < 0.5
+    and no pixels; when it says "present" again the object comes back under its id."""
+    absent = {4, 5, 6}
+    forced = {"logit": 8.0}
+    decoder = model.sam_mask_decoder
+    original = decoder.forward
+
+    def forward(*args, **kwargs):
+        out = original(*args, **kwargs)
+        return out._replace(
+            object_score_logits=torch.full_like(out.object_score_logits, forced["logit"])
+        )
+
+    monkeypatch.setattr(decoder, "forward", forward)
+
+    def before_next(session, frame, tracked):
+        forced["logit"] = -8.0 if frame.index + 1 in absent else 8.0
+
+    s = StreamingSession(model, clip)
+    s.add_prompts(0, [(3, CLICK_A)])
+    results = list(s.run(on_frame=before_next))
+    assert [r.index for r in results] == list(range(10))
+    for r in results:
+        assert r.object_ids.tolist() == [3]
+        labels = r.label_image()
+        if r.index in absent:
+            assert r.scores[0] < 0.5 and not (labels == 3).any()
+        else:
+            assert r.scores[0] > 0.5 and (r.logits[0] > 0).any()
+            assert (labels == 3).any()
+
+
+def test_label_index_matches_numpy_rule():
+    rng = np.random.default_rng(1)
+    for n in (0, 1, 3, 6):
+        logits = rng.normal(size=(n, 9, 11)).round(1).astype(np.float32)  # ties happen
+        scores = rng.choice([0.2, 0.5, 0.9], size=n).astype(np.float32)
+        ids = np.array([7, 3, 12, 40, 41, 2][:n])
+        index = label_index(torch.from_numpy(logits), torch.from_numpy(scores)).numpy()
+        got = np.concatenate([[0], ids])[index]
+        assert np.array_equal(got, labels_from_logits(ids, logits, scores))
+
+
+def test_labels_output_equals_logits_output(model, clip):
+    prompts = main_prompts(3)
+    a = list(propagate(model, clip[:5], prompts))
+    b = list(propagate(model, clip[:5], prompts, output="labels"))
+    for ra, rb in zip(a, b, strict=True):
+        assert rb.logits is None and rb.labels.dtype == np.uint32
+        assert np.array_equal(rb.labels, ra.label_image())
+        assert np.array_equal(rb.scores, ra.scores)
+
+
+def test_compiled_session_equals_eager(model, clip):
+    """``compile=`` traces the image encoder and memory attention with torch.compile; the
+    ``"eager"`` backend (no code generation, so it runs on any machine) must give the same
+    masks. On CUDA ``compile=True`` uses inductor (benchmarks/engine_vs_sam2.py --compile)."""
+    prompts = main_prompts(3)
+    a = list(propagate(model, clip[:4], prompts))
+    b = list(propagate(model, clip[:4], prompts, compile="eager"))
+    for ra, rb in zip(a, b, strict=True):
+        np.testing.assert_allclose(rb.logits, ra.logits, rtol=0, atol=1e-5)
+
+
+class ThreadVideo(CountingVideo):
+    """Frames made on demand, recording the decoding thread; frame ``bad`` fails."""
+
+    def __init__(self, n, bad=None):
+        super().__init__(n)
+        self.bad = bad
+        self.threads: set[str] = set()
+
+    def frames(self, start=0, stop=None):
+        for frame in super().frames(start, stop):
+            self.threads.add(threading.current_thread().name)
+            if frame.index == self.bad:
+                raise OSError(f"frame {frame.index}: corrupt packet")
+            yield frame
+
+
+def test_decoding_runs_in_a_background_thread(model):
+    video = ThreadVideo(6)
+    results = list(propagate(model, video, Prompts.single(0, points=[[30, 20]])))
+    assert len(results) == 6 and "ecoseg-decode" in video.threads
+    with pytest.raises(OSError, match="frame 3: corrupt packet"):
+        list(propagate(model, ThreadVideo(6, bad=3), Prompts.single(0, points=[[30, 20]])))
+
+
+def test_prefetch_iterator_stops_early_and_reraises():
+    def gen():
+        yield 1
+        raise ValueError("boom")
+
+    it = prefetch(gen())
+    assert next(it) == 1
+    with pytest.raises(ValueError, match="boom"):
+        next(it)
+    it = prefetch(iter(range(1000)), maxsize=2)
+    assert next(it) == 0
+    it.close()  # the worker thread is told to stop
+
+
+def test_cancel_stops_propagation(model, clip):
+    stop = threading.Event()
+    seen = []
+    for r in propagate(model, clip, main_prompts(5)):
+        seen.append(r.index)
+        if r.index == 3:
+            stop.set()
+    assert seen == list(range(10))
+    seen = []
+    snaps = []
+    for r in propagate(model, clip, main_prompts(5), cancel=stop, on_snapshot=snaps.append):
+        seen.append(r.index)
+    assert seen == []
+    calls = iter(range(100))
+    got = [
+        r.index
+        for r in propagate(
+            model, clip, main_prompts(5), cancel=lambda: next(calls) >= 4, on_snapshot=snaps.append
+        )
+    ]
+    assert got == [0, 1, 2, 3] and snaps[-1].next_frame == 4
+
+
+def test_snapshot_roundtrip_and_bounded(model, clip):
+    prompts = main_prompts(4)
+    ref = by_frame(propagate(model, clip, prompts))
+    states = []
+    s = StreamingSession(model, clip, snapshot_every=2, max_snapshots=3, on_snapshot=states.append)
+    for f in reversed(prompts.frames()):
+        s.add_prompts(f, prompts.at(f))
+    list(s.run())
+    assert len(s._snapshots) <= 3 and s._every > 2  # thinned, bounded
+    mid = next(st for st in states if st.next_frame == 8)
+    data = mid.to_bytes()
+    assert 0 < mid.nbytes() <= len(data)
+    restored = TrackerState.from_bytes(data)
+    got = by_frame(propagate(model, clip, prompts, resume=restored))
+    assert sorted(got) == list(range(8, 10))
+    for t in got:
+        assert np.array_equal(got[t].logits, ref[t].logits), t
+    with pytest.raises(ValueError, match="tracker state"):
+        TrackerState.from_bytes(_torch_bytes({"format": "other"}))
+
+
+def _torch_bytes(obj) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def synth_clip(tmp_path_factory):
+    import ecoseg
+
+    d = tmp_path_factory.mktemp("synth")
+    return ecoseg.synth(d / "clip", frames=30, size=(96, 64), seed=3)
+
+
+SEGMENT = dict(model="sam2.1-tiny", pretrained=False, image_size=64, device="cpu")
+
+
+def _prompts():
+    return Prompts(
+        (
+            ObjectPrompts(1, "fish", (FramePrompt(2, np.array([[30.0, 20.0]]), np.array([1])),)),
+            ObjectPrompts(2, "coral", (FramePrompt(4, box=np.array([50.0, 30.0, 80.0, 60.0])),)),
+        )
+    )
+
+
+def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, monkeypatch):
+    import ecoseg
+    from ecoseg.engine import Cancelled, storing
+    from ecoseg.store import MaskStore
+
+    torch.manual_seed(0)
+    full = ecoseg.segment(
+        synth_clip.video, _prompts(), out=tmp_path / "full.zarr", progress=False, **SEGMENT
+    )
+    want = MaskStore.open(full).read_labels()
+    assert (want > 0).any() and not Path(resume_location(tmp_path / "full.zarr")).exists()
+
+    calls = iter(range(1000))
+    out = tmp_path / "cut.zarr"
+    torch.manual_seed(0)
+    with pytest.raises(Cancelled, match="cancelled after"):
+        ecoseg.segment(
+            synth_clip.video,
+            _prompts(),
+            out=out,
+            progress=False,
+            cancel=lambda: next(calls) >= 17,
+            resume_every=5,
+            **SEGMENT,
+        )
+    cut = MaskStore.open(out)
+    assert 0 < cut.n_frames < 30 and not cut.complete
+    assert Path(resume_location(out)).exists()
+    ecoseg.open_masks(out)  # the resume-state file does not disturb zarr
+
+    resumed_from = []
+    real = storing.propagate
+
+    def spy(*args, **kwargs):
+        resumed_from.append(kwargs.get("resume"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(storing, "propagate", spy)
+    torch.manual_seed(0)
+    ecoseg.segment(synth_clip.video, _prompts(), out=out, progress=False, resume=True, **SEGMENT)
+    assert resumed_from[-1] is not None and resumed_from[-1].next_frame == cut.n_frames
+    done = MaskStore.open(out)
+    assert done.complete and np.array_equal(done.read_labels(), want)
+    assert np.array_equal(done.read_scores(), MaskStore.open(full).read_scores())
+    assert not Path(resume_location(out)).exists()
+
+
+def test_segment_resume_from_older_resume_state_or_none(synth_clip, tmp_path):
+    """A kill between saves leaves an older resume state (frames after it are recomputed and
+    skipped); without any the run replays from the first prompt. Both exact."""
+    import ecoseg
+    from ecoseg.engine import Cancelled
+    from ecoseg.store import MaskStore
+
+    torch.manual_seed(0)  # random weights: the same in every run
+    want = MaskStore.open(
+        ecoseg.segment(
+            synth_clip.video,
+            _prompts(),
+            out=tmp_path / "f.zarr",
+            progress=False,
+            backward=False,
+            **SEGMENT,
+        )
+    ).read_labels()
+
+    def cut(name, after):
+        calls = iter(range(1000))
+        out = tmp_path / name
+        torch.manual_seed(0)
+        with pytest.raises(Cancelled):
+            ecoseg.segment(
+                synth_clip.video,
+                _prompts(),
+                out=out,
+                progress=False,
+                cancel=lambda: next(calls) >= after,
+                backward=False,  # count the cancel calls of the forward pass only
+                **SEGMENT,
+            )
+        return out, Path(resume_location(out))
+
+    early, early_ckpt = cut("early.zarr", 9)
+    for keep in ("older", "none"):
+        out, ckpt = cut(f"{keep}.zarr", 17)
+        blob = ckpt.read_bytes()
+        n = int.from_bytes(blob[:8], "little")
+        assert TrackerState.from_bytes(blob[8 + n :]).next_frame == 19
+        if keep == "none":
+            ckpt.unlink()
+        else:  # the state after frame 10, as if killed before the stop could be saved
+            ckpt.write_bytes(early_ckpt.read_bytes())
+        torch.manual_seed(0)
+        done = _segment(synth_clip, out, resume=True, backward=False, **SEGMENT)
+        assert np.array_equal(done.read_labels(), want), keep
+
+
+def _segment(clip, out, **options):
+    """``ecoseg.segment`` of ``clip`` with :func:`_prompts` into ``out``, opened."""
+    import ecoseg
+    from ecoseg.store import MaskStore
+
+    return MaskStore.open(
+        ecoseg.segment(clip.video, _prompts(), out=out, progress=False, **options)
+    )
+
+
+@pytest.fixture(scope="module")
+def strong(tmp_path_factory):
+    """segment() settings with strengthened random weights (objects present: masks not empty)."""
+    import sam2_oracle
+
+    from ecoseg import sam2
+
+    torch.manual_seed(0)
+    net = sam2.build("sam2.1-tiny", pretrained=False, image_size=64, device="cpu")
+    path = tmp_path_factory.mktemp("weights") / "strong.safetensors"
+    sam2.save_safetensors(sam2_oracle.strengthen(net.state_dict()), path)
+    return dict(model="sam2.1-tiny", checkpoint=path, image_size=64, device="cpu")
+
+
+def test_segment_tracks_backwards_from_the_earliest_prompt(synth_clip, tmp_path, strong):
+    """Frames before the earliest prompt come from tracking backwards from it (the reverse
+    propagation, a fresh session); the frames after it are those of the forward-only run."""
+    import ecoseg
+    from ecoseg import sam2
+
+    both = _segment(synth_clip, tmp_path / "both.zarr", **strong)
+    forward = _segment(synth_clip, tmp_path / "fwd.zarr", backward=False, **strong)
+    net = sam2.build("sam2.1-tiny", strong["checkpoint"], image_size=64, device="cpu")
+    video = ecoseg.open_video(synth_clip.video)
+    back = by_frame(propagate(net, video, _prompts(), reverse=True, output="labels"))
+    assert sorted(back) == [0, 1, 2]
+
+    labels = both.read_labels()
+    assert labels[:2].any() and not forward.read_labels()[:2].any()
+    for f in (0, 1):
+        assert np.array_equal(labels[f], back[f].labels), f
+        assert np.array_equal(both.read_scores()[f], back[f].scores), f
+    assert np.array_equal(labels[2:], forward.read_labels()[2:])
+    assert np.array_equal(both.read_scores()[2:], forward.read_scores()[2:])
+    assert both.provenance["backward"] is True and forward.provenance["backward"] is False
+    assert not list(tmp_path.glob("ecoseg-backward-*"))  # the scratch store is gone
+
+
+@pytest.mark.parametrize("after,stored", [(1, [0]), (5, [1]), (12, range(2, 30))])
+def test_segment_cancelled_around_the_backward_pass_resumes_exactly(
+    synth_clip, tmp_path, strong, after, stored
+):
+    """Cancelled while tracking backwards (nothing stored yet), while handing the backward
+    frames out, or early in the forward pass: --resume gives the uninterrupted store."""
+    import ecoseg
+    from ecoseg.engine import Cancelled
+    from ecoseg.store import MaskStore
+
+    full = _segment(synth_clip, tmp_path / "full.zarr", **strong)
+    assert full.read_labels()[:2].any()
+    calls = iter(range(1000))
+    out = tmp_path / "cut.zarr"
+    with pytest.raises(Cancelled, match="cancelled after"):
+        ecoseg.segment(
+            synth_clip.video,
+            _prompts(),
+            out=out,
+            progress=False,
+            cancel=lambda: next(calls) >= after,
+            **strong,
+        )
+    assert MaskStore.open(out).n_frames in stored  # the phase this case is about
+    done = _segment(synth_clip, out, resume=True, **strong)
+    assert done.complete and np.array_equal(done.read_labels(), full.read_labels())
+    assert np.array_equal(done.read_scores(), full.read_scores())
+    assert not list(tmp_path.glob("ecoseg-backward-*"))
+
+
+def test_segment_resume_with_the_other_direction_setting_is_refused(synth_clip, tmp_path):
+    import ecoseg
+    from ecoseg.errors import ConfigError, StoreError
+
+    out = tmp_path / "m.zarr"
+    torch.manual_seed(0)
+    _segment(synth_clip, out, **SEGMENT)
+    with pytest.raises(StoreError, match="backward tracking setting differ"):
+        _segment(synth_clip, out, resume=True, backward=False, **SEGMENT)
+    with pytest.raises(ConfigError, match="applies to the sam2 engine with prompts"):
+        ecoseg.segment(synth_clip.video, out=tmp_path / "c.zarr", backward=False, progress=False)

@@ -1,0 +1,339 @@
+"""ecoseg.study.runner: incremental re-runs, deterministic outputs, resume, schedulers."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from study_helpers import EPOCH, write_study
+
+import ecoseg
+from ecoseg.errors import ConfigError
+from ecoseg.measure import measure
+from ecoseg.study import MANIFEST, TABLES, load_study, run_study
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> Path:
+    """Two tiny clips (a, b) with truth, in a folder to copy from."""
+    root = tmp_path_factory.mktemp("clips")
+    ecoseg.synth(root / "a", seed=3, frames=24, size=(96, 64), n_fish=3, n_invertebrates=1)
+    ecoseg.synth(root / "b", seed=4, frames=24, size=(96, 64), n_fish=2, n_invertebrates=1)
+    return root
+
+
+@pytest.fixture(scope="module")
+def base(clips, tmp_path_factory) -> Path:
+    """A study run once (the starting point that tests copy)."""
+    root = tmp_path_factory.mktemp("study")
+    shutil.copytree(clips, root, dirs_exist_ok=True)
+    write_study(root)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        run_study(root / "study.yaml", progress=False)
+    return root
+
+
+@pytest.fixture
+def study_copy(base, tmp_path, monkeypatch) -> Path:
+    """A private copy of the finished study (clips, study file and outputs)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    dest = tmp_path / "s"
+    shutil.copytree(base, dest)
+    return dest
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Count segmentations and measurements done by run_study."""
+    import ecoseg.measure
+    import ecoseg.study.runner
+
+    counts = {"segment": [], "measure": []}
+    real_segment, real_measure = ecoseg.study.runner.run_job, ecoseg.measure.measure
+
+    def segment(job):
+        counts["segment"].append(Path(job.store).name)
+        return real_segment(job)
+
+    def measure(store, *args, **kwargs):
+        counts["measure"].append(Path(str(store)).name)
+        return real_measure(store, *args, **kwargs)
+
+    monkeypatch.setattr(ecoseg.study.runner, "run_job", segment)
+    monkeypatch.setattr(ecoseg.measure, "measure", measure)
+    return counts
+
+
+# --------------------------------------------------------------------------- running
+def test_run_study_makes_stores_combined_tables_and_report(base):
+    out = base / "out"
+    assert (out / MANIFEST).is_file()
+    for name in ("reef-a", "reef-b"):
+        store = ecoseg.MaskStore.open(out / "stores" / f"{name}.zarr")
+        assert store.complete and store.n_frames == 24
+    for table in TABLES:
+        assert (out / "tables" / f"{table}.parquet").is_file()
+        assert (out / "tables" / f"{table}.csv").is_file()
+    counts = pd.read_parquet(out / "tables" / "counts.parquet")
+    assert list(counts.columns[:5]) == ["video", "site", "transect", "date", "depth_m"]
+    assert counts["video"].unique().tolist() == ["reef-a", "reef-b"]
+    assert counts.groupby("video")["site"].first().to_dict() == {
+        "reef-a": "North",
+        "reef-b": "South",
+    }
+    assert counts.groupby("video")["depth_m"].first().to_dict() == {"reef-a": 6.5, "reef-b": 9.0}
+    # each video's rows are exactly its own measurement
+    own = measure(out / "stores" / "reef-b.zarr", calibration=20.0)["counts"]
+    mine = counts[counts["video"] == "reef-b"].drop(columns=list(counts.columns[:5]))
+    pd.testing.assert_frame_equal(mine.reset_index(drop=True), own, check_like=False)
+    csv = pd.read_csv(out / "tables" / "counts.csv")
+    assert len(csv) == len(counts)
+    assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_rerun_with_nothing_changed_does_nothing(study_copy, calls):
+    out = study_copy / "out"
+    files = sorted(p for p in (out / "tables").glob("*.*")) + [out / "report.html"]
+    before = {p: (p.stat().st_mtime_ns, digest(p)) for p in files}
+    result = run_study(study_copy / "study.yaml", progress=False)
+    assert calls == {"segment": [], "measure": []}
+    assert result.segmented == [] and result.measured == []
+    assert not result.tables_written and not result.report_written
+    after = {p: (p.stat().st_mtime_ns, digest(p)) for p in files}
+    assert after == before
+
+
+def test_changed_calibration_remeasures_without_resegmenting(study_copy, calls):
+    out = study_copy / "out"
+    store_files = sorted((out / "stores").rglob("*"))
+    # the labels (everything but the attributes, where the calibration is kept) stay untouched
+    stamps = {p: p.stat().st_mtime_ns for p in store_files if p.is_file() and p.suffix != ".json"}
+    assert stamps
+    old = pd.read_parquet(out / "tables" / "regions.parquet")
+    write_study(study_copy, extra_b="    calibration: 10.0")
+    result = run_study(study_copy / "study.yaml", progress=False)
+    assert calls["segment"] == [] and result.segmented == []
+    assert calls["measure"] == ["reef-b.zarr"] and result.measured == ["reef-b"]
+    assert result.tables_written and result.report_written
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # not segmented again
+    store = ecoseg.MaskStore.open(out / "stores" / "reef-b.zarr")
+    assert store.calibration["mm_per_px"] == pytest.approx(10.0)
+    new = pd.read_parquet(out / "tables" / "regions.parquet")
+    a_old, a_new = old[old.video == "reef-a"], new[new.video == "reef-a"]
+    pd.testing.assert_frame_equal(a_old, a_new)
+    b_old, b_new = old[old.video == "reef-b"], new[new.video == "reef-b"]
+    assert b_new["area_px"].tolist() == b_old["area_px"].tolist()
+    # 10 instead of 20 mm/px: areas a quarter
+    assert b_new["area_mm2"].to_numpy() == pytest.approx(b_old["area_mm2"].to_numpy() / 4)
+
+
+def test_changed_engine_params_remake_only_that_store(study_copy, calls):
+    out = study_copy / "out"
+    a_files = [p for p in (out / "stores" / "reef-a.zarr").rglob("*") if p.is_file()]
+    stamps = {p: p.stat().st_mtime_ns for p in a_files}
+    write_study(study_copy, extra_b="    params: {warmup: 4, min_hits: 2}")
+    result = run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert calls["segment"] == ["reef-b.zarr"] and result.segmented == ["reef-b"]
+    assert calls["measure"] == ["reef-b.zarr"]
+    assert {p: p.stat().st_mtime_ns for p in a_files} == stamps
+    prov = ecoseg.MaskStore.open(out / "stores" / "reef-b.zarr").provenance
+    # every parameter is recorded, the study's two with the values it gave
+    assert {k: prov["parameters"][k] for k in ("warmup", "min_hits")} == {
+        "warmup": 4,
+        "min_hits": 2,
+    }
+    assert len(prov["parameters"]) > 2
+    # and back: the original parameters are a change again (no stale cache)
+    calls["segment"].clear()
+    write_study(study_copy)
+    run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert calls["segment"] == ["reef-b.zarr"]
+
+
+def test_removed_calibration_gives_pixel_units(study_copy, calls):
+    text = (study_copy / "study.yaml").read_text().replace("  calibration: 20.0\n", "")
+    (study_copy / "study.yaml").write_text(text)
+    run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert calls["segment"] == [] and sorted(calls["measure"]) == ["reef-a.zarr", "reef-b.zarr"]
+    regions = pd.read_parquet(study_copy / "out" / "tables" / "regions.parquet")
+    assert "area_px" in regions.columns
+    assert "area_mm2" not in regions.columns or regions["area_mm2"].isna().all()
+
+
+def test_changed_metadata_rewrites_tables_only(study_copy, calls):
+    text = (study_copy / "study.yaml").read_text().replace("site: South", "site: East")
+    (study_copy / "study.yaml").write_text(text)
+    result = run_study(study_copy / "study.yaml", progress=False)
+    assert calls == {"segment": [], "measure": []}
+    assert result.tables_written
+    maxn = pd.read_parquet(study_copy / "out" / "tables" / "maxn.parquet")
+    assert sorted(maxn["site"].unique()) == ["East", "North"]
+
+
+def test_changed_video_resegments(study_copy, calls):
+    shutil.copy(study_copy / "b" / "video.mp4", study_copy / "a" / "video.mp4")
+    result = run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert result.segmented == ["reef-a"]
+
+
+def test_edited_table_is_rewritten(study_copy, calls):
+    target = study_copy / "out" / "tables" / "tracks.csv"
+    original = target.read_bytes()
+    target.write_text("tampered\n")
+    result = run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert result.tables_written and calls["measure"] == []
+    assert target.read_bytes() == original
+
+
+def test_outputs_are_byte_identical_in_a_fresh_run(base, clips, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    shutil.copytree(clips, tmp_path, dirs_exist_ok=True)
+    shutil.copy(base / "study.yaml", tmp_path / "study.yaml")
+    run_study(tmp_path / "study.yaml", progress=False)
+    names = [f"{t}.{fmt}" for t in TABLES for fmt in ("parquet", "csv")]
+    for name in names:
+        assert digest(tmp_path / "out" / "tables" / name) == digest(
+            base / "out" / "tables" / name
+        ), name
+    assert digest(tmp_path / "out" / "report.html") == digest(base / "out" / "report.html")
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert str(tmp_path) not in html and str(base) not in html  # no absolute paths
+
+
+def test_refuses_a_store_it_did_not_make(clips, tmp_path):
+    shutil.copytree(clips, tmp_path, dirs_exist_ok=True)
+    write_study(tmp_path)
+    foreign = tmp_path / "out" / "stores" / "reef-a.zarr"
+    shutil.copytree(clips / "a" / "truth.zarr", foreign)
+    (tmp_path / "out" / MANIFEST).write_text('{"version": 1, "videos": {}, "hashes": {}}')
+    before = digest(foreign / "zarr.json")
+    with pytest.raises(ConfigError, match="did not make"):
+        run_study(tmp_path / "study.yaml", progress=False)
+    assert digest(foreign / "zarr.json") == before
+
+
+def test_refuses_a_foreign_output_folder(clips, tmp_path):
+    shutil.copytree(clips, tmp_path, dirs_exist_ok=True)
+    write_study(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "thesis.docx").write_text("precious")
+    with pytest.raises(ConfigError, match="not made by `ecoseg study`"):
+        run_study(tmp_path / "study.yaml", progress=False)
+    assert (tmp_path / "out" / "thesis.docx").read_text() == "precious"
+
+
+def _set_progress(store: Path, frames: int) -> None:
+    """Make a finished store look like one whose run was killed after ``frames`` frames."""
+    import json
+
+    meta_path = store / "zarr.json"
+    meta = json.loads(meta_path.read_text())
+    meta["attributes"]["ecoseg"]["complete"] = False
+    meta["attributes"]["ecoseg"]["frames_written"] = frames
+    meta_path.write_text(json.dumps(meta))
+
+
+def test_killed_segmentation_is_resumed(study_copy, calls, monkeypatch):
+    import json
+
+    import ecoseg.study.runner
+
+    manifest_path = study_copy / "out" / MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    manifest["videos"]["reef-a"]["segment"]["done"] = False
+    manifest_path.write_text(json.dumps(manifest))
+    store = study_copy / "out" / "stores" / "reef-a.zarr"
+    _set_progress(store, 8)
+    seen = {}
+    counting = ecoseg.study.runner.run_job
+
+    def spy(job):
+        seen[Path(job.store).name] = (job.resume, job.overwrite)
+        return counting(job)
+
+    monkeypatch.setattr(ecoseg.study.runner, "run_job", spy)
+    result = run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert calls["segment"] == ["reef-a.zarr"] and result.segmented == ["reef-a"]
+    assert seen == {"reef-a.zarr": (True, False)}
+    reopened = ecoseg.MaskStore.open(store)
+    assert reopened.complete and reopened.n_frames == 24
+    # finished stores whose manifest entry was not yet updated are simply kept
+    manifest = json.loads(manifest_path.read_text())
+    manifest["videos"]["reef-b"]["segment"]["done"] = False
+    manifest_path.write_text(json.dumps(manifest))
+    calls["segment"].clear()
+    assert run_study(study_copy / "study.yaml", progress=False, report=False).segmented == []
+    assert calls["segment"] == []
+
+
+def test_scheduler_runs_videos_as_tasks(clips, tmp_path, calls):
+    from concurrent.futures import ThreadPoolExecutor
+
+    shutil.copytree(clips, tmp_path, dirs_exist_ok=True)
+    write_study(tmp_path)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        result = run_study(tmp_path / "study.yaml", progress=False, scheduler=pool, report=False)
+    assert sorted(calls["segment"]) == ["reef-a.zarr", "reef-b.zarr"]
+    assert sorted(result.segmented) == ["reef-a", "reef-b"]
+    assert not result.report.exists() and not result.report_written
+
+
+def test_output_override_leaves_the_study_folder_alone(clips, tmp_path):
+    shutil.copytree(clips, tmp_path / "study", dirs_exist_ok=True)
+    write_study(tmp_path / "study")
+    result = run_study(
+        tmp_path / "study" / "study.yaml", output=tmp_path / "elsewhere", report=False
+    )
+    assert result.tables["maxn"] == (tmp_path / "elsewhere" / "tables" / "maxn.parquet").resolve()
+    assert result.tables["maxn"].is_file()
+    assert not (tmp_path / "study" / "out").exists()
+
+
+def test_sam2_engine_with_prompts_and_random_weights(clips, tmp_path, calls):
+    """The sam2 path end to end on random weights (no checkpoint needed), tiny input size."""
+    import json
+
+    ecoseg.synth(tmp_path / "c", seed=9, frames=4, size=(96, 64), n_fish=2)
+    prompt = {"id": 1, "class": "parrotfish", "prompts": [{"frame": 0, "box": [20, 10, 60, 40]}]}
+    (tmp_path / "prompts.json").write_text(json.dumps({"objects": [prompt]}))
+    (tmp_path / "study.yaml").write_text(
+        "output: out\n"
+        "defaults: {model: sam2.1-tiny, pretrained: false, image_size: 64, device: cpu}\n"
+        "videos:\n  - {path: c/video.mp4, name: clip, prompts: prompts.json}\n"
+    )
+    study = load_study(tmp_path / "study.yaml")
+    assert study.videos[0].engine == "sam2"  # chosen by the prompt file
+    run_study(study, progress=False)
+    store = ecoseg.MaskStore.open(tmp_path / "out" / "stores" / "clip.zarr")
+    assert store.provenance["engine"] == "sam2" and store.n_frames == 4
+    assert store.provenance["model"]["variant"] == "sam2.1-tiny"
+    assert [o["class"] for o in store.objects] == ["parrotfish"]
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "random weights" in html and "1 prompted object" in html
+    # a changed prompt file is a changed input
+    prompt["prompts"][0]["box"] = [30, 10, 70, 40]
+    (tmp_path / "prompts.json").write_text(json.dumps({"objects": [prompt]}))
+    assert run_study(study, progress=False, report=False).segmented == ["clip"]
+
+
+def test_cli_study(study_copy, capsys):
+    from ecoseg.cli import main
+
+    path = str(study_copy / "study.yaml")
+    assert main(["study", path, "--check"]) == 0
+    assert "ok, 2 video(s)" in capsys.readouterr().out
+    assert main(["study", path, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "stores: 0 made, 2 unchanged" in out and "(unchanged)" in out
+    (study_copy / "study.yaml").write_text("videos:\n  - path: nowhere.mp4\n")
+    assert main(["study", path]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ecoseg: error:") and "nowhere.mp4" in err and "\n" not in err
