@@ -153,6 +153,17 @@ class ConceptPredictor:
         Cut for the mask probabilities resized to the image.
     always_encode_geometry : bool
         Give text-only prompts the geometry CLS token too, as Meta's model does.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from ecoseg import sam3
+    >>> _ = torch.manual_seed(0)
+    >>> model = sam3.build("sam3-reduced", pretrained=False, device="cpu")
+    >>> predictor = sam3.ConceptPredictor(model)  # concepts need tokenizer=sam3.load_tokenizer()
+    >>> found = predictor.predict(np.zeros((60, 80, 3), np.uint8), points=[[40, 30]])
+    >>> found.concept, found.masks.shape, found.boxes.shape
+    ('object', (1, 60, 80), (1, 4))
     """
 
     def __init__(
