@@ -13,7 +13,7 @@ does), then scaled to [-1, 1] (mean 0.5, std 0.5). Postprocessing is transformer
 ``post_process_instance_segmentation``: score = ``sigmoid(logit) * sigmoid(presence)``,
 queries above ``score_threshold`` are kept (no NMS: the oracle does none), their mask
 probabilities are resized bilinearly to the image and cut at ``mask_threshold``, and their
-boxes are scaled to pixels. Meta's own image predictor keeps scores above 0.5.
+boxes are scaled to pixels. The default threshold is Meta's (0.5; transformers' is 0.3).
 
 A text-only prompt also carries the geometry encoder's CLS token, as in Meta's image model
 (``always_encode_geometry=True``); transformers' port leaves it out (``False``).
@@ -37,7 +37,7 @@ Exports
     point/box prompts the concept is ``"object"``, one instance per prompted object, the
     boxes are the masks' bounding boxes, the scores the predicted IoUs and ``presence`` the
     object score.
-``ConceptPredictor(model, *, tokenizer=None, score_threshold=0.3, mask_threshold=0.5,
+``ConceptPredictor(model, *, tokenizer=None, score_threshold=0.5, mask_threshold=0.5,
 always_encode_geometry=True)``
     ``set_image(image)``, ``predict(image=None, text=None, exemplars=None, points=None,
     boxes=None) -> ConceptInstances | list[ConceptInstances]``, ``reset()``.
@@ -148,11 +148,22 @@ class ConceptPredictor:
     tokenizer : callable, optional
         ``texts -> LongTensor (B, 32)``; default ``model.tokenizer``.
     score_threshold : float
-        Keep instances whose score exceeds this (transformers' default 0.3; Meta uses 0.5).
+        Keep instances whose score exceeds this (Meta's default 0.5; transformers' is 0.3).
     mask_threshold : float
         Cut for the mask probabilities resized to the image.
     always_encode_geometry : bool
         Give text-only prompts the geometry CLS token too, as Meta's model does.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from ecoseg import sam3
+    >>> _ = torch.manual_seed(0)
+    >>> model = sam3.build("sam3-reduced", pretrained=False, device="cpu")
+    >>> predictor = sam3.ConceptPredictor(model)  # concepts need tokenizer=sam3.load_tokenizer()
+    >>> found = predictor.predict(np.zeros((60, 80, 3), np.uint8), points=[[40, 30]])
+    >>> found.concept, found.masks.shape, found.boxes.shape
+    ('object', (1, 60, 80), (1, 4))
     """
 
     def __init__(
@@ -160,7 +171,7 @@ class ConceptPredictor:
         model,
         *,
         tokenizer=None,
-        score_threshold: float = 0.3,
+        score_threshold: float = 0.5,
         mask_threshold: float = 0.5,
         always_encode_geometry: bool = True,
     ) -> None:
