@@ -313,7 +313,7 @@ def _segment_options(
                 raise ConfigError(f"{path}: prompt file of {name!r} not found")
         if checkpoint is not None and not Path(checkpoint).is_file():
             raise ConfigError(f"{checkpoint}: checkpoint file not found")
-    from ecoseg.engine._runtime import DEVICES
+    from ecoseg._device import DEVICES
 
     if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
         raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")

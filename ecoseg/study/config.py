@@ -343,7 +343,7 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
     ):
         raise ConfigError(f"{ctx} image_size: must be a positive integer, got {image_size!r}")
     device = merged.get("device")
-    from ecoseg.engine._runtime import DEVICES
+    from ecoseg._device import DEVICES
 
     if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
         raise ConfigError(f"{ctx} device: must be one of {', '.join(DEVICES)}, got {device!r}")
