@@ -30,6 +30,7 @@ _LAZY = {
     "Calibration": "ecoseg.measure.calibration:Calibration",
     "evaluate": "ecoseg.metrics:evaluate",
     "report": "ecoseg.report:report",
+    "export": "ecoseg.formats:export",
     "EcosegError": "ecoseg.errors:EcosegError",
 }
 

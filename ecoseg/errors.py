@@ -34,3 +34,8 @@ class CheckpointError(EcosegError):
 
 class ConfigError(EcosegError):
     """A study file, option or parameter is invalid."""
+
+
+class FormatError(EcosegError):
+    """An annotation file (COCO, MOT, CVAT, VIAME, DAVIS, ...) is malformed or does not fit
+    the video; the message names the file and the line, element or frame."""
