@@ -63,6 +63,7 @@ __all__ = [
     "read_annotations",
     "import_annotations",
     "to_prompts",
+    "prompts_from_file",
     "format_module",
 ]
 
@@ -102,8 +103,11 @@ class VideoInfo:
     record: dict
 
     @classmethod
-    def of(cls, video: Any) -> VideoInfo:
-        """From a video path, a VideoReader, a MaskStore or another VideoInfo."""
+    def of(cls, video: Any, *, record: bool = False) -> VideoInfo:
+        """From a video path, a VideoReader, a MaskStore or another VideoInfo.
+
+        ``record=True`` also fills :attr:`record` (hashing the video file).
+        """
         if isinstance(video, VideoInfo):
             return video
         from ecoseg.store import MaskStore
@@ -115,15 +119,17 @@ class VideoInfo:
         from ecoseg.io.video import VideoReader, open_video
 
         reader = video if isinstance(video, VideoReader) else open_video(video)
-        record = {
-            "path": str(reader.path),
-            "sha256": reader.sha256(),
-            "fps": reader.fps,
-            "width": reader.width,
-            "height": reader.height,
-            "frames": len(reader),
-        }
-        return cls(reader.width, reader.height, np.asarray(reader.times, np.float64), record)
+        info = {}
+        if record:
+            info = {
+                "path": str(reader.path),
+                "sha256": reader.sha256(),
+                "fps": reader.fps,
+                "width": reader.width,
+                "height": reader.height,
+                "frames": len(reader),
+            }
+        return cls(reader.width, reader.height, np.asarray(reader.times, np.float64), info)
 
 
 def export(
@@ -287,7 +293,7 @@ def import_annotations(
     >>> bool((back == ecoseg.MaskStore.open(clip.truth).read_labels()).all())
     True
     """
-    info = VideoInfo.of(video)
+    info = VideoInfo.of(video, record=True)
     ann = read_annotations(path, format, info, align=align, first_frame=first_frame)
     provenance = {
         "engine": "import",
@@ -343,3 +349,27 @@ def to_prompts(ann: Annotations, *, frames: Any = None) -> Any:
     if not shapes:
         raise FormatError(f"{ann.source}: no boxes or masks to prompt with")
     return Prompts.from_shapes(shapes, ann.class_of())
+
+
+def prompts_from_file(
+    path: str | os.PathLike,
+    format: str,
+    video: Any,
+    *,
+    frames: Any = None,
+    align: str = "index",
+) -> Any:
+    """SAM 2 prompts from another tool's annotation file (see :func:`to_prompts`).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> clip = ecoseg.synth(os.path.join(d, "clip"), frames=3, size=(64, 48))
+    >>> f = ecoseg.export(clip.truth, "viame", os.path.join(d, "boxes.csv"))
+    >>> p = prompts_from_file(f, "viame", clip.video, frames=[0])
+    >>> p.frames()
+    [0]
+    """
+    ann = read_annotations(path, format, video, align=align)
+    return to_prompts(ann, frames=frames)
