@@ -197,10 +197,9 @@ def label_videos(draw):
     for f in range(t):
         style = draw(st.sampled_from(["empty", "noise", "boxes"]))
         if style == "noise":
-            values = draw(
-                hnp.arrays(np.uint8, (h, w), elements=st.sampled_from([0, *range(len(pool))]))
-            )
-            lab[f] = np.where(values > 0, np.asarray(pool)[np.minimum(values, len(pool) - 1)], 0)
+            picks = st.integers(0, len(pool))  # 0 = background, k = pool[k - 1]
+            values = draw(hnp.arrays(np.int64, (h, w), elements=picks))
+            lab[f] = np.asarray([0, *pool])[values]
         elif style == "boxes":
             for _ in range(draw(st.integers(1, 4))):
                 oid = draw(st.sampled_from(pool))
