@@ -298,6 +298,8 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 continue
             end = shapes[k + 1][0] if k + 1 < len(shapes) else (size if size else frame + 1)
             nxt = shapes[k + 1] if k + 1 < len(shapes) else None
+            if size:
+                end = min(end, size)  # a shape is held at most to the end of the task
             for t in range(frame, max(end, frame + 1)):
                 g = geom
                 if (
