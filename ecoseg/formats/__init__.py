@@ -189,9 +189,9 @@ def export(
 
         st = store if isinstance(store, MaskStore) else MaskStore.open(store)
         probs = {
-            int(o["id"]): float(o["class_probability"])
-            for o in st.objects
-            if isinstance(o.get("class_probability"), int | float)
+            oid: float(r.class_probability)
+            for oid, r in st.object_records().items()
+            if r.class_probability is not None
         }
         fps = (st.provenance.get("video") or {}).get("fps")
         module.write(ann, out, polygons=polygons, probabilities=probs, fps=fps)
