@@ -70,7 +70,7 @@ SUMMARY_COLUMNS = ("video", "store", "status", "attempts", "frames", "seconds", 
 STATUSES = ("done", "skipped", "failed")
 
 _URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]*[^\s'\"<>:,.;)]")
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._ -]*[A-Za-z0-9._-])?$")  # inner spaces ok
 
 
 # --------------------------------------------------------------------------- URLs
@@ -687,7 +687,7 @@ def _check_names(videos: Sequence[str]) -> list[str]:
         if not name or not _NAME_RE.match(name):
             raise ConfigError(
                 f"{redact_url(video)}: cannot name a store after it ({name!r}); use letters, "
-                "digits, '.', '_' and '-' in video file names"
+                "digits, spaces, '.', '_' and '-' in video file names"
             )
         if name in seen:
             raise ConfigError(
