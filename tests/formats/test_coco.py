@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import make_store
+from formats_helpers import make_store
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, export, read_annotations

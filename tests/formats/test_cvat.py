@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from conftest import make_store
+from formats_helpers import make_store
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, export, import_annotations, read_annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_store, store_boxes
+from formats_helpers import make_store, store_boxes
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, export, read_annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_store
+from formats_helpers import make_store
 from pycocotools import mask as mask_utils
 
 from ecoseg.errors import FormatError

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import SAMPLE_VIDEO, store_boxes
+from formats_helpers import SAMPLE_VIDEO, store_boxes
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, export, import_annotations, read_annotations, to_prompts
