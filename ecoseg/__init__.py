@@ -42,6 +42,7 @@ _LAZY = {
 # subpackages and modules that resolve on first touch (``ecoseg.sam2.build(...)`` right after
 # ``import ecoseg``); one that does not exist in this version is simply absent
 SUBMODULES = (
+    "batch",
     "engine",
     "errors",
     "formats",
@@ -55,6 +56,7 @@ SUBMODULES = (
     "sam3",
     "species",
     "store",
+    "study",
     "synth",
 )
 
