@@ -77,6 +77,7 @@ def test_evaluate_against_a_png_folder(clip, tmp_path):
     assert result["jf"]["mean"] == 1.0 and result["hota"]["hota"] == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_segment_with_prompts_from_viame(clip, tmp_path):
     csv = tmp_path / "old project.csv"
     assert run("export", clip.truth, "--format", "viame", "-o", csv).returncode == 0
