@@ -243,6 +243,16 @@ def read_annotations(
     FormatError
         The file is malformed or does not fit the video (size, frames past the end, a bad
         class column); the message names the line or element.
+
+    Examples
+    --------
+    >>> import tempfile, os, numpy as np
+    >>> f = os.path.join(tempfile.mkdtemp(), "gt.txt")
+    >>> with open(f, "w") as fh:
+    ...     print("1,7,10,20,30,40,0.9,-1,-1,-1", file=fh)
+    >>> video = VideoInfo(width=640, height=360, times=np.arange(5) / 30, record={})
+    >>> [(i.frame, i.track, i.box, i.score) for i in read_annotations(f, "mot", video).instances]
+    [(0, 7, (10.0, 20.0, 40.0, 60.0), 0.9)]
     """
     module = format_module(format)
     info = VideoInfo.of(video)
@@ -329,6 +339,15 @@ def to_prompts(ann: Annotations, *, frames: Any = None) -> Any:
     ------
     FormatError
         No annotation on the chosen frames.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ann = Annotations(width=64, height=48, n_frames=3, tracks=(Track(4, "grouper"),),
+    ...                   instances=(Instance(frame=1, track=4, box=(5, 6, 20, 30)),))
+    >>> p = to_prompts(ann)
+    >>> p.classes(), p.frames(), p.at(1)[0][1].box.tolist()
+    ({4: 'grouper'}, [1], [5.0, 6.0, 20.0, 30.0])
     """
     from ecoseg.formats._common import rasterize
     from ecoseg.prompts import Prompts
