@@ -148,7 +148,7 @@ def _tiny_clip(n: int):
 
 def run_sam3_ours(n: int, image_size: int) -> dict:
     from ecoseg.engine.concept_session import ConceptRun
-    from ecoseg.engine.concepts import ConceptSettings
+    from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.prompts import Concept
 
     co, hf = _sam3_pair()

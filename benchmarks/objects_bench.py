@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "engine")
 import concepts_oracle as co  # noqa: E402
 
 from ecoseg.engine.concept_tracker import ConceptTracker  # noqa: E402
-from ecoseg.engine.concepts import ConceptSettings  # noqa: E402
+from ecoseg.engine.concept_rules import ConceptSettings  # noqa: E402
 from ecoseg.prompts import Concept  # noqa: E402
 
 TEXT = "parrotfish"

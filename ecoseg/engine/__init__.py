@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ecoseg.engine._runtime import resolve_device
+from ecoseg._device import resolve_device
 from ecoseg.engine.results import FrameResult, labels_from_logits, write_results
 from ecoseg.errors import Cancelled, ConfigError, PromptError
+from ecoseg.provenance import Provenance
 
 __all__ = [
     "Cancelled",
@@ -350,17 +351,16 @@ def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
                 raise
             resume = False  # nothing to resume: start a new store
         else:
-            old = store.provenance.get("video", {})
-            if old.get("sha256") != provenance["video"]["sha256"]:
+            old, wanted = store.provenance_record, Provenance.from_dict(provenance)
+            if (old.video and old.video.sha256) != wanted.video.sha256:
                 store.close()
                 raise StoreError(f"{out}: cannot resume: the store was made from another video")
-            if store.provenance.get("engine") != provenance["engine"]:
+            if old.engine != wanted.engine:
                 store.close()
                 raise StoreError(
-                    f"{out}: cannot resume: the store was made with the "
-                    f"{store.provenance.get('engine')} engine"
+                    f"{out}: cannot resume: the store was made with the {old.engine} engine"
                 )
-            changed = _changed_settings(store.provenance, provenance)
+            changed = _changed_settings(old, wanted)
             if changed:
                 store.close()
                 raise StoreError(
@@ -378,7 +378,7 @@ def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
     )
 
 
-def _changed_settings(stored: dict, wanted: dict) -> str:
+def _changed_settings(stored: Provenance, wanted: Provenance) -> str:
     """Which settings that shape the masks differ between two provenances ("" if none)."""
 
     def differs(key: str) -> bool:
@@ -447,7 +447,7 @@ def _segment_concepts(
     Resuming re-runs tracking from frame 0 (the result is the same) and writes only the frames
     the store lacks.
     """
-    from ecoseg.engine.concepts import ConceptSettings
+    from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.io.video import VideoReader, open_video
     from ecoseg.prompts import Prompts, load_prompts, parse_concepts
 

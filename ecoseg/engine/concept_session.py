@@ -33,7 +33,8 @@ import torch
 
 from ecoseg.engine._runtime import FrameEncoder, as_video, is_cancelled, prefetch
 from ecoseg.engine.concept_tracker import ConceptStep, ConceptTracker
-from ecoseg.engine.concepts import Concept, ConceptSettings, output_masks
+from ecoseg.engine.concept_rules import ConceptSettings, output_masks
+from ecoseg.prompts import Concept
 from ecoseg.engine.results import FrameResult
 from ecoseg.errors import PromptError
 
@@ -168,7 +169,7 @@ class ConceptRun:
 
     def masks(self, step: ConceptStep, size: tuple[int, int]):
         """Shown object ids, their binary masks at ``size`` and tracker scores (rule 6 of
-        :mod:`ecoseg.engine.concepts`), hiding tracks removed so far."""
+        :mod:`ecoseg.engine.concept_rules`), hiding tracks removed so far."""
         hide = self.tracker.book.removed | step.hidden
         rows = [k for k, i in enumerate(step.object_ids) if i not in hide]
         ids = [step.object_ids[k] for k in rows]
@@ -207,7 +208,7 @@ def track_concepts(model, video, concepts, settings=None, *, tokenizer=None, can
 
     Examples
     --------
-    >>> from ecoseg.engine.concepts import Concept
+    >>> from ecoseg.prompts import Concept
     >>> track_concepts(None, [], [])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...

@@ -1,7 +1,7 @@
 """SAM 3 concept tracking, one frame at a time: detector + batched SAM 2-style tracker.
 
 :class:`ConceptTracker` runs the per-frame algorithm of SAM 3's video predictor (the rules are
-in :mod:`ecoseg.engine.concepts`) on a :class:`ecoseg.sam3.model.SAM3Model`:
+in :mod:`ecoseg.engine.concept_rules`) on a :class:`ecoseg.sam3.model.SAM3Model`:
 
 1. encode the frame once (backbone: detector and tracker pyramids);
 2. detect every concept (text tokens, plus exemplar tokens pooled once on their own frame and
@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ecoseg.engine.concepts import (
+from ecoseg.engine.concept_rules import (
     NO_OBJECT_LOGIT,
     Concept,
     ConceptSettings,

@@ -29,13 +29,15 @@ Exports
 ``Detections``
     Frozen dataclass of raw outputs for ``B`` prompts: ``logits (B, Q)``,
     ``presence_logits (B, 1)``, ``boxes (B, Q, 4)`` xyxy normalised to [0, 1],
-    ``masks (B, Q, h, w)`` logits, ``semantic (B, 1, h, w)`` logits; ``scores`` property
-    ``sigmoid(logits) * sigmoid(presence)``.
+    ``masks (B, Q, h, w)`` logits and ``semantic (B, 1, h, w)`` logits (both ``None`` with
+    ``masks=False``), ``queries (B, Q, C)`` and ``pixels (B, C, h, w)`` (the segmentation
+    head's pixel embedding); ``scores`` property ``sigmoid(logits) * sigmoid(presence)``;
+    ``mask_logits(i, index)`` computes the masks of some queries of prompt ``i`` only.
 ``DetrTransformer(fusion, decoder)``
     Container with ``encoder`` (:class:`~ecoseg.sam3.fusion.FusionEncoder`) and ``decoder``
     (:class:`~ecoseg.sam3.decoder.ConceptDecoder`), as Meta's ``transformer``.
 ``ConceptDetector(config)``
-    ``forward(fpn, pos, text, text_valid, geometry=None) -> Detections``.
+    ``forward(fpn, pos, text, text_valid, geometry=None, *, masks=True) -> Detections``.
 
 Examples
 --------
@@ -89,13 +91,22 @@ class Detections:
     logits: Tensor
     presence_logits: Tensor
     boxes: Tensor
-    masks: Tensor
-    semantic: Tensor
+    masks: Tensor | None
+    semantic: Tensor | None
+    queries: Tensor
+    pixels: Tensor
+    head: SegmentationHead
 
     @property
     def scores(self) -> Tensor:
         """``sigmoid(logits) * sigmoid(presence_logits)``, ``(B, Q)``."""
         return self.logits.sigmoid() * self.presence_logits.sigmoid()
+
+    def mask_logits(self, i: int, index: Tensor) -> Tensor:
+        """Mask logits ``(len(index), h, w)`` of the queries ``index`` of prompt ``i``."""
+        if self.masks is not None:
+            return self.masks[i, index]
+        return self.head.mask_logits(self.queries[i : i + 1, index], self.pixels[i : i + 1])[0]
 
 
 class DetrTransformer(nn.Module):
@@ -145,6 +156,8 @@ class ConceptDetector(nn.Module):
         text: Tensor,
         text_valid: Tensor,
         geometry: GeometryPrompt | None = None,
+        *,
+        masks: bool = True,
     ) -> Detections:
         """Detect the prompted concept(s) on one image (or a batch of ``B`` images).
 
@@ -160,6 +173,9 @@ class ConceptDetector(nn.Module):
             ``(B, L)`` bool, False for padding.
         geometry : GeometryPrompt, optional
             Exemplar boxes / points (normalised), batch ``B`` or 1.
+        masks : bool
+            Compute every query's mask and the semantic map; with ``False`` only the pixel
+            embedding is kept, for :meth:`Detections.mask_logits` of the queries one keeps.
         """
         fpn, pos = list(fpn[:3]), list(pos[:3])
         prompt, valid = self.encode_prompt(fpn[-1], pos[-1], text, text_valid, geometry)
@@ -177,11 +193,15 @@ class ConceptDetector(nn.Module):
         out = self.transformer.decoder(memory, memory_pos, tuple(feature.shape[-2:]), prompt, valid)
         queries = out.queries[-1]
         logits = self.dot_prod_scoring(queries, prompt, valid)
-        seg = self.segmentation_head(queries, fpn, memory, prompt, valid)
+        head = self.segmentation_head
+        pixels = head.pixel_embedding(fpn, memory, prompt, valid)
         return Detections(
             logits=logits,
             presence_logits=out.presence_logits[-1],
             boxes=box_cxcywh_to_xyxy(out.boxes[-1]),
-            masks=seg.masks,
-            semantic=seg.semantic,
+            masks=head.mask_logits(queries, pixels) if masks else None,
+            semantic=head.semantic_seg_head(pixels) if masks else None,
+            queries=queries,
+            pixels=pixels,
+            head=head,
         )

@@ -13,10 +13,16 @@ does), then scaled to [-1, 1] (mean 0.5, std 0.5). Postprocessing is transformer
 ``post_process_instance_segmentation``: score = ``sigmoid(logit) * sigmoid(presence)``,
 queries above ``score_threshold`` are kept (no NMS: the oracle does none), their mask
 probabilities are resized bilinearly to the image and cut at ``mask_threshold``, and their
-boxes are scaled to pixels. Meta's own image predictor keeps scores above 0.5.
+boxes are scaled to pixels. The default threshold is Meta's (0.5; transformers' is 0.3).
 
 A text-only prompt also carries the geometry encoder's CLS token, as in Meta's image model
 (``always_encode_geometry=True``); transformers' port leaves it out (``False``).
+
+``points=`` / ``boxes=`` are SAM 2-style prompts for single objects (Meta's "instance
+interactivity"): they go through SAM 3's tracker (SAM 2.1's prompt encoder and mask decoder on
+the backbone's tracker pyramid, with the "no memory" embedding added as for a first frame),
+exactly as :class:`ecoseg.sam2.ImagePredictor` does for SAM 2. The tracker pyramid is computed
+on the first such prompt for an image.
 
 The model must provide ``image_size``, ``encode_image(images, tracker=False)`` (with ``fpn``
 and ``pos``), ``encode_text(ids)`` (with ``features`` and ``mask``) and ``detector`` (a
@@ -27,8 +33,11 @@ Exports
 -------
 ``ConceptInstances``
     Frozen dataclass, one per concept: ``concept``, ``masks (N, H, W)`` bool, ``boxes
-    (N, 4)`` xyxy pixels, ``scores (N,)``, ``presence`` (the concept's presence score).
-``ConceptPredictor(model, *, tokenizer=None, score_threshold=0.3, mask_threshold=0.5,
+    (N, 4)`` xyxy pixels, ``scores (N,)``, ``presence`` (the concept's presence score). For
+    point/box prompts the concept is ``"object"``, one instance per prompted object, the
+    boxes are the masks' bounding boxes, the scores the predicted IoUs and ``presence`` the
+    object score.
+``ConceptPredictor(model, *, tokenizer=None, score_threshold=0.5, mask_threshold=0.5,
 always_encode_geometry=True)``
     ``set_image(image)``, ``predict(image=None, text=None, exemplars=None, points=None,
     boxes=None) -> ConceptInstances | list[ConceptInstances]``, ``reset()``.
@@ -51,9 +60,10 @@ from ecoseg.errors import ConfigError, PromptError, VideoError
 from ecoseg.sam3._det_ops import box_xyxy_to_cxcywh
 from ecoseg.sam3.geometry import GeometryPrompt
 
-__all__ = ["ConceptInstances", "ConceptPredictor", "preprocess", "VISUAL_PROMPT"]
+__all__ = ["ConceptInstances", "ConceptPredictor", "preprocess", "VISUAL_PROMPT", "OBJECT_PROMPT"]
 
 VISUAL_PROMPT = "visual"
+OBJECT_PROMPT = "object"
 _TEXT_CACHE = 64
 
 
@@ -138,11 +148,22 @@ class ConceptPredictor:
     tokenizer : callable, optional
         ``texts -> LongTensor (B, 32)``; default ``model.tokenizer``.
     score_threshold : float
-        Keep instances whose score exceeds this (transformers' default 0.3; Meta uses 0.5).
+        Keep instances whose score exceeds this (Meta's default 0.5; transformers' is 0.3).
     mask_threshold : float
         Cut for the mask probabilities resized to the image.
     always_encode_geometry : bool
         Give text-only prompts the geometry CLS token too, as Meta's model does.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from ecoseg import sam3
+    >>> _ = torch.manual_seed(0)
+    >>> model = sam3.build("sam3-reduced", pretrained=False, device="cpu")
+    >>> predictor = sam3.ConceptPredictor(model)  # concepts need tokenizer=sam3.load_tokenizer()
+    >>> found = predictor.predict(np.zeros((60, 80, 3), np.uint8), points=[[40, 30]])
+    >>> found.concept, found.masks.shape, found.boxes.shape
+    ('object', (1, 60, 80), (1, 4))
     """
 
     def __init__(
@@ -150,7 +171,7 @@ class ConceptPredictor:
         model,
         *,
         tokenizer=None,
-        score_threshold: float = 0.3,
+        score_threshold: float = 0.5,
         mask_threshold: float = 0.5,
         always_encode_geometry: bool = True,
     ) -> None:
@@ -164,6 +185,8 @@ class ConceptPredictor:
         self._mean = tuple(getattr(config, "image_mean", (0.5, 0.5, 0.5)))
         self._std = tuple(getattr(config, "image_std", (0.5, 0.5, 0.5)))
         self._features = None
+        self._pixels: Tensor | None = None
+        self._tracker_frame = None
         self._orig_hw: tuple[int, int] | None = None
         self._text_cache: OrderedDict[str, tuple[Tensor, Tensor]] = OrderedDict()
 
@@ -180,14 +203,17 @@ class ConceptPredictor:
     def reset(self) -> None:
         """Forget the current image (cached text encodings are kept)."""
         self._features, self._orig_hw = None, None
+        self._pixels, self._tracker_frame = None, None
 
     @torch.no_grad()
     def set_image(self, image: np.ndarray) -> None:
         """Encode ``image`` (``(H, W, 3)`` uint8 RGB) once for the following predictions."""
         arr = _check_image(image)
         dtype = next(self.model.parameters()).dtype
+        self.reset()
         x = preprocess(arr, self.image_size, self._mean, self._std, device=self.device)
-        self._features = self.model.encode_image(x.to(dtype), tracker=False)
+        self._pixels = x.to(dtype)
+        self._features = self.model.encode_image(self._pixels, tracker=False)
         self._orig_hw = (int(arr.shape[0]), int(arr.shape[1]))
 
     def _encode_texts(self, texts: list[str]) -> tuple[Tensor, Tensor]:
@@ -245,9 +271,12 @@ class ConceptPredictor:
             ``(N, 4)`` array (all positive) or as ``[{"box": [...], "label": 1 or 0}, ...]``
             (0 = a negative example). With a single concept, or alone (then the concept is
             ``"visual"``).
-        points, boxes : optional
-            SAM 2-style prompts for a single object; not supported by this predictor (use
-            the video engine's tracker).
+        points : array-like or list of dict, optional
+            Clicks ``[x, y]`` in image pixels on one object, as an ``(N, 2)`` array (all on
+            the object) or ``[{"point": [x, y], "label": 1 or 0}, ...]`` (0 = background).
+        boxes : array-like, optional
+            ``[x0, y0, x1, y1]`` around one object, or ``(K, 4)`` for K objects (with
+            ``points`` only one box). Points and boxes cannot be mixed with concepts.
 
         Returns
         -------
@@ -257,17 +286,19 @@ class ConceptPredictor:
         Raises
         ------
         PromptError
-            No concept given, malformed exemplars, or exemplars with several concepts.
+            No concept given, malformed exemplars, points or boxes, exemplars with several
+            concepts, or points/boxes together with concepts.
         """
-        if points is not None or boxes is not None:
-            raise PromptError(
-                "points/boxes are SAM 2-style single-object prompts; ConceptPredictor takes "
-                "concepts (text=) and exemplar boxes (exemplars=)"
-            )
         if image is not None:
             self.set_image(image)
         if self._features is None:
             raise RuntimeError("give an image to predict(...) or call set_image(...) first")
+        if points is not None or boxes is not None:
+            if text is not None or exemplars is not None:
+                raise PromptError(
+                    "points/boxes prompt single objects; give them without text/exemplars"
+                )
+            return self._predict_objects(points, boxes)
         single = isinstance(text, str) or text is None
         texts = [text] if isinstance(text, str) else list(text or [])
         if any(not isinstance(t, str) or not t.strip() for t in texts):
@@ -283,7 +314,7 @@ class ConceptPredictor:
         feats, valid = self._encode_texts(texts)
         geometry = self._exemplars(exemplars, len(texts))
         f = self._features
-        out = self.model.detector(f.fpn, f.pos, feats, valid, geometry)
+        out = self.model.detector(f.fpn, f.pos, feats, valid, geometry, masks=False)
         results = [self._postprocess(out, i, t) for i, t in enumerate(texts)]
         return results[0] if single else results
 
@@ -292,7 +323,7 @@ class ConceptPredictor:
         scores = out.scores[i].float()
         keep = torch.nonzero(scores > self.score_threshold)[:, 0]
         keep = keep[torch.argsort(scores[keep], descending=True, stable=True)]
-        probs = out.masks[i, keep].float().sigmoid()
+        probs = out.mask_logits(i, keep).float().sigmoid()
         if keep.numel():
             probs = F.interpolate(probs[None], size=(h, w), mode="bilinear", align_corners=False)[0]
         else:
@@ -305,6 +336,97 @@ class ConceptPredictor:
             scores=scores[keep].cpu().numpy(),
             presence=float(out.presence_logits[i].float().sigmoid()),
         )
+
+    def _tracker(self):
+        tracker = getattr(self.model, "tracker", None)
+        if tracker is None:
+            raise ConfigError("this SAM 3 model has no tracker: points/boxes need one")
+        if self._tracker_frame is None:
+            features = self.model.encode_image(self._pixels, tracker=True)
+            self._tracker_frame = self.model.tracker_features(features)
+        return tracker, self._tracker_frame
+
+    def _predict_objects(self, points, boxes) -> ConceptInstances:
+        tracker, frame = self._tracker()
+        h, w = self._orig_hw
+        size = self.image_size
+        coords, labels = _parse_points(points) if points is not None else (None, None)
+        box = None
+        if boxes is not None:
+            box = np.asarray(boxes, np.float32)
+            if box.ndim not in (1, 2) or box.shape[-1] != 4 or not np.isfinite(box).all():
+                raise PromptError(f"boxes must be [x0, y0, x1, y1] or (K, 4), got {boxes!r}")
+            box = box.reshape(-1, 4)
+            if coords is not None and len(box) != 1:
+                raise PromptError(f"points go with one box, got {len(box)} boxes")
+        k = 1 if box is None else len(box)
+        parts, part_labels = [], []
+        if box is not None:  # box corners first, labelled 2 and 3, as SAM 2 encodes boxes
+            parts.append(box.reshape(k, 2, 2))
+            part_labels.append(np.tile(np.array([[2, 3]]), (k, 1)))
+        if coords is not None:
+            parts.append(np.broadcast_to(coords, (k, *coords.shape)))
+            part_labels.append(np.broadcast_to(labels, (k, len(labels))))
+        xy = torch.as_tensor(np.concatenate(parts, 1), device=self.device)
+        xy = xy / torch.tensor([w, h], dtype=xy.dtype, device=xy.device) * size
+        lab = torch.as_tensor(np.concatenate(part_labels, 1), dtype=torch.int32, device=xy.device)
+        sparse, dense = tracker.sam_prompt_encoder(points=(xy, lab), boxes=None, masks=None)
+        embed = frame.features
+        if tracker.variant.directly_add_no_mem_embed:
+            embed = embed + tracker.no_mem_embed.view(1, -1, 1, 1).to(embed.dtype)
+        multimask = box is None and len(coords) == 1
+        dtype = embed.dtype
+        out = tracker.sam_mask_decoder(
+            image_embeddings=embed,
+            image_pe=tracker.sam_prompt_encoder.get_dense_pe().to(dtype),
+            sparse_prompt_embeddings=sparse.to(dtype),
+            dense_prompt_embeddings=dense.to(dtype),
+            multimask_output=multimask,
+            repeat_image=k > 1,
+            high_res_features=list(frame.high_res),
+        )
+        iou = out.iou_pred.float()
+        best = iou.argmax(1)
+        rows = torch.arange(k, device=iou.device)
+        logits = out.masks[rows, best].float()[:, None]
+        logits = F.interpolate(logits, size=(h, w), mode="bilinear", align_corners=False)[:, 0]
+        masks = (logits > 0).cpu().numpy()
+        return ConceptInstances(
+            concept=OBJECT_PROMPT,
+            masks=masks,
+            boxes=np.stack([_mask_box(m) for m in masks]).astype(np.float32),
+            scores=iou[rows, best].cpu().numpy(),
+            presence=float(out.object_score_logits.float().sigmoid().min()),
+        )
+
+
+def _mask_box(mask: np.ndarray) -> np.ndarray:
+    """Tight ``x0, y0, x1, y1`` pixel box of a boolean mask (zeros when empty)."""
+    ys, xs = np.nonzero(mask)
+    if not len(xs):
+        return np.zeros(4, np.float32)
+    return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float32)
+
+
+def _parse_points(points) -> tuple[np.ndarray, np.ndarray]:
+    """``(N, 2)`` pixel clicks and ``(N,)`` labels from an array or a list of dicts."""
+    items = list(points) if not isinstance(points, np.ndarray) else points
+    if len(items) and isinstance(items[0], dict):
+        try:
+            xy = np.asarray([p["point"] for p in items], np.float32)
+            labels = np.asarray([int(p.get("label", 1)) for p in items])
+        except (KeyError, TypeError, ValueError):
+            message = 'points must look like [{"point": [x, y], "label": 1}, ...]'
+            raise PromptError(message) from None
+    else:
+        xy = np.asarray(items, np.float32) if len(items) else np.zeros((0, 2))
+        xy = xy.reshape(-1, 2) if xy.ndim == 1 and xy.size == 2 else xy
+        labels = np.ones(len(xy), np.int64)
+    if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) == 0 or not np.isfinite(xy).all():
+        raise PromptError(f"points must be clicks [x, y], got {points!r}")
+    if not set(labels.tolist()) <= {0, 1}:
+        raise PromptError(f"point labels must be 1 (object) or 0 (background): {labels}")
+    return xy, labels
 
 
 def _parse_exemplars(exemplars) -> tuple[np.ndarray, list[int]]:

@@ -18,7 +18,10 @@ Exports
     Frozen dataclass: ``masks (B, Q, h, w)`` logits and ``semantic (B, 1, h, w)`` logits.
 ``SegmentationHead(config)``
     ``forward(queries (B, Q, C), fpn [(B|1, C, h_i, w_i) fine to coarse], memory (B, H*W, C),
-    prompt (B, L, C), prompt_valid (B, L)) -> SegmentationOutput``.
+    prompt (B, L, C), prompt_valid (B, L)) -> SegmentationOutput``; the two halves
+    ``pixel_embedding(fpn, memory, prompt, prompt_valid) -> (B, C, h, w)`` and
+    ``mask_logits(queries (B, q, C), pixels) -> (B, q, h, w)`` let a caller compute masks
+    only for the queries it keeps.
 
 Examples
 --------
@@ -139,5 +142,8 @@ class SegmentationHead(nn.Module):
         prompt_valid: Tensor | None = None,
     ) -> SegmentationOutput:
         pixels = self.pixel_embedding(fpn, memory, prompt, prompt_valid)
-        masks = self.mask_predictor(queries, self.instance_seg_head(pixels))
-        return SegmentationOutput(masks, self.semantic_seg_head(pixels))
+        return SegmentationOutput(self.mask_logits(queries, pixels), self.semantic_seg_head(pixels))
+
+    def mask_logits(self, queries: Tensor, pixels: Tensor) -> Tensor:
+        """Mask logits ``(B, q, h, w)`` of ``queries`` on a :meth:`pixel_embedding` output."""
+        return self.mask_predictor(queries, self.instance_seg_head(pixels))

@@ -30,7 +30,7 @@ pytest.importorskip("scipy")
 import concepts_oracle as co  # noqa: E402
 
 from ecoseg.engine.concept_session import ConceptRun  # noqa: E402
-from ecoseg.engine.concepts import ConceptSettings  # noqa: E402
+from ecoseg.engine.concept_rules import ConceptSettings  # noqa: E402
 from ecoseg.prompts import Concept, Exemplar  # noqa: E402
 
 pytestmark = pytest.mark.slow

@@ -12,6 +12,7 @@ import re
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 REL_TOL = 1e-5
 
@@ -252,3 +253,187 @@ def detector_config(d: int = 64, heads: int = 4, ffn: int = 128, queries: int = 
         ffn,
     )
     return hf, ours
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end: our SAM3Model + ConceptPredictor against transformers' Sam3Model, same weights
+
+
+def reduced_model_config():
+    """The ``sam3-reduced`` preset without the tracker (transformers' Sam3Model has none)."""
+    import dataclasses
+
+    from ecoseg.sam3.config import get_config
+
+    cfg = get_config("sam3-reduced")
+    return dataclasses.replace(
+        cfg, tracker=None, neck=dataclasses.replace(cfg.neck, tracker_neck=False)
+    )
+
+
+#: Edits that make random weights detect (applied to the transformers model, then copied):
+#: a confident presence token; queries and reference boxes as spread as a trained model's
+#: (small random weights make all 50 queries alike); a text projection dominated by its bias
+#: so that every prompt scores the queries on a similar scale, widened by a query gain; mask
+#: logits far from zero. Tests cut the scores at a threshold placed in a wide gap between the
+#: oracle's scores (:func:`separating_threshold`).
+PRESENCE_BIAS = 6.0
+QUERY_SPREAD, BOX_SPREAD = 20.0, 30.0
+TEXT_WEIGHT, TEXT_BIAS, QUERY_GAIN = 0.2, 10.0, 3.0
+MASK_GAIN = 40.0
+
+
+@torch.no_grad()
+def make_detectable_(hf) -> None:
+    """Edit a randomly initialised transformers ``Sam3Model`` in place so that it detects."""
+    dec, score = hf.detr_decoder, hf.dot_product_scoring
+    dec.presence_head.layer3.bias.fill_(PRESENCE_BIAS)
+    dec.query_embed.weight.mul_(QUERY_SPREAD)
+    dec.reference_points.weight.mul_(BOX_SPREAD)
+    score.text_proj.weight.mul_(TEXT_WEIGHT)
+    score.text_proj.bias.mul_(TEXT_BIAS)
+    score.query_proj.weight.mul_(QUERY_GAIN)
+    hf.mask_decoder.instance_projection.weight.mul_(MASK_GAIN)
+    hf.mask_decoder.instance_projection.bias.mul_(MASK_GAIN)
+
+
+def hf_detector_kwargs(det) -> dict:
+    """transformers ``Sam3Config`` keyword arguments matching our ``DetectorConfig``."""
+
+    def common(c):
+        return {
+            "hidden_size": c.d_model,
+            "num_attention_heads": c.num_heads,
+            "intermediate_size": c.dim_feedforward,
+            "num_layers": c.num_layers,
+        }
+
+    return {
+        "geometry_encoder_config": dict(common(det.geometry), roi_size=det.geometry.roi_size),
+        "detr_encoder_config": common(det.fusion),
+        "detr_decoder_config": dict(common(det.decoder), num_queries=det.decoder.num_queries),
+        "mask_decoder_config": {
+            "hidden_size": det.segmentation.d_model,
+            "num_attention_heads": det.segmentation.num_heads,
+            "num_upsampling_stages": det.segmentation.upsampling_stages,
+        },
+    }
+
+
+def full_pair(seed: int = 30, attn: str = "eager"):
+    """``(hf Sam3Model, our SAM3Model)``: the ``sam3-reduced`` preset (without the tracker),
+    identical edited random weights.
+
+    The transformers model is saved as a safetensors file and read into ours by
+    :func:`ecoseg.sam3.checkpoint.load_checkpoint`, so the loader is on the path too.
+    ``attn`` is transformers' attention implementation (``"eager"`` for tests, its default
+    ``"sdpa"`` for benchmarks).
+    """
+    import tempfile
+    from pathlib import Path
+
+    import backbone_oracle as bo
+    from safetensors.torch import save_file
+
+    from ecoseg.sam3.checkpoint import load_checkpoint
+    from ecoseg.sam3.model import SAM3Model
+
+    modeling, configuration = hf_modeling()
+    cfg = reduced_model_config()
+    hf_cfg = configuration.Sam3Config(
+        vision_config=bo.hf_vit_config(cfg),
+        text_config=bo.hf_text_config(cfg),
+        **hf_detector_kwargs(cfg.detector),
+    )
+    hf_cfg._attn_implementation = attn
+    for sub in (hf_cfg.vision_config, hf_cfg.vision_config.backbone_config, hf_cfg.text_config):
+        sub._attn_implementation = attn
+    hf = modeling.Sam3Model(hf_cfg).eval()
+    bo.randomize_(hf, seed)
+    make_detectable_(hf)
+    ours = SAM3Model(cfg).eval()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.safetensors"
+        save_file({k: v.contiguous() for k, v in hf.state_dict().items()}, str(path))
+        load_checkpoint(ours, path)
+    assert ours.checkpoint_format == "transformers-image"
+    assert all(".points_" in k for k in ours.unloaded_parameters)
+    return hf, ours
+
+
+def separating_threshold(scores: torch.Tensor) -> float:
+    """A threshold for ``(B, Q)`` scores in the widest gap between consecutive scores that
+    keeps between 10 % and 90 % of every row, so that rounding cannot move an instance across.
+    """
+    ranked = torch.sort(scores.flatten(), descending=True).values
+    best, threshold = -1.0, None
+    q = scores.shape[1]
+    for k in range(ranked.numel() - 1):
+        t = float((ranked[k] + ranked[k + 1]) / 2)
+        kept = (scores > t).sum(1)
+        gap = float(ranked[k] - ranked[k + 1])
+        if bool(((kept >= 0.1 * q) & (kept <= 0.9 * q)).all()) and gap > best:
+            best, threshold = gap, t
+    assert threshold is not None, "no threshold keeps 10-90 % of every prompt's queries"
+    return threshold
+
+
+def oracle_instances(hf, pixels, input_ids, size, threshold=None, boxes=None, labels=None):
+    """transformers' Sam3Model on ``pixels``, post-processed as its
+    ``post_process_instance_segmentation`` does (score = sigmoid(logit) * sigmoid(presence)
+    above ``threshold``; mask probabilities resized bilinearly, cut at 0.5; boxes scaled).
+    Returns ``(threshold, results)``; ``threshold=None`` picks :func:`separating_threshold`.
+
+    The image processor class itself cannot be imported without torchvision.
+    """
+    out = hf(
+        pixel_values=pixels,
+        input_ids=input_ids,
+        attention_mask=(input_ids != 0).long(),
+        input_boxes=boxes,
+        input_boxes_labels=labels,
+    )
+    h, w = size
+    scores = out.pred_logits.sigmoid() * out.presence_logits.sigmoid()
+    if threshold is None:
+        threshold = separating_threshold(scores)
+    results = []
+    for i in range(scores.shape[0]):
+        keep = scores[i] > threshold
+        probs = out.pred_masks[i, keep].sigmoid()
+        if probs.shape[0]:
+            probs = F.interpolate(probs[None], size=(h, w), mode="bilinear", align_corners=False)[0]
+        scale = torch.tensor([w, h, w, h], dtype=torch.float32)
+        order = torch.argsort(scores[i, keep], descending=True, stable=True)
+        results.append(
+            {
+                "scores": scores[i, keep][order].numpy(),
+                "boxes": (out.pred_boxes[i, keep] * scale)[order].numpy(),
+                "masks": (probs > 0.5)[order].numpy() if probs.shape[0] else probs.numpy() > 0.5,
+                "presence": float(out.presence_logits[i].sigmoid()),
+            }
+        )
+    return threshold, results
+
+
+def instance_problems(ref: dict, got, size) -> list[str]:
+    """Where our ConceptInstances disagree with the oracle's (empty when they agree):
+    the same number of instances kept, each box corner within 1e-3 of the image size, each
+    mask with IoU >= 0.99 (instances paired in score order)."""
+    import numpy as np
+
+    h, w = size
+    problems = []
+    if len(got.scores) != len(ref["scores"]):
+        return [f"{len(got.scores)} instances kept, the oracle keeps {len(ref['scores'])}"]
+    tol = 1e-3 * np.array([w, h, w, h])
+    for k in range(len(got.scores)):
+        diff = np.abs(got.boxes[k] - ref["boxes"][k])
+        if (diff > tol).any():
+            problems.append(f"instance {k}: box off by {diff.tolist()} px")
+        a, b = got.masks[k], ref["masks"][k]
+        union = (a | b).sum()
+        iou = (a & b).sum() / union if union else 1.0
+        if iou < 0.99:
+            problems.append(f"instance {k}: mask IoU {iou:.4f}")
+    return problems

@@ -136,3 +136,15 @@ def test_one_image_encoding_answers_each_concept_as_alone(pair):
     second = ours(fpn, pos, text[1:], valid[1:])
     assert oracle.rel_error(second.masks, both.masks[1:]) <= 1e-6
     assert oracle.rel_error(second.logits, both.logits[1:]) <= 1e-6
+
+
+@torch.no_grad()
+def test_masks_of_kept_queries_only_equal_the_full_masks(pair):
+    _, _, ours = pair
+    fpn, pos, text, valid = _features(24)
+    full = ours(fpn, pos, text, valid)
+    lazy = ours(fpn, pos, text, valid, masks=False)
+    assert lazy.masks is None and lazy.semantic is None
+    index = torch.tensor([3, 0, 7])
+    assert oracle.rel_error(full.masks[1, index], lazy.mask_logits(1, index)) <= 1e-12
+    assert torch.equal(full.logits, lazy.logits) and torch.equal(full.boxes, lazy.boxes)
