@@ -179,9 +179,12 @@ class ConceptDetector(nn.Module):
         """
         fpn, pos = list(fpn[:3]), list(pos[:3])
         prompt, valid = self.encode_prompt(fpn[-1], pos[-1], text, text_valid, geometry)
-        return self.decode(fpn, pos, prompt, valid)
+        return self.decode(fpn, pos, prompt, valid, masks=masks)
 
-    def decode(self, fpn: list[Tensor], pos: list[Tensor], prompt: Tensor, valid: Tensor) -> Detections:
+    def decode(
+        self, fpn: list[Tensor], pos: list[Tensor], prompt: Tensor, valid: Tensor,
+        *, masks: bool = True,
+    ) -> Detections:
         """Detect with prompt tokens already encoded (:meth:`encode_prompt`), e.g. exemplar
         tokens pooled on another frame and reused on every frame of a video."""
         fpn, pos = list(fpn[:3]), list(pos[:3])
