@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -390,14 +391,9 @@ def track_features(
         bar.close()
         if closer is not None:
             closer.close()
-    col = np.array(
-        [
-            np.nanmean(np.array(colour[int(i)]), axis=0)
-            if colour[int(i)]
-            else np.full(len(COLOUR_NAMES), np.nan)
-            for i in ids
-        ]
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a track with no colour: NaN
+        col = _mean_colour(colour, ids)
     values = np.concatenate([col, shape_motion[list(SHAPE_NAMES + MOTION_NAMES)].to_numpy()], 1)
     emb, emb_names = _embeddings(store, ids)
     values = np.concatenate([values, emb], axis=1).astype(np.float64)
@@ -408,6 +404,17 @@ def track_features(
         values=values,
         classes=classes,
         reviewed=reviewed,
+    )
+
+
+def _mean_colour(colour: dict[int, list], ids: np.ndarray) -> np.ndarray:
+    return np.array(
+        [
+            np.nanmean(np.array(colour[int(i)]), axis=0)
+            if colour[int(i)]
+            else np.full(len(COLOUR_NAMES), np.nan)
+            for i in ids
+        ]
     )
 
 

@@ -29,6 +29,7 @@ import hashlib
 import json
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,7 +133,8 @@ class SpeciesModel:
                 f"training needs reviewed tracks of at least two species (found: {found}); "
                 "review more tracks (ecoseg edit STORE --set-class ID=NAME)"
             )
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: 0 below
             median = np.nanmedian(X, axis=0)
         median = np.where(np.isfinite(median), median, 0.0)
         X = np.where(np.isfinite(X), X, median)
