@@ -31,6 +31,8 @@ _LAZY = {
     "evaluate": "ecoseg.metrics:evaluate",
     "report": "ecoseg.report:report",
     "EcosegError": "ecoseg.errors:EcosegError",
+    "classify": "ecoseg.species:classify",
+    "Review": "ecoseg.species:Review",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -513,6 +513,48 @@ def object_classes(store) -> dict[int, str]:
     return {int(o["id"]): str(o.get("class") or "unknown") for o in store.objects}
 
 
+#: Where a class came from (the ``class_source`` column).
+CLASS_SOURCES = ("prompt", "concept", "reviewed", "classified", "rule", "unknown")
+
+
+def class_source_of(obj) -> str:
+    """Where an object-table entry's class came from, also for entries written before
+    ``class_source`` existed (a named class from a prompt is ``prompt``, from discovery's
+    colour rules ``rule``; ``truth`` for synthetic ground truth).
+
+    Examples
+    --------
+    >>> class_source_of({"id": 1, "class": "wrasse", "source": "prompt"})
+    'prompt'
+    >>> class_source_of({"id": 2, "class": "unknown", "source": "tracker"})
+    'unknown'
+    >>> class_source_of({"id": 3, "class": "sea_star", "source": "discovered"})
+    'rule'
+    """
+    if obj.get("reviewed"):
+        return "reviewed"
+    found = obj.get("class_source")
+    if found:
+        return str(found)
+    cls, src = str(obj.get("class") or "unknown"), str(obj.get("source") or "unknown")
+    if cls == "unknown":
+        return "unknown"
+    if src in ("prompt", "concept", "truth"):
+        return src
+    if src == "discovered":
+        return "rule"
+    return "prompt"
+
+
+def class_probability_of(obj) -> float:
+    """The class probability of an object-table entry (1 when a person named it, NaN when
+    nothing says)."""
+    p = obj.get("class_probability")
+    if p is not None:
+        return float(p)
+    return 1.0 if class_source_of(obj) in ("prompt", "reviewed", "truth") else float("nan")
+
+
 def store_table(store, stats, times, scores, calibration) -> pd.DataFrame:
     """Build the store-level regions table from concatenated stats."""
     df = _frame_from_stats(stats, times=times)
@@ -528,13 +570,19 @@ def store_table(store, stats, times, scores, calibration) -> pd.DataFrame:
     found = (table_ids[order][pos] == ids) if len(order) else np.zeros(len(ids), bool)
     cidx = np.where(found, order[pos] if len(order) else 0, -1)
     df.insert(3, "class", pd.array(table_cls[cidx].tolist(), dtype=str))
+    objects = store.objects
+    sources = np.array([class_source_of(o) for o in objects] + ["unknown"], dtype=object)
+    probs = np.array([class_probability_of(o) for o in objects] + [np.nan], dtype=np.float64)
+    df.insert(4, "class_source", pd.array(sources[cidx].tolist(), dtype=str))
+    df.insert(5, "class_probability", probs[cidx])
     frames = df["frame"].to_numpy()
     score = np.full(len(df), np.nan, dtype=np.float64)
     ok = cidx >= 0
     if scores.size and ok.any():
         score[ok] = scores[frames[ok], cidx[ok]]
-    df.insert(4, "score", score)
-    units = {"frame": "index", "time_s": "s", "object_id": "id", "class": "", "score": "1"}
+    df.insert(6, "score", score)
+    units = {"frame": "index", "time_s": "s", "object_id": "id", "class": "",
+             "class_source": "", "class_probability": "1", "score": "1"}
     units.update(REGION_UNITS)
     if calibration is not None:
         for name, (src, power, unit) in REGION_MM_COLUMNS.items():

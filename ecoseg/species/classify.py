@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 
 from ecoseg.errors import ConfigError
+from ecoseg.measure.regions import class_source_of as class_source
 from ecoseg.species.features import FEATURE_VERSION, TrackFeatures, track_features
 from ecoseg.species.model import SpeciesModel
 
 __all__ = [
     "PROTECTED_SOURCES",
-    "class_source",
     "classify",
     "review_queue",
     "store_sha256",
@@ -41,33 +41,6 @@ __all__ = [
 
 #: Class sources a classification never overwrites (a person or a prompt named them).
 PROTECTED_SOURCES = ("prompt", "concept", "reviewed", "truth")
-
-
-def class_source(obj: dict[str, Any]) -> str:
-    """Where an object's class came from, also for stores written before the field existed.
-
-    Examples
-    --------
-    >>> class_source({"id": 1, "class": "wrasse", "source": "prompt"})
-    'prompt'
-    >>> class_source({"id": 2, "class": "unknown", "source": "tracker"})
-    'unknown'
-    >>> class_source({"id": 3, "class": "sea_star", "source": "discovered"})
-    'rule'
-    """
-    if obj.get("reviewed"):
-        return "reviewed"
-    found = obj.get("class_source")
-    if found:
-        return str(found)
-    cls, src = str(obj.get("class") or "unknown"), str(obj.get("source") or "unknown")
-    if cls == "unknown":
-        return "unknown"
-    if src in ("prompt", "concept", "truth"):
-        return src
-    if src == "discovered":
-        return "rule"
-    return "prompt"
 
 
 def store_sha256(store) -> str:

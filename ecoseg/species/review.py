@@ -217,7 +217,12 @@ def _rewrite_labels(store, frames: np.ndarray, new_frames: np.ndarray) -> None:
         block = np.array(store.labels[c0:c1], dtype=np.uint32)
         for k in ks:
             block[int(frames[k]) - c0] = new_frames[k]
-        store.labels[c0:c1] = block
+        _write_chunk(store, c0, block)
+
+
+def _write_chunk(store, start: int, block: np.ndarray) -> None:
+    """One whole labels chunk (one atomic key write)."""
+    store.labels[start : start + len(block)] = block
 
 
 def _write_scores(store, scores: np.ndarray) -> None:
@@ -308,7 +313,12 @@ def _apply(store, edit: Edit, note: str | None = None) -> dict:
         if oid not in ids:
             raise ConfigError(f"{store.path}: no track {oid} (known: {_ids_text(ids)})")
     if edit.kind == "split":
-        edit = with_new_id(edit, max(ids) + 1)
+        used = set(ids)  # never reuse the id of a merged or deleted track
+        for e in log:
+            used.update(int(i) for i in e.get("ids", []))
+            if e.get("new_id"):
+                used.add(int(e["new_id"]))
+        edit = with_new_id(edit, max(used) + 1)
         if int(edit.frame) >= store.n_frames:
             raise ConfigError(
                 f"{store.path}: cannot split track {edit.ids[0]} at frame {edit.frame}: the "
