@@ -557,6 +557,8 @@ def _add_classify(sub):
                    help="probability below which a track stays unknown (0.5)")
     p.add_argument("--video", nargs="+", default=None,
                    help="the video of each STORE (default: from the store's provenance)")
+    p.add_argument("--train-video", nargs="+", default=None,
+                   help="the video of each --train store (default: from its provenance)")
     p.add_argument("--overwrite", action="store_true", help="replace --save-model")
     p.add_argument("--queue", type=int, default=10, help="review-queue rows to print (10)")
     p.set_defaults(func=_run_classify)
@@ -572,6 +574,7 @@ def _run_classify(args) -> int:
         save_model=args.save_model,
         threshold=args.threshold,
         videos=args.video,
+        train_videos=args.train_video,
         overwrite=args.overwrite,
         progress=True,
     )

@@ -141,7 +141,7 @@ class SpeciesModel:
         scaler = StandardScaler().fit(X)
         lr = LogisticRegression(C=float(C), class_weight="balanced", max_iter=5000)
         lr.fit(scaler.transform(X), y)
-        return cls(
+        model = cls(
             classes=tuple(str(c) for c in lr.classes_),
             feature_names=tuple(str(n) for n in feature_names),
             feature_version=int(feature_version),
@@ -153,6 +153,8 @@ class SpeciesModel:
             training=tuple(dict(t) for t in training),
             params={"C": float(C), "class_weight": "balanced", "model": "logistic_regression"},
         )
+        # through JSON and back: the fitted model is the one a saved file loads, bit for bit
+        return cls.from_dict(model.to_dict())
 
     def _estimator(self):
         from sklearn.linear_model import LogisticRegression
