@@ -12,7 +12,8 @@ A track is described by one row of numbers (:data:`FEATURE_NAMES`, version
   deviation of L* (stripes and spots versus flat colour);
 - **shape and size** (the regions table, median over the track): area, major and minor
   axis (mm when the store is calibrated, else px), their ratio, eccentricity, solidity,
-  isoperimetric ratio;
+  isoperimetric ratio; and the most side-on views: the 10th percentile of the axis ratio
+  and the 90th of the major axis (a fish seen head-on looks rounder and shorter);
 - **motion** (the tracks table): mean and max speed (mm/s or px/s), speed in body lengths
   per second, straightness, frames present;
 - the store's mask-pooled network **embeddings** (``emb_0 ...``) where a network made it.
@@ -72,6 +73,8 @@ SHAPE_NAMES: tuple[str, ...] = (
     "log_major_axis",
     "log_minor_axis",
     "axis_ratio",
+    "axis_ratio_p10",
+    "log_major_axis_p90",
     "eccentricity",
     "solidity",
     "isoperimetric",
@@ -200,6 +203,11 @@ def _shape_motion(reg: pd.DataFrame, tracks: pd.DataFrame, mm: float | None) -> 
     out["log_major_axis"] = np.log(np.maximum(major, 1e-9))
     out["log_minor_axis"] = np.log(np.maximum(minor, 1e-9))
     out["axis_ratio"] = minor / np.maximum(major, 1e-9)
+    # the most side-on views: a fish seen head-on looks rounder and shorter than it is
+    ratio = reg["minor_axis_px"] / np.maximum(reg["major_axis_px"], 1e-9)
+    out["axis_ratio_p10"] = ratio.groupby(reg["object_id"]).quantile(0.1)
+    p90 = reg.groupby("object_id")["major_axis_px"].quantile(0.9) * scale
+    out["log_major_axis_p90"] = np.log(np.maximum(p90, 1e-9))
     out["eccentricity"] = med["eccentricity"]
     out["solidity"] = med["solidity"]
     out["isoperimetric"] = 4 * np.pi * med["area_px"] / np.maximum(perim**2, 1e-9)
