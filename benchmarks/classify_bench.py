@@ -49,6 +49,7 @@ from ecoseg.engine.classical import segment_classical
 from ecoseg.io.video import open_video
 from ecoseg.species.features import FEATURE_VERSION, track_features
 from ecoseg.species.model import SpeciesModel
+from ecoseg.species.truth import truth_classes
 from ecoseg.store import MaskStore, present_ids
 from ecoseg.synth import FISH_CLASSES, INVERTEBRATE_CLASSES, make_scene, synth, synth_frames
 
@@ -78,31 +79,6 @@ def add_static(pred_path: Path, truth_path: Path, out: Path) -> Path:
         store.append(lab, times[start : start + len(lab)])
     store.mark_complete()
     store.close()
-    return out
-
-
-def match(pred_path: Path, truth_path: Path) -> dict[int, str | None]:
-    """Track id -> truth class of the animal it overlaps most (>= half its pixels), or None."""
-    pred, truth = MaskStore.open(pred_path), MaskStore.open(truth_path)
-    cls = {int(o["id"]): o["class"] for o in truth.objects}
-    pairs: dict[tuple[int, int], int] = {}
-    size: dict[int, int] = {}
-    step = pred.chunk_frames
-    for start in range(0, pred.n_frames, step):
-        p = pred.read_labels(start, start + step).ravel().astype(np.int64)
-        t = truth.read_labels(start, start + step).ravel().astype(np.int64)
-        fg = p > 0
-        key = p[fg] * (2**32) + t[fg]
-        u, c = np.unique(key, return_counts=True)
-        for k, n in zip(u.tolist(), c.tolist()):
-            pid, tid = divmod(k, 2**32)
-            size[pid] = size.get(pid, 0) + n
-            if tid:
-                pairs[(pid, tid)] = pairs.get((pid, tid), 0) + n
-    out: dict[int, str | None] = {}
-    for pid, total in size.items():
-        best = max(((n, tid) for (p, tid), n in pairs.items() if p == pid), default=(0, 0))
-        out[pid] = cls[best[1]] if best[0] >= 0.5 * total else None
     return out
 
 
@@ -140,7 +116,7 @@ def prepare(tmp: Path, seed: int, args, source: str) -> dict:
     pred.close()
     tracks = add_static(d / "pred.zarr", clip.truth, d / "tracks.zarr")
     feats = track_features(tracks, video)
-    truth_of = match(tracks, clip.truth)
+    truth_of = truth_classes(tracks, clip.truth)
     n, present = presence(tracks)
     return {
         "seed": seed,
