@@ -425,3 +425,57 @@ class ReviewWidget(QWidget):
 
     def _fail(self, message: str) -> None:
         self.status.setText(f"error: {message}")
+
+
+def screenshot(out: str, folder: str) -> None:
+    """Save the widget on a copy of the sample (in ``folder``) with a few edits as a PNG.
+
+    Usage (under an X server)::
+
+        xvfb-run -s "-screen 0 1920x1200x24" python -m ecoseg.napari._review docs/review.png
+    """
+    import shutil
+    from pathlib import Path
+
+    import napari
+
+    from ecoseg.napari._screenshot import save_png
+    from ecoseg.sample import sample
+    from ecoseg.demo import species_model_path
+    from ecoseg.species import Review, classify
+
+    src = sample()
+    dst = Path(folder)
+    shutil.copytree(src.truth, dst / "truth.zarr")
+    shutil.copy(src.video, dst / "video.mp4")
+    store = dst / "truth.zarr"
+    from ecoseg.species.review import open_for_edit, read_meta, write_meta
+
+    with open_for_edit(store) as s:  # as a tracker leaves it: nobody named anything
+        meta = read_meta(s)
+        meta["objects"] = [dict(o, **{"class": "unknown", "source": "tracker"})
+                           for o in meta["objects"]]
+        write_meta(s, meta)
+    Review(store).set_class(1, "damselfish")
+    classify(store, model=species_model_path(), videos=[dst / "video.mp4"])
+    viewer = napari.Viewer(show=True)
+    viewer.window.resize(1800, 1150)
+    viewer.open(str(store), plugin="ecoseg")
+    widget = ReviewWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Review tracks", area="right")
+    widget.least_confident_first()
+    widget.select(int(widget.gallery.item(0, 0).data(Qt.UserRole)))
+    from qtpy.QtWidgets import QApplication
+
+    for _ in range(20):
+        QApplication.processEvents()
+    save_png(viewer.screenshot(canvas_only=False, flash=False), out)
+    viewer.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        screenshot(sys.argv[1] if len(sys.argv) > 1 else "docs/review.png", tmp)
