@@ -55,7 +55,8 @@ def run_demo(out: str | Path = "ecoseg-demo", *, overwrite: bool = False, progre
     Examples
     --------
     >>> import tempfile
-    >>> text = run_demo(tempfile.mkdtemp() + "/demo", progress=False)  # doctest: +SKIP
+    >>> out = tempfile.mkdtemp() + "/demo"
+    >>> text = run_demo(out, progress=False)  # requires: slow  # doctest: +SKIP
     """
     from ecoseg.engine import segment
     from ecoseg.measure import measure

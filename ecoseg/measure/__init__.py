@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import types
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ecoseg._lazy import make_callable
 from ecoseg.errors import ConfigError
 from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibration
 from ecoseg.measure.counts import counts_table, maxn_table
@@ -285,16 +284,4 @@ def read_table(path) -> pd.DataFrame:
     return df
 
 
-class _CallableModule(types.ModuleType):
-    """``ecoseg.measure`` is both this package and the public function :func:`measure`.
-
-    Importing any submodule (``ecoseg.measure.regions``) binds the name ``ecoseg.measure`` to
-    the package, so the package forwards calls to the function: ``ecoseg.measure(store)``
-    works whichever was bound first.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return measure(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_callable(__name__, "measure")  # ecoseg.measure is this package and the function

@@ -17,30 +17,17 @@ study (or as given), never as absolute temporary paths.
 from __future__ import annotations
 
 import os
-import sys
-import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ecoseg._lazy import make_callable
 from ecoseg.errors import ConfigError
 
 __all__ = ["report", "render_html"]
 
 
-class _CallableModule(types.ModuleType):
-    """``ecoseg.report`` is both this package and the function :func:`report`.
-
-    Importing the package (or any module in it) binds the name ``ecoseg.report`` to the
-    package, which would shadow the public function of the same name; calling the package
-    calls the function, so ``ecoseg.report(stores, "report.html")`` always works.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return report(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_callable(__name__, "report")  # ecoseg.report is this package and the function
 
 
 def report(

@@ -19,7 +19,7 @@ from ecoseg.synth import (
     synth_frames,
 )
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 SMALL = (160, 90)
 
 
@@ -102,10 +102,10 @@ def test_occlusion_order_and_areas(crowded):
     assert overlaps >= 3  # the test really saw occlusions
 
 
-def test_image_differs_from_background_where_labelled(crowded):
+def test_image_differs_from_the_reef_where_labelled(crowded):
     for i in (3, 30):
         layers = render_layers(crowded, i)
-        differs = (layers.image != layers.background).any(axis=-1)
+        differs = (layers.image != layers.reef).any(axis=-1)
         labelled = layers.labels > 0
         assert labelled.sum() > 200
         assert not (differs & ~labelled).any()  # exactly: outside the labels nothing changed
@@ -148,12 +148,12 @@ def test_ids_stable_and_motion_continuous(long_scene, long_frames):
 
 
 def _lone_area(scene, o, i) -> int:
-    from ecoseg.synth import _field
+    from ecoseg.synth.animals import signed_distance
 
     cx, cy = scene.camera_xy[i]
     dx = np.arange(scene.width, dtype=np.float64)[None, :] - (o.x[i] - cx)
     dy = np.arange(scene.height, dtype=np.float64)[:, None] - (o.y[i] - cy)
-    return int((_field(o, i, dx, dy)[0] < 0).sum())
+    return int((signed_distance(o, i, dx, dy)[0] < 0).sum())
 
 
 def test_fish_enter_leave_and_come_back_with_their_id(long_scene, long_frames):
@@ -198,8 +198,8 @@ def test_pan_moves_the_reef_by_the_camera_offset():
     dx = int(cam[30, 0] - cam[0, 0])
     speed = dx / (30 / scene.fps) / scene.width  # frame widths per second
     assert 0.07 < speed < 0.13 and (np.diff(cam[:, 0]) >= 0).all()
-    a = render_layers(scene, 0).background
-    b = render_layers(scene, 30).background
+    a = render_layers(scene, 0).reef
+    b = render_layers(scene, 30).reef
     sy, sx = _shift(a, b)
     assert abs(sy) <= 1 and abs(sx - dx) <= 1
     # the overlap of both views is the same reef
@@ -212,11 +212,11 @@ def test_shake_jitters_a_little_and_static_stays():
     assert np.abs(off).max() <= 10 and len(np.unique(shake.camera_xy, axis=0)) > 5
     i = int(np.argmax(np.abs(shake.camera_xy - shake.camera_xy[0]).sum(axis=1)))
     expected = shake.camera_xy[i] - shake.camera_xy[0]
-    sy, sx = _shift(render_layers(shake, 0).background, render_layers(shake, i).background)
+    sy, sx = _shift(render_layers(shake, 0).reef, render_layers(shake, i).reef)
     assert (sx, sy) == tuple(expected)
     static = make_scene(seed=2, frames=60, size=(320, 180), camera="static", n_fish=0)
     assert (static.camera_xy == static.camera_xy[0]).all()
-    sy, sx = _shift(render_layers(static, 0).background, render_layers(static, 59).background)
+    sy, sx = _shift(render_layers(static, 0).reef, render_layers(static, 59).reef)
     assert (sx, sy) == (0, 0)
 
 

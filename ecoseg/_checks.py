@@ -1,0 +1,80 @@
+"""Checks of user-given numbers shared by ecoseg's modules (one wording for one mistake)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["as_int", "positive_int"]
+
+
+def as_int(value) -> int:
+    """``value`` as an int when it is a whole number (``3``, ``3.0``, ``np.int64(3)``).
+
+    Raises
+    ------
+    ValueError
+        ``value`` is a bool or has a fractional part.
+    TypeError
+        ``value`` is not a number.
+
+    Examples
+    --------
+    >>> as_int(4.0), as_int(np.uint8(7))
+    (4, 7)
+    >>> as_int(2.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: 2.5
+    """
+    if isinstance(value, bool) or not float(value).is_integer():
+        raise ValueError(value)
+    return int(value)
+
+
+def positive_int(
+    value,
+    name: str,
+    *,
+    where: object = None,
+    error: type[Exception] = ValueError,
+    exact: bool = False,
+) -> int:
+    """``value`` as an int >= 1, or ``error`` with a one-line reason.
+
+    Parameters
+    ----------
+    value
+        What the user gave.
+    name : str
+        The parameter's name, for the message.
+    where : object, optional
+        The file or store the value is for; the message starts with it.
+    error : type of Exception
+        Raised for a bad value (for example :class:`~ecoseg.errors.StoreError`).
+    exact : bool
+        Accept integers only (``int``, numpy integers); by default a whole float (``2.0``)
+        is accepted too. A bool is never accepted.
+
+    Examples
+    --------
+    >>> positive_int(3.0, "step")
+    3
+    >>> positive_int(0, "height", where="masks.zarr", error=KeyError)
+    Traceback (most recent call last):
+    ...
+    KeyError: 'masks.zarr: height must be a positive integer, got 0'
+    >>> positive_int(2.0, "chunk_frames", exact=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: chunk_frames must be a positive integer, got 2.0
+    """
+    try:
+        if exact and (isinstance(value, bool) or not isinstance(value, int | np.integer)):
+            raise ValueError(value)
+        n = as_int(value)
+    except (TypeError, ValueError, OverflowError):
+        n = 0
+    if n <= 0:
+        prefix = "" if where is None else f"{where}: "
+        raise error(f"{prefix}{name} must be a positive integer, got {value!r}")
+    return n

@@ -1,0 +1,139 @@
+"""PyAV (FFmpeg) helpers: open a container, pick the video stream, index its packets.
+
+:func:`scan` demuxes every packet of the stream without decoding it, so the frame times come
+from the true presentation timestamps (variable frame rate is real) and the keyframes are known
+for seeking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import av
+import numpy as np
+
+from ecoseg.errors import VideoError
+from ecoseg.io._common import describe_error
+
+__all__ = [
+    "ATTACHED_PIC",
+    "RETIMED_FORMATS",
+    "StreamIndex",
+    "declared_rate",
+    "open_container",
+    "scan",
+    "stream_kinds",
+    "video_stream",
+]
+
+ATTACHED_PIC = 1024  # AV_DISPOSITION_ATTACHED_PIC: cover art, not footage
+RETIMED_FORMATS = frozenset({"mpeg", "mpegvideo", "vob", "dvd"})
+
+
+@dataclass(frozen=True)
+class StreamIndex:
+    """What demuxing (without decoding) tells about the video stream."""
+
+    ts: np.ndarray  # (n,) sorted presentation timestamps, stream time base
+    ts_to_index: dict[int, int] | None  # None: timestamps missing/duplicated -> count frames
+    keyframes: np.ndarray  # (k,) sorted indices of keyframes
+    times: np.ndarray  # (n,) seconds since the first frame
+    fps: float
+    duration: float
+
+
+def open_container(path: str):
+    """``av.open(path)``; failures become VideoError naming the file."""
+    try:
+        return av.open(path, metadata_errors="ignore")
+    except PermissionError:
+        raise VideoError(f"{path}: cannot read file (permission denied)") from None
+    except av.FFmpegError as e:
+        raise VideoError(f"{path}: not a readable video ({describe_error(e)})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise VideoError(f"{path}: cannot open ({describe_error(e)})") from None
+
+
+def video_stream(container, path: str):
+    """The first video stream that is footage (not cover art)."""
+    for stream in container.streams.video:
+        if not int(stream.disposition or 0) & ATTACHED_PIC:
+            return stream
+    raise VideoError(f"{path}: no video stream (streams: {stream_kinds(container)})")
+
+
+def stream_kinds(container) -> str:
+    """The kinds of the container's streams, for messages (``"audio, data"``)."""
+    kinds = [s.type for s in container.streams]
+    return ", ".join(kinds) if kinds else "none"
+
+
+def scan(path: str, container, stream) -> StreamIndex:
+    """Demux every packet of ``stream`` (no decoding) and index their timestamps."""
+    stamps: list[int | None] = []
+    keys: list[bool] = []
+    durations: list[int] = []
+    corrupt: list[bool] = []
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0 or getattr(packet, "is_discard", False):
+                continue
+            stamps.append(packet.pts if packet.pts is not None else packet.dts)
+            keys.append(packet.is_keyframe)
+            durations.append(packet.duration or 0)
+            corrupt.append(packet.is_corrupt)
+    except av.FFmpegError as e:
+        raise VideoError(
+            f"{path}: cannot read packets after frame {len(stamps)} ({describe_error(e)})"
+        ) from None
+    # A recording cut off mid-write ends in an incomplete packet: the video ends before it.
+    # (Being last in decode order, no other frame can depend on it.)
+    while corrupt and corrupt[-1]:
+        for column in (stamps, keys, durations, corrupt):
+            column.pop()
+    n = len(stamps)
+    if n == 0:
+        raise VideoError(f"{path}: video stream has no frames")
+
+    tb = stream.time_base
+    declared = declared_rate(stream)
+    if None not in stamps and len(set(stamps)) == n:
+        raw = np.asarray(stamps, dtype=np.int64)
+        order = np.argsort(raw, kind="stable")
+        ts = raw[order]
+        rank = np.empty(n, np.int64)
+        rank[order] = np.arange(n)
+        keyframes = np.sort(rank[np.asarray(keys, bool)])
+        ts_to_index = {int(t): i for i, t in enumerate(ts)}
+        times = (ts - ts[0]).astype(np.float64) * float(tb) if tb else None
+        last = durations[int(order[-1])] * float(tb) if tb else 0.0
+    else:  # no usable timestamps (e.g. raw elementary streams): frames are counted
+        ts = np.arange(n, dtype=np.int64)
+        keyframes = np.flatnonzero(np.asarray(keys, bool))
+        ts_to_index = None
+        times = None
+        last = 0.0
+    if times is None:
+        fps = declared or 30.0
+        times = np.arange(n) / fps
+        last = 1.0 / fps
+    else:
+        span = times[-1] - times[0]
+        measured = (n - 1) / span if n > 1 and span > 0 else None
+        if declared and (measured is None or abs(declared - measured) <= 0.01 * measured):
+            fps = declared
+        else:
+            fps = measured or declared or (1.0 / last if last > 0 else 30.0)
+        if not last > 0:
+            last = float(np.median(np.diff(times))) if n > 1 else 1.0 / fps
+    if len(keyframes) == 0 or keyframes[0] != 0:
+        keyframes = np.concatenate([[0], keyframes]).astype(np.int64)
+    return StreamIndex(ts, ts_to_index, keyframes, times, float(fps), float(times[-1] + last))
+
+
+def declared_rate(stream) -> float | None:
+    """The frame rate the container declares, or None."""
+    for rate in (stream.average_rate, stream.guessed_rate):
+        if rate is not None and rate > 0:
+            return float(rate)
+    return None

@@ -1,0 +1,227 @@
+"""Folders of numbered images (PNG, JPEG, TIFF) read as a video."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from ecoseg.errors import VideoError
+from ecoseg.io._common import check_path, describe_error
+from ecoseg.io.reader import Frame, VideoReader
+
+__all__ = ["IMAGE_SUFFIXES", "ImageFolderReader", "missing_frame", "natural_key"]
+
+#: File name endings read as images when a folder is opened (compared case-insensitively).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key that orders the numbers inside file names by value (``f2`` before ``f10``).
+
+    Examples
+    --------
+    >>> sorted(["f10.png", "f2.png", "f1.png"], key=natural_key)
+    ['f1.png', 'f2.png', 'f10.png']
+    """
+    parts = re.split(r"(\d+)", name)
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in parts), name
+
+
+def missing_frame(names: Sequence[str]) -> tuple[str, str, str] | None:
+    """The first gap in a zero-padded numbered image sequence, or None.
+
+    Names such as ``frame_00017.png`` (one prefix, one suffix, numbers of one fixed width) are
+    a frame export; a number the regular step skips means a frame is missing, which would
+    shift every later frame's time. Names of other shapes are not checked.
+
+    Returns
+    -------
+    tuple of str or None
+        ``(missing_name, before, after)``: the first missing file name and its neighbours.
+
+    Examples
+    --------
+    >>> missing_frame(["f_001.png", "f_002.png", "f_004.png"])
+    ('f_003.png', 'f_002.png', 'f_004.png')
+    >>> missing_frame(["img1.png", "img2.png", "img10.png"]) is None  # not zero padded
+    True
+    """
+    parts = [re.fullmatch(r"(.*?)(\d+)(\.[^.]+)", name) for name in names]
+    if len(names) < 3 or any(m is None for m in parts):
+        return None
+    if len({(m.group(1), m.group(3), len(m.group(2))) for m in parts}) != 1:
+        return None
+    if not any(len(m.group(2)) > 1 and m.group(2).startswith("0") for m in parts):
+        return None  # no zero padding: not recognisably a frame export
+    numbers = np.array([int(m.group(2)) for m in parts], dtype=np.int64)
+    steps = np.diff(numbers)
+    if (steps <= 0).any():
+        return None
+    values, counts = np.unique(steps, return_counts=True)
+    step = int(values[np.argmax(counts)])
+    gaps = np.flatnonzero((steps != step) & (steps % step == 0))
+    if gaps.size == 0:
+        return None
+    i = int(gaps[0])
+    prefix, width, suffix = parts[i].group(1), len(parts[i].group(2)), parts[i].group(3)
+    return f"{prefix}{numbers[i] + step:0{width}d}{suffix}", names[i], names[i + 1]
+
+
+def load_rgb8(path: str) -> np.ndarray:
+    """Read an image file as (H, W, 3) uint8 RGB (16-bit and float images are rescaled)."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        if img.mode == "RGB":
+            return np.array(img)
+        if img.mode in ("1", "L", "P", "PA", "LA", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"):
+            return np.array(img.convert("RGB"))
+        a = np.asarray(img)
+    if a.dtype.kind == "f":
+        a = np.clip(np.nan_to_num(a), 0.0, 1.0) * 255.0 + 0.5
+    elif a.dtype.itemsize > 1:
+        a = np.clip(a, 0, 65535) >> 8
+    a = a.astype(np.uint8)
+    if a.ndim == 2:
+        a = np.repeat(a[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(a[:, :, :3])
+
+
+def image_size(path: str) -> tuple[int, int]:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return img.size
+    except Exception as e:  # PIL raises many kinds for damaged files
+        raise VideoError(f"{path}: not a readable image ({describe_error(e)})") from None
+
+
+class ImageFolderReader(VideoReader):
+    """A folder of numbered images (PNG, JPEG, TIFF) read as a video.
+
+    Files are ordered by the numbers in their names (natural sort: ``img2`` before ``img10``);
+    frame ``i`` is at ``i / fps`` seconds. Use :func:`open_video` to make one.
+
+    Examples
+    --------
+    >>> from ecoseg.io import open_video
+    >>> import tempfile, numpy as np
+    >>> from PIL import Image
+    >>> d = tempfile.mkdtemp()
+    >>> for i in (1, 2, 10):
+    ...     Image.fromarray(np.full((8, 8, 3), i, np.uint8)).save(f"{d}/img{i}.png")
+    >>> from pathlib import Path
+    >>> video = open_video(d, fps=2)
+    >>> [Path(f).name for f in video.files], video.duration
+    (['img1.png', 'img2.png', 'img10.png'], 1.5)
+    """
+
+    def __init__(self, path, *, size=None, crop=None, fps: float = 30.0) -> None:
+        p = str(check_path(path))
+        try:
+            fps = float(fps)
+        except (TypeError, ValueError):
+            fps = float("nan")
+        if not (math.isfinite(fps) and fps > 0):
+            raise VideoError(f"{p}: bad fps {fps!r} for an image folder; expected a number > 0")
+        names = sorted(
+            (
+                e.name
+                for e in os.scandir(p)
+                if e.is_file()
+                and not e.name.startswith(".")
+                and os.path.splitext(e.name)[1].lower() in IMAGE_SUFFIXES
+            ),
+            key=natural_key,
+        )
+        if not names:
+            kinds = "/".join(sorted(s.lstrip(".") for s in IMAGE_SUFFIXES))
+            raise VideoError(f"{p}: folder has no images ({kinds})")
+        gap = missing_frame(names)
+        if gap is not None:
+            raise VideoError(
+                f"{os.path.join(p, gap[0])}: frame missing from the numbered sequence (between "
+                f"{gap[1]} and {gap[2]}); later frames would get wrong times"
+            )
+        self.files = [os.path.join(p, name) for name in names]
+        source = image_size(self.files[0])
+        for f in self.files[1:]:
+            if (s := image_size(f)) != source:
+                raise VideoError(
+                    f"{f}: image is {s[0]}x{s[1]} but the folder's first image "
+                    f"({names[0]}) is {source[0]}x{source[1]}; all images must have one size"
+                )
+        n = len(self.files)
+        super().__init__(p, np.arange(n) / fps, fps, source, crop, size, n / fps)
+        self._workers = max(1, min(4, os.cpu_count() or 1))
+
+    def _sha256(self) -> str:
+        h = hashlib.sha256()
+        for f in self.files:
+            name = os.path.basename(f).encode("utf-8", "surrogateescape")
+            h.update(len(name).to_bytes(8, "little") + name)
+            h.update(os.path.getsize(f).to_bytes(8, "little"))
+            with open(f, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+        return h.hexdigest()
+
+    def _load(self, index: int) -> Frame:
+        f = self.files[index]
+        try:
+            image = load_rgb8(f)
+        except Exception as e:  # PIL raises many kinds for damaged files
+            t = self._times[index]
+            raise VideoError(
+                f"{f}: cannot decode frame {index} (t={t:.3f} s): {describe_error(e)}"
+            ) from None
+        if image.shape[1::-1] != self._source_size:
+            sw, sh = self._source_size
+            raise VideoError(f"{f}: image is {image.shape[1]}x{image.shape[0]}, expected {sw}x{sh}")
+        if self._crop is not None:
+            x0, y0, x1, y1 = self._crop
+            image = image[y0:y1, x0:x1]
+        if self._size is not None and image.shape[1::-1] != self._size:
+            from PIL import Image
+
+            # BOX = area averaging when shrinking (as FFmpeg's "area" for video files);
+            # PIL's BILINEAR is antialiased too (its kernel widens with the scale factor).
+            shrink = self._size[0] <= image.shape[1] and self._size[1] <= image.shape[0]
+            resample = Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR
+            image = np.array(Image.fromarray(image).resize(self._size, resample))
+        return Frame(index, float(self._times[index]), image)
+
+    def _read(self, index: int) -> Frame:
+        return self._load(index)
+
+    def _iter_indices(self, indices: range) -> Iterator[Frame]:
+        if len(indices) <= 1 or self._workers == 1:
+            for i in indices:
+                yield self._load(i)
+            return
+        window = 2 * self._workers
+        with ThreadPoolExecutor(self._workers, thread_name_prefix="ecoseg-images") as pool:
+            pending: deque[Future] = deque()
+            todo = iter(indices)
+            try:
+                for i in todo:
+                    pending.append(pool.submit(self._load, i))
+                    if len(pending) >= window:
+                        break
+                while pending:
+                    frame = pending.popleft().result()
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        pending.append(pool.submit(self._load, nxt))
+                    yield frame
+            finally:
+                for fut in pending:
+                    fut.cancel()

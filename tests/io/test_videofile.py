@@ -1,0 +1,285 @@
+"""Video files (ecoseg.io.videofile): timestamps, seeking, VFR, crop/resize, damage."""
+
+from __future__ import annotations
+
+import hashlib
+
+import av
+import numpy as np
+import pytest
+from video_helpers import (
+    H,
+    W,
+    closest_pattern,
+    decode_all,
+    one_line_naming,
+    packets,
+    pattern,
+    write_clip,
+)
+
+from ecoseg.errors import VideoError
+from ecoseg.io.video import (
+    Frame,
+    VideoFileReader,
+    VideoReader,
+    open_video,
+)
+
+
+def test_constant_rate_metadata(clip):
+    with open_video(clip) as v:
+        assert isinstance(v, VideoFileReader) and isinstance(v, VideoReader)
+        assert v.path == str(clip)
+        assert len(v) == 40
+        assert v.fps == 30.0
+        assert v.size == (W, H) == (v.width, v.height) == v.source_size
+        assert v.shape == (40, H, W, 3)
+        assert v.times.dtype == np.float64 and v.times.shape == (40,)
+        np.testing.assert_allclose(v.times, np.arange(40) / 30, atol=1e-9)
+        assert v.duration == pytest.approx(40 / 30)
+        assert "clip.mp4" in repr(v) and "40 frames" in repr(v)
+        with pytest.raises(ValueError):
+            v.times[0] = 5.0  # read-only
+
+
+def test_iteration_yields_each_frame_once_in_order(clip, clip_frames):
+    v = open_video(clip)
+    frames = list(v)
+    assert all(isinstance(f, Frame) for f in frames)
+    assert [f.index for f in frames] == list(range(40))
+    assert [f.time for f in frames] == pytest.approx(list(np.arange(40) / 30))
+    for f, ref in zip(frames, clip_frames):
+        assert f.image.shape == (H, W, 3) and f.image.dtype == np.uint8
+        np.testing.assert_array_equal(f.image, ref)
+    # the content really is frame i of the encoded sequence, not a neighbour
+    assert [closest_pattern(f.image, 40) for f in frames[::3]] == list(range(0, 40, 3))
+    # iterating twice gives the same frames again
+    np.testing.assert_array_equal(next(iter(v)).image, clip_frames[0])
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "pix_fmt"),
+    [
+        ("mp4", "libx264", "yuv420p"),
+        ("mkv", "ffv1", "yuv444p"),
+        ("avi", "mpeg4", "yuv420p"),
+        ("ts", "libx264", "yuv420p"),
+        ("mpg", "mpeg2video", "yuv420p"),  # MPEG-PS: the demuxer re-times packets after seeks
+        ("h264", "libx264", "yuv420p"),  # raw stream: no timestamps at all, frames are counted
+    ],
+)
+def test_seek_matches_sequential_decode(tmp_path, name, codec, pix_fmt):
+    path = write_clip(tmp_path / f"seek.{name}", 60, codec=codec, pix_fmt=pix_fmt)
+    keyframes = sum(p.is_keyframe for p in packets(path))
+    assert keyframes >= 5  # several GOPs: a seek must land on a keyframe and decode forward
+    ref = decode_all(path)
+    v = open_video(path)
+    rng = np.random.default_rng(7)
+    order = [*rng.integers(0, 60, 25), 59, 0, 8, 7, 9, 9, 30, 29, 16, 15, -1, -60]
+    for i in order:
+        got = v.read(int(i))
+        assert got.index == int(i) % 60
+        assert got.time == v.times[int(i)]
+        if name != "h264":  # a raw stream has no rate of its own: FFmpeg assumes 25 fps
+            assert got.time == pytest.approx((int(i) % 60) / 30, abs=1e-3)
+        np.testing.assert_array_equal(got.image, ref[int(i)])
+    np.testing.assert_array_equal(v[np.int64(17)].image, ref[17])
+    # sequential iteration after random access is still complete and right
+    assert [f.index for f in v] == list(range(60))
+    got = list(v.frames(45))
+    assert [f.index for f in got] == list(range(45, 60))
+    np.testing.assert_array_equal(got[0].image, ref[45])
+
+
+VFR_MS = [0, 33, 50, 120, 200, 210, 400, 433, 466, 700, 733, 766]
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "pix_fmt"), [("mkv", "ffv1", "yuv444p"), ("mp4", "libx264", "yuv420p")]
+)
+def test_variable_frame_rate_times_are_the_written_pts(tmp_path, name, codec, pix_fmt):
+    path = write_clip(tmp_path / f"vfr.{name}", codec=codec, pix_fmt=pix_fmt, pts=VFR_MS)
+    expected = np.array(VFR_MS) / 1000
+    v = open_video(path)
+    assert len(v) == len(VFR_MS)
+    np.testing.assert_allclose(v.times, expected, atol=1e-9)
+    frames = list(v)
+    np.testing.assert_allclose([f.time for f in frames], expected, atol=1e-9)
+    assert [closest_pattern(f.image, len(VFR_MS)) for f in frames] == list(range(len(VFR_MS)))
+    assert v.fps == pytest.approx((len(VFR_MS) - 1) / 0.766, rel=1e-6)
+    assert v.duration > 0.766
+    assert v.read_at(0.15).index == 3  # shown from 120 ms until 200 ms
+    assert v.read_at(0.3999).index == 5
+    assert v.read_at(0.4).index == 6
+    assert v.read(9).time == pytest.approx(0.7)
+    np.testing.assert_array_equal(v.read(6).image, frames[6].image)
+
+
+@pytest.mark.parametrize("crop", [(6, 4, 50, 40), (7, 5, 51, 41), (0, 0, W, H)])
+def test_crop_is_exact(clip, clip_frames, crop):
+    x0, y0, x1, y1 = crop
+    v = open_video(clip, crop=crop)
+    assert v.size == (x1 - x0, y1 - y0) and v.source_size == (W, H) and v.crop == crop
+    for i in (0, 13, 39):
+        np.testing.assert_array_equal(v.read(i).image, clip_frames[i][y0:y1, x0:x1])
+    assert [f.image.shape for f in v.frames(0, 2)] == [(y1 - y0, x1 - x0, 3)] * 2
+
+
+@pytest.mark.parametrize("crop", [None, (0, 0, W, H)])
+def test_resize_is_antialiased(clip, clip_frames, crop):
+    v = open_video(clip, size=(32, 24), crop=crop)
+    assert v.size == (32, 24)
+    img = v.read(5).image
+    assert img.shape == (24, 32, 3)
+    block_mean = clip_frames[5].reshape(24, 2, 32, 2, 3).mean(axis=(1, 3))
+    assert np.abs(img - block_mean).mean() < 3
+    stripes = img[:, :8].astype(float)  # 0/255 one-pixel stripes average to gray
+    assert abs(stripes.mean() - 127.5) < 6 and stripes.std() < 6
+
+
+def test_crop_then_resize_and_aspect(clip, clip_frames):
+    v = open_video(clip, crop=(16, 8, 48, 40), size=(16, None))
+    assert v.size == (16, 16)
+    img = v.read(20).image
+    ref = clip_frames[20][8:40, 16:48].reshape(16, 2, 16, 2, 3).mean(axis=(1, 3))
+    assert np.abs(img - ref).mean() < 3
+    assert open_video(clip, size=(None, 24)).size == (32, 24)
+    assert open_video(clip, size=(128, 96)).read(0).image.shape == (96, 128, 3)
+    assert [b.images.shape for b in v.batches(30)] == [(30, 16, 16, 3), (10, 16, 16, 3)]
+
+
+def test_file_sha256(clip):
+    assert open_video(clip).sha256() == hashlib.sha256(clip.read_bytes()).hexdigest()
+
+
+def test_open_failure_of_ffmpeg_is_reported(tmp_path, clip, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(av, "open", refuse)
+    with pytest.raises(VideoError) as info:
+        open_video(clip)
+    assert "permission" in one_line_naming(info, "clip.mp4")
+
+
+def test_no_video_stream(tmp_path):
+    path = tmp_path / "sound.wav"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("pcm_s16le", rate=8000)
+        frame = av.AudioFrame.from_ndarray(
+            np.zeros((1, 800), np.int16), format="s16", layout="mono"
+        )
+        frame.sample_rate = 8000
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            out.mux(packet)
+    with pytest.raises(VideoError) as info:
+        open_video(path)
+    assert "no video stream" in one_line_naming(info, "sound.wav")
+
+
+def test_zero_frames(tmp_path):
+    path = tmp_path / "blank.mkv"
+    with av.open(str(path), "w") as out:  # a video stream that never gets a packet
+        video = out.add_stream("ffv1", rate=30)
+        video.width, video.height, video.pix_fmt = W, H, "yuv444p"
+        audio = out.add_stream("pcm_s16le", rate=8000)
+        frame = av.AudioFrame.from_ndarray(
+            np.zeros((1, 800), np.int16), format="s16", layout="mono"
+        )
+        frame.sample_rate = 8000
+        for packet in [*audio.encode(frame), *audio.encode()]:
+            out.mux(packet)
+    with av.open(str(path)) as c:
+        assert len(c.streams.video) == 1
+    with pytest.raises(VideoError) as info:
+        open_video(path)
+    assert "no frames" in one_line_naming(info, "blank.mkv")
+
+
+def test_recording_cut_off_mid_write_ends_at_the_last_complete_frame(tmp_path, clip):
+    """A camera that dies mid-write leaves a file whose last packet is incomplete."""
+    whole = tmp_path / "whole.mp4"
+    with av.open(str(whole), "w", options={"movflags": "faststart"}) as out:  # index first
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        stream.options = {"qp": "0", "g": "8"}
+        for i in range(40):
+            frame = av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    ref = decode_all(whole)
+    cut = tmp_path / "cut.mp4"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    v = open_video(cut)
+    assert 10 < len(v) < 40
+    frames = list(v)
+    assert [f.index for f in frames] == list(range(len(v)))
+    for f in frames:
+        np.testing.assert_array_equal(f.image, ref[f.index])
+    np.testing.assert_array_equal(v.read(len(v) - 1).image, ref[len(v) - 1])
+
+
+def presentation_index(pkts: list[av.Packet], packet: av.Packet) -> int:
+    return sorted(p.pts for p in pkts).index(packet.pts)
+
+
+def test_corrupt_packet_names_frame_and_time(tmp_path):
+    path = write_clip(tmp_path / "damaged.mp4", 60)
+    pkts = packets(path)
+    bad = next(p for p in pkts[30:] if not p.is_keyframe)
+    k = presentation_index(pkts, bad)
+    data = bytearray(path.read_bytes())
+    payload = slice(bad.pos, bad.pos + bad.size)  # overwrite the packet's bytes in place
+    data[payload] = bytes(b ^ 0xFF for b in data[payload])
+    path.write_bytes(bytes(data))
+
+    v = open_video(path)  # demuxing still works: the damage is in the picture data
+    assert len(v) == 60
+    seen = []
+    with pytest.raises(VideoError) as info:
+        for f in v:
+            seen.append(f.index)
+    msg = one_line_naming(info, "damaged.mp4")
+    assert f"cannot decode frame {k} (t={k / 30:.3f} s)" in msg
+    assert seen == list(range(len(seen))) and len(seen) <= k
+    with pytest.raises(VideoError, match=f"frame {k} "):
+        v.read(k)
+    np.testing.assert_array_equal(v.read(2).image, decode_all(write_clip(tmp_path / "ok.mp4"))[2])
+
+
+def test_frame_silently_dropped_by_decoder_is_detected(tmp_path):
+    """MPEG-4 part 2: clearing the vop_coded bit makes FFmpeg drop the frame without error."""
+    path = write_clip(tmp_path / "dropped.avi", 60, codec="mpeg4", options={"bf": "0", "g": "12"})
+    pkts = packets(path)
+    bad = pkts[30]
+    payload = bytes(bad)
+    assert payload[:4] == b"\x00\x00\x01\xb6"  # a VOP start code
+    bits = "".join(f"{b:08b}" for b in payload[4:8])
+    assert bits[:2] == "01"  # a P-VOP
+    i = 2
+    while bits[i] == "1":  # modulo_time_base
+        i += 1
+    i += 1 + 1 + 5 + 1  # its terminating 0, marker, 5-bit time increment (rate 30), marker
+    assert bits[i] == "1"  # vop_coded
+    data = bytearray(path.read_bytes())
+    start = data.index(payload[:16], bad.pos)
+    bit = 32 + i
+    data[start + bit // 8] &= ~(0x80 >> (bit % 8)) & 0xFF
+    path.write_bytes(bytes(data))
+    with av.open(str(path)) as c:  # FFmpeg itself says nothing
+        assert len([f for f in c.decode(video=0)]) == 59
+
+    v = open_video(path)
+    assert len(v) == 60
+    with pytest.raises(VideoError) as info:
+        for _ in v:
+            pass
+    assert "cannot decode frame 30 (t=1.000 s)" in one_line_naming(info, "dropped.avi")
+    with pytest.raises(VideoError, match="frame 30 "):
+        v.read(31)
+    assert v.read(29).index == 29
+    assert v.read(40).index == 40  # past the damage, after the next keyframe

@@ -1,0 +1,116 @@
+"""``import ecoseg`` is light, and its names and submodules resolve on first touch."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ecoseg
+from ecoseg._lazy import attach, make_callable
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("torch", "napari", "dask", "av", "zarr", "pandas", "matplotlib")
+
+
+def _python(code: str) -> str:
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_import_ecoseg_imports_no_heavy_package():
+    out = _python(
+        "import sys, json, ecoseg\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    loaded = set(json.loads(out.splitlines()[-1]))
+    assert "ecoseg" in loaded
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_every_submodule_resolves_after_import_ecoseg():
+    present = [
+        name for name in ecoseg.SUBMODULES if importlib.util.find_spec(f"ecoseg.{name}") is not None
+    ]
+    assert {"sam2", "engine", "measure", "io", "store", "metrics", "report", "prompts"} <= set(
+        present
+    )
+    code = (
+        "import json, types, ecoseg\n"
+        f"names = {present!r}\n"
+        "print(json.dumps({n: getattr(ecoseg, n).__name__ for n in names}))"
+    )
+    resolved = json.loads(_python(code).splitlines()[-1])
+    assert resolved == {name: f"ecoseg.{name}" for name in present}
+
+
+def test_missing_submodule_is_an_attribute_error():
+    absent = [n for n in ecoseg.SUBMODULES if importlib.util.find_spec(f"ecoseg.{n}") is None]
+    for name in absent:
+        assert name not in dir(ecoseg)
+        with pytest.raises(AttributeError, match=name):
+            getattr(ecoseg, name)
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        ecoseg.no_such_thing  # noqa: B018
+
+
+def test_sam2_build_right_after_import_ecoseg():
+    out = _python(
+        "import ecoseg\n"
+        "m = ecoseg.sam2.build('sam2.1-tiny', pretrained=False)\n"
+        "print(type(m).__module__, sum(p.numel() for p in m.parameters()) > 10**6)"
+    )
+    assert out.split() == ["ecoseg.sam2.model", "True"]
+
+
+@pytest.mark.parametrize("name", ["synth", "measure", "report"])
+def test_callable_package_whichever_is_imported_first(name):
+    # the package and its function share the name: the lazy name is the (callable) package,
+    # and importing a submodule first gives the same object
+    code = (
+        "import importlib, inspect, ecoseg\n"
+        f"first = ecoseg.{name}\n"
+        f"importlib.import_module('ecoseg.{name}')\n"
+        f"fn = getattr(first, {name!r})\n"
+        f"print(first is ecoseg.{name}, callable(first), inspect.isfunction(fn),"
+        " list(inspect.signature(first).parameters) == list(inspect.signature(fn).parameters))"
+    )
+    assert _python(code).split() == ["True", "True", "True", "True"]
+
+
+def test_synth_callable_through_the_package(tmp_path):
+    import ecoseg.synth.rendering  # binds the name ecoseg.synth to the package
+    from ecoseg.synth import synth
+
+    assert callable(ecoseg.synth) and ecoseg.synth is not synth
+    result = ecoseg.synth(tmp_path, frames=2, size=(32, 32), n_fish=1, n_invertebrates=0)
+    assert result.frames == 2 and result.video.is_file()
+
+
+def test_attach_and_make_callable_on_a_scratch_module(monkeypatch):
+    import types
+
+    mod = types.ModuleType("ecoseg_scratch")
+    monkeypatch.setitem(sys.modules, "ecoseg_scratch", mod)
+    mod.__getattr__, mod.__dir__ = attach(
+        "ecoseg_scratch", {"sqrt": "math:sqrt", "json": "json"}, submodules=["nope"]
+    )
+    assert mod.sqrt(4.0) == 2.0 and mod.json is json
+    assert "sqrt" in mod.__dict__  # cached after the first touch
+    assert dir(mod) == ["json", "sqrt"]
+    with pytest.raises(AttributeError):
+        mod.nope  # noqa: B018
+    mod.ecoseg_scratch = lambda x, y=1: x + y
+    make_callable("ecoseg_scratch", "ecoseg_scratch")
+    assert mod(1, y=2) == 3
