@@ -22,7 +22,7 @@ def species_model_path() -> Path:
 
     Examples
     --------
-    >>> species_model_path().name  # doctest: +SKIP
+    >>> species_model_path().name
     'species_model.json'
     """
     here = Path(__file__).resolve().parent
