@@ -29,8 +29,7 @@ from ecoseg.species.truth import truth_classes
 from ecoseg.synth import FISH_CLASSES, INVERTEBRATE_CLASSES
 
 SEEDS = range(20, 28)
-PARAMS = dict(frames=150, size=(640, 360), fps=30.0, camera="static", n_fish=6,
-              n_invertebrates=2)
+PARAMS = dict(frames=150, size=(640, 360), fps=30.0, camera="static", n_fish=6, n_invertebrates=2)
 
 
 def main(argv: list[str]) -> int:
@@ -44,8 +43,9 @@ def main(argv: list[str]) -> int:
         for seed in SEEDS:
             d = Path(tmp) / str(seed)
             clip = ecoseg.synth(d, seed=seed, **PARAMS)
-            store = ecoseg.segment(clip.video, out=d / "tracks.zarr", engine="classical",
-                                   progress=False)
+            store = ecoseg.segment(
+                clip.video, out=d / "tracks.zarr", engine="classical", progress=False
+            )
             named = truth_classes(store, clip.truth)
             before = len(y)
             tracks = track_features(store, clip.video)
@@ -56,10 +56,20 @@ def main(argv: list[str]) -> int:
                     if name in keep:
                         X.append(row)
                         y.append(name)
-            training.append({"store": f"synth seed {seed} tracks.zarr",
-                             "sha256": store_sha256(store), "tracks": len(y) - before})
-    model = SpeciesModel.fit(np.array(X), y, feature_names=tracks.names,
-                             feature_version=FEATURE_VERSION, training=training)
+            training.append(
+                {
+                    "store": f"synth seed {seed} tracks.zarr",
+                    "sha256": store_sha256(store),
+                    "tracks": len(y) - before,
+                }
+            )
+    model = SpeciesModel.fit(
+        np.array(X),
+        y,
+        feature_names=tracks.names,
+        feature_version=FEATURE_VERSION,
+        training=training,
+    )
     model.save(out, overwrite=overwrite)
     print("training tracks:", dict(sorted(Counter(y).items())))
     print(f"wrote {out} ({out.stat().st_size} bytes, sha256 {model.to_dict()['sha256'][:12]})")

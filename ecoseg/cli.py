@@ -522,8 +522,10 @@ def _run_edit(args) -> int:
         else:
             edits += parse_edit_args(**{kind: [value]})
     if not edits and not args.resume and not args.log:
-        raise ConfigError("no edit given (--set-class, --merge, --split, --delete, --reviewed, "
-                          "--undo, --resume or --log)")
+        raise ConfigError(
+            "no edit given (--set-class, --merge, --split, --delete, --reviewed, "
+            "--undo, --resume or --log)"
+        )
     review = Review(args.store)  # completes a pending edit first
     for edit in edits:
         entry = review.apply(edit)
@@ -549,16 +551,33 @@ def _add_classify(sub):
         ),
     )
     p.add_argument("stores", nargs="+", metavar="STORE", help="mask stores to classify")
-    p.add_argument("--train", nargs="+", metavar="REVIEWED_STORE", default=None,
-                   help="stores with reviewed tracks to train on")
+    p.add_argument(
+        "--train",
+        nargs="+",
+        metavar="REVIEWED_STORE",
+        default=None,
+        help="stores with reviewed tracks to train on",
+    )
     p.add_argument("--model", default=None, help="a saved species model (JSON) instead")
     p.add_argument("--save-model", default=None, help="write the trained model here (JSON)")
-    p.add_argument("--threshold", type=float, default=0.5,
-                   help="probability below which a track stays unknown (0.5)")
-    p.add_argument("--video", nargs="+", default=None,
-                   help="the video of each STORE (default: from the store's provenance)")
-    p.add_argument("--train-video", nargs="+", default=None,
-                   help="the video of each --train store (default: from its provenance)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="probability below which a track stays unknown (0.5)",
+    )
+    p.add_argument(
+        "--video",
+        nargs="+",
+        default=None,
+        help="the video of each STORE (default: from the store's provenance)",
+    )
+    p.add_argument(
+        "--train-video",
+        nargs="+",
+        default=None,
+        help="the video of each --train store (default: from its provenance)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace --save-model")
     p.add_argument("--queue", type=int, default=10, help="review-queue rows to print (10)")
     p.set_defaults(func=_run_classify)
@@ -589,8 +608,10 @@ def _run_classify(args) -> int:
     if len(todo):
         print("review next (least confident first):")
         for row in todo.itertuples():
-            print(f"  {row.store} track {row.object_id}: {row.class_suggestion} "
-                  f"p={row.class_probability:.2f}")
+            print(
+                f"  {row.store} track {row.object_id}: {row.class_suggestion} "
+                f"p={row.class_probability:.2f}"
+            )
     return 0
 
 

@@ -109,8 +109,7 @@ def _summary(out: Path, tables, truth_tables, metrics) -> str:
     lines += [
         "  (species from the shipped model, data/species_model.json, trained on other synthetic",
         "   seeds; the motion tracker does not see the nearly static invertebrates)",
-        "  tracks by class source: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())),
+        "  tracks by class source: " + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())),
         "",
         "accuracy against truth:",
         f"  J&F   {metrics['jf']['mean']:.3f}",

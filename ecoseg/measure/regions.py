@@ -581,8 +581,15 @@ def store_table(store, stats, times, scores, calibration) -> pd.DataFrame:
     if scores.size and ok.any():
         score[ok] = scores[frames[ok], cidx[ok]]
     df.insert(6, "score", score)
-    units = {"frame": "index", "time_s": "s", "object_id": "id", "class": "",
-             "class_source": "", "class_probability": "1", "score": "1"}
+    units = {
+        "frame": "index",
+        "time_s": "s",
+        "object_id": "id",
+        "class": "",
+        "class_source": "",
+        "class_probability": "1",
+        "score": "1",
+    }
     units.update(REGION_UNITS)
     if calibration is not None:
         for name, (src, power, unit) in REGION_MM_COLUMNS.items():

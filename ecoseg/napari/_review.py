@@ -61,8 +61,16 @@ def gallery_table(store) -> pd.DataFrame:
     reg = regions(store)
     if not len(reg):
         return pd.DataFrame(
-            columns=["object_id", "class", "class_source", "class_probability",
-                     "frames_present", "duration_s", "best_frame", "bbox"]
+            columns=[
+                "object_id",
+                "class",
+                "class_source",
+                "class_probability",
+                "frames_present",
+                "duration_s",
+                "best_frame",
+                "bbox",
+            ]
         )
     tracks = track_table(reg).set_index("object_id")
     order = reg.sort_values(["object_id", "score", "area_px"], ascending=[True, False, False])
@@ -439,9 +447,9 @@ def screenshot(out: str, folder: str) -> None:
 
     import napari
 
+    from ecoseg.demo import species_model_path
     from ecoseg.napari._screenshot import save_png
     from ecoseg.sample import sample
-    from ecoseg.demo import species_model_path
     from ecoseg.species import Review, classify
 
     src = sample()
@@ -453,8 +461,9 @@ def screenshot(out: str, folder: str) -> None:
 
     with open_for_edit(store) as s:  # as a tracker leaves it: nobody named anything
         meta = read_meta(s)
-        meta["objects"] = [dict(o, **{"class": "unknown", "source": "tracker"})
-                           for o in meta["objects"]]
+        meta["objects"] = [
+            dict(o, **{"class": "unknown", "source": "tracker"}) for o in meta["objects"]
+        ]
         write_meta(s, meta)
     Review(store).set_class(1, "damselfish")
     classify(store, model=species_model_path(), videos=[dst / "video.mp4"])

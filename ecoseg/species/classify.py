@@ -20,7 +20,6 @@ import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -135,8 +134,11 @@ def train_model(
         X.append(rows)
         y += labels
         training.append(
-            {"store": Path(str(feats.store)).name, "sha256": store_sha256(store),
-             "tracks": len(labels)}
+            {
+                "store": Path(str(feats.store)).name,
+                "sha256": store_sha256(store),
+                "tracks": len(labels),
+            }
         )
     if names is None:
         raise ConfigError("no training stores given (--train STORE...)")
@@ -302,8 +304,15 @@ def _queue(store: str, objects: list[dict], present: set[int]) -> pd.DataFrame:
         )
     df = pd.DataFrame(
         rows,
-        columns=["store", "object_id", "class", "class_probability", "class_source",
-                 "class_suggestion", "reviewed"],
+        columns=[
+            "store",
+            "object_id",
+            "class",
+            "class_probability",
+            "class_source",
+            "class_suggestion",
+            "reviewed",
+        ],
     )
     # least confident first: unreviewed before reviewed, then by probability (unknown = 0)
     key = df["class_probability"].fillna(0.0).to_numpy() + 2.0 * df["reviewed"].to_numpy()

@@ -174,9 +174,7 @@ def touched_frames(present: Mapping[int, np.ndarray], edit: Edit) -> np.ndarray:
     return np.unique(frames)
 
 
-def edit_scores(
-    scores: np.ndarray, ids: Sequence[int], edit: Edit
-) -> tuple[np.ndarray, list[int]]:
+def edit_scores(scores: np.ndarray, ids: Sequence[int], edit: Edit) -> tuple[np.ndarray, list[int]]:
     """The score columns and their ids after a label edit.
 
     Merge keeps the first id with the larger score of the two per frame and drops the second
@@ -215,9 +213,7 @@ def edit_scores(
     return scores.copy(), ids
 
 
-def edit_objects(
-    objects: Sequence[Mapping[str, Any]], edit: Edit
-) -> list[dict[str, Any]]:
+def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[str, Any]]:
     """The object table (list of dicts) after ``edit``.
 
     A set class or reviewed mark sets ``class_source="reviewed"`` and ``reviewed=True``

@@ -165,7 +165,7 @@ def mask_colour_stats(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     crop = np.asarray(image[y0:y1, x0:x1, :3], np.float64) / 255.0
     lab = rgb2lab(crop)
     px = lab[m]
-    L, a, b = px[:, 0], px[:, 1], px[:, 2]
+    a, b = px[:, 1], px[:, 2]
     chroma = np.hypot(a, b)
     hue = (np.arctan2(b, a) % (2 * np.pi)) / (2 * np.pi) * _HUE_BINS
     hist = np.bincount(
@@ -345,9 +345,11 @@ def track_features(
     >>> f.values.shape[1] == len(FEATURE_NAMES), f.classes[0] != "unknown"
     (True, True)
     """
-    from ecoseg.measure.regions import open_store, regions as region_rows
+    from ecoseg.measure.regions import open_store
+    from ecoseg.measure.regions import regions as region_rows
     from ecoseg.measure.tracks import track_table
 
+    samples = check_samples(samples)
     store = open_store(store)
     reg = region_rows(store, calibration=None) if regions is None else regions
     cal = store.calibration or {}

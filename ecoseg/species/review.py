@@ -53,17 +53,26 @@ from typing import Any
 import numpy as np
 
 from ecoseg.errors import ConfigError, StoreError
-from ecoseg.store import ATTRS_KEY
 from ecoseg.species.edits import (
     LABEL_KINDS,
     Edit,
     edit_objects,
     edit_scores,
     relabel,
+    touched_frames,
     with_new_id,
 )
+from ecoseg.store import ATTRS_KEY
 
-__all__ = ["ATTR_KEY", "Review", "apply_edits", "edit_log", "open_for_edit", "read_meta", "write_meta"]
+__all__ = [
+    "ATTR_KEY",
+    "Review",
+    "apply_edits",
+    "edit_log",
+    "open_for_edit",
+    "read_meta",
+    "write_meta",
+]
 
 #: The store attribute that holds the store's metadata (object table, edit log).
 ATTR_KEY = ATTRS_KEY
@@ -140,16 +149,6 @@ def _presence(store) -> dict[int, np.ndarray]:
     return {k: np.asarray(v, np.int64) for k, v in found.items()}
 
 
-def _frames_of(present: dict[int, np.ndarray], edit: Edit) -> np.ndarray:
-    if edit.kind not in LABEL_KINDS:
-        return np.zeros(0, np.int64)
-    src = edit.ids[1] if edit.kind == "merge" else edit.ids[0]
-    frames = present.get(src, np.zeros(0, np.int64))
-    if edit.kind == "split":
-        frames = frames[frames >= int(edit.frame)]
-    return np.unique(frames)
-
-
 def _write_backup(store, number: int, frames: np.ndarray, objects: list, edit: dict) -> None:
     """Step 1: what the edit is about to change, into ``edits/NNNNN``."""
     import zarr
@@ -181,8 +180,12 @@ def _write_backup(store, number: int, frames: np.ndarray, objects: list, edit: d
     if scores.size:
         sc[...] = scores
     frames_arr = g.create_array(
-        "frames", shape=(len(frames),), chunks=(max(1, len(frames)),), dtype=np.int64,
-        fill_value=0, overwrite=True,
+        "frames",
+        shape=(len(frames),),
+        chunks=(max(1, len(frames)),),
+        dtype=np.int64,
+        fill_value=0,
+        overwrite=True,
     )
     if len(frames):
         frames_arr[...] = frames
@@ -251,8 +254,13 @@ def _apply_from_backup(store, meta: dict, entry: dict) -> dict:
     else:
         edit = Edit.from_dict(entry)
         frames, labels, scores, objects = _backup(store, int(entry["n"]))
-        new_labels = np.stack([relabel(labels[k : k + 1], edit, int(f))[0]
-                               for k, f in enumerate(frames.tolist())]) if len(frames) else labels
+        new_labels = (
+            np.stack(
+                [relabel(labels[k : k + 1], edit, int(f))[0] for k, f in enumerate(frames.tolist())]
+            )
+            if len(frames)
+            else labels
+        )
         ids = [int(o["id"]) for o in objects]
         if edit.kind in LABEL_KINDS:
             new_scores, _ = edit_scores(scores, ids, edit)
@@ -303,8 +311,14 @@ def _apply(store, edit: Edit, note: str | None = None) -> dict:
         if target is None:
             raise ConfigError(f"{store.path}: nothing to undo")
         frames, _, _, _ = _backup(store, target)
-        entry = {"n": number, "kind": "undo", "undoes": target, "ids": [],
-                 "frames": frames.tolist(), "time": _now()}
+        entry = {
+            "n": number,
+            "kind": "undo",
+            "undoes": target,
+            "ids": [],
+            "frames": frames.tolist(),
+            "time": _now(),
+        }
         meta["edit_pending"] = entry
         write_meta(store, meta)
         _apply_from_backup(store, meta, entry)
@@ -326,7 +340,7 @@ def _apply(store, edit: Edit, note: str | None = None) -> dict:
             )
     edit_objects(objects, edit)  # raises on a bad edit before anything is written
     present = _presence(store) if edit.kind in LABEL_KINDS else {}
-    frames = _frames_of(present, edit)
+    frames = touched_frames(present, edit)
     if edit.kind == "split" and not len(frames):
         raise ConfigError(
             f"{store.path}: track {edit.ids[0]} is not present from frame {edit.frame} on; "

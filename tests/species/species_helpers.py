@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from ecoseg.store import MaskStore
 
 
@@ -23,10 +24,9 @@ def tracker_store(path, *, frames: int = 12, chunk_frames: int = 4):
         [(labels == k).any(axis=(1, 2)) * s for k, s in ((1, 0.9), (2, 0.8), (3, 0.7))], 1
     ).astype(np.float32)
     objects = [(k, "unknown", "tracker") for k in (1, 2, 3)]
-    with MaskStore.create(path, height=24, width=32, chunk_frames=chunk_frames,
-                          objects=objects) as s:
+    with MaskStore.create(
+        path, height=24, width=32, chunk_frames=chunk_frames, objects=objects
+    ) as s:
         s.append(labels, np.arange(frames) * 0.1, scores=scores)
         s.mark_complete()
     return labels, scores
-
-

@@ -22,9 +22,15 @@ def unknown_copy(truth, out):
     """The truth store as a tracker would leave it: same masks, every class unknown."""
     t = MaskStore.open(truth)
     objects = [{"id": o["id"], "class": "unknown", "source": "tracker"} for o in t.objects]
-    with MaskStore.create(out, height=t.height, width=t.width, chunk_frames=t.chunk_frames,
-                          objects=objects, provenance=t.provenance,
-                          calibration=t.calibration) as s:
+    with MaskStore.create(
+        out,
+        height=t.height,
+        width=t.width,
+        chunk_frames=t.chunk_frames,
+        objects=objects,
+        provenance=t.provenance,
+        calibration=t.calibration,
+    ) as s:
         s.append(t.read_labels(), t.read_time())
     return out
 
@@ -69,15 +75,22 @@ def test_classify_writes_classes_probabilities_and_a_review_queue(clips, tmp_pat
     truth_b = {o["id"]: o["class"] for o in MaskStore.open(clips[1].truth).objects}
     apply_edits(store, [Edit("set_class", (i,), cls=c) for i, c in truth.items()])
     apply_edits(other, [Edit("set_class", (1,), cls=truth_b[1])])
-    out = classify(other, train=[store], videos=[video_b], train_videos=[video_a],
-                   save_model=tmp_path / "species.json", threshold=0.0)
+    out = classify(
+        other,
+        train=[store],
+        videos=[video_b],
+        train_videos=[video_a],
+        save_model=tmp_path / "species.json",
+        threshold=0.0,
+    )
     objs = {o["id"]: o for o in MaskStore.open(other).objects}
     assert objs[1]["class_source"] == "reviewed"  # a person's class is kept
     named = [o for i, o in objs.items() if i != 1 and "class_probability" in o]
     assert named and all(o["class_source"] == "classified" for o in named)
     assert all(0.0 < o["class_probability"] <= 1.0 for o in named)
-    assert out.attrs["model_sha256"] == json.loads((tmp_path / "species.json").read_text())[
-        "sha256"]
+    assert (
+        out.attrs["model_sha256"] == json.loads((tmp_path / "species.json").read_text())["sha256"]
+    )
     # everything below an impossible threshold stays unknown and is queued least sure first
     classify(other, model=tmp_path / "species.json", videos=[video_b], threshold=1.0)
     queue = review_queue(other)
@@ -108,16 +121,29 @@ def test_cli_classify_and_a_tampered_model(clips, tmp_path, capsys):
     truth = {o["id"]: o["class"] for o in MaskStore.open(clips[4].truth).objects}
     apply_edits(store, [Edit("set_class", (i,), cls=c) for i, c in list(truth.items())[:6]])
     model = tmp_path / "m.json"
-    rc = main(["classify", str(store), "--train", str(store), "--save-model", str(model),
-               "--video", str(clips[4].video), "--train-video", str(clips[4].video)])
+    rc = main(
+        [
+            "classify",
+            str(store),
+            "--train",
+            str(store),
+            "--save-model",
+            str(model),
+            "--video",
+            str(clips[4].video),
+            "--train-video",
+            str(clips[4].video),
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     assert "reviewed" in out and f"model: {model}" in out
     data = json.loads(model.read_text())
     data["classes"][0] = "shark"
     model.write_text(json.dumps(data))
-    assert main(["classify", str(store), "--model", str(model),
-                 "--video", str(clips[4].video)]) == 2
+    assert (
+        main(["classify", str(store), "--model", str(model), "--video", str(clips[4].video)]) == 2
+    )
     err = capsys.readouterr().err.strip()
     assert "sha256" in err and "\n" not in err
     assert main(["classify", str(store)]) == 2
@@ -127,6 +153,7 @@ def test_cli_classify_and_a_tampered_model(clips, tmp_path, capsys):
 def test_feature_version_is_recorded(clips, tmp_path):
     store = clips[0].truth
     f = track_features(store)
-    m = SpeciesModel.fit(f.values, list(f.classes), feature_names=f.names,
-                         feature_version=FEATURE_VERSION)
+    m = SpeciesModel.fit(
+        f.values, list(f.classes), feature_names=f.names, feature_version=FEATURE_VERSION
+    )
     assert m.to_dict()["feature_version"] == FEATURE_VERSION

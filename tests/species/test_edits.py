@@ -33,8 +33,11 @@ def test_split_only_from_the_frame_on():
 
 def test_delete_and_idempotence():
     lab = stack()
-    for edit in (Edit("delete", (3,)), Edit("merge", (1, 2)),
-                 Edit("split", (1,), frame=1, new_id=9)):
+    for edit in (
+        Edit("delete", (3,)),
+        Edit("merge", (1, 2)),
+        Edit("split", (1,), frame=1, new_id=9),
+    ):
         once = relabel(lab, edit)
         assert np.array_equal(relabel(once, edit), once)
     assert not (relabel(lab, Edit("delete", (3,))) == 3).any()
@@ -62,11 +65,19 @@ def test_scores_follow_the_edit():
 
 
 def test_objects_review_fields():
-    objs = [{"id": 1, "class": "unknown", "source": "tracker"},
-            {"id": 2, "class": "unknown", "source": "tracker"}]
+    objs = [
+        {"id": 1, "class": "unknown", "source": "tracker"},
+        {"id": 2, "class": "unknown", "source": "tracker"},
+    ]
     out = edit_objects(objs, Edit("set_class", (2,), cls=" wrasse "))
-    assert out[1] == {"id": 2, "class": "wrasse", "source": "tracker", "reviewed": True,
-                      "class_source": "reviewed", "class_probability": 1.0}
+    assert out[1] == {
+        "id": 2,
+        "class": "wrasse",
+        "source": "tracker",
+        "reviewed": True,
+        "class_source": "reviewed",
+        "class_probability": 1.0,
+    }
     assert [o["id"] for o in edit_objects(objs, Edit("merge", (2, 1)))] == [2]
     split = edit_objects(out, Edit("split", (2,), frame=3, new_id=5))
     assert split[-1]["id"] == 5 and split[-1]["class"] == "wrasse"

@@ -12,8 +12,12 @@ def fitted(k: int = 3) -> SpeciesModel:
     X = np.concatenate([rng.normal(3 * c, 1.0, (8, 4)) for c in range(k)])
     X[0, 2] = np.nan  # a missing feature is imputed
     y = [f"species_{c}" for c in range(k) for _ in range(8)]
-    return SpeciesModel.fit(X, y, feature_names=["a", "b", "c", "d"],
-                            training=[{"store": "s.zarr", "sha256": "0" * 64, "tracks": 24}])
+    return SpeciesModel.fit(
+        X,
+        y,
+        feature_names=["a", "b", "c", "d"],
+        training=[{"store": "s.zarr", "sha256": "0" * 64, "tracks": 24}],
+    )
 
 
 @pytest.mark.parametrize("k", [2, 3])

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from species_helpers import tracker_store
 
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.measure import measure
 from ecoseg.species import Review, apply_edits, edit_log
 from ecoseg.species.edits import Edit
 from ecoseg.store import MaskStore
-
-from species_helpers import tracker_store
 
 
 def chunk_bytes(path: Path) -> dict[str, bytes]:
@@ -163,8 +162,13 @@ def test_kill_9_mid_edit_leaves_a_valid_store_that_resume_completes(tmp_path, po
     apply_edits(ref, [Edit("merge", (1, 2))])
     original = chunk_bytes(path)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    child = subprocess.run([sys.executable, "-c", CHILD, point, str(path)], env=env,
-                           capture_output=True, text=True, timeout=300)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, point, str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert child.returncode == -9, child.stderr
 
     store = MaskStore.open(path)  # valid: opens, validates, reads
@@ -198,8 +202,21 @@ def test_cli_edit_and_log(store3, capsys):
     from ecoseg.cli import main
 
     path, _, _ = store3
-    rc = main(["edit", str(path), "--set-class", "3=wrasse", "--merge", "1,2",
-               "--split", "3@8", "--delete", "1", "--log"])
+    rc = main(
+        [
+            "edit",
+            str(path),
+            "--set-class",
+            "3=wrasse",
+            "--merge",
+            "1,2",
+            "--split",
+            "3@8",
+            "--delete",
+            "1",
+            "--log",
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     assert "edit 3: split [3] -> new id 4" in out
