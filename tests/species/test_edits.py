@@ -107,3 +107,16 @@ def test_edit_round_trips_through_json():
     assert Edit.from_dict(e.to_dict()) == e
     with pytest.raises(ConfigError, match="unknown edit"):
         Edit("rename", (1,))
+
+
+def test_species_never_imports_torch_or_the_engines():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ecoseg.species, ecoseg.species.features, ecoseg.species.review; "
+        "bad = [m for m in ('torch', 'ecoseg.engine', 'ecoseg.sam2', 'ecoseg.sam3') "
+        "if m in sys.modules]; print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stderr
