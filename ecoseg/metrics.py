@@ -347,8 +347,8 @@ def evaluate(
             box = _union_box(t_box[(k, tid)], p_box[(k, pid)], bound_pix, shape)
             f_sum[gi] += boundary_f(p_lab[k][box] == pid, t_lab[k][box] == tid, bound_pix)
 
-    t_class = {int(o["id"]): str(o.get("class") or "unknown") for o in truth.objects}
-    p_class = {int(o["id"]): str(o.get("class") or "unknown") for o in pred.objects}
+    t_class = {oid: r.class_name for oid, r in truth.object_records().items()}
+    p_class = {oid: r.class_name for oid, r in pred.object_records().items()}
     per_object = {}
     for gi, tid in enumerate(T.ids):
         if n_eval[gi] == 0:

@@ -510,7 +510,7 @@ def concat_stats(chunks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 def object_classes(store) -> dict[int, str]:
     """Object id -> class, from the store's object table."""
-    return {int(o["id"]): str(o.get("class") or "unknown") for o in store.objects}
+    return {oid: r.class_name for oid, r in store.object_records().items()}
 
 
 #: Where a class came from (the ``class_source`` column).
@@ -560,9 +560,8 @@ def store_table(store, stats, times, scores, calibration) -> pd.DataFrame:
     df = _frame_from_stats(stats, times=times)
     # object id -> column of the object table (and of ``scores``), vectorised
     table_ids = np.asarray(store.object_ids, dtype=np.int64)
-    table_cls = np.array(
-        [str(o.get("class") or "unknown") for o in store.objects] + ["unknown"], dtype=object
-    )
+    classes = [r.class_name for r in store.object_records().values()]
+    table_cls = np.array([*classes, "unknown"], dtype=object)
     order = np.argsort(table_ids, kind="stable")
     ids = df["object_id"].to_numpy(np.int64)
     pos = np.searchsorted(table_ids[order], ids)

@@ -11,9 +11,10 @@ the ``objects`` table, ``calibration``, ``provenance`` and ``store`` it came fro
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ecoseg.errors import StoreError
+from ecoseg.provenance import ObjectRecord, Provenance
 
 __all__ = [
     "META_KEY",
@@ -214,7 +216,7 @@ def video_layer(path: str | os.PathLike, *, calibration: Mapping | None = None) 
 
 
 # ------------------------------------------------------------------------------- stores
-def object_features(objects: list[Mapping[str, Any]]) -> pd.DataFrame:
+def object_features(objects: Iterable[ObjectRecord | Mapping[str, Any]]) -> pd.DataFrame:
     """Labels-layer features table: one row per label value, background (0) first.
 
     Examples
@@ -226,15 +228,8 @@ def object_features(objects: list[Mapping[str, Any]]) -> pd.DataFrame:
     """
     rows = [{"index": 0, "object_id": 0, "class": "background", "source": "background"}]
     for o in objects:
-        oid = int(o["id"])
-        rows.append(
-            {
-                "index": oid,
-                "object_id": oid,
-                "class": str(o.get("class", "unknown")),
-                "source": str(o.get("source", "unknown")),
-            }
-        )
+        r = o if isinstance(o, ObjectRecord) else ObjectRecord.from_dict(o)
+        rows.append({"index": r.id, "object_id": r.id, "class": r.class_name, "source": r.source})
     return pd.DataFrame(rows, columns=["index", "object_id", "class", "source"])
 
 
@@ -266,9 +261,9 @@ def tracks_from_regions(regions: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame
     return data, df[keep].reset_index(drop=True)
 
 
-def _find_video(store_path: str, provenance: Mapping[str, Any]) -> Path | None:
+def _find_video(store_path: str, provenance: Provenance) -> Path | None:
     """The video a store was made from, if it is still where the provenance says."""
-    video = (provenance.get("video") or {}).get("path")
+    video = provenance.video.path if provenance.video is not None else None
     if not video:
         return None
     here = Path(store_path).parent
@@ -331,7 +326,7 @@ def store_layers(path: str | os.PathLike, *, with_video: bool = True) -> list[tu
         "provenance": store.provenance,
     }
     layers = []
-    video = _find_video(str(path), store.provenance) if with_video else None
+    video = _find_video(str(path), store.provenance_record) if with_video else None
     if video is not None:
         layers.append(video_layer(video, calibration=cal))
     layers.append(
@@ -340,7 +335,7 @@ def store_layers(path: str | os.PathLike, *, with_video: bool = True) -> list[tu
             {
                 **common,
                 "name": f"{stem} masks",
-                "features": object_features(store.objects),
+                "features": object_features(store.object_records().values()),
                 "metadata": {META_KEY: meta},
                 "opacity": 0.6,
             },
@@ -380,10 +375,12 @@ def _frame_times(n: int, meta: Mapping[str, Any]) -> tuple[np.ndarray, str]:
     return np.arange(n, dtype=np.float64), "frame index (no video times known)"
 
 
-def _objects_from(features: Any, ids: set[int], meta: Mapping[str, Any]) -> list[dict]:
-    known: dict[int, dict[str, Any]] = {}
-    for o in meta.get("objects") or []:
-        known[int(o["id"])] = {"class": o.get("class", "unknown"), "source": o.get("source")}
+def _objects_from(features: Any, ids: set[int], meta: Mapping[str, Any]) -> list[ObjectRecord]:
+    """Object records of the label ids: the layer's stored records, edited by its features."""
+    known: dict[int, ObjectRecord] = {}
+    for o in meta.get("objects") or []:  # the layer's copy of the store's object table
+        r = ObjectRecord.from_dict({**o, "source": o.get("source") or "napari"})
+        known[r.id] = r
     if features is not None and len(features):
         df = pd.DataFrame(features)
         key = "index" if "index" in df.columns else ("object_id" if "object_id" in df else None)
@@ -392,22 +389,13 @@ def _objects_from(features: Any, ids: set[int], meta: Mapping[str, Any]) -> list
                 oid = int(row[key])
                 if oid <= 0:
                     continue
-                entry = known.setdefault(oid, {})
+                r = known.get(oid) or ObjectRecord(oid, source="napari")
                 if "class" in df.columns and pd.notna(row["class"]) and str(row["class"]):
-                    entry["class"] = str(row["class"])
+                    r = dataclasses.replace(r, class_name=str(row["class"]))
                 if "source" in df.columns and pd.notna(row["source"]) and str(row["source"]):
-                    entry["source"] = str(row["source"])
-    out = []
-    for oid in sorted(ids):
-        entry = known.get(oid, {})
-        out.append(
-            {
-                "id": oid,
-                "class": str(entry.get("class") or "unknown"),
-                "source": str(entry.get("source") or "napari"),
-            }
-        )
-    return out
+                    r = dataclasses.replace(r, source=str(row["source"]))
+                known[oid] = r
+    return [known.get(oid) or ObjectRecord(oid, source="napari") for oid in sorted(ids)]
 
 
 def _calibration_from(meta: Mapping[str, Any], scale: Any, units: Any) -> dict | None:
@@ -503,13 +491,12 @@ def labels_to_store(
     for start in range(0, n, step):
         ids.update(int(i) for i in present_ids(frames(start)))
     times, time_source = _frame_times(n, meta)
-    provenance = dict(meta.get("provenance") or {})
-    provenance.setdefault("engine", "napari")
-    provenance["napari"] = {
-        "layer": name,
-        "time": time_source,
-        "written": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    provenance = Provenance.from_dict(meta.get("provenance"))
+    written = datetime.now(UTC).isoformat(timespec="seconds")
+    provenance = provenance.updated(
+        engine=provenance.get("engine", "napari"),
+        napari={"layer": name, "time": time_source, "written": written},
+    )
     store = MaskStore.create(
         path,
         height=h,

@@ -1,0 +1,359 @@
+"""Typed provenance and object records: what a mask store keeps in its attributes.
+
+A store's attributes hold JSON: the object table (one entry per object) and a provenance
+record (how the masks were made). These frozen dataclasses read and write that JSON:
+``from_dict`` followed by ``to_dict`` gives back the same JSON, key for key and in the same
+order, so a store rewritten through them keeps its bytes. Keys a record does not know (written
+by another tool or a newer ecoseg) are kept in ``extra``; fields that hold their default and
+were not in the JSON are left out of it.
+
+Records
+-------
+:class:`Provenance`
+    ecoseg version, created, engine, video (:class:`VideoSource`), model (:class:`ModelInfo`),
+    parameters, prompts, calibration.
+:class:`ObjectRecord`
+    id, class name, source (``prompt``, ``concept``, ``discovered``, ``truth``, ``tracker``, ...)
+    and, for species work, where the class came from (:data:`CLASS_SOURCES`), its probability
+    and whether a person reviewed the object.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+from ecoseg.errors import StoreError
+
+__all__ = [
+    "CLASS_SOURCES",
+    "ModelInfo",
+    "ObjectRecord",
+    "Provenance",
+    "VideoSource",
+]
+
+#: Where an object's class came from.
+CLASS_SOURCES = ("prompt", "concept", "reviewed", "classified", "rule", "unknown")
+
+
+# ---------------------------------------------------------------------------- JSON plumbing
+def _mapping(data: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise StoreError(f"{what} must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _read(cls, data: Mapping[str, Any], convert: Mapping[str, Any]) -> dict[str, Any]:
+    """Constructor arguments of ``cls`` from JSON: known keys, ``extra`` and ``order``."""
+    keys = cls._JSON_KEYS  # json key -> attribute
+    known, extra = {}, {}
+    for key, value in data.items():
+        attr = keys.get(key)
+        if attr is None:
+            extra[key] = copy.deepcopy(value)
+            continue
+        read = convert.get(attr)
+        value = read(value) if read is not None else copy.deepcopy(value)
+        if value is _KEEP_RAW:  # not the expected shape: keep it verbatim
+            extra[key] = copy.deepcopy(data[key])
+        else:
+            known[attr] = value
+    return {**known, "extra": extra, "order": tuple(data)}
+
+
+def _write(record, write: Mapping[str, Any], first: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON of ``record``: keys in their original order, then new ones; defaults omitted."""
+    defaults = {f.name: f.default for f in fields(record)}
+    values: dict[str, Any] = {}
+    for key, attr in record._JSON_KEYS.items():
+        value = getattr(record, attr)
+        if key in record.extra:  # kept verbatim (not the expected shape)
+            continue
+        if key in record.order or key in first or value != defaults[attr]:
+            out = write.get(attr)
+            values[key] = out(value) if out is not None and value is not None else value
+    out: dict[str, Any] = {}
+    for key in first:
+        out[key] = values.pop(key)
+    for key in record.order:
+        if key in values:
+            out[key] = values.pop(key)
+        elif key in record.extra:
+            out[key] = copy.deepcopy(record.extra[key])
+    out.update(values)
+    for key, value in record.extra.items():
+        if key not in out:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+class _KeepRaw:
+    pass
+
+
+_KEEP_RAW = _KeepRaw()
+
+
+def _size(value: Any) -> Any:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return tuple(value)
+    return _KEEP_RAW
+
+
+def _nested(cls):
+    return lambda value: cls.from_dict(value) if isinstance(value, Mapping) else _KEEP_RAW
+
+
+def _json_object(value: Any) -> Any:
+    return copy.deepcopy(dict(value)) if isinstance(value, Mapping) else _KEEP_RAW
+
+
+# ---------------------------------------------------------------------------- records
+@dataclass(frozen=True)
+class VideoSource:
+    """The video a store was made from.
+
+    Examples
+    --------
+    >>> v = VideoSource.from_dict({"path": "reef.mp4", "fps": 30.0, "size": [640, 360]})
+    >>> v.frame_size, v.to_dict()
+    ((640, 360), {'path': 'reef.mp4', 'fps': 30.0, 'size': [640, 360]})
+    """
+
+    path: str | None = None
+    sha256: str | None = None
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
+    size: tuple[int, int] | None = None
+    frames: int | None = None
+    codec: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    order: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    _JSON_KEYS: ClassVar[dict[str, str]] = {
+        k: k for k in ("path", "sha256", "fps", "width", "height", "size", "frames", "codec")
+    }
+
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        """(width, height) in pixels from ``size`` or ``width``/``height``, if recorded."""
+        made = self.size if self.size is not None else (self.width, self.height)
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in made):
+            return (made[0], made[1])
+        return None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VideoSource:
+        """Read the ``video`` entry of a provenance record."""
+        return cls(**_read(cls, _mapping(data, "provenance video"), {"size": _size}))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON entry (``size`` as a list)."""
+        return _write(self, {"size": list})
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The network that made the masks.
+
+    Examples
+    --------
+    >>> m = ModelInfo.from_dict({"variant": "sam2.1-tiny", "image_size": 1024,
+    ...                          "checkpoint": {"path": "w.pt", "sha256": "ab12"}})
+    >>> m.variant, m.checkpoint_sha256
+    ('sam2.1-tiny', 'ab12')
+    """
+
+    variant: str | None = None
+    image_size: int | None = None
+    pretrained: bool | None = None
+    checkpoint: Mapping[str, Any] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    order: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    _JSON_KEYS: ClassVar[dict[str, str]] = {
+        k: k for k in ("variant", "image_size", "pretrained", "checkpoint")
+    }
+
+    @property
+    def checkpoint_path(self) -> str | None:
+        """Path of the checkpoint file, if one was given."""
+        return (self.checkpoint or {}).get("path")
+
+    @property
+    def checkpoint_sha256(self) -> str | None:
+        """Hex sha256 of the checkpoint file, if one was given."""
+        return (self.checkpoint or {}).get("sha256")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelInfo:
+        """Read the ``model`` entry of a provenance record."""
+        return cls(**_read(cls, _mapping(data, "provenance model"), {"checkpoint": _json_object}))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON entry."""
+        return _write(self, {})
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How a store's masks were made (the ``provenance`` attribute).
+
+    Examples
+    --------
+    >>> p = Provenance.from_dict({"video": {"path": "reef.mp4", "sha256": "ab"},
+    ...                           "engine": "classical", "parameters": {"threshold": 5.0},
+    ...                           "seed": 3})
+    >>> p.engine, p.video.path, p.extra
+    ('classical', 'reef.mp4', {'seed': 3})
+    >>> p.to_dict() == {"video": {"path": "reef.mp4", "sha256": "ab"}, "engine": "classical",
+    ...                 "parameters": {"threshold": 5.0}, "seed": 3}
+    True
+    >>> p.updated(engine="sam2").engine
+    'sam2'
+    """
+
+    ecoseg_version: str | None = None
+    created: str | None = None
+    engine: str | None = None
+    video: VideoSource | None = None
+    model: ModelInfo | None = None
+    parameters: Mapping[str, Any] | None = None
+    prompts: Mapping[str, Any] | None = None
+    calibration: Mapping[str, Any] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    order: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    _JSON_KEYS: ClassVar[dict[str, str]] = {
+        k: k
+        for k in (
+            "ecoseg_version",
+            "created",
+            "engine",
+            "video",
+            "model",
+            "parameters",
+            "prompts",
+            "calibration",
+        )
+    }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Provenance:
+        """Read a provenance record (``None`` or ``{}``: an empty one)."""
+        convert = {
+            "video": _nested(VideoSource),
+            "model": _nested(ModelInfo),
+            "parameters": _json_object,
+            "prompts": _json_object,
+        }
+        return cls(**_read(cls, _mapping(data or {}, "provenance"), convert))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON record."""
+        nested = {"video": VideoSource.to_dict, "model": ModelInfo.to_dict}
+        return _write(self, nested)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The JSON value stored under ``key`` (known field or extra), or ``default``."""
+        return self.to_dict().get(key, default)
+
+    def updated(self, **entries: Any) -> Provenance:
+        """A copy with JSON ``entries`` added or replaced (keys keep their place)."""
+        return Provenance.from_dict({**self.to_dict(), **entries})
+
+
+@dataclass(frozen=True)
+class ObjectRecord:
+    """One entry of a store's object table.
+
+    Parameters
+    ----------
+    id : int
+        Object id, the value of its pixels in ``labels`` (1 .. 2**32 - 1).
+    class_name : str
+        Class (species) name, ``"unknown"`` if none; stored under the key ``"class"``.
+    source : str
+        How the object was found: ``"prompt"``, ``"concept"``, ``"discovered"``, ``"truth"``,
+        ``"tracker"``, ...
+    class_source : str
+        Where the class came from, one of :data:`CLASS_SOURCES`.
+    class_probability : float or None
+        The classifier's probability for ``class_name`` (0..1), if a classifier set it.
+    reviewed : bool
+        Whether a person reviewed the object.
+    extra : mapping
+        Other keys of the entry, kept as they are.
+
+    Examples
+    --------
+    >>> r = ObjectRecord.from_dict({"id": 3, "class": "parrotfish", "source": "prompt"})
+    >>> r.class_name, r.reviewed, r.to_dict()
+    ('parrotfish', False, {'id': 3, 'class': 'parrotfish', 'source': 'prompt'})
+    >>> import dataclasses
+    >>> r2 = dataclasses.replace(r, class_source="reviewed", reviewed=True)
+    >>> r2.to_dict()["class_source"], ObjectRecord.from_dict(r2.to_dict()) == r2
+    ('reviewed', True)
+    """
+
+    id: int
+    class_name: str = "unknown"
+    source: str = "unknown"
+    class_source: str = "unknown"
+    class_probability: float | None = None
+    reviewed: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    order: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    _JSON_KEYS: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "class": "class_name",
+        "source": "source",
+        "class_source": "class_source",
+        "class_probability": "class_probability",
+        "reviewed": "reviewed",
+    }
+
+    def __post_init__(self) -> None:
+        where = f"object {self.id!r}"
+        if isinstance(self.id, bool) or not isinstance(self.id, int):
+            raise StoreError(f"object id must be an integer, got {self.id!r}")
+        if self.class_source not in CLASS_SOURCES:
+            raise StoreError(
+                f"{where}: class_source {self.class_source!r} is not one of "
+                f"{', '.join(CLASS_SOURCES)}"
+            )
+        p = self.class_probability
+        if p is not None and (
+            isinstance(p, bool) or not isinstance(p, int | float) or not (0 <= p <= 1)
+        ):
+            raise StoreError(f"{where}: class_probability must be a number in 0..1, got {p!r}")
+        if not isinstance(self.reviewed, bool):
+            raise StoreError(f"{where}: reviewed must be true or false, got {self.reviewed!r}")
+
+    @property
+    def label(self) -> str:
+        """Alias of :attr:`class_name` for display."""
+        return self.class_name
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ObjectRecord:
+        """Read one object-table entry (``class`` and ``source`` default to ``"unknown"``)."""
+        data = _mapping(data, "object entry")
+        args = _read(cls, data, {})
+        if "id" not in args:
+            raise StoreError(f"object entry {dict(data)!r} has no id")
+        oid = args["id"]
+        if not isinstance(oid, bool) and hasattr(oid, "__index__"):
+            args["id"] = int(oid)
+        args["class_name"] = str(args.get("class_name") or "unknown")
+        args["source"] = str(args.get("source") or "unknown")
+        return cls(**args)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON entry: ``id``, ``class``, ``source`` first, then the other keys."""
+        return _write(self, {}, first=("id", "class", "source"))

@@ -1,0 +1,53 @@
+"""Small helpers shared by the store modules (public names in a private module)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+
+from ecoseg.errors import StoreError
+
+T = TypeVar("T")
+
+
+def short_error(exc: BaseException) -> str:
+    """One line of at most ~160 characters describing ``exc``.
+
+    Examples
+    --------
+    >>> short_error(OSError("disk\\n  full"))
+    'disk full'
+    """
+    text = " ".join(str(exc).split())
+    return (text[:160] + "...") if len(text) > 160 else (text or type(exc).__name__)
+
+
+def is_int(value: Any) -> bool:
+    """Whether ``value`` is an integer (Python or numpy), not a bool.
+
+    Examples
+    --------
+    >>> is_int(3), is_int(np.int8(3)), is_int(True), is_int(3.0)
+    (True, True, False, False)
+    """
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def guard(path: str, action: Callable[[], T]) -> T:
+    """Run ``action``; a backend failure becomes a StoreError naming the store.
+
+    Examples
+    --------
+    >>> guard("masks.zarr", lambda: 1 / 0)
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.StoreError: masks.zarr: writing the store failed: division by zero
+    """
+    try:
+        return action()
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise StoreError(f"{path}: writing the store failed: {short_error(exc)}") from exc

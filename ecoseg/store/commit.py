@@ -1,0 +1,279 @@
+"""Chunk commits: buffered label chunks written by background threads, then the marker.
+
+The store validates frames and hands them to a :class:`ChunkCommitter`, which copies them into
+chunk buffers. Full chunks are compressed and written by a pool of writer threads (several
+chunks compress at once). Every :data:`~ecoseg.store.layout.COMMIT_FRAMES` frames, and on a
+flush, a commit writes the ``time`` and ``scores`` rows of frames whose ``labels`` chunks are
+written and only then the attributes with the advanced progress marker (``frames_written``).
+Commits are submitted strictly in order, one at a time; array resizes happen on the caller's
+thread with nothing in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from ecoseg.errors import StoreError
+from ecoseg.store._util import guard, short_error
+from ecoseg.store.layout import ATTRS_KEY, COMMIT_FRAMES
+
+__all__ = ["ChunkCommitter"]
+
+
+class ChunkCommitter:
+    """Writes a store's frames chunk by chunk and advances its progress marker.
+
+    Parameters
+    ----------
+    group : zarr.Group
+        The store's group (its attributes are the commit record).
+    labels, time, scores : zarr.Array
+        The store's arrays.
+    path : str
+        The store's location, for messages.
+    committed : int
+        Frames already committed (the progress marker).
+    record : callable
+        ``record(frames)`` returns the attributes to write with a marker at ``frames``.
+
+    Attributes
+    ----------
+    n_objects : int
+        Registered objects (``scores`` columns); the store updates it when objects are added.
+
+    Examples
+    --------
+    >>> import zarr
+    >>> g = zarr.open_group("memory://doc-committer", mode="w", zarr_format=3)
+    >>> arrays = [g.create_array(n, shape=s, chunks=c, dtype=d) for n, s, c, d in
+    ...           (("labels", (0, 2, 2), (2, 2, 2), "uint32"), ("time", (0,), (8,), "float64"),
+    ...            ("scores", (0, 1), (8, 1), "float32"))]
+    >>> c = ChunkCommitter(g, *arrays, "doc", 0, lambda n: {"frames_written": n})
+    >>> c.n_objects = 1
+    >>> c.buffer(np.ones((3, 2, 2), np.uint32), np.array([0.0, 0.1, 0.2]), np.ones((3, 1)))
+    >>> c.flush()
+    >>> c.committed, g.attrs["ecoseg"], arrays[0].shape
+    (3, {'frames_written': 3}, (3, 2, 2))
+    >>> c.shutdown()
+    """
+
+    def __init__(
+        self,
+        group,
+        labels,
+        time,
+        scores,
+        path: str,
+        committed: int,
+        record: Callable[[int], dict[str, Any]],
+    ):
+        self.group = group
+        self.labels, self.time, self.scores = labels, time, scores
+        self.path = path
+        self.record = record
+        self.n_objects = int(scores.shape[1])
+        #: Frames covered by the progress marker on disk.
+        self.committed = committed
+        #: Why writing failed (the store refuses to go on), or None.
+        self.error: str | None = None
+        self.chunk_frames = int(labels.chunks[0])
+        self.capacity = int(labels.shape[0])
+        self._buf: np.ndarray | None = None
+        self._buf_start = committed
+        self._buf_n = 0
+        self._buf_time: list[float] = []
+        self._buf_scores: list[np.ndarray] = []
+        self._pool: list[np.ndarray] = []
+        self._inflight: deque[tuple[Future, np.ndarray, int]] = deque()  # label chunk writes
+        self._written = committed  # label chunks of all frames before this are written
+        self._rows: deque[tuple[np.ndarray, np.ndarray]] = deque()  # time/scores to commit
+        self._commit: tuple[Future, int] | None = None  # the commit in flight
+        self._commit_target = committed  # frames covered by the last commit submitted
+        self._commit_requested = committed  # every COMMIT_FRAMES submitted, and flushes
+        # chunks compress in parallel on up to 4 cores, with at most ~128 MiB of chunk buffers
+        # in flight (plus the one being filled)
+        chunk_bytes = 4 * self.chunk_frames * int(labels.shape[1]) * int(labels.shape[2])
+        self._threads = max(1, min(4, os.cpu_count() or 1))
+        self._max_inflight = max(1, min(self._threads, 2**27 // max(chunk_bytes, 1)))
+        self._executor: ThreadPoolExecutor | None = None
+
+    # ------------------------------------------------------------------ the caller's side
+    def buffer(self, labels: np.ndarray, times: np.ndarray, rows: np.ndarray) -> None:
+        """Copy validated frames into chunk buffers; hand full chunks to the writers."""
+        n, i = labels.shape[0], 0
+        while i < n:
+            if self._buf is None:
+                self._buf = self._pool.pop() if self._pool else self._new_buffer()
+            capacity = self._chunk_end(self._buf_start) - self._buf_start
+            k = min(capacity - self._buf_n, n - i)
+            self._buf[self._buf_n : self._buf_n + k] = labels[i : i + k]
+            self._buf_time.extend(times[i : i + k].tolist())
+            self._buf_scores.extend(rows[i : i + k])
+            self._buf_n += k
+            i += k
+            if self._buf_n == capacity:
+                self.submit_buffer()
+
+    def submit_buffer(self, commit: bool = False) -> None:
+        """Hand the filled buffer to the writers; request a commit every COMMIT_FRAMES frames
+        submitted, or now if ``commit``."""
+        t0, k = self._buf_start, self._buf_n
+        if k:
+            scores = np.zeros((k, self.n_objects), np.float32)
+            for i, row in enumerate(self._buf_scores):
+                scores[i, : row.size] = row  # objects added later score 0 on earlier frames
+            self._rows.append((np.asarray(self._buf_time, np.float64), scores))
+            buf = self._buf
+            self._buf, self._buf_n, self._buf_start = None, 0, t0 + k
+            self._buf_time, self._buf_scores = [], []
+            if t0 + k > self.capacity:  # grow the arrays ahead, in steps
+                self.drain()
+                grown = max(t0 + k, self.capacity + max(self.capacity // 4, 16 * len(buf)))
+                self.resize_all(-(-grown // self.chunk_frames) * self.chunk_frames)
+            self._collect(keep=self._max_inflight - 1)
+            future = self._writers().submit(self._write_labels, t0, buf[:k])
+            self._inflight.append((future, buf, t0 + k))
+        if commit or self._buf_start - self._commit_requested >= COMMIT_FRAMES:
+            self._commit_requested = self._buf_start
+        self._collect(keep=0 if commit else len(self._inflight))  # commit: wait for the chunks
+        self._maybe_commit()
+
+    def flush(self) -> None:
+        """Write buffered frames (also a partial chunk), commit them, cut arrays to length."""
+        if self.error is not None:
+            raise StoreError(self.error)
+        self.submit_buffer(commit=True)
+        self.drain()
+        if self.capacity != self.committed:  # arrays grow in steps: cut to length
+            guard(self.path, lambda: self.resize_all(self.committed))
+
+    def drain(self) -> None:
+        """Wait for every write in flight (label chunks and the commit)."""
+        self._collect(keep=0)
+        self._maybe_commit()
+        self._finish_commit()
+
+    def write_marker(self, meta: dict[str, Any]) -> None:
+        """Write the attributes (the commit record) now."""
+        self.group.attrs[ATTRS_KEY] = meta
+
+    def resize_all(self, length: int) -> None:
+        """Give all three arrays ``length`` frames."""
+        for arr in (self.labels, self.time, self.scores):
+            if arr.shape[0] != length:
+                arr.resize((length, *arr.shape[1:]))
+        self.capacity = length
+
+    def discard_uncommitted(self, n_objects: int) -> None:
+        """Resume: cut the arrays back to the marker and ``n_objects`` score columns."""
+        n, k = self.committed, n_objects
+
+        def trim():
+            if self.scores.shape[1] > k:
+                if self.scores.shape[0]:
+                    self.scores[:, k:] = 0  # so the columns read 0 if objects are added later
+                self.scores.resize((self.scores.shape[0], k))
+            self.resize_all(n)
+
+        guard(self.path, trim)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the writer threads."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait)
+            self._executor = None
+
+    # ------------------------------------------------------------------ internals
+    def _chunk_end(self, frame: int) -> int:
+        return (frame // self.chunk_frames + 1) * self.chunk_frames
+
+    def _new_buffer(self) -> np.ndarray:
+        shape = (self.chunk_frames, int(self.labels.shape[1]), int(self.labels.shape[2]))
+        return np.empty(shape, np.uint32)
+
+    def _maybe_commit(self) -> None:
+        """Submit the requested commit once the label chunks it covers are written."""
+        if self._commit_target < self._commit_requested <= self._written:
+            self._submit_commit(self._commit_requested)
+
+    def _writers(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                self._threads, thread_name_prefix="ecoseg-store-writer"
+            )
+        return self._executor
+
+    def _write_labels(self, t0: int, labels: np.ndarray) -> None:  # writer thread
+        self.labels[t0 : t0 + len(labels)] = labels
+
+    def _submit_commit(self, target: int) -> None:
+        """Commit frames up to ``target``: their time and score rows, then the marker."""
+        self._finish_commit()
+        start = self._commit_target
+        times, blocks, have = [], [], start
+        while have < target:
+            t, sc = self._rows.popleft()
+            times.append(t)
+            blocks.append(sc)
+            have += len(t)
+        rows = np.zeros((target - start, self.n_objects), np.float32)
+        at = 0
+        for block in blocks:
+            rows[at : at + len(block), : block.shape[1]] = block
+            at += len(block)
+        meta = self.record(target)  # a snapshot: the caller may change its metadata
+        future = self._writers().submit(
+            self._write_commit, start, target, np.concatenate(times), rows, meta
+        )
+        self._commit = (future, target)
+        self._commit_target = target
+
+    def _write_commit(self, start, stop, times, rows, meta) -> None:  # writer thread
+        from zarr.core.sync import sync
+
+        async def write():
+            jobs = [self.time.async_array.setitem(slice(start, stop), times)]
+            if rows.shape[1]:
+                jobs.append(self.scores.async_array.setitem(slice(start, stop), rows))
+            await asyncio.gather(*jobs)
+
+        sync(write())
+        self.write_marker(meta)
+
+    def _collect(self, keep: int) -> None:
+        """Wait until at most ``keep`` label writes are in flight; note the written frames."""
+        while len(self._inflight) > keep or (self._inflight and self._inflight[0][0].done()):
+            future, buf, stop = self._inflight.popleft()
+            self._check(future)
+            self._written = stop
+            if len(buf) == self.chunk_frames:
+                self._pool.append(buf)
+
+    def _finish_commit(self) -> None:
+        if self._commit is not None:
+            future, target = self._commit
+            self._commit = None
+            self._check(future)
+            self.committed = target
+
+    def _check(self, future: Future) -> None:
+        exc = future.exception()
+        if exc is None:
+            return
+        if self.error is None:
+            self.error = (
+                f"{self.path}: writing frames from {self.committed} on failed "
+                f"({short_error(exc)}); the store keeps the {self.committed} committed frames, "
+                "resume with MaskStore.open(path, mode='a')"
+            )
+        for other, _, _ in self._inflight:
+            other.cancel()
+        self._inflight.clear()
+        raise StoreError(self.error) from exc

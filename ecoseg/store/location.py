@@ -1,0 +1,120 @@
+"""Where a store lives: a local folder, an fsspec URL, a zarr ``Store`` object or a zip file.
+
+Zip archives cannot rewrite entries, so a zip store is written in a hidden staging folder next
+to it and packed into the archive (atomically) when the store closes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from ecoseg.errors import StoreError
+
+__all__ = ["Location"]
+
+
+class Location:
+    """Where a store lives: local folder, URL, zarr Store object, or zip archive.
+
+    Examples
+    --------
+    >>> loc = Location("survey/reef.zip")
+    >>> loc.is_zip, loc.is_url, loc.local.as_posix()
+    (True, False, 'survey/reef.zip')
+    >>> Location("s3://bucket/reef.zarr").is_url
+    True
+    """
+
+    def __init__(self, path: Any):
+        self.obj = None
+        if isinstance(path, os.PathLike | str):
+            self.text = os.fspath(path)
+        else:
+            from zarr.abc.store import Store
+
+            if not isinstance(path, Store):
+                raise StoreError(f"{path!r}: not a path, URL or zarr store")
+            self.obj, self.text = path, repr(path)
+        local_text = self.text
+        if self.obj is None and self.text.startswith("file://"):  # local: atomic LocalStore
+            from urllib.parse import urlparse
+            from urllib.request import url2pathname
+
+            local_text = url2pathname(urlparse(self.text).path)
+        self.is_url = self.obj is None and "://" in local_text
+        self.is_zip = self.obj is None and not self.is_url and local_text.lower().endswith(".zip")
+        self.local = None if (self.obj is not None or self.is_url) else Path(local_text)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def exists(self) -> bool:
+        """Whether anything is stored at this location."""
+        if self.local is not None:
+            return self.local.exists()
+        if self.obj is not None:
+            from zarr.core.sync import sync
+
+            return not sync(self.obj.is_empty(""))
+        fs, root = self._fs()
+        try:
+            return bool(fs.exists(root) and (fs.isfile(root) or fs.ls(root)))
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+
+    def is_zarr(self) -> bool:
+        """Whether the existing thing here looks like a zarr store (so replacing it is safe)."""
+        if self.is_zip:
+            return zipfile.is_zipfile(self.local)
+        if self.local is not None:
+            return self.local.is_dir() and (
+                (self.local / "zarr.json").is_file() or (self.local / ".zgroup").is_file()
+            )
+        if self.obj is not None:
+            return True
+        fs, root = self._fs()
+        return fs.exists(f"{root.rstrip('/')}/zarr.json")
+
+    def _fs(self):
+        import fsspec
+
+        return fsspec.core.url_to_fs(self.text)
+
+    def zarr_store(self, read_only: bool, root: Path | None = None):
+        """The zarr store to open (``root`` overrides: a zip's staging folder)."""
+        from zarr.storage import LocalStore, ZipStore
+
+        if root is not None:
+            return LocalStore(root, read_only=read_only)
+        if self.obj is not None:
+            return self.obj
+        if self.is_zip:
+            return ZipStore(self.local, mode="r")
+        if self.is_url:
+            return self.text
+        return LocalStore(self.local, read_only=read_only)
+
+    def clear(self) -> None:
+        """Remove an existing store (checked with :meth:`is_zarr` first) before re-creating."""
+        if self.local is not None and not self.is_zip and self.local.exists():
+            shutil.rmtree(self.local)
+
+    def new_staging(self) -> Path:
+        parent = self.local.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{self.local.name}.", suffix=".staging", dir=parent))
+
+    def pack(self, staging: Path) -> None:
+        """Write the staging folder into the zip archive atomically, then remove it."""
+        tmp = self.local.with_name(self.local.name + ".partial")
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for file in sorted(staging.rglob("*")):
+                if file.is_file() and not file.name.endswith(".partial"):
+                    zf.write(file, file.relative_to(staging).as_posix())
+        os.replace(tmp, self.local)
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,218 @@
+"""Tests of ecoseg/store/commit.py: chunk commits, the progress marker, and resuming after
+a failure or a killed writer."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+from store_helpers import (
+    OBJECTS,
+    H,
+    W,
+    frames,
+    times,
+)
+
+import ecoseg
+from ecoseg.errors import StoreError
+from ecoseg.store import (
+    ATTRS_KEY,
+    COMMIT_FRAMES,
+    ChunkCommitter,
+    MaskStore,
+    open_masks,
+)
+
+
+@pytest.mark.parametrize("chunk_frames", [1, 3, 4])
+def test_appends_of_odd_sizes_across_chunk_boundaries(tmp_path, chunk_frames):
+    labels, ts = frames(23), times(23)
+    path = tmp_path / "odd.zarr"
+    store = MaskStore.create(path, height=H, width=W, chunk_frames=chunk_frames, objects=OBJECTS)
+    at = 0
+    for size in [1, 3, 5, 2, 0, 7, 1]:
+        store.append(labels[at : at + size], ts[at : at + size])
+        at += size
+        if size == 5:
+            store.flush()  # a partial chunk on disk, later completed
+            assert store.n_frames == at
+            np.testing.assert_array_equal(store.read_labels(), labels[:at])
+    store.append(labels[at:], ts[at:])
+    store.close()
+    back = MaskStore.open(path)
+    assert back.n_frames == 23
+    np.testing.assert_array_equal(back.read_labels(), labels)
+    np.testing.assert_array_equal(back.read_time(), ts)
+
+
+def test_commits_every_commit_frames_and_on_flush(tmp_path):
+    store = MaskStore.create(
+        tmp_path / "c.zarr", height=H, width=W, chunk_frames=4, objects=OBJECTS
+    )
+    labels, ts = frames(COMMIT_FRAMES + 5), times(COMMIT_FRAMES + 5)
+    store.append(labels[:3], ts[:3])
+    assert store.n_frames == 0  # buffered, nothing committed
+    store.append(labels[3:], ts[3:])
+    assert store.n_frames == COMMIT_FRAMES
+    assert store.read_labels().shape[0] == COMMIT_FRAMES
+    store.flush()
+    assert store.n_frames == COMMIT_FRAMES + 5
+
+
+def test_resume_after_failed_commit(tmp_path, monkeypatch):
+    """A crash after chunks were written but before the marker moved loses only those frames."""
+    path = tmp_path / "crash.zarr"
+    labels, ts = frames(20), times(20)
+    scores = np.linspace(0.1, 0.9, 20 * 3).reshape(20, 3).astype(np.float32)
+    ref = tmp_path / "ref.zarr"
+    with MaskStore.create(ref, height=H, width=W, chunk_frames=4, objects=OBJECTS) as s:
+        s.append(labels, ts, scores=scores)
+
+    store = MaskStore.create(path, height=H, width=W, chunk_frames=4, objects=OBJECTS)
+    store.append(labels[:6], ts[:6], scores=scores[:6])
+    store.flush()  # commits 6 frames (a partial chunk)
+    real = ChunkCommitter.write_marker
+
+    def crash(self, frames):
+        raise OSError("disk unplugged")
+
+    monkeypatch.setattr(ChunkCommitter, "write_marker", crash)
+    store.append(labels[6:15], ts[6:15], scores=scores[6:15])  # chunks 6-7, 8-11 written
+    with pytest.raises(StoreError, match="disk unplugged"):
+        store.flush()
+    with pytest.raises(StoreError, match="committed frames"):
+        store.append(labels[15], ts[15])  # the store refuses to go on
+    monkeypatch.setattr(ChunkCommitter, "write_marker", real)
+    del store
+
+    raw = zarr.open_group(str(path), mode="r")
+    assert raw["labels"].shape[0] > 6  # data past the marker is on disk...
+    assert open_masks(path).sizes["t"] == 6  # ...but readers see only committed frames
+    assert MaskStore.open(path).n_frames == 6
+
+    resumed = MaskStore.open(path, mode="a")
+    assert resumed.n_frames == 6
+    assert resumed.labels.shape[0] == resumed.time.shape[0] == resumed.scores.shape[0] == 6
+    np.testing.assert_array_equal(resumed.read_labels(), labels[:6])
+    resumed.append(labels[6:], ts[6:], scores=scores[6:])
+    resumed.mark_complete()
+    resumed.close()
+
+    got, want = MaskStore.open(path), MaskStore.open(ref)
+    np.testing.assert_array_equal(got.read_labels(), want.read_labels())
+    np.testing.assert_array_equal(got.read_time(), want.read_time())
+    np.testing.assert_array_equal(got.read_scores(), want.read_scores())
+    assert got.complete
+
+
+def test_resume_after_store_discarded_without_close(tmp_path):
+    path = tmp_path / "dropped.zarr"
+    labels, ts = frames(COMMIT_FRAMES + 7), times(COMMIT_FRAMES + 7)
+    store = MaskStore.create(path, height=H, width=W, chunk_frames=4, objects=OBJECTS)
+    store.append(labels, ts)
+    committed = store.n_frames  # waits for the writes in flight
+    assert committed == COMMIT_FRAMES
+    del store  # buffered and uncommitted frames are lost, like in a killed process
+
+    resumed = MaskStore.open(path, mode="a")
+    assert resumed.n_frames == committed
+    resumed.append(labels[committed:], ts[committed:])
+    resumed.close()
+    np.testing.assert_array_equal(MaskStore.open(path).read_labels(), labels)
+    np.testing.assert_array_equal(MaskStore.open(path).read_time(), ts)
+
+
+def test_resume_keeps_later_objects_at_zero(tmp_path, monkeypatch):
+    """Score columns written past the object table by a crashed run do not leak later."""
+    path = tmp_path / "cols.zarr"
+    store = MaskStore.create(path, height=H, width=W, chunk_frames=2, objects=OBJECTS[:1])
+    store.append(frames(4, ids=(1,)), times(4))
+    store.flush()
+
+    def crash(self):
+        raise OSError("killed")
+
+    monkeypatch.setattr(MaskStore, "_save_meta", crash)  # scores grew, object table not saved
+    with pytest.raises(OSError):
+        store.add_objects([(4, "wrasse", "prompt")])
+    monkeypatch.undo()
+    assert store.scores.shape[1] == 2  # the orphan column...
+    store.scores[:, 1] = 0.7  # ...holding values from the crashed run
+    del store
+    resumed = MaskStore.open(path, mode="a")
+    assert resumed.scores.shape[1] == 1
+    resumed.add_objects([(4, "wrasse", "prompt")])
+    resumed.close()
+    np.testing.assert_array_equal(MaskStore.open(path).read_scores()[:, 1], 0.0)
+
+
+CHILD = r"""
+import sys
+import numpy as np
+from ecoseg.store import MaskStore
+
+def frame(i):
+    out = np.zeros((16, 16), np.uint32)
+    out[i % 14 : i % 14 + 2, (3 * i) % 13 : (3 * i) % 13 + 3] = 1 + i % 3
+    return out
+
+if __name__ == "__main__":
+    objects = [(1, "a", "tracker"), (2, "b", "tracker"), (3, "c", "tracker")]
+    store = MaskStore.create(sys.argv[1], height=16, width=16, chunk_frames=3, objects=objects)
+    i = 0
+    while True:
+        store.append(frame(i), 0.04 * i)
+        i += 1
+"""
+
+
+def test_resume_after_a_killed_process(tmp_path):
+    script = tmp_path / "writer.py"
+    script.write_text(CHILD)
+    path = tmp_path / "killed.zarr"
+    env = dict(os.environ)
+    root = str(Path(ecoseg.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
+    child = subprocess.Popen([sys.executable, str(script), str(path)], env=env)
+    marker = 0
+    try:
+        deadline = time.monotonic() + 60
+        while marker < 3 * COMMIT_FRAMES and time.monotonic() < deadline:
+            try:
+                meta = json.loads((path / "zarr.json").read_text())["attributes"][ATTRS_KEY]
+                marker = meta["frames_written"]
+            except (OSError, ValueError, KeyError):
+                pass
+            assert child.poll() is None, "the writer process died on its own"
+            time.sleep(0.01)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert marker >= 3 * COMMIT_FRAMES
+
+    namespace: dict = {}
+    exec(CHILD, namespace)  # the same frame() as the child
+    frame = namespace["frame"]
+    store = MaskStore.open(path, mode="a")
+    n = store.n_frames
+    assert n >= marker
+    assert not list(path.rglob("*.partial"))
+    np.testing.assert_array_equal(store.read_labels(), np.stack([frame(i) for i in range(n)]))
+    np.testing.assert_allclose(store.read_time(), 0.04 * np.arange(n))
+    for i in range(n, n + 10):
+        store.append(frame(i), 0.04 * i)
+    store.close()
+    back = MaskStore.open(path)
+    np.testing.assert_array_equal(back.read_labels(), np.stack([frame(i) for i in range(n + 10)]))
+    expected_scores = np.zeros((n + 10, 3), np.float32)
+    expected_scores[np.arange(n + 10), np.arange(n + 10) % 3] = 1.0
+    np.testing.assert_array_equal(back.read_scores(), expected_scores)
