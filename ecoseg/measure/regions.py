@@ -513,14 +513,11 @@ def object_classes(store) -> dict[int, str]:
     return {oid: r.class_name for oid, r in store.object_records().items()}
 
 
-#: Where a class came from (the ``class_source`` column).
-CLASS_SOURCES = ("prompt", "concept", "reviewed", "classified", "rule", "unknown")
-
-
 def class_source_of(obj) -> str:
-    """Where an object-table entry's class came from, also for entries written before
-    ``class_source`` existed (a named class from a prompt is ``prompt``, from discovery's
-    colour rules ``rule``; ``truth`` for synthetic ground truth).
+    """Where an object-table entry's class came from (one of
+    :data:`ecoseg.provenance.CLASS_SOURCES`), also for entries written before
+    ``class_source`` existed: a class given with the object (a prompt's, the synthetic truth's)
+    is ``prompt``, a concept's ``concept``, discovery's colour rules' ``rule``.
 
     Examples
     --------
@@ -530,20 +527,20 @@ def class_source_of(obj) -> str:
     'unknown'
     >>> class_source_of({"id": 3, "class": "sea_star", "source": "discovered"})
     'rule'
+    >>> class_source_of({"id": 4, "class": "sea_star", "source": "truth"})
+    'prompt'
     """
     if obj.get("reviewed"):
         return "reviewed"
     found = obj.get("class_source")
-    if found:
+    if found and found != "unknown":
         return str(found)
     cls, src = str(obj.get("class") or "unknown"), str(obj.get("source") or "unknown")
     if cls == "unknown":
         return "unknown"
-    if src in ("prompt", "concept", "truth"):
-        return src
-    if src == "discovered":
-        return "rule"
-    return "prompt"
+    if found == "unknown" and obj.get("class_probability") is not None:
+        return "unknown"  # a classifier left it below its threshold
+    return {"concept": "concept", "discovered": "rule"}.get(src, "prompt")
 
 
 def class_probability_of(obj) -> float:
@@ -552,7 +549,7 @@ def class_probability_of(obj) -> float:
     p = obj.get("class_probability")
     if p is not None:
         return float(p)
-    return 1.0 if class_source_of(obj) in ("prompt", "reviewed", "truth") else float("nan")
+    return 1.0 if class_source_of(obj) in ("prompt", "reviewed") else float("nan")
 
 
 def store_table(store, stats, times, scores, calibration) -> pd.DataFrame:

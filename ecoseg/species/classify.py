@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 #: Class sources a classification never overwrites (a person or a prompt named them).
-PROTECTED_SOURCES = ("prompt", "concept", "reviewed", "truth")
+PROTECTED_SOURCES = ("prompt", "concept", "reviewed")
 
 
 def store_sha256(store) -> str:
@@ -266,8 +266,6 @@ def classify(
                 oid = int(obj["id"])
                 if oid in best and class_source(obj) not in PROTECTED_SOURCES:
                     obj = _label(obj, *best[oid], float(threshold))
-                elif "class_source" not in obj:
-                    obj = dict(obj, class_source=class_source(obj))
                 objects.append(obj)
             meta["objects"] = objects
             meta["classification"] = {

@@ -115,7 +115,15 @@ def read_meta(store) -> dict[str, Any]:
 
 
 def write_meta(store, meta: dict[str, Any]) -> None:
-    """One atomic write of the store's attributes (object table, log, pending marker)."""
+    """One atomic write of the store's attributes (object table, log, pending marker).
+
+    The object table is checked first (:class:`~ecoseg.provenance.ObjectRecord`), so an
+    invalid entry is never written.
+    """
+    from ecoseg.provenance import ObjectRecord
+
+    for entry in meta["objects"]:
+        ObjectRecord.from_dict(entry)
     store.group.attrs.update({ATTR_KEY: meta})
 
 
