@@ -174,8 +174,13 @@ def _write_backup(store, number: int, frames: np.ndarray, objects: list, edit: d
         compressors=zarr.codecs.BloscCodec(**LABELS_CODEC),
         overwrite=True,
     )
-    for k, f in enumerate(frames.tolist()):
-        arr[k] = store.read_labels(f, f + 1)[0]
+    step, k = store.chunk_frames, 0
+    while k < len(frames):  # read each labels chunk once
+        start = int(frames[k]) - int(frames[k]) % step
+        block = store.read_labels(start, start + step)
+        stop = k + int(np.searchsorted(frames[k:], start + step))
+        arr[k:stop] = block[frames[k:stop] - start]
+        k = stop
     scores = store.read_scores()
     sc = g.create_array(
         "scores",
