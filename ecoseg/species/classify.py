@@ -205,7 +205,7 @@ def classify(
     pandas.DataFrame
         One row per track of each store: ``store``, ``object_id``, ``class``,
         ``class_probability``, ``class_source``, ``class_suggestion`` (the best guess, also
-        below the threshold), ``reviewed``; least confident first within each store.
+        below the threshold), ``reviewed``; least confident first over all stores.
 
     Raises
     ------
@@ -278,6 +278,7 @@ def classify(
             write_meta(s, meta)
         frames.append(_queue(str(feats.store), objects, set(best)))
     out = pd.concat(frames, ignore_index=True) if frames else _queue("", [], set())
+    out = _least_confident_first(out)  # over all stores
     out.attrs["model_sha256"] = model_hash
     return out
 
@@ -312,7 +313,11 @@ def _queue(store: str, objects: list[dict], present: set[int]) -> pd.DataFrame:
             "reviewed",
         ],
     )
-    # least confident first: unreviewed before reviewed, then by probability (unknown = 0)
+    return _least_confident_first(df)
+
+
+def _least_confident_first(df: pd.DataFrame) -> pd.DataFrame:
+    """Unreviewed before reviewed, then by probability (none counts as 0), stable."""
     key = df["class_probability"].fillna(0.0).to_numpy() + 2.0 * df["reviewed"].to_numpy()
     return df.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
 
