@@ -184,7 +184,9 @@ def test_kill_9_mid_edit_leaves_a_valid_store_that_resume_completes(tmp_path, po
     else:
         assert meta["edit_pending"]["kind"] == "merge" and log == []
 
-    Review(path)  # what `ecoseg edit STORE --resume` does
+    from ecoseg.cli import main
+
+    assert main(["edit", str(path), "--resume"]) == 0
     if point == "backup":
         assert edit_log(path) == [] and chunk_bytes(path) == original
         apply_edits(path, [Edit("merge", (1, 2))])  # the left-over backup is reused
