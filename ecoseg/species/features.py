@@ -37,7 +37,6 @@ import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -224,8 +223,8 @@ def _shape_motion(reg: pd.DataFrame, tracks: pd.DataFrame, mm: float | None) -> 
 
 # --------------------------------------------------------------------------- store shell
 def resolve_video(store, video=None):
-    """The video a store was made from: ``video`` if given, else the provenance path
-    (absolute, or relative to the store's folder). Returns a path or None.
+    """The video a store was made from: ``video`` if given, else the provenance path (as
+    recorded, relative to the store's folder, or by name beside the store). Path or None.
 
     Examples
     --------
@@ -234,22 +233,10 @@ def resolve_video(store, video=None):
     """
     if video is not None:
         return video
-    prov = store.provenance.get("video") or {}
-    text = prov.get("path")
-    if not text:
-        return None
-    path = Path(text)
-    if path.is_absolute() and path.exists():
-        return path
-    where = str(store.path)
-    if "://" not in where:
-        for base in (Path(where).parent, Path.cwd()):
-            candidate = base / path
-            if candidate.exists():
-                return candidate
-            if (base / path.name).exists():
-                return base / path.name
-    return None
+    from ecoseg._paths import find_video
+
+    recorded = (store.provenance.get("video") or {}).get("path")
+    return find_video(recorded, str(store.path))
 
 
 def _frame_source(video) -> tuple[Callable[[np.ndarray], Any], Any]:
