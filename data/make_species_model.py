@@ -8,7 +8,9 @@ Run from the repository root::
 Trains on synthetic clips of *other* seeds than the bundled sample (seed 8), made like it
 (640 x 360, 150 frames, static camera): the fish tracks the motion tracker finds in the H.264
 video, named by the truth animal they overlap (standing in for a reviewer), and the two
-invertebrates' truth tracks (the motion tracker does not see them). Prints the training tracks
+invertebrates' truth tracks (the motion tracker does not see them). Sizes and speeds are in mm
+(the clips' calibration is saved into the tracker's stores), so ``ecoseg demo`` calibrates its
+store the same way before classifying. Prints the training tracks
 per species and the model's sha256.
 """
 
@@ -22,6 +24,8 @@ from pathlib import Path
 import numpy as np
 
 import ecoseg
+from ecoseg.measure.calibration import Calibration
+from ecoseg.measure.regions import save_calibration
 from ecoseg.species.classify import store_sha256
 from ecoseg.species.features import FEATURE_VERSION, track_features
 from ecoseg.species.model import SpeciesModel
@@ -46,6 +50,7 @@ def main(argv: list[str]) -> int:
             store = ecoseg.segment(
                 clip.video, out=d / "tracks.zarr", engine="classical", progress=False
             )
+            save_calibration(store, Calibration(clip.mm_per_px))  # sizes in mm, as the truth
             named = truth_classes(store, clip.truth)
             before = len(y)
             tracks = track_features(store, clip.video)
@@ -69,6 +74,7 @@ def main(argv: list[str]) -> int:
         feature_names=tracks.names,
         feature_version=FEATURE_VERSION,
         training=training,
+        units="mm",
     )
     model.save(out, overwrite=overwrite)
     print("training tracks:", dict(sorted(Counter(y).items())))

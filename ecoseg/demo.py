@@ -60,10 +60,13 @@ def run_demo(out: str | Path = "ecoseg-demo", *, overwrite: bool = False, progre
     """
     from ecoseg.engine import segment
     from ecoseg.measure import measure
+    from ecoseg.measure.calibration import Calibration
+    from ecoseg.measure.regions import save_calibration
     from ecoseg.metrics import evaluate
     from ecoseg.report import report
     from ecoseg.sample import sample
     from ecoseg.species import classify
+    from ecoseg.store import MaskStore
 
     out = Path(out)
     if out.exists() and any(out.iterdir()):
@@ -75,6 +78,8 @@ def run_demo(out: str | Path = "ecoseg-demo", *, overwrite: bool = False, progre
     out.mkdir(parents=True, exist_ok=True)
     paths = sample()
     store = segment(paths.video, out=out / "masks.zarr", engine="classical", progress=progress)
+    # the sample's scale is known (2.5 mm/px): sizes in mm, as the species model was trained
+    save_calibration(store, Calibration.load(MaskStore.open(paths.truth)))
     classify(store, model=species_model_path(), videos=[paths.video], progress=progress)
     tables = measure(store, out / "tables", progress=progress)
     truth_tables = measure(paths.truth, progress=False)

@@ -120,7 +120,7 @@ def train_model(
     ConfigError
         Fewer than two species among the reviewed tracks.
     """
-    X, y, names, training = [], [], None, []
+    X, y, names, training, units = [], [], None, [], set()
     stores = _as_list(stores)
     for store, video in zip(stores, _videos(videos, len(stores))):
         feats = track_features(store, video, samples=samples, progress=progress)
@@ -130,6 +130,7 @@ def train_model(
                 "(network embeddings in some stores only?)"
             )
         names = feats.names
+        units.add(feats.units)
         rows, labels = training_rows(feats)
         X.append(rows)
         y += labels
@@ -142,6 +143,11 @@ def train_model(
         )
     if names is None:
         raise ConfigError("no training stores given (--train STORE...)")
+    if len(units) > 1:
+        raise ConfigError(
+            "some training stores are calibrated (sizes in mm) and some are not (px): "
+            "calibrate them alike (ecoseg measure --calibration)"
+        )
     return SpeciesModel.fit(
         np.concatenate(X) if X else np.zeros((0, len(names))),
         y,
@@ -149,6 +155,7 @@ def train_model(
         feature_version=FEATURE_VERSION,
         C=C,
         training=training,
+        units=units.pop(),
     )
 
 
@@ -256,7 +263,7 @@ def classify(
     frames = []
     for store, video in zip(stores, _videos(videos, len(stores))):
         feats = track_features(store, video, samples=samples, progress=progress)
-        fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store))
+        fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
         names, probs = fitted.predict(feats.values)
         best = {int(i): (c, float(p)) for i, c, p in zip(feats.ids, names, probs)}
         with open_for_edit(store) as s:

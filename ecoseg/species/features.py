@@ -107,6 +107,8 @@ class TrackFeatures:
         Each track's current class in the object table.
     reviewed : ndarray of bool, shape (n,)
         Whether a person reviewed the track (the training labels).
+    units : {"mm", "px"}
+        Sizes and speeds in mm (calibrated store) or pixels.
     """
 
     store: str
@@ -115,6 +117,7 @@ class TrackFeatures:
     values: np.ndarray
     classes: tuple[str, ...]
     reviewed: np.ndarray
+    units: str = "px"
 
     def frame(self) -> pd.DataFrame:
         """The features as a DataFrame, one row per track (``object_id`` first)."""
@@ -347,7 +350,10 @@ def track_features(
     reviewed = np.array([bool(table.get(int(i), {}).get("reviewed", False)) for i in ids])
     if len(ids) == 0:
         names = FEATURE_NAMES
-        return TrackFeatures(str(store.path), ids, names, np.zeros((0, len(names))), (), reviewed)
+        units = "mm" if mm else "px"
+        return TrackFeatures(
+            str(store.path), ids, names, np.zeros((0, len(names))), (), reviewed, units
+        )
     shape_motion = _shape_motion(reg, track_table(reg), mm).reindex(ids)
 
     # colour: sample frames per track, then one pass over those frames
@@ -401,6 +407,7 @@ def track_features(
         values=values,
         classes=classes,
         reviewed=reviewed,
+        units="mm" if mm else "px",
     )
 
 

@@ -109,6 +109,7 @@ class SpeciesModel:
         feature_version: int = 1,
         C: float = 1.0,
         training: Sequence[dict] = (),
+        units: str | None = None,
     ) -> SpeciesModel:
         """Fit on rows ``X`` (n, d) with species names ``y`` (at least two species).
 
@@ -151,7 +152,12 @@ class SpeciesModel:
             coef=np.asarray(lr.coef_, np.float64),
             intercept=np.asarray(lr.intercept_, np.float64),
             training=tuple(dict(t) for t in training),
-            params={"C": float(C), "class_weight": "balanced", "model": "logistic_regression"},
+            params={
+                "C": float(C),
+                "class_weight": "balanced",
+                "model": "logistic_regression",
+                **({"units": units} if units else {}),
+            },
         )
         # through JSON and back: the fitted model is the one a saved file loads, bit for bit
         return cls.from_dict(model.to_dict())
@@ -302,8 +308,18 @@ class SpeciesModel:
             raise ModelError(f"{path}: not a species model (not JSON: {exc})") from None
         return cls.from_dict(data, str(path))
 
-    def check_features(self, names: Sequence[str], feature_version: int, where: str) -> None:
-        """Refuse features of another version or set than the model was trained on."""
+    def check_features(
+        self, names: Sequence[str], feature_version: int, where: str, units: str | None = None
+    ) -> None:
+        """Refuse features of another version, set or unit (mm / px) than the model's."""
+        trained = (self.params or {}).get("units")
+        if units is not None and trained is not None and units != trained:
+            kind = "calibrated" if trained == "mm" else "uncalibrated"
+            raise ModelError(
+                f"{where}: the model was trained on {kind} stores (sizes in {trained}), this "
+                f"store's sizes are in {units}; calibrate the stores alike (ecoseg measure "
+                "--calibration) or re-train"
+            )
         if int(feature_version) != self.feature_version:
             raise ModelError(
                 f"{where}: the model was trained on feature version {self.feature_version}, "
