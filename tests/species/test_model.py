@@ -99,3 +99,10 @@ def test_saving_never_replaces_a_file_silently(tmp_path):
     with pytest.raises(ConfigError, match="already exists"):
         fitted().save(path)
     fitted().save(path, overwrite=True)
+
+
+def test_sizes_in_other_units_are_refused():
+    m = SpeciesModel.fit([[0.0], [1.0]], ["a", "b"], feature_names=["x"], units="mm")
+    m.check_features(["x"], 1, "s.zarr", "mm")
+    with pytest.raises(ModelError, match="calibrated stores .sizes in mm.*in px"):
+        m.check_features(["x"], 1, "s.zarr", "px")
