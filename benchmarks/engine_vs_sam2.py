@@ -105,7 +105,7 @@ def run_official(a, folder: str, weights: str) -> dict:
 def run_ecoseg(a, folder: str, weights: str) -> dict:
     import torch
 
-    from ecoseg.engine.propagation import propagate
+    from ecoseg.engine.session import propagate
     from ecoseg.io.video import open_video
     from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
     from ecoseg.sam2.model import SAM2Model

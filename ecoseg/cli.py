@@ -110,7 +110,13 @@ def _add_segment(sub):
     p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
     p.add_argument("--prompts", default=None, help="prompt file (JSON)")
     p.add_argument("--image-size", type=int, default=None, help="network input size")
-    p.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda", "mps"),
+        default="auto",
+        metavar="auto|cpu|cuda|mps",
+        help="where the network runs (sam2 engine); auto: CUDA, else Apple MPS, else CPU",
+    )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.add_argument("--overwrite", action="store_true", help="replace an existing store")
     p.add_argument(
@@ -380,7 +386,7 @@ def _add_batch(sub):
     )
     p.add_argument("--auto", action="store_true", help="sam2 engine: automatic discovery")
     p.add_argument("--image-size", type=int, default=None, help="network input size")
-    p.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=None)
     p.add_argument("--params", default=None, metavar="JSON", help="engine parameters (JSON)")
     p.add_argument(
         "--chunk-frames", type=int, default=4, help="frames per labels chunk (default 4)"

@@ -313,8 +313,10 @@ def _segment_options(
                 raise ConfigError(f"{path}: prompt file of {name!r} not found")
         if checkpoint is not None and not Path(checkpoint).is_file():
             raise ConfigError(f"{checkpoint}: checkpoint file not found")
-    if device is not None and device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
-        raise ConfigError(f"device must be cpu or cuda, got {device!r}")
+    from ecoseg.engine._runtime import DEVICES
+
+    if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
+        raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
     common = {
         "engine": engine,
         "model": model,

@@ -11,13 +11,14 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from ecoseg.batch.urls import file_name, is_url, local_path, redact_text, redact_url
 from ecoseg.errors import EcosegError, VideoError
+from ecoseg.provenance import VideoSource
 
 __all__ = ["STORE_STATES", "Job", "StoreStatus", "run_job", "store_status"]
 
@@ -114,7 +115,8 @@ def store_status(location: str | Path) -> StoreStatus:
         return StoreStatus("missing")
     store = MaskStore.open(location)
     try:
-        source = (store.provenance.get("video") or {}).get("path")
+        video = store.provenance_record.video
+        source = video.path if video is not None else None
         state = "complete" if store.complete else "partial"
         return StoreStatus(state, store.n_frames, None if source is None else file_name(source))
     finally:
@@ -181,9 +183,8 @@ def _segment(job: Job) -> None:
         from ecoseg.store import MaskStore
 
         with MaskStore.open(job.store, mode="a") as store:  # the URL, not the temporary copy
-            video = dict(store.provenance.get("video") or {})
-            video["path"] = redact_url(job.video)
-            store.set_provenance(video=video)
+            video = store.provenance_record.video or VideoSource()
+            store.set_provenance(video=replace(video, path=redact_url(job.video)).to_dict())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -115,8 +115,9 @@ def campaign_tables(
     for name, location in stores.items():
         store = MaskStore.open(location)
         n = store.n_frames
-        ids_order = [int(o["id"]) for o in store.objects]
-        classes = [str(o.get("class") or "unknown") for o in store.objects]
+        records = store.object_records()
+        ids_order = list(records)
+        classes = [r.class_name or "unknown" for r in records.values()]
         ids = np.array(sorted(ids_order), np.int64)
         labels = da.from_zarr(store.labels)[:n]
         labels = labels.rechunk({1: -1, 2: -1})

@@ -23,6 +23,7 @@ import numpy as np
 from ecoseg._paths import find_video
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure.tables import combine_tables
+from ecoseg.provenance import ObjectRecord, Provenance
 
 __all__ = ["VideoInfo", "open_reader", "read_tables", "read_video", "shown_paths"]
 
@@ -34,8 +35,8 @@ class VideoInfo:
     name: str
     store_path: str  # to open
     store_shown: str  # as displayed
-    provenance: dict
-    objects: list
+    provenance: Provenance
+    objects: list[ObjectRecord]
     calibration: dict | None
     ecoseg_version: str
     complete: bool
@@ -67,7 +68,9 @@ class VideoInfo:
         t = self.times
         if len(t) == 0:
             return 0.0
-        fps = float(self.provenance.get("video", {}).get("fps") or 0) or None
+        video = self.provenance.video
+        fps = float(video.fps or 0) if video is not None else 0.0
+        fps = fps or None
         step = float(np.median(np.diff(t))) if len(t) > 1 else (1.0 / fps if fps else 0.0)
         return float(t[-1] - t[0] + step)
 
@@ -99,8 +102,8 @@ def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo
             name=name,
             store_path=str(path),
             store_shown=shown,
-            provenance=store.provenance,
-            objects=store.objects,
+            provenance=store.provenance_record,
+            objects=list(store.object_records().values()),
             calibration=store.calibration,
             ecoseg_version=str(attrs.get("ecoseg_version", "")),
             complete=store.complete,
@@ -113,8 +116,9 @@ def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo
         close = getattr(store, "close", None)
         if close is not None:
             close()
-    info.classes = {int(o["id"]): str(o["class"]) for o in info.objects}
-    recorded = (info.provenance.get("video") or {}).get("path")
+    info.classes = {o.id: o.class_name for o in info.objects}
+    video = info.provenance.video
+    recorded = video.path if video is not None else None
     info.video_shown = str(recorded) if recorded else "(not recorded)"
     if recorded:
         info.video_path = find_video(recorded, path) or Path(str(recorded))

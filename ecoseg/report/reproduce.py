@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ecoseg.provenance import ModelInfo
 from ecoseg.report.read import VideoInfo
 
 __all__ = ["reproduce", "synth_command"]
@@ -33,7 +34,7 @@ def reproduce(
     steps = []
     for v in videos:
         prov = v.provenance
-        engine = prov.get("engine", "classical")
+        engine = prov.engine or "classical"
         if prov.get("generator") == "ecoseg.synth":
             steps.append(synth_command(v))
             continue
@@ -42,11 +43,11 @@ def reproduce(
             continue
         cmd = ["ecoseg", "segment", _q(v.video_shown), "-o", _q(v.store_shown), "--engine", engine]
         if engine == "sam2":
-            model = prov.get("model") or {}
-            cmd += ["--model", str(model.get("variant", "sam2.1-tiny"))]
-            if model.get("image_size"):
-                cmd += ["--image-size", str(model["image_size"])]
-            ckpt = (model.get("checkpoint") or {}).get("path")
+            model = prov.model or ModelInfo()
+            cmd += ["--model", str(model.variant or "sam2.1-tiny")]
+            if model.image_size:
+                cmd += ["--image-size", str(model.image_size)]
+            ckpt = model.checkpoint_path
             if ckpt:
                 cmd += ["--checkpoint", _q(Path(str(ckpt)).name)]
             cmd += ["--prompts", "PROMPTS.json"]
@@ -58,7 +59,7 @@ def reproduce(
 
 def synth_command(v: VideoInfo) -> str:
     """The ``ecoseg synth`` command that made a synthetic store again."""
-    p = v.provenance.get("parameters") or {}
+    p = v.provenance.parameters or {}
     folder = Path(v.store_shown).parent.as_posix()
     cmd = ["ecoseg", "synth", "-o", _q(folder if folder not in ("", ".") else "clip")]
     for key, flag in (("seed", "--seed"), ("frames", "--frames"), ("fps", "--fps")):

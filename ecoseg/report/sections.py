@@ -20,6 +20,7 @@ import numpy as np
 
 from ecoseg.errors import EcosegError
 from ecoseg.measure.tables import csv_bytes
+from ecoseg.provenance import ModelInfo, VideoSource
 from ecoseg.report import figures as F
 from ecoseg.report.read import VideoInfo, read_tables, read_video
 from ecoseg.report.reproduce import reproduce
@@ -64,7 +65,7 @@ def build_context(
     classes = sorted(
         set().union(
             *(set(tables[t]["class"].astype(str)) for t in ("regions", "maxn") if t in tables),
-            *({o["class"] for o in v.objects} for v in videos),
+            *({o.class_name for o in v.objects} for v in videos),
         )
     )
     colors = F.class_colors(classes)
@@ -203,7 +204,7 @@ def _report_date(videos: list[VideoInfo]) -> dict[str, str] | None:
             t = None
         if t is not None:
             return {"label": "Report date", "value": t.strftime("%Y-%m-%d")}
-    created = sorted(str(v.provenance.get("created") or "") for v in videos)
+    created = sorted(str(v.provenance.created or "") for v in videos)
     created = [c for c in created if c]
     if created:
         return {"label": "Masks made", "value": created[-1][:10]}
@@ -266,45 +267,44 @@ def _random_weights(v: VideoInfo) -> bool:
     prov = v.provenance
     flags = (
         v.pretrained,
-        (prov.get("model") or {}).get("pretrained"),
-        (prov.get("parameters") or {}).get("pretrained"),
+        prov.model.pretrained if prov.model is not None else None,
+        (prov.parameters or {}).get("pretrained"),
     )
     return any(flag is False for flag in flags)
 
 
 def _provenance_row(v: VideoInfo) -> dict[str, Any]:
     prov = v.provenance
-    vid = prov.get("video") or {}
-    model = prov.get("model") or {}
-    ckpt = model.get("checkpoint") or {}
-    engine = prov.get("engine", "?")
+    vid = prov.video or VideoSource()
+    model = prov.model or ModelInfo()
+    engine = prov.engine or "?"
     if engine == "sam2":
-        model_text = str(model.get("variant", "?"))
-        if model.get("image_size"):
-            model_text += f" at {model['image_size']} px"
-        if ckpt.get("sha256"):
-            ckpt_text = ckpt["sha256"]
-            ckpt_name = Path(str(ckpt.get("path", ""))).name
+        model_text = str(model.variant or "?")
+        if model.image_size:
+            model_text += f" at {model.image_size} px"
+        if model.checkpoint_sha256:
+            ckpt_text = model.checkpoint_sha256
+            ckpt_name = Path(str(model.checkpoint_path or "")).name
         elif _random_weights(v):
             ckpt_text, ckpt_name = "none: random weights (pretrained = false)", ""
         else:
             ckpt_text, ckpt_name = "not recorded (weights cache)", ""
     else:
         model_text, ckpt_text, ckpt_name = "motion tracker, no model", "none (no weights used)", ""
-    prompts = prov.get("prompts") or {}
-    n_prompted = len(prompts.get("objects", [])) if isinstance(prompts, dict) else 0
-    params = dict(prov.get("parameters") or {})
+    prompts = prov.prompts or {}
+    n_prompted = len(prompts.get("objects", [])) if isinstance(prompts, Mapping) else 0
+    params = dict(prov.parameters or {})
     return {
         "name": v.name,
         "video": v.video_shown,
-        "sha256": vid.get("sha256", "not recorded"),
-        "frames": vid.get("frames", v.n_frames),
-        "fps": _g(vid.get("fps")),
-        "size": f"{vid.get('width', v.width)}×{vid.get('height', v.height)}",
+        "sha256": vid.sha256 or "not recorded",
+        "frames": vid.frames if vid.frames is not None else v.n_frames,
+        "fps": _g(vid.fps),
+        "size": "{}×{}".format(*(vid.frame_size or (v.width, v.height))),
         "engine": engine,
         "model": model_text,
         "checkpoint": ckpt_text,
-        "checkpoint_is_hash": bool(ckpt.get("sha256")) and engine == "sam2",
+        "checkpoint_is_hash": bool(model.checkpoint_sha256) and engine == "sam2",
         "checkpoint_name": ckpt_name,
         "params": json.dumps(params, sort_keys=True, indent=1) if params else "{} (defaults)",
         "prompts": f"{n_prompted} prompted object(s)" if n_prompted else "automatic (no prompts)",

@@ -348,8 +348,10 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
     ):
         raise ConfigError(f"{ctx} image_size: must be a positive integer, got {image_size!r}")
     device = merged.get("device")
-    if device is not None and device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
-        raise ConfigError(f"{ctx} device: must be cpu or cuda, got {device!r}")
+    from ecoseg.engine._runtime import DEVICES
+
+    if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
+        raise ConfigError(f"{ctx} device: must be one of {', '.join(DEVICES)}, got {device!r}")
     params = merged.get("params") or {}
     if not isinstance(params, dict):
         raise ConfigError(f"{ctx} params: must be a mapping of engine parameters")
