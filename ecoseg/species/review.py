@@ -262,8 +262,17 @@ def _trim_scores(store, k: int) -> None:
 def _apply_from_backup(store, meta: dict, entry: dict) -> dict:
     """Steps 3 and 4 of a pending edit (or undo), computed from its backup; returns meta."""
     if entry["kind"] == "undo":
-        frames, labels, scores, objects = _backup(store, int(entry["undoes"]))
-        new_labels, new_scores, new_objects = labels, scores, objects
+        target = int(entry["undoes"])
+        frames, labels, scores, objects = _backup(store, target)
+        new_labels, new_scores = labels, scores
+        # the tracks the edit touched get their old entries back; the others keep what
+        # happened since (a classification), in the old table's order
+        done = next(e for e in meta.get("edits", []) if int(e.get("n", 0)) == target)
+        touched = {int(i) for i in done.get("ids", [])} | {int(done.get("new_id") or 0)}
+        now = {int(o["id"]): o for o in meta["objects"]}
+        new_objects = [
+            now.get(int(o["id"]), o) if int(o["id"]) not in touched else o for o in objects
+        ]
     else:
         edit = Edit.from_dict(entry)
         frames, labels, scores, objects = _backup(store, int(entry["n"]))
@@ -329,7 +338,7 @@ def _apply(store, edit: Edit, note: str | None = None) -> dict:
             "kind": "undo",
             "undoes": target,
             "ids": [],
-            "frames": frames.tolist(),
+            "frames": _frame_ranges(frames),
             "time": _now(),
         }
         meta["edit_pending"] = entry

@@ -229,3 +229,21 @@ def test_cli_edit_and_log(store3, capsys):
     assert main(["edit", str(path), "--merge", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("ecoseg: error: --merge '1'") and "\n" not in err
+
+
+def test_undo_keeps_a_later_classification_of_other_tracks(store3):
+    from ecoseg.species.review import open_for_edit, read_meta, write_meta
+
+    path, _, _ = store3
+    r = Review(path)
+    r.set_class(1, "wrasse")
+    with open_for_edit(path) as s:  # what `ecoseg classify` writes meanwhile
+        meta = read_meta(s)
+        meta["objects"][2].update(
+            {"class": "damselfish", "class_source": "classified", "class_probability": 0.7}
+        )
+        write_meta(s, meta)
+    r.undo()
+    objs = {o["id"]: o for o in MaskStore.open(path).objects}
+    assert objs[1] == {"id": 1, "class": "unknown", "source": "tracker"}
+    assert objs[3]["class"] == "damselfish" and objs[3]["class_source"] == "classified"
