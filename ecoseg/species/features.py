@@ -52,6 +52,7 @@ __all__ = [
     "TrackFeatures",
     "mask_colour_stats",
     "resolve_video",
+    "track_embeddings",
     "track_features",
 ]
 
@@ -267,8 +268,18 @@ def _frame_source(video) -> tuple[Callable[[np.ndarray], Any], Any]:
     return frames_of, reader if isinstance(video, str | os.PathLike) else None
 
 
-def _embeddings(store, ids: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Mask-pooled network embeddings per track, when the store holds them."""
+def track_embeddings(store, ids: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Mask-pooled network embeddings per track (mean over the frames that have one), when the
+    store holds them (``store.read_embeddings()``: (object, c) or (t, object, c) in object
+    table order); an empty block otherwise.
+
+    Examples
+    --------
+    >>> class Plain:
+    ...     object_ids = np.array([1])
+    >>> track_embeddings(Plain(), np.array([1]))[0].shape
+    (1, 0)
+    """
     get = getattr(store, "read_embeddings", None)
     if get is None:
         return np.zeros((len(ids), 0)), ()
@@ -398,7 +409,7 @@ def track_features(
         warnings.simplefilter("ignore", RuntimeWarning)  # a track with no colour: NaN
         col = _mean_colour(colour, ids)
     values = np.concatenate([col, shape_motion[list(SHAPE_NAMES + MOTION_NAMES)].to_numpy()], 1)
-    emb, emb_names = _embeddings(store, ids)
+    emb, emb_names = track_embeddings(store, ids)
     values = np.concatenate([values, emb], axis=1).astype(np.float64)
     return TrackFeatures(
         store=str(store.path),

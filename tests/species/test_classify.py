@@ -157,3 +157,26 @@ def test_feature_version_is_recorded(clips, tmp_path):
         f.values, list(f.classes), feature_names=f.names, feature_version=FEATURE_VERSION
     )
     assert m.to_dict()["feature_version"] == FEATURE_VERSION
+
+
+def test_mask_pooled_embeddings_are_appended_when_the_store_has_them():
+    from ecoseg.species.features import track_embeddings
+
+    class Store:  # a store that holds per-frame, per-object embeddings (t, object, c)
+        object_ids = np.array([4, 9])
+
+        def read_embeddings(self):
+            emb = np.zeros((3, 2, 2))
+            emb[:2, 0] = [[1.0, 2.0], [3.0, 4.0]]  # object 4 on frames 0-1, none on frame 2
+            emb[:, 1] = [5.0, 6.0]
+            return emb
+
+    rows, names = track_embeddings(Store(), np.array([9, 4]))
+    assert names == ("emb_0", "emb_1")
+    assert rows.tolist() == [[5.0, 6.0], [2.0, 3.0]]
+
+    class Plain:
+        object_ids = np.array([4])
+
+    rows, names = track_embeddings(Plain(), np.array([4]))
+    assert rows.shape == (1, 0) and names == ()
