@@ -12,6 +12,7 @@ mark reviewed, undo.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -289,7 +290,7 @@ class ReviewWidget(QWidget):
                 cell.setData(Qt.UserRole, int(row.object_id))
                 self.gallery.setItem(r, c, cell)
         self.gallery.setSortingEnabled(True)
-        self.status.setText(f"{len(self.table)} tracks in {path}")
+        self.status.setText(f"{len(self.table)} tracks in {Path(str(path)).name}")
 
     # ------------------------------------------------------------------ selection
     def selected_ids(self) -> list[int]:
@@ -443,7 +444,6 @@ def screenshot(out: str, folder: str) -> None:
         xvfb-run -s "-screen 0 1920x1200x24" python -m ecoseg.napari._review docs/review.png
     """
     import shutil
-    from pathlib import Path
 
     import napari
 
