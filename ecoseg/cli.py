@@ -632,16 +632,22 @@ def _run_classify(args) -> int:
 def _add_weights(sub):
     p = sub.add_parser(
         "weights",
-        help="list, download, verify or locate SAM 2 checkpoints",
+        help="list, download, verify or locate SAM 2 / SAM 3 checkpoints",
         description=(
-            "Manage the official SAM 2 / 2.1 checkpoints in the weights cache "
-            "(ECOSEG_WEIGHTS_DIR overrides its location)."
+            "Manage the official SAM 2 / 2.1 checkpoints and the gated SAM 3 weights (your own "
+            "Hugging Face token) in the weights cache (ECOSEG_WEIGHTS_DIR overrides its location)."
         ),
     )
     wsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     wsub.add_parser("list", help="variants, files and whether they are cached")
     d = wsub.add_parser("download", help="download a checkpoint into the cache")
-    d.add_argument("name", help="variant, e.g. sam2.1-tiny")
+    d.add_argument("name", help="variant, e.g. sam2.1-tiny or sam3")
+    d.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        default=None,
+        help="SAM 3: adopt a sam3.pt downloaded by hand instead of fetching it",
+    )
     v = wsub.add_parser("verify", help="check cached checkpoints against their sha256")
     v.add_argument("name", nargs="?", default=None)
     pa = wsub.add_parser("path", help="print the cache path of a checkpoint")
@@ -651,22 +657,33 @@ def _add_weights(sub):
 
 def _run_weights(args) -> int:
     from ecoseg.sam2 import weights
+    from ecoseg.sam3 import weights as hub_weights
 
+    hub = getattr(args, "name", None) in hub_weights.entries()
     if args.action == "list":
-        rows = weights.list_weights()
+        rows = weights.list_weights() + hub_weights.list_weights()
         print(f"{'variant':<18} {'cached':<7} file")
         for row in rows:
             print(f"{row['variant']:<18} {'yes' if row['cached'] else 'no':<7} {row['path']}")
     elif args.action == "download":
-        print(weights.download(args.name))
+        if hub:
+            print(hub_weights.download(args.name, checkpoint=args.checkpoint))
+        elif args.checkpoint is not None:
+            raise ConfigError("--checkpoint is for SAM 3 weights; SAM 2 files download freely")
+        else:
+            print(weights.download(args.name))
     elif args.action == "verify":
         failed = 0
-        for name, ok, reason in weights.verify(args.name):
+        if args.name is None:
+            results = weights.verify() + hub_weights.verify()
+        else:
+            results = (hub_weights if hub else weights).verify(args.name)
+        for name, ok, reason in results:
             print(f"{name}: {'ok' if ok else 'FAILED'} {reason}")
             failed += not ok
         return 1 if failed else 0
     else:
-        print(weights.weights_path(args.name))
+        print((hub_weights if hub else weights).weights_path(args.name))
     return 0
 
 
