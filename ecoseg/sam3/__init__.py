@@ -103,12 +103,14 @@ def build(
     >>> type(m).__name__, m.checkpoint_info
     ('SAM3Model', None)
     """
+    import torch
+
     from ecoseg._device import resolve_device
     from ecoseg.errors import CheckpointError
     from ecoseg.sam3.config import get_config
 
     cfg = config.with_image_size(image_size) if config is not None else get_config(name, image_size)
-    dev = resolve_device(device)
+    dev = torch.device(resolve_device(device))
     path = None
     if checkpoint is not None:
         path = os.fspath(checkpoint)
