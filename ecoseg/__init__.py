@@ -35,6 +35,7 @@ _LAZY = {
     "Calibration": "ecoseg.measure.calibration:Calibration",
     "evaluate": "ecoseg.metrics:evaluate",
     "report": "ecoseg.report",
+    "export": "ecoseg.formats:export",
     "EcosegError": "ecoseg.errors:EcosegError",
 }
 

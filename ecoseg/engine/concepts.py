@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg.engine._runtime import resolve_device
+from ecoseg._device import resolve_device
 from ecoseg.engine.results import FrameResult, write_results
 from ecoseg.errors import PromptError, StoreError, VideoError
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import os
 
-from ecoseg._device import resolve_device as _resolve_device
+from ecoseg._device import resolve_device
 from ecoseg._lazy import attach
 
 _LAZY = {
@@ -102,13 +102,15 @@ def build(
     >>> type(m).__name__, m.image_size
     ('SAM2Model', 256)
     """
+    import torch
+
     from ecoseg.errors import CheckpointError
     from ecoseg.sam2 import weights
     from ecoseg.sam2.variants import get_variant
 
     variant = get_variant(name)
     get_variant(name, image_size)  # validate the size before any heavy work
-    dev = _resolve_device(device)
+    dev = torch.device(resolve_device(device))
     path = None
     if checkpoint is not None:
         path = os.fspath(checkpoint)

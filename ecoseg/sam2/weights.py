@@ -160,7 +160,6 @@ def record_sha256(path: str | os.PathLike) -> str:
     return digest
 
 
-
 def list_weights() -> list[dict]:
     """One row per variant: manifest entry plus ``cached`` (bool) and ``path`` (str).
 

@@ -83,7 +83,8 @@ def build(
     -------
     SAM3Model
         In eval mode; ``model.checkpoint_info`` holds the weights file's path, layout and
-        sha256 (``None`` for random weights).
+        sha256 (``None`` for random weights); ``model.tokenizer`` is the vocabulary found next
+        to the checkpoint or in the weights cache (``None`` when there is none).
 
     Raises
     ------
@@ -102,12 +103,14 @@ def build(
     >>> type(m).__name__, m.checkpoint_info
     ('SAM3Model', None)
     """
-    from ecoseg.errors import CheckpointError
+    import torch
+
     from ecoseg._device import resolve_device
+    from ecoseg.errors import CheckpointError
     from ecoseg.sam3.config import get_config
 
     cfg = config.with_image_size(image_size) if config is not None else get_config(name, image_size)
-    dev = resolve_device(device)
+    dev = torch.device(resolve_device(device))
     path = None
     if checkpoint is not None:
         path = os.fspath(checkpoint)
@@ -134,6 +137,7 @@ def build(
 
     model = SAM3Model(cfg)
     model.checkpoint_info = None
+    model.tokenizer = _find_tokenizer(cfg.name, path)
     if path is not None:
         from ecoseg._hashing import sha256_file
 
@@ -144,3 +148,22 @@ def build(
             "sha256": sha256_file(path),
         }
     return model.to(dev).eval()
+
+
+def _find_tokenizer(name: str, checkpoint: str | None):
+    """The tokenizer whose vocabulary sits next to the checkpoint or in ``name``'s cache."""
+    from pathlib import Path
+
+    from ecoseg.errors import CheckpointError
+    from ecoseg.sam3 import weights
+    from ecoseg.sam3.tokenizer import Tokenizer
+
+    places = [Path(checkpoint).parent] if checkpoint is not None else []
+    if name in weights.entries():
+        places.append(weights.tokenizer_path(name))
+    for place in places:
+        try:
+            return Tokenizer.from_file(place)
+        except (CheckpointError, ValueError, OSError):
+            continue
+    return None

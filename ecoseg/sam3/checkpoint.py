@@ -26,6 +26,7 @@ Exports
 ``convert_state_dict(state, expected) -> (state_dict, unloaded)``
     ``expected`` is our ``{name: shape}``; raises ``CheckpointError`` on any mismatch.
 ``expected_shapes(model) -> dict`` (the ``expected`` argument for a model)
+``assemble(src, state) -> Tensor`` (one of our tensors from transformers tensors)
 ``load_checkpoint(model, path) -> model``
 ``model_signature(config) -> dict[str, tuple[int, ...]]`` (built on the ``meta`` device)
 
@@ -53,11 +54,13 @@ from ecoseg.sam3.keymap import (
     HF_ALIASES,
     HF_MISSING,
     META_ONLY,
+    HfSource,
     hf_source,
     meta_to_ours,
 )
 
 __all__ = [
+    "assemble",
     "detect_format",
     "convert_state_dict",
     "expected_shapes",
@@ -136,6 +139,27 @@ def _from_meta(state, expected):
     return out, unexpected, shapes, []
 
 
+def assemble(src: HfSource, state: dict[str, Tensor]) -> Tensor:
+    """One of our tensors from the transformers tensors ``src`` names (see ``HfSource``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ecoseg.sam3.keymap import HfSource
+    >>> parts = {k: torch.full((2, 3), float(i)) for i, k in enumerate("qkv")}
+    >>> assemble(HfSource("cat", ("q", "k", "v")), parts).shape
+    torch.Size([6, 3])
+    """
+    parts = [state[k] for k in src.keys]
+    if src.kind == "cat":
+        return torch.cat(parts, dim=0)
+    if src.kind == "transpose":
+        return parts[0].t()
+    if src.kind == "row":
+        return parts[0][src.index : src.index + 1]
+    return parts[0]
+
+
 def _from_transformers(state, expected, layout):
     out, used, unloaded, absent = {}, set(), [], []
     for ours in expected:
@@ -152,17 +176,8 @@ def _from_transformers(state, expected, layout):
         if not all(k in state for k in src.keys):
             absent.append(ours)
             continue
-        parts = [state[k] for k in src.keys]
         used.update(src.keys)
-        if src.kind == "cat":
-            value = torch.cat(parts, dim=0)
-        elif src.kind == "transpose":
-            value = parts[0].t()
-        elif src.kind == "row":
-            value = parts[0][src.index : src.index + 1]
-        else:
-            value = parts[0]
-        out[ours] = value
+        out[ours] = assemble(src, state)
     unexpected, shapes = [], []
     for key, value in state.items():
         if key in used:

@@ -25,8 +25,8 @@ Exports
     for a detector-only network).
 ``PRESETS``, ``get_config(name, image_size=None)``
     ``"sam3"`` (full size, 1008 px) and ``"sam3-reduced"`` (256-wide, 4-layer backbone at
-    336 px, 2-layer text encoder, detector with 1 geometry, 2 fusion and 2 decoder layers; for
-    CPU tests).
+    336 px, 2-layer text encoder, detector of 2 layers per component with 512-wide MLPs and
+    50 queries; for CPU tests).
 ``validate_image_size(size, patch_size=14)``
     The input-size rule (a positive multiple of the patch size, at least 8 patches a side).
 
@@ -162,9 +162,7 @@ class TextConfig:
         return int(self.width * self.mlp_ratio)
 
 
-def tracker_variant(
-    image_size: int = 1008, patch_size: int = 14, d_model: int = 256
-) -> Variant:
+def tracker_variant(image_size: int = 1008, patch_size: int = 14, d_model: int = 256) -> Variant:
     """SAM 3's tracker as a SAM 2 :class:`~ecoseg.sam2.variants.Variant` (no image encoder).
 
     The tracker of SAM 3 is SAM 2.1's architecture (same prompt encoder, mask decoder, memory
@@ -299,11 +297,14 @@ def _reduced() -> Sam3Config:
         global_att_blocks=(1, 3),
     )
     text = TextConfig(width=256, heads=4, layers=2, output_dim=128)
-    # the detector keeps its 256 width (the pyramid's) with fewer layers
+    # the detector keeps its 256 width (the pyramid's) and 8 heads, with 2 layers per
+    # component, MLPs of 512 and 50 queries
+    ffn = 512
     detector = DetectorConfig(
-        geometry=GeometryEncoderConfig(num_layers=1),
-        fusion=FusionEncoderConfig(num_layers=2),
-        decoder=DecoderConfig(num_layers=2),
+        geometry=GeometryEncoderConfig(num_layers=2, dim_feedforward=ffn),
+        fusion=FusionEncoderConfig(num_layers=2, dim_feedforward=ffn),
+        decoder=DecoderConfig(num_layers=2, num_queries=50, dim_feedforward=ffn),
+        scoring_dim_feedforward=ffn,
     )
     return Sam3Config(
         name="sam3-reduced",

@@ -62,7 +62,9 @@ _PREFIXES = (
 )
 
 #: Meta buffers that we recompute from the configuration (the ViT's complex RoPE tables).
-META_ONLY = re.compile(r"^detector\.backbone\.vision_backbone\.trunk\.blocks\.\d+\.attn\.freqs_cis$")
+META_ONLY = re.compile(
+    r"^detector\.backbone\.vision_backbone\.trunk\.blocks\.\d+\.attn\.freqs_cis$"
+)
 
 #: transformers tensors that repeat another one: {alias: the tensor it must equal}.
 HF_ALIASES = {
@@ -80,7 +82,9 @@ HF_MISSING = re.compile(
 
 # SAM 3's tracker names the two-way transformer's MLP ``lin1``/``lin2`` (SAM 1's MLPBlock);
 # SAM 2's checkpoints, and so ecoseg.sam2, call them ``layers.0``/``layers.1``
-_OURS_MLP = re.compile(r"^(tracker\.sam_mask_decoder\.transformer\.layers\.\d+\.mlp\.)layers\.([01])\.")
+_OURS_MLP = re.compile(
+    r"^(tracker\.sam_mask_decoder\.transformer\.layers\.\d+\.mlp\.)layers\.([01])\."
+)
 _META_MLP = re.compile(r"^(tracker\.sam_mask_decoder\.transformer\.layers\.\d+\.mlp\.)lin([12])\.")
 
 
@@ -162,17 +166,25 @@ _TEXT = (
     (r"^token_embedding\.", "text_model.embeddings.token_embedding."),
     (r"^positional_embedding$", "text_model.embeddings.position_embedding.weight"),
     (r"^ln_final\.", "text_model.final_layer_norm."),
-    (r"^transformer\.resblocks\.(\d+)\.attn\.out_proj\.", r"text_model.encoder.layers.\1.self_attn.out_proj."),
+    (
+        r"^transformer\.resblocks\.(\d+)\.attn\.out_proj\.",
+        r"text_model.encoder.layers.\1.self_attn.out_proj.",
+    ),
     (r"^transformer\.resblocks\.(\d+)\.ln_1\.", r"text_model.encoder.layers.\1.layer_norm1."),
     (r"^transformer\.resblocks\.(\d+)\.ln_2\.", r"text_model.encoder.layers.\1.layer_norm2."),
     (r"^transformer\.resblocks\.(\d+)\.mlp\.c_fc\.", r"text_model.encoder.layers.\1.mlp.fc1."),
     (r"^transformer\.resblocks\.(\d+)\.mlp\.c_proj\.", r"text_model.encoder.layers.\1.mlp.fc2."),
 )
-_ATTN = r"(self_attn|cross_attn_image|cross_attn|ca_text|cross_attend_prompt)"
 _DETECTOR = (
     # geometry encoder
-    (r"^geometry_encoder\.encode\.(\d+)\.cross_attn_image\.out_proj\.", r"geometry_encoder.layers.\1.cross_attn.o_proj."),
-    (r"^geometry_encoder\.encode\.(\d+)\.self_attn\.out_proj\.", r"geometry_encoder.layers.\1.self_attn.o_proj."),
+    (
+        r"^geometry_encoder\.encode\.(\d+)\.cross_attn_image\.out_proj\.",
+        r"geometry_encoder.layers.\1.cross_attn.o_proj.",
+    ),
+    (
+        r"^geometry_encoder\.encode\.(\d+)\.self_attn\.out_proj\.",
+        r"geometry_encoder.layers.\1.self_attn.o_proj.",
+    ),
     (r"^geometry_encoder\.encode\.(\d+)\.linear1\.", r"geometry_encoder.layers.\1.mlp.fc1."),
     (r"^geometry_encoder\.encode\.(\d+)\.linear2\.", r"geometry_encoder.layers.\1.mlp.fc2."),
     (r"^geometry_encoder\.encode\.(\d+)\.norm(\d)\.", r"geometry_encoder.layers.\1.layer_norm\2."),
@@ -181,30 +193,69 @@ _DETECTOR = (
     (r"^geometry_encoder\.encode_norm\.", "geometry_encoder.output_layer_norm."),
     (r"^geometry_encoder\.", "geometry_encoder."),
     # fusion encoder
-    (r"^transformer\.encoder\.layers\.(\d+)\.cross_attn_image\.out_proj\.", r"detr_encoder.layers.\1.cross_attn.o_proj."),
-    (r"^transformer\.encoder\.layers\.(\d+)\.self_attn\.out_proj\.", r"detr_encoder.layers.\1.self_attn.o_proj."),
+    (
+        r"^transformer\.encoder\.layers\.(\d+)\.cross_attn_image\.out_proj\.",
+        r"detr_encoder.layers.\1.cross_attn.o_proj.",
+    ),
+    (
+        r"^transformer\.encoder\.layers\.(\d+)\.self_attn\.out_proj\.",
+        r"detr_encoder.layers.\1.self_attn.o_proj.",
+    ),
     (r"^transformer\.encoder\.layers\.(\d+)\.linear1\.", r"detr_encoder.layers.\1.mlp.fc1."),
     (r"^transformer\.encoder\.layers\.(\d+)\.linear2\.", r"detr_encoder.layers.\1.mlp.fc2."),
     (r"^transformer\.encoder\.layers\.(\d+)\.norm(\d)\.", r"detr_encoder.layers.\1.layer_norm\2."),
     # decoder
-    (r"^transformer\.decoder\.presence_token_head\.layers\.(\d)\.", lambda m: f"detr_decoder.presence_head.layer{int(m[1]) + 1}."),
+    (
+        r"^transformer\.decoder\.presence_token_head\.layers\.(\d)\.",
+        lambda m: f"detr_decoder.presence_head.layer{int(m[1]) + 1}.",
+    ),
     (r"^transformer\.decoder\.presence_token_out_norm\.", "detr_decoder.presence_layer_norm."),
     (r"^transformer\.decoder\.norm\.", "detr_decoder.output_layer_norm."),
-    (r"^transformer\.decoder\.bbox_embed\.layers\.(\d)\.", lambda m: f"detr_decoder.box_head.layer{int(m[1]) + 1}."),
-    (r"^transformer\.decoder\.ref_point_head\.layers\.(\d)\.", lambda m: f"detr_decoder.ref_point_head.layer{int(m[1]) + 1}."),
-    (r"^transformer\.decoder\.boxRPB_embed_(x|y)\.layers\.(\d)\.", lambda m: f"detr_decoder.box_rpb_embed_{m[1]}.layer{int(m[2]) + 1}."),
-    (r"^transformer\.decoder\.layers\.(\d+)\.self_attn\.out_proj\.", r"detr_decoder.layers.\1.self_attn.o_proj."),
-    (r"^transformer\.decoder\.layers\.(\d+)\.ca_text\.out_proj\.", r"detr_decoder.layers.\1.text_cross_attn.o_proj."),
-    (r"^transformer\.decoder\.layers\.(\d+)\.cross_attn\.out_proj\.", r"detr_decoder.layers.\1.vision_cross_attn.o_proj."),
+    (
+        r"^transformer\.decoder\.bbox_embed\.layers\.(\d)\.",
+        lambda m: f"detr_decoder.box_head.layer{int(m[1]) + 1}.",
+    ),
+    (
+        r"^transformer\.decoder\.ref_point_head\.layers\.(\d)\.",
+        lambda m: f"detr_decoder.ref_point_head.layer{int(m[1]) + 1}.",
+    ),
+    (
+        r"^transformer\.decoder\.boxRPB_embed_(x|y)\.layers\.(\d)\.",
+        lambda m: f"detr_decoder.box_rpb_embed_{m[1]}.layer{int(m[2]) + 1}.",
+    ),
+    (
+        r"^transformer\.decoder\.layers\.(\d+)\.self_attn\.out_proj\.",
+        r"detr_decoder.layers.\1.self_attn.o_proj.",
+    ),
+    (
+        r"^transformer\.decoder\.layers\.(\d+)\.ca_text\.out_proj\.",
+        r"detr_decoder.layers.\1.text_cross_attn.o_proj.",
+    ),
+    (
+        r"^transformer\.decoder\.layers\.(\d+)\.cross_attn\.out_proj\.",
+        r"detr_decoder.layers.\1.vision_cross_attn.o_proj.",
+    ),
     (r"^transformer\.decoder\.layers\.(\d+)\.linear1\.", r"detr_decoder.layers.\1.mlp.fc1."),
     (r"^transformer\.decoder\.layers\.(\d+)\.linear2\.", r"detr_decoder.layers.\1.mlp.fc2."),
-    (r"^transformer\.decoder\.layers\.(\d+)\.norm1\.", r"detr_decoder.layers.\1.vision_cross_attn_layer_norm."),
-    (r"^transformer\.decoder\.layers\.(\d+)\.catext_norm\.", r"detr_decoder.layers.\1.text_cross_attn_layer_norm."),
-    (r"^transformer\.decoder\.layers\.(\d+)\.norm2\.", r"detr_decoder.layers.\1.self_attn_layer_norm."),
+    (
+        r"^transformer\.decoder\.layers\.(\d+)\.norm1\.",
+        r"detr_decoder.layers.\1.vision_cross_attn_layer_norm.",
+    ),
+    (
+        r"^transformer\.decoder\.layers\.(\d+)\.catext_norm\.",
+        r"detr_decoder.layers.\1.text_cross_attn_layer_norm.",
+    ),
+    (
+        r"^transformer\.decoder\.layers\.(\d+)\.norm2\.",
+        r"detr_decoder.layers.\1.self_attn_layer_norm.",
+    ),
     (r"^transformer\.decoder\.layers\.(\d+)\.norm3\.", r"detr_decoder.layers.\1.mlp_layer_norm."),
     (r"^transformer\.decoder\.", "detr_decoder."),
     # scoring
-    (r"^dot_prod_scoring\.prompt_mlp\.layers\.(\d)\.", lambda m: f"dot_product_scoring.text_mlp.layer{int(m[1]) + 1}."),
+    (
+        r"^dot_prod_scoring\.prompt_mlp\.layers\.(\d)\.",
+        lambda m: f"dot_product_scoring.text_mlp.layer{int(m[1]) + 1}.",
+    ),
     (r"^dot_prod_scoring\.prompt_mlp\.out_norm\.", "dot_product_scoring.text_mlp_out_norm."),
     (r"^dot_prod_scoring\.prompt_proj\.", "dot_product_scoring.text_proj."),
     (r"^dot_prod_scoring\.hs_proj\.", "dot_product_scoring.query_proj."),
@@ -213,41 +264,109 @@ _DETECTOR = (
     (r"^segmentation_head\.mask_predictor\.mask_embed\.", "mask_decoder.mask_embedder."),
     (r"^segmentation_head\.instance_seg_head\.", "mask_decoder.instance_projection."),
     (r"^segmentation_head\.semantic_seg_head\.", "mask_decoder.semantic_projection."),
-    (r"^segmentation_head\.cross_attend_prompt\.out_proj\.", "mask_decoder.prompt_cross_attn.o_proj."),
+    (
+        r"^segmentation_head\.cross_attend_prompt\.out_proj\.",
+        "mask_decoder.prompt_cross_attn.o_proj.",
+    ),
     (r"^segmentation_head\.cross_attn_norm\.", "mask_decoder.prompt_cross_attn_norm."),
 )
 # fused attention inputs of the detector: (regex on our name -> transformers base)
 _DETECTOR_FUSED = (
     (r"^geometry_encoder\.encode\.(\d+)\.self_attn$", r"geometry_encoder.layers.\1.self_attn"),
-    (r"^geometry_encoder\.encode\.(\d+)\.cross_attn_image$", r"geometry_encoder.layers.\1.cross_attn"),
+    (
+        r"^geometry_encoder\.encode\.(\d+)\.cross_attn_image$",
+        r"geometry_encoder.layers.\1.cross_attn",
+    ),
     (r"^transformer\.encoder\.layers\.(\d+)\.self_attn$", r"detr_encoder.layers.\1.self_attn"),
-    (r"^transformer\.encoder\.layers\.(\d+)\.cross_attn_image$", r"detr_encoder.layers.\1.cross_attn"),
+    (
+        r"^transformer\.encoder\.layers\.(\d+)\.cross_attn_image$",
+        r"detr_encoder.layers.\1.cross_attn",
+    ),
     (r"^transformer\.decoder\.layers\.(\d+)\.self_attn$", r"detr_decoder.layers.\1.self_attn"),
     (r"^transformer\.decoder\.layers\.(\d+)\.ca_text$", r"detr_decoder.layers.\1.text_cross_attn"),
-    (r"^transformer\.decoder\.layers\.(\d+)\.cross_attn$", r"detr_decoder.layers.\1.vision_cross_attn"),
+    (
+        r"^transformer\.decoder\.layers\.(\d+)\.cross_attn$",
+        r"detr_decoder.layers.\1.vision_cross_attn",
+    ),
     (r"^segmentation_head\.cross_attend_prompt$", "mask_decoder.prompt_cross_attn"),
 )
 # SAM 2 tracker names (ours, as in SAM 2's checkpoints) -> transformers' Sam2/Sam3 tracker names
 _THREE = ("proj_in", "layers.0", "proj_out")
 _TRACKER = (
-    (r"^sam_prompt_encoder\.pe_layer\.positional_encoding_gaussian_matrix$", "prompt_encoder.shared_embedding.positional_embedding"),
-    (r"^sam_prompt_encoder\.mask_downscaling\.(\d)\.", lambda m: "prompt_encoder.mask_embed." + {"0": "conv1", "1": "layer_norm1", "3": "conv2", "4": "layer_norm2", "6": "conv3"}[m[1]] + "."),
+    (
+        r"^sam_prompt_encoder\.pe_layer\.positional_encoding_gaussian_matrix$",
+        "prompt_encoder.shared_embedding.positional_embedding",
+    ),
+    (
+        r"^sam_prompt_encoder\.mask_downscaling\.(\d)\.",
+        lambda m: (
+            "prompt_encoder.mask_embed."
+            + {"0": "conv1", "1": "layer_norm1", "3": "conv2", "4": "layer_norm2", "6": "conv3"}[
+                m[1]
+            ]
+            + "."
+        ),
+    ),
     (r"^sam_prompt_encoder\.", "prompt_encoder."),
-    (r"^sam_mask_decoder\.transformer\.layers\.(\d+)\.mlp\.layers\.(\d)\.", lambda m: f"mask_decoder.transformer.layers.{m[1]}.mlp.{('proj_in', 'proj_out')[int(m[2])]}."),
-    (r"^sam_mask_decoder\.transformer\.layers\.(\d+)\.norm(\d)\.", r"mask_decoder.transformer.layers.\1.layer_norm\2."),
-    (r"^sam_mask_decoder\.transformer\.norm_final_attn\.", "mask_decoder.transformer.layer_norm_final_attn."),
-    (r"^sam_mask_decoder\.output_upscaling\.(\d)\.", lambda m: "mask_decoder." + {"0": "upscale_conv1", "1": "upscale_layer_norm", "3": "upscale_conv2"}[m[1]] + "."),
-    (r"^sam_mask_decoder\.(output_hypernetworks_mlps\.\d+|iou_prediction_head|pred_obj_score_head)\.layers\.(\d)\.", lambda m: f"mask_decoder.{m[1]}.{_THREE[int(m[2])]}."),
+    (
+        r"^sam_mask_decoder\.transformer\.layers\.(\d+)\.mlp\.layers\.(\d)\.",
+        lambda m: (
+            f"mask_decoder.transformer.layers.{m[1]}.mlp.{('proj_in', 'proj_out')[int(m[2])]}."
+        ),
+    ),
+    (
+        r"^sam_mask_decoder\.transformer\.layers\.(\d+)\.norm(\d)\.",
+        r"mask_decoder.transformer.layers.\1.layer_norm\2.",
+    ),
+    (
+        r"^sam_mask_decoder\.transformer\.norm_final_attn\.",
+        "mask_decoder.transformer.layer_norm_final_attn.",
+    ),
+    (
+        r"^sam_mask_decoder\.output_upscaling\.(\d)\.",
+        lambda m: (
+            "mask_decoder."
+            + {"0": "upscale_conv1", "1": "upscale_layer_norm", "3": "upscale_conv2"}[m[1]]
+            + "."
+        ),
+    ),
+    (
+        r"^sam_mask_decoder\.(output_hypernetworks_mlps\.\d+|iou_prediction_head|pred_obj_score_head)\.layers\.(\d)\.",
+        lambda m: f"mask_decoder.{m[1]}.{_THREE[int(m[2])]}.",
+    ),
     (r"^sam_mask_decoder\.", "mask_decoder."),
     (r"^memory_attention\.norm\.", "memory_attention.layer_norm."),
     (r"^memory_attention\.layers\.(\d+)\.norm(\d)\.", r"memory_attention.layers.\1.layer_norm\2."),
-    (r"^memory_encoder\.mask_downsampler\.encoder\.(\d+)\.", lambda m: "memory_encoder.mask_downsampler." + ("final_conv." if m[1] == "12" else f"layers.{int(m[1]) // 3}." + ("conv." if int(m[1]) % 3 == 0 else "layer_norm."))),
+    (
+        r"^memory_encoder\.mask_downsampler\.encoder\.(\d+)\.",
+        lambda m: (
+            "memory_encoder.mask_downsampler."
+            + (
+                "final_conv."
+                if m[1] == "12"
+                else f"layers.{int(m[1]) // 3}."
+                + ("conv." if int(m[1]) % 3 == 0 else "layer_norm.")
+            )
+        ),
+    ),
     (r"^memory_encoder\.pix_feat_proj\.", "memory_encoder.feature_projection."),
     (r"^memory_encoder\.out_proj\.", "memory_encoder.projection."),
-    (r"^memory_encoder\.fuser\.layers\.(\d+)\.gamma$", r"memory_encoder.memory_fuser.layers.\1.scale"),
-    (r"^memory_encoder\.fuser\.layers\.(\d+)\.dwconv\.", r"memory_encoder.memory_fuser.layers.\1.depthwise_conv."),
-    (r"^memory_encoder\.fuser\.layers\.(\d+)\.norm\.", r"memory_encoder.memory_fuser.layers.\1.layer_norm."),
-    (r"^memory_encoder\.fuser\.layers\.(\d+)\.pwconv(\d)\.", r"memory_encoder.memory_fuser.layers.\1.pointwise_conv\2."),
+    (
+        r"^memory_encoder\.fuser\.layers\.(\d+)\.gamma$",
+        r"memory_encoder.memory_fuser.layers.\1.scale",
+    ),
+    (
+        r"^memory_encoder\.fuser\.layers\.(\d+)\.dwconv\.",
+        r"memory_encoder.memory_fuser.layers.\1.depthwise_conv.",
+    ),
+    (
+        r"^memory_encoder\.fuser\.layers\.(\d+)\.norm\.",
+        r"memory_encoder.memory_fuser.layers.\1.layer_norm.",
+    ),
+    (
+        r"^memory_encoder\.fuser\.layers\.(\d+)\.pwconv(\d)\.",
+        r"memory_encoder.memory_fuser.layers.\1.pointwise_conv\2.",
+    ),
     (r"^maskmem_tpos_enc$", "memory_temporal_positional_encoding"),
     (r"^no_mem_embed$", "no_memory_embedding"),
     (r"^no_mem_pos_enc$", "no_memory_positional_encoding"),

@@ -70,6 +70,7 @@ class SAM3Model(nn.Module):
         self.detector = ConceptDetector(config.detector)
         self.tracker = SAM2Model(config.tracker) if config.tracker is not None else None
         self.unloaded_parameters: tuple[str, ...] = ()
+        self.tokenizer = None  # set by ecoseg.sam3.build when a vocabulary is found
 
     @property
     def device(self):

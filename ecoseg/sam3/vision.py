@@ -296,9 +296,7 @@ class SimpleFpn(nn.ModuleList):
             if scale == 4.0:
                 branch.add_module("dconv_2x2_0", nn.ConvTranspose2d(in_dim, in_dim // 2, 2, 2))
                 branch.add_module("gelu", nn.GELU())
-                branch.add_module(
-                    "dconv_2x2_1", nn.ConvTranspose2d(in_dim // 2, in_dim // 4, 2, 2)
-                )
+                branch.add_module("dconv_2x2_1", nn.ConvTranspose2d(in_dim // 2, in_dim // 4, 2, 2))
                 out = in_dim // 4
             elif scale == 2.0:
                 branch.add_module("dconv_2x2", nn.ConvTranspose2d(in_dim, in_dim // 2, 2, 2))

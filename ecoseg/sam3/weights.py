@@ -113,7 +113,7 @@ def list_weights() -> list[dict]:
 
 
 def _is_access_error(exc: Exception) -> bool:
-    names = {type(c).__name__ for c in type(exc).__mro__}
+    names = {c.__name__ for c in type(exc).__mro__}
     if names & {"GatedRepoError", "RepositoryNotFoundError", "LocalTokenNotFoundError"}:
         return True
     status = getattr(getattr(exc, "response", None), "status_code", None)

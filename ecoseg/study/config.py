@@ -46,7 +46,7 @@ _VIDEO_KEYS = (
     "notes",
     *_SETTING_KEYS,
 )
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._ -]*[A-Za-z0-9._-])?$")  # inner spaces ok
 _FALLBACK_MODELS = (
     "sam2-tiny",
     "sam2-small",
@@ -279,7 +279,7 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
     if not _NAME_RE.match(name) or name in (".", ".."):
         raise ConfigError(
             f"{where}: {label}: name {name!r} would escape the output folder or is not a "
-            "plain file name (use letters, digits, '.', '_' and '-')"
+            "plain file name (use letters, digits, spaces, '.', '_' and '-')"
         )
     label = f"{label} ({name})"
     _check_keys(entry, _VIDEO_KEYS, where, f"{label}: ")
@@ -343,7 +343,7 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
     ):
         raise ConfigError(f"{ctx} image_size: must be a positive integer, got {image_size!r}")
     device = merged.get("device")
-    from ecoseg.engine._runtime import DEVICES
+    from ecoseg._device import DEVICES
 
     if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
         raise ConfigError(f"{ctx} device: must be one of {', '.join(DEVICES)}, got {device!r}")

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from ecoseg.sam3.checkpoint import assemble
 from ecoseg.sam3.config import Sam3Config
-from ecoseg.sam3.keymap import hf_source
+from ecoseg.sam3.keymap import HfSource, hf_source
 
 #: Per-component tolerance of the issue (max abs difference over max abs value).
 REL_TOL = 1e-5
@@ -125,17 +126,8 @@ def copy_from_hf(
         for k in src.keys:
             assert k.startswith(hf_prefix), (k, hf_prefix)
             names.append(k[len(hf_prefix) :])
-        parts = [hf_state[n] for n in names]
         used.update(names)
-        if src.kind == "cat":
-            value = torch.cat(parts, 0)
-        elif src.kind == "transpose":
-            value = parts[0].t()
-        elif src.kind == "row":
-            value = parts[0][src.index : src.index + 1]
-        else:
-            value = parts[0]
-        state[key] = value
+        state[key] = assemble(HfSource(src.kind, tuple(names), src.index), hf_state)
     ours.load_state_dict(state, strict=True)
     return used
 

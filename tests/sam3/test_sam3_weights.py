@@ -48,8 +48,12 @@ def test_without_access_says_in_one_line_how_to_get_it(cache, monkeypatch):
         weights.download("sam3", progress=False)
     message = str(info.value)
     assert "\n" not in message
-    for needle in ("https://huggingface.co/facebook/sam3", "huggingface-cli login", "HF_TOKEN",
-                   "--checkpoint PATH"):
+    for needle in (
+        "https://huggingface.co/facebook/sam3",
+        "huggingface-cli login",
+        "HF_TOKEN",
+        "--checkpoint PATH",
+    ):
         assert needle in message
     assert not weights.weights_path("sam3").exists()
 
@@ -70,7 +74,9 @@ def test_download_uses_the_users_token_and_records_the_sha256(cache, monkeypatch
     assert calls == [("facebook/sam3", f, "hf_user_token") for f in files]
     digest = hashlib.sha256(files["sam3.pt"]).hexdigest()
     assert sam2_weights.recorded_sha256(path) == digest
-    assert weights.verify("sam3") == [("sam3", True, "sha256 matches the hash recorded at download")]
+    assert weights.verify("sam3") == [
+        ("sam3", True, "sha256 matches the hash recorded at download")
+    ]
     calls.clear()
     assert weights.download("sam3", progress=False) == path and calls == []  # cached: no-op
     path.write_bytes(b"tampered")

@@ -68,6 +68,20 @@ def test_build_records_the_checkpoint_and_its_sha256(model, tmp_path):
     assert not again.training
 
 
+def test_build_finds_the_vocabulary_next_to_the_checkpoint(model, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "empty-cache"))
+    path = save_safetensors(model, tmp_path / "ours.safetensors")
+    assert sam3.build("sam3-reduced", path, device="cpu").tokenizer is None
+    symbols = [chr(c) for c in range(33, 127)]
+    vocab = {t: i for i, t in enumerate(["<|startoftext|>", "<|endoftext|>", *symbols])}
+    (tmp_path / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (tmp_path / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+    found = sam3.build("sam3-reduced", path, device="cpu").tokenizer
+    assert found is not None and found.start_id == 0 and found.end_id == 1
+
+
 def test_build_rejects_a_file_for_another_size(model, tmp_path):
     path = save_safetensors(model, tmp_path / "reduced.safetensors")
     with pytest.raises(CheckpointError, match="shape mismatches"):

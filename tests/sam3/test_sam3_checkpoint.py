@@ -14,6 +14,7 @@ import torch
 from ecoseg.errors import CheckpointError
 from ecoseg.sam2.checkpoint import save_safetensors
 from ecoseg.sam3.checkpoint import (
+    assemble,
     convert_state_dict,
     expected_shapes,
     load_checkpoint,
@@ -88,7 +89,7 @@ def test_meta_full_size_keys_map_onto_ours_both_directions(ours_full, meta_full)
             shape = (1, shape[1] - 1, shape[2])
         if ours not in ours_full and ours.endswith(("in_proj_weight", "in_proj_bias")):
             base, kind = ours.rsplit(".in_proj_", 1)
-            for i, p in enumerate("qkv"):  # stacked q/k/v -> our three projections
+            for p in "qkv":  # stacked q/k/v -> our three projections
                 part = f"{base}.{p}_proj.{kind}"
                 assert ours_full[part] == (shape[0] // 3, *shape[1:]), part
                 placed[part] = ours_full[part]
@@ -205,13 +206,25 @@ def test_transformers_layout_loads_strictly_and_matches_its_backbone(tmp_path):
 
     oracle.transformers_sam3()
     cfg = get_config("sam3-reduced")
+    d = cfg.detector
     det = c3.Sam3Config(
         vision_config=oracle.hf_vit_config(cfg).to_dict(),
         text_config=oracle.hf_text_config(cfg).to_dict(),
-        geometry_encoder_config={"num_layers": cfg.detector.geometry.num_layers},
-        detr_encoder_config={"num_layers": cfg.detector.fusion.num_layers},
-        detr_decoder_config={"num_layers": cfg.detector.decoder.num_layers},
+        geometry_encoder_config={
+            "num_layers": d.geometry.num_layers,
+            "intermediate_size": d.geometry.dim_feedforward,
+        },
+        detr_encoder_config={
+            "num_layers": d.fusion.num_layers,
+            "intermediate_size": d.fusion.dim_feedforward,
+        },
+        detr_decoder_config={
+            "num_layers": d.decoder.num_layers,
+            "intermediate_size": d.decoder.dim_feedforward,
+            "num_queries": d.decoder.num_queries,
+        },
     )
+    assert d.scoring_dim_feedforward == d.decoder.dim_feedforward  # transformers ties them
     config = cv.Sam3VideoConfig(
         detector_config=det.to_dict(),
         tracker_config=ct.Sam3TrackerVideoConfig(image_size=cfg.image_size).to_dict(),
@@ -230,15 +243,7 @@ def test_transformers_layout_loads_strictly_and_matches_its_backbone(tmp_path):
     for key, value in ours.state_dict().items():
         if key in ours.unloaded_parameters:
             continue
-        src = hf_source(key, "video")
-        parts = [hf_state[k] for k in src.keys]
-        expected = {
-            "cat": lambda: torch.cat(parts, 0),
-            "transpose": lambda: parts[0].t(),
-            "row": lambda: parts[0][src.index : src.index + 1],
-            "same": lambda: parts[0],
-        }[src.kind]()
-        assert torch.equal(value, expected), key
+        assert torch.equal(value, assemble(hf_source(key, "video"), hf_state)), key
     # and the network computes what transformers' computes from them
     images = torch.randn(1, 3, 336, 336, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
