@@ -104,12 +104,33 @@ def _add_segment(sub):
             "prompts and no weights. Default engine: sam2 with --prompts, else classical."
         ),
     )
-    p.add_argument("video", help="video file or folder of numbered images")
+    p.add_argument(
+        "video",
+        help="video file or folder of numbered images (with --concepts: an image or a folder)",
+    )
     p.add_argument("-o", "--out", required=True, help="mask store to write (STORE.zarr)")
     p.add_argument("--engine", choices=("sam2", "classical"), default=None)
-    p.add_argument("--model", default="sam2.1-tiny", help="SAM 2 variant (sam2.1-tiny)")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="SAM 2 variant (default sam2.1-tiny), or sam3 / sam3-reduced with --concepts",
+    )
     p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
     p.add_argument("--prompts", default=None, help="prompt file (JSON)")
+    p.add_argument(
+        "--concepts",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="SAM 3: find every instance of these concepts in an image or a folder of images "
+        "(one store frame per image, e.g. photo quadrats)",
+    )
+    p.add_argument(
+        "--score-threshold",
+        type=float,
+        default=0.5,
+        help="with --concepts: keep instances scoring above this (default 0.5)",
+    )
     p.add_argument("--image-size", type=int, default=None, help="network input size")
     p.add_argument(
         "--device",
@@ -161,6 +182,10 @@ def _run_segment(args) -> int:
     checkpoint = args.checkpoint
     if checkpoint is not None and not Path(checkpoint).is_file():
         raise ConfigError(f"{checkpoint}: checkpoint file not found")
+    if args.concepts is not None:
+        return _run_concepts(args, checkpoint)
+    if args.model is None:
+        args.model = "sam2.1-tiny"
     params = None
     if (args.discovery is not None or args.key_interval is not None) and not args.auto:
         raise ConfigError("--discovery and --key-interval need --auto")
@@ -183,6 +208,40 @@ def _run_segment(args) -> int:
         params=params,
         pretrained=not args.random_weights,
         backward=not args.forward_only,
+    )
+    print(f"masks: {out}")
+    return 0
+
+
+def _run_concepts(args, checkpoint) -> int:
+    from ecoseg.engine.concepts import segment_images
+
+    model = args.model or "sam3"
+    if not model.startswith("sam3"):
+        raise ConfigError(f"--concepts needs a SAM 3 model (--model sam3), got {model!r}")
+    used = [
+        f
+        for f, on in (
+            ("--prompts", args.prompts),
+            ("--auto", args.auto),
+            ("--resume", args.resume),
+            ("--engine", args.engine),
+        )
+        if on
+    ]
+    if used:
+        raise ConfigError(f"--concepts does not combine with {', '.join(used)}")
+    out = segment_images(
+        args.video,
+        args.concepts,
+        out=args.out,
+        model=model,
+        checkpoint=checkpoint,
+        pretrained=not args.random_weights,
+        image_size=args.image_size,
+        device=args.device,
+        overwrite=args.overwrite,
+        score_threshold=args.score_threshold,
     )
     print(f"masks: {out}")
     return 0
