@@ -37,6 +37,8 @@ _LAZY = {
     "report": "ecoseg.report",
     "export": "ecoseg.formats:export",
     "EcosegError": "ecoseg.errors:EcosegError",
+    "classify": "ecoseg.species:classify",
+    "Review": "ecoseg.species:Review",
 }
 
 # subpackages and modules that resolve on first touch (``ecoseg.sam2.build(...)`` right after

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ecoseg._cli import one_line
+from ecoseg._species_cli import add_classify, add_edit
 from ecoseg._version import __version__
 from ecoseg.errors import ConfigError, EcosegError
 
@@ -103,14 +104,33 @@ def _add_segment(sub):
             "prompts and no weights. Default engine: sam2 with --prompts, else classical."
         ),
     )
-    p.add_argument("video", help="video file or folder of numbered images")
+    p.add_argument(
+        "video",
+        help="video file or folder of numbered images (with --concepts: an image or a folder)",
+    )
     p.add_argument("-o", "--out", required=True, help="mask store to write (STORE.zarr)")
     p.add_argument("--engine", choices=("sam2", "classical"), default=None)
     p.add_argument(
-        "--model", default="sam2.1-tiny", help="SAM 2 variant (sam2.1-tiny), or sam3 (concepts)"
+        "--model",
+        default=None,
+        help="SAM 2 variant (default sam2.1-tiny), or sam3 / sam3-reduced with --concepts",
     )
     p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
     p.add_argument("--prompts", default=None, help="prompt file (JSON)")
+    p.add_argument(
+        "--concepts",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="SAM 3: find every instance of these concepts in an image or a folder of images "
+        "(one store frame per image, e.g. photo quadrats)",
+    )
+    p.add_argument(
+        "--score-threshold",
+        type=float,
+        default=0.5,
+        help="with --concepts: keep instances scoring above this (default 0.5)",
+    )
     p.add_argument("--image-size", type=int, default=None, help="network input size")
     p.add_argument(
         "--device",
@@ -156,21 +176,13 @@ def _add_segment(sub):
 
 
 def _add_concept_flags(p) -> None:
-    """SAM 3 concept tracking flags of ``segment`` (see docs/concepts.md)."""
-    p.add_argument(
-        "--concepts",
-        nargs="+",
-        default=None,
-        metavar="NAME",
-        help='with --model sam3: find and track every instance of these ("parrotfish" '
-        '"sea urchin"); exemplar boxes go in the prompt file\'s "concepts"',
-    )
+    """SAM 3 concept *tracking* flags of ``segment`` (a video with --concepts; docs/concepts.md)."""
     p.add_argument(
         "--detect-every",
         type=int,
         default=1,
         metavar="N",
-        help="with --model sam3: run the concept detector on every N-th frame (default 1)",
+        help="with --concepts on a video: run the concept detector on every N-th frame",
     )
 
 
@@ -182,6 +194,14 @@ def _run_segment(args) -> int:
     checkpoint = args.checkpoint
     if checkpoint is not None and not Path(checkpoint).is_file():
         raise ConfigError(f"{checkpoint}: checkpoint file not found")
+    if args.concepts is not None and _is_video_file(args.video):
+        return _run_concept_tracking(args, prompts, checkpoint)
+    if args.detect_every != 1:
+        raise ConfigError("--detect-every needs --concepts and a video file")
+    if args.concepts is not None:
+        return _run_concepts(args, checkpoint)
+    if args.model is None:
+        args.model = "sam2.1-tiny"
     params = None
     if (args.discovery is not None or args.key_interval is not None) and not args.auto:
         raise ConfigError("--discovery and --key-interval need --auto")
@@ -204,18 +224,83 @@ def _run_segment(args) -> int:
         params=params,
         pretrained=not args.random_weights,
         backward=not args.forward_only,
-        **_concept_options(args),
     )
     print(f"masks: {out}")
     return 0
 
 
-def _concept_options(args) -> dict:
+def _is_video_file(path: str) -> bool:
+    """A video file (concept tracking) rather than an image or a folder (photo surveys)."""
+    from ecoseg.engine.concepts import list_images
+
+    p = Path(path)
+    if p.is_dir():
+        return False
+    try:
+        list_images(p)
+    except Exception:  # not an image: a video (its reader names any problem)
+        return True
+    return False
+
+
+def _run_concept_tracking(args, prompts, checkpoint) -> int:
+    from ecoseg.engine import segment
+
     if args.detect_every < 1:
         raise ConfigError(f"--detect-every must be a positive integer, got {args.detect_every}")
-    if not str(args.model).startswith("sam3") and (args.concepts or args.detect_every != 1):
-        raise ConfigError("--concepts and --detect-every need --model sam3")
-    return {"concepts": args.concepts, "detect_every": args.detect_every}
+    model = args.model or "sam3"
+    if not model.startswith("sam3"):
+        raise ConfigError(f"--concepts needs a SAM 3 model (--model sam3), got {model!r}")
+    out = segment(
+        args.video,
+        prompts,
+        out=args.out,
+        model=model,
+        checkpoint=checkpoint,
+        image_size=args.image_size,
+        device=args.device,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        pretrained=not args.random_weights,
+        concepts=args.concepts,
+        detect_every=args.detect_every,
+    )
+    print(f"masks: {out}")
+    return 0
+
+
+def _run_concepts(args, checkpoint) -> int:
+    from ecoseg.engine.concepts import segment_images
+
+    model = args.model or "sam3"
+    if not model.startswith("sam3"):
+        raise ConfigError(f"--concepts needs a SAM 3 model (--model sam3), got {model!r}")
+    used = [
+        f
+        for f, on in (
+            ("--prompts", args.prompts),
+            ("--auto", args.auto),
+            ("--resume", args.resume),
+            ("--engine", args.engine),
+        )
+        if on
+    ]
+    if used:
+        raise ConfigError(f"--concepts does not combine with {', '.join(used)}")
+    out = segment_images(
+        args.video,
+        args.concepts,
+        out=args.out,
+        model=model,
+        checkpoint=checkpoint,
+        pretrained=not args.random_weights,
+        image_size=args.image_size,
+        device=args.device,
+        overwrite=args.overwrite,
+        score_threshold=args.score_threshold,
+    )
+    print(f"masks: {out}")
+    return 0
 
 
 def _discovery_settings(path: str | None) -> dict:
@@ -644,6 +729,11 @@ def _run_demo(args) -> int:
     summary = run_demo(args.out, overwrite=args.overwrite)
     print(summary)
     return 0
+
+
+# --------------------------------------------------------------------------- edit, classify
+command("edit")(add_edit)
+command("classify")(add_classify)
 
 
 # --------------------------------------------------------------------------- weights

@@ -32,6 +32,7 @@ _SETTING_KEYS = (
     "device",
     "params",
     "calibration",
+    "species_model",
 )
 _VIDEO_KEYS = (
     "path",
@@ -89,6 +90,9 @@ class VideoSpec:
         Engine parameters.
     truth : Path or None
         Ground-truth store; adds an accuracy section to the report.
+    species_model : Path or None
+        A species model file (``ecoseg classify --save-model``) that names the tracks before
+        they are measured (``ecoseg.classify``), so a re-run reproduces the classes.
     """
 
     name: str
@@ -110,6 +114,7 @@ class VideoSpec:
     device: str | None = None
     params: dict = field(default_factory=dict)
     truth: Path | None = None
+    species_model: Path | None = None
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -363,6 +368,12 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
             raise ConfigError(f"{ctx} truth store not found: {truth}")
         truth = truth_path
 
+    species_model = merged.get("species_model")
+    if species_model is not None:
+        if not isinstance(species_model, str) or not _resolve(folder, species_model).is_file():
+            raise ConfigError(f"{ctx} species_model: no such model file: {species_model!r}")
+        species_model = _resolve(folder, species_model)
+
     depth = entry.get("depth_m")
     if depth is not None:
         if (
@@ -393,6 +404,7 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
         device=device,
         params=params,
         truth=truth,
+        species_model=species_model,
     )
 
 

@@ -115,3 +115,59 @@ def test_photographs_become_a_store_with_one_object_per_instance(tmp_path):
     tables = ecoseg.measure(out)
     assert set(tables["cover"]["class"]) <= set(concepts)
     assert len(classes) == next_id - 1
+
+
+def test_cli_concepts_need_a_sam3_model_and_no_video_options(tmp_path, capsys):
+    from ecoseg.cli import main
+
+    image = _write(tmp_path, "q.png", np.zeros((20, 30, 3), np.uint8))
+    out = str(tmp_path / "s.zarr")
+    assert (
+        main(["segment", str(image), "-o", out, "--concepts", "coral", "--model", "sam2.1-tiny"])
+        == 2
+    )
+    assert "needs a SAM 3 model" in capsys.readouterr().err
+    assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--auto"]) == 2
+    assert "does not combine with --auto" in capsys.readouterr().err
+    assert not (tmp_path / "s.zarr").exists()
+
+
+@pytest.mark.slow
+def test_cli_segments_a_photograph_with_concepts(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    import backbone_oracle
+
+    import ecoseg
+    from ecoseg.cli import main
+
+    cache = tmp_path / "weights"
+    (cache / "sam3").mkdir(parents=True)  # the vocabulary, where `weights download` puts it
+    shutil.copy(backbone_oracle.clip_vocabulary(), cache / "sam3")
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(cache))
+    rng = np.random.default_rng(1)
+    image = _write(tmp_path, "quadrat.jpg", rng.integers(0, 255, (50, 70, 3), dtype=np.uint8))
+    out = tmp_path / "q.zarr"
+    code = main(
+        [
+            "segment",
+            str(image),
+            "-o",
+            str(out),
+            "--concepts",
+            "brain coral",
+            "urchin",
+            "--model",
+            "sam3-reduced",
+            "--random-weights",
+            "--device",
+            "cpu",
+            "--score-threshold",
+            "0",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    ds = ecoseg.open_masks(str(out))
+    assert ds.sizes["t"] == 1 and ds["labels"].shape[1:] == (50, 70)
+    assert int(ds["labels"].max()) > 0  # threshold 0 keeps every query
+    assert set(ds["object_class"].values.tolist()) == {"brain coral", "urchin"}

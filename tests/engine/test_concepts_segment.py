@@ -99,7 +99,7 @@ def test_cli_flags(clip, tmp_path):
     cmd = [sys.executable, "-m", "ecoseg", "segment", str(clip.video), "-o", str(tmp_path / "c.zarr"),
            "--model", "sam2.1-tiny", "--concepts", "parrotfish"]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    assert r.returncode != 0 and "need --model sam3" in r.stderr
+    assert r.returncode != 0 and "SAM 3 model" in r.stderr
     cmd[cmd.index("sam2.1-tiny")] = "sam3-reduced"
     r = subprocess.run(cmd + ["--detect-every", "0"], capture_output=True, text=True, env=env)
     assert r.returncode != 0 and "--detect-every" in r.stderr

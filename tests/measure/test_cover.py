@@ -11,6 +11,11 @@ from ecoseg.measure import measure
 from ecoseg.measure.cover import class_cover, cover_table, roi_mask
 from ecoseg.store import MaskStore
 
+
+def cover(store, **kwargs):
+    """The cover table of a store (``measure.cover`` no longer has its own function)."""
+    return measure(store, **kwargs)["cover"]
+
 CLASSES = ["coral", "sponge", "urchin"]
 
 
