@@ -211,7 +211,7 @@ def main(argv=None) -> None:
     base = {"benchmark": "memory", "video": f"{W}x{H} synthetic", "image_size": a.image_size}
     runs = (("ecoseg", a.frames), ("official", a.official_frames))
     if a.sam3:
-        base = {"benchmark": "memory", "video": "96x64 synthetic", "model": "sam3-reduced@336",
+        base = {"benchmark": "memory", "video": "96x64 synthetic", "model": "sam3-reduced backbone, 2048-wide 200-query detector, 336 px",
                 "tracks": 2}
         runs = (("sam3-ecoseg", a.sam3), ("sam3-transformers", a.sam3))
     found = {}

@@ -30,6 +30,27 @@ from ecoseg.sam3.predictor import preprocess  # noqa: E402
 VOCAB = 49408
 
 
+def reduced_config():
+    """The configuration the concept tests run: ``sam3-reduced``'s backbone, text encoder and
+    tracker with a detector of 1 geometry, 2 fusion and 2 decoder layers, 2048-wide MLPs and
+    200 queries (the detector the oracle comparison was tuned and proven on)."""
+    import dataclasses
+
+    from ecoseg.sam3.config import get_config
+    from ecoseg.sam3.decoder import DecoderConfig
+    from ecoseg.sam3.detector import DetectorConfig
+    from ecoseg.sam3.fusion import FusionEncoderConfig
+    from ecoseg.sam3.geometry import GeometryEncoderConfig
+
+    detector = DetectorConfig(
+        geometry=GeometryEncoderConfig(num_layers=1),
+        fusion=FusionEncoderConfig(num_layers=2),
+        decoder=DecoderConfig(num_layers=2),
+    )
+    return dataclasses.replace(get_config("sam3-reduced"), name="sam3-concepts-test",
+                               detector=detector)
+
+
 def tokenize(texts):
     """Deterministic stand-in for the CLIP tokenizer: start, one id per character, end, pad."""
     out = np.zeros((len(texts), 32), np.int64)
@@ -47,17 +68,13 @@ def build_oracle(seed: int = 11, *, edit_frame: torch.Tensor | None = None, text
     from transformers.models.sam3_video import configuration_sam3_video as cv
     from transformers.models.sam3_video import modeling_sam3_video as mv
 
-    from ecoseg.sam3.config import get_config
-
     backbone_oracle.transformers_sam3()
     det_oracle.hf_modeling()  # torchvision stand-in for the geometry encoder's ROI pooling
-    cfg = get_config("sam3-reduced")
+    cfg = reduced_config()
     det = c3.Sam3Config(
         vision_config=backbone_oracle.hf_vit_config(cfg).to_dict(),
         text_config=backbone_oracle.hf_text_config(cfg).to_dict(),
-        geometry_encoder_config={"num_layers": cfg.detector.geometry.num_layers},
-        detr_encoder_config={"num_layers": cfg.detector.fusion.num_layers},
-        detr_decoder_config={"num_layers": cfg.detector.decoder.num_layers},
+        **det_oracle.hf_detector_kwargs(cfg.detector),
     )
     config = cv.Sam3VideoConfig(
         detector_config=det.to_dict(),
@@ -104,7 +121,7 @@ def load_ours(hf, path):
 
     save_safetensors(hf.state_dict(), path)
     torch.manual_seed(0)
-    return load_checkpoint(SAM3Model("sam3-reduced").eval(), path)
+    return load_checkpoint(SAM3Model(reduced_config()).eval(), path)
 
 
 def clip(frames: int = 12, size=(96, 64), seed: int = 3) -> list[np.ndarray]:
