@@ -1,4 +1,4 @@
-"""Campaign throughput: ``ecoseg.distributed.batch`` on 1 vs 2 local Dask workers, and the
+"""Campaign throughput: ``ecoseg.batch.batch`` on 1 vs 2 local Dask workers, and the
 per-video figures the throughput model of ``docs/scale.md`` is built from.
 
 Prints one JSON line per figure:
@@ -11,7 +11,7 @@ Prints one JSON line per figure:
     per frame of both (``*_cpu_ms_per_frame``: all threads of the process, so core-seconds).
 ``batch_throughput``
     One line per worker count (``--workers``, default 1 and 2): the same ``--videos`` clips of
-    ``--size`` x ``--frames`` segmented by :func:`ecoseg.distributed.batch` on a local process
+    ``--size`` x ``--frames`` segmented by :func:`ecoseg.batch.batch` on a local process
     cluster of that many single-threaded workers, started and warmed up (ecoseg imported on
     every worker) before the clock starts. ``videos_per_s`` and ``frames_per_s`` over the
     whole campaign wall time.
@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ecoseg.distributed import batch
+from ecoseg.batch import batch
 from ecoseg.engine import segment
 from ecoseg.io.video import open_video
 from ecoseg.store import MaskStore

@@ -67,7 +67,7 @@ def _peak_mb() -> float:
 def run_ecoseg(n: int, image_size: int) -> dict:
     import torch
 
-    from ecoseg.engine.propagation import propagate
+    from ecoseg.engine.session import propagate
     from ecoseg.prompts import Prompts
     from ecoseg.sam2.model import SAM2Model
 

@@ -41,6 +41,7 @@ _LAZY = {
 # subpackages and modules that resolve on first touch (``ecoseg.sam2.build(...)`` right after
 # ``import ecoseg``); one that does not exist in this version is simply absent
 SUBMODULES = (
+    "batch",
     "engine",
     "errors",
     "formats",
@@ -54,6 +55,7 @@ SUBMODULES = (
     "sam3",
     "species",
     "store",
+    "study",
     "synth",
 )
 

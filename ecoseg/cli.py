@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ecoseg._cli import one_line
 from ecoseg._version import __version__
 from ecoseg.errors import ConfigError, EcosegError
 
@@ -109,7 +110,13 @@ def _add_segment(sub):
     p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
     p.add_argument("--prompts", default=None, help="prompt file (JSON)")
     p.add_argument("--image-size", type=int, default=None, help="network input size")
-    p.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda", "mps"),
+        default="auto",
+        metavar="auto|cpu|cuda|mps",
+        help="where the network runs (sam2 engine); auto: CUDA, else Apple MPS, else CPU",
+    )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.add_argument("--overwrite", action="store_true", help="replace an existing store")
     p.add_argument(
@@ -281,10 +288,15 @@ def _add_report(sub):
 def _run_report(args) -> int:
     from ecoseg.report import report
 
+    study = None
+    if args.study is not None:
+        from ecoseg.study import load_study
+
+        study = load_study(args.study)
     path = report(
         args.stores,
         args.out,
-        study=args.study,
+        study=study,
         title=args.title,
         truth=args.truth,
         overwrite=args.overwrite,
@@ -374,7 +386,7 @@ def _add_batch(sub):
     )
     p.add_argument("--auto", action="store_true", help="sam2 engine: automatic discovery")
     p.add_argument("--image-size", type=int, default=None, help="network input size")
-    p.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=None)
     p.add_argument("--params", default=None, metavar="JSON", help="engine parameters (JSON)")
     p.add_argument(
         "--chunk-frames", type=int, default=4, help="frames per labels chunk (default 4)"
@@ -394,7 +406,7 @@ def _add_batch(sub):
 
 
 def _run_batch(args) -> int:
-    from ecoseg.distributed import batch, video_name
+    from ecoseg.batch import batch, video_name
 
     params = None
     if args.params is not None:
@@ -438,7 +450,7 @@ def _run_batch(args) -> int:
         print(f"{row.video}: {row.status}, {row.frames} frames -> {row.store}{extra}")
     print(f"summary: {summary.attrs['summary']}")
     if args.measure:
-        from ecoseg.distributed import campaign_tables, store_location, write_tables
+        from ecoseg.batch import campaign_tables, store_location, write_tables
 
         names = [video_name(v) for v, ok in zip(args.videos, summary["status"] != "failed") if ok]
         if names:
@@ -543,20 +555,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EcosegError as exc:
         if args.debug:
             raise
-        print(f"ecoseg: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"ecoseg: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:  # disk full, permissions, ...: the environment, not a bug
         if args.debug:
             raise
-        print(f"ecoseg: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"ecoseg: error: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("ecoseg: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,3 +34,18 @@ class CheckpointError(EcosegError):
 
 class ConfigError(EcosegError):
     """A study file, option or parameter is invalid."""
+
+
+class Cancelled(EcosegError):
+    """A run was cancelled; the store holds what was written and ``resume`` continues it."""
+
+    @classmethod
+    def after(cls, store_path, frames: int) -> Cancelled:
+        """The error for a run into ``store_path`` cancelled after ``frames`` stored frames.
+
+        Examples
+        --------
+        >>> str(Cancelled.after("masks.zarr", 12))
+        'masks.zarr: cancelled after 12 frames; --resume continues'
+        """
+        return cls(f"{store_path}: cancelled after {int(frames)} frames; --resume continues")

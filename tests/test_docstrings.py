@@ -35,21 +35,14 @@ REASONS = {
 
 #: modules being moved by another engineer at the time of writing; their examples are fixed
 #: when the moves land on main
-XFAIL: dict[str, str] = {
-    "ecoseg.study": (
-        "moved by house-study; fixed at integration (skipped examples without a reason)"
-    ),
-    "ecoseg.distributed": (
-        "moved by house-study; fixed at integration (skipped example without a reason)"
-    ),
-}
+XFAIL: dict[str, str] = {}
 
 #: skipped examples per reason, over the whole package: change it with the examples. Skips
 #: without a reason count under "unexplained: <module>" (only modules in XFAIL have them).
 EXPECTED_SKIPS = {
     "slow": 1,
-    "unexplained: ecoseg.study": 2,
-    "unexplained: ecoseg.distributed": 1,
+    "data": 2,
+    "cluster": 1,
 }
 
 _REQUIRES = re.compile(r"#\s*requires:\s*([\w|-]+)")

@@ -3,7 +3,7 @@
 Two engines share one writer:
 
 - ``"sam2"``: the SAM 2-compatible network (:mod:`ecoseg.sam2`) propagating prompted objects
-  (:func:`ecoseg.engine.propagation.propagate`); needs prompts and model weights.
+  (:func:`ecoseg.engine.session.propagate`); needs prompts and model weights.
 - ``"classical"``: the motion tracker (:mod:`ecoseg.engine.classical`); needs neither.
 
 :func:`segment` validates every input (video, prompts, output store) before it loads a model or
@@ -20,8 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ecoseg.engine._runtime import resolve_device
 from ecoseg.engine.results import FrameResult, labels_from_logits, write_results
-from ecoseg.errors import ConfigError, EcosegError, PromptError
+from ecoseg.errors import Cancelled, ConfigError, PromptError
+from ecoseg.provenance import Provenance
 
 __all__ = [
     "Cancelled",
@@ -30,13 +32,10 @@ __all__ = [
     "labels_from_logits",
     "write_results",
     "propagate",
+    "resolve_device",
     "segment",
     "ENGINES",
 ]
-
-
-class Cancelled(EcosegError):
-    """A run was cancelled; the store holds what was written and ``resume`` continues it."""
 
 
 ENGINES = ("sam2", "classical")
@@ -45,11 +44,11 @@ ENGINES = ("sam2", "classical")
 def propagate(model, video, prompts, **kwargs) -> Iterator[FrameResult]:
     """Propagate prompted objects through a video with a SAM 2 model.
 
-    See :func:`ecoseg.engine.propagation.propagate` (imported lazily: it needs torch).
+    See :func:`ecoseg.engine.session.propagate` (imported lazily: it needs torch).
     """
-    from ecoseg.engine.propagation import propagate as _propagate
+    from ecoseg.engine import session
 
-    return _propagate(model, video, prompts, **kwargs)
+    return session.propagate(model, video, prompts, **kwargs)
 
 
 def choose_engine(engine: str | None, *, prompts: bool, auto: bool) -> str:
@@ -99,14 +98,14 @@ def segment(
     checkpoint: str | os.PathLike | None = None,
     pretrained: bool = True,
     image_size: int | None = None,
-    device: str | None = None,
+    device: str | None = "auto",
     resume: bool = False,
     overwrite: bool = False,
     chunk_frames: int = 4,
     progress: bool | Callable[[int, int], Any] = True,
     params: dict[str, Any] | None = None,
     cancel: Any = None,
-    checkpoint_every: int = 256,
+    resume_every: int = 256,
     auto: bool = False,
     backward: bool = True,
 ) -> str:
@@ -130,8 +129,10 @@ def segment(
         ``False`` builds the network with random weights (tests, benchmarks).
     image_size : int, optional
         Lower network input size (e.g. 512) for speed on CPU.
-    device : str, optional
-        ``"cpu"`` or ``"cuda"``; default CUDA when available.
+    device : {"auto", "cpu", "cuda", "mps"}, optional
+        sam2 engine: where the network runs; ``"auto"`` (or None): CUDA if available, else
+        Apple MPS, else the CPU (:func:`resolve_device`). The device used is recorded in the
+        store's provenance (``parameters["device"]``).
     resume : bool
         Continue an interrupted run into an existing store.
     overwrite : bool
@@ -145,9 +146,9 @@ def segment(
     cancel : threading.Event or callable, optional
         sam2 engine (also with ``auto``): stop before the next frame once set; raises
         :class:`Cancelled` and leaves a store that ``resume=True`` continues exactly.
-    checkpoint_every : int
-        sam2 engine: frames between tracker checkpoints for ``resume`` (see
-        :func:`ecoseg.engine.propagation.store_results`).
+    resume_every : int
+        sam2 engine: frames between saves of the tracker's resume state, for ``resume`` (see
+        :mod:`ecoseg.engine.resume`).
     auto : bool
         Also find and track organisms nobody prompted (:mod:`ecoseg.engine.discovery`; sam2
         engine, prompts optional, ``params`` are
@@ -197,6 +198,7 @@ def segment(
         except PromptError as exc:  # name the file too
             raise PromptError(f"{prompt_file}: {exc}" if prompt_file else str(exc)) from None
     params = dict(params or {})
+    run_device = resolve_device(device) if engine == "sam2" else None
 
     provenance = {
         "video": {
@@ -235,7 +237,8 @@ def segment(
     elif engine == "sam2":
         provenance["backward"] = bool(backward)
     if engine == "sam2":
-        net = _build_model(model, checkpoint, pretrained, image_size, device)
+        provenance["parameters"] = {**provenance["parameters"], "device": run_device}
+        net = _build_model(model, checkpoint, pretrained, image_size, run_device)
         provenance["model"] = _model_provenance(model, checkpoint, pretrained, image_size, net)
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
     try:
@@ -249,21 +252,22 @@ def segment(
             )
             objects, source = discovery.objects, "discovered"
         else:
-            from ecoseg.engine import propagation as _prop
+            from ecoseg.engine.resume import remove_resume_state, resume_location
+            from ecoseg.engine.storing import store_results
 
-            ckpt = _prop.checkpoint_location(out)
+            resume_file = resume_location(out)
             identity = {k: provenance[k] for k in ("video", "prompts", "model")}
             identity["video"] = {"sha256": provenance["video"]["sha256"]}
-            results = _prop.store_results(
+            results = store_results(
                 net,
                 reader,
                 prompts,
                 store,
-                location=ckpt,
+                location=resume_file,
                 identity=identity,
                 resume=resume,
                 cancel=cancel,
-                checkpoint_every=checkpoint_every,
+                resume_every=resume_every,
                 backward=backward,
                 backward_progress=_backward_bar(progress),
                 scratch_dir=_local_folder_of(out),
@@ -280,7 +284,7 @@ def segment(
         )
         store.mark_complete()
         if engine == "sam2" and not auto:
-            _prop.remove_checkpoint(ckpt)
+            remove_resume_state(resume_file)
     finally:
         store.close()
     return str(out)
@@ -289,17 +293,15 @@ def segment(
 def _until_cancelled(results, cancel, store, n: int):
     """``results``, then :class:`Cancelled` if they stopped early because of ``cancel`` (and
     not a trail of empty frames written in place of the rest)."""
-    from ecoseg.engine.propagation import _cancelled
+    from ecoseg.engine._runtime import is_cancelled
 
     last = -1
     for r in results:
         last = r.index
         yield r
-    if last < n - 1 and _cancelled(cancel):
+    if last < n - 1 and is_cancelled(cancel):
         store.flush()
-        raise Cancelled(
-            f"{store.path}: cancelled after {store.n_frames} frames; --resume continues"
-        )
+        raise Cancelled.after(store.path, store.n_frames)
 
 
 def _backward_bar(progress):
@@ -339,17 +341,16 @@ def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
                 raise
             resume = False  # nothing to resume: start a new store
         else:
-            old = store.provenance.get("video", {})
-            if old.get("sha256") != provenance["video"]["sha256"]:
+            old, wanted = store.provenance_record, Provenance.from_dict(provenance)
+            if (old.video and old.video.sha256) != wanted.video.sha256:
                 store.close()
                 raise StoreError(f"{out}: cannot resume: the store was made from another video")
-            if store.provenance.get("engine") != provenance["engine"]:
+            if old.engine != wanted.engine:
                 store.close()
                 raise StoreError(
-                    f"{out}: cannot resume: the store was made with the "
-                    f"{store.provenance.get('engine')} engine"
+                    f"{out}: cannot resume: the store was made with the {old.engine} engine"
                 )
-            changed = _changed_settings(store.provenance, provenance)
+            changed = _changed_settings(old, wanted)
             if changed:
                 store.close()
                 raise StoreError(
@@ -367,7 +368,7 @@ def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
     )
 
 
-def _changed_settings(stored: dict, wanted: dict) -> str:
+def _changed_settings(stored: Provenance, wanted: Provenance) -> str:
     """Which settings that shape the masks differ between two provenances ("" if none)."""
 
     def differs(key: str) -> bool:
@@ -376,6 +377,10 @@ def _changed_settings(stored: dict, wanted: dict) -> str:
             for m in (a, b):
                 if isinstance(m, dict) and isinstance(m.get("checkpoint"), dict):
                     m["checkpoint"].pop("path", None)
+        if key == "parameters":  # a run may resume on another device (older stores: none)
+            for m in (a, b):
+                if isinstance(m, dict):
+                    m.pop("device", None)
         return a != b
 
     names = {

@@ -1,6 +1,6 @@
 """Automatic discovery: find and track organisms that nobody clicked.
 
-:class:`DiscoveryEngine` runs the SAM 2 video tracker (:class:`~ecoseg.engine.propagation.
+:class:`DiscoveryEngine` runs the SAM 2 video tracker (:class:`~ecoseg.engine.tracker.
 VideoTracker`) forward through a video and, every ``key_interval`` frames, looks for new
 objects:
 
@@ -61,7 +61,17 @@ from typing import Any
 import numpy as np
 import torch
 
+from ecoseg.engine._runtime import (
+    OUTPUTS,
+    FrameEncoder,
+    as_video,
+    bf16_autocast,
+    fetch,
+    is_cancelled,
+    prefetch,
+)
 from ecoseg.engine.results import FrameResult
+from ecoseg.engine.tracker import VideoTracker
 from ecoseg.errors import ConfigError
 
 __all__ = [
@@ -426,7 +436,7 @@ class DiscoveryEngine:
         ``params.motion``).
     autocast : bool, optional
         bfloat16 autocast for the network, as in
-        :class:`~ecoseg.engine.propagation.StreamingSession` (default: on CUDA only).
+        :class:`~ecoseg.engine.session.StreamingSession` (default: on CUDA only).
     prefetch : int
         Frames decoded and preprocessed ahead in a background thread.
 
@@ -454,13 +464,12 @@ class DiscoveryEngine:
         autocast: bool | None = None,
         prefetch: int = 4,
     ):
-        from ecoseg.engine.propagation import VideoTracker, _as_video, _Encoder
         from ecoseg.sam2.automatic import AutomaticMaskGenerator
 
         if isinstance(params, dict):
             params = DiscoveryParams.from_dict(params)
         self.params = p = params or DiscoveryParams()
-        self.video = _as_video(video)
+        self.video = as_video(video)
         n = len(self.video)
         self.height, self.width = int(self.video.height), int(self.video.width)
         if prompts is not None:
@@ -473,7 +482,7 @@ class DiscoveryEngine:
         self.autocast = cuda if autocast is None else bool(autocast)
         self.prefetch = int(prefetch)
         self.tracker = VideoTracker(model, n, (self.height, self.width))
-        self.encoder = _Encoder(model, model.device)
+        self.encoder = FrameEncoder(model, model.device)
         self.work = work_size(self.height, self.width, p.mask_size)
         area = self.work[0] * self.work[1]
         self.generator = AutomaticMaskGenerator(
@@ -496,9 +505,7 @@ class DiscoveryEngine:
 
     # -- helpers ----------------------------------------------------------------------
     def _amp(self):
-        from ecoseg.engine.propagation import _bf16_autocast
-
-        return _bf16_autocast(self.autocast, self.model.device)
+        return bf16_autocast(self.autocast, self.model.device)
 
     def _key(self, t: int) -> bool:
         return t % self.params.key_interval == 0
@@ -651,8 +658,6 @@ class DiscoveryEngine:
             (N,) float32 and ``logits`` (N, H, W) float32 at video resolution, or
             ``labels`` (H, W) uint32.
         """
-        from ecoseg.engine.propagation import OUTPUTS, _cancelled, _fetch, background
-
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
         p = self.params
@@ -662,8 +667,8 @@ class DiscoveryEngine:
             self._motion = motion_boxes(self.video, keys, p.motion_params)
         tracker = self.tracker
         decoded = ((f, self.encoder.pixels(f.image)) for f in self.video.frames(0))
-        for frame, pixels in background(decoded, self.prefetch, "ecoseg-decode"):
-            if _cancelled(cancel):
+        for frame, pixels in prefetch(decoded, self.prefetch, "ecoseg-decode"):
+            if is_cancelled(cancel):
                 return
             t = int(frame.index)
             key = self._key(t)
@@ -676,7 +681,7 @@ class DiscoveryEngine:
                 if key:
                     self._discover(t, frame.image, feats, tracked)
                     tracked = tracker.collect(t)
-            yield _fetch(tracked, float(frame.time), (self.height, self.width), output).get()
+            yield fetch(tracked, float(frame.time), (self.height, self.width), output).get()
             self._end_absent(tracked)
             if progress is not None:
                 progress(t + 1, n)

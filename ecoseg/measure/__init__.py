@@ -9,7 +9,9 @@ alone is :func:`ecoseg.measure.regions.regions`):
 - :func:`~ecoseg.measure.tracks.track_table` - per object trajectory summary;
 - :func:`~ecoseg.measure.counts.counts_table`, :func:`~ecoseg.measure.counts.maxn_table`;
 - :func:`~ecoseg.measure.cover.cover_table`;
-- :class:`~ecoseg.measure.calibration.Calibration` - mm per pixel.
+- :class:`~ecoseg.measure.calibration.Calibration` - mm per pixel;
+- :func:`~ecoseg.measure.tables.read_table`, :func:`~ecoseg.measure.tables.write_table`,
+  :func:`~ecoseg.measure.tables.combine_tables` - table files and tables of many videos.
 
 Column names carry their units (``area_mm2``, ``mean_speed_mm_s``), ``DataFrame.attrs``
 holds ``units`` (column -> unit), ``calibration``, ``store`` and ``ecoseg_version``. Every
@@ -32,6 +34,7 @@ from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibr
 from ecoseg.measure.counts import counts_table, maxn_table
 from ecoseg.measure.cover import cover_table, roi_mask
 from ecoseg.measure.regions import region_table
+from ecoseg.measure.tables import read_table
 from ecoseg.measure.tracks import track_table
 
 __all__ = [
@@ -247,39 +250,6 @@ def _metadata(tables) -> dict:
             for name, df in tables.items()
         },
     }
-
-
-def read_table(path) -> pd.DataFrame:
-    """Read a table written by :func:`measure` (Parquet or CSV) with its ``attrs``.
-
-    Parquet files carry their attrs; for a CSV they come from ``tables.json`` beside it.
-
-    Examples
-    --------
-    >>> import ecoseg, tempfile
-    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48))
-    >>> out = tempfile.mkdtemp()
-    >>> _ = measure(clip.truth, out)
-    >>> read_table(f"{out}/tracks.csv").attrs["units"]["duration_s"]
-    's'
-    """
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"{path}: no such table")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    df = pd.read_csv(path)
-    meta_path = path.with_name("tables.json")
-    if meta_path.exists():
-        meta = json.loads(meta_path.read_text()).get("tables", {}).get(path.stem)
-        if meta:
-            df.attrs.update(meta.get("attrs", {}))
-            df.attrs["units"] = meta.get("units", {})
-    if "class" in df.columns:
-        df["class"] = df["class"].astype(str)
-    if path.stem == "maxn" and "frame" in df.columns:
-        df["frame"] = df["frame"].astype("Int64")
-    return df
 
 
 make_callable(__name__, "measure")  # ecoseg.measure is this package and the function

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ecoseg.errors import ConfigError
 
-__all__ = ["COVER_UNITS", "class_cover", "cover", "cover_table", "roi_mask"]
+__all__ = ["COVER_UNITS", "class_cover", "cover_table", "roi_mask"]
 
 COVER_UNITS = {
     "frame": "index",
@@ -190,29 +190,3 @@ def cover_table(
     out.attrs["cover_area_px"] = int(frame_area_px)
     return out
 
-
-def cover(store, *, roi=None, classes=None, chunk_frames=None, progress=False) -> pd.DataFrame:
-    """The cover table of a mask store (one chunked pass over the labels).
-
-    Parameters
-    ----------
-    store : MaskStore or path
-    roi : array of bool (H, W) or sequence of (x, y), optional
-        Region of interest (default: the whole frame).
-    classes : sequence of str, optional
-        Restrict to these classes (ConfigError for a class not in the store).
-    chunk_frames : int, optional
-    progress : bool
-
-    Examples
-    --------
-    >>> import ecoseg, tempfile
-    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
-    >>> df = cover(clip.truth)
-    >>> bool((df.groupby("frame")["cover_fraction"].sum() <= 1).all())
-    True
-    """
-    from ecoseg.measure import measure
-
-    tables = measure(store, roi=roi, classes=classes, chunk_frames=chunk_frames, progress=progress)
-    return tables["cover"]

@@ -247,7 +247,7 @@ def correction_prompts(labels: np.ndarray, frame: int, prompts=None, classes=Non
 # ------------------------------------------------------------------------------- running
 def _sam2_results(job: Job, reader) -> Iterator[Any]:
     from ecoseg import sam2
-    from ecoseg.engine import propagation
+    from ecoseg.engine.session import propagate
 
     if not job.auto and (job.prompts is None or not len(job.prompts.objects)):
         raise PromptError("the sam2 engine needs prompts: click on an object first")
@@ -264,7 +264,7 @@ def _sam2_results(job: Job, reader) -> Iterator[Any]:
         engine = DiscoveryEngine(net, reader, job.prompts, params=job.params or None)
         job.objects = engine.objects  # the same dict: the widget sees objects as they come
         return engine.run(output="labels", cancel=job.cancel)
-    return propagation.propagate(net, reader, job.prompts, cancel=job.cancel, output="labels")
+    return propagate(net, reader, job.prompts, cancel=job.cancel, output="labels")
 
 
 def run_job(job: Job) -> Iterator[FrameUpdate]:

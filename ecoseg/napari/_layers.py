@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ecoseg._paths import find_video
 from ecoseg.errors import StoreError
 from ecoseg.provenance import ObjectRecord, Provenance
 
@@ -261,18 +262,6 @@ def tracks_from_regions(regions: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame
     return data, df[keep].reset_index(drop=True)
 
 
-def _find_video(store_path: str, provenance: Provenance) -> Path | None:
-    """The video a store was made from, if it is still where the provenance says."""
-    video = provenance.video.path if provenance.video is not None else None
-    if not video:
-        return None
-    here = Path(store_path).parent
-    for candidate in (Path(video), here / video, here / Path(video).name):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def store_layers(path: str | os.PathLike, *, with_video: bool = True) -> list[tuple]:
     """Layer data tuples for a mask store: its video (if found), masks and trajectories.
 
@@ -326,7 +315,9 @@ def store_layers(path: str | os.PathLike, *, with_video: bool = True) -> list[tu
         "provenance": store.provenance,
     }
     layers = []
-    video = _find_video(str(path), store.provenance_record) if with_video else None
+    record = store.provenance_record
+    recorded = record.video.path if record.video is not None else None
+    video = find_video(recorded, path) if with_video else None
     if video is not None:
         layers.append(video_layer(video, calibration=cal))
     layers.append(

@@ -53,9 +53,10 @@ def report(
         Measurement tables combined across the stores (with a ``video`` column, as written by
         :func:`ecoseg.study.run_study`). Default: measure each store now (with the study's
         calibration when a study is given, which :func:`ecoseg.measure` saves with the store).
-    study : Study or path, optional
-        The study (object or YAML file) the stores belong to: adds site/transect/date/depth,
-        calibration, ground truth, and the study file itself to the page.
+    study : Study, optional
+        The study the stores belong to, loaded (:func:`ecoseg.study.load_study`): adds
+        site/transect/date/depth, calibration, ground truth, and the study file itself to the
+        page.
     title : str, optional
         Page title (default: the study's title or name).
     truth : mapping or sequence, optional
@@ -72,8 +73,8 @@ def report(
     Raises
     ------
     ConfigError
-        No store, truth stores that do not match the stores, or ``out`` exists and
-        ``overwrite`` is false.
+        No store, truth stores that do not match the stores, ``study`` is not a loaded study,
+        or ``out`` exists and ``overwrite`` is false.
     StoreError
         A store is missing or malformed.
 
@@ -91,9 +92,10 @@ def report(
     if out.exists() and not overwrite:
         raise ConfigError(f"{out}: already exists (use --overwrite / overwrite=True)")
     if study is not None and not hasattr(study, "videos"):
-        from ecoseg.study import load_study
-
-        study = load_study(study)
+        raise ConfigError(
+            f"report: study={study!r} is not a loaded study; pass "
+            "ecoseg.study.load_study(path) (the report does not read study files)"
+        )
     named = _named_stores(stores, study)
     truth_map = _truth_map(truth, named)
     html = render_html(named, out=out, tables=tables, study=study, title=title, truth=truth_map)
@@ -116,7 +118,8 @@ def render_html(
     """The report page as a string (see :func:`report`); ``stores`` maps name to path."""
     import jinja2
 
-    from ecoseg.report.context import build_context, shown_paths
+    from ecoseg.report.read import shown_paths
+    from ecoseg.report.sections import build_context
 
     names = list(stores)
     shown = dict(zip(names, shown_paths([str(stores[n]) for n in names], study, out)))

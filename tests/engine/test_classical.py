@@ -1,4 +1,4 @@
-"""Tests of the classical motion tracker (ecoseg/engine/classical.py and its helpers)."""
+"""Tests of the classical motion tracker (ecoseg/engine/classical/ and its helpers)."""
 
 from __future__ import annotations
 
@@ -473,14 +473,14 @@ def test_variance_learns_a_clipped_deviation():
 
 
 def test_still_median_ignores_an_animal_moving_about_in_place():
-    from ecoseg.engine.classical import _still_median
+    from ecoseg.engine.background import still_median
 
     reef = np.array([60.0, 80.0, 90.0], np.float32)
     stack = np.tile(reef[None, :, None, None], (30, 1, 1, 1))
     # an animal of changing colours covers the pixel in 20 of 30 samples
     for k in range(20):
         stack[k, :, 0, 0] = (k % 4) * 40.0
-    assert np.allclose(_still_median(stack)[:, 0, 0], reef)
+    assert np.allclose(still_median(stack)[:, 0, 0], reef)
     assert not np.allclose(np.median(stack, axis=0)[:, 0, 0], reef)  # the plain median fails
 
 

@@ -4,6 +4,7 @@ import pytest
 
 import ecoseg
 from ecoseg.errors import StoreError
+from ecoseg.store import MaskStore
 
 
 @pytest.fixture(scope="module")
@@ -38,3 +39,102 @@ def test_resume_from_another_engine_is_refused(clip, tmp_path):
             device="cpu",
             progress=False,
         )
+
+
+# ------------------------------------------------------------------ --device auto
+
+
+@pytest.fixture
+def machine(monkeypatch):
+    """Pretend the machine has the accelerators named in ``machine(...)``."""
+    import torch
+
+    def have(*kinds):
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: "cuda" in kinds)
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: "mps" in kinds)
+
+    return have
+
+
+def test_auto_prefers_cuda_then_mps_then_cpu(machine):
+    from ecoseg.engine import resolve_device
+
+    machine("cuda", "mps")
+    assert resolve_device("auto") == "cuda" and resolve_device(None) == "cuda"
+    machine("mps")
+    assert resolve_device("auto") == "mps"
+    machine()
+    assert resolve_device("auto") == "cpu" and resolve_device() == "cpu"
+    assert resolve_device("cpu") == "cpu"
+
+
+def test_auto_is_the_cpu_on_this_machine():
+    import torch
+
+    from ecoseg.engine import resolve_device
+
+    if torch.cuda.is_available() or torch.backends.mps.is_available():
+        pytest.skip("this machine has an accelerator")
+    assert resolve_device("auto") == "cpu"
+
+
+@pytest.mark.parametrize(
+    "device, message",
+    [
+        ("tpu", "unknown device 'tpu'; use auto, cpu, cuda, mps"),
+        ("meta", "unknown device 'meta'; use auto, cpu, cuda, mps"),
+        ("cuda", "device 'cuda': CUDA is not available here; use auto or cpu"),
+        ("cuda:1", "device 'cuda:1': CUDA is not available here; use auto or cpu"),
+        ("mps", "device 'mps': Apple MPS is not available here; use auto or cpu"),
+    ],
+)
+def test_a_bad_device_is_one_line(machine, device, message):
+    from ecoseg.engine import resolve_device
+    from ecoseg.errors import ConfigError
+
+    machine()
+    with pytest.raises(ConfigError) as info:
+        resolve_device(device)
+    assert str(info.value) == message
+
+
+PROMPT = {"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[30, 20]]}]}]}
+RANDOM_NET = dict(pretrained=False, image_size=64, progress=False)
+
+
+def test_segment_records_the_device_used(clip, tmp_path, machine):
+    machine()
+    out = ecoseg.segment(clip.video, PROMPT, out=tmp_path / "m.zarr", **RANDOM_NET)
+    assert MaskStore.open(out).provenance["parameters"] == {"device": "cpu"}
+    # the classical engine runs no network: no device recorded, parameters as before
+    out = ecoseg.segment(clip.video, out=tmp_path / "c.zarr", progress=False)
+    assert "device" not in MaskStore.open(out).provenance["parameters"]
+
+
+def test_segment_refuses_a_bad_device_before_writing(clip, tmp_path, machine):
+    from ecoseg.errors import ConfigError
+
+    machine()
+    with pytest.raises(ConfigError, match="CUDA is not available"):
+        ecoseg.segment(clip.video, PROMPT, out=tmp_path / "m.zarr", device="cuda", **RANDOM_NET)
+    assert not (tmp_path / "m.zarr").exists()
+
+
+def test_cli_device_option(clip, tmp_path, machine, capsys):
+    import json
+
+    from ecoseg.cli import main
+
+    machine()
+    with pytest.raises(SystemExit):
+        main(["segment", "--help"])
+    assert "auto|cpu|cuda|mps" in capsys.readouterr().out
+    prompts = tmp_path / "p.json"
+    prompts.write_text(json.dumps(PROMPT))
+    args = ["segment", str(clip.video), "-o", str(tmp_path / "m.zarr"), "--prompts", str(prompts)]
+    args += ["--random-weights", "--image-size", "64"]
+    assert main([*args, "--device", "cuda"]) == 2
+    err = capsys.readouterr().err
+    assert err == "ecoseg: error: device 'cuda': CUDA is not available here; use auto or cpu\n"
+    with pytest.raises(SystemExit):
+        main([*args, "--device", "tpu"])  # not one of the choices

@@ -28,7 +28,7 @@ import pytest
 from reliability_helpers import child_env, run_cli
 
 import ecoseg
-from ecoseg.distributed import SUMMARY_FILE, batch
+from ecoseg.batch import SUMMARY_FILE, batch
 from ecoseg.store import ATTRS_KEY, MaskStore, lock_path
 
 pytest.importorskip("distributed")
@@ -53,7 +53,7 @@ def slow_track(*a, **k):
 
 classical.track = slow_track
 from distributed import Client, LocalCluster
-from ecoseg.distributed import batch
+from ecoseg.batch import batch
 
 with LocalCluster(n_workers=1, threads_per_worker=1, processes=False) as cluster:
     with Client(cluster) as client:

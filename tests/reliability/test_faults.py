@@ -31,7 +31,7 @@ pytestmark = pytest.mark.fault
 CHILD = r"""
 import json, sys, time
 import ecoseg.engine.classical as classical
-import ecoseg.engine.propagation as propagation
+import ecoseg.engine.storing as storing
 
 DELAY = float(sys.argv[1])
 
@@ -42,9 +42,9 @@ def slow(gen):
         yield item
 
 
-real_track, real_propagate = classical.track, propagation.propagate
+real_track, real_propagate = classical.track, storing.propagate
 classical.track = lambda *a, **k: slow(real_track(*a, **k))
-propagation.propagate = lambda *a, **k: slow(real_propagate(*a, **k))
+storing.propagate = lambda *a, **k: slow(real_propagate(*a, **k))
 
 if sys.argv[2] == "api":
     import ecoseg
@@ -183,7 +183,7 @@ def sam2_setup(tmp_path_factory, long_clip):
         "image_size": 64,
         "device": "cpu",
         "progress": False,
-        "checkpoint_every": 8,
+        "resume_every": 8,
     }
     ref = folder / "ref.zarr"
     ecoseg.segment(out=ref, **kwargs)
@@ -191,18 +191,18 @@ def sam2_setup(tmp_path_factory, long_clip):
     return kwargs, ref
 
 
-def test_kill_segment_sam2_then_resume_from_a_checkpoint(sam2_setup, tmp_path, child_script):
-    from ecoseg.engine.propagation import checkpoint_location
+def test_kill_segment_sam2_then_resume_from_its_resume_state(sam2_setup, tmp_path, child_script):
+    from ecoseg.engine.resume import resume_location
 
     kwargs, ref = sam2_setup
     out = tmp_path / "m.zarr"
-    ckpt = Path(checkpoint_location(str(out)))
+    saved = Path(resume_location(str(out)))
     child = start(child_script, "api", json.dumps({**kwargs, "out": str(out)}), delay=0.03)
-    kill_when(child, lambda: ckpt.exists() and committed(out) >= 16)
+    kill_when(child, lambda: saved.exists() and committed(out) >= 16)
     n = assert_readable(out)
     assert 16 <= n < 72
     ecoseg.segment(out=out, resume=True, **kwargs)
-    assert not ckpt.exists()  # removed once complete
+    assert not saved.exists()  # removed once complete
     # labels identical; scores made in another process may differ in the last float bit
     # (CPU kernels are not bit-reproducible across processes), see docs/reliability.md
     assert_same_store(out, ref, scores_atol=1e-6)

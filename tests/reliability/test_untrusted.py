@@ -146,9 +146,9 @@ def test_tampered_cached_weights_fail_verification(tmp_path, weights_cache, cli)
 
 @pytest.mark.bad_input
 def test_resume_snapshot_with_a_code_payload_is_ignored(tmp_path):
-    """A resume checkpoint beside a store (e.g. a copied store) is read without unpickling
+    """A resume state beside a store (e.g. a copied store) is read without unpickling
     code: a payload makes it unusable (the run replays from the start), never runs."""
-    from ecoseg.engine.propagation import load_checkpoint, save_checkpoint
+    from ecoseg.engine.resume import load_resume_state, save_resume_state
 
     class Snapshot:
         next_frame = 4
@@ -161,8 +161,8 @@ def test_resume_snapshot_with_a_code_payload_is_ignored(tmp_path):
     marker = tmp_path / "pwned"
     location = str(tmp_path / "m.zarr.ecoseg-resume.ckpt")
     identity = {"video": {"sha256": "x"}}
-    save_checkpoint(location, Snapshot(), identity)
-    assert load_checkpoint(location, identity, max_frame=10) is None
+    save_resume_state(location, Snapshot(), identity)
+    assert load_resume_state(location, identity, max_frame=10) is None
     assert not marker.exists()
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 import ecoseg
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.report import report
-from ecoseg.study import run_study
+from ecoseg.study import load_study, run_study
 
 EPOCH = "1710000000"  # 2024-03-09 UTC
 SECTIONS = (
@@ -178,12 +178,25 @@ def test_accuracy_section_uses_the_truth(html):
 def test_same_inputs_give_identical_bytes(study, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     stores = [study / "out" / "stores" / "north.zarr", study / "out" / "stores" / "south.zarr"]
-    one = report(stores, tmp_path / "one.html", study=study / "study.yaml")
-    two = report(stores, tmp_path / "sub" / "two.html", study=study / "study.yaml")
+    loaded = load_study(study / "study.yaml")
+    one = report(stores, tmp_path / "one.html", study=loaded)
+    two = report(stores, tmp_path / "sub" / "two.html", study=loaded)
     assert one.read_bytes() == two.read_bytes()
     assert one.read_bytes() == (study / "out" / "report.html").read_bytes()
+    from ecoseg.cli import main  # the CLI loads the study file for the report
+
+    cli_page = tmp_path / "cli.html"
+    assert (
+        main(
+            ["report", *map(str, stores), "-o", str(cli_page), "--study", str(study / "study.yaml")]
+        )
+        == 0
+    )
+    assert cli_page.read_bytes() == one.read_bytes()
+    with pytest.raises(ConfigError, match="not a loaded study"):
+        report(stores, tmp_path / "four.html", study=study / "study.yaml")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(EPOCH) + 86400 * 3))
-    three = report(stores, tmp_path / "three.html", study=study / "study.yaml")
+    three = report(stores, tmp_path / "three.html", study=loaded)
     text = three.read_text()
     assert "2024-03-12" in text and "Report date</dt><dd>2024-03-09" not in text
 

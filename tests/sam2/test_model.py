@@ -4,7 +4,7 @@ The ``oracle`` tests call the official ``SAM2Base`` step by step (``forward_imag
 ``_forward_sam_heads``, ``_use_mask_as_output``, ``_encode_new_memory``,
 ``_prepare_memory_conditioned_features``) and the matching method of ours on the same weights
 (``oracle_pair`` from ``conftest.py``: strengthened random weights, loaded strictly into both)
-and the same inputs. Whole-video equivalence is tested in ``tests/engine/test_propagation.py``.
+and the same inputs. Whole-video equivalence is tested in ``tests/engine/test_tracker.py``.
 """
 
 from __future__ import annotations

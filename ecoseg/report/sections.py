@@ -1,9 +1,8 @@
-"""Everything the report template shows, gathered from stores, tables and a study.
+"""The sections of the report page, built from what :mod:`ecoseg.report.read` gathered.
 
-:func:`build_context` reads each store (provenance, objects, times, a few label frames), the
-tables and the study's metadata, draws the figures (:mod:`ecoseg.report.figures`) and returns
-plain data for the jinja2 template. Iteration is in a fixed order everywhere (videos as given,
-classes sorted), so the same inputs give the same page.
+:func:`build_context` reads the stores and tables, draws the figures
+(:mod:`ecoseg.report.figures`) and returns plain data for the jinja2 template. Iteration is in a
+fixed order everywhere (videos as given, classes sorted), so the same inputs give the same page.
 """
 
 from __future__ import annotations
@@ -13,15 +12,21 @@ import datetime as _dt
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ecoseg.errors import ConfigError, EcosegError
+from ecoseg.errors import EcosegError
+from ecoseg.measure.tables import csv_bytes
+from ecoseg.provenance import ModelInfo, VideoSource
 from ecoseg.report import figures as F
+from ecoseg.report.read import VideoInfo, read_tables, read_video
+from ecoseg.report.reproduce import reproduce
+from ecoseg.report.stills import frame_rows, trajectory_panels
+
+__all__ = ["MAX_EMBED_BYTES", "MAX_VIDEO_PANELS", "TABLE_INFO", "TABLE_ORDER", "build_context"]
 
 TABLE_ORDER = ("regions", "tracks", "counts", "maxn", "cover")
 TABLE_INFO = {
@@ -33,52 +38,6 @@ TABLE_INFO = {
 }
 MAX_VIDEO_PANELS = 12  # per-video figures show at most this many videos
 MAX_EMBED_BYTES = 24 * 1024 * 1024  # larger CSVs are linked, not embedded
-SAMPLE_FRAMES = 3
-
-
-@dataclass
-class VideoInfo:
-    """One store of the report with what is known about its video."""
-
-    name: str
-    store_path: str  # to open
-    store_shown: str  # as displayed
-    provenance: dict
-    objects: list
-    calibration: dict | None
-    ecoseg_version: str
-    complete: bool
-    n_frames: int
-    height: int
-    width: int
-    times: np.ndarray
-    site: str | None = None
-    transect: str | None = None
-    date: str | None = None
-    depth_m: float | None = None
-    notes: str | None = None
-    video_path: Path | None = None  # to read stills from
-    video_shown: str = ""
-    calibration_spec: Any = None
-    truth: str | None = None
-    truth_shown: str | None = None
-    pretrained: bool | None = None
-    classes: dict = field(default_factory=dict)
-
-    @property
-    def mm_per_px(self) -> float | None:
-        cal = self.calibration or {}
-        v = cal.get("mm_per_px")
-        return float(v) if v else None
-
-    @property
-    def duration_s(self) -> float:
-        t = self.times
-        if len(t) == 0:
-            return 0.0
-        fps = float(self.provenance.get("video", {}).get("fps") or 0) or None
-        step = float(np.median(np.diff(t))) if len(t) > 1 else (1.0 / fps if fps else 0.0)
-        return float(t[-1] - t[0] + step)
 
 
 # --------------------------------------------------------------------------- entry
@@ -95,17 +54,17 @@ def build_context(
     """Collect the report's data and figures for the template."""
     from ecoseg._version import __version__
 
-    videos = [_video_info(name, path, shown[name], study, out) for name, path in stores.items()]
+    videos = [read_video(name, path, shown[name], study) for name, path in stores.items()]
     truth = dict(truth or {})
     for v in videos:
         if v.truth is None and v.name in truth:
             v.truth = str(truth[v.name])
             v.truth_shown = str(truth[v.name])
-    tables = _tables(videos, tables, study)
+    tables = read_tables(videos, tables, study)
     classes = sorted(
         set().union(
             *(set(tables[t]["class"].astype(str)) for t in ("regions", "maxn") if t in tables),
-            *({o["class"] for o in v.objects} for v in videos),
+            *({o.class_name for o in v.objects} for v in videos),
         )
     )
     colors = F.class_colors(classes)
@@ -121,7 +80,7 @@ def build_context(
         "date": _report_date(videos),
         "study": _study_block(study, out),
         "videos": [_provenance_row(v) for v in videos],
-        "reproduce": _reproduce(videos, study, out, shown),
+        "reproduce": reproduce(videos, study, out, shown),
         "summary": _summary_rows(videos, tables),
         "headline": _headline(videos, tables, sites),
         "classes": [{"name": c, "color": colors[c]} for c in classes],
@@ -176,7 +135,7 @@ def build_context(
             alt="Percent cover per class over time, one panel per video",
         )
 
-    panels, missing = _trajectory_panels(shown_videos, tables.get("regions"))
+    panels, missing = trajectory_panels(shown_videos, tables.get("regions"))
     ctx["missing_video"] = missing
     figs["trajectories"] = _fig(
         F.trajectory_figure,
@@ -185,7 +144,7 @@ def build_context(
         palette=True,
         alt="Tracks over a still of each video",
     )
-    rows = _frame_rows(shown_videos, tables, colors)
+    rows = frame_rows(shown_videos, tables, colors)
     figs["frames"] = _fig(
         F.frames_figure, rows, palette=True, alt="Sample frames with masks overlaid"
     )
@@ -231,106 +190,6 @@ def _fig(make, *args, alt: str, **kwargs) -> dict[str, str]:
     return {"src": "data:image/png;base64," + base64.b64encode(data).decode("ascii"), "alt": alt}
 
 
-# --------------------------------------------------------------------------- inputs
-def _video_info(name: str, path: str, shown: str, study, out: Path) -> VideoInfo:
-    from ecoseg.store import MaskStore
-
-    store = MaskStore.open(path)
-    try:
-        attrs = store.attrs
-        info = VideoInfo(
-            name=name,
-            store_path=str(path),
-            store_shown=shown,
-            provenance=store.provenance,
-            objects=store.objects,
-            calibration=store.calibration,
-            ecoseg_version=str(attrs.get("ecoseg_version", "")),
-            complete=store.complete,
-            n_frames=store.n_frames,
-            height=store.height,
-            width=store.width,
-            times=np.asarray(store.read_time(), dtype=float),
-        )
-    finally:
-        close = getattr(store, "close", None)
-        if close is not None:
-            close()
-    info.classes = {int(o["id"]): str(o["class"]) for o in info.objects}
-    recorded = (info.provenance.get("video") or {}).get("path")
-    info.video_shown = str(recorded) if recorded else "(not recorded)"
-    if recorded:
-        info.video_path = _find_video(str(recorded), str(path))
-    spec = None
-    if study is not None:
-        try:
-            spec = study.video(name)
-        except KeyError:
-            spec = None
-    if spec is not None:
-        info.site, info.transect, info.date = spec.site, spec.transect, spec.date
-        info.depth_m, info.notes = spec.depth_m, spec.notes
-        info.video_path, info.video_shown = spec.path, spec.source
-        info.calibration_spec = spec.calibration_spec
-        info.pretrained = spec.pretrained
-        if spec.calibration is not None:
-            info.calibration = _calibration_dict(spec.calibration, spec.calibration_spec)
-        if spec.truth is not None:
-            info.truth = str(spec.truth)
-            info.truth_shown = study.relative(spec.truth)
-    return info
-
-
-def _find_video(recorded: str, store: str) -> Path:
-    """The recorded video path; a relative one is tried from here, then next to the store."""
-    p = Path(recorded)
-    if p.is_absolute() or p.exists() or "://" in store:
-        return p
-    beside = Path(store).parent / p
-    return beside if beside.exists() else p
-
-
-def _calibration_dict(cal, spec) -> dict:
-    to_dict = getattr(cal, "to_dict", None)
-    d = dict(to_dict()) if callable(to_dict) else {"mm_per_px": float(cal.mm_per_px)}
-    if spec is not None:
-        d.setdefault("spec", spec)
-    return d
-
-
-def _tables(videos: list[VideoInfo], tables, study) -> dict[str, Any]:
-    from ecoseg.study import combine_tables
-
-    if tables is not None:
-        out = {}
-        for name, df in tables.items():
-            if "video" not in df.columns:
-                if len(videos) != 1:
-                    raise ConfigError(
-                        f"table {name!r} has no 'video' column; with several stores pass the "
-                        "tables combined by ecoseg.study.combine_tables"
-                    )
-                df = combine_tables({videos[0].name: {name: df}}, {})[name]
-            out[name] = df
-        return out
-    from ecoseg.measure import measure
-
-    per_video = {}
-    for v in videos:
-        cal = None
-        if study is not None:
-            try:
-                cal = study.video(v.name).calibration
-            except KeyError:
-                cal = None
-        per_video[v.name] = measure(v.store_path, None, calibration=cal, progress=False)
-    meta = {
-        v.name: {"site": v.site, "transect": v.transect, "date": v.date, "depth_m": v.depth_m}
-        for v in videos
-    }
-    return combine_tables(per_video, meta)
-
-
 # --------------------------------------------------------------------------- header
 def _report_date(videos: list[VideoInfo]) -> dict[str, str] | None:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -341,7 +200,7 @@ def _report_date(videos: list[VideoInfo]) -> dict[str, str] | None:
             t = None
         if t is not None:
             return {"label": "Report date", "value": t.strftime("%Y-%m-%d")}
-    created = sorted(str(v.provenance.get("created") or "") for v in videos)
+    created = sorted(str(v.provenance.created or "") for v in videos)
     created = [c for c in created if c]
     if created:
         return {"label": "Masks made", "value": created[-1][:10]}
@@ -404,45 +263,44 @@ def _random_weights(v: VideoInfo) -> bool:
     prov = v.provenance
     flags = (
         v.pretrained,
-        (prov.get("model") or {}).get("pretrained"),
-        (prov.get("parameters") or {}).get("pretrained"),
+        prov.model.pretrained if prov.model is not None else None,
+        (prov.parameters or {}).get("pretrained"),
     )
     return any(flag is False for flag in flags)
 
 
 def _provenance_row(v: VideoInfo) -> dict[str, Any]:
     prov = v.provenance
-    vid = prov.get("video") or {}
-    model = prov.get("model") or {}
-    ckpt = model.get("checkpoint") or {}
-    engine = prov.get("engine", "?")
+    vid = prov.video or VideoSource()
+    model = prov.model or ModelInfo()
+    engine = prov.engine or "?"
     if engine == "sam2":
-        model_text = str(model.get("variant", "?"))
-        if model.get("image_size"):
-            model_text += f" at {model['image_size']} px"
-        if ckpt.get("sha256"):
-            ckpt_text = ckpt["sha256"]
-            ckpt_name = Path(str(ckpt.get("path", ""))).name
+        model_text = str(model.variant or "?")
+        if model.image_size:
+            model_text += f" at {model.image_size} px"
+        if model.checkpoint_sha256:
+            ckpt_text = model.checkpoint_sha256
+            ckpt_name = Path(str(model.checkpoint_path or "")).name
         elif _random_weights(v):
             ckpt_text, ckpt_name = "none: random weights (pretrained = false)", ""
         else:
             ckpt_text, ckpt_name = "not recorded (weights cache)", ""
     else:
         model_text, ckpt_text, ckpt_name = "motion tracker, no model", "none (no weights used)", ""
-    prompts = prov.get("prompts") or {}
-    n_prompted = len(prompts.get("objects", [])) if isinstance(prompts, dict) else 0
-    params = dict(prov.get("parameters") or {})
+    prompts = prov.prompts or {}
+    n_prompted = len(prompts.get("objects", [])) if isinstance(prompts, Mapping) else 0
+    params = dict(prov.parameters or {})
     return {
         "name": v.name,
         "video": v.video_shown,
-        "sha256": vid.get("sha256", "not recorded"),
-        "frames": vid.get("frames", v.n_frames),
-        "fps": _g(vid.get("fps")),
-        "size": f"{vid.get('width', v.width)}×{vid.get('height', v.height)}",
+        "sha256": vid.sha256 or "not recorded",
+        "frames": vid.frames if vid.frames is not None else v.n_frames,
+        "fps": _g(vid.fps),
+        "size": "{}×{}".format(*(vid.frame_size or (v.width, v.height))),
         "engine": engine,
         "model": model_text,
         "checkpoint": ckpt_text,
-        "checkpoint_is_hash": bool(ckpt.get("sha256")) and engine == "sam2",
+        "checkpoint_is_hash": bool(model.checkpoint_sha256) and engine == "sam2",
         "checkpoint_name": ckpt_name,
         "params": json.dumps(params, sort_keys=True, indent=1) if params else "{} (defaults)",
         "prompts": f"{n_prompted} prompted object(s)" if n_prompted else "automatic (no prompts)",
@@ -466,61 +324,6 @@ def _calibration_text(v: VideoInfo) -> str:
     elif how and how != "scale":
         text += f" ({how.replace('_', ' ')})"
     return text
-
-
-def _reproduce(videos, study, out: Path, shown: Mapping[str, str]) -> dict[str, Any]:
-    if study is not None:
-        return {
-            "study": f"ecoseg study {study.path.name}",
-            "where": "in the folder that holds the study file (its text is below)",
-            "steps": [],
-        }
-    steps = []
-    for v in videos:
-        prov = v.provenance
-        engine = prov.get("engine", "classical")
-        if prov.get("generator") == "ecoseg.synth":
-            steps.append(_synth_command(v))
-            continue
-        if engine not in ("sam2", "classical"):
-            steps.append(f"# {v.name}: made by {engine!r}; ecoseg has no command for it")
-            continue
-        cmd = ["ecoseg", "segment", _q(v.video_shown), "-o", _q(v.store_shown), "--engine", engine]
-        if engine == "sam2":
-            model = prov.get("model") or {}
-            cmd += ["--model", str(model.get("variant", "sam2.1-tiny"))]
-            if model.get("image_size"):
-                cmd += ["--image-size", str(model["image_size"])]
-            ckpt = (model.get("checkpoint") or {}).get("path")
-            if ckpt:
-                cmd += ["--checkpoint", _q(Path(str(ckpt)).name)]
-            cmd += ["--prompts", "PROMPTS.json"]
-        steps.append(" ".join(cmd))
-    stores = " ".join(_q(v.store_shown) for v in videos)
-    steps.append(f"ecoseg report {stores} -o {_q(out.name)}")
-    return {"study": None, "where": None, "steps": steps}
-
-
-def _synth_command(v: VideoInfo) -> str:
-    p = v.provenance.get("parameters") or {}
-    folder = Path(v.store_shown).parent.as_posix()
-    cmd = ["ecoseg", "synth", "-o", _q(folder if folder not in ("", ".") else "clip")]
-    for key, flag in (("seed", "--seed"), ("frames", "--frames"), ("fps", "--fps")):
-        if key in p:
-            cmd += [flag, f"{p[key]:g}" if isinstance(p[key], float) else str(p[key])]
-    if isinstance(p.get("size"), list) and len(p["size"]) == 2:
-        cmd += ["--size", f"{p['size'][0]}x{p['size'][1]}"]
-    if "camera" in p:
-        cmd += ["--camera", str(p["camera"])]
-    if "n_fish" in p:
-        cmd += ["--fish", str(p["n_fish"])]
-    return " ".join(cmd) + f"   # {v.name}: synthetic ground truth"
-
-
-def _q(text: str) -> str:
-    import shlex
-
-    return shlex.quote(str(text))
 
 
 # --------------------------------------------------------------------------- summary
@@ -633,144 +436,6 @@ def _class_stats(df, value: str, classes) -> list[dict[str, str]]:
                 "range": f"{_num(float(v.min()), 1)}–{_num(float(v.max()), 1)}",
             }
         )
-    return rows
-
-
-# --------------------------------------------------------------------------- images
-def _open_reader(v: VideoInfo):
-    """A video reader for ``v`` if its file is there and matches the store, else a reason."""
-    from ecoseg.io.video import open_video
-
-    if v.video_path is None:
-        return None, "the video path is not recorded in the store"
-    if not v.video_path.exists():
-        return None, f"video not found at {v.video_shown}"
-    try:
-        reader = open_video(v.video_path)
-    except EcosegError as exc:
-        return None, f"video unreadable ({' '.join(str(exc).split())})"
-    if (reader.width, reader.height) != (v.width, v.height) or len(reader) < v.n_frames:
-        return None, f"the video at {v.video_shown} does not match the store"
-    return reader, None
-
-
-def _trajectory_panels(videos: list[VideoInfo], regions):
-    import pandas as pd
-
-    panels, missing = [], []
-    for v in videos:
-        if regions is not None and len(regions):
-            d = regions[regions["video"] == v.name]
-            tracks = pd.DataFrame(
-                {
-                    "object_id": d["object_id"].to_numpy(),
-                    "class": d["class"].astype(str).to_numpy(),
-                    "frame": d["frame"].to_numpy(),
-                    "x": d["centroid_x_px"].to_numpy(dtype=float),
-                    "y": d["centroid_y_px"].to_numpy(dtype=float),
-                }
-            )
-        else:
-            tracks = pd.DataFrame({"object_id": [], "class": [], "frame": [], "x": [], "y": []})
-        reader, reason = _open_reader(v)
-        still, note = None, None
-        if reader is not None:
-            index = v.n_frames // 2
-            try:
-                still = reader.read(index).image
-            except (EcosegError, IndexError) as exc:
-                reason = f"frame {index} unreadable ({' '.join(str(exc).split())})"
-            finally:
-                reader.close()
-        if still is None:
-            note = f"{reason}: drawn on a blank background"
-            missing.append({"video": v.name, "reason": reason})
-        else:
-            note = f"still: frame {v.n_frames // 2} ({_t(v, v.n_frames // 2)})"
-        panels.append(
-            {
-                "title": v.name,
-                "note": note,
-                "still": still,
-                "height": v.height,
-                "width": v.width,
-                "mm_per_px": v.mm_per_px,
-                "tracks": tracks,
-            }
-        )
-    return panels, missing
-
-
-def _t(v: VideoInfo, i: int) -> str:
-    return f"{float(v.times[i]):.2f} s" if 0 <= i < len(v.times) else "?"
-
-
-def _sample_indices(v: VideoInfo, counts) -> list[int]:
-    n = v.n_frames
-    if n == 0:
-        return []
-    picks = [round((n - 1) * 0.15)]
-    if counts is not None and len(counts):
-        c = counts[counts["video"] == v.name].groupby("frame", sort=True)["count"].sum()
-        if len(c) and c.max() > 0:
-            picks.append(int(c.idxmax()))  # the busiest frame (first if tied)
-    picks += [round((n - 1) * 0.85), (n - 1) // 2, round((n - 1) * 0.35), 0, n - 1]
-    out: list[int] = []
-    for i in picks:
-        i = int(min(max(i, 0), n - 1))
-        if i not in out:
-            out.append(i)
-        if len(out) == SAMPLE_FRAMES:
-            break
-    return sorted(out)
-
-
-def _frame_rows(videos: list[VideoInfo], tables, colors) -> list[dict[str, Any]]:
-    from ecoseg.store import MaskStore
-
-    regions, counts = tables.get("regions"), tables.get("counts")
-    rows = []
-    for v in videos:
-        indices = _sample_indices(v, counts)
-        reader, reason = _open_reader(v)
-        store = MaskStore.open(v.store_path)
-        frames = []
-        try:
-            for i in indices:
-                labels = np.asarray(store.read_labels(i, i + 1)[0])
-                image = None
-                if reader is not None:
-                    try:
-                        image = reader.read(i).image
-                    except (EcosegError, IndexError):
-                        image = None
-                if image is None:
-                    image = np.full((v.height, v.width, 3), 235, np.uint8)
-                by_id = {
-                    oid: colors.get(v.classes.get(oid, ""), "#8a8f94")
-                    for oid in (int(x) for x in np.unique(labels) if x)
-                }
-                tags = []
-                if regions is not None and len(regions):
-                    r = regions[(regions["video"] == v.name) & (regions["frame"] == i)]
-                    tags = [
-                        (float(x), float(y), f"#{int(o)}")
-                        for o, x, y in zip(r["object_id"], r["centroid_x_px"], r["centroid_y_px"])
-                    ]
-                n_obj = len(by_id)
-                caption = f"frame {i} · {_t(v, i)} · {n_obj} object{'s' if n_obj != 1 else ''}"
-                if reader is None:
-                    caption += " · no video"
-                frames.append(
-                    {"image": F.overlay(image, labels, by_id), "labels": tags, "caption": caption}
-                )
-        finally:
-            if reader is not None:
-                reader.close()
-            close = getattr(store, "close", None)
-            if close is not None:
-                close()
-        rows.append({"title": v.name, "frames": frames})
     return rows
 
 
@@ -893,11 +558,6 @@ def _plain(obj):
 
 
 # --------------------------------------------------------------------------- tables
-def csv_bytes(df) -> bytes:
-    """The CSV bytes of a table, exactly as :func:`ecoseg.study.write_table` writes them."""
-    return df.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
-
-
 def _table_downloads(tables, study, out: Path) -> list[dict[str, Any]]:
     rows = []
     names = [t for t in TABLE_ORDER if t in tables] + sorted(
@@ -953,19 +613,3 @@ def _num(x, digits: int) -> str:
     if not math.isfinite(x):
         return ""
     return f"{x:.{digits}f}"
-
-
-def shown_paths(paths: Sequence[str], study, out: Path) -> list[str]:
-    """How each store path is displayed: relative to the study output, else as given."""
-    shown = []
-    for p in paths:
-        text = str(p)
-        if study is not None and "://" not in text:
-            try:
-                text = Path(
-                    os.path.relpath(Path(text).resolve(), study.output.resolve())
-                ).as_posix()
-            except ValueError:
-                pass
-        shown.append(text)
-    return shown

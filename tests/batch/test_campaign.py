@@ -1,4 +1,4 @@
-"""ecoseg.distributed: many videos as Dask tasks, one store each, on any fsspec storage."""
+"""ecoseg.batch: many videos as Dask tasks, one store each, on any fsspec storage."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import ecoseg
-from ecoseg.distributed import (
+from ecoseg.batch import (
     SUMMARY_COLUMNS,
     SUMMARY_FILE,
     batch,

@@ -1,53 +1,19 @@
-"""Study files: schema validation, incremental re-runs, deterministic outputs."""
+"""ecoseg.study.runner: incremental re-runs, deterministic outputs, resume, schedulers."""
 
 from __future__ import annotations
 
 import hashlib
 import shutil
-import textwrap
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from study_helpers import EPOCH, write_study
 
 import ecoseg
 from ecoseg.errors import ConfigError
 from ecoseg.measure import measure
-from ecoseg.study import MANIFEST, TABLES, combine_tables, load_study, run_study
-
-EPOCH = "1710000000"  # 2024-03-09
-FAST = {"warmup": 5, "min_hits": 2}  # small clips: a short warm-up
-
-STUDY = """\
-name: test-study
-title: Two reefs
-output: out
-defaults:
-  engine: classical
-  calibration: 20.0
-  params: {{warmup: 5, min_hits: 2}}
-videos:
-  - path: a/video.mp4
-    name: reef-a
-    site: North
-    transect: T1
-    date: 2024-03-12
-    depth_m: 6.5
-{extra_a}
-  - path: b/video.mp4
-    name: reef-b
-    site: South
-    transect: T2
-    date: 2024-03-13
-    depth_m: 9
-{extra_b}
-"""
-
-
-def write_study(folder: Path, extra_a: str = "", extra_b: str = "") -> Path:
-    path = folder / "study.yaml"
-    path.write_text(STUDY.format(extra_a=extra_a, extra_b=extra_b))
-    return path
+from ecoseg.study import MANIFEST, TABLES, load_study, run_study
 
 
 def digest(path: Path) -> str:
@@ -88,113 +54,22 @@ def study_copy(base, tmp_path, monkeypatch) -> Path:
 def calls(monkeypatch):
     """Count segmentations and measurements done by run_study."""
     import ecoseg.measure
-    import ecoseg.study
+    import ecoseg.study.runner
 
     counts = {"segment": [], "measure": []}
-    real_segment, real_measure = ecoseg.study._segment_task, ecoseg.measure.measure
+    real_segment, real_measure = ecoseg.study.runner.run_job, ecoseg.measure.measure
 
-    def segment(kwargs):
-        counts["segment"].append(Path(kwargs["out"]).name)
-        return real_segment(kwargs)
+    def segment(job):
+        counts["segment"].append(Path(job.store).name)
+        return real_segment(job)
 
     def measure(store, *args, **kwargs):
         counts["measure"].append(Path(str(store)).name)
         return real_measure(store, *args, **kwargs)
 
-    monkeypatch.setattr(ecoseg.study, "_segment_task", segment)
+    monkeypatch.setattr(ecoseg.study.runner, "run_job", segment)
     monkeypatch.setattr(ecoseg.measure, "measure", measure)
     return counts
-
-
-# --------------------------------------------------------------------------- schema
-def test_load_study_resolves_paths_defaults_and_metadata(clips, tmp_path):
-    shutil.copytree(clips, tmp_path, dirs_exist_ok=True)
-    path = write_study(tmp_path, extra_b="    calibration: 'scale-bar:0,0,50,0,100'")
-    study = load_study(path)
-    assert study.name == "test-study" and study.title == "Two reefs"
-    assert study.output == (tmp_path / "out").resolve()
-    a, b = study.videos
-    assert (a.name, a.site, a.transect, a.date, a.depth_m) == (
-        "reef-a",
-        "North",
-        "T1",
-        "2024-03-12",
-        6.5,
-    )
-    assert a.path == (tmp_path / "a" / "video.mp4").resolve() and a.source == "a/video.mp4"
-    assert a.engine == "classical" and a.params == FAST
-    assert a.calibration.mm_per_px == pytest.approx(20.0)
-    assert b.calibration.mm_per_px == pytest.approx(2.0)  # 100 mm over 50 px
-    assert study.store_path(b) == study.output / "stores" / "reef-b.zarr"
-    assert b.meta == {
-        "video": "reef-b",
-        "site": "South",
-        "transect": "T2",
-        "date": "2024-03-13",
-        "depth_m": 9.0,
-    }
-
-
-def _study_text(videos: str, top: str = "") -> str:
-    return f"name: s\noutput: out\n{top}videos:\n{textwrap.indent(videos, '  ')}"
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (_study_text("- path: v.mp4\n", top="colour: red\n"), "unknown key 'colour'"),
-        (_study_text("- path: v.mp4\n  calibraton: 0.5\n"), "did you mean 'calibration'"),
-        (_study_text("- path: missing.mp4\n"), "video file not found: missing.mp4"),
-        (_study_text("- path: v.mp4\n  calibration: 0\n"), "videos[0] (v): calibration"),
-        (_study_text("- path: v.mp4\n  calibration: -2\n"), "calibration"),
-        (_study_text("- path: v.mp4\n  calibration: 'scale-bar:1,2,3'\n"), "scale-bar"),
-        (_study_text("- path: v.mp4\n  calibration: 'ruler:1'\n"), "calibration"),
-        (_study_text("- path: v.mp4\n  engine: deep\n"), "unknown engine 'deep'"),
-        (_study_text("- path: v.mp4\n  engine: sam2\n"), "needs a `prompts:` file"),
-        (_study_text("- path: v.mp4\n  model: sam3-huge\n"), "unknown SAM 2 variant"),
-        (_study_text("- path: v.mp4\n- path: v.mp4\n"), "duplicate video name 'v'"),
-        (_study_text("- path: v.mp4\n  name: ../../etc\n"), "escape the output folder"),
-        (_study_text("- path: v.mp4\n  name: a/b\n"), "escape the output folder"),
-        (_study_text("- path: v.mp4\n  date: March\n"), "date: must be a date"),
-        (_study_text("- path: v.mp4\n  image_size: -5\n"), "image_size"),
-        (_study_text("- path: v.mp4\n  params: {bogus: 1}\n"), "params"),
-        (_study_text("- path: v.mp4\n  auto: false\n"), "needs a `prompts:` file"),
-        (_study_text("- path: v.mp4\n  prompts: p.json\n"), "prompts file not found"),
-        (_study_text("- path: v.mp4\n  truth: nothing.zarr\n"), "truth store not found"),
-        (_study_text("- name: x\n"), "missing `path:`"),
-        (_study_text("[]\n").replace("videos:\n  []", "videos: []"), "non-empty list"),
-        ("just text\n", "a study file is a mapping"),
-        ("name: [unclosed\n", "not valid YAML"),
-        (
-            _study_text("- path: v.mp4\n", top="name2: !!python/object/apply:os.system ['ls']\n"),
-            "YAML tag not allowed",
-        ),
-        (_study_text("- !!python/object:pathlib.Path {}\n"), "YAML tag not allowed"),
-    ],
-)
-def test_schema_errors_name_the_file_and_the_culprit(tmp_path, text, expected):
-    (tmp_path / "v.mp4").write_bytes(b"not really a video")
-    path = tmp_path / "bad-study.yaml"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as info:
-        load_study(path)
-    message = str(info.value)
-    assert expected in message
-    assert "bad-study.yaml" in message
-    assert "\n" not in message
-
-
-def test_missing_study_file(tmp_path):
-    with pytest.raises(ConfigError, match="study file not found"):
-        load_study(tmp_path / "nope.yaml")
-
-
-def test_output_must_not_be_the_study_folder(tmp_path):
-    (tmp_path / "v.mp4").write_bytes(b"x")
-    path = tmp_path / "s.yaml"
-    path.write_text("output: .\nvideos: [v.mp4]\n")
-    with pytest.raises(ConfigError, match="folder of its own"):
-        load_study(path)
 
 
 # --------------------------------------------------------------------------- running
@@ -369,7 +244,7 @@ def _set_progress(store: Path, frames: int) -> None:
 def test_killed_segmentation_is_resumed(study_copy, calls, monkeypatch):
     import json
 
-    import ecoseg.study
+    import ecoseg.study.runner
 
     manifest_path = study_copy / "out" / MANIFEST
     manifest = json.loads(manifest_path.read_text())
@@ -378,13 +253,13 @@ def test_killed_segmentation_is_resumed(study_copy, calls, monkeypatch):
     store = study_copy / "out" / "stores" / "reef-a.zarr"
     _set_progress(store, 8)
     seen = {}
-    counting = ecoseg.study._segment_task
+    counting = ecoseg.study.runner.run_job
 
-    def spy(kwargs):
-        seen[Path(kwargs["out"]).name] = (kwargs["resume"], kwargs["overwrite"])
-        return counting(kwargs)
+    def spy(job):
+        seen[Path(job.store).name] = (job.resume, job.overwrite)
+        return counting(job)
 
-    monkeypatch.setattr(ecoseg.study, "_segment_task", spy)
+    monkeypatch.setattr(ecoseg.study.runner, "run_job", spy)
     result = run_study(study_copy / "study.yaml", progress=False, report=False)
     assert calls["segment"] == ["reef-a.zarr"] and result.segmented == ["reef-a"]
     assert seen == {"reef-a.zarr": (True, False)}
@@ -420,22 +295,6 @@ def test_output_override_leaves_the_study_folder_alone(clips, tmp_path):
     assert result.tables["maxn"] == (tmp_path / "elsewhere" / "tables" / "maxn.parquet").resolve()
     assert result.tables["maxn"].is_file()
     assert not (tmp_path / "study" / "out").exists()
-
-
-def test_combine_tables_orders_rows_and_keeps_units():
-    a = pd.DataFrame({"frame": [0, 1], "count": [1, 2]})
-    a.attrs["units"] = {"count": "1"}
-    b = pd.DataFrame({"frame": [0], "count": [5]})
-    out = combine_tables(
-        {"b": {"counts": b}, "a": {"counts": a}},
-        {"a": {"site": "N", "depth_m": 3}, "b": {"site": "S", "transect": "T9"}},
-    )["counts"]
-    assert out["video"].tolist() == ["b", "a", "a"]
-    assert out["site"].tolist() == ["S", "N", "N"]
-    assert out["transect"].tolist() == ["T9", None, None]
-    assert out["depth_m"].isna().tolist() == [True, False, False]
-    assert out.attrs["units"] == {"count": "1", "depth_m": "m"}
-    assert out.index.tolist() == [0, 1, 2]
 
 
 def test_sam2_engine_with_prompts_and_random_weights(clips, tmp_path, calls):

@@ -1,4 +1,4 @@
-"""Tests for ecoseg/engine/propagation.py: video propagation with the SAM 2 network.
+"""Tests for ecoseg/engine/tracker.py: the SAM 2 video tracker, run through ``propagate``.
 
 The ``oracle`` tests run the official ``SAM2VideoPredictor`` (``init_state`` on a folder of
 JPEG frames, ``add_new_points_or_box`` / ``add_new_mask`` for every prompt, then
@@ -19,13 +19,9 @@ import numpy as np
 import pytest
 import torch
 
-from ecoseg.engine.propagation import (
-    MemoryWindow,
-    VideoTracker,
-    fill_holes,
-    preprocess_frame,
-    propagate,
-)
+from ecoseg.engine._runtime import preprocess_frame
+from ecoseg.engine.session import propagate
+from ecoseg.engine.tracker import MemoryWindow, VideoTracker, fill_holes
 from ecoseg.errors import PromptError
 from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
 from ecoseg.sam2.model import SAM2Model
@@ -319,7 +315,7 @@ def test_correction_on_tracked_frame_matches_official(clip_folder):
     """Clicks on a frame already tracked (decoded with memory and the previous mask), then
     tracking on from the next frame, as with the official interactive predictor."""
     pytest.importorskip("sam2")
-    from ecoseg.engine.propagation import _Encoder
+    from ecoseg.engine._runtime import FrameEncoder
     from ecoseg.io.video import open_video
     from ecoseg.sam2.model import upsample_logits
 
@@ -340,7 +336,7 @@ def test_correction_on_tracked_frame_matches_official(clip_folder):
             ref[t] = masks[:, 0].numpy()
 
     video = open_video(clip_folder)
-    encoder = _Encoder(ours, torch.device("cpu"))
+    encoder = FrameEncoder(ours, torch.device("cpu"))
     tracker = VideoTracker(ours, len(video), (H, W))
     tracker.add_prompts(0, prompts.at(0), encoder(0, video.read(0).image))
     got = {}
@@ -483,9 +479,9 @@ def test_streaming_state_stays_bounded(small_model):
     assert video.decoded == n + 1  # the prompt frame, then one pass
 
     tracker = VideoTracker(small_model, n, (48, 64))
-    from ecoseg.engine.propagation import _Encoder
+    from ecoseg.engine._runtime import FrameEncoder
 
-    enc = _Encoder(small_model, torch.device("cpu"))
+    enc = FrameEncoder(small_model, torch.device("cpu"))
     frames = list(video.frames())
     tracker.add_prompts(
         0, [(1, FramePrompt(0, np.array([[30.0, 20.0]]), np.array([1])))], enc(0, frames[0].image)

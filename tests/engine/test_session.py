@@ -1,6 +1,6 @@
-"""Tests for the streaming side of ecoseg/engine/propagation.py: the session (objects added,
+"""Tests for ecoseg/engine/session.py (and storing.py, _runtime.py): the session (objects added,
 corrected and removed mid-video, reverse), snapshots, resume and cancellation through
-:func:`ecoseg.segment`, the background decode thread and device-side label resolution.
+:func:`ecoseg.segment`, the prefetch decode thread and device-side label resolution.
 
 Equivalence claims are tested against runs without the interaction (and, for the correction
 re-propagated from an earlier frame, against the official predictor).
@@ -16,20 +16,17 @@ import numpy as np
 import pytest
 import torch
 
-from ecoseg.engine.propagation import (
-    StreamingSession,
-    TrackerState,
-    background,
-    label_index,
-    propagate,
-)
+from ecoseg.engine._runtime import label_index, prefetch
 from ecoseg.engine.results import labels_from_logits
+from ecoseg.engine.resume import resume_location
+from ecoseg.engine.session import StreamingSession, propagate
+from ecoseg.engine.tracker import TrackerState
 from ecoseg.errors import PromptError
 from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
 from ecoseg.sam2.model import SAM2Model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_propagation import (  # noqa: E402  (clip and oracle helpers)
+from test_tracker import (  # noqa: E402  (clip and oracle helpers)
     CountingVideo,
     H,
     W,
@@ -324,16 +321,16 @@ def test_decoding_runs_in_a_background_thread(model):
         list(propagate(model, ThreadVideo(6, bad=3), Prompts.single(0, points=[[30, 20]])))
 
 
-def test_background_iterator_stops_early_and_reraises():
+def test_prefetch_iterator_stops_early_and_reraises():
     def gen():
         yield 1
         raise ValueError("boom")
 
-    it = background(gen())
+    it = prefetch(gen())
     assert next(it) == 1
     with pytest.raises(ValueError, match="boom"):
         next(it)
-    it = background(iter(range(1000)), maxsize=2)
+    it = prefetch(iter(range(1000)), maxsize=2)
     assert next(it) == 0
     it.close()  # the worker thread is told to stop
 
@@ -412,8 +409,7 @@ def _prompts():
 
 def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, monkeypatch):
     import ecoseg
-    from ecoseg.engine import Cancelled
-    from ecoseg.engine import propagation as prop
+    from ecoseg.engine import Cancelled, storing
     from ecoseg.store import MaskStore
 
     torch.manual_seed(0)
@@ -421,7 +417,7 @@ def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, m
         synth_clip.video, _prompts(), out=tmp_path / "full.zarr", progress=False, **SEGMENT
     )
     want = MaskStore.open(full).read_labels()
-    assert (want > 0).any() and not Path(prop.checkpoint_location(tmp_path / "full.zarr")).exists()
+    assert (want > 0).any() and not Path(resume_location(tmp_path / "full.zarr")).exists()
 
     calls = iter(range(1000))
     out = tmp_path / "cut.zarr"
@@ -433,37 +429,36 @@ def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, m
             out=out,
             progress=False,
             cancel=lambda: next(calls) >= 17,
-            checkpoint_every=5,
+            resume_every=5,
             **SEGMENT,
         )
     cut = MaskStore.open(out)
     assert 0 < cut.n_frames < 30 and not cut.complete
-    assert Path(prop.checkpoint_location(out)).exists()
-    ecoseg.open_masks(out)  # the checkpoint file does not disturb zarr
+    assert Path(resume_location(out)).exists()
+    ecoseg.open_masks(out)  # the resume-state file does not disturb zarr
 
     resumed_from = []
-    real = prop.propagate
+    real = storing.propagate
 
     def spy(*args, **kwargs):
         resumed_from.append(kwargs.get("resume"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(prop, "propagate", spy)
+    monkeypatch.setattr(storing, "propagate", spy)
     torch.manual_seed(0)
     ecoseg.segment(synth_clip.video, _prompts(), out=out, progress=False, resume=True, **SEGMENT)
     assert resumed_from[-1] is not None and resumed_from[-1].next_frame == cut.n_frames
     done = MaskStore.open(out)
     assert done.complete and np.array_equal(done.read_labels(), want)
     assert np.array_equal(done.read_scores(), MaskStore.open(full).read_scores())
-    assert not Path(prop.checkpoint_location(out)).exists()
+    assert not Path(resume_location(out)).exists()
 
 
-def test_segment_resume_from_older_checkpoint_or_none(synth_clip, tmp_path):
-    """A kill between checkpoints leaves an older one (frames after it are recomputed and
-    skipped); without any checkpoint the run replays from the first prompt. Both exact."""
+def test_segment_resume_from_older_resume_state_or_none(synth_clip, tmp_path):
+    """A kill between saves leaves an older resume state (frames after it are recomputed and
+    skipped); without any the run replays from the first prompt. Both exact."""
     import ecoseg
     from ecoseg.engine import Cancelled
-    from ecoseg.engine import propagation as prop
     from ecoseg.store import MaskStore
 
     torch.manual_seed(0)  # random weights: the same in every run
@@ -492,7 +487,7 @@ def test_segment_resume_from_older_checkpoint_or_none(synth_clip, tmp_path):
                 backward=False,  # count the cancel calls of the forward pass only
                 **SEGMENT,
             )
-        return out, Path(prop.checkpoint_location(out))
+        return out, Path(resume_location(out))
 
     early, early_ckpt = cut("early.zarr", 9)
     for keep in ("older", "none"):

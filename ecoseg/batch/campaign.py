@@ -1,0 +1,331 @@
+"""``ecoseg batch``: many videos, one Dask task and one mask store each, and a summary table.
+
+:func:`batch` segments every video into ``OUT/<video name>.zarr``; each video is a
+:class:`~ecoseg.batch.jobs.Job` run by :func:`~ecoseg.batch.jobs.run_job` through
+:func:`~ecoseg.batch.cluster.run_tasks`. A failed video is submitted again up to ``retries``
+times (resuming its store) and then reported in the summary (:data:`SUMMARY_COLUMNS`), which is
+returned and written to ``OUT/batch-summary.csv``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ecoseg._cli import logger
+from ecoseg.batch.cluster import (
+    check_count,
+    check_gpu_workers,
+    connect,
+    is_dask,
+    local_workers,
+    run_tasks,
+    task_resources,
+)
+from ecoseg.batch.jobs import Job, run_job, store_status
+from ecoseg.batch.tables import write_csv
+from ecoseg.batch.urls import (
+    file_name,
+    is_url,
+    join_url,
+    local_path,
+    redact_text,
+    redact_url,
+    store_location,
+    video_name,
+)
+from ecoseg.errors import ConfigError, EcosegError, VideoError
+
+__all__ = ["STATUSES", "SUMMARY_COLUMNS", "SUMMARY_FILE", "batch"]
+
+#: Name of the summary table written next to the stores.
+SUMMARY_FILE = "batch-summary.csv"
+#: Columns of the summary table, in order.
+SUMMARY_COLUMNS = ("video", "store", "status", "attempts", "frames", "seconds", "error")
+#: Values of the summary's ``status`` column.
+STATUSES = ("done", "skipped", "failed")
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def batch(
+    videos: Iterable[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    scheduler: Any = None,
+    workers: int | None = None,
+    threads: int | None = None,
+    processes: bool = True,
+    retries: int = 2,
+    engine: str | None = None,
+    model: str = "sam2.1-tiny",
+    checkpoint: str | os.PathLike | None = None,
+    pretrained: bool = True,
+    image_size: int | None = None,
+    device: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    prompts: Mapping[str, str | os.PathLike] | None = None,
+    auto: bool = False,
+    chunk_frames: int = 4,
+    progress: bool = True,
+) -> Any:
+    """Segment many videos, one Dask task each, into ``OUT/<video name>.zarr``.
+
+    Parameters
+    ----------
+    videos : iterable of str or Path
+        Video files or image folders (local paths, ``file://`` or fsspec URLs such as
+        ``s3://bucket/v.mp4`` or ``https://...``). Their names (file stems) must be unique.
+    out : str or Path
+        Folder or URL for the stores and ``batch-summary.csv``.
+    scheduler : None, str or client
+        See :func:`connect`: ``None`` starts a local cluster, a string is a scheduler address.
+    workers, threads, processes
+        Local cluster shape (see :func:`~ecoseg.batch.cluster.connect`).
+    retries : int
+        Submissions of a failed video after the first (default 2).
+    engine, model, checkpoint, pretrained, image_size, device, params, auto
+        As for :func:`ecoseg.segment`, the same for every video.
+    prompts : mapping, optional
+        Prompt file of each video by video name (sam2 engine).
+    chunk_frames : int
+        Frames per ``labels`` chunk (one object per chunk on object stores: raise it to write
+        fewer, larger objects).
+    progress : bool
+        Print the dashboard link and a campaign progress bar (videos, frames/s, ETA) on stderr.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The summary (:data:`SUMMARY_COLUMNS`), one row per video in input order; also written
+        to ``OUT/batch-summary.csv``. ``attrs["summary"]`` is that file's location.
+
+    Raises
+    ------
+    ConfigError, VideoError
+        Before any work: no videos, duplicate video names, a missing local video, a bad option
+        or engine parameter, or GPU tasks for a scheduler none of whose workers offers a
+        ``GPU`` resource. Failures of single videos are reported in the summary, not raised.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> clip = ecoseg.synth(os.path.join(d, "T1"), frames=8, size=(96, 64))
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(1) as pool:
+    ...     summary = batch([clip.video], os.path.join(d, "out"), scheduler=pool, progress=False)
+    >>> summary[["video", "status", "frames"]].values.tolist()[0][1:]
+    ['done', 8]
+    """
+    import pandas as pd
+
+    videos = [os.fspath(v) for v in videos]
+    if not videos:
+        raise ConfigError("no videos given")
+    check_count(workers, "workers")
+    check_count(threads, "threads")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ConfigError(f"retries must be a whole number >= 0, got {retries!r}")
+    out = os.fspath(out)
+    names = _check_names(videos)
+    for video in videos:
+        if not is_url(video) and not Path(local_path(video)).exists():
+            raise VideoError(f"{video}: video file not found")
+    check_count(chunk_frames, "chunk_frames")
+    seg = _segment_options(
+        names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto
+    )
+    for options in seg.values():
+        options["chunk_frames"] = chunk_frames
+    resources = task_resources(seg[names[0]]["engine"], device)
+    log = logger(progress, "batch", redact_text)
+
+    if "://" not in out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    rows: dict[str, dict[str, Any]] = {}
+    jobs = []
+    for name, video in zip(names, videos):
+        store = store_location(out, name)
+        row = {
+            "video": redact_url(video),
+            "store": redact_url(store),
+            "status": "failed",
+            "attempts": 0,
+            "frames": 0,
+            "seconds": 0.0,
+            "error": "",
+        }
+        rows[name] = row
+        try:
+            status = store_status(store)
+        except EcosegError as exc:  # not a store: the task reports it (after retries) too
+            status = None
+            log(f"{name}: {redact_text(exc)}")
+        state, frames = (status.state, status.frames) if status else ("unknown", 0)
+        source = status.video if status else None
+        if source is not None and source != file_name(video):
+            row["error"] = (
+                f"{redact_url(store)}: the store was made from another video ({source}); move it "
+                "away or rename the video"
+            )
+            continue
+        if state == "complete":
+            row.update(status="skipped", frames=frames)
+            continue
+        if state == "partial":
+            log(f"{name}: resuming after {frames} frames")
+        jobs.append((name, Job(name, video, store, seg[name]), resources))
+    skipped = len(videos) - len(jobs)
+    if skipped:
+        log(f"{skipped} of {len(videos)} stores complete, skipped")
+
+    if jobs:
+        with connect(
+            scheduler,
+            workers=local_workers(workers, threads, len(jobs), resources),
+            threads=threads,
+            processes=processes,
+            resources=resources if scheduler is None else None,
+            log=log,
+        ) as client:
+            if resources and is_dask(client):
+                check_gpu_workers(client)
+            _run_batch(client, jobs, rows, retries, progress, log)
+
+    summary = pd.DataFrame([rows[n] for n in names], columns=list(SUMMARY_COLUMNS))
+    summary["attempts"] = summary["attempts"].astype("int64")
+    summary["frames"] = summary["frames"].astype("int64")
+    summary["seconds"] = summary["seconds"].astype("float64").round(3)
+    location = join_url(out, SUMMARY_FILE)
+    write_csv(summary, location)
+    summary.attrs["summary"] = redact_url(location)
+    counts = summary["status"].value_counts()
+    log(
+        ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
+        + f"; summary: {redact_url(location)}"
+    )
+    return summary
+
+
+def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(
+        total=len(jobs),
+        unit="video",
+        desc="ecoseg batch",
+        disable=not progress,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+    t0 = time.perf_counter()
+    frames_done = 0
+
+    def say(msg: str) -> None:
+        if progress:
+            bar.write(f"ecoseg batch: {redact_text(msg)}", file=sys.stderr)
+
+    def retry(name: str, attempt: int, exc: BaseException) -> None:
+        say(f"{name}: attempt {attempt} failed ({_error_text(exc)}), retrying")
+
+    try:
+        for name, attempts, result, error in run_tasks(
+            client, run_job, jobs, retries=retries, on_retry=retry
+        ):
+            row = rows[name]
+            row["attempts"] = attempts
+            if error is not None:
+                row.update(status="failed", error=_error_text(error))
+                say(f"{name}: failed after {attempts} attempt(s): {row['error']}")
+            else:
+                row.update(
+                    status=result["status"], frames=result["frames"], seconds=result["seconds"]
+                )
+                frames_done += result["frames"] if result["status"] == "done" else 0
+            elapsed = time.perf_counter() - t0
+            bar.set_postfix_str(f"{frames_done / elapsed:.1f} frames/s", refresh=False)
+            bar.update(1)
+    finally:
+        bar.close()
+
+
+def _error_text(exc: BaseException) -> str:
+    text = redact_text(" ".join(str(exc).split()))
+    name = type(exc).__name__
+    if not isinstance(exc, EcosegError):
+        text = f"{name}: {text}" if text else name
+    return text or name
+
+
+def _check_names(videos: Sequence[str]) -> list[str]:
+    names = [video_name(v) for v in videos]
+    seen: dict[str, str] = {}
+    for name, video in zip(names, videos):
+        if not name or not _NAME_RE.match(name):
+            raise ConfigError(
+                f"{redact_url(video)}: cannot name a store after it ({name!r}); use letters, "
+                "digits, '.', '_' and '-' in video file names"
+            )
+        if name in seen:
+            raise ConfigError(
+                f"two videos would write the same store {name}.zarr: {redact_url(seen[name])} "
+                f"and {redact_url(video)}; rename one of them"
+            )
+        seen[name] = video
+    return names
+
+
+def _segment_options(
+    names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto
+) -> dict[str, dict[str, Any]]:
+    """Per-video keyword arguments of :func:`ecoseg.segment`, validated before any work."""
+    from ecoseg.engine import choose_engine
+
+    prompts = {str(k): os.fspath(v) for k, v in (prompts or {}).items()}
+    unknown = sorted(set(prompts) - set(names))
+    if unknown:
+        raise ConfigError(f"prompts given for {unknown[0]!r}, which is not one of the videos")
+    engine = choose_engine(engine, prompts=bool(prompts), auto=auto)
+    params = dict(params or {})
+    if engine == "classical":
+        from ecoseg.engine.classical import ClassicalParams
+
+        ClassicalParams.from_dict(params)
+    else:
+        from ecoseg.sam2.variants import VARIANTS
+
+        if model not in VARIANTS:
+            raise ConfigError(f"unknown SAM 2 variant {model!r} (see `ecoseg weights list`)")
+        missing = [n for n in names if n not in prompts]
+        if missing and not auto:
+            raise ConfigError(
+                f"the sam2 engine needs a prompt file for every video; none for {missing[0]!r} "
+                "(or use auto discovery)"
+            )
+        for name, path in prompts.items():
+            if not Path(path).is_file():
+                raise ConfigError(f"{path}: prompt file of {name!r} not found")
+        if checkpoint is not None and not Path(checkpoint).is_file():
+            raise ConfigError(f"{checkpoint}: checkpoint file not found")
+    from ecoseg.engine._runtime import DEVICES
+
+    if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
+        raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    common = {
+        "engine": engine,
+        "model": model,
+        "checkpoint": None if checkpoint is None else os.fspath(checkpoint),
+        "pretrained": pretrained,
+        "image_size": image_size,
+        "device": device,
+        "params": params,
+        "auto": auto,
+        "progress": False,
+    }
+    return {n: {**common, "prompts": prompts.get(n)} for n in names}

@@ -1,0 +1,278 @@
+"""Dask clusters for a campaign: connect or start one, size it, run tasks with retries."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from ecoseg.batch.urls import redact_url
+from ecoseg.errors import ConfigError
+
+__all__ = [
+    "check_count",
+    "check_gpu_workers",
+    "connect",
+    "default_workers",
+    "is_dask",
+    "local_workers",
+    "run_tasks",
+    "task_resources",
+]
+
+
+@contextlib.contextmanager
+def connect(
+    scheduler: Any = None,
+    *,
+    workers: int | None = None,
+    threads: int | None = None,
+    processes: bool = True,
+    resources: Mapping[str, float] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Iterator[Any]:
+    """A Dask client for a run; a cluster or client made here is closed on exit.
+
+    Parameters
+    ----------
+    scheduler : None, str or client
+        ``None`` starts a :class:`distributed.LocalCluster`; a string is the address of a running
+        scheduler (``tcp://host:8786``); an object with ``submit`` (a ``distributed.Client`` or a
+        :class:`concurrent.futures.Executor`) is used as it is and left open.
+    workers, threads : int, optional
+        Local cluster only: worker count (default: one per core, at most 4 when ``threads``
+        is not given) and threads per worker (default 1).
+    processes : bool
+        Local cluster only: worker processes (default; the engines hold the GIL for part of
+        their work) or threads in this process (needed for ``memory://`` outputs).
+    resources : mapping, optional
+        Local cluster only: resources each worker offers, e.g. ``{"GPU": 1}``.
+    log : callable, optional
+        Called with one line naming the dashboard link of the Dask client.
+
+    Yields
+    ------
+    client
+
+    Raises
+    ------
+    ConfigError
+        dask.distributed is not installed, or the scheduler cannot be reached.
+
+    Examples
+    --------
+    >>> with connect(workers=1, processes=False) as client:  # requires: cluster  # doctest: +SKIP
+    ...     client.submit(sum, [1, 2]).result()
+    3
+    """
+    if scheduler is not None and not isinstance(scheduler, str):
+        if not hasattr(scheduler, "submit"):
+            raise ConfigError(
+                f"scheduler {scheduler!r} has no submit(); pass an address, a dask Client or an "
+                "Executor"
+            )
+        if log is not None and getattr(scheduler, "dashboard_link", None):
+            log(f"dashboard {scheduler.dashboard_link}")
+        yield scheduler
+        return
+    check_count(workers, "workers")
+    check_count(threads, "threads")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ConfigError(
+            "running videos as Dask tasks needs dask.distributed (pip install 'ecoseg[dask]')"
+        ) from None
+    with contextlib.ExitStack() as stack:
+        if scheduler is None:
+            n = workers or default_workers(threads)
+            cluster = LocalCluster(
+                n_workers=n,
+                threads_per_worker=threads or 1,
+                processes=processes,
+                resources=dict(resources) if resources else None,
+                dashboard_address=":0",
+                # worker processes: failed tasks are reported by the client, not logged twice
+                **({"silence_logs": logging.CRITICAL} if processes else {}),
+            )
+            stack.callback(cluster.close)
+            client = Client(cluster)
+        else:
+            try:
+                client = Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(
+                    f"cannot reach the Dask scheduler at {redact_url(scheduler)} ({exc})"
+                ) from None
+        stack.callback(client.close)
+        if log is not None:
+            log(f"dashboard {client.dashboard_link}" + _dashboard_note())
+        yield client
+
+
+def default_workers(threads: int | None) -> int:
+    """Local workers when none are asked for: one per core, at most 4, fewer with ``threads``.
+
+    Examples
+    --------
+    >>> 1 <= default_workers(None) <= 4
+    True
+    """
+    return max(1, min(4, (os.cpu_count() or 1) // (threads or 1)))
+
+
+def _dashboard_note() -> str:
+    try:
+        import bokeh  # noqa: F401
+    except ImportError:
+        return " (not served: pip install bokeh to see it)"
+    return ""
+
+
+def check_count(value: Any, name: str) -> None:
+    """Raise ConfigError unless ``value`` is ``None`` or a whole number >= 1.
+
+    Examples
+    --------
+    >>> check_count(2, "workers")
+    >>> check_count(0, "workers")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: workers must be a positive whole number, got 0
+    """
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
+
+
+def is_dask(client: Any) -> bool:
+    """Whether ``client`` is a ``distributed.Client`` (not a concurrent.futures Executor).
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> is_dask(ThreadPoolExecutor(1))
+    False
+    """
+    return type(client).__module__.split(".")[0] == "distributed"
+
+
+def run_tasks(
+    client: Any,
+    fn: Callable[[Any], Any],
+    jobs: Sequence[tuple[str, Any, Mapping[str, float] | None]],
+    *,
+    retries: int = 0,
+    on_retry: Callable[[str, int, BaseException], None] | None = None,
+) -> Iterator[tuple[str, int, Any, BaseException | None]]:
+    """Run ``fn(arg)`` for every job on ``client``, yielding each as it finishes.
+
+    Parameters
+    ----------
+    client : distributed.Client or concurrent.futures.Executor
+    fn : callable
+        A module-level function (workers import it by name).
+    jobs : sequence of (key, arg, resources)
+        ``key`` names the task (unique per run; shown on the dashboard), ``resources`` is
+        ``None`` or e.g. ``{"GPU": 1}`` (Dask clients only).
+    retries : int
+        A failed job (exception in ``fn``, lost worker) is submitted again up to this often.
+    on_retry : callable, optional
+        ``on_retry(key, attempt, error)`` before each new submission.
+
+    Yields
+    ------
+    (key, attempts, result, error)
+        ``error`` is ``None`` on success, else the last exception (``result`` is ``None``).
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(2) as pool:
+    ...     sorted(r[2] for r in run_tasks(pool, abs, [("a", -1, None), ("b", -2, None)]))
+    [1, 2]
+    """
+    dask = is_dask(client)
+    if dask:
+        from distributed import wait
+    else:
+        from concurrent.futures import wait
+
+    def submit(key: str, arg: Any, resources, attempt: int):
+        if dask:
+            return client.submit(
+                fn,
+                arg,
+                key=f"{key}-{attempt}-{uuid.uuid4().hex[:8]}",
+                pure=False,
+                retries=0,
+                resources=dict(resources) if resources else None,
+            )
+        return client.submit(fn, arg)
+
+    pending: dict[Any, tuple[str, Any, Any, int]] = {}
+    for key, arg, resources in jobs:
+        pending[submit(key, arg, resources, 1)] = (key, arg, resources, 1)
+    while pending:
+        done, _ = wait(list(pending), return_when="FIRST_COMPLETED")
+        for fut in done:
+            key, arg, resources, attempt = pending.pop(fut)
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 - reported to the caller with the video
+                if attempt <= retries:
+                    if on_retry is not None:
+                        on_retry(key, attempt, exc)
+                    pending[submit(key, arg, resources, attempt + 1)] = (
+                        key,
+                        arg,
+                        resources,
+                        attempt + 1,
+                    )
+                    continue
+                yield key, attempt, None, exc
+            else:
+                yield key, attempt, result, None
+            finally:
+                if dask:
+                    fut.release()
+
+
+def task_resources(engine: str, device: str | None) -> dict[str, float] | None:
+    """Dask resources a task of this engine/device needs: sam2 on CUDA takes one ``GPU``.
+
+    Examples
+    --------
+    >>> task_resources("sam2", "cuda"), task_resources("sam2", "cpu")
+    ({'GPU': 1}, None)
+    """
+    if engine == "sam2" and device is not None and str(device).startswith("cuda"):
+        return {"GPU": 1}
+    return None
+
+
+def local_workers(
+    workers: int | None, threads: int | None, n_jobs: int, resources: Mapping | None
+) -> int:
+    """Local cluster size: as asked (at most one per job); one worker for GPU tasks by default.
+
+    Examples
+    --------
+    >>> local_workers(8, None, 3, None), local_workers(None, None, 3, {"GPU": 1})
+    (3, 1)
+    """
+    if workers is None:
+        workers = 1 if resources else default_workers(threads)
+    return max(1, min(workers, n_jobs))
+
+
+def check_gpu_workers(client: Any) -> None:
+    """Raise ConfigError unless some worker of a Dask ``client`` offers a ``GPU`` resource."""
+    workers = client.scheduler_info().get("workers", {})
+    if workers and not any((w.get("resources") or {}).get("GPU", 0) >= 1 for w in workers.values()):
+        raise ConfigError(
+            "GPU tasks (sam2 on cuda) need workers that offer a GPU resource; start them with "
+            "`dask worker ADDRESS --resources GPU=1`"
+        )

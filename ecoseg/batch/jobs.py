@@ -1,0 +1,217 @@
+"""One segmentation job: the task that ``ecoseg batch`` and ``ecoseg study`` both run.
+
+A :class:`Job` names a video, its store and the keyword arguments of
+:func:`ecoseg.segment`; :func:`run_job` runs it (here, in a process pool or as a Dask task) and
+:func:`store_status` is the one check of whether a store is missing, partial or complete.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ecoseg.batch.urls import file_name, is_url, local_path, redact_text, redact_url
+from ecoseg.errors import EcosegError, VideoError
+from ecoseg.provenance import VideoSource
+
+__all__ = ["STORE_STATES", "Job", "StoreStatus", "run_job", "store_status"]
+
+#: Values of :attr:`StoreStatus.state`.
+STORE_STATES = ("missing", "partial", "complete")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One video to segment into one store; its repr (in Dask logs) shows no credentials.
+
+    Attributes
+    ----------
+    name : str
+        The video's name (names the task and, for a URL video, the temporary local copy).
+    video : str or Path
+        Local path, ``file://`` URL or fsspec URL of the video.
+    store : str or Path
+        Local path or URL of the mask store.
+    segment : dict
+        Keyword arguments of :func:`ecoseg.segment` (``prompts`` is the prompt file, if any).
+    resume : bool
+        Continue a partial store, and skip a complete one (default). ``False`` makes the store
+        anew.
+    overwrite : bool
+        Replace an existing store (only with ``resume=False``).
+
+    Examples
+    --------
+    >>> Job("T1", "s3://KEY:SECRET@bucket/T1.mp4", "out/T1.zarr")
+    Job('T1', video='s3://bucket/T1.mp4')
+    """
+
+    name: str
+    video: str
+    store: str
+    segment: dict = field(default_factory=dict)
+    resume: bool = True
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "video", os.fspath(self.video))
+        object.__setattr__(self, "store", os.fspath(self.store))
+
+    def __repr__(self) -> str:
+        return f"Job({self.name!r}, video={redact_url(self.video)!r})"
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """How far a store is: ``state`` in :data:`STORE_STATES`, committed ``frames``, and the
+    file name of the ``video`` it was made from (``None`` if missing or not recorded)."""
+
+    state: str
+    frames: int = 0
+    video: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether the store holds every frame of its video."""
+        return self.state == "complete"
+
+
+def store_status(location: str | Path) -> StoreStatus:
+    """Whether the store at ``location`` is missing, partial or complete.
+
+    Parameters
+    ----------
+    location : str or Path
+        A local path or URL.
+
+    Returns
+    -------
+    StoreStatus
+
+    Raises
+    ------
+    StoreError
+        Something is there that is not a mask store.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48))
+    >>> store_status(clip.truth)
+    StoreStatus(state='complete', frames=3, video='video.mp4')
+    >>> store_status(tempfile.mkdtemp() + "/none.zarr").state
+    'missing'
+    """
+    from ecoseg.store import Location, MaskStore
+
+    location = str(location)
+    if not Location(location).exists():
+        return StoreStatus("missing")
+    store = MaskStore.open(location)
+    try:
+        video = store.provenance_record.video
+        source = video.path if video is not None else None
+        state = "complete" if store.complete else "partial"
+        return StoreStatus(state, store.n_frames, None if source is None else file_name(source))
+    finally:
+        store.close()
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """Segment one video into its store (module level: workers import it by name).
+
+    With ``job.resume`` a complete store is skipped and a partial one continued.
+
+    Parameters
+    ----------
+    job : Job
+
+    Returns
+    -------
+    dict
+        ``{"status": "done" | "skipped", "frames": int, "seconds": float}``.
+
+    Raises
+    ------
+    EcosegError
+        Whatever the segmentation raised; a message that named a URL with credentials is
+        raised again without them.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile, os
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=4, size=(64, 48))
+    >>> job = Job("clip", clip.video, os.path.join(tempfile.mkdtemp(), "clip.zarr"),
+    ...           {"engine": "classical", "progress": False})
+    >>> run_job(job)["status"], run_job(job)["status"]
+    ('done', 'skipped')
+    """
+    t0 = time.perf_counter()
+    try:
+        if job.resume:
+            status = store_status(job.store)
+            if status.complete:
+                return {"status": "skipped", "frames": status.frames, "seconds": 0.0}
+        _segment(job)
+        frames = store_status(job.store).frames
+    except BaseException as exc:
+        _reraise_redacted(exc)
+        raise
+    return {"status": "done", "frames": frames, "seconds": time.perf_counter() - t0}
+
+
+def _segment(job: Job) -> None:
+    from ecoseg.engine import segment
+
+    kwargs = dict(job.segment)
+    prompts = kwargs.pop("prompts", None)
+    kwargs.update(out=job.store, resume=job.resume, overwrite=job.overwrite)
+    if not is_url(job.video):
+        segment(local_path(job.video), prompts, **kwargs)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="ecoseg-batch-"))
+    try:
+        local = folder / (job.name + Path(urlsplit(job.video).path).suffix)
+        _fetch(job.video, local)
+        segment(str(local), prompts, **kwargs)
+        from ecoseg.store import MaskStore
+
+        with MaskStore.open(job.store, mode="a") as store:  # the URL, not the temporary copy
+            video = store.provenance_record.video or VideoSource()
+            store.set_provenance(video=replace(video, path=redact_url(job.video)).to_dict())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _fetch(url: str, local: Path) -> None:
+    import fsspec
+
+    try:
+        with fsspec.open(url, "rb") as src, open(local, "wb") as dst:
+            shutil.copyfileobj(src, dst, 2**22)
+    except FileNotFoundError:
+        raise VideoError(f"{redact_url(url)}: video not found") from None
+    except (OSError, ValueError, ImportError) as exc:
+        raise VideoError(f"{redact_url(url)}: cannot fetch the video ({exc})") from None
+
+
+def _reraise_redacted(exc: BaseException) -> None:
+    """Raise a copy of ``exc`` without credentials in its message, if it had any."""
+    text = str(exc)
+    clean = redact_text(text)
+    if clean == text or not isinstance(exc, Exception):
+        return
+    cls = type(exc) if isinstance(exc, EcosegError) else EcosegError
+    if cls is EcosegError:
+        clean = f"{type(exc).__name__}: {clean}"
+    try:
+        new = cls(clean)
+    except Exception:  # noqa: BLE001 - an exception class with another signature
+        new = EcosegError(clean)
+    raise new from None

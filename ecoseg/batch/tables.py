@@ -1,0 +1,197 @@
+"""Campaign tables: per-frame counts and cover of many stores with dask.array; CSV writing.
+
+:func:`campaign_tables` reads the zarr ``labels`` of many stores chunk by chunk
+(:func:`dask.array.from_zarr`), so the work runs on a cluster when given one;
+:func:`write_tables` writes them as ``OUT/campaign-<table>.csv`` on a local path or a URL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ecoseg.batch.cluster import connect, is_dask
+from ecoseg.batch.urls import join_url, redact_url, video_name
+from ecoseg.errors import ConfigError
+
+__all__ = ["campaign_tables", "write_csv", "write_tables"]
+
+
+def write_csv(df: Any, location: str) -> None:
+    """Write a table as CSV to a local path (atomically) or an fsspec URL.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile
+    >>> path = tempfile.mkdtemp() + "/t.csv"
+    >>> write_csv(pd.DataFrame({"a": [1]}), path)
+    >>> open(path).read()
+    'a\\n1\\n'
+    """
+    text = df.to_csv(index=False, lineterminator="\n")
+    if "://" in location:
+        import fsspec
+
+        with fsspec.open(location, "w") as f:
+            f.write(text)
+        return
+    path = Path(location)
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _id_areas(block, ids):
+    """Pixels of each id in ``ids`` per frame, + unknown-id pixels and distinct unknown ids."""
+    import numpy as np
+
+    from ecoseg.store import present_ids
+
+    n = block.shape[0]
+    k = len(ids)
+    out = np.zeros((n, k + 2), np.int64)
+    flat = block.reshape(n, -1)
+    for i in range(n):
+        frame = flat[i]
+        present = present_ids(frame)
+        if not len(present):
+            continue
+        counts = np.bincount(np.searchsorted(present, frame[frame != 0]), minlength=len(present))
+        pos = np.searchsorted(ids, present)
+        pos = np.minimum(pos, max(k - 1, 0))
+        known = (ids[pos] == present) if k else np.zeros(len(present), bool)
+        out[i, pos[known]] = counts[known]
+        out[i, k] = counts[~known].sum()
+        out[i, k + 1] = int((~known).sum())
+    return out[:, None, :] if block.ndim == 3 else out
+
+
+def campaign_tables(
+    stores: Sequence[str | os.PathLike] | Mapping[str, str | os.PathLike],
+    *,
+    scheduler: Any = None,
+) -> dict[str, Any]:
+    """Per-frame counts and cover of many stores, computed with dask.array over their labels.
+
+    The ``labels`` arrays are read chunk by chunk (:func:`dask.array.from_zarr`), so the work
+    runs on a cluster when ``scheduler`` is one, and memory stays at a few chunks per worker.
+    The columns agree with the ``counts`` and ``cover`` tables of :func:`ecoseg.measure`
+    (whole-frame cover, no region of interest).
+
+    Parameters
+    ----------
+    stores : sequence of paths/URLs, or mapping of video name to path/URL
+        Default names: the store file names without ``.zarr``.
+    scheduler : optional
+        A ``distributed.Client`` or address; default: dask's threaded scheduler here.
+
+    Returns
+    -------
+    dict of pandas.DataFrame
+        ``"counts"``: ``video``, ``frame``, ``time_s``, ``class``, ``count``; ``"cover"``:
+        ``video``, ``frame``, ``time_s``, ``class``, ``cover_px``, ``cover_fraction``.
+        Every frame x every class of each store.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=4, size=(64, 48))
+    >>> tables = campaign_tables({"T1": clip.truth})
+    >>> sorted(tables), tables["counts"]["video"].unique().tolist()
+    (['counts', 'cover'], ['T1'])
+    """
+    import dask
+    import dask.array as da
+    import numpy as np
+    import pandas as pd
+
+    from ecoseg.store import MaskStore
+
+    if not isinstance(stores, Mapping):
+        stores = {video_name(os.fspath(s).rstrip("/").removesuffix(".zarr")): s for s in stores}
+    specs, arrays = [], []
+    for name, location in stores.items():
+        store = MaskStore.open(location)
+        n = store.n_frames
+        records = store.object_records()
+        ids_order = list(records)
+        classes = [r.class_name or "unknown" for r in records.values()]
+        ids = np.array(sorted(ids_order), np.int64)
+        labels = da.from_zarr(store.labels)[:n]
+        labels = labels.rechunk({1: -1, 2: -1})
+        areas = labels.map_blocks(
+            _id_areas,
+            ids,
+            dtype=np.int64,
+            chunks=(labels.chunks[0], (1,), (len(ids) + 2,)),
+        )[:, 0, :]
+        specs.append((name, store, ids, ids_order, classes))
+        arrays.append(areas)
+    if scheduler is None:
+        results = dask.compute(*arrays, scheduler="threads")
+    else:
+        with connect(scheduler) as client:
+            if not is_dask(client):
+                raise ConfigError("campaign_tables needs a dask.distributed client or address")
+            results = client.compute(arrays, sync=True)
+    counts, cover = [], []
+    for (name, store, ids, ids_order, classes), areas in zip(specs, results):
+        times = store.read_time()
+        n = len(times)
+        known = list(dict.fromkeys(classes))
+        if areas[:, -1].any() and "unknown" not in known:
+            known.append("unknown")  # ids missing from the object table, as in measure()
+        index = {c: j for j, c in enumerate(known)}
+        col_class = np.array([index[classes[ids_order.index(int(i))]] for i in ids], np.int64)
+        nc = len(known)
+        px = np.zeros((n, nc), np.int64)
+        cnt = np.zeros((n, nc), np.int64)
+        for j in range(nc):
+            sel = col_class == j
+            px[:, j] = areas[:, : len(ids)][:, sel].sum(axis=1)
+            cnt[:, j] = (areas[:, : len(ids)][:, sel] > 0).sum(axis=1)
+        if "unknown" in index:
+            px[:, index["unknown"]] += areas[:, -2]
+            cnt[:, index["unknown"]] += areas[:, -1]
+        base = {
+            "video": [name] * (n * nc),
+            "frame": np.repeat(np.arange(n, dtype=np.int64), nc),
+            "time_s": np.repeat(times, nc),
+            "class": pd.array(known * n, dtype=str),
+        }
+        counts.append(pd.DataFrame({**base, "count": cnt.ravel()}))
+        area = float(store.height * store.width)
+        cover.append(
+            pd.DataFrame({**base, "cover_px": px.ravel(), "cover_fraction": px.ravel() / area})
+        )
+        store.close()
+    return {
+        "counts": pd.concat(counts, ignore_index=True),
+        "cover": pd.concat(cover, ignore_index=True),
+    }
+
+
+def write_tables(tables: Mapping[str, Any], out: str | os.PathLike) -> list[str]:
+    """Write :func:`campaign_tables` as ``OUT/campaign-<table>.csv`` (local path or URL).
+
+    Returns
+    -------
+    list of str
+        The locations written (credentials redacted).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile
+    >>> written = write_tables({"counts": pd.DataFrame({"count": [1]})}, tempfile.mkdtemp())
+    >>> written[0].endswith("campaign-counts.csv")
+    True
+    """
+    out = os.fspath(out)
+    written = []
+    for name, df in tables.items():
+        location = join_url(out, f"campaign-{name}.csv")
+        write_csv(df, location)
+        written.append(redact_url(location))
+    return written

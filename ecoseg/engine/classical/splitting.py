@@ -1,0 +1,181 @@
+"""Splitting blobs that hold more than one animal.
+
+:func:`split_touching` cuts a blob into roundish parts joined by narrow necks (distance
+transform + watershed); :func:`split_by_appearance` shares a blob among the known tracks
+expected in it (:func:`tracks_in`) by their colours and predicted places, for animals that
+overlap without a neck between them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from ecoseg.engine.classical._morphology import block_up, dilate3, fit
+
+__all__ = ["COLOUR_SCALE", "split_by_appearance", "split_touching", "tracks_in"]
+
+# colour differences in "noise units": luminance changes with caustics, chromaticity less
+COLOUR_SCALE = np.array([1 / 12.0, 1 / 4.0, 1 / 4.0], np.float32)
+_COLOUR_CAP = 16.0  # a colour unlike any of the track's costs at most this much
+_PLACE_SCALE = 2.0  # work pixels from the predicted mask that cost as much as 1 colour unit
+
+
+def split_touching(
+    mask: np.ndarray, saddle: float = 0.6, min_fraction: float = 0.2
+) -> list[np.ndarray]:
+    """Split a binary blob into touching roundish parts (distance transform + watershed).
+
+    Peaks of the distance transform seed a watershed; neighbouring parts are merged back while
+    the neck between them is wider than ``saddle`` times the smaller peak, or while one is
+    smaller than ``min_fraction`` of the blob. One part means "one animal".
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (h, w)
+    saddle : float
+    min_fraction : float
+
+    Returns
+    -------
+    list of ndarray of bool
+        Masks of the parts, each of shape (h, w).
+
+    Examples
+    --------
+    >>> yy, xx = np.mgrid[:40, :60]
+    >>> two = (np.hypot(yy - 20, xx - 15) < 10) | (np.hypot(yy - 20, xx - 34) < 10)
+    >>> len(split_touching(two)), len(split_touching(np.hypot(yy - 20, xx - 30) < 12))
+    (2, 1)
+    """
+    from skimage.segmentation import watershed
+
+    mask = np.asarray(mask, bool)
+    padded = np.pad(mask, 1)
+    dist = ndimage.distance_transform_edt(padded)
+    top = float(dist.max())
+    if top < 2.0:
+        return [mask]
+    size = max(3, int(round(top)) | 1)
+    peaks = (dist == ndimage.maximum_filter(dist, size=size)) & (dist >= 0.5 * top)
+    markers, n = ndimage.label(peaks, structure=np.ones((3, 3), bool))
+    if n < 2:
+        return [mask]
+    # cheap test before the watershed: peaks joined by a thick straight path are one body
+    # (the ridge of an elongated fish has several maxima)
+    ys, xs = np.nonzero(markers)
+    first = np.unique(markers[ys, xs], return_index=True)[1]
+    py, px = ys[first], xs[first]
+    height = dist[py, px]
+    group = np.arange(n)
+    for i in range(n):
+        for j in range(i + 1, n):
+            t = np.linspace(0.0, 1.0, max(2, int(np.hypot(py[j] - py[i], px[j] - px[i])) + 1))
+            path = dist[
+                np.rint(py[i] + t * (py[j] - py[i])).astype(int),
+                np.rint(px[i] + t * (px[j] - px[i])).astype(int),
+            ]
+            if path.min() > saddle * min(height[i], height[j]):
+                group[group == group[j]] = group[i]
+    _, group = np.unique(group, return_inverse=True)
+    if group.max() < 1:
+        return [mask]
+    markers = np.concatenate([[0], group + 1])[markers]
+    n = int(group.max()) + 1
+    parts = watershed(-dist, markers, mask=padded)
+    total = float(padded.sum())
+    peak = np.zeros(n + 1)
+    for i in range(1, n + 1):
+        inside = dist[parts == i]
+        peak[i] = float(inside.max()) if inside.size else 0.0
+    while True:
+        sizes = np.bincount(parts.ravel(), minlength=n + 1)
+        ids = np.flatnonzero(sizes[1:]) + 1
+        if len(ids) < 2:
+            break
+        best = None
+        for a in ids:
+            grown = dilate3(parts == a)
+            for b in np.unique(parts[grown]):
+                if b <= a:
+                    continue  # background, itself, or a pair already seen from b's side
+                neck = float(dist[grown & (parts == b)].max())
+                small = min(sizes[a], sizes[b]) < min_fraction * total
+                ratio = neck / max(min(peak[a], peak[b]), 1e-9)
+                if small or ratio > saddle:
+                    score = (1.0 if small else 0.0) + ratio
+                    if best is None or score > best[0]:
+                        best = (score, a, int(b))
+        if best is None:
+            break
+        _, a, b = best
+        parts[parts == b] = a
+        peak[a] = max(peak[a], peak[b])
+    ids = [i for i in range(1, n + 1) if np.any(parts == i)]
+    if len(ids) < 2:
+        return [mask]
+    inner = parts[1:-1, 1:-1]
+    return [inner == i for i in ids]
+
+
+def tracks_in(blob, r0, c0, known) -> list:
+    """Known tracks whose predicted mask lies mostly within ``blob`` (box at r0, c0)."""
+    h, w = blob.shape
+    out = []
+    for t, (py, px, m) in known:
+        oy, ox = py - r0, px - c0
+        y0, y1 = max(oy, 0), min(oy + m.shape[0], h)
+        x0, x1 = max(ox, 0), min(ox + m.shape[1], w)
+        if y0 >= y1 or x0 >= x1:
+            continue
+        sub = m[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
+        hit = np.count_nonzero(sub & blob[y0:y1, x0:x1])
+        if hit >= 0.3 * np.count_nonzero(m):
+            out.append((t, oy, ox, m))
+    return out
+
+
+def split_by_appearance(work, mask, blob, r0, c0, inside, factor: int) -> list[np.ndarray]:
+    """Share a blob among the known tracks expected in it, by colour and predicted place.
+
+    Each blob pixel goes to the track whose colour samples it resembles most, plus a
+    penalty growing with its distance from that track's predicted mask: an animal in front
+    of another keeps the pixels of its own colours, two alike animals are cut where their
+    predicted outlines meet.
+    """
+    h, w = blob.shape
+    s = factor
+    pix = work[:, r0 : r0 + h, c0 : c0 + w][:, blob].T * COLOUR_SCALE  # (n, 3)
+    cost = np.empty((len(inside), len(pix)), np.float32)
+    for i, (t, oy, ox, m) in enumerate(inside):
+        pred = np.zeros((h, w), bool)
+        y0, y1 = max(oy, 0), min(oy + m.shape[0], h)
+        x0, x1 = max(ox, 0), min(ox + m.shape[1], w)
+        pred[y0:y1, x0:x1] = m[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
+        away = ndimage.distance_transform_edt(~pred)[blob] if pred.any() else 1e3
+        col = t.appearance["colours"]
+        # elementwise, not a matrix product: BLAS threads would compete with decoding
+        d2 = np.square(pix[:, None, 0] - col[None, :, 0])
+        for c in (1, 2):
+            d2 += np.square(pix[:, None, c] - col[None, :, c])
+        colour = np.minimum(d2.min(1), _COLOUR_CAP)
+        cost[i] = colour + (away / _PLACE_SCALE) ** 2
+    owner = np.argmin(cost, axis=0)
+    lab = np.zeros((h, w), np.int32)
+    lab[blob] = owner + 1
+    # tidy: each track keeps its largest piece; stray pieces go to their neighbour
+    for i in range(len(inside)):
+        pieces, n = ndimage.label(lab == i + 1)
+        if n > 1:
+            big = np.argmax(np.bincount(pieces.ravel())[1:]) + 1
+            lab[(pieces > 0) & (pieces != big)] = 0
+    total = float(np.count_nonzero(blob))
+    for i in range(len(inside)):
+        if np.count_nonzero(lab == i + 1) < 0.05 * total:
+            lab[lab == i + 1] = 0
+    if np.count_nonzero(np.unique(lab)) < 2:
+        return [mask]
+    idx = ndimage.distance_transform_edt(lab == 0, return_distances=False, return_indices=True)
+    lab = lab[idx[0], idx[1]]
+    up = fit(block_up(lab, s), mask.shape[0], mask.shape[1])
+    return [mask & (up == v) for v in np.unique(lab) if np.any(mask & (up == v))]

@@ -1,0 +1,196 @@
+"""Table files: read, write (deterministic bytes) and combine the measurement tables.
+
+- :func:`read_table` reads a table written by :func:`ecoseg.measure` or :func:`write_table`
+  (Parquet or CSV) with its ``attrs`` (units);
+- :func:`write_table` writes ``folder/<name>.parquet`` and ``.csv`` with the same bytes for the
+  same table, and returns their sha256 (the study manifest records them);
+- :func:`combine_tables` stacks per-video tables into one, with ``video``, ``site``,
+  ``transect``, ``date`` and ``depth_m`` columns first (:data:`META_COLUMNS`);
+- :func:`csv_bytes` is the CSV text :func:`write_table` writes (the report embeds it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ecoseg._hashing import sha256_file
+from ecoseg.errors import ConfigError
+
+__all__ = ["META_COLUMNS", "combine_tables", "csv_bytes", "read_table", "write_table"]
+
+#: Columns :func:`combine_tables` puts first: which video a row is from and where it was filmed.
+META_COLUMNS = ("video", "site", "transect", "date", "depth_m")
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a table written by :func:`ecoseg.measure` (Parquet or CSV) with its ``attrs``.
+
+    Parquet files carry their attrs; for a CSV they come from ``tables.json`` beside it.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``<folder>/<table>.parquet`` or ``<folder>/<table>.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    ConfigError
+        The file does not exist.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48))
+    >>> out = tempfile.mkdtemp()
+    >>> _ = ecoseg.measure(clip.truth, out)
+    >>> read_table(f"{out}/tracks.csv").attrs["units"]["duration_s"]
+    's'
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: no such table")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path, engine="pyarrow")
+    df = pd.read_csv(path)
+    meta_path = path.with_name("tables.json")
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text()).get("tables", {}).get(path.stem)
+        if meta:
+            df.attrs.update(meta.get("attrs", {}))
+            df.attrs["units"] = meta.get("units", {})
+    if "class" in df.columns:
+        df["class"] = df["class"].astype(str)
+    if path.stem == "maxn" and "frame" in df.columns:
+        df["frame"] = df["frame"].astype("Int64")
+    return df
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """The CSV bytes of a table, exactly as :func:`write_table` writes them.
+
+    Examples
+    --------
+    >>> csv_bytes(pd.DataFrame({"class": ["fish"], "maxn": [3]}))
+    b'class,maxn\\nfish,3\\n'
+    """
+    return df.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
+
+
+def write_table(
+    df: pd.DataFrame,
+    folder: str | os.PathLike,
+    name: str,
+    formats: Sequence[str] = ("parquet", "csv"),
+) -> dict[str, str]:
+    """Write ``df`` as ``folder/name.parquet`` and ``.csv`` with deterministic bytes.
+
+    Each file is written to a temporary name and moved into place, so a reader never sees
+    half a table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    folder : str or Path
+        Created if needed.
+    name : str
+        The table name (file stem).
+    formats : sequence of {"parquet", "csv"}
+
+    Returns
+    -------
+    dict of str to str
+        The sha256 of each written file by format.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> sha = write_table(pd.DataFrame({"maxn": [3]}), folder, "maxn")
+    >>> sorted(sha), read_table(f"{folder}/maxn.parquet")["maxn"].tolist()
+    (['csv', 'parquet'], [3])
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for fmt in formats:
+        target = folder / f"{name}.{fmt}"
+        tmp = folder / f".{name}.{fmt}.tmp"
+        if fmt == "parquet":
+            df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+        elif fmt == "csv":
+            tmp.write_bytes(csv_bytes(df))
+        else:
+            raise ConfigError(f"unknown table format {fmt!r} (use parquet or csv)")
+        os.replace(tmp, target)
+        written[fmt] = sha256_file(target)
+    return written
+
+
+def combine_tables(
+    per_video: Mapping[str, Mapping[str, Any]], meta: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Stack per-video tables into one table each, with study metadata columns first.
+
+    Parameters
+    ----------
+    per_video : mapping
+        ``{video name: {table name: DataFrame}}``, in study order.
+    meta : mapping, optional
+        ``{video name: {"site": ..., "transect": ..., "date": ..., "depth_m": ...}}``.
+
+    Returns
+    -------
+    dict of DataFrame
+        One per table name, rows in video order then in their own order, a fresh
+        ``RangeIndex``; ``attrs["units"]`` merged (``depth_m`` in m).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = {"maxn": pd.DataFrame({"class": ["fish"], "maxn": [3]})}
+    >>> b = {"maxn": pd.DataFrame({"class": ["fish"], "maxn": [5]})}
+    >>> out = combine_tables({"a": a, "b": b}, {"a": {"site": "N"}, "b": {"site": "S"}})
+    >>> out["maxn"][["video", "site", "maxn"]].values.tolist()
+    [['a', 'N', 3], ['b', 'S', 5]]
+    """
+    meta = meta or {}
+    names = sorted({t for tables in per_video.values() for t in tables})
+    out = {}
+    for table in names:
+        frames = []
+        units: dict[str, str] = {}
+        for video, tables in per_video.items():
+            if table not in tables:
+                continue
+            df = tables[table].copy()
+            units.update((df.attrs or {}).get("units", {}))
+            info = {"video": video, **{k: None for k in META_COLUMNS[1:]}}
+            info.update({k: v for k, v in (meta.get(video) or {}).items() if k in META_COLUMNS})
+            for i, col in enumerate(META_COLUMNS):
+                if col in df.columns:
+                    df = df.drop(columns=col)
+                df.insert(i, col, [info[col]] * len(df))
+            df.attrs = {}
+            frames.append(df)
+        if not frames:
+            continue
+        combined = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        combined = combined.reset_index(drop=True)
+        for col in ("video", "site", "transect", "date"):
+            combined[col] = combined[col].astype(object)
+        combined["depth_m"] = pd.to_numeric(combined["depth_m"], errors="coerce").astype("float64")
+        units = dict(sorted(units.items()))
+        units["depth_m"] = "m"
+        combined.attrs = {"units": units}
+        out[table] = combined
+    return out

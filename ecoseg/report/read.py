@@ -1,0 +1,220 @@
+"""What the report reads: its stores, their tables, the study's metadata and the videos.
+
+:func:`read_video` opens one store (provenance, objects, times) and joins what the study says
+about its video; :func:`read_tables` takes the tables given (or measures the stores now) and
+puts them in the combined form (a ``video`` column first); :func:`open_reader` opens a video
+for stills, if its file is there and matches the store.
+
+``study`` is a loaded study object (:func:`ecoseg.study.load_study`) or ``None``; it is only
+read through its attributes (``videos``, ``video(name)``, ``relative(path)``, ``output``,
+``path``), so the report never imports :mod:`ecoseg.study`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecoseg._paths import find_video
+from ecoseg.errors import ConfigError, EcosegError
+from ecoseg.measure.tables import combine_tables
+from ecoseg.provenance import ObjectRecord, Provenance
+
+__all__ = ["VideoInfo", "open_reader", "read_tables", "read_video", "shown_paths"]
+
+
+@dataclass
+class VideoInfo:
+    """One store of the report with what is known about its video."""
+
+    name: str
+    store_path: str  # to open
+    store_shown: str  # as displayed
+    provenance: Provenance
+    objects: list[ObjectRecord]
+    calibration: dict | None
+    ecoseg_version: str
+    complete: bool
+    n_frames: int
+    height: int
+    width: int
+    times: np.ndarray
+    site: str | None = None
+    transect: str | None = None
+    date: str | None = None
+    depth_m: float | None = None
+    notes: str | None = None
+    video_path: Path | None = None  # to read stills from
+    video_shown: str = ""
+    calibration_spec: Any = None
+    truth: str | None = None
+    truth_shown: str | None = None
+    pretrained: bool | None = None
+    classes: dict = field(default_factory=dict)
+
+    @property
+    def mm_per_px(self) -> float | None:
+        cal = self.calibration or {}
+        v = cal.get("mm_per_px")
+        return float(v) if v else None
+
+    @property
+    def duration_s(self) -> float:
+        t = self.times
+        if len(t) == 0:
+            return 0.0
+        video = self.provenance.video
+        fps = float(video.fps or 0) if video is not None else 0.0
+        fps = fps or None
+        step = float(np.median(np.diff(t))) if len(t) > 1 else (1.0 / fps if fps else 0.0)
+        return float(t[-1] - t[0] + step)
+
+
+def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo:
+    """One store of the report with what the study (if any) says about its video.
+
+    Parameters
+    ----------
+    name : str
+        The video's name in the report (and in the study).
+    path : str
+        Where the store is.
+    shown : str
+        The store path as the page shows it.
+    study : optional
+        A loaded study.
+
+    Returns
+    -------
+    VideoInfo
+    """
+    from ecoseg.store import MaskStore
+
+    store = MaskStore.open(path)
+    try:
+        attrs = store.attrs
+        info = VideoInfo(
+            name=name,
+            store_path=str(path),
+            store_shown=shown,
+            provenance=store.provenance_record,
+            objects=list(store.object_records().values()),
+            calibration=store.calibration,
+            ecoseg_version=str(attrs.get("ecoseg_version", "")),
+            complete=store.complete,
+            n_frames=store.n_frames,
+            height=store.height,
+            width=store.width,
+            times=np.asarray(store.read_time(), dtype=float),
+        )
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+    info.classes = {o.id: o.class_name for o in info.objects}
+    video = info.provenance.video
+    recorded = video.path if video is not None else None
+    info.video_shown = str(recorded) if recorded else "(not recorded)"
+    if recorded:
+        info.video_path = find_video(recorded, path) or Path(str(recorded))
+    spec = None
+    if study is not None:
+        try:
+            spec = study.video(name)
+        except KeyError:
+            spec = None
+    if spec is not None:
+        info.site, info.transect, info.date = spec.site, spec.transect, spec.date
+        info.depth_m, info.notes = spec.depth_m, spec.notes
+        info.video_path, info.video_shown = spec.path, spec.source
+        info.calibration_spec = spec.calibration_spec
+        info.pretrained = spec.pretrained
+        if spec.calibration is not None:
+            info.calibration = calibration_dict(spec.calibration, spec.calibration_spec)
+        if spec.truth is not None:
+            info.truth = str(spec.truth)
+            info.truth_shown = study.relative(spec.truth)
+    return info
+
+
+def calibration_dict(cal: Any, spec: Any) -> dict:
+    """A calibration object as the dict a store records, with the spec it was written as."""
+    to_dict = getattr(cal, "to_dict", None)
+    d = dict(to_dict()) if callable(to_dict) else {"mm_per_px": float(cal.mm_per_px)}
+    if spec is not None:
+        d.setdefault("spec", spec)
+    return d
+
+
+def read_tables(videos: list[VideoInfo], tables: Any, study: Any = None) -> dict[str, Any]:
+    """The tables of the report, combined across videos (a ``video`` column first).
+
+    ``tables`` given with one store may lack the ``video`` column; ``None`` measures every
+    store now (with the study's calibration, if any).
+    """
+    if tables is not None:
+        out = {}
+        for name, df in tables.items():
+            if "video" not in df.columns:
+                if len(videos) != 1:
+                    raise ConfigError(
+                        f"table {name!r} has no 'video' column; with several stores pass the "
+                        "tables combined by ecoseg.measure.tables.combine_tables"
+                    )
+                df = combine_tables({videos[0].name: {name: df}}, {})[name]
+            out[name] = df
+        return out
+    from ecoseg.measure import measure
+
+    per_video = {}
+    for v in videos:
+        cal = None
+        if study is not None:
+            try:
+                cal = study.video(v.name).calibration
+            except KeyError:
+                cal = None
+        per_video[v.name] = measure(v.store_path, None, calibration=cal, progress=False)
+    meta = {
+        v.name: {"site": v.site, "transect": v.transect, "date": v.date, "depth_m": v.depth_m}
+        for v in videos
+    }
+    return combine_tables(per_video, meta)
+
+
+def open_reader(v: VideoInfo) -> tuple[Any, str | None]:
+    """A video reader for ``v`` if its file is there and matches the store, else a reason."""
+    from ecoseg.io.video import open_video
+
+    if v.video_path is None:
+        return None, "the video path is not recorded in the store"
+    if not v.video_path.exists():
+        return None, f"video not found at {v.video_shown}"
+    try:
+        reader = open_video(v.video_path)
+    except EcosegError as exc:
+        return None, f"video unreadable ({' '.join(str(exc).split())})"
+    if (reader.width, reader.height) != (v.width, v.height) or len(reader) < v.n_frames:
+        return None, f"the video at {v.video_shown} does not match the store"
+    return reader, None
+
+
+def shown_paths(paths: Sequence[str], study, out: Path) -> list[str]:
+    """How each store path is displayed: relative to the study output, else as given."""
+    shown = []
+    for p in paths:
+        text = str(p)
+        if study is not None and "://" not in text:
+            try:
+                text = Path(
+                    os.path.relpath(Path(text).resolve(), study.output.resolve())
+                ).as_posix()
+            except ValueError:
+                pass
+        shown.append(text)
+    return shown

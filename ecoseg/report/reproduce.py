@@ -1,0 +1,78 @@
+"""The commands that make a report's stores and page again, shown on the page."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ecoseg.provenance import ModelInfo
+from ecoseg.report.read import VideoInfo
+
+__all__ = ["reproduce", "synth_command"]
+
+
+def reproduce(
+    videos: list[VideoInfo], study: Any, out: Path, shown: Mapping[str, str]
+) -> dict[str, Any]:
+    """How to make the page again: ``ecoseg study`` for a study, else one command per store.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> study = SimpleNamespace(path=Path("field/study.yaml"))
+    >>> reproduce([], study, Path("field/out/report.html"), {})["study"]
+    'ecoseg study study.yaml'
+    """
+    if study is not None:
+        return {
+            "study": f"ecoseg study {study.path.name}",
+            "where": "in the folder that holds the study file (its text is below)",
+            "steps": [],
+        }
+    steps = []
+    for v in videos:
+        prov = v.provenance
+        engine = prov.engine or "classical"
+        if prov.get("generator") == "ecoseg.synth":
+            steps.append(synth_command(v))
+            continue
+        if engine not in ("sam2", "classical"):
+            steps.append(f"# {v.name}: made by {engine!r}; ecoseg has no command for it")
+            continue
+        cmd = ["ecoseg", "segment", _q(v.video_shown), "-o", _q(v.store_shown), "--engine", engine]
+        if engine == "sam2":
+            model = prov.model or ModelInfo()
+            cmd += ["--model", str(model.variant or "sam2.1-tiny")]
+            if model.image_size:
+                cmd += ["--image-size", str(model.image_size)]
+            ckpt = model.checkpoint_path
+            if ckpt:
+                cmd += ["--checkpoint", _q(Path(str(ckpt)).name)]
+            cmd += ["--prompts", "PROMPTS.json"]
+        steps.append(" ".join(cmd))
+    stores = " ".join(_q(v.store_shown) for v in videos)
+    steps.append(f"ecoseg report {stores} -o {_q(out.name)}")
+    return {"study": None, "where": None, "steps": steps}
+
+
+def synth_command(v: VideoInfo) -> str:
+    """The ``ecoseg synth`` command that made a synthetic store again."""
+    p = v.provenance.parameters or {}
+    folder = Path(v.store_shown).parent.as_posix()
+    cmd = ["ecoseg", "synth", "-o", _q(folder if folder not in ("", ".") else "clip")]
+    for key, flag in (("seed", "--seed"), ("frames", "--frames"), ("fps", "--fps")):
+        if key in p:
+            cmd += [flag, f"{p[key]:g}" if isinstance(p[key], float) else str(p[key])]
+    if isinstance(p.get("size"), list) and len(p["size"]) == 2:
+        cmd += ["--size", f"{p['size'][0]}x{p['size'][1]}"]
+    if "camera" in p:
+        cmd += ["--camera", str(p["camera"])]
+    if "n_fish" in p:
+        cmd += ["--fish", str(p["n_fish"])]
+    return " ".join(cmd) + f"   # {v.name}: synthetic ground truth"
+
+
+def _q(text: str) -> str:
+    return shlex.quote(str(text))

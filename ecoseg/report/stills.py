@@ -1,0 +1,138 @@
+"""The report's images from the videos: a still per video under its tracks, sample frames."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ecoseg.errors import EcosegError
+from ecoseg.report import figures as F
+from ecoseg.report.read import VideoInfo, open_reader
+
+__all__ = ["SAMPLE_FRAMES", "frame_rows", "sample_indices", "trajectory_panels"]
+
+SAMPLE_FRAMES = 3
+
+
+def trajectory_panels(videos: list[VideoInfo], regions: Any) -> tuple[list[dict], list[dict]]:
+    """Per video its tracks over a still (frame n/2), and the videos that had no still."""
+    import pandas as pd
+
+    panels, missing = [], []
+    for v in videos:
+        if regions is not None and len(regions):
+            d = regions[regions["video"] == v.name]
+            tracks = pd.DataFrame(
+                {
+                    "object_id": d["object_id"].to_numpy(),
+                    "class": d["class"].astype(str).to_numpy(),
+                    "frame": d["frame"].to_numpy(),
+                    "x": d["centroid_x_px"].to_numpy(dtype=float),
+                    "y": d["centroid_y_px"].to_numpy(dtype=float),
+                }
+            )
+        else:
+            tracks = pd.DataFrame({"object_id": [], "class": [], "frame": [], "x": [], "y": []})
+        reader, reason = open_reader(v)
+        still, note = None, None
+        if reader is not None:
+            index = v.n_frames // 2
+            try:
+                still = reader.read(index).image
+            except (EcosegError, IndexError) as exc:
+                reason = f"frame {index} unreadable ({' '.join(str(exc).split())})"
+            finally:
+                reader.close()
+        if still is None:
+            note = f"{reason}: drawn on a blank background"
+            missing.append({"video": v.name, "reason": reason})
+        else:
+            note = f"still: frame {v.n_frames // 2} ({_t(v, v.n_frames // 2)})"
+        panels.append(
+            {
+                "title": v.name,
+                "note": note,
+                "still": still,
+                "height": v.height,
+                "width": v.width,
+                "mm_per_px": v.mm_per_px,
+                "tracks": tracks,
+            }
+        )
+    return panels, missing
+
+
+def _t(v: VideoInfo, i: int) -> str:
+    return f"{float(v.times[i]):.2f} s" if 0 <= i < len(v.times) else "?"
+
+
+def sample_indices(v: VideoInfo, counts: Any) -> list[int]:
+    """The frames shown for ``v``: early, the busiest, late (:data:`SAMPLE_FRAMES` at most)."""
+    n = v.n_frames
+    if n == 0:
+        return []
+    picks = [round((n - 1) * 0.15)]
+    if counts is not None and len(counts):
+        c = counts[counts["video"] == v.name].groupby("frame", sort=True)["count"].sum()
+        if len(c) and c.max() > 0:
+            picks.append(int(c.idxmax()))  # the busiest frame (first if tied)
+    picks += [round((n - 1) * 0.85), (n - 1) // 2, round((n - 1) * 0.35), 0, n - 1]
+    out: list[int] = []
+    for i in picks:
+        i = int(min(max(i, 0), n - 1))
+        if i not in out:
+            out.append(i)
+        if len(out) == SAMPLE_FRAMES:
+            break
+    return sorted(out)
+
+
+def frame_rows(videos: list[VideoInfo], tables: Any, colors: dict) -> list[dict[str, Any]]:
+    """Per video its sample frames with the masks overlaid, labels and captions."""
+    from ecoseg.store import MaskStore
+
+    regions, counts = tables.get("regions"), tables.get("counts")
+    rows = []
+    for v in videos:
+        indices = sample_indices(v, counts)
+        reader, reason = open_reader(v)
+        store = MaskStore.open(v.store_path)
+        frames = []
+        try:
+            for i in indices:
+                labels = np.asarray(store.read_labels(i, i + 1)[0])
+                image = None
+                if reader is not None:
+                    try:
+                        image = reader.read(i).image
+                    except (EcosegError, IndexError):
+                        image = None
+                if image is None:
+                    image = np.full((v.height, v.width, 3), 235, np.uint8)
+                by_id = {
+                    oid: colors.get(v.classes.get(oid, ""), "#8a8f94")
+                    for oid in (int(x) for x in np.unique(labels) if x)
+                }
+                tags = []
+                if regions is not None and len(regions):
+                    r = regions[(regions["video"] == v.name) & (regions["frame"] == i)]
+                    tags = [
+                        (float(x), float(y), f"#{int(o)}")
+                        for o, x, y in zip(r["object_id"], r["centroid_x_px"], r["centroid_y_px"])
+                    ]
+                n_obj = len(by_id)
+                caption = f"frame {i} · {_t(v, i)} · {n_obj} object{'s' if n_obj != 1 else ''}"
+                if reader is None:
+                    caption += " · no video"
+                frames.append(
+                    {"image": F.overlay(image, labels, by_id), "labels": tags, "caption": caption}
+                )
+        finally:
+            if reader is not None:
+                reader.close()
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
+        rows.append({"title": v.name, "frames": frames})
+    return rows

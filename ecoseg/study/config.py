@@ -1,0 +1,492 @@
+"""Study files: read and validate the YAML file that names a study's videos and settings.
+
+:func:`load_study` reads with ``yaml.safe_load`` only (no tag can construct Python objects) and
+validates everything before any work starts; the result is a frozen :class:`Study` of
+:class:`VideoSpec`, every setting resolved (see :mod:`ecoseg.study` for the file format).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ecoseg._cli import one_line
+from ecoseg._paths import relpath
+from ecoseg.errors import CalibrationError, ConfigError, EcosegError
+
+__all__ = ["Study", "VideoSpec", "load_study"]
+
+_TOP_KEYS = ("name", "title", "description", "output", "defaults", "videos")
+_SETTING_KEYS = (
+    "engine",
+    "model",
+    "checkpoint",
+    "pretrained",
+    "image_size",
+    "device",
+    "params",
+    "calibration",
+)
+_VIDEO_KEYS = (
+    "path",
+    "name",
+    "site",
+    "transect",
+    "date",
+    "depth_m",
+    "prompts",
+    "auto",
+    "truth",
+    "notes",
+    *_SETTING_KEYS,
+)
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_FALLBACK_MODELS = (
+    "sam2-tiny",
+    "sam2-small",
+    "sam2-base-plus",
+    "sam2-large",
+    "sam2.1-tiny",
+    "sam2.1-small",
+    "sam2.1-base-plus",
+    "sam2.1-large",
+)
+
+
+# --------------------------------------------------------------------------- schema
+@dataclass(frozen=True)
+class VideoSpec:
+    """One video of a study, validated, with every setting resolved.
+
+    Attributes
+    ----------
+    name : str
+        Unique name (default: the video file's stem); names the store and table rows.
+    path : Path
+        The video file (or image folder), absolute.
+    source : str
+        The path as written in the study file (relative to it), for display.
+    site, transect, date, notes : str or None
+    depth_m : float or None
+    calibration : object or None
+        A :class:`ecoseg.measure.calibration.Calibration`.
+    calibration_spec : float, str or None
+        The calibration as written (number of mm per pixel, or a scale-bar/lasers spec).
+    prompts : Path or None
+        Prompt file (sam2 engine).
+    engine, model : str
+    checkpoint : Path or None
+    pretrained : bool
+    image_size : int or None
+    device : str or None
+    params : dict
+        Engine parameters.
+    truth : Path or None
+        Ground-truth store; adds an accuracy section to the report.
+    """
+
+    name: str
+    path: Path
+    source: str
+    site: str | None = None
+    transect: str | None = None
+    date: str | None = None
+    depth_m: float | None = None
+    notes: str | None = None
+    calibration: Any = None
+    calibration_spec: float | str | None = None
+    prompts: Path | None = None
+    engine: str = "classical"
+    model: str = "sam2.1-tiny"
+    checkpoint: Path | None = None
+    pretrained: bool = True
+    image_size: int | None = None
+    device: str | None = None
+    params: dict = field(default_factory=dict)
+    truth: Path | None = None
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The metadata columns added to every table row of this video."""
+        return {
+            "video": self.name,
+            "site": self.site,
+            "transect": self.transect,
+            "date": self.date,
+            "depth_m": self.depth_m,
+        }
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study file (see :func:`load_study`)."""
+
+    path: Path
+    name: str
+    output: Path
+    videos: tuple[VideoSpec, ...]
+    title: str | None = None
+    description: str | None = None
+
+    @property
+    def folder(self) -> Path:
+        """The folder holding the study file; relative paths in the study start here."""
+        return self.path.parent
+
+    def store_path(self, video: VideoSpec) -> Path:
+        """Where the mask store of ``video`` lives."""
+        return self.output / "stores" / f"{video.name}.zarr"
+
+    def video(self, name: str) -> VideoSpec:
+        """The video called ``name``."""
+        for v in self.videos:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    def relative(self, path: str | os.PathLike) -> str:
+        """``path`` relative to the study folder (as written, with ``/``), for display."""
+        return relpath(path, self.folder)
+
+
+def load_study(path: str | os.PathLike) -> Study:
+    """Read and validate a study file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The study YAML file.
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    ConfigError
+        One line naming the file and the offending key or video: unknown key, wrong type,
+        missing video/prompt/checkpoint/truth file, bad calibration, unknown engine or model,
+        duplicate video names, an output that would escape the output folder, or a YAML tag
+        that would construct an object.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "a.mp4").write_bytes(b"")
+    0
+    >>> _ = (d / "study.yaml").write_text("name: demo\\noutput: out\\nvideos:\\n  - path: a.mp4\\n")
+    >>> study = load_study(d / "study.yaml")
+    >>> study.name, [v.name for v in study.videos], study.videos[0].engine
+    ('demo', ['a'], 'classical')
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: study file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the study file ({exc})") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        where = _yaml_where(exc)
+        raise ConfigError(
+            f"{path}:{where} YAML tag not allowed in a study file ({exc.problem}); use plain values"
+        ) from None
+    except yaml.YAMLError as exc:
+        where = _yaml_where(exc)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}:{where} not valid YAML: {problem}") from None
+    return _parse(doc, path.resolve(), shown=path)
+
+
+def _yaml_where(exc) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return f" line {mark.line + 1}:" if mark is not None else ""
+
+
+def _parse(doc: Any, path: Path, shown: Path) -> Study:
+    where = str(shown)
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{where}: a study file is a mapping with keys {', '.join(_TOP_KEYS)}")
+    _check_keys(doc, _TOP_KEYS, where, "")
+    folder = path.parent
+    name = _opt_str(doc, "name", where, "") or path.stem
+    title = _opt_str(doc, "title", where, "")
+    description = _opt_str(doc, "description", where, "")
+    output_text = _opt_str(doc, "output", where, "") or "output"
+    output = _resolve(folder, output_text)
+    if output == folder or output in folder.parents:
+        raise ConfigError(f"{where}: output: {output_text!r} must be a folder of its own")
+    defaults = doc.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise ConfigError(f"{where}: defaults: must be a mapping of {', '.join(_SETTING_KEYS)}")
+    _check_keys(defaults, _SETTING_KEYS, where, "defaults: ")
+    videos = doc.get("videos")
+    if not isinstance(videos, list) or not videos:
+        raise ConfigError(f"{where}: videos: must be a non-empty list of videos")
+    specs: list[VideoSpec] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(videos):
+        spec = _parse_video(entry, i, defaults, folder, where)
+        if spec.name in seen:
+            raise ConfigError(
+                f"{where}: videos[{i}]: duplicate video name {spec.name!r} (also videos"
+                f"[{seen[spec.name]}]); give each video a unique `name:`"
+            )
+        seen[spec.name] = i
+        store = output / "stores" / f"{spec.name}.zarr"
+        if store.resolve().parent != (output / "stores").resolve():
+            raise ConfigError(
+                f"{where}: videos[{i}] ({spec.name}): its store would escape the output folder"
+            )
+        specs.append(spec)
+    return Study(
+        path=path,
+        name=name,
+        output=output,
+        videos=tuple(specs),
+        title=title,
+        description=description,
+    )
+
+
+def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -> VideoSpec:
+    label = f"videos[{i}]"
+    if isinstance(entry, str):
+        entry = {"path": entry}
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: {label}: must be a mapping with at least `path:`")
+    if "path" not in entry or entry["path"] in (None, ""):
+        raise ConfigError(f"{where}: {label}: missing `path:` (the video file)")
+    source = entry["path"]
+    if not isinstance(source, str):
+        raise ConfigError(f"{where}: {label}: path: must be a string, got {source!r}")
+    name = entry.get("name")
+    if name is None:
+        name = Path(source.rstrip("/")).stem
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: {label}: name: must be a non-empty string")
+    if not _NAME_RE.match(name) or name in (".", ".."):
+        raise ConfigError(
+            f"{where}: {label}: name {name!r} would escape the output folder or is not a "
+            "plain file name (use letters, digits, '.', '_' and '-')"
+        )
+    label = f"{label} ({name})"
+    _check_keys(entry, _VIDEO_KEYS, where, f"{label}: ")
+    video_path = _resolve(folder, source)
+    if not video_path.exists():
+        raise ConfigError(f"{where}: {label}: video file not found: {source}")
+
+    merged = {k: defaults[k] for k in _SETTING_KEYS if k in defaults}
+    merged.update({k: entry[k] for k in _SETTING_KEYS if k in entry})
+    ctx = f"{where}: {label}:"
+
+    prompts_text = entry.get("prompts")
+    auto = entry.get("auto")
+    if auto is not None and not isinstance(auto, bool):
+        raise ConfigError(f"{ctx} auto: must be true or false, got {auto!r}")
+    prompts = None
+    if prompts_text is not None:
+        if not isinstance(prompts_text, str):
+            raise ConfigError(f"{ctx} prompts: must be a file path, got {prompts_text!r}")
+        if auto:
+            raise ConfigError(f"{ctx} give either `prompts:` or `auto: true`, not both")
+        prompts = _resolve(folder, prompts_text)
+        if not prompts.is_file():
+            raise ConfigError(f"{ctx} prompts file not found: {prompts_text}")
+    elif auto is False:
+        raise ConfigError(f"{ctx} `auto: false` needs a `prompts:` file")
+
+    from ecoseg.engine import ENGINES
+
+    engine = merged.get("engine")
+    if engine is None:
+        engine = "sam2" if prompts is not None else "classical"
+    if engine not in ENGINES:
+        raise ConfigError(f"{ctx} engine: unknown engine {engine!r} (choose {', '.join(ENGINES)})")
+    if engine == "sam2" and prompts is None:
+        raise ConfigError(f"{ctx} the sam2 engine needs a `prompts:` file")
+    if engine == "classical" and prompts is not None:
+        raise ConfigError(f"{ctx} the classical engine takes no prompts; set `engine: sam2`")
+
+    model = merged.get("model", "sam2.1-tiny")
+    models = _model_names()
+    if not isinstance(model, str) or model not in models:
+        hint = _did_you_mean(str(model), models)
+        raise ConfigError(f"{ctx} model: unknown SAM 2 variant {model!r}{hint}")
+
+    checkpoint = merged.get("checkpoint")
+    if checkpoint is not None:
+        if not isinstance(checkpoint, str):
+            raise ConfigError(f"{ctx} checkpoint: must be a file path, got {checkpoint!r}")
+        checkpoint_path = _resolve(folder, checkpoint)
+        if not checkpoint_path.is_file():
+            raise ConfigError(f"{ctx} checkpoint file not found: {checkpoint}")
+        checkpoint = checkpoint_path
+
+    pretrained = merged.get("pretrained", True)
+    if not isinstance(pretrained, bool):
+        raise ConfigError(f"{ctx} pretrained: must be true or false, got {pretrained!r}")
+    image_size = merged.get("image_size")
+    if image_size is not None and (
+        isinstance(image_size, bool) or not isinstance(image_size, int) or image_size <= 0
+    ):
+        raise ConfigError(f"{ctx} image_size: must be a positive integer, got {image_size!r}")
+    device = merged.get("device")
+    from ecoseg.engine._runtime import DEVICES
+
+    if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
+        raise ConfigError(f"{ctx} device: must be one of {', '.join(DEVICES)}, got {device!r}")
+    params = merged.get("params") or {}
+    if not isinstance(params, dict):
+        raise ConfigError(f"{ctx} params: must be a mapping of engine parameters")
+    params = _check_params(engine, params, ctx)
+
+    calibration, spec = _parse_calibration(merged.get("calibration"), ctx)
+
+    truth = entry.get("truth")
+    if truth is not None:
+        if not isinstance(truth, str):
+            raise ConfigError(f"{ctx} truth: must be a store path, got {truth!r}")
+        truth_path = _resolve(folder, truth)
+        if not truth_path.exists():
+            raise ConfigError(f"{ctx} truth store not found: {truth}")
+        truth = truth_path
+
+    depth = entry.get("depth_m")
+    if depth is not None:
+        if (
+            isinstance(depth, bool)
+            or not isinstance(depth, int | float)
+            or not math.isfinite(depth)
+        ):
+            raise ConfigError(f"{ctx} depth_m: must be a number of metres, got {depth!r}")
+        depth = float(depth)
+
+    return VideoSpec(
+        name=name,
+        path=video_path,
+        source=source,
+        site=_opt_text(entry, "site", ctx),
+        transect=_opt_text(entry, "transect", ctx),
+        date=_parse_date(entry.get("date"), ctx),
+        depth_m=depth,
+        notes=_opt_text(entry, "notes", ctx),
+        calibration=calibration,
+        calibration_spec=spec,
+        prompts=prompts,
+        engine=engine,
+        model=model,
+        checkpoint=checkpoint,
+        pretrained=pretrained,
+        image_size=image_size,
+        device=device,
+        params=params,
+        truth=truth,
+    )
+
+
+def _check_keys(mapping: dict, allowed: tuple[str, ...], where: str, ctx: str) -> None:
+    for key in mapping:
+        if key not in allowed:
+            hint = _did_you_mean(str(key), allowed)
+            raise ConfigError(
+                f"{where}: {ctx}unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
+            )
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _opt_str(mapping: dict, key: str, where: str, ctx: str) -> str | None:
+    value = mapping.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {ctx}{key}: must be a string, got {value!r}")
+    return value
+
+
+def _opt_text(mapping: dict, key: str, ctx: str) -> str | None:
+    value = mapping.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ConfigError(f"{ctx} {key}: must be text, got {value!r}")
+    return str(value)
+
+
+def _parse_date(value: Any, ctx: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return _dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    raise ConfigError(f"{ctx} date: must be a date like 2024-03-12, got {value!r}")
+
+
+def _parse_calibration(value: Any, ctx: str):
+    if value is None:
+        return None, None
+    from ecoseg.measure.calibration import Calibration, parse_calibration
+
+    try:
+        if isinstance(value, bool):
+            raise CalibrationError(f"expected mm per pixel or a spec, got {value!r}")
+        if isinstance(value, int | float):
+            return Calibration.from_scale(float(value)), float(value)
+        if isinstance(value, str):
+            return parse_calibration(value), value
+        raise CalibrationError(
+            f"expected mm per pixel, 'scale-bar:x0,y0,x1,y1,LENGTH_MM' or "
+            f"'lasers:x0,y0,x1,y1,SPACING_MM', got {value!r}"
+        )
+    except CalibrationError as exc:
+        raise ConfigError(f"{ctx} calibration: {one_line(exc)}") from None
+
+
+def _check_params(engine: str, params: dict, ctx: str) -> dict:
+    params = {str(k): v for k, v in params.items()}
+    if engine == "classical":
+        try:
+            from ecoseg.engine.classical import ClassicalParams
+        except ImportError:  # pragma: no cover - engine not installed
+            return params
+        try:
+            ClassicalParams(**params)
+        except TypeError as exc:
+            raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
+        except (ValueError, EcosegError) as exc:
+            raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
+    return params
+
+
+def _model_names() -> tuple[str, ...]:
+    try:
+        from ecoseg.sam2.variants import VARIANTS
+    except Exception:  # noqa: BLE001 - the network package is optional for validation
+        return _FALLBACK_MODELS
+    return tuple(VARIANTS)
+
+
+def _resolve(folder: Path, text: str) -> Path:
+    p = Path(os.path.expanduser(text))
+    return p if p.is_absolute() else (folder / p)

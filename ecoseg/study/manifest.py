@@ -1,0 +1,162 @@
+"""The study manifest: fingerprints of what made each output, so a re-run redoes only what changed.
+
+``OUTPUT/ecoseg-study.json`` (:data:`MANIFEST`) records per video the fingerprint of its store
+(:func:`segment_inputs`: video sha256, engine, model, checkpoint, parameters, prompt file) and
+of its tables (store + calibration), and the fingerprints and sha256 of the combined tables and
+the report. Large files are hashed once and then recognised by size and mtime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ecoseg._hashing import sha256_file
+from ecoseg.errors import ConfigError
+from ecoseg.study.config import VideoSpec
+
+__all__ = [
+    "MANIFEST",
+    "MANIFEST_VERSION",
+    "calibration_record",
+    "digest",
+    "file_sha256",
+    "files_match",
+    "load_manifest",
+    "save_manifest",
+    "segment_inputs",
+]
+
+MANIFEST = "ecoseg-study.json"
+MANIFEST_VERSION = 1
+
+
+def digest(obj: Any) -> str:
+    """The sha256 of ``obj`` as canonical JSON (sorted keys): a fingerprint of inputs.
+
+    Examples
+    --------
+    >>> digest({"b": 1, "a": [2]}) == digest({"a": [2], "b": 1})
+    True
+    """
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str, allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_CACHE_MIN_BYTES = 8 << 20  # smaller files are cheaper to hash than to trust a cached stat
+
+
+def file_sha256(path: Path, cache: dict) -> str:
+    """sha256 of a file (or a folder's files), reusing ``cache`` when size and mtime match.
+
+    Only large files (videos, checkpoints) are cached; prompt files and the like are hashed
+    every time, so an edit that keeps the size and the (coarse) mtime is still seen.
+    """
+    stat = _stat_signature(path)
+    key = str(path)
+    hit = cache.get(key)
+    if hit and hit.get("stat") == stat:
+        return hit["sha256"]
+    size = sum(e[1] for e in stat) if path.is_dir() else stat[0]
+    if path.is_dir():
+        h = hashlib.sha256()
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(f.relative_to(path).as_posix().encode() + b"\0")
+            h.update(sha256_file(f).encode())
+        sha = h.hexdigest()
+    else:
+        sha = sha256_file(path)
+    if size >= _CACHE_MIN_BYTES:
+        cache[key] = {"stat": stat, "sha256": sha}
+    return sha
+
+
+def _stat_signature(path: Path) -> list:
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        return [
+            [f.relative_to(path).as_posix(), f.stat().st_size, f.stat().st_mtime_ns] for f in files
+        ]
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def calibration_record(video: VideoSpec) -> dict | None:
+    """The calibration of ``video`` as recorded in the manifest (``None`` if uncalibrated)."""
+    if video.calibration is None:
+        return None
+    cal = video.calibration
+    to_dict = getattr(cal, "to_dict", None)
+    record = dict(to_dict()) if callable(to_dict) else {"mm_per_px": float(cal.mm_per_px)}
+    return {"spec": video.calibration_spec, **record}
+
+
+def segment_inputs(video: VideoSpec, hashes: dict) -> dict[str, Any]:
+    """Everything that determines the content of a video's store."""
+    inputs: dict[str, Any] = {
+        "video_sha256": file_sha256(video.path, hashes),
+        "engine": video.engine,
+        "params": video.params,
+    }
+    if video.engine == "sam2":
+        inputs["model"] = video.model
+        inputs["image_size"] = video.image_size
+        inputs["pretrained"] = video.pretrained
+        inputs["checkpoint_sha256"] = (
+            file_sha256(video.checkpoint, hashes) if video.checkpoint is not None else None
+        )
+        inputs["prompts_sha256"] = file_sha256(video.prompts, hashes)
+    return inputs
+
+
+def load_manifest(output: Path) -> dict:
+    """The manifest in ``output`` (a fresh one if there is none yet).
+
+    Raises
+    ------
+    ConfigError
+        ``output`` holds files but no manifest (not made by ``ecoseg study``), or the manifest
+        is unreadable or of an unknown version.
+    """
+    path = output / MANIFEST
+    if not path.exists():
+        if output.exists() and any(output.iterdir()):
+            raise ConfigError(
+                f"{output}: output folder exists, is not empty and has no {MANIFEST}; it was "
+                "not made by `ecoseg study` (choose another `output:`)"
+            )
+        return {"version": MANIFEST_VERSION, "videos": {}, "hashes": {}}
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"{path}: unreadable study manifest ({exc}); remove it to start over"
+        ) from None
+    if not isinstance(manifest, dict) or manifest.get("version") != MANIFEST_VERSION:
+        raise ConfigError(f"{path}: study manifest of an unknown version; remove it to start over")
+    manifest.setdefault("videos", {})
+    manifest.setdefault("hashes", {})
+    return manifest
+
+
+def save_manifest(output: Path, manifest: dict) -> None:
+    """Write the manifest atomically (a killed run leaves the previous one)."""
+    path = output / MANIFEST
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def files_match(folder: Path, files: Mapping[str, str | None]) -> bool:
+    """Whether every file named in ``files`` is in ``folder`` with the recorded sha256."""
+    if not files:
+        return False
+    for name, sha in files.items():
+        p = folder / name
+        if sha is None or not p.is_file() or sha256_file(p) != sha:
+            return False
+    return True

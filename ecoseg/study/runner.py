@@ -1,0 +1,366 @@
+"""Run a study: segment each video, measure, combine the tables, write the report.
+
+Every step is skipped when the fingerprints in the manifest (:mod:`ecoseg.study.manifest`) say
+its inputs have not changed. Videos are segmented by the same task as ``ecoseg batch``
+(:func:`ecoseg.batch.jobs.run_job`), here one after another or on a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ecoseg._cli import logger
+from ecoseg._paths import relpath
+from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks, task_resources
+from ecoseg.batch.jobs import Job, run_job, store_status
+from ecoseg.errors import ConfigError, EcosegError
+from ecoseg.measure import TABLES
+from ecoseg.measure.tables import combine_tables, read_table, write_table
+from ecoseg.study.config import Study, VideoSpec, load_study
+from ecoseg.study.manifest import (
+    calibration_record,
+    digest,
+    file_sha256,
+    files_match,
+    load_manifest,
+    save_manifest,
+    segment_inputs,
+)
+
+__all__ = ["StudyResult", "run_study"]
+
+
+@dataclass
+class StudyResult:
+    """What :func:`run_study` did and where its outputs are.
+
+    Attributes
+    ----------
+    study : Study
+    stores : dict of str to Path
+        Store of each video, by video name.
+    tables : dict of str to Path
+        Combined Parquet table files by table name (CSV next to each).
+    report : Path
+    segmented, measured : list of str
+        Videos whose store / tables were (re)made in this run; empty when nothing changed.
+    tables_written, report_written : bool
+        Whether the combined tables / the report were rewritten in this run.
+    """
+
+    study: Study
+    stores: dict[str, Path]
+    tables: dict[str, Path]
+    report: Path
+    segmented: list[str] = field(default_factory=list)
+    measured: list[str] = field(default_factory=list)
+    tables_written: bool = False
+    report_written: bool = False
+
+    def load_tables(self) -> dict[str, Any]:
+        """The combined tables as DataFrames."""
+        return {name: read_table(p) for name, p in self.tables.items()}
+
+    def summary(self) -> str:
+        """A few printable lines."""
+        n = len(self.study.videos)
+        lines = [
+            f"study: {self.study.name} ({n} video{'s' if n != 1 else ''})",
+            f"stores: {len(self.segmented)} made, {n - len(self.segmented)} unchanged",
+            f"tables: {len(self.measured)} video(s) measured, combined tables "
+            + ("written" if self.tables_written else "unchanged"),
+            "report: "
+            + (
+                f"{self.report}"
+                if self.report_written
+                else f"{self.report} (unchanged)"
+                if self.report.exists()
+                else "not written"
+            ),
+        ]
+        return "\n".join(lines)
+
+
+def run_study(
+    study: str | os.PathLike | Study,
+    *,
+    output: str | os.PathLike | None = None,
+    progress: bool = True,
+    scheduler: Any = None,
+    report: bool = True,
+    workers: int | None = None,
+    threads: int | None = None,
+) -> StudyResult:
+    """Run a study: segment each video, measure, combine the tables and write the report.
+
+    Work whose inputs have not changed since the last run is skipped (see the module docs).
+
+    Parameters
+    ----------
+    study : str, Path or Study
+        The study file (or a study loaded with :func:`load_study`).
+    output : str or Path, optional
+        Write here instead of the study's ``output:`` folder (e.g. to leave a shared study
+        folder untouched).
+    progress : bool
+        Print one line per step and show progress bars.
+    scheduler : optional
+        Where to segment the videos: ``None`` runs them one after another here; an object with
+        ``submit(fn, *args)`` returning futures (a :class:`concurrent.futures.Executor` or a
+        ``dask.distributed.Client``) runs them there; a string is taken as the address of a Dask
+        scheduler. Runs there go through :func:`ecoseg.batch.run_tasks` (sam2 videos on
+        CUDA ask for a ``GPU`` resource).
+    report : bool
+        Write the report (default); ``False`` stops after the tables.
+    workers, threads : int, optional
+        With no ``scheduler``: segment the videos on a local Dask cluster of this many worker
+        processes / threads per worker (:func:`ecoseg.batch.connect`) instead of one after
+        another here; sized as for ``ecoseg batch`` (at most one worker per video, and by
+        default as many as the CPUs allow, or one for GPU work).
+
+    Returns
+    -------
+    StudyResult
+
+    Raises
+    ------
+    ConfigError
+        A bad study file, or an output folder/store the study did not make.
+
+    Examples
+    --------
+    >>> study = "data/study/study.yaml"
+    >>> result = run_study(study, progress=False)  # requires: data  # doctest: +SKIP
+    >>> result.report.name  # requires: data  # doctest: +SKIP
+    'report.html'
+    """
+    if workers is not None or threads is not None:
+        check_count(workers, "workers")
+        check_count(threads, "threads")
+    if not isinstance(study, Study):
+        study = load_study(study)
+    if output is not None:
+        study = dataclasses.replace(study, output=Path(output).resolve())
+    log = logger(progress, "study")
+    output = study.output
+    manifest = load_manifest(output)
+    output.mkdir(parents=True, exist_ok=True)
+    hashes = manifest["hashes"]
+    entries = manifest["videos"]
+    result = StudyResult(
+        study=study,
+        stores={v.name: study.store_path(v) for v in study.videos},
+        tables={t: output / "tables" / f"{t}.parquet" for t in TABLES},
+        report=output / "report.html",
+    )
+
+    # 1. segmentation: plan every video first, so a bad store fails before any work
+    jobs = []
+    for video in study.videos:
+        store = study.store_path(video)
+        inputs = segment_inputs(video, hashes)
+        fingerprint = digest(inputs)
+        entry = entries.get(video.name)
+        made_here = entry is not None and entry.get("store") == relpath(store, output)
+        if store.exists() and not made_here:
+            raise ConfigError(
+                f"{store}: a store exists that this study did not make; move it away or rename "
+                f"video {video.name!r}"
+            )
+        seg = (entry or {}).get("segment") or {}
+        same = store.exists() and seg.get("fingerprint") == fingerprint
+        if same and (seg.get("done") or _store_complete(store)):
+            seg["done"] = True
+            log(f"segment {video.name}: unchanged, kept")
+            continue
+        jobs.append((video, store, inputs, fingerprint, same))  # same inputs: resume
+
+    for video, store, inputs, fingerprint, _ in jobs:
+        entries[video.name] = {
+            "store": relpath(store, output),
+            "segment": {"fingerprint": fingerprint, "inputs": inputs, "done": False},
+        }
+    save_manifest(output, manifest)
+
+    def finished(video: VideoSpec) -> None:
+        entries[video.name]["segment"]["done"] = True
+        result.segmented.append(video.name)
+        save_manifest(output, manifest)
+
+    local = scheduler is None and (workers is not None or threads is not None)
+    _run_segment_jobs(
+        jobs, progress, scheduler, log, finished, local=local, workers=workers, threads=threads
+    )
+
+    # 2. per-video tables: store fingerprint + calibration
+    per_video_dir = output / "tables" / "videos"
+    for video in study.videos:
+        entry = entries[video.name]
+        m_inputs = {
+            "store": entry["segment"]["fingerprint"],
+            "calibration": calibration_record(video),
+        }
+        m_fp = digest(m_inputs)
+        folder = per_video_dir / video.name
+        meas = entry.get("measure") or {}
+        if meas.get("fingerprint") == m_fp and all(
+            (folder / f"{t}.parquet").exists() for t in meas.get("tables", ())
+        ):
+            log(f"measure {video.name}: unchanged, kept")
+            continue
+        log(f"measure {video.name}")
+        from ecoseg.measure import measure
+
+        store = study.store_path(video)
+        if video.calibration is None:
+            _clear_calibration(store)  # an earlier run's calibration must not linger
+        tables = measure(store, None, calibration=video.calibration, progress=False)
+        for name in sorted(tables):
+            write_table(tables[name], folder, name, formats=("parquet",))
+        entry["measure"] = {"fingerprint": m_fp, "inputs": m_inputs, "tables": sorted(tables)}
+        result.measured.append(video.name)
+        save_manifest(output, manifest)
+
+    # 3. combined tables: every video's table fingerprint + its metadata
+    t_fp = digest([[entries[v.name]["measure"]["fingerprint"], v.meta] for v in study.videos])
+    table_dir = output / "tables"
+    rec = manifest.get("tables") or {}
+    if rec.get("fingerprint") != t_fp or not files_match(table_dir, rec.get("files", {})):
+        log("tables: combining")
+        per_video = {
+            v.name: {
+                t: read_table(per_video_dir / v.name / f"{t}.parquet")
+                for t in entries[v.name]["measure"]["tables"]
+            }
+            for v in study.videos
+        }
+        combined = combine_tables(per_video, {v.name: v.meta for v in study.videos})
+        files = {}
+        for name in sorted(combined):
+            for fmt, sha in write_table(combined[name], table_dir, name).items():
+                files[f"{name}.{fmt}"] = sha
+        manifest["tables"] = {"fingerprint": t_fp, "files": files}
+        result.tables_written = True
+        save_manifest(output, manifest)
+    else:
+        log("tables: unchanged, kept")
+    result.tables = {
+        t: table_dir / f"{t}.parquet" for t in TABLES if (table_dir / f"{t}.parquet").exists()
+    }
+
+    # 4. report
+    from ecoseg._version import __version__
+
+    truth_fp = {v.name: file_sha256(v.truth, hashes) for v in study.videos if v.truth is not None}
+    r_fp = digest(
+        {
+            "tables": t_fp,
+            "stores": [entries[v.name]["segment"]["fingerprint"] for v in study.videos],
+            "videos": [[v.name, v.source, str(v.calibration_spec)] for v in study.videos],
+            "study": [study.name, study.title, study.description, study.relative(study.path)],
+            "truth": truth_fp,
+            "ecoseg": __version__,
+            "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
+        }
+    )
+    rep = manifest.get("report") or {}
+    if not report:
+        log("report: not requested")
+    elif rep.get("fingerprint") != r_fp or not files_match(
+        output, {"report.html": rep.get("sha256")}
+    ):
+        log("report: writing")
+        from ecoseg._hashing import sha256_file
+        from ecoseg.report import report as write_report
+
+        tables = {name: read_table(path) for name, path in result.tables.items()}
+        write_report(
+            [result.stores[v.name] for v in study.videos],
+            result.report,
+            tables=tables,
+            study=study,
+            overwrite=True,  # the study's own report (the manifest says so)
+        )
+        manifest["report"] = {"fingerprint": r_fp, "sha256": sha256_file(result.report)}
+        result.report_written = True
+    else:
+        log("report: unchanged, kept")
+    manifest["ecoseg"] = __version__
+    save_manifest(output, manifest)
+    return result
+
+
+def _clear_calibration(store: Path) -> None:
+    from ecoseg.store import MaskStore
+
+    with MaskStore.open(store) as reader:
+        if not reader.calibration:
+            return
+    with MaskStore.open(store, mode="a") as writer:
+        writer.calibration = None
+
+
+def _store_complete(store: Path) -> bool:
+    try:
+        return store_status(store).complete
+    except EcosegError:  # not a store (any more): made again
+        return False
+
+
+def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
+    """The segmentation of one video (resuming its store, or making it anew)."""
+    options = {
+        "prompts": None if video.prompts is None else str(video.prompts),
+        "engine": video.engine,
+        "model": video.model,
+        "checkpoint": None if video.checkpoint is None else str(video.checkpoint),
+        "pretrained": video.pretrained,
+        "image_size": video.image_size,
+        "device": video.device,
+        "progress": progress,
+        "params": dict(video.params),
+    }
+    overwrite = not resume and store.exists()
+    return Job(video.name, str(video.path), str(store), options, resume, overwrite)
+
+
+def _run_segment_jobs(
+    jobs, progress: bool, scheduler: Any, log, finished, *, local=False, workers=None, threads=None
+) -> None:
+    if not jobs:
+        return
+    if scheduler is None and not local:
+        for video, store, _inputs, _fp, resume in jobs:
+            log(f"segment {video.name}" + (" (resuming)" if resume else ""))
+            run_job(_job(video, store, resume, progress))
+            finished(video)
+        return
+    by_name = {}
+    tasks = []
+    for video, store, _inputs, _fp, resume in jobs:
+        log(f"segment {video.name}: submitted")
+        by_name[video.name] = video
+        tasks.append(
+            (
+                video.name,
+                _job(video, store, resume, False),
+                task_resources(video.engine, video.device),
+            )
+        )
+    gpu = {"GPU": 1} if any(t[2] for t in tasks) else None
+    with connect(
+        scheduler,
+        workers=local_workers(workers, threads, len(tasks), gpu) if local else None,
+        threads=threads,
+        resources=gpu if local else None,
+        log=log,
+    ) as client:
+        for name, _attempts, _result, error in run_tasks(client, run_job, tasks):
+            if error is not None:
+                raise error
+            finished(by_name[name])
+            log(f"segment {name}: done")

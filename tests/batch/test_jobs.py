@@ -1,0 +1,88 @@
+"""ecoseg.batch.jobs: the one segmentation task and store check used by batch and study."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import ecoseg
+from ecoseg.batch.jobs import Job, run_job, store_status
+from ecoseg.errors import EcosegError, StoreError, VideoError
+from ecoseg.store import ATTRS_KEY, MaskStore
+
+FAST = {"warmup": 5, "min_hits": 2}
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return ecoseg.synth(tmp_path_factory.mktemp("clip"), seed=5, frames=12, size=(96, 64))
+
+
+def _job(clip, store, **kwargs) -> Job:
+    options = {"engine": "classical", "params": FAST, "progress": False}
+    return Job("clip", str(clip.video), str(store), options, **kwargs)
+
+
+def test_store_status_missing_partial_complete(clip, tmp_path):
+    assert store_status(tmp_path / "none.zarr").state == "missing"
+    store = tmp_path / "clip.zarr"
+    result = run_job(_job(clip, store))
+    assert result["status"] == "done" and result["frames"] == 12
+    status = store_status(store)
+    assert status.complete and status.frames == 12 and status.video == "video.mp4"
+    meta_path = store / "zarr.json"
+    meta = json.loads(meta_path.read_text())
+    meta["attributes"][ATTRS_KEY]["complete"] = False
+    meta["attributes"][ATTRS_KEY]["frames_written"] = 4
+    meta_path.write_text(json.dumps(meta))
+    assert (store_status(store).state, store_status(store).frames) == ("partial", 4)
+    (tmp_path / "junk.zarr").mkdir()
+    (tmp_path / "junk.zarr" / "zarr.json").write_text("{}")
+    with pytest.raises(StoreError):
+        store_status(tmp_path / "junk.zarr")
+
+
+def test_resume_continues_a_partial_store_and_skips_a_complete_one(clip, tmp_path):
+    ref = tmp_path / "ref.zarr"
+    run_job(_job(clip, ref))
+    store = tmp_path / "clip.zarr"
+    run_job(_job(clip, store))
+    meta_path = store / "zarr.json"
+    meta = json.loads(meta_path.read_text())
+    meta["attributes"][ATTRS_KEY]["complete"] = False
+    meta["attributes"][ATTRS_KEY]["frames_written"] = 4
+    meta_path.write_text(json.dumps(meta))
+    assert run_job(_job(clip, store))["status"] == "done"
+    np.testing.assert_array_equal(
+        MaskStore.open(store).read_labels(), MaskStore.open(ref).read_labels()
+    )
+    again = run_job(_job(clip, store))
+    assert again == {"status": "skipped", "frames": 12, "seconds": 0.0}
+
+
+def test_a_fresh_job_needs_overwrite_to_replace_a_store(clip, tmp_path):
+    store = tmp_path / "clip.zarr"
+    run_job(_job(clip, store))
+    with pytest.raises(EcosegError, match="exists"):
+        run_job(_job(clip, store, resume=False))
+    changed = Job(
+        "clip",
+        str(clip.video),
+        str(store),
+        {"engine": "classical", "params": {**FAST, "min_hits": 3}, "progress": False},
+        resume=False,
+        overwrite=True,
+    )
+    assert run_job(changed)["status"] == "done"
+    assert MaskStore.open(store).provenance["parameters"]["min_hits"] == 3
+
+
+def test_errors_and_repr_carry_no_credentials(tmp_path):
+    url = "memory://KEY:SECRET@bucket/missing.mp4?token=abc"
+    job = Job("missing", url, str(tmp_path / "missing.zarr"), {"engine": "classical"})
+    assert "SECRET" not in repr(job) and "token" not in repr(job)
+    with pytest.raises(VideoError) as info:
+        run_job(job)
+    assert "SECRET" not in str(info.value) and "missing.mp4" in str(info.value)

@@ -1,0 +1,82 @@
+"""ecoseg.measure.tables: table files (read, deterministic write) and combined tables."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecoseg.errors import ConfigError
+from ecoseg.measure.tables import (
+    META_COLUMNS,
+    combine_tables,
+    csv_bytes,
+    read_table,
+    write_table,
+)
+
+
+def _table() -> pd.DataFrame:
+    df = pd.DataFrame(
+        {
+            "frame": np.arange(4, dtype=np.int64),
+            "class": ["fish", "coral", "fish", "fish"],
+            "area_mm2": [1.5, np.nan, 3.25, 4.0],
+        }
+    )
+    df.attrs["units"] = {"area_mm2": "mm2"}
+    return df
+
+
+def test_write_table_bytes_are_deterministic_and_read_back(tmp_path):
+    df = _table()
+    first = write_table(df, tmp_path / "a", "regions")
+    second = write_table(df.copy(), tmp_path / "b", "regions")
+    assert first == second and sorted(first) == ["csv", "parquet"]
+    for fmt, sha in first.items():
+        data = (tmp_path / "a" / f"regions.{fmt}").read_bytes()
+        assert hashlib.sha256(data).hexdigest() == sha
+    assert (tmp_path / "a" / "regions.csv").read_bytes() == csv_bytes(df)
+    assert b"coral,\n" in csv_bytes(df)  # missing values are empty fields
+    back = read_table(tmp_path / "a" / "regions.parquet")
+    pd.testing.assert_frame_equal(back, df)
+    assert back.attrs["units"] == {"area_mm2": "mm2"}
+    assert not list((tmp_path / "a").glob(".*tmp"))  # no temporary file is left behind
+
+
+def test_write_table_only_the_formats_asked(tmp_path):
+    assert list(write_table(_table(), tmp_path, "counts", formats=("parquet",))) == ["parquet"]
+    assert not (tmp_path / "counts.csv").exists()
+    with pytest.raises(ConfigError, match="xlsx"):
+        write_table(_table(), tmp_path, "counts", formats=("xlsx",))
+
+
+def test_read_table_names_a_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="nothere.parquet: no such table"):
+        read_table(tmp_path / "nothere.parquet")
+
+
+def test_combine_tables_orders_rows_and_keeps_units():
+    a = pd.DataFrame({"frame": [0, 1], "count": [1, 2]})
+    a.attrs["units"] = {"count": "1"}
+    b = pd.DataFrame({"frame": [0], "count": [5]})
+    out = combine_tables(
+        {"b": {"counts": b}, "a": {"counts": a}},
+        {"a": {"site": "N", "depth_m": 3}, "b": {"site": "S", "transect": "T9"}},
+    )["counts"]
+    assert out["video"].tolist() == ["b", "a", "a"]
+    assert out["site"].tolist() == ["S", "N", "N"]
+    assert out["transect"].tolist() == ["T9", None, None]
+    assert out["depth_m"].isna().tolist() == [True, False, False]
+    assert out.attrs["units"] == {"count": "1", "depth_m": "m"}
+    assert out.index.tolist() == [0, 1, 2]
+
+
+def test_combine_tables_puts_meta_columns_first():
+    df = pd.DataFrame({"site": ["stale"], "maxn": [2]})  # an old meta column is replaced
+    out = combine_tables({"v": {"maxn": df}}, {"v": {"site": "N", "date": "2024-03-12"}})["maxn"]
+    assert tuple(out.columns[: len(META_COLUMNS)]) == META_COLUMNS
+    assert out.loc[0, ["video", "site", "date"]].tolist() == ["v", "N", "2024-03-12"]
+    assert out["depth_m"].dtype == np.float64

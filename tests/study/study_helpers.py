@@ -1,0 +1,39 @@
+"""Shared by the study tests: a two-video study file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EPOCH = "1710000000"  # 2024-03-09
+FAST = {"warmup": 5, "min_hits": 2}  # small clips: a short warm-up
+
+STUDY = """\
+name: test-study
+title: Two reefs
+output: out
+defaults:
+  engine: classical
+  calibration: 20.0
+  params: {{warmup: 5, min_hits: 2}}
+videos:
+  - path: a/video.mp4
+    name: reef-a
+    site: North
+    transect: T1
+    date: 2024-03-12
+    depth_m: 6.5
+{extra_a}
+  - path: b/video.mp4
+    name: reef-b
+    site: South
+    transect: T2
+    date: 2024-03-13
+    depth_m: 9
+{extra_b}
+"""
+
+
+def write_study(folder: Path, extra_a: str = "", extra_b: str = "") -> Path:
+    path = folder / "study.yaml"
+    path.write_text(STUDY.format(extra_a=extra_a, extra_b=extra_b))
+    return path

@@ -1,0 +1,103 @@
+"""ecoseg.study.config: the study file is validated in full, errors name file and culprit."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from study_helpers import FAST, write_study
+
+from ecoseg.errors import ConfigError
+from ecoseg.study import load_study
+
+
+def test_load_study_resolves_paths_defaults_and_metadata(tmp_path):
+    for clip in ("a", "b"):  # the study file is validated without reading the videos
+        (tmp_path / clip).mkdir()
+        (tmp_path / clip / "video.mp4").write_bytes(b"")
+    path = write_study(tmp_path, extra_b="    calibration: 'scale-bar:0,0,50,0,100'")
+    study = load_study(path)
+    assert study.name == "test-study" and study.title == "Two reefs"
+    assert study.output == (tmp_path / "out").resolve()
+    a, b = study.videos
+    assert (a.name, a.site, a.transect, a.date, a.depth_m) == (
+        "reef-a",
+        "North",
+        "T1",
+        "2024-03-12",
+        6.5,
+    )
+    assert a.path == (tmp_path / "a" / "video.mp4").resolve() and a.source == "a/video.mp4"
+    assert a.engine == "classical" and a.params == FAST
+    assert a.calibration.mm_per_px == pytest.approx(20.0)
+    assert b.calibration.mm_per_px == pytest.approx(2.0)  # 100 mm over 50 px
+    assert study.store_path(b) == study.output / "stores" / "reef-b.zarr"
+    assert b.meta == {
+        "video": "reef-b",
+        "site": "South",
+        "transect": "T2",
+        "date": "2024-03-13",
+        "depth_m": 9.0,
+    }
+
+
+def _study_text(videos: str, top: str = "") -> str:
+    return f"name: s\noutput: out\n{top}videos:\n{textwrap.indent(videos, '  ')}"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (_study_text("- path: v.mp4\n", top="colour: red\n"), "unknown key 'colour'"),
+        (_study_text("- path: v.mp4\n  calibraton: 0.5\n"), "did you mean 'calibration'"),
+        (_study_text("- path: missing.mp4\n"), "video file not found: missing.mp4"),
+        (_study_text("- path: v.mp4\n  calibration: 0\n"), "videos[0] (v): calibration"),
+        (_study_text("- path: v.mp4\n  calibration: -2\n"), "calibration"),
+        (_study_text("- path: v.mp4\n  calibration: 'scale-bar:1,2,3'\n"), "scale-bar"),
+        (_study_text("- path: v.mp4\n  calibration: 'ruler:1'\n"), "calibration"),
+        (_study_text("- path: v.mp4\n  engine: deep\n"), "unknown engine 'deep'"),
+        (_study_text("- path: v.mp4\n  engine: sam2\n"), "needs a `prompts:` file"),
+        (_study_text("- path: v.mp4\n  model: sam3-huge\n"), "unknown SAM 2 variant"),
+        (_study_text("- path: v.mp4\n- path: v.mp4\n"), "duplicate video name 'v'"),
+        (_study_text("- path: v.mp4\n  name: ../../etc\n"), "escape the output folder"),
+        (_study_text("- path: v.mp4\n  name: a/b\n"), "escape the output folder"),
+        (_study_text("- path: v.mp4\n  date: March\n"), "date: must be a date"),
+        (_study_text("- path: v.mp4\n  image_size: -5\n"), "image_size"),
+        (_study_text("- path: v.mp4\n  params: {bogus: 1}\n"), "params"),
+        (_study_text("- path: v.mp4\n  auto: false\n"), "needs a `prompts:` file"),
+        (_study_text("- path: v.mp4\n  prompts: p.json\n"), "prompts file not found"),
+        (_study_text("- path: v.mp4\n  truth: nothing.zarr\n"), "truth store not found"),
+        (_study_text("- name: x\n"), "missing `path:`"),
+        (_study_text("[]\n").replace("videos:\n  []", "videos: []"), "non-empty list"),
+        ("just text\n", "a study file is a mapping"),
+        ("name: [unclosed\n", "not valid YAML"),
+        (
+            _study_text("- path: v.mp4\n", top="name2: !!python/object/apply:os.system ['ls']\n"),
+            "YAML tag not allowed",
+        ),
+        (_study_text("- !!python/object:pathlib.Path {}\n"), "YAML tag not allowed"),
+    ],
+)
+def test_schema_errors_name_the_file_and_the_culprit(tmp_path, text, expected):
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "bad-study.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_study(path)
+    message = str(info.value)
+    assert expected in message
+    assert "bad-study.yaml" in message
+    assert "\n" not in message
+
+
+def test_missing_study_file(tmp_path):
+    with pytest.raises(ConfigError, match="study file not found"):
+        load_study(tmp_path / "nope.yaml")
+
+
+def test_output_must_not_be_the_study_folder(tmp_path):
+    (tmp_path / "v.mp4").write_bytes(b"x")
+    path = tmp_path / "s.yaml"
+    path.write_text("output: .\nvideos: [v.mp4]\n")
+    with pytest.raises(ConfigError, match="folder of its own"):
+        load_study(path)

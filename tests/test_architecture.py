@@ -1,0 +1,157 @@
+"""The house rules, checked on the source: module size, one-way imports (counting imports
+inside functions), no private names across modules, and the layers of docs/architecture.md."""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+import ecoseg
+
+PACKAGE = Path(ecoseg.__file__).parent
+MAX_LINES = 800
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+@cache
+def tree(name: str) -> ast.Module:
+    path = MODULES[name]
+    return ast.parse(path.read_text(), str(path))
+
+
+def imports(name: str) -> set[str]:
+    """Every name ``name`` imports, at any depth: ``a.b`` and, for ``from a import c``,
+    ``a.c`` (so a submodule or a package-level name both show)."""
+    out = set()
+    for node in ast.walk(tree(name)):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module)
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+    return out
+
+
+def module_edges(name: str) -> set[str]:
+    """The ecoseg modules ``name`` imports (a ``from pkg import sub`` counts as ``pkg.sub``)."""
+    out = set()
+    for node in ast.walk(tree(name)):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name in MODULES)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in MODULES:
+            for a in node.names:
+                sub = f"{node.module}.{a.name}"
+                out.add(sub if sub in MODULES else node.module)
+    out.discard(name)
+    return out
+
+
+def in_package(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+# What a layer never imports (DESIGN.md's dependency rules; docs/architecture.md).
+SHELLS = ("ecoseg.cli", "ecoseg.napari", "ecoseg.report", "ecoseg.batch", "ecoseg.study")
+NETWORKS = ("ecoseg.sam2", "ecoseg.sam3")
+HEAVY = ("torch", "napari", "dask", "distributed", "transformers")
+FORBIDDEN = {
+    "ecoseg.io": (*SHELLS, *NETWORKS, "ecoseg.engine", "ecoseg.measure", *HEAVY),
+    "ecoseg.store": (*SHELLS, *NETWORKS, "ecoseg.engine", "ecoseg.measure", *HEAVY),
+    "ecoseg.prompts": (*SHELLS, *NETWORKS, "ecoseg.engine", "ecoseg.store", *HEAVY),
+    "ecoseg.provenance": (*SHELLS, *NETWORKS, "ecoseg.engine", "ecoseg.store", *HEAVY),
+    "ecoseg.synth": (*SHELLS, *NETWORKS, "ecoseg.engine", "ecoseg.measure", *HEAVY),
+    "ecoseg.sam2": (*SHELLS, "ecoseg.engine", "ecoseg.io", "ecoseg.store", "ecoseg.measure"),
+    "ecoseg.sam3": (*SHELLS, "ecoseg.engine", "ecoseg.io", "ecoseg.store", "ecoseg.measure"),
+    "ecoseg.measure": (*SHELLS, *NETWORKS, "ecoseg.engine", *HEAVY),
+    "ecoseg.metrics": (*SHELLS, *NETWORKS, "ecoseg.engine", *HEAVY),
+    "ecoseg.formats": (*SHELLS, *NETWORKS, "ecoseg.engine", *HEAVY),
+    "ecoseg.species": (*SHELLS, *NETWORKS, "ecoseg.engine", "torch", "transformers"),
+    "ecoseg.engine": SHELLS,
+    "ecoseg.report": ("ecoseg.study", "ecoseg.batch", "ecoseg.cli", "ecoseg.napari"),
+    "ecoseg.batch": ("ecoseg.study", "ecoseg.report", "ecoseg.cli", "ecoseg.napari"),
+    "ecoseg.study": ("ecoseg.cli", "ecoseg.napari"),
+    "ecoseg.napari": ("ecoseg.cli", "ecoseg.study", "ecoseg.batch"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_module_is_over_the_size_limit(name):
+    lines = len(MODULES[name].read_text().splitlines())
+    assert lines <= MAX_LINES, f"{name} has {lines} lines (limit {MAX_LINES})"
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_imports_run_one_way(package):
+    members = [m for m in MODULES if in_package(m, package)]
+    if not members:
+        pytest.skip(f"{package} does not exist yet")
+    for name in members:
+        for target in imports(name):
+            for bad in FORBIDDEN[package]:
+                assert not in_package(target, bad), f"{name} imports {target}"
+
+
+def test_no_import_cycle():
+    """Tarjan's strongly connected components over explicit imports (inside functions too)."""
+    edges = {m: module_edges(m) for m in MODULES}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    assert not cycles, f"import cycles: {cycles}"
+
+
+def test_the_cycle_check_sees_a_cycle(monkeypatch):
+    """The checker is not blind: a cycle made up in the graph is found."""
+    original = module_edges
+    a, b = "ecoseg.errors", "ecoseg.provenance"
+
+    def with_cycle(name):
+        return original(name) | ({b} if name == a else set())
+
+    monkeypatch.setitem(globals(), "module_edges", with_cycle)
+    with pytest.raises(AssertionError, match="import cycles"):
+        test_no_import_cycle()
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_private_name_is_imported_from_another_module(name):
+    for node in ast.walk(tree(name)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ecoseg"):
+            private = [
+                a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")
+            ]
+            assert not private, f"{name} imports {private} from {node.module}"
