@@ -35,7 +35,10 @@ _LAZY = {
     "Calibration": "ecoseg.measure.calibration:Calibration",
     "evaluate": "ecoseg.metrics:evaluate",
     "report": "ecoseg.report",
+    "export": "ecoseg.formats:export",
     "EcosegError": "ecoseg.errors:EcosegError",
+    "classify": "ecoseg.species:classify",
+    "Review": "ecoseg.species:Review",
 }
 
 # subpackages and modules that resolve on first touch (``ecoseg.sam2.build(...)`` right after

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ecoseg._cli import one_line
+from ecoseg._species_cli import add_classify, add_edit
 from ecoseg._version import __version__
 from ecoseg.errors import ConfigError, EcosegError
 
@@ -103,12 +104,33 @@ def _add_segment(sub):
             "prompts and no weights. Default engine: sam2 with --prompts, else classical."
         ),
     )
-    p.add_argument("video", help="video file or folder of numbered images")
+    p.add_argument(
+        "video",
+        help="video file or folder of numbered images (with --concepts: an image or a folder)",
+    )
     p.add_argument("-o", "--out", required=True, help="mask store to write (STORE.zarr)")
     p.add_argument("--engine", choices=("sam2", "classical"), default=None)
-    p.add_argument("--model", default="sam2.1-tiny", help="SAM 2 variant (sam2.1-tiny)")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="SAM 2 variant (default sam2.1-tiny), or sam3 / sam3-reduced with --concepts",
+    )
     p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
     p.add_argument("--prompts", default=None, help="prompt file (JSON)")
+    p.add_argument(
+        "--concepts",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="SAM 3: find every instance of these concepts in an image or a folder of images "
+        "(one store frame per image, e.g. photo quadrats)",
+    )
+    p.add_argument(
+        "--score-threshold",
+        type=float,
+        default=0.5,
+        help="with --concepts: keep instances scoring above this (default 0.5)",
+    )
     p.add_argument("--image-size", type=int, default=None, help="network input size")
     p.add_argument(
         "--device",
@@ -148,15 +170,22 @@ def _add_segment(sub):
         action="store_true",
         help="build the network with random weights (tests and benchmarks only)",
     )
+    _add_prompts_from(p)
     p.set_defaults(func=_run_segment)
 
 
 def _run_segment(args) -> int:
     from ecoseg.engine import segment
 
+    prompts = _prompts_from(args)
+
     checkpoint = args.checkpoint
     if checkpoint is not None and not Path(checkpoint).is_file():
         raise ConfigError(f"{checkpoint}: checkpoint file not found")
+    if args.concepts is not None:
+        return _run_concepts(args, checkpoint)
+    if args.model is None:
+        args.model = "sam2.1-tiny"
     params = None
     if (args.discovery is not None or args.key_interval is not None) and not args.auto:
         raise ConfigError("--discovery and --key-interval need --auto")
@@ -166,7 +195,7 @@ def _run_segment(args) -> int:
             params["key_interval"] = args.key_interval
     out = segment(
         args.video,
-        args.prompts,
+        prompts,
         out=args.out,
         engine=args.engine,
         model=args.model,
@@ -179,6 +208,40 @@ def _run_segment(args) -> int:
         params=params,
         pretrained=not args.random_weights,
         backward=not args.forward_only,
+    )
+    print(f"masks: {out}")
+    return 0
+
+
+def _run_concepts(args, checkpoint) -> int:
+    from ecoseg.engine.concepts import segment_images
+
+    model = args.model or "sam3"
+    if not model.startswith("sam3"):
+        raise ConfigError(f"--concepts needs a SAM 3 model (--model sam3), got {model!r}")
+    used = [
+        f
+        for f, on in (
+            ("--prompts", args.prompts),
+            ("--auto", args.auto),
+            ("--resume", args.resume),
+            ("--engine", args.engine),
+        )
+        if on
+    ]
+    if used:
+        raise ConfigError(f"--concepts does not combine with {', '.join(used)}")
+    out = segment_images(
+        args.video,
+        args.concepts,
+        out=args.out,
+        model=model,
+        checkpoint=checkpoint,
+        pretrained=not args.random_weights,
+        image_size=args.image_size,
+        device=args.device,
+        overwrite=args.overwrite,
+        score_threshold=args.score_threshold,
     )
     print(f"masks: {out}")
     return 0
@@ -239,7 +302,11 @@ def _add_evaluate(sub):
         description="J&F, HOTA/DetA/AssA, IDF1, MOTA, count, MaxN and area errors as JSON.",
     )
     p.add_argument("store", help="predicted mask store")
-    p.add_argument("--truth", required=True, help="ground-truth mask store")
+    p.add_argument(
+        "--truth",
+        required=True,
+        help="ground-truth mask store, or a DAVIS-style folder of indexed PNG masks",
+    )
     p.add_argument("-o", "--out", default=None, help="write the JSON here (default: stdout)")
     p.set_defaults(func=_run_evaluate)
 
@@ -254,6 +321,128 @@ def _run_evaluate(args) -> int:
         print(f"metrics: {args.out}")
     else:
         print(text)
+    return 0
+
+
+# --------------------------------------------------------------------------- formats
+_FORMAT_NAMES = ("coco", "ytvis", "mot", "mots", "cvat", "viame", "davis")
+
+
+def _add_prompts_from(p) -> None:
+    """segment's --prompts-from / --format / --prompt-frames options (annotation prompts)."""
+    p.add_argument(
+        "--prompts-from",
+        default=None,
+        metavar="FILE",
+        help="another tool's annotations (boxes or masks) as prompts; needs --format",
+    )
+    p.add_argument("--format", default=None, choices=_FORMAT_NAMES, help="format of --prompts-from")
+    p.add_argument(
+        "--prompt-frames",
+        default=None,
+        metavar="N,M,...",
+        help="with --prompts-from: prompt only on these frames (default: every annotated frame)",
+    )
+
+
+def _prompts_from(args):
+    """The prompts of a segment run: --prompts, or annotations from --prompts-from."""
+    if args.prompts_from is None:
+        if args.format is not None or args.prompt_frames is not None:
+            raise ConfigError("--format and --prompt-frames go with --prompts-from")
+        return args.prompts
+    if args.prompts is not None:
+        raise ConfigError("give --prompts or --prompts-from, not both")
+    if args.format is None:
+        raise ConfigError("--prompts-from needs --format (" + "|".join(_FORMAT_NAMES) + ")")
+    from ecoseg.formats import prompts_from_file
+
+    frames = None
+    if args.prompt_frames is not None:
+        try:
+            frames = [int(v) for v in args.prompt_frames.split(",") if v.strip()]
+        except ValueError:
+            raise ConfigError(f"--prompt-frames: {args.prompt_frames!r} is not N,M,...") from None
+    return prompts_from_file(args.prompts_from, args.format, args.video, frames=frames)
+
+
+@command("export")
+def _add_export(sub):
+    p = sub.add_parser(
+        "export",
+        help="write a mask store as COCO, YouTube-VIS, MOT, MOTS, CVAT, VIAME or DAVIS",
+        description=(
+            "Export a mask store to an annotation format: coco (instance segmentation JSON), "
+            "ytvis (YouTube-VIS video JSON), mot (MOTChallenge boxes), mots (MOTS RLE text), "
+            "cvat (CVAT for video 1.1 XML), viame (VIAME/DIVE CSV), davis (folder of indexed "
+            "PNGs). See docs/formats.md for what each keeps."
+        ),
+    )
+    p.add_argument("store", help="mask store")
+    p.add_argument("--format", required=True, choices=_FORMAT_NAMES, help="output format")
+    p.add_argument("-o", "--out", required=True, help="output file (a folder for davis)")
+    p.add_argument("--polygons", action="store_true", help="viame: add (poly) outlines")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.set_defaults(func=_run_export)
+
+
+def _run_export(args) -> int:
+    from ecoseg.formats import export
+
+    path = export(
+        args.store,
+        args.format,
+        args.out,
+        overwrite=args.overwrite,
+        progress=True,
+        polygons=args.polygons,
+    )
+    print(f"{args.format}: {path}")
+    return 0
+
+
+@command("import")
+def _add_import(sub):
+    p = sub.add_parser(
+        "import",
+        help="turn COCO, YouTube-VIS, MOT, MOTS, CVAT, VIAME or DAVIS annotations into a store",
+        description=(
+            "Import another tool's annotations of VIDEO into a mask store (e.g. a truth store "
+            "for `ecoseg evaluate`). Masks stay masks, polygons are filled, boxes become "
+            "filled boxes; ids, classes and confidences are kept."
+        ),
+    )
+    p.add_argument("annotations", metavar="FILE_OR_FOLDER", help="annotation file (davis: folder)")
+    p.add_argument("--format", required=True, choices=_FORMAT_NAMES, help="input format")
+    p.add_argument("--video", required=True, help="the video the annotations belong to")
+    p.add_argument("-o", "--out", required=True, help="mask store to write")
+    p.add_argument(
+        "--align",
+        choices=("index", "time"),
+        default="index",
+        help="match frames by number (default) or by the file's time stamps",
+    )
+    p.add_argument(
+        "--first-frame", type=int, default=None, help="mots: number of the first frame (1)"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing store")
+    p.set_defaults(func=_run_import)
+
+
+def _run_import(args) -> int:
+    from ecoseg.formats import import_annotations
+
+    out = import_annotations(
+        args.annotations,
+        args.format,
+        args.video,
+        args.out,
+        align=args.align,
+        overwrite=args.overwrite,
+        progress=True,
+        first_frame=args.first_frame,
+    )
+    print(f"masks: {out}")
     return 0
 
 
@@ -486,21 +675,32 @@ def _run_demo(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- edit, classify
+command("edit")(add_edit)
+command("classify")(add_classify)
+
+
 # --------------------------------------------------------------------------- weights
 @command("weights")
 def _add_weights(sub):
     p = sub.add_parser(
         "weights",
-        help="list, download, verify or locate SAM 2 checkpoints",
+        help="list, download, verify or locate SAM 2 / SAM 3 checkpoints",
         description=(
-            "Manage the official SAM 2 / 2.1 checkpoints in the weights cache "
-            "(ECOSEG_WEIGHTS_DIR overrides its location)."
+            "Manage the official SAM 2 / 2.1 checkpoints and the gated SAM 3 weights (your own "
+            "Hugging Face token) in the weights cache (ECOSEG_WEIGHTS_DIR overrides its location)."
         ),
     )
     wsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     wsub.add_parser("list", help="variants, files and whether they are cached")
     d = wsub.add_parser("download", help="download a checkpoint into the cache")
-    d.add_argument("name", help="variant, e.g. sam2.1-tiny")
+    d.add_argument("name", help="variant, e.g. sam2.1-tiny or sam3")
+    d.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        default=None,
+        help="SAM 3: adopt a sam3.pt downloaded by hand instead of fetching it",
+    )
     v = wsub.add_parser("verify", help="check cached checkpoints against their sha256")
     v.add_argument("name", nargs="?", default=None)
     pa = wsub.add_parser("path", help="print the cache path of a checkpoint")
@@ -510,22 +710,33 @@ def _add_weights(sub):
 
 def _run_weights(args) -> int:
     from ecoseg.sam2 import weights
+    from ecoseg.sam3 import weights as hub_weights
 
+    hub = getattr(args, "name", None) in hub_weights.entries()
     if args.action == "list":
-        rows = weights.list_weights()
+        rows = weights.list_weights() + hub_weights.list_weights()
         print(f"{'variant':<18} {'cached':<7} file")
         for row in rows:
             print(f"{row['variant']:<18} {'yes' if row['cached'] else 'no':<7} {row['path']}")
     elif args.action == "download":
-        print(weights.download(args.name))
+        if hub:
+            print(hub_weights.download(args.name, checkpoint=args.checkpoint))
+        elif args.checkpoint is not None:
+            raise ConfigError("--checkpoint is for SAM 3 weights; SAM 2 files download freely")
+        else:
+            print(weights.download(args.name))
     elif args.action == "verify":
         failed = 0
-        for name, ok, reason in weights.verify(args.name):
+        if args.name is None:
+            results = weights.verify() + hub_weights.verify()
+        else:
+            results = (hub_weights if hub else weights).verify(args.name)
+        for name, ok, reason in results:
             print(f"{name}: {'ok' if ok else 'FAILED'} {reason}")
             failed += not ok
         return 1 if failed else 0
     else:
-        print(weights.weights_path(args.name))
+        print((hub_weights if hub else weights).weights_path(args.name))
     return 0
 
 

@@ -49,3 +49,8 @@ class Cancelled(EcosegError):
         'masks.zarr: cancelled after 12 frames; --resume continues'
         """
         return cls(f"{store_path}: cancelled after {int(frames)} frames; --resume continues")
+
+
+class FormatError(EcosegError):
+    """An annotation file (COCO, MOT, CVAT, VIAME, DAVIS, ...) is malformed or does not fit
+    the video; the message names the file and the line, element or frame."""

@@ -36,9 +36,52 @@ from scipy.optimize import linear_sum_assignment
 
 from ecoseg.errors import StoreError
 
-__all__ = ["boundary_f", "evaluate", "jaccard", "seg2bmap"]
+__all__ = ["boundary_f", "evaluate", "is_png_folder", "jaccard", "seg2bmap", "truth_from_pngs"]
 
 BOUND_TH = 0.008
+
+
+# --------------------------------------------------------------------------- truth from PNGs
+def is_png_folder(path: Any) -> bool:
+    """Whether ``path`` is a folder of PNG masks (and not a zarr store)."""
+    from pathlib import Path
+
+    if not isinstance(path, str | Path):
+        return False
+    folder = Path(path)
+    if not folder.is_dir() or (folder / "zarr.json").exists():
+        return False
+    return any(p.suffix.lower() == ".png" for p in folder.iterdir())
+
+
+def truth_from_pngs(folder: Any, pred: Any, out: Any) -> Any:
+    """A truth store at ``out`` from a DAVIS-style PNG folder covering every frame of ``pred``.
+
+    Frames are matched by the numbers in the file names (``00000.png`` is frame 0); the
+    frame times are the prediction's.
+
+    Raises
+    ------
+    FormatError
+        A frame of ``pred`` has no PNG, a PNG is past the last frame or of another size.
+    """
+    from pathlib import Path
+
+    from ecoseg.errors import FormatError
+    from ecoseg.formats import VideoInfo, import_annotations
+    from ecoseg.formats.davis import frame_files
+    from ecoseg.store import MaskStore
+
+    files = frame_files(Path(folder))
+    n = pred.n_frames
+    missing = sorted(set(range(n)) - set(files))
+    if missing:
+        raise FormatError(
+            f"{folder}: no PNG mask for frame {missing[0]} ({len(missing)} of the store's "
+            f"{n} frames missing)"
+        )
+    import_annotations(folder, "davis", VideoInfo.of(pred), out, chunk_frames=pred.chunk_frames)
+    return MaskStore.open(out)
 
 
 # --------------------------------------------------------------------------- DAVIS pieces
@@ -216,7 +259,9 @@ def evaluate(
     Parameters
     ----------
     pred, truth : MaskStore, str or Path
-        Stores of the same video (same number of frames and frame size).
+        Stores of the same video (same number of frames and frame size). ``truth`` may also
+        be a DAVIS-style folder of indexed PNG masks, one per frame of ``pred`` (pixel value
+        = object id; see :func:`truth_from_pngs`).
     iou_threshold : float
         IoU for a detection to count as a match in IDF1 and MOTA (HOTA averages over
         thresholds 0.05..0.95 by definition).
@@ -269,6 +314,20 @@ def evaluate(
     from ecoseg.store import MaskStore
 
     pred = pred if isinstance(pred, MaskStore) else MaskStore.open(pred)
+    if is_png_folder(truth):
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory(prefix="ecoseg-truth-") as tmp:
+            store = truth_from_pngs(truth, pred, Path(tmp) / "truth.zarr")
+            return evaluate(
+                pred,
+                store,
+                iou_threshold=iou_threshold,
+                bound_th=bound_th,
+                chunk_frames=chunk_frames,
+                progress=progress,
+            )
     truth = truth if isinstance(truth, MaskStore) else MaskStore.open(truth)
     n = truth.n_frames
     shape = (truth.height, truth.width)

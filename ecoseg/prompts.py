@@ -288,6 +288,55 @@ class Prompts:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
+    def from_shapes(
+        cls,
+        shapes: Iterable[tuple[int, int, Iterable[float] | None, np.ndarray | None]],
+        classes: Mapping[int, str] | None = None,
+    ) -> Prompts:
+        """Prompts from annotated boxes or masks (another tool's annotations).
+
+        Parameters
+        ----------
+        shapes : iterable of (object_id, frame, box, mask)
+            ``box`` is ``(x0, y0, x1, y1)`` in video pixels or None; ``mask`` a boolean
+            (H, W) array or None; at least one of them per shape, one shape per object and
+            frame.
+        classes : mapping {object_id: class}, optional
+            Each object's class (e.g. the annotation's species); default ``"unknown"``.
+
+        Returns
+        -------
+        Prompts
+            Objects in id order, each with a box or mask prompt on each of its frames.
+
+        Raises
+        ------
+        PromptError
+            A shape with neither box nor mask, an empty box or mask, or two shapes of one
+            object on one frame (naming the object and frame).
+
+        Examples
+        --------
+        >>> p = Prompts.from_shapes([(7, 3, (10, 20, 30, 40), None)], {7: "wrasse"})
+        >>> p.classes(), p.frames(), p.at(3)[0][1].box.tolist()
+        ({7: 'wrasse'}, [3], [10.0, 20.0, 30.0, 40.0])
+        """
+        classes = dict(classes or {})
+        per_object: dict[int, list[FramePrompt]] = {}
+        for oid, frame, box, mask in shapes:
+            try:
+                fp = FramePrompt(frame=frame, box=box, mask=mask)
+            except PromptError as exc:
+                raise PromptError(f"object {oid}: {exc}") from None
+            per_object.setdefault(int(oid), []).append(fp)
+        return cls(
+            tuple(
+                ObjectPrompts(id=oid, class_=classes.get(oid, "unknown"), prompts=tuple(fps))
+                for oid, fps in sorted(per_object.items())
+            )
+        )
+
+    @classmethod
     def single(
         cls,
         frame: int = 0,

@@ -155,3 +155,10 @@ def test_no_private_name_is_imported_from_another_module(name):
                 a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")
             ]
             assert not private, f"{name} imports {private} from {node.module}"
+
+
+def test_test_files_have_unique_names():
+    """pytest imports test files by base name (no packages under tests/): two alike collide."""
+    tests = PACKAGE.parent / "tests"
+    names = [p.name for p in tests.rglob("test_*.py")]
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})

@@ -50,7 +50,7 @@ SUMMARY_COLUMNS = ("video", "store", "status", "attempts", "frames", "seconds", 
 #: Values of the summary's ``status`` column.
 STATUSES = ("done", "skipped", "failed")
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._ -]*[A-Za-z0-9._-])?$")  # inner spaces ok
 
 
 def batch(
@@ -270,7 +270,7 @@ def _check_names(videos: Sequence[str]) -> list[str]:
         if not name or not _NAME_RE.match(name):
             raise ConfigError(
                 f"{redact_url(video)}: cannot name a store after it ({name!r}); use letters, "
-                "digits, '.', '_' and '-' in video file names"
+                "digits, spaces, '.', '_' and '-' in video file names"
             )
         if name in seen:
             raise ConfigError(
@@ -313,7 +313,7 @@ def _segment_options(
                 raise ConfigError(f"{path}: prompt file of {name!r} not found")
         if checkpoint is not None and not Path(checkpoint).is_file():
             raise ConfigError(f"{checkpoint}: checkpoint file not found")
-    from ecoseg.engine._runtime import DEVICES
+    from ecoseg._device import DEVICES
 
     if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
         raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ecoseg.engine._runtime import resolve_device
+from ecoseg._device import resolve_device
 from ecoseg.engine.results import FrameResult, labels_from_logits, write_results
 from ecoseg.errors import Cancelled, ConfigError, PromptError
 from ecoseg.provenance import Provenance

@@ -21,8 +21,6 @@ label_index, fetch, PendingResult, OUTPUTS
     without stalling the GPU.
 is_cancelled
     Whether a ``threading.Event`` or callable asks a run to stop.
-resolve_device, DEVICES
-    The device a run uses (``"auto"``: CUDA, else Apple MPS, else the CPU).
 """
 
 from __future__ import annotations
@@ -37,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ecoseg.engine.results import FrameResult
-from ecoseg.errors import ConfigError
 
 if TYPE_CHECKING:
     import torch
@@ -46,7 +43,6 @@ if TYPE_CHECKING:
     from ecoseg.sam2.model import FrameFeatures, SAM2Model
 
 __all__ = [
-    "DEVICES",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "OUTPUTS",
@@ -64,7 +60,6 @@ __all__ = [
     "label_index",
     "prefetch",
     "preprocess_frame",
-    "resolve_device",
 ]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -73,60 +68,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 REVERSE_CHUNK = 16
 #: What a frame result may carry: mask logits, or label images resolved on the device.
 OUTPUTS = ("logits", "labels")
-#: Device names a user may ask for (``cuda:N`` selects one GPU).
-DEVICES = ("auto", "cpu", "cuda", "mps")
-
-
-# ---------------------------------------------------------------------------------------
-# the device
-# ---------------------------------------------------------------------------------------
-def resolve_device(device: str | None = "auto") -> str:
-    """The device a run uses: ``"auto"`` (or None) picks CUDA if available, else Apple MPS
-    where torch has it, else the CPU; an explicit device is checked.
-
-    Parameters
-    ----------
-    device : {"auto", "cpu", "cuda", "mps"} or str, optional
-        Also ``"cuda:N"``.
-
-    Returns
-    -------
-    str
-        The torch device name, e.g. ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` (what the
-        store's provenance records).
-
-    Raises
-    ------
-    ConfigError
-        An unknown device, or one this machine does not have.
-
-    Examples
-    --------
-    >>> resolve_device("cpu")
-    'cpu'
-    >>> resolve_device("auto") in ("cpu", "cuda", "mps")
-    True
-    """
-    import torch
-
-    mps = getattr(torch.backends, "mps", None)
-    has_mps = mps is not None and mps.is_available()
-    if device is None or device == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        return "mps" if has_mps else "cpu"
-    choices = ", ".join(DEVICES)
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        raise ConfigError(f"unknown device {device!r}; use {choices}") from None
-    if dev.type not in DEVICES:
-        raise ConfigError(f"unknown device {device!r}; use {choices}")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r}: CUDA is not available here; use auto or cpu")
-    if dev.type == "mps" and not has_mps:
-        raise ConfigError(f"device {device!r}: Apple MPS is not available here; use auto or cpu")
-    return str(dev)
 
 
 # ---------------------------------------------------------------------------------------

@@ -19,12 +19,17 @@ from ecoseg.errors import VideoError
 from ecoseg.io._common import check_path, describe_error
 from ecoseg.io._pyav import RETIMED_FORMATS, open_container, scan, video_stream
 from ecoseg.io.reader import Frame, VideoReader
+from ecoseg.io.rotation import TURN_FILTERS, upright_turns
 
 __all__ = ["VideoFileReader"]
 
 
 class VideoFileReader(VideoReader):
     """A video file decoded with PyAV (FFmpeg). Use :func:`open_video` to make one.
+
+    Footage with a display matrix (phones, action cameras) is turned upright as players show
+    it (:mod:`ecoseg.io.rotation`): sizes, crops and images are in upright pixels;
+    ``turns`` holds the clockwise quarter turns applied.
 
     Examples
     --------
@@ -64,6 +69,10 @@ class VideoFileReader(VideoReader):
             container.close()
         if source[0] <= 0 or source[1] <= 0:
             raise VideoError(f"{p}: video stream has no frame size (damaged header?)")
+        # a display matrix (phones, action cameras): frames are turned upright when decoded
+        self.turns = upright_turns(_first_frame_rotation(p, self._stream_index))
+        if self.turns % 2:
+            source = (source[1], source[0])
         self._index = index
         # Seeking by timestamp is trusted where timestamps come from the container, not from
         # a parser's interpolation (MPEG program streams re-time packets after a seek); a seek
@@ -104,7 +113,21 @@ class VideoFileReader(VideoReader):
     # -- conversion to RGB ---------------------------------------------------------------------
     def _converter(self, stream) -> _ToRGB:
         """Callable av.VideoFrame -> (H, W, 3) uint8 RGB applying crop and resize."""
-        return _ToRGB(stream, self._crop, self._size)
+        return _ToRGB(stream, self._crop, self._size, self.turns)
+
+
+def _first_frame_rotation(path: str, stream_index: int) -> float:
+    """The display-matrix rotation FFmpeg attaches to the first decoded frame (0 if none)."""
+    container = open_container(path)
+    try:
+        stream = container.streams[stream_index]
+        for frame in container.decode(stream):
+            return float(getattr(frame, "rotation", 0) or 0)
+    except av.FFmpegError:
+        return 0.0  # undecodable: the decoder reports it where frames are read
+    finally:
+        container.close()
+    return 0.0
 
 
 class _ToRGB:
@@ -116,8 +139,9 @@ class _ToRGB:
     previous frame (measured at 720p: up to 1.5x the CPU time per frame). Same pixels.
     """
 
-    def __init__(self, stream, crop, size) -> None:
+    def __init__(self, stream, crop, size, turns: int = 0) -> None:
         self._time_base = stream.time_base
+        self._turns = turns
         self._crop = crop
         self._size = size
         self._graph = None
@@ -134,6 +158,13 @@ class _ToRGB:
             )
         ]
         width, height = frame.width, frame.height
+        upright = False
+        if self._turns:  # in RGB, so chroma subsampling needs no thought, then turned
+            chain.append(g.add("format", "rgb24"))
+            chain += [g.add(name, args) for name, args in TURN_FILTERS[self._turns]]
+            if self._turns % 2:
+                width, height = height, width
+            upright = True
         if self._crop is not None:
             x0, y0, x1, y1 = self._crop
             width, height = x1 - x0, y1 - y0
@@ -143,7 +174,7 @@ class _ToRGB:
             widths = [c.width for c in fmt.components if c.width] or [frame.width]
             heights = [c.height for c in fmt.components if c.height] or [frame.height]
             fx, fy = frame.width // min(widths), frame.height // min(heights)
-            if not (fmt.is_rgb or (x0 % max(fx, 1) == 0 and y0 % max(fy, 1) == 0)):
+            if not (upright or fmt.is_rgb or (x0 % max(fx, 1) == 0 and y0 % max(fy, 1) == 0)):
                 chain.append(g.add("format", "rgb24"))
             chain.append(g.add("crop", f"w={width}:h={height}:x={x0}:y={y0}:exact=1"))
         args = ""

@@ -160,6 +160,8 @@ def measure(
     for c in reg["class"].astype(str).unique():
         if c not in report_classes:
             report_classes.append(c)  # ids missing from the object table: "unknown"
+    if "unknown" in report_classes:  # species first, tracks nobody named reported apart
+        report_classes = [c for c in report_classes if c != "unknown"] + ["unknown"]
     if classes is not None:
         keep = reg["class"].isin(classes).to_numpy()
         reg = reg.loc[keep].reset_index(drop=True)

@@ -189,4 +189,3 @@ def cover_table(
     out.attrs["units"] = units
     out.attrs["cover_area_px"] = int(frame_area_px)
     return out
-

@@ -513,6 +513,45 @@ def object_classes(store) -> dict[int, str]:
     return {oid: r.class_name for oid, r in store.object_records().items()}
 
 
+def class_source_of(obj) -> str:
+    """Where an object-table entry's class came from (one of
+    :data:`ecoseg.provenance.CLASS_SOURCES`), also for entries written before
+    ``class_source`` existed: a class given with the object (a prompt's, the synthetic truth's)
+    is ``prompt``, a concept's ``concept``, discovery's colour rules' ``rule``.
+
+    Examples
+    --------
+    >>> class_source_of({"id": 1, "class": "wrasse", "source": "prompt"})
+    'prompt'
+    >>> class_source_of({"id": 2, "class": "unknown", "source": "tracker"})
+    'unknown'
+    >>> class_source_of({"id": 3, "class": "sea_star", "source": "discovered"})
+    'rule'
+    >>> class_source_of({"id": 4, "class": "sea_star", "source": "truth"})
+    'prompt'
+    """
+    if obj.get("reviewed"):
+        return "reviewed"
+    found = obj.get("class_source")
+    if found and found != "unknown":
+        return str(found)
+    cls, src = str(obj.get("class") or "unknown"), str(obj.get("source") or "unknown")
+    if cls == "unknown":
+        return "unknown"
+    if found == "unknown" and obj.get("class_probability") is not None:
+        return "unknown"  # a classifier left it below its threshold
+    return {"concept": "concept", "discovered": "rule"}.get(src, "prompt")
+
+
+def class_probability_of(obj) -> float:
+    """The class probability of an object-table entry (1 when a person named it, NaN when
+    nothing says)."""
+    p = obj.get("class_probability")
+    if p is not None:
+        return float(p)
+    return 1.0 if class_source_of(obj) in ("prompt", "reviewed") else float("nan")
+
+
 def store_table(store, stats, times, scores, calibration) -> pd.DataFrame:
     """Build the store-level regions table from concatenated stats."""
     df = _frame_from_stats(stats, times=times)
@@ -527,13 +566,26 @@ def store_table(store, stats, times, scores, calibration) -> pd.DataFrame:
     found = (table_ids[order][pos] == ids) if len(order) else np.zeros(len(ids), bool)
     cidx = np.where(found, order[pos] if len(order) else 0, -1)
     df.insert(3, "class", pd.array(table_cls[cidx].tolist(), dtype=str))
+    objects = store.objects
+    sources = np.array([class_source_of(o) for o in objects] + ["unknown"], dtype=object)
+    probs = np.array([class_probability_of(o) for o in objects] + [np.nan], dtype=np.float64)
+    df.insert(4, "class_source", pd.array(sources[cidx].tolist(), dtype=str))
+    df.insert(5, "class_probability", probs[cidx])
     frames = df["frame"].to_numpy()
     score = np.full(len(df), np.nan, dtype=np.float64)
     ok = cidx >= 0
     if scores.size and ok.any():
         score[ok] = scores[frames[ok], cidx[ok]]
-    df.insert(4, "score", score)
-    units = {"frame": "index", "time_s": "s", "object_id": "id", "class": "", "score": "1"}
+    df.insert(6, "score", score)
+    units = {
+        "frame": "index",
+        "time_s": "s",
+        "object_id": "id",
+        "class": "",
+        "class_source": "",
+        "class_probability": "1",
+        "score": "1",
+    }
     units.update(REGION_UNITS)
     if calibration is not None:
         for name, (src, power, unit) in REGION_MM_COLUMNS.items():

@@ -17,6 +17,8 @@ __all__ = ["TRACK_UNITS", "TRACK_MM_COLUMNS", "track_table"]
 TRACK_UNITS: dict[str, str] = {
     "object_id": "id",
     "class": "",
+    "class_source": "",
+    "class_probability": "1",
     "first_frame": "index",
     "last_frame": "index",
     "first_time_s": "s",
@@ -57,6 +59,8 @@ def track_table(regions: pd.DataFrame, *, calibration=None) -> pd.DataFrame:
     pandas.DataFrame
         One row per object, sorted by id:
 
+        - ``class``, ``class_source`` and ``class_probability`` (from the regions table, or
+          ``unknown`` / NaN without those columns);
         - ``first_frame``, ``last_frame``, ``first_time_s``, ``last_time_s``;
           ``duration_s`` = last - first time (0 for an object seen in one frame);
         - ``frames_present``: frames with at least one pixel of the object;
@@ -135,6 +139,19 @@ def track_table(regions: pd.DataFrame, *, calibration=None) -> pd.DataFrame:
                 pd.array(df["class"].to_numpy()[starts], dtype=str)
                 if "class" in df.columns
                 else pd.array(["unknown"] * n_obj, dtype=str)
+            ),
+            "class_source": pd.array(
+                (
+                    df["class_source"].to_numpy()[starts].tolist()
+                    if "class_source" in df.columns
+                    else ["unknown"] * n_obj
+                ),
+                dtype=str,
+            ),
+            "class_probability": (
+                df["class_probability"].to_numpy(np.float64)[starts]
+                if "class_probability" in df.columns
+                else np.full(n_obj, np.nan)
             ),
             "first_frame": frame[starts],
             "last_frame": frame[ends],

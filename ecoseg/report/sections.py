@@ -24,6 +24,7 @@ from ecoseg.provenance import ModelInfo, VideoSource
 from ecoseg.report import figures as F
 from ecoseg.report.read import VideoInfo, read_tables, read_video
 from ecoseg.report.reproduce import reproduce
+from ecoseg.report.species import species_table
 from ecoseg.report.stills import frame_rows, trajectory_panels
 
 __all__ = ["MAX_EMBED_BYTES", "MAX_VIDEO_PANELS", "TABLE_INFO", "TABLE_ORDER", "build_context"]
@@ -158,12 +159,14 @@ def build_context(
             F.site_figure, per_video, colors, cover=cover_pv, alt="MaxN and cover by site"
         )
         ctx["site_table"] = _site_table(videos, tables, sites, classes)
+    ctx["species"] = species_table(tables.get("tracks"))
     ctx["accuracy"] = _accuracy(videos)
     ctx["tables"] = _table_downloads(tables, study, out)
     sections = [
         ("provenance", "Study and provenance"),
         ("summary", "Per-video summary"),
         ("counts", "Counts over time and MaxN"),
+        ("species", "Species identification"),
         ("sizes", "Size-frequency"),
         ("trajectories", "Trajectories"),
         ("speeds", "Speeds"),
@@ -178,6 +181,7 @@ def build_context(
         "cover": "cover" in figs,
         "sites": "sites" in figs,
         "accuracy": ctx["accuracy"] is not None,
+        "species": ctx["species"] is not None,
     }
     sections = [(k, t) for k, t in sections if present.get(k, True)]
     ctx["sections"] = [{"id": k, "title": t, "num": i + 1} for i, (k, t) in enumerate(sections)]

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 
+from ecoseg._device import resolve_device
 from ecoseg._lazy import attach
 
 _LAZY = {
@@ -52,22 +53,6 @@ __all__ = ["build", *_LAZY]
 
 
 __getattr__, __dir__ = attach(__name__, _LAZY, ["build"])
-
-
-def _resolve_device(device):
-    import torch
-
-    from ecoseg.errors import ConfigError
-
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"unknown device {device!r} (use 'cpu' or 'cuda')") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} requested but CUDA is not available here")
-    return dev
 
 
 def build(
@@ -117,13 +102,15 @@ def build(
     >>> type(m).__name__, m.image_size
     ('SAM2Model', 256)
     """
+    import torch
+
     from ecoseg.errors import CheckpointError
     from ecoseg.sam2 import weights
     from ecoseg.sam2.variants import get_variant
 
     variant = get_variant(name)
     get_variant(name, image_size)  # validate the size before any heavy work
-    dev = _resolve_device(device)
+    dev = torch.device(resolve_device(device))
     path = None
     if checkpoint is not None:
         path = os.fspath(checkpoint)

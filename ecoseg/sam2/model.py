@@ -186,7 +186,8 @@ class SAM2Model(nn.Module):
         self.num_maskmem = v.num_maskmem
         embed = v.image_embedding_size
 
-        self.image_encoder = ImageEncoder(v.trunk, v.neck)
+        # a variant without a trunk (SAM 3's tracker) takes its image features from elsewhere
+        self.image_encoder = ImageEncoder(v.trunk, v.neck) if v.trunk is not None else None
         self.sam_prompt_encoder = PromptEncoder(
             v.prompt_encoder.embed_dim,
             (embed, embed),
@@ -251,6 +252,8 @@ class SAM2Model(nn.Module):
         -------
         FrameFeatures
         """
+        if self.image_encoder is None:
+            raise ValueError(f"{self.variant.name} has no image encoder of its own")
         out = self.image_encoder(images)
         high_res = tuple(self.sam_mask_decoder.project_high_res(out.backbone_fpn))
         return FrameFeatures(out.backbone_fpn[-1], out.vision_pos_enc[-1], high_res)

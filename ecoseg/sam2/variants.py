@@ -210,7 +210,7 @@ class Variant:
     size: str  # "tiny", "small", "base-plus", "large"
     checkpoint_file: str
     official_config: str  # config name in the official package (for the test oracle)
-    trunk: HieraConfig
+    trunk: HieraConfig | None  # None: no image encoder (SAM 3's tracker gets SAM 3 features)
     neck: NeckConfig
     prompt_encoder: PromptEncoderConfig = field(default_factory=PromptEncoderConfig)
     mask_decoder: MaskDecoderConfig = field(default_factory=MaskDecoderConfig)

@@ -14,7 +14,9 @@ Exports
 ``cache_dir() -> Path``, ``weights_path(name) -> Path``, ``manifest() -> dict``,
 ``list_weights() -> list[dict]`` (keys ``variant``, ``file``, ``url``, ``size``, ``sha256``,
 ``cached``, ``path``), ``download(name, *, progress=True, url=None) -> Path``,
-``verify(name=None) -> list[(name, ok, reason)]``.
+``verify(name=None) -> list[(name, ok, reason)]``; for other networks' weights
+(:mod:`ecoseg.sam3.weights`): ``manifest_data() -> dict`` (the whole manifest file),
+``record_sha256(path) -> str`` and ``recorded_sha256(path) -> str | None``.
 
 Examples
 --------
@@ -47,6 +49,9 @@ __all__ = [
     "list_weights",
     "download",
     "verify",
+    "manifest_data",
+    "record_sha256",
+    "recorded_sha256",
 ]
 
 #: Environment variable that overrides the cache folder.
@@ -60,17 +65,28 @@ _MANIFEST_PLACES = (
 
 
 @functools.lru_cache(maxsize=1)
-def _load_manifest() -> dict:
+def manifest_data() -> dict:
+    """The whole manifest file as read (SAM 2 ``checkpoints``; other networks' entries too).
+
+    Examples
+    --------
+    >>> sorted(manifest_data())[:2]
+    ['checkpoints', 'description']
+    """
     for place in _MANIFEST_PLACES:
         if place.is_file():
             with open(place, encoding="utf-8") as f:
-                data = json.load(f)
-            return {entry["variant"]: entry for entry in data["checkpoints"]}
+                return json.load(f)
     raise CheckpointError(
         "the checkpoint manifest is missing (looked in "
         + ", ".join(str(p) for p in _MANIFEST_PLACES)
         + "); reinstall ecoseg"
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _load_manifest() -> dict:
+    return {entry["variant"]: entry for entry in manifest_data()["checkpoints"]}
 
 
 def manifest() -> dict[str, dict]:
@@ -127,12 +143,21 @@ def _hash_record(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def _recorded_hash(path: Path) -> str | None:
-    record = _hash_record(path)
+def recorded_sha256(path: str | os.PathLike) -> str | None:
+    """The sha256 recorded next to a cached file (``FILE.sha256``), or ``None``."""
+    record = _hash_record(Path(path))
     if not record.is_file():
         return None
     text = record.read_text(encoding="utf-8").split()
     return text[0].lower() if text else None
+
+
+def record_sha256(path: str | os.PathLike) -> str:
+    """Compute a file's sha256 and record it next to the file (``FILE.sha256``); return it."""
+    path = Path(path)
+    digest = sha256_file(path)
+    _hash_record(path).write_text(f"{digest}  {path.name}\n", encoding="utf-8")
+    return digest
 
 
 def list_weights() -> list[dict]:
@@ -228,7 +253,7 @@ def download(name: str, *, progress: bool = True, url: str | None = None) -> Pat
     if not existed or (known and not record.is_file()):
         # record what was downloaded (or checked against the manifest); a file that was
         # already there unchecked is left without a record, so verify() says so
-        record.write_text(f"{sha256_file(path)}  {path.name}\n", encoding="utf-8")
+        record_sha256(path)
     return path
 
 
@@ -264,7 +289,7 @@ def verify(name: str | None = None) -> list[tuple[str, bool, str]]:
             continue
         digest = sha256_file(path)
         documented = _entry(n).get("sha256")
-        recorded = _recorded_hash(path)
+        recorded = recorded_sha256(path)
         if documented:
             ok = digest == documented.lower()
             source = "the manifest"

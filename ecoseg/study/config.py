@@ -32,6 +32,7 @@ _SETTING_KEYS = (
     "device",
     "params",
     "calibration",
+    "species_model",
 )
 _VIDEO_KEYS = (
     "path",
@@ -46,7 +47,7 @@ _VIDEO_KEYS = (
     "notes",
     *_SETTING_KEYS,
 )
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._ -]*[A-Za-z0-9._-])?$")  # inner spaces ok
 _FALLBACK_MODELS = (
     "sam2-tiny",
     "sam2-small",
@@ -89,6 +90,9 @@ class VideoSpec:
         Engine parameters.
     truth : Path or None
         Ground-truth store; adds an accuracy section to the report.
+    species_model : Path or None
+        A species model file (``ecoseg classify --save-model``) that names the tracks before
+        they are measured (``ecoseg.classify``), so a re-run reproduces the classes.
     """
 
     name: str
@@ -110,6 +114,7 @@ class VideoSpec:
     device: str | None = None
     params: dict = field(default_factory=dict)
     truth: Path | None = None
+    species_model: Path | None = None
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -279,7 +284,7 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
     if not _NAME_RE.match(name) or name in (".", ".."):
         raise ConfigError(
             f"{where}: {label}: name {name!r} would escape the output folder or is not a "
-            "plain file name (use letters, digits, '.', '_' and '-')"
+            "plain file name (use letters, digits, spaces, '.', '_' and '-')"
         )
     label = f"{label} ({name})"
     _check_keys(entry, _VIDEO_KEYS, where, f"{label}: ")
@@ -343,7 +348,7 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
     ):
         raise ConfigError(f"{ctx} image_size: must be a positive integer, got {image_size!r}")
     device = merged.get("device")
-    from ecoseg.engine._runtime import DEVICES
+    from ecoseg._device import DEVICES
 
     if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
         raise ConfigError(f"{ctx} device: must be one of {', '.join(DEVICES)}, got {device!r}")
@@ -362,6 +367,12 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
         if not truth_path.exists():
             raise ConfigError(f"{ctx} truth store not found: {truth}")
         truth = truth_path
+
+    species_model = merged.get("species_model")
+    if species_model is not None:
+        if not isinstance(species_model, str) or not _resolve(folder, species_model).is_file():
+            raise ConfigError(f"{ctx} species_model: no such model file: {species_model!r}")
+        species_model = _resolve(folder, species_model)
 
     depth = entry.get("depth_m")
     if depth is not None:
@@ -393,6 +404,7 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
         device=device,
         params=params,
         truth=truth,
+        species_model=species_model,
     )
 
 

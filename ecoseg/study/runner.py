@@ -204,6 +204,10 @@ def run_study(
             "store": entry["segment"]["fingerprint"],
             "calibration": calibration_record(video),
         }
+        if video.species_model is not None:
+            from ecoseg._hashing import sha256_file
+
+            m_inputs["species_model"] = sha256_file(video.species_model)
         m_fp = digest(m_inputs)
         folder = per_video_dir / video.name
         meas = entry.get("measure") or {}
@@ -218,6 +222,13 @@ def run_study(
         store = study.store_path(video)
         if video.calibration is None:
             _clear_calibration(store)  # an earlier run's calibration must not linger
+        if video.species_model is not None:  # sizes in mm need the calibration first
+            from ecoseg.measure.regions import save_calibration
+            from ecoseg.species import classify
+
+            if video.calibration is not None:
+                save_calibration(store, video.calibration)
+            classify(store, model=video.species_model, videos=[video.path], progress=False)
         tables = measure(store, None, calibration=video.calibration, progress=False)
         for name in sorted(tables):
             write_table(tables[name], folder, name, formats=("parquet",))

@@ -358,3 +358,13 @@ def test_study_on_a_local_cluster_equals_serial(clips, serial, tmp_path):
         assert_same_store(result.stores[name], serial[name])
     with pytest.raises(ConfigError, match="threads must be"):
         run_study(tmp_path / "study.yaml", progress=False, report=False, threads=0)
+
+
+def test_video_names_may_contain_spaces(tmp_path):
+    from ecoseg.batch import batch
+
+    # the name passes; the (missing) file is the next thing checked
+    with pytest.raises(VideoError, match="site 1 dive.mp4: video file not found"):
+        batch([tmp_path / "site 1 dive.mp4"], tmp_path / "out", progress=False)
+    with pytest.raises(ConfigError, match="cannot name a store after it"):
+        batch([tmp_path / " lead.mp4"], tmp_path / "out", progress=False)

@@ -8,8 +8,13 @@ import pytest
 
 from ecoseg.errors import ConfigError
 from ecoseg.measure import measure
-from ecoseg.measure.cover import class_cover, cover, cover_table, roi_mask
+from ecoseg.measure.cover import class_cover, cover_table, roi_mask
 from ecoseg.store import MaskStore
+
+
+def cover(store, **kwargs):
+    """The cover table of a store (``measure.cover`` no longer has its own function)."""
+    return measure(store, **kwargs)["cover"]
 
 CLASSES = ["coral", "sponge", "urchin"]
 
@@ -45,13 +50,13 @@ def test_cover_in_a_roi_mask_and_polygon(tmp_path):
     labels, class_of = make_store(tmp_path / "m.zarr", seed=1)
     mask = np.zeros((40, 50), bool)
     mask[5:30, 10:45] = True
-    cov = cover(tmp_path / "m.zarr", roi=mask)
+    cov = measure(tmp_path / "m.zarr", roi=mask)["cover"]
     expected = class_cover(labels, class_of, 3, roi=mask)
     np.testing.assert_array_equal(as_matrix(cov, "cover_px"), expected)
     np.testing.assert_allclose(as_matrix(cov, "cover_fraction"), expected / mask.sum())
     # the same rectangle as a polygon (x, y) through the pixel centres
     poly = [(10, 5), (44, 5), (44, 29), (10, 29)]
-    pd.testing.assert_frame_equal(cover(tmp_path / "m.zarr", roi=poly), cov)
+    pd.testing.assert_frame_equal(measure(tmp_path / "m.zarr", roi=poly)["cover"], cov)
 
 
 def test_cover_with_calibration_and_class_filter(tmp_path):

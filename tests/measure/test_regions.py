@@ -268,3 +268,31 @@ def test_store_regions_without_calibration_has_no_mm_columns(tmp_path):
     # a calibration passed in is used for this table
     df = regions(path, calibration="2")
     assert df["area_mm2"].tolist() == [24.0, 24.0]
+
+
+def test_store_regions_carry_where_each_class_came_from(tmp_path):
+    from ecoseg.measure import measure
+
+    labels = np.zeros((2, 6, 12), np.uint32)
+    labels[:, 1:3, 1:3], labels[:, 1:3, 5:7], labels[:, 3:5, 8:11] = 1, 2, 3
+    objects = [
+        {
+            "id": 1,
+            "class": "wrasse",
+            "source": "tracker",
+            "class_source": "classified",
+            "class_probability": 0.75,
+        },
+        {"id": 2, "class": "wrasse", "source": "prompt"},  # older store: no class_source
+        {"id": 3, "class": "unknown", "source": "tracker"},
+    ]
+    path = make_store(tmp_path / "m.zarr", labels, [0.0, 0.5], objects)
+    t = measure(path)
+    reg = t["regions"].drop_duplicates("object_id").set_index("object_id")
+    assert reg["class_source"].to_dict() == {1: "classified", 2: "prompt", 3: "unknown"}
+    assert reg.loc[1, "class_probability"] == 0.75 and reg.loc[2, "class_probability"] == 1.0
+    assert np.isnan(reg.loc[3, "class_probability"])
+    tracks = t["tracks"].set_index("object_id")
+    assert tracks["class_source"].to_dict() == reg["class_source"].to_dict()
+    assert t["regions"].attrs["units"]["class_probability"] == "1"
+    assert t["maxn"]["class"].tolist() == ["wrasse", "unknown"]  # unknown apart, last

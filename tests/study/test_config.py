@@ -101,3 +101,14 @@ def test_output_must_not_be_the_study_folder(tmp_path):
     path.write_text("output: .\nvideos: [v.mp4]\n")
     with pytest.raises(ConfigError, match="folder of its own"):
         load_study(path)
+
+
+def test_video_names_may_contain_spaces(tmp_path):
+    (tmp_path / "site 1 dive.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(_study_text("- path: site 1 dive.mp4\n- path: v.mp4\n  name: ' lead'\n"))
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    with pytest.raises(ConfigError, match="name ' lead'"):
+        load_study(path)
+    path.write_text(_study_text("- path: site 1 dive.mp4\n"))
+    assert [v.name for v in load_study(path).videos] == ["site 1 dive"]

@@ -1,0 +1,152 @@
+"""The ``ecoseg edit`` and ``ecoseg classify`` subcommands (shells over :mod:`ecoseg.species`).
+
+Public names in a private module: :mod:`ecoseg.cli` registers them; users run the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ecoseg.errors import ConfigError
+
+__all__ = ["EditAction", "add_classify", "add_edit"]
+
+
+class EditAction(argparse.Action):
+    """Collect edits in command-line order: ``args.edits`` = [(option, value), ...]."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        edits = list(getattr(namespace, "edits", None) or [])
+        edits.append((self.dest, values))
+        namespace.edits = edits
+
+
+def add_edit(sub) -> None:
+    """Add the ``edit`` subcommand to an argparse subparsers object."""
+    p = sub.add_parser(
+        "edit",
+        help="review edits on a mask store: set class, merge, split, delete, undo",
+        description=(
+            "Apply review edits to a mask store, in the order given. Labels are rewritten "
+            "chunk-atomically and every edit is kept in the store's append-only edit log "
+            "(--log prints it); --undo restores the labels of the last edit byte for byte."
+        ),
+    )
+    p.add_argument("store", help="mask store (edited in place)")
+    for flag, dest, metavar, text in (
+        ("--set-class", "set_class", "ID=NAME", "name a track's species (marks it reviewed)"),
+        ("--merge", "merge", "A,B", "merge track B into track A"),
+        ("--split", "split", "ID@FRAME", "give a track a new id from FRAME on"),
+        ("--delete", "delete", "ID", "remove a false track"),
+        ("--reviewed", "reviewed", "ID", "confirm a track's current class"),
+    ):
+        p.add_argument(flag, dest=dest, metavar=metavar, action=EditAction, help=text)
+    p.add_argument("--undo", dest="undo", nargs=0, action=EditAction, help="undo the last edit")
+    p.add_argument(
+        "--resume", action="store_true", help="only complete an edit a killed run left pending"
+    )
+    p.add_argument("--log", action="store_true", help="print the edit log")
+    p.set_defaults(func=_run_edit, edits=[])
+
+
+def _run_edit(args) -> int:
+    from ecoseg.species import Edit, Review, edit_log, parse_edit_args
+
+    edits = []
+    for kind, value in args.edits:
+        if kind == "undo":
+            edits.append(Edit("undo"))
+        else:
+            edits += parse_edit_args(**{kind: [value]})
+    if not edits and not args.resume and not args.log:
+        raise ConfigError(
+            "no edit given (--set-class, --merge, --split, --delete, --reviewed, "
+            "--undo, --resume or --log)"
+        )
+    review = Review(args.store)  # completes a pending edit first
+    for edit in edits:
+        entry = review.apply(edit)
+        extra = f" -> new id {entry['new_id']}" if entry.get("new_id") else ""
+        print(f"edit {entry['n']}: {entry['kind']} {entry.get('ids', [])}{extra}")
+    if args.log:
+        for entry in edit_log(args.store):
+            print(json.dumps(entry))
+    return 0
+
+
+def add_classify(sub) -> None:
+    """Add the ``classify`` subcommand to an argparse subparsers object."""
+    p = sub.add_parser(
+        "classify",
+        help="name the species of unreviewed tracks with a model trained on reviewed ones",
+        description=(
+            "Train a species model on the reviewed tracks of --train stores (or load --model) "
+            "and write a class and a calibrated probability to every unreviewed track of the "
+            "stores. Tracks below --threshold stay 'unknown' and come first in the review "
+            "queue (printed, least confident first)."
+        ),
+    )
+    p.add_argument("stores", nargs="+", metavar="STORE", help="mask stores to classify")
+    p.add_argument(
+        "--train",
+        nargs="+",
+        metavar="REVIEWED_STORE",
+        default=None,
+        help="stores with reviewed tracks to train on",
+    )
+    p.add_argument("--model", default=None, help="a saved species model (JSON) instead")
+    p.add_argument("--save-model", default=None, help="write the trained model here (JSON)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="probability below which a track stays unknown (0.5)",
+    )
+    p.add_argument(
+        "--video",
+        nargs="+",
+        default=None,
+        help="the video of each STORE (default: from the store's provenance)",
+    )
+    p.add_argument(
+        "--train-video",
+        nargs="+",
+        default=None,
+        help="the video of each --train store (default: from its provenance)",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace --save-model")
+    p.add_argument("--queue", type=int, default=10, help="review-queue rows to print (10)")
+    p.set_defaults(func=_run_classify)
+
+
+def _run_classify(args) -> int:
+    from ecoseg.species import classify
+
+    table = classify(
+        args.stores,
+        train=args.train,
+        model=args.model,
+        save_model=args.save_model,
+        threshold=args.threshold,
+        videos=args.video,
+        train_videos=args.train_video,
+        overwrite=args.overwrite,
+        progress=True,
+    )
+    for store, sub in table.groupby("store", sort=False):
+        counts = sub.groupby(["class", "class_source"]).size()
+        print(f"{store}: {len(sub)} tracks")
+        for (cls, src), n in counts.items():
+            print(f"  {cls:<16} {src:<11} {n}")
+    if args.save_model:
+        print(f"model: {args.save_model} (sha256 {table.attrs['model_sha256'][:12]})")
+    todo = table[~table["reviewed"]].head(args.queue)
+    if len(todo):
+        print("review next (least confident first):")
+        for row in todo.itertuples():
+            print(
+                f"  {row.store} track {row.object_id}: {row.class_suggestion} "
+                f"p={row.class_probability:.2f}"
+            )
+    return 0

@@ -1,0 +1,221 @@
+"""Concept segmentation of still images (photo quadrats) with SAM 3, into a mask store.
+
+:func:`segment_images` runs :class:`ecoseg.sam3.ConceptPredictor` on one image or on every
+image of a folder and writes what it finds into an ordinary mask store, so benthic surveys
+get the same tables (cover, counts, regions) as videos. The store's ``t`` axis is the image
+index (``time`` = 0, 1, 2, ... "seconds", one per image, in natural file-name order; the file
+names are kept in the provenance); every instance is an object of its own (nothing is tracked
+from one photograph to the next) whose class is the concept that found it, with source
+``"concept"``. Where instances overlap, the higher-scoring one keeps the pixel.
+
+All images must have one size (a store has one frame size).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecoseg._device import resolve_device
+from ecoseg.engine.results import FrameResult, write_results
+from ecoseg.errors import PromptError, StoreError, VideoError
+
+__all__ = ["segment_images", "list_images", "instance_labels"]
+
+
+def list_images(source: str | os.PathLike) -> list[Path]:
+    """The image file ``source``, or the images in folder ``source`` in natural name order.
+
+    Raises
+    ------
+    VideoError
+        ``source`` is missing, not an image, or a folder without images.
+    """
+    from ecoseg.io.folder import IMAGE_SUFFIXES, natural_key
+
+    path = Path(source)
+    if path.is_dir():
+        files = [p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+        if not files:
+            raise VideoError(f"{path}: no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        return sorted(files, key=lambda p: natural_key(p.name))
+    if not path.is_file():
+        raise VideoError(f"{path}: no such image or folder")
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise VideoError(f"{path}: not an image ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    return [path]
+
+
+def instance_labels(masks: np.ndarray, scores: np.ndarray, ids: Sequence[int]) -> np.ndarray:
+    """One ``(H, W)`` uint32 label image from ``(N, H, W)`` masks; the best score wins overlaps.
+
+    Examples
+    --------
+    >>> m = np.array([[[1, 1, 0]], [[0, 1, 1]]], bool)
+    >>> instance_labels(m, np.array([0.9, 0.5]), [3, 4]).tolist()
+    [[3, 3, 4]]
+    """
+    labels = np.zeros(masks.shape[1:], np.uint32)
+    for k in np.argsort(scores, kind="stable"):  # ascending: the best is painted last
+        labels[masks[k]] = ids[k]
+    return labels
+
+
+def _results(predictor, files, concepts, objects) -> Iterator[FrameResult]:
+    from ecoseg.io.folder import load_rgb8
+
+    next_id = 1
+    for index, path in enumerate(files):
+        found = predictor.predict(load_rgb8(str(path)), text=list(concepts))
+        masks, scores, ids = [], [], []
+        for instances in found:
+            for k in range(len(instances)):
+                objects[next_id] = {"class": instances.concept, "source": "concept"}
+                ids.append(next_id)
+                masks.append(instances.masks[k])
+                scores.append(float(instances.scores[k]))
+                next_id += 1
+        h, w = predictor.original_size
+        stack = np.stack(masks) if masks else np.zeros((0, h, w), bool)
+        yield FrameResult(
+            index=index,
+            time=float(index),
+            object_ids=np.asarray(ids, np.int64),
+            scores=np.asarray(scores, np.float32),
+            labels=instance_labels(stack, np.asarray(scores), ids),
+        )
+
+
+def segment_images(
+    source: str | os.PathLike,
+    concepts: Sequence[str],
+    *,
+    out: str | os.PathLike,
+    model: Any = "sam3",
+    checkpoint: str | os.PathLike | None = None,
+    pretrained: bool = True,
+    image_size: int | None = None,
+    device: str | None = "auto",
+    overwrite: bool = False,
+    score_threshold: float = 0.5,
+    tokenizer=None,
+    progress: bool | Callable[[int, int], Any] = True,
+) -> str:
+    """Find every instance of ``concepts`` in still images and store them as masks.
+
+    Parameters
+    ----------
+    source : str or Path
+        An image file (PNG, JPEG, TIFF) or a folder of them, all of one size.
+    concepts : sequence of str
+        Noun phrases (``"parrotfish"``, ``"sea urchin"``); each becomes the class of the
+        instances it finds.
+    out : str or Path
+        Mask store to write.
+    model : str or SAM3Model
+        SAM 3 preset name (``"sam3"``), or a built model.
+    checkpoint, pretrained, image_size, device
+        As :func:`ecoseg.sam3.build` (``device="auto"``: CUDA, else MPS, else CPU).
+    overwrite : bool
+        Replace an existing store.
+    score_threshold : float
+        Keep instances scoring above this (presence x detection; Meta's default 0.5).
+    tokenizer : callable, optional
+        Default: the vocabulary downloaded with the weights (:func:`ecoseg.sam3.load_tokenizer`).
+    progress : bool or callable
+        Progress bar, or ``progress(done, total)`` after each image.
+
+    Returns
+    -------
+    str
+        The store path.
+
+    Raises
+    ------
+    VideoError
+        No images, an unreadable image, or images of different sizes.
+    PromptError
+        No concept, or an empty one.
+    StoreError
+        ``out`` exists and ``overwrite`` is not set.
+    """
+    from ecoseg.io.folder import image_size as read_size
+    from ecoseg.store import MaskStore
+
+    files = list_images(source)
+    concepts = list(concepts or [])
+    if not concepts or any(not isinstance(c, str) or not c.strip() for c in concepts):
+        raise PromptError(f"give one or more non-empty concepts, got {concepts!r}")
+    sizes = [read_size(str(p)) for p in files]
+    for path, size in zip(files, sizes):
+        if size != sizes[0]:
+            raise VideoError(
+                f"{path}: {size[0]}x{size[1]} px, but {files[0].name} is "
+                f"{sizes[0][0]}x{sizes[0][1]}; one store holds images of one size"
+            )
+    if not overwrite and "://" not in str(out) and Path(out).exists():
+        raise StoreError(f"{out}: already exists; pass overwrite=True (--overwrite) to replace it")
+
+    from ecoseg.sam3 import ConceptPredictor, build, load_tokenizer
+
+    run_device = resolve_device(device)
+    if isinstance(model, str):
+        name = model
+        net = build(
+            model, checkpoint, pretrained=pretrained, image_size=image_size, device=run_device
+        )
+    else:
+        net, name = model, getattr(getattr(model, "config", None), "name", "custom")
+    tokenizer = tokenizer if tokenizer is not None else load_tokenizer()
+    predictor = ConceptPredictor(net, tokenizer=tokenizer, score_threshold=score_threshold)
+
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    width, height = sizes[0]
+    info = getattr(net, "checkpoint_info", None)
+    provenance = {
+        "video": {
+            "path": str(source),
+            "sha256": digest.hexdigest(),
+            "width": width,
+            "height": height,
+            "frames": len(files),
+            "images": [p.name for p in files],
+        },
+        "engine": "sam3-concepts",
+        "parameters": {"score_threshold": float(score_threshold), "device": run_device},
+        "prompts": {"concepts": [{"text": c} for c in concepts]},
+        "model": {
+            "variant": name,
+            "image_size": int(net.image_size),
+            "pretrained": info is not None,
+            **({"checkpoint": {"path": info["path"], "sha256": info["sha256"]}} if info else {}),
+        },
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    store = MaskStore.create(
+        out, height=height, width=width, provenance=provenance, overwrite=overwrite
+    )
+    objects: dict[int, dict[str, str]] = {}
+    try:
+        write_results(
+            store,
+            _results(predictor, files, concepts, objects),
+            times=np.arange(len(files), dtype=np.float64),
+            objects=objects,
+            source="concept",
+            total=len(files),
+            progress=progress,
+        )
+        store.mark_complete()
+    finally:
+        store.close()
+    return str(out)

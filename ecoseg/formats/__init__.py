@@ -1,0 +1,394 @@
+"""Annotation formats: export a mask store to, and import one from, the files other tools use.
+
+======== ===================================== ======= ================================
+name     what                                  kind    file
+======== ===================================== ======= ================================
+coco     COCO instance segmentation JSON       masks   one ``.json`` (image = frame)
+ytvis    YouTube-VIS / SA-V video JSON         masks   one ``.json`` (annotation = track)
+mot      MOTChallenge 2D boxes                 boxes   one ``.txt``
+mots     MOTS (MOTSChallenge / KITTI MOTS)     masks   one ``.txt`` (RLE per line)
+cvat     CVAT for video 1.1 XML                masks   one ``.xml`` (track per object)
+viame    VIAME / DIVE CSV                      boxes   one ``.csv`` (optional polygons)
+davis    DAVIS folder of indexed PNGs          masks   a folder, one PNG per frame
+======== ===================================== ======= ================================
+
+:func:`export` writes a store in a format; :func:`read_annotations` reads a file against a
+video (checking size and frames); :func:`import_annotations` turns it into a store (a truth
+store for :func:`ecoseg.evaluate`); :func:`to_prompts` turns it into SAM 2 prompts with the
+annotation's classes. See ``docs/formats.md`` for what each format keeps and loses.
+This package reads and writes stores and files only (no torch, no engine).
+
+Examples
+--------
+>>> import ecoseg, tempfile, os
+>>> d = tempfile.mkdtemp()
+>>> clip = ecoseg.synth(os.path.join(d, "clip"), frames=3, size=(64, 48))
+>>> path = export(clip.truth, "mot", os.path.join(d, "boxes.txt"))
+>>> ann = read_annotations(path, "mot", clip.video)
+>>> ann.n_frames, len(ann.tracks) > 0
+(3, True)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ecoseg.errors import FormatError
+from ecoseg.formats._common import (
+    Annotations,
+    Instance,
+    Track,
+    align_frames,
+    check_output,
+    created,
+    file_sha256,
+    read_store,
+    write_store,
+)
+
+__all__ = [
+    "FORMATS",
+    "Annotations",
+    "Instance",
+    "Track",
+    "VideoInfo",
+    "export",
+    "read_annotations",
+    "import_annotations",
+    "to_prompts",
+    "prompts_from_file",
+    "format_module",
+]
+
+FORMATS = ("coco", "ytvis", "mot", "mots", "cvat", "viame", "davis")
+
+
+def format_module(name: str) -> ModuleType:
+    """The reader/writer module of a format name (case-insensitive).
+
+    Raises
+    ------
+    FormatError
+        Unknown format.
+    """
+    key = str(name).lower()
+    if key not in FORMATS:
+        raise FormatError(f"unknown format {name!r}; choose one of {', '.join(FORMATS)}")
+    return import_module(f"ecoseg.formats.{key}")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a reader needs to know about the video: size, frame times, provenance.
+
+    Attributes
+    ----------
+    width, height : int
+    times : ndarray of float64
+        Frame times (s); ``len(times)`` is the number of frames.
+    record : dict
+        Provenance of the video (path, sha256, fps, size, frames).
+    """
+
+    width: int
+    height: int
+    times: np.ndarray
+    record: dict
+
+    @classmethod
+    def of(cls, video: Any, *, record: bool = False) -> VideoInfo:
+        """From a video path, a VideoReader, a MaskStore or another VideoInfo.
+
+        ``record=True`` also fills :attr:`record` (hashing the video file).
+        """
+        if isinstance(video, VideoInfo):
+            return video
+        from ecoseg.store import MaskStore
+
+        if isinstance(video, MaskStore):
+            times = video.read_time()
+            record = dict(video.provenance.get("video") or {})
+            return cls(video.width, video.height, times, record)
+        from ecoseg.io.video import VideoReader, open_video
+
+        reader = video if isinstance(video, VideoReader) else open_video(video)
+        info = {}
+        if record:
+            info = {
+                "path": str(reader.path),
+                "sha256": reader.sha256(),
+                "fps": reader.fps,
+                "width": reader.width,
+                "height": reader.height,
+                "frames": len(reader),
+            }
+        return cls(reader.width, reader.height, np.asarray(reader.times, np.float64), info)
+
+
+def export(
+    store: Any,
+    format: str,
+    path: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    progress: bool = False,
+    polygons: bool = False,
+) -> str:
+    """Write a mask store in an annotation format.
+
+    Parameters
+    ----------
+    store : MaskStore, str or Path
+        The mask store.
+    format : {"coco", "ytvis", "mot", "mots", "cvat", "viame", "davis"}
+    path : str or Path
+        Output file (a folder for ``davis``).
+    overwrite : bool
+        Replace an existing file or folder.
+    progress : bool
+        Show a progress bar while the masks are read.
+    polygons : bool
+        ``viame`` only: add each object's outline as a ``(poly)`` field.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    FormatError
+        Unknown format, an existing output without ``overwrite``, or a store the format cannot
+        hold (DAVIS: object ids above 255).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile, os, json
+    >>> d = tempfile.mkdtemp()
+    >>> clip = ecoseg.synth(os.path.join(d, "clip"), frames=2, size=(64, 48))
+    >>> out = ecoseg.export(clip.truth, "coco", os.path.join(d, "masks.json"))
+    >>> len(json.load(open(out))["images"])
+    2
+    """
+    module = format_module(format)
+    if polygons and module.NAME != "viame":
+        raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
+    out = check_output(path, overwrite)
+    ann = read_store(store, progress=progress)
+    if out.exists():
+        _remove(out)
+    if module.NAME == "viame":
+        from ecoseg.store import MaskStore
+
+        st = store if isinstance(store, MaskStore) else MaskStore.open(store)
+        probs = {
+            oid: float(r.class_probability)
+            for oid, r in st.object_records().items()
+            if r.class_probability is not None
+        }
+        fps = (st.provenance.get("video") or {}).get("fps")
+        module.write(ann, out, polygons=polygons, probabilities=probs, fps=fps)
+    else:
+        module.write(ann, out)
+    return str(out)
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def read_annotations(
+    path: str | os.PathLike,
+    format: str,
+    video: Any,
+    *,
+    align: str = "index",
+    first_frame: int | None = None,
+) -> Annotations:
+    """Read an annotation file and place it on the frames of a video.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (a folder for ``davis``).
+    format : str
+        One of :data:`FORMATS`.
+    video : str, Path, VideoReader, MaskStore or VideoInfo
+        The video the annotations belong to (its size, frame count and frame times).
+    align : {"index", "time"}
+        Frames by the file's frame numbers, or by its time stamps (``coco`` and ``ytvis`` as
+        written by ecoseg, ``viame`` with ``HH:MM:SS.f`` stamps).
+    first_frame : int, optional
+        ``mots`` only: the number of the first frame (1 for MOTSChallenge, 0 for KITTI MOTS).
+
+    Returns
+    -------
+    Annotations
+        Frames are video frame indices; ``times`` are the video's.
+
+    Raises
+    ------
+    FormatError
+        The file is malformed or does not fit the video (size, frames past the end, a bad
+        class column); the message names the line or element.
+
+    Examples
+    --------
+    >>> import tempfile, os, numpy as np
+    >>> f = os.path.join(tempfile.mkdtemp(), "gt.txt")
+    >>> with open(f, "w") as fh:
+    ...     print("1,7,10,20,30,40,0.9,-1,-1,-1", file=fh)
+    >>> video = VideoInfo(width=640, height=360, times=np.arange(5) / 30, record={})
+    >>> [(i.frame, i.track, i.box, i.score) for i in read_annotations(f, "mot", video).instances]
+    [(0, 7, (10.0, 20.0, 40.0, 60.0), 0.9)]
+    """
+    module = format_module(format)
+    info = VideoInfo.of(video)
+    src = Path(path)
+    if module.NAME == "davis":
+        if not src.is_dir():
+            raise FormatError(f"{src}: the davis format is a folder of PNG masks")
+    elif not src.is_file():
+        raise FormatError(f"{src}: file not found")
+    if align == "time" and not module.TIMES:
+        raise FormatError(f"{src}: the {module.NAME} format has no time stamps; align by index")
+    kwargs = {}
+    if first_frame is not None:
+        if module.NAME != "mots":
+            raise FormatError("first_frame applies to the mots format only")
+        kwargs["first_frame"] = first_frame
+    ann = module.read(src, width=info.width, height=info.height, **kwargs)
+    return align_frames(ann, info.times, align)
+
+
+def import_annotations(
+    path: str | os.PathLike,
+    format: str,
+    video: Any,
+    out: Any,
+    *,
+    align: str = "index",
+    overwrite: bool = False,
+    progress: bool = False,
+    chunk_frames: int = 4,
+    first_frame: int | None = None,
+) -> str:
+    """Turn an annotation file into a mask store for ``video`` (e.g. a truth store).
+
+    Masks are decoded as given; polygons are filled (pixel centres inside); box-only
+    annotations become filled boxes, larger objects under smaller ones. Objects keep their ids
+    and classes (source ``"imported"``); scores are the file's confidences (1.0 where it has
+    none). The store's provenance names the file, its sha256 and format, and the video.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> clip = ecoseg.synth(os.path.join(d, "clip"), frames=3, size=(64, 48))
+    >>> f = ecoseg.export(clip.truth, "davis", os.path.join(d, "pngs"))
+    >>> s = import_annotations(f, "davis", clip.video, os.path.join(d, "back.zarr"))
+    >>> back = ecoseg.MaskStore.open(s).read_labels()
+    >>> bool((back == ecoseg.MaskStore.open(clip.truth).read_labels()).all())
+    True
+    """
+    info = VideoInfo.of(video, record=True)
+    ann = read_annotations(path, format, info, align=align, first_frame=first_frame)
+    provenance = {
+        "engine": "import",
+        "import": {
+            "format": format_module(format).NAME,
+            "file": Path(path).name,
+            "sha256": file_sha256(path),
+            "align": align,
+        },
+        "video": info.record,
+        "created": created(),
+    }
+    return write_store(
+        ann,
+        out,
+        provenance=provenance,
+        overwrite=overwrite,
+        chunk_frames=chunk_frames,
+        progress=progress,
+    )
+
+
+def to_prompts(ann: Annotations, *, frames: Any = None) -> Any:
+    """SAM 2 prompts from annotations: a mask prompt where there is a mask or polygon, else
+    a box prompt, on every annotated frame (or only ``frames``); each object's class is the
+    annotation's class (species).
+
+    Returns
+    -------
+    ecoseg.prompts.Prompts
+
+    Raises
+    ------
+    FormatError
+        No annotation on the chosen frames.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ann = Annotations(width=64, height=48, n_frames=3, tracks=(Track(4, "grouper"),),
+    ...                   instances=(Instance(frame=1, track=4, box=(5, 6, 20, 30)),))
+    >>> p = to_prompts(ann)
+    >>> p.classes(), p.frames(), p.at(1)[0][1].box.tolist()
+    ({4: 'grouper'}, [1], [5.0, 6.0, 20.0, 30.0])
+    """
+    from ecoseg.formats._common import rasterize
+    from ecoseg.prompts import Prompts
+
+    wanted = None if frames is None else {int(f) for f in frames}
+    shapes = []
+    for inst in ann.instances:
+        if wanted is not None and inst.frame not in wanted:
+            continue
+        if inst.rle is not None or inst.polygons:
+            mask = rasterize(inst, ann.height, ann.width)
+            if mask.any():
+                shapes.append((inst.track, inst.frame, None, mask))
+                continue
+        box = inst.bounds()
+        if box is not None:
+            shapes.append((inst.track, inst.frame, box, None))
+    if not shapes:
+        raise FormatError(f"{ann.source}: no boxes or masks to prompt with")
+    return Prompts.from_shapes(shapes, ann.class_of())
+
+
+def prompts_from_file(
+    path: str | os.PathLike,
+    format: str,
+    video: Any,
+    *,
+    frames: Any = None,
+    align: str = "index",
+) -> Any:
+    """SAM 2 prompts from another tool's annotation file (see :func:`to_prompts`).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> clip = ecoseg.synth(os.path.join(d, "clip"), frames=3, size=(64, 48))
+    >>> f = ecoseg.export(clip.truth, "viame", os.path.join(d, "boxes.csv"))
+    >>> p = prompts_from_file(f, "viame", clip.video, frames=[0])
+    >>> p.frames()
+    [0]
+    """
+    ann = read_annotations(path, format, video, align=align)
+    return to_prompts(ann, frames=frames)

@@ -1,0 +1,249 @@
+"""COCO instance segmentation JSON: one image per frame, compressed RLE masks.
+
+Written (one file)::
+
+    {"info": {...}, "licenses": [],
+     "images": [{"id": 1, "file_name": "frame_000000.png", "width": W, "height": H,
+                 "frame_index": 0, "time_s": 0.0}, ...],
+     "categories": [{"id": 1, "name": "parrotfish", "supercategory": "organism"}, ...],
+     "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "iscrowd": 0,
+                      "segmentation": {"size": [H, W], "counts": "..."},
+                      "area": 412, "bbox": [x, y, w, h], "score": 0.97,
+                      "attributes": {"track_id": 3}}, ...]}
+
+``frame_index`` and ``time_s`` are ecoseg's additions (readers that do not know them ignore
+them); the track id is an annotation attribute, as CVAT and Datumaro write it. Read: masks as
+RLE (compressed or counts lists) or polygons, else the ``bbox``; the frame from ``frame_index``,
+``frame_id`` or the image's position in ``images`` order of ids; the object id from
+``attributes.track_id`` or ``track_id``, else each annotation becomes its own object.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ecoseg._version import __version__
+from ecoseg.errors import FormatError
+from ecoseg.formats._common import (
+    Annotations,
+    Instance,
+    Track,
+    created,
+    decode_rle,
+    encode_masks,
+    integer,
+    number,
+    positive_id,
+    rle_area,
+)
+
+NAME = "coco"
+KIND = "mask"
+TIMES = True
+SUFFIX = ".json"
+
+
+def frame_name(frame: int) -> str:
+    """Image file name of a frame (as ``ecoseg`` would extract it)."""
+    return f"frame_{frame:06d}.png"
+
+
+def categories(ann: Annotations) -> dict[str, int]:
+    """Category id (1-based, sorted by name) of each class."""
+    return {name: k + 1 for k, name in enumerate(ann.classes)}
+
+
+def to_dict(ann: Annotations) -> dict:
+    """The COCO JSON structure of annotations read from a store."""
+    cats = categories(ann)
+    classes = ann.class_of()
+    images = []
+    for t in range(ann.n_frames):
+        image = {
+            "id": t + 1,
+            "file_name": frame_name(t),
+            "width": ann.width,
+            "height": ann.height,
+            "frame_index": t,
+        }
+        if ann.time_of(t) is not None:
+            image["time_s"] = ann.time_of(t)
+        images.append(image)
+    annotations = []
+    for k, inst in enumerate(ann.instances):
+        x0, y0, x1, y1 = inst.bounds()
+        entry = {
+            "id": k + 1,
+            "image_id": inst.frame + 1,
+            "category_id": cats[classes[inst.track]],
+            "iscrowd": 0,
+            "segmentation": inst.rle,
+            "area": rle_area(inst.rle),
+            "bbox": [x0, y0, x1 - x0, y1 - y0],
+            "attributes": {"track_id": inst.track},
+        }
+        if inst.score is not None:
+            entry["score"] = inst.score
+        annotations.append(entry)
+    return {
+        "info": {
+            "description": f"exported by ecoseg {__version__} from {Path(ann.source).name}",
+            "version": __version__,
+            "date_created": created(),
+        },
+        "licenses": [],
+        "images": images,
+        "categories": [
+            {"id": cid, "name": name, "supercategory": "organism"} for name, cid in cats.items()
+        ],
+        "annotations": annotations,
+    }
+
+
+def write(ann: Annotations, path: Path) -> None:
+    """Write ``ann`` as one COCO JSON file."""
+    path.write_text(json.dumps(to_dict(ann), separators=(",", ":")) + "\n")
+
+
+def load_json(path: Path) -> dict:
+    """Parse a JSON file; FormatError with line and column on bad JSON."""
+    if not path.is_file():
+        raise FormatError(f"{path}: file not found")
+    try:
+        data = json.loads(path.read_text())
+    except UnicodeDecodeError:
+        raise FormatError(f"{path}: not a text (JSON) file") from None
+    except json.JSONDecodeError as exc:
+        raise FormatError(
+            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    if not isinstance(data, dict):
+        raise FormatError(f"{path}: expected a JSON object at the top level")
+    return data
+
+
+def parse_segmentation(seg, where: str, height: int, width: int):
+    """(rle, polygons) of a COCO ``segmentation`` value (RLE dict or polygon list)."""
+    if isinstance(seg, dict):
+        size = seg.get("size")
+        if isinstance(size, list) and len(size) == 2 and list(size) != [height, width]:
+            raise FormatError(
+                f"{where}: mask size {size[1]}x{size[0]} differs from the video's {width}x{height}"
+            )
+        counts = seg.get("counts")
+        if isinstance(counts, list):  # uncompressed: compress through pycocotools
+            mask = decode_rle(seg, height, width, where)
+            return encode_masks(mask[None])[0], ()
+        if not isinstance(counts, str):
+            raise FormatError(f"{where}: RLE 'counts' must be a string or a list of runs")
+        return {"size": [height, width], "counts": counts}, ()
+    if isinstance(seg, list) and seg:
+        polys = []
+        for poly in seg:
+            try:
+                arr = np.asarray(poly, np.float64).reshape(-1, 2)
+            except (TypeError, ValueError):
+                raise FormatError(
+                    f"{where}: polygon {poly!r} is not [x0, y0, x1, y1, ...]"
+                ) from None
+            if len(arr) < 3 or not np.isfinite(arr).all():
+                raise FormatError(f"{where}: a polygon needs at least 3 finite points")
+            polys.append(arr)
+        return None, tuple(polys)
+    return None, ()
+
+
+def read(path: Path, *, width: int, height: int) -> Annotations:
+    """Read a COCO JSON file (images = frames of one video)."""
+    data = load_json(path)
+    for key in ("images", "annotations"):
+        if not isinstance(data.get(key), list):
+            raise FormatError(f"{path}: no '{key}' list (not a COCO instances file)")
+    cats = {}
+    for k, cat in enumerate(data.get("categories") or []):
+        if not isinstance(cat, dict) or "id" not in cat:
+            raise FormatError(f"{path}: categories[{k}] has no 'id'")
+        cats[cat["id"]] = str(cat.get("name") or f"category_{cat['id']}")
+    images = {}
+    order = sorted(
+        (img for img in data["images"] if isinstance(img, dict)), key=lambda i: i.get("id", 0)
+    )
+    for pos, img in enumerate(order):
+        where = f"{path}: image id {img.get('id')}"
+        for side, expect in (("width", width), ("height", height)):
+            if side in img and integer(img[side], where, side) != expect:
+                raise FormatError(
+                    f"{where}: {side} {img[side]} differs from the video's {width}x{height}"
+                )
+        frame = img.get("frame_index", img.get("frame_id", pos))
+        time = img.get("time_s")
+        images[img.get("id")] = (
+            integer(frame, where, "frame_index"),
+            None if time is None else number(time, where, "time_s"),
+        )
+    tracks: dict[int, str] = {}
+    instances = []
+    auto_id = 0
+    for k, a in enumerate(data["annotations"]):
+        where = f"annotations[{k}] (id {a.get('id') if isinstance(a, dict) else '?'})"
+        if not isinstance(a, dict):
+            raise FormatError(f"{path}: {where}: not an object")
+        if a.get("image_id") not in images:
+            raise FormatError(f"{path}: {where}: image_id {a.get('image_id')!r} is not in 'images'")
+        frame, time = images[a["image_id"]]
+        if a.get("category_id") not in cats:
+            raise FormatError(
+                f"{path}: {where}: category_id {a.get('category_id')!r} is not in 'categories'"
+            )
+        attrs = a.get("attributes") if isinstance(a.get("attributes"), dict) else {}
+        tid = attrs.get("track_id", a.get("track_id"))
+        if tid is None:
+            auto_id += 1
+            tid = auto_id  # one object per annotation
+        oid = positive_id(tid, f"{path}: {where}")
+        cls = cats[a["category_id"]]
+        if tracks.setdefault(oid, cls) != cls:
+            raise FormatError(
+                f"{path}: {where}: track {oid} is '{cls}' here but '{tracks[oid]}' before"
+            )
+        rle, polys = parse_segmentation(a.get("segmentation"), f"{path}: {where}", height, width)
+        box = None
+        if a.get("bbox") is not None:
+            try:
+                x, y, w, h = (number(v, f"{path}: {where}", "bbox") for v in a["bbox"])
+            except ValueError:
+                raise FormatError(f"{path}: {where}: bbox must be [x, y, w, h]") from None
+            box = (x, y, x + w, y + h)
+        if rle is None and not polys and box is None:
+            raise FormatError(f"{path}: {where}: has neither a segmentation nor a bbox")
+        score = a.get("score")
+        instances.append(
+            Instance(
+                frame=frame,
+                track=oid,
+                rle=rle,
+                box=box if rle is None and not polys else None,
+                polygons=polys,
+                score=None if score is None else number(score, f"{path}: {where}", "score"),
+                time=time,
+                where=where,
+            )
+        )
+    if auto_id and any(
+        isinstance(a, dict)
+        and (a.get("track_id") is not None or "track_id" in (a.get("attributes") or {}))
+        for a in data["annotations"]
+    ):
+        raise FormatError(f"{path}: some annotations have a track_id and some do not")
+    n = max((f for f, _ in images.values()), default=-1) + 1
+    return Annotations(
+        width=width,
+        height=height,
+        n_frames=n,
+        tracks=tuple(Track(oid, cls) for oid, cls in tracks.items()),
+        instances=tuple(instances),
+        source=str(path),
+    )

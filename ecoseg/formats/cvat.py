@@ -1,0 +1,328 @@
+"""CVAT for video 1.1 XML (interpolation mode): one ``<track>`` per object.
+
+Written::
+
+    <annotations>
+      <version>1.1</version>
+      <meta><task>... <size>T</size> <mode>interpolation</mode> <labels>(one <label> per class,
+            type mask, a mutable number attribute "score")</labels>
+            <original_size><width>W</width><height>H</height></original_size></task></meta>
+      <track id="3" label="parrotfish" source="auto">
+        <mask frame="0" keyframe="1" outside="0" occluded="0" rle="4, 2, 5, ..." left="120"
+              top="80" width="31" height="12" z_order="0">
+          <attribute name="score">0.97</attribute></mask>
+        ...
+        <mask frame="41" keyframe="1" outside="1" .../>   (the object left the view)
+      </track>
+    </annotations>
+
+Every frame on which the object is present is a keyframe (so no reader interpolates), and the
+frame after each stretch of presence carries ``outside="1"``. ``rle`` is CVAT's own mask
+encoding: alternating run lengths of background and object pixels, starting with background,
+over the mask's box (``left``, ``top``, ``width``, ``height``) in row-major order.
+
+Read: ``<track>`` elements with ``<mask>``, ``<polygon>`` or ``<box>`` shapes. As in CVAT, a
+track continues from its last shape until an ``outside="1"`` shape or the end of the task; on
+frames between two shapes boxes are interpolated linearly and masks and polygons keep the
+earlier shape. CVAT numbers tracks from 0: when a file has a track 0 every id is shifted by 1.
+The ``score`` attribute, if any, becomes the object's score on that frame.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+
+from ecoseg._version import __version__
+from ecoseg.errors import FormatError
+from ecoseg.formats._common import (
+    Annotations,
+    Instance,
+    Track,
+    created,
+    decode_rle,
+    encode_masks,
+    integer,
+    number,
+)
+
+NAME = "cvat"
+KIND = "mask"
+TIMES = False
+SUFFIX = ".xml"
+
+
+# --------------------------------------------------------------------------- CVAT mask RLE
+def mask_to_cvat(mask: np.ndarray) -> tuple[list[int], int, int, int, int]:
+    """CVAT's run lengths of a non-empty mask over its box: ``(runs, left, top, w, h)``.
+
+    Examples
+    --------
+    >>> m = np.zeros((4, 5), bool); m[1, 1:3] = True; m[2, 2] = True
+    >>> mask_to_cvat(m)
+    ([0, 2, 1, 1], 1, 1, 2, 2)
+    """
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    top, left = int(rows[0]), int(cols[0])
+    h, w = int(rows[-1]) - top + 1, int(cols[-1]) - left + 1
+    flat = mask[top : top + h, left : left + w].ravel().astype(np.int8)
+    edges = np.concatenate(([0], np.flatnonzero(np.diff(flat)) + 1, [flat.size]))
+    runs = np.diff(edges).tolist()
+    if flat[0]:
+        runs = [0, *runs]  # runs start with background
+    return [int(r) for r in runs], left, top, w, h
+
+
+def cvat_to_mask(
+    runs: list[int], left: int, top: int, w: int, h: int, height: int, width: int, where: str
+) -> np.ndarray:
+    """Frame-sized boolean mask of CVAT run lengths (decoded by pycocotools)."""
+    if w <= 0 or h <= 0:
+        raise FormatError(f"{where}: mask width and height must be positive")
+    if left < 0 or top < 0 or left + w > width or top + h > height:
+        raise FormatError(
+            f"{where}: mask box left={left} top={top} width={w} height={h} lies outside the "
+            f"{width}x{height} frame"
+        )
+    if any(r < 0 for r in runs) or sum(runs) != w * h:
+        raise FormatError(
+            f"{where}: rle runs add up to {sum(runs)} pixels, not width x height = {w * h}"
+        )
+    # row-major runs over (h, w) are column-major runs over the transposed (w, h) box
+    crop = decode_rle({"size": [w, h], "counts": runs}, w, h, where).T
+    mask = np.zeros((height, width), bool)
+    mask[top : top + h, left : left + w] = crop
+    return mask
+
+
+# --------------------------------------------------------------------------- writing
+def _sub(parent: ET.Element, tag: str, text=None) -> ET.Element:
+    el = ET.SubElement(parent, tag)
+    if text is not None:
+        el.text = str(text)
+    return el
+
+
+def to_xml(ann: Annotations, name: str = "ecoseg") -> ET.ElementTree:
+    """The CVAT for video 1.1 document of annotations read from a store."""
+    root = ET.Element("annotations")
+    _sub(root, "version", "1.1")
+    meta = _sub(root, "meta")
+    task = _sub(meta, "task")
+    now = created()
+    for tag, text in (
+        ("id", 0),
+        ("name", name),
+        ("size", ann.n_frames),
+        ("mode", "interpolation"),
+        ("overlap", 0),
+        ("bugtracker", ""),
+        ("flipped", "False"),
+        ("created", now),
+        ("updated", now),
+    ):
+        _sub(task, tag, text)
+    labels = _sub(task, "labels")
+    for cls in ann.classes:
+        label = _sub(labels, "label")
+        _sub(label, "name", cls)
+        _sub(label, "type", "mask")
+        attrs = _sub(label, "attributes")
+        attr = _sub(attrs, "attribute")
+        for tag, text in (
+            ("name", "score"),
+            ("mutable", "True"),
+            ("input_type", "number"),
+            ("default_value", "1"),
+            ("values", "0\n1\n0.0001"),
+        ):
+            _sub(attr, tag, text)
+    segment = _sub(_sub(task, "segments"), "segment")
+    for tag, text in (("id", 0), ("start", 0), ("stop", max(0, ann.n_frames - 1)), ("url", "")):
+        _sub(segment, tag, text)
+    owner = _sub(task, "owner")
+    _sub(owner, "username", f"ecoseg {__version__}")
+    _sub(owner, "email", "")
+    size = _sub(task, "original_size")
+    _sub(size, "width", ann.width)
+    _sub(size, "height", ann.height)
+    _sub(meta, "dumped", now)
+
+    classes = ann.class_of()
+    for oid, items in ann.by_track().items():
+        if not items:
+            continue
+        track = _sub(root, "track")
+        track.set("id", str(oid))
+        track.set("label", classes[oid])
+        track.set("source", "auto")
+        last = None
+        for k, inst in enumerate(items):
+            mask = decode_rle(inst.rle, ann.height, ann.width, inst.where)
+            last = (mask_to_cvat(mask), inst)
+            _shape(track, inst.frame, last[0], outside=False, score=inst.score)
+            after = items[k + 1].frame if k + 1 < len(items) else None
+            if inst.frame + 1 < ann.n_frames and after != inst.frame + 1:
+                _shape(track, inst.frame + 1, last[0], outside=True, score=None)
+    ET.indent(root, space="  ")
+    return ET.ElementTree(root)
+
+
+def _shape(track: ET.Element, frame: int, coded, *, outside: bool, score) -> None:
+    runs, left, top, w, h = coded
+    el = _sub(track, "mask")
+    for key, value in (
+        ("frame", frame),
+        ("keyframe", 1),
+        ("outside", int(outside)),
+        ("occluded", 0),
+        ("rle", ", ".join(str(r) for r in runs)),
+        ("left", left),
+        ("top", top),
+        ("width", w),
+        ("height", h),
+        ("z_order", 0),
+    ):
+        el.set(key, str(value))
+    if score is not None:
+        _sub(el, "attribute", repr(float(score))).set("name", "score")
+
+
+def write(ann: Annotations, path: Path) -> None:
+    """Write ``ann`` as a CVAT for video 1.1 XML file."""
+    to_xml(ann, name=Path(ann.source).stem or "ecoseg").write(
+        path, encoding="utf-8", xml_declaration=True
+    )
+
+
+# --------------------------------------------------------------------------- reading
+def _flag(el: ET.Element, key: str, where: str) -> bool:
+    value = el.get(key, "0")
+    if value not in ("0", "1"):
+        raise FormatError(f'{where}: {key}="{value}" must be 0 or 1')
+    return value == "1"
+
+
+def _points(text: str | None, where: str) -> np.ndarray:
+    try:
+        pts = np.array([[float(v) for v in p.split(",")] for p in (text or "").split(";")])
+    except ValueError:
+        raise FormatError(f'{where}: points="{text}" is not x0,y0;x1,y1;...') from None
+    if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 3 or not np.isfinite(pts).all():
+        raise FormatError(f"{where}: a polygon needs at least 3 points x,y")
+    return pts
+
+
+def _geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
+    """``{"rle"|"polygons"|"box": ...}`` of one shape element."""
+    if el.tag == "mask":
+        try:
+            runs = [int(v) for v in (el.get("rle") or "").split(",")]
+        except ValueError:
+            raise FormatError(
+                f'{where}: rle="{el.get("rle")}" is not comma-separated integers'
+            ) from None
+        box = [integer(el.get(k), where, k) for k in ("left", "top", "width", "height")]
+        mask = cvat_to_mask(runs, *box, height, width, where)
+        return {"rle": encode_masks(mask[None])[0]}
+    if el.tag == "polygon":
+        return {"polygons": (_points(el.get("points"), where),)}
+    if el.tag == "box":
+        x0, y0, x1, y1 = (number(el.get(k), where, k) for k in ("xtl", "ytl", "xbr", "ybr"))
+        if not (x0 < x1 and y0 < y1):
+            raise FormatError(f"{where}: box is empty or inverted")
+        return {"box": (x0, y0, x1, y1)}
+    raise FormatError(
+        f"{where}: <{el.tag}> shapes are not supported (use masks, polygons or boxes)"
+    )
+
+
+def read(path: Path, *, width: int, height: int) -> Annotations:
+    """Read a CVAT for video 1.1 XML file."""
+    if not path.is_file():
+        raise FormatError(f"{path}: file not found")
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        raise FormatError(f"{path}: not well-formed XML ({exc})") from None
+    if root.tag != "annotations":
+        raise FormatError(f"{path}: root element is <{root.tag}>, not <annotations>")
+    if root.find("image") is not None and root.find("track") is None:
+        raise FormatError(f"{path}: a CVAT for images file; export 'CVAT for video 1.1' instead")
+    task = root.find("meta/task")
+    if task is None:
+        task = root.find("meta/job")
+    size = None
+    if task is not None:
+        osize = task.find("original_size")
+        if osize is not None:
+            w = integer(osize.findtext("width"), f"{path}: <original_size>", "width")
+            h = integer(osize.findtext("height"), f"{path}: <original_size>", "height")
+            if (w, h) != (width, height):
+                raise FormatError(
+                    f"{path}: <original_size> {w}x{h} differs from the video's {width}x{height}"
+                )
+        if task.findtext("size"):
+            size = integer(task.findtext("size"), f"{path}: <size>", "size")
+    tracks_el = root.findall("track")
+    raw_ids = [integer(t.get("id"), f'{path}: <track id="{t.get("id")}">', "id") for t in tracks_el]
+    shift = 1 if any(i == 0 for i in raw_ids) else 0
+    tracks = []
+    instances = []
+    for el, raw in zip(tracks_el, raw_ids):
+        oid = raw + shift
+        twhere = f'<track id="{raw}">'
+        if oid <= 0:
+            raise FormatError(f"{path}: {twhere}: negative track id")
+        label = el.get("label")
+        if not label:
+            raise FormatError(f"{path}: {twhere}: no label")
+        tracks.append(Track(oid, label))
+        shapes = []
+        for sh in el:
+            swhere = f'{twhere} <{sh.tag} frame="{sh.get("frame")}">'
+            frame = integer(sh.get("frame"), f"{path}: {swhere}", "frame")
+            outside = _flag(sh, "outside", f"{path}: {swhere}")
+            geom = None if outside else _geometry(sh, f"{path}: {swhere}", width, height)
+            score = None
+            for attr in sh.findall("attribute"):
+                if attr.get("name") == "score" and attr.text not in (None, ""):
+                    score = number(attr.text, f"{path}: {swhere}", "score")
+            shapes.append((frame, outside, geom, score, swhere))
+        shapes.sort(key=lambda s: s[0])
+        for k, (frame, outside, geom, score, swhere) in enumerate(shapes):
+            if outside:
+                continue
+            end = shapes[k + 1][0] if k + 1 < len(shapes) else (size if size else frame + 1)
+            nxt = shapes[k + 1] if k + 1 < len(shapes) else None
+            if size:
+                end = min(end, size)  # a shape is held at most to the end of the task
+            for t in range(frame, max(end, frame + 1)):
+                g = geom
+                if (
+                    t > frame
+                    and "box" in geom
+                    and nxt is not None
+                    and not nxt[1]
+                    and "box" in nxt[2]
+                ):
+                    a = (t - frame) / (nxt[0] - frame)
+                    g = {
+                        "box": tuple(
+                            (1 - a) * p + a * q for p, q in zip(geom["box"], nxt[2]["box"])
+                        )
+                    }
+                where = swhere if t == frame else f"{swhere} (held to frame {t})"
+                instances.append(Instance(frame=t, track=oid, score=score, where=where, **g))
+    n = size or max((i.frame for i in instances), default=-1) + 1
+    return Annotations(
+        width=width,
+        height=height,
+        n_frames=n,
+        tracks=tuple(tracks),
+        instances=tuple(instances),
+        source=str(path),
+    )

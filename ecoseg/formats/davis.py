@@ -1,0 +1,139 @@
+"""DAVIS-style folder of per-frame indexed PNG masks.
+
+Written: ``PATH/00000.png``, ``00001.png``, ... one 8-bit palette PNG per frame (every frame,
+empty ones too) whose pixel values are the object ids (0 = background) and whose palette is
+the DAVIS / PASCAL VOC one, as the DAVIS 2017 and YouTube-VOS benchmarks ship their
+annotations. Object ids must be 1..255. Classes, scores and times are not part of the format.
+Read: ``*.png`` files numbered by the digits in their names (that number is the frame index;
+frames without a file are empty); palette (``P``) or greyscale (``L``) PNGs, or RGB PNGs in the
+DAVIS palette's colours.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ecoseg.errors import FormatError
+from ecoseg.formats._common import (
+    Annotations,
+    Instance,
+    Track,
+    encode_masks,
+    paint_frame,
+    palette,
+)
+
+NAME = "davis"
+KIND = "mask"
+TIMES = False
+SUFFIX = ""
+MAX_ID = 255
+
+
+def write(ann: Annotations, path: Path) -> None:
+    """Write one indexed PNG per frame into the folder ``path``."""
+    from PIL import Image
+
+    big = [t.id for t in ann.tracks if t.id > MAX_ID]
+    if big:
+        raise FormatError(
+            f"{ann.source}: object id {big[0]} does not fit an indexed PNG (DAVIS ids are "
+            f"1..{MAX_ID})"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    pal = palette().ravel().tolist()
+    frames = ann.by_frame()
+    for t in range(ann.n_frames):
+        labels = paint_frame(frames.get(t, []), ann.height, ann.width).astype(np.uint8)
+        image = Image.fromarray(labels, mode="P")
+        image.putpalette(pal)
+        image.save(path / f"{t:05d}.png", optimize=True)
+
+
+def frame_files(path: Path) -> dict[int, Path]:
+    """``{frame: file}`` of the numbered PNGs in a folder."""
+    if not path.is_dir():
+        raise FormatError(f"{path}: not a folder of PNG masks")
+    files: dict[int, Path] = {}
+    for p in path.iterdir():
+        if p.suffix.lower() != ".png" or p.name.startswith("."):
+            continue
+        digits = re.findall(r"\d+", p.stem)
+        if not digits:
+            raise FormatError(f"{p}: no frame number in the file name")
+        frame = int(digits[-1])
+        if frame in files:
+            raise FormatError(f"{p}: frame {frame} also given by {files[frame].name}")
+        files[frame] = p
+    if not files:
+        raise FormatError(f"{path}: no PNG masks in the folder")
+    return dict(sorted(files.items()))
+
+
+def read_png(path: Path, width: int, height: int) -> np.ndarray:
+    """Label image (uint8) of one DAVIS PNG."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            mode = image.mode
+            if mode in ("P", "L"):
+                labels = np.asarray(image, dtype=np.uint8)  # palette indices or grey values
+            elif mode in ("RGB", "RGBA"):
+                rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+                labels = _from_colours(rgb, path)
+            else:
+                raise FormatError(f"{path}: PNG mode {mode} is not an indexed mask")
+    except (UnidentifiedImageError, OSError) as exc:
+        raise FormatError(f"{path}: not a readable PNG ({exc})") from None
+    if labels.shape != (height, width):
+        raise FormatError(
+            f"{path}: mask is {labels.shape[1]}x{labels.shape[0]} but the video is {width}x{height}"
+        )
+    return labels
+
+
+def _from_colours(rgb: np.ndarray, path: Path) -> np.ndarray:
+    pal = palette().astype(np.int64)
+    key = (pal[:, 0] << 16) | (pal[:, 1] << 8) | pal[:, 2]
+    pixels = (
+        (rgb[..., 0].astype(np.int64) << 16) | (rgb[..., 1].astype(np.int64) << 8) | rgb[..., 2]
+    )
+    order = np.argsort(key)
+    pos = np.searchsorted(key[order], pixels)
+    pos = np.clip(pos, 0, 255)
+    found = key[order][pos] == pixels
+    if not found.all():
+        y, x = np.argwhere(~found)[0]
+        raise FormatError(f"{path}: pixel ({x}, {y}) has a colour outside the DAVIS palette")
+    return order[pos].astype(np.uint8)
+
+
+def read(path: Path, *, width: int, height: int) -> Annotations:
+    """Read a folder of DAVIS PNG masks."""
+    files = frame_files(path)
+    instances = []
+    ids: set[int] = set()
+    for frame, file in files.items():
+        labels = read_png(file, width, height)
+        present = np.unique(labels)
+        present = present[present != 0]
+        if present.size == 0:
+            continue
+        rles = encode_masks(labels[None] == present[:, None, None])
+        for oid, rle in zip(present.tolist(), rles):
+            ids.add(oid)
+            instances.append(Instance(frame=frame, track=oid, rle=rle, where=file.name))
+    n = max(files) + 1
+    return Annotations(
+        width=width,
+        height=height,
+        n_frames=n,
+        tracks=tuple(Track(i) for i in sorted(ids)),
+        instances=tuple(instances),
+        source=str(path),
+    )

@@ -1,0 +1,100 @@
+"""MOTChallenge 2D box text (``det.txt`` / tracker results / ``gt.txt``).
+
+One line per object and frame, comma separated::
+
+    <frame>,<id>,<bb_left>,<bb_top>,<bb_width>,<bb_height>,<conf>,<x>,<y>,<z>
+
+Frames count from 1; boxes are in pixels (left, top, width, height); ``conf`` is the object's
+score on the frame; the world coordinates ``x, y, z`` are -1. Written as a tracker result
+file, which trackeval's ``MotChallenge2DBox`` reads. Read: 6 to 10 columns (``gt.txt``'s
+``conf`` flag, class and visibility columns are accepted; a row with ``conf`` 0 in a
+9-column ground-truth file is ignored, as the benchmark does). Classes are not part of the
+format: they are lost on export, and imported objects are ``"unknown"``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ecoseg.errors import FormatError
+from ecoseg.formats._common import Annotations, Instance, Track, number, positive_id, read_table
+
+NAME = "mot"
+KIND = "box"
+TIMES = False
+SUFFIX = ".txt"
+
+
+def rows(ann: Annotations) -> list[list]:
+    """The rows (frame 1-based, id, left, top, width, height, conf, -1, -1, -1)."""
+    out = []
+    for inst in ann.instances:
+        x0, y0, x1, y1 = inst.bounds()
+        score = 1.0 if inst.score is None else inst.score
+        out.append([inst.frame + 1, inst.track, x0, y0, x1 - x0, y1 - y0, score, -1, -1, -1])
+    return out
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def write(ann: Annotations, path: Path) -> None:
+    """Write ``ann``'s boxes as a MOTChallenge text file."""
+    import pandas as pd
+
+    table = pd.DataFrame(rows(ann)).map(_fmt) if ann.instances else pd.DataFrame()
+    path.write_text(table.to_csv(header=False, index=False))
+
+
+def read(path: Path, *, width: int, height: int) -> Annotations:
+    """Read a MOTChallenge box file."""
+    table = read_table(path, ",")
+    ncol = table.shape[1] - 1
+    if len(table) and ncol < 6:
+        line = int(table["line"].iloc[0])
+        raise FormatError(f"{path}: line {line}: expected at least 6 comma-separated values")
+    gt = ncol == 9
+    tracks = {}
+    instances = []
+    for row in table.itertuples(index=False):
+        where = f"line {row.line}"
+        w = f"{path}: {where}"
+        if sum(1 for v in row[:ncol] if v != "") < 6:
+            raise FormatError(f"{w}: expected at least 6 comma-separated values")
+        frame = int(number(row[0], w, "frame"))
+        if frame < 1:
+            raise FormatError(f"{w}: frame {row[0]} (MOT frames count from 1)")
+        oid = positive_id(row[1], w)
+        left, top, bw, bh = (number(v, w, "box value") for v in row[2:6])
+        if bw <= 0 or bh <= 0:
+            raise FormatError(f"{w}: box width and height must be positive, got {bw:g}x{bh:g}")
+        if left >= width or top >= height or left + bw <= 0 or top + bh <= 0:
+            raise FormatError(
+                f"{w}: box ({left:g}, {top:g}, {bw:g}, {bh:g}) lies outside the "
+                f"{width}x{height} frame"
+            )
+        conf = number(row[6], w, "conf") if ncol > 6 and row[6] != "" else None
+        if gt and conf == 0:
+            continue  # ground truth: not to be considered
+        tracks[oid] = Track(oid)
+        instances.append(
+            Instance(
+                frame=frame - 1,
+                track=oid,
+                box=(left, top, left + bw, top + bh),
+                score=None if gt or conf is None or conf < 0 else conf,
+                where=where,
+            )
+        )
+    n = max((i.frame for i in instances), default=-1) + 1
+    return Annotations(
+        width=width,
+        height=height,
+        n_frames=n,
+        tracks=tuple(tracks.values()),
+        instances=tuple(instances),
+        source=str(path),
+    )

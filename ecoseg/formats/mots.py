@@ -1,0 +1,88 @@
+"""MOTS text (MOTSChallenge / KITTI MOTS): one RLE mask per object and frame.
+
+One line per object and frame, space separated::
+
+    <frame> <id> <class_id> <img_height> <img_width> <rle>
+
+``rle`` is COCO's compressed RLE string (pycocotools); masks of one frame do not overlap.
+Frames count from 1 (MOTSChallenge; KITTI MOTS counts from 0: read it with
+``first_frame=0``). ``class_id`` is the 1-based index of the object's class in the sorted
+class names: the names themselves and the scores are not part of the format and are lost on
+export; imported objects are named ``"class_<class_id>"``. Rows with class 10 (MOTS's
+"ignore" regions) are skipped on import.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ecoseg.errors import FormatError
+from ecoseg.formats import coco
+from ecoseg.formats._common import Annotations, Instance, Track, integer, positive_id, read_table
+
+NAME = "mots"
+KIND = "mask"
+TIMES = False
+SUFFIX = ".txt"
+IGNORE_CLASS = 10
+
+
+def write(ann: Annotations, path: Path) -> None:
+    """Write ``ann``'s masks as a MOTS text file."""
+    import pandas as pd
+
+    cats = coco.categories(ann)
+    classes = ann.class_of()
+    rows = [
+        [
+            inst.frame + 1,
+            inst.track,
+            cats[classes[inst.track]],
+            ann.height,
+            ann.width,
+            inst.rle["counts"],
+        ]
+        for inst in ann.instances
+    ]
+    table = pd.DataFrame(rows)
+    path.write_text(table.to_csv(sep=" ", header=False, index=False) if rows else "")
+
+
+def read(path: Path, *, width: int, height: int, first_frame: int = 1) -> Annotations:
+    """Read a MOTS text file."""
+    table = read_table(path, " ")
+    tracks: dict[int, Track] = {}
+    instances = []
+    for row in table.itertuples(index=False):
+        where = f"line {row.line}"
+        w = f"{path}: {where}"
+        fields = [v for v in row[:-1] if v != ""]
+        if len(fields) != 6:
+            raise FormatError(f"{w}: expected 6 space-separated values, got {len(fields)}")
+        frame = integer(fields[0], w, "frame") - first_frame
+        if frame < 0:
+            raise FormatError(f"{w}: frame {fields[0]} is before the first frame ({first_frame})")
+        cls = integer(fields[2], w, "class_id")
+        if cls == IGNORE_CLASS:
+            continue
+        oid = positive_id(fields[1], w)
+        h, wd = integer(fields[3], w, "img_height"), integer(fields[4], w, "img_width")
+        if (h, wd) != (height, width):
+            raise FormatError(f"{w}: image size {wd}x{h} differs from the video's {width}x{height}")
+        name = f"class_{cls}"
+        if tracks.setdefault(oid, Track(oid, name)).class_ != name:
+            raise FormatError(f"{w}: object {oid} changes class to {cls}")
+        instances.append(
+            Instance(
+                frame=frame, track=oid, rle={"size": [h, wd], "counts": fields[5]}, where=where
+            )
+        )
+    n = max((i.frame for i in instances), default=-1) + 1
+    return Annotations(
+        width=width,
+        height=height,
+        n_frames=n,
+        tracks=tuple(tracks.values()),
+        instances=tuple(instances),
+        source=str(path),
+    )

@@ -1,0 +1,249 @@
+"""VIAME CSV, the detection and track format VIAME and DIVE read and write.
+
+One line per object and frame, comma separated (VIAME's "detection file conversions" spec)::
+
+    1: track id, 2: video timestamp or image name, 3: frame (from 0),
+    4-7: TL_x, TL_y, BR_x, BR_y, 8: detection confidence, 9: target length (-1: none),
+    10, 11, ...: species, confidence pairs, then optional fields such as
+    "(poly) x1 y1 x2 y2 ..." (a polygon), "(atr) name value", "(kp) head x y"
+
+Lines starting with ``#`` are comments (the column header and DIVE's ``# metadata`` line).
+Written: field 2 is the frame's time from the video's timestamps as ``HH:MM:SS.ffffff`` (what
+DIVE writes for videos), field 8 the object's score on the frame, one species pair (the
+object's class with the store's class probability, else its score on the frame) and, with
+``polygons=True``, the outline of the object's largest part as ``(poly)``. Boxes are pixel
+edges: a mask covering columns 10..19 has TL_x 10 and BR_x 20. Read: the object's class is its
+species of highest confidence; a ``(poly)`` polygon, when given, is the mask, else the box is.
+VIAME numbers tracks from 0: when a file has a track 0 every id is shifted by 1. Field 2 gives
+times for ``align="time"`` when it is a ``HH:MM:SS.f`` time stamp.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ecoseg._version import __version__
+from ecoseg.errors import FormatError
+from ecoseg.formats._common import (
+    Annotations,
+    Instance,
+    Track,
+    decode_rle,
+    integer,
+    number,
+    read_table,
+)
+
+NAME = "viame"
+KIND = "box"
+TIMES = True
+SUFFIX = ".csv"
+
+HEADER = (
+    "# 1: Detection or Track-id,2: Video or Image Identifier,3: Unique Frame Identifier,"
+    "4-7: Img-bbox(TL_x,TL_y,BR_x,BR_y),8: Detection or Length Confidence,"
+    "9: Target Length (0 or -1 if invalid),10-11+: Repeated Species,"
+    "Confidence Pairs or Attributes"
+)
+_STAMP = re.compile(r"^(\d+):([0-5]\d):(\d+(?:\.\d*)?)$")
+
+
+def timestamp(seconds: float) -> str:
+    """``HH:MM:SS.ffffff`` of a time in seconds.
+
+    Examples
+    --------
+    >>> timestamp(3725.25)
+    '01:02:05.250000'
+    """
+    micro = int(round(seconds * 1e6))
+    h, rest = divmod(micro, 3600 * 10**6)
+    m, rest = divmod(rest, 60 * 10**6)
+    s, us = divmod(rest, 10**6)
+    return f"{h:02d}:{m:02d}:{s:02d}.{us:06d}"
+
+
+def parse_timestamp(text: str) -> float | None:
+    """Seconds of a ``HH:MM:SS.f`` stamp, None for anything else (an image name)."""
+    match = _STAMP.match(text.strip())
+    if not match:
+        return None
+    return int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3])
+
+
+def outline(mask: np.ndarray) -> np.ndarray | None:
+    """Polygon ``(x, y)`` (pixel edges) around the largest part of a mask.
+
+    The contour runs half way between object and background pixel centres, so the pixels
+    whose centres lie inside it are those of the (hole-free) part.
+    """
+    from skimage.measure import find_contours
+
+    padded = np.pad(mask, 1).astype(np.float32)
+    contours = find_contours(padded, 0.5)
+    if not contours:
+        return None
+    best = max(contours, key=lambda c: _area(c))
+    # (row, col) in padded centre coordinates -> (x, y) in edge coordinates
+    return np.stack([best[:, 1] - 0.5, best[:, 0] - 0.5], axis=1)
+
+
+def _area(c: np.ndarray) -> float:
+    y, x = c[:, 0], c[:, 1]
+    return abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))) / 2
+
+
+def rows(ann: Annotations, *, polygons: bool = False, probabilities=None) -> list[list[str]]:
+    """The data rows of ``ann`` (strings)."""
+    classes = ann.class_of()
+    probabilities = probabilities or {}
+    out = []
+    for inst in ann.instances:
+        x0, y0, x1, y1 = inst.bounds()
+        score = 1.0 if inst.score is None else inst.score
+        time = inst.time if inst.time is not None else ann.time_of(inst.frame)
+        species_conf = probabilities.get(inst.track, score)
+        row = [
+            str(inst.track),
+            timestamp(time) if time is not None else f"frame_{inst.frame:06d}",
+            str(inst.frame),
+            *(_num(v) for v in (x0, y0, x1, y1)),
+            _num(score),
+            "-1",
+            classes[inst.track],
+            _num(species_conf),
+        ]
+        if polygons and inst.rle is not None:
+            poly = outline(decode_rle(inst.rle, ann.height, ann.width, inst.where))
+            if poly is not None:
+                row.append("(poly) " + " ".join(_num(round(v, 2)) for v in poly.ravel()))
+        out.append(row)
+    return out
+
+
+def _num(value: float) -> str:
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def write(
+    ann: Annotations, path: Path, *, polygons: bool = False, probabilities=None, fps=None
+) -> None:
+    """Write ``ann`` as a VIAME CSV (readable by DIVE)."""
+    import pandas as pd
+
+    meta = ["# metadata"]
+    if fps:
+        meta.append(f"Fps: {fps:g}")
+    meta.append(f'exported_by: "ecoseg {__version__}"')
+    data = rows(ann, polygons=polygons, probabilities=probabilities)
+    body = pd.DataFrame(data).to_csv(header=False, index=False) if data else ""
+    path.write_text(HEADER + "\n" + pd.DataFrame([meta]).to_csv(header=False, index=False) + body)
+
+
+def read(path: Path, *, width: int, height: int) -> Annotations:
+    """Read a VIAME CSV."""
+    table = read_table(path, ",")
+    ncol = table.shape[1] - 1
+    records = []
+    for row in table.itertuples(index=False):
+        fields = list(row[:ncol])
+        while fields and fields[-1] == "":
+            fields.pop()
+        w = f"{path}: line {row.line}"
+        if len(fields) < 9:
+            raise FormatError(f"{w}: expected at least 9 comma-separated fields, got {len(fields)}")
+        tid = integer(fields[0], w, "track id (field 1)")
+        if tid < 0:
+            raise FormatError(f"{w}: track id {tid} is negative")
+        frame = integer(fields[2], w, "frame (field 3)")
+        if frame < 0:
+            raise FormatError(f"{w}: frame {frame} is negative (VIAME frames count from 0)")
+        x0, y0, x1, y1 = (number(fields[k], w, f"box field {k + 1}") for k in range(3, 7))
+        if not (x0 < x1 and y0 < y1):
+            raise FormatError(f"{w}: box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) is empty or inverted")
+        if x0 >= width or y0 >= height or x1 <= 0 or y1 <= 0:
+            raise FormatError(
+                f"{w}: box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) lies outside the {width}x{height} frame"
+            )
+        conf = number(fields[7], w, "confidence (field 8)") if fields[7].strip() else None
+        species: list[tuple[str, float]] = []
+        polys = []
+        k = 9
+        while k < len(fields):
+            item = fields[k].strip()
+            if item.startswith("("):
+                if item.startswith("(poly)"):
+                    polys.append(_polygon(item, w, k))
+                k += 1
+                continue
+            if not item:
+                raise FormatError(f"{w}: field {k + 1}: empty species name")
+            if k + 1 >= len(fields) or fields[k + 1].strip().startswith("("):
+                raise FormatError(
+                    f"{w}: field {k + 1}: species '{item}' has no confidence (species and "
+                    "confidence come in pairs from field 10)"
+                )
+            try:
+                value = float(fields[k + 1])
+            except ValueError:
+                raise FormatError(
+                    f"{w}: field {k + 2}: confidence '{fields[k + 1]}' of species '{item}' is "
+                    "not a number (an unknown class column?)"
+                ) from None
+            species.append((item, value))
+            k += 2
+        records.append(
+            (
+                tid,
+                frame,
+                (x0, y0, x1, y1),
+                conf,
+                species,
+                tuple(polys),
+                parse_timestamp(fields[1]),
+                f"line {row.line}",
+            )
+        )
+    shift = 1 if any(r[0] == 0 for r in records) else 0
+    best: dict[int, tuple[float, str]] = {}
+    instances = []
+    for tid, frame, box, conf, species, polys, time, where in records:
+        oid = tid + shift
+        for name, value in species:
+            if oid not in best or value > best[oid][0]:
+                best[oid] = (value, name)
+        best.setdefault(oid, (-np.inf, "unknown"))
+        instances.append(
+            Instance(
+                frame=frame,
+                track=oid,
+                box=box,
+                polygons=polys,
+                score=None if conf is None or conf < 0 else conf,
+                time=time,
+                where=where,
+            )
+        )
+    n = max((i.frame for i in instances), default=-1) + 1
+    return Annotations(
+        width=width,
+        height=height,
+        n_frames=n,
+        tracks=tuple(Track(oid, name) for oid, (_, name) in best.items()),
+        instances=tuple(instances),
+        source=str(path),
+    )
+
+
+def _polygon(item: str, where: str, k: int) -> np.ndarray:
+    try:
+        values = [float(v) for v in item[len("(poly)") :].split()]
+    except ValueError:
+        raise FormatError(f"{where}: field {k + 1}: (poly) needs numbers x1 y1 x2 y2 ...") from None
+    if len(values) < 6 or len(values) % 2 or not np.isfinite(values).all():
+        raise FormatError(f"{where}: field {k + 1}: (poly) needs at least 3 points x y")
+    return np.asarray(values, np.float64).reshape(-1, 2)

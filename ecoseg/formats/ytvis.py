@@ -1,0 +1,180 @@
+"""YouTube-VIS / SA-V style video instance segmentation JSON: one annotation per track.
+
+Written (one file, one video)::
+
+    {"info": {...}, "videos": [{"id": 1, "width": W, "height": H, "length": T,
+                                "file_names": ["frame_000000.png", ...],
+                                "timestamps_s": [0.0, 0.033, ...]}],
+     "categories": [{"id": 1, "name": "parrotfish"}, ...],
+     "annotations": [{"id": 3, "video_id": 1, "category_id": 1, "iscrowd": 0,
+                      "width": W, "height": H, "length": T,
+                      "segmentations": [null, {"size": [H, W], "counts": "..."}, ...],
+                      "bboxes": [null, [x, y, w, h], ...], "areas": [null, 412, ...],
+                      "score": 0.97, "frame_scores": [null, 0.97, ...]}]}
+
+The annotation ``id`` is the object id; ``score`` is the mean over the frames where the object
+is present (the YouTube-VIS results convention) and ``frame_scores`` (ecoseg's addition) keeps
+each frame's score. Frames without the object are ``null``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ecoseg._version import __version__
+from ecoseg.errors import FormatError
+from ecoseg.formats import coco
+from ecoseg.formats._common import (
+    Annotations,
+    Instance,
+    Track,
+    created,
+    integer,
+    number,
+    positive_id,
+    rle_area,
+)
+
+NAME = "ytvis"
+KIND = "mask"
+TIMES = True
+SUFFIX = ".json"
+
+
+def to_dict(ann: Annotations) -> dict:
+    """The YouTube-VIS JSON structure of annotations read from a store."""
+    cats = coco.categories(ann)
+    classes = ann.class_of()
+    n = ann.n_frames
+    video = {
+        "id": 1,
+        "width": ann.width,
+        "height": ann.height,
+        "length": n,
+        "file_names": [coco.frame_name(t) for t in range(n)],
+    }
+    if ann.times is not None:
+        video["timestamps_s"] = [float(t) for t in ann.times]
+    annotations = []
+    for oid, items in ann.by_track().items():
+        segs: list = [None] * n
+        boxes: list = [None] * n
+        areas: list = [None] * n
+        scores: list = [None] * n
+        for inst in items:
+            x0, y0, x1, y1 = inst.bounds()
+            segs[inst.frame] = inst.rle
+            boxes[inst.frame] = [x0, y0, x1 - x0, y1 - y0]
+            areas[inst.frame] = rle_area(inst.rle)
+            scores[inst.frame] = inst.score
+        present = [s for s in scores if s is not None]
+        annotations.append(
+            {
+                "id": oid,
+                "video_id": 1,
+                "category_id": cats[classes[oid]],
+                "iscrowd": 0,
+                "width": ann.width,
+                "height": ann.height,
+                "length": n,
+                "segmentations": segs,
+                "bboxes": boxes,
+                "areas": areas,
+                "score": sum(present) / len(present) if present else 0.0,
+                "frame_scores": scores,
+            }
+        )
+    return {
+        "info": {
+            "description": f"exported by ecoseg {__version__} from {Path(ann.source).name}",
+            "version": __version__,
+            "date_created": created(),
+        },
+        "videos": [video],
+        "categories": [{"id": cid, "name": name} for name, cid in cats.items()],
+        "annotations": annotations,
+    }
+
+
+def write(ann: Annotations, path: Path) -> None:
+    """Write ``ann`` as one YouTube-VIS JSON file."""
+    path.write_text(json.dumps(to_dict(ann), separators=(",", ":")) + "\n")
+
+
+def read(path: Path, *, width: int, height: int) -> Annotations:
+    """Read a YouTube-VIS JSON file holding one video (or the first of several)."""
+    data = coco.load_json(path)
+    videos = data.get("videos")
+    if not isinstance(videos, list) or not videos or not isinstance(videos[0], dict):
+        raise FormatError(f"{path}: no 'videos' list (not a YouTube-VIS file)")
+    video = videos[0]
+    where = f"{path}: videos[0] (id {video.get('id')})"
+    for side, expect in (("width", width), ("height", height)):
+        if side in video and integer(video[side], where, side) != expect:
+            raise FormatError(
+                f"{where}: {side} {video[side]} differs from the video's {width}x{height}"
+            )
+    times = video.get("timestamps_s")
+    cats = {
+        c.get("id"): str(c.get("name")) for c in data.get("categories") or [] if isinstance(c, dict)
+    }
+    tracks = []
+    instances = []
+    for k, a in enumerate(data.get("annotations") or []):
+        awhere = f"annotations[{k}] (id {a.get('id') if isinstance(a, dict) else '?'})"
+        if not isinstance(a, dict):
+            raise FormatError(f"{path}: {awhere}: not an object")
+        if a.get("video_id", video.get("id")) != video.get("id"):
+            continue
+        oid = positive_id(a.get("id"), f"{path}: {awhere}")
+        if a.get("category_id") not in cats:
+            raise FormatError(
+                f"{path}: {awhere}: category_id {a.get('category_id')!r} is not in 'categories'"
+            )
+        tracks.append(Track(oid, cats[a["category_id"]]))
+        segs = a.get("segmentations")
+        boxes = a.get("bboxes") or []
+        if not isinstance(segs, list):
+            raise FormatError(f"{path}: {awhere}: 'segmentations' must be a list (one per frame)")
+        frame_scores = a.get("frame_scores") or []
+        for t, seg in enumerate(segs):
+            fwhere = f"{awhere} frame {t}"
+            if seg is None:
+                continue
+            rle, polys = coco.parse_segmentation(seg, f"{path}: {fwhere}", height, width)
+            score = (
+                frame_scores[t]
+                if t < len(frame_scores) and frame_scores[t] is not None
+                else a.get("score")
+            )
+            box = None
+            if rle is None and not polys and t < len(boxes) and boxes[t] is not None:
+                x, y, w, h = (number(v, f"{path}: {fwhere}", "bbox") for v in boxes[t])
+                box = (x, y, x + w, y + h)
+            if rle is None and not polys and box is None:
+                continue
+            time = None
+            if isinstance(times, list) and t < len(times):
+                time = number(times[t], f"{path}: videos[0] timestamps_s[{t}]", "time")
+            instances.append(
+                Instance(
+                    frame=t,
+                    track=oid,
+                    rle=rle,
+                    box=box,
+                    polygons=polys,
+                    score=None if score is None else number(score, f"{path}: {fwhere}", "score"),
+                    time=time,
+                    where=fwhere,
+                )
+            )
+    n = integer(video.get("length", 0), where, "length")
+    return Annotations(
+        width=width,
+        height=height,
+        n_frames=n,
+        tracks=tuple(tracks),
+        instances=tuple(instances),
+        source=str(path),
+    )

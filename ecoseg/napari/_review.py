@@ -1,0 +1,490 @@
+"""The *Review tracks* dock widget: a gallery of a store's tracks and the review edits.
+
+One row per track: a thumbnail at its best-scored frame (the mask outlined on the video), id,
+class, where the class came from, its probability, frames present and duration. Sort by any
+column; *Least confident first* puts the tracks the species model is least sure of on top.
+Clicking a row jumps the viewer to the track's best frame and shows it alone. Edits go to the
+store at once (:class:`ecoseg.species.Review`: chunk-atomic, logged, undoable) and the Labels
+layer is reloaded from it: set class (recent classes on buttons with the shortcuts Ctrl+1 ..
+Ctrl+9), merge the two selected tracks, split the selected track at the current frame, delete,
+mark reviewed, undo.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from qtpy.QtCore import QSize, Qt
+from qtpy.QtGui import QIcon, QImage, QKeySequence, QPixmap
+from qtpy.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QShortcut,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ecoseg.errors import EcosegError
+from ecoseg.napari._layers import META_KEY
+
+if TYPE_CHECKING:
+    import napari
+
+__all__ = ["COLUMNS", "ReviewWidget", "gallery_table", "thumbnail"]
+
+COLUMNS = ("track", "id", "class", "source", "p", "frames", "duration s")
+THUMB = 64
+_RECENT = 9
+
+
+def gallery_table(store) -> pd.DataFrame:
+    """One row per track of a store: best frame, class, source, probability, frames present.
+
+    Examples
+    --------
+    >>> from ecoseg.sample import sample
+    >>> t = gallery_table(sample().truth)
+    >>> t.columns.tolist()[:4]
+    ['object_id', 'class', 'class_source', 'class_probability']
+    """
+    from ecoseg.measure.regions import regions
+    from ecoseg.measure.tracks import track_table
+
+    reg = regions(store)
+    if not len(reg):
+        return pd.DataFrame(
+            columns=[
+                "object_id",
+                "class",
+                "class_source",
+                "class_probability",
+                "frames_present",
+                "duration_s",
+                "best_frame",
+                "bbox",
+            ]
+        )
+    tracks = track_table(reg).set_index("object_id")
+    order = reg.sort_values(["object_id", "score", "area_px"], ascending=[True, False, False])
+    best = order.groupby("object_id").head(1).set_index("object_id")
+    out = pd.DataFrame(
+        {
+            "object_id": tracks.index.to_numpy(),
+            "class": tracks["class"].to_numpy(),
+            "class_source": tracks["class_source"].to_numpy(),
+            "class_probability": tracks["class_probability"].to_numpy(),
+            "frames_present": tracks["frames_present"].to_numpy(),
+            "duration_s": tracks["duration_s"].to_numpy(),
+            "best_frame": best.loc[tracks.index, "frame"].to_numpy(),
+            "bbox": [
+                tuple(int(v) for v in best.loc[i, ["bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1"]])
+                for i in tracks.index
+            ],
+        }
+    )
+    return out
+
+
+def thumbnail(image: np.ndarray | None, mask: np.ndarray, bbox, size: int = THUMB) -> np.ndarray:
+    """A ``size`` x ``size`` RGB crop around ``bbox`` with the mask's outline drawn in.
+
+    Examples
+    --------
+    >>> m = np.zeros((20, 20), bool); m[5:10, 5:12] = True
+    >>> thumbnail(None, m, (5, 5, 12, 10)).shape
+    (64, 64, 3)
+    """
+    from scipy import ndimage
+
+    h, w = mask.shape
+    x0, y0, x1, y1 = bbox
+    side = max(x1 - x0, y1 - y0) * 1.4 + 4
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    xs = np.clip((cx - side / 2 + (np.arange(size) + 0.5) * side / size).astype(int), 0, w - 1)
+    ys = np.clip((cy - side / 2 + (np.arange(size) + 0.5) * side / size).astype(int), 0, h - 1)
+    if image is None:
+        crop = np.full((size, size, 3), 60, np.uint8)
+    else:
+        crop = np.asarray(image)[ys[:, None], xs[None, :], :3].astype(np.uint8).copy()
+    m = mask[ys[:, None], xs[None, :]]
+    edge = m & ~ndimage.binary_erosion(m)
+    crop[edge] = (255, 230, 0)
+    return crop
+
+
+def _icon(rgb: np.ndarray) -> QIcon:
+    rgb = np.ascontiguousarray(rgb)
+    h, w, _ = rgb.shape
+    img = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+    return QIcon(QPixmap.fromImage(img))
+
+
+class _Item(QTableWidgetItem):
+    """A cell that sorts by its raw value (numbers as numbers, NaN first)."""
+
+    def __init__(self, text: str, value: Any):
+        super().__init__(text)
+        self.value = value
+        self.setFlags(self.flags() & ~Qt.ItemIsEditable)
+
+    def __lt__(self, other):
+        a, b = self.value, getattr(other, "value", None)
+        if isinstance(a, float) and np.isnan(a):
+            return not (isinstance(b, float) and np.isnan(b))
+        if isinstance(b, float) and np.isnan(b):
+            return False
+        try:
+            return a < b
+        except TypeError:
+            return str(a) < str(b)
+
+
+class ReviewWidget(QWidget):
+    """Review the tracks of the mask store behind a Labels layer (see the module docstring)."""
+
+    def __init__(self, napari_viewer: napari.Viewer):
+        super().__init__()
+        self.viewer = napari_viewer
+        self.table = pd.DataFrame()
+        self.recent: list[str] = []
+        layout = QVBoxLayout(self)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Masks:"))
+        self.masks_combo = QComboBox()
+        self.masks_combo.currentTextChanged.connect(lambda *_: self.refresh())
+        row.addWidget(self.masks_combo, 1)
+        self.least_button = QPushButton("Least confident first")
+        self.least_button.clicked.connect(self.least_confident_first)
+        row.addWidget(self.least_button)
+        layout.addLayout(row)
+
+        self.gallery = QTableWidget(0, len(COLUMNS))
+        self.gallery.setHorizontalHeaderLabels(list(COLUMNS))
+        self.gallery.setIconSize(QSize(THUMB, THUMB))
+        self.gallery.verticalHeader().setDefaultSectionSize(THUMB + 4)
+        self.gallery.verticalHeader().setVisible(False)
+        self.gallery.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.gallery.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.gallery.setSortingEnabled(True)
+        self.gallery.setColumnWidth(0, THUMB + 8)
+        self.gallery.itemSelectionChanged.connect(self._selected)
+        layout.addWidget(self.gallery, 1)
+
+        row = QHBoxLayout()
+        self.class_edit = QLineEdit()
+        self.class_edit.setPlaceholderText("species name")
+        self.class_edit.returnPressed.connect(lambda: self.set_class(self.class_edit.text()))
+        row.addWidget(self.class_edit, 1)
+        button = QPushButton("Set class")
+        button.clicked.connect(lambda: self.set_class(self.class_edit.text()))
+        row.addWidget(button)
+        layout.addLayout(row)
+        self.recent_row = QHBoxLayout()
+        layout.addLayout(self.recent_row)
+        self._recent_buttons: list[QPushButton] = []
+        for k in range(_RECENT):
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{k + 1}"), self)
+            shortcut.activated.connect(lambda k=k: self._use_recent(k))
+
+        row = QHBoxLayout()
+        for text, slot in (
+            ("Merge", self.merge),
+            ("Split here", self.split),
+            ("Delete", self.delete),
+            ("Reviewed", self.mark_reviewed),
+            ("Undo", self.undo),
+        ):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        layout.addLayout(row)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+
+        self.viewer.layers.events.inserted.connect(self._refresh_layers)
+        self.viewer.layers.events.removed.connect(self._refresh_layers)
+        self._refresh_layers()
+
+    # ------------------------------------------------------------------ layers and store
+    def _refresh_layers(self, event=None) -> None:
+        import napari
+
+        current = self.masks_combo.currentText()
+        names = [
+            layer.name
+            for layer in self.viewer.layers
+            if isinstance(layer, napari.layers.Labels)
+            and (layer.metadata.get(META_KEY) or {}).get("store")
+        ]
+        self.masks_combo.blockSignals(True)
+        self.masks_combo.clear()
+        self.masks_combo.addItems(names)
+        if current in names:
+            self.masks_combo.setCurrentText(current)
+        self.masks_combo.blockSignals(False)
+        if names and current not in names:
+            self.refresh()
+
+    @property
+    def layer(self):
+        name = self.masks_combo.currentText()
+        return self.viewer.layers[name] if name in self.viewer.layers else None
+
+    @property
+    def store_path(self) -> str | None:
+        layer = self.layer
+        return None if layer is None else (layer.metadata.get(META_KEY) or {}).get("store")
+
+    def _video_frame(self, frame: int) -> np.ndarray | None:
+        import napari
+
+        for layer in self.viewer.layers:
+            if isinstance(layer, napari.layers.Image) and layer.rgb and layer.ndim == 3:
+                if frame < layer.data.shape[0]:
+                    return np.asarray(layer.data[frame])
+        return None
+
+    def refresh(self) -> None:
+        """Re-read the store: gallery rows and thumbnails."""
+        from ecoseg.store import MaskStore
+
+        path = self.store_path
+        self.gallery.setSortingEnabled(False)
+        self.gallery.setRowCount(0)
+        if path is None:
+            self.table = pd.DataFrame()
+            self.gallery.setSortingEnabled(True)
+            return
+        store = MaskStore.open(path)
+        self.table = gallery_table(store)
+        self.gallery.setRowCount(len(self.table))
+        for r, row in enumerate(self.table.itertuples(index=False)):
+            labels = store.read_labels(int(row.best_frame), int(row.best_frame) + 1)[0]
+            image = self._video_frame(int(row.best_frame))
+            item = _Item("", int(row.object_id))
+            item.setIcon(_icon(thumbnail(image, labels == row.object_id, row.bbox)))
+            item.setData(Qt.UserRole, int(row.object_id))
+            self.gallery.setItem(r, 0, item)
+            p = float(row.class_probability)
+            cells = (
+                (str(row.object_id), int(row.object_id)),
+                (str(row._1), str(row._1)),
+                (str(row.class_source), str(row.class_source)),
+                ("" if np.isnan(p) else f"{p:.2f}", p),
+                (str(row.frames_present), int(row.frames_present)),
+                (f"{row.duration_s:.1f}", float(row.duration_s)),
+            )
+            for c, (text, value) in enumerate(cells, start=1):
+                cell = _Item(text, value)
+                cell.setData(Qt.UserRole, int(row.object_id))
+                self.gallery.setItem(r, c, cell)
+        self.gallery.setSortingEnabled(True)
+        self.status.setText(f"{len(self.table)} tracks in {Path(str(path)).name}")
+
+    # ------------------------------------------------------------------ selection
+    def selected_ids(self) -> list[int]:
+        """Ids of the selected rows, in selection order of the rows (top first)."""
+        rows = sorted({i.row() for i in self.gallery.selectedIndexes()})
+        return [int(self.gallery.item(r, 0).data(Qt.UserRole)) for r in rows]
+
+    def select(self, *tracks: int) -> None:
+        """Select the rows of these tracks (as clicks, with Ctrl for more than one, do)."""
+        from qtpy.QtCore import QItemSelectionModel
+
+        model = self.gallery.selectionModel()
+        self.gallery.clearSelection()
+        flags = QItemSelectionModel.Select | QItemSelectionModel.Rows
+        for track in tracks:
+            for r in range(self.gallery.rowCount()):
+                if int(self.gallery.item(r, 0).data(Qt.UserRole)) == int(track):
+                    model.select(self.gallery.model().index(r, 0), flags)
+
+    def least_confident_first(self) -> None:
+        """Sort by probability, lowest (and unknown) first."""
+        self.gallery.sortItems(COLUMNS.index("p"), Qt.AscendingOrder)
+
+    def _selected(self) -> None:
+        ids = self.selected_ids()
+        layer = self.layer
+        if not ids or layer is None or not len(self.table):
+            return
+        row = self.table.set_index("object_id").loc[ids[0]]
+        step = list(self.viewer.dims.current_step)
+        step[0] = int(row["best_frame"])
+        self.viewer.dims.current_step = tuple(step)
+        layer.selected_label = ids[0]
+        layer.show_selected_label = True
+
+    # ------------------------------------------------------------------ edits
+    def _edit(self, edit) -> None:
+        from ecoseg.species import Review
+
+        path = self.store_path
+        if path is None:
+            self._fail("no mask store: open one (File > Open) first")
+            return
+        try:
+            entry = Review(path).apply(edit)
+        except EcosegError as exc:
+            self._fail(" ".join(str(exc).split()))
+            return
+        self._reload_layer()
+        self.refresh()
+        extra = f" (new id {entry['new_id']})" if entry.get("new_id") else ""
+        self.status.setText(f"edit {entry['n']}: {entry['kind']} {entry['ids']}{extra}")
+
+    def _reload_layer(self) -> None:
+        from ecoseg.napari._layers import object_features
+        from ecoseg.store import MaskStore
+
+        layer, store = self.layer, MaskStore.open(self.store_path)
+        layer.data = store.read_labels()
+        layer.features = object_features(store.objects)
+        meta = dict(layer.metadata)
+        meta[META_KEY] = dict(meta.get(META_KEY) or {}, objects=store.objects)
+        layer.metadata = meta
+        layer.show_selected_label = False
+
+    def _one(self) -> int | None:
+        ids = self.selected_ids()
+        if len(ids) != 1:
+            self._fail("select one track")
+            return None
+        return ids[0]
+
+    def set_class(self, name: str) -> None:
+        """Name the selected tracks' species (and remember the name for its shortcut)."""
+        from ecoseg.species import Edit
+
+        name = str(name).strip()
+        ids = self.selected_ids()
+        if not name or not ids:
+            self._fail("select a track and type a species name")
+            return
+        for track in ids:
+            self._edit(Edit("set_class", (track,), cls=name))
+        if name in self.recent:
+            self.recent.remove(name)
+        self.recent.insert(0, name)
+        del self.recent[_RECENT:]
+        self._show_recent()
+
+    def _show_recent(self) -> None:
+        for b in self._recent_buttons:
+            self.recent_row.removeWidget(b)
+            b.deleteLater()
+        self._recent_buttons = []
+        for k, name in enumerate(self.recent):
+            b = QPushButton(f"{name} (Ctrl+{k + 1})")
+            b.clicked.connect(lambda _=False, k=k: self._use_recent(k))
+            self.recent_row.addWidget(b)
+            self._recent_buttons.append(b)
+
+    def _use_recent(self, k: int) -> None:
+        if k < len(self.recent):
+            self.set_class(self.recent[k])
+
+    def merge(self) -> None:
+        """Merge the two selected tracks into the smaller (older) id."""
+        from ecoseg.species import Edit
+
+        ids = self.selected_ids()
+        if len(ids) != 2:
+            self._fail("select two tracks to merge")
+            return
+        self._edit(Edit("merge", tuple(sorted(ids))))
+
+    def split(self) -> None:
+        """Split the selected track at the viewer's current frame."""
+        from ecoseg.species import Edit
+
+        track = self._one()
+        if track is not None:
+            frame = int(self.viewer.dims.current_step[0])
+            self._edit(Edit("split", (track,), frame=frame))
+
+    def delete(self) -> None:
+        from ecoseg.species import Edit
+
+        track = self._one()
+        if track is not None:
+            self._edit(Edit("delete", (track,)))
+
+    def mark_reviewed(self) -> None:
+        from ecoseg.species import Edit
+
+        for track in self.selected_ids():
+            self._edit(Edit("reviewed", (track,)))
+
+    def undo(self) -> None:
+        from ecoseg.species import Edit
+
+        self._edit(Edit("undo"))
+
+    def _fail(self, message: str) -> None:
+        self.status.setText(f"error: {message}")
+
+
+def screenshot(out: str, folder: str) -> None:
+    """Save the widget on a copy of the sample (in ``folder``) with a few edits as a PNG.
+
+    Usage (under an X server)::
+
+        xvfb-run -s "-screen 0 1920x1200x24" python -m ecoseg.napari._review docs/review.png
+    """
+    import shutil
+
+    import napari
+
+    from ecoseg.demo import species_model_path
+    from ecoseg.napari._screenshot import save_png
+    from ecoseg.sample import sample
+    from ecoseg.species import Review, classify
+
+    src = sample()
+    dst = Path(folder)
+    shutil.copytree(src.truth, dst / "truth.zarr")
+    shutil.copy(src.video, dst / "video.mp4")
+    store = dst / "truth.zarr"
+    from ecoseg.species.review import open_for_edit, read_meta, write_meta
+
+    with open_for_edit(store) as s:  # as a tracker leaves it: nobody named anything
+        meta = read_meta(s)
+        meta["objects"] = [
+            dict(o, **{"class": "unknown", "source": "tracker"}) for o in meta["objects"]
+        ]
+        write_meta(s, meta)
+    Review(store).set_class(1, "damselfish")
+    classify(store, model=species_model_path(), videos=[dst / "video.mp4"])
+    viewer = napari.Viewer(show=True)
+    viewer.window.resize(1800, 1150)
+    viewer.open(str(store), plugin="ecoseg")
+    widget = ReviewWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Review tracks", area="right")
+    widget.least_confident_first()
+    widget.select(int(widget.gallery.item(0, 0).data(Qt.UserRole)))
+    from qtpy.QtWidgets import QApplication
+
+    for _ in range(20):
+        QApplication.processEvents()
+    save_png(viewer.screenshot(canvas_only=False, flash=False), out)
+    viewer.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        screenshot(sys.argv[1] if len(sys.argv) > 1 else "docs/review.png", tmp)

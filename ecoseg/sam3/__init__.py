@@ -1,0 +1,169 @@
+"""SAM 3 (Meta, 2025) concept segmentation network in plain torch.
+
+Our own implementation of SAM 3's architecture: the perception-encoder ViT backbone with its
+feature pyramids, the CLIP-style text encoder and BPE tokenizer, the geometry/exemplar
+encoder, the fusion encoder, the DETR-style decoder with its presence token, the segmentation
+head, and the SAM 2-style tracker (shared with :mod:`ecoseg.sam2`). It reads Meta's
+``sam3.pt`` and the transformers-format safetensors strictly and is proven equal to
+transformers' port by oracle tests on identical random weights. Importing ``ecoseg.sam3``
+does not import torch.
+
+Exports
+-------
+``build(name="sam3", checkpoint=None, *, pretrained=True, image_size=None, device=None,
+config=None) -> SAM3Model``
+``SAM3Model``, ``ConceptPredictor``, ``Sam3Config``, ``PRESETS``, ``get_config``, ``Tokenizer``,
+``load_tokenizer`` (the vocabulary downloaded with the weights), ``load_checkpoint``,
+``weights`` (the gated-weights cache, as a submodule)
+
+Examples
+--------
+>>> from ecoseg import sam3
+>>> sorted(sam3.PRESETS)
+['sam3', 'sam3-reduced']
+>>> m = sam3.build("sam3-reduced", pretrained=False, device="cpu")
+>>> m.image_size, m.training
+(336, False)
+"""
+
+from __future__ import annotations
+
+import os
+
+from ecoseg._lazy import attach
+
+_LAZY = {
+    "SAM3Model": "ecoseg.sam3.model:SAM3Model",
+    "Sam3Config": "ecoseg.sam3.config:Sam3Config",
+    "PRESETS": "ecoseg.sam3.config:PRESETS",
+    "get_config": "ecoseg.sam3.config:get_config",
+    "Tokenizer": "ecoseg.sam3.tokenizer:Tokenizer",
+    "ConceptPredictor": "ecoseg.sam3.predictor:ConceptPredictor",
+    "load_checkpoint": "ecoseg.sam3.checkpoint:load_checkpoint",
+    "load_tokenizer": "ecoseg.sam3.weights:load_tokenizer",
+}
+
+__all__ = ["build", *_LAZY]
+
+__getattr__, __dir__ = attach(__name__, _LAZY, ["build"])
+
+
+def build(
+    name: str = "sam3",
+    checkpoint: str | os.PathLike | None = None,
+    *,
+    pretrained: bool = True,
+    image_size: int | None = None,
+    device=None,
+    config=None,
+):
+    """Build a SAM 3 model, with weights, in eval mode.
+
+    Parameters
+    ----------
+    name : str
+        Preset name (``"sam3"``, or ``"sam3-reduced"`` for CPU tests); ignored when
+        ``config`` is given.
+    checkpoint : path, optional
+        Meta's ``sam3.pt``, the hub's transformers ``model.safetensors`` or an ecoseg
+        ``.safetensors``. Default: ``sam3.pt`` in the weights cache (``ecoseg weights download
+        sam3``).
+    pretrained : bool
+        Load weights. ``False`` gives random weights, reproducible under
+        :func:`torch.manual_seed` (tests, benchmarks).
+    image_size : int, optional
+        Another input size (a multiple of 14, e.g. 504 or 672): faster, coarser. Default:
+        the configuration's (1008 for ``"sam3"``).
+    device : str or torch.device, optional
+        Default: ``"cuda"`` when available, else ``"cpu"``.
+    config : Sam3Config, optional
+        A custom (e.g. reduced) configuration instead of a preset.
+
+    Returns
+    -------
+    SAM3Model
+        In eval mode; ``model.checkpoint_info`` holds the weights file's path, layout and
+        sha256 (``None`` for random weights); ``model.tokenizer`` is the vocabulary found next
+        to the checkpoint or in the weights cache (``None`` when there is none).
+
+    Raises
+    ------
+    ConfigError
+        Unknown preset, invalid ``image_size`` or unavailable device.
+    CheckpointError
+        Weights missing from the cache (the message says how to get them), unreadable,
+        unsafe, or not matching the configuration.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ecoseg import sam3
+    >>> _ = torch.manual_seed(0)
+    >>> m = sam3.build("sam3-reduced", pretrained=False, device="cpu")
+    >>> type(m).__name__, m.checkpoint_info
+    ('SAM3Model', None)
+    """
+    import torch
+
+    from ecoseg._device import resolve_device
+    from ecoseg.errors import CheckpointError
+    from ecoseg.sam3.config import get_config
+
+    cfg = config.with_image_size(image_size) if config is not None else get_config(name, image_size)
+    dev = torch.device(resolve_device(device))
+    path = None
+    if checkpoint is not None:
+        path = os.fspath(checkpoint)
+    elif pretrained:
+        from ecoseg.sam3 import weights
+
+        if cfg.name not in weights.entries():
+            raise CheckpointError(
+                f"{cfg.name} has no published weights; pass checkpoint=PATH or "
+                f"pretrained=False (random weights)"
+            )
+        cached = weights.weights_path(cfg.name)
+        if not cached.is_file():
+            raise CheckpointError(
+                f"no weights for {cfg.name} in the cache ({cached}); download them with "
+                f"`ecoseg weights download {cfg.name}` (gated: accept the SAM licence on "
+                f"https://huggingface.co/{cfg.hub_repo} first) or pass a checkpoint file with "
+                f"--checkpoint PATH (checkpoint=PATH in Python)"
+            )
+        path = os.fspath(cached)
+
+    from ecoseg.sam3.checkpoint import load_checkpoint
+    from ecoseg.sam3.model import SAM3Model
+
+    model = SAM3Model(cfg)
+    model.checkpoint_info = None
+    model.tokenizer = _find_tokenizer(cfg.name, path)
+    if path is not None:
+        from ecoseg._hashing import sha256_file
+
+        load_checkpoint(model, path)
+        model.checkpoint_info = {
+            "path": path,
+            "format": model.checkpoint_format,
+            "sha256": sha256_file(path),
+        }
+    return model.to(dev).eval()
+
+
+def _find_tokenizer(name: str, checkpoint: str | None):
+    """The tokenizer whose vocabulary sits next to the checkpoint or in ``name``'s cache."""
+    from pathlib import Path
+
+    from ecoseg.errors import CheckpointError
+    from ecoseg.sam3 import weights
+    from ecoseg.sam3.tokenizer import Tokenizer
+
+    places = [Path(checkpoint).parent] if checkpoint is not None else []
+    if name in weights.entries():
+        places.append(weights.tokenizer_path(name))
+    for place in places:
+        try:
+            return Tokenizer.from_file(place)
+        except (CheckpointError, ValueError, OSError):
+            continue
+    return None

@@ -1,0 +1,452 @@
+"""Find every instance of a concept in a still image with SAM 3.
+
+:class:`ConceptPredictor` encodes an image once (:meth:`~ConceptPredictor.set_image`, or
+implicitly in :meth:`~ConceptPredictor.predict`) and answers any number of concepts on it: a
+noun phrase (``"parrotfish"``), exemplar boxes around instances (positive, or negative for
+"not this"), or both. Several concepts in one call run as one batch over the same image
+encoding; each text's encoding is cached, so the same concepts on many images cost one text
+pass.
+
+Preprocessing is transformers' ``Sam3ImageProcessor`` (and Meta's): the uint8 RGB image is
+resized to ``image_size`` x ``image_size`` (bilinear with antialiasing, on uint8 as torchvision
+does), then scaled to [-1, 1] (mean 0.5, std 0.5). Postprocessing is transformers'
+``post_process_instance_segmentation``: score = ``sigmoid(logit) * sigmoid(presence)``,
+queries above ``score_threshold`` are kept (no NMS: the oracle does none), their mask
+probabilities are resized bilinearly to the image and cut at ``mask_threshold``, and their
+boxes are scaled to pixels. The default threshold is Meta's (0.5; transformers' is 0.3).
+
+A text-only prompt also carries the geometry encoder's CLS token, as in Meta's image model
+(``always_encode_geometry=True``); transformers' port leaves it out (``False``).
+
+``points=`` / ``boxes=`` are SAM 2-style prompts for single objects (Meta's "instance
+interactivity"): they go through SAM 3's tracker (SAM 2.1's prompt encoder and mask decoder on
+the backbone's tracker pyramid, with the "no memory" embedding added as for a first frame),
+exactly as :class:`ecoseg.sam2.ImagePredictor` does for SAM 2. The tracker pyramid is computed
+on the first such prompt for an image.
+
+The model must provide ``image_size``, ``encode_image(images, tracker=False)`` (with ``fpn``
+and ``pos``), ``encode_text(ids)`` (with ``features`` and ``mask``) and ``detector`` (a
+:class:`~ecoseg.sam3.detector.ConceptDetector`), as :class:`ecoseg.sam3.model.SAM3Model`
+does; the tokenizer is ``tokenizer=`` or the model's ``tokenizer``.
+
+Exports
+-------
+``ConceptInstances``
+    Frozen dataclass, one per concept: ``concept``, ``masks (N, H, W)`` bool, ``boxes
+    (N, 4)`` xyxy pixels, ``scores (N,)``, ``presence`` (the concept's presence score). For
+    point/box prompts the concept is ``"object"``, one instance per prompted object, the
+    boxes are the masks' bounding boxes, the scores the predicted IoUs and ``presence`` the
+    object score.
+``ConceptPredictor(model, *, tokenizer=None, score_threshold=0.5, mask_threshold=0.5,
+always_encode_geometry=True)``
+    ``set_image(image)``, ``predict(image=None, text=None, exemplars=None, points=None,
+    boxes=None) -> ConceptInstances | list[ConceptInstances]``, ``reset()``.
+``preprocess(image, image_size, mean=(0.5,)*3, std=(0.5,)*3, *, device=None) -> Tensor``
+``VISUAL_PROMPT``
+    The text given with exemplars alone (``"visual"``, as Meta and transformers do).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ecoseg.errors import ConfigError, PromptError, VideoError
+from ecoseg.sam3._det_ops import box_xyxy_to_cxcywh
+from ecoseg.sam3.geometry import GeometryPrompt
+
+__all__ = ["ConceptInstances", "ConceptPredictor", "preprocess", "VISUAL_PROMPT", "OBJECT_PROMPT"]
+
+VISUAL_PROMPT = "visual"
+OBJECT_PROMPT = "object"
+_TEXT_CACHE = 64
+
+
+def preprocess(
+    image: np.ndarray,
+    image_size: int,
+    mean: tuple[float, float, float] = (0.5, 0.5, 0.5),
+    std: tuple[float, float, float] = (0.5, 0.5, 0.5),
+    *,
+    device=None,
+) -> Tensor:
+    """``(H, W, 3)`` uint8 RGB -> ``(1, 3, S, S)`` float32, as SAM 3's image processor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = preprocess(np.full((10, 20, 3), 255, np.uint8), 28)
+    >>> tuple(x.shape), float(x.max())
+    ((1, 3, 28, 28), 1.0)
+    """
+    arr = _check_image(image)
+    x = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))[None]
+    size = (image_size, image_size)
+    if tuple(arr.shape[:2]) != size:
+        try:  # torchvision resizes uint8 natively on the CPU
+            x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+        except RuntimeError:  # pragma: no cover - torch builds without the uint8 kernel
+            x = F.interpolate(x.float(), size=size, mode="bilinear", antialias=True)
+            x = x.round().clamp(0, 255)
+    x = x.to(device=device, dtype=torch.float32)
+    m = torch.tensor(mean, device=x.device).view(1, 3, 1, 1) * 255
+    s = torch.tensor(std, device=x.device).view(1, 3, 1, 1) * 255
+    return (x - m) / s
+
+
+def _check_image(image) -> np.ndarray:
+    arr = np.asarray(image)
+    if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
+        raise VideoError(
+            f"image must be an (H, W, 3) uint8 RGB array, got shape {arr.shape} dtype {arr.dtype}"
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise VideoError(f"image is empty: shape {arr.shape}")
+    return arr
+
+
+@dataclass(frozen=True)
+class ConceptInstances:
+    """Every instance found for one concept on one image.
+
+    Attributes
+    ----------
+    concept : str
+        The text prompt (``"visual"`` for exemplars alone).
+    masks : numpy.ndarray
+        ``(N, H, W)`` bool at the image's size.
+    boxes : numpy.ndarray
+        ``(N, 4)`` float32 ``x0, y0, x1, y1`` in image pixels.
+    scores : numpy.ndarray
+        ``(N,)`` float32, presence x detection score, highest first.
+    presence : float
+        The concept's presence score on the image (``sigmoid`` of the presence logit).
+    """
+
+    concept: str
+    masks: np.ndarray
+    boxes: np.ndarray
+    scores: np.ndarray
+    presence: float
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[0])
+
+
+class ConceptPredictor:
+    """Segment every instance of one or more concepts in still images.
+
+    Parameters
+    ----------
+    model : SAM3Model
+        A SAM 3 model (:func:`ecoseg.sam3.build`), in eval mode.
+    tokenizer : callable, optional
+        ``texts -> LongTensor (B, 32)``; default ``model.tokenizer``.
+    score_threshold : float
+        Keep instances whose score exceeds this (Meta's default 0.5; transformers' is 0.3).
+    mask_threshold : float
+        Cut for the mask probabilities resized to the image.
+    always_encode_geometry : bool
+        Give text-only prompts the geometry CLS token too, as Meta's model does.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from ecoseg import sam3
+    >>> _ = torch.manual_seed(0)
+    >>> model = sam3.build("sam3-reduced", pretrained=False, device="cpu")
+    >>> predictor = sam3.ConceptPredictor(model)  # concepts need tokenizer=sam3.load_tokenizer()
+    >>> found = predictor.predict(np.zeros((60, 80, 3), np.uint8), points=[[40, 30]])
+    >>> found.concept, found.masks.shape, found.boxes.shape
+    ('object', (1, 60, 80), (1, 4))
+    """
+
+    def __init__(
+        self,
+        model,
+        *,
+        tokenizer=None,
+        score_threshold: float = 0.5,
+        mask_threshold: float = 0.5,
+        always_encode_geometry: bool = True,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
+        self.score_threshold = float(score_threshold)
+        self.mask_threshold = float(mask_threshold)
+        self.always_encode_geometry = bool(always_encode_geometry)
+        self.image_size = int(model.image_size)
+        config = getattr(model, "config", None)
+        self._mean = tuple(getattr(config, "image_mean", (0.5, 0.5, 0.5)))
+        self._std = tuple(getattr(config, "image_std", (0.5, 0.5, 0.5)))
+        self._features = None
+        self._pixels: Tensor | None = None
+        self._tracker_frame = None
+        self._orig_hw: tuple[int, int] | None = None
+        self._text_cache: OrderedDict[str, tuple[Tensor, Tensor]] = OrderedDict()
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the model's parameters."""
+        return next(self.model.parameters()).device
+
+    @property
+    def original_size(self) -> tuple[int, int] | None:
+        """``(H, W)`` of the current image, or None before :meth:`set_image`."""
+        return self._orig_hw
+
+    def reset(self) -> None:
+        """Forget the current image (cached text encodings are kept)."""
+        self._features, self._orig_hw = None, None
+        self._pixels, self._tracker_frame = None, None
+
+    @torch.no_grad()
+    def set_image(self, image: np.ndarray) -> None:
+        """Encode ``image`` (``(H, W, 3)`` uint8 RGB) once for the following predictions."""
+        arr = _check_image(image)
+        dtype = next(self.model.parameters()).dtype
+        self.reset()
+        x = preprocess(arr, self.image_size, self._mean, self._std, device=self.device)
+        self._pixels = x.to(dtype)
+        self._features = self.model.encode_image(self._pixels, tracker=False)
+        self._orig_hw = (int(arr.shape[0]), int(arr.shape[1]))
+
+    def _encode_texts(self, texts: list[str]) -> tuple[Tensor, Tensor]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._text_cache]
+        if missing:
+            if self.tokenizer is None:
+                raise ConfigError(
+                    "no tokenizer: pass ConceptPredictor(model, tokenizer=Tokenizer.from_file("
+                    "PATH)) with the vocabulary that comes with the SAM 3 weights"
+                )
+            ids = torch.as_tensor(self.tokenizer(missing), device=self.device)
+            encoded = self.model.encode_text(ids)
+            for i, text in enumerate(missing):
+                self._text_cache[text] = (encoded.features[i], encoded.mask[i])
+        for text in texts:
+            self._text_cache.move_to_end(text)
+        while len(self._text_cache) > _TEXT_CACHE:
+            self._text_cache.popitem(last=False)
+        feats = torch.stack([self._text_cache[t][0] for t in texts])
+        valid = torch.stack([self._text_cache[t][1] for t in texts]).bool()
+        return feats, valid
+
+    def _exemplars(self, exemplars, batch: int) -> GeometryPrompt | None:
+        if exemplars is None:
+            if not self.always_encode_geometry:
+                return None
+            return GeometryPrompt.from_lists(batch_size=batch, device=self.device)
+        boxes, labels = _parse_exemplars(exemplars)
+        h, w = self._orig_hw
+        scale = np.array([w, h, w, h], np.float32)
+        cxcywh = box_xyxy_to_cxcywh(torch.from_numpy(boxes / scale)).tolist()
+        return GeometryPrompt.from_lists(
+            boxes=[cxcywh] * batch, box_labels=[labels] * batch, device=self.device
+        )
+
+    @torch.no_grad()
+    def predict(
+        self,
+        image: np.ndarray | None = None,
+        text: str | list[str] | None = None,
+        exemplars=None,
+        points=None,
+        boxes=None,
+    ) -> ConceptInstances | list[ConceptInstances]:
+        """Every instance of the concept(s) on ``image`` (or on the image already set).
+
+        Parameters
+        ----------
+        image : numpy.ndarray, optional
+            ``(H, W, 3)`` uint8 RGB; default: the image of the last :meth:`set_image`.
+        text : str or list of str, optional
+            One concept, or several answered in one batch over one image encoding.
+        exemplars : array-like or list of dict, optional
+            Boxes ``[x0, y0, x1, y1]`` in image pixels around example instances, as an
+            ``(N, 4)`` array (all positive) or as ``[{"box": [...], "label": 1 or 0}, ...]``
+            (0 = a negative example). With a single concept, or alone (then the concept is
+            ``"visual"``).
+        points : array-like or list of dict, optional
+            Clicks ``[x, y]`` in image pixels on one object, as an ``(N, 2)`` array (all on
+            the object) or ``[{"point": [x, y], "label": 1 or 0}, ...]`` (0 = background).
+        boxes : array-like, optional
+            ``[x0, y0, x1, y1]`` around one object, or ``(K, 4)`` for K objects (with
+            ``points`` only one box). Points and boxes cannot be mixed with concepts.
+
+        Returns
+        -------
+        ConceptInstances or list of ConceptInstances
+            One per concept (a list when ``text`` is a list).
+
+        Raises
+        ------
+        PromptError
+            No concept given, malformed exemplars, points or boxes, exemplars with several
+            concepts, or points/boxes together with concepts.
+        """
+        if image is not None:
+            self.set_image(image)
+        if self._features is None:
+            raise RuntimeError("give an image to predict(...) or call set_image(...) first")
+        if points is not None or boxes is not None:
+            if text is not None or exemplars is not None:
+                raise PromptError(
+                    "points/boxes prompt single objects; give them without text/exemplars"
+                )
+            return self._predict_objects(points, boxes)
+        single = isinstance(text, str) or text is None
+        texts = [text] if isinstance(text, str) else list(text or [])
+        if any(not isinstance(t, str) or not t.strip() for t in texts):
+            raise PromptError(f"concepts must be non-empty strings, got {text!r}")
+        if not texts:
+            if exemplars is None:
+                raise PromptError("give a concept: text=..., exemplars=... or both")
+            texts = [VISUAL_PROMPT]
+        if exemplars is not None and len(texts) > 1:
+            raise PromptError(
+                f"exemplars belong to one concept, got {len(texts)} concepts: {texts}"
+            )
+        feats, valid = self._encode_texts(texts)
+        geometry = self._exemplars(exemplars, len(texts))
+        f = self._features
+        out = self.model.detector(f.fpn, f.pos, feats, valid, geometry, masks=False)
+        results = [self._postprocess(out, i, t) for i, t in enumerate(texts)]
+        return results[0] if single else results
+
+    def _postprocess(self, out, i: int, concept: str) -> ConceptInstances:
+        h, w = self._orig_hw
+        scores = out.scores[i].float()
+        keep = torch.nonzero(scores > self.score_threshold)[:, 0]
+        keep = keep[torch.argsort(scores[keep], descending=True, stable=True)]
+        probs = out.mask_logits(i, keep).float().sigmoid()
+        if keep.numel():
+            probs = F.interpolate(probs[None], size=(h, w), mode="bilinear", align_corners=False)[0]
+        else:
+            probs = probs.new_zeros(0, h, w)
+        scale = torch.tensor([w, h, w, h], dtype=torch.float32, device=scores.device)
+        return ConceptInstances(
+            concept=concept,
+            masks=(probs > self.mask_threshold).cpu().numpy(),
+            boxes=(out.boxes[i, keep].float() * scale).cpu().numpy(),
+            scores=scores[keep].cpu().numpy(),
+            presence=float(out.presence_logits[i].float().sigmoid()),
+        )
+
+    def _tracker(self):
+        tracker = getattr(self.model, "tracker", None)
+        if tracker is None:
+            raise ConfigError("this SAM 3 model has no tracker: points/boxes need one")
+        if self._tracker_frame is None:
+            features = self.model.encode_image(self._pixels, tracker=True)
+            self._tracker_frame = self.model.tracker_features(features)
+        return tracker, self._tracker_frame
+
+    def _predict_objects(self, points, boxes) -> ConceptInstances:
+        tracker, frame = self._tracker()
+        h, w = self._orig_hw
+        size = self.image_size
+        coords, labels = _parse_points(points) if points is not None else (None, None)
+        box = None
+        if boxes is not None:
+            box = np.asarray(boxes, np.float32)
+            if box.ndim not in (1, 2) or box.shape[-1] != 4 or not np.isfinite(box).all():
+                raise PromptError(f"boxes must be [x0, y0, x1, y1] or (K, 4), got {boxes!r}")
+            box = box.reshape(-1, 4)
+            if coords is not None and len(box) != 1:
+                raise PromptError(f"points go with one box, got {len(box)} boxes")
+        k = 1 if box is None else len(box)
+        parts, part_labels = [], []
+        if box is not None:  # box corners first, labelled 2 and 3, as SAM 2 encodes boxes
+            parts.append(box.reshape(k, 2, 2))
+            part_labels.append(np.tile(np.array([[2, 3]]), (k, 1)))
+        if coords is not None:
+            parts.append(np.broadcast_to(coords, (k, *coords.shape)))
+            part_labels.append(np.broadcast_to(labels, (k, len(labels))))
+        xy = torch.as_tensor(np.concatenate(parts, 1), device=self.device)
+        xy = xy / torch.tensor([w, h], dtype=xy.dtype, device=xy.device) * size
+        lab = torch.as_tensor(np.concatenate(part_labels, 1), dtype=torch.int32, device=xy.device)
+        sparse, dense = tracker.sam_prompt_encoder(points=(xy, lab), boxes=None, masks=None)
+        embed = frame.features
+        if tracker.variant.directly_add_no_mem_embed:
+            embed = embed + tracker.no_mem_embed.view(1, -1, 1, 1).to(embed.dtype)
+        multimask = box is None and len(coords) == 1
+        dtype = embed.dtype
+        out = tracker.sam_mask_decoder(
+            image_embeddings=embed,
+            image_pe=tracker.sam_prompt_encoder.get_dense_pe().to(dtype),
+            sparse_prompt_embeddings=sparse.to(dtype),
+            dense_prompt_embeddings=dense.to(dtype),
+            multimask_output=multimask,
+            repeat_image=k > 1,
+            high_res_features=list(frame.high_res),
+        )
+        iou = out.iou_pred.float()
+        best = iou.argmax(1)
+        rows = torch.arange(k, device=iou.device)
+        logits = out.masks[rows, best].float()[:, None]
+        logits = F.interpolate(logits, size=(h, w), mode="bilinear", align_corners=False)[:, 0]
+        masks = (logits > 0).cpu().numpy()
+        return ConceptInstances(
+            concept=OBJECT_PROMPT,
+            masks=masks,
+            boxes=np.stack([_mask_box(m) for m in masks]).astype(np.float32),
+            scores=iou[rows, best].cpu().numpy(),
+            presence=float(out.object_score_logits.float().sigmoid().min()),
+        )
+
+
+def _mask_box(mask: np.ndarray) -> np.ndarray:
+    """Tight ``x0, y0, x1, y1`` pixel box of a boolean mask (zeros when empty)."""
+    ys, xs = np.nonzero(mask)
+    if not len(xs):
+        return np.zeros(4, np.float32)
+    return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float32)
+
+
+def _parse_points(points) -> tuple[np.ndarray, np.ndarray]:
+    """``(N, 2)`` pixel clicks and ``(N,)`` labels from an array or a list of dicts."""
+    items = list(points) if not isinstance(points, np.ndarray) else points
+    if len(items) and isinstance(items[0], dict):
+        try:
+            xy = np.asarray([p["point"] for p in items], np.float32)
+            labels = np.asarray([int(p.get("label", 1)) for p in items])
+        except (KeyError, TypeError, ValueError):
+            message = 'points must look like [{"point": [x, y], "label": 1}, ...]'
+            raise PromptError(message) from None
+    else:
+        xy = np.asarray(items, np.float32) if len(items) else np.zeros((0, 2))
+        xy = xy.reshape(-1, 2) if xy.ndim == 1 and xy.size == 2 else xy
+        labels = np.ones(len(xy), np.int64)
+    if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) == 0 or not np.isfinite(xy).all():
+        raise PromptError(f"points must be clicks [x, y], got {points!r}")
+    if not set(labels.tolist()) <= {0, 1}:
+        raise PromptError(f"point labels must be 1 (object) or 0 (background): {labels}")
+    return xy, labels
+
+
+def _parse_exemplars(exemplars) -> tuple[np.ndarray, list[int]]:
+    """``(N, 4)`` xyxy pixel boxes and their labels from an array or a list of dicts."""
+    items = list(exemplars) if not isinstance(exemplars, np.ndarray) else exemplars
+    if len(items) and isinstance(items[0], dict):
+        try:
+            boxes = np.asarray([e["box"] for e in items], np.float32)
+            labels = [int(e.get("label", 1)) for e in items]
+        except (KeyError, TypeError, ValueError):
+            raise PromptError(
+                'exemplars must look like [{"box": [x0, y0, x1, y1], "label": 1}, ...]'
+            ) from None
+    else:
+        boxes = np.asarray(items, np.float32).reshape(-1, 4) if len(items) else None
+        labels = [1] * (0 if boxes is None else len(boxes))
+    if boxes is None or boxes.ndim != 2 or boxes.shape[1] != 4 or len(boxes) == 0:
+        raise PromptError(f"exemplars must be boxes [x0, y0, x1, y1], got {exemplars!r}")
+    if not np.isfinite(boxes).all() or (boxes[:, 2:] <= boxes[:, :2]).any():
+        raise PromptError(f"exemplar boxes must be finite with x1 > x0 and y1 > y0: {boxes}")
+    if any(label not in (0, 1) for label in labels):
+        raise PromptError(f"exemplar labels must be 1 (positive) or 0 (negative): {labels}")
+    return boxes, labels

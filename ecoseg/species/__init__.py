@@ -1,0 +1,32 @@
+"""Species: review edits on a mask store, and a classifier trained from reviewed tracks.
+
+- :class:`~ecoseg.species.review.Review` and :func:`~ecoseg.species.review.apply_edits`:
+  set class, merge, split, delete, mark reviewed, undo; written chunk-atomically with an
+  append-only edit log in the store (:mod:`ecoseg.species.review`);
+- :func:`~ecoseg.species.classify.classify` and
+  :func:`~ecoseg.species.classify.train_model`: per-track features
+  (:mod:`ecoseg.species.features`) and a class-balanced logistic regression
+  (:mod:`ecoseg.species.model`) saved as JSON;
+- :func:`~ecoseg.species.classify.review_queue`: least confident tracks first.
+
+Never imports torch or the engines: it reads stores (and the video they were made from) and
+writes the object table, the labels array and the edit log back into the store.
+"""
+
+from ecoseg.species.classify import classify, review_queue, train_model
+from ecoseg.species.edits import Edit, parse_edit_args
+from ecoseg.species.model import ModelError, SpeciesModel
+from ecoseg.species.review import Review, apply_edits, edit_log
+
+__all__ = [
+    "Edit",
+    "ModelError",
+    "Review",
+    "SpeciesModel",
+    "apply_edits",
+    "classify",
+    "edit_log",
+    "parse_edit_args",
+    "review_queue",
+    "train_model",
+]

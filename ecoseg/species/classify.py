@@ -1,0 +1,350 @@
+"""Train a species model from reviewed tracks and name the unreviewed tracks of stores.
+
+:func:`train_model` fits a :class:`~ecoseg.species.model.SpeciesModel` on the reviewed tracks of
+one or more stores; :func:`classify` writes, for every track no person has named, the most
+probable species and its probability into the store's object table
+(``class_source="classified"``). A track whose probability is below ``threshold`` stays
+``unknown`` (``class_source="unknown"``, the best guess kept as ``class_suggestion``) and comes
+first in :func:`review_queue`, so the next round of review goes where the model is least sure.
+
+Tracks named by a person (``reviewed``, or a class typed with the prompt) are never changed;
+classes from discovery's colour rules (``class_source="rule"``) and from an earlier
+classification are replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ecoseg.errors import ConfigError
+from ecoseg.measure.regions import class_source_of as class_source
+from ecoseg.species.features import FEATURE_VERSION, TrackFeatures, track_features
+from ecoseg.species.model import SpeciesModel
+
+__all__ = [
+    "PROTECTED_SOURCES",
+    "classify",
+    "review_queue",
+    "store_sha256",
+    "train_model",
+    "training_rows",
+]
+
+#: Class sources a classification never overwrites (a person or a prompt named them).
+PROTECTED_SOURCES = ("prompt", "concept", "reviewed")
+
+
+def store_sha256(store) -> str:
+    """sha256 of a store's object table and label values (what a model was trained on).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> len(store_sha256(clip.truth))
+    64
+    """
+    from ecoseg.measure.regions import open_store
+
+    s = open_store(store)
+    h = hashlib.sha256()
+    h.update(json.dumps(s.objects, sort_keys=True, separators=(",", ":")).encode())
+    n, step = s.n_frames, s.chunk_frames
+    for start in range(0, n, step):
+        h.update(np.ascontiguousarray(s.read_labels(start, min(start + step, n))).tobytes())
+    return h.hexdigest()
+
+
+def _as_list(items) -> list:
+    if items is None:
+        return []
+    if isinstance(items, str | os.PathLike) or not isinstance(items, Sequence):
+        return [items]
+    return list(items)
+
+
+def _videos(videos, n: int) -> list:
+    videos = _as_list(videos)
+    if not videos:
+        return [None] * n
+    if len(videos) != n:
+        raise ConfigError(f"{len(videos)} videos given for {n} stores (give one per store)")
+    return videos
+
+
+def training_rows(feats: TrackFeatures) -> tuple[np.ndarray, list[str]]:
+    """The reviewed, named tracks of one store's features: rows and species names."""
+    keep = np.array(
+        [r and c != "unknown" for r, c in zip(feats.reviewed, feats.classes)], bool
+    ).reshape(-1)
+    return feats.values[keep], [c for c, k in zip(feats.classes, keep) if k]
+
+
+def train_model(
+    stores,
+    *,
+    videos=None,
+    samples: int = 8,
+    C: float = 1.0,
+    progress: bool = False,
+) -> SpeciesModel:
+    """Fit a species model on the reviewed tracks of ``stores``.
+
+    Parameters
+    ----------
+    stores : path or sequence of paths (or MaskStores)
+        Stores with reviewed tracks (``ecoseg edit STORE --set-class ID=NAME``).
+    videos : path or sequence, optional
+        The video of each store (default: found from the store's provenance).
+    samples : int
+        Frames per track whose colours are measured.
+    C : float
+        Inverse L2 regularisation strength of the logistic regression.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    SpeciesModel
+
+    Raises
+    ------
+    ConfigError
+        Fewer than two species among the reviewed tracks.
+    """
+    X, y, names, training, units = [], [], None, [], set()
+    stores = _as_list(stores)
+    for store, video in zip(stores, _videos(videos, len(stores))):
+        feats = track_features(store, video, samples=samples, progress=progress)
+        if names is not None and feats.names != names:
+            raise ConfigError(
+                f"{feats.store}: its track features differ from the other training stores' "
+                "(network embeddings in some stores only?)"
+            )
+        names = feats.names
+        units.add(feats.units)
+        rows, labels = training_rows(feats)
+        X.append(rows)
+        y += labels
+        training.append(
+            {
+                "store": Path(str(feats.store)).name,
+                "sha256": store_sha256(store),
+                "tracks": len(labels),
+            }
+        )
+    if names is None:
+        raise ConfigError("no training stores given (--train STORE...)")
+    if len(units) > 1:
+        raise ConfigError(
+            "some training stores are calibrated (sizes in mm) and some are not (px): "
+            "calibrate them alike (ecoseg measure --calibration)"
+        )
+    return SpeciesModel.fit(
+        np.concatenate(X) if X else np.zeros((0, len(names))),
+        y,
+        feature_names=names,
+        feature_version=FEATURE_VERSION,
+        C=C,
+        training=training,
+        units=units.pop(),
+    )
+
+
+def _label(obj: dict, cls: str, p: float, threshold: float) -> dict:
+    obj = dict(obj)
+    if p >= threshold:
+        obj.update({"class": cls, "class_source": "classified"})
+        obj.pop("class_suggestion", None)
+    else:
+        obj.update({"class": "unknown", "class_source": "unknown", "class_suggestion": cls})
+    obj["class_probability"] = float(p)
+    obj["reviewed"] = False
+    return obj
+
+
+def classify(
+    stores,
+    *,
+    train: Sequence | str | os.PathLike | None = None,
+    model: SpeciesModel | str | os.PathLike | None = None,
+    save_model: str | os.PathLike | None = None,
+    threshold: float = 0.5,
+    videos=None,
+    train_videos=None,
+    samples: int = 8,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Name the unreviewed tracks of ``stores`` with a model trained on reviewed tracks.
+
+    Parameters
+    ----------
+    stores : path or sequence of paths
+        Stores to classify (written in place: the object table only).
+    train : path or sequence of paths, optional
+        Stores whose reviewed tracks train the model (may include ``stores``).
+    model : SpeciesModel or path, optional
+        A saved model instead of (or, with ``train``, never together with) training.
+    save_model : path, optional
+        Write the trained model there (JSON; refuses to replace a file unless ``overwrite``).
+    threshold : float
+        Tracks whose best probability is below it stay ``unknown`` (0 names every track).
+    videos, train_videos : path or sequence, optional
+        Videos of ``stores`` and ``train`` (default: from each store's provenance).
+    samples : int
+        Frames per track whose colours are measured.
+    overwrite : bool
+        Replace ``save_model`` if it exists.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per track of each store: ``store``, ``object_id``, ``class``,
+        ``class_probability``, ``class_source``, ``class_suggestion`` (the best guess, also
+        below the threshold), ``reviewed``; least confident first over all stores.
+
+    Raises
+    ------
+    ConfigError
+        Neither or both of ``train`` and ``model``, a threshold outside [0, 1], too few
+        species among the reviewed tracks.
+    ModelError
+        The model file is tampered with, foreign, or made for other features.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile
+    >>> from ecoseg.store import MaskStore
+    >>> from ecoseg.species.review import apply_edits
+    >>> from ecoseg.species.edits import Edit
+    >>> img = np.zeros((3, 8, 24, 3), np.uint8)
+    >>> lab = np.zeros((3, 8, 24), np.uint32)
+    >>> for oid, x, rgb in ((1, 2, (220, 60, 40)), (2, 14, (40, 60, 220)), (3, 8, (210, 70, 50))):
+    ...     img[:, 2:6, x:x + 4], lab[:, 2:6, x:x + 4] = rgb, oid
+    >>> path = tempfile.mkdtemp() + "/m.zarr"
+    >>> with MaskStore.create(path, height=8, width=24,
+    ...                       objects=[(i, "unknown", "tracker") for i in (1, 2, 3)]) as s:
+    ...     s.append(lab, [0.0, 0.1, 0.2])
+    >>> _ = apply_edits(path, [Edit("set_class", (1,), cls="red"),
+    ...                        Edit("set_class", (2,), cls="blue")])
+    >>> out = classify(path, train=path, videos=[img], train_videos=[img])
+    >>> out[["object_id", "class", "class_source"]].values.tolist()
+    [[3, 'red', 'classified'], [1, 'red', 'reviewed'], [2, 'blue', 'reviewed']]
+    """
+    from ecoseg.species.review import open_for_edit, read_meta, write_meta
+
+    if (train is None) == (model is None):
+        raise ConfigError("give either training stores (--train) or a model file (--model)")
+    if not isinstance(threshold, int | float) or not 0.0 <= float(threshold) <= 1.0:
+        raise ConfigError(f"threshold must be a probability in [0, 1], got {threshold!r}")
+    if save_model is not None and Path(save_model).exists() and not overwrite:
+        raise ConfigError(f"{save_model}: already exists (use --overwrite / overwrite=True)")
+    if model is None:
+        fitted = train_model(train, videos=train_videos, samples=samples, progress=progress)
+    elif isinstance(model, SpeciesModel):
+        fitted = model
+    else:
+        fitted = SpeciesModel.load(model)
+    if save_model is not None:
+        fitted.save(save_model, overwrite=overwrite)
+    model_hash = fitted.to_dict()["sha256"]
+    stores = _as_list(stores)
+    frames = []
+    for store, video in zip(stores, _videos(videos, len(stores))):
+        feats = track_features(store, video, samples=samples, progress=progress)
+        fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
+        names, probs = fitted.predict(feats.values)
+        best = {int(i): (c, float(p)) for i, c, p in zip(feats.ids, names, probs)}
+        with open_for_edit(store) as s:
+            meta = read_meta(s)
+            objects = []
+            for obj in meta["objects"]:
+                oid = int(obj["id"])
+                if oid in best and class_source(obj) not in PROTECTED_SOURCES:
+                    obj = _label(obj, *best[oid], float(threshold))
+                objects.append(obj)
+            meta["objects"] = objects
+            meta["classification"] = {
+                "model_sha256": model_hash,
+                "classes": list(fitted.classes),
+                "threshold": float(threshold),
+                "feature_version": FEATURE_VERSION,
+                "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            write_meta(s, meta)
+        frames.append(_queue(str(feats.store), objects, set(best)))
+    out = pd.concat(frames, ignore_index=True) if frames else _queue("", [], set())
+    out = _least_confident_first(out)  # over all stores
+    out.attrs["model_sha256"] = model_hash
+    return out
+
+
+def _queue(store: str, objects: list[dict], present: set[int]) -> pd.DataFrame:
+    rows = []
+    for o in objects:
+        if int(o["id"]) not in present:
+            continue
+        src = class_source(o)
+        p = o.get("class_probability")
+        rows.append(
+            {
+                "store": store,
+                "object_id": int(o["id"]),
+                "class": str(o.get("class") or "unknown"),
+                "class_probability": float(p) if p is not None else np.nan,
+                "class_source": src,
+                "class_suggestion": str(o.get("class_suggestion") or o.get("class") or ""),
+                "reviewed": bool(o.get("reviewed", False)),
+            }
+        )
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "store",
+            "object_id",
+            "class",
+            "class_probability",
+            "class_source",
+            "class_suggestion",
+            "reviewed",
+        ],
+    )
+    return _least_confident_first(df)
+
+
+def _least_confident_first(df: pd.DataFrame) -> pd.DataFrame:
+    """Unreviewed before reviewed, then by probability (none counts as 0), stable."""
+    key = df["class_probability"].fillna(0.0).to_numpy() + 2.0 * df["reviewed"].to_numpy()
+    return df.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
+
+
+def review_queue(store) -> pd.DataFrame:
+    """The tracks of a store, least confident first (what to review next).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(128, 72))
+    >>> review_queue(clip.truth).columns.tolist()[:3]
+    ['store', 'object_id', 'class']
+    """
+    from ecoseg.measure.regions import open_store
+    from ecoseg.store import present_ids
+
+    s = open_store(store)
+    present: set[int] = set()
+    n, step = s.n_frames, s.chunk_frames
+    for start in range(0, n, step):
+        present.update(present_ids(s.read_labels(start, min(start + step, n))).tolist())
+    return _queue(str(s.path), s.objects, present)

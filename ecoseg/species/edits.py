@@ -1,0 +1,319 @@
+"""Review edits as data, and their pure effect on label images and score columns.
+
+An :class:`Edit` says *what* a reviewer did (set a class, merge, split, delete, mark reviewed,
+undo); :func:`relabel` applies it to a stack of label frames and :func:`edit_scores` to the
+store's score columns. Both are pure functions of their inputs and idempotent for the label
+edits (applying an edit twice gives the result of applying it once), which is what lets an
+interrupted edit be completed from the stored backup (see :mod:`ecoseg.species.review`).
+
+Examples
+--------
+>>> import numpy as np
+>>> lab = np.array([[[1, 2, 0]], [[1, 2, 3]]], np.uint32)  # 2 frames, 1 x 3 pixels
+>>> relabel(lab, Edit("merge", (1, 2))).ravel().tolist()
+[1, 1, 0, 1, 1, 3]
+>>> relabel(lab, Edit("split", (2,), frame=1, new_id=9)).ravel().tolist()
+[1, 2, 0, 1, 9, 3]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ecoseg.errors import ConfigError
+
+__all__ = [
+    "KINDS",
+    "LABEL_KINDS",
+    "Edit",
+    "edit_objects",
+    "edit_scores",
+    "parse_edit_args",
+    "relabel",
+    "touched_frames",
+    "with_new_id",
+]
+
+#: Every kind of edit.
+KINDS = ("set_class", "merge", "split", "delete", "reviewed", "undo")
+#: Edits that change the labels array (the others change only the object table).
+LABEL_KINDS = ("merge", "split", "delete")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One review edit.
+
+    Attributes
+    ----------
+    kind : {"set_class", "merge", "split", "delete", "reviewed", "undo"}
+    ids : tuple of int
+        ``set_class``/``delete``/``reviewed``/``split``: the track; ``merge``: ``(keep, gone)``,
+        the second track takes the first one's id; ``undo``: empty.
+    cls : str, optional
+        The class for ``set_class``.
+    frame : int, optional
+        ``split``: the first frame of the new track.
+    new_id : int, optional
+        ``split``: the new track's id (chosen by the store shell: one above the largest id).
+
+    Examples
+    --------
+    >>> Edit("set_class", (4,), cls="parrotfish").to_dict()["cls"]
+    'parrotfish'
+    >>> Edit.from_dict(Edit("merge", (3, 7)).to_dict()) == Edit("merge", (3, 7))
+    True
+    """
+
+    kind: str
+    ids: tuple[int, ...] = ()
+    cls: str | None = None
+    frame: int | None = None
+    new_id: int | None = None
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ConfigError(f"unknown edit {self.kind!r} (use one of {', '.join(KINDS)})")
+        ids = tuple(int(i) for i in self.ids)
+        object.__setattr__(self, "ids", ids)
+        need = {"merge": 2, "undo": 0}.get(self.kind, 1)
+        if len(ids) != need:
+            raise ConfigError(f"a {self.kind} edit takes {need} track id(s), got {list(ids)}")
+        if any(i <= 0 for i in ids):
+            raise ConfigError(f"{self.kind}: track ids are positive, got {list(ids)}")
+        if self.kind == "merge" and ids[0] == ids[1]:
+            raise ConfigError(f"merge: cannot merge track {ids[0]} with itself")
+        if self.kind == "set_class" and not (self.cls and str(self.cls).strip()):
+            raise ConfigError(f"set_class of track {ids[0]}: the class name is empty")
+        if self.kind == "split" and (self.frame is None or int(self.frame) < 0):
+            raise ConfigError(f"split of track {ids[0]}: needs a frame >= 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        out: dict[str, Any] = {"kind": self.kind, "ids": list(self.ids)}
+        for key in ("cls", "frame", "new_id"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Edit:
+        """The edit written by :meth:`to_dict`."""
+        return cls(
+            kind=str(data["kind"]),
+            ids=tuple(data.get("ids", ())),
+            cls=data.get("cls"),
+            frame=data.get("frame"),
+            new_id=data.get("new_id"),
+        )
+
+    def mapping(self) -> dict[int, int]:
+        """Label value -> new value of a label edit (before/after ``frame`` for a split)."""
+        if self.kind == "merge":
+            return {self.ids[1]: self.ids[0]}
+        if self.kind == "delete":
+            return {self.ids[0]: 0}
+        if self.kind == "split":
+            if self.new_id is None:
+                raise ConfigError(f"split of track {self.ids[0]}: no new id chosen")
+            return {self.ids[0]: int(self.new_id)}
+        return {}
+
+
+def relabel(labels: np.ndarray, edit: Edit, first_frame: int = 0) -> np.ndarray:
+    """The label frames after ``edit`` (a new array; the input is not changed).
+
+    Parameters
+    ----------
+    labels : ndarray of uint32, shape (n, H, W)
+        Frames ``first_frame .. first_frame + n - 1`` of the store.
+    edit : Edit
+    first_frame : int
+        Index of ``labels[0]`` in the video (a split acts from ``edit.frame`` on).
+
+    Examples
+    --------
+    >>> lab = np.array([[[5, 0]], [[5, 5]]], np.uint32)
+    >>> relabel(lab, Edit("delete", (5,))).ravel().tolist()
+    [0, 0, 0, 0]
+    >>> relabel(lab, Edit("split", (5,), frame=11, new_id=6), first_frame=10).ravel().tolist()
+    [5, 0, 6, 6]
+    """
+    out = np.array(labels, dtype=np.uint32, copy=True)
+    mapping = edit.mapping()
+    if not mapping:
+        return out
+    start = 0
+    if edit.kind == "split":
+        start = max(0, int(edit.frame) - int(first_frame))
+    view = out[start:]
+    for old, new in mapping.items():
+        view[view == old] = new
+    return out
+
+
+def touched_frames(present: Mapping[int, np.ndarray], edit: Edit) -> np.ndarray:
+    """Frames whose labels ``edit`` changes, given the frames each id is present in.
+
+    Examples
+    --------
+    >>> touched_frames({3: np.array([0, 1]), 7: np.array([1, 4])}, Edit("merge", (3, 7)))
+    array([1, 4])
+    """
+    if edit.kind not in LABEL_KINDS:
+        return np.zeros(0, np.int64)
+    src = edit.ids[1] if edit.kind == "merge" else edit.ids[0]
+    frames = np.asarray(present.get(src, np.zeros(0, np.int64)), np.int64)
+    if edit.kind == "split":
+        frames = frames[frames >= int(edit.frame)]
+    return np.unique(frames)
+
+
+def edit_scores(scores: np.ndarray, ids: Sequence[int], edit: Edit) -> tuple[np.ndarray, list[int]]:
+    """The score columns and their ids after a label edit.
+
+    Merge keeps the first id with the larger score of the two per frame and drops the second
+    column; delete drops the column; split copies the column to the new id from the split
+    frame on and zeroes the old one there.
+
+    Examples
+    --------
+    >>> s = np.array([[0.9, 0.0], [0.5, 0.7]], np.float32)
+    >>> new, ids = edit_scores(s, [3, 7], Edit("merge", (3, 7)))
+    >>> new.tolist(), ids
+    ([[0.8999999761581421], [0.699999988079071]], [3])
+    >>> new, ids = edit_scores(s, [3, 7], Edit("split", (3,), frame=1, new_id=8))
+    >>> new[:, [0, 2]].tolist(), ids
+    ([[0.8999999761581421, 0.0], [0.0, 0.5]], [3, 7, 8])
+    """
+    scores = np.asarray(scores, np.float32)
+    ids = [int(i) for i in ids]
+    col = {oid: k for k, oid in enumerate(ids)}
+    if edit.kind == "merge":
+        keep, gone = edit.ids
+        out = scores.copy()
+        out[:, col[keep]] = np.maximum(out[:, col[keep]], out[:, col[gone]])
+        cols = [k for k in range(len(ids)) if k != col[gone]]
+        return out[:, cols], [ids[k] for k in cols]
+    if edit.kind == "delete":
+        cols = [k for k in range(len(ids)) if k != col[edit.ids[0]]]
+        return scores[:, cols].copy(), [ids[k] for k in cols]
+    if edit.kind == "split":
+        k, f = col[edit.ids[0]], int(edit.frame)
+        new = np.zeros(len(scores), np.float32)
+        new[f:] = scores[f:, k]
+        out = np.concatenate([scores, new[:, None]], axis=1)
+        out[f:, k] = 0.0
+        return out, [*ids, int(edit.new_id)]
+    return scores.copy(), ids
+
+
+def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[str, Any]]:
+    """The object table (list of dicts) after ``edit``.
+
+    A set class or reviewed mark sets ``class_source="reviewed"`` and ``reviewed=True``
+    (and, for a class, ``class_probability=1.0``); merge keeps the first track's entry
+    (marked reviewed) and drops the second; a split adds the new track with the old one's
+    class; delete drops the entry.
+
+    Examples
+    --------
+    >>> objs = [{"id": 4, "class": "unknown", "source": "tracker"}]
+    >>> edit_objects(objs, Edit("set_class", (4,), cls="parrotfish"))[0]["class_source"]
+    'reviewed'
+    """
+    out = [dict(o) for o in objects]
+    index = {int(o["id"]): k for k, o in enumerate(out)}
+    for oid in edit.ids[:1] if edit.kind != "merge" else edit.ids:
+        if oid not in index:
+            raise ConfigError(f"{edit.kind}: no track {oid} in the object table")
+
+    def review(entry: dict[str, Any]) -> None:
+        entry["reviewed"] = True
+        entry["class_source"] = "reviewed"
+        entry["class_probability"] = 1.0
+
+    if edit.kind == "set_class":
+        entry = out[index[edit.ids[0]]]
+        entry["class"] = str(edit.cls).strip()
+        review(entry)
+    elif edit.kind == "reviewed":
+        review(out[index[edit.ids[0]]])
+    elif edit.kind == "merge":
+        review(out[index[edit.ids[0]]])
+        del out[index[edit.ids[1]]]
+    elif edit.kind == "delete":
+        del out[index[edit.ids[0]]]
+    elif edit.kind == "split":
+        if int(edit.new_id) in index:
+            raise ConfigError(f"split: id {edit.new_id} is already a track")
+        old = out[index[edit.ids[0]]]
+        new = {k: v for k, v in old.items() if k not in ("reviewed",)}
+        new["id"] = int(edit.new_id)
+        new["reviewed"] = False
+        new["split_from"] = edit.ids[0]
+        out.append(new)
+    return out
+
+
+def parse_edit_args(
+    set_class: Sequence[str] = (),
+    merge: Sequence[str] = (),
+    split: Sequence[str] = (),
+    delete: Sequence[str] = (),
+    reviewed: Sequence[str] = (),
+) -> list[Edit]:
+    """Edits from the CLI's ``--set-class 4=parrotfish --merge 3,7 --split 5@120 --delete 9``.
+
+    Examples
+    --------
+    >>> [e.kind for e in parse_edit_args(["4=parrotfish"], ["3,7"], ["5@120"], ["9"])]
+    ['set_class', 'merge', 'split', 'delete']
+    """
+    edits: list[Edit] = []
+
+    def ints(text: str, sep: str, n: int, what: str) -> list[int]:
+        parts = [p.strip() for p in str(text).split(sep)]
+        try:
+            values = [int(p) for p in parts]
+        except ValueError:
+            values = []
+        if len(values) != n:
+            raise ConfigError(f"{what} {text!r}: expected {what_format[what]}")
+        return values
+
+    what_format = {
+        "--merge": "two track ids A,B",
+        "--split": "ID@FRAME",
+        "--delete": "a track id",
+        "--reviewed": "a track id",
+    }
+    for text in set_class:
+        oid, sep, name = str(text).partition("=")
+        try:
+            ident = int(oid)
+        except ValueError:
+            ident = -1
+        if not sep or ident <= 0 or not name.strip():
+            raise ConfigError(f"--set-class {text!r}: expected ID=CLASS (e.g. 4=parrotfish)")
+        edits.append(Edit("set_class", (ident,), cls=name.strip()))
+    for text in merge:
+        edits.append(Edit("merge", tuple(ints(text, ",", 2, "--merge"))))
+    for text in split:
+        oid, frame = ints(text, "@", 2, "--split")
+        edits.append(Edit("split", (oid,), frame=frame))
+    for text in delete:
+        edits.append(Edit("delete", tuple(ints(text, ",", 1, "--delete"))))
+    for text in reviewed:
+        edits.append(Edit("reviewed", tuple(ints(text, ",", 1, "--reviewed"))))
+    return edits
+
+
+def with_new_id(edit: Edit, new_id: int) -> Edit:
+    """The split ``edit`` with its new track id filled in."""
+    return replace(edit, new_id=int(new_id))

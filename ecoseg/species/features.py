@@ -1,0 +1,440 @@
+"""Per-track features for the species classifier.
+
+A track is described by one row of numbers (:data:`FEATURE_NAMES`, version
+:data:`FEATURE_VERSION`):
+
+- **colour** (CIELAB, perceptual): mean, standard deviation and 10th/90th percentiles of L*,
+  a*, b* of the pixels inside the mask (one pixel in from its edge, where the background
+  bleeds in), and a chroma-weighted histogram of the hue angle in 8 bins (the accent
+  colours of a fish), averaged over up to ``samples`` frames of the track (the largest view
+  in each of ``samples`` equal stretches of its life);
+- **texture**: mean gradient magnitude of L* inside the mask, and the same over the standard
+  deviation of L* (stripes and spots versus flat colour);
+- **shape and size** (the regions table, median over the track): area, major and minor
+  axis (mm when the store is calibrated, else px), their ratio, eccentricity, solidity,
+  isoperimetric ratio; and the most side-on views: the 10th percentile of the axis ratio
+  and the 90th of the major axis (a fish seen head-on looks rounder and shorter);
+- **motion** (the tracks table): mean and max speed (mm/s or px/s), speed in body lengths
+  per second, straightness, frames present;
+- the store's mask-pooled network **embeddings** (``emb_0 ...``) where a network made it.
+
+The pure core, :func:`mask_colour_stats`, works on one image and one boolean mask;
+:func:`track_features` is the shell that reads a store and its video.
+
+Examples
+--------
+>>> import numpy as np
+>>> img = np.zeros((8, 8, 3), np.uint8); img[2:6, 2:6] = (200, 40, 40)
+>>> mask = np.zeros((8, 8), bool); mask[2:6, 2:6] = True
+>>> s = mask_colour_stats(img, mask)
+>>> len(s) == len(COLOUR_NAMES), bool(s[1] > 40)  # a* (red) is high
+(True, True)
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+
+from ecoseg.errors import ConfigError, VideoError
+
+__all__ = [
+    "COLOUR_NAMES",
+    "FEATURE_NAMES",
+    "FEATURE_VERSION",
+    "TrackFeatures",
+    "mask_colour_stats",
+    "resolve_video",
+    "track_embeddings",
+    "track_features",
+]
+
+#: Bump when the features of the same track would change (models record it and refuse others).
+FEATURE_VERSION = 1
+_HUE_BINS = 8
+COLOUR_NAMES: tuple[str, ...] = (
+    *(f"{c}_mean" for c in ("L", "a", "b")),
+    *(f"{c}_std" for c in ("L", "a", "b")),
+    *(f"{c}_p10" for c in ("L", "a", "b")),
+    *(f"{c}_p90" for c in ("L", "a", "b")),
+    *(f"hue_{k}" for k in range(_HUE_BINS)),
+    "grad_L",
+    "grad_L_rel",
+)
+SHAPE_NAMES: tuple[str, ...] = (
+    "log_area",
+    "log_major_axis",
+    "log_minor_axis",
+    "axis_ratio",
+    "axis_ratio_p10",
+    "log_major_axis_p90",
+    "eccentricity",
+    "solidity",
+    "isoperimetric",
+)
+MOTION_NAMES: tuple[str, ...] = (
+    "log_mean_speed",
+    "log_max_speed",
+    "speed_bl_s",
+    "straightness",
+    "log_frames_present",
+)
+FEATURE_NAMES: tuple[str, ...] = (*COLOUR_NAMES, *SHAPE_NAMES, *MOTION_NAMES)
+
+
+@dataclass(frozen=True, eq=False)
+class TrackFeatures:
+    """Features of the tracks of one store.
+
+    Attributes
+    ----------
+    store : str
+        Where the store lives.
+    ids : ndarray of int64, shape (n,)
+        Track ids (present in at least one frame), ascending.
+    names : tuple of str
+        Feature names, :data:`FEATURE_NAMES` plus ``emb_*`` columns when the store has
+        embeddings.
+    values : ndarray of float64, shape (n, d)
+        One row per track; NaN where a feature is undefined (a one-frame track's speed).
+    classes : tuple of str
+        Each track's current class in the object table.
+    reviewed : ndarray of bool, shape (n,)
+        Whether a person reviewed the track (the training labels).
+    units : {"mm", "px"}
+        Sizes and speeds in mm (calibrated store) or pixels.
+    """
+
+    store: str
+    ids: np.ndarray
+    names: tuple[str, ...]
+    values: np.ndarray
+    classes: tuple[str, ...]
+    reviewed: np.ndarray
+    units: str = "px"
+
+    def frame(self) -> pd.DataFrame:
+        """The features as a DataFrame, one row per track (``object_id`` first)."""
+        df = pd.DataFrame(self.values, columns=list(self.names))
+        df.insert(0, "object_id", self.ids)
+        df.insert(1, "class", list(self.classes))
+        df.insert(2, "reviewed", self.reviewed)
+        return df
+
+
+# --------------------------------------------------------------------------- pure core
+def mask_colour_stats(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Colour and texture statistics (:data:`COLOUR_NAMES`) of ``image`` inside ``mask``.
+
+    Parameters
+    ----------
+    image : ndarray of uint8, shape (H, W, 3)
+        RGB frame.
+    mask : ndarray of bool, shape (H, W)
+        The object's pixels. Its edge pixels are left out when at least 12 pixels remain.
+
+    Returns
+    -------
+    ndarray of float64, shape (len(COLOUR_NAMES),)
+        NaN everywhere for an empty mask.
+
+    Examples
+    --------
+    >>> img = np.full((6, 6, 3), 128, np.uint8)
+    >>> m = np.ones((6, 6), bool)
+    >>> float(np.round(mask_colour_stats(img, m)[0]))  # L* of mid grey
+    54.0
+    """
+    from skimage.color import rgb2lab
+
+    mask = np.asarray(mask, bool)
+    if not mask.any():
+        return np.full(len(COLOUR_NAMES), np.nan)
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    y0, x0 = max(0, y0 - 1), max(0, x0 - 1)
+    y1, x1 = min(mask.shape[0], y1 + 1), min(mask.shape[1], x1 + 1)
+    m = mask[y0:y1, x0:x1]
+    inner = ndimage.binary_erosion(m)
+    if inner.sum() >= 12:
+        m = inner
+    crop = np.asarray(image[y0:y1, x0:x1, :3], np.float64) / 255.0
+    lab = rgb2lab(crop)
+    px = lab[m]
+    a, b = px[:, 1], px[:, 2]
+    chroma = np.hypot(a, b)
+    hue = (np.arctan2(b, a) % (2 * np.pi)) / (2 * np.pi) * _HUE_BINS
+    hist = np.bincount(
+        np.minimum(hue.astype(np.int64), _HUE_BINS - 1), weights=chroma, minlength=_HUE_BINS
+    )
+    hist = hist / max(chroma.sum(), 1e-9)
+    gy, gx = np.gradient(lab[..., 0])
+    grad = float(np.hypot(gx, gy)[m].mean())
+    std = px.std(axis=0)
+    q10, q90 = np.percentile(px, [10, 90], axis=0)
+    return np.concatenate(
+        [px.mean(axis=0), std, q10, q90, hist, [grad, grad / max(float(std[0]), 1.0)]]
+    )
+
+
+def _sample_frames(frames: np.ndarray, area: np.ndarray, samples: int) -> np.ndarray:
+    """Up to ``samples`` frames: the largest view in each of ``samples`` equal stretches."""
+    if len(frames) <= samples:
+        return frames
+    bins = np.array_split(np.arange(len(frames)), samples)
+    return np.array([frames[b[np.argmax(area[b])]] for b in bins], np.int64)
+
+
+def _shape_motion(reg: pd.DataFrame, tracks: pd.DataFrame, mm: float | None) -> pd.DataFrame:
+    """Shape and motion features per track (indexed by object id)."""
+    scale = float(mm) if mm else 1.0
+    g = reg.groupby("object_id")
+    med = g[["area_px", "major_axis_px", "minor_axis_px", "eccentricity", "solidity"]].median()
+    perim = g["perimeter_px"].median()
+    area = med["area_px"] * scale**2
+    major = med["major_axis_px"] * scale
+    minor = med["minor_axis_px"] * scale
+    out = pd.DataFrame(index=med.index)
+    out["log_area"] = np.log(np.maximum(area, 1e-9))
+    out["log_major_axis"] = np.log(np.maximum(major, 1e-9))
+    out["log_minor_axis"] = np.log(np.maximum(minor, 1e-9))
+    out["axis_ratio"] = minor / np.maximum(major, 1e-9)
+    # the most side-on views: a fish seen head-on looks rounder and shorter than it is
+    ratio = reg["minor_axis_px"] / np.maximum(reg["major_axis_px"], 1e-9)
+    out["axis_ratio_p10"] = ratio.groupby(reg["object_id"]).quantile(0.1)
+    p90 = reg.groupby("object_id")["major_axis_px"].quantile(0.9) * scale
+    out["log_major_axis_p90"] = np.log(np.maximum(p90, 1e-9))
+    out["eccentricity"] = med["eccentricity"]
+    out["solidity"] = med["solidity"]
+    out["isoperimetric"] = 4 * np.pi * med["area_px"] / np.maximum(perim**2, 1e-9)
+    t = tracks.set_index("object_id")
+    mean_speed = t["mean_speed_px_s"].reindex(out.index) * scale
+    max_speed = t["max_speed_px_s"].reindex(out.index) * scale
+    out["log_mean_speed"] = np.log1p(mean_speed)
+    out["log_max_speed"] = np.log1p(max_speed)
+    out["speed_bl_s"] = mean_speed / np.maximum(major, 1e-9)
+    out["straightness"] = t["straightness"].reindex(out.index)
+    out["log_frames_present"] = np.log(t["frames_present"].reindex(out.index).astype(float))
+    return out
+
+
+# --------------------------------------------------------------------------- store shell
+def resolve_video(store, video=None):
+    """The video a store was made from: ``video`` if given, else the provenance path (as
+    recorded, relative to the store's folder, or by name beside the store). Path or None.
+
+    Examples
+    --------
+    >>> resolve_video(None, "clip.mp4")
+    'clip.mp4'
+    """
+    if video is not None:
+        return video
+    from ecoseg._paths import find_video
+
+    recorded = (store.provenance.get("video") or {}).get("path")
+    return find_video(recorded, str(store.path))
+
+
+def _frame_source(video) -> tuple[Callable[[np.ndarray], Any], Any]:
+    """A function frames -> iterator of (index, image), and something to close."""
+    if callable(video):
+        return (lambda frames: ((int(f), np.asarray(video(int(f)))) for f in frames)), None
+    if isinstance(video, np.ndarray):
+        return (lambda frames: ((int(f), video[int(f)]) for f in frames)), None
+    if isinstance(video, str | os.PathLike):
+        from ecoseg.io.video import open_video
+
+        reader = open_video(video)
+    else:
+        reader = video  # a VideoReader
+
+    def frames_of(frames: np.ndarray):
+        wanted = set(int(f) for f in frames)
+        if not wanted:
+            return
+        last = max(wanted)
+        for fr in reader.frames(min(wanted), last + 1):
+            if fr.index in wanted:
+                yield fr.index, fr.image
+
+    return frames_of, reader if isinstance(video, str | os.PathLike) else None
+
+
+def track_embeddings(store, ids: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Mask-pooled network embeddings per track (mean over the frames that have one), when the
+    store holds them (``store.read_embeddings()``: (object, c) or (t, object, c) in object
+    table order); an empty block otherwise.
+
+    Examples
+    --------
+    >>> class Plain:
+    ...     object_ids = np.array([1])
+    >>> track_embeddings(Plain(), np.array([1]))[0].shape
+    (1, 0)
+    """
+    get = getattr(store, "read_embeddings", None)
+    if get is None:
+        return np.zeros((len(ids), 0)), ()
+    try:
+        emb = get()
+    except Exception:  # no embeddings in this store
+        return np.zeros((len(ids), 0)), ()
+    if emb is None:
+        return np.zeros((len(ids), 0)), ()
+    emb = np.asarray(emb, np.float64)
+    obj = list(store.object_ids)
+    if emb.ndim == 3:  # (t, object, c): mean over the frames where the object has one
+        valid = np.isfinite(emb).all(axis=2) & (np.abs(emb).sum(axis=2) > 0)
+        tot = np.where(valid[..., None], np.nan_to_num(emb), 0).sum(axis=0)
+        emb = tot / np.maximum(valid.sum(axis=0), 1)[:, None]
+    if emb.ndim != 2 or emb.shape[0] < len(obj):
+        return np.zeros((len(ids), 0)), ()
+    col = {int(o): k for k, o in enumerate(obj)}
+    rows = np.array(
+        [emb[col[int(i)]] if int(i) in col else np.full(emb.shape[1], np.nan) for i in ids]
+    ).reshape(len(ids), emb.shape[1])
+    return rows, tuple(f"emb_{k}" for k in range(emb.shape[1]))
+
+
+def track_features(
+    store,
+    video=None,
+    *,
+    samples: int = 8,
+    regions: pd.DataFrame | None = None,
+    progress: bool = False,
+) -> TrackFeatures:
+    """Features of every track in a store.
+
+    Parameters
+    ----------
+    store : MaskStore, str or Path
+        The mask store.
+    video : str, Path, VideoReader, ndarray (t, H, W, 3) or callable, optional
+        The frames the store was made from (a callable maps a frame index to an RGB image).
+        Default: the video named in the store's provenance, looked up beside the store.
+    samples : int
+        Frames per track whose colours are measured.
+    regions : pandas.DataFrame, optional
+        The store's regions table, if already measured.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    TrackFeatures
+
+    Raises
+    ------
+    VideoError
+        The video cannot be found or read.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=4, size=(96, 64), n_fish=2,
+    ...                     n_invertebrates=0)
+    >>> f = track_features(clip.truth)
+    >>> f.values.shape[1] == len(FEATURE_NAMES), f.classes[0] != "unknown"
+    (True, True)
+    """
+    from ecoseg.measure.regions import open_store
+    from ecoseg.measure.regions import regions as region_rows
+    from ecoseg.measure.tracks import track_table
+
+    samples = check_samples(samples)
+    store = open_store(store)
+    reg = region_rows(store, calibration=None) if regions is None else regions
+    cal = store.calibration or {}
+    mm = cal.get("mm_per_px")
+    ids = np.unique(reg["object_id"].to_numpy(np.int64))
+    table = {int(o["id"]): o for o in store.objects}
+    classes = tuple(str(table.get(int(i), {}).get("class") or "unknown") for i in ids)
+    reviewed = np.array([bool(table.get(int(i), {}).get("reviewed", False)) for i in ids])
+    if len(ids) == 0:
+        names = FEATURE_NAMES
+        units = "mm" if mm else "px"
+        return TrackFeatures(
+            str(store.path), ids, names, np.zeros((0, len(names))), (), reviewed, units
+        )
+    shape_motion = _shape_motion(reg, track_table(reg), mm).reindex(ids)
+
+    # colour: sample frames per track, then one pass over those frames
+    reg = reg.sort_values(["object_id", "frame"], kind="stable")
+    wanted: dict[int, list[int]] = {}
+    for oid, sub in reg.groupby("object_id", sort=True):
+        for f in _sample_frames(sub["frame"].to_numpy(), sub["area_px"].to_numpy(), samples):
+            wanted.setdefault(int(f), []).append(int(oid))
+    frames = np.array(sorted(wanted), np.int64)
+    source = resolve_video(store, video)
+    if source is None:
+        raise VideoError(
+            f"{store.path}: the video it was made from is not found (pass video=... / --video)"
+        )
+    frames_of, closer = _frame_source(source)
+    colour = {int(i): [] for i in ids}
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(frames), desc="features", unit="frame", disable=not progress)
+    try:
+        cache: tuple[int, np.ndarray] | None = None
+        step = store.chunk_frames
+        for index, image in frames_of(frames):
+            start = index - index % step
+            if cache is None or cache[0] != start:
+                cache = (start, store.read_labels(start, start + step))
+            lab = cache[1][index - start]
+            image = np.asarray(image)
+            if image.shape[:2] != lab.shape:
+                raise VideoError(
+                    f"{source}: frame {index} is {image.shape[1]}x{image.shape[0]} but the store "
+                    f"{store.path} holds {lab.shape[1]}x{lab.shape[0]} masks"
+                )
+            for oid in wanted[index]:
+                colour[oid].append(mask_colour_stats(image, lab == oid))
+            bar.update(1)
+    finally:
+        bar.close()
+        if closer is not None:
+            closer.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a track with no colour: NaN
+        col = _mean_colour(colour, ids)
+    values = np.concatenate([col, shape_motion[list(SHAPE_NAMES + MOTION_NAMES)].to_numpy()], 1)
+    emb, emb_names = track_embeddings(store, ids)
+    values = np.concatenate([values, emb], axis=1).astype(np.float64)
+    return TrackFeatures(
+        store=str(store.path),
+        ids=ids,
+        names=(*FEATURE_NAMES, *emb_names),
+        values=values,
+        classes=classes,
+        reviewed=reviewed,
+        units="mm" if mm else "px",
+    )
+
+
+def _mean_colour(colour: dict[int, list], ids: np.ndarray) -> np.ndarray:
+    return np.array(
+        [
+            np.nanmean(np.array(colour[int(i)]), axis=0)
+            if colour[int(i)]
+            else np.full(len(COLOUR_NAMES), np.nan)
+            for i in ids
+        ]
+    )
+
+
+def check_samples(samples: Any) -> int:
+    """``samples`` as a positive int, or ConfigError."""
+    if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 1:
+        raise ConfigError(f"samples must be a positive integer, got {samples!r}")
+    return int(samples)

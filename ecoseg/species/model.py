@@ -1,0 +1,343 @@
+"""The species model: a class-balanced logistic regression on standardised track features.
+
+Fitting is scikit-learn's (:class:`~sklearn.linear_model.LogisticRegression`, multinomial,
+``class_weight="balanced"``, L2); its probabilities come from a log-loss fit, which is what
+makes them calibrated (``benchmarks/classify_bench.py`` measures the calibration error). The
+model is kept and shared as a small JSON file of numbers, never a pickle: format name and
+version, feature version and names, the classes, the imputation medians, the scaler, the
+coefficients and intercepts, the sha256 of every training store, and a sha256 of all of that,
+so a file that was edited or that is not an ecoseg species model is refused with a clear error.
+JSON floats round-trip exactly, so a loaded model gives the same probabilities, bit for bit, as
+the one that was saved.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> X = np.r_[rng.normal(0, 1, (6, 3)), rng.normal(4, 1, (6, 3))]
+>>> y = ["wrasse"] * 6 + ["sea_star"] * 6
+>>> m = SpeciesModel.fit(X, y, feature_names=("a", "b", "c"))
+>>> m.classes
+('sea_star', 'wrasse')
+>>> m.predict(np.array([[4.0, 4.0, 4.0]]))[0][0]
+'sea_star'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecoseg.errors import ConfigError, EcosegError
+
+__all__ = ["MODEL_FORMAT", "MODEL_VERSION", "ModelError", "SpeciesModel", "payload_sha256"]
+
+MODEL_FORMAT = "ecoseg-species-model"
+MODEL_VERSION = 1
+_MAX_BYTES = 64 * 2**20
+
+
+class ModelError(EcosegError):
+    """A species model file is missing, tampered with, foreign or does not fit the features."""
+
+
+def payload_sha256(payload: dict[str, Any]) -> str:
+    """sha256 of a model payload's canonical JSON (sorted keys, no spaces), without its hash.
+
+    Examples
+    --------
+    >>> payload_sha256({"b": 1, "a": [1.5]})[:12]
+    'be0f99d229ad'
+    """
+    body = {k: v for k, v in payload.items() if k != "sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _floats(a: np.ndarray) -> list:
+    return np.asarray(a, np.float64).tolist()
+
+
+@dataclass(frozen=True, eq=False)
+class SpeciesModel:
+    """A fitted species classifier (see the module docstring).
+
+    Attributes
+    ----------
+    classes : tuple of str
+        The species it names, sorted.
+    feature_names : tuple of str
+    feature_version : int
+    median, mean, scale : ndarray (d,)
+        Imputation values for missing features, and the standardisation.
+    coef : ndarray (k, d), intercept : ndarray (k,)
+        The logistic regression (k = 1 for two classes, as scikit-learn keeps it).
+    training : tuple of dict
+        ``{"store": name, "sha256": ..., "tracks": n}`` per training store.
+    params : dict
+        Fit parameters (``C``).
+    """
+
+    classes: tuple[str, ...]
+    feature_names: tuple[str, ...]
+    feature_version: int
+    median: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    training: tuple[dict, ...] = ()
+    params: dict | None = None
+
+    # ------------------------------------------------------------------ fit / predict
+    @classmethod
+    def fit(
+        cls,
+        X: np.ndarray,
+        y: Sequence[str],
+        *,
+        feature_names: Sequence[str],
+        feature_version: int = 1,
+        C: float = 1.0,
+        training: Sequence[dict] = (),
+        units: str | None = None,
+    ) -> SpeciesModel:
+        """Fit on rows ``X`` (n, d) with species names ``y`` (at least two species).
+
+        Raises
+        ------
+        ConfigError
+            Fewer than two species, or shapes that do not fit.
+        """
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+
+        X = np.asarray(X, np.float64)
+        y = np.asarray([str(v) for v in y])
+        if X.ndim != 2 or len(X) != len(y) or X.shape[1] != len(feature_names):
+            raise ConfigError(
+                f"features of shape {X.shape} do not fit {len(y)} labels and "
+                f"{len(feature_names)} feature names"
+            )
+        if len(set(y.tolist())) < 2:
+            found = ", ".join(sorted(set(y.tolist()))) or "none"
+            raise ConfigError(
+                f"training needs reviewed tracks of at least two species (found: {found}); "
+                "review more tracks (ecoseg edit STORE --set-class ID=NAME)"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: 0 below
+            median = np.nanmedian(X, axis=0)
+        median = np.where(np.isfinite(median), median, 0.0)
+        X = np.where(np.isfinite(X), X, median)
+        scaler = StandardScaler().fit(X)
+        lr = LogisticRegression(C=float(C), class_weight="balanced", max_iter=5000)
+        lr.fit(scaler.transform(X), y)
+        model = cls(
+            classes=tuple(str(c) for c in lr.classes_),
+            feature_names=tuple(str(n) for n in feature_names),
+            feature_version=int(feature_version),
+            median=median,
+            mean=np.asarray(scaler.mean_, np.float64),
+            scale=np.asarray(scaler.scale_, np.float64),
+            coef=np.asarray(lr.coef_, np.float64),
+            intercept=np.asarray(lr.intercept_, np.float64),
+            training=tuple(dict(t) for t in training),
+            params={
+                "C": float(C),
+                "class_weight": "balanced",
+                "model": "logistic_regression",
+                **({"units": units} if units else {}),
+            },
+        )
+        # through JSON and back: the fitted model is the one a saved file loads, bit for bit
+        return cls.from_dict(model.to_dict())
+
+    def _estimator(self):
+        from sklearn.linear_model import LogisticRegression
+
+        lr = LogisticRegression()
+        lr.classes_ = np.array(self.classes)
+        lr.coef_ = self.coef
+        lr.intercept_ = self.intercept
+        lr.n_features_in_ = self.coef.shape[1]
+        return lr
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities (n, k) of :attr:`classes` for feature rows ``X`` (n, d).
+
+        Raises
+        ------
+        ModelError
+            ``X`` has another number of features than the model.
+        """
+        X = np.asarray(X, np.float64)
+        if X.ndim != 2 or X.shape[1] != len(self.feature_names):
+            raise ModelError(
+                f"the model takes {len(self.feature_names)} features per track, got "
+                f"{X.shape[-1] if X.ndim else 0} (another feature set or network embeddings)"
+            )
+        if len(X) == 0:
+            return np.zeros((0, len(self.classes)))
+        X = np.where(np.isfinite(X), X, self.median)
+        return self._estimator().predict_proba((X - self.mean) / self.scale)
+
+    def predict(self, X: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Most probable class and its probability for each row of ``X``."""
+        p = self.predict_proba(X)
+        k = p.argmax(axis=1) if len(p) else np.zeros(0, np.int64)
+        return [self.classes[i] for i in k], p[np.arange(len(p)), k]
+
+    # ------------------------------------------------------------------ file I/O
+    def to_dict(self) -> dict[str, Any]:
+        """The model as JSON data, with its ``sha256``."""
+        payload = {
+            "format": MODEL_FORMAT,
+            "version": MODEL_VERSION,
+            "feature_version": self.feature_version,
+            "feature_names": list(self.feature_names),
+            "classes": list(self.classes),
+            "median": _floats(self.median),
+            "mean": _floats(self.mean),
+            "scale": _floats(self.scale),
+            "coef": _floats(self.coef),
+            "intercept": _floats(self.intercept),
+            "training": [dict(t) for t in self.training],
+            "params": dict(self.params or {}),
+        }
+        payload["sha256"] = payload_sha256(payload)
+        return payload
+
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the model as JSON (atomically). Refuses to replace a file unless ``overwrite``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> m = SpeciesModel.fit([[0.0], [1.0]], ["a", "b"], feature_names=["x"])
+        >>> p = m.save(tempfile.mkdtemp() + "/species.json")
+        >>> SpeciesModel.load(p).classes
+        ('a', 'b')
+        """
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise ConfigError(f"{path}: already exists (use --overwrite / overwrite=True)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".partial")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n")
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "model") -> SpeciesModel:
+        """A model from JSON data, after checking format, version, hash and shapes."""
+        if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+            raise ModelError(f"{where}: not an ecoseg species model (format {MODEL_FORMAT!r})")
+        if data.get("version") != MODEL_VERSION:
+            raise ModelError(
+                f"{where}: species model version {data.get('version')!r}; this ecoseg reads "
+                f"version {MODEL_VERSION}"
+            )
+        if data.get("sha256") != payload_sha256(data):
+            raise ModelError(
+                f"{where}: the model's contents do not match its sha256: the file was changed "
+                "after it was saved; refusing to use it (re-train or get the original file)"
+            )
+        try:
+            names = tuple(str(n) for n in data["feature_names"])
+            classes = tuple(str(c) for c in data["classes"])
+            arrays = {
+                k: np.asarray(data[k], np.float64)
+                for k in ("median", "mean", "scale", "coef", "intercept")
+            }
+            training = tuple(dict(t) for t in data.get("training", []))
+            version = int(data["feature_version"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{where}: malformed species model ({exc})") from None
+        d, k = len(names), len(classes)
+        rows = 1 if k == 2 else k
+        ok = (
+            k >= 2
+            and all(arrays[n].shape == (d,) for n in ("median", "mean", "scale"))
+            and arrays["coef"].shape == (rows, d)
+            and arrays["intercept"].shape == (rows,)
+            and all(np.isfinite(a).all() for a in arrays.values())
+            and (arrays["scale"] > 0).all()
+        )
+        if not ok:
+            raise ModelError(f"{where}: malformed species model (array shapes do not agree)")
+        return cls(
+            classes=classes,
+            feature_names=names,
+            feature_version=version,
+            training=training,
+            params=dict(data.get("params") or {}),
+            **arrays,
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> SpeciesModel:
+        """Read a model written by :meth:`save` (plain JSON: nothing is executed).
+
+        Raises
+        ------
+        ModelError
+            Missing, too large, not JSON, not an ecoseg species model, another version, or
+            its contents do not match its sha256 (tampered).
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError(f"{path}: no such species model file")
+        if path.stat().st_size > _MAX_BYTES:
+            raise ModelError(f"{path}: too large for a species model (> 64 MiB)")
+        raw = path.read_bytes()
+        if raw[:2] == b"\x80\x04" or raw[:1] == b"\x80":
+            raise ModelError(f"{path}: a pickle file; ecoseg never unpickles model files")
+        try:
+            data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ModelError(f"{path}: not a species model (not JSON: {exc})") from None
+        return cls.from_dict(data, str(path))
+
+    def check_features(
+        self, names: Sequence[str], feature_version: int, where: str, units: str | None = None
+    ) -> None:
+        """Refuse features of another version, set or unit (mm / px) than the model's."""
+        trained = (self.params or {}).get("units")
+        if units is not None and trained is not None and units != trained:
+            kind = "calibrated" if trained == "mm" else "uncalibrated"
+            raise ModelError(
+                f"{where}: the model was trained on {kind} stores (sizes in {trained}), this "
+                f"store's sizes are in {units}; calibrate the stores alike (ecoseg measure "
+                "--calibration) or re-train"
+            )
+        if int(feature_version) != self.feature_version:
+            raise ModelError(
+                f"{where}: the model was trained on feature version {self.feature_version}, "
+                f"this ecoseg computes version {feature_version}; re-train it"
+            )
+        if tuple(names) != self.feature_names:
+            extra = len(names) - len(self.feature_names)
+            hint = " (network embeddings differ)" if extra else ""
+            raise ModelError(
+                f"{where}: the store's track features ({len(names)}) are not the ones the "
+                f"model was trained on ({len(self.feature_names)}){hint}"
+            )
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not allowed in a species model")
+
+
+def finite(value: float) -> float | None:
+    """``value`` as a float, or None when not finite (for JSON)."""
+    return float(value) if math.isfinite(value) else None

@@ -1,0 +1,173 @@
+"""Concept segmentation of still images into a mask store (``ecoseg.engine.concepts``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ecoseg.engine.concepts import instance_labels, list_images, segment_images
+from ecoseg.errors import PromptError, StoreError, VideoError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sam3"))
+
+
+def _write(folder: Path, name: str, image: np.ndarray) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    Image.fromarray(image).save(path)
+    return path
+
+
+def test_images_are_listed_in_natural_order_and_bad_sources_say_why(tmp_path):
+    for name in ("q10.png", "q2.png", "notes.txt", "q1.jpg"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in list_images(tmp_path)] == ["q1.jpg", "q2.png", "q10.png"]
+    with pytest.raises(VideoError, match="no such image"):
+        list_images(tmp_path / "missing")
+    with pytest.raises(VideoError, match="not an image"):
+        list_images(tmp_path / "notes.txt")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(VideoError, match="no images"):
+        list_images(tmp_path / "empty")
+
+
+def test_inputs_are_checked_before_any_model_is_built(tmp_path):
+    src = tmp_path / "quadrats"
+    _write(src, "a.png", np.zeros((20, 30, 3), np.uint8))
+    _write(src, "b.png", np.zeros((21, 30, 3), np.uint8))
+    with pytest.raises(VideoError, match="b.png: 30x21 px"):
+        segment_images(src, ["coral"], out=tmp_path / "s.zarr", model=None)
+    (src / "b.png").unlink()
+    with pytest.raises(PromptError, match="concepts"):
+        segment_images(src, [], out=tmp_path / "s.zarr", model=None)
+    (tmp_path / "s.zarr").mkdir()
+    with pytest.raises(StoreError, match="already exists"):
+        segment_images(src, ["coral"], out=tmp_path / "s.zarr", model=None)
+
+
+def test_instance_labels_give_overlaps_to_the_better_score():
+    masks = np.zeros((2, 4, 4), bool)
+    masks[0, :3, :3] = True
+    masks[1, 1:, 1:] = True
+    labels = instance_labels(masks, np.array([0.4, 0.8]), [5, 6])
+    assert labels[1, 1] == 6 and labels[0, 0] == 5 and labels[3, 3] == 6
+
+
+@pytest.mark.slow
+def test_photographs_become_a_store_with_one_object_per_instance(tmp_path):
+    import backbone_oracle
+    import det_oracle
+    import torch
+    from skimage import data
+
+    import ecoseg
+    from ecoseg.sam3 import ConceptPredictor
+    from ecoseg.sam3.tokenizer import Tokenizer
+
+    _, model = det_oracle.full_pair()
+    tokenizer = Tokenizer.from_file(backbone_oracle.clip_vocabulary())
+    photos = [data.coffee(), np.ascontiguousarray(data.coffee()[::-1, ::-1])]
+    src = tmp_path / "survey"
+    for i, photo in enumerate(photos):
+        _write(src, f"quadrat_{i + 1}.png", photo)
+    concepts = ["parrotfish", "sea urchin"]
+    with torch.no_grad():  # a threshold that keeps some of the queries of random weights
+        scores = np.concatenate(
+            [
+                r.scores
+                for r in ConceptPredictor(model, tokenizer=tokenizer, score_threshold=0.0).predict(
+                    photos[0], text=concepts
+                )
+            ]
+        )
+    threshold = float(np.quantile(scores, 0.9))
+    out = segment_images(
+        src,
+        concepts,
+        out=tmp_path / "survey.zarr",
+        model=model,
+        tokenizer=tokenizer,
+        score_threshold=threshold,
+        progress=False,
+        device="cpu",
+    )
+    ds = ecoseg.open_masks(out)
+    assert ds.sizes["t"] == 2 and ds["time"].values.tolist() == [0.0, 1.0]
+    predictor = ConceptPredictor(model, tokenizer=tokenizer, score_threshold=threshold)
+    next_id, classes = 1, {}
+    for t, photo in enumerate(photos):
+        found = predictor.predict(photo, text=concepts)
+        ids, masks, best = [], [], []
+        for instances in found:
+            for k in range(len(instances)):
+                classes[next_id] = instances.concept
+                ids.append(next_id)
+                masks.append(instances.masks[k])
+                best.append(instances.scores[k])
+                next_id += 1
+        assert ids  # each photograph has instances
+        expected = instance_labels(np.stack(masks), np.asarray(best), ids)
+        np.testing.assert_array_equal(ds["labels"].values[t], expected)
+    tables = ecoseg.measure(out)
+    assert set(tables["cover"]["class"]) <= set(concepts)
+    assert len(classes) == next_id - 1
+
+
+def test_cli_concepts_need_a_sam3_model_and_no_video_options(tmp_path, capsys):
+    from ecoseg.cli import main
+
+    image = _write(tmp_path, "q.png", np.zeros((20, 30, 3), np.uint8))
+    out = str(tmp_path / "s.zarr")
+    assert (
+        main(["segment", str(image), "-o", out, "--concepts", "coral", "--model", "sam2.1-tiny"])
+        == 2
+    )
+    assert "needs a SAM 3 model" in capsys.readouterr().err
+    assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--auto"]) == 2
+    assert "does not combine with --auto" in capsys.readouterr().err
+    assert not (tmp_path / "s.zarr").exists()
+
+
+@pytest.mark.slow
+def test_cli_segments_a_photograph_with_concepts(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    import backbone_oracle
+
+    import ecoseg
+    from ecoseg.cli import main
+
+    cache = tmp_path / "weights"
+    (cache / "sam3").mkdir(parents=True)  # the vocabulary, where `weights download` puts it
+    shutil.copy(backbone_oracle.clip_vocabulary(), cache / "sam3")
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(cache))
+    rng = np.random.default_rng(1)
+    image = _write(tmp_path, "quadrat.jpg", rng.integers(0, 255, (50, 70, 3), dtype=np.uint8))
+    out = tmp_path / "q.zarr"
+    code = main(
+        [
+            "segment",
+            str(image),
+            "-o",
+            str(out),
+            "--concepts",
+            "brain coral",
+            "urchin",
+            "--model",
+            "sam3-reduced",
+            "--random-weights",
+            "--device",
+            "cpu",
+            "--score-threshold",
+            "0",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    ds = ecoseg.open_masks(str(out))
+    assert ds.sizes["t"] == 1 and ds["labels"].shape[1:] == (50, 70)
+    assert int(ds["labels"].max()) > 0  # threshold 0 keeps every query
+    assert set(ds["object_class"].values.tolist()) == {"brain coral", "urchin"}

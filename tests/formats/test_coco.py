@@ -1,0 +1,93 @@
+"""COCO: pycocotools' own COCO API reads our file and decodes our RLE to the store's masks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from formats_helpers import make_store
+
+from ecoseg.errors import FormatError
+from ecoseg.formats import VideoInfo, export, read_annotations
+from ecoseg.store import MaskStore
+
+
+def test_pycocotools_decodes_our_masks(sample, tmp_path):
+    from pycocotools.coco import COCO
+
+    truth, _, _, _ = sample
+    path = export(truth, "coco", tmp_path / "c.json")
+    coco = COCO(path)
+    labels = MaskStore.open(truth).read_labels()
+    objects = {o["id"]: o["class"] for o in MaskStore.open(truth).objects}
+    frame_of = {img["id"]: img["frame_index"] for img in coco.dataset["images"]}
+    assert len(coco.getImgIds()) == labels.shape[0]
+    seen = set()
+    for ann in coco.loadAnns(coco.getAnnIds()):
+        frame, oid = frame_of[ann["image_id"]], ann["attributes"]["track_id"]
+        expected = labels[frame] == oid
+        np.testing.assert_array_equal(coco.annToMask(ann).astype(bool), expected)
+        assert ann["area"] == expected.sum()
+        rows, cols = np.nonzero(expected)
+        assert ann["bbox"] == [cols.min(), rows.min(), np.ptp(cols) + 1, np.ptp(rows) + 1]
+        assert coco.loadCats(ann["category_id"])[0]["name"] == objects[oid]
+        assert ann["iscrowd"] == 0 and ann["score"] == 1.0
+        seen.add((frame, oid))
+    expected_pairs = {(t, int(i)) for t in range(len(labels)) for i in np.unique(labels[t]) if i}
+    assert seen == expected_pairs
+    times = MaskStore.open(truth).read_time()
+    assert [img["time_s"] for img in coco.dataset["images"]] == times.tolist()
+
+
+def test_polygons_and_boxes_are_read(tmp_path):
+    data = {
+        "images": [{"id": 5, "width": 8, "height": 6, "file_name": "a.png"}],
+        "categories": [{"id": 1, "name": "crab"}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 5,
+                "category_id": 1,
+                "bbox": [1, 1, 2, 3],
+                "segmentation": [[1, 1, 4, 1, 4, 3, 1, 3]],
+                "track_id": 4,
+            },
+            {"id": 2, "image_id": 5, "category_id": 1, "bbox": [5, 2, 2, 2], "track_id": 9},
+        ],
+    }
+    (tmp_path / "p.json").write_text(json.dumps(data))
+    video = VideoInfo(8, 6, np.array([0.0, 0.1]), {})
+    ann = read_annotations(tmp_path / "p.json", "coco", video)
+    by_id = {i.track: i for i in ann.instances}
+    assert by_id[4].polygons[0].tolist() == [[1, 1], [4, 1], [4, 3], [1, 3]]
+    assert by_id[9].box == (5, 2, 7, 4)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["images"][0].update(width=99), r"image id 1: width 99 differs"),
+        (lambda d: d["annotations"][0].update(category_id=77), r"annotations\[0\].*category_id 77"),
+        (lambda d: d["annotations"][0]["segmentation"].update(size=[3, 3]), "mask size 3x3"),
+        (lambda d: d["images"][0].update(frame_index=40), "frame 40 is past the end"),
+        (lambda d: d["annotations"][0].update(image_id=1234), "image_id 1234 is not in"),
+    ],
+)
+def test_bad_files_name_the_annotation(tmp_path, change, message):
+    lab = np.zeros((2, 5, 6), np.uint32)
+    lab[:, 1:3, 1:3] = 2
+    store = make_store(lab)
+    path = export(store, "coco", tmp_path / "c.json")
+    data = json.loads((tmp_path / "c.json").read_text())
+    change(data)
+    (tmp_path / "c.json").write_text(json.dumps(data))
+    video = VideoInfo(6, 5, MaskStore.open(store).read_time(), {})
+    with pytest.raises(FormatError, match=message):
+        read_annotations(path, "coco", video)
+
+
+def test_bad_json_names_line(tmp_path):
+    (tmp_path / "c.json").write_text('{"images": [\n  1,\n  oops]}')
+    with pytest.raises(FormatError, match=r"c\.json: invalid JSON at line 3"):
+        read_annotations(tmp_path / "c.json", "coco", VideoInfo(4, 4, np.zeros(1), {}))

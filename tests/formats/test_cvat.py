@@ -1,0 +1,215 @@
+"""CVAT for video 1.1: the documented schema, field by field, and CVAT's mask RLE.
+
+Schema: https://docs.cvat.ai/docs/other/xml_format/ ("Version 1.1", "Interpolation").
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from formats_helpers import make_store
+
+from ecoseg.errors import FormatError
+from ecoseg.formats import VideoInfo, export, import_annotations, read_annotations
+from ecoseg.formats.cvat import cvat_to_mask, mask_to_cvat
+from ecoseg.store import MaskStore
+
+TASK_FIELDS = [
+    "id",
+    "name",
+    "size",
+    "mode",
+    "overlap",
+    "bugtracker",
+    "flipped",
+    "created",
+    "updated",
+    "labels",
+    "segments",
+    "owner",
+    "original_size",
+]
+MASK_ATTRS = {
+    "frame",
+    "outside",
+    "occluded",
+    "keyframe",
+    "rle",
+    "left",
+    "top",
+    "width",
+    "height",
+    "z_order",
+}
+
+
+def decode_runs(runs, w, h):
+    """The spec's RLE read independently: alternating background/object runs, row-major."""
+    return np.repeat(np.arange(len(runs)) % 2 == 1, runs).reshape(h, w)
+
+
+def test_documented_schema_field_by_field(sample, tmp_path):
+    truth = sample[0]
+    path = export(truth, "cvat", tmp_path / "a.xml")
+    root = ET.parse(path).getroot()
+    store = MaskStore.open(truth)
+    labels = store.read_labels()
+    n = labels.shape[0]
+
+    assert root.tag == "annotations"
+    assert root.findtext("version") == "1.1"
+    task = root.find("meta/task")
+    assert [child.tag for child in task] == TASK_FIELDS
+    assert task.findtext("size") == str(n)
+    assert task.findtext("mode") == "interpolation"
+    assert task.findtext("flipped") in ("True", "False")
+    assert task.findtext("original_size/width") == "640"
+    assert task.findtext("original_size/height") == "360"
+    segment = task.find("segments/segment")
+    assert [c.tag for c in segment] == ["id", "start", "stop", "url"]
+    assert (segment.findtext("start"), segment.findtext("stop")) == ("0", str(n - 1))
+    assert [c.tag for c in task.find("owner")] == ["username", "email"]
+    assert root.find("meta/dumped") is not None
+    label_names = []
+    for label in task.findall("labels/label"):
+        label_names.append(label.findtext("name"))
+        assert label.findtext("type") == "mask"
+        (attr,) = label.findall("attributes/attribute")
+        assert [c.tag for c in attr] == ["name", "mutable", "input_type", "default_value", "values"]
+        assert attr.findtext("input_type") == "number"
+        assert attr.findtext("mutable") == "True"
+    classes = {o["id"]: o["class"] for o in store.objects}
+    assert sorted(label_names) == sorted(set(classes.values()))
+
+    tracks = root.findall("track")
+    assert sorted(int(t.get("id")) for t in tracks) == sorted(classes)
+    for track in tracks:
+        assert set(track.attrib) == {"id", "label", "source"}
+        assert track.get("source") in ("manual", "auto")
+        oid = int(track.get("id"))
+        assert track.get("label") == classes[oid]
+        present = set()
+        for mask in track:
+            assert mask.tag == "mask"
+            assert set(mask.attrib) == MASK_ATTRS
+            for flag in ("outside", "occluded", "keyframe"):
+                assert mask.get(flag) in ("0", "1")
+            frame = int(mask.get("frame"))
+            left, top, w, h = (int(mask.get(k)) for k in ("left", "top", "width", "height"))
+            runs = [int(v) for v in mask.get("rle").split(", ")]
+            assert sum(runs) == w * h
+            if mask.get("outside") == "1":
+                assert not (labels[frame] == oid).any()  # the object has left the view
+                assert (labels[frame - 1] == oid).any()
+                continue
+            assert mask.get("keyframe") == "1"
+            expected = labels[frame] == oid
+            crop = np.zeros_like(expected)
+            crop[top : top + h, left : left + w] = decode_runs(runs, w, h)
+            np.testing.assert_array_equal(crop, expected)
+            rows, cols = np.nonzero(expected)
+            assert (left, top, left + w, top + h) == (
+                cols.min(),
+                rows.min(),
+                cols.max() + 1,
+                rows.max() + 1,
+            )
+            (score,) = mask.findall("attribute")
+            assert score.get("name") == "score" and float(score.text) == 1.0
+            present.add(frame)
+        assert present == {t for t in range(n) if (labels[t] == oid).any()}
+
+
+def test_rle_matches_the_documented_example():
+    """The spec's example mask: 13 x 15 pixels, runs "3, 5, 7, 7, 5, 9, ..."."""
+    runs = [
+        3,
+        5,
+        7,
+        7,
+        5,
+        9,
+        3,
+        11,
+        2,
+        11,
+        2,
+        12,
+        1,
+        12,
+        1,
+        26,
+        1,
+        12,
+        1,
+        12,
+        2,
+        11,
+        3,
+        9,
+        5,
+        7,
+        7,
+        5,
+        3,
+    ]
+    mask = cvat_to_mask(runs, 707, 888, 13, 15, 1200, 1600, "example")
+    np.testing.assert_array_equal(mask[888:903, 707:720], decode_runs(runs, 13, 15))
+    assert mask_to_cvat(mask) == (runs, 707, 888, 13, 15)
+
+
+def test_polygons_boxes_gaps_and_track_zero(tmp_path):
+    xml = """<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version>
+  <meta><task><size>6</size><original_size><width>10</width><height>8</height></original_size>
+  </task></meta>
+  <track id="0" label="crab" source="manual">
+    <box frame="0" xtl="0" ytl="0" xbr="2" ybr="2" outside="0" occluded="0" keyframe="1"/>
+    <box frame="2" xtl="2" ytl="2" xbr="4" ybr="4" outside="0" occluded="0" keyframe="1"/>
+    <box frame="4" xtl="2" ytl="2" xbr="4" ybr="4" outside="1" occluded="0" keyframe="1"/>
+  </track>
+  <track id="1" label="sea star" source="manual">
+    <polygon frame="3" points="5,1;9,1;9,5;5,5" outside="0" occluded="0" keyframe="1"/>
+  </track>
+</annotations>"""
+    (tmp_path / "c.xml").write_text(xml)
+    video = VideoInfo(10, 8, np.arange(6) / 5, {})
+    ann = read_annotations(tmp_path / "c.xml", "cvat", video)
+    assert {t.id: t.class_ for t in ann.tracks} == {1: "crab", 2: "sea star"}
+    crab = [(i.frame, i.box) for i in ann.instances if i.track == 1]
+    assert crab == [(0, (0, 0, 2, 2)), (1, (1, 1, 3, 3)), (2, (2, 2, 4, 4)), (3, (2, 2, 4, 4))]
+    assert [i.frame for i in ann.instances if i.track == 2] == [3, 4, 5]  # to the end
+    out = import_annotations(tmp_path / "c.xml", "cvat", video, tmp_path / "s.zarr")
+    lab = MaskStore.open(out).read_labels()
+    assert (lab[3, 1:5, 5:9] == 2).all() and (lab[3] == 2).sum() == 16
+    assert (lab[4] == 1).sum() == 0
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("<width>640</width>", "<width>64</width>"), "<original_size> 64x360 differs"),
+        (('frame="3" keyframe', 'frame="300" keyframe'), r'<mask frame="300">: frame 300 is past'),
+        (('outside="0"', 'outside="yes"'), r'outside="yes" must be 0 or 1'),
+        (("<annotations>", "<annotations><broken>"), "not well-formed XML"),
+    ],
+)
+def test_bad_files_name_the_element(sample, tmp_path, edit, message):
+    truth, _, info, _ = sample
+    path = export(truth, "cvat", tmp_path / "a.xml")
+    text = open(path).read()
+    assert edit[0] in text
+    (tmp_path / "a.xml").write_text(text.replace(edit[0], edit[1], 1))
+    with pytest.raises(FormatError, match=message):
+        read_annotations(tmp_path / "a.xml", "cvat", info)
+
+
+def test_runs_that_do_not_fill_the_box(tmp_path):
+    store = make_store(np.ones((1, 3, 3)))
+    path = export(store, "cvat", tmp_path / "a.xml")
+    text = open(path).read().replace('rle="0, 9"', 'rle="0, 8"')
+    (tmp_path / "a.xml").write_text(text)
+    with pytest.raises(FormatError, match=r'<track id="1"> <mask frame="0">: rle runs add up to 8'):
+        read_annotations(tmp_path / "a.xml", "cvat", VideoInfo(3, 3, np.zeros(1), {}))

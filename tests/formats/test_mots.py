@@ -1,0 +1,47 @@
+"""MOTS: space-separated lines with COCO RLE masks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from formats_helpers import make_store
+from pycocotools import mask as mask_utils
+
+from ecoseg.errors import FormatError
+from ecoseg.formats import VideoInfo, export, read_annotations
+from ecoseg.store import MaskStore
+
+
+def test_lines_decode_with_pycocotools(tmp_path):
+    lab = np.zeros((3, 5, 7), np.uint32)
+    lab[0, 1:3, 2:6] = 4
+    lab[2, 4, 6] = 11
+    store = make_store(lab, classes={4: "b", 11: "a"})
+    path = export(store, "mots", tmp_path / "m.txt")
+    lines = open(path).read().splitlines()
+    assert [line.split()[:5] for line in lines] == [
+        ["1", "4", "2", "5", "7"],
+        ["3", "11", "1", "5", "7"],
+    ]
+    for line in lines:
+        frame, oid, _, h, w, counts = line.split()
+        rle = {"size": [int(h), int(w)], "counts": counts.encode()}
+        np.testing.assert_array_equal(mask_utils.decode(rle), lab[int(frame) - 1] == int(oid))
+
+
+def test_kitti_frames_from_zero_and_ignore_regions(tmp_path):
+    lab = np.zeros((2, 5, 7), np.uint32)
+    lab[1, 0:2, 0:2] = 3
+    store = make_store(lab)
+    path = export(store, "mots", tmp_path / "m.txt")
+    text = open(path).read().replace("2 3 1 5 7", "1 3 1 5 7")
+    (tmp_path / "k.txt").write_text(text + "1 10000 10 5 7 " + text.split()[-1] + "\n")
+    video = VideoInfo(7, 5, MaskStore.open(store).read_time(), {})
+    ann = read_annotations(tmp_path / "k.txt", "mots", video, first_frame=0)
+    assert [(i.frame, i.track) for i in ann.instances] == [(1, 3)]
+
+
+def test_wrong_size_names_line(tmp_path):
+    (tmp_path / "m.txt").write_text("1 2 1 4 4 24\n")
+    with pytest.raises(FormatError, match=r"m\.txt: line 1: image size 4x4 differs"):
+        read_annotations(tmp_path / "m.txt", "mots", VideoInfo(5, 4, np.zeros(2), {}))

@@ -1,0 +1,169 @@
+"""VIAME / DIVE CSV: the documented columns field by field, bad lines named, and a CSV with
+boxes on 3 frames of the sample clip as SAM 2 prompts.
+
+Spec: VIAME "Detection File Formats and Conversions" (VIAME CSV) and DIVE "Data Formats":
+https://viame.readthedocs.io/en/latest/section_links/detection_file_conversions.html,
+https://kitware.github.io/dive/DataFormats/
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from formats_helpers import SAMPLE_VIDEO, store_boxes
+
+from ecoseg.errors import FormatError
+from ecoseg.formats import VideoInfo, export, import_annotations, read_annotations, to_prompts
+from ecoseg.formats.viame import parse_timestamp, timestamp
+from ecoseg.store import MaskStore
+
+STAMP = re.compile(r"^\d\d:\d\d:\d\d\.\d{6}$")
+
+
+def test_documented_columns_field_by_field(sample, tmp_path):
+    truth = sample[0]
+    path = export(truth, "viame", tmp_path / "a.csv", polygons=True)
+    store = MaskStore.open(truth)
+    times, labels = store.read_time(), store.read_labels()
+    classes = {o["id"]: o["class"] for o in store.objects}
+    boxes = store_boxes(truth)
+    lines = open(path).read().splitlines()
+    assert lines[0].startswith("# 1: Detection or Track-id,2: Video or Image Identifier")
+    assert lines[1].startswith("# metadata,Fps: 30")
+    seen = set()
+    for line in lines[2:]:
+        f = line.split(",")
+        assert len(f) == 12  # 9 fields, one species pair, one polygon
+        oid, frame = int(f[0]), int(f[2])  # 1: track id; 3: frame from 0
+        assert STAMP.match(f[1]) and parse_timestamp(f[1]) == pytest.approx(times[frame], abs=1e-6)
+        box = tuple(int(v) for v in f[3:7])  # 4-7: TL_x, TL_y, BR_x, BR_y
+        assert box == boxes[(frame, oid)]
+        assert 0 <= box[0] < box[2] <= 640 and 0 <= box[1] < box[3] <= 360
+        assert float(f[7]) == 1.0  # 8: detection confidence
+        assert f[8] == "-1"  # 9: target length (none)
+        assert f[9] == classes[oid] and float(f[10]) == 1.0  # 10, 11: species, confidence
+        assert f[11].startswith("(poly) ")
+        xy = np.array(f[11].split()[1:], float).reshape(-1, 2)
+        assert len(xy) >= 3
+        # the outline hugs the box: every vertex within half a pixel of it
+        assert xy[:, 0].min() >= box[0] - 0.5 and xy[:, 0].max() <= box[2] + 0.5
+        assert xy[:, 1].min() >= box[1] - 0.5 and xy[:, 1].max() <= box[3] + 0.5
+        seen.add((frame, oid))
+    assert seen == set(boxes)
+    # polygons come back as the masks (hole-free, one-part masks exactly)
+    back = import_annotations(path, "viame", sample[2], tmp_path / "b.zarr")
+    got = MaskStore.open(back).read_labels()
+    assert (got == labels).mean() > 0.999
+
+
+def test_timestamps():
+    assert timestamp(0) == "00:00:00.000000"
+    assert timestamp(3661.5) == "01:01:01.500000"
+    assert parse_timestamp("01:01:01.5") == 3661.5
+    assert parse_timestamp("frame_000001.png") is None
+
+
+def test_dive_style_file_is_read(tmp_path):
+    """Track 0, several species pairs (the best one wins), attributes and a keypoint."""
+    (tmp_path / "d.csv").write_text(
+        "# 1: Detection or Track-id,2: Video or Image Identifier,3: Unique Frame Identifier\n"
+        '# metadata,Fps: 10,"exported_by: ""dive:python"""\n'
+        "0,00:00:00.000000,0,1,1,4,3,0.9,-1,grouper,0.2,snapper,0.7,(atr) swimming true\n"
+        "0,00:00:00.100000,1,2,1,5,3,0.8,12.5,snapper,0.6,(kp) head 3 2\n"
+        "3,img_0002.png,2,0,0,2,2,-1,-1\n"
+    )
+    video = VideoInfo(8, 6, np.arange(3) / 10, {})
+    ann = read_annotations(tmp_path / "d.csv", "viame", video)
+    assert {t.id: t.class_ for t in ann.tracks} == {1: "snapper", 4: "unknown"}
+    assert [(i.frame, i.track, i.box, i.score) for i in ann.instances] == [
+        (0, 1, (1, 1, 4, 3), 0.9),
+        (1, 1, (2, 1, 5, 3), 0.8),
+        (2, 4, (0, 0, 2, 2), None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("1,x,0,1,1,3,3,1,-1,fish", r"line 3: field 10: species 'fish' has no confidence"),
+        ("1,x,0,1,1,3,3,1,-1,fish,high", r"line 3: field 11: confidence 'high' of species 'fish'"),
+        ("1,x,0,1,1,3,3,1,-1,,0.5", r"line 3: field 10: empty species name"),
+        ("1,x,9,1,1,3,3,1,-1", r"line 3: frame 9 is past the end of the video \(4 frames"),
+        ("1,x,0,1,1,30,3,1,-1", None),  # partly outside is fine (clipped)
+        ("1,x,0,20,1,30,3,1,-1", r"line 3: box \(20, 1, 30, 3\) lies outside the 8x6 frame"),
+        ("1,x,0,3,1,1,3,1,-1", r"line 3: box \(3, 1, 1, 3\) is empty or inverted"),
+        ("1,x,0,1,1,3", r"line 3: expected at least 9 comma-separated fields, got 6"),
+        ("1,x,0,1,1,3,3,1,-1,fish,1,(poly) 1 2 3", r"line 3: field 12: \(poly\) needs at least 3"),
+    ],
+)
+def test_bad_lines_are_named(tmp_path, row, message):
+    (tmp_path / "b.csv").write_text("# header\n2,x,1,1,1,3,3,1,-1,fish,1\n" + row + "\n")
+    video = VideoInfo(8, 6, np.arange(4) / 10, {})
+    if message is None:
+        read_annotations(tmp_path / "b.csv", "viame", video)
+        return
+    with pytest.raises(FormatError, match=r"b\.csv: " + message):
+        read_annotations(tmp_path / "b.csv", "viame", video)
+
+
+def test_class_probability_is_the_species_confidence(tmp_path):
+    lab = np.zeros((1, 4, 4), np.uint32)
+    lab[0, :2, :2] = 5
+    obj = {"id": 5, "class": "wrasse", "source": "classified", "class_probability": 0.625}
+    with MaskStore.create(tmp_path / "s.zarr", height=4, width=4, objects=[obj]) as s:
+        s.append(lab, [0.0], {5: 0.75})
+    path = export(tmp_path / "s.zarr", "viame", tmp_path / "a.csv")
+    row = open(path).read().splitlines()[-1].split(",")
+    assert row[7] == "0.75" and row[9:11] == ["wrasse", "0.625"]
+
+
+@pytest.fixture(scope="module")
+def excerpt(tmp_path_factory):
+    """The first 12 frames of the sample clip as a PNG folder (quicker to segment on a CPU)."""
+    from PIL import Image
+
+    import ecoseg
+
+    folder = tmp_path_factory.mktemp("excerpt") / "frames"
+    folder.mkdir()
+    for frame in ecoseg.open_video(SAMPLE_VIDEO).frames(0, 12):
+        Image.fromarray(frame.image).save(folder / f"{frame.index:05d}.png")
+    return folder
+
+
+@pytest.mark.slow
+def test_csv_boxes_on_three_frames_become_sam2_tracks(sample, excerpt, tmp_path):
+    import ecoseg
+
+    truth = sample[0]
+    full = export(truth, "viame", tmp_path / "all.csv")
+    lines = open(full).read().splitlines()
+    keep = [ln for ln in lines if ln.startswith("#") or ln.split(",")[2] in ("0", "5", "10")]
+    csv = tmp_path / "three frames.csv"
+    csv.write_text("\n".join(keep) + "\n")
+    species = {int(ln.split(",")[0]): ln.split(",")[9] for ln in keep if not ln.startswith("#")}
+    assert len(set(species.values())) >= 3
+
+    ann = read_annotations(csv, "viame", excerpt)
+    prompts = to_prompts(ann)
+    assert prompts.frames() == [0, 5, 10]
+    assert prompts.classes() == species
+    assert all(fp.box is not None for o in prompts.objects for fp in o.prompts)
+
+    out = ecoseg.segment(
+        excerpt,
+        prompts,
+        out=tmp_path / "tracks.zarr",
+        pretrained=False,
+        image_size=64,
+        device="cpu",
+        progress=False,
+    )
+    store = MaskStore.open(out)
+    assert store.n_frames == 12
+    assert {o["id"]: o["class"] for o in store.objects} == species
+    assert {o["source"] for o in store.objects} == {"prompt"}
+    recorded = store.provenance["prompts"]["objects"]
+    assert {o["id"]: o["class"] for o in recorded} == species

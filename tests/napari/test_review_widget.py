@@ -1,0 +1,81 @@
+"""Review tracks widget: gallery, least confident first, click jumps, set class with recent
+classes, merge, split, delete, undo; every edit lands in the store."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
+
+from ecoseg.sample import sample  # noqa: E402
+from ecoseg.store import MaskStore  # noqa: E402
+
+
+@pytest.fixture
+def widget(make_napari_viewer, tmp_path):
+    from ecoseg.napari._review import ReviewWidget
+
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    shutil.copytree(sample().truth, folder / "truth.zarr")  # edits write into the store
+    shutil.copy(sample().video, folder / "video.mp4")
+    viewer = make_napari_viewer()
+    viewer.open(str(folder / "truth.zarr"), plugin="ecoseg")
+    w = ReviewWidget(viewer)
+    viewer.window.add_dock_widget(w)
+    return w, folder / "truth.zarr"
+
+
+def test_gallery_lists_every_track_with_a_thumbnail(widget):
+    w, path = widget
+    store = MaskStore.open(path)
+    assert w.gallery.rowCount() == len(w.table) == len(store.objects)
+    icon = w.gallery.item(0, 0).icon()
+    assert not icon.isNull()
+    w.select(3)
+    frame = int(w.table.set_index("object_id").loc[3, "best_frame"])
+    assert w.viewer.dims.current_step[0] == frame
+    assert w.layer.selected_label == 3
+
+
+def test_set_class_recent_shortcut_merge_split_undo(widget):
+    w, path = widget
+    w.select(1)
+    w.set_class("bluefish")
+    assert {o["id"]: o["class"] for o in MaskStore.open(path).objects}[1] == "bluefish"
+    assert w.recent == ["bluefish"] and len(w._recent_buttons) == 1
+    w.select(2)
+    w._use_recent(0)  # Ctrl+1
+    objs = {o["id"]: o for o in MaskStore.open(path).objects}
+    assert objs[2]["class"] == "bluefish" and objs[2]["class_source"] == "reviewed"
+
+    before = MaskStore.open(path).read_labels()
+    w.select(1, 2)
+    assert w.selected_ids() in ([1, 2], [2, 1])
+    w.merge()
+    assert 2 not in MaskStore.open(path).object_ids.tolist()
+    assert w.gallery.rowCount() == len(MaskStore.open(path).objects)
+    assert not (np.asarray(w.layer.data) == 2).any()  # the layer is reloaded
+    w.undo()
+    assert np.array_equal(MaskStore.open(path).read_labels(), before)
+
+    w.select(1)
+    frames = w.table.set_index("object_id").loc[1]
+    step = list(w.viewer.dims.current_step)
+    step[0] = int(frames["best_frame"])
+    w.viewer.dims.current_step = tuple(step)
+    w.split()
+    assert "split" in w.status.text(), w.status.text()
+
+
+def test_least_confident_first_and_errors(widget):
+    w, path = widget
+    w.least_confident_first()
+    w.gallery.clearSelection()
+    w.merge()
+    assert w.status.text() == "error: select two tracks to merge"
+    w.undo()
+    assert w.status.text().startswith("error:") and "nothing to undo" in w.status.text()

@@ -1,0 +1,115 @@
+"""SAM 3 weights: gated hub download (faked offline), hand-fetched files, hashes, CLI."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from ecoseg.cli import main
+from ecoseg.errors import CheckpointError
+from ecoseg.sam2 import weights as sam2_weights
+from ecoseg.sam3 import weights
+
+huggingface_hub = pytest.importorskip("huggingface_hub")
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(sam2_weights.ENV_DIR, str(folder))
+    return folder
+
+
+def _gated(*args, **kwargs):
+    """What ``hf_hub_download`` raises for a user who has not accepted the licence."""
+    from huggingface_hub.errors import GatedRepoError
+
+    # built without its HTTP response (whose type changes between huggingface_hub versions)
+    error = GatedRepoError.__new__(GatedRepoError)
+    Exception.__init__(error, f"Access to model {kwargs['repo_id']} is restricted.")
+    raise error
+
+
+def _fake_hub(files: dict[str, bytes], calls: list):
+    def download(*, repo_id, filename, local_dir, token=None):
+        calls.append((repo_id, filename, token))
+        path = Path(local_dir) / filename
+        path.write_bytes(files[filename])
+        return str(path)
+
+    return download
+
+
+def test_without_access_says_in_one_line_how_to_get_it(cache, monkeypatch):
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", _gated)
+    with pytest.raises(CheckpointError) as info:
+        weights.download("sam3", progress=False)
+    message = str(info.value)
+    assert "\n" not in message
+    for needle in (
+        "https://huggingface.co/facebook/sam3",
+        "huggingface-cli login",
+        "HF_TOKEN",
+        "--checkpoint PATH",
+    ):
+        assert needle in message
+    assert not weights.weights_path("sam3").exists()
+
+
+def test_cli_without_access_is_one_line(cache, monkeypatch, capsys):
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", _gated)
+    assert main(["weights", "download", "sam3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ecoseg: error: no access to the gated sam3")
+
+
+def test_download_uses_the_users_token_and_records_the_sha256(cache, monkeypatch):
+    files = {"sam3.pt": b"weights" * 100, "vocab.json": b"{}", "merges.txt": b"#version: 0.2\n"}
+    calls = []
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", _fake_hub(files, calls))
+    path = weights.download("sam3", token="hf_user_token", progress=False)
+    assert path == cache / "sam3" / "sam3.pt" and path.read_bytes() == files["sam3.pt"]
+    assert calls == [("facebook/sam3", f, "hf_user_token") for f in files]
+    digest = hashlib.sha256(files["sam3.pt"]).hexdigest()
+    assert sam2_weights.recorded_sha256(path) == digest
+    assert weights.verify("sam3") == [
+        ("sam3", True, "sha256 matches the hash recorded at download")
+    ]
+    calls.clear()
+    assert weights.download("sam3", progress=False) == path and calls == []  # cached: no-op
+    path.write_bytes(b"tampered")
+    ok, reason = weights.verify("sam3")[0][1:]
+    assert not ok and "mismatch" in reason
+
+
+def test_hand_fetched_checkpoint_is_adopted(cache, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", _gated)  # no access at all
+    by_hand = tmp_path / "downloads" / "sam3.pt"
+    by_hand.parent.mkdir()
+    by_hand.write_bytes(b"meta weights")
+    assert main(["weights", "download", "sam3", "--checkpoint", str(by_hand)]) == 0
+    cached = cache / "sam3" / "sam3.pt"
+    assert capsys.readouterr().out.strip() == str(cached)
+    assert cached.read_bytes() == b"meta weights"
+    assert sam2_weights.recorded_sha256(cached) == hashlib.sha256(b"meta weights").hexdigest()
+    assert main(["weights", "verify", "sam3"]) == 0
+    assert main(["weights", "path", "sam3"]) == 0
+    assert capsys.readouterr().out.strip().endswith(str(cached))
+
+
+def test_list_shows_sam3_next_to_sam2(cache, capsys):
+    assert main(["weights", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("sam3 ") for line in lines)
+    assert any(line.startswith("sam2.1-tiny ") for line in lines)
+
+
+def test_build_without_cached_weights_names_the_way_to_get_them(cache):
+    from ecoseg import sam3
+
+    with pytest.raises(CheckpointError, match="ecoseg weights download sam3"):
+        sam3.build("sam3", device="cpu")
+    with pytest.raises(CheckpointError, match="no published weights"):
+        sam3.build("sam3-reduced", device="cpu")

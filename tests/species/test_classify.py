@@ -1,0 +1,182 @@
+import json
+
+import numpy as np
+import pytest
+
+import ecoseg
+from ecoseg.species import SpeciesModel, apply_edits, classify, review_queue
+from ecoseg.species.edits import Edit
+from ecoseg.species.features import FEATURE_NAMES, FEATURE_VERSION, track_features
+from ecoseg.store import MaskStore
+
+SIZE = (256, 144)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    root = tmp_path_factory.mktemp("clips")
+    return [ecoseg.synth(root / f"s{s}", seed=s, frames=24, size=SIZE) for s in range(5)]
+
+
+def unknown_copy(truth, out):
+    """The truth store as a tracker would leave it: same masks, every class unknown."""
+    t = MaskStore.open(truth)
+    objects = [{"id": o["id"], "class": "unknown", "source": "tracker"} for o in t.objects]
+    with MaskStore.create(
+        out,
+        height=t.height,
+        width=t.width,
+        chunk_frames=t.chunk_frames,
+        objects=objects,
+        provenance=t.provenance,
+        calibration=t.calibration,
+    ) as s:
+        s.append(t.read_labels(), t.read_time())
+    return out
+
+
+def accuracy(model, feats):
+    names, _ = model.predict(feats.values)
+    return float(np.mean([a == b for a, b in zip(names, feats.classes)]))
+
+
+def test_the_classifier_learns_species_from_track_features(clips):
+    feats = [track_features(c.truth) for c in clips]
+    assert feats[0].names == FEATURE_NAMES
+    X = np.concatenate([f.values for f in feats[:3]])
+    y = [c for f in feats[:3] for c in f.classes]
+    assert len(set(y)) == 6  # four fish and two invertebrates
+    model = SpeciesModel.fit(X, y, feature_names=FEATURE_NAMES)
+    learned = np.mean([accuracy(model, f) for f in feats[3:]])
+    shuffled_y = list(np.random.default_rng(0).permutation(y))
+    shuffled = SpeciesModel.fit(X, shuffled_y, feature_names=FEATURE_NAMES)
+    chance = np.mean([accuracy(shuffled, f) for f in feats[3:]])
+    assert learned >= 0.75, (learned, chance)  # new animals on other seeds
+    assert chance < learned - 0.3
+
+
+def test_colour_features_are_cielab_inside_the_mask():
+    from ecoseg.species.features import mask_colour_stats
+
+    img = np.zeros((20, 20, 3), np.uint8)
+    img[...] = (0, 0, 255)  # blue background bleeds nowhere
+    img[5:15, 5:15] = (255, 0, 0)
+    mask = np.zeros((20, 20), bool)
+    mask[5:15, 5:15] = True
+    s = dict(zip(("L", "a", "b"), mask_colour_stats(img, mask)[:3]))
+    assert s["L"] == pytest.approx(53.24, abs=0.1) and s["a"] == pytest.approx(80.09, abs=0.1)
+
+
+def test_classify_writes_classes_probabilities_and_a_review_queue(clips, tmp_path):
+    store = unknown_copy(clips[0].truth, tmp_path / "a.zarr")
+    truth = {o["id"]: o["class"] for o in MaskStore.open(clips[0].truth).objects}
+    other = unknown_copy(clips[1].truth, tmp_path / "b.zarr")
+    video_a, video_b = clips[0].video, clips[1].video
+    truth_b = {o["id"]: o["class"] for o in MaskStore.open(clips[1].truth).objects}
+    apply_edits(store, [Edit("set_class", (i,), cls=c) for i, c in truth.items()])
+    apply_edits(other, [Edit("set_class", (1,), cls=truth_b[1])])
+    out = classify(
+        other,
+        train=[store],
+        videos=[video_b],
+        train_videos=[video_a],
+        save_model=tmp_path / "species.json",
+        threshold=0.0,
+    )
+    objs = {o["id"]: o for o in MaskStore.open(other).objects}
+    assert objs[1]["class_source"] == "reviewed"  # a person's class is kept
+    named = [o for i, o in objs.items() if i != 1 and "class_probability" in o]
+    assert named and all(o["class_source"] == "classified" for o in named)
+    assert all(0.0 < o["class_probability"] <= 1.0 for o in named)
+    assert (
+        out.attrs["model_sha256"] == json.loads((tmp_path / "species.json").read_text())["sha256"]
+    )
+    # everything below an impossible threshold stays unknown and is queued least sure first
+    classify(other, model=tmp_path / "species.json", videos=[video_b], threshold=1.0)
+    queue = review_queue(other)
+    todo = queue[~queue["reviewed"]]
+    assert (todo["class"] == "unknown").all() and (todo["class_source"] == "unknown").all()
+    assert todo["class_probability"].is_monotonic_increasing
+    assert queue["reviewed"].tolist()[-1]  # the reviewed track comes last
+
+
+def test_a_saved_model_reproduces_the_classes_byte_for_byte(clips, tmp_path):
+    store = unknown_copy(clips[2].truth, tmp_path / "r.zarr")
+    truth = {o["id"]: o["class"] for o in MaskStore.open(clips[2].truth).objects}
+    apply_edits(store, [Edit("set_class", (i,), cls=c) for i, c in truth.items()])
+    model = tmp_path / "m.json"
+    runs = []
+    for k in range(2):
+        target = unknown_copy(clips[3].truth, tmp_path / f"t{k}.zarr")
+        kwargs = {"train": [store], "save_model": model} if k == 0 else {"model": model}
+        classify(target, videos=[clips[3].video], train_videos=[clips[2].video], **kwargs)
+        runs.append(json.dumps(MaskStore.open(target).objects, sort_keys=True))
+    assert runs[0] == runs[1]
+
+
+def test_cli_classify_and_a_tampered_model(clips, tmp_path, capsys):
+    from ecoseg.cli import main
+
+    store = unknown_copy(clips[4].truth, tmp_path / "c.zarr")
+    truth = {o["id"]: o["class"] for o in MaskStore.open(clips[4].truth).objects}
+    apply_edits(store, [Edit("set_class", (i,), cls=c) for i, c in list(truth.items())[:6]])
+    model = tmp_path / "m.json"
+    rc = main(
+        [
+            "classify",
+            str(store),
+            "--train",
+            str(store),
+            "--save-model",
+            str(model),
+            "--video",
+            str(clips[4].video),
+            "--train-video",
+            str(clips[4].video),
+        ]
+    )
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "reviewed" in out and f"model: {model}" in out
+    data = json.loads(model.read_text())
+    data["classes"][0] = "shark"
+    model.write_text(json.dumps(data))
+    assert (
+        main(["classify", str(store), "--model", str(model), "--video", str(clips[4].video)]) == 2
+    )
+    err = capsys.readouterr().err.strip()
+    assert "sha256" in err and "\n" not in err
+    assert main(["classify", str(store)]) == 2
+    assert "either training stores" in capsys.readouterr().err
+
+
+def test_feature_version_is_recorded(clips, tmp_path):
+    store = clips[0].truth
+    f = track_features(store)
+    m = SpeciesModel.fit(
+        f.values, list(f.classes), feature_names=f.names, feature_version=FEATURE_VERSION
+    )
+    assert m.to_dict()["feature_version"] == FEATURE_VERSION
+
+
+def test_mask_pooled_embeddings_are_appended_when_the_store_has_them():
+    from ecoseg.species.features import track_embeddings
+
+    class Store:  # a store that holds per-frame, per-object embeddings (t, object, c)
+        object_ids = np.array([4, 9])
+
+        def read_embeddings(self):
+            emb = np.zeros((3, 2, 2))
+            emb[:2, 0] = [[1.0, 2.0], [3.0, 4.0]]  # object 4 on frames 0-1, none on frame 2
+            emb[:, 1] = [5.0, 6.0]
+            return emb
+
+    rows, names = track_embeddings(Store(), np.array([9, 4]))
+    assert names == ("emb_0", "emb_1")
+    assert rows.tolist() == [[5.0, 6.0], [2.0, 3.0]]
+
+    class Plain:
+        object_ids = np.array([4])
+
+    rows, names = track_embeddings(Plain(), np.array([4]))
+    assert rows.shape == (1, 0) and names == ()

@@ -1,0 +1,122 @@
+import numpy as np
+import pytest
+
+from ecoseg.errors import ConfigError
+from ecoseg.species.edits import (
+    Edit,
+    edit_objects,
+    edit_scores,
+    parse_edit_args,
+    relabel,
+    touched_frames,
+)
+
+
+def stack():
+    lab = np.zeros((4, 3, 3), np.uint32)
+    lab[:, 0, 0] = 1
+    lab[1:, 2, 2] = 2
+    lab[2, 1, 1] = 3
+    return lab
+
+
+def test_merge_relabels_second_into_first_everywhere():
+    out = relabel(stack(), Edit("merge", (1, 2)))
+    assert set(np.unique(out)) == {0, 1, 3}
+    assert (out[1:, 2, 2] == 1).all()
+
+
+def test_split_only_from_the_frame_on():
+    out = relabel(stack(), Edit("split", (2,), frame=2, new_id=7))
+    assert out[1, 2, 2] == 2 and (out[2:, 2, 2] == 7).all()
+
+
+def test_delete_and_idempotence():
+    lab = stack()
+    for edit in (
+        Edit("delete", (3,)),
+        Edit("merge", (1, 2)),
+        Edit("split", (1,), frame=1, new_id=9),
+    ):
+        once = relabel(lab, edit)
+        assert np.array_equal(relabel(once, edit), once)
+    assert not (relabel(lab, Edit("delete", (3,))) == 3).any()
+
+
+def test_input_is_not_changed():
+    lab = stack()
+    before = lab.copy()
+    relabel(lab, Edit("delete", (1,)))
+    assert np.array_equal(lab, before)
+
+
+def test_touched_frames():
+    present = {1: np.arange(4), 2: np.array([1, 2, 3])}
+    assert touched_frames(present, Edit("split", (2,), frame=2)).tolist() == [2, 3]
+    assert touched_frames(present, Edit("set_class", (2,), cls="x")).tolist() == []
+
+
+def test_scores_follow_the_edit():
+    s = np.array([[1.0, 0.0, 0.5], [0.2, 0.6, 0.5]], np.float32)
+    new, ids = edit_scores(s, [1, 2, 3], Edit("delete", (2,)))
+    assert ids == [1, 3] and np.allclose(new, [[1.0, 0.5], [0.2, 0.5]])
+    new, ids = edit_scores(s, [1, 2, 3], Edit("merge", (1, 2)))
+    assert ids == [1, 3] and np.allclose(new[:, 0], [1.0, 0.6])
+
+
+def test_objects_review_fields():
+    objs = [
+        {"id": 1, "class": "unknown", "source": "tracker"},
+        {"id": 2, "class": "unknown", "source": "tracker"},
+    ]
+    out = edit_objects(objs, Edit("set_class", (2,), cls=" wrasse "))
+    assert out[1] == {
+        "id": 2,
+        "class": "wrasse",
+        "source": "tracker",
+        "reviewed": True,
+        "class_source": "reviewed",
+        "class_probability": 1.0,
+    }
+    assert [o["id"] for o in edit_objects(objs, Edit("merge", (2, 1)))] == [2]
+    split = edit_objects(out, Edit("split", (2,), frame=3, new_id=5))
+    assert split[-1]["id"] == 5 and split[-1]["class"] == "wrasse"
+    assert split[-1]["reviewed"] is False
+    with pytest.raises(ConfigError, match="no track 9"):
+        edit_objects(objs, Edit("delete", (9,)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"set_class": ["4"]}, "ID=CLASS"),
+        ({"set_class": ["x=fish"]}, "ID=CLASS"),
+        ({"merge": ["3"]}, "two track ids"),
+        ({"merge": ["3,3"]}, "itself"),
+        ({"split": ["5"]}, "ID@FRAME"),
+        ({"delete": ["a"]}, "a track id"),
+    ],
+)
+def test_bad_cli_edits_are_one_line_errors(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        parse_edit_args(**kwargs)
+
+
+def test_edit_round_trips_through_json():
+    e = Edit("split", (5,), frame=120, new_id=11)
+    assert Edit.from_dict(e.to_dict()) == e
+    with pytest.raises(ConfigError, match="unknown edit"):
+        Edit("rename", (1,))
+
+
+def test_species_never_imports_torch_or_the_engines():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ecoseg.species, ecoseg.species.features, ecoseg.species.review; "
+        "bad = [m for m in ('torch', 'ecoseg.engine', 'ecoseg.sam2', 'ecoseg.sam3') "
+        "if m in sys.modules]; print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stderr

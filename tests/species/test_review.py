@@ -1,0 +1,249 @@
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from species_helpers import tracker_store
+
+from ecoseg.errors import ConfigError, StoreError
+from ecoseg.measure import measure
+from ecoseg.species import Review, apply_edits, edit_log
+from ecoseg.species.edits import Edit
+from ecoseg.store import MaskStore
+
+
+def chunk_bytes(path: Path) -> dict[str, bytes]:
+    """Every file of the labels array and the scores array (the stored bytes)."""
+    out = {}
+    for name in ("labels", "scores"):
+        for f in sorted((path / name).rglob("*")):
+            if f.is_file():
+                out[str(f.relative_to(path))] = f.read_bytes()
+    return out
+
+
+def test_merge_split_delete_change_the_tables(store3):
+    path, labels, _ = store3
+    before = measure(path)["tracks"].set_index("object_id")
+    r = Review(path)
+    r.merge(2, 3)
+    tracks = measure(path)["tracks"].set_index("object_id")
+    assert tracks.index.tolist() == [1, 2]
+    assert tracks.loc[2, "frames_present"] == 12  # frames 0-7 and 6-11
+    assert MaskStore.open(path).read_scores().shape == (12, 2)
+    new = r.split(1, 5)
+    assert new == 4
+    t = measure(path)["tracks"].set_index("object_id")
+    assert (t.loc[1, "first_frame"], t.loc[1, "last_frame"]) == (0, 4)
+    assert (t.loc[4, "first_frame"], t.loc[4, "last_frame"]) == (5, 11)
+    scores = MaskStore.open(path).read_scores()
+    assert np.allclose(scores[5:, 0], 0) and np.allclose(scores[5:, 2], 0.9)
+    r.delete(2)
+    t = measure(path)["tracks"]
+    assert t["object_id"].tolist() == [1, 4]
+    assert before.loc[1, "frames_present"] == 12
+    assert [e["kind"] for e in r.log] == ["merge", "split", "delete"]
+    assert r.log[1]["frames"] == [[5, 11]] and r.log[1]["new_id"] == 4
+
+
+def test_set_class_marks_reviewed_and_reaches_the_tables(store3):
+    path, _, _ = store3
+    r = Review(path)
+    r.set_class(3, "parrotfish")
+    r.mark_reviewed(1)
+    tables = measure(path)
+    t = tables["tracks"].set_index("object_id")
+    assert t.loc[3, "class"] == "parrotfish"
+    assert t.loc[3, "class_source"] == "reviewed" and t.loc[3, "class_probability"] == 1.0
+    assert t.loc[2, "class_source"] == "unknown"
+    maxn = tables["maxn"]
+    assert maxn["class"].tolist() == ["parrotfish", "unknown"]  # unknown apart, last
+    assert maxn.set_index("class").loc["unknown", "maxn"] == 2
+    obj = {o["id"]: o for o in MaskStore.open(path).objects}
+    assert obj[1]["reviewed"] and obj[1]["class"] == "unknown"
+
+
+def test_undo_restores_the_bytes(store3):
+    path, _, _ = store3
+    original = chunk_bytes(path)
+    objects = MaskStore.open(path).objects
+    r = Review(path)
+    r.merge(1, 3)
+    r.split(1, 3)
+    r.delete(2)
+    assert chunk_bytes(path) != original
+    r.undo()
+    r.undo()
+    r.undo()
+    assert chunk_bytes(path) == original
+    assert MaskStore.open(path).objects == objects
+    with pytest.raises(ConfigError, match="nothing to undo"):
+        r.undo()
+    kinds = [e["kind"] for e in edit_log(path)]
+    assert kinds == ["merge", "split", "delete", "undo", "undo", "undo"]
+    assert [e.get("undoes") for e in edit_log(path)][3:] == [3, 2, 1]
+
+
+def test_bad_edits_change_nothing(store3):
+    path, _, _ = store3
+    original = chunk_bytes(path)
+    r = Review(path)
+    with pytest.raises(ConfigError, match="no track 9"):
+        r.delete(9)
+    with pytest.raises(ConfigError, match="not present from frame 8"):
+        r.split(2, 8)
+    with pytest.raises(ConfigError, match="store has 12 frames"):
+        r.split(1, 40)
+    assert chunk_bytes(path) == original and r.log == []
+
+
+def test_an_open_writer_is_refused(store3):
+    path, _, _ = store3
+    writer = MaskStore.open(path, mode="a")
+    try:
+        with pytest.raises(StoreError, match="another writer"):
+            apply_edits(path, [Edit("delete", (1,))])
+    finally:
+        writer.close()
+
+
+# kill -9 at fixed points of an edit, in a child process --------------------------------
+CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    import ecoseg.species.review as review
+    from ecoseg.species.edits import Edit
+
+    point, path = sys.argv[1], sys.argv[2]
+    calls = {"n": 0}
+
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def wrap(name, after=True, on_call=1):
+        original = getattr(review, name)
+
+        def patched(*a, **k):
+            calls["n"] += 1
+            if not after and calls["n"] == on_call:
+                die()
+            out = original(*a, **k)
+            if after and calls["n"] == on_call:
+                die()
+            return out
+
+        setattr(review, name, patched)
+
+    if point == "backup":
+        wrap("_write_backup")
+    elif point == "intent":
+        wrap("write_meta")
+    elif point == "chunk":
+        wrap("_write_chunk", on_call=2)  # one labels chunk rewritten, the next not
+    elif point == "scores":
+        wrap("_write_scores")
+    elif point == "commit":
+        wrap("write_meta", on_call=2)  # committed, extra score columns not cut yet
+    review.apply_edits(path, [Edit("merge", (1, 2))])
+    """
+)
+
+
+@pytest.mark.parametrize("point", ["backup", "intent", "chunk", "scores", "commit"])
+def test_kill_9_mid_edit_leaves_a_valid_store_that_resume_completes(tmp_path, point):
+    path = tmp_path / "m.zarr"
+    tracker_store(path)
+    ref = tmp_path / "ref.zarr"
+    tracker_store(ref)
+    apply_edits(ref, [Edit("merge", (1, 2))])
+    original = chunk_bytes(path)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, point, str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert child.returncode == -9, child.stderr
+
+    store = MaskStore.open(path)  # valid: opens, validates, reads
+    store.read_labels()
+    assert store.read_scores().shape[1] == len(store.objects)
+    meta = store.attrs["ecoseg"]
+    log = meta.get("edits", [])
+    if point == "backup":  # killed before the intent: nothing happened
+        assert "edit_pending" not in meta and log == []
+        assert chunk_bytes(path) == original
+    elif point == "commit":  # the commit was written: the edit is done
+        assert "edit_pending" not in meta and [e["kind"] for e in log] == ["merge"]
+    else:
+        assert meta["edit_pending"]["kind"] == "merge" and log == []
+
+    from ecoseg.cli import main
+
+    assert main(["edit", str(path), "--resume"]) == 0
+    if point == "backup":
+        assert edit_log(path) == [] and chunk_bytes(path) == original
+        apply_edits(path, [Edit("merge", (1, 2))])  # the left-over backup is reused
+    done = MaskStore.open(path)
+    assert "edit_pending" not in done.attrs["ecoseg"]
+    assert [e["kind"] for e in edit_log(path)] == ["merge"]
+    assert np.array_equal(done.read_labels(), MaskStore.open(ref).read_labels())
+    assert np.array_equal(done.read_scores(), MaskStore.open(ref).read_scores())
+    assert done.objects == MaskStore.open(ref).objects
+    Review(path).undo()
+    assert chunk_bytes(path) == original
+
+
+def test_cli_edit_and_log(store3, capsys):
+    from ecoseg.cli import main
+
+    path, _, _ = store3
+    rc = main(
+        [
+            "edit",
+            str(path),
+            "--set-class",
+            "3=wrasse",
+            "--merge",
+            "1,2",
+            "--split",
+            "3@8",
+            "--delete",
+            "1",
+            "--log",
+        ]
+    )
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "edit 3: split [3] -> new id 4" in out
+    kinds = [json.loads(line)["kind"] for line in out.splitlines() if line.startswith("{")]
+    assert kinds == ["set_class", "merge", "split", "delete"]
+    assert main(["edit", str(path), "--undo"]) == 0
+    assert [o["id"] for o in MaskStore.open(path).objects] == [1, 3, 4]
+    assert main(["edit", str(path), "--merge", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ecoseg: error: --merge '1'") and "\n" not in err
+
+
+def test_undo_keeps_a_later_classification_of_other_tracks(store3):
+    from ecoseg.species.review import open_for_edit, read_meta, write_meta
+
+    path, _, _ = store3
+    r = Review(path)
+    r.set_class(1, "wrasse")
+    with open_for_edit(path) as s:  # what `ecoseg classify` writes meanwhile
+        meta = read_meta(s)
+        meta["objects"][2].update(
+            {"class": "damselfish", "class_source": "classified", "class_probability": 0.7}
+        )
+        write_meta(s, meta)
+    r.undo()
+    objs = {o["id"]: o for o in MaskStore.open(path).objects}
+    assert objs[1] == {"id": 1, "class": "unknown", "source": "tracker"}
+    assert objs[3]["class"] == "damselfish" and objs[3]["class_source"] == "classified"

@@ -1,0 +1,108 @@
+import json
+import pickle
+
+import numpy as np
+import pytest
+
+from ecoseg.species.model import ModelError, SpeciesModel
+
+
+def fitted(k: int = 3) -> SpeciesModel:
+    rng = np.random.default_rng(1)
+    X = np.concatenate([rng.normal(3 * c, 1.0, (8, 4)) for c in range(k)])
+    X[0, 2] = np.nan  # a missing feature is imputed
+    y = [f"species_{c}" for c in range(k) for _ in range(8)]
+    return SpeciesModel.fit(
+        X,
+        y,
+        feature_names=["a", "b", "c", "d"],
+        training=[{"store": "s.zarr", "sha256": "0" * 64, "tracks": 24}],
+    )
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_saved_model_predicts_bit_for_bit(tmp_path, k):
+    m = fitted(k)
+    X = np.random.default_rng(2).normal(3, 3, (20, 4))
+    path = m.save(tmp_path / "m.json")
+    loaded = SpeciesModel.load(path)
+    assert np.array_equal(loaded.predict_proba(X), m.predict_proba(X))
+    assert loaded.classes == m.classes and loaded.training == m.training
+    assert path.stat().st_size < 20_000
+    assert json.loads(path.read_text())["format"] == "ecoseg-species-model"
+
+
+def test_probabilities_are_a_distribution_and_balanced_classes_learn():
+    m = fitted()
+    p = m.predict_proba(np.array([[0.0] * 4, [6.0] * 4]))
+    assert np.allclose(p.sum(axis=1), 1.0)
+    assert m.predict(np.array([[6.0] * 4]))[0] == ["species_2"]
+
+
+def test_a_tampered_model_is_refused(tmp_path):
+    path = fitted().save(tmp_path / "m.json")
+    data = json.loads(path.read_text())
+    data["coef"][0][0] += 0.5  # someone nudges a coefficient
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="do not match its sha256"):
+        SpeciesModel.load(path)
+
+
+def test_a_foreign_file_is_refused(tmp_path):
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps({"coef": [[1.0]], "classes": ["a", "b"]}))
+    with pytest.raises(ModelError, match="not an ecoseg species model"):
+        SpeciesModel.load(path)
+    path.write_bytes(pickle.dumps({"coef": 1}))
+    with pytest.raises(ModelError, match="pickle"):
+        SpeciesModel.load(path)
+    path.write_text("not json")
+    with pytest.raises(ModelError, match="not JSON"):
+        SpeciesModel.load(path)
+    with pytest.raises(ModelError, match="no such"):
+        SpeciesModel.load(tmp_path / "missing.json")
+
+
+def test_a_consistent_but_rewritten_file_with_bad_shapes_is_refused(tmp_path):
+    from ecoseg.species.model import payload_sha256
+
+    data = fitted().to_dict()
+    data["mean"] = data["mean"][:2]
+    data["sha256"] = payload_sha256(data)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="shapes"):
+        SpeciesModel.load(path)
+
+
+def test_features_of_another_kind_are_refused():
+    m = fitted()
+    with pytest.raises(ModelError, match="feature version 1"):
+        m.check_features(m.feature_names, 2, "s.zarr")
+    with pytest.raises(ModelError, match="embeddings differ"):
+        m.check_features((*m.feature_names, "emb_0"), 1, "s.zarr")
+    with pytest.raises(ModelError, match="takes 4 features"):
+        m.predict_proba(np.zeros((1, 5)))
+
+
+def test_one_species_is_not_enough():
+    from ecoseg.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="at least two species"):
+        SpeciesModel.fit(np.zeros((3, 1)), ["a"] * 3, feature_names=["x"])
+
+
+def test_saving_never_replaces_a_file_silently(tmp_path):
+    from ecoseg.errors import ConfigError
+
+    path = fitted().save(tmp_path / "m.json")
+    with pytest.raises(ConfigError, match="already exists"):
+        fitted().save(path)
+    fitted().save(path, overwrite=True)
+
+
+def test_sizes_in_other_units_are_refused():
+    m = SpeciesModel.fit([[0.0], [1.0]], ["a", "b"], feature_names=["x"], units="mm")
+    m.check_features(["x"], 1, "s.zarr", "mm")
+    with pytest.raises(ModelError, match="calibrated stores .sizes in mm.*in px"):
+        m.check_features(["x"], 1, "s.zarr", "px")

@@ -1,0 +1,63 @@
+"""A study names a species model file: tracks are classified before measuring, a re-run gives
+the same classes byte for byte, and another model file re-measures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from study_helpers import EPOCH, write_study
+
+import ecoseg
+from ecoseg.errors import ConfigError
+from ecoseg.species import SpeciesModel
+from ecoseg.species.features import FEATURE_VERSION, track_features
+from ecoseg.study import load_study, run_study
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("species-study")
+    for name, seed in (("a", 3), ("b", 4)):
+        ecoseg.synth(root / name, seed=seed, frames=30, size=(160, 96), n_fish=3, n_invertebrates=0)
+    ref = ecoseg.synth(root / "ref", seed=9, frames=30, size=(160, 96))
+    feats = track_features(ref.truth)
+    model = SpeciesModel.fit(
+        feats.values,
+        list(feats.classes),
+        feature_names=feats.names,
+        feature_version=FEATURE_VERSION,
+    )
+    model.save(root / "species.json")
+    write_study(root, extra_a="    species_model: species.json")
+    return root
+
+
+def test_a_study_classifies_with_its_model_and_reproduces_the_classes(study, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    assert load_study(study / "study.yaml").video("reef-a").species_model.name == "species.json"
+    assert load_study(study / "study.yaml").video("reef-b").species_model is None
+    run_study(study / "study.yaml", progress=False, report=False)
+    tables = study / "out" / "tables" / "videos"
+    first = ecoseg.measure.read_table(tables / "reef-a" / "tracks.parquet")
+    tracks = ecoseg.measure.read_table(tables / "reef-a" / "tracks.parquet")
+    assert set(tracks["class_source"]) <= {"classified", "unknown"} and len(tracks)
+    assert np.isfinite(tracks["class_probability"]).all()
+    other = ecoseg.measure.read_table(tables / "reef-b" / "tracks.parquet")
+    assert set(other["class_source"]) == {"unknown"}
+
+    # the same model again: nothing to do; the classes are the same bytes after a re-classify
+    result = run_study(study / "study.yaml", progress=False, report=False)
+    assert "reef-a" not in result.measured
+    (study / "out" / "tables" / "videos" / "reef-a" / "tracks.parquet").unlink()
+    run_study(study / "study.yaml", progress=False, report=False)
+    again = ecoseg.measure.read_table(tables / "reef-a" / "tracks.parquet")
+    import pandas as pd
+    pd.testing.assert_frame_equal(again, first)
+
+
+def test_a_missing_model_file_is_a_clear_error(tmp_path):
+    ecoseg.synth(tmp_path / "a", seed=1, frames=4, size=(64, 48))
+    ecoseg.synth(tmp_path / "b", seed=2, frames=4, size=(64, 48))
+    write_study(tmp_path, extra_a="    species_model: nowhere.json")
+    with pytest.raises(ConfigError, match="species_model: no such model file"):
+        load_study(tmp_path / "study.yaml")
