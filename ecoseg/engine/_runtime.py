@@ -167,13 +167,15 @@ class Prefetcher:
     """Run an iterator in a daemon thread, handing its items over through a bounded queue.
 
     Exceptions raised in the thread are re-raised by ``next``; :meth:`close` stops the thread.
+    With ``maxsize`` 0 there is no thread: each ``next`` runs the iterator in the caller's
+    thread (nothing is computed ahead; a benchmark then charges the work to the right step).
 
     Parameters
     ----------
     make_iter : callable
         Returns the iterator to run (called in the thread).
     maxsize : int
-        Items computed ahead at most.
+        Items computed ahead at most (0: none, no thread).
     name : str
         Thread name.
 
@@ -183,14 +185,23 @@ class Prefetcher:
     >>> list(worker)
     ['a', 'b']
     >>> worker.close()
+    >>> inline = Prefetcher(lambda: iter("ab"), 0, "example")
+    >>> list(inline), inline.thread is None
+    (['a', 'b'], True)
     """
 
     def __init__(self, make_iter: Callable[[], Iterator[Any]], maxsize: int, name: str):
         self._queue: queue.Queue = queue.Queue(max(1, int(maxsize)))
         self._stop = threading.Event()
         self._finished = False
-        self._thread = threading.Thread(target=self._run, args=(make_iter,), name=name, daemon=True)
-        self._thread.start()
+        self._inline: Iterator[Any] | None = None
+        #: The worker thread (None with ``maxsize`` 0).
+        self.thread: threading.Thread | None = None
+        if int(maxsize) <= 0:
+            self._inline = iter(make_iter())
+            return
+        self.thread = threading.Thread(target=self._run, args=(make_iter,), name=name, daemon=True)
+        self.thread.start()
 
     def _run(self, make_iter) -> None:
         try:
@@ -216,6 +227,8 @@ class Prefetcher:
     def __next__(self):
         if self._finished:
             raise StopIteration
+        if self._inline is not None:
+            return next(self._inline)
         kind, item = self._queue.get()
         if kind == _ITEM:
             return item
@@ -228,7 +241,10 @@ class Prefetcher:
         """Stop the thread (it ends at its next hand-over) and wait for it."""
         self._stop.set()
         self._finished = True
-        self._thread.join(timeout=10)
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+        elif hasattr(self._inline, "close"):
+            self._inline.close()
 
 
 def prefetch(

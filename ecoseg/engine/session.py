@@ -160,7 +160,13 @@ class StreamingSession:
         ``torch.compile`` the image encoder and memory attention (CUDA only for ``True``; a
         backend name such as ``"eager"`` compiles on any device).
     prefetch : int
-        Frames decoded and preprocessed ahead by the background thread.
+        Frames decoded and preprocessed ahead by the prefetch thread (0: no thread; each
+        frame is decoded in the calling thread when it is needed).
+    fast : bool
+        Trade exactness for speed within the bf16 bar of the oracle tests: bf16 autocast on
+        any device (on a CPU with AVX-512 bf16 or AMX about 1.3-1.4x the fp32 speed; see
+        docs/performance.md). The default (False) is exact fp32 on the CPU. An explicit
+        ``autocast`` wins.
     snapshot_every : int
         Keep a :class:`TrackerState` every this many frames (plus the start), for
         re-propagating from an earlier frame; at most ``max_snapshots`` (the spacing doubles
@@ -205,6 +211,7 @@ class StreamingSession:
         autocast: bool | None = None,
         compile: bool | str = False,
         prefetch: int = 4,
+        fast: bool = False,
         snapshot_every: int = 256,
         max_snapshots: int = 8,
         on_snapshot: Callable[[TrackerState], Any] | None = None,
@@ -218,7 +225,7 @@ class StreamingSession:
         self.model = model
         self.device = model.device
         cuda = self.device.type == "cuda"
-        self.autocast = cuda if autocast is None else bool(autocast)
+        self.autocast = (cuda or bool(fast)) if autocast is None else bool(autocast)
         self.tracker = VideoTracker(
             model, self.num_frames, (self.height, self.width), fill_hole_area=fill_hole_area
         )
@@ -548,6 +555,7 @@ def propagate(
     autocast: bool | None = None,
     compile: bool | str = False,
     prefetch: int = 4,
+    fast: bool = False,
     resume: TrackerState | None = None,
     snapshot_every: int = 0,
     on_snapshot: Callable[[TrackerState], Any] | None = None,
@@ -581,10 +589,12 @@ def propagate(
         Stop (quietly) before the next frame once set.
     autocast : bool, optional
         bfloat16 autocast (default: on CUDA only; see :class:`StreamingSession`).
+    fast : bool
+        bf16 on any device (see :class:`StreamingSession`); off: exact fp32 on the CPU.
     compile : bool or str
         ``torch.compile`` (CUDA; see :class:`StreamingSession`).
     prefetch : int
-        Frames decoded ahead.
+        Frames decoded ahead (0: decoded in the calling thread, no prefetch thread).
     resume : TrackerState, optional
         Continue from a snapshot (``prompts`` are then only checked, not re-applied).
     snapshot_every : int
@@ -628,6 +638,7 @@ def propagate(
         autocast=autocast,
         compile=compile,
         prefetch=prefetch,
+        fast=fast,
         snapshot_every=snapshot_every,
         max_snapshots=2,
         on_snapshot=on_snapshot,

@@ -84,16 +84,25 @@ def window_unpartition(
 
 
 def _max_pool_hw(x: Tensor, stride: tuple[int, int], dims: tuple[int, int]) -> Tensor:
-    """Non-overlapping max pooling of the two spatial axes ``dims`` of ``x`` (floor mode)."""
+    """Non-overlapping max pooling of the two spatial axes ``dims`` of ``x`` (floor mode).
+
+    The maximum of the ``sh * sw`` strided sub-grids, taken pairwise: exactly the pooled
+    maximum, and elementwise along the contiguous channel axis (a reduction over the
+    non-contiguous spatial axes is many times slower on the CPU).
+    """
     sh, sw = stride
     dh, dw = dims
     h, w = x.shape[dh], x.shape[dw]
     x = x.narrow(dh, 0, h - h % sh).narrow(dw, 0, w - w % sw)
-    shape = list(x.shape)
-    # split each spatial axis into (size // s, s); the later axis first so indices stay valid
-    shape[dw : dw + 1] = [w // sw, sw]
-    shape[dh : dh + 1] = [h // sh, sh]
-    return x.reshape(shape).amax(dim=(dh + 1, dw + 2))
+    out = None
+    for i in range(sh):
+        for j in range(sw):
+            index = [slice(None)] * x.dim()
+            index[dh] = slice(i, None, sh)
+            index[dw] = slice(j, None, sw)
+            part = x[tuple(index)]
+            out = part if out is None else torch.maximum(out, part)
+    return out
 
 
 class _PatchEmbed(nn.Module):
@@ -193,6 +202,7 @@ class Hiera(nn.Module):
         )
         w0 = config.window_spec[0]
         self.pos_embed_window = nn.Parameter(torch.zeros(1, dim, w0, w0))
+        self._pos_cache: tuple[tuple, Tensor] | None = None
 
         ends = [sum(config.stages[: i + 1]) - 1 for i in range(len(config.stages))]
         self.stage_ends = tuple(ends)
@@ -223,10 +233,20 @@ class Hiera(nn.Module):
         self.channel_list = tuple(self.blocks[e].dim_out for e in reversed(ends))
 
     def _pos_embed(self, h: int, w: int) -> Tensor:
-        pos = F.interpolate(self.pos_embed, size=(h, w), mode="bicubic", align_corners=False)
+        # the same for every frame: kept while the weights stay as they are (no gradients)
         win = self.pos_embed_window
+        key = None
+        if not torch.is_grad_enabled() and not self.pos_embed.is_inference():
+            key = (h, w, torch.is_inference_mode_enabled(), torch.is_autocast_enabled())
+            key += tuple((p.data_ptr(), p._version, p.dtype) for p in (self.pos_embed, win))
+            if self._pos_cache is not None and self._pos_cache[0] == key:
+                return self._pos_cache[1]
+        pos = F.interpolate(self.pos_embed, size=(h, w), mode="bicubic", align_corners=False)
         pos = pos + win.tile(1, 1, h // win.shape[-2], w // win.shape[-1])
-        return pos.permute(0, 2, 3, 1)
+        pos = pos.permute(0, 2, 3, 1)
+        if key is not None:
+            self._pos_cache = (key, pos)
+        return pos
 
     def forward(self, images: Tensor) -> list[Tensor]:
         x = self.patch_embed(images)

@@ -198,13 +198,11 @@ def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
     reps = n // cos.shape[0]
     if reps * cos.shape[0] != n:
         raise ValueError(f"{n} tokens are not a multiple of the {cos.shape[0]}-token RoPE grid")
-    if reps > 1:
-        cos = cos.repeat(reps, 1)
-        sin = sin.repeat(reps, 1)
-    xf = x.float().reshape(*x.shape[:-1], -1, 2)
+    # (..., reps, N', D/2, 2): the table broadcasts over the repeats (no repeated copy)
+    xf = x.float().reshape(*x.shape[:-2], reps, cos.shape[0], -1, 2)
     a, b = xf[..., 0], xf[..., 1]
     out = torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1)
-    return out.flatten(-2).to(x.dtype)
+    return out.reshape(x.shape).to(x.dtype)
 
 
 # ---------------------------------------------------------------------------------------

@@ -321,6 +321,24 @@ def test_decoding_runs_in_a_background_thread(model):
         list(propagate(model, ThreadVideo(6, bad=3), Prompts.single(0, points=[[30, 20]])))
 
 
+def test_prefetch_zero_decodes_in_the_calling_thread(model):
+    video = ThreadVideo(6)
+    threaded = list(propagate(model, ThreadVideo(6), Prompts.single(0, points=[[30, 20]])))
+    inline = list(propagate(model, video, Prompts.single(0, points=[[30, 20]]), prefetch=0))
+    assert "ecoseg-decode" not in video.threads and threading.current_thread().name in video.threads
+    for a, b in zip(threaded, inline, strict=True):
+        np.testing.assert_array_equal(a.logits, b.logits)
+    with pytest.raises(OSError, match="frame 3: corrupt packet"):
+        list(propagate(model, ThreadVideo(6, bad=3), Prompts.single(0, points=[[30, 20]]), prefetch=0))
+
+
+def test_fast_runs_in_bf16_unless_autocast_says_otherwise(model):
+    frames = [np.full((48, 64, 3), 100, np.uint8)] * 2
+    assert StreamingSession(model, frames, fast=True).autocast is True
+    assert StreamingSession(model, frames, fast=True, autocast=False).autocast is False
+    assert StreamingSession(model, frames).autocast is (model.device.type == "cuda")
+
+
 def test_prefetch_iterator_stops_early_and_reraises():
     def gen():
         yield 1

@@ -79,6 +79,38 @@ def test_position_embedding_follows_input_size():
     torch.testing.assert_close(tiled[..., :4, :4], tiled[..., 4:, 4:])
 
 
+def test_position_embedding_cache_follows_weights():
+    torch.manual_seed(0)
+    cfg = HieraConfig(
+        embed_dim=8,
+        num_heads=1,
+        stages=(1, 1, 1, 1),
+        global_att_blocks=(3,),
+        window_spec=(4, 2, 2, 2),
+        window_pos_embed_bkg_spatial_size=(3, 3),
+    )
+    trunk = Hiera(cfg).eval()
+    with torch.no_grad():
+        first = trunk._pos_embed(8, 8)
+        assert trunk._pos_embed(8, 8) is first  # kept between frames
+        assert trunk._pos_embed(4, 4).shape == (1, 4, 4, 8)  # another size: computed anew
+        trunk.load_state_dict({**trunk.state_dict(), "pos_embed": torch.randn(1, 8, 3, 3)})
+        fresh = Hiera(cfg).eval()
+        fresh.load_state_dict(trunk.state_dict())
+        assert torch.equal(trunk._pos_embed(8, 8), fresh._pos_embed(8, 8))
+        assert not torch.equal(trunk._pos_embed(8, 8), first)
+    x = trunk._pos_embed(8, 8)  # with gradients: computed, never cached
+    assert x.requires_grad
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 8, 6, 5), (1, 2, 7, 9, 3)])
+def test_max_pool_of_middle_axes(shape):
+    x = torch.randn(*shape).permute(0, 4, 1, 2, 3)  # strided, like the attention's queries
+    ref = F.max_pool3d(x.permute(0, 1, 4, 2, 3).flatten(0, 1), (1, 2, 2), (1, 2, 2))
+    ref = ref.view(x.shape[0], x.shape[1], x.shape[4], *ref.shape[-2:]).permute(0, 1, 3, 4, 2)
+    assert torch.equal(_max_pool_hw(x, (2, 2), (2, 3)), ref)
+
+
 def test_windowed_attention_is_local():
     """With windowed blocks only, a change in one window does not reach another."""
     torch.manual_seed(0)

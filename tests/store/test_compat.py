@@ -77,3 +77,20 @@ def test_measuring_an_old_store_gives_the_stored_tables(name, tmp_path):
         for info in record["tables"].values():
             info["attrs"].pop("store", None)
     assert got == want
+
+
+def test_old_codec_settings_read_alongside_new_ones(tmp_path):
+    """Stores keep their Blosc settings in the array metadata: the shipped stores (level 2)
+    read as before, and a store written now (level 1) reads back the same labels."""
+    meta = json.loads((DATA / "truth.zarr" / "labels" / "zarr.json").read_text())
+    blosc = [c for c in meta["codecs"] if c["name"] == "blosc"][0]["configuration"]
+    assert blosc["cname"] == "zstd" and blosc["clevel"] == 2
+    old = open_masks(DATA / "truth.zarr").labels.values
+    with MaskStore.create(
+        tmp_path / "new.zarr", height=old.shape[1], width=old.shape[2], objects=[(i, "fish", "truth") for i in (1, 2, 3, 4)],
+    ) as s:
+        s.append(old, np.arange(len(old)) / 10.0)
+    new_meta = json.loads((tmp_path / "new.zarr" / "labels" / "zarr.json").read_text())
+    new_blosc = [c for c in new_meta["codecs"] if c["name"] == "blosc"][0]["configuration"]
+    assert new_blosc["clevel"] == 1
+    np.testing.assert_array_equal(open_masks(tmp_path / "new.zarr").labels.values, old)
