@@ -167,7 +167,9 @@ def run_pair(a, folder: str, weights: str) -> list[dict]:
             gens[c] = official_steps(models["official"], folder, a.objects, a.device, bf16)
         else:
             fill = 8 if c.endswith("fill") else 0
-            gens[c] = ecoseg_steps(models["ecoseg"], folder, a.objects, a.device, bf16=bf16, fill=fill)
+            gens[c] = ecoseg_steps(
+                models["ecoseg"], folder, a.objects, a.device, bf16=bf16, fill=fill
+            )
     times: dict[str, list[float]] = {c: [] for c in a.configs}
     cpu: dict[str, list[float]] = {c: [] for c in a.configs}
     order = list(a.configs)

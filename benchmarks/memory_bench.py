@@ -133,8 +133,14 @@ def _sam3_pair():
     return co, hf
 
 
-SAM3_SETTINGS = dict(score_threshold=0.0, new_track_score=0.0, max_objects=2, hotstart_delay=0,
-                     fill_hole_area=0, nms_iou=0.0)
+SAM3_SETTINGS = dict(
+    score_threshold=0.0,
+    new_track_score=0.0,
+    max_objects=2,
+    hotstart_delay=0,
+    fill_hole_area=0,
+    nms_iou=0.0,
+)
 
 
 def _tiny_clip(n: int):
@@ -147,8 +153,8 @@ def _tiny_clip(n: int):
 
 
 def run_sam3_ours(n: int, image_size: int) -> dict:
-    from ecoseg.engine.concept_session import ConceptRun
     from ecoseg.engine.concept_rules import ConceptSettings
+    from ecoseg.engine.concept_session import ConceptRun
     from ecoseg.prompts import Concept
 
     co, hf = _sam3_pair()
@@ -156,8 +162,13 @@ def run_sam3_ours(n: int, image_size: int) -> dict:
         model = co.load_ours(hf, Path(d) / "m.safetensors")
     del hf
     clip = _tiny_clip(n)
-    run = ConceptRun(model, clip, [Concept("parrotfish")], ConceptSettings(**SAM3_SETTINGS),
-                     tokenizer=co.tokenize)
+    run = ConceptRun(
+        model,
+        clip,
+        [Concept("parrotfish")],
+        ConceptSettings(**SAM3_SETTINGS),
+        tokenizer=co.tokenize,
+    )
     t0 = time.perf_counter()
     count = sum(1 for _ in run.run())
     return {"frames": count, "seconds": time.perf_counter() - t0, "peak_rss_mb": _peak_mb()}
@@ -168,13 +179,19 @@ def run_sam3_oracle(n: int, image_size: int) -> dict:
     from transformers.models.sam3_video import modeling_sam3_video as mv
 
     co, hf = _sam3_pair()
-    for k, v in dict(score_threshold_detection=0.0, new_det_thresh=0.0, max_num_objects=2,
-                     hotstart_delay=0, fill_hole_area=0).items():
+    for k, v in dict(
+        score_threshold_detection=0.0,
+        new_det_thresh=0.0,
+        max_num_objects=2,
+        hotstart_delay=0,
+        fill_hole_area=0,
+    ).items():
         setattr(hf, k, v)
     clip = _tiny_clip(n)
     px = torch.cat([co.pixels([clip.read(i).image]) for i in range(n)])
-    session = mv.Sam3VideoInferenceSession(video=px, video_height=64, video_width=96,
-                                           dtype=torch.float32)
+    session = mv.Sam3VideoInferenceSession(
+        video=px, video_height=64, video_width=96, dtype=torch.float32
+    )
     del px
     pid = session.add_prompt("parrotfish")
     ids = torch.as_tensor(co.tokenize(["parrotfish"]))
@@ -196,23 +213,37 @@ def main(argv=None) -> None:
     p.add_argument("--frames", type=int, nargs=2, default=[300, 3000])
     p.add_argument("--official-frames", type=int, nargs=2, default=[50, 200])
     p.add_argument("--image-size", type=int, default=64)
-    p.add_argument("--sam3", type=int, nargs=2, default=None, metavar=("N1", "N2"),
-                   help="SAM 3 concept tracking instead: ours and transformers' at N1, N2 frames")
+    p.add_argument(
+        "--sam3",
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=("N1", "N2"),
+        help="SAM 3 concept tracking instead: ours and transformers' at N1, N2 frames",
+    )
     p.add_argument("--child", nargs=2, metavar=("ENGINE", "N"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
         import warnings
 
         warnings.filterwarnings("ignore")
-        fn = {"ecoseg": run_ecoseg, "official": run_official, "sam3-ecoseg": run_sam3_ours,
-              "sam3-transformers": run_sam3_oracle}[a.child[0]]
+        fn = {
+            "ecoseg": run_ecoseg,
+            "official": run_official,
+            "sam3-ecoseg": run_sam3_ours,
+            "sam3-transformers": run_sam3_oracle,
+        }[a.child[0]]
         print(json.dumps(fn(int(a.child[1]), a.image_size)))
         return
     base = {"benchmark": "memory", "video": f"{W}x{H} synthetic", "image_size": a.image_size}
     runs = (("ecoseg", a.frames), ("official", a.official_frames))
     if a.sam3:
-        base = {"benchmark": "memory", "video": "96x64 synthetic", "model": "sam3-reduced backbone, 2048-wide 200-query detector, 336 px",
-                "tracks": 2}
+        base = {
+            "benchmark": "memory",
+            "video": "96x64 synthetic",
+            "model": "sam3-reduced backbone, 2048-wide 200-query detector, 336 px",
+            "tracks": 2,
+        }
         runs = (("sam3-ecoseg", a.sam3), ("sam3-transformers", a.sam3))
     found = {}
     for engine, counts in runs:

@@ -27,16 +27,22 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "engine"))
 import concepts_oracle as co  # noqa: E402
 
-from ecoseg.engine.concept_tracker import ConceptTracker  # noqa: E402
 from ecoseg.engine.concept_rules import ConceptSettings  # noqa: E402
+from ecoseg.engine.concept_tracker import ConceptTracker  # noqa: E402
 from ecoseg.prompts import Concept  # noqa: E402
 
 TEXT = "parrotfish"
 
 
 def ours_times(model, px, hw, n: int) -> list[float]:
-    s = ConceptSettings(score_threshold=0.0, new_track_score=0.0, max_objects=n, hotstart_delay=0,
-                        fill_hole_area=0, nms_iou=0.0)
+    s = ConceptSettings(
+        score_threshold=0.0,
+        new_track_score=0.0,
+        max_objects=n,
+        hotstart_delay=0,
+        fill_hole_area=0,
+        nms_iou=0.0,
+    )
     tracker = ConceptTracker(model, [Concept(TEXT)], len(px), hw, s, tokenizer=co.tokenize)
     times = []
     for t in range(len(px)):
@@ -50,11 +56,17 @@ def ours_times(model, px, hw, n: int) -> list[float]:
 def oracle_times(hf, px, hw, n: int) -> list[float]:
     from transformers.models.sam3_video import modeling_sam3_video as mv
 
-    for k, v in dict(score_threshold_detection=0.0, new_det_thresh=0.0, max_num_objects=n,
-                     hotstart_delay=0, fill_hole_area=0).items():
+    for k, v in dict(
+        score_threshold_detection=0.0,
+        new_det_thresh=0.0,
+        max_num_objects=n,
+        hotstart_delay=0,
+        fill_hole_area=0,
+    ).items():
         setattr(hf, k, v)
-    session = mv.Sam3VideoInferenceSession(video=px, video_height=hw[0], video_width=hw[1],
-                                           dtype=torch.float32)
+    session = mv.Sam3VideoInferenceSession(
+        video=px, video_height=hw[0], video_width=hw[1], dtype=torch.float32
+    )
     pid = session.add_prompt(TEXT)
     ids = torch.as_tensor(co.tokenize([TEXT]))
     session.prompt_input_ids[pid] = ids
@@ -79,7 +91,9 @@ def main() -> None:
     px = co.pixels(images)
     hw = images[0].shape[:2]
     hf = co.build_oracle(edit_frame=px[:1], text=TEXT)
-    model = co.load_ours(hf, Path(__file__).resolve().parent / "results" / ".objects_bench.safetensors")
+    model = co.load_ours(
+        hf, Path(__file__).resolve().parent / "results" / ".objects_bench.safetensors"
+    )
     (Path(__file__).resolve().parent / "results" / ".objects_bench.safetensors").unlink()
     impls = [("ours", lambda n: ours_times(model, px, hw, n))]
     if args.oracle:
@@ -90,18 +104,36 @@ def main() -> None:
             times = fn(n)
             steady[name, n] = sum(times[1:]) / max(len(times) - 1, 1)
             base = steady.get((name, args.objects[0]), steady[name, n])
-            print(json.dumps({
-                "bench": "objects", "impl": name, "objects": n, "device": "cpu",
-                "config": "sam3-reduced backbone, 2048-wide 200-query detector, 336 px", "startup_s": round(times[0], 3),
-                "s_per_frame": round(steady[name, n], 3),
-                f"ratio_vs_{args.objects[0]}_objects": round(steady[name, n] / base, 3),
-            }), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "bench": "objects",
+                        "impl": name,
+                        "objects": n,
+                        "device": "cpu",
+                        "config": "sam3-reduced backbone, 2048-wide 200-query detector, 336 px",
+                        "startup_s": round(times[0], 3),
+                        "s_per_frame": round(steady[name, n], 3),
+                        f"ratio_vs_{args.objects[0]}_objects": round(steady[name, n] / base, 3),
+                    }
+                ),
+                flush=True,
+            )
     if args.oracle:
         for n in args.objects:
-            print(json.dumps({
-                "bench": "objects", "objects": n, "device": "cpu",
-                "speedup_vs_transformers": round(steady["transformers", n] / steady["ours", n], 3),
-            }), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "bench": "objects",
+                        "objects": n,
+                        "device": "cpu",
+                        "speedup_vs_transformers": round(
+                            steady["transformers", n] / steady["ours", n], 3
+                        ),
+                    }
+                ),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

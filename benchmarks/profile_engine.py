@@ -23,8 +23,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine_vs_sam2 as bench  # noqa: E402
 
@@ -126,7 +124,10 @@ def main(argv=None) -> None:
         sd = sam2_oracle.build_official(cfg, a.image_size).state_dict()
         if a.engine == "official":
             model = build_sam2_video_predictor(
-                cfg, None, device="cpu", hydra_overrides_extra=[f"++model.image_size={a.image_size}"]
+                cfg,
+                None,
+                device="cpu",
+                hydra_overrides_extra=[f"++model.image_size={a.image_size}"],
             )
             model.load_state_dict(sd, strict=True)
             _wrap_official()

@@ -230,7 +230,9 @@ class Prompts:
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "prompts") -> Prompts:
         """Build from the JSON structure (see module docstring)."""
         if not isinstance(data, Mapping) or not ({"objects", "concepts"} & set(data)):
-            raise PromptError(f"{source}: expected an object with an 'objects' list (or a 'concepts' list)")
+            raise PromptError(
+                f"{source}: expected an object with an 'objects' list (or a 'concepts' list)"
+            )
         unknown = set(data) - {"objects", "concepts", "version"}
         if unknown:
             raise PromptError(f"{source}: unknown key(s) {sorted(unknown)}")
@@ -475,7 +477,9 @@ class Concept:
             raise PromptError(f"concept text must be a string, got {self.text!r}")
         exemplars = tuple(self.exemplars)
         if not text and not exemplars:
-            raise PromptError(f"a concept needs a non-empty text, exemplars or both, got {self.text!r}")
+            raise PromptError(
+                f"a concept needs a non-empty text, exemplars or both, got {self.text!r}"
+            )
         object.__setattr__(self, "text", text or None)
         object.__setattr__(self, "exemplars", exemplars)
 
@@ -545,7 +549,11 @@ def validate_concepts(concepts, width: int, height: int, n_frames: int | None = 
         for e in c.exemplars:
             where = f"concept {c.name!r}, exemplar on frame {e.frame}"
             if n_frames is not None and e.frame >= n_frames:
-                raise PromptError(f"{where}: frame index out of range (video has {n_frames} frames)")
+                raise PromptError(
+                    f"{where}: frame index out of range (video has {n_frames} frames)"
+                )
             x0, y0, x1, y1 = e.box
             if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
-                raise PromptError(f"{where}: box {list(e.box)} is outside the {width}x{height} frame")
+                raise PromptError(
+                    f"{where}: box {list(e.box)} is outside the {width}x{height} frame"
+                )

@@ -439,8 +439,24 @@ def _model_provenance(name, checkpoint, pretrained, image_size, net) -> dict[str
 # concept tracking (SAM 3)
 # ---------------------------------------------------------------------------------------
 def _segment_concepts(
-    *, video, prompts, out, model, checkpoint, pretrained, image_size, device, resume,
-    overwrite, chunk_frames, progress, params, cancel, concepts, detect_every, **ignored,
+    *,
+    video,
+    prompts,
+    out,
+    model,
+    checkpoint,
+    pretrained,
+    image_size,
+    device,
+    resume,
+    overwrite,
+    chunk_frames,
+    progress,
+    params,
+    cancel,
+    concepts,
+    detect_every,
+    **ignored,
 ) -> str:
     """:func:`segment` with ``model="sam3"``: track every instance of the concepts.
 
@@ -461,10 +477,14 @@ def _segment_concepts(
     named = {c.name for c in wanted}
     wanted += [c for c in parse_concepts(list(concepts or []), "--concepts") if c.name not in named]
     if not wanted:
-        raise ConfigError("model sam3 needs concepts: --concepts NAME... or a prompt file's 'concepts'")
+        raise ConfigError(
+            "model sam3 needs concepts: --concepts NAME... or a prompt file's 'concepts'"
+        )
     if prompts is not None and len(prompts):
-        raise ConfigError("SAM 2-style object prompts are not combined with concepts yet; "
-                          "give them in a separate run with --model sam2.1-*")
+        raise ConfigError(
+            "SAM 2-style object prompts are not combined with concepts yet; "
+            "give them in a separate run with --model sam2.1-*"
+        )
     try:
         prompts = Prompts((), tuple(wanted)).validate(reader.width, reader.height, len(reader))
     except PromptError as exc:
@@ -476,8 +496,12 @@ def _segment_concepts(
     run_device = resolve_device(device)
     provenance = {
         "video": {
-            "path": str(reader.path), "sha256": reader.sha256(), "fps": reader.fps,
-            "width": reader.width, "height": reader.height, "frames": len(reader),
+            "path": str(reader.path),
+            "sha256": reader.sha256(),
+            "fps": reader.fps,
+            "width": reader.width,
+            "height": reader.height,
+            "frames": len(reader),
         },
         "engine": "sam3-concepts",
         "parameters": {**settings.to_dict(), "device": run_device},
@@ -494,11 +518,17 @@ def _segment_concepts(
     from ecoseg import sam3
     from ecoseg.engine.concept_session import ConceptRun, concept_tokenizer
 
-    net = sam3.build(model, checkpoint, pretrained=pretrained, image_size=image_size,
-                     device=run_device)
+    net = sam3.build(
+        model, checkpoint, pretrained=pretrained, image_size=image_size, device=run_device
+    )
     provenance["model"] = _model_provenance(model, checkpoint, pretrained, image_size, net)
-    run = ConceptRun(net, reader, wanted, settings,
-                     tokenizer=concept_tokenizer(model, pretrained or checkpoint is not None))
+    run = ConceptRun(
+        net,
+        reader,
+        wanted,
+        settings,
+        tokenizer=concept_tokenizer(model, pretrained or checkpoint is not None),
+    )
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
     try:
         done = store.n_frames

@@ -183,7 +183,9 @@ class ConceptSettings:
             self.hotstart_unmatched > self.hotstart_delay
             or self.hotstart_duplicates > self.hotstart_delay
         ):
-            raise ConfigError("hotstart_unmatched and hotstart_duplicates must be <= hotstart_delay")
+            raise ConfigError(
+                "hotstart_unmatched and hotstart_duplicates must be <= hotstart_delay"
+            )
 
     def to_dict(self) -> dict:
         """Plain values (for provenance)."""
@@ -311,8 +313,8 @@ def associate(
     det_hits = ious >= settings.match_iou
     is_new = (scores >= settings.new_track_score) & ~det_hits.any(1)
     best_iou, best = ious.max(1)
-    confident = (scores >= settings.recondition_score) & ~is_new & (
-        best_iou >= settings.recondition_iou
+    confident = (
+        (scores >= settings.recondition_score) & ~is_new & (best_iou >= settings.recondition_iou)
     )
     matches = {i: ids[det_hits[i]].tolist() for i in range(n)}
     recondition: dict[int, int] = {}
@@ -421,7 +423,8 @@ class TrackBook:
         self.removed |= removed
         # forget what can no longer matter (bounded state)
         self.duplicates = {
-            k: v for k, v in self.duplicates.items()
+            k: v
+            for k, v in self.duplicates.items()
             if self.first_frame.get(k[1], horizon) > horizon and k[1] not in self.removed
         }
         return removed, hidden
@@ -558,6 +561,8 @@ def output_masks(
         if len(idx) < 2:
             continue
         group = masks[idx]
-        valued = torch.where(group, scores[idx][:, None, None], torch.full_like(group, 0, dtype=scores.dtype) - 10.0)
+        valued = torch.where(
+            group, scores[idx][:, None, None], torch.full_like(group, 0, dtype=scores.dtype) - 10.0
+        )
         out[idx] = group & (pixel_non_overlap(valued) > 0)
     return out

@@ -32,11 +32,11 @@ import numpy as np
 import torch
 
 from ecoseg.engine._runtime import FrameEncoder, as_video, is_cancelled, prefetch
-from ecoseg.engine.concept_tracker import ConceptStep, ConceptTracker
 from ecoseg.engine.concept_rules import ConceptSettings, output_masks
-from ecoseg.prompts import Concept
+from ecoseg.engine.concept_tracker import ConceptStep, ConceptTracker
 from ecoseg.engine.results import FrameResult
 from ecoseg.errors import PromptError
+from ecoseg.prompts import Concept
 
 __all__ = ["ConceptRun", "concept_tokenizer", "byte_tokenizer", "track_concepts"]
 

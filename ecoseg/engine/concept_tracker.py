@@ -95,7 +95,9 @@ class ConceptVideoTracker(VideoTracker):
         super().__init__(model, num_frames, video_size)
         self.mask_memory_size = int(mask_memory_size)
 
-    def _memory(self, feats: FrameFeatures, masks: Tensor, scores: Tensor, binarize: bool) -> Tensor:
+    def _memory(
+        self, feats: FrameFeatures, masks: Tensor, scores: Tensor, binarize: bool
+    ) -> Tensor:
         s = self.mask_memory_size
         if tuple(masks.shape[-2:]) != (s, s):
             masks = F.interpolate(
@@ -130,8 +132,14 @@ class ConceptVideoTracker(VideoTracker):
 
     @torch.inference_mode()
     def remember(
-        self, t: int, feats: FrameFeatures, ids: Sequence[int], masks: Tensor, scores: Tensor,
-        *, binarize: bool = False,
+        self,
+        t: int,
+        feats: FrameFeatures,
+        ids: Sequence[int],
+        masks: Tensor,
+        scores: Tensor,
+        *,
+        binarize: bool = False,
     ) -> None:
         """Write the memories of ``ids`` on ``t`` from ``masks`` ``(N, 1, h, w)`` logits."""
         if not ids:
@@ -143,8 +151,13 @@ class ConceptVideoTracker(VideoTracker):
 
     @torch.inference_mode()
     def start(
-        self, t: int, feats: FrameFeatures, ids: Sequence[int], masks: Tensor,
-        *, multimask: bool = False,
+        self,
+        t: int,
+        feats: FrameFeatures,
+        ids: Sequence[int],
+        masks: Tensor,
+        *,
+        multimask: bool = False,
     ) -> Tensor:
         """New objects from binary masks ``(N, 1, h, w)`` (0/1 floats) as conditioning frames.
 
@@ -159,7 +172,9 @@ class ConceptVideoTracker(VideoTracker):
             m = F.interpolate(m, size=(s, s), mode="bilinear", align_corners=False, antialias=True)
         high = m * 20.0 - 10.0
         low_size = tuple(model.sam_prompt_encoder.mask_input_size)
-        low = F.interpolate(high, size=low_size, mode="bilinear", align_corners=False, antialias=True)
+        low = F.interpolate(
+            high, size=low_size, mode="bilinear", align_corners=False, antialias=True
+        )
         f = feats.expand(len(ids))
         heads = model.run_heads(
             f.features, f.high_res, mask_input=model.mask_downsample(m), multimask=multimask
@@ -320,7 +335,8 @@ class ConceptTracker:
             xyxy = torch.tensor([e.box for e in boxes], dtype=torch.float32) / scale
             cxcywh = box_xyxy_to_cxcywh(xyxy).tolist()
             geo = GeometryPrompt.from_lists(
-                boxes=[cxcywh], box_labels=[[int(e.label) for e in boxes]],
+                boxes=[cxcywh],
+                box_labels=[[int(e.label) for e in boxes]],
                 device=self.model.device,
             )
             text, valid = self._text[i]
@@ -412,7 +428,9 @@ class ConceptTracker:
             if s.reencode_on_new_objects and ids:
                 again = [i for i in ids if t not in self.tracker.objects[i].cond]
                 rows = [ids.index(i) for i in again]
-                high = upsample_logits(raw_logits[rows][:, None], (self.tracker.model.image_size,) * 2)
+                high = upsample_logits(
+                    raw_logits[rows][:, None], (self.tracker.model.image_size,) * 2
+                )
                 self.tracker.remember(
                     t, feats, again, high, trk_scores[rows][:, None], binarize=True
                 )

@@ -182,8 +182,13 @@ class ConceptDetector(nn.Module):
         return self.decode(fpn, pos, prompt, valid, masks=masks)
 
     def decode(
-        self, fpn: list[Tensor], pos: list[Tensor], prompt: Tensor, valid: Tensor,
-        *, masks: bool = True,
+        self,
+        fpn: list[Tensor],
+        pos: list[Tensor],
+        prompt: Tensor,
+        valid: Tensor,
+        *,
+        masks: bool = True,
     ) -> Detections:
         """Detect with prompt tokens already encoded (:meth:`encode_prompt`), e.g. exemplar
         tokens pooled on another frame and reused on every frame of a video."""

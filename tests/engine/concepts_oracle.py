@@ -47,8 +47,9 @@ def reduced_config():
         fusion=FusionEncoderConfig(num_layers=2),
         decoder=DecoderConfig(num_layers=2),
     )
-    return dataclasses.replace(get_config("sam3-reduced"), name="sam3-concepts-test",
-                               detector=detector)
+    return dataclasses.replace(
+        get_config("sam3-reduced"), name="sam3-concepts-test", detector=detector
+    )
 
 
 def tokenize(texts):
@@ -92,7 +93,9 @@ def build_oracle(seed: int = 11, *, edit_frame: torch.Tensor | None = None, text
 
 
 @torch.no_grad()
-def edit_to_detect_(hf, frame: torch.Tensor, ids, score_gain: float = 20.0, mask_gain: float = 20.0):
+def edit_to_detect_(
+    hf, frame: torch.Tensor, ids, score_gain: float = 20.0, mask_gain: float = 20.0
+):
     """Make random weights detect: presence ~1, query scores spread around 0.9, mask logits
     far from zero and centred on ``frame`` (the pixel embedding's mean removed, so masks
     split the image instead of covering it), tracker objects present with decisive masks."""
@@ -146,7 +149,9 @@ def run_oracle(hf, images, text: str, exemplar=None, settings: dict | None = Non
         setattr(hf, k, v)
     h, w = images[0].shape[:2]
     px = pixels(images)
-    session = mv.Sam3VideoInferenceSession(video=px, video_height=h, video_width=w, dtype=torch.float32)
+    session = mv.Sam3VideoInferenceSession(
+        video=px, video_height=h, video_width=w, dtype=torch.float32
+    )
     pid = session.add_prompt(text)
     ids = torch.as_tensor(tokenize([text]))
     session.prompt_input_ids[pid] = ids
@@ -200,9 +205,16 @@ def _exemplar_tokens(hf, px, exemplar, hw, ids):
             return cached["out"]
 
         geo.forward = capture
-        text = d.get_text_features(input_ids=ids, attention_mask=(ids != 0).long(), return_dict=True)
-        d(vision_embeds=vision, text_embeds=text, attention_mask=(ids != 0).long(),
-          input_boxes=cxcywh, input_boxes_labels=torch.ones(1, 1, dtype=torch.long))
+        text = d.get_text_features(
+            input_ids=ids, attention_mask=(ids != 0).long(), return_dict=True
+        )
+        d(
+            vision_embeds=vision,
+            text_embeds=text,
+            attention_mask=(ids != 0).long(),
+            input_boxes=cxcywh,
+            input_boxes_labels=torch.ones(1, 1, dtype=torch.long),
+        )
     det_forward = d.forward
 
     def forward(*a, **k):

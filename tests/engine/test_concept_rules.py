@@ -57,8 +57,14 @@ def test_mask_iou_matches_a_direct_count():
 
 
 def test_nms_drops_overlapping_lower_scores_only():
-    m = torch.stack([_box_mask(8, 8, 0, 4, 0, 4), _box_mask(8, 8, 0, 4, 1, 4),
-                     _box_mask(8, 8, 4, 8, 4, 8), _box_mask(8, 8, 4, 8, 0, 2)])
+    m = torch.stack(
+        [
+            _box_mask(8, 8, 0, 4, 0, 4),
+            _box_mask(8, 8, 0, 4, 1, 4),
+            _box_mask(8, 8, 4, 8, 4, 8),
+            _box_mask(8, 8, 4, 8, 0, 2),
+        ]
+    )
     scores = torch.tensor([0.6, 0.9, 0.8, 0.4])
     assert nms_keep(scores, m, 0.5, 0.1).tolist() == [False, True, True, False]
     assert nms_keep(scores, m, 0.5, 0.0).tolist() == [True, True, True, False]
@@ -66,19 +72,33 @@ def test_nms_drops_overlapping_lower_scores_only():
 
 def test_association_new_matched_unmatched_empty_and_concepts():
     s = ConceptSettings()
-    dets = torch.stack([_box_mask(10, 10, 0, 4, 0, 4), _box_mask(10, 10, 6, 10, 6, 10),
-                        _box_mask(10, 10, 0, 4, 0, 4)])
-    tracks = torch.stack([_box_mask(10, 10, 0, 4, 0, 4), _box_mask(10, 10, 4, 6, 0, 2),
-                          torch.full((10, 10), -1.0)])
-    a = associate(dets, torch.tensor([0.9, 0.75, 0.6]), torch.tensor([0, 0, 1]), tracks,
-                  [5, 6, 7], torch.tensor([0, 0, 0]), s)
+    dets = torch.stack(
+        [
+            _box_mask(10, 10, 0, 4, 0, 4),
+            _box_mask(10, 10, 6, 10, 6, 10),
+            _box_mask(10, 10, 0, 4, 0, 4),
+        ]
+    )
+    tracks = torch.stack(
+        [_box_mask(10, 10, 0, 4, 0, 4), _box_mask(10, 10, 4, 6, 0, 2), torch.full((10, 10), -1.0)]
+    )
+    a = associate(
+        dets,
+        torch.tensor([0.9, 0.75, 0.6]),
+        torch.tensor([0, 0, 1]),
+        tracks,
+        [5, 6, 7],
+        torch.tensor([0, 0, 0]),
+        s,
+    )
     assert a.new == [1]  # det 2 is another concept but scores below new_track_score
     assert a.unmatched == [6] and a.empty == [7]
     assert a.matches == {0: [5], 1: [], 2: []}
     assert a.recondition == {5: 0}
     # a detection of another concept never matches: it starts its own track
-    a = associate(dets[2:], torch.tensor([0.95]), torch.tensor([1]), tracks[:1], [5],
-                  torch.tensor([0]), s)
+    a = associate(
+        dets[2:], torch.tensor([0.95]), torch.tensor([1]), tracks[:1], [5], torch.tensor([0]), s
+    )
     assert a.new == [0] and a.unmatched == [5]
 
 
@@ -91,7 +111,9 @@ def test_hotstart_removes_young_unmatched_and_duplicate_tracks_only():
     book.update(3, Association([0, 1], [], [], {}, {}), young, s)
     removed, _ = book.update(4, Association([], [young[0]], [], {0: [old[0], young[1]]}, {}), [], s)
     assert removed == set()
-    removed, _ = book.update(5, Association([], [young[0], old[0]], [], {0: [old[0], young[1]]}, {}), [], s)
+    removed, _ = book.update(
+        5, Association([], [young[0], old[0]], [], {0: [old[0], young[1]]}, {}), [], s
+    )
     assert removed == {young[0], young[1]}  # unmatched twice / duplicate twice while young
     for _ in range(3):
         removed, _ = book.update(9, Association([], [old[0]], [], {}, {}), [], s)
@@ -110,7 +132,9 @@ def test_occlusion_nonoverlap_and_shrink_rules():
     assert not sup.any()
     x = torch.tensor([[[1.0, 3.0]], [[2.0, -1.0]]])
     assert (pixel_non_overlap(x) > 0).sum(0).max() <= 1
-    logits = torch.stack([_box_mask(4, 4, 0, 4, 0, 4, 1.0), _box_mask(4, 4, 0, 4, 0, 3, 2.0)])[:, None]
+    logits = torch.stack([_box_mask(4, 4, 0, 4, 0, 4, 1.0), _box_mask(4, 4, 0, 4, 0, 3, 2.0)])[
+        :, None
+    ]
     out = shrink_suppression(logits, torch.tensor([0, 0]), 0.3)
     assert out[0].max() <= -10 and torch.equal(out[1], logits[1])
     kept = shrink_suppression(logits, torch.tensor([0, 1]), 0.3)
@@ -170,10 +194,14 @@ def test_bad_concepts_say_why(concepts, needle):
 
 
 def test_exemplars_are_validated_against_the_video():
-    p = Prompts.from_dict({"concepts": [{"text": "a", "exemplars": [{"frame": 9, "box": [0, 0, 4, 4]}]}]})
+    p = Prompts.from_dict(
+        {"concepts": [{"text": "a", "exemplars": [{"frame": 9, "box": [0, 0, 4, 4]}]}]}
+    )
     with pytest.raises(PromptError, match="out of range"):
         p.validate(10, 10, 5)
-    p = Prompts.from_dict({"concepts": [{"text": "a", "exemplars": [{"frame": 0, "box": [20, 0, 30, 4]}]}]})
+    p = Prompts.from_dict(
+        {"concepts": [{"text": "a", "exemplars": [{"frame": 0, "box": [20, 0, 30, 4]}]}]}
+    )
     with pytest.raises(PromptError, match="outside"):
         p.validate(10, 10, 5)
     assert Concept("fish").exemplar_frames == []

@@ -29,8 +29,8 @@ pytest.importorskip("scipy")
 
 import concepts_oracle as co  # noqa: E402
 
-from ecoseg.engine.concept_session import ConceptRun  # noqa: E402
 from ecoseg.engine.concept_rules import ConceptSettings  # noqa: E402
+from ecoseg.engine.concept_session import ConceptRun  # noqa: E402
 from ecoseg.prompts import Concept, Exemplar  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -117,7 +117,9 @@ def test_same_tracks_and_masks_as_transformers(setup):
     print(f"concept tracking equals transformers' on {FRAMES} frames: {why}")
     shown = {i for f in ours.values() for i in f}
     assert {o["class"] for o in objects.values()} == {TEXT}
-    assert all(o["class_source"] == "concept" and o["source"] == "concept" for o in objects.values())
+    assert all(
+        o["class_source"] == "concept" and o["source"] == "concept" for o in objects.values()
+    )
     assert shown <= set(objects)
 
 

@@ -19,8 +19,14 @@ from ecoseg.errors import Cancelled, ConfigError, PromptError  # noqa: E402
 pytestmark = pytest.mark.slow
 
 # random weights score every query about the same: keep the three best as tracks
-PARAMS = {"score_threshold": 0.0, "new_track_score": 0.0, "max_objects": 3, "hotstart_delay": 2,
-          "hotstart_unmatched": 2, "hotstart_duplicates": 2}
+PARAMS = {
+    "score_threshold": 0.0,
+    "new_track_score": 0.0,
+    "max_objects": 3,
+    "hotstart_delay": 2,
+    "hotstart_unmatched": 2,
+    "hotstart_duplicates": 2,
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +43,14 @@ def _segment(clip, out, **kw):
 
     torch.manual_seed(0)  # random weights: the same network in every run
 
-    args = dict(model="sam3-reduced", pretrained=False, device="cpu", progress=False,
-                params=PARAMS, concepts=["parrotfish"])
+    args = dict(
+        model="sam3-reduced",
+        pretrained=False,
+        device="cpu",
+        progress=False,
+        params=PARAMS,
+        concepts=["parrotfish"],
+    )
     args.update(kw)
     return ecoseg.segment(clip.video, out=str(out), **args)
 
@@ -88,7 +100,9 @@ def test_bad_inputs_fail_before_work(clip, tmp_path):
     with pytest.raises(ConfigError, match="SAM 3"):
         _segment(clip, tmp_path / "x.zarr", model="sam2.1-tiny")
     bad = tmp_path / "p.json"
-    bad.write_text(json.dumps({"concepts": [{"text": "a", "exemplars": [{"frame": 9, "box": [0, 0, 4, 4]}]}]}))
+    bad.write_text(
+        json.dumps({"concepts": [{"text": "a", "exemplars": [{"frame": 9, "box": [0, 0, 4, 4]}]}]})
+    )
     with pytest.raises(PromptError, match="p.json.*out of range"):
         _segment(clip, tmp_path / "x.zarr", prompts=str(bad), concepts=None)
     assert not (tmp_path / "x.zarr").exists()
@@ -96,8 +110,19 @@ def test_bad_inputs_fail_before_work(clip, tmp_path):
 
 def test_cli_flags(clip, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    cmd = [sys.executable, "-m", "ecoseg", "segment", str(clip.video), "-o", str(tmp_path / "c.zarr"),
-           "--model", "sam2.1-tiny", "--concepts", "parrotfish"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ecoseg",
+        "segment",
+        str(clip.video),
+        "-o",
+        str(tmp_path / "c.zarr"),
+        "--model",
+        "sam2.1-tiny",
+        "--concepts",
+        "parrotfish",
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert r.returncode != 0 and "SAM 3 model" in r.stderr
     cmd[cmd.index("sam2.1-tiny")] = "sam3-reduced"

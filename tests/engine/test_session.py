@@ -329,7 +329,11 @@ def test_prefetch_zero_decodes_in_the_calling_thread(model):
     for a, b in zip(threaded, inline, strict=True):
         np.testing.assert_array_equal(a.logits, b.logits)
     with pytest.raises(OSError, match="frame 3: corrupt packet"):
-        list(propagate(model, ThreadVideo(6, bad=3), Prompts.single(0, points=[[30, 20]]), prefetch=0))
+        list(
+            propagate(
+                model, ThreadVideo(6, bad=3), Prompts.single(0, points=[[30, 20]]), prefetch=0
+            )
+        )
 
 
 def test_fast_runs_in_bf16_unless_autocast_says_otherwise(model):

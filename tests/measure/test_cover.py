@@ -16,6 +16,7 @@ def cover(store, **kwargs):
     """The cover table of a store (``measure.cover`` no longer has its own function)."""
     return measure(store, **kwargs)["cover"]
 
+
 CLASSES = ["coral", "sponge", "urchin"]
 
 

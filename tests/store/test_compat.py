@@ -87,7 +87,10 @@ def test_old_codec_settings_read_alongside_new_ones(tmp_path):
     assert blosc["cname"] == "zstd" and blosc["clevel"] == 2
     old = open_masks(DATA / "truth.zarr").labels.values
     with MaskStore.create(
-        tmp_path / "new.zarr", height=old.shape[1], width=old.shape[2], objects=[(i, "fish", "truth") for i in (1, 2, 3, 4)],
+        tmp_path / "new.zarr",
+        height=old.shape[1],
+        width=old.shape[2],
+        objects=[(i, "fish", "truth") for i in (1, 2, 3, 4)],
     ) as s:
         s.append(old, np.arange(len(old)) / 10.0)
     new_meta = json.loads((tmp_path / "new.zarr" / "labels" / "zarr.json").read_text())

@@ -52,6 +52,7 @@ def test_a_study_classifies_with_its_model_and_reproduces_the_classes(study, mon
     run_study(study / "study.yaml", progress=False, report=False)
     again = ecoseg.measure.read_table(tables / "reef-a" / "tracks.parquet")
     import pandas as pd
+
     pd.testing.assert_frame_equal(again, first)
 
 
