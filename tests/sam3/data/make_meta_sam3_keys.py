@@ -11,8 +11,8 @@ reads the published ``sam3.pt`` -- entirely on the ``meta`` device (no memory, n
 
 Usage::
 
-    git clone https://github.com/facebookresearch/sam3 /tmp/sam3-src
-    python tests/sam3/data/make_meta_sam3_keys.py /tmp/sam3-src \
+    # SRC: a checkout of facebookresearch/sam3
+    python tests/sam3/data/make_meta_sam3_keys.py SRC \
         tests/sam3/data/meta_sam3_keys.json.gz
 
 The file in this folder was made from commit 99d02f2 of that repository (1465 tensors).
