@@ -99,7 +99,10 @@ def test_position_embedding_cache_follows_weights():
         fresh.load_state_dict(trunk.state_dict())
         assert torch.equal(trunk._pos_embed(8, 8), fresh._pos_embed(8, 8))
         assert not torch.equal(trunk._pos_embed(8, 8), first)
-    x = trunk._pos_embed(8, 8)  # with gradients: computed, never cached
+    with (
+        torch.enable_grad()
+    ):  # with gradients (whatever grad mode another test left): computed, never cached
+        x = trunk._pos_embed(8, 8)
     assert x.requires_grad
 
 
