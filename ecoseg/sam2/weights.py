@@ -52,6 +52,7 @@ __all__ = [
     "manifest_data",
     "record_sha256",
     "recorded_sha256",
+    "check_cached",
 ]
 
 #: Environment variable that overrides the cache folder.
@@ -280,32 +281,37 @@ def verify(name: str | None = None) -> list[tuple[str, bool, str]]:
     >>> del os.environ["ECOSEG_WEIGHTS_DIR"]
     """
     names = [name] if name is not None else list(_load_manifest())
-    results = []
-    for n in names:
-        path = weights_path(n)
-        if not path.is_file():
-            if name is not None:
-                results.append((n, False, f"not downloaded (run `ecoseg weights download {n}`)"))
-            continue
-        digest = sha256_file(path)
-        documented = _entry(n).get("sha256")
-        recorded = recorded_sha256(path)
-        if documented:
-            ok = digest == documented.lower()
-            source = "the manifest"
-        elif recorded:
-            ok = digest == recorded
-            source = "the hash recorded at download"
-            documented = recorded
-        else:
-            results.append(
-                (n, False, f"cannot verify: no reference sha256 for {path} (sha256 {digest})")
-            )
-            continue
-        if ok:
-            results.append((n, True, f"sha256 matches {source}"))
-        else:
-            results.append(
-                (n, False, f"sha256 mismatch with {source}: {digest} != {documented} ({path})")
-            )
-    return results
+    return [
+        check_cached(n, weights_path(n), _entry(n).get("sha256"))
+        for n in names
+        if name is not None or weights_path(n).is_file()
+    ]
+
+
+def check_cached(name: str, path: Path, documented: str | None) -> tuple[str, bool, str]:
+    """(name, ok, reason) for one cached checkpoint: its sha256 against ``documented`` (the
+    manifest's) or else the hash recorded when it was downloaded (shared with ecoseg.sam3).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> check_cached("x", Path(tempfile.mkdtemp()) / "none.pt", None)[1:]
+    (False, 'not downloaded (run `ecoseg weights download x`)')
+    """
+    if not path.is_file():
+        return (name, False, f"not downloaded (run `ecoseg weights download {name}`)")
+    digest = sha256_file(path)
+    recorded = recorded_sha256(path)
+    if documented:
+        ok = digest == documented.lower()
+        source = "the manifest"
+    elif recorded:
+        ok = digest == recorded
+        source = "the hash recorded at download"
+        documented = recorded
+    else:
+        return (name, False, f"cannot verify: no reference sha256 for {path} (sha256 {digest})")
+    if ok:
+        return (name, True, f"sha256 matches {source}")
+    return (name, False, f"sha256 mismatch with {source}: {digest} != {documented} ({path})")

@@ -36,7 +36,13 @@ import shutil
 from pathlib import Path
 
 from ecoseg.errors import CheckpointError, ConfigError
-from ecoseg.sam2.weights import cache_dir, manifest_data, record_sha256, recorded_sha256
+from ecoseg.sam2.weights import (
+    cache_dir,
+    check_cached,
+    manifest_data,
+    record_sha256,
+    recorded_sha256,
+)
 
 __all__ = [
     "ACCESS_HINT",
@@ -232,25 +238,12 @@ def verify(name: str | None = None) -> list[tuple[str, bool, str]]:
     (('sam3', False), [])
     >>> del os.environ["ECOSEG_WEIGHTS_DIR"]
     """
-    from ecoseg._hashing import sha256_file
-
     names = [name] if name is not None else list(entries())
-    results = []
-    for n in names:
-        path = weights_path(n)
-        if not path.is_file():
-            if name is not None:
-                results.append((n, False, f"not downloaded (run `ecoseg weights download {n}`)"))
-            continue
-        digest = sha256_file(path)
-        reference = _entry(n).get("sha256") or recorded_sha256(path)
-        if reference is None:
-            results.append((n, False, f"cannot verify: no reference sha256 (sha256 {digest})"))
-        elif digest == reference.lower():
-            results.append((n, True, "sha256 matches the hash recorded at download"))
-        else:
-            results.append((n, False, f"sha256 mismatch: {digest} != {reference} ({path})"))
-    return results
+    return [
+        check_cached(n, weights_path(n), _entry(n).get("sha256"))
+        for n in names
+        if name is not None or weights_path(n).is_file()
+    ]
 
 
 def load_tokenizer(name: str = "sam3"):
