@@ -19,7 +19,9 @@ smallest SAM 3 that runs every code path (``concepts_oracle.micro_config``: 112 
 2-block ViT, 1-layer detector with 20 queries, SAM 3's tracker) with identical random weights
 edited to detect (``tests/engine/concepts_oracle.py``), two tracks kept alive, on a 96x64
 synthetic clip (60 rendered frames, repeated), each count in a fresh subprocess;
-``--detect-every`` as ``ecoseg segment``. ``--engines`` picks which to run. When the oracle
+``--detect-every`` as ``ecoseg segment``. ``--engines`` picks which to run. With
+``ECOSEG_MEM_TRACE=FILE`` every child appends its RSS every 50 frames to FILE, so the growth
+within one long run (e.g. frame 300 to frame 3000) can be read from a single process. When the oracle
 is measured on fewer frames than ours, its growth per 1000 frames is also given scaled to
 ours' span (``rss_growth_mb_extrapolated``, labelled as such).
 """
@@ -92,6 +94,28 @@ def _run_peak_mb() -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def _trace(engine: str, frame: int, t0: float) -> None:
+    """Every ``TRACE_EVERY`` frames, append RSS now and the run's peak to ``$ECOSEG_MEM_TRACE``
+    (one JSON line each), so growth within one long run can be read while it runs."""
+    import os
+
+    path = os.environ.get("ECOSEG_MEM_TRACE")
+    if not path or frame % TRACE_EVERY:
+        return
+    line = {
+        "engine": engine,
+        "frame": frame,
+        "rss_mb": round(_rss_mb(), 1),
+        "run_peak_rss_mb": round(_run_peak_mb(), 1),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    with open(path, "a") as f:
+        f.write(json.dumps(line) + "\n")
+
+
+TRACE_EVERY = 50
 
 
 def _rss_mb() -> float:
@@ -215,6 +239,7 @@ def run_sam3_ours(n: int, image_size: int, detect_every: int = 1) -> dict:
     for r in run.run():
         count += 1
         tracks.update(int(i) for i in r.object_ids)
+        _trace("sam3-ecoseg", count, t0)
     return {
         "frames": count,
         "seconds": time.perf_counter() - t0,
@@ -252,7 +277,10 @@ def run_sam3_oracle(n: int, image_size: int, detect_every: int = 1) -> dict:
     _reset_peak()
     before = _rss_mb()
     t0 = time.perf_counter()
-    count = sum(1 for _ in hf.propagate_in_video_iterator(session))
+    count = 0
+    for _ in hf.propagate_in_video_iterator(session):
+        count += 1
+        _trace("sam3-transformers", count, t0)
     return {
         "frames": count,
         "seconds": time.perf_counter() - t0,

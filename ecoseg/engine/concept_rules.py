@@ -155,6 +155,9 @@ class ConceptSettings:
         On a frame where tracks start, re-encode the other tracks' memories of that frame
         from their raw tracker masks (binarised), as transformers' port does; Meta's predictor
         keeps the suppressed masks (False).
+    text_geometry_token : bool
+        A text-only concept's prompt also carries the geometry encoder's CLS token, pooled on
+        each frame (Meta's model, True); transformers' port leaves it out (False).
     """
 
     detect_every: int = 1
@@ -182,6 +185,7 @@ class ConceptSettings:
     shrink_ratio: float = 0.3
     mask_prompt_multimask: bool = False
     reencode_on_new_objects: bool = False
+    text_geometry_token: bool = True
 
     def __post_init__(self) -> None:
         from ecoseg.errors import ConfigError

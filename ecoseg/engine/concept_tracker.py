@@ -399,14 +399,29 @@ class ConceptTracker:
         if missing:
             raise PromptError(f"exemplar features missing for concept(s) {missing}")
         s = self.settings
+        fpn, pos = vision.fpn[:3], vision.pos[:3]
+        prompts = list(self._prompts)
+        if s.text_geometry_token and any(not c.exemplars for c in self.concepts):
+            # Meta's detector: a text-only prompt also carries the geometry encoder's CLS
+            # token, which depends on the frame only (the same for every concept)
+            from ecoseg.sam3.geometry import GeometryPrompt
+
+            empty = GeometryPrompt.from_lists(batch_size=1, device=self.model.device)
+            cls, cls_valid = self.model.detector.geometry_encoder(empty, fpn[-1], pos[-1])
+            for i, c in enumerate(self.concepts):
+                if not c.exemplars:
+                    text, valid = prompts[i]
+                    prompts[i] = (
+                        torch.cat([text, cls.to(text.dtype)], 1),
+                        torch.cat([valid, cls_valid], 1),
+                    )
         by_len: dict[int, list[int]] = {}
-        for i, (tok, _) in enumerate(self._prompts):
+        for i, (tok, _) in enumerate(prompts):
             by_len.setdefault(int(tok.shape[1]), []).append(i)
         per_concept: dict[int, tuple[Tensor, Tensor]] = {}
-        fpn, pos = vision.fpn[:3], vision.pos[:3]
         for members in by_len.values():
-            tokens = torch.cat([self._prompts[i][0] for i in members])
-            valid = torch.cat([self._prompts[i][1] for i in members])
+            tokens = torch.cat([prompts[i][0] for i in members])
+            valid = torch.cat([prompts[i][1] for i in members])
             out = self.model.detector.decode(fpn, pos, tokens, valid)
             scores = out.scores.float()
             for j, i in enumerate(members):

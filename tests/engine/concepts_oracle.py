@@ -181,7 +181,9 @@ def pixels(images, size: int = 336) -> torch.Tensor:
     return torch.cat([preprocess(im, size) for im in images])
 
 
-def run_oracle(hf, images, text: str, exemplar=None, settings: dict | None = None):
+def run_oracle(
+    hf, images, text: str, exemplar=None, settings: dict | None = None, size: int = 336
+):
     """The oracle's per-frame outputs: ``{frame: {obj_id: bool mask (H, W)}}``, and ``{obj_id:
     score}``. ``exemplar`` is ``(frame, [x0, y0, x1, y1])`` in pixels."""
     from transformers.models.sam3_video import modeling_sam3_video as mv
@@ -190,7 +192,7 @@ def run_oracle(hf, images, text: str, exemplar=None, settings: dict | None = Non
     for k, v in (settings or {}).items():
         setattr(hf, k, v)
     h, w = images[0].shape[:2]
-    px = pixels(images)
+    px = pixels(images, size)
     session = mv.Sam3VideoInferenceSession(
         video=px, video_height=h, video_width=w, dtype=torch.float32
     )
