@@ -21,7 +21,11 @@ edited to detect (``tests/engine/concepts_oracle.py``), two tracks kept alive, o
 synthetic clip (60 rendered frames, repeated), each count in a fresh subprocess;
 ``--detect-every`` as ``ecoseg segment``. ``--engines`` picks which to run. With
 ``ECOSEG_MEM_TRACE=FILE`` every child appends its RSS every 50 frames to FILE, so the growth
-within one long run (e.g. frame 300 to frame 3000) can be read from a single process. When the oracle
+within one long run (e.g. frame 300 to frame 3000) can be read from a single process;
+``--trace-growth FILE`` prints those growth lines::
+
+    ECOSEG_MEM_TRACE=trace.jsonl python benchmarks/memory_bench.py --child sam3-ecoseg 3000
+    python benchmarks/memory_bench.py --trace-growth trace.jsonl --sam3 300 3000 When the oracle
 is measured on fewer frames than ours, its growth per 1000 frames is also given scaled to
 ours' span (``rss_growth_mb_extrapolated``, labelled as such).
 """
@@ -291,11 +295,63 @@ def run_sam3_oracle(n: int, image_size: int, detect_every: int = 1) -> dict:
     }
 
 
+def trace_growth(path: str, start: int, goal: int, base: dict) -> list[dict]:
+    """Growth lines from a trace file (``ECOSEG_MEM_TRACE``): per engine, RSS at frame
+    ``start`` (or the first traced frame after it) against the last traced frame, and, when
+    that is short of ``goal``, the measured rate extrapolated to ``goal`` (labelled)."""
+    rows: dict[str, list[dict]] = {}
+    for line in Path(path).read_text().splitlines():
+        r = json.loads(line)
+        rows.setdefault(r["engine"], []).append(r)
+    out = []
+    for engine, rs in rows.items():
+        rs.sort(key=lambda r: r["frame"])
+        lo = next((r for r in rs if r["frame"] >= start), rs[0])
+        hi = rs[-1]
+        span = hi["frame"] - lo["frame"]
+        line = {
+            **base,
+            "engine": engine,
+            "method": "one run, RSS traced every 50 frames (VmRSS; peak VmHWM since the run "
+            "started)",
+            "frames": [lo["frame"], hi["frame"]],
+            "seconds_at_last": hi["seconds"],
+            "rss_mb": [lo["rss_mb"], hi["rss_mb"]],
+            "rss_growth_mb": round(hi["rss_mb"] - lo["rss_mb"], 1),
+            "run_peak_growth_mb": round(hi["run_peak_rss_mb"] - lo["run_peak_rss_mb"], 1),
+        }
+        if span > 0:
+            rate = (hi["rss_mb"] - lo["rss_mb"]) / span
+            line["rss_growth_mb_per_1000_frames"] = round(rate * 1000, 1)
+            if hi["frame"] < goal:
+                line["rss_growth_mb_extrapolated"] = {
+                    "frames": [start, goal],
+                    "mb": round(rate * (goal - start), 1),
+                    "note": "linear extrapolation of the measured rate, not a measurement",
+                }
+        if engine == "sam3-ecoseg":
+            line["goal_growth_le_50mb"] = hi["frame"] >= goal and line["rss_growth_mb"] <= 50
+        out.append(line)
+    return out
+
+
 def _child(engine: str, n: int, image_size: int, detect_every: int = 1) -> dict:
     cmd = [sys.executable, __file__, "--child", engine, str(n), "--image-size", str(image_size)]
     cmd += ["--detect-every", str(detect_every)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def _sam3_base(detect_every: int) -> dict:
+    return {
+        "benchmark": "memory",
+        "video": "96x64 synthetic (60 frames repeated)",
+        "model": "sam3-micro (concepts_oracle.micro_config): 112 px, 64-wide 2-block ViT, "
+        "1-layer detector, 20 queries, SAM 3 tracker; identical random weights",
+        "device": "cpu",
+        "tracks": 2,
+        "detect_every": detect_every,
+    }
 
 
 def main(argv=None) -> None:
@@ -329,6 +385,12 @@ def main(argv=None) -> None:
     p.add_argument(
         "--parallel", action="store_true", help="each measurement's subprocess at once"
     )
+    p.add_argument(
+        "--trace-growth",
+        metavar="FILE",
+        help="print the growth lines of a trace file written with ECOSEG_MEM_TRACE (frames "
+        "from --sam3 N1 N2, default 300 3000) and exit",
+    )
     p.add_argument("--child", nargs=2, metavar=("ENGINE", "N"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
@@ -347,17 +409,15 @@ def main(argv=None) -> None:
             print(json.dumps(fn(int(a.child[1]), a.image_size)))
         return
     base = {"benchmark": "memory", "video": f"{W}x{H} synthetic", "image_size": a.image_size}
+    if a.trace_growth:
+        start, goal = a.sam3 or (300, 3000)
+        base = {**_sam3_base(a.detect_every)}
+        for line in trace_growth(a.trace_growth, start, goal, base):
+            print(json.dumps(line), flush=True)
+        return
     runs = (("ecoseg", a.frames), ("official", a.official_frames))
     if a.sam3:
-        base = {
-            "benchmark": "memory",
-            "video": "96x64 synthetic (60 frames repeated)",
-            "model": "sam3-micro (concepts_oracle.micro_config): 112 px, 64-wide 2-block ViT, "
-            "1-layer detector, 20 queries, SAM 3 tracker; identical random weights",
-            "device": "cpu",
-            "tracks": 2,
-            "detect_every": a.detect_every,
-        }
+        base = _sam3_base(a.detect_every)
         runs = (("sam3-ecoseg", a.sam3), ("sam3-transformers", a.sam3_oracle or a.sam3))
     if a.engines:
         runs = tuple(r for r in runs if r[0] in a.engines)
