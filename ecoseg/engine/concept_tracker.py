@@ -48,7 +48,7 @@ from ecoseg.engine.concept_rules import (
     recent_occlusion_suppression,
     shrink_suppression,
 )
-from ecoseg.engine.tracker import MEMORY_DTYPE, FrameOutput, ObjectTrack, VideoTracker, fill_holes
+from ecoseg.engine.tracker import FrameOutput, ObjectTrack, VideoTracker, fill_holes
 from ecoseg.errors import PromptError
 from ecoseg.sam2.model import FrameFeatures, upsample_logits
 
