@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 pytest.importorskip("torch")
@@ -66,6 +67,10 @@ def test_store_objects_carry_the_concepts(run):
     with MaskStore.open(store) as s:
         objects = s.objects
         assert s.provenance["engine"] == "sam3-concepts"
+        assert s.provenance["prompts"]["concepts"] == [{"text": c} for c in CONCEPTS]
+        labels = s.read_labels()
+    present = set(np.unique(labels)) - {0}
+    assert {o["id"] for o in objects} == present, "every stored object has pixels"
     assert {o["class"] for o in objects} == set(CONCEPTS), "both concepts found tracks"
     assert {o["class_source"] for o in objects} == {"concept"}
 
@@ -82,6 +87,13 @@ def test_tables_carry_the_concepts_as_class(run):
         row = maxn[maxn["class"] == name].iloc[0]
         assert 1 <= int(row["maxn"]) <= n_tracks
         assert int(row["maxn"]) == int(counts.loc[counts["class"] == name, "count"].max())
+
+
+def test_report_says_how_to_make_the_store_again(run):
+    _, _, html = run
+    assert "ecoseg has no command" not in html
+    assert re.search(r"ecoseg segment \S+ -o \S+ --model sam3-reduced --image-size \d+ "
+                     r"--concepts parrotfish (&#39;|')sea urchin(&#39;|')", html)
 
 
 def test_report_shows_the_concepts_in_maxn_and_species(run):
