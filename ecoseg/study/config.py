@@ -335,12 +335,11 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
         if auto:
             raise ConfigError(f"{ctx} SAM 3 concept tracking takes no `auto: true`")
         engine = "sam3"
-        _check_concept_prompts(prompts, prompts_text, concepts, ctx)
     elif "detect_every" in merged:
         raise ConfigError(f"{ctx} detect_every: needs `concepts:` (SAM 3 concept tracking)")
     if engine is None:
         engine = "sam2" if prompts is not None else "classical"
-    if engine not in ENGINES:
+    if engine != "sam3" and engine not in ENGINES:
         raise ConfigError(f"{ctx} engine: unknown engine {engine!r} (choose {', '.join(ENGINES)})")
     if engine == "sam2" and prompts is None:
         raise ConfigError(f"{ctx} the sam2 engine needs a `prompts:` file")
@@ -353,6 +352,7 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
         if not isinstance(model, str) or model not in models:
             hint = _did_you_mean(str(model), models)
             raise ConfigError(f"{ctx} model: unknown SAM 3 model {model!r}{hint}")
+        _check_concept_prompts(prompts, prompts_text, concepts, ctx)
     else:
         model = merged.get("model", "sam2.1-tiny")
         models = _model_names()
