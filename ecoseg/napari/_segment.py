@@ -307,7 +307,6 @@ class SegmentWidget(QWidget):
             self._models_of = engine
         self.size_spin.setSingleStep(56 if engine == "sam3" else 64)  # SAM 3: 14 px patches
         self.find.setEnabled(engine == "sam3")
-        self.auto_check.setEnabled(sam)
         self.retrack_btn.setEnabled(sam and self._worker is None)
 
     def _show_time(self, event=None) -> None:

@@ -221,7 +221,7 @@ def _rect(t, y0, x0, y1, x1):
 def test_sam3_find_by_name_and_example_streams_concept_tracks(widget, qtbot, tmp_path):
     w = widget
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam3"))
-    assert w.find.isEnabled() and not w.auto_check.isEnabled()
+    assert w.find.isEnabled() and not w.retrack_btn.isEnabled()
     assert w.model_combo.findText("sam3") >= 0 and w.model_combo.findText("sam2.1-tiny") < 0
     w.model_combo.setCurrentText("sam3-reduced")
     w.random_check.setChecked(True)
