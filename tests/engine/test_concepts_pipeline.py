@@ -92,6 +92,10 @@ def test_tables_carry_the_concepts_as_class(run):
 def test_report_says_how_to_make_the_store_again(run):
     _, _, html = run
     assert "ecoseg has no command" not in html
+    # the provenance section names the network and the concepts, not "no model" / "automatic"
+    assert "sam3-reduced at 336 px" in html and "random weights" in html
+    assert "motion tracker, no model" not in html and "automatic (no prompts)" not in html
+    assert re.search(r"concepts: (&#39;|')parrotfish(&#39;|'), (&#39;|')sea urchin", html)
     assert re.search(r"ecoseg segment \S+ -o \S+ --model sam3-reduced --image-size \d+ "
                      r"--concepts parrotfish (&#39;|')sea urchin(&#39;|')", html)
 
