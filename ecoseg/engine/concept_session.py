@@ -283,6 +283,14 @@ class ConceptRun:
                 px = (b_labels == b_ids[k]) & (b_scores[k] > best)
                 labels[px] = b_ids[k]
                 best[px] = b_scores[k]
+        if ids:
+            # a track whose every pixel went to another track is not on this frame (else the
+            # store lists an object with no pixels)
+            lost = m.any(axis=(1, 2)) & ~np.isin(np.asarray(ids, np.int64), np.unique(labels))
+            if lost.any():
+                ids = [i for i, gone in zip(ids, lost) if not gone]
+                scores = scores[~lost]
+        if back is not None:
             ids = list(ids) + b_ids
             scores = np.concatenate([scores, b_scores])
         return FrameResult(
