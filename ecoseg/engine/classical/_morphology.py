@@ -70,8 +70,11 @@ def upsample_box(work: np.ndarray, s: int, y0: int, y1: int, x0: int, x1: int) -
     fx = (ux - ix0).astype(np.float32)[None, :]
     iy1 = np.minimum(iy0 + 1, h - 1)
     ix1 = np.minimum(ix0 + 1, w - 1)
-    rows = work[iy0] * (1 - fy) + work[iy1] * fy
-    return rows[:, ix0] * (1 - fx) + rows[:, ix1] * fx
+    # only the work columns the box reads: the same products, on a strip, not whole rows
+    c0, c1 = int(ix0[0]), int(ix1[-1]) + 1
+    strip = work[:, c0:c1]
+    rows = strip[iy0] * (1 - fy) + strip[iy1] * fy
+    return rows[:, ix0 - c0] * (1 - fx) + rows[:, ix1 - c0] * fx
 
 
 def block_up(mask: np.ndarray, s: int) -> np.ndarray:

@@ -472,23 +472,25 @@ class ClassicalTracker:
         if pend.index < self.skip_until:
             return []
         labels = np.zeros((self.height, self.width), np.uint32)
-        ids: list[int] = []
-        for d in pend.detections:
-            tid = d.track.id if d.track is not None else 0
-            if tid <= 0:
-                continue
+        drawn = [d for d in pend.detections if d.track is not None and d.track.id > 0]
+        for d in drawn:
             view = labels[d.y0 : d.y0 + d.mask.shape[0], d.x0 : d.x0 + d.mask.shape[1]]
-            view[d.mask] = tid
-            ids.append(tid)
+            np.copyto(view, np.uint32(d.track.id), where=d.mask)
         # an id may have been overwritten entirely by an overlapping one: report what is drawn
-        ids = sorted(set(ids))
-        if ids:
-            present = np.zeros(max(ids) + 1, bool)
-            for d in pend.detections:
-                if d.track is not None and d.track.id > 0:
-                    view = labels[d.y0 : d.y0 + d.mask.shape[0], d.x0 : d.x0 + d.mask.shape[1]]
-                    present[d.track.id] |= bool(np.any(view[d.mask] == d.track.id))
-            ids = [i for i in ids if present[i]]
+        # (only a detection whose box a later one overlaps needs looking at)
+        present: set[int] = set()
+        for i, d in enumerate(drawn):
+            tid = d.track.id
+            if tid in present:
+                continue
+            y1, x1 = d.y0 + d.mask.shape[0], d.x0 + d.mask.shape[1]
+            covered = any(
+                e.y0 < y1 and d.y0 < e.y0 + e.mask.shape[0] and e.x0 < x1 and d.x0 < e.x0 + e.mask.shape[1]
+                for e in drawn[i + 1 :]
+            )
+            if not covered or np.any(labels[d.y0 : y1, d.x0 : x1][d.mask] == tid):
+                present.add(tid)
+        ids = sorted(present)
         object_ids = np.asarray(ids, np.int64)
         return [
             FrameResult(
