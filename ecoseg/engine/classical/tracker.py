@@ -31,6 +31,7 @@ from ecoseg.engine.classical._morphology import (
     fit,
     upsample_box,
 )
+from ecoseg.engine.classical.motion import CameraMeter
 from ecoseg.engine.classical.params import ClassicalParams
 from ecoseg.engine.classical.splitting import (
     COLOUR_SCALE,
@@ -132,6 +133,7 @@ class ClassicalTracker:
         self.shifts = ShiftEstimator(self.work_shape) if p.motion else None
         self.background: BackgroundModel | None = None
         self.camera = np.zeros(2)  # accumulated camera offset (y, x) in video pixels
+        self.meter = CameraMeter(self.width)  # camera against animal speed: see .motion
         self._warm: list[tuple[int, float, np.ndarray, np.ndarray]] = []
         self._key = None
         self._pending: deque[_Pending] = deque()
@@ -259,8 +261,10 @@ class ClassicalTracker:
     # -- one frame ---------------------------------------------------------------------------
     def _step(self, index: int, time: float, work: np.ndarray) -> list[FrameResult]:
         bg = self.background
+        before = self.camera.copy()
         if self.shifts is not None:
             self._follow_camera(work)
+        self.meter.camera(*(self.camera - before))
         dist = bg.distance(work)
         fg, blobs, n = self._foreground(dist)
         if self.shifts is not None:
@@ -275,6 +279,9 @@ class ClassicalTracker:
             for d, t in zip(detections, self.linker.last_assigned):
                 d.track = t
                 self._remember(t, d, work, index)
+            self.meter.animals(
+                [np.hypot(t.vy, t.vx) for t in self.linker.last_assigned if t.confirmed]
+            )
             self._absorb_still(work, blobs, detections)
         else:
             self.linker.step(index, np.zeros((0, 2)), np.zeros(0), np.zeros((0, 2)))
