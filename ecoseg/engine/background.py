@@ -84,9 +84,9 @@ def downscale_opponent(image: np.ndarray, factor: int) -> np.ndarray:
         rows = image[0 : h * f : f, : w * f].astype(np.uint16)
         for k in range(1, f):
             rows += image[k : h * f : f, : w * f]
-        acc = rows[:, 0::f].copy()
-        for k in range(1, f):
-            acc += rows[:, k::f]
+        # the f pixels of each block side by side: einsum's loop is about 2x faster here than
+        # f strided adds with an inner axis of 3 (integer sums: the same values)
+        acc = np.einsum("pkc->pc", rows.reshape(h * w, f, 3)).reshape(h, w, 3)
         rgb = acc.astype(np.float32)
         rgb *= np.float32(1.0 / (f * f))
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]

@@ -200,3 +200,18 @@ def test_correction_prompts_use_masks_and_later_clicks():
     assert [q.frame for q in three.prompts] == [7] and three.class_ == "y"
     with pytest.raises(PromptError):
         correction_prompts(np.zeros((4, 4), np.uint32), 0)
+
+
+def test_motion_tracker_job_notes_a_fast_camera(tmp_path):
+    from ecoseg.napari._jobs import Job
+    from ecoseg.synth import synth
+
+    fast = synth(tmp_path / "fast", seed=0, frames=30, size=(320, 180), camera="fast-pan")
+    job = Job(str(fast.video), engine="classical")
+    assert len(list(run_job(job))) == 30
+    assert len(job.notices) == 1 and "sam2 engine" in job.notices[0]
+    from ecoseg.sample import sample
+
+    quiet = Job(str(sample().video), engine="classical")
+    list(run_job(quiet))
+    assert quiet.notices == []
