@@ -39,7 +39,7 @@ def test_fires_on_a_pan_faster_than_the_animals():
     run, n, said = _run(_scene_frames(scene))
     assert n == 60
     m = run.camera_motion
-    assert m.too_fast and m.frames == 60 and m.frame_width == SIZE[0]
+    assert m.too_fast and 56 <= m.frames <= 60 and m.frame_width == SIZE[0]
     assert m.camera_speed > m.limit == pytest.approx(LIMIT * SIZE[0])
     assert m.camera_speed == pytest.approx(pan, rel=0.3)  # measured, not assumed
     assert len(said) == 1  # once, at the end

@@ -1,8 +1,8 @@
 """How fast the camera moves against the animals: the motion tracker's moving-camera check.
 
-The tracker measures the camera's motion anyway (it shifts its background model with it);
-:class:`CameraMeter` adds up that motion and the speeds over the scene of the animals it
-tracks. Motion segmentation finds animals by their motion *relative to the scene*. When the
+The tracker estimates the camera's motion anyway (it shifts its background model with it);
+:class:`CameraMeter` adds up that motion, measured between frames two apart whether or not the
+background model could follow it, and the speeds over the scene of the animals it tracks. Motion segmentation finds animals by their motion *relative to the scene*. When the
 camera sweeps more than :data:`LIMIT` of the frame width per frame (faster than reef fish swim
 on screen: 1.3-2.2 px per frame on the 640 px synthetic clips, ~0.3 %), every frame exposes a
 new strip of reef and the background model is a blur of interpolated, just-seen pixels, so
@@ -12,8 +12,9 @@ engine (prompts or ``--auto``) is the tool for such footage.
 
 The animals' speed is measured and reported (the camera's speed as a multiple of it) but not
 part of the limit: in a fast pan, misaligned background is itself tracked as "animals" moving
-at nearly the camera's speed (13.4 px per frame on the fast-pan clip, seed 0, where the fish
-swim 2.2), so it cannot be trusted exactly when it would matter. Figures: docs/classical.md.
+at about half the camera's speed (13.4 px per frame on the 640 px fast-pan clip, seed 0, where
+the fish swim 2.2 and the camera 25), so it cannot be trusted exactly when it would matter.
+Figures: docs/classical.md.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = ["LIMIT", "CameraMeter", "FastCameraWarning"]
 
 #: Mean camera motion per frame, as a fraction of the frame width, above which the tracker
 #: warns: a slow transect (a tenth of the frame per second, 0.35-0.4 % per frame at 30 fps)
-#: and hand-held shake (0.1 %) stay under it; a pan of a frame width per second (2.6 %
+#: and hand-held shake (0.1-0.17 %) stay under it; a pan of a frame width per second (3.4-3.9 %
 #: measured) is over it.
 LIMIT = 0.01
 
@@ -60,9 +61,9 @@ class CameraMeter:
         self.animal_sum = 0.0
         self.animal_n = 0
 
-    def camera(self, dy: float, dx: float) -> None:
-        """One frame's camera motion in video pixels (0, 0 where none was found)."""
-        self.frames += 1
+    def camera(self, dy: float, dx: float, frames: int = 1) -> None:
+        """The camera's motion over ``frames`` frames, in video pixels (0, 0: none found)."""
+        self.frames += int(frames)
         self.path += math.hypot(dy, dx)
 
     def animals(self, speeds: np.ndarray) -> None:

@@ -134,6 +134,8 @@ class ClassicalTracker:
         self.background: BackgroundModel | None = None
         self.camera = np.zeros(2)  # accumulated camera offset (y, x) in video pixels
         self.meter = CameraMeter(self.width)  # camera against animal speed: see .motion
+        self._measure_spec: np.ndarray | None = None
+        self._measure_count = 0
         self._warm: list[tuple[int, float, np.ndarray, np.ndarray]] = []
         self._key = None
         self._pending: deque[_Pending] = deque()
@@ -176,6 +178,8 @@ class ClassicalTracker:
             n += self.background.nbytes
         if self.shifts is not None:
             n += self.shifts.nbytes
+        if self._measure_spec is not None:
+            n += self._measure_spec.nbytes
         for pend in self._pending:
             n += sum(d.mask.nbytes for d in pend.detections)
         return n
@@ -261,10 +265,8 @@ class ClassicalTracker:
     # -- one frame ---------------------------------------------------------------------------
     def _step(self, index: int, time: float, work: np.ndarray) -> list[FrameResult]:
         bg = self.background
-        before = self.camera.copy()
         if self.shifts is not None:
             self._follow_camera(work)
-        self.meter.camera(*(self.camera - before))
         dist = bg.distance(work)
         fg, blobs, n = self._foreground(dist)
         if self.shifts is not None:
@@ -299,7 +301,9 @@ class ClassicalTracker:
         prev = self._fg_prev
         if prev is not None and 0 < np.count_nonzero(prev) < 0.3 * prev.size:
             cur = np.where(prev, ref, cur)  # animals must not drag the estimate along
-        d = self.shifts(ref, cur)
+        spec = self.shifts.spectrum(cur)
+        self._measure_camera(spec)
+        d = self.shifts(ref, spec)
         if abs(d[0]) < 0.05 and abs(d[1]) < 0.05:
             return
         tol = 1.5  # levels of luminance: above the noise of a work pixel
@@ -307,6 +311,21 @@ class ClassicalTracker:
             return
         bg.shift(d[0], d[1], work)
         self.camera -= np.array(d) * self.factor
+
+    def _measure_camera(self, spec: np.ndarray) -> None:
+        """Frame-to-frame camera motion for the moving-camera check (:mod:`.motion`).
+
+        Measured between frames two apart, whether or not the background could follow it (a
+        pan too fast to compensate must still be seen); every second frame, which costs one
+        inverse FFT per two frames.
+        """
+        self._measure_count += 1
+        if self._measure_count % 2:
+            return
+        if self._measure_spec is not None:
+            dy, dx = self.shifts(self._measure_spec, spec)
+            self.meter.camera(dy * self.factor, dx * self.factor, frames=2)
+        self._measure_spec = spec
 
     def _foreground(self, dist: np.ndarray):
         """Clean foreground mask, its blobs and their number, at work resolution."""
