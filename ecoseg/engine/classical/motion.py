@@ -2,7 +2,8 @@
 
 The tracker estimates the camera's motion anyway (it shifts its background model with it);
 :class:`CameraMeter` adds up that motion, measured between frames two apart whether or not the
-background model could follow it, and the speeds over the scene of the animals it tracks. Motion segmentation finds animals by their motion *relative to the scene*. When the
+background model could follow it, and the speeds over the scene of the animals it tracks.
+Motion segmentation finds animals by their motion *relative to the scene*. When the
 camera sweeps more than :data:`LIMIT` of the frame width per frame (faster than reef fish swim
 on screen: 1.3-2.2 px per frame on the 640 px synthetic clips, ~0.3 %), every frame exposes a
 new strip of reef and the background model is a blur of interpolated, just-seen pixels, so

@@ -511,7 +511,10 @@ class ClassicalTracker:
                 continue
             y1, x1 = d.y0 + d.mask.shape[0], d.x0 + d.mask.shape[1]
             covered = any(
-                e.y0 < y1 and d.y0 < e.y0 + e.mask.shape[0] and e.x0 < x1 and d.x0 < e.x0 + e.mask.shape[1]
+                e.y0 < y1
+                and d.y0 < e.y0 + e.mask.shape[0]
+                and e.x0 < x1
+                and d.x0 < e.x0 + e.mask.shape[1]
                 for e in drawn[i + 1 :]
             )
             if not covered or np.any(labels[d.y0 : y1, d.x0 : x1][d.mask] == tid):
