@@ -180,3 +180,34 @@ def test_mask_pooled_embeddings_are_appended_when_the_store_has_them():
 
     rows, names = track_embeddings(Plain(), np.array([4]))
     assert rows.shape == (1, 0) and names == ()
+
+
+def test_a_classification_is_an_undoable_edit(clips, tmp_path):
+    from ecoseg.cli import main
+    from ecoseg.species import Review, edit_log
+
+    store = unknown_copy(clips[0].truth, tmp_path / "u.zarr")
+    truth = {o["id"]: o["class"] for o in MaskStore.open(clips[0].truth).objects}
+    first, second = 1, 3  # parrotfish and surgeonfish (id 2 never shows in these frames)
+    apply_edits(store, [Edit("set_class", (i,), cls=truth[i]) for i in (first, second)])
+    before = MaskStore.open(store)
+    objects, attrs = before.objects, json.dumps(before.attrs["ecoseg"], sort_keys=True)
+    labels = before.read_labels()
+    classify(store, train=store, videos=[clips[0].video], train_videos=[clips[0].video],
+             threshold=0.0)
+    after = MaskStore.open(store).objects
+    assert after != objects and edit_log(store)[-1]["kind"] == "classify"
+    changed = set(edit_log(store)[-1]["ids"])
+    assert changed and first not in changed and second not in changed  # reviewed: kept
+    # a review edit after the classification is undone first, then the classification
+    Review(store).set_class(first, "wrasse")
+    assert main(["edit", str(store), "--undo"]) == 0
+    assert MaskStore.open(store).objects == after
+    Review(store).undo()
+    back = MaskStore.open(store)
+    assert back.objects == objects
+    assert np.array_equal(back.read_labels(), labels)
+    restored = {k: v for k, v in back.attrs["ecoseg"].items() if k != "edits"}
+    old = {k: v for k, v in json.loads(attrs).items() if k != "edits"}
+    assert restored == old  # the classification record is gone again too
+    assert [e["kind"] for e in edit_log(store)][-4:] == ["classify", "set_class", "undo", "undo"]
