@@ -27,7 +27,12 @@ import pandas as pd
 
 from ecoseg.errors import ConfigError
 from ecoseg.measure.regions import class_source_of as class_source
-from ecoseg.species.features import FEATURE_VERSION, TrackFeatures, track_features
+from ecoseg.species.features import (
+    FEATURE_VERSION,
+    TrackFeatures,
+    feature_weights,
+    track_features,
+)
 from ecoseg.species.model import SpeciesModel
 
 __all__ = [
@@ -157,6 +162,7 @@ def train_model(
         C=C,
         training=training,
         units=units.pop(),
+        weights=feature_weights(names),
     )
 
 

@@ -159,27 +159,20 @@ def test_feature_version_is_recorded(clips, tmp_path):
     assert m.to_dict()["feature_version"] == FEATURE_VERSION
 
 
-def test_mask_pooled_embeddings_are_appended_when_the_store_has_them():
-    from ecoseg.species.features import track_embeddings
+def test_mask_pooled_embeddings_are_appended_when_the_store_has_them(clips, tmp_path):
+    from ecoseg.store.embeddings import EmbeddingTable, write_embeddings
 
-    class Store:  # a store that holds per-frame, per-object embeddings (t, object, c)
-        object_ids = np.array([4, 9])
-
-        def read_embeddings(self):
-            emb = np.zeros((3, 2, 2))
-            emb[:2, 0] = [[1.0, 2.0], [3.0, 4.0]]  # object 4 on frames 0-1, none on frame 2
-            emb[:, 1] = [5.0, 6.0]
-            return emb
-
-    rows, names = track_embeddings(Store(), np.array([9, 4]))
-    assert names == ("emb_0", "emb_1")
-    assert rows.tolist() == [[5.0, 6.0], [2.0, 3.0]]
-
-    class Plain:
-        object_ids = np.array([4])
-
-    rows, names = track_embeddings(Plain(), np.array([4]))
-    assert rows.shape == (1, 0) and names == ()
+    store = unknown_copy(clips[0].truth, tmp_path / "e.zarr")
+    plain = track_features(store, clips[0].video)
+    ids = plain.ids
+    emb = np.arange(len(ids) * 2, dtype=np.float64).reshape(-1, 2)
+    with MaskStore.open(store, mode="a") as s:  # all tracks but the first have one
+        write_embeddings(s, EmbeddingTable(ids[1:], emb[1:], np.ones(len(ids) - 1)), source="t")
+    f = track_features(store, clips[0].video)
+    assert f.names == (*FEATURE_NAMES, "emb_0", "emb_1")
+    assert np.array_equal(f.values[:, : len(FEATURE_NAMES)], plain.values, equal_nan=True)
+    assert np.isnan(f.values[0, -2:]).all()
+    assert f.values[1:, -2:].tolist() == emb[1:].tolist()
 
 
 def test_a_classification_is_an_undoable_edit(clips, tmp_path):
