@@ -15,14 +15,24 @@ of them; ``fish_*`` figures leave the invertebrates out.
 One JSON line per figure:
 
 ``classify_accuracy``
-    per source (rendered frames, H.264) and ``n`` reviewed tracks per species (1, 3, 10;
-    ``draws`` random draws of which tracks were reviewed): per-track species accuracy on test
+    per source (rendered frames, H.264), way of picking the reviewed tracks (``picks``:
+    ``random``, ``n`` random truth-matched tracks per species, or ``diverse queue``, a
+    reviewer working down :func:`ecoseg.species.diverse.diverse_order` over all training
+    tracks, naming each track until every species has ``n``; ``tracks_looked_at`` counts the
+    tracks they saw) and ``n`` reviewed tracks per species (1, 3, 10; ``draws`` draws of which
+    tracks were reviewed, the queue's from different first tracks): per-track species
+    accuracy on test
     tracks matched to truth (``accuracy``, ``fish_accuracy``), the same for a model trained on
     shuffled labels in the same run (``baseline_shuffled``) and the ratio, the share of tracks
     the default threshold (0.5) leaves ``unknown`` and the accuracy of the rest, the expected
     calibration error (10 bins) of the top probability, and MaxN per species: the share of
     (species, test clip) pairs where the predicted MaxN equals the truth's (``maxn_exact``,
-    ``fish_maxn_exact``) and the mean absolute MaxN error.
+    ``fish_maxn_exact``) and the mean absolute MaxN error; ``maxn_exact_at_0.5`` counts
+    tracks below the default threshold as unknown (as ``ecoseg classify`` leaves them);
+    ``maxn_exact_truth_classes`` is the tracker's own limit (every matched track named by
+    its truth), with the pairs it gets too high (one animal in several tracks at once) and
+    too low. The model weighs the hue-specific colour features 0.3
+    (:func:`ecoseg.species.features.feature_weights`, chosen on the training seeds only).
 ``classify_end_to_end``
     once: ``ecoseg.classify`` with a saved model file on the test stores, then
     ``ecoseg.measure``; MaxN per species from the maxn table must equal the in-memory figure.

@@ -36,7 +36,7 @@ def standardise(values: np.ndarray) -> np.ndarray:
     """
     v = np.asarray(values, np.float64)
     if v.size == 0:
-        return v.reshape(len(v), -1)
+        return v
     ok = np.isfinite(v)
     med = np.array(
         [np.median(v[ok[:, j], j]) if ok[:, j].any() else 0.0 for j in range(v.shape[1])]

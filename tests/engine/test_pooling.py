@@ -59,12 +59,12 @@ def test_segment_stores_one_mean_embedding_per_object_and_resume_adds_to_it(
     table = read_embeddings(store)
     assert table is not None and store.group[EMBEDDINGS_KEY].dtype == np.float16
     present = set(np.unique(store.read_labels()).tolist()) - {0}
-    assert set(table.ids.tolist()) <= {1, 2} and len(table.ids)
+    assert set(table.ids.tolist()) == present and present
     labels = store.read_labels()
     for i, n in zip(table.ids.tolist(), table.frames.tolist()):
-        assert 0 < n <= int((labels == i).any(axis=(1, 2)).sum())  # frames the object was in
+        assert n == int((labels == i).any(axis=(1, 2)).sum())  # the frames the object is in
     assert table.values.shape[1] == 256 and np.isfinite(table.values).all()
-    assert table.frames.tolist() == [4, 2] and table.ids.tolist() == [1, 2]
+    assert table.frames.sum() >= 3
 
     # a cancelled run resumed stores the same means (the frames of both runs together)
     calls = iter(range(1000))
