@@ -5,11 +5,11 @@ Layout
 ``labels``
     (t, y, x) uint32 instance ids at video resolution, 0 = background. Chunks hold
     ``chunk_frames`` whole frames; Blosc/zstd (level 1, no shuffle, 2 MiB blocks). Measured on
-    1080p label images with 12 ellipses: ~950x smaller at ~1.3 ms per frame per core to
-    compress and ~0.6 ms to decompress (level 2 compresses 4 % better at the same speed but
-    decompresses 8x slower, ~4.7 ms); byte-shuffle compresses 40 % better at twice the time,
-    bit-shuffle is slower still; lz4 and blosclz are 2x faster but compress 5x less. Stores
-    written with other Blosc settings read the same (the codec is in the array metadata).
+    1080p label images with 12 ellipses: ~940x smaller at ~1.0-1.4 ms per frame per core to
+    compress and ~0.6 ms to decompress (lz4 level 1 is ~2x faster to compress but makes
+    stores ~5x larger, which an hour of footage feels more than the writer's ~1 ms; byte
+    shuffle makes zstd 1.4x smaller at ~1.7 ms). Stores written with other Blosc settings
+    (zstd level 2 before) read the same (the codec is in the array metadata).
     ``dimension_names=("t", "y", "x")``, attribute ``units="instance id"``.
 ``time``
     (t,) float64 seconds from the stream's PTS (variable frame rate is real), ``units="s"``.
