@@ -280,7 +280,7 @@ class RoPEAttention(nn.Module):
 
         The last ``num_k_exclude_rope`` keys (object pointers) are not rotated.
         """
-        q = self._heads(self.q_proj(q))
+        q = self._heads(self.q_proj(q))  # q may have one row shared by a batch of keys
         k = self._heads(self.k_proj(k))
         v = self._heads(self.v_proj(v))
         cos, sin = self._rope(q.shape[-2], q.shape[-1], q.device)
@@ -296,6 +296,8 @@ class RoPEAttention(nn.Module):
                 k = torch.cat((rotated, k[:, :, n_rope:]), dim=2)
         else:
             k = apply_rope(k, cos, sin, inplace=True)
+        if q.shape[0] != k.shape[0]:
+            q = q.expand(k.shape[0], -1, -1, -1)
         out = F.scaled_dot_product_attention(q, k, v)
         b, h, n, d = out.shape
         return self.out_proj(out.transpose(1, 2).reshape(b, n, h * d))
@@ -330,9 +332,13 @@ class MemoryAttentionLayer(nn.Module):
     def forward(
         self, x: Tensor, memory: Tensor, memory_pos: Tensor, num_k_exclude_rope: int = 0
     ) -> Tensor:
+        """One layer; ``x`` may have one row for a batch of memories (the same image tokens
+        for every object): then the self-attention runs once and its result is shared."""
         h = self.norm1(x)
         x = x + self.self_attn(h, h, h)
         h = self.norm2(x)
+        if x.shape[0] != memory.shape[0]:
+            x = x.expand(memory.shape[0], -1, -1)
         x = x + self.cross_attn_image(
             h, memory + memory_pos, memory, num_k_exclude_rope=num_k_exclude_rope
         )
@@ -416,6 +422,11 @@ class MemoryAttention(nn.Module):
         """
         if x.shape[0] != memory.shape[0]:
             raise ValueError("image tokens and memories must have the same batch size")
+        if x.shape[0] > 1 and x.stride(0) == 0 and pos.stride(0) == 0:
+            # one frame's tokens expanded over objects: the work before the first
+            # cross-attention (self-attention, norms, query projection) is the same for every
+            # object, so it runs on one row
+            x, pos = x[:1], pos[:1]
         out = x + 0.1 * pos
         for layer in self.layers:
             out = layer(out, memory, memory_pos, num_k_exclude_rope=num_obj_ptr_tokens)
@@ -595,7 +606,10 @@ class MemoryEncoder(nn.Module):
         pos : Tensor, shape (B, out_dim, H, W)
             Sine position encoding of the memory grid.
         """
-        x = self.pix_feat_proj(features.to(mask.device)) + self.mask_downsampler(mask)
+        features = features.to(mask.device)
+        if features.shape[0] > 1 and features.stride(0) == 0:
+            features = features[:1]  # one frame's features expanded over objects: project once
+        x = self.pix_feat_proj(features) + self.mask_downsampler(mask)
         x = self.fuser(x)
         if self.out_proj is not None:
             x = self.out_proj(x)

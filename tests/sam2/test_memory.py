@@ -87,6 +87,32 @@ def test_memory_attention_ignores_pointer_rope_and_checks_batch():
         att(x, pos, mem.expand(2, -1, -1), mem_pos.expand(2, -1, -1))
 
 
+def test_one_frame_expanded_over_objects_shares_the_object_invariant_work():
+    """Image tokens expanded over a batch of objects (stride 0) take the shared path (the
+    first layer's self-attention once); the result equals that of materialised copies."""
+    torch.manual_seed(0)
+    att = MemoryAttention(d_model=32, kv_dim=8, num_layers=2, dim_feedforward=16).eval()
+    x, pos = torch.randn(1, 16, 32), torch.randn(1, 16, 32)
+    mem, mem_pos = torch.randn(3, 2 * 16 + 4, 8), torch.randn(3, 2 * 16 + 4, 8)
+    calls = []
+    hook = att.layers[0].self_attn.register_forward_hook(lambda m, i, o: calls.append(o.shape))
+    with torch.no_grad():
+        shared = att(x.expand(3, -1, -1), pos.expand(3, -1, -1), mem, mem_pos, 4)
+        copies = att(x.repeat(3, 1, 1), pos.repeat(3, 1, 1), mem, mem_pos, 4)
+        one = att(x, pos, mem[1:2], mem_pos[1:2], 4)
+    hook.remove()
+    assert [c[0] for c in calls] == [1, 3, 1]
+    torch.testing.assert_close(shared, copies, atol=1e-6, rtol=0)
+    torch.testing.assert_close(shared[1:2], one, atol=1e-6, rtol=0)
+    assert (shared[0] - shared[1]).abs().max() > 1e-3  # the objects' memories still differ
+    enc = MemoryEncoder(in_dim=32, out_dim=8, fuser_layers=1).eval()
+    feats, masks = torch.randn(1, 32, 4, 4), torch.rand(3, 1, 64, 64)
+    with torch.no_grad():
+        a, _ = enc(feats.expand(3, -1, -1, -1), masks)
+        b, _ = enc(feats.repeat(3, 1, 1, 1), masks)
+    torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+
+
 def test_from_config_matches_variant_and_rejects_unsupported():
     v = get_variant("sam2.1-tiny")
     att = MemoryAttention.from_config(v.memory_attention)
