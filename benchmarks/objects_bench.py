@@ -11,7 +11,15 @@ Frame 0 (start-up: the tracks are created) is reported apart; steady state is th
 following frames. Prints one JSON line per figure with the ratio to 1 object of the same
 implementation, and ours against the oracle at the same N.
 
-Usage: ``python benchmarks/objects_bench.py [--objects 1 16 128] [--frames 4] [--oracle]``
+``--flops`` also counts the floating-point work of one frame of ours (``FlopCounterMode``,
+attention included): the per-frame cost shared by all objects (backbone, detector, the
+tracker's object-invariant work) and the cost each tracked object adds (memory attention with
+1 and with the full window of 7 memories and 16 pointers, mask decoder, memory encoder),
+measured as the difference between 2 objects and 1, and the ratio 128 objects / 1 object
+that this work alone allows.
+
+Usage: ``python benchmarks/objects_bench.py [--objects 1 16 128] [--frames 4] [--oracle]
+[--flops]``
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from ecoseg.engine.concept_tracker import ConceptTracker  # noqa: E402
 from ecoseg.prompts import Concept  # noqa: E402
 
 TEXT = "parrotfish"
+CONFIG = "sam3-reduced backbone, 2048-wide 200-query detector, 336 px"
 
 
 def ours_times(model, px, hw, n: int) -> list[float]:
@@ -80,11 +89,73 @@ def oracle_times(hf, px, hw, n: int) -> list[float]:
     return times
 
 
+def _gflop(fn) -> float:
+    """GFLOP of ``fn()`` (matmuls, convolutions, attention)."""
+    from torch.utils.flop_counter import FlopCounterMode, flop_registry, sdpa_flop_count
+
+    # torch counts only the CUDA attention kernels: count the CPU one the same way
+    flop_registry.setdefault(
+        torch.ops.aten._scaled_dot_product_flash_attention_for_cpu,
+        lambda q, k, v, *args, **kwargs: sdpa_flop_count(q.shape, k.shape, v.shape),
+    )
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops() / 1e9
+
+
+def flops(model, px, hw) -> dict:
+    """Work of one frame of ours: shared by every object, and added by each object."""
+    model.requires_grad_(False)
+    vision = model.encode_image(px[:1])
+    tracker = ConceptTracker(model, [Concept(TEXT)], 16, hw, tokenizer=co.tokenize)
+    trk = model.tracker
+    feats = model.tracker_features(vision)
+    d = trk.mem_dim
+    side = feats.features.shape[-1]
+
+    def tracking(n: int, memories: int, pointers: int) -> dict[str, float]:
+        f = feats.expand(n)
+        mem = torch.randn(n, memories, d, side, side)
+        slots = torch.tensor([0, *range(7 - memories + 1, 7)])
+        ptrs = torch.randn(n, pointers, trk.hidden_dim)
+        offsets = torch.arange(1, pointers + 1)
+        m = model.config.mask_interpolation_size
+        masks = torch.randn(n, 1, m, m)
+        cond = trk.condition_on_memory(f.features, f.pos, mem, slots, ptrs, offsets, 16)
+        return {
+            "memory_attention": _gflop(
+                lambda: trk.condition_on_memory(f.features, f.pos, mem, slots, ptrs, offsets, 16)
+            ),
+            "mask_decoder": _gflop(lambda: trk.run_heads(cond, f.high_res)),
+            "memory_encoder": _gflop(
+                lambda: trk.encode_memory(f.features, masks, torch.ones(n, 1))
+            ),
+        }
+
+    out = {
+        "backbone_gflop": _gflop(lambda: model.encode_image(px[:1])),
+        "detector_gflop": _gflop(lambda: tracker.detect(vision)),
+    }
+    for memories, pointers in ((1, 1), (7, 16)):
+        one, two = tracking(1, memories, pointers), tracking(2, memories, pointers)
+        for stage in one:
+            out[f"per_object_gflop_{stage}_{memories}mem"] = two[stage] - one[stage]
+        out[f"tracker_shared_gflop_{memories}mem"] = sum(2 * one[k] - two[k] for k in one)
+        out[f"per_object_gflop_{memories}mem"] = sum(two[k] - one[k] for k in one)
+    fixed = out["backbone_gflop"] + out["detector_gflop"]
+    for memories in (1, 7):
+        shared = fixed + out[f"tracker_shared_gflop_{memories}mem"]
+        per = out[f"per_object_gflop_{memories}mem"]
+        out[f"flop_ratio_128_vs_1_{memories}mem"] = (shared + 128 * per) / (shared + per)
+    return {k: round(v, 3) for k, v in out.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--objects", type=int, nargs="+", default=[1, 16, 128])
     ap.add_argument("--frames", type=int, default=4)
     ap.add_argument("--oracle", action="store_true", help="also time transformers' model")
+    ap.add_argument("--flops", action="store_true", help="also count the work per stage")
     args = ap.parse_args()
     torch.set_grad_enabled(False)
     images = co.clip(args.frames)
@@ -95,6 +166,9 @@ def main() -> None:
         hf, Path(__file__).resolve().parent / "results" / ".objects_bench.safetensors"
     )
     (Path(__file__).resolve().parent / "results" / ".objects_bench.safetensors").unlink()
+    if args.flops:
+        line = {"bench": "objects", "impl": "ours", "device": "cpu", "config": CONFIG}
+        print(json.dumps({**line, **flops(model, px, hw)}), flush=True)
     impls = [("ours", lambda n: ours_times(model, px, hw, n))]
     if args.oracle:
         impls.append(("transformers", lambda n: oracle_times(hf, px, hw, n)))
@@ -111,7 +185,7 @@ def main() -> None:
                         "impl": name,
                         "objects": n,
                         "device": "cpu",
-                        "config": "sam3-reduced backbone, 2048-wide 200-query detector, 336 px",
+                        "config": CONFIG,
                         "startup_s": round(times[0], 3),
                         "s_per_frame": round(steady[name, n], 3),
                         f"ratio_vs_{args.objects[0]}_objects": round(steady[name, n] / base, 3),
