@@ -8,8 +8,10 @@ the same way on both: every query passes the thresholds and ``max_objects`` (the
 (``hotstart_delay=0``) so the N tracks live on. The detector runs on every frame in both.
 
 Frame 0 (start-up: the tracks are created) is reported apart; steady state is the mean of the
-following frames. Prints one JSON line per figure with the ratio to 1 object of the same
-implementation, and ours against the oracle at the same N.
+following frames, wall and process CPU time. Ours runs the numbers of objects interleaved
+frame by frame (the machine's load changes fall on all alike); the oracle runs them one after
+the other. Prints one JSON line per figure with the ratio to the first number of objects of the
+same implementation, and ours against the oracle at the same N.
 
 ``--flops`` also counts the floating-point work of one frame of ours (``FlopCounterMode``,
 attention included): the per-frame cost shared by all objects (backbone, detector, the
@@ -43,26 +45,32 @@ TEXT = "parrotfish"
 CONFIG = "sam3-reduced backbone, 2048-wide 200-query detector, 336 px"
 
 
-def ours_times(model, px, hw, n: int) -> list[float]:
-    s = ConceptSettings(
-        score_threshold=0.0,
-        new_track_score=0.0,
-        max_objects=n,
-        hotstart_delay=0,
-        fill_hole_area=0,
-        nms_iou=0.0,
-    )
-    tracker = ConceptTracker(model, [Concept(TEXT)], len(px), hw, s, tokenizer=co.tokenize)
-    times = []
+def ours_times(model, px, hw, ns: list[int]) -> dict[int, list[tuple[float, float]]]:
+    """(wall, CPU) seconds of every frame for each number of objects in ``ns``, the settings
+    interleaved frame by frame (frame t of every N, then frame t + 1) so that a change in the
+    machine's load falls on all of them alike."""
+    trackers = {}
+    for n in ns:
+        s = ConceptSettings(
+            score_threshold=0.0,
+            new_track_score=0.0,
+            max_objects=n,
+            hotstart_delay=0,
+            fill_hole_area=0,
+            nms_iou=0.0,
+        )
+        trackers[n] = ConceptTracker(model, [Concept(TEXT)], len(px), hw, s, tokenizer=co.tokenize)
+    times: dict[int, list[tuple[float, float]]] = {n: [] for n in ns}
     for t in range(len(px)):
-        t0 = time.perf_counter()
-        step = tracker.step(t, model.encode_image(px[t : t + 1]))
-        times.append(time.perf_counter() - t0)
-    assert len(step.object_ids) == n, (len(step.object_ids), n)
+        for n in ns:
+            w0, c0 = time.perf_counter(), time.process_time()
+            step = trackers[n].step(t, model.encode_image(px[t : t + 1]))
+            times[n].append((time.perf_counter() - w0, time.process_time() - c0))
+            assert len(step.object_ids) == n, (len(step.object_ids), n)
     return times
 
 
-def oracle_times(hf, px, hw, n: int) -> list[float]:
+def oracle_times(hf, px, hw, n: int) -> list[tuple[float, float]]:
     from transformers.models.sam3_video import modeling_sam3_video as mv
 
     for k, v in dict(
@@ -82,9 +90,9 @@ def oracle_times(hf, px, hw, n: int) -> list[float]:
     session.prompt_attention_masks[pid] = (ids != 0).long()
     times = []
     for t in range(len(px)):
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         out = hf(inference_session=session, frame_idx=t)
-        times.append(time.perf_counter() - t0)
+        times.append((time.perf_counter() - w0, time.process_time() - c0))
     assert len(out.object_ids) == n, (len(out.object_ids), n)
     return times
 
@@ -169,30 +177,38 @@ def main() -> None:
     if args.flops:
         line = {"bench": "objects", "impl": "ours", "device": "cpu", "config": CONFIG}
         print(json.dumps({**line, **flops(model, px, hw)}), flush=True)
-    impls = [("ours", lambda n: ours_times(model, px, hw, n))]
+    runs = {("ours", n): v for n, v in ours_times(model, px, hw, args.objects).items()}
     if args.oracle:
-        impls.append(("transformers", lambda n: oracle_times(hf, px, hw, n)))
-    steady: dict[tuple[str, int], float] = {}
-    for name, fn in impls:
         for n in args.objects:
-            times = fn(n)
-            steady[name, n] = sum(times[1:]) / max(len(times) - 1, 1)
-            base = steady.get((name, args.objects[0]), steady[name, n])
-            print(
-                json.dumps(
-                    {
-                        "bench": "objects",
-                        "impl": name,
-                        "objects": n,
-                        "device": "cpu",
-                        "config": CONFIG,
-                        "startup_s": round(times[0], 3),
-                        "s_per_frame": round(steady[name, n], 3),
-                        f"ratio_vs_{args.objects[0]}_objects": round(steady[name, n] / base, 3),
-                    }
-                ),
-                flush=True,
-            )
+            runs["transformers", n] = oracle_times(hf, px, hw, n)
+    steady: dict[tuple[str, int], float] = {}
+    steady_cpu: dict[tuple[str, int], float] = {}
+    first = args.objects[0]
+    for (name, n), times in runs.items():
+        rest = times[1:] or times
+        steady[name, n] = sum(w for w, _ in rest) / len(rest)
+        steady_cpu[name, n] = sum(c for _, c in rest) / len(rest)
+        print(
+            json.dumps(
+                {
+                    "bench": "objects",
+                    "impl": name,
+                    "objects": n,
+                    "device": "cpu",
+                    "config": CONFIG,
+                    "frames": len(times),
+                    "interleaved": name == "ours",
+                    "startup_s": round(times[0][0], 3),
+                    "s_per_frame": round(steady[name, n], 3),
+                    "cpu_s_per_frame": round(steady_cpu[name, n], 3),
+                    f"ratio_vs_{first}_objects": round(steady[name, n] / steady[name, first], 3),
+                    f"cpu_ratio_vs_{first}_objects": round(
+                        steady_cpu[name, n] / steady_cpu[name, first], 3
+                    ),
+                }
+            ),
+            flush=True,
+        )
     if args.oracle:
         for n in args.objects:
             print(
