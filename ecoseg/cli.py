@@ -195,7 +195,8 @@ def _run_segment(args) -> int:
     checkpoint = args.checkpoint
     if checkpoint is not None and not Path(checkpoint).is_file():
         raise ConfigError(f"{checkpoint}: checkpoint file not found")
-    if args.concepts is not None and _is_video_file(args.video):
+    concept_model = str(args.model or "").startswith("sam3")
+    if (args.concepts is not None or concept_model) and _is_video_file(args.video):
         return _run_concept_tracking(args, prompts, checkpoint)
     if args.detect_every != 1:
         raise ConfigError("--detect-every needs --concepts and a video file")
@@ -505,13 +506,32 @@ def _add_batch(sub):
         "--retries", type=int, default=2, help="new attempts of a failed video (default 2)"
     )
     p.add_argument("--engine", choices=("sam2", "classical"), default=None)
-    p.add_argument("--model", default="sam2.1-tiny", help="SAM 2 variant (sam2.1-tiny)")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="SAM 2 variant (default sam2.1-tiny), or sam3 / sam3-reduced with --concepts",
+    )
     p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
     p.add_argument(
         "--prompts-dir",
         default=None,
         metavar="DIR",
-        help="sam2 engine: prompt file of each video as DIR/<video name>.json",
+        help="prompt file of each video as DIR/<video name>.json (sam2 engine, or SAM 3 "
+        "concepts with exemplar boxes)",
+    )
+    p.add_argument(
+        "--concepts",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="SAM 3 concept tracking: find these in every video (docs/concepts.md)",
+    )
+    p.add_argument(
+        "--detect-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --concepts: run the concept detector on every N-th frame",
     )
     p.add_argument("--auto", action="store_true", help="sam2 engine: automatic discovery")
     p.add_argument("--image-size", type=int, default=None, help="network input size")
@@ -563,7 +583,7 @@ def _run_batch(args) -> int:
         threads=args.threads,
         retries=args.retries,
         engine=args.engine,
-        model=args.model,
+        model=args.model or ("sam3" if args.concepts else "sam2.1-tiny"),
         checkpoint=args.checkpoint,
         pretrained=not args.random_weights,
         image_size=args.image_size,
@@ -571,6 +591,8 @@ def _run_batch(args) -> int:
         params=params,
         prompts=prompts,
         auto=args.auto,
+        concepts=args.concepts,
+        detect_every=args.detect_every,
         chunk_frames=args.chunk_frames,
         progress=not args.quiet,
     )

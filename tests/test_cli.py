@@ -114,3 +114,17 @@ def test_bad_size_is_usage_error():
     proc = run("synth", "-o", "x", "--size", "big")
     assert proc.returncode == 2
     assert "WIDTHxHEIGHT" in proc.stderr
+
+
+def test_segment_with_a_sam3_model_is_concept_tracking_without_concepts_flag(tmp_path, capsys):
+    """A prompt file may carry all the concepts: --model sam3 on a video routes to concept
+    tracking, so its flags (--detect-every) are checked there, not refused."""
+    import ecoseg
+
+    clip = ecoseg.synth(tmp_path / "c", frames=2, size=(64, 48))
+    code = main(["segment", str(clip.video), "-o", str(tmp_path / "m.zarr"),
+                 "--model", "sam3-reduced", "--detect-every", "0"])  # fmt: skip
+    assert code == 2
+    assert "--detect-every must be a positive integer, got 0" in capsys.readouterr().err
+    code = main(["segment", str(clip.video), "-o", str(tmp_path / "m.zarr"), "--detect-every", "2"])
+    assert code == 2 and "--detect-every needs --concepts" in capsys.readouterr().err

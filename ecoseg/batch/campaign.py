@@ -71,6 +71,8 @@ def batch(
     params: Mapping[str, Any] | None = None,
     prompts: Mapping[str, str | os.PathLike] | None = None,
     auto: bool = False,
+    concepts: Sequence[str] | None = None,
+    detect_every: int = 1,
     chunk_frames: int = 4,
     progress: bool = True,
 ) -> Any:
@@ -92,7 +94,14 @@ def batch(
     engine, model, checkpoint, pretrained, image_size, device, params, auto
         As for :func:`ecoseg.segment`, the same for every video.
     prompts : mapping, optional
-        Prompt file of each video by video name (sam2 engine).
+        Prompt file of each video by video name (sam2 engine; with SAM 3, files whose
+        ``"concepts"`` hold exemplar boxes).
+    concepts : sequence of str, optional
+        SAM 3 concept tracking (``model="sam3"``): find these on every frame of every video
+        (the same for all; combined with each video's prompt file). ``params`` are then
+        :class:`~ecoseg.engine.concept_rules.ConceptSettings` fields.
+    detect_every : int
+        Concept tracking: the detector runs on every N-th frame.
     chunk_frames : int
         Frames per ``labels`` chunk (one object per chunk on object stores: raise it to write
         fewer, larger objects).
@@ -138,12 +147,21 @@ def batch(
         if not is_url(video) and not Path(local_path(video)).exists():
             raise VideoError(f"{video}: video file not found")
     check_count(chunk_frames, "chunk_frames")
-    seg = _segment_options(
-        names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto
-    )
+    concept_run = str(model).startswith("sam3") or bool(concepts)
+    if not concept_run and detect_every != 1:
+        raise ConfigError("detect_every needs concepts (SAM 3 concept tracking, model sam3)")
+    if concept_run:
+        seg = _concept_options(
+            names, engine, model, checkpoint, pretrained, image_size, device, params, prompts,
+            auto, concepts, detect_every,
+        )  # fmt: skip
+    else:
+        seg = _segment_options(
+            names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto
+        )
     for options in seg.values():
         options["chunk_frames"] = chunk_frames
-    resources = task_resources(seg[names[0]]["engine"], device)
+    resources = task_resources("sam3" if concept_run else seg[names[0]]["engine"], device)
     log = logger(progress, "batch", redact_text)
 
     if "://" not in out:
@@ -313,10 +331,7 @@ def _segment_options(
                 raise ConfigError(f"{path}: prompt file of {name!r} not found")
         if checkpoint is not None and not Path(checkpoint).is_file():
             raise ConfigError(f"{checkpoint}: checkpoint file not found")
-    from ecoseg._device import DEVICES
-
-    if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
-        raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    _check_device(device)
     common = {
         "engine": engine,
         "model": model,
@@ -326,6 +341,71 @@ def _segment_options(
         "device": device,
         "params": params,
         "auto": auto,
+        "progress": False,
+    }
+    return {n: {**common, "prompts": prompts.get(n)} for n in names}
+
+
+def _check_device(device) -> None:
+    """A device name ``segment`` accepts (or None), else one-line :class:`ConfigError`."""
+    from ecoseg._device import DEVICES
+
+    if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
+        raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+
+
+def _concept_options(
+    names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto,
+    concepts, detect_every,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Per-video keyword arguments of a SAM 3 concept run, validated before any work."""
+    from ecoseg.engine.concept_rules import ConceptSettings
+    from ecoseg.errors import PromptError
+    from ecoseg.prompts import load_prompts, parse_concepts
+    from ecoseg.sam3.config import PRESETS
+
+    if engine is not None or auto:
+        raise ConfigError("concept tracking (SAM 3) takes no --engine and no --auto")
+    if not str(model).startswith("sam3"):
+        raise ConfigError(f"concepts need a SAM 3 model (--model sam3), not {model!r}")
+    if model not in PRESETS:
+        raise ConfigError(f"unknown SAM 3 model {model!r} (choose {', '.join(PRESETS)})")
+    if isinstance(detect_every, bool) or not isinstance(detect_every, int) or detect_every < 1:
+        raise ConfigError(f"detect_every must be a positive integer, got {detect_every!r}")
+    concepts = [str(c) for c in concepts or ()]
+    try:
+        parse_concepts(concepts, "--concepts")  # empty or repeated names fail here
+    except PromptError as exc:
+        raise ConfigError(str(exc)) from None
+    params = dict(params or {})
+    try:
+        ConceptSettings(**{**params, "detect_every": detect_every})
+    except TypeError as exc:
+        raise ConfigError(f"concept tracking parameters: {exc}") from None
+    prompts = {str(k): os.fspath(v) for k, v in (prompts or {}).items()}
+    unknown = sorted(set(prompts) - set(names))
+    if unknown:
+        raise ConfigError(f"prompts given for {unknown[0]!r}, which is not one of the videos")
+    for name in names:
+        path = prompts.get(name)
+        given = load_prompts(path) if path is not None else None  # one-line errors naming it
+        if not concepts and (given is None or not given.concepts):
+            raise ConfigError(
+                f"nothing to find in {name!r}: give --concepts NAME... or a prompt file with "
+                "'concepts'"
+            )
+    if checkpoint is not None and not Path(checkpoint).is_file():
+        raise ConfigError(f"{checkpoint}: checkpoint file not found")
+    _check_device(device)
+    common = {
+        "model": model,
+        "checkpoint": None if checkpoint is None else os.fspath(checkpoint),
+        "pretrained": pretrained,
+        "image_size": image_size,
+        "device": device,
+        "params": params,
+        "concepts": concepts,
+        "detect_every": detect_every,
         "progress": False,
     }
     return {n: {**common, "prompts": prompts.get(n)} for n in names}

@@ -241,14 +241,17 @@ def run_tasks(
 
 
 def task_resources(engine: str, device: str | None) -> dict[str, float] | None:
-    """Dask resources a task of this engine/device needs: sam2 on CUDA takes one ``GPU``.
+    """Dask resources a task of this engine/device needs: sam2 (or a SAM 3 concept run,
+    ``"sam3"``) on CUDA takes one ``GPU``.
 
     Examples
     --------
     >>> task_resources("sam2", "cuda"), task_resources("sam2", "cpu")
     ({'GPU': 1}, None)
+    >>> task_resources("sam3", "cuda")
+    {'GPU': 1}
     """
-    if engine == "sam2" and device is not None and str(device).startswith("cuda"):
+    if engine in ("sam2", "sam3") and device is not None and str(device).startswith("cuda"):
         return {"GPU": 1}
     return None
 

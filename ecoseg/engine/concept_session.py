@@ -194,6 +194,12 @@ class ConceptRun:
             m = masks.cpu().numpy()
             for k in order:
                 labels[m[k]] = ids[k]
+            # a track whose every pixel went to another concept's track is not on this frame
+            # (else the store lists an object with no pixels)
+            lost = m.any(axis=(1, 2)) & ~np.isin(np.asarray(ids, np.int64), np.unique(labels))
+            if lost.any():
+                ids = [i for i, gone in zip(ids, lost) if not gone]
+                scores = scores[torch.as_tensor(~lost, device=scores.device)]
         return FrameResult(
             index=step.index,
             time=float(time),

@@ -1,7 +1,9 @@
 """Segmentation runs of the napari widget, free of Qt: prompts from layers, runs as generators.
 
 The widget turns its Points/Shapes layers into :class:`~ecoseg.prompts.Prompts` with
-:func:`prompts_from_layers`, makes a :class:`Job` and iterates :func:`run_job` in a napari
+:func:`prompts_from_layers` (SAM 2), or its *find* names and exemplar rectangles into
+:class:`~ecoseg.prompts.Concept` records with :func:`concepts_from_layers` (SAM 3 concept
+tracking), makes a :class:`Job` and iterates :func:`run_job` in a napari
 worker thread; every :class:`FrameUpdate` it yields is painted into the Labels layer on the GUI
 thread. Closing the generator (napari's worker quit, the Cancel button) stops the engine before
 its next frame and releases the video.
@@ -19,12 +21,18 @@ import numpy as np
 from ecoseg.errors import ConfigError, PromptError
 
 __all__ = [
+    "ENGINES",
     "FrameUpdate",
     "Job",
+    "concepts_from_layers",
     "correction_prompts",
     "prompts_from_layers",
     "run_job",
+    "split_names",
 ]
+
+#: What a job can run: SAM 2 (prompted objects), SAM 3 (concepts), the motion tracker.
+ENGINES = ("sam2", "sam3", "classical")
 
 
 @dataclass(frozen=True)
@@ -46,28 +54,36 @@ class Job:
     ----------
     video : str
         Video path.
-    engine : {"sam2", "classical"}
+    engine : {"sam2", "sam3", "classical"}
     prompts : Prompts, optional
         Needed by ``"sam2"``.
+    concepts : tuple of Concept
+        Needed by ``"sam3"``: what to find on every frame (names and/or exemplar boxes).
+    detect_every : int
+        ``"sam3"``: run the concept detector on every N-th frame.
     model, checkpoint, pretrained, image_size, device
-        As for :func:`ecoseg.sam2.build`.
+        As for :func:`ecoseg.sam2.build` (``"sam3"``: :func:`ecoseg.sam3.build`).
     start : int
         First frame whose masks are reported (the classical tracker still reads from frame 0).
     stop : int, optional
         Frames from ``stop`` on are not processed (default: to the end).
     params : dict
-        Classical tracker or discovery parameters.
+        Classical tracker, discovery or concept tracking
+        (:class:`~ecoseg.engine.concept_rules.ConceptSettings`) parameters.
     auto : bool
         SAM 2 with automatic discovery of unprompted organisms (:mod:`ecoseg.engine.discovery`).
     cancel : threading.Event
         Set to stop before the next frame.
     objects : dict
-        ``{id: {"class", "source"}}`` of discovered objects, filled while running.
+        ``{id: {"class", "source", ...}}`` of discovered objects and concept tracks, filled
+        while running.
     """
 
     video: str
     engine: str = "sam2"
     prompts: Any = None
+    concepts: tuple = ()
+    detect_every: int = 1
     model: str = "sam2.1-tiny"
     checkpoint: str | None = None
     pretrained: bool = True
@@ -244,6 +260,88 @@ def correction_prompts(labels: np.ndarray, frame: int, prompts=None, classes=Non
     return Prompts(tuple(objects))
 
 
+def split_names(text: str) -> list[str]:
+    """Concept names typed in one box: separated by commas, semicolons or new lines.
+
+    Examples
+    --------
+    >>> split_names(" parrotfish, sea urchin;parrotfish ")
+    ['parrotfish', 'sea urchin']
+    """
+    import re
+
+    out: list[str] = []
+    for name in re.split(r"[,;\n]", text or ""):
+        name = " ".join(name.split())
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
+def concepts_from_layers(
+    names: Sequence[str] = (), boxes: Sequence[np.ndarray] = (), box_features: Any = None
+):
+    """SAM 3 concepts from typed names and exemplar rectangles in (t, y, x) pixels.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Concepts to find by name.
+    boxes : sequence of array (4, 3)
+        Exemplar rectangles (corner vertices ``(t, y, x)``), on any frame.
+    box_features : DataFrame, optional
+        Per box: ``concept`` (a name; empty: an exemplar-only concept, class ``"visual"``;
+        default the first name) and ``positive`` (default True; False: "not this").
+
+    Returns
+    -------
+    tuple of Concept
+        The named concepts in order (with their exemplars), then a ``"visual"`` concept if
+        unnamed exemplars were drawn; a name that only exemplars carry is added after the
+        typed ones.
+
+    Raises
+    ------
+    PromptError
+        Nothing to find, or a box not drawn on the video's axes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> box = np.array([[3, 10, 20], [3, 10, 60], [3, 40, 60], [3, 40, 20]])
+    >>> c = concepts_from_layers(["parrotfish"], [box],
+    ...                          pd.DataFrame({"concept": ["parrotfish"], "positive": [False]}))
+    >>> c[0].to_dict()
+    {'text': 'parrotfish', 'exemplars': [{'frame': 3, 'box': [20.0, 10.0, 60.0, 40.0], 'label': 0}]}
+    """
+    from ecoseg.prompts import Concept, Exemplar
+
+    order = list(dict.fromkeys(str(n).strip() for n in names if str(n).strip()))
+    default = order[0] if order else ""
+    per: dict[str, list] = {n: [] for n in order}
+    concept = _column(box_features, "concept", len(boxes), default)
+    positive = _column(box_features, "positive", len(boxes), True)
+    for verts, name, good in zip(boxes, concept, positive):
+        v = np.asarray(verts, dtype=np.float64)
+        if v.ndim != 2 or v.shape[1] != 3:
+            raise PromptError(
+                f"exemplar boxes must be drawn on the video's (t, y, x) axes, got {v.shape}"
+            )
+        name = "" if name is None or str(name) == "nan" else str(name).strip()
+        box = (v[:, 2].min(), v[:, 1].min(), v[:, 2].max(), v[:, 1].max())
+        good = True if good is None or str(good) == "nan" else bool(good)
+        per.setdefault(name, []).append(Exemplar(int(round(v[0, 0])), box, 1 if good else 0))
+    unnamed = per.pop("", [])
+    out = [Concept(n, tuple(e)) for n, e in per.items()]
+    if unnamed:
+        out.append(Concept(None, tuple(unnamed)))
+    if not out:
+        raise PromptError(
+            "nothing to find: type a name in the find box or draw an exemplar box first"
+        )
+    return tuple(out)
+
+
 # ------------------------------------------------------------------------------- running
 def _sam2_results(job: Job, reader) -> Iterator[Any]:
     from ecoseg import sam2
@@ -265,6 +363,30 @@ def _sam2_results(job: Job, reader) -> Iterator[Any]:
         job.objects = engine.objects  # the same dict: the widget sees objects as they come
         return engine.run(output="labels", cancel=job.cancel)
     return propagate(net, reader, job.prompts, cancel=job.cancel, output="labels")
+
+
+def _sam3_results(job: Job, reader) -> Iterator[Any]:
+    from ecoseg import sam3
+    from ecoseg.engine.concept_rules import ConceptSettings
+    from ecoseg.engine.concept_session import ConceptRun, concept_tokenizer
+
+    if not job.concepts:
+        raise PromptError("SAM 3 needs something to find: type a name or draw an exemplar box")
+    try:
+        settings = ConceptSettings(**{**dict(job.params), "detect_every": job.detect_every})
+    except TypeError as exc:
+        raise ConfigError(f"concept tracking parameters: {exc}") from None
+    net = sam3.build(
+        job.model,
+        job.checkpoint,
+        pretrained=job.pretrained,
+        image_size=job.image_size,
+        device=job.device,
+    )
+    tokenizer = concept_tokenizer(job.model, job.pretrained or job.checkpoint is not None)
+    run = ConceptRun(net, reader, job.concepts, settings, tokenizer=tokenizer)
+    job.objects = run.objects  # the same dict: the widget sees tracks as they start
+    return run.run(cancel=job.cancel)
 
 
 def run_job(job: Job) -> Iterator[FrameUpdate]:
@@ -293,8 +415,8 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
     """
     from ecoseg.io.video import open_video
 
-    if job.engine not in ("sam2", "classical"):
-        raise ConfigError(f"unknown engine {job.engine!r}; choose sam2 or classical")
+    if job.engine not in ENGINES:
+        raise ConfigError(f"unknown engine {job.engine!r}; choose {', '.join(ENGINES)}")
     if job.auto and job.engine != "sam2":
         raise ConfigError("automatic discovery needs the SAM 2 engine")
     reader = open_video(job.video)
@@ -303,10 +425,16 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
         stop = n if job.stop is None else min(int(job.stop), n)
         if job.prompts is not None:
             job.prompts.validate(reader.width, reader.height, n)
+        if job.concepts:
+            from ecoseg.prompts import validate_concepts
+
+            validate_concepts(job.concepts, reader.width, reader.height, n)
         if job.engine == "classical":
             from ecoseg.engine.classical import track
 
             results = track(reader.frames(0, stop), params=job.params or None, fps=reader.fps)
+        elif job.engine == "sam3":
+            results = _sam3_results(job, reader)
         else:
             results = _sam2_results(job, reader)
         try:

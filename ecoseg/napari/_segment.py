@@ -6,6 +6,10 @@ class, press *Track*. Masks are painted into the ``ecoseg masks`` Labels layer f
 while the engine runs in a worker thread (napari's progress bar in the activity dock; *Cancel*
 stops it before the next frame). Add another object on any frame (new id, click, *Track*), or
 paint a correction on a frame and press *Re-track from this frame*.
+
+With the SAM 3 engine nobody clicks: type what to find ("parrotfish, sea urchin") in the
+*Find (SAM 3)* box, optionally draw exemplar boxes (:mod:`ecoseg.napari._find`), press *Track*:
+every instance is tracked, each with its concept as class, streaming into the same Labels layer.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from qtpy.QtWidgets import (
 )
 
 from ecoseg.errors import EcosegError
+from ecoseg.napari._find import FindBox
 from ecoseg.napari._jobs import (
     FrameUpdate,
     Job,
@@ -72,15 +77,16 @@ class SegmentWidget(QWidget):
         self.frames_done = 0
         #: :class:`~ecoseg.engine.discovery.DiscoveryParams` fields for "discover automatically"
         self.discovery_params: dict[str, Any] = {}
+        #: :class:`~ecoseg.engine.concept_rules.ConceptSettings` fields for the SAM 3 engine
+        self.concept_params: dict[str, Any] = {}
 
         self.video_combo = QComboBox()
         self.engine_combo = QComboBox()
         self.engine_combo.addItem("SAM 2 (click / box prompts)", "sam2")
+        self.engine_combo.addItem("SAM 3 (find by name or example)", "sam3")
         self.engine_combo.addItem("Motion tracker (no prompts, no weights)", "classical")
         self.model_combo = QComboBox()
-        from ecoseg.sam2 import VARIANTS
-
-        self.model_combo.addItems(list(VARIANTS))
+        self._models_of = None  # the engine whose models the combo lists
         self.checkpoint_edit = QLineEdit()
         self.checkpoint_edit.setPlaceholderText("weights cache (ecoseg weights download)")
         browse = QPushButton("…")
@@ -162,9 +168,11 @@ class SegmentWidget(QWidget):
         rform.addRow(self.retrack_btn)
         rform.addRow(self.time_label)
         rform.addRow(self.status)
+        self.find = FindBox(self.viewer, self.video_layer)
         layout = QVBoxLayout(self)
         layout.addWidget(engine_box)
         layout.addWidget(prompt_box)
+        layout.addWidget(self.find)
         layout.addWidget(run_box)
         layout.addStretch(1)
 
@@ -284,9 +292,21 @@ class SegmentWidget(QWidget):
             self.checkpoint_edit.setText(path)
 
     def _engine_changed(self, *args) -> None:
-        sam = self.engine_combo.currentData() == "sam2"
+        engine = self.engine_combo.currentData()
+        sam = engine == "sam2"
+        network = engine in ("sam2", "sam3")
         for w in (self.model_combo, self.checkpoint_edit, self.random_check, self.size_spin):
-            w.setEnabled(sam)
+            w.setEnabled(network)
+        if network and engine != self._models_of:
+            if engine == "sam3":
+                from ecoseg.sam3.config import PRESETS as names
+            else:
+                from ecoseg.sam2 import VARIANTS as names
+            self.model_combo.clear()
+            self.model_combo.addItems(list(names))
+            self._models_of = engine
+        self.size_spin.setSingleStep(56 if engine == "sam3" else 64)  # SAM 3: 14 px patches
+        self.find.setEnabled(engine == "sam3")
         self.retrack_btn.setEnabled(sam and self._worker is None)
 
     def _show_time(self, event=None) -> None:
@@ -379,7 +399,14 @@ class SegmentWidget(QWidget):
                 except EcosegError:
                     if not auto:
                         raise
-            job = self._make_job(prompts=prompts)
+            if engine == "sam3":
+                job = self._make_job(
+                    concepts=self.find.concepts(),
+                    detect_every=int(self.find.detect_spin.value()),
+                    params=dict(self.concept_params),
+                )
+            else:
+                job = self._make_job(prompts=prompts)
             if auto:
                 job.auto = True
                 job.params = dict(self.discovery_params)
@@ -436,7 +463,7 @@ class SegmentWidget(QWidget):
         worker.finished.connect(self._on_finished)
         self._worker = worker
         self._busy(True)
-        engine = "SAM 2" if job.engine == "sam2" else "motion tracker"
+        engine = {"sam2": "SAM 2", "sam3": "SAM 3 concepts"}.get(job.engine, "motion tracker")
         self.status.setText(f"tracking with the {engine}…")
         worker.start()
 
@@ -460,7 +487,7 @@ class SegmentWidget(QWidget):
                 "tracker" if job is not None and job.engine == "classical" else "prompt"
             )
             cls = found.get("class") or self._classes.get(i, "unknown")
-            self._set_objects(layer, {i: cls}, source)
+            self._set_objects(layer, {i: cls}, source, records={i: found})
         self.frames_done += 1
         if self.follow_check.isChecked():
             self.viewer.dims.set_current_step(0, update.index)
@@ -497,13 +524,19 @@ class SegmentWidget(QWidget):
         objs = _meta(layer).get("objects") or []
         return {int(o["id"]): str(o["class"]) for o in objs}
 
-    def _set_objects(self, layer, classes: dict[int, str], source="prompt", reset=False) -> None:
+    def _set_objects(
+        self, layer, classes: dict[int, str], source="prompt", reset=False, records=None
+    ) -> None:
+        """Record objects' classes in the layer; ``records`` adds what the engine said of
+        them (e.g. a concept track's ``class_source`` and ``class_probability``), which
+        saving the layer keeps in the store's object table."""
         meta = layer.metadata.setdefault(META_KEY, {})
         objs = {} if reset else {int(o["id"]): o for o in meta.get("objects") or []}
         if reset:
             meta["scores"] = {}
         for oid, cls in classes.items():
-            objs[int(oid)] = {"id": int(oid), "class": str(cls), "source": source}
+            extra = dict((records or {}).get(oid) or {})
+            objs[int(oid)] = {**extra, "id": int(oid), "class": str(cls), "source": source}
         meta["objects"] = [objs[k] for k in sorted(objs)]
         layer.features = object_features(meta["objects"])
 

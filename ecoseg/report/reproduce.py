@@ -10,7 +10,7 @@ from typing import Any
 from ecoseg.provenance import ModelInfo
 from ecoseg.report.read import VideoInfo
 
-__all__ = ["reproduce", "synth_command"]
+__all__ = ["concept_command", "reproduce", "synth_command"]
 
 
 def reproduce(
@@ -38,6 +38,9 @@ def reproduce(
         if prov.get("generator") == "ecoseg.synth":
             steps.append(synth_command(v))
             continue
+        if engine == "sam3-concepts":
+            steps.append(concept_command(v))
+            continue
         if engine not in ("sam2", "classical"):
             steps.append(f"# {v.name}: made by {engine!r}; ecoseg has no command for it")
             continue
@@ -55,6 +58,42 @@ def reproduce(
     stores = " ".join(_q(v.store_shown) for v in videos)
     steps.append(f"ecoseg report {stores} -o {_q(out.name)}")
     return {"study": None, "where": None, "steps": steps}
+
+
+def concept_command(v: VideoInfo) -> str:
+    """The ``ecoseg segment --concepts`` command of a SAM 3 concept tracking store.
+
+    Concepts given by name go on the command line; those with exemplar boxes need the
+    prompt file (``--prompts PROMPTS.json``; its concepts are in the store's provenance).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from ecoseg.provenance import Provenance
+    >>> prov = Provenance.from_dict({"engine": "sam3-concepts", "model": {"variant": "sam3"},
+    ...     "parameters": {"detect_every": 2}, "prompts": {"concepts": [{"text": "sea urchin"}]}})
+    >>> concept_command(SimpleNamespace(provenance=prov, video_shown="v.mp4",
+    ...                                 store_shown="v.zarr"))
+    "ecoseg segment v.mp4 -o v.zarr --model sam3 --concepts 'sea urchin' --detect-every 2"
+    """
+    prov = v.provenance
+    model = prov.model or ModelInfo()
+    cmd = ["ecoseg", "segment", _q(v.video_shown), "-o", _q(v.store_shown)]
+    cmd += ["--model", str(model.variant or "sam3")]
+    if model.image_size:
+        cmd += ["--image-size", str(model.image_size)]
+    if model.checkpoint_path:
+        cmd += ["--checkpoint", _q(Path(str(model.checkpoint_path)).name)]
+    concepts = (prov.get("prompts") or {}).get("concepts") or []
+    names = [c["text"] for c in concepts if c.get("text") and not c.get("exemplars")]
+    if names:
+        cmd += ["--concepts", *(_q(n) for n in names)]
+    if any(c.get("exemplars") for c in concepts):
+        cmd += ["--prompts", "PROMPTS.json"]
+    every = (prov.parameters or {}).get("detect_every", 1)
+    if every != 1:
+        cmd += ["--detect-every", str(every)]
+    return " ".join(cmd)
 
 
 def synth_command(v: VideoInfo) -> str:

@@ -278,7 +278,8 @@ def _provenance_row(v: VideoInfo) -> dict[str, Any]:
     vid = prov.video or VideoSource()
     model = prov.model or ModelInfo()
     engine = prov.engine or "?"
-    if engine == "sam2":
+    network = engine in ("sam2", "sam3-concepts")
+    if network:
         model_text = str(model.variant or "?")
         if model.image_size:
             model_text += f" at {model.image_size} px"
@@ -293,6 +294,12 @@ def _provenance_row(v: VideoInfo) -> dict[str, Any]:
         model_text, ckpt_text, ckpt_name = "motion tracker, no model", "none (no weights used)", ""
     prompts = prov.prompts or {}
     n_prompted = len(prompts.get("objects", [])) if isinstance(prompts, Mapping) else 0
+    prompts_text = f"{n_prompted} prompted object(s)" if n_prompted else "automatic (no prompts)"
+    concepts = prompts.get("concepts") if isinstance(prompts, Mapping) else None
+    if concepts:
+        prompts_text = concepts_text(concepts) + (
+            f"; {n_prompted} prompted object(s)" if n_prompted else ""
+        )
     params = dict(prov.parameters or {})
     return {
         "name": v.name,
@@ -304,16 +311,33 @@ def _provenance_row(v: VideoInfo) -> dict[str, Any]:
         "engine": engine,
         "model": model_text,
         "checkpoint": ckpt_text,
-        "checkpoint_is_hash": bool(model.checkpoint_sha256) and engine == "sam2",
+        "checkpoint_is_hash": bool(model.checkpoint_sha256) and network,
         "checkpoint_name": ckpt_name,
         "params": json.dumps(params, sort_keys=True, indent=1) if params else "{} (defaults)",
-        "prompts": f"{n_prompted} prompted object(s)" if n_prompted else "automatic (no prompts)",
+        "prompts": prompts_text,
         "calibration": _calibration_text(v),
         "store": v.store_shown,
         "store_version": v.ecoseg_version or "?",
         "complete": v.complete,
         "objects": len(v.objects),
     }
+
+
+def concepts_text(concepts) -> str:
+    """How the provenance's SAM 3 concepts read on the page.
+
+    Examples
+    --------
+    >>> concepts_text([{"text": "parrotfish", "exemplars": [{"frame": 0, "label": 1}]},
+    ...                {"text": "sea urchin"}])
+    "concepts: 'parrotfish' (1 exemplar box), 'sea urchin'"
+    """
+    parts = []
+    for c in concepts:
+        name = repr(str(c.get("text") or "visual"))
+        n = len(c.get("exemplars") or [])
+        parts.append(name + (f" ({n} exemplar box{'es' if n != 1 else ''})" if n else ""))
+    return "concepts: " + ", ".join(parts)
 
 
 def _calibration_text(v: VideoInfo) -> str:

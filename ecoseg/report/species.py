@@ -31,7 +31,8 @@ def species_table(tracks) -> dict[str, Any] | None:
     dict or None
         ``columns`` (headings), ``rows`` (``class``, ``cells``, ``total``), ``unknown``
         (tracks nobody or no model named) and ``mean_probability`` of the auto-classified
-        tracks; None when no track was reviewed, classified or left unknown.
+        tracks; None when no track was reviewed, classified, named by a SAM 3 concept or left
+        unknown (every class then is the one its prompt gave).
 
     Examples
     --------
@@ -48,7 +49,8 @@ def species_table(tracks) -> dict[str, Any] | None:
     cls = tracks["class"].astype(str).to_numpy()
     src = tracks["class_source"].astype(str).to_numpy()
     unknown = (cls == "unknown") | (src == "unknown")
-    if not ((src == "reviewed") | (src == "classified")).any() and not unknown.any():
+    named = (src == "reviewed") | (src == "classified") | (src == "concept")
+    if not named.any() and not unknown.any():
         return None
     used = [s for s in SOURCES if ((src == s) & ~unknown).any()]
     rows = []

@@ -51,3 +51,29 @@ def guard(path: str, action: Callable[[], T]) -> T:
         raise
     except Exception as exc:
         raise StoreError(f"{path}: writing the store failed: {short_error(exc)}") from exc
+
+
+def copy_max(src: np.ndarray, dst: np.ndarray, rows: int = 64) -> np.ndarray:
+    """Copy ``src`` into ``dst`` (both (n, H, W)) and return each frame's largest value.
+
+    The copy goes in blocks of ``rows`` rows, and each block's maximum is taken from the copy
+    while it is still in the cache: one pass over the caller's memory instead of two.
+
+    Examples
+    --------
+    >>> dst = np.empty((2, 3, 2), np.uint32)
+    >>> copy_max(np.arange(12, dtype=np.uint32).reshape(2, 3, 2), dst, rows=2).tolist()
+    [5, 11]
+    >>> int(dst[1, 2, 1])
+    11
+    """
+    n, height = src.shape[:2]
+    top = np.zeros(n, dst.dtype)
+    if dst.size == 0:
+        return top
+    for i in range(n):
+        for r in range(0, height, rows):
+            block = dst[i, r : r + rows]
+            np.copyto(block, src[i, r : r + rows])
+            top[i] = max(top[i], block.max())
+    return top

@@ -1,7 +1,9 @@
 """Chunk commits: buffered label chunks written by background threads, then the marker.
 
 The store validates frames and hands them to a :class:`ChunkCommitter`, which copies them into
-chunk buffers. Full chunks are compressed and written by a pool of writer threads (several
+chunk buffers (a frame that fits the buffer being filled is copied before validation by
+:meth:`ChunkCommitter.stage`, which takes its largest value from the copy; it counts only once
+:meth:`ChunkCommitter.buffer` takes it). Full chunks are compressed and written by a pool of writer threads (several
 chunks compress at once). Every :data:`~ecoseg.store.layout.COMMIT_FRAMES` frames, and on a
 flush, a commit writes the ``time`` and ``scores`` rows of frames whose ``labels`` chunks are
 written and only then the attributes with the advanced progress marker (``frames_written``).
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg.errors import StoreError
-from ecoseg.store._util import guard, short_error
+from ecoseg.store._util import copy_max, guard, short_error
 from ecoseg.store.layout import ATTRS_KEY, COMMIT_FRAMES
 
 __all__ = ["ChunkCommitter"]
@@ -105,15 +107,36 @@ class ChunkCommitter:
         self._executor: ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------------ the caller's side
-    def buffer(self, labels: np.ndarray, times: np.ndarray, rows: np.ndarray) -> None:
-        """Copy validated frames into chunk buffers; hand full chunks to the writers."""
+    def stage(self, labels: np.ndarray) -> np.ndarray | None:
+        """Copy frames into the free part of the buffer being filled, without taking them.
+
+        Returns each frame's largest value (taken from the copy while it is in the cache), or
+        None where the frames do not fit that buffer (then :meth:`buffer` copies them). The
+        copy counts only when the next :meth:`buffer` call passes ``staged=True``; anything
+        else overwrites it.
+        """
+        if self._buf is None:
+            self._buf = self._pool.pop() if self._pool else self._new_buffer()
+        n = labels.shape[0]
+        if self._buf_n + n > self._chunk_end(self._buf_start) - self._buf_start:
+            return None
+        return copy_max(labels, self._buf[self._buf_n : self._buf_n + n])
+
+    def buffer(
+        self, labels: np.ndarray, times: np.ndarray, rows: np.ndarray, staged: bool = False
+    ) -> None:
+        """Copy validated frames into chunk buffers; hand full chunks to the writers.
+
+        ``staged``: :meth:`stage` copied exactly these frames just before (no copy again).
+        """
         n, i = labels.shape[0], 0
         while i < n:
             if self._buf is None:
                 self._buf = self._pool.pop() if self._pool else self._new_buffer()
             capacity = self._chunk_end(self._buf_start) - self._buf_start
             k = min(capacity - self._buf_n, n - i)
-            self._buf[self._buf_n : self._buf_n + k] = labels[i : i + k]
+            if not staged:
+                self._buf[self._buf_n : self._buf_n + k] = labels[i : i + k]
             self._buf_time.extend(times[i : i + k].tolist())
             self._buf_scores.extend(rows[i : i + k])
             self._buf_n += k

@@ -625,11 +625,16 @@ class MaskStore:
         times = check_times(path, time, n, start, self._last_time)
         if n == 0:
             return
-        present = check_ids(path, self._index, labels, start, times, per_frame=scores is None)
+        # the copy into the chunk buffer gives each frame's largest id on the way (one pass)
+        top = self._committer.stage(labels) if scores is not None else None
+        present = check_ids(
+            path, self._index, labels, start, times, per_frame=scores is None, top=top
+        )
         rows = score_rows(path, self._index, scores, present, n, start, times)
         if self.complete:
             self._update_meta(complete=False)
-        self._committer.buffer(labels, times, rows)  # everything is valid: buffer it
+        # everything is valid: buffer it (staged frames are in the buffer already)
+        self._committer.buffer(labels, times, rows, staged=top is not None)
         self._accepted += n
         self._last_time = float(times[-1])
 

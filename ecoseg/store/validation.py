@@ -347,9 +347,17 @@ def check_times(path: str, time: Any, n: int, start: int, last: float | None) ->
 
 
 def check_ids(
-    path: str, index: ObjectIndex, labels: np.ndarray, start: int, times, per_frame: bool
+    path: str,
+    index: ObjectIndex,
+    labels: np.ndarray,
+    start: int,
+    times,
+    per_frame: bool,
+    top: np.ndarray | None = None,
 ) -> list[np.ndarray] | None:
     """Every label value is a registered id; the ids on each frame if ``per_frame``.
+
+    ``top``: each frame's largest value where the caller has it already.
 
     Examples
     --------
@@ -358,7 +366,8 @@ def check_ids(
     """
     if not per_frame:
         # fast path: ids 1..m all registered and no frame holds a value above m
-        top = labels.max(axis=(1, 2))
+        if top is None:
+            top = labels.max(axis=(1, 2))
         if top.max() <= index.dense_top:
             return None
         suspects = np.flatnonzero(top > index.dense_top)

@@ -33,6 +33,8 @@ _SETTING_KEYS = (
     "params",
     "calibration",
     "species_model",
+    "concepts",
+    "detect_every",
 )
 _VIDEO_KEYS = (
     "path",
@@ -80,8 +82,11 @@ class VideoSpec:
     calibration_spec : float, str or None
         The calibration as written (number of mm per pixel, or a scale-bar/lasers spec).
     prompts : Path or None
-        Prompt file (sam2 engine).
-    engine, model : str
+        Prompt file (sam2 engine; ``"sam3"``: concepts with exemplar boxes).
+    engine : str
+        ``"sam2"``, ``"classical"`` or ``"sam3"`` (SAM 3 concept tracking: ``model`` sam3,
+        ``concepts`` and/or the prompt file's concepts).
+    model : str
     checkpoint : Path or None
     pretrained : bool
     image_size : int or None
@@ -93,6 +98,10 @@ class VideoSpec:
     species_model : Path or None
         A species model file (``ecoseg classify --save-model``) that names the tracks before
         they are measured (``ecoseg.classify``), so a re-run reproduces the classes.
+    concepts : tuple of str
+        ``"sam3"``: what to find on every frame by name ("parrotfish").
+    detect_every : int
+        ``"sam3"``: the concept detector runs on every N-th frame.
     """
 
     name: str
@@ -115,6 +124,8 @@ class VideoSpec:
     params: dict = field(default_factory=dict)
     truth: Path | None = None
     species_model: Path | None = None
+    concepts: tuple[str, ...] = ()
+    detect_every: int = 1
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -315,20 +326,39 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
     from ecoseg.engine import ENGINES
 
     engine = merged.get("engine")
+    concepts, detect_every = _parse_concepts(merged, ctx)
+    if concepts or engine == "sam3" or str(merged.get("model", "")).startswith("sam3"):
+        if engine not in (None, "sam3"):
+            raise ConfigError(
+                f"{ctx} concepts and SAM 3 models are tracked by SAM 3: drop `engine: {engine}`"
+            )
+        if auto:
+            raise ConfigError(f"{ctx} SAM 3 concept tracking takes no `auto: true`")
+        engine = "sam3"
+    elif "detect_every" in merged:
+        raise ConfigError(f"{ctx} detect_every: needs `concepts:` (SAM 3 concept tracking)")
     if engine is None:
         engine = "sam2" if prompts is not None else "classical"
-    if engine not in ENGINES:
+    if engine != "sam3" and engine not in ENGINES:
         raise ConfigError(f"{ctx} engine: unknown engine {engine!r} (choose {', '.join(ENGINES)})")
     if engine == "sam2" and prompts is None:
         raise ConfigError(f"{ctx} the sam2 engine needs a `prompts:` file")
     if engine == "classical" and prompts is not None:
         raise ConfigError(f"{ctx} the classical engine takes no prompts; set `engine: sam2`")
 
-    model = merged.get("model", "sam2.1-tiny")
-    models = _model_names()
-    if not isinstance(model, str) or model not in models:
-        hint = _did_you_mean(str(model), models)
-        raise ConfigError(f"{ctx} model: unknown SAM 2 variant {model!r}{hint}")
+    if engine == "sam3":
+        model = merged.get("model", "sam3")
+        models = _sam3_names()
+        if not isinstance(model, str) or model not in models:
+            hint = _did_you_mean(str(model), models)
+            raise ConfigError(f"{ctx} model: unknown SAM 3 model {model!r}{hint}")
+        _check_concept_prompts(prompts, prompts_text, concepts, ctx)
+    else:
+        model = merged.get("model", "sam2.1-tiny")
+        models = _model_names()
+        if not isinstance(model, str) or model not in models:
+            hint = _did_you_mean(str(model), models)
+            raise ConfigError(f"{ctx} model: unknown SAM 2 variant {model!r}{hint}")
 
     checkpoint = merged.get("checkpoint")
     if checkpoint is not None:
@@ -405,7 +435,48 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
         params=params,
         truth=truth,
         species_model=species_model,
+        concepts=concepts,
+        detect_every=detect_every,
     )
+
+
+def _parse_concepts(merged: dict, ctx: str) -> tuple[tuple[str, ...], int]:
+    """``concepts:`` (a name or a list of names) and ``detect_every:``, checked."""
+    concepts = merged.get("concepts")
+    if concepts is None:
+        concepts = []
+    elif isinstance(concepts, str):
+        concepts = [concepts]
+    if not isinstance(concepts, list) or not all(
+        isinstance(c, str) and c.strip() for c in concepts
+    ):
+        raise ConfigError(f"{ctx} concepts: must be a name or a list of names, got {concepts!r}")
+    names = [" ".join(c.split()) for c in concepts]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup is not None:
+        raise ConfigError(f"{ctx} concepts: {dup!r} is given twice")
+    every = merged.get("detect_every", 1)
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ConfigError(f"{ctx} detect_every: must be a positive integer, got {every!r}")
+    return tuple(names), every
+
+
+def _check_concept_prompts(prompts: Path | None, shown, concepts, ctx: str) -> None:
+    """A SAM 3 video has something to find: ``concepts:`` or its prompt file's concepts."""
+    from ecoseg.errors import PromptError
+    from ecoseg.prompts import load_prompts
+
+    given = None
+    if prompts is not None:
+        try:
+            given = load_prompts(prompts)
+        except PromptError as exc:
+            raise ConfigError(f"{ctx} prompts: {one_line(exc)}") from None
+    if not concepts and (given is None or not given.concepts):
+        raise ConfigError(
+            f"{ctx} SAM 3 needs something to find: `concepts: [name, ...]` or a `prompts:` "
+            f"file with concepts" + (f" ({shown} has none)" if shown else "")
+        )
 
 
 def _check_keys(mapping: dict, allowed: tuple[str, ...], where: str, ctx: str) -> None:
@@ -488,7 +559,24 @@ def _check_params(engine: str, params: dict, ctx: str) -> dict:
             raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
         except (ValueError, EcosegError) as exc:
             raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
+    elif engine == "sam3":
+        if "detect_every" in params:
+            raise ConfigError(f"{ctx} params: give detect_every as `detect_every:` of its own")
+        try:
+            from ecoseg.engine.concept_rules import ConceptSettings
+        except ImportError:  # pragma: no cover - torch not installed
+            return params
+        try:
+            ConceptSettings(**params)
+        except (TypeError, ValueError, EcosegError) as exc:
+            raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
     return params
+
+
+def _sam3_names() -> tuple[str, ...]:
+    from ecoseg.sam3.config import PRESETS
+
+    return tuple(PRESETS)
 
 
 def _model_names() -> tuple[str, ...]:

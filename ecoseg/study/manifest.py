@@ -102,14 +102,19 @@ def segment_inputs(video: VideoSpec, hashes: dict) -> dict[str, Any]:
         "engine": video.engine,
         "params": video.params,
     }
-    if video.engine == "sam2":
+    if video.engine in ("sam2", "sam3"):
         inputs["model"] = video.model
         inputs["image_size"] = video.image_size
         inputs["pretrained"] = video.pretrained
         inputs["checkpoint_sha256"] = (
             file_sha256(video.checkpoint, hashes) if video.checkpoint is not None else None
         )
-        inputs["prompts_sha256"] = file_sha256(video.prompts, hashes)
+        inputs["prompts_sha256"] = (
+            file_sha256(video.prompts, hashes) if video.prompts is not None else None
+        )
+    if video.engine == "sam3":
+        inputs["concepts"] = list(video.concepts)
+        inputs["detect_every"] = video.detect_every
     return inputs
 
 

@@ -335,6 +335,9 @@ def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
         "progress": progress,
         "params": dict(video.params),
     }
+    if video.engine == "sam3":  # ecoseg.segment tells concept tracking by the model name
+        del options["engine"]
+        options.update(concepts=list(video.concepts), detect_every=video.detect_every)
     overwrite = not resume and store.exists()
     return Job(video.name, str(video.path), str(store), options, resume, overwrite)
 

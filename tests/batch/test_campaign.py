@@ -368,3 +368,93 @@ def test_video_names_may_contain_spaces(tmp_path):
         batch([tmp_path / "site 1 dive.mp4"], tmp_path / "out", progress=False)
     with pytest.raises(ConfigError, match="cannot name a store after it"):
         batch([tmp_path / " lead.mp4"], tmp_path / "out", progress=False)
+
+
+# --------------------------------------------------------------------------- SAM 3 concepts
+# random weights score every query about the same: the best few start tracks
+CONCEPT_PARAMS = {
+    "score_threshold": 0.0,
+    "new_track_score": 0.0,
+    "max_objects": 3,
+    "hotstart_delay": 2,
+    "hotstart_unmatched": 2,
+    "hotstart_duplicates": 2,
+}
+
+
+@pytest.mark.slow
+def test_concept_tracking_per_video_records_its_provenance(tmp_path):
+    pytest.importorskip("torch")
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+
+    clip = ecoseg.synth(tmp_path / "c", seed=3, frames=3, size=(96, 64))
+    prompts = tmp_path / "reef.json"
+    exemplar = {"frame": 1, "box": [10, 10, 40, 30], "label": 1}
+    prompts.write_text(json.dumps({"concepts": [{"text": "sea star", "exemplars": [exemplar]}]}))
+    shutil.copy(clip.video, tmp_path / "reef.mp4")
+    torch.manual_seed(0)
+    with ThreadPoolExecutor(1) as pool:
+        summary = batch(
+            [tmp_path / "reef.mp4"],
+            tmp_path / "out",
+            scheduler=pool,
+            model="sam3-reduced",
+            pretrained=False,
+            device="cpu",
+            concepts=["parrotfish"],
+            prompts={"reef": prompts},
+            detect_every=2,
+            params=CONCEPT_PARAMS,
+            progress=False,
+        )
+    assert summary["status"].tolist() == ["done"] and summary["frames"].tolist() == [3]
+    with MaskStore.open(tmp_path / "out" / "reef.zarr") as store:
+        prov = store.provenance
+        objects = store.objects
+    assert prov["engine"] == "sam3-concepts" and prov["model"]["variant"] == "sam3-reduced"
+    assert prov["parameters"]["detect_every"] == 2
+    assert prov["parameters"]["max_objects"] == 3
+    assert prov["prompts"]["concepts"] == [
+        {"text": "sea star", "exemplars": [{**exemplar, "box": [10.0, 10.0, 40.0, 30.0]}]},
+        {"text": "parrotfish"},
+    ]
+    assert objects and {o["class_source"] for o in objects} == {"concept"}
+    assert {o["class"] for o in objects} <= {"sea star", "parrotfish"}
+
+
+@pytest.mark.parametrize(
+    "kwargs, text",
+    [
+        ({"model": "sam3"}, "nothing to find in 'north'"),
+        ({"concepts": ["a"], "model": "sam2.1-tiny"}, "need a SAM 3 model"),
+        ({"concepts": ["a"], "model": "sam3-huge"}, "unknown SAM 3 model 'sam3-huge'"),
+        ({"concepts": ["a"], "model": "sam3", "engine": "sam2"}, "no --engine"),
+        ({"concepts": ["a"], "model": "sam3", "detect_every": 0}, "detect_every"),
+        ({"concepts": ["a", "a"], "model": "sam3"}, "given twice"),
+        ({"concepts": ["a"], "model": "sam3", "params": {"bogus": 1}}, "bogus"),
+        ({"detect_every": 3}, "detect_every needs concepts"),
+    ],
+)
+def test_bad_concept_options_fail_before_any_work(clips, tmp_path, kwargs, text):
+    pytest.importorskip("torch")
+    folder, _ = clips
+    with pytest.raises(ConfigError, match=text):
+        batch(videos_of(folder, GOOD[:1]), tmp_path / "out", progress=False, **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_batch_concepts_flags(clips, tmp_path, capsys):
+    folder, _ = clips
+    code, _, err = run_cli(
+        capsys, "batch", folder / "north.mp4", "-o", tmp_path / "o", "--detect-every", "2"
+    )
+    assert code != 0 and "detect_every needs concepts" in err
+    code, _, err = run_cli(
+        capsys, "batch", folder / "north.mp4", "-o", tmp_path / "o", "--concepts", "fish",
+        "--model", "sam2.1-tiny",
+    )  # fmt: skip
+    assert code != 0 and "need a SAM 3 model" in err
+    assert not (tmp_path / "o").exists()

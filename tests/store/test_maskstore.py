@@ -117,6 +117,25 @@ def test_score_arrays_in_object_order(tmp_path):
     np.testing.assert_array_equal(MaskStore.open(path).read_scores(), given_scores)
 
 
+def test_rejected_frames_leave_no_trace_in_the_chunk_buffer(tmp_path):
+    """A frame with scores is copied into the chunk buffer before its ids are checked; a
+    rejected frame must not be stored, and the next frame takes its place."""
+    path = tmp_path / "s.zarr"
+    labels = frames(5)
+    bad = labels[1].copy()
+    bad[0, 0] = 99  # not registered
+    ones = np.ones(len(OBJECTS), np.float32)
+    with MaskStore.create(path, height=H, width=W, objects=OBJECTS, chunk_frames=3) as store:
+        store.append(labels[0], 0.0, scores=ones)
+        with pytest.raises(StoreError, match="frame 1 .*label 99"):
+            store.append(bad, 0.1, scores=ones)
+        store.append(labels[1:3], [0.1, 0.2], scores=np.ones((2, len(OBJECTS))))
+        with pytest.raises(StoreError, match="frame 4 .*label 99"):
+            store.append(np.stack([labels[3], bad]), [0.3, 0.4], scores=np.ones((2, 3)))
+        store.append(labels[3:5], [0.3, 0.4], scores=np.ones((2, len(OBJECTS))))
+    np.testing.assert_array_equal(MaskStore.open(path).read_labels(), labels)
+
+
 def test_integer_dtypes_and_large_ids(tmp_path):
     path = tmp_path / "ints.zarr"
     big = 2**32 - 1

@@ -57,7 +57,16 @@ def _study_text(videos: str, top: str = "") -> str:
         (_study_text("- path: v.mp4\n  calibration: 'ruler:1'\n"), "calibration"),
         (_study_text("- path: v.mp4\n  engine: deep\n"), "unknown engine 'deep'"),
         (_study_text("- path: v.mp4\n  engine: sam2\n"), "needs a `prompts:` file"),
-        (_study_text("- path: v.mp4\n  model: sam3-huge\n"), "unknown SAM 2 variant"),
+        (_study_text("- path: v.mp4\n  model: sam2-huge\n"), "unknown SAM 2 variant"),
+        (_study_text("- path: v.mp4\n  model: sam3-huge\n"), "unknown SAM 3 model"),
+        (_study_text("- path: v.mp4\n  model: sam3\n"), "SAM 3 needs something to find"),
+        (_study_text("- path: v.mp4\n  concepts: [a, a]\n"), "'a' is given twice"),
+        (_study_text("- path: v.mp4\n  concepts: [a, '']\n"), "concepts: must be a name"),
+        (_study_text("- path: v.mp4\n  concepts: a\n  engine: sam2\n"), "drop `engine: sam2`"),
+        (_study_text("- path: v.mp4\n  concepts: a\n  auto: true\n"), "no `auto: true`"),
+        (_study_text("- path: v.mp4\n  concepts: a\n  detect_every: 0\n"), "detect_every"),
+        (_study_text("- path: v.mp4\n  detect_every: 2\n"), "needs `concepts:`"),
+        (_study_text("- path: v.mp4\n  concepts: a\n  params: {bogus: 1}\n"), "bogus"),
         (_study_text("- path: v.mp4\n- path: v.mp4\n"), "duplicate video name 'v'"),
         (_study_text("- path: v.mp4\n  name: ../../etc\n"), "escape the output folder"),
         (_study_text("- path: v.mp4\n  name: a/b\n"), "escape the output folder"),
@@ -112,3 +121,34 @@ def test_video_names_may_contain_spaces(tmp_path):
         load_study(path)
     path.write_text(_study_text("- path: site 1 dive.mp4\n"))
     assert [v.name for v in load_study(path).videos] == ["site 1 dive"]
+
+
+def test_concept_videos_are_sam3_runs_with_defaults_and_overrides(tmp_path):
+    import json
+
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.mp4").write_bytes(b"not really a video")
+    (tmp_path / "ex.json").write_text(
+        json.dumps({"concepts": [{"exemplars": [{"frame": 0, "box": [1, 1, 5, 5]}]}]})
+    )
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        _study_text(
+            "- path: a.mp4\n"
+            "- path: b.mp4\n  concepts: sea urchin\n  detect_every: 4\n"
+            "- path: c.mp4\n  concepts: []\n  prompts: ex.json\n",
+            top="defaults: {model: sam3-reduced, concepts: [parrotfish, wrasse]}\n",
+        )
+    )
+    a, b, c = load_study(path).videos
+    assert (a.engine, a.model, a.concepts, a.detect_every) == (
+        "sam3",
+        "sam3-reduced",
+        ("parrotfish", "wrasse"),
+        1,
+    )
+    assert (b.concepts, b.detect_every) == (("sea urchin",), 4)
+    assert c.concepts == () and c.prompts == tmp_path / "ex.json"
+    (tmp_path / "ex.json").write_text(json.dumps({"objects": []}))
+    with pytest.raises(ConfigError, match=r"videos\[2\] \(c\): SAM 3 needs .*ex.json has none"):
+        load_study(path)

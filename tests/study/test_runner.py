@@ -337,3 +337,48 @@ def test_cli_study(study_copy, capsys):
     assert main(["study", path]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("ecoseg: error:") and "nowhere.mp4" in err and "\n" not in err
+
+
+@pytest.mark.slow
+def test_sam3_concept_video_end_to_end_and_its_fingerprint(tmp_path, calls):
+    """A concept-tracking video (reduced SAM 3, random weights made to detect) through the
+    whole study: store with its provenance, tables and report name the concept; changing the
+    concepts or detect_every is a changed input."""
+    pytest.importorskip("torch")
+    import torch
+
+    ecoseg.synth(tmp_path / "c", seed=9, frames=3, size=(96, 64), n_fish=2)
+    params = (
+        "{score_threshold: 0.0, new_track_score: 0.0, max_objects: 3, hotstart_delay: 2, "
+        "hotstart_unmatched: 2, hotstart_duplicates: 2}"
+    )
+    text = (
+        "output: out\n"
+        "defaults: {model: sam3-reduced, pretrained: false, device: cpu, params: %s}\n"
+        "videos:\n  - {path: c/video.mp4, name: clip, concepts: [parrotfish], "
+        "detect_every: 2}\n"
+    )
+    (tmp_path / "study.yaml").write_text(text % params)
+    study = load_study(tmp_path / "study.yaml")
+    assert study.videos[0].engine == "sam3"
+    torch.manual_seed(0)
+    result = run_study(study, progress=False)
+    assert result.segmented == ["clip"]
+    store = ecoseg.MaskStore.open(tmp_path / "out" / "stores" / "clip.zarr")
+    prov = store.provenance
+    assert prov["engine"] == "sam3-concepts" and store.n_frames == 3
+    assert prov["model"]["variant"] == "sam3-reduced"
+    assert prov["parameters"]["detect_every"] == 2
+    assert prov["prompts"]["concepts"] == [{"text": "parrotfish"}]
+    assert store.objects and {o["class"] for o in store.objects} == {"parrotfish"}
+    store.close()
+    maxn = pd.read_parquet(result.tables["maxn"])
+    assert maxn["class"].tolist() == ["parrotfish"] and maxn["maxn"].iloc[0] >= 1
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "<th>parrotfish</th>" in html and "concept prompt" in html
+    # unchanged: nothing made again; changed concepts: made again
+    assert run_study(study, progress=False, report=False).segmented == []
+    (tmp_path / "study.yaml").write_text((text % params).replace("[parrotfish]", "[wrasse]"))
+    assert run_study(tmp_path / "study.yaml", progress=False, report=False).segmented == ["clip"]
+    with ecoseg.MaskStore.open(tmp_path / "out" / "stores" / "clip.zarr") as store:
+        assert store.provenance["prompts"]["concepts"] == [{"text": "wrasse"}]
