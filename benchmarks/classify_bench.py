@@ -15,14 +15,24 @@ of them; ``fish_*`` figures leave the invertebrates out.
 One JSON line per figure:
 
 ``classify_accuracy``
-    per source (rendered frames, H.264) and ``n`` reviewed tracks per species (1, 3, 10;
-    ``draws`` random draws of which tracks were reviewed): per-track species accuracy on test
+    per source (rendered frames, H.264), way of picking the reviewed tracks (``picks``:
+    ``random``, ``n`` random truth-matched tracks per species, or ``diverse queue``, a
+    reviewer working down :func:`ecoseg.species.diverse.diverse_order` over all training
+    tracks, naming each track until every species has ``n``; ``tracks_looked_at`` counts the
+    tracks they saw) and ``n`` reviewed tracks per species (1, 3, 10; ``draws`` draws of which
+    tracks were reviewed, the queue's from different first tracks): per-track species
+    accuracy on test
     tracks matched to truth (``accuracy``, ``fish_accuracy``), the same for a model trained on
     shuffled labels in the same run (``baseline_shuffled``) and the ratio, the share of tracks
     the default threshold (0.5) leaves ``unknown`` and the accuracy of the rest, the expected
     calibration error (10 bins) of the top probability, and MaxN per species: the share of
     (species, test clip) pairs where the predicted MaxN equals the truth's (``maxn_exact``,
-    ``fish_maxn_exact``) and the mean absolute MaxN error.
+    ``fish_maxn_exact``) and the mean absolute MaxN error; ``maxn_exact_at_0.5`` counts
+    tracks below the default threshold as unknown (as ``ecoseg classify`` leaves them);
+    ``maxn_exact_truth_classes`` is the tracker's own limit (every matched track named by
+    its truth), with the pairs it gets too high (one animal in several tracks at once) and
+    too low. The model weighs the hue-specific colour features 0.3
+    (:func:`ecoseg.species.features.feature_weights`, chosen on the training seeds only).
 ``classify_end_to_end``
     once: ``ecoseg.classify`` with a saved model file on the test stores, then
     ``ecoseg.measure``; MaxN per species from the maxn table must equal the in-memory figure.
@@ -47,7 +57,8 @@ import numpy as np
 
 from ecoseg.engine.classical import segment_classical
 from ecoseg.io.video import open_video
-from ecoseg.species.features import FEATURE_VERSION, track_features
+from ecoseg.species.diverse import diverse_order
+from ecoseg.species.features import FEATURE_VERSION, feature_weights, track_features
 from ecoseg.species.model import SpeciesModel
 from ecoseg.species.truth import truth_classes
 from ecoseg.store import MaskStore, present_ids
@@ -156,8 +167,9 @@ def ece(p: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
     return float(err)
 
 
-def draw_training(train: list[dict], n: int, rng) -> tuple[np.ndarray, list[str]]:
-    """``n`` random truth-matched tracks per species from the training clips."""
+def draw_training(train: list[dict], n: int, rng) -> tuple[np.ndarray, list[str], int]:
+    """``n`` random truth-matched tracks per species from the training clips (and how many
+    tracks the reviewer looked at: as many)."""
     rows, labels = [], []
     for species in SPECIES:
         pool = [
@@ -170,11 +182,35 @@ def draw_training(train: list[dict], n: int, rng) -> tuple[np.ndarray, list[str]
             ci, k = pool[j]
             rows.append(train[ci]["feats"].values[k])
             labels.append(species)
-    return np.array(rows), labels
+    return np.array(rows), labels, len(labels)
+
+
+def draw_queue(train: list[dict], n: int, rng, draw: int) -> tuple[np.ndarray, list[str], int]:
+    """A reviewer working down the diverse queue (:func:`ecoseg.species.diverse.diverse_order`
+    over all training tracks) until every species has ``n`` reviewed tracks: each track looked
+    at is named (its truth species), skipped when its species already has ``n`` or when it
+    matches no animal. Draw 0 starts where the queue starts (the most representative track);
+    the other draws start at a random track (the reviewer's own first pick)."""
+    where = [(ci, k) for ci, clip in enumerate(train) for k in range(len(clip["truth"]))]
+    values = np.array([train[ci]["feats"].values[k] for ci, k in where])
+    first = None if draw == 0 else int(rng.integers(len(where)))
+    rows, labels, count, looked = [], [], dict.fromkeys(SPECIES, 0), 0
+    for j in diverse_order(values, first=first):
+        if min(count.values()) >= n:
+            break
+        ci, k = where[j]
+        species = train[ci]["truth"][k]
+        looked += 1
+        if species is None or count[species] >= n:
+            continue
+        count[species] += 1
+        rows.append(values[j])
+        labels.append(species)
+    return np.array(rows), labels, looked
 
 
 def evaluate(model: SpeciesModel, test: list[dict]) -> dict:
-    truth, pred, prob, fish, maxn_rows = [], [], [], [], []
+    truth, pred, prob, fish, maxn_rows, sure_rows = [], [], [], [], [], []
     for clip in test:
         names, p = model.predict(clip["feats"].values)
         for t, c, q in zip(clip["truth"], names, p):
@@ -184,8 +220,11 @@ def evaluate(model: SpeciesModel, test: list[dict]) -> dict:
                 prob.append(q)
                 fish.append(t in FISH_CLASSES)
         got = maxn(clip, names)
+        # as ecoseg.classify leaves them at the default threshold: unsure tracks "unknown"
+        got_sure = maxn(clip, [c if q >= 0.5 else "unknown" for c, q in zip(names, p)])
         for species in SPECIES:
             maxn_rows.append((species, got[species], clip["maxn_truth"][species]))
+            sure_rows.append(got_sure[species] == clip["maxn_truth"][species])
     truth, pred, prob, fish = map(np.asarray, (truth, pred, prob, fish))
     correct = truth == pred
     sure = prob >= 0.5
@@ -199,6 +238,7 @@ def evaluate(model: SpeciesModel, test: list[dict]) -> dict:
         "accuracy_above_0.5": round(float(correct[sure].mean()), 4) if sure.any() else None,
         "ece": round(ece(prob, correct), 4),
         "maxn_exact": round(float((err == 0).mean()), 4),
+        "maxn_exact_at_0.5": round(float(np.mean(sure_rows)), 4),
         "fish_maxn_exact": round(float((err[is_fish] == 0).mean()), 4),
         "maxn_mae": round(float(np.abs(err).mean()), 4),
         "pairs": int(len(err)),
@@ -213,21 +253,31 @@ def run(tmp: Path, args, source: str) -> list[dict]:
     names = train[0]["feats"].names
     rows = []
     # the tracker's own limit: MaxN per species with every matched track named correctly
-    exact = []
+    # (too high: one animal in several tracks at once; too low: animals merged or missed)
+    exact, over, under = [], 0, 0
     for clip in test:
         got = maxn(clip, [t or "" for t in clip["truth"]])
         exact += [got[c] == clip["maxn_truth"][c] for c in SPECIES]
+        over += sum(got[c] > clip["maxn_truth"][c] for c in SPECIES)
+        under += sum(got[c] < clip["maxn_truth"][c] for c in SPECIES)
     oracle = round(float(np.mean(exact)), 4)
-    for n in args.n:
-        results, baselines = [], []
+    weights = feature_weights(names)
+    for picks, n in [(p, n) for p in args.picks for n in args.n]:
+        results, baselines, looked = [], [], []
         for draw in range(args.draws):
             rng = np.random.default_rng(1000 * n + draw)
-            X, y = draw_training(train, n, rng)
-            model = SpeciesModel.fit(X, y, feature_names=names, feature_version=FEATURE_VERSION)
+            if picks == "random":
+                X, y, seen = draw_training(train, n, rng)
+            else:
+                X, y, seen = draw_queue(train, n, rng, draw)
+            looked.append(seen)
+            model = SpeciesModel.fit(
+                X, y, feature_names=names, feature_version=FEATURE_VERSION, weights=weights
+            )
             results.append(evaluate(model, test))
             shuffled = list(rng.permutation(y))
             base = SpeciesModel.fit(
-                X, shuffled, feature_names=names, feature_version=FEATURE_VERSION
+                X, shuffled, feature_names=names, feature_version=FEATURE_VERSION, weights=weights
             )
             baselines.append(evaluate(base, test)["accuracy"])
         mean = {
@@ -245,7 +295,9 @@ def run(tmp: Path, args, source: str) -> list[dict]:
                 "camera": args.camera,
                 "size": f"{args.size[0]}x{args.size[1]}",
                 "frames": args.frames,
+                "picks": "random" if picks == "random" else "diverse queue",
                 "reviewed_per_species": n,
+                "tracks_looked_at": round(float(np.mean(looked)), 1),
                 "train_seeds": args.train_seeds,
                 "test_seeds": args.test_seeds,
                 "draws": args.draws,
@@ -253,6 +305,8 @@ def run(tmp: Path, args, source: str) -> list[dict]:
                 "test_tracks": results[0]["tracks"],
                 "species_clip_pairs": results[0]["pairs"],
                 "maxn_exact_truth_classes": oracle,
+                "maxn_truth_classes_too_high": over,
+                "maxn_truth_classes_too_low": under,
                 "baseline_shuffled": base,
                 "ratio": round(mean["accuracy"] / base, 3) if base else None,
                 "per_draw_accuracy": [r["accuracy"] for r in results],
@@ -270,8 +324,10 @@ def end_to_end(tmp: Path, train: list[dict], test: list[dict], names) -> dict:
     import ecoseg
 
     rng = np.random.default_rng(3000)
-    X, y = draw_training(train, 3, rng)
-    model = SpeciesModel.fit(X, y, feature_names=names, feature_version=FEATURE_VERSION)
+    X, y, _ = draw_training(train, 3, rng)
+    model = SpeciesModel.fit(
+        X, y, feature_names=names, feature_version=FEATURE_VERSION, weights=feature_weights(names)
+    )
     path = model.save(tmp / "species.json", overwrite=True)
     agree = 0
     for clip in test:
@@ -294,6 +350,9 @@ def main(argv=None) -> None:
     ap.add_argument("--n", default="1,3,10", help="reviewed tracks per species (1,3,10)")
     ap.add_argument("--draws", type=int, default=5, help="random draws of reviewed tracks (5)")
     ap.add_argument("--sources", default="rendered,h264")
+    ap.add_argument(
+        "--picks", default="random,queue", help="which tracks are reviewed (random,queue)"
+    )
     args = ap.parse_args(argv)
 
     def seeds(text: str) -> list[int]:
@@ -305,6 +364,7 @@ def main(argv=None) -> None:
     args.size = tuple(int(v) for v in args.size.lower().split("x"))
     args.train_seeds, args.test_seeds = seeds(args.train_seeds), seeds(args.test_seeds)
     args.n = [int(v) for v in args.n.split(",")]
+    args.picks = args.picks.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         for source in args.sources.split(","):
             for row in run(Path(tmp), args, source):

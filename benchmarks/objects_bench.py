@@ -8,10 +8,20 @@ the same way on both: every query passes the thresholds and ``max_objects`` (the
 (``hotstart_delay=0``) so the N tracks live on. The detector runs on every frame in both.
 
 Frame 0 (start-up: the tracks are created) is reported apart; steady state is the mean of the
-following frames. Prints one JSON line per figure with the ratio to 1 object of the same
-implementation, and ours against the oracle at the same N.
+following frames, wall and process CPU time. Ours runs the numbers of objects interleaved
+frame by frame (the machine's load changes fall on all alike); the oracle runs them one after
+the other. Prints one JSON line per figure with the ratio to the first number of objects of the
+same implementation, and ours against the oracle at the same N.
 
-Usage: ``python benchmarks/objects_bench.py [--objects 1 16 128] [--frames 4] [--oracle]``
+``--flops`` also counts the floating-point work of one frame of ours (``FlopCounterMode``,
+attention included): the per-frame cost shared by all objects (backbone, detector, the
+tracker's object-invariant work) and the cost each tracked object adds (memory attention with
+1 and with the full window of 7 memories and 16 pointers, mask decoder, memory encoder),
+measured as the difference between 2 objects and 1, and the ratio 128 objects / 1 object
+that this work alone allows.
+
+Usage: ``python benchmarks/objects_bench.py [--objects 1 16 128] [--frames 4] [--oracle]
+[--flops]``
 """
 
 from __future__ import annotations
@@ -32,28 +42,35 @@ from ecoseg.engine.concept_tracker import ConceptTracker  # noqa: E402
 from ecoseg.prompts import Concept  # noqa: E402
 
 TEXT = "parrotfish"
+CONFIG = "sam3-reduced backbone, 2048-wide 200-query detector, 336 px"
 
 
-def ours_times(model, px, hw, n: int) -> list[float]:
-    s = ConceptSettings(
-        score_threshold=0.0,
-        new_track_score=0.0,
-        max_objects=n,
-        hotstart_delay=0,
-        fill_hole_area=0,
-        nms_iou=0.0,
-    )
-    tracker = ConceptTracker(model, [Concept(TEXT)], len(px), hw, s, tokenizer=co.tokenize)
-    times = []
+def ours_times(model, px, hw, ns: list[int]) -> dict[int, list[tuple[float, float]]]:
+    """(wall, CPU) seconds of every frame for each number of objects in ``ns``, the settings
+    interleaved frame by frame (frame t of every N, then frame t + 1) so that a change in the
+    machine's load falls on all of them alike."""
+    trackers = {}
+    for n in ns:
+        s = ConceptSettings(
+            score_threshold=0.0,
+            new_track_score=0.0,
+            max_objects=n,
+            hotstart_delay=0,
+            fill_hole_area=0,
+            nms_iou=0.0,
+        )
+        trackers[n] = ConceptTracker(model, [Concept(TEXT)], len(px), hw, s, tokenizer=co.tokenize)
+    times: dict[int, list[tuple[float, float]]] = {n: [] for n in ns}
     for t in range(len(px)):
-        t0 = time.perf_counter()
-        step = tracker.step(t, model.encode_image(px[t : t + 1]))
-        times.append(time.perf_counter() - t0)
-    assert len(step.object_ids) == n, (len(step.object_ids), n)
+        for n in ns:
+            w0, c0 = time.perf_counter(), time.process_time()
+            step = trackers[n].step(t, model.encode_image(px[t : t + 1]))
+            times[n].append((time.perf_counter() - w0, time.process_time() - c0))
+            assert len(step.object_ids) == n, (len(step.object_ids), n)
     return times
 
 
-def oracle_times(hf, px, hw, n: int) -> list[float]:
+def oracle_times(hf, px, hw, n: int) -> list[tuple[float, float]]:
     from transformers.models.sam3_video import modeling_sam3_video as mv
 
     for k, v in dict(
@@ -73,11 +90,72 @@ def oracle_times(hf, px, hw, n: int) -> list[float]:
     session.prompt_attention_masks[pid] = (ids != 0).long()
     times = []
     for t in range(len(px)):
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         out = hf(inference_session=session, frame_idx=t)
-        times.append(time.perf_counter() - t0)
+        times.append((time.perf_counter() - w0, time.process_time() - c0))
     assert len(out.object_ids) == n, (len(out.object_ids), n)
     return times
+
+
+def _gflop(fn) -> float:
+    """GFLOP of ``fn()`` (matmuls, convolutions, attention)."""
+    from torch.utils.flop_counter import FlopCounterMode, flop_registry, sdpa_flop_count
+
+    # torch counts only the CUDA attention kernels: count the CPU one the same way
+    flop_registry.setdefault(
+        torch.ops.aten._scaled_dot_product_flash_attention_for_cpu,
+        lambda q, k, v, *args, **kwargs: sdpa_flop_count(q.shape, k.shape, v.shape),
+    )
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops() / 1e9
+
+
+def flops(model, px, hw) -> dict:
+    """Work of one frame of ours: shared by every object, and added by each object."""
+    model.requires_grad_(False)
+    vision = model.encode_image(px[:1])
+    tracker = ConceptTracker(model, [Concept(TEXT)], 16, hw, tokenizer=co.tokenize)
+    trk = model.tracker
+    feats = model.tracker_features(vision)
+    d = trk.mem_dim
+    side = feats.features.shape[-1]
+
+    def tracking(n: int, memories: int, pointers: int) -> dict[str, float]:
+        f = feats.expand(n)
+        mem = torch.randn(n, memories, d, side, side)
+        slots = torch.tensor([0, *range(7 - memories + 1, 7)])
+        ptrs = torch.randn(n, pointers, trk.hidden_dim)
+        offsets = torch.arange(1, pointers + 1)
+        m = model.config.mask_interpolation_size
+        masks = torch.randn(n, 1, m, m)
+        cond = trk.condition_on_memory(f.features, f.pos, mem, slots, ptrs, offsets, 16)
+        return {
+            "memory_attention": _gflop(
+                lambda: trk.condition_on_memory(f.features, f.pos, mem, slots, ptrs, offsets, 16)
+            ),
+            "mask_decoder": _gflop(lambda: trk.run_heads(cond, f.high_res)),
+            "memory_encoder": _gflop(
+                lambda: trk.encode_memory(f.features, masks, torch.ones(n, 1))
+            ),
+        }
+
+    out = {
+        "backbone_gflop": _gflop(lambda: model.encode_image(px[:1])),
+        "detector_gflop": _gflop(lambda: tracker.detect(vision)),
+    }
+    for memories, pointers in ((1, 1), (7, 16)):
+        one, two = tracking(1, memories, pointers), tracking(2, memories, pointers)
+        for stage in one:
+            out[f"per_object_gflop_{stage}_{memories}mem"] = two[stage] - one[stage]
+        out[f"tracker_shared_gflop_{memories}mem"] = sum(2 * one[k] - two[k] for k in one)
+        out[f"per_object_gflop_{memories}mem"] = sum(two[k] - one[k] for k in one)
+    fixed = out["backbone_gflop"] + out["detector_gflop"]
+    for memories in (1, 7):
+        shared = fixed + out[f"tracker_shared_gflop_{memories}mem"]
+        per = out[f"per_object_gflop_{memories}mem"]
+        out[f"flop_ratio_128_vs_1_{memories}mem"] = (shared + 128 * per) / (shared + per)
+    return {k: round(v, 3) for k, v in out.items()}
 
 
 def main() -> None:
@@ -85,6 +163,7 @@ def main() -> None:
     ap.add_argument("--objects", type=int, nargs="+", default=[1, 16, 128])
     ap.add_argument("--frames", type=int, default=4)
     ap.add_argument("--oracle", action="store_true", help="also time transformers' model")
+    ap.add_argument("--flops", action="store_true", help="also count the work per stage")
     args = ap.parse_args()
     torch.set_grad_enabled(False)
     images = co.clip(args.frames)
@@ -95,30 +174,41 @@ def main() -> None:
         hf, Path(__file__).resolve().parent / "results" / ".objects_bench.safetensors"
     )
     (Path(__file__).resolve().parent / "results" / ".objects_bench.safetensors").unlink()
-    impls = [("ours", lambda n: ours_times(model, px, hw, n))]
+    if args.flops:
+        line = {"bench": "objects", "impl": "ours", "device": "cpu", "config": CONFIG}
+        print(json.dumps({**line, **flops(model, px, hw)}), flush=True)
+    runs = {("ours", n): v for n, v in ours_times(model, px, hw, args.objects).items()}
     if args.oracle:
-        impls.append(("transformers", lambda n: oracle_times(hf, px, hw, n)))
-    steady: dict[tuple[str, int], float] = {}
-    for name, fn in impls:
         for n in args.objects:
-            times = fn(n)
-            steady[name, n] = sum(times[1:]) / max(len(times) - 1, 1)
-            base = steady.get((name, args.objects[0]), steady[name, n])
-            print(
-                json.dumps(
-                    {
-                        "bench": "objects",
-                        "impl": name,
-                        "objects": n,
-                        "device": "cpu",
-                        "config": "sam3-reduced backbone, 2048-wide 200-query detector, 336 px",
-                        "startup_s": round(times[0], 3),
-                        "s_per_frame": round(steady[name, n], 3),
-                        f"ratio_vs_{args.objects[0]}_objects": round(steady[name, n] / base, 3),
-                    }
-                ),
-                flush=True,
-            )
+            runs["transformers", n] = oracle_times(hf, px, hw, n)
+    steady: dict[tuple[str, int], float] = {}
+    steady_cpu: dict[tuple[str, int], float] = {}
+    first = args.objects[0]
+    for (name, n), times in runs.items():
+        rest = times[1:] or times
+        steady[name, n] = sum(w for w, _ in rest) / len(rest)
+        steady_cpu[name, n] = sum(c for _, c in rest) / len(rest)
+        print(
+            json.dumps(
+                {
+                    "bench": "objects",
+                    "impl": name,
+                    "objects": n,
+                    "device": "cpu",
+                    "config": CONFIG,
+                    "frames": len(times),
+                    "interleaved": name == "ours",
+                    "startup_s": round(times[0][0], 3),
+                    "s_per_frame": round(steady[name, n], 3),
+                    "cpu_s_per_frame": round(steady_cpu[name, n], 3),
+                    f"ratio_vs_{first}_objects": round(steady[name, n] / steady[name, first], 3),
+                    f"cpu_ratio_vs_{first}_objects": round(
+                        steady_cpu[name, n] / steady_cpu[name, first], 3
+                    ),
+                }
+            ),
+            flush=True,
+        )
     if args.oracle:
         for n in args.objects:
             print(

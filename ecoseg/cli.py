@@ -59,7 +59,10 @@ def _add_synth(sub):
     p.add_argument("--size", type=_size, default=(640, 360), help="WIDTHxHEIGHT (640x360)")
     p.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
     p.add_argument(
-        "--camera", choices=("static", "pan", "shake"), default="static", help="camera motion"
+        "--camera",
+        choices=("static", "pan", "shake", "fast-pan"),
+        default="static",
+        help="camera motion",
     )
     p.add_argument("--fish", type=int, default=6, help="number of fish (default 6)")
     p.add_argument(
@@ -211,24 +214,44 @@ def _run_segment(args) -> int:
         params = _discovery_settings(args.discovery)
         if args.key_interval is not None:
             params["key_interval"] = args.key_interval
-    out = segment(
-        args.video,
-        prompts,
-        out=args.out,
-        engine=args.engine,
-        model=args.model,
-        checkpoint=checkpoint,
-        image_size=args.image_size,
-        device=args.device,
-        resume=args.resume,
-        overwrite=args.overwrite,
-        auto=args.auto,
-        params=params,
-        pretrained=not args.random_weights,
-        backward=not args.forward_only,
-    )
+    import warnings
+
+    from ecoseg.engine.classical.motion import FastCameraWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FastCameraWarning)  # said below, in one line
+        out = segment(
+            args.video,
+            prompts,
+            out=args.out,
+            engine=args.engine,
+            model=args.model,
+            checkpoint=checkpoint,
+            image_size=args.image_size,
+            device=args.device,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            auto=args.auto,
+            params=params,
+            pretrained=not args.random_weights,
+            backward=not args.forward_only,
+        )
     print(f"masks: {out}")
+    _warn_fast_camera(out)
     return 0
+
+
+def _warn_fast_camera(out) -> None:
+    """One line on stderr when the motion tracker found the camera too fast (provenance)."""
+    from ecoseg.store import MaskStore
+
+    store = MaskStore.open(out)
+    try:
+        motion = store.provenance_record.camera_motion
+    finally:
+        store.close()
+    if motion is not None and motion.too_fast:
+        print(f"ecoseg: warning: {motion.summary()}", file=sys.stderr)
 
 
 def _is_video_file(path: str) -> bool:

@@ -11,7 +11,10 @@ Records
 -------
 :class:`Provenance`
     ecoseg version, created, engine, video (:class:`VideoSource`), model (:class:`ModelInfo`),
-    parameters, prompts, calibration.
+    parameters, prompts, calibration, camera motion (:class:`CameraMotion`).
+:class:`CameraMotion`
+    How fast the camera moved while the motion tracker ran, against the animals, and whether
+    that was too fast for motion segmentation.
 :class:`ObjectRecord`
     id, class name, source (``prompt``, ``concept``, ``discovered``, ``truth``, ``tracker``, ...)
     and, for species work, where the class came from (:data:`CLASS_SOURCES`), its probability
@@ -29,6 +32,7 @@ from ecoseg.errors import StoreError
 
 __all__ = [
     "CLASS_SOURCES",
+    "CameraMotion",
     "ModelInfo",
     "ObjectRecord",
     "Provenance",
@@ -200,6 +204,86 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
+class CameraMotion:
+    """How fast the camera moved while the motion tracker ran (``provenance["camera_motion"]``).
+
+    Attributes
+    ----------
+    camera_speed : float
+        Mean camera motion per frame, in video pixels (pans and shake, as the tracker measured
+        it to compensate it).
+    animal_speed : float or None
+        Mean speed of the tracked animals over the scene, video pixels per frame (None: no
+        animal was tracked).
+    limit : float
+        Camera speed (pixels per frame) above which motion segmentation cannot separate the
+        animals from the moving scene (a fraction of the frame width; see
+        :mod:`ecoseg.engine.classical.motion`).
+    too_fast : bool
+        ``camera_speed > limit``: the tracker warned.
+    frames : int
+        Frames measured.
+    frame_width : int
+        Width of the video in pixels.
+
+    Examples
+    --------
+    >>> m = CameraMotion.from_dict({"camera_speed": 21.3, "animal_speed": 2.0, "limit": 6.4,
+    ...                             "too_fast": True, "frames": 150, "frame_width": 640})
+    >>> m.too_fast, m.to_dict()["camera_speed"]
+    (True, 21.3)
+    >>> print(m.summary())  # doctest: +NORMALIZE_WHITESPACE
+    the camera moved 21.3 px per frame (3.3 % of the frame width), 10.7x as fast as the
+    tracked animals (2.0 px per frame) and above the motion tracker's limit of 6.4 px per
+    frame: motion segmentation cannot separate the animals from the moving scene; the sam2
+    engine is the tool for such footage (ecoseg segment --engine sam2 with --prompts or
+    --auto)
+    """
+
+    camera_speed: float = 0.0
+    animal_speed: float | None = None
+    limit: float = 0.0
+    too_fast: bool = False
+    frames: int = 0
+    frame_width: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    order: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    _JSON_KEYS: ClassVar[dict[str, str]] = {
+        k: k
+        for k in ("camera_speed", "animal_speed", "limit", "too_fast", "frames", "frame_width")
+    }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CameraMotion:
+        """Read the ``camera_motion`` entry of a provenance record."""
+        return cls(**_read(cls, _mapping(data, "camera_motion"), {}))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON record (all measured values, also when they are 0)."""
+        return _write(self, {}, first=tuple(self._JSON_KEYS))
+
+    def summary(self) -> str:
+        """One sentence: what was measured and, when too fast, what to use instead."""
+        share = 100.0 * self.camera_speed / self.frame_width if self.frame_width else 0.0
+        moved = f"the camera moved {self.camera_speed:.1f} px per frame ({share:.1f} % of the "
+        moved += "frame width)"
+        if self.animal_speed:
+            moved += (
+                f", {self.camera_speed / self.animal_speed:.1f}x as fast as the tracked animals "
+                f"({self.animal_speed:.1f} px per frame)"
+            )
+        if not self.too_fast:
+            return f"{moved}; within the motion tracker's limit of {self.limit:.1f} px per frame"
+        return (
+            f"{moved} and above the motion tracker's limit of {self.limit:.1f} px per frame: "
+            "motion segmentation cannot separate the animals from the moving scene; the sam2 "
+            "engine is the tool for such footage (ecoseg segment --engine sam2 with --prompts "
+            "or --auto)"
+        )
+
+
+@dataclass(frozen=True)
 class Provenance:
     """How a store's masks were made (the ``provenance`` attribute).
 
@@ -225,6 +309,7 @@ class Provenance:
     parameters: Mapping[str, Any] | None = None
     prompts: Mapping[str, Any] | None = None
     calibration: Mapping[str, Any] | None = None
+    camera_motion: CameraMotion | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     order: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
@@ -239,6 +324,7 @@ class Provenance:
             "parameters",
             "prompts",
             "calibration",
+            "camera_motion",
         )
     }
 
@@ -248,6 +334,7 @@ class Provenance:
         convert = {
             "video": _nested(VideoSource),
             "model": _nested(ModelInfo),
+            "camera_motion": _nested(CameraMotion),
             "parameters": _json_object,
             "prompts": _json_object,
         }
@@ -255,7 +342,11 @@ class Provenance:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON record."""
-        nested = {"video": VideoSource.to_dict, "model": ModelInfo.to_dict}
+        nested = {
+            "video": VideoSource.to_dict,
+            "model": ModelInfo.to_dict,
+            "camera_motion": CameraMotion.to_dict,
+        }
         return _write(self, nested)
 
     def get(self, key: str, default: Any = None) -> Any:

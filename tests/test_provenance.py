@@ -181,3 +181,22 @@ def test_store_rewritten_through_records_keeps_its_bytes(tmp_path):
     store.calibration = store.calibration  # rewrites the attributes through the records
     store.close()
     assert (path / "zarr.json").read_bytes() == before
+
+
+def test_camera_motion_record_round_trips_and_old_records_have_none():
+    from ecoseg.provenance import CameraMotion
+
+    raw = {
+        "engine": "classical",
+        "camera_motion": {"camera_speed": 0.0, "animal_speed": None, "limit": 6.4,
+                          "too_fast": False, "frames": 3, "frame_width": 640, "note": 1},
+    }
+    p = Provenance.from_dict(raw)
+    assert isinstance(p.camera_motion, CameraMotion) and p.camera_motion.extra == {"note": 1}
+    assert p.to_dict() == raw and list(p.to_dict()["camera_motion"]) == list(
+        raw["camera_motion"]
+    )
+    assert Provenance.from_dict({"engine": "sam2"}).camera_motion is None
+    assert "camera_motion" not in Provenance.from_dict({"engine": "sam2"}).to_dict()
+    kept = Provenance.from_dict({"camera_motion": "fast"})  # not the expected shape
+    assert kept.camera_motion is None and kept.to_dict() == {"camera_motion": "fast"}

@@ -294,6 +294,8 @@ def segment(
             total=len(reader),
             progress=progress,
         )
+        if engine == "classical" and results.camera_motion is not None:
+            store.set_provenance(camera_motion=results.camera_motion.to_dict())
         store.mark_complete()
         if engine == "sam2" and not auto:
             remove_resume_state(resume_file)

@@ -424,9 +424,10 @@ def label_index(logits: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
 class PendingResult:
     """A frame result being copied to the host (``get`` waits for the copy only)."""
 
-    def __init__(self, index, time, ids, scores, logits, labels, event):
+    def __init__(self, index, time, ids, scores, logits, labels, event, embeddings=None):
         self.index, self.time, self.ids = index, time, ids
         self._scores, self._logits, self._labels, self._event = scores, logits, labels, event
+        self._embeddings = embeddings
 
     def get(self) -> FrameResult:
         """The :class:`~ecoseg.engine.results.FrameResult` on the host."""
@@ -443,10 +444,17 @@ class PendingResult:
             scores=self._scores.numpy().astype(np.float32, copy=False),
             logits=None if self._logits is None else self._logits.numpy(),
             labels=labels,
+            embeddings=None if self._embeddings is None else self._embeddings.numpy(),
         )
 
 
-def fetch(tracked: TrackedFrame, time: float, size: tuple[int, int], output: str) -> PendingResult:
+def fetch(
+    tracked: TrackedFrame,
+    time: float,
+    size: tuple[int, int],
+    output: str,
+    embeddings: torch.Tensor | None = None,
+) -> PendingResult:
     """Resize to the video, resolve labels on the device, start the copies to the host.
 
     Parameters
@@ -458,6 +466,8 @@ def fetch(tracked: TrackedFrame, time: float, size: tuple[int, int], output: str
     size : (height, width)
         The video size.
     output : {"logits", "labels"}
+    embeddings : Tensor (N, C), optional
+        Mask-pooled image embeddings of the objects (:func:`ecoseg.engine.pooling.mask_pooled`).
 
     Returns
     -------
@@ -487,12 +497,13 @@ def fetch(tracked: TrackedFrame, time: float, size: tuple[int, int], output: str
     else:
         host_logits, host_labels = host(logits), None
     host_scores = host(scores)
+    host_emb = None if embeddings is None else host(embeddings.float())
     event = None
     if cuda:
         event = torch.cuda.Event()
         event.record()
     return PendingResult(
-        tracked.index, float(time), ids, host_scores, host_logits, host_labels, event
+        tracked.index, float(time), ids, host_scores, host_logits, host_labels, event, host_emb
     )
 
 

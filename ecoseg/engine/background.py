@@ -80,13 +80,13 @@ def downscale_opponent(image: np.ndarray, factor: int) -> np.ndarray:
     if f == 1:
         rgb = image[:h, :w].astype(np.float32)
     else:
-        # integer sums of strided views: far cheaper than a float reshape-mean at full size
-        rows = image[0 : h * f : f, : w * f].astype(np.uint16)
-        for k in range(1, f):
-            rows += image[k : h * f : f, : w * f]
-        acc = rows[:, 0::f].copy()
-        for k in range(1, f):
-            acc += rows[:, k::f]
+        # integer sums (exact, in any order): far cheaper than a float reshape-mean at full
+        # size; first the f rows of each block, a reduction over whole contiguous rows
+        block_rows = image[: h * f, : w * f].reshape(h, f, w * f * 3)
+        rows = np.add.reduce(block_rows, axis=1, dtype=np.uint16)
+        # the f pixels of each block side by side: einsum's loop is about 2x faster here than
+        # f strided adds with an inner axis of 3 (integer sums: the same values)
+        acc = np.einsum("pkc->pc", rows.reshape(h * w, f, 3)).reshape(h, w, 3)
         rgb = acc.astype(np.float32)
         rgb *= np.float32(1.0 / (f * f))
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg.errors import Cancelled
+
 
 @dataclass
 class FrameResult:
@@ -28,6 +30,8 @@ class FrameResult:
         Mask logits at video resolution (SAM 2 engine); > 0 is foreground.
     labels : ndarray of uint32, shape (H, W), optional
         Instance label image (classical engine). Derived from ``logits`` when absent.
+    embeddings : ndarray of float32, shape (N, C), optional
+        Mask-pooled image embedding per object (SAM 2 engine; NaN rows for empty masks).
     """
 
     index: int
@@ -36,6 +40,7 @@ class FrameResult:
     scores: np.ndarray
     logits: np.ndarray | None = None
     labels: np.ndarray | None = field(default=None, repr=False)
+    embeddings: np.ndarray | None = field(default=None, repr=False)
 
     def label_image(self) -> np.ndarray:
         """The (H, W) uint32 label image of this frame (computed once from logits if needed)."""
@@ -89,6 +94,43 @@ def labels_from_logits(
     fg = np.take_along_axis(ranked, best[None], axis=0)[0] > 0
     ids = np.asarray(object_ids, dtype=np.uint32)[order]
     return np.where(fg, ids[best], 0).astype(np.uint32)
+
+
+def add_embeddings(sums: dict[int, np.ndarray], counts: dict[int, int], result) -> None:
+    """Add the embeddings of the objects present in a result's label image to ``sums``.
+
+    Examples
+    --------
+    >>> r = FrameResult(0, 0.0, np.array([1, 2]), np.array([0.9, 0.1], np.float32),
+    ...                 labels=np.array([[1, 0]], np.uint32),
+    ...                 embeddings=np.ones((2, 3), np.float32))
+    >>> sums, counts = {}, {}
+    >>> add_embeddings(sums, counts, r); add_embeddings(sums, counts, r)
+    >>> counts, sums[1].tolist()
+    ({1: 2}, [2.0, 2.0, 2.0])
+    """
+    from ecoseg.store import present_ids
+
+    present = set(present_ids(result.label_image()).tolist())
+    emb = np.asarray(result.embeddings, np.float64)
+    for i, row in zip(result.object_ids.tolist(), emb):
+        if int(i) in present and np.isfinite(row).all():
+            sums[int(i)] = sums.get(int(i), 0.0) + row
+            counts[int(i)] = counts.get(int(i), 0) + 1
+
+
+def store_embeddings(store, sums: dict[int, np.ndarray], counts: dict[int, int]) -> None:
+    """Add embeddings summed over the frames written by this run to the store's means."""
+    if not sums:
+        return
+    from ecoseg.store.embeddings import merge_embeddings, read_embeddings, write_embeddings
+
+    ids = sorted(sums)
+    old = read_embeddings(store)
+    table = merge_embeddings(old, ids, np.array([sums[i] for i in ids]), [counts[i] for i in ids])
+    model = store.provenance.get("model") or {}
+    source = " ".join(str(v) for v in (store.provenance.get("engine"), model.get("variant")) if v)
+    write_embeddings(store, table, source=source or "network")
 
 
 def write_results(
@@ -188,6 +230,8 @@ def write_results(
         elif callable(progress):
             progress(next_index, total)
 
+    sums: dict[int, np.ndarray] = {}  # mask-pooled embeddings, summed over frames
+    counts: dict[int, int] = {}
     try:
         for result in results:
             if result.index < next_index:
@@ -199,10 +243,17 @@ def write_results(
                 known.update(new)
             scores = {int(i): float(s) for i, s in zip(result.object_ids, result.scores)}
             store.append(result.label_image()[None], np.array([result.time]), scores=scores)
+            if result.embeddings is not None:
+                add_embeddings(sums, counts, result)
             next_index += 1
             tick()
         if total is not None:
             fill(total)
+    except Cancelled:
+        store_embeddings(store, sums, counts)  # of the frames written before the cancel
+        raise
+    else:
+        store_embeddings(store, sums, counts)
     finally:
         if bar is not None:
             bar.close()

@@ -67,6 +67,7 @@ from ecoseg.engine._runtime import (
     frames_in_order,
     is_cancelled,
 )
+from ecoseg.engine.pooling import mask_pooled
 from ecoseg.engine.results import FrameResult
 from ecoseg.engine.tracker import TrackedFrame, TrackerState, VideoTracker
 from ecoseg.errors import PromptError
@@ -175,6 +176,9 @@ class StreamingSession:
     on_snapshot : callable, optional
         Called with every periodic snapshot and with the state where a cancelled run stops
         (``segment`` saves them as its resume state).
+    embeddings : bool
+        Give each result the objects' mask-pooled image embeddings
+        (:func:`ecoseg.engine.pooling.mask_pooled`; the store keeps their mean per object).
 
     Notes
     -----
@@ -215,6 +219,7 @@ class StreamingSession:
         snapshot_every: int = 256,
         max_snapshots: int = 8,
         on_snapshot: Callable[[TrackerState], Any] | None = None,
+        embeddings: bool = True,
     ):
         self.video = as_video(video)
         self.num_frames = len(self.video)
@@ -248,6 +253,7 @@ class StreamingSession:
         self.snapshot_every = int(snapshot_every)
         self.max_snapshots = max(2, int(max_snapshots))
         self.on_snapshot = on_snapshot
+        self.embeddings = bool(embeddings)
         self.start: int | None = None
         self.position: int | None = None  # next frame to track
         self._events: list[_Event] = []
@@ -429,6 +435,19 @@ class StreamingSession:
             self._apply(e)
         return self.tracker.collect(t) if replay else out
 
+    @torch.inference_mode()
+    def _pooled(self, t: int, tracked: TrackedFrame, pixels) -> torch.Tensor | None:
+        """The objects' mask-pooled image embeddings on frame ``t`` (None when not kept).
+        The frame's features are the tracker's; a frame where every object is prompted
+        (nothing to track) is encoded for them."""
+        if not self.embeddings or not tracked.object_ids:
+            return None
+        feats = self.encoder.cached(t)
+        if feats is None:
+            with self._amp():
+                feats = self.encoder(t, pixels=pixels)
+        return mask_pooled(feats.features[0], tracked.mask_logits)
+
     # -- tracking ---------------------------------------------------------------------
     def run(
         self,
@@ -514,7 +533,8 @@ class StreamingSession:
                 if on_frame is not None:
                     on_frame(self, frame, tracked)
                     tracked = self.tracker.collect(t)
-                result = fetch(tracked, float(frame.time), size, output)
+                pooled = self._pooled(t, tracked, pixels)
+                result = fetch(tracked, float(frame.time), size, output, pooled)
                 if not pipeline:
                     done += 1
                     yield result.get()

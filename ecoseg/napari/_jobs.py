@@ -96,6 +96,8 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
     #: classes of the objects as they are found (automatic discovery adds to it while running)
     objects: dict[int, dict[str, str]] = field(default_factory=dict)
+    #: warnings for the user, filled while running (the motion tracker's moving camera)
+    notices: list[str] = field(default_factory=list)
 
     def total(self, n_frames: int) -> int:
         """Frames this job reports for a video of ``n_frames`` frames."""
@@ -432,7 +434,9 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
         if job.engine == "classical":
             from ecoseg.engine.classical import track
 
-            results = track(reader.frames(0, stop), params=job.params or None, fps=reader.fps)
+            results = track(
+                reader.frames(0, stop), params=job.params or None, fps=reader.fps, warn=False
+            )
         elif job.engine == "sam3":
             results = _sam3_results(job, reader)
         else:
@@ -452,6 +456,9 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
                     object_ids=tuple(int(i) for i in result.object_ids),
                     scores=tuple(float(s) for s in result.scores),
                 )
+            motion = getattr(results, "camera_motion", None)
+            if motion is not None and motion.too_fast:
+                job.notices.append(f"motion tracker: {motion.summary()}")
         finally:
             close = getattr(results, "close", None)
             if close is not None:

@@ -166,6 +166,13 @@ class ReviewWidget(QWidget):
         self.least_button = QPushButton("Least confident first")
         self.least_button.clicked.connect(self.least_confident_first)
         row.addWidget(self.least_button)
+        self.diverse_button = QPushButton("Diverse first")
+        self.diverse_button.setToolTip(
+            "before any model: the most representative track first, then always the most "
+            "different one (meet every colour form of a species early)"
+        )
+        self.diverse_button.clicked.connect(self.diverse_first)
+        row.addWidget(self.diverse_button)
         layout.addLayout(row)
 
         self.gallery = QTableWidget(0, len(COLUMNS))
@@ -313,6 +320,31 @@ class ReviewWidget(QWidget):
     def least_confident_first(self) -> None:
         """Sort by probability, lowest (and unknown) first."""
         self.gallery.sortItems(COLUMNS.index("p"), Qt.AscendingOrder)
+
+    def diverse_first(self) -> None:
+        """Order the unreviewed tracks representative first, then most different
+        (:func:`ecoseg.species.diverse.diverse_order`); the *track* column then sorts by it."""
+        import napari
+
+        from ecoseg.species.diverse import diverse_queue
+
+        path = self.store_path
+        if path is None or not len(self.table):
+            return
+        has_image = any(
+            isinstance(layer, napari.layers.Image) and layer.rgb for layer in self.viewer.layers
+        )
+        try:
+            queue = diverse_queue(path, self._video_frame if has_image else None)
+        except Exception as exc:  # a missing video: say so, keep the gallery
+            self._fail(str(exc))
+            return
+        rank = {int(i): r for r, i in enumerate(queue["object_id"])}
+        for r in range(self.gallery.rowCount()):
+            item = self.gallery.item(r, 0)
+            item.value = rank.get(int(item.data(Qt.UserRole)), len(rank))
+        self.gallery.sortItems(0, Qt.AscendingOrder)
+        self.status.setText("diverse first: representative, then the most different tracks")
 
     def _selected(self) -> None:
         ids = self.selected_ids()

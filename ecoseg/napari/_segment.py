@@ -506,6 +506,13 @@ class SegmentWidget(QWidget):
         if not failed:
             what = "cancelled" if cancelled else "done"
             self.status.setText(f"{what}: {self.frames_done} frames tracked")
+        notices = list(self._job.notices) if self._job is not None else []
+        if notices:
+            from napari.utils.notifications import show_warning
+
+            for notice in notices:
+                show_warning(f"ecoseg: {notice}")
+            self.status.setText(f"{self.status.text()} (warning: camera too fast, see notice)")
 
     def _busy(self, busy: bool) -> None:
         self.run_btn.setEnabled(not busy)

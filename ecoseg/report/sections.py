@@ -20,7 +20,7 @@ import numpy as np
 
 from ecoseg.errors import EcosegError
 from ecoseg.measure.tables import csv_bytes
-from ecoseg.provenance import ModelInfo, VideoSource
+from ecoseg.provenance import CameraMotion, ModelInfo, VideoSource
 from ecoseg.report import figures as F
 from ecoseg.report.read import VideoInfo, read_tables, read_video
 from ecoseg.report.reproduce import reproduce
@@ -316,11 +316,22 @@ def _provenance_row(v: VideoInfo) -> dict[str, Any]:
         "params": json.dumps(params, sort_keys=True, indent=1) if params else "{} (defaults)",
         "prompts": prompts_text,
         "calibration": _calibration_text(v),
+        "camera": _camera_text(prov.camera_motion),
+        "camera_too_fast": bool(prov.camera_motion is not None and prov.camera_motion.too_fast),
         "store": v.store_shown,
         "store_version": v.ecoseg_version or "?",
         "complete": v.complete,
         "objects": len(v.objects),
     }
+
+
+def _camera_text(motion: CameraMotion | None) -> str:
+    """The motion tracker's camera measurement: a figure, or a sentence when it was too fast."""
+    if motion is None:
+        return ""
+    if motion.too_fast:
+        return motion.summary()
+    return f"camera {motion.camera_speed:.1f} px/frame (limit {motion.limit:.1f})"
 
 
 def concepts_text(concepts) -> str:

@@ -178,12 +178,15 @@ def rope_angles(
     return angles.cos(), angles.sin()
 
 
-def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+def apply_rope(x: Tensor, cos: Tensor, sin: Tensor, *, inplace: bool = False) -> Tensor:
     """Rotate channel pairs of ``x`` (..., N, D) by the angles of ``cos``/``sin`` (N', D/2).
 
     ``N`` must be a multiple of ``N'``: the table is repeated along the token axis (keys of
-    several memory frames share the spatial encoding). Computed in float32, returned in the
-    dtype of ``x``.
+    several memory frames share the spatial encoding). Computed in float32 as one complex
+    multiplication per pair (``(a + ib)(cos + i sin)``: the same two products and one sum per
+    channel as the written-out rotation), returned in the dtype of ``x``. With ``inplace``,
+    a float32 ``x`` whose token and channel axes can be split without a copy (any slice of a
+    freshly projected tensor) is rotated in place and returned (nothing is allocated).
 
     Examples
     --------
@@ -191,6 +194,10 @@ def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
     >>> x = torch.randn(1, 1, 8, 8)
     >>> apply_rope(x, cos, sin).shape
     torch.Size([1, 1, 8, 8])
+    >>> y = x.clone()
+    >>> z = apply_rope(y, cos, sin, inplace=True)
+    >>> z is y, torch.equal(z, apply_rope(x, cos, sin))
+    (True, True)
     """
     n = x.shape[-2]
     if n == 0:
@@ -198,11 +205,19 @@ def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
     reps = n // cos.shape[0]
     if reps * cos.shape[0] != n:
         raise ValueError(f"{n} tokens are not a multiple of the {cos.shape[0]}-token RoPE grid")
-    # (..., reps, N', D/2, 2): the table broadcasts over the repeats (no repeated copy)
-    xf = x.float().reshape(*x.shape[:-2], reps, cos.shape[0], -1, 2)
-    a, b = xf[..., 0], xf[..., 1]
-    out = torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1)
-    return out.reshape(x.shape).to(x.dtype)
+    # (..., reps, N', D/2) complex: the table broadcasts over the repeats (no repeated copy)
+    rot = torch.complex(cos.float(), sin.float())
+    shape = (*x.shape[:-2], reps, cos.shape[0], -1, 2)
+    if inplace and x.dtype == torch.float32 and not (torch.is_grad_enabled() and x.requires_grad):
+        try:
+            xc = torch.view_as_complex(x.view(shape))
+        except RuntimeError:  # strides that do not split: rotate a copy
+            pass
+        else:
+            xc.mul_(rot)
+            return x
+    xc = torch.view_as_complex(x.float().reshape(shape).contiguous())
+    return torch.view_as_real(xc * rot).reshape(x.shape).to(x.dtype)
 
 
 # ---------------------------------------------------------------------------------------
@@ -272,11 +287,15 @@ class RoPEAttention(nn.Module):
         n_rope = k.shape[-2] - num_k_exclude_rope
         if n_rope != q.shape[-2] and not self.rope_k_repeat:
             raise ValueError("keys differ in length from queries but rope_k_repeat is off")
-        q = apply_rope(q, cos, sin)
+        # q and k are fresh projections: rotated in place (pointer keys left as they are)
+        q = apply_rope(q, cos, sin, inplace=True)
         if num_k_exclude_rope:
-            k = torch.cat((apply_rope(k[:, :, :n_rope], cos, sin), k[:, :, n_rope:]), dim=2)
+            head = k[:, :, :n_rope]
+            rotated = apply_rope(head, cos, sin, inplace=True)
+            if rotated is not head:
+                k = torch.cat((rotated, k[:, :, n_rope:]), dim=2)
         else:
-            k = apply_rope(k, cos, sin)
+            k = apply_rope(k, cos, sin, inplace=True)
         if q.shape[0] != k.shape[0]:
             q = q.expand(k.shape[0], -1, -1, -1)
         out = F.scaled_dot_product_attention(q, k, v)

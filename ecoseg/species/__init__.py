@@ -7,13 +7,16 @@
   :func:`~ecoseg.species.classify.train_model`: per-track features
   (:mod:`ecoseg.species.features`) and a class-balanced logistic regression
   (:mod:`ecoseg.species.model`) saved as JSON;
-- :func:`~ecoseg.species.classify.review_queue`: least confident tracks first.
+- :func:`~ecoseg.species.classify.review_queue`: least confident tracks first;
+  :func:`~ecoseg.species.diverse.diverse_queue`: before any model, the most representative
+  track first, then always the most different one (colour morphs, sizes).
 
 Never imports torch or the engines: it reads stores (and the video they were made from) and
 writes the object table, the labels array and the edit log back into the store.
 """
 
 from ecoseg.species.classify import classify, review_queue, train_model
+from ecoseg.species.diverse import diverse_queue
 from ecoseg.species.edits import Edit, parse_edit_args
 from ecoseg.species.model import ModelError, SpeciesModel
 from ecoseg.species.review import Review, apply_edits, edit_log
@@ -25,6 +28,7 @@ __all__ = [
     "SpeciesModel",
     "apply_edits",
     "classify",
+    "diverse_queue",
     "edit_log",
     "parse_edit_args",
     "review_queue",

@@ -9,7 +9,8 @@ first in :func:`review_queue`, so the next round of review goes where the model 
 
 Tracks named by a person (``reviewed``, or a class typed with the prompt) are never changed;
 classes from discovery's colour rules (``class_source="rule"``) and from an earlier
-classification are replaced.
+classification are replaced. Each classification of a store is one entry of its edit log
+(``kind="classify"``), so ``ecoseg edit STORE --undo`` restores the classes it replaced.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ import pandas as pd
 
 from ecoseg.errors import ConfigError
 from ecoseg.measure.regions import class_source_of as class_source
-from ecoseg.species.features import FEATURE_VERSION, TrackFeatures, track_features
+from ecoseg.species.features import (
+    FEATURE_VERSION,
+    TrackFeatures,
+    feature_weights,
+    track_features,
+)
 from ecoseg.species.model import SpeciesModel
 
 __all__ = [
@@ -156,6 +162,7 @@ def train_model(
         C=C,
         training=training,
         units=units.pop(),
+        weights=feature_weights(names),
     )
 
 
@@ -242,7 +249,7 @@ def classify(
     >>> out[["object_id", "class", "class_source"]].values.tolist()
     [[3, 'red', 'classified'], [1, 'red', 'reviewed'], [2, 'blue', 'reviewed']]
     """
-    from ecoseg.species.review import open_for_edit, read_meta, write_meta
+    from ecoseg.species.review import open_for_edit, read_meta, record_classification
 
     if (train is None) == (model is None):
         raise ConfigError("give either training stores (--train) or a model file (--model)")
@@ -274,15 +281,14 @@ def classify(
                 if oid in best and class_source(obj) not in PROTECTED_SOURCES:
                     obj = _label(obj, *best[oid], float(threshold))
                 objects.append(obj)
-            meta["objects"] = objects
-            meta["classification"] = {
+            record = {
                 "model_sha256": model_hash,
                 "classes": list(fitted.classes),
                 "threshold": float(threshold),
                 "feature_version": FEATURE_VERSION,
                 "time": datetime.now(UTC).isoformat(timespec="seconds"),
             }
-            write_meta(s, meta)
+            record_classification(s, objects, record)  # one undoable edit-log entry
         frames.append(_queue(str(feats.store), objects, set(best)))
     out = pd.concat(frames, ignore_index=True) if frames else _queue("", [], set())
     out = _least_confident_first(out)  # over all stores

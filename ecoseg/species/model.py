@@ -110,8 +110,15 @@ class SpeciesModel:
         C: float = 1.0,
         training: Sequence[dict] = (),
         units: str | None = None,
+        weights: Sequence[float] | None = None,
     ) -> SpeciesModel:
         """Fit on rows ``X`` (n, d) with species names ``y`` (at least two species).
+
+        ``weights`` (d,) scale the standardised features before the fit (default 1): a
+        feature of weight 0.3 needs 1/0.3 times the evidence of one of weight 1 to move a
+        decision under the same L2 penalty (:func:`ecoseg.species.features.feature_weights`
+        damps the hue-specific colours so that one colour morph among a few reviewed tracks
+        does not decide the species). They are folded into the stored ``scale``.
 
         Raises
         ------
@@ -140,15 +147,19 @@ class SpeciesModel:
         median = np.where(np.isfinite(median), median, 0.0)
         X = np.where(np.isfinite(X), X, median)
         scaler = StandardScaler().fit(X)
+        w = np.ones(X.shape[1]) if weights is None else np.asarray(weights, np.float64)
+        if w.shape != (X.shape[1],) or not (np.isfinite(w).all() and (w > 0).all()):
+            raise ConfigError(f"weights must be {X.shape[1]} positive numbers, got {w.shape}")
+        scale = np.asarray(scaler.scale_, np.float64) / w
         lr = LogisticRegression(C=float(C), class_weight="balanced", max_iter=5000)
-        lr.fit(scaler.transform(X), y)
+        lr.fit((X - scaler.mean_) / scale, y)
         model = cls(
             classes=tuple(str(c) for c in lr.classes_),
             feature_names=tuple(str(n) for n in feature_names),
             feature_version=int(feature_version),
             median=median,
             mean=np.asarray(scaler.mean_, np.float64),
-            scale=np.asarray(scaler.scale_, np.float64),
+            scale=scale,
             coef=np.asarray(lr.coef_, np.float64),
             intercept=np.asarray(lr.intercept_, np.float64),
             training=tuple(dict(t) for t in training),
@@ -156,6 +167,7 @@ class SpeciesModel:
                 "C": float(C),
                 "class_weight": "balanced",
                 "model": "logistic_regression",
+                **({"feature_weights": _floats(w)} if weights is not None else {}),
                 **({"units": units} if units else {}),
             },
         )

@@ -17,7 +17,9 @@ an unused backup that the next edit overwrites; a kill after it leaves ``edit_pe
 the next :class:`Review` of the store (``ecoseg edit STORE --resume``, or any edit) completes
 the edit from its backup before doing anything else. Undo is an edit too: it writes the
 backup of the last edit not yet undone back (same bytes, the codec is deterministic) and
-appends an ``undo`` entry, so the log only ever grows.
+appends an ``undo`` entry, so the log only ever grows. A classification
+(:func:`ecoseg.species.classify`) is logged the same way (``kind="classify"``, object table
+only), so undo gives the tracks it named their previous classes back.
 
 The object table records the review: a set class or a reviewed mark gives the track
 ``class_source="reviewed"``, ``class_probability=1.0`` and ``reviewed=True``.
@@ -71,6 +73,7 @@ __all__ = [
     "edit_log",
     "open_for_edit",
     "read_meta",
+    "record_classification",
     "write_meta",
 ]
 
@@ -220,6 +223,15 @@ def _backup(store, number: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, lis
     return frames, labels, scores, objects
 
 
+def _backup_attrs(store, number: int) -> dict:
+    try:
+        return dict(store.group[f"{_BACKUPS}/{number:05d}"].attrs.asdict())
+    except Exception as exc:
+        raise StoreError(
+            f"{store.path}: the backup of edit {number} is missing or damaged ({exc})"
+        ) from None
+
+
 def _rewrite_labels(store, frames: np.ndarray, new_frames: np.ndarray) -> None:
     """Step 3: rewrite each labels chunk that holds a changed frame, whole."""
     if not len(frames):
@@ -261,18 +273,28 @@ def _trim_scores(store, k: int) -> None:
 
 def _apply_from_backup(store, meta: dict, entry: dict) -> dict:
     """Steps 3 and 4 of a pending edit (or undo), computed from its backup; returns meta."""
+    meta = dict(meta)
     if entry["kind"] == "undo":
         target = int(entry["undoes"])
         frames, labels, scores, objects = _backup(store, target)
         new_labels, new_scores = labels, scores
         # the tracks the edit touched get their old entries back; the others keep what
-        # happened since (a classification), in the old table's order
+        # happened since (a later classification), in the old table's order
         done = next(e for e in meta.get("edits", []) if int(e.get("n", 0)) == target)
         touched = {int(i) for i in done.get("ids", [])} | {int(done.get("new_id") or 0)}
         now = {int(o["id"]): o for o in meta["objects"]}
         new_objects = [
             now.get(int(o["id"]), o) if int(o["id"]) not in touched else o for o in objects
         ]
+        if done["kind"] == "classify":  # the record of the classification before it
+            before = _backup_attrs(store, target).get("classification_before")
+            meta.pop("classification", None)
+            if before is not None:
+                meta["classification"] = before
+    elif entry["kind"] == "classify":
+        frames, new_labels, new_scores, _ = _backup(store, int(entry["n"]))
+        new_objects = _backup_attrs(store, int(entry["n"]))["objects_after"]
+        meta["classification"] = entry["classification"]
     else:
         edit = Edit.from_dict(entry)
         frames, labels, scores, objects = _backup(store, int(entry["n"]))
@@ -291,7 +313,6 @@ def _apply_from_backup(store, meta: dict, entry: dict) -> dict:
         new_objects = edit_objects(objects, edit)
     _rewrite_labels(store, frames, new_labels)
     _write_scores(store, new_scores)
-    meta = dict(meta)
     meta["objects"] = new_objects
     meta["edits"] = [*meta.get("edits", []), entry]
     meta.pop("edit_pending", None)
@@ -316,7 +337,7 @@ def _undo_target(log: Sequence[dict]) -> int | None:
         if entry["kind"] == "undo":
             if stack:
                 stack.pop()
-        elif entry["kind"] != "classify":
+        else:
             stack.append(int(entry["n"]))
     return stack[-1] if stack else None
 
@@ -372,6 +393,40 @@ def _apply(store, edit: Edit, note: str | None = None) -> dict:
     if note:
         entry["note"] = note
     _write_backup(store, number, frames, objects, entry)
+    meta["edit_pending"] = entry
+    write_meta(store, meta)
+    _apply_from_backup(store, meta, entry)
+    return entry
+
+
+def record_classification(store, objects: list[dict], classification: dict) -> dict:
+    """Write a classification's object table as one undoable edit-log entry.
+
+    ``store`` is open for writing (:func:`open_for_edit`); ``objects`` is the whole object
+    table after the classification and ``classification`` its record (model hash, classes,
+    threshold). The table before it is backed up like any edit's, so :meth:`Review.undo`
+    gives every track it changed its previous class, probability and source back. Returns
+    the log entry (``kind="classify"``, ``ids`` the tracks whose entry changed).
+    """
+    meta = read_meta(store)
+    log = meta.get("edits", [])
+    before = {int(o["id"]): o for o in meta["objects"]}
+    changed = [int(o["id"]) for o in objects if before.get(int(o["id"])) != o]
+    if [int(o["id"]) for o in objects] != list(before):
+        raise StoreError(f"{store.path}: a classification may not add or drop tracks")
+    number = len(log) + 1
+    entry = {
+        "n": number,
+        "kind": "classify",
+        "ids": changed,
+        "frames": [],
+        "classification": classification,
+        "time": _now(),
+    }
+    _write_backup(store, number, np.zeros(0, np.int64), meta["objects"], entry)
+    store.group[f"{_BACKUPS}/{number:05d}"].attrs.update(
+        {"objects_after": objects, "classification_before": meta.get("classification")}
+    )
     meta["edit_pending"] = entry
     write_meta(store, meta)
     _apply_from_backup(store, meta, entry)

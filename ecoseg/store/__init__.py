@@ -4,12 +4,12 @@ Layout
 ------
 ``labels``
     (t, y, x) uint32 instance ids at video resolution, 0 = background. Chunks hold
-    ``chunk_frames`` whole frames; Blosc/lz4 (level 1, no shuffle, 2 MiB blocks). Measured on
-    1080p label images with 12 ellipses: ~180x smaller at ~0.5-0.9 ms per frame per core to
-    compress and ~0.4 ms to decompress (zstd level 1 compresses 5x better but at ~1.0-1.4 ms
-    and ~0.6 ms; byte shuffle makes zstd 1.4x smaller at ~1.7 ms and does not help lz4;
-    bit shuffle is slower still). Stores written with other Blosc settings (zstd level 1 or 2
-    before) read the same (the codec is in the array metadata).
+    ``chunk_frames`` whole frames; Blosc/zstd (level 1, no shuffle, 2 MiB blocks). Measured on
+    1080p label images with 12 ellipses: ~940x smaller at ~1.0-1.4 ms per frame per core to
+    compress and ~0.6 ms to decompress (lz4 level 1 is ~2x faster to compress but makes
+    stores ~5x larger, which an hour of footage feels more than the writer's ~1 ms; byte
+    shuffle makes zstd 1.4x smaller at ~1.7 ms). Stores written with other Blosc settings
+    (zstd level 2 before) read the same (the codec is in the array metadata).
     ``dimension_names=("t", "y", "x")``, attribute ``units="instance id"``.
 ``time``
     (t,) float64 seconds from the stream's PTS (variable frame rate is real), ``units="s"``.

@@ -23,7 +23,7 @@ STORE_VERSION = 1
 ATTRS_KEY = "ecoseg"
 
 #: Blosc settings of the ``labels`` array (see :mod:`ecoseg.store` for the measurement).
-LABELS_CODEC = {"cname": "lz4", "clevel": 1, "shuffle": "noshuffle", "blocksize": 2**21}
+LABELS_CODEC = {"cname": "zstd", "clevel": 1, "shuffle": "noshuffle", "blocksize": 2**21}
 #: Chunk length of the ``time`` array.
 TIME_CHUNK = 4096
 #: Frames written between progress-marker commits (a flush commits at once).
@@ -46,7 +46,7 @@ def labels_codec():
     Examples
     --------
     >>> labels_codec().cname.value
-    'lz4'
+    'zstd'
     """
     import zarr
 

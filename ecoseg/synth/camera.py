@@ -1,4 +1,5 @@
-"""The camera's path over the reef: static, a steady sideways pan, or a hand-held shake."""
+"""The camera's path over the reef: static, a steady sideways pan, a fast pan, or a hand-held
+shake."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import math
 import numpy as np
 
 __all__: list[str] = []
+
+#: Pan speeds in frame widths per second: a slow transect, and a fast swing of the camera
+#: (faster than the fish swim, so a motion tracker cannot tell them from the moving reef).
+PAN_SPEEDS = {"pan": 0.1, "fast-pan": 1.0}
 
 
 def wobble(rng, t, amplitude, band) -> np.ndarray:
@@ -34,7 +39,9 @@ def camera_path(rng, frames: int, fps: float, width: int, camera: str, s: float)
     else:
         jx = jy = np.zeros(frames)
     margin = int(math.ceil(2.0 * jitter_amp)) + 4
-    pan_speed = 0.1 * width * (1.0 + 0.2 * rng.uniform(-1, 1)) if camera == "pan" else 0.0
+    pan_speed = PAN_SPEEDS.get(camera, 0.0) * width
+    if pan_speed:
+        pan_speed *= 1.0 + 0.2 * rng.uniform(-1, 1)
     cam_x = margin + np.round(pan_speed * t + jx)
     cam_y = margin + np.round(jy)
     camera_xy = np.stack([cam_x, cam_y], axis=1).astype(np.int64)

@@ -27,7 +27,7 @@ from ecoseg.synth.species import INVERTEBRATE_CLASSES
 
 __all__ = ["CAMERAS", "MM_PER_PX_AT_REFERENCE", "REFERENCE_WIDTH", "Scene", "make_scene"]
 
-CAMERAS = ("static", "pan", "shake")
+CAMERAS = ("static", "pan", "shake", "fast-pan")
 REFERENCE_WIDTH = 640
 MM_PER_PX_AT_REFERENCE = 2.5  # a 640 px wide frame covers 1.6 m of reef
 
@@ -137,8 +137,10 @@ def make_scene(
         ``2.5 * 640 / width`` mm per pixel.
     fps : float
         Frame rate; animals move in real time (mm/s), whatever the rate.
-    camera : {"static", "pan", "shake"}
-        A fixed camera (remote video), a steady sideways transect, or a hand-held jitter.
+    camera : {"static", "pan", "shake", "fast-pan"}
+        A fixed camera (remote video), a steady sideways transect (a tenth of the frame per
+        second), a hand-held jitter, or a fast pan (a frame width per second: faster than the
+        fish, footage the motion tracker warns about).
     n_fish, n_invertebrates : int
         How many fish (classes drawn so that the first four are all different) and slow
         invertebrates (sea urchins and sea stars, alternating).
@@ -173,7 +175,7 @@ def make_scene(
     # camera path: integer world offsets of the top-left corner of the view
     camera_xy, margin, pan_speed = camera_path(rng_cam, frames, fps, width, camera, s)
     t = np.arange(frames, dtype=np.float64) / fps
-    world_w = width + 2 * margin + (int(math.ceil(pan_speed * t[-1])) + 1 if camera == "pan" else 0)
+    world_w = width + 2 * margin + (int(math.ceil(pan_speed * t[-1])) + 1 if pan_speed else 0)
     world_w = min(world_w, max(8192, width + 2 * margin))  # long transects wrap around
     world_h = height + 2 * margin
     world = paint_reef(rng_world, world_h, world_w, s)

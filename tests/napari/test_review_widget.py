@@ -71,6 +71,18 @@ def test_set_class_recent_shortcut_merge_split_undo(widget):
     assert "split" in w.status.text(), w.status.text()
 
 
+def test_diverse_first_orders_the_gallery_like_the_queue(widget):
+    from qtpy.QtCore import Qt
+
+    from ecoseg.species.diverse import diverse_queue
+
+    w, path = widget
+    w.diverse_first()
+    want = diverse_queue(path, w._video_frame)["object_id"].tolist()
+    rows = [int(w.gallery.item(r, 0).data(Qt.UserRole)) for r in range(w.gallery.rowCount())]
+    assert rows == want and w.status.text().startswith("diverse first")
+
+
 def test_least_confident_first_and_errors(widget):
     w, path = widget
     w.least_confident_first()

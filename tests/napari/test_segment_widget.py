@@ -202,6 +202,21 @@ def test_correction_prompts_use_masks_and_later_clicks():
         correction_prompts(np.zeros((4, 4), np.uint32), 0)
 
 
+def test_motion_tracker_job_notes_a_fast_camera(tmp_path):
+    from ecoseg.napari._jobs import Job
+    from ecoseg.synth import synth
+
+    fast = synth(tmp_path / "fast", seed=0, frames=30, size=(320, 180), camera="fast-pan")
+    job = Job(str(fast.video), engine="classical")
+    assert len(list(run_job(job))) == 30
+    assert len(job.notices) == 1 and "sam2 engine" in job.notices[0]
+    from ecoseg.sample import sample
+
+    quiet = Job(str(sample().video), engine="classical")
+    list(run_job(quiet))
+    assert quiet.notices == []
+
+
 # random weights score every query about the same: with these thresholds the best queries of
 # each concept start tracks (as in tests/engine/test_concepts_segment.py)
 CONCEPT_PARAMS = {

@@ -45,6 +45,27 @@ def test_rope_preserves_norm_and_is_relative():
     assert abs(float(v @ w - s1)) > 1e-3  # the rotation did something
 
 
+def test_rope_is_the_written_out_rotation_in_place_or_not():
+    # one complex multiplication per channel pair gives bit for bit the written-out rotation
+    # (a cos - b sin, a sin + b cos), also in place on a slice (keys before pointer tokens)
+    torch.manual_seed(0)
+    cos, sin = rope_angles(16, 4, 4)
+    k = torch.randn(3, 1, 2 * 16 + 5, 16)
+    pairs = k[:, :, :32].reshape(3, 1, 2, 16, 8, 2)
+    a, b = pairs[..., 0], pairs[..., 1]
+    ref = torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1).reshape(3, 1, 32, 16)
+    assert torch.equal(apply_rope(k[:, :, :32], cos, sin), ref)
+    rotated = k.clone()
+    head = rotated[:, :, :32]
+    assert apply_rope(head, cos, sin, inplace=True) is head
+    assert torch.equal(rotated[:, :, :32], ref)
+    assert torch.equal(rotated[:, :, 32:], k[:, :, 32:])
+    # a tensor that cannot be rotated in place (bfloat16) is rotated into a new one
+    kb = k[:, :, :32].to(torch.bfloat16)
+    out = apply_rope(kb, cos, sin, inplace=True)
+    assert out is not kb and out.dtype == torch.bfloat16
+
+
 def test_rope_repeats_over_memory_frames_and_rejects_ragged_keys():
     cos, sin = rope_angles(8, 2, 2)
     x = torch.randn(1, 1, 4, 8)

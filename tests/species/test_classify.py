@@ -159,24 +159,48 @@ def test_feature_version_is_recorded(clips, tmp_path):
     assert m.to_dict()["feature_version"] == FEATURE_VERSION
 
 
-def test_mask_pooled_embeddings_are_appended_when_the_store_has_them():
-    from ecoseg.species.features import track_embeddings
+def test_mask_pooled_embeddings_are_appended_when_the_store_has_them(clips, tmp_path):
+    from ecoseg.store.embeddings import EmbeddingTable, write_embeddings
 
-    class Store:  # a store that holds per-frame, per-object embeddings (t, object, c)
-        object_ids = np.array([4, 9])
+    store = unknown_copy(clips[0].truth, tmp_path / "e.zarr")
+    plain = track_features(store, clips[0].video)
+    ids = plain.ids
+    emb = np.arange(len(ids) * 2, dtype=np.float64).reshape(-1, 2)
+    with MaskStore.open(store, mode="a") as s:  # all tracks but the first have one
+        write_embeddings(s, EmbeddingTable(ids[1:], emb[1:], np.ones(len(ids) - 1)), source="t")
+    f = track_features(store, clips[0].video)
+    assert f.names == (*FEATURE_NAMES, "emb_0", "emb_1")
+    assert np.array_equal(f.values[:, : len(FEATURE_NAMES)], plain.values, equal_nan=True)
+    assert np.isnan(f.values[0, -2:]).all()
+    assert f.values[1:, -2:].tolist() == emb[1:].tolist()
 
-        def read_embeddings(self):
-            emb = np.zeros((3, 2, 2))
-            emb[:2, 0] = [[1.0, 2.0], [3.0, 4.0]]  # object 4 on frames 0-1, none on frame 2
-            emb[:, 1] = [5.0, 6.0]
-            return emb
 
-    rows, names = track_embeddings(Store(), np.array([9, 4]))
-    assert names == ("emb_0", "emb_1")
-    assert rows.tolist() == [[5.0, 6.0], [2.0, 3.0]]
+def test_a_classification_is_an_undoable_edit(clips, tmp_path):
+    from ecoseg.cli import main
+    from ecoseg.species import Review, edit_log
 
-    class Plain:
-        object_ids = np.array([4])
-
-    rows, names = track_embeddings(Plain(), np.array([4]))
-    assert rows.shape == (1, 0) and names == ()
+    store = unknown_copy(clips[0].truth, tmp_path / "u.zarr")
+    truth = {o["id"]: o["class"] for o in MaskStore.open(clips[0].truth).objects}
+    first, second = 1, 3  # parrotfish and surgeonfish (id 2 never shows in these frames)
+    apply_edits(store, [Edit("set_class", (i,), cls=truth[i]) for i in (first, second)])
+    before = MaskStore.open(store)
+    objects, attrs = before.objects, json.dumps(before.attrs["ecoseg"], sort_keys=True)
+    labels = before.read_labels()
+    classify(store, train=store, videos=[clips[0].video], train_videos=[clips[0].video],
+             threshold=0.0)
+    after = MaskStore.open(store).objects
+    assert after != objects and edit_log(store)[-1]["kind"] == "classify"
+    changed = set(edit_log(store)[-1]["ids"])
+    assert changed and first not in changed and second not in changed  # reviewed: kept
+    # a review edit after the classification is undone first, then the classification
+    Review(store).set_class(first, "wrasse")
+    assert main(["edit", str(store), "--undo"]) == 0
+    assert MaskStore.open(store).objects == after
+    Review(store).undo()
+    back = MaskStore.open(store)
+    assert back.objects == objects
+    assert np.array_equal(back.read_labels(), labels)
+    restored = {k: v for k, v in back.attrs["ecoseg"].items() if k != "edits"}
+    old = {k: v for k, v in json.loads(attrs).items() if k != "edits"}
+    assert restored == old  # the classification record is gone again too
+    assert [e["kind"] for e in edit_log(store)][-4:] == ["classify", "set_class", "undo", "undo"]

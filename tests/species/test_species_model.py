@@ -106,3 +106,24 @@ def test_sizes_in_other_units_are_refused():
     m.check_features(["x"], 1, "s.zarr", "mm")
     with pytest.raises(ModelError, match="calibrated stores .sizes in mm.*in px"):
         m.check_features(["x"], 1, "s.zarr", "px")
+
+
+def test_feature_weights_damp_a_feature_and_are_kept_in_the_file(tmp_path):
+    from ecoseg.errors import ConfigError
+
+    rng = np.random.default_rng(3)
+    # feature 0 separates the classes as well as feature 1 does
+    y = ["a"] * 5 + ["b"] * 5
+    X = np.c_[np.r_[np.zeros(5), np.ones(5)], np.r_[np.zeros(5), np.ones(5)]]
+    X = X + rng.normal(0, 0.1, X.shape)
+    plain = SpeciesModel.fit(X, y, feature_names=("hue", "shape"))
+    damped = SpeciesModel.fit(X, y, feature_names=("hue", "shape"), weights=[0.3, 1.0])
+    assert abs(plain.coef[0, 0] / plain.coef[0, 1] - 1) < 0.5
+    # the weight scales the standardised column: per unit of the raw feature, less say
+    slope = damped.coef[0] / damped.scale
+    assert abs(slope[0]) < abs(slope[1])
+    assert damped.params["feature_weights"] == [0.3, 1.0]
+    back = SpeciesModel.load(damped.save(tmp_path / "m.json"))
+    assert np.array_equal(back.predict_proba(X), damped.predict_proba(X))
+    with pytest.raises(ConfigError, match="weights must be 2 positive numbers"):
+        SpeciesModel.fit(X, y, feature_names=("hue", "shape"), weights=[0.0, 1.0])

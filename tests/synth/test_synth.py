@@ -206,6 +206,18 @@ def test_pan_moves_the_reef_by_the_camera_offset():
     assert np.abs(a[:, dx:].astype(int) - b[:, : scene.width - dx]).mean() < 20
 
 
+def test_fast_pan_outruns_the_fish():
+    scene = make_scene(seed=2, frames=31, size=(320, 180), camera="fast-pan")
+    cam = scene.camera_xy
+    dx = int(cam[30, 0] - cam[0, 0])
+    speed = dx / (30 / scene.fps) / scene.width  # frame widths per second
+    assert 0.75 < speed < 1.25 and (np.diff(cam[:, 0]) > 0).all()
+    fish = max(float(np.mean(o.speed)) for o in scene.organisms) / scene.width
+    assert speed > 3 * fish  # faster than any animal swims on screen
+    sy, sx = _shift(render_layers(scene, 0).reef, render_layers(scene, 3).reef)
+    assert abs(sy) <= 1 and abs(sx - (cam[3, 0] - cam[0, 0])) <= 1
+
+
 def test_shake_jitters_a_little_and_static_stays():
     shake = make_scene(seed=2, frames=60, size=(320, 180), camera="shake", n_fish=0)
     off = shake.camera_xy - shake.camera_xy.mean(axis=0)

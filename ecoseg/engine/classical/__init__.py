@@ -23,10 +23,14 @@ shakes). Per frame, with memory that does not grow with the length of the video:
    coordinates, gated assignment on distance + box overlap, gaps of up to ``max_gap`` frames
    closed, new tracks confirmed after ``min_hits`` frames. Output is therefore delayed by
    ``min_hits - 1`` frames, which lets a confirmed track keep its first detections.
+8. **Moving camera check** (:mod:`~ecoseg.engine.classical.motion`): the camera motion of step
+   2 is added up; a camera that sweeps more than 1 % of the frame width per frame is too fast
+   for motion segmentation, and the run warns once (:class:`FastCameraWarning`; the CLI, napari
+   and the store's provenance say it too) that the sam2 engine is the tool for such footage.
 
 Limits: animals that do not move (most invertebrates, a fish that hovers) become background
 after a while — that is what a background model does; the SAM 2 engine handles them. Fast pans
-(more than a quarter of the frame per frame), zoom and rotation are not compensated.
+are flagged (step 8); zoom and rotation are not compensated.
 
 Examples
 --------
@@ -41,20 +45,24 @@ Examples
 Modules: :mod:`~ecoseg.engine.classical.params` (:class:`ClassicalParams`),
 :mod:`~ecoseg.engine.classical.tracker` (:class:`ClassicalTracker`, per frame),
 :mod:`~ecoseg.engine.classical.splitting` (touching and overlapping animals),
+:mod:`~ecoseg.engine.classical.motion` (the moving-camera check),
 :mod:`~ecoseg.engine.classical.video` (:func:`track`, :func:`segment_classical`), with
 :mod:`ecoseg.engine.background` (background model, camera motion) and
 :mod:`ecoseg.engine.linking` (tracks).
 """
 
+from ecoseg.engine.classical.motion import FastCameraWarning
 from ecoseg.engine.classical.params import ClassicalParams
 from ecoseg.engine.classical.splitting import split_touching
 from ecoseg.engine.classical.tracker import ClassicalTracker, Detection
-from ecoseg.engine.classical.video import segment_classical, track
+from ecoseg.engine.classical.video import TrackRun, segment_classical, track
 
 __all__ = [
     "ClassicalParams",
     "ClassicalTracker",
     "Detection",
+    "FastCameraWarning",
+    "TrackRun",
     "segment_classical",
     "split_touching",
     "track",

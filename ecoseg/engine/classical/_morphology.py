@@ -40,21 +40,35 @@ def erode3(m: np.ndarray) -> np.ndarray:
 
 
 def fill_holes(m: np.ndarray) -> np.ndarray:
-    """Fill background regions that do not reach the image border."""
-    lab, n = ndimage.label(~m)
-    if n <= 1:
-        return m | (lab > 0) if n == 1 and not _touches_border(lab) else m
-    outside = np.zeros(n + 1, bool)
-    outside[lab[0]] = True
-    outside[lab[-1]] = True
-    outside[lab[:, 0]] = True
-    outside[lab[:, -1]] = True
-    outside[0] = True
-    return m | ~outside[lab]
+    """Fill background regions that do not reach the image border.
 
+    Only the bounding box of ``m`` is labelled, inside a ring of background: every pixel outside
+    the box reaches the border by a straight line, so this finds the same holes as labelling
+    the whole image, on fewer pixels.
 
-def _touches_border(lab: np.ndarray) -> bool:
-    return bool(lab[0].any() or lab[-1].any() or lab[:, 0].any() or lab[:, -1].any())
+    Examples
+    --------
+    >>> ring = np.zeros((7, 7), bool); ring[1:6, 1:6] = True; ring[3, 3] = False
+    >>> int(ring.sum()), int(fill_holes(ring).sum())
+    (24, 25)
+    >>> int(fill_holes(ring[:, :4]).sum())  # cut at the hole: it reaches the border now
+    14
+    """
+    rows = np.flatnonzero(m.any(axis=1))
+    if rows.size == 0:
+        return m
+    cols = np.flatnonzero(m.any(axis=0))
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    background = np.ones((r1 - r0 + 2, c1 - c0 + 2), bool)
+    np.logical_not(m[r0:r1, c0:c1], out=background[1:-1, 1:-1])
+    lab, n = ndimage.label(background)
+    if n <= 1:  # only the ring and what touches it
+        return m
+    holes = lab[1:-1, 1:-1] != lab[0, 0]
+    holes &= background[1:-1, 1:-1]
+    out = m.copy()
+    out[r0:r1, c0:c1] |= holes
+    return out
 
 
 def upsample_box(work: np.ndarray, s: int, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
@@ -70,8 +84,11 @@ def upsample_box(work: np.ndarray, s: int, y0: int, y1: int, x0: int, x1: int) -
     fx = (ux - ix0).astype(np.float32)[None, :]
     iy1 = np.minimum(iy0 + 1, h - 1)
     ix1 = np.minimum(ix0 + 1, w - 1)
-    rows = work[iy0] * (1 - fy) + work[iy1] * fy
-    return rows[:, ix0] * (1 - fx) + rows[:, ix1] * fx
+    # only the work columns the box reads: the same products, on a strip, not whole rows
+    c0, c1 = int(ix0[0]), int(ix1[-1]) + 1
+    strip = work[:, c0:c1]
+    rows = strip[iy0] * (1 - fy) + strip[iy1] * fy
+    return rows[:, ix0 - c0] * (1 - fx) + rows[:, ix1 - c0] * fx
 
 
 def block_up(mask: np.ndarray, s: int) -> np.ndarray:

@@ -31,6 +31,7 @@ from ecoseg.engine.classical._morphology import (
     fit,
     upsample_box,
 )
+from ecoseg.engine.classical.motion import CameraMeter
 from ecoseg.engine.classical.params import ClassicalParams
 from ecoseg.engine.classical.splitting import (
     COLOUR_SCALE,
@@ -132,6 +133,9 @@ class ClassicalTracker:
         self.shifts = ShiftEstimator(self.work_shape) if p.motion else None
         self.background: BackgroundModel | None = None
         self.camera = np.zeros(2)  # accumulated camera offset (y, x) in video pixels
+        self.meter = CameraMeter(self.width)  # camera against animal speed: see .motion
+        self._measure_spec: np.ndarray | None = None
+        self._measure_count = 0
         self._warm: list[tuple[int, float, np.ndarray, np.ndarray]] = []
         self._key = None
         self._pending: deque[_Pending] = deque()
@@ -174,6 +178,8 @@ class ClassicalTracker:
             n += self.background.nbytes
         if self.shifts is not None:
             n += self.shifts.nbytes
+        if self._measure_spec is not None:
+            n += self._measure_spec.nbytes
         for pend in self._pending:
             n += sum(d.mask.nbytes for d in pend.detections)
         return n
@@ -275,6 +281,9 @@ class ClassicalTracker:
             for d, t in zip(detections, self.linker.last_assigned):
                 d.track = t
                 self._remember(t, d, work, index)
+            self.meter.animals(
+                [np.hypot(t.vy, t.vx) for t in self.linker.last_assigned if t.confirmed]
+            )
             self._absorb_still(work, blobs, detections)
         else:
             self.linker.step(index, np.zeros((0, 2)), np.zeros(0), np.zeros((0, 2)))
@@ -292,7 +301,9 @@ class ClassicalTracker:
         prev = self._fg_prev
         if prev is not None and 0 < np.count_nonzero(prev) < 0.3 * prev.size:
             cur = np.where(prev, ref, cur)  # animals must not drag the estimate along
-        d = self.shifts(ref, cur)
+        spec = self.shifts.spectrum(cur)
+        self._measure_camera(spec)
+        d = self.shifts(ref, spec)
         if abs(d[0]) < 0.05 and abs(d[1]) < 0.05:
             return
         tol = 1.5  # levels of luminance: above the noise of a work pixel
@@ -300,6 +311,21 @@ class ClassicalTracker:
             return
         bg.shift(d[0], d[1], work)
         self.camera -= np.array(d) * self.factor
+
+    def _measure_camera(self, spec: np.ndarray) -> None:
+        """Frame-to-frame camera motion for the moving-camera check (:mod:`.motion`).
+
+        Measured between frames two apart, whether or not the background could follow it (a
+        pan too fast to compensate must still be seen); every second frame, which costs one
+        inverse FFT per two frames.
+        """
+        self._measure_count += 1
+        if self._measure_count % 2:
+            return
+        if self._measure_spec is not None:
+            dy, dx = self.shifts(self._measure_spec, spec)
+            self.meter.camera(dy * self.factor, dx * self.factor, frames=2)
+        self._measure_spec = spec
 
     def _foreground(self, dist: np.ndarray):
         """Clean foreground mask, its blobs and their number, at work resolution."""
@@ -472,23 +498,28 @@ class ClassicalTracker:
         if pend.index < self.skip_until:
             return []
         labels = np.zeros((self.height, self.width), np.uint32)
-        ids: list[int] = []
-        for d in pend.detections:
-            tid = d.track.id if d.track is not None else 0
-            if tid <= 0:
-                continue
+        drawn = [d for d in pend.detections if d.track is not None and d.track.id > 0]
+        for d in drawn:
             view = labels[d.y0 : d.y0 + d.mask.shape[0], d.x0 : d.x0 + d.mask.shape[1]]
-            view[d.mask] = tid
-            ids.append(tid)
+            np.copyto(view, np.uint32(d.track.id), where=d.mask)
         # an id may have been overwritten entirely by an overlapping one: report what is drawn
-        ids = sorted(set(ids))
-        if ids:
-            present = np.zeros(max(ids) + 1, bool)
-            for d in pend.detections:
-                if d.track is not None and d.track.id > 0:
-                    view = labels[d.y0 : d.y0 + d.mask.shape[0], d.x0 : d.x0 + d.mask.shape[1]]
-                    present[d.track.id] |= bool(np.any(view[d.mask] == d.track.id))
-            ids = [i for i in ids if present[i]]
+        # (only a detection whose box a later one overlaps needs looking at)
+        present: set[int] = set()
+        for i, d in enumerate(drawn):
+            tid = d.track.id
+            if tid in present:
+                continue
+            y1, x1 = d.y0 + d.mask.shape[0], d.x0 + d.mask.shape[1]
+            covered = any(
+                e.y0 < y1
+                and d.y0 < e.y0 + e.mask.shape[0]
+                and e.x0 < x1
+                and d.x0 < e.x0 + e.mask.shape[1]
+                for e in drawn[i + 1 :]
+            )
+            if not covered or np.any(labels[d.y0 : y1, d.x0 : x1][d.mask] == tid):
+                present.add(tid)
+        ids = sorted(present)
         object_ids = np.asarray(ids, np.int64)
         return [
             FrameResult(

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
 from ecoseg.engine._runtime import prefetch
+from ecoseg.engine.classical.motion import FastCameraWarning
 from ecoseg.engine.classical.params import ClassicalParams
 from ecoseg.engine.classical.tracker import ClassicalTracker
 from ecoseg.engine.results import FrameResult
 from ecoseg.errors import VideoError
+from ecoseg.provenance import CameraMotion
 
-__all__ = ["segment_classical", "track"]
+__all__ = ["TrackRun", "segment_classical", "track"]
 
 
 def _frames(video, fps: float | None) -> Iterator[tuple[int, float, np.ndarray]]:
@@ -42,8 +45,9 @@ def track(
     params: ClassicalParams | dict | None = None,
     skip_until: int = 0,
     fps: float | None = None,
+    warn: bool = True,
     **kwargs: Any,
-) -> Iterator[FrameResult]:
+) -> TrackRun:
     """Track moving animals through a video with the classical motion tracker.
 
     Parameters
@@ -59,13 +63,19 @@ def track(
         from the start, so the output equals that of an uninterrupted run).
     fps : float, optional
         Frame rate for bare arrays (default: ``video.fps`` or 30).
+    warn : bool
+        Issue a :class:`~ecoseg.engine.classical.motion.FastCameraWarning` when the camera
+        moved too fast (True); False leaves it to the caller to read ``camera_motion``.
 
-    Yields
-    ------
-    FrameResult
-        Per frame, in order: ``object_ids``, ``scores`` (1.0) and ``labels`` (H, W) uint32 at
-        video resolution. Results arrive ``min_hits - 1`` frames (and, at the start, ``warmup``
-        frames) after their frame was read.
+    Returns
+    -------
+    TrackRun
+        An iterator of :class:`FrameResult`, per frame, in order: ``object_ids``, ``scores``
+        (1.0) and ``labels`` (H, W) uint32 at video resolution. Results arrive
+        ``min_hits - 1`` frames (and, at the start, ``warmup`` frames) after their frame was
+        read. Once exhausted, its ``camera_motion`` says how fast the camera moved; a
+        :class:`~ecoseg.engine.classical.motion.FastCameraWarning` is issued (once) when that
+        was too fast for motion segmentation.
 
     Raises
     ------
@@ -85,10 +95,39 @@ def track(
     params = params or ClassicalParams()
     if kwargs:
         params = ClassicalParams.from_dict({**params.to_dict(), **kwargs})
-    return _track(video, params, int(skip_until), fps)
+    return TrackRun(video, params, int(skip_until), fps, warn)
 
 
-def _track(video, params, skip_until, fps) -> Iterator[FrameResult]:
+class TrackRun(Iterator[FrameResult]):
+    """The results of :func:`track` as they come, then what was measured of the camera.
+
+    Attributes
+    ----------
+    camera_motion : CameraMotion or None
+        The camera's speed against the limit of motion segmentation
+        (:mod:`~ecoseg.engine.classical.motion`); None until the last frame was tracked.
+    """
+
+    def __init__(self, video, params: ClassicalParams, skip_until: int, fps, warn: bool = True):
+        self.camera_motion: CameraMotion | None = None
+        self._warn = bool(warn)
+        self._results = self._run(video, params, skip_until, fps)
+
+    def __next__(self) -> FrameResult:
+        return next(self._results)
+
+    def close(self) -> None:
+        """Stop early (closes the frame prefetch)."""
+        self._results.close()
+
+    def _run(self, video, params, skip_until, fps) -> Iterator[FrameResult]:
+        tracker = yield from _track(video, params, skip_until, fps)
+        self.camera_motion = motion = tracker.meter.record()
+        if motion.too_fast and self._warn:
+            warnings.warn(motion.summary(), FastCameraWarning, stacklevel=3)
+
+
+def _track(video, params, skip_until, fps):
     tracker: ClassicalTracker | None = None
     name = getattr(video, "path", None)
     frames = video
@@ -113,6 +152,7 @@ def _track(video, params, skip_until, fps) -> Iterator[FrameResult]:
     if tracker is None:
         raise VideoError(f"{name + ': ' if name else ''}video has no frames")
     yield from tracker.finish()
+    return tracker
 
 
 def segment_classical(
@@ -126,7 +166,9 @@ def segment_classical(
     """Track a video with the classical engine and stream the masks into a mask store.
 
     Objects are registered (class ``"unknown"``, source ``"tracker"``) the first time they
-    appear, before the frame that holds them is appended.
+    appear, before the frame that holds them is appended. The camera's measured motion is
+    recorded in the store's provenance (``camera_motion``, a
+    :class:`~ecoseg.provenance.CameraMotion`).
 
     Parameters
     ----------
@@ -175,5 +217,7 @@ def segment_classical(
     written = write_results(
         store, results, source="tracker", total=total, progress=progress or False
     )
+    if results.camera_motion is not None:
+        store.set_provenance(camera_motion=results.camera_motion.to_dict())
     store.mark_complete()
     return written
