@@ -14,9 +14,20 @@ Usage: ``python benchmarks/memory_bench.py [--frames 300 3000] [--official-frame
 
 SAM 3 concept tracking (``--sam3 N1 N2``): ours (:class:`ecoseg.engine.concept_session.ConceptRun`)
 and transformers' ``Sam3VideoModel`` (the oracle, ``propagate_in_video_iterator`` over a
-session holding the clip), both on the reduced SAM 3 with identical random weights edited to
-detect (``tests/engine/concepts_oracle.py``), two tracks kept alive, on a tiny 96x64 synthetic
-clip, N1 and N2 frames, each in a fresh subprocess.
+session holding the clip, ``--sam3-oracle M1 M2`` frames, default N1 N2), both on the
+smallest SAM 3 that runs every code path (``concepts_oracle.micro_config``: 112 px, 64-wide
+2-block ViT, 1-layer detector with 20 queries, SAM 3's tracker) with identical random weights
+edited to detect (``tests/engine/concepts_oracle.py``), two tracks kept alive, on a 96x64
+synthetic clip (60 rendered frames, repeated), each count in a fresh subprocess;
+``--detect-every`` as ``ecoseg segment``. ``--engines`` picks which to run. With
+``ECOSEG_MEM_TRACE=FILE`` every child appends its RSS every 50 frames to FILE, so the growth
+within one long run (e.g. frame 300 to frame 3000) can be read from a single process;
+``--trace-growth FILE`` prints those growth lines::
+
+    ECOSEG_MEM_TRACE=trace.jsonl python benchmarks/memory_bench.py --child sam3-ecoseg 3000
+    python benchmarks/memory_bench.py --trace-growth trace.jsonl --sam3 300 3000 When the oracle
+is measured on fewer frames than ours, its growth per 1000 frames is also given scaled to
+ours' span (``rss_growth_mb_extrapolated``, labelled as such).
 """
 
 from __future__ import annotations
@@ -68,6 +79,58 @@ class SynthClip:
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _reset_peak() -> None:
+    """Restart the kernel's peak-RSS count (``VmHWM``) so building the networks is not in it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _run_peak_mb() -> float:
+    """Peak resident memory since :func:`_reset_peak` (Linux ``VmHWM``)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _trace(engine: str, frame: int, t0: float) -> None:
+    """Every ``TRACE_EVERY`` frames, append RSS now and the run's peak to ``$ECOSEG_MEM_TRACE``
+    (one JSON line each), so growth within one long run can be read while it runs."""
+    import os
+
+    path = os.environ.get("ECOSEG_MEM_TRACE")
+    if not path or frame % TRACE_EVERY:
+        return
+    line = {
+        "engine": engine,
+        "frame": frame,
+        "rss_mb": round(_rss_mb(), 1),
+        "run_peak_rss_mb": round(_run_peak_mb(), 1),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    with open(path, "a") as f:
+        f.write(json.dumps(line) + "\n")
+
+
+TRACE_EVERY = 50
+
+
+def _rss_mb() -> float:
+    """Resident memory now (Linux ``VmRSS``; the peak elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
 
 
 def run_ecoseg(n: int, image_size: int) -> dict:
@@ -128,9 +191,10 @@ def _sam3_pair():
     import concepts_oracle as co
 
     torch.set_grad_enabled(False)
-    first = co.pixels(co.clip(1))
-    hf = co.build_oracle(edit_frame=first)
-    return co, hf
+    config = co.micro_config()
+    first = co.pixels(co.clip(1), config.image_size)
+    hf = co.build_oracle(edit_frame=first, config=config)
+    return co, hf, config
 
 
 SAM3_SETTINGS = dict(
@@ -152,33 +216,50 @@ def _tiny_clip(n: int):
     return ArrayVideo([images[i % len(images)] for i in range(n)])
 
 
-def run_sam3_ours(n: int, image_size: int) -> dict:
+def run_sam3_ours(n: int, image_size: int, detect_every: int = 1) -> dict:
     from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.engine.concept_session import ConceptRun
     from ecoseg.prompts import Concept
 
-    co, hf = _sam3_pair()
+    co, hf, config = _sam3_pair()
     with tempfile.TemporaryDirectory() as d:
-        model = co.load_ours(hf, Path(d) / "m.safetensors")
+        model = co.load_ours(hf, Path(d) / "m.safetensors", config)
     del hf
     clip = _tiny_clip(n)
     run = ConceptRun(
         model,
         clip,
         [Concept("parrotfish")],
-        ConceptSettings(**SAM3_SETTINGS),
+        ConceptSettings(**SAM3_SETTINGS, detect_every=detect_every),
         tokenizer=co.tokenize,
     )
+    import gc
+
+    gc.collect()
+    _reset_peak()
+    before = _rss_mb()
     t0 = time.perf_counter()
-    count = sum(1 for _ in run.run())
-    return {"frames": count, "seconds": time.perf_counter() - t0, "peak_rss_mb": _peak_mb()}
+    count, tracks = 0, set()
+    for r in run.run():
+        count += 1
+        tracks.update(int(i) for i in r.object_ids)
+        _trace("sam3-ecoseg", count, t0)
+    return {
+        "frames": count,
+        "seconds": time.perf_counter() - t0,
+        "peak_rss_mb": _peak_mb(),
+        "run_peak_rss_mb": _run_peak_mb(),
+        "rss_end_mb": _rss_mb(),
+        "rss_before_run_mb": before,
+        "tracks_seen": len(tracks),
+    }
 
 
-def run_sam3_oracle(n: int, image_size: int) -> dict:
+def run_sam3_oracle(n: int, image_size: int, detect_every: int = 1) -> dict:
     import torch
     from transformers.models.sam3_video import modeling_sam3_video as mv
 
-    co, hf = _sam3_pair()
+    co, hf, config = _sam3_pair()
     for k, v in dict(
         score_threshold_detection=0.0,
         new_det_thresh=0.0,
@@ -188,7 +269,7 @@ def run_sam3_oracle(n: int, image_size: int) -> dict:
     ).items():
         setattr(hf, k, v)
     clip = _tiny_clip(n)
-    px = torch.cat([co.pixels([clip.read(i).image]) for i in range(n)])
+    px = torch.cat([co.pixels([clip.read(i).image], config.image_size) for i in range(n)])
     session = mv.Sam3VideoInferenceSession(
         video=px, video_height=64, video_width=96, dtype=torch.float32
     )
@@ -197,15 +278,80 @@ def run_sam3_oracle(n: int, image_size: int) -> dict:
     ids = torch.as_tensor(co.tokenize(["parrotfish"]))
     session.prompt_input_ids[pid] = ids
     session.prompt_attention_masks[pid] = (ids != 0).long()
+    _reset_peak()
+    before = _rss_mb()
     t0 = time.perf_counter()
-    count = sum(1 for _ in hf.propagate_in_video_iterator(session))
-    return {"frames": count, "seconds": time.perf_counter() - t0, "peak_rss_mb": _peak_mb()}
+    count = 0
+    for _ in hf.propagate_in_video_iterator(session):
+        count += 1
+        _trace("sam3-transformers", count, t0)
+    return {
+        "frames": count,
+        "seconds": time.perf_counter() - t0,
+        "peak_rss_mb": _peak_mb(),
+        "run_peak_rss_mb": _run_peak_mb(),
+        "rss_end_mb": _rss_mb(),
+        "rss_before_run_mb": before,
+    }
 
 
-def _child(engine: str, n: int, image_size: int) -> dict:
+def trace_growth(path: str, start: int, goal: int, base: dict) -> list[dict]:
+    """Growth lines from a trace file (``ECOSEG_MEM_TRACE``): per engine, RSS at frame
+    ``start`` (or the first traced frame after it) against the last traced frame, and, when
+    that is short of ``goal``, the measured rate extrapolated to ``goal`` (labelled)."""
+    rows: dict[str, list[dict]] = {}
+    for line in Path(path).read_text().splitlines():
+        r = json.loads(line)
+        rows.setdefault(r["engine"], []).append(r)
+    out = []
+    for engine, rs in rows.items():
+        rs.sort(key=lambda r: r["frame"])
+        lo = next((r for r in rs if r["frame"] >= start), rs[0])
+        hi = rs[-1]
+        span = hi["frame"] - lo["frame"]
+        line = {
+            **base,
+            "engine": engine,
+            "method": "one run, RSS traced every 50 frames (VmRSS; peak VmHWM since the run "
+            "started)",
+            "frames": [lo["frame"], hi["frame"]],
+            "seconds_at_last": hi["seconds"],
+            "rss_mb": [lo["rss_mb"], hi["rss_mb"]],
+            "rss_growth_mb": round(hi["rss_mb"] - lo["rss_mb"], 1),
+            "run_peak_growth_mb": round(hi["run_peak_rss_mb"] - lo["run_peak_rss_mb"], 1),
+        }
+        if span > 0:
+            rate = (hi["rss_mb"] - lo["rss_mb"]) / span
+            line["rss_growth_mb_per_1000_frames"] = round(rate * 1000, 1)
+            if hi["frame"] < goal:
+                line["rss_growth_mb_extrapolated"] = {
+                    "frames": [start, goal],
+                    "mb": round(rate * (goal - start), 1),
+                    "note": "linear extrapolation of the measured rate, not a measurement",
+                }
+        if engine == "sam3-ecoseg":
+            line["goal_growth_le_50mb"] = hi["frame"] >= goal and line["rss_growth_mb"] <= 50
+        out.append(line)
+    return out
+
+
+def _child(engine: str, n: int, image_size: int, detect_every: int = 1) -> dict:
     cmd = [sys.executable, __file__, "--child", engine, str(n), "--image-size", str(image_size)]
+    cmd += ["--detect-every", str(detect_every)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def _sam3_base(detect_every: int) -> dict:
+    return {
+        "benchmark": "memory",
+        "video": "96x64 synthetic (60 frames repeated)",
+        "model": "sam3-micro (concepts_oracle.micro_config): 112 px, 64-wide 2-block ViT, "
+        "1-layer detector, 20 queries, SAM 3 tracker; identical random weights",
+        "device": "cpu",
+        "tracks": 2,
+        "detect_every": detect_every,
+    }
 
 
 def main(argv=None) -> None:
@@ -221,6 +367,30 @@ def main(argv=None) -> None:
         metavar=("N1", "N2"),
         help="SAM 3 concept tracking instead: ours and transformers' at N1, N2 frames",
     )
+    p.add_argument(
+        "--sam3-oracle",
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=("M1", "M2"),
+        help="frame counts of the SAM 3 oracle (default: those of --sam3)",
+    )
+    p.add_argument("--detect-every", type=int, default=1, help="SAM 3: detector every N frames")
+    p.add_argument(
+        "--engines",
+        nargs="+",
+        default=None,
+        help="run only these (ecoseg official sam3-ecoseg sam3-transformers)",
+    )
+    p.add_argument(
+        "--parallel", action="store_true", help="each measurement's subprocess at once"
+    )
+    p.add_argument(
+        "--trace-growth",
+        metavar="FILE",
+        help="print the growth lines of a trace file written with ECOSEG_MEM_TRACE (frames "
+        "from --sam3 N1 N2, default 300 3000) and exit",
+    )
     p.add_argument("--child", nargs=2, metavar=("ENGINE", "N"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
@@ -233,34 +403,59 @@ def main(argv=None) -> None:
             "sam3-ecoseg": run_sam3_ours,
             "sam3-transformers": run_sam3_oracle,
         }[a.child[0]]
-        print(json.dumps(fn(int(a.child[1]), a.image_size)))
+        if a.child[0].startswith("sam3"):
+            print(json.dumps(fn(int(a.child[1]), a.image_size, a.detect_every)))
+        else:
+            print(json.dumps(fn(int(a.child[1]), a.image_size)))
         return
     base = {"benchmark": "memory", "video": f"{W}x{H} synthetic", "image_size": a.image_size}
+    if a.trace_growth:
+        start, goal = a.sam3 or (300, 3000)
+        base = {**_sam3_base(a.detect_every)}
+        for line in trace_growth(a.trace_growth, start, goal, base):
+            print(json.dumps(line), flush=True)
+        return
     runs = (("ecoseg", a.frames), ("official", a.official_frames))
     if a.sam3:
-        base = {
-            "benchmark": "memory",
-            "video": "96x64 synthetic",
-            "model": "sam3-reduced backbone, 2048-wide 200-query detector, 336 px",
-            "tracks": 2,
-        }
-        runs = (("sam3-ecoseg", a.sam3), ("sam3-transformers", a.sam3))
+        base = _sam3_base(a.detect_every)
+        runs = (("sam3-ecoseg", a.sam3), ("sam3-transformers", a.sam3_oracle or a.sam3))
+    if a.engines:
+        runs = tuple(r for r in runs if r[0] in a.engines)
     found = {}
+    jobs = [(engine, n) for engine, counts in runs for n in counts]
+    if a.parallel:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            done = pool.map(lambda j: _child(j[0], j[1], a.image_size, a.detect_every), jobs)
+            found = dict(zip(jobs, done))
     for engine, counts in runs:
         for n in counts:
-            r = _child(engine, n, a.image_size)
-            found[(engine, n)] = r
-            print(json.dumps({**base, "engine": engine, **r}), flush=True)
-        lo, hi = (found[(engine, n)]["peak_rss_mb"] for n in counts)
+            if (engine, n) not in found:
+                found[(engine, n)] = _child(engine, n, a.image_size, a.detect_every)
+            print(json.dumps({**base, "engine": engine, **found[(engine, n)]}), flush=True)
+        key = "run_peak_rss_mb" if "run_peak_rss_mb" in found[(engine, counts[0])] else None
+        lo, hi = (found[(engine, n)][key or "peak_rss_mb"] for n in counts)
         growth = {
             **base,
             "engine": engine,
             "frames": counts,
             "rss_growth_mb": round(hi - lo, 1),
+            "measure": "peak RSS during the run (VmHWM)" if key else "peak RSS (ru_maxrss)",
             "rss_growth_mb_per_1000_frames": round((hi - lo) / (counts[1] - counts[0]) * 1000, 1),
         }
+        if "rss_end_mb" in found[(engine, counts[0])]:
+            a_end, b_end = (found[(engine, n)]["rss_end_mb"] for n in counts)
+            growth["rss_end_growth_mb"] = round(b_end - a_end, 1)
         if engine in ("ecoseg", "sam3-ecoseg"):
             growth["goal_growth_le_50mb"] = hi - lo <= 50
+        if engine == "sam3-transformers" and a.sam3 and list(counts) != list(a.sam3):
+            span = a.sam3[1] - a.sam3[0]
+            growth["rss_growth_mb_extrapolated"] = {
+                "frames": a.sam3,
+                "mb": round((hi - lo) / (counts[1] - counts[0]) * span, 1),
+                "note": "linear extrapolation of the measured growth, not a measurement",
+            }
         print(json.dumps(growth), flush=True)
 
 

@@ -201,3 +201,31 @@ def test_json_round_trip_property(items):
     p = Prompts.from_dict(json.loads(json.dumps(data)))
     assert p.to_dict() == data
     assert p.validate(640, 360, 1001) is p
+
+
+def test_one_file_holds_concepts_exemplars_on_several_frames_and_objects(tmp_path):
+    from ecoseg.prompts import Prompts, load_prompts
+
+    data = {
+        "concepts": [
+            {
+                "text": "parrotfish",
+                "exemplars": [
+                    {"frame": 0, "box": [1, 2, 30, 40], "label": 1},
+                    {"frame": 7, "box": [5, 5, 9, 9], "label": 0},
+                ],
+            },
+            "sea urchin",
+        ],
+        "objects": [{"id": 3, "class": "wrasse", "prompts": [{"frame": 4, "points": [[5, 6]]}]}],
+    }
+    path = tmp_path / "p.json"
+    Prompts.from_dict(data).save(path)
+    p = load_prompts(path).validate(64, 48, 10)
+    assert [c.name for c in p.concepts] == ["parrotfish", "sea urchin"]
+    assert p.concepts[0].exemplar_frames == [0, 7]
+    assert p.object_ids == [3] and p.frames() == [4]
+    # old files (objects only, concepts only) stay valid
+    assert load_prompts(path).to_dict()["objects"][0]["class"] == "wrasse"
+    assert len(Prompts.from_dict({"objects": data["objects"]}).concepts) == 0
+    assert len(Prompts.from_dict({"concepts": ["coral"]})) == 0

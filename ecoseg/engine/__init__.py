@@ -159,7 +159,9 @@ def segment(
         writes only the frames the store lacks.
     concepts : list of str, optional
         Concept tracking with SAM 3 (``model="sam3"``): names of what to find on every frame
-        ("parrotfish"); combined with the prompt file's ``"concepts"`` (exemplar boxes). See
+        ("parrotfish"); combined with the prompt file's ``"concepts"`` (exemplar boxes). The
+        prompt file's ``"objects"`` (clicks, boxes) are tracked with them by SAM 3's tracker
+        (frames before the first prompted frame by a backward pass). See
         :mod:`ecoseg.engine.concept_session` and docs/concepts.md.
     detect_every : int
         Concept tracking: run the detector on every N-th frame (1: every frame).
@@ -482,13 +484,9 @@ def _segment_concepts(
         raise ConfigError(
             "model sam3 needs concepts: --concepts NAME... or a prompt file's 'concepts'"
         )
-    if prompts is not None and len(prompts):
-        raise ConfigError(
-            "SAM 2-style object prompts are not combined with concepts yet; "
-            "give them in a separate run with --model sam2.1-*"
-        )
+    objects = tuple(prompts.objects) if prompts is not None else ()
     try:
-        prompts = Prompts((), tuple(wanted)).validate(reader.width, reader.height, len(reader))
+        prompts = Prompts(objects, tuple(wanted)).validate(reader.width, reader.height, len(reader))
     except PromptError as exc:
         raise PromptError(f"{prompt_file}: {exc}" if prompt_file else str(exc)) from None
     try:
@@ -530,6 +528,7 @@ def _segment_concepts(
         wanted,
         settings,
         tokenizer=concept_tokenizer(model, pretrained or checkpoint is not None),
+        objects=prompts,
     )
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
     try:

@@ -38,6 +38,9 @@ the names of its settings are given in :class:`ConceptSettings`):
    detection's.
 6. **Output** (:func:`output_masks`): masks resized to the video, removed and empty tracks
    dropped, and within a concept each pixel given to the track with the highest tracker score.
+7. **Prompted objects** (clicks, boxes or masks, concept index :data:`PROMPTED`) are tracked
+   by the same tracker in the same batch; the rules above leave them alone (no removal,
+   suppression or re-prompting), and a detection overlapping one starts no track.
 
 What differs from the oracle is written down in ``docs/concepts.md``: the state is bounded
 (counters instead of per-frame lists), detection may run every N frames, and transformers'
@@ -71,6 +74,7 @@ __all__ = [
     "Concept",
     "ConceptSettings",
     "Exemplar",
+    "PROMPTED",
     "TrackBook",
     "associate",
     "mask_iou",
@@ -83,6 +87,11 @@ __all__ = [
 
 #: Logit given to blanked (suppressed) masks.
 NO_OBJECT_LOGIT = -10.0
+
+#: Concept index of objects prompted with clicks, boxes or masks (SAM 2-style) in a concept
+#: run: they are never removed, suppressed or re-prompted by the concept rules, and a
+#: detection that overlaps one (IoU >= ``match_iou``, any concept) starts no track.
+PROMPTED = -1
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,9 @@ class ConceptSettings:
         On a frame where tracks start, re-encode the other tracks' memories of that frame
         from their raw tracker masks (binarised), as transformers' port does; Meta's predictor
         keeps the suppressed masks (False).
+    text_geometry_token : bool
+        A text-only concept's prompt also carries the geometry encoder's CLS token, pooled on
+        each frame (Meta's model, True); transformers' port leaves it out (False).
     """
 
     detect_every: int = 1
@@ -173,6 +185,7 @@ class ConceptSettings:
     shrink_ratio: float = 0.3
     mask_prompt_multimask: bool = False
     reencode_on_new_objects: bool = False
+    text_geometry_token: bool = True
 
     def __post_init__(self) -> None:
         from ecoseg.errors import ConfigError
@@ -468,7 +481,7 @@ def recent_occlusion_suppression(
     concepts = concepts.cpu()
     for c in concepts.unique(sorted=True):
         idx = torch.nonzero(concepts == c)[:, 0]
-        if len(idx) < 2:
+        if len(idx) < 2 or c < 0:
             continue
         ious = mask_iou(masks[idx.to(masks.device)], masks[idx.to(masks.device)]).cpu()
         pairs = torch.triu(ious >= iou, diagonal=1)
@@ -511,7 +524,7 @@ def shrink_suppression(logits: Tensor, concepts: Tensor, ratio: float) -> Tensor
     concepts = concepts.to(logits.device)
     for c in concepts.unique(sorted=True):
         idx = torch.nonzero(concepts == c)[:, 0]
-        if len(idx) < 2:
+        if len(idx) < 2 or c < 0:
             continue
         group = out[idx]
         after = pixel_non_overlap(group)
@@ -558,7 +571,7 @@ def output_masks(
     out = masks.clone()
     for c in concepts.unique(sorted=True):
         idx = torch.nonzero(concepts == c)[:, 0]
-        if len(idx) < 2:
+        if len(idx) < 2 or c < 0:
             continue
         group = masks[idx]
         valued = torch.where(

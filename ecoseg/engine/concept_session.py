@@ -7,17 +7,28 @@ once (:class:`~ecoseg.engine._runtime.FrameEncoder`), runs
 ``hotstart_delay`` frames (SAM 3's hot start), so a track removed within that time never shows;
 only those few frames of low-resolution masks are kept, whatever the video's length.
 
-Exemplar boxes are pooled on their own frame before tracking starts (that frame is decoded
-and encoded once more), so no backward pass is needed: the concept's tokens are the same on
-every frame, before and after the exemplar's.
+Exemplar boxes are pooled on their own frames before tracking starts (each such frame is
+decoded and encoded once more; exemplars may be on several frames), so concepts need no
+backward pass: the concept's tokens are the same on every frame, before and after the
+exemplars'.
+
+SAM 2-style object prompts (clicks, boxes, masks; ``objects=``) are tracked by SAM 3's tracker
+with the concept tracks. As in SAM 2's video predictor, all their prompts are added when the
+forward pass reaches the earliest prompted frame; the frames before it are covered by a
+backward pass of the prompted objects alone (run first, from that frame down to frame 0; its
+label images are kept compressed, a few kB a frame, until the forward pass merges them with
+the concept tracks'; a pixel goes to the object with the higher tracker score).
 
 Every track carries its concept as class: ``objects[id] = {"class": name, "source":
-"concept", "class_source": "concept", "class_probability": detection score}``.
+"concept", "class_source": "concept", "class_probability": detection score}``; prompted
+objects keep their id and class (``"source": "prompt"``, ``"class_source": "prompt"``, or
+``"unknown"`` without a class), and concept tracks are numbered above them.
 
 Exports
 -------
 ConceptRun
-    ``ConceptRun(model, video, concepts, settings=None, tokenizer=None)``; ``run(cancel=None)``
+    ``ConceptRun(model, video, concepts, settings=None, tokenizer=None, objects=None)``;
+    ``run(cancel=None)``
     yields results in frame order; ``objects`` describes every track seen so far.
 track_concepts
     The same as a generator function.
@@ -25,18 +36,25 @@ track_concepts
 
 from __future__ import annotations
 
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 
-from ecoseg.engine._runtime import FrameEncoder, as_video, is_cancelled, prefetch
+from ecoseg.engine._runtime import (
+    FrameEncoder,
+    as_video,
+    frames_in_order,
+    is_cancelled,
+    prefetch,
+)
 from ecoseg.engine.concept_rules import ConceptSettings, output_masks
-from ecoseg.engine.concept_tracker import ConceptStep, ConceptTracker
+from ecoseg.engine.concept_tracker import ConceptStep, ConceptTracker, ConceptVideoTracker
 from ecoseg.engine.results import FrameResult
 from ecoseg.errors import PromptError
-from ecoseg.prompts import Concept
+from ecoseg.prompts import Concept, Prompts
 
 __all__ = ["ConceptRun", "concept_tokenizer", "byte_tokenizer", "track_concepts"]
 
@@ -83,6 +101,9 @@ class ConceptRun:
     settings : ConceptSettings, optional
     tokenizer : callable, optional
         Default ``model.tokenizer``.
+    objects : Prompts, optional
+        SAM 2-style object prompts tracked with the concepts (its ``objects``; its concepts
+        are ignored).
     """
 
     def __init__(
@@ -93,12 +114,15 @@ class ConceptRun:
         settings: ConceptSettings | None = None,
         *,
         tokenizer: Callable | None = None,
+        objects: Prompts | None = None,
     ):
         self.model = model
         self.video = as_video(video)
         self.concepts = list(concepts)
         self.settings = settings or ConceptSettings()
         n = len(self.video)
+        self.prompts = Prompts(tuple(objects.objects) if objects is not None else ())
+        self.prompts.validate(self.video.width, self.video.height, n)
         for c in self.concepts:
             for e in c.exemplars:
                 if not 0 <= e.frame < n:
@@ -113,9 +137,19 @@ class ConceptRun:
             (self.video.height, self.video.width),
             self.settings,
             tokenizer=tokenizer,
+            first_id=max(self.prompts.object_ids, default=0) + 1,
         )
         self.encoder = FrameEncoder(model, model.device, fn=model.encode_image)
-        self.objects: dict[int, dict] = {}
+        self.objects: dict[int, dict] = {
+            o.id: {
+                "class": o.class_,
+                "source": "prompt",
+                "class_source": "unknown" if o.class_ == "unknown" else "prompt",
+            }
+            for o in self.prompts.objects
+        }
+        # frames before the first prompted one: (ids, scores, compressed label image)
+        self._backward: dict[int, tuple[list[int], np.ndarray, bytes]] = {}
 
     def _pixels(self, image: np.ndarray) -> torch.Tensor:
         from ecoseg.sam3.predictor import preprocess
@@ -123,16 +157,57 @@ class ConceptRun:
         cfg = self.model.config
         return preprocess(image, self.model.image_size, cfg.image_mean, cfg.image_std)
 
-    def _prepare(self) -> None:
-        for f in self.tracker.exemplar_frames():
-            image = self.video.read(f).image
-            vision = self.encoder(-1 - f, pixels=self._pixels(image))
-            self.tracker.add_exemplars(f, vision)
+    def _prepare(self) -> dict:
+        """Pool the exemplars; the tracker features of the prompted frames."""
+        exemplar_frames = set(self.tracker.exemplar_frames())
+        prompt_frames = set(self.prompts.frames())
+        feats = {}
+        for f in sorted(exemplar_frames | prompt_frames):
+            vision = self.encoder(-1 - f, pixels=self._pixels(self.video.read(f).image))
+            if f in exemplar_frames:
+                self.tracker.add_exemplars(f, vision)
+            if f in prompt_frames:
+                feats[f] = self.model.tracker_features(vision)
+        return feats
+
+    def _track_backward(self, first: int, feats: dict, cancel) -> bool:
+        """Track the prompted objects from ``first`` back to frame 0 (SAM 2's reverse pass);
+        False when cancelled."""
+        hw = (self.video.height, self.video.width)
+        tracker = ConceptVideoTracker(
+            self.model.tracker, len(self.video), hw, self.model.config.mask_interpolation_size
+        )
+        tracker.fill_hole_area = self.settings.fill_hole_area
+        for f in sorted(feats, reverse=True):
+            tracker.add_prompts(f, self.prompts.at(f), feats[f])
+        for frame in frames_in_order(self.video, first - 1, -1, True):
+            if is_cancelled(cancel):
+                return False
+            vision = self.encoder(frame.index, pixels=self._pixels(frame.image))
+            out = tracker.track(frame.index, self.model.tracker_features(vision), reverse=True)
+            up = torch.nn.functional.interpolate(
+                out.mask_logits.float(), size=hw, mode="bilinear", align_corners=False
+            )[:, 0]
+            scores = out.scores[:, 0].float().sigmoid().cpu().numpy()
+            masks = (up > 0).cpu().numpy()
+            labels = np.zeros(hw, np.uint32)
+            for k in np.argsort(scores, kind="stable"):
+                labels[masks[k]] = out.object_ids[k]
+            self._backward[frame.index] = (
+                list(out.object_ids),
+                scores.astype(np.float32),
+                zlib.compress(labels.tobytes(), 1),
+            )
+        return True
 
     def run(self, cancel=None) -> Iterator[FrameResult]:
         """Results of every frame in order (stops early, without error, when ``cancel`` is
         set; the caller decides what a cancelled run means)."""
-        self._prepare()
+        with torch.inference_mode():
+            feats = self._prepare()
+            first = min(feats) if feats else None
+            if first and not self._track_backward(first, feats, cancel):
+                return
         delay = max(0, self.settings.hotstart_delay)
         held: deque[tuple[ConceptStep, float]] = deque()
         hw = (self.video.height, self.video.width)
@@ -147,6 +222,10 @@ class ConceptRun:
                 if is_cancelled(cancel):
                     stopped = True
                     break
+                if index == first:
+                    for f in sorted(feats, reverse=True):  # SAM 2's order: latest first
+                        self.tracker.add_objects(f, self.prompts.at(f), feats[f])
+                    feats = {}
                 vision = self.encoder(index, pixels=px)
                 step = self.tracker.step(index, vision)
                 self._describe(step)
@@ -159,7 +238,7 @@ class ConceptRun:
 
     def _describe(self, step: ConceptStep) -> None:
         for oid, c, p in zip(step.object_ids, step.concepts, step.class_probability):
-            if oid not in self.objects:
+            if oid not in self.objects and c >= 0:
                 self.objects[oid] = {
                     "class": self.concepts[c].name,
                     "source": "concept",
@@ -187,24 +266,38 @@ class ConceptRun:
 
     def _result(self, step: ConceptStep, time: float, size) -> FrameResult:
         ids, masks, scores = self.masks(step, size)
+        scores = scores.cpu().float().numpy()
         labels = np.zeros(size, np.uint32)
+        best = np.full(size, -1.0, np.float32)
         if ids:
             # across concepts a pixel goes to the track with the higher tracker score
-            order = torch.argsort(scores.cpu().double(), stable=True).tolist()
             m = masks.cpu().numpy()
-            for k in order:
+            for k in np.argsort(scores.astype(np.float64), kind="stable"):
                 labels[m[k]] = ids[k]
-            # a track whose every pixel went to another concept's track is not on this frame
-            # (else the store lists an object with no pixels)
+                best[m[k]] = scores[k]
+        back = self._backward.pop(step.index, None)
+        if back is not None:  # prompted objects tracked backwards (frames before their first)
+            b_ids, b_scores, packed = back
+            b_labels = np.frombuffer(zlib.decompress(packed), np.uint32).reshape(size)
+            for k in np.argsort(b_scores, kind="stable"):
+                px = (b_labels == b_ids[k]) & (b_scores[k] > best)
+                labels[px] = b_ids[k]
+                best[px] = b_scores[k]
+        if ids:
+            # a track whose every pixel went to another track is not on this frame (else the
+            # store lists an object with no pixels)
             lost = m.any(axis=(1, 2)) & ~np.isin(np.asarray(ids, np.int64), np.unique(labels))
             if lost.any():
                 ids = [i for i, gone in zip(ids, lost) if not gone]
-                scores = scores[torch.as_tensor(~lost, device=scores.device)]
+                scores = scores[~lost]
+        if back is not None:
+            ids = list(ids) + b_ids
+            scores = np.concatenate([scores, b_scores])
         return FrameResult(
             index=step.index,
             time=float(time),
             object_ids=np.asarray(ids, np.int64),
-            scores=scores.cpu().numpy().astype(np.float32),
+            scores=scores.astype(np.float32),
             labels=labels,
         )
 
@@ -214,7 +307,7 @@ def track_concepts(model, video, concepts, settings=None, *, tokenizer=None, can
 
     Examples
     --------
-    >>> from ecoseg.prompts import Concept
+    >>> from ecoseg.prompts import Concept, Prompts
     >>> track_concepts(None, [], [])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...

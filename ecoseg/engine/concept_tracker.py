@@ -4,14 +4,18 @@
 in :mod:`ecoseg.engine.concept_rules`) on a :class:`ecoseg.sam3.model.SAM3Model`:
 
 1. encode the frame once (backbone: detector and tracker pyramids);
-2. detect every concept (text tokens, plus exemplar tokens pooled once on their own frame and
-   reused on every frame), concepts with the same prompt length in one batch;
+2. detect every concept (text tokens, plus exemplar tokens pooled once on their own frames
+   and reused on every frame), concepts with the same prompt length in one batch;
 3. propagate *all* tracked objects through the tracker in one batched pass
    (:class:`ConceptVideoTracker`, the engine's :class:`~ecoseg.engine.tracker.VideoTracker`
    with memory writing deferred), without writing memories yet;
 4. associate, start, confirm and remove tracks, choose re-prompts;
 5. suppress overlaps and write every object's memory of the frame in one batched pass;
    new tracks start from their detection's mask as conditioning frames.
+
+Objects prompted SAM 2-style (clicks, boxes, masks; :meth:`ConceptTracker.add_objects`) are
+tracked in the same batched pass, with concept index
+:data:`~ecoseg.engine.concept_rules.PROMPTED`; the concept rules leave them alone.
 
 The tracker keeps what it attends to only: conditioning frames beyond the
 ``max_cond_frames_in_attn`` most recent ones are dropped once out of the memory window, so
@@ -34,15 +38,17 @@ from torch import Tensor
 
 from ecoseg.engine.concept_rules import (
     NO_OBJECT_LOGIT,
+    PROMPTED,
     Concept,
     ConceptSettings,
     TrackBook,
     associate,
+    mask_iou,
     nms_keep,
     recent_occlusion_suppression,
     shrink_suppression,
 )
-from ecoseg.engine.tracker import MEMORY_DTYPE, FrameOutput, ObjectTrack, VideoTracker, fill_holes
+from ecoseg.engine.tracker import FrameOutput, ObjectTrack, VideoTracker, fill_holes
 from ecoseg.errors import PromptError
 from ecoseg.sam2.model import FrameFeatures, upsample_logits
 
@@ -95,18 +101,23 @@ class ConceptVideoTracker(VideoTracker):
         super().__init__(model, num_frames, video_size)
         self.mask_memory_size = int(mask_memory_size)
 
+    def encode_memory(
+        self, features: Tensor, high: Tensor, scores: Tensor, binarize: bool = False
+    ) -> Tensor:
+        """As the engine's tracker, with the masks first resized to SAM 3's memory mask size
+        (``mask_interpolation_size``), as SAM 3's memory encoder does."""
+        s = self.mask_memory_size
+        if tuple(high.shape[-2:]) != (s, s):
+            high = F.interpolate(
+                high.float(), size=(s, s), mode="bilinear", align_corners=False, antialias=True
+            )
+        return super().encode_memory(features, high, scores, binarize)
+
     def _memory(
         self, feats: FrameFeatures, masks: Tensor, scores: Tensor, binarize: bool
     ) -> Tensor:
-        s = self.mask_memory_size
-        if tuple(masks.shape[-2:]) != (s, s):
-            masks = F.interpolate(
-                masks.float(), size=(s, s), mode="bilinear", align_corners=False, antialias=True
-            )
         f = feats.expand(masks.shape[0])
-        return self.model.encode_memory(f.features, masks, scores, binarize=binarize).to(
-            MEMORY_DTYPE
-        )
+        return self.encode_memory(f.features, masks, scores, binarize)
 
     @torch.inference_mode()
     def predict(self, t: int, feats: FrameFeatures) -> tuple[list[int], Tensor, Tensor]:
@@ -227,7 +238,7 @@ class ConceptStep:
     tracker_scores : Tensor, shape (N,)
         Tracker presence probability (the detection score for objects new on this frame).
     concepts : list of int
-        Concept index per object.
+        Concept index per object (``PROMPTED``, -1, for prompted objects).
     class_probability : list of float
         The detection score each object started with.
     removed : set of int
@@ -261,11 +272,14 @@ class ConceptTracker:
     settings : ConceptSettings, optional
     tokenizer : callable, optional
         ``list of str -> (B, 32) int ids``; default ``model.tokenizer``.
+    first_id : int
+        Id of the first concept track (above every prompted object's id).
 
     Notes
     -----
     Call :meth:`add_exemplars` with each exemplar frame's features before tracking (the
-    streaming session does this), then :meth:`step` on frames ``0, 1, 2, ...``.
+    streaming session does this), then :meth:`step` on frames ``0, 1, 2, ...``; prompted
+    objects join with :meth:`add_objects` before the step of their first frame.
     """
 
     def __init__(
@@ -277,6 +291,7 @@ class ConceptTracker:
         settings: ConceptSettings | None = None,
         *,
         tokenizer: Callable | None = None,
+        first_id: int = 1,
     ):
         if not concepts:
             raise PromptError("concept tracking needs at least one concept (text or exemplars)")
@@ -288,10 +303,11 @@ class ConceptTracker:
         self.tracker = ConceptVideoTracker(
             model.tracker, num_frames, video_size, model.config.mask_interpolation_size
         )
-        self.book = TrackBook()
+        self.book = TrackBook(next_id=int(first_id))
         self.tokenizer = tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
         self._prompts: list[tuple[Tensor, Tensor] | None] = [None] * len(self.concepts)
         self._text = self._encode_texts()
+        self._pooled: list[dict[int, tuple[Tensor, Tensor]]] = [{} for _ in self.concepts]
         for i, c in enumerate(self.concepts):
             if not c.exemplars:
                 self._prompts[i] = self._text[i]
@@ -309,14 +325,24 @@ class ConceptTracker:
         enc = self.model.encode_text(ids)
         return [(enc.features[i : i + 1], enc.mask[i : i + 1].bool()) for i in range(len(texts))]
 
+    def prompt_tokens(self, concept: int) -> tuple[Tensor, Tensor] | None:
+        """The detector prompt of concept number ``concept``: tokens ``(1, L, C)`` and their
+        validity ``(1, L)`` (None until all its exemplar frames are pooled)."""
+        return self._prompts[concept]
+
     def exemplar_frames(self) -> list[int]:
         """Frames whose features :meth:`add_exemplars` needs."""
         return sorted({f for c in self.concepts for f in c.exemplar_frames})
 
     @torch.inference_mode()
     def add_exemplars(self, frame: int, vision) -> None:
-        """Pool the exemplar boxes on ``frame`` (its backbone output ``vision``) into their
-        concepts' prompt tokens (text tokens, then one token per box plus a CLS token)."""
+        """Pool the exemplar boxes on ``frame`` (its backbone output ``vision``).
+
+        Each exemplar frame's boxes go through the geometry encoder with that frame's
+        features (one token per box plus a CLS token); once every exemplar frame of a
+        concept is pooled, its prompt is the text tokens followed by the frames' tokens in
+        frame order, and it is used on every frame of the video.
+        """
         from ecoseg.sam3._det_ops import box_xyxy_to_cxcywh
         from ecoseg.sam3.geometry import GeometryPrompt
 
@@ -327,11 +353,6 @@ class ConceptTracker:
             boxes = [e for e in c.exemplars if e.frame == frame]
             if not boxes:
                 continue
-            if len({e.frame for e in c.exemplars}) > 1:
-                raise PromptError(
-                    f"concept {c.name!r}: exemplars on several frames are not supported yet; "
-                    f"give them on one frame"
-                )
             xyxy = torch.tensor([e.box for e in boxes], dtype=torch.float32) / scale
             cxcywh = box_xyxy_to_cxcywh(xyxy).tolist()
             geo = GeometryPrompt.from_lists(
@@ -339,9 +360,35 @@ class ConceptTracker:
                 box_labels=[[int(e.label) for e in boxes]],
                 device=self.model.device,
             )
-            text, valid = self._text[i]
-            fpn = vision.fpn[:3]
-            self._prompts[i] = det.encode_prompt(fpn[-1], vision.pos[:3][-1], text, valid, geo)
+            tokens, valid = det.geometry_encoder(geo, vision.fpn[:3][-1], vision.pos[:3][-1])
+            self._pooled[i][int(frame)] = (tokens, valid)
+            if len(self._pooled[i]) == len(c.exemplar_frames):
+                text, text_valid = self._text[i]
+                parts = [self._pooled[i][f] for f in sorted(self._pooled[i])]
+                self._prompts[i] = (
+                    torch.cat([text] + [t.to(text.dtype) for t, _ in parts], 1),
+                    torch.cat([text_valid] + [v for _, v in parts], 1),
+                )
+                self._pooled[i] = {}
+
+    @torch.inference_mode()
+    def add_objects(self, frame: int, prompts: Sequence, feats: FrameFeatures) -> None:
+        """Track objects from SAM 2-style prompts ``(object_id, FramePrompt)`` on ``frame``
+        (``feats``: that frame's tracker features) alongside the concept tracks.
+
+        The prompts become conditioning frames of the tracker, as in SAM 2's video predictor;
+        the objects get the concept index ``PROMPTED`` and keep their ids.
+        """
+        book = self.book
+        for oid, _ in prompts:
+            oid = int(oid)
+            if book.concept.get(oid, PROMPTED) != PROMPTED or oid >= book.next_id:
+                raise PromptError(
+                    f"object {oid}: its id must be below the concept tracks' first id "
+                    f"({book.next_id})"
+                )
+            book.concept[oid], book.det_score[oid] = PROMPTED, 1.0
+        self.tracker.add_prompts(frame, list(prompts), feats)
 
     # -- detection ------------------------------------------------------------------------
     @torch.inference_mode()
@@ -352,14 +399,29 @@ class ConceptTracker:
         if missing:
             raise PromptError(f"exemplar features missing for concept(s) {missing}")
         s = self.settings
+        fpn, pos = vision.fpn[:3], vision.pos[:3]
+        prompts = list(self._prompts)
+        if s.text_geometry_token and any(not c.exemplars for c in self.concepts):
+            # Meta's detector: a text-only prompt also carries the geometry encoder's CLS
+            # token, which depends on the frame only (the same for every concept)
+            from ecoseg.sam3.geometry import GeometryPrompt
+
+            empty = GeometryPrompt.from_lists(batch_size=1, device=self.model.device)
+            cls, cls_valid = self.model.detector.geometry_encoder(empty, fpn[-1], pos[-1])
+            for i, c in enumerate(self.concepts):
+                if not c.exemplars:
+                    text, valid = prompts[i]
+                    prompts[i] = (
+                        torch.cat([text, cls.to(text.dtype)], 1),
+                        torch.cat([valid, cls_valid], 1),
+                    )
         by_len: dict[int, list[int]] = {}
-        for i, (tok, _) in enumerate(self._prompts):
+        for i, (tok, _) in enumerate(prompts):
             by_len.setdefault(int(tok.shape[1]), []).append(i)
         per_concept: dict[int, tuple[Tensor, Tensor]] = {}
-        fpn, pos = vision.fpn[:3], vision.pos[:3]
         for members in by_len.values():
-            tokens = torch.cat([self._prompts[i][0] for i in members])
-            valid = torch.cat([self._prompts[i][1] for i in members])
+            tokens = torch.cat([prompts[i][0] for i in members])
+            valid = torch.cat([prompts[i][1] for i in members])
             out = self.model.detector.decode(fpn, pos, tokens, valid)
             scores = out.scores.float()
             for j, i in enumerate(members):
@@ -383,6 +445,7 @@ class ConceptTracker:
         feats = self.model.tracker_features(vision)
         # 1. propagate every tracked object together (memories written later)
         ids, trk_logits, trk_scores = self.tracker.predict(t, feats)
+        prompted_here = {i for i in ids if t in self.tracker.objects[i].cond}
         raw_logits = trk_logits[:, 0].clone()
         trk_logits = remove_specks(trk_logits, s.fill_hole_area)[:, 0]
         trk_scores = trk_scores[:, 0]
@@ -396,8 +459,17 @@ class ConceptTracker:
         det_masks = None
         if detect:
             det_masks, det_scores, det_concepts = self.detect(vision)
-            assoc = associate(det_masks, det_scores, det_concepts, trk_logits, ids, concepts, s)
-            new = assoc.new
+            rows = [k for k, c in enumerate(concepts.tolist()) if c != PROMPTED]
+            assoc = associate(
+                det_masks,
+                det_scores,
+                det_concepts,
+                trk_logits[rows],
+                [ids[k] for k in rows],
+                concepts[rows],
+                s,
+            )
+            new = self._not_prompted(assoc.new, det_masks, trk_logits, concepts)
             room = s.max_objects - len(ids)
             if len(new) > room:
                 top = torch.topk(det_scores[new], k=max(room, 0)).indices.tolist()
@@ -410,6 +482,7 @@ class ConceptTracker:
                     if float(trk_scores[ids.index(oid)]) > s.recondition_score:
                         recondition[oid] = d
         # 3. suppress overlaps, then write every tracked object's memory in one batch
+        #    (objects prompted on this frame keep the memory of their prompt)
         if ids:
             trk_logits = self._suppress_occluded(t, ids, trk_logits, concepts, removed)
             memory_masks = trk_logits[:, None].clone()
@@ -421,7 +494,10 @@ class ConceptTracker:
             memory_masks = shrink_suppression(memory_masks, concepts, s.shrink_ratio)
             present = (memory_masks > 0).flatten(1).any(1, keepdim=True)
             mem_scores = torch.where(present, 10.0, -10.0).to(memory_masks.dtype)
-            self.tracker.remember(t, feats, ids, memory_masks, mem_scores)
+            keep = [k for k, i in enumerate(ids) if i not in prompted_here]
+            self.tracker.remember(
+                t, feats, [ids[k] for k in keep], memory_masks[keep], mem_scores[keep]
+            )
         # 4. start new tracks from their detections' masks, remove the removed ones
         if new_ids:
             binary = (new_masks >= s.mask_input_threshold).float()[:, None]
@@ -466,6 +542,15 @@ class ConceptTracker:
             hidden=hidden,
             detected=bool(detect),
         )
+
+    def _not_prompted(self, new, det_masks, trk_logits, concepts) -> list[int]:
+        """The new detections that overlap no prompted object (IoU >= ``match_iou``)."""
+        rows = [k for k, c in enumerate(concepts.tolist()) if c == PROMPTED]
+        if not rows or not new:
+            return list(new)
+        ious = mask_iou(det_masks[new] > 0, trk_logits[rows] > 0)
+        hit = (ious >= self.settings.match_iou).any(1).tolist()
+        return [d for d, h in zip(new, hit) if not h]
 
     def _suppress_occluded(self, t, ids, logits, concepts, removed) -> Tensor:
         s = self.settings

@@ -606,9 +606,7 @@ class VideoTracker:
         if self.fill_hole_area > 0:
             logits = fill_holes(logits, self.fill_hole_area)
         high = upsample_logits(logits, (model.image_size, model.image_size))
-        memory = model.encode_memory(
-            feats.features, high, heads.object_score_logits, binarize=True
-        ).to(MEMORY_DTYPE)
+        memory = self.encode_memory(feats.features, high, heads.object_score_logits, True)
         out = FrameOutput(t, logits[0], heads.obj_ptr[0], heads.object_score_logits[0], memory[0])
         if is_cond:
             track.cond[t] = out
@@ -630,6 +628,14 @@ class VideoTracker:
         pts = pts[None] / torch.tensor([w, h])
         pts = pts * self.model.image_size
         return pts.to(device), lab[None].to(device)
+
+    def encode_memory(
+        self, features: torch.Tensor, high: torch.Tensor, scores: torch.Tensor, binarize=False
+    ) -> torch.Tensor:
+        """Memories of mask logits ``high`` ``(N, 1, S, S)`` at the input size on ``features``
+        (SAM 3's tracker resizes the masks first: :mod:`ecoseg.engine.concept_tracker`)."""
+        memory = self.model.encode_memory(features, high, scores, binarize=binarize)
+        return memory.to(MEMORY_DTYPE)
 
     # -- tracking ---------------------------------------------------------------------
     def needs_features(self, t: int) -> bool:
@@ -725,8 +731,7 @@ class VideoTracker:
             cond_feat = self._condition(group, t, feats, reverse, [g for _, g in members])
             heads = model.run_heads(cond_feat, f.high_res, multimask=multimask)
             high = upsample_logits(heads.mask_logits, (s, s))
-            memory = model.encode_memory(f.features, high, heads.object_score_logits)
-            memory = memory.to(MEMORY_DTYPE)
+            memory = self.encode_memory(f.features, high, heads.object_score_logits)
             logits = heads.mask_logits
             if self.fill_hole_area > 0:
                 logits = fill_holes(logits, self.fill_hole_area)

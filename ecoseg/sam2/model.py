@@ -481,8 +481,9 @@ class SAM2Model(nn.Module):
     ) -> HeadOutput:
         """A mask prompt taken as the prediction (``use_mask_input_as_output_without_sam``).
 
-        The mask becomes logits of +-10, downsampled (bilinear, antialiased) to
-        ``image_size / 4``; the object pointer comes from the heads run on the raw (not
+        The mask becomes logits of +-10, downsampled (bilinear, antialiased) to the mask
+        decoder's output size (``image_size / 4`` for SAM 2, 4 x the feature grid for SAM 3's
+        tracker); the object pointer comes from the heads run on the raw (not
         memory-conditioned) features with the mask as mask input; the object is present where
         the mask is not empty.
 
@@ -503,7 +504,7 @@ class SAM2Model(nn.Module):
         high = m * scale + bias
         low = F.interpolate(
             high,
-            size=(high.shape[-2] // 4, high.shape[-1] // 4),
+            size=tuple(self.sam_prompt_encoder.mask_input_size),
             mode="bilinear",
             align_corners=False,
             antialias=True,

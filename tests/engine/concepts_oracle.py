@@ -61,9 +61,11 @@ def tokenize(texts):
     return out
 
 
-def build_oracle(seed: int = 11, *, edit_frame: torch.Tensor | None = None, text="parrotfish"):
-    """transformers' reduced ``Sam3VideoModel`` with random weights, edited to detect on
-    ``edit_frame`` (preprocessed, ``(1, 3, 336, 336)``) when given."""
+def build_oracle(
+    seed: int = 11, *, edit_frame: torch.Tensor | None = None, text="parrotfish", config=None
+):
+    """transformers' reduced ``Sam3VideoModel`` (or one of ``config``) with random weights,
+    edited to detect on ``edit_frame`` (preprocessed, ``(1, 3, S, S)``) when given."""
     from transformers.models.sam3 import configuration_sam3 as c3
     from transformers.models.sam3_tracker_video import configuration_sam3_tracker_video as ct
     from transformers.models.sam3_video import configuration_sam3_video as cv
@@ -71,7 +73,7 @@ def build_oracle(seed: int = 11, *, edit_frame: torch.Tensor | None = None, text
 
     backbone_oracle.transformers_sam3()
     det_oracle.hf_modeling()  # torchvision stand-in for the geometry encoder's ROI pooling
-    cfg = reduced_config()
+    cfg = config or reduced_config()
     det = c3.Sam3Config(
         vision_config=backbone_oracle.hf_vit_config(cfg).to_dict(),
         text_config=backbone_oracle.hf_text_config(cfg).to_dict(),
@@ -116,15 +118,16 @@ def edit_to_detect_(
         layer.proj_out.weight.mul_(mask_gain)
 
 
-def load_ours(hf, path):
-    """Our ``SAM3Model`` loaded strictly from the oracle's safetensors."""
+def load_ours(hf, path, config=None):
+    """Our ``SAM3Model`` (of ``config``, default :func:`reduced_config`) loaded strictly from
+    the oracle's safetensors."""
     from ecoseg.sam2.checkpoint import save_safetensors
     from ecoseg.sam3.checkpoint import load_checkpoint
     from ecoseg.sam3.model import SAM3Model
 
     save_safetensors(hf.state_dict(), path)
     torch.manual_seed(0)
-    return load_checkpoint(SAM3Model(reduced_config()).eval(), path)
+    return load_checkpoint(SAM3Model(config or reduced_config()).eval(), path)
 
 
 def clip(frames: int = 12, size=(96, 64), seed: int = 3) -> list[np.ndarray]:
@@ -135,11 +138,52 @@ def clip(frames: int = 12, size=(96, 64), seed: int = 3) -> list[np.ndarray]:
     return [render(scene, i)[0] for i in range(frames)]
 
 
+def micro_config():
+    """The smallest SAM 3 that runs every code path (benchmarks of memory over thousands of
+    frames on a CPU): 112 px input (an 8-patch grid, one attention window), a 64-wide 2-block
+    ViT, a 1-layer 64-wide text encoder, a detector of 1 layer per component with 256-wide MLPs
+    and 20 queries; the tracker is SAM 3's at that size."""
+    import dataclasses
+
+    from ecoseg.sam3.config import TextConfig, ViTConfig, get_config
+    from ecoseg.sam3.decoder import DecoderConfig
+    from ecoseg.sam3.detector import DetectorConfig
+    from ecoseg.sam3.fusion import FusionEncoderConfig
+    from ecoseg.sam3.geometry import GeometryEncoderConfig
+
+    vision = ViTConfig(
+        embed_dim=64,
+        depth=2,
+        num_heads=2,
+        image_size=112,
+        pretrain_image_size=112,
+        window_size=8,
+        global_att_blocks=(1,),
+    )
+    ffn = 256
+    detector = DetectorConfig(
+        geometry=GeometryEncoderConfig(num_layers=1, dim_feedforward=ffn),
+        fusion=FusionEncoderConfig(num_layers=1, dim_feedforward=ffn),
+        decoder=DecoderConfig(num_layers=1, num_queries=20, dim_feedforward=ffn),
+        scoring_dim_feedforward=ffn,
+    )
+    base = get_config("sam3-reduced", 112)
+    return dataclasses.replace(
+        base,
+        name="sam3-micro",
+        vision=vision,
+        text=TextConfig(width=64, heads=2, layers=1, output_dim=64),
+        detector=detector,
+    )
+
+
 def pixels(images, size: int = 336) -> torch.Tensor:
     return torch.cat([preprocess(im, size) for im in images])
 
 
-def run_oracle(hf, images, text: str, exemplar=None, settings: dict | None = None):
+def run_oracle(
+    hf, images, text: str, exemplar=None, settings: dict | None = None, size: int = 336
+):
     """The oracle's per-frame outputs: ``{frame: {obj_id: bool mask (H, W)}}``, and ``{obj_id:
     score}``. ``exemplar`` is ``(frame, [x0, y0, x1, y1])`` in pixels."""
     from transformers.models.sam3_video import modeling_sam3_video as mv
@@ -148,7 +192,7 @@ def run_oracle(hf, images, text: str, exemplar=None, settings: dict | None = Non
     for k, v in (settings or {}).items():
         setattr(hf, k, v)
     h, w = images[0].shape[:2]
-    px = pixels(images)
+    px = pixels(images, size)
     session = mv.Sam3VideoInferenceSession(
         video=px, video_height=h, video_width=w, dtype=torch.float32
     )

@@ -11,7 +11,8 @@ Settings given to both so they run the same algorithm (transformers without its 
 ``kernels`` skips NMS and hole filling; its port re-encodes other objects' memories on frames
 where objects start and takes the best of three masks' pointer for mask prompts: our settings
 ``nms_iou=0``, ``fill_hole_area=0``, ``reencode_on_new_objects``, ``mask_prompt_multimask``
-select that). Thresholds are raised on both sides so a handful of the random queries detect.
+select that; ``text_geometry_token=False`` is the port's text-only prompt without the
+geometry CLS token, which matters for text-only concepts only). Thresholds are raised on both sides so a handful of the random queries detect.
 
 Shown: the same objects on every frame after matching ids one to one, mask IoU >= 0.99 per
 object and frame; and the comparison fails when our association threshold or our weights are
@@ -74,6 +75,7 @@ def _ours(model, images, box, **changes):
         nms_iou=0.0,
         reencode_on_new_objects=True,
         mask_prompt_multimask=True,
+        text_geometry_token=False,
         **{**THRESHOLDS, **changes},
     )
     concept = Concept(TEXT, (Exemplar(0, tuple(box)),))

@@ -128,3 +128,42 @@ def test_cli_flags(clip, tmp_path):
     cmd[cmd.index("sam2.1-tiny")] = "sam3-reduced"
     r = subprocess.run(cmd + ["--detect-every", "0"], capture_output=True, text=True, env=env)
     assert r.returncode != 0 and "--detect-every" in r.stderr
+
+
+def test_one_prompt_file_combines_concepts_exemplars_and_objects(clip, tmp_path):
+    from ecoseg.store import MaskStore
+
+    file = tmp_path / "prompts.json"
+    file.write_text(
+        json.dumps(
+            {
+                "concepts": [
+                    {
+                        "text": "parrotfish",
+                        "exemplars": [
+                            {"frame": 1, "box": [10, 8, 40, 30], "label": 1},
+                            {"frame": 2, "box": [50, 20, 90, 60], "label": 0},
+                        ],
+                    }
+                ],
+                "objects": [
+                    {"id": 4, "class": "wrasse", "prompts": [{"frame": 2, "points": [[40, 30]]}]}
+                ],
+            }
+        )
+    )
+    path = _segment(clip, tmp_path / "m.zarr", prompts=str(file), concepts=None, image_size=112)
+    store = MaskStore.open(path)
+    prov = store.provenance["prompts"]
+    assert [o["id"] for o in prov["objects"]] == [4]
+    assert [e["frame"] for e in prov["concepts"][0]["exemplars"]] == [1, 2]
+    objects = {o["id"]: o for o in (dict(x) for x in store.objects)}
+    assert objects[4]["class"] == "wrasse" and objects[4]["source"] == "prompt"
+    assert objects[4]["class_source"] == "prompt"
+    found = [i for i in objects if i != 4]
+    assert found and min(found) > 4
+    assert all(objects[i]["class_source"] == "concept" for i in found)
+    # frames 0 and 1, before its prompt, come from the backward pass (unreported frames keep 0)
+    column = store.object_ids.tolist().index(4)
+    assert (store.read_scores()[:2, column] > 0).all()
+    store.close()
