@@ -91,13 +91,7 @@ def _reset_peak() -> None:
 
 def _run_peak_mb() -> float:
     """Peak resident memory since :func:`_reset_peak` (Linux ``VmHWM``)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return float("nan")
+    return _proc_status_mb("VmHWM")
 
 
 def _trace(engine: str, frame: int, t0: float) -> None:
@@ -123,10 +117,15 @@ TRACE_EVERY = 50
 
 
 def _rss_mb() -> float:
-    """Resident memory now (Linux ``VmRSS``; the peak elsewhere)."""
+    """Resident memory now (Linux ``VmRSS``)."""
+    return _proc_status_mb("VmRSS")
+
+
+def _proc_status_mb(key: str) -> float:
+    """One memory line of ``/proc/self/status`` in MB (NaN where there is none)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024.0
     except OSError:
         pass
