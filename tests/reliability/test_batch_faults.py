@@ -45,10 +45,19 @@ import ecoseg.engine.classical as classical
 real_track = classical.track
 
 
-def slow_track(*a, **k):
-    for item in real_track(*a, **k):
-        time.sleep(float(sys.argv[1]))
-        yield item
+class slow_track:
+    # each result after a pause; attributes (camera_motion) pass through
+
+    def __init__(self, *a, **k):
+        self.results = real_track(*a, **k)
+
+    def __iter__(self):
+        for item in self.results:
+            time.sleep(float(sys.argv[1]))
+            yield item
+
+    def __getattr__(self, name):
+        return getattr(self.results, name)
 
 
 classical.track = slow_track
@@ -71,13 +80,23 @@ def slow_tracker(delay: float = 0.05) -> None:
         return
     real = classical.track
 
-    def slow(*args, **kwargs):
-        for item in real(*args, **kwargs):
-            _time.sleep(delay)
-            yield item
+    class Slow:
+        """The tracker's frames, each after a pause; attributes pass through."""
 
-    slow.slowed = True
-    classical.track = slow
+        slowed = True
+
+        def __init__(self, *args, **kwargs):
+            self.results = real(*args, **kwargs)
+
+        def __iter__(self):
+            for item in self.results:
+                _time.sleep(delay)
+                yield item
+
+        def __getattr__(self, name):
+            return getattr(self.results, name)
+
+    classical.track = Slow
 
 
 @pytest.fixture(scope="module")

@@ -36,10 +36,19 @@ import ecoseg.engine.storing as storing
 DELAY = float(sys.argv[1])
 
 
-def slow(gen):
-    for item in gen:
-        time.sleep(DELAY)
-        yield item
+class slow:
+    # each result after a pause; attributes (camera_motion) pass through
+
+    def __init__(self, results):
+        self.results = results
+
+    def __iter__(self):
+        for item in self.results:
+            time.sleep(DELAY)
+            yield item
+
+    def __getattr__(self, name):
+        return getattr(self.results, name)
 
 
 real_track, real_propagate = classical.track, storing.propagate

@@ -217,7 +217,8 @@ def segment_classical(
     written = write_results(
         store, results, source="tracker", total=total, progress=progress or False
     )
-    if results.camera_motion is not None:
-        store.set_provenance(camera_motion=results.camera_motion.to_dict())
+    motion = getattr(results, "camera_motion", None)  # none from a wrapped tracker
+    if motion is not None:
+        store.set_provenance(camera_motion=motion.to_dict())
     store.mark_complete()
     return written
