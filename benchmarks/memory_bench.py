@@ -243,6 +243,11 @@ def run_sam3_ours(n: int, image_size: int, detect_every: int = 1) -> dict:
         count += 1
         tracks.update(int(i) for i in r.object_ids)
         _trace("sam3-ecoseg", count, t0)
+    return {**_run_figures(count, t0, before), "tracks_seen": len(tracks)}
+
+
+def _run_figures(count: int, t0: float, before: float) -> dict:
+    """Frames, seconds and memory figures at the end of a traced SAM 3 run."""
     return {
         "frames": count,
         "seconds": time.perf_counter() - t0,
@@ -250,7 +255,6 @@ def run_sam3_ours(n: int, image_size: int, detect_every: int = 1) -> dict:
         "run_peak_rss_mb": _run_peak_mb(),
         "rss_end_mb": _rss_mb(),
         "rss_before_run_mb": before,
-        "tracks_seen": len(tracks),
     }
 
 
@@ -284,14 +288,7 @@ def run_sam3_oracle(n: int, image_size: int, detect_every: int = 1) -> dict:
     for _ in hf.propagate_in_video_iterator(session):
         count += 1
         _trace("sam3-transformers", count, t0)
-    return {
-        "frames": count,
-        "seconds": time.perf_counter() - t0,
-        "peak_rss_mb": _peak_mb(),
-        "run_peak_rss_mb": _run_peak_mb(),
-        "rss_end_mb": _rss_mb(),
-        "rss_before_run_mb": before,
-    }
+    return _run_figures(count, t0, before)
 
 
 def trace_growth(path: str, start: int, goal: int, base: dict) -> list[dict]:

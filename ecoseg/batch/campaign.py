@@ -305,10 +305,7 @@ def _segment_options(
     """Per-video keyword arguments of :func:`ecoseg.segment`, validated before any work."""
     from ecoseg.engine import choose_engine
 
-    prompts = {str(k): os.fspath(v) for k, v in (prompts or {}).items()}
-    unknown = sorted(set(prompts) - set(names))
-    if unknown:
-        raise ConfigError(f"prompts given for {unknown[0]!r}, which is not one of the videos")
+    prompts = _prompt_files(prompts, names)
     engine = choose_engine(engine, prompts=bool(prompts), auto=auto)
     params = dict(params or {})
     if engine == "classical":
@@ -329,8 +326,7 @@ def _segment_options(
         for name, path in prompts.items():
             if not Path(path).is_file():
                 raise ConfigError(f"{path}: prompt file of {name!r} not found")
-        if checkpoint is not None and not Path(checkpoint).is_file():
-            raise ConfigError(f"{checkpoint}: checkpoint file not found")
+        _check_checkpoint(checkpoint)
     _check_device(device)
     common = {
         "engine": engine,
@@ -344,6 +340,21 @@ def _segment_options(
         "progress": False,
     }
     return {n: {**common, "prompts": prompts.get(n)} for n in names}
+
+
+def _prompt_files(prompts, names) -> dict[str, str]:
+    """Prompt file paths by video name; one-line :class:`ConfigError` for a name not a video."""
+    prompts = {str(k): os.fspath(v) for k, v in (prompts or {}).items()}
+    unknown = sorted(set(prompts) - set(names))
+    if unknown:
+        raise ConfigError(f"prompts given for {unknown[0]!r}, which is not one of the videos")
+    return prompts
+
+
+def _check_checkpoint(checkpoint) -> None:
+    """A checkpoint path that exists (or None), else one-line :class:`ConfigError`."""
+    if checkpoint is not None and not Path(checkpoint).is_file():
+        raise ConfigError(f"{checkpoint}: checkpoint file not found")
 
 
 def _check_device(device) -> None:
@@ -382,10 +393,7 @@ def _concept_options(
         ConceptSettings(**{**params, "detect_every": detect_every})
     except TypeError as exc:
         raise ConfigError(f"concept tracking parameters: {exc}") from None
-    prompts = {str(k): os.fspath(v) for k, v in (prompts or {}).items()}
-    unknown = sorted(set(prompts) - set(names))
-    if unknown:
-        raise ConfigError(f"prompts given for {unknown[0]!r}, which is not one of the videos")
+    prompts = _prompt_files(prompts, names)
     for name in names:
         path = prompts.get(name)
         given = load_prompts(path) if path is not None else None  # one-line errors naming it
@@ -394,8 +402,7 @@ def _concept_options(
                 f"nothing to find in {name!r}: give --concepts NAME... or a prompt file with "
                 "'concepts'"
             )
-    if checkpoint is not None and not Path(checkpoint).is_file():
-        raise ConfigError(f"{checkpoint}: checkpoint file not found")
+    _check_checkpoint(checkpoint)
     _check_device(device)
     common = {
         "model": model,
