@@ -294,10 +294,6 @@ def segment(
             total=len(reader),
             progress=progress,
         )
-        # a wrapped tracker (a plain generator) has no camera measurement to record
-        motion = getattr(results, "camera_motion", None) if engine == "classical" else None
-        if motion is not None:
-            store.set_provenance(camera_motion=motion.to_dict())
         store.mark_complete()
         if engine == "sam2" and not auto:
             remove_resume_state(resume_file)

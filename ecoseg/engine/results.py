@@ -148,7 +148,9 @@ def write_results(
     Frames the store already holds are skipped (resume). Frames without a result (before an
     object's first prompt, or after the last result) are written empty, with their times from
     ``times``. Objects are registered before the frame that first shows them: those in
-    ``objects`` with their class, others as ``"unknown"``.
+    ``objects`` with their class, others as ``"unknown"``. When ``results`` carries a
+    ``camera_motion`` (the motion tracker's run), it is recorded in the store's provenance
+    once every frame is written.
 
     Parameters
     ----------
@@ -254,6 +256,9 @@ def write_results(
         raise
     else:
         store_embeddings(store, sums, counts)
+        motion = getattr(results, "camera_motion", None)  # the motion tracker's measurement
+        if motion is not None:
+            store.set_provenance(camera_motion=motion.to_dict())
     finally:
         if bar is not None:
             bar.close()

@@ -217,8 +217,5 @@ def segment_classical(
     written = write_results(
         store, results, source="tracker", total=total, progress=progress or False
     )
-    motion = getattr(results, "camera_motion", None)  # none from a wrapped tracker
-    if motion is not None:
-        store.set_provenance(camera_motion=motion.to_dict())
     store.mark_complete()
     return written
