@@ -3,8 +3,8 @@
 The store validates frames and hands them to a :class:`ChunkCommitter`, which copies them into
 chunk buffers (a frame that fits the buffer being filled is copied before validation by
 :meth:`ChunkCommitter.stage`, which takes its largest value from the copy; it counts only once
-:meth:`ChunkCommitter.buffer` takes it). Full chunks are compressed and written by a pool of writer threads (several
-chunks compress at once). Every :data:`~ecoseg.store.layout.COMMIT_FRAMES` frames, and on a
+:meth:`ChunkCommitter.buffer` takes it). Full chunks are compressed and written by a pool of
+writer threads (several chunks compress at once). Every :data:`~ecoseg.store.layout.COMMIT_FRAMES` frames, and on a
 flush, a commit writes the ``time`` and ``scores`` rows of frames whose ``labels`` chunks are
 written and only then the attributes with the advanced progress marker (``frames_written``).
 Commits are submitted strictly in order, one at a time; array resizes happen on the caller's
