@@ -389,10 +389,7 @@ def _concept_options(
     except PromptError as exc:
         raise ConfigError(str(exc)) from None
     params = dict(params or {})
-    try:
-        ConceptSettings(**{**params, "detect_every": detect_every})
-    except TypeError as exc:
-        raise ConfigError(f"concept tracking parameters: {exc}") from None
+    ConceptSettings.from_params(params, detect_every)
     prompts = _prompt_files(prompts, names)
     for name in names:
         path = prompts.get(name)

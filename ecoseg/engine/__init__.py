@@ -487,10 +487,7 @@ def _segment_concepts(
         prompts = Prompts(objects, tuple(wanted)).validate(reader.width, reader.height, len(reader))
     except PromptError as exc:
         raise PromptError(f"{prompt_file}: {exc}" if prompt_file else str(exc)) from None
-    try:
-        settings = ConceptSettings(**{**dict(params or {}), "detect_every": detect_every})
-    except TypeError as exc:
-        raise ConfigError(f"concept tracking parameters: {exc}") from None
+    settings = ConceptSettings.from_params(params, detect_every)
     run_device = resolve_device(device)
     provenance = {
         "video": {

@@ -200,6 +200,23 @@ class ConceptSettings:
                 "hotstart_unmatched and hotstart_duplicates must be <= hotstart_delay"
             )
 
+    @classmethod
+    def from_params(cls, params=None, detect_every: int = 1) -> ConceptSettings:
+        """Settings from a user's parameter mapping; a name that is not a setting is a
+        one-line :class:`~ecoseg.errors.ConfigError`.
+
+        Examples
+        --------
+        >>> ConceptSettings.from_params({"hotstart_delay": 0}, detect_every=2).detect_every
+        2
+        """
+        from ecoseg.errors import ConfigError
+
+        try:
+            return cls(**{**dict(params or {}), "detect_every": detect_every})
+        except TypeError as exc:
+            raise ConfigError(f"concept tracking parameters: {exc}") from None
+
     def to_dict(self) -> dict:
         """Plain values (for provenance)."""
         from dataclasses import asdict

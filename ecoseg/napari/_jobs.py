@@ -374,10 +374,7 @@ def _sam3_results(job: Job, reader) -> Iterator[Any]:
 
     if not job.concepts:
         raise PromptError("SAM 3 needs something to find: type a name or draw an exemplar box")
-    try:
-        settings = ConceptSettings(**{**dict(job.params), "detect_every": job.detect_every})
-    except TypeError as exc:
-        raise ConfigError(f"concept tracking parameters: {exc}") from None
+    settings = ConceptSettings.from_params(job.params, job.detect_every)
     net = sam3.build(
         job.model,
         job.checkpoint,

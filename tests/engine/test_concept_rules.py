@@ -213,3 +213,10 @@ def test_concept_run_refuses_an_exemplar_outside_the_video():
     c = Concept("fish", (Exemplar(7, (0, 0, 2, 2)),))
     with pytest.raises(PromptError, match="outside the video"):
         ConceptRun(None, [np.zeros((4, 4, 3), np.uint8)] * 3, [c])
+
+
+def test_settings_from_params_names_an_unknown_setting_in_one_line():
+    s = ConceptSettings.from_params({"hotstart_delay": 0}, detect_every=3)
+    assert (s.hotstart_delay, s.detect_every) == (0, 3)
+    with pytest.raises(ConfigError, match="concept tracking parameters: .*'no_such'"):
+        ConceptSettings.from_params({"no_such": 1})
