@@ -31,13 +31,12 @@ from ecoseg.engine.classical._morphology import (
     fit,
     upsample_box,
 )
+from ecoseg.engine.classical.fragments import split_blob, tracks_apart
 from ecoseg.engine.classical.motion import CameraMeter
 from ecoseg.engine.classical.params import ClassicalParams
 from ecoseg.engine.classical.splitting import (
     COLOUR_SCALE,
     split_by_appearance,
-    split_touching,
-    tracks_in,
 )
 from ecoseg.engine.linking import Linker, Track
 from ecoseg.engine.results import FrameResult
@@ -387,7 +386,7 @@ class ClassicalTracker:
             parts = [mask]
             shared = False
             if p.split:
-                inside = tracks_in(blob, r0, c0, known)
+                inside = tracks_apart(blob, r0, c0, known)
                 if len(inside) >= 2:
                     # a neck between them is the better cut; colour and place where none is
                     parts = self._split(mask, blob)
@@ -472,15 +471,11 @@ class ClassicalTracker:
         return k != 1 or area > 1.5 * float(ea[inside][0])
 
     def _split(self, mask: np.ndarray, blob: np.ndarray) -> list[np.ndarray]:
-        """Split ``mask`` into touching animals (see :func:`split_touching`)."""
+        """Split ``mask`` into touching animals along the blob's shape (see :func:`split_blob`)."""
         p = self.params
         if mask.sum() < 2 * self.min_area:
             return [mask]
-        # cheap test at work resolution first: most blobs are one animal
-        if self.factor > 1 and blob.sum() >= 8:
-            if len(split_touching(blob, p.split_saddle, p.split_min_fraction)) < 2:
-                return [mask]
-        return split_touching(mask, p.split_saddle, p.split_min_fraction)
+        return split_blob(mask, blob, self.factor, p.split_saddle, p.split_min_fraction)
 
     def _absorb_still(self, work, blobs, detections) -> None:
         if self.params.still_frames <= 0:

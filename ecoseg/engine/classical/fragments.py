@@ -1,0 +1,103 @@
+"""Splitting a blob along its connected outline, so one animal is not cut into fragments.
+
+A blob's mask at video resolution is cut at half the blob's own contrast
+(:mod:`ecoseg.engine.classical`, step 5). For an animal whose body is close to the background's
+colour (a green parrotfish over algae) only its contrasting stripes, fins and tail pass that
+cut: the mask falls into pieces although the animal is one connected blob. A watershed run on
+such a mask (:func:`~ecoseg.engine.classical.splitting.split_touching`) cannot merge pieces that
+do not touch, so each piece became a part, then a track of its own that the tracker kept
+apart frame after frame (several tracks of one animal at once: MaxN too high).
+
+:func:`split_blob` decides the parts on the blob (the hysteresis region, one connected piece
+per animal group, at work resolution) and gives every pixel of the mask to the part it lies in
+(or is nearest to): an animal's pieces stay one part, touching animals are still split at the
+neck between them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from ecoseg.engine.classical._morphology import block_up, fit
+from ecoseg.engine.classical.splitting import split_touching, tracks_in
+
+__all__ = ["split_blob", "tracks_apart"]
+
+
+def tracks_apart(blob: np.ndarray, r0: int, c0: int, known: list) -> list:
+    """The known tracks a blob must be shared among: :func:`tracks_in`, less tentative ones
+    when a confirmed track is there too.
+
+    A piece of an animal that came loose for a frame or two (a tail, a fin, a stripe) starts a
+    tentative track; when it joins its animal's blob again it is that animal, not a second one
+    to cut out of the blob (keeping it apart would make it a lasting fragment track).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as T
+    >>> blob = np.ones((4, 4), bool)
+    >>> known = [(T(id=3), (0, 0, np.ones((2, 2), bool))), (T(id=0), (2, 2, np.ones((2, 2), bool)))]
+    >>> [x[0].id for x in tracks_apart(blob, 0, 0, known)]
+    [3]
+    """
+    inside = tracks_in(blob, r0, c0, known)
+    if any(x[0].id > 0 for x in inside):
+        inside = [x for x in inside if x[0].id > 0]
+    return inside
+
+
+def split_blob(
+    mask: np.ndarray,
+    blob: np.ndarray,
+    factor: int,
+    saddle: float = 0.6,
+    min_fraction: float = 0.2,
+) -> list[np.ndarray]:
+    """Split a blob's video-resolution ``mask`` into animals by the shape of the ``blob``.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (h, w)
+        The blob's mask at video resolution (may be in several pieces).
+    blob : ndarray of bool, shape (bh, bw)
+        The blob at work resolution over the same box (``factor`` video pixels per work pixel;
+        the box's last row and column may reach further at video resolution).
+    factor : int
+        Video pixels per work pixel.
+    saddle, min_fraction : float
+        As for :func:`~ecoseg.engine.classical.splitting.split_touching`.
+
+    Returns
+    -------
+    list of ndarray of bool
+        The parts' masks, each of shape (h, w), covering ``mask``; ``[mask]`` for one animal.
+
+    Examples
+    --------
+    >>> yy, xx = np.mgrid[:40, :80]
+    >>> body = (np.hypot((yy - 20) / 12, (xx - 30) / 24) < 1)        # one fish, one blob
+    >>> stripes = body & (yy % 8 < 3)                                 # all the cut kept of it
+    >>> len(split_blob(stripes, body, 1))
+    1
+    >>> two = (np.hypot(yy - 20, xx - 20) < 10) | (np.hypot(yy - 20, xx - 40) < 10)
+    >>> [int(p.sum()) for p in split_blob(two, two, 1)]
+    [308, 308]
+    """
+    mask = np.asarray(mask, bool)
+    blob = np.asarray(blob, bool)
+    if factor > 1 and blob.sum() < 8:
+        return [mask]
+    parts = split_touching(blob, saddle, min_fraction)
+    if len(parts) < 2:
+        return [mask]
+    label = np.zeros(blob.shape, np.int32)
+    for k, part in enumerate(parts, start=1):
+        label[part] = k
+    if factor > 1:
+        label = fit(block_up(label, factor), *mask.shape)
+    # pixels of the mask outside every part (the blob's rim) go to the nearest part
+    _, (iy, ix) = ndimage.distance_transform_edt(label == 0, return_indices=True)
+    label = label[iy, ix]
+    out = [mask & (label == k) for k in range(1, len(parts) + 1)]
+    return [p for p in out if p.any()]
