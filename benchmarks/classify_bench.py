@@ -31,8 +31,8 @@ One JSON line per figure:
     tracks below the default threshold as unknown (as ``ecoseg classify`` leaves them);
     ``maxn_exact_truth_classes`` is the tracker's own limit (every matched track named by
     its truth), with the pairs it gets too high (one animal in several tracks at once) and
-    too low. The model weighs the hue-specific colour features 0.3
-    (:func:`ecoseg.species.features.feature_weights`, chosen on the training seeds only).
+    too low. The model weighs its feature groups by
+    :data:`ecoseg.species.features.GROUP_WEIGHTS` (chosen on the training seeds only).
 ``classify_end_to_end``
     once: ``ecoseg.classify`` with a saved model file on the test stores, then
     ``ecoseg.measure``; MaxN per species from the maxn table must equal the in-memory figure.
