@@ -10,7 +10,8 @@ Trains on synthetic clips of *other* seeds than the bundled sample (seed 8), mad
 video, named by the truth animal they overlap (standing in for a reviewer), and the two
 invertebrates' truth tracks (the motion tracker does not see them). Sizes and speeds are in mm
 (the clips' calibration is saved into the tracker's stores), so ``ecoseg demo`` calibrates its
-store the same way before classifying. Prints the training tracks
+store the same way before classifying. The feature groups are weighed as ``ecoseg classify
+--train`` weighs them (:func:`ecoseg.species.features.feature_weights`). Prints the training tracks
 per species and the model's sha256.
 """
 
@@ -27,7 +28,7 @@ import ecoseg
 from ecoseg.measure.calibration import Calibration
 from ecoseg.measure.regions import save_calibration
 from ecoseg.species.classify import store_sha256
-from ecoseg.species.features import FEATURE_VERSION, track_features
+from ecoseg.species.features import FEATURE_VERSION, feature_weights, track_features
 from ecoseg.species.model import SpeciesModel
 from ecoseg.species.truth import truth_classes
 from ecoseg.synth import FISH_CLASSES, INVERTEBRATE_CLASSES
@@ -75,6 +76,7 @@ def main(argv: list[str]) -> int:
         feature_version=FEATURE_VERSION,
         training=training,
         units="mm",
+        weights=feature_weights(tracks.names),  # as `ecoseg classify --train` weighs them
     )
     model.save(out, overwrite=overwrite)
     print("training tracks:", dict(sorted(Counter(y).items())))
