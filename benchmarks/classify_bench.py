@@ -58,7 +58,12 @@ import numpy as np
 from ecoseg.engine.classical import segment_classical
 from ecoseg.io.video import open_video
 from ecoseg.species.diverse import diverse_order
-from ecoseg.species.features import FEATURE_VERSION, feature_weights, track_features
+from ecoseg.species.features import (
+    FEATURE_VERSION,
+    GROUP_WEIGHTS,
+    feature_weights,
+    track_features,
+)
 from ecoseg.species.model import SpeciesModel
 from ecoseg.species.truth import truth_classes
 from ecoseg.store import MaskStore, present_ids
@@ -310,6 +315,7 @@ def run(tmp: Path, args, source: str) -> list[dict]:
                 "baseline_shuffled": base,
                 "ratio": round(mean["accuracy"] / base, 3) if base else None,
                 "per_draw_accuracy": [r["accuracy"] for r in results],
+                "group_weights": dict(GROUP_WEIGHTS),
                 "prepare_s": round(prep_s, 1),
                 "goals": {"accuracy_n3_rendered": 0.9, "maxn_exact_n3_rendered": 0.8},
             }

@@ -82,7 +82,7 @@ def split_blob(
     1
     >>> two = (np.hypot(yy - 20, xx - 20) < 10) | (np.hypot(yy - 20, xx - 40) < 10)
     >>> [int(p.sum()) for p in split_blob(two, two, 1)]
-    [308, 308]
+    [305, 305]
     """
     mask = np.asarray(mask, bool)
     blob = np.asarray(blob, bool)
