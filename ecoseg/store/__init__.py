@@ -70,6 +70,7 @@ from ecoseg.store.layout import (
     LABELS_CODEC,
     STORE_FORMAT,
     STORE_VERSION,
+    labels_codec,
 )
 from ecoseg.store.location import Location
 from ecoseg.store.lock import WriterLock, check_no_writer, lock_path
@@ -91,6 +92,7 @@ __all__ = [
     "MaskStore",
     "WriterLock",
     "check_no_writer",
+    "labels_codec",
     "lock_path",
     "open_masks",
     "present_ids",
