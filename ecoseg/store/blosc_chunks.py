@@ -3,11 +3,11 @@
 A ``labels`` chunk holds whole frames. Where the array's Blosc block is a whole number of rows
 of one frame (:func:`~ecoseg.store.layout.block_rows`), no block crosses a frame, so each frame
 can be compressed straight from the caller's array (one zstd stream per block, each block's
-largest id taken while it is in the cache) and a chunk assembled later from those streams: the
-frame is read once and never copied into a chunk buffer. The chunk is in the Blosc 1 format (a
-16-byte header, the offset of every block, then per block its compressed size and zstd stream;
-blocks not split by byte), byte for byte what c-blosc writes with the same settings
-(``tests/store/test_blosc_chunks.py``), so any Blosc reader reads it.
+largest id taken just before; an all-zero block reuses the one stream of zeros) and a chunk
+assembled later from those streams: the frame is never copied into a chunk buffer. The chunk is
+in the Blosc 1 format (a 16-byte header, the offset of every block, then per block its
+compressed size and zstd stream; blocks not split by byte), byte for byte what c-blosc writes
+with the same settings (``tests/store/test_blosc_chunks.py``), so any Blosc reader reads it.
 """
 
 from __future__ import annotations
@@ -109,8 +109,9 @@ class FrameEncoder:
             blocks = []
             for r in range(0, self.height, self.rows):
                 block = frame[r : r + self.rows]
-                top[i] = max(top[i], block.max())
-                blocks.append(self._block(block))
+                largest = block.max()
+                top[i] = max(top[i], largest)
+                blocks.append(self._block(block) if largest else self.zero_block)
             out.append(blocks)
         return out, top
 
