@@ -102,7 +102,7 @@ class ChunkCommitter:
         self._encoder = FrameEncoder.for_array(labels)
         self._blocks: list[list[bytes]] | None = None
         self._staged: list[list[bytes]] = []
-        self._inflight: deque[tuple[Future, np.ndarray, int]] = deque()  # label chunk writes
+        self._inflight: deque[tuple[Future, np.ndarray | None, int]] = deque()  # chunk writes
         self._written = committed  # label chunks of all frames before this are written
         self._rows: deque[tuple[np.ndarray, np.ndarray]] = deque()  # time/scores to commit
         self._commit: tuple[Future, int] | None = None  # the commit in flight
@@ -117,12 +117,13 @@ class ChunkCommitter:
 
     # ------------------------------------------------------------------ the caller's side
     def stage(self, labels: np.ndarray) -> np.ndarray | None:
-        """Copy frames into the free part of the buffer being filled, without taking them.
+        """Compress frames (or copy them into the free part of the chunk buffer being filled),
+        without taking them.
 
-        Returns each frame's largest value (taken from the copy while it is in the cache), or
-        None where the frames do not fit that buffer (then :meth:`buffer` copies them). The
-        copy counts only when the next :meth:`buffer` call passes ``staged=True``; anything
-        else overwrites it.
+        Returns each frame's largest value (taken block by block on the way), or None where
+        the frames do not fit the chunk being filled (then :meth:`buffer` takes them as they
+        are). The staged frames count only when the next :meth:`buffer` call passes
+        ``staged=True``; anything else discards or overwrites them.
         """
         n = labels.shape[0]
         if self._buf_n + n > self._chunk_end(self._buf_start) - self._buf_start:
@@ -137,9 +138,10 @@ class ChunkCommitter:
     def buffer(
         self, labels: np.ndarray, times: np.ndarray, rows: np.ndarray, staged: bool = False
     ) -> None:
-        """Copy validated frames into chunk buffers; hand full chunks to the writers.
+        """Take validated frames (compressed, or copied into chunk buffers); hand full chunks to
+        the writers.
 
-        ``staged``: :meth:`stage` copied exactly these frames just before (no copy again).
+        ``staged``: :meth:`stage` took exactly these frames just before (no second pass).
         """
         n, i = labels.shape[0], 0
         while i < n:
@@ -178,7 +180,8 @@ class ChunkCommitter:
             self._buf_time, self._buf_scores = [], []
             if t0 + k > self.capacity:  # grow the arrays ahead, in steps
                 self.drain()
-                grown = max(t0 + k, self.capacity + max(self.capacity // 4, 16 * self.chunk_frames))
+                step = max(self.capacity // 4, 16 * self.chunk_frames)
+                grown = max(t0 + k, self.capacity + step)
                 self.resize_all(-(-grown // self.chunk_frames) * self.chunk_frames)
             self._collect(keep=self._max_inflight - 1)
             if blocks is not None:

@@ -228,3 +228,17 @@ def test_resume_after_a_killed_process(tmp_path):
     expected_scores = np.zeros((n + 10, 3), np.float32)
     expected_scores[np.arange(n + 10), np.arange(n + 10) % 3] = 1.0
     np.testing.assert_array_equal(back.read_scores(), expected_scores)
+
+
+def test_a_caller_may_reuse_its_array_after_append(tmp_path, codec):
+    """Frames are compressed (or copied) before append returns: an engine that overwrites
+    one label buffer every frame stores every frame as it was."""
+    labels, ts = frames(9), times(9)
+    buffer = np.zeros_like(labels[0])
+    ones = np.ones(len(OBJECTS), np.float32)
+    with MaskStore.create(tmp_path / "r.zarr", height=H, width=W, objects=OBJECTS) as store:
+        for i in range(9):
+            buffer[:] = labels[i]
+            store.append(buffer, ts[i], scores=ones if i % 2 else None)
+        buffer[:] = 0
+    np.testing.assert_array_equal(MaskStore.open(tmp_path / "r.zarr").read_labels(), labels)
