@@ -127,3 +127,23 @@ def test_feature_weights_damp_a_feature_and_are_kept_in_the_file(tmp_path):
     assert np.array_equal(back.predict_proba(X), damped.predict_proba(X))
     with pytest.raises(ConfigError, match="weights must be 2 positive numbers"):
         SpeciesModel.fit(X, y, feature_names=("hue", "shape"), weights=[0.0, 1.0])
+
+
+def test_every_feature_has_a_weighted_group():
+    from ecoseg.species.features import (
+        FEATURE_NAMES,
+        GROUP_WEIGHTS,
+        feature_group,
+        feature_weights,
+    )
+
+    groups = {n: feature_group(n) for n in FEATURE_NAMES}
+    assert set(groups.values()) == set(GROUP_WEIGHTS)  # no feature falls to "other"
+    w = feature_weights((*FEATURE_NAMES, "emb_0"))
+    assert w[-1] == 1.0  # embeddings keep weight 1
+    assert [w[FEATURE_NAMES.index(n)] for n in ("a_mean", "L_mean", "grad_L", "solidity")] == [
+        GROUP_WEIGHTS["hue"],
+        GROUP_WEIGHTS["lightness"],
+        GROUP_WEIGHTS["texture"],
+        GROUP_WEIGHTS["shape"],
+    ]
