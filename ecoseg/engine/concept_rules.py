@@ -158,6 +158,12 @@ class ConceptSettings:
     text_geometry_token : bool
         A text-only concept's prompt also carries the geometry encoder's CLS token, pooled on
         each frame (Meta's model, True); transformers' port leaves it out (False).
+    shift_ids_on_removal : bool
+        On a frame where tracks are removed, hand the tracked masks and tracker scores out to
+        the ids left after the removal, in order (new tracks last), so each one after a
+        removed track's slot goes to the next id: transformers' port does this (it labels
+        its outputs after its session has dropped the removed tracks). False: each mask
+        keeps its own track's id.
     """
 
     detect_every: int = 1
@@ -186,6 +192,7 @@ class ConceptSettings:
     mask_prompt_multimask: bool = False
     reencode_on_new_objects: bool = False
     text_geometry_token: bool = True
+    shift_ids_on_removal: bool = False
 
     def __post_init__(self) -> None:
         from ecoseg.errors import ConfigError
