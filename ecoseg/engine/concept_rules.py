@@ -43,9 +43,10 @@ the names of its settings are given in :class:`ConceptSettings`):
    suppression or re-prompting), and a detection overlapping one starts no track.
 
 What differs from the oracle is written down in ``docs/concepts.md``: the state is bounded
-(counters instead of per-frame lists), detection may run every N frames, and transformers'
-re-encoding of the other objects' memories on frames where new objects start is a setting
-(``reencode_on_new_objects``, off as in Meta's predictor).
+(counters instead of per-frame lists), detection may run every N frames, and where
+transformers' port differs from Meta's predictor the port's behaviour is a setting, off by
+default (``reencode_on_new_objects``, ``mask_prompt_multimask``, ``shift_ids_on_removal``;
+``text_geometry_token`` on).
 
 Exports
 -------

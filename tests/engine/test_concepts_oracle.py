@@ -9,11 +9,13 @@ frame, batched tracker, hot-start buffer, label images); the oracle is its own
 
 Settings given to both so they run the same algorithm (transformers without its optional CUDA
 ``kernels`` skips NMS and hole filling; its port re-encodes other objects' memories on frames
-where objects start and takes the best of three masks' pointer for mask prompts: our settings
-``nms_iou=0``, ``fill_hole_area=0``, ``reencode_on_new_objects``, ``mask_prompt_multimask``
-select that; ``text_geometry_token=False`` is the port's text-only prompt without the
-geometry CLS token, which matters for text-only concepts only). Thresholds are raised on both
-sides so a handful of the random queries detect.
+where objects start, takes the best of three masks' pointer for mask prompts and, on frames
+where tracks are removed, labels the tracked masks with the ids left after the removal: our
+settings ``nms_iou=0``, ``fill_hole_area=0``, ``reencode_on_new_objects``,
+``mask_prompt_multimask``, ``shift_ids_on_removal`` select that; ``text_geometry_token=False``
+is the port's text-only prompt without the geometry CLS token, which matters for text-only
+concepts only). Thresholds are raised on both sides so a handful of the random queries
+detect.
 
 Two clips:
 
@@ -21,15 +23,18 @@ Two clips:
 - tracks starting mid-clip: the smallest SAM 3 (``concepts_oracle.micro_config``) on 6
   frames at 3 frames/s in which a big fish swims in from frame 3 (``entering_clip``), the
   association threshold ``match_iou`` (``assoc_iou_thresh``) raised to 0.5 on both sides.
-  The random tracker's masks overlap every detection with IoU ~0.3-0.45, so each confident
+  The random tracker's masks overlap every detection with IoU ~0.3-0.4, so each confident
   detection starts a track: the strongest query one a frame from frame 0, the second one also
-  from frame 3, when the fish is in (9 tracks, first shown on frames 0, 1, 2, 3, 3, 4, 4, 5,
-  5; the older ones are propagated beside the new ones to the end). The test asserts those
-  facts on both sides, so it cannot pass with one track or none starting late.
+  from frame 3, when the fish is in. Run twice: with SAM 3's hot start (9 tracks, first shown
+  on frames 0, 1, 2, 3, 3, 4, 4, 5, 5, the older ones propagated beside the new ones to the
+  end), and with a 4-frame hot start that removes the tracks started on frames 0-2 before
+  they show (6 tracks, first shown on frames 3, 3, 4, 4, 5, 5). The test asserts those facts
+  on both sides, so it cannot pass with one track, none starting late or none removed.
 
 Shown on both: the same objects on every frame after matching ids one to one, mask IoU >=
-0.99 per object and frame; and the comparison fails when our association threshold or our
-weights are perturbed (negative controls).
+0.99 per object and frame; the comparison fails when our association threshold or our
+weights are perturbed (negative controls), and on the removal run without
+``shift_ids_on_removal``.
 """
 
 from __future__ import annotations
