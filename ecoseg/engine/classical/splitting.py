@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ecoseg.engine.classical._morphology import block_up, dilate3, fit
+from ecoseg.engine.classical._morphology import block_up, dilate3, fit, label
 
 __all__ = ["COLOUR_SCALE", "nearest_d2", "split_by_appearance", "split_touching", "tracks_in"]
 
@@ -19,6 +19,7 @@ __all__ = ["COLOUR_SCALE", "nearest_d2", "split_by_appearance", "split_touching"
 COLOUR_SCALE = np.array([1 / 12.0, 1 / 4.0, 1 / 4.0], np.float32)
 _COLOUR_CAP = 16.0  # a colour unlike any of the track's costs at most this much
 _PLACE_SCALE = 2.0  # work pixels from the predicted mask that cost as much as 1 colour unit
+_SQUARE = np.ones((3, 3), bool)  # 8-connectivity of distance-transform peaks
 
 
 def split_touching(
@@ -59,7 +60,7 @@ def split_touching(
         return [mask]
     size = max(3, int(round(top)) | 1)
     peaks = (dist == ndimage.maximum_filter(dist, size=size)) & (dist >= 0.5 * top)
-    markers, n = ndimage.label(peaks, structure=np.ones((3, 3), bool))
+    markers, n = ndimage.label(peaks, _SQUARE)
     if n < 2:
         return [mask]
     # cheap test before the watershed: peaks joined by a thick straight path are one body
@@ -195,7 +196,7 @@ def split_by_appearance(work, mask, blob, r0, c0, inside, factor: int) -> list[n
     lab[blob] = owner + 1
     # tidy: each track keeps its largest piece; stray pieces go to their neighbour
     for i in range(len(inside)):
-        pieces, n = ndimage.label(lab == i + 1)
+        pieces, n = label(lab == i + 1)
         if n > 1:
             big = np.argmax(np.bincount(pieces.ravel())[1:]) + 1
             lab[(pieces > 0) & (pieces != big)] = 0
