@@ -18,7 +18,8 @@ shakes). Per frame, with memory that does not grow with the length of the video:
    bilinearly and cut at half the blob's own contrast, which puts the edge where a pixel is half
    covered (an unbiased area) without full-size float work.
 6. **Splitting.** A blob whose distance transform has two or more strong peaks separated by a
-   narrow neck (two animals touching) is split by a watershed.
+   narrow neck (two animals touching) is split by a watershed (at work resolution; the cut is
+   carried to the video-resolution mask).
 7. **Linking** (:class:`~ecoseg.engine.linking.Linker`): constant-velocity prediction in world
    coordinates, gated assignment on distance + box overlap, gaps of up to ``max_gap`` frames
    closed, new tracks confirmed after ``min_hits`` frames. Output is therefore delayed by

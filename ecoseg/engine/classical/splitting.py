@@ -13,7 +13,14 @@ from scipy import ndimage
 
 from ecoseg.engine.classical._morphology import block_up, dilate3, fit, label
 
-__all__ = ["COLOUR_SCALE", "nearest_d2", "split_by_appearance", "split_touching", "tracks_in"]
+__all__ = [
+    "COLOUR_SCALE",
+    "nearest_d2",
+    "split_by_appearance",
+    "split_touching",
+    "spread_parts",
+    "tracks_in",
+]
 
 # colour differences in "noise units": luminance changes with caustics, chromaticity less
 COLOUR_SCALE = np.array([1 / 12.0, 1 / 4.0, 1 / 4.0], np.float32)
@@ -206,7 +213,22 @@ def split_by_appearance(work, mask, blob, r0, c0, inside, factor: int) -> list[n
             lab[lab == i + 1] = 0
     if np.count_nonzero(np.unique(lab)) < 2:
         return [mask]
+    return spread_parts(lab, mask, s)
+
+
+def spread_parts(lab: np.ndarray, mask: np.ndarray, factor: int) -> list[np.ndarray]:
+    """Cut a video-resolution ``mask`` by a work-resolution labelling of its box.
+
+    Unlabelled work pixels (0) take the label of the nearest labelled one; each label's work
+    pixels become ``factor`` x ``factor`` blocks. Returns the non-empty parts of ``mask``.
+
+    Examples
+    --------
+    >>> lab = np.array([[1, 2, 0]], np.int32)  # the 0 takes the nearest label: 2
+    >>> [p.astype(int).tolist() for p in spread_parts(lab, np.ones((2, 6), bool), 2)]
+    [[[1, 1, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0]], [[0, 0, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1]]]
+    """
     idx = ndimage.distance_transform_edt(lab == 0, return_distances=False, return_indices=True)
     lab = lab[idx[0], idx[1]]
-    up = fit(block_up(lab, s), mask.shape[0], mask.shape[1])
+    up = fit(block_up(lab, factor), mask.shape[0], mask.shape[1])
     return [mask & (up == v) for v in np.unique(lab) if np.any(mask & (up == v))]

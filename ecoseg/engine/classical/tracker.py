@@ -39,6 +39,7 @@ from ecoseg.engine.classical.splitting import (
     COLOUR_SCALE,
     split_by_appearance,
     split_touching,
+    spread_parts,
     tracks_in,
 )
 from ecoseg.engine.linking import Linker, Track
@@ -474,14 +475,24 @@ class ClassicalTracker:
         return k != 1 or area > 1.5 * float(ea[inside][0])
 
     def _split(self, mask: np.ndarray, blob: np.ndarray) -> list[np.ndarray]:
-        """Split ``mask`` into touching animals (see :func:`split_touching`)."""
+        """Split ``mask`` into touching animals (see :func:`split_touching`).
+
+        On the work-resolution ``blob`` when the frame was downscaled, the parts carried to
+        ``mask`` by :func:`spread_parts`: a watershed at video resolution costs ~10 ms a blob at
+        720p and gave no better scores on the accuracy bench (docs/performance.md).
+        """
         p = self.params
         if mask.sum() < 2 * self.min_area:
             return [mask]
-        # cheap test at work resolution first: most blobs are one animal
         if self.factor > 1 and blob.sum() >= 8:
-            if len(split_touching(blob, p.split_saddle, p.split_min_fraction)) < 2:
+            # at work resolution (most blobs are one animal), the cut carried to the mask
+            parts = split_touching(blob, p.split_saddle, p.split_min_fraction)
+            if len(parts) < 2:
                 return [mask]
+            lab = np.zeros(blob.shape, np.int32)
+            for i, part in enumerate(parts, start=1):
+                lab[part] = i
+            return spread_parts(lab, mask, self.factor)
         return split_touching(mask, p.split_saddle, p.split_min_fraction)
 
     def _absorb_still(self, work, blobs, detections) -> None:
