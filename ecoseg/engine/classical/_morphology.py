@@ -98,13 +98,6 @@ def fill_holes(m: np.ndarray) -> np.ndarray:
     cols = np.flatnonzero(m.any(axis=0))
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     box = m[r0:r1, c0:c1]
-    # a hole pixel has the mask on both sides in its row: none where each row's pixels are one
-    # run (most animal masks); then the labelling below is not needed
-    count = np.count_nonzero(box, axis=1)
-    first = np.argmax(box, axis=1)
-    last = box.shape[1] - np.argmax(box[:, ::-1], axis=1)
-    if np.all((count == last - first) | (count == 0)):
-        return m
     background = np.ones((r1 - r0 + 2, c1 - c0 + 2), bool)
     np.logical_not(box, out=background[1:-1, 1:-1])
     lab, n = label(background)
