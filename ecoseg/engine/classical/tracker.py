@@ -382,9 +382,18 @@ class ClassicalTracker:
             y1 = self.height if r1 == h else r1 * s
             x1 = self.width if c1 == w else c1 * s
             up = upsample_box(dist, s, y0, y1, x0, x1)
-            zone = fit(block_up(dilate3(blob), s), y1 - y0, x1 - x0)
-            # edges where the pixel is half covered; holes of low contrast inside filled
-            mask = fill_holes((up > level) & zone)
+            near = dilate3(blob)
+            zone = fit(block_up(near, s), y1 - y0, x1 - x0)
+            # edges where the pixel is half covered; holes of low contrast inside filled, found
+            # at work resolution (labelling the video-resolution box costs ~10x more)
+            mask = (up > level) & zone
+            if s > 1:
+                coarse = (d > level) & near
+                holes = fill_holes(coarse) & ~coarse
+                if holes.any():
+                    mask |= fit(block_up(holes, s), y1 - y0, x1 - x0)
+            else:
+                mask = fill_holes(mask)
             if not mask.any():
                 continue
             parts = [mask]
