@@ -387,13 +387,10 @@ class ClassicalTracker:
             # edges where the pixel is half covered; holes of low contrast inside filled, found
             # at work resolution (labelling the video-resolution box costs ~10x more)
             mask = (up > level) & zone
-            if s > 1:
-                coarse = (d > level) & near
-                holes = fill_holes(coarse) & ~coarse
-                if holes.any():
-                    mask |= fit(block_up(holes, s), y1 - y0, x1 - x0)
-            else:
-                mask = fill_holes(mask)
+            coarse = (d > level) & near
+            holes = fill_holes(coarse) & ~coarse
+            if holes.any():
+                mask |= fit(block_up(holes, s), y1 - y0, x1 - x0)
             if not mask.any():
                 continue
             parts = [mask]
