@@ -22,7 +22,14 @@ store_append
     local store, over the PyAV decode throughput (the ``video_read`` baseline) of a 1080p
     H.264 clip with the same number of frames, decoded in the same run. Goal: ratio >= 3, so
     the store is never the bottleneck. ``compression_ratio``: raw label bytes over the bytes of
-    the ``labels`` chunks on disk; ``cpu_ratio`` as above.
+    the ``labels`` chunks on disk (``bytes_per_frame``: those bytes per frame); ``cpu_ratio``
+    as above.
+store_codecs (``--codecs``)
+    For the same label frames, each candidate ``labels`` codec alone: compression CPU ms per
+    frame (the best of ``--repeats`` passes over 16 frames, interleaved) and bytes per frame,
+    for 4-frame chunks. ``frame blocks`` is what the store does now (each frame compressed
+    block by block where the caller holds it, the largest id taken on the way); the rest go
+    through numcodecs as zarr would (Blosc runs single-threaded, as in zarr's writer threads).
 """
 
 from __future__ import annotations
@@ -186,12 +193,68 @@ def store_append(workdir: Path, frames: int, repeats: int, width=1920, height=10
         "decode_fps": round(dec_fps, 1),
         "ratio": round(store_fps / dec_fps, 3),
         "compression_ratio": round(frames * width * height * 4 / stored, 1),
+        "bytes_per_frame": round(stored / frames),
         "cpu_ratio": round(dec_cpu / store_cpu, 3),
         "store_cpu_ms_per_frame": round(store_cpu * 1e3, 2),
         "decode_cpu_ms_per_frame": round(dec_cpu * 1e3, 2),
         "baseline": "PyAV decode + to_ndarray(rgb24), thread_type=AUTO",
         "goal": ">= 3",
     }
+
+
+def store_codecs(repeats: int, width=1920, height=1080) -> list[dict]:
+    """Compression CPU time and size per frame of candidate ``labels`` codecs (4-frame chunks)."""
+    import numcodecs.blosc
+    from numcodecs import Blosc, Zstd
+
+    from ecoseg.store.blosc_chunks import FrameEncoder
+    from ecoseg.store.layout import block_rows
+
+    numcodecs.blosc.use_threads = False  # zarr calls Blosc from its threads: no Blosc threads
+    labels = blob_labels(16, width, height)
+    chunks = [labels[i : i + 4] for i in range(0, 16, 4)]
+    rows = block_rows(height, width)
+    frame_blocks = FrameEncoder(height, width, rows, 1)
+    big = {"blocksize": 2**21}  # the block size before frame-row blocks
+    buffer = np.empty_like(chunks[0])
+    candidates = {
+        "reference: one read of the frame (largest id)": lambda c: c.max(axis=(1, 2)),
+        "reference: copy into a chunk buffer": lambda c: np.copyto(buffer, c),
+        "frame blocks, blosc zstd 1 (the store)": lambda c: frame_blocks.chunk(
+            frame_blocks.encode(c)[0], len(c)
+        ),
+        "blosc zstd 1, 2 MiB blocks (before)": Blosc("zstd", 1, Blosc.NOSHUFFLE, **big).encode,
+        "blosc zstd 1, byte shuffle": Blosc("zstd", 1, Blosc.SHUFFLE, **big).encode,
+        "blosc zstd 1, bit shuffle": Blosc("zstd", 1, Blosc.BITSHUFFLE, **big).encode,
+        "blosc zstd 3 (level 5), byte shuffle": Blosc("zstd", 3, Blosc.SHUFFLE, **big).encode,
+        "blosc lz4 1": Blosc("lz4", 1, Blosc.NOSHUFFLE, **big).encode,
+        "blosc lz4 1, then zstd 3": lambda c, b=Blosc("lz4", 1, Blosc.NOSHUFFLE, **big): (
+            Zstd(3).encode(b.encode(c))
+        ),
+        "zstd 1 (no blosc)": Zstd(1).encode,
+        "zstd -1 (no blosc)": Zstd(-1).encode,
+    }
+    best = dict.fromkeys(candidates, float("inf"))
+    for _ in range(repeats):  # interleaved, the best of each
+        for name, encode in candidates.items():
+            cpu = time.thread_time()
+            for chunk in chunks:
+                encode(chunk)
+            best[name] = min(best[name], (time.thread_time() - cpu) / 16)
+    out = []
+    for name, encode in candidates.items():
+        record = {
+            "benchmark": "store_codecs",
+            "size": f"{width}x{height}",
+            "codec": name,
+            "cpu_ms_per_frame": round(best[name] * 1e3, 3),
+        }
+        if not name.startswith("reference"):
+            size = sum(len(encode(chunk)) for chunk in chunks) / 16
+            record["bytes_per_frame"] = round(size)
+            record["compression_ratio"] = round(width * height * 4 / size, 1)
+        out.append(record)
+    return out
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -206,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sizes", default="1280x720,640x360", help="comma-separated WxH clip sizes for video_read"
     )
+    parser.add_argument(
+        "--codecs", action="store_true", help="also time candidate labels codecs alone"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ecoseg-io-bench-") as tmp:
         workdir = Path(tmp)
@@ -214,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(video_read(workdir, width, height, args.frames, args.repeats)))
             sys.stdout.flush()
         print(json.dumps(store_append(workdir, args.frames, args.repeats)))
+        if args.codecs:
+            for record in store_codecs(max(args.repeats, 5)):
+                print(json.dumps(record))
     return 0
 
 

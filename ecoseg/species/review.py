@@ -162,9 +162,7 @@ def _presence(store) -> dict[int, np.ndarray]:
 
 def _write_backup(store, number: int, frames: np.ndarray, objects: list, edit: dict) -> None:
     """Step 1: what the edit is about to change, into ``edits/NNNNN``."""
-    import zarr
-
-    from ecoseg.store import LABELS_CODEC  # the labels codec (same bytes on undo)
+    from ecoseg.store import labels_codec  # the labels codec (same bytes on undo)
 
     g = store.group.require_group(_BACKUPS).require_group(f"{number:05d}")
     h, w = store.height, store.width
@@ -174,7 +172,7 @@ def _write_backup(store, number: int, frames: np.ndarray, objects: list, edit: d
         chunks=(1, h, w),
         dtype=np.uint32,
         fill_value=0,
-        compressors=zarr.codecs.BloscCodec(**LABELS_CODEC),
+        compressors=labels_codec(h, w),
         overwrite=True,
     )
     step, k = store.chunk_frames, 0

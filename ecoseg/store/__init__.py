@@ -4,12 +4,16 @@ Layout
 ------
 ``labels``
     (t, y, x) uint32 instance ids at video resolution, 0 = background. Chunks hold
-    ``chunk_frames`` whole frames; Blosc/zstd (level 1, no shuffle, 2 MiB blocks). Measured on
-    1080p label images with 12 ellipses: ~940x smaller at ~1.0-1.4 ms per frame per core to
-    compress and ~0.6 ms to decompress (lz4 level 1 is ~2x faster to compress but makes
-    stores ~5x larger, which an hour of footage feels more than the writer's ~1 ms; byte
-    shuffle makes zstd 1.4x smaller at ~1.7 ms). Stores written with other Blosc settings
-    (zstd level 2 before) read the same (the codec is in the array metadata).
+    ``chunk_frames`` whole frames; Blosc/zstd (level 1, no shuffle). Blosc blocks are whole
+    rows of one frame, at most 2 MiB (:func:`labels_codec`: 270 rows at 1080p), so the writer
+    compresses each frame block by block where the caller holds it, without copying it
+    (:mod:`ecoseg.store.blosc_chunks`; the chunks are c-blosc's own bytes for those settings).
+    Frame heights without such a block (a prime height) keep 2 MiB blocks and the copying
+    writer. Measured on 1080p label images with 12 ellipses: ~940x smaller at ~0.9 ms per
+    frame per core to compress (lz4 level 1 is ~2x faster but makes stores ~5x larger; byte
+    shuffle makes zstd 1.4x smaller but ~1.5x slower; ``benchmarks/io_bench.py --codecs``).
+    Stores written with other Blosc settings (zstd level 2 and 2 MiB blocks before) read and
+    resume the same (the codec is in the array metadata).
     ``dimension_names=("t", "y", "x")``, attribute ``units="instance id"``.
 ``time``
     (t,) float64 seconds from the stream's PTS (variable frame rate is real), ``units="s"``.
@@ -30,13 +34,14 @@ Everything lives under one JSON attribute, ``"ecoseg"``::
 
 Commit protocol
 ---------------
-:meth:`MaskStore.append` validates frames and copies them into a chunk buffer; full chunks are
-compressed and written by background threads (compression overlaps the caller's work and uses
-up to four cores). Every :data:`COMMIT_FRAMES` frames, and on :meth:`~MaskStore.flush`, a
-commit writes the ``time`` and ``scores`` rows of frames whose ``labels`` chunks are written
-and only then advances ``frames_written``. Zarr writes each key atomically on local disks
-(temporary file + rename) and on object stores, so a killed process leaves a store whose
-marker covers only frames that are fully written. The attributes are the commit record: arrays
+:meth:`MaskStore.append` validates frames and compresses them block by block on the caller's
+thread (or, for older codec settings, copies them into a chunk buffer that zarr compresses);
+full chunks are written by background threads. Every :data:`COMMIT_FRAMES` frames, and on
+:meth:`~MaskStore.flush`, a commit writes the ``time`` and ``scores`` rows of frames whose
+``labels`` chunks are written and only then advances ``frames_written``. Zarr writes each
+key atomically on local disks (temporary file + rename) and on object stores (the compressed
+chunks go through the same zarr store), so a killed process leaves a store whose marker covers
+only frames that are fully written. The attributes are the commit record: arrays
 may run ahead of them (rows past the marker while writing, as the arrays grow in steps; score
 columns past the object table after a crash); readers ignore that tail,
 :meth:`~MaskStore.flush` and :meth:`~MaskStore.close` cut the arrays to length, and
@@ -70,6 +75,7 @@ from ecoseg.store.layout import (
     LABELS_CODEC,
     STORE_FORMAT,
     STORE_VERSION,
+    labels_codec,
 )
 from ecoseg.store.location import Location
 from ecoseg.store.lock import WriterLock, check_no_writer, lock_path
@@ -91,6 +97,7 @@ __all__ = [
     "MaskStore",
     "WriterLock",
     "check_no_writer",
+    "labels_codec",
     "lock_path",
     "open_masks",
     "present_ids",

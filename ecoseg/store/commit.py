@@ -1,14 +1,17 @@
 """Chunk commits: buffered label chunks written by background threads, then the marker.
 
-The store validates frames and hands them to a :class:`ChunkCommitter`, which copies them into
-chunk buffers (a frame that fits the buffer being filled is copied before validation by
-:meth:`ChunkCommitter.stage`, which takes its largest value from the copy; it counts only once
-:meth:`ChunkCommitter.buffer` takes it). Full chunks are compressed and written by a pool of
-writer threads (several chunks compress at once). Every :data:`~ecoseg.store.layout.COMMIT_FRAMES` frames, and on a
-flush, a commit writes the ``time`` and ``scores`` rows of frames whose ``labels`` chunks are
-written and only then the attributes with the advanced progress marker (``frames_written``).
-Commits are submitted strictly in order, one at a time; array resizes happen on the caller's
-thread with nothing in flight.
+The store validates frames and hands them to a :class:`ChunkCommitter`. Where the ``labels``
+array's codec allows (:class:`~ecoseg.store.blosc_chunks.FrameEncoder`, every store created
+now), frames are compressed block by block straight from the caller's array and a full chunk is
+assembled from the compressed blocks and written as one key; otherwise (older codec settings)
+frames are copied into chunk buffers that zarr compresses. Either way :meth:`ChunkCommitter.stage`
+takes a frame that fits the chunk being filled before validation, giving each frame's largest
+value on the way (it counts only once :meth:`ChunkCommitter.buffer` takes it). Full chunks are
+written by a pool of writer threads. Every :data:`~ecoseg.store.layout.COMMIT_FRAMES` frames,
+and on a flush, a commit writes the ``time`` and ``scores`` rows of frames whose ``labels``
+chunks are written and only then the attributes with the advanced progress marker
+(``frames_written``). Commits are submitted strictly in order, one at a time; array resizes
+happen on the caller's thread with nothing in flight.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 
 from ecoseg.errors import StoreError
 from ecoseg.store._util import copy_max, guard, short_error
+from ecoseg.store.blosc_chunks import FrameEncoder
 from ecoseg.store.layout import ATTRS_KEY, COMMIT_FRAMES
 
 __all__ = ["ChunkCommitter"]
@@ -93,7 +97,12 @@ class ChunkCommitter:
         self._buf_time: list[float] = []
         self._buf_scores: list[np.ndarray] = []
         self._pool: list[np.ndarray] = []
-        self._inflight: deque[tuple[Future, np.ndarray, int]] = deque()  # label chunk writes
+        # compressed mode: the blocks of the chunk's frames from its first frame on (None: not
+        # loaded yet), and the frames stage() compressed
+        self._encoder = FrameEncoder.for_array(labels)
+        self._blocks: list[list[bytes]] | None = None
+        self._staged: list[list[bytes]] = []
+        self._inflight: deque[tuple[Future, np.ndarray | None, int]] = deque()  # chunk writes
         self._written = committed  # label chunks of all frames before this are written
         self._rows: deque[tuple[np.ndarray, np.ndarray]] = deque()  # time/scores to commit
         self._commit: tuple[Future, int] | None = None  # the commit in flight
@@ -108,35 +117,46 @@ class ChunkCommitter:
 
     # ------------------------------------------------------------------ the caller's side
     def stage(self, labels: np.ndarray) -> np.ndarray | None:
-        """Copy frames into the free part of the buffer being filled, without taking them.
+        """Compress frames (or copy them into the free part of the chunk buffer being filled),
+        without taking them.
 
-        Returns each frame's largest value (taken from the copy while it is in the cache), or
-        None where the frames do not fit that buffer (then :meth:`buffer` copies them). The
-        copy counts only when the next :meth:`buffer` call passes ``staged=True``; anything
-        else overwrites it.
+        Returns each frame's largest value (taken block by block on the way), or None where
+        the frames do not fit the chunk being filled (then :meth:`buffer` takes them as they
+        are). The staged frames count only when the next :meth:`buffer` call passes
+        ``staged=True``; anything else discards or overwrites them.
         """
-        if self._buf is None:
-            self._buf = self._pool.pop() if self._pool else self._new_buffer()
         n = labels.shape[0]
         if self._buf_n + n > self._chunk_end(self._buf_start) - self._buf_start:
             return None
+        if self._encoder is not None:
+            self._staged, top = self._encoder.encode(labels)
+            return top
+        if self._buf is None:
+            self._buf = self._pool.pop() if self._pool else self._new_buffer()
         return copy_max(labels, self._buf[self._buf_n : self._buf_n + n])
 
     def buffer(
         self, labels: np.ndarray, times: np.ndarray, rows: np.ndarray, staged: bool = False
     ) -> None:
-        """Copy validated frames into chunk buffers; hand full chunks to the writers.
+        """Take validated frames (compressed, or copied into chunk buffers); hand full chunks to
+        the writers.
 
-        ``staged``: :meth:`stage` copied exactly these frames just before (no copy again).
+        ``staged``: :meth:`stage` took exactly these frames just before (no second pass).
         """
         n, i = labels.shape[0], 0
         while i < n:
-            if self._buf is None:
-                self._buf = self._pool.pop() if self._pool else self._new_buffer()
             capacity = self._chunk_end(self._buf_start) - self._buf_start
             k = min(capacity - self._buf_n, n - i)
-            if not staged:
-                self._buf[self._buf_n : self._buf_n + k] = labels[i : i + k]
+            if self._encoder is not None:
+                self._load_blocks()
+                new = self._staged if staged else self._encoder.encode(labels[i : i + k])[0]
+                self._blocks += new
+                self._staged = []
+            else:
+                if self._buf is None:
+                    self._buf = self._pool.pop() if self._pool else self._new_buffer()
+                if not staged:
+                    self._buf[self._buf_n : self._buf_n + k] = labels[i : i + k]
             self._buf_time.extend(times[i : i + k].tolist())
             self._buf_scores.extend(rows[i : i + k])
             self._buf_n += k
@@ -153,15 +173,21 @@ class ChunkCommitter:
             for i, row in enumerate(self._buf_scores):
                 scores[i, : row.size] = row  # objects added later score 0 on earlier frames
             self._rows.append((np.asarray(self._buf_time, np.float64), scores))
-            buf = self._buf
+            buf, blocks = self._buf, self._blocks
             self._buf, self._buf_n, self._buf_start = None, 0, t0 + k
+            if blocks is not None:  # a partial chunk (a flush) stays the next one's start
+                self._blocks = [] if len(blocks) == self.chunk_frames else list(blocks)
             self._buf_time, self._buf_scores = [], []
             if t0 + k > self.capacity:  # grow the arrays ahead, in steps
                 self.drain()
-                grown = max(t0 + k, self.capacity + max(self.capacity // 4, 16 * len(buf)))
+                step = max(self.capacity // 4, 16 * self.chunk_frames)
+                grown = max(t0 + k, self.capacity + step)
                 self.resize_all(-(-grown // self.chunk_frames) * self.chunk_frames)
             self._collect(keep=self._max_inflight - 1)
-            future = self._writers().submit(self._write_labels, t0, buf[:k])
+            if blocks is not None:
+                future = self._writers().submit(self._write_chunk, t0 // self.chunk_frames, blocks)
+            else:
+                future = self._writers().submit(self._write_labels, t0, buf[:k])
             self._inflight.append((future, buf, t0 + k))
         if commit or self._buf_start - self._commit_requested >= COMMIT_FRAMES:
             self._commit_requested = self._buf_start
@@ -236,6 +262,24 @@ class ChunkCommitter:
     def _write_labels(self, t0: int, labels: np.ndarray) -> None:  # writer thread
         self.labels[t0 : t0 + len(labels)] = labels
 
+    def _write_chunk(self, index: int, blocks: list[list[bytes]]) -> None:  # writer thread
+        """Write ``labels`` chunk ``index`` from compressed frames (zeros after them)."""
+        from zarr.core.buffer import default_buffer_prototype
+        from zarr.core.sync import sync
+
+        data = self._encoder.chunk(blocks, self.chunk_frames)
+        key = self.labels.metadata.encode_chunk_key((index, 0, 0))
+        where = self.labels.store_path / key
+        sync(where.set(default_buffer_prototype().buffer.from_bytes(data)))
+
+    def _load_blocks(self) -> None:
+        """Compressed mode: compress the chunk's frames before the first one to buffer (frames
+        committed by an earlier run, when it resumes mid-chunk)."""
+        if self._blocks is None:
+            start = self._buf_start - self._buf_start % self.chunk_frames
+            done = np.asarray(self.labels[start : self._buf_start])
+            self._blocks = self._encoder.encode(done)[0]
+
     def _submit_commit(self, target: int) -> None:
         """Commit frames up to ``target``: their time and score rows, then the marker."""
         self._finish_commit()
@@ -276,7 +320,7 @@ class ChunkCommitter:
             future, buf, stop = self._inflight.popleft()
             self._check(future)
             self._written = stop
-            if len(buf) == self.chunk_frames:
+            if buf is not None and len(buf) == self.chunk_frames:
                 self._pool.append(buf)
 
     def _finish_commit(self) -> None:

@@ -8,12 +8,14 @@ __all__ = [
     "ARRAYS",
     "ATTRS_KEY",
     "COMMIT_FRAMES",
+    "LABELS_BLOCK_BYTES",
     "LABELS_CODEC",
     "MAX_ID",
     "SCORE_CHUNKS",
     "STORE_FORMAT",
     "STORE_VERSION",
     "TIME_CHUNK",
+    "block_rows",
     "labels_codec",
 ]
 
@@ -22,8 +24,11 @@ STORE_VERSION = 1
 #: The group attribute that holds all ecoseg metadata (the commit record).
 ATTRS_KEY = "ecoseg"
 
-#: Blosc settings of the ``labels`` array (see :mod:`ecoseg.store` for the measurement).
-LABELS_CODEC = {"cname": "zstd", "clevel": 1, "shuffle": "noshuffle", "blocksize": 2**21}
+#: Blosc settings of the ``labels`` array (see :mod:`ecoseg.store` for the measurement); the
+#: block size comes from the frame size (:func:`labels_codec`).
+LABELS_CODEC = {"cname": "zstd", "clevel": 1, "shuffle": "noshuffle"}
+#: Largest Blosc block of the ``labels`` array (bytes).
+LABELS_BLOCK_BYTES = 2**21
 #: Chunk length of the ``time`` array.
 TIME_CHUNK = 4096
 #: Frames written between progress-marker commits (a flush commits at once).
@@ -40,14 +45,41 @@ ARRAYS = {
 }
 
 
-def labels_codec():
-    """The Blosc codec of the ``labels`` array.
+def block_rows(height: int, width: int, itemsize: int = 4) -> int | None:
+    """Rows of one frame per Blosc block: the most rows that divide ``height`` and fit
+    :data:`LABELS_BLOCK_BYTES`, so every block lies inside one frame; None where that block
+    would be small (under 64 KiB, yet not the whole frame), e.g. for a prime ``height``.
 
     Examples
     --------
-    >>> labels_codec().cname.value
-    'zstd'
+    >>> block_rows(1080, 1920), block_rows(720, 1280), block_rows(6, 7), block_rows(1031, 1920)
+    (270, 360, 6, None)
+    """
+    row = width * itemsize
+    rows = max(
+        (r for r in range(1, height + 1) if height % r == 0 and r * row <= LABELS_BLOCK_BYTES),
+        default=0,
+    )
+    if rows == 0 or (rows < height and rows * row < 2**16):
+        return None
+    return rows
+
+
+def labels_codec(height: int, width: int):
+    """The Blosc codec of the ``labels`` array for frames of ``height`` x ``width``.
+
+    Its blocks are whole rows of one frame where :func:`block_rows` finds such a block (then
+    :mod:`ecoseg.store.blosc_chunks` compresses frames block by block where the caller holds
+    them), else :data:`LABELS_BLOCK_BYTES`.
+
+    Examples
+    --------
+    >>> codec = labels_codec(1080, 1920)
+    >>> codec.cname.value, codec.clevel, codec.blocksize
+    ('zstd', 1, 2073600)
     """
     import zarr
 
-    return zarr.codecs.BloscCodec(**LABELS_CODEC)
+    rows = block_rows(height, width)
+    blocksize = rows * width * 4 if rows else LABELS_BLOCK_BYTES
+    return zarr.codecs.BloscCodec(typesize=4, blocksize=blocksize, **LABELS_CODEC)

@@ -185,7 +185,7 @@ class MaskStore:
             started = True
             group = zarr.open_group(loc.zarr_store(False, staging), mode="w", zarr_format=3)
             for name, shape, chunks, extra in (
-                ("labels", (0, h, w), (cf, h, w), {"compressors": labels_codec()}),
+                ("labels", (0, h, w), (cf, h, w), {"compressors": labels_codec(h, w)}),
                 ("time", (0,), (TIME_CHUNK,), {}),
                 ("scores", (0, len(objs)), SCORE_CHUNKS, {}),
             ):

@@ -24,6 +24,7 @@ from store_helpers import (
 
 import ecoseg
 from ecoseg.errors import StoreError
+from ecoseg.store.blosc_chunks import FrameEncoder
 from ecoseg.store import (
     ATTRS_KEY,
     COMMIT_FRAMES,
@@ -33,11 +34,22 @@ from ecoseg.store import (
 )
 
 
+@pytest.fixture(params=["frame blocks", "older codec"])
+def codec(request, monkeypatch):
+    """Stores written now (frames compressed block by block) and stores whose ``labels`` codec
+    the block encoder does not write (older settings: zarr compresses copied chunks)."""
+    if request.param == "older codec":
+        old = zarr.codecs.BloscCodec(cname="zstd", clevel=2, shuffle="noshuffle", blocksize=2**21)
+        monkeypatch.setattr("ecoseg.store.maskstore.labels_codec", lambda h, w: old)
+    return request.param
+
+
 @pytest.mark.parametrize("chunk_frames", [1, 3, 4])
-def test_appends_of_odd_sizes_across_chunk_boundaries(tmp_path, chunk_frames):
+def test_appends_of_odd_sizes_across_chunk_boundaries(tmp_path, chunk_frames, codec):
     labels, ts = frames(23), times(23)
     path = tmp_path / "odd.zarr"
     store = MaskStore.create(path, height=H, width=W, chunk_frames=chunk_frames, objects=OBJECTS)
+    assert (FrameEncoder.for_array(store.labels) is None) == (codec == "older codec")
     at = 0
     for size in [1, 3, 5, 2, 0, 7, 1]:
         store.append(labels[at : at + size], ts[at : at + size])
@@ -68,7 +80,7 @@ def test_commits_every_commit_frames_and_on_flush(tmp_path):
     assert store.n_frames == COMMIT_FRAMES + 5
 
 
-def test_resume_after_failed_commit(tmp_path, monkeypatch):
+def test_resume_after_failed_commit(tmp_path, monkeypatch, codec):
     """A crash after chunks were written but before the marker moved loses only those frames."""
     path = tmp_path / "crash.zarr"
     labels, ts = frames(20), times(20)
@@ -216,3 +228,17 @@ def test_resume_after_a_killed_process(tmp_path):
     expected_scores = np.zeros((n + 10, 3), np.float32)
     expected_scores[np.arange(n + 10), np.arange(n + 10) % 3] = 1.0
     np.testing.assert_array_equal(back.read_scores(), expected_scores)
+
+
+def test_a_caller_may_reuse_its_array_after_append(tmp_path, codec):
+    """Frames are compressed (or copied) before append returns: an engine that overwrites
+    one label buffer every frame stores every frame as it was."""
+    labels, ts = frames(9), times(9)
+    buffer = np.zeros_like(labels[0])
+    ones = np.ones(len(OBJECTS), np.float32)
+    with MaskStore.create(tmp_path / "r.zarr", height=H, width=W, objects=OBJECTS) as store:
+        for i in range(9):
+            buffer[:] = labels[i]
+            store.append(buffer, ts[i], scores=ones if i % 2 else None)
+        buffer[:] = 0
+    np.testing.assert_array_equal(MaskStore.open(tmp_path / "r.zarr").read_labels(), labels)

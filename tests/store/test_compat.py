@@ -105,3 +105,21 @@ def test_old_codec_settings_read_alongside_new_ones(tmp_path):
     new_blosc = [c for c in new_meta["codecs"] if c["name"] == "blosc"][0]["configuration"]
     assert new_blosc["clevel"] == 1
     np.testing.assert_array_equal(open_masks(tmp_path / "new.zarr").labels.values, old)
+
+
+def test_old_store_resumes_with_its_own_codec(tmp_path):
+    """Appending to a shipped store (its 2 MiB Blosc blocks are not whole frames: zarr writes
+    the chunks) keeps its codec settings and its frames."""
+    import shutil
+
+    path = tmp_path / "truth.zarr"
+    shutil.copytree(DATA / "truth.zarr", path)
+    before = json.loads((path / "labels" / "zarr.json").read_text())["codecs"]
+    old = open_masks(path).labels.values
+    more = old[::-1].copy()
+    with MaskStore.open(path, mode="a") as store:
+        store.append(more[:5], 1.2 + np.arange(5) / 10.0)
+        store.flush()  # a partial chunk on disk, completed below
+        store.append(more[5:], 1.7 + np.arange(7) / 10.0)
+    assert json.loads((path / "labels" / "zarr.json").read_text())["codecs"] == before
+    np.testing.assert_array_equal(MaskStore.open(path).read_labels(), np.concatenate([old, more]))
