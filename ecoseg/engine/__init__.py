@@ -528,7 +528,8 @@ def _segment_concepts(
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
     try:
         done = store.n_frames
-        results = (r for r in run.run(cancel=cancel) if r.index >= done)
+        steps = run.run(cancel=cancel, backward_progress=_backward_bar(progress))
+        results = (r for r in steps if r.index >= done)
         write_results(
             store,
             _until_cancelled(results, cancel, store, len(reader)),

@@ -43,9 +43,10 @@ the names of its settings are given in :class:`ConceptSettings`):
    suppression or re-prompting), and a detection overlapping one starts no track.
 
 What differs from the oracle is written down in ``docs/concepts.md``: the state is bounded
-(counters instead of per-frame lists), detection may run every N frames, and transformers'
-re-encoding of the other objects' memories on frames where new objects start is a setting
-(``reencode_on_new_objects``, off as in Meta's predictor).
+(counters instead of per-frame lists), detection may run every N frames, and where
+transformers' port differs from Meta's predictor the port's behaviour is a setting, off by
+default (``reencode_on_new_objects``, ``mask_prompt_multimask``, ``shift_ids_on_removal``;
+``text_geometry_token`` on).
 
 Exports
 -------
@@ -158,6 +159,12 @@ class ConceptSettings:
     text_geometry_token : bool
         A text-only concept's prompt also carries the geometry encoder's CLS token, pooled on
         each frame (Meta's model, True); transformers' port leaves it out (False).
+    shift_ids_on_removal : bool
+        On a frame where tracks are removed, hand the tracked masks and tracker scores out to
+        the ids left after the removal, in order (new tracks last), so each one after a
+        removed track's slot goes to the next id: transformers' port does this (it labels
+        its outputs after its session has dropped the removed tracks). False: each mask
+        keeps its own track's id.
     """
 
     detect_every: int = 1
@@ -186,6 +193,7 @@ class ConceptSettings:
     mask_prompt_multimask: bool = False
     reencode_on_new_objects: bool = False
     text_geometry_token: bool = True
+    shift_ids_on_removal: bool = False
 
     def __post_init__(self) -> None:
         from ecoseg.errors import ConfigError

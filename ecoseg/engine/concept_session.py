@@ -170,9 +170,9 @@ class ConceptRun:
                 feats[f] = self.model.tracker_features(vision)
         return feats
 
-    def _track_backward(self, first: int, feats: dict, cancel) -> bool:
-        """Track the prompted objects from ``first`` back to frame 0 (SAM 2's reverse pass);
-        False when cancelled."""
+    def _track_backward(self, first: int, feats: dict, cancel, progress=None) -> bool:
+        """Track the prompted objects from ``first`` back to frame 0 (SAM 2's reverse pass),
+        calling ``progress(done, first)`` after each frame; False when cancelled."""
         hw = (self.video.height, self.video.width)
         tracker = ConceptVideoTracker(
             self.model.tracker, len(self.video), hw, self.model.config.mask_interpolation_size
@@ -198,15 +198,20 @@ class ConceptRun:
                 scores.astype(np.float32),
                 zlib.compress(labels.tobytes(), 1),
             )
+            if progress is not None:
+                progress(first - frame.index, first)
         return True
 
-    def run(self, cancel=None) -> Iterator[FrameResult]:
+    def run(self, cancel=None, backward_progress=None) -> Iterator[FrameResult]:
         """Results of every frame in order (stops early, without error, when ``cancel`` is
-        set; the caller decides what a cancelled run means)."""
+        set; the caller decides what a cancelled run means).
+
+        Prompted objects whose first prompt is after frame 0 are tracked backwards first;
+        ``backward_progress(done, total)`` is called after each frame of that pass."""
         with torch.inference_mode():
             feats = self._prepare()
             first = min(feats) if feats else None
-            if first and not self._track_backward(first, feats, cancel):
+            if first and not self._track_backward(first, feats, cancel, backward_progress):
                 return
         delay = max(0, self.settings.hotstart_delay)
         held: deque[tuple[ConceptStep, float]] = deque()

@@ -24,6 +24,9 @@ memory stays flat over an hour of video with periodic re-prompting.
 Exports
 -------
 ConceptTracker, ConceptStep, ConceptVideoTracker
+remove_specks, shift_rows_past_removed
+    Hole filling; transformers' labelling of outputs on frames where tracks are removed
+    (``ConceptSettings.shift_ids_on_removal``).
 """
 
 from __future__ import annotations
@@ -52,7 +55,41 @@ from ecoseg.engine.tracker import FrameOutput, ObjectTrack, VideoTracker, fill_h
 from ecoseg.errors import PromptError
 from ecoseg.sam2.model import FrameFeatures, upsample_logits
 
-__all__ = ["ConceptStep", "ConceptTracker", "ConceptVideoTracker", "remove_specks"]
+__all__ = [
+    "ConceptStep",
+    "ConceptTracker",
+    "ConceptVideoTracker",
+    "remove_specks",
+    "shift_rows_past_removed",
+]
+
+
+def shift_rows_past_removed(ids, removed, new_ids, logits, probs, new_probs):
+    """Tracked rows as transformers' port labels them on a frame where tracks are removed.
+
+    The port pairs the frame's tracked masks and scores (rows in the order of ``ids``) with the
+    ids left after the removal followed by ``new_ids``: row ``k`` goes to the ``k``-th of those.
+    New tracks keep their detection's mask, but one paired with a row takes that row's score.
+    Returns ``logits``, ``probs`` (rows of ``ids``; removed tracks' rows unchanged) and
+    ``new_probs``.
+
+    Examples
+    --------
+    >>> x = torch.tensor([[1.0], [2.0], [3.0]])
+    >>> out, p, q = shift_rows_past_removed([5, 6, 7], {6}, [9], x, x[:, 0], torch.tensor([0.5]))
+    >>> out[:, 0].tolist(), q.tolist()  # 7 gets 6's row, new track 9 gets 7's score
+    ([1.0, 2.0, 2.0], [3.0])
+    """
+    kept = [i for i in ids if i not in removed] + list(new_ids)
+    row = {i: k for k, i in enumerate(ids)}
+    logits, probs, new_probs = logits.clone(), probs.clone(), new_probs.clone()
+    src_logits, src_probs = logits.clone(), probs.clone()
+    for k, i in enumerate(kept[: len(ids)]):
+        if i in row:
+            logits[row[i]], probs[row[i]] = src_logits[k], src_probs[k]
+        else:
+            new_probs[list(new_ids).index(i)] = src_probs[k]
+    return logits, probs, new_probs
 
 
 def remove_specks(logits: Tensor, max_area: int) -> Tensor:
@@ -517,14 +554,18 @@ class ConceptTracker:
         self.tracker.finish(t)
         # 5. outputs: tracked masks (suppressed), new detections' masks, re-prompted ones
         out_logits = trk_logits
+        probs = trk_scores.sigmoid()
+        new_probs = torch.tensor([book.det_score[i] for i in new_ids], device=probs.device)
+        if s.shift_ids_on_removal and removed:
+            out_logits, probs, new_probs = shift_rows_past_removed(
+                ids, removed, new_ids, out_logits, probs, new_probs
+            )
         for oid, d in recondition.items():
             out_logits[ids.index(oid)] = det_masks[d]
-        probs = trk_scores.sigmoid()
         out_ids = list(ids)
         if new_ids:
             nm = remove_specks(new_masks[:, None], s.fill_hole_area)[:, 0]
             out_logits = torch.cat([out_logits, nm.to(out_logits.dtype)])
-            new_probs = torch.tensor([book.det_score[i] for i in new_ids], device=probs.device)
             probs = torch.cat([probs, new_probs.to(probs.dtype)])
             out_ids += new_ids
         book.ids = [i for i in out_ids if i not in removed]

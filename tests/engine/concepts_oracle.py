@@ -62,10 +62,16 @@ def tokenize(texts):
 
 
 def build_oracle(
-    seed: int = 11, *, edit_frame: torch.Tensor | None = None, text="parrotfish", config=None
+    seed: int = 11,
+    *,
+    edit_frame: torch.Tensor | None = None,
+    text="parrotfish",
+    config=None,
+    score_gain: float = 20.0,
 ):
     """transformers' reduced ``Sam3VideoModel`` (or one of ``config``) with random weights,
-    edited to detect on ``edit_frame`` (preprocessed, ``(1, 3, S, S)``) when given."""
+    edited to detect on ``edit_frame`` (preprocessed, ``(1, 3, S, S)``) when given
+    (``score_gain``: see :func:`edit_to_detect_`)."""
     from transformers.models.sam3 import configuration_sam3 as c3
     from transformers.models.sam3_tracker_video import configuration_sam3_tracker_video as ct
     from transformers.models.sam3_video import configuration_sam3_video as cv
@@ -90,7 +96,7 @@ def build_oracle(
             hf.tracker_model.prompt_encoder.shared_embedding.positional_embedding
         )
         if edit_frame is not None:
-            edit_to_detect_(hf, edit_frame, torch.as_tensor(tokenize([text])))
+            edit_to_detect_(hf, edit_frame, torch.as_tensor(tokenize([text])), score_gain)
     return hf
 
 
@@ -98,9 +104,11 @@ def build_oracle(
 def edit_to_detect_(
     hf, frame: torch.Tensor, ids, score_gain: float = 20.0, mask_gain: float = 20.0
 ):
-    """Make random weights detect: presence ~1, query scores spread around 0.9, mask logits
-    far from zero and centred on ``frame`` (the pixel embedding's mean removed, so masks
-    split the image instead of covering it), tracker objects present with decisive masks."""
+    """Make random weights detect: presence ~1, query scores spread (around 0.9 for the
+    reduced detector's 200 queries at ``score_gain`` 20; the micro detector's 20 queries need
+    a gain of ~2 to spread), mask logits far from zero and centred on ``frame`` (the pixel
+    embedding's mean removed, so masks split the image instead of covering it), tracker
+    objects present with decisive masks."""
     d = hf.detector_model
     d.detr_decoder.presence_head.layer3.bias.fill_(8.0)
     d.dot_product_scoring.query_proj.weight.mul_(score_gain)
@@ -130,12 +138,18 @@ def load_ours(hf, path, config=None):
     return load_checkpoint(SAM3Model(config or reduced_config()).eval(), path)
 
 
-def clip(frames: int = 12, size=(96, 64), seed: int = 3) -> list[np.ndarray]:
-    """A short synthetic reef clip (fish enter and leave)."""
+def clip(frames: int = 12, size=(96, 64), seed: int = 3, fps: float = 30.0) -> list[np.ndarray]:
+    """A short synthetic reef clip (fish enter and leave; a low ``fps`` makes them move
+    further from frame to frame)."""
+    return [image for image, _ in clip_with_labels(frames, size, seed, fps)]
+
+
+def clip_with_labels(frames: int = 12, size=(96, 64), seed: int = 3, fps: float = 30.0):
+    """:func:`clip` with each frame's true animal labels: ``[(image, labels), ...]``."""
     from ecoseg.synth import make_scene, render
 
-    scene = make_scene(seed=seed, frames=frames, size=size)
-    return [render(scene, i)[0] for i in range(frames)]
+    scene = make_scene(seed=seed, frames=frames, size=size, fps=fps)
+    return [render(scene, i) for i in range(frames)]
 
 
 def micro_config():
@@ -274,3 +288,20 @@ def _exemplar_tokens(hf, px, exemplar, hw, ids):
         d.forward = det_forward
 
     return restore
+
+
+def entering_clip(frames: int, enter: int, size=(96, 64), seed: int = 3) -> list[np.ndarray]:
+    """:func:`clip` at 3 frames/s with a large orange fish (an ellipse half the clip's height)
+    swimming in from the left edge from frame ``enter`` on: a mid-clip change big enough to
+    move the random detector's scores (the scene's own fish are a few pixels long)."""
+    w, h = size
+    yy, xx = np.mgrid[:h, :w]
+    out = []
+    for t, image in enumerate(clip(frames, size, seed, fps=3.0)):
+        if t >= enter:
+            cx = -w / 10 + w / 12 * (t - enter + 1)
+            body = ((xx - cx) / (w / 5)) ** 2 + ((yy - h / 2) / (h / 6)) ** 2 <= 1
+            image = image.copy()
+            image[body] = (250, 120, 40)
+        out.append(image)
+    return out

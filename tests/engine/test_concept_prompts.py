@@ -106,9 +106,11 @@ def test_prompted_objects_are_tracked_with_the_concepts_and_backwards(net):
         tokenizer=co.tokenize,
         objects=prompts,
     )
-    results = list(run.run())
+    calls = []
+    results = list(run.run(backward_progress=lambda done, total: calls.append((done, total))))
     assert [r.index for r in results] == list(range(FRAMES))
-    # frames 0 and 1 come from the backward pass
+    # frames 0 and 1 come from the backward pass, which reports its progress
+    assert calls == [(1, 2), (2, 2)]
     for r in results:
         assert {3, 7} <= set(r.object_ids.tolist()), r.index
     assert run.objects[7] == {"class": "wrasse", "source": "prompt", "class_source": "prompt"}

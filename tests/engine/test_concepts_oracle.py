@@ -1,22 +1,40 @@
 """Concept tracking against transformers' ``Sam3VideoModel`` on identical random weights.
 
-Both get the same reduced SAM 3 (transformers' model randomised, edited to detect, loaded into
-ours by our strict loader; see ``concepts_oracle.py``), the same short synthetic reef clip, one
-text concept plus one exemplar box on frame 0, and the same thresholds. Our run is the whole
+Both get the same SAM 3 (transformers' model randomised, edited to detect, loaded into ours by
+our strict loader; see ``concepts_oracle.py``), the same short synthetic reef clip, one text
+concept plus one exemplar box on frame 0, and the same thresholds. Our run is the whole
 streaming engine (:class:`ecoseg.engine.concept_session.ConceptRun`: prefetch, one encoding per
 frame, batched tracker, hot-start buffer, label images); the oracle is its own
 ``propagate_in_video_iterator`` and ``postprocess_outputs``.
 
 Settings given to both so they run the same algorithm (transformers without its optional CUDA
 ``kernels`` skips NMS and hole filling; its port re-encodes other objects' memories on frames
-where objects start and takes the best of three masks' pointer for mask prompts: our settings
-``nms_iou=0``, ``fill_hole_area=0``, ``reencode_on_new_objects``, ``mask_prompt_multimask``
-select that; ``text_geometry_token=False`` is the port's text-only prompt without the
-geometry CLS token, which matters for text-only concepts only). Thresholds are raised on both sides so a handful of the random queries detect.
+where objects start, takes the best of three masks' pointer for mask prompts and, on frames
+where tracks are removed, labels the tracked masks with the ids left after the removal: our
+settings ``nms_iou=0``, ``fill_hole_area=0``, ``reencode_on_new_objects``,
+``mask_prompt_multimask``, ``shift_ids_on_removal`` select that; ``text_geometry_token=False``
+is the port's text-only prompt without the geometry CLS token, which matters for text-only
+concepts only). Thresholds are raised on both sides so a handful of the random queries
+detect.
 
-Shown: the same objects on every frame after matching ids one to one, mask IoU >= 0.99 per
-object and frame; and the comparison fails when our association threshold or our weights are
-perturbed (negative controls).
+Two clips:
+
+- the reduced SAM 3 (200 queries) on 5 frames: one track, from frame 0;
+- tracks starting mid-clip: the smallest SAM 3 (``concepts_oracle.micro_config``) on 6
+  frames at 3 frames/s in which a big fish swims in from frame 3 (``entering_clip``), the
+  association threshold ``match_iou`` (``assoc_iou_thresh``) raised to 0.5 on both sides.
+  The random tracker's masks overlap every detection with IoU ~0.3-0.4, so each confident
+  detection starts a track: the strongest query one a frame from frame 0, the second one also
+  from frame 3, when the fish is in. Run twice: with SAM 3's hot start (9 tracks, first shown
+  on frames 0, 1, 2, 3, 3, 4, 4, 5, 5, the older ones propagated beside the new ones to the
+  end), and with a 4-frame hot start that removes the tracks started on frames 0-2 before
+  they show (6 tracks, first shown on frames 3, 3, 4, 4, 5, 5). The test asserts those facts
+  on both sides, so it cannot pass with one track, none starting late or none removed.
+
+Shown on both: the same objects on every frame after matching ids one to one, mask IoU >=
+0.99 per object and frame; the comparison fails when our association threshold or our
+weights are perturbed (negative controls), and on the removal run without
+``shift_ids_on_removal``.
 """
 
 from __future__ import annotations
@@ -69,14 +87,14 @@ def setup(tmp_path_factory):
     return images, ours, box, truth
 
 
-def _ours(model, images, box, **changes):
+def _ours(model, images, box, thresholds=THRESHOLDS, **changes):
     settings = ConceptSettings(
         fill_hole_area=0,
         nms_iou=0.0,
         reencode_on_new_objects=True,
         mask_prompt_multimask=True,
         text_geometry_token=False,
-        **{**THRESHOLDS, **changes},
+        **{**thresholds, **changes},
     )
     concept = Concept(TEXT, (Exemplar(0, tuple(box)),))
     run = ConceptRun(model, images, [concept], settings, tokenizer=co.tokenize)
@@ -103,7 +121,8 @@ def _compare(ours: dict, truth: dict) -> tuple[bool, str]:
             return False, f"frame {t}: objects {sorted(ours[t])} vs oracle {sorted(truth[t])}"
         for i, m in ours[t].items():
             ref = truth[t][match[i]]
-            iou = (m & ref).sum() / max((m | ref).sum(), 1)
+            union = (m | ref).sum()
+            iou = (m & ref).sum() / union if union else 1.0  # both empty: the same mask
             worst = min(worst, iou)
             if iou < 0.99:
                 return False, f"frame {t}, object {i}: mask IoU {iou:.4f}"
@@ -132,16 +151,138 @@ def test_perturbed_association_threshold_is_caught(setup):
     assert not ok, why
 
 
-def test_perturbed_weights_are_caught(setup):
-    images, model, box, truth = setup
+def _perturbed(model, run):
+    """``run()`` with the tracker's mask decoder and the detector's scoring perturbed by 5 % of
+    their mean magnitude (the weights restored after)."""
     state = {k: v.clone() for k, v in model.state_dict().items()}
     try:
         gen = torch.Generator().manual_seed(5)
         for name, p in model.named_parameters():
             if name.startswith(("tracker.sam_mask_decoder.", "detector.dot_prod_scoring.")):
                 p.add_(torch.randn(p.shape, generator=gen) * 0.05 * p.abs().mean())
-        ours, _ = _ours(model, images, box)
+        return run()
     finally:
         model.load_state_dict(state)
+
+
+def test_perturbed_weights_are_caught(setup):
+    images, model, box, truth = setup
+    ours, _ = _perturbed(model, lambda: _ours(model, images, box))
     ok, why = _compare(ours, truth)
     assert not ok, why
+
+
+# -- several tracks, some starting mid-clip, a fish entering (the smallest SAM 3) -------------
+
+MID_FRAMES, ENTER = 6, 3
+MID_THRESHOLDS = {
+    # the micro detector's strongest query scores ~0.82 on every frame, its second ~0.795
+    # before the big fish enters and ~0.81 after: only the first detects before ENTER
+    "score_threshold": 0.805,
+    "new_track_score": 0.805,
+    "recondition_every": 2,
+    # raised from 0.1: the random tracker's masks overlap the detections with IoU ~0.3-0.45,
+    # so a confident detection starts a track instead of matching an existing one
+    "match_iou": 0.5,
+}
+#: the clip's two runs: default hot start (nothing removed in 6 frames), and a short hot start
+#: that removes every track unmatched on 3 of its first 4 frames (those started on frames 0-2)
+SCENARIOS = {
+    "births": {},
+    "removal": {"hotstart_delay": 4, "hotstart_unmatched": 3, "hotstart_duplicates": 3},
+}
+ORACLE_HOTSTART = {
+    "hotstart_delay": "hotstart_delay",
+    "hotstart_unmatched": "hotstart_unmatch_thresh",
+    "hotstart_duplicates": "hotstart_dup_thresh",
+}
+
+
+def _births(out: dict) -> dict[int, int]:
+    """First frame of every object id shown."""
+    first: dict[int, int] = {}
+    for t in sorted(out):
+        for i in out[t]:
+            first.setdefault(i, t)
+    return first
+
+
+@pytest.fixture(scope="module")
+def micro(tmp_path_factory):
+    torch.set_grad_enabled(False)
+    config = co.micro_config()
+    images = co.entering_clip(MID_FRAMES, ENTER)
+    hf = co.build_oracle(
+        edit_frame=co.pixels(images[:1], config.image_size), config=config, score_gain=2.0
+    )
+    model = co.load_ours(hf, tmp_path_factory.mktemp("w") / "micro.safetensors", config)
+    return hf, model, images, _exemplar_box(), {}
+
+
+@pytest.fixture(scope="module", params=sorted(SCENARIOS))
+def entering(request, micro):
+    """``(name, images, model, box, oracle's output)`` of one scenario (oracle runs cached)."""
+    hf, model, images, box, cache = micro
+    name = request.param
+    if name not in cache:
+        settings = {ORACLE_NAMES.get(k, "assoc_iou_thresh"): v for k, v in MID_THRESHOLDS.items()}
+        settings.update({ORACLE_HOTSTART[k]: v for k, v in SCENARIOS[name].items()})
+        settings["fill_hole_area"] = 0
+        cache[name] = co.run_oracle(
+            hf, images, TEXT, exemplar=(0, box), settings=settings, size=model.image_size
+        )
+    return name, images, model, box, cache[name]
+
+
+def _ours_mid(name, model, images, box, **changes):
+    # the port labels tracked masks with shifted ids on frames where tracks are removed
+    changes = {"shift_ids_on_removal": True, **SCENARIOS[name], **changes}
+    return _ours(model, images, box, MID_THRESHOLDS, **changes)
+
+
+def test_tracks_starting_mid_clip_equal_transformers(entering):
+    name, images, model, box, truth = entering
+    ours, _ = _ours_mid(name, model, images, box)
+    ok, why = _compare(ours, truth)
+    assert ok, why
+    # not vacuous: several tracks on both sides, some first shown after frame 0
+    for side, out, first_id in (("ours", ours, 1), ("oracle", truth, 0)):
+        first = _births(out)
+        per_frame = [sum(f == t for f in first.values()) for t in range(MID_FRAMES)]
+        assert len(first) >= 2, f"{side}: {len(first)} track(s)"
+        assert max(first.values()) > 0, f"{side}: no track starts after frame 0"
+        # the detector's second query (a second track a frame) only once the big fish is in
+        assert per_frame[ENTER - 1] < per_frame[ENTER], f"{side}: tracks started {per_frame}"
+        # ids are handed out one by one: ids never shown are tracks removed in the hot start
+        never_shown = max(first) - first_id + 1 - len(first)
+        assert (never_shown > 0) == (name == "removal"), f"{side}: {never_shown} removed"
+    print(
+        f"{name}: tracks starting mid-clip equal transformers' on {MID_FRAMES} frames: {why}; "
+        f"first frames {sorted(_births(truth).values())}"
+    )
+
+
+def test_mid_clip_perturbed_association_threshold_is_caught(entering):
+    name, images, model, box, truth = entering
+    ours, _ = _ours_mid(name, model, images, box, match_iou=0.3)
+    ok, why = _compare(ours, truth)
+    assert not ok, why
+    print(f"{name}: match_iou 0.5 -> 0.3 caught: {why}")
+
+
+def test_mid_clip_perturbed_weights_are_caught(entering):
+    name, images, model, box, truth = entering
+    ours, _ = _perturbed(model, lambda: _ours_mid(name, model, images, box))
+    ok, why = _compare(ours, truth)
+    assert not ok, why
+    print(f"{name}: perturbed weights caught: {why}")
+
+
+def test_the_port_shifts_ids_on_frames_where_tracks_are_removed(entering):
+    """Without ``shift_ids_on_removal`` ours differs where the port removes tracks (the
+    switch is needed, and only there)."""
+    name, images, model, box, truth = entering
+    ours, _ = _ours_mid(name, model, images, box, shift_ids_on_removal=False)
+    ok, why = _compare(ours, truth)
+    assert ok == (name == "births"), why
+    print(f"{name}: without shift_ids_on_removal: {why}")
