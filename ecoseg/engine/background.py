@@ -387,9 +387,8 @@ def still_median(stack: np.ndarray, lag: int = 3) -> np.ndarray:
     [50.0, 50.0, 50.0]
     """
     n = stack.shape[0]
-    plain = nanmedian0(stack)
     if n < 2 * lag + 3:
-        return plain
+        return nanmedian0(stack)
     tol = np.array([20.0, 5.0, 5.0], np.float32)[:, None, None]
     moving = np.zeros((n,) + stack.shape[2:], bool)
     for a in range(n - lag):
@@ -399,7 +398,10 @@ def still_median(stack: np.ndarray, lag: int = 3) -> np.ndarray:
     steady = np.where(moving[:, None], np.float32(np.nan), stack)
     count = np.count_nonzero(~np.isnan(steady[:, 0]), axis=0)
     med = nanmedian0(steady)
-    return np.where((count >= 3)[None], med, plain)
+    few = count < 3  # the plain median only where it is used (usually few pixels)
+    if few.any():
+        med[:, few] = nanmedian0(stack[:, :, few])
+    return med
 
 
 def nanmedian0(a: np.ndarray) -> np.ndarray:

@@ -145,6 +145,22 @@ def test_touching_discs_are_split():
     assert all(len(r.object_ids) == 1 for r in unsplit)
 
 
+@pytest.mark.parametrize("work_width", [256, 64])  # work factor 1, and 2 (holes found coarse)
+def test_a_low_contrast_hole_inside_an_animal_is_filled(work_width):
+    # a ring: the disc's middle shows the reef behind it (no contrast there)
+    frames, truth = disc_clip(30, [(48, 20, 3.0, 14, (230, 200, 40))])
+    bg = disc_clip(30, [])[0]
+    for t in range(30):
+        middle = _disc_mask(H, W, 48, 20 + 3.0 * t, 6)
+        frames[t][middle] = bg[t][middle]
+    results = list(track(frames, work_width=work_width))
+    for r, lab in zip(results[5:], truth[5:]):
+        middle = _disc_mask(H, W, 48, 20 + 3.0 * r.index, 5)
+        assert (r.labels[middle] > 0).mean() > 0.95, f"frame {r.index}: hole not filled"
+        pred, true = r.labels > 0, lab > 0
+        assert (pred & true).sum() / (pred | true).sum() > 0.85, f"frame {r.index}"
+
+
 def test_split_touching_pure_function():
     yy, xx = np.mgrid[:60, :90]
     two = (np.hypot(yy - 30, xx - 25) < 14) | (np.hypot(yy - 30, xx - 52) < 14)

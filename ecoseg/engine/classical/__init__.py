@@ -20,7 +20,7 @@ shakes). Per frame, with memory that does not grow with the length of the video:
 6. **Splitting.** A blob whose distance transform has two or more strong peaks separated by a
    narrow neck (two animals touching) is split by a watershed, on its connected work-resolution
    outline (:mod:`~ecoseg.engine.classical.fragments`), so an animal whose mask is in pieces
-   stays one.
+   stays one; the cut is carried to the video-resolution mask.
 7. **Linking** (:class:`~ecoseg.engine.linking.Linker`): constant-velocity prediction in world
    coordinates, gated assignment on distance + box overlap, gaps of up to ``max_gap`` frames
    closed, new tracks confirmed after ``min_hits`` frames. Output is therefore delayed by

@@ -10,7 +10,45 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["block_up", "dilate3", "erode3", "fill_holes", "fit", "upsample_box"]
+__all__ = [
+    "CROSS",
+    "block_up",
+    "dilate3",
+    "erode3",
+    "fill_holes",
+    "fit",
+    "label",
+    "median",
+    "upsample_box",
+]
+
+#: 4-connectivity, as :func:`scipy.ndimage.label` uses by default (built once, not per call)
+CROSS = ndimage.generate_binary_structure(2, 1)
+
+
+def label(m: np.ndarray) -> tuple[np.ndarray, int]:
+    """:func:`scipy.ndimage.label` with 4-connectivity: ``(labels, n)``."""
+    return ndimage.label(m, CROSS)
+
+
+def median(values: np.ndarray) -> float:
+    """Median of a non-empty 1-d float array: :func:`numpy.median`'s value, by partitioning.
+
+    The same middle element(s) and the same mean of two in the array's dtype, without
+    ``numpy.median``'s general-axis overhead (tens of microseconds a call).
+
+    Examples
+    --------
+    >>> v = np.array([3.0, 1.0, 4.0, 1.5], np.float32)
+    >>> median(v) == float(np.median(v)), median(v[:3]) == float(np.median(v[:3]))
+    (True, True)
+    """
+    n = values.size
+    k = n // 2
+    if n % 2:
+        return float(np.partition(values, k)[k])
+    part = np.partition(values, (k - 1, k))
+    return float((part[k - 1] + part[k]) / 2)
 
 
 def dilate3(m: np.ndarray) -> np.ndarray:
@@ -59,9 +97,10 @@ def fill_holes(m: np.ndarray) -> np.ndarray:
         return m
     cols = np.flatnonzero(m.any(axis=0))
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    box = m[r0:r1, c0:c1]
     background = np.ones((r1 - r0 + 2, c1 - c0 + 2), bool)
-    np.logical_not(m[r0:r1, c0:c1], out=background[1:-1, 1:-1])
-    lab, n = ndimage.label(background)
+    np.logical_not(box, out=background[1:-1, 1:-1])
+    lab, n = label(background)
     if n <= 1:  # only the ring and what touches it
         return m
     holes = lab[1:-1, 1:-1] != lab[0, 0]

@@ -17,10 +17,8 @@ neck between them.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
-from ecoseg.engine.classical._morphology import block_up, fit
-from ecoseg.engine.classical.splitting import split_touching, tracks_in
+from ecoseg.engine.classical.splitting import split_touching, spread_parts, tracks_in
 
 __all__ = ["split_blob", "tracks_apart"]
 
@@ -94,10 +92,5 @@ def split_blob(
     label = np.zeros(blob.shape, np.int32)
     for k, part in enumerate(parts, start=1):
         label[part] = k
-    if factor > 1:
-        label = fit(block_up(label, factor), *mask.shape)
     # pixels of the mask outside every part (the blob's rim) go to the nearest part
-    _, (iy, ix) = ndimage.distance_transform_edt(label == 0, return_indices=True)
-    label = label[iy, ix]
-    out = [mask & (label == k) for k in range(1, len(parts) + 1)]
-    return [p for p in out if p.any()]
+    return spread_parts(label, mask, factor)

@@ -11,14 +11,22 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ecoseg.engine.classical._morphology import block_up, dilate3, fit
+from ecoseg.engine.classical._morphology import block_up, dilate3, fit, label
 
-__all__ = ["COLOUR_SCALE", "nearest_d2", "split_by_appearance", "split_touching", "tracks_in"]
+__all__ = [
+    "COLOUR_SCALE",
+    "nearest_d2",
+    "split_by_appearance",
+    "split_touching",
+    "spread_parts",
+    "tracks_in",
+]
 
 # colour differences in "noise units": luminance changes with caustics, chromaticity less
 COLOUR_SCALE = np.array([1 / 12.0, 1 / 4.0, 1 / 4.0], np.float32)
 _COLOUR_CAP = 16.0  # a colour unlike any of the track's costs at most this much
 _PLACE_SCALE = 2.0  # work pixels from the predicted mask that cost as much as 1 colour unit
+_SQUARE = np.ones((3, 3), bool)  # 8-connectivity of distance-transform peaks
 
 
 def split_touching(
@@ -59,7 +67,7 @@ def split_touching(
         return [mask]
     size = max(3, int(round(top)) | 1)
     peaks = (dist == ndimage.maximum_filter(dist, size=size)) & (dist >= 0.5 * top)
-    markers, n = ndimage.label(peaks, structure=np.ones((3, 3), bool))
+    markers, n = ndimage.label(peaks, _SQUARE)
     if n < 2:
         return [mask]
     # cheap test before the watershed: peaks joined by a thick straight path are one body
@@ -195,7 +203,7 @@ def split_by_appearance(work, mask, blob, r0, c0, inside, factor: int) -> list[n
     lab[blob] = owner + 1
     # tidy: each track keeps its largest piece; stray pieces go to their neighbour
     for i in range(len(inside)):
-        pieces, n = ndimage.label(lab == i + 1)
+        pieces, n = label(lab == i + 1)
         if n > 1:
             big = np.argmax(np.bincount(pieces.ravel())[1:]) + 1
             lab[(pieces > 0) & (pieces != big)] = 0
@@ -205,7 +213,22 @@ def split_by_appearance(work, mask, blob, r0, c0, inside, factor: int) -> list[n
             lab[lab == i + 1] = 0
     if np.count_nonzero(np.unique(lab)) < 2:
         return [mask]
+    return spread_parts(lab, mask, s)
+
+
+def spread_parts(lab: np.ndarray, mask: np.ndarray, factor: int) -> list[np.ndarray]:
+    """Cut a video-resolution ``mask`` by a work-resolution labelling of its box.
+
+    Unlabelled work pixels (0) take the label of the nearest labelled one; each label's work
+    pixels become ``factor`` x ``factor`` blocks. Returns the non-empty parts of ``mask``.
+
+    Examples
+    --------
+    >>> lab = np.array([[1, 2, 0]], np.int32)  # the 0 takes the nearest label: 2
+    >>> [p.astype(int).tolist() for p in spread_parts(lab, np.ones((2, 6), bool), 2)]
+    [[[1, 1, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0]], [[0, 0, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1]]]
+    """
     idx = ndimage.distance_transform_edt(lab == 0, return_distances=False, return_indices=True)
     lab = lab[idx[0], idx[1]]
-    up = fit(block_up(lab, s), mask.shape[0], mask.shape[1])
+    up = fit(block_up(lab, factor), mask.shape[0], mask.shape[1])
     return [mask & (up == v) for v in np.unique(lab) if np.any(mask & (up == v))]
