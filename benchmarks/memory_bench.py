@@ -378,9 +378,7 @@ def main(argv=None) -> None:
         default=None,
         help="run only these (ecoseg official sam3-ecoseg sam3-transformers)",
     )
-    p.add_argument(
-        "--parallel", action="store_true", help="each measurement's subprocess at once"
-    )
+    p.add_argument("--parallel", action="store_true", help="each measurement's subprocess at once")
     p.add_argument(
         "--trace-growth",
         metavar="FILE",

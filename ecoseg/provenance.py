@@ -250,8 +250,7 @@ class CameraMotion:
     order: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     _JSON_KEYS: ClassVar[dict[str, str]] = {
-        k: k
-        for k in ("camera_speed", "animal_speed", "limit", "too_fast", "frames", "frame_width")
+        k: k for k in ("camera_speed", "animal_speed", "limit", "too_fast", "frames", "frame_width")
     }
 
     @classmethod

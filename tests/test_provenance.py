@@ -188,14 +188,19 @@ def test_camera_motion_record_round_trips_and_old_records_have_none():
 
     raw = {
         "engine": "classical",
-        "camera_motion": {"camera_speed": 0.0, "animal_speed": None, "limit": 6.4,
-                          "too_fast": False, "frames": 3, "frame_width": 640, "note": 1},
+        "camera_motion": {
+            "camera_speed": 0.0,
+            "animal_speed": None,
+            "limit": 6.4,
+            "too_fast": False,
+            "frames": 3,
+            "frame_width": 640,
+            "note": 1,
+        },
     }
     p = Provenance.from_dict(raw)
     assert isinstance(p.camera_motion, CameraMotion) and p.camera_motion.extra == {"note": 1}
-    assert p.to_dict() == raw and list(p.to_dict()["camera_motion"]) == list(
-        raw["camera_motion"]
-    )
+    assert p.to_dict() == raw and list(p.to_dict()["camera_motion"]) == list(raw["camera_motion"])
     assert Provenance.from_dict({"engine": "sam2"}).camera_motion is None
     assert "camera_motion" not in Provenance.from_dict({"engine": "sam2"}).to_dict()
     kept = Provenance.from_dict({"camera_motion": "fast"})  # not the expected shape

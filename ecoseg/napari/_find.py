@@ -60,9 +60,7 @@ class FindBox(QGroupBox):
         self.exemplar_combo.setToolTip("The concept the next exemplar boxes belong to")
         self.negative_check = QCheckBox("negative exemplar (not this)")
         self.layer_btn = QPushButton("Add exemplar layer")
-        self.layer_btn.setToolTip(
-            "A Shapes layer: draw rectangles around examples on any frame"
-        )
+        self.layer_btn.setToolTip("A Shapes layer: draw rectangles around examples on any frame")
         self.layer_btn.clicked.connect(self.add_exemplar_layer)
         form = QFormLayout(self)
         form.addRow("find", self.find_edit)

@@ -333,10 +333,7 @@ def track_embeddings(store, ids: np.ndarray) -> tuple[np.ndarray, tuple[str, ...
     width = table.values.shape[1]
     row = {int(o): k for k, o in enumerate(table.ids.tolist())}
     rows = np.array(
-        [
-            table.values[row[int(i)]] if int(i) in row else np.full(width, np.nan)
-            for i in ids
-        ],
+        [table.values[row[int(i)]] if int(i) in row else np.full(width, np.nan) for i in ids],
         np.float64,
     ).reshape(len(ids), width)
     return rows, tuple(f"emb_{k}" for k in range(width))

@@ -25,8 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["EMBEDDINGS_KEY", "EmbeddingTable", "merge_embeddings", "read_embeddings",
-           "write_embeddings"]
+__all__ = [
+    "EMBEDDINGS_KEY",
+    "EmbeddingTable",
+    "merge_embeddings",
+    "read_embeddings",
+    "write_embeddings",
+]
 
 #: The array's name inside the store.
 EMBEDDINGS_KEY = "embeddings"
@@ -50,9 +55,7 @@ class EmbeddingTable:
     frames: np.ndarray
 
 
-def merge_embeddings(
-    old: EmbeddingTable | None, ids, sums: np.ndarray, counts
-) -> EmbeddingTable:
+def merge_embeddings(old: EmbeddingTable | None, ids, sums: np.ndarray, counts) -> EmbeddingTable:
     """The stored means updated with new per-object ``sums`` (k, c) over ``counts`` frames.
 
     Examples

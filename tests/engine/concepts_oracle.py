@@ -195,9 +195,7 @@ def pixels(images, size: int = 336) -> torch.Tensor:
     return torch.cat([preprocess(im, size) for im in images])
 
 
-def run_oracle(
-    hf, images, text: str, exemplar=None, settings: dict | None = None, size: int = 336
-):
+def run_oracle(hf, images, text: str, exemplar=None, settings: dict | None = None, size: int = 336):
     """The oracle's per-frame outputs: ``{frame: {obj_id: bool mask (H, W)}}``, and ``{obj_id:
     score}``. ``exemplar`` is ``(frame, [x0, y0, x1, y1])`` in pixels."""
     from transformers.models.sam3_video import modeling_sam3_video as mv

@@ -134,9 +134,7 @@ def test_prompted_objects_are_tracked_with_the_concepts_and_backwards(net):
     )
     got = {r.index: r for r in quiet.run()}
     assert all(sorted(r.object_ids.tolist()) == [3, 7] for r in got.values())
-    tracker = ConceptVideoTracker(
-        model.tracker, FRAMES, HW, model.config.mask_interpolation_size
-    )
+    tracker = ConceptVideoTracker(model.tracker, FRAMES, HW, model.config.mask_interpolation_size)
     for f in (4, 2):
         feats = model.tracker_features(_vision(model, images[f]))
         tracker.add_prompts(f, prompts.at(f), feats)

@@ -39,8 +39,9 @@ def run(tmp_path_factory):
     from ecoseg.store import MaskStore
 
     d = tmp_path_factory.mktemp("pipeline")
-    clip = ecoseg.synth(str(d / "clip"), seed=0, frames=4, size=(128, 96), n_fish=8,
-                        n_invertebrates=4)
+    clip = ecoseg.synth(
+        str(d / "clip"), seed=0, frames=4, size=(128, 96), n_fish=8, n_invertebrates=4
+    )
     with MaskStore.open(clip.truth) as truth:
         classes = {o["class"] for o in truth.objects}
     assert len(classes) == 6, f"the clip should show all six classes, has {sorted(classes)}"
@@ -96,8 +97,11 @@ def test_report_says_how_to_make_the_store_again(run):
     assert "sam3-reduced at 336 px" in html and "random weights" in html
     assert "motion tracker, no model" not in html and "automatic (no prompts)" not in html
     assert re.search(r"concepts: (&#39;|')parrotfish(&#39;|'), (&#39;|')sea urchin", html)
-    assert re.search(r"ecoseg segment \S+ -o \S+ --model sam3-reduced --image-size \d+ "
-                     r"--concepts parrotfish (&#39;|')sea urchin(&#39;|')", html)
+    assert re.search(
+        r"ecoseg segment \S+ -o \S+ --model sam3-reduced --image-size \d+ "
+        r"--concepts parrotfish (&#39;|')sea urchin(&#39;|')",
+        html,
+    )
 
 
 def test_report_shows_the_concepts_in_maxn_and_species(run):

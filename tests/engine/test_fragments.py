@@ -86,7 +86,5 @@ def test_low_contrast_parrotfish_is_one_track_at_a_time():
             on_parrot[oid] = on_parrot.get(oid, 0) + int(np.isin(under, list(parrot)).sum())
     tracks = [oid for oid in size if on_parrot[oid] >= 0.5 * size[oid]]
     assert tracks
-    together = max(
-        sum(oid in r.object_ids.tolist() for oid in tracks) for r in results
-    )
+    together = max(sum(oid in r.object_ids.tolist() for oid in tracks) for r in results)
     assert together == 1, f"{together} tracks of the one parrotfish in one frame"

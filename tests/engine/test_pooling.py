@@ -42,9 +42,7 @@ def _prompts():
     return Prompts((ObjectPrompts(1, "fish", tuple(click)), ObjectPrompts(2, "coral", tuple(box))))
 
 
-def test_segment_stores_one_mean_embedding_per_object_and_resume_adds_to_it(
-    synth_clip, tmp_path
-):
+def test_segment_stores_one_mean_embedding_per_object_and_resume_adds_to_it(synth_clip, tmp_path):
     import ecoseg
     from ecoseg.engine import Cancelled
     from ecoseg.species.features import FEATURE_NAMES, track_features

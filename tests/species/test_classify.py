@@ -186,8 +186,9 @@ def test_a_classification_is_an_undoable_edit(clips, tmp_path):
     before = MaskStore.open(store)
     objects, attrs = before.objects, json.dumps(before.attrs["ecoseg"], sort_keys=True)
     labels = before.read_labels()
-    classify(store, train=store, videos=[clips[0].video], train_videos=[clips[0].video],
-             threshold=0.0)
+    classify(
+        store, train=store, videos=[clips[0].video], train_videos=[clips[0].video], threshold=0.0
+    )
     after = MaskStore.open(store).objects
     assert after != objects and edit_log(store)[-1]["kind"] == "classify"
     changed = set(edit_log(store)[-1]["ids"])

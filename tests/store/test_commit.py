@@ -24,7 +24,6 @@ from store_helpers import (
 
 import ecoseg
 from ecoseg.errors import StoreError
-from ecoseg.store.blosc_chunks import FrameEncoder
 from ecoseg.store import (
     ATTRS_KEY,
     COMMIT_FRAMES,
@@ -32,6 +31,7 @@ from ecoseg.store import (
     MaskStore,
     open_masks,
 )
+from ecoseg.store.blosc_chunks import FrameEncoder
 
 
 @pytest.fixture(params=["frame blocks", "older codec"])
