@@ -23,7 +23,7 @@ from qtpy.QtWidgets import (
 )
 
 from ecoseg.napari._jobs import concepts_from_layers, split_names
-from ecoseg.napari._layers import META_KEY
+from ecoseg.napari._layers import META_KEY, layer_grid
 
 __all__ = ["EXEMPLARS", "VISUAL", "FindBox"]
 
@@ -97,8 +97,7 @@ class FindBox(QGroupBox):
         layer = self.exemplar_layer()
         if layer is None:
             video = self._video_layer()
-            scale = tuple(video.scale[:3]) if video is not None else (1.0, 1.0, 1.0)
-            units = tuple(str(u) for u in video.units[:3]) if video is not None else None
+            scale, units = layer_grid(video)
             layer = self.viewer.add_shapes(
                 ndim=3,
                 name=EXEMPLARS,

@@ -33,6 +33,7 @@ __all__ = [
     "is_store",
     "is_video",
     "labels_to_store",
+    "layer_grid",
     "lazy_video",
     "object_features",
     "spatial_scale",
@@ -167,6 +168,23 @@ def spatial_scale(calibration: Mapping | None) -> tuple[tuple[float, ...], tuple
     if mm:
         return (1.0, float(mm), float(mm)), ("pixel", "mm", "mm")
     return (1.0, 1.0, 1.0), ("pixel", "pixel", "pixel")
+
+
+def layer_grid(layer: Any | None) -> tuple[tuple[float, ...], tuple[str, ...] | None]:
+    """``scale`` and ``units`` of a layer's (t, y, x) axes, to put a new layer on its grid;
+    ``(1, 1, 1)`` and None (napari's defaults) without a layer.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> layer_grid(SimpleNamespace(scale=(1.0, 2.5, 2.5), units=("pixel", "mm", "mm")))
+    ((1.0, 2.5, 2.5), ('pixel', 'mm', 'mm'))
+    >>> layer_grid(None)
+    ((1.0, 1.0, 1.0), None)
+    """
+    if layer is None:
+        return (1.0, 1.0, 1.0), None
+    return tuple(layer.scale[:3]), tuple(str(u) for u in layer.units[:3])
 
 
 def video_layer(path: str | os.PathLike, *, calibration: Mapping | None = None) -> tuple:

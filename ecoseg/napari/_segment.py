@@ -42,7 +42,7 @@ from ecoseg.napari._jobs import (
     prompts_from_layers,
     run_job,
 )
-from ecoseg.napari._layers import META_KEY, object_features
+from ecoseg.napari._layers import META_KEY, layer_grid, object_features
 
 if TYPE_CHECKING:
     import napari
@@ -210,8 +210,7 @@ class SegmentWidget(QWidget):
     def add_prompt_layers(self) -> tuple[Any, Any]:
         """Create (or return) the clicks Points layer and the boxes Shapes layer."""
         video = self.video_layer()
-        scale = tuple(video.scale[:3]) if video is not None else (1.0, 1.0, 1.0)
-        units = tuple(str(u) for u in video.units[:3]) if video is not None else None
+        scale, units = layer_grid(video)
         boxes = self._layer(BOXES)
         if boxes is None:
             boxes = self.viewer.add_shapes(
@@ -356,11 +355,12 @@ class SegmentWidget(QWidget):
             "scores": {},
             "provenance": {"video": {"path": vmeta.get("video")}},
         }
+        scale, units = layer_grid(video)
         return self.viewer.add_labels(
             np.zeros((n, h, w), np.uint32),
             name=MASKS,
-            scale=tuple(video.scale[:3]),
-            units=tuple(str(u) for u in video.units[:3]),
+            scale=scale,
+            units=units,
             opacity=0.6,
             features=object_features([]),
             metadata={META_KEY: meta},
