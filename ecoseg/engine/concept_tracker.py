@@ -80,16 +80,16 @@ def shift_rows_past_removed(ids, removed, new_ids, logits, probs, new_probs):
     >>> out[:, 0].tolist(), q.tolist()  # 7 gets 6's row, new track 9 gets 7's score
     ([1.0, 2.0, 2.0], [3.0])
     """
-    kept = [i for i in ids if i not in removed] + list(new_ids)
+    new_ids = list(new_ids)
+    kept = [i for i in ids if i not in removed] + new_ids
     row = {i: k for k, i in enumerate(ids)}
-    logits, probs, new_probs = logits.clone(), probs.clone(), new_probs.clone()
-    src_logits, src_probs = logits.clone(), probs.clone()
+    out_logits, out_probs, out_new = logits.clone(), probs.clone(), new_probs.clone()
     for k, i in enumerate(kept[: len(ids)]):
         if i in row:
-            logits[row[i]], probs[row[i]] = src_logits[k], src_probs[k]
+            out_logits[row[i]], out_probs[row[i]] = logits[k], probs[k]
         else:
-            new_probs[list(new_ids).index(i)] = src_probs[k]
-    return logits, probs, new_probs
+            out_new[new_ids.index(i)] = probs[k]
+    return out_logits, out_probs, out_new
 
 
 def remove_specks(logits: Tensor, max_area: int) -> Tensor:
