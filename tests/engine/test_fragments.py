@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from ecoseg.engine.classical import track
-from ecoseg.engine.classical.fragments import split_blob, tracks_apart
-from ecoseg.engine.classical.splitting import split_touching
+from ecoseg.engine.classical.fragments import split_blob
+from ecoseg.engine.classical.splitting import split_touching, tracks_in
 
 
 def _striped_fish():
@@ -62,9 +62,9 @@ def test_tentative_track_is_not_kept_apart_from_a_confirmed_one():
         (tentative, (5, 5, np.ones((3, 3), bool))),
         (SimpleNamespace(id=7), (50, 50, np.ones((3, 3), bool))),  # elsewhere
     ]
-    assert [x[0] for x in tracks_apart(blob, 0, 0, known)] == [confirmed]
+    assert [x[0] for x in tracks_in(blob, 0, 0, known)] == [confirmed]
     # with no confirmed track there, tentative ones are shared out as before
-    assert [x[0] for x in tracks_apart(blob, 0, 0, known[1:])] == [tentative]
+    assert [x[0] for x in tracks_in(blob, 0, 0, known[1:])] == [tentative]
 
 
 def test_low_contrast_parrotfish_is_one_track_at_a_time():

@@ -18,31 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecoseg.engine.classical.splitting import split_touching, spread_parts, tracks_in
+from ecoseg.engine.classical.splitting import split_touching, spread_parts
 
-__all__ = ["split_blob", "tracks_apart"]
-
-
-def tracks_apart(blob: np.ndarray, r0: int, c0: int, known: list) -> list:
-    """The known tracks a blob must be shared among: :func:`tracks_in`, less tentative ones
-    when a confirmed track is there too.
-
-    A piece of an animal that came loose for a frame or two (a tail, a fin, a stripe) starts a
-    tentative track; when it joins its animal's blob again it is that animal, not a second one
-    to cut out of the blob (keeping it apart would make it a lasting fragment track).
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace as T
-    >>> blob = np.ones((4, 4), bool)
-    >>> known = [(T(id=3), (0, 0, np.ones((2, 2), bool))), (T(id=0), (2, 2, np.ones((2, 2), bool)))]
-    >>> [x[0].id for x in tracks_apart(blob, 0, 0, known)]
-    [3]
-    """
-    inside = tracks_in(blob, r0, c0, known)
-    if any(x[0].id > 0 for x in inside):
-        inside = [x for x in inside if x[0].id > 0]
-    return inside
+__all__ = ["split_blob"]
 
 
 def split_blob(

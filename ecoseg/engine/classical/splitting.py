@@ -128,7 +128,22 @@ def split_touching(
 
 
 def tracks_in(blob, r0, c0, known) -> list:
-    """Known tracks whose predicted mask lies mostly within ``blob`` (box at r0, c0)."""
+    """Known tracks whose predicted mask lies mostly within ``blob`` (box at r0, c0): the
+    tracks the blob must be shared among, less tentative ones (id 0) when a confirmed track is
+    there too.
+
+    A piece of an animal that came loose for a frame or two (a tail, a fin, a stripe) starts a
+    tentative track; when it joins its animal's blob again it is that animal, not a second one
+    to cut out of the blob (keeping it apart would make it a lasting fragment track).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as T
+    >>> blob = np.ones((4, 4), bool)
+    >>> known = [(T(id=3), (0, 0, np.ones((2, 2), bool))), (T(id=0), (2, 2, np.ones((2, 2), bool)))]
+    >>> [x[0].id for x in tracks_in(blob, 0, 0, known)]
+    [3]
+    """
     h, w = blob.shape
     out = []
     for t, (py, px, m) in known:
@@ -141,6 +156,8 @@ def tracks_in(blob, r0, c0, known) -> list:
         hit = np.count_nonzero(sub & blob[y0:y1, x0:x1])
         if hit >= 0.3 * np.count_nonzero(m):
             out.append((t, oy, ox, m))
+    if any(x[0].id > 0 for x in out):
+        out = [x for x in out if x[0].id > 0]
     return out
 
 

@@ -33,12 +33,13 @@ from ecoseg.engine.classical._morphology import (
     median,
     upsample_box,
 )
-from ecoseg.engine.classical.fragments import split_blob, tracks_apart
+from ecoseg.engine.classical.fragments import split_blob
 from ecoseg.engine.classical.motion import CameraMeter
 from ecoseg.engine.classical.params import ClassicalParams
 from ecoseg.engine.classical.splitting import (
     COLOUR_SCALE,
     split_by_appearance,
+    tracks_in,
 )
 from ecoseg.engine.linking import Linker, Track
 from ecoseg.engine.results import FrameResult
@@ -394,7 +395,7 @@ class ClassicalTracker:
             parts = [mask]
             shared = False
             if p.split:
-                inside = tracks_apart(blob, r0, c0, known)
+                inside = tracks_in(blob, r0, c0, known)
                 if len(inside) >= 2:
                     # a neck between them is the better cut; colour and place where none is
                     parts = self._split(mask, blob)
