@@ -49,6 +49,7 @@ __all__ = ["ClassicalTracker", "Detection"]
 
 _MEDIAN_SAMPLES = 30  # look-ahead frames the initial background median is taken over
 _COLOUR_SAMPLES = 192  # colour samples kept per track for splitting overlapping animals
+_NOISE = 1.5  # levels of luminance above the noise of a work pixel (camera-motion support)
 
 
 @dataclass(eq=False)
@@ -136,7 +137,8 @@ class ClassicalTracker:
         self.background: BackgroundModel | None = None
         self.camera = np.zeros(2)  # accumulated camera offset (y, x) in video pixels
         self.meter = CameraMeter(self.width)  # camera against animal speed: see .motion
-        self._measure_spec: np.ndarray | None = None
+        self._measure_spec: np.ndarray | None = None  # frame two back: spectrum, grey image
+        self._measure_grey: np.ndarray | None = None
         self._measure_count = 0
         self._warm: list[tuple[int, float, np.ndarray, np.ndarray]] = []
         self._key = None
@@ -181,7 +183,7 @@ class ClassicalTracker:
         if self.shifts is not None:
             n += self.shifts.nbytes
         if self._measure_spec is not None:
-            n += self._measure_spec.nbytes
+            n += self._measure_spec.nbytes + self._measure_grey.nbytes
         for pend in self._pending:
             n += sum(d.mask.nbytes for d in pend.detections)
         return n
@@ -304,30 +306,37 @@ class ClassicalTracker:
         if prev is not None and 0 < np.count_nonzero(prev) < 0.3 * prev.size:
             cur = np.where(prev, ref, cur)  # animals must not drag the estimate along
         spec = self.shifts.spectrum(cur)
-        self._measure_camera(spec)
+        self._measure_camera(cur, spec)
         d = self.shifts(ref, spec)
         if abs(d[0]) < 0.05 and abs(d[1]) < 0.05:
             return
-        tol = 1.5  # levels of luminance: above the noise of a work pixel
-        if self.shifts.support(ref, cur, d, tol) < self.params.motion_support:
+        if self.shifts.support(ref, cur, d, _NOISE) < self.params.motion_support:
             return
         bg.shift(d[0], d[1], work)
         self.camera -= np.array(d) * self.factor
 
-    def _measure_camera(self, spec: np.ndarray) -> None:
+    def _measure_camera(self, grey: np.ndarray, spec: np.ndarray) -> None:
         """Frame-to-frame camera motion for the moving-camera check (:mod:`.motion`).
 
         Measured between frames two apart, whether or not the background could follow it (a
         pan too fast to compensate must still be seen); every second frame, which costs one
-        inverse FFT per two frames.
+        inverse FFT per two frames. A shift counts only where enough of the picture moves with
+        it (``motion_support``, as for the compensation): a large animal or vehicle crossing
+        before a still camera is not the camera moving.
         """
         self._measure_count += 1
         if self._measure_count % 2:
             return
         if self._measure_spec is not None:
             dy, dx = self.shifts(self._measure_spec, spec)
+            if (dy or dx) and (
+                self.shifts.support(self._measure_grey, grey, (dy, dx), _NOISE)
+                < self.params.motion_support
+            ):
+                dy = dx = 0.0
             self.meter.camera(dy * self.factor, dx * self.factor, frames=2)
         self._measure_spec = spec
+        self._measure_grey = grey
 
     def _foreground(self, dist: np.ndarray):
         """Clean foreground mask, its blobs and their number, at work resolution."""
