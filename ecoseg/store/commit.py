@@ -221,10 +221,19 @@ class ChunkCommitter:
         self.group.attrs[ATTRS_KEY] = meta
 
     def resize_all(self, length: int) -> None:
-        """Give all three arrays ``length`` frames."""
-        for arr in (self.labels, self.time, self.scores):
-            if arr.shape[0] != length:
-                arr.resize((length, *arr.shape[1:]))
+        """Give all three arrays ``length`` frames (their metadata written concurrently)."""
+        from zarr.core.sync import sync
+
+        async def resize():
+            await asyncio.gather(
+                *(
+                    arr.async_array.resize((length, *arr.shape[1:]))
+                    for arr in (self.labels, self.time, self.scores)
+                    if arr.shape[0] != length
+                )
+            )
+
+        sync(resize())
         self.capacity = length
 
     def discard_uncommitted(self, n_objects: int) -> None:
