@@ -319,10 +319,8 @@ class ChunkCommitter:
         self._commit_target = target
 
     def _write_commit(self, start, stop, times, rows, meta) -> None:  # writer thread
-        from zarr.core.buffer import default_buffer_prototype
         from zarr.core.sync import sync
 
-        buffer = default_buffer_prototype().buffer
         jobs = []
         for name, array, values in (("time", self.time, times), ("scores", self.scores, rows)):
             if values.ndim > 1 and not values.shape[1]:
@@ -331,10 +329,7 @@ class ChunkCommitter:
             if chunks is None:
                 jobs.append(array.async_array.setitem(slice(start, stop), values))
             else:
-                where = array.store_path
-                jobs += [
-                    (where / k).set(buffer.from_bytes(b)) for k, b in chunks.encode(start, values)
-                ]
+                jobs += chunks.setters(chunks.encode(start, values))
 
         async def write():
             await asyncio.gather(*jobs)

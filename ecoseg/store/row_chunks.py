@@ -93,20 +93,23 @@ class RowChunks:
                 self._start, self._held = row + k, None
         return out
 
-    def write(self, chunks: list[tuple[str, bytes]]) -> None:
-        """Write encoded chunks (each key atomically, as the store writes keys)."""
-        import asyncio
-
+    def setters(self, chunks: list[tuple[str, bytes]]) -> list:
+        """Coroutines that write encoded chunks (each key atomically, as the store writes keys),
+        for the caller to gather with its other writes."""
         from zarr.core.buffer import default_buffer_prototype
-        from zarr.core.sync import sync
 
-        if not chunks:
-            return
         buffer = default_buffer_prototype().buffer
         where = self.array.store_path
+        return [(where / k).set(buffer.from_bytes(b)) for k, b in chunks]
+
+    def write(self, chunks: list[tuple[str, bytes]]) -> None:
+        """Write encoded chunks now (:meth:`setters`, gathered)."""
+        import asyncio
+
+        from zarr.core.sync import sync
 
         async def write():
-            await asyncio.gather(*((where / k).set(buffer.from_bytes(b)) for k, b in chunks))
+            await asyncio.gather(*self.setters(chunks))
 
         sync(write())
 
