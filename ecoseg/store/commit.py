@@ -29,6 +29,7 @@ from ecoseg.errors import StoreError
 from ecoseg.store._util import copy_max, guard, short_error
 from ecoseg.store.blosc_chunks import FrameEncoder
 from ecoseg.store.layout import ATTRS_KEY, COMMIT_FRAMES
+from ecoseg.store.row_chunks import RowChunks
 
 __all__ = ["ChunkCommitter"]
 
@@ -102,6 +103,12 @@ class ChunkCommitter:
         self._encoder = FrameEncoder.for_array(labels)
         self._blocks: list[list[bytes]] | None = None
         self._staged: list[list[bytes]] = []
+        # time and score rows: their partial chunks kept in memory and written whole (None:
+        # codecs of an older store, written through zarr)
+        self._row_chunks = {
+            "time": RowChunks.for_array(time),
+            "scores": RowChunks.for_array(scores),
+        }
         self._inflight: deque[tuple[Future, np.ndarray | None, int]] = deque()  # chunk writes
         self._written = committed  # label chunks of all frames before this are written
         self._rows: deque[tuple[np.ndarray, np.ndarray]] = deque()  # time/scores to commit
@@ -214,10 +221,19 @@ class ChunkCommitter:
         self.group.attrs[ATTRS_KEY] = meta
 
     def resize_all(self, length: int) -> None:
-        """Give all three arrays ``length`` frames."""
-        for arr in (self.labels, self.time, self.scores):
-            if arr.shape[0] != length:
-                arr.resize((length, *arr.shape[1:]))
+        """Give all three arrays ``length`` frames (their metadata written concurrently)."""
+        from zarr.core.sync import sync
+
+        async def resize():
+            await asyncio.gather(
+                *(
+                    arr.async_array.resize((length, *arr.shape[1:]))
+                    for arr in (self.labels, self.time, self.scores)
+                    if arr.shape[0] != length
+                )
+            )
+
+        sync(resize())
         self.capacity = length
 
     def discard_uncommitted(self, n_objects: int) -> None:
@@ -305,14 +321,21 @@ class ChunkCommitter:
     def _write_commit(self, start, stop, times, rows, meta) -> None:  # writer thread
         from zarr.core.sync import sync
 
+        jobs = []
+        for name, array, values in (("time", self.time, times), ("scores", self.scores, rows)):
+            if values.ndim > 1 and not values.shape[1]:
+                continue  # no objects, no score columns
+            chunks = self._row_chunks[name]
+            if chunks is None:
+                jobs.append(array.async_array.setitem(slice(start, stop), values))
+            else:
+                jobs += chunks.setters(chunks.encode(start, values))
+
         async def write():
-            jobs = [self.time.async_array.setitem(slice(start, stop), times)]
-            if rows.shape[1]:
-                jobs.append(self.scores.async_array.setitem(slice(start, stop), rows))
             await asyncio.gather(*jobs)
 
         sync(write())
-        self.write_marker(meta)
+        self.write_marker(meta)  # only once the rows it covers are written
 
     def _collect(self, keep: int) -> None:
         """Wait until at most ``keep`` label writes are in flight; note the written frames."""

@@ -72,7 +72,7 @@ class MaskStore:
     (2, [[1.0], [1.0]])
     """
 
-    def __init__(self, group, location: Location, mode: str, meta: dict, staging=None):
+    def __init__(self, group, location: Location, mode: str, meta: dict, staging=None, arrays=None):
         self._group = group
         self._loc = location
         self._mode = mode
@@ -80,9 +80,8 @@ class MaskStore:
         self._closed = False
         self._lock: WriterLock | None = None
         # skip zarr's all-fill-value test of every chunk (a full compare, ~6x slower writes)
-        self._labels = group["labels"].with_config({"write_empty_chunks": True})
-        self._time = group["time"]
-        self._scores = group["scores"]
+        labels, self._time, self._scores = arrays or (group[n] for n in ARRAYS)  # create: new
+        self._labels = labels.with_config({"write_empty_chunks": True})
         committed = int(meta.pop("frames_written"))
         self._meta = meta
         self._index_objects()
@@ -184,13 +183,14 @@ class MaskStore:
             staging = loc.new_staging() if loc.is_zip else None
             started = True
             group = zarr.open_group(loc.zarr_store(False, staging), mode="w", zarr_format=3)
+            arrays = []
             for name, shape, chunks, extra in (
                 ("labels", (0, h, w), (cf, h, w), {"compressors": labels_codec(h, w)}),
                 ("time", (0,), (TIME_CHUNK,), {}),
                 ("scores", (0, len(objs)), SCORE_CHUNKS, {}),
             ):
                 dtype, dims, units = ARRAYS[name]
-                group.create_array(
+                array = group.create_array(
                     name,
                     shape=shape,
                     chunks=chunks,
@@ -200,6 +200,7 @@ class MaskStore:
                     attributes={"units": units},
                     **extra,
                 )
+                arrays.append(array)
             meta = {
                 "format": STORE_FORMAT,
                 "version": STORE_VERSION,
@@ -224,7 +225,7 @@ class MaskStore:
                 raise
             # any backend failure is a store problem
             raise StoreError(f"{loc}: cannot create the store: {short_error(exc)}") from exc
-        return cls(group, loc, "a", dict(meta), staging)._holding(lock)
+        return cls(group, loc, "a", dict(meta), staging, arrays)._holding(lock)
 
     @classmethod
     def open(cls, path: Any, mode: str = "r") -> MaskStore:

@@ -85,3 +85,18 @@ def test_odd_frame_heights_keep_the_standard_block():
     assert labels_codec(1031, 1920).blocksize == 2**21
     odd = _array(labels_codec(1031, 1920), (0, 1031, 1920), (1, 1031, 1920))
     assert FrameEncoder.for_array(odd) is None
+
+
+def test_threads_encode_with_their_own_zstd_contexts():
+    from concurrent.futures import ThreadPoolExecutor
+
+    frames = ellipse_frames(6, 120, 160)
+    enc = FrameEncoder(120, 160, 40, 1)
+    want = enc.encode(frames)[0]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: enc.encode(frames)[0], range(16)))
+    assert all(g == want for g in got)
+    contexts = set()
+    with ThreadPoolExecutor(2) as pool:
+        pool.map(lambda _: contexts.add(id(enc._compressor())), range(8))
+    assert 1 <= len(contexts) <= 2  # at most one per thread, each reused

@@ -32,6 +32,7 @@ from ecoseg.store import (
     open_masks,
 )
 from ecoseg.store.blosc_chunks import FrameEncoder
+from ecoseg.store.row_chunks import RowChunks
 
 
 @pytest.fixture(params=["frame blocks", "older codec"])
@@ -44,12 +45,22 @@ def codec(request, monkeypatch):
     return request.param
 
 
+@pytest.fixture(params=["rows from memory", "rows through zarr"])
+def rows(request, monkeypatch):
+    """Time and score rows written as whole chunks from memory (stores created now), and
+    through zarr (row codecs that :class:`RowChunks` does not write)."""
+    if request.param == "rows through zarr":
+        monkeypatch.setattr(RowChunks, "for_array", classmethod(lambda cls, array: None))
+    return request.param
+
+
 @pytest.mark.parametrize("chunk_frames", [1, 3, 4])
-def test_appends_of_odd_sizes_across_chunk_boundaries(tmp_path, chunk_frames, codec):
+def test_appends_of_odd_sizes_across_chunk_boundaries(tmp_path, chunk_frames, codec, rows):
     labels, ts = frames(23), times(23)
     path = tmp_path / "odd.zarr"
     store = MaskStore.create(path, height=H, width=W, chunk_frames=chunk_frames, objects=OBJECTS)
     assert (FrameEncoder.for_array(store.labels) is None) == (codec == "older codec")
+    assert (RowChunks.for_array(store.time) is None) == (rows == "rows through zarr")
     at = 0
     for size in [1, 3, 5, 2, 0, 7, 1]:
         store.append(labels[at : at + size], ts[at : at + size])
@@ -80,7 +91,7 @@ def test_commits_every_commit_frames_and_on_flush(tmp_path):
     assert store.n_frames == COMMIT_FRAMES + 5
 
 
-def test_resume_after_failed_commit(tmp_path, monkeypatch, codec):
+def test_resume_after_failed_commit(tmp_path, monkeypatch, codec, rows):
     """A crash after chunks were written but before the marker moved loses only those frames."""
     path = tmp_path / "crash.zarr"
     labels, ts = frames(20), times(20)
