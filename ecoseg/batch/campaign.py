@@ -74,6 +74,7 @@ def batch(
     concepts: Sequence[str] | None = None,
     detect_every: int = 1,
     chunk_frames: int = 4,
+    fast: bool = False,
     progress: bool = True,
 ) -> Any:
     """Segment many videos, one Dask task each, into ``OUT/<video name>.zarr``.
@@ -105,6 +106,8 @@ def batch(
     chunk_frames : int
         Frames per ``labels`` chunk (one object per chunk on object stores: raise it to write
         fewer, larger objects).
+    fast : bool
+        sam2 engine: the network in bf16, as for :func:`ecoseg.segment`.
     progress : bool
         Print the dashboard link and a campaign progress bar (videos, frames/s, ETA) on stderr.
 
@@ -159,8 +162,11 @@ def batch(
         seg = _segment_options(
             names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto
         )
+    from ecoseg.engine import check_fast
+
+    check_fast(fast, "sam3" if concept_run else seg[names[0]]["engine"])
     for options in seg.values():
-        options["chunk_frames"] = chunk_frames
+        options.update(chunk_frames=chunk_frames, fast=fast)
     resources = task_resources("sam3" if concept_run else seg[names[0]]["engine"], device)
     log = logger(progress, "batch", redact_text)
 

@@ -27,6 +27,7 @@ from ecoseg.provenance import Provenance
 
 __all__ = [
     "Cancelled",
+    "check_fast",
     "choose_engine",
     "FrameResult",
     "labels_from_logits",
@@ -88,6 +89,36 @@ def choose_engine(engine: str | None, *, prompts: bool, auto: bool) -> str:
     return engine
 
 
+def check_fast(fast: bool, engine: str) -> None:
+    """Refuse ``fast`` (bf16) for an engine that has no bf16 path.
+
+    Parameters
+    ----------
+    fast : bool
+        Whether bf16 was asked for (``--fast``).
+    engine : str
+        ``"sam2"``, ``"classical"`` or ``"sam3"`` (concept tracking).
+
+    Raises
+    ------
+    ConfigError
+        ``fast`` for the classical motion tracker or SAM 3 concept tracking.
+
+    Examples
+    --------
+    >>> check_fast(True, "sam2")
+    >>> check_fast(True, "classical")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: fast (--fast, bf16) is for the sam2 engine's network; ...
+    """
+    if fast and engine != "sam2":
+        raise ConfigError(
+            f"fast (--fast, bf16) is for the sam2 engine's network; the {engine} engine has no "
+            "bf16 path"
+        )
+
+
 def segment(
     video,
     prompts=None,
@@ -110,6 +141,7 @@ def segment(
     backward: bool = True,
     concepts: list[str] | None = None,
     detect_every: int = 1,
+    fast: bool = False,
 ) -> str:
     """Segment and track organisms in a video into a mask store.
 
@@ -170,6 +202,12 @@ def segment(
         backwards from it (``False``: they stay empty, as after the official predictor's
         forward ``propagate_in_video``). The backward pass needs a temporary store of a few
         kB per frame beside ``out`` (local paths) or in the system's temporary folder.
+    fast : bool
+        sam2 engine (also with ``auto``): run the network under bf16 autocast on any device
+        (on a CPU with AVX-512 bf16 or AMX about 1.3x the fp32 speed; docs/performance.md).
+        The masks stay within the bf16 bar of the oracle tests but are not bit-identical to
+        the default's (exact fp32 on the CPU; CUDA runs bf16 either way). Recorded in the
+        provenance (``parameters["fast"]``); a store resumes only with the same setting.
 
     Returns
     -------
@@ -191,12 +229,14 @@ def segment(
     if resume and overwrite:
         raise ConfigError("resume and overwrite exclude each other")
     if str(model).startswith("sam3") or concepts:
+        check_fast(fast, "sam3")
         return _segment_concepts(**locals())
     reader = video if isinstance(video, VideoReader) else open_video(video)
     prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
     if prompts is not None and not isinstance(prompts, Prompts):
         prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
     engine = choose_engine(engine, prompts=prompts is not None, auto=auto)
+    check_fast(fast, engine)
     if engine == "sam2" and prompts is None and not auto:
         raise ConfigError("the sam2 engine needs prompts (--prompts FILE.json)")
     if not backward and (engine != "sam2" or auto):
@@ -250,6 +290,8 @@ def segment(
         provenance["backward"] = bool(backward)
     if engine == "sam2":
         provenance["parameters"] = {**provenance["parameters"], "device": run_device}
+        if fast:  # absent when off: stores made before the setting existed resume unchanged
+            provenance["parameters"]["fast"] = True
         net = _build_model(model, checkpoint, pretrained, image_size, run_device)
         provenance["model"] = _model_provenance(model, checkpoint, pretrained, image_size, net)
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
@@ -258,7 +300,7 @@ def segment(
             results = track(reader, params=cp, skip_until=store.n_frames)
             objects, source = {}, "tracker"
         elif auto:
-            discovery = DiscoveryEngine(net, reader, prompts, params=dp)
+            discovery = DiscoveryEngine(net, reader, prompts, params=dp, autocast=fast or None)
             results = _until_cancelled(
                 discovery.run(output="labels", cancel=cancel), cancel, store, len(reader)
             )
@@ -283,6 +325,7 @@ def segment(
                 backward=backward,
                 backward_progress=_backward_bar(progress),
                 scratch_dir=_local_folder_of(out),
+                fast=fast,
             )
             objects, source = prompts.classes(), "prompt"
         write_results(

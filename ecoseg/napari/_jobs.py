@@ -63,6 +63,8 @@ class Job:
         ``"sam3"``: run the concept detector on every N-th frame.
     model, checkpoint, pretrained, image_size, device
         As for :func:`ecoseg.sam2.build` (``"sam3"``: :func:`ecoseg.sam3.build`).
+    fast : bool
+        ``"sam2"``: the network in bf16 (:func:`ecoseg.segment`'s ``fast``).
     start : int
         First frame whose masks are reported (the classical tracker still reads from frame 0).
     stop : int, optional
@@ -89,6 +91,7 @@ class Job:
     pretrained: bool = True
     image_size: int | None = None
     device: str | None = None
+    fast: bool = False
     start: int = 0
     stop: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
@@ -361,10 +364,12 @@ def _sam2_results(job: Job, reader) -> Iterator[Any]:
     if job.auto:
         from ecoseg.engine.discovery import DiscoveryEngine
 
-        engine = DiscoveryEngine(net, reader, job.prompts, params=job.params or None)
+        engine = DiscoveryEngine(
+            net, reader, job.prompts, params=job.params or None, autocast=job.fast or None
+        )
         job.objects = engine.objects  # the same dict: the widget sees objects as they come
         return engine.run(output="labels", cancel=job.cancel)
-    return propagate(net, reader, job.prompts, cancel=job.cancel, output="labels")
+    return propagate(net, reader, job.prompts, cancel=job.cancel, output="labels", fast=job.fast)
 
 
 def _sam3_results(job: Job, reader) -> Iterator[Any]:

@@ -33,6 +33,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from ecoseg.engine import check_fast
 from ecoseg.errors import EcosegError
 from ecoseg.napari._find import FindBox
 from ecoseg.napari._jobs import (
@@ -105,6 +106,11 @@ class SegmentWidget(QWidget):
         self.device_combo.addItem("auto", None)
         self.device_combo.addItem("cpu", "cpu")
         self.device_combo.addItem("cuda", "cuda")
+        self.fast_check = QCheckBox("fast (bf16)")
+        self.fast_check.setToolTip(
+            "SAM 2: run the network in bf16, about 1.3x faster on CPUs with bf16 support; the "
+            "masks are close to, not bit-identical with, the exact default's"
+        )
 
         self.object_spin = QSpinBox()
         self.object_spin.setRange(1, 2**31 - 1)
@@ -150,6 +156,7 @@ class SegmentWidget(QWidget):
         form.addRow("", self.random_check)
         form.addRow("input size", self.size_spin)
         form.addRow("device", self.device_combo)
+        form.addRow("", self.fast_check)
         prompt_box = QGroupBox("Objects")
         pform = QFormLayout(prompt_box)
         pform.addRow(self.layers_btn)
@@ -381,6 +388,7 @@ class SegmentWidget(QWidget):
             pretrained=not self.random_check.isChecked(),
             image_size=size or None,
             device=self.device_combo.currentData(),
+            fast=self.fast_check.isChecked(),
             stop=None if until < 0 else until + 1,
             **kwargs,
         )
@@ -392,6 +400,7 @@ class SegmentWidget(QWidget):
             auto = self.auto_check.isChecked()
             if auto and engine != "sam2":
                 raise EcosegError("discover automatically needs the SAM 2 engine")
+            check_fast(self.fast_check.isChecked(), engine)
             prompts = None
             if engine == "sam2":
                 try:

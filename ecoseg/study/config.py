@@ -35,6 +35,7 @@ _SETTING_KEYS = (
     "species_model",
     "concepts",
     "detect_every",
+    "fast",
 )
 _VIDEO_KEYS = (
     "path",
@@ -102,6 +103,8 @@ class VideoSpec:
         ``"sam3"``: what to find on every frame by name ("parrotfish").
     detect_every : int
         ``"sam3"``: the concept detector runs on every N-th frame.
+    fast : bool
+        ``"sam2"``: the network in bf16 (:func:`ecoseg.segment`'s ``fast``).
     """
 
     name: str
@@ -126,6 +129,7 @@ class VideoSpec:
     species_model: Path | None = None
     concepts: tuple[str, ...] = ()
     detect_every: int = 1
+    fast: bool = False
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -372,6 +376,11 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
     pretrained = merged.get("pretrained", True)
     if not isinstance(pretrained, bool):
         raise ConfigError(f"{ctx} pretrained: must be true or false, got {pretrained!r}")
+    fast = merged.get("fast", False)
+    if not isinstance(fast, bool):
+        raise ConfigError(f"{ctx} fast: must be true or false, got {fast!r}")
+    if fast and engine != "sam2":
+        raise ConfigError(f"{ctx} fast: bf16 is for the sam2 engine, not {engine}")
     image_size = merged.get("image_size")
     if image_size is not None and (
         isinstance(image_size, bool) or not isinstance(image_size, int) or image_size <= 0
@@ -437,6 +446,7 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
         species_model=species_model,
         concepts=concepts,
         detect_every=detect_every,
+        fast=fast,
     )
 
 

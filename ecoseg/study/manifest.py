@@ -112,6 +112,8 @@ def segment_inputs(video: VideoSpec, hashes: dict) -> dict[str, Any]:
         inputs["prompts_sha256"] = (
             file_sha256(video.prompts, hashes) if video.prompts is not None else None
         )
+    if video.fast:  # absent when off: manifests from before the setting stay valid
+        inputs["fast"] = True
     if video.engine == "sam3":
         inputs["concepts"] = list(video.concepts)
         inputs["detect_every"] = video.detect_every

@@ -334,6 +334,7 @@ def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
         "device": video.device,
         "progress": progress,
         "params": dict(video.params),
+        "fast": video.fast,
     }
     if video.engine == "sam3":  # ecoseg.segment tells concept tracking by the model name
         del options["engine"]

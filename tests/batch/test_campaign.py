@@ -214,6 +214,7 @@ def test_names_and_locations():
         ({"params": {"no_such": 1}}, ConfigError, "no_such"),
         ({"engine": "sam2"}, ConfigError, "prompt file for every video"),
         ({"engine": "sam2", "auto": True, "model": "sam9"}, ConfigError, "sam9"),
+        ({"fast": True}, ConfigError, "the classical engine has no bf16 path"),
     ],
 )
 def test_bad_options_fail_before_any_work(clips, tmp_path, kwargs, error, text):
@@ -255,6 +256,7 @@ def run_cli(capsys, *args):
         (["north.mp4", "--params", '{"nope": 1}'], "nope"),
         (["north.mp4", "north.mp4"], "same store north.zarr"),
         (["north.mp4", "--engine", "sam2", "--prompts-dir", "none"], "prompts folder not found"),
+        (["north.mp4", "--fast"], "fast (--fast, bf16) is for the sam2 engine's network"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_non_zero(
@@ -285,6 +287,27 @@ def test_cli_batch_on_a_local_process_cluster_with_measure(clips, serial, tmp_pa
     expected = ecoseg.measure(serial["north"])["counts"]
     assert counts["count"].tolist() == expected["count"].tolist()
     assert set(counts["video"]) == {"north"}
+
+
+def test_fast_reaches_every_video_and_is_recorded(clips, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder, _ = clips
+    prompts = tmp_path / "north.json"
+    prompts.write_text('{"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[80, 48]]}]}]}')
+    options = dict(pretrained=False, image_size=64, device="cpu", progress=False)
+    with ThreadPoolExecutor(1) as pool:
+        summary = batch(
+            videos_of(folder, GOOD[:1]),
+            tmp_path / "out",
+            scheduler=pool,
+            prompts={"north": prompts},
+            fast=True,
+            **options,
+        )
+    assert summary["status"].tolist() == ["done"]
+    store = MaskStore.open(tmp_path / "out" / "north.zarr")
+    assert store.provenance["parameters"] == {"device": "cpu", "fast": True}
 
 
 # --------------------------------------------------------------------------- GPU resources

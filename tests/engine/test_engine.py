@@ -138,3 +138,76 @@ def test_cli_device_option(clip, tmp_path, machine, capsys):
     assert err == "ecoseg: error: device 'cuda': CUDA is not available here; use auto or cpu\n"
     with pytest.raises(SystemExit):
         main([*args, "--device", "tpu"])  # not one of the choices
+
+
+# ------------------------------------------------------------------ --fast (bf16)
+
+
+@pytest.fixture
+def autocast_calls(monkeypatch):
+    """The ``enabled`` argument of every bf16 autocast the sam2 network ran under."""
+    from ecoseg.engine import discovery, session
+
+    calls = []
+    for module in (session, discovery):
+        real = module.bf16_autocast
+
+        def spy(enabled, device, _real=real):
+            calls.append(bool(enabled))
+            return _real(enabled, device)
+
+        monkeypatch.setattr(module, "bf16_autocast", spy)
+    return calls
+
+
+def test_fast_runs_the_network_in_bf16_and_is_recorded(clip, tmp_path, machine, autocast_calls):
+    machine()
+    exact = ecoseg.segment(clip.video, PROMPT, out=tmp_path / "e.zarr", **RANDOM_NET)
+    assert autocast_calls and not any(autocast_calls)  # exact fp32 on the CPU by default
+    autocast_calls.clear()
+    fast = ecoseg.segment(clip.video, PROMPT, out=tmp_path / "f.zarr", fast=True, **RANDOM_NET)
+    assert autocast_calls and all(autocast_calls)
+    assert MaskStore.open(fast).provenance["parameters"] == {"device": "cpu", "fast": True}
+    assert MaskStore.open(fast).n_frames == MaskStore.open(exact).n_frames == 10
+    # a store resumes only in the precision that made it
+    with pytest.raises(StoreError, match=r"f\.zarr: cannot resume: the parameters differ"):
+        ecoseg.segment(clip.video, PROMPT, out=fast, resume=True, **RANDOM_NET)
+    ecoseg.segment(clip.video, PROMPT, out=fast, resume=True, fast=True, **RANDOM_NET)
+
+
+def test_fast_discovery_runs_in_bf16(clip, tmp_path, machine, autocast_calls):
+    machine()
+    out = ecoseg.segment(clip.video, out=tmp_path / "a.zarr", auto=True, fast=True, **RANDOM_NET)
+    assert autocast_calls and all(autocast_calls)
+    assert MaskStore.open(out).provenance["parameters"]["fast"] is True
+
+
+@pytest.mark.parametrize(
+    "kwargs, engine",
+    [({}, "classical"), ({"model": "sam3-reduced", "concepts": ["fish"]}, "sam3")],
+)
+def test_fast_without_a_bf16_path_is_refused_before_writing(clip, tmp_path, kwargs, engine):
+    from ecoseg.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"the {engine} engine has no bf16 path"):
+        ecoseg.segment(clip.video, out=tmp_path / "m.zarr", fast=True, progress=False, **kwargs)
+    assert not (tmp_path / "m.zarr").exists()
+
+
+def test_cli_fast_option(clip, tmp_path, machine, capsys):
+    import json
+
+    from ecoseg.cli import main
+
+    machine()
+    prompts = tmp_path / "p.json"
+    prompts.write_text(json.dumps(PROMPT))
+    out = tmp_path / "m.zarr"
+    args = ["segment", str(clip.video), "-o", str(out), "--random-weights", "--image-size", "64"]
+    assert main([*args, "--prompts", str(prompts), "--fast"]) == 0
+    assert MaskStore.open(out).provenance["parameters"]["fast"] is True
+    capsys.readouterr()
+    assert main(["segment", str(clip.video), "-o", str(tmp_path / "c.zarr"), "--fast"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ecoseg: error: fast (--fast, bf16) is for the sam2 engine's network")
+    assert err.count("\n") == 1 and not (tmp_path / "c.zarr").exists()

@@ -171,6 +171,30 @@ def test_errors_show_in_the_widget(widget):
     assert w.status.text().startswith("error: discover automatically needs the SAM 2")
 
 
+def test_fast_runs_sam2_in_bf16_and_is_refused_elsewhere(widget, qtbot, monkeypatch):
+    from ecoseg.engine import session
+
+    w = widget
+    calls = []
+    real = session.bf16_autocast
+
+    def spy(enabled, device):
+        calls.append(bool(enabled))
+        return real(enabled, device)
+
+    monkeypatch.setattr(session, "bf16_autocast", spy)
+    _random_sam2(w, until=2)
+    _click(w, FISH)
+    w.fast_check.setChecked(True)
+    w.run()
+    _wait_done(qtbot, w)
+    assert w.frames_done == 3 and calls and all(calls)
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.run()
+    assert w.status.text().startswith("error: fast (--fast, bf16) is for the sam2 engine")
+    assert w._worker is None
+
+
 def test_prompts_from_layers_groups_objects_frames_boxes():
     pts = np.array([[0, 10, 20], [0, 12, 22], [5, 30, 40]], float)
     feats = pd.DataFrame(

@@ -322,6 +322,15 @@ def test_sam2_engine_with_prompts_and_random_weights(clips, tmp_path, calls):
     prompt["prompts"][0]["box"] = [30, 10, 70, 40]
     (tmp_path / "prompts.json").write_text(json.dumps({"objects": [prompt]}))
     assert run_study(study, progress=False, report=False).segmented == ["clip"]
+    # so is the network's precision (fast: bf16), which the store records
+    text = (tmp_path / "study.yaml").read_text().replace("device: cpu}", "device: cpu, fast: true}")
+    (tmp_path / "study.yaml").write_text(text)
+    study = load_study(tmp_path / "study.yaml")
+    assert study.videos[0].fast
+    assert run_study(study, progress=False, report=False).segmented == ["clip"]
+    store = ecoseg.MaskStore.open(tmp_path / "out" / "stores" / "clip.zarr")
+    assert store.provenance["parameters"]["fast"] is True
+    assert run_study(study, progress=False, report=False).segmented == []
 
 
 def test_cli_study(study_copy, capsys):
