@@ -283,6 +283,8 @@ def _provenance_row(v: VideoInfo) -> dict[str, Any]:
         model_text = str(model.variant or "?")
         if model.image_size:
             model_text += f" at {model.image_size} px"
+        if (prov.parameters or {}).get("fast"):
+            model_text += ", bf16 (fast)"
         if model.checkpoint_sha256:
             ckpt_text = model.checkpoint_sha256
             ckpt_name = Path(str(model.checkpoint_path or "")).name

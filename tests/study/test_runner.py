@@ -330,7 +330,8 @@ def test_sam2_engine_with_prompts_and_random_weights(clips, tmp_path, calls):
     assert run_study(study, progress=False, report=False).segmented == ["clip"]
     store = ecoseg.MaskStore.open(tmp_path / "out" / "stores" / "clip.zarr")
     assert store.provenance["parameters"]["fast"] is True
-    assert run_study(study, progress=False, report=False).segmented == []
+    assert run_study(study, progress=False).segmented == []
+    assert "sam2.1-tiny at 64 px, bf16 (fast)" in (tmp_path / "out" / "report.html").read_text()
 
 
 def test_cli_study(study_copy, capsys):
