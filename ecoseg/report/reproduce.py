@@ -10,7 +10,7 @@ from typing import Any
 from ecoseg.provenance import ModelInfo
 from ecoseg.report.read import VideoInfo
 
-__all__ = ["concept_command", "reproduce", "synth_command"]
+__all__ = ["concept_command", "reproduce", "sam2_flags", "synth_command"]
 
 
 def reproduce(
@@ -46,18 +46,42 @@ def reproduce(
             continue
         cmd = ["ecoseg", "segment", _q(v.video_shown), "-o", _q(v.store_shown), "--engine", engine]
         if engine == "sam2":
-            model = prov.model or ModelInfo()
-            cmd += ["--model", str(model.variant or "sam2.1-tiny")]
-            if model.image_size:
-                cmd += ["--image-size", str(model.image_size)]
-            ckpt = model.checkpoint_path
-            if ckpt:
-                cmd += ["--checkpoint", _q(Path(str(ckpt)).name)]
-            cmd += ["--prompts", "PROMPTS.json"]
+            cmd += sam2_flags(prov)
         steps.append(" ".join(cmd))
     stores = " ".join(_q(v.store_shown) for v in videos)
     steps.append(f"ecoseg report {stores} -o {_q(out.name)}")
     return {"study": None, "where": None, "steps": steps}
+
+
+def sam2_flags(prov) -> list[str]:
+    """The ``ecoseg segment`` flags of a sam2 store, from its provenance.
+
+    Examples
+    --------
+    >>> from ecoseg.provenance import Provenance
+    >>> " ".join(sam2_flags(Provenance.from_dict({"engine": "sam2", "backward": False,
+    ...     "model": {"variant": "sam2.1-small", "image_size": 512},
+    ...     "parameters": {"device": "cpu", "fast": True}, "prompts": {"objects": [{"id": 1}]}})))
+    '--model sam2.1-small --image-size 512 --prompts PROMPTS.json --forward-only --fast'
+    >>> sam2_flags(Provenance.from_dict({"engine": "sam2", "auto": True, "parameters": {}}))
+    ['--model', 'sam2.1-tiny', '--auto']
+    """
+    model = prov.model or ModelInfo()
+    flags = ["--model", str(model.variant or "sam2.1-tiny")]
+    if model.image_size:
+        flags += ["--image-size", str(model.image_size)]
+    if model.checkpoint_path:
+        flags += ["--checkpoint", _q(Path(str(model.checkpoint_path)).name)]
+    auto = bool(prov.get("auto"))
+    if not auto or (prov.get("prompts") or {}).get("objects"):
+        flags += ["--prompts", "PROMPTS.json"]
+    if auto:
+        flags.append("--auto")
+    if prov.get("backward") is False:
+        flags.append("--forward-only")
+    if (prov.parameters or {}).get("fast"):
+        flags.append("--fast")
+    return flags
 
 
 def concept_command(v: VideoInfo) -> str:
