@@ -15,8 +15,8 @@ Configurations (``--configs``; default all of them):
 - ``official-bf16``: the same under ``torch.autocast("cpu"/"cuda", torch.bfloat16)``.
 - ``ecoseg-fp32``: :func:`ecoseg.engine.propagate` (exact; no hole filling: equal work).
 - ``ecoseg-fp32-fill``: the same with ``fill_hole_area=8`` (the official default on CUDA).
-- ``ecoseg-bf16``: ``propagate(..., fast=True)`` where the engine has it (bf16 autocast and
-  the fast settings), else ``autocast=True``.
+- ``ecoseg-bf16``: ``propagate(..., autocast=True)``: what ``fast=True`` runs, but bf16 on
+  every CPU (``fast`` stays fp32 on a CPU without bf16 instructions).
 
 ecoseg decodes and preprocesses each frame while tracking (``prefetch=0`` where the engine
 supports it, so that decoding happens inside its own timed step rather than in a thread that
@@ -131,10 +131,7 @@ def ecoseg_steps(model, folder: str, n_obj: int, device: str, *, bf16: bool, fil
     kw: dict = {"fill_hole_area": fill}
     if "prefetch" in params:
         kw["prefetch"] = 0
-    if bf16 and "fast" in params:
-        kw["fast"] = True
-    else:
-        kw["autocast"] = bf16
+    kw["autocast"] = bf16  # as fast=True, but never fp32 behind a bf16 label
     for r in propagate(model, open_video(folder), prompts, **kw):
         _sync(device)
         yield r.index

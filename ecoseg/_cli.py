@@ -5,10 +5,12 @@ Public names in a private module: other ecoseg modules import them, users do not
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 
-__all__ = ["logger", "one_line"]
+__all__ = ["logger", "one_line", "one_line_warnings"]
 
 
 def one_line(exc: BaseException) -> str:
@@ -22,6 +24,35 @@ def one_line(exc: BaseException) -> str:
     'KeyError'
     """
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+@contextlib.contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Within: ecoseg's own warnings print as one ``ecoseg: warning: ...`` line on stderr.
+
+    Other libraries' warnings print as Python prints them.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> from ecoseg.engine._runtime import SlowBf16Warning
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err), one_line_warnings():
+    ...     warnings.warn("running exact fp32", SlowBf16Warning)
+    >>> err.getvalue()
+    'ecoseg: warning: running exact fp32\\n'
+    """
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if category.__module__.split(".")[0] == "ecoseg":
+            print(f"ecoseg: warning: {one_line(message)}", file=sys.stderr)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 def logger(

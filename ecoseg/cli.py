@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ecoseg._cli import one_line
+from ecoseg._cli import one_line, one_line_warnings
 from ecoseg._formats_cli import add_export, add_import, add_prompts_from, prompts_from
 from ecoseg._species_cli import add_classify, add_edit
 from ecoseg._version import __version__
@@ -763,7 +763,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with one_line_warnings():
+            return int(args.func(args) or 0)
     except EcosegError as exc:
         if args.debug:
             raise

@@ -206,8 +206,10 @@ def segment(
         sam2 engine (also with ``auto``): run the network under bf16 autocast on any device
         (on a CPU with AVX-512 bf16 or AMX about 1.3x the fp32 speed; docs/performance.md).
         The masks stay within the bf16 bar of the oracle tests but are not bit-identical to
-        the default's (exact fp32 on the CPU; CUDA runs bf16 either way). Recorded in the
-        provenance (``parameters["fast"]``); a store resumes only with the same setting.
+        the default's (exact fp32 on the CPU; CUDA runs bf16 either way). On a CPU without
+        bf16 instructions (AVX-512 BF16 or AMX), where bf16 runs several times slower, the
+        run stays fp32 with a ``SlowBf16Warning``. Recorded in the provenance
+        (``parameters["fast"]``, when bf16 ran); a store resumes only with the same setting.
 
     Returns
     -------
@@ -289,6 +291,9 @@ def segment(
     elif engine == "sam2":
         provenance["backward"] = bool(backward)
     if engine == "sam2":
+        from ecoseg.engine._runtime import fast_bf16
+
+        fast = fast_bf16(fast, run_device)  # a CPU without bf16 instructions stays fp32
         provenance["parameters"] = {**provenance["parameters"], "device": run_device}
         if fast:  # absent when off: stores made before the setting existed resume unchanged
             provenance["parameters"]["fast"] = True

@@ -52,8 +52,11 @@ __all__ = [
     "FrameEncoder",
     "PendingResult",
     "Prefetcher",
+    "SlowBf16Warning",
     "as_video",
     "bf16_autocast",
+    "cpu_has_bf16",
+    "fast_bf16",
     "fetch",
     "frames_in_order",
     "is_cancelled",
@@ -283,6 +286,52 @@ def prefetch(
 # ---------------------------------------------------------------------------------------
 # the network's input
 # ---------------------------------------------------------------------------------------
+class SlowBf16Warning(UserWarning):
+    """``fast`` (bf16) asked for on a CPU without bf16 instructions: the run stays fp32."""
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes in bf16 natively (x86: AVX-512 BF16 or AMX).
+
+    Without such instructions torch's CPU bf16 runs several times slower than fp32 (sam2.1-tiny
+    at 256 px: 0.17x, docs/performance.md). CPUs torch cannot tell this about (ARM) count as
+    without.
+
+    Examples
+    --------
+    >>> isinstance(cpu_has_bf16(), bool)
+    True
+    """
+    import torch
+
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+
+
+def fast_bf16(fast: bool, device: torch.device | str) -> bool:
+    """Whether ``fast`` runs the network in bf16 on ``device``.
+
+    On CUDA and MPS: as asked. On a CPU: only where :func:`cpu_has_bf16`; elsewhere a
+    :class:`SlowBf16Warning` says so and the run stays exact fp32.
+
+    Examples
+    --------
+    >>> fast_bf16(False, "cpu"), fast_bf16(True, "cuda")
+    (False, True)
+    """
+    if not fast or str(device).split(":")[0] != "cpu" or cpu_has_bf16():
+        return bool(fast)
+    import warnings
+
+    warnings.warn(
+        "fast (bf16) ignored: this CPU has no bf16 instructions (AVX-512 BF16 or AMX), where "
+        "bf16 runs several times slower than fp32; running exact fp32",
+        SlowBf16Warning,
+        stacklevel=3,
+    )
+    return False
+
+
 def bf16_autocast(enabled: bool, device: torch.device):
     """bfloat16 autocast on ``device`` when ``enabled``, else a no-op context.
 

@@ -63,6 +63,7 @@ from ecoseg.engine._runtime import (
     Prefetcher,
     as_video,
     bf16_autocast,
+    fast_bf16,
     fetch,
     frames_in_order,
     is_cancelled,
@@ -166,8 +167,9 @@ class StreamingSession:
     fast : bool
         Trade exactness for speed within the bf16 bar of the oracle tests: bf16 autocast on
         any device (on a CPU with AVX-512 bf16 or AMX about 1.3-1.4x the fp32 speed; see
-        docs/performance.md). The default (False) is exact fp32 on the CPU. An explicit
-        ``autocast`` wins.
+        docs/performance.md). On a CPU without those instructions, where bf16 runs several
+        times slower, it stays fp32 with a :class:`~ecoseg.engine._runtime.SlowBf16Warning`.
+        The default (False) is exact fp32 on the CPU. An explicit ``autocast`` wins.
     snapshot_every : int
         Keep a :class:`TrackerState` every this many frames (plus the start), for
         re-propagating from an earlier frame; at most ``max_snapshots`` (the spacing doubles
@@ -230,7 +232,9 @@ class StreamingSession:
         self.model = model
         self.device = model.device
         cuda = self.device.type == "cuda"
-        self.autocast = (cuda or bool(fast)) if autocast is None else bool(autocast)
+        if autocast is None:
+            autocast = cuda or fast_bf16(fast, self.device)
+        self.autocast = bool(autocast)
         self.tracker = VideoTracker(
             model, self.num_frames, (self.height, self.width), fill_hole_area=fill_hole_area
         )

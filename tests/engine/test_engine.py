@@ -145,9 +145,11 @@ def test_cli_device_option(clip, tmp_path, machine, capsys):
 
 @pytest.fixture
 def autocast_calls(monkeypatch):
-    """The ``enabled`` argument of every bf16 autocast the sam2 network ran under."""
-    from ecoseg.engine import discovery, session
+    """The ``enabled`` argument of every bf16 autocast the sam2 network ran under (on a CPU
+    that counts as having bf16 instructions, whatever this machine's)."""
+    from ecoseg.engine import _runtime, discovery, session
 
+    monkeypatch.setattr(_runtime, "cpu_has_bf16", lambda: True)
     calls = []
     for module in (session, discovery):
         real = module.bf16_autocast
@@ -211,3 +213,29 @@ def test_cli_fast_option(clip, tmp_path, machine, capsys):
     err = capsys.readouterr().err
     assert err.startswith("ecoseg: error: fast (--fast, bf16) is for the sam2 engine's network")
     assert err.count("\n") == 1 and not (tmp_path / "c.zarr").exists()
+
+
+def test_fast_on_a_cpu_without_bf16_stays_exact_and_says_so(
+    clip, tmp_path, machine, autocast_calls, monkeypatch, capsys
+):
+    """bf16 without bf16 instructions ran 0.17x of fp32 here: --fast must not slow a laptop."""
+    import json
+
+    from ecoseg.cli import main
+    from ecoseg.engine import _runtime
+
+    machine()
+    monkeypatch.setattr(_runtime, "cpu_has_bf16", lambda: False)
+    with pytest.warns(_runtime.SlowBf16Warning, match="no bf16 instructions"):
+        out = ecoseg.segment(clip.video, PROMPT, out=tmp_path / "m.zarr", fast=True, **RANDOM_NET)
+    assert autocast_calls and not any(autocast_calls)
+    assert MaskStore.open(out).provenance["parameters"] == {"device": "cpu"}  # fp32 ran
+    prompts = tmp_path / "p.json"
+    prompts.write_text(json.dumps(PROMPT))
+    args = ["segment", str(clip.video), "-o", str(tmp_path / "c.zarr"), "--prompts", str(prompts)]
+    capsys.readouterr()
+    assert main([*args, "--random-weights", "--image-size", "64", "--fast"]) == 0
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if "bf16" in line]  # besides the progress bar
+    assert len(said) == 1
+    assert said[0].startswith("ecoseg: warning: fast (bf16) ignored: this CPU has no bf16")

@@ -183,6 +183,7 @@ def test_fast_runs_sam2_in_bf16_and_is_refused_elsewhere(widget, qtbot, monkeypa
         return real(enabled, device)
 
     monkeypatch.setattr(session, "bf16_autocast", spy)
+    monkeypatch.setattr("ecoseg.engine._runtime.cpu_has_bf16", lambda: True)  # any machine
     _random_sam2(w, until=2)
     _click(w, FISH)
     w.fast_check.setChecked(True)

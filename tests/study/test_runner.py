@@ -297,7 +297,7 @@ def test_output_override_leaves_the_study_folder_alone(clips, tmp_path):
     assert not (tmp_path / "study" / "out").exists()
 
 
-def test_sam2_engine_with_prompts_and_random_weights(clips, tmp_path, calls):
+def test_sam2_engine_with_prompts_and_random_weights(clips, tmp_path, calls, monkeypatch):
     """The sam2 path end to end on random weights (no checkpoint needed), tiny input size."""
     import json
 
@@ -323,6 +323,7 @@ def test_sam2_engine_with_prompts_and_random_weights(clips, tmp_path, calls):
     (tmp_path / "prompts.json").write_text(json.dumps({"objects": [prompt]}))
     assert run_study(study, progress=False, report=False).segmented == ["clip"]
     # so is the network's precision (fast: bf16), which the store records
+    monkeypatch.setattr("ecoseg.engine._runtime.cpu_has_bf16", lambda: True)  # any machine
     text = (tmp_path / "study.yaml").read_text().replace("device: cpu}", "device: cpu, fast: true}")
     (tmp_path / "study.yaml").write_text(text)
     study = load_study(tmp_path / "study.yaml")
