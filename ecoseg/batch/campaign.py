@@ -164,10 +164,11 @@ def batch(
         )
     from ecoseg.engine import check_fast
 
-    check_fast(fast, "sam3" if concept_run else seg[names[0]]["engine"])
+    run_engine = "sam3" if concept_run else seg[names[0]]["engine"]
+    check_fast(fast, run_engine)
     for options in seg.values():
         options.update(chunk_frames=chunk_frames, fast=fast)
-    resources = task_resources("sam3" if concept_run else seg[names[0]]["engine"], device)
+    resources = task_resources(run_engine, device)
     log = logger(progress, "batch", redact_text)
 
     if "://" not in out:

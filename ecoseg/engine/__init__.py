@@ -305,7 +305,7 @@ def segment(
             results = track(reader, params=cp, skip_until=store.n_frames)
             objects, source = {}, "tracker"
         elif auto:
-            discovery = DiscoveryEngine(net, reader, prompts, params=dp, autocast=fast or None)
+            discovery = DiscoveryEngine(net, reader, prompts, params=dp, fast=fast)
             results = _until_cancelled(
                 discovery.run(output="labels", cancel=cancel), cancel, store, len(reader)
             )

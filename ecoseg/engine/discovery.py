@@ -66,6 +66,7 @@ from ecoseg.engine._runtime import (
     FrameEncoder,
     as_video,
     bf16_autocast,
+    fast_bf16,
     fetch,
     is_cancelled,
     prefetch,
@@ -437,6 +438,9 @@ class DiscoveryEngine:
     autocast : bool, optional
         bfloat16 autocast for the network, as in
         :class:`~ecoseg.engine.session.StreamingSession` (default: on CUDA only).
+    fast : bool
+        bf16 as with ``StreamingSession(fast=True)``: on any device, but fp32 (with a
+        warning) on a CPU without bf16 instructions. An explicit ``autocast`` wins.
     prefetch : int
         Frames decoded and preprocessed ahead in a background thread.
 
@@ -462,6 +466,7 @@ class DiscoveryEngine:
         device: str | torch.device | None = None,
         motion: dict[int, list[list[float]]] | None = None,
         autocast: bool | None = None,
+        fast: bool = False,
         prefetch: int = 4,
     ):
         from ecoseg.sam2.automatic import AutomaticMaskGenerator
@@ -479,7 +484,9 @@ class DiscoveryEngine:
             model = model.to(device)
         self.model = model.eval()
         cuda = model.device.type == "cuda"
-        self.autocast = cuda if autocast is None else bool(autocast)
+        if autocast is None:
+            autocast = cuda or fast_bf16(fast, model.device)
+        self.autocast = bool(autocast)
         self.prefetch = int(prefetch)
         self.tracker = VideoTracker(model, n, (self.height, self.width))
         self.encoder = FrameEncoder(model, model.device)

@@ -364,9 +364,7 @@ def _sam2_results(job: Job, reader) -> Iterator[Any]:
     if job.auto:
         from ecoseg.engine.discovery import DiscoveryEngine
 
-        engine = DiscoveryEngine(
-            net, reader, job.prompts, params=job.params or None, autocast=job.fast or None
-        )
+        engine = DiscoveryEngine(net, reader, job.prompts, params=job.params or None, fast=job.fast)
         job.objects = engine.objects  # the same dict: the widget sees objects as they come
         return engine.run(output="labels", cancel=job.cancel)
     return propagate(net, reader, job.prompts, cancel=job.cancel, output="labels", fast=job.fast)

@@ -239,3 +239,25 @@ def test_fast_on_a_cpu_without_bf16_stays_exact_and_says_so(
     said = [line for line in err.splitlines() if "bf16" in line]  # besides the progress bar
     assert len(said) == 1
     assert said[0].startswith("ecoseg: warning: fast (bf16) ignored: this CPU has no bf16")
+
+
+@pytest.mark.parametrize("has_bf16", [True, False])
+def test_discovery_resolves_fast_as_the_session_does(clip, monkeypatch, has_bf16):
+    """napari hands ``fast`` to both: neither may run bf16 on a CPU without bf16."""
+    import warnings
+
+    from ecoseg import sam2
+    from ecoseg.engine import _runtime
+    from ecoseg.engine.discovery import DiscoveryEngine
+    from ecoseg.engine.session import StreamingSession
+
+    monkeypatch.setattr(_runtime, "cpu_has_bf16", lambda: has_bf16)
+    net = sam2.build("sam2.1-tiny", pretrained=False, image_size=64, device="cpu")
+    video = ecoseg.open_video(clip.video)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        found = DiscoveryEngine(net, video, fast=True).autocast
+        tracked = StreamingSession(net, video, fast=True).autocast
+    assert found is tracked is has_bf16
+    slow = [w for w in said if issubclass(w.category, _runtime.SlowBf16Warning)]
+    assert len(slow) == (0 if has_bf16 else 2)
