@@ -6,11 +6,66 @@ Public names in a private module: other ecoseg modules import them, users do not
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
-__all__ = ["logger", "one_line", "one_line_warnings"]
+from ecoseg.errors import ConfigError
+
+__all__ = ["engine_params", "logger", "one_line", "one_line_warnings"]
+
+
+def engine_params(value: str | None, flag: str = "--params") -> dict[str, Any] | None:
+    """Engine settings given on the command line: a JSON object, or a JSON file holding one.
+
+    Parameters
+    ----------
+    value : str or None
+        Text starting with ``{`` or ``[`` is read as JSON; anything else names a file.
+    flag : str
+        The option, for the one-line error.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, the JSON is invalid, or it is not an object.
+
+    Examples
+    --------
+    >>> engine_params('{"min_area": 30}')
+    {'min_area': 30}
+    >>> engine_params(None) is None
+    True
+    >>> engine_params("[1, 2]")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: --params: must be a JSON object of engine settings
+    """
+    if value is None:
+        return None
+    where = flag
+    if value.lstrip()[:1] in ("{", "["):
+        text = value
+    else:
+        where = value
+        try:
+            text = Path(value).read_text(encoding="utf-8")
+        except (FileNotFoundError, IsADirectoryError):
+            raise ConfigError(
+                f"{value}: settings file not found ({flag} takes a JSON object or a .json file)"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{value}: not a text file ({exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{where}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: must be a JSON object of engine settings")
+    return data
 
 
 def one_line(exc: BaseException) -> str:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ecoseg._cli import one_line, one_line_warnings
+from ecoseg._cli import engine_params, one_line, one_line_warnings
 from ecoseg._formats_cli import add_export, add_import, add_prompts_from, prompts_from
 from ecoseg._species_cli import add_classify, add_edit
 from ecoseg._version import __version__
@@ -161,7 +161,15 @@ def _add_segment(sub):
         "--discovery",
         default=None,
         metavar="FILE.json",
-        help="with --auto: discovery settings (thresholds, class rules; see docs/discovery.md)",
+        help="with --auto: discovery settings (thresholds, class rules; see docs/discovery.md); "
+        "the same as --params",
+    )
+    p.add_argument(
+        "--params",
+        default=None,
+        metavar="JSON|FILE.json",
+        help="engine settings, a JSON object or file: the motion tracker's (docs/classical.md), "
+        "with --auto discovery's, with --concepts concept tracking's (docs/concepts.md)",
     )
     p.add_argument(
         "--forward-only",
@@ -218,13 +226,9 @@ def _run_segment(args) -> int:
         return _run_concepts(args, checkpoint)
     if args.model is None:
         args.model = "sam2.1-tiny"
-    params = None
     if (args.discovery is not None or args.key_interval is not None) and not args.auto:
         raise ConfigError("--discovery and --key-interval need --auto")
-    if args.auto:
-        params = _discovery_settings(args.discovery)
-        if args.key_interval is not None:
-            params["key_interval"] = args.key_interval
+    params = _segment_params(args)
     import warnings
 
     from ecoseg.engine.classical.motion import FastCameraWarning
@@ -301,6 +305,7 @@ def _run_concept_tracking(args, prompts, checkpoint) -> int:
         pretrained=not args.random_weights,
         concepts=args.concepts,
         detect_every=args.detect_every,
+        params=engine_params(args.params),
         fast=args.fast,
     )
     print(f"masks: {out}")
@@ -321,6 +326,7 @@ def _run_concepts(args, checkpoint) -> int:
             ("--resume", args.resume),
             ("--engine", args.engine),
             ("--fast", args.fast),
+            ("--params", args.params),
         )
         if on
     ]
@@ -342,18 +348,15 @@ def _run_concepts(args, checkpoint) -> int:
     return 0
 
 
-def _discovery_settings(path: str | None) -> dict:
-    if path is None:
-        return {}
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: discovery settings file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: discovery settings must be a JSON object")
-    return data
+def _segment_params(args) -> dict | None:
+    """``segment``'s engine settings: ``--params``, or ``--discovery`` (its older name with
+    ``--auto``), with ``--key-interval`` on top."""
+    if args.params is not None and args.discovery is not None:
+        raise ConfigError("give the discovery settings once: --params or --discovery")
+    params = engine_params(args.params) or engine_params(args.discovery, "--discovery")
+    if args.key_interval is not None:
+        params = {**(params or {}), "key_interval": args.key_interval}
+    return params
 
 
 # --------------------------------------------------------------------------- measure
@@ -573,7 +576,12 @@ def _add_batch(sub):
     p.add_argument("--auto", action="store_true", help="sam2 engine: automatic discovery")
     p.add_argument("--image-size", type=int, default=None, help="network input size")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=None)
-    p.add_argument("--params", default=None, metavar="JSON", help="engine parameters (JSON)")
+    p.add_argument(
+        "--params",
+        default=None,
+        metavar="JSON|FILE.json",
+        help="engine settings, a JSON object or file (as segment's --params)",
+    )
     p.add_argument(
         "--chunk-frames", type=int, default=4, help="frames per labels chunk (default 4)"
     )
@@ -595,14 +603,7 @@ def _add_batch(sub):
 def _run_batch(args) -> int:
     from ecoseg.batch import batch, video_name
 
-    params = None
-    if args.params is not None:
-        try:
-            params = json.loads(args.params)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"--params: not valid JSON ({exc})") from None
-        if not isinstance(params, dict):
-            raise ConfigError("--params: must be a JSON object of engine parameters")
+    params = engine_params(args.params)
     prompts = None
     if args.prompts_dir is not None:
         folder = Path(args.prompts_dir)

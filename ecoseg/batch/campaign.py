@@ -310,11 +310,12 @@ def _segment_options(
     names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto
 ) -> dict[str, dict[str, Any]]:
     """Per-video keyword arguments of :func:`ecoseg.segment`, validated before any work."""
-    from ecoseg.engine import choose_engine
+    from ecoseg.engine import check_params, choose_engine
 
     prompts = _prompt_files(prompts, names)
     engine = choose_engine(engine, prompts=bool(prompts), auto=auto)
     params = dict(params or {})
+    check_params(params, engine, auto)
     if engine == "classical":
         from ecoseg.engine.classical import ClassicalParams
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time as _time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from ecoseg.provenance import Provenance
 __all__ = [
     "Cancelled",
     "check_fast",
+    "check_params",
     "choose_engine",
     "FrameResult",
     "labels_from_logits",
@@ -116,6 +117,24 @@ def check_fast(fast: bool, engine: str) -> None:
         raise ConfigError(
             f"fast (--fast, bf16) is for the sam2 engine's network; the {engine} engine has no "
             "bf16 path"
+        )
+
+
+def check_params(params: Mapping[str, Any] | None, engine: str, auto: bool = False) -> None:
+    """Refuse engine parameters where nothing reads them (the sam2 engine with prompts only).
+
+    Examples
+    --------
+    >>> check_params({"min_area": 30}, "classical")
+    >>> check_params({"min_area": 30}, "sam2")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: the sam2 engine with prompts takes no parameters, ...
+    """
+    if params and engine == "sam2" and not auto:
+        raise ConfigError(
+            f"the sam2 engine with prompts takes no parameters, got {sorted(params)} "
+            "(they are for the classical engine, auto discovery and concept tracking)"
         )
 
 
@@ -252,6 +271,7 @@ def segment(
         except PromptError as exc:  # name the file too
             raise PromptError(f"{prompt_file}: {exc}" if prompt_file else str(exc)) from None
     params = dict(params or {})
+    check_params(params, engine, auto)
     run_device = resolve_device(device) if engine == "sam2" else None
 
     provenance = {

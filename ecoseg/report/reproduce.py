@@ -1,28 +1,67 @@
-"""The commands that make a report's stores and page again, shown on the page."""
+"""The commands that make a report's stores and page again, shown on the page.
+
+Every setting a store's provenance records that shapes its masks goes into its command: the
+model, input size, checkpoint name, device, precision, direction, and the prompt file and
+engine settings as files the page offers for download (``<video>.prompts.json``,
+``<video>.params.json``), so the commands run as shown.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import shlex
-from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ecoseg.provenance import ModelInfo
 from ecoseg.report.read import VideoInfo
 
-__all__ = ["concept_command", "reproduce", "sam2_flags", "synth_command"]
+__all__ = ["Command", "InputFile", "reproduce", "store_command"]
+
+#: recorded parameters that are not settings of the engine (or that have their own flag)
+_NOT_SETTINGS = ("device", "fast")
 
 
-def reproduce(
-    videos: list[VideoInfo], study: Any, out: Path, shown: Mapping[str, str]
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class InputFile:
+    """A file a command reads (a prompt file, engine settings), offered on the page."""
+
+    name: str
+    text: str
+
+    @property
+    def uri(self) -> str:
+        """The file as a ``data:`` URI for the page's download link."""
+        data = base64.b64encode(self.text.encode()).decode("ascii")
+        return "data:application/json;base64," + data
+
+
+@dataclass(frozen=True)
+class Command:
+    """One shell command and the files it reads."""
+
+    text: str
+    files: tuple[InputFile, ...] = ()
+
+
+def reproduce(videos: list[VideoInfo], study: Any, out: Path) -> dict[str, Any]:
     """How to make the page again: ``ecoseg study`` for a study, else one command per store.
+
+    Returns
+    -------
+    dict
+        ``study`` (the command, or None), ``where`` (the folder to run it in), ``steps`` (the
+        commands, one per store, then ``ecoseg report``) and ``files`` (the
+        :class:`InputFile` records the steps read).
 
     Examples
     --------
     >>> from types import SimpleNamespace
     >>> study = SimpleNamespace(path=Path("field/study.yaml"))
-    >>> reproduce([], study, Path("field/out/report.html"), {})["study"]
+    >>> reproduce([], study, Path("field/out/report.html"))["study"]
     'ecoseg study study.yaml'
     """
     if study is not None:
@@ -30,97 +69,109 @@ def reproduce(
             "study": f"ecoseg study {study.path.name}",
             "where": "in the folder that holds the study file (its text is below)",
             "steps": [],
+            "files": [],
         }
-    steps = []
-    for v in videos:
-        prov = v.provenance
-        engine = prov.engine or "classical"
-        if prov.get("generator") == "ecoseg.synth":
-            steps.append(synth_command(v))
-            continue
-        if engine == "sam3-concepts":
-            steps.append(concept_command(v))
-            continue
-        if engine not in ("sam2", "classical"):
-            steps.append(f"# {v.name}: made by {engine!r}; ecoseg has no command for it")
-            continue
-        cmd = ["ecoseg", "segment", _q(v.video_shown), "-o", _q(v.store_shown), "--engine", engine]
-        if engine == "sam2":
-            cmd += sam2_flags(prov)
-        steps.append(" ".join(cmd))
+    commands = [store_command(v) for v in videos]
     stores = " ".join(_q(v.store_shown) for v in videos)
-    steps.append(f"ecoseg report {stores} -o {_q(out.name)}")
-    return {"study": None, "where": None, "steps": steps}
+    steps = [c.text for c in commands] + [f"ecoseg report {stores} -o {_q(out.name)}"]
+    return {
+        "study": None,
+        "where": None,
+        "steps": steps,
+        "files": [f for c in commands for f in c.files],
+    }
 
 
-def sam2_flags(prov) -> list[str]:
-    """The ``ecoseg segment`` flags of a sam2 store, from its provenance.
-
-    Examples
-    --------
-    >>> from ecoseg.provenance import Provenance
-    >>> " ".join(sam2_flags(Provenance.from_dict({"engine": "sam2", "backward": False,
-    ...     "model": {"variant": "sam2.1-small", "image_size": 512},
-    ...     "parameters": {"device": "cpu", "fast": True}, "prompts": {"objects": [{"id": 1}]}})))
-    '--model sam2.1-small --image-size 512 --prompts PROMPTS.json --forward-only --fast'
-    >>> sam2_flags(Provenance.from_dict({"engine": "sam2", "auto": True, "parameters": {}}))
-    ['--model', 'sam2.1-tiny', '--auto']
-    """
-    model = prov.model or ModelInfo()
-    flags = ["--model", str(model.variant or "sam2.1-tiny")]
-    if model.image_size:
-        flags += ["--image-size", str(model.image_size)]
-    if model.checkpoint_path:
-        flags += ["--checkpoint", _q(Path(str(model.checkpoint_path)).name)]
-    auto = bool(prov.get("auto"))
-    if not auto or (prov.get("prompts") or {}).get("objects"):
-        flags += ["--prompts", "PROMPTS.json"]
-    if auto:
-        flags.append("--auto")
-    if prov.get("backward") is False:
-        flags.append("--forward-only")
-    if (prov.parameters or {}).get("fast"):
-        flags.append("--fast")
-    return flags
-
-
-def concept_command(v: VideoInfo) -> str:
-    """The ``ecoseg segment --concepts`` command of a SAM 3 concept tracking store.
-
-    Concepts given by name go on the command line; those with exemplar boxes need the
-    prompt file (``--prompts PROMPTS.json``; its concepts are in the store's provenance).
+def store_command(v: VideoInfo) -> Command:
+    """The command that makes one store again, from its provenance.
 
     Examples
     --------
     >>> from types import SimpleNamespace
     >>> from ecoseg.provenance import Provenance
-    >>> prov = Provenance.from_dict({"engine": "sam3-concepts", "model": {"variant": "sam3"},
-    ...     "parameters": {"detect_every": 2}, "prompts": {"concepts": [{"text": "sea urchin"}]}})
-    >>> concept_command(SimpleNamespace(provenance=prov, video_shown="v.mp4",
-    ...                                 store_shown="v.zarr"))
-    "ecoseg segment v.mp4 -o v.zarr --model sam3 --concepts 'sea urchin' --detect-every 2"
+    >>> prov = Provenance.from_dict({"engine": "sam2", "backward": False,
+    ...     "model": {"variant": "sam2.1-small", "image_size": 512, "pretrained": True},
+    ...     "parameters": {"device": "cpu", "fast": True}, "prompts": {"objects": [{"id": 1}]}})
+    >>> cmd = store_command(SimpleNamespace(name="reef 1", provenance=prov,
+    ...                     video_shown="reef 1.mp4", store_shown="reef 1.zarr"))
+    >>> cmd.text
+    "ecoseg segment 'reef 1.mp4' -o 'reef 1.zarr' --engine sam2 --model sam2.1-small \
+--image-size 512 --device cpu --fast --prompts 'reef 1.prompts.json' --forward-only"
+    >>> [f.name for f in cmd.files]
+    ['reef 1.prompts.json']
     """
     prov = v.provenance
-    model = prov.model or ModelInfo()
+    if prov.get("generator") == "ecoseg.synth":
+        return Command(_synth_command(v))
+    engine = prov.engine or "classical"
+    if engine not in ("sam2", "classical", "sam3-concepts"):
+        return Command(f"# {v.name}: made by {engine!r}; ecoseg has no command for it")
     cmd = ["ecoseg", "segment", _q(v.video_shown), "-o", _q(v.store_shown)]
-    cmd += ["--model", str(model.variant or "sam3")]
+    if engine != "sam3-concepts":
+        cmd += ["--engine", engine]
+    params = {k: val for k, val in (prov.parameters or {}).items() if k not in _NOT_SETTINGS}
+    prompts = dict(prov.prompts or {})
+    files: list[InputFile] = []
+
+    def attach(kind: str, data: dict, flag: str) -> None:
+        file = InputFile(f"{_file_stem(v.name)}.{kind}.json", json.dumps(data, indent=2) + "\n")
+        files.append(file)
+        cmd.extend([flag, _q(file.name)])
+
+    if engine != "classical":
+        cmd += _network_flags(prov)
+    if engine == "sam2":
+        auto = bool(prov.get("auto"))
+        if prompts.get("objects") or not auto:
+            attach("prompts", prompts, "--prompts")
+        if auto:
+            cmd.append("--auto")
+        if prov.get("backward") is False:
+            cmd.append("--forward-only")
+    elif engine == "sam3-concepts":
+        concepts = prompts.get("concepts") or []
+        if prompts.get("objects") or any(c.get("exemplars") for c in concepts):
+            attach("prompts", prompts, "--prompts")
+        else:
+            cmd += ["--concepts", *(_q(c["text"]) for c in concepts)]
+        if _is_image_survey(prov):  # photo quadrats: one threshold, no tracking settings
+            threshold = params.pop("score_threshold", 0.5)
+            params = {}
+            if threshold != 0.5:
+                cmd += ["--score-threshold", f"{threshold:g}"]
+        every = params.pop("detect_every", 1)
+        if every != 1:
+            cmd += ["--detect-every", str(every)]
+    if params:
+        attach("params", params, "--params")
+    return Command(" ".join(cmd), tuple(files))
+
+
+def _network_flags(prov) -> list[str]:
+    """Model, input size, checkpoint, weights, device and precision of a network's store."""
+    model = prov.model or ModelInfo()
+    default = "sam3" if prov.engine == "sam3-concepts" else "sam2.1-tiny"
+    flags = ["--model", str(model.variant or default)]
     if model.image_size:
-        cmd += ["--image-size", str(model.image_size)]
+        flags += ["--image-size", str(model.image_size)]
     if model.checkpoint_path:
-        cmd += ["--checkpoint", _q(Path(str(model.checkpoint_path)).name)]
-    concepts = (prov.get("prompts") or {}).get("concepts") or []
-    names = [c["text"] for c in concepts if c.get("text") and not c.get("exemplars")]
-    if names:
-        cmd += ["--concepts", *(_q(n) for n in names)]
-    if any(c.get("exemplars") for c in concepts):
-        cmd += ["--prompts", "PROMPTS.json"]
-    every = (prov.parameters or {}).get("detect_every", 1)
-    if every != 1:
-        cmd += ["--detect-every", str(every)]
-    return " ".join(cmd)
+        flags += ["--checkpoint", _q(Path(str(model.checkpoint_path)).name)]
+    elif model.pretrained is False:
+        flags.append("--random-weights")
+    parameters = prov.parameters or {}
+    if parameters.get("device"):
+        flags += ["--device", str(parameters["device"])]
+    if parameters.get("fast"):
+        flags.append("--fast")
+    return flags
 
 
-def synth_command(v: VideoInfo) -> str:
+def _is_image_survey(prov) -> bool:
+    video = prov.video
+    return video is not None and "images" in (video.extra or {})
+
+
+def _synth_command(v: VideoInfo) -> str:
     """The ``ecoseg synth`` command that made a synthetic store again."""
     p = v.provenance.parameters or {}
     folder = Path(v.store_shown).parent.as_posix()
@@ -135,6 +186,11 @@ def synth_command(v: VideoInfo) -> str:
     if "n_fish" in p:
         cmd += ["--fish", str(p["n_fish"])]
     return " ".join(cmd) + f"   # {v.name}: synthetic ground truth"
+
+
+def _file_stem(name: str) -> str:
+    """A video's name as a file name (path separators and control characters replaced)."""
+    return re.sub(r"[\\/:\x00-\x1f]", "_", str(name)) or "video"
 
 
 def _q(text: str) -> str:

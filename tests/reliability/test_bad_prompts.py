@@ -139,6 +139,34 @@ def test_bad_discovery_settings(text, culprit, clip, tmp_path, no_model, cli):
 
 
 @pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("params", "culprit"),
+    [
+        ("nowhere.json", "nowhere.json: settings file not found"),
+        ("{not json", "--params: not valid JSON"),
+        ('{"nope": 1}', "nope"),
+    ],
+    ids=["missing-file", "malformed", "unknown-setting"],
+)
+def test_bad_engine_settings(params, culprit, clip, tmp_path, cli):
+    out = tmp_path / "m.zarr"
+    code, _, err = cli("segment", clip.video, "-o", out, "--params", params)
+    assert_one_line_error(code, err, culprit)
+    assert not out.exists()
+
+
+@pytest.mark.bad_input
+def test_sam2_engine_with_prompts_refuses_settings_it_would_ignore(
+    clip, good_prompts, tmp_path, no_model, cli
+):
+    out = tmp_path / "m.zarr"
+    args = ("segment", clip.video, "-o", out, "--prompts", good_prompts)
+    code, _, err = cli(*args, "--params", '{"min_area": 30}')
+    assert_one_line_error(code, err, "takes no parameters", "min_area")
+    assert not out.exists()
+
+
+@pytest.mark.bad_input
 def test_classical_engine_refuses_prompts(clip, good_prompts, tmp_path, cli):
     with pytest.raises(ConfigError):
         ecoseg.segment(clip.video, good_prompts, out=tmp_path / "m.zarr", engine="classical")

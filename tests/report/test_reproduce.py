@@ -1,37 +1,184 @@
 """``ecoseg.report.reproduce``: the commands a report shows to make its stores again."""
 
+import base64
+import html
+import json
+import re
+import shlex
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from ecoseg.provenance import Provenance
-from ecoseg.report.reproduce import reproduce
+from ecoseg.report.reproduce import reproduce, store_command
 
 
-def _video(**provenance):
+def _video(name="v", **provenance):
     prov = Provenance.from_dict({"engine": "sam2", "parameters": {"device": "cpu"}, **provenance})
-    return SimpleNamespace(name="v", provenance=prov, video_shown="v.mp4", store_shown="v.zarr")
+    return SimpleNamespace(
+        name=name, provenance=prov, video_shown=f"{name}.mp4", store_shown=f"{name}.zarr"
+    )
+
+
+PROMPTS = {"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[3, 4]]}]}]}
 
 
 @pytest.mark.parametrize(
-    "provenance, flags",
+    "provenance, flags, files",
     [
-        ({"prompts": {"objects": [{"id": 1}]}}, "--model sam2.1-tiny --prompts PROMPTS.json"),
+        ({"prompts": PROMPTS}, "--device cpu --prompts v.prompts.json", {"v.prompts.json"}),
         (
-            {"prompts": {"objects": [{"id": 1}]}, "backward": False},
-            "--model sam2.1-tiny --prompts PROMPTS.json --forward-only",
+            {"prompts": PROMPTS, "backward": False},
+            "--device cpu --prompts v.prompts.json --forward-only",
+            {"v.prompts.json"},
         ),
-        ({"auto": True}, "--model sam2.1-tiny --auto"),
         (
-            {"parameters": {"device": "cpu", "fast": True}, "model": {"image_size": 512}},
-            "--model sam2.1-tiny --image-size 512 --prompts PROMPTS.json --fast",
+            {"auto": True, "parameters": {"device": "cpu", "key_interval": 4}},
+            "--device cpu --auto --params v.params.json",
+            {"v.params.json"},
+        ),
+        (
+            {
+                "parameters": {"device": "cuda", "fast": True},
+                "model": {"image_size": 512, "pretrained": False},
+                "prompts": PROMPTS,
+            },
+            "--image-size 512 --random-weights --device cuda --fast --prompts v.prompts.json",
+            {"v.prompts.json"},
         ),
     ],
 )
-def test_sam2_store_commands_carry_the_settings_that_shape_the_masks(provenance, flags):
-    steps = reproduce([_video(**provenance)], None, Path("report.html"), {})["steps"]
-    assert steps == [
-        f"ecoseg segment v.mp4 -o v.zarr --engine sam2 {flags}",
+def test_sam2_store_commands_carry_the_settings_that_shape_the_masks(provenance, flags, files):
+    page = reproduce([_video(**provenance)], None, Path("report.html"))
+    assert page["steps"] == [
+        f"ecoseg segment v.mp4 -o v.zarr --engine sam2 --model sam2.1-tiny {flags}",
         "ecoseg report v.zarr -o report.html",
     ]
+    assert {f.name for f in page["files"]} == files
+
+
+def test_input_files_hold_what_the_store_recorded_and_are_named_per_video():
+    prov = {"prompts": PROMPTS, "model": {"variant": "sam2.1-small"}}
+    cmd = store_command(_video("site A/reef 1", **prov))
+    (file,) = cmd.files
+    assert file.name == "site A_reef 1.prompts.json"
+    assert "--prompts 'site A_reef 1.prompts.json'" in cmd.text
+    assert json.loads(file.text) == PROMPTS
+    assert json.loads(base64.b64decode(file.uri.split(",", 1)[1])) == PROMPTS
+
+
+def test_concept_commands_name_their_concepts_or_ship_the_prompt_file():
+    named = store_command(
+        _video(
+            engine="sam3-concepts",
+            model={"variant": "sam3", "image_size": 1008},
+            parameters={"device": "cpu", "detect_every": 2, "score_threshold": 0.6},
+            prompts={"concepts": [{"text": "sea urchin"}]},
+        )
+    )
+    assert named.text.startswith(
+        "ecoseg segment v.mp4 -o v.zarr --model sam3 --image-size 1008 --device cpu "
+        "--concepts 'sea urchin' --detect-every 2 --params v.params.json"
+    )
+    (params,) = named.files
+    assert json.loads(params.text) == {"score_threshold": 0.6}  # detect_every has its flag
+    exemplar = {"text": "parrotfish", "exemplars": [{"frame": 3, "box": [1, 2, 9, 9]}]}
+    with_box = store_command(
+        _video(engine="sam3-concepts", parameters={}, prompts={"concepts": [exemplar]})
+    )
+    assert "--prompts v.prompts.json" in with_box.text and "--concepts" not in with_box.text
+    photos = store_command(
+        _video(
+            engine="sam3-concepts",
+            video={"path": "quadrats", "images": ["a.jpg"]},
+            parameters={"device": "cpu", "score_threshold": 0.3},
+            prompts={"concepts": [{"text": "coral"}]},
+        )
+    )
+    assert photos.text.endswith("--concepts coral --score-threshold 0.3") and not photos.files
+
+
+# --------------------------------------------------------------------------- end to end
+def _seeded_main(argv):
+    """The CLI in this process, with the random weights of ``--random-weights`` seeded."""
+    import torch
+
+    from ecoseg.cli import main
+
+    torch.manual_seed(0)
+    return main(argv)
+
+
+def _page_commands(page: str) -> tuple[list[str], dict[str, str]]:
+    """The reproduce steps and the downloadable input files of a report page."""
+    section = page.split("Reproduce this report", 1)[1]
+    steps = html.unescape(re.search(r"<pre>(.*?)</pre>", section, re.S).group(1)).splitlines()
+    files = {}
+    for name, data in re.findall(r'download="([^"]+\.json)" href="data:[^,]+,([^"]+)"', section):
+        files[html.unescape(name)] = base64.b64decode(data).decode()
+    return steps, files
+
+
+def test_a_reports_commands_make_the_same_stores_again(tmp_path, monkeypatch):
+    """Run the page's commands in an empty folder beside a copy of the video: every store
+    comes out equal, label for label, with the same objects and the same recorded settings
+    (motion tracker settings, discovery settings and key interval, input size, direction)."""
+    import ecoseg
+    from ecoseg.store import MaskStore
+
+    first, again = tmp_path / "first", tmp_path / "again"
+    first.mkdir()
+    again.mkdir()
+    monkeypatch.chdir(first)
+    ecoseg.synth("clip", frames=8, size=(96, 64), seed=3)
+    Path("clicks.json").write_text(
+        json.dumps(
+            {
+                "objects": [
+                    {
+                        "id": 4,
+                        "class": "fish",
+                        "prompts": [{"frame": 3, "points": [[40, 30]], "labels": [1]}],
+                    }
+                ]
+            }
+        )  # fmt: skip
+    )
+    Path("discovery.json").write_text(
+        json.dumps({"points_per_side": 4, "pred_iou_thresh": 0.0, "stability_score_thresh": 0.0})
+    )
+    video, tiny = "clip/video.mp4", ["--random-weights", "--image-size", "64"]
+    runs = {
+        "tracker.zarr": ["--params", '{"warmup": 4, "min_hits": 1, "threshold": 3.0}'],
+        "clicks.zarr": ["--prompts", "clicks.json", *tiny, "--forward-only"],
+        "auto.zarr": ["--auto", *tiny, "--discovery", "discovery.json", "--key-interval", "3"],
+    }
+    for store, args in runs.items():
+        assert _seeded_main(["segment", video, "-o", store, *args]) == 0
+    assert _seeded_main(["report", *runs, "-o", "report.html"]) == 0
+    steps, files = _page_commands(Path("report.html").read_text())
+    assert set(files) == {"clicks.prompts.json", "auto.params.json", "tracker.params.json"}
+
+    monkeypatch.chdir(again)
+    (again / "clip").mkdir()
+    shutil.copy(first / video, again / video)
+    for name, text in files.items():
+        Path(name).write_text(text)
+    segments = [s for s in steps if s.startswith("ecoseg segment")]
+    assert len(segments) == len(runs)
+    for step in segments:
+        assert _seeded_main(shlex.split(step)[1:]) == 0
+    for store in runs:
+        a, b = MaskStore.open(first / store), MaskStore.open(again / store)
+        assert a.n_frames == b.n_frames == 8
+        np.testing.assert_array_equal(a.read_labels(), b.read_labels(), err_msg=store)
+        assert a.objects == b.objects, store
+        made = [{k: v for k, v in s.provenance.items() if k != "created"} for s in (a, b)]
+        assert made[1] == made[0], store  # model, input size, direction, every setting
+    # the tracker settings matter: the default tracker makes a different store of this clip
+    assert _seeded_main(["segment", video, "-o", "defaults.zarr"]) == 0
+    default_labels = MaskStore.open("defaults.zarr").read_labels()
+    assert not np.array_equal(default_labels, MaskStore.open(first / "tracker.zarr").read_labels())
