@@ -395,6 +395,10 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
     if not isinstance(params, dict):
         raise ConfigError(f"{ctx} params: must be a mapping of engine parameters")
     params = _check_params(engine, params, ctx)
+    if params and engine == "sam2" and prompts is not None:  # nothing would read them
+        if "params" in entry:
+            raise ConfigError(f"{ctx} params: the sam2 engine with prompts takes no parameters")
+        params = {}  # the defaults' settings are for the videos of other engines
 
     calibration, spec = _parse_calibration(merged.get("calibration"), ctx)
 

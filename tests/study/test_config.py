@@ -154,3 +154,20 @@ def test_concept_videos_are_sam3_runs_with_defaults_and_overrides(tmp_path):
     (tmp_path / "ex.json").write_text(json.dumps({"objects": []}))
     with pytest.raises(ConfigError, match=r"videos\[2\] \(c\): SAM 3 needs .*ex.json has none"):
         load_study(path)
+
+
+def test_sam2_videos_with_prompts_take_no_engine_parameters(tmp_path):
+    """Given on the video: an error; inherited from `defaults:` (meant for the motion
+    tracker's videos): not passed on, so the store does not record settings nothing read."""
+    (tmp_path / "v.mp4").write_bytes(b"")
+    (tmp_path / "p.json").write_text('{"objects": []}')
+    top = "defaults: {params: {min_area: 30}}\n"
+    path = tmp_path / "study.yaml"
+    videos = "- path: v.mp4\n  prompts: p.json\n  name: s\n- path: v.mp4\n"
+    path.write_text(_study_text(videos, top))
+    clicked, tracked = load_study(path).videos
+    assert clicked.engine == "sam2" and clicked.params == {}
+    assert tracked.engine == "classical" and tracked.params == {"min_area": 30}
+    path.write_text(_study_text("- path: v.mp4\n  prompts: p.json\n  params: {min_area: 3}\n"))
+    with pytest.raises(ConfigError, match=r"params: the sam2 engine with prompts takes no"):
+        load_study(path)
