@@ -99,7 +99,8 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
     #: classes of the objects as they are found (automatic discovery adds to it while running)
     objects: dict[int, dict[str, str]] = field(default_factory=dict)
-    #: warnings for the user, filled while running (the motion tracker's moving camera)
+    #: warnings for the user, filled while running (the motion tracker's moving camera, fast
+    #: (bf16) on a CPU without bf16 instructions)
     notices: list[str] = field(default_factory=list)
 
     def total(self, n_frames: int) -> int:
@@ -361,13 +362,28 @@ def _sam2_results(job: Job, reader) -> Iterator[Any]:
         image_size=job.image_size,
         device=job.device,
     )
+    fast = _fast(job, net.device)
     if job.auto:
         from ecoseg.engine.discovery import DiscoveryEngine
 
-        engine = DiscoveryEngine(net, reader, job.prompts, params=job.params or None, fast=job.fast)
+        engine = DiscoveryEngine(net, reader, job.prompts, params=job.params or None, fast=fast)
         job.objects = engine.objects  # the same dict: the widget sees objects as they come
         return engine.run(output="labels", cancel=job.cancel)
-    return propagate(net, reader, job.prompts, cancel=job.cancel, output="labels", fast=job.fast)
+    return propagate(net, reader, job.prompts, cancel=job.cancel, output="labels", fast=fast)
+
+
+def _fast(job: Job, device) -> bool:
+    """``job.fast`` as it runs on ``device``; on a CPU without bf16 instructions the reason it
+    runs fp32 goes to ``job.notices`` (the widget shows it), not to the terminal."""
+    import warnings
+
+    from ecoseg.engine._runtime import SlowBf16Warning, fast_bf16
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SlowBf16Warning)
+        fast = fast_bf16(job.fast, device)
+    job.notices.extend(str(w.message) for w in caught if w.category is SlowBf16Warning)
+    return fast
 
 
 def _sam3_results(job: Job, reader) -> Iterator[Any]:

@@ -521,7 +521,8 @@ class SegmentWidget(QWidget):
 
             for notice in notices:
                 show_warning(f"ecoseg: {notice}")
-            self.status.setText(f"{self.status.text()} (warning: camera too fast, see notice)")
+            what = "notice" if len(notices) == 1 else f"{len(notices)} notices"
+            self.status.setText(f"{self.status.text()} (warning: see the {what})")
 
     def _busy(self, busy: bool) -> None:
         self.run_btn.setEnabled(not busy)

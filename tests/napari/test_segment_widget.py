@@ -227,6 +227,32 @@ def test_correction_prompts_use_masks_and_later_clicks():
         correction_prompts(np.zeros((4, 4), np.uint32), 0)
 
 
+def test_fast_on_a_cpu_without_bf16_runs_fp32_and_says_so_in_the_widget(widget, qtbot, monkeypatch):
+    from napari.utils import notifications
+
+    from ecoseg.engine import session
+
+    w = widget
+    calls, shown = [], []
+    real = session.bf16_autocast
+
+    def spy(enabled, device):
+        calls.append(bool(enabled))
+        return real(enabled, device)
+
+    monkeypatch.setattr(session, "bf16_autocast", spy)
+    monkeypatch.setattr("ecoseg.engine._runtime.cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(notifications, "show_warning", shown.append)
+    _random_sam2(w, until=2)
+    _click(w, FISH)
+    w.fast_check.setChecked(True)
+    w.run()
+    _wait_done(qtbot, w)
+    assert w.frames_done == 3 and calls and not any(calls)  # exact fp32
+    assert len(shown) == 1 and "fast (bf16) ignored" in shown[0]
+    assert w.status.text().endswith("(warning: see the notice)")
+
+
 def test_motion_tracker_job_notes_a_fast_camera(tmp_path):
     from ecoseg.napari._jobs import Job
     from ecoseg.synth import synth
