@@ -56,6 +56,8 @@ class VideoInfo:
     truth_shown: str | None = None
     pretrained: bool | None = None
     classes: dict = field(default_factory=dict)
+    #: the store's edit log (review edits and classifications, oldest first)
+    edits: list[dict] = field(default_factory=list)
 
     @property
     def mm_per_px(self) -> float | None:
@@ -93,7 +95,7 @@ def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo
     -------
     VideoInfo
     """
-    from ecoseg.store import MaskStore
+    from ecoseg.store import ATTRS_KEY, MaskStore
 
     store = MaskStore.open(path)
     try:
@@ -111,6 +113,7 @@ def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo
             height=store.height,
             width=store.width,
             times=np.asarray(store.read_time(), dtype=float),
+            edits=list((attrs.get(ATTRS_KEY) or {}).get("edits", [])),
         )
     finally:
         close = getattr(store, "close", None)

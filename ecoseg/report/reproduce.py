@@ -3,7 +3,8 @@
 Every setting a store's provenance records that shapes its masks goes into its command: the
 model, input size, checkpoint name, device, precision, direction, and the prompt file and
 engine settings as files the page offers for download (``<video>.prompts.json``,
-``<video>.params.json``), so the commands run as shown.
+``<video>.params.json``), so the commands run as shown. A reviewed or classified store's edit
+log follows as ``ecoseg edit`` / ``ecoseg classify`` commands (:func:`review_steps`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from ecoseg.provenance import ModelInfo
 from ecoseg.report.read import VideoInfo
 
-__all__ = ["Command", "InputFile", "reproduce", "store_command"]
+__all__ = ["Command", "InputFile", "reproduce", "review_steps", "store_command"]
 
 #: recorded parameters that are not settings of the engine (or that have their own flag)
 _NOT_SETTINGS = ("device", "fast")
@@ -73,7 +74,9 @@ def reproduce(videos: list[VideoInfo], study: Any, out: Path) -> dict[str, Any]:
         }
     commands = [store_command(v) for v in videos]
     stores = " ".join(_q(v.store_shown) for v in videos)
-    steps = [c.text for c in commands] + [f"ecoseg report {stores} -o {_q(out.name)}"]
+    steps = [c.text for c in commands]
+    steps += [step for v in videos for step in review_steps(v.store_shown, v.edits)]
+    steps.append(f"ecoseg report {stores} -o {_q(out.name)}")
     return {
         "study": None,
         "where": None,
@@ -145,6 +148,49 @@ def store_command(v: VideoInfo) -> Command:
     if params:
         attach("params", params, "--params")
     return Command(" ".join(cmd), tuple(files))
+
+
+def review_steps(store: str, log: list[dict]) -> list[str]:
+    """The ``ecoseg edit`` and ``ecoseg classify`` commands that replay a store's edit log.
+
+    Edits between classifications go into one ``ecoseg edit`` (it applies them in order);
+    a classification needs the species model file the log names by its SHA-256.
+
+    Examples
+    --------
+    >>> log = [{"kind": "merge", "ids": [3, 7]}, {"kind": "split", "ids": [5], "frame": 9,
+    ...         "new_id": 12}, {"kind": "classify", "ids": [5], "classification":
+    ...         {"model_sha256": "ab12", "threshold": 0.7}}, {"kind": "undo", "ids": []}]
+    >>> for step in review_steps("reef.zarr", log):
+    ...     print(step)
+    ecoseg edit reef.zarr --merge 3,7 --split 5@9
+    ecoseg classify reef.zarr --model SPECIES_MODEL.json --threshold 0.7   # model SHA-256 ab12
+    ecoseg edit reef.zarr --undo
+    """
+    from ecoseg.species.edits import Edit
+
+    steps: list[str] = []
+    edits: list[str] = []
+
+    def flush() -> None:
+        if edits:
+            steps.append(" ".join(["ecoseg", "edit", _q(store), *edits]))
+            edits.clear()
+
+    for entry in log:
+        if entry.get("kind") != "classify":
+            edits.extend(_q(a) for a in Edit.from_dict(entry).cli_args())
+            continue
+        flush()
+        record = entry.get("classification") or {}
+        cmd = ["ecoseg", "classify", _q(store), "--model", "SPECIES_MODEL.json"]
+        threshold = record.get("threshold", 0.5)
+        if threshold != 0.5:
+            cmd += ["--threshold", f"{threshold:g}"]
+        sha = record.get("model_sha256") or "not recorded"
+        steps.append(" ".join(cmd) + f"   # model SHA-256 {sha}")
+    flush()
+    return steps
 
 
 def _network_flags(prov) -> list[str]:

@@ -101,6 +101,27 @@ class Edit:
                 out[key] = value
         return out
 
+    def cli_args(self) -> list[str]:
+        """The ``ecoseg edit`` options that make this edit (the inverse of
+        :func:`parse_edit_args`; a split's new id is chosen again, the same way).
+
+        Examples
+        --------
+        >>> Edit("split", (5,), frame=120, new_id=11).cli_args()
+        ['--split', '5@120']
+        >>> Edit("set_class", (4,), cls="blue tang").cli_args()
+        ['--set-class', '4=blue tang']
+        """
+        if self.kind == "undo":
+            return ["--undo"]
+        if self.kind == "set_class":
+            return ["--set-class", f"{self.ids[0]}={self.cls}"]
+        if self.kind == "merge":
+            return ["--merge", f"{self.ids[0]},{self.ids[1]}"]
+        if self.kind == "split":
+            return ["--split", f"{self.ids[0]}@{self.frame}"]
+        return [f"--{self.kind}", str(self.ids[0])]  # delete, reviewed
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Edit:
         """The edit written by :meth:`to_dict`."""

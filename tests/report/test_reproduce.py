@@ -19,7 +19,11 @@ from ecoseg.report.reproduce import reproduce, store_command
 def _video(name="v", **provenance):
     prov = Provenance.from_dict({"engine": "sam2", "parameters": {"device": "cpu"}, **provenance})
     return SimpleNamespace(
-        name=name, provenance=prov, video_shown=f"{name}.mp4", store_shown=f"{name}.zarr"
+        name=name,
+        provenance=prov,
+        video_shown=f"{name}.mp4",
+        store_shown=f"{name}.zarr",
+        edits=[],
     )
 
 
@@ -125,8 +129,10 @@ def _page_commands(page: str) -> tuple[list[str], dict[str, str]]:
 def test_a_reports_commands_make_the_same_stores_again(tmp_path, monkeypatch):
     """Run the page's commands in an empty folder beside a copy of the video: every store
     comes out equal, label for label, with the same objects and the same recorded settings
-    (motion tracker settings, discovery settings and key interval, input size, direction)."""
+    (motion tracker settings, discovery settings and key interval, input size, direction),
+    and a reviewed store with the same review (classes, merge, split, delete, undo)."""
     import ecoseg
+    from ecoseg.species import edit_log
     from ecoseg.store import MaskStore
 
     first, again = tmp_path / "first", tmp_path / "again"
@@ -158,6 +164,9 @@ def test_a_reports_commands_make_the_same_stores_again(tmp_path, monkeypatch):
     }
     for store, args in runs.items():
         assert _seeded_main(["segment", video, "-o", store, *args]) == 0
+    a, b, c, d = MaskStore.open("tracker.zarr").object_ids[:4].tolist()
+    review = [f"--set-class={a}=blue tang", f"--merge={a},{b}", f"--split={c}@5", f"--delete={d}"]
+    assert _seeded_main(["edit", "tracker.zarr", *review, "--undo", f"--reviewed={c}"]) == 0
     assert _seeded_main(["report", *runs, "-o", "report.html"]) == 0
     steps, files = _page_commands(Path("report.html").read_text())
     assert set(files) == {"clicks.prompts.json", "auto.params.json", "tracker.params.json"}
@@ -167,15 +176,16 @@ def test_a_reports_commands_make_the_same_stores_again(tmp_path, monkeypatch):
     shutil.copy(first / video, again / video)
     for name, text in files.items():
         Path(name).write_text(text)
-    segments = [s for s in steps if s.startswith("ecoseg segment")]
-    assert len(segments) == len(runs)
-    for step in segments:
+    assert sum(s.startswith("ecoseg segment") for s in steps) == len(runs)
+    assert sum(s.startswith("ecoseg edit tracker.zarr") for s in steps) == 1
+    for step in steps[:-1]:  # the last one makes the page
         assert _seeded_main(shlex.split(step)[1:]) == 0
     for store in runs:
         a, b = MaskStore.open(first / store), MaskStore.open(again / store)
         assert a.n_frames == b.n_frames == 8
         np.testing.assert_array_equal(a.read_labels(), b.read_labels(), err_msg=store)
         assert a.objects == b.objects, store
+        assert [e["kind"] for e in edit_log(a.path)] == [e["kind"] for e in edit_log(b.path)]
         made = [{k: v for k, v in s.provenance.items() if k != "created"} for s in (a, b)]
         assert made[1] == made[0], store  # model, input size, direction, every setting
     # the tracker settings matter: the default tracker makes a different store of this clip

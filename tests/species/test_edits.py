@@ -120,3 +120,18 @@ def test_species_never_imports_torch_or_the_engines():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        Edit("set_class", (4,), cls="blue tang"),
+        Edit("merge", (3, 7)),
+        Edit("split", (5,), frame=120),
+        Edit("delete", (9,)),
+        Edit("reviewed", (2,)),
+    ],
+)
+def test_cli_args_parse_back_to_the_same_edit(edit):
+    option, value = edit.cli_args()
+    assert parse_edit_args(**{option[2:].replace("-", "_"): [value]}) == [edit]
