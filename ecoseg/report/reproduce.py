@@ -48,8 +48,13 @@ class Command:
     files: tuple[InputFile, ...] = ()
 
 
-def reproduce(videos: list[VideoInfo], study: Any, out: Path) -> dict[str, Any]:
+def reproduce(
+    videos: list[VideoInfo], study: Any, out: Path, title: str | None = None
+) -> dict[str, Any]:
     """How to make the page again: ``ecoseg study`` for a study, else one command per store.
+
+    ``title`` is the page title the report was asked for (``--title``); the ground-truth
+    stores of the videos (``--truth``) come from ``videos``.
 
     Returns
     -------
@@ -76,7 +81,15 @@ def reproduce(videos: list[VideoInfo], study: Any, out: Path) -> dict[str, Any]:
     stores = " ".join(_q(v.store_shown) for v in videos)
     steps = [c.text for c in commands]
     steps += [step for v in videos for step in review_steps(v.store_shown, v.edits)]
-    steps.append(f"ecoseg report {stores} -o {_q(out.name)}")
+    page = ["ecoseg", "report", stores, "-o", _q(out.name)]
+    truths = [v.truth_shown or v.truth for v in videos]
+    if all(truths):
+        page += [a for t in truths for a in ("--truth", _q(t))]
+    if title:
+        page += ["--title", _q(title)]
+    steps.append(" ".join(page))
+    if any(truths) and not all(truths):
+        steps.append("# the ground truth of some videos was given in Python (report(truth=...))")
     return {
         "study": None,
         "where": None,

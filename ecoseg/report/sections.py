@@ -81,7 +81,7 @@ def build_context(
         "date": _report_date(videos),
         "study": _study_block(study, out),
         "videos": [_provenance_row(v) for v in videos],
-        "reproduce": reproduce(videos, study, out),
+        "reproduce": reproduce(videos, study, out, title=title),
         "summary": _summary_rows(videos, tables),
         "headline": _headline(videos, tables, sites),
         "classes": [{"name": c, "color": colors[c]} for c in classes],
