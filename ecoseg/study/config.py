@@ -327,7 +327,7 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
     elif auto is False:
         raise ConfigError(f"{ctx} `auto: false` needs a `prompts:` file")
 
-    from ecoseg.engine import ENGINES
+    from ecoseg.engine import ENGINES, check_fast
 
     engine = merged.get("engine")
     concepts, detect_every = _parse_concepts(merged, ctx)
@@ -379,8 +379,10 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
     fast = merged.get("fast", False)
     if not isinstance(fast, bool):
         raise ConfigError(f"{ctx} fast: must be true or false, got {fast!r}")
-    if fast and engine != "sam2":
-        raise ConfigError(f"{ctx} fast: bf16 is for the sam2 engine, not {engine}")
+    try:
+        check_fast(fast, engine)
+    except ConfigError as exc:
+        raise ConfigError(f"{ctx} {exc}") from None
     image_size = merged.get("image_size")
     if image_size is not None and (
         isinstance(image_size, bool) or not isinstance(image_size, int) or image_size <= 0

@@ -73,7 +73,7 @@ def _study_text(videos: str, top: str = "") -> str:
         (_study_text("- path: v.mp4\n  date: March\n"), "date: must be a date"),
         (_study_text("- path: v.mp4\n  image_size: -5\n"), "image_size"),
         (_study_text("- path: v.mp4\n  fast: quickly\n"), "fast: must be true or false"),
-        (_study_text("- path: v.mp4\n  fast: true\n"), "fast: bf16 is for the sam2 engine"),
+        (_study_text("- path: v.mp4\n  fast: true\n"), "fast (--fast, bf16) is for the sam2"),
         (_study_text("- path: v.mp4\n  params: {bogus: 1}\n"), "params"),
         (_study_text("- path: v.mp4\n  auto: false\n"), "needs a `prompts:` file"),
         (_study_text("- path: v.mp4\n  prompts: p.json\n"), "prompts file not found"),
