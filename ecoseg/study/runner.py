@@ -177,6 +177,12 @@ def run_study(
             seg["done"] = True
             log(f"segment {video.name}: unchanged, kept")
             continue
+        if store.exists() and not same and (n := reviewed_edits(store)):
+            raise ConfigError(
+                f"{store}: {n} review edit(s) (`ecoseg edit {store} --log`) would be lost by "
+                f"segmenting video {video.name!r} again with its changed inputs; move the "
+                "store away (or rename the video) to segment it anew"
+            )
         jobs.append((video, store, inputs, fingerprint, same))  # same inputs: resume
 
     for video, store, inputs, fingerprint, _ in jobs:
@@ -208,7 +214,8 @@ def run_study(
             from ecoseg._hashing import sha256_file
 
             m_inputs["species_model"] = sha256_file(video.species_model)
-        m_fp = digest(m_inputs)
+        store = study.store_path(video)
+        m_fp = digest({**m_inputs, "review": review_state(store)})
         folder = per_video_dir / video.name
         meas = entry.get("measure") or {}
         if meas.get("fingerprint") == m_fp and all(
@@ -219,7 +226,6 @@ def run_study(
         log(f"measure {video.name}")
         from ecoseg.measure import measure
 
-        store = study.store_path(video)
         if video.calibration is None:
             _clear_calibration(store)  # an earlier run's calibration must not linger
         if video.species_model is not None:  # sizes in mm need the calibration first
@@ -232,6 +238,8 @@ def run_study(
         tables = measure(store, None, calibration=video.calibration, progress=False)
         for name in sorted(tables):
             write_table(tables[name], folder, name, formats=("parquet",))
+        # the review state after the study's own classification: a later edit is a change
+        m_fp = digest({**m_inputs, "review": review_state(store)})
         entry["measure"] = {"fingerprint": m_fp, "inputs": m_inputs, "tables": sorted(tables)}
         result.measured.append(video.name)
         save_manifest(output, manifest)
@@ -303,6 +311,26 @@ def run_study(
     manifest["ecoseg"] = __version__
     save_manifest(output, manifest)
     return result
+
+
+def review_state(store: Path) -> str:
+    """A digest of the store's edit log: it changes with every review edit or classification,
+    so tables measured before a person reviewed the store are measured again."""
+    from ecoseg.species import edit_log
+
+    return digest(edit_log(store))
+
+
+def reviewed_edits(store: Path) -> int:
+    """How many edits a person made on the store (``ecoseg edit``: what a study cannot make
+    again, unlike the classifications it runs itself)."""
+    from ecoseg.species import edit_log
+
+    try:
+        log = edit_log(store)
+    except (EcosegError, OSError, ValueError):  # not a store (any more): nothing to keep
+        return 0
+    return sum(e.get("kind") != "classify" for e in log)
 
 
 def _clear_calibration(store: Path) -> None:

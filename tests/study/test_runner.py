@@ -178,6 +178,29 @@ def test_changed_metadata_rewrites_tables_only(study_copy, calls):
     assert sorted(maxn["site"].unique()) == ["East", "North"]
 
 
+def test_a_review_of_a_store_remeasures_it_and_is_kept(study_copy, calls):
+    """A person reviews a study's store (``ecoseg edit``): the next run measures that store
+    again (the tables and the report name the species) and keeps the review; a change that
+    would segment the store again is refused rather than losing the review."""
+    out = study_copy / "out"
+    store = out / "stores" / "reef-b.zarr"
+    first = int(ecoseg.MaskStore.open(store).object_ids[0])
+    ecoseg.Review(store).set_class(first, "wrasse")
+    result = run_study(study_copy / "study.yaml", progress=False)
+    assert calls == {"segment": [], "measure": ["reef-b.zarr"]}
+    assert result.tables_written and result.report_written
+    maxn = pd.read_parquet(out / "tables" / "maxn.parquet")
+    assert "wrasse" in set(maxn[maxn.video == "reef-b"]["class"])
+    assert "wrasse" in (out / "report.html").read_text()
+    again = run_study(study_copy / "study.yaml", progress=False)  # nothing new: nothing done
+    assert again.measured == [] and not again.tables_written and not again.report_written
+
+    write_study(study_copy, extra_b="    params: {warmup: 4, min_hits: 2}")
+    with pytest.raises(ConfigError, match=r"reef-b.zarr: 1 review edit\(s\) .* would be lost"):
+        run_study(study_copy / "study.yaml", progress=False)
+    assert ecoseg.MaskStore.open(store).object_records()[first].class_name == "wrasse"
+
+
 def test_changed_video_resegments(study_copy, calls):
     shutil.copy(study_copy / "b" / "video.mp4", study_copy / "a" / "video.mp4")
     result = run_study(study_copy / "study.yaml", progress=False, report=False)
