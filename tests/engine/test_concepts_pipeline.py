@@ -98,8 +98,9 @@ def test_report_says_how_to_make_the_store_again(run):
     assert "motion tracker, no model" not in html and "automatic (no prompts)" not in html
     assert re.search(r"concepts: (&#39;|')parrotfish(&#39;|'), (&#39;|')sea urchin", html)
     assert re.search(
-        r"ecoseg segment \S+ -o \S+ --model sam3-reduced --image-size \d+ "
-        r"--concepts parrotfish (&#39;|')sea urchin(&#39;|')",
+        r"ecoseg segment \S+ -o \S+ --model sam3-reduced --image-size \d+ --random-weights "
+        r"--device cpu --concepts parrotfish (&#39;|')sea urchin(&#39;|') "
+        r"--params concepts.params.json",
         html,
     )
 
