@@ -71,10 +71,14 @@ def reproduce(
     'ecoseg study study.yaml'
     """
     if study is not None:
+        run = f"ecoseg study {_q(study.path.name)}"
+        reviews = [step for v in videos for step in _study_reviews(v, study)]
         return {
-            "study": f"ecoseg study {study.path.name}",
+            "study": run,
             "where": "in the folder that holds the study file (its text is below)",
-            "steps": [],
+            # a person's review goes between a run that makes the stores and one that
+            # measures them again and writes the page
+            "steps": [f"{run} --no-report", *reviews, run] if reviews else [],
             "files": [],
         }
     commands = [store_command(v) for v in videos]
@@ -204,6 +208,18 @@ def review_steps(store: str, log: list[dict]) -> list[str]:
         steps.append(" ".join(cmd) + f"   # model SHA-256 {sha}")
     flush()
     return steps
+
+
+def _study_reviews(v: VideoInfo, study: Any) -> list[str]:
+    """The review steps of a study's store, run from the study folder; the classifications
+    a study runs itself (its video's ``species_model``) are left to the study."""
+    try:
+        spec = study.video(v.name)
+    except KeyError:
+        return []
+    own = getattr(spec, "species_model", None) is not None
+    log = [e for e in v.edits if not (own and e.get("kind") == "classify")]
+    return review_steps(study.relative(study.store_path(spec)), log)
 
 
 def _network_flags(prov) -> list[str]:

@@ -201,6 +201,43 @@ def test_a_review_of_a_store_remeasures_it_and_is_kept(study_copy, calls):
     assert ecoseg.MaskStore.open(store).object_records()[first].class_name == "wrasse"
 
 
+def test_a_reviewed_studys_page_says_how_to_make_it_again(study_copy, clips, tmp_path):
+    """The page of a study whose store a person reviewed lists the study run, the review and
+    the run that measures it again; run in a fresh folder they give the same tables and the
+    same page, byte for byte."""
+    import html
+    import re
+    import shlex
+
+    from ecoseg.cli import main
+
+    store = study_copy / "out" / "stores" / "reef-b.zarr"
+    ids = ecoseg.MaskStore.open(store).object_ids.tolist()
+    assert (
+        main(["edit", str(store), f"--set-class={ids[0]}=wrasse", f"--merge={ids[0]},{ids[1]}"])
+        == 0
+    )
+    run_study(study_copy / "study.yaml", progress=False)
+    page = (study_copy / "out" / "report.html").read_text()
+    section = page.split("Reproduce this report", 1)[1]
+    steps = html.unescape(re.search(r"<pre>(.*?)</pre>", section, re.S).group(1)).splitlines()
+    assert steps == [
+        "ecoseg study study.yaml --no-report",
+        f"ecoseg edit out/stores/reef-b.zarr --set-class {ids[0]}=wrasse --merge {ids[0]},{ids[1]}",
+        "ecoseg study study.yaml",
+    ]
+    fresh = tmp_path / "fresh"
+    shutil.copytree(clips, fresh)
+    shutil.copy(study_copy / "study.yaml", fresh / "study.yaml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(fresh)
+        for step in steps:
+            argv = shlex.split(step)[1:]
+            assert main(argv + ["--quiet"] * (argv[0] == "study")) == 0
+    for name in [f"tables/{t}.parquet" for t in ("maxn", "tracks", "counts")] + ["report.html"]:
+        assert (fresh / "out" / name).read_bytes() == (study_copy / "out" / name).read_bytes(), name
+
+
 def test_changed_video_resegments(study_copy, calls):
     shutil.copy(study_copy / "b" / "video.mp4", study_copy / "a" / "video.mp4")
     result = run_study(study_copy / "study.yaml", progress=False, report=False)
