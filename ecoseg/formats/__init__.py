@@ -312,6 +312,7 @@ def import_annotations(
             "file": Path(path).name,
             "sha256": file_sha256(path),
             "align": align,
+            **({"first_frame": int(first_frame)} if first_frame is not None else {}),
         },
         "video": info.record,
         "created": created(),

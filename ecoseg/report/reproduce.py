@@ -124,6 +124,8 @@ def store_command(v: VideoInfo) -> Command:
     if prov.get("generator") == "ecoseg.synth":
         return Command(_synth_command(v))
     engine = prov.engine or "classical"
+    if engine == "import":
+        return Command(_import_command(v))
     if engine not in ("sam2", "classical", "sam3-concepts"):
         return Command(f"# {v.name}: made by {engine!r}; ecoseg has no command for it")
     cmd = ["ecoseg", "segment", _q(v.video_shown), "-o", _q(v.store_shown)]
@@ -239,6 +241,20 @@ def _network_flags(prov) -> list[str]:
     if parameters.get("fast"):
         flags.append("--fast")
     return flags
+
+
+def _import_command(v: VideoInfo) -> str:
+    """The ``ecoseg import`` command of a store made from another tool's annotation file."""
+    record = v.provenance.get("import") or {}
+    name = str(record.get("file") or "ANNOTATIONS")
+    cmd = ["ecoseg", "import", _q(name), "--format", str(record.get("format") or "?")]
+    cmd += ["--video", _q(v.video_shown), "-o", _q(v.store_shown)]
+    if record.get("align", "index") != "index":
+        cmd += ["--align", str(record["align"])]
+    if record.get("first_frame") is not None:
+        cmd += ["--first-frame", str(record["first_frame"])]
+    sha = record.get("sha256") or "not recorded"
+    return " ".join(cmd) + f"   # {name}: the annotation file with SHA-256 {sha}"
 
 
 def _is_image_survey(prov) -> bool:

@@ -132,8 +132,8 @@ def test_a_reports_commands_make_the_same_stores_again(tmp_path, monkeypatch):
     """Run the page's commands in an empty folder beside a copy of the video: every store
     comes out equal, label for label, with the same objects and the same recorded settings
     (motion tracker settings, discovery settings and key interval, input size, direction),
-    and a reviewed store with the same review (classes, merge, split, delete, undo); and the
-    page made again is the same, byte for byte."""
+    a reviewed store with the same review (classes, merge, split, delete, undo), an imported
+    one the same annotations; and the page made again is the same, byte for byte."""
     import ecoseg
     from ecoseg.species import edit_log
     from ecoseg.store import MaskStore
@@ -167,26 +167,33 @@ def test_a_reports_commands_make_the_same_stores_again(tmp_path, monkeypatch):
     }
     for store, args in runs.items():
         assert _seeded_main(["segment", video, "-o", store, *args]) == 0
+    assert _seeded_main(["export", "clip/truth.zarr", "--format", "coco", "-o", "ann.json"]) == 0
+    assert (
+        _seeded_main(["import", "ann.json", "--format=coco", f"--video={video}", "-o=in.zarr"]) == 0
+    )
+    stores = [*runs, "in.zarr"]
     a, b, c, d = MaskStore.open("tracker.zarr").object_ids[:4].tolist()
     review = [f"--set-class={a}=blue tang", f"--merge={a},{b}", f"--split={c}@5", f"--delete={d}"]
     assert _seeded_main(["edit", "tracker.zarr", *review, "--undo", f"--reviewed={c}"]) == 0
-    truth = [a for _ in runs for a in ("--truth", "clip/truth.zarr")]
-    assert _seeded_main(["report", *runs, "-o", "report.html", *truth, "--title", "Reef A"]) == 0
+    truth = [a for _ in stores for a in ("--truth", "clip/truth.zarr")]
+    assert _seeded_main(["report", *stores, "-o", "report.html", *truth, "--title", "Reef A"]) == 0
     steps, files = _page_commands(Path("report.html").read_text())
     assert steps[-1] == " ".join(
-        ["ecoseg report", *runs, "-o report.html", *truth, "--title 'Reef A'"]
+        ["ecoseg report", *stores, "-o report.html", *truth, "--title 'Reef A'"]
     )
     assert set(files) == {"clicks.prompts.json", "auto.params.json", "tracker.params.json"}
 
     monkeypatch.chdir(again)
     shutil.copytree(first / "clip", again / "clip")
+    shutil.copy(first / "ann.json", "ann.json")  # named on the page by its SHA-256
     for name, text in files.items():
         Path(name).write_text(text)
     assert sum(s.startswith("ecoseg segment") for s in steps) == len(runs)
     assert sum(s.startswith("ecoseg edit tracker.zarr") for s in steps) == 1
+    assert sum(s.startswith("ecoseg import ann.json --format coco") for s in steps) == 1
     for step in steps:
-        assert _seeded_main(shlex.split(step)[1:]) == 0
-    for store in runs:
+        assert _seeded_main(shlex.split(step, comments=True)[1:]) == 0
+    for store in stores:
         a, b = MaskStore.open(first / store), MaskStore.open(again / store)
         assert a.n_frames == b.n_frames == 8
         np.testing.assert_array_equal(a.read_labels(), b.read_labels(), err_msg=store)
@@ -199,3 +206,23 @@ def test_a_reports_commands_make_the_same_stores_again(tmp_path, monkeypatch):
     assert _seeded_main(["segment", video, "-o", "defaults.zarr"]) == 0
     default_labels = MaskStore.open("defaults.zarr").read_labels()
     assert not np.array_equal(default_labels, MaskStore.open(first / "tracker.zarr").read_labels())
+
+
+def test_an_imported_store_names_its_annotation_file_and_how_it_was_read():
+    record = {"format": "mots", "file": "gt.txt", "sha256": "ab12", "align": "time"}
+    cmd = store_command(_video(engine="import", **{"import": {**record, "first_frame": 0}}))
+    assert cmd.text == (
+        "ecoseg import gt.txt --format mots --video v.mp4 -o v.zarr --align time "
+        "--first-frame 0   # gt.txt: the annotation file with SHA-256 ab12"
+    )
+
+
+def test_import_records_the_first_frame_it_was_given(tmp_path):
+    import ecoseg
+
+    clip = ecoseg.synth(tmp_path / "clip", frames=3, size=(64, 48))
+    ann = ecoseg.export(clip.truth, "mots", tmp_path / "gt.txt")
+    from ecoseg.formats import import_annotations
+
+    store = import_annotations(ann, "mots", clip.video, tmp_path / "m.zarr", first_frame=1)
+    assert ecoseg.MaskStore.open(store).provenance["import"]["first_frame"] == 1
