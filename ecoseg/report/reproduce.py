@@ -274,8 +274,13 @@ def _synth_command(v: VideoInfo) -> str:
         cmd += ["--size", f"{p['size'][0]}x{p['size'][1]}"]
     if "camera" in p:
         cmd += ["--camera", str(p["camera"])]
-    if "n_fish" in p:
-        cmd += ["--fish", str(p["n_fish"])]
+    for key, flag in (
+        ("n_fish", "--fish"),
+        ("n_invertebrates", "--invertebrates"),
+        ("crf", "--crf"),
+    ):
+        if key in p:
+            cmd += [flag, str(p[key])]
     return " ".join(cmd) + f"   # {v.name}: synthetic ground truth"
 
 

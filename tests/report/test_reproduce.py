@@ -226,3 +226,19 @@ def test_import_records_the_first_frame_it_was_given(tmp_path):
 
     store = import_annotations(ann, "mots", clip.video, tmp_path / "m.zarr", first_frame=1)
     assert ecoseg.MaskStore.open(store).provenance["import"]["first_frame"] == 1
+
+
+def test_a_synthetic_clip_is_made_again_with_every_setting(tmp_path, monkeypatch):
+    import ecoseg
+    from ecoseg.report.read import read_video
+
+    monkeypatch.chdir(tmp_path)
+    clip = ecoseg.synth("a", seed=4, frames=5, size=(64, 48), n_fish=2, n_invertebrates=1, crf=30)
+    step = store_command(read_video("a", clip.truth, "a/truth.zarr")).text
+    argv = shlex.split(step, comments=True)
+    assert argv[:4] == ["ecoseg", "synth", "-o", "a"]
+    from ecoseg.cli import main
+
+    argv[3] = "b"  # beside the first
+    assert main(argv[1:]) == 0
+    assert Path("b/video.mp4").read_bytes() == Path("a/video.mp4").read_bytes()
