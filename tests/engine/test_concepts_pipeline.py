@@ -119,3 +119,29 @@ def test_report_shows_the_concepts_in_maxn_and_species(run):
         n = int((tracks["class"] == name).sum())
         row = re.search(rf"<tr><td>{name}</td>(.*?)</tr>", species.group(0), re.S)
         assert row and re.findall(r'<td class="n">(\d+)</td>', row.group(1)) == [str(n), str(n)]
+
+
+def test_the_reports_command_makes_the_store_again(run, tmp_path, monkeypatch):
+    """The page's command, with its settings file, run in another folder: the same store."""
+    import base64
+    import html as markup
+    import shlex
+
+    import torch
+
+    from ecoseg.cli import main
+    from ecoseg.store import MaskStore
+
+    store, _, page = run
+    section = page.split("Reproduce this report", 1)[1]
+    steps = markup.unescape(re.search(r"<pre>(.*?)</pre>", section, re.S).group(1)).splitlines()
+    monkeypatch.chdir(tmp_path)
+    for name, data in re.findall(r'download="([^"]+\.json)" href="data:[^,]+,([^"]+)"', section):
+        (tmp_path / markup.unescape(name)).write_bytes(base64.b64decode(data))
+    argv = shlex.split(steps[0])[1:]
+    argv[argv.index("-o") + 1] = "concepts.zarr"  # beside the first store, which it names
+    torch.manual_seed(0)  # the random weights of the first run
+    assert main(argv) == 0
+    again = MaskStore.open(tmp_path / "concepts.zarr")
+    np.testing.assert_array_equal(again.read_labels(), MaskStore.open(store).read_labels())
+    assert again.objects == MaskStore.open(store).objects
