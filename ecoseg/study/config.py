@@ -105,6 +105,9 @@ class VideoSpec:
         ``"sam3"``: the concept detector runs on every N-th frame.
     fast : bool
         ``"sam2"``: the network in bf16 (:func:`ecoseg.segment`'s ``fast``).
+    auto : bool
+        ``"sam2"`` without prompts: automatic discovery (``ecoseg segment --auto``; ``params``
+        are discovery's settings).
     """
 
     name: str
@@ -130,6 +133,7 @@ class VideoSpec:
     concepts: tuple[str, ...] = ()
     detect_every: int = 1
     fast: bool = False
+    auto: bool = False
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -342,11 +346,15 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
     elif "detect_every" in merged:
         raise ConfigError(f"{ctx} detect_every: needs `concepts:` (SAM 3 concept tracking)")
     if engine is None:
-        engine = "sam2" if prompts is not None else "classical"
+        engine = "sam2" if prompts is not None or auto else "classical"
     if engine != "sam3" and engine not in ENGINES:
         raise ConfigError(f"{ctx} engine: unknown engine {engine!r} (choose {', '.join(ENGINES)})")
-    if engine == "sam2" and prompts is None:
-        raise ConfigError(f"{ctx} the sam2 engine needs a `prompts:` file")
+    if auto and engine != "sam2":
+        raise ConfigError(
+            f"{ctx} `auto: true` is SAM 2's automatic discovery; drop `engine: {engine}`"
+        )
+    if engine == "sam2" and prompts is None and not auto:
+        raise ConfigError(f"{ctx} the sam2 engine needs a `prompts:` file (or `auto: true`)")
     if engine == "classical" and prompts is not None:
         raise ConfigError(f"{ctx} the classical engine takes no prompts; set `engine: sam2`")
 
@@ -453,6 +461,7 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
         concepts=concepts,
         detect_every=detect_every,
         fast=fast,
+        auto=bool(auto),
     )
 
 

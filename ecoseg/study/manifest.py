@@ -114,6 +114,8 @@ def segment_inputs(video: VideoSpec, hashes: dict) -> dict[str, Any]:
         )
     if video.fast:  # absent when off: manifests from before the setting stay valid
         inputs["fast"] = True
+    if video.auto:  # likewise
+        inputs["auto"] = True
     if video.engine == "sam3":
         inputs["concepts"] = list(video.concepts)
         inputs["detect_every"] = video.detect_every

@@ -364,6 +364,8 @@ def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
         "params": dict(video.params),
         "fast": video.fast,
     }
+    if video.auto:
+        options["auto"] = True
     if video.engine == "sam3":  # ecoseg.segment tells concept tracking by the model name
         del options["engine"]
         options.update(concepts=list(video.concepts), detect_every=video.detect_every)

@@ -76,6 +76,7 @@ def _study_text(videos: str, top: str = "") -> str:
         (_study_text("- path: v.mp4\n  fast: true\n"), "fast (--fast, bf16) is for the sam2"),
         (_study_text("- path: v.mp4\n  params: {bogus: 1}\n"), "params"),
         (_study_text("- path: v.mp4\n  auto: false\n"), "needs a `prompts:` file"),
+        (_study_text("- path: v.mp4\n  auto: true\n  engine: classical\n"), "drop `engine"),
         (_study_text("- path: v.mp4\n  prompts: p.json\n"), "prompts file not found"),
         (_study_text("- path: v.mp4\n  truth: nothing.zarr\n"), "truth store not found"),
         (_study_text("- name: x\n"), "missing `path:`"),

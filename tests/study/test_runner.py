@@ -395,6 +395,32 @@ def test_sam2_engine_with_prompts_and_random_weights(clips, tmp_path, calls, mon
     assert "sam2.1-tiny at 64 px, bf16 (fast)" in (tmp_path / "out" / "report.html").read_text()
 
 
+def test_auto_runs_sam2_discovery(tmp_path, calls):
+    """`auto: true` finds the animals with SAM 2's automatic discovery (`segment --auto`),
+    with `params:` as discovery's settings; it is an input like any other."""
+    import torch
+
+    ecoseg.synth(tmp_path / "c", seed=2, frames=6, size=(96, 64), n_fish=2)
+    settings = "{points_per_side: 4, pred_iou_thresh: 0.0, stability_score_thresh: 0.0"
+    (tmp_path / "study.yaml").write_text(
+        "output: out\n"
+        "defaults: {pretrained: false, image_size: 64, device: cpu}\n"
+        f"videos:\n  - {{path: c/video.mp4, name: clip, auto: true, params: {settings}}}}}\n"
+    )
+    study = load_study(tmp_path / "study.yaml")
+    assert (study.videos[0].engine, study.videos[0].auto) == ("sam2", True)
+    torch.manual_seed(0)
+    run_study(study, progress=False, report=False)
+    store = ecoseg.MaskStore.open(tmp_path / "out" / "stores" / "clip.zarr")
+    assert store.provenance["auto"] is True and store.n_frames == 6
+    assert store.provenance["parameters"]["points_per_side"] == 4
+    assert store.objects and {o["source"] for o in store.objects} == {"discovered"}
+    assert run_study(study, progress=False, report=False).segmented == []
+    text = (tmp_path / "study.yaml").read_text().replace("points_per_side: 4", "points_per_side: 3")
+    (tmp_path / "study.yaml").write_text(text)
+    assert run_study(tmp_path / "study.yaml", progress=False, report=False).segmented == ["clip"]
+
+
 def test_cli_study(study_copy, capsys):
     from ecoseg.cli import main
 
