@@ -239,7 +239,8 @@ def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[
 
     A set class or reviewed mark sets ``class_source="reviewed"`` and ``reviewed=True``
     (and, for a class, ``class_probability=1.0``); merge keeps the first track's entry
-    (marked reviewed) and drops the second; a split adds the new track with the old one's
+    (marked reviewed when it has a class: an ``unknown`` one stays for ``classify`` to name)
+    and drops the second; a split adds the new track with the old one's
     class; delete drops the entry.
 
     Examples
@@ -266,7 +267,9 @@ def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[
     elif edit.kind == "reviewed":
         review(out[index[edit.ids[0]]])
     elif edit.kind == "merge":
-        review(out[index[edit.ids[0]]])
+        kept = out[index[edit.ids[0]]]
+        if kept.get("class", "unknown") != "unknown":  # the class it has is confirmed
+            review(kept)
         del out[index[edit.ids[1]]]
     elif edit.kind == "delete":
         del out[index[edit.ids[0]]]

@@ -79,6 +79,9 @@ def test_objects_review_fields():
         "class_probability": 1.0,
     }
     assert [o["id"] for o in edit_objects(objs, Edit("merge", (2, 1)))] == [2]
+    # merging confirms a class it has; an unknown track stays for classify to name
+    assert edit_objects(objs, Edit("merge", (2, 1))) == [objs[1]]
+    assert edit_objects(out, Edit("merge", (2, 1))) == [out[1]]
     split = edit_objects(out, Edit("split", (2,), frame=3, new_id=5))
     assert split[-1]["id"] == 5 and split[-1]["class"] == "wrasse"
     assert split[-1]["reviewed"] is False
