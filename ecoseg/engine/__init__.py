@@ -433,8 +433,9 @@ def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
             changed = _changed_settings(old, wanted)
             if changed:
                 store.close()
+                verb = "differ" if changed.endswith("s") or " and " in changed else "differs"
                 raise StoreError(
-                    f"{out}: cannot resume: the {changed} differ from the run that made the "
+                    f"{out}: cannot resume: the {changed} {verb} from the run that made the "
                     "store; resume with the same settings or pass overwrite=True (--overwrite)"
                 )
             return store

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,7 +128,8 @@ def segment_images(
     score_threshold : float
         Keep instances scoring above this (presence x detection; Meta's default 0.5).
     tokenizer : callable, optional
-        Default: the vocabulary downloaded with the weights (:func:`ecoseg.sam3.load_tokenizer`).
+        Default: the vocabulary downloaded with the weights (:func:`ecoseg.sam3.load_tokenizer`);
+        with random weights and no vocabulary downloaded, a byte-level one.
     progress : bool or callable
         Progress bar, or ``progress(done, total)`` after each image.
 
@@ -162,7 +164,8 @@ def segment_images(
     if not overwrite and "://" not in str(out) and Path(out).exists():
         raise StoreError(f"{out}: already exists; pass overwrite=True (--overwrite) to replace it")
 
-    from ecoseg.sam3 import ConceptPredictor, build, load_tokenizer
+    from ecoseg.engine.concept_session import concept_tokenizer
+    from ecoseg.sam3 import ConceptPredictor, build
 
     run_device = resolve_device(device)
     if isinstance(model, str):
@@ -172,7 +175,8 @@ def segment_images(
         )
     else:
         net, name = model, getattr(getattr(model, "config", None), "name", "custom")
-    tokenizer = tokenizer if tokenizer is not None else load_tokenizer()
+    if tokenizer is None:  # random weights without a downloaded vocabulary: bytes will do
+        tokenizer = concept_tokenizer(name, pretrained or checkpoint is not None)
     predictor = ConceptPredictor(net, tokenizer=tokenizer, score_threshold=score_threshold)
 
     digest = hashlib.sha256()
@@ -205,6 +209,7 @@ def segment_images(
         out, height=height, width=width, provenance=provenance, overwrite=overwrite
     )
     objects: dict[int, dict[str, str]] = {}
+    done = False
     try:
         write_results(
             store,
@@ -216,6 +221,10 @@ def segment_images(
             progress=progress,
         )
         store.mark_complete()
+        done = True
     finally:
+        empty = store.n_frames == 0
         store.close()
+        if not done and empty and Path(str(out)).is_dir():
+            shutil.rmtree(out, ignore_errors=True)  # nothing made: nothing to block a re-run
     return str(out)

@@ -213,7 +213,9 @@ class Tokenizer:
                     )
                 p = found[0]
         if not p.is_file():
-            raise CheckpointError(f"tokenizer vocabulary not found: {p}")
+            raise CheckpointError(
+                f"tokenizer vocabulary not found: {p}; run `ecoseg weights download sam3`"
+            )
         if p.name.endswith(".json"):
             merges_file = p.with_name("merges.txt")
             if not merges_file.is_file():

@@ -171,3 +171,31 @@ def test_cli_segments_a_photograph_with_concepts(tmp_path, monkeypatch, capsys):
     assert ds.sizes["t"] == 1 and ds["labels"].shape[1:] == (50, 70)
     assert int(ds["labels"].max()) > 0  # threshold 0 keeps every query
     assert set(ds["object_class"].values.tolist()) == {"brain coral", "urchin"}
+
+
+def test_random_weights_need_no_vocabulary_and_a_failed_run_leaves_no_store(
+    tmp_path, monkeypatch, capsys
+):
+    """Without a downloaded vocabulary, random weights use bytes (as concept tracking does);
+    a run that fails before any image is written leaves nothing that blocks the re-run."""
+    import ecoseg
+    from ecoseg.cli import main
+    from ecoseg.errors import CheckpointError
+    from ecoseg.sam3 import ConceptPredictor
+
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "empty-cache"))
+    image = _write(tmp_path, "q.jpg", np.zeros((40, 60, 3), np.uint8))
+    out = tmp_path / "q.zarr"
+    args = ["segment", str(image), "-o", str(out), "--concepts", "urchin"]
+    args += ["--model", "sam3-reduced", "--random-weights", "--device", "cpu"]
+
+    def broken(self, *a, **k):  # e.g. a vocabulary that cannot encode the name
+        raise CheckpointError("the network failed")
+
+    with monkeypatch.context() as m:
+        m.setattr(ConceptPredictor, "predict", broken)
+        assert main(args) != 0
+    assert "the network failed" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(args) == 0, capsys.readouterr().err
+    assert ecoseg.open_masks(str(out)).sizes["t"] == 1

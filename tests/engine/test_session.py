@@ -611,7 +611,7 @@ def test_segment_resume_with_the_other_direction_setting_is_refused(synth_clip, 
     out = tmp_path / "m.zarr"
     torch.manual_seed(0)
     _segment(synth_clip, out, **SEGMENT)
-    with pytest.raises(StoreError, match="backward tracking setting differ"):
+    with pytest.raises(StoreError, match="backward tracking setting differs from"):
         _segment(synth_clip, out, resume=True, backward=False, **SEGMENT)
     with pytest.raises(ConfigError, match="applies to the sam2 engine with prompts"):
         ecoseg.segment(synth_clip.video, out=tmp_path / "c.zarr", backward=False, progress=False)
