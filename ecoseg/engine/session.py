@@ -74,7 +74,11 @@ from ecoseg.engine.tracker import TrackedFrame, TrackerState, VideoTracker
 from ecoseg.errors import PromptError
 from ecoseg.sam2.model import FrameFeatures, SAM2Model
 
-__all__ = ["StreamingSession", "prompted_frames", "propagate"]
+__all__ = ["ForgottenEditsWarning", "StreamingSession", "prompted_frames", "propagate"]
+
+
+class ForgottenEditsWarning(UserWarning):
+    """A correction on an earlier frame forgot objects added, corrected or removed after it."""
 
 
 def _check_prompts(prompts, width: int, height: int, n: int) -> None:
@@ -140,6 +144,24 @@ class _Event:
     payload: Any
 
 
+def _warn_forgotten(events: list[_Event], frame: int) -> None:
+    """One warning naming what a rewind to ``frame`` forgets (nothing if nothing)."""
+    what = []
+    for e in events:
+        if e.kind == "remove":
+            what.append(f"the removal of object {e.payload}")
+        else:
+            ids = ", ".join(str(oid) for oid, _ in e.payload)
+            what.append(f"prompts for object {ids} on frame {e.frame}")
+    if what:
+        warnings.warn(
+            f"the correction on frame {frame} forgets what was done after it: "
+            f"{'; '.join(what)}; add them again",
+            ForgottenEditsWarning,
+            stacklevel=4,
+        )
+
+
 class StreamingSession:
     """Track objects through a video frame by frame, with objects added, corrected and
     removed at any time; memory stays bounded however long the video.
@@ -188,7 +210,8 @@ class StreamingSession:
     it restores the latest snapshot before that frame and re-tracks up to it (replaying the
     prompts and removals made meanwhile), so re-propagating from a correction gives what an
     uninterrupted run with that correction gives. What happened after that frame is
-    forgotten and is recomputed by the next :meth:`run`.
+    forgotten and is recomputed by the next :meth:`run`; objects added, corrected or removed
+    after it are forgotten too, with a :class:`ForgottenEditsWarning` naming them.
 
     Examples
     --------
@@ -409,9 +432,11 @@ class StreamingSession:
             f = max(usable, key=lambda f: f * self.step_dir)
             self.tracker.restore(self._snapshots[f])
             self.position = f
-            self._events = [
+            kept = [
                 e for e in self._events if e.after is None or (target - e.after) * self.step_dir > 0
             ]
+            _warn_forgotten([e for e in self._events if not any(e is k for k in kept)], target)
+            self._events = kept
             for g in list(self._snapshots):
                 if (g - target) * self.step_dir > 0:
                     del self._snapshots[g]

@@ -179,6 +179,34 @@ def test_rewind_replays_objects_added_meanwhile(model, clip):
         assert np.array_equal(got[t].logits, want[t].logits), t
 
 
+def test_a_correction_names_the_objects_it_forgets(model, clip):
+    """Object 2, added on frame 5, and its removal on frame 8 are forgotten by a correction on
+    frame 3, and a warning says so; a correction after them forgets nothing and says nothing."""
+    import warnings
+
+    from ecoseg.engine.session import ForgottenEditsWarning
+
+    def add_b(session, frame, tracked):
+        if frame.index == 5:
+            session.add_object(2, 5, BOX_B)
+
+    s = StreamingSession(model, clip, snapshot_every=4)
+    s.add_prompts(0, [(1, CLICK_A)])
+    list(s.run(stop=9, on_frame=add_b))
+    s.remove_object(2)
+    fix = FramePrompt(8, np.array([[40.0, 36.0]]), np.array([1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ForgottenEditsWarning)
+        s.add_prompts(8, [(1, fix)])  # after both: nothing forgotten
+    fix = FramePrompt(3, np.array([[40.0, 36.0]]), np.array([1]))
+    with pytest.warns(ForgottenEditsWarning) as caught:
+        s.add_prompts(3, [(1, fix)])
+    message = str(caught[0].message)
+    assert "frame 3" in message and "object 2 on frame 5" in message
+    assert "the removal of object 2" in message
+    assert all(r.object_ids.tolist() == [1] for r in s.run())
+
+
 @pytest.mark.oracle
 def test_rewound_correction_matches_official(tmp_path):
     """Official: track all 12 frames, click on frame 6, propagate from frame 7. Ours: the same
