@@ -220,6 +220,12 @@ class ConceptSettings:
         """
         from ecoseg.errors import ConfigError
 
+        given = dict(params or {}).get("detect_every", detect_every)
+        if given != detect_every:  # the argument would silently win
+            raise ConfigError(
+                f"concept tracking parameters: detect_every {given!r} differs from "
+                f"detect_every={detect_every} (--detect-every); give it once, as its own setting"
+            )
         try:
             return cls(**{**dict(params or {}), "detect_every": detect_every})
         except TypeError as exc:

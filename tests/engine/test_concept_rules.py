@@ -42,6 +42,10 @@ def test_settings_defaults_are_sam3s_and_checked():
     with pytest.raises(ConfigError):
         ConceptSettings(hotstart_delay=4, hotstart_unmatched=8)
     assert ConceptSettings().to_dict()["new_track_score"] == 0.7
+    # detect_every given twice (a settings file and --detect-every) must agree
+    assert ConceptSettings.from_params({"detect_every": 3}, detect_every=3).detect_every == 3
+    with pytest.raises(ConfigError, match="detect_every 3 differs from detect_every=1"):
+        ConceptSettings.from_params({"detect_every": 3}, detect_every=1)
 
 
 def test_mask_iou_matches_a_direct_count():
