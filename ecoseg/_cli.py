@@ -15,7 +15,7 @@ from typing import Any
 
 from ecoseg.errors import ConfigError
 
-__all__ = ["engine_params", "logger", "one_line", "one_line_warnings"]
+__all__ = ["check_out_file", "engine_params", "logger", "one_line", "one_line_warnings"]
 
 
 def engine_params(value: str | None, flag: str = "--params") -> dict[str, Any] | None:
@@ -66,6 +66,24 @@ def engine_params(value: str | None, flag: str = "--params") -> dict[str, Any] |
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: must be a JSON object of engine settings")
     return data
+
+
+def check_out_file(path: str | None, overwrite: bool, flag: str = "-o") -> None:
+    """Refuse an output file that is a folder, or that exists without ``--overwrite``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_out_file(tempfile.mkdtemp(), overwrite=True)
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...: is a folder; give a file name (-o)
+    """
+    if path is None:
+        return
+    if Path(path).is_dir():
+        raise ConfigError(f"{path}: is a folder; give a file name ({flag})")
+    if Path(path).exists() and not overwrite:
+        raise ConfigError(f"{path}: already exists; pass --overwrite to replace it")
 
 
 def one_line(exc: BaseException) -> str:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ecoseg._cli import engine_params, one_line, one_line_warnings
+from ecoseg._cli import check_out_file, engine_params, one_line, one_line_warnings
 from ecoseg._formats_cli import add_export, add_import, add_prompts_from, prompts_from
 from ecoseg._species_cli import add_classify, add_edit
 from ecoseg._version import __version__
@@ -132,7 +132,7 @@ def _add_segment(sub):
     p.add_argument(
         "--score-threshold",
         type=float,
-        default=0.5,
+        default=None,
         help="with --concepts: keep instances scoring above this (default 0.5)",
     )
     p.add_argument("--image-size", type=int, default=None, help="network input size")
@@ -218,10 +218,15 @@ def _run_segment(args) -> int:
     if checkpoint is not None and not Path(checkpoint).is_file():
         raise ConfigError(f"{checkpoint}: checkpoint file not found")
     concept_model = str(args.model or "").startswith("sam3")
+    threshold = args.score_threshold
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise ConfigError(f"--score-threshold must be a score in [0, 1], got {threshold}")
     if (args.concepts is not None or concept_model) and _is_video_file(args.video):
         return _run_concept_tracking(args, prompts, checkpoint)
     if args.detect_every != 1:
         raise ConfigError("--detect-every needs --concepts and a video file")
+    if threshold is not None and args.concepts is None:
+        raise ConfigError("--score-threshold needs --concepts")
     if args.concepts is not None:
         return _run_concepts(args, checkpoint)
     if args.model is None:
@@ -292,6 +297,11 @@ def _run_concept_tracking(args, prompts, checkpoint) -> int:
     model = args.model or "sam3"
     if not model.startswith("sam3"):
         raise ConfigError(f"--concepts needs a SAM 3 model (--model sam3), got {model!r}")
+    params = engine_params(args.params)
+    if args.score_threshold is not None:  # a concept-tracking setting like the others
+        if "score_threshold" in (params or {}):
+            raise ConfigError("give the score threshold once: --score-threshold or --params")
+        params = {**(params or {}), "score_threshold": args.score_threshold}
     out = segment(
         args.video,
         prompts,
@@ -305,7 +315,7 @@ def _run_concept_tracking(args, prompts, checkpoint) -> int:
         pretrained=not args.random_weights,
         concepts=args.concepts,
         detect_every=args.detect_every,
-        params=engine_params(args.params),
+        params=params,
         fast=args.fast,
     )
     print(f"masks: {out}")
@@ -342,7 +352,7 @@ def _run_concepts(args, checkpoint) -> int:
         image_size=args.image_size,
         device=args.device,
         overwrite=args.overwrite,
-        score_threshold=args.score_threshold,
+        score_threshold=0.5 if args.score_threshold is None else args.score_threshold,
     )
     print(f"masks: {out}")
     return 0
@@ -406,12 +416,14 @@ def _add_evaluate(sub):
         help="ground-truth mask store, or a DAVIS-style folder of indexed PNG masks",
     )
     p.add_argument("-o", "--out", default=None, help="write the JSON here (default: stdout)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=_run_evaluate)
 
 
 def _run_evaluate(args) -> int:
     from ecoseg.metrics import evaluate
 
+    check_out_file(args.out, args.overwrite)
     result = evaluate(args.store, args.truth)
     text = json.dumps(result, indent=2, allow_nan=True)
     if args.out:

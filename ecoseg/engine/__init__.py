@@ -270,6 +270,12 @@ def segment(
             prompts.validate(reader.width, reader.height, len(reader))
         except PromptError as exc:  # name the file too
             raise PromptError(f"{prompt_file}: {exc}" if prompt_file else str(exc)) from None
+        if engine == "sam2" and not auto and len(prompts) == 0:
+            hint = " (its concepts need --model sam3)" if prompts.concepts else ""
+            raise PromptError(
+                f"{prompt_file or 'prompts'}: no objects to track{hint}; give at least one "
+                "object with a prompt, or use --auto"
+            )
     params = dict(params or {})
     check_params(params, engine, auto)
     run_device = resolve_device(device) if engine == "sam2" else None

@@ -181,6 +181,7 @@ def export(
     if polygons and module.NAME != "viame":
         raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
     out = check_output(path, overwrite)
+    _check_replaceable(out, folder=module.NAME == "davis")
     ann = read_store(store, progress=progress)
     if out.exists():
         _remove(out)
@@ -198,6 +199,31 @@ def export(
     else:
         module.write(ann, out)
     return str(out)
+
+
+def _check_replaceable(path: Path, folder: bool) -> None:
+    """Refuse, even with ``overwrite``, to replace what an export cannot have written: a folder
+    by a file format; a file, or a folder holding anything but PNGs (a mask store, a video
+    folder), by ``davis``."""
+    if not path.exists():
+        return
+    if not folder and path.is_dir():
+        raise FormatError(
+            f"{path}: is a folder; refusing to replace it even with overwrite "
+            "(choose another output path)"
+        )
+    if folder and (
+        not path.is_dir()
+        or any(
+            p.is_dir() or p.suffix.lower() != ".png"
+            for p in path.iterdir()
+            if not p.name.startswith(".")
+        )
+    ):
+        raise FormatError(
+            f"{path}: exists and is not a folder of PNG masks; refusing to replace it even "
+            "with overwrite (choose another output path)"
+        )
 
 
 def _remove(path: Path) -> None:

@@ -33,7 +33,7 @@ from ecoseg.species.features import (
     feature_weights,
     track_features,
 )
-from ecoseg.species.model import SpeciesModel
+from ecoseg.species.model import SpeciesModel, check_model_output
 
 __all__ = [
     "PROTECTED_SOURCES",
@@ -77,12 +77,14 @@ def _as_list(items) -> list:
     return list(items)
 
 
-def _videos(videos, n: int) -> list:
+def _videos(videos, n: int, option: str = "--video") -> list:
     videos = _as_list(videos)
     if not videos:
         return [None] * n
     if len(videos) != n:
-        raise ConfigError(f"{len(videos)} videos given for {n} stores (give one per store)")
+        raise ConfigError(
+            f"{option}: {len(videos)} videos given for {n} stores (give one per store)"
+        )
     return videos
 
 
@@ -128,7 +130,7 @@ def train_model(
     """
     X, y, names, training, units = [], [], None, [], set()
     stores = _as_list(stores)
-    for store, video in zip(stores, _videos(videos, len(stores))):
+    for store, video in zip(stores, _videos(videos, len(stores), "--train-video")):
         feats = track_features(store, video, samples=samples, progress=progress)
         if names is not None and feats.names != names:
             raise ConfigError(
@@ -154,16 +156,19 @@ def train_model(
             "some training stores are calibrated (sizes in mm) and some are not (px): "
             "calibrate them alike (ecoseg measure --calibration)"
         )
-    return SpeciesModel.fit(
-        np.concatenate(X) if X else np.zeros((0, len(names))),
-        y,
-        feature_names=names,
-        feature_version=FEATURE_VERSION,
-        C=C,
-        training=training,
-        units=units.pop(),
-        weights=feature_weights(names),
-    )
+    try:
+        return SpeciesModel.fit(
+            np.concatenate(X) if X else np.zeros((0, len(names))),
+            y,
+            feature_names=names,
+            feature_version=FEATURE_VERSION,
+            C=C,
+            training=training,
+            units=units.pop(),
+            weights=feature_weights(names),
+        )
+    except ConfigError as exc:  # e.g. one species only: name the training stores
+        raise ConfigError(f"{', '.join(str(s) for s in stores)}: {exc}") from None
 
 
 def _label(obj: dict, cls: str, p: float, threshold: float) -> dict:
@@ -255,8 +260,8 @@ def classify(
         raise ConfigError("give either training stores (--train) or a model file (--model)")
     if not isinstance(threshold, int | float) or not 0.0 <= float(threshold) <= 1.0:
         raise ConfigError(f"threshold must be a probability in [0, 1], got {threshold!r}")
-    if save_model is not None and Path(save_model).exists() and not overwrite:
-        raise ConfigError(f"{save_model}: already exists (use --overwrite / overwrite=True)")
+    if save_model is not None:
+        check_model_output(save_model, overwrite)  # before any training
     if model is None:
         fitted = train_model(train, videos=train_videos, samples=samples, progress=progress)
     elif isinstance(model, SpeciesModel):

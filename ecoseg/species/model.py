@@ -39,11 +39,48 @@ import numpy as np
 
 from ecoseg.errors import ConfigError, EcosegError
 
-__all__ = ["MODEL_FORMAT", "MODEL_VERSION", "ModelError", "SpeciesModel", "payload_sha256"]
+__all__ = [
+    "MODEL_FORMAT",
+    "MODEL_VERSION",
+    "ModelError",
+    "SpeciesModel",
+    "check_model_output",
+    "payload_sha256",
+]
 
 MODEL_FORMAT = "ecoseg-species-model"
 MODEL_VERSION = 1
 _MAX_BYTES = 64 * 2**20
+
+
+def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
+    """Where a model may be saved: a new path, or with ``overwrite`` an earlier species model
+    (never a folder, a video or a store, even with ``overwrite``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_model_output(tempfile.mkdtemp(), overwrite=True)
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...: exists and is not an ecoseg species model; ...
+    """
+    path = Path(path)
+    if not path.exists():
+        return path
+    if not overwrite:
+        raise ConfigError(f"{path}: already exists (use --overwrite / overwrite=True)")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_MAX_BYTES + 1)
+        model = len(head) <= _MAX_BYTES and json.loads(head).get("format") == MODEL_FORMAT
+    except (OSError, ValueError, AttributeError):  # a folder, not JSON, not an object
+        model = False
+    if not model:
+        raise ConfigError(
+            f"{path}: exists and is not an ecoseg species model; refusing to replace it even "
+            "with overwrite (choose another output path)"
+        )
+    return path
 
 
 class ModelError(EcosegError):
@@ -240,9 +277,7 @@ class SpeciesModel:
         >>> SpeciesModel.load(p).classes
         ('a', 'b')
         """
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise ConfigError(f"{path}: already exists (use --overwrite / overwrite=True)")
+        path = check_model_output(path, overwrite)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".partial")
         tmp.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n")

@@ -230,6 +230,8 @@ def load_study(path: str | os.PathLike) -> Study:
         where = _yaml_where(exc)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}:{where} not valid YAML: {problem}") from None
+    except ValueError as exc:  # a date YAML cannot build (2023-13-45): not a bug, a typo
+        raise ConfigError(f"{path}: not a valid date or value ({exc})") from None
     return _parse(doc, path.resolve(), shown=path)
 
 

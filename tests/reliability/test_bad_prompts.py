@@ -86,6 +86,8 @@ CASES = [
     ("trailing-comma", '{"objects": [],}', ["invalid JSON"]),
     ("not-an-object", "[1, 2, 3]", ["'objects'"]),
     ("no-objects-key", '{"things": []}', ["'objects'"]),
+    ("empty-objects", '{"objects": []}', ["no objects to track", "--auto"]),
+    ("concepts-only", '{"concepts": [{"text": "fish"}]}', ["no objects to track", "sam3"]),
     ("empty-file", "", ["invalid JSON"]),
     ("yaml-not-json", "objects:\n  - id: 1\n", ["invalid JSON"]),
 ]

@@ -210,6 +210,15 @@ def test_malformed_study_yaml(tmp_path, cli):
     assert_one_line_error(code, err, str(study), "YAML")
 
 
+@pytest.mark.bad_input
+def test_impossible_date_in_study_yaml(tmp_path, cli):
+    """YAML reads 2023-13-45 as a date and raised ValueError: a traceback before."""
+    study = tmp_path / "study.yaml"
+    study.write_text("videos:\n  - path: a.mp4\n    date: 2023-13-45\n")
+    code, _, err = cli("study", study, "--check")
+    assert_one_line_error(code, err, str(study), "month must be in 1..12")
+
+
 ESCAPES = ["../escape", "/etc/cron.d/evil", "a/../../b", "..", ".", "sub/dir", "C:\\evil", ""]
 
 
