@@ -5,6 +5,7 @@ Public names in a private module: other ecoseg modules import them, users do not
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import sys
@@ -15,7 +16,36 @@ from typing import Any
 
 from ecoseg.errors import ConfigError
 
-__all__ = ["check_out_file", "engine_params", "logger", "one_line", "one_line_warnings"]
+__all__ = [
+    "OneLineParser",
+    "check_out_file",
+    "engine_params",
+    "logger",
+    "one_line",
+    "one_line_warnings",
+]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with ecoseg's one-line errors: a mistyped option or value prints
+    ``ecoseg: error: COMMAND: REASON`` and exits 2 (no usage block; ``--help`` shows it).
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> p = OneLineParser(prog="ecoseg segment")
+    >>> _ = p.add_argument("--device", choices=("cpu", "cuda"))
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err), contextlib.suppress(SystemExit):
+    ...     p.parse_args(["--device", "tpu"])
+    >>> print(err.getvalue().strip())  # doctest: +ELLIPSIS
+    ecoseg: error: segment: argument --device: invalid choice: 'tpu' ...--help`)
+    """
+
+    def error(self, message: str):
+        command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
+        reason = one_line(message)
+        self.exit(2, f"ecoseg: error: {command}{reason} (see `{self.prog} --help`)\n")
 
 
 def engine_params(value: str | None, flag: str = "--params") -> dict[str, Any] | None:

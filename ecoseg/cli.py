@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ecoseg._cli import check_out_file, engine_params, one_line, one_line_warnings
+from ecoseg._cli import OneLineParser, check_out_file, engine_params, one_line, one_line_warnings
 from ecoseg._formats_cli import add_export, add_import, add_prompts_from, prompts_from
 from ecoseg._species_cli import add_classify, add_edit
 from ecoseg._version import __version__
@@ -756,7 +756,7 @@ def _run_weights(args) -> int:
 
 # --------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="ecoseg",
         description=(
             "Segment, track and measure organisms in reef and habitat video. "

@@ -112,8 +112,20 @@ def test_synth_then_read_back(tmp_path):
 
 def test_bad_size_is_usage_error():
     proc = run("synth", "-o", "x", "--size", "big")
-    assert proc.returncode == 2
-    assert "WIDTHxHEIGHT" in proc.stderr
+    assert_one_line_error(proc, "synth: ", "WIDTHxHEIGHT", "`ecoseg synth --help`")
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (("segment", "v.mp4", "-o", "m.zarr", "--device", "tpu"), "invalid choice: 'tpu'"),
+        (("segment", "v.mp4"), "required: -o/--out"),
+        (("export", "m.zarr", "-o", "x", "--format", "yolo"), "invalid choice: 'yolo'"),
+        (("nope",), "invalid choice: 'nope'"),
+    ],
+)
+def test_option_mistakes_are_one_line_errors(args, needle):
+    assert_one_line_error(run(*args), needle)
 
 
 def test_segment_with_a_sam3_model_is_concept_tracking_without_concepts_flag(tmp_path, capsys):
