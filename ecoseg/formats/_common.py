@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -361,29 +362,28 @@ def read_store(store: Any, *, progress: bool = False) -> Annotations:
         tracks = tuple(Track(int(o["id"]), str(o.get("class") or "unknown")) for o in st.objects)
         instances: list[Instance] = []
         step = max(1, st.chunk_frames)
-        bar = tqdm(total=n, desc="reading masks", unit="frame", disable=not progress)
-        for start in range(0, n, step):
-            block = st.read_labels(start, start + step)
-            for k, lab in enumerate(block):
-                t = start + k
-                ids = present_ids(lab)
-                if ids.size == 0:
-                    continue
-                rles = encode_masks(lab[None] == ids[:, None, None].astype(lab.dtype))
-                for oid, rle, box in zip(ids.tolist(), rles, rle_boxes(rles)):
-                    instances.append(
-                        Instance(
-                            frame=t,
-                            track=oid,
-                            rle=rle,
-                            box=box,
-                            score=float(scores[t, column[oid]]),
-                            time=float(times[t]),
-                            where=f"frame {t} object {oid}",
+        with tqdm(total=n, desc="reading masks", unit="frame", disable=not progress) as bar:
+            for start in range(0, n, step):
+                block = st.read_labels(start, start + step)
+                for k, lab in enumerate(block):
+                    t = start + k
+                    ids = present_ids(lab)
+                    if ids.size == 0:
+                        continue
+                    rles = encode_masks(lab[None] == ids[:, None, None].astype(lab.dtype))
+                    for oid, rle, box in zip(ids.tolist(), rles, rle_boxes(rles)):
+                        instances.append(
+                            Instance(
+                                frame=t,
+                                track=oid,
+                                rle=rle,
+                                box=box,
+                                score=float(scores[t, column[oid]]),
+                                time=float(times[t]),
+                                where=f"frame {t} object {oid}",
+                            )
                         )
-                    )
-            bar.update(len(block))
-        bar.close()
+                bar.update(len(block))
         return Annotations(
             width=w,
             height=h,
@@ -502,25 +502,32 @@ def write_store(
         overwrite=overwrite,
     )
     try:
-        bar = tqdm(total=ann.n_frames, desc="writing store", unit="frame", disable=not progress)
-        for start in range(0, ann.n_frames, chunk_frames):
-            stop = min(ann.n_frames, start + chunk_frames)
-            labels = np.zeros((stop - start, h, w), np.uint32)
-            scores = np.zeros((stop - start, len(column)), np.float32)
-            for t in range(start, stop):
-                items = frames.get(t, [])
-                labels[t - start] = paint_frame(items, h, w)
-                for inst in items:
-                    if (labels[t - start] == inst.track).any():
-                        scores[t - start, column[inst.track]] = (
-                            1.0 if inst.score is None else inst.score
-                        )
-            store.append(labels, ann.times[start:stop], scores)
-            bar.update(stop - start)
-        bar.close()
+        with tqdm(
+            total=ann.n_frames, desc="writing store", unit="frame", disable=not progress
+        ) as bar:
+            for start in range(0, ann.n_frames, chunk_frames):
+                stop = min(ann.n_frames, start + chunk_frames)
+                labels = np.zeros((stop - start, h, w), np.uint32)
+                scores = np.zeros((stop - start, len(column)), np.float32)
+                for t in range(start, stop):
+                    items = frames.get(t, [])
+                    labels[t - start] = paint_frame(items, h, w)
+                    for inst in items:
+                        if (labels[t - start] == inst.track).any():
+                            scores[t - start, column[inst.track]] = (
+                                1.0 if inst.score is None else inst.score
+                            )
+                store.append(labels, ann.times[start:stop], scores)
+                bar.update(stop - start)
         store.mark_complete()
-    finally:
-        store.close()
+    except BaseException as exc:
+        store.close()  # an import has no resume: leave no half store to block the next one
+        if isinstance(out, str | os.PathLike) and Path(out).is_dir():
+            shutil.rmtree(out, ignore_errors=True)
+        if isinstance(exc, FormatError) and str(ann.source) not in str(exc):
+            raise FormatError(f"{ann.source}: {exc}") from None  # name the file
+        raise
+    store.close()
     return str(out)
 
 

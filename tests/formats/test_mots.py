@@ -45,3 +45,15 @@ def test_wrong_size_names_line(tmp_path):
     (tmp_path / "m.txt").write_text("1 2 1 4 4 24\n")
     with pytest.raises(FormatError, match=r"m\.txt: line 1: image size 4x4 differs"):
         read_annotations(tmp_path / "m.txt", "mots", VideoInfo(5, 4, np.zeros(2), {}))
+
+
+def test_an_undecodable_mask_names_the_file_and_leaves_no_store(tmp_path):
+    import ecoseg
+    from ecoseg.formats import import_annotations
+
+    clip = ecoseg.synth(tmp_path / "clip", frames=3, size=(64, 48))
+    (tmp_path / "m.txt").write_text("1 2 1 48 64 not-an-rle\n")
+    out = tmp_path / "m.zarr"
+    with pytest.raises(FormatError, match=r"m\.txt: line 1: RLE cannot be decoded"):
+        import_annotations(tmp_path / "m.txt", "mots", clip.video, out)
+    assert not out.exists()  # nothing to block the corrected import
