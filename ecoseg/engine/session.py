@@ -432,11 +432,12 @@ class StreamingSession:
             f = max(usable, key=lambda f: f * self.step_dir)
             self.tracker.restore(self._snapshots[f])
             self.position = f
-            kept = [
-                e for e in self._events if e.after is None or (target - e.after) * self.step_dir > 0
-            ]
-            _warn_forgotten([e for e in self._events if not any(e is k for k in kept)], target)
-            self._events = kept
+
+            def later(e: _Event) -> bool:  # logged after tracking target or beyond
+                return e.after is not None and (target - e.after) * self.step_dir <= 0
+
+            _warn_forgotten([e for e in self._events if later(e)], target)
+            self._events = [e for e in self._events if not later(e)]
             for g in list(self._snapshots):
                 if (g - target) * self.step_dir > 0:
                     del self._snapshots[g]

@@ -95,7 +95,8 @@ def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo
     -------
     VideoInfo
     """
-    from ecoseg.store import ATTRS_KEY, MaskStore
+    from ecoseg.species import edit_log
+    from ecoseg.store import MaskStore
 
     store = MaskStore.open(path)
     try:
@@ -113,7 +114,7 @@ def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo
             height=store.height,
             width=store.width,
             times=np.asarray(store.read_time(), dtype=float),
-            edits=list((attrs.get(ATTRS_KEY) or {}).get("edits", [])),
+            edits=edit_log(store),
         )
     finally:
         close = getattr(store, "close", None)
