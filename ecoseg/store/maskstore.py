@@ -7,6 +7,7 @@ lock, validation and the xarray view live in their own modules of :mod:`ecoseg.s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import weakref
@@ -22,8 +23,10 @@ from ecoseg._version import __version__
 from ecoseg.errors import StoreError
 from ecoseg.provenance import ObjectRecord, Provenance
 from ecoseg.store._util import guard, short_error
+from ecoseg.store.chunks import MissingChunk, find_missing
 from ecoseg.store.commit import ChunkCommitter
 from ecoseg.store.layout import (
+    ALL_CHUNKS,
     ARRAYS,
     ATTRS_KEY,
     SCORE_CHUNKS,
@@ -36,6 +39,7 @@ from ecoseg.store.location import Location
 from ecoseg.store.lock import WriterLock
 from ecoseg.store.validation import (
     ObjectIndex,
+    attributes_json,
     check_calibration,
     check_ids,
     check_labels,
@@ -79,9 +83,12 @@ class MaskStore:
         self._staging = staging
         self._closed = False
         self._lock: WriterLock | None = None
-        # skip zarr's all-fill-value test of every chunk (a full compare, ~6x slower writes)
-        labels, self._time, self._scores = arrays or (group[n] for n in ARRAYS)  # create: new
-        self._labels = labels.with_config({"write_empty_chunks": True})
+        # every chunk is written, all-zero ones too: a missing chunk is damage (ecoseg.store.
+        # chunks); for labels it also skips zarr's all-fill-value test (~6x slower writes)
+        self._labels, self._time, self._scores = (
+            a.with_config({"write_empty_chunks": True})
+            for a in (arrays or (group[n] for n in ARRAYS))  # create: the new arrays
+        )
         committed = int(meta.pop("frames_written"))
         self._meta = meta
         self._index_objects()
@@ -207,6 +214,7 @@ class MaskStore:
                 "ecoseg_version": __version__,
                 "frames_written": 0,
                 "complete": False,
+                ALL_CHUNKS: True,
                 "objects": objs,
                 "provenance": prov,
                 "calibration": cal,
@@ -494,13 +502,13 @@ class MaskStore:
         start, stop, _ = slice(start, stop).indices(n)
         if stop <= start:
             return np.zeros((0, self.height, self.width), np.uint32)
-        return self._read(self._labels, "labels", start, stop)
+        return self._read(self._labels, start, stop, n)
 
     def read_time(self) -> np.ndarray:
         """Times (s, float64) of the committed frames."""
         n = self.n_frames
         self._require_open()
-        return self._read(self._time, "time", 0, n) if n else np.zeros(0, np.float64)
+        return self._read(self._time, 0, n, n) if n else np.zeros(0, np.float64)
 
     def read_scores(self) -> np.ndarray:
         """Scores (n_frames, n_objects) float32 of the committed frames, in object order."""
@@ -508,17 +516,66 @@ class MaskStore:
         self._require_open()
         if n == 0 or k == 0:
             return np.zeros((n, k), np.float32)
-        return self._read(self._scores, "scores", 0, n)[:, :k]
+        return self._read(self._scores, 0, n, n)[:, :k]
 
-    def _read(self, array, name: str, start: int, stop: int) -> np.ndarray:
-        """``array[start:stop]``; a damaged chunk is a StoreError naming the frames."""
+    def missing_chunks(self, start: int = 0, stop: int | None = None) -> list[MissingChunk]:
+        """Chunks of the committed frames ``start:stop`` that are missing from the store.
+
+        A missing chunk would read as zeros (frames without animals); reads raise a
+        :class:`~ecoseg.errors.StoreError` on one. This checks every array at once without
+        reading chunk data (one existence query per chunk key, see :mod:`ecoseg.store.chunks`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> s = MaskStore.create("memory://doc-missing-chunks", height=2, width=2,
+        ...                      chunk_frames=2, overwrite=True)
+        >>> s.append(np.zeros((5, 2, 2), np.uint32), np.arange(5.0))
+        >>> s.flush()
+        >>> s.missing_chunks()
+        []
+        """
+        n = self.n_frames
+        self._require_open()
+        start, stop, _ = slice(start, stop).indices(n)
+        from zarr.core.sync import sync
+
+        out = []
+        for array in (self._labels, self._time, self._scores):
+            out += self._guard(lambda a=array: sync(self._missing(a, start, stop, n, False)))
+        return out
+
+    async def _missing(self, array, start: int, stop: int, n: int, first_only: bool):
+        """The chunks of ``array`` this store promises that are missing (module chunks)."""
+        strict = array is self._labels or bool(self._meta.get(ALL_CHUNKS))
+        if not strict and array is self._scores:
+            return []  # older writers skipped all-zero score chunks
+        return await find_missing(array, start, stop, n, 1 if strict else 2, first_only)
+
+    def _read(self, array, start: int, stop: int, n: int) -> np.ndarray:
+        """``array[start:stop]`` of ``n`` committed frames; a damaged or missing chunk is a
+        StoreError naming the frames."""
+        from zarr.core.sync import sync
+
+        async def read():  # the chunk check and the read in one trip to zarr's event loop
+            return await asyncio.gather(
+                self._missing(array, start, stop, n, True),
+                array.async_array.getitem(slice(start, stop)),
+            )
+
         try:
-            return np.asarray(array[start:stop])
+            missing, data = sync(read())
+            if not missing:
+                return np.asarray(data)
+            lost = missing[0]
+            reason = f"chunk {lost.key} is missing"
+            start, stop = lost.first, lost.last + 1
         except Exception as exc:  # a chunk that does not decompress, or vanished
-            raise StoreError(
-                f"{self.path}: '{name}' frames {start}..{stop - 1} cannot be read; the store is "
-                f"damaged ({short_error(exc)})"
-            ) from None
+            reason = short_error(exc)
+        raise StoreError(
+            f"{self.path}: '{array.basename}' frames {start}..{stop - 1} cannot be read; the "
+            f"store is damaged ({reason})"
+        )
 
     # ------------------------------------------------------------------ writing
     def add_objects(self, objects: Iterable) -> None:
@@ -549,7 +606,7 @@ class MaskStore:
             return
         self._committer.drain()
         n_obj = len(self._index) + len(new)
-        self._guard(lambda: self._scores.resize((self._scores.shape[0], n_obj)))
+        self._guard(lambda: self._committer.add_columns(n_obj))
         self._meta["objects"] = [*self._meta["objects"], *new]
         self._index_objects()
         self._save_meta()
@@ -731,20 +788,3 @@ class MaskStore:
         if root is not None and root.is_dir():
             for leftover in root.rglob("*.partial"):  # temporary files of a killed write
                 leftover.unlink(missing_ok=True)
-
-
-def attributes_json(meta: Mapping[str, Any], objects: list | None = None) -> dict[str, Any]:
-    """The store's attributes as JSON: records become their dicts (``objects``: precomputed).
-
-    Examples
-    --------
-    >>> attributes_json({"objects": [ObjectRecord(1)], "provenance": Provenance(engine="x")})
-    {'objects': [{'id': 1, 'class': 'unknown', 'source': 'unknown'}], 'provenance': \
-{'engine': 'x'}}
-    """
-    out = dict(meta)
-    if objects is None:
-        objects = [r.to_dict() for r in out["objects"]]
-    out["objects"] = objects
-    out["provenance"] = out["provenance"].to_dict()
-    return out
