@@ -78,6 +78,7 @@ zip store is written in a hidden staging folder next to it and packed into the a
 untouched.
 """
 
+from ecoseg.store.builds import discard_on_failure
 from ecoseg.store.chunks import MissingChunk
 from ecoseg.store.commit import ChunkCommitter
 from ecoseg.store.layout import (
@@ -109,6 +110,7 @@ __all__ = [
     "MissingChunk",
     "WriterLock",
     "check_no_writer",
+    "discard_on_failure",
     "labels_codec",
     "lock_path",
     "open_masks",

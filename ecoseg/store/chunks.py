@@ -6,10 +6,11 @@ frames it commits, also all-zero ones (``write_empty_chunks``), so within the co
 a missing key means the store was damaged. :func:`missing_chunks` asks the store which chunk
 keys of a frame range are absent: one ``exists`` query per chunk key of the range (every
 spatial block of a frame chunk), gathered concurrently through the zarr store API, so it works
-the same on local folders, zip files, ``memory://`` and any fsspec URL. It reads no chunk data.
+the same on local folders, zip files, ``memory://`` and any fsspec URL. It reads no chunk data;
+:func:`read_checked` runs it together with the read.
 
-Which arrays a store promises whole: ``labels`` always (every ecoseg version wrote its empty
-chunks); ``time`` and ``scores`` where the store's attributes carry
+Which arrays a store promises whole (:func:`min_frames`): ``labels`` always (every ecoseg
+version wrote its empty chunks); ``time`` and ``scores`` where the store's attributes carry
 :data:`~ecoseg.store.layout.ALL_CHUNKS` (stores created since it exists). Older writers
 skipped all-zero ``time`` and ``scores`` chunks, and a ``scores`` chunk of objects registered
 later was never written, so there only ``time`` chunks holding two frames or more (whose times
@@ -22,7 +23,18 @@ import asyncio
 import itertools
 from dataclasses import dataclass
 
-__all__ = ["MissingChunk", "find_missing", "missing_chunks"]
+import numpy as np
+
+from ecoseg.errors import StoreError
+from ecoseg.store._util import short_error
+
+__all__ = [
+    "MissingChunk",
+    "find_missing",
+    "min_frames",
+    "missing_chunks",
+    "read_checked",
+]
 
 
 @dataclass(frozen=True)
@@ -141,3 +153,63 @@ MissingChunk(array='time', key='time/c/1', first=2, last=2)]
             if first_only:
                 break
     return out
+
+
+def min_frames(name: str, whole: bool) -> int | None:
+    """Fewest committed frames a chunk of array ``name`` must hold to be checked, or None
+    (not checked); ``whole``: the store promises every chunk (:data:`ALL_CHUNKS`).
+
+    Examples
+    --------
+    >>> min_frames("labels", False), min_frames("time", False), min_frames("scores", False)
+    (1, 2, None)
+    >>> min_frames("scores", True)
+    1
+    """
+    if name == "labels" or whole:
+        return 1
+    return 2 if name == "time" else None  # older writers skipped all-zero chunks
+
+
+def read_checked(
+    array, start: int, stop: int, committed: int, whole: bool, path: str
+) -> np.ndarray:
+    """``array[start:stop]`` after checking its chunks are there (one trip to zarr's event
+    loop for both); a missing or damaged chunk is a StoreError naming the store (``path``),
+    the array and the frames.
+
+    Examples
+    --------
+    >>> import zarr
+    >>> g = zarr.open_group("memory://doc-read-checked", mode="w", zarr_format=3)
+    >>> a = g.create_array("time", shape=(3,), chunks=(2,), dtype="float64")
+    >>> a[:2] = [0.5, 1.0]
+    >>> read_checked(a, 0, 2, 3, True, "m.zarr").tolist()
+    [0.5, 1.0]
+    >>> read_checked(a, 0, 3, 3, True, "m.zarr")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.StoreError: m.zarr: 'time' frames 2..2 cannot be read; the store is damaged \
+(chunk time/c/1 is missing)
+    """
+    from zarr.core.sync import sync
+
+    least = min_frames(array.basename, whole)
+
+    async def read():
+        checks = [] if least is None else [find_missing(array, start, stop, committed, least)]
+        return await asyncio.gather(array.async_array.getitem(slice(start, stop)), *checks)
+
+    try:
+        data, *missing = sync(read())
+        if not missing or not missing[0]:
+            return np.asarray(data)
+        lost = missing[0][0]
+        reason = f"chunk {lost.key} is missing"
+        start, stop = lost.first, lost.last + 1
+    except Exception as exc:  # a chunk that does not decompress, or vanished
+        reason = short_error(exc)
+    raise StoreError(
+        f"{path}: '{array.basename}' frames {start}..{stop - 1} cannot be read; the store is "
+        f"damaged ({reason})"
+    )

@@ -7,7 +7,6 @@ lock, validation and the xarray view live in their own modules of :mod:`ecoseg.s
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import weakref
@@ -23,7 +22,7 @@ from ecoseg._version import __version__
 from ecoseg.errors import StoreError
 from ecoseg.provenance import ObjectRecord, Provenance
 from ecoseg.store._util import guard, short_error
-from ecoseg.store.chunks import MissingChunk, find_missing
+from ecoseg.store.chunks import MissingChunk, min_frames, missing_chunks, read_checked
 from ecoseg.store.commit import ChunkCommitter
 from ecoseg.store.layout import (
     ALL_CHUNKS,
@@ -82,6 +81,7 @@ class MaskStore:
         self._mode = mode
         self._staging = staging
         self._closed = False
+        self._made = False  # made by create(): discard() removes it
         self._lock: WriterLock | None = None
         # every chunk is written, all-zero ones too: a missing chunk is damage (ecoseg.store.
         # chunks); for labels it also skips zarr's all-fill-value test (~6x slower writes)
@@ -222,18 +222,17 @@ class MaskStore:
             # written last: the group becomes an ecoseg store
             group.attrs[ATTRS_KEY] = attributes_json(meta)
         except BaseException as exc:
-            if started and loc.local is not None and not loc.is_zip:
-                # half a store (disk full, killed backend) is not a store: leave nothing
-                shutil.rmtree(loc.local, ignore_errors=True)
+            if started:  # half a store (disk full, killed backend) is not a store
+                loc.remove_made(staging)
             if lock is not None:
                 lock.release()
-            if staging is not None:
-                shutil.rmtree(staging, ignore_errors=True)
             if isinstance(exc, StoreError) or not isinstance(exc, Exception):
                 raise
             # any backend failure is a store problem
             raise StoreError(f"{loc}: cannot create the store: {short_error(exc)}") from exc
-        return cls(group, loc, "a", dict(meta), staging, arrays)._holding(lock)
+        store = cls(group, loc, "a", dict(meta), staging, arrays)._holding(lock)
+        store._made = True  # discard() may remove it
+        return store
 
     @classmethod
     def open(cls, path: Any, mode: str = "r") -> MaskStore:
@@ -538,44 +537,18 @@ class MaskStore:
         n = self.n_frames
         self._require_open()
         start, stop, _ = slice(start, stop).indices(n)
-        from zarr.core.sync import sync
-
+        whole = bool(self._meta.get(ALL_CHUNKS))
         out = []
         for array in (self._labels, self._time, self._scores):
-            out += self._guard(lambda a=array: sync(self._missing(a, start, stop, n, False)))
+            least = min_frames(array.basename, whole)
+            if least is not None:
+                out += self._guard(lambda a=array, m=least: missing_chunks(a, start, stop, n, m))
         return out
 
-    async def _missing(self, array, start: int, stop: int, n: int, first_only: bool):
-        """The chunks of ``array`` this store promises that are missing (module chunks)."""
-        strict = array is self._labels or bool(self._meta.get(ALL_CHUNKS))
-        if not strict and array is self._scores:
-            return []  # older writers skipped all-zero score chunks
-        return await find_missing(array, start, stop, n, 1 if strict else 2, first_only)
-
     def _read(self, array, start: int, stop: int, n: int) -> np.ndarray:
-        """``array[start:stop]`` of ``n`` committed frames; a damaged or missing chunk is a
-        StoreError naming the frames."""
-        from zarr.core.sync import sync
-
-        async def read():  # the chunk check and the read in one trip to zarr's event loop
-            return await asyncio.gather(
-                self._missing(array, start, stop, n, True),
-                array.async_array.getitem(slice(start, stop)),
-            )
-
-        try:
-            missing, data = sync(read())
-            if not missing:
-                return np.asarray(data)
-            lost = missing[0]
-            reason = f"chunk {lost.key} is missing"
-            start, stop = lost.first, lost.last + 1
-        except Exception as exc:  # a chunk that does not decompress, or vanished
-            reason = short_error(exc)
-        raise StoreError(
-            f"{self.path}: '{array.basename}' frames {start}..{stop - 1} cannot be read; the "
-            f"store is damaged ({reason})"
-        )
+        """``array[start:stop]`` of ``n`` committed frames, or a StoreError naming the frames
+        of a damaged or missing chunk."""
+        return read_checked(array, start, stop, n, bool(self._meta.get(ALL_CHUNKS)), self.path)
 
     # ------------------------------------------------------------------ writing
     def add_objects(self, objects: Iterable) -> None:
@@ -743,6 +716,36 @@ class MaskStore:
             store = getattr(self._group, "store", None)
             if self._loc.is_zip and self._mode == "r" and hasattr(store, "close"):
                 store.close()
+
+    def discard(self) -> bool:
+        """Stop writing and remove the store if :meth:`create` made it on this machine.
+
+        For builds that cannot resume (image surveys, imports): a failed one leaves nothing
+        behind. Buffered frames are dropped; a local folder store (or a ``.zip`` store's
+        staging folder: the archive is left as it was) that this object created is removed and
+        its lock released. A store opened with :meth:`open` (e.g. to resume), a URL or a zarr
+        ``Store`` object is only closed. Use it through :func:`~ecoseg.store.discard_on_failure`.
+
+        Returns
+        -------
+        bool
+            Whether anything was removed.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "survey.zarr"
+        >>> MaskStore.create(path, height=2, width=2).discard(), path.exists()
+        (True, False)
+        """
+        self._closed = True
+        self._committer.shutdown(wait=True)
+        removed = self._made and self._loc.remove_made(self._staging)
+        self._made, self._staging = False, None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        return removed
 
     # ------------------------------------------------------------------ internals: checks
     def _require_open(self) -> None:
