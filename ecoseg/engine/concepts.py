@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,7 +147,7 @@ def segment_images(
         ``out`` exists and ``overwrite`` is not set.
     """
     from ecoseg.io.folder import image_size as read_size
-    from ecoseg.store import MaskStore
+    from ecoseg.store import MaskStore, discard_on_failure
 
     files = list_images(source)
     concepts = list(concepts or [])
@@ -209,8 +208,7 @@ def segment_images(
         out, height=height, width=width, provenance=provenance, overwrite=overwrite
     )
     objects: dict[int, dict[str, str]] = {}
-    done = False
-    try:
+    with discard_on_failure(store):  # a survey cannot resume: a failed one leaves no store
         write_results(
             store,
             _results(predictor, files, concepts, objects),
@@ -221,10 +219,4 @@ def segment_images(
             progress=progress,
         )
         store.mark_complete()
-        done = True
-    finally:
-        empty = store.n_frames == 0
-        store.close()
-        if not done and empty and Path(str(out)).is_dir():
-            shutil.rmtree(out, ignore_errors=True)  # nothing made: nothing to block a re-run
     return str(out)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -484,7 +483,7 @@ def write_store(
     """
     from tqdm.auto import tqdm
 
-    from ecoseg.store import MaskStore
+    from ecoseg.store import MaskStore, discard_on_failure
 
     if ann.times is None or len(ann.times) != ann.n_frames:
         raise FormatError(f"{ann.source}: frame times of the video are needed to write a store")
@@ -501,10 +500,13 @@ def write_store(
         provenance=dict(provenance or {}),
         overwrite=overwrite,
     )
-    try:
-        with tqdm(
-            total=ann.n_frames, desc="writing store", unit="frame", disable=not progress
-        ) as bar:
+    try:  # an import has no resume: a failed one leaves no half store to block the next
+        with (
+            discard_on_failure(store),
+            tqdm(
+                total=ann.n_frames, desc="writing store", unit="frame", disable=not progress
+            ) as bar,
+        ):
             for start in range(0, ann.n_frames, chunk_frames):
                 stop = min(ann.n_frames, start + chunk_frames)
                 labels = np.zeros((stop - start, h, w), np.uint32)
@@ -519,15 +521,11 @@ def write_store(
                             )
                 store.append(labels, ann.times[start:stop], scores)
                 bar.update(stop - start)
-        store.mark_complete()
-    except BaseException as exc:
-        store.close()  # an import has no resume: leave no half store to block the next one
-        if isinstance(out, str | os.PathLike) and Path(out).is_dir():
-            shutil.rmtree(out, ignore_errors=True)
-        if isinstance(exc, FormatError) and str(ann.source) not in str(exc):
+            store.mark_complete()
+    except FormatError as exc:
+        if str(ann.source) not in str(exc):
             raise FormatError(f"{ann.source}: {exc}") from None  # name the file
         raise
-    store.close()
     return str(out)
 
 

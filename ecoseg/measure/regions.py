@@ -32,6 +32,7 @@ agreement on random label images:
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -449,10 +450,42 @@ def _frame_from_stats(stats, *, frame_offset=0, times=None) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- store shell
 def open_store(store):
-    """A :class:`~ecoseg.store.MaskStore` from a store object (returned as is) or a path."""
+    """A :class:`~ecoseg.store.MaskStore` from a store object (returned as is) or a path.
+
+    The caller closes a store opened from a path; :func:`opened_store` does it for a block.
+    """
     from ecoseg.store import MaskStore
 
     return store if isinstance(store, MaskStore) else MaskStore.open(store)
+
+
+@contextmanager
+def opened_store(store):
+    """:func:`open_store` for a ``with`` block: a store opened here from a path is closed after
+    the block; a :class:`~ecoseg.store.MaskStore` the caller passed stays open.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> with opened_store(clip.truth) as s:
+    ...     s.n_frames
+    2
+    >>> s.closed
+    True
+    >>> mine = ecoseg.MaskStore.open(clip.truth)
+    >>> with opened_store(mine) as s:
+    ...     s is mine
+    True
+    >>> mine.closed
+    False
+    """
+    s = open_store(store)
+    try:
+        yield s
+    finally:
+        if s is not store:
+            s.close()
 
 
 def save_calibration(store, calibration) -> None:

@@ -58,14 +58,14 @@ def store_sha256(store) -> str:
     >>> len(store_sha256(clip.truth))
     64
     """
-    from ecoseg.measure.regions import open_store
+    from ecoseg.measure.regions import opened_store
 
-    s = open_store(store)
     h = hashlib.sha256()
-    h.update(json.dumps(s.objects, sort_keys=True, separators=(",", ":")).encode())
-    n, step = s.n_frames, s.chunk_frames
-    for start in range(0, n, step):
-        h.update(np.ascontiguousarray(s.read_labels(start, min(start + step, n))).tobytes())
+    with opened_store(store) as s:
+        h.update(json.dumps(s.objects, sort_keys=True, separators=(",", ":")).encode())
+        n, step = s.n_frames, s.chunk_frames
+        for start in range(0, n, step):
+            h.update(np.ascontiguousarray(s.read_labels(start, min(start + step, n))).tobytes())
     return h.hexdigest()
 
 
@@ -350,12 +350,12 @@ def review_queue(store) -> pd.DataFrame:
     >>> review_queue(clip.truth).columns.tolist()[:3]
     ['store', 'object_id', 'class']
     """
-    from ecoseg.measure.regions import open_store
+    from ecoseg.measure.regions import opened_store
     from ecoseg.store import present_ids
 
-    s = open_store(store)
     present: set[int] = set()
-    n, step = s.n_frames, s.chunk_frames
-    for start in range(0, n, step):
-        present.update(present_ids(s.read_labels(start, min(start + step, n))).tolist())
-    return _queue(str(s.path), s.objects, present)
+    with opened_store(store) as s:
+        n, step = s.n_frames, s.chunk_frames
+        for start in range(0, n, step):
+            present.update(present_ids(s.read_labels(start, min(start + step, n))).tolist())
+        return _queue(str(s.path), s.objects, present)

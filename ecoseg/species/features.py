@@ -381,12 +381,17 @@ def track_features(
     >>> f.values.shape[1] == len(FEATURE_NAMES), f.classes[0] != "unknown"
     (True, True)
     """
-    from ecoseg.measure.regions import open_store
+    from ecoseg.measure.regions import opened_store
+
+    samples = check_samples(samples)
+    with opened_store(store) as opened:  # a path: opened and closed here
+        return _track_features(opened, video, samples, regions, progress)
+
+
+def _track_features(store, video, samples: int, regions, progress: bool) -> TrackFeatures:
     from ecoseg.measure.regions import regions as region_rows
     from ecoseg.measure.tracks import track_table
 
-    samples = check_samples(samples)
-    store = open_store(store)
     reg = region_rows(store, calibration=None) if regions is None else regions
     cal = store.calibration or {}
     mm = cal.get("mm_per_px")

@@ -140,10 +140,10 @@ def edit_log(store) -> list[dict[str, Any]]:
     >>> edit_log(clip.truth)
     []
     """
-    from ecoseg.measure.regions import open_store
+    from ecoseg.measure.regions import opened_store
 
-    s = open_store(store)
-    return list(s.attrs.get(ATTR_KEY, {}).get("edits", []))
+    with opened_store(store) as s:  # a path: opened and closed here; a MaskStore: left open
+        return list(s.attrs.get(ATTR_KEY, {}).get("edits", []))
 
 
 def _presence(store) -> dict[int, np.ndarray]:
@@ -511,9 +511,10 @@ class Review:
     @property
     def objects(self) -> list[dict[str, Any]]:
         """The object table now."""
-        from ecoseg.store import MaskStore
+        from ecoseg.measure.regions import opened_store
 
-        return MaskStore.open(self._where).objects
+        with opened_store(self._where) as store:
+            return store.objects
 
     @property
     def log(self) -> list[dict[str, Any]]:

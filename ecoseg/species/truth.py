@@ -32,28 +32,28 @@ def truth_classes(store, truth, *, min_overlap: float = 0.5) -> dict[int, str | 
     True
     """
     from ecoseg.errors import ConfigError
-    from ecoseg.measure.regions import open_store
+    from ecoseg.measure.regions import opened_store
 
-    pred, ref = open_store(store), open_store(truth)
-    if (pred.height, pred.width) != (ref.height, ref.width) or pred.n_frames > ref.n_frames:
-        raise ConfigError(
-            f"{pred.path} ({pred.n_frames} frames of {pred.width}x{pred.height}) does not fit "
-            f"the truth {ref.path} ({ref.n_frames} frames of {ref.width}x{ref.height})"
-        )
-    cls = {int(o["id"]): str(o["class"]) for o in ref.objects}
-    pairs: dict[tuple[int, int], int] = {}
-    size: dict[int, int] = {}
-    step = pred.chunk_frames
-    for start in range(0, pred.n_frames, step):
-        p = pred.read_labels(start, start + step).ravel().astype(np.int64)
-        t = ref.read_labels(start, start + len(p) // (pred.height * pred.width)).ravel()
-        fg = p > 0
-        key = p[fg] * (2**32) + t[fg].astype(np.int64)
-        for k, n in zip(*(a.tolist() for a in np.unique(key, return_counts=True))):
-            pid, tid = divmod(k, 2**32)
-            size[pid] = size.get(pid, 0) + n
-            if tid:
-                pairs[(pid, tid)] = pairs.get((pid, tid), 0) + n
+    with opened_store(store) as pred, opened_store(truth) as ref:
+        if (pred.height, pred.width) != (ref.height, ref.width) or pred.n_frames > ref.n_frames:
+            raise ConfigError(
+                f"{pred.path} ({pred.n_frames} frames of {pred.width}x{pred.height}) does not fit "
+                f"the truth {ref.path} ({ref.n_frames} frames of {ref.width}x{ref.height})"
+            )
+        cls = {int(o["id"]): str(o["class"]) for o in ref.objects}
+        pairs: dict[tuple[int, int], int] = {}
+        size: dict[int, int] = {}
+        step = pred.chunk_frames
+        for start in range(0, pred.n_frames, step):
+            p = pred.read_labels(start, start + step).ravel().astype(np.int64)
+            t = ref.read_labels(start, start + len(p) // (pred.height * pred.width)).ravel()
+            fg = p > 0
+            key = p[fg] * (2**32) + t[fg].astype(np.int64)
+            for k, n in zip(*(a.tolist() for a in np.unique(key, return_counts=True))):
+                pid, tid = divmod(k, 2**32)
+                size[pid] = size.get(pid, 0) + n
+                if tid:
+                    pairs[(pid, tid)] = pairs.get((pid, tid), 0) + n
     best: dict[int, tuple[int, int]] = {}
     for (pid, tid), n in pairs.items():
         if n > best.get(pid, (0, 0))[0]:

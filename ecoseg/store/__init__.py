@@ -28,6 +28,7 @@ Everything lives under one JSON attribute, ``"ecoseg"``::
     {"format": "ecoseg-masks", "version": 1, "ecoseg_version": "0.1.0",
      "frames_written": 120,          # the progress marker: committed frames
      "complete": false,              # true once the producing run called mark_complete()
+     "all_chunks": true,             # every chunk of the committed frames is written
      "objects": [{"id": 1, "class": "parrotfish", "source": "prompt"}, ...],
      "provenance": {...},            # JSON only: video, engine, model, parameters, created...
      "calibration": {"mm_per_px": 0.5, "method": "scale_bar"} or null}
@@ -46,6 +47,15 @@ may run ahead of them (rows past the marker while writing, as the arrays grow in
 columns past the object table after a crash); readers ignore that tail,
 :meth:`~MaskStore.flush` and :meth:`~MaskStore.close` cut the arrays to length, and
 ``MaskStore.open(path, mode="a")`` trims them, so a resumed run continues exactly at the marker.
+
+Missing chunks
+--------------
+The writer writes every chunk of the committed frames of all three arrays, all-zero ones too
+(``write_empty_chunks``; the ``scores`` chunks of new column blocks are written as zeros when
+objects are added), so a chunk key missing there is damage: reads raise a
+:class:`~ecoseg.errors.StoreError` naming the array, the frames and the key instead of reading
+zeros (:mod:`ecoseg.store.chunks`). Stores without ``all_chunks`` (written before) are
+checked for ``labels`` and for ``time`` chunks of two frames or more only.
 
 Writers
 -------
@@ -68,6 +78,8 @@ zip store is written in a hidden staging folder next to it and packed into the a
 untouched.
 """
 
+from ecoseg.store.builds import discard_on_failure
+from ecoseg.store.chunks import MissingChunk
 from ecoseg.store.commit import ChunkCommitter
 from ecoseg.store.layout import (
     ATTRS_KEY,
@@ -95,8 +107,10 @@ __all__ = [
     "ChunkCommitter",
     "Location",
     "MaskStore",
+    "MissingChunk",
     "WriterLock",
     "check_no_writer",
+    "discard_on_failure",
     "labels_codec",
     "lock_path",
     "open_masks",

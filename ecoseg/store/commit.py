@@ -236,6 +236,22 @@ class ChunkCommitter:
         sync(resize())
         self.capacity = length
 
+    def add_columns(self, n_objects: int) -> None:
+        """Widen ``scores`` to ``n_objects`` columns (nothing in flight: drain first).
+
+        Score chunks of column blocks that are new, on the committed frames, are written as
+        zeros (new objects score 0 there): commits write only the rows they add, and every
+        chunk of the committed frames must exist (a missing one is damage,
+        :mod:`ecoseg.store.chunks`).
+        """
+        scores = self.scores
+        old = int(scores.shape[1])
+        scores.resize((scores.shape[0], n_objects))
+        step = int(scores.metadata.chunk_grid.chunk_shape[1])
+        first = -(-old // step) * step  # the first column of a block that had no columns
+        if self.committed and n_objects > first:
+            scores[: self.committed, first:n_objects] = 0  # write_empty_chunks: zeros written
+
     def discard_uncommitted(self, n_objects: int) -> None:
         """Resume: cut the arrays back to the marker and ``n_objects`` score columns."""
         n, k = self.committed, n_objects

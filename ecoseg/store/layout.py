@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "ALL_CHUNKS",
     "ARRAYS",
     "ATTRS_KEY",
     "COMMIT_FRAMES",
@@ -23,6 +24,12 @@ STORE_FORMAT = "ecoseg-masks"
 STORE_VERSION = 1
 #: The group attribute that holds all ecoseg metadata (the commit record).
 ATTRS_KEY = "ecoseg"
+
+#: Key of the attributes set (true) on stores whose writers write every chunk of the committed
+#: frames of all arrays, all-zero ones too (stores created since; ``labels`` chunks were always
+#: all written): there a missing ``time`` or ``scores`` chunk is damage
+#: (:mod:`ecoseg.store.chunks`).
+ALL_CHUNKS = "all_chunks"
 
 #: Blosc settings of the ``labels`` array (see :mod:`ecoseg.store` for the measurement); the
 #: block size comes from the frame size (:func:`labels_codec`).

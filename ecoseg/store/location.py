@@ -104,6 +104,18 @@ class Location:
         if self.local is not None and not self.is_zip and self.local.exists():
             shutil.rmtree(self.local)
 
+    def remove_made(self, staging: Path | None) -> bool:
+        """Remove a store a build made here and failed to finish: a zip's staging folder (the
+        archive, old or absent, is not touched) or a local folder; URLs and zarr ``Store``
+        objects are left as they are. Returns whether anything was removed."""
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+            return True
+        if self.local is not None and not self.is_zip and self.local.is_dir():
+            shutil.rmtree(self.local, ignore_errors=True)
+            return True
+        return False
+
     def new_staging(self) -> Path:
         parent = self.local.parent
         parent.mkdir(parents=True, exist_ok=True)

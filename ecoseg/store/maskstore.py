@@ -22,8 +22,10 @@ from ecoseg._version import __version__
 from ecoseg.errors import StoreError
 from ecoseg.provenance import ObjectRecord, Provenance
 from ecoseg.store._util import guard, short_error
+from ecoseg.store.chunks import MissingChunk, min_frames, missing_chunks, read_checked
 from ecoseg.store.commit import ChunkCommitter
 from ecoseg.store.layout import (
+    ALL_CHUNKS,
     ARRAYS,
     ATTRS_KEY,
     SCORE_CHUNKS,
@@ -36,6 +38,7 @@ from ecoseg.store.location import Location
 from ecoseg.store.lock import WriterLock
 from ecoseg.store.validation import (
     ObjectIndex,
+    attributes_json,
     check_calibration,
     check_ids,
     check_labels,
@@ -78,10 +81,14 @@ class MaskStore:
         self._mode = mode
         self._staging = staging
         self._closed = False
+        self._made = False  # made by create(): discard() removes it
         self._lock: WriterLock | None = None
-        # skip zarr's all-fill-value test of every chunk (a full compare, ~6x slower writes)
-        labels, self._time, self._scores = arrays or (group[n] for n in ARRAYS)  # create: new
-        self._labels = labels.with_config({"write_empty_chunks": True})
+        # every chunk is written, all-zero ones too: a missing chunk is damage (ecoseg.store.
+        # chunks); for labels it also skips zarr's all-fill-value test (~6x slower writes)
+        self._labels, self._time, self._scores = (
+            a.with_config({"write_empty_chunks": True})
+            for a in (arrays or (group[n] for n in ARRAYS))  # create: the new arrays
+        )
         committed = int(meta.pop("frames_written"))
         self._meta = meta
         self._index_objects()
@@ -207,6 +214,7 @@ class MaskStore:
                 "ecoseg_version": __version__,
                 "frames_written": 0,
                 "complete": False,
+                ALL_CHUNKS: True,
                 "objects": objs,
                 "provenance": prov,
                 "calibration": cal,
@@ -214,18 +222,17 @@ class MaskStore:
             # written last: the group becomes an ecoseg store
             group.attrs[ATTRS_KEY] = attributes_json(meta)
         except BaseException as exc:
-            if started and loc.local is not None and not loc.is_zip:
-                # half a store (disk full, killed backend) is not a store: leave nothing
-                shutil.rmtree(loc.local, ignore_errors=True)
+            if started:  # half a store (disk full, killed backend) is not a store
+                loc.remove_made(staging)
             if lock is not None:
                 lock.release()
-            if staging is not None:
-                shutil.rmtree(staging, ignore_errors=True)
             if isinstance(exc, StoreError) or not isinstance(exc, Exception):
                 raise
             # any backend failure is a store problem
             raise StoreError(f"{loc}: cannot create the store: {short_error(exc)}") from exc
-        return cls(group, loc, "a", dict(meta), staging, arrays)._holding(lock)
+        store = cls(group, loc, "a", dict(meta), staging, arrays)._holding(lock)
+        store._made = True  # discard() may remove it
+        return store
 
     @classmethod
     def open(cls, path: Any, mode: str = "r") -> MaskStore:
@@ -494,13 +501,13 @@ class MaskStore:
         start, stop, _ = slice(start, stop).indices(n)
         if stop <= start:
             return np.zeros((0, self.height, self.width), np.uint32)
-        return self._read(self._labels, "labels", start, stop)
+        return self._read(self._labels, start, stop, n)
 
     def read_time(self) -> np.ndarray:
         """Times (s, float64) of the committed frames."""
         n = self.n_frames
         self._require_open()
-        return self._read(self._time, "time", 0, n) if n else np.zeros(0, np.float64)
+        return self._read(self._time, 0, n, n) if n else np.zeros(0, np.float64)
 
     def read_scores(self) -> np.ndarray:
         """Scores (n_frames, n_objects) float32 of the committed frames, in object order."""
@@ -508,17 +515,40 @@ class MaskStore:
         self._require_open()
         if n == 0 or k == 0:
             return np.zeros((n, k), np.float32)
-        return self._read(self._scores, "scores", 0, n)[:, :k]
+        return self._read(self._scores, 0, n, n)[:, :k]
 
-    def _read(self, array, name: str, start: int, stop: int) -> np.ndarray:
-        """``array[start:stop]``; a damaged chunk is a StoreError naming the frames."""
-        try:
-            return np.asarray(array[start:stop])
-        except Exception as exc:  # a chunk that does not decompress, or vanished
-            raise StoreError(
-                f"{self.path}: '{name}' frames {start}..{stop - 1} cannot be read; the store is "
-                f"damaged ({short_error(exc)})"
-            ) from None
+    def missing_chunks(self, start: int = 0, stop: int | None = None) -> list[MissingChunk]:
+        """Chunks of the committed frames ``start:stop`` that are missing from the store.
+
+        A missing chunk would read as zeros (frames without animals); reads raise a
+        :class:`~ecoseg.errors.StoreError` on one. This checks every array at once without
+        reading chunk data (one existence query per chunk key, see :mod:`ecoseg.store.chunks`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> s = MaskStore.create("memory://doc-missing-chunks", height=2, width=2,
+        ...                      chunk_frames=2, overwrite=True)
+        >>> s.append(np.zeros((5, 2, 2), np.uint32), np.arange(5.0))
+        >>> s.flush()
+        >>> s.missing_chunks()
+        []
+        """
+        n = self.n_frames
+        self._require_open()
+        start, stop, _ = slice(start, stop).indices(n)
+        whole = bool(self._meta.get(ALL_CHUNKS))
+        out = []
+        for array in (self._labels, self._time, self._scores):
+            least = min_frames(array.basename, whole)
+            if least is not None:
+                out += self._guard(lambda a=array, m=least: missing_chunks(a, start, stop, n, m))
+        return out
+
+    def _read(self, array, start: int, stop: int, n: int) -> np.ndarray:
+        """``array[start:stop]`` of ``n`` committed frames, or a StoreError naming the frames
+        of a damaged or missing chunk."""
+        return read_checked(array, start, stop, n, bool(self._meta.get(ALL_CHUNKS)), self.path)
 
     # ------------------------------------------------------------------ writing
     def add_objects(self, objects: Iterable) -> None:
@@ -549,7 +579,7 @@ class MaskStore:
             return
         self._committer.drain()
         n_obj = len(self._index) + len(new)
-        self._guard(lambda: self._scores.resize((self._scores.shape[0], n_obj)))
+        self._guard(lambda: self._committer.add_columns(n_obj))
         self._meta["objects"] = [*self._meta["objects"], *new]
         self._index_objects()
         self._save_meta()
@@ -687,6 +717,36 @@ class MaskStore:
             if self._loc.is_zip and self._mode == "r" and hasattr(store, "close"):
                 store.close()
 
+    def discard(self) -> bool:
+        """Stop writing and remove the store if :meth:`create` made it on this machine.
+
+        For builds that cannot resume (image surveys, imports): a failed one leaves nothing
+        behind. Buffered frames are dropped; a local folder store (or a ``.zip`` store's
+        staging folder: the archive is left as it was) that this object created is removed and
+        its lock released. A store opened with :meth:`open` (e.g. to resume), a URL or a zarr
+        ``Store`` object is only closed. Use it through :func:`~ecoseg.store.discard_on_failure`.
+
+        Returns
+        -------
+        bool
+            Whether anything was removed.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "survey.zarr"
+        >>> MaskStore.create(path, height=2, width=2).discard(), path.exists()
+        (True, False)
+        """
+        self._closed = True
+        self._committer.shutdown(wait=True)
+        removed = self._made and self._loc.remove_made(self._staging)
+        self._made, self._staging = False, None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        return removed
+
     # ------------------------------------------------------------------ internals: checks
     def _require_open(self) -> None:
         if self._closed and self._loc.is_zip:
@@ -731,20 +791,3 @@ class MaskStore:
         if root is not None and root.is_dir():
             for leftover in root.rglob("*.partial"):  # temporary files of a killed write
                 leftover.unlink(missing_ok=True)
-
-
-def attributes_json(meta: Mapping[str, Any], objects: list | None = None) -> dict[str, Any]:
-    """The store's attributes as JSON: records become their dicts (``objects``: precomputed).
-
-    Examples
-    --------
-    >>> attributes_json({"objects": [ObjectRecord(1)], "provenance": Provenance(engine="x")})
-    {'objects': [{'id': 1, 'class': 'unknown', 'source': 'unknown'}], 'provenance': \
-{'engine': 'x'}}
-    """
-    out = dict(meta)
-    if objects is None:
-        objects = [r.to_dict() for r in out["objects"]]
-    out["objects"] = objects
-    out["provenance"] = out["provenance"].to_dict()
-    return out

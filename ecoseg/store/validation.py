@@ -22,6 +22,7 @@ from ecoseg.store.location import Location
 
 __all__ = [
     "ObjectIndex",
+    "attributes_json",
     "check_calibration",
     "check_ids",
     "check_labels",
@@ -436,3 +437,20 @@ def score_rows(path: str, index: ObjectIndex, scores, present, n: int, start: in
             f"{int(index.ids[j])} is not finite"
         )
     return rows
+
+
+def attributes_json(meta: Mapping[str, Any], objects: list | None = None) -> dict[str, Any]:
+    """The store's attributes as JSON: records become their dicts (``objects``: precomputed).
+
+    Examples
+    --------
+    >>> attributes_json({"objects": [ObjectRecord(1)], "provenance": Provenance(engine="x")})
+    {'objects': [{'id': 1, 'class': 'unknown', 'source': 'unknown'}], 'provenance': \
+{'engine': 'x'}}
+    """
+    out = dict(meta)
+    if objects is None:
+        objects = [r.to_dict() for r in out["objects"]]
+    out["objects"] = objects
+    out["provenance"] = out["provenance"].to_dict()
+    return out

@@ -199,3 +199,28 @@ def test_random_weights_need_no_vocabulary_and_a_failed_run_leaves_no_store(
     assert not out.exists()
     assert main(args) == 0, capsys.readouterr().err
     assert ecoseg.open_masks(str(out)).sizes["t"] == 1
+
+
+def test_a_survey_that_fails_after_storing_images_leaves_no_store(tmp_path, monkeypatch):
+    """A survey cannot resume: frames committed before the failure do not keep a half store
+    (which would block the re-run with 'already exists')."""
+    import ecoseg.engine.concepts as concepts
+
+    folder = tmp_path / "photos"
+    for name in ("a.png", "b.png"):
+        _write(folder, name, np.zeros((40, 60, 3), np.uint8))
+
+    def fails_after_one(store, results, **kwargs):
+        store.append(np.zeros((1, 40, 60), np.uint32), 0.0)
+        store.flush()  # one image committed
+        assert store.n_frames == 1
+        raise OSError("the camera card went away")
+
+    monkeypatch.setattr(concepts, "write_results", fails_after_one)
+    out = tmp_path / "survey.zarr"
+    with pytest.raises(OSError, match="camera card"):
+        segment_images(
+            folder, ["urchin"], out=out, model="sam3-reduced", pretrained=False, device="cpu"
+        )
+    assert not out.exists()
+    assert not (tmp_path / ".survey.zarr.lock").exists()

@@ -184,6 +184,49 @@ def test_damaged_chunk_names_the_frames(good_store, tmp_path, cli):
     assert_one_line_error(code, err, str(store), "'labels'", "damaged")
 
 
+@pytest.mark.parametrize(
+    ("array", "read"),
+    [("labels", "read_labels"), ("time", "read_time"), ("scores", "read_scores")],
+)
+def test_lost_chunk_is_damage_not_empty_frames(array, read, good_store, tmp_path, cli):
+    # a sync tool or a copy gone wrong lost a chunk: zarr would read it as zeros (frames with
+    # no animals, times of 0 s); the writer writes every chunk, so it is damage
+    store = tmp_path / "lost.zarr"
+    shutil.copytree(good_store, store)
+    _first_chunk(store, array).unlink()
+    opened = MaskStore.open(store)
+    with pytest.raises(StoreError) as info:
+        getattr(opened, read)()
+    key = f"{array}/c/0" + ("/0/0" if array == "labels" else "/0" if array == "scores" else "")
+    assert_names(info, str(store), f"'{array}' frames 0..", "damaged", f"chunk {key} is missing")
+    code, _, err = cli("measure", store, "-o", tmp_path / "tables")
+    assert_one_line_error(code, err, str(store), f"'{array}' frames 0..", f"{key} is missing")
+    assert not (tmp_path / "tables").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "--format", "mot", "-o", "{tmp}/out.txt"],
+        ["evaluate", "--truth", "{truth}"],
+        ["edit", "--delete", "1"],
+        ["report", "-o", "{tmp}/report.html"],
+    ],
+    ids=["export", "evaluate", "edit", "report"],
+)
+def test_lost_labels_chunk_stops_every_command(command, good_store, tmp_path, cli):
+    store = tmp_path / "lost.zarr"
+    shutil.copytree(good_store, store)
+    _first_chunk(store).unlink()
+    before = {p: p.read_bytes() for p in store.rglob("*") if p.is_file()}
+    args = [a.format(tmp=tmp_path, truth=good_store) for a in command]
+    code, _, err = cli(args[0], store, *args[1:])
+    assert_one_line_error(code, err, str(store), "'labels' frames 0..", "is missing")
+    after = {p: p.read_bytes() for p in store.rglob("*") if p.is_file() and "lock" not in p.name}
+    assert after == before  # nothing rewritten (edit)
+    assert not (tmp_path / "out.txt").exists() and not (tmp_path / "report.html").exists()
+
+
 def test_missing_store_and_not_a_zip(tmp_path, cli):
     code, _, err = cli("measure", tmp_path / "nowhere.zarr", "-o", tmp_path / "t")
     assert_one_line_error(code, err, "nowhere.zarr", "no such store")

@@ -78,8 +78,22 @@ def make_group(path, *, attrs=None, labels=("uint32", ("t", "y", "x")), time_len
 
 
 def test_open_valid_hand_made_group(tmp_path):
-    store = MaskStore.open(make_group(tmp_path / "ok.zarr"))
+    path = make_group(tmp_path / "ok.zarr")
+    group = zarr.open_group(str(path))
+    group["labels"][:] = 1
+    group["time"][:] = [0.0, 0.1, 0.2]
+    store = MaskStore.open(path)
     assert store.n_frames == 3 and store.read_labels().shape == (3, 4, 5)
+    assert store.read_time().tolist() == [0.0, 0.1, 0.2]
+    assert store.read_scores().tolist() == [[0.0]] * 3  # no 'all_chunks': may be unwritten
+
+
+def test_hand_made_group_without_label_chunks_is_damaged(tmp_path):
+    # zarr writes no chunk of all-zero frames by default; ecoseg writes every chunk, so a
+    # store whose committed frames have no labels chunks lost them
+    store = MaskStore.open(make_group(tmp_path / "empty.zarr"))
+    with pytest.raises(StoreError, match=r"'labels' frames 0..0 .*chunk labels/c/0/0/0 is miss"):
+        store.read_labels()
 
 
 @pytest.mark.parametrize(

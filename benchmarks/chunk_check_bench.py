@@ -1,0 +1,121 @@
+"""Cost of the missing-chunk check on reads: one JSON line per measured figure.
+
+Run from the repository root::
+
+    PYTHONPATH=. python benchmarks/chunk_check_bench.py                 # 480 frames of 1080p
+    PYTHONPATH=. python benchmarks/chunk_check_bench.py --frames 240 --repeats 3
+
+Figures
+-------
+read_chunk_check
+    ``MaskStore.read_labels`` over a whole local store of 1920x1080 label frames (12 moving,
+    rotating ellipses, ``io_bench.blob_labels``; the default 4 frames per chunk), read as the
+    measurements read it (``--step`` frames per call), with the check that every chunk key of
+    the range exists (:mod:`ecoseg.store.chunks`) and without it (the check replaced by one
+    that finds nothing), alternating in one process. CPU time of all threads
+    (``time.process_time``), the best of ``--repeats`` passes of each; ``overhead`` is the
+    extra CPU time of the check over the read without it (best and median of the passes; on a
+    busy machine both are noisy), ``check_alone_*`` the CPU time of the check run by itself
+    over the same ranges (per read call, and as a share of the read without it). The second
+    line reads one frame per call (napari's access pattern: one check per call).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from io_bench import blob_labels  # noqa: E402
+
+from ecoseg.store import MaskStore, chunks  # noqa: E402
+
+
+def _write(path: Path, frames: int, width: int, height: int) -> None:
+    labels = blob_labels(16, width, height)
+    objects = [(i, "fish", "prompt") for i in range(1, int(labels.max()) + 1)]
+    store = MaskStore.create(path, height=height, width=width, objects=objects, overwrite=True)
+    for i in range(frames):
+        store.append(labels[i % len(labels)], i / 30.0)
+    store.close()
+
+
+def _pass(store: MaskStore, step: int, check: bool) -> float:
+    """CPU seconds to read every frame, ``step`` frames per call."""
+    real = chunks.find_missing
+
+    async def nothing_missing(*args, **kwargs):
+        return []
+
+    if not check:
+        chunks.find_missing = nothing_missing  # the read without the check
+    try:
+        cpu = time.process_time()
+        for start in range(0, store.n_frames, step):
+            store.read_labels(start, start + step)
+        return time.process_time() - cpu
+    finally:
+        chunks.find_missing = real
+
+
+def _probe_pass(store: MaskStore, step: int) -> float:
+    """CPU seconds of the check alone over every frame, ``step`` frames per call."""
+    n = store.n_frames
+    cpu = time.process_time()
+    for start in range(0, n, step):
+        chunks.missing_chunks(store.labels, start, min(start + step, n), n)
+    return time.process_time() - cpu
+
+
+def read_chunk_check(path: Path, step: int, repeats: int) -> dict:
+    store = MaskStore.open(path)
+    _pass(store, step, True)  # warm the page cache
+    runs = {True: [], False: [], "probe": []}
+    for _ in range(repeats):
+        for check in (False, True):  # alternating
+            runs[check].append(_pass(store, step, check))
+        runs["probe"].append(_probe_pass(store, step))
+    n = store.n_frames
+    reads = -(-n // step)
+    best = {k: min(v) for k, v in runs.items()}
+    median = {k: statistics.median(v) for k, v in runs.items()}
+    return {
+        "benchmark": "read_chunk_check",
+        "frames": n,
+        "frames_per_read": step,
+        "chunk_frames": store.chunk_frames,
+        "repeats": repeats,
+        "cpu_ms_per_frame_without": round(best[False] / n * 1e3, 3),
+        "cpu_ms_per_frame_with": round(best[True] / n * 1e3, 3),
+        "overhead_best": round(best[True] / best[False] - 1, 4),
+        "overhead_median": round(median[True] / median[False] - 1, 4),
+        "check_alone_us_per_read": round(best["probe"] / reads * 1e6, 1),
+        "check_alone_share": round(best["probe"] / best[False], 4),
+        "baseline": "the same reads without the check",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=480)
+    parser.add_argument("--size", default="1920x1080")
+    parser.add_argument("--step", type=int, default=16, help="frames per read_labels call")
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.split("x"))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.zarr"
+        _write(path, args.frames, width, height)
+        for step in (args.step, 1):
+            print(json.dumps(read_chunk_check(path, step, args.repeats)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""discard_on_failure / MaskStore.discard: a failed build removes only what it created."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+from store_helpers import frames, memory_url, times, write_store
+
+from ecoseg.errors import StoreError
+from ecoseg.store import MaskStore, discard_on_failure, lock_path
+
+
+class Boom(Exception):
+    pass
+
+
+def _fail_after_frames(store, n=5):
+    with discard_on_failure(store):
+        store.append(frames(n, ids=(1,)), times(n))
+        store.flush()  # committed frames do not save a failed build
+        raise Boom("the import file ends early")
+
+
+def test_a_failed_build_removes_the_store_it_created(tmp_path):
+    path = tmp_path / "survey.zarr"
+    with pytest.raises(Boom):
+        _fail_after_frames(MaskStore.create(path, height=6, width=7, objects=[(1, "a", "p")]))
+    assert not path.exists()
+    assert not lock_path(path).exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_build_that_succeeds_is_closed_and_kept(tmp_path):
+    path = tmp_path / "survey.zarr"
+    store = MaskStore.create(path, height=6, width=7, objects=[(1, "a", "p")])
+    with discard_on_failure(store) as same:
+        same.append(frames(3, ids=(1,)), times(3))
+        same.mark_complete()
+    assert store.closed and not lock_path(path).exists()
+    assert MaskStore.open(path).n_frames == 3
+
+
+def test_a_failing_close_discards_too(tmp_path, monkeypatch):
+    path = tmp_path / "survey.zarr"
+    store = MaskStore.create(path, height=6, width=7, objects=[(1, "a", "p")])
+
+    def disk_full():
+        raise StoreError(f"{path}: writing the store failed: No space left on device")
+
+    with pytest.raises(StoreError, match="No space"):
+        with discard_on_failure(store):
+            store.append(frames(3, ids=(1,)), times(3))
+            monkeypatch.setattr(store, "flush", disk_full)
+    assert not path.exists() and not lock_path(path).exists()
+
+
+def test_a_store_opened_to_resume_is_never_removed(tmp_path):
+    path = tmp_path / "video.zarr"
+    write_store(path, frames(8), times(8))
+    with pytest.raises(Boom):
+        with discard_on_failure(MaskStore.open(path, mode="a")):
+            raise Boom("the engine failed")
+    assert MaskStore.open(path).n_frames == 8  # untouched, and the lock released
+    assert not lock_path(path).exists()
+    assert MaskStore.open(path, mode="r").discard() is False and path.exists()
+
+
+def test_zip_builds_leave_no_archive_and_keep_an_old_one(tmp_path):
+    path = tmp_path / "survey.zip"
+    with pytest.raises(Boom):
+        _fail_after_frames(MaskStore.create(path, height=6, width=7, objects=[(1, "a", "p")]))
+    assert list(tmp_path.iterdir()) == []  # no archive, no staging folder, no lock
+    write_store(path, frames(4), times(4))
+    before = path.read_bytes()
+    store = MaskStore.create(path, height=6, width=7, objects=[(1, "a", "p")], overwrite=True)
+    with pytest.raises(Boom):
+        _fail_after_frames(store)
+    assert path.read_bytes() == before and zipfile.is_zipfile(path)  # the old archive stays
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["survey.zip"]
+
+
+def test_remote_stores_are_closed_not_removed():
+    url = memory_url()
+    with pytest.raises(Boom):
+        _fail_after_frames(MaskStore.create(url, height=6, width=7, objects=[(1, "a", "p")]))
+    assert MaskStore.open(url).n_frames == 5  # what was committed stays: only local disks
+
+
+def test_discard_drops_buffered_frames_and_closes(tmp_path):
+    store = MaskStore.create(tmp_path / "m.zarr", height=6, width=7, objects=[(1, "a", "p")])
+    store.append(np.zeros((2, 6, 7), np.uint32), [0.0, 0.1])
+    assert store.discard() is True and store.closed
+    assert store.discard() is False  # twice is harmless
+    with pytest.raises(StoreError, match="closed"):
+        store.append(np.zeros((1, 6, 7), np.uint32), 0.2)
