@@ -13,7 +13,14 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ecoseg._cli import OneLineParser, check_out_file, engine_params, one_line, one_line_warnings
+from ecoseg._cli import (
+    OneLineParser,
+    check_out_file,
+    check_outputs,
+    engine_params,
+    one_line,
+    one_line_warnings,
+)
 from ecoseg._formats_cli import add_export, add_import
 from ecoseg._segment_cli import add_fast_flag, add_segment
 from ecoseg._species_cli import add_classify, add_edit
@@ -508,6 +515,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_outputs(args)
         with one_line_warnings():
             return int(args.func(args) or 0)
     except EcosegError as exc:
