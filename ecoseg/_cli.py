@@ -14,11 +14,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ecoseg._paths import check_out_parent, check_overwrite
 from ecoseg.errors import ConfigError
 
 __all__ = [
     "OneLineParser",
+    "OUTPUT_OPTIONS",
     "check_out_file",
+    "check_outputs",
     "engine_params",
     "logger",
     "one_line",
@@ -99,7 +102,8 @@ def engine_params(value: str | None, flag: str = "--params") -> dict[str, Any] |
 
 
 def check_out_file(path: str | None, overwrite: bool, flag: str = "-o") -> None:
-    """Refuse an output file that is a folder, or that exists without ``--overwrite``.
+    """Refuse an output file that is a folder, that cannot be made, or that exists without
+    ``--overwrite``.
 
     Examples
     --------
@@ -112,8 +116,32 @@ def check_out_file(path: str | None, overwrite: bool, flag: str = "-o") -> None:
         return
     if Path(path).is_dir():
         raise ConfigError(f"{path}: is a folder; give a file name ({flag})")
-    if Path(path).exists() and not overwrite:
-        raise ConfigError(f"{path}: already exists; pass --overwrite to replace it")
+    check_out_parent(path, flag)
+    check_overwrite(path, overwrite)
+
+
+OUTPUT_OPTIONS = {"out": "--out", "output": "--output", "save_model": "--save-model"}
+"""The options that name an output (argparse ``dest`` -> option), checked by
+:func:`check_outputs`."""
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, an output option whose folder cannot be made (a file on the
+    way, no permission): one line naming the path and the option, not an ``[Errno 20]``.
+
+    Examples
+    --------
+    >>> import argparse, pathlib, tempfile
+    >>> notes = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> _ = notes.write_text("site A")
+    >>> check_outputs(argparse.Namespace(out=str(notes / "tables"), overwrite=False))
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...tables: cannot be written: ...notes.txt is a file, not a folder...
+    """
+    for dest, flag in OUTPUT_OPTIONS.items():
+        value = getattr(args, dest, None)
+        if isinstance(value, str):
+            check_out_parent(value, flag)
 
 
 def one_line(exc: BaseException) -> str:

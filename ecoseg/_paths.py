@@ -1,4 +1,4 @@
-"""Path helpers shared by the shells (``report``, ``napari``).
+"""Path helpers shared by ecoseg's modules: outputs that may be written, videos beside stores.
 
 Public names in a private module: other ecoseg modules import them, users do not.
 """
@@ -8,7 +8,90 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["find_video", "relpath"]
+from ecoseg.errors import ConfigError
+
+__all__ = ["check_out_parent", "check_overwrite", "exists_message", "find_video", "relpath"]
+
+
+def exists_message(path: str | os.PathLike) -> str:
+    """The one wording for an output that exists and may not be replaced.
+
+    Examples
+    --------
+    >>> exists_message("T1/tables")
+    'T1/tables: already exists; pass overwrite=True (--overwrite) to replace it'
+    """
+    return f"{os.fspath(path)}: already exists; pass overwrite=True (--overwrite) to replace it"
+
+
+def check_overwrite(
+    path: str | os.PathLike,
+    overwrite: bool,
+    *,
+    error: type[Exception] = ConfigError,
+    exists: bool | None = None,
+) -> None:
+    """Refuse an existing output unless ``overwrite`` (one wording: :func:`exists_message`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The output, as the user named it (the message starts with it).
+    overwrite : bool
+        Replacing is allowed.
+    error : type of Exception
+        Raised when refused (:class:`~ecoseg.errors.ConfigError`, ``StoreError``, ...).
+    exists : bool, optional
+        Whether the output counts as existing; default: a local path that exists (a URL
+        never does here: its store checks it).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> check_overwrite(folder, overwrite=True)
+    >>> check_overwrite(folder + "/new.csv", overwrite=False)
+    >>> check_overwrite(folder, overwrite=False)
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...: already exists; pass overwrite=True (--overwrite) to replace it
+    """
+    if overwrite:
+        return
+    if exists is None:
+        exists = "://" not in os.fspath(path) and Path(path).exists()
+    if exists:
+        raise error(exists_message(path))
+
+
+def check_out_parent(
+    path: str | os.PathLike, flag: str = "--out", *, error: type[Exception] = ConfigError
+) -> None:
+    """Refuse an output whose folder cannot be made: a folder on the way is a file, or the
+    nearest existing folder is not writable. Checked before any work; a URL is not checked.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> notes = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> _ = notes.write_text("site A")
+    >>> check_out_parent(notes.parent / "new" / "out.csv")
+    >>> check_out_parent(notes / "out.csv", "-o")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...: cannot be written: ...notes.txt is a file, not a folder (-o)
+    """
+    text = os.fspath(path)
+    if "://" in text:
+        return
+    for parent in Path(text).parents:
+        if not parent.exists():
+            continue
+        if not parent.is_dir():
+            raise error(f"{text}: cannot be written: {parent} is a file, not a folder ({flag})")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise error(
+                f"{text}: cannot be written: no permission to create files in {parent} ({flag})"
+            )
+        return
 
 
 def find_video(recorded: str | os.PathLike | None, store: str | os.PathLike) -> Path | None:

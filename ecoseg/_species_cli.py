@@ -123,6 +123,8 @@ def add_classify(sub) -> None:
 def _run_classify(args) -> int:
     from ecoseg.species import classify
 
+    if args.queue < 0:
+        raise ConfigError(f"--queue must be 0 or more (rows of the review queue), got {args.queue}")
     table = classify(
         args.stores,
         train=args.train,

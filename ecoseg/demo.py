@@ -11,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+from ecoseg._paths import check_overwrite
 from ecoseg.errors import ConfigError
 
 __all__ = ["run_demo", "species_model_path"]
@@ -71,8 +72,7 @@ def run_demo(out: str | Path = "ecoseg-demo", *, overwrite: bool = False, progre
 
     out = Path(out)
     if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise ConfigError(f"{out}: already exists and is not empty (use --overwrite)")
+        check_overwrite(out, overwrite, exists=True)
         if not (out / "demo.json").exists():
             raise ConfigError(f"{out}: not an ecoseg demo folder; refusing to delete it")
         shutil.rmtree(out)

@@ -122,6 +122,7 @@ def test_bad_size_is_usage_error():
         (("segment", "v.mp4"), "required: -o/--out"),
         (("export", "m.zarr", "-o", "x", "--format", "yolo"), "invalid choice: 'yolo'"),
         (("nope",), "invalid choice: 'nope'"),
+        (("classify", "m.zarr", "--model", "x.json", "--queue", "-5"), "--queue must be 0 or more"),
     ],
 )
 def test_option_mistakes_are_one_line_errors(args, needle):

@@ -1,10 +1,15 @@
-"""ecoseg._paths: finding a store's video (report and napari) and paths shown relative."""
+"""ecoseg._paths: checks of outputs, finding a store's video (report and napari), paths shown
+relative."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from ecoseg._paths import find_video, relpath
+import pytest
+
+from ecoseg._paths import check_out_parent, check_overwrite, find_video, relpath
+from ecoseg.errors import ConfigError, StoreError
 
 
 def test_find_video_tries_recorded_path_then_beside_the_store(tmp_path, monkeypatch):
@@ -32,3 +37,29 @@ def test_find_video_takes_image_folders_and_leaves_urls(tmp_path):
 def test_relpath_for_display():
     assert relpath("/a/b/c.zarr", "/a") == "b/c.zarr"
     assert relpath("rel/c.zarr", "/a") == "rel/c.zarr"
+
+
+def test_check_overwrite_keeps_the_callers_error_class(tmp_path):
+    existing = tmp_path / "a.zarr"
+    existing.mkdir()
+    with pytest.raises(StoreError, match=r"a\.zarr: already exists; pass overwrite=True"):
+        check_overwrite(existing, False, error=StoreError)
+    check_overwrite(existing, True, error=StoreError)
+    check_overwrite("s3://bucket/a.zarr", False)  # a URL: its store checks it
+    with pytest.raises(ConfigError, match="already exists"):
+        check_overwrite(tmp_path / "new", False, exists=True)  # the caller decides (demo)
+
+
+def test_check_out_parent_names_a_file_on_the_way_and_a_folder_without_permission(
+    tmp_path, monkeypatch
+):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    with pytest.raises(ConfigError, match=r"notes\.txt is a file, not a folder \(-o\)"):
+        check_out_parent(notes / "a" / "b.csv", "-o")
+    check_out_parent(tmp_path / "new" / "deeper" / "b.csv")  # folders to be made: fine
+    check_out_parent("s3://bucket/out")
+    # tests run as root here, where every folder is writable: stand in for a read-only one
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != tmp_path)
+    with pytest.raises(ConfigError, match=f"no permission to create files in {tmp_path}"):
+        check_out_parent(tmp_path / "new" / "b.csv")

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._device import resolve_device
+from ecoseg._paths import check_overwrite
 from ecoseg.engine.results import FrameResult, labels_from_logits, write_results
-from ecoseg.errors import Cancelled, ConfigError, PromptError
+from ecoseg.errors import Cancelled, ConfigError, PromptError, StoreError
 from ecoseg.provenance import Provenance
 
 __all__ = [
@@ -181,7 +182,8 @@ def segment(
     pretrained : bool
         ``False`` builds the network with random weights (tests, benchmarks).
     image_size : int, optional
-        Lower network input size (e.g. 512) for speed on CPU.
+        Lower network input size (e.g. 512) for speed on CPU; a multiple of 32 up to 4096
+        (SAM 3: of 14 up to 4032).
     device : {"auto", "cpu", "cuda", "mps"}, optional
         sam2 engine: where the network runs; ``"auto"`` (or None): CUDA if available, else
         Apple MPS, else the CPU (:func:`resolve_device`). The device used is recorded in the
@@ -279,6 +281,10 @@ def segment(
     params = dict(params or {})
     check_params(params, engine, auto)
     run_device = resolve_device(device) if engine == "sam2" else None
+    if engine == "sam2" and image_size is not None:
+        from ecoseg.sam2.variants import validate_image_size
+
+        validate_image_size(image_size)  # before the video is hashed and the network built
 
     provenance = {
         "video": {
@@ -296,10 +302,7 @@ def segment(
     if prompts is not None:
         provenance["prompts"] = prompts.to_dict()
 
-    if not (resume or overwrite) and _exists(out):
-        from ecoseg.errors import StoreError
-
-        raise StoreError(f"{out}: already exists; pass overwrite=True (--overwrite) to replace it")
+    check_overwrite(out, resume or overwrite, error=StoreError)
     from ecoseg.store import check_no_writer
 
     check_no_writer(out)  # another live writer: refuse before any model is loaded
@@ -416,7 +419,6 @@ def _created() -> str:
 
 
 def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
-    from ecoseg.errors import StoreError
     from ecoseg.store import MaskStore
 
     if resume:
@@ -578,10 +580,7 @@ def _segment_concepts(
         "prompts": prompts.to_dict(),
         "created": _created(),
     }
-    if not (resume or overwrite) and _exists(out):
-        from ecoseg.errors import StoreError
-
-        raise StoreError(f"{out}: already exists; pass overwrite=True (--overwrite) to replace it")
+    check_overwrite(out, resume or overwrite, error=StoreError)
     from ecoseg.store import check_no_writer
 
     check_no_writer(out)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._device import resolve_device
+from ecoseg._paths import check_overwrite
 from ecoseg.engine.results import FrameResult, write_results
 from ecoseg.errors import PromptError, StoreError, VideoError
 
@@ -160,8 +161,7 @@ def segment_images(
                 f"{path}: {size[0]}x{size[1]} px, but {files[0].name} is "
                 f"{sizes[0][0]}x{sizes[0][1]}; one store holds images of one size"
             )
-    if not overwrite and "://" not in str(out) and Path(out).exists():
-        raise StoreError(f"{out}: already exists; pass overwrite=True (--overwrite) to replace it")
+    check_overwrite(out, overwrite, error=StoreError)
 
     from ecoseg.engine.concept_session import concept_tokenizer
     from ecoseg.sam3 import ConceptPredictor, build

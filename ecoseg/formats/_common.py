@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._paths import check_overwrite
 from ecoseg.errors import FormatError
 
 __all__ = [
@@ -533,10 +534,7 @@ def write_store(
 def check_output(path: str | os.PathLike, overwrite: bool) -> Path:
     """The output path; refuses to replace an existing file or folder without ``overwrite``."""
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise FormatError(
-            f"{path}: already exists; pass overwrite=True (--overwrite) to replace it"
-        )
+    check_overwrite(path, overwrite, error=FormatError)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     return path

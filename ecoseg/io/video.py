@@ -33,6 +33,7 @@ from ecoseg.io._common import check_path
 from ecoseg.io.folder import IMAGE_SUFFIXES, ImageFolderReader, missing_frame, natural_key
 from ecoseg.io.reader import Frame, FrameBatch, FrameIndexError, VideoReader
 from ecoseg.io.videofile import VideoFileReader
+from ecoseg.provenance import VideoSource
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -42,6 +43,7 @@ __all__ = [
     "ImageFolderReader",
     "VideoFileReader",
     "VideoReader",
+    "check_same_video",
     "missing_frame",
     "natural_key",
     "open_video",
@@ -101,3 +103,56 @@ def open_video(
             f"{p}: fps= applies to image folders only; a video file is timed by its timestamps"
         )
     return VideoFileReader(p, size=size, crop=crop)
+
+
+def check_same_video(reader: VideoReader, recorded: VideoSource | None, store: object) -> None:
+    """Refuse a video that is not the one ``store`` was made from.
+
+    Compared with the store's provenance (``recorded``): the frame size and frame count, then
+    the sha256 when one is recorded (the whole file is read once, as ``segment`` did; a photo
+    survey's images, hashed another way, are compared by size and count only).
+
+    Parameters
+    ----------
+    reader : VideoReader
+        The video given for the store.
+    recorded : VideoSource or None
+        ``store.provenance_record.video``; ``None`` (nothing recorded) accepts any video.
+    store : object
+        The store, for the message.
+
+    Raises
+    ------
+    ecoseg.errors.VideoError
+        One line naming the video given, the store and the video it was made from.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> a = ecoseg.synth(d + "/a", frames=3, size=(64, 48), seed=1)
+    >>> b = ecoseg.synth(d + "/b", frames=3, size=(64, 48), seed=2)
+    >>> made = VideoSource(path=str(a.video), sha256=open_video(a.video).sha256(), size=(64, 48))
+    >>> check_same_video(open_video(a.video), made, "a.zarr")
+    >>> check_same_video(open_video(b.video), made, "a.zarr")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.VideoError: .../b/video.mp4: not the video a.zarr was made from \
+(.../a/video.mp4): the sha256 differs
+    """
+    if recorded is None:
+        return
+    made = f"not the video {store} was made from ({recorded.path or 'path not recorded'})"
+    size = recorded.frame_size
+    if size is not None and (reader.width, reader.height) != size:
+        raise VideoError(
+            f"{reader.path}: {made}: it is {reader.width}x{reader.height} px, the store's video "
+            f"{size[0]}x{size[1]}"
+        )
+    if isinstance(recorded.frames, int) and len(reader) != recorded.frames:
+        raise VideoError(
+            f"{reader.path}: {made}: it has {len(reader)} frames, the store's video "
+            f"{recorded.frames}"
+        )
+    if recorded.sha256 and "images" not in recorded.extra and reader.sha256() != recorded.sha256:
+        raise VideoError(f"{reader.path}: {made}: the sha256 differs")

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ecoseg._lazy import make_callable
+from ecoseg._paths import check_overwrite
 from ecoseg.errors import ConfigError
 from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibration
 from ecoseg.measure.counts import counts_table, maxn_table
@@ -103,7 +104,8 @@ def measure(
     StoreError
         The store is missing or malformed.
     CalibrationError
-        The calibration is zero, negative, not finite or implausible.
+        The calibration is zero, negative, not finite or implausible, or its scale-bar ends or
+        laser spots lie outside the frame.
     ConfigError
         An unknown class or format, a bad ROI, or an output file exists and ``overwrite`` is
         false (nothing is computed or written then).
@@ -143,6 +145,7 @@ def measure(
     shape = (store.height, store.width)
     mask = roi_mask(roi, shape)
     if new_cal is not None:
+        new_cal.check_frame(store.width, store.height, store.path)
         save_calibration(store, new_cal)
         cal = new_cal
     else:
@@ -210,10 +213,8 @@ def _targets(out, formats, overwrite) -> list[Path]:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: exists and is not a folder")
     paths = [out / f"{name}.{fmt}" for name in TABLES for fmt in formats] + [out / "tables.json"]
-    if not overwrite:
-        for p in paths:
-            if p.exists():
-                raise ConfigError(f"{p}: already exists (use --overwrite / overwrite=True)")
+    for p in paths:
+        check_overwrite(p, overwrite)
     return paths
 
 

@@ -184,6 +184,45 @@ class Calibration:
             {"points": pts.tolist(), "spacing_mm": spacing, "px": d.tolist()},
         )
 
+    def check_frame(self, width: int, height: int, where: object = None) -> None:
+        """Refuse scale-bar ends or laser spots outside a ``width`` x ``height`` frame.
+
+        Points are measured on the video, so one outside the frame (a scale bar longer than
+        the frame, coordinates of another video, x and y swapped) is a mistake.
+
+        Raises
+        ------
+        CalibrationError
+            Naming the point (or the bar's length) and the frame size.
+
+        Examples
+        --------
+        >>> Calibration.from_scale_bar((0, 0), (90, 0), 50).check_frame(96, 64)
+        >>> Calibration.from_scale_bar((0, 0), (5000, 0), 50).check_frame(96, 64, "m.zarr")
+        Traceback (most recent call last):
+        ...
+        ecoseg.errors.CalibrationError: m.zarr: calibration scale-bar end (5000, 0) is outside \
+the 96x64 px frame (the bar is 5000 px long; give its ends in the video's pixels)
+        """
+        d = self.details
+        if self.method == "scale_bar" and "p0" in d and "p1" in d:
+            what, points = "scale-bar end", [d["p0"], d["p1"]]
+            hint = (
+                f"the bar is {float(d.get('px', 0)):g} px long; give its ends in the video's pixels"
+            )
+        elif self.method == "laser_points" and "points" in d:
+            what, points = "laser spot", list(d["points"])
+            hint = "give the spots in the video's pixels"
+        else:
+            return
+        prefix = "" if where is None else f"{where}: "
+        for x, y in points:
+            if not (0 <= x <= width and 0 <= y <= height):
+                raise CalibrationError(
+                    f"{prefix}calibration {what} ({x:g}, {y:g}) is outside the {width}x{height} "
+                    f"px frame ({hint})"
+                )
+
     # ------------------------------------------------------------------ conversion
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form, as stored in ``store.calibration``."""

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._lazy import make_callable
+from ecoseg._paths import check_out_parent, check_overwrite
 from ecoseg.errors import ConfigError
 
 __all__ = ["report", "render_html"]
@@ -74,7 +75,7 @@ def report(
     ------
     ConfigError
         No store, truth stores that do not match the stores, ``study`` is not a loaded study,
-        or ``out`` exists and ``overwrite`` is false.
+        ``out`` is a folder, cannot be made, or exists and ``overwrite`` is false.
     StoreError
         A store is missing or malformed.
 
@@ -89,8 +90,10 @@ def report(
     True
     """
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise ConfigError(f"{out}: already exists (use --overwrite / overwrite=True)")
+    if out.is_dir():  # even with overwrite: a folder is never replaced by a page
+        raise ConfigError(f"{out}: is a folder; give the report's file name (e.g. report.html)")
+    check_out_parent(out)
+    check_overwrite(out, overwrite)
     if study is not None and not hasattr(study, "videos"):
         raise ConfigError(
             f"report: study={study!r} is not a loaded study; pass "
@@ -101,8 +104,12 @@ def report(
     html = render_html(named, out=out, tables=tables, study=study, title=title, truth=truth_map)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_bytes(html.encode("utf-8"))
-    os.replace(tmp, out)
+    try:
+        tmp.write_bytes(html.encode("utf-8"))
+        os.replace(tmp, out)
+    except BaseException:  # disk full, interrupted, out turned into a folder: no .tmp left
+        tmp.unlink(missing_ok=True)
+        raise
     return out
 
 
@@ -154,11 +161,19 @@ def _named_stores(stores, study) -> dict[str, Any]:
         if isinstance(stores, str | os.PathLike):
             stores = [stores]
         stores = list(stores)
+        seen: dict[Any, Any] = {}
+        for s in stores:
+            key = str(s) if "://" in str(s) else Path(s).resolve()
+            if key in seen:
+                also = "" if str(seen[key]) == str(s) else f" (also as {seen[key]})"
+                raise ConfigError(f"report: {s}: the same store is given twice{also}")
+            seen[key] = s
         names = [_store_name(s) for s in stores]
         if len(set(names)) != len(names):
             names = [str(s).rstrip("/").removesuffix(".zarr") for s in stores]
         if len(set(names)) != len(names):
-            raise ConfigError("report: the same store is given twice")
+            a, b = [s for s, n in zip(stores, names) if names.count(n) > 1][:2]
+            raise ConfigError(f"report: {a} and {b} would get the same name; rename one")
         named = dict(zip(names, stores))
     if not named:
         raise ConfigError("report: give at least one store")

@@ -52,12 +52,17 @@ __all__ = [
     "get_variant",
     "validate_image_size",
     "IMAGE_SIZE_MULTIPLE",
+    "MAX_IMAGE_SIZE",
 ]
 
 #: The input size must be a multiple of this: the trunk's stride-4 patch grid is tiled by the
 #: 8x8 window position embedding and pooled three times by 2 (4 * 8 = 32; 32 = 4 * 2**3).
 IMAGE_SIZE_MULTIPLE = 32
 _MIN_IMAGE_SIZE = 64
+#: The largest input size: 4x the native 1024 and above a 4K frame's long side (3840), so a
+#: larger input only adds memory (which grows with the square of the size) and no detail; an
+#: ``image_size`` like 100000 would exhaust any machine's memory before the first frame.
+MAX_IMAGE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -296,7 +301,8 @@ class Variant:
 
 
 def validate_image_size(size) -> int:
-    """Check an input size: a positive multiple of 32, at least 64; return it as ``int``.
+    """Check an input size: a multiple of 32 from 64 to :data:`MAX_IMAGE_SIZE` (4096); return
+    it as ``int``.
 
     Examples
     --------
@@ -305,14 +311,24 @@ def validate_image_size(size) -> int:
     >>> validate_image_size(250)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ecoseg.errors.ConfigError: image_size must be a multiple of 32 and at least 64 ...
+    ecoseg.errors.ConfigError: image_size (--image-size) must be a multiple of 32 ...
+    >>> validate_image_size(100000)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: image_size (--image-size) must be at most 4096 ...
     """
     ok = isinstance(size, int) and not isinstance(size, bool)
+    if ok and size > MAX_IMAGE_SIZE:
+        raise ConfigError(
+            f"image_size (--image-size) must be at most {MAX_IMAGE_SIZE} (4x SAM 2's native "
+            "1024, above a 4K frame's width; memory grows with the square of the size), "
+            f"got {size}"
+        )
     if ok and size >= _MIN_IMAGE_SIZE and size % IMAGE_SIZE_MULTIPLE == 0:
         return int(size)
     raise ConfigError(
-        f"image_size must be a multiple of {IMAGE_SIZE_MULTIPLE} and at least {_MIN_IMAGE_SIZE} "
-        f"(e.g. 256, 512, 1024), got {size!r}"
+        f"image_size (--image-size) must be a multiple of {IMAGE_SIZE_MULTIPLE} from "
+        f"{_MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE} (e.g. 256, 512, 1024), got {size!r}"
     )
 
 

@@ -68,9 +68,13 @@ __all__ = [
     "get_config",
     "tracker_variant",
     "validate_image_size",
+    "MAX_IMAGE_SIZE",
 ]
 
 _MIN_PATCHES = 8
+#: The largest input size: 4x the native 1008 and above a 4K frame's long side (3840); a
+#: larger input only adds memory (which grows with the square of the size) and no detail.
+MAX_IMAGE_SIZE = 4032
 
 
 @dataclass(frozen=True)
@@ -264,7 +268,8 @@ class Sam3Config:
 
 
 def validate_image_size(size, patch_size: int = 14) -> int:
-    """Check an input size: a positive multiple of ``patch_size``, at least 8 patches.
+    """Check an input size: a multiple of ``patch_size``, at least 8 patches and at most
+    :data:`MAX_IMAGE_SIZE` (4032).
 
     Examples
     --------
@@ -273,14 +278,24 @@ def validate_image_size(size, patch_size: int = 14) -> int:
     >>> validate_image_size(500)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ecoseg.errors.ConfigError: image_size must be a multiple of 14 ...
+    ecoseg.errors.ConfigError: image_size (--image-size) must be a multiple of 14 ...
+    >>> validate_image_size(100002)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: image_size (--image-size) must be at most 4032 ...
     """
     ok = isinstance(size, int) and not isinstance(size, bool)
+    if ok and size > MAX_IMAGE_SIZE:
+        raise ConfigError(
+            f"image_size (--image-size) must be at most {MAX_IMAGE_SIZE} (4x SAM 3's native "
+            "1008, above a 4K frame's width; memory grows with the square of the size), "
+            f"got {size}"
+        )
     if ok and size >= _MIN_PATCHES * patch_size and size % patch_size == 0:
         return int(size)
     raise ConfigError(
-        f"image_size must be a multiple of {patch_size} and at least {_MIN_PATCHES * patch_size} "
-        f"(e.g. 336, 672, 1008), got {size!r}"
+        f"image_size (--image-size) must be a multiple of {patch_size} from "
+        f"{_MIN_PATCHES * patch_size} to {MAX_IMAGE_SIZE} (e.g. 336, 672, 1008), got {size!r}"
     )
 
 

@@ -288,18 +288,23 @@ def resolve_video(store, video=None):
     return find_video(recorded, str(store.path))
 
 
-def _frame_source(video) -> tuple[Callable[[np.ndarray], Any], Any]:
-    """A function frames -> iterator of (index, image), and something to close."""
+def _frame_source(video, store=None) -> tuple[Callable[[np.ndarray], Any], Any]:
+    """A function frames -> iterator of (index, image), and something to close; a video file,
+    folder or reader is first checked to be the one ``store`` was made from."""
     if callable(video):
         return (lambda frames: ((int(f), np.asarray(video(int(f)))) for f in frames)), None
     if isinstance(video, np.ndarray):
         return (lambda frames: ((int(f), video[int(f)]) for f in frames)), None
-    if isinstance(video, str | os.PathLike):
-        from ecoseg.io.video import open_video
+    from ecoseg.io.video import check_same_video, open_video
 
-        reader = open_video(video)
-    else:
-        reader = video  # a VideoReader
+    reader = open_video(video) if isinstance(video, str | os.PathLike) else video
+    if store is not None:
+        try:
+            check_same_video(reader, store.provenance_record.video, store.path)
+        except BaseException:
+            if reader is not video:
+                reader.close()
+            raise
 
     def frames_of(frames: np.ndarray):
         wanted = set(int(f) for f in frames)
@@ -370,7 +375,8 @@ def track_features(
     Raises
     ------
     VideoError
-        The video cannot be found or read.
+        The video cannot be found or read, or is not the one the store was made from (frame
+        size, frame count or sha256 differ from the store's provenance).
 
     Examples
     --------
@@ -419,7 +425,7 @@ def _track_features(store, video, samples: int, regions, progress: bool) -> Trac
         raise VideoError(
             f"{store.path}: the video it was made from is not found (pass video=... / --video)"
         )
-    frames_of, closer = _frame_source(source)
+    frames_of, closer = _frame_source(source, store)
     colour = {int(i): [] for i in ids}
     from tqdm.auto import tqdm
 

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._paths import check_overwrite
 from ecoseg.errors import ConfigError, EcosegError
 
 __all__ = [
@@ -67,8 +68,7 @@ def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
     path = Path(path)
     if not path.exists():
         return path
-    if not overwrite:
-        raise ConfigError(f"{path}: already exists (use --overwrite / overwrite=True)")
+    check_overwrite(path, overwrite, exists=True)
     try:
         with open(path, "rb") as fh:
             head = fh.read(_MAX_BYTES + 1)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._paths import check_overwrite
 from ecoseg.errors import ConfigError
 from ecoseg.synth.rendering import SynthFrame, synth_frames
 from ecoseg.synth.scene import make_scene
@@ -125,11 +126,8 @@ def synth(
     video_path, truth_path = out / "video.mp4", out / "truth.zarr"
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: exists and is not a folder")
-    if not overwrite:
-        if video_path.exists():
-            raise ConfigError(f"{video_path}: already exists (use --overwrite / overwrite=True)")
-        if truth_path.exists():
-            raise StoreError(f"{truth_path}: already exists (use --overwrite / overwrite=True)")
+    check_overwrite(video_path, overwrite)
+    check_overwrite(truth_path, overwrite, error=StoreError)
     out.mkdir(parents=True, exist_ok=True)
 
     params = dict(scene.params, crf=int(crf), chunk_frames=int(chunk_frames))

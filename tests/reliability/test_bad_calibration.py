@@ -51,6 +51,35 @@ def test_bad_calibration_spec(spec, culprits, clip, tmp_path, cli):
     assert MaskStore.open(store).calibration == before  # ...and nothing saved
 
 
+# (CLI spec on the 96x64 clip, substrings of the message)
+OUTSIDE = [
+    ("scale-bar:0,0,5000,0,100", ["scale-bar end (5000, 0)", "96x64 px frame", "5000 px long"]),
+    ("scale-bar:10,10,50,-20,100", ["scale-bar end (50, -20)", "96x64 px frame"]),
+    ("lasers:10,10,10,30,50,70,50,90,20", ["laser spot (50, 70)", "96x64 px frame"]),
+]
+
+
+@pytest.mark.parametrize(("spec", "culprits"), OUTSIDE, ids=[s for s, _ in OUTSIDE])
+def test_calibration_points_outside_the_frame(spec, culprits, clip, tmp_path, cli):
+    """A scale bar longer than the frame was accepted and its scale stored and used."""
+    store = tmp_path / "m.zarr"
+    shutil.copytree(clip.truth, store)
+    before = MaskStore.open(store).calibration
+    code, _, err = cli("measure", store, "-o", tmp_path / "tables", "--calibration", spec)
+    assert_one_line_error(code, err, str(store), *culprits)
+    assert not (tmp_path / "tables").exists()
+    assert MaskStore.open(store).calibration == before
+    with pytest.raises(CalibrationError):
+        ecoseg.measure(store, calibration=spec)
+
+
+def test_calibration_points_on_the_frame_edge_are_fine(clip, tmp_path):
+    store = tmp_path / "m.zarr"
+    shutil.copytree(clip.truth, store)
+    tables = ecoseg.measure(store, calibration="scale-bar:0,0,96,64,100")
+    assert tables["regions"].attrs["calibration"]["method"] == "scale_bar"
+
+
 @pytest.mark.parametrize("value", [0, -1.0, math.nan, math.inf, 1e12, True, "half", None], ids=repr)
 def test_bad_calibration_values_in_python(value, clip):
     with pytest.raises(CalibrationError) as info:

@@ -142,3 +142,146 @@ def test_score_threshold_reaches_concept_tracking(clip, tmp_path, cli):
         "--params", '{"score_threshold": 0.2}',
     )  # fmt: skip
     assert_one_line_error(code, err, "score threshold once")
+
+
+# --------------------------------------------------------------------------- one wording
+WORDING = "already exists; pass overwrite=True (--overwrite) to replace it"
+
+
+def _existing_output_cases(store, clip, tmp_path):
+    """(command args, the existing output it must refuse), one per command with an output."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    (demo / "notes.txt").write_text("keep me")
+    synth = tmp_path / "synth"
+    synth.mkdir()
+    (synth / "video.mp4").write_bytes(b"keep me")
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tables / "regions.parquet").write_bytes(b"keep me")
+    video = str(clip.video)
+    import ecoseg
+
+    coco = ecoseg.export(store, "coco", tmp_path / "coco.json")
+    return {
+        "segment": (("segment", video, "-o", store), store),
+        "measure": (("measure", store, "-o", tables), tables / "regions.parquet"),
+        "evaluate": (("evaluate", store, "--truth", clip.truth, "-o", notes), notes),
+        "export": (("export", store, "--format", "coco", "-o", notes), notes),
+        "import": (("import", coco, "--format", "coco", "--video", video, "-o", store), store),
+        "report": (("report", store, "-o", notes), notes),
+        "synth": (("synth", "-o", synth, "--frames", "2", "--size", "32x32"), synth / "video.mp4"),
+        "demo": (("demo", "--out", demo), demo),
+        "classify": (
+            ("classify", store, "--train", store, "--train-video", video, "--save-model", notes),
+            notes,
+        ),
+    }
+
+
+COMMANDS_WITH_OUTPUTS = [
+    "segment", "measure", "evaluate", "export", "import", "report", "synth", "demo", "classify",
+]  # fmt: skip
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("command", COMMANDS_WITH_OUTPUTS)
+def test_an_existing_output_is_refused_in_one_wording(command, store, clip, tmp_path, cli):
+    """Four wordings before ("use --overwrite / overwrite=True", "pass --overwrite", "and is
+    not empty", ...): now every command says it the same way, naming the output."""
+    args, existing = _existing_output_cases(store, clip, tmp_path)[command]
+    before = _tree(existing)
+    code, _, err = cli(*args)
+    assert_one_line_error(code, err, f"{existing}: {WORDING}")
+    assert _tree(existing) == before
+
+
+# --------------------------------------------------------------------------- output folders
+def _outputs_under_a_file(store, clip, notes, tmp_path):
+    """(command args, the output path under ``notes``, the option named), one per command."""
+    video = str(clip.video)
+    study = tmp_path / "study.yaml"
+    shutil.copy(clip.video, tmp_path / "reef.mp4")
+    study.write_text("name: reef\noutput: out\nvideos:\n  - path: reef.mp4\n")
+    under = notes / "out"
+    return {
+        "segment": (("segment", video, "-o", under), "--out"),
+        "measure": (("measure", store, "-o", under), "--out"),
+        "evaluate": (("evaluate", store, "--truth", clip.truth, "-o", under), "--out"),
+        "export": (("export", store, "--format", "coco", "-o", under), "--out"),
+        "import": (("import", notes, "--format", "coco", "--video", video, "-o", under), "--out"),
+        "report": (("report", store, "-o", under), "--out"),
+        "synth": (("synth", "-o", under, "--frames", "2", "--size", "32x32"), "--out"),
+        "demo": (("demo", "--out", under), "--out"),
+        "classify": (
+            ("classify", store, "--train", store, "--train-video", video, "--save-model", under),
+            "--save-model",
+        ),
+        "study": (("study", study, "-o", under), "--output"),
+    }
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("command", [*COMMANDS_WITH_OUTPUTS, "study"])
+def test_an_output_under_a_file_is_one_line_before_any_work(command, store, clip, tmp_path, cli):
+    """``-o notes.txt/out`` gave a raw "[Errno 20] Not a directory" or "[Errno 17] File
+    exists" (exit 1), some after the work was done."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    args, option = _outputs_under_a_file(store, clip, notes, tmp_path)[command]
+    kept = _tree(store)
+    code, _, err = cli(*args)
+    line = assert_one_line_error(code, err, str(notes / "out"), f"({option})")
+    assert f"{notes} is a file, not a folder" in line
+    assert "Errno" not in line
+    assert notes.read_text() == "keep me"
+    assert _tree(store) == kept  # nothing was classified, measured or saved
+
+
+# --------------------------------------------------------------------------- report
+@pytest.mark.bad_input
+def test_report_to_a_folder_is_refused_before_any_work(store, tmp_path, cli):
+    """With --overwrite a folder gave "[Errno 21] Is a directory" (exit 1), after the whole
+    page was rendered, and left a .tmp file beside it."""
+    folder = tmp_path / "site-A"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    for extra in ((), ("--overwrite",)):
+        code, _, err = cli("report", store, "-o", folder, *extra)
+        assert_one_line_error(code, err, str(folder), "is a folder")
+    assert _tree(folder) == {"notes.txt": b"keep me"}
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+@pytest.mark.fault
+def test_report_leaves_no_tmp_file_when_writing_fails(store, tmp_path, monkeypatch):
+    import os
+
+    import ecoseg
+
+    replace = os.replace
+
+    def fail(src, dst):
+        if str(src).endswith(".tmp"):
+            raise OSError(28, "No space left on device")
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", fail)
+    out = tmp_path / "report.html"
+    with pytest.raises(OSError, match="No space left"):
+        ecoseg.report(store, out)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["masks.zarr"]
+
+
+@pytest.mark.bad_input
+def test_report_names_a_store_given_twice(store, tmp_path, cli):
+    out = tmp_path / "report.html"
+    code, _, err = cli("report", store, store, "-o", out)
+    assert_one_line_error(code, err, f"report: {store}: the same store is given twice")
+    again = f"{store.parent}/./{store.name}"  # the same store under another spelling
+    code, _, err = cli("report", store, again, "-o", out)
+    assert_one_line_error(code, err, again, "given twice", str(store))
+    assert not out.exists()

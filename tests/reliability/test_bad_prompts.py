@@ -183,3 +183,19 @@ def test_classical_engine_refuses_prompts(clip, good_prompts, tmp_path, cli):
         good_prompts,
     )
     assert_one_line_error(code, err, "classical")
+
+
+@pytest.mark.bad_input
+def test_image_size_beyond_the_limit_is_refused_before_the_network(
+    clip, good_prompts, tmp_path, no_model, cli
+):
+    """``--image-size 100000`` (a multiple of 32) built a network that exhausted memory: the
+    run was killed with no message."""
+    out = tmp_path / "m.zarr"
+    args = ("segment", clip.video, "-o", out, "--prompts", good_prompts, "--random-weights")
+    code, _, err = cli(*args, "--image-size", "100000")
+    assert_one_line_error(code, err, "--image-size", "at most 4096", "got 100000")
+    assert not out.exists()
+    with pytest.raises(ConfigError, match="at most 4096"):
+        ecoseg.segment(clip.video, good_prompts, out=out, image_size=8192, pretrained=False)
+    assert not out.exists()

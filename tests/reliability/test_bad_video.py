@@ -202,3 +202,28 @@ def test_subprocess_cli_bad_video_is_one_line(tmp_path):
     video.write_text("not a video")
     done = run_cli("segment", video, "-o", tmp_path / "m.zarr")
     assert_one_line_error(done.returncode, done.stderr, str(video))
+
+
+def test_classify_refuses_a_video_that_is_not_the_stores(clip, tmp_path, cli):
+    """``classify --video`` took any clip of the same size and computed the species colours
+    from the wrong frames; now the video is checked against the store's provenance (frame
+    size, frame count, sha256) and a wrong one is named with the store and its video."""
+    from ecoseg.demo import species_model_path
+
+    store = tmp_path / "t1.zarr"
+    shutil.copytree(clip.truth, store)
+    before = MaskStore.open(store).objects
+    model = species_model_path()
+    other = ecoseg.synth(tmp_path / "t2", frames=len(open_video(clip.video)), size=(96, 64), seed=9)
+    code, _, err = cli("classify", store, "--model", model, "--video", other.video)
+    assert_one_line_error(code, err, str(other.video), str(store), "video.mp4", "sha256 differs")
+    assert MaskStore.open(store).objects == before  # nothing classified
+    short = ecoseg.synth(tmp_path / "t3", frames=5, size=(96, 64), seed=1)
+    code, _, err = cli("classify", store, "--model", model, "--video", short.video)
+    assert_one_line_error(code, err, str(short.video), "5 frames")
+    with pytest.raises(VideoError, match="sha256 differs"):
+        ecoseg.classify(store, model=model, videos=[other.video])
+    copy = tmp_path / "copy.mp4"  # the same video under another name is fine
+    shutil.copy(clip.video, copy)
+    code, _, err = cli("classify", store, "--model", model, "--video", copy)
+    assert code == 0, err

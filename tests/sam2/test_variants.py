@@ -61,6 +61,16 @@ def test_bad_image_size(size):
         get_variant("sam2-tiny", size)
 
 
+@pytest.mark.parametrize("size", [4128, 8192, 100000])
+def test_image_size_above_the_limit_is_refused_with_the_limit(size):
+    """``--image-size 100000`` (a multiple of 32) was accepted and the run killed for memory."""
+    assert validate_image_size(4096) == 4096
+    with pytest.raises(ConfigError, match=rf"at most 4096 .*got {size}$"):
+        validate_image_size(size)
+    with pytest.raises(ConfigError, match="at most 4096"):
+        get_variant("sam2.1-tiny", size)
+
+
 def test_21_differences():
     for size in ("tiny", "small", "base-plus", "large"):
         old, new = VARIANTS[f"sam2-{size}"], VARIANTS[f"sam2.1-{size}"]

@@ -74,3 +74,13 @@ def test_other_input_sizes_move_every_size_dependent_setting():
     assert validate_image_size(112) == 112
     with pytest.raises(ConfigError):
         validate_image_size(True)
+
+
+@pytest.mark.parametrize("size", [4046, 8064, 100002])
+def test_image_size_above_the_limit_is_refused_with_the_limit(size):
+    """Multiples of 14 far above the native 1008 were accepted, then ran out of memory."""
+    assert validate_image_size(4032) == 4032
+    with pytest.raises(ConfigError, match=rf"at most 4032 .*got {size}$"):
+        validate_image_size(size)
+    with pytest.raises(ConfigError, match="at most 4032"):
+        get_config("sam3-reduced", size)
