@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import positive_int
+from ecoseg._paths import check_overwrite
 from ecoseg._version import __version__
 from ecoseg.errors import StoreError
 from ecoseg.provenance import ObjectRecord, Provenance
@@ -173,10 +174,7 @@ class MaskStore:
             raise StoreError(f"{loc}: provenance must be a dict or a Provenance")
         cal = check_calibration(calibration, str(loc))
         objs = parse_objects(objects or [], set(), str(loc))
-        if loc.exists() and not overwrite:
-            raise StoreError(
-                f"{loc}: already exists; pass overwrite=True (--overwrite) to replace it"
-            )
+        check_overwrite(str(loc), overwrite, error=StoreError, exists=loc.exists())
         lock = WriterLock.acquire(loc)  # before anything is touched
         staging, started = None, False
         try:
