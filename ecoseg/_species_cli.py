@@ -53,7 +53,9 @@ def add_edit(sub) -> None:
         p.add_argument(flag, dest=dest, metavar=metavar, action=EditAction, help=text)
     p.add_argument("--undo", dest="undo", nargs=0, action=EditAction, help="undo the last edit")
     p.add_argument(
-        "--resume", action="store_true", help="only complete an edit a killed run left pending"
+        "--resume",
+        action="store_true",
+        help="only complete what a killed run left pending (an edit and the rest of its command)",
     )
     p.add_argument("--log", action="store_true", help="print the edit log")
     p.set_defaults(func=_run_edit, edits=[])

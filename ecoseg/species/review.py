@@ -544,6 +544,10 @@ def _ids_text(ids: Iterable[int]) -> str:
 def apply_edits(store, edits: Iterable[Edit]) -> list[dict]:
     """Apply edits in order to a store (path or closed store); returns their log entries.
 
+    All or nothing: every edit is checked against the store and the edits before it first;
+    the first invalid one raises :class:`~ecoseg.errors.ConfigError` naming it (as its
+    ``ecoseg edit`` option) and nothing is written.
+
     Examples
     --------
     >>> import ecoseg, tempfile
@@ -551,6 +555,12 @@ def apply_edits(store, edits: Iterable[Edit]) -> list[dict]:
     ...                     n_invertebrates=0)
     >>> [e["kind"] for e in apply_edits(clip.truth, [Edit("reviewed", (1,))])]
     ['reviewed']
+    >>> apply_edits(clip.truth, [Edit("delete", (1,)), Edit("merge", (1, 2))])
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: ...: edit 2 of 2 (--merge 1,2): no track 1, deleted by ...
+    >>> len(edit_log(clip.truth))  # the delete was not written either
+    1
     """
     edits = list(edits)
     with open_for_edit(store) as s:
