@@ -28,30 +28,41 @@ def add_edit(sub) -> None:
         "edit",
         help="review edits on a mask store: set class, merge, split, delete, undo",
         description=(
-            "Apply review edits to a mask store, in the order given. Labels are rewritten "
-            "chunk-atomically and every edit is kept in the store's append-only edit log "
-            "(--log prints it); --undo restores the labels of the last edit byte for byte."
+            "Apply review edits to a mask store, in the order given. All of them are checked "
+            "against the store (and the edits before them) first: if one is invalid, the "
+            "command names it and changes nothing. Labels are rewritten chunk-atomically and "
+            "every edit is kept in the store's append-only edit log (--log prints it); --undo "
+            "restores the labels of the last edit byte for byte. A killed command is "
+            "completed as a whole by the next edit or --resume."
         ),
     )
     p.add_argument("store", help="mask store (edited in place)")
     for flag, dest, metavar, text in (
         ("--set-class", "set_class", "ID=NAME", "name a track's species (marks it reviewed)"),
         ("--merge", "merge", "A,B", "merge track B into track A"),
-        ("--split", "split", "ID@FRAME", "give a track a new id from FRAME on"),
+        (
+            "--split",
+            "split",
+            "ID@FRAME",
+            "give a track a new id from FRAME on (FRAME after the track's first frame, at "
+            "most its last)",
+        ),
         ("--delete", "delete", "ID", "remove a false track"),
         ("--reviewed", "reviewed", "ID", "confirm a track's current class"),
     ):
         p.add_argument(flag, dest=dest, metavar=metavar, action=EditAction, help=text)
     p.add_argument("--undo", dest="undo", nargs=0, action=EditAction, help="undo the last edit")
     p.add_argument(
-        "--resume", action="store_true", help="only complete an edit a killed run left pending"
+        "--resume",
+        action="store_true",
+        help="only complete what a killed run left pending (an edit and the rest of its command)",
     )
     p.add_argument("--log", action="store_true", help="print the edit log")
     p.set_defaults(func=_run_edit, edits=[])
 
 
 def _run_edit(args) -> int:
-    from ecoseg.species import Edit, Review, edit_log, parse_edit_args
+    from ecoseg.species import Edit, Review, apply_edits, edit_log, parse_edit_args
 
     edits = []
     for kind, value in args.edits:
@@ -64,9 +75,12 @@ def _run_edit(args) -> int:
             "no edit given (--set-class, --merge, --split, --delete, --reviewed, "
             "--undo, --resume or --log)"
         )
-    review = Review(args.store)  # completes a pending edit first
-    for edit in edits:
-        entry = review.apply(edit)
+    before = len(edit_log(args.store))
+    Review(args.store)  # completes a pending edit (and the rest of its command) first
+    done = len(edit_log(args.store)) - before
+    if done:
+        print(f"completed {done} edit(s) an interrupted command left pending")
+    for entry in apply_edits(args.store, edits) if edits else []:  # all checked first
         extra = f" -> new id {entry['new_id']}" if entry.get("new_id") else ""
         print(f"edit {entry['n']}: {entry['kind']} {entry.get('ids', [])}{extra}")
     if args.log:

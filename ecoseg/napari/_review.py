@@ -438,7 +438,9 @@ class ReviewWidget(QWidget):
         self._edit(Edit("merge", tuple(sorted(ids))))
 
     def split(self) -> None:
-        """Split the selected track at the viewer's current frame."""
+        """Split the selected track at the viewer's current frame: the part from it on gets a
+        new id. The frame must be after the track's first frame and at most its last (the rule
+        of :func:`ecoseg.species.edits.check_split`; the status line says so otherwise)."""
         from ecoseg.species import Edit
 
         track = self._one()

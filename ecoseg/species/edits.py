@@ -30,9 +30,11 @@ __all__ = [
     "KINDS",
     "LABEL_KINDS",
     "Edit",
+    "check_split",
     "edit_objects",
     "edit_scores",
     "parse_edit_args",
+    "present_after",
     "relabel",
     "touched_frames",
     "with_new_id",
@@ -57,7 +59,8 @@ class Edit:
     cls : str, optional
         The class for ``set_class``.
     frame : int, optional
-        ``split``: the first frame of the new track.
+        ``split``: the first frame of the new track (after the track's first frame and at
+        or before its last one, see :func:`check_split`).
     new_id : int, optional
         ``split``: the new track's id (chosen by the store shell: one above the largest id).
 
@@ -193,6 +196,77 @@ def touched_frames(present: Mapping[int, np.ndarray], edit: Edit) -> np.ndarray:
     if edit.kind == "split":
         frames = frames[frames >= int(edit.frame)]
     return np.unique(frames)
+
+
+def check_split(track: int, frame: int, present: np.ndarray) -> None:
+    """Refuse a split that would not cut ``track`` in two (the one rule for every caller).
+
+    A split at ``frame`` gives the part of the track from ``frame`` on a new id, so the frame
+    must be after the first frame the track is present in (else the new track takes it all
+    and the old one is left empty) and at or before its last one (else nothing moves).
+
+    Parameters
+    ----------
+    track : int
+    frame : int
+        The first frame of the new track.
+    present : ndarray of int
+        The frames the track is present in, ascending.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the track, its first and last frames.
+
+    Examples
+    --------
+    >>> check_split(5, 3, np.array([2, 3, 4]))  # frames 3-4 become a new track
+    >>> check_split(5, 2, np.array([2, 3, 4]))
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: cannot split track 5 at frame 2: it is present from frame 2 ...
+    """
+    present = np.asarray(present, np.int64)
+    if not len(present):
+        raise ConfigError(f"cannot split track {track}: it is present in no frame")
+    first, last = int(present[0]), int(present[-1])
+    if not first < int(frame) <= last:
+        raise ConfigError(
+            f"cannot split track {track} at frame {frame}: it is present from frame {first} "
+            f"to frame {last}, so the split frame must be after {first} and at most {last}"
+        )
+
+
+def present_after(present: Mapping[int, np.ndarray], edit: Edit) -> dict[int, np.ndarray]:
+    """The frames each id is present in after a label ``edit`` (a new dict; arrays shared).
+
+    Exact, so a series of edits can be checked, and the frames each one changes found,
+    without reading the labels again.
+
+    Examples
+    --------
+    >>> p = {3: np.array([0, 1]), 7: np.array([1, 4])}
+    >>> {k: v.tolist() for k, v in present_after(p, Edit("merge", (3, 7))).items()}
+    {3: [0, 1, 4]}
+    >>> e = Edit("split", (7,), frame=2, new_id=8)
+    >>> {k: v.tolist() for k, v in present_after(p, e).items()}
+    {3: [0, 1], 7: [1], 8: [4]}
+    """
+    out = dict(present)
+    empty = np.zeros(0, np.int64)
+    if edit.kind == "merge":
+        keep, gone = edit.ids
+        out[keep] = np.union1d(out.get(keep, empty), out.pop(gone, empty)).astype(np.int64)
+    elif edit.kind == "delete":
+        out.pop(edit.ids[0], None)
+    elif edit.kind == "split":
+        frames = np.asarray(out.pop(edit.ids[0], empty), np.int64)
+        cut = frames >= int(edit.frame)
+        if (~cut).any():
+            out[edit.ids[0]] = frames[~cut]
+        if cut.any():
+            out[int(edit.new_id)] = frames[cut]
+    return out
 
 
 def edit_scores(scores: np.ndarray, ids: Sequence[int], edit: Edit) -> tuple[np.ndarray, list[int]]:

@@ -12,12 +12,22 @@ object stores):
 4. **commit**: one attribute write sets the new object table, appends the entry to
    ``edits`` (the log) and removes ``edit_pending``.
 
+A command of several edits (:func:`apply_edits`, ``ecoseg edit`` with several options) is
+checked as a whole before step 1 of its first edit: every edit against the store and against
+the edits before it (a merge into a track an earlier edit deleted, a split of a track an
+earlier split made, an undo with nothing left to undo), following the object table and the
+frames each track is present in through the edits. One invalid edit raises
+:class:`~ecoseg.errors.ConfigError` naming it, and nothing is written. A split must cut the
+track in two (:func:`~ecoseg.species.edits.check_split`).
+
 A process killed anywhere leaves a store that opens and validates. A kill before step 2 leaves
 an unused backup that the next edit overwrites; a kill after it leaves ``edit_pending``, and
 the next :class:`Review` of the store (``ecoseg edit STORE --resume``, or any edit) completes
-the edit from its backup before doing anything else. Undo is an edit too: it writes the
-backup of the last edit not yet undone back (same bytes, the codec is deterministic) and
-appends an ``undo`` entry, so the log only ever grows. A classification
+the edit from its backup before doing anything else. The intent of each edit of a command also
+records the edits still to come (``edit_queue``, kept until the last one's intent), so the
+completion carries on with them: a killed command ends all done, never half. Undo is an
+edit too: it writes the backup of the last edit not yet undone back (same bytes, the codec is
+deterministic) and appends an ``undo`` entry, so the log only ever grows. A classification
 (:func:`ecoseg.species.classify`) is logged the same way (``kind="classify"``, object table
 only), so undo gives the tracks it named their previous classes back.
 
@@ -47,8 +57,11 @@ Examples
 from __future__ import annotations
 
 import json
+import shlex
+import warnings
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,8 +71,10 @@ from ecoseg.errors import ConfigError, StoreError
 from ecoseg.species.edits import (
     LABEL_KINDS,
     Edit,
+    check_split,
     edit_objects,
     edit_scores,
+    present_after,
     relabel,
     touched_frames,
     with_new_id,
@@ -182,7 +197,10 @@ def _write_backup(store, number: int, frames: np.ndarray, objects: list, edit: d
         stop = k + int(np.searchsorted(frames[k:], start + step))
         arr[k:stop] = block[frames[k:stop] - start]
         k = stop
-    scores = store.read_scores()
+    # the scores of the tracks in the object table now: not read_scores(), whose column count
+    # is the one the store was opened with (a split earlier in the command added a column)
+    n, k = store.n_frames, len(objects)
+    scores = np.asarray(store.scores[:n, :k], np.float32) if n and k else np.zeros((n, k))
     sc = g.create_array(
         "scores",
         shape=scores.shape,
@@ -269,6 +287,15 @@ def _trim_scores(store, k: int) -> None:
         arr.resize((arr.shape[0], k))
 
 
+def _undo_objects(now: list[dict], before: list[dict], done: dict) -> list[dict]:
+    """The object table after undoing ``done``: the tracks it touched get their entries from
+    before it back, the others keep what happened since (a later classification), in the old
+    table's order."""
+    touched = {int(i) for i in done.get("ids", [])} | {int(done.get("new_id") or 0)}
+    by_id = {int(o["id"]): o for o in now}
+    return [by_id.get(int(o["id"]), o) if int(o["id"]) not in touched else o for o in before]
+
+
 def _apply_from_backup(store, meta: dict, entry: dict) -> dict:
     """Steps 3 and 4 of a pending edit (or undo), computed from its backup; returns meta."""
     meta = dict(meta)
@@ -279,11 +306,7 @@ def _apply_from_backup(store, meta: dict, entry: dict) -> dict:
         # the tracks the edit touched get their old entries back; the others keep what
         # happened since (a later classification), in the old table's order
         done = next(e for e in meta.get("edits", []) if int(e.get("n", 0)) == target)
-        touched = {int(i) for i in done.get("ids", [])} | {int(done.get("new_id") or 0)}
-        now = {int(o["id"]): o for o in meta["objects"]}
-        new_objects = [
-            now.get(int(o["id"]), o) if int(o["id"]) not in touched else o for o in objects
-        ]
+        new_objects = _undo_objects(meta["objects"], objects, done)
         if done["kind"] == "classify":  # the record of the classification before it
             before = _backup_attrs(store, target).get("classification_before")
             meta.pop("classification", None)
@@ -320,13 +343,25 @@ def _apply_from_backup(store, meta: dict, entry: dict) -> dict:
 
 
 def _complete_pending(store) -> bool:
-    """Finish an edit a killed process left half done; True if there was one."""
+    """Finish what a killed process left half done: the edit in ``edit_pending``, then the
+    rest of its command (``edit_queue``); True if there was anything."""
     meta = read_meta(store)
-    pending = meta.get("edit_pending")
-    if not pending:
-        return False
-    _apply_from_backup(store, meta, pending)
-    return True
+    pending, queue = meta.get("edit_pending"), meta.get("edit_queue")
+    if pending:
+        meta = _apply_from_backup(store, meta, pending)
+    if queue:
+        try:
+            steps = _plan(store, [Edit.from_dict(e) for e in queue])
+        except ConfigError as exc:  # only if the store was changed by other means since
+            meta.pop("edit_queue", None)
+            write_meta(store, meta)
+            warnings.warn(
+                f"{store.path}: the rest of an interrupted edit command was dropped ({exc})",
+                stacklevel=2,
+            )
+        else:
+            _write_steps(store, steps)
+    return bool(pending or queue)
 
 
 def _undo_target(log: Sequence[dict]) -> int | None:
@@ -340,61 +375,119 @@ def _undo_target(log: Sequence[dict]) -> int | None:
     return stack[-1] if stack else None
 
 
-def _apply(store, edit: Edit, note: str | None = None) -> dict:
-    """Apply one edit to an open, writable store (all four steps); returns its log entry."""
+@dataclass(frozen=True)
+class _Step:
+    """One edit of a command, checked: its log entry and the label frames it changes."""
+
+    edit: Edit
+    entry: dict
+    frames: np.ndarray
+
+
+def _present_restored(
+    present: dict[int, np.ndarray], frames: np.ndarray, labels: np.ndarray
+) -> dict[int, np.ndarray]:
+    """The frames each id is present in after ``frames`` get ``labels`` back (an undo)."""
+    from ecoseg.store import present_ids
+
+    out = {oid: f[~np.isin(f, frames)] for oid, f in present.items()}
+    back: dict[int, list[int]] = {}
+    for k, frame in enumerate(frames.tolist()):
+        for oid in present_ids(labels[k]).tolist():
+            back.setdefault(int(oid), []).append(frame)
+    for oid, f in back.items():
+        out[oid] = np.union1d(out.get(oid, np.zeros(0, np.int64)), f).astype(np.int64)
+    return {oid: f for oid, f in out.items() if len(f)}
+
+
+def _plan(store, edits: Sequence[Edit]) -> list[_Step]:
+    """Check every edit of a command against the store and the edits before it, writing
+    nothing; returns the steps to write. Raises ConfigError naming the first invalid edit.
+
+    The object table and the frames each track is present in are followed through the
+    edits (exactly: :func:`~ecoseg.species.edits.present_after`, and for an undo the state
+    before the edit it undoes), so the labels are read once for the whole command.
+    """
     meta = read_meta(store)
-    log = meta.get("edits", [])
-    number = len(log) + 1
+    log = list(meta.get("edits", []))
     objects = meta["objects"]
-    ids = {int(o["id"]) for o in objects}
-    if edit.kind == "undo":
-        target = _undo_target(log)
-        if target is None:
-            raise ConfigError(f"{store.path}: nothing to undo")
-        frames, _, _, _ = _backup(store, target)
-        entry = {
-            "n": number,
-            "kind": "undo",
-            "undoes": target,
-            "ids": [],
-            "frames": _frame_ranges(frames),
-            "time": _now(),
-        }
-        meta["edit_pending"] = entry
+    present = _presence(store) if any(e.kind in LABEL_KINDS for e in edits) else None
+    used = {int(o["id"]) for o in objects}  # never reuse the id of a merged or deleted track
+    for e in log:
+        used.update(int(i) for i in e.get("ids", []))
+        used.add(int(e.get("new_id") or 0))
+    before: dict[int, tuple[list, dict | None, np.ndarray]] = {}  # this command's edits
+    gone: dict[int, str] = {}  # ids this command removed, and how
+    steps: list[_Step] = []
+    for k, edit in enumerate(edits, 1):
+        number = len(log) + 1
+        try:
+            if edit.kind == "undo":
+                target = _undo_target(log)
+                if target is None:
+                    raise ConfigError("nothing to undo")
+                done = next(e for e in log if int(e.get("n", 0)) == target)
+                if target in before:
+                    old_objects, new_present, frames = before[target]
+                else:
+                    frames, labels, _, old_objects = _backup(store, target)
+                    new_present = present
+                    if present is not None:
+                        new_present = _present_restored(present, frames, labels)
+                new_objects = _undo_objects(objects, old_objects, done)
+                entry = {"n": number, "kind": "undo", "undoes": target, "ids": []}
+            else:
+                ids = {int(o["id"]) for o in objects}
+                for oid in edit.ids:
+                    if oid not in ids:
+                        why = f", {gone[oid]} earlier in this command" if oid in gone else ""
+                        raise ConfigError(f"no track {oid}{why} (known: {_ids_text(ids)})")
+                if edit.kind == "split":
+                    edit = with_new_id(edit, max(used) + 1)
+                    check_split(edit.ids[0], edit.frame, present.get(edit.ids[0], []))
+                new_objects = edit_objects(objects, edit)
+                frames, new_present = np.zeros(0, np.int64), present
+                if edit.kind in LABEL_KINDS:
+                    frames = touched_frames(present, edit)
+                    new_present = present_after(present, edit)
+                entry = {"n": number, **edit.to_dict()}
+                used.update(edit.ids)
+                used.add(int(edit.new_id or 0))
+                option = shlex.join(edit.cli_args())
+                if edit.kind == "merge":
+                    gone[edit.ids[1]] = f"merged into track {edit.ids[0]} by {option}"
+                elif edit.kind == "delete":
+                    gone[edit.ids[0]] = f"deleted by {option}"
+        except ConfigError as exc:
+            where = shlex.join(edit.cli_args())
+            if len(edits) > 1:
+                where = f"edit {k} of {len(edits)} ({where})"
+            raise ConfigError(f"{store.path}: {where}: {exc}; nothing was changed") from None
+        entry.update(frames=_frame_ranges(frames), time=_now())
+        before[number] = (objects, present, frames)
+        objects, present = new_objects, new_present
+        log.append(entry)
+        steps.append(_Step(edit, entry, frames))
+    return steps
+
+
+def _write_steps(store, steps: Sequence[_Step]) -> None:
+    """Write checked steps, each in the four steps of the module doc. The intent of each also
+    records the edits of the command still to come (``edit_queue``), so a killed command is
+    completed as a whole by the next :func:`open_for_edit`."""
+    for k, step in enumerate(steps):
+        meta = read_meta(store)
+        number = int(step.entry["n"])
+        if number != len(meta.get("edits", [])) + 1:  # the lock is held: cannot happen
+            raise StoreError(f"{store.path}: the edit log changed while edits were written")
+        if step.edit.kind != "undo":
+            _write_backup(store, number, step.frames, meta["objects"], step.entry)
+        meta["edit_pending"] = step.entry
+        meta.pop("edit_queue", None)
+        if k + 1 < len(steps):
+            meta["edit_queue"] = [s.edit.to_dict() for s in steps[k + 1 :]]
         write_meta(store, meta)
-        _apply_from_backup(store, meta, entry)
-        return entry
-    for oid in edit.ids:
-        if oid not in ids:
-            raise ConfigError(f"{store.path}: no track {oid} (known: {_ids_text(ids)})")
-    if edit.kind == "split":
-        used = set(ids)  # never reuse the id of a merged or deleted track
-        for e in log:
-            used.update(int(i) for i in e.get("ids", []))
-            if e.get("new_id"):
-                used.add(int(e["new_id"]))
-        edit = with_new_id(edit, max(used) + 1)
-        if int(edit.frame) >= store.n_frames:
-            raise ConfigError(
-                f"{store.path}: cannot split track {edit.ids[0]} at frame {edit.frame}: the "
-                f"store has {store.n_frames} frames"
-            )
-    edit_objects(objects, edit)  # raises on a bad edit before anything is written
-    present = _presence(store) if edit.kind in LABEL_KINDS else {}
-    frames = touched_frames(present, edit)
-    if edit.kind == "split" and not len(frames):
-        raise ConfigError(
-            f"{store.path}: track {edit.ids[0]} is not present from frame {edit.frame} on; "
-            "nothing to split"
-        )
-    entry = {"n": number, **edit.to_dict(), "frames": _frame_ranges(frames), "time": _now()}
-    if note:
-        entry["note"] = note
-    _write_backup(store, number, frames, objects, entry)
-    meta["edit_pending"] = entry
-    write_meta(store, meta)
-    _apply_from_backup(store, meta, entry)
-    return entry
+        _apply_from_backup(store, meta, step.entry)
 
 
 def record_classification(store, objects: list[dict], classification: dict) -> dict:
@@ -451,6 +544,10 @@ def _ids_text(ids: Iterable[int]) -> str:
 def apply_edits(store, edits: Iterable[Edit]) -> list[dict]:
     """Apply edits in order to a store (path or closed store); returns their log entries.
 
+    All or nothing: every edit is checked against the store and the edits before it first;
+    the first invalid one raises :class:`~ecoseg.errors.ConfigError` naming it (as its
+    ``ecoseg edit`` option) and nothing is written.
+
     Examples
     --------
     >>> import ecoseg, tempfile
@@ -458,12 +555,18 @@ def apply_edits(store, edits: Iterable[Edit]) -> list[dict]:
     ...                     n_invertebrates=0)
     >>> [e["kind"] for e in apply_edits(clip.truth, [Edit("reviewed", (1,))])]
     ['reviewed']
+    >>> apply_edits(clip.truth, [Edit("delete", (1,)), Edit("merge", (1, 2))])
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: ...: edit 2 of 2 (--merge 1,2): no track 1, deleted by ...
+    >>> len(edit_log(clip.truth))  # the delete was not written either
+    1
     """
-    out = []
+    edits = list(edits)
     with open_for_edit(store) as s:
-        for edit in edits:
-            out.append(_apply(s, edit))
-    return out
+        steps = _plan(s, edits)  # all checked before anything is written
+        _write_steps(s, steps)
+    return [step.entry for step in steps]
 
 
 class Review:

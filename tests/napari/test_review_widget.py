@@ -62,13 +62,28 @@ def test_set_class_recent_shortcut_merge_split_undo(widget):
     w.undo()
     assert np.array_equal(MaskStore.open(path).read_labels(), before)
 
-    w.select(1)
-    frames = w.table.set_index("object_id").loc[1]
-    step = list(w.viewer.dims.current_step)
-    step[0] = int(frames["best_frame"])
-    w.viewer.dims.current_step = tuple(step)
-    w.split()
-    assert "split" in w.status.text(), w.status.text()
+    # a split must cut the track in two: at its first frame it is refused (same rule as the
+    # CLI and the Python API), after it the part from the current frame on is a new track
+    present = np.flatnonzero((MaskStore.open(path).read_labels() == 1).any(axis=(1, 2)))
+    first, last = int(present[0]), int(present[-1])
+    before = MaskStore.open(path).read_labels()
+    n_edits = len(MaskStore.open(path).attrs["ecoseg"]["edits"])
+    middle = (first + last + 1) // 2
+    for frame, expect in ((first, "error"), (middle, "new id")):
+        w.select(1)
+        step = list(w.viewer.dims.current_step)
+        step[0] = frame
+        w.viewer.dims.current_step = tuple(step)
+        w.split()
+        assert expect in w.status.text(), w.status.text()
+        if expect == "error":
+            assert f"present from frame {first} to frame {last}" in w.status.text()
+            assert np.array_equal(MaskStore.open(path).read_labels(), before)
+            assert len(MaskStore.open(path).attrs["ecoseg"]["edits"]) == n_edits
+    labels = MaskStore.open(path).read_labels()
+    new = int(w.status.text().split("new id ")[1].rstrip(")"))
+    assert (labels[middle:] == new).any() and not (labels[middle:] == 1).any()
+    assert (labels[:middle] == 1).any() and not (labels[:middle] == new).any()
 
 
 def test_diverse_first_orders_the_gallery_like_the_queue(widget):

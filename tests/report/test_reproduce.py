@@ -172,8 +172,13 @@ def test_a_reports_commands_make_the_same_stores_again(tmp_path, monkeypatch):
         _seeded_main(["import", "ann.json", "--format=coco", f"--video={video}", "-o=in.zarr"]) == 0
     )
     stores = [*runs, "in.zarr"]
-    a, b, c, d = MaskStore.open("tracker.zarr").object_ids[:4].tolist()
-    review = [f"--set-class={a}=blue tang", f"--merge={a},{b}", f"--split={c}@5", f"--delete={d}"]
+    tracker = MaskStore.open("tracker.zarr")
+    a, b, c, d = tracker.object_ids[:4].tolist()
+    present = np.flatnonzero((tracker.read_labels() == c).any(axis=(1, 2)))
+    cut = int(present[-1])  # a split must leave both parts pixels: after the first frame
+    assert cut > int(present[0])
+    review = [f"--set-class={a}=blue tang", f"--merge={a},{b}", f"--split={c}@{cut}"]
+    review.append(f"--delete={d}")
     assert _seeded_main(["edit", "tracker.zarr", *review, "--undo", f"--reviewed={c}"]) == 0
     truth = [a for _ in stores for a in ("--truth", "clip/truth.zarr")]
     assert _seeded_main(["report", *stores, "-o", "report.html", *truth, "--title", "Reef A"]) == 0

@@ -4,9 +4,11 @@ import pytest
 from ecoseg.errors import ConfigError
 from ecoseg.species.edits import (
     Edit,
+    check_split,
     edit_objects,
     edit_scores,
     parse_edit_args,
+    present_after,
     relabel,
     touched_frames,
 )
@@ -54,6 +56,43 @@ def test_touched_frames():
     present = {1: np.arange(4), 2: np.array([1, 2, 3])}
     assert touched_frames(present, Edit("split", (2,), frame=2)).tolist() == [2, 3]
     assert touched_frames(present, Edit("set_class", (2,), cls="x")).tolist() == []
+
+
+@pytest.mark.parametrize("frame", [0, 1, 2, 9, 40])
+def test_a_split_must_cut_the_track_in_two(frame):
+    with pytest.raises(ConfigError, match="track 4 at frame .*: it is present from frame 2 to"):
+        check_split(4, frame, np.array([2, 3, 7, 8]))
+
+
+@pytest.mark.parametrize("frame", [3, 5, 8])
+def test_a_split_inside_the_track_is_allowed(frame):
+    check_split(4, frame, np.array([2, 3, 7, 8]))  # raises nothing
+
+
+def test_a_track_without_pixels_cannot_be_split():
+    with pytest.raises(ConfigError, match="present in no frame"):
+        check_split(4, 3, np.zeros(0, np.int64))
+
+
+def test_presence_follows_the_label_edits_like_relabel():
+    lab = stack()
+    present = {k: np.flatnonzero((lab == k).any(axis=(1, 2))) for k in (1, 2, 3)}
+    for edit in (
+        Edit("merge", (1, 2)),
+        Edit("merge", (2, 3)),
+        Edit("delete", (2,)),
+        Edit("split", (2,), frame=2, new_id=9),
+        Edit("split", (1,), frame=3, new_id=9),
+        Edit("set_class", (1,), cls="goby"),
+    ):
+        out = relabel(lab, edit)
+        truth = {
+            int(k): np.flatnonzero((out == k).any(axis=(1, 2))).tolist()
+            for k in np.unique(out)
+            if k
+        }
+        got = {k: v.tolist() for k, v in present_after(present, edit).items()}
+        assert got == truth, edit
 
 
 def test_scores_follow_the_edit():
