@@ -58,6 +58,8 @@ class VideoInfo:
     classes: dict = field(default_factory=dict)
     #: the store's edit log (review edits and classifications, oldest first)
     edits: list[dict] = field(default_factory=list)
+    #: frames per ``labels`` chunk
+    chunk_frames: int = 0
 
     @property
     def mm_per_px(self) -> float | None:
@@ -115,6 +117,7 @@ def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo
             width=store.width,
             times=np.asarray(store.read_time(), dtype=float),
             edits=edit_log(store),
+            chunk_frames=store.chunk_frames,
         )
     finally:
         close = getattr(store, "close", None)

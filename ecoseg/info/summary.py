@@ -1,0 +1,277 @@
+"""What a mask store holds: :func:`summary` reads it into a :class:`StoreSummary`.
+
+The summary is built from what the report reads (:func:`ecoseg.report.read.read_video`: the
+typed provenance and object records, the edit log, the times), so there is one reader of a
+store's attributes. It reads the store's attributes and its ``time`` array, never the label
+frames: it is quick on a long store and on a bucket. Whether the chunks survived a copy is
+:func:`ecoseg.info.verify`.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+__all__ = ["StoreSummary", "summary"]
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    """What one mask store holds (:func:`summary`).
+
+    Attributes
+    ----------
+    path : str
+        The store, as given.
+    width, height : int
+        Frame size in pixels.
+    frames : int
+        Committed frames (the progress marker).
+    complete : bool
+        Whether the run that wrote the store finished; an interrupted ``ecoseg segment``
+        continues with ``--resume``.
+    duration_s : float
+        Time the frames span, from the ``time`` array (s; one frame step added).
+    start_s, end_s : float or None
+        Time of the first and last committed frame (s); None without frames.
+    chunk_frames : int
+        Frames per ``labels`` chunk.
+    objects : int
+        Objects in the object table.
+    classes : dict of str to int
+        Objects per class name, most frequent first.
+    sources : dict of str to int
+        Objects per way they were found (``prompt``, ``concept``, ``discovered``, ``truth``,
+        ``tracker``, ...).
+    class_sources : dict of str to int
+        Objects per origin of their class (``prompt``, ``concept``, ``reviewed`` (a person),
+        ``classified`` (the species model), ``rule``, ``unknown``).
+    reviewed : int
+        Objects a person marked reviewed.
+    edits : int
+        Entries of the edit log (review edits, classifications, undos).
+    engine, model, device : str or None
+        What made the masks (``parameters["device"]`` for the device).
+    image_size : int or None
+        The network's input size.
+    pretrained : bool or None
+        False: the network had random weights (tests and benchmarks only).
+    video, video_path, video_sha256 : str or None
+        The video's file name, its path as recorded and its sha256.
+    fps : float or None
+        The video's frame rate as recorded.
+    ecoseg_version : str
+        The ecoseg version that created the store ("" if not recorded).
+    created : str or None
+        When the masks were made (ISO 8601), if recorded.
+    calibration : dict or None
+        Spatial calibration (``mm_per_px``, ``method``, ...).
+    """
+
+    path: str
+    width: int
+    height: int
+    frames: int
+    complete: bool
+    duration_s: float
+    start_s: float | None
+    end_s: float | None
+    chunk_frames: int
+    objects: int
+    classes: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
+    class_sources: dict[str, int] = field(default_factory=dict)
+    reviewed: int = 0
+    edits: int = 0
+    engine: str | None = None
+    model: str | None = None
+    image_size: int | None = None
+    pretrained: bool | None = None
+    device: str | None = None
+    video: str | None = None
+    video_path: str | None = None
+    video_sha256: str | None = None
+    fps: float | None = None
+    ecoseg_version: str = ""
+    created: str | None = None
+    calibration: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data: every attribute under its own name, always present.
+
+        Examples
+        --------
+        >>> s = StoreSummary("m.zarr", 64, 48, 3, True, 0.1, 0.0, 0.07, 4, 0)
+        >>> d = s.to_dict()
+        >>> d["path"], d["frames"], d["classes"], d["calibration"]
+        ('m.zarr', 3, {}, None)
+        """
+        return asdict(self)
+
+    @property
+    def resume_command(self) -> str:
+        """The command that continues an interrupted ``ecoseg segment`` run into this store.
+
+        Examples
+        --------
+        >>> s = StoreSummary("out/m.zarr", 64, 48, 3, False, 0.1, 0.0, 0.07, 4, 0,
+        ...                  video_path="clips/reef 1.mp4")
+        >>> s.resume_command
+        "ecoseg segment 'clips/reef 1.mp4' -o out/m.zarr ... --resume"
+        """
+        video = shlex.quote(self.video_path) if self.video_path else "VIDEO"
+        return f"ecoseg segment {video} -o {shlex.quote(self.path)} ... --resume"
+
+    def lines(self) -> list[str]:
+        """The summary for people: the store's path, then one indented line per topic.
+
+        Examples
+        --------
+        >>> s = StoreSummary("m.zarr", 64, 48, 3, True, 0.1, 0.0, 0.067, 4, 2,
+        ...                  classes={"wrasse": 2}, sources={"prompt": 2},
+        ...                  class_sources={"prompt": 2}, engine="sam2", model="sam2.1-tiny",
+        ...                  ecoseg_version="0.1.0")
+        >>> print("\\n".join(s.lines()))
+        m.zarr
+          frames       3 of 64x48 px, complete
+          time         0.1 s (0.000 to 0.067 s), 4 frames per chunk
+          objects      2: wrasse 2
+          found by     prompt 2; class from prompt 2
+          review       no edits, 0 of 2 objects reviewed
+          made by      engine sam2, model sam2.1-tiny, ecoseg 0.1.0
+          video        (not recorded)
+          calibration  none
+        """
+        state = "complete" if self.complete else f"INCOMPLETE (continue: {self.resume_command})"
+        span = "" if self.start_s is None else f" ({self.start_s:.3f} to {self.end_s:.3f} s)"
+        out = [
+            self.path,
+            f"frames       {self.frames} of {self.width}x{self.height} px, {state}",
+            f"time         {self.duration_s:.3g} s{span}, {self.chunk_frames} frames per chunk",
+            f"objects      {self.objects}" + (f": {_counts(self.classes)}" if self.classes else ""),
+        ]
+        if self.objects:
+            out.append(
+                f"found by     {_counts(self.sources)}; class from {_counts(self.class_sources)}"
+            )
+        edits = f"{self.edits} edit{'s' if self.edits != 1 else ''}" if self.edits else "no edits"
+        out.append(f"review       {edits}, {self.reviewed} of {self.objects} objects reviewed")
+        out.append(f"made by      {self._made_by()}")
+        video = self.video or "(not recorded)"
+        if self.video_sha256:
+            video += f", sha256 {self.video_sha256}"
+        if self.fps:
+            video += f", {self.fps:g} fps"
+        out.append(f"video        {video}")
+        out.append(f"calibration  {_calibration(self.calibration)}")
+        return out[:1] + ["  " + line for line in out[1:]]
+
+    def _made_by(self) -> str:
+        parts = [f"engine {self.engine or 'not recorded'}"]
+        if self.model:
+            model = f"model {self.model}"
+            if self.image_size:
+                model += f" at {self.image_size} px"
+            if self.pretrained is False:
+                model += " (RANDOM WEIGHTS)"
+            parts.append(model)
+        if self.device:
+            parts.append(f"on {self.device}")
+        parts.append(f"ecoseg {self.ecoseg_version or '(version not recorded)'}")
+        if self.created:
+            parts.append(f"created {self.created}")
+        return ", ".join(parts)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
+
+
+def _calibration(cal: dict[str, Any] | None) -> str:
+    if not cal:
+        return "none"
+    mm = cal.get("mm_per_px")
+    text = f"{mm:g} mm/px" if isinstance(mm, int | float) else "recorded"
+    method = cal.get("method")
+    return f"{text} ({method})" if method else text
+
+
+def _tally(values) -> dict[str, int]:
+    """Counts, most frequent first, then by name."""
+    counts = Counter(values)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def summary(path: Any) -> StoreSummary:
+    """What the mask store at ``path`` holds.
+
+    Reads the store's attributes (provenance, object table, edit log, calibration) and its
+    ``time`` array; no label frames.
+
+    Parameters
+    ----------
+    path : str, Path or URL
+        A mask store (folder, ``.zip``, or a URL zarr understands).
+
+    Returns
+    -------
+    StoreSummary
+
+    Raises
+    ------
+    ecoseg.errors.StoreError
+        Not a mask store, or its ``time`` array cannot be read (a damaged store: see
+        :func:`ecoseg.info.verify`).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=6, size=(64, 48))
+    >>> s = summary(clip.truth)
+    >>> s.frames, (s.width, s.height), s.complete, s.engine, s.objects
+    (6, (64, 48), True, 'truth', 8)
+    >>> s.video, s.calibration["mm_per_px"]
+    ('video.mp4', 25.0)
+    """
+    from ecoseg.report.read import read_video
+
+    text = str(path)
+    info = read_video(PurePath(text.rstrip("/")).name or text, path, text)
+    prov = info.provenance
+    video = prov.video
+    model = prov.model
+    params = prov.parameters or {}
+    times = info.times
+    recorded = video.path if video is not None and video.path else None
+    return StoreSummary(
+        path=text,
+        width=info.width,
+        height=info.height,
+        frames=info.n_frames,
+        complete=info.complete,
+        duration_s=info.duration_s,
+        start_s=float(times[0]) if len(times) else None,
+        end_s=float(times[-1]) if len(times) else None,
+        chunk_frames=info.chunk_frames,
+        objects=len(info.objects),
+        classes=_tally(o.class_name for o in info.objects),
+        sources=_tally(o.source for o in info.objects),
+        class_sources=_tally(o.class_source for o in info.objects),
+        reviewed=sum(o.reviewed for o in info.objects),
+        edits=len(info.edits),
+        engine=prov.engine,
+        model=model.variant if model is not None else None,
+        image_size=model.image_size if model is not None else None,
+        pretrained=model.pretrained if model is not None else None,
+        device=str(params["device"]) if params.get("device") else None,
+        video=PurePath(recorded).name if recorded else None,
+        video_path=recorded,
+        video_sha256=video.sha256 if video is not None else None,
+        fps=float(video.fps) if video is not None and video.fps else None,
+        ecoseg_version=info.ecoseg_version,
+        created=prov.created,
+        calibration=info.calibration,
+    )
