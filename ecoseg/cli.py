@@ -22,6 +22,7 @@ from ecoseg._cli import (
     one_line_warnings,
 )
 from ecoseg._formats_cli import add_export, add_import
+from ecoseg._info_cli import add_info
 from ecoseg._segment_cli import add_fast_flag, add_segment
 from ecoseg._species_cli import add_classify, add_edit
 from ecoseg._version import __version__
@@ -431,6 +432,10 @@ def _run_demo(args) -> int:
 # --------------------------------------------------------------------------- edit, classify
 command("edit")(add_edit)
 command("classify")(add_classify)
+
+
+# --------------------------------------------------------------------------- info
+command("info")(add_info)
 
 
 # --------------------------------------------------------------------------- weights

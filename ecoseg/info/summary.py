@@ -236,10 +236,20 @@ def summary(path: Any) -> StoreSummary:
     >>> s.video, s.calibration["mm_per_px"]
     ('video.mp4', 25.0)
     """
+    from ecoseg.errors import EcosegError, StoreError
     from ecoseg.report.read import read_video
+    from ecoseg.store._util import short_error
 
     text = str(path)
-    info = read_video(PurePath(text.rstrip("/")).name or text, path, text)
+    try:
+        info = read_video(PurePath(text.rstrip("/")).name or text, path, text)
+    except EcosegError:
+        raise
+    except Exception as exc:  # a chunk read while opening that does not decompress
+        raise StoreError(
+            f"{text}: cannot be read; the store is damaged ({short_error(exc)}); "
+            "`ecoseg info --verify` lists what"
+        ) from exc
     prov = info.provenance
     video = prov.video
     model = prov.model
@@ -252,9 +262,9 @@ def summary(path: Any) -> StoreSummary:
         height=info.height,
         frames=info.n_frames,
         complete=info.complete,
-        duration_s=info.duration_s,
-        start_s=float(times[0]) if len(times) else None,
-        end_s=float(times[-1]) if len(times) else None,
+        duration_s=round(info.duration_s, 6),
+        start_s=round(float(times[0]), 6) if len(times) else None,
+        end_s=round(float(times[-1]), 6) if len(times) else None,
         chunk_frames=info.chunk_frames,
         objects=len(info.objects),
         classes=_tally(o.class_name for o in info.objects),

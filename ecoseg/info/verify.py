@@ -37,13 +37,14 @@ class Problem:
     store : str
         The store, as given.
     array : str
-        ``"labels"``, ``"time"``, ``"scores"``, or ``"video"`` for a video that is not the
-        store's.
+        ``"labels"``, ``"time"``, ``"scores"``; ``"video"`` for a video that is not the
+        store's; ``"store"`` for a store too damaged to open.
     kind : str
         ``"missing"`` (a chunk file is absent), ``"damaged"`` (a chunk cannot be read) or
         ``"video"`` (the video given is not the store's).
     first, last : int or None
-        The committed frames affected (inclusive); None for ``"video"``.
+        The committed frames affected (inclusive); None when not known (``"video"``,
+        ``"store"``).
     detail : str
         What was found: the chunk key, the reader's error, or how the video differs.
     """
@@ -123,7 +124,9 @@ def verify(
     >>> [p.describe() for p in verify(clip.truth)]  # doctest: +ELLIPSIS
     ['...truth.zarr: labels frames 0..5 missing (chunk labels/c/0/0/0)']
     """
+    from ecoseg.errors import EcosegError
     from ecoseg.store import MaskStore
+    from ecoseg.store._util import short_error
 
     text = str(path)
     reader = None
@@ -131,7 +134,13 @@ def verify(
         from ecoseg.io.video import open_video
 
         reader = open_video(video)  # a video that cannot be opened is the caller's mistake
-    with MaskStore.open(path) as store:
+    try:
+        store = MaskStore.open(path)
+    except EcosegError:
+        raise  # not a store: the caller's mistake
+    except Exception as exc:  # opening reads the last time: a damaged chunk fails it
+        return [Problem(text, "store", "damaged", None, None, f"cannot open: {short_error(exc)}")]
+    with store:
         problems = _chunk_problems(store, text, progress) if chunks else []
         if reader is not None:
             problems += _video_problems(store, reader, text)

@@ -102,7 +102,6 @@ def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo
 
     store = MaskStore.open(path)
     try:
-        attrs = store.attrs
         info = VideoInfo(
             name=name,
             store_path=str(path),
@@ -110,7 +109,7 @@ def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo
             provenance=store.provenance_record,
             objects=list(store.object_records().values()),
             calibration=store.calibration,
-            ecoseg_version=str(attrs.get("ecoseg_version", "")),
+            ecoseg_version=store.writer_version,
             complete=store.complete,
             n_frames=store.n_frames,
             height=store.height,

@@ -1,0 +1,100 @@
+"""The ``ecoseg info`` subcommand (a shell over :mod:`ecoseg.info`).
+
+Public names in a private module: :mod:`ecoseg.cli` registers it; users run the command.
+
+Exit status: 0 when every store is well, 1 when ``--verify`` or ``--video`` found a problem
+(one line per problem on stdout, naming the store, the array and the frames), 2 for a
+mistake (not a store, a video that cannot be opened) through the CLI's one-line errors.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ecoseg.errors import ConfigError, StoreError
+
+__all__ = ["add_info"]
+
+EXIT_DAMAGED = 1
+
+
+def add_info(sub) -> None:
+    """Add the ``info`` subcommand to an argparse subparsers object."""
+    p = sub.add_parser(
+        "info",
+        help="what a mask store holds; --verify: whether it survived a copy intact",
+        description=(
+            "Summarise mask stores: frame size, frames, complete or interrupted, duration, "
+            "objects by class and class source, review edits, provenance and calibration. "
+            "--verify reads every chunk and lists each missing or damaged one with its frames "
+            "(exit status 1 if any). See docs/store.md."
+        ),
+    )
+    p.add_argument("stores", nargs="+", metavar="STORE", help="mask stores")
+    p.add_argument(
+        "--verify", action="store_true", help="read every chunk; report missing or damaged ones"
+    )
+    p.add_argument(
+        "--video", default=None, help="check that this video is the one the STORE was made from"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per store, one per line")
+    p.set_defaults(func=_run_info)
+
+
+def _run_info(args) -> int:
+    from ecoseg.info import summary, verify
+
+    if args.video is not None and len(args.stores) > 1:
+        raise ConfigError("--video goes with one STORE")
+    checking = args.verify or args.video is not None
+    status = 0
+    for path in args.stores:
+        try:
+            found, unreadable = summary(path), None
+        except StoreError as exc:
+            if not checking:
+                raise
+            found, unreadable = None, " ".join(str(exc).split())
+        problems = None
+        if checking:  # raises for a path that is not a store at all
+            problems = verify(path, args.video, chunks=args.verify, progress=not args.json)
+            if unreadable is not None and not problems:
+                raise StoreError(unreadable)  # not damage that verify can name
+            status = max(status, EXIT_DAMAGED if problems else 0)
+        if args.json:
+            print(json.dumps(_record(path, found, unreadable, problems), allow_nan=False))
+        else:
+            _print(path, found, unreadable, problems, args)
+    return status
+
+
+def _record(path, found, unreadable, problems) -> dict:
+    """The JSON object of one store."""
+    record = found.to_dict() if found is not None else {"path": str(path), "error": unreadable}
+    if problems is not None:
+        record["ok"] = not problems
+        record["problems"] = [p.to_dict() for p in problems]
+    return record
+
+
+def _print(path, found, unreadable, problems, args) -> None:
+    """The human summary of one store, then its problems, one line each."""
+    if found is not None:
+        print("\n".join(found.lines()))
+    else:
+        print(f"{path}\n  summary      cannot be read: {unreadable}")
+    if problems is None:
+        return
+    checked = [what for what, on in (("chunks", args.verify), ("video", args.video)) if on]
+    if problems:
+        n = len(problems)
+        print(f"  verify       {n} problem{'s' if n != 1 else ''} ({' and '.join(checked)})")
+        for p in problems:
+            print(p.describe())
+    else:
+        done = "every chunk present and readable" if args.verify else ""
+        if args.video is not None:
+            recorded = found is None or found.video_path or found.video_sha256
+            video = "is the store's video" if recorded else "(the store records no video)"
+            done += ("; " if done else "") + f"{args.video} {video}"
+        print(f"  verify       ok: {done}")

@@ -1,0 +1,96 @@
+"""ecoseg.info.summary: what a store holds, from its attributes and times."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecoseg._version import __version__
+from ecoseg.errors import StoreError
+from ecoseg.info import StoreSummary, summary
+from ecoseg.store import MaskStore
+
+
+def test_summary_of_a_truth_store(clip):
+    s = summary(clip.truth)
+    assert isinstance(s, StoreSummary)
+    assert (s.width, s.height, s.frames, s.chunk_frames) == (64, 48, 16, 4)
+    assert s.complete
+    times = MaskStore.open(clip.truth).read_time()
+    assert s.start_s == pytest.approx(times[0]) and s.end_s == pytest.approx(times[-1])
+    assert s.duration_s == pytest.approx(16 / 30.0)
+    objects = MaskStore.open(clip.truth).object_records().values()
+    assert s.objects == len(objects) > 0
+    assert sum(s.classes.values()) == s.objects
+    assert s.classes == {
+        c: sum(o.class_name == c for o in objects) for c in {o.class_name for o in objects}
+    }
+    assert list(s.classes.values()) == sorted(s.classes.values(), reverse=True)
+    assert s.sources == {"truth": s.objects}
+    assert (s.reviewed, s.edits) == (0, 0)
+    assert s.engine == "truth"
+    assert s.video == "video.mp4" and len(s.video_sha256) == 64
+    assert s.fps == 30.0
+    assert s.ecoseg_version == __version__  # the writer's version, not ""
+    assert s.calibration == {"mm_per_px": 25.0, "method": "synthetic"}
+    text = "\n".join(s.lines())
+    assert "16 of 64x48 px, complete" in text
+    assert "25 mm/px (synthetic)" in text
+    assert s.video_sha256 in text
+
+
+def test_summary_of_an_interrupted_store(clip, tmp_path):
+    src = MaskStore.open(clip.truth)
+    path = tmp_path / "run.zarr"
+    store = MaskStore.create(
+        path,
+        height=48,
+        width=64,
+        chunk_frames=4,
+        objects=list(src.object_records().values()),
+        provenance={**src.provenance, "engine": "sam2", "model": {"variant": "sam2.1-tiny"}},
+    )
+    store.append(src.read_labels(0, 10), src.read_time()[:10])
+    store.close()  # killed before mark_complete()
+    s = summary(path)
+    assert not s.complete
+    assert s.frames == 10
+    assert (s.engine, s.model) == ("sam2", "sam2.1-tiny")
+    text = "\n".join(s.lines())
+    assert "INCOMPLETE" in text
+    assert f"ecoseg segment {src.provenance['video']['path']} -o {path} ... --resume" in text
+
+
+def test_summary_counts_review_edits(truth):
+    from ecoseg.species import Review
+
+    first = int(MaskStore.open(truth).object_ids[0])
+    review = Review(truth)
+    review.set_class(first, "grouper")
+    s = summary(truth)
+    assert s.edits == 1
+    assert s.reviewed == 1
+    assert s.class_sources.get("reviewed") == 1
+    assert s.classes["grouper"] == 1
+    assert "1 edit, 1 of" in "\n".join(s.lines())
+
+
+def test_summary_to_dict_keys_are_stable(clip):
+    d = summary(clip.truth).to_dict()
+    assert list(d)[:5] == ["path", "width", "height", "frames", "complete"]
+    assert set(d) >= {"classes", "class_sources", "edits", "video_sha256", "calibration"}
+
+
+def test_summary_of_something_else_is_a_store_error(tmp_path):
+    with pytest.raises(StoreError, match="no such store"):
+        summary(tmp_path / "missing.zarr")
+    (tmp_path / "notes.txt").write_text("site A")
+    with pytest.raises(StoreError):
+        summary(tmp_path / "notes.txt")
+
+
+def test_empty_store(tmp_path):
+    MaskStore.create(tmp_path / "e.zarr", height=4, width=5).close()
+    s = summary(tmp_path / "e.zarr")
+    assert (s.frames, s.objects, s.start_s, s.duration_s) == (0, 0, None, 0.0)
+    assert np.isfinite(s.duration_s)
