@@ -48,6 +48,7 @@ SUBMODULES = (
     "engine",
     "errors",
     "formats",
+    "info",
     "io",
     "measure",
     "metrics",

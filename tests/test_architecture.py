@@ -61,7 +61,14 @@ def in_package(name: str, package: str) -> bool:
 
 
 # What a layer never imports (DESIGN.md's dependency rules; docs/architecture.md).
-SHELLS = ("ecoseg.cli", "ecoseg.napari", "ecoseg.report", "ecoseg.batch", "ecoseg.study")
+SHELLS = (
+    "ecoseg.cli",
+    "ecoseg.napari",
+    "ecoseg.report",
+    "ecoseg.batch",
+    "ecoseg.study",
+    "ecoseg.info",
+)
 NETWORKS = ("ecoseg.sam2", "ecoseg.sam3")
 HEAVY = ("torch", "napari", "dask", "distributed", "transformers")
 FORBIDDEN = {
@@ -81,6 +88,7 @@ FORBIDDEN = {
     "ecoseg.batch": ("ecoseg.study", "ecoseg.report", "ecoseg.cli", "ecoseg.napari"),
     "ecoseg.study": ("ecoseg.cli", "ecoseg.napari"),
     "ecoseg.napari": ("ecoseg.cli", "ecoseg.study", "ecoseg.batch"),
+    "ecoseg.info": ("ecoseg.cli", "ecoseg.napari", "ecoseg.study", "ecoseg.batch", *HEAVY),
 }
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from ecoseg.cli import build_parser, main
 
-COMMANDS = ["demo", "synth", "segment", "measure", "evaluate", "weights"]
+COMMANDS = ["demo", "synth", "segment", "measure", "evaluate", "info", "weights"]
 
 
 def test_every_command_has_help(capsys):

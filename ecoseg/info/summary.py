@@ -113,17 +113,18 @@ class StoreSummary:
 
     @property
     def resume_command(self) -> str:
-        """The command that continues an interrupted ``ecoseg segment`` run into this store.
+        """The command that continues an interrupted ``ecoseg segment`` run into this store
+        (with the run's other options: resuming checks they are the same).
 
         Examples
         --------
         >>> s = StoreSummary("out/m.zarr", 64, 48, 3, False, 0.1, 0.0, 0.07, 4, 0,
         ...                  video_path="clips/reef 1.mp4")
         >>> s.resume_command
-        "ecoseg segment 'clips/reef 1.mp4' -o out/m.zarr ... --resume"
+        "ecoseg segment 'clips/reef 1.mp4' -o out/m.zarr --resume"
         """
         video = shlex.quote(self.video_path) if self.video_path else "VIDEO"
-        return f"ecoseg segment {video} -o {shlex.quote(self.path)} ... --resume"
+        return f"ecoseg segment {video} -o {shlex.quote(self.path)} --resume"
 
     def lines(self) -> list[str]:
         """The summary for people: the store's path, then one indented line per topic.
@@ -145,7 +146,9 @@ class StoreSummary:
           video        (not recorded)
           calibration  none
         """
-        state = "complete" if self.complete else f"INCOMPLETE (continue: {self.resume_command})"
+        state = "complete"
+        if not self.complete:
+            state = f"INCOMPLETE: continue with {self.resume_command} and the run's options"
         span = "" if self.start_s is None else f" ({self.start_s:.3f} to {self.end_s:.3f} s)"
         out = [
             self.path,

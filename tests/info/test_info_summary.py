@@ -58,7 +58,7 @@ def test_summary_of_an_interrupted_store(clip, tmp_path):
     assert (s.engine, s.model) == ("sam2", "sam2.1-tiny")
     text = "\n".join(s.lines())
     assert "INCOMPLETE" in text
-    assert f"ecoseg segment {src.provenance['video']['path']} -o {path} ... --resume" in text
+    assert f"ecoseg segment {src.provenance['video']['path']} -o {path} --resume" in text
 
 
 def test_summary_counts_review_edits(truth):
