@@ -18,6 +18,14 @@ read_chunk_check
     busy machine both are noisy), ``check_alone_*`` the CPU time of the check run by itself
     over the same ranges (per read call, and as a share of the read without it). The second
     line reads one frame per call (napari's access pattern: one check per call).
+view_chunk_check
+    The same store read through ``ecoseg.open_masks`` (``ds.labels.max()`` computed by dask's
+    threaded scheduler, one task per stored chunk, each checking its own keys), with and
+    without the check, alternating; CPU time of all threads, best of ``--repeats``.
+open_chunk_check
+    Opening a long store (``--long-frames`` frames of 16x16 at 4 frames per chunk; an hour
+    at 30 fps is 27,000 ``labels`` keys): CPU time of ``open_masks`` (which checks nothing)
+    against checking every chunk key of the store at open (``MaskStore.missing_chunks()``).
 """
 
 from __future__ import annotations
@@ -101,12 +109,84 @@ def read_chunk_check(path: Path, step: int, repeats: int) -> dict:
     }
 
 
+def _view_pass(path: Path, check: bool) -> float:
+    """CPU seconds (all threads) of ``open_masks(path).labels.max()`` through dask."""
+    import ecoseg
+
+    real = chunks.find_missing
+
+    async def nothing_missing(*args, **kwargs):
+        return []
+
+    if not check:
+        chunks.find_missing = nothing_missing
+    try:
+        cpu = time.process_time()
+        int(ecoseg.open_masks(path).labels.max().compute(scheduler="threads"))
+        return time.process_time() - cpu
+    finally:
+        chunks.find_missing = real
+
+
+def view_chunk_check(path: Path, repeats: int) -> dict:
+    _view_pass(path, True)  # warm the page cache
+    runs = {True: [], False: []}
+    for _ in range(repeats):
+        for check in (False, True):
+            runs[check].append(_view_pass(path, check))
+    best = {k: min(v) for k, v in runs.items()}
+    median = {k: statistics.median(v) for k, v in runs.items()}
+    n = MaskStore.open(path).n_frames
+    return {
+        "benchmark": "view_chunk_check",
+        "frames": n,
+        "repeats": repeats,
+        "cpu_ms_per_frame_without": round(best[False] / n * 1e3, 3),
+        "cpu_ms_per_frame_with": round(best[True] / n * 1e3, 3),
+        "overhead_best": round(best[True] / best[False] - 1, 4),
+        "overhead_median": round(median[True] / median[False] - 1, 4),
+        "baseline": "the same open_masks read without the check",
+    }
+
+
+def open_chunk_check(path: Path, frames: int, repeats: int) -> dict:
+    import numpy as np
+
+    import ecoseg
+
+    store = MaskStore.create(path, height=16, width=16, chunk_frames=4, overwrite=True)
+    for i in range(0, frames, 1000):
+        m = min(1000, frames - i)
+        store.append(np.zeros((m, 16, 16), np.uint32), (i + np.arange(m)) / 30.0)
+    store.close()
+    runs = {"open": [], "check_all": []}
+    for _ in range(repeats):
+        cpu = time.process_time()
+        ecoseg.open_masks(path)
+        runs["open"].append(time.process_time() - cpu)
+        cpu = time.process_time()
+        found = MaskStore.open(path).missing_chunks()
+        runs["check_all"].append(time.process_time() - cpu)
+        assert found == []
+    best = {k: min(v) for k, v in runs.items()}
+    return {
+        "benchmark": "open_chunk_check",
+        "frames": frames,
+        "labels_keys": -(-frames // 4),
+        "repeats": repeats,
+        "open_masks_cpu_s": round(best["open"], 3),
+        "check_every_key_at_open_cpu_s": round(best["check_all"], 3),
+        "baseline": "open_masks (lazy: checks nothing at open)",
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=480)
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--step", type=int, default=16, help="frames per read_labels call")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--long-frames", type=int, default=108_000)
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -114,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         _write(path, args.frames, width, height)
         for step in (args.step, 1):
             print(json.dumps(read_chunk_check(path, step, args.repeats)), flush=True)
+        print(json.dumps(view_chunk_check(path, args.repeats)), flush=True)
+        long = Path(tmp) / "long.zarr"
+        print(json.dumps(open_chunk_check(long, args.long_frames, args.repeats)), flush=True)
     return 0
 
 

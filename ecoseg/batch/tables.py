@@ -1,7 +1,8 @@
 """Campaign tables: per-frame counts and cover of many stores with dask.array; CSV writing.
 
-:func:`campaign_tables` reads the zarr ``labels`` of many stores chunk by chunk
-(:func:`dask.array.from_zarr`), so the work runs on a cluster when given one;
+:func:`campaign_tables` reads the ``labels`` of many stores chunk by chunk (a dask array of
+:class:`~ecoseg.store.CheckedArray`: each task checks that the chunks it reads are there), so
+the work runs on a cluster when given one;
 :func:`write_tables` writes them as ``OUT/campaign-<table>.csv`` on a local path or a URL.
 """
 
@@ -75,8 +76,10 @@ def campaign_tables(
 ) -> dict[str, Any]:
     """Per-frame counts and cover of many stores, computed with dask.array over their labels.
 
-    The ``labels`` arrays are read chunk by chunk (:func:`dask.array.from_zarr`), so the work
-    runs on a cluster when ``scheduler`` is one, and memory stays at a few chunks per worker.
+    The ``labels`` arrays are read chunk by chunk (:class:`ecoseg.store.CheckedArray`),
+    so the work runs on a cluster when ``scheduler`` is one, and memory stays at a few chunks
+    per worker. A chunk missing inside a store's committed frames is a
+    :class:`~ecoseg.errors.StoreError` naming the store, frames and key, never empty frames.
     The columns agree with the ``counts`` and ``cover`` tables of :func:`ecoseg.measure`
     (whole-frame cover, no region of interest).
 
@@ -107,7 +110,7 @@ def campaign_tables(
     import numpy as np
     import pandas as pd
 
-    from ecoseg.store import MaskStore
+    from ecoseg.store import CheckedArray, MaskStore
 
     if not isinstance(stores, Mapping):
         stores = {video_name(os.fspath(s).rstrip("/").removesuffix(".zarr")): s for s in stores}
@@ -119,7 +122,8 @@ def campaign_tables(
         ids_order = list(records)
         classes = [r.class_name or "unknown" for r in records.values()]
         ids = np.array(sorted(ids_order), np.int64)
-        labels = da.from_zarr(store.labels)[:n]
+        checked = CheckedArray(store.labels, n, store.all_chunks, store.path)
+        labels = da.from_array(checked, chunks=checked.chunks, fancy=False, lock=False)
         labels = labels.rechunk({1: -1, 2: -1})
         areas = labels.map_blocks(
             _id_areas,

@@ -29,6 +29,7 @@ from ecoseg.provenance import Provenance
 __all__ = [
     "Cancelled",
     "check_fast",
+    "check_image_size",
     "check_params",
     "choose_engine",
     "FrameResult",
@@ -118,6 +119,25 @@ def check_fast(fast: bool, engine: str) -> None:
         raise ConfigError(
             f"fast (--fast, bf16) is for the sam2 engine's network; the {engine} engine has no "
             "bf16 path"
+        )
+
+
+def check_image_size(image_size: int | None, engine: str) -> None:
+    """Refuse ``image_size`` for an engine without a network (the classical motion tracker).
+
+    Examples
+    --------
+    >>> check_image_size(512, "sam2")
+    >>> check_image_size(None, "classical")
+    >>> check_image_size(512, "classical")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: image_size (--image-size) applies to the sam2 and sam3 engines; ...
+    """
+    if image_size is not None and engine not in ("sam2", "sam3"):
+        raise ConfigError(
+            "image_size (--image-size) applies to the sam2 and sam3 engines; the "
+            f"{engine} engine has no network to size"
         )
 
 
@@ -260,6 +280,7 @@ def segment(
         prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
     engine = choose_engine(engine, prompts=prompts is not None, auto=auto)
     check_fast(fast, engine)
+    check_image_size(image_size, engine)
     if engine == "sam2" and prompts is None and not auto:
         raise ConfigError("the sam2 engine needs prompts (--prompts FILE.json)")
     if not backward and (engine != "sam2" or auto):

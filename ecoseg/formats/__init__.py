@@ -329,6 +329,12 @@ def import_annotations(
     >>> bool((back == ecoseg.MaskStore.open(clip.truth).read_labels()).all())
     True
     """
+    from ecoseg._paths import check_overwrite
+    from ecoseg.errors import StoreError
+    from ecoseg.store import Location
+
+    loc = Location(out)  # an existing store is refused before the file is parsed (as create)
+    check_overwrite(str(loc), overwrite, error=StoreError, exists=loc.exists())
     info = VideoInfo.of(video, record=True)
     ann = read_annotations(path, format, info, align=align, first_frame=first_frame)
     provenance = {

@@ -79,7 +79,7 @@ untouched.
 """
 
 from ecoseg.store.builds import discard_on_failure
-from ecoseg.store.chunks import MissingChunk
+from ecoseg.store.chunks import CheckedArray, MissingChunk
 from ecoseg.store.commit import ChunkCommitter
 from ecoseg.store.layout import (
     ATTRS_KEY,
@@ -104,6 +104,7 @@ __all__ = [
     "LABELS_CODEC",
     "STORE_FORMAT",
     "STORE_VERSION",
+    "CheckedArray",
     "ChunkCommitter",
     "Location",
     "MaskStore",

@@ -29,6 +29,7 @@ from ecoseg.errors import StoreError
 from ecoseg.store._util import short_error
 
 __all__ = [
+    "CheckedArray",
     "MissingChunk",
     "find_missing",
     "min_frames",
@@ -192,19 +193,42 @@ def read_checked(
     ecoseg.errors.StoreError: m.zarr: 'time' frames 2..2 cannot be read; the store is damaged \
 (chunk time/c/1 is missing)
     """
+    return _read(array, (slice(start, stop),), range(start, stop), committed, whole, path)
+
+
+def _runs(frames: range, step: int) -> list[tuple[int, int]]:
+    """Frame ranges ``[a, b)`` covering the chunks of ``step`` frames that ``frames`` (ascending)
+    touches, one per run of consecutive chunks."""
+    if frames.step <= step:  # every chunk between the first and the last frame
+        return [(frames[0], frames[-1] + 1)]
+    out: list[tuple[int, int]] = []
+    for f in frames:
+        c = f // step * step
+        if out and out[-1][1] == c:
+            out[-1] = (out[-1][0], c + step)
+        elif not out or out[-1][1] < c + step:
+            out.append((c, c + step))
+    return out
+
+
+def _read(array, selection: tuple, frames: range, committed: int, whole: bool, path: str):
+    """``array[selection]`` whose frames (axis 0, ascending, non-empty) are ``frames``; the
+    chunks of those frames are checked in the same trip to zarr's event loop."""
     from zarr.core.sync import sync
 
     least = min_frames(array.basename, whole)
+    runs = [] if least is None else _runs(frames, int(array.metadata.chunk_grid.chunk_shape[0]))
 
     async def read():
-        checks = [] if least is None else [find_missing(array, start, stop, committed, least)]
-        return await asyncio.gather(array.async_array.getitem(slice(start, stop)), *checks)
+        checks = (find_missing(array, a, b, committed, least, first_only=True) for a, b in runs)
+        return await asyncio.gather(array.async_array.getitem(selection), *checks)
 
+    start, stop = frames[0], frames[-1] + 1
     try:
         data, *missing = sync(read())
-        if not missing or not missing[0]:
+        lost = next((m[0] for m in missing if m), None)
+        if lost is None:
             return np.asarray(data)
-        lost = missing[0][0]
         reason = f"chunk {lost.key} is missing"
         start, stop = lost.first, lost.last + 1
     except Exception as exc:  # a chunk that does not decompress, or vanished
@@ -213,3 +237,92 @@ def read_checked(
         f"{path}: '{array.basename}' frames {start}..{stop - 1} cannot be read; the store is "
         f"damaged ({reason})"
     )
+
+
+class CheckedArray:
+    """A store array's committed frames, read lazily through the missing-chunk check.
+
+    An array-like for :func:`dask.array.from_array` and xarray: ``shape``, ``dtype``,
+    ``ndim``, ``chunks`` (the stored chunk shape) and numpy basic indexing (integers, slices
+    with any step, ``...``). Each read checks the chunk keys of the frames it touches,
+    gathered with the read itself (as :func:`read_checked`), so it costs what the read costs
+    and opening a long store checks nothing. A missing or damaged chunk is a
+    :class:`~ecoseg.errors.StoreError` worded as by :meth:`ecoseg.store.MaskStore.read_labels`.
+
+    Parameters
+    ----------
+    array : zarr.Array
+        ``labels``, ``time`` or ``scores`` of a store (frames on axis 0).
+    committed : int
+        Committed frames (the progress marker): the array-like's first dimension.
+    whole : bool
+        The store promises every chunk (:data:`~ecoseg.store.layout.ALL_CHUNKS`).
+    path : str
+        The store, for messages.
+
+    Examples
+    --------
+    >>> import numpy as np, zarr
+    >>> from zarr.core.sync import sync
+    >>> g = zarr.open_group("memory://doc-checked-array", mode="w", zarr_format=3)
+    >>> a = g.create_array("labels", shape=(6, 2, 2), chunks=(2, 2, 2), dtype="uint32")
+    >>> a[:] = np.arange(24, dtype=np.uint32).reshape(6, 2, 2)
+    >>> lazy = CheckedArray(a, 5, True, "m.zarr")  # frame 5 is not committed
+    >>> lazy.shape, lazy[4, 1].tolist(), lazy[::-2, 0, 0].tolist()
+    ((5, 2, 2), [18, 19], [16, 8, 0])
+    >>> sync(a.store_path.store.delete("labels/c/1/0/0"))
+    >>> lazy[4:].shape  # frames 2..3 are not read
+    (1, 2, 2)
+    >>> lazy[:, 0, 0]
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.StoreError: m.zarr: 'labels' frames 2..3 cannot be read; the store is \
+damaged (chunk labels/c/1/0/0 is missing)
+    """
+
+    def __init__(self, array, committed: int, whole: bool, path: str) -> None:
+        self.array = array
+        self.committed = int(committed)
+        self.whole = bool(whole)
+        self.path = str(path)
+        self.shape = (self.committed, *(int(n) for n in array.shape[1:]))
+        self.dtype = np.dtype(array.dtype)
+        self.ndim = len(self.shape)
+        #: the stored chunk (shard, if sharded) shape: one dask chunk each checks its own keys
+        self.chunks = tuple(int(c) for c in array.metadata.chunk_grid.chunk_shape)
+
+    def __repr__(self) -> str:
+        return f"<CheckedArray {self.path!r} {self.array.basename!r} shape={self.shape}>"
+
+    def __dask_tokenize__(self):
+        return (type(self).__name__, self.path, self.array.basename, self.shape, self.whole)
+
+    def __getitem__(self, key) -> np.ndarray:
+        key = key if isinstance(key, tuple) else (key,)
+        if any(k is Ellipsis for k in key):
+            i = next(j for j, k in enumerate(key) if k is Ellipsis)
+            key = key[:i] + (slice(None),) * (self.ndim - len(key) + 1) + key[i + 1 :]
+        key = key + (slice(None),) * (self.ndim - len(key))
+        if len(key) != self.ndim:
+            raise IndexError(f"too many indices for a {self.ndim}-dimensional array")
+        axes = [_ascending(k, n) for k, n in zip(key, self.shape)]  # (range, kept?, flipped?)
+        if any(not len(r) for r, _, _ in axes):
+            return np.broadcast_to(np.zeros((), self.dtype), self.shape)[key].copy()
+        selection = tuple(slice(r[0], r[-1] + 1, r.step) if kept else r[0] for r, kept, _ in axes)
+        data = _read(self.array, selection, axes[0][0], self.committed, self.whole, self.path)
+        flips = [slice(None, None, -1 if flip else None) for _, kept, flip in axes if kept]
+        return data[tuple(flips)] if any(flip for _, _, flip in axes) else data
+
+
+def _ascending(k, n: int) -> tuple[range, bool, bool]:
+    """One axis of a basic index as ascending positions, whether the axis is kept (a slice)
+    and whether the result is to be reversed (a negative step)."""
+    if isinstance(k, slice):
+        r = range(*k.indices(n))
+        return (r[::-1], True, True) if r.step < 0 else (r, True, False)
+    if not isinstance(k, int | np.integer):
+        raise IndexError(f"only integers, slices and ... index a CheckedArray, not {k!r}")
+    i = int(k) + (n if k < 0 else 0)
+    if not 0 <= i < n:
+        raise IndexError(f"index {int(k)} is out of bounds for an axis of size {n}")
+    return range(i, i + 1), False, False

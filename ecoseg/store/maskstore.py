@@ -362,6 +362,11 @@ class MaskStore:
         return self._scores
 
     @property
+    def all_chunks(self) -> bool:
+        """Every chunk of the committed frames is written (:mod:`ecoseg.store.chunks`)."""
+        return bool(self._meta.get(ALL_CHUNKS))
+
+    @property
     def height(self) -> int:
         """Frame height in pixels."""
         return int(self._labels.shape[1])
@@ -535,7 +540,7 @@ class MaskStore:
         n = self.n_frames
         self._require_open()
         start, stop, _ = slice(start, stop).indices(n)
-        whole = bool(self._meta.get(ALL_CHUNKS))
+        whole = self.all_chunks
         out = []
         for array in (self._labels, self._time, self._scores):
             least = min_frames(array.basename, whole)
@@ -546,7 +551,7 @@ class MaskStore:
     def _read(self, array, start: int, stop: int, n: int) -> np.ndarray:
         """``array[start:stop]`` of ``n`` committed frames, or a StoreError naming the frames
         of a damaged or missing chunk."""
-        return read_checked(array, start, stop, n, bool(self._meta.get(ALL_CHUNKS)), self.path)
+        return read_checked(array, start, stop, n, self.all_chunks, self.path)
 
     # ------------------------------------------------------------------ writing
     def add_objects(self, objects: Iterable) -> None:

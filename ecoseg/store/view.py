@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg.store.chunks import CheckedArray
 from ecoseg.store.layout import STORE_VERSION
 from ecoseg.store.maskstore import MaskStore
 
@@ -25,7 +26,10 @@ def open_masks(path: Any) -> Any:
     -------
     xarray.Dataset
         Data variables ``labels`` (t, y, x) uint32 (lazy: dask-backed when dask is installed,
-        otherwise read frame by frame on indexing) and ``scores`` (t, object) float32;
+        one dask chunk per stored chunk, otherwise read on indexing) and ``scores`` (t,
+        object) float32. Every read checks the chunk keys of the frames it reads: a chunk
+        missing inside the committed frames is a :class:`~ecoseg.errors.StoreError` naming
+        the store, array, frames and key (as :meth:`MaskStore.read_labels`), never zeros;
         coordinates ``t`` (frame index), ``time`` (t, seconds), ``object`` (ids),
         ``object_class`` and ``object_source``. Units in each variable's ``attrs["units"]``.
         Dataset attributes: ``provenance`` (dict), ``calibration`` (dict or None),
@@ -45,25 +49,26 @@ def open_masks(path: Any) -> Any:
     ({'t': 2, 'y': 3, 'x': 4}, 's', ['urchin'])
     """
 
+    import xarray as xr
+
     store = path if isinstance(path, MaskStore) else MaskStore.open(path)
     n = store.n_frames
-    group = store.group  # a closed zip store raises here
+    _ = store.group  # a closed zip store raises here
     objects = store.objects
     k = len(objects)
-    try:
-        ds = _open_with_xarray(group)
-    except Exception:  # e.g. arrays of different lengths past the progress marker (killed run)
-        ds = _open_by_hand(store, n, k)
-    ds = ds.isel(t=slice(0, n), object=slice(0, k))
-    ds = ds.set_coords("time").assign_coords(
+    ds = xr.Dataset(
+        {
+            "labels": _lazy(store, store.labels, n, ("t", "y", "x")),
+            "scores": _lazy(store, store.scores, n, ("t", "object")),
+        }
+    )
+    ds = ds.isel(object=slice(0, k)).assign_coords(
         t=("t", np.arange(n, dtype=np.int64), {"long_name": "frame index"}),
+        time=("t", store.read_time(), {"units": "s", "long_name": "frame time"}),  # small: load
         object=("object", store.object_ids, {"long_name": "object id"}),
         object_class=("object", np.array([o["class"] for o in objects], dtype=object)),
         object_source=("object", np.array([o["source"] for o in objects], dtype=object)),
     )
-    time = ds["time"].attrs
-    ds = ds.assign_coords(time=("t", store.read_time(), time))  # small: load it
-    ds["time"].attrs.update(units="s", long_name="frame time")
     ds["labels"].attrs.update(units="instance id", long_name="instance label")
     ds["scores"].attrs.update(units="1", long_name="object presence score")
     cal = store.calibration
@@ -81,57 +86,33 @@ def open_masks(path: Any) -> Any:
     return ds
 
 
-def _open_with_xarray(group):
+def _lazy(store: MaskStore, array, n: int, dims: tuple[str, ...]) -> Any:
+    """The ``n`` committed frames of a store ``array``, read lazily and checked per read
+    (:class:`~ecoseg.store.chunks.CheckedArray`): dask-backed with one dask chunk per stored
+    chunk when dask is installed (xarray wraps it), otherwise read on indexing."""
     import importlib.util
 
     import xarray as xr
-
-    chunks = {} if importlib.util.find_spec("dask") is not None else None
-    ds = xr.open_dataset(
-        group.store,
-        engine="zarr",
-        group=group.path or None,
-        consolidated=False,
-        zarr_format=3,
-        chunks=chunks,
-        cache=False,
-        mask_and_scale=False,
-        decode_times=False,
-        decode_timedelta=False,
-        decode_coords=False,
-    )
-    return ds[["labels", "time", "scores"]]
-
-
-def _open_by_hand(store: MaskStore, n: int, k: int):
-    """The committed ``n`` frames and ``k`` objects of each array, wrapped lazily."""
-    import xarray as xr
     from xarray.core import indexing
 
-    def lazy(arr, dims, *keep):
-        var = xr.Variable(dims, indexing.LazilyIndexedArray(_zarr_backend_array(arr)))
-        return var[tuple(slice(0, m) for m in keep)]
-
-    return xr.Dataset(
-        {
-            "labels": lazy(store.labels, ("t", "y", "x"), n),
-            "time": lazy(store.time, ("t",), n),
-            "scores": lazy(store.scores, ("t", "object"), n, k),
-        }
-    )
+    checked = CheckedArray(array, n, store.all_chunks, store.path)
+    var = xr.Variable(dims, indexing.LazilyIndexedArray(_backend_array(checked)))
+    if importlib.util.find_spec("dask") is None:
+        return var
+    return var.chunk(dict(zip(dims, checked.chunks)))
 
 
 _BACKEND_ARRAY = None
 
 
-def _zarr_backend_array(array):
-    """Lazy xarray access to a zarr array (used when xarray's zarr backend cannot open it)."""
+def _backend_array(array):
+    """Lazy xarray access to an array-like with basic indexing (without dask)."""
     global _BACKEND_ARRAY
     if _BACKEND_ARRAY is None:
         from xarray.backends import BackendArray
         from xarray.core import indexing
 
-        class ZarrBackendArray(BackendArray):
+        class CheckedBackendArray(BackendArray):
             def __init__(self, array):
                 self.array = array
                 self.shape = tuple(array.shape)
@@ -145,5 +126,5 @@ def _zarr_backend_array(array):
             def _getitem(self, key):
                 return np.asarray(self.array[key])
 
-        _BACKEND_ARRAY = ZarrBackendArray
+        _BACKEND_ARRAY = CheckedBackendArray
     return _BACKEND_ARRAY(array)

@@ -63,3 +63,49 @@ def test_store_opens_as_labels_tracks_with_mm_scale(make_napari_viewer):
     row = regions.iloc[17]
     point = tracks.data[(tracks.data[:, 0] == row.object_id) & (tracks.data[:, 1] == row.frame)][0]
     np.testing.assert_allclose(point[2:], [row.centroid_y_px, row.centroid_x_px])
+
+
+def _store_that_lost_a_chunk(tmp_path, clip):
+    """A store made by the writer (4 frames per chunk) whose labels chunk of frames 4..7 is
+    gone; the message a read of those frames must give."""
+    from ecoseg.store import MaskStore
+
+    src = MaskStore.open(clip.truth)
+    path = tmp_path / "lost.zarr"
+    with MaskStore.create(path, height=src.height, width=src.width, chunk_frames=4) as out:
+        out.add_objects(list(src.object_records().values()))
+        out.append(src.read_labels(), src.read_time())
+    return path, (
+        f"{path}: 'labels' frames 4..7 cannot be read; the store is damaged "
+        "(chunk labels/c/1/0/0 is missing)"
+    )
+
+
+def test_store_that_lost_a_chunk_is_refused(make_napari_viewer, tmp_path, clip):
+    path, message = _store_that_lost_a_chunk(tmp_path, clip)
+    (path / "labels" / "c" / "1" / "0" / "0").unlink()
+    viewer = make_napari_viewer()
+    with pytest.raises(Exception) as info:  # napari wraps the reader's error
+        viewer.open(str(path), plugin="ecoseg")
+    assert message in str(info.value)
+    assert not viewer.layers
+
+
+def test_lazy_labels_layer_refuses_a_chunk_lost_after_opening(
+    make_napari_viewer, tmp_path, clip, monkeypatch
+):
+    # a store over EDITABLE_BYTES stays lazy in napari: frames are read as they are shown
+    from ecoseg.errors import StoreError
+    from ecoseg.napari import _layers
+
+    monkeypatch.setattr(_layers, "EDITABLE_BYTES", 0)
+    path, message = _store_that_lost_a_chunk(tmp_path, clip)
+    viewer = make_napari_viewer()
+    layers = viewer.open(str(path), plugin="ecoseg")
+    (labels,) = [layer for layer in layers if type(layer).__name__ == "Labels"]
+    assert not isinstance(labels.data, np.ndarray)  # lazy
+    (path / "labels" / "c" / "1" / "0" / "0").unlink()  # lost by a sync tool while open
+    assert np.asarray(labels.data[9]).any()
+    with pytest.raises(StoreError) as info:
+        np.asarray(labels.data[5])
+    assert str(info.value) == message

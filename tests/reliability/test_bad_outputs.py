@@ -198,6 +198,19 @@ def test_an_existing_output_is_refused_in_one_wording(command, store, clip, tmp_
     assert _tree(existing) == before
 
 
+@pytest.mark.bad_input
+def test_import_refuses_an_existing_store_before_reading_the_file(store, clip, tmp_path, cli):
+    """``ecoseg import`` parsed the whole annotation file (minutes for a long one) before it
+    found the output store existed: a file it cannot parse now still gets the store's
+    refusal, which comes first."""
+    bad = tmp_path / "annotations.json"
+    bad.write_text('{"images": [')  # not even JSON: the parse would fail
+    before = _tree(store)
+    code, _, err = cli("import", bad, "--format", "coco", "--video", clip.video, "-o", store)
+    assert_one_line_error(code, err, f"{store}: {WORDING}")
+    assert _tree(store) == before
+
+
 # --------------------------------------------------------------------------- output folders
 def _outputs_under_a_file(store, clip, notes, tmp_path):
     """(command args, the output path under ``notes``, the option named), one per command."""

@@ -186,6 +186,20 @@ def test_classical_engine_refuses_prompts(clip, good_prompts, tmp_path, cli):
 
 
 @pytest.mark.bad_input
+def test_image_size_for_the_classical_engine_is_refused(clip, tmp_path, cli):
+    """``--engine classical --image-size 512`` ran the motion tracker and ignored the size."""
+    out = tmp_path / "m.zarr"
+    args = ("segment", clip.video, "-o", out, "--engine", "classical", "--image-size", "512")
+    code, _, err = cli(*args)
+    assert_one_line_error(code, err, "--image-size", "sam2 and sam3 engines", "classical")
+    assert not out.exists()
+    with pytest.raises(ConfigError) as info:
+        ecoseg.segment(clip.video, out=out, engine="classical", image_size=512)
+    assert_names(info, "image_size (--image-size)", "sam2 and sam3 engines", "classical")
+    assert not out.exists()
+
+
+@pytest.mark.bad_input
 def test_image_size_beyond_the_limit_is_refused_before_the_network(
     clip, good_prompts, tmp_path, no_model, cli
 ):

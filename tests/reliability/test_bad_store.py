@@ -227,6 +227,72 @@ def test_lost_labels_chunk_stops_every_command(command, good_store, tmp_path, cl
     assert not (tmp_path / "out.txt").exists() and not (tmp_path / "report.html").exists()
 
 
+@pytest.fixture
+def lost_middle(good_store, tmp_path):
+    """A store made by the writer (the clip's truth, 4 frames per chunk) that lost the labels
+    chunk of frames 8..11; and the frames it held."""
+    src = MaskStore.open(good_store)
+    labels = src.read_labels()
+    path = tmp_path / "lost.zarr"
+    objects = list(src.object_records().values())
+    with MaskStore.create(path, height=src.height, width=src.width, chunk_frames=4) as out:
+        out.add_objects(objects)
+        out.append(labels, src.read_time())
+    (path / "labels" / "c" / "2" / "0" / "0").unlink()
+    assert labels[8:12].any()  # zarr would read the lost frames as zeros
+    return path, labels
+
+
+def _lost_message(path) -> str:
+    return (
+        f"{path}: 'labels' frames 8..11 cannot be read; the store is damaged "
+        "(chunk labels/c/2/0/0 is missing)"
+    )
+
+
+@pytest.mark.parametrize("dask", [True, False], ids=["dask", "no-dask"])
+def test_lost_chunk_stops_the_xarray_view(dask, lost_middle, monkeypatch):
+    # open_masks (Jupyter, napari) reads zarr lazily: each read checks the chunks it touches
+    path, labels = lost_middle
+    if not dask:
+        import importlib.util
+
+        find_spec = importlib.util.find_spec
+        monkeypatch.setattr(
+            importlib.util,
+            "find_spec",
+            lambda name, *a: None if name == "dask" else find_spec(name, *a),
+        )
+    ds = ecoseg.open_masks(path)  # opening checks nothing
+    assert (ds.labels.chunks is not None) == dask
+    for read in (
+        lambda: ds.labels.values,
+        lambda: ds.labels[10].values,
+        lambda: ds.labels[6:9].values,
+        lambda: ds.labels.isel(t=[0, 9]).values,
+        lambda: int(ds.labels.max()),
+        lambda: ds.labels.sel(t=11, y=slice(0, 5)).values,
+    ):
+        with pytest.raises(StoreError) as info:
+            read()
+        assert str(info.value) == _lost_message(path)
+    np.testing.assert_array_equal(ds.labels[:8].values, labels[:8])
+    np.testing.assert_array_equal(ds.labels[12:].values, labels[12:])
+    if dask:  # without dask, xarray reads a list of frames as the slice around it
+        np.testing.assert_array_equal(ds.labels.isel(t=[0, 12, 23]).values, labels[[0, 12, 23]])
+    np.testing.assert_array_equal(ds.labels[7::-3].values, labels[7::-3])
+    assert len(ds.time) == len(labels) and ds.scores.shape[0] == len(labels)
+
+
+def test_lost_chunk_stops_campaign_tables(lost_middle):
+    from ecoseg.batch import campaign_tables
+
+    path, _ = lost_middle
+    with pytest.raises(StoreError) as info:
+        campaign_tables({"T1": path})
+    assert str(info.value) == _lost_message(path)
+
+
 def test_missing_store_and_not_a_zip(tmp_path, cli):
     code, _, err = cli("measure", tmp_path / "nowhere.zarr", "-o", tmp_path / "t")
     assert_one_line_error(code, err, "nowhere.zarr", "no such store")
