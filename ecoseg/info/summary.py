@@ -246,6 +246,10 @@ def summary(path: Any) -> StoreSummary:
     text = str(path)
     try:
         info = read_video(PurePath(text.rstrip("/")).name or text, path, text)
+    except StoreError as exc:  # a damaged chunk of the times: say where to see all damage
+        if "damaged" not in str(exc):
+            raise
+        raise StoreError(f"{exc}; `ecoseg info --verify` lists what") from None
     except EcosegError:
         raise
     except Exception as exc:  # a chunk read while opening that does not decompress

@@ -124,9 +124,7 @@ def verify(
     >>> [p.describe() for p in verify(clip.truth)]  # doctest: +ELLIPSIS
     ['...truth.zarr: labels frames 0..5 missing (chunk labels/c/0/0/0)']
     """
-    from ecoseg.errors import EcosegError
     from ecoseg.store import MaskStore
-    from ecoseg.store._util import short_error
 
     text = str(path)
     reader = None
@@ -134,13 +132,7 @@ def verify(
         from ecoseg.io.video import open_video
 
         reader = open_video(video)  # a video that cannot be opened is the caller's mistake
-    try:
-        store = MaskStore.open(path)
-    except EcosegError:
-        raise  # not a store: the caller's mistake
-    except Exception as exc:  # opening reads the last time: a damaged chunk fails it
-        return [Problem(text, "store", "damaged", None, None, f"cannot open: {short_error(exc)}")]
-    with store:
+    with MaskStore.open(path) as store:  # not a store: a StoreError, the caller's mistake
         problems = _chunk_problems(store, text, progress) if chunks else []
         if reader is not None:
             problems += _video_problems(store, reader, text)

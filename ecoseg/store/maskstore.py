@@ -95,7 +95,7 @@ class MaskStore:
         self._index_objects()
         # writer state (mode "a"): frames accepted, the last time, and the chunk committer
         self._accepted = committed
-        self._last_time = float(self._time[committed - 1]) if committed else None
+        self._last_time: float | None = None  # read at the first append: a reader needs none
         store = weakref.ref(self)  # no reference cycle: a dropped store is freed at once
 
         def record(frames: int) -> dict[str, Any]:
@@ -656,6 +656,8 @@ class MaskStore:
         path = self.path
         labels = check_labels(path, labels, start, self.height, self.width)
         n = labels.shape[0]
+        if self._last_time is None and start:  # opened to resume: the last committed time
+            self._last_time = float(self._read(self._time, start - 1, start, start)[0])
         times = check_times(path, time, n, start, self._last_time)
         if n == 0:
             return

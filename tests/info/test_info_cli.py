@@ -84,12 +84,12 @@ def test_json_without_verify_has_no_ok_key(capsys, clip):
     assert "ok" not in record and record["engine"] == "truth"
 
 
-def test_a_store_too_damaged_to_open(capsys, truth):
+def test_a_store_whose_times_cannot_be_read(capsys, truth):
     (truth / "time" / "c" / "0").write_bytes(b"garbage")
     code, out, _ = run(capsys, truth, "--verify")
     assert code == 1
     assert "summary      cannot be read" in out
-    assert f"{truth}: store: cannot open" in out
+    assert f"{truth}: time frames 0..15 damaged" in out
     code, _, err = run(capsys, truth)  # without --verify: one line, and what to run
     assert code == 2
     assert err.count("\n") == 1 and "--verify" in err

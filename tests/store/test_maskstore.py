@@ -239,3 +239,22 @@ def test_update_objects_errors(store):
     with pytest.raises(StoreError, match="class_source 'guess'"):
         store.add_objects([{"id": 30, "class": "x", "class_source": "guess"}])
     assert store.object_ids.tolist() == [1, 4, 9]
+
+
+def test_a_garbled_time_chunk_blocks_only_what_needs_the_times(tmp_path):
+    """Opening reads no time: a reader still gets the labels; a resume's first append needs
+    the last committed time and says which frames cannot be read (was a raw RuntimeError
+    from opening)."""
+    path = tmp_path / "masks.zarr"
+    labels = frames(6)
+    with MaskStore.create(path, height=H, width=W, chunk_frames=4, objects=OBJECTS) as store:
+        store.append(labels, times(6))
+    for key in (path / "time" / "c").iterdir():
+        key.write_bytes(b"not a chunk")
+    with MaskStore.open(path) as store:
+        np.testing.assert_array_equal(store.read_labels(), labels)
+        with pytest.raises(StoreError, match="'time' frames .* the store is damaged"):
+            store.read_time()
+    with MaskStore.open(path, mode="a") as store:
+        with pytest.raises(StoreError, match=r"'time' frames 5\.\.5 cannot be read"):
+            store.append(labels[:1], 1.0)
