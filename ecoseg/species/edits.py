@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -92,6 +93,12 @@ class Edit:
             raise ConfigError(f"merge: cannot merge track {ids[0]} with itself")
         if self.kind == "set_class" and not (self.cls and str(self.cls).strip()):
             raise ConfigError(f"set_class of track {ids[0]}: the class name is empty")
+        if self.kind == "set_class" and any(unicodedata.category(c) == "Cc" for c in str(self.cls)):
+            # a newline or NUL in a species name splits or cuts table rows and one-line output
+            raise ConfigError(
+                f"set_class of track {ids[0]}: the class name {str(self.cls)!r} has a control "
+                "character (newline, tab, NUL, ...)"
+            )
         if self.kind == "split" and (self.frame is None or int(self.frame) < 0):
             raise ConfigError(f"split of track {ids[0]}: needs a frame >= 0")
 

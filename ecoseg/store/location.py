@@ -66,6 +66,12 @@ class Location:
             return bool(fs.exists(root) and (fs.isfile(root) or fs.ls(root)))
         except (FileNotFoundError, NotADirectoryError):
             return False
+        except Exception as exc:  # no credentials, no network, refused: not "no such store"
+            from ecoseg.store._util import short_error
+
+            raise StoreError(
+                f"{self.text}: cannot be reached ({type(exc).__name__}: {short_error(exc)})"
+            ) from None
 
     def is_zarr(self) -> bool:
         """Whether the existing thing here looks like a zarr store (so replacing it is safe)."""
@@ -81,9 +87,32 @@ class Location:
         return fs.exists(f"{root.rstrip('/')}/zarr.json")
 
     def _fs(self):
+        """The fsspec filesystem of a URL; an unknown protocol, or one whose package is not
+        installed, is a StoreError naming the URL.
+
+        Examples
+        --------
+        >>> Location("foo://bucket/reef.zarr").exists()
+        Traceback (most recent call last):
+        ...
+        ecoseg.errors.StoreError: foo://bucket/reef.zarr: unknown URL protocol 'foo'...
+        """
         import fsspec
 
-        return fsspec.core.url_to_fs(self.text)
+        protocol = self.text.split("://", 1)[0]
+        try:
+            return fsspec.core.url_to_fs(self.text)
+        except ImportError as exc:  # fsspec knows it, its package is not installed
+            raise StoreError(f"{self.text}: cannot open {protocol}:// URLs ({exc})") from None
+        except OSError as exc:  # a filesystem that connects when made (ftp, sftp)
+            raise StoreError(f"{self.text}: cannot be reached ({exc})") from None
+        except ValueError as exc:
+            if "protocol" not in str(exc).lower():
+                raise
+            raise StoreError(
+                f"{self.text}: unknown URL protocol {protocol!r} (use a folder, a .zip file, "
+                "file://, s3://, gs://, memory:// or another fsspec protocol)"
+            ) from None
 
     def zarr_store(self, read_only: bool, root: Path | None = None):
         """The zarr store to open (``root`` overrides: a zip's staging folder)."""

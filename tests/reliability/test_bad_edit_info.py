@@ -1,0 +1,134 @@
+"""Bad input to ``ecoseg edit`` and ``ecoseg info``, and stores given as URLs that cannot be
+reached: one line naming the option, value or URL, exit status 2, and the store unchanged.
+
+Tracks of the store: 1 on every frame 0-11, 2 on frames 2-9, 3 on frames 5-7.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fsspec
+import numpy as np
+import pytest
+from fsspec.implementations.memory import MemoryFileSystem
+from reliability_helpers import assert_one_line_error
+
+from ecoseg.errors import StoreError
+from ecoseg.store import MaskStore
+
+pytestmark = pytest.mark.bad_input
+
+
+def _store(path: Path) -> Path:
+    labels = np.zeros((12, 8, 10), np.uint32)
+    labels[:, 0:2, 0:2] = 1
+    labels[2:10, 4:6, 4:6] = 2
+    labels[5:8, 6:8, 7:9] = 3
+    objects = [(1, "wrasse", "tracker"), (2, "unknown", "tracker"), (3, "unknown", "tracker")]
+    with MaskStore.create(path, height=8, width=10, chunk_frames=4, objects=objects) as s:
+        s.append(labels, np.arange(12) / 10)
+        s.mark_complete()
+    return path
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file in ``folder`` (the store and anything beside it: a lock, a temporary)."""
+    return {str(f.relative_to(folder)): f.read_bytes() for f in folder.rglob("*") if f.is_file()}
+
+
+@pytest.fixture
+def store(tmp_path):
+    return _store(tmp_path / "site-A.zarr")
+
+
+# (edit options, what the one line names)
+EDITS = [
+    (["--set-class", "1=wra\nsse"], ["track 1", "'wra\\nsse'", "control character"]),
+    (["--set-class", "1=wrasse\x00"], ["track 1", "control character"]),
+    (["--set-class", "1=blue\ttang"], ["track 1", "control character"]),
+    (["--set-class", "1=ok", "--set-class", "2=a\rb"], ["track 2", "control character"]),
+    (["--set-class", "1="], ["--set-class", "ID=CLASS"]),
+    (["--merge", "1,1"], ["track 1", "itself"]),
+    (["--merge", "1,2,3"], ["--merge", "'1,2,3'", "two track ids"]),
+    (["--merge", "1,99"], ["--merge 1,99", "no track 99"]),
+    (["--split", "3@-1"], ["track 3", "frame >= 0"]),
+    (["--split", "2@99999999999999999999"], ["--split 2@99999999999999999999", "at most 9"]),
+    (["--delete", "1,2"], ["--delete", "a track id"]),
+    (["--delete", str(2**40)], [f"no track {2**40}"]),
+    ([*["--reviewed", "1"] * 300, "--delete", "77"], ["edit 301 of 301", "no track 77"]),
+]
+
+
+@pytest.mark.parametrize(("args", "culprits"), EDITS)
+def test_a_bad_edit_is_one_line_and_changes_nothing(store, tmp_path, cli, args, culprits):
+    before = _files(tmp_path)
+    code, _, err = cli("edit", store, *args)
+    assert_one_line_error(code, err, *culprits)
+    assert _files(tmp_path) == before
+
+
+@pytest.mark.parametrize("name", ["Chlorurus sordidus ♀", "ハタ", "Dascyllus\u00a0aruanus"])
+def test_a_unicode_species_name_is_kept(store, cli, name):
+    code, _, err = cli("edit", store, "--set-class", f"1={name}")
+    assert code == 0, err
+    with MaskStore.open(store) as s:
+        assert s.objects[0]["class"] == name
+
+
+class _Unreachable(MemoryFileSystem):
+    """A filesystem whose every look-up fails the way a bucket without credentials does."""
+
+    protocol = "ecoseg-unreachable"
+
+    def exists(self, path, **kwargs):
+        raise PermissionError("Unable to locate credentials")
+
+
+class _Refusing(MemoryFileSystem):
+    """A filesystem that connects when made (like ftp) to a server that refuses."""
+
+    protocol = "ecoseg-refusing"
+
+    def __init__(self, *args, **kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+
+fsspec.register_implementation("ecoseg-unreachable", _Unreachable, clobber=True)
+fsspec.register_implementation("ecoseg-refusing", _Refusing, clobber=True)
+fsspec.register_implementation(
+    "ecoseg-notinstalled", "ecoseg_no_such_package.FS", clobber=True, errtxt="pip install it"
+)
+
+URLS = [
+    ("foo://bucket/site-A.zarr", ["unknown URL protocol 'foo'"]),
+    ("ecoseg-notinstalled://b/site-A.zarr", ["cannot open ecoseg-notinstalled:// URLs"]),
+    ("ecoseg-unreachable://b/site-A.zarr", ["cannot be reached", "credentials"]),
+    ("ecoseg-refusing://b/site-A.zarr", ["cannot be reached", "Connection refused"]),
+]
+
+
+@pytest.mark.parametrize(("url", "culprits"), URLS)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["info"],
+        ["info", "--verify", "--json"],
+        ["edit", "--delete", "1"],
+        ["measure", "-o", "{tmp}/tables"],
+    ],
+    ids=["info", "info-verify", "edit", "measure"],
+)
+def test_a_store_url_that_cannot_be_reached_is_one_line(tmp_path, cli, url, culprits, command):
+    # it was a traceback (ValueError, ImportError, botocore's NoCredentialsError, an OSError
+    # without the URL), and `info` called the store damaged
+    args = [a.replace("{tmp}", str(tmp_path)) for a in command]
+    code, out, err = cli(args[0], url, *args[1:])
+    line = assert_one_line_error(code, err, url, *culprits)
+    assert "damaged" not in line
+    assert not list(tmp_path.iterdir())
+
+
+def test_open_names_the_url(tmp_path):
+    with pytest.raises(StoreError, match="ecoseg-unreachable://b/x.zarr: cannot be reached"):
+        MaskStore.open("ecoseg-unreachable://b/x.zarr")
