@@ -7,10 +7,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from ecoseg.errors import ConfigError
 
-__all__ = ["check_out_parent", "check_overwrite", "exists_message", "find_video", "relpath"]
+__all__ = [
+    "check_out_parent",
+    "check_outside_store",
+    "check_overwrite",
+    "exists_message",
+    "find_video",
+    "relpath",
+]
 
 
 def exists_message(path: str | os.PathLike) -> str:
@@ -92,6 +100,49 @@ def check_out_parent(
                 f"{text}: cannot be written: no permission to create files in {parent} ({flag})"
             )
         return
+
+
+def check_outside_store(
+    out: str | os.PathLike,
+    store: Any,
+    flag: str = "-o",
+    *,
+    error: type[Exception] = ConfigError,
+) -> None:
+    """Refuse an output that is the input mask store or inside it (tables written among its
+    chunks, an export replacing its ``zarr.json``). Local paths only; a URL or a zarr
+    ``Store`` object is not checked.
+
+    Parameters
+    ----------
+    out : str or Path
+        The output, as the user named it.
+    store : str, Path or MaskStore
+        The store the command reads (a folder or a ``.zip`` file).
+    flag : str
+        The option, for the message.
+    error : type of Exception
+        Raised when refused.
+
+    Examples
+    --------
+    >>> check_outside_store("survey/tables", "survey/T1.zarr")
+    >>> check_outside_store("survey/T1.zarr/tables", "survey/T1.zarr")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: survey/T1.zarr/tables: is inside the mask store survey/T1.zarr...
+    """
+    where = getattr(store, "location", store)  # a MaskStore: the path it was opened from
+    if not isinstance(where, str | os.PathLike):
+        return
+    local, text = os.fspath(where), os.fspath(out)
+    if "://" in text or "://" in local:
+        return
+    here, inside = Path(local).resolve(), Path(text).resolve()
+    if inside == here or here in inside.parents:
+        what = "is the mask store" if inside == here else "is inside the mask store"
+        raise error(
+            f"{text}: {what} {local} that the command reads ({flag}); choose an output outside it"
+        )
 
 
 def find_video(recorded: str | os.PathLike | None, store: str | os.PathLike) -> Path | None:

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._paths import check_outside_store
 from ecoseg.errors import FormatError
 from ecoseg.formats._common import (
     Annotations,
@@ -182,6 +183,7 @@ def export(
         raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
     out = check_output(path, overwrite)
     _check_replaceable(out, folder=module.NAME == "davis")
+    check_outside_store(path, store, error=FormatError)  # its zarr.json, a zip store
     ann = read_store(store, progress=progress)
     if out.exists():
         _remove(out)
@@ -203,14 +205,19 @@ def export(
 
 def _check_replaceable(path: Path, folder: bool) -> None:
     """Refuse, even with ``overwrite``, to replace what an export cannot have written: a folder
-    by a file format; a file, or a folder holding anything but PNGs (a mask store, a video
-    folder), by ``davis``."""
+    or a binary file (a video, a zipped store) by a file format; a file, or a folder holding
+    anything but PNGs (a mask store, a video folder), by ``davis``."""
     if not path.exists():
         return
     if not folder and path.is_dir():
         raise FormatError(
             f"{path}: is a folder; refusing to replace it even with overwrite "
             "(choose another output path)"
+        )
+    if not folder and _is_binary(path):  # every file format is text: a video, a zip store
+        raise FormatError(
+            f"{path}: is not a text file (a video, a zipped mask store, an image?); refusing "
+            "to replace it even with overwrite (choose another output path)"
         )
     if folder and (
         not path.is_dir()
@@ -224,6 +231,12 @@ def _check_replaceable(path: Path, folder: bool) -> None:
             f"{path}: exists and is not a folder of PNG masks; refusing to replace it even "
             "with overwrite (choose another output path)"
         )
+
+
+def _is_binary(path: Path) -> bool:
+    """Whether a file's first 8 KiB hold a NUL byte (no export format writes one)."""
+    with open(path, "rb") as fh:
+        return b"\0" in fh.read(8192)
 
 
 def _remove(path: Path) -> None:

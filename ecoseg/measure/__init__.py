@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ecoseg._lazy import make_callable
-from ecoseg._paths import check_overwrite
+from ecoseg._paths import check_outside_store, check_overwrite
 from ecoseg.errors import ConfigError
 from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibration
 from ecoseg.measure.counts import counts_table, maxn_table
@@ -131,6 +131,8 @@ def measure(
     )
 
     formats = _check_formats(formats)
+    if out is not None:
+        check_outside_store(out, store)
     targets = _targets(out, formats, overwrite)
     new_cal = as_calibration(calibration) if calibration is not None else None
     store = open_store(store)

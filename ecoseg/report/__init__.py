@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._lazy import make_callable
-from ecoseg._paths import check_out_parent, check_overwrite
+from ecoseg._paths import check_out_parent, check_outside_store, check_overwrite
 from ecoseg.errors import ConfigError
 
 __all__ = ["report", "render_html"]
@@ -100,6 +100,8 @@ def report(
             "ecoseg.study.load_study(path) (the report does not read study files)"
         )
     named = _named_stores(stores, study)
+    for store in named.values():  # not into a store it reads (its zarr.json, a zip store)
+        check_outside_store(out, store)
     truth_map = _truth_map(truth, named)
     html = render_html(named, out=out, tables=tables, study=study, title=title, truth=truth_map)
     out.parent.mkdir(parents=True, exist_ok=True)

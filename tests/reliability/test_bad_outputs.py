@@ -298,3 +298,57 @@ def test_report_names_a_store_given_twice(store, tmp_path, cli):
     code, _, err = cli("report", store, again, "-o", out)
     assert_one_line_error(code, err, again, "given twice", str(store))
     assert not out.exists()
+
+
+def _zipped(store, path):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for f in sorted(store.rglob("*")):
+            if f.is_file():
+                zf.write(f, f.relative_to(store).as_posix())
+    return path
+
+
+# outputs inside (or equal to) the store the command reads: the tables were written among its
+# chunks, an export or a report replaced its zarr.json (the store was lost), a zip store was
+# replaced by a JSON file
+INTO_THE_STORE = [
+    ("measure", "{store}", []),
+    ("measure", "{store}/tables", []),
+    ("measure", "{store}/labels", ["--overwrite"]),
+    ("measure", "{zip}", ["--overwrite"]),
+    ("export", "{store}/zarr.json", ["--format", "coco", "--overwrite"]),
+    ("export", "{store}/labels/zarr.json", ["--format", "cvat", "--overwrite"]),
+    ("export", "{zip}", ["--format", "coco", "--overwrite"]),
+    ("report", "{store}/zarr.json", ["--overwrite"]),
+    ("report", "{store}/report.html", []),
+    ("report", "{zip}", ["--overwrite"]),
+]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(("command", "out", "extra"), INTO_THE_STORE)
+def test_an_output_inside_the_input_store_is_refused(command, out, extra, store, tmp_path, cli):
+    zipped = _zipped(store, tmp_path / "masks.zip")
+    source = zipped if "{zip}" in out else store
+    out = out.format(store=store, zip=zipped)
+    before = _tree(tmp_path)
+    code, _, err = cli(command, source, "-o", out, *extra)
+    assert_one_line_error(code, err, out, "mask store", str(source), "-o")
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("what", ["video", "zip"])
+def test_export_never_replaces_a_binary_file(what, store, clip, tmp_path, cli):
+    # every file format is text; --overwrite replaced a video or another zipped store
+    target = tmp_path / "reef.mp4"
+    if what == "video":
+        shutil.copy(clip.video, target)
+    else:
+        target = _zipped(store, tmp_path / "other-site.zip")
+    before = _tree(target)
+    code, _, err = cli("export", store, "--format", "mot", "-o", target, "--overwrite")
+    assert_one_line_error(code, err, str(target), "not a text file", "even with overwrite")
+    assert _tree(target) == before
