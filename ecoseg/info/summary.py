@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-__all__ = ["StoreSummary", "summary"]
+__all__ = ["StoreSummary", "pending_edits", "summary"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,10 @@ class StoreSummary:
         When the masks were made (ISO 8601), if recorded.
     calibration : dict or None
         Spatial calibration (``mm_per_px``, ``method``, ...).
+    pending_edits : int
+        Review edits an interrupted ``ecoseg edit`` left to do (the one it was writing and
+        the rest of its command): the labels may be half rewritten until
+        ``ecoseg edit STORE --resume`` completes them.
     """
 
     path: str
@@ -98,6 +102,7 @@ class StoreSummary:
     ecoseg_version: str = ""
     created: str | None = None
     calibration: dict[str, Any] | None = None
+    pending_edits: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data: every attribute under its own name, always present.
@@ -125,6 +130,22 @@ class StoreSummary:
         """
         video = shlex.quote(self.video_path) if self.video_path else "VIDEO"
         return f"ecoseg segment {video} -o {shlex.quote(self.path)} --resume"
+
+    @property
+    def pending_note(self) -> str:
+        """What an interrupted ``ecoseg edit`` left, and the command that completes it.
+
+        Examples
+        --------
+        >>> s = StoreSummary("m.zarr", 64, 48, 3, True, 0.1, 0.0, 0.07, 4, 0, pending_edits=2)
+        >>> print(s.pending_note)
+        2 edits unfinished, labels may be half rewritten; run ecoseg edit m.zarr --resume
+        """
+        n = self.pending_edits
+        return (
+            f"{n} edit{'s' if n != 1 else ''} unfinished, labels may be half rewritten; "
+            f"run ecoseg edit {shlex.quote(self.path)} --resume"
+        )
 
     def lines(self) -> list[str]:
         """The summary for people: the store's path, then one indented line per topic.
@@ -162,6 +183,8 @@ class StoreSummary:
             )
         edits = f"{self.edits} edit{'s' if self.edits != 1 else ''}" if self.edits else "no edits"
         out.append(f"review       {edits}, {self.reviewed} of {self.objects} objects reviewed")
+        if self.pending_edits:
+            out.append(f"edit         INTERRUPTED: {self.pending_note}")
         out.append(f"made by      {self._made_by()}")
         video = self.video or "(not recorded)"
         if self.video_sha256:
@@ -291,4 +314,22 @@ def summary(path: Any) -> StoreSummary:
         ecoseg_version=info.ecoseg_version,
         created=prov.created,
         calibration=info.calibration,
+        pending_edits=pending_edits(path),
     )
+
+
+def pending_edits(path: Any) -> int:
+    """Edits an interrupted ``ecoseg edit`` left to do in the store at ``path`` (0: none).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> pending_edits(ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48)).truth)
+    0
+    """
+    from ecoseg.store import ATTRS_KEY, MaskStore
+
+    with MaskStore.open(path) as store:
+        meta = store.attrs.get(ATTRS_KEY, {})
+    queue = meta.get("edit_queue")
+    return int(bool(meta.get("edit_pending"))) + (len(queue) if isinstance(queue, list) else 0)

@@ -38,10 +38,12 @@ class Problem:
         The store, as given.
     array : str
         ``"labels"``, ``"time"``, ``"scores"``; ``"video"`` for a video that is not the
-        store's; ``"store"`` for a store too damaged to open.
+        store's; ``"edits"`` for review edits an interrupted ``ecoseg edit`` left half
+        written; ``"store"`` for a store too damaged to open.
     kind : str
-        ``"missing"`` (a chunk file is absent), ``"damaged"`` (a chunk cannot be read) or
-        ``"video"`` (the video given is not the store's).
+        ``"missing"`` (a chunk file is absent), ``"damaged"`` (a chunk cannot be read),
+        ``"pending"`` (an unfinished edit) or ``"video"`` (the video given is not the
+        store's).
     first, last : int or None
         The committed frames affected (inclusive); None when not known (``"video"``,
         ``"store"``).
@@ -134,6 +136,8 @@ def verify(
         reader = open_video(video)  # a video that cannot be opened is the caller's mistake
     with MaskStore.open(path) as store:  # not a store: a StoreError, the caller's mistake
         problems = _chunk_problems(store, text, progress) if chunks else []
+        if chunks:
+            problems += _edit_problems(text)
         if reader is not None:
             problems += _video_problems(store, reader, text)
     return problems
@@ -196,6 +200,17 @@ def _read_fails(array, start: int, stop: int, cols: tuple) -> str | None:
     except Exception as exc:  # a chunk that does not decompress, or a backend failure
         return short_error(exc)
     return None
+
+
+def _edit_problems(text: str) -> list[Problem]:
+    """An edit an interrupted ``ecoseg edit`` left half written (labels partly rewritten)."""
+    from ecoseg.info.summary import StoreSummary, pending_edits
+
+    n = pending_edits(text)
+    if not n:
+        return []
+    note = StoreSummary(text, 0, 0, 0, True, 0.0, None, None, 0, 0, pending_edits=n).pending_note
+    return [Problem(text, "edits", "pending", None, None, note)]
 
 
 def _video_problems(store, reader, text: str) -> list[Problem]:
