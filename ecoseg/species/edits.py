@@ -82,8 +82,13 @@ class Edit:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ConfigError(f"unknown edit {self.kind!r} (use one of {', '.join(KINDS)})")
-        ids = tuple(int(i) for i in self.ids)
+        ids = tuple(_whole(i, f"{self.kind}: track id") for i in self.ids)
         object.__setattr__(self, "ids", ids)
+        for key in ("frame", "new_id"):  # numpy integers from a table are plain ints in the log
+            if getattr(self, key) is not None:
+                object.__setattr__(self, key, _whole(getattr(self, key), f"{self.kind}: {key}"))
+        if self.cls is not None:
+            object.__setattr__(self, "cls", str(self.cls))
         need = {"merge": 2, "undo": 0}.get(self.kind, 1)
         if len(ids) != need:
             raise ConfigError(f"a {self.kind} edit takes {need} track id(s), got {list(ids)}")
@@ -154,6 +159,33 @@ class Edit:
                 raise ConfigError(f"split of track {self.ids[0]}: no new id chosen")
             return {self.ids[0]: int(self.new_id)}
         return {}
+
+
+def _whole(value: Any, what: str) -> int:
+    """``value`` as an int: an integer (numpy too), a whole float or integer text; anything
+    else (2.5, "abc", True) is a ConfigError naming ``what``.
+
+    Examples
+    --------
+    >>> _whole(np.int64(5), "frame"), _whole("7", "id"), _whole(3.0, "id")
+    (5, 7, 3)
+    >>> _whole(2.5, "split: frame")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: split: frame must be a whole number, got 2.5
+    """
+    if isinstance(value, bool | np.bool_):
+        raise ConfigError(f"{what} must be a whole number, got {value!r}")
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise ConfigError(f"{what} must be a whole number, got {value!r}")
 
 
 def relabel(labels: np.ndarray, edit: Edit, first_frame: int = 0) -> np.ndarray:

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from ecoseg.errors import ConfigError
+from ecoseg.species import Review, edit_log
 from ecoseg.species.edits import (
     Edit,
     check_split,
@@ -177,3 +178,29 @@ def test_species_never_imports_torch_or_the_engines():
 def test_cli_args_parse_back_to_the_same_edit(edit):
     option, value = edit.cli_args()
     assert parse_edit_args(**{option[2:].replace("-", "_"): [value]}) == [edit]
+
+
+def test_numpy_ids_and_frames_are_plain_ints_in_the_log(store3):
+    # a frame or id taken from a numpy array or a DataFrame: the split failed with
+    # "int64 is not JSON serializable" after its backup was written
+    path, _, _ = store3
+    new = Review(path).split(np.int64(1), np.int64(4))
+    entry = edit_log(path)[-1]
+    assert (entry["ids"], entry["frame"], entry["new_id"]) == ([1], 4, new)
+    assert type(entry["frame"]) is int
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: Edit("split", (1,), frame=4.5), "frame must be a whole number, got 4.5"),
+        (lambda: Edit("split", (1,), frame=True), "frame must be a whole number, got True"),
+        (lambda: Edit("merge", (1.9, 2)), "track id must be a whole number, got 1.9"),
+        (lambda: Edit("delete", ("abc",)), "track id must be a whole number, got 'abc'"),
+    ],
+)
+def test_ids_and_frames_that_are_not_whole_numbers_are_refused(make, match):
+    # 4.5 split at frame 4 in the labels but after it in the presence check and the log;
+    # 1.9 merged track 1; 'abc' was a ValueError
+    with pytest.raises(ConfigError, match=match):
+        make()
