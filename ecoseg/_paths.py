@@ -135,8 +135,8 @@ def check_outside_store(
     if not isinstance(where, str | os.PathLike):
         return
     local, text = os.fspath(where), os.fspath(out)
-    if "://" in text or "://" in local:
-        return
+    if "://" in text or "://" in local or not local.strip() or not text.strip():
+        return  # an empty path is its store's or output's own error
     here, inside = Path(local).resolve(), Path(text).resolve()
     if inside == here or here in inside.parents:
         what = "is the mask store" if inside == here else "is inside the mask store"

@@ -40,6 +40,8 @@ class Location:
             if not isinstance(path, Store):
                 raise StoreError(f"{path!r}: not a path, URL or zarr store")
             self.obj, self.text = path, repr(path)
+        if self.obj is None and not self.text.strip():  # "" would be the working folder
+            raise StoreError(f"{self.text!r}: an empty path is not a store")
         local_text = self.text
         if self.obj is None and self.text.startswith("file://"):  # local: atomic LocalStore
             from urllib.parse import urlparse

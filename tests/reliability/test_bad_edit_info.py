@@ -132,3 +132,17 @@ def test_a_store_url_that_cannot_be_reached_is_one_line(tmp_path, cli, url, culp
 def test_open_names_the_url(tmp_path):
     with pytest.raises(StoreError, match="ecoseg-unreachable://b/x.zarr: cannot be reached"):
         MaskStore.open("ecoseg-unreachable://b/x.zarr")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["info"], ["info", "--verify"], ["edit", "--delete", "1"], ["measure", "-o", "{tmp}/t"]],
+    ids=["info", "info-verify", "edit", "measure"],
+)
+def test_an_empty_store_path_is_named(tmp_path, cli, monkeypatch, command):
+    # "" opened the working folder: ": not a zarr store (... LocalStore('file://.') ...)"
+    monkeypatch.chdir(tmp_path)
+    args = [a.replace("{tmp}", str(tmp_path)) for a in command]
+    code, _, err = cli(args[0], "", *args[1:])
+    assert_one_line_error(code, err, "'': an empty path is not a store")
+    assert not list(tmp_path.iterdir())
