@@ -13,6 +13,7 @@ from ecoseg.errors import ConfigError
 
 __all__ = [
     "check_out_parent",
+    "check_distinct_stores",
     "check_outside_store",
     "check_overwrite",
     "exists_message",
@@ -100,6 +101,30 @@ def check_out_parent(
                 f"{text}: cannot be written: no permission to create files in {parent} ({flag})"
             )
         return
+
+
+def check_distinct_stores(stores: list, command: str) -> None:
+    """Refuse the same store given twice (also as ``./a.zarr`` and ``a.zarr``): one line
+    naming it and ``command``. URLs and zarr ``Store`` objects are compared as given.
+
+    Examples
+    --------
+    >>> check_distinct_stores(["a.zarr", "b.zarr"], "classify")
+    >>> check_distinct_stores(["a.zarr", "./a.zarr"], "classify")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: classify: ./a.zarr: the same store is given twice (also as a.zarr)
+    """
+    seen: dict[Any, Any] = {}
+    for store in stores:
+        where = getattr(store, "location", store)
+        if not isinstance(where, str | os.PathLike):
+            continue
+        text = os.fspath(where)
+        key = text if "://" in text or not text.strip() else Path(text).resolve()
+        if key in seen:
+            also = "" if os.fspath(seen[key]) == text else f" (also as {os.fspath(seen[key])})"
+            raise ConfigError(f"{command}: {text}: the same store is given twice{also}")
+        seen[key] = where
 
 
 def check_outside_store(

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ecoseg._paths import check_distinct_stores, check_outside_store
 from ecoseg.errors import ConfigError
 from ecoseg.measure.regions import class_source_of as class_source
 from ecoseg.species.features import (
@@ -260,8 +261,13 @@ def classify(
         raise ConfigError("give either training stores (--train) or a model file (--model)")
     if not isinstance(threshold, int | float) or not 0.0 <= float(threshold) <= 1.0:
         raise ConfigError(f"threshold must be a probability in [0, 1], got {threshold!r}")
+    stores = _as_list(stores)
+    check_distinct_stores(stores, "classify")  # each would be classified (and logged) twice
+    store_videos = _videos(videos, len(stores))  # before training (and --save-model)
     if save_model is not None:
         check_model_output(save_model, overwrite)  # before any training
+        for store in [*stores, *_as_list(train)]:  # not among a store's chunks
+            check_outside_store(save_model, store, "--save-model")
     if model is None:
         fitted = train_model(train, videos=train_videos, samples=samples, progress=progress)
     elif isinstance(model, SpeciesModel):
@@ -271,9 +277,8 @@ def classify(
     if save_model is not None:
         fitted.save(save_model, overwrite=overwrite)
     model_hash = fitted.to_dict()["sha256"]
-    stores = _as_list(stores)
     frames = []
-    for store, video in zip(stores, _videos(videos, len(stores))):
+    for store, video in zip(stores, store_videos):
         feats = track_features(store, video, samples=samples, progress=progress)
         fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
         names, probs = fitted.predict(feats.values)

@@ -352,3 +352,60 @@ def test_export_never_replaces_a_binary_file(what, store, clip, tmp_path, cli):
     code, _, err = cli("export", store, "--format", "mot", "-o", target, "--overwrite")
     assert_one_line_error(code, err, str(target), "not a text file", "even with overwrite")
     assert _tree(target) == before
+
+
+@pytest.fixture
+def two_species(store, clip, tmp_path, cli):
+    """The store with two reviewed species (training works) and its video beside it."""
+    video = tmp_path / "video.mp4"
+    shutil.copy(clip.video, video)
+    assert cli("edit", store, "--reviewed", "1", "--reviewed", "2")[0] == 0
+    return video
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("twice", ["same", "dot-slash"])
+def test_classify_refuses_a_store_given_twice(
+    twice, store, two_species, tmp_path, cli, monkeypatch
+):
+    # it classified the store twice (two classify entries in its edit log)
+    monkeypatch.chdir(tmp_path)
+    again = store if twice == "same" else f"./{store.name}"
+    video = two_species
+    before = _tree(tmp_path)
+    code, _, err = cli(
+        "classify", store, again, "--train", store, "--train-video", video,
+        "--video", video, video,
+    )  # fmt: skip
+    assert_one_line_error(code, err, "classify", str(again), "the same store is given twice")
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("inside", ["train", "classified"])
+def test_classify_saves_no_model_inside_a_store(inside, store, two_species, tmp_path, cli):
+    other = tmp_path / "other.zarr"
+    shutil.copytree(store, other)
+    target = (store if inside == "train" else other) / "model.json"
+    video = two_species
+    before = _tree(tmp_path)
+    code, _, err = cli(
+        "classify", other, "--train", store, "--train-video", video, "--video", video,
+        "--save-model", target,
+    )  # fmt: skip
+    assert_one_line_error(code, err, str(target), "inside the mask store", "--save-model")
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.bad_input
+def test_classify_checks_the_video_count_before_training(store, two_species, tmp_path, cli):
+    # training ran first and --save-model was written before the count was refused
+    video = two_species
+    model = tmp_path / "model.json"
+    code, _, err = cli(
+        "classify", store, "--train", store, "--train-video", video, "--video", video, video,
+        "--save-model", model,
+    )  # fmt: skip
+    assert_one_line_error(code, err, "--video: 2 videos")
+    assert "features" not in err  # no training progress before the refusal
+    assert not model.exists()
