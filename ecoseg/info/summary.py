@@ -270,7 +270,7 @@ def summary(path: Any) -> StoreSummary:
     try:
         info = read_video(PurePath(text.rstrip("/")).name or text, path, text)
     except StoreError as exc:  # a damaged chunk of the times: say where to see all damage
-        if "damaged" not in str(exc):
+        if "cannot be read" not in str(exc):  # not chunk damage: verify cannot list it
             raise
         raise StoreError(f"{exc}; `ecoseg info --verify` lists what") from None
     except EcosegError:

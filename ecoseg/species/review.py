@@ -83,8 +83,10 @@ from ecoseg.store import ATTRS_KEY
 
 __all__ = [
     "ATTR_KEY",
+    "DroppedEditsWarning",
     "Review",
     "apply_edits",
+    "check_log",
     "edit_log",
     "open_for_edit",
     "read_meta",
@@ -95,6 +97,11 @@ __all__ = [
 #: The store attribute that holds the store's metadata (object table, edit log).
 ATTR_KEY = ATTRS_KEY
 _BACKUPS = "edits"
+
+
+class DroppedEditsWarning(UserWarning):
+    """The rest of an interrupted edit command no longer fits the store and was dropped
+    (printed by the CLI as one ``ecoseg: warning:`` line)."""
 
 
 def _now() -> str:
@@ -128,8 +135,52 @@ def open_for_edit(store):
 
 
 def read_meta(store) -> dict[str, Any]:
-    """The store's metadata attribute as stored (a copy)."""
-    return json.loads(json.dumps(store.group.attrs.asdict()[ATTR_KEY]))
+    """The store's metadata attribute as stored (a copy); a damaged edit log is refused."""
+    meta = json.loads(json.dumps(store.group.attrs.asdict()[ATTR_KEY]))
+    check_log(meta, store.path)
+    return meta
+
+
+def _is_entry(entry: Any) -> bool:
+    n = entry.get("n") if isinstance(entry, dict) else None
+    return isinstance(entry.get("kind") if n is not None else None, str) and (
+        isinstance(n, int) and not isinstance(n, bool)
+    )
+
+
+def check_log(meta: dict[str, Any], where: Any) -> None:
+    """Refuse an edit log, pending edit or edit queue that is not what :func:`apply_edits`
+    writes (edited by hand, another tool): a StoreError naming the store and the key, not a
+    traceback, before anything is written.
+
+    Examples
+    --------
+    >>> check_log({"edits": [{"n": 1, "kind": "delete", "ids": [2]}]}, "m.zarr")
+    >>> check_log({"edits": "x"}, "m.zarr")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.StoreError: m.zarr: the edit log ('edits') is damaged: ...
+    """
+    edits = meta.get("edits", [])
+    if not isinstance(edits, list) or not all(_is_entry(e) for e in edits):
+        raise StoreError(
+            f"{where}: the edit log ('edits') is damaged: expected a list of edits with a "
+            f"number 'n' and a 'kind', got {json.dumps(edits)[:80]}"
+        )
+    pending = meta.get("edit_pending")
+    if pending is not None and not _is_entry(pending):
+        raise StoreError(
+            f"{where}: the pending edit ('edit_pending') is damaged: expected an edit with a "
+            f"number 'n' and a 'kind', got {json.dumps(pending)[:80]}"
+        )
+    queue = meta.get("edit_queue")
+    if queue is not None and not (
+        isinstance(queue, list) and all(isinstance(e, dict) for e in queue)
+    ):
+        raise StoreError(
+            f"{where}: the edit queue ('edit_queue') is damaged: expected a list of edits, "
+            f"got {json.dumps(queue)[:80]}"
+        )
 
 
 def write_meta(store, meta: dict[str, Any]) -> None:
@@ -158,7 +209,9 @@ def edit_log(store) -> list[dict[str, Any]]:
     from ecoseg.measure.regions import opened_store
 
     with opened_store(store) as s:  # a path: opened and closed here; a MaskStore: left open
-        return list(s.attrs.get(ATTR_KEY, {}).get("edits", []))
+        meta = s.attrs.get(ATTR_KEY, {})
+        check_log(meta, s.path)
+        return list(meta.get("edits", []))
 
 
 def _presence(store) -> dict[int, np.ndarray]:
@@ -357,6 +410,7 @@ def _complete_pending(store) -> bool:
             write_meta(store, meta)
             warnings.warn(
                 f"{store.path}: the rest of an interrupted edit command was dropped ({exc})",
+                DroppedEditsWarning,
                 stacklevel=2,
             )
         else:

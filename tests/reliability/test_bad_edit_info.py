@@ -146,3 +146,46 @@ def test_an_empty_store_path_is_named(tmp_path, cli, monkeypatch, command):
     code, _, err = cli(args[0], "", *args[1:])
     assert_one_line_error(code, err, "'': an empty path is not a store")
     assert not list(tmp_path.iterdir())
+
+
+def _set_meta(store: Path, key: str, value) -> None:
+    import json
+
+    from ecoseg.store import ATTRS_KEY
+
+    doc = json.loads((store / "zarr.json").read_text())
+    doc["attributes"][ATTRS_KEY][key] = value
+    (store / "zarr.json").write_text(json.dumps(doc))
+
+
+# a hand-edited or foreign edit log: it was an AttributeError/TypeError traceback
+DAMAGED_LOG = [
+    ("edits", "x", "the edit log ('edits') is damaged"),
+    ("edits", [1, 2], "the edit log ('edits') is damaged"),
+    ("edit_pending", "junk", "the pending edit ('edit_pending') is damaged"),
+    ("edit_queue", "x", "the edit queue ('edit_queue') is damaged"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), DAMAGED_LOG)
+@pytest.mark.parametrize(
+    "command",
+    [["info"], ["edit", "--reviewed", "1"], ["edit", "--log"]],
+    ids=["info", "edit", "log"],
+)
+def test_a_damaged_edit_log_is_one_line(store, tmp_path, cli, key, value, message, command):
+    _set_meta(store, key, value)
+    before = _files(tmp_path)
+    code, _, err = cli(command[0], store, *command[1:])
+    line = assert_one_line_error(code, err, str(store), message)
+    assert "--verify" not in line  # verify reads chunks: it cannot list this
+    assert _files(tmp_path) == before
+
+
+def test_a_queue_that_no_longer_fits_is_one_warning_line(store, cli):
+    # the rest of a command whose edit is unknown is dropped: a two-line Python warning before
+    _set_meta(store, "edit_queue", [{"kind": "bogus"}])
+    code, _, err = cli("edit", store, "--reviewed", "1")
+    assert code == 0
+    assert err.startswith("ecoseg: warning: ") and err.count("\n") == 1, err
+    assert "unknown edit 'bogus'" in err
