@@ -132,7 +132,7 @@ def _run_measure(args) -> int:
     from ecoseg.measure import measure
     from ecoseg.measure.calibration import parse_calibration
 
-    calibration = parse_calibration(args.calibration) if args.calibration else None
+    calibration = parse_calibration(args.calibration) if args.calibration is not None else None
     tables = measure(
         args.store, args.out, calibration=calibration, overwrite=args.overwrite, progress=True
     )

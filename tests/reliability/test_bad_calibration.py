@@ -34,6 +34,7 @@ SPECS = [
     ("lasers:0,0,100,0,nan", ["nan"]),
     ("lasers:0,0,100,0,10,3", ["lasers", "4 numbers per pair"]),
     ("ruler:0,0,1,1,5", ["unknown kind 'ruler'"]),
+    ("", ["calibration ''"]),  # an empty shell variable: the CLI measured uncalibrated
 ]
 
 
