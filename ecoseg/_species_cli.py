@@ -161,8 +161,7 @@ def _run_classify(args) -> int:
     if len(todo):
         print("review next (least confident first):")
         for row in todo.itertuples():
-            print(
-                f"  {row.store} track {row.object_id}: {row.class_suggestion} "
-                f"p={row.class_probability:.2f}"
-            )
+            p = row.class_probability  # none for a class the model did not give (a prompt's)
+            how = f"p={p:.2f}" if p == p else f"class from {row.class_source}, no probability"
+            print(f"  {row.store} track {row.object_id}: {row.class_suggestion} {how}")
     return 0

@@ -18,10 +18,16 @@ def clips(tmp_path_factory):
     return [ecoseg.synth(root / f"s{s}", seed=s, frames=24, size=SIZE) for s in range(5)]
 
 
-def unknown_copy(truth, out):
-    """The truth store as a tracker would leave it: same masks, every class unknown."""
+def unknown_copy(truth, out, prompted=()):
+    """The truth store as a tracker would leave it: same masks, every class unknown (but
+    the ``prompted`` ids, named by their prompt)."""
     t = MaskStore.open(truth)
-    objects = [{"id": o["id"], "class": "unknown", "source": "tracker"} for o in t.objects]
+    objects = [
+        {"id": o["id"], "class": o["class"], "source": "prompt"}
+        if o["id"] in prompted
+        else {"id": o["id"], "class": "unknown", "source": "tracker"}
+        for o in t.objects
+    ]
     with MaskStore.create(
         out,
         height=t.height,
@@ -205,3 +211,22 @@ def test_a_classification_is_an_undoable_edit(clips, tmp_path):
     old = {k: v for k, v in json.loads(attrs).items() if k != "edits"}
     assert restored == old  # the classification record is gone again too
     assert [e["kind"] for e in edit_log(store)][-4:] == ["classify", "set_class", "undo", "undo"]
+
+
+def test_cli_review_queue_says_a_prompts_class_has_no_probability(clips, tmp_path, capsys):
+    """A class typed with the prompt is kept and has no probability: the queue says so
+    (it printed ``p=nan``)."""
+    from ecoseg.cli import main
+
+    train = unknown_copy(clips[4].truth, tmp_path / "train.zarr")
+    truth = {o["id"]: o["class"] for o in MaskStore.open(clips[4].truth).objects}
+    apply_edits(train, [Edit("set_class", (i,), cls=c) for i, c in truth.items()])
+    first = next(iter(truth))
+    store = unknown_copy(clips[4].truth, tmp_path / "p.zarr", prompted={first})
+    video = str(clips[4].video)
+    args = ["classify", str(store), "--train", str(train), "--video", video]
+    assert main([*args, "--train-video", video]) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out
+    assert f"track {first}: {truth[first]} class from prompt, no probability" in out
+    assert "p=0." in out or "p=1.00" in out  # the classified tracks keep their figure
