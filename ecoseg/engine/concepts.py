@@ -13,7 +13,6 @@ All images must have one size (a store has one frame size).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -38,14 +37,14 @@ def list_images(source: str | os.PathLike) -> list[Path]:
     VideoError
         ``source`` is missing, not an image, or a folder without images.
     """
-    from ecoseg.io.folder import IMAGE_SUFFIXES, natural_key
+    from ecoseg.io.folder import IMAGE_SUFFIXES, image_names
 
     path = Path(source)
     if path.is_dir():
-        files = [p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+        files = [path / name for name in image_names(path)]  # as the folder reader lists it
         if not files:
             raise VideoError(f"{path}: no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-        return sorted(files, key=lambda p: natural_key(p.name))
+        return files
     if not path.is_file():
         raise VideoError(f"{path}: no such image or folder")
     if path.suffix.lower() not in IMAGE_SUFFIXES:
@@ -91,6 +90,14 @@ def _results(predictor, files, concepts, objects) -> Iterator[FrameResult]:
             scores=np.asarray(scores, np.float32),
             labels=instance_labels(stack, np.asarray(scores), ids),
         )
+
+
+def _fingerprint(source: str | os.PathLike, files: Sequence[Path]) -> str:
+    # what open_video(source).sha256() gives, so check_same_video compares like with like
+    from ecoseg._hashing import sha256_file
+    from ecoseg.io.folder import images_sha256
+
+    return images_sha256(files) if Path(source).is_dir() else sha256_file(files[0])
 
 
 def segment_images(
@@ -178,16 +185,13 @@ def segment_images(
         tokenizer = concept_tokenizer(name, pretrained or checkpoint is not None)
     predictor = ConceptPredictor(net, tokenizer=tokenizer, score_threshold=score_threshold)
 
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
     width, height = sizes[0]
     info = getattr(net, "checkpoint_info", None)
     provenance = {
         "video": {
             "path": str(source),
-            "sha256": digest.hexdigest(),
+            "sha256": _fingerprint(source, files),
+            "sha256_of": "open_video",
             "width": width,
             "height": height,
             "frames": len(files),

@@ -16,7 +16,15 @@ from ecoseg.errors import VideoError
 from ecoseg.io._common import check_path, describe_error
 from ecoseg.io.reader import Frame, VideoReader
 
-__all__ = ["IMAGE_SUFFIXES", "ImageFolderReader", "missing_frame", "natural_key"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "ImageFolderReader",
+    "image_names",
+    "images_sha256",
+    "legacy_survey_sha256",
+    "missing_frame",
+    "natural_key",
+]
 
 #: File name endings read as images when a folder is opened (compared case-insensitively).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
@@ -72,6 +80,89 @@ def missing_frame(names: Sequence[str]) -> tuple[str, str, str] | None:
     i = int(gaps[0])
     prefix, width, suffix = parts[i].group(1), len(parts[i].group(2)), parts[i].group(3)
     return f"{prefix}{numbers[i] + step:0{width}d}{suffix}", names[i], names[i + 1]
+
+
+def image_names(folder: str | os.PathLike) -> list[str]:
+    """The image files of ``folder`` in frame order: the one listing of an image folder.
+
+    Files (not folders) whose names end in one of :data:`IMAGE_SUFFIXES`, hidden files (a
+    leading ``.``) left out, in natural order (:func:`natural_key`). The folder reader and the
+    photo-survey segmenter both list a folder this way, so they agree on its frames.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("f10.png", "f2.JPG", ".f1.png", "notes.txt"):
+    ...     _ = (d / name).write_bytes(b"")
+    >>> image_names(d)
+    ['f2.JPG', 'f10.png']
+    """
+    return sorted(
+        (
+            e.name
+            for e in os.scandir(folder)
+            if e.is_file()
+            and not e.name.startswith(".")
+            and os.path.splitext(e.name)[1].lower() in IMAGE_SUFFIXES
+        ),
+        key=natural_key,
+    )
+
+
+def images_sha256(files: Sequence[str | os.PathLike]) -> str:
+    """The fingerprint of an image folder: one sha256 over its files' names, sizes and bytes.
+
+    This is what :meth:`ImageFolderReader.sha256` returns and what a store made from an image
+    folder records, by ``segment`` and by a concept photo survey alike, so renaming,
+    reordering, adding, removing or editing a frame changes it.
+
+    Parameters
+    ----------
+    files : sequence of path
+        The images in frame order (:func:`image_names`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.png").write_bytes(b"reef")
+    >>> _ = (d / "b.png").write_bytes(b"fish")
+    >>> images_sha256([d / "a.png", d / "b.png"]) == images_sha256([d / "b.png", d / "a.png"])
+    False
+    """
+    h = hashlib.sha256()
+    for f in files:
+        name = os.path.basename(f).encode("utf-8", "surrogateescape")
+        h.update(len(name).to_bytes(8, "little") + name)
+        h.update(os.path.getsize(f).to_bytes(8, "little"))
+        with open(f, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def legacy_survey_sha256(files: Sequence[str | os.PathLike]) -> str:
+    """The sha256 that concept photo surveys recorded before ecoseg 28 (names and bytes only).
+
+    Kept so that a store made then can still be checked exactly against its images; new
+    stores record :func:`images_sha256` (or, for one image, the file's sha256).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.png").write_bytes(b"reef")
+    >>> legacy_survey_sha256([d / "a.png"]) == images_sha256([d / "a.png"])
+    False
+    """
+    h = hashlib.sha256()
+    for f in files:
+        h.update(os.path.basename(f).encode())
+        with open(f, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    return h.hexdigest()
 
 
 def load_rgb8(path: str) -> np.ndarray:
@@ -132,16 +223,7 @@ class ImageFolderReader(VideoReader):
             fps = float("nan")
         if not (math.isfinite(fps) and fps > 0):
             raise VideoError(f"{p}: bad fps {fps!r} for an image folder; expected a number > 0")
-        names = sorted(
-            (
-                e.name
-                for e in os.scandir(p)
-                if e.is_file()
-                and not e.name.startswith(".")
-                and os.path.splitext(e.name)[1].lower() in IMAGE_SUFFIXES
-            ),
-            key=natural_key,
-        )
+        names = image_names(p)
         if not names:
             kinds = "/".join(sorted(s.lstrip(".") for s in IMAGE_SUFFIXES))
             raise VideoError(f"{p}: folder has no images ({kinds})")
@@ -164,15 +246,7 @@ class ImageFolderReader(VideoReader):
         self._workers = max(1, min(4, os.cpu_count() or 1))
 
     def _sha256(self) -> str:
-        h = hashlib.sha256()
-        for f in self.files:
-            name = os.path.basename(f).encode("utf-8", "surrogateescape")
-            h.update(len(name).to_bytes(8, "little") + name)
-            h.update(os.path.getsize(f).to_bytes(8, "little"))
-            with open(f, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    h.update(chunk)
-        return h.hexdigest()
+        return images_sha256(self.files)
 
     def _load(self, index: int) -> Frame:
         f = self.files[index]

@@ -30,7 +30,13 @@ import os
 
 from ecoseg.errors import VideoError
 from ecoseg.io._common import check_path
-from ecoseg.io.folder import IMAGE_SUFFIXES, ImageFolderReader, missing_frame, natural_key
+from ecoseg.io.folder import (
+    IMAGE_SUFFIXES,
+    ImageFolderReader,
+    legacy_survey_sha256,
+    missing_frame,
+    natural_key,
+)
 from ecoseg.io.reader import Frame, FrameBatch, FrameIndexError, VideoReader
 from ecoseg.io.videofile import VideoFileReader
 from ecoseg.provenance import VideoSource
@@ -47,6 +53,7 @@ __all__ = [
     "missing_frame",
     "natural_key",
     "open_video",
+    "video_mismatch",
 ]
 
 
@@ -105,12 +112,64 @@ def open_video(
     return VideoFileReader(p, size=size, crop=crop)
 
 
+def video_mismatch(reader: VideoReader, recorded: VideoSource | None) -> str | None:
+    """How ``reader`` differs from the video a store records, or ``None`` when it is that video.
+
+    Compared in order of cost: the frame size, the frame count, the image names (a photo
+    survey records them), then the sha256 when one is recorded (the whole source is read once,
+    about 0.7 s of CPU per GB). An image folder is fingerprinted one way everywhere
+    (:func:`ecoseg.io.folder.images_sha256`); a photo survey stored before that (``images``
+    recorded without ``sha256_of``) hashed names and bytes only, and is compared with that
+    scheme (:func:`ecoseg.io.folder.legacy_survey_sha256`), so a correct folder still matches.
+
+    Parameters
+    ----------
+    reader : VideoReader
+        The video at hand.
+    recorded : VideoSource or None
+        ``store.provenance_record.video``; ``None`` (nothing recorded) matches any video.
+
+    Returns
+    -------
+    str or None
+        What differs, in words (``"the sha256 differs"``), or ``None``.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> a = ecoseg.synth(d + "/a", frames=3, size=(64, 48), seed=1)
+    >>> made = VideoSource(path="a.mp4", size=(64, 48), frames=4)
+    >>> video_mismatch(open_video(a.video), made)
+    "it has 3 frames, the store's video 4"
+    """
+    if recorded is None:
+        return None
+    size = recorded.frame_size
+    if size is not None and (reader.width, reader.height) != size:
+        return f"it is {reader.width}x{reader.height} px, the store's video {size[0]}x{size[1]}"
+    if isinstance(recorded.frames, int) and len(reader) != recorded.frames:
+        return f"it has {len(reader)} frames, the store's video {recorded.frames}"
+    extra = recorded.extra or {}
+    names = extra.get("images")
+    files = list(getattr(reader, "files", None) or [str(reader.path)])
+    if isinstance(names, list) and [os.path.basename(f) for f in files] != names:
+        return "its image names differ from those the store records"
+    if not recorded.sha256:
+        return None
+    if isinstance(names, list) and "sha256_of" not in extra:
+        digest = legacy_survey_sha256(files)  # a photo survey stored before one fingerprint
+    else:
+        digest = reader.sha256()
+    return None if digest == recorded.sha256 else "the sha256 differs"
+
+
 def check_same_video(reader: VideoReader, recorded: VideoSource | None, store: object) -> None:
     """Refuse a video that is not the one ``store`` was made from.
 
-    Compared with the store's provenance (``recorded``): the frame size and frame count, then
-    the sha256 when one is recorded (the whole file is read once, as ``segment`` did; a photo
-    survey's images, hashed another way, are compared by size and count only).
+    Compared with the store's provenance (``recorded``) by :func:`video_mismatch`: the frame
+    size and frame count, then the sha256 when one is recorded (the whole file is read once,
+    as ``segment`` did).
 
     Parameters
     ----------
@@ -140,19 +199,7 @@ def check_same_video(reader: VideoReader, recorded: VideoSource | None, store: o
     ecoseg.errors.VideoError: .../b/video.mp4: not the video a.zarr was made from \
 (.../a/video.mp4): the sha256 differs
     """
-    if recorded is None:
-        return
-    made = f"not the video {store} was made from ({recorded.path or 'path not recorded'})"
-    size = recorded.frame_size
-    if size is not None and (reader.width, reader.height) != size:
-        raise VideoError(
-            f"{reader.path}: {made}: it is {reader.width}x{reader.height} px, the store's video "
-            f"{size[0]}x{size[1]}"
-        )
-    if isinstance(recorded.frames, int) and len(reader) != recorded.frames:
-        raise VideoError(
-            f"{reader.path}: {made}: it has {len(reader)} frames, the store's video "
-            f"{recorded.frames}"
-        )
-    if recorded.sha256 and "images" not in recorded.extra and reader.sha256() != recorded.sha256:
-        raise VideoError(f"{reader.path}: {made}: the sha256 differs")
+    why = video_mismatch(reader, recorded)
+    if why is not None:
+        made = f"not the video {store} was made from ({recorded.path or 'path not recorded'})"
+        raise VideoError(f"{reader.path}: {made}: {why}")

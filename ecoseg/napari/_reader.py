@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from ecoseg.napari._layers import is_store, is_video, store_layers, video_layer
+from ecoseg.napari._layers import META_KEY, is_store, is_video, store_layers, video_layer
 
 __all__ = ["get_reader", "read_store", "read_video"]
 
@@ -57,6 +57,10 @@ def read_video(path: str | list[str]) -> list[tuple]:
 def read_store(path: str | list[str]) -> list[tuple]:
     """Video (when found), Labels and Tracks layers for ecoseg mask stores.
 
+    A video found for a store is checked to be the store's video (size and frame count, then
+    its sha256 in a background thread, :func:`ecoseg.napari._check.check_video_later`): the
+    layers show at once, and a napari warning names both files if it is not.
+
     Examples
     --------
     >>> from ecoseg.sample import sample
@@ -65,5 +69,21 @@ def read_store(path: str | list[str]) -> list[tuple]:
     """
     layers = []
     for p in _paths(path):
-        layers.extend(store_layers(p.rstrip("/\\")))
+        found = store_layers(p.rstrip("/\\"))
+        _check_found_video(found)
+        layers.extend(found)
     return layers
+
+
+def _check_found_video(layers: list[tuple]) -> None:
+    from ecoseg.napari._check import check_video_later
+    from ecoseg.provenance import VideoSource
+
+    meta = [kw.get("metadata", {}).get(META_KEY, {}) for _, kw, _ in layers]
+    video = next((m["video"] for m in meta if m.get("kind") == "video"), None)
+    masks = next((m for m in meta if m.get("kind") == "masks"), None)
+    if video is None or masks is None:
+        return
+    recorded = (masks.get("provenance") or {}).get("video")
+    if isinstance(recorded, dict):
+        check_video_later(str(video), str(masks["store"]), VideoSource.from_dict(recorded))

@@ -109,3 +109,47 @@ def test_lazy_labels_layer_refuses_a_chunk_lost_after_opening(
     with pytest.raises(StoreError) as info:
         np.asarray(labels.data[5])
     assert str(info.value) == message
+
+
+def _join_video_checks() -> None:
+    import threading
+
+    from ecoseg.napari._check import THREAD_NAME
+
+    for thread in threading.enumerate():
+        if thread.name == THREAD_NAME:
+            thread.join(timeout=120)
+
+
+def _ecoseg_warnings() -> list[str]:
+    from napari.utils.notifications import notification_manager
+
+    return [str(n.message) for n in notification_manager.records if "ecoseg:" in str(n.message)]
+
+
+def test_a_same_sized_clip_beside_a_store_is_named_in_a_warning(make_napari_viewer, tmp_path):
+    """A different clip of the same size and length found beside the store: the layers show,
+    and a background check warns with both files (was: shown under the masks silently)."""
+    import shutil
+
+    clip = ecoseg.synth(tmp_path / "clip", seed=3, frames=6, size=(64, 48))
+    other = ecoseg.synth(tmp_path / "other", seed=4, frames=6, size=(64, 48))
+    shutil.copyfile(other.video, clip.video)
+    before = len(_ecoseg_warnings())
+    viewer = make_napari_viewer()
+    layers = viewer.open(str(clip.truth), plugin="ecoseg")
+    assert [layer.metadata["ecoseg"]["kind"] for layer in layers][:2] == ["video", "masks"]
+    _join_video_checks()
+    said = _ecoseg_warnings()[before:]
+    assert len(said) == 1, said
+    assert str(clip.video) in said[0] and str(clip.truth) in said[0]
+    assert "is not the video" in said[0] and "the sha256 differs" in said[0]
+
+
+def test_the_stores_own_video_gives_no_warning(make_napari_viewer, tmp_path):
+    clip = ecoseg.synth(tmp_path / "clip", seed=3, frames=6, size=(64, 48))
+    before = len(_ecoseg_warnings())
+    viewer = make_napari_viewer()
+    viewer.open(str(clip.truth), plugin="ecoseg")
+    _join_video_checks()
+    assert _ecoseg_warnings()[before:] == []

@@ -1,0 +1,112 @@
+"""Whether the video found beside a store is the store's video, checked after the layers show.
+
+Opening a store in napari also opens its video when it is found (by its recorded path, or
+beside the store). The check runs in a background thread, so the layers show without
+waiting: frame size and count first (a warning for those comes at once), then the sha256,
+which reads the whole file (about 0.7 s of CPU per GB, so seconds for a BRUV hour of 4-8
+GB). If the video is not the store's, a napari warning names both files and what differs
+(:func:`ecoseg.io.video.video_mismatch`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ecoseg.errors import EcosegError
+
+__all__ = ["THREAD_NAME", "check_video_later", "video_warning"]
+
+#: Name of the background thread (tests and users can find and join it).
+THREAD_NAME = "ecoseg-video-check"
+
+
+def video_warning(video: str, store: str, recorded: Any) -> str | None:
+    """The warning for ``video`` shown under ``store``'s masks, or ``None`` if it is the store's.
+
+    Parameters
+    ----------
+    video : str
+        The video file (or image folder) found for the store.
+    store : str
+        The store.
+    recorded : ecoseg.provenance.VideoSource or None
+        The store's recorded video.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> from ecoseg.store import MaskStore
+    >>> d = tempfile.mkdtemp()
+    >>> a = ecoseg.synth(d + "/a", frames=3, size=(64, 48), seed=1)
+    >>> b = ecoseg.synth(d + "/b", frames=3, size=(64, 48), seed=2)
+    >>> made = MaskStore.open(a.truth).provenance_record.video
+    >>> video_warning(str(a.video), str(a.truth), made) is None
+    True
+    >>> said = video_warning(str(b.video), "a/truth.zarr", made)
+    >>> said.startswith(str(b.video))
+    True
+    >>> print(said[len(str(b.video)) :])
+     is not the video a/truth.zarr was made from (video.mp4): the sha256 differs; the video
+     layer does not show this store's frames
+    """
+    from ecoseg.io.video import open_video, video_mismatch
+
+    try:
+        with open_video(video) as reader:
+            why = video_mismatch(reader, recorded)
+    except (OSError, EcosegError) as exc:
+        return f"{video} could not be checked against {store}: {' '.join(str(exc).split())}"
+    if why is None:
+        return None
+    made = getattr(recorded, "path", None) or "path not recorded"
+    return (
+        f"{video} is not the video {store} was made from ({made}): {why}; "
+        "the video layer does not show this store's frames"
+    )
+
+
+def _warn(message: str) -> None:
+    from napari.utils.notifications import show_warning
+
+    show_warning(f"ecoseg: {message}")
+
+
+def check_video_later(
+    video: str, store: str, recorded: Any, *, warn: Callable[[str], Any] = _warn
+) -> threading.Thread:
+    """Check ``video`` against ``store``'s record in a background thread; warn if it is not.
+
+    Parameters
+    ----------
+    video, store, recorded
+        As :func:`video_warning`.
+    warn : callable
+        Called with the message when the video is not the store's (default: a napari
+        warning notification, which napari shows from any thread).
+
+    Returns
+    -------
+    threading.Thread
+        The started (daemon) thread, named :data:`THREAD_NAME`.
+
+    Examples
+    --------
+    >>> from ecoseg.sample import sample
+    >>> from ecoseg.store import MaskStore
+    >>> made = MaskStore.open(sample().truth).provenance_record.video
+    >>> said = []
+    >>> check_video_later(str(sample().video), "truth.zarr", made, warn=said.append).join()
+    >>> said
+    []
+    """
+
+    def run() -> None:
+        message = video_warning(video, store, recorded)
+        if message is not None:
+            warn(message)
+
+    thread = threading.Thread(target=run, name=THREAD_NAME, daemon=True)
+    thread.start()
+    return thread
