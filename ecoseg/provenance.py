@@ -24,6 +24,7 @@ Records
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
@@ -107,6 +108,13 @@ def _size(value: Any) -> Any:
     return _KEEP_RAW
 
 
+def _rate(value: Any) -> Any:
+    """A frame rate: a finite positive number (a hand-edited ``"30"`` or ``0`` is kept raw)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf:
+        return value
+    return _KEEP_RAW
+
+
 def _nested(cls):
     return lambda value: cls.from_dict(value) if isinstance(value, Mapping) else _KEEP_RAW
 
@@ -153,7 +161,7 @@ class VideoSource:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> VideoSource:
         """Read the ``video`` entry of a provenance record."""
-        return cls(**_read(cls, _mapping(data, "provenance video"), {"size": _size}))
+        return cls(**_read(cls, _mapping(data, "provenance video"), {"size": _size, "fps": _rate}))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON entry (``size`` as a list)."""

@@ -109,6 +109,16 @@ def test_a_misshapen_known_key_is_kept_verbatim():
     assert json.dumps(prov.to_dict()) == json.dumps(data)
 
 
+@pytest.mark.parametrize("rate", ["30", 0, -25, True, None, [30]])
+def test_a_frame_rate_that_is_not_a_positive_number_is_kept_verbatim(rate):
+    """A hand-edited ``fps`` reads as unknown (readers used ``float(fps)``), written back as
+    it was."""
+    data = {"video": {"path": "v.mp4", "fps": rate}}
+    prov = Provenance.from_dict(data)
+    assert prov.video.fps is None
+    assert json.dumps(prov.to_dict()) == json.dumps(data)
+
+
 def test_new_object_fields():
     base = ObjectRecord(5, "parrotfish", "concept")
     assert base.to_dict() == {"id": 5, "class": "parrotfish", "source": "concept"}

@@ -94,3 +94,15 @@ def test_empty_store(tmp_path):
     s = summary(tmp_path / "e.zarr")
     assert (s.frames, s.objects, s.start_s, s.duration_s) == (0, 0, None, 0.0)
     assert np.isfinite(s.duration_s)
+
+
+def test_a_frame_rate_stored_as_text_is_unknown(truth):
+    """A hand-edited provenance (``"fps": "30"``) crashed the summary with a ValueError."""
+    import json
+
+    meta = truth / "zarr.json"
+    data = json.loads(meta.read_text())
+    data["attributes"]["ecoseg"]["provenance"]["video"]["fps"] = "thirty"
+    meta.write_text(json.dumps(data))
+    s = summary(truth)
+    assert s.fps is None and s.frames == 16
