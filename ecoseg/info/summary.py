@@ -327,9 +327,7 @@ def pending_edits(path: Any) -> int:
     >>> pending_edits(ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48)).truth)
     0
     """
-    from ecoseg.store import ATTRS_KEY, MaskStore
+    from ecoseg.store import ATTRS_KEY, MaskStore, unfinished_edits
 
     with MaskStore.open(path) as store:
-        meta = store.attrs.get(ATTRS_KEY, {})
-    queue = meta.get("edit_queue")
-    return int(bool(meta.get("edit_pending"))) + (len(queue) if isinstance(queue, list) else 0)
+        return unfinished_edits(store.attrs.get(ATTRS_KEY, {}))

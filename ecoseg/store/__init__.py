@@ -92,7 +92,11 @@ from ecoseg.store.layout import (
 from ecoseg.store.location import Location
 from ecoseg.store.lock import WriterLock, check_no_writer, lock_path
 from ecoseg.store.maskstore import MaskStore
-from ecoseg.store.validation import present_ids
+from ecoseg.store.validation import (
+    check_finished,
+    present_ids,
+    unfinished_edits,
+)
 from ecoseg.store.view import open_masks
 
 #: Deprecated spelling of :class:`Location` (``ecoseg/distributed.py`` still imports it).
@@ -110,10 +114,12 @@ __all__ = [
     "MaskStore",
     "MissingChunk",
     "WriterLock",
+    "check_finished",
     "check_no_writer",
     "discard_on_failure",
     "labels_codec",
     "lock_path",
     "open_masks",
     "present_ids",
+    "unfinished_edits",
 ]

@@ -27,12 +27,47 @@ __all__ = [
     "check_ids",
     "check_labels",
     "check_times",
+    "check_finished",
     "json_data",
     "parse_objects",
     "present_ids",
     "score_rows",
+    "unfinished_edits",
     "validate_group",
 ]
+
+
+def unfinished_edits(meta: Mapping[str, Any]) -> int:
+    """Review edits an interrupted ``ecoseg edit`` left to do (0: none), from a store's
+    attributes (the ``edit_pending`` edit and the ``edit_queue`` after it).
+
+    Examples
+    --------
+    >>> unfinished_edits({}), unfinished_edits({"edit_pending": {"n": 3}, "edit_queue": [{}]})
+    (0, 2)
+    """
+    queue = meta.get("edit_queue")
+    return int(bool(meta.get("edit_pending"))) + (len(queue) if isinstance(queue, list) else 0)
+
+
+def check_finished(path: str, meta: Mapping[str, Any]) -> None:
+    """Refuse a store with an unfinished review edit (its labels may be half rewritten), for
+    what derives numbers or files from the labels: measure, evaluate, export.
+
+    Examples
+    --------
+    >>> check_finished("a.zarr", {})
+    >>> check_finished("a.zarr", {"edit_pending": {"n": 3}})
+    Traceback (most recent call last):
+    ecoseg.errors.StoreError: a.zarr: an interrupted `ecoseg edit` left 1 edit unfinished, ...
+    """
+    n = unfinished_edits(meta)
+    if n:
+        raise StoreError(
+            f"{path}: an interrupted `ecoseg edit` left {n} edit{'s' if n != 1 else ''} "
+            f"unfinished, so its labels may be half rewritten; run `ecoseg edit {path} "
+            "--resume` first"
+        )
 
 
 def present_ids(labels: np.ndarray) -> np.ndarray:

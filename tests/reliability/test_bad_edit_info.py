@@ -189,3 +189,45 @@ def test_a_queue_that_no_longer_fits_is_one_warning_line(store, cli):
     assert code == 0
     assert err.startswith("ecoseg: warning: ") and err.count("\n") == 1, err
     assert "unknown edit 'bogus'" in err
+
+
+def test_a_half_written_edit_gives_no_numbers(store, tmp_path, cli, monkeypatch):
+    """An ``ecoseg edit`` killed while rewriting labels: ``measure``, ``evaluate`` and
+    ``export`` used the half-edited labels and exited 0; now each refuses with the command
+    that completes the edit (``info`` shows it too), and works once it is completed."""
+    import sys
+
+    from ecoseg.species import apply_edits
+    from ecoseg.species.edits import Edit
+
+    review = sys.modules["ecoseg.species.review"]
+    write = review._write_chunk
+    calls = {"n": 0}
+
+    def killed(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise KeyboardInterrupt
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(review, "_write_chunk", killed)
+    with pytest.raises(KeyboardInterrupt):
+        apply_edits(store, [Edit("merge", (1, 2)), Edit("delete", (3,))])
+    monkeypatch.undo()
+
+    truth = _store(tmp_path / "truth.zarr")
+    commands = [
+        ("measure", store, "-o", tmp_path / "tables"),
+        ("evaluate", store, "--truth", truth),
+        ("evaluate", truth, "--truth", store),
+        ("export", store, "--format", "coco", "-o", tmp_path / "coco.json"),
+    ]
+    for args in commands:
+        code, _, err = cli(*args)
+        assert_one_line_error(code, err, str(store), "2 edits unfinished", "--resume")
+    assert not (tmp_path / "tables").exists() and not (tmp_path / "coco.json").exists()
+    code, text, _ = cli("info", store)
+    assert code == 0 and "INTERRUPTED" in text
+    assert cli("edit", store, "--resume")[0] == 0
+    for args in commands:
+        assert cli(*args)[0] == 0, args
