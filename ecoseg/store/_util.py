@@ -35,6 +35,34 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
+def settle_writes(timeout: float = 10.0) -> int:
+    """Wait (at most ``timeout`` seconds) for the work still running on zarr's event loop.
+
+    Zarr gathers some writes (an array's metadata with its parent group's, ``setitem`` over
+    several chunks). When one of them fails, the error comes back at once while the others
+    still run; one can land after the caller has removed the half-written store and bring a
+    folder back. Call this before removing what a failed write left. Returns how many tasks
+    were still running.
+
+    Examples
+    --------
+    >>> settle_writes()
+    0
+    """
+    import asyncio
+
+    from zarr.core.sync import sync
+
+    async def others() -> int:
+        me = asyncio.current_task()
+        running = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+        return len(running)
+
+    return sync(others())
+
+
 def guard(path: str, action: Callable[[], T]) -> T:
     """Run ``action``; a backend failure becomes a StoreError naming the store.
 

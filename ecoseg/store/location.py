@@ -138,7 +138,11 @@ class Location:
     def remove_made(self, staging: Path | None) -> bool:
         """Remove a store a build made here and failed to finish: a zip's staging folder (the
         archive, old or absent, is not touched) or a local folder; URLs and zarr ``Store``
-        objects are left as they are. Returns whether anything was removed."""
+        objects are left as they are. Returns whether anything was removed. Writes zarr still
+        has in flight are waited for first, so none lands after the removal."""
+        from ecoseg.store._util import settle_writes
+
+        settle_writes()
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
             return True

@@ -95,3 +95,36 @@ def test_discard_drops_buffered_frames_and_closes(tmp_path):
     assert store.discard() is False  # twice is harmless
     with pytest.raises(StoreError, match="closed"):
         store.append(np.zeros((1, 6, 7), np.uint32), 0.2)
+
+
+def test_a_failed_create_leaves_nothing_even_when_a_gathered_write_lands_late(
+    tmp_path, monkeypatch
+):
+    """Zarr writes an array's metadata together with its parent group's; when the first write
+    fails (disk full) the error returns while the other is still running. Removing the half
+    store before that write lands brought the folder back as a zarr group without ecoseg
+    attributes, which a later ``--resume`` called "not an ecoseg mask store"."""
+    import asyncio
+    import errno
+    import time
+
+    from zarr.storage import LocalStore
+
+    real_set, real_if_absent = LocalStore.set, LocalStore.set_if_not_exists
+
+    async def full(self, key, value):
+        if key == "scores/zarr.json":
+            raise OSError(errno.ENOSPC, "No space left on device", key)
+        return await real_set(self, key, value)
+
+    async def slow(self, key, value):
+        await asyncio.sleep(0.2)
+        return await real_if_absent(self, key, value)
+
+    monkeypatch.setattr(LocalStore, "set", full)
+    monkeypatch.setattr(LocalStore, "set_if_not_exists", slow)
+    path = tmp_path / "m.zarr"
+    with pytest.raises(StoreError, match="No space left on device"):
+        MaskStore.create(path, height=6, width=7)
+    time.sleep(0.4)  # long after the slow write would have landed
+    assert list(tmp_path.iterdir()) == []
