@@ -57,7 +57,7 @@ def add_edit(sub) -> None:
         action="store_true",
         help="only complete what a killed run left pending (an edit and the rest of its command)",
     )
-    p.add_argument("--log", action="store_true", help="print the edit log")
+    p.add_argument("--log", action="store_true", help="print the edit log (alone: read only)")
     p.set_defaults(func=_run_edit, edits=[])
 
 
@@ -75,6 +75,8 @@ def _run_edit(args) -> int:
             "no edit given (--set-class, --merge, --split, --delete, --reviewed, "
             "--undo, --resume or --log)"
         )
+    if args.log and not edits and not args.resume:
+        return _print_log(args.store)
     before = len(edit_log(args.store))
     Review(args.store)  # completes a pending edit (and the rest of its command) first
     done = len(edit_log(args.store)) - before
@@ -86,6 +88,28 @@ def _run_edit(args) -> int:
     if args.log:
         for entry in edit_log(args.store):
             print(json.dumps(entry))
+    return 0
+
+
+def _print_log(path: str) -> int:
+    """``ecoseg edit STORE --log`` alone: print the log read-only (no writer lock, so it works
+    while another command writes the store) and say what an interrupted command left."""
+    import sys
+
+    from ecoseg.species import edit_log
+    from ecoseg.store import ATTRS_KEY, MaskStore, unfinished_edits
+
+    with MaskStore.open(path) as store:
+        log = edit_log(store)
+        left = unfinished_edits(store.attrs.get(ATTRS_KEY, {}))
+    for entry in log:
+        print(json.dumps(entry))
+    if left:
+        print(
+            f"{path}: an interrupted `ecoseg edit` left {left} edit(s) unfinished, not in the "
+            f"log yet; `ecoseg edit {path} --resume` completes them",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -231,6 +231,24 @@ def test_cli_edit_and_log(store3, capsys):
     assert err.startswith("ecoseg: error: --merge '1'") and "\n" not in err
 
 
+def test_edit_log_alone_reads_while_another_command_writes(store3, capsys):
+    """``ecoseg edit STORE --log`` only reads: it took the writer lock, so it was refused while
+    a segment or classify run wrote the store."""
+    from ecoseg.cli import main
+    from ecoseg.store import lock_path
+
+    path, _, _ = store3
+    assert main(["edit", str(path), "--set-class", "3=wrasse"]) == 0
+    capsys.readouterr()
+    lock_path(path).write_text(json.dumps({"pid": 1, "host": "field-laptop", "created": "now"}))
+    assert main(["edit", str(path), "--log"]) == 0
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["kind"] for line in out.splitlines()] == ["set_class"]
+    assert err == ""
+    assert main(["edit", str(path), "--reviewed", "1"]) != 0  # an edit still waits its turn
+    assert "field-laptop" in capsys.readouterr().err
+
+
 def test_undo_keeps_a_later_classification_of_other_tracks(store3):
     from ecoseg.species.review import open_for_edit, read_meta, write_meta
 
