@@ -148,6 +148,16 @@ def test_an_empty_store_path_is_named(tmp_path, cli, monkeypatch, command):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("verify", [[], ["--verify"]], ids=["video", "verify-video"])
+def test_an_empty_video_path_is_named(store, tmp_path, cli, monkeypatch, verify):
+    # "" opened the working folder as an image folder: ".: no images ..." (or, with images
+    # there, a comparison with them)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("info", store, *verify, "--video", "")
+    assert_one_line_error(code, err, "'': an empty path is not a video or image folder")
+    assert out == ""
+
+
 def _set_meta(store: Path, key: str, value) -> None:
     import json
 
