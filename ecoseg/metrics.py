@@ -311,10 +311,10 @@ def evaluate(
     >>> r["jf"]["mean"], r["hota"]["hota"], r["identity"]["idf1"], r["clear"]["mota"]
     (1.0, 1.0, 1.0, 1.0)
     """
-    from ecoseg.store import ATTRS_KEY, MaskStore, check_finished
+    from ecoseg.store import MaskStore, check_finished
 
     pred = pred if isinstance(pred, MaskStore) else MaskStore.open(pred)
-    check_finished(pred.path, pred.attrs.get(ATTRS_KEY, {}))
+    check_finished(pred)
     if is_png_folder(truth):
         import tempfile
         from pathlib import Path
@@ -330,7 +330,7 @@ def evaluate(
                 progress=progress,
             )
     truth = truth if isinstance(truth, MaskStore) else MaskStore.open(truth)
-    check_finished(truth.path, truth.attrs.get(ATTRS_KEY, {}))
+    check_finished(truth)
     n = truth.n_frames
     shape = (truth.height, truth.width)
     if (pred.height, pred.width) != shape:

@@ -20,3 +20,34 @@ def _restore_grad_mode():
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_grad_enabled(True if before is None else before)
+
+
+@pytest.fixture
+def interrupt_edit(monkeypatch):
+    """A function leaving a store as an ``ecoseg edit --merge A,B --delete C`` (its first three
+    objects) killed at its first labels chunk write leaves it: that edit's intent written
+    (``edit_pending``) and any edit after it queued (2 unfinished when the merge changes
+    labels)."""
+    from ecoseg.species import apply_edits
+    from ecoseg.species.edits import Edit
+    from ecoseg.store import MaskStore
+
+    def run(path) -> None:
+        review = sys.modules["ecoseg.species.review"]
+        calls = {"n": 0}
+        write = review._write_chunk
+
+        def killed(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise KeyboardInterrupt
+            return write(*args, **kwargs)
+
+        with MaskStore.open(path) as store:
+            ids = [int(i) for i in store.object_ids[:3]]
+        with monkeypatch.context() as patch:
+            patch.setattr(review, "_write_chunk", killed)
+            with pytest.raises(KeyboardInterrupt):
+                apply_edits(path, [Edit("merge", (ids[0], ids[1])), Edit("delete", (ids[2],))])
+
+    return run

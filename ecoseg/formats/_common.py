@@ -350,12 +350,12 @@ def read_store(store: Any, *, progress: bool = False) -> Annotations:
     """
     from tqdm.auto import tqdm
 
-    from ecoseg.store import ATTRS_KEY, MaskStore, check_finished, present_ids
+    from ecoseg.store import MaskStore, check_finished, present_ids
 
     own = not isinstance(store, MaskStore)
     st = MaskStore.open(store) if own else store
     try:
-        check_finished(st.path, st.attrs.get(ATTRS_KEY, {}))
+        check_finished(st)
         n, h, w = st.n_frames, st.height, st.width
         times = st.read_time()
         scores = st.read_scores()

@@ -17,8 +17,21 @@ def describe_error(e: BaseException) -> str:
 
 
 def check_path(path) -> Path:
-    """``path`` as a Path that exists and, for a file, is readable and not empty."""
-    p = Path(os.fspath(path)).expanduser()
+    """``path`` as a Path that exists and, for a file, is readable and not empty.
+
+    An empty path is refused (``Path("")`` is the working folder, which then opened as an
+    image folder or was named ``.`` in the error).
+
+    Examples
+    --------
+    >>> check_path("")
+    Traceback (most recent call last):
+    ecoseg.errors.VideoError: '': an empty path is not a video or image folder
+    """
+    text = os.fspath(path)
+    if not str(text).strip():
+        raise VideoError(f"{text!r}: an empty path is not a video or image folder")
+    p = Path(text).expanduser()
     if not p.exists():
         raise VideoError(f"{p}: no such file or directory")
     if p.is_file():

@@ -129,7 +129,7 @@ def measure(
         store_table,
         table_attrs,
     )
-    from ecoseg.store import ATTRS_KEY, check_finished
+    from ecoseg.store import check_finished
 
     formats = _check_formats(formats)
     if out is not None:
@@ -137,7 +137,7 @@ def measure(
     targets = _targets(out, formats, overwrite)
     new_cal = as_calibration(calibration) if calibration is not None else None
     store = open_store(store)
-    check_finished(store.path, store.attrs.get(ATTRS_KEY, {}))  # no numbers from half an edit
+    check_finished(store)  # no numbers from half an edit
     known = list(dict.fromkeys(object_classes(store).values()))
     if classes is not None:
         classes = [str(c) for c in ([classes] if isinstance(classes, str) else classes)]

@@ -1,4 +1,4 @@
-"""Whether the video found beside a store is the store's video, checked after the layers show.
+"""Whether what a store's layers show can be trusted: its video, and its edits.
 
 Opening a store in napari also opens its video when it is found (by its recorded path, or
 beside the store). The check runs in a background thread, so the layers show without
@@ -6,6 +6,11 @@ waiting: frame size and count first (a warning for those comes at once), then th
 which reads the whole file (about 0.7 s of CPU per GB, so seconds for a BRUV hour of 4-8
 GB). If the video is not the store's, a napari warning names both files and what differs
 (:func:`ecoseg.io.video.video_mismatch`).
+
+A store an interrupted ``ecoseg edit`` left half written still opens (looking is harmless),
+but with one napari warning in the words ``ecoseg measure`` refuses it with
+(:func:`ecoseg.store.check_finished`): how many edits are unfinished and
+``ecoseg edit STORE --resume`` (:func:`check_edits`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 from ecoseg.errors import EcosegError
 
-__all__ = ["THREAD_NAME", "check_video_later", "video_warning"]
+__all__ = ["THREAD_NAME", "check_edits", "check_video_later", "edit_warning", "video_warning"]
 
 #: Name of the background thread (tests and users can find and join it).
 THREAD_NAME = "ecoseg-video-check"
@@ -110,3 +115,56 @@ def check_video_later(
     thread = threading.Thread(target=run, name=THREAD_NAME, daemon=True)
     thread.start()
     return thread
+
+
+def edit_warning(store: Any) -> str | None:
+    """The warning for a store an interrupted ``ecoseg edit`` left half written, or ``None``.
+
+    The message is :func:`ecoseg.store.check_finished`'s (what ``measure``, ``evaluate`` and
+    ``export`` refuse such a store with).
+
+    Parameters
+    ----------
+    store : str, Path or MaskStore
+        The store (its attributes are read now).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> edit_warning(ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48)).truth) is None
+    True
+    """
+    from ecoseg.errors import StoreError
+    from ecoseg.measure.regions import opened_store
+    from ecoseg.store import check_finished
+
+    with opened_store(store) as opened:
+        try:
+            check_finished(opened)
+        except StoreError as exc:
+            return str(exc)
+    return None
+
+
+def check_edits(store: Any, *, warn: Callable[[str], Any] = _warn) -> str | None:
+    """Warn if ``store`` holds unfinished edits (:func:`edit_warning`); returns the message.
+
+    Parameters
+    ----------
+    store : str, Path or MaskStore
+        The store whose layers are shown.
+    warn : callable
+        Called with the message (default: a napari warning notification).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> said = []
+    >>> check_edits(ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48)).truth,
+    ...             warn=said.append), said
+    (None, [])
+    """
+    message = edit_warning(store)
+    if message is not None:
+        warn(message)
+    return message

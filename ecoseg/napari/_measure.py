@@ -6,6 +6,8 @@ the Python API give for the same masks. Selecting a row moves the viewer to its 
 shows only its object; the plot shows the counts per class over time with the current frame
 marked. Calibration: type mm per pixel, or draw a line along a scale bar, give its length and
 press *Use drawn line*; every ecoseg layer is then scaled in mm (the scale bar shows mm).
+A layer read from a store an interrupted ``ecoseg edit`` left half written is measured as
+shown, and the status line says the numbers come from an unfinished edit.
 """
 
 from __future__ import annotations
@@ -168,6 +170,7 @@ class MeasureWidget(QWidget):
         self._store = None
         self._worker = None
         self._cal_used = None
+        self._unfinished: str | None = None
 
         self.masks_combo = QComboBox()
         self.mm_spin = QDoubleSpinBox()
@@ -381,6 +384,7 @@ class MeasureWidget(QWidget):
         worker.finished.connect(self._measure_finished)
         self._worker = worker
         self._cal_used = cal
+        self._unfinished = _unfinished(layer)
         self.measure_btn.setEnabled(False)
         self.status.setText(f"measuring {layer.name}…")
         worker.start()
@@ -397,9 +401,10 @@ class MeasureWidget(QWidget):
         self._update_tracks()
         n = self.tables["tracks"]
         unit = "mm" if self._cal_used is not None else "px"
-        self.status.setText(
-            f"{len(self.tables['regions'])} regions, {len(n)} objects; lengths in {unit}"
-        )
+        said = f"{len(self.tables['regions'])} regions, {len(n)} objects; lengths in {unit}"
+        if self._unfinished is not None:  # numbers of a half-written edit: say so
+            said += f". Warning: {self._unfinished}"
+        self.status.setText(said)
 
     def _update_tracks(self) -> None:
         """Show the measured trajectories (mask centroids) in a Tracks layer."""
@@ -532,6 +537,21 @@ class MeasureWidget(QWidget):
 
         self.status.setText(f"error: {message}")
         show_error(f"ecoseg: {message}")
+
+
+def _unfinished(layer) -> str | None:
+    """The warning for the store behind ``layer`` when an interrupted ``ecoseg edit`` left it
+    half written (:func:`ecoseg.napari._check.edit_warning`); None otherwise, or when the
+    layer has no store (any more)."""
+    from ecoseg.napari._check import edit_warning
+
+    path = _meta(layer).get("store")
+    if not path:
+        return None
+    try:
+        return edit_warning(path)
+    except EcosegError:  # moved or deleted since it was opened: the layer is all there is
+        return None
 
 
 def _reason(exc: BaseException) -> str:

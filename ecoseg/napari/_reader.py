@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from ecoseg.napari._check import check_edits
 from ecoseg.napari._layers import META_KEY, is_store, is_video, store_layers, video_layer
 
 __all__ = ["get_reader", "read_store", "read_video"]
@@ -59,7 +60,10 @@ def read_store(path: str | list[str]) -> list[tuple]:
 
     A video found for a store is checked to be the store's video (size and frame count, then
     its sha256 in a background thread, :func:`ecoseg.napari._check.check_video_later`): the
-    layers show at once, and a napari warning names both files if it is not.
+    layers show at once, and a napari warning names both files if it is not. A store an
+    interrupted ``ecoseg edit`` left half written opens too, with one napari warning naming
+    the unfinished edits and ``ecoseg edit STORE --resume``
+    (:func:`ecoseg.napari._check.check_edits`).
 
     Examples
     --------
@@ -69,7 +73,9 @@ def read_store(path: str | list[str]) -> list[tuple]:
     """
     layers = []
     for p in _paths(path):
-        found = store_layers(p.rstrip("/\\"))
+        p = p.rstrip("/\\")
+        found = store_layers(p)
+        check_edits(p)
         _check_found_video(found)
         layers.extend(found)
     return layers

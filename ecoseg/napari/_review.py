@@ -8,6 +8,11 @@ store at once (:class:`ecoseg.species.Review`: chunk-atomic, logged, undoable) a
 layer is reloaded from it: set class (recent classes on buttons with the shortcuts Ctrl+1 ..
 Ctrl+9), merge the two selected tracks, split the selected track at the current frame, delete,
 mark reviewed, undo.
+
+A store an interrupted ``ecoseg edit`` left half written is listed as it is, with the status
+line saying so (:func:`ecoseg.napari._check.edit_warning`); the widget's first edit completes
+the unfinished ones (:class:`ecoseg.species.Review` does, before anything else) and the layer
+is reloaded whole.
 """
 
 from __future__ import annotations
@@ -264,6 +269,7 @@ class ReviewWidget(QWidget):
 
     def refresh(self) -> None:
         """Re-read the store: gallery rows and thumbnails."""
+        from ecoseg.napari._check import edit_warning
         from ecoseg.store import MaskStore
 
         path = self.store_path
@@ -297,7 +303,11 @@ class ReviewWidget(QWidget):
                 cell.setData(Qt.UserRole, int(row.object_id))
                 self.gallery.setItem(r, c, cell)
         self.gallery.setSortingEnabled(True)
-        self.status.setText(f"{len(self.table)} tracks in {Path(str(path)).name}")
+        said = f"{len(self.table)} tracks in {Path(str(path)).name}"
+        unfinished = edit_warning(store)  # the reader warned once; the gallery says it too
+        if unfinished is not None:
+            said += f". Warning: {unfinished} (or make any edit here: it completes them first)"
+        self.status.setText(said)
 
     # ------------------------------------------------------------------ selection
     def selected_ids(self) -> list[int]:

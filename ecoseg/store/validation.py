@@ -50,22 +50,38 @@ def unfinished_edits(meta: Mapping[str, Any]) -> int:
     return int(bool(meta.get("edit_pending"))) + (len(queue) if isinstance(queue, list) else 0)
 
 
-def check_finished(path: str, meta: Mapping[str, Any]) -> None:
+def check_finished(store: Any) -> None:
     """Refuse a store with an unfinished review edit (its labels may be half rewritten), for
-    what derives numbers or files from the labels: measure, evaluate, export.
+    what derives numbers or files from the labels: measure, evaluate, export. The napari
+    reader shows such a store but gives this message as a warning.
+
+    Parameters
+    ----------
+    store : MaskStore
+        An open store (its attributes are read now, so an edit since it was opened counts;
+        typed ``Any`` here: ``maskstore`` imports this module).
+
+    Raises
+    ------
+    StoreError
+        One line: the store, how many edits are unfinished (:func:`unfinished_edits`) and the
+        command that completes them, ``ecoseg edit STORE --resume``.
 
     Examples
     --------
-    >>> check_finished("a.zarr", {})
-    >>> check_finished("a.zarr", {"edit_pending": {"n": 3}})
+    >>> from ecoseg.store import MaskStore
+    >>> s = MaskStore.create("memory://doc-finished", height=2, width=2, overwrite=True)
+    >>> check_finished(s)
+    >>> s.group.attrs["ecoseg"] = {**s.attrs["ecoseg"], "edit_pending": {"n": 3}}  # a killed edit
+    >>> check_finished(s)
     Traceback (most recent call last):
-    ecoseg.errors.StoreError: a.zarr: an interrupted `ecoseg edit` left 1 edit unfinished, ...
+    ecoseg.errors.StoreError: memory://doc-finished: an interrupted `ecoseg edit` left 1 edit ...
     """
-    n = unfinished_edits(meta)
+    n = unfinished_edits(store.attrs.get(ATTRS_KEY, {}))
     if n:
         raise StoreError(
-            f"{path}: an interrupted `ecoseg edit` left {n} edit{'s' if n != 1 else ''} "
-            f"unfinished, so its labels may be half rewritten; run `ecoseg edit {path} "
+            f"{store.path}: an interrupted `ecoseg edit` left {n} edit{'s' if n != 1 else ''} "
+            f"unfinished, so its labels may be half rewritten; run `ecoseg edit {store.path} "
             "--resume` first"
         )
 

@@ -102,3 +102,24 @@ def test_measure_without_labels_layer_says_why(make_napari_viewer):
     w = MeasureWidget(make_napari_viewer())
     w.measure()
     assert w.status.text().startswith("error: no Labels layer")
+
+
+def test_measuring_a_half_edited_store_says_so(make_napari_viewer, qtbot, tmp_path, interrupt_edit):
+    """Masks read from a store an interrupted ``ecoseg edit`` left half written are measured
+    as shown, and the status line says the numbers come from an unfinished edit."""
+    import shutil
+
+    from ecoseg.errors import StoreError
+    from ecoseg.napari._measure import MeasureWidget
+
+    path = shutil.copytree(sample().truth, tmp_path / "truth.zarr")
+    interrupt_edit(path)
+    with pytest.raises(StoreError) as refused:
+        measure(path)  # ecoseg.measure refuses the store itself
+    viewer = make_napari_viewer()
+    viewer.open(str(path), plugin="ecoseg")
+    w = MeasureWidget(viewer)
+    viewer.window.add_dock_widget(w)
+    w.masks_combo.setCurrentText("truth masks")
+    _measure(w, qtbot)
+    assert w.status.text().endswith(f". Warning: {refused.value}")

@@ -153,3 +153,46 @@ def test_the_stores_own_video_gives_no_warning(make_napari_viewer, tmp_path):
     viewer.open(str(clip.truth), plugin="ecoseg")
     _join_video_checks()
     assert _ecoseg_warnings()[before:] == []
+
+
+def refusal(path) -> str:
+    """The one line ``ecoseg.measure`` refuses a half-written store with."""
+    from ecoseg.errors import StoreError
+
+    with pytest.raises(StoreError) as refused:
+        measure(path)
+    return str(refused.value)
+
+
+def _half_edited(tmp_path, clip, interrupt_edit):
+    """A copy of the clip's truth that an ``ecoseg edit`` killed mid-write left half written,
+    and the message ``ecoseg measure`` refuses it with."""
+    import shutil
+
+    path = shutil.copytree(clip.truth, tmp_path / "edited.zarr")
+    interrupt_edit(path)
+    return path, refusal(path)
+
+
+def test_a_half_edited_store_opens_with_one_warning(
+    make_napari_viewer, tmp_path, clip, interrupt_edit
+):
+    """A store an interrupted ``ecoseg edit`` left half written: the layers show (looking is
+    harmless) with one warning in measure's words (was: shown as if final, silently); once
+    the edit is completed, opening it says nothing."""
+    from ecoseg.cli import main
+
+    path, message = _half_edited(tmp_path, clip, interrupt_edit)
+    assert "unfinished" in message and f"ecoseg edit {path} --resume" in message
+    viewer = make_napari_viewer()
+    before = len(_ecoseg_warnings())
+    layers = viewer.open(str(path), plugin="ecoseg")
+    _join_video_checks()
+    assert [layer.metadata["ecoseg"]["kind"] for layer in layers] == ["masks", "tracks"]
+    assert _ecoseg_warnings()[before:] == [f"ecoseg: {message}"]
+
+    assert main(["edit", str(path), "--resume"]) == 0
+    before = len(_ecoseg_warnings())
+    viewer.open(str(path), plugin="ecoseg")
+    _join_video_checks()
+    assert _ecoseg_warnings()[before:] == []

@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
 
+from ecoseg.errors import StoreError  # noqa: E402
 from ecoseg.sample import sample  # noqa: E402
 from ecoseg.store import MaskStore  # noqa: E402
 
@@ -106,3 +107,37 @@ def test_least_confident_first_and_errors(widget):
     assert w.status.text() == "error: select two tracks to merge"
     w.undo()
     assert w.status.text().startswith("error:") and "nothing to undo" in w.status.text()
+
+
+def test_a_half_edited_store_is_flagged_until_an_edit_completes_it(
+    make_napari_viewer, tmp_path, interrupt_edit
+):
+    """The gallery of a store an interrupted ``ecoseg edit`` left half written says so in the
+    status line; the widget's first edit completes the unfinished ones (Review does) and the
+    layer is reloaded with the completed labels."""
+    from ecoseg.info.summary import pending_edits
+    from ecoseg.measure import measure
+    from ecoseg.napari._review import ReviewWidget
+
+    path = shutil.copytree(sample().truth, tmp_path / "truth.zarr")
+    interrupt_edit(path)  # --merge 1,2 --delete 3 killed at its first labels chunk
+    assert pending_edits(path) == 2
+    with pytest.raises(StoreError) as refused:
+        measure(path)  # the words measure, evaluate and export refuse it with
+    message = str(refused.value)
+    viewer = make_napari_viewer()
+    viewer.open(str(path), plugin="ecoseg")
+    w = ReviewWidget(viewer)
+    viewer.window.add_dock_widget(w)
+    assert message is not None and message in w.status.text()
+    assert "any edit here" in w.status.text()
+
+    w.select(4)
+    w.mark_reviewed()
+    assert pending_edits(path) == 0
+    assert "Warning" not in w.status.text() and "unfinished" not in w.status.text()
+    store = MaskStore.open(path)
+    kinds = [e["kind"] for e in store.attrs["ecoseg"]["edits"]]
+    assert kinds[-3:] == ["merge", "delete", "reviewed"]
+    assert {2, 3}.isdisjoint(store.object_ids.tolist())
+    np.testing.assert_array_equal(np.asarray(w.layer.data), store.read_labels())

@@ -148,6 +148,16 @@ def test_an_empty_store_path_is_named(tmp_path, cli, monkeypatch, command):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("verify", [[], ["--verify"]], ids=["video", "verify-video"])
+def test_an_empty_video_path_is_named(store, tmp_path, cli, monkeypatch, verify):
+    # "" opened the working folder as an image folder: ".: no images ..." (or, with images
+    # there, a comparison with them)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("info", store, *verify, "--video", "")
+    assert_one_line_error(code, err, "'': an empty path is not a video or image folder")
+    assert out == ""
+
+
 def _set_meta(store: Path, key: str, value) -> None:
     import json
 
@@ -191,29 +201,11 @@ def test_a_queue_that_no_longer_fits_is_one_warning_line(store, cli):
     assert "unknown edit 'bogus'" in err
 
 
-def test_a_half_written_edit_gives_no_numbers(store, tmp_path, cli, monkeypatch):
+def test_a_half_written_edit_gives_no_numbers(store, tmp_path, cli, interrupt_edit):
     """An ``ecoseg edit`` killed while rewriting labels: ``measure``, ``evaluate`` and
     ``export`` used the half-edited labels and exited 0; now each refuses with the command
     that completes the edit (``info`` shows it too), and works once it is completed."""
-    import sys
-
-    from ecoseg.species import apply_edits
-    from ecoseg.species.edits import Edit
-
-    review = sys.modules["ecoseg.species.review"]
-    write = review._write_chunk
-    calls = {"n": 0}
-
-    def killed(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise KeyboardInterrupt
-        return write(*args, **kwargs)
-
-    monkeypatch.setattr(review, "_write_chunk", killed)
-    with pytest.raises(KeyboardInterrupt):
-        apply_edits(store, [Edit("merge", (1, 2)), Edit("delete", (3,))])
-    monkeypatch.undo()
+    interrupt_edit(store)  # --merge 1,2 --delete 3
 
     truth = _store(tmp_path / "truth.zarr")
     commands = [

@@ -110,6 +110,17 @@ def test_missing_video(tmp_path, no_model, cli, good_prompts):
     assert_one_line_error(code, err, str(video))
 
 
+def test_empty_video_path(tmp_path, no_model, cli, good_prompts, monkeypatch):
+    # "" was the working folder: read as an image folder, or ".: no images" named "."
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(VideoError) as info:
+        open_video("")
+    assert_names(info, "'': an empty path is not a video or image folder")
+    code, _, err = cli("segment", "", "-o", tmp_path / "m.zarr", "--prompts", good_prompts)
+    assert_one_line_error(code, err, "'': an empty path is not a video")
+    assert not (tmp_path / "m.zarr").exists()
+
+
 def test_corrupt_middle_names_the_frame_and_keeps_the_frames_before(clip, tmp_path, cli):
     """Damage inside the picture data is found while decoding: the error names the frame
     and the store keeps every frame before it, readable."""
