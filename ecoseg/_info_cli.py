@@ -42,29 +42,39 @@ def add_info(sub) -> None:
 
 
 def _run_info(args) -> int:
-    from ecoseg.info import summary, verify
-
     if args.video is not None and len(args.stores) > 1:
         raise ConfigError("--video goes with one STORE")
-    checking = args.verify or args.video is not None
+    from ecoseg.info.summary import open_store
+
     status = 0
     for path in args.stores:
-        try:
-            found, unreadable = summary(path), None
-        except StoreError as exc:
-            if not checking:
-                raise
-            found, unreadable = None, " ".join(str(exc).split())
-        problems = None
-        if checking:  # raises for a path that is not a store at all
-            problems = verify(path, args.video, chunks=args.verify, progress=not args.json)
-            if unreadable is not None and not problems:
-                raise StoreError(unreadable)  # not damage that verify can name
-            status = max(status, EXIT_DAMAGED if problems else 0)
-        if args.json:
-            print(json.dumps(_record(path, found, unreadable, problems), allow_nan=False))
-        else:
-            _print(path, found, unreadable, problems, args)
+        with open_store(path) as store:  # once per store: summary and verify share it
+            status = max(status, _info_one(path, store, args))
+    return status
+
+
+def _info_one(path, store, args) -> int:
+    """Summarise (and check) one open store; print it; its exit status."""
+    from ecoseg.info import summary, verify
+
+    checking = args.verify or args.video is not None
+    status = 0
+    try:
+        found, unreadable = summary(store), None
+    except StoreError as exc:
+        if not checking:
+            raise
+        found, unreadable = None, " ".join(str(exc).split())
+    problems = None
+    if checking:
+        problems = verify(store, args.video, chunks=args.verify, progress=not args.json)
+        if unreadable is not None and not problems:
+            raise StoreError(unreadable)  # not damage that verify can name
+        status = EXIT_DAMAGED if problems else 0
+    if args.json:
+        print(json.dumps(_record(path, found, unreadable, problems), allow_nan=False))
+    else:
+        _print(path, found, unreadable, problems, args)
     return status
 
 

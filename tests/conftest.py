@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hash_cache_in_tmp(tmp_path_factory):
+    """Point the cache of large files' sha256 at a temporary file, never the user's cache dir."""
+    before = os.environ.get("ECOSEG_HASH_CACHE")
+    os.environ["ECOSEG_HASH_CACHE"] = str(tmp_path_factory.mktemp("hash-cache") / "sha256.json")
+    yield
+    if before is None:
+        os.environ.pop("ECOSEG_HASH_CACHE", None)
+    else:
+        os.environ["ECOSEG_HASH_CACHE"] = before
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-__all__ = ["StoreSummary", "pending_edits", "summary"]
+__all__ = ["StoreSummary", "open_store", "pending_edits", "summary"]
 
 
 @dataclass(frozen=True)
@@ -239,8 +239,9 @@ def summary(path: Any) -> StoreSummary:
 
     Parameters
     ----------
-    path : str, Path or URL
-        A mask store (folder, ``.zip``, or a URL zarr understands).
+    path : str, Path, URL or MaskStore
+        A mask store (folder, ``.zip``, or a URL zarr understands), or one already open: it is
+        read and left open, so ``ecoseg info`` opens each store once.
 
     Returns
     -------
@@ -264,11 +265,16 @@ def summary(path: Any) -> StoreSummary:
     """
     from ecoseg.errors import EcosegError, StoreError
     from ecoseg.report.read import read_video
+    from ecoseg.store import MaskStore
     from ecoseg.store._util import short_error
 
-    text = str(path)
+    if not isinstance(path, MaskStore):
+        with open_store(path) as store:
+            return summary(store)
+    store = path
+    text = store.path
     try:
-        info = read_video(PurePath(text.rstrip("/")).name or text, path, text)
+        info = read_video(PurePath(text.rstrip("/")).name or text, text, text, store=store)
     except StoreError as exc:  # a damaged chunk of the times: say where to see all damage
         if "cannot be read" not in str(exc):  # not chunk damage: verify cannot list it
             raise
@@ -314,12 +320,45 @@ def summary(path: Any) -> StoreSummary:
         ecoseg_version=info.ecoseg_version,
         created=prov.created,
         calibration=info.calibration,
-        pending_edits=pending_edits(path),
+        pending_edits=pending_edits(store),
     )
+
+
+def open_store(path: Any) -> Any:
+    """Open the mask store at ``path`` for reading (the caller closes it).
+
+    Raises
+    ------
+    ecoseg.errors.StoreError
+        Not a mask store; or damaged where opening reads (the message says to run
+        ``ecoseg info --verify``).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> with open_store(ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48)).truth) as s:
+    ...     s.n_frames
+    2
+    """
+    from ecoseg.errors import EcosegError, StoreError
+    from ecoseg.store import MaskStore
+    from ecoseg.store._util import short_error
+
+    try:
+        return MaskStore.open(path)
+    except EcosegError:
+        raise
+    except Exception as exc:  # zarr metadata that does not parse, a backend failure
+        raise StoreError(
+            f"{path}: cannot be read; the store is damaged ({short_error(exc)}); "
+            "`ecoseg info --verify` lists what"
+        ) from exc
 
 
 def pending_edits(path: Any) -> int:
     """Edits an interrupted ``ecoseg edit`` left to do in the store at ``path`` (0: none).
+
+    ``path`` may be an open :class:`~ecoseg.store.MaskStore` (read, and left open).
 
     Examples
     --------
@@ -329,5 +368,7 @@ def pending_edits(path: Any) -> int:
     """
     from ecoseg.store import ATTRS_KEY, MaskStore, unfinished_edits
 
+    if isinstance(path, MaskStore):
+        return unfinished_edits(path.attrs.get(ATTRS_KEY, {}))
     with MaskStore.open(path) as store:
         return unfinished_edits(store.attrs.get(ATTRS_KEY, {}))

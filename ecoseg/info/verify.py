@@ -94,8 +94,8 @@ def verify(
 
     Parameters
     ----------
-    path : str, Path or URL
-        A mask store.
+    path : str, Path, URL or MaskStore
+        A mask store, or one already open (it is read and left open).
     video : str or Path, optional
         A video file or image folder: reported as a problem unless it is the one the store was
         made from (frame size, frame count, sha256). A store that records no video accepts any.
@@ -126,20 +126,31 @@ def verify(
     >>> [p.describe() for p in verify(clip.truth)]  # doctest: +ELLIPSIS
     ['...truth.zarr: labels frames 0..5 missing (chunk labels/c/0/0/0)']
     """
+    from ecoseg.info.summary import open_store
     from ecoseg.store import MaskStore
 
-    text = str(path)
     reader = None
     if video is not None:
         from ecoseg.io.video import open_video
 
         reader = open_video(video)  # a video that cannot be opened is the caller's mistake
-    with MaskStore.open(path) as store:  # not a store: a StoreError, the caller's mistake
-        problems = _chunk_problems(store, text, progress) if chunks else []
-        if chunks:
-            problems += _edit_problems(text)
+    try:
+        if not isinstance(path, MaskStore):
+            with open_store(path) as store:  # not a store: a StoreError, the caller's mistake
+                return _problems(store, reader, chunks, progress)
+        return _problems(path, reader, chunks, progress)
+    finally:
         if reader is not None:
-            problems += _video_problems(store, reader, text)
+            reader.close()
+
+
+def _problems(store, reader, chunks: bool, progress: bool) -> list[Problem]:
+    text = store.path
+    problems = _chunk_problems(store, text, progress) if chunks else []
+    if chunks:
+        problems += _edit_problems(store, text)
+    if reader is not None:
+        problems += _video_problems(store, reader, text)
     return problems
 
 
@@ -202,11 +213,11 @@ def _read_fails(array, start: int, stop: int, cols: tuple) -> str | None:
     return None
 
 
-def _edit_problems(text: str) -> list[Problem]:
+def _edit_problems(store, text: str) -> list[Problem]:
     """An edit an interrupted ``ecoseg edit`` left half written (labels partly rewritten)."""
     from ecoseg.info.summary import StoreSummary, pending_edits
 
-    n = pending_edits(text)
+    n = pending_edits(store)
     if not n:
         return []
     note = StoreSummary(text, 0, 0, 0, True, 0.0, None, None, 0, 0, pending_edits=n).pending_note

@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
+from ecoseg._hashing import cached_digest
 from ecoseg.errors import VideoError
 from ecoseg.io._common import check_path, describe_error
 from ecoseg.io.reader import Frame, VideoReader
@@ -246,7 +247,8 @@ class ImageFolderReader(VideoReader):
         self._workers = max(1, min(4, os.cpu_count() or 1))
 
     def _sha256(self) -> str:
-        return images_sha256(self.files)
+        files = self.files
+        return cached_digest("images", files, lambda: images_sha256(files))
 
     def _load(self, index: int) -> Frame:
         f = self.files[index]

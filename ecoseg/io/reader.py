@@ -336,6 +336,9 @@ class VideoReader:
 
         For a video file, the hash of the file; for an image folder, a hash over the sorted
         file names and their contents (renaming, reordering or editing a frame changes it).
+        A source of 8 MiB or more is read once and then recognised by its files' size, mtime,
+        ctime and inode (:func:`ecoseg._hashing.cached_digest`, kept across runs in the user
+        cache dir; ``ECOSEG_HASH_CACHE`` names another file, or none when set empty).
 
         Examples
         --------

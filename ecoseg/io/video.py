@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 
+from ecoseg._hashing import cached_digest
 from ecoseg.errors import VideoError
 from ecoseg.io._common import check_path
 from ecoseg.io.folder import (
@@ -158,7 +159,8 @@ def video_mismatch(reader: VideoReader, recorded: VideoSource | None) -> str | N
     if not recorded.sha256:
         return None
     if isinstance(names, list) and "sha256_of" not in extra:
-        digest = legacy_survey_sha256(files)  # a photo survey stored before one fingerprint
+        # a photo survey stored before one fingerprint
+        digest = cached_digest("legacy-survey", files, lambda: legacy_survey_sha256(files))
     else:
         digest = reader.sha256()
     return None if digest == recorded.sha256 else "the sha256 differs"

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import av
 import numpy as np
 
-from ecoseg._hashing import sha256_file
+from ecoseg._hashing import cached_sha256_file
 from ecoseg.errors import VideoError
 from ecoseg.io._common import check_path, describe_error
 from ecoseg.io._pyav import RETIMED_FORMATS, open_container, scan, video_stream
@@ -82,7 +82,7 @@ class VideoFileReader(VideoReader):
         self._reader: _Decoder | None = None
 
     def _sha256(self) -> str:
-        return sha256_file(self.path)
+        return cached_sha256_file(self.path)
 
     def close(self) -> None:
         if self._reader is not None:

@@ -82,7 +82,9 @@ class VideoInfo:
         return float(t[-1] - t[0] + step)
 
 
-def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo:
+def read_video(
+    name: str, path: str, shown: str, study: Any = None, *, store: Any = None
+) -> VideoInfo:
     """One store of the report with what the study (if any) says about its video.
 
     Parameters
@@ -95,6 +97,9 @@ def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo
         The store path as the page shows it.
     study : optional
         A loaded study.
+    store : MaskStore, optional
+        The store at ``path``, already open: read, and left open (default: opened and
+        closed here).
 
     Returns
     -------
@@ -103,7 +108,9 @@ def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo
     from ecoseg.species import edit_log
     from ecoseg.store import MaskStore
 
-    store = MaskStore.open(path)
+    owned = store is None
+    if owned:
+        store = MaskStore.open(path)
     try:
         info = VideoInfo(
             name=name,
@@ -122,7 +129,7 @@ def read_video(name: str, path: str, shown: str, study: Any = None) -> VideoInfo
             chunk_frames=store.chunk_frames,
         )
     finally:
-        close = getattr(store, "close", None)
+        close = getattr(store, "close", None) if owned else None
         if close is not None:
             close()
     info.classes = {o.id: o.class_name for o in info.objects}

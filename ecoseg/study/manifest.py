@@ -3,7 +3,8 @@
 ``OUTPUT/ecoseg-study.json`` (:data:`MANIFEST`) records per video the fingerprint of its store
 (:func:`segment_inputs`: video sha256, engine, model, checkpoint, parameters, prompt file) and
 of its tables (store + calibration), and the fingerprints and sha256 of the combined tables and
-the report. Large files are hashed once and then recognised by size and mtime.
+the report. Large files are hashed once and then recognised by their stamp (size, mtime, ctime,
+inode: :func:`ecoseg._hashing.file_stamp`, the same that the video check's hash cache uses).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ecoseg._hashing import sha256_file
+from ecoseg._hashing import CACHE_MIN_BYTES, file_stamp, sha256_file
 from ecoseg.errors import ConfigError
 from ecoseg.study.config import VideoSpec
 
@@ -47,11 +48,8 @@ def digest(obj: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-_CACHE_MIN_BYTES = 8 << 20  # smaller files are cheaper to hash than to trust a cached stat
-
-
 def file_sha256(path: Path, cache: dict) -> str:
-    """sha256 of a file (or a folder's files), reusing ``cache`` when size and mtime match.
+    """sha256 of a file (or a folder's files), reusing ``cache`` when the stamps match.
 
     Only large files (videos, checkpoints) are cached; prompt files and the like are hashed
     every time, so an edit that keeps the size and the (coarse) mtime is still seen.
@@ -70,7 +68,7 @@ def file_sha256(path: Path, cache: dict) -> str:
         sha = h.hexdigest()
     else:
         sha = sha256_file(path)
-    if size >= _CACHE_MIN_BYTES:
+    if size >= CACHE_MIN_BYTES:
         cache[key] = {"stat": stat, "sha256": sha}
     return sha
 
@@ -78,11 +76,8 @@ def file_sha256(path: Path, cache: dict) -> str:
 def _stat_signature(path: Path) -> list:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())
-        return [
-            [f.relative_to(path).as_posix(), f.stat().st_size, f.stat().st_mtime_ns] for f in files
-        ]
-    st = path.stat()
-    return [st.st_size, st.st_mtime_ns]
+        return [[f.relative_to(path).as_posix(), *file_stamp(f)] for f in files]
+    return file_stamp(path)
 
 
 def calibration_record(video: VideoSpec) -> dict | None:
