@@ -249,6 +249,24 @@ def test_edit_log_alone_reads_while_another_command_writes(store3, capsys):
     assert "field-laptop" in capsys.readouterr().err
 
 
+def test_edit_log_alone_names_what_an_interrupted_command_left(store3, interrupt_edit, capsys):
+    from ecoseg.cli import main
+
+    path, _, _ = store3
+    assert main(["edit", str(path), "--set-class", "3=wrasse"]) == 0
+    interrupt_edit(path)  # --merge 1,2 --delete 3 killed while rewriting labels
+    capsys.readouterr()
+    before = {p: p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+    assert main(["edit", str(path), "--log"]) == 0
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["kind"] for line in out.splitlines()] == ["set_class"]
+    assert "left 2 edit(s) unfinished" in err and f"ecoseg edit {path} --resume" in err
+    assert {p: p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()} == before
+    assert main(["edit", str(path), "--resume", "--log"]) == 0  # completes, then prints
+    kinds = [json.loads(line)["kind"] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert kinds == ["set_class", "merge", "delete"]
+
+
 def test_undo_keeps_a_later_classification_of_other_tracks(store3):
     from ecoseg.species.review import open_for_edit, read_meta, write_meta
 
