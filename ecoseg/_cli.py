@@ -20,8 +20,10 @@ from ecoseg.errors import ConfigError
 __all__ = [
     "OneLineParser",
     "OUTPUT_OPTIONS",
+    "add_engine_options",
     "check_out_file",
     "check_outputs",
+    "engine_options",
     "engine_params",
     "logger",
     "one_line",
@@ -99,6 +101,118 @@ def engine_params(value: str | None, flag: str = "--params") -> dict[str, Any] |
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: must be a JSON object of engine settings")
     return data
+
+
+def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
+    """Add the engine options ``segment`` and ``batch`` share (read back by
+    :func:`engine_options`).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    concepts_help : str
+        Help of ``--concepts``, which the commands apply to different inputs.
+
+    Examples
+    --------
+    >>> p = OneLineParser(prog="ecoseg segment")
+    >>> add_engine_options(p, "concepts to find")
+    >>> args = p.parse_args(["--model", "sam3", "--concepts", "coral", "--detect-every", "2"])
+    >>> args.model, args.concepts, args.detect_every, args.device
+    ('sam3', ['coral'], 2, 'auto')
+    """
+    p.add_argument("--engine", choices=("sam2", "classical"), default=None)
+    p.add_argument(
+        "--model",
+        default=None,
+        help="SAM 2 variant (default sam2.1-tiny), or sam3 / sam3-reduced with --concepts",
+    )
+    p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
+    p.add_argument("--concepts", nargs="+", default=None, metavar="NAME", help=concepts_help)
+    p.add_argument(
+        "--detect-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --concepts on a video: run the concept detector on every N-th frame",
+    )
+    p.add_argument("--image-size", type=int, default=None, help="network input size")
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda", "mps"),
+        default="auto",
+        metavar="auto|cpu|cuda|mps",
+        help="where the network runs (sam2 engine); auto: CUDA, else Apple MPS, else CPU",
+    )
+    p.add_argument(
+        "--auto",
+        action="store_true",
+        help="also find and track organisms nobody clicked (sam2 engine; prompts optional)",
+    )
+    p.add_argument(
+        "--params",
+        default=None,
+        metavar="JSON|FILE.json",
+        help="engine settings, a JSON object or file: the motion tracker's (docs/classical.md), "
+        "with --auto discovery's, with --concepts concept tracking's (docs/concepts.md)",
+    )
+    p.add_argument(
+        "--random-weights",
+        action="store_true",
+        help="build the network with random weights (tests and benchmarks only)",
+    )
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="sam2 engine: run the network in bf16 (about 1.3x faster on CPUs with bf16; "
+        "masks within the bf16 bar of the tests, not bit-identical to the exact default)",
+    )
+
+
+def engine_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of :func:`add_engine_options` as keyword arguments of
+    :func:`ecoseg.segment` and :func:`ecoseg.batch`, checked before any work.
+
+    The model defaults to ``sam3`` with ``--concepts``, else ``sam2.1-tiny``; ``--params`` is
+    read (:func:`engine_params`).
+
+    Raises
+    ------
+    ConfigError
+        The checkpoint file is missing, ``--concepts`` is given with a model that is not
+        SAM 3, or ``--params`` is not a JSON object.
+
+    Examples
+    --------
+    >>> p = OneLineParser(prog="ecoseg batch")
+    >>> add_engine_options(p, "concepts to find")
+    >>> options = engine_options(p.parse_args(["--params", '{"min_area": 30}']))
+    >>> options["model"], options["params"], options["pretrained"]
+    ('sam2.1-tiny', {'min_area': 30}, True)
+    >>> engine_options(p.parse_args(["--concepts", "coral", "--model", "sam2.1-tiny"]))
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: --concepts needs a SAM 3 model (--model sam3), got 'sam2.1-tiny'
+    """
+    checkpoint = args.checkpoint
+    if checkpoint is not None and not Path(checkpoint).is_file():
+        raise ConfigError(f"{checkpoint}: checkpoint file not found")
+    model = args.model or ("sam3" if args.concepts is not None else "sam2.1-tiny")
+    if args.concepts is not None and not model.startswith("sam3"):
+        raise ConfigError(f"--concepts needs a SAM 3 model (--model sam3), got {model!r}")
+    return {
+        "engine": args.engine,
+        "model": model,
+        "checkpoint": checkpoint,
+        "pretrained": not args.random_weights,
+        "image_size": args.image_size,
+        "device": args.device,
+        "params": engine_params(args.params),
+        "auto": args.auto,
+        "concepts": args.concepts,
+        "detect_every": args.detect_every,
+        "fast": args.fast,
+    }
 
 
 def check_out_file(path: str | None, overwrite: bool, flag: str = "-o") -> None:

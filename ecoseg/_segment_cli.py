@@ -8,11 +8,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ecoseg._cli import engine_params
+from ecoseg._cli import add_engine_options, engine_options, engine_params
 from ecoseg._formats_cli import add_prompts_from, prompts_from
 from ecoseg.errors import ConfigError
 
-__all__ = ["add_fast_flag", "add_segment"]
+__all__ = ["add_segment"]
 
 
 def add_segment(sub) -> None:
@@ -31,21 +31,11 @@ def add_segment(sub) -> None:
         help="video file or folder of numbered images (with --concepts: an image or a folder)",
     )
     p.add_argument("-o", "--out", required=True, help="mask store to write (STORE.zarr)")
-    p.add_argument("--engine", choices=("sam2", "classical"), default=None)
-    p.add_argument(
-        "--model",
-        default=None,
-        help="SAM 2 variant (default sam2.1-tiny), or sam3 / sam3-reduced with --concepts",
-    )
-    p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
     p.add_argument("--prompts", default=None, help="prompt file (JSON)")
-    p.add_argument(
-        "--concepts",
-        nargs="+",
-        default=None,
-        metavar="NAME",
-        help="SAM 3: find every instance of these concepts in an image or a folder of images "
-        "(one store frame per image, e.g. photo quadrats)",
+    add_engine_options(
+        p,
+        concepts_help="SAM 3: find every instance of these concepts in an image or a folder of "
+        "images (one store frame per image, e.g. photo quadrats)",
     )
     p.add_argument(
         "--score-threshold",
@@ -53,21 +43,8 @@ def add_segment(sub) -> None:
         default=None,
         help="with --concepts: keep instances scoring above this (default 0.5)",
     )
-    p.add_argument("--image-size", type=int, default=None, help="network input size")
-    p.add_argument(
-        "--device",
-        choices=("auto", "cpu", "cuda", "mps"),
-        default="auto",
-        metavar="auto|cpu|cuda|mps",
-        help="where the network runs (sam2 engine); auto: CUDA, else Apple MPS, else CPU",
-    )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.add_argument("--overwrite", action="store_true", help="replace an existing store")
-    p.add_argument(
-        "--auto",
-        action="store_true",
-        help="also find and track organisms nobody clicked (sam2 engine; prompts optional)",
-    )
     p.add_argument(
         "--key-interval",
         type=int,
@@ -83,75 +60,35 @@ def add_segment(sub) -> None:
         "the same as --params",
     )
     p.add_argument(
-        "--params",
-        default=None,
-        metavar="JSON|FILE.json",
-        help="engine settings, a JSON object or file: the motion tracker's (docs/classical.md), "
-        "with --auto discovery's, with --concepts concept tracking's (docs/concepts.md)",
-    )
-    p.add_argument(
         "--forward-only",
         action="store_true",
         help="sam2 engine: leave the frames before the earliest prompt empty instead of "
         "tracking backwards from it",
     )
-    p.add_argument(
-        "--random-weights",
-        action="store_true",
-        help="build the network with random weights (tests and benchmarks only)",
-    )
     add_prompts_from(p)
-    _add_concept_flags(p)
-    add_fast_flag(p)
     p.set_defaults(func=_run_segment)
-
-
-def add_fast_flag(p) -> None:
-    """``--fast`` of ``segment`` and ``batch``: the sam2 network in bf16 (docs/performance.md)."""
-    p.add_argument(
-        "--fast",
-        action="store_true",
-        help="sam2 engine: run the network in bf16 (about 1.3x faster on CPUs with bf16; "
-        "masks within the bf16 bar of the tests, not bit-identical to the exact default)",
-    )
-
-
-def _add_concept_flags(p) -> None:
-    """SAM 3 concept *tracking* flags of ``segment`` (a video with --concepts; docs/concepts.md)."""
-    p.add_argument(
-        "--detect-every",
-        type=int,
-        default=1,
-        metavar="N",
-        help="with --concepts on a video: run the concept detector on every N-th frame",
-    )
 
 
 def _run_segment(args) -> int:
     from ecoseg.engine import segment
 
     prompts = prompts_from(args)
-
-    checkpoint = args.checkpoint
-    if checkpoint is not None and not Path(checkpoint).is_file():
-        raise ConfigError(f"{checkpoint}: checkpoint file not found")
-    concept_model = str(args.model or "").startswith("sam3")
+    options = engine_options(args)
     threshold = args.score_threshold
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"--score-threshold must be a score in [0, 1], got {threshold}")
-    if (args.concepts is not None or concept_model) and _is_video_file(args.video):
-        return _run_concept_tracking(args, prompts, checkpoint)
+    concepts = args.concepts is not None or options["model"].startswith("sam3")
+    if concepts and _is_video_file(args.video):
+        return _run_concept_tracking(args, prompts, options)
     if args.detect_every != 1:
         raise ConfigError("--detect-every needs --concepts and a video file")
     if threshold is not None and args.concepts is None:
         raise ConfigError("--score-threshold needs --concepts")
     if args.concepts is not None:
-        return _run_concepts(args, checkpoint)
-    if args.model is None:
-        args.model = "sam2.1-tiny"
+        return _run_concepts(args, options)
     if (args.discovery is not None or args.key_interval is not None) and not args.auto:
         raise ConfigError("--discovery and --key-interval need --auto")
-    params = _segment_params(args)
+    options["params"] = _segment_params(args, options["params"])
     import warnings
 
     from ecoseg.engine.classical.motion import FastCameraWarning
@@ -162,18 +99,10 @@ def _run_segment(args) -> int:
             args.video,
             prompts,
             out=args.out,
-            engine=args.engine,
-            model=args.model,
-            checkpoint=checkpoint,
-            image_size=args.image_size,
-            device=args.device,
             resume=args.resume,
             overwrite=args.overwrite,
-            auto=args.auto,
-            params=params,
-            pretrained=not args.random_weights,
             backward=not args.forward_only,
-            fast=args.fast,
+            **options,
         )
     print(f"masks: {out}")
     _warn_fast_camera(out)
@@ -207,45 +136,27 @@ def _is_video_file(path: str) -> bool:
     return False
 
 
-def _run_concept_tracking(args, prompts, checkpoint) -> int:
+def _run_concept_tracking(args, prompts, options) -> int:
     from ecoseg.engine import segment
 
     if args.detect_every < 1:
         raise ConfigError(f"--detect-every must be a positive integer, got {args.detect_every}")
-    model = args.model or "sam3"
-    if not model.startswith("sam3"):
-        raise ConfigError(f"--concepts needs a SAM 3 model (--model sam3), got {model!r}")
-    params = engine_params(args.params)
+    params = options["params"]
     if args.score_threshold is not None:  # a concept-tracking setting like the others
         if "score_threshold" in (params or {}):
             raise ConfigError("give the score threshold once: --score-threshold or --params")
-        params = {**(params or {}), "score_threshold": args.score_threshold}
+        options["params"] = {**(params or {}), "score_threshold": args.score_threshold}
+    # concept tracking: segment() ignores --engine and --auto
     out = segment(
-        args.video,
-        prompts,
-        out=args.out,
-        model=model,
-        checkpoint=checkpoint,
-        image_size=args.image_size,
-        device=args.device,
-        resume=args.resume,
-        overwrite=args.overwrite,
-        pretrained=not args.random_weights,
-        concepts=args.concepts,
-        detect_every=args.detect_every,
-        params=params,
-        fast=args.fast,
+        args.video, prompts, out=args.out, resume=args.resume, overwrite=args.overwrite, **options
     )
     print(f"masks: {out}")
     return 0
 
 
-def _run_concepts(args, checkpoint) -> int:
+def _run_concepts(args, options) -> int:
     from ecoseg.engine.concepts import segment_images
 
-    model = args.model or "sam3"
-    if not model.startswith("sam3"):
-        raise ConfigError(f"--concepts needs a SAM 3 model (--model sam3), got {model!r}")
     used = [
         f
         for f, on in (
@@ -264,11 +175,11 @@ def _run_concepts(args, checkpoint) -> int:
         args.video,
         args.concepts,
         out=args.out,
-        model=model,
-        checkpoint=checkpoint,
-        pretrained=not args.random_weights,
-        image_size=args.image_size,
-        device=args.device,
+        model=options["model"],
+        checkpoint=options["checkpoint"],
+        pretrained=options["pretrained"],
+        image_size=options["image_size"],
+        device=options["device"],
         overwrite=args.overwrite,
         score_threshold=0.5 if args.score_threshold is None else args.score_threshold,
     )
@@ -276,12 +187,12 @@ def _run_concepts(args, checkpoint) -> int:
     return 0
 
 
-def _segment_params(args) -> dict | None:
-    """``segment``'s engine settings: ``--params``, or ``--discovery`` (its older name with
-    ``--auto``), with ``--key-interval`` on top."""
+def _segment_params(args, params: dict | None) -> dict | None:
+    """``segment``'s engine settings: ``params`` (read from ``--params``), or ``--discovery``
+    (its older name with ``--auto``), with ``--key-interval`` on top."""
     if args.params is not None and args.discovery is not None:
         raise ConfigError("give the discovery settings once: --params or --discovery")
-    params = engine_params(args.params) or engine_params(args.discovery, "--discovery")
+    params = params or engine_params(args.discovery, "--discovery")
     if args.key_interval is not None:
         params = {**(params or {}), "key_interval": args.key_interval}
     return params

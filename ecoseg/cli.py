@@ -15,15 +15,16 @@ from pathlib import Path
 
 from ecoseg._cli import (
     OneLineParser,
+    add_engine_options,
     check_out_file,
     check_outputs,
-    engine_params,
+    engine_options,
     one_line,
     one_line_warnings,
 )
 from ecoseg._formats_cli import add_export, add_import
 from ecoseg._info_cli import add_info
-from ecoseg._segment_cli import add_fast_flag, add_segment
+from ecoseg._segment_cli import add_segment
 from ecoseg._species_cli import add_classify, add_edit
 from ecoseg._version import __version__
 from ecoseg.errors import ConfigError, EcosegError
@@ -297,13 +298,6 @@ def _add_batch(sub):
     p.add_argument(
         "--retries", type=int, default=2, help="new attempts of a failed video (default 2)"
     )
-    p.add_argument("--engine", choices=("sam2", "classical"), default=None)
-    p.add_argument(
-        "--model",
-        default=None,
-        help="SAM 2 variant (default sam2.1-tiny), or sam3 / sam3-reduced with --concepts",
-    )
-    p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
     p.add_argument(
         "--prompts-dir",
         default=None,
@@ -311,43 +305,17 @@ def _add_batch(sub):
         help="prompt file of each video as DIR/<video name>.json (sam2 engine, or SAM 3 "
         "concepts with exemplar boxes)",
     )
-    p.add_argument(
-        "--concepts",
-        nargs="+",
-        default=None,
-        metavar="NAME",
-        help="SAM 3 concept tracking: find these in every video (docs/concepts.md)",
-    )
-    p.add_argument(
-        "--detect-every",
-        type=int,
-        default=1,
-        metavar="N",
-        help="with --concepts: run the concept detector on every N-th frame",
-    )
-    p.add_argument("--auto", action="store_true", help="sam2 engine: automatic discovery")
-    p.add_argument("--image-size", type=int, default=None, help="network input size")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=None)
-    p.add_argument(
-        "--params",
-        default=None,
-        metavar="JSON|FILE.json",
-        help="engine settings, a JSON object or file (as segment's --params)",
+    add_engine_options(
+        p, concepts_help="SAM 3 concept tracking: find these in every video (docs/concepts.md)"
     )
     p.add_argument(
         "--chunk-frames", type=int, default=4, help="frames per labels chunk (default 4)"
-    )
-    p.add_argument(
-        "--random-weights",
-        action="store_true",
-        help="build the network with random weights (tests and benchmarks only)",
     )
     p.add_argument(
         "--measure",
         action="store_true",
         help="also write per-frame counts and cover of all stores (dask.array) to OUT",
     )
-    add_fast_flag(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_run_batch)
 
@@ -355,7 +323,7 @@ def _add_batch(sub):
 def _run_batch(args) -> int:
     from ecoseg.batch import batch, video_name
 
-    params = engine_params(args.params)
+    options = engine_options(args)
     prompts = None
     if args.prompts_dir is not None:
         folder = Path(args.prompts_dir)
@@ -373,20 +341,10 @@ def _run_batch(args) -> int:
         workers=args.workers,
         threads=args.threads,
         retries=args.retries,
-        engine=args.engine,
-        model=args.model or ("sam3" if args.concepts else "sam2.1-tiny"),
-        checkpoint=args.checkpoint,
-        pretrained=not args.random_weights,
-        image_size=args.image_size,
-        device=args.device,
-        params=params,
         prompts=prompts,
-        auto=args.auto,
-        concepts=args.concepts,
-        detect_every=args.detect_every,
         chunk_frames=args.chunk_frames,
-        fast=args.fast,
         progress=not args.quiet,
+        **options,
     )
     for row in summary.itertuples():
         extra = f" ({row.error})" if row.error else ""

@@ -308,14 +308,7 @@ def segment(
         validate_image_size(image_size)  # before the video is hashed and the network built
 
     provenance = {
-        "video": {
-            "path": str(reader.path),
-            "sha256": reader.sha256(),
-            "fps": reader.fps,
-            "width": reader.width,
-            "height": reader.height,
-            "frames": len(reader),
-        },
+        "video": reader.record(),
         "engine": engine,
         "parameters": params,
         "created": _created(),
@@ -588,14 +581,7 @@ def _segment_concepts(
     settings = ConceptSettings.from_params(params, detect_every)
     run_device = resolve_device(device)
     provenance = {
-        "video": {
-            "path": str(reader.path),
-            "sha256": reader.sha256(),
-            "fps": reader.fps,
-            "width": reader.width,
-            "height": reader.height,
-            "frames": len(reader),
-        },
+        "video": reader.record(),
         "engine": "sam3-concepts",
         "parameters": {**settings.to_dict(), "device": run_device},
         "prompts": prompts.to_dict(),

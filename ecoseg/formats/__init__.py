@@ -120,16 +120,7 @@ class VideoInfo:
         from ecoseg.io.video import VideoReader, open_video
 
         reader = video if isinstance(video, VideoReader) else open_video(video)
-        info = {}
-        if record:
-            info = {
-                "path": str(reader.path),
-                "sha256": reader.sha256(),
-                "fps": reader.fps,
-                "width": reader.width,
-                "height": reader.height,
-                "frames": len(reader),
-            }
+        info = reader.record() if record else {}
         return cls(reader.width, reader.height, np.asarray(reader.times, np.float64), info)
 
 

@@ -352,6 +352,30 @@ class VideoReader:
         """
         return self._sha256()
 
+    def record(self) -> dict:
+        """The video as a store's provenance records it: path, sha256, fps, size and frame
+        count (reads the whole source once, for the sha256).
+
+        Examples
+        --------
+        >>> from ecoseg.io import open_video
+        >>> import tempfile, numpy as np
+        >>> from PIL import Image
+        >>> d = tempfile.mkdtemp()
+        >>> Image.fromarray(np.zeros((8, 6, 3), np.uint8)).save(f"{d}/0.png")
+        >>> r = open_video(d, fps=10).record()
+        >>> r["fps"], r["width"], r["height"], r["frames"], len(r["sha256"])
+        (10.0, 6, 8, 1, 64)
+        """
+        return {
+            "path": str(self.path),
+            "sha256": self.sha256(),
+            "fps": self.fps,
+            "width": self.width,
+            "height": self.height,
+            "frames": len(self),
+        }
+
     def close(self) -> None:
         """Release files and decoders; the reader cannot be used afterwards."""
         self._closed = True

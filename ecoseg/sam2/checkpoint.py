@@ -45,6 +45,7 @@ __all__ = [
     "save_safetensors",
     "variant_signature",
     "guess_variant",
+    "mismatch_parts",
 ]
 
 _SHOW = 5  # how many key names an error message lists per kind
@@ -163,9 +164,30 @@ def guess_variant(state_dict: dict[str, Tensor]) -> tuple[str | None, float]:
     return best, best_score
 
 
-def _listing(keys: list[str]) -> str:
-    shown = ", ".join(keys[:_SHOW])
-    return shown + (f", ... (+{len(keys) - _SHOW} more)" if len(keys) > _SHOW else "")
+def mismatch_parts(missing: list[str], unexpected: list[str], shapes: list[str]) -> list[str]:
+    """How a checkpoint fails to match a model, one phrase per kind of mismatch, each naming
+    at most five keys (SAM 2 and SAM 3 loaders).
+
+    Examples
+    --------
+    >>> mismatch_parts(["a", "b"], [], ["c (1,) vs (2,)"])
+    ['2 missing keys (a, b)', '1 shape mismatches (file vs model: c (1,) vs (2,))']
+    >>> mismatch_parts([f"k{i}" for i in range(7)], [], [])
+    ['7 missing keys (k0, k1, k2, k3, k4, ... (+2 more))']
+    """
+
+    def listing(keys: list[str]) -> str:
+        shown = ", ".join(keys[:_SHOW])
+        return shown + (f", ... (+{len(keys) - _SHOW} more)" if len(keys) > _SHOW else "")
+
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing keys ({listing(missing)})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected keys ({listing(unexpected)})")
+    if shapes:
+        parts.append(f"{len(shapes)} shape mismatches (file vs model: {listing(shapes)})")
+    return parts
 
 
 def load_checkpoint(model, path: str | os.PathLike):
@@ -201,13 +223,7 @@ def load_checkpoint(model, path: str | os.PathLike):
     ]
     if missing or unexpected or shapes:
         variant = getattr(getattr(model, "variant", None), "name", type(model).__name__)
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing keys ({_listing(missing)})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected keys ({_listing(unexpected)})")
-        if shapes:
-            parts.append(f"{len(shapes)} shape mismatches (file vs model: {_listing(shapes)})")
+        parts = mismatch_parts(missing, unexpected, shapes)
         guess, score = guess_variant(state)
         if guess is not None and score >= 0.5 and guess != variant:
             hint = f"; it looks like a {guess} checkpoint (pass --model {guess})"

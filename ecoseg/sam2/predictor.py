@@ -44,7 +44,7 @@ from torch import Tensor
 
 from ecoseg.errors import PromptError, VideoError
 
-__all__ = ["ImagePredictor", "preprocess_image", "IMAGENET_MEAN", "IMAGENET_STD"]
+__all__ = ["ImagePredictor", "check_image", "preprocess_image", "IMAGENET_MEAN", "IMAGENET_STD"]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -71,7 +71,7 @@ def preprocess_image(
     >>> tuple(x.shape), round(float(x[0, 0, 0, 0]), 4)
     ((1, 3, 64, 64), 2.2489)
     """
-    arr = _check_image(image)
+    arr = check_image(image)
     x = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1))).to(device)
     x = x.to(torch.float32).div(255)[None]
     x = F.interpolate(
@@ -82,7 +82,18 @@ def preprocess_image(
     return (x - mean) / std
 
 
-def _check_image(image) -> np.ndarray:
+def check_image(image) -> np.ndarray:
+    """``image`` as an (H, W, 3) uint8 RGB array, else a one-line :class:`VideoError` (the SAM 2
+    and SAM 3 predictors).
+
+    Examples
+    --------
+    >>> check_image(np.zeros((4, 6, 3), np.uint8)).shape
+    (4, 6, 3)
+    >>> check_image(np.zeros((4, 6), np.uint8))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ecoseg.errors.VideoError: image must be an (H, W, 3) uint8 RGB array, got shape (4, 6) ...
+    """
     arr = np.asarray(image)
     if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
         raise VideoError(
@@ -157,7 +168,7 @@ class ImagePredictor:
         >>> tuple(p.image_embedding.shape)
         (1, 256, 4, 4)
         """
-        arr = _check_image(image)
+        arr = check_image(image)
         self.reset()
         device = self.device
         dtype = next(self.model.image_encoder.parameters()).dtype

@@ -49,7 +49,7 @@ import torch
 from torch import Tensor
 
 from ecoseg.errors import CheckpointError
-from ecoseg.sam2.checkpoint import read_state_dict
+from ecoseg.sam2.checkpoint import mismatch_parts, read_state_dict
 from ecoseg.sam3.keymap import (
     HF_ALIASES,
     HF_MISSING,
@@ -67,8 +67,6 @@ __all__ = [
     "load_checkpoint",
     "model_signature",
 ]
-
-_SHOW = 5
 
 
 def detect_format(state: dict[str, Tensor]) -> str:
@@ -94,11 +92,6 @@ def detect_format(state: dict[str, Tensor]) -> str:
         "this is not a SAM 3 checkpoint (no keys of Meta's sam3.pt, the transformers format "
         f"or ecoseg's; first keys: {', '.join(keys[:3])})"
     )
-
-
-def _listing(items: list[str]) -> str:
-    shown = ", ".join(items[:_SHOW])
-    return shown + (f", ... (+{len(items) - _SHOW} more)" if len(items) > _SHOW else "")
 
 
 def _rope_shape(key: str, expected: dict[str, tuple[int, ...]]) -> tuple[int, ...] | None:
@@ -240,13 +233,7 @@ def convert_state_dict(
         if tuple(v.shape) != tuple(expected[k])
     ]
     if missing or unexpected or shapes:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing keys ({_listing(missing)})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected keys ({_listing(unexpected)})")
-        if shapes:
-            parts.append(f"{len(shapes)} shape mismatches (file vs model: {_listing(shapes)})")
+        parts = mismatch_parts(missing, unexpected, shapes)
         raise CheckpointError(
             f"{source} ({fmt} layout) does not match the model: " + "; ".join(parts)
         )

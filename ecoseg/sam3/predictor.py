@@ -56,7 +56,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ecoseg.errors import ConfigError, PromptError, VideoError
+from ecoseg.errors import ConfigError, PromptError
+from ecoseg.sam2.predictor import check_image
 from ecoseg.sam3._det_ops import box_xyxy_to_cxcywh
 from ecoseg.sam3.geometry import GeometryPrompt
 
@@ -84,7 +85,7 @@ def preprocess(
     >>> tuple(x.shape), float(x.max())
     ((1, 3, 28, 28), 1.0)
     """
-    arr = _check_image(image)
+    arr = check_image(image)
     x = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))[None]
     size = (image_size, image_size)
     if tuple(arr.shape[:2]) != size:
@@ -97,17 +98,6 @@ def preprocess(
     m = torch.tensor(mean, device=x.device).view(1, 3, 1, 1) * 255
     s = torch.tensor(std, device=x.device).view(1, 3, 1, 1) * 255
     return (x - m) / s
-
-
-def _check_image(image) -> np.ndarray:
-    arr = np.asarray(image)
-    if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
-        raise VideoError(
-            f"image must be an (H, W, 3) uint8 RGB array, got shape {arr.shape} dtype {arr.dtype}"
-        )
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise VideoError(f"image is empty: shape {arr.shape}")
-    return arr
 
 
 @dataclass(frozen=True)
@@ -208,7 +198,7 @@ class ConceptPredictor:
     @torch.no_grad()
     def set_image(self, image: np.ndarray) -> None:
         """Encode ``image`` (``(H, W, 3)`` uint8 RGB) once for the following predictions."""
-        arr = _check_image(image)
+        arr = check_image(image)
         dtype = next(self.model.parameters()).dtype
         self.reset()
         x = preprocess(arr, self.image_size, self._mean, self._std, device=self.device)

@@ -1,6 +1,14 @@
-"""Small stores for the species tests (made here, offline)."""
+"""Small stores for the species tests (made here, offline), and edits killed (``kill -9``) in
+a child process. (An edit interrupted in this process: the ``interrupt_edit`` fixture of
+tests/conftest.py.)"""
 
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 
@@ -30,3 +38,48 @@ def tracker_store(path, *, frames: int = 12, chunk_frames: int = 4):
         s.append(labels, np.arange(frames) * 0.1, scores=scores)
         s.mark_complete()
     return labels, scores
+
+
+_KILL_CHILD = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    import ecoseg.species.review as review
+    from ecoseg.species.edits import Edit
+
+    name, on_call, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    edits = [Edit.from_dict(e) for e in json.loads(sys.argv[4])]
+    original, calls = getattr(review, name), {"n": 0}
+
+    def patched(*a, **k):
+        out = original(*a, **k)
+        calls["n"] += 1
+        if calls["n"] == on_call:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return out
+
+    setattr(review, name, patched)
+    review.apply_edits(path, edits)
+    """
+)
+
+
+def kill_9_editing(path, edits, name: str, on_call: int = 1) -> None:
+    """Apply ``edits`` to the store at ``path`` in a child process killed with SIGKILL right
+    after the ``on_call``-th call of ``ecoseg.species.review.<name>`` returns; fails the test
+    unless the child died of that signal."""
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _KILL_CHILD,
+            name,
+            str(on_call),
+            str(path),
+            json.dumps([e.to_dict() for e in edits]),
+        ],
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert child.returncode == -9, child.stderr

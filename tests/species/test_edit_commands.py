@@ -2,16 +2,12 @@
 the edits before it before anything is written; a split must cut its track in two; a killed
 command is completed as a whole."""
 
-import os
 import random
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
-from species_helpers import tracker_store
+from species_helpers import kill_9_editing, tracker_store
 
 from ecoseg.cli import main
 from ecoseg.errors import ConfigError
@@ -182,29 +178,6 @@ def test_split_across_a_gap(tmp_path):
 
 
 # kill -9 in the middle of a command of three edits ------------------------------------
-CHILD = textwrap.dedent(
-    """
-    import os, signal, sys
-    import ecoseg.species.review as review
-    from ecoseg.species.edits import Edit
-
-    name, on_call, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    original, calls = getattr(review, name), {"n": 0}
-
-    def patched(*a, **k):
-        out = original(*a, **k)
-        calls["n"] += 1
-        if calls["n"] == on_call:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return out
-
-    setattr(review, name, patched)
-    review.apply_edits(
-        path,
-        [Edit("merge", (1, 2)), Edit("split", (1,), frame=5), Edit("delete", (3,))],
-    )
-    """
-)
 COMMAND = [Edit("merge", (1, 2)), Edit("split", (1,), frame=5), Edit("delete", (3,))]
 
 
@@ -225,15 +198,7 @@ def test_kill_9_mid_command_is_completed_as_a_whole(tmp_path, capsys, name, on_c
         tracker_store(p)
     apply_edits(ref, COMMAND)
     original = store_bytes(path)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD, name, str(on_call), str(path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert child.returncode == -9, child.stderr
+    kill_9_editing(path, COMMAND, name, on_call)
     store = MaskStore.open(path)  # valid: opens, validates, reads
     store.read_labels()
     assert len(edit_log(path)) == logged

@@ -1,13 +1,9 @@
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
-from species_helpers import tracker_store
+from species_helpers import kill_9_editing, tracker_store
 
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.measure import measure
@@ -112,48 +108,17 @@ def test_an_open_writer_is_refused(store3):
 
 
 # kill -9 at fixed points of an edit, in a child process --------------------------------
-CHILD = textwrap.dedent(
-    """
-    import os, signal, sys
-    import ecoseg.species.review as review
-    from ecoseg.species.edits import Edit
-
-    point, path = sys.argv[1], sys.argv[2]
-    calls = {"n": 0}
-
-    def die():
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    def wrap(name, after=True, on_call=1):
-        original = getattr(review, name)
-
-        def patched(*a, **k):
-            calls["n"] += 1
-            if not after and calls["n"] == on_call:
-                die()
-            out = original(*a, **k)
-            if after and calls["n"] == on_call:
-                die()
-            return out
-
-        setattr(review, name, patched)
-
-    if point == "backup":
-        wrap("_write_backup")
-    elif point == "intent":
-        wrap("write_meta")
-    elif point == "chunk":
-        wrap("_write_chunk", on_call=2)  # one labels chunk rewritten, the next not
-    elif point == "scores":
-        wrap("_write_scores")
-    elif point == "commit":
-        wrap("write_meta", on_call=2)  # committed, extra score columns not cut yet
-    review.apply_edits(path, [Edit("merge", (1, 2))])
-    """
-)
+# (point, the function of ecoseg.species.review after whose call the child dies, which call)
+KILL_POINTS = {
+    "backup": ("_write_backup", 1),
+    "intent": ("write_meta", 1),
+    "chunk": ("_write_chunk", 2),  # one labels chunk rewritten, the next not
+    "scores": ("_write_scores", 1),
+    "commit": ("write_meta", 2),  # committed, extra score columns not cut yet
+}
 
 
-@pytest.mark.parametrize("point", ["backup", "intent", "chunk", "scores", "commit"])
+@pytest.mark.parametrize("point", list(KILL_POINTS))
 def test_kill_9_mid_edit_leaves_a_valid_store_that_resume_completes(tmp_path, point):
     path = tmp_path / "m.zarr"
     tracker_store(path)
@@ -161,15 +126,7 @@ def test_kill_9_mid_edit_leaves_a_valid_store_that_resume_completes(tmp_path, po
     tracker_store(ref)
     apply_edits(ref, [Edit("merge", (1, 2))])
     original = chunk_bytes(path)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD, point, str(path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert child.returncode == -9, child.stderr
+    kill_9_editing(path, [Edit("merge", (1, 2))], *KILL_POINTS[point])
 
     store = MaskStore.open(path)  # valid: opens, validates, reads
     store.read_labels()
