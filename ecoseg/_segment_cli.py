@@ -146,7 +146,7 @@ def _run_concept_tracking(args, prompts, options) -> int:
         if "score_threshold" in (params or {}):
             raise ConfigError("give the score threshold once: --score-threshold or --params")
         options["params"] = {**(params or {}), "score_threshold": args.score_threshold}
-    # concept tracking: segment() ignores --engine and --auto
+    # concept tracking: segment() refuses --engine and --auto (check_concept_run)
     out = segment(
         args.video, prompts, out=args.out, resume=args.resume, overwrite=args.overwrite, **options
     )

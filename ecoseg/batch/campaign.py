@@ -378,15 +378,13 @@ def _concept_options(
     concepts, detect_every,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Per-video keyword arguments of a SAM 3 concept run, validated before any work."""
+    from ecoseg.engine import check_concept_run
     from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.errors import PromptError
     from ecoseg.prompts import load_prompts, parse_concepts
     from ecoseg.sam3.config import PRESETS
 
-    if engine is not None or auto:
-        raise ConfigError("concept tracking (SAM 3) takes no --engine and no --auto")
-    if not str(model).startswith("sam3"):
-        raise ConfigError(f"concepts need a SAM 3 model (--model sam3), not {model!r}")
+    check_concept_run(model, engine, auto)
     if model not in PRESETS:
         raise ConfigError(f"unknown SAM 3 model {model!r} (choose {', '.join(PRESETS)})")
     if isinstance(detect_every, bool) or not isinstance(detect_every, int) or detect_every < 1:

@@ -28,6 +28,7 @@ from ecoseg.provenance import Provenance
 
 __all__ = [
     "Cancelled",
+    "check_concept_run",
     "check_fast",
     "check_image_size",
     "check_params",
@@ -90,6 +91,26 @@ def choose_engine(engine: str | None, *, prompts: bool, auto: bool) -> str:
     if engine == "classical" and prompts:
         raise ConfigError("the classical engine takes no prompts; use --engine sam2")
     return engine
+
+
+def check_concept_run(model: str, engine: str | None = None, auto: bool = False) -> None:
+    """Refuse what concept tracking cannot do: a model that is not SAM 3, another engine, or
+    discovery (``--auto``); they were ignored without a word.
+
+    Examples
+    --------
+    >>> check_concept_run("sam3")
+    >>> check_concept_run("sam3", engine="classical")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: concept tracking (SAM 3) takes no --engine and no --auto
+    >>> check_concept_run("sam2.1-tiny")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: concepts need a SAM 3 model (--model sam3), not 'sam2.1-tiny'
+    """
+    if not str(model).startswith("sam3"):
+        raise ConfigError(f"concepts need a SAM 3 model (--model sam3), not {model!r}")
+    if engine is not None or auto:
+        raise ConfigError("concept tracking (SAM 3) takes no --engine and no --auto")
 
 
 def check_fast(fast: bool, engine: str) -> None:
@@ -560,8 +581,7 @@ def _segment_concepts(
     from ecoseg.io.video import VideoReader, open_video
     from ecoseg.prompts import Prompts, load_prompts, parse_concepts
 
-    if not str(model).startswith("sam3"):
-        raise ConfigError(f"concepts need a SAM 3 model (--model sam3), not {model!r}")
+    check_concept_run(model, ignored.get("engine"), ignored.get("auto", False))
     reader = video if isinstance(video, VideoReader) else open_video(video)
     prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
     if prompts is not None and not isinstance(prompts, Prompts):

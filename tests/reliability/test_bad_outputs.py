@@ -125,6 +125,24 @@ def test_score_threshold_without_concepts_is_refused(clip, tmp_path, cli):
     assert_one_line_error(code, err, "--score-threshold needs --concepts")
 
 
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--concepts", "fish", "--engine", "classical"],
+        ["--concepts", "fish", "--auto"],
+        ["--model", "sam3-reduced", "--engine", "sam2"],  # a SAM 3 model tracks concepts
+    ],
+    ids=["concepts-engine", "concepts-auto", "sam3-engine"],
+)
+def test_concept_tracking_refuses_an_engine_or_discovery(extra, clip, tmp_path, cli):
+    """They were ignored without a word: the run tracked concepts with SAM 3 anyway."""
+    out = tmp_path / "m.zarr"
+    code, _, err = cli("segment", clip.video, "-o", out, "--random-weights", *extra)
+    assert_one_line_error(code, err, "concept tracking (SAM 3) takes no --engine and no --auto")
+    assert not out.exists()
+
+
 def test_score_threshold_reaches_concept_tracking(clip, tmp_path, cli):
     """On a video, --score-threshold was silently dropped (the store said 0.5)."""
     from ecoseg.store import MaskStore
