@@ -129,8 +129,8 @@ def test_score_threshold_without_concepts_is_refused(clip, tmp_path, cli):
 @pytest.mark.parametrize(
     "extra",
     [
-        ["--concepts", "fish", "--engine", "classical"],
-        ["--concepts", "fish", "--auto"],
+        ["--concepts", "fish", "--model", "sam3-reduced", "--engine", "classical"],
+        ["--concepts", "fish", "--model", "sam3-reduced", "--auto"],
         ["--model", "sam3-reduced", "--engine", "sam2"],  # a SAM 3 model tracks concepts
     ],
     ids=["concepts-engine", "concepts-auto", "sam3-engine"],
