@@ -336,15 +336,25 @@ def _segment_options(
                 raise ConfigError(f"{path}: prompt file of {name!r} not found")
         _check_checkpoint(checkpoint)
     _check_device(device)
+    common = {"engine": engine, "auto": auto}
+    return _per_video(
+        names, prompts, common, model, checkpoint, pretrained, image_size, device, params
+    )
+
+
+def _per_video(
+    names, prompts, common, model, checkpoint, pretrained, image_size, device, params
+) -> dict[str, dict[str, Any]]:
+    """The keyword arguments of each video's run: the network options, ``common`` and the
+    video's own prompt file."""
     common = {
-        "engine": engine,
+        **common,
         "model": model,
         "checkpoint": None if checkpoint is None else os.fspath(checkpoint),
         "pretrained": pretrained,
         "image_size": image_size,
         "device": device,
         "params": params,
-        "auto": auto,
         "progress": False,
     }
     return {n: {**common, "prompts": prompts.get(n)} for n in names}
@@ -407,15 +417,7 @@ def _concept_options(
             )
     _check_checkpoint(checkpoint)
     _check_device(device)
-    common = {
-        "model": model,
-        "checkpoint": None if checkpoint is None else os.fspath(checkpoint),
-        "pretrained": pretrained,
-        "image_size": image_size,
-        "device": device,
-        "params": params,
-        "concepts": concepts,
-        "detect_every": detect_every,
-        "progress": False,
-    }
-    return {n: {**common, "prompts": prompts.get(n)} for n in names}
+    common = {"concepts": concepts, "detect_every": detect_every}
+    return _per_video(
+        names, prompts, common, model, checkpoint, pretrained, image_size, device, params
+    )
