@@ -21,6 +21,7 @@ __all__ = [
     "OneLineParser",
     "OUTPUT_OPTIONS",
     "add_engine_options",
+    "check_network_options",
     "check_out_file",
     "check_outputs",
     "engine_options",
@@ -213,6 +214,45 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
         "detect_every": args.detect_every,
         "fast": args.fast,
     }
+
+
+def check_network_options(args: argparse.Namespace, has_prompts: bool) -> None:
+    """Refuse network options (``--model``, ``--checkpoint``, ``--random-weights``) for a run
+    that will use the classical motion tracker: ``segment VIDEO --model sam2.1-large`` without
+    prompts or ``--auto`` ran the motion tracker and said nothing.
+
+    Examples
+    --------
+    >>> p = OneLineParser(prog="ecoseg segment")
+    >>> add_engine_options(p, "concepts to find")
+    >>> check_network_options(p.parse_args(["--model", "sam2.1-large", "--auto"]), False)
+    >>> check_network_options(p.parse_args(["--model", "sam2.1-large"]), False)
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: --model is for the sam2 engine's network, but without prompts or --auto this run uses the classical motion tracker, which has none: give prompts or --auto (or --engine sam2), or drop --model
+    """  # noqa: E501
+    from ecoseg.engine import choose_engine
+
+    if choose_engine(args.engine, prompts=has_prompts, auto=args.auto) != "classical":
+        return
+    given = [
+        flag
+        for flag, on in (
+            ("--model", args.model is not None),
+            ("--checkpoint", args.checkpoint is not None),
+            ("--random-weights", args.random_weights),
+        )
+        if on
+    ]
+    if not given:
+        return
+    flags = ", ".join(given)
+    what = f"{flags} {'is' if len(given) == 1 else 'are'} for the sam2 engine's network"
+    if args.engine == "classical":
+        raise ConfigError(f"{what}; the classical motion tracker has none: drop {flags}")
+    raise ConfigError(
+        f"{what}, but without prompts or --auto this run uses the classical motion tracker, "
+        f"which has none: give prompts or --auto (or --engine sam2), or drop {flags}"
+    )
 
 
 def check_out_file(path: str | None, overwrite: bool, flag: str = "-o") -> None:

@@ -8,7 +8,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ecoseg._cli import add_engine_options, engine_options, engine_params
+from ecoseg._cli import (
+    add_engine_options,
+    check_network_options,
+    engine_options,
+    engine_params,
+)
 from ecoseg._formats_cli import add_prompts_from, prompts_from
 from ecoseg.errors import ConfigError
 
@@ -88,6 +93,7 @@ def _run_segment(args) -> int:
         return _run_concepts(args, options)
     if (args.discovery is not None or args.key_interval is not None) and not args.auto:
         raise ConfigError("--discovery and --key-interval need --auto")
+    check_network_options(args, prompts is not None)
     options["params"] = _segment_params(args, options["params"])
     import warnings
 

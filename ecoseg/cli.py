@@ -16,6 +16,7 @@ from pathlib import Path
 from ecoseg._cli import (
     OneLineParser,
     add_engine_options,
+    check_network_options,
     check_out_file,
     check_outputs,
     engine_options,
@@ -334,6 +335,8 @@ def _run_batch(args) -> int:
             path = folder / f"{video_name(video)}.json"
             if path.is_file():
                 prompts[video_name(video)] = path
+    if args.concepts is None and not options["model"].startswith("sam3"):
+        check_network_options(args, bool(prompts))
     summary = batch(
         args.videos,
         args.out,

@@ -143,6 +143,32 @@ def test_concept_tracking_refuses_an_engine_or_discovery(extra, clip, tmp_path, 
     assert not out.exists()
 
 
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("command", "extra", "flags"),
+    [
+        ("segment", ["--model", "sam2.1-large"], "--model is"),
+        ("segment", ["--random-weights"], "--random-weights is"),
+        ("segment", ["--engine", "classical", "--checkpoint", "CKPT"], "--checkpoint is"),
+        ("batch", ["--model", "sam2.1-small", "--random-weights"], "--model, --random-weights are"),
+    ],
+    ids=["segment-model", "segment-random", "classical-checkpoint", "batch-model"],
+)
+def test_network_options_for_the_motion_tracker_are_refused(
+    command, extra, flags, clip, tmp_path, cli
+):
+    """Without prompts or --auto a run uses the motion tracker: asking for a SAM 2 model ran
+    the motion tracker without a word (the store said engine classical)."""
+    checkpoint = tmp_path / "w.pt"
+    checkpoint.write_bytes(b"weights")
+    extra = [str(checkpoint) if a == "CKPT" else a for a in extra]
+    out = tmp_path / "out"
+    code, _, err = cli(command, clip.video, "-o", out, *extra)
+    line = assert_one_line_error(code, err, f"{flags} for the sam2 engine's network")
+    assert "classical motion tracker" in line
+    assert not out.exists()
+
+
 def test_score_threshold_reaches_concept_tracking(clip, tmp_path, cli):
     """On a video, --score-threshold was silently dropped (the store said 0.5)."""
     from ecoseg.store import MaskStore
