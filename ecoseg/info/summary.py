@@ -266,7 +266,6 @@ def summary(path: Any) -> StoreSummary:
     from ecoseg.errors import EcosegError, StoreError
     from ecoseg.report.read import read_video
     from ecoseg.store import MaskStore
-    from ecoseg.store._util import short_error
 
     if not isinstance(path, MaskStore):
         with open_store(path) as store:
@@ -282,10 +281,7 @@ def summary(path: Any) -> StoreSummary:
     except EcosegError:
         raise
     except Exception as exc:  # a chunk read while opening that does not decompress
-        raise StoreError(
-            f"{text}: cannot be read; the store is damaged ({short_error(exc)}); "
-            "`ecoseg info --verify` lists what"
-        ) from exc
+        raise _damaged(text, exc) from exc
     prov = info.provenance
     video = prov.video
     model = prov.model
@@ -340,19 +336,27 @@ def open_store(path: Any) -> Any:
     ...     s.n_frames
     2
     """
-    from ecoseg.errors import EcosegError, StoreError
+    from ecoseg.errors import EcosegError
     from ecoseg.store import MaskStore
-    from ecoseg.store._util import short_error
 
     try:
         return MaskStore.open(path)
     except EcosegError:
         raise
     except Exception as exc:  # zarr metadata that does not parse, a backend failure
-        raise StoreError(
-            f"{path}: cannot be read; the store is damaged ({short_error(exc)}); "
-            "`ecoseg info --verify` lists what"
-        ) from exc
+        raise _damaged(path, exc) from exc
+
+
+def _damaged(path: Any, exc: Exception) -> Exception:
+    """The one-line StoreError for a store that fails to open or read for a reason ecoseg does
+    not name itself (pointing to ``ecoseg info --verify``)."""
+    from ecoseg.errors import StoreError
+    from ecoseg.store._util import short_error
+
+    return StoreError(
+        f"{path}: cannot be read; the store is damaged ({short_error(exc)}); "
+        "`ecoseg info --verify` lists what"
+    )
 
 
 def pending_edits(path: Any) -> int:
@@ -366,9 +370,8 @@ def pending_edits(path: Any) -> int:
     >>> pending_edits(ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48)).truth)
     0
     """
-    from ecoseg.store import ATTRS_KEY, MaskStore, unfinished_edits
+    from ecoseg.measure.regions import opened_store
+    from ecoseg.store import ATTRS_KEY, unfinished_edits
 
-    if isinstance(path, MaskStore):
-        return unfinished_edits(path.attrs.get(ATTRS_KEY, {}))
-    with MaskStore.open(path) as store:
+    with opened_store(path) as store:  # a MaskStore passed in stays open
         return unfinished_edits(store.attrs.get(ATTRS_KEY, {}))
