@@ -219,7 +219,8 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
 def check_network_options(args: argparse.Namespace, has_prompts: bool) -> None:
     """Refuse network options (``--model``, ``--checkpoint``, ``--random-weights``) for a run
     that will use the classical motion tracker: ``segment VIDEO --model sam2.1-large`` without
-    prompts or ``--auto`` ran the motion tracker and said nothing.
+    prompts or ``--auto`` ran the motion tracker and said nothing. Concept runs (``--concepts``
+    or a SAM 3 model) are left to :func:`ecoseg.engine.check_concept_run`.
 
     Examples
     --------
@@ -232,6 +233,8 @@ def check_network_options(args: argparse.Namespace, has_prompts: bool) -> None:
     """  # noqa: E501
     from ecoseg.engine import choose_engine
 
+    if args.concepts is not None or (args.model or "").startswith("sam3"):
+        return  # concept tracking: SAM 3 (engine.check_concept_run)
     if choose_engine(args.engine, prompts=has_prompts, auto=args.auto) != "classical":
         return
     given = [

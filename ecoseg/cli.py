@@ -335,8 +335,7 @@ def _run_batch(args) -> int:
             path = folder / f"{video_name(video)}.json"
             if path.is_file():
                 prompts[video_name(video)] = path
-    if args.concepts is None and not options["model"].startswith("sam3"):
-        check_network_options(args, bool(prompts))
+    check_network_options(args, bool(prompts))
     summary = batch(
         args.videos,
         args.out,
