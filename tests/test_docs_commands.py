@@ -1,0 +1,163 @@
+"""The ``ecoseg`` commands the README and docs/ show are commands the CLI takes.
+
+Two checks over every Markdown page a user reads:
+
+- every mention ``ecoseg WORD --option ...`` (in a code block or an inline code span) names a
+  real subcommand and only options that subcommand has (a napari layer such as
+  ``ecoseg masks`` is the one other thing ``ecoseg WORD`` may be);
+- every whole command line in a code block parses with the CLI's own parser, once optional
+  ``[...]`` parts and trailing comments are taken off, and the files of ``data/`` it names
+  are there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ecoseg.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+# a mention ends at a shell comment, a chain or a pipe (the README's tables escape
+# alternatives as `a\|b`, which is not a pipe)
+_END = re.compile(r"\s+#|\s*&&|\s*;|(?<!\\)\|\s")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """``ecoseg ...`` as a page shows it."""
+
+    page: str
+    line: int
+    text: str
+    whole: bool  # starts a shell line of a code block (else a fragment: an inline span, prose)
+
+    def __str__(self) -> str:
+        return f"{self.page}:{self.line}: {self.text}"
+
+
+# code blocks of these languages hold no shell lines (``from ecoseg import sam3`` is Python)
+_NOT_SHELL = {"python", "json", "yaml", "xml"}
+# what may precede a command on its shell line: nothing, variables, or a chain
+_LEAD = re.compile(r"^(?:\$ )?(?:[A-Z_]+=\S* )*$|&&\s*$")
+
+
+def mentions(path: Path) -> list[Mention]:
+    """Every ``ecoseg WORD ...`` of a Markdown page, cut at comments and chains."""
+    found: list[Mention] = []
+    fence: str | None = None  # the language of the code block the line is in
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.lstrip().startswith("```"):
+            fence = None if fence is not None else line.strip("` ").lower()
+            continue
+        if fence in _NOT_SHELL:
+            continue
+        spans = [line] if fence is not None else re.findall(r"`([^`]*)`", line)
+        for span in spans:
+            for match in re.finditer(r"(?:^|(?<=[\s=(]))ecoseg\s+[a-z].*", span):
+                text = _END.split(match.group(0))[0].strip()
+                whole = fence is not None and bool(_LEAD.search(span[: match.start()]))
+                found.append(Mention(path.name, number, text, whole))
+    return found
+
+
+ALL = [m for page in PAGES for m in mentions(page)]
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    raise AssertionError("the ecoseg parser has no subcommands")
+
+
+PARSER = build_parser()
+SUBCOMMANDS = _subparsers(PARSER)
+
+
+def _layer_names() -> set[str]:
+    """The napari layers the plugin names ``ecoseg ...`` (read from its source)."""
+    names: set[str] = set()
+    for source in (ROOT / "ecoseg" / "napari").glob("*.py"):
+        names.update(re.findall(r'"ecoseg ([a-z ]+)"', source.read_text(encoding="utf-8")))
+    return names
+
+
+LAYERS = _layer_names()
+
+
+def _options(parser: argparse.ArgumentParser) -> set[str]:
+    return {s for action in parser._actions for s in action.option_strings}
+
+
+def _known_options(words: list[str]) -> set[str]:
+    """The options of ``ecoseg WORD [ACTION]``: ``ecoseg weights download`` has its own, and a
+    usage line's ``list\\|download`` has those of both."""
+    parser = SUBCOMMANDS[words[1]]
+    nested = next((a.choices for a in parser._actions if a.nargs == argparse.PARSER), {})
+    actions = words[2].replace("\\|", "|").split("|") if len(words) > 2 else []
+    parsers = [nested[a] for a in actions if a in nested] or [parser]
+    return set().union(*map(_options, parsers), _options(PARSER))
+
+
+def test_the_pages_show_commands_at_all():
+    blocks = [m for m in ALL if m.whole]
+    assert len(ALL) > 100 and len(blocks) > 25, (len(ALL), len(blocks))
+    assert LAYERS >= {"masks", "boxes", "exemplars"}, LAYERS
+
+
+@pytest.mark.parametrize("mention", ALL, ids=str)
+def test_each_mention_names_a_real_subcommand_and_its_options(mention):
+    words = mention.text.split()
+    name = words[1]
+    if name not in SUBCOMMANDS:
+        layer = next((n for n in LAYERS if mention.text.startswith(f"ecoseg {n}")), None)
+        assert layer is not None, f"{mention}: no subcommand or napari layer {name!r}"
+        return
+    known = _known_options(words)
+    for word in words[2:]:
+        option = word.strip("[]()").split("=")[0]
+        if option.startswith("--"):
+            assert option in known, f"{mention}: `ecoseg {name}` has no option {option}"
+
+
+WHOLE = [m for m in ALL if m.whole and "..." not in m.text]
+
+
+@pytest.mark.parametrize("mention", WHOLE, ids=str)
+def test_each_command_line_of_a_code_block_parses(mention, capsys):
+    line = re.sub(r"\s*\[[^\]]*\]", "", mention.text)  # optional parts, as usage shows them
+    words = shlex.split(line)
+    try:
+        PARSER.parse_args(words[1:])
+    except SystemExit as stop:
+        assert not stop.code, f"{mention}: {capsys.readouterr().err.strip()}"
+    for word in words:  # files the project ships (data/...) are there
+        if word.startswith("data/"):
+            assert (ROOT / word).exists(), f"{mention}: the project ships no {word}"
+
+
+def test_a_wrong_option_in_a_page_is_caught(tmp_path, capsys):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Run `ecoseg segment V -o m.zarr --no-such-option`.\n\n"
+        "```bash\necoseg segment v.mp4 -o m.zarr --detect-every two  # a typo\n"
+        "ecoseg study data/no-such-study.yaml\n```\n\n```\necoseg masks\n```\n"
+    )
+    inline, typo, study, layer = mentions(page)
+    assert [m.whole for m in (inline, typo, study, layer)] == [False, True, True, True]
+    assert typo.text == "ecoseg segment v.mp4 -o m.zarr --detect-every two"
+    with pytest.raises(AssertionError, match="has no option --no-such-option"):
+        test_each_mention_names_a_real_subcommand_and_its_options(inline)
+    with pytest.raises(AssertionError, match="--detect-every: invalid"):
+        test_each_command_line_of_a_code_block_parses(typo, capsys)
+    with pytest.raises(AssertionError, match="ships no data/no-such-study.yaml"):
+        test_each_command_line_of_a_code_block_parses(study, capsys)
+    test_each_mention_names_a_real_subcommand_and_its_options(layer)  # a napari layer
