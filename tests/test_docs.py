@@ -1,18 +1,24 @@
-"""The ``ecoseg`` commands the README and docs/ show are commands the CLI takes.
+"""The commands and Python examples the README and docs/ show are ones ecoseg takes.
 
-Two checks over every Markdown page a user reads:
+Checks over every Markdown page a user reads:
 
 - every mention ``ecoseg WORD --option ...`` (in a code block or an inline code span) names a
   real subcommand and only options that subcommand has (a napari layer such as
   ``ecoseg masks`` is the one other thing ``ecoseg WORD`` may be);
 - every whole command line in a code block parses with the CLI's own parser, once optional
   ``[...]`` parts and trailing comments are taken off, and the files of ``data/`` it names
-  are there.
+  are there;
+- every Python code block is valid Python whose ``ecoseg`` imports resolve, and each call of
+  an ``ecoseg`` function or class it names fits that function's signature (argument count and
+  keyword names). The examples use the user's own files, so they are not run.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib
+import inspect
 import re
 import shlex
 from dataclasses import dataclass
@@ -41,6 +47,23 @@ class Mention:
 
     def __str__(self) -> str:
         return f"{self.page}:{self.line}: {self.text}"
+
+
+def code_blocks(path: Path, language: str) -> list[tuple[int, str]]:
+    """``(first line, text)`` of each code block of ``language`` on a Markdown page."""
+    found: list[tuple[int, str]] = []
+    fence: str | None = None
+    lines: list[str] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.lstrip().startswith("```"):
+            lines.append(line)
+        elif fence is None:
+            fence, lines, start = line.strip("` ").lower(), [], number + 1
+        else:
+            if fence == language:
+                found.append((start, "\n".join(lines)))
+            fence = None
+    return found
 
 
 # code blocks of these languages hold no shell lines (``from ecoseg import sam3`` is Python)
@@ -161,3 +184,92 @@ def test_a_wrong_option_in_a_page_is_caught(tmp_path, capsys):
     with pytest.raises(AssertionError, match="ships no data/no-such-study.yaml"):
         test_each_command_line_of_a_code_block_parses(study, capsys)
     test_each_mention_names_a_real_subcommand_and_its_options(layer)  # a napari layer
+
+
+EXAMPLES = [(page.name, line, text) for page in PAGES for line, text in code_blocks(page, "python")]
+
+
+def _ecoseg_names(tree: ast.Module) -> dict[str, object]:
+    """What an example's ``import ecoseg...`` and ``from ecoseg... import ...`` bind."""
+    names: dict[str, object] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "ecoseg":
+                    module = importlib.import_module(alias.name)
+                    root = importlib.import_module("ecoseg")
+                    names[alias.asname or "ecoseg"] = module if alias.asname else root
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "ecoseg":
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                if hasattr(module, alias.name):
+                    value = getattr(module, alias.name)
+                else:  # a submodule: from ecoseg import sam3
+                    value = importlib.import_module(f"{node.module}.{alias.name}")
+                names[alias.asname or alias.name] = value
+    return names
+
+
+def _resolve(expr: ast.expr, names: dict[str, object]) -> object | None:
+    """The ecoseg object ``expr`` names (``ecoseg.segment``, ``sam3.build``), else None."""
+    if isinstance(expr, ast.Name):
+        return names.get(expr.id)
+    if not isinstance(expr, ast.Attribute):
+        return None
+    base = _resolve(expr.value, names)
+    if base is None:
+        return None
+    if not hasattr(base, expr.attr) and inspect.ismodule(base):
+        return importlib.import_module(f"{base.__name__}.{expr.attr}")
+    assert hasattr(base, expr.attr), f"{base!r} has no attribute {expr.attr!r}"
+    return getattr(base, expr.attr)
+
+
+def check_example(text: str) -> int:
+    """Check one Python example (see the module docstring); returns the calls checked."""
+    tree = ast.parse(text)
+    names = _ecoseg_names(tree)
+    checked = 0
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        target = _resolve(node.func, names)
+        if target is None or not callable(target):
+            continue
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(
+            k.arg is None for k in node.keywords
+        ):
+            continue  # *args / **kwargs: nothing to count
+        signature = inspect.signature(target)
+        where = f"line {node.lineno}: {ast.unparse(node.func)}"
+        try:
+            signature.bind(*node.args, **{k.arg: k.value for k in node.keywords})
+        except TypeError as error:
+            raise AssertionError(f"{where}: {error}") from None
+        checked += 1
+    return checked
+
+
+def test_the_pages_show_python_examples_that_call_ecoseg():
+    assert len(EXAMPLES) >= 15, len(EXAMPLES)
+    assert sum(check_example(text) for *_, text in EXAMPLES) > 25
+
+
+@pytest.mark.parametrize(("page", "line", "text"), EXAMPLES, ids=lambda v: str(v)[:40])
+def test_each_python_example_imports_and_calls_what_ecoseg_has(page, line, text):
+    try:
+        check_example(text)
+    except (AssertionError, ImportError, SyntaxError) as error:
+        raise AssertionError(f"{page}:{line}: {error}") from None
+
+
+def test_a_wrong_python_example_is_caught():
+    assert check_example("import ecoseg\necoseg.segment('v.mp4', out='m.zarr')") == 1
+    with pytest.raises(AssertionError, match="segment: .*'outt'"):
+        check_example("import ecoseg\necoseg.segment('v.mp4', out='m', outt='m.zarr')")
+    with pytest.raises(ImportError, match="segmnet"):
+        check_example("import ecoseg\necoseg.segmnet('v.mp4')")
+    with pytest.raises(AssertionError, match="no attribute 'craete'"):
+        check_example("from ecoseg.store import MaskStore\nMaskStore.craete('m.zarr')")
+    with pytest.raises(ImportError):
+        check_example("from ecoseg.formats import no_such_reader")
