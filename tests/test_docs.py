@@ -10,7 +10,8 @@ Checks over every Markdown page a user reads:
   are there;
 - every Python code block is valid Python whose ``ecoseg`` imports resolve, and each call of
   an ``ecoseg`` function or class it names fits that function's signature (argument count and
-  keyword names). The examples use the user's own files, so they are not run.
+  keyword names). The examples use the user's own files, so they are not run;
+- every study file shown (a YAML block with ``videos:``) uses only keys ``ecoseg study`` takes.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ecoseg.cli import build_parser
+from ecoseg.study.config import SETTING_KEYS, TOP_KEYS, VIDEO_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -273,3 +276,40 @@ def test_a_wrong_python_example_is_caught():
         check_example("from ecoseg.store import MaskStore\nMaskStore.craete('m.zarr')")
     with pytest.raises(ImportError):
         check_example("from ecoseg.formats import no_such_reader")
+
+
+STUDY_FILES = [
+    (page.name, line, text)
+    for page in PAGES
+    for line, text in code_blocks(page, "yaml")
+    if re.search(r"^videos:", text, re.M)
+]
+
+
+def check_study_keys(text: str) -> None:
+    """A study file shown in the docs uses only keys ``ecoseg study`` takes, including the
+    keys it shows commented out (``# concepts: [...]``) for the reader to switch on."""
+    doc = yaml.safe_load(text)
+    assert set(doc) <= set(TOP_KEYS), set(doc) - set(TOP_KEYS)
+    assert set(doc.get("defaults") or {}) <= set(SETTING_KEYS)
+    for video in doc["videos"]:
+        assert set(video) <= set(VIDEO_KEYS), set(video) - set(VIDEO_KEYS)
+    commented = re.findall(r"^\s*#\s*(?:- )?([a-z_]+):\s", text, re.M)
+    assert set(commented) <= set(VIDEO_KEYS), set(commented) - set(VIDEO_KEYS)
+
+
+@pytest.mark.parametrize(("page", "line", "text"), STUDY_FILES, ids=lambda v: str(v)[:40])
+def test_each_study_file_shown_uses_keys_the_study_loader_takes(page, line, text):
+    try:
+        check_study_keys(text)
+    except AssertionError as error:
+        raise AssertionError(f"{page}:{line}: unknown study keys {error}") from None
+
+
+def test_a_study_file_with_a_wrong_key_is_caught():
+    assert STUDY_FILES, "docs/report.md shows no study file"
+    check_study_keys("videos:\n  - path: a.mp4\n    # auto: true\n")
+    with pytest.raises(AssertionError, match="depth"):
+        check_study_keys("videos:\n  - path: a.mp4\n    depth: 3\n")
+    with pytest.raises(AssertionError, match="detect_evry"):
+        check_study_keys("defaults:\n  # detect_evry: 2\nvideos: [{path: a.mp4}]\n")

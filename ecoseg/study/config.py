@@ -20,10 +20,12 @@ from ecoseg._cli import one_line
 from ecoseg._paths import relpath
 from ecoseg.errors import CalibrationError, ConfigError, EcosegError
 
-__all__ = ["Study", "VideoSpec", "load_study"]
+__all__ = ["SETTING_KEYS", "TOP_KEYS", "VIDEO_KEYS", "Study", "VideoSpec", "load_study"]
 
-_TOP_KEYS = ("name", "title", "description", "output", "defaults", "videos")
-_SETTING_KEYS = (
+#: The keys of a study file; ``defaults:`` takes :data:`SETTING_KEYS`, each video
+#: :data:`VIDEO_KEYS` (docs/report.md shows them all).
+TOP_KEYS = ("name", "title", "description", "output", "defaults", "videos")
+SETTING_KEYS = (
     "engine",
     "model",
     "checkpoint",
@@ -37,7 +39,7 @@ _SETTING_KEYS = (
     "detect_every",
     "fast",
 )
-_VIDEO_KEYS = (
+VIDEO_KEYS = (
     "path",
     "name",
     "site",
@@ -48,7 +50,7 @@ _VIDEO_KEYS = (
     "auto",
     "truth",
     "notes",
-    *_SETTING_KEYS,
+    *SETTING_KEYS,
 )
 _NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._ -]*[A-Za-z0-9._-])?$")  # inner spaces ok
 _FALLBACK_MODELS = (
@@ -243,8 +245,8 @@ def _yaml_where(exc) -> str:
 def _parse(doc: Any, path: Path, shown: Path) -> Study:
     where = str(shown)
     if not isinstance(doc, dict):
-        raise ConfigError(f"{where}: a study file is a mapping with keys {', '.join(_TOP_KEYS)}")
-    _check_keys(doc, _TOP_KEYS, where, "")
+        raise ConfigError(f"{where}: a study file is a mapping with keys {', '.join(TOP_KEYS)}")
+    _check_keys(doc, TOP_KEYS, where, "")
     folder = path.parent
     name = _opt_str(doc, "name", where, "") or path.stem
     title = _opt_str(doc, "title", where, "")
@@ -255,8 +257,8 @@ def _parse(doc: Any, path: Path, shown: Path) -> Study:
         raise ConfigError(f"{where}: output: {output_text!r} must be a folder of its own")
     defaults = doc.get("defaults") or {}
     if not isinstance(defaults, dict):
-        raise ConfigError(f"{where}: defaults: must be a mapping of {', '.join(_SETTING_KEYS)}")
-    _check_keys(defaults, _SETTING_KEYS, where, "defaults: ")
+        raise ConfigError(f"{where}: defaults: must be a mapping of {', '.join(SETTING_KEYS)}")
+    _check_keys(defaults, SETTING_KEYS, where, "defaults: ")
     videos = doc.get("videos")
     if not isinstance(videos, list) or not videos:
         raise ConfigError(f"{where}: videos: must be a non-empty list of videos")
@@ -308,13 +310,13 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
             "plain file name (use letters, digits, spaces, '.', '_' and '-')"
         )
     label = f"{label} ({name})"
-    _check_keys(entry, _VIDEO_KEYS, where, f"{label}: ")
+    _check_keys(entry, VIDEO_KEYS, where, f"{label}: ")
     video_path = _resolve(folder, source)
     if not video_path.exists():
         raise ConfigError(f"{where}: {label}: video file not found: {source}")
 
-    merged = {k: defaults[k] for k in _SETTING_KEYS if k in defaults}
-    merged.update({k: entry[k] for k in _SETTING_KEYS if k in entry})
+    merged = {k: defaults[k] for k in SETTING_KEYS if k in defaults}
+    merged.update({k: entry[k] for k in SETTING_KEYS if k in entry})
     ctx = f"{where}: {label}:"
 
     prompts_text = entry.get("prompts")
