@@ -11,7 +11,9 @@ Checks over every Markdown page a user reads:
 - every Python code block is valid Python whose ``ecoseg`` imports resolve, and each call of
   an ``ecoseg`` function or class it names fits that function's signature (argument count and
   keyword names). The examples use the user's own files, so they are not run;
-- every study file shown (a YAML block with ``videos:``) uses only keys ``ecoseg study`` takes.
+- every study file shown (a YAML block with ``videos:``) uses only keys ``ecoseg study`` takes;
+- every JSON block is JSON; prompt files load with :func:`ecoseg.prompts.load_prompts` and
+  discovery settings with :class:`ecoseg.engine.discovery.DiscoveryParams`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import ast
 import importlib
 import inspect
+import json
 import re
 import shlex
 from dataclasses import dataclass
@@ -29,6 +32,9 @@ import pytest
 import yaml
 
 from ecoseg.cli import build_parser
+from ecoseg.engine.discovery import DiscoveryParams
+from ecoseg.errors import EcosegError
+from ecoseg.prompts import load_prompts
 from ecoseg.study.config import SETTING_KEYS, TOP_KEYS, VIDEO_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -313,3 +319,45 @@ def test_a_study_file_with_a_wrong_key_is_caught():
         check_study_keys("videos:\n  - path: a.mp4\n    depth: 3\n")
     with pytest.raises(AssertionError, match="detect_evry"):
         check_study_keys("defaults:\n  # detect_evry: 2\nvideos: [{path: a.mp4}]\n")
+
+
+JSON_BLOCKS = [
+    (page.name, line, text) for page in PAGES for line, text in code_blocks(page, "json")
+]
+
+
+def check_json(text: str, folder: Path) -> str:
+    """A JSON block is JSON; a prompt file loads as one, discovery settings as those.
+    Returns what the block was taken for."""
+    data = json.loads(text)
+    if "objects" in data or "concepts" in data:
+        path = folder / "prompts.json"
+        path.write_text(text, encoding="utf-8")
+        load_prompts(path)
+        return "prompts"
+    if "key_interval" in data:
+        DiscoveryParams.from_dict(data)
+        return "discovery"
+    return "json"
+
+
+def test_the_pages_show_prompt_files_and_discovery_settings(tmp_path):
+    kinds = [check_json(text, tmp_path) for *_, text in JSON_BLOCKS]
+    assert kinds.count("prompts") >= 2 and "discovery" in kinds, kinds
+
+
+@pytest.mark.parametrize(("page", "line", "text"), JSON_BLOCKS, ids=lambda v: str(v)[:40])
+def test_each_json_block_is_json_and_loads_as_what_it_shows(page, line, text, tmp_path):
+    try:
+        check_json(text, tmp_path)
+    except (ValueError, EcosegError) as error:
+        raise AssertionError(f"{page}:{line}: {error}") from None
+
+
+def test_a_wrong_prompt_file_or_setting_is_caught(tmp_path):
+    with pytest.raises(EcosegError):
+        check_json(
+            '{"objects": [{"id": 1, "prompts": [{"frame": 0, "pionts": [[1, 2]]}]}]}', tmp_path
+        )
+    with pytest.raises(EcosegError):
+        check_json('{"key_interval": 30, "end_afterr": 15}', tmp_path)
