@@ -120,10 +120,15 @@ def _summary(out: Path, tables, truth_tables, metrics, named=None) -> str:
         lines.append(
             f"  species right on {right} of {len(matched)} tracks matched to a truth animal"
         )
+        false = sorted(i for i, c in named.items() if c is None and i in cls)
+        if false:  # a false track (or two animals merged), counted above under its name
+            lines.append(
+                f"  {len(false)} track{'s' if len(false) != 1 else ''} matching no single truth "
+                "animal (counted above): " + ", ".join(f"{i} named {cls[i]}" for i in false)
+            )
     lines += [
         "  (species from the shipped model, data/species_model.json, trained on other synthetic",
-        "   seeds; the motion tracker does not see the nearly static invertebrates, and a",
-        "   false track, one that matches no animal, is named too)",
+        "   seeds; the motion tracker finds what moves, so nearly static invertebrates go unseen)",
         "  tracks by class source: " + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())),
         "",
         "accuracy against truth:",
