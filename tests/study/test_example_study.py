@@ -1,0 +1,87 @@
+"""The example field study the project ships (data/study, docs/report.md): it runs as the
+docs say, and its clips are what data/study/README.md says made them."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecoseg.store import open_masks
+from ecoseg.study import load_study, run_study
+from ecoseg.synth import make_scene, render
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "study"
+
+
+def _readme_clips() -> dict[str, dict]:
+    """The ``ecoseg.synth`` settings of each clip, read from the README's code block."""
+    text = (EXAMPLE / "README.md").read_text()
+    code = re.search(r"## How the clips were made\s+```python\n(.*?)```", text, re.S).group(1)
+    tree = ast.parse(code)
+    loop = next(n for n in ast.walk(tree) if isinstance(n, ast.For))
+    call = next(n for n in ast.walk(loop) if isinstance(n, ast.Call))
+    fixed = {
+        k.arg: ast.literal_eval(k.value)
+        for k in call.keywords
+        if isinstance(k.value, ast.Constant | ast.Tuple)
+    }
+    clips = {}
+    for name, seed, n_fish, n_inv in ast.literal_eval(loop.iter):
+        clips[name] = {**fixed, "seed": seed, "n_fish": n_fish, "n_invertebrates": n_inv}
+    return clips
+
+
+@pytest.mark.parametrize("name", sorted(_readme_clips()))
+def test_each_clip_is_what_the_readme_says_made_it(name):
+    settings = _readme_clips()[name]
+    truth = open_masks(EXAMPLE / name / "truth.zarr")
+    prov = truth.attrs["provenance"]
+    assert prov["seed"] == settings["seed"]
+    for key in ("frames", "fps", "camera", "n_fish", "n_invertebrates"):
+        assert prov["parameters"][key] == settings[key], key
+    assert tuple(prov["parameters"]["size"]) == tuple(settings["size"])
+    scene = make_scene(
+        settings["seed"],
+        frames=settings["frames"],
+        size=tuple(settings["size"]),
+        fps=settings["fps"],
+        camera=settings["camera"],
+        n_fish=settings["n_fish"],
+        n_invertebrates=settings["n_invertebrates"],
+    )
+    assert list(truth["object_class"].values) == [o.cls for o in scene.organisms]
+    for i in (0, scene.frames - 1):
+        assert np.array_equal(truth["labels"][i].values, render(scene, i)[1]), f"frame {i}"
+
+
+def test_the_readme_table_matches_the_clips():
+    text = (EXAMPLE / "README.md").read_text()
+    for name, settings in _readme_clips().items():
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{name}/`"))
+        w, h = settings["size"]
+        assert f"{w} × {h} px, {settings['frames']} frames" in row, row
+        assert f"{settings['n_fish']} fish" in row, row
+
+
+@pytest.mark.slow
+def test_the_example_study_runs_and_reports_every_video(tmp_path):
+    folder = tmp_path / "study"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("out"))
+    study = load_study(folder / "study.yaml")
+    result = run_study(folder / "study.yaml", progress=False)
+    names = [v.name for v in study.videos]
+    assert sorted(result.stores) == sorted(names) == ["north-t1", "south-t1", "south-t2"]
+    assert result.report == folder / "out" / "report.html"
+    maxn = pd.read_parquet(result.tables["maxn"])
+    assert set(maxn["video"]) == set(names)
+    assert set(maxn.groupby("video")["site"].first()) == {"North", "South"}
+    html = result.report.read_text()
+    for name in names:
+        assert name in html
+    assert "J&amp;F" in html or "J&F" in html  # every video has truth: the accuracy section
