@@ -21,13 +21,19 @@ from typing import Any
 
 from ecoseg.errors import EcosegError
 
-__all__ = ["THREAD_NAME", "check_edits", "check_video_later", "edit_warning", "video_warning"]
+__all__ = [
+    "THREAD_NAME",
+    "check_edits",
+    "check_video_later",
+    "edit_warning",
+    "video_warning",
+]
 
 #: Name of the background thread (tests and users can find and join it).
 THREAD_NAME = "ecoseg-video-check"
 
 
-def video_warning(video: str, store: str, recorded: Any) -> str | None:
+def video_warning(video: str, store: str, recorded: Any, *, layer: str | None = None) -> str | None:
     """The warning for ``video`` shown under ``store``'s masks, or ``None`` if it is the store's.
 
     Parameters
@@ -38,6 +44,9 @@ def video_warning(video: str, store: str, recorded: Any) -> str | None:
         The store.
     recorded : ecoseg.provenance.VideoSource or None
         The store's recorded video.
+    layer : str, optional
+        The name of the video's layer, named in the warning (the layer stays: the user
+        closes it, or keeps it if it is, say, a re-encoded copy showing the same footage).
 
     Examples
     --------
@@ -49,12 +58,12 @@ def video_warning(video: str, store: str, recorded: Any) -> str | None:
     >>> made = MaskStore.open(a.truth).provenance_record.video
     >>> video_warning(str(a.video), str(a.truth), made) is None
     True
-    >>> said = video_warning(str(b.video), "a/truth.zarr", made)
+    >>> said = video_warning(str(b.video), "a/truth.zarr", made, layer="video [1]")
     >>> said.startswith(str(b.video))
     True
     >>> print(said[len(str(b.video)) :])
      is not the video a/truth.zarr was made from (video.mp4): the sha256 differs; the video
-     layer does not show this store's frames
+     layer 'video [1]' does not show this store's frames
     """
     from ecoseg.io.video import open_video, video_mismatch
 
@@ -66,9 +75,10 @@ def video_warning(video: str, store: str, recorded: Any) -> str | None:
     if why is None:
         return None
     made = getattr(recorded, "path", None) or "path not recorded"
+    shown = "the video layer" if layer is None else f"the video layer {layer!r}"
     return (
         f"{video} is not the video {store} was made from ({made}): {why}; "
-        "the video layer does not show this store's frames"
+        f"{shown} does not show this store's frames"
     )
 
 
@@ -79,13 +89,18 @@ def _warn(message: str) -> None:
 
 
 def check_video_later(
-    video: str, store: str, recorded: Any, *, warn: Callable[[str], Any] = _warn
+    video: str,
+    store: str,
+    recorded: Any,
+    *,
+    layer: str | None = None,
+    warn: Callable[[str], Any] = _warn,
 ) -> threading.Thread:
     """Check ``video`` against ``store``'s record in a background thread; warn if it is not.
 
     Parameters
     ----------
-    video, store, recorded
+    video, store, recorded, layer
         As :func:`video_warning`.
     warn : callable
         Called with the message when the video is not the store's (default: a napari
@@ -108,7 +123,7 @@ def check_video_later(
     """
 
     def run() -> None:
-        message = video_warning(video, store, recorded)
+        message = video_warning(video, store, recorded, layer=layer)
         if message is not None:
             warn(message)
 

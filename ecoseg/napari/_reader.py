@@ -68,9 +68,10 @@ def read_store(path: str | list[str]) -> list[tuple]:
     Each store is opened once (:func:`read_one_store`). A video found for a store is checked
     to be the store's video (size and frame count, then its sha256 in a background thread,
     :func:`ecoseg.napari._check.check_video_later`): the layers show at once, and a napari
-    warning names both files if it is not. A store an interrupted ``ecoseg edit`` left half
-    written opens too, with one napari warning naming the unfinished edits and
-    ``ecoseg edit STORE --resume``
+    warning names both files and the video layer if it is not (the layer stays: the user
+    chose the files, and a re-encoded copy shows the same footage under another sha256). A
+    store an interrupted ``ecoseg edit`` left half written opens too, with one napari warning
+    naming the unfinished edits and ``ecoseg edit STORE --resume``
     (:func:`ecoseg.napari._check.check_edits`).
 
     Examples
@@ -126,11 +127,13 @@ def _check_found_video(layers: list[tuple]) -> None:
     from ecoseg.napari._check import check_video_later
     from ecoseg.provenance import VideoSource
 
-    meta = [kw.get("metadata", {}).get(META_KEY, {}) for _, kw, _ in layers]
-    video = next((m["video"] for m in meta if m.get("kind") == "video"), None)
-    masks = next((m for m in meta if m.get("kind") == "masks"), None)
+    meta = [(kw.get("name"), kw.get("metadata", {}).get(META_KEY, {})) for _, kw, _ in layers]
+    video = next(((name, m["video"]) for name, m in meta if m.get("kind") == "video"), None)
+    masks = next((m for _, m in meta if m.get("kind") == "masks"), None)
     if video is None or masks is None:
         return
     recorded = (masks.get("provenance") or {}).get("video")
     if isinstance(recorded, dict):
-        check_video_later(str(video), str(masks["store"]), VideoSource.from_dict(recorded))
+        name, path = video
+        made = VideoSource.from_dict(recorded)
+        check_video_later(str(path), str(masks["store"]), made, layer=name)
