@@ -11,12 +11,17 @@ A store an interrupted ``ecoseg edit`` left half written still opens (looking is
 but with one napari warning in the words ``ecoseg measure`` refuses it with
 (:func:`ecoseg.store.check_finished`): how many edits are unfinished and
 ``ecoseg edit STORE --resume`` (:func:`check_edits`).
+
+The *Segment & track* widget re-tracks the masks of its ``ecoseg masks`` layer only on the
+video they were made on (:func:`other_video`): the masks of one video must not prompt a
+re-track on another of the same size.
 """
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ecoseg.errors import EcosegError
@@ -26,6 +31,7 @@ __all__ = [
     "check_edits",
     "check_video_later",
     "edit_warning",
+    "other_video",
     "video_warning",
 ]
 
@@ -80,6 +86,71 @@ def video_warning(video: str, store: str, recorded: Any, *, layer: str | None = 
         f"{video} is not the video {store} was made from ({made}): {why}; "
         f"{shown} does not show this store's frames"
     )
+
+
+def other_video(meta: Mapping[str, Any], video: str, layer: str) -> str | None:
+    """Why the masks of a Labels layer were not made on ``video``, or ``None`` if they were.
+
+    A layer records the video its masks were made on (``provenance["video"]`` of its
+    ``metadata["ecoseg"]``): the file of the video layer the *Segment & track* widget tracked,
+    or a store's recorded video. Another file is another video, unless the layer records the
+    video's sha256 and the file has it (a store's video found beside the moved store). A
+    layer that records no video (drawn by hand) fits any.
+
+    Parameters
+    ----------
+    meta : dict
+        The layer's ``metadata["ecoseg"]``.
+    video : str
+        The video file (or image folder) the masks would be tracked on.
+    layer : str
+        The layer's name, for the message.
+
+    Returns
+    -------
+    str or None
+        One line naming the layer, its store (when it has one) and both videos.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> a = ecoseg.synth(d + "/a", frames=2, size=(64, 48), seed=1)
+    >>> b = ecoseg.synth(d + "/b", frames=2, size=(64, 48), seed=2)
+    >>> meta = {"provenance": {"video": {"path": str(a.video)}}}
+    >>> other_video(meta, str(a.video), "ecoseg masks") is None
+    True
+    >>> print(other_video(meta, str(b.video), "ecoseg masks"))  # doctest: +ELLIPSIS
+    'ecoseg masks' holds masks of .../a/video.mp4, not of the chosen video .../b/video.mp4: ...
+    """
+    recorded = (meta.get("provenance") or {}).get("video")
+    if not isinstance(recorded, Mapping) or _same_video(video, recorded):
+        return None
+    store = meta.get("store")
+    where = f"{layer!r} (from {store})" if store else repr(layer)
+    made = recorded.get("path") or "a video whose path is not recorded"
+    return (
+        f"{where} holds masks of {made}, not of the chosen video {video}: choose that video, "
+        "or press Track to track this one from the start"
+    )
+
+
+def _same_video(video: str, recorded: Mapping[str, Any]) -> bool:
+    from ecoseg.provenance import VideoSource
+
+    made = recorded.get("path")
+    if made and _same_path(str(made), video):
+        return True
+    if recorded.get("sha256"):
+        return video_warning(video, "", VideoSource.from_dict(dict(recorded))) is None
+    return not made
+
+
+def _same_path(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _warn(message: str) -> None:
