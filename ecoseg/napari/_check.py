@@ -11,23 +11,35 @@ A store an interrupted ``ecoseg edit`` left half written still opens (looking is
 but with one napari warning in the words ``ecoseg measure`` refuses it with
 (:func:`ecoseg.store.check_finished`): how many edits are unfinished and
 ``ecoseg edit STORE --resume`` (:func:`check_edits`).
+
+The *Segment & track* widget re-tracks the masks of its ``ecoseg masks`` layer only on the
+video they were made on (:func:`other_video`): the masks of one video must not prompt a
+re-track on another of the same size.
 """
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ecoseg.errors import EcosegError
 
-__all__ = ["THREAD_NAME", "check_edits", "check_video_later", "edit_warning", "video_warning"]
+__all__ = [
+    "THREAD_NAME",
+    "check_edits",
+    "check_video_later",
+    "edit_warning",
+    "other_video",
+    "video_warning",
+]
 
 #: Name of the background thread (tests and users can find and join it).
 THREAD_NAME = "ecoseg-video-check"
 
 
-def video_warning(video: str, store: str, recorded: Any) -> str | None:
+def video_warning(video: str, store: str, recorded: Any, *, layer: str | None = None) -> str | None:
     """The warning for ``video`` shown under ``store``'s masks, or ``None`` if it is the store's.
 
     Parameters
@@ -38,6 +50,9 @@ def video_warning(video: str, store: str, recorded: Any) -> str | None:
         The store.
     recorded : ecoseg.provenance.VideoSource or None
         The store's recorded video.
+    layer : str, optional
+        The name of the video's layer, named in the warning (the layer stays: the user
+        closes it, or keeps it if it is, say, a re-encoded copy showing the same footage).
 
     Examples
     --------
@@ -49,12 +64,12 @@ def video_warning(video: str, store: str, recorded: Any) -> str | None:
     >>> made = MaskStore.open(a.truth).provenance_record.video
     >>> video_warning(str(a.video), str(a.truth), made) is None
     True
-    >>> said = video_warning(str(b.video), "a/truth.zarr", made)
+    >>> said = video_warning(str(b.video), "a/truth.zarr", made, layer="video [1]")
     >>> said.startswith(str(b.video))
     True
     >>> print(said[len(str(b.video)) :])
      is not the video a/truth.zarr was made from (video.mp4): the sha256 differs; the video
-     layer does not show this store's frames
+     layer 'video [1]' does not show this store's frames
     """
     from ecoseg.io.video import open_video, video_mismatch
 
@@ -66,10 +81,76 @@ def video_warning(video: str, store: str, recorded: Any) -> str | None:
     if why is None:
         return None
     made = getattr(recorded, "path", None) or "path not recorded"
+    shown = "the video layer" if layer is None else f"the video layer {layer!r}"
     return (
         f"{video} is not the video {store} was made from ({made}): {why}; "
-        "the video layer does not show this store's frames"
+        f"{shown} does not show this store's frames"
     )
+
+
+def other_video(meta: Mapping[str, Any], video: str, layer: str) -> str | None:
+    """Why the masks of a Labels layer were not made on ``video``, or ``None`` if they were.
+
+    A layer records the video its masks were made on (``provenance["video"]`` of its
+    ``metadata["ecoseg"]``): the file of the video layer the *Segment & track* widget tracked,
+    or a store's recorded video. Another file is another video, unless the layer records the
+    video's sha256 and the file has it (a store's video found beside the moved store). A
+    layer that records no video (drawn by hand) fits any.
+
+    Parameters
+    ----------
+    meta : dict
+        The layer's ``metadata["ecoseg"]``.
+    video : str
+        The video file (or image folder) the masks would be tracked on.
+    layer : str
+        The layer's name, for the message.
+
+    Returns
+    -------
+    str or None
+        One line naming the layer, its store (when it has one) and both videos.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> a = ecoseg.synth(d + "/a", frames=2, size=(64, 48), seed=1)
+    >>> b = ecoseg.synth(d + "/b", frames=2, size=(64, 48), seed=2)
+    >>> meta = {"provenance": {"video": {"path": str(a.video)}}}
+    >>> other_video(meta, str(a.video), "ecoseg masks") is None
+    True
+    >>> print(other_video(meta, str(b.video), "ecoseg masks"))  # doctest: +ELLIPSIS
+    'ecoseg masks' holds masks of .../a/video.mp4, not of the chosen video .../b/video.mp4: ...
+    """
+    recorded = (meta.get("provenance") or {}).get("video")
+    if not isinstance(recorded, Mapping) or _same_video(video, recorded):
+        return None
+    store = meta.get("store")
+    where = f"{layer!r} (from {store})" if store else repr(layer)
+    made = recorded.get("path") or "a video whose path is not recorded"
+    return (
+        f"{where} holds masks of {made}, not of the chosen video {video}: choose that video, "
+        "or press Track to track this one from the start"
+    )
+
+
+def _same_video(video: str, recorded: Mapping[str, Any]) -> bool:
+    from ecoseg.provenance import VideoSource
+
+    made = recorded.get("path")
+    if made and _same_path(str(made), video):
+        return True
+    if recorded.get("sha256"):
+        return video_warning(video, "", VideoSource.from_dict(dict(recorded))) is None
+    return not made
+
+
+def _same_path(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _warn(message: str) -> None:
@@ -79,13 +160,18 @@ def _warn(message: str) -> None:
 
 
 def check_video_later(
-    video: str, store: str, recorded: Any, *, warn: Callable[[str], Any] = _warn
+    video: str,
+    store: str,
+    recorded: Any,
+    *,
+    layer: str | None = None,
+    warn: Callable[[str], Any] = _warn,
 ) -> threading.Thread:
     """Check ``video`` against ``store``'s record in a background thread; warn if it is not.
 
     Parameters
     ----------
-    video, store, recorded
+    video, store, recorded, layer
         As :func:`video_warning`.
     warn : callable
         Called with the message when the video is not the store's (default: a napari
@@ -108,7 +194,7 @@ def check_video_later(
     """
 
     def run() -> None:
-        message = video_warning(video, store, recorded)
+        message = video_warning(video, store, recorded, layer=layer)
         if message is not None:
             warn(message)
 

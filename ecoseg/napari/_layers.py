@@ -36,6 +36,7 @@ __all__ = [
     "layer_grid",
     "lazy_video",
     "object_features",
+    "reads_store",
     "spatial_scale",
     "store_layers",
     "tracks_from_regions",
@@ -280,7 +281,9 @@ def tracks_from_regions(regions: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame
     return data, df[keep].reset_index(drop=True)
 
 
-def store_layers(path: str | os.PathLike, *, with_video: bool = True) -> list[tuple]:
+def store_layers(
+    path: str | os.PathLike, *, with_video: bool = True, store: Any = None
+) -> list[tuple]:
     """Layer data tuples for a mask store: its video (if found), masks and trajectories.
 
     Parameters
@@ -290,6 +293,9 @@ def store_layers(path: str | os.PathLike, *, with_video: bool = True) -> list[tu
     with_video : bool
         Also open the video named in the store's provenance when it is found (by its
         recorded path, or beside the store); the layers then line up in the viewer.
+    store : MaskStore, optional
+        The store at ``path``, already open (read from, not opened again, left open for the
+        caller to close: see :func:`reads_store`). Default: opened here and left open.
 
     Returns
     -------
@@ -313,7 +319,8 @@ def store_layers(path: str | os.PathLike, *, with_video: bool = True) -> list[tu
     from ecoseg.measure.regions import regions
     from ecoseg.store import MaskStore, open_masks
 
-    store = MaskStore.open(path)
+    if store is None:
+        store = MaskStore.open(path)
     ds = open_masks(store)
     cal = store.calibration
     scale, units = spatial_scale(cal)
@@ -369,6 +376,21 @@ def store_layers(path: str | os.PathLike, *, with_video: bool = True) -> list[tu
             )
         )
     return layers
+
+
+def reads_store(layers: Iterable[tuple]) -> bool:
+    """Whether a layer of :func:`store_layers` still reads from its store: labels over
+    :data:`EDITABLE_BYTES` stay lazy, so their store must stay open; otherwise it can close.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> reads_store([(np.zeros((1, 2, 2), np.uint32), {}, "labels")])
+    False
+    >>> reads_store([(da.zeros((1, 2, 2), np.uint32), {}, "labels")])
+    True
+    """
+    return any(kind == "labels" and not isinstance(data, np.ndarray) for data, _, kind in layers)
 
 
 # ------------------------------------------------------------------------------- writing

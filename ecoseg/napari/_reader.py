@@ -6,9 +6,16 @@ import os
 from collections.abc import Callable
 
 from ecoseg.napari._check import check_edits
-from ecoseg.napari._layers import META_KEY, is_store, is_video, store_layers, video_layer
+from ecoseg.napari._layers import (
+    META_KEY,
+    is_store,
+    is_video,
+    reads_store,
+    store_layers,
+    video_layer,
+)
 
-__all__ = ["get_reader", "read_store", "read_video"]
+__all__ = ["get_reader", "read_one_store", "read_store", "read_video"]
 
 
 def get_reader(path: str | list[str]) -> Callable | None:
@@ -58,11 +65,13 @@ def read_video(path: str | list[str]) -> list[tuple]:
 def read_store(path: str | list[str]) -> list[tuple]:
     """Video (when found), Labels and Tracks layers for ecoseg mask stores.
 
-    A video found for a store is checked to be the store's video (size and frame count, then
-    its sha256 in a background thread, :func:`ecoseg.napari._check.check_video_later`): the
-    layers show at once, and a napari warning names both files if it is not. A store an
-    interrupted ``ecoseg edit`` left half written opens too, with one napari warning naming
-    the unfinished edits and ``ecoseg edit STORE --resume``
+    Each store is opened once (:func:`read_one_store`). A video found for a store is checked
+    to be the store's video (size and frame count, then its sha256 in a background thread,
+    :func:`ecoseg.napari._check.check_video_later`): the layers show at once, and a napari
+    warning names both files and the video layer if it is not (the layer stays: the user
+    chose the files, and a re-encoded copy shows the same footage under another sha256). A
+    store an interrupted ``ecoseg edit`` left half written opens too, with one napari warning
+    naming the unfinished edits and ``ecoseg edit STORE --resume``
     (:func:`ecoseg.napari._check.check_edits`).
 
     Examples
@@ -73,23 +82,58 @@ def read_store(path: str | list[str]) -> list[tuple]:
     """
     layers = []
     for p in _paths(path):
-        p = p.rstrip("/\\")
-        found = store_layers(p)
-        check_edits(p)
+        found = read_one_store(p.rstrip("/\\"))
         _check_found_video(found)
         layers.extend(found)
     return layers
+
+
+def read_one_store(path: str) -> list[tuple]:
+    """The layers of one store, read through one open store: the layers and the check of
+    unfinished edits share it; it is closed after, unless its labels stay lazy (over
+    :data:`~ecoseg.napari._layers.EDITABLE_BYTES`: the layer reads frames as they are shown).
+
+    Parameters
+    ----------
+    path : str
+        An ecoseg mask store.
+
+    Returns
+    -------
+    list of tuple
+        As :func:`ecoseg.napari._layers.store_layers`.
+
+    Examples
+    --------
+    >>> from ecoseg.sample import sample
+    >>> [kind for _, _, kind in read_one_store(str(sample().truth))]
+    ['image', 'labels', 'tracks']
+    """
+    from ecoseg.store import MaskStore
+
+    store = MaskStore.open(path)
+    try:
+        found = store_layers(path, store=store)
+        check_edits(store)
+    except BaseException:
+        store.close()
+        raise
+    if not reads_store(found):
+        store.close()
+    return found
 
 
 def _check_found_video(layers: list[tuple]) -> None:
     from ecoseg.napari._check import check_video_later
     from ecoseg.provenance import VideoSource
 
-    meta = [kw.get("metadata", {}).get(META_KEY, {}) for _, kw, _ in layers]
-    video = next((m["video"] for m in meta if m.get("kind") == "video"), None)
-    masks = next((m for m in meta if m.get("kind") == "masks"), None)
+    meta = [(kw.get("name"), kw.get("metadata", {}).get(META_KEY, {})) for _, kw, _ in layers]
+    video = next(((name, m["video"]) for name, m in meta if m.get("kind") == "video"), None)
+    masks = next((m for _, m in meta if m.get("kind") == "masks"), None)
     if video is None or masks is None:
         return
     recorded = (masks.get("provenance") or {}).get("video")
     if isinstance(recorded, dict):
-        check_video_later(str(video), str(masks["store"]), VideoSource.from_dict(recorded))
+        name, path = video
+        made = VideoSource.from_dict(recorded)
+        check_video_later(str(path), str(masks["store"]), made, layer=name)

@@ -5,7 +5,9 @@ click; tick *negative click* for background) or draw a box around it, set its ob
 class, press *Track*. Masks are painted into the ``ecoseg masks`` Labels layer frame by frame
 while the engine runs in a worker thread (napari's progress bar in the activity dock; *Cancel*
 stops it before the next frame). Add another object on any frame (new id, click, *Track*), or
-paint a correction on a frame and press *Re-track from this frame*.
+paint a correction on a frame and press *Re-track from this frame*. The masks layer belongs to
+the video it was tracked on: *Track* on another video makes a new one, *Re-track* on another
+video is refused (:func:`ecoseg.napari._check.other_video`), so two videos never mix in it.
 
 With the SAM 3 engine nobody clicks: type what to find ("parrotfish, sea urchin") in the
 *Find (SAM 3)* box, optionally draw exemplar boxes (:mod:`ecoseg.napari._find`), press *Track*:
@@ -340,15 +342,34 @@ class SegmentWidget(QWidget):
         return prompts_from_layers(pts, feats, rects, bfeats)
 
     def masks_layer(self, create: bool = True):
-        """The ``ecoseg masks`` Labels layer matching the video (made when missing)."""
+        """The ``ecoseg masks`` Labels layer of the chosen video (made when missing).
+
+        Parameters
+        ----------
+        create : bool
+            *Track*: make the layer (its masks start afresh), replacing one of another size
+            or made on another video. Otherwise (*Re-track*): None when there is none.
+
+        Raises
+        ------
+        EcosegError
+            No video is open; or, without ``create``, the layer holds the masks of another
+            video (:func:`~ecoseg.napari._check.other_video`): as prompts on this one they
+            would mix two videos' footage in one layer.
+        """
+        from ecoseg.napari._check import other_video
+
         video = self.video_layer()
         if video is None:
             raise EcosegError("open a video first (File > Open, or File > Open Sample > ecoseg)")
         n, h, w = (int(s) for s in video.data.shape[:3])
         layer = self._layer(MASKS)
-        if layer is not None and tuple(layer.data.shape) == (n, h, w):
+        other = None if layer is None else other_video(_meta(layer), _meta(video)["video"], MASKS)
+        if layer is not None and other is None and tuple(layer.data.shape) == (n, h, w):
             return layer
         if not create:
+            if other is not None:
+                raise EcosegError(other)
             return None
         if layer is not None:
             self.viewer.layers.remove(layer)

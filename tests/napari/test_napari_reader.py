@@ -129,7 +129,9 @@ def _ecoseg_warnings() -> list[str]:
 
 def test_a_same_sized_clip_beside_a_store_is_named_in_a_warning(make_napari_viewer, tmp_path):
     """A different clip of the same size and length found beside the store: the layers show,
-    and a background check warns with both files (was: shown under the masks silently)."""
+    and a background check warns with both files (was: shown under the masks silently) and
+    the video layer's name (was: "the video layer", which of several?); the layer stays (the
+    user chose the files; a re-encoded copy shows the same frames under another sha256)."""
     import shutil
 
     clip = ecoseg.synth(tmp_path / "clip", seed=3, frames=6, size=(64, 48))
@@ -144,6 +146,10 @@ def test_a_same_sized_clip_beside_a_store_is_named_in_a_warning(make_napari_view
     assert len(said) == 1, said
     assert str(clip.video) in said[0] and str(clip.truth) in said[0]
     assert "is not the video" in said[0] and "the sha256 differs" in said[0]
+    video = layers[0]
+    assert video.name == "video"
+    assert "the video layer 'video' does not show this store's frames" in said[0]
+    assert video in viewer.layers
 
 
 def test_the_stores_own_video_gives_no_warning(make_napari_viewer, tmp_path):
