@@ -467,7 +467,12 @@ def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
             old, wanted = store.provenance_record, Provenance.from_dict(provenance)
             if (old.video and old.video.sha256) != wanted.video.sha256:
                 store.close()
-                raise StoreError(f"{out}: cannot resume: the store was made from another video")
+                made = (old.video and old.video.path) or "a video not recorded"
+                raise StoreError(
+                    f"{out}: cannot resume: the store was made from another video ({made}), not "
+                    f"{wanted.video.path}; resume with that video, or pass overwrite=True "
+                    "(--overwrite) to start again"
+                )
             if old.engine != wanted.engine:
                 store.close()
                 raise StoreError(

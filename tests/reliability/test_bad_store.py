@@ -308,7 +308,8 @@ def test_resume_into_a_store_of_another_video(clip, tmp_path, cli):
     assert cli("segment", other.video, "-o", out, "--engine", "classical")[0] == 0
     before = MaskStore.open(out).read_labels()
     code, _, err = cli("segment", clip.video, "-o", out, "--engine", "classical", "--resume")
-    assert_one_line_error(code, err, str(out), "another video")
+    line = assert_one_line_error(code, err, str(out), "another video")
+    assert f"({other.video}), not {clip.video}" in line  # both videos named
     np.testing.assert_array_equal(MaskStore.open(out).read_labels(), before)  # untouched
 
 
