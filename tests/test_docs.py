@@ -361,3 +361,18 @@ def test_a_wrong_prompt_file_or_setting_is_caught(tmp_path):
         )
     with pytest.raises(EcosegError):
         check_json('{"key_interval": 30, "end_afterr": 15}', tmp_path)
+
+
+def _layout_row(name: str) -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return next(line for line in readme.splitlines() if line.startswith(f"| `{name}/` |"))
+
+
+def test_the_readme_layout_names_every_subpackage_and_links_every_page():
+    package = _layout_row("ecoseg")
+    for folder in sorted((ROOT / "ecoseg").iterdir()):
+        if (folder / "__init__.py").is_file():
+            assert f"`{folder.name}/`" in package, f"README's layout misses ecoseg/{folder.name}/"
+    pages = _layout_row("docs")
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        assert f"(docs/{page.name})" in pages, f"README's layout links no docs/{page.name}"
