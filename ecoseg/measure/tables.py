@@ -22,16 +22,35 @@ import pandas as pd
 from ecoseg._hashing import sha256_file
 from ecoseg.errors import ConfigError
 
-__all__ = ["META_COLUMNS", "combine_tables", "csv_bytes", "read_table", "write_table"]
+__all__ = [
+    "META_COLUMNS",
+    "TEXT_COLUMNS",
+    "combine_tables",
+    "csv_bytes",
+    "read_table",
+    "write_table",
+]
 
 #: Columns :func:`combine_tables` puts first: which video a row is from and where it was filmed.
 META_COLUMNS = ("video", "site", "transect", "date", "depth_m")
+
+#: Text columns: :func:`read_table` reads them from a CSV as written (a class ``"NA"`` or
+#: ``"0123"``, a transect ``"01"``), never as numbers or missing values; only an empty field
+#: (a missing site) is missing.
+TEXT_COLUMNS = ("class", "class_source", "video", "site", "transect", "date")
+
+# what pandas reads as missing by default, kept for the numeric columns
+_NA_STRINGS = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a table written by :func:`ecoseg.measure` (Parquet or CSV) with its ``attrs``.
 
-    Parquet files carry their attrs; for a CSV they come from ``tables.json`` beside it.
+    Parquet files carry their attrs; for a CSV they come from ``tables.json`` beside it, and
+    its :data:`TEXT_COLUMNS` are read as written (a class ``"0123"`` or ``"NA"`` stays text).
 
     Parameters
     ----------
@@ -61,7 +80,14 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise ConfigError(f"{path}: no such table")
     if path.suffix == ".parquet":
         return pd.read_parquet(path, engine="pyarrow")
-    df = pd.read_csv(path)
+    header = pd.read_csv(path, nrows=0).columns
+    text = [c for c in header if c in TEXT_COLUMNS]
+    df = pd.read_csv(
+        path,
+        dtype=dict.fromkeys(text, str),
+        keep_default_na=False,
+        na_values={c: [""] if c in text else list(_NA_STRINGS) for c in header},
+    )
     meta_path = path.with_name("tables.json")
     if meta_path.exists():
         meta = json.loads(meta_path.read_text()).get("tables", {}).get(path.stem)

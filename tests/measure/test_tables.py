@@ -80,3 +80,36 @@ def test_combine_tables_puts_meta_columns_first():
     assert tuple(out.columns[: len(META_COLUMNS)]) == META_COLUMNS
     assert out.loc[0, ["video", "site", "date"]].tolist() == ["v", "N", "2024-03-12"]
     assert out["depth_m"].dtype == np.float64
+
+
+def test_csv_text_columns_read_back_as_written(tmp_path):
+    # species codes with leading zeros and names pandas takes for missing values stay text
+    from ecoseg.measure import measure
+    from ecoseg.store import MaskStore
+
+    names = ["0123", "NA", "None", "1.50"]
+    objects = [(i + 1, name, "prompt") for i, name in enumerate(names)]
+    store = MaskStore.create(tmp_path / "m.zarr", height=4, width=4, objects=objects)
+    labels = np.zeros((2, 4, 4), np.uint32)
+    labels[:, 0, :] = [1, 2, 3, 4]
+    store.append(labels, [0.0, 0.5])
+    store.close()
+    tables = measure(tmp_path / "m.zarr", tmp_path / "out")
+    for name, df in tables.items():
+        csv = read_table(tmp_path / "out" / f"{name}.csv")
+        assert csv["class"].tolist() == df["class"].tolist(), name
+        pd.testing.assert_frame_equal(csv, df, check_dtype=False)
+    assert read_table(tmp_path / "out" / "maxn.csv")["class"].tolist() == names
+    # combined tables: a transect "01", a site "NA"; a missing site stays missing
+    combined = combine_tables(
+        {"001": {"maxn": tables["maxn"]}, "b": {"maxn": tables["maxn"]}},
+        {"001": {"site": "NA", "transect": "01"}},
+    )["maxn"]
+    write_table(combined, tmp_path / "study", "maxn")
+    back = read_table(tmp_path / "study" / "maxn.csv")
+    assert back["video"].tolist() == ["001"] * 4 + ["b"] * 4
+    assert back["transect"].tolist()[:4] == ["01"] * 4
+    assert back["site"].tolist()[:4] == ["NA"] * 4
+    assert back["site"].isna().tolist() == [False] * 4 + [True] * 4
+    assert back["maxn"].tolist() == combined["maxn"].tolist()
+    assert back["time_s"].tolist() == combined["time_s"].tolist()
