@@ -14,14 +14,17 @@ but with one napari warning in the words ``ecoseg measure`` refuses it with
 
 The *Segment & track* widget re-tracks the masks of its ``ecoseg masks`` layer only on the
 video they were made on (:func:`other_video`): the masks of one video must not prompt a
-re-track on another of the same size.
+re-track on another of the same size. The *Review tracks* widget draws its thumbnails only from
+a video layer that shows the video the reviewed masks were made on (:func:`matching_video`),
+and says which video to open when none does (:func:`video_to_open`): another video's pixels
+under a track would have a reviewer name the wrong species.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ecoseg.errors import EcosegError
@@ -31,7 +34,9 @@ __all__ = [
     "check_edits",
     "check_video_later",
     "edit_warning",
+    "matching_video",
     "other_video",
+    "video_to_open",
     "video_warning",
 ]
 
@@ -133,6 +138,106 @@ def other_video(meta: Mapping[str, Any], video: str, layer: str) -> str | None:
         f"{where} holds masks of {made}, not of the chosen video {video}: choose that video, "
         "or press Track to track this one from the start"
     )
+
+
+def matching_video(meta: Mapping[str, Any], videos: Sequence[tuple[str, str]]) -> str | None:
+    """Which of the open ``videos`` shows the footage the masks of a Labels layer were made on.
+
+    The layer's recorded video (``provenance["video"]`` of its ``metadata["ecoseg"]``) is
+    looked for first by path: as recorded, or where the reader finds it for the layer's store
+    (relative to the store, or beside it: :func:`ecoseg._paths.find_video`); then, when a
+    sha256 is recorded, by content (a copy under another name; :func:`video_warning`, whose
+    sha256 of a large file is computed once and cached). A layer that records no video fits
+    the one video when exactly one is given, and none of several.
+
+    Parameters
+    ----------
+    meta : dict
+        The Labels layer's ``metadata["ecoseg"]`` (``provenance`` and ``store``).
+    videos : sequence of (str, str)
+        ``(layer name, video file or image folder)`` of the open video layers whose frames
+        have the masks' size, in layer order.
+
+    Returns
+    -------
+    str or None
+        The name of the first video layer that shows the masks' video, or ``None``.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> a = ecoseg.synth(d + "/a", frames=2, size=(64, 48), seed=1)
+    >>> b = ecoseg.synth(d + "/b", frames=2, size=(64, 48), seed=2)
+    >>> made = ecoseg.open_masks(a.truth).attrs["provenance"]
+    >>> meta = {"store": str(a.truth), "provenance": made}
+    >>> matching_video(meta, [("b", str(b.video)), ("a", str(a.video))])
+    'a'
+    >>> matching_video(meta, [("b", str(b.video))]) is None
+    True
+    >>> drawn = {"store": "drawn.zarr"}  # masks that record no video
+    >>> matching_video(drawn, [("b", str(b.video))]), matching_video(drawn, [("a", ""), ("b", "")])
+    ('b', None)
+    """
+    from ecoseg._paths import find_video
+    from ecoseg.provenance import VideoSource
+
+    recorded = (meta.get("provenance") or {}).get("video")
+    recorded = dict(recorded) if isinstance(recorded, Mapping) else {}
+    made, sha = recorded.get("path"), recorded.get("sha256")
+    if not made and not sha:
+        return videos[0][0] if len(videos) == 1 else None
+    store = meta.get("store")
+    paths = [str(made)] if made else []
+    found = find_video(made, store) if made and store else None
+    if found is not None:
+        paths.append(str(found))
+    for name, video in videos:
+        if any(_same_path(p, video) for p in paths):
+            return name
+    if sha:
+        source = VideoSource.from_dict(recorded)
+        for name, video in videos:
+            if video_warning(video, str(store), source) is None:
+                return name
+    return None
+
+
+def video_to_open(meta: Mapping[str, Any], fits: int = 0) -> str:
+    """What to say when no open video layer shows the masks' video (:func:`matching_video`).
+
+    Parameters
+    ----------
+    meta : dict
+        The Labels layer's ``metadata["ecoseg"]``.
+    fits : int
+        How many open video layers have the masks' frame size (matters when the layer records
+        no video).
+
+    Examples
+    --------
+    >>> meta = {"store": "T1.zarr", "provenance": {"video": {"path": "/reef/T1.mp4"}}}
+    >>> video_to_open(meta)
+    'open /reef/T1.mp4, the video T1.zarr was made on (no open video layer shows it)'
+    >>> video_to_open({"store": "drawn.zarr"}, fits=2)
+    'drawn.zarr records no video and 2 open videos have its frame size: close all but its own'
+    """
+    from ecoseg._paths import find_video
+
+    recorded = (meta.get("provenance") or {}).get("video")
+    made = recorded.get("path") if isinstance(recorded, Mapping) else None
+    store = meta.get("store") or "the store"
+    if made:
+        found = find_video(made, store) if meta.get("store") else None
+        return f"open {found or made}, the video {store} was made on (no open video layer shows it)"
+    if isinstance(recorded, Mapping) and recorded.get("sha256"):
+        return f"open the video {store} was made on (its path is not recorded)"
+    if fits > 1:
+        return (
+            f"{store} records no video and {fits} open videos have its frame size: "
+            "close all but its own"
+        )
+    return f"open the video {store} was made on (it records none)"
 
 
 def _same_video(video: str, recorded: Mapping[str, Any]) -> bool:

@@ -3,6 +3,10 @@
 One row per track: a thumbnail at its best-scored frame (the mask outlined on the video), id,
 class, where the class came from, its probability, frames present and duration. Sort by any
 column; *Least confident first* puts the tracks the species model is least sure of on top.
+The thumbnails are cut from the open video layer that shows the video the masks were made on
+(:func:`ecoseg.napari._check.matching_video`: by path, or by sha256), whichever layer is first;
+with none open they show the masks alone and the status line names the video to open (another
+video's pixels under a track would have a reviewer name the wrong species).
 Clicking a row jumps the viewer to the track's best frame and shows it alone. Edits go to the
 store at once (:class:`ecoseg.species.Review`: chunk-atomic, logged, undoable) and the Labels
 layer is reloaded from it: set class (recent classes on buttons with the shortcuts Ctrl+1 ..
@@ -223,6 +227,10 @@ class ReviewWidget(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
+        #: the video layer the thumbnails come from (None: masks only; see :meth:`video_layer`)
+        self._video = None
+        #: what the status line adds while the thumbnails show the masks only
+        self.video_note: str | None = None
 
         self.viewer.layers.events.inserted.connect(self._refresh_layers)
         self.viewer.layers.events.removed.connect(self._refresh_layers)
@@ -247,6 +255,8 @@ class ReviewWidget(QWidget):
         self.masks_combo.blockSignals(False)
         if names and current not in names:
             self.refresh()
+        elif names and self.video_layer() is not self._video:
+            self.refresh()  # the masks' video was opened or closed: thumbnails from it, or none
 
     @property
     def layer(self):
@@ -258,27 +268,67 @@ class ReviewWidget(QWidget):
         layer = self.layer
         return None if layer is None else (layer.metadata.get(META_KEY) or {}).get("store")
 
-    def _video_frame(self, frame: int) -> np.ndarray | None:
+    def _videos(self) -> list[tuple[str, str]]:
+        """``(name, file)`` of the open video layers whose frames fit the masks, in layer order:
+        RGB image layers of a file (ecoseg's reader records it; napari's own readers leave it
+        in the layer's source), with the masks' frame size and at least their frame count."""
         import napari
 
+        masks = self.layer
+        if masks is None:
+            return []
+        n, h, w = (int(s) for s in masks.data.shape[-3:])
+        out = []
         for layer in self.viewer.layers:
-            if isinstance(layer, napari.layers.Image) and layer.rgb and layer.ndim == 3:
-                if frame < layer.data.shape[0]:
-                    return np.asarray(layer.data[frame])
-        return None
+            if not (isinstance(layer, napari.layers.Image) and layer.rgb and layer.ndim == 3):
+                continue
+            shape = tuple(int(s) for s in layer.data.shape)
+            if shape[1:3] != (h, w) or shape[0] < n:
+                continue
+            meta = layer.metadata.get(META_KEY) or {}
+            path = meta.get("video") if meta.get("kind") == "video" else None
+            path = path or getattr(getattr(layer, "source", None), "path", None)
+            if path:
+                out.append((layer.name, str(path)))
+        return out
+
+    def video_layer(self):
+        """The open video layer that shows the video the masks were made on, or None
+        (:func:`ecoseg.napari._check.matching_video`)."""
+        from ecoseg.napari._check import matching_video
+
+        layer = self.layer
+        if layer is None:
+            return None
+        name = matching_video(layer.metadata.get(META_KEY) or {}, self._videos())
+        return None if name is None else self.viewer.layers[name]
+
+    def _video_frame(self, frame: int) -> np.ndarray | None:
+        """A frame of :meth:`video_layer` (None without one): never another video's."""
+        video = self._video
+        if video is None or video not in self.viewer.layers or frame >= video.data.shape[0]:
+            return None
+        return np.asarray(video.data[frame])
 
     def refresh(self) -> None:
         """Re-read the store: gallery rows and thumbnails."""
-        from ecoseg.napari._check import edit_warning
+        from ecoseg.napari._check import edit_warning, video_to_open
         from ecoseg.store import MaskStore
 
         path = self.store_path
         self.gallery.setSortingEnabled(False)
         self.gallery.setRowCount(0)
+        self._video = self.video_layer()
+        self.video_note = None
         if path is None:
             self.table = pd.DataFrame()
             self.gallery.setSortingEnabled(True)
             return
+        if self._video is None:
+            meta = self.layer.metadata.get(META_KEY) or {}
+            self.video_note = (
+                f"thumbnails show the masks only: {video_to_open(meta, len(self._videos()))}"
+            )
         store = MaskStore.open(path)
         self.table = gallery_table(store)
         self.gallery.setRowCount(len(self.table))
@@ -307,7 +357,10 @@ class ReviewWidget(QWidget):
         unfinished = edit_warning(store)  # the reader warned once; the gallery says it too
         if unfinished is not None:
             said += f". Warning: {unfinished} (or make any edit here: it completes them first)"
-        self.status.setText(said)
+        self.status.setText(self._noted(said))
+
+    def _noted(self, said: str) -> str:
+        return said if self.video_note is None else f"{said}. {self.video_note}"
 
     # ------------------------------------------------------------------ selection
     def selected_ids(self) -> list[int]:
@@ -334,18 +387,15 @@ class ReviewWidget(QWidget):
     def diverse_first(self) -> None:
         """Order the unreviewed tracks representative first, then most different
         (:func:`ecoseg.species.diverse.diverse_order`); the *track* column then sorts by it."""
-        import napari
-
         from ecoseg.species.diverse import diverse_queue
 
         path = self.store_path
         if path is None or not len(self.table):
             return
-        has_image = any(
-            isinstance(layer, napari.layers.Image) and layer.rgb for layer in self.viewer.layers
-        )
+        # the masks' own video layer, else the store's video file (found as the reader does)
+        self._video = self.video_layer()
         try:
-            queue = diverse_queue(path, self._video_frame if has_image else None)
+            queue = diverse_queue(path, self._video_frame if self._video is not None else None)
         except Exception as exc:  # a missing video: say so, keep the gallery
             self._fail(str(exc))
             return
@@ -354,7 +404,9 @@ class ReviewWidget(QWidget):
             item = self.gallery.item(r, 0)
             item.value = rank.get(int(item.data(Qt.UserRole)), len(rank))
         self.gallery.sortItems(0, Qt.AscendingOrder)
-        self.status.setText("diverse first: representative, then the most different tracks")
+        self.status.setText(
+            self._noted("diverse first: representative, then the most different tracks")
+        )
 
     def _selected(self) -> None:
         ids = self.selected_ids()
@@ -384,7 +436,9 @@ class ReviewWidget(QWidget):
         self._reload_layer()
         self.refresh()
         extra = f" (new id {entry['new_id']})" if entry.get("new_id") else ""
-        self.status.setText(f"edit {entry['n']}: {entry['kind']} {entry['ids']}{extra}")
+        self.status.setText(
+            self._noted(f"edit {entry['n']}: {entry['kind']} {entry['ids']}{extra}")
+        )
 
     def _reload_layer(self) -> None:
         from ecoseg.napari._layers import object_features
