@@ -31,6 +31,7 @@ from ecoseg.formats._common import (
     Annotations,
     Instance,
     Track,
+    check_rle,
     created,
     decode_rle,
     encode_masks,
@@ -139,6 +140,7 @@ def parse_segmentation(seg, where: str, height: int, width: int):
             return encode_masks(mask[None])[0], ()
         if not isinstance(counts, str):
             raise FormatError(f"{where}: RLE 'counts' must be a string or a list of runs")
+        check_rle(counts, height, width, where)  # refused now, not after a store is replaced
         return {"size": [height, width], "counts": counts}, ()
     if isinstance(seg, list) and seg:
         polys = []

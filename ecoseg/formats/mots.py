@@ -18,7 +18,15 @@ from pathlib import Path
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import coco
-from ecoseg.formats._common import Annotations, Instance, Track, integer, positive_id, read_table
+from ecoseg.formats._common import (
+    Annotations,
+    Instance,
+    Track,
+    check_rle,
+    integer,
+    positive_id,
+    read_table,
+)
 
 NAME = "mots"
 KIND = "mask"
@@ -72,6 +80,7 @@ def read(path: Path, *, width: int, height: int, first_frame: int = 1) -> Annota
         name = f"class_{cls}"
         if tracks.setdefault(oid, Track(oid, name)).class_ != name:
             raise FormatError(f"{w}: object {oid} changes class to {cls}")
+        check_rle(fields[5], h, wd, w)  # refused now, not after a store is replaced
         instances.append(
             Instance(
                 frame=frame, track=oid, rle={"size": [h, wd], "counts": fields[5]}, where=where

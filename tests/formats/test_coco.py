@@ -72,6 +72,10 @@ def test_polygons_and_boxes_are_read(tmp_path):
         (lambda d: d["annotations"][0]["segmentation"].update(size=[3, 3]), "mask size 3x3"),
         (lambda d: d["images"][0].update(frame_index=40), "frame 40 is past the end"),
         (lambda d: d["annotations"][0].update(image_id=1234), "image_id 1234 is not in"),
+        (  # cut short: pycocotools decoded it, filling the rest with stray memory
+            lambda d: d["annotations"][0]["segmentation"].update(counts="51"),
+            r"annotations\[0\].*RLE cannot be decoded .*6 pixels, not 5x6 = 30",
+        ),
     ],
 )
 def test_bad_files_name_the_annotation(tmp_path, change, message):

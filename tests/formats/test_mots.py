@@ -57,3 +57,13 @@ def test_an_undecodable_mask_names_the_file_and_leaves_no_store(tmp_path):
     with pytest.raises(FormatError, match=r"m\.txt: line 1: RLE cannot be decoded"):
         import_annotations(tmp_path / "m.txt", "mots", clip.video, out)
     assert not out.exists()  # nothing to block the corrected import
+
+
+@pytest.mark.parametrize("counts", ["71", "c2"])
+def test_a_cut_short_rle_names_the_line(tmp_path, counts):
+    """pycocotools decodes a run list that stops short of height x width without a word,
+    leaving the rest of the mask as whatever was in memory (a different mask each run)."""
+    (tmp_path / "m.txt").write_text(f"1 2 1 5 7 ;23000004\n2 2 1 5 7 {counts}\n")
+    video = VideoInfo(7, 5, np.zeros(2), {})
+    with pytest.raises(FormatError, match=r"m\.txt: line 2: RLE cannot be decoded .*not 5x7 = 35"):
+        read_annotations(tmp_path / "m.txt", "mots", video)

@@ -255,6 +255,21 @@ def test_import_refuses_an_existing_store_before_reading_the_file(store, clip, t
     assert _tree(store) == before
 
 
+@pytest.mark.bad_input
+@pytest.mark.parametrize("counts", ["not-an-rle", "71"])
+def test_import_overwrite_of_a_bad_file_keeps_the_old_store(counts, store, clip, tmp_path, cli):
+    """A MOTS line whose mask could not be decoded was found only while the new store was
+    written, after ``--overwrite`` had removed the old one: the user was left with neither."""
+    bad = tmp_path / "gt.txt"
+    bad.write_text(f"1 1 1 64 96 {counts}\n")  # the tiny clip is 96x64
+    before = _tree(store)
+    code, _, err = cli(
+        "import", bad, "--format", "mots", "--video", clip.video, "-o", store, "--overwrite"
+    )
+    assert_one_line_error(code, err, f"{bad}: line 1: RLE cannot be decoded")
+    assert _tree(store) == before
+
+
 # --------------------------------------------------------------------------- output folders
 def _outputs_under_a_file(store, clip, notes, tmp_path):
     """(command args, the output path under ``notes``, the option named), one per command."""
