@@ -7,9 +7,9 @@ One line per object and frame, space separated::
 ``rle`` is COCO's compressed RLE string (pycocotools); masks of one frame do not overlap.
 Frames count from 1 (MOTSChallenge; KITTI MOTS counts from 0: read it with
 ``first_frame=0``). ``class_id`` is the 1-based index of the object's class in the sorted
-class names: the names themselves and the scores are not part of the format and are lost on
-export; imported objects are named ``"class_<class_id>"``. Rows with class 10 (MOTS's
-"ignore" regions) are skipped on import.
+class names, skipping 10 (the tenth class is 11, ...): class 10 marks MOTS's "ignore" regions,
+and rows with class 10 are skipped on import. The names themselves and the scores are not
+part of the format and are lost on export; imported objects are named ``"class_<class_id>"``.
 """
 
 from __future__ import annotations
@@ -35,11 +35,25 @@ SUFFIX = ".txt"
 IGNORE_CLASS = 10
 
 
+def class_ids(ann: Annotations) -> dict[str, int]:
+    """``class_id`` of each class: 1-based in sorted name order, never the ignore class 10.
+
+    Examples
+    --------
+    >>> ann = Annotations(8, 8, 1, tracks=tuple(Track(k, f"sp{k:02d}") for k in range(1, 12)))
+    >>> list(class_ids(ann).values())
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12]
+    """
+    return {
+        name: cid if cid < IGNORE_CLASS else cid + 1 for name, cid in coco.categories(ann).items()
+    }
+
+
 def write(ann: Annotations, path: Path) -> None:
     """Write ``ann``'s masks as a MOTS text file."""
     import pandas as pd
 
-    cats = coco.categories(ann)
+    cats = class_ids(ann)
     classes = ann.class_of()
     rows = [
         [
