@@ -15,12 +15,16 @@ Written (one file)::
 them); the track id is an annotation attribute, as CVAT and Datumaro write it. Read: masks as
 RLE (compressed or counts lists) or polygons, else the ``bbox``; the frame from ``frame_index``,
 ``frame_id`` or the image's position in ``images`` order of ids; the object id from
-``attributes.track_id`` or ``track_id``, else each annotation becomes its own object.
+``attributes.track_id`` or ``track_id``, else each annotation becomes its own object. CVAT's
+COCO export numbers tracks from 0: when a file has a track id 0 every id is shifted by 1
+(store ids are positive), as for CVAT XML and VIAME. A ``bbox`` (used where there is no
+segmentation) must have a positive width and height and overlap the frame.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +162,30 @@ def parse_segmentation(seg, where: str, height: int, width: int):
     return None, ()
 
 
+def parse_box(value, where: str, width: int, height: int) -> tuple[float, float, float, float]:
+    """``(x0, y0, x1, y1)`` of a COCO ``[x, y, w, h]`` box; FormatError naming ``where`` for a
+    box that is not 4 numbers, has no area or lies outside the ``width x height`` frame.
+
+    Examples
+    --------
+    >>> parse_box([10, 20, 5, 4], "a.json: annotations[0]", 640, 360)
+    (10.0, 20.0, 15.0, 24.0)
+    >>> parse_box([10, 20, -5, 4], "a.json: annotations[3]", 640, 360)
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: a.json: annotations[3]: bbox width and height must be positive, ...
+    """
+    if not isinstance(value, list | tuple) or len(value) != 4:
+        raise FormatError(f"{where}: bbox {value!r} is not [x, y, w, h]")
+    x, y, w, h = (number(v, where, "bbox value") for v in value)
+    if w <= 0 or h <= 0:
+        raise FormatError(f"{where}: bbox width and height must be positive, got {w:g}x{h:g}")
+    if x >= width or y >= height or x + w <= 0 or y + h <= 0:
+        raise FormatError(
+            f"{where}: bbox [{x:g}, {y:g}, {w:g}, {h:g}] lies outside the {width}x{height} frame"
+        )
+    return (x, y, x + w, y + h)
+
+
 def read(path: Path, *, width: int, height: int) -> Annotations:
     """Read a COCO JSON file (images = frames of one video)."""
     data = load_json(path)
@@ -205,7 +233,9 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         if tid is None:
             auto_id += 1
             tid = auto_id  # one object per annotation
-        oid = positive_id(tid, f"{path}: {where}")
+        oid = integer(tid, f"{path}: {where}", "track_id")  # from 0 in CVAT's COCO export
+        if oid < 0:
+            raise FormatError(f"{path}: {where}: track_id {oid} is negative")
         cls = cats[a["category_id"]]
         if tracks.setdefault(oid, cls) != cls:
             raise FormatError(
@@ -213,21 +243,17 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             )
         rle, polys = parse_segmentation(a.get("segmentation"), f"{path}: {where}", height, width)
         box = None
-        if a.get("bbox") is not None:
-            try:
-                x, y, w, h = (number(v, f"{path}: {where}", "bbox") for v in a["bbox"])
-            except ValueError:
-                raise FormatError(f"{path}: {where}: bbox must be [x, y, w, h]") from None
-            box = (x, y, x + w, y + h)
-        if rle is None and not polys and box is None:
-            raise FormatError(f"{path}: {where}: has neither a segmentation nor a bbox")
+        if rle is None and not polys:
+            if a.get("bbox") is None:
+                raise FormatError(f"{path}: {where}: has neither a segmentation nor a bbox")
+            box = parse_box(a["bbox"], f"{path}: {where}", width, height)
         score = a.get("score")
         instances.append(
             Instance(
                 frame=frame,
                 track=oid,
                 rle=rle,
-                box=box if rle is None and not polys else None,
+                box=box,
                 polygons=polys,
                 score=None if score is None else number(score, f"{path}: {where}", "score"),
                 time=time,
@@ -240,12 +266,17 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         for a in data["annotations"]
     ):
         raise FormatError(f"{path}: some annotations have a track_id and some do not")
+    shift = 1 if 0 in tracks else 0
+    for inst in instances:
+        positive_id(inst.track + shift, f"{path}: {inst.where}")
+    if shift:
+        instances = [replace(inst, track=inst.track + 1) for inst in instances]
     n = max((f for f, _ in images.values()), default=-1) + 1
     return Annotations(
         width=width,
         height=height,
         n_frames=n,
-        tracks=tuple(Track(oid, cls) for oid, cls in tracks.items()),
+        tracks=tuple(Track(oid + shift, cls) for oid, cls in tracks.items()),
         instances=tuple(instances),
         source=str(path),
     )

@@ -150,8 +150,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             )
             box = None
             if rle is None and not polys and t < len(boxes) and boxes[t] is not None:
-                x, y, w, h = (number(v, f"{path}: {fwhere}", "bbox") for v in boxes[t])
-                box = (x, y, x + w, y + h)
+                box = coco.parse_box(boxes[t], f"{path}: {fwhere}", width, height)
             if rle is None and not polys and box is None:
                 continue
             time = None

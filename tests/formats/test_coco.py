@@ -91,6 +91,73 @@ def test_bad_files_name_the_annotation(tmp_path, change, message):
         read_annotations(path, "coco", video)
 
 
+def _cvat_coco(annotations):
+    """A COCO file as CVAT's "COCO 1.0" export writes a video task with tracks."""
+    return {
+        "licenses": [{"name": "", "id": 0, "url": ""}],
+        "info": {"contributor": "", "date_created": "", "description": "", "version": ""},
+        "categories": [{"id": 1, "name": "Chromis viridis", "supercategory": ""}],
+        "images": [
+            {"id": k + 1, "width": 8, "height": 6, "file_name": f"frame_{k:06d}.PNG"}
+            for k in range(3)
+        ],
+        "annotations": annotations,
+    }
+
+
+def _box_annotation(k, image_id, bbox, track_id):
+    return {
+        "id": k,
+        "image_id": image_id,
+        "category_id": 1,
+        "segmentation": [],
+        "area": float(np.prod(bbox[2:])),
+        "bbox": bbox,
+        "iscrowd": 0,
+        "attributes": {"occluded": False, "rotation": 0.0, "track_id": track_id, "keyframe": True},
+    }
+
+
+def test_cvat_tracks_from_zero_are_shifted(tmp_path):
+    """CVAT's COCO export numbers tracks from 0 (attributes.track_id); such a file was
+    refused ("object id 0 is outside 1..4294967295")."""
+    data = _cvat_coco(
+        [
+            _box_annotation(1, 1, [1.0, 1.0, 2.0, 3.0], 0),
+            _box_annotation(2, 2, [2.0, 1.0, 2.0, 3.0], 0),
+            _box_annotation(3, 2, [5.0, 2.0, 2.0, 2.0], 1),
+        ]
+    )
+    (tmp_path / "cvat.json").write_text(json.dumps(data))
+    video = VideoInfo(8, 6, np.arange(3) / 30, {})
+    ann = read_annotations(tmp_path / "cvat.json", "coco", video)
+    assert [(i.frame, i.track, i.box) for i in ann.instances] == [
+        (0, 1, (1.0, 1.0, 3.0, 4.0)),
+        (1, 1, (2.0, 1.0, 4.0, 4.0)),
+        (1, 2, (5.0, 2.0, 7.0, 4.0)),
+    ]
+    assert ann.class_of() == {1: "Chromis viridis", 2: "Chromis viridis"}
+
+
+@pytest.mark.parametrize(
+    ("bbox", "message"),
+    [
+        ([4, 3, -2, 2], r"annotations\[0\] \(id 1\): bbox width and height must be positive"),
+        ([4, 3, 0, 2], "bbox width and height must be positive, got 0x2"),
+        ([9, 1, 2, 2], r"bbox \[9, 1, 2, 2\] lies outside the 8x6 frame"),
+        ([1, -5, 2, 3], "lies outside the 8x6 frame"),
+        ([1, 2, 3], r"bbox \[1, 2, 3\] is not \[x, y, w, h\]"),
+    ],
+)
+def test_bad_boxes_name_the_annotation(tmp_path, bbox, message):
+    """A box-only annotation with a negative, empty or off-frame box was imported as an object
+    that is on no frame at all, without a word."""
+    data = _cvat_coco([_box_annotation(1, 1, bbox, 3)])
+    (tmp_path / "c.json").write_text(json.dumps(data))
+    with pytest.raises(FormatError, match=message):
+        read_annotations(tmp_path / "c.json", "coco", VideoInfo(8, 6, np.zeros(3), {}))
+
+
 def test_bad_json_names_line(tmp_path):
     (tmp_path / "c.json").write_text('{"images": [\n  1,\n  oops]}')
     with pytest.raises(FormatError, match=r"c\.json: invalid JSON at line 3"):
