@@ -50,6 +50,7 @@ __all__ = [
     "number",
     "integer",
     "positive_id",
+    "read_text",
     "read_table",
 ]
 
@@ -678,6 +679,32 @@ def positive_id(value: Any, where: str) -> int:
     return oid
 
 
+def read_text(path: Path) -> str:
+    """A text file's content, read as UTF-8 (a byte order mark is dropped) whatever the
+    computer's locale; FormatError naming the line of a byte that is not UTF-8.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "gt.csv"
+    >>> _ = f.write_bytes("\\ufeffid,species\\n1,Ōtaki\\n".encode())
+    >>> read_text(f).splitlines()
+    ['id,species', '1,Ōtaki']
+    >>> _ = f.write_bytes("id,species\\n1,Fran\\xe7ais\\n".encode("latin-1"))
+    >>> read_text(f)
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: ...gt.csv: line 2: not UTF-8 text (byte 0xe7); save it as UTF-8
+    """
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FormatError(
+            f"{path}: line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8"
+        ) from None
+
+
 def read_table(path: Path, sep: str = ",") -> Any:
     """Data rows of a delimited text file as a DataFrame of strings (pandas).
 
@@ -692,11 +719,13 @@ def read_table(path: Path, sep: str = ",") -> Any:
 
     if not path.is_file():
         raise FormatError(f"{path}: file not found")
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise FormatError(f"{path}: not a text file") from None
-    lines = text.splitlines()
+    lines = read_text(path).splitlines()
+    opened = None  # the line where a quoted field starts that no later line closes
+    for k, line in enumerate(lines, 1):
+        if line.count('"') % 2:
+            opened = k if opened is None else None
+    if opened is not None:
+        raise FormatError(f'{path}: line {opened}: a quoted field (") is not closed (cut short?)')
     if sep == ",":
         width = max((len(row) for row in csv.reader(lines)), default=0)
         kwargs = {"sep": ",", "quotechar": '"'}
@@ -705,15 +734,19 @@ def read_table(path: Path, sep: str = ",") -> Any:
         kwargs = {"sep": r"\s+", "engine": "python"}
     if width == 0:
         return pd.DataFrame({"line": pd.Series([], dtype=int)})
-    table = pd.read_csv(
-        io.StringIO("\n".join(lines)),
-        header=None,
-        names=list(range(width)),
-        dtype=str,
-        keep_default_na=False,
-        skip_blank_lines=False,
-        **kwargs,
-    )
+    try:
+        table = pd.read_csv(
+            io.StringIO("\n".join(lines)),
+            header=None,
+            names=list(range(width)),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            **kwargs,
+        )
+    except (pd.errors.ParserError, csv.Error) as exc:
+        reason = " ".join(str(exc).split())
+        raise FormatError(f"{path}: not a readable table ({reason})") from None
     table = table.fillna("")
     table["line"] = np.arange(1, len(table) + 1)
     first = table[0].astype(str).str.strip()

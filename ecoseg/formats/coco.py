@@ -42,6 +42,7 @@ from ecoseg.formats._common import (
     integer,
     number,
     positive_id,
+    read_text,
     rle_area,
 )
 
@@ -110,7 +111,7 @@ def to_dict(ann: Annotations) -> dict:
 
 def write(ann: Annotations, path: Path) -> None:
     """Write ``ann`` as one COCO JSON file."""
-    path.write_text(json.dumps(to_dict(ann), separators=(",", ":")) + "\n")
+    path.write_text(json.dumps(to_dict(ann), separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 def load_json(path: Path) -> dict:
@@ -118,9 +119,7 @@ def load_json(path: Path) -> dict:
     if not path.is_file():
         raise FormatError(f"{path}: file not found")
     try:
-        data = json.loads(path.read_text())
-    except UnicodeDecodeError:
-        raise FormatError(f"{path}: not a text (JSON) file") from None
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise FormatError(
             f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"

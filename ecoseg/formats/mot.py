@@ -46,7 +46,7 @@ def write(ann: Annotations, path: Path) -> None:
     import pandas as pd
 
     table = pd.DataFrame(rows(ann)).map(_fmt) if ann.instances else pd.DataFrame()
-    path.write_text(table.to_csv(header=False, index=False))
+    path.write_text(table.to_csv(header=False, index=False), encoding="utf-8")
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:

@@ -67,7 +67,8 @@ def write(ann: Annotations, path: Path) -> None:
         for inst in ann.instances
     ]
     table = pd.DataFrame(rows)
-    path.write_text(table.to_csv(sep=" ", header=False, index=False) if rows else "")
+    text = table.to_csv(sep=" ", header=False, index=False) if rows else ""
+    path.write_text(text, encoding="utf-8")
 
 
 def read(path: Path, *, width: int, height: int, first_frame: int = 1) -> Annotations:

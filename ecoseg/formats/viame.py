@@ -141,7 +141,8 @@ def write(
     meta.append(f'exported_by: "ecoseg {__version__}"')
     data = rows(ann, polygons=polygons, probabilities=probabilities)
     body = pd.DataFrame(data).to_csv(header=False, index=False) if data else ""
-    path.write_text(HEADER + "\n" + pd.DataFrame([meta]).to_csv(header=False, index=False) + body)
+    head = HEADER + "\n" + pd.DataFrame([meta]).to_csv(header=False, index=False)
+    path.write_text(head + body, encoding="utf-8")  # DIVE reads UTF-8, whatever the locale
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:

@@ -99,7 +99,7 @@ def to_dict(ann: Annotations) -> dict:
 
 def write(ann: Annotations, path: Path) -> None:
     """Write ``ann`` as one YouTube-VIS JSON file."""
-    path.write_text(json.dumps(to_dict(ann), separators=(",", ":")) + "\n")
+    path.write_text(json.dumps(to_dict(ann), separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:

@@ -158,6 +158,17 @@ def test_bad_boxes_name_the_annotation(tmp_path, bbox, message):
         read_annotations(tmp_path / "c.json", "coco", VideoInfo(8, 6, np.zeros(3), {}))
 
 
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    """JSON saved by Windows tools (Notepad, PowerShell) starts with a UTF-8 byte order mark;
+    it was refused as "invalid JSON at line 1 column 1: Unexpected UTF-8 BOM"."""
+    data = _cvat_coco([_box_annotation(1, 1, [1.0, 1.0, 2.0, 3.0], 5)])
+    data["categories"][0]["name"] = "Ōtaki wrasse"
+    text = json.dumps(data, ensure_ascii=False)
+    (tmp_path / "c.json").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    ann = read_annotations(tmp_path / "c.json", "coco", VideoInfo(8, 6, np.zeros(3), {}))
+    assert ann.class_of() == {5: "Ōtaki wrasse"}
+
+
 def test_bad_json_names_line(tmp_path):
     (tmp_path / "c.json").write_text('{"images": [\n  1,\n  oops]}')
     with pytest.raises(FormatError, match=r"c\.json: invalid JSON at line 3"):
