@@ -34,6 +34,7 @@ from ecoseg.formats._common import (
     decode_rle,
     integer,
     number,
+    positive_id,
     read_table,
 )
 
@@ -213,7 +214,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     best: dict[int, tuple[float, str]] = {}
     instances = []
     for tid, frame, box, conf, species, polys, time, where in records:
-        oid = tid + shift
+        oid = positive_id(tid + shift, f"{path}: {where}")
         for name, value in species:
             if oid not in best or value > best[oid][0]:
                 best[oid] = (value, name)

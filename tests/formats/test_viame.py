@@ -97,6 +97,8 @@ def test_dive_style_file_is_read(tmp_path):
         ("1,x,0,1,1,3", r"line 3: expected at least 9 comma-separated fields, got 6"),
         ("1,x,0,1,1,3,3,1,-1,fish,1,(poly) 1 2 3", r"line 3: field 12: \(poly\) needs at least 3"),
         ('1,x,0,1,1,3,3,1,-1,"crab, r', r"line 3: a quoted field \(\"\) is not closed \(cut short"),
+        # named the store being written, not the file and line
+        ("4294967296,x,0,1,1,3,3,1,-1", r"line 3: object id 4294967296 is outside 1\.\.4294967295"),
     ],
 )
 def test_bad_lines_are_named(tmp_path, row, message):
