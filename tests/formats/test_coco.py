@@ -72,6 +72,15 @@ def test_polygons_and_boxes_are_read(tmp_path):
         (lambda d: d["annotations"][0]["segmentation"].update(size=[3, 3]), "mask size 3x3"),
         (lambda d: d["images"][0].update(frame_index=40), "frame 40 is past the end"),
         (lambda d: d["annotations"][0].update(image_id=1234), "image_id 1234 is not in"),
+        # a COCO-VID file (mmtracking, TAO): both videos' images were merged onto one
+        (
+            lambda d: [img.update(video_id=k + 1) for k, img in enumerate(d["images"])],
+            r"c\.json: holds the images of 2 videos \(video_id 1, 2\); a store is one video",
+        ),
+        # these raised TypeError (a traceback)
+        (lambda d: d["images"][0].update(id="a"), "image ids mix numbers and strings"),
+        (lambda d: d.update(categories=5), "'categories' must be a list"),
+        (lambda d: d["annotations"][0].update(image_id=[1]), r"image_id \[1\] is not in"),
         (  # cut short: pycocotools decoded it, filling the rest with stray memory
             lambda d: d["annotations"][0]["segmentation"].update(counts="51"),
             r"annotations\[0\].*RLE cannot be decoded .*6 pixels, not 5x6 = 30",

@@ -64,3 +64,24 @@ def test_bad_boxes_name_the_track_and_frame(tmp_path, bbox, message):
     (tmp_path / "v.json").write_text(json.dumps(data))
     with pytest.raises(FormatError, match=message):
         read_annotations(tmp_path / "v.json", "ytvis", VideoInfo(8, 6, np.zeros(2), {}))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda a: a.update(frame_scores=0.5), r"\(id 4\): 'frame_scores' must be a list"),
+        (lambda a: a.update(bboxes={"1": [1, 1, 2, 2]}), r"\(id 4\): 'bboxes' must be a list"),
+    ],
+)
+def test_bad_lists_name_the_track(tmp_path, change, message):
+    """These raised TypeError (a traceback)."""
+    a = {"id": 4, "video_id": 1, "category_id": 1, "segmentations": [None, None]}
+    change(a)
+    data = {
+        "videos": [{"id": 1, "width": 8, "height": 6, "length": 2}],
+        "categories": [{"id": 1, "name": "sea star"}],
+        "annotations": [a],
+    }
+    (tmp_path / "v.json").write_text(json.dumps(data))
+    with pytest.raises(FormatError, match=message):
+        read_annotations(tmp_path / "v.json", "ytvis", VideoInfo(8, 6, np.zeros(2), {}))
