@@ -98,8 +98,22 @@ def _area(c: np.ndarray) -> float:
 
 
 def rows(ann: Annotations, *, polygons: bool = False, probabilities=None) -> list[list[str]]:
-    """The data rows of ``ann`` (strings)."""
+    """The data rows of ``ann`` (strings).
+
+    Raises
+    ------
+    FormatError
+        A class name starting with ``(``: VIAME and DIVE read such a field as an attribute
+        (``(atr)``, ``(poly)``, ...), not as a species, so the file would lose it.
+    """
     classes = ann.class_of()
+    for oid in sorted({inst.track for inst in ann.instances}):
+        if classes[oid].strip().startswith("("):
+            raise FormatError(
+                f"{ann.source}: object {oid}: class '{classes[oid]}' starts with '(', which "
+                "VIAME and DIVE read as an attribute, not a species; rename it first "
+                f"(ecoseg edit --set-class {oid}=NAME)"
+            )
     probabilities = probabilities or {}
     out = []
     for inst in ann.instances:

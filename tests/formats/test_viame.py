@@ -149,6 +149,19 @@ def test_species_names_are_utf8_whatever_the_locale(tmp_path):
     assert "Ōtaki wrasse" in (tmp_path / "v.csv").read_text(encoding="utf-8")
 
 
+def test_a_class_that_viame_reads_as_an_attribute_is_refused(tmp_path):
+    """'(unidentified) goby' was written as a species field, which VIAME and DIVE take for an
+    attribute: DIVE dropped the species and our own import refused the file."""
+    from formats_helpers import make_store
+
+    lab = np.zeros((1, 4, 4), np.uint32)
+    lab[0, 1:3, 1:3] = 6
+    store = make_store(lab, classes={6: "(unidentified) goby"})
+    with pytest.raises(FormatError, match=r"object 6: class '\(unidentified\) goby' starts with"):
+        export(store, "viame", tmp_path / "v.csv")
+    assert not (tmp_path / "v.csv").exists()
+
+
 def test_class_probability_is_the_species_confidence(tmp_path):
     lab = np.zeros((1, 4, 4), np.uint32)
     lab[0, :2, :2] = 5
