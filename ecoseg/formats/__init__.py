@@ -179,7 +179,8 @@ def export(
     ann = read_store(store, progress=progress)
     # written beside the output and swapped in at the end: an export that fails (DAVIS ids
     # above 255, a full disk) leaves an earlier output as it was
-    part = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    full = out.resolve()  # a name to put the partial output beside, also for "-o ."
+    part = full.with_name(f".{full.name}.partial-{os.getpid()}")
     if part.exists():
         _remove(part)
     try:
@@ -196,9 +197,9 @@ def export(
             module.write(ann, part, polygons=polygons, probabilities=probs, fps=fps)
         else:
             module.write(ann, part)
-        if out.is_dir():
-            _remove(out)  # a folder cannot be replaced in one step
-        os.replace(part, out)
+        if full.is_dir():
+            _remove(full)  # a folder cannot be replaced in one step
+        os.replace(part, full)
     finally:
         if part.exists():
             _remove(part)

@@ -272,6 +272,15 @@ def test_an_export_cut_off_while_writing_keeps_the_earlier_file(tmp_path, monkey
     assert sorted(p.name for p in tmp_path.iterdir()) == ["boxes.txt"]
 
 
+def test_export_over_the_current_folder_of_pngs(tmp_path, monkeypatch):
+    pngs = tmp_path / "pngs"
+    export(make_store(np.full((2, 2, 2), 7)), "davis", pngs)
+    monkeypatch.chdir(pngs)
+    export(make_store(np.full((3, 2, 2), 9)), "davis", ".", overwrite=True)
+    assert sorted(p.name for p in pngs.iterdir()) == ["00000.png", "00001.png", "00002.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pngs"]
+
+
 def test_read_store_of_empty_store():
     store = make_store(np.zeros((2, 3, 4)))
     ann = read_store(store)
