@@ -143,7 +143,8 @@ def export(
     path : str or Path
         Output file (a folder for ``davis``).
     overwrite : bool
-        Replace an existing file or folder.
+        Replace an existing file or folder (once the new one is written: an export that
+        fails leaves it as it was).
     progress : bool
         Show a progress bar while the masks are read.
     polygons : bool
@@ -176,21 +177,32 @@ def export(
     _check_replaceable(out, folder=module.NAME == "davis")
     check_outside_store(path, store, error=FormatError)  # its zarr.json, a zip store
     ann = read_store(store, progress=progress)
-    if out.exists():
-        _remove(out)
-    if module.NAME == "viame":
-        from ecoseg.store import MaskStore
+    # written beside the output and swapped in at the end: an export that fails (DAVIS ids
+    # above 255, a full disk) leaves an earlier output as it was
+    full = out.resolve()  # a name to put the partial output beside, also for "-o ."
+    part = full.with_name(f".{full.name}.partial-{os.getpid()}")
+    if part.exists():
+        _remove(part)
+    try:
+        if module.NAME == "viame":
+            from ecoseg.store import MaskStore
 
-        st = store if isinstance(store, MaskStore) else MaskStore.open(store)
-        probs = {
-            oid: float(r.class_probability)
-            for oid, r in st.object_records().items()
-            if r.class_probability is not None
-        }
-        fps = (st.provenance.get("video") or {}).get("fps")
-        module.write(ann, out, polygons=polygons, probabilities=probs, fps=fps)
-    else:
-        module.write(ann, out)
+            st = store if isinstance(store, MaskStore) else MaskStore.open(store)
+            probs = {
+                oid: float(r.class_probability)
+                for oid, r in st.object_records().items()
+                if r.class_probability is not None
+            }
+            fps = (st.provenance.get("video") or {}).get("fps")
+            module.write(ann, part, polygons=polygons, probabilities=probs, fps=fps)
+        else:
+            module.write(ann, part)
+        if full.is_dir():
+            _remove(full)  # a folder cannot be replaced in one step
+        os.replace(part, full)
+    finally:
+        if part.exists():
+            _remove(part)
     return str(out)
 
 

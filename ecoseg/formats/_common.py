@@ -33,6 +33,8 @@ __all__ = [
     "Annotations",
     "encode_masks",
     "decode_rle",
+    "rle_runs",
+    "check_rle",
     "rle_boxes",
     "rle_area",
     "mask_box",
@@ -48,6 +50,7 @@ __all__ = [
     "number",
     "integer",
     "positive_id",
+    "read_text",
     "read_table",
 ]
 
@@ -241,6 +244,7 @@ def decode_rle(rle: Mapping, height: int, width: int, where: str) -> np.ndarray:
                 raise ValueError("run lengths do not add up to height x width")
             coded = mask_utils.frPyObjects({"size": [h, w], "counts": counts}, h, w)
         elif isinstance(counts, str | bytes):
+            check_rle(counts, h, w, where)  # pycocotools leaves a short mask's tail unset
             coded = {
                 "size": [h, w],
                 "counts": counts.encode() if isinstance(counts, str) else counts,
@@ -253,6 +257,77 @@ def decode_rle(rle: Mapping, height: int, width: int, where: str) -> np.ndarray:
     except Exception as exc:
         raise FormatError(f"{where}: RLE cannot be decoded ({exc})") from None
     return np.asarray(mask, dtype=bool).reshape(h, w)
+
+
+def rle_runs(counts: str | bytes) -> np.ndarray:
+    """Run lengths (int64) of a compressed COCO RLE string.
+
+    Each run is a signed number written 5 bits per character (character code - 48; bit 0x20:
+    more characters follow; bit 0x10 of the last character: negative); from the fourth run on,
+    the number is the difference to the run two places before.
+
+    Raises
+    ------
+    ValueError
+        A character outside the RLE alphabet ('0'..'o') or a run left unfinished.
+
+    Examples
+    --------
+    >>> rle_runs("714").tolist()
+    [7, 1, 4]
+    """
+    raw = counts.encode("latin-1", "replace") if isinstance(counts, str) else bytes(counts)
+    codes = np.frombuffer(raw, np.uint8).astype(np.int64) - 48
+    if codes.size == 0:
+        return np.zeros(0, np.int64)
+    bad = np.flatnonzero((codes < 0) | (codes > 63))
+    if bad.size:
+        k = int(bad[0])
+        raise ValueError(f"character {raw[k : k + 1].decode('latin-1')!r} at {k} is not RLE")
+    last = (codes & 0x20) == 0  # the character that ends a run
+    if not last[-1]:
+        raise ValueError("the last run is cut off")
+    ends = np.flatnonzero(last)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    group = np.repeat(np.arange(ends.size), ends - starts + 1)
+    place = np.arange(codes.size) - starts[group]
+    if place.max() > 11:  # no run of a mask fits 60 bits
+        raise ValueError("a run is too long")
+    values = np.zeros(ends.size, np.int64)
+    np.add.at(values, group, (codes & 0x1F) << (5 * place))
+    negative = (codes[ends] & 0x10) != 0
+    values[negative] -= np.left_shift(1, 5 * (ends - starts + 1)[negative])
+    for first in (1, 2):  # runs 3, 5, ... and 4, 6, ... are differences two places back
+        chain = values[first::2]  # a view
+        if chain.size > 1:
+            chain[1:] = chain[0] + np.cumsum(chain[1:])
+    return values
+
+
+def check_rle(counts: str | bytes, height: int, width: int, where: str) -> None:
+    """Refuse a compressed RLE string whose runs are malformed, negative or do not add up to
+    ``height x width`` pixels (a truncated line or file), naming ``where``.
+
+    Examples
+    --------
+    >>> check_rle("714", 3, 4, "x")
+    >>> check_rle("71", 3, 4, "gt.txt: line 2")
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: gt.txt: line 2: RLE cannot be decoded (its runs add up to 8 ...
+    """
+    try:
+        runs = rle_runs(counts)
+    except ValueError as exc:
+        raise FormatError(f"{where}: RLE cannot be decoded ({exc})") from None
+    if runs.size and runs.min() < 0:
+        raise FormatError(f"{where}: RLE cannot be decoded (a run is negative)")
+    total = int(runs.sum())
+    if total != height * width:
+        hint = "; cut short?" if total < height * width else ""
+        raise FormatError(
+            f"{where}: RLE cannot be decoded (its runs add up to {total} pixels, not "
+            f"{height}x{width} = {height * width}{hint})"
+        )
 
 
 def rle_boxes(rles: list[dict]) -> list[tuple[float, float, float, float]]:
@@ -604,6 +679,32 @@ def positive_id(value: Any, where: str) -> int:
     return oid
 
 
+def read_text(path: Path) -> str:
+    """A text file's content, read as UTF-8 (a byte order mark is dropped) whatever the
+    computer's locale; FormatError naming the line of a byte that is not UTF-8.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "gt.csv"
+    >>> _ = f.write_bytes("\\ufeffid,species\\n1,Ōtaki\\n".encode())
+    >>> read_text(f).splitlines()
+    ['id,species', '1,Ōtaki']
+    >>> _ = f.write_bytes("id,species\\n1,Fran\\xe7ais\\n".encode("latin-1"))
+    >>> read_text(f)
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: ...gt.csv: line 2: not UTF-8 text (byte 0xe7); save it as UTF-8
+    """
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FormatError(
+            f"{path}: line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8"
+        ) from None
+
+
 def read_table(path: Path, sep: str = ",") -> Any:
     """Data rows of a delimited text file as a DataFrame of strings (pandas).
 
@@ -618,11 +719,13 @@ def read_table(path: Path, sep: str = ",") -> Any:
 
     if not path.is_file():
         raise FormatError(f"{path}: file not found")
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise FormatError(f"{path}: not a text file") from None
-    lines = text.splitlines()
+    lines = read_text(path).splitlines()
+    opened = None  # the line where a quoted field starts that no later line closes
+    for k, line in enumerate(lines, 1):
+        if line.count('"') % 2:
+            opened = k if opened is None else None
+    if opened is not None:
+        raise FormatError(f'{path}: line {opened}: a quoted field (") is not closed (cut short?)')
     if sep == ",":
         width = max((len(row) for row in csv.reader(lines)), default=0)
         kwargs = {"sep": ",", "quotechar": '"'}
@@ -631,15 +734,19 @@ def read_table(path: Path, sep: str = ",") -> Any:
         kwargs = {"sep": r"\s+", "engine": "python"}
     if width == 0:
         return pd.DataFrame({"line": pd.Series([], dtype=int)})
-    table = pd.read_csv(
-        io.StringIO("\n".join(lines)),
-        header=None,
-        names=list(range(width)),
-        dtype=str,
-        keep_default_na=False,
-        skip_blank_lines=False,
-        **kwargs,
-    )
+    try:
+        table = pd.read_csv(
+            io.StringIO("\n".join(lines)),
+            header=None,
+            names=list(range(width)),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            **kwargs,
+        )
+    except (pd.errors.ParserError, csv.Error) as exc:
+        reason = " ".join(str(exc).split())
+        raise FormatError(f"{path}: not a readable table ({reason})") from None
     table = table.fillna("")
     table["line"] = np.arange(1, len(table) + 1)
     first = table[0].astype(str).str.strip()

@@ -15,12 +15,18 @@ Written (one file)::
 them); the track id is an annotation attribute, as CVAT and Datumaro write it. Read: masks as
 RLE (compressed or counts lists) or polygons, else the ``bbox``; the frame from ``frame_index``,
 ``frame_id`` or the image's position in ``images`` order of ids; the object id from
-``attributes.track_id`` or ``track_id``, else each annotation becomes its own object.
+``attributes.track_id`` or ``track_id``, else each annotation becomes its own object. CVAT's
+COCO export numbers tracks from 0: when a file has a track id 0 every id is shifted by 1
+(store ids are positive), as for CVAT XML and VIAME. A ``bbox`` (used where there is no
+segmentation) must have a positive width and height and overlap the frame. A file holds one
+video: images of several ``video_id`` (a COCO-VID file), two images on one frame or an image
+id given twice are refused.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,12 +37,14 @@ from ecoseg.formats._common import (
     Annotations,
     Instance,
     Track,
+    check_rle,
     created,
     decode_rle,
     encode_masks,
     integer,
     number,
     positive_id,
+    read_text,
     rle_area,
 )
 
@@ -105,7 +113,7 @@ def to_dict(ann: Annotations) -> dict:
 
 def write(ann: Annotations, path: Path) -> None:
     """Write ``ann`` as one COCO JSON file."""
-    path.write_text(json.dumps(to_dict(ann), separators=(",", ":")) + "\n")
+    path.write_text(json.dumps(to_dict(ann), separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 def load_json(path: Path) -> dict:
@@ -113,9 +121,7 @@ def load_json(path: Path) -> dict:
     if not path.is_file():
         raise FormatError(f"{path}: file not found")
     try:
-        data = json.loads(path.read_text())
-    except UnicodeDecodeError:
-        raise FormatError(f"{path}: not a text (JSON) file") from None
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise FormatError(
             f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
@@ -139,6 +145,7 @@ def parse_segmentation(seg, where: str, height: int, width: int):
             return encode_masks(mask[None])[0], ()
         if not isinstance(counts, str):
             raise FormatError(f"{where}: RLE 'counts' must be a string or a list of runs")
+        check_rle(counts, height, width, where)  # refused now, not after a store is replaced
         return {"size": [height, width], "counts": counts}, ()
     if isinstance(seg, list) and seg:
         polys = []
@@ -156,6 +163,84 @@ def parse_segmentation(seg, where: str, height: int, width: int):
     return None, ()
 
 
+def parse_box(value, where: str, width: int, height: int) -> tuple[float, float, float, float]:
+    """``(x0, y0, x1, y1)`` of a COCO ``[x, y, w, h]`` box; FormatError naming ``where`` for a
+    box that is not 4 numbers, has no area or lies outside the ``width x height`` frame.
+
+    Examples
+    --------
+    >>> parse_box([10, 20, 5, 4], "a.json: annotations[0]", 640, 360)
+    (10.0, 20.0, 15.0, 24.0)
+    >>> parse_box([10, 20, -5, 4], "a.json: annotations[3]", 640, 360)
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: a.json: annotations[3]: bbox width and height must be positive, ...
+    """
+    if not isinstance(value, list | tuple) or len(value) != 4:
+        raise FormatError(f"{where}: bbox {value!r} is not [x, y, w, h]")
+    x, y, w, h = (number(v, where, "bbox value") for v in value)
+    if w <= 0 or h <= 0:
+        raise FormatError(f"{where}: bbox width and height must be positive, got {w:g}x{h:g}")
+    if x >= width or y >= height or x + w <= 0 or y + h <= 0:
+        raise FormatError(
+            f"{where}: bbox [{x:g}, {y:g}, {w:g}, {h:g}] lies outside the {width}x{height} frame"
+        )
+    return (x, y, x + w, y + h)
+
+
+def is_key(value) -> bool:
+    """Whether a JSON value can be an id (a number or a string, not a list or object)."""
+    return isinstance(value, int | float | str) and not isinstance(value, bool)
+
+
+def records(data: dict, key: str, path: Path) -> list[dict]:
+    """The list of objects under ``key`` (empty when absent); FormatError naming the entry
+    that is not an object."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise FormatError(f"{path}: '{key}' must be a list")
+    for k, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise FormatError(f"{path}: {key}[{k}] is not an object")
+    return value
+
+
+def read_images(images: list[dict], path: Path, width: int, height: int) -> dict:
+    """``{image id: (frame, time or None)}``: the frame from ``frame_index``, ``frame_id`` or
+    the image's position in id order. Refuses an image without an id, an id given twice,
+    images of several videos (``video_id``) and two images on one frame, naming them."""
+    for k, img in enumerate(images):
+        if not is_key(img.get("id")):
+            raise FormatError(f"{path}: images[{k}] has no 'id' (a number)")
+    if len({isinstance(img["id"], str) for img in images}) > 1:
+        raise FormatError(f"{path}: image ids mix numbers and strings")
+    videos = sorted({str(img["video_id"]) for img in images if img.get("video_id") is not None})
+    if len(videos) > 1:
+        raise FormatError(
+            f"{path}: holds the images of {len(videos)} videos (video_id {', '.join(videos[:5])}"
+            f"{', ...' if len(videos) > 5 else ''}); a store is one video: split the file"
+        )
+    out: dict = {}
+    on_frame: dict[int, object] = {}
+    for pos, img in enumerate(sorted(images, key=lambda i: i["id"])):
+        where = f"{path}: image id {img['id']}"
+        if img["id"] in out:
+            raise FormatError(f"{where}: the id is given to two images")
+        for side, expect in (("width", width), ("height", height)):
+            if side in img and integer(img[side], where, side) != expect:
+                raise FormatError(
+                    f"{where}: {side} {img[side]} differs from the video's {width}x{height}"
+                )
+        frame = integer(img.get("frame_index", img.get("frame_id", pos)), where, "frame_index")
+        if frame in on_frame:
+            raise FormatError(f"{where}: frame {frame} is also image id {on_frame[frame]}")
+        on_frame[frame] = img["id"]
+        time = img.get("time_s")
+        out[img["id"]] = (frame, None if time is None else number(time, where, "time_s"))
+    return out
+
+
 def read(path: Path, *, width: int, height: int) -> Annotations:
     """Read a COCO JSON file (images = frames of one video)."""
     data = load_json(path)
@@ -163,47 +248,35 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         if not isinstance(data.get(key), list):
             raise FormatError(f"{path}: no '{key}' list (not a COCO instances file)")
     cats = {}
-    for k, cat in enumerate(data.get("categories") or []):
-        if not isinstance(cat, dict) or "id" not in cat:
-            raise FormatError(f"{path}: categories[{k}] has no 'id'")
+    for k, cat in enumerate(records(data, "categories", path)):
+        if not is_key(cat.get("id")):
+            raise FormatError(f"{path}: categories[{k}] has no 'id' (a number)")
         cats[cat["id"]] = str(cat.get("name") or f"category_{cat['id']}")
-    images = {}
-    order = sorted(
-        (img for img in data["images"] if isinstance(img, dict)), key=lambda i: i.get("id", 0)
-    )
-    for pos, img in enumerate(order):
-        where = f"{path}: image id {img.get('id')}"
-        for side, expect in (("width", width), ("height", height)):
-            if side in img and integer(img[side], where, side) != expect:
-                raise FormatError(
-                    f"{where}: {side} {img[side]} differs from the video's {width}x{height}"
-                )
-        frame = img.get("frame_index", img.get("frame_id", pos))
-        time = img.get("time_s")
-        images[img.get("id")] = (
-            integer(frame, where, "frame_index"),
-            None if time is None else number(time, where, "time_s"),
-        )
+    images = read_images(records(data, "images", path), path, width, height)
     tracks: dict[int, str] = {}
     instances = []
     auto_id = 0
+    explicit = False  # some annotation has a track id
     for k, a in enumerate(data["annotations"]):
         where = f"annotations[{k}] (id {a.get('id') if isinstance(a, dict) else '?'})"
         if not isinstance(a, dict):
             raise FormatError(f"{path}: {where}: not an object")
-        if a.get("image_id") not in images:
+        if not is_key(a.get("image_id")) or a["image_id"] not in images:
             raise FormatError(f"{path}: {where}: image_id {a.get('image_id')!r} is not in 'images'")
         frame, time = images[a["image_id"]]
-        if a.get("category_id") not in cats:
+        if not is_key(a.get("category_id")) or a["category_id"] not in cats:
             raise FormatError(
                 f"{path}: {where}: category_id {a.get('category_id')!r} is not in 'categories'"
             )
         attrs = a.get("attributes") if isinstance(a.get("attributes"), dict) else {}
         tid = attrs.get("track_id", a.get("track_id"))
+        explicit = explicit or tid is not None
         if tid is None:
             auto_id += 1
             tid = auto_id  # one object per annotation
-        oid = positive_id(tid, f"{path}: {where}")
+        oid = integer(tid, f"{path}: {where}", "track_id")  # from 0 in CVAT's COCO export
+        if oid < 0:
+            raise FormatError(f"{path}: {where}: track_id {oid} is negative")
         cls = cats[a["category_id"]]
         if tracks.setdefault(oid, cls) != cls:
             raise FormatError(
@@ -211,39 +284,36 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             )
         rle, polys = parse_segmentation(a.get("segmentation"), f"{path}: {where}", height, width)
         box = None
-        if a.get("bbox") is not None:
-            try:
-                x, y, w, h = (number(v, f"{path}: {where}", "bbox") for v in a["bbox"])
-            except ValueError:
-                raise FormatError(f"{path}: {where}: bbox must be [x, y, w, h]") from None
-            box = (x, y, x + w, y + h)
-        if rle is None and not polys and box is None:
-            raise FormatError(f"{path}: {where}: has neither a segmentation nor a bbox")
+        if rle is None and not polys:
+            if a.get("bbox") is None:
+                raise FormatError(f"{path}: {where}: has neither a segmentation nor a bbox")
+            box = parse_box(a["bbox"], f"{path}: {where}", width, height)
         score = a.get("score")
         instances.append(
             Instance(
                 frame=frame,
                 track=oid,
                 rle=rle,
-                box=box if rle is None and not polys else None,
+                box=box,
                 polygons=polys,
                 score=None if score is None else number(score, f"{path}: {where}", "score"),
                 time=time,
                 where=where,
             )
         )
-    if auto_id and any(
-        isinstance(a, dict)
-        and (a.get("track_id") is not None or "track_id" in (a.get("attributes") or {}))
-        for a in data["annotations"]
-    ):
+    if auto_id and explicit:
         raise FormatError(f"{path}: some annotations have a track_id and some do not")
+    shift = 1 if 0 in tracks else 0
+    for inst in instances:
+        positive_id(inst.track + shift, f"{path}: {inst.where}")
+    if shift:
+        instances = [replace(inst, track=inst.track + 1) for inst in instances]
     n = max((f for f, _ in images.values()), default=-1) + 1
     return Annotations(
         width=width,
         height=height,
         n_frames=n,
-        tracks=tuple(Track(oid, cls) for oid, cls in tracks.items()),
+        tracks=tuple(Track(oid + shift, cls) for oid, cls in tracks.items()),
         instances=tuple(instances),
         source=str(path),
     )

@@ -46,6 +46,7 @@ from ecoseg.formats._common import (
     encode_masks,
     integer,
     number,
+    positive_id,
 )
 
 NAME = "cvat"
@@ -273,10 +274,10 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     tracks = []
     instances = []
     for el, raw in zip(tracks_el, raw_ids):
-        oid = raw + shift
         twhere = f'<track id="{raw}">'
-        if oid <= 0:
+        if raw < 0:
             raise FormatError(f"{path}: {twhere}: negative track id")
+        oid = positive_id(raw + shift, f"{path}: {twhere}")
         label = el.get("label")
         if not label:
             raise FormatError(f"{path}: {twhere}: no label")

@@ -17,7 +17,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from ecoseg.errors import FormatError
-from ecoseg.formats._common import Annotations, Instance, Track, number, positive_id, read_table
+from ecoseg.formats._common import (
+    Annotations,
+    Instance,
+    Track,
+    integer,
+    number,
+    positive_id,
+    read_table,
+)
 
 NAME = "mot"
 KIND = "box"
@@ -46,7 +54,7 @@ def write(ann: Annotations, path: Path) -> None:
     import pandas as pd
 
     table = pd.DataFrame(rows(ann)).map(_fmt) if ann.instances else pd.DataFrame()
-    path.write_text(table.to_csv(header=False, index=False))
+    path.write_text(table.to_csv(header=False, index=False), encoding="utf-8")
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:
@@ -64,7 +72,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         w = f"{path}: {where}"
         if sum(1 for v in row[:ncol] if v != "") < 6:
             raise FormatError(f"{w}: expected at least 6 comma-separated values")
-        frame = int(number(row[0], w, "frame"))
+        frame = integer(row[0], w, "frame")
         if frame < 1:
             raise FormatError(f"{w}: frame {row[0]} (MOT frames count from 1)")
         oid = positive_id(row[1], w)

@@ -7,9 +7,9 @@ One line per object and frame, space separated::
 ``rle`` is COCO's compressed RLE string (pycocotools); masks of one frame do not overlap.
 Frames count from 1 (MOTSChallenge; KITTI MOTS counts from 0: read it with
 ``first_frame=0``). ``class_id`` is the 1-based index of the object's class in the sorted
-class names: the names themselves and the scores are not part of the format and are lost on
-export; imported objects are named ``"class_<class_id>"``. Rows with class 10 (MOTS's
-"ignore" regions) are skipped on import.
+class names, skipping 10 (the tenth class is 11, ...): class 10 marks MOTS's "ignore" regions,
+and rows with class 10 are skipped on import. The names themselves and the scores are not
+part of the format and are lost on export; imported objects are named ``"class_<class_id>"``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ from pathlib import Path
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import coco
-from ecoseg.formats._common import Annotations, Instance, Track, integer, positive_id, read_table
+from ecoseg.formats._common import (
+    Annotations,
+    Instance,
+    Track,
+    check_rle,
+    integer,
+    positive_id,
+    read_table,
+)
 
 NAME = "mots"
 KIND = "mask"
@@ -27,11 +35,25 @@ SUFFIX = ".txt"
 IGNORE_CLASS = 10
 
 
+def class_ids(ann: Annotations) -> dict[str, int]:
+    """``class_id`` of each class: 1-based in sorted name order, never the ignore class 10.
+
+    Examples
+    --------
+    >>> ann = Annotations(8, 8, 1, tracks=tuple(Track(k, f"sp{k:02d}") for k in range(1, 12)))
+    >>> list(class_ids(ann).values())
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12]
+    """
+    return {
+        name: cid if cid < IGNORE_CLASS else cid + 1 for name, cid in coco.categories(ann).items()
+    }
+
+
 def write(ann: Annotations, path: Path) -> None:
     """Write ``ann``'s masks as a MOTS text file."""
     import pandas as pd
 
-    cats = coco.categories(ann)
+    cats = class_ids(ann)
     classes = ann.class_of()
     rows = [
         [
@@ -45,7 +67,8 @@ def write(ann: Annotations, path: Path) -> None:
         for inst in ann.instances
     ]
     table = pd.DataFrame(rows)
-    path.write_text(table.to_csv(sep=" ", header=False, index=False) if rows else "")
+    text = table.to_csv(sep=" ", header=False, index=False) if rows else ""
+    path.write_text(text, encoding="utf-8")
 
 
 def read(path: Path, *, width: int, height: int, first_frame: int = 1) -> Annotations:
@@ -72,6 +95,7 @@ def read(path: Path, *, width: int, height: int, first_frame: int = 1) -> Annota
         name = f"class_{cls}"
         if tracks.setdefault(oid, Track(oid, name)).class_ != name:
             raise FormatError(f"{w}: object {oid} changes class to {cls}")
+        check_rle(fields[5], h, wd, w)  # refused now, not after a store is replaced
         instances.append(
             Instance(
                 frame=frame, track=oid, rle={"size": [h, wd], "counts": fields[5]}, where=where

@@ -34,6 +34,7 @@ from ecoseg.formats._common import (
     decode_rle,
     integer,
     number,
+    positive_id,
     read_table,
 )
 
@@ -97,8 +98,22 @@ def _area(c: np.ndarray) -> float:
 
 
 def rows(ann: Annotations, *, polygons: bool = False, probabilities=None) -> list[list[str]]:
-    """The data rows of ``ann`` (strings)."""
+    """The data rows of ``ann`` (strings).
+
+    Raises
+    ------
+    FormatError
+        A class name starting with ``(``: VIAME and DIVE read such a field as an attribute
+        (``(atr)``, ``(poly)``, ...), not as a species, so the file would lose it.
+    """
     classes = ann.class_of()
+    for oid in sorted({inst.track for inst in ann.instances}):
+        if classes[oid].strip().startswith("("):
+            raise FormatError(
+                f"{ann.source}: object {oid}: class '{classes[oid]}' starts with '(', which "
+                "VIAME and DIVE read as an attribute, not a species; rename it first "
+                f"(ecoseg edit --set-class {oid}=NAME)"
+            )
     probabilities = probabilities or {}
     out = []
     for inst in ann.instances:
@@ -141,7 +156,8 @@ def write(
     meta.append(f'exported_by: "ecoseg {__version__}"')
     data = rows(ann, polygons=polygons, probabilities=probabilities)
     body = pd.DataFrame(data).to_csv(header=False, index=False) if data else ""
-    path.write_text(HEADER + "\n" + pd.DataFrame([meta]).to_csv(header=False, index=False) + body)
+    head = HEADER + "\n" + pd.DataFrame([meta]).to_csv(header=False, index=False)
+    path.write_text(head + body, encoding="utf-8")  # DIVE reads UTF-8, whatever the locale
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:
@@ -212,7 +228,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     best: dict[int, tuple[float, str]] = {}
     instances = []
     for tid, frame, box, conf, species, polys, time, where in records:
-        oid = tid + shift
+        oid = positive_id(tid + shift, f"{path}: {where}")
         for name, value in species:
             if oid not in best or value > best[oid][0]:
                 best[oid] = (value, name)

@@ -99,7 +99,7 @@ def to_dict(ann: Annotations) -> dict:
 
 def write(ann: Annotations, path: Path) -> None:
     """Write ``ann`` as one YouTube-VIS JSON file."""
-    path.write_text(json.dumps(to_dict(ann), separators=(",", ":")) + "\n")
+    path.write_text(json.dumps(to_dict(ann), separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:
@@ -117,27 +117,34 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             )
     times = video.get("timestamps_s")
     cats = {
-        c.get("id"): str(c.get("name")) for c in data.get("categories") or [] if isinstance(c, dict)
+        c["id"]: str(c.get("name"))
+        for c in coco.records(data, "categories", path)
+        if coco.is_key(c.get("id"))
     }
-    tracks = []
+    tracks: dict[int, Track] = {}
     instances = []
-    for k, a in enumerate(data.get("annotations") or []):
-        awhere = f"annotations[{k}] (id {a.get('id') if isinstance(a, dict) else '?'})"
-        if not isinstance(a, dict):
-            raise FormatError(f"{path}: {awhere}: not an object")
+    for k, a in enumerate(coco.records(data, "annotations", path)):
+        awhere = f"annotations[{k}] (id {a.get('id')})"
         if a.get("video_id", video.get("id")) != video.get("id"):
             continue
         oid = positive_id(a.get("id"), f"{path}: {awhere}")
-        if a.get("category_id") not in cats:
+        if oid in tracks:
+            raise FormatError(f"{path}: {awhere}: id {oid} is given to two annotations (tracks)")
+        if not coco.is_key(a.get("category_id")) or a["category_id"] not in cats:
             raise FormatError(
                 f"{path}: {awhere}: category_id {a.get('category_id')!r} is not in 'categories'"
             )
-        tracks.append(Track(oid, cats[a["category_id"]]))
+        tracks[oid] = Track(oid, cats[a["category_id"]])
         segs = a.get("segmentations")
         boxes = a.get("bboxes") or []
-        if not isinstance(segs, list):
-            raise FormatError(f"{path}: {awhere}: 'segmentations' must be a list (one per frame)")
         frame_scores = a.get("frame_scores") or []
+        for key, value in (
+            ("segmentations", segs),
+            ("bboxes", boxes),
+            ("frame_scores", frame_scores),
+        ):
+            if not isinstance(value, list):
+                raise FormatError(f"{path}: {awhere}: '{key}' must be a list (one per frame)")
         for t, seg in enumerate(segs):
             fwhere = f"{awhere} frame {t}"
             if seg is None:
@@ -150,8 +157,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             )
             box = None
             if rle is None and not polys and t < len(boxes) and boxes[t] is not None:
-                x, y, w, h = (number(v, f"{path}: {fwhere}", "bbox") for v in boxes[t])
-                box = (x, y, x + w, y + h)
+                box = coco.parse_box(boxes[t], f"{path}: {fwhere}", width, height)
             if rle is None and not polys and box is None:
                 continue
             time = None
@@ -174,7 +180,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         width=width,
         height=height,
         n_frames=n,
-        tracks=tuple(tracks),
+        tracks=tuple(tracks.values()),
         instances=tuple(instances),
         source=str(path),
     )

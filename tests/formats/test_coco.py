@@ -72,6 +72,19 @@ def test_polygons_and_boxes_are_read(tmp_path):
         (lambda d: d["annotations"][0]["segmentation"].update(size=[3, 3]), "mask size 3x3"),
         (lambda d: d["images"][0].update(frame_index=40), "frame 40 is past the end"),
         (lambda d: d["annotations"][0].update(image_id=1234), "image_id 1234 is not in"),
+        # a COCO-VID file (mmtracking, TAO): both videos' images were merged onto one
+        (
+            lambda d: [img.update(video_id=k + 1) for k, img in enumerate(d["images"])],
+            r"c\.json: holds the images of 2 videos \(video_id 1, 2\); a store is one video",
+        ),
+        # these raised TypeError (a traceback)
+        (lambda d: d["images"][0].update(id="a"), "image ids mix numbers and strings"),
+        (lambda d: d.update(categories=5), "'categories' must be a list"),
+        (lambda d: d["annotations"][0].update(image_id=[1]), r"image_id \[1\] is not in"),
+        (  # cut short: pycocotools decoded it, filling the rest with stray memory
+            lambda d: d["annotations"][0]["segmentation"].update(counts="51"),
+            r"annotations\[0\].*RLE cannot be decoded .*6 pixels, not 5x6 = 30",
+        ),
     ],
 )
 def test_bad_files_name_the_annotation(tmp_path, change, message):
@@ -85,6 +98,84 @@ def test_bad_files_name_the_annotation(tmp_path, change, message):
     video = VideoInfo(6, 5, MaskStore.open(store).read_time(), {})
     with pytest.raises(FormatError, match=message):
         read_annotations(path, "coco", video)
+
+
+def _cvat_coco(annotations):
+    """A COCO file as CVAT's "COCO 1.0" export writes a video task with tracks."""
+    return {
+        "licenses": [{"name": "", "id": 0, "url": ""}],
+        "info": {"contributor": "", "date_created": "", "description": "", "version": ""},
+        "categories": [{"id": 1, "name": "Chromis viridis", "supercategory": ""}],
+        "images": [
+            {"id": k + 1, "width": 8, "height": 6, "file_name": f"frame_{k:06d}.PNG"}
+            for k in range(3)
+        ],
+        "annotations": annotations,
+    }
+
+
+def _box_annotation(k, image_id, bbox, track_id):
+    return {
+        "id": k,
+        "image_id": image_id,
+        "category_id": 1,
+        "segmentation": [],
+        "area": float(np.prod(bbox[2:])),
+        "bbox": bbox,
+        "iscrowd": 0,
+        "attributes": {"occluded": False, "rotation": 0.0, "track_id": track_id, "keyframe": True},
+    }
+
+
+def test_cvat_tracks_from_zero_are_shifted(tmp_path):
+    """CVAT's COCO export numbers tracks from 0 (attributes.track_id); such a file was
+    refused ("object id 0 is outside 1..4294967295")."""
+    data = _cvat_coco(
+        [
+            _box_annotation(1, 1, [1.0, 1.0, 2.0, 3.0], 0),
+            _box_annotation(2, 2, [2.0, 1.0, 2.0, 3.0], 0),
+            _box_annotation(3, 2, [5.0, 2.0, 2.0, 2.0], 1),
+        ]
+    )
+    (tmp_path / "cvat.json").write_text(json.dumps(data))
+    video = VideoInfo(8, 6, np.arange(3) / 30, {})
+    ann = read_annotations(tmp_path / "cvat.json", "coco", video)
+    assert [(i.frame, i.track, i.box) for i in ann.instances] == [
+        (0, 1, (1.0, 1.0, 3.0, 4.0)),
+        (1, 1, (2.0, 1.0, 4.0, 4.0)),
+        (1, 2, (5.0, 2.0, 7.0, 4.0)),
+    ]
+    assert ann.class_of() == {1: "Chromis viridis", 2: "Chromis viridis"}
+
+
+@pytest.mark.parametrize(
+    ("bbox", "message"),
+    [
+        ([4, 3, -2, 2], r"annotations\[0\] \(id 1\): bbox width and height must be positive"),
+        ([4, 3, 0, 2], "bbox width and height must be positive, got 0x2"),
+        ([9, 1, 2, 2], r"bbox \[9, 1, 2, 2\] lies outside the 8x6 frame"),
+        ([1, -5, 2, 3], "lies outside the 8x6 frame"),
+        ([1, 2, 3], r"bbox \[1, 2, 3\] is not \[x, y, w, h\]"),
+    ],
+)
+def test_bad_boxes_name_the_annotation(tmp_path, bbox, message):
+    """A box-only annotation with a negative, empty or off-frame box was imported as an object
+    that is on no frame at all, without a word."""
+    data = _cvat_coco([_box_annotation(1, 1, bbox, 3)])
+    (tmp_path / "c.json").write_text(json.dumps(data))
+    with pytest.raises(FormatError, match=message):
+        read_annotations(tmp_path / "c.json", "coco", VideoInfo(8, 6, np.zeros(3), {}))
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    """JSON saved by Windows tools (Notepad, PowerShell) starts with a UTF-8 byte order mark;
+    it was refused as "invalid JSON at line 1 column 1: Unexpected UTF-8 BOM"."""
+    data = _cvat_coco([_box_annotation(1, 1, [1.0, 1.0, 2.0, 3.0], 5)])
+    data["categories"][0]["name"] = "Ōtaki wrasse"
+    text = json.dumps(data, ensure_ascii=False)
+    (tmp_path / "c.json").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    ann = read_annotations(tmp_path / "c.json", "coco", VideoInfo(8, 6, np.zeros(3), {}))
+    assert ann.class_of() == {5: "Ōtaki wrasse"}
 
 
 def test_bad_json_names_line(tmp_path):

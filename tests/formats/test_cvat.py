@@ -206,6 +206,16 @@ def test_bad_files_name_the_element(sample, tmp_path, edit, message):
         read_annotations(tmp_path / "a.xml", "cvat", info)
 
 
+def test_a_track_id_beyond_uint32_names_the_track(tmp_path):
+    """Found only when the store was created, in a message naming the store, not the file."""
+    store = make_store(np.ones((1, 3, 3)))
+    path = export(store, "cvat", tmp_path / "a.xml")
+    text = open(path).read().replace('<track id="1"', '<track id="4294967296"')
+    (tmp_path / "a.xml").write_text(text)
+    with pytest.raises(FormatError, match=r'a\.xml: <track id="4294967296">: object id 42949'):
+        read_annotations(tmp_path / "a.xml", "cvat", VideoInfo(3, 3, np.zeros(1), {}))
+
+
 def test_runs_that_do_not_fill_the_box(tmp_path):
     store = make_store(np.ones((1, 3, 3)))
     path = export(store, "cvat", tmp_path / "a.xml")

@@ -252,6 +252,35 @@ def test_export_does_not_overwrite(sample, tmp_path):
     assert (tmp_path / "x.json").read_text() == "precious"
 
 
+def test_an_export_cut_off_while_writing_keeps_the_earlier_file(tmp_path, monkeypatch):
+    """With overwrite the earlier output was removed before the new one was written: an
+    export that failed half way (a full disk) left a cut-off file and nothing else."""
+    from ecoseg.formats import mot
+
+    store = make_store(np.full((2, 2, 2), 7))
+    path = export(store, "mot", tmp_path / "boxes.txt")
+    before = (tmp_path / "boxes.txt").read_text()
+
+    def disk_full(ann, out):
+        out.write_text("1,7,0,")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mot, "write", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        export(store, "mot", path, overwrite=True)
+    assert (tmp_path / "boxes.txt").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["boxes.txt"]
+
+
+def test_export_over_the_current_folder_of_pngs(tmp_path, monkeypatch):
+    pngs = tmp_path / "pngs"
+    export(make_store(np.full((2, 2, 2), 7)), "davis", pngs)
+    monkeypatch.chdir(pngs)
+    export(make_store(np.full((3, 2, 2), 9)), "davis", ".", overwrite=True)
+    assert sorted(p.name for p in pngs.iterdir()) == ["00000.png", "00001.png", "00002.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pngs"]
+
+
 def test_read_store_of_empty_store():
     store = make_store(np.zeros((2, 3, 4)))
     ann = read_store(store)

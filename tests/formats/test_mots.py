@@ -57,3 +57,29 @@ def test_an_undecodable_mask_names_the_file_and_leaves_no_store(tmp_path):
     with pytest.raises(FormatError, match=r"m\.txt: line 1: RLE cannot be decoded"):
         import_annotations(tmp_path / "m.txt", "mots", clip.video, out)
     assert not out.exists()  # nothing to block the corrected import
+
+
+@pytest.mark.parametrize("counts", ["71", "c2"])
+def test_a_cut_short_rle_names_the_line(tmp_path, counts):
+    """pycocotools decodes a run list that stops short of height x width without a word,
+    leaving the rest of the mask as whatever was in memory (a different mask each run)."""
+    (tmp_path / "m.txt").write_text(f"1 2 1 5 7 ;23000004\n2 2 1 5 7 {counts}\n")
+    video = VideoInfo(7, 5, np.zeros(2), {})
+    with pytest.raises(FormatError, match=r"m\.txt: line 2: RLE cannot be decoded .*not 5x7 = 35"):
+        read_annotations(tmp_path / "m.txt", "mots", video)
+
+
+def test_ten_or_more_classes_survive_a_round_trip(tmp_path):
+    """The tenth class was written as class_id 10, MOTS's ignore class, which the reader
+    skips: every object of that species vanished from the imported store."""
+    from ecoseg.formats import import_annotations
+
+    lab = np.zeros((2, 4, 24), np.uint32)
+    for oid in range(1, 13):
+        lab[:, 1:3, 2 * oid - 2] = oid
+    store = make_store(lab, classes={oid: f"species {oid:02d}" for oid in range(1, 13)})
+    path = export(store, "mots", tmp_path / "m.txt")
+    assert {line.split()[2] for line in open(path)} == {str(c) for c in (*range(1, 10), 11, 12, 13)}
+    video = VideoInfo(24, 4, MaskStore.open(store).read_time(), {})
+    back = MaskStore.open(import_annotations(path, "mots", video, tmp_path / "back.zarr"))
+    np.testing.assert_array_equal(back.read_labels(), lab)

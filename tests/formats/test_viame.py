@@ -96,6 +96,9 @@ def test_dive_style_file_is_read(tmp_path):
         ("1,x,0,3,1,1,3,1,-1", r"line 3: box \(3, 1, 1, 3\) is empty or inverted"),
         ("1,x,0,1,1,3", r"line 3: expected at least 9 comma-separated fields, got 6"),
         ("1,x,0,1,1,3,3,1,-1,fish,1,(poly) 1 2 3", r"line 3: field 12: \(poly\) needs at least 3"),
+        ('1,x,0,1,1,3,3,1,-1,"crab, r', r"line 3: a quoted field \(\"\) is not closed \(cut short"),
+        # named the store being written, not the file and line
+        ("4294967296,x,0,1,1,3,3,1,-1", r"line 3: object id 4294967296 is outside 1\.\.4294967295"),
     ],
 )
 def test_bad_lines_are_named(tmp_path, row, message):
@@ -106,6 +109,57 @@ def test_bad_lines_are_named(tmp_path, row, message):
         return
     with pytest.raises(FormatError, match=r"b\.csv: " + message):
         read_annotations(tmp_path / "b.csv", "viame", video)
+
+
+def test_text_that_is_not_utf8_names_the_line(tmp_path):
+    (tmp_path / "b.csv").write_bytes("# header\n1,x,0,1,1,3,3,1,-1,Gobiid\xe9,1\n".encode("cp1252"))
+    with pytest.raises(FormatError, match=r"b\.csv: line 2: not UTF-8 text \(byte 0xe9\)"):
+        read_annotations(tmp_path / "b.csv", "viame", VideoInfo(8, 6, np.arange(4) / 10, {}))
+
+
+def test_species_names_are_utf8_whatever_the_locale(tmp_path):
+    """Files were read and written in the locale's encoding: under a C or Windows locale an
+    export with "Ōtaki" in a species name stopped with a UnicodeEncodeError traceback, and a
+    UTF-8 CSV from DIVE was "not a text file"."""
+    import os
+    import subprocess
+    import sys
+
+    from formats_helpers import ROOT, make_store
+
+    lab = np.zeros((2, 4, 5), np.uint32)
+    lab[:, 1:3, 1:4] = 3
+    store = make_store(lab, classes={3: "Ōtaki wrasse"}, path=str(tmp_path / "s.zarr"))
+    script = (
+        "import locale, numpy as np\n"
+        "from ecoseg.formats import VideoInfo, export, read_annotations\n"
+        "print(locale.getpreferredencoding(False))\n"
+        f"out = export({store!r}, 'viame', {str(tmp_path / 'v.csv')!r})\n"
+        "ann = read_annotations(out, 'viame', VideoInfo(5, 4, np.arange(2) * 0.04 + 1.5, {}))\n"
+        "print(ascii(ann.class_of()))\n"
+    )
+    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    encoding, classes = run.stdout.split()[0], run.stdout.split("\n")[1]
+    if "utf" in encoding.lower().replace("-", ""):
+        pytest.skip(f"this system's C locale is already {encoding}")
+    assert classes == ascii({3: "Ōtaki wrasse"})
+    assert "Ōtaki wrasse" in (tmp_path / "v.csv").read_text(encoding="utf-8")
+
+
+def test_a_class_that_viame_reads_as_an_attribute_is_refused(tmp_path):
+    """'(unidentified) goby' was written as a species field, which VIAME and DIVE take for an
+    attribute: DIVE dropped the species and our own import refused the file."""
+    from formats_helpers import make_store
+
+    lab = np.zeros((1, 4, 4), np.uint32)
+    lab[0, 1:3, 1:3] = 6
+    store = make_store(lab, classes={6: "(unidentified) goby"})
+    with pytest.raises(FormatError, match=r"object 6: class '\(unidentified\) goby' starts with"):
+        export(store, "viame", tmp_path / "v.csv")
+    assert not (tmp_path / "v.csv").exists()
 
 
 def test_class_probability_is_the_species_confidence(tmp_path):

@@ -55,6 +55,28 @@ def test_davis_export_never_replaces_a_file(store, tmp_path, cli):
     assert notes.read_text() == "keep me"
 
 
+@pytest.mark.bad_input
+def test_a_refused_davis_export_keeps_the_earlier_folder(store, tmp_path, cli):
+    """--overwrite removed the earlier PNGs before finding that an id does not fit a PNG."""
+    import numpy as np
+
+    from ecoseg.store import MaskStore
+
+    big = tmp_path / "big.zarr"
+    labels = np.zeros((2, 8, 8), np.uint32)
+    labels[:, 2:4, 2:4] = 300
+    with MaskStore.create(big, height=8, width=8, objects=[(300, "grouper", "truth")]) as s:
+        s.append(labels, [0.0, 0.04])
+        s.mark_complete()
+    pngs = tmp_path / "pngs"
+    assert cli("export", store, "--format", "davis", "-o", pngs)[0] == 0
+    before = _tree(pngs)
+    code, _, err = cli("export", big, "--format", "davis", "-o", pngs, "--overwrite")
+    assert_one_line_error(code, err, "object id 300 does not fit an indexed PNG")
+    assert _tree(pngs) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no partial folder
+
+
 def test_overwrite_still_replaces_an_earlier_export(store, tmp_path, cli):
     for fmt, out in (("davis", tmp_path / "pngs"), ("coco", tmp_path / "masks.json")):
         assert cli("export", store, "--format", fmt, "-o", out)[0] == 0
@@ -252,6 +274,21 @@ def test_import_refuses_an_existing_store_before_reading_the_file(store, clip, t
     before = _tree(store)
     code, _, err = cli("import", bad, "--format", "coco", "--video", clip.video, "-o", store)
     assert_one_line_error(code, err, f"{store}: {WORDING}")
+    assert _tree(store) == before
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("counts", ["not-an-rle", "71"])
+def test_import_overwrite_of_a_bad_file_keeps_the_old_store(counts, store, clip, tmp_path, cli):
+    """A MOTS line whose mask could not be decoded was found only while the new store was
+    written, after ``--overwrite`` had removed the old one: the user was left with neither."""
+    bad = tmp_path / "gt.txt"
+    bad.write_text(f"1 1 1 64 96 {counts}\n")  # the tiny clip is 96x64
+    before = _tree(store)
+    code, _, err = cli(
+        "import", bad, "--format", "mots", "--video", clip.video, "-o", store, "--overwrite"
+    )
+    assert_one_line_error(code, err, f"{bad}: line 1: RLE cannot be decoded")
     assert _tree(store) == before
 
 
