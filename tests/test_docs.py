@@ -25,6 +25,8 @@ import inspect
 import json
 import re
 import shlex
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -376,3 +378,20 @@ def test_the_readme_layout_names_every_subpackage_and_links_every_page():
     pages = _layout_row("docs")
     for page in sorted((ROOT / "docs").glob("*.md")):
         assert f"(docs/{page.name})" in pages, f"README's layout links no docs/{page.name}"
+
+
+def test_the_bad_input_count_in_reliability_md_is_the_suites():
+    """docs/reliability.md states how many bad-input cases the suite has; it is counted."""
+    said = re.search(
+        r"Count \(`(pytest [^`]+)`\): (\d+) bad-input cases",
+        (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8"),
+    )
+    assert said, "docs/reliability.md no longer states the bad-input count"
+    command = [sys.executable, "-m", *said.group(1).split(), "-p", "no:randomly"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    counted = re.search(r"^(\d+)(?:/\d+)? tests? collected", done.stdout, re.M)
+    assert counted, done.stdout[-500:] + done.stderr[-500:]
+    assert int(said.group(2)) == int(counted.group(1)), (
+        f"docs/reliability.md says {said.group(2)} bad-input cases; the suite has "
+        f"{counted.group(1)}: update the count"
+    )
