@@ -97,19 +97,15 @@ def _print_log(path: str) -> int:
     import sys
 
     from ecoseg.species import edit_log
-    from ecoseg.store import ATTRS_KEY, MaskStore, unfinished_edits
+    from ecoseg.store import ATTRS_KEY, MaskStore, unfinished_edits, unfinished_note
 
     with MaskStore.open(path) as store:
         log = edit_log(store)
         left = unfinished_edits(store.attrs.get(ATTRS_KEY, {}))
     for entry in log:
         print(json.dumps(entry))
-    if left:
-        print(
-            f"{path}: an interrupted `ecoseg edit` left {left} edit(s) unfinished, not in the "
-            f"log yet; `ecoseg edit {path} --resume` completes them",
-            file=sys.stderr,
-        )
+    if left:  # informs only: reading the log is harmless
+        print(f"{path}: {unfinished_note(left, path)} (not in the log yet)", file=sys.stderr)
     return 0
 
 

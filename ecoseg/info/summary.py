@@ -133,19 +133,19 @@ class StoreSummary:
 
     @property
     def pending_note(self) -> str:
-        """What an interrupted ``ecoseg edit`` left, and the command that completes it.
+        """What an interrupted ``ecoseg edit`` left, and the command that completes it
+        (:func:`ecoseg.store.unfinished_note`, the words ``measure`` refuses such a store with).
 
         Examples
         --------
         >>> s = StoreSummary("m.zarr", 64, 48, 3, True, 0.1, 0.0, 0.07, 4, 0, pending_edits=2)
         >>> print(s.pending_note)
-        2 edits unfinished, labels may be half rewritten; run ecoseg edit m.zarr --resume
+        an interrupted `ecoseg edit` left 2 edits unfinished, so the labels may be half \
+rewritten; run `ecoseg edit m.zarr --resume`
         """
-        n = self.pending_edits
-        return (
-            f"{n} edit{'s' if n != 1 else ''} unfinished, labels may be half rewritten; "
-            f"run ecoseg edit {shlex.quote(self.path)} --resume"
-        )
+        from ecoseg.store import unfinished_note
+
+        return unfinished_note(self.pending_edits, self.path)
 
     def lines(self) -> list[str]:
         """The summary for people: the store's path, then one indented line per topic.
@@ -184,7 +184,7 @@ class StoreSummary:
         edits = f"{self.edits} edit{'s' if self.edits != 1 else ''}" if self.edits else "no edits"
         out.append(f"review       {edits}, {self.reviewed} of {self.objects} objects reviewed")
         if self.pending_edits:
-            out.append(f"edit         INTERRUPTED: {self.pending_note}")
+            out.append(f"edit         {self.pending_note}")
         out.append(f"made by      {self._made_by()}")
         video = self.video or "(not recorded)"
         if self.video_sha256:

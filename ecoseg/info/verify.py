@@ -215,13 +215,13 @@ def _read_fails(array, start: int, stop: int, cols: tuple) -> str | None:
 
 def _edit_problems(store, text: str) -> list[Problem]:
     """An edit an interrupted ``ecoseg edit`` left half written (labels partly rewritten)."""
-    from ecoseg.info.summary import StoreSummary, pending_edits
+    from ecoseg.info.summary import pending_edits
+    from ecoseg.store import unfinished_note
 
     n = pending_edits(store)
     if not n:
         return []
-    note = StoreSummary(text, 0, 0, 0, True, 0.0, None, None, 0, 0, pending_edits=n).pending_note
-    return [Problem(text, "edits", "pending", None, None, note)]
+    return [Problem(text, "edits", "pending", None, None, unfinished_note(n, text))]
 
 
 def _video_problems(store, reader, text: str) -> list[Problem]:

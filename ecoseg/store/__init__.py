@@ -96,6 +96,7 @@ from ecoseg.store.validation import (
     check_finished,
     present_ids,
     unfinished_edits,
+    unfinished_note,
 )
 from ecoseg.store.view import open_masks
 
@@ -122,4 +123,5 @@ __all__ = [
     "open_masks",
     "present_ids",
     "unfinished_edits",
+    "unfinished_note",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "present_ids",
     "score_rows",
     "unfinished_edits",
+    "unfinished_note",
     "validate_group",
 ]
 
@@ -50,6 +52,40 @@ def unfinished_edits(meta: Mapping[str, Any]) -> int:
     return int(bool(meta.get("edit_pending"))) + (len(queue) if isinstance(queue, list) else 0)
 
 
+def unfinished_note(n: int, path: Any) -> str:
+    """The one wording for ``n`` review edits an interrupted ``ecoseg edit`` left unfinished
+    in the store at ``path``, with the command that completes them.
+
+    Every place that tells a user about such a store says it in these words, with its own
+    lead-in or tail: :func:`check_finished` refuses with it, ``ecoseg edit STORE --log``
+    prints it on stderr, ``ecoseg info`` shows it, the napari reader warns with it.
+
+    Parameters
+    ----------
+    n : int
+        How many edits (:func:`unfinished_edits`); 1 or more.
+    path : str or Path
+        The store; quoted for a shell in the command where it needs it.
+
+    Returns
+    -------
+    str
+        One line, without a full stop.
+
+    Examples
+    --------
+    >>> print(unfinished_note(1, "out/m.zarr"))
+    an interrupted `ecoseg edit` left 1 edit unfinished, so the labels may be half rewritten; \
+run `ecoseg edit out/m.zarr --resume`
+    >>> unfinished_note(2, "reef 1.zarr").split("; ")[1]
+    "run `ecoseg edit 'reef 1.zarr' --resume`"
+    """
+    return (
+        f"an interrupted `ecoseg edit` left {n} edit{'s' if n != 1 else ''} unfinished, so "
+        f"the labels may be half rewritten; run `ecoseg edit {shlex.quote(str(path))} --resume`"
+    )
+
+
 def check_finished(store: Any) -> None:
     """Refuse a store with an unfinished review edit (its labels may be half rewritten), for
     what derives numbers or files from the labels: measure, evaluate, export. The napari
@@ -64,8 +100,8 @@ def check_finished(store: Any) -> None:
     Raises
     ------
     StoreError
-        One line: the store, how many edits are unfinished (:func:`unfinished_edits`) and the
-        command that completes them, ``ecoseg edit STORE --resume``.
+        One line: the store, then :func:`unfinished_note` (how many edits are unfinished and
+        the command that completes them, ``ecoseg edit STORE --resume``) and "first".
 
     Examples
     --------
@@ -79,11 +115,7 @@ def check_finished(store: Any) -> None:
     """
     n = unfinished_edits(store.attrs.get(ATTRS_KEY, {}))
     if n:
-        raise StoreError(
-            f"{store.path}: an interrupted `ecoseg edit` left {n} edit{'s' if n != 1 else ''} "
-            f"unfinished, so its labels may be half rewritten; run `ecoseg edit {store.path} "
-            "--resume` first"
-        )
+        raise StoreError(f"{store.path}: {unfinished_note(n, store.path)} first")
 
 
 def present_ids(labels: np.ndarray) -> np.ndarray:

@@ -219,7 +219,7 @@ def test_a_half_written_edit_gives_no_numbers(store, tmp_path, cli, interrupt_ed
         assert_one_line_error(code, err, str(store), "2 edits unfinished", "--resume")
     assert not (tmp_path / "tables").exists() and not (tmp_path / "coco.json").exists()
     code, text, _ = cli("info", store)
-    assert code == 0 and "INTERRUPTED" in text
+    assert code == 0 and "left 2 edits unfinished" in text
     assert cli("edit", store, "--resume")[0] == 0
     for args in commands:
         assert cli(*args)[0] == 0, args

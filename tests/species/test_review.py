@@ -217,7 +217,7 @@ def test_edit_log_alone_names_what_an_interrupted_command_left(store3, interrupt
     assert main(["edit", str(path), "--log"]) == 0
     out, err = capsys.readouterr()
     assert [json.loads(line)["kind"] for line in out.splitlines()] == ["set_class"]
-    assert "left 2 edit(s) unfinished" in err and f"ecoseg edit {path} --resume" in err
+    assert "left 2 edits unfinished" in err and f"`ecoseg edit {path} --resume`" in err
     assert {p: p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()} == before
     assert main(["edit", str(path), "--resume", "--log"]) == 0  # completes, then prints
     kinds = [json.loads(line)["kind"] for line in capsys.readouterr().out.splitlines()[1:]]
