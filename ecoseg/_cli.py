@@ -193,14 +193,17 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     ('sam2.1-tiny', {'min_area': 30}, True)
     >>> engine_options(p.parse_args(["--concepts", "coral", "--model", "sam2.1-tiny"]))
     Traceback (most recent call last):
-    ecoseg.errors.ConfigError: --concepts needs a SAM 3 model (--model sam3), got 'sam2.1-tiny'
+    ecoseg.errors.ConfigError: concepts (--concepts) need a SAM 3 model (--model sam3), not \
+'sam2.1-tiny'
     """
+    from ecoseg.engine import check_concept_run
+
     checkpoint = args.checkpoint
     if checkpoint is not None and not Path(checkpoint).is_file():
         raise ConfigError(f"{checkpoint}: checkpoint file not found")
     model = args.model or ("sam3" if args.concepts is not None else "sam2.1-tiny")
-    if args.concepts is not None and not model.startswith("sam3"):
-        raise ConfigError(f"--concepts needs a SAM 3 model (--model sam3), got {model!r}")
+    if args.concepts is not None:
+        check_concept_run(model)  # the library's words (engine and --auto: checked later)
     return {
         "engine": args.engine,
         "model": model,

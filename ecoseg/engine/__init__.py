@@ -105,10 +105,14 @@ def check_concept_run(model: str, engine: str | None = None, auto: bool = False)
     ecoseg.errors.ConfigError: concept tracking (SAM 3) takes no --engine and no --auto
     >>> check_concept_run("sam2.1-tiny")
     Traceback (most recent call last):
-    ecoseg.errors.ConfigError: concepts need a SAM 3 model (--model sam3), not 'sam2.1-tiny'
+    ecoseg.errors.ConfigError: concepts (--concepts) need a SAM 3 model (--model sam3), not \
+'sam2.1-tiny'
+
+    The command line refuses ``--concepts`` with another ``--model`` in these words too
+    (``ecoseg._cli.engine_options`` calls this with the model alone).
     """
     if not str(model).startswith("sam3"):
-        raise ConfigError(f"concepts need a SAM 3 model (--model sam3), not {model!r}")
+        raise ConfigError(f"concepts (--concepts) need a SAM 3 model (--model sam3), not {model!r}")
     if engine is not None or auto:
         raise ConfigError("concept tracking (SAM 3) takes no --engine and no --auto")
 

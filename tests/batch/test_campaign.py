@@ -480,5 +480,5 @@ def test_cli_batch_concepts_flags(clips, tmp_path, capsys):
         capsys, "batch", folder / "north.mp4", "-o", tmp_path / "o", "--concepts", "fish",
         "--model", "sam2.1-tiny",
     )  # fmt: skip
-    assert code != 0 and "--concepts needs a SAM 3 model (--model sam3), got" in err
+    assert code != 0 and "concepts (--concepts) need a SAM 3 model (--model sam3), not" in err
     assert not (tmp_path / "o").exists()

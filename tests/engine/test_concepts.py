@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from ecoseg.engine.concepts import instance_labels, list_images, segment_images
-from ecoseg.errors import PromptError, StoreError, VideoError
+from ecoseg.errors import ConfigError, PromptError, StoreError, VideoError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sam3"))
 
@@ -126,7 +126,11 @@ def test_cli_concepts_need_a_sam3_model_and_no_video_options(tmp_path, capsys):
         main(["segment", str(image), "-o", out, "--concepts", "coral", "--model", "sam2.1-tiny"])
         == 2
     )
-    assert "needs a SAM 3 model" in capsys.readouterr().err
+    from ecoseg.engine import check_concept_run
+
+    with pytest.raises(ConfigError) as refused:  # the CLI refuses in the library's words
+        check_concept_run("sam2.1-tiny")
+    assert capsys.readouterr().err == f"ecoseg: error: {refused.value}\n"
     assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--auto"]) == 2
     assert "does not combine with --auto" in capsys.readouterr().err
     assert not (tmp_path / "s.zarr").exists()
