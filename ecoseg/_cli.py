@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ecoseg._paths import check_out_parent, check_overwrite
+from ecoseg._paths import check_checkpoint, check_out_parent, check_overwrite
 from ecoseg.errors import ConfigError
 
 __all__ = [
@@ -199,8 +199,7 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     from ecoseg.engine import check_concept_run
 
     checkpoint = args.checkpoint
-    if checkpoint is not None and not Path(checkpoint).is_file():
-        raise ConfigError(f"{checkpoint}: checkpoint file not found")
+    check_checkpoint(checkpoint)
     model = args.model or ("sam3" if args.concepts is not None else "sam2.1-tiny")
     if args.concepts is not None:
         check_concept_run(model)  # the library's words (engine and --auto: checked later)

@@ -1,4 +1,5 @@
-"""Path helpers shared by ecoseg's modules: outputs that may be written, videos beside stores.
+"""Path helpers shared by ecoseg's modules: outputs that may be written, videos beside stores,
+checkpoint files that must exist.
 
 Public names in a private module: other ecoseg modules import them, users do not.
 """
@@ -12,6 +13,7 @@ from typing import Any
 from ecoseg.errors import ConfigError
 
 __all__ = [
+    "check_checkpoint",
     "check_out_parent",
     "check_distinct_stores",
     "check_outside_store",
@@ -101,6 +103,21 @@ def check_out_parent(
                 f"{text}: cannot be written: no permission to create files in {parent} ({flag})"
             )
         return
+
+
+def check_checkpoint(checkpoint: str | os.PathLike | None) -> None:
+    """Refuse a checkpoint path that is not a file, before any work: one line naming it
+    (``segment --checkpoint``, ``batch --checkpoint`` and :func:`ecoseg.batch`).
+
+    Examples
+    --------
+    >>> check_checkpoint(None)
+    >>> check_checkpoint("weights/nope.pt")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: weights/nope.pt: checkpoint file not found
+    """
+    if checkpoint is not None and not Path(checkpoint).is_file():
+        raise ConfigError(f"{os.fspath(checkpoint)}: checkpoint file not found")
 
 
 def check_distinct_stores(stores: list, command: str) -> None:

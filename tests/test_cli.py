@@ -123,6 +123,10 @@ def test_bad_size_is_usage_error():
         (("export", "m.zarr", "-o", "x", "--format", "yolo"), "invalid choice: 'yolo'"),
         (("nope",), "invalid choice: 'nope'"),
         (("classify", "m.zarr", "--model", "x.json", "--queue", "-5"), "--queue must be 0 or more"),
+        (
+            ("segment", "v.mp4", "-o", "m.zarr", "--auto", "--checkpoint", "w.pt"),
+            "w.pt: checkpoint file not found",
+        ),
     ],
 )
 def test_option_mistakes_are_one_line_errors(args, needle):

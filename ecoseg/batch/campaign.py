@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import logger
+from ecoseg._paths import check_checkpoint
 from ecoseg.batch.cluster import (
     check_count,
     check_gpu_workers,
@@ -334,7 +335,7 @@ def _segment_options(
         for name, path in prompts.items():
             if not Path(path).is_file():
                 raise ConfigError(f"{path}: prompt file of {name!r} not found")
-        _check_checkpoint(checkpoint)
+        check_checkpoint(checkpoint)
     _check_device(device)
     common = {"engine": engine, "auto": auto}
     return _per_video(
@@ -367,12 +368,6 @@ def _prompt_files(prompts, names) -> dict[str, str]:
     if unknown:
         raise ConfigError(f"prompts given for {unknown[0]!r}, which is not one of the videos")
     return prompts
-
-
-def _check_checkpoint(checkpoint) -> None:
-    """A checkpoint path that exists (or None), else one-line :class:`ConfigError`."""
-    if checkpoint is not None and not Path(checkpoint).is_file():
-        raise ConfigError(f"{checkpoint}: checkpoint file not found")
 
 
 def _check_device(device) -> None:
@@ -415,7 +410,7 @@ def _concept_options(
                 f"nothing to find in {name!r}: give --concepts NAME... or a prompt file with "
                 "'concepts'"
             )
-    _check_checkpoint(checkpoint)
+    check_checkpoint(checkpoint)
     _check_device(device)
     common = {"concepts": concepts, "detect_every": detect_every}
     return _per_video(

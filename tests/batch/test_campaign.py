@@ -257,6 +257,8 @@ def run_cli(capsys, *args):
         (["north.mp4", "north.mp4"], "same store north.zarr"),
         (["north.mp4", "--engine", "sam2", "--prompts-dir", "none"], "prompts folder not found"),
         (["north.mp4", "--fast"], "fast (--fast, bf16) is for the sam2 engine's network"),
+        (["north.mp4", "--auto", "--checkpoint", "w.pt"], "w.pt: checkpoint file not found"),
+        (["north.mp4", "--concepts", "a", "--checkpoint", "w.pt"], "w.pt: checkpoint file"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_non_zero(
@@ -460,6 +462,8 @@ def test_concept_tracking_per_video_records_its_provenance(tmp_path):
         ({"concepts": ["a", "a"], "model": "sam3"}, "given twice"),
         ({"concepts": ["a"], "model": "sam3", "params": {"bogus": 1}}, "bogus"),
         ({"detect_every": 3}, "detect_every needs concepts"),
+        ({"concepts": ["a"], "model": "sam3", "checkpoint": "w.pt"}, "w.pt: checkpoint file"),
+        ({"auto": True, "checkpoint": "w.pt"}, "^w.pt: checkpoint file not found$"),
     ],
 )
 def test_bad_concept_options_fail_before_any_work(clips, tmp_path, kwargs, text):
