@@ -175,8 +175,9 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     """The options of :func:`add_engine_options` as keyword arguments of
     :func:`ecoseg.segment` and :func:`ecoseg.batch`, checked before any work.
 
-    The model defaults to ``sam3`` with ``--concepts``, else ``sam2.1-tiny``; ``--params`` is
-    read (:func:`engine_params`).
+    The model defaults to ``sam3`` with ``--concepts``; without, no ``--model`` is ``None``
+    (the library's default, :data:`ecoseg.engine.DEFAULT_MODEL`, which it tells from a chosen
+    model); ``--params`` is read (:func:`engine_params`).
 
     Raises
     ------
@@ -190,7 +191,7 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     >>> add_engine_options(p, "concepts to find")
     >>> options = engine_options(p.parse_args(["--params", '{"min_area": 30}']))
     >>> options["model"], options["params"], options["pretrained"]
-    ('sam2.1-tiny', {'min_area': 30}, True)
+    (None, {'min_area': 30}, True)
     >>> engine_options(p.parse_args(["--concepts", "coral", "--model", "sam2.1-tiny"]))
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: concepts (--concepts) need a SAM 3 model (--model sam3), not \
@@ -200,7 +201,7 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
 
     checkpoint = args.checkpoint
     check_checkpoint(checkpoint)
-    model = args.model or ("sam3" if args.concepts is not None else "sam2.1-tiny")
+    model = args.model or ("sam3" if args.concepts is not None else None)
     if args.concepts is not None:
         check_concept_run(model)  # the library's words (engine and --auto: checked later)
     return {
@@ -220,9 +221,9 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def check_network_options(args: argparse.Namespace, has_prompts: bool) -> None:
     """Refuse network options (``--model``, ``--checkpoint``, ``--random-weights``) for a run
-    that will use the classical motion tracker: ``segment VIDEO --model sam2.1-large`` without
-    prompts or ``--auto`` ran the motion tracker and said nothing. Concept runs (``--concepts``
-    or a SAM 3 model) are left to :func:`ecoseg.engine.check_concept_run`.
+    that will use the classical motion tracker, in the words :func:`ecoseg.segment` refuses
+    them with (:func:`ecoseg.engine.check_network_settings`), before any work. Concept runs
+    (``--concepts`` or a SAM 3 model) are left to :func:`ecoseg.engine.check_concept_run`.
 
     Examples
     --------
@@ -233,30 +234,17 @@ def check_network_options(args: argparse.Namespace, has_prompts: bool) -> None:
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: --model is for the sam2 engine's network, but without prompts or --auto this run uses the classical motion tracker, which has none: give prompts or --auto (or --engine sam2), or drop --model
     """  # noqa: E501
-    from ecoseg.engine import choose_engine
+    from ecoseg.engine import check_network_settings
 
     if args.concepts is not None or (args.model or "").startswith("sam3"):
         return  # concept tracking: SAM 3 (engine.check_concept_run)
-    if choose_engine(args.engine, prompts=has_prompts, auto=args.auto) != "classical":
-        return
-    given = [
-        flag
-        for flag, on in (
-            ("--model", args.model is not None),
-            ("--checkpoint", args.checkpoint is not None),
-            ("--random-weights", args.random_weights),
-        )
-        if on
-    ]
-    if not given:
-        return
-    flags = ", ".join(given)
-    what = f"{flags} {'is' if len(given) == 1 else 'are'} for the sam2 engine's network"
-    if args.engine == "classical":
-        raise ConfigError(f"{what}; the classical motion tracker has none: drop {flags}")
-    raise ConfigError(
-        f"{what}, but without prompts or --auto this run uses the classical motion tracker, "
-        f"which has none: give prompts or --auto (or --engine sam2), or drop {flags}"
+    check_network_settings(
+        args.engine,
+        has_prompts,
+        args.auto,
+        model=args.model,
+        checkpoint=args.checkpoint,
+        pretrained=not args.random_weights,
     )
 
 

@@ -82,7 +82,7 @@ def _run_segment(args) -> int:
     threshold = args.score_threshold
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"--score-threshold must be a score in [0, 1], got {threshold}")
-    concepts = args.concepts is not None or options["model"].startswith("sam3")
+    concepts = args.concepts is not None or (options["model"] or "").startswith("sam3")
     if concepts and _is_video_file(args.video):
         return _run_concept_tracking(args, prompts, options)
     if args.detect_every != 1:

@@ -64,7 +64,7 @@ def batch(
     processes: bool = True,
     retries: int = 2,
     engine: str | None = None,
-    model: str = "sam2.1-tiny",
+    model: str | None = None,
     checkpoint: str | os.PathLike | None = None,
     pretrained: bool = True,
     image_size: int | None = None,
@@ -311,9 +311,12 @@ def _segment_options(
     names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto
 ) -> dict[str, dict[str, Any]]:
     """Per-video keyword arguments of :func:`ecoseg.segment`, validated before any work."""
-    from ecoseg.engine import check_params, choose_engine
+    from ecoseg.engine import DEFAULT_MODEL, check_network_settings, check_params, choose_engine
 
     prompts = _prompt_files(prompts, names)
+    check_network_settings(  # what each video's segment() would refuse, before any work
+        engine, bool(prompts), auto, model=model, checkpoint=checkpoint, pretrained=pretrained
+    )
     engine = choose_engine(engine, prompts=bool(prompts), auto=auto)
     params = dict(params or {})
     check_params(params, engine, auto)
@@ -324,6 +327,7 @@ def _segment_options(
     else:
         from ecoseg.sam2.variants import VARIANTS
 
+        model = DEFAULT_MODEL if model is None else model
         if model not in VARIANTS:
             raise ConfigError(f"unknown SAM 2 variant {model!r} (see `ecoseg weights list`)")
         missing = [n for n in names if n not in prompts]
@@ -389,6 +393,7 @@ def _concept_options(
     from ecoseg.prompts import load_prompts, parse_concepts
     from ecoseg.sam3.config import PRESETS
 
+    model = "sam3" if model is None else model  # concepts alone: SAM 3, as in segment()
     check_concept_run(model, engine, auto)
     if model not in PRESETS:
         raise ConfigError(f"unknown SAM 3 model {model!r} (choose {', '.join(PRESETS)})")

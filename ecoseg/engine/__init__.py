@@ -30,6 +30,7 @@ __all__ = [
     "Cancelled",
     "check_concept_run",
     "check_fast",
+    "check_network_settings",
     "check_image_size",
     "check_params",
     "choose_engine",
@@ -39,11 +40,14 @@ __all__ = [
     "propagate",
     "resolve_device",
     "segment",
+    "DEFAULT_MODEL",
     "ENGINES",
 ]
 
 
 ENGINES = ("sam2", "classical")
+#: The SAM 2 variant a run uses when no model is given (``model=None``, no ``--model``).
+DEFAULT_MODEL = "sam2.1-tiny"
 
 
 def propagate(model, video, prompts, **kwargs) -> Iterator[FrameResult]:
@@ -115,6 +119,66 @@ def check_concept_run(model: str, engine: str | None = None, auto: bool = False)
         raise ConfigError(f"concepts (--concepts) need a SAM 3 model (--model sam3), not {model!r}")
     if engine is not None or auto:
         raise ConfigError("concept tracking (SAM 3) takes no --engine and no --auto")
+
+
+def check_network_settings(
+    engine: str | None,
+    prompts: bool,
+    auto: bool,
+    *,
+    model: str | None = None,
+    checkpoint: Any = None,
+    pretrained: bool = True,
+) -> None:
+    """Refuse network settings (a model, a checkpoint, random weights) for a run that will use
+    the classical motion tracker, which has no network: ``segment VIDEO --model sam2.1-large``
+    without prompts or ``--auto`` (or ``ecoseg.segment(video, model="sam2.1-large")``) ran the
+    motion tracker and said nothing. Concept tracking (SAM 3) is not asked about here.
+
+    Parameters
+    ----------
+    engine, prompts, auto
+        As for :func:`choose_engine` (``engine`` as asked, ``None`` when not given).
+    model, checkpoint, pretrained
+        As given: ``model=None`` and ``checkpoint=None`` are the defaults (not given);
+        ``pretrained=False`` is ``--random-weights``.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the settings by their command-line options.
+
+    Examples
+    --------
+    >>> check_network_settings(None, prompts=False, auto=True, model="sam2.1-large")
+    >>> check_network_settings(None, prompts=False, auto=False)
+    >>> check_network_settings(None, prompts=False, auto=False, model="sam2.1-large")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: --model is for the sam2 engine's network, but without prompts or \
+--auto this run uses the classical motion tracker, which has none: give prompts or --auto (or \
+--engine sam2), or drop --model
+    """
+    if choose_engine(engine, prompts=prompts, auto=auto) != "classical":
+        return
+    given = [
+        flag
+        for flag, on in (
+            ("--model", model is not None),
+            ("--checkpoint", checkpoint is not None),
+            ("--random-weights", not pretrained),
+        )
+        if on
+    ]
+    if not given:
+        return
+    flags = ", ".join(given)
+    what = f"{flags} {'is' if len(given) == 1 else 'are'} for the sam2 engine's network"
+    if engine == "classical":
+        raise ConfigError(f"{what}; the classical motion tracker has none: drop {flags}")
+    raise ConfigError(
+        f"{what}, but without prompts or --auto this run uses the classical motion tracker, "
+        f"which has none: give prompts or --auto (or --engine sam2), or drop {flags}"
+    )
 
 
 def check_fast(fast: bool, engine: str) -> None:
@@ -190,7 +254,7 @@ def segment(
     *,
     out: str | os.PathLike,
     engine: str | None = None,
-    model: str = "sam2.1-tiny",
+    model: str | None = None,
     checkpoint: str | os.PathLike | None = None,
     pretrained: bool = True,
     image_size: int | None = None,
@@ -220,12 +284,17 @@ def segment(
         Mask store to write (zarr; local path or URL).
     engine : {"sam2", "classical"}, optional
         Default: ``"sam2"`` when prompts are given, else ``"classical"``.
-    model : str
-        SAM 2 variant name (see ``ecoseg weights list``).
+    model : str, optional
+        SAM 2 variant name (see ``ecoseg weights list``; default :data:`DEFAULT_MODEL`), or a
+        SAM 3 model (``"sam3"``, the default with ``concepts``) for concept tracking.
     checkpoint : str or Path, optional
         Checkpoint file; default the weights cache.
     pretrained : bool
         ``False`` builds the network with random weights (tests, benchmarks).
+
+        A ``model``, ``checkpoint`` or ``pretrained=False`` for a run that uses the classical
+        motion tracker (no prompts and no ``auto``) raises :class:`ConfigError`
+        (:func:`check_network_settings`): that engine has no network.
     image_size : int, optional
         Lower network input size (e.g. 512) for speed on CPU; a multiple of 32 up to 4096
         (SAM 3: of 14 up to 4032).
@@ -303,7 +372,16 @@ def segment(
     prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
     if prompts is not None and not isinstance(prompts, Prompts):
         prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
+    check_network_settings(
+        engine,
+        prompts is not None,
+        auto,
+        model=model,
+        checkpoint=checkpoint,
+        pretrained=pretrained,
+    )
     engine = choose_engine(engine, prompts=prompts is not None, auto=auto)
+    model = DEFAULT_MODEL if model is None else model
     check_fast(fast, engine)
     check_image_size(image_size, engine)
     if engine == "sam2" and prompts is None and not auto:
@@ -590,6 +668,7 @@ def _segment_concepts(
     from ecoseg.io.video import VideoReader, open_video
     from ecoseg.prompts import Prompts, load_prompts, parse_concepts
 
+    model = "sam3" if model is None else model  # concepts alone: SAM 3 (as --concepts)
     check_concept_run(model, ignored.get("engine"), ignored.get("auto", False))
     reader = video if isinstance(video, VideoReader) else open_video(video)
     prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None

@@ -366,6 +366,9 @@ def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
     }
     if video.auto:
         options["auto"] = True
+    if video.engine == "classical":  # no network: the defaults' model is for other videos
+        for key in ("model", "checkpoint", "pretrained"):
+            del options[key]  # (ecoseg.segment refuses network settings for this engine)
     if video.engine == "sam3":  # ecoseg.segment tells concept tracking by the model name
         del options["engine"]
         options.update(concepts=list(video.concepts), detect_every=video.detect_every)

@@ -94,6 +94,18 @@ def test_resume_and_cancel(clip, tmp_path):
     a.close(), b.close()
 
 
+def test_concepts_without_a_model_are_tracked_by_sam3(clip, tmp_path):
+    """``ecoseg.segment(video, concepts=[...])`` refused them ("not 'sam2.1-tiny'", the model
+    default); like ``--concepts`` they now default to SAM 3 (``model=None``): the run gets as
+    far as SAM 3's own settings, before any work."""
+    import ecoseg
+
+    out = tmp_path / "x.zarr"
+    with pytest.raises(ConfigError, match="detect_every"):
+        ecoseg.segment(clip.video, out=str(out), concepts=["a"], detect_every=0, progress=False)
+    assert not out.exists()
+
+
 def test_bad_inputs_fail_before_work(clip, tmp_path):
     with pytest.raises(ConfigError, match="needs concepts"):
         _segment(clip, tmp_path / "x.zarr", concepts=None)

@@ -11,6 +11,8 @@ import shutil
 import pytest
 from reliability_helpers import assert_one_line_error
 
+import ecoseg
+
 
 def _tree(path):
     """Every file under ``path`` (or the file itself) with its bytes."""
@@ -189,6 +191,47 @@ def test_network_options_for_the_motion_tracker_are_refused(
     line = assert_one_line_error(code, err, f"{flags} for the sam2 engine's network")
     assert "classical motion tracker" in line
     assert not out.exists()
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("kwargs", "extra"),
+    [
+        ({"model": "sam2.1-large"}, ["--model", "sam2.1-large"]),
+        ({"model": "sam2.1-tiny"}, ["--model", "sam2.1-tiny"]),  # the default, chosen
+        ({"pretrained": False}, ["--random-weights"]),
+        (
+            {"engine": "classical", "checkpoint": "CKPT"},
+            ["--engine", "classical", "--checkpoint", "CKPT"],
+        ),
+    ],
+    ids=["model", "default-model-chosen", "random", "classical-checkpoint"],
+)
+def test_the_library_refuses_network_settings_for_the_motion_tracker(
+    kwargs, extra, clip, tmp_path, cli
+):
+    """``ecoseg.segment(video, model="sam2.1-large")`` without prompts or ``auto`` ran the
+    motion tracker without a word (its ``model`` defaulted to a name, so it could not tell a
+    chosen model from none); now it refuses before any work, in the CLI's words, and
+    ``ecoseg.batch`` refuses before its first task. No model still runs the motion tracker."""
+    from ecoseg.batch import batch
+    from ecoseg.errors import ConfigError
+
+    checkpoint = tmp_path / "w.pt"
+    checkpoint.write_bytes(b"weights")
+    kwargs = {k: str(checkpoint) if v == "CKPT" else v for k, v in kwargs.items()}
+    extra = [str(checkpoint) if a == "CKPT" else a for a in extra]
+    out = tmp_path / "out.zarr"
+    with pytest.raises(ConfigError) as refused:
+        ecoseg.segment(clip.video, out=out, progress=False, **kwargs)
+    code, _, err = cli("segment", clip.video, "-o", out, *extra)
+    assert assert_one_line_error(code, err) == f"ecoseg: error: {refused.value}"
+    assert "classical motion tracker" in str(refused.value)
+    with pytest.raises(ConfigError, match="classical motion tracker"):
+        batch([clip.video], tmp_path / "batch", progress=False, **kwargs)
+    assert not out.exists() and not (tmp_path / "batch").exists()
+    ecoseg.segment(clip.video, out=out, progress=False)  # no network settings: motion tracker
+    assert ecoseg.open_masks(out).attrs["provenance"]["engine"] == "classical"
 
 
 def test_score_threshold_reaches_concept_tracking(clip, tmp_path, cli):
