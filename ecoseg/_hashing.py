@@ -11,8 +11,9 @@ inode). Every write and every ``touch``/``os.utime`` sets the ctime to now, and 
 sets it back, so the one way to get a stale hash is a same-size rewrite that keeps mtime *and*
 ctime: the clock set back, or a filesystem that does not keep ctime. Files touched less than
 :data:`SETTLE_NS` before they are hashed are not cached (a rewrite within the same timestamp
-tick would keep the stamp), nor files that changed while being read. A cache file that cannot
-be read, parsed or written is ignored: at worst a file is hashed again.
+tick would keep the stamp), nor files that changed while being read (:func:`may_cache`, the
+rule the study manifest's cache follows too). A cache file that cannot be read, parsed or
+written is ignored: at worst a file is hashed again.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "file_stamp",
     "forget_hashes",
     "hash_cache_path",
+    "may_cache",
     "sha256_file",
 ]
 
@@ -86,6 +88,36 @@ def file_stamp(path: str | os.PathLike) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
+def may_cache(files: Sequence[str | os.PathLike], stamps: Sequence[Sequence[int]]) -> bool:
+    """Whether a digest read from ``files`` may be remembered by their stamps: every file was
+    last touched :data:`SETTLE_NS` or more before now (a rewrite within the same timestamp tick
+    would keep its stamp) and still has the stamp it had before it was read (it did not change
+    while being read).
+
+    Parameters
+    ----------
+    files : sequence of path
+        The files the digest was read from.
+    stamps : sequence of list of int
+        Their :func:`file_stamp` taken before reading, in the same order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile(delete=False) as f:
+    ...     _ = f.write(b"reef")
+    >>> may_cache([f.name], [file_stamp(f.name)])  # just written
+    False
+    """
+    settled = time.time_ns() - SETTLE_NS
+    if any(max(s[1], s[2]) > settled for s in stamps):
+        return False
+    try:
+        return [file_stamp(f) for f in files] == [list(s) for s in stamps]
+    except OSError:  # gone since
+        return False
+
+
 def hash_cache_path() -> Path | None:
     """The cache file: ``$ECOSEG_HASH_CACHE``, else ``sha256.json`` in the user cache dir.
 
@@ -127,7 +159,7 @@ def cached_digest(kind: str, files: Sequence[str | os.PathLike], compute: Callab
     -------
     str
         The digest; cached when the files total :data:`CACHE_MIN_BYTES` or more, had settled
-        (:data:`SETTLE_NS`) and did not change while being read.
+        (:data:`SETTLE_NS`) and did not change while being read (:func:`may_cache`).
 
     Examples
     --------
@@ -150,9 +182,8 @@ def cached_digest(kind: str, files: Sequence[str | os.PathLike], compute: Callab
     if hit is not None:
         return hit
     digest = compute()
-    settled = time.time_ns() - SETTLE_NS
-    unchanged = [[os.path.realpath(f), *file_stamp(f)] for f in files] == stamps
-    if unchanged and all(max(s[2], s[3]) <= settled for s in stamps):
+    unchanged = [os.path.realpath(f) for f in files] == [s[0] for s in stamps]  # no new links
+    if unchanged and may_cache(files, [s[1:] for s in stamps]):
         with _lock:
             _memo[key] = digest
             _write_entry(key, digest)

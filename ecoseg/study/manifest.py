@@ -4,7 +4,9 @@
 (:func:`segment_inputs`: video sha256, engine, model, checkpoint, parameters, prompt file) and
 of its tables (store + calibration), and the fingerprints and sha256 of the combined tables and
 the report. Large files are hashed once and then recognised by their stamp (size, mtime, ctime,
-inode: :func:`ecoseg._hashing.file_stamp`, the same that the video check's hash cache uses).
+inode: :func:`ecoseg._hashing.file_stamp`, the same that the video check's hash cache uses),
+by the same rule as that cache: a file touched in the last 2 s, or changed while it was read,
+is not remembered (:func:`ecoseg._hashing.may_cache`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ecoseg._hashing import CACHE_MIN_BYTES, file_stamp, sha256_file
+from ecoseg._hashing import CACHE_MIN_BYTES, file_stamp, may_cache, sha256_file
 from ecoseg.errors import ConfigError
 from ecoseg.study.config import VideoSpec
 
@@ -52,32 +54,41 @@ def file_sha256(path: Path, cache: dict) -> str:
     """sha256 of a file (or a folder's files), reusing ``cache`` when the stamps match.
 
     Only large files (videos, checkpoints) are cached; prompt files and the like are hashed
-    every time, so an edit that keeps the size and the (coarse) mtime is still seen.
+    every time, so an edit that keeps the size and the (coarse) mtime is still seen. Nor is a
+    file touched in the last 2 s or changed while it was read (:func:`ecoseg._hashing.may_cache`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> p = Path(tempfile.mkdtemp()) / "prompts.json"
+    >>> _ = p.write_text("{}")
+    >>> cache = {}
+    >>> file_sha256(p, cache)[:12], cache
+    ('44136fa355b3', {})
     """
-    stat = _stat_signature(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    stamps = [file_stamp(f) for f in files]
+    stat = (
+        [[f.relative_to(path).as_posix(), *s] for f, s in zip(files, stamps)]
+        if path.is_dir()
+        else stamps[0]
+    )
     key = str(path)
     hit = cache.get(key)
     if hit and hit.get("stat") == stat:
         return hit["sha256"]
-    size = sum(e[1] for e in stat) if path.is_dir() else stat[0]
     if path.is_dir():
         h = hashlib.sha256()
-        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        for f in files:
             h.update(f.relative_to(path).as_posix().encode() + b"\0")
             h.update(sha256_file(f).encode())
         sha = h.hexdigest()
     else:
         sha = sha256_file(path)
-    if size >= CACHE_MIN_BYTES:
+    if sum(s[0] for s in stamps) >= CACHE_MIN_BYTES and may_cache(files, stamps):
         cache[key] = {"stat": stat, "sha256": sha}
     return sha
-
-
-def _stat_signature(path: Path) -> list:
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-        return [[f.relative_to(path).as_posix(), *file_stamp(f)] for f in files]
-    return file_stamp(path)
 
 
 def calibration_record(video: VideoSpec) -> dict | None:

@@ -7,6 +7,8 @@ import os
 
 import pytest
 
+import ecoseg._hashing as hashing
+import ecoseg.study.manifest as manifest_module
 from ecoseg.errors import ConfigError
 from ecoseg.study.manifest import (
     MANIFEST,
@@ -25,7 +27,8 @@ def test_digest_is_independent_of_key_order_and_sees_values():
     assert len(digest(None)) == 64
 
 
-def test_large_files_are_cached_by_size_and_mtime_small_ones_rehashed(tmp_path):
+def test_large_files_are_cached_by_size_and_mtime_small_ones_rehashed(tmp_path, monkeypatch):
+    monkeypatch.setattr(hashing, "SETTLE_NS", 0)  # files written here count as settled
     small = tmp_path / "prompts.json"
     small.write_text('{"a": 1}')
     cache: dict = {}
@@ -44,6 +47,40 @@ def test_large_files_are_cached_by_size_and_mtime_small_ones_rehashed(tmp_path):
     with open(big, "ab") as f:  # a changed size is
         f.write(b"x")
     assert file_sha256(big, cache) not in ("cached", sha)
+
+
+def test_fresh_or_changing_files_are_not_cached(tmp_path, monkeypatch):
+    """The manifest cached a large file's sha256 by its stamp however fresh it was, so a
+    same-size rewrite within one timestamp tick (coarse clocks, network filesystems) kept the
+    old sha256 and the study skipped a changed video; now it follows the video check's hash
+    cache (:func:`ecoseg._hashing.may_cache`): touched in the last 2 s, or changed while it was
+    read, it is hashed again next time."""
+    big = tmp_path / "video.mp4"
+    big.write_bytes(b"\0" * (8 << 20))
+    cache: dict = {}
+    sha = file_sha256(big, cache)
+    assert cache == {}  # just written: not remembered
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    (frames / "0001.png").write_bytes(b"\1" * (8 << 20))
+    file_sha256(frames, cache)
+    assert cache == {}
+
+    monkeypatch.setattr(hashing, "SETTLE_NS", 0)  # settled now, but it grows while read
+    real = manifest_module.sha256_file
+
+    def grows(path, **kw):  # a copy still being written
+        digest = real(path, **kw)
+        with open(path, "ab") as f:
+            f.write(b"\0")
+        return digest
+
+    monkeypatch.setattr(manifest_module, "sha256_file", grows)
+    assert file_sha256(big, cache) == sha and cache == {}
+    assert file_sha256(frames, cache) and cache == {}
+    monkeypatch.setattr(manifest_module, "sha256_file", real)
+    assert file_sha256(big, cache) == real(big) != sha  # settled and still: remembered
+    assert cache[str(big)]["sha256"] == real(big)
 
 
 def test_a_folder_is_hashed_by_its_files(tmp_path):
