@@ -311,7 +311,14 @@ def _segment_options(
     names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto
 ) -> dict[str, dict[str, Any]]:
     """Per-video keyword arguments of :func:`ecoseg.segment`, validated before any work."""
-    from ecoseg.engine import DEFAULT_MODEL, check_network_settings, check_params, choose_engine
+    from ecoseg.engine import (
+        DEFAULT_MODEL,
+        check_device,
+        check_image_size,
+        check_network_settings,
+        check_params,
+        choose_engine,
+    )
 
     prompts = _prompt_files(prompts, names)
     check_network_settings(  # what each video's segment() would refuse, before any work
@@ -320,6 +327,9 @@ def _segment_options(
     engine = choose_engine(engine, prompts=bool(prompts), auto=auto)
     params = dict(params or {})
     check_params(params, engine, auto)
+    _check_device(device)
+    check_image_size(image_size, engine)
+    check_device(device, engine)
     if engine == "classical":
         from ecoseg.engine.classical import ClassicalParams
 
@@ -340,7 +350,6 @@ def _segment_options(
             if not Path(path).is_file():
                 raise ConfigError(f"{path}: prompt file of {name!r} not found")
         check_checkpoint(checkpoint)
-    _check_device(device)
     common = {"engine": engine, "auto": auto}
     return _per_video(
         names, prompts, common, model, checkpoint, pretrained, image_size, device, params

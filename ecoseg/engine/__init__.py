@@ -31,6 +31,7 @@ __all__ = [
     "check_concept_run",
     "check_fast",
     "check_network_settings",
+    "check_device",
     "check_image_size",
     "check_params",
     "choose_engine",
@@ -230,6 +231,26 @@ def check_image_size(image_size: int | None, engine: str) -> None:
         )
 
 
+def check_device(device: str | None, engine: str) -> None:
+    """Refuse a GPU (``cuda``, ``mps``) for the classical motion tracker, which runs on the CPU
+    (``--device cuda`` ran it there and said nothing); ``auto`` and ``cpu`` are fine.
+
+    Examples
+    --------
+    >>> check_device("cuda", "sam2")
+    >>> check_device("auto", "classical")
+    >>> check_device("cuda:1", "classical")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: device 'cuda:1' (--device) is for the sam2 and sam3 engines' ...
+    """
+    if engine == "classical" and device not in (None, "auto", "cpu"):
+        raise ConfigError(
+            f"device {device!r} (--device) is for the sam2 and sam3 engines' networks; the "
+            "classical motion tracker runs on the CPU: drop --device"
+        )
+
+
 def check_params(params: Mapping[str, Any] | None, engine: str, auto: bool = False) -> None:
     """Refuse engine parameters where nothing reads them (the sam2 engine with prompts only).
 
@@ -384,6 +405,7 @@ def segment(
     model = DEFAULT_MODEL if model is None else model
     check_fast(fast, engine)
     check_image_size(image_size, engine)
+    check_device(device, engine)
     if engine == "sam2" and prompts is None and not auto:
         raise ConfigError("the sam2 engine needs prompts (--prompts FILE.json)")
     if not backward and (engine != "sam2" or auto):

@@ -464,6 +464,9 @@ def test_concept_tracking_per_video_records_its_provenance(tmp_path):
         ({"detect_every": 3}, "detect_every needs concepts"),
         ({"concepts": ["a"], "model": "sam3", "checkpoint": "w.pt"}, "w.pt: checkpoint file"),
         ({"auto": True, "checkpoint": "w.pt"}, "^w.pt: checkpoint file not found$"),
+        ({"device": "cuda"}, "motion tracker runs on the CPU"),  # each video failed
+        ({"image_size": 512}, "no network to size"),  # each video failed
+        ({"device": "cudda"}, "device must be one of"),
     ],
 )
 def test_bad_concept_options_fail_before_any_work(clips, tmp_path, kwargs, text):

@@ -200,6 +200,22 @@ def test_image_size_for_the_classical_engine_is_refused(clip, tmp_path, cli):
 
 
 @pytest.mark.bad_input
+@pytest.mark.parametrize("device", ["cuda", "mps"])
+def test_a_gpu_for_the_classical_engine_is_refused(device, clip, tmp_path, cli):
+    """``segment VIDEO --device cuda`` (no prompts: the motion tracker) ran on the CPU and
+    said nothing."""
+    out = tmp_path / "m.zarr"
+    code, _, err = cli("segment", clip.video, "-o", out, "--device", device)
+    assert_one_line_error(code, err, f"device '{device}' (--device)", "runs on the CPU")
+    assert not out.exists()
+    with pytest.raises(ConfigError) as info:
+        ecoseg.segment(clip.video, out=out, engine="classical", device=device)
+    assert_names(info, f"device '{device}'", "classical motion tracker runs on the CPU")
+    assert not out.exists()
+    ecoseg.segment(clip.video, out=out, engine="classical", device="cpu", progress=False)
+
+
+@pytest.mark.bad_input
 def test_image_size_beyond_the_limit_is_refused_before_the_network(
     clip, good_prompts, tmp_path, no_model, cli
 ):
