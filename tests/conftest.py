@@ -64,3 +64,20 @@ def interrupt_edit(monkeypatch):
                 apply_edits(path, [Edit("merge", (ids[0], ids[1])), Edit("delete", (ids[2],))])
 
     return run
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """Every MaskStore.open of the test: (path, the store returned)."""
+    from ecoseg.store import MaskStore
+
+    calls: list = []
+    real = MaskStore.open.__func__
+
+    def counting(cls, path, *args, **kwargs):
+        store = real(cls, path, *args, **kwargs)
+        calls.append((str(path), store))
+        return store
+
+    monkeypatch.setattr(MaskStore, "open", classmethod(counting))
+    return calls

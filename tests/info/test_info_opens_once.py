@@ -8,21 +8,6 @@ from ecoseg.cli import main
 from ecoseg.store import MaskStore
 
 
-@pytest.fixture
-def opened(monkeypatch):
-    """Every MaskStore.open of the test: (path, the store returned)."""
-    calls: list = []
-    real = MaskStore.open.__func__
-
-    def counting(cls, path, *args, **kwargs):
-        store = real(cls, path, *args, **kwargs)
-        calls.append((str(path), store))
-        return store
-
-    monkeypatch.setattr(MaskStore, "open", classmethod(counting))
-    return calls
-
-
 @pytest.mark.parametrize(
     "extra", [[], ["--verify"], ["--verify", "--video", "VIDEO"], ["--json", "--verify"]]
 )

@@ -11,27 +11,11 @@ import pytest
 pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
 
 import ecoseg  # noqa: E402
-from ecoseg.store import MaskStore  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     return ecoseg.synth(tmp_path_factory.mktemp("clip"), seed=3, frames=6, size=(64, 48))
-
-
-@pytest.fixture
-def opened(monkeypatch):
-    """Every MaskStore.open of the test: (path, the store returned)."""
-    calls: list = []
-    real = MaskStore.open.__func__
-
-    def counting(cls, path, *args, **kwargs):
-        store = real(cls, path, *args, **kwargs)
-        calls.append((str(path), store))
-        return store
-
-    monkeypatch.setattr(MaskStore, "open", classmethod(counting))
-    return calls
 
 
 def _read(path) -> list[tuple]:
