@@ -5,7 +5,10 @@
 the Python API give for the same masks. Selecting a row moves the viewer to its frame and
 shows only its object; the plot shows the counts per class over time with the current frame
 marked. Calibration: type mm per pixel, or draw a line along a scale bar, give its length and
-press *Use drawn line*; every ecoseg layer is then scaled in mm (the scale bar shows mm).
+press *Use drawn line*; every ecoseg layer is then scaled in mm (the scale bar shows mm). The
+widget measures with the exact calibration it holds (the store's, or the drawn line's, with its
+kind and points), whatever digits the box shows; a value typed in the box replaces it with a
+plain scale.
 A layer read from a store an interrupted ``ecoseg edit`` left half written is measured as
 shown, and the status line says the numbers come from an unfinished edit.
 """
@@ -40,7 +43,7 @@ from ecoseg.napari._layers import META_KEY, labels_to_store, tracks_from_regions
 if TYPE_CHECKING:
     import napari
 
-__all__ = ["SCALE_BAR", "MeasureWidget", "TableModel", "measure_labels"]
+__all__ = ["SCALE_BAR", "MeasureWidget", "ScaleBox", "TableModel", "measure_labels"]
 
 SCALE_BAR = "ecoseg scale bar"
 _SORT_ROLE = Qt.UserRole + 1
@@ -155,6 +158,23 @@ class TableModel(QAbstractTableModel):
         return str(section)
 
 
+class ScaleBox(QDoubleSpinBox):
+    """The mm-per-pixel box: 12 decimals, shown without trailing zeros (0.28818443804,
+    0.000123), so a calibration is shown with all its significant digits, not rounded to a
+    few decimals (0.000123 showed as 0.00012: 2.4 % in lengths)."""
+
+    def __init__(self):
+        super().__init__()
+        self.setDecimals(12)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
+        text = super().textFromValue(value)
+        point = self.locale().decimalPoint()
+        if point in text:
+            text = text.rstrip("0").rstrip(point)
+        return text
+
+
 class MeasureWidget(QWidget):
     """Measure a Labels layer: sortable tables, counts plot, calibration, export.
 
@@ -171,14 +191,15 @@ class MeasureWidget(QWidget):
         self._worker = None
         self._cal_used = None
         self._unfinished: str | None = None
+        self._calibration = None  # what Measure uses: exact, with its kind (None: pixels)
 
         self.masks_combo = QComboBox()
-        self.mm_spin = QDoubleSpinBox()
-        self.mm_spin.setDecimals(5)
+        self.mm_spin = ScaleBox()
         self.mm_spin.setRange(0.0, 10000.0)
         self.mm_spin.setSingleStep(0.01)
         self.mm_spin.setSpecialValueText("not calibrated (pixels)")
         self.mm_spin.setSuffix(" mm/px")
+        self.mm_spin.valueChanged.connect(self._scale_typed)
         self.length_spin = QDoubleSpinBox()
         self.length_spin.setRange(0.001, 1e6)
         self.length_spin.setValue(100.0)
@@ -281,22 +302,46 @@ class MeasureWidget(QWidget):
         return self.viewer.layers[name] if name in self.viewer.layers else None
 
     def _masks_changed(self, *args) -> None:
-        layer = self.masks_layer()
-        cal = _meta(layer).get("calibration") if layer is not None else None
-        self.mm_spin.setValue(float((cal or {}).get("mm_per_px") or 0.0))
-
-    def calibration(self):
-        """The calibration to measure with (a :class:`~ecoseg.Calibration`) or None."""
         from ecoseg.measure.calibration import Calibration
 
-        mm = float(self.mm_spin.value())
-        if mm <= 0:
-            return None
         layer = self.masks_layer()
         known = _meta(layer).get("calibration") if layer is not None else None
-        if known and abs(float(known.get("mm_per_px", 0)) - mm) <= 1e-9 * mm:
-            return Calibration.from_dict(known)
-        return Calibration.from_scale(mm)
+        try:
+            cal = Calibration.from_dict(known) if known else None
+        except (EcosegError, KeyError, TypeError) as exc:  # a hand-edited store
+            self._fail(f"the layer's calibration cannot be used: {_reason(exc)}")
+            cal = None
+        self._show_calibration(cal)
+
+    def _show_calibration(self, cal) -> None:
+        """Measure with ``cal`` (exact) and show its mm per pixel, as the box allows."""
+        self._calibration = cal
+        self.mm_spin.blockSignals(True)  # not a value the user typed
+        self.mm_spin.setValue(float(cal.mm_per_px) if cal is not None else 0.0)
+        self.mm_spin.blockSignals(False)
+
+    def _scale_typed(self, value: float) -> None:
+        """The user changed the box: measure with that plain scale (0: in pixels)."""
+        self._calibration = float(value) if value > 0 else None
+
+    def calibration(self):
+        """The calibration to measure with (a :class:`~ecoseg.Calibration`) or None.
+
+        The one the widget holds, exactly (a store's scale bar stays a scale bar, 100/347 mm
+        per pixel stays that), until a value is typed in the box; then that value, as a plain
+        scale.
+
+        Raises
+        ------
+        ecoseg.errors.CalibrationError
+            A typed value outside the plausible range.
+        """
+        from ecoseg.measure.calibration import Calibration
+
+        cal = self._calibration
+        if cal is None or isinstance(cal, Calibration):
+            return cal
+        return Calibration.from_scale(cal)
 
     # ------------------------------------------------------------------ calibration
     def add_scale_bar_layer(self):
@@ -341,7 +386,7 @@ class MeasureWidget(QWidget):
     def apply_calibration(self, cal) -> None:
         """Use ``cal`` for measuring and scale every ecoseg layer in mm."""
         mm = float(cal.mm_per_px)
-        self.mm_spin.setValue(mm)
+        self._show_calibration(cal)
         for layer in self.viewer.layers:
             meta = _meta(layer)
             if not meta:
@@ -355,7 +400,7 @@ class MeasureWidget(QWidget):
             layer.units = (*units[:-2], "mm", "mm")
         self.viewer.scale_bar.visible = True
         self.viewer.reset_view()
-        self.status.setText(f"calibrated: {mm:.5g} mm per pixel ({cal.method})")
+        self.status.setText(f"calibrated: {mm:.6g} mm per pixel ({cal.method})")
 
     # ------------------------------------------------------------------ measuring
     def measure(self) -> None:
@@ -366,7 +411,11 @@ class MeasureWidget(QWidget):
         if layer is None:
             self._fail("no Labels layer to measure: open a mask store or track something first")
             return
-        cal = self.calibration()
+        try:
+            cal = self.calibration()
+        except EcosegError as exc:
+            self._fail(str(exc))
+            return
         data = layer.data
         if isinstance(data, np.ndarray):
             data = data.copy()  # the user may keep painting while we measure

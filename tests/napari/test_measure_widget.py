@@ -123,3 +123,60 @@ def test_measuring_a_half_edited_store_says_so(make_napari_viewer, qtbot, tmp_pa
     w.masks_combo.setCurrentText("truth masks")
     _measure(w, qtbot)
     assert w.status.text().endswith(f". Warning: {refused.value}")
+
+
+@pytest.mark.parametrize(
+    ("make", "shown", "method"),
+    [
+        (lambda C: C.from_scale_bar((100, 50), (447, 50), 100.0), "0.28818443804", "scale_bar"),
+        (
+            lambda C: C.from_laser_points([(50, 100), (550, 100)], 0.0615),
+            "0.000123",
+            "laser_points",
+        ),
+    ],
+    ids=["scale-bar-100mm-over-347px", "lasers-0.000123mm-per-px"],
+)
+def test_the_stores_exact_calibration_is_measured_until_a_value_is_typed(
+    make, shown, method, make_napari_viewer, qtbot, tmp_path
+):
+    """The mm/px box showed 5 decimals and measuring used the rounded value as a plain scale:
+    100/347 mm/px became 0.28818 and 0.000123 became 0.00012 (2.4 % in lengths, ~5 % in
+    areas), and the scale-bar or laser record was lost. Now the box shows the significant
+    digits and Measure uses the store's calibration exactly, with its kind, until the user
+    types a value."""
+    import shutil
+
+    from ecoseg.measure.calibration import Calibration
+    from ecoseg.napari._measure import MeasureWidget
+    from ecoseg.store import MaskStore
+
+    cal = make(Calibration)
+    path = shutil.copytree(sample().truth, tmp_path / "truth.zarr")
+    with MaskStore.open(path, mode="a") as store:
+        store.calibration = cal.to_dict()
+    viewer = make_napari_viewer()
+    viewer.open(str(path), plugin="ecoseg")
+    w = MeasureWidget(viewer)
+    viewer.window.add_dock_widget(w)
+    w.masks_combo.setCurrentText("truth masks")
+    assert w.mm_spin.text() == f"{shown} mm/px"
+    assert w.calibration() == cal and w.calibration().details == cal.details
+    _measure(w, qtbot)
+    regions = w.tables["regions"]
+    np.testing.assert_allclose(
+        regions["area_mm2"], regions["area_px"] * cal.mm_per_px**2, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        regions["major_axis_mm"], regions["major_axis_px"] * cal.mm_per_px, rtol=1e-12
+    )
+    assert regions.attrs["calibration"] == cal.to_dict()  # the kind and its points kept
+
+    w.mm_spin.setValue(0.5)  # the user types another scale: that one, as a plain scale
+    _measure(w, qtbot)
+    regions = w.tables["regions"]
+    np.testing.assert_allclose(regions["area_mm2"], regions["area_px"] * 0.25, rtol=1e-12)
+    assert regions.attrs["calibration"]["method"] == "scale"
+    w.mm_spin.setValue(0.0)  # and 0: not calibrated
+    _measure(w, qtbot)
+    assert "area_mm2" not in w.tables["regions"]
