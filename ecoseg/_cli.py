@@ -21,11 +21,13 @@ __all__ = [
     "OneLineParser",
     "OUTPUT_OPTIONS",
     "add_engine_options",
+    "add_fps_option",
     "check_network_options",
     "check_out_file",
     "check_outputs",
     "engine_options",
     "engine_params",
+    "frame_rate",
     "logger",
     "one_line",
     "one_line_warnings",
@@ -367,3 +369,49 @@ def logger(
     if clean is None:
         return lambda msg: print(f"ecoseg {command}: {msg}", file=sys.stderr, flush=True)
     return lambda msg: print(f"ecoseg {command}: {clean(msg)}", file=sys.stderr, flush=True)
+
+
+def frame_rate(text: str) -> float:
+    """``--fps`` as argparse reads it: a finite number of frames per second above 0.
+
+    Examples
+    --------
+    >>> frame_rate("10"), frame_rate("0.5")
+    (10.0, 0.5)
+    >>> frame_rate("nan")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: must be a number of frames per second above 0, got 'nan'
+    """
+    from ecoseg.errors import VideoError
+    from ecoseg.io.folder import check_fps
+
+    try:
+        return check_fps(text)
+    except VideoError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of frames per second above 0, got {text!r}"
+        ) from None
+
+
+def add_fps_option(p: argparse.ArgumentParser, what: str = "VIDEO") -> None:
+    """Add ``--fps N``: the frame rate of an image folder (``segment``, ``batch``, ``import``).
+
+    Examples
+    --------
+    >>> p = OneLineParser(prog="ecoseg segment")
+    >>> add_fps_option(p)
+    >>> p.parse_args(["--fps", "2.5"]).fps, p.parse_args([]).fps
+    (2.5, None)
+    """
+    from ecoseg.io.folder import DEFAULT_FPS
+
+    p.add_argument(
+        "--fps",
+        type=frame_rate,
+        default=None,
+        metavar="N",
+        help=f"when {what} is a folder of numbered images: its frame rate, frame i at i/N s "
+        f"(default {DEFAULT_FPS:g}: images carry no time; give the real rate of a time-lapse or "
+        "of frames extracted at another rate). Refused for a video file: its timestamps are "
+        "its time",
+    )

@@ -6,6 +6,7 @@ Public names in a private module: :mod:`ecoseg.cli` registers them; users run th
 
 from __future__ import annotations
 
+from ecoseg._cli import add_fps_option
 from ecoseg.errors import ConfigError
 
 __all__ = ["FORMAT_NAMES", "add_export", "add_import", "add_prompts_from", "prompts_from"]
@@ -110,6 +111,7 @@ def add_import(sub) -> None:
     p.add_argument(
         "--first-frame", type=int, default=None, help="mots: number of the first frame (1)"
     )
+    add_fps_option(p, "--video")
     p.add_argument("--overwrite", action="store_true", help="replace an existing store")
     p.set_defaults(func=_run_import)
 
@@ -117,10 +119,15 @@ def add_import(sub) -> None:
 def _run_import(args) -> int:
     from ecoseg.formats import import_annotations
 
+    video = args.video
+    if args.fps is not None:  # an image folder timed at --fps (a video file refuses it)
+        from ecoseg.io.video import open_video
+
+        video = open_video(video, fps=args.fps)
     out = import_annotations(
         args.annotations,
         args.format,
-        args.video,
+        video,
         args.out,
         align=args.align,
         overwrite=args.overwrite,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ecoseg._cli import (
     add_engine_options,
+    add_fps_option,
     check_network_options,
     engine_options,
     engine_params,
@@ -70,6 +71,7 @@ def add_segment(sub) -> None:
         help="sam2 engine: leave the frames before the earliest prompt empty instead of "
         "tracking backwards from it",
     )
+    add_fps_option(p)
     add_prompts_from(p)
     p.set_defaults(func=_run_segment)
 
@@ -108,6 +110,7 @@ def _run_segment(args) -> int:
             resume=args.resume,
             overwrite=args.overwrite,
             backward=not args.forward_only,
+            fps=args.fps,
             **options,
         )
     print(f"masks: {out}")
@@ -154,7 +157,13 @@ def _run_concept_tracking(args, prompts, options) -> int:
         options["params"] = {**(params or {}), "score_threshold": args.score_threshold}
     # concept tracking: segment() refuses --engine and --auto (check_concept_run)
     out = segment(
-        args.video, prompts, out=args.out, resume=args.resume, overwrite=args.overwrite, **options
+        args.video,
+        prompts,
+        out=args.out,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        fps=args.fps,  # refused: a video file has its own timestamps
+        **options,
     )
     print(f"masks: {out}")
     return 0
@@ -177,6 +186,11 @@ def _run_concepts(args, options) -> int:
     ]
     if used:
         raise ConfigError(f"--concepts does not combine with {', '.join(used)}")
+    if args.fps is not None:
+        raise ConfigError(
+            f"{args.video}: --fps does not apply to a photo survey (--concepts on images): its "
+            "images are separate photos, with no time axis (time_s is the image's index)"
+        )
     out = segment_images(
         args.video,
         args.concepts,

@@ -16,6 +16,7 @@ from pathlib import Path
 from ecoseg._cli import (
     OneLineParser,
     add_engine_options,
+    add_fps_option,
     check_network_options,
     check_out_file,
     check_outputs,
@@ -309,6 +310,7 @@ def _add_batch(sub):
     add_engine_options(
         p, concepts_help="SAM 3 concept tracking: find these in every video (docs/concepts.md)"
     )
+    add_fps_option(p, "every VIDEO")
     p.add_argument(
         "--chunk-frames", type=int, default=4, help="frames per labels chunk (default 4)"
     )
@@ -346,6 +348,7 @@ def _run_batch(args) -> int:
         prompts=prompts,
         chunk_frames=args.chunk_frames,
         progress=not args.quiet,
+        fps=args.fps,
         **options,
     )
     for row in summary.itertuples():

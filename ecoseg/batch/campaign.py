@@ -77,6 +77,7 @@ def batch(
     chunk_frames: int = 4,
     fast: bool = False,
     progress: bool = True,
+    fps: float | None = None,
 ) -> Any:
     """Segment many videos, one Dask task each, into ``OUT/<video name>.zarr``.
 
@@ -111,6 +112,9 @@ def batch(
         sam2 engine: the network in bf16, as for :func:`ecoseg.segment`.
     progress : bool
         Print the dashboard link and a campaign progress bar (videos, frames/s, ETA) on stderr.
+    fps : float, optional
+        Frame rate of the image folders, as for :func:`ecoseg.segment` (default 30); every
+        video must then be a local image folder (a video file is timed by its timestamps).
 
     Returns
     -------
@@ -122,8 +126,9 @@ def batch(
     ------
     ConfigError, VideoError
         Before any work: no videos, duplicate video names, a missing local video, a bad option
-        or engine parameter, or GPU tasks for a scheduler none of whose workers offers a
-        ``GPU`` resource. Failures of single videos are reported in the summary, not raised.
+        or engine parameter, ``fps`` for a video file, or GPU tasks for a scheduler none of
+        whose workers offers a ``GPU`` resource. Failures of single videos are reported in
+        the summary, not raised.
 
     Examples
     --------
@@ -151,6 +156,8 @@ def batch(
         if not is_url(video) and not Path(local_path(video)).exists():
             raise VideoError(f"{video}: video file not found")
     check_count(chunk_frames, "chunk_frames")
+    if fps is not None:
+        fps = _check_folder_rate(fps, videos)
     concept_run = str(model).startswith("sam3") or bool(concepts)
     if not concept_run and detect_every != 1:
         raise ConfigError("detect_every needs concepts (SAM 3 concept tracking, model sam3)")
@@ -169,6 +176,8 @@ def batch(
     check_fast(fast, run_engine)
     for options in seg.values():
         options.update(chunk_frames=chunk_frames, fast=fast)
+        if fps is not None:  # absent otherwise: a video file refuses any fps
+            options["fps"] = fps
     resources = task_resources(run_engine, device)
     log = logger(progress, "batch", redact_text)
 
@@ -287,6 +296,23 @@ def _error_text(exc: BaseException) -> str:
     if not isinstance(exc, EcosegError):
         text = f"{name}: {text}" if text else name
     return text or name
+
+
+def _check_folder_rate(fps: Any, videos: Sequence[str]) -> float:
+    """``fps`` as a rate, for videos that are all local image folders (one-line errors)."""
+    from ecoseg.io.folder import check_fps
+
+    try:
+        rate = check_fps(fps)
+    except VideoError as exc:
+        raise ConfigError(f"fps (--fps): {exc}") from None
+    for video in videos:
+        if is_url(video) or not Path(local_path(video)).is_dir():
+            raise ConfigError(
+                f"{redact_url(video)}: fps (--fps) applies to image folders only; a video file "
+                "is timed by its own timestamps (give the image folders a batch of their own)"
+            )
+    return rate
 
 
 def _check_names(videos: Sequence[str]) -> list[str]:

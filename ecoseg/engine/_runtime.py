@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ecoseg.engine.results import FrameResult
+from ecoseg.io.folder import DEFAULT_FPS
 
 if TYPE_CHECKING:
     import torch
@@ -95,7 +96,7 @@ class ArrayVideo:
     (3, (4, 6), 0.2)
     """
 
-    def __init__(self, frames: Sequence[np.ndarray], fps: float = 30.0):
+    def __init__(self, frames: Sequence[np.ndarray], fps: float = DEFAULT_FPS):
         self._frames = frames
         if len(frames) == 0:
             raise ValueError("the video has no frames")

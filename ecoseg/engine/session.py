@@ -72,6 +72,7 @@ from ecoseg.engine.pooling import mask_pooled
 from ecoseg.engine.results import FrameResult
 from ecoseg.engine.tracker import TrackedFrame, TrackerState, VideoTracker
 from ecoseg.errors import PromptError
+from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.sam2.model import FrameFeatures, SAM2Model
 
 __all__ = ["ForgottenEditsWarning", "StreamingSession", "prompted_frames", "propagate"]
@@ -353,7 +354,7 @@ class StreamingSession:
         with self._amp():
             out = self.tracker.add_prompts(frame, prompts, self.features(frame))
         self._log(_Event(self.last, "prompts", frame, prompts))
-        time = frame / float(getattr(self.video, "fps", 30.0) or 30.0)
+        time = frame / float(getattr(self.video, "fps", None) or DEFAULT_FPS)
         if hasattr(self.video, "times"):
             time = float(self.video.times[frame])
         return fetch(out, time, (self.height, self.width), "logits").get()

@@ -2,12 +2,51 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 from ecoseg.errors import VideoError
 
-__all__ = ["check_path", "describe_error"]
+__all__ = ["DEFAULT_FPS", "check_fps", "check_path", "describe_error"]
+
+#: Frames per second assumed where the source gives no time: an image folder opened without
+#: ``fps`` (frame ``i`` at ``i / DEFAULT_FPS`` s), and a video stream with neither
+#: timestamps nor a declared rate. The one place this number lives.
+DEFAULT_FPS = 30.0
+
+
+def check_fps(fps: object, where: object = "") -> float:
+    """``fps`` as a frame rate: a finite number of frames per second above 0.
+
+    Parameters
+    ----------
+    fps : object
+        The rate given.
+    where : object
+        What the message names first (the folder), if anything.
+
+    Raises
+    ------
+    ecoseg.errors.VideoError
+        One line: not a number, not finite, or not above 0 (``True`` is not a rate either).
+
+    Examples
+    --------
+    >>> check_fps(10), check_fps("2.5")
+    (10.0, 2.5)
+    >>> check_fps(float("inf"), "timelapse")
+    Traceback (most recent call last):
+    ecoseg.errors.VideoError: timelapse: bad fps inf for an image folder; expected a number > 0
+    """
+    try:
+        rate = float("nan") if isinstance(fps, bool) else float(fps)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if not (math.isfinite(rate) and rate > 0):
+        prefix = f"{where}: " if where != "" else ""
+        raise VideoError(f"{prefix}bad fps {fps!r} for an image folder; expected a number > 0")
+    return rate
 
 
 def describe_error(e: BaseException) -> str:

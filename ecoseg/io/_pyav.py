@@ -13,7 +13,7 @@ import av
 import numpy as np
 
 from ecoseg.errors import VideoError
-from ecoseg.io._common import describe_error
+from ecoseg.io._common import DEFAULT_FPS, describe_error
 
 __all__ = [
     "ATTACHED_PIC",
@@ -114,7 +114,7 @@ def scan(path: str, container, stream) -> StreamIndex:
         times = None
         last = 0.0
     if times is None:
-        fps = declared or 30.0
+        fps = declared or DEFAULT_FPS
         times = np.arange(n) / fps
         last = 1.0 / fps
     else:
@@ -123,7 +123,7 @@ def scan(path: str, container, stream) -> StreamIndex:
         if declared and (measured is None or abs(declared - measured) <= 0.01 * measured):
             fps = declared
         else:
-            fps = measured or declared or (1.0 / last if last > 0 else 30.0)
+            fps = measured or declared or (1.0 / last if last > 0 else DEFAULT_FPS)
         if not last > 0:
             last = float(np.median(np.diff(times))) if n > 1 else 1.0 / fps
     if len(keyframes) == 0 or keyframes[0] != 0:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import re
 from collections import deque
@@ -14,10 +13,11 @@ import numpy as np
 
 from ecoseg._hashing import cached_digest
 from ecoseg.errors import VideoError
-from ecoseg.io._common import check_path, describe_error
+from ecoseg.io._common import DEFAULT_FPS, check_fps, check_path, describe_error
 from ecoseg.io.reader import Frame, VideoReader
 
 __all__ = [
+    "DEFAULT_FPS",
     "IMAGE_SUFFIXES",
     "ImageFolderReader",
     "image_names",
@@ -200,7 +200,10 @@ class ImageFolderReader(VideoReader):
     """A folder of numbered images (PNG, JPEG, TIFF) read as a video.
 
     Files are ordered by the numbers in their names (natural sort: ``img2`` before ``img10``);
-    frame ``i`` is at ``i / fps`` seconds. Use :func:`open_video` to make one.
+    frame ``i`` is at ``i / fps`` seconds (``fps``: :data:`DEFAULT_FPS` when not given: images
+    carry no time). Use :func:`open_video` to make one. Its :meth:`record` says
+    ``"image_folder": True``, so a store's provenance tells a rate that was chosen from one a
+    video file measured.
 
     Examples
     --------
@@ -216,14 +219,9 @@ class ImageFolderReader(VideoReader):
     (['img1.png', 'img2.png', 'img10.png'], 1.5)
     """
 
-    def __init__(self, path, *, size=None, crop=None, fps: float = 30.0) -> None:
+    def __init__(self, path, *, size=None, crop=None, fps: float | None = None) -> None:
         p = str(check_path(path))
-        try:
-            fps = float(fps)
-        except (TypeError, ValueError):
-            fps = float("nan")
-        if not (math.isfinite(fps) and fps > 0):
-            raise VideoError(f"{p}: bad fps {fps!r} for an image folder; expected a number > 0")
+        fps = DEFAULT_FPS if fps is None else check_fps(fps, p)
         names = image_names(p)
         if not names:
             kinds = "/".join(sorted(s.lstrip(".") for s in IMAGE_SUFFIXES))
@@ -245,6 +243,11 @@ class ImageFolderReader(VideoReader):
         n = len(self.files)
         super().__init__(p, np.arange(n) / fps, fps, source, crop, size, n / fps)
         self._workers = max(1, min(4, os.cpu_count() or 1))
+
+    def record(self) -> dict:
+        """:meth:`VideoReader.record` with ``"image_folder": True``: the frame rate is the one
+        the folder was opened with, not one measured from the source."""
+        return {**super().record(), "image_folder": True}
 
     def _sha256(self) -> str:
         files = self.files

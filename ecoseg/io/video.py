@@ -32,6 +32,7 @@ from ecoseg._hashing import cached_digest
 from ecoseg.errors import VideoError
 from ecoseg.io._common import check_path
 from ecoseg.io.folder import (
+    DEFAULT_FPS,
     IMAGE_SUFFIXES,
     ImageFolderReader,
     legacy_survey_sha256,
@@ -43,6 +44,7 @@ from ecoseg.io.videofile import VideoFileReader
 from ecoseg.provenance import VideoSource
 
 __all__ = [
+    "DEFAULT_FPS",
     "IMAGE_SUFFIXES",
     "Frame",
     "FrameBatch",
@@ -78,7 +80,9 @@ def open_video(
     crop : (x0, y0, x1, y1), optional
         Keep only this box, in source pixels (x1, y1 exclusive).
     fps : float, optional
-        Frame rate of an image folder (default 30). Video files take their timing from their
+        Frame rate of an image folder: frame ``i`` is at ``i / fps`` s (default
+        :data:`DEFAULT_FPS`, 30: images carry no time, so give the real rate of a time-lapse
+        or of frames extracted at another rate). Video files take their timing from their
         timestamps, so it is refused for them.
 
     Returns
@@ -90,7 +94,8 @@ def open_video(
     ------
     ecoseg.errors.VideoError
         Missing, unreadable, empty or non-video input, no video stream, zero frames, a folder
-        without images or with images of different sizes, a crop outside the frame, a bad size.
+        without images or with images of different sizes, a crop outside the frame, a bad size,
+        ``fps`` that is not a number above 0, or ``fps`` for a video file.
 
     Examples
     --------
@@ -105,10 +110,11 @@ def open_video(
     """
     p = check_path(path)
     if p.is_dir():
-        return ImageFolderReader(p, size=size, crop=crop, fps=30.0 if fps is None else fps)
+        return ImageFolderReader(p, size=size, crop=crop, fps=fps)
     if fps is not None:
         raise VideoError(
-            f"{p}: fps= applies to image folders only; a video file is timed by its timestamps"
+            f"{p}: fps (--fps) applies to image folders only; a video file is timed by its own "
+            "timestamps"
         )
     return VideoFileReader(p, size=size, crop=crop)
 

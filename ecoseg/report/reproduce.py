@@ -1,7 +1,8 @@
 """The commands that make a report's stores and page again, shown on the page.
 
 Every setting a store's provenance records that shapes its masks goes into its command: the
-model, input size, checkpoint name, device, precision, direction, and the prompt file and
+model, input size, checkpoint name, device, precision, direction, an image folder's frame rate
+(``--fps``, which times its frames), and the prompt file and
 engine settings as files the page offers for download (``<video>.prompts.json``,
 ``<video>.params.json``), so the commands run as shown. A reviewed or classified store's edit
 log follows as ``ecoseg edit`` / ``ecoseg classify`` commands (:func:`review_steps`).
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.provenance import ModelInfo
 from ecoseg.report.read import VideoInfo
 
@@ -128,7 +130,7 @@ def store_command(v: VideoInfo) -> Command:
         return Command(_import_command(v))
     if engine not in ("sam2", "classical", "sam3-concepts"):
         return Command(f"# {v.name}: made by {engine!r}; ecoseg has no command for it")
-    cmd = ["ecoseg", "segment", _q(v.video_shown), "-o", _q(v.store_shown)]
+    cmd = ["ecoseg", "segment", _q(v.video_shown), "-o", _q(v.store_shown), *_rate_flags(prov)]
     if engine != "sam3-concepts":
         cmd += ["--engine", engine]
     params = {k: val for k, val in (prov.parameters or {}).items() if k not in _NOT_SETTINGS}
@@ -248,13 +250,34 @@ def _import_command(v: VideoInfo) -> str:
     record = v.provenance.get("import") or {}
     name = str(record.get("file") or "ANNOTATIONS")
     cmd = ["ecoseg", "import", _q(name), "--format", str(record.get("format") or "?")]
-    cmd += ["--video", _q(v.video_shown), "-o", _q(v.store_shown)]
+    cmd += ["--video", _q(v.video_shown), "-o", _q(v.store_shown), *_rate_flags(v.provenance)]
     if record.get("align", "index") != "index":
         cmd += ["--align", str(record["align"])]
     if record.get("first_frame") is not None:
         cmd += ["--first-frame", str(record["first_frame"])]
     sha = record.get("sha256") or "not recorded"
     return " ".join(cmd) + f"   # {name}: the annotation file with SHA-256 {sha}"
+
+
+def _rate_flags(prov) -> list[str]:
+    """``--fps N`` for a store made from an image folder timed at a rate other than the
+    default (a video file's rate is its own; a photo survey has none).
+
+    Examples
+    --------
+    >>> from ecoseg.provenance import Provenance
+    >>> folder = {"path": "timelapse", "fps": 1 / 3, "image_folder": True}
+    >>> _rate_flags(Provenance.from_dict({"video": folder}))
+    ['--fps', '0.3333333333333333']
+    >>> _rate_flags(Provenance.from_dict({"video": {"path": "v.mp4", "fps": 25.0}}))
+    []
+    """
+    video = prov.video
+    if video is None or not video.extra.get("image_folder") or video.fps in (None, DEFAULT_FPS):
+        return []
+    fps = video.fps
+    short = f"{fps:g}"
+    return ["--fps", short if float(short) == fps else repr(float(fps))]
 
 
 def _is_image_survey(prov) -> bool:

@@ -38,6 +38,7 @@ SETTING_KEYS = (
     "concepts",
     "detect_every",
     "fast",
+    "fps",
 )
 VIDEO_KEYS = (
     "path",
@@ -110,6 +111,8 @@ class VideoSpec:
     auto : bool
         ``"sam2"`` without prompts: automatic discovery (``ecoseg segment --auto``; ``params``
         are discovery's settings).
+    fps : float or None
+        Frame rate of an image folder (``ecoseg segment --fps``); None: the reader's default.
     """
 
     name: str
@@ -136,6 +139,7 @@ class VideoSpec:
     detect_every: int = 1
     fast: bool = False
     auto: bool = False
+    fps: float | None = None
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -415,6 +419,7 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
         params = {}  # the defaults' settings are for the videos of other engines
 
     calibration, spec = _parse_calibration(merged.get("calibration"), ctx)
+    fps = _parse_fps(merged.get("fps"), video_path, source, ctx)
 
     truth = entry.get("truth")
     if truth is not None:
@@ -466,7 +471,24 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
         detect_every=detect_every,
         fast=fast,
         auto=bool(auto),
+        fps=fps,
     )
+
+
+def _parse_fps(value: Any, video: Path, source: str, ctx: str) -> float | None:
+    """``fps:``, an image folder's frame rate: a number above 0, for an image folder only."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{ctx} fps: must be a number of frames per second, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"{ctx} fps: must be a number of frames per second above 0, got {value}")
+    if not video.is_dir():
+        raise ConfigError(
+            f"{ctx} fps: applies to image folders only; {source} is a video file, timed by its "
+            "own timestamps (set `fps:` on the image folders' entries, not in `defaults:`)"
+        )
+    return float(value)
 
 
 def _parse_concepts(merged: dict, ctx: str) -> tuple[tuple[str, ...], int]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from ecoseg._hashing import CACHE_MIN_BYTES, file_stamp, may_cache, sha256_file
 from ecoseg.errors import ConfigError
+from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.study.config import VideoSpec
 
 __all__ = [
@@ -125,6 +126,8 @@ def segment_inputs(video: VideoSpec, hashes: dict) -> dict[str, Any]:
     if video.engine == "sam3":
         inputs["concepts"] = list(video.concepts)
         inputs["detect_every"] = video.detect_every
+    if video.fps is not None and video.fps != DEFAULT_FPS:  # the default rate: absent, as before
+        inputs["fps"] = video.fps
     return inputs
 
 

@@ -369,6 +369,8 @@ def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
     if video.engine == "classical":  # no network: the defaults' model is for other videos
         for key in ("model", "checkpoint", "pretrained"):
             del options[key]  # (ecoseg.segment refuses network settings for this engine)
+    if video.fps is not None:
+        options["fps"] = video.fps
     if video.engine == "sam3":  # ecoseg.segment tells concept tracking by the model name
         del options["engine"]
         options.update(concepts=list(video.concepts), detect_every=video.detect_every)

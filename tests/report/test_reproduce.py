@@ -247,3 +247,70 @@ def test_a_synthetic_clip_is_made_again_with_every_setting(tmp_path, monkeypatch
     argv[3] = "b"  # beside the first
     assert main(argv[1:]) == 0
     assert Path("b/video.mp4").read_bytes() == Path("a/video.mp4").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("video", "flags"),
+    [
+        ({"path": "timelapse", "fps": 10.0, "image_folder": True}, " --fps 10"),
+        ({"path": "timelapse", "fps": 1 / 3, "image_folder": True}, " --fps 0.3333333333333333"),
+        ({"path": "timelapse", "fps": 30.0, "image_folder": True}, ""),  # the default rate
+        ({"path": "timelapse", "fps": 10.0}, ""),  # made before the record named folders: 30
+        ({"path": "v.mp4", "fps": 25.0}, ""),  # a video file's rate is its own
+    ],
+)
+def test_an_image_folders_rate_goes_into_its_commands(video, flags):
+    made = _video(engine="classical", video=video, parameters={})
+    assert store_command(made).text == f"ecoseg segment v.mp4 -o v.zarr{flags} --engine classical"
+    record = {"format": "coco", "file": "a.json", "sha256": "ab12"}
+    imported = store_command(_video(engine="import", video=video, **{"import": record}))
+    assert imported.text.startswith(
+        f"ecoseg import a.json --format coco --video v.mp4 -o v.zarr{flags}"
+    )
+
+
+def test_a_folder_timed_at_its_own_rate_is_made_again_at_that_rate(tmp_path, monkeypatch):
+    """A folder of images segmented and imported at ``--fps 10``: the page's commands carry the
+    rate, and run in an empty folder they make the same stores, times included, and the
+    same page."""
+    from PIL import Image
+
+    import ecoseg
+    from ecoseg.cli import main
+    from ecoseg.store import MaskStore
+
+    first, again = tmp_path / "first", tmp_path / "again"
+    first.mkdir()
+    again.mkdir()
+    monkeypatch.chdir(first)
+    clip = ecoseg.synth("clip", frames=12, size=(96, 64), seed=3)
+    Path("frames").mkdir()
+    for frame in ecoseg.open_video(clip.video):
+        Image.fromarray(frame.image).save(f"frames/f_{frame.index:03d}.png")
+    tracker = '{"warmup": 4, "min_hits": 1, "threshold": 3.0}'
+    assert main(["segment", "frames", "-o", "seg.zarr", "--fps", "10", "--params", tracker]) == 0
+    assert main(["export", "clip/truth.zarr", "--format", "mot", "-o", "gt.txt"]) == 0
+    args = ["import", "gt.txt", "--format", "mot", "--video", "frames", "--fps", "10"]
+    assert main([*args, "-o", "in.zarr"]) == 0
+    assert main(["report", "seg.zarr", "in.zarr", "-o", "report.html"]) == 0
+    steps, files = _page_commands(Path("report.html").read_text())
+    assert steps[0].startswith("ecoseg segment frames -o seg.zarr --fps 10 --engine classical")
+    assert steps[1].startswith(
+        "ecoseg import gt.txt --format mot --video frames -o in.zarr --fps 10"
+    )
+
+    monkeypatch.chdir(again)
+    shutil.copytree(first / "frames", again / "frames")
+    shutil.copy(first / "gt.txt", "gt.txt")
+    for name, text in files.items():
+        Path(name).write_text(text)
+    for step in steps:
+        assert main(shlex.split(step, comments=True)[1:]) == 0
+    for store in ("seg.zarr", "in.zarr"):
+        a, b = MaskStore.open(first / store), MaskStore.open(again / store)
+        np.testing.assert_array_equal(b.read_time(), np.arange(12) / 10)
+        np.testing.assert_array_equal(a.read_time(), b.read_time())
+        np.testing.assert_array_equal(a.read_labels(), b.read_labels())
+        made = [{k: v for k, v in s.provenance.items() if k != "created"} for s in (a, b)]
+        assert made[1] == made[0] and made[0]["video"]["fps"] == 10.0, store
+    assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()

@@ -14,6 +14,7 @@ from ecoseg.engine.classical.params import ClassicalParams
 from ecoseg.engine.classical.tracker import ClassicalTracker
 from ecoseg.engine.results import FrameResult
 from ecoseg.errors import VideoError
+from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.provenance import CameraMotion
 
 __all__ = ["TrackRun", "segment_classical", "track"]
@@ -21,7 +22,7 @@ __all__ = ["TrackRun", "segment_classical", "track"]
 
 def _frames(video, fps: float | None) -> Iterator[tuple[int, float, np.ndarray]]:
     """``(index, time, image)`` from a VideoReader, Frames, arrays or a 4-d array."""
-    rate = fps or getattr(video, "fps", None) or 30.0
+    rate = fps or getattr(video, "fps", None) or DEFAULT_FPS
     for k, item in enumerate(video):
         if isinstance(item, np.ndarray):
             yield k, k / rate, item
@@ -62,7 +63,8 @@ def track(
         Process but do not yield frames with a smaller index (resume: the state is rebuilt
         from the start, so the output equals that of an uninterrupted run).
     fps : float, optional
-        Frame rate for bare arrays (default: ``video.fps`` or 30).
+        Frame rate for bare arrays (default: ``video.fps`` or
+        :data:`~ecoseg.io.folder.DEFAULT_FPS`, 30).
     warn : bool
         Issue a :class:`~ecoseg.engine.classical.motion.FastCameraWarning` when the camera
         moved too fast (True); False leaves it to the caller to read ``camera_motion``.
