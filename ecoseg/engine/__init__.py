@@ -389,6 +389,7 @@ def segment(
     >>> ecoseg.open_masks(path).sizes["t"]
     8
     """
+    from ecoseg.io.video import as_reader
     from ecoseg.prompts import Prompts, load_prompts
 
     if resume and overwrite:
@@ -396,7 +397,7 @@ def segment(
     if str(model).startswith("sam3") or concepts:
         check_fast(fast, "sam3")
         return _segment_concepts(**locals())
-    reader = _open_reader(video, fps)
+    reader = as_reader(video, fps=fps)
     prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
     if prompts is not None and not isinstance(prompts, Prompts):
         prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
@@ -525,20 +526,6 @@ def segment(
     return str(out)
 
 
-def _open_reader(video, fps: float | None):
-    """The reader of ``video`` (a path opened at ``fps``, or a reader as it is)."""
-    from ecoseg.io.video import VideoReader, open_video
-
-    if not isinstance(video, VideoReader):
-        return open_video(video, fps=fps)
-    if fps is not None:
-        raise ConfigError(
-            f"{video.path}: fps applies to a video given by its path; this reader keeps its own "
-            "rate (open the folder with open_video(folder, fps=...))"
-        )
-    return video
-
-
 def _until_cancelled(results, cancel, store, n: int):
     """``results``, then :class:`Cancelled` if they stopped early because of ``cancel`` (and
     not a trail of empty frames written in place of the rest)."""
@@ -603,7 +590,7 @@ def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
                 raise StoreError(
                     f"{out}: cannot resume: the store was made with the {old.engine} engine"
                 )
-            changed = _changed_settings(old, wanted, folder=_is_image_folder(reader))
+            changed = _changed_settings(old, wanted)
             if changed:
                 store.close()
                 verb = "differ" if changed.endswith("s") or " and " in changed else "differs"
@@ -622,10 +609,9 @@ def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
     )
 
 
-def _changed_settings(stored: Provenance, wanted: Provenance, folder: bool = False) -> str:
+def _changed_settings(stored: Provenance, wanted: Provenance) -> str:
     """Which settings that shape the masks, or their times, differ between two provenances
-    ("" if none). ``folder``: the video is an image folder, timed at the rate it was opened
-    with (``fps``), which must then be the store's (a video file's rate is its own)."""
+    ("" if none); an image folder's rate too (``--fps``; a video file's rate is its own)."""
 
     def differs(key: str) -> bool:
         a, b = (json.loads(json.dumps(p.get(key), default=str)) for p in (stored, wanted))
@@ -648,16 +634,10 @@ def _changed_settings(stored: Provenance, wanted: Provenance, folder: bool = Fal
     }
     changed = [text for key, text in names.items() if differs(key)]
     made, now = (p.video.fps if p.video is not None else None for p in (stored, wanted))
-    if folder and made != now:
+    if wanted.video is not None and wanted.video.extra.get("image_folder") and made != now:
         made_text = f"{made:g} fps" if isinstance(made, int | float) else "not recorded"
         changed.append(f"image folder's frame rate (--fps: the store's {made_text}, now {now:g})")
     return " and ".join(changed)
-
-
-def _is_image_folder(reader) -> bool:
-    from ecoseg.io.folder import ImageFolderReader
-
-    return isinstance(reader, ImageFolderReader)
 
 
 def _local_folder_of(path) -> str | None:
@@ -721,11 +701,12 @@ def _segment_concepts(
     the store lacks.
     """
     from ecoseg.engine.concept_rules import ConceptSettings
+    from ecoseg.io.video import as_reader
     from ecoseg.prompts import Prompts, load_prompts, parse_concepts
 
     model = "sam3" if model is None else model  # concepts alone: SAM 3 (as --concepts)
     check_concept_run(model, ignored.get("engine"), ignored.get("auto", False))
-    reader = _open_reader(video, ignored.get("fps"))
+    reader = as_reader(video, fps=ignored.get("fps"))
     prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
     if prompts is not None and not isinstance(prompts, Prompts):
         prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)

@@ -52,6 +52,7 @@ __all__ = [
     "ImageFolderReader",
     "VideoFileReader",
     "VideoReader",
+    "as_reader",
     "check_same_video",
     "missing_frame",
     "natural_key",
@@ -117,6 +118,36 @@ def open_video(
             "timestamps"
         )
     return VideoFileReader(p, size=size, crop=crop)
+
+
+def as_reader(video: str | os.PathLike | VideoReader, *, fps: float | None = None) -> VideoReader:
+    """``video`` as a reader: a path opened by :func:`open_video` (at ``fps``), a reader as it is.
+
+    Raises
+    ------
+    ecoseg.errors.VideoError
+        What :func:`open_video` refuses, and ``fps`` with a reader (it keeps its own rate).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> reader = as_reader(clip.video)
+    >>> as_reader(reader) is reader
+    True
+    >>> as_reader(reader, fps=10)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ecoseg.errors.VideoError: ...video.mp4: fps applies to a video given by its path; this reader \
+keeps its own rate (open a folder with open_video(folder, fps=...))
+    """
+    if not isinstance(video, VideoReader):
+        return open_video(video, fps=fps)
+    if fps is not None:
+        raise VideoError(
+            f"{video.path}: fps applies to a video given by its path; this reader keeps its own "
+            "rate (open a folder with open_video(folder, fps=...))"
+        )
+    return video
 
 
 def video_mismatch(reader: VideoReader, recorded: VideoSource | None) -> str | None:

@@ -66,7 +66,7 @@ def test_segment_refuses_a_rate_for_a_video_file(clip, tmp_path, cli, no_model, 
 def test_segment_refuses_a_rate_for_a_reader(folder, tmp_path):
     """An opened reader has its rate; a second one beside it is refused, not ignored."""
     reader = ecoseg.open_video(folder, fps=5)
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(VideoError) as info:
         ecoseg.segment(reader, out=tmp_path / "m.zarr", fps=10, progress=False)
     assert_names(info, str(folder), "open_video(folder, fps=...)")
     assert not (tmp_path / "m.zarr").exists()
