@@ -188,7 +188,9 @@ def layer_grid(layer: Any | None) -> tuple[tuple[float, ...], tuple[str, ...] | 
     return tuple(layer.scale[:3]), tuple(str(u) for u in layer.units[:3])
 
 
-def video_layer(path: str | os.PathLike, *, calibration: Mapping | None = None) -> tuple:
+def video_layer(
+    path: str | os.PathLike, *, calibration: Mapping | None = None, fps: float | None = None
+) -> tuple:
     """Layer data tuple of a lazy RGB image layer for a video file.
 
     Parameters
@@ -197,6 +199,9 @@ def video_layer(path: str | os.PathLike, *, calibration: Mapping | None = None) 
         Video file (or folder of numbered images).
     calibration : dict, optional
         Store calibration (``{"mm_per_px": ...}``) to scale the layer in mm.
+    fps : float, optional
+        Frame rate of a folder of images (a store's recorded rate, ``segment --fps``);
+        default: the folder reader's.
 
     Returns
     -------
@@ -213,7 +218,7 @@ def video_layer(path: str | os.PathLike, *, calibration: Mapping | None = None) 
     """
     from ecoseg.io.video import open_video
 
-    reader = open_video(path)
+    reader = open_video(path, fps=fps)
     scale, units = spatial_scale(calibration)
     kwargs = {
         "name": Path(os.fspath(path)).stem,
@@ -343,8 +348,10 @@ def store_layers(
     record = store.provenance_record
     recorded = record.video.path if record.video is not None else None
     video = find_video(recorded, path) if with_video else None
-    if video is not None:
-        layers.append(video_layer(video, calibration=cal))
+    if video is not None:  # an image folder at the rate the store was made at
+        folder = record.video.extra.get("image_folder") and Path(video).is_dir()
+        fps = record.video.fps if folder else None
+        layers.append(video_layer(video, calibration=cal, fps=fps))
     layers.append(
         (
             labels,

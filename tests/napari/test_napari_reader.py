@@ -202,3 +202,21 @@ def test_a_half_edited_store_opens_with_one_warning(
     viewer.open(str(path), plugin="ecoseg")
     _join_video_checks()
     assert _ecoseg_warnings()[before:] == []
+
+
+def test_a_folder_store_shows_its_images_at_the_rate_it_was_made_at(tmp_path):
+    """``segment FOLDER --fps 10`` times frame i at i/10 s; the reader showed the folder's
+    images at the reader's default 30 fps beside masks at 10 fps."""
+    from PIL import Image
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(np.full((48, 64, 3), 40 * i, np.uint8)).save(folder / f"f_{i:04d}.png")
+    store = tmp_path / "m.zarr"
+    ecoseg.segment(str(folder), out=store, fps=10, progress=False)
+    layers = get_reader(str(store))(str(store))
+    kinds = {kind: kwargs["metadata"]["ecoseg"] for _, kwargs, kind in layers}
+    np.testing.assert_allclose(kinds["image"]["time_s"], [0.0, 0.1, 0.2, 0.3])
+    assert kinds["image"]["fps"] == 10.0
+    np.testing.assert_allclose(kinds["labels"]["time_s"], kinds["image"]["time_s"])
