@@ -14,14 +14,19 @@ alone is :func:`ecoseg.measure.regions.regions`):
   :func:`~ecoseg.measure.tables.combine_tables` - table files and tables of many videos.
 
 Column names carry their units (``area_mm2``, ``mean_speed_mm_s``), ``DataFrame.attrs``
-holds ``units`` (column -> unit), ``calibration``, ``store`` and ``ecoseg_version``. Every
-column is documented in ``docs/tables.md``.
+holds ``units`` (column -> unit), ``calibration``, ``store``, ``store_complete`` and
+``ecoseg_version``. Every column is documented in ``docs/tables.md``.
+
+A store whose run was interrupted (``ecoseg segment`` killed before the end) is measured over
+the frames it holds, with one :class:`IncompleteStoreWarning` saying so and how to continue it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +46,7 @@ from ecoseg.measure.tracks import track_table
 __all__ = [
     "TABLES",
     "Calibration",
+    "IncompleteStoreWarning",
     "counts_table",
     "cover_table",
     "maxn_table",
@@ -54,6 +60,37 @@ __all__ = [
 #: Names of the tables :func:`measure` returns, in order.
 TABLES = ("regions", "tracks", "counts", "maxn", "cover")
 _FORMATS = ("parquet", "csv")
+
+
+class IncompleteStoreWarning(UserWarning):
+    """The measured store's run did not finish: its tables cover only the frames written."""
+
+
+def incomplete_note(store) -> str | None:
+    """Why the tables of ``store`` cover less than its video, or ``None`` for a finished store.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> from ecoseg.store import MaskStore
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> incomplete_note(MaskStore.open(clip.truth)) is None
+    True
+    >>> s = MaskStore.create("memory://doc-incomplete", height=2, width=2, overwrite=True)
+    >>> print(incomplete_note(s))  # doctest: +NORMALIZE_WHITESPACE
+    memory://doc-incomplete: its run did not finish, so the tables cover only the 0 frames it
+    holds; continue it with `ecoseg segment VIDEO -o memory://doc-incomplete --resume` and the
+    run's options
+    """
+    if store.complete:
+        return None
+    record = store.provenance_record.video
+    video = shlex.quote(record.path) if record is not None and record.path else "VIDEO"
+    return (
+        f"{store.path}: its run did not finish, so the tables cover only the {store.n_frames} "
+        f"frames it holds; continue it with `ecoseg segment {video} -o "
+        f"{shlex.quote(str(store.path))} --resume` and the run's options"
+    )
 
 
 def measure(
@@ -138,6 +175,9 @@ def measure(
     new_cal = as_calibration(calibration) if calibration is not None else None
     store = open_store(store)
     check_finished(store)  # no numbers from half an edit
+    note = incomplete_note(store)
+    if note is not None:  # numbers of part of a video: measured, but said
+        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
     known = list(dict.fromkeys(object_classes(store).values()))
     if classes is not None:
         classes = [str(c) for c in ([classes] if isinstance(classes, str) else classes)]
@@ -247,6 +287,7 @@ def _metadata(tables) -> dict:
     return {
         "ecoseg_version": first.attrs.get("ecoseg_version"),
         "store": first.attrs.get("store"),
+        "store_complete": first.attrs.get("store_complete"),
         "calibration": first.attrs.get("calibration"),
         "tables": {
             name: {

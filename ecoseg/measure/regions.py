@@ -637,6 +637,7 @@ def table_attrs(store, calibration, units: dict[str, str], table: str) -> dict:
         "units": dict(units),
         "calibration": calibration.to_dict() if calibration is not None else None,
         "store": str(store.path),
+        "store_complete": bool(store.complete),
         "ecoseg_version": __version__,
     }
 

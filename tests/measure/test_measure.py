@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -184,3 +185,30 @@ def test_analysis_imports_stay_light():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_unfinished_store_is_measured_with_one_warning(tmp_path, capsys):
+    """A store whose run was interrupted was measured as if it held the whole video: the
+    tables now say so (``store_complete``) and the command warns once, with the way on."""
+    from ecoseg.cli import main
+
+    store = tmp_path / "run 1.zarr"
+    make_store(store)
+    assert main(["measure", str(store), "-o", str(tmp_path / "t")]) == 0
+    err = capsys.readouterr().err
+    warned = [line for line in err.splitlines() if line.startswith("ecoseg: warning:")]
+    assert len(warned) == 1, err
+    assert f"{store}: its run did not finish" in warned[0]
+    assert "the 6 frames it holds" in warned[0]
+    assert f"ecoseg segment VIDEO -o '{store}' --resume" in warned[0]
+    saved = json.loads((tmp_path / "t" / "tables.json").read_text())
+    assert saved["store_complete"] is False
+    assert {t["attrs"]["store_complete"] for t in saved["tables"].values()} == {False}
+    assert read_table(tmp_path / "t" / "counts.csv").attrs["store_complete"] is False
+
+    with MaskStore.open(store, mode="a") as finished:
+        finished.mark_complete()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a finished store: no warning
+        tables = measure(store)
+    assert tables["maxn"].attrs["store_complete"] is True
