@@ -175,9 +175,6 @@ def measure(
     new_cal = as_calibration(calibration) if calibration is not None else None
     store = open_store(store)
     check_finished(store)  # no numbers from half an edit
-    note = incomplete_note(store)
-    if note is not None:  # numbers of part of a video: measured, but said
-        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
     known = list(dict.fromkeys(object_classes(store).values()))
     if classes is not None:
         classes = [str(c) for c in ([classes] if isinstance(classes, str) else classes)]
@@ -239,6 +236,9 @@ def measure(
             df.attrs["classes"] = list(classes)
     if targets:
         _write(tables, targets, Path(out))
+    note = incomplete_note(store)
+    if note is not None:  # numbers of part of a video: measured, and said so
+        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
     return tables
 
 
