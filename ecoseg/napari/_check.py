@@ -180,7 +180,6 @@ def matching_video(meta: Mapping[str, Any], videos: Sequence[tuple[str, str]]) -
     ('b', None)
     """
     from ecoseg._paths import find_video
-    from ecoseg.provenance import VideoSource
 
     recorded = (meta.get("provenance") or {}).get("video")
     recorded = dict(recorded) if isinstance(recorded, Mapping) else {}
@@ -192,13 +191,12 @@ def matching_video(meta: Mapping[str, Any], videos: Sequence[tuple[str, str]]) -
     found = find_video(made, store) if made and store else None
     if found is not None:
         paths.append(str(found))
-    for name, video in videos:
+    for name, video in videos:  # every path first: a match by content reads the file
         if any(_same_path(p, video) for p in paths):
             return name
     if sha:
-        source = VideoSource.from_dict(recorded)
         for name, video in videos:
-            if video_warning(video, str(store), source) is None:
+            if _same_content(video, recorded, str(store)):
                 return name
     return None
 
@@ -241,14 +239,20 @@ def video_to_open(meta: Mapping[str, Any], fits: int = 0) -> str:
 
 
 def _same_video(video: str, recorded: Mapping[str, Any]) -> bool:
-    from ecoseg.provenance import VideoSource
-
     made = recorded.get("path")
     if made and _same_path(str(made), video):
         return True
     if recorded.get("sha256"):
-        return video_warning(video, "", VideoSource.from_dict(dict(recorded))) is None
+        return _same_content(video, recorded)
     return not made
+
+
+def _same_content(video: str, recorded: Mapping[str, Any], store: str = "") -> bool:
+    """Whether ``video`` is the recorded one by size, frame count and sha256
+    (:func:`video_warning`; the sha256 of a large file is computed once and cached)."""
+    from ecoseg.provenance import VideoSource
+
+    return video_warning(video, store, VideoSource.from_dict(dict(recorded))) is None
 
 
 def _same_path(a: str, b: str) -> bool:
