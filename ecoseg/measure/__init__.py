@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,12 +83,13 @@ def incomplete_note(store) -> str | None:
     """
     if store.complete:
         return None
+    from ecoseg.store import resume_command
+
     record = store.provenance_record.video
-    video = shlex.quote(record.path) if record is not None and record.path else "VIDEO"
+    command = resume_command(record.path if record is not None else None, store.path)
     return (
         f"{store.path}: its run did not finish, so the tables cover only the {store.n_frames} "
-        f"frames it holds; continue it with `ecoseg segment {video} -o "
-        f"{shlex.quote(str(store.path))} --resume` and the run's options"
+        f"frames it holds; continue it with `{command}` and the run's options"
     )
 
 
