@@ -549,7 +549,7 @@ def screenshot(out: str, folder: str) -> None:
     import napari
 
     from ecoseg.demo import species_model_path
-    from ecoseg.napari._screenshot import save_png
+    from ecoseg.napari._screenshot import close_toasts, save_png
     from ecoseg.sample import sample
     from ecoseg.species import Review, classify
 
@@ -579,6 +579,7 @@ def screenshot(out: str, folder: str) -> None:
 
     for _ in range(20):
         QApplication.processEvents()
+    close_toasts(viewer)  # napari's notice about the Qt backend, not the widget
     save_png(viewer.screenshot(canvas_only=False, flash=False), out)
     viewer.close()
 
