@@ -32,12 +32,14 @@ from every N-th frame (``<frame_filter>step=N</frame_filter>``) shows the annota
 frames ``start_frame + k * N``, ``k = 0 .. size - 1``, and CVAT writes those video frame numbers
 in ``frame`` (its export maps task frame k to ``k * N + start_frame``; its import maps back and
 refuses any other frame). A shape is therefore held, and a box interpolated, over task frames
-only: video frames between them, which the annotator never saw, get nothing. A shape on a
-frame that is not a task frame is refused, naming the setting.
+only: video frames between them, which the annotator never saw, get nothing (a
+:class:`SkippedFramesWarning` says so). A shape on a frame that is not a task frame is refused,
+naming the setting.
 """
 
 from __future__ import annotations
 
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -252,6 +254,10 @@ def _geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
     )
 
 
+class SkippedFramesWarning(UserWarning):
+    """A CVAT task with a frame step: the video frames between its frames were never shown."""
+
+
 class TaskFrames:
     """The video frames a CVAT task shows: ``start + k * step`` for ``k = 0 .. size - 1``.
 
@@ -344,6 +350,15 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                     f"{path}: <original_size> {w}x{h} differs from the video's {width}x{height}"
                 )
     frames = task_frames(task, path)
+    if frames.step > 1:
+        warnings.warn(
+            f"{path}: the task shows one video frame in {frames.step} ({frames.setting}); the "
+            "frames between were never annotated and are left empty, which is not 'no "
+            "animals' (ecoseg evaluate against a store of it counts masks there as false "
+            "positives)",
+            SkippedFramesWarning,
+            stacklevel=2,
+        )
     tracks_el = root.findall("track")
     raw_ids = [integer(t.get("id"), f'{path}: <track id="{t.get("id")}">', "id") for t in tracks_el]
     shift = 1 if any(i == 0 for i in raw_ids) else 0

@@ -13,7 +13,7 @@ from formats_helpers import make_store
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, export, import_annotations, read_annotations
-from ecoseg.formats.cvat import cvat_to_mask, mask_to_cvat
+from ecoseg.formats.cvat import SkippedFramesWarning, cvat_to_mask, mask_to_cvat
 from ecoseg.store import MaskStore
 
 TASK_FIELDS = [
@@ -254,10 +254,12 @@ def test_a_stepped_task_is_held_on_its_own_frames_only(tmp_path):
     shapes = BOX.format(10, 0, 2, 0) + BOX.format(20, 4, 6, 0)
     (tmp_path / "t.xml").write_text(task_xml(STEP5, shapes))
     video = VideoInfo(10, 8, np.arange(40) / 30, {})
-    ann = read_annotations(tmp_path / "t.xml", "cvat", video)
+    with pytest.warns(SkippedFramesWarning, match=r"t\.xml: the task shows one video frame in 5"):
+        ann = read_annotations(tmp_path / "t.xml", "cvat", video)
     got = [(i.frame, i.box) for i in ann.instances]
     assert got == [(10, (0, 0, 2, 2)), (15, (2, 0, 4, 2)), (20, (4, 0, 6, 2)), (25, (4, 0, 6, 2))]
-    out = import_annotations(tmp_path / "t.xml", "cvat", video, tmp_path / "s.zarr")
+    with pytest.warns(SkippedFramesWarning, match="never annotated and are left empty"):
+        out = import_annotations(tmp_path / "t.xml", "cvat", video, tmp_path / "s.zarr")
     lab = MaskStore.open(out).read_labels()
     assert [t for t in range(40) if lab[t].any()] == [10, 15, 20, 25]
 
@@ -272,6 +274,7 @@ def test_a_task_from_a_start_frame_holds_to_its_own_end(tmp_path):
     assert [i.frame for i in ann.instances] == [102, 103, 104]
 
 
+@pytest.mark.filterwarnings("ignore::ecoseg.formats.cvat.SkippedFramesWarning")
 def test_an_outside_shape_one_step_past_the_end_ends_the_track(tmp_path):
     """CVAT ends a one-frame shape with an outside shape one step later, also past the end."""
     shapes = BOX.format(25, 0, 2, 0) + BOX.format(30, 0, 2, 1)
@@ -280,6 +283,7 @@ def test_an_outside_shape_one_step_past_the_end_ends_the_track(tmp_path):
     assert [i.frame for i in ann.instances] == [25]
 
 
+@pytest.mark.filterwarnings("ignore::ecoseg.formats.cvat.SkippedFramesWarning")
 @pytest.mark.parametrize(
     ("frame", "outside", "message"),
     [
