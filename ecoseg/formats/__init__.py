@@ -32,6 +32,8 @@ Examples
 from __future__ import annotations
 
 import os
+import re
+import socket
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -180,7 +182,8 @@ def export(
     # written beside the output and swapped in at the end: an export that fails (DAVIS ids
     # above 255, a full disk) leaves an earlier output as it was
     full = out.resolve()  # a name to put the partial output beside, also for "-o ."
-    part = full.with_name(f".{full.name}.partial-{os.getpid()}")
+    remove_stale_partials(full)
+    part = full.with_name(partial_name(full.name))
     if part.exists():
         _remove(part)
     try:
@@ -204,6 +207,67 @@ def export(
         if part.exists():
             _remove(part)
     return str(out)
+
+
+def partial_name(name: str, pid: int | None = None) -> str:
+    """The hidden name an export writes ``name`` under before renaming it: this machine's name
+    and the process id, so a later export can tell a killed one's leftover from a running one.
+
+    Examples
+    --------
+    >>> partial_name("masks.json", 42) == f".masks.json.partial-{host_tag()}-42"
+    True
+    """
+    return f".{name}.partial-{host_tag()}-{os.getpid() if pid is None else pid}"
+
+
+def host_tag() -> str:
+    """This machine's name as it goes into a file name (``[A-Za-z0-9._-]`` only)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", socket.gethostname()) or "host"
+
+
+def remove_stale_partials(full: Path) -> list[Path]:
+    """Remove what exports of ``full`` killed on this machine left beside it
+    (``.NAME.partial-HOST-PID`` of a process that is gone; ``.NAME.partial-PID`` as older
+    versions named it, taken as this machine's). Leftovers of a running process or of another
+    machine (a shared disk: its processes cannot be checked) are left alone.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / ".a.json.partial-999999999").write_text("{")
+    1
+    >>> [p.name for p in remove_stale_partials(d / "a.json")]
+    ['.a.json.partial-999999999']
+    """
+    from ecoseg.store.lock import pid_alive
+
+    pattern = re.compile(rf"\.{re.escape(full.name)}\.partial-(?:(.+)-)?(\d+)")
+    host = host_tag()
+    removed = []
+    try:
+        siblings = list(full.parent.iterdir())
+    except OSError:
+        return removed
+    for p in siblings:
+        match = pattern.fullmatch(p.name)
+        if not match or match[1] not in (None, host):
+            continue
+        pid = int(match[2])
+        if pid == os.getpid() or pid_alive(pid):
+            continue
+        try:
+            _remove(p)
+        except FileNotFoundError:
+            continue  # another export removed it first
+        removed.append(p)
+    return removed
 
 
 def _check_replaceable(path: Path, folder: bool) -> None:

@@ -15,7 +15,8 @@ Written (one file)::
 them); the track id is an annotation attribute, as CVAT and Datumaro write it. Read: masks as
 RLE (compressed or counts lists) or polygons, else the ``bbox``; the frame from ``frame_index``,
 ``frame_id`` or the image's position in ``images`` order of ids; the object id from
-``attributes.track_id`` or ``track_id``, else each annotation becomes its own object. CVAT's
+``attributes.track_id`` or ``track_id``, else each annotation becomes its own object (a file
+whose annotations mix the two is refused, naming the first of each). CVAT's
 COCO export numbers tracks from 0: when a file has a track id 0 every id is shifted by 1
 (store ids are positive), as for CVAT XML and VIAME. A ``bbox`` (used where there is no
 segmentation) must have a positive width and height and overlap the frame. A file holds one
@@ -256,7 +257,8 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     tracks: dict[int, str] = {}
     instances = []
     auto_id = 0
-    explicit = False  # some annotation has a track id
+    tracked: list[str] = []  # where the annotations with a track id are
+    untracked: list[str] = []
     for k, a in enumerate(data["annotations"]):
         where = f"annotations[{k}] (id {a.get('id') if isinstance(a, dict) else '?'})"
         if not isinstance(a, dict):
@@ -270,7 +272,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             )
         attrs = a.get("attributes") if isinstance(a.get("attributes"), dict) else {}
         tid = attrs.get("track_id", a.get("track_id"))
-        explicit = explicit or tid is not None
+        (untracked if tid is None else tracked).append(where)
         if tid is None:
             auto_id += 1
             tid = auto_id  # one object per annotation
@@ -301,8 +303,13 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 where=where,
             )
         )
-    if auto_id and explicit:
-        raise FormatError(f"{path}: some annotations have a track_id and some do not")
+    if tracked and untracked:
+        raise FormatError(
+            f"{path}: {untracked[0]} has no track_id but {len(tracked)} annotations have one "
+            f"({tracked[0]} first): a file's annotations all have a track id or none (an "
+            "untracked one cannot be told from a tracked animal whose id was lost); from CVAT, "
+            "export the task as 'CVAT for video 1.1', which keeps single shapes"
+        )
     shift = 1 if 0 in tracks else 0
     for inst in instances:
         positive_id(inst.track + shift, f"{path}: {inst.where}")

@@ -26,10 +26,20 @@ track continues from its last shape until an ``outside="1"`` shape or the end of
 frames between two shapes boxes are interpolated linearly and masks and polygons keep the
 earlier shape. CVAT numbers tracks from 0: when a file has a track 0 every id is shifted by 1.
 The ``score`` attribute, if any, becomes the object's score on that frame.
+
+Task frames: a CVAT task made from part of a video (``<start_frame>``, ``<stop_frame>``) or
+from every N-th frame (``<frame_filter>step=N</frame_filter>``) shows the annotator the video
+frames ``start_frame + k * N``, ``k = 0 .. size - 1``, and CVAT writes those video frame numbers
+in ``frame`` (its export maps task frame k to ``k * N + start_frame``; its import maps back and
+refuses any other frame). A shape is therefore held, and a box interpolated, over task frames
+only: video frames between them, which the annotator never saw, get nothing (a
+:class:`SkippedFramesWarning` says so). A shape on a frame that is not a task frame is refused,
+naming the setting.
 """
 
 from __future__ import annotations
 
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -124,6 +134,9 @@ def to_xml(ann: Annotations, name: str = "ecoseg") -> ET.ElementTree:
         ("flipped", "False"),
         ("created", now),
         ("updated", now),
+        ("start_frame", 0),  # every video frame is a task frame
+        ("stop_frame", max(0, ann.n_frames - 1)),
+        ("frame_filter", ""),
     ):
         _sub(task, tag, text)
     labels = _sub(task, "labels")
@@ -241,6 +254,77 @@ def _geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
     )
 
 
+class SkippedFramesWarning(UserWarning):
+    """A CVAT task with a frame step: the video frames between its frames were never shown."""
+
+
+class TaskFrames:
+    """The video frames a CVAT task shows: ``start + k * step`` for ``k = 0 .. size - 1``.
+
+    ``size`` None: the file does not say how many (no ``<size>`` nor ``<stop_frame>``).
+
+    Examples
+    --------
+    >>> f = TaskFrames(start=100, step=5, size=3, setting="start_frame 100, step=5")
+    >>> [f.contains(t) for t in (100, 103, 110, 115)], f.last
+    ([True, False, True, False], 110)
+    """
+
+    def __init__(self, start: int, step: int, size: int | None, setting: str):
+        self.start, self.step, self.size, self.setting = start, step, size, setting
+
+    @property
+    def last(self) -> int | None:
+        """The last task frame (a video frame number), None if the size is unknown."""
+        return None if self.size is None else self.start + (self.size - 1) * self.step
+
+    def contains(self, frame: int) -> bool:
+        """Whether the video frame ``frame`` is a frame of the task."""
+        k, r = divmod(frame - self.start, self.step)
+        return r == 0 and k >= 0 and (self.size is None or k < self.size)
+
+    def refusal(self, frame: int) -> str:
+        """Why a shape on ``frame`` cannot be placed (it is no frame of the task)."""
+        k, r = divmod(frame - self.start, self.step)
+        if r == 0 and k >= 0:
+            return f"frame {frame} is past the end of the task (its last frame is {self.last})"
+        frames = ", ".join(str(self.start + k * self.step) for k in range(3))
+        end = f"..{self.last}" if self.last is not None else ", ..."
+        return (
+            f"frame {frame} is not a frame of the task ({self.setting}: video frames {frames}{end})"
+        )
+
+
+def task_frames(task: ET.Element | None, path: Path) -> TaskFrames:
+    """The task frames of ``<meta><task>`` (or ``<job>``): start_frame, frame_filter, size."""
+    if task is None:
+        return TaskFrames(0, 1, None, "no <meta>")
+    where = f"{path}: <meta>"
+    start = integer(task.findtext("start_frame") or "0", where, "start_frame")
+    if start < 0:
+        raise FormatError(f"{where}: <start_frame> {start} is negative")
+    text = (task.findtext("frame_filter") or "").strip()
+    step = 1
+    if text:
+        key, _, value = text.partition("=")
+        if key.strip() != "step":
+            raise FormatError(
+                f"{where}: <frame_filter> '{text}' is not understood (CVAT writes 'step=N')"
+            )
+        step = integer(value.strip(), where, "frame_filter step")
+        if step < 1:
+            raise FormatError(f"{where}: <frame_filter> '{text}': the step must be at least 1")
+    size = None
+    if task.findtext("size"):
+        size = integer(task.findtext("size"), where, "size")
+    elif task.findtext("stop_frame"):
+        stop = integer(task.findtext("stop_frame"), where, "stop_frame")
+        size = max(0, (stop - start) // step + 1)
+    parts = [f"<start_frame> {start}"] if start else []
+    parts += [f"<frame_filter> step={step}"] if step != 1 else []
+    return TaskFrames(start, step, size, ", ".join(parts) or "the task's frames")
+
+
 def read(path: Path, *, width: int, height: int) -> Annotations:
     """Read a CVAT for video 1.1 XML file."""
     if not path.is_file():
@@ -256,7 +340,6 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     task = root.find("meta/task")
     if task is None:
         task = root.find("meta/job")
-    size = None
     if task is not None:
         osize = task.find("original_size")
         if osize is not None:
@@ -266,8 +349,16 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 raise FormatError(
                     f"{path}: <original_size> {w}x{h} differs from the video's {width}x{height}"
                 )
-        if task.findtext("size"):
-            size = integer(task.findtext("size"), f"{path}: <size>", "size")
+    frames = task_frames(task, path)
+    if frames.step > 1:
+        warnings.warn(
+            f"{path}: the task shows one video frame in {frames.step} ({frames.setting}); the "
+            "frames between were never annotated and are left empty, which is not 'no "
+            "animals' (ecoseg evaluate against a store of it counts masks there as false "
+            "positives)",
+            SkippedFramesWarning,
+            stacklevel=2,
+        )
     tracks_el = root.findall("track")
     raw_ids = [integer(t.get("id"), f'{path}: <track id="{t.get("id")}">', "id") for t in tracks_el]
     shift = 1 if any(i == 0 for i in raw_ids) else 0
@@ -282,43 +373,10 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         if not label:
             raise FormatError(f"{path}: {twhere}: no label")
         tracks.append(Track(oid, label))
-        shapes = []
-        for sh in el:
-            swhere = f'{twhere} <{sh.tag} frame="{sh.get("frame")}">'
-            frame = integer(sh.get("frame"), f"{path}: {swhere}", "frame")
-            outside = _flag(sh, "outside", f"{path}: {swhere}")
-            geom = None if outside else _geometry(sh, f"{path}: {swhere}", width, height)
-            score = None
-            for attr in sh.findall("attribute"):
-                if attr.get("name") == "score" and attr.text not in (None, ""):
-                    score = number(attr.text, f"{path}: {swhere}", "score")
-            shapes.append((frame, outside, geom, score, swhere))
-        shapes.sort(key=lambda s: s[0])
-        for k, (frame, outside, geom, score, swhere) in enumerate(shapes):
-            if outside:
-                continue
-            end = shapes[k + 1][0] if k + 1 < len(shapes) else (size if size else frame + 1)
-            nxt = shapes[k + 1] if k + 1 < len(shapes) else None
-            if size:
-                end = min(end, size)  # a shape is held at most to the end of the task
-            for t in range(frame, max(end, frame + 1)):
-                g = geom
-                if (
-                    t > frame
-                    and "box" in geom
-                    and nxt is not None
-                    and not nxt[1]
-                    and "box" in nxt[2]
-                ):
-                    a = (t - frame) / (nxt[0] - frame)
-                    g = {
-                        "box": tuple(
-                            (1 - a) * p + a * q for p, q in zip(geom["box"], nxt[2]["box"])
-                        )
-                    }
-                where = swhere if t == frame else f"{swhere} (held to frame {t})"
-                instances.append(Instance(frame=t, track=oid, score=score, where=where, **g))
-    n = size or max((i.frame for i in instances), default=-1) + 1
+        shapes = _shapes(el, twhere, path, frames, width, height)
+        instances.extend(_held(shapes, oid, frames))
+    last = frames.last
+    n = last + 1 if last is not None else max((i.frame for i in instances), default=-1) + 1
     return Annotations(
         width=width,
         height=height,
@@ -327,3 +385,47 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         instances=tuple(instances),
         source=str(path),
     )
+
+
+def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
+    """``(frame, outside, geometry, score, where)`` of a track's shapes, by frame."""
+    shapes = []
+    for sh in el:
+        swhere = f'{twhere} <{sh.tag} frame="{sh.get("frame")}">'
+        frame = integer(sh.get("frame"), f"{path}: {swhere}", "frame")
+        outside = _flag(sh, "outside", f"{path}: {swhere}")
+        # CVAT ends a one-frame shape with an outside shape one step later, past the end
+        past_end = outside and frames.last is not None and frame == frames.last + frames.step
+        if not frames.contains(frame) and not past_end:
+            raise FormatError(f"{path}: {swhere}: {frames.refusal(frame)}")
+        geom = None if outside else _geometry(sh, f"{path}: {swhere}", width, height)
+        score = None
+        for attr in sh.findall("attribute"):
+            if attr.get("name") == "score" and attr.text not in (None, ""):
+                score = number(attr.text, f"{path}: {swhere}", "score")
+        shapes.append((frame, outside, geom, score, swhere))
+    shapes.sort(key=lambda s: s[0])
+    return shapes
+
+
+def _held(shapes: list[tuple], oid: int, frames: TaskFrames) -> list[Instance]:
+    """Each visible shape on its task frame and the task frames after it, up to the next shape
+    (boxes interpolated towards a next box) or the end of the task (its own frame when the file
+    gives no size)."""
+    out = []
+    for k, (frame, outside, geom, score, swhere) in enumerate(shapes):
+        if outside:
+            continue
+        nxt = shapes[k + 1] if k + 1 < len(shapes) else None
+        if nxt is not None:
+            end = nxt[0]
+        else:
+            end = frames.last + 1 if frames.last is not None else frame + 1
+        for t in range(frame, max(end, frame + 1), frames.step):
+            g = geom
+            if t > frame and "box" in geom and nxt is not None and not nxt[1] and "box" in nxt[2]:
+                a = (t - frame) / (nxt[0] - frame)
+                g = {"box": tuple((1 - a) * p + a * q for p, q in zip(geom["box"], nxt[2]["box"]))}
+            where = swhere if t == frame else f"{swhere} (held to frame {t})"
+            out.append(Instance(frame=t, track=oid, score=score, where=where, **g))
+    return out

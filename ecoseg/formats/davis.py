@@ -5,8 +5,9 @@ empty ones too) whose pixel values are the object ids (0 = background) and whose
 the DAVIS / PASCAL VOC one, as the DAVIS 2017 and YouTube-VOS benchmarks ship their
 annotations. Object ids must be 1..255. Classes, scores and times are not part of the format.
 Read: ``*.png`` files numbered by the digits in their names (that number is the frame index;
-frames without a file are empty); palette (``P``) or greyscale (``L``) PNGs, or RGB PNGs in the
-DAVIS palette's colours.
+frames without a file are empty); palette (``P``) or greyscale (``L``) PNGs, RGB PNGs in the
+DAVIS palette's colours, or 1-bit PNGs (mode ``1``, as tools save a single object's mask: 0 is
+background, 1 is object 1).
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ def read_png(path: Path, width: int, height: int) -> np.ndarray:
             mode = image.mode
             if mode in ("P", "L"):
                 labels = np.asarray(image, dtype=np.uint8)  # palette indices or grey values
+            elif mode == "1":  # 1-bit: one object, as tools save a single object's mask
+                labels = np.asarray(image, dtype=bool).astype(np.uint8)
             elif mode in ("RGB", "RGBA"):
                 rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
                 labels = _from_colours(rgb, path)

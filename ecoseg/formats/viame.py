@@ -14,6 +14,9 @@ object's class with the store's class probability, else its score on the frame) 
 ``polygons=True``, the outline of the object's largest part as ``(poly)``. Boxes are pixel
 edges: a mask covering columns 10..19 has TL_x 10 and BR_x 20. Read: the object's class is its
 species of highest confidence; a ``(poly)`` polygon, when given, is the mask, else the box is.
+Spaces around a field are CSV padding (a hand-edited ``1, 0, ..., grouper, 0.9``): species
+names are read without them, and a class that begins or ends with spaces is refused by the
+export, so a species reads back as it was written.
 VIAME numbers tracks from 0: when a file has a track 0 every id is shifted by 1. Field 2 gives
 times for ``align="time"`` when it is a ``HH:MM:SS.f`` time stamp.
 """
@@ -104,11 +107,23 @@ def rows(ann: Annotations, *, polygons: bool = False, probabilities=None) -> lis
     ------
     FormatError
         A class name starting with ``(``: VIAME and DIVE read such a field as an attribute
-        (``(atr)``, ``(poly)``, ...), not as a species, so the file would lose it.
+        (``(atr)``, ``(poly)``, ...), not as a species, so the file would lose it. A class name
+        that begins or ends with spaces (or is empty): :func:`read` strips them as CSV padding
+        while DIVE keeps them, so the species would not read back the same (and "fish" and
+        "fish " would become one species in ecoseg).
     """
     classes = ann.class_of()
     for oid in sorted({inst.track for inst in ann.instances}):
-        if classes[oid].strip().startswith("("):
+        name = classes[oid]
+        if not name.strip() or name != name.strip():
+            raise FormatError(
+                f"{ann.source}: object {oid}: class {name!r} "
+                + ("is empty" if not name.strip() else "begins or ends with spaces")
+                + ", which VIAME CSV readers do not agree on (ecoseg's import strips them as "
+                "padding, DIVE keeps them); rename it first "
+                f"(ecoseg edit --set-class {oid}=NAME)"
+            )
+        if name.startswith("("):
             raise FormatError(
                 f"{ann.source}: object {oid}: class '{classes[oid]}' starts with '(', which "
                 "VIAME and DIVE read as an attribute, not a species; rename it first "

@@ -21,7 +21,7 @@ from ecoseg.errors import StoreError
 from ecoseg.store._util import short_error
 from ecoseg.store.location import Location
 
-__all__ = ["WriterLock", "check_no_writer", "lock_path"]
+__all__ = ["WriterLock", "check_no_writer", "lock_path", "pid_alive"]
 
 
 class Holder(Protocol):
@@ -72,7 +72,14 @@ def _process_start(pid: int) -> str | None:
         return None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (a zombie counts as gone).
+
+    Examples
+    --------
+    >>> pid_alive(os.getpid())
+    True
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -196,7 +203,7 @@ class WriterLock:
                 gc.collect()  # a store dropped without close() may wait in a reference cycle
                 owner = HELD.get(str(self.path))
             return owner is None or owner.closed
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             return True
         start = holder.get("start")
         return start is not None and start != _process_start(pid)

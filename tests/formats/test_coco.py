@@ -148,6 +148,28 @@ def test_cvat_tracks_from_zero_are_shifted(tmp_path):
     assert ann.class_of() == {1: "Chromis viridis", 2: "Chromis viridis"}
 
 
+def test_tracked_and_untracked_annotations_mixed_are_refused_by_name(tmp_path):
+    """A file whose annotations mix track ids and none: refused naming the first of each and
+    what to export from CVAT instead (was: 'some annotations have a track_id and some do
+    not', naming none)."""
+    untracked = _box_annotation(3, 2, [5.0, 2.0, 2.0, 2.0], 0)
+    del untracked["attributes"]["track_id"]
+    data = _cvat_coco(
+        [
+            _box_annotation(1, 1, [1.0, 1.0, 2.0, 3.0], 0),
+            _box_annotation(2, 2, [2.0, 1.0, 2.0, 3.0], 0),
+            untracked,
+        ]
+    )
+    (tmp_path / "mixed.json").write_text(json.dumps(data))
+    message = (
+        r"mixed\.json: annotations\[2\] \(id 3\) has no track_id but 2 annotations have one "
+        r"\(annotations\[0\] \(id 1\) first\).*'CVAT for video 1\.1'"
+    )
+    with pytest.raises(FormatError, match=message):
+        read_annotations(tmp_path / "mixed.json", "coco", VideoInfo(8, 6, np.arange(3) / 30, {}))
+
+
 @pytest.mark.parametrize(
     ("bbox", "message"),
     [

@@ -13,7 +13,7 @@ from formats_helpers import make_store
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, export, import_annotations, read_annotations
-from ecoseg.formats.cvat import cvat_to_mask, mask_to_cvat
+from ecoseg.formats.cvat import SkippedFramesWarning, cvat_to_mask, mask_to_cvat
 from ecoseg.store import MaskStore
 
 TASK_FIELDS = [
@@ -26,6 +26,9 @@ TASK_FIELDS = [
     "flipped",
     "created",
     "updated",
+    "start_frame",
+    "stop_frame",
+    "frame_filter",
     "labels",
     "segments",
     "owner",
@@ -63,6 +66,9 @@ def test_documented_schema_field_by_field(sample, tmp_path):
     task = root.find("meta/task")
     assert [child.tag for child in task] == TASK_FIELDS
     assert task.findtext("size") == str(n)
+    # every video frame is a task frame: CVAT maps frame k of the task to video frame k
+    assert (task.findtext("start_frame"), task.findtext("stop_frame")) == ("0", str(n - 1))
+    assert task.findtext("frame_filter") == ""
     assert task.findtext("mode") == "interpolation"
     assert task.findtext("flipped") in ("True", "False")
     assert task.findtext("original_size/width") == "640"
@@ -223,3 +229,83 @@ def test_runs_that_do_not_fill_the_box(tmp_path):
     (tmp_path / "a.xml").write_text(text)
     with pytest.raises(FormatError, match=r'<track id="1"> <mask frame="0">: rle runs add up to 8'):
         read_annotations(tmp_path / "a.xml", "cvat", VideoInfo(3, 3, np.zeros(1), {}))
+
+
+def task_xml(meta: str, shapes: str) -> str:
+    """A CVAT for video 1.1 file of one track, with task settings ``meta``."""
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version>
+  <meta><task>{meta}<original_size><width>10</width><height>8</height></original_size>
+  </task></meta>
+  <track id="0" label="grouper" source="manual">{shapes}</track>
+</annotations>"""
+
+
+BOX = '<box frame="{}" xtl="{}" ytl="0" xbr="{}" ybr="2" outside="{}" occluded="0" keyframe="1"/>'
+STEP5 = "<size>4</size><start_frame>10</start_frame><stop_frame>29</stop_frame>"
+STEP5 += "<frame_filter>step=5</frame_filter>"
+
+
+def test_a_stepped_task_is_held_on_its_own_frames_only(tmp_path):
+    """A task of every 5th frame from 10 (CVAT writes video frame numbers 10, 15, 20, 25):
+    a hand-made track of two boxes is interpolated and held over those frames only, never
+    over the frames between, which the annotator never saw (old code: shapes cut at <size>,
+    read as a video frame count: only frames 10 and 20)."""
+    shapes = BOX.format(10, 0, 2, 0) + BOX.format(20, 4, 6, 0)
+    (tmp_path / "t.xml").write_text(task_xml(STEP5, shapes))
+    video = VideoInfo(10, 8, np.arange(40) / 30, {})
+    with pytest.warns(SkippedFramesWarning, match=r"t\.xml: the task shows one video frame in 5"):
+        ann = read_annotations(tmp_path / "t.xml", "cvat", video)
+    got = [(i.frame, i.box) for i in ann.instances]
+    assert got == [(10, (0, 0, 2, 2)), (15, (2, 0, 4, 2)), (20, (4, 0, 6, 2)), (25, (4, 0, 6, 2))]
+    with pytest.warns(SkippedFramesWarning, match="never annotated and are left empty"):
+        out = import_annotations(tmp_path / "t.xml", "cvat", video, tmp_path / "s.zarr")
+    lab = MaskStore.open(out).read_labels()
+    assert [t for t in range(40) if lab[t].any()] == [10, 15, 20, 25]
+
+
+def test_a_task_from_a_start_frame_holds_to_its_own_end(tmp_path):
+    """start_frame 100, 5 frames: a shape at 102 is held to the task's last frame, 104 (old
+    code: held only on its own frame, <size> 5 read as the end)."""
+    meta = "<size>5</size><start_frame>100</start_frame><stop_frame>104</stop_frame>"
+    poly = '<polygon frame="102" points="1,1;5,1;5,5" outside="0" occluded="0" keyframe="1"/>'
+    (tmp_path / "t.xml").write_text(task_xml(meta, poly))
+    ann = read_annotations(tmp_path / "t.xml", "cvat", VideoInfo(10, 8, np.arange(120) / 30, {}))
+    assert [i.frame for i in ann.instances] == [102, 103, 104]
+
+
+@pytest.mark.filterwarnings("ignore::ecoseg.formats.cvat.SkippedFramesWarning")
+def test_an_outside_shape_one_step_past_the_end_ends_the_track(tmp_path):
+    """CVAT ends a one-frame shape with an outside shape one step later, also past the end."""
+    shapes = BOX.format(25, 0, 2, 0) + BOX.format(30, 0, 2, 1)
+    (tmp_path / "t.xml").write_text(task_xml(STEP5, shapes))
+    ann = read_annotations(tmp_path / "t.xml", "cvat", VideoInfo(10, 8, np.arange(40) / 30, {}))
+    assert [i.frame for i in ann.instances] == [25]
+
+
+@pytest.mark.filterwarnings("ignore::ecoseg.formats.cvat.SkippedFramesWarning")
+@pytest.mark.parametrize(
+    ("frame", "outside", "message"),
+    [
+        (
+            12,
+            0,
+            r'<box frame="12">: frame 12 is not a frame of the task \(<start_frame> 10, '
+            r"<frame_filter> step=5: video frames 10, 15, 20\.\.25\)",
+        ),
+        (5, 1, "frame 5 is not a frame of the task"),
+        (30, 0, r"frame 30 is past the end of the task \(its last frame is 25\)"),
+        (35, 1, "frame 35 is past the end of the task"),
+    ],
+)
+def test_a_shape_off_the_task_frames_is_refused(tmp_path, frame, outside, message):
+    (tmp_path / "t.xml").write_text(task_xml(STEP5, BOX.format(frame, 0, 2, outside)))
+    with pytest.raises(FormatError, match=message):
+        read_annotations(tmp_path / "t.xml", "cvat", VideoInfo(10, 8, np.arange(40) / 30, {}))
+
+
+def test_a_frame_filter_other_than_a_step_is_refused(tmp_path):
+    meta = "<size>4</size><frame_filter>every=5</frame_filter>"
+    (tmp_path / "t.xml").write_text(task_xml(meta, BOX.format(0, 0, 2, 0)))
+    with pytest.raises(FormatError, match=r"<frame_filter> 'every=5' is not understood"):
+        read_annotations(tmp_path / "t.xml", "cvat", VideoInfo(10, 8, np.arange(8) / 30, {}))

@@ -83,6 +83,24 @@ def test_evaluate_refuses_an_incomplete_folder(tmp_path):
         ecoseg.evaluate(store, folder)
 
 
+def test_one_bit_masks_are_object_1(tmp_path):
+    """A 1-bit PNG (mode "1", as tools save one object's mask): 0 background, 1 object 1
+    (old code: refused, "PNG mode 1 is not an indexed mask")."""
+    (tmp_path / "f").mkdir()
+    mask = np.zeros((4, 6), bool)
+    mask[1:3, 2:5] = True
+    Image.fromarray(mask).save(tmp_path / "f" / "00001.png")
+    with Image.open(tmp_path / "f" / "00001.png") as image:
+        assert image.mode == "1"
+    out = ecoseg.formats.import_annotations(
+        tmp_path / "f", "davis", VideoInfo(6, 4, np.arange(3) / 30, {}), tmp_path / "s.zarr"
+    )
+    lab = MaskStore.open(out).read_labels()
+    assert lab.shape == (3, 4, 6)
+    np.testing.assert_array_equal(lab[1], mask.astype(np.uint32))
+    assert not lab[0].any() and not lab[2].any()
+
+
 def test_wrong_size_names_the_file(tmp_path):
     (tmp_path / "f").mkdir()
     Image.fromarray(np.zeros((5, 5), np.uint8), mode="L").save(tmp_path / "f" / "00003.png")

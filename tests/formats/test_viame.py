@@ -162,6 +162,24 @@ def test_a_class_that_viame_reads_as_an_attribute_is_refused(tmp_path):
     assert not (tmp_path / "v.csv").exists()
 
 
+def test_spaces_around_a_species_are_padding_both_ways(tmp_path):
+    """Import strips spaces around a species (a hand-padded CSV); the export refused nothing
+    and wrote ' goby ', which DIVE keeps and our import strips: the species came back as
+    'goby', and a store's 'goby' and ' goby ' were one species in the file."""
+    from formats_helpers import make_store
+
+    (tmp_path / "p.csv").write_text("# header\n1, x, 0, 1, 1, 3, 3, 0.9, -1,  goby , 0.8\n")
+    ann = read_annotations(tmp_path / "p.csv", "viame", VideoInfo(8, 6, np.arange(2) / 10, {}))
+    assert ann.class_of() == {1: "goby"}
+    lab = np.zeros((1, 4, 4), np.uint32)
+    lab[0, 1:3, 1:3] = 6
+    lab[0, 0, 0] = 7
+    store = make_store(lab, classes={6: "goby", 7: " goby "})
+    with pytest.raises(FormatError, match=r"object 7: class ' goby ' begins or ends with spaces"):
+        export(store, "viame", tmp_path / "v.csv")
+    assert not (tmp_path / "v.csv").exists()
+
+
 def test_class_probability_is_the_species_confidence(tmp_path):
     lab = np.zeros((1, 4, 4), np.uint32)
     lab[0, :2, :2] = 5

@@ -1,0 +1,45 @@
+"""Leftovers of a killed export (``.NAME.partial-HOST-PID`` beside the output) are cleaned up
+by a later export, and only those of a process of this machine that is gone. Nothing is killed:
+the leftovers are made by hand, named with pids no process has (above Linux's largest pid)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from formats_helpers import make_store
+
+from ecoseg.formats import export, host_tag, partial_name
+
+DEAD = 999_999_990  # above pid_max (at most 2**22 on Linux): never a running process
+
+
+def test_a_later_export_removes_a_killed_exports_leftovers_only(tmp_path):
+    store = make_store(np.ones((2, 4, 4)))
+    host = host_tag()
+    stale = [
+        tmp_path / f".masks.json.partial-{DEAD}",  # as older versions named it
+        tmp_path / f".masks.json.partial-{host}-{DEAD + 1}",
+    ]
+    kept = [
+        tmp_path / f".masks.json.partial-{host}-{os.getppid()}",  # a running process
+        tmp_path / f".masks.json.partial-other-machine-{DEAD + 2}",  # cannot be checked
+        tmp_path / f".other.json.partial-{host}-{DEAD + 3}",  # another output's
+    ]
+    for p in stale + kept:
+        p.write_text('{"images": [')  # what a killed export leaves: a cut-off file
+    out = export(store, "coco", tmp_path / "masks.json")
+    assert [p for p in stale if p.exists()] == []  # old code: both left for good
+    assert all(p.exists() for p in kept)
+    assert os.path.getsize(out) > 0
+    assert not (tmp_path / partial_name("masks.json")).exists()
+
+
+def test_a_killed_davis_exports_partial_folder_is_removed(tmp_path):
+    store = make_store(np.ones((2, 4, 4)))
+    stale = tmp_path / f".pngs.partial-{host_tag()}-{DEAD}"
+    stale.mkdir()
+    (stale / "00000.png").write_bytes(b"\x89PNG")  # cut off mid-write
+    export(store, "davis", tmp_path / "pngs")
+    assert not stale.exists()
+    assert sorted(p.name for p in (tmp_path / "pngs").iterdir()) == ["00000.png", "00001.png"]
