@@ -17,6 +17,7 @@ from ecoseg.io._common import DEFAULT_FPS, describe_error
 
 __all__ = [
     "ATTACHED_PIC",
+    "VideoTimingWarning",
     "RETIMED_FORMATS",
     "StreamIndex",
     "declared_rate",
@@ -30,6 +31,13 @@ ATTACHED_PIC = 1024  # AV_DISPOSITION_ATTACHED_PIC: cover art, not footage
 RETIMED_FORMATS = frozenset({"mpeg", "mpegvideo", "vob", "dvd"})
 
 
+class VideoTimingWarning(UserWarning):
+    """A video's timestamps jump back or repeat, so ecoseg times its frames another way.
+
+    The message names the file, the frame where it happens and how the times were made.
+    """
+
+
 @dataclass(frozen=True)
 class StreamIndex:
     """What demuxing (without decoding) tells about the video stream."""
@@ -40,6 +48,7 @@ class StreamIndex:
     times: np.ndarray  # (n,) seconds since the first frame
     fps: float
     duration: float
+    timing_note: str | None = None  # how the times were made when the timestamps fail
 
 
 def open_container(path: str):
@@ -71,6 +80,7 @@ def stream_kinds(container) -> str:
 def scan(path: str, container, stream) -> StreamIndex:
     """Demux every packet of ``stream`` (no decoding) and index their timestamps."""
     stamps: list[int | None] = []
+    decode_ts: list[int | None] = []
     keys: list[bool] = []
     durations: list[int] = []
     corrupt: list[bool] = []
@@ -79,6 +89,7 @@ def scan(path: str, container, stream) -> StreamIndex:
             if packet.size == 0 or getattr(packet, "is_discard", False):
                 continue
             stamps.append(packet.pts if packet.pts is not None else packet.dts)
+            decode_ts.append(packet.dts if packet.dts is not None else packet.pts)
             keys.append(packet.is_keyframe)
             durations.append(packet.duration or 0)
             corrupt.append(packet.is_corrupt)
@@ -89,7 +100,7 @@ def scan(path: str, container, stream) -> StreamIndex:
     # A recording cut off mid-write ends in an incomplete packet: the video ends before it.
     # (Being last in decode order, no other frame can depend on it.)
     while corrupt and corrupt[-1]:
-        for column in (stamps, keys, durations, corrupt):
+        for column in (stamps, decode_ts, keys, durations, corrupt):
             column.pop()
     n = len(stamps)
     if n == 0:
@@ -97,6 +108,17 @@ def scan(path: str, container, stream) -> StreamIndex:
 
     tb = stream.time_base
     declared = declared_rate(stream)
+    jumps = _jumps_back(decode_ts)
+    if jumps and None not in stamps:
+        return _joined(path, stamps, decode_ts, keys, durations, jumps, tb, declared)
+    note = None
+    if None not in stamps and len(set(stamps)) < n:
+        seen: set[int] = set()
+        first = next(i for i, t in enumerate(stamps) if t in seen or seen.add(t))
+        note = (
+            f"{path}: timestamps repeat (packet {first} has the time of an earlier one); "
+            f"frames are counted in file order and timed at {declared or DEFAULT_FPS:g} fps"
+        )
     if None not in stamps and len(set(stamps)) == n:
         raw = np.asarray(stamps, dtype=np.int64)
         order = np.argsort(raw, kind="stable")
@@ -128,7 +150,61 @@ def scan(path: str, container, stream) -> StreamIndex:
             last = float(np.median(np.diff(times))) if n > 1 else 1.0 / fps
     if len(keyframes) == 0 or keyframes[0] != 0:
         keyframes = np.concatenate([[0], keyframes]).astype(np.int64)
-    return StreamIndex(ts, ts_to_index, keyframes, times, float(fps), float(times[-1] + last))
+    return StreamIndex(ts, ts_to_index, keyframes, times, float(fps), float(times[-1] + last), note)
+
+
+def _jumps_back(decode_ts: list[int | None]) -> list[int]:
+    """Packet positions where the decode timestamps go back: a new recording begins.
+
+    Decode timestamps never decrease within one recording (B-frames reorder presentation
+    times, not decode times), so a drop means recordings joined into one file (``cat a.ts
+    b.ts``, a recorder that restarted its clock).
+    """
+    out, last = [], None
+    for i, t in enumerate(decode_ts):
+        if t is None:
+            continue
+        if last is not None and t < last:
+            out.append(i)
+        last = t
+    return out
+
+
+def _joined(path, stamps, decode_ts, keys, durations, jumps, tb, declared) -> StreamIndex:
+    """Index of a stream whose timestamps restart: each piece timed by its own timestamps,
+    placed one frame after the end of the piece before it; frames counted in file order."""
+    n = len(stamps)
+    bounds = [0, *jumps, n]
+    times_parts: list[np.ndarray] = []
+    start = 0.0
+    scale = float(tb) if tb else 0.0
+    step = 1.0 / (declared or DEFAULT_FPS)
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        piece = np.sort(np.asarray(stamps[a:b], dtype=np.int64))
+        if scale and len(np.unique(piece)) == len(piece):
+            local = (piece - piece[0]).astype(np.float64) * scale
+            last = np.diff(local) if len(local) > 1 else np.array([step])
+            gap = durations[b - 1] * scale or float(np.median(last))
+        else:
+            local, gap = np.arange(len(piece)) * step, step
+        times_parts.append(start + local)
+        start = float(start + local[-1] + gap)
+    times = np.concatenate(times_parts)
+    span = times[-1] - times[0]
+    fps = (n - 1) / span if n > 1 and span > 0 else (declared or DEFAULT_FPS)
+    at = jumps[0]
+    back = (decode_ts[at - 1] - decode_ts[at]) * scale if scale else float("nan")
+    note = (
+        f"{path}: timestamps jump back {back:.3f} s at frame {at} (t={times[at]:.3f} s; "
+        f"{len(jumps) + 1} recordings joined into one file?); each part is timed by its own "
+        "timestamps and follows the one before it"
+    )
+    keyframes = np.flatnonzero(np.asarray(keys, bool))
+    if len(keyframes) == 0 or keyframes[0] != 0:
+        keyframes = np.concatenate([[0], keyframes]).astype(np.int64)
+    return StreamIndex(
+        np.arange(n, dtype=np.int64), None, keyframes, times, float(fps), float(start), note
+    )
 
 
 def declared_rate(stream) -> float | None:

@@ -9,6 +9,7 @@ one FFmpeg filter graph. A per-frame pixel transform belongs in :class:`_ToRGB`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 
 import av
@@ -17,7 +18,13 @@ import numpy as np
 from ecoseg._hashing import cached_sha256_file
 from ecoseg.errors import VideoError
 from ecoseg.io._common import check_path, describe_error
-from ecoseg.io._pyav import RETIMED_FORMATS, open_container, scan, video_stream
+from ecoseg.io._pyav import (
+    RETIMED_FORMATS,
+    VideoTimingWarning,
+    open_container,
+    scan,
+    video_stream,
+)
 from ecoseg.io.reader import Frame, VideoReader
 from ecoseg.io.rotation import TURN_FILTERS, upright_turns
 
@@ -74,6 +81,8 @@ class VideoFileReader(VideoReader):
         if self.turns % 2:
             source = (source[1], source[0])
         self._index = index
+        if index.timing_note is not None:
+            warnings.warn(index.timing_note, VideoTimingWarning, stacklevel=3)
         # Seeking by timestamp is trusted where timestamps come from the container, not from
         # a parser's interpolation (MPEG program streams re-time packets after a seek); a seek
         # that meets an unknown timestamp also turns it off. Otherwise: decode from the start.

@@ -283,3 +283,39 @@ def test_frame_silently_dropped_by_decoder_is_detected(tmp_path):
         v.read(31)
     assert v.read(29).index == 29
     assert v.read(40).index == 40  # past the damage, after the next keyframe
+
+
+def _ts_piece(path, first: int, n: int, shift: int) -> None:
+    """MPEG-TS of ``pattern(first..first+n-1)`` whose timestamps start ``shift`` frames late."""
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("mpeg2video", rate=30)
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        s.options = {"g": "4", "bf": "0", "qscale": "1"}
+        for i in [*range(first, first + n), None]:
+            frame = None if i is None else av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            for p in s.encode(frame):
+                p.pts, p.dts = p.pts + shift, p.dts + shift
+                out.mux(p)
+
+
+def test_recordings_joined_into_one_file_play_in_file_order(tmp_path):
+    # `cat a.ts b.ts`, or a recorder that restarted its clock: the timestamps jump back. The
+    # frames were sorted by timestamp, so the second recording came first and reading failed.
+    _ts_piece(tmp_path / "a.ts", 0, 10, shift=1500)  # starts 50 s in
+    _ts_piece(tmp_path / "b.ts", 10, 6, shift=0)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes((tmp_path / "a.ts").read_bytes() + (tmp_path / "b.ts").read_bytes())
+    with pytest.warns(UserWarning, match=r"joined.ts: timestamps jump back 50\.\d+ s at frame 10"):
+        v = open_video(joined)
+    assert len(v) == 16
+    np.testing.assert_allclose(v.times, np.arange(16) / 30, atol=1e-6)  # each part's own times
+    frames = list(v)
+    assert [closest_pattern(f.image, 16) for f in frames] == list(range(16))
+    assert [f.time for f in frames] == pytest.approx(list(np.arange(16) / 30), abs=1e-6)
+    assert closest_pattern(v.read(12).image, 16) == 12
+    assert closest_pattern(v.read(3).image, 16) == 3
+
+
+def test_an_ordinary_clip_gives_no_timing_warning(clip, recwarn):
+    open_video(clip).close()
+    assert not [w for w in recwarn if "timestamps" in str(w.message)]
