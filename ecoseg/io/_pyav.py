@@ -8,6 +8,7 @@ for seeking.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -17,11 +18,13 @@ from ecoseg.io._common import DEFAULT_FPS, describe_error
 
 __all__ = [
     "ATTACHED_PIC",
+    "PixelAspectWarning",
     "VideoTimingWarning",
     "RETIMED_FORMATS",
     "StreamIndex",
     "declared_rate",
     "open_container",
+    "pixel_aspect",
     "scan",
     "stream_kinds",
     "video_stream",
@@ -36,6 +39,10 @@ class VideoTimingWarning(UserWarning):
 
     The message names the file, the frame where it happens and how the times were made.
     """
+
+
+class PixelAspectWarning(UserWarning):
+    """A video's pixels are not square: players stretch it, ecoseg keeps the stored pixels."""
 
 
 @dataclass(frozen=True)
@@ -213,3 +220,20 @@ def declared_rate(stream) -> float | None:
         if rate is not None and rate > 0:
             return float(rate)
     return None
+
+
+def pixel_aspect(stream) -> Fraction:
+    """The stream's sample (pixel) aspect ratio, width over height of one pixel; 1 if unknown.
+
+    Examples
+    --------
+    >>> class S:
+    ...     sample_aspect_ratio, codec_context = Fraction(0, 1), None
+    >>> pixel_aspect(S())
+    Fraction(1, 1)
+    """
+    for owner in (stream, stream.codec_context):
+        sar = getattr(owner, "sample_aspect_ratio", None) if owner is not None else None
+        if sar is not None and sar.numerator > 0 and sar.denominator > 0:
+            return Fraction(sar.numerator, sar.denominator)
+    return Fraction(1)

@@ -20,8 +20,10 @@ from ecoseg.errors import VideoError
 from ecoseg.io._common import check_path, describe_error
 from ecoseg.io._pyav import (
     RETIMED_FORMATS,
+    PixelAspectWarning,
     VideoTimingWarning,
     open_container,
+    pixel_aspect,
     scan,
     video_stream,
 )
@@ -71,6 +73,7 @@ class VideoFileReader(VideoReader):
             index = scan(p, container, stream)
             source = (stream.codec_context.width, stream.codec_context.height)
             self.codec = stream.codec_context.name
+            aspect = pixel_aspect(stream)
             fmt = container.format.name
         finally:
             container.close()
@@ -80,6 +83,9 @@ class VideoFileReader(VideoReader):
         self.turns = upright_turns(_first_frame_rotation(p, self._stream_index))
         if self.turns % 2:
             source = (source[1], source[0])
+            aspect = 1 / aspect
+        #: width over height of one source pixel (upright); 1 for square pixels
+        self.pixel_aspect = aspect
         self._index = index
         if index.timing_note is not None:
             warnings.warn(index.timing_note, VideoTimingWarning, stacklevel=3)
@@ -89,6 +95,30 @@ class VideoFileReader(VideoReader):
         self._seekable = index.ts_to_index is not None and fmt not in RETIMED_FORMATS
         super().__init__(p, index.times, index.fps, source, crop, size, index.duration)
         self._reader: _Decoder | None = None
+        if aspect != 1:
+            shown = (max(1, round(source[0] * aspect)), source[1])
+            warnings.warn(
+                f"{p}: pixels are not square (aspect {aspect.numerator}:{aspect.denominator}): "
+                f"players show it {shown[0]}x{shown[1]}, ecoseg keeps the stored "
+                f"{source[0]}x{source[1]} pixels, so a pixel spans another distance across "
+                f"than down; open_video(path, size={shown}) gives square pixels",
+                PixelAspectWarning,
+                stacklevel=3,
+            )
+
+    def record(self) -> dict:
+        """:meth:`VideoReader.record`, plus what was done to show the stream as players do:
+        ``upright_turns`` (display matrix), ``pixel_aspect`` (``[num, den]``, non-square
+        source pixels) and ``timing`` (how times were made when the timestamps jump back or
+        repeat), each only when it applies."""
+        extra: dict = {}
+        if self.turns:
+            extra["upright_turns"] = self.turns
+        if self.pixel_aspect != 1:
+            extra["pixel_aspect"] = [self.pixel_aspect.numerator, self.pixel_aspect.denominator]
+        if self._index.timing_note is not None:
+            extra["timing"] = self._index.timing_note
+        return {**super().record(), **extra}
 
     def _sha256(self) -> str:
         return cached_sha256_file(self.path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -314,8 +315,37 @@ def test_recordings_joined_into_one_file_play_in_file_order(tmp_path):
     assert [f.time for f in frames] == pytest.approx(list(np.arange(16) / 30), abs=1e-6)
     assert closest_pattern(v.read(12).image, 16) == 12
     assert closest_pattern(v.read(3).image, 16) == 3
+    assert "jump back" in v.record()["timing"]  # the store's provenance says so too
 
 
 def test_an_ordinary_clip_gives_no_timing_warning(clip, recwarn):
     open_video(clip).close()
     assert not [w for w in recwarn if "timestamps" in str(w.message)]
+
+
+def test_non_square_pixels_are_named_and_recorded(tmp_path):
+    # Anamorphic/DV footage: a player stretches 64x48 stored pixels to 85x48. ecoseg keeps the
+    # stored pixels (masks line up with them) but said nothing, so areas and lengths in px
+    # silently mixed two scales. It now warns, says how to get square pixels and records it.
+    path = tmp_path / "anamorphic.mp4"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=30, options={"qp": "0"})
+        s.width, s.height, s.pix_fmt = W, H, "yuv444p"
+        s.codec_context.sample_aspect_ratio = Fraction(4, 3)
+        for i in [0, 1, None]:
+            frame = None if i is None else av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            for p in s.encode(frame):
+                out.mux(p)
+    with pytest.warns(UserWarning, match=r"anamorphic.mp4: pixels are not square \(aspect 4:3\)"):
+        v = open_video(path)
+    assert v.pixel_aspect == Fraction(4, 3) and v.size == (W, H)
+    assert v.record()["pixel_aspect"] == [4, 3]
+    with pytest.warns(UserWarning, match=r"size=\(85, 48\)"):
+        square = open_video(path, size=(85, 48))
+    assert square.read(1).image.shape == (48, 85, 3)
+
+
+def test_square_pixels_record_nothing_extra(clip):
+    v = open_video(clip)
+    assert v.pixel_aspect == 1
+    assert not {"pixel_aspect", "timing", "upright_turns"} & set(v.record())
