@@ -66,7 +66,7 @@ class StoreSummary:
     video_notes : list of str
         What was done to show the video as players do, as its provenance records it
         (:func:`video_notes`): turned upright, non-square pixels, timestamps that jump back
-        or repeat. Empty for footage that needed none of it.
+        or repeat, a file that ends before its index. Empty for footage that needed none of it.
     ecoseg_version : str
         The ecoseg version that created the store ("" if not recorded).
     created : str or None
@@ -353,9 +353,10 @@ def video_notes(extra: Any) -> list[str]:
         out.append(
             f"pixels are not square ({aspect[0]}:{aspect[1]}); masks are in the stored pixels"
         )
-    timing = extra.get("timing")
-    if isinstance(timing, str) and timing:
-        out.append(" ".join(timing.split()))
+    for key in ("timing", "truncated"):
+        text = extra.get(key)
+        if isinstance(text, str) and text:
+            out.append(" ".join(text.split()))
     return out
 
 

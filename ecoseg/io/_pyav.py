@@ -7,7 +7,7 @@ for seeking.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import av
@@ -19,6 +19,7 @@ from ecoseg.io._common import DEFAULT_FPS, describe_error
 __all__ = [
     "ATTACHED_PIC",
     "PixelAspectWarning",
+    "TruncatedVideoWarning",
     "VideoTimingWarning",
     "RETIMED_FORMATS",
     "StreamIndex",
@@ -41,6 +42,11 @@ class VideoTimingWarning(UserWarning):
     """
 
 
+class TruncatedVideoWarning(UserWarning):
+    """A video file ends before its own index does: a recording or copy cut off. The frames
+    present are read; the message names where it breaks."""
+
+
 class PixelAspectWarning(UserWarning):
     """A video's pixels are not square: players stretch it, ecoseg keeps the stored pixels."""
 
@@ -56,6 +62,7 @@ class StreamIndex:
     fps: float
     duration: float
     timing_note: str | None = None  # how the times were made when the timestamps fail
+    cut_note: str | None = None  # the file ends before its index says
 
 
 def open_container(path: str):
@@ -91,8 +98,11 @@ def scan(path: str, container, stream) -> StreamIndex:
     keys: list[bool] = []
     durations: list[int] = []
     corrupt: list[bool] = []
+    discarded = 0  # whole packets an edit list leaves out: frames of the file, not shown
     try:
         for packet in container.demux(stream):
+            if packet.size and getattr(packet, "is_discard", False) and not packet.is_corrupt:
+                discarded += 1
             if packet.size == 0 or getattr(packet, "is_discard", False):
                 continue
             stamps.append(packet.pts if packet.pts is not None else packet.dts)
@@ -117,7 +127,24 @@ def scan(path: str, container, stream) -> StreamIndex:
     declared = declared_rate(stream)
     jumps = _jumps_back(decode_ts)
     if jumps and None not in stamps:
-        return _joined(path, stamps, decode_ts, keys, durations, jumps, tb, declared)
+        index = _joined(path, stamps, decode_ts, keys, durations, jumps, tb, declared)
+    else:
+        index = _timed(path, stamps, keys, durations, tb, declared)
+    promised = int(stream.frames or 0)  # the container's own count (an MP4/MOV index)
+    if promised > n + discarded:
+        t = index.times[-1]
+        cut = (
+            f"{path}: the file ends before its index does: {n} of {promised} frames are "
+            f"present (cut off after frame {n - 1}, t={t:.3f} s: a recording or copy that "
+            "stopped early?); the frames present are read"
+        )
+        index = replace(index, cut_note=cut)
+    return index
+
+
+def _timed(path, stamps, keys, durations, tb, declared) -> StreamIndex:
+    """Index of a stream timed by its own timestamps (or counted when they fail)."""
+    n = len(stamps)
     note = None
     if None not in stamps and len(set(stamps)) < n:
         seen: set[int] = set()

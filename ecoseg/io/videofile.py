@@ -21,6 +21,7 @@ from ecoseg.io._common import check_path, describe_error
 from ecoseg.io._pyav import (
     RETIMED_FORMATS,
     PixelAspectWarning,
+    TruncatedVideoWarning,
     VideoTimingWarning,
     open_container,
     pixel_aspect,
@@ -89,6 +90,8 @@ class VideoFileReader(VideoReader):
         self._index = index
         if index.timing_note is not None:
             warnings.warn(index.timing_note, VideoTimingWarning, stacklevel=3)
+        if index.cut_note is not None:
+            warnings.warn(index.cut_note, TruncatedVideoWarning, stacklevel=3)
         # Seeking by timestamp is trusted where timestamps come from the container, not from
         # a parser's interpolation (MPEG program streams re-time packets after a seek); a seek
         # that meets an unknown timestamp also turns it off. Otherwise: decode from the start.
@@ -109,8 +112,9 @@ class VideoFileReader(VideoReader):
     def record(self) -> dict:
         """:meth:`VideoReader.record`, plus what was done to show the stream as players do:
         ``upright_turns`` (display matrix), ``pixel_aspect`` (``[num, den]``, non-square
-        source pixels) and ``timing`` (how times were made when the timestamps jump back or
-        repeat), each only when it applies."""
+        source pixels), ``timing`` (how times were made when the timestamps jump back or
+        repeat) and ``truncated`` (the file ends before its index), each only when it
+        applies."""
         extra: dict = {}
         if self.turns:
             extra["upright_turns"] = self.turns
@@ -118,6 +122,8 @@ class VideoFileReader(VideoReader):
             extra["pixel_aspect"] = [self.pixel_aspect.numerator, self.pixel_aspect.denominator]
         if self._index.timing_note is not None:
             extra["timing"] = self._index.timing_note
+        if self._index.cut_note is not None:
+            extra["truncated"] = self._index.cut_note
         return {**super().record(), **extra}
 
     def _sha256(self) -> str:

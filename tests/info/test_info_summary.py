@@ -118,6 +118,7 @@ def test_video_notes_show_what_was_done_to_the_footage(truth):
         upright_turns=3,
         pixel_aspect=[4, 3],
         timing="reef.ts: timestamps jump back 50.267 s at frame 10 (t=0.333 s; ...)",
+        truncated="reef.ts: the file ends before its index does: 21 of 40 frames ...",
     )
     meta.write_text(json.dumps(data))
     s = summary(truth)
@@ -125,6 +126,7 @@ def test_video_notes_show_what_was_done_to_the_footage(truth):
         "turned upright by its display matrix (3 quarter turns clockwise)",
         "pixels are not square (4:3); masks are in the stored pixels",
         "reef.ts: timestamps jump back 50.267 s at frame 10 (t=0.333 s; ...)",
+        "reef.ts: the file ends before its index does: 21 of 40 frames ...",
     ]
     text = "\n".join(s.lines())
     assert "    pixels are not square (4:3)" in text
