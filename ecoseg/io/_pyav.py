@@ -7,6 +7,7 @@ for seeking.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -24,6 +25,8 @@ __all__ = [
     "RETIMED_FORMATS",
     "StreamIndex",
     "declared_rate",
+    "MISSING_INDEX",
+    "mp4_without_index",
     "open_container",
     "pixel_aspect",
     "scan",
@@ -72,9 +75,54 @@ def open_container(path: str):
     except PermissionError:
         raise VideoError(f"{path}: cannot read file (permission denied)") from None
     except av.FFmpegError as e:
-        raise VideoError(f"{path}: not a readable video ({describe_error(e)})") from None
+        why = MISSING_INDEX if mp4_without_index(path) else describe_error(e)
+        raise VideoError(f"{path}: not a readable video ({why})") from None
     except (OSError, UnicodeDecodeError) as e:
         raise VideoError(f"{path}: cannot open ({describe_error(e)})") from None
+
+
+MISSING_INDEX = (
+    "its MP4/MOV index, the moov box, is missing: the recording or copy was cut off before "
+    "the file was finished, and no frame can be found without it; recovery tools rebuild it "
+    "from a good clip of the same camera"
+)
+
+
+def mp4_without_index(path: str) -> bool:
+    """Whether ``path`` is an MP4/MOV file whose top-level boxes hold media but no index.
+
+    Cameras write the index (``moov``) after the media (``mdat``), so a recording or copy cut
+    off early has none. Only the box headers are read.
+
+    Examples
+    --------
+    >>> import tempfile, struct
+    >>> path = tempfile.mkdtemp() + "/cut.mp4"
+    >>> box = lambda kind, body: struct.pack(">I", 8 + len(body)) + kind + body
+    >>> _ = open(path, "wb").write(box(b"ftyp", b"isom" * 2) + box(b"mdat", bytes(64))[:40])
+    >>> mp4_without_index(path)
+    True
+    """
+    kinds = set()
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            at = 0
+            while at + 8 <= size and len(kinds) < 64:
+                f.seek(at)
+                head = f.read(16)
+                length, kind = int.from_bytes(head[:4], "big"), head[4:8]
+                if length == 1 and len(head) == 16:
+                    length = int.from_bytes(head[8:16], "big")
+                elif length == 0:
+                    length = size - at  # to the end of the file
+                if length < 8 or not kind.isascii():
+                    break
+                kinds.add(kind)
+                at += length
+    except OSError:
+        return False
+    return b"ftyp" in kinds and b"mdat" in kinds and b"moov" not in kinds
 
 
 def video_stream(container, path: str):
