@@ -214,12 +214,15 @@ class _ToRGB:
             x0, y0, x1, y1 = self._crop
             width, height = x1 - x0, y1 - y0
             # Crop in the decoder's pixel format when the offsets fall on whole chroma
-            # samples; otherwise convert to RGB first so chroma stays aligned with luma.
+            # samples and the frame holds whole chroma samples (an odd-sized 4:2:0 frame
+            # does not: its chroma would be resampled at another ratio); otherwise convert
+            # to RGB first so chroma stays aligned with luma.
             fmt = av.VideoFormat(frame.format.name, frame.width, frame.height)
             widths = [c.width for c in fmt.components if c.width] or [frame.width]
             heights = [c.height for c in fmt.components if c.height] or [frame.height]
-            fx, fy = frame.width // min(widths), frame.height // min(heights)
-            if not (upright or fmt.is_rgb or (x0 % max(fx, 1) == 0 and y0 % max(fy, 1) == 0)):
+            fx, fy = -(-frame.width // min(widths)), -(-frame.height // min(heights))
+            whole = frame.width % fx == 0 and frame.height % fy == 0
+            if not (upright or fmt.is_rgb or (whole and x0 % fx == 0 and y0 % fy == 0)):
                 chain.append(g.add("format", "rgb24"))
             chain.append(g.add("crop", f"w={width}:h={height}:x={x0}:y={y0}:exact=1"))
         args = ""

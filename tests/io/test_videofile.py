@@ -369,3 +369,26 @@ def test_square_pixels_record_nothing_extra(clip):
     v = open_video(clip)
     assert v.pixel_aspect == 1
     assert not {"pixel_aspect", "timing", "upright_turns"} & set(v.record())
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv420p10le"])
+def test_crop_of_an_odd_sized_subsampled_frame_is_exact(tmp_path, pix_fmt):
+    # 41x29 4:2:0 (phones and scaled exports make odd sizes): chroma 21x15 does not tile the
+    # frame. A 4:2:0 width of 41 read as "no subsampling" (41 // 21 == 1), so crops at odd
+    # offsets were cut in YUV with chroma a sample off: colours wrong across the whole crop.
+    path = tmp_path / "odd.mkv"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("ffv1", rate=30)
+        s.width, s.height, s.pix_fmt = 41, 29, pix_fmt
+        for i in [0, 1, None]:
+            img = None if i is None else pattern(i, h=29, w=41)
+            frame = None if img is None else av.VideoFrame.from_ndarray(img, format="rgb24")
+            for p in s.encode(frame):
+                out.mux(p)
+    v = open_video(path)
+    full = v.read(1).image
+    assert full.shape == (29, 41, 3)
+    for crop in [(3, 5, 40, 28), (0, 0, 40, 28), (2, 2, 41, 29), (1, 0, 41, 29)]:
+        x0, y0, x1, y1 = crop
+        got = open_video(path, crop=crop).read(1).image
+        np.testing.assert_array_equal(got, full[y0:y1, x0:x1], err_msg=str(crop))
