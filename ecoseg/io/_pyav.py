@@ -8,6 +8,7 @@ for seeking.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -22,6 +23,7 @@ __all__ = [
     "PixelAspectWarning",
     "TruncatedVideoWarning",
     "VideoTimingWarning",
+    "VideoWarning",
     "RETIMED_FORMATS",
     "StreamIndex",
     "declared_rate",
@@ -38,19 +40,24 @@ ATTACHED_PIC = 1024  # AV_DISPOSITION_ATTACHED_PIC: cover art, not footage
 RETIMED_FORMATS = frozenset({"mpeg", "mpegvideo", "vob", "dvd"})
 
 
-class VideoTimingWarning(UserWarning):
+class VideoWarning(UserWarning):
+    """Something about a video file the user should know: ecoseg read it, in a way the
+    message names (the base of the warnings below)."""
+
+
+class VideoTimingWarning(VideoWarning):
     """A video's timestamps jump back or repeat, so ecoseg times its frames another way.
 
     The message names the file, the frame where it happens and how the times were made.
     """
 
 
-class TruncatedVideoWarning(UserWarning):
+class TruncatedVideoWarning(VideoWarning):
     """A video file ends before its own index does: a recording or copy cut off. The frames
     present are read; the message names where it breaks."""
 
 
-class PixelAspectWarning(UserWarning):
+class PixelAspectWarning(VideoWarning):
     """A video's pixels are not square: players stretch it, ecoseg keeps the stored pixels."""
 
 
@@ -126,11 +133,29 @@ def mp4_without_index(path: str) -> bool:
 
 
 def video_stream(container, path: str):
-    """The first video stream that is footage (not cover art)."""
-    for stream in container.streams.video:
-        if not int(stream.disposition or 0) & ATTACHED_PIC:
-            return stream
-    raise VideoError(f"{path}: no video stream (streams: {stream_kinds(container)})")
+    """The first video stream that is footage (not cover art).
+
+    More than one (a 360 camera's two lenses, a recorder's picture-in-picture) gives a
+    :class:`VideoWarning` naming the one read and the others.
+    """
+    footage = [s for s in container.streams.video if not int(s.disposition or 0) & ATTACHED_PIC]
+    if not footage:
+        raise VideoError(f"{path}: no video stream (streams: {stream_kinds(container)})")
+    if len(footage) > 1:
+        warnings.warn(
+            f"{path}: {len(footage)} video streams; ecoseg reads the first "
+            f"({_stream_text(footage[0])}), not {', '.join(map(_stream_text, footage[1:]))}",
+            VideoWarning,
+            stacklevel=4,
+        )
+    return footage[0]
+
+
+def _stream_text(stream) -> str:
+    """``"#1, 1920x1080 h264"`` for messages."""
+    ctx = stream.codec_context
+    size = f"{ctx.width}x{ctx.height} " if ctx is not None and ctx.width else ""
+    return f"#{stream.index}, {size}{ctx.name if ctx is not None else 'unknown codec'}"
 
 
 def stream_kinds(container) -> str:

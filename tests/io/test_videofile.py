@@ -392,3 +392,41 @@ def test_crop_of_an_odd_sized_subsampled_frame_is_exact(tmp_path, pix_fmt):
         x0, y0, x1, y1 = crop
         got = open_video(path, crop=crop).read(1).image
         np.testing.assert_array_equal(got, full[y0:y1, x0:x1], err_msg=str(crop))
+
+
+def _two_streams(path, *, audio_first: bool) -> None:
+    """Frames ``pattern(i)`` in a 64x48 stream, after an audio stream or before a 32x32 one."""
+    with av.open(str(path), "w") as out:
+        if audio_first:
+            audio = out.add_stream("pcm_s16le", rate=8000)
+        video = out.add_stream("ffv1", rate=30)
+        video.width, video.height, video.pix_fmt = W, H, "yuv444p"
+        if not audio_first:
+            other = out.add_stream("ffv1", rate=30)
+            other.width, other.height, other.pix_fmt = 32, 32, "yuv444p"
+        for i in [0, 1, 2, None]:
+            img = None if i is None else av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            for p in video.encode(img):
+                out.mux(p)
+            if not audio_first:
+                small = None if i is None else np.zeros((32, 32, 3), np.uint8)
+                small = None if small is None else av.VideoFrame.from_ndarray(small, "rgb24")
+                for p in other.encode(small):
+                    out.mux(p)
+        if audio_first:
+            sound = av.AudioFrame.from_ndarray(np.zeros((1, 800), np.int16), format="s16")
+            sound.sample_rate = 8000
+            for p in [*audio.encode(sound), *audio.encode()]:
+                out.mux(p)
+
+
+def test_audio_first_and_several_video_streams(tmp_path, recwarn):
+    _two_streams(tmp_path / "sound first.mkv", audio_first=True)
+    v = open_video(tmp_path / "sound first.mkv")
+    assert (v.size, len(v)) == ((W, H), 3) and closest_pattern(v.read(2).image, 3) == 2
+    assert not [w for w in recwarn if "ecoseg" in type(w.message).__module__]
+    # a 360 camera's two lenses, picture-in-picture: which one is read was not said
+    _two_streams(tmp_path / "two lenses.mkv", audio_first=False)
+    with pytest.warns(UserWarning, match=r"two lenses.mkv: 2 video streams; ecoseg reads the "):
+        v = open_video(tmp_path / "two lenses.mkv")
+    assert v.size == (W, H) and closest_pattern(v.read(1).image, 3) == 1
