@@ -333,6 +333,8 @@ def video_notes(extra: Any) -> list[str]:
 
     Examples
     --------
+    >>> video_notes({"start_s": 5.0})
+    ["frame 0 is at 5 s of the stream's clock; times count from it"]
     >>> video_notes({"upright_turns": 1, "pixel_aspect": [4, 3]})
     ['turned upright by its display matrix (1 quarter turn clockwise)', \
 'pixels are not square (4:3); masks are in the stored pixels']
@@ -342,6 +344,9 @@ def video_notes(extra: Any) -> list[str]:
     if not isinstance(extra, Mapping):
         return []
     out = []
+    start = extra.get("start_s")
+    if isinstance(start, int | float) and not isinstance(start, bool) and start:
+        out.append(f"frame 0 is at {start:g} s of the stream's clock; times count from it")
     turns = extra.get("upright_turns")
     if isinstance(turns, int) and not isinstance(turns, bool) and turns:
         out.append(

@@ -73,6 +73,7 @@ class StreamIndex:
     duration: float
     timing_note: str | None = None  # how the times were made when the timestamps fail
     cut_note: str | None = None  # the file ends before its index says
+    start: float = 0.0  # stream time (s) of frame 0, which ecoseg times as 0
 
 
 def open_container(path: str):
@@ -257,7 +258,10 @@ def _timed(path, stamps, keys, durations, tb, declared) -> StreamIndex:
             last = float(np.median(np.diff(times))) if n > 1 else 1.0 / fps
     if len(keyframes) == 0 or keyframes[0] != 0:
         keyframes = np.concatenate([[0], keyframes]).astype(np.int64)
-    return StreamIndex(ts, ts_to_index, keyframes, times, float(fps), float(times[-1] + last), note)
+    start = float(ts[0] * tb) if tb and ts_to_index is not None else 0.0
+    return StreamIndex(
+        ts, ts_to_index, keyframes, times, float(fps), float(times[-1] + last), note, start=start
+    )
 
 
 def _jumps_back(decode_ts: list[int | None]) -> list[int]:

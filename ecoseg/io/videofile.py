@@ -88,6 +88,8 @@ class VideoFileReader(VideoReader):
         #: width over height of one source pixel (upright); 1 for square pixels
         self.pixel_aspect = aspect
         self._index = index
+        #: the stream time (s) of frame 0; ``times`` count from it (0 s at frame 0)
+        self.stream_start = index.start
         if index.timing_note is not None:
             warnings.warn(index.timing_note, VideoTimingWarning, stacklevel=3)
         if index.cut_note is not None:
@@ -111,7 +113,9 @@ class VideoFileReader(VideoReader):
 
     def record(self) -> dict:
         """:meth:`VideoReader.record`, plus what was done to show the stream as players do:
-        ``upright_turns`` (display matrix), ``pixel_aspect`` (``[num, den]``, non-square
+        ``start_s`` (the stream time of frame 0, which ecoseg times as 0 s: add it to
+        compare with a player or a logger that uses the stream's clock), ``upright_turns``
+        (display matrix), ``pixel_aspect`` (``[num, den]``, non-square
         source pixels), ``timing`` (how times were made when the timestamps jump back or
         repeat) and ``truncated`` (the file ends before its index), each only when it
         applies."""
@@ -124,6 +128,8 @@ class VideoFileReader(VideoReader):
             extra["timing"] = self._index.timing_note
         if self._index.cut_note is not None:
             extra["truncated"] = self._index.cut_note
+        if self._index.start:
+            extra["start_s"] = self._index.start
         return {**super().record(), **extra}
 
     def _sha256(self) -> str:

@@ -115,6 +115,7 @@ def test_video_notes_show_what_was_done_to_the_footage(truth):
     meta = truth / "zarr.json"
     data = json.loads(meta.read_text())
     data["attributes"]["ecoseg"]["provenance"]["video"].update(
+        start_s=1.5,
         upright_turns=3,
         pixel_aspect=[4, 3],
         timing="reef.ts: timestamps jump back 50.267 s at frame 10 (t=0.333 s; ...)",
@@ -123,6 +124,7 @@ def test_video_notes_show_what_was_done_to_the_footage(truth):
     meta.write_text(json.dumps(data))
     s = summary(truth)
     assert s.video_notes == [
+        "frame 0 is at 1.5 s of the stream's clock; times count from it",
         "turned upright by its display matrix (3 quarter turns clockwise)",
         "pixels are not square (4:3); masks are in the stored pixels",
         "reef.ts: timestamps jump back 50.267 s at frame 10 (t=0.333 s; ...)",

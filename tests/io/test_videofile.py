@@ -430,3 +430,12 @@ def test_audio_first_and_several_video_streams(tmp_path, recwarn):
     with pytest.warns(UserWarning, match=r"two lenses.mkv: 2 video streams; ecoseg reads the "):
         v = open_video(tmp_path / "two lenses.mkv")
     assert v.size == (W, H) and closest_pattern(v.read(1).image, 3) == 1
+
+
+def test_a_stream_that_starts_late_is_timed_from_its_first_frame(tmp_path):
+    # a clip cut from a longer recording, an MPEG-TS clock: frame 0 is at 5 s of the stream.
+    # Times count from frame 0 (as documented); the offset was nowhere to be found.
+    path = write_clip(tmp_path / "late.mkv", codec="ffv1", pix_fmt="yuv444p", pts=[5000, 5033])
+    v = open_video(path)
+    assert list(v.times) == pytest.approx([0.0, 0.033])
+    assert v.stream_start == pytest.approx(5.0) and v.record()["start_s"] == pytest.approx(5.0)
