@@ -224,7 +224,7 @@ def _timed(path, stamps, keys, durations, tb, declared) -> StreamIndex:
         seen: set[int] = set()
         first = next(i for i, t in enumerate(stamps) if t in seen or seen.add(t))
         note = (
-            f"{path}: timestamps repeat (packet {first} has the time of an earlier one); "
+            f"{path}: timestamps repeat (frame {first} has the time of an earlier one); "
             f"frames are counted in file order and timed at {declared or DEFAULT_FPS:g} fps"
         )
     if None not in stamps and len(set(stamps)) == n:

@@ -439,3 +439,24 @@ def test_a_stream_that_starts_late_is_timed_from_its_first_frame(tmp_path):
     v = open_video(path)
     assert list(v.times) == pytest.approx([0.0, 0.033])
     assert v.stream_start == pytest.approx(5.0) and v.record()["start_s"] == pytest.approx(5.0)
+
+
+def test_repeated_timestamps_are_named_and_frames_counted(tmp_path):
+    # a muxer that stamped two frames alike: frames were counted at the declared rate in
+    # silence, so the times were no longer the file's and nobody was told
+    path = tmp_path / "repeat.mkv"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("ffv1", rate=25)
+        s.width, s.height, s.pix_fmt = W, H, "yuv444p"
+        encoded = []
+        for i in [*range(6), None]:
+            img = None if i is None else av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            encoded += s.encode(img)
+        for p, ms in zip(encoded, [0, 40, 40, 80, 120, 160]):
+            p.time_base, p.pts, p.dts = Fraction(1, 1000), ms, ms
+            out.mux(p)
+    with pytest.warns(UserWarning, match=r"repeat.mkv: timestamps repeat \(frame 2 has the time"):
+        v = open_video(path)
+    assert list(v.times) == pytest.approx([0.0, 0.04, 0.08, 0.12, 0.16, 0.2])
+    assert [closest_pattern(f.image, 6) for f in v] == list(range(6))
+    assert "25 fps" in v.record()["timing"]
