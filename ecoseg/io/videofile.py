@@ -80,8 +80,14 @@ class VideoFileReader(VideoReader):
             container.close()
         if source[0] <= 0 or source[1] <= 0:
             raise VideoError(f"{p}: video stream has no frame size (damaged header?)")
-        # a display matrix (phones, action cameras): frames are turned upright when decoded
-        self.turns = upright_turns(_first_frame_rotation(p, self._stream_index))
+        # a display matrix (phones, action cameras): frames are turned upright when decoded;
+        # the first picture's size is the video's (demuxing may leave the header at a later
+        # part's size when recordings of different sizes were joined)
+        rotation, first_size = _first_frame(p, self._stream_index)
+        source = first_size or source
+        #: (width, height) of the decoded pictures, before any turn
+        self._stored = source
+        self.turns = upright_turns(rotation)
         if self.turns % 2:
             source = (source[1], source[0])
             aspect = 1 / aspect
@@ -167,18 +173,28 @@ class VideoFileReader(VideoReader):
         return _ToRGB(stream, self._crop, self._size, self.turns)
 
 
-def _first_frame_rotation(path: str, stream_index: int) -> float:
-    """The display-matrix rotation FFmpeg attaches to the first decoded frame (0 if none)."""
+def _first_frame(path: str, stream_index: int) -> tuple[float, tuple[int, int] | None]:
+    """The display-matrix rotation FFmpeg attaches to the first decoded frame (0 if none)
+    and that frame's (width, height) (None when nothing decodes)."""
     container = open_container(path)
     try:
         stream = container.streams[stream_index]
         for frame in container.decode(stream):
-            return float(getattr(frame, "rotation", 0) or 0)
+            return float(getattr(frame, "rotation", 0) or 0), (frame.width, frame.height)
     except av.FFmpegError:
-        return 0.0  # undecodable: the decoder reports it where frames are read
+        return 0.0, None  # undecodable: the decoder reports it where frames are read
     finally:
         container.close()
-    return 0.0
+    return 0.0, None
+
+
+def _size_change(frame, stored: tuple[int, int]) -> str:
+    """Why a picture of another size than the first is refused, for the frame error."""
+    return (
+        f"its picture is {frame.width}x{frame.height}, the video's first "
+        f"{stored[0]}x{stored[1]}: the size changes mid-stream (recordings of different sizes "
+        "joined?); split the file where it changes"
+    )
 
 
 class _ToRGB:
@@ -303,6 +319,8 @@ class _Decoder:
             for i, frame in self._gen:
                 self._next = i + 1
                 if i == index:
+                    if (frame.width, frame.height) != r._stored:
+                        raise r._frame_error(i, _size_change(frame, r._stored))
                     return Frame(i, float(r._times[i]), self._convert(frame))
         except BaseException:
             self._gen = None

@@ -460,3 +460,31 @@ def test_repeated_timestamps_are_named_and_frames_counted(tmp_path):
     assert list(v.times) == pytest.approx([0.0, 0.04, 0.08, 0.12, 0.16, 0.2])
     assert [closest_pattern(f.image, 6) for f in v] == list(range(6))
     assert "25 fps" in v.record()["timing"]
+
+
+def test_a_size_change_mid_stream_is_named_at_its_frame(tmp_path):
+    # recordings of different sizes joined into one file: the reader said 32x32 (the header
+    # left at the last part's size) and yielded 64x48 pictures, then 32x32 ones
+    parts = []
+    for name, (w, h), n in (("big.ts", (W, H), 6), ("small.ts", (32, 32), 4)):
+        with av.open(str(tmp_path / name), "w", format="mpegts") as out:
+            s = out.add_stream("libx264", rate=30, options={"qp": "0", "bf": "0"})
+            s.width, s.height, s.pix_fmt = w, h, "yuv444p"
+            for i in [*range(n), None]:
+                img = None if i is None else pattern(i, h=h, w=w)
+                frame = None if img is None else av.VideoFrame.from_ndarray(img, format="rgb24")
+                for p in s.encode(frame):
+                    out.mux(p)
+        parts.append((tmp_path / name).read_bytes())
+    path = tmp_path / "two sizes.ts"
+    path.write_bytes(b"".join(parts))
+    with pytest.warns(UserWarning, match="timestamps jump back"):
+        v = open_video(path)
+    assert v.size == (W, H) and len(v) == 10
+    got = []
+    with pytest.raises(VideoError) as err:
+        for f in v:
+            got.append(f.image.shape)
+    assert got == [(H, W, 3)] * 6
+    msg = one_line_naming(err, "two sizes.ts: cannot decode frame 6 (t=0.200 s)")
+    assert "its picture is 32x32, the video's first 64x48: the size changes mid-stream" in msg
