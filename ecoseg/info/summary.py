@@ -353,6 +353,8 @@ def video_notes(extra: Any) -> list[str]:
             f"turned upright by its display matrix ({turns} quarter turn"
             f"{'s' if turns != 1 else ''} clockwise)"
         )
+    if extra.get("interlaced") is True:
+        out.append("interlaced: read as whole frames, not deinterlaced")
     aspect = extra.get("pixel_aspect")
     if isinstance(aspect, list) and len(aspect) == 2:
         out.append(

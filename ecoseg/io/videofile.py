@@ -23,6 +23,7 @@ from ecoseg.io._pyav import (
     PixelAspectWarning,
     TruncatedVideoWarning,
     VideoTimingWarning,
+    VideoWarning,
     open_container,
     pixel_aspect,
     scan,
@@ -83,11 +84,22 @@ class VideoFileReader(VideoReader):
         # a display matrix (phones, action cameras): frames are turned upright when decoded;
         # the first picture's size is the video's (demuxing may leave the header at a later
         # part's size when recordings of different sizes were joined)
-        rotation, first_size = _first_frame(p, self._stream_index)
+        rotation, first_size, interlaced = _first_frame(p, self._stream_index)
         source = first_size or source
         #: (width, height) of the decoded pictures, before any turn
         self._stored = source
         self.turns = upright_turns(rotation)
+        #: the pictures are interlaced (two fields a frame); read as whole frames
+        self.interlaced = interlaced
+        if interlaced:
+            warnings.warn(
+                f"{p}: interlaced (two fields a frame, as 1080i/576i cameras record): ecoseg "
+                "reads whole frames without deinterlacing, so moving animals show combing and "
+                "frayed mask edges; deinterlace it first (e.g. ffmpeg -vf bwdif) for cleaner "
+                "masks",
+                VideoWarning,
+                stacklevel=3,
+            )
         if self.turns % 2:
             source = (source[1], source[0])
             aspect = 1 / aspect
@@ -121,13 +133,15 @@ class VideoFileReader(VideoReader):
         """:meth:`VideoReader.record`, plus what was done to show the stream as players do:
         ``start_s`` (the stream time of frame 0, which ecoseg times as 0 s: add it to
         compare with a player or a logger that uses the stream's clock), ``upright_turns``
-        (display matrix), ``pixel_aspect`` (``[num, den]``, non-square
+        (display matrix), ``interlaced``, ``pixel_aspect`` (``[num, den]``, non-square
         source pixels), ``timing`` (how times were made when the timestamps jump back or
         repeat) and ``truncated`` (the file ends before its index), each only when it
         applies."""
         extra: dict = {}
         if self.turns:
             extra["upright_turns"] = self.turns
+        if self.interlaced:
+            extra["interlaced"] = True
         if self.pixel_aspect != 1:
             extra["pixel_aspect"] = [self.pixel_aspect.numerator, self.pixel_aspect.denominator]
         if self._index.timing_note is not None:
@@ -173,19 +187,21 @@ class VideoFileReader(VideoReader):
         return _ToRGB(stream, self._crop, self._size, self.turns)
 
 
-def _first_frame(path: str, stream_index: int) -> tuple[float, tuple[int, int] | None]:
-    """The display-matrix rotation FFmpeg attaches to the first decoded frame (0 if none)
-    and that frame's (width, height) (None when nothing decodes)."""
+def _first_frame(path: str, stream_index: int) -> tuple[float, tuple[int, int] | None, bool]:
+    """The display-matrix rotation FFmpeg attaches to the first decoded frame (0 if none),
+    that frame's (width, height) (None when nothing decodes) and whether it is interlaced."""
     container = open_container(path)
     try:
         stream = container.streams[stream_index]
         for frame in container.decode(stream):
-            return float(getattr(frame, "rotation", 0) or 0), (frame.width, frame.height)
+            rotation = float(getattr(frame, "rotation", 0) or 0)
+            interlaced = bool(getattr(frame, "interlaced_frame", False))
+            return rotation, (frame.width, frame.height), interlaced
     except av.FFmpegError:
-        return 0.0, None  # undecodable: the decoder reports it where frames are read
+        return 0.0, None, False  # undecodable: the decoder reports it where frames are read
     finally:
         container.close()
-    return 0.0, None
+    return 0.0, None, False
 
 
 def _size_change(frame, stored: tuple[int, int]) -> str:

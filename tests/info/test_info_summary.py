@@ -117,6 +117,7 @@ def test_video_notes_show_what_was_done_to_the_footage(truth):
     data["attributes"]["ecoseg"]["provenance"]["video"].update(
         start_s=1.5,
         upright_turns=3,
+        interlaced=True,
         pixel_aspect=[4, 3],
         timing="reef.ts: timestamps jump back 50.267 s at frame 10 (t=0.333 s; ...)",
         truncated="reef.ts: the file ends before its index does: 21 of 40 frames ...",
@@ -126,6 +127,7 @@ def test_video_notes_show_what_was_done_to_the_footage(truth):
     assert s.video_notes == [
         "frame 0 is at 1.5 s of the stream's clock; times count from it",
         "turned upright by its display matrix (3 quarter turns clockwise)",
+        "interlaced: read as whole frames, not deinterlaced",
         "pixels are not square (4:3); masks are in the stored pixels",
         "reef.ts: timestamps jump back 50.267 s at frame 10 (t=0.333 s; ...)",
         "reef.ts: the file ends before its index does: 21 of 40 frames ...",

@@ -488,3 +488,20 @@ def test_a_size_change_mid_stream_is_named_at_its_frame(tmp_path):
     assert got == [(H, W, 3)] * 6
     msg = one_line_naming(err, "two sizes.ts: cannot decode frame 6 (t=0.200 s)")
     assert "its picture is 32x32, the video's first 64x48: the size changes mid-stream" in msg
+
+
+def test_interlaced_footage_is_named(tmp_path):
+    # 1080i/576i cameras record two fields a frame; players deinterlace, ecoseg reads whole
+    # frames (combing on moving animals) and said nothing
+    path = tmp_path / "fields.mkv"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=25, options={"x264-params": "tff=1", "qp": "0"})
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        for i in [0, 1, None]:
+            frame = None if i is None else av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            for p in s.encode(frame):
+                out.mux(p)
+    with pytest.warns(UserWarning, match=r"fields.mkv: interlaced \(two fields a frame"):
+        v = open_video(path)
+    assert v.interlaced and v.record()["interlaced"] is True
+    assert closest_pattern(v.read(1).image, 2) == 1
