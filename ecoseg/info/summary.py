@@ -10,11 +10,12 @@ frames: it is quick on a long store and on a bucket. Whether the chunks survived
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-__all__ = ["StoreSummary", "open_store", "pending_edits", "summary"]
+__all__ = ["StoreSummary", "open_store", "pending_edits", "summary", "video_notes"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class StoreSummary:
         The video's file name, its path as recorded and its sha256.
     fps : float or None
         The video's frame rate as recorded.
+    video_notes : list of str
+        What was done to show the video as players do, as its provenance records it
+        (:func:`video_notes`): turned upright, non-square pixels, timestamps that jump back
+        or repeat, a file that ends before its index. Empty for footage that needed none of it.
     ecoseg_version : str
         The ecoseg version that created the store ("" if not recorded).
     created : str or None
@@ -98,6 +103,7 @@ class StoreSummary:
     video_path: str | None = None
     video_sha256: str | None = None
     fps: float | None = None
+    video_notes: list[str] = field(default_factory=list)
     ecoseg_version: str = ""
     created: str | None = None
     calibration: dict[str, Any] | None = None
@@ -192,6 +198,7 @@ rewritten; run `ecoseg edit m.zarr --resume`
         if self.fps:
             video += f", {self.fps:g} fps"
         out.append(f"video        {video}")
+        out += [f"             {note}" for note in self.video_notes]
         out.append(f"calibration  {_calibration(self.calibration)}")
         return out[:1] + ["  " + line for line in out[1:]]
 
@@ -313,11 +320,51 @@ def summary(path: Any) -> StoreSummary:
         video_path=recorded,
         video_sha256=video.sha256 if video is not None else None,
         fps=float(video.fps) if video is not None and video.fps else None,
+        video_notes=video_notes(video.extra if video is not None else {}),
         ecoseg_version=info.ecoseg_version,
         created=prov.created,
         calibration=info.calibration,
         pending_edits=pending_edits(store),
     )
+
+
+def video_notes(extra: Any) -> list[str]:
+    """Lines for what the reader did to show a video as players do (its ``record()`` extras).
+
+    Examples
+    --------
+    >>> video_notes({"start_s": 5.0})
+    ["frame 0 is at 5 s of the stream's clock; times count from it"]
+    >>> video_notes({"upright_turns": 1, "pixel_aspect": [4, 3]})
+    ['turned upright by its display matrix (1 quarter turn clockwise)', \
+'pixels are not square (4:3); masks are in the stored pixels']
+    >>> video_notes({"image_folder": True})
+    []
+    """
+    if not isinstance(extra, Mapping):
+        return []
+    out = []
+    start = extra.get("start_s")
+    if isinstance(start, int | float) and not isinstance(start, bool) and start:
+        out.append(f"frame 0 is at {start:g} s of the stream's clock; times count from it")
+    turns = extra.get("upright_turns")
+    if isinstance(turns, int) and not isinstance(turns, bool) and turns:
+        out.append(
+            f"turned upright by its display matrix ({turns} quarter turn"
+            f"{'s' if turns != 1 else ''} clockwise)"
+        )
+    if extra.get("interlaced") is True:
+        out.append("interlaced: read as whole frames, not deinterlaced")
+    aspect = extra.get("pixel_aspect")
+    if isinstance(aspect, list) and len(aspect) == 2:
+        out.append(
+            f"pixels are not square ({aspect[0]}:{aspect[1]}); masks are in the stored pixels"
+        )
+    for key in ("timing", "truncated"):
+        text = extra.get(key)
+        if isinstance(text, str) and text:
+            out.append(" ".join(text.split()))
+    return out
 
 
 def open_store(path: Any) -> Any:

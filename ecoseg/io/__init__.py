@@ -1,5 +1,11 @@
 """Input/output of footage: streaming video decode and image folders."""
 
+from ecoseg.io._pyav import (
+    PixelAspectWarning,
+    TruncatedVideoWarning,
+    VideoTimingWarning,
+    VideoWarning,
+)
 from ecoseg.io.video import (
     Frame,
     FrameBatch,
@@ -15,7 +21,11 @@ __all__ = [
     "FrameBatch",
     "FrameIndexError",
     "ImageFolderReader",
+    "PixelAspectWarning",
+    "TruncatedVideoWarning",
     "VideoFileReader",
     "VideoReader",
+    "VideoTimingWarning",
+    "VideoWarning",
     "open_video",
 ]

@@ -7,7 +7,10 @@ for seeking.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import warnings
+from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -17,10 +20,17 @@ from ecoseg.io._common import DEFAULT_FPS, describe_error
 
 __all__ = [
     "ATTACHED_PIC",
+    "PixelAspectWarning",
+    "TruncatedVideoWarning",
+    "VideoTimingWarning",
+    "VideoWarning",
     "RETIMED_FORMATS",
     "StreamIndex",
     "declared_rate",
+    "MISSING_INDEX",
+    "mp4_without_index",
     "open_container",
+    "pixel_aspect",
     "scan",
     "stream_kinds",
     "video_stream",
@@ -28,6 +38,27 @@ __all__ = [
 
 ATTACHED_PIC = 1024  # AV_DISPOSITION_ATTACHED_PIC: cover art, not footage
 RETIMED_FORMATS = frozenset({"mpeg", "mpegvideo", "vob", "dvd"})
+
+
+class VideoWarning(UserWarning):
+    """Something about a video file the user should know: ecoseg read it, in a way the
+    message names (the base of the warnings below)."""
+
+
+class VideoTimingWarning(VideoWarning):
+    """A video's timestamps jump back or repeat, so ecoseg times its frames another way.
+
+    The message names the file, the frame where it happens and how the times were made.
+    """
+
+
+class TruncatedVideoWarning(VideoWarning):
+    """A video file ends before its own index does: a recording or copy cut off. The frames
+    present are read; the message names where it breaks."""
+
+
+class PixelAspectWarning(VideoWarning):
+    """A video's pixels are not square: players stretch it, ecoseg keeps the stored pixels."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +71,9 @@ class StreamIndex:
     times: np.ndarray  # (n,) seconds since the first frame
     fps: float
     duration: float
+    timing_note: str | None = None  # how the times were made when the timestamps fail
+    cut_note: str | None = None  # the file ends before its index says
+    start: float = 0.0  # stream time (s) of frame 0, which ecoseg times as 0
 
 
 def open_container(path: str):
@@ -49,17 +83,80 @@ def open_container(path: str):
     except PermissionError:
         raise VideoError(f"{path}: cannot read file (permission denied)") from None
     except av.FFmpegError as e:
-        raise VideoError(f"{path}: not a readable video ({describe_error(e)})") from None
+        why = MISSING_INDEX if mp4_without_index(path) else describe_error(e)
+        raise VideoError(f"{path}: not a readable video ({why})") from None
     except (OSError, UnicodeDecodeError) as e:
         raise VideoError(f"{path}: cannot open ({describe_error(e)})") from None
 
 
+MISSING_INDEX = (
+    "its MP4/MOV index, the moov box, is missing: the recording or copy was cut off before "
+    "the file was finished, and no frame can be found without it; recovery tools rebuild it "
+    "from a good clip of the same camera"
+)
+
+
+def mp4_without_index(path: str) -> bool:
+    """Whether ``path`` is an MP4/MOV file whose top-level boxes hold media but no index.
+
+    Cameras write the index (``moov``) after the media (``mdat``), so a recording or copy cut
+    off early has none. Only the box headers are read.
+
+    Examples
+    --------
+    >>> import tempfile, struct
+    >>> path = tempfile.mkdtemp() + "/cut.mp4"
+    >>> box = lambda kind, body: struct.pack(">I", 8 + len(body)) + kind + body
+    >>> _ = open(path, "wb").write(box(b"ftyp", b"isom" * 2) + box(b"mdat", bytes(64))[:40])
+    >>> mp4_without_index(path)
+    True
+    """
+    kinds = set()
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            at = 0
+            while at + 8 <= size and len(kinds) < 64:
+                f.seek(at)
+                head = f.read(16)
+                length, kind = int.from_bytes(head[:4], "big"), head[4:8]
+                if length == 1 and len(head) == 16:
+                    length = int.from_bytes(head[8:16], "big")
+                elif length == 0:
+                    length = size - at  # to the end of the file
+                if length < 8 or not kind.isascii():
+                    break
+                kinds.add(kind)
+                at += length
+    except OSError:
+        return False
+    return b"ftyp" in kinds and b"mdat" in kinds and b"moov" not in kinds
+
+
 def video_stream(container, path: str):
-    """The first video stream that is footage (not cover art)."""
-    for stream in container.streams.video:
-        if not int(stream.disposition or 0) & ATTACHED_PIC:
-            return stream
-    raise VideoError(f"{path}: no video stream (streams: {stream_kinds(container)})")
+    """The first video stream that is footage (not cover art).
+
+    More than one (a 360 camera's two lenses, a recorder's picture-in-picture) gives a
+    :class:`VideoWarning` naming the one read and the others.
+    """
+    footage = [s for s in container.streams.video if not int(s.disposition or 0) & ATTACHED_PIC]
+    if not footage:
+        raise VideoError(f"{path}: no video stream (streams: {stream_kinds(container)})")
+    if len(footage) > 1:
+        warnings.warn(
+            f"{path}: {len(footage)} video streams; ecoseg reads the first "
+            f"({_stream_text(footage[0])}), not {', '.join(map(_stream_text, footage[1:]))}",
+            VideoWarning,
+            stacklevel=4,
+        )
+    return footage[0]
+
+
+def _stream_text(stream) -> str:
+    """``"#1, 1920x1080 h264"`` for messages."""
+    ctx = stream.codec_context
+    size = f"{ctx.width}x{ctx.height} " if ctx is not None and ctx.width else ""
+    return f"#{stream.index}, {size}{ctx.name if ctx is not None else 'unknown codec'}"
 
 
 def stream_kinds(container) -> str:
@@ -71,14 +168,19 @@ def stream_kinds(container) -> str:
 def scan(path: str, container, stream) -> StreamIndex:
     """Demux every packet of ``stream`` (no decoding) and index their timestamps."""
     stamps: list[int | None] = []
+    decode_ts: list[int | None] = []
     keys: list[bool] = []
     durations: list[int] = []
     corrupt: list[bool] = []
+    discarded = 0  # whole packets an edit list leaves out: frames of the file, not shown
     try:
         for packet in container.demux(stream):
+            if packet.size and getattr(packet, "is_discard", False) and not packet.is_corrupt:
+                discarded += 1
             if packet.size == 0 or getattr(packet, "is_discard", False):
                 continue
             stamps.append(packet.pts if packet.pts is not None else packet.dts)
+            decode_ts.append(packet.dts if packet.dts is not None else packet.pts)
             keys.append(packet.is_keyframe)
             durations.append(packet.duration or 0)
             corrupt.append(packet.is_corrupt)
@@ -89,7 +191,7 @@ def scan(path: str, container, stream) -> StreamIndex:
     # A recording cut off mid-write ends in an incomplete packet: the video ends before it.
     # (Being last in decode order, no other frame can depend on it.)
     while corrupt and corrupt[-1]:
-        for column in (stamps, keys, durations, corrupt):
+        for column in (stamps, decode_ts, keys, durations, corrupt):
             column.pop()
     n = len(stamps)
     if n == 0:
@@ -97,6 +199,34 @@ def scan(path: str, container, stream) -> StreamIndex:
 
     tb = stream.time_base
     declared = declared_rate(stream)
+    jumps = _jumps_back(decode_ts)
+    if jumps and None not in stamps:
+        index = _joined(path, stamps, decode_ts, keys, durations, jumps, tb, declared)
+    else:
+        index = _timed(path, stamps, keys, durations, tb, declared)
+    promised = int(stream.frames or 0)  # the container's own count (an MP4/MOV index)
+    if promised > n + discarded:
+        t = index.times[-1]
+        cut = (
+            f"{path}: the file ends before its index does: {n} of {promised} frames are "
+            f"present (cut off after frame {n - 1}, t={t:.3f} s: a recording or copy that "
+            "stopped early?); the frames present are read"
+        )
+        index = replace(index, cut_note=cut)
+    return index
+
+
+def _timed(path, stamps, keys, durations, tb, declared) -> StreamIndex:
+    """Index of a stream timed by its own timestamps (or counted when they fail)."""
+    n = len(stamps)
+    note = None
+    if None not in stamps and len(set(stamps)) < n:
+        seen: set[int] = set()
+        first = next(i for i, t in enumerate(stamps) if t in seen or seen.add(t))
+        note = (
+            f"{path}: timestamps repeat (frame {first} has the time of an earlier one); "
+            f"frames are counted in file order and timed at {declared or DEFAULT_FPS:g} fps"
+        )
     if None not in stamps and len(set(stamps)) == n:
         raw = np.asarray(stamps, dtype=np.int64)
         order = np.argsort(raw, kind="stable")
@@ -128,7 +258,64 @@ def scan(path: str, container, stream) -> StreamIndex:
             last = float(np.median(np.diff(times))) if n > 1 else 1.0 / fps
     if len(keyframes) == 0 or keyframes[0] != 0:
         keyframes = np.concatenate([[0], keyframes]).astype(np.int64)
-    return StreamIndex(ts, ts_to_index, keyframes, times, float(fps), float(times[-1] + last))
+    start = float(ts[0] * tb) if tb and ts_to_index is not None else 0.0
+    return StreamIndex(
+        ts, ts_to_index, keyframes, times, float(fps), float(times[-1] + last), note, start=start
+    )
+
+
+def _jumps_back(decode_ts: list[int | None]) -> list[int]:
+    """Packet positions where the decode timestamps go back: a new recording begins.
+
+    Decode timestamps never decrease within one recording (B-frames reorder presentation
+    times, not decode times), so a drop means recordings joined into one file (``cat a.ts
+    b.ts``, a recorder that restarted its clock).
+    """
+    out, last = [], None
+    for i, t in enumerate(decode_ts):
+        if t is None:
+            continue
+        if last is not None and t < last:
+            out.append(i)
+        last = t
+    return out
+
+
+def _joined(path, stamps, decode_ts, keys, durations, jumps, tb, declared) -> StreamIndex:
+    """Index of a stream whose timestamps restart: each piece timed by its own timestamps,
+    placed one frame after the end of the piece before it; frames counted in file order."""
+    n = len(stamps)
+    bounds = [0, *jumps, n]
+    times_parts: list[np.ndarray] = []
+    start = 0.0
+    scale = float(tb) if tb else 0.0
+    step = 1.0 / (declared or DEFAULT_FPS)
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        piece = np.sort(np.asarray(stamps[a:b], dtype=np.int64))
+        if scale and len(np.unique(piece)) == len(piece):
+            local = (piece - piece[0]).astype(np.float64) * scale
+            last = np.diff(local) if len(local) > 1 else np.array([step])
+            gap = durations[b - 1] * scale or float(np.median(last))
+        else:
+            local, gap = np.arange(len(piece)) * step, step
+        times_parts.append(start + local)
+        start = float(start + local[-1] + gap)
+    times = np.concatenate(times_parts)
+    span = times[-1] - times[0]
+    fps = (n - 1) / span if n > 1 and span > 0 else (declared or DEFAULT_FPS)
+    at = jumps[0]
+    back = (decode_ts[at - 1] - decode_ts[at]) * scale if scale else float("nan")
+    note = (
+        f"{path}: timestamps jump back {back:.3f} s at frame {at} (t={times[at]:.3f} s; "
+        f"{len(jumps) + 1} recordings joined into one file?); each part is timed by its own "
+        "timestamps and follows the one before it"
+    )
+    keyframes = np.flatnonzero(np.asarray(keys, bool))
+    if len(keyframes) == 0 or keyframes[0] != 0:
+        keyframes = np.concatenate([[0], keyframes]).astype(np.int64)
+    return StreamIndex(
+        np.arange(n, dtype=np.int64), None, keyframes, times, float(fps), float(start), note
+    )
 
 
 def declared_rate(stream) -> float | None:
@@ -137,3 +324,20 @@ def declared_rate(stream) -> float | None:
         if rate is not None and rate > 0:
             return float(rate)
     return None
+
+
+def pixel_aspect(stream) -> Fraction:
+    """The stream's sample (pixel) aspect ratio, width over height of one pixel; 1 if unknown.
+
+    Examples
+    --------
+    >>> class S:
+    ...     sample_aspect_ratio, codec_context = Fraction(0, 1), None
+    >>> pixel_aspect(S())
+    Fraction(1, 1)
+    """
+    for owner in (stream, stream.codec_context):
+        sar = getattr(owner, "sample_aspect_ratio", None) if owner is not None else None
+        if sar is not None and sar.numerator > 0 and sar.denominator > 0:
+            return Fraction(sar.numerator, sar.denominator)
+    return Fraction(1)

@@ -166,11 +166,42 @@ def legacy_survey_sha256(files: Sequence[str | os.PathLike]) -> str:
     return h.hexdigest()
 
 
-def load_rgb8(path: str) -> np.ndarray:
-    """Read an image file as (H, W, 3) uint8 RGB (16-bit and float images are rescaled)."""
-    from PIL import Image
+#: EXIF orientation values (TIFF tag 274) whose upright picture is turned a quarter turn
+QUARTER_TURNED = frozenset({5, 6, 7, 8})
 
-    with Image.open(path) as img:
+
+def orientation(img) -> int:
+    """The EXIF orientation of an open PIL image (1, upright as stored, when it has none)."""
+    try:
+        value = int(img.getexif().get(0x0112, 1))
+    except Exception:  # a damaged EXIF block: the picture as stored
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def load_rgb8(path: str) -> np.ndarray:
+    """Read an image file as (H, W, 3) uint8 RGB, upright (16-bit and float images rescaled).
+
+    Upright: a camera that stores a photo sideways with an EXIF orientation tag (phones,
+    many action and still cameras) has it turned as every image viewer shows it, as video
+    files with a display matrix are (:mod:`ecoseg.io.rotation`).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from PIL import Image
+    >>> path = tempfile.mkdtemp() + "/upright.jpg"
+    >>> img = Image.fromarray(np.zeros((40, 60, 3), np.uint8))
+    >>> exif = img.getexif()
+    >>> exif[0x0112] = 6  # stored sideways: turn a quarter clockwise to view
+    >>> img.save(path, exif=exif)
+    >>> load_rgb8(path).shape, image_size(path)
+    ((60, 40, 3), (40, 60))
+    """
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as opened:
+        img = ImageOps.exif_transpose(opened) if orientation(opened) != 1 else opened
         if img.mode == "RGB":
             return np.array(img)
         if img.mode in ("1", "L", "P", "PA", "LA", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"):
@@ -187,11 +218,13 @@ def load_rgb8(path: str) -> np.ndarray:
 
 
 def image_size(path: str) -> tuple[int, int]:
+    """(width, height) of an image as viewers show it (EXIF orientation applied)."""
     from PIL import Image
 
     try:
         with Image.open(path) as img:
-            return img.size
+            w, h = img.size
+            return (h, w) if orientation(img) in QUARTER_TURNED else (w, h)
     except Exception as e:  # PIL raises many kinds for damaged files
         raise VideoError(f"{path}: not a readable image ({describe_error(e)})") from None
 
@@ -236,9 +269,16 @@ class ImageFolderReader(VideoReader):
         source = image_size(self.files[0])
         for f in self.files[1:]:
             if (s := image_size(f)) != source:
+                turned = (
+                    " (as viewed: EXIF orientation turns one of them; portrait and landscape "
+                    "shots mixed?)"
+                    if s == source[::-1]
+                    else ""
+                )
                 raise VideoError(
                     f"{f}: image is {s[0]}x{s[1]} but the folder's first image "
-                    f"({names[0]}) is {source[0]}x{source[1]}; all images must have one size"
+                    f"({names[0]}) is {source[0]}x{source[1]}{turned}; all images must have one "
+                    "size"
                 )
         n = len(self.files)
         super().__init__(p, np.arange(n) / fps, fps, source, crop, size, n / fps)

@@ -9,6 +9,7 @@ one FFmpeg filter graph. A per-frame pixel transform belongs in :class:`_ToRGB`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 
 import av
@@ -17,7 +18,17 @@ import numpy as np
 from ecoseg._hashing import cached_sha256_file
 from ecoseg.errors import VideoError
 from ecoseg.io._common import check_path, describe_error
-from ecoseg.io._pyav import RETIMED_FORMATS, open_container, scan, video_stream
+from ecoseg.io._pyav import (
+    RETIMED_FORMATS,
+    PixelAspectWarning,
+    TruncatedVideoWarning,
+    VideoTimingWarning,
+    VideoWarning,
+    open_container,
+    pixel_aspect,
+    scan,
+    video_stream,
+)
 from ecoseg.io.reader import Frame, VideoReader
 from ecoseg.io.rotation import TURN_FILTERS, upright_turns
 
@@ -64,22 +75,82 @@ class VideoFileReader(VideoReader):
             index = scan(p, container, stream)
             source = (stream.codec_context.width, stream.codec_context.height)
             self.codec = stream.codec_context.name
+            aspect = pixel_aspect(stream)
             fmt = container.format.name
         finally:
             container.close()
         if source[0] <= 0 or source[1] <= 0:
             raise VideoError(f"{p}: video stream has no frame size (damaged header?)")
-        # a display matrix (phones, action cameras): frames are turned upright when decoded
-        self.turns = upright_turns(_first_frame_rotation(p, self._stream_index))
+        # a display matrix (phones, action cameras): frames are turned upright when decoded;
+        # the first picture's size is the video's (demuxing may leave the header at a later
+        # part's size when recordings of different sizes were joined)
+        rotation, first_size, interlaced = _first_frame(p, self._stream_index)
+        source = first_size or source
+        #: (width, height) of the decoded pictures, before any turn
+        self._stored = source
+        self.turns = upright_turns(rotation)
+        #: the pictures are interlaced (two fields a frame); read as whole frames
+        self.interlaced = interlaced
+        if interlaced:
+            warnings.warn(
+                f"{p}: interlaced (two fields a frame, as 1080i/576i cameras record): ecoseg "
+                "reads whole frames without deinterlacing, so moving animals show combing and "
+                "frayed mask edges; deinterlace it first (e.g. ffmpeg -vf bwdif) for cleaner "
+                "masks",
+                VideoWarning,
+                stacklevel=3,
+            )
         if self.turns % 2:
             source = (source[1], source[0])
+            aspect = 1 / aspect
+        #: width over height of one source pixel (upright); 1 for square pixels
+        self.pixel_aspect = aspect
         self._index = index
+        #: the stream time (s) of frame 0; ``times`` count from it (0 s at frame 0)
+        self.stream_start = index.start
+        if index.timing_note is not None:
+            warnings.warn(index.timing_note, VideoTimingWarning, stacklevel=3)
+        if index.cut_note is not None:
+            warnings.warn(index.cut_note, TruncatedVideoWarning, stacklevel=3)
         # Seeking by timestamp is trusted where timestamps come from the container, not from
         # a parser's interpolation (MPEG program streams re-time packets after a seek); a seek
         # that meets an unknown timestamp also turns it off. Otherwise: decode from the start.
         self._seekable = index.ts_to_index is not None and fmt not in RETIMED_FORMATS
         super().__init__(p, index.times, index.fps, source, crop, size, index.duration)
         self._reader: _Decoder | None = None
+        if aspect != 1:
+            shown = (max(1, round(source[0] * aspect)), source[1])
+            warnings.warn(
+                f"{p}: pixels are not square (aspect {aspect.numerator}:{aspect.denominator}): "
+                f"players show it {shown[0]}x{shown[1]}, ecoseg keeps the stored "
+                f"{source[0]}x{source[1]} pixels, so a pixel spans another distance across "
+                f"than down; open_video(path, size={shown}) gives square pixels",
+                PixelAspectWarning,
+                stacklevel=3,
+            )
+
+    def record(self) -> dict:
+        """:meth:`VideoReader.record`, plus what was done to show the stream as players do:
+        ``start_s`` (the stream time of frame 0, which ecoseg times as 0 s: add it to
+        compare with a player or a logger that uses the stream's clock), ``upright_turns``
+        (display matrix), ``interlaced``, ``pixel_aspect`` (``[num, den]``, non-square
+        source pixels), ``timing`` (how times were made when the timestamps jump back or
+        repeat) and ``truncated`` (the file ends before its index), each only when it
+        applies."""
+        extra: dict = {}
+        if self.turns:
+            extra["upright_turns"] = self.turns
+        if self.interlaced:
+            extra["interlaced"] = True
+        if self.pixel_aspect != 1:
+            extra["pixel_aspect"] = [self.pixel_aspect.numerator, self.pixel_aspect.denominator]
+        if self._index.timing_note is not None:
+            extra["timing"] = self._index.timing_note
+        if self._index.cut_note is not None:
+            extra["truncated"] = self._index.cut_note
+        if self._index.start:
+            extra["start_s"] = self._index.start
+        return {**super().record(), **extra}
 
     def _sha256(self) -> str:
         return cached_sha256_file(self.path)
@@ -116,18 +187,30 @@ class VideoFileReader(VideoReader):
         return _ToRGB(stream, self._crop, self._size, self.turns)
 
 
-def _first_frame_rotation(path: str, stream_index: int) -> float:
-    """The display-matrix rotation FFmpeg attaches to the first decoded frame (0 if none)."""
+def _first_frame(path: str, stream_index: int) -> tuple[float, tuple[int, int] | None, bool]:
+    """The display-matrix rotation FFmpeg attaches to the first decoded frame (0 if none),
+    that frame's (width, height) (None when nothing decodes) and whether it is interlaced."""
     container = open_container(path)
     try:
         stream = container.streams[stream_index]
         for frame in container.decode(stream):
-            return float(getattr(frame, "rotation", 0) or 0)
+            rotation = float(getattr(frame, "rotation", 0) or 0)
+            interlaced = bool(getattr(frame, "interlaced_frame", False))
+            return rotation, (frame.width, frame.height), interlaced
     except av.FFmpegError:
-        return 0.0  # undecodable: the decoder reports it where frames are read
+        return 0.0, None, False  # undecodable: the decoder reports it where frames are read
     finally:
         container.close()
-    return 0.0
+    return 0.0, None, False
+
+
+def _size_change(frame, stored: tuple[int, int]) -> str:
+    """Why a picture of another size than the first is refused, for the frame error."""
+    return (
+        f"its picture is {frame.width}x{frame.height}, the video's first "
+        f"{stored[0]}x{stored[1]}: the size changes mid-stream (recordings of different sizes "
+        "joined?); split the file where it changes"
+    )
 
 
 class _ToRGB:
@@ -169,12 +252,15 @@ class _ToRGB:
             x0, y0, x1, y1 = self._crop
             width, height = x1 - x0, y1 - y0
             # Crop in the decoder's pixel format when the offsets fall on whole chroma
-            # samples; otherwise convert to RGB first so chroma stays aligned with luma.
+            # samples and the frame holds whole chroma samples (an odd-sized 4:2:0 frame
+            # does not: its chroma would be resampled at another ratio); otherwise convert
+            # to RGB first so chroma stays aligned with luma.
             fmt = av.VideoFormat(frame.format.name, frame.width, frame.height)
             widths = [c.width for c in fmt.components if c.width] or [frame.width]
             heights = [c.height for c in fmt.components if c.height] or [frame.height]
-            fx, fy = frame.width // min(widths), frame.height // min(heights)
-            if not (upright or fmt.is_rgb or (x0 % max(fx, 1) == 0 and y0 % max(fy, 1) == 0)):
+            fx, fy = -(-frame.width // min(widths)), -(-frame.height // min(heights))
+            whole = frame.width % fx == 0 and frame.height % fy == 0
+            if not (upright or fmt.is_rgb or (whole and x0 % fx == 0 and y0 % fy == 0)):
                 chain.append(g.add("format", "rgb24"))
             chain.append(g.add("crop", f"w={width}:h={height}:x={x0}:y={y0}:exact=1"))
         args = ""
@@ -249,6 +335,8 @@ class _Decoder:
             for i, frame in self._gen:
                 self._next = i + 1
                 if i == index:
+                    if (frame.width, frame.height) != r._stored:
+                        raise r._frame_error(i, _size_change(frame, r._stored))
                     return Frame(i, float(r._times[i]), self._convert(frame))
         except BaseException:
             self._gen = None

@@ -106,3 +106,37 @@ def test_a_frame_rate_stored_as_text_is_unknown(truth):
     meta.write_text(json.dumps(data))
     s = summary(truth)
     assert s.fps is None and s.frames == 16
+
+
+def test_video_notes_show_what_was_done_to_the_footage(truth):
+    """A store made from a rotated, anamorphic or joined recording said nothing of it."""
+    import json
+
+    meta = truth / "zarr.json"
+    data = json.loads(meta.read_text())
+    data["attributes"]["ecoseg"]["provenance"]["video"].update(
+        start_s=1.5,
+        upright_turns=3,
+        interlaced=True,
+        pixel_aspect=[4, 3],
+        timing="reef.ts: timestamps jump back 50.267 s at frame 10 (t=0.333 s; ...)",
+        truncated="reef.ts: the file ends before its index does: 21 of 40 frames ...",
+    )
+    meta.write_text(json.dumps(data))
+    s = summary(truth)
+    assert s.video_notes == [
+        "frame 0 is at 1.5 s of the stream's clock; times count from it",
+        "turned upright by its display matrix (3 quarter turns clockwise)",
+        "interlaced: read as whole frames, not deinterlaced",
+        "pixels are not square (4:3); masks are in the stored pixels",
+        "reef.ts: timestamps jump back 50.267 s at frame 10 (t=0.333 s; ...)",
+        "reef.ts: the file ends before its index does: 21 of 40 frames ...",
+    ]
+    text = "\n".join(s.lines())
+    assert "    pixels are not square (4:3)" in text
+    assert s.to_dict()["video_notes"] == s.video_notes
+
+
+def test_plain_footage_has_no_video_notes(clip):
+    s = summary(clip.truth)
+    assert s.video_notes == [] and s.to_dict()["video_notes"] == []

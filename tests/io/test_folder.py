@@ -116,3 +116,44 @@ def test_folder_errors(tmp_path):
     with pytest.raises(VideoError) as info:
         open_video(write_folder(tmp_path / "ok", 2), fps=0)
     assert "fps" in one_line_naming(info, "ok")
+
+
+def _save_sideways(path, upright: np.ndarray, tag: int) -> None:
+    """Store ``upright`` as a camera does with EXIF orientation ``tag`` (6: turned 90 deg cw
+    to view, 8: 90 deg ccw, 3: 180 deg): the stored pixels are the upright ones turned back."""
+    stored = {6: np.rot90(upright, 1), 8: np.rot90(upright, -1), 3: np.rot90(upright, 2)}[tag]
+    img = Image.fromarray(np.ascontiguousarray(stored))
+    exif = img.getexif()
+    exif[0x0112] = tag
+    img.save(path, exif=exif)
+
+
+@pytest.mark.parametrize("tag", [6, 8, 3])
+def test_exif_orientation_gives_the_upright_picture_viewers_show(tmp_path, tag):
+    # Phones and cameras store portrait shots sideways plus an EXIF orientation tag; masks were
+    # made on the sideways pixels (60x40 where the user sees 40x60), unlike rotated videos.
+    folder = tmp_path / "portrait"
+    folder.mkdir()
+    upright = [pattern(i, h=W, w=H) for i in range(2)]  # 48 wide, 64 high
+    for i, img in enumerate(upright):
+        _save_sideways(folder / f"{i}.png", img, tag)
+    v = open_video(folder)
+    assert v.size == (H, W)
+    for i in range(2):
+        np.testing.assert_array_equal(v.read(i).image, upright[i])
+    np.testing.assert_array_equal(
+        open_video(folder, crop=(0, 0, 10, 20)).read(1).image, upright[1][:20, :10]
+    )
+
+
+def test_portrait_and_landscape_photos_mixed_are_named(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    Image.fromarray(pattern(0)).save(folder / "0.png")  # landscape 64x48
+    _save_sideways(folder / "1.png", pattern(1), 6)  # stored 48x64, viewed 64x48: same size
+    np.testing.assert_array_equal(open_video(folder).read(1).image, pattern(1))
+    _save_sideways(folder / "2.png", pattern(2, h=W, w=H), 6)  # viewed 48x64: portrait
+    with pytest.raises(VideoError) as err:
+        open_video(folder)
+    msg = one_line_naming(err, "2.png")
+    assert "48x64" in msg and "EXIF orientation" in msg

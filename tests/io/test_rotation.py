@@ -68,6 +68,7 @@ def test_rotated_clip_is_decoded_upright(tmp_path, ccw):
     expected = np.stack([np.rot90(img, k=-turns) for img in stored])
     video = open_video(path)
     assert video.size == (expected.shape[2], expected.shape[1])
+    assert video.record()["upright_turns"] == turns
     got = np.stack([f.image for f in video])
     assert got.shape == expected.shape
     assert np.abs(got.astype(int) - expected).max() <= 4  # lossless coding, RGB<->YUV rounding

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -214,8 +215,15 @@ def test_recording_cut_off_mid_write_ends_at_the_last_complete_frame(tmp_path, c
     cut = tmp_path / "cut.mp4"
     data = whole.read_bytes()
     cut.write_bytes(data[: int(len(data) * 0.6)])
-    v = open_video(cut)
+    # the index says 40 frames: the cut is named, not passed over in silence
+    with pytest.warns(UserWarning, match=r"cut.mp4: the file ends before its index does") as w:
+        v = open_video(cut)
     assert 10 < len(v) < 40
+    n = len(v)
+    assert f"{n} of 40 frames are present (cut off after frame {n - 1}, t={v.times[-1]:.3f} s" in (
+        str(w[0].message)
+    )
+    assert v.record()["truncated"] == str(w[0].message)
     frames = list(v)
     assert [f.index for f in frames] == list(range(len(v)))
     for f in frames:
@@ -283,3 +291,217 @@ def test_frame_silently_dropped_by_decoder_is_detected(tmp_path):
         v.read(31)
     assert v.read(29).index == 29
     assert v.read(40).index == 40  # past the damage, after the next keyframe
+
+
+def _ts_piece(path, first: int, n: int, shift: int) -> None:
+    """MPEG-TS of ``pattern(first..first+n-1)`` whose timestamps start ``shift`` frames late."""
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("mpeg2video", rate=30)
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        s.options = {"g": "4", "bf": "0", "qscale": "1"}
+        for i in [*range(first, first + n), None]:
+            frame = None if i is None else av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            for p in s.encode(frame):
+                p.pts, p.dts = p.pts + shift, p.dts + shift
+                out.mux(p)
+
+
+def test_recordings_joined_into_one_file_play_in_file_order(tmp_path):
+    # `cat a.ts b.ts`, or a recorder that restarted its clock: the timestamps jump back. The
+    # frames were sorted by timestamp, so the second recording came first and reading failed.
+    _ts_piece(tmp_path / "a.ts", 0, 10, shift=1500)  # starts 50 s in
+    _ts_piece(tmp_path / "b.ts", 10, 6, shift=0)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes((tmp_path / "a.ts").read_bytes() + (tmp_path / "b.ts").read_bytes())
+    with pytest.warns(UserWarning, match=r"joined.ts: timestamps jump back 50\.\d+ s at frame 10"):
+        v = open_video(joined)
+    assert len(v) == 16
+    np.testing.assert_allclose(v.times, np.arange(16) / 30, atol=1e-6)  # each part's own times
+    frames = list(v)
+    assert [closest_pattern(f.image, 16) for f in frames] == list(range(16))
+    assert [f.time for f in frames] == pytest.approx(list(np.arange(16) / 30), abs=1e-6)
+    assert closest_pattern(v.read(12).image, 16) == 12
+    assert closest_pattern(v.read(3).image, 16) == 3
+    assert "jump back" in v.record()["timing"]  # the store's provenance says so too
+
+
+@pytest.mark.parametrize("movflags", ["", "faststart"])
+def test_an_ordinary_clip_gives_no_warning(tmp_path, clip, recwarn, movflags):
+    # B-frames: the MP4 edit list shifts the first frame; faststart: the index comes first
+    path = clip
+    if movflags:
+        path = tmp_path / "fast.mp4"
+        with av.open(str(path), "w", options={"movflags": movflags}) as out:
+            s = out.add_stream("libx264", rate=30, options={"g": "8"})
+            s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+            for i in [*range(12), None]:
+                frame = None if i is None else av.VideoFrame.from_ndarray(pattern(i), "rgb24")
+                for p in s.encode(frame):
+                    out.mux(p)
+    v = open_video(path)
+    assert len(v) == len(packets(path)) and v.record()
+    assert not [w for w in recwarn if "ecoseg" in type(w.message).__module__]
+
+
+def test_non_square_pixels_are_named_and_recorded(tmp_path):
+    # Anamorphic/DV footage: a player stretches 64x48 stored pixels to 85x48. ecoseg keeps the
+    # stored pixels (masks line up with them) but said nothing, so areas and lengths in px
+    # silently mixed two scales. It now warns, says how to get square pixels and records it.
+    path = tmp_path / "anamorphic.mp4"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=30, options={"qp": "0"})
+        s.width, s.height, s.pix_fmt = W, H, "yuv444p"
+        s.codec_context.sample_aspect_ratio = Fraction(4, 3)
+        for i in [0, 1, None]:
+            frame = None if i is None else av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            for p in s.encode(frame):
+                out.mux(p)
+    with pytest.warns(UserWarning, match=r"anamorphic.mp4: pixels are not square \(aspect 4:3\)"):
+        v = open_video(path)
+    assert v.pixel_aspect == Fraction(4, 3) and v.size == (W, H)
+    assert v.record()["pixel_aspect"] == [4, 3]
+    with pytest.warns(UserWarning, match=r"size=\(85, 48\)"):
+        square = open_video(path, size=(85, 48))
+    assert square.read(1).image.shape == (48, 85, 3)
+
+
+def test_square_pixels_record_nothing_extra(clip):
+    v = open_video(clip)
+    assert v.pixel_aspect == 1
+    assert not {"pixel_aspect", "timing", "upright_turns"} & set(v.record())
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv420p10le"])
+def test_crop_of_an_odd_sized_subsampled_frame_is_exact(tmp_path, pix_fmt):
+    # 41x29 4:2:0 (phones and scaled exports make odd sizes): chroma 21x15 does not tile the
+    # frame. A 4:2:0 width of 41 read as "no subsampling" (41 // 21 == 1), so crops at odd
+    # offsets were cut in YUV with chroma a sample off: colours wrong across the whole crop.
+    path = tmp_path / "odd.mkv"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("ffv1", rate=30)
+        s.width, s.height, s.pix_fmt = 41, 29, pix_fmt
+        for i in [0, 1, None]:
+            img = None if i is None else pattern(i, h=29, w=41)
+            frame = None if img is None else av.VideoFrame.from_ndarray(img, format="rgb24")
+            for p in s.encode(frame):
+                out.mux(p)
+    v = open_video(path)
+    full = v.read(1).image
+    assert full.shape == (29, 41, 3)
+    for crop in [(3, 5, 40, 28), (0, 0, 40, 28), (2, 2, 41, 29), (1, 0, 41, 29)]:
+        x0, y0, x1, y1 = crop
+        got = open_video(path, crop=crop).read(1).image
+        np.testing.assert_array_equal(got, full[y0:y1, x0:x1], err_msg=str(crop))
+
+
+def _two_streams(path, *, audio_first: bool) -> None:
+    """Frames ``pattern(i)`` in a 64x48 stream, after an audio stream or before a 32x32 one."""
+    with av.open(str(path), "w") as out:
+        if audio_first:
+            audio = out.add_stream("pcm_s16le", rate=8000)
+        video = out.add_stream("ffv1", rate=30)
+        video.width, video.height, video.pix_fmt = W, H, "yuv444p"
+        if not audio_first:
+            other = out.add_stream("ffv1", rate=30)
+            other.width, other.height, other.pix_fmt = 32, 32, "yuv444p"
+        for i in [0, 1, 2, None]:
+            img = None if i is None else av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            for p in video.encode(img):
+                out.mux(p)
+            if not audio_first:
+                small = None if i is None else np.zeros((32, 32, 3), np.uint8)
+                small = None if small is None else av.VideoFrame.from_ndarray(small, "rgb24")
+                for p in other.encode(small):
+                    out.mux(p)
+        if audio_first:
+            sound = av.AudioFrame.from_ndarray(np.zeros((1, 800), np.int16), format="s16")
+            sound.sample_rate = 8000
+            for p in [*audio.encode(sound), *audio.encode()]:
+                out.mux(p)
+
+
+def test_audio_first_and_several_video_streams(tmp_path, recwarn):
+    _two_streams(tmp_path / "sound first.mkv", audio_first=True)
+    v = open_video(tmp_path / "sound first.mkv")
+    assert (v.size, len(v)) == ((W, H), 3) and closest_pattern(v.read(2).image, 3) == 2
+    assert not [w for w in recwarn if "ecoseg" in type(w.message).__module__]
+    # a 360 camera's two lenses, picture-in-picture: which one is read was not said
+    _two_streams(tmp_path / "two lenses.mkv", audio_first=False)
+    with pytest.warns(UserWarning, match=r"two lenses.mkv: 2 video streams; ecoseg reads the "):
+        v = open_video(tmp_path / "two lenses.mkv")
+    assert v.size == (W, H) and closest_pattern(v.read(1).image, 3) == 1
+
+
+def test_a_stream_that_starts_late_is_timed_from_its_first_frame(tmp_path):
+    # a clip cut from a longer recording, an MPEG-TS clock: frame 0 is at 5 s of the stream.
+    # Times count from frame 0 (as documented); the offset was nowhere to be found.
+    path = write_clip(tmp_path / "late.mkv", codec="ffv1", pix_fmt="yuv444p", pts=[5000, 5033])
+    v = open_video(path)
+    assert list(v.times) == pytest.approx([0.0, 0.033])
+    assert v.stream_start == pytest.approx(5.0) and v.record()["start_s"] == pytest.approx(5.0)
+
+
+def test_repeated_timestamps_are_named_and_frames_counted(tmp_path):
+    # a muxer that stamped two frames alike: frames were counted at the declared rate in
+    # silence, so the times were no longer the file's and nobody was told
+    path = tmp_path / "repeat.mkv"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("ffv1", rate=25)
+        s.width, s.height, s.pix_fmt = W, H, "yuv444p"
+        encoded = []
+        for i in [*range(6), None]:
+            img = None if i is None else av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            encoded += s.encode(img)
+        for p, ms in zip(encoded, [0, 40, 40, 80, 120, 160]):
+            p.time_base, p.pts, p.dts = Fraction(1, 1000), ms, ms
+            out.mux(p)
+    with pytest.warns(UserWarning, match=r"repeat.mkv: timestamps repeat \(frame 2 has the time"):
+        v = open_video(path)
+    assert list(v.times) == pytest.approx([0.0, 0.04, 0.08, 0.12, 0.16, 0.2])
+    assert [closest_pattern(f.image, 6) for f in v] == list(range(6))
+    assert "25 fps" in v.record()["timing"]
+
+
+def test_a_size_change_mid_stream_is_named_at_its_frame(tmp_path):
+    # recordings of different sizes joined into one file: the reader said 32x32 (the header
+    # left at the last part's size) and yielded 64x48 pictures, then 32x32 ones
+    parts = []
+    for name, (w, h), n in (("big.ts", (W, H), 6), ("small.ts", (32, 32), 4)):
+        with av.open(str(tmp_path / name), "w", format="mpegts") as out:
+            s = out.add_stream("libx264", rate=30, options={"qp": "0", "bf": "0"})
+            s.width, s.height, s.pix_fmt = w, h, "yuv444p"
+            for i in [*range(n), None]:
+                img = None if i is None else pattern(i, h=h, w=w)
+                frame = None if img is None else av.VideoFrame.from_ndarray(img, format="rgb24")
+                for p in s.encode(frame):
+                    out.mux(p)
+        parts.append((tmp_path / name).read_bytes())
+    path = tmp_path / "two sizes.ts"
+    path.write_bytes(b"".join(parts))
+    with pytest.warns(UserWarning, match="timestamps jump back"):
+        v = open_video(path)
+    assert v.size == (W, H) and len(v) == 10
+    got = []
+    with pytest.raises(VideoError) as err:
+        for f in v:
+            got.append(f.image.shape)
+    assert got == [(H, W, 3)] * 6
+    msg = one_line_naming(err, "two sizes.ts: cannot decode frame 6 (t=0.200 s)")
+    assert "its picture is 32x32, the video's first 64x48: the size changes mid-stream" in msg
+
+
+def test_interlaced_footage_is_named(tmp_path):
+    # 1080i/576i cameras record two fields a frame; players deinterlace, ecoseg reads whole
+    # frames (combing on moving animals) and said nothing
+    path = tmp_path / "fields.mkv"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=25, options={"x264-params": "tff=1", "qp": "0"})
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        for i in [0, 1, None]:
+            frame = None if i is None else av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            for p in s.encode(frame):
+                out.mux(p)
+    with pytest.warns(UserWarning, match=r"fields.mkv: interlaced \(two fields a frame"):
+        v = open_video(path)
+    assert v.interlaced and v.record()["interlaced"] is True
+    assert closest_pattern(v.read(1).image, 2) == 1

@@ -50,7 +50,7 @@ def truncated_end(clip, d):
     # the index of a camera mp4 is at the end: a cut-off copy has no index at all
     data = _mp4(clip)
     assert data.find(b"moov") > data.find(b"mdat")
-    return data[: len(data) * 2 // 3], "not a readable video"
+    return data[: len(data) * 2 // 3], "not a readable video (its MP4/MOV index, the moov box"
 
 
 def unsupported_codec(clip, d):
