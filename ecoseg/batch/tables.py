@@ -110,6 +110,7 @@ def campaign_tables(
     import numpy as np
     import pandas as pd
 
+    from ecoseg.measure.counts import class_order
     from ecoseg.store import CheckedArray, MaskStore
 
     if not isinstance(stores, Mapping):
@@ -144,9 +145,8 @@ def campaign_tables(
     for (name, store, ids, ids_order, classes), areas in zip(specs, results):
         times = store.read_time()
         n = len(times)
-        known = list(dict.fromkeys(classes))
-        if areas[:, -1].any() and "unknown" not in known:
-            known.append("unknown")  # ids missing from the object table, as in measure()
+        # ids missing from the object table count as unknown, as in measure()
+        known = class_order(classes, ["unknown"] if areas[:, -1].any() else [])
         index = {c: j for j, c in enumerate(known)}
         col_class = np.array([index[classes[ids_order.index(int(i))]] for i in ids], np.int64)
         nc = len(known)

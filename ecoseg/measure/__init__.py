@@ -37,7 +37,7 @@ from ecoseg._lazy import make_callable
 from ecoseg._paths import check_outside_store, check_overwrite
 from ecoseg.errors import ConfigError
 from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibration
-from ecoseg.measure.counts import counts_table, maxn_table
+from ecoseg.measure.counts import class_order, counts_table, maxn_table
 from ecoseg.measure.cover import cover_table, roi_mask
 from ecoseg.measure.regions import region_table
 from ecoseg.measure.tables import read_table
@@ -200,12 +200,7 @@ def measure(
         roi_px = stats.get("roi_area_px", np.zeros(0, np.int64))
     else:
         roi_px = reg["area_px"].to_numpy()
-    report_classes = list(known)
-    for c in reg["class"].astype(str).unique():
-        if c not in report_classes:
-            report_classes.append(c)  # ids missing from the object table: "unknown"
-    if "unknown" in report_classes:  # species first, tracks nobody named reported apart
-        report_classes = [c for c in report_classes if c != "unknown"] + ["unknown"]
+    report_classes = class_order(known, reg["class"].astype(str).unique())
     if classes is not None:
         keep = reg["class"].isin(classes).to_numpy()
         reg = reg.loc[keep].reset_index(drop=True)
