@@ -97,6 +97,12 @@ def campaign_tables(
         ``video``, ``frame``, ``time_s``, ``class``, ``cover_px``, ``cover_fraction``.
         Every frame x every class of each store.
 
+    Raises
+    ------
+    StoreError
+        A store holds no frames (:func:`ecoseg.measure.check_has_frames`), as in
+        :func:`ecoseg.measure`.
+
     Examples
     --------
     >>> import ecoseg, tempfile
@@ -110,6 +116,7 @@ def campaign_tables(
     import numpy as np
     import pandas as pd
 
+    from ecoseg.measure import check_has_frames
     from ecoseg.measure.counts import class_order
     from ecoseg.store import CheckedArray, MaskStore
 
@@ -118,6 +125,7 @@ def campaign_tables(
     specs, arrays = [], []
     for name, location in stores.items():
         store = MaskStore.open(location)
+        check_has_frames(store)  # as measure(): no rows, not zeros, for a store of no frames
         n = store.n_frames
         records = store.object_records()
         ids_order = list(records)

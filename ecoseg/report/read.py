@@ -105,6 +105,7 @@ def read_video(
     -------
     VideoInfo
     """
+    from ecoseg.measure import check_has_frames
     from ecoseg.species import edit_log
     from ecoseg.store import MaskStore
 
@@ -112,6 +113,7 @@ def read_video(
     if owned:
         store = MaskStore.open(path)
     try:
+        check_has_frames(store)  # a page of no numbers, as measure refuses them
         info = VideoInfo(
             name=name,
             store_path=str(path),

@@ -274,3 +274,26 @@ def test_cli_report(single, tmp_path, capsys):
     assert main([*args, "--overwrite"]) == 0
     assert main(["report", str(tmp_path / "none.zarr"), "-o", str(tmp_path / "x.html")]) == 2
     assert "none.zarr" in capsys.readouterr().err
+
+
+def test_a_store_of_no_frames_is_refused_as_measure_refuses_it(single, tmp_path, capsys):
+    """A report of a store that holds no frames stopped with a matplotlib traceback (no
+    frames to draw) after measuring it into empty tables; it now refuses it in measure's
+    one line, before any work, whether the tables are measured now or given."""
+    from ecoseg.cli import main
+
+    _, store, _ = single
+    empty = tmp_path / "empty.zarr"
+    made = ecoseg.MaskStore.create(empty, height=64, width=96, objects=[(1, "wrasse", "prompt")])
+    made.mark_complete()
+    made.close()
+    out = tmp_path / "r.html"
+    with pytest.raises(StoreError, match=f"{empty}: holds no frames, so nothing was observed"):
+        report({"full": store, "empty": empty}, out)
+    given = ecoseg.measure(store)
+    with pytest.raises(StoreError, match="holds no frames"):
+        report(empty, out, tables=given)
+    assert main(["report", str(store), str(empty), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"ecoseg: error: {empty}: holds no frames") and "\n" not in err
+    assert not out.exists()

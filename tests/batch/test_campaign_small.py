@@ -1,12 +1,15 @@
-"""ecoseg.batch.campaign_tables lists a store's classes in the order ecoseg.measure does."""
+"""ecoseg.batch.campaign_tables on hand-made stores: the class order and the stores it
+refuses are those of ecoseg.measure."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import ecoseg
 from ecoseg.batch import campaign_tables
+from ecoseg.errors import StoreError
 from ecoseg.store import MaskStore
 
 
@@ -33,3 +36,12 @@ def test_unnamed_tracks_come_last_as_in_measure(tmp_path):
             got[table][columns], want[table][columns].reset_index(drop=True), check_dtype=False
         )
     assert got["counts"]["count"].tolist() == [0, 1, 1, 1, 1, 1]
+
+
+def test_a_store_of_no_frames_is_refused_as_measure_refuses_it(tmp_path):
+    """It gave no rows for that video (its MaxN silently missing from the campaign)."""
+    store = MaskStore.create(tmp_path / "e.zarr", height=8, width=10, objects=[(1, "a", "p")])
+    store.mark_complete()
+    store.close()
+    with pytest.raises(StoreError, match="e.zarr: holds no frames, so nothing was observed"):
+        campaign_tables({"e": tmp_path / "e.zarr"})
