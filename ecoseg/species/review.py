@@ -91,6 +91,7 @@ __all__ = [
     "open_for_edit",
     "read_meta",
     "record_classification",
+    "unchecked_splits",
     "write_meta",
 ]
 
@@ -226,6 +227,63 @@ def _presence(store) -> dict[int, np.ndarray]:
             for oid in present_ids(frame).tolist():
                 found.setdefault(int(oid), []).append(start + k)
     return {k: np.asarray(v, np.int64) for k, v in found.items()}
+
+
+def unchecked_splits(store) -> list[int]:
+    """The log numbers of the store's splits that :func:`~ecoseg.species.edits.check_split`
+    refuses today: made before ecoseg checked splits, at or before the track's first frame
+    (the new id took the whole track, the old one was left without pixels), after its last
+    one, or of a track present in no frame. Replayed with ``--split`` they are refused;
+    ``--unchecked-split`` makes them again as they were.
+
+    Each split is judged on the frames its track was present in just before it: the labels
+    now, with every later label edit taken back from its backup (an undo by re-applying the
+    edit it undid). One pass over the labels, only for a log with a split in it.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> unchecked_splits(clip.truth)
+    []
+    """
+    from ecoseg.measure.regions import opened_store
+    from ecoseg.store import present_ids
+
+    with opened_store(store) as s:
+        log = list(s.attrs.get(ATTR_KEY, {}).get("edits", []))
+        if not any(e.get("kind") == "split" for e in log):
+            return []
+        present = _presence(s)
+        ids_in: dict[int, set[int]] = {}  # frame -> ids present
+        for oid, frames in present.items():
+            for f in frames.tolist():
+                ids_in.setdefault(f, set()).add(oid)
+        by_number = {int(e.get("n", 0)): e for e in log}
+        found = []
+        for entry in reversed(log):
+            kind = entry.get("kind")
+            if kind == "undo":  # before it: the frames as the edit it undid left them
+                done = by_number.get(int(entry["undoes"]), {})
+                if done.get("kind") not in LABEL_KINDS:
+                    continue
+                frames, labels, _, _ = _backup(s, int(done["n"]))
+                edit = Edit.from_dict(done)
+                labels = [relabel(labels[k : k + 1], edit, f)[0] for k, f in enumerate(frames)]
+            elif kind in LABEL_KINDS:
+                frames, labels, _, _ = _backup(s, int(entry["n"]))
+            else:
+                continue
+            for f, frame in zip(frames.tolist(), labels):
+                ids_in[f] = set(present_ids(frame).tolist())
+            if kind == "split":
+                track = int(entry["ids"][0])
+                had = np.array(sorted(f for f, ids in ids_in.items() if track in ids), np.int64)
+                try:
+                    check_split(track, int(entry["frame"]), had)
+                except ConfigError:
+                    found.append(int(entry["n"]))
+        return sorted(found)
 
 
 def _write_backup(store, number: int, frames: np.ndarray, objects: list, edit: dict) -> None:
@@ -498,7 +556,8 @@ def _plan(store, edits: Sequence[Edit]) -> list[_Step]:
                         raise ConfigError(f"no track {oid}{why} (known: {_ids_text(ids)})")
                 if edit.kind == "split":
                     edit = with_new_id(edit, max(used) + 1)
-                    check_split(edit.ids[0], edit.frame, present.get(edit.ids[0], []))
+                    if not edit.unchecked:  # a replay of a split made before the rule
+                        check_split(edit.ids[0], edit.frame, present.get(edit.ids[0], []))
                 new_objects = edit_objects(objects, edit)
                 frames, new_present = np.zeros(0, np.int64), present
                 if edit.kind in LABEL_KINDS:
