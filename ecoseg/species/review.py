@@ -238,7 +238,8 @@ def unchecked_splits(store) -> list[int]:
 
     Each split is judged on the frames its track was present in just before it: the labels
     now, with every later label edit taken back from its backup (an undo by re-applying the
-    edit it undid). One pass over the labels, only for a log with a split in it.
+    edit it undid). One pass over the labels, only for a log with a split in it. Splits
+    before a missing or damaged backup cannot be judged and are not listed.
 
     Examples
     --------
@@ -248,34 +249,40 @@ def unchecked_splits(store) -> list[int]:
     []
     """
     from ecoseg.measure.regions import opened_store
-    from ecoseg.store import present_ids
 
     with opened_store(store) as s:
         log = list(s.attrs.get(ATTR_KEY, {}).get("edits", []))
-        if not any(e.get("kind") == "split" for e in log):
+        tracks = sorted({int(e["ids"][0]) for e in log if e.get("kind") == "split"})
+        if not tracks:
             return []
-        present = _presence(s)
-        ids_in: dict[int, set[int]] = {}  # frame -> ids present
-        for oid, frames in present.items():
-            for f in frames.tolist():
-                ids_in.setdefault(f, set()).add(oid)
+
+        def split_tracks_in(frame: np.ndarray) -> set[int]:
+            return {t for t in tracks if (frame == t).any()}
+
+        ids_in: dict[int, set[int]] = {}  # frame -> the split tracks present in it
+        n, step = s.n_frames, s.chunk_frames
+        for start in range(0, n, step):
+            block = s.read_labels(start, min(start + step, n))
+            flat = block.reshape(len(block), -1)
+            for t in tracks:
+                for k in np.flatnonzero((flat == t).any(axis=1)).tolist():
+                    ids_in.setdefault(start + k, set()).add(t)
         by_number = {int(e.get("n", 0)): e for e in log}
         found = []
         for entry in reversed(log):
             kind = entry.get("kind")
-            if kind == "undo":  # before it: the frames as the edit it undid left them
-                done = by_number.get(int(entry["undoes"]), {})
-                if done.get("kind") not in LABEL_KINDS:
-                    continue
+            done = by_number.get(int(entry.get("undoes") or 0), {}) if kind == "undo" else entry
+            if done.get("kind") not in LABEL_KINDS:
+                continue
+            try:
                 frames, labels, _, _ = _backup(s, int(done["n"]))
+            except StoreError:
+                break  # the frames before it are not known
+            if kind == "undo":  # before it: the frames as the edit it undid left them
                 edit = Edit.from_dict(done)
                 labels = [relabel(labels[k : k + 1], edit, f)[0] for k, f in enumerate(frames)]
-            elif kind in LABEL_KINDS:
-                frames, labels, _, _ = _backup(s, int(entry["n"]))
-            else:
-                continue
             for f, frame in zip(frames.tolist(), labels):
-                ids_in[f] = set(present_ids(frame).tolist())
+                ids_in[f] = split_tracks_in(frame)
             if kind == "split":
                 track = int(entry["ids"][0])
                 had = np.array(sorted(f for f, ids in ids_in.items() if track in ids), np.int64)

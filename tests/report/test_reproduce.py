@@ -24,6 +24,7 @@ def _video(name="v", **provenance):
         video_shown=f"{name}.mp4",
         store_shown=f"{name}.zarr",
         edits=[],
+        unchecked_splits=[],
         truth=None,
         truth_shown=None,
     )

@@ -269,3 +269,7 @@ def test_splits_made_before_the_rule_are_found_and_replayed(tmp_path, monkeypatc
     np.testing.assert_array_equal(a.read_scores(), b.read_scores())
     assert a.objects == b.objects
     assert without_time(edit_log(path)) == without_time(edit_log(replay))
+    import shutil
+
+    shutil.rmtree(path / "edits" / "00006")  # a lost backup: the splits before it unjudged
+    assert unchecked_splits(path) == []
