@@ -17,7 +17,6 @@ from ecoseg._cli import (
     OneLineParser,
     add_engine_options,
     add_fps_option,
-    check_network_options,
     check_out_file,
     check_outputs,
     engine_options,
@@ -337,8 +336,7 @@ def _run_batch(args) -> int:
             path = folder / f"{video_name(video)}.json"
             if path.is_file():
                 prompts[video_name(video)] = path
-    check_network_options(args, bool(prompts))
-    summary = batch(
+    summary = batch(  # checks every option before any work, as segment() does
         args.videos,
         args.out,
         scheduler=args.scheduler,

@@ -9,7 +9,6 @@ frames: it is quick on a long store and on a bucket. Whether the chunks survived
 
 from __future__ import annotations
 
-import shlex
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
@@ -128,8 +127,9 @@ class StoreSummary:
         >>> s.resume_command
         "ecoseg segment 'clips/reef 1.mp4' -o out/m.zarr --resume"
         """
-        video = shlex.quote(self.video_path) if self.video_path else "VIDEO"
-        return f"ecoseg segment {video} -o {shlex.quote(self.path)} --resume"
+        from ecoseg.store import resume_command
+
+        return resume_command(self.video_path, self.path)
 
     @property
     def pending_note(self) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,11 +92,11 @@ def incomplete_note(store) -> str | None:
 
 def _resume_hint(store) -> str:
     """The command (and what to add) that continues ``store``'s unfinished run."""
+    from ecoseg.store import resume_command
+
     record = store.provenance_record.video
-    video = shlex.quote(record.path) if record is not None and record.path else "VIDEO"
-    return (
-        f"`ecoseg segment {video} -o {shlex.quote(str(store.path))} --resume` and the run's options"
-    )
+    command = resume_command(record.path if record is not None else None, store.path)
+    return f"`{command}` and the run's options"
 
 
 def check_has_frames(store) -> None:

@@ -18,6 +18,11 @@ re-track on another of the same size. The *Review tracks* widget draws its thumb
 a video layer that shows the video the reviewed masks were made on (:func:`matching_video`),
 and says which video to open when none does (:func:`video_to_open`): another video's pixels
 under a track would have a reviewer name the wrong species.
+
+A store whose video is not found opens without it, with one napari warning naming the video
+(:func:`missing_video`): the reader cannot see the viewer's other layers, so it cannot tell
+whether a video already open (another clip of the same size) is the store's; the warning says
+that none is checked, so the masks are not read over another clip's footage unawares.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ __all__ = [
     "check_video_later",
     "edit_warning",
     "matching_video",
+    "missing_video",
+    "note_missing_video",
     "other_video",
     "video_to_open",
     "video_warning",
@@ -201,6 +208,42 @@ def matching_video(meta: Mapping[str, Any], videos: Sequence[tuple[str, str]]) -
     return None
 
 
+def missing_video(meta: Mapping[str, Any]) -> str | None:
+    """The warning for a store opened without its video: the one it records is not found.
+
+    Parameters
+    ----------
+    meta : dict
+        The store's Labels layer ``metadata["ecoseg"]`` (``provenance`` and ``store``).
+
+    Returns
+    -------
+    str or None
+        One line naming the video and the store; ``None`` when the store records no video
+        path (masks drawn or imported without one: nothing to look for).
+
+    Examples
+    --------
+    >>> meta = {"store": "T1.zarr", "provenance": {"video": {"path": "/reef/T1.mp4"}}}
+    >>> print(missing_video(meta))
+    /reef/T1.mp4, the video T1.zarr was made from, is not found (at that path or beside the
+    store): its masks open without it, and no video already open in the viewer is checked
+    against them; open /reef/T1.mp4 to see them on their own footage
+    >>> missing_video({"store": "drawn.zarr", "provenance": {}}) is None
+    True
+    """
+    recorded = (meta.get("provenance") or {}).get("video")
+    made = recorded.get("path") if isinstance(recorded, Mapping) else None
+    if not made:
+        return None
+    store = meta.get("store") or "the store"
+    return (
+        f"{made}, the video {store} was made from, is not found (at that path or beside the "
+        "store): its masks open without it, and no video already open in the viewer is "
+        f"checked against them; open {made} to see them on their own footage"
+    )
+
+
 def video_to_open(meta: Mapping[str, Any], fits: int = 0) -> str:
     """What to say when no open video layer shows the masks' video (:func:`matching_video`).
 
@@ -310,6 +353,32 @@ def check_video_later(
     thread = threading.Thread(target=run, name=THREAD_NAME, daemon=True)
     thread.start()
     return thread
+
+
+def note_missing_video(
+    meta: Mapping[str, Any], *, warn: Callable[[str], Any] = _warn
+) -> str | None:
+    """Warn that a store opened without its video (:func:`missing_video`); returns the message.
+
+    Parameters
+    ----------
+    meta : dict
+        The store's Labels layer ``metadata["ecoseg"]``.
+    warn : callable
+        Called with the message (default: a napari warning notification).
+
+    Examples
+    --------
+    >>> said = []
+    >>> _ = note_missing_video({"store": "T1.zarr", "provenance": {"video": {"path": "T1.mp4"}}},
+    ...                        warn=said.append)
+    >>> said[0].split(":")[0]
+    'T1.mp4, the video T1.zarr was made from, is not found (at that path or beside the store)'
+    """
+    message = missing_video(meta)
+    if message is not None:
+        warn(message)
+    return message
 
 
 def edit_warning(store: Any) -> str | None:

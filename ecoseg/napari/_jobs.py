@@ -74,6 +74,11 @@ class Job:
         (:class:`~ecoseg.engine.concept_rules.ConceptSettings`) parameters.
     auto : bool
         SAM 2 with automatic discovery of unprompted organisms (:mod:`ecoseg.engine.discovery`).
+    fps : float, optional
+        Frame rate of an image folder ``video`` (frame ``i`` at ``i / fps`` s; the motion
+        tracker's speeds use it); None: the folder reader's default, and always for a video
+        file (timed by its own timestamps; :func:`ecoseg.io.video.open_video` refuses a rate
+        for one).
     cancel : threading.Event
         Set to stop before the next frame.
     objects : dict
@@ -96,6 +101,7 @@ class Job:
     stop: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
     auto: bool = False
+    fps: float | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     #: classes of the objects as they are found (automatic discovery adds to it while running)
     objects: dict[int, dict[str, str]] = field(default_factory=dict)
@@ -437,7 +443,7 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
         raise ConfigError(f"unknown engine {job.engine!r}; choose {', '.join(ENGINES)}")
     if job.auto and job.engine != "sam2":
         raise ConfigError("automatic discovery needs the SAM 2 engine")
-    reader = open_video(job.video)
+    reader = open_video(job.video, fps=job.fps)
     try:
         n = len(reader)
         stop = n if job.stop is None else min(int(job.stop), n)

@@ -72,7 +72,10 @@ def read_store(path: str | list[str]) -> list[tuple]:
     chose the files, and a re-encoded copy shows the same footage under another sha256). A
     store an interrupted ``ecoseg edit`` left half written opens too, with one napari warning
     naming the unfinished edits and ``ecoseg edit STORE --resume``
-    (:func:`ecoseg.napari._check.check_edits`).
+    (:func:`ecoseg.napari._check.check_edits`). A store whose recorded video is not found
+    opens without it, with one napari warning naming the video and saying that no video
+    already open is checked against the masks (:func:`ecoseg.napari._check.missing_video`:
+    a reader cannot see the viewer's other layers).
 
     Examples
     --------
@@ -84,6 +87,7 @@ def read_store(path: str | list[str]) -> list[tuple]:
     for p in _paths(path):
         found = read_one_store(p.rstrip("/\\"))
         _check_found_video(found)
+        _note_missing_video(found)
         layers.extend(found)
     return layers
 
@@ -121,6 +125,17 @@ def read_one_store(path: str) -> list[tuple]:
     if not reads_store(found):
         store.close()
     return found
+
+
+def _note_missing_video(layers: list[tuple]) -> None:
+    """One warning when the store's recorded video was not found (no video layer): the masks
+    open alone, and nothing here can check a video already open in the viewer."""
+    from ecoseg.napari._check import note_missing_video
+
+    meta = [kw.get("metadata", {}).get(META_KEY, {}) for _, kw, _ in layers]
+    masks = next((m for m in meta if m.get("kind") == "masks"), None)
+    if masks is not None and not any(m.get("kind") == "video" for m in meta):
+        note_missing_video(masks)
 
 
 def _check_found_video(layers: list[tuple]) -> None:

@@ -253,7 +253,9 @@ class ReviewWidget(QWidget):
         if current in names:
             self.masks_combo.setCurrentText(current)
         self.masks_combo.blockSignals(False)
-        if names and current not in names:
+        if not names:
+            self.refresh()  # none (left): no rows of a closed store's tracks to act on
+        elif current not in names:
             self.refresh()
         elif names and self.video_layer() is not self._video:
             self.refresh()  # the masks' video was opened or closed: thumbnails from it, or none
@@ -323,6 +325,7 @@ class ReviewWidget(QWidget):
         if path is None:
             self.table = pd.DataFrame()
             self.gallery.setSortingEnabled(True)
+            self.status.setText("no mask store open: open one (File > Open) to review its tracks")
             return
         if self._video is None:
             meta = self.layer.metadata.get(META_KEY) or {}
@@ -546,7 +549,7 @@ def screenshot(out: str, folder: str) -> None:
     import napari
 
     from ecoseg.demo import species_model_path
-    from ecoseg.napari._screenshot import save_png
+    from ecoseg.napari._screenshot import close_toasts, save_png
     from ecoseg.sample import sample
     from ecoseg.species import Review, classify
 
@@ -576,6 +579,7 @@ def screenshot(out: str, folder: str) -> None:
 
     for _ in range(20):
         QApplication.processEvents()
+    close_toasts(viewer)  # napari's notice about the Qt backend, not the widget
     save_png(viewer.screenshot(canvas_only=False, flash=False), out)
     viewer.close()
 

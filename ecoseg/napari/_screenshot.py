@@ -15,7 +15,7 @@ import time
 import warnings
 from pathlib import Path
 
-__all__ = ["demo_viewer", "main", "save_png"]
+__all__ = ["close_toasts", "demo_viewer", "main", "save_png"]
 
 
 def _wait(condition, timeout: float = 60.0) -> None:
@@ -54,7 +54,7 @@ def demo_viewer(viewer, frame: int = 60):
     return segment, measure
 
 
-def _close_toasts(viewer) -> None:
+def close_toasts(viewer) -> None:
     """Close notification pop-ups (e.g. napari's Qt-backend notice) before a screenshot."""
     from qtpy.QtWidgets import QApplication, QWidget
 
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="napari support for the PyQt5")
     viewer = napari.Viewer(show=True)
     demo_viewer(viewer)
-    _close_toasts(viewer)
+    close_toasts(viewer)
     image = viewer.screenshot(canvas_only=False, flash=False)
     save_png(image, out)
     viewer.close()

@@ -8,6 +8,8 @@ stops it before the next frame). Add another object on any frame (new id, click,
 paint a correction on a frame and press *Re-track from this frame*. The masks layer belongs to
 the video it was tracked on: *Track* on another video makes a new one, *Re-track* on another
 video is refused (:func:`ecoseg.napari._check.other_video`), so two videos never mix in it.
+*Folder…* opens a folder of numbered images as a video; its *frame rate* field times it
+(``segment --fps``; :mod:`ecoseg.napari._rate`), greyed out for a video file.
 
 With the SAM 3 engine nobody clicks: type what to find ("parrotfish, sea urchin") in the
 *Find (SAM 3)* box, optionally draw exemplar boxes (:mod:`ecoseg.napari._find`), press *Track*:
@@ -46,6 +48,14 @@ from ecoseg.napari._jobs import (
     run_job,
 )
 from ecoseg.napari._layers import META_KEY, layer_grid, object_features
+from ecoseg.napari._rate import (
+    DEFAULT_FPS,
+    folder_rate,
+    is_folder,
+    rate_text,
+    retime,
+    video_record,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -84,6 +94,20 @@ class SegmentWidget(QWidget):
         self.concept_params: dict[str, Any] = {}
 
         self.video_combo = QComboBox()
+        folder_btn = QPushButton("Folder…")
+        folder_btn.setToolTip("Open a folder of numbered images (JPEG, PNG, TIFF) as a video")
+        folder_btn.clicked.connect(lambda: self.open_folder())
+        video_row = QHBoxLayout()
+        video_row.addWidget(self.video_combo, 1)
+        video_row.addWidget(folder_btn)
+        self.fps_edit = QLineEdit()
+        self.fps_edit.setToolTip(
+            "Frames per second of a folder of images (frame i at i/fps s; e.g. 0.2 for one "
+            "image every 5 s), as `ecoseg segment --fps`; a video file is timed by its own "
+            "timestamps"
+        )
+        self.fps_edit.editingFinished.connect(self._apply_fps)
+        self._fps_of: str | None = None  # the folder whose rate the field shows
         self.engine_combo = QComboBox()
         self.engine_combo.addItem("SAM 2 (click / box prompts)", "sam2")
         self.engine_combo.addItem("SAM 3 (find by name or example)", "sam3")
@@ -151,7 +175,8 @@ class SegmentWidget(QWidget):
 
         engine_box = QGroupBox("Engine")
         form = QFormLayout(engine_box)
-        form.addRow("video", self.video_combo)
+        form.addRow("video", video_row)
+        form.addRow("frame rate", self.fps_edit)
         form.addRow("engine", self.engine_combo)
         form.addRow("model", self.model_combo)
         form.addRow("checkpoint", ckpt)
@@ -186,6 +211,7 @@ class SegmentWidget(QWidget):
         layout.addStretch(1)
 
         self.engine_combo.currentIndexChanged.connect(self._engine_changed)
+        self.video_combo.currentIndexChanged.connect(self._video_changed)
         self.object_spin.valueChanged.connect(self._update_defaults)
         self.class_edit.textChanged.connect(self._update_defaults)
         self.negative_check.toggled.connect(self._update_defaults)
@@ -198,6 +224,7 @@ class SegmentWidget(QWidget):
     # ------------------------------------------------------------------ layers
     def _refresh_videos(self, event=None) -> None:
         current = self.video_combo.currentText()
+        self.video_combo.blockSignals(True)  # one change below, not one per item
         self.video_combo.clear()
         for layer in self.viewer.layers:
             if _meta(layer).get("kind") == "video":
@@ -206,6 +233,8 @@ class SegmentWidget(QWidget):
             i = self.video_combo.findText(current)
             if i >= 0:
                 self.video_combo.setCurrentIndex(i)
+        self.video_combo.blockSignals(False)
+        self._video_changed()
         self._show_time()
 
     def video_layer(self):
@@ -215,6 +244,74 @@ class SegmentWidget(QWidget):
 
     def _layer(self, name: str):
         return self.viewer.layers[name] if name in self.viewer.layers else None
+
+    # ------------------------------------------------------------------ image folders
+    def open_folder(self, folder: str | None = None):
+        """Open a folder of numbered images as a video layer (at :data:`DEFAULT_FPS` until a
+        rate is typed in *frame rate*) and choose it; returns the layer (None: not opened)."""
+        from napari.layers import Layer
+
+        from ecoseg.napari._layers import video_layer
+
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "Folder of numbered images")
+            if not folder:
+                return None
+        try:
+            data, kwargs, kind = video_layer(folder)
+        except EcosegError as exc:
+            self._fail(" ".join(str(exc).split()))
+            return None
+        layer = self.viewer.add_layer(Layer.create(data, kwargs, kind))
+        self.video_combo.setCurrentText(layer.name)
+        return layer
+
+    def _video_changed(self, *args) -> None:
+        """The frame rate field follows the chosen video: a folder's rate, or disabled."""
+        video = self.video_layer()
+        meta = _meta(video) if video is not None else {}
+        if not is_folder(meta):
+            self._fps_of = None
+            self.fps_edit.clear()
+            self.fps_edit.setEnabled(False)
+            self.fps_edit.setPlaceholderText(
+                "image folders only (a video file is timed by its own timestamps)"
+                if video is not None
+                else "image folders only"
+            )
+            return
+        self.fps_edit.setEnabled(True)
+        self.fps_edit.setPlaceholderText(f"{DEFAULT_FPS:g} (images carry no time)")
+        if str(meta["video"]) != self._fps_of:  # another folder chosen: show its rate
+            self._fps_of = str(meta["video"])
+            self.fps_edit.setText(rate_text(float(meta.get("fps") or DEFAULT_FPS)))
+
+    def folder_fps(self) -> float | None:
+        """The rate to track the chosen image folder at; None for a video file.
+
+        Raises
+        ------
+        EcosegError
+            The typed rate is not a number above 0 (one line naming the folder).
+        """
+        video = self.video_layer()
+        if video is None or not is_folder(_meta(video)):
+            return None
+        return folder_rate(self.fps_edit.text(), str(_meta(video)["video"]))
+
+    def _apply_fps(self) -> float | None:
+        """Time the chosen folder's video layer at the typed rate (the time under the widget
+        follows); a bad rate is refused in the status line. Returns the rate (None: none)."""
+        try:
+            fps = self.folder_fps()
+        except EcosegError as exc:
+            self._fail(str(exc))
+            return None
+        video = self.video_layer()
+        if fps is not None and retime(_meta(video), int(video.data.shape[0]), fps):
+            self._show_time()
+            self.status.setText(f"{video.name}: image folder timed at {rate_text(fps)} fps")
+        return fps
 
     def add_prompt_layers(self) -> tuple[Any, Any]:
         """Create (or return) the clicks Points layer and the boxes Shapes layer."""
@@ -381,7 +478,7 @@ class SegmentWidget(QWidget):
             "calibration": vmeta.get("calibration"),
             "objects": [],
             "scores": {},
-            "provenance": {"video": {"path": vmeta.get("video")}},
+            "provenance": {"video": video_record(vmeta, video.data.shape)},
         }
         scale, units = layer_grid(video)
         return self.viewer.add_labels(
@@ -411,8 +508,24 @@ class SegmentWidget(QWidget):
             device=self.device_combo.currentData(),
             fast=self.fast_check.isChecked(),
             stop=None if until < 0 else until + 1,
+            fps=self.folder_fps(),
             **kwargs,
         )
+
+    def _timed(self, job: Job, layer) -> None:
+        """An image folder: the video layer and the masks layer at the job's rate, and the
+        masks' recorded video says so (as ``segment --fps`` records it)."""
+        video = self.video_layer()
+        if job.fps is None or video is None:
+            return
+        vmeta = _meta(video)
+        retime(vmeta, int(video.data.shape[0]), job.fps)
+        meta = layer.metadata.setdefault(META_KEY, {})
+        meta["time_s"], meta["fps"] = vmeta["time_s"], vmeta["fps"]
+        provenance = dict(meta.get("provenance") or {})
+        provenance["video"] = video_record(vmeta, video.data.shape)
+        meta["provenance"] = provenance
+        self._show_time()
 
     def run(self) -> None:
         """Track every object from its prompts (or all moving animals: motion tracker)."""
@@ -446,6 +559,7 @@ class SegmentWidget(QWidget):
             return
         if prompts is not None:
             self._classes.update(prompts.classes())
+        self._timed(job, layer)
         layer.data[:] = 0
         self._set_objects(layer, {} if prompts is None else prompts.classes(), reset=True)
         layer.refresh()
@@ -471,6 +585,7 @@ class SegmentWidget(QWidget):
             return
         self._classes.update(prompts.classes())
         self._set_objects(layer, prompts.classes())
+        self._timed(job, layer)
         stop = len(layer.data) if job.stop is None else job.stop
         layer.data[frame:stop] = 0
         layer.refresh()
@@ -494,7 +609,8 @@ class SegmentWidget(QWidget):
         self._worker = worker
         self._busy(True)
         engine = {"sam2": "SAM 2", "sam3": "SAM 3 concepts"}.get(job.engine, "motion tracker")
-        self.status.setText(f"tracking with the {engine}…")
+        rate = "" if job.fps is None else f" (image folder at {rate_text(job.fps)} fps)"
+        self.status.setText(f"tracking with the {engine}{rate}…")
         worker.start()
 
     def cancel(self) -> None:

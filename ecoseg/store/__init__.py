@@ -95,6 +95,7 @@ from ecoseg.store.maskstore import MaskStore
 from ecoseg.store.validation import (
     check_finished,
     present_ids,
+    resume_command,
     unfinished_edits,
     unfinished_note,
 )
@@ -123,5 +124,6 @@ __all__ = [
     "open_masks",
     "present_ids",
     "unfinished_edits",
+    "resume_command",
     "unfinished_note",
 ]

@@ -86,6 +86,33 @@ run `ecoseg edit out/m.zarr --resume`
     )
 
 
+def resume_command(video: str | None, path: Any) -> str:
+    """The command that continues an interrupted ``ecoseg segment`` run into the store at
+    ``path`` (with the run's other options: resuming checks they are the same); one source
+    for ``ecoseg measure``'s warning and ``ecoseg info``.
+
+    Parameters
+    ----------
+    video : str or None
+        The video the store records; ``VIDEO`` stands for it when none is recorded.
+    path : str or Path
+        The store. Both are quoted for a shell where they need it.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> resume_command("clips/reef 1.mp4", "out/m.zarr")
+    "ecoseg segment 'clips/reef 1.mp4' -o out/m.zarr --resume"
+    >>> resume_command(None, "m.zarr")
+    'ecoseg segment VIDEO -o m.zarr --resume'
+    """
+    shown = shlex.quote(video) if video else "VIDEO"
+    return f"ecoseg segment {shown} -o {shlex.quote(str(path))} --resume"
+
+
 def check_finished(store: Any) -> None:
     """Refuse a store with an unfinished review edit (its labels may be half rewritten), for
     what derives numbers or files from the labels: measure, evaluate, export. The napari

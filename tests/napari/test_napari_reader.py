@@ -9,6 +9,7 @@ pytest.importorskip("napari", reason="napari is not installed (pip install -e '.
 
 import ecoseg  # noqa: E402
 from ecoseg.measure import measure  # noqa: E402
+from ecoseg.napari._check import missing_video  # noqa: E402
 from ecoseg.napari._reader import get_reader  # noqa: E402
 from ecoseg.sample import sample  # noqa: E402
 
@@ -152,6 +153,40 @@ def test_a_same_sized_clip_beside_a_store_is_named_in_a_warning(make_napari_view
     assert video in viewer.layers
 
 
+def test_a_store_whose_video_is_not_found_warns_that_no_open_video_is_checked(
+    make_napari_viewer, tmp_path
+):
+    """A store opened without its video, beside another clip of the same size already open:
+    its masks showed over that clip without a word. The reader cannot see the other layers,
+    so it warns that the store's video is not found and that no open video is checked."""
+    import shutil
+
+    clip = ecoseg.synth(tmp_path / "clip", seed=3, frames=6, size=(64, 48))
+    other = ecoseg.synth(tmp_path / "other", seed=4, frames=6, size=(64, 48))
+    store = shutil.copytree(clip.truth, tmp_path / "moved" / "T1.zarr")  # moved without video
+    viewer = make_napari_viewer()
+    viewer.open(str(other.video), plugin="ecoseg")
+    before = len(_ecoseg_warnings())
+    layers = viewer.open(str(store), plugin="ecoseg")
+    _join_video_checks()
+    assert [layer.metadata["ecoseg"]["kind"] for layer in layers] == ["masks", "tracks"]
+    (said,) = _ecoseg_warnings()[before:]
+    made = ecoseg.open_masks(store).attrs["provenance"]["video"]["path"]
+    assert said == (
+        f"ecoseg: {made}, the video {store} was made from, is not found (at that path or "
+        "beside the store): its masks open without it, and no video already open in the "
+        f"viewer is checked against them; open {made} to see them on their own footage"
+    )
+    # a store that records no video (masks drawn by hand): nothing to look for, no warning
+    from ecoseg.napari._writer import write_labels
+
+    drawn = tmp_path / "drawn.zarr"
+    write_labels(str(drawn), np.asarray(layers[0].data), {"name": "drawn"})
+    before = len(_ecoseg_warnings())
+    viewer.open(str(drawn), plugin="ecoseg")
+    assert _ecoseg_warnings()[before:] == []
+
+
 def test_the_stores_own_video_gives_no_warning(make_napari_viewer, tmp_path):
     clip = ecoseg.synth(tmp_path / "clip", seed=3, frames=6, size=(64, 48))
     before = len(_ecoseg_warnings())
@@ -195,13 +230,14 @@ def test_a_half_edited_store_opens_with_one_warning(
     layers = viewer.open(str(path), plugin="ecoseg")
     _join_video_checks()
     assert [layer.metadata["ecoseg"]["kind"] for layer in layers] == ["masks", "tracks"]
-    assert _ecoseg_warnings()[before:] == [f"ecoseg: {message}"]
+    missing = f"ecoseg: {missing_video(layers[0].metadata['ecoseg'])}"  # its video stayed behind
+    assert _ecoseg_warnings()[before:] == [f"ecoseg: {message}", missing]
 
     assert main(["edit", str(path), "--resume"]) == 0
     before = len(_ecoseg_warnings())
     viewer.open(str(path), plugin="ecoseg")
     _join_video_checks()
-    assert _ecoseg_warnings()[before:] == []
+    assert _ecoseg_warnings()[before:] == [missing]
 
 
 def test_a_folder_store_shows_its_images_at_the_rate_it_was_made_at(tmp_path):

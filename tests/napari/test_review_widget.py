@@ -141,3 +141,20 @@ def test_a_half_edited_store_is_flagged_until_an_edit_completes_it(
     assert kinds[-3:] == ["merge", "delete", "reviewed"]
     assert {2, 3}.isdisjoint(store.object_ids.tolist())
     np.testing.assert_array_equal(np.asarray(w.layer.data), store.read_labels())
+
+
+def test_closing_the_last_stores_layer_clears_the_gallery(widget):
+    """The rows of a closed store stayed, selectable, with their thumbnails (a reviewer could
+    act on tracks no longer shown); now the gallery empties and the status line says why."""
+    w, path = widget
+    assert w.gallery.rowCount() == len(MaskStore.open(path).objects) > 0
+    w.select(1)
+    w.viewer.layers.remove(w.layer)
+    assert w.masks_combo.count() == 0 and w.gallery.rowCount() == 0 and w.table.empty
+    assert w.selected_ids() == []
+    assert w.status.text() == "no mask store open: open one (File > Open) to review its tracks"
+    w.set_class("bluefish")  # nothing selected, nothing written
+    assert w.status.text().startswith("error:")
+    assert all(o["class"] != "bluefish" for o in MaskStore.open(path).objects)
+    w.viewer.open(str(path), plugin="ecoseg")  # opened again: its rows come back
+    assert w.gallery.rowCount() == len(MaskStore.open(path).objects)

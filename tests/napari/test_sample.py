@@ -26,11 +26,11 @@ def test_sample_data_loads(make_napari_viewer):
 
 
 def test_screenshot_with_masks_is_not_blank(make_napari_viewer, tmp_path):
-    from ecoseg.napari._screenshot import _close_toasts, demo_viewer, save_png
+    from ecoseg.napari._screenshot import close_toasts, demo_viewer, save_png
 
     viewer = make_napari_viewer(show=True)
     demo_viewer(viewer)
-    _close_toasts(viewer)
+    close_toasts(viewer)
     canvas = viewer.screenshot(canvas_only=True, flash=False)[..., :3].astype(int)
     assert canvas.std() > 10, "the canvas screenshot is blank"
     viewer.layers["truth masks"].visible = False
