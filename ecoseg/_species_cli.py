@@ -47,6 +47,14 @@ def add_edit(sub) -> None:
             "give a track a new id from FRAME on (FRAME after the track's first frame, at "
             "most its last)",
         ),
+        (
+            "--unchecked-split",
+            "unchecked_split",
+            "ID@FRAME",
+            "a split as ecoseg made it before it checked splits (at or before the track's "
+            "first frame the new id takes the whole track; after its last one nothing moves); "
+            "for replaying old edit logs, as a report's reproduce steps do",
+        ),
         ("--delete", "delete", "ID", "remove a false track"),
         ("--reviewed", "reviewed", "ID", "confirm a track's current class"),
     ):

@@ -97,6 +97,12 @@ def campaign_tables(
         ``video``, ``frame``, ``time_s``, ``class``, ``cover_px``, ``cover_fraction``.
         Every frame x every class of each store.
 
+    Raises
+    ------
+    StoreError
+        A store holds no frames (:func:`ecoseg.measure.check_has_frames`), as in
+        :func:`ecoseg.measure`.
+
     Examples
     --------
     >>> import ecoseg, tempfile
@@ -110,6 +116,8 @@ def campaign_tables(
     import numpy as np
     import pandas as pd
 
+    from ecoseg.measure import check_has_frames
+    from ecoseg.measure.counts import class_order
     from ecoseg.store import CheckedArray, MaskStore
 
     if not isinstance(stores, Mapping):
@@ -117,6 +125,7 @@ def campaign_tables(
     specs, arrays = [], []
     for name, location in stores.items():
         store = MaskStore.open(location)
+        check_has_frames(store)  # as measure(): no rows, not zeros, for a store of no frames
         n = store.n_frames
         records = store.object_records()
         ids_order = list(records)
@@ -144,9 +153,8 @@ def campaign_tables(
     for (name, store, ids, ids_order, classes), areas in zip(specs, results):
         times = store.read_time()
         n = len(times)
-        known = list(dict.fromkeys(classes))
-        if areas[:, -1].any() and "unknown" not in known:
-            known.append("unknown")  # ids missing from the object table, as in measure()
+        # ids missing from the object table count as unknown, as in measure()
+        known = class_order(classes, ["unknown"] if areas[:, -1].any() else [])
         index = {c: j for j, c in enumerate(known)}
         col_class = np.array([index[classes[ids_order.index(int(i))]] for i in ids], np.int64)
         nc = len(known)

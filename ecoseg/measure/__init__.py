@@ -36,7 +36,7 @@ from ecoseg._lazy import make_callable
 from ecoseg._paths import check_outside_store, check_overwrite
 from ecoseg.errors import ConfigError
 from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibration
-from ecoseg.measure.counts import counts_table, maxn_table
+from ecoseg.measure.counts import class_order, counts_table, maxn_table
 from ecoseg.measure.cover import cover_table, roi_mask
 from ecoseg.measure.regions import region_table
 from ecoseg.measure.tables import read_table
@@ -45,6 +45,7 @@ from ecoseg.measure.tracks import track_table
 __all__ = [
     "TABLES",
     "Calibration",
+    "check_has_frames",
     "IncompleteStoreWarning",
     "counts_table",
     "cover_table",
@@ -83,13 +84,54 @@ def incomplete_note(store) -> str | None:
     """
     if store.complete:
         return None
+    return (
+        f"{store.path}: its run did not finish, so the tables cover only the {store.n_frames} "
+        f"frames it holds; continue it with {_resume_hint(store)}"
+    )
+
+
+def _resume_hint(store) -> str:
+    """The command (and what to add) that continues ``store``'s unfinished run."""
     from ecoseg.store import resume_command
 
     record = store.provenance_record.video
     command = resume_command(record.path if record is not None else None, store.path)
-    return (
-        f"{store.path}: its run did not finish, so the tables cover only the {store.n_frames} "
-        f"frames it holds; continue it with `{command}` and the run's options"
+    return f"`{command}` and the run's options"
+
+
+def check_has_frames(store) -> None:
+    """Refuse a store that holds no frames: nothing was observed, so it has no numbers.
+
+    An empty table would drop the video from a study without a word, and a MaxN of 0 would
+    say its animals were looked for and not seen. :func:`measure`, the report and
+    :func:`ecoseg.batch.campaign_tables` all refuse such a store with this one line.
+
+    Raises
+    ------
+    StoreError
+        Naming the store and, for a run that stopped before its first frame, the command
+        that continues it.
+
+    Examples
+    --------
+    >>> from ecoseg.store import MaskStore
+    >>> s = MaskStore.create("memory://doc-noframes", height=2, width=2, overwrite=True)
+    >>> check_has_frames(s)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.StoreError: memory://doc-noframes: holds no frames, so nothing was observed...
+    """
+    from ecoseg.errors import StoreError
+
+    if store.n_frames > 0:
+        return
+    why = "its video gave none"
+    if not store.complete:
+        why = "its run stopped before its first frame; continue it with " + _resume_hint(store)
+    raise StoreError(
+        f"{store.path}: holds no frames, so nothing was observed and there are no counts, "
+        f"MaxN or cover to give (a MaxN of 0 would say the animals were looked for and not "
+        f"seen): {why}"
     )
 
 
@@ -139,7 +181,7 @@ def measure(
     Raises
     ------
     StoreError
-        The store is missing or malformed.
+        The store is missing or malformed, or holds no frames (:func:`check_has_frames`).
     CalibrationError
         The calibration is zero, negative, not finite or implausible, or its scale-bar ends or
         laser spots lie outside the frame.
@@ -175,6 +217,7 @@ def measure(
     new_cal = as_calibration(calibration) if calibration is not None else None
     store = open_store(store)
     check_finished(store)  # no numbers from half an edit
+    check_has_frames(store)  # no numbers, not zeros, from a store that observed nothing
     known = list(dict.fromkeys(object_classes(store).values()))
     if classes is not None:
         classes = [str(c) for c in ([classes] if isinstance(classes, str) else classes)]
@@ -200,12 +243,7 @@ def measure(
         roi_px = stats.get("roi_area_px", np.zeros(0, np.int64))
     else:
         roi_px = reg["area_px"].to_numpy()
-    report_classes = list(known)
-    for c in reg["class"].astype(str).unique():
-        if c not in report_classes:
-            report_classes.append(c)  # ids missing from the object table: "unknown"
-    if "unknown" in report_classes:  # species first, tracks nobody named reported apart
-        report_classes = [c for c in report_classes if c != "unknown"] + ["unknown"]
+    report_classes = class_order(known, reg["class"].astype(str).unique())
     if classes is not None:
         keep = reg["class"].isin(classes).to_numpy()
         reg = reg.loc[keep].reset_index(drop=True)

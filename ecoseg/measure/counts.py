@@ -8,15 +8,46 @@ individuals are in view at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["COUNT_UNITS", "MAXN_UNITS", "counts_table", "maxn_table"]
+__all__ = ["COUNT_UNITS", "MAXN_UNITS", "class_order", "counts_table", "maxn_table"]
 
 COUNT_UNITS = {"frame": "index", "time_s": "s", "class": "", "count": "individuals"}
 MAXN_UNITS = {"class": "", "maxn": "individuals", "frame": "index", "time_s": "s"}
+
+
+def class_order(known: Iterable[str], present: Iterable[str] = ()) -> list[str]:
+    """The classes of a store's counts, MaxN and cover tables, in their row order.
+
+    The classes of the store's object table in the order they first occur there, then any
+    class ``present`` in the labels but not in that table (ids missing from it count as
+    ``unknown``); ``unknown`` (tracks nobody named) comes last, apart from the species.
+    :func:`ecoseg.measure` and :func:`ecoseg.batch.campaign_tables` both order by it.
+
+    Parameters
+    ----------
+    known : iterable of str
+        The class of every object of the store's object table, in table order.
+    present : iterable of str, optional
+        Classes of the objects found in the labels.
+
+    Examples
+    --------
+    >>> class_order(["unknown", "wrasse", "grouper", "wrasse"])
+    ['wrasse', 'grouper', 'unknown']
+    >>> class_order(["wrasse"], ["wrasse", "unknown"])
+    ['wrasse', 'unknown']
+    """
+    order = list(dict.fromkeys(str(c) for c in known))
+    for c in present:
+        if str(c) not in order:
+            order.append(str(c))
+    if "unknown" in order:
+        order = [c for c in order if c != "unknown"] + ["unknown"]
+    return order
 
 
 def counts_table(

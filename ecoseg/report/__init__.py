@@ -77,7 +77,8 @@ def report(
         No store, truth stores that do not match the stores, ``study`` is not a loaded study,
         ``out`` is a folder, cannot be made, or exists and ``overwrite`` is false.
     StoreError
-        A store is missing or malformed.
+        A store is missing or malformed, or holds no frames
+        (:func:`ecoseg.measure.check_has_frames`).
 
     Examples
     --------

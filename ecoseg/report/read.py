@@ -58,6 +58,8 @@ class VideoInfo:
     classes: dict = field(default_factory=dict)
     #: the store's edit log (review edits and classifications, oldest first)
     edits: list[dict] = field(default_factory=list)
+    #: log numbers of splits made before ecoseg checked splits (replayed ``--unchecked-split``)
+    unchecked_splits: list[int] = field(default_factory=list)
     #: frames per ``labels`` chunk
     chunk_frames: int = 0
     #: why the video at ``video_path`` is not used for stills, once :func:`open_reader` has
@@ -105,13 +107,16 @@ def read_video(
     -------
     VideoInfo
     """
+    from ecoseg.measure import check_has_frames
     from ecoseg.species import edit_log
+    from ecoseg.species.review import unchecked_splits
     from ecoseg.store import MaskStore
 
     owned = store is None
     if owned:
         store = MaskStore.open(path)
     try:
+        check_has_frames(store)  # a page of no numbers, as measure refuses them
         info = VideoInfo(
             name=name,
             store_path=str(path),
@@ -126,6 +131,7 @@ def read_video(
             width=store.width,
             times=np.asarray(store.read_time(), dtype=float),
             edits=edit_log(store),
+            unchecked_splits=unchecked_splits(store),
             chunk_frames=store.chunk_frames,
         )
     finally:

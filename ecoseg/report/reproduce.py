@@ -14,7 +14,8 @@ import base64
 import json
 import re
 import shlex
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,9 @@ def reproduce(
     commands = [store_command(v) for v in videos]
     stores = " ".join(_q(v.store_shown) for v in videos)
     steps = [c.text for c in commands]
-    steps += [step for v in videos for step in review_steps(v.store_shown, v.edits)]
+    steps += [
+        step for v in videos for step in review_steps(v.store_shown, v.edits, v.unchecked_splits)
+    ]
     page = ["ecoseg", "report", stores, "-o", _q(out.name)]
     truths = [v.truth_shown or v.truth for v in videos]
     if all(truths):
@@ -171,11 +174,14 @@ def store_command(v: VideoInfo) -> Command:
     return Command(" ".join(cmd), tuple(files))
 
 
-def review_steps(store: str, log: list[dict]) -> list[str]:
+def review_steps(store: str, log: list[dict], unchecked: Sequence[int] = ()) -> list[str]:
     """The ``ecoseg edit`` and ``ecoseg classify`` commands that replay a store's edit log.
 
     Edits between classifications go into one ``ecoseg edit`` (it applies them in order);
-    a classification needs the species model file the log names by its SHA-256.
+    a classification needs the species model file the log names by its SHA-256. The splits
+    numbered in ``unchecked`` (:func:`ecoseg.species.review.unchecked_splits`: made before
+    ecoseg checked splits, which ``--split`` now refuses) are replayed with
+    ``--unchecked-split``, which makes them as they were.
 
     Examples
     --------
@@ -187,6 +193,9 @@ def review_steps(store: str, log: list[dict]) -> list[str]:
     ecoseg edit reef.zarr --merge 3,7 --split 5@9
     ecoseg classify reef.zarr --model SPECIES_MODEL.json --threshold 0.7   # model SHA-256 ab12
     ecoseg edit reef.zarr --undo
+    >>> old = [{"n": 1, "kind": "split", "ids": [5], "frame": 3, "new_id": 6}]
+    >>> review_steps("reef.zarr", old, unchecked=[1])
+    ['ecoseg edit reef.zarr --unchecked-split 5@3']
     """
     from ecoseg.species.edits import Edit
 
@@ -200,7 +209,10 @@ def review_steps(store: str, log: list[dict]) -> list[str]:
 
     for entry in log:
         if entry.get("kind") != "classify":
-            edits.extend(_q(a) for a in Edit.from_dict(entry).cli_args())
+            edit = Edit.from_dict(entry)
+            if edit.kind == "split" and int(entry.get("n", 0)) in unchecked:
+                edit = replace(edit, unchecked=True)
+            edits.extend(_q(a) for a in edit.cli_args())
             continue
         flush()
         record = entry.get("classification") or {}
@@ -223,7 +235,7 @@ def _study_reviews(v: VideoInfo, study: Any) -> list[str]:
         return []
     own = getattr(spec, "species_model", None) is not None
     log = [e for e in v.edits if not (own and e.get("kind") == "classify")]
-    return review_steps(study.relative(study.store_path(spec)), log)
+    return review_steps(study.relative(study.store_path(spec)), log, v.unchecked_splits)
 
 
 def _network_flags(prov) -> list[str]:

@@ -12,7 +12,7 @@ import datetime as _dt
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +116,7 @@ def build_context(
         )
     ctx["maxn_table"] = _maxn_table(videos, maxn, classes)
 
-    sizes = _sizes(tables.get("regions"), calibrated)
+    sizes, ctx["sizes_edge_only"] = _sizes(tables.get("regions"), calibrated, videos)
     figs["sizes"] = _fig(
         F.size_figure, sizes, colors, unit=units["length"], alt="Size-frequency per class"
     )
@@ -431,21 +431,39 @@ def _col(df, *names: str) -> str | None:
     return None
 
 
-def _sizes(regions, calibrated: bool):
+def _sizes(regions, calibrated: bool, videos: Sequence[VideoInfo] = ()):
+    """Body length per individual: the median major axis over the frames it was seen whole.
+
+    A mask cut by the frame edge (its bounding box touches it) measures only the visible
+    part, so those rows are left out; an individual never seen whole is left out and counted
+    (the second value) rather than entered at a part of its length.
+    """
     import pandas as pd
 
     empty = pd.DataFrame({"video": [], "object_id": [], "class": [], "size": []})
     if regions is None or not len(regions):
-        return empty
+        return empty, 0
     col = _col(regions, "major_axis_mm") if calibrated else None
     col = col or _col(regions, "major_axis_px", "equivalent_diameter_px")
     if col is None:
-        return empty
-    g = regions.groupby(["video", "object_id", "class"], sort=True, observed=True)[col].median()
-    out = g.reset_index().rename(columns={col: "size"})
-    if calibrated and not col.endswith("_mm") and "mm_per_px" in regions.columns:
-        pass  # pragma: no cover
-    return out
+        return empty, 0
+    keys = ["video", "object_id", "class"]
+    edges = ("bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1")
+    frame = {v.name: (v.width, v.height) for v in videos}
+    rows = regions
+    if all(c in regions.columns for c in edges) and frame:
+        w = regions["video"].map(lambda n: frame.get(n, (np.nan, np.nan))[0]).to_numpy(float)
+        h = regions["video"].map(lambda n: frame.get(n, (np.nan, np.nan))[1]).to_numpy(float)
+        cut = (
+            (regions["bbox_x0"].to_numpy() <= 0)
+            | (regions["bbox_y0"].to_numpy() <= 0)
+            | (regions["bbox_x1"].to_numpy() >= w)
+            | (regions["bbox_y1"].to_numpy() >= h)
+        )
+        rows = regions.loc[~cut]
+    g = rows.groupby(keys, sort=True, observed=True)[col].median()
+    everyone = regions.groupby(keys, sort=True, observed=True).ngroups
+    return g.reset_index().rename(columns={col: "size"}), int(everyone - len(g))
 
 
 def _speeds(tracks, calibrated: bool):

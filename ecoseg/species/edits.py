@@ -64,6 +64,11 @@ class Edit:
         or before its last one, see :func:`check_split`).
     new_id : int, optional
         ``split``: the new track's id (chosen by the store shell: one above the largest id).
+    unchecked : bool
+        ``split``: made as ecoseg made splits before it checked them (:func:`check_split`),
+        so at or before the track's first frame (the new id takes the whole track) or after
+        its last one; for replaying such an edit log (``ecoseg edit --unchecked-split``).
+        Not part of the log entry: the entry is the one the split wrote then.
 
     Examples
     --------
@@ -78,6 +83,7 @@ class Edit:
     cls: str | None = None
     frame: int | None = None
     new_id: int | None = None
+    unchecked: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -106,6 +112,8 @@ class Edit:
             )
         if self.kind == "split" and (self.frame is None or int(self.frame) < 0):
             raise ConfigError(f"split of track {ids[0]}: needs a frame >= 0")
+        if self.unchecked and self.kind != "split":
+            raise ConfigError(f"a {self.kind} edit is always checked (only a split can be not)")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data."""
@@ -126,6 +134,8 @@ class Edit:
         ['--split', '5@120']
         >>> Edit("set_class", (4,), cls="blue tang").cli_args()
         ['--set-class', '4=blue tang']
+        >>> Edit("split", (5,), frame=3, unchecked=True).cli_args()
+        ['--unchecked-split', '5@3']
         """
         if self.kind == "undo":
             return ["--undo"]
@@ -134,7 +144,8 @@ class Edit:
         if self.kind == "merge":
             return ["--merge", f"{self.ids[0]},{self.ids[1]}"]
         if self.kind == "split":
-            return ["--split", f"{self.ids[0]}@{self.frame}"]
+            flag = "--unchecked-split" if self.unchecked else "--split"
+            return [flag, f"{self.ids[0]}@{self.frame}"]
         return [f"--{self.kind}", str(self.ids[0])]  # delete, reviewed
 
     @classmethod
@@ -404,8 +415,10 @@ def parse_edit_args(
     split: Sequence[str] = (),
     delete: Sequence[str] = (),
     reviewed: Sequence[str] = (),
+    unchecked_split: Sequence[str] = (),
 ) -> list[Edit]:
-    """Edits from the CLI's ``--set-class 4=parrotfish --merge 3,7 --split 5@120 --delete 9``.
+    """Edits from the CLI's ``--set-class 4=parrotfish --merge 3,7 --split 5@120 --delete 9``
+    (and ``--unchecked-split 5@3``, a split as it was made before splits were checked).
 
     Examples
     --------
@@ -427,6 +440,7 @@ def parse_edit_args(
     what_format = {
         "--merge": "two track ids A,B",
         "--split": "ID@FRAME",
+        "--unchecked-split": "ID@FRAME",
         "--delete": "a track id",
         "--reviewed": "a track id",
     }
@@ -444,6 +458,9 @@ def parse_edit_args(
     for text in split:
         oid, frame = ints(text, "@", 2, "--split")
         edits.append(Edit("split", (oid,), frame=frame))
+    for text in unchecked_split:
+        oid, frame = ints(text, "@", 2, "--unchecked-split")
+        edits.append(Edit("split", (oid,), frame=frame, unchecked=True))
     for text in delete:
         edits.append(Edit("delete", tuple(ints(text, ",", 1, "--delete"))))
     for text in reviewed:

@@ -212,3 +212,38 @@ def test_an_unfinished_store_is_measured_with_one_warning(tmp_path, capsys):
         warnings.simplefilter("error")  # a finished store: no warning
         tables = measure(store)
     assert tables["maxn"].attrs["store_complete"] is True
+
+
+@pytest.mark.parametrize("finished", [False, True])
+def test_a_store_of_no_frames_is_refused(tmp_path, capsys, finished):
+    """A store that holds no frames (a run killed before its first frame, or a video that
+    gave none) gave empty tables and exit 0: the video vanished from a study's MaxN without a
+    word. Zeros would be wrong too (a MaxN of 0 says the animals were looked for and not
+    seen), so it is refused in one line, with the way on for an unfinished run."""
+    from ecoseg.cli import main
+
+    path = tmp_path / "no frames.zarr"
+    store = MaskStore.create(
+        path,
+        height=8,
+        width=8,
+        objects=[(1, "wrasse", "prompt")],
+        provenance={"video": {"path": "dive.mp4", "fps": 25.0}},
+    )
+    if finished:
+        store.mark_complete()
+    store.close()
+    with pytest.raises(StoreError, match="holds no frames, so nothing was observed"):
+        measure(path, tmp_path / "t")
+    assert not (tmp_path / "t").exists()  # nothing written
+    assert main(["measure", str(path), "-o", str(tmp_path / "t")]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(f"ecoseg: error: {path}: holds no")
+    if finished:
+        assert err.endswith("its video gave none")
+    else:
+        assert f"ecoseg segment dive.mp4 -o '{path}' --resume" in err
+    assert MaskStore.open(path).calibration is None
+    with pytest.raises(StoreError, match="no frames"):  # not saved into the store either
+        measure(path, calibration=0.5)
+    assert MaskStore.open(path).calibration is None

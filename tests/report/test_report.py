@@ -274,3 +274,52 @@ def test_cli_report(single, tmp_path, capsys):
     assert main([*args, "--overwrite"]) == 0
     assert main(["report", str(tmp_path / "none.zarr"), "-o", str(tmp_path / "x.html")]) == 2
     assert "none.zarr" in capsys.readouterr().err
+
+
+def test_a_store_of_no_frames_is_refused_as_measure_refuses_it(single, tmp_path, capsys):
+    """A report of a store that holds no frames stopped with a matplotlib traceback (no
+    frames to draw) after measuring it into empty tables; it now refuses it in measure's
+    one line, before any work, whether the tables are measured now or given."""
+    from ecoseg.cli import main
+
+    _, store, _ = single
+    empty = tmp_path / "empty.zarr"
+    made = ecoseg.MaskStore.create(empty, height=64, width=96, objects=[(1, "wrasse", "prompt")])
+    made.mark_complete()
+    made.close()
+    out = tmp_path / "r.html"
+    with pytest.raises(StoreError, match=f"{empty}: holds no frames, so nothing was observed"):
+        report({"full": store, "empty": empty}, out)
+    given = ecoseg.measure(store)
+    with pytest.raises(StoreError, match="holds no frames"):
+        report(empty, out, tables=given)
+    assert main(["report", str(store), str(empty), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"ecoseg: error: {empty}: holds no frames") and "\n" not in err
+    assert not out.exists()
+
+
+def test_size_frequency_leaves_out_masks_cut_by_the_frame_edge(tmp_path):
+    """A fish's length was the median over every frame it was in, also those where the frame
+    edge cut its mask to a stub: a fish seen whole in 2 frames and swimming out over 4 had
+    the stub's length. Only whole masks count now; a fish never seen whole is left out, and
+    the page says how many were."""
+    labels = np.zeros((6, 30, 40), np.uint32)
+    labels[:2, 10:13, 10:23] = 1  # whole: 13 px long, 3 px high
+    labels[2:, 10:13, 33:40] = 1  # cut by the right edge: 7 px seen
+    labels[:, 20:23, 0:5] = 2  # never whole: always at the left edge
+    store = ecoseg.MaskStore.create(
+        tmp_path / "m.zarr", height=30, width=40, objects=[(1, "wrasse", "p"), (2, "wrasse", "p")]
+    )
+    store.append(labels, np.arange(6) / 10)
+    store.mark_complete()
+    store.close()
+    whole = 4 * np.sqrt((13**2 - 1) / 12)  # major axis of a 13 x 3 px rectangle: 14.97
+    regions = ecoseg.measure(tmp_path / "m.zarr")["regions"]
+    fish = regions[regions["object_id"] == 1]
+    np.testing.assert_allclose(fish["major_axis_px"].iloc[:2], whole)
+    page = report(tmp_path / "m.zarr", tmp_path / "r.html").read_text()
+    sizes = re.search(r'<table id="size-table">.*?</table>', page, re.S).group(0)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", sizes)
+    assert cells[:3] == ["wrasse", "1", f"{whole:.1f}"], cells
+    assert "1 individual seen only cut by the edge is not in the distribution" in page

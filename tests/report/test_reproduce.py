@@ -24,6 +24,7 @@ def _video(name="v", **provenance):
         video_shown=f"{name}.mp4",
         store_shown=f"{name}.zarr",
         edits=[],
+        unchecked_splits=[],
         truth=None,
         truth_shown=None,
     )
@@ -313,4 +314,57 @@ def test_a_folder_timed_at_its_own_rate_is_made_again_at_that_rate(tmp_path, mon
         np.testing.assert_array_equal(a.read_labels(), b.read_labels())
         made = [{k: v for k, v in s.provenance.items() if k != "created"} for s in (a, b)]
         assert made[1] == made[0] and made[0]["video"]["fps"] == 10.0, store
+    assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()
+
+
+def test_an_old_split_at_a_tracks_first_frame_is_replayed_as_it_was(tmp_path, monkeypatch):
+    """Before splits were checked, a split at a track's first frame gave the whole track a
+    new id (a rename, the old id left without pixels). The page replayed it as ``--split
+    ID@FIRST``, which ``ecoseg edit`` refuses now, so the steps stopped there. They now say
+    ``--unchecked-split`` for such a split (and ``--split`` for a checked one), and running
+    them gives the same store and the same page."""
+    import ecoseg
+    import ecoseg.species.review
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+    from ecoseg.store import MaskStore
+
+    first, again = tmp_path / "first", tmp_path / "again"
+    first.mkdir()
+    again.mkdir()
+    monkeypatch.chdir(first)
+    ecoseg.synth("clip", frames=8, size=(96, 64), seed=3)
+    params = ["--params", '{"warmup": 4, "min_hits": 1, "threshold": 3.0}']
+    assert main(["segment", "clip/video.mp4", "-o", "old.zarr", *params]) == 0
+    store = MaskStore.open("old.zarr")
+    labels = store.read_labels()
+    ids = store.object_ids.tolist()
+    frames = {i: np.flatnonzero((labels == i).any(axis=(1, 2))) for i in ids}
+    a = ids[0]
+    b = next(i for i in ids[1:] if len(frames[i]) > 1)
+    renamed = max(ids) + 1
+    with monkeypatch.context() as old:  # the edit as ecoseg made it before splits were checked
+        old.setattr(ecoseg.species.review, "check_split", lambda *args: None)
+        edits = [f"--split={a}@{frames[a][0]}", f"--set-class={renamed}=wrasse"]
+        assert main(["edit", "old.zarr", *edits, f"--split={b}@{frames[b][-1]}"]) == 0
+    after = MaskStore.open("old.zarr")
+    assert not (after.read_labels() == a).any() and (after.read_labels() == renamed).any()
+    assert main(["report", "old.zarr", "-o", "report.html"]) == 0
+    steps, files = _page_commands(Path("report.html").read_text())
+    edit = next(s for s in steps if s.startswith("ecoseg edit"))
+    assert f"--unchecked-split {a}@{frames[a][0]}" in edit
+    assert f"--split {b}@{frames[b][-1]}" in edit  # a checked split stays as it was
+
+    monkeypatch.chdir(again)
+    shutil.copytree(first / "clip", again / "clip")
+    for name, text in files.items():
+        Path(name).write_text(text)
+    for step in steps:
+        assert main(shlex.split(step, comments=True)[1:]) == 0, step
+    x, y = MaskStore.open(first / "old.zarr"), MaskStore.open(again / "old.zarr")
+    np.testing.assert_array_equal(x.read_labels(), y.read_labels())
+    np.testing.assert_array_equal(x.read_scores(), y.read_scores())
+    assert x.objects == y.objects
+    logs = [[{k: v for k, v in e.items() if k != "time"} for e in edit_log(s)] for s in (x, y)]
+    assert logs[0] == logs[1]
     assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()

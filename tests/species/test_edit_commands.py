@@ -218,3 +218,58 @@ def test_kill_9_mid_command_is_completed_as_a_whole(tmp_path, capsys, name, on_c
     a, b = state(path), state(ref)
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     assert a[2] == b[2] and a[3] == b[3]
+
+
+def test_splits_made_before_the_rule_are_found_and_replayed(tmp_path, monkeypatch):
+    """An edit log from before splits were checked: each split is judged on its track's
+    frames just before it (the labels now with every later edit taken back, an undo by
+    re-applying what it undid), and ``--unchecked-split`` makes such a split again while
+    ``--split`` still refuses it."""
+    import ecoseg.species.review
+    from ecoseg.species.review import unchecked_splits
+
+    labels = np.zeros((4, 3, 4), np.uint32)
+    labels[2:, 0, 0] = 1  # track 1: frames 2-3
+    labels[[0, 3], 1, 1] = 4  # track 4: frames 0 and 3
+    labels[:, 2, 3] = 5  # track 5: every frame
+    objects = [(1, "a", "prompt"), (4, "a", "prompt"), (5, "b", "prompt")]
+
+    def make(path):
+        s = MaskStore.create(path, height=3, width=4, chunk_frames=2, objects=objects)
+        s.append(labels, np.arange(4) / 10)
+        s.mark_complete()
+        s.close()
+        return path
+
+    old_log = [
+        Edit("split", (1,), frame=2),  # 1: at its first frame: 1 -> 6 whole (unchecked)
+        Edit("merge", (1, 4)),  # 1 now present at 0 and 3: the split alone would look fine
+        Edit("split", (5,), frame=2),  # checked
+        Edit("split", (5,), frame=9),  # after the last frame (unchecked), then undone
+        Edit("undo"),
+        Edit("split", (6,), frame=3),  # checked
+    ]
+    path = make(tmp_path / "old.zarr")
+    with monkeypatch.context() as old:
+        old.setattr(ecoseg.species.review, "check_split", lambda *args: None)
+        apply_edits(path, old_log)
+    assert unchecked_splits(path) == [1, 4]
+    assert unchecked_splits(make(tmp_path / "unedited.zarr")) == []
+
+    replay = make(tmp_path / "replay.zarr")
+    with pytest.raises(ConfigError, match="cannot split track 1 at frame 2"):
+        apply_edits(replay, old_log)
+    marked = [
+        Edit("split", e.ids, frame=e.frame, unchecked=True) if n in (1, 4) else e
+        for n, e in enumerate(old_log, 1)
+    ]
+    apply_edits(replay, marked)
+    a, b = MaskStore.open(path), MaskStore.open(replay)
+    np.testing.assert_array_equal(a.read_labels(), b.read_labels())
+    np.testing.assert_array_equal(a.read_scores(), b.read_scores())
+    assert a.objects == b.objects
+    assert without_time(edit_log(path)) == without_time(edit_log(replay))
+    import shutil
+
+    shutil.rmtree(path / "edits" / "00006")  # a lost backup: the splits before it unjudged
+    assert unchecked_splits(path) == []

@@ -479,3 +479,24 @@ def test_sam3_concept_video_end_to_end_and_its_fingerprint(tmp_path, calls):
     assert run_study(tmp_path / "study.yaml", progress=False, report=False).segmented == ["clip"]
     with ecoseg.MaskStore.open(tmp_path / "out" / "stores" / "clip.zarr") as store:
         assert store.provenance["prompts"]["concepts"] == [{"text": "wrasse"}]
+
+
+def test_a_store_of_no_frames_stops_the_study_as_measure_does(clips, tmp_path, monkeypatch):
+    """A video whose segmentation stored no frames: the study made empty tables for it and
+    then died in the report with a matplotlib traceback. It now stops at the measure step
+    with measure's one line naming the store, and writes no tables for it."""
+    import ecoseg.study.runner
+    from ecoseg.errors import StoreError
+
+    def no_frames(job):  # a video that gave no frames, stored as a finished run
+        store = ecoseg.MaskStore.create(job.store, height=64, width=96, overwrite=True)
+        store.mark_complete()
+        store.close()
+        return {"status": "done", "frames": 0, "seconds": 0.0}
+
+    shutil.copytree(clips, tmp_path, dirs_exist_ok=True)
+    write_study(tmp_path)
+    monkeypatch.setattr(ecoseg.study.runner, "run_job", no_frames)
+    with pytest.raises(StoreError, match="reef-a.zarr: holds no frames, so nothing was observed"):
+        run_study(tmp_path / "study.yaml", progress=False)
+    assert not (tmp_path / "out" / "tables" / "maxn.parquet").exists()

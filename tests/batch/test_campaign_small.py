@@ -1,0 +1,47 @@
+"""ecoseg.batch.campaign_tables on hand-made stores: the class order and the stores it
+refuses are those of ecoseg.measure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ecoseg
+from ecoseg.batch import campaign_tables
+from ecoseg.errors import StoreError
+from ecoseg.store import MaskStore
+
+
+def test_unnamed_tracks_come_last_as_in_measure(tmp_path):
+    """A store whose first track is unnamed: measure lists the species first and
+    ``unknown`` last; the campaign tables listed ``unknown`` first (same values, other
+    rows), so a campaign table and the video's own tables did not line up row for row."""
+    labels = np.zeros((3, 8, 10), np.uint32)
+    labels[:, 1:3, 1:3] = 1  # unnamed
+    labels[1:, 5:7, 5:8] = 2  # a wrasse
+    objects = [(1, "unknown", "discovered"), (2, "wrasse", "prompt")]
+    store = MaskStore.create(tmp_path / "s.zarr", height=8, width=10, objects=objects)
+    store.append(labels, [0.0, 0.5, 1.0])
+    store.mark_complete()
+    store.close()
+    got = campaign_tables({"s": tmp_path / "s.zarr"})
+    want = ecoseg.measure(tmp_path / "s.zarr")
+    assert want["maxn"]["class"].tolist() == ["wrasse", "unknown"]
+    for table, columns in (
+        ("counts", ["frame", "time_s", "class", "count"]),
+        ("cover", ["frame", "time_s", "class", "cover_px", "cover_fraction"]),
+    ):
+        pd.testing.assert_frame_equal(
+            got[table][columns], want[table][columns].reset_index(drop=True), check_dtype=False
+        )
+    assert got["counts"]["count"].tolist() == [0, 1, 1, 1, 1, 1]
+
+
+def test_a_store_of_no_frames_is_refused_as_measure_refuses_it(tmp_path):
+    """It gave no rows for that video (its MaxN silently missing from the campaign)."""
+    store = MaskStore.create(tmp_path / "e.zarr", height=8, width=10, objects=[(1, "a", "p")])
+    store.mark_complete()
+    store.close()
+    with pytest.raises(StoreError, match="e.zarr: holds no frames, so nothing was observed"):
+        campaign_tables({"e": tmp_path / "e.zarr"})
