@@ -37,11 +37,12 @@ from ecoseg._lazy import make_callable
 from ecoseg._paths import check_outside_store, check_overwrite
 from ecoseg.errors import ConfigError
 from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibration
-from ecoseg.measure.counts import counts_table, maxn_table
+from ecoseg.measure.counts import counts_table, maxn_table, warn_case_clashes
 from ecoseg.measure.cover import cover_table, roi_mask
 from ecoseg.measure.regions import region_table
 from ecoseg.measure.tables import read_table
 from ecoseg.measure.tracks import track_table
+from ecoseg.provenance import clean_class_name
 
 __all__ = [
     "TABLES",
@@ -176,8 +177,11 @@ def measure(
     store = open_store(store)
     check_finished(store)  # no numbers from half an edit
     known = list(dict.fromkeys(object_classes(store).values()))
+    warn_case_clashes(store)  # 'parrotfish' and 'Parrotfish' are two rows of every table
     if classes is not None:
-        classes = [str(c) for c in ([classes] if isinstance(classes, str) else classes)]
+        classes = [
+            clean_class_name(c) for c in ([classes] if isinstance(classes, str) else classes)
+        ]
         unknown = [c for c in classes if c not in known]
         if unknown:
             raise ConfigError(

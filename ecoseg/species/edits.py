@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg.errors import ConfigError
+from ecoseg.provenance import clean_class_name
 
 __all__ = [
     "KINDS",
@@ -104,6 +105,8 @@ class Edit:
                 f"set_class of track {ids[0]}: the class name {str(self.cls)!r} has a control "
                 "character (newline, tab, NUL, ...)"
             )
+        if self.kind == "set_class":  # one spelling: NFC, single spaces (as stored, counted)
+            object.__setattr__(self, "cls", clean_class_name(self.cls))
         if self.kind == "split" and (self.frame is None or int(self.frame) < 0):
             raise ConfigError(f"split of track {ids[0]}: needs a frame >= 0")
 
@@ -375,7 +378,7 @@ def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[
 
     if edit.kind == "set_class":
         entry = out[index[edit.ids[0]]]
-        entry["class"] = str(edit.cls).strip()
+        entry["class"] = clean_class_name(edit.cls)
         review(entry)
     elif edit.kind == "reviewed":
         review(out[index[edit.ids[0]]])
