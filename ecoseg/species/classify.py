@@ -28,13 +28,14 @@ import pandas as pd
 from ecoseg._paths import check_distinct_stores, check_outside_store
 from ecoseg.errors import ConfigError
 from ecoseg.measure.regions import class_source_of as class_source
+from ecoseg.provenance import clean_class_name
 from ecoseg.species.features import (
     FEATURE_VERSION,
     TrackFeatures,
     feature_weights,
     track_features,
 )
-from ecoseg.species.model import SpeciesModel, check_model_output
+from ecoseg.species.model import SpeciesModel, check_model_output, scale_ratio
 
 __all__ = [
     "PROTECTED_SOURCES",
@@ -68,6 +69,14 @@ def store_sha256(store) -> str:
         for start in range(0, n, step):
             h.update(np.ascontiguousarray(s.read_labels(start, min(start + step, n))).tobytes())
     return h.hexdigest()
+
+
+def frame_size(store) -> tuple[int, int]:
+    """(width, height) of a store's frames."""
+    from ecoseg.measure.regions import opened_store
+
+    with opened_store(store) as s:
+        return int(s.width), int(s.height)
 
 
 def _as_list(items) -> list:
@@ -129,7 +138,7 @@ def train_model(
     ConfigError
         Fewer than two species among the reviewed tracks.
     """
-    X, y, names, training, units = [], [], None, [], set()
+    X, y, names, training, units, where = [], [], None, [], set(), []
     stores = _as_list(stores)
     for store, video in zip(stores, _videos(videos, len(stores), "--train-video")):
         feats = track_features(store, video, samples=samples, progress=progress)
@@ -148,8 +157,10 @@ def train_model(
                 "store": Path(str(feats.store)).name,
                 "sha256": store_sha256(store),
                 "tracks": len(labels),
+                "size": list(frame_size(store)),  # the scale of sizes in px
             }
         )
+        where.append(str(feats.store))
     if names is None:
         raise ConfigError("no training stores given (--train STORE...)")
     if len(units) > 1:
@@ -157,6 +168,16 @@ def train_model(
             "some training stores are calibrated (sizes in mm) and some are not (px): "
             "calibrate them alike (ecoseg measure --calibration)"
         )
+    if units == {"px"}:  # sizes in pixels mean one thing only at one frame scale
+        for k, t in enumerate(training[1:], 1):
+            ratio, (w0, h0) = scale_ratio(t["size"], [training[0]["size"]])
+            if ratio is not None:
+                w, h = t["size"]
+                raise ConfigError(
+                    f"{where[k]}: its frames are {w}x{h} and those of {where[0]} {w0}x{h0}; "
+                    "uncalibrated stores (sizes in pixels) of footage of another scale cannot "
+                    "train one model: calibrate them (ecoseg measure --calibration)"
+                )
     try:
         return SpeciesModel.fit(
             np.concatenate(X) if X else np.zeros((0, len(names))),
@@ -277,12 +298,18 @@ def classify(
     if save_model is not None:
         fitted.save(save_model, overwrite=overwrite)
     model_hash = fitted.to_dict()["sha256"]
-    frames = []
+    named = []  # every store checked and named before any is written: all or nothing
     for store, video in zip(stores, store_videos):
         feats = track_features(store, video, samples=samples, progress=progress)
         fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
+        if feats.units == "px":
+            fitted.check_frame(*frame_size(store), str(feats.store))
         names, probs = fitted.predict(feats.values)
-        best = {int(i): (c, float(p)) for i, c, p in zip(feats.ids, names, probs)}
+        named.append(
+            (store, feats, {int(i): (c, float(p)) for i, c, p in zip(feats.ids, names, probs)})
+        )
+    frames = []
+    for store, feats, best in named:
         with open_for_edit(store) as s:
             meta = read_meta(s)
             objects = []
@@ -317,10 +344,10 @@ def _queue(store: str, objects: list[dict], present: set[int]) -> pd.DataFrame:
             {
                 "store": store,
                 "object_id": int(o["id"]),
-                "class": str(o.get("class") or "unknown"),
+                "class": clean_class_name(o.get("class")),
                 "class_probability": float(p) if p is not None else np.nan,
                 "class_source": src,
-                "class_suggestion": str(o.get("class_suggestion") or o.get("class") or ""),
+                "class_suggestion": clean_class_name(o.get("class_suggestion") or o.get("class")),
                 "reviewed": bool(o.get("reviewed", False)),
             }
         )
