@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +37,14 @@ from ecoseg.species.features import (
     feature_weights,
     track_features,
 )
-from ecoseg.species.model import SpeciesModel, check_model_output, scale_ratio
+from ecoseg.species.model import (
+    FEW_TRACKS,
+    ModelError,
+    SpeciesModel,
+    SpeciesModelWarning,
+    check_model_output,
+    scale_ratio,
+)
 
 __all__ = [
     "PROTECTED_SOURCES",
@@ -178,6 +187,7 @@ def train_model(
                     "uncalibrated stores (sizes in pixels) of footage of another scale cannot "
                     "train one model: calibrate them (ecoseg measure --calibration)"
                 )
+    _warn_few(y, stores)
     try:
         return SpeciesModel.fit(
             np.concatenate(X) if X else np.zeros((0, len(names))),
@@ -191,6 +201,44 @@ def train_model(
         )
     except ConfigError as exc:  # e.g. one species only: name the training stores
         raise ConfigError(f"{', '.join(str(s) for s in stores)}: {exc}") from None
+
+
+def _warn_few(labels: list[str], stores: list) -> None:
+    """Warn of species learnt from fewer than FEW_TRACKS reviewed tracks (two species at least
+    are checked by the fit)."""
+    counts = Counter(labels)
+    few = sorted(c for c, n in counts.items() if n < FEW_TRACKS)
+    if len(counts) < 2 or not few:
+        return
+    listed = ", ".join(f"{c} {counts[c]}" for c in few)
+    warnings.warn(
+        f"{', '.join(str(s) for s in stores)}: species with fewer than {FEW_TRACKS} reviewed "
+        f"tracks ({listed}): the model names them, but its probabilities overstate what it "
+        "learnt from so few; review more tracks of each (ecoseg edit STORE --set-class ID=NAME)",
+        SpeciesModelWarning,
+        stacklevel=3,
+    )
+
+
+def _warn_unknown_species(model: SpeciesModel, feats: TrackFeatures) -> None:
+    """Warn when a store's reviewed tracks name a species the model does not know: its other
+    tracks get the name of a species the model knows."""
+    known = set(model.classes)
+    missing: dict[str, int] = {}
+    for oid, cls, rev in zip(feats.ids, feats.classes, feats.reviewed):
+        if rev and cls != "unknown" and cls not in known:
+            missing.setdefault(cls, int(oid))
+    if not missing:
+        return
+    listed = ", ".join(f"{c!r} (track {t})" for c, t in sorted(missing.items()))
+    warnings.warn(
+        f"{feats.store}: its reviewed tracks name {listed}, which the model does not know (it "
+        f"names {', '.join(model.classes)}): unreviewed tracks of "
+        f"{'that species' if len(missing) == 1 else 'those species'} get one of its names; "
+        f"train on this store too (--train {feats.store})",
+        SpeciesModelWarning,
+        stacklevel=3,
+    )
 
 
 def _label(obj: dict, cls: str, p: float, threshold: float) -> dict:
@@ -295,6 +343,12 @@ def classify(
         fitted = model
     else:
         fitted = SpeciesModel.load(model)
+    if fitted.feature_version != FEATURE_VERSION:  # before hours of features, naming the model
+        raise ModelError(
+            f"{model if model is not None and not isinstance(model, SpeciesModel) else 'model'}"
+            f": trained on track features of version {fitted.feature_version}, this ecoseg "
+            f"computes version {FEATURE_VERSION}; re-train it with this ecoseg"
+        )
     if save_model is not None:
         fitted.save(save_model, overwrite=overwrite)
     model_hash = fitted.to_dict()["sha256"]
@@ -304,6 +358,7 @@ def classify(
         fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
         if feats.units == "px":
             fitted.check_frame(*frame_size(store), str(feats.store))
+        _warn_unknown_species(fitted, feats)
         names, probs = fitted.predict(feats.values)
         named.append(
             (store, feats, {int(i): (c, float(p)) for i, c, p in zip(feats.ids, names, probs)})
@@ -330,6 +385,7 @@ def classify(
     out = pd.concat(frames, ignore_index=True) if frames else _queue("", [], set())
     out = _least_confident_first(out)  # over all stores
     out.attrs["model_sha256"] = model_hash
+    out.attrs["stores"] = [str(feats.store) for _, feats, _ in named]  # also those without tracks
     return out
 
 

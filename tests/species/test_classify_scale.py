@@ -2,8 +2,8 @@
 scale: another frame size is refused with one line naming the store and both sizes, before
 any store of the command is written."""
 
-import numpy as np
 import pytest
+from species_helpers import small_store
 
 from ecoseg.errors import ConfigError
 from ecoseg.species import classify, edit_log
@@ -12,25 +12,6 @@ from ecoseg.species.edits import Edit
 from ecoseg.species.model import ModelError, SpeciesModel
 from ecoseg.species.review import apply_edits
 from ecoseg.store import MaskStore
-
-COLOURS = ((1, (220, 60, 40)), (2, (40, 60, 220)), (3, (210, 70, 50)), (4, (50, 70, 210)))
-
-
-def small_store(path, scale: int = 1):
-    """Four 'unknown' tracks (red, blue, red, blue squares) on 3 frames of 8 x 40 px, times
-    ``scale``; returns the frames (the 'video')."""
-    h, w, side = 8 * scale, 40 * scale, 4 * scale
-    img = np.zeros((3, h, w, 3), np.uint8)
-    lab = np.zeros((3, h, w), np.uint32)
-    for oid, rgb in COLOURS:
-        x = (2 + 9 * (oid - 1)) * scale
-        img[:, 2 * scale : 2 * scale + side, x : x + side] = rgb
-        lab[:, 2 * scale : 2 * scale + side, x : x + side] = oid
-    objects = [(i, "unknown", "tracker") for i, _ in COLOURS]
-    with MaskStore.create(path, height=h, width=w, objects=objects) as s:
-        s.append(lab, [0.0, 0.1, 0.2])
-        s.mark_complete()
-    return img
 
 
 @pytest.fixture
