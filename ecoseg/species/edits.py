@@ -383,8 +383,18 @@ def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[
     elif edit.kind == "reviewed":
         review(out[index[edit.ids[0]]])
     elif edit.kind == "merge":
-        kept = out[index[edit.ids[0]]]
-        if kept.get("class", "unknown") != "unknown":  # the class it has is confirmed
+        kept, gone = out[index[edit.ids[0]]], out[index[edit.ids[1]]]
+        ours, theirs = _persons_name(kept), _persons_name(gone)
+        if ours and theirs and ours != theirs:
+            raise ConfigError(
+                f"track {edit.ids[0]} is {ours!r} and track {edit.ids[1]} {theirs!r}, both "
+                "named by a person; name them alike first "
+                f"(--set-class {edit.ids[1]}={ours} or --set-class {edit.ids[0]}={theirs})"
+            )
+        if theirs and not ours:  # a person's name outranks a model's guess or none
+            kept["class"] = theirs
+            kept.pop("class_suggestion", None)
+        if clean_class_name(kept.get("class")) != "unknown":  # the class it has is confirmed
             review(kept)
         del out[index[edit.ids[1]]]
     elif edit.kind == "delete":
@@ -399,6 +409,17 @@ def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[
         new["split_from"] = edit.ids[0]
         out.append(new)
     return out
+
+
+def _persons_name(obj: Mapping[str, Any]) -> str | None:
+    """The class of an object-table entry if a person gave it (reviewed, or typed with the
+    prompt), else None (a model's, a concept's or the colour rules' guess, or unknown)."""
+    from ecoseg.measure.regions import class_source_of
+
+    name = clean_class_name(obj.get("class"))
+    if name == "unknown" or class_source_of(obj) not in ("reviewed", "prompt"):
+        return None
+    return name
 
 
 def parse_edit_args(
