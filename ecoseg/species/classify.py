@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from ecoseg._paths import check_distinct_stores, check_outside_store
-from ecoseg.errors import ConfigError
+from ecoseg.errors import ClassNameWarning, ConfigError
 from ecoseg.measure.regions import class_source_of as class_source
-from ecoseg.provenance import clean_class_name
+from ecoseg.provenance import case_clashes, clean_class_name
 from ecoseg.species.features import (
     FEATURE_VERSION,
     TrackFeatures,
@@ -188,6 +188,15 @@ def train_model(
                     "train one model: calibrate them (ecoseg measure --calibration)"
                 )
     _warn_few(y, stores)
+    for group in case_clashes(y):  # two classes of the model for what is likely one species
+        warnings.warn(
+            f"{', '.join(str(s) for s in stores)}: reviewed class names "
+            f"{' and '.join(repr(g) for g in group)} differ only in letter case and train "
+            f"{len(group)} species; if they are one, name their tracks alike (ecoseg edit "
+            "STORE --set-class ID=NAME)",
+            ClassNameWarning,
+            stacklevel=2,
+        )
     try:
         return SpeciesModel.fit(
             np.concatenate(X) if X else np.zeros((0, len(names))),

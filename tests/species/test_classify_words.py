@@ -128,3 +128,15 @@ def test_model_files_from_a_newer_ecoseg_or_a_folder_say_so(tmp_path, capsys):
     assert err == (
         f"ecoseg: error: {store}: a folder (a mask store?), not a species model file (JSON)"
     )
+
+
+def test_training_on_names_differing_only_in_case_warns(tmp_path):
+    from ecoseg.errors import ClassNameWarning
+
+    stores = [tmp_path / f"m{k}.zarr" for k in range(2)]
+    imgs = [small_store(p) for p in stores]
+    named(stores[0], {1: "red", 2: "blue", 3: "red", 4: "blue"})
+    named(stores[1], {1: "Red", 2: "blue", 3: "Red", 4: "blue"})  # another reviewer's spelling
+    with pytest.warns(ClassNameWarning, match="names 'Red' and 'red' differ only in letter case"):
+        model = train_model(stores, videos=imgs)
+    assert model.classes == ("Red", "blue", "red")  # what the warning is about
