@@ -385,14 +385,14 @@ def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[
     elif edit.kind == "merge":
         kept, gone = out[index[edit.ids[0]]], out[index[edit.ids[1]]]
         ours, theirs = _persons_name(kept), _persons_name(gone)
-        if ours and theirs and ours != theirs:
+        if ours[0] == theirs[0] == 2 and ours[1] != theirs[1]:
             raise ConfigError(
-                f"track {edit.ids[0]} is {ours!r} and track {edit.ids[1]} {theirs!r}, both "
-                "named by a person; name them alike first "
-                f"(--set-class {edit.ids[1]}={ours} or --set-class {edit.ids[0]}={theirs})"
+                f"track {edit.ids[0]} is {ours[1]!r} and track {edit.ids[1]} {theirs[1]!r}, both "
+                "reviewed by a person; name them alike first "
+                f"(--set-class {edit.ids[1]}={ours[1]} or --set-class {edit.ids[0]}={theirs[1]})"
             )
-        if theirs and not ours:  # a person's name outranks a model's guess or none
-            kept["class"] = theirs
+        if theirs[0] > ours[0]:  # a person's name outranks a model's guess (a review, a prompt's)
+            kept["class"] = theirs[1]
             kept.pop("class_suggestion", None)
         if clean_class_name(kept.get("class")) != "unknown":  # the class it has is confirmed
             review(kept)
@@ -411,15 +411,14 @@ def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[
     return out
 
 
-def _persons_name(obj: Mapping[str, Any]) -> str | None:
-    """The class of an object-table entry if a person gave it (reviewed, or typed with the
-    prompt), else None (a model's, a concept's or the colour rules' guess, or unknown)."""
+def _persons_name(obj: Mapping[str, Any]) -> tuple[int, str]:
+    """How surely a person gave an object-table entry's class, and the class: 2 reviewed, 1
+    typed with the prompt, 0 a guess (a model's, a concept's, the colour rules') or unknown."""
     from ecoseg.measure.regions import class_source_of
 
     name = clean_class_name(obj.get("class"))
-    if name == "unknown" or class_source_of(obj) not in ("reviewed", "prompt"):
-        return None
-    return name
+    rank = {"reviewed": 2, "prompt": 1}.get(class_source_of(obj), 0)
+    return (rank if name != "unknown" else 0), name
 
 
 def parse_edit_args(

@@ -1,5 +1,5 @@
 """Merging two tracks never drops a person's species name for a model's guess, and two
-different names a person gave are not merged silently."""
+different names a person reviewed are not merged silently."""
 
 import json
 
@@ -50,11 +50,11 @@ def test_two_names_a_person_gave_are_not_merged_silently(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err == (
         f"ecoseg: error: {path}: --merge 1,2: track 1 is 'wrasse' and track 2 'grouper', both "
-        "named by a person; name them alike first (--set-class 2=wrasse or --set-class "
+        "reviewed by a person; name them alike first (--set-class 2=wrasse or --set-class "
         "1=grouper); nothing was changed"
     )
     assert MaskStore.open(path).objects == before
-    with pytest.raises(ConfigError, match="both named by a person"):
+    with pytest.raises(ConfigError, match="both reviewed by a person"):
         Review(path).merge(2, 1)
     # named alike first (in the same command), the merge goes through
     assert main(["edit", str(path), "--set-class", "2=wrasse", "--merge", "1,2"]) == 0
