@@ -178,7 +178,11 @@ def _run_classify(args) -> int:
         overwrite=args.overwrite,
         progress=True,
     )
-    for store, sub in table.groupby("store", sort=False):
+    for store in table.attrs["stores"]:
+        sub = table[table["store"] == store]
+        if not len(sub):  # an empty store (or one whose tracks were all deleted)
+            print(f"{store}: no tracks, nothing to classify")
+            continue
         counts = sub.groupby(["class", "class_source"]).size()
         print(f"{store}: {len(sub)} tracks")
         for (cls, src), n in counts.items():

@@ -54,3 +54,8 @@ class Cancelled(EcosegError):
 class FormatError(EcosegError):
     """An annotation file (COCO, MOT, CVAT, VIAME, DAVIS, ...) is malformed or does not fit
     the video; the message names the file and the line, element or frame."""
+
+
+class ClassNameWarning(UserWarning):
+    """Class names that differ only in letter case (``parrotfish``, ``Parrotfish``): counted
+    as two species, which a person rarely means; the warning names them and the store."""

@@ -19,13 +19,21 @@ Records
     id, class name, source (``prompt``, ``concept``, ``discovered``, ``truth``, ``tracker``, ...)
     and, for species work, where the class came from (:data:`CLASS_SOURCES`), its probability
     and whether a person reviewed the object.
+
+Class names are kept in one spelling (:func:`clean_class_name`: Unicode NFC, one space between
+words, ``unknown`` in any case is ``unknown``), so ``"Ōtaki"`` typed on a Mac (decomposed) and
+on Linux (composed) is one species in every table. That is the one place where ``from_dict``
+then ``to_dict`` may change a store's JSON: a name stored in another spelling of the same text
+is written back in this one.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -38,10 +46,51 @@ __all__ = [
     "ObjectRecord",
     "Provenance",
     "VideoSource",
+    "case_clashes",
+    "clean_class_name",
 ]
 
 #: Where an object's class came from.
 CLASS_SOURCES = ("prompt", "concept", "reviewed", "classified", "rule", "unknown")
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def clean_class_name(name: Any) -> str:
+    """A class (species) name in the one spelling ecoseg stores and counts.
+
+    Unicode NFC (a name typed with a combining macron is the one typed with the precomposed
+    letter), every run of white space (tabs, no-break spaces) one space, none at the ends;
+    ``None``, an empty name and ``unknown`` in any case are ``"unknown"``. Letter case is kept
+    otherwise: :func:`case_clashes` finds names that differ only in it.
+
+    Examples
+    --------
+    >>> clean_class_name("O\u0304taki") == clean_class_name("\u014ctaki") == "\u014ctaki"
+    True
+    >>> clean_class_name("  blue\u00a0 tang "), clean_class_name("Unknown"), clean_class_name("")
+    ('blue tang', 'unknown', 'unknown')
+    """
+    text = _SPACE.sub(" ", unicodedata.normalize("NFC", str(name or ""))).strip()
+    return "unknown" if not text or text.casefold() == "unknown" else text
+
+
+def case_clashes(names: Iterable[str]) -> list[tuple[str, ...]]:
+    """Groups of distinct class names that differ only in letter case (each group sorted).
+
+    They are counted as different species; a person usually meant one.
+
+    Examples
+    --------
+    >>> case_clashes(["parrotfish", "wrasse", "Parrotfish", "parrotfish"])
+    [('Parrotfish', 'parrotfish')]
+    """
+    groups: dict[str, set[str]] = {}
+    for name in names:
+        name = clean_class_name(name)
+        groups.setdefault(name.casefold(), set()).add(name)
+    return [tuple(sorted(g)) for g in groups.values() if len(g) > 1]
 
 
 # ---------------------------------------------------------------------------- JSON plumbing
@@ -425,6 +474,7 @@ class ObjectRecord:
                 f"{where}: class_source {self.class_source!r} is not one of "
                 f"{', '.join(CLASS_SOURCES)}"
             )
+        object.__setattr__(self, "class_name", clean_class_name(self.class_name))
         p = self.class_probability
         if p is not None and (
             isinstance(p, bool) or not isinstance(p, int | float) or not (0 <= p <= 1)

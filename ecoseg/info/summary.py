@@ -271,6 +271,7 @@ def summary(path: Any) -> StoreSummary:
     ('video.mp4', 25.0)
     """
     from ecoseg.errors import EcosegError, StoreError
+    from ecoseg.measure.regions import class_source_of  # as the tables say it
     from ecoseg.report.read import read_video
     from ecoseg.store import MaskStore
 
@@ -308,7 +309,7 @@ def summary(path: Any) -> StoreSummary:
         objects=len(info.objects),
         classes=_tally(o.class_name for o in info.objects),
         sources=_tally(o.source for o in info.objects),
-        class_sources=_tally(o.class_source for o in info.objects),
+        class_sources=_tally(class_source_of(o.to_dict()) for o in info.objects),
         reviewed=sum(o.reviewed for o in info.objects),
         edits=len(info.edits),
         engine=prov.engine,

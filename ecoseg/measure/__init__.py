@@ -36,11 +36,12 @@ from ecoseg._lazy import make_callable
 from ecoseg._paths import check_outside_store, check_overwrite
 from ecoseg.errors import ConfigError
 from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibration
-from ecoseg.measure.counts import class_order, counts_table, maxn_table
+from ecoseg.measure.counts import class_order, counts_table, maxn_table, warn_case_clashes
 from ecoseg.measure.cover import cover_table, roi_mask
 from ecoseg.measure.regions import region_table
 from ecoseg.measure.tables import read_table
 from ecoseg.measure.tracks import track_table
+from ecoseg.provenance import clean_class_name
 
 __all__ = [
     "TABLES",
@@ -219,8 +220,11 @@ def measure(
     check_finished(store)  # no numbers from half an edit
     check_has_frames(store)  # no numbers, not zeros, from a store that observed nothing
     known = list(dict.fromkeys(object_classes(store).values()))
+    warn_case_clashes(store)  # 'parrotfish' and 'Parrotfish' are two rows of every table
     if classes is not None:
-        classes = [str(c) for c in ([classes] if isinstance(classes, str) else classes)]
+        classes = [
+            clean_class_name(c) for c in ([classes] if isinstance(classes, str) else classes)
+        ]
         unknown = [c for c in classes if c not in known]
         if unknown:
             raise ConfigError(

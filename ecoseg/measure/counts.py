@@ -8,12 +8,23 @@ individuals are in view at once.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["COUNT_UNITS", "MAXN_UNITS", "class_order", "counts_table", "maxn_table"]
+from ecoseg.errors import ClassNameWarning
+from ecoseg.provenance import case_clashes
+
+__all__ = [
+    "COUNT_UNITS",
+    "MAXN_UNITS",
+    "class_order",
+    "counts_table",
+    "maxn_table",
+    "warn_case_clashes",
+]
 
 COUNT_UNITS = {"frame": "index", "time_s": "s", "class": "", "count": "individuals"}
 MAXN_UNITS = {"class": "", "maxn": "individuals", "frame": "index", "time_s": "s"}
@@ -167,3 +178,34 @@ def maxn_table(counts: pd.DataFrame) -> pd.DataFrame:
     out.attrs["table"] = "maxn"
     out.attrs["units"] = dict(MAXN_UNITS)
     return out
+
+
+def warn_case_clashes(store, names=None) -> None:
+    """Warn (:class:`~ecoseg.errors.ClassNameWarning`) of class names in ``store`` that differ
+    only in letter case, of those involving ``names`` when given.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from ecoseg.store import MaskStore
+    >>> s = MaskStore.create("memory://doc-clash", height=2, width=2, overwrite=True,
+    ...                      objects=[(1, "wrasse", "prompt"), (2, "Wrasse", "prompt")])
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     warn_case_clashes(s)
+    >>> str(w[0].message)
+    "memory://doc-clash: class names 'Wrasse' (track 2) and 'wrasse' (track 1) differ only in ..."
+    """
+    records = store.object_records().values()
+    for group in case_clashes(r.class_name for r in records):
+        if names is not None and not set(group) & set(names):
+            continue
+        tracks = {n: min(r.id for r in records if r.class_name == n) for n in group}
+        listed = " and ".join(f"{n!r} (track {tracks[n]})" for n in group)
+        warnings.warn(
+            f"{store.path}: class names {listed} differ only in letter case and are counted "
+            f"as {len(group)} species; if they are one, name its tracks alike "
+            f"(ecoseg edit {store.path} --set-class ID=NAME)",
+            ClassNameWarning,
+            stacklevel=3,
+        )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from typing import Any
 import pandas as pd
 
 from ecoseg._hashing import sha256_file
-from ecoseg.errors import ConfigError
+from ecoseg.errors import ClassNameWarning, ConfigError
+from ecoseg.provenance import case_clashes
 
 __all__ = [
     "META_COLUMNS",
@@ -219,4 +221,24 @@ def combine_tables(
         units["depth_m"] = "m"
         combined.attrs = {"units": units}
         out[table] = combined
+    if "maxn" in out and "class" in out["maxn"].columns:
+        _warn_case_clashes(out["maxn"])
     return out
+
+
+def _warn_case_clashes(maxn: pd.DataFrame) -> None:
+    """One warning per set of class names that differ only in case across the videos of a
+    combined table (each store's own are warned of when it is measured)."""
+    names = maxn["class"].astype(str)
+    for group in case_clashes(names.unique().tolist()):
+        where = []
+        for name in group:
+            videos = maxn.loc[names == name, "video"].astype(str).unique().tolist()
+            where.append(f"{name!r} (video {', '.join(videos)})")
+        warnings.warn(
+            f"class names {' and '.join(where)} differ only in letter case and are counted as "
+            f"{len(group)} species in the combined tables; if they are one, name their tracks "
+            "alike (ecoseg edit STORE --set-class ID=NAME)",
+            ClassNameWarning,
+            stacklevel=3,
+        )

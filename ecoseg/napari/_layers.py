@@ -429,11 +429,33 @@ def _objects_from(features: Any, ids: set[int], meta: Mapping[str, Any]) -> list
                     continue
                 r = known.get(oid) or ObjectRecord(oid, source="napari")
                 if "class" in df.columns and pd.notna(row["class"]) and str(row["class"]):
-                    r = dataclasses.replace(r, class_name=str(row["class"]))
+                    r = _named(r, str(row["class"]))
                 if "source" in df.columns and pd.notna(row["source"]) and str(row["source"]):
                     r = dataclasses.replace(r, source=str(row["source"]))
                 known[oid] = r
     return [known.get(oid) or ObjectRecord(oid, source="napari") for oid in sorted(ids)]
+
+
+def _named(record: ObjectRecord, name: str) -> ObjectRecord:
+    """``record`` with the class a person typed in the layer's features table: a new name is
+    the person's (reviewed, as ``ecoseg edit --set-class`` marks it), never left credited to a
+    model (``classified`` and its probability) for ``classify`` to replace.
+
+    Examples
+    --------
+    >>> r = ObjectRecord(3, "wrasse", "tracker", class_source="classified", class_probability=0.6)
+    >>> n = _named(r, "octopus")
+    >>> n.class_name, n.class_source, n.reviewed, n.class_probability
+    ('octopus', 'reviewed', True, 1.0)
+    >>> _named(r, "wrasse") == r   # the name it had: as it was
+    True
+    """
+    cleaned = dataclasses.replace(record, class_name=name)
+    if cleaned.class_name == record.class_name:
+        return record
+    return dataclasses.replace(
+        cleaned, class_source="reviewed", class_probability=1.0, reviewed=True
+    )
 
 
 def _calibration_from(meta: Mapping[str, Any], scale: Any, units: Any) -> dict | None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,15 +28,23 @@ import numpy as np
 import pandas as pd
 
 from ecoseg._paths import check_distinct_stores, check_outside_store
-from ecoseg.errors import ConfigError
+from ecoseg.errors import ClassNameWarning, ConfigError
 from ecoseg.measure.regions import class_source_of as class_source
+from ecoseg.provenance import case_clashes, clean_class_name
 from ecoseg.species.features import (
     FEATURE_VERSION,
     TrackFeatures,
     feature_weights,
     track_features,
 )
-from ecoseg.species.model import SpeciesModel, check_model_output
+from ecoseg.species.model import (
+    FEW_TRACKS,
+    ModelError,
+    SpeciesModel,
+    SpeciesModelWarning,
+    check_model_output,
+    scale_ratio,
+)
 
 __all__ = [
     "PROTECTED_SOURCES",
@@ -68,6 +78,14 @@ def store_sha256(store) -> str:
         for start in range(0, n, step):
             h.update(np.ascontiguousarray(s.read_labels(start, min(start + step, n))).tobytes())
     return h.hexdigest()
+
+
+def frame_size(store) -> tuple[int, int]:
+    """(width, height) of a store's frames."""
+    from ecoseg.measure.regions import opened_store
+
+    with opened_store(store) as s:
+        return int(s.width), int(s.height)
 
 
 def _as_list(items) -> list:
@@ -129,7 +147,7 @@ def train_model(
     ConfigError
         Fewer than two species among the reviewed tracks.
     """
-    X, y, names, training, units = [], [], None, [], set()
+    X, y, names, training, units, where = [], [], None, [], set(), []
     stores = _as_list(stores)
     for store, video in zip(stores, _videos(videos, len(stores), "--train-video")):
         feats = track_features(store, video, samples=samples, progress=progress)
@@ -148,14 +166,36 @@ def train_model(
                 "store": Path(str(feats.store)).name,
                 "sha256": store_sha256(store),
                 "tracks": len(labels),
+                "size": list(frame_size(store)),  # the scale of sizes in px
             }
         )
+        where.append(str(feats.store))
     if names is None:
         raise ConfigError("no training stores given (--train STORE...)")
     if len(units) > 1:
         raise ConfigError(
             "some training stores are calibrated (sizes in mm) and some are not (px): "
             "calibrate them alike (ecoseg measure --calibration)"
+        )
+    if units == {"px"}:  # sizes in pixels mean one thing only at one frame scale
+        for k, t in enumerate(training[1:], 1):
+            ratio, (w0, h0) = scale_ratio(t["size"], [training[0]["size"]])
+            if ratio is not None:
+                w, h = t["size"]
+                raise ConfigError(
+                    f"{where[k]}: its frames are {w}x{h} and those of {where[0]} {w0}x{h0}; "
+                    "uncalibrated stores (sizes in pixels) of footage of another scale cannot "
+                    "train one model: calibrate them (ecoseg measure --calibration)"
+                )
+    _warn_few(y, stores)
+    for group in case_clashes(y):  # two classes of the model for what is likely one species
+        warnings.warn(
+            f"{', '.join(str(s) for s in stores)}: reviewed class names "
+            f"{' and '.join(repr(g) for g in group)} differ only in letter case and train "
+            f"{len(group)} species; if they are one, name their tracks alike (ecoseg edit "
+            "STORE --set-class ID=NAME)",
+            ClassNameWarning,
+            stacklevel=2,
         )
     try:
         return SpeciesModel.fit(
@@ -170,6 +210,44 @@ def train_model(
         )
     except ConfigError as exc:  # e.g. one species only: name the training stores
         raise ConfigError(f"{', '.join(str(s) for s in stores)}: {exc}") from None
+
+
+def _warn_few(labels: list[str], stores: list) -> None:
+    """Warn of species learnt from fewer than FEW_TRACKS reviewed tracks (two species at least
+    are checked by the fit)."""
+    counts = Counter(labels)
+    few = sorted(c for c, n in counts.items() if n < FEW_TRACKS)
+    if len(counts) < 2 or not few:
+        return
+    listed = ", ".join(f"{c} {counts[c]}" for c in few)
+    warnings.warn(
+        f"{', '.join(str(s) for s in stores)}: species with fewer than {FEW_TRACKS} reviewed "
+        f"tracks ({listed}): the model names them, but its probabilities overstate what it "
+        "learnt from so few; review more tracks of each (ecoseg edit STORE --set-class ID=NAME)",
+        SpeciesModelWarning,
+        stacklevel=3,
+    )
+
+
+def _warn_unknown_species(model: SpeciesModel, feats: TrackFeatures) -> None:
+    """Warn when a store's reviewed tracks name a species the model does not know: its other
+    tracks get the name of a species the model knows."""
+    known = set(model.classes)
+    missing: dict[str, int] = {}
+    for oid, cls, rev in zip(feats.ids, feats.classes, feats.reviewed):
+        if rev and cls != "unknown" and cls not in known:
+            missing.setdefault(cls, int(oid))
+    if not missing:
+        return
+    listed = ", ".join(f"{c!r} (track {t})" for c, t in sorted(missing.items()))
+    warnings.warn(
+        f"{feats.store}: its reviewed tracks name {listed}, which the model does not know (it "
+        f"names {', '.join(model.classes)}): unreviewed tracks of "
+        f"{'that species' if len(missing) == 1 else 'those species'} get one of its names; "
+        f"train on this store too (--train {feats.store})",
+        SpeciesModelWarning,
+        stacklevel=3,
+    )
 
 
 def _label(obj: dict, cls: str, p: float, threshold: float) -> dict:
@@ -274,15 +352,28 @@ def classify(
         fitted = model
     else:
         fitted = SpeciesModel.load(model)
+    if fitted.feature_version != FEATURE_VERSION:  # before hours of features, naming the model
+        raise ModelError(
+            f"{model if model is not None and not isinstance(model, SpeciesModel) else 'model'}"
+            f": trained on track features of version {fitted.feature_version}, this ecoseg "
+            f"computes version {FEATURE_VERSION}; re-train it with this ecoseg"
+        )
     if save_model is not None:
         fitted.save(save_model, overwrite=overwrite)
     model_hash = fitted.to_dict()["sha256"]
-    frames = []
+    named = []  # every store checked and named before any is written: all or nothing
     for store, video in zip(stores, store_videos):
         feats = track_features(store, video, samples=samples, progress=progress)
         fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
+        if feats.units == "px":
+            fitted.check_frame(*frame_size(store), str(feats.store))
+        _warn_unknown_species(fitted, feats)
         names, probs = fitted.predict(feats.values)
-        best = {int(i): (c, float(p)) for i, c, p in zip(feats.ids, names, probs)}
+        named.append(
+            (store, feats, {int(i): (c, float(p)) for i, c, p in zip(feats.ids, names, probs)})
+        )
+    frames = []
+    for store, feats, best in named:
         with open_for_edit(store) as s:
             meta = read_meta(s)
             objects = []
@@ -303,6 +394,7 @@ def classify(
     out = pd.concat(frames, ignore_index=True) if frames else _queue("", [], set())
     out = _least_confident_first(out)  # over all stores
     out.attrs["model_sha256"] = model_hash
+    out.attrs["stores"] = [str(feats.store) for _, feats, _ in named]  # also those without tracks
     return out
 
 
@@ -317,10 +409,10 @@ def _queue(store: str, objects: list[dict], present: set[int]) -> pd.DataFrame:
             {
                 "store": store,
                 "object_id": int(o["id"]),
-                "class": str(o.get("class") or "unknown"),
+                "class": clean_class_name(o.get("class")),
                 "class_probability": float(p) if p is not None else np.nan,
                 "class_source": src,
-                "class_suggestion": str(o.get("class_suggestion") or o.get("class") or ""),
+                "class_suggestion": clean_class_name(o.get("class_suggestion") or o.get("class")),
                 "reviewed": bool(o.get("reviewed", False)),
             }
         )

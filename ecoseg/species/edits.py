@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg.errors import ConfigError
+from ecoseg.provenance import clean_class_name
 
 __all__ = [
     "KINDS",
@@ -110,6 +111,8 @@ class Edit:
                 f"set_class of track {ids[0]}: the class name {str(self.cls)!r} has a control "
                 "character (newline, tab, NUL, ...)"
             )
+        if self.kind == "set_class":  # one spelling: NFC, single spaces (as stored, counted)
+            object.__setattr__(self, "cls", clean_class_name(self.cls))
         if self.kind == "split" and (self.frame is None or int(self.frame) < 0):
             raise ConfigError(f"split of track {ids[0]}: needs a frame >= 0")
         if self.unchecked and self.kind != "split":
@@ -386,13 +389,23 @@ def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[
 
     if edit.kind == "set_class":
         entry = out[index[edit.ids[0]]]
-        entry["class"] = str(edit.cls).strip()
+        entry["class"] = clean_class_name(edit.cls)
         review(entry)
     elif edit.kind == "reviewed":
         review(out[index[edit.ids[0]]])
     elif edit.kind == "merge":
-        kept = out[index[edit.ids[0]]]
-        if kept.get("class", "unknown") != "unknown":  # the class it has is confirmed
+        kept, gone = out[index[edit.ids[0]]], out[index[edit.ids[1]]]
+        ours, theirs = _persons_name(kept), _persons_name(gone)
+        if ours[0] == theirs[0] == 2 and ours[1] != theirs[1]:
+            raise ConfigError(
+                f"track {edit.ids[0]} is {ours[1]!r} and track {edit.ids[1]} {theirs[1]!r}, both "
+                "reviewed by a person; name them alike first "
+                f"(--set-class {edit.ids[1]}={ours[1]} or --set-class {edit.ids[0]}={theirs[1]})"
+            )
+        if theirs[0] > ours[0]:  # a person's name outranks a model's guess (a review, a prompt's)
+            kept["class"] = theirs[1]
+            kept.pop("class_suggestion", None)
+        if clean_class_name(kept.get("class")) != "unknown":  # the class it has is confirmed
             review(kept)
         del out[index[edit.ids[1]]]
     elif edit.kind == "delete":
@@ -407,6 +420,16 @@ def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[
         new["split_from"] = edit.ids[0]
         out.append(new)
     return out
+
+
+def _persons_name(obj: Mapping[str, Any]) -> tuple[int, str]:
+    """How surely a person gave an object-table entry's class, and the class: 2 reviewed, 1
+    typed with the prompt, 0 a guess (a model's, a concept's, the colour rules') or unknown."""
+    from ecoseg.measure.regions import class_source_of
+
+    name = clean_class_name(obj.get("class"))
+    rank = {"reviewed": 2, "prompt": 1}.get(class_source_of(obj), 0)
+    return (rank if name != "unknown" else 0), name
 
 
 def parse_edit_args(

@@ -43,15 +43,20 @@ from ecoseg.errors import ConfigError, EcosegError
 __all__ = [
     "MODEL_FORMAT",
     "MODEL_VERSION",
+    "FEW_TRACKS",
     "ModelError",
     "SpeciesModel",
+    "SpeciesModelWarning",
     "check_model_output",
     "payload_sha256",
+    "scale_ratio",
 ]
 
 MODEL_FORMAT = "ecoseg-species-model"
 MODEL_VERSION = 1
 _MAX_BYTES = 64 * 2**20
+#: Frame diagonals within this factor of a training store's count as the same scale.
+_SCALE_TOLERANCE = 1.1
 
 
 def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
@@ -85,6 +90,17 @@ def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
 
 class ModelError(EcosegError):
     """A species model file is missing, tampered with, foreign or does not fit the features."""
+
+
+class SpeciesModelWarning(UserWarning):
+    """A species model that will name tracks, but less well than its probabilities say: a
+    species learnt from fewer than :data:`FEW_TRACKS` reviewed tracks, or a species a store's
+    reviewed tracks name that the model does not know."""
+
+
+#: Reviewed tracks per species below which training warns (docs/species.md: accuracy 0.78
+#: with 1 reviewed track per species, 0.95 with 3, on the benchmark's rendered clips).
+FEW_TRACKS = 3
 
 
 def payload_sha256(payload: dict[str, Any]) -> str:
@@ -289,10 +305,17 @@ class SpeciesModel:
         """A model from JSON data, after checking format, version, hash and shapes."""
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
             raise ModelError(f"{where}: not an ecoseg species model (format {MODEL_FORMAT!r})")
-        if data.get("version") != MODEL_VERSION:
+        version = data.get("version")
+        if version != MODEL_VERSION:
+            newer = (
+                isinstance(version, int)
+                and not isinstance(version, bool)
+                and version > MODEL_VERSION
+            )
             raise ModelError(
-                f"{where}: species model version {data.get('version')!r}; this ecoseg reads "
-                f"version {MODEL_VERSION}"
+                f"{where}: species model version {version!r}; this ecoseg reads version "
+                f"{MODEL_VERSION}"
+                + ("; it was made by a newer ecoseg: upgrade ecoseg or re-train" if newer else "")
             )
         if data.get("sha256") != payload_sha256(data):
             raise ModelError(
@@ -342,6 +365,8 @@ class SpeciesModel:
             its contents do not match its sha256 (tampered).
         """
         path = Path(path)
+        if path.is_dir():
+            raise ModelError(f"{path}: a folder (a mask store?), not a species model file (JSON)")
         if not path.is_file():
             raise ModelError(f"{path}: no such species model file")
         if path.stat().st_size > _MAX_BYTES:
@@ -379,6 +404,70 @@ class SpeciesModel:
                 f"{where}: the store's track features ({len(names)}) are not the ones the "
                 f"model was trained on ({len(self.feature_names)}){hint}"
             )
+
+    def check_frame(self, width: int, height: int, where: str) -> None:
+        """Refuse a store whose frames are of another scale than the training footage's when
+        the model's sizes and speeds are in pixels (an uncalibrated model).
+
+        A 4K store read by a model trained on 1080p footage would see every fish twice as
+        long and twice as fast as the fish it learned. Frames within 10 % of a training
+        store's diagonal pass; calibrated models (mm) and models whose training record does
+        not give the frame size (made before ecoseg recorded it) are not checked.
+
+        Examples
+        --------
+        >>> m = SpeciesModel.fit([[0.0], [1.0]], ["a", "b"], feature_names=["x"], units="px",
+        ...                      training=[{"store": "t.zarr", "size": [1920, 1080]}])
+        >>> m.check_frame(1920, 1080, "ruv.zarr")
+        >>> m.check_frame(3840, 2160, "ruv.zarr")
+        Traceback (most recent call last):
+        ...
+        ecoseg.species.model.ModelError: ruv.zarr: the model's sizes and speeds are in pixels ...
+        """
+        if (self.params or {}).get("units") != "px":
+            return
+        sizes = [t["size"] for t in self.training if _is_size(t.get("size"))]
+        if not sizes:
+            return
+        ratio, (w0, h0) = scale_ratio((width, height), sizes)
+        if ratio is None:
+            return
+        how = "large" if ratio > 1 else "small"
+        raise ModelError(
+            f"{where}: the model's sizes and speeds are in pixels of {w0}x{h0} frames (its "
+            f"training footage) and this store's frames are {width}x{height}, so every size "
+            f"would be read {max(ratio, 1 / ratio):.1f} times too {how}; calibrate "
+            "the training stores and this one (ecoseg measure --calibration) and re-train, or "
+            "train on footage of this size"
+        )
+
+
+def scale_ratio(size, sizes) -> tuple[float | None, tuple[int, int]]:
+    """How much larger frames of ``size`` (width, height) are than the nearest in scale of
+    ``sizes`` (ratio of diagonals), and that size; the ratio is None within 10 %.
+
+    Examples
+    --------
+    >>> scale_ratio((3840, 2160), [(1920, 1080), (640, 360)])
+    (2.0, (1920, 1080))
+    >>> scale_ratio((1920, 1088), [(1920, 1080)])
+    (None, (1920, 1080))
+    """
+    diag = math.hypot(*size)
+    ratios = [diag / math.hypot(*s) for s in sizes]
+    k = int(np.argmin([abs(math.log(r)) for r in ratios]))
+    near = tuple(int(v) for v in sizes[k])
+    if abs(math.log(ratios[k])) <= math.log(_SCALE_TOLERANCE):
+        return None, near
+    return float(ratios[k]), near
+
+
+def _is_size(value: Any) -> bool:
+    return (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+    )
 
 
 def _no_constant(name: str) -> float:

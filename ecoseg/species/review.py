@@ -68,6 +68,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg.errors import ConfigError, StoreError
+from ecoseg.measure.counts import warn_case_clashes
 from ecoseg.species.edits import (
     LABEL_KINDS,
     Edit,
@@ -686,6 +687,12 @@ def apply_edits(store, edits: Iterable[Edit]) -> list[dict]:
     with open_for_edit(store) as s:
         steps = _plan(s, edits)  # all checked before anything is written
         _write_steps(s, steps)
+    named = {e.cls for e in edits if e.kind == "set_class"}
+    if named:  # the names as written: read back
+        from ecoseg.store import MaskStore
+
+        with MaskStore.open(_as_path(store)) as s:
+            warn_case_clashes(s, named)
     return [step.entry for step in steps]
 
 

@@ -27,6 +27,8 @@ def test_summary_of_a_truth_store(clip):
     }
     assert list(s.classes.values()) == sorted(s.classes.values(), reverse=True)
     assert s.sources == {"truth": s.objects}
+    # every class is named with the objects: from the prompt (as the tables say), not unknown
+    assert s.class_sources == {"prompt": s.objects}
     assert (s.reviewed, s.edits) == (0, 0)
     assert s.engine == "truth"
     assert s.video == "video.mp4" and len(s.video_sha256) == 64

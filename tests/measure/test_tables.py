@@ -113,3 +113,24 @@ def test_csv_text_columns_read_back_as_written(tmp_path):
     assert back["site"].isna().tolist() == [False] * 4 + [True] * 4
     assert back["maxn"].tolist() == combined["maxn"].tolist()
     assert back["time_s"].tolist() == combined["time_s"].tolist()
+
+
+def test_combined_tables_warn_of_names_differing_only_in_case_across_videos():
+    import warnings
+
+    from ecoseg.errors import ClassNameWarning
+
+    def maxn(*classes):
+        return {"maxn": pd.DataFrame({"class": list(classes), "maxn": [1] * len(classes)})}
+
+    with pytest.warns(ClassNameWarning) as caught:
+        out = combine_tables({"T1": maxn("parrotfish", "wrasse"), "T2": maxn("Parrotfish")})
+    assert len(caught) == 1
+    assert str(caught[0].message).startswith(
+        "class names 'Parrotfish' (video T2) and 'parrotfish' (video T1) differ only in letter "
+        "case and are counted as 2 species in the combined tables"
+    )
+    assert out["maxn"]["class"].tolist() == ["parrotfish", "wrasse", "Parrotfish"]  # as named
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ClassNameWarning)
+        combine_tables({"T1": maxn("parrotfish"), "T2": maxn("parrotfish", "wrasse")})

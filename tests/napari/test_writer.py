@@ -78,3 +78,34 @@ def test_writer_rejects_bad_layers(tmp_path):
     with pytest.raises(StoreError, match="integers"):
         labels_to_store(tmp_path / "b.zarr", np.zeros((2, 3, 3), np.float32))
     assert not (tmp_path / "a.zarr").exists() and not (tmp_path / "b.zarr").exists()
+
+
+def test_a_class_typed_in_napari_is_a_persons_and_classify_keeps_it(tmp_path):
+    import pandas as pd
+
+    from ecoseg.species.classify import PROTECTED_SOURCES
+    from ecoseg.store import MaskStore
+
+    data = np.zeros((2, 6, 9), np.int32)
+    data[:, 1:3, 1:3], data[:, 1:3, 5:7] = 4, 5
+    model_named = {"source": "tracker", "class_source": "classified", "class_probability": 0.6}
+    meta = {
+        "fps": 10.0,
+        "objects": [
+            {"id": 4, "class": "wrasse", **model_named},
+            {"id": 5, "class": "wrasse", **model_named},
+        ],
+    }
+    # the person renames track 4 in the layer's features table and saves the layer
+    feats = pd.DataFrame({"index": [0, 4, 5], "class": ["background", "octopus", "wrasse"]})
+    out = labels_to_store(tmp_path / "m.zarr", data, metadata={"ecoseg": meta}, features=feats)
+    records = MaskStore.open(out).object_records()
+    assert (records[4].class_name, records[4].class_source, records[4].reviewed) == (
+        "octopus",
+        "reviewed",
+        True,
+    )
+    assert records[4].class_source in PROTECTED_SOURCES  # classify never replaces it
+    assert (records[5].class_source, records[5].class_probability) == ("classified", 0.6)
+    tracks = ecoseg.measure(out)["tracks"].set_index("object_id")
+    assert tracks.loc[4, "class_source"] == "reviewed"  # not credited to the model

@@ -14,6 +14,25 @@ import numpy as np
 
 from ecoseg.store import MaskStore
 
+COLOURS = ((1, (220, 60, 40)), (2, (40, 60, 220)), (3, (210, 70, 50)), (4, (50, 70, 210)))
+
+
+def small_store(path, scale: int = 1):
+    """Four 'unknown' tracks (red, blue, red, blue squares) on 3 frames of 8 x 40 px, times
+    ``scale``; returns the frames (the 'video')."""
+    h, w, side = 8 * scale, 40 * scale, 4 * scale
+    img = np.zeros((3, h, w, 3), np.uint8)
+    lab = np.zeros((3, h, w), np.uint32)
+    for oid, rgb in COLOURS:
+        x = (2 + 9 * (oid - 1)) * scale
+        img[:, 2 * scale : 2 * scale + side, x : x + side] = rgb
+        lab[:, 2 * scale : 2 * scale + side, x : x + side] = oid
+    objects = [(i, "unknown", "tracker") for i, _ in COLOURS]
+    with MaskStore.create(path, height=h, width=w, objects=objects) as s:
+        s.append(lab, [0.0, 0.1, 0.2])
+        s.mark_complete()
+    return img
+
 
 def tracker_store(path, *, frames: int = 12, chunk_frames: int = 4):
     """A store like the motion tracker's: three 'unknown' tracks on 12 frames of 24 x 32.

@@ -1,0 +1,142 @@
+"""What classify says when a model will name tracks less well than its probabilities say, and
+when a store holds nothing to name."""
+
+import warnings
+
+import numpy as np
+import pytest
+from species_helpers import small_store
+
+from ecoseg.cli import main
+from ecoseg.species import classify, edit_log
+from ecoseg.species.classify import train_model
+from ecoseg.species.edits import Edit
+from ecoseg.species.model import SpeciesModelWarning
+from ecoseg.species.review import apply_edits
+from ecoseg.store import MaskStore
+
+
+def named(path, names: dict[int, str]):
+    apply_edits(path, [Edit("set_class", (i,), cls=c) for i, c in names.items()])
+
+
+def test_training_on_one_track_of_a_species_warns(tmp_path):
+    path = tmp_path / "m.zarr"
+    img = small_store(path)
+    named(path, {1: "red", 2: "blue"})
+    with pytest.warns(SpeciesModelWarning, match=r"fewer than 3 reviewed tracks \(blue 1, red 1\)"):
+        train_model(path, videos=[img])
+
+
+def test_three_tracks_of_each_species_train_without_a_word(tmp_path):
+    stores = [tmp_path / f"m{k}.zarr" for k in range(3)]
+    imgs = [small_store(p) for p in stores]
+    for p in stores:
+        named(p, {1: "red", 2: "blue"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SpeciesModelWarning)
+        model = train_model(stores, videos=imgs)
+    assert model.classes == ("blue", "red")
+
+
+def test_a_reviewed_species_the_model_does_not_know_is_named(tmp_path):
+    train = tmp_path / "train.zarr"
+    train_img = small_store(train)
+    named(train, {1: "red", 2: "blue"})
+    with pytest.warns(SpeciesModelWarning):  # one track each
+        model = train_model(train, videos=[train_img])
+    other = tmp_path / "other.zarr"
+    img = small_store(other)
+    named(other, {4: "grouper"})
+    with pytest.warns(SpeciesModelWarning, match=r"other\.zarr: its reviewed tracks name "
+                      r"'grouper' \(track 4\), which the model does not know"):  # fmt: skip
+        out = classify(other, model=model, videos=[img])
+    # a person's name is kept, whatever the model thinks
+    assert out.set_index("object_id").loc[4, ["class", "class_source"]].tolist() == [
+        "grouper",
+        "reviewed",
+    ]
+
+
+def test_classify_says_when_a_store_has_no_tracks(tmp_path, capsys):
+    model_store = tmp_path / "train.zarr"
+    img = small_store(model_store)
+    named(model_store, {1: "red", 2: "blue", 3: "red", 4: "blue"})
+    path = tmp_path / "m.zarr"
+    model_file = tmp_path / "species.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpeciesModelWarning)
+        train_model(model_store, videos=[img]).save(model_file)
+    with MaskStore.create(path, height=8, width=40, objects=[]) as s:
+        s.append(np.zeros((3, 8, 40), np.uint32), [0.0, 0.1, 0.2])
+        s.mark_complete()
+    assert main(["classify", str(path), "--model", str(model_file), "--queue", "0"]) == 0
+    out = capsys.readouterr().out
+    assert f"{path}: no tracks, nothing to classify" in out
+    assert len(edit_log(path)) == 1  # the classification is logged like any other
+
+
+def saved_model(tmp_path, **changes):
+    """A model file of two species, with ``changes`` to its JSON (sha256 made to match)."""
+    import json
+
+    from ecoseg.species.model import payload_sha256
+
+    path = tmp_path / "train.zarr"
+    img = small_store(path)
+    named(path, {1: "red", 2: "blue", 3: "red", 4: "blue"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpeciesModelWarning)
+        data = train_model(path, videos=[img]).to_dict()
+    data.update(changes)
+    data["sha256"] = payload_sha256(data)
+    out = tmp_path / "species.json"
+    out.write_text(json.dumps(data))
+    return out
+
+
+def test_a_model_of_other_features_is_refused_before_any_features_are_read(
+    tmp_path, monkeypatch, capsys
+):
+    import sys
+
+    classify_module = sys.modules["ecoseg.species.classify"]  # (the name is the function)
+    model = saved_model(tmp_path, feature_version=99)
+    store = tmp_path / "m.zarr"
+    small_store(store)
+
+    def no_features(*args, **kwargs):
+        raise AssertionError("track features were computed for a model that cannot use them")
+
+    monkeypatch.setattr(classify_module, "track_features", no_features)
+    assert main(["classify", str(store), "--model", str(model)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"ecoseg: error: {model}: trained on track features of version 99, this ecoseg "
+        "computes version 1; re-train it with this ecoseg"
+    )
+    assert edit_log(store) == []
+
+
+def test_model_files_from_a_newer_ecoseg_or_a_folder_say_so(tmp_path, capsys):
+    model = saved_model(tmp_path, version=7)
+    store = tmp_path / "train.zarr"
+    assert main(["classify", str(store), "--model", str(model)]) == 2
+    assert "made by a newer ecoseg: upgrade ecoseg or re-train" in capsys.readouterr().err
+    assert main(["classify", str(store), "--model", str(store)]) == 2  # a store for a model
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"ecoseg: error: {store}: a folder (a mask store?), not a species model file (JSON)"
+    )
+
+
+def test_training_on_names_differing_only_in_case_warns(tmp_path):
+    from ecoseg.errors import ClassNameWarning
+
+    stores = [tmp_path / f"m{k}.zarr" for k in range(2)]
+    imgs = [small_store(p) for p in stores]
+    named(stores[0], {1: "red", 2: "blue", 3: "red", 4: "blue"})
+    named(stores[1], {1: "Red", 2: "blue", 3: "Red", 4: "blue"})  # another reviewer's spelling
+    with pytest.warns(ClassNameWarning, match="names 'Red' and 'red' differ only in letter case"):
+        model = train_model(stores, videos=imgs)
+    assert model.classes == ("Red", "blue", "red")  # what the warning is about
