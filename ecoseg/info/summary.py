@@ -281,7 +281,9 @@ def summary(path: Any) -> StoreSummary:
     store = path
     text = store.path
     try:
-        info = read_video(PurePath(text.rstrip("/")).name or text, text, text, store=store)
+        info = read_video(
+            PurePath(text.rstrip("/")).name or text, text, text, store=store, need_frames=False
+        )
     except StoreError as exc:  # a damaged chunk of the times: say where to see all damage
         if "cannot be read" not in str(exc):  # not chunk damage: verify cannot list it
             raise

@@ -85,7 +85,13 @@ class VideoInfo:
 
 
 def read_video(
-    name: str, path: str, shown: str, study: Any = None, *, store: Any = None
+    name: str,
+    path: str,
+    shown: str,
+    study: Any = None,
+    *,
+    store: Any = None,
+    need_frames: bool = True,
 ) -> VideoInfo:
     """One store of the report with what the study (if any) says about its video.
 
@@ -102,6 +108,9 @@ def read_video(
     store : MaskStore, optional
         The store at ``path``, already open: read, and left open (default: opened and
         closed here).
+    need_frames : bool
+        Refuse a store that holds no frames (:func:`ecoseg.measure.check_has_frames`): a report
+        gives no page of no numbers. ``ecoseg info`` describes such a store instead.
 
     Returns
     -------
@@ -116,7 +125,8 @@ def read_video(
     if owned:
         store = MaskStore.open(path)
     try:
-        check_has_frames(store)  # a page of no numbers, as measure refuses them
+        if need_frames:
+            check_has_frames(store)  # a page of no numbers, as measure refuses them
         info = VideoInfo(
             name=name,
             store_path=str(path),
