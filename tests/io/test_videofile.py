@@ -343,19 +343,25 @@ def test_an_ordinary_clip_gives_no_warning(tmp_path, clip, recwarn, movflags):
     assert not [w for w in recwarn if "ecoseg" in type(w.message).__module__]
 
 
+def _x264_pattern(path, rate: int, options: dict, pix_fmt: str, sar=None) -> None:
+    """Patterns 0 and 1 as a lossless H.264 file of ``W`` x ``H`` with these settings."""
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=rate, options=options)
+        s.width, s.height, s.pix_fmt = W, H, pix_fmt
+        if sar is not None:
+            s.codec_context.sample_aspect_ratio = sar
+        for i in [0, 1, None]:
+            frame = None if i is None else av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            for p in s.encode(frame):
+                out.mux(p)
+
+
 def test_non_square_pixels_are_named_and_recorded(tmp_path):
     # Anamorphic/DV footage: a player stretches 64x48 stored pixels to 85x48. ecoseg keeps the
     # stored pixels (masks line up with them) but said nothing, so areas and lengths in px
     # silently mixed two scales. It now warns, says how to get square pixels and records it.
     path = tmp_path / "anamorphic.mp4"
-    with av.open(str(path), "w") as out:
-        s = out.add_stream("libx264", rate=30, options={"qp": "0"})
-        s.width, s.height, s.pix_fmt = W, H, "yuv444p"
-        s.codec_context.sample_aspect_ratio = Fraction(4, 3)
-        for i in [0, 1, None]:
-            frame = None if i is None else av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
-            for p in s.encode(frame):
-                out.mux(p)
+    _x264_pattern(path, 30, {"qp": "0"}, "yuv444p", sar=Fraction(4, 3))
     with pytest.warns(UserWarning, match=r"anamorphic.mp4: pixels are not square \(aspect 4:3\)"):
         v = open_video(path)
     assert v.pixel_aspect == Fraction(4, 3) and v.size == (W, H)
@@ -494,13 +500,7 @@ def test_interlaced_footage_is_named(tmp_path):
     # 1080i/576i cameras record two fields a frame; players deinterlace, ecoseg reads whole
     # frames (combing on moving animals) and said nothing
     path = tmp_path / "fields.mkv"
-    with av.open(str(path), "w") as out:
-        s = out.add_stream("libx264", rate=25, options={"x264-params": "tff=1", "qp": "0"})
-        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
-        for i in [0, 1, None]:
-            frame = None if i is None else av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
-            for p in s.encode(frame):
-                out.mux(p)
+    _x264_pattern(path, 25, {"x264-params": "tff=1", "qp": "0"}, "yuv420p")
     with pytest.warns(UserWarning, match=r"fields.mkv: interlaced \(two fields a frame"):
         v = open_video(path)
     assert v.interlaced and v.record()["interlaced"] is True
