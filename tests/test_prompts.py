@@ -232,7 +232,7 @@ def test_one_file_holds_concepts_exemplars_on_several_frames_and_objects(tmp_pat
 
 
 def test_concept_names_alike_but_spelled_otherwise_are_refused():
-    """ "Parrotfish" and "parrotfish" (or "sea  urchin" and "sea urchin") were two concepts,
+    """Concepts "Parrotfish" and "parrotfish" (or "sea  urchin" and "sea urchin") were two,
     so their tracks became two species in counts and MaxN; they are now refused, naming
     both spellings. A run of spaces is one space."""
     from ecoseg.prompts import Concept, parse_concepts
