@@ -88,32 +88,7 @@ def _run_edit(args) -> int:
     if args.log:
         for entry in edit_log(args.store):
             print(json.dumps(entry))
-    _warn_alike_classes(args.store, [e.cls for e in edits if e.kind == "set_class"])
     return 0
-
-
-def _warn_alike_classes(path: str, named: list[str]) -> None:
-    """One line on stderr for each class just set that another class of the store spells
-    otherwise only in case or spacing (``Parrotfish`` beside a concept's ``parrotfish``):
-    tables count them as two species."""
-    import sys
-
-    from ecoseg.prompts import name_key
-    from ecoseg.store import MaskStore
-
-    if not named:
-        return
-    with MaskStore.open(path) as store:
-        classes = {str(o.get("class")) for o in store.objects}
-    for name in dict.fromkeys(named):
-        others = sorted(c for c in classes if c != name and name_key(c) == name_key(name))
-        if others:
-            print(
-                f"ecoseg: warning: {path}: class {name!r} and {others[0]!r} differ only in case "
-                f"or spacing and are counted as two species; use one spelling "
-                f"(--set-class ID={others[0]} for the tracks named {name!r})",
-                file=sys.stderr,
-            )
 
 
 def _print_log(path: str) -> int:

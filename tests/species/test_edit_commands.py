@@ -218,20 +218,3 @@ def test_kill_9_mid_command_is_completed_as_a_whole(tmp_path, capsys, name, on_c
     a, b = state(path), state(ref)
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     assert a[2] == b[2] and a[3] == b[3]
-
-
-def test_a_class_spelled_like_another_but_not_alike_is_warned_of(store3, capsys):
-    """``--set-class 2=Parrotfish`` in a store whose concept tracks are ``parrotfish`` made a
-    second species without a word; the edit is kept (it may be meant) and one line says so."""
-    path, _, _ = store3
-    assert main(["edit", str(path), "--set-class", "1=parrotfish"]) == 0
-    assert capsys.readouterr().err == ""
-    assert main(["edit", str(path), "--set-class", "2=Parrotfish "]) == 0
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "warning" in err, err
-    assert "class 'Parrotfish' and 'parrotfish' differ only in case or spacing" in err
-    assert {o["class"] for o in MaskStore.open(path).objects} == {
-        "parrotfish",
-        "Parrotfish",
-        "unknown",
-    }
