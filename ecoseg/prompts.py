@@ -566,14 +566,19 @@ def parse_concepts(items, source: str = "prompts") -> tuple[Concept, ...]:
 
 
 def name_key(name: str) -> str:
-    """How two class names are compared for sameness: case and spacing ignored.
+    """How two class names are compared for sameness: case, spacing and Unicode form (NFC
+    or NFD, as macOS may write accents) ignored.
 
     Examples
     --------
     >>> name_key(" Sea  Urchin") == name_key("sea urchin")
     True
+    >>> name_key("O\u0304taki") == name_key("\u014ctaki")
+    True
     """
-    return " ".join(str(name).split()).casefold()
+    import unicodedata
+
+    return unicodedata.normalize("NFC", " ".join(str(name).split())).casefold()
 
 
 def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") -> None:
@@ -611,17 +616,28 @@ case or spacing: their tracks would be counted as two species; spell them the sa
             if seen[key] == c.name:
                 raise PromptError(f"concept {c.name!r} is given twice")
             raise PromptError(
-                f"concepts {seen[key]!r} and {c.name!r} differ only in case or spacing: their "
-                "tracks would be counted as two species; give the concept once"
+                f"concepts {seen[key]!r} and {c.name!r} {_how_alike(seen[key], c.name)}; give "
+                "the concept once"
             )
         seen[key] = c.name
     for name in classes:
         other = seen.get(name_key(name))
         if other is not None and other != name:
             raise PromptError(
-                f"concept {other!r} and {where or 'the class'} {name!r} differ only in case or "
-                "spacing: their tracks would be counted as two species; spell them the same"
+                f"concept {other!r} and {where or 'the class'} {name!r} "
+                f"{_how_alike(other, name)}; spell them the same"
             )
+
+
+def _how_alike(a: str, b: str) -> str:
+    import unicodedata
+
+    if unicodedata.normalize("NFC", a) == unicodedata.normalize("NFC", b):
+        return (
+            "are one name in two Unicode forms (NFC and NFD): the same animals would be "
+            "tracked twice, as one species"
+        )
+    return "differ only in case or spacing: their tracks would be counted as two species"
 
 
 def validate_concepts(concepts, width: int, height: int, n_frames: int | None = None) -> None:

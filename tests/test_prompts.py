@@ -278,3 +278,13 @@ def test_concept_of_negative_exemplars_alone_is_refused():
     assert Prompts.from_dict(data).concepts[0].name == "visual"
     data["concepts"][0] = {"text": "wrasse", "exemplars": data["concepts"][0]["exemplars"][:1]}
     assert Prompts.from_dict(data).concepts[0].name == "wrasse"  # text + "not this": fine
+
+
+def test_concept_names_in_two_unicode_forms_are_refused():
+    """'Ōtaki' typed on Linux (NFC) and pasted from macOS (NFD) were two concepts tracking the
+    same animals, which the species tables count as one species: each animal twice."""
+    from ecoseg.prompts import parse_concepts
+
+    nfc, nfd = "\u014ctaki", "O\u0304taki"
+    with pytest.raises(PromptError, match="two Unicode forms"):
+        parse_concepts([nfc, nfd])
