@@ -87,6 +87,11 @@ def _run_segment(args) -> int:
     concepts = args.concepts is not None or (options["model"] or "").startswith("sam3")
     if concepts and _is_video_file(args.video):
         return _run_concept_tracking(args, prompts, options)
+    if args.detect_every != 1 and args.concepts is not None:
+        raise ConfigError(
+            f"{args.video}: --detect-every is for concept tracking in a video file; with "
+            "--concepts an image or a folder is a photo survey, each image detected on its own"
+        )
     if args.detect_every != 1:
         raise ConfigError("--detect-every needs --concepts and a video file")
     if threshold is not None and args.concepts is None:

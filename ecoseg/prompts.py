@@ -27,7 +27,17 @@ import numpy as np
 
 from ecoseg.errors import PromptError
 
-__all__ = ["Concept", "Exemplar", "FramePrompt", "ObjectPrompts", "Prompts", "load_prompts"]
+__all__ = [
+    "Concept",
+    "Exemplar",
+    "FramePrompt",
+    "ObjectPrompts",
+    "Prompts",
+    "check_concept_names",
+    "combine_concepts",
+    "load_prompts",
+    "name_key",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,6 +180,10 @@ class Prompts:
         if len(set(ids)) != len(ids):
             dup = next(i for i in ids if ids.count(i) > 1)
             raise PromptError(f"duplicate object id {dup}")
+        if self.concepts:  # a clicked animal's class and a concept name one species alike
+            check_concept_names(self.concepts)
+            for o in objects:
+                check_concept_names(self.concepts, [o.class_], f"object {o.id}'s class")
         object.__setattr__(self, "objects", objects)
 
     def __len__(self) -> int:
@@ -472,13 +486,21 @@ class Concept:
     exemplars: tuple[Exemplar, ...] = ()
 
     def __post_init__(self):
-        text = self.text.strip() if isinstance(self.text, str) else self.text
+        # runs of spaces are one space: "sea  urchin" is the class "sea urchin"
+        text = " ".join(self.text.split()) if isinstance(self.text, str) else self.text
         if text is not None and not isinstance(text, str):
             raise PromptError(f"concept text must be a string, got {self.text!r}")
         exemplars = tuple(self.exemplars)
         if not text and not exemplars:
             raise PromptError(
                 f"a concept needs a non-empty text, exemplars or both, got {self.text!r}"
+            )
+        if not text and not any(e.label == 1 for e in exemplars):
+            frames = ", ".join(str(f) for f in sorted({e.frame for e in exemplars}))
+            raise PromptError(
+                f"a concept without text needs a positive exemplar (label 1): its exemplars "
+                f"(frame {frames}) are all negative ('not this', label 0), so it has nothing "
+                "to find; add a text or a box around one instance"
             )
         object.__setattr__(self, "text", text or None)
         object.__setattr__(self, "exemplars", exemplars)
@@ -536,11 +558,86 @@ def parse_concepts(items, source: str = "prompts") -> tuple[Concept, ...]:
             out.append(Concept(item.get("text"), tuple(exemplars)))
         except PromptError as exc:
             raise PromptError(f"{where}: {exc}") from None
-    names = [c.name for c in out]
-    dup = next((n for n in names if names.count(n) > 1), None)
-    if dup is not None:
-        raise PromptError(f"{source}: concept {dup!r} is given twice")
+    try:
+        check_concept_names(out)
+    except PromptError as exc:
+        raise PromptError(f"{source}: {exc}") from None
     return tuple(out)
+
+
+def name_key(name: str) -> str:
+    """How two class names are compared for sameness: case, spacing and Unicode form (NFC
+    or NFD, as macOS may write accents) ignored.
+
+    Examples
+    --------
+    >>> name_key(" Sea  Urchin") == name_key("sea urchin")
+    True
+    >>> name_key("O\u0304taki") == name_key("\u014ctaki")
+    True
+    """
+    import unicodedata
+
+    return unicodedata.normalize("NFC", " ".join(str(name).split())).casefold()
+
+
+def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") -> None:
+    """Refuse concepts named twice, or spelled like another concept or class but not alike.
+
+    Tracks take their concept's name as class, and every table counts classes by their exact
+    spelling: ``"Parrotfish"`` and ``"parrotfish"`` would be two species in MaxN.
+
+    Parameters
+    ----------
+    concepts : sequence of Concept
+    classes : iterable of str
+        Class names already in use (prompted objects' classes), which a concept may repeat
+        exactly but not in another case or spacing.
+    where : str
+        How ``classes`` are named in the message (e.g. ``"object 3's class"``).
+
+    Raises
+    ------
+    PromptError
+        Naming both spellings.
+
+    Examples
+    --------
+    >>> check_concept_names([Concept("wrasse"), Concept("Parrotfish")], ["parrotfish"])
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: concept 'Parrotfish' and the class 'parrotfish' differ only in \
+case or spacing: their tracks would be counted as two species; spell them the same
+    """
+    seen: dict[str, str] = {}
+    for c in concepts:
+        key = name_key(c.name)
+        if key in seen:
+            if seen[key] == c.name:
+                raise PromptError(f"concept {c.name!r} is given twice")
+            raise PromptError(
+                f"concepts {seen[key]!r} and {c.name!r} {_how_alike(seen[key], c.name)}; give "
+                "the concept once"
+            )
+        seen[key] = c.name
+    for name in classes:
+        other = seen.get(name_key(name))
+        if other is not None and other != name:
+            raise PromptError(
+                f"concept {other!r} and {where or 'the class'} {name!r} "
+                f"{_how_alike(other, name)}; spell them the same"
+            )
+
+
+def _how_alike(a: str, b: str) -> str:
+    import unicodedata
+
+    if unicodedata.normalize("NFC", a) == unicodedata.normalize("NFC", b):
+        return (
+            "are one name in two Unicode forms (NFC and NFD): the same animals would be "
+            "tracked twice, as one species"
+        )
+    return "differ only in case or spacing: their tracks would be counted as two species"
 
 
 def validate_concepts(concepts, width: int, height: int, n_frames: int | None = None) -> None:
@@ -557,3 +654,45 @@ def validate_concepts(concepts, width: int, height: int, n_frames: int | None = 
                 raise PromptError(
                     f"{where}: box {list(e.box)} is outside the {width}x{height} frame"
                 )
+
+
+def combine_concepts(given, names, source: str | None = None) -> tuple[Concept, ...]:
+    """A prompt file's concepts followed by the ``--concepts`` names it lacks.
+
+    A name in both is one concept (the file's, with its exemplars); a name that differs from
+    one of the file's only in case or spacing is refused, since its tracks would be counted
+    as another species.
+
+    Parameters
+    ----------
+    given : sequence of Concept
+        The prompt file's concepts.
+    names : sequence of str
+        The ``--concepts`` names.
+    source : str, optional
+        The prompt file, named in the message.
+
+    Raises
+    ------
+    PromptError
+        An empty or repeated name, or one spelled like the file's but not alike.
+
+    Examples
+    --------
+    >>> [c.name for c in combine_concepts([Concept("wrasse")], ["wrasse", "sea urchin"])]
+    ['wrasse', 'sea urchin']
+    >>> combine_concepts([Concept("wrasse")], ["Wrasse"], "p.json")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: --concepts and p.json: concept 'Wrasse' and the prompt file's \
+concept 'wrasse' differ only in case or spacing: their tracks would be counted as two species; \
+spell them the same
+    """
+    given = tuple(given)
+    named = {c.name for c in given}
+    extra = tuple(c for c in parse_concepts(list(names or []), "--concepts") if c.name not in named)
+    try:
+        check_concept_names(extra, named, "the prompt file's concept")
+    except PromptError as exc:
+        raise PromptError(f"--concepts and {source or 'the prompts'}: {exc}") from None
+    return given + extra

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ecoseg.errors import PromptError
-from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts, load_prompts
+from ecoseg.prompts import Exemplar, FramePrompt, ObjectPrompts, Prompts, load_prompts
 
 GOOD = {
     "objects": [
@@ -229,3 +229,62 @@ def test_one_file_holds_concepts_exemplars_on_several_frames_and_objects(tmp_pat
     assert load_prompts(path).to_dict()["objects"][0]["class"] == "wrasse"
     assert len(Prompts.from_dict({"objects": data["objects"]}).concepts) == 0
     assert len(Prompts.from_dict({"concepts": ["coral"]})) == 0
+
+
+def test_concept_names_alike_but_spelled_otherwise_are_refused():
+    """Concepts "Parrotfish" and "parrotfish" (or "sea  urchin" and "sea urchin") were two,
+    so their tracks became two species in counts and MaxN; they are now refused, naming
+    both spellings. A run of spaces is one space."""
+    from ecoseg.prompts import Concept, parse_concepts
+
+    assert Concept("sea  urchin ").name == "sea urchin"
+    with pytest.raises(PromptError, match="p.json: concepts 'Parrotfish' and 'parrotfish' diff"):
+        parse_concepts(["Parrotfish", {"text": "parrotfish"}], "p.json")
+    with pytest.raises(PromptError, match="concept 'sea urchin' is given twice"):
+        parse_concepts(["sea  urchin", "sea urchin"])
+    assert [c.name for c in parse_concepts(["wrasse", "Parrotfish"])] == ["wrasse", "Parrotfish"]
+
+
+def test_concept_spelled_like_a_prompted_objects_class_otherwise_is_refused(tmp_path):
+    objects = [{"id": 4, "class": "Fish", "prompts": [{"frame": 0, "points": [[5, 6]]}]}]
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"concepts": ["fish"], "objects": objects}))
+    with pytest.raises(PromptError, match=r"p\.json: concept 'fish' and object 4's class 'Fish'"):
+        load_prompts(path)
+    # the same spelling is one species: allowed
+    assert len(Prompts.from_dict({"concepts": ["Fish"], "objects": objects}).concepts) == 1
+
+
+def test_command_line_concepts_alike_a_prompt_files_are_refused():
+    from ecoseg.prompts import Concept, combine_concepts
+
+    given = (Concept("parrotfish", (Exemplar(0, (1, 2, 30, 40)),)), Concept("sea urchin"))
+    both = combine_concepts(given, ["parrotfish", "wrasse"], "p.json")
+    assert [c.name for c in both] == ["parrotfish", "sea urchin", "wrasse"]
+    assert both[0] is given[0]  # one concept, with the file's exemplars
+    with pytest.raises(PromptError, match="--concepts and p.json: concept 'Sea Urchin' and"):
+        combine_concepts(given, [" Sea  Urchin"], "p.json")
+    with pytest.raises(PromptError, match="--concepts and p.json: concept 'PARROTFISH'"):
+        combine_concepts(given, ["PARROTFISH"], "p.json")
+
+
+def test_concept_of_negative_exemplars_alone_is_refused():
+    """Exemplars alone that all say "not this" (label 0) gave a concept with nothing to find,
+    which tracked whatever the detector scored as class "visual"."""
+    data = {"concepts": [{"exemplars": [{"frame": 3, "box": [1, 2, 30, 40], "label": 0}]}]}
+    with pytest.raises(PromptError, match=r"p\.json: concepts\[0\]: .*positive exemplar.*frame 3"):
+        Prompts.from_dict(data, source="p.json")
+    data["concepts"][0]["exemplars"].append({"frame": 5, "box": [1, 2, 30, 40]})
+    assert Prompts.from_dict(data).concepts[0].name == "visual"
+    data["concepts"][0] = {"text": "wrasse", "exemplars": data["concepts"][0]["exemplars"][:1]}
+    assert Prompts.from_dict(data).concepts[0].name == "wrasse"  # text + "not this": fine
+
+
+def test_concept_names_in_two_unicode_forms_are_refused():
+    """'Ōtaki' typed on Linux (NFC) and pasted from macOS (NFD) were two concepts tracking the
+    same animals, which the species tables count as one species: each animal twice."""
+    from ecoseg.prompts import parse_concepts
+
+    nfc, nfd = "\u014ctaki", "O\u0304taki"
+    with pytest.raises(PromptError, match="two Unicode forms"):
+        parse_concepts([nfc, nfd])

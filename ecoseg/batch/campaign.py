@@ -425,7 +425,7 @@ def _concept_options(
     from ecoseg.engine import check_concept_run
     from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.errors import PromptError
-    from ecoseg.prompts import load_prompts, parse_concepts
+    from ecoseg.prompts import combine_concepts, load_prompts, parse_concepts
     from ecoseg.sam3.config import PRESETS
 
     model = "sam3" if model is None else model  # concepts alone: SAM 3, as in segment()
@@ -445,6 +445,8 @@ def _concept_options(
     for name in names:
         path = prompts.get(name)
         given = load_prompts(path) if path is not None else None  # one-line errors naming it
+        if given is not None:  # names spelled like the file's but not alike: two species
+            combine_concepts(given.concepts, concepts, str(path))
         if not concepts and (given is None or not given.concepts):
             raise ConfigError(
                 f"nothing to find in {name!r}: give --concepts NAME... or a prompt file with "

@@ -12,7 +12,6 @@ starts work, streams per-frame results into the store and records provenance.
 
 from __future__ import annotations
 
-import json
 import os
 import time as _time
 from collections.abc import Callable, Iterator, Mapping
@@ -23,8 +22,8 @@ from typing import Any
 from ecoseg._device import resolve_device
 from ecoseg._paths import check_overwrite
 from ecoseg.engine.results import FrameResult, labels_from_logits, write_results
+from ecoseg.engine.resume import check_resumable
 from ecoseg.errors import Cancelled, ConfigError, PromptError, StoreError
-from ecoseg.provenance import Provenance
 
 __all__ = [
     "Cancelled",
@@ -576,28 +575,11 @@ def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
                 raise
             resume = False  # nothing to resume: start a new store
         else:
-            old, wanted = store.provenance_record, Provenance.from_dict(provenance)
-            if (old.video and old.video.sha256) != wanted.video.sha256:
+            try:
+                check_resumable(out, store.provenance_record, provenance)
+            except StoreError:
                 store.close()
-                made = (old.video and old.video.path) or "a video not recorded"
-                raise StoreError(
-                    f"{out}: cannot resume: the store was made from another video ({made}), not "
-                    f"{wanted.video.path}; resume with that video, or pass overwrite=True "
-                    "(--overwrite) to start again"
-                )
-            if old.engine != wanted.engine:
-                store.close()
-                raise StoreError(
-                    f"{out}: cannot resume: the store was made with the {old.engine} engine"
-                )
-            changed = _changed_settings(old, wanted)
-            if changed:
-                store.close()
-                verb = "differ" if changed.endswith("s") or " and " in changed else "differs"
-                raise StoreError(
-                    f"{out}: cannot resume: the {changed} {verb} from the run that made the "
-                    "store; resume with the same settings or pass overwrite=True (--overwrite)"
-                )
+                raise
             return store
     return MaskStore.create(
         out,
@@ -607,37 +589,6 @@ def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
         provenance=provenance,
         overwrite=overwrite,
     )
-
-
-def _changed_settings(stored: Provenance, wanted: Provenance) -> str:
-    """Which settings that shape the masks, or their times, differ between two provenances
-    ("" if none); an image folder's rate too (``--fps``; a video file's rate is its own)."""
-
-    def differs(key: str) -> bool:
-        a, b = (json.loads(json.dumps(p.get(key), default=str)) for p in (stored, wanted))
-        if key == "model":  # the same checkpoint may lie elsewhere now
-            for m in (a, b):
-                if isinstance(m, dict) and isinstance(m.get("checkpoint"), dict):
-                    m["checkpoint"].pop("path", None)
-        if key == "parameters":  # a run may resume on another device (older stores: none)
-            for m in (a, b):
-                if isinstance(m, dict):
-                    m.pop("device", None)
-        return a != b
-
-    names = {
-        "parameters": "parameters",
-        "prompts": "prompts",
-        "model": "model settings",
-        "auto": "automatic discovery setting",
-        "backward": "backward tracking setting",
-    }
-    changed = [text for key, text in names.items() if differs(key)]
-    made, now = (p.video.fps if p.video is not None else None for p in (stored, wanted))
-    if wanted.video is not None and wanted.video.extra.get("image_folder") and made != now:
-        made_text = f"{made:g} fps" if isinstance(made, int | float) else "not recorded"
-        changed.append(f"image folder's frame rate (--fps: the store's {made_text}, now {now:g})")
-    return " and ".join(changed)
 
 
 def _local_folder_of(path) -> str | None:
@@ -702,7 +653,7 @@ def _segment_concepts(
     """
     from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.io.video import as_reader
-    from ecoseg.prompts import Prompts, load_prompts, parse_concepts
+    from ecoseg.prompts import Prompts, combine_concepts, load_prompts
 
     model = "sam3" if model is None else model  # concepts alone: SAM 3 (as --concepts)
     check_concept_run(model, ignored.get("engine"), ignored.get("auto", False))
@@ -711,11 +662,12 @@ def _segment_concepts(
     if prompts is not None and not isinstance(prompts, Prompts):
         prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
     wanted = list(prompts.concepts) if prompts is not None else []
-    named = {c.name for c in wanted}
-    wanted += [c for c in parse_concepts(list(concepts or []), "--concepts") if c.name not in named]
+    wanted = list(combine_concepts(wanted, concepts, prompt_file and str(prompt_file)))
     if not wanted:
+        none_in = f" ({prompt_file} has none)" if prompt_file else ""
         raise ConfigError(
-            "model sam3 needs concepts: --concepts NAME... or a prompt file's 'concepts'"
+            f"model {model} needs concepts: --concepts NAME... or a prompt file's "
+            f"'concepts'{none_in}"
         )
     objects = tuple(prompts.objects) if prompts is not None else ()
     try:
@@ -735,6 +687,30 @@ def _segment_concepts(
     from ecoseg.store import check_no_writer
 
     check_no_writer(out)
+    if resume and _exists(out):  # before SAM 3 loads: a changed setting, or nothing to do
+        from ecoseg.store import MaskStore
+
+        try:
+            stored = MaskStore.open(out)
+        except StoreError:
+            pass  # not a store: refused below, as for any run
+        else:
+            from types import SimpleNamespace
+
+            from ecoseg.sam3.config import get_config
+
+            size = SimpleNamespace(image_size=get_config(model, image_size).image_size)
+            settings_now = {
+                **provenance,
+                "model": _model_provenance(model, checkpoint, pretrained, image_size, size),
+            }
+            try:
+                check_resumable(out, stored.provenance_record, settings_now)
+                done = stored.complete
+            finally:
+                stored.close()
+            if done:  # nothing left to track: the store is left as it is
+                return str(out)
     from ecoseg import sam3
     from ecoseg.engine.concept_session import ConceptRun, concept_tokenizer
 

@@ -161,6 +161,10 @@ def segment_images(
     concepts = list(concepts or [])
     if not concepts or any(not isinstance(c, str) or not c.strip() for c in concepts):
         raise PromptError(f"give one or more non-empty concepts, got {concepts!r}")
+    from ecoseg.prompts import parse_concepts
+
+    # one spelling per species ("Parrotfish" and "parrotfish" refused), runs of spaces as one
+    concepts = [c.name for c in parse_concepts(concepts, "--concepts")]
     sizes = [read_size(str(p)) for p in files]
     for path, size in zip(files, sizes):
         if size != sizes[0]:

@@ -315,7 +315,8 @@ def concepts_from_layers(
     Raises
     ------
     PromptError
-        Nothing to find, or a box not drawn on the video's axes.
+        Nothing to find, a box not drawn on the video's axes, names alike but spelled
+        otherwise ("Parrotfish", "parrotfish"), or "not this" boxes alone without a name.
 
     Examples
     --------
@@ -326,7 +327,7 @@ def concepts_from_layers(
     >>> c[0].to_dict()
     {'text': 'parrotfish', 'exemplars': [{'frame': 3, 'box': [20.0, 10.0, 60.0, 40.0], 'label': 0}]}
     """
-    from ecoseg.prompts import Concept, Exemplar
+    from ecoseg.prompts import Concept, Exemplar, check_concept_names
 
     order = list(dict.fromkeys(str(n).strip() for n in names if str(n).strip()))
     default = order[0] if order else ""
@@ -351,6 +352,7 @@ def concepts_from_layers(
         raise PromptError(
             "nothing to find: type a name in the find box or draw an exemplar box first"
         )
+    check_concept_names(out)  # "Parrotfish, parrotfish": one species, typed once
     return tuple(out)
 
 

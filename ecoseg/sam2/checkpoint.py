@@ -97,6 +97,11 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
         except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
             reason = " ".join(str(exc).split())[:200]
             raise CheckpointError(f"{p} is not a readable checkpoint ({reason})") from None
+        except Exception as exc:  # a damaged or foreign file trips the safe unpickler anywhere
+            reason = " ".join(f"{type(exc).__name__} {exc}".split())[:200]
+            raise CheckpointError(
+                f"{p} is not a readable checkpoint: not a torch file, or a damaged one ({reason})"
+            ) from None
     if isinstance(obj, dict) and "model" in obj and isinstance(obj["model"], dict):
         obj = obj["model"]
     if not isinstance(obj, dict) or not obj:

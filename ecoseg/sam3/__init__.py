@@ -119,8 +119,9 @@ def build(
 
         if cfg.name not in weights.entries():
             raise CheckpointError(
-                f"{cfg.name} has no published weights; pass checkpoint=PATH or "
-                f"pretrained=False (random weights)"
+                f"{cfg.name} has no published weights: pass a checkpoint file (--checkpoint PATH, "
+                "checkpoint=PATH in Python) or build it with random weights for tests "
+                "(--random-weights, pretrained=False)"
             )
         cached = weights.weights_path(cfg.name)
         if not cached.is_file():
@@ -141,7 +142,20 @@ def build(
     if path is not None:
         from ecoseg._hashing import sha256_file
 
-        load_checkpoint(model, path)
+        try:
+            load_checkpoint(model, path)
+        except CheckpointError as exc:
+            if checkpoint is None:  # the cached download itself
+                raise CheckpointError(
+                    f"{exc}; the cached download is damaged: delete {path} and run `ecoseg "
+                    f"weights download {cfg.name}` again"
+                ) from None
+            raise CheckpointError(
+                f"{exc}; SAM 3 weights: `ecoseg weights download sam3` (gated: accept the SAM "
+                "licence on https://huggingface.co/facebook/sam3 first), then leave out "
+                "--checkpoint (checkpoint=None), or give Meta's sam3.pt or the hub's "
+                "model.safetensors"
+            ) from None
         model.checkpoint_info = {
             "path": path,
             "format": model.checkpoint_format,

@@ -213,7 +213,10 @@ def convert_state_dict(
     CheckpointError
         Missing, unexpected or misshapen tensors (up to five of each named).
     """
-    fmt = detect_format(state)
+    try:
+        fmt = detect_format(state)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{source}: {exc}") from None
     unloaded, absent = [], []
     if fmt == "meta":
         out, unexpected, shapes, unloaded = _from_meta(state, expected)

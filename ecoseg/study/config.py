@@ -503,9 +503,16 @@ def _parse_concepts(merged: dict, ctx: str) -> tuple[tuple[str, ...], int]:
     ):
         raise ConfigError(f"{ctx} concepts: must be a name or a list of names, got {concepts!r}")
     names = [" ".join(c.split()) for c in concepts]
-    dup = next((n for n in names if names.count(n) > 1), None)
+    keys = [n.casefold() for n in names]  # "Parrotfish" and "parrotfish": one species
+    dup = next((k for k, key in enumerate(keys) if keys.index(key) < k), None)
     if dup is not None:
-        raise ConfigError(f"{ctx} concepts: {dup!r} is given twice")
+        first = names[keys.index(keys[dup])]
+        if first == names[dup]:
+            raise ConfigError(f"{ctx} concepts: {first!r} is given twice")
+        raise ConfigError(
+            f"{ctx} concepts: {first!r} and {names[dup]!r} differ only in case or spacing: "
+            "their tracks would be counted as two species; give the concept once"
+        )
     every = merged.get("detect_every", 1)
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ConfigError(f"{ctx} detect_every: must be a positive integer, got {every!r}")
@@ -515,12 +522,13 @@ def _parse_concepts(merged: dict, ctx: str) -> tuple[tuple[str, ...], int]:
 def _check_concept_prompts(prompts: Path | None, shown, concepts, ctx: str) -> None:
     """A SAM 3 video has something to find: ``concepts:`` or its prompt file's concepts."""
     from ecoseg.errors import PromptError
-    from ecoseg.prompts import load_prompts
+    from ecoseg.prompts import combine_concepts, load_prompts
 
     given = None
     if prompts is not None:
         try:
             given = load_prompts(prompts)
+            combine_concepts(given.concepts, concepts, str(shown or prompts))  # alike names
         except PromptError as exc:
             raise ConfigError(f"{ctx} prompts: {one_line(exc)}") from None
     if not concepts and (given is None or not given.concepts):

@@ -461,6 +461,7 @@ def test_concept_tracking_per_video_records_its_provenance(tmp_path):
         ({"concepts": ["a"], "model": "sam3", "engine": "sam2"}, "no --engine"),
         ({"concepts": ["a"], "model": "sam3", "detect_every": 0}, "detect_every"),
         ({"concepts": ["a", "a"], "model": "sam3"}, "given twice"),
+        ({"concepts": ["Sea urchin", "sea urchin"], "model": "sam3"}, "differ only in case"),
         ({"concepts": ["a"], "model": "sam3", "params": {"bogus": 1}}, "bogus"),
         ({"detect_every": 3}, "detect_every needs concepts"),
         ({"concepts": ["a"], "model": "sam3", "checkpoint": "w.pt"}, "w.pt: checkpoint file"),

@@ -49,6 +49,27 @@ def test_inputs_are_checked_before_any_model_is_built(tmp_path):
         segment_images(src, ["coral"], out=tmp_path / "s.zarr", model=None)
 
 
+def test_a_survey_refuses_concepts_alike_and_detect_every(tmp_path, capsys):
+    """A photo survey took ``--concepts fish " Fish"`` as two species (and kept the spaces in
+    the class), and ``--detect-every`` with ``--concepts`` on images was refused as needing
+    ``--concepts``; both are now one line naming what is wrong, before any model."""
+    from ecoseg.cli import main
+
+    src = tmp_path / "quadrats"
+    _write(src, "a.png", np.zeros((20, 30, 3), np.uint8))
+    out = tmp_path / "s.zarr"
+    with pytest.raises(PromptError, match="'fish' and 'Fish' differ only in case or spacing"):
+        segment_images(src, ["fish", " Fish"], out=out, model=None)
+    args = ["segment", str(src), "-o", str(out), "--concepts", "coral", "--detect-every", "2"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.count("\n") == 1
+        and "quadrats: --detect-every is for concept tracking in a video" in err
+    )
+    assert not out.exists()
+
+
 def test_instance_labels_give_overlaps_to_the_better_score():
     masks = np.zeros((2, 4, 4), bool)
     masks[0, :3, :3] = True

@@ -179,3 +179,38 @@ def test_one_prompt_file_combines_concepts_exemplars_and_objects(clip, tmp_path)
     column = store.object_ids.tolist().index(4)
     assert (store.read_scores()[:2, column] > 0).all()
     store.close()
+
+
+def test_resume_with_changed_concepts_or_detect_every_names_the_change(clip, tmp_path, monkeypatch):
+    """Resuming a concept run with other concepts or another detect_every was refused as
+    "the prompts/parameters differ", naming neither, and only after SAM 3 had loaded; a
+    complete store was tracked again from frame 0 for nothing. The refusal now names the
+    change, before the network is built, and a complete store is left as it is."""
+    from ecoseg import sam3
+    from ecoseg.errors import StoreError
+    from ecoseg.store import MaskStore
+
+    out = tmp_path / "m.zarr"
+    _segment(clip, out, detect_every=2)
+    before = MaskStore.open(out)
+    labels, objects = before.read_labels(), before.objects
+    before.close()
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("SAM 3 was built")
+
+    monkeypatch.setattr(sam3, "build", no_build)
+    with pytest.raises(
+        StoreError, match=r"parameters differ .*\(detect_every: 2 in the store, 3 now\)"
+    ):
+        _segment(clip, out, detect_every=3, resume=True)
+    with pytest.raises(
+        StoreError, match=r"concepts: \['parrotfish'\] in the store, \['wrasse'\] now"
+    ):
+        _segment(clip, out, detect_every=2, concepts=["wrasse"], resume=True)
+    with pytest.raises(StoreError, match=r"variant: 'sam3-reduced' in the store, 'sam3' now"):
+        _segment(clip, out, detect_every=2, model="sam3", resume=True)
+    assert _segment(clip, out, detect_every=2, resume=True) == str(out)  # complete: no work
+    after = MaskStore.open(out)
+    assert np.array_equal(after.read_labels(), labels) and after.objects == objects
+    after.close()

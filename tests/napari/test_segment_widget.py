@@ -369,3 +369,19 @@ def test_concepts_from_layers_names_exemplars_and_visual():
     assert [c.name for c in concepts_from_layers([], [box])] == ["visual"]
     with pytest.raises(PromptError, match="nothing to find"):
         concepts_from_layers([], [])
+
+
+def test_find_box_names_alike_and_negative_boxes_alone_are_refused():
+    """The find box's "Parrotfish, parrotfish" made two concepts (two species in MaxN), and
+    "not this" boxes with no name a concept with nothing to find; both are refused before
+    Track runs."""
+    from ecoseg.napari._jobs import concepts_from_layers, split_names
+
+    with pytest.raises(PromptError, match="'Parrotfish' and 'parrotfish' differ only in case"):
+        concepts_from_layers(split_names("Parrotfish, parrotfish"))
+    box = np.array([[0, 1, 2], [0, 1, 9], [0, 8, 9], [0, 8, 2]], float)
+    negative = pd.DataFrame({"concept": [""], "positive": [False]})
+    with pytest.raises(PromptError, match="positive exemplar"):
+        concepts_from_layers([], [box], negative)
+    not_a_wrasse = pd.DataFrame({"concept": ["wrasse"], "positive": [False]})
+    assert [c.name for c in concepts_from_layers(["wrasse"], [box], not_a_wrasse)] == ["wrasse"]

@@ -113,3 +113,27 @@ def test_build_without_cached_weights_names_the_way_to_get_them(cache):
         sam3.build("sam3", device="cpu")
     with pytest.raises(CheckpointError, match="no published weights"):
         sam3.build("sam3-reduced", device="cpu")
+
+
+def test_a_wrong_checkpoint_is_one_line_naming_the_file_and_the_way_to_the_weights(tmp_path):
+    """A text file passed as checkpoint crashed in torch's safe unpickler (KeyError traceback);
+    a torch file of other weights was refused without naming the file. Both now name it and
+    say how to get SAM 3's weights."""
+    import torch
+
+    from ecoseg import sam3
+
+    junk = tmp_path / "junk.pt"
+    junk.write_text("junk\n")  # torch.load raised KeyError on this one
+    other = tmp_path / "other.pt"
+    torch.save({"a": torch.zeros(2)}, other)
+    for path, why in ((junk, "not a readable checkpoint"), (other, "not a SAM 3 checkpoint")):
+        with pytest.raises(CheckpointError) as info:
+            sam3.build("sam3-reduced", checkpoint=path, device="cpu")
+        text = str(info.value)
+        assert str(path) in text and why in text and "\n" not in text
+        assert "ecoseg weights download sam3" in text
+    from ecoseg.sam2.checkpoint import read_state_dict
+
+    with pytest.raises(CheckpointError, match="junk.pt is not a readable checkpoint"):
+        read_state_dict(junk)  # the SAM 2 loader shares the reader
