@@ -476,6 +476,8 @@ def segment(
         provenance["model"] = _model_provenance(model, checkpoint, pretrained, image_size, net)
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
     try:
+        if resume and store.complete:  # same settings, nothing left to track: left as it is
+            return str(out)
         if engine == "classical":
             results = track(reader, params=cp, skip_until=store.n_frames)
             objects, source = {}, "tracker"

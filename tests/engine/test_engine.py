@@ -261,3 +261,24 @@ def test_discovery_resolves_fast_as_the_session_does(clip, monkeypatch, has_bf16
     assert found is tracked is has_bf16
     slow = [w for w in said if issubclass(w.category, _runtime.SlowBf16Warning)]
     assert len(slow) == (0 if has_bf16 else 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, dict(prompts=PROMPT, pretrained=False, image_size=64)], ids=["motion", "sam2"]
+)
+def test_resume_of_a_complete_store_does_no_work(clip, tmp_path, monkeypatch, kwargs):
+    """``--resume`` on a finished store tracked the whole video again from frame 0 for
+    nothing (the SAM 2 engine ran its network on every frame); it now leaves the store as it
+    is. Settings are still checked first."""
+    import ecoseg.engine as engine
+
+    out = tmp_path / "m.zarr"
+    ecoseg.segment(clip.video, out=out, progress=False, **kwargs)
+    before = ecoseg.open_masks(out).labels.values
+
+    def no_writing(*args, **kw):
+        raise AssertionError("the complete store was tracked again")
+
+    monkeypatch.setattr(engine, "write_results", no_writing)
+    assert ecoseg.segment(clip.video, out=out, progress=False, resume=True, **kwargs) == str(out)
+    assert (ecoseg.open_masks(out).labels.values == before).all()
