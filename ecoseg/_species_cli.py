@@ -184,7 +184,8 @@ def _run_classify(args) -> int:
             print(f"{store}: no tracks, nothing to classify")
             continue
         counts = sub.groupby(["class", "class_source"]).size()
-        print(f"{store}: {len(sub)} tracks")
+        same = "" if store in table.attrs["changed"] else ", none changed (no edit recorded)"
+        print(f"{store}: {len(sub)} tracks{same}")
         for (cls, src), n in counts.items():
             print(f"  {cls:<16} {src:<11} {n}")
     if args.save_model:

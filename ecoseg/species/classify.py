@@ -304,6 +304,8 @@ def classify(
         One row per track of each store: ``store``, ``object_id``, ``class``,
         ``class_probability``, ``class_source``, ``class_suggestion`` (the best guess, also
         below the threshold), ``reviewed``; least confident first over all stores.
+        ``attrs``: ``model_sha256``, ``stores`` (every store given) and ``changed`` (those
+        where a track's entry changed: only these get an undoable edit-log entry).
 
     Raises
     ------
@@ -372,7 +374,7 @@ def classify(
         named.append(
             (store, feats, {int(i): (c, float(p)) for i, c, p in zip(feats.ids, names, probs)})
         )
-    frames = []
+    frames, changed = [], []
     for store, feats, best in named:
         with open_for_edit(store) as s:
             meta = read_meta(s)
@@ -389,12 +391,14 @@ def classify(
                 "feature_version": FEATURE_VERSION,
                 "time": datetime.now(UTC).isoformat(timespec="seconds"),
             }
-            record_classification(s, objects, record)  # one undoable edit-log entry
+            if record_classification(s, objects, record) is not None:  # one undoable entry
+                changed.append(str(feats.store))
         frames.append(_queue(str(feats.store), objects, set(best)))
     out = pd.concat(frames, ignore_index=True) if frames else _queue("", [], set())
     out = _least_confident_first(out)  # over all stores
     out.attrs["model_sha256"] = model_hash
     out.attrs["stores"] = [str(feats.store) for _, feats, _ in named]  # also those without tracks
+    out.attrs["changed"] = changed  # stores with an edit-log entry (a track's entry changed)
     return out
 
 

@@ -611,14 +611,16 @@ def _write_steps(store, steps: Sequence[_Step]) -> None:
         _apply_from_backup(store, meta, step.entry)
 
 
-def record_classification(store, objects: list[dict], classification: dict) -> dict:
+def record_classification(store, objects: list[dict], classification: dict) -> dict | None:
     """Write a classification's object table as one undoable edit-log entry.
 
     ``store`` is open for writing (:func:`open_for_edit`); ``objects`` is the whole object
     table after the classification and ``classification`` its record (model hash, classes,
     threshold). The table before it is backed up like any edit's, so :meth:`Review.undo`
     gives every track it changed its previous class, probability and source back. Returns
-    the log entry (``kind="classify"``, ``ids`` the tracks whose entry changed).
+    the log entry (``kind="classify"``, ``ids`` the tracks whose entry changed), or ``None``
+    when no track's entry changed: then nothing is written, so the next ``--undo`` still
+    undoes the last edit that changed something.
     """
     meta = read_meta(store)
     log = meta.get("edits", [])
@@ -626,6 +628,8 @@ def record_classification(store, objects: list[dict], classification: dict) -> d
     changed = [int(o["id"]) for o in objects if before.get(int(o["id"])) != o]
     if [int(o["id"]) for o in objects] != list(before):
         raise StoreError(f"{store.path}: a classification may not add or drop tracks")
+    if not changed:
+        return None
     number = len(log) + 1
     entry = {
         "n": number,

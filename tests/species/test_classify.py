@@ -213,6 +213,30 @@ def test_a_classification_is_an_undoable_edit(clips, tmp_path):
     assert [e["kind"] for e in edit_log(store)][-4:] == ["classify", "set_class", "undo", "undo"]
 
 
+def test_a_classification_that_changes_nothing_is_not_an_edit(clips, tmp_path, capsys):
+    """A classify that changed no track (the same model again) still added an edit-log
+    entry, so the next ``--undo`` undid that empty entry instead of the person's last edit."""
+    from ecoseg.cli import main
+    from ecoseg.species import Review, edit_log
+
+    store = unknown_copy(clips[0].truth, tmp_path / "u.zarr")
+    truth = {o["id"]: o["class"] for o in MaskStore.open(clips[0].truth).objects}
+    apply_edits(store, [Edit("set_class", (i,), cls=truth[i]) for i in (1, 3)])
+    model = tmp_path / "m.json"
+    video = str(clips[0].video)
+    first = classify(store, train=store, videos=[video], train_videos=[video], save_model=model)
+    assert first.attrs["changed"] == [str(store)]
+    classified = MaskStore.open(store).objects
+    Review(store).set_class(4, "wrasse")  # the person's last edit
+    named = MaskStore.open(store).objects
+    kinds = [e["kind"] for e in edit_log(store)]
+    assert main(["classify", str(store), "--model", str(model), "--video", video]) == 0
+    assert "none changed (no edit recorded)" in capsys.readouterr().out
+    assert [e["kind"] for e in edit_log(store)] == kinds and MaskStore.open(store).objects == named
+    assert main(["edit", str(store), "--undo"]) == 0  # undoes the person's edit
+    assert MaskStore.open(store).objects == classified
+
+
 def test_cli_review_queue_says_a_prompts_class_has_no_probability(clips, tmp_path, capsys):
     """A class typed with the prompt is kept and has no probability: the queue says so
     (it printed ``p=nan``)."""
