@@ -23,7 +23,15 @@ from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.provenance import ModelInfo
 from ecoseg.report.read import VideoInfo
 
-__all__ = ["Command", "InputFile", "reproduce", "review_steps", "store_command"]
+__all__ = [
+    "Command",
+    "InputFile",
+    "calibration_arg",
+    "measure_command",
+    "reproduce",
+    "review_steps",
+    "store_command",
+]
 
 #: recorded parameters that are not settings of the engine (or that have their own flag)
 _NOT_SETTINGS = ("device", "fast")
@@ -90,6 +98,9 @@ def reproduce(
     steps += [
         step for v in videos for step in review_steps(v.store_shown, v.edits, v.unchecked_splits)
     ]
+    # a calibration is saved into a store by `ecoseg measure`, not by `segment`: without
+    # this step the page made again would be in pixels
+    steps += [cmd for v in videos if (cmd := measure_command(v)) is not None]
     page = ["ecoseg", "report", stores, "-o", _q(out.name)]
     truths = [v.truth_shown or v.truth for v in videos]
     if all(truths):
@@ -172,6 +183,67 @@ def store_command(v: VideoInfo) -> Command:
     if params:
         attach("params", params, "--params")
     return Command(" ".join(cmd), tuple(files))
+
+
+def measure_command(v: VideoInfo) -> str | None:
+    """The ``ecoseg measure`` command that saves a store's calibration into it (None if none).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> measure_command(SimpleNamespace(name="reef 1", store_shown="reef 1.zarr",
+    ...     calibration={"mm_per_px": 0.25, "method": "scale"}))
+    "ecoseg measure 'reef 1.zarr' -o 'reef 1.tables' --calibration 0.25"
+    >>> measure_command(SimpleNamespace(name="r", store_shown="r.zarr", calibration=None))
+    """
+    spec = calibration_arg(getattr(v, "calibration", None))
+    if spec is None:
+        return None
+    out = f"{_file_stem(v.name)}.tables"
+    return " ".join(
+        ["ecoseg", "measure", _q(v.store_shown), "-o", _q(out), "--calibration", _q(spec)]
+    )
+
+
+def calibration_arg(cal: Any) -> str | None:
+    """A recorded calibration as the ``--calibration`` value that records it again.
+
+    The spec it was given as when that is recorded, else made from the method's details
+    (scale-bar ends, laser spots), else the plain mm per pixel; numbers at full precision.
+
+    Examples
+    --------
+    >>> calibration_arg({"mm_per_px": 0.1, "method": "scale"})
+    '0.1'
+    >>> calibration_arg({"mm_per_px": 0.5, "method": "scale_bar", "details": {
+    ...     "p0": [0.0, 0.0], "p1": [30.0, 40.0], "length_mm": 25.0, "px": 50.0}})
+    'scale-bar:0,0,30,40,25'
+    >>> calibration_arg(None) is None
+    True
+    """
+    if not isinstance(cal, dict) or not cal.get("mm_per_px"):
+        return None
+    spec = cal.get("spec")
+    if isinstance(spec, str) and spec:
+        return spec
+    details = cal.get("details") or {}
+    method = cal.get("method")
+    try:
+        if method == "scale_bar":
+            nums = [*details["p0"], *details["p1"], details["length_mm"]]
+            return "scale-bar:" + ",".join(_n(x) for x in nums)
+        if method == "laser_points":
+            nums = [c for p in details["points"] for c in p] + [details["spacing_mm"]]
+            return "lasers:" + ",".join(_n(x) for x in nums)
+    except (KeyError, TypeError):
+        pass
+    return _n(cal["mm_per_px"])
+
+
+def _n(x: Any) -> str:
+    """A number as the shortest text that reads back as the same float."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
 
 
 def review_steps(store: str, log: list[dict], unchecked: Sequence[int] = ()) -> list[str]:

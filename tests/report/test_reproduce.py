@@ -368,3 +368,33 @@ def test_an_old_split_at_a_tracks_first_frame_is_replayed_as_it_was(tmp_path, mo
     logs = [[{k: v for k, v in e.items() if k != "time"} for e in edit_log(s)] for s in (x, y)]
     assert logs[0] == logs[1]
     assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()
+
+
+@pytest.mark.parametrize("calibration", ["0.25", "scale-bar:10,20,90,20,40"])
+def test_a_calibrated_stores_commands_calibrate_it_again(tmp_path, monkeypatch, calibration):
+    """A calibration is saved into a store by ``ecoseg measure``, not ``segment``: the page's
+    commands must calibrate it again, or the page made from them is in pixels."""
+    import ecoseg
+    from ecoseg.cli import main
+    from ecoseg.store import MaskStore
+
+    first, again = tmp_path / "first", tmp_path / "again"
+    first.mkdir()
+    again.mkdir()
+    monkeypatch.chdir(first)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1710000000")
+    ecoseg.synth("clip", frames=6, size=(96, 64), seed=4)
+    assert main(["segment", "clip/video.mp4", "-o", "reef.zarr"]) == 0
+    assert main(["measure", "reef.zarr", "-o", "tables", "--calibration", calibration]) == 0
+    assert main(["report", "reef.zarr", "-o", "report.html"]) == 0
+    steps, files = _page_commands(Path("report.html").read_text())
+    assert any(s.startswith("ecoseg measure reef.zarr") for s in steps)
+    monkeypatch.chdir(again)
+    shutil.copytree(first / "clip", again / "clip")
+    for name, text in files.items():
+        Path(name).write_text(text)
+    for step in steps:
+        assert main(shlex.split(step, comments=True)[1:]) == 0
+    made = MaskStore.open(first / "reef.zarr").calibration
+    assert made and MaskStore.open("reef.zarr").calibration == made
+    assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()
