@@ -83,6 +83,7 @@ def build_context(
         "videos": [_provenance_row(v) for v in videos],
         "reproduce": reproduce(videos, study, out, title=title),
         "summary": _summary_rows(videos, tables),
+        "unfinished": _unfinished(videos),
         "headline": _headline(videos, tables, sites),
         "classes": [{"name": c, "color": colors[c]} for c in classes],
         "units": units,
@@ -396,7 +397,7 @@ def _summary_rows(videos: list[VideoInfo], tables) -> list[dict[str, Any]]:
                 "date": v.date or "",
                 "depth": _num(v.depth_m, 1),
                 "duration": f"{v.duration_s:.1f}",
-                "frames": v.n_frames,
+                "frames": _frames_text(v),
                 "size": f"{v.width}×{v.height}",
                 "mm_per_px": _g(v.mm_per_px) if v.mm_per_px else "none",
                 "individuals": n_ind,
@@ -405,6 +406,38 @@ def _summary_rows(videos: list[VideoInfo], tables) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _video_frames(v: VideoInfo) -> int | None:
+    video = v.provenance.video
+    frames = video.frames if video is not None else None
+    return int(frames) if frames else None
+
+
+def _frames_text(v: VideoInfo) -> str:
+    """Frames the numbers cover; an unfinished run's says of how many and that it stopped."""
+    if v.complete:
+        return str(v.n_frames)
+    total = _video_frames(v)
+    return f"{v.n_frames} of {total} (unfinished)" if total else f"{v.n_frames} (unfinished)"
+
+
+def _unfinished(videos: list[VideoInfo]) -> list[str]:
+    """A sentence per store whose run did not finish: the frames and times its numbers cover."""
+    lines = []
+    for v in videos:
+        if v.complete:
+            continue
+        total = _video_frames(v)
+        of = f" of the video's {total}" if total else ""
+        span = ""
+        if len(v.times):
+            span = f" ({float(v.times[0]):.3f}–{float(v.times[-1]):.3f} s)"
+        lines.append(
+            f"{v.name}: its run did not finish; its numbers cover frames 0–{v.n_frames - 1}"
+            f"{span}{of} only"
+        )
+    return lines
 
 
 def _maxn_table(videos, maxn, classes) -> dict[str, Any] | None:
@@ -416,11 +449,28 @@ def _maxn_table(videos, maxn, classes) -> dict[str, Any] | None:
         cells = []
         for c in classes:
             if c in d.index and int(d.loc[c, "maxn"]) > 0:
-                cells.append(f"{int(d.loc[c, 'maxn'])} at {float(d.loc[c, 'time_s']):.1f} s")
+                cells.append(maxn_cell(d.loc[c, "maxn"], d.loc[c].get("frame"), d.loc[c, "time_s"]))
             else:
                 cells.append("0")
         rows.append({"video": v.name, "cells": cells})
     return {"classes": classes, "rows": rows}
+
+
+def maxn_cell(maxn, frame, time_s) -> str:
+    """A MaxN table cell: the value, when (ms: frame steps of any rate stay apart) and where.
+
+    Examples
+    --------
+    >>> maxn_cell(3, 2, 0.07)
+    '3 at 0.070 s (frame 2)'
+    >>> maxn_cell(1, None, 12.5)
+    '1 at 12.500 s'
+    """
+    text = f"{int(maxn)} at {float(time_s):.3f} s"
+    try:
+        return text + f" (frame {int(frame)})"
+    except (TypeError, ValueError):  # no frame column (tables made elsewhere), or <NA>
+        return text
 
 
 # --------------------------------------------------------------------------- sizes / speeds

@@ -1,0 +1,215 @@
+"""Every number the report page shows equals the tables (or a hand computation).
+
+Two hand-made stores that are not the easy case: ``a`` is calibrated, has variable frame
+times, a track with a gap, species named by a person (a review edit), by a species model, by a
+concept and not at all; ``b`` is uncalibrated and its run did not finish (6 of 20 frames).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from html import unescape
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ecoseg
+from ecoseg.report import report
+from ecoseg.species import apply_edits
+from ecoseg.species.edits import Edit
+from ecoseg.store import MaskStore
+
+H, W = 40, 60
+TIMES_A = np.array([0, 0.04, 0.07, 0.15, 0.2, 0.33, 0.34, 0.5, 0.52, 0.9])
+
+
+def _box(labels, i, oid, y, x, h=4, w=6):
+    labels[i, y : y + h, x : x + w] = oid
+
+
+def _store_a(path):
+    n = len(TIMES_A)
+    labels = np.zeros((n, H, W), np.uint32)
+    for i in range(n):
+        if i not in (3, 4):  # a gap of two frames
+            _box(labels, i, 1, 5, 5 + 3 * i)
+        if i >= 2:
+            _box(labels, i, 2, 15, 50 - 4 * i, 5, 8)
+        if 1 <= i <= 6:
+            _box(labels, i, 3, 25, 10 + 2 * i, 6, 10)
+        if i in (0, 1, 8, 9):
+            _box(labels, i, 4, 30, 40, 3, 3)
+        _box(labels, i, 5, 33, 2, 5, 5)
+    objects = [
+        {"id": 1, "class": "fish", "source": "tracker", "class_source": "classified"},
+        {"id": 2, "class": "wrasse", "source": "tracker", "class_source": "classified"},
+        {"id": 3, "class": "parrotfish", "source": "tracker", "class_source": "classified"},
+        {"id": 4, "class": "unknown", "source": "tracker", "class_source": "unknown"},
+        {"id": 5, "class": "sea urchin", "source": "concept", "class_source": "concept"},
+    ]
+    for o in objects[:3]:
+        o["class_probability"] = 0.7
+    prov = {
+        "engine": "classical",
+        "parameters": {"max_gap": 3},
+        "video": {"path": "a.mp4", "fps": 11.1, "frames": n, "frame_size": [W, H]},
+    }
+    store = MaskStore.create(
+        path,
+        height=H,
+        width=W,
+        objects=objects,
+        provenance=prov,
+        calibration={"mm_per_px": 0.5, "method": "scale"},
+    )
+    store.append(labels, TIMES_A)
+    store.mark_complete()
+    store.close()
+    apply_edits(path, [Edit("set_class", (1,), cls="wrasse")])  # a person names track 1
+
+
+def _store_b(path):
+    m = 6
+    labels = np.zeros((m, H, W), np.uint32)
+    for i in range(m):
+        _box(labels, i, 1, 10, 5 * i)  # cut by the left edge in frame 0
+        if i % 2 == 0:
+            _box(labels, i, 2, 20, 30)
+        if i >= 3:
+            _box(labels, i, 3, 30, 50 - 3 * i)
+    prov = {
+        "engine": "classical",
+        "video": {"path": "b.mp4", "fps": 30.0, "frames": 20, "frame_size": [W, H]},
+    }
+    objects = [(1, "wrasse", "prompt"), (2, "unknown", "tracker"), (3, "parrotfish", "prompt")]
+    store = MaskStore.create(path, height=H, width=W, chunk_frames=2, objects=objects,
+                             provenance=prov)  # fmt: skip
+    store.append(labels, np.arange(m) / 30)
+    store.close()  # not marked complete: the run was killed after 6 of 20 frames
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    root = tmp_path_factory.mktemp("numbers")
+    _store_a(root / "a.zarr")
+    _store_b(root / "b.zarr")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # b is unfinished: measure warns
+        report([root / "a.zarr", root / "b.zarr"], root / "r.html")
+        tables = {v: ecoseg.measure(root / f"{v}.zarr") for v in "ab"}
+    html = (root / "r.html").read_text(encoding="utf-8")
+    return html, tables
+
+
+def _table(html: str, table_id: str) -> pd.DataFrame:
+    """A table of the page as the text of its cells (pandas.read_html would parse numbers)."""
+    part = html[html.index(f'<table id="{table_id}"') :]
+    part = part[: part.index("</table>")]
+    rows = []
+    for tr in re.findall(r"<tr>(.*?)</tr>", part, re.S):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)
+        rows.append([unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def test_maxn_table_gives_value_time_and_frame_of_the_tables(made):
+    html, tables = made
+    shown = _table(html, "maxn-table").set_index("Video")
+    for video, t in tables.items():
+        for row in t["maxn"].itertuples():
+            cell = shown.loc[video, row._1]  # "class"
+            if row.maxn == 0:
+                assert cell == "0"
+                continue
+            # the time to the millisecond (variable frame times: 0.04 s is not 0.0 s) and the
+            # frame, so a reader can find it
+            assert cell == f"{row.maxn} at {row.time_s:.3f} s (frame {row.frame})", (video, cell)
+    assert shown.loc["a", "parrotfish"] == "1 at 0.040 s (frame 1)"
+    assert shown.loc["b", "sea urchin"] == "0"  # b's table has no sea urchin row
+
+
+def test_summary_rows_equal_the_tables_and_say_a_run_did_not_finish(made):
+    html, tables = made
+    summary = _table(html, "summary-table").set_index("Video")
+    for video, t in tables.items():
+        row = summary.loc[video]
+        assert int(row["Individuals"]) == len(t["tracks"])
+        m = t["maxn"][t["maxn"]["maxn"] > 0]
+        expected = ", ".join(f"{c} {n}" for c, n in sorted(zip(m["class"], m["maxn"])))
+        assert row["MaxN by class"] == expected
+        cover = t["cover"].groupby("frame")["cover_fraction"].sum().mean() * 100
+        assert row["Cover (%)"] == f"{cover:.2f}"
+    assert summary.loc["a", "Frames"] == "10" and summary.loc["a", "mm/px"] == "0.5"
+    assert summary.loc["b", "mm/px"] == "none"
+    # b holds 6 of its video's 20 frames: the page says so where its numbers are
+    assert summary.loc["b", "Frames"] == "6 of 20 (unfinished)"
+    assert "b: its run did not finish; its numbers cover frames 0–5 (0.000–0.167 s)" in html
+    assert "a: its run did not finish" not in html
+
+
+def test_species_table_counts_each_tracks_naming(made):
+    html, tables = made
+    shown = _table(html, "species-table").set_index("Species")
+    tracks = pd.concat([t["tracks"] for t in tables.values()])
+    named = {"reviewed": "reviewed", "classified": "auto-classified", "prompt":
+             "named with the prompt", "concept": "concept prompt"}  # fmt: skip
+    assert list(shown.columns) == [*named.values(), "tracks"]
+    for cls in sorted(set(tracks["class"]) - {"unknown"}):
+        these = tracks[tracks["class"] == cls]
+        for source, heading in named.items():
+            assert int(shown.loc[cls, heading]) == int((these["class_source"] == source).sum())
+        assert int(shown.loc[cls, "tracks"]) == len(these)
+    assert int(shown.loc["unknown", "tracks"]) == int((tracks["class"] == "unknown").sum()) == 2
+    assert shown.loc["wrasse", "reviewed"] == "1"  # the review edit of track 1 in a
+
+
+def test_sizes_and_speeds_are_in_pixels_when_one_video_is_not_calibrated(made):
+    html, tables = made
+    assert "not every video is calibrated: b)" in html
+    assert "Median length (px)" in html and "Median speed (px/s)" in html
+    whole = {  # a mask touching the frame edge is only the visible part: left out
+        v: t["regions"][
+            (t["regions"][["bbox_x0", "bbox_y0"]].min(axis=1) > 0)
+            & (t["regions"]["bbox_x1"] < W)
+            & (t["regions"]["bbox_y1"] < H)
+        ]
+        for v, t in tables.items()
+    }
+    assert len(whole["b"]) == len(tables["b"]["regions"]) - 1
+    per = {
+        (v, o): g["major_axis_px"].median()
+        for v, t in whole.items()
+        for o, g in t.groupby("object_id")
+    }
+    classes = {(v, o): c for v, t in tables.items() for o, c in zip(t["tracks"]["object_id"],
+               t["tracks"]["class"])}  # fmt: skip
+    size_table = _table(html, "size-table").set_index("Class")
+    speed_table = _table(html, "speed-table").set_index("Class")
+    for cls in sorted(set(classes.values())):
+        sizes = np.array([s for k, s in per.items() if classes[k] == cls])
+        assert size_table.loc[cls, "Individuals"] == str(len(sizes))
+        assert size_table.loc[cls, "Median length (px)"] == f"{np.median(sizes):.1f}"
+        assert size_table.loc[cls, "Range (px)"] == f"{sizes.min():.1f}–{sizes.max():.1f}"
+        speeds = np.concatenate(
+            [
+                t["tracks"].loc[t["tracks"]["class"] == cls, "mean_speed_px_s"]
+                for t in tables.values()
+            ]
+        )
+        speeds = speeds[np.isfinite(speeds)]
+        assert speed_table.loc[cls, "Median speed (px/s)"] == f"{np.median(speeds):.1f}"
+        assert speed_table.loc[cls, "Range (px/s)"] == f"{speeds.min():.1f}–{speeds.max():.1f}"
+    # by hand: track 1 of a runs from x=5 to x=32 (27 px, the gap bridged) in 0.9 s
+    assert tables["a"]["tracks"].set_index("object_id").loc[1, "mean_speed_px_s"] == (
+        pytest.approx(30.0)
+    )
+
+
+def test_calibration_shown_per_video(made):
+    html, _ = made
+    rows = re.findall(r"<tr>\s*<td class=\"nowrap\"><strong>(\w+)</strong>.*?</tr>", html, re.S)
+    assert rows == ["a", "b"]
+    prov = _table(html, "provenance-table")
+    assert prov["Calibration"].tolist() == ["0.5 mm/px", "none: lengths in pixels"]
