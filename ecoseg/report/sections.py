@@ -233,12 +233,14 @@ def _headline(videos, tables, sites) -> list[dict[str, str]]:
     tracks = tables.get("tracks")
     maxn = tables.get("maxn")
     n_ind = len(tracks) if tracks is not None else 0
-    n_cls = int(maxn.loc[maxn["maxn"] > 0, "class"].nunique()) if maxn is not None else 0
+    seen = set(maxn.loc[maxn["maxn"] > 0, "class"].astype(str)) if maxn is not None else set()
+    # tracks nobody named are not one more species
+    n_cls, unnamed = len(seen - {"unknown"}), "unknown" in seen
     cards = [
         {"value": str(len(videos)), "label": "videos"},
         {"value": _duration(sum(v.duration_s for v in videos)), "label": "of footage"},
         {"value": str(n_ind), "label": "individuals tracked"},
-        {"value": str(n_cls), "label": "classes seen"},
+        {"value": str(n_cls), "label": "classes seen" + (" (and unknown)" if unnamed else "")},
     ]
     if sites:
         cards.insert(1, {"value": str(len(sites)), "label": "sites"})

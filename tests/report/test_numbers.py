@@ -213,3 +213,20 @@ def test_calibration_shown_per_video(made):
     assert rows == ["a", "b"]
     prov = _table(html, "provenance-table")
     assert prov["Calibration"].tolist() == ["0.5 mm/px", "none: lengths in pixels"]
+
+
+def test_headline_counts_named_classes_not_unknown(made):
+    html, tables = made
+    cards = dict(
+        (label, value)
+        for value, label in re.findall(
+            r'<div class="v">([^<]*)</div><div class="l">([^<]*)</div>', html
+        )
+    )
+    named = set()
+    for t in tables.values():
+        m = t["maxn"]
+        named |= set(m.loc[m["maxn"] > 0, "class"]) - {"unknown"}
+    assert named == {"parrotfish", "sea urchin", "wrasse"}
+    assert cards["classes seen (and unknown)"] == "3"  # unknown tracks are not a 4th species
+    assert cards["individuals tracked"] == str(sum(len(t["tracks"]) for t in tables.values()))
