@@ -600,8 +600,8 @@ def _site_table(videos, tables, sites, classes) -> dict[str, Any]:
 # --------------------------------------------------------------------------- accuracy
 _HEADLINE_METRICS = (
     (("jf", "mean"), "J&F"),
-    (("jf", "j"), "J"),
-    (("jf", "f"), "F"),
+    (("jf", "j_mean"), "J"),
+    (("jf", "f_mean"), "F"),
     (("hota", "hota"), "HOTA"),
     (("hota", "deta"), "DetA"),
     (("hota", "assa"), "AssA"),

@@ -230,3 +230,32 @@ def test_headline_counts_named_classes_not_unknown(made):
     assert named == {"parrotfish", "sea urchin", "wrasse"}
     assert cards["classes seen (and unknown)"] == "3"  # unknown tracks are not a 4th species
     assert cards["individuals tracked"] == str(sum(len(t["tracks"]) for t in tables.values()))
+
+
+def test_accuracy_cells_are_the_metrics_of_evaluate(tmp_path):
+    _store_a(tmp_path / "a.zarr")
+    pred = MaskStore.open(tmp_path / "a.zarr")
+    labels = pred.read_labels()
+    labels[labels == 3] = 0  # the truth has no parrotfish: a false positive
+    labels[5:, 15:20, :] = np.where(labels[5:, 15:20, :] == 2, 0, labels[5:, 15:20, :])
+    truth = MaskStore.create(tmp_path / "truth.zarr", height=H, width=W, objects=pred.objects)
+    truth.append(labels, TIMES_A)
+    truth.mark_complete()
+    truth.close()
+    report([tmp_path / "a.zarr"], tmp_path / "r.html", truth=[tmp_path / "truth.zarr"])
+    shown = _table((tmp_path / "r.html").read_text(), "accuracy-table").set_index("Video")
+    m = ecoseg.evaluate(tmp_path / "a.zarr", tmp_path / "truth.zarr")
+    expected = {
+        "J&F": m["jf"]["mean"],
+        "J": m["jf"]["j_mean"],  # J and F are on the page, as docs/report.md says
+        "F": m["jf"]["f_mean"],
+        "HOTA": m["hota"]["hota"],
+        "DetA": m["hota"]["deta"],
+        "AssA": m["hota"]["assa"],
+        "IDF1": m["identity"]["idf1"],
+        "MOTA": m["clear"]["mota"],
+    }
+    assert list(shown.columns) == ["Truth", *expected]
+    for label, value in expected.items():
+        assert shown.loc["a", label] == f"{value:.3f}", label
+    assert 0 < m["jf"]["mean"] < 1
