@@ -94,7 +94,11 @@ def reproduce(
         }
     commands = [store_command(v) for v in videos]
     stores = " ".join(_q(v.store_shown) for v in videos)
-    steps = [c.text for c in commands]
+    steps = []
+    for v, c in zip(videos, commands):
+        steps.append(c.text)
+        if not getattr(v, "complete", True):
+            steps.append(_unfinished_note(v))
     steps += [
         step for v in videos for step in review_steps(v.store_shown, v.edits, v.unchecked_splits)
     ]
@@ -183,6 +187,17 @@ def store_command(v: VideoInfo) -> Command:
     if params:
         attach("params", params, "--params")
     return Command(" ".join(cmd), tuple(files))
+
+
+def _unfinished_note(v: Any) -> str:
+    """A comment under an unfinished store's command: the command makes more than it holds."""
+    video = getattr(v.provenance, "video", None)
+    total = getattr(video, "frames", None)
+    of = f" of the video's {total}" if total else ""
+    return (
+        f"# {v.store_shown} holds {v.n_frames} frames{of} (its run did not finish); the command "
+        "above runs to the end, so its numbers will differ"
+    )
 
 
 def measure_command(v: VideoInfo) -> str | None:

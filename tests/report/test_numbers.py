@@ -259,3 +259,17 @@ def test_accuracy_cells_are_the_metrics_of_evaluate(tmp_path):
     for label, value in expected.items():
         assert shown.loc["a", label] == f"{value:.3f}", label
     assert 0 < m["jf"]["mean"] < 1
+
+
+def test_reproduce_commands_say_a_store_is_unfinished_and_calibrate_it(made):
+    html, _ = made
+    steps = unescape(re.search(r"<pre>(.*?)</pre>", html, re.S).group(1)).splitlines()
+    seg_b = next(i for i, s in enumerate(steps) if s.startswith("ecoseg segment b.mp4"))
+    assert (
+        steps[seg_b + 1].startswith("# ") and "holds 6 frames of the video's 20" in steps[seg_b + 1]
+    )
+    assert not any("a.zarr holds" in s for s in steps)
+    assert any(re.fullmatch(r"ecoseg edit \S*a\.zarr --set-class 1=wrasse", s) for s in steps)
+    assert any(re.fullmatch(r"ecoseg measure \S*a\.zarr -o a\.tables --calibration 0\.5", s)
+               for s in steps)  # fmt: skip
+    assert not any(re.match(r"ecoseg measure \S*b\.zarr", s) for s in steps)
