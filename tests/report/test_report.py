@@ -155,6 +155,44 @@ def test_provenance_names_inputs_engine_and_parameters(study, html):
     assert str(study) not in html  # no absolute paths
 
 
+def _cells(page: str, table_id: str) -> list[list[str]]:
+    """A table of the page as the text of its cells, heading row first."""
+    import html as _html
+
+    part = page[page.index(f'<table id="{table_id}"') :]
+    part = part[: part.index("</table>")]
+    return [
+        [_html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells]
+        for cells in (re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)
+                      for tr in re.findall(r"<tr>(.*?)</tr>", part, re.S))
+    ]  # fmt: skip
+
+
+def test_site_and_summary_tables_equal_the_study_tables(study, html):
+    from ecoseg.measure.tables import read_table
+
+    tables = {t: read_table(study / "out" / "tables" / f"{t}.csv") for t in ("tracks", "maxn")}
+    site_of = {"north": "North", "south": "South"}
+    head, *rows = _cells(html, "site-table")
+    classes = [h.removeprefix("mean MaxN ") for h in head[4:]]
+    assert classes == sorted(set(tables["maxn"]["class"]))
+    assert [r[0] for r in rows] == ["North", "South"]
+    for row in rows:
+        videos = [v for v, s in site_of.items() if s == row[0]]
+        assert row[1] == str(len(videos))
+        assert row[3] == str(int(tables["tracks"]["video"].isin(videos).sum()))
+        for c, cell in zip(classes, row[4:]):
+            m = tables["maxn"]
+            per_video = [int(m.loc[(m["video"] == v) & (m["class"] == c), "maxn"].sum())
+                         for v in videos]  # fmt: skip
+            assert cell == f"{np.mean(per_video):.2f}", (row[0], c)
+    head, *rows = _cells(html, "summary-table")
+    for row in rows:
+        r = dict(zip(head, row))
+        assert r["Individuals"] == str(int((tables["tracks"]["video"] == r["Video"]).sum()))
+        assert r["Site"] == site_of[r["Video"]] and r["mm/px"] == "20"
+
+
 def test_calibrated_units_are_mm(html):
     assert "Median length (mm)" in html and "Median speed (mm/s)" in html
     assert "(pixels: uncalibrated)" not in html
