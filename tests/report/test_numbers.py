@@ -142,6 +142,10 @@ def test_summary_rows_equal_the_tables_and_say_a_run_did_not_finish(made):
         cover = t["cover"].groupby("frame")["cover_fraction"].sum().mean() * 100
         assert row["Cover (%)"] == f"{cover:.2f}"
     assert summary.loc["a", "Frames"] == "10" and summary.loc["a", "mm/px"] == "0.5"
+    # variable frame times: to the end of the last frame, one median step after its start
+    duration = TIMES_A[-1] - TIMES_A[0] + np.median(np.diff(TIMES_A))
+    assert summary.loc["a", "Duration (s)"] == f"{duration:.1f}"
+    assert summary.loc["b", "Duration (s)"] == f"{6 / 30:.1f}"
     assert summary.loc["b", "mm/px"] == "none"
     # b holds 6 of its video's 20 frames: the page says so where its numbers are
     assert summary.loc["b", "Frames"] == "6 of 20 (unfinished)"
