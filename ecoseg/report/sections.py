@@ -450,12 +450,15 @@ def _maxn_table(videos, maxn, classes) -> dict[str, Any] | None:
         d = maxn[maxn["video"] == v.name].set_index("class")
         cells = []
         for c in classes:
-            if c in d.index and int(d.loc[c, "maxn"]) > 0:
+            if c not in d.index:  # not a class of this video: its tables say nothing of it
+                cells.append("–")
+            elif int(d.loc[c, "maxn"]) > 0:
                 cells.append(maxn_cell(d.loc[c, "maxn"], d.loc[c].get("frame"), d.loc[c, "time_s"]))
             else:
                 cells.append("0")
         rows.append({"video": v.name, "cells": cells})
-    return {"classes": classes, "rows": rows}
+    absent = any("–" in r["cells"] for r in rows)
+    return {"classes": classes, "rows": rows, "absent": absent}
 
 
 def maxn_cell(maxn, frame, time_s) -> str:

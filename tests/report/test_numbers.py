@@ -83,7 +83,12 @@ def _store_b(path):
         "engine": "classical",
         "video": {"path": "b.mp4", "fps": 30.0, "frames": 20, "frame_size": [W, H]},
     }
-    objects = [(1, "wrasse", "prompt"), (2, "unknown", "tracker"), (3, "parrotfish", "prompt")]
+    objects = [
+        (1, "wrasse", "prompt"),
+        (2, "unknown", "tracker"),
+        (3, "parrotfish", "prompt"),
+        (4, "damselfish", "prompt"),
+    ]  # 4 is never seen: MaxN 0
     store = MaskStore.create(path, height=H, width=W, chunk_frames=2, objects=objects,
                              provenance=prov)  # fmt: skip
     store.append(labels, np.arange(m) / 30)
@@ -127,7 +132,10 @@ def test_maxn_table_gives_value_time_and_frame_of_the_tables(made):
             # frame, so a reader can find it
             assert cell == f"{row.maxn} at {row.time_s:.3f} s (frame {row.frame})", (video, cell)
     assert shown.loc["a", "parrotfish"] == "1 at 0.040 s (frame 1)"
-    assert shown.loc["b", "sea urchin"] == "0"  # b's table has no sea urchin row
+    assert shown.loc["b", "damselfish"] == "0"  # b counted damselfish and saw none
+    # a has no damselfish, b no sea urchin: their tables have no row, the page no number
+    assert shown.loc["a", "damselfish"] == shown.loc["b", "sea urchin"] == "–"
+    assert "–: not a class of that video" in html
 
 
 def test_summary_rows_equal_the_tables_and_say_a_run_did_not_finish(made):
