@@ -10,7 +10,6 @@ returned and written to ``OUT/batch-summary.csv``.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import logger
-from ecoseg._paths import check_checkpoint
+from ecoseg._paths import check_checkpoint, name_key, plain_name
 from ecoseg.batch.cluster import (
     check_count,
     check_gpu_workers,
@@ -50,8 +49,6 @@ SUMMARY_FILE = "batch-summary.csv"
 SUMMARY_COLUMNS = ("video", "store", "status", "attempts", "frames", "seconds", "error")
 #: Values of the summary's ``status`` column.
 STATUSES = ("done", "skipped", "failed")
-
-_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._ -]*[A-Za-z0-9._-])?$")  # inner spaces ok
 
 
 def batch(
@@ -316,20 +313,28 @@ def _check_folder_rate(fps: Any, videos: Sequence[str]) -> float:
 
 
 def _check_names(videos: Sequence[str]) -> list[str]:
-    names = [video_name(v) for v in videos]
-    seen: dict[str, str] = {}
-    for name, video in zip(names, videos):
-        if not name or not _NAME_RE.match(name):
+    names = []
+    seen: dict[str, tuple[str, str]] = {}
+    for video in videos:
+        name = plain_name(video_name(video))
+        if name is None:
             raise ConfigError(
-                f"{redact_url(video)}: cannot name a store after it ({name!r}); use letters, "
-                "digits, spaces, '.', '_' and '-' in video file names"
+                f"{redact_url(video)}: cannot name a store after it ({video_name(video)!r}); "
+                "use letters, digits, spaces, '.', '_' and '-' in video file names"
             )
-        if name in seen:
+        if (key := name_key(name)) in seen:
+            other, first = seen[key]
+            same = (
+                f"the same store {name}.zarr"
+                if other == name
+                else (f"stores {other}.zarr and {name}.zarr, one folder on macOS and Windows")
+            )
             raise ConfigError(
-                f"two videos would write the same store {name}.zarr: {redact_url(seen[name])} "
-                f"and {redact_url(video)}; rename one of them"
+                f"two videos would write {same}: {redact_url(first)} and {redact_url(video)}; "
+                "rename one of them"
             )
-        seen[name] = video
+        seen[key] = (name, video)
+        names.append(name)
     return names
 
 
@@ -402,7 +407,7 @@ def _per_video(
 
 def _prompt_files(prompts, names) -> dict[str, str]:
     """Prompt file paths by video name; one-line :class:`ConfigError` for a name not a video."""
-    prompts = {str(k): os.fspath(v) for k, v in (prompts or {}).items()}
+    prompts = {plain_name(str(k)) or str(k): os.fspath(v) for k, v in (prompts or {}).items()}
     unknown = sorted(set(prompts) - set(names))
     if unknown:
         raise ConfigError(f"prompts given for {unknown[0]!r}, which is not one of the videos")

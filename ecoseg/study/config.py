@@ -11,13 +11,12 @@ import datetime as _dt
 import difflib
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import one_line
-from ecoseg._paths import relpath
+from ecoseg._paths import name_key, plain_name, relpath
 from ecoseg.errors import CalibrationError, ConfigError, EcosegError
 
 __all__ = ["SETTING_KEYS", "TOP_KEYS", "VIDEO_KEYS", "Study", "VideoSpec", "load_study"]
@@ -53,7 +52,6 @@ VIDEO_KEYS = (
     "notes",
     *SETTING_KEYS,
 )
-_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._ -]*[A-Za-z0-9._-])?$")  # inner spaces ok
 _FALLBACK_MODELS = (
     "sam2-tiny",
     "sam2-small",
@@ -267,15 +265,22 @@ def _parse(doc: Any, path: Path, shown: Path) -> Study:
     if not isinstance(videos, list) or not videos:
         raise ConfigError(f"{where}: videos: must be a non-empty list of videos")
     specs: list[VideoSpec] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     for i, entry in enumerate(videos):
         spec = _parse_video(entry, i, defaults, folder, where)
-        if spec.name in seen:
+        j, other = seen.get(name_key(spec.name), (None, None))
+        if other == spec.name:
             raise ConfigError(
                 f"{where}: videos[{i}]: duplicate video name {spec.name!r} (also videos"
-                f"[{seen[spec.name]}]); give each video a unique `name:`"
+                f"[{j}]); give each video a unique `name:`"
             )
-        seen[spec.name] = i
+        if other is not None:  # one store folder on macOS and Windows
+            raise ConfigError(
+                f"{where}: videos[{i}]: video names {spec.name!r} and {other!r} (videos[{j}]) "
+                "differ only in case and would share one store on macOS and Windows; give "
+                "each video a unique `name:`"
+            )
+        seen[name_key(spec.name)] = (i, spec.name)
         store = output / "stores" / f"{spec.name}.zarr"
         if store.resolve().parent != (output / "stores").resolve():
             raise ConfigError(
@@ -308,11 +313,12 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
         name = Path(source.rstrip("/")).stem
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{where}: {label}: name: must be a non-empty string")
-    if not _NAME_RE.match(name) or name in (".", ".."):
+    if (plain := plain_name(name)) is None:
         raise ConfigError(
             f"{where}: {label}: name {name!r} would escape the output folder or is not a "
             "plain file name (use letters, digits, spaces, '.', '_' and '-')"
         )
+    name = plain  # NFC: the same store whichever machine typed or listed the name
     label = f"{label} ({name})"
     _check_keys(entry, VIDEO_KEYS, where, f"{label}: ")
     video_path = _resolve(folder, source)

@@ -397,6 +397,22 @@ def test_video_names_may_contain_spaces(tmp_path):
         batch([tmp_path / " lead.mp4"], tmp_path / "out", progress=False)
 
 
+def test_video_names_in_any_script_and_names_sharing_a_store_folder(tmp_path):
+    from ecoseg.batch import batch
+
+    # a French file name passes (NFC, as typed or as macOS lists it); the missing file is next
+    with pytest.raises(VideoError, match="cif.mp4: video file not found"):
+        batch([tmp_path / "Re\u0301cif.mp4"], tmp_path / "out", progress=False)
+    # one folder on macOS and Windows: the second video would resume or skip the first's store
+    for pair in (["North.mp4", "north.mp4"], ["Récif.mp4", "Re\u0301cif.mp4"]):
+        with pytest.raises(ConfigError, match="two videos would write") as info:
+            batch([tmp_path / "a" / pair[0], tmp_path / "b" / pair[1]], tmp_path / "out")
+        assert "\n" not in str(info.value) and not (tmp_path / "out").exists()
+    assert "one folder on macOS and Windows" in str(
+        pytest.raises(ConfigError, batch, ["x/North.mp4", "y/north.mp4"], tmp_path / "o").value
+    )
+
+
 # --------------------------------------------------------------------------- SAM 3 concepts
 # random weights score every query about the same: the best few start tracks
 CONCEPT_PARAMS = {

@@ -130,6 +130,36 @@ def test_video_names_may_contain_spaces(tmp_path):
     assert [v.name for v in load_study(path).videos] == ["site 1 dive"]
 
 
+def test_video_names_may_be_in_any_script_and_are_one_unicode_form(tmp_path):
+    # a reef named in French: the file's own name is the video's name, as an ASCII name is
+    nfd = "Re\u0301cif nord"  # how macOS lists "Récif nord"
+    (tmp_path / f"{nfd}.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(_study_text(f"- path: {nfd}.mp4\n- path: {nfd}.mp4\n  name: Île-2\n"))
+    study = load_study(path)
+    assert [v.name for v in study.videos] == ["Récif nord", "Île-2"]  # NFC, whatever was typed
+    assert study.store_path(study.videos[0]).name == "Récif nord.zarr"
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (("North-T1", "north-t1"), "'north-t1' and 'North-T1' (videos[0]) differ only in case"),
+        (("Récif", "Re\u0301cif"), "duplicate video name 'Récif'"),  # one name in two forms
+        (("RÉCIF", "récif"), "differ only in case"),
+    ],
+)
+def test_names_that_would_share_one_store_folder_are_refused(tmp_path, names, expected):
+    # on macOS and Windows the two stores would be one folder: the second video's store
+    # would be taken for the first's (and its tables pooled twice) with no error
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(_study_text("".join(f"- path: v.mp4\n  name: {n}\n" for n in names)))
+    with pytest.raises(ConfigError) as info:
+        load_study(path)
+    assert expected in str(info.value) and "study.yaml: videos[1]" in str(info.value)
+
+
 def test_concept_videos_are_sam3_runs_with_defaults_and_overrides(tmp_path):
     import json
 
