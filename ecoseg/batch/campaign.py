@@ -207,6 +207,12 @@ def batch(
                 "away or rename the video"
             )
             continue
+        if state == "complete" and (why := _replaced(video, status.source)) is not None:
+            row["error"] = (
+                f"{redact_url(store)}: the store was made from another {file_name(video)} ({why}); "
+                "move the store away to segment this video anew"
+            )
+            continue
         if state == "complete":
             row.update(status="skipped", frames=frames)
             continue
@@ -285,6 +291,22 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
             bar.update(1)
     finally:
         bar.close()
+
+
+def _replaced(video: str, recorded: Any) -> str | None:
+    """How a local ``video`` differs from the one a complete store was made from (its file
+    replaced by another of the same name), or ``None``: frame size and count, then the sha256
+    (read once, then remembered by :func:`ecoseg._hashing.cached_digest`). A URL, or a file
+    that cannot be read, is not checked (the store stays skipped, as before)."""
+    if is_url(video) or recorded is None or not getattr(recorded, "sha256", None):
+        return None
+    from ecoseg.io.video import open_video, video_mismatch
+
+    try:
+        with open_video(local_path(video)) as reader:
+            return video_mismatch(reader, recorded)
+    except (EcosegError, OSError):
+        return None
 
 
 def _error_text(exc: BaseException) -> str:

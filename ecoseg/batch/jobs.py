@@ -69,12 +69,14 @@ class Job:
 
 @dataclass(frozen=True)
 class StoreStatus:
-    """How far a store is: ``state`` in :data:`STORE_STATES`, committed ``frames``, and the
-    file name of the ``video`` it was made from (``None`` if missing or not recorded)."""
+    """How far a store is: ``state`` in :data:`STORE_STATES`, committed ``frames``, the
+    file name of the ``video`` it was made from (``None`` if missing or not recorded), and
+    that video's record (``source``: a :class:`~ecoseg.provenance.VideoSource` or ``None``)."""
 
     state: str
     frames: int = 0
     video: str | None = None
+    source: Any = field(default=None, repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
@@ -118,7 +120,8 @@ def store_status(location: str | Path) -> StoreStatus:
         video = store.provenance_record.video
         source = video.path if video is not None else None
         state = "complete" if store.complete else "partial"
-        return StoreStatus(state, store.n_frames, None if source is None else file_name(source))
+        name = None if source is None else file_name(source)
+        return StoreStatus(state, store.n_frames, name, video)
     finally:
         store.close()
 

@@ -281,6 +281,7 @@ def _parse(doc: Any, path: Path, shown: Path) -> Study:
                 "each video a unique `name:`"
             )
         seen[name_key(spec.name)] = (i, spec.name)
+        _check_apart(spec, output, output_text, f"{where}: videos[{i}] ({spec.name}):")
         store = output / "stores" / f"{spec.name}.zarr"
         if store.resolve().parent != (output / "stores").resolve():
             raise ConfigError(
@@ -295,6 +296,23 @@ def _parse(doc: Any, path: Path, shown: Path) -> Study:
         title=title,
         description=description,
     )
+
+
+def _check_apart(video: VideoSpec, output: Path, output_text: str, ctx: str) -> None:
+    """The output folder and the video's own files stay apart: a study writing into an image
+    folder would change the video it fingerprints (segmented anew on every run), and a video
+    inside the output folder is among files the study manages."""
+    out, source = output.resolve(), video.path.resolve()
+    if video.path.is_dir() and (out == source or source in out.parents):
+        raise ConfigError(
+            f"{ctx} output: {output_text!r} is inside the video's image folder {video.source}; "
+            "its files would be read as part of the video (choose an output outside it)"
+        )
+    if out == source or out in source.parents:
+        raise ConfigError(
+            f"{ctx} the video {video.source} is inside the output folder {output_text!r}, "
+            "whose files the study writes and replaces (move the video or choose another output)"
+        )
 
 
 def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -> VideoSpec:

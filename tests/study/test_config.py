@@ -119,6 +119,33 @@ def test_output_must_not_be_the_study_folder(tmp_path):
         load_study(path)
 
 
+@pytest.mark.parametrize(
+    ("video", "output", "expected"),
+    [
+        ("frames", "frames/out", "output: 'frames/out' is inside the video's image folder frames"),
+        ("frames", "frames", "inside the video's image folder"),
+        ("out/v.mp4", "out", "the video out/v.mp4 is inside the output folder 'out'"),
+    ],
+)
+def test_output_and_video_stay_apart(tmp_path, video, output, expected):
+    # the old code took the output's files for frames of an image folder (its fingerprint
+    # changed with every run, so it was segmented again each time) or, for a video kept in
+    # the output folder, said the output "was not made by ecoseg study"
+    (tmp_path / "frames").mkdir()
+    (tmp_path / "frames" / "000.png").write_bytes(b"not really an image")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        f"output: {output}\nvideos:\n  - path: {video}\n    fps: 1\n".replace(
+            "    fps: 1\n", "    fps: 1\n" if video == "frames" else ""
+        )
+    )
+    with pytest.raises(ConfigError) as info:
+        load_study(path)
+    assert expected in str(info.value) and str(info.value).startswith(str(path))
+
+
 def test_video_names_may_contain_spaces(tmp_path):
     (tmp_path / "site 1 dive.mp4").write_bytes(b"not really a video")
     path = tmp_path / "study.yaml"
