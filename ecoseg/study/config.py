@@ -236,7 +236,33 @@ def load_study(path: str | os.PathLike) -> Study:
         raise ConfigError(f"{path}:{where} not valid YAML: {problem}") from None
     except ValueError as exc:  # a date YAML cannot build (2023-13-45): not a bug, a typo
         raise ConfigError(f"{path}: not a valid date or value ({exc})") from None
-    return _parse(doc, path.resolve(), shown=path)
+    return _parse(doc, path.resolve(), shown=path, lines=_key_lines(text))
+
+
+def _key_lines(text: str) -> dict[tuple, dict[str, int]]:
+    """The line of every mapping key, by the path of its mapping (``()``, ``("defaults",)``,
+    ``("videos", 0)``, ...), so an unknown key is named with its line."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:  # pragma: no cover - safe_load read the same text
+        return {}
+    lines: dict[tuple, dict[str, int]] = {}
+
+    def walk(node, at: tuple) -> None:
+        if isinstance(node, yaml.MappingNode):
+            here = lines.setdefault(at, {})
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    here.setdefault(key.value, key.start_mark.line + 1)
+                    walk(value, (*at, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, value in enumerate(node.value):
+                walk(value, (*at, i))
+
+    walk(root, ())
+    return lines
 
 
 def _yaml_where(exc) -> str:
@@ -244,11 +270,12 @@ def _yaml_where(exc) -> str:
     return f" line {mark.line + 1}:" if mark is not None else ""
 
 
-def _parse(doc: Any, path: Path, shown: Path) -> Study:
+def _parse(doc: Any, path: Path, shown: Path, lines: dict | None = None) -> Study:
     where = str(shown)
     if not isinstance(doc, dict):
         raise ConfigError(f"{where}: a study file is a mapping with keys {', '.join(TOP_KEYS)}")
-    _check_keys(doc, TOP_KEYS, where, "")
+    lines = lines or {}
+    _check_keys(doc, TOP_KEYS, where, "", lines.get(()))
     folder = path.parent
     name = _opt_str(doc, "name", where, "") or path.stem
     title = _opt_str(doc, "title", where, "")
@@ -260,14 +287,14 @@ def _parse(doc: Any, path: Path, shown: Path) -> Study:
     defaults = doc.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise ConfigError(f"{where}: defaults: must be a mapping of {', '.join(SETTING_KEYS)}")
-    _check_keys(defaults, SETTING_KEYS, where, "defaults: ")
+    _check_keys(defaults, SETTING_KEYS, where, "defaults: ", lines.get(("defaults",)))
     videos = doc.get("videos")
     if not isinstance(videos, list) or not videos:
         raise ConfigError(f"{where}: videos: must be a non-empty list of videos")
     specs: list[VideoSpec] = []
     seen: dict[str, tuple[int, str]] = {}
     for i, entry in enumerate(videos):
-        spec = _parse_video(entry, i, defaults, folder, where)
+        spec = _parse_video(entry, i, defaults, folder, where, lines.get(("videos", i)))
         j, other = seen.get(name_key(spec.name), (None, None))
         if other == spec.name:
             raise ConfigError(
@@ -315,7 +342,9 @@ def _check_apart(video: VideoSpec, output: Path, output_text: str, ctx: str) -> 
         )
 
 
-def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -> VideoSpec:
+def _parse_video(
+    entry: Any, i: int, defaults: dict, folder: Path, where: str, lines: dict | None = None
+) -> VideoSpec:
     label = f"videos[{i}]"
     if isinstance(entry, str):
         entry = {"path": entry}
@@ -338,7 +367,7 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
         )
     name = plain  # NFC: the same store whichever machine typed or listed the name
     label = f"{label} ({name})"
-    _check_keys(entry, VIDEO_KEYS, where, f"{label}: ")
+    _check_keys(entry, VIDEO_KEYS, where, f"{label}: ", lines)
     video_path = _resolve(folder, source)
     if not video_path.exists():
         raise ConfigError(f"{where}: {label}: video file not found: {source}")
@@ -562,12 +591,16 @@ def _check_concept_prompts(prompts: Path | None, shown, concepts, ctx: str) -> N
         )
 
 
-def _check_keys(mapping: dict, allowed: tuple[str, ...], where: str, ctx: str) -> None:
+def _check_keys(
+    mapping: dict, allowed: tuple[str, ...], where: str, ctx: str, lines: dict | None = None
+) -> None:
     for key in mapping:
         if key not in allowed:
             hint = _did_you_mean(str(key), allowed)
+            line = (lines or {}).get(str(key))
+            at = f" line {line}:" if line is not None else ""
             raise ConfigError(
-                f"{where}: {ctx}unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
+                f"{where}:{at} {ctx}unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
             )
 
 

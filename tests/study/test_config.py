@@ -106,6 +106,26 @@ def test_schema_errors_name_the_file_and_the_culprit(tmp_path, text, expected):
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name: s\ncolour: red\nvideos: [v.mp4]\n", "line 2: unknown key 'colour'"),
+        ("defaults:\n  engine: classical\n  calbration: 2\nvideos: [v.mp4]\n", "line 3: defaults:"),
+        (
+            "videos:\n  - path: v.mp4\n  - path: v.mp4\n    name: b\n\n    calibraton: 0.5\n",
+            "study.yaml: line 6: videos[1] (b): unknown key 'calibraton' (did you mean",
+        ),
+    ],
+)
+def test_an_unknown_key_is_named_with_its_line(tmp_path, text, expected):
+    # in a study of 40 videos, "videos[23]" alone sent the user counting entries
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    (tmp_path / "study.yaml").write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_study(tmp_path / "study.yaml")
+    assert expected in str(info.value) and "\n" not in str(info.value)
+
+
 def test_missing_study_file(tmp_path):
     with pytest.raises(ConfigError, match="study file not found"):
         load_study(tmp_path / "nope.yaml")
