@@ -318,6 +318,30 @@ def test_a_video_replaced_by_another_of_its_name_is_not_skipped(clips, tmp_path)
     assert np.array_equal(MaskStore.open(out / "north.zarr").read_labels(), labels)  # kept
 
 
+def test_a_rerun_with_other_settings_does_not_skip_the_old_stores(clips, tmp_path):
+    """A complete store was skipped whatever the settings: a re-run with another --params (or
+    engine) reported 'skipped' and kept masks made with the old settings."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder, _ = clips
+    video, out = folder / "north.mp4", tmp_path / "out"
+    with ThreadPoolExecutor(1) as pool:
+        first = batch([video], out, scheduler=pool, progress=False, params={"min_area": 30})
+        assert first["status"].tolist() == ["done"]
+        # the same settings, a number written another way: kept
+        same = batch([video], out, scheduler=pool, progress=False, params={"min_area": 30.0})
+        assert same["status"].tolist() == ["skipped"]
+        other = batch([video], out, scheduler=pool, progress=False, params={"min_area": 50})
+        sam2 = batch([video], out, scheduler=pool, progress=False, auto=True, device="cpu")
+    assert other["status"].tolist() == ["failed"]
+    assert (
+        "north.zarr: the store was made with other settings (min_area 30, now 50)"
+        in (other["error"].iloc[0])
+    )
+    assert sam2["status"].tolist() == ["failed"]
+    assert "(engine classical, now sam2)" in sam2["error"].iloc[0]
+
+
 @pytest.mark.parametrize("good", [["north"], []])
 def test_cli_measure_says_the_tables_lack_the_failed_videos(
     clips, tmp_path, capsys, monkeypatch, good
