@@ -288,7 +288,8 @@ def _add_batch(sub):
             "cluster or an existing scheduler (--scheduler). OUT and the videos may be local "
             "paths or fsspec URLs (s3://, gs://, ...; credentials from the environment). Failed "
             "videos are retried, then reported in OUT/batch-summary.csv; a re-run skips finished "
-            "stores and resumes partial ones. See docs/scale.md."
+            "stores (of the same video file and settings) and resumes partial ones. See "
+            "docs/scale.md."
         ),
     )
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files, folders or URLs")
