@@ -7,6 +7,8 @@ Public names in a private module: other ecoseg modules import them, users do not
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,45 @@ __all__ = [
     "check_outside_store",
     "check_overwrite",
     "exists_message",
+    "name_key",
+    "plain_name",
     "find_video",
     "relpath",
 ]
+
+
+# letters (any script), digits, inner spaces, '.', '_' and '-'; starts with a letter or digit
+_NAME_RE = re.compile(r"^[^\W_](?:[\w. -]*[\w.-])?$")
+
+
+def plain_name(name: str) -> str | None:
+    """``name`` in Unicode NFC if it is a plain file name for a store, else ``None``.
+
+    Letters of any script, digits, inner spaces, ``.``, ``_`` and ``-``; never ``.``/``..``
+    or a path. NFC, so a name typed on one machine and one read from a file name on another
+    (macOS stores ``é`` as ``e`` + accent) name the same store.
+
+    Examples
+    --------
+    >>> plain_name("Récif nord"), plain_name("Re\u0301cif") == "Récif", plain_name("../x")
+    ('Récif nord', True, None)
+    """
+    name = unicodedata.normalize("NFC", name)
+    if not _NAME_RE.match(name) or name in (".", ".."):
+        return None
+    return name
+
+
+def name_key(name: str) -> str:
+    """What two store names must not share: names equal but for case (or Unicode form) are
+    one folder on macOS and Windows, so two videos would share one store there.
+
+    Examples
+    --------
+    >>> name_key("North-T1") == name_key("north-t1")
+    True
+    """
+    return unicodedata.normalize("NFC", name).casefold()
 
 
 def exists_message(path: str | os.PathLike) -> str:

@@ -288,7 +288,8 @@ def _add_batch(sub):
             "cluster or an existing scheduler (--scheduler). OUT and the videos may be local "
             "paths or fsspec URLs (s3://, gs://, ...; credentials from the environment). Failed "
             "videos are retried, then reported in OUT/batch-summary.csv; a re-run skips finished "
-            "stores and resumes partial ones. See docs/scale.md."
+            "stores (of the same video file and settings) and resumes partial ones. See "
+            "docs/scale.md."
         ),
     )
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files, folders or URLs")
@@ -356,13 +357,23 @@ def _run_batch(args) -> int:
     if args.measure:
         from ecoseg.batch import campaign_tables, store_location, write_tables
 
-        names = [video_name(v) for v, ok in zip(args.videos, summary["status"] != "failed") if ok]
+        ok = summary["status"] != "failed"
+        names = [video_name(v) for v, good in zip(args.videos, ok) if good]
+        failed = summary.loc[~ok, "video"].tolist()
         if names:
             stores = {name: store_location(args.out, name) for name in names}
             tables = campaign_tables(stores, scheduler=args.scheduler)
             written = write_tables(tables, args.out)
             for location in written:
-                print(f"table: {location}")
+                print(f"table: {location}" + (" (INCOMPLETE)" if failed else ""))
+        if failed:  # the tables must not pass for the whole campaign
+            which = f"{len(failed)} failed video(s): {', '.join(failed)}"
+            print(
+                f"tables: INCOMPLETE, without the {which}"
+                if names
+                else f"tables: not written, no store of the {which}; any campaign-*.csv "
+                "already there is from an earlier run"
+            )
     return 1 if (summary["status"] == "failed").any() else 0
 
 

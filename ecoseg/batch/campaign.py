@@ -9,8 +9,8 @@ returned and written to ``OUT/batch-summary.csv``.
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import logger
-from ecoseg._paths import check_checkpoint
+from ecoseg._paths import check_checkpoint, name_key, plain_name
 from ecoseg.batch.cluster import (
     check_count,
     check_gpu_workers,
@@ -50,8 +50,6 @@ SUMMARY_FILE = "batch-summary.csv"
 SUMMARY_COLUMNS = ("video", "store", "status", "attempts", "frames", "seconds", "error")
 #: Values of the summary's ``status`` column.
 STATUSES = ("done", "skipped", "failed")
-
-_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._ -]*[A-Za-z0-9._-])?$")  # inner spaces ok
 
 
 def batch(
@@ -210,6 +208,18 @@ def batch(
                 "away or rename the video"
             )
             continue
+        if state == "complete" and (why := _other_settings(seg[name], status.record)):
+            row["error"] = (
+                f"{redact_url(store)}: the store was made with other settings ({why}); move it "
+                "away (or write to another --out) to segment this video with these"
+            )
+            continue
+        if state == "complete" and (why := _replaced(video, status.record.video)) is not None:
+            row["error"] = (
+                f"{redact_url(store)}: the store was made from another {file_name(video)} ({why}); "
+                "move the store away to segment this video anew"
+            )
+            continue
         if state == "complete":
             row.update(status="skipped", frames=frames)
             continue
@@ -290,6 +300,52 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
         bar.close()
 
 
+def _other_settings(options: dict[str, Any], record: Any) -> str:
+    """How the settings of this run differ from those a complete store records ("" if they
+    do not, or cannot be told): the engine, and the motion tracker's parameters (all of them,
+    defaults included, as the store records them)."""
+    engine = options.get("engine")
+    if engine not in ("classical", "sam2") or record is None or record.engine is None:
+        return ""  # a concept run, or a store that records no engine
+    if record.engine != engine:
+        return f"engine {record.engine}, now {engine}"
+    stored = record.get("parameters")
+    if engine != "classical" or not isinstance(stored, dict):
+        return ""
+    from ecoseg.engine.classical import ClassicalParams
+
+    wanted = ClassicalParams.from_dict(options.get("params")).to_dict()
+    changed = [
+        f"{k} {stored[k]!r}, now {wanted[k]!r}"
+        for k in wanted
+        if k in stored and not _same_value(stored[k], wanted[k])
+    ]
+    return "; ".join(changed)
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Equal as recorded in JSON (a number by value: 5 and 5.0 are one setting)."""
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b)):
+        return float(a) == float(b)
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _replaced(video: str, recorded: Any) -> str | None:
+    """How a local ``video`` differs from the one a complete store was made from (its file
+    replaced by another of the same name), or ``None``: frame size and count, then the sha256
+    (read once, then remembered by :func:`ecoseg._hashing.cached_digest`). A URL, or a file
+    that cannot be read, is not checked (the store stays skipped, as before)."""
+    if is_url(video) or recorded is None or not getattr(recorded, "sha256", None):
+        return None
+    from ecoseg.io.video import open_video, video_mismatch
+
+    try:
+        with open_video(local_path(video)) as reader:
+            return video_mismatch(reader, recorded)
+    except (EcosegError, OSError):
+        return None
+
+
 def _error_text(exc: BaseException) -> str:
     text = redact_text(" ".join(str(exc).split()))
     name = type(exc).__name__
@@ -316,20 +372,28 @@ def _check_folder_rate(fps: Any, videos: Sequence[str]) -> float:
 
 
 def _check_names(videos: Sequence[str]) -> list[str]:
-    names = [video_name(v) for v in videos]
-    seen: dict[str, str] = {}
-    for name, video in zip(names, videos):
-        if not name or not _NAME_RE.match(name):
+    names = []
+    seen: dict[str, tuple[str, str]] = {}
+    for video in videos:
+        name = plain_name(video_name(video))
+        if name is None:
             raise ConfigError(
-                f"{redact_url(video)}: cannot name a store after it ({name!r}); use letters, "
-                "digits, spaces, '.', '_' and '-' in video file names"
+                f"{redact_url(video)}: cannot name a store after it ({video_name(video)!r}); "
+                "use letters, digits, spaces, '.', '_' and '-' in video file names"
             )
-        if name in seen:
+        if (key := name_key(name)) in seen:
+            other, first = seen[key]
+            same = (
+                f"the same store {name}.zarr"
+                if other == name
+                else (f"stores {other}.zarr and {name}.zarr, one folder on macOS and Windows")
+            )
             raise ConfigError(
-                f"two videos would write the same store {name}.zarr: {redact_url(seen[name])} "
-                f"and {redact_url(video)}; rename one of them"
+                f"two videos would write {same}: {redact_url(first)} and {redact_url(video)}; "
+                "rename one of them"
             )
-        seen[name] = video
+        seen[key] = (name, video)
+        names.append(name)
     return names
 
 
@@ -402,7 +466,7 @@ def _per_video(
 
 def _prompt_files(prompts, names) -> dict[str, str]:
     """Prompt file paths by video name; one-line :class:`ConfigError` for a name not a video."""
-    prompts = {str(k): os.fspath(v) for k, v in (prompts or {}).items()}
+    prompts = {plain_name(str(k)) or str(k): os.fspath(v) for k, v in (prompts or {}).items()}
     unknown = sorted(set(prompts) - set(names))
     if unknown:
         raise ConfigError(f"prompts given for {unknown[0]!r}, which is not one of the videos")

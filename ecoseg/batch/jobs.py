@@ -69,12 +69,14 @@ class Job:
 
 @dataclass(frozen=True)
 class StoreStatus:
-    """How far a store is: ``state`` in :data:`STORE_STATES`, committed ``frames``, and the
-    file name of the ``video`` it was made from (``None`` if missing or not recorded)."""
+    """How far a store is: ``state`` in :data:`STORE_STATES`, committed ``frames``, the
+    file name of the ``video`` it was made from (``None`` if missing or not recorded), and
+    the store's ``record`` (its :class:`~ecoseg.provenance.Provenance`, ``None`` if missing)."""
 
     state: str
     frames: int = 0
     video: str | None = None
+    record: Any = field(default=None, repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
@@ -115,10 +117,12 @@ def store_status(location: str | Path) -> StoreStatus:
         return StoreStatus("missing")
     store = MaskStore.open(location)
     try:
-        video = store.provenance_record.video
+        record = store.provenance_record
+        video = record.video
         source = video.path if video is not None else None
         state = "complete" if store.complete else "partial"
-        return StoreStatus(state, store.n_frames, None if source is None else file_name(source))
+        name = None if source is None else file_name(source)
+        return StoreStatus(state, store.n_frames, name, record)
     finally:
         store.close()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -107,7 +108,8 @@ def video_name(video: str | os.PathLike) -> str:
     """
     text = os.fspath(video)
     path = urlsplit(text).path if is_url(text) else local_path(text)
-    return Path(path.rstrip("/")).stem
+    # NFC: a name listed from a macOS file name (e + accent) is the one typed elsewhere (é)
+    return unicodedata.normalize("NFC", Path(path.rstrip("/")).stem)
 
 
 def store_location(out: str | os.PathLike, name: str) -> str:

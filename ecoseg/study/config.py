@@ -11,13 +11,12 @@ import datetime as _dt
 import difflib
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import one_line
-from ecoseg._paths import relpath
+from ecoseg._paths import name_key, plain_name, relpath
 from ecoseg.errors import CalibrationError, ConfigError, EcosegError
 
 __all__ = ["SETTING_KEYS", "TOP_KEYS", "VIDEO_KEYS", "Study", "VideoSpec", "load_study"]
@@ -53,7 +52,6 @@ VIDEO_KEYS = (
     "notes",
     *SETTING_KEYS,
 )
-_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._ -]*[A-Za-z0-9._-])?$")  # inner spaces ok
 _FALLBACK_MODELS = (
     "sam2-tiny",
     "sam2-small",
@@ -238,7 +236,33 @@ def load_study(path: str | os.PathLike) -> Study:
         raise ConfigError(f"{path}:{where} not valid YAML: {problem}") from None
     except ValueError as exc:  # a date YAML cannot build (2023-13-45): not a bug, a typo
         raise ConfigError(f"{path}: not a valid date or value ({exc})") from None
-    return _parse(doc, path.resolve(), shown=path)
+    return _parse(doc, path.resolve(), shown=path, lines=_key_lines(text))
+
+
+def _key_lines(text: str) -> dict[tuple, dict[str, int]]:
+    """The line of every mapping key, by the path of its mapping (``()``, ``("defaults",)``,
+    ``("videos", 0)``, ...), so an unknown key is named with its line."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:  # pragma: no cover - safe_load read the same text
+        return {}
+    lines: dict[tuple, dict[str, int]] = {}
+
+    def walk(node, at: tuple) -> None:
+        if isinstance(node, yaml.MappingNode):
+            here = lines.setdefault(at, {})
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    here.setdefault(key.value, key.start_mark.line + 1)
+                    walk(value, (*at, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, value in enumerate(node.value):
+                walk(value, (*at, i))
+
+    walk(root, ())
+    return lines
 
 
 def _yaml_where(exc) -> str:
@@ -246,11 +270,12 @@ def _yaml_where(exc) -> str:
     return f" line {mark.line + 1}:" if mark is not None else ""
 
 
-def _parse(doc: Any, path: Path, shown: Path) -> Study:
+def _parse(doc: Any, path: Path, shown: Path, lines: dict | None = None) -> Study:
     where = str(shown)
     if not isinstance(doc, dict):
         raise ConfigError(f"{where}: a study file is a mapping with keys {', '.join(TOP_KEYS)}")
-    _check_keys(doc, TOP_KEYS, where, "")
+    lines = lines or {}
+    _check_keys(doc, TOP_KEYS, where, "", lines.get(()))
     folder = path.parent
     name = _opt_str(doc, "name", where, "") or path.stem
     title = _opt_str(doc, "title", where, "")
@@ -262,20 +287,28 @@ def _parse(doc: Any, path: Path, shown: Path) -> Study:
     defaults = doc.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise ConfigError(f"{where}: defaults: must be a mapping of {', '.join(SETTING_KEYS)}")
-    _check_keys(defaults, SETTING_KEYS, where, "defaults: ")
+    _check_keys(defaults, SETTING_KEYS, where, "defaults: ", lines.get(("defaults",)))
     videos = doc.get("videos")
     if not isinstance(videos, list) or not videos:
         raise ConfigError(f"{where}: videos: must be a non-empty list of videos")
     specs: list[VideoSpec] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     for i, entry in enumerate(videos):
-        spec = _parse_video(entry, i, defaults, folder, where)
-        if spec.name in seen:
+        spec = _parse_video(entry, i, defaults, folder, where, lines.get(("videos", i)))
+        j, other = seen.get(name_key(spec.name), (None, None))
+        if other == spec.name:
             raise ConfigError(
                 f"{where}: videos[{i}]: duplicate video name {spec.name!r} (also videos"
-                f"[{seen[spec.name]}]); give each video a unique `name:`"
+                f"[{j}]); give each video a unique `name:`"
             )
-        seen[spec.name] = i
+        if other is not None:  # one store folder on macOS and Windows
+            raise ConfigError(
+                f"{where}: videos[{i}]: video names {spec.name!r} and {other!r} (videos[{j}]) "
+                "differ only in case and would share one store on macOS and Windows; give "
+                "each video a unique `name:`"
+            )
+        seen[name_key(spec.name)] = (i, spec.name)
+        _check_apart(spec, output, output_text, f"{where}: videos[{i}] ({spec.name}):")
         store = output / "stores" / f"{spec.name}.zarr"
         if store.resolve().parent != (output / "stores").resolve():
             raise ConfigError(
@@ -292,7 +325,26 @@ def _parse(doc: Any, path: Path, shown: Path) -> Study:
     )
 
 
-def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -> VideoSpec:
+def _check_apart(video: VideoSpec, output: Path, output_text: str, ctx: str) -> None:
+    """The output folder and the video's own files stay apart: a study writing into an image
+    folder would change the video it fingerprints (segmented anew on every run), and a video
+    inside the output folder is among files the study manages."""
+    out, source = output.resolve(), video.path.resolve()
+    if video.path.is_dir() and (out == source or source in out.parents):
+        raise ConfigError(
+            f"{ctx} output: {output_text!r} is inside the video's image folder {video.source}; "
+            "its files would be read as part of the video (choose an output outside it)"
+        )
+    if out == source or out in source.parents:
+        raise ConfigError(
+            f"{ctx} the video {video.source} is inside the output folder {output_text!r}, "
+            "whose files the study writes and replaces (move the video or choose another output)"
+        )
+
+
+def _parse_video(
+    entry: Any, i: int, defaults: dict, folder: Path, where: str, lines: dict | None = None
+) -> VideoSpec:
     label = f"videos[{i}]"
     if isinstance(entry, str):
         entry = {"path": entry}
@@ -308,13 +360,14 @@ def _parse_video(entry: Any, i: int, defaults: dict, folder: Path, where: str) -
         name = Path(source.rstrip("/")).stem
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{where}: {label}: name: must be a non-empty string")
-    if not _NAME_RE.match(name) or name in (".", ".."):
+    if (plain := plain_name(name)) is None:
         raise ConfigError(
             f"{where}: {label}: name {name!r} would escape the output folder or is not a "
             "plain file name (use letters, digits, spaces, '.', '_' and '-')"
         )
+    name = plain  # NFC: the same store whichever machine typed or listed the name
     label = f"{label} ({name})"
-    _check_keys(entry, VIDEO_KEYS, where, f"{label}: ")
+    _check_keys(entry, VIDEO_KEYS, where, f"{label}: ", lines)
     video_path = _resolve(folder, source)
     if not video_path.exists():
         raise ConfigError(f"{where}: {label}: video file not found: {source}")
@@ -538,12 +591,16 @@ def _check_concept_prompts(prompts: Path | None, shown, concepts, ctx: str) -> N
         )
 
 
-def _check_keys(mapping: dict, allowed: tuple[str, ...], where: str, ctx: str) -> None:
+def _check_keys(
+    mapping: dict, allowed: tuple[str, ...], where: str, ctx: str, lines: dict | None = None
+) -> None:
     for key in mapping:
         if key not in allowed:
             hint = _did_you_mean(str(key), allowed)
+            line = (lines or {}).get(str(key))
+            at = f" line {line}:" if line is not None else ""
             raise ConfigError(
-                f"{where}: {ctx}unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
+                f"{where}:{at} {ctx}unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
             )
 
 

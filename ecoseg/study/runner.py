@@ -281,6 +281,8 @@ def run_study(
             "stores": [entries[v.name]["segment"]["fingerprint"] for v in study.videos],
             "videos": [[v.name, v.source, str(v.calibration_spec)] for v in study.videos],
             "study": [study.name, study.title, study.description, study.relative(study.path)],
+            # the page embeds the study file: notes, comments, a device, all shown as written
+            "study_file": _text_sha256(study.path),
             "truth": truth_fp,
             "ecoseg": __version__,
             "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
@@ -311,6 +313,16 @@ def run_study(
     manifest["ecoseg"] = __version__
     save_manifest(output, manifest)
     return result
+
+
+def _text_sha256(path: Path) -> str | None:
+    """sha256 of the study file as the report will embed it (``None``: unreadable)."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def review_state(store: Path) -> str:

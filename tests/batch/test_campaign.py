@@ -292,6 +292,93 @@ def test_cli_batch_on_a_local_process_cluster_with_measure(clips, serial, tmp_pa
     assert set(counts["video"]) == {"north"}
 
 
+def test_a_video_replaced_by_another_of_its_name_is_not_skipped(clips, tmp_path):
+    """A complete store was skipped on its file name alone: after north.mp4 was replaced by
+    another dive's clip (same name, size and length), the batch kept the old masks and
+    reported the video 'skipped', so its campaign numbers were the old video's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder, _ = clips
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(folder / "north.mp4", videos / "north.mp4")
+    out = tmp_path / "out"
+    with ThreadPoolExecutor(1) as pool:
+        first = batch([videos / "north.mp4"], out, scheduler=pool, progress=False)
+        assert first["status"].tolist() == ["done"]
+        again = batch([videos / "north.mp4"], out, scheduler=pool, progress=False)
+        assert again["status"].tolist() == ["skipped"]  # the same video: kept
+        labels = MaskStore.open(out / "north.zarr").read_labels()
+        os.remove(videos / "north.mp4")
+        shutil.copy(folder / "south.mp4", videos / "north.mp4")
+        replaced = batch([videos / "north.mp4"], out, scheduler=pool, progress=False)
+    assert replaced["status"].tolist() == ["failed"]
+    error = replaced["error"].iloc[0]
+    assert "north.zarr: the store was made from another north.mp4 (the sha256 differs)" in error
+    assert np.array_equal(MaskStore.open(out / "north.zarr").read_labels(), labels)  # kept
+
+
+def test_a_rerun_with_other_settings_does_not_skip_the_old_stores(clips, tmp_path):
+    """A complete store was skipped whatever the settings: a re-run with another --params (or
+    engine) reported 'skipped' and kept masks made with the old settings."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder, _ = clips
+    video, out = folder / "north.mp4", tmp_path / "out"
+    with ThreadPoolExecutor(1) as pool:
+        first = batch([video], out, scheduler=pool, progress=False, params={"min_area": 30})
+        assert first["status"].tolist() == ["done"]
+        # the same settings, a number written another way: kept
+        same = batch([video], out, scheduler=pool, progress=False, params={"min_area": 30.0})
+        assert same["status"].tolist() == ["skipped"]
+        other = batch([video], out, scheduler=pool, progress=False, params={"min_area": 50})
+        sam2 = batch([video], out, scheduler=pool, progress=False, auto=True, device="cpu")
+    assert other["status"].tolist() == ["failed"]
+    assert (
+        "north.zarr: the store was made with other settings (min_area 30, now 50)"
+        in (other["error"].iloc[0])
+    )
+    assert sam2["status"].tolist() == ["failed"]
+    assert "(engine classical, now sam2)" in sam2["error"].iloc[0]
+
+
+@pytest.mark.parametrize("good", [["north"], []])
+def test_cli_measure_says_the_tables_lack_the_failed_videos(
+    clips, tmp_path, capsys, monkeypatch, good
+):
+    """With a failed video the tables were printed as if they were the campaign's (and with
+    every video failed, nothing was said of the tables an earlier run left in OUT)."""
+    folder, truths = clips
+    out = tmp_path / "out"
+
+    def fake_batch(videos, out, **kwargs):  # north's store made, broken's not
+        rows = []
+        for video in videos:
+            name = video_name(video)
+            done = name in good
+            if done:
+                shutil.copytree(truths[name], store_location(out, name))
+            row = dict.fromkeys(SUMMARY_COLUMNS, 0)
+            row.update(video=video, store=store_location(out, name), error="" if done else "x")
+            rows.append({**row, "status": "done" if done else "failed"})
+        summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+        summary.attrs["summary"] = f"{out}/{SUMMARY_FILE}"
+        return summary
+
+    monkeypatch.setattr("ecoseg.batch.batch", fake_batch)
+    broken = str(folder / "broken.mp4")
+    videos = [str(folder / f"{n}.mp4") for n in good] + [broken]
+    code, stdout, _ = run_cli(capsys, "batch", *videos, "-o", out, "--measure", "--quiet")
+    assert code == 1
+    if good:
+        assert f"tables: INCOMPLETE, without the 1 failed video(s): {broken}" in stdout
+        assert "campaign-counts.csv (INCOMPLETE)" in stdout
+        assert set(pd.read_csv(out / "campaign-counts.csv")["video"]) == {"north"}
+    else:
+        assert f"tables: not written, no store of the 1 failed video(s): {broken}" in stdout
+        assert "from an earlier run" in stdout and not (out / "campaign-counts.csv").exists()
+
+
 def test_fast_reaches_every_video_and_is_recorded(clips, tmp_path, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -395,6 +482,22 @@ def test_video_names_may_contain_spaces(tmp_path):
         batch([tmp_path / "site 1 dive.mp4"], tmp_path / "out", progress=False)
     with pytest.raises(ConfigError, match="cannot name a store after it"):
         batch([tmp_path / " lead.mp4"], tmp_path / "out", progress=False)
+
+
+def test_video_names_in_any_script_and_names_sharing_a_store_folder(tmp_path):
+    from ecoseg.batch import batch
+
+    # a French file name passes (NFC, as typed or as macOS lists it); the missing file is next
+    with pytest.raises(VideoError, match="cif.mp4: video file not found"):
+        batch([tmp_path / "Re\u0301cif.mp4"], tmp_path / "out", progress=False)
+    # one folder on macOS and Windows: the second video would resume or skip the first's store
+    for pair in (["North.mp4", "north.mp4"], ["Récif.mp4", "Re\u0301cif.mp4"]):
+        with pytest.raises(ConfigError, match="two videos would write") as info:
+            batch([tmp_path / "a" / pair[0], tmp_path / "b" / pair[1]], tmp_path / "out")
+        assert "\n" not in str(info.value) and not (tmp_path / "out").exists()
+    assert "one folder on macOS and Windows" in str(
+        pytest.raises(ConfigError, batch, ["x/North.mp4", "y/north.mp4"], tmp_path / "o").value
+    )
 
 
 # --------------------------------------------------------------------------- SAM 3 concepts

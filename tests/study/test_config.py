@@ -106,6 +106,26 @@ def test_schema_errors_name_the_file_and_the_culprit(tmp_path, text, expected):
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name: s\ncolour: red\nvideos: [v.mp4]\n", "line 2: unknown key 'colour'"),
+        ("defaults:\n  engine: classical\n  calbration: 2\nvideos: [v.mp4]\n", "line 3: defaults:"),
+        (
+            "videos:\n  - path: v.mp4\n  - path: v.mp4\n    name: b\n\n    calibraton: 0.5\n",
+            "study.yaml: line 6: videos[1] (b): unknown key 'calibraton' (did you mean",
+        ),
+    ],
+)
+def test_an_unknown_key_is_named_with_its_line(tmp_path, text, expected):
+    # in a study of 40 videos, "videos[23]" alone sent the user counting entries
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    (tmp_path / "study.yaml").write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_study(tmp_path / "study.yaml")
+    assert expected in str(info.value) and "\n" not in str(info.value)
+
+
 def test_missing_study_file(tmp_path):
     with pytest.raises(ConfigError, match="study file not found"):
         load_study(tmp_path / "nope.yaml")
@@ -119,6 +139,33 @@ def test_output_must_not_be_the_study_folder(tmp_path):
         load_study(path)
 
 
+@pytest.mark.parametrize(
+    ("video", "output", "expected"),
+    [
+        ("frames", "frames/out", "output: 'frames/out' is inside the video's image folder frames"),
+        ("frames", "frames", "inside the video's image folder"),
+        ("out/v.mp4", "out", "the video out/v.mp4 is inside the output folder 'out'"),
+    ],
+)
+def test_output_and_video_stay_apart(tmp_path, video, output, expected):
+    # the old code took the output's files for frames of an image folder (its fingerprint
+    # changed with every run, so it was segmented again each time) or, for a video kept in
+    # the output folder, said the output "was not made by ecoseg study"
+    (tmp_path / "frames").mkdir()
+    (tmp_path / "frames" / "000.png").write_bytes(b"not really an image")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        f"output: {output}\nvideos:\n  - path: {video}\n    fps: 1\n".replace(
+            "    fps: 1\n", "    fps: 1\n" if video == "frames" else ""
+        )
+    )
+    with pytest.raises(ConfigError) as info:
+        load_study(path)
+    assert expected in str(info.value) and str(info.value).startswith(str(path))
+
+
 def test_video_names_may_contain_spaces(tmp_path):
     (tmp_path / "site 1 dive.mp4").write_bytes(b"not really a video")
     path = tmp_path / "study.yaml"
@@ -128,6 +175,36 @@ def test_video_names_may_contain_spaces(tmp_path):
         load_study(path)
     path.write_text(_study_text("- path: site 1 dive.mp4\n"))
     assert [v.name for v in load_study(path).videos] == ["site 1 dive"]
+
+
+def test_video_names_may_be_in_any_script_and_are_one_unicode_form(tmp_path):
+    # a reef named in French: the file's own name is the video's name, as an ASCII name is
+    nfd = "Re\u0301cif nord"  # how macOS lists "Récif nord"
+    (tmp_path / f"{nfd}.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(_study_text(f"- path: {nfd}.mp4\n- path: {nfd}.mp4\n  name: Île-2\n"))
+    study = load_study(path)
+    assert [v.name for v in study.videos] == ["Récif nord", "Île-2"]  # NFC, whatever was typed
+    assert study.store_path(study.videos[0]).name == "Récif nord.zarr"
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (("North-T1", "north-t1"), "'north-t1' and 'North-T1' (videos[0]) differ only in case"),
+        (("Récif", "Re\u0301cif"), "duplicate video name 'Récif'"),  # one name in two forms
+        (("RÉCIF", "récif"), "differ only in case"),
+    ],
+)
+def test_names_that_would_share_one_store_folder_are_refused(tmp_path, names, expected):
+    # on macOS and Windows the two stores would be one folder: the second video's store
+    # would be taken for the first's (and its tables pooled twice) with no error
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(_study_text("".join(f"- path: v.mp4\n  name: {n}\n" for n in names)))
+    with pytest.raises(ConfigError) as info:
+        load_study(path)
+    assert expected in str(info.value) and "study.yaml: videos[1]" in str(info.value)
 
 
 def test_concept_videos_are_sam3_runs_with_defaults_and_overrides(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import shutil
 from pathlib import Path
@@ -166,6 +167,22 @@ def test_removed_calibration_gives_pixel_units(study_copy, calls):
     regions = pd.read_parquet(study_copy / "out" / "tables" / "regions.parquet")
     assert "area_px" in regions.columns
     assert "area_mm2" not in regions.columns or regions["area_mm2"].isna().all()
+
+
+def test_an_edited_study_file_is_the_one_in_the_report(study_copy, calls):
+    """The page embeds the study file (a download) and each video's notes, but an edit that
+    changed no fingerprint (notes, a comment, the device) left the old page, whose study file
+    then differed from the one beside it."""
+    path = study_copy / "study.yaml"
+    path.write_text(path.read_text() + "    notes: the camera slipped at 0:40\n# checked by KM\n")
+    result = run_study(path, progress=False)
+    assert calls == {"segment": [], "measure": []}  # nothing to redo but the page
+    assert result.report_written
+    page = (study_copy / "out" / "report.html").read_text()
+    assert "the camera slipped at 0:40" in page
+    embedded = base64.b64encode(path.read_bytes()).decode("ascii")
+    assert f"data:text/yaml;base64,{embedded}" in page
+    assert not run_study(path, progress=False).report_written  # and then kept
 
 
 def test_changed_metadata_rewrites_tables_only(study_copy, calls):
