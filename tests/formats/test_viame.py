@@ -15,7 +15,17 @@ import pytest
 from formats_helpers import SAMPLE_VIDEO, store_boxes
 
 from ecoseg.errors import FormatError
-from ecoseg.formats import VideoInfo, export, import_annotations, read_annotations, to_prompts
+from ecoseg.formats import (
+    Annotations,
+    Instance,
+    Track,
+    VideoInfo,
+    export,
+    import_annotations,
+    read_annotations,
+    to_prompts,
+    viame,
+)
 from ecoseg.formats.viame import parse_timestamp, timestamp
 from ecoseg.store import MaskStore
 
@@ -174,10 +184,14 @@ def test_spaces_around_a_species_are_padding_both_ways(tmp_path):
     lab = np.zeros((1, 4, 4), np.uint32)
     lab[0, 1:3, 1:3] = 6
     lab[0, 0, 0] = 7
-    store = make_store(lab, classes={6: "goby", 7: " goby "})
+    store = make_store(lab, classes={6: "goby", 7: " goby "})  # one species, as measure counts
+    rows = open(export(store, "viame", tmp_path / "v.csv")).read().splitlines()[-2:]
+    assert [r.split(",")[9] for r in rows] == ["goby", "goby"]
+    padded = Annotations(  # built in Python, not read from a store: refused
+        4, 4, 1, (Track(7, " goby "),), (Instance(0, 7, box=(0, 0, 1, 1)),), source="hand"
+    )
     with pytest.raises(FormatError, match=r"object 7: class ' goby ' begins or ends with spaces"):
-        export(store, "viame", tmp_path / "v.csv")
-    assert not (tmp_path / "v.csv").exists()
+        viame.rows(padded)
 
 
 def test_class_probability_is_the_species_confidence(tmp_path):
