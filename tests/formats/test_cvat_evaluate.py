@@ -120,3 +120,15 @@ def test_cli_says_which_frames_were_scored(tmp_path, stepped_truth, tracked, cap
     out, err = capsys.readouterr()
     assert json.loads(out)["scored_frames"] == 4
     assert "scored on 4 of 40 frames: the truth annotates only those" in err
+
+
+def test_the_warning_says_what_evaluate_does_now(tmp_path):
+    """Old text: 'ecoseg evaluate against a store of it counts masks there as false
+    positives'."""
+    (tmp_path / "t.xml").write_text(task_xml(STEP5, STEPPED))
+    video = VideoInfo(10, 8, np.arange(N) / 30, {})
+    with pytest.warns(SkippedFramesWarning, match="never annotated") as caught:
+        import_annotations(tmp_path / "t.xml", "cvat", video, tmp_path / "s.zarr")
+    text = str(caught[0].message)
+    assert "an imported store records the annotated frames" in text
+    assert "ecoseg evaluate scores only those" in text and "false positives" not in text
