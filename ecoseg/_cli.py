@@ -202,8 +202,8 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     from ecoseg.engine import check_concept_run
 
     checkpoint = args.checkpoint
-    check_checkpoint(checkpoint)
     model = args.model or ("sam3" if args.concepts is not None else None)
+    check_checkpoint(checkpoint, model)
     if args.concepts is not None:
         check_concept_run(model)  # the library's words (engine and --auto: checked later)
     return {

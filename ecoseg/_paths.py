@@ -143,19 +143,31 @@ def check_out_parent(
         return
 
 
-def check_checkpoint(checkpoint: str | os.PathLike | None) -> None:
-    """Refuse a checkpoint path that is not a file, before any work: one line naming it
+def check_checkpoint(checkpoint: str | os.PathLike | None, model: str | None = None) -> None:
+    """Refuse a checkpoint path that is not a file, before any work: one line naming it and
+    how to get the weights of ``model`` (default: the engine's default model)
     (``segment --checkpoint``, ``batch --checkpoint`` and :func:`ecoseg.batch`).
 
     Examples
     --------
     >>> check_checkpoint(None)
-    >>> check_checkpoint("weights/nope.pt")
+    >>> check_checkpoint("weights/nope.pt", "sam2.1-small")
     Traceback (most recent call last):
-    ecoseg.errors.ConfigError: weights/nope.pt: checkpoint file not found
+    ecoseg.errors.ConfigError: weights/nope.pt: checkpoint file not found; \
+`ecoseg weights download sam2.1-small` fetches the official weights into the cache, which is \
+used when --checkpoint is left out (`ecoseg weights list` shows the variants)
     """
     if checkpoint is not None and not Path(checkpoint).is_file():
-        raise ConfigError(f"{os.fspath(checkpoint)}: checkpoint file not found")
+        if model is None:
+            from ecoseg.engine import DEFAULT_MODEL
+
+            model = DEFAULT_MODEL
+        gated = " (gated: your own Hugging Face token)" if str(model).startswith("sam3") else ""
+        raise ConfigError(
+            f"{os.fspath(checkpoint)}: checkpoint file not found; `ecoseg weights download "
+            f"{model}` fetches the official weights{gated} into the cache, which is used when "
+            "--checkpoint is left out (`ecoseg weights list` shows the variants)"
+        )
 
 
 def check_distinct_stores(stores: list, command: str) -> None:

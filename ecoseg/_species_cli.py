@@ -77,7 +77,12 @@ def _run_edit(args) -> int:
         if kind == "undo":
             edits.append(Edit("undo"))
         else:
-            edits += parse_edit_args(**{kind: [value]})
+            try:
+                edits += parse_edit_args(**{kind: [value]})
+            except ConfigError as exc:  # name the store and the option, as the checks do
+                where = f"--{kind.replace('_', '-')} {value}"
+                text = str(exc) if str(exc).startswith("--") else f"{where}: {exc}"
+                raise ConfigError(f"{args.store}: {text}; nothing was changed") from None
     if not edits and not args.resume and not args.log:
         raise ConfigError(
             "no edit given (--set-class, --merge, --split, --delete, --reviewed, "

@@ -149,7 +149,11 @@ def _add_evaluate(sub):
     p = sub.add_parser(
         "evaluate",
         help="accuracy of a mask store against a truth store (JSON)",
-        description="J&F, HOTA/DetA/AssA, IDF1, MOTA, count, MaxN and area errors as JSON.",
+        description=(
+            "J&F, HOTA/DetA/AssA, IDF1, MOTA, count, MaxN and area errors as JSON. A truth "
+            "that annotates only some frames (an imported CVAT task of every N-th frame) is "
+            "compared on those frames only, and the output says so."
+        ),
     )
     p.add_argument("store", help="predicted mask store")
     p.add_argument(
@@ -173,6 +177,8 @@ def _run_evaluate(args) -> int:
         print(f"metrics: {args.out}")
     else:
         print(text)
+    if result.get("note"):  # also in the JSON; on stderr so that stdout stays JSON
+        print(f"{args.truth}: {result['note']}", file=sys.stderr)
     return 0
 
 

@@ -21,6 +21,11 @@ object is scored only on the frames where it or its matched prediction is presen
 scores every frame, which would reward "both absent" frames), and every frame is scored
 (DAVIS drops the first and last frame of its semi-supervised benchmark).
 
+A truth store that annotates only some frames (its provenance's ``annotated_frames``, e.g. an
+imported CVAT task of every 5th frame) is compared on those frames only: the others were never
+annotated, so a mask there is neither right nor wrong. The result's ``scored_frames`` and
+``note`` say so.
+
 The stores are read chunk by chunk, twice (once for overlaps, once for boundaries after the
 matching is known); memory stays bounded by a chunk of frames.
 """
@@ -35,8 +40,17 @@ from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
 from ecoseg.errors import StoreError
+from ecoseg.provenance import annotated_frames
 
-__all__ = ["boundary_f", "evaluate", "is_png_folder", "jaccard", "seg2bmap", "truth_from_pngs"]
+__all__ = [
+    "boundary_f",
+    "evaluate",
+    "is_png_folder",
+    "jaccard",
+    "scored_note",
+    "seg2bmap",
+    "truth_from_pngs",
+]
 
 BOUND_TH = 0.008
 
@@ -277,7 +291,8 @@ def evaluate(
     dict
         JSON data (no NaN: undefined values are None)::
 
-            {"frames": int, "size": [W, H], "truth_objects": int, "pred_objects": int,
+            {"frames": int, "scored_frames": int, "note": str (only when scored_frames <
+             frames), "size": [W, H], "truth_objects": int, "pred_objects": int,
              "iou_threshold": float, "bound_pix": int,
              "matching": {"<truth id>": <pred id> | None},
              "jf": {"mean", "j_mean", "f_mean",
@@ -290,6 +305,13 @@ def evaluate(
                                              "maxn_error"}},
              "area": {"median_relative_error", "median_relative_bias", "n"}}
 
+        ``frames`` is the stores' frame count; ``scored_frames`` the frames compared: the
+        frames the truth annotates (``provenance["annotated_frames"]``, written by
+        ``ecoseg import`` of a CVAT task of every N-th frame or of part of the video; every
+        frame when absent). Every metric, counts and MaxN included, is computed on those
+        frames only, and ``note`` says so (``"scored on 12 of 60 frames: the truth annotates
+        only those (...)"``): a mask on a frame nobody annotated is neither a false positive
+        nor a true one.
         ``jf`` values are means over truth objects of per-object means over frames.
         ``counts.<class>.mae`` is the mean over frames of |predicted - true| number of
         objects present; ``maxn_error`` = predicted MaxN - true MaxN. Per-class entries are
@@ -301,7 +323,8 @@ def evaluate(
     Raises
     ------
     StoreError
-        A store is missing or malformed, or the two do not have the same frames.
+        A store is missing or malformed, the two do not have the same frames, or the truth's
+        ``annotated_frames`` entry is malformed or names no frame of it.
 
     Examples
     --------
@@ -344,12 +367,24 @@ def evaluate(
         )
     step = int(chunk_frames or truth.chunk_frames)
     bound_pix = bound_pixels(shape, bound_th)
+    # the frames the truth annotates (a CVAT task of every N-th frame: only those); frames
+    # are numbered 0 .. len(scored) - 1 among them from here on, video frames = scored[k]
+    scored = np.asarray(annotated_frames(truth.provenance_record, n, truth.path), np.int64)
+    if len(scored) == 0:
+        raise StoreError(f"{truth.path}: the truth annotates none of its {n} frames")
+    every = len(scored) == n
 
     # ---- pass 1: overlaps (sparse: only (frame, object) pairs that exist)
     parts = []
-    for start, t_lab, p_lab in _chunks(truth, pred, step, progress, "evaluate (overlaps)"):
+    for start, t_lab, p_lab in _chunks(
+        truth, pred, step, progress, "evaluate (overlaps)", frames=None if every else scored
+    ):
+        lo, hi = np.searchsorted(scored, [start, start + len(t_lab)])
+        if hi - lo < len(t_lab):
+            rows = scored[lo:hi] - start
+            t_lab, p_lab = t_lab[rows], p_lab[rows]
         pc = pair_counts(t_lab, p_lab)
-        pc["frame"] = pc["frame"] + start
+        pc["frame"] = pc["frame"] + lo
         parts.append(pc)
     keys = ("frame", "truth", "pred", "count")
     pc = {k: np.concatenate([p[k] for p in parts] or [np.zeros(0, np.int64)]) for k in keys}
@@ -391,18 +426,19 @@ def evaluate(
     pf_p = np.concatenate(pairs_p or [np.zeros(0, np.int64)]).astype(np.int64)
     order = np.argsort(pf_frame, kind="stable")
     pf_frame, pf_t, pf_p = pf_frame[order], pf_t[order], pf_p[order]
+    pf_video = scored[pf_frame]  # sorted too: scored is increasing
 
     # ---- pass 2: boundary F of matched pairs on the frames where both are present
     f_sum = np.zeros(len(T.ids))
-    todo = np.unique(pf_frame)
+    todo = np.unique(pf_video)
     for start, t_lab, p_lab in _chunks(
         truth, pred, step, progress, "evaluate (boundaries)", frames=todo
     ):
-        lo, hi = np.searchsorted(pf_frame, [start, start + len(t_lab)])
+        lo, hi = np.searchsorted(pf_video, [start, start + len(t_lab)])
         if lo == hi:
             continue
         t_box, p_box = _bboxes(t_lab), _bboxes(p_lab)
-        for fidx, gi, pj in zip(pf_frame[lo:hi], pf_t[lo:hi], pf_p[lo:hi]):
+        for fidx, gi, pj in zip(pf_video[lo:hi], pf_t[lo:hi], pf_p[lo:hi]):
             k = int(fidx) - start
             tid, pid = int(T.ids[gi]), int(P.ids[pj])
             box = _union_box(t_box[(k, tid)], p_box[(k, pid)], bound_pix, shape)
@@ -433,6 +469,7 @@ def evaluate(
     }
     result: dict[str, Any] = {
         "frames": int(n),
+        "scored_frames": int(len(scored)),
         "size": [int(shape[1]), int(shape[0])],
         "truth_objects": int(T.present_objects().size),
         "pred_objects": int(P.present_objects().size),
@@ -444,12 +481,34 @@ def evaluate(
         },
         "jf": jf,
     }
-    result.update(_trackeval(n, T, P, o_frame, o_t, o_p, o_iou, iou_threshold))
-    result["counts"] = _count_errors(n, T, t_class, P, p_class)
+    if not every:
+        result["note"] = scored_note(scored, n)
+    m = len(scored)
+    result.update(_trackeval(m, T, P, o_frame, o_t, o_p, o_iou, iou_threshold))
+    result["counts"] = _count_errors(m, T, t_class, P, p_class)
     ta = T.area_of(pf_frame, pf_t).astype(np.float64)
     pa = P.area_of(pf_frame, pf_p).astype(np.float64)
     result["area"] = _area_error(ta, pa)
     return _clean(result)
+
+
+def scored_note(scored, n: int) -> str:
+    """What :func:`evaluate` says when the truth annotates only some frames.
+
+    Examples
+    --------
+    >>> scored_note(range(10, 60, 5), 60)
+    'scored on 10 of 60 frames: the truth annotates only those (frames 10, 15, 20..55); \
+masks on the other frames are not counted'
+    """
+    scored = [int(f) for f in scored]
+    shown = ", ".join(str(f) for f in scored[:3])
+    if len(scored) > 3:
+        shown = ", ".join(str(f) for f in scored[:2]) + f", {scored[2]}..{scored[-1]}"
+    return (
+        f"scored on {len(scored)} of {n} frames: the truth annotates only those (frames "
+        f"{shown}); masks on the other frames are not counted"
+    )
 
 
 class _Presence:

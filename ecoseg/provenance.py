@@ -12,6 +12,9 @@ Records
 :class:`Provenance`
     ecoseg version, created, engine, video (:class:`VideoSource`), model (:class:`ModelInfo`),
     parameters, prompts, calibration, camera motion (:class:`CameraMotion`).
+:class:`AnnotatedFrames`
+    The video frames an imported annotation covers (``start + k * step``, ``count`` of them),
+    e.g. a CVAT task of every 5th frame; absent: every frame is annotated.
 :class:`CameraMotion`
     How fast the camera moved while the motion tracker ran, against the animals, and whether
     that was too fast for motion segmentation.
@@ -41,11 +44,13 @@ from ecoseg.errors import StoreError
 
 __all__ = [
     "CLASS_SOURCES",
+    "AnnotatedFrames",
     "CameraMotion",
     "ModelInfo",
     "ObjectRecord",
     "Provenance",
     "VideoSource",
+    "annotated_frames",
     "case_clashes",
     "clean_class_name",
 ]
@@ -260,6 +265,100 @@ class ModelInfo:
         return _write(self, {})
 
 
+def _count(value: Any) -> Any:
+    """A non-negative integer (a hand-edited ``"5"``, ``-1`` or ``2.5`` is kept raw)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return _KEEP_RAW
+
+
+def _count_or_none(value: Any) -> Any:
+    return None if value is None else _count(value)
+
+
+@dataclass(frozen=True)
+class AnnotatedFrames:
+    """The frames a truth store's annotation covers (``provenance["annotated_frames"]``).
+
+    Frames ``start + k * step`` for ``k = 0 .. count - 1``: a CVAT task of every ``step``-th
+    video frame from ``start`` shows the annotator only those, so the frames between are
+    empty because nobody looked, not because no animal was there. A store without the entry
+    annotates every frame.
+
+    Examples
+    --------
+    >>> a = AnnotatedFrames.from_dict({"start": 10, "step": 5, "count": 4})
+    >>> list(a.frames(40)), list(a.frames(22)), a.valid
+    ([10, 15, 20, 25], [10, 15, 20], True)
+    >>> a.to_dict()
+    {'start': 10, 'step': 5, 'count': 4}
+    >>> AnnotatedFrames.from_dict({"start": 0, "step": "5", "count": 4}).valid
+    False
+    >>> AnnotatedFrames(start=3, step=2).to_dict()
+    {'start': 3, 'step': 2}
+    """
+
+    start: int = 0
+    step: int = 1
+    count: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    order: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    _JSON_KEYS: ClassVar[dict[str, str]] = {k: k for k in ("start", "step", "count")}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AnnotatedFrames:
+        """Read the ``annotated_frames`` entry of a provenance record."""
+        convert = {"start": _count, "step": _count, "count": _count_or_none}
+        return cls(**_read(cls, _mapping(data, "annotated_frames"), convert))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON record (start and step always written; count when known)."""
+        return _write(self, {}, first=tuple(k for k in ("start", "step") if k not in self.extra))
+
+    @property
+    def valid(self) -> bool:
+        """Whether the entry is usable: integer start >= 0, step >= 1 and count >= 0."""
+        return not (set(self._JSON_KEYS) & set(self.extra)) and self.step >= 1
+
+    def frames(self, n_frames: int) -> range:
+        """The annotated frames of a store of ``n_frames`` frames, in order."""
+        stop = n_frames
+        if self.count is not None:
+            stop = min(stop, self.start + self.count * self.step)
+        return range(self.start, max(stop, self.start), self.step)
+
+
+def annotated_frames(provenance: Provenance, n_frames: int, where: Any = "store") -> range:
+    """The frames a store of ``n_frames`` frames annotates: its ``annotated_frames`` entry,
+    or every frame when it has none (every store written before the entry existed).
+
+    Raises
+    ------
+    StoreError
+        The entry is there but malformed (not integers ``start >= 0``, ``step >= 1``,
+        ``count >= 0``); the message names ``where``.
+
+    Examples
+    --------
+    >>> list(annotated_frames(Provenance(), 3))
+    [0, 1, 2]
+    >>> p = Provenance.from_dict({"annotated_frames": {"start": 1, "step": 2, "count": 2}})
+    >>> list(annotated_frames(p, 10))
+    [1, 3]
+    """
+    entry = provenance.annotated_frames
+    if entry is None and "annotated_frames" not in provenance.extra:
+        return range(n_frames)
+    if entry is None or not entry.valid:
+        raw = provenance.get("annotated_frames")
+        raise StoreError(
+            f"{where}: provenance annotated_frames {raw!r} is malformed (needs integers start "
+            ">= 0, step >= 1, count >= 0)"
+        )
+    return entry.frames(n_frames)
+
+
 @dataclass(frozen=True)
 class CameraMotion:
     """How fast the camera moved while the motion tracker ran (``provenance["camera_motion"]``).
@@ -366,6 +465,7 @@ class Provenance:
     prompts: Mapping[str, Any] | None = None
     calibration: Mapping[str, Any] | None = None
     camera_motion: CameraMotion | None = None
+    annotated_frames: AnnotatedFrames | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     order: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
@@ -381,6 +481,7 @@ class Provenance:
             "prompts",
             "calibration",
             "camera_motion",
+            "annotated_frames",
         )
     }
 
@@ -391,6 +492,7 @@ class Provenance:
             "video": _nested(VideoSource),
             "model": _nested(ModelInfo),
             "camera_motion": _nested(CameraMotion),
+            "annotated_frames": _nested(AnnotatedFrames),
             "parameters": _json_object,
             "prompts": _json_object,
         }
@@ -402,6 +504,7 @@ class Provenance:
             "video": VideoSource.to_dict,
             "model": ModelInfo.to_dict,
             "camera_motion": CameraMotion.to_dict,
+            "annotated_frames": AnnotatedFrames.to_dict,
         }
         return _write(self, nested)
 

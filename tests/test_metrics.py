@@ -206,3 +206,41 @@ def test_mismatched_stores(tmp_path, truth):
         evaluate(small, truth)
     with pytest.raises(StoreError):
         evaluate(tmp_path / "missing.zarr", truth)
+
+
+def test_a_truth_of_some_frames_is_scored_on_those_only(tmp_path, truth):
+    """A truth store whose provenance says it annotates frames 1, 4, 7 only is scored on those:
+    the same figures as stores holding just those frames, whatever the prediction has on the
+    others (old code: every frame scored, the prediction's masks on unannotated frames were
+    false positives and the truth's empty frames missed objects)."""
+    lab = scene()
+    sparse = np.zeros_like(lab)
+    sparse[1::3] = lab[1::3]  # what an import of a task of every 3rd frame from 1 holds
+    pred = lab.copy()
+    pred[4, 30:40] = 0  # a miss on an annotated frame, so the figures are not all 1
+    pred[5, 0:3, 0:3] = 9  # a stray mask on a frame nobody annotated
+    t = make_store(tmp_path / "t.zarr", sparse)
+    store = MaskStore.open(t, mode="a")
+    store.set_provenance(annotated_frames={"start": 1, "step": 3, "count": 3})
+    store.close()
+    p = make_store(tmp_path / "p.zarr", pred)
+    r = evaluate(p, t, chunk_frames=2)
+    ref = evaluate(
+        make_store(tmp_path / "p3.zarr", pred[1::3]), make_store(tmp_path / "t3.zarr", lab[1::3])
+    )
+    assert (r["frames"], r["scored_frames"]) == (N, 3) and "note" in r
+    assert r["note"].startswith("scored on 3 of 10 frames: the truth annotates only those")
+    for key in ("jf", "hota", "identity", "clear", "counts", "area", "matching"):
+        assert r[key] == ref[key], key
+    assert r["clear"]["fp"] == 0 and r["clear"]["fn"] > 0
+
+
+@pytest.mark.parametrize(
+    "entry", [{"start": 0, "step": 0, "count": 2}, {"start": "1", "step": 3}, [1, 4, 7]]
+)
+def test_a_malformed_annotated_frames_entry_is_refused(tmp_path, truth, entry):
+    store = MaskStore.open(truth, mode="a")
+    store.set_provenance(annotated_frames=entry)
+    store.close()
+    with pytest.raises(StoreError, match="provenance annotated_frames .* is malformed"):
+        evaluate(truth, truth)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ecoseg._paths import check_out_parent, check_overwrite, find_video, relpath
+from ecoseg._paths import check_checkpoint, check_out_parent, check_overwrite, find_video, relpath
 from ecoseg.errors import ConfigError, StoreError
 
 
@@ -63,3 +63,18 @@ def test_check_out_parent_names_a_file_on_the_way_and_a_folder_without_permissio
     monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != tmp_path)
     with pytest.raises(ConfigError, match=f"no permission to create files in {tmp_path}"):
         check_out_parent(tmp_path / "new" / "b.csv")
+
+
+@pytest.mark.parametrize(
+    "model, hint",
+    [
+        (None, "`ecoseg weights download sam2.1-tiny` fetches the official weights into"),
+        ("sam2.1-large", "`ecoseg weights download sam2.1-large` fetches"),
+        ("sam3", "`ecoseg weights download sam3` fetches the official weights (gated: your own"),
+    ],
+)
+def test_a_missing_checkpoint_says_how_to_get_the_weights(tmp_path, model, hint):
+    """Old message: 'w.pt: checkpoint file not found' and no word of `ecoseg weights`."""
+    with pytest.raises(ConfigError, match=r"^\S*w\.pt: checkpoint file not found; ") as caught:
+        check_checkpoint(tmp_path / "w.pt", model)
+    assert hint in str(caught.value) and "\n" not in str(caught.value)

@@ -439,7 +439,7 @@ def _segment_options(
         for name, path in prompts.items():
             if not Path(path).is_file():
                 raise ConfigError(f"{path}: prompt file of {name!r} not found")
-        check_checkpoint(checkpoint)
+        check_checkpoint(checkpoint, model)
     common = {"engine": engine, "auto": auto}
     return _per_video(
         names, prompts, common, model, checkpoint, pretrained, image_size, device, params
@@ -516,7 +516,7 @@ def _concept_options(
                 f"nothing to find in {name!r}: give --concepts NAME... or a prompt file with "
                 "'concepts'"
             )
-    check_checkpoint(checkpoint)
+    check_checkpoint(checkpoint, model)
     _check_device(device)
     common = {"concepts": concepts, "detect_every": detect_every}
     return _per_video(

@@ -65,6 +65,7 @@ __all__ = [
     "export",
     "read_annotations",
     "import_annotations",
+    "annotated_frames",
     "to_prompts",
     "prompts_from_file",
     "format_module",
@@ -396,7 +397,9 @@ def import_annotations(
     Masks are decoded as given; polygons are filled (pixel centres inside); box-only
     annotations become filled boxes, larger objects under smaller ones. Objects keep their ids
     and classes (source ``"imported"``); scores are the file's confidences (1.0 where it has
-    none). The store's provenance names the file, its sha256 and format, and the video.
+    none). The store's provenance names the file, its sha256 and format, and the video, and
+    (``annotated_frames``) the frames the file annotates when that is not every frame (a CVAT
+    task of every N-th frame): :func:`ecoseg.evaluate` scores on those frames only.
 
     Examples
     --------
@@ -429,6 +432,9 @@ def import_annotations(
         "video": info.record,
         "created": created(),
     }
+    annotated = annotated_frames(ann)
+    if annotated is not None:
+        provenance["annotated_frames"] = annotated
     return write_store(
         ann,
         out,
@@ -437,6 +443,30 @@ def import_annotations(
         chunk_frames=chunk_frames,
         progress=progress,
     )
+
+
+def annotated_frames(ann: Annotations) -> dict | None:
+    """The ``annotated_frames`` provenance entry of aligned annotations: the frames of the
+    video the annotation covers (``start``, ``step``, ``count``), or None when it covers
+    every frame.
+
+    Examples
+    --------
+    >>> from ecoseg.provenance import AnnotatedFrames
+    >>> ann = Annotations(width=8, height=8, n_frames=60,
+    ...                   annotated=AnnotatedFrames(start=10, step=5, count=None))
+    >>> annotated_frames(ann)
+    {'start': 10, 'step': 5, 'count': 10}
+    >>> annotated_frames(Annotations(width=8, height=8, n_frames=60)) is None
+    True
+    """
+    if ann.annotated is None:
+        return None
+    frames = ann.annotated.frames(ann.n_frames)
+    if len(frames) == ann.n_frames:
+        return None  # every frame
+    start = frames.start if len(frames) else min(ann.annotated.start, ann.n_frames)
+    return {"start": start, "step": frames.step, "count": len(frames)}
 
 
 def to_prompts(ann: Annotations, *, frames: Any = None) -> Any:

@@ -26,6 +26,7 @@ import numpy as np
 
 from ecoseg._paths import check_overwrite
 from ecoseg.errors import FormatError
+from ecoseg.provenance import AnnotatedFrames
 
 __all__ = [
     "Track",
@@ -135,6 +136,9 @@ class Annotations:
         Frame times (s) of the video, when known.
     source : str
         The file (or store) it came from.
+    annotated : AnnotatedFrames, optional
+        The frames the file's annotator was shown (a CVAT task of every N-th frame or of part
+        of the video); None: every frame.
     """
 
     width: int
@@ -144,6 +148,7 @@ class Annotations:
     instances: tuple[Instance, ...] = ()
     times: np.ndarray | None = field(default=None, repr=False)
     source: str = ""
+    annotated: AnnotatedFrames | None = None
 
     def __post_init__(self):
         tracks = tuple(sorted(self.tracks, key=lambda t: t.id))
@@ -542,6 +547,7 @@ def align_frames(ann: Annotations, times: np.ndarray, align: str = "index") -> A
         instances=tuple(out),
         times=times,
         source=ann.source,
+        annotated=ann.annotated,
     )
 
 

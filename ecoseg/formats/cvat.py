@@ -33,8 +33,10 @@ frames ``start_frame + k * N``, ``k = 0 .. size - 1``, and CVAT writes those vid
 in ``frame`` (its export maps task frame k to ``k * N + start_frame``; its import maps back and
 refuses any other frame). A shape is therefore held, and a box interpolated, over task frames
 only: video frames between them, which the annotator never saw, get nothing (a
-:class:`SkippedFramesWarning` says so). A shape on a frame that is not a task frame is refused,
-naming the setting.
+:class:`SkippedFramesWarning` says so). :attr:`Annotations.annotated` holds the task frames;
+an imported store records them (``provenance["annotated_frames"]``) and
+:func:`ecoseg.evaluate` scores a prediction against it on those frames only. A shape on a
+frame that is not a task frame is refused, naming the setting.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from ecoseg.formats._common import (
     number,
     positive_id,
 )
+from ecoseg.provenance import AnnotatedFrames
 
 NAME = "cvat"
 KIND = "mask"
@@ -278,6 +281,10 @@ class TaskFrames:
         """The last task frame (a video frame number), None if the size is unknown."""
         return None if self.size is None else self.start + (self.size - 1) * self.step
 
+    def annotated(self) -> AnnotatedFrames:
+        """The task frames as a store's provenance records them."""
+        return AnnotatedFrames(start=self.start, step=self.step, count=self.size)
+
     def contains(self, frame: int) -> bool:
         """Whether the video frame ``frame`` is a frame of the task."""
         k, r = divmod(frame - self.start, self.step)
@@ -354,8 +361,9 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         warnings.warn(
             f"{path}: the task shows one video frame in {frames.step} ({frames.setting}); the "
             "frames between were never annotated and are left empty, which is not 'no "
-            "animals' (ecoseg evaluate against a store of it counts masks there as false "
-            "positives)",
+            "animals': an imported store records the annotated frames, and ecoseg evaluate "
+            "scores only those, but its counts and MaxN (ecoseg measure) read the frames "
+            "between as empty",
             SkippedFramesWarning,
             stacklevel=2,
         )
@@ -384,6 +392,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         tracks=tuple(tracks),
         instances=tuple(instances),
         source=str(path),
+        annotated=None if task is None else frames.annotated(),
     )
 
 

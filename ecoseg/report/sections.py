@@ -643,6 +643,7 @@ def _accuracy(videos: list[VideoInfo]) -> dict[str, Any] | None:
                 "truth": v.truth_shown or v.truth,
                 "cells": cells,
                 "error": error,
+                "note": metrics.get("note") if metrics else None,
                 "details": json.dumps(_plain(metrics), sort_keys=True, indent=1)
                 if metrics
                 else None,

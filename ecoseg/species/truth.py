@@ -12,7 +12,8 @@ __all__ = ["truth_classes"]
 
 
 def truth_classes(store, truth, *, min_overlap: float = 0.5) -> dict[int, str | None]:
-    """Track id -> class of the truth object covering most of its pixels, over all frames.
+    """Track id -> class of the truth object covering most of its pixels, over all frames
+    the truth annotates (every frame, or its provenance's ``annotated_frames``).
 
     Parameters
     ----------
@@ -20,7 +21,8 @@ def truth_classes(store, truth, *, min_overlap: float = 0.5) -> dict[int, str | 
         The tracks and the ground truth (same frames and size).
     min_overlap : float
         The truth object must cover at least this fraction of the track's pixels; otherwise
-        the track is not matched (None: a false track, or two animals merged).
+        the track is not matched (None: a false track, or two animals merged). A track
+        seen on no annotated frame is left out.
 
     Examples
     --------
@@ -33,6 +35,7 @@ def truth_classes(store, truth, *, min_overlap: float = 0.5) -> dict[int, str | 
     """
     from ecoseg.errors import ConfigError
     from ecoseg.measure.regions import opened_store
+    from ecoseg.provenance import annotated_frames
 
     with opened_store(store) as pred, opened_store(truth) as ref:
         if (pred.height, pred.width) != (ref.height, ref.width) or pred.n_frames > ref.n_frames:
@@ -41,12 +44,18 @@ def truth_classes(store, truth, *, min_overlap: float = 0.5) -> dict[int, str | 
                 f"the truth {ref.path} ({ref.n_frames} frames of {ref.width}x{ref.height})"
             )
         cls = {int(o["id"]): str(o["class"]) for o in ref.objects}
+        # only the frames the truth annotates (an imported CVAT task of every N-th frame)
+        scored = np.asarray(annotated_frames(ref.provenance_record, ref.n_frames, ref.path))
         pairs: dict[tuple[int, int], int] = {}
         size: dict[int, int] = {}
         step = pred.chunk_frames
         for start in range(0, pred.n_frames, step):
-            p = pred.read_labels(start, start + step).ravel().astype(np.int64)
-            t = ref.read_labels(start, start + len(p) // (pred.height * pred.width)).ravel()
+            stop = min(start + step, pred.n_frames)
+            rows = scored[(scored >= start) & (scored < stop)] - start
+            if len(rows) == 0:
+                continue
+            p = pred.read_labels(start, stop)[rows].ravel().astype(np.int64)
+            t = ref.read_labels(start, stop)[rows].ravel()
             fg = p > 0
             key = p[fg] * (2**32) + t[fg].astype(np.int64)
             for k, n in zip(*(a.tolist() for a in np.unique(key, return_counts=True))):

@@ -568,7 +568,10 @@ def test_concept_tracking_per_video_records_its_provenance(tmp_path):
         ({"concepts": ["a"], "model": "sam3", "params": {"bogus": 1}}, "bogus"),
         ({"detect_every": 3}, "detect_every needs concepts"),
         ({"concepts": ["a"], "model": "sam3", "checkpoint": "w.pt"}, "w.pt: checkpoint file"),
-        ({"auto": True, "checkpoint": "w.pt"}, "^w.pt: checkpoint file not found$"),
+        (
+            {"auto": True, "checkpoint": "w.pt"},
+            "^w.pt: checkpoint file not found; `ecoseg weights download sam2.1-tiny` fetches",
+        ),
         ({"device": "cuda"}, "motion tracker runs on the CPU"),  # each video failed
         ({"image_size": 512}, "no network to size"),  # each video failed
         ({"device": "cudda"}, "device must be one of"),

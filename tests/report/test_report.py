@@ -361,3 +361,19 @@ def test_size_frequency_leaves_out_masks_cut_by_the_frame_edge(tmp_path):
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", sizes)
     assert cells[:3] == ["wrasse", "1", f"{whole:.1f}"], cells
     assert "1 individual seen only cut by the edge is not in the distribution" in page
+
+
+def test_accuracy_says_when_the_truth_annotates_some_frames(single, tmp_path):
+    """A truth of every 5th frame (provenance annotated_frames, as ecoseg import of a stepped
+    CVAT task writes it) is scored on those frames and the section says so (old code: every
+    frame scored, no word of it)."""
+    _, store, clip = single
+    truth = tmp_path / "every5.zarr"
+    shutil.copytree(clip.truth, truth)
+    with ecoseg.MaskStore.open(truth, mode="a") as writable:
+        writable.set_provenance(annotated_frames={"start": 0, "step": 5, "count": 4})
+    page = report({"clip": store}, tmp_path / "r.html", truth={"clip": truth}).read_text()
+    section = page.split('<section id="accuracy">')[1].split("</section>")[0]
+    assert "<strong>clip</strong>: scored on 4 of 20 frames: the truth annotates only those" in (
+        section
+    )

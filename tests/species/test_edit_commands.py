@@ -59,6 +59,10 @@ INVALID = [
     (["--split", "1@4", "--undo", "--merge", "4,2"], "edit 3 of 3 (--merge 4,2): no track 4"),
     (["--delete", "3", "--undo", "--undo"], "edit 3 of 3 (--undo): nothing to undo"),
     (["--set-class", "1=goby", "--undo", "--undo", "--delete", "1"], "edit 3 of 4 (--undo)"),
+    # refused before the store is read (old code: the store and option were not named)
+    (["--split", "1@-3"], "--split 1@-3: split of track 1: needs a frame >= 0"),
+    (["--delete", "1", "--split", "x"], "--split 'x': expected ID@FRAME"),
+    (["--merge", "2,2"], "--merge 2,2: merge: cannot merge track 2 with itself"),
 ]
 
 
@@ -69,7 +73,7 @@ def test_an_invalid_edit_changes_nothing(store3, capsys, args, message):
     assert main(["edit", str(path), *args]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and message in err, err
-    assert err.endswith("nothing was changed")
+    assert err.startswith(f"ecoseg: error: {path}: ") and err.endswith("nothing was changed")
     assert store_bytes(path) == before
 
 
