@@ -199,11 +199,11 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     ecoseg.errors.ConfigError: concepts (--concepts) need a SAM 3 model (--model sam3), not \
 'sam2.1-tiny'
     """
-    from ecoseg.engine import check_concept_run
+    from ecoseg.engine import DEFAULT_MODEL, check_concept_run
 
     checkpoint = args.checkpoint
     model = args.model or ("sam3" if args.concepts is not None else None)
-    check_checkpoint(checkpoint, model)
+    check_checkpoint(checkpoint, model or DEFAULT_MODEL)
     if args.concepts is not None:
         check_concept_run(model)  # the library's words (engine and --auto: checked later)
     return {

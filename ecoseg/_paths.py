@@ -145,7 +145,7 @@ def check_out_parent(
 
 def check_checkpoint(checkpoint: str | os.PathLike | None, model: str | None = None) -> None:
     """Refuse a checkpoint path that is not a file, before any work: one line naming it and
-    how to get the weights of ``model`` (default: the engine's default model)
+    how to get the weights of ``model`` (the callers give the model the run will use)
     (``segment --checkpoint``, ``batch --checkpoint`` and :func:`ecoseg.batch`).
 
     Examples
@@ -158,10 +158,7 @@ def check_checkpoint(checkpoint: str | os.PathLike | None, model: str | None = N
 used when --checkpoint is left out (`ecoseg weights list` shows the variants)
     """
     if checkpoint is not None and not Path(checkpoint).is_file():
-        if model is None:
-            from ecoseg.engine import DEFAULT_MODEL
-
-            model = DEFAULT_MODEL
+        model = model or "MODEL"
         gated = " (gated: your own Hugging Face token)" if str(model).startswith("sam3") else ""
         raise ConfigError(
             f"{os.fspath(checkpoint)}: checkpoint file not found; `ecoseg weights download "

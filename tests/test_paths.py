@@ -68,7 +68,7 @@ def test_check_out_parent_names_a_file_on_the_way_and_a_folder_without_permissio
 @pytest.mark.parametrize(
     "model, hint",
     [
-        (None, "`ecoseg weights download sam2.1-tiny` fetches the official weights into"),
+        (None, "`ecoseg weights download MODEL` fetches the official weights into"),
         ("sam2.1-large", "`ecoseg weights download sam2.1-large` fetches"),
         ("sam3", "`ecoseg weights download sam3` fetches the official weights (gated: your own"),
     ],
