@@ -58,3 +58,13 @@ def present_scores(path) -> dict:
         for oid in np.unique(lab)
         if oid
     }
+
+
+def task_xml(meta: str, shapes: str) -> str:
+    """A CVAT for video 1.1 file of one track (10x8 frames), with task settings ``meta``."""
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version>
+  <meta><task>{meta}<original_size><width>10</width><height>8</height></original_size>
+  </task></meta>
+  <track id="0" label="grouper" source="manual">{shapes}</track>
+</annotations>"""

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from formats_helpers import make_store
+from formats_helpers import make_store, task_xml
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, export, import_annotations, read_annotations
@@ -229,16 +229,6 @@ def test_runs_that_do_not_fill_the_box(tmp_path):
     (tmp_path / "a.xml").write_text(text)
     with pytest.raises(FormatError, match=r'<track id="1"> <mask frame="0">: rle runs add up to 8'):
         read_annotations(tmp_path / "a.xml", "cvat", VideoInfo(3, 3, np.zeros(1), {}))
-
-
-def task_xml(meta: str, shapes: str) -> str:
-    """A CVAT for video 1.1 file of one track, with task settings ``meta``."""
-    return f"""<?xml version="1.0" encoding="utf-8"?>
-<annotations><version>1.1</version>
-  <meta><task>{meta}<original_size><width>10</width><height>8</height></original_size>
-  </task></meta>
-  <track id="0" label="grouper" source="manual">{shapes}</track>
-</annotations>"""
 
 
 BOX = '<box frame="{}" xtl="{}" ytl="0" xbr="{}" ybr="2" outside="{}" occluded="0" keyframe="1"/>'

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from formats_helpers import make_store
+from formats_helpers import make_store, task_xml
 
 from ecoseg.cli import main
 from ecoseg.formats import VideoInfo, import_annotations
@@ -22,15 +22,6 @@ from ecoseg.store import MaskStore
 
 BOX = '<box frame="{}" xtl="{}" ytl="0" xbr="{}" ybr="2" outside="0" occluded="0" keyframe="1"/>'
 N = 40  # video frames
-
-
-def task_xml(meta: str, shapes: str) -> str:
-    return f"""<?xml version="1.0" encoding="utf-8"?>
-<annotations><version>1.1</version>
-  <meta><task>{meta}<original_size><width>10</width><height>8</height></original_size>
-  </task></meta>
-  <track id="0" label="grouper" source="manual">{shapes}</track>
-</annotations>"""
 
 
 def imported(tmp_path, meta: str, shapes: str, name: str) -> str:
