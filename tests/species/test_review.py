@@ -185,7 +185,7 @@ def test_cli_edit_and_log(store3, capsys):
     assert [o["id"] for o in MaskStore.open(path).objects] == [1, 3, 4]
     assert main(["edit", str(path), "--merge", "1"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("ecoseg: error: --merge '1'") and "\n" not in err
+    assert err.startswith("ecoseg: error: ") and "--merge '1'" in err and "\n" not in err
 
 
 def test_edit_log_alone_reads_while_another_command_writes(store3, capsys):
