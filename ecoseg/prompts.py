@@ -566,8 +566,9 @@ def parse_concepts(items, source: str = "prompts") -> tuple[Concept, ...]:
 
 
 def name_key(name: str) -> str:
-    """How two class names are compared for sameness: case, spacing and Unicode form (NFC
-    or NFD, as macOS may write accents) ignored.
+    """How two class names are compared for sameness: the one spelling a store keeps
+    (:func:`ecoseg.provenance.clean_class_name`: Unicode NFC, runs of spaces one space), with
+    case ignored.
 
     Examples
     --------
@@ -576,9 +577,9 @@ def name_key(name: str) -> str:
     >>> name_key("O\u0304taki") == name_key("\u014ctaki")
     True
     """
-    import unicodedata
+    from ecoseg.provenance import clean_class_name
 
-    return unicodedata.normalize("NFC", " ".join(str(name).split())).casefold()
+    return clean_class_name(name).casefold()
 
 
 def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") -> None:
