@@ -282,7 +282,12 @@ def summary(path: Any) -> StoreSummary:
     text = store.path
     try:
         info = read_video(
-            PurePath(text.rstrip("/")).name or text, text, text, store=store, need_frames=False
+            PurePath(text.rstrip("/")).name or text,
+            text,
+            text,
+            store=store,
+            need_frames=False,
+            judge_splits=False,
         )
     except StoreError as exc:  # a damaged chunk of the times: say where to see all damage
         if "cannot be read" not in str(exc):  # not chunk damage: verify cannot list it

@@ -92,6 +92,7 @@ def read_video(
     *,
     store: Any = None,
     need_frames: bool = True,
+    judge_splits: bool = True,
 ) -> VideoInfo:
     """One store of the report with what the study (if any) says about its video.
 
@@ -111,6 +112,10 @@ def read_video(
     need_frames : bool
         Refuse a store that holds no frames (:func:`ecoseg.measure.check_has_frames`): a report
         gives no page of no numbers. ``ecoseg info`` describes such a store instead.
+    judge_splits : bool
+        Find the log's splits made before splits were checked
+        (:func:`ecoseg.species.review.unchecked_splits`: one pass over the labels of a store
+        whose log has a split), for the reproduce steps; ``ecoseg info`` needs none.
 
     Returns
     -------
@@ -141,7 +146,7 @@ def read_video(
             width=store.width,
             times=np.asarray(store.read_time(), dtype=float),
             edits=edit_log(store),
-            unchecked_splits=unchecked_splits(store),
+            unchecked_splits=unchecked_splits(store) if judge_splits else [],
             chunk_frames=store.chunk_frames,
         )
     finally:
