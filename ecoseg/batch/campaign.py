@@ -288,11 +288,16 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
             if error is not None:
                 row.update(status="failed", error=_error_text(error))
                 say(f"{name}: failed after {attempts} attempt(s): {row['error']}")
+            elif result["status"] == "skipped":
+                # Only stores found unfinished were submitted: a task that finds its store
+                # finished was run again by Dask because the worker holding the first run's
+                # result was lost after the store was committed. It was made in this run; how
+                # long that took went with the worker.
+                row.update(status="done", frames=result["frames"], seconds=float("nan"))
+                frames_done += result["frames"]
             else:
-                row.update(
-                    status=result["status"], frames=result["frames"], seconds=result["seconds"]
-                )
-                frames_done += result["frames"] if result["status"] == "done" else 0
+                row.update(status="done", frames=result["frames"], seconds=result["seconds"])
+                frames_done += result["frames"]
             elapsed = time.perf_counter() - t0
             bar.set_postfix_str(f"{frames_done / elapsed:.1f} frames/s", refresh=False)
             bar.update(1)

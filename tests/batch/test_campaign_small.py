@@ -45,3 +45,27 @@ def test_a_store_of_no_frames_is_refused_as_measure_refuses_it(tmp_path):
     store.close()
     with pytest.raises(StoreError, match="e.zarr: holds no frames, so nothing was observed"):
         campaign_tables({"e": tmp_path / "e.zarr"})
+
+
+def test_a_task_run_again_after_its_worker_was_lost_counts_as_done(tmp_path):
+    """Dask runs a task again when the worker holding its result dies after the store was
+    committed; the second run finds the store finished and said 'skipped', so a video made
+    in this very run was reported as kept from an earlier one (seen in CI:
+    tests/reliability/test_batch_faults.py, 'skipped' with 1 attempt and 0 s)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ecoseg.batch import batch
+
+    class LosesFirstResults(ThreadPoolExecutor):
+        """Runs each task, forgets its result (the worker died), and runs it again."""
+
+        def submit(self, fn, *args, **kwargs):
+            super().submit(fn, *args, **kwargs).result()
+            return super().submit(fn, *args, **kwargs)
+
+    clip = ecoseg.synth(tmp_path / "videos", frames=6, size=(64, 48))
+    with LosesFirstResults(1) as pool:
+        summary = batch([clip.video], tmp_path / "out", scheduler=pool, progress=False)
+    assert summary["status"].tolist() == ["done"]
+    assert summary["frames"].tolist() == [6]
+    assert summary["seconds"].isna().all()  # that time went with the lost worker
