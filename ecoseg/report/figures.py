@@ -529,8 +529,10 @@ def frames_figure(rows: Sequence[Mapping[str, Any]]):
 def site_figure(per_video, colors: Mapping[str, str], *, cover=None):
     """Per-site comparison: MaxN per class (bars: site mean, dots: videos), and mean cover.
 
-    ``per_video`` has one row per video and class with columns site, video, class, maxn;
-    ``cover`` (optional) one row per video and class with site, class, cover_pct.
+    ``per_video`` has one row per video and class it looked for, with columns site, video,
+    class, maxn; ``cover`` (optional) one row per video and class with site, class, cover_pct.
+    A video without a row for a class is left out of that class's site mean (not a 0); a site
+    none of whose videos looked for a class has no bar for it.
     """
     sites = sorted(per_video["site"].unique())
     classes = sorted(per_video["class"].unique())
@@ -545,13 +547,13 @@ def site_figure(per_video, colors: Mapping[str, str], *, cover=None):
         for j, site in enumerate(sites):
             d = table[table["site"] == site]
             x = np.arange(len(classes)) - 0.4 + width * (j + 0.5)
-            means = [float(d.loc[d["class"] == c, value].mean()) for c in classes]
-            means = [0.0 if not np.isfinite(m) else m for m in means]
+            means = np.array([float(d.loc[d["class"] == c, value].mean()) for c in classes])
+            drawn = np.isfinite(means)  # no bar where none of the site's videos looked for it
             ax.bar(
-                x,
-                means,
+                x[drawn],
+                means[drawn],
                 width=width * 0.9,
-                color=[colors[c] for c in classes],
+                color=[colors[c] for c, k in zip(classes, drawn) if k],
                 alpha=0.55,
                 edgecolor="black",
                 linewidth=0.6,
