@@ -143,10 +143,17 @@ def check_out_parent(
         return
 
 
-def check_checkpoint(checkpoint: str | os.PathLike | None, model: str | None = None) -> None:
+def check_checkpoint(
+    checkpoint: str | os.PathLike | None,
+    model: str | None = None,
+    *,
+    shown: str | os.PathLike | None = None,
+    option: str = "--checkpoint",
+) -> None:
     """Refuse a checkpoint path that is not a file, before any work: one line naming it and
     how to get the weights of ``model`` (the callers give the model the run will use)
-    (``segment --checkpoint``, ``batch --checkpoint`` and :func:`ecoseg.batch`).
+    (``segment --checkpoint``, ``batch --checkpoint``, :func:`ecoseg.batch` and a study's
+    ``checkpoint:``, which passes the path as written as ``shown`` and its key as ``option``).
 
     Examples
     --------
@@ -160,10 +167,11 @@ used when --checkpoint is left out (`ecoseg weights list` shows the variants)
     if checkpoint is not None and not Path(checkpoint).is_file():
         model = model or "MODEL"
         gated = " (gated: your own Hugging Face token)" if str(model).startswith("sam3") else ""
+        name = os.fspath(shown if shown is not None else checkpoint)
         raise ConfigError(
-            f"{os.fspath(checkpoint)}: checkpoint file not found; `ecoseg weights download "
+            f"{name}: checkpoint file not found; `ecoseg weights download "
             f"{model}` fetches the official weights{gated} into the cache, which is used when "
-            "--checkpoint is left out (`ecoseg weights list` shows the variants)"
+            f"{option} is left out (`ecoseg weights list` shows the variants)"
         )
 
 

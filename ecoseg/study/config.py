@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import one_line
-from ecoseg._paths import name_key, plain_name, relpath
+from ecoseg._paths import check_checkpoint, name_key, plain_name, relpath
 from ecoseg.errors import CalibrationError, ConfigError, EcosegError
 
 __all__ = ["SETTING_KEYS", "TOP_KEYS", "VIDEO_KEYS", "Study", "VideoSpec", "load_study"]
@@ -198,10 +198,12 @@ def load_study(path: str | os.PathLike) -> Study:
     Raises
     ------
     ConfigError
-        One line naming the file and the offending key or video: unknown key, wrong type,
-        missing video/prompt/checkpoint/truth file, bad calibration, unknown engine or model,
-        duplicate video names, an output that would escape the output folder, or a YAML tag
-        that would construct an object.
+        One line naming the file, the line (of the offending key, of the ``defaults:`` key a
+        video takes it from, or of the video's entry) and the key or video: unknown key,
+        wrong type, missing video/prompt/checkpoint/truth file (a checkpoint with the hint of
+        ``segment --checkpoint``: where to get the weights), bad calibration, unknown engine
+        or model, duplicate video names, an output that would escape the output folder, or a
+        YAML tag that would construct an object.
 
     Examples
     --------
@@ -239,16 +241,17 @@ def load_study(path: str | os.PathLike) -> Study:
     return _parse(doc, path.resolve(), shown=path, lines=_key_lines(text))
 
 
-def _key_lines(text: str) -> dict[tuple, dict[str, int]]:
+def _key_lines(text: str) -> dict[tuple, dict[str | int, int]]:
     """The line of every mapping key, by the path of its mapping (``()``, ``("defaults",)``,
-    ``("videos", 0)``, ...), so an unknown key is named with its line."""
+    ``("videos", 0)``, ...), and of every list item (by its index, under the list's path), so
+    an error about a key, a value or a video is named with its line."""
     import yaml
 
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:  # pragma: no cover - safe_load read the same text
         return {}
-    lines: dict[tuple, dict[str, int]] = {}
+    lines: dict[tuple, dict[str | int, int]] = {}
 
     def walk(node, at: tuple) -> None:
         if isinstance(node, yaml.MappingNode):
@@ -258,7 +261,9 @@ def _key_lines(text: str) -> dict[tuple, dict[str, int]]:
                     here.setdefault(key.value, key.start_mark.line + 1)
                     walk(value, (*at, key.value))
         elif isinstance(node, yaml.SequenceNode):
+            here = lines.setdefault(at, {})
             for i, value in enumerate(node.value):
+                here.setdefault(i, value.start_mark.line + 1)
                 walk(value, (*at, i))
 
     walk(root, ())
@@ -270,49 +275,77 @@ def _yaml_where(exc) -> str:
     return f" line {mark.line + 1}:" if mark is not None else ""
 
 
+def _line(where: str, *lines: int | None) -> str:
+    """``where`` and the first known line: ``"study.yaml: line 7:"`` (``"study.yaml:"``)."""
+    line = next((n for n in lines if n is not None), None)
+    return f"{where}: line {line}:" if line is not None else f"{where}:"
+
+
 def _parse(doc: Any, path: Path, shown: Path, lines: dict | None = None) -> Study:
     where = str(shown)
     if not isinstance(doc, dict):
         raise ConfigError(f"{where}: a study file is a mapping with keys {', '.join(TOP_KEYS)}")
     lines = lines or {}
-    _check_keys(doc, TOP_KEYS, where, "", lines.get(()))
+    top = lines.get(()) or {}
+    _check_keys(doc, TOP_KEYS, where, "", top)
     folder = path.parent
-    name = _opt_str(doc, "name", where, "") or path.stem
-    title = _opt_str(doc, "title", where, "")
-    description = _opt_str(doc, "description", where, "")
-    output_text = _opt_str(doc, "output", where, "") or "output"
+    name = _opt_str(doc, "name", where, top) or path.stem
+    title = _opt_str(doc, "title", where, top)
+    description = _opt_str(doc, "description", where, top)
+    output_text = _opt_str(doc, "output", where, top) or "output"
     output = _resolve(folder, output_text)
     if output == folder or output in folder.parents:
-        raise ConfigError(f"{where}: output: {output_text!r} must be a folder of its own")
+        raise ConfigError(
+            f"{_line(where, top.get('output'))} output: {output_text!r} must be a folder of its own"
+        )
     defaults = doc.get("defaults") or {}
     if not isinstance(defaults, dict):
-        raise ConfigError(f"{where}: defaults: must be a mapping of {', '.join(SETTING_KEYS)}")
+        raise ConfigError(
+            f"{_line(where, top.get('defaults'))} defaults: must be a mapping of "
+            f"{', '.join(SETTING_KEYS)}"
+        )
     _check_keys(defaults, SETTING_KEYS, where, "defaults: ", lines.get(("defaults",)))
     videos = doc.get("videos")
     if not isinstance(videos, list) or not videos:
-        raise ConfigError(f"{where}: videos: must be a non-empty list of videos")
+        raise ConfigError(
+            f"{_line(where, top.get('videos'))} videos: must be a non-empty list of videos"
+        )
+    items = lines.get(("videos",)) or {}
     specs: list[VideoSpec] = []
     seen: dict[str, tuple[int, str]] = {}
     for i, entry in enumerate(videos):
-        spec = _parse_video(entry, i, defaults, folder, where, lines.get(("videos", i)))
+        entry_lines = lines.get(("videos", i)) or {}
+        spec = _parse_video(
+            entry,
+            i,
+            defaults,
+            folder,
+            where,
+            entry_lines,
+            defaults_lines=lines.get(("defaults",)),
+            line=items.get(i),
+        )
+        here = _line(where, entry_lines.get("name"), items.get(i))
         j, other = seen.get(name_key(spec.name), (None, None))
         if other == spec.name:
             raise ConfigError(
-                f"{where}: videos[{i}]: duplicate video name {spec.name!r} (also videos"
+                f"{here} videos[{i}]: duplicate video name {spec.name!r} (also videos"
                 f"[{j}]); give each video a unique `name:`"
             )
         if other is not None:  # one store folder on macOS and Windows
             raise ConfigError(
-                f"{where}: videos[{i}]: video names {spec.name!r} and {other!r} (videos[{j}]) "
+                f"{here} videos[{i}]: video names {spec.name!r} and {other!r} (videos[{j}]) "
                 "differ only in case and would share one store on macOS and Windows; give "
                 "each video a unique `name:`"
             )
         seen[name_key(spec.name)] = (i, spec.name)
-        _check_apart(spec, output, output_text, f"{where}: videos[{i}] ({spec.name}):")
+        at_path = _line(where, entry_lines.get("path"), items.get(i))
+        _check_apart(spec, output, output_text, f"{at_path} videos[{i}] ({spec.name}):")
         store = output / "stores" / f"{spec.name}.zarr"
         if store.resolve().parent != (output / "stores").resolve():
             raise ConfigError(
-                f"{where}: videos[{i}] ({spec.name}): its store would escape the output folder"
+                f"{_line(where, entry_lines.get('name'), items.get(i))} videos[{i}] "
+                f"({spec.name}): its store would escape the output folder"
             )
         specs.append(spec)
     return Study(
@@ -343,26 +376,46 @@ def _check_apart(video: VideoSpec, output: Path, output_text: str, ctx: str) -> 
 
 
 def _parse_video(
-    entry: Any, i: int, defaults: dict, folder: Path, where: str, lines: dict | None = None
+    entry: Any,
+    i: int,
+    defaults: dict,
+    folder: Path,
+    where: str,
+    lines: dict | None = None,
+    *,
+    defaults_lines: dict | None = None,
+    line: int | None = None,
 ) -> VideoSpec:
+    """One entry of ``videos:``; ``lines`` are its keys' lines, ``defaults_lines`` those of
+    ``defaults:`` and ``line`` the entry's own, so every error names the line to look at."""
     label = f"videos[{i}]"
+    lines = lines or {}
+    defaults_lines = defaults_lines or {}
+
+    def at(key: str | None = None) -> str:
+        """``"FILE: line N: videos[i] (name):"`` with the line where ``key`` is written (the
+        entry's, else the defaults' value it takes), else the entry's line."""
+        found = lines.get(key, defaults_lines.get(key)) if key is not None else None
+        return f"{_line(where, found, line)} {label}:"
+
     if isinstance(entry, str):
         entry = {"path": entry}
+        lines = {"path": line} if line is not None else {}
     if not isinstance(entry, dict):
-        raise ConfigError(f"{where}: {label}: must be a mapping with at least `path:`")
+        raise ConfigError(f"{at()} must be a mapping with at least `path:`")
     if "path" not in entry or entry["path"] in (None, ""):
-        raise ConfigError(f"{where}: {label}: missing `path:` (the video file)")
+        raise ConfigError(f"{at('path')} missing `path:` (the video file)")
     source = entry["path"]
     if not isinstance(source, str):
-        raise ConfigError(f"{where}: {label}: path: must be a string, got {source!r}")
+        raise ConfigError(f"{at('path')} path: must be a string, got {source!r}")
     name = entry.get("name")
     if name is None:
         name = Path(source.rstrip("/")).stem
     if not isinstance(name, str) or not name:
-        raise ConfigError(f"{where}: {label}: name: must be a non-empty string")
+        raise ConfigError(f"{at('name')} name: must be a non-empty string")
     if (plain := plain_name(name)) is None:
         raise ConfigError(
-            f"{where}: {label}: name {name!r} would escape the output folder or is not a "
+            f"{at('name')} name {name!r} would escape the output folder or is not a "
             "plain file name (use letters, digits, spaces, '.', '_' and '-')"
         )
     name = plain  # NFC: the same store whichever machine typed or listed the name
@@ -370,123 +423,145 @@ def _parse_video(
     _check_keys(entry, VIDEO_KEYS, where, f"{label}: ", lines)
     video_path = _resolve(folder, source)
     if not video_path.exists():
-        raise ConfigError(f"{where}: {label}: video file not found: {source}")
+        raise ConfigError(f"{at('path')} video file not found: {source}")
 
     merged = {k: defaults[k] for k in SETTING_KEYS if k in defaults}
     merged.update({k: entry[k] for k in SETTING_KEYS if k in entry})
-    ctx = f"{where}: {label}:"
 
     prompts_text = entry.get("prompts")
     auto = entry.get("auto")
     if auto is not None and not isinstance(auto, bool):
-        raise ConfigError(f"{ctx} auto: must be true or false, got {auto!r}")
+        raise ConfigError(f"{at('auto')} auto: must be true or false, got {auto!r}")
     prompts = None
     if prompts_text is not None:
         if not isinstance(prompts_text, str):
-            raise ConfigError(f"{ctx} prompts: must be a file path, got {prompts_text!r}")
+            raise ConfigError(f"{at('prompts')} prompts: must be a file path, got {prompts_text!r}")
         if auto:
-            raise ConfigError(f"{ctx} give either `prompts:` or `auto: true`, not both")
+            raise ConfigError(f"{at('auto')} give either `prompts:` or `auto: true`, not both")
         prompts = _resolve(folder, prompts_text)
         if not prompts.is_file():
-            raise ConfigError(f"{ctx} prompts file not found: {prompts_text}")
+            raise ConfigError(f"{at('prompts')} prompts file not found: {prompts_text}")
     elif auto is False:
-        raise ConfigError(f"{ctx} `auto: false` needs a `prompts:` file")
+        raise ConfigError(f"{at('auto')} `auto: false` needs a `prompts:` file")
 
     from ecoseg.engine import ENGINES, check_fast
 
     engine = merged.get("engine")
-    concepts, detect_every = _parse_concepts(merged, ctx)
+    concepts, detect_every = _parse_concepts(merged, at)
     if concepts or engine == "sam3" or str(merged.get("model", "")).startswith("sam3"):
         if engine not in (None, "sam3"):
             raise ConfigError(
-                f"{ctx} concepts and SAM 3 models are tracked by SAM 3: drop `engine: {engine}`"
+                f"{at('engine')} concepts and SAM 3 models are tracked by SAM 3: drop "
+                f"`engine: {engine}`"
             )
         if auto:
-            raise ConfigError(f"{ctx} SAM 3 concept tracking takes no `auto: true`")
+            raise ConfigError(f"{at('auto')} SAM 3 concept tracking takes no `auto: true`")
         engine = "sam3"
     elif "detect_every" in merged:
-        raise ConfigError(f"{ctx} detect_every: needs `concepts:` (SAM 3 concept tracking)")
+        raise ConfigError(
+            f"{at('detect_every')} detect_every: needs `concepts:` (SAM 3 concept tracking)"
+        )
     if engine is None:
         engine = "sam2" if prompts is not None or auto else "classical"
     if engine != "sam3" and engine not in ENGINES:
-        raise ConfigError(f"{ctx} engine: unknown engine {engine!r} (choose {', '.join(ENGINES)})")
+        raise ConfigError(
+            f"{at('engine')} engine: unknown engine {engine!r} (choose {', '.join(ENGINES)})"
+        )
     if auto and engine != "sam2":
         raise ConfigError(
-            f"{ctx} `auto: true` is SAM 2's automatic discovery; drop `engine: {engine}`"
+            f"{at('engine')} `auto: true` is SAM 2's automatic discovery; drop `engine: {engine}`"
         )
     if engine == "sam2" and prompts is None and not auto:
-        raise ConfigError(f"{ctx} the sam2 engine needs a `prompts:` file (or `auto: true`)")
+        raise ConfigError(
+            f"{at('engine')} the sam2 engine needs a `prompts:` file (or `auto: true`)"
+        )
     if engine == "classical" and prompts is not None:
-        raise ConfigError(f"{ctx} the classical engine takes no prompts; set `engine: sam2`")
+        raise ConfigError(
+            f"{at('prompts')} the classical engine takes no prompts; set `engine: sam2`"
+        )
 
     if engine == "sam3":
         model = merged.get("model", "sam3")
         models = _sam3_names()
         if not isinstance(model, str) or model not in models:
             hint = _did_you_mean(str(model), models)
-            raise ConfigError(f"{ctx} model: unknown SAM 3 model {model!r}{hint}")
-        _check_concept_prompts(prompts, prompts_text, concepts, ctx)
+            raise ConfigError(f"{at('model')} model: unknown SAM 3 model {model!r}{hint}")
+        _check_concept_prompts(prompts, prompts_text, concepts, at("prompts"))
     else:
         model = merged.get("model", "sam2.1-tiny")
         models = _model_names()
         if not isinstance(model, str) or model not in models:
             hint = _did_you_mean(str(model), models)
-            raise ConfigError(f"{ctx} model: unknown SAM 2 variant {model!r}{hint}")
+            raise ConfigError(f"{at('model')} model: unknown SAM 2 variant {model!r}{hint}")
 
     checkpoint = merged.get("checkpoint")
     if checkpoint is not None:
         if not isinstance(checkpoint, str):
-            raise ConfigError(f"{ctx} checkpoint: must be a file path, got {checkpoint!r}")
+            raise ConfigError(
+                f"{at('checkpoint')} checkpoint: must be a file path, got {checkpoint!r}"
+            )
         checkpoint_path = _resolve(folder, checkpoint)
-        if not checkpoint_path.is_file():
-            raise ConfigError(f"{ctx} checkpoint file not found: {checkpoint}")
+        try:  # the message `segment --checkpoint` gives: where to get the weights
+            check_checkpoint(checkpoint_path, model, shown=checkpoint, option="`checkpoint:`")
+        except ConfigError as exc:
+            raise ConfigError(f"{at('checkpoint')} {exc}") from None
         checkpoint = checkpoint_path
 
     pretrained = merged.get("pretrained", True)
     if not isinstance(pretrained, bool):
-        raise ConfigError(f"{ctx} pretrained: must be true or false, got {pretrained!r}")
+        raise ConfigError(
+            f"{at('pretrained')} pretrained: must be true or false, got {pretrained!r}"
+        )
     fast = merged.get("fast", False)
     if not isinstance(fast, bool):
-        raise ConfigError(f"{ctx} fast: must be true or false, got {fast!r}")
+        raise ConfigError(f"{at('fast')} fast: must be true or false, got {fast!r}")
     try:
         check_fast(fast, engine)
     except ConfigError as exc:
-        raise ConfigError(f"{ctx} {exc}") from None
+        raise ConfigError(f"{at('fast')} {exc}") from None
     image_size = merged.get("image_size")
     if image_size is not None and (
         isinstance(image_size, bool) or not isinstance(image_size, int) or image_size <= 0
     ):
-        raise ConfigError(f"{ctx} image_size: must be a positive integer, got {image_size!r}")
+        raise ConfigError(
+            f"{at('image_size')} image_size: must be a positive integer, got {image_size!r}"
+        )
     device = merged.get("device")
     from ecoseg._device import DEVICES
 
     if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
-        raise ConfigError(f"{ctx} device: must be one of {', '.join(DEVICES)}, got {device!r}")
+        raise ConfigError(
+            f"{at('device')} device: must be one of {', '.join(DEVICES)}, got {device!r}"
+        )
     params = merged.get("params") or {}
     if not isinstance(params, dict):
-        raise ConfigError(f"{ctx} params: must be a mapping of engine parameters")
-    params = _check_params(engine, params, ctx)
+        raise ConfigError(f"{at('params')} params: must be a mapping of engine parameters")
+    params = _check_params(engine, params, at("params"))
     if params and engine == "sam2" and prompts is not None:  # nothing would read them
         if "params" in entry:
-            raise ConfigError(f"{ctx} params: the sam2 engine with prompts takes no parameters")
+            raise ConfigError(
+                f"{at('params')} params: the sam2 engine with prompts takes no parameters"
+            )
         params = {}  # the defaults' settings are for the videos of other engines
 
-    calibration, spec = _parse_calibration(merged.get("calibration"), ctx)
-    fps = _parse_fps(merged.get("fps"), video_path, source, ctx)
+    calibration, spec = _parse_calibration(merged.get("calibration"), at("calibration"))
+    fps = _parse_fps(merged.get("fps"), video_path, source, at("fps"))
 
     truth = entry.get("truth")
     if truth is not None:
         if not isinstance(truth, str):
-            raise ConfigError(f"{ctx} truth: must be a store path, got {truth!r}")
+            raise ConfigError(f"{at('truth')} truth: must be a store path, got {truth!r}")
         truth_path = _resolve(folder, truth)
         if not truth_path.exists():
-            raise ConfigError(f"{ctx} truth store not found: {truth}")
+            raise ConfigError(f"{at('truth')} truth store not found: {truth}")
         truth = truth_path
 
     species_model = merged.get("species_model")
     if species_model is not None:
         if not isinstance(species_model, str) or not _resolve(folder, species_model).is_file():
-            raise ConfigError(f"{ctx} species_model: no such model file: {species_model!r}")
+            raise ConfigError(
+                f"{at('species_model')} species_model: no such model file: {species_model!r}"
+            )
         species_model = _resolve(folder, species_model)
 
     depth = entry.get("depth_m")
@@ -496,18 +571,18 @@ def _parse_video(
             or not isinstance(depth, int | float)
             or not math.isfinite(depth)
         ):
-            raise ConfigError(f"{ctx} depth_m: must be a number of metres, got {depth!r}")
+            raise ConfigError(f"{at('depth_m')} depth_m: must be a number of metres, got {depth!r}")
         depth = float(depth)
 
     return VideoSpec(
         name=name,
         path=video_path,
         source=source,
-        site=_opt_text(entry, "site", ctx),
-        transect=_opt_text(entry, "transect", ctx),
-        date=_parse_date(entry.get("date"), ctx),
+        site=_opt_text(entry, "site", at("site")),
+        transect=_opt_text(entry, "transect", at("transect")),
+        date=_parse_date(entry.get("date"), at("date")),
         depth_m=depth,
-        notes=_opt_text(entry, "notes", ctx),
+        notes=_opt_text(entry, "notes", at("notes")),
         calibration=calibration,
         calibration_spec=spec,
         prompts=prompts,
@@ -544,8 +619,10 @@ def _parse_fps(value: Any, video: Path, source: str, ctx: str) -> float | None:
     return float(value)
 
 
-def _parse_concepts(merged: dict, ctx: str) -> tuple[tuple[str, ...], int]:
-    """``concepts:`` (a name or a list of names) and ``detect_every:``, checked."""
+def _parse_concepts(merged: dict, at) -> tuple[tuple[str, ...], int]:
+    """``concepts:`` (a name or a list of names) and ``detect_every:``, checked; ``at(key)``
+    names the file, the key's line and the video."""
+    ctx = at("concepts")
     concepts = merged.get("concepts")
     if concepts is None:
         concepts = []
@@ -568,7 +645,9 @@ def _parse_concepts(merged: dict, ctx: str) -> tuple[tuple[str, ...], int]:
         )
     every = merged.get("detect_every", 1)
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-        raise ConfigError(f"{ctx} detect_every: must be a positive integer, got {every!r}")
+        raise ConfigError(
+            f"{at('detect_every')} detect_every: must be a positive integer, got {every!r}"
+        )
     return tuple(names), every
 
 
@@ -609,12 +688,12 @@ def _did_you_mean(word: str, choices) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _opt_str(mapping: dict, key: str, where: str, ctx: str) -> str | None:
+def _opt_str(mapping: dict, key: str, where: str, lines: dict) -> str | None:
     value = mapping.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ConfigError(f"{where}: {ctx}{key}: must be a string, got {value!r}")
+        raise ConfigError(f"{_line(where, lines.get(key))} {key}: must be a string, got {value!r}")
     return value
 
 

@@ -204,7 +204,7 @@ def test_names_that_would_share_one_store_folder_are_refused(tmp_path, names, ex
     path.write_text(_study_text("".join(f"- path: v.mp4\n  name: {n}\n" for n in names)))
     with pytest.raises(ConfigError) as info:
         load_study(path)
-    assert expected in str(info.value) and "study.yaml: videos[1]" in str(info.value)
+    assert expected in str(info.value) and "study.yaml: line 7: videos[1]" in str(info.value)
 
 
 def test_concept_videos_are_sam3_runs_with_defaults_and_overrides(tmp_path):
@@ -253,3 +253,72 @@ def test_sam2_videos_with_prompts_take_no_engine_parameters(tmp_path):
     path.write_text(_study_text("- path: v.mp4\n  prompts: p.json\n  params: {min_area: 3}\n"))
     with pytest.raises(ConfigError, match=r"params: the sam2 engine with prompts takes no"):
         load_study(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name: [1]\nvideos: [v.mp4]\n", "study.yaml: line 1: name: must be a string"),
+        ("name: s\ndefaults: [engine]\nvideos: [v.mp4]\n", "line 2: defaults: must be a mapping"),
+        ("name: s\nvideos: {a: 1}\n", "line 2: videos: must be a non-empty list"),
+        ("videos:\n  - v.mp4\n  - [v.mp4]\n", "line 3: videos[1]: must be a mapping"),
+        (
+            "videos:\n  - path: v.mp4\n\n    fps: ten\n",
+            "study.yaml: line 4: videos[0] (v): fps: must be a number of frames per second, "
+            "got 'ten'",
+        ),
+        ("videos:\n  - path: v.mp4\n    calibration: [1]\n", "line 3: videos[0] (v): calibration:"),
+        ("videos:\n  - path: v.mp4\n    params: [1, 2]\n", "line 3: videos[0] (v): params: must"),
+        ("videos:\n  - path: v.mp4\n    site: [N]\n", "line 3: videos[0] (v): site: must be text"),
+        ("videos:\n  - path: v.mp4\n    depth_m: deep\n", "line 3: videos[0] (v): depth_m:"),
+        ("videos:\n  - path: v.mp4\n    pretrained: 'no'\n", "line 3: videos[0] (v): pretrained:"),
+        ("videos:\n  - path: [v.mp4]\n", "line 2: videos[0]: path: must be a string"),
+        ("videos:\n  - path: v.mp4\n    concepts: {a: 1}\n", "line 3: videos[0] (v): concepts:"),
+        (
+            "videos:\n  - path: v.mp4\n    concepts: a\n    detect_every: two\n",
+            "line 4: videos[0] (v): detect_every: must be a positive integer",
+        ),
+        # a value taken from defaults: is named with its line there
+        (
+            "defaults:\n  engine: classical\n  fps: ten\nvideos:\n  - path: v.mp4\n",
+            "line 3: videos[0] (v): fps: must be a number",
+        ),
+        (
+            "defaults:\n  params: oops\nvideos:\n  - path: v.mp4\n    params: {warmup: 2}\n"
+            "  - path: v.mp4\n    name: b\n",
+            "line 2: videos[1] (b): params: must be a mapping",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_named_with_its_line(tmp_path, text, expected):
+    # only unknown keys named their line; `fps: "ten"` in a study of 40 videos said videos[23]
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    (tmp_path / "study.yaml").write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_study(tmp_path / "study.yaml")
+    assert expected in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("settings", "model"),
+    [("engine: sam2\n    auto: true", "sam2.1-tiny"), ("concepts: [parrotfish]", "sam3")],
+)
+def test_a_missing_checkpoint_says_where_to_get_the_weights(tmp_path, settings, model):
+    """Old message: 'checkpoint file not found: w/nope.pt', without the hint of `segment`."""
+    from ecoseg._paths import check_checkpoint
+
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    text = f"videos:\n  - path: v.mp4\n    {settings}\n    checkpoint: w/nope.pt\n"
+    (tmp_path / "study.yaml").write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_study(tmp_path / "study.yaml")
+    with pytest.raises(ConfigError) as shared:  # the one message of the checkpoint check
+        check_checkpoint(
+            tmp_path / "w" / "nope.pt", model, shown="w/nope.pt", option="`checkpoint:`"
+        )
+    line = text.count("\n")
+    assert (
+        str(info.value) == f"{tmp_path / 'study.yaml'}: line {line}: videos[0] (v): {shared.value}"
+    )
+    assert f"`ecoseg weights download {model}` fetches the official weights" in str(info.value)
+    assert "used when `checkpoint:` is left out" in str(info.value)
