@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from fractions import Fraction
 
 import av
@@ -505,3 +506,34 @@ def test_interlaced_footage_is_named(tmp_path):
         v = open_video(path)
     assert v.interlaced and v.record()["interlaced"] is True
     assert closest_pattern(v.read(1).image, 2) == 1
+
+
+@pytest.mark.parametrize(
+    "first, step",
+    [(2**33 - 65 * 90000, 5 * 90000), (2**33 - 45000, 3000)],
+    ids=["wraps-mid-file", "starts-near-the-wrap"],
+)
+def test_mpegts_timestamps_that_wrap_at_2_33_run_on(tmp_path, first, step):
+    # MPEG-TS PTS wrap at 2^33 ticks of 90 kHz (~26.5 h of a recorder's clock). FFmpeg's
+    # demuxer unwraps them (correct_ts_overflow), so the times run on: no jump back of
+    # ~95,443 s, no 'recordings joined' warning, and seeking across the wrap finds its frame
+    path = tmp_path / "wrap.ts"
+    n = 20
+    with av.open(str(path), "w", format="mpegts") as out:
+        s = out.add_stream("libx264", rate=30, options={"qp": "0", "g": "4", "bf": "2"})
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        s.codec_context.time_base = Fraction(1, 90000)
+        for i in range(n):
+            frame = av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            frame.pts, frame.time_base = first + i * step, Fraction(1, 90000)
+            for p in s.encode(frame):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = open_video(path)
+    assert "timing" not in v.record()
+    np.testing.assert_allclose(v.times, np.arange(n) * step / 90000)
+    assert [closest_pattern(v.read(i).image, n) for i in (n - 1, 2, 15, 13)] == [n - 1, 2, 15, 13]
+    assert [closest_pattern(f.image, n) for f in v] == list(range(n))
