@@ -367,9 +367,25 @@ def test_non_square_pixels_are_named_and_recorded(tmp_path):
         v = open_video(path)
     assert v.pixel_aspect == Fraction(4, 3) and v.size == (W, H)
     assert v.record()["pixel_aspect"] == [4, 3]
-    with pytest.warns(UserWarning, match=r"size=\(85, 48\)"):
-        square = open_video(path, size=(85, 48))
+    square = open_video(path, size=(85, 48))
     assert square.read(1).image.shape == (48, 85, 3)
+
+
+def test_the_non_square_pixel_warning_names_what_works_from_the_command_too(tmp_path):
+    # It said "open_video(path, size=(85, 48)) gives square pixels": the command has no
+    # --size, and a reader resized that way makes a store of another size than its file,
+    # which report, napari and info then refuse as not the store's video. It now names a
+    # square-pixel copy to segment (an even width, as encoders want).
+    path = tmp_path / "anamorphic.mp4"
+    _x264_pattern(path, 30, {"qp": "0"}, "yuv444p", sar=Fraction(4, 3))
+    with pytest.warns(UserWarning, match="not square") as said:
+        open_video(path)
+    (msg,) = [str(w.message) for w in said.list if "not square" in str(w.message)]
+    assert "open_video(path, size=" not in msg
+    assert (
+        "for square pixels segment a copy scaled to 86x48 "
+        "(ffmpeg -i IN -vf scale=86:48,setsar=1 OUT)" in msg
+    )
 
 
 def test_square_pixels_record_nothing_extra(clip):
