@@ -154,6 +154,7 @@ def segment_images(
     StoreError
         ``out`` exists and ``overwrite`` is not set.
     """
+    from ecoseg.io.folder import exif_upright
     from ecoseg.io.folder import image_size as read_size
     from ecoseg.store import MaskStore, discard_on_failure
 
@@ -191,6 +192,7 @@ def segment_images(
 
     width, height = sizes[0]
     info = getattr(net, "checkpoint_info", None)
+    upright = exif_upright(files) if Path(source).is_dir() else None  # read upright
     provenance = {
         "video": {
             "path": str(source),
@@ -200,6 +202,7 @@ def segment_images(
             "height": height,
             "frames": len(files),
             "images": [p.name for p in files],
+            **({"exif_upright": upright} if upright is not None else {}),
         },
         "engine": "sam3-concepts",
         "parameters": {"score_threshold": float(score_threshold), "device": run_device},

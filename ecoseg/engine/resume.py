@@ -25,6 +25,7 @@ import json
 from typing import TYPE_CHECKING
 
 from ecoseg.errors import StoreError
+from ecoseg.io.folder import exif_change
 from ecoseg.provenance import Provenance
 
 if TYPE_CHECKING:
@@ -193,6 +194,10 @@ def check_resumable(out, old: Provenance, provenance: dict) -> None:
     changed (the model only where ``provenance`` has one: a concept run checks the rest
     before it loads the network)."""
     wanted = Provenance.from_dict(provenance)
+    now = wanted.video
+    turned = exif_change(old.video, now.extra.get("exif_upright"), now.frame_size)
+    if turned is not None:  # the same files (and sha256), read another way round now
+        raise StoreError(f"{out}: cannot resume from {now.path}: {turned}")
     if (old.video and old.video.sha256) != wanted.video.sha256:
         made = (old.video and old.video.path) or "a video not recorded"
         raise StoreError(

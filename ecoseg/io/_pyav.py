@@ -38,6 +38,9 @@ __all__ = [
 
 ATTACHED_PIC = 1024  # AV_DISPOSITION_ATTACHED_PIC: cover art, not footage
 RETIMED_FORMATS = frozenset({"mpeg", "mpegvideo", "vob", "dvd"})
+WRAPPING_FORMATS = frozenset({"mpegts", "mpeg", "vob", "dvd"})  # 33-bit timestamps
+WRAP_TICKS = 1 << 33
+WRAP_GAP_S = 60.0  # longest step across a timestamp wrap taken as the clock running on
 
 
 class VideoWarning(UserWarning):
@@ -199,6 +202,8 @@ def scan(path: str, container, stream) -> StreamIndex:
 
     tb = stream.time_base
     declared = declared_rate(stream)
+    if set(container.format.name.split(",")) & WRAPPING_FORMATS and tb:
+        decode_ts, stamps = _restarts_not_wraps(decode_ts, stamps, float(tb))
     jumps = _jumps_back(decode_ts)
     if jumps and None not in stamps:
         index = _joined(path, stamps, decode_ts, keys, durations, jumps, tb, declared)
@@ -262,6 +267,34 @@ def _timed(path, stamps, keys, durations, tb, declared) -> StreamIndex:
     return StreamIndex(
         ts, ts_to_index, keyframes, times, float(fps), float(times[-1] + last), note, start=start
     )
+
+
+def _restarts_not_wraps(
+    decode_ts: list[int | None], stamps: list[int | None], tb: float
+) -> tuple[list[int | None], list[int | None]]:
+    """Undo FFmpeg's unwrapping where a recording restarted its clock rather than wrapped.
+
+    MPEG timestamps wrap at 2^33 ticks (~26.5 h at 90 kHz) and FFmpeg's demuxer unwraps them
+    (``correct_ts_overflow``): a timestamp more than 60 s below the stream's first is taken
+    as wrapped and moved 2^33 ticks on. So does a second recording joined into the file
+    whose clock starts lower: its frames land ~26 h later instead of jumping back. A true
+    wrap continues one frame (or a short gap) later; an unwrapped step past a multiple of
+    2^33 longer than :data:`WRAP_GAP_S` is a restart, and the timestamps from it on are
+    moved back, so :func:`_jumps_back` finds it.
+    """
+    out_dts, out_pts, offset, last = [], [], 0, None
+    for t, p in zip(decode_ts, stamps):
+        if t is not None:
+            if (
+                last is not None
+                and t // WRAP_TICKS != last // WRAP_TICKS
+                and (t - last) * tb > WRAP_GAP_S
+            ):
+                offset -= WRAP_TICKS * (t // WRAP_TICKS - last // WRAP_TICKS)
+            last = t
+        out_dts.append(None if t is None else t + offset)
+        out_pts.append(None if p is None else p + offset)
+    return out_dts, out_pts
 
 
 def _jumps_back(decode_ts: list[int | None]) -> list[int]:

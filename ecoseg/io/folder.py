@@ -20,6 +20,8 @@ __all__ = [
     "DEFAULT_FPS",
     "IMAGE_SUFFIXES",
     "ImageFolderReader",
+    "exif_change",
+    "exif_upright",
     "image_names",
     "images_sha256",
     "legacy_survey_sha256",
@@ -219,14 +221,104 @@ def load_rgb8(path: str) -> np.ndarray:
 
 def image_size(path: str) -> tuple[int, int]:
     """(width, height) of an image as viewers show it (EXIF orientation applied)."""
+    return _viewed(path)[0]
+
+
+def _viewed(path: str) -> tuple[tuple[int, int], int]:
+    """(width, height) as viewers show an image, and its EXIF orientation (1: none)."""
     from PIL import Image
 
     try:
         with Image.open(path) as img:
             w, h = img.size
-            return (h, w) if orientation(img) in QUARTER_TURNED else (w, h)
+            tag = orientation(img)
+            return ((h, w) if tag in QUARTER_TURNED else (w, h)), tag
     except Exception as e:  # PIL raises many kinds for damaged files
         raise VideoError(f"{path}: not a readable image ({describe_error(e)})") from None
+
+
+def exif_upright(files: Sequence[str | os.PathLike]) -> dict | None:
+    """The first of ``files`` with an EXIF orientation tag, as a store's provenance records a
+    folder read upright (``{"image": name, "orientation": tag}``), or None if none has one.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from PIL import Image
+    >>> d = tempfile.mkdtemp()
+    >>> img = Image.fromarray(np.zeros((4, 6, 3), np.uint8))
+    >>> img.save(d + "/0.jpg")
+    >>> exif = img.getexif()
+    >>> exif[0x0112] = 8
+    >>> img.save(d + "/1.jpg", exif=exif)
+    >>> exif_upright([d + "/0.jpg", d + "/1.jpg"])
+    {'image': '1.jpg', 'orientation': 8}
+    """
+    for f in files:
+        tag = _viewed(str(f))[1]
+        if tag != 1:
+            return {"image": os.path.basename(f), "orientation": tag}
+    return None
+
+
+#: How each EXIF orientation turns the stored picture to show it, for messages.
+_TURNS = {
+    2: "mirrored",
+    3: "turned half a turn",
+    4: "mirrored upside down",
+    5: "mirrored and turned a quarter",
+    6: "turned a quarter clockwise",
+    7: "mirrored and turned a quarter",
+    8: "turned a quarter counterclockwise",
+}
+
+
+def exif_change(recorded, upright: dict | None, size: tuple[int, int] | None) -> str | None:
+    """Why a store made before ecoseg read EXIF-oriented images upright does not fit its
+    folder any more, or None.
+
+    Image folders are read upright (EXIF orientation applied) and the provenance of a store
+    made from such a folder says so (``exif_upright``); a store without it holds the images
+    as stored, sideways (or upside down) to what the folder now reads, although the files and
+    so the folder's sha256 are the same.
+
+    Parameters
+    ----------
+    recorded : VideoSource or None
+        The video the store records (``store.provenance_record.video``).
+    upright : dict or None
+        The folder's ``exif_upright`` (:attr:`ImageFolderReader.exif_upright`): the first image
+        with an orientation tag and its tag; None when no image carries one.
+    size : (int, int) or None
+        The folder's (width, height) as read now.
+
+    Examples
+    --------
+    >>> from ecoseg.provenance import VideoSource
+    >>> made = VideoSource(path="dive", size=(60, 40), extra={"image_folder": True})
+    >>> print(exif_change(made, {"image": "0.jpg", "orientation": 6}, (40, 60)))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    its images carry an EXIF orientation (0.jpg: turned a quarter clockwise to view) and the
+    store was made before ecoseg read such images upright: it holds them as stored, 60x40 px,
+    and the folder now reads 40x60 px upright; re-segment the folder into a new store, or use
+    this store without the folder (its masks and tables are of the images as stored)
+    """
+    if upright is None or recorded is None or "exif_upright" in (recorded.extra or {}):
+        return None
+    turn = _TURNS.get(upright.get("orientation"), "turned")
+    made, now = recorded.frame_size, size
+    sizes = ""
+    if made is not None and now is not None:
+        sizes = (
+            f": it holds them as stored, {made[0]}x{made[1]} px, and the folder now reads "
+            f"{now[0]}x{now[1]} px upright"
+        )
+    return (
+        f"its images carry an EXIF orientation ({upright.get('image')}: {turn} to view) and the "
+        f"store was made before ecoseg read such images upright{sizes}; re-segment the folder "
+        "into a new store, or use this store without the folder (its masks and tables are of "
+        "the images as stored)"
+    )
 
 
 class ImageFolderReader(VideoReader):
@@ -266,9 +358,15 @@ class ImageFolderReader(VideoReader):
                 f"{gap[1]} and {gap[2]}); later frames would get wrong times"
             )
         self.files = [os.path.join(p, name) for name in names]
-        source = image_size(self.files[0])
-        for f in self.files[1:]:
-            if (s := image_size(f)) != source:
+        source, tag = _viewed(self.files[0])
+        #: the first image with an EXIF orientation tag and its tag (None if none has one):
+        #: the folder is read upright, and a store's provenance says so
+        self.exif_upright = {"image": names[0], "orientation": tag} if tag != 1 else None
+        for name, f in zip(names[1:], self.files[1:]):
+            s, tag = _viewed(f)
+            if tag != 1 and self.exif_upright is None:
+                self.exif_upright = {"image": name, "orientation": tag}
+            if s != source:
                 turned = (
                     " (as viewed: EXIF orientation turns one of them; portrait and landscape "
                     "shots mixed?)"
@@ -286,8 +384,10 @@ class ImageFolderReader(VideoReader):
 
     def record(self) -> dict:
         """:meth:`VideoReader.record` with ``"image_folder": True``: the frame rate is the one
-        the folder was opened with, not one measured from the source."""
-        return {**super().record(), "image_folder": True}
+        the folder was opened with, not one measured from the source; and ``exif_upright``
+        when images carry an EXIF orientation (read upright: :func:`exif_change`)."""
+        extra = {} if self.exif_upright is None else {"exif_upright": dict(self.exif_upright)}
+        return {**super().record(), "image_folder": True, **extra}
 
     def _sha256(self) -> str:
         files = self.files

@@ -35,6 +35,7 @@ from ecoseg.io.folder import (
     DEFAULT_FPS,
     IMAGE_SUFFIXES,
     ImageFolderReader,
+    exif_change,
     legacy_survey_sha256,
     missing_frame,
     natural_key,
@@ -183,6 +184,9 @@ def video_mismatch(reader: VideoReader, recorded: VideoSource | None) -> str | N
     """
     if recorded is None:
         return None
+    turned = exif_change(recorded, getattr(reader, "exif_upright", None), reader.size)
+    if turned is not None:
+        return turned
     size = recorded.frame_size
     if size is not None and (reader.width, reader.height) != size:
         return f"it is {reader.width}x{reader.height} px, the store's video {size[0]}x{size[1]}"

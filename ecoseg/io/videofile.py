@@ -120,11 +120,14 @@ class VideoFileReader(VideoReader):
         self._reader: _Decoder | None = None
         if aspect != 1:
             shown = (max(1, round(source[0] * aspect)), source[1])
+            even = max(2, 2 * round(source[0] * aspect / 2))  # codecs want an even width
             warnings.warn(
                 f"{p}: pixels are not square (aspect {aspect.numerator}:{aspect.denominator}): "
                 f"players show it {shown[0]}x{shown[1]}, ecoseg keeps the stored "
                 f"{source[0]}x{source[1]} pixels, so a pixel spans another distance across "
-                f"than down; open_video(path, size={shown}) gives square pixels",
+                f"than down; for square pixels segment a copy scaled to {even}x{source[1]} "
+                f"(ffmpeg -i IN -vf scale={even}:{source[1]},setsar=1 OUT), which report, "
+                "napari and info then show with the store",
                 PixelAspectWarning,
                 stacklevel=3,
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from fractions import Fraction
 
 import av
@@ -366,9 +367,25 @@ def test_non_square_pixels_are_named_and_recorded(tmp_path):
         v = open_video(path)
     assert v.pixel_aspect == Fraction(4, 3) and v.size == (W, H)
     assert v.record()["pixel_aspect"] == [4, 3]
-    with pytest.warns(UserWarning, match=r"size=\(85, 48\)"):
-        square = open_video(path, size=(85, 48))
+    square = open_video(path, size=(85, 48))
     assert square.read(1).image.shape == (48, 85, 3)
+
+
+def test_the_non_square_pixel_warning_names_what_works_from_the_command_too(tmp_path):
+    # It said "open_video(path, size=(85, 48)) gives square pixels": the command has no
+    # --size, and a reader resized that way makes a store of another size than its file,
+    # which report, napari and info then refuse as not the store's video. It now names a
+    # square-pixel copy to segment (an even width, as encoders want).
+    path = tmp_path / "anamorphic.mp4"
+    _x264_pattern(path, 30, {"qp": "0"}, "yuv444p", sar=Fraction(4, 3))
+    with pytest.warns(UserWarning, match="not square") as said:
+        open_video(path)
+    (msg,) = [str(w.message) for w in said.list if "not square" in str(w.message)]
+    assert "open_video(path, size=" not in msg
+    assert (
+        "for square pixels segment a copy scaled to 86x48 "
+        "(ffmpeg -i IN -vf scale=86:48,setsar=1 OUT)" in msg
+    )
 
 
 def test_square_pixels_record_nothing_extra(clip):
@@ -505,3 +522,55 @@ def test_interlaced_footage_is_named(tmp_path):
         v = open_video(path)
     assert v.interlaced and v.record()["interlaced"] is True
     assert closest_pattern(v.read(1).image, 2) == 1
+
+
+def _ts_clock(path, ticks: list[int]) -> None:
+    """An MPEG-TS file of ``pattern(0..)`` with these 90 kHz timestamps, with B-frames."""
+    with av.open(str(path), "w", format="mpegts") as out:
+        s = out.add_stream("libx264", rate=30, options={"qp": "0", "g": "4", "bf": "2"})
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        s.codec_context.time_base = Fraction(1, 90000)
+        for i, t in enumerate(ticks):
+            frame = av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            frame.pts, frame.time_base = t, Fraction(1, 90000)
+            for p in s.encode(frame):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+
+
+@pytest.mark.parametrize(
+    "first, step",
+    [(2**33 - 65 * 90000, 5 * 90000), (2**33 - 45000, 3000)],
+    ids=["wraps-mid-file", "starts-near-the-wrap"],
+)
+def test_mpegts_timestamps_that_wrap_at_2_33_run_on(tmp_path, first, step):
+    # MPEG-TS PTS wrap at 2^33 ticks of 90 kHz (~26.5 h of a recorder's clock). FFmpeg's
+    # demuxer unwraps them (correct_ts_overflow), so the times run on: no jump back of
+    # ~95,443 s, no 'recordings joined' warning, and seeking across the wrap finds its frame
+    path = tmp_path / "wrap.ts"
+    n = 20
+    _ts_clock(path, [first + i * step for i in range(n)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = open_video(path)
+    assert "timing" not in v.record()
+    np.testing.assert_allclose(v.times, np.arange(n) * step / 90000)
+    assert [closest_pattern(v.read(i).image, n) for i in (n - 1, 2, 15, 13)] == [n - 1, 2, 15, 13]
+    assert [closest_pattern(f.image, n) for f in v] == list(range(n))
+
+
+def test_a_joined_ts_whose_clock_restarts_lower_is_not_taken_for_a_wrap(tmp_path):
+    # `cat a.ts b.ts` where b's clock starts more than 60 s below a's: FFmpeg took b's
+    # timestamps for wrapped ones and moved them 2^33 ticks on, so ecoseg timed b's frames
+    # ~90,453 s after a's, with no warning. It is two recordings joined: b follows a.
+    a, b = tmp_path / "a.ts", tmp_path / "b.ts"
+    _ts_clock(a, [5000 * 90000 + i * 3000 for i in range(10)])
+    _ts_clock(b, [10 * 90000 + i * 3000 for i in range(10)])
+    path = tmp_path / "joined.ts"
+    path.write_bytes(a.read_bytes() + b.read_bytes())
+    with pytest.warns(UserWarning, match=r"jump back 4990.300 s at frame 10 \(t=0.333 s; 2 rec"):
+        v = open_video(path)
+    np.testing.assert_allclose(v.times, np.arange(20) / 30)
+    assert [closest_pattern(f.image, 10) for f in v] == [*range(10), *range(10)]
+    assert [closest_pattern(v.read(i).image, 10) for i in (15, 3, 12)] == [5, 3, 2]
