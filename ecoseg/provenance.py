@@ -53,6 +53,7 @@ __all__ = [
     "annotated_frames",
     "case_clashes",
     "clean_class_name",
+    "describe_frames",
 ]
 
 #: Where an object's class came from.
@@ -357,6 +358,38 @@ def annotated_frames(provenance: Provenance, n_frames: int, where: Any = "store"
             ">= 0, step >= 1, count >= 0)"
         )
     return entry.frames(n_frames)
+
+
+def describe_frames(frames: range, n_frames: int) -> str:
+    """The annotated frames of a store of ``n_frames`` frames in words, for people (``ecoseg
+    info``, export warnings): the first three, the last, how many and the grid.
+
+    Examples
+    --------
+    >>> describe_frames(range(0, 41, 5), 41)
+    '0, 5, 10 ... 40 (9 of 41, every 5th from 0)'
+    >>> describe_frames(range(10, 20), 41)
+    '10, 11, 12 ... 19 (10 of 41, every frame from 10)'
+    >>> describe_frames(range(3, 8, 2), 10)
+    '3, 5, 7 (3 of 10, every 2nd from 3)'
+    >>> describe_frames(range(0), 10)
+    'none (0 of 10)'
+    """
+    if not len(frames):
+        return f"none (0 of {n_frames})"
+    shown = ", ".join(str(f) for f in frames[:3])
+    if len(frames) > 4:
+        shown += f" ... {frames[-1]}"
+    elif len(frames) == 4:
+        shown += f", {frames[-1]}"
+    step = frames.step
+    if step == 1:
+        grid = "every frame"
+    else:
+        tens, last = step % 100 // 10, step % 10
+        suffix = "th" if tens == 1 or last not in (1, 2, 3) else ("st", "nd", "rd")[last - 1]
+        grid = f"every {step}{suffix}"
+    return f"{shown} ({len(frames)} of {n_frames}, {grid} from {frames[0]})"
 
 
 @dataclass(frozen=True)

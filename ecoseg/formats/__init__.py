@@ -34,6 +34,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import warnings
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -44,6 +45,7 @@ import numpy as np
 
 from ecoseg._paths import check_outside_store
 from ecoseg.errors import FormatError
+from ecoseg.formats._annotated import UnannotatedFramesWarning, check_annotated
 from ecoseg.formats._common import (
     Annotations,
     Instance,
@@ -61,6 +63,7 @@ __all__ = [
     "Annotations",
     "Instance",
     "Track",
+    "UnannotatedFramesWarning",
     "VideoInfo",
     "export",
     "read_annotations",
@@ -162,7 +165,16 @@ def export(
     ------
     FormatError
         Unknown format, an existing output without ``overwrite``, or a store the format cannot
-        hold (DAVIS: object ids above 255).
+        hold (DAVIS: object ids above 255; a mask on a frame the store says nobody annotated).
+
+    Warns
+    -----
+    UnannotatedFramesWarning
+        The store annotates some frames only (``provenance["annotated_frames"]``, e.g. a CVAT
+        task of every 5th frame) and the format cannot list them (``mot``, ``mots``,
+        ``viame``): a reader will take the other frames as frames with no animals. ``cvat``
+        writes them as its task frames (``start_frame``, ``stop_frame``, ``frame_filter``),
+        ``coco`` and ``ytvis`` list only them, ``davis`` writes a PNG for them only.
 
     Examples
     --------
@@ -180,6 +192,7 @@ def export(
     _check_replaceable(out, folder=module.NAME == "davis")
     check_outside_store(path, store, error=FormatError)  # its zarr.json, a zip store
     ann = read_store(store, progress=progress)
+    check_annotated(ann, module.NAME)  # a store of some annotated frames only
     # written beside the output and swapped in at the end: an export that fails (DAVIS ids
     # above 255, a full disk) leaves an earlier output as it was
     full = out.resolve()  # a name to put the partial output beside, also for "-o ."
@@ -377,7 +390,25 @@ def read_annotations(
             raise FormatError("first_frame applies to the mots format only")
         kwargs["first_frame"] = first_frame
     ann = module.read(src, width=info.width, height=info.height, **kwargs)
+    if align == "time" and ann.annotated is not None:
+        ann = _listed_by_time(ann)
     return align_frames(ann, info.times, align)
+
+
+def _listed_by_time(ann: Annotations) -> Annotations:
+    """Annotations aligned by time do not keep the frames the file lists (they are the file's
+    frame numbers, not the video's): say so when those are not every frame of the file."""
+    from dataclasses import replace
+
+    if ann.annotated.frames(ann.n_frames) != range(ann.n_frames):
+        warnings.warn(
+            f"{ann.source}: lists some frames only, but aligned by time those are not recorded "
+            "as the annotated frames: frames it does not list are imported as frames with no "
+            "animals (align by index to keep them)",
+            UnannotatedFramesWarning,
+            stacklevel=3,
+        )
+    return replace(ann, annotated=None)
 
 
 def import_annotations(

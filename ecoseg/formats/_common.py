@@ -408,7 +408,8 @@ def paint_frame(instances: Iterable[Instance], height: int, width: int) -> np.nd
 
 # --------------------------------------------------------------------------- stores
 def read_store(store: Any, *, progress: bool = False) -> Annotations:
-    """All masks, boxes, scores and classes of a mask store as :class:`Annotations`.
+    """All masks, boxes, scores and classes of a mask store as :class:`Annotations`, with
+    the frames it annotates (``annotated``) when its provenance names some frames only.
 
     Parameters
     ----------
@@ -473,10 +474,21 @@ def read_store(store: Any, *, progress: bool = False) -> Annotations:
             instances=tuple(instances),
             times=times,
             source=st.path,
+            annotated=_annotated(st),
         )
     finally:
         if own:
             st.close()
+
+
+def _annotated(st: Any) -> AnnotatedFrames | None:
+    """The frames a store annotates, from its provenance (None: every frame)."""
+    from ecoseg.provenance import annotated_frames
+
+    frames = annotated_frames(st.provenance_record, st.n_frames, st.path)
+    if frames == range(st.n_frames):
+        return None
+    return AnnotatedFrames(start=frames.start, step=frames.step, count=len(frames))
 
 
 def align_frames(ann: Annotations, times: np.ndarray, align: str = "index") -> Annotations:

@@ -34,6 +34,7 @@ import numpy as np
 
 from ecoseg._version import __version__
 from ecoseg.errors import FormatError
+from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
 from ecoseg.formats._common import (
     Annotations,
     Instance,
@@ -66,11 +67,12 @@ def categories(ann: Annotations) -> dict[str, int]:
 
 
 def to_dict(ann: Annotations) -> dict:
-    """The COCO JSON structure of annotations read from a store."""
+    """The COCO JSON structure of annotations read from a store (an image for each frame it
+    annotates)."""
     cats = categories(ann)
     classes = ann.class_of()
     images = []
-    for t in range(ann.n_frames):
+    for t in annotated_range(ann) or range(ann.n_frames):
         image = {
             "id": t + 1,
             "file_name": frame_name(t),
@@ -315,12 +317,16 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         positive_id(inst.track + shift, f"{path}: {inst.where}")
     if shift:
         instances = [replace(inst, track=inst.track + 1) for inst in instances]
-    n = max((f for f, _ in images.values()), default=-1) + 1
+    listed = [f for f, _ in images.values()]
+    annotated = listed_frames(listed)
+    if annotated is None and listed:
+        warn_unlisted(str(path), listed, "images")
     return Annotations(
         width=width,
         height=height,
-        n_frames=n,
+        n_frames=max(listed, default=-1) + 1,
         tracks=tuple(Track(oid + shift, cls) for oid, cls in tracks.items()),
         instances=tuple(instances),
         source=str(path),
+        annotated=annotated,
     )

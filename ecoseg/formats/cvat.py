@@ -17,9 +17,16 @@ Written::
     </annotations>
 
 Every frame on which the object is present is a keyframe (so no reader interpolates), and the
-frame after each stretch of presence carries ``outside="1"``. ``rle`` is CVAT's own mask
-encoding: alternating run lengths of background and object pixels, starting with background,
-over the mask's box (``left``, ``top``, ``width``, ``height``) in row-major order.
+task frame after each stretch of presence carries ``outside="1"``. The task frames are the
+frames the store annotates: every frame (``<start_frame>`` 0, ``<frame_filter>`` empty), or,
+for a store that records some frames only (``provenance["annotated_frames"]``, e.g. imported
+from a task of every 5th frame), ``<start_frame>`` its first, ``<stop_frame>`` its last and
+``<frame_filter>step=N</frame_filter>``, ``<size>`` their number, so CVAT shows the annotator
+those frames again and the frames between stay unannotated rather than empty.
+
+``rle`` is CVAT's own mask encoding: alternating run lengths of background and object pixels,
+starting with background, over the mask's box (``left``, ``top``, ``width``, ``height``) in
+row-major order.
 
 Read: ``<track>`` elements with ``<mask>``, ``<polygon>`` or ``<box>`` shapes. As in CVAT, a
 track continues from its last shape until an ``outside="1"`` shape or the end of the task; on
@@ -49,6 +56,7 @@ import numpy as np
 
 from ecoseg._version import __version__
 from ecoseg.errors import FormatError
+from ecoseg.formats._annotated import annotated_range
 from ecoseg.formats._common import (
     Annotations,
     Instance,
@@ -121,7 +129,11 @@ def _sub(parent: ET.Element, tag: str, text=None) -> ET.Element:
 
 
 def to_xml(ann: Annotations, name: str = "ecoseg") -> ET.ElementTree:
-    """The CVAT for video 1.1 document of annotations read from a store."""
+    """The CVAT for video 1.1 document of annotations read from a store: its task frames are
+    the frames the store annotates (every frame, or ``start + k * step`` as its provenance
+    records them)."""
+    frames = annotated_range(ann) or range(ann.n_frames)
+    last = frames[-1] if len(frames) else frames.start
     root = ET.Element("annotations")
     _sub(root, "version", "1.1")
     meta = _sub(root, "meta")
@@ -130,16 +142,16 @@ def to_xml(ann: Annotations, name: str = "ecoseg") -> ET.ElementTree:
     for tag, text in (
         ("id", 0),
         ("name", name),
-        ("size", ann.n_frames),
+        ("size", len(frames)),
         ("mode", "interpolation"),
         ("overlap", 0),
         ("bugtracker", ""),
         ("flipped", "False"),
         ("created", now),
         ("updated", now),
-        ("start_frame", 0),  # every video frame is a task frame
-        ("stop_frame", max(0, ann.n_frames - 1)),
-        ("frame_filter", ""),
+        ("start_frame", frames.start),  # task frame k is video frame start + k * step
+        ("stop_frame", last),
+        ("frame_filter", f"step={frames.step}" if frames.step > 1 else ""),
     ):
         _sub(task, tag, text)
     labels = _sub(task, "labels")
@@ -158,7 +170,7 @@ def to_xml(ann: Annotations, name: str = "ecoseg") -> ET.ElementTree:
         ):
             _sub(attr, tag, text)
     segment = _sub(_sub(task, "segments"), "segment")
-    for tag, text in (("id", 0), ("start", 0), ("stop", max(0, ann.n_frames - 1)), ("url", "")):
+    for tag, text in (("id", 0), ("start", 0), ("stop", max(0, len(frames) - 1)), ("url", "")):
         _sub(segment, tag, text)
     owner = _sub(task, "owner")
     _sub(owner, "username", f"ecoseg {__version__}")
@@ -176,14 +188,14 @@ def to_xml(ann: Annotations, name: str = "ecoseg") -> ET.ElementTree:
         track.set("id", str(oid))
         track.set("label", classes[oid])
         track.set("source", "auto")
-        last = None
         for k, inst in enumerate(items):
             mask = decode_rle(inst.rle, ann.height, ann.width, inst.where)
-            last = (mask_to_cvat(mask), inst)
-            _shape(track, inst.frame, last[0], outside=False, score=inst.score)
+            coded = mask_to_cvat(mask)
+            _shape(track, inst.frame, coded, outside=False, score=inst.score)
             after = items[k + 1].frame if k + 1 < len(items) else None
-            if inst.frame + 1 < ann.n_frames and after != inst.frame + 1:
-                _shape(track, inst.frame + 1, last[0], outside=True, score=None)
+            nxt = inst.frame + frames.step  # the next task frame
+            if nxt in frames and after != nxt:
+                _shape(track, nxt, coded, outside=True, score=None)
     ET.indent(root, space="  ")
     return ET.ElementTree(root)
 

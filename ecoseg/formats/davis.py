@@ -1,11 +1,15 @@
 """DAVIS-style folder of per-frame indexed PNG masks.
 
-Written: ``PATH/00000.png``, ``00001.png``, ... one 8-bit palette PNG per frame (every frame,
-empty ones too) whose pixel values are the object ids (0 = background) and whose palette is
-the DAVIS / PASCAL VOC one, as the DAVIS 2017 and YouTube-VOS benchmarks ship their
+Written: ``PATH/00000.png``, ``00001.png``, ... one 8-bit palette PNG per frame (every
+annotated frame, empty ones too) whose pixel values are the object ids (0 = background) and
+whose palette is the DAVIS / PASCAL VOC one, as the DAVIS 2017 and YouTube-VOS benchmarks ship their
 annotations. Object ids must be 1..255. Classes, scores and times are not part of the format.
+A store that annotates some frames only (``provenance["annotated_frames"]``) is written as
+PNGs of those frames only, as YouTube-VOS ships every 5th frame's annotation.
 Read: ``*.png`` files numbered by the digits in their names (that number is the frame index;
-frames without a file are empty); palette (``P``) or greyscale (``L``) PNGs, RGB PNGs in the
+the files' frames are the annotated frames, recorded as such when they are every frame, a
+stretch or every N-th frame; frames without a file are empty, with a warning when the files
+are no such grid); palette (``P``) or greyscale (``L``) PNGs, RGB PNGs in the
 DAVIS palette's colours, or 1-bit PNGs (mode ``1``, as tools save a single object's mask: 0 is
 background, 1 is object 1).
 """
@@ -18,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ecoseg.errors import FormatError
+from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
 from ecoseg.formats._common import (
     Annotations,
     Instance,
@@ -47,7 +52,7 @@ def write(ann: Annotations, path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     pal = palette().ravel().tolist()
     frames = ann.by_frame()
-    for t in range(ann.n_frames):
+    for t in annotated_range(ann) or range(ann.n_frames):
         labels = paint_frame(frames.get(t, []), ann.height, ann.width).astype(np.uint8)
         image = Image.fromarray(labels, mode="P")
         image.putpalette(pal)
@@ -131,12 +136,15 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         for oid, rle in zip(present.tolist(), rles):
             ids.add(oid)
             instances.append(Instance(frame=frame, track=oid, rle=rle, where=file.name))
-    n = max(files) + 1
+    annotated = listed_frames(files)
+    if annotated is None:
+        warn_unlisted(str(path), files, "PNG masks")
     return Annotations(
         width=width,
         height=height,
-        n_frames=n,
+        n_frames=max(files) + 1,
         tracks=tuple(Track(i) for i in sorted(ids)),
         instances=tuple(instances),
         source=str(path),
+        annotated=annotated,
     )

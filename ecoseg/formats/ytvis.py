@@ -12,6 +12,12 @@ Written (one file, one video)::
                       "bboxes": [null, [x, y, w, h], ...], "areas": [null, 412, ...],
                       "score": 0.97, "frame_scores": [null, 0.97, ...]}]}
 
+A store that annotates some frames only (``provenance["annotated_frames"]``, e.g. every 5th
+frame, as YouTube-VIS itself is annotated) lists only those frames: ``length``, ``file_names``
+and the per-frame lists cover them, and ``"frame_indices": [0, 5, ...]`` (ecoseg's addition)
+gives each one's video frame; a reader maps position k to ``frame_indices[k]`` (else to frame
+k) and records the listed frames as the annotated ones.
+
 The annotation ``id`` is the object id; ``score`` is the mean over the frames where the object
 is present (the YouTube-VIS results convention) and ``frame_scores`` (ecoseg's addition) keeps
 each frame's score. Frames without the object are ``null``.
@@ -25,6 +31,7 @@ from pathlib import Path
 from ecoseg._version import __version__
 from ecoseg.errors import FormatError
 from ecoseg.formats import coco
+from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
 from ecoseg.formats._common import (
     Annotations,
     Instance,
@@ -46,16 +53,20 @@ def to_dict(ann: Annotations) -> dict:
     """The YouTube-VIS JSON structure of annotations read from a store."""
     cats = coco.categories(ann)
     classes = ann.class_of()
-    n = ann.n_frames
+    some = annotated_range(ann)
+    frames = some or range(ann.n_frames)
+    n = len(frames)
     video = {
         "id": 1,
         "width": ann.width,
         "height": ann.height,
         "length": n,
-        "file_names": [coco.frame_name(t) for t in range(n)],
+        "file_names": [coco.frame_name(t) for t in frames],
     }
+    if some is not None:
+        video["frame_indices"] = list(frames)
     if ann.times is not None:
-        video["timestamps_s"] = [float(t) for t in ann.times]
+        video["timestamps_s"] = [float(ann.times[t]) for t in frames]
     annotations = []
     for oid, items in ann.by_track().items():
         segs: list = [None] * n
@@ -64,10 +75,11 @@ def to_dict(ann: Annotations) -> dict:
         scores: list = [None] * n
         for inst in items:
             x0, y0, x1, y1 = inst.bounds()
-            segs[inst.frame] = inst.rle
-            boxes[inst.frame] = [x0, y0, x1 - x0, y1 - y0]
-            areas[inst.frame] = rle_area(inst.rle)
-            scores[inst.frame] = inst.score
+            k = frames.index(inst.frame)
+            segs[k] = inst.rle
+            boxes[k] = [x0, y0, x1 - x0, y1 - y0]
+            areas[k] = rle_area(inst.rle)
+            scores[k] = inst.score
         present = [s for s in scores if s is not None]
         annotations.append(
             {
@@ -116,6 +128,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 f"{where}: {side} {video[side]} differs from the video's {width}x{height}"
             )
     times = video.get("timestamps_s")
+    indices = _frame_indices(video, where)
     cats = {
         c["id"]: str(c.get("name"))
         for c in coco.records(data, "categories", path)
@@ -149,6 +162,10 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             fwhere = f"{awhere} frame {t}"
             if seg is None:
                 continue
+            if indices is not None and t >= len(indices):
+                raise FormatError(
+                    f"{path}: {fwhere}: past the {len(indices)} frames of 'frame_indices'"
+                )
             rle, polys = coco.parse_segmentation(seg, f"{path}: {fwhere}", height, width)
             score = (
                 frame_scores[t]
@@ -165,7 +182,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 time = number(times[t], f"{path}: videos[0] timestamps_s[{t}]", "time")
             instances.append(
                 Instance(
-                    frame=t,
+                    frame=t if indices is None else indices[t],
                     track=oid,
                     rle=rle,
                     box=box,
@@ -176,6 +193,12 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 )
             )
     n = integer(video.get("length", 0), where, "length")
+    annotated = None
+    if indices is not None:
+        annotated = listed_frames(indices)
+        if annotated is None and indices:
+            warn_unlisted(str(path), indices, "frame_indices")
+        n = max(indices, default=-1) + 1
     return Annotations(
         width=width,
         height=height,
@@ -183,4 +206,23 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         tracks=tuple(tracks.values()),
         instances=tuple(instances),
         source=str(path),
+        annotated=annotated,
     )
+
+
+def _frame_indices(video: dict, where: str) -> list[int] | None:
+    """The video frame of each listed frame (``frame_indices``), None when not given."""
+    raw = video.get("frame_indices")
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise FormatError(f"{where}: 'frame_indices' must be a list of frame numbers")
+    indices = [integer(v, f"{where} frame_indices[{k}]", "frame") for k, v in enumerate(raw)]
+    for k, (a, b) in enumerate(zip(indices, indices[1:])):
+        if b <= a:
+            raise FormatError(
+                f"{where}: frame_indices[{k + 1}] = {b} does not follow {a} (they must increase)"
+            )
+    if indices and indices[0] < 0:
+        raise FormatError(f"{where}: frame_indices[0] = {indices[0]} is negative")
+    return indices

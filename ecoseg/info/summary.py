@@ -77,6 +77,12 @@ class StoreSummary:
         Review edits an interrupted ``ecoseg edit`` left to do (the one it was writing and
         the rest of its command): the labels may be half rewritten until
         ``ecoseg edit STORE --resume`` completes them.
+    annotated_frames : dict or None
+        The frames a truth store annotates when not every frame (its provenance's
+        ``annotated_frames``, e.g. imported from a CVAT task of every 5th frame):
+        ``{"start", "step", "count"}``, frames ``start + k * step``; the frames between are
+        empty because nobody annotated them. ``{"malformed": entry}`` when the entry is not
+        usable (``ecoseg evaluate`` refuses such a truth). None: every frame.
     """
 
     path: str
@@ -108,6 +114,7 @@ class StoreSummary:
     created: str | None = None
     calibration: dict[str, Any] | None = None
     pending_edits: int = 0
+    annotated_frames: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data: every attribute under its own name, always present.
@@ -189,6 +196,8 @@ rewritten; run `ecoseg edit m.zarr --resume`
             )
         edits = f"{self.edits} edit{'s' if self.edits != 1 else ''}" if self.edits else "no edits"
         out.append(f"review       {edits}, {self.reviewed} of {self.objects} objects reviewed")
+        if self.annotated_frames is not None:
+            out.append(f"annotated    {self._annotated()}")
         if self.pending_edits:
             out.append(f"edit         {self.pending_note}")
         out.append(f"made by      {self._made_by()}")
@@ -201,6 +210,33 @@ rewritten; run `ecoseg edit m.zarr --resume`
         out += [f"             {note}" for note in self.video_notes]
         out.append(f"calibration  {_calibration(self.calibration)}")
         return out[:1] + ["  " + line for line in out[1:]]
+
+    def _annotated(self) -> str:
+        """The annotated frames in words (:func:`ecoseg.provenance.describe_frames`).
+
+        Examples
+        --------
+        >>> s = StoreSummary("t.zarr", 64, 48, 41, True, 1.4, 0.0, 1.3, 4, 1,
+        ...                  annotated_frames={"start": 0, "step": 5, "count": 9})
+        >>> print(s._annotated())
+        frames 0, 5, 10 ... 40 (9 of 41, every 5th from 0) only; the others are empty because \
+nobody annotated them
+        """
+        from ecoseg.provenance import describe_frames
+
+        entry = self.annotated_frames or {}
+        if "malformed" in entry:
+            return (
+                f"MALFORMED provenance entry {entry['malformed']!r} (needs integers start >= 0, "
+                "step >= 1, count >= 0)"
+            )
+        frames = range(entry["start"], self.frames, entry["step"])[: entry["count"]]
+        if not frames:
+            return f"no frame of {self.frames}: nobody annotated any"
+        return (
+            f"frames {describe_frames(frames, self.frames)} only; the others are empty because "
+            "nobody annotated them"
+        )
 
     def _made_by(self) -> str:
         parts = [f"engine {self.engine or 'not recorded'}"]
@@ -333,7 +369,22 @@ def summary(path: Any) -> StoreSummary:
         created=prov.created,
         calibration=info.calibration,
         pending_edits=pending_edits(store),
+        annotated_frames=_annotated_frames(prov, info.n_frames, text),
     )
+
+
+def _annotated_frames(prov: Any, n_frames: int, where: str) -> dict[str, Any] | None:
+    """The ``annotated_frames`` field of a summary (see :class:`StoreSummary`)."""
+    from ecoseg.errors import StoreError
+    from ecoseg.provenance import annotated_frames
+
+    try:
+        frames = annotated_frames(prov, n_frames, where)
+    except StoreError:
+        return {"malformed": prov.get("annotated_frames")}
+    if frames == range(n_frames):
+        return None
+    return {"start": frames.start, "step": frames.step, "count": len(frames)}
 
 
 def video_notes(extra: Any) -> list[str]:

@@ -1,0 +1,151 @@
+"""Annotations of some frames only: which frames a store or a file annotates, and what each
+format can say about it.
+
+A truth store imported from a CVAT task of every N-th frame (or of part of a video) records
+the frames its annotator was shown (``provenance["annotated_frames"]``: ``start + k * step``,
+``count`` of them); the frames between are empty because nobody looked, which is not "no
+animals". An export must keep that apart: CVAT writes those frames as its task frames, COCO
+lists only them as images, YouTube-VIS only them as the video's frames, DAVIS writes a PNG for
+them only; MOT, MOTS and VIAME have no way to list the frames a file covers, so an export to
+them warns (:class:`UnannotatedFramesWarning`) that a reader will take the other frames as
+empty. Readers of the formats that list their frames (COCO images, DAVIS files, YouTube-VIS
+``frame_indices``) give back those frames as :attr:`Annotations.annotated`
+(:func:`listed_frames`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+
+from ecoseg.errors import FormatError
+from ecoseg.formats._common import Annotations
+from ecoseg.provenance import AnnotatedFrames, describe_frames
+
+__all__ = [
+    "UnannotatedFramesWarning",
+    "annotated_range",
+    "check_annotated",
+    "listed_frames",
+    "warn_unlisted",
+]
+
+
+class UnannotatedFramesWarning(UserWarning):
+    """Frames nobody annotated will read as frames with no animals (a format that cannot
+    list the frames it covers, or a file whose frames are not a regular grid)."""
+
+
+def annotated_range(ann: Annotations) -> range | None:
+    """The frames ``ann`` annotates, or None when it annotates every frame.
+
+    Examples
+    --------
+    >>> ann = Annotations(width=8, height=8, n_frames=12,
+    ...                   annotated=AnnotatedFrames(start=1, step=5, count=3))
+    >>> annotated_range(ann)
+    range(1, 12, 5)
+    >>> annotated_range(Annotations(width=8, height=8, n_frames=12)) is None
+    True
+    """
+    if ann.annotated is None:
+        return None
+    frames = ann.annotated.frames(ann.n_frames)
+    return None if frames == range(ann.n_frames) else frames
+
+
+def check_annotated(ann: Annotations, format: str) -> range | None:
+    """Before an export: the frames ``ann`` annotates (None: every frame); refuse a store
+    with a mask on a frame it says was not annotated, and warn when ``format`` cannot list
+    the annotated frames.
+
+    Raises
+    ------
+    FormatError
+        A mask lies on a frame outside the annotated frames (a store changed after import):
+        no format could say both.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> ann = Annotations(width=8, height=8, n_frames=11,
+    ...                   annotated=AnnotatedFrames(start=0, step=5, count=3))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     check_annotated(ann, "mot")
+    range(0, 11, 5)
+    >>> print(caught[0].message)
+    annotates frames 0, 5, 10 (3 of 11, every 5th from 0) only, but the mot format cannot say \
+which frames were annotated: a reader will take the other 8 frames as frames with no animals \
+(export to cvat, coco, ytvis or davis to keep them apart)
+    """
+    frames = annotated_range(ann)
+    if frames is None:
+        return None
+    which = describe_frames(frames, ann.n_frames)
+    for inst in ann.instances:
+        if inst.frame not in frames:
+            raise FormatError(
+                f"{ann.source}: {inst.where}: has a mask, but the store's provenance says only "
+                f"frames {which} were annotated; fix its annotated_frames entry or the masks"
+            )
+    if format in ("mot", "mots", "viame"):
+        warnings.warn(
+            f"{ann.source}{': ' if ann.source else ''}annotates frames {which} only, but the "
+            f"{format} format cannot say which frames were annotated: a reader will take the "
+            f"other {ann.n_frames - len(frames)} frames as frames with no animals (export to "
+            "cvat, coco, ytvis or davis to keep them apart)",
+            UnannotatedFramesWarning,
+            stacklevel=3,
+        )
+    return frames
+
+
+def listed_frames(frames: Iterable[int]) -> AnnotatedFrames | None:
+    """The :class:`AnnotatedFrames` of the frames a file lists (COCO images, DAVIS PNGs),
+    or None when they are no regular grid ``start + k * step`` (:func:`warn_unlisted` says so).
+
+    Examples
+    --------
+    >>> listed_frames([10, 0, 5])
+    AnnotatedFrames(start=0, step=5, count=3, extra={})
+    >>> listed_frames([0, 1, 3]) is None
+    True
+    >>> listed_frames([4])
+    AnnotatedFrames(start=4, step=1, count=1, extra={})
+    """
+    ordered = sorted(set(frames))
+    if not ordered:
+        return None
+    step = ordered[1] - ordered[0] if len(ordered) > 1 else 1
+    if ordered != list(range(ordered[0], ordered[-1] + 1, step)):
+        return None
+    return AnnotatedFrames(start=ordered[0], step=step, count=len(ordered))
+
+
+def warn_unlisted(source: str, frames: Iterable[int], what: str) -> None:
+    """Warn that a file lists an irregular set of frames (not ``start + k * step``): a store
+    can record only a regular grid, so the frames it does not list are imported as empty.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_unlisted("a.json", [0, 1, 3], "images")
+    >>> print(caught[0].message)
+    a.json: lists images for frames 0, 1, 3 only, not every frame nor every N-th frame: a \
+store records only a regular grid of annotated frames, so the frames the file does not list \
+are imported as frames with no animals
+    """
+    listed = sorted(set(frames))
+    shown = ", ".join(str(f) for f in listed[:5]) + (
+        f" ... {listed[-1]}" if len(listed) > 5 else ""
+    )
+    warnings.warn(
+        f"{source}: lists {what} for frames {shown} only, not every frame nor every N-th "
+        "frame: a store records only a regular grid of annotated frames, so the frames the "
+        "file does not list are imported as frames with no animals",
+        UnannotatedFramesWarning,
+        stacklevel=3,
+    )
