@@ -196,12 +196,14 @@ def test_fast_without_a_bf16_path_is_refused_before_writing(clip, tmp_path, kwar
     assert not (tmp_path / "m.zarr").exists()
 
 
-def test_cli_fast_option(clip, tmp_path, machine, capsys):
+def test_cli_fast_option(clip, tmp_path, machine, monkeypatch, capsys):
     import json
 
     from ecoseg.cli import main
+    from ecoseg.engine import _runtime
 
     machine()
+    monkeypatch.setattr(_runtime, "cpu_has_bf16", lambda: True)  # any machine
     prompts = tmp_path / "p.json"
     prompts.write_text(json.dumps(PROMPT))
     out = tmp_path / "m.zarr"
