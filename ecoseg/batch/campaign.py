@@ -9,7 +9,6 @@ returned and written to ``OUT/batch-summary.csv``.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -208,10 +207,10 @@ def batch(
                 "away or rename the video"
             )
             continue
-        if state == "complete" and (why := _other_settings(seg[name], status.record)):
+        if state == "complete" and (why := _other_settings(seg[name], video, status.record)):
             row["error"] = (
-                f"{redact_url(store)}: the store was made with other settings ({why}); move it "
-                "away (or write to another --out) to segment this video with these"
+                f"{redact_url(store)}: {why}; move the store away (or write to another --out) "
+                "to segment this video with these settings"
             )
             continue
         if state == "complete" and (why := _replaced(video, status.record.video)) is not None:
@@ -305,34 +304,19 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
         bar.close()
 
 
-def _other_settings(options: dict[str, Any], record: Any) -> str:
-    """How the settings of this run differ from those a complete store records ("" if they
-    do not, or cannot be told): the engine, and the motion tracker's parameters (all of them,
-    defaults included, as the store records them)."""
-    engine = options.get("engine")
-    if engine not in ("classical", "sam2") or record is None or record.engine is None:
-        return ""  # a concept run, or a store that records no engine
-    if record.engine != engine:
-        return f"engine {record.engine}, now {engine}"
-    stored = record.get("parameters")
-    if engine != "classical" or not isinstance(stored, dict):
-        return ""
-    from ecoseg.engine.classical import ClassicalParams
+def _other_settings(options: dict[str, Any], video: str, record: Any) -> str:
+    """How the settings of this run differ from those a complete store records, in the words
+    ``segment --resume`` uses (:func:`ecoseg.engine.settings.settings_change`), or "": every
+    setting that shapes the masks, for every engine (not the device)."""
+    if record is None or record.engine is None:
+        return ""  # a store that records no engine: nothing to compare
+    from ecoseg.engine.settings import requested_settings, settings_change
 
-    wanted = ClassicalParams.from_dict(options.get("params")).to_dict()
-    changed = [
-        f"{k} {stored[k]!r}, now {wanted[k]!r}"
-        for k in wanted
-        if k in stored and not _same_value(stored[k], wanted[k])
-    ]
-    return "; ".join(changed)
-
-
-def _same_value(a: Any, b: Any) -> bool:
-    """Equal as recorded in JSON (a number by value: 5 and 5.0 are one setting)."""
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b)):
-        return float(a) == float(b)
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    try:
+        wanted = requested_settings(options, local_path(video), record)
+    except (EcosegError, OSError) as exc:  # a prompt file the run itself would refuse
+        return f"its settings cannot be compared with this run's ({_error_text(exc)})"
+    return settings_change(record, wanted)
 
 
 def _replaced(video: str, recorded: Any) -> str | None:

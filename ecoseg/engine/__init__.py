@@ -23,6 +23,7 @@ from ecoseg._device import resolve_device
 from ecoseg._paths import check_overwrite
 from ecoseg.engine.results import FrameResult, labels_from_logits, write_results
 from ecoseg.engine.resume import check_resumable
+from ecoseg.engine.settings import DEFAULT_MODEL, model_record
 from ecoseg.errors import Cancelled, ConfigError, PromptError, StoreError
 
 __all__ = [
@@ -46,8 +47,6 @@ __all__ = [
 
 
 ENGINES = ("sam2", "classical")
-#: The SAM 2 variant a run uses when no model is given (``model=None``, no ``--model``).
-DEFAULT_MODEL = "sam2.1-tiny"
 
 
 def propagate(model, video, prompts, **kwargs) -> Iterator[FrameResult]:
@@ -473,7 +472,7 @@ def segment(
         if fast:  # absent when off: stores made before the setting existed resume unchanged
             provenance["parameters"]["fast"] = True
         net = _build_model(model, checkpoint, pretrained, image_size, run_device)
-        provenance["model"] = _model_provenance(model, checkpoint, pretrained, image_size, net)
+        provenance["model"] = model_record(model, checkpoint, pretrained, net.image_size)
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
     try:
         if resume and store.complete:  # same settings, nothing left to track: left as it is
@@ -612,19 +611,6 @@ def _build_model(name, checkpoint, pretrained, image_size, device):
     return sam2.build(name, checkpoint, pretrained=pretrained, image_size=image_size, device=device)
 
 
-def _model_provenance(name, checkpoint, pretrained, image_size, net) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "variant": name,
-        "image_size": net.image_size,
-        "pretrained": bool(pretrained or checkpoint is not None),
-    }
-    if checkpoint is not None:
-        from ecoseg._hashing import sha256_file
-
-        info["checkpoint"] = {"path": str(checkpoint), "sha256": sha256_file(checkpoint)}
-    return info
-
-
 # ---------------------------------------------------------------------------------------
 # concept tracking (SAM 3)
 # ---------------------------------------------------------------------------------------
@@ -697,14 +683,12 @@ def _segment_concepts(
         except StoreError:
             pass  # not a store: refused below, as for any run
         else:
-            from types import SimpleNamespace
-
             from ecoseg.sam3.config import get_config
 
-            size = SimpleNamespace(image_size=get_config(model, image_size).image_size)
+            size = get_config(model, image_size).image_size
             settings_now = {
                 **provenance,
-                "model": _model_provenance(model, checkpoint, pretrained, image_size, size),
+                "model": model_record(model, checkpoint, pretrained, size),
             }
             try:
                 check_resumable(out, stored.provenance_record, settings_now)
@@ -719,7 +703,7 @@ def _segment_concepts(
     net = sam3.build(
         model, checkpoint, pretrained=pretrained, image_size=image_size, device=run_device
     )
-    provenance["model"] = _model_provenance(model, checkpoint, pretrained, image_size, net)
+    provenance["model"] = model_record(model, checkpoint, pretrained, net.image_size)
     run = ConceptRun(
         net,
         reader,

@@ -11,19 +11,18 @@ ignored and the run replays from the earliest prompt instead (still exact, only 
 
 Exports
 -------
-check_resumable, changed_settings
-    Whether a store may be resumed with a run's provenance (what changed, named).
-describe_change
-    What differs between a store's recorded settings and a resumed run's, in a few words.
+check_resumable
+    Whether a store may be resumed with a run's provenance (what changed, named by
+    :func:`ecoseg.engine.settings.settings_change`, as ``ecoseg batch`` names it).
 resume_location, save_resume_state, load_resume_state, remove_resume_state
     Where a store's resume state lives, and writing, reading and deleting it.
 """
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
+from ecoseg.engine.settings import settings_change
 from ecoseg.errors import StoreError
 from ecoseg.io.folder import exif_change
 from ecoseg.provenance import Provenance
@@ -33,9 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RESUME_SUFFIX",
-    "changed_settings",
     "check_resumable",
-    "describe_change",
     "load_resume_state",
     "remove_resume_state",
     "resume_location",
@@ -126,69 +123,6 @@ def remove_resume_state(location: str | None) -> None:
         fs.rm(path)
 
 
-def describe_change(stored, wanted, limit: int = 3) -> str:
-    """What differs between two recorded settings (JSON values), in a few words.
-
-    Dicts are compared key by key (up to ``limit`` keys named); a prompt record's
-    ``concepts`` by their names (then their exemplars) and its ``objects`` by id.
-
-    Examples
-    --------
-    >>> describe_change({"detect_every": 1, "nms_iou": 0.1}, {"detect_every": 2, "nms_iou": 0.1})
-    'detect_every: 1 in the store, 2 now'
-    >>> describe_change({"concepts": [{"text": "wrasse"}], "objects": []},
-    ...                 {"concepts": [{"text": "wrasse"}, {"text": "sea urchin"}], "objects": []})
-    "concepts: ['wrasse'] in the store, ['wrasse', 'sea urchin'] now"
-    """
-    if not (isinstance(stored, dict) and isinstance(wanted, dict)):
-        return f"{_short(stored)} in the store, {_short(wanted)} now"
-    parts = []
-    for key in sorted(set(stored) | set(wanted), key=str):
-        a, b = stored.get(key), wanted.get(key)
-        if a == b:
-            continue
-        if key == "concepts" and isinstance(a, list | None) and isinstance(b, list | None):
-            parts.append(_concepts_change(a or [], b or []))
-        elif key == "objects" and isinstance(a, list | None) and isinstance(b, list | None):
-            parts.append(_objects_change(a or [], b or []))
-        else:
-            parts.append(f"{key}: {_short(a)} in the store, {_short(b)} now")
-    shown = parts[:limit]
-    if len(parts) > limit:
-        shown.append(f"{len(parts) - limit} more")
-    return "; ".join(shown)
-
-
-def _concept_name(c) -> str:
-    if isinstance(c, dict):
-        return c.get("text") or "visual"
-    return str(c)
-
-
-def _concepts_change(a: list, b: list) -> str:
-    names_a, names_b = [_concept_name(c) for c in a], [_concept_name(c) for c in b]
-    if names_a != names_b:
-        return f"concepts: {names_a} in the store, {names_b} now"
-    changed = [n for n, x, y in zip(names_a, a, b) if x != y]
-    return "exemplars of concept " + ", ".join(repr(n) for n in changed)
-
-
-def _objects_change(a: list, b: list) -> str:
-    by_a = {o.get("id"): o for o in a if isinstance(o, dict)}
-    by_b = {o.get("id"): o for o in b if isinstance(o, dict)}
-    ids = sorted(
-        (i for i in set(by_a) | set(by_b) if by_a.get(i) != by_b.get(i)),
-        key=lambda i: (not isinstance(i, int), i if isinstance(i, int) else str(i)),
-    )
-    shown = ", ".join(str(i) for i in ids[:5]) + (", ..." if len(ids) > 5 else "")
-    return f"prompts of object {shown}" if ids else "object prompts"
-
-
-def _short(value, width: int = 60) -> str:
-    text = "not recorded" if value is None else repr(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
 def check_resumable(out, old: Provenance, provenance: dict) -> None:
     """Refuse to resume a store made from another video or with other settings, naming what
     changed (the model only where ``provenance`` has one: a concept run checks the rest
@@ -205,52 +139,8 @@ def check_resumable(out, old: Provenance, provenance: dict) -> None:
             f"{wanted.video.path}; resume with that video, or pass overwrite=True "
             "(--overwrite) to start again"
         )
-    if old.engine != wanted.engine:
-        raise StoreError(f"{out}: cannot resume: the store was made with the {old.engine} engine")
-    changed, details = changed_settings(old, wanted, model="model" in provenance)
-    if changed:
-        verb = "differ" if changed.endswith("s") or " and " in changed else "differs"
-        how = f" ({details})" if details else ""
+    if why := settings_change(old, wanted, model="model" in provenance):
         raise StoreError(
-            f"{out}: cannot resume: the {changed} {verb} from the run that made the "
-            f"store{how}; resume with the same settings or pass overwrite=True (--overwrite)"
+            f"{out}: cannot resume: {why}; resume with the same settings or pass overwrite=True "
+            "(--overwrite)"
         )
-
-
-def changed_settings(stored: Provenance, wanted: Provenance, model: bool = True) -> tuple[str, str]:
-    """Which settings that shape the masks, or their times, differ between two provenances
-    ("" if none), and how (:func:`~ecoseg.engine.resume.describe_change`); an image folder's
-    rate too (``--fps``; a video file's rate is its own)."""
-
-    def values(key: str):
-        a, b = (json.loads(json.dumps(p.get(key), default=str)) for p in (stored, wanted))
-        if key == "model":  # the same checkpoint may lie elsewhere now
-            for m in (a, b):
-                if isinstance(m, dict) and isinstance(m.get("checkpoint"), dict):
-                    m["checkpoint"].pop("path", None)
-        if key == "parameters":  # a run may resume on another device (older stores: none)
-            for m in (a, b):
-                if isinstance(m, dict):
-                    m.pop("device", None)
-        return a, b
-
-    names = {
-        "parameters": "parameters",
-        "prompts": "prompts",
-        "model": "model settings",
-        "auto": "automatic discovery setting",
-        "backward": "backward tracking setting",
-    }
-    if not model:
-        del names["model"]
-    changed, details = [], []
-    for key, text in names.items():
-        a, b = values(key)
-        if a != b:
-            changed.append(text)
-            details.append(describe_change(a, b))
-    made, now = (p.video.fps if p.video is not None else None for p in (stored, wanted))
-    if wanted.video is not None and wanted.video.extra.get("image_folder") and made != now:
-        made_text = f"{made:g} fps" if isinstance(made, int | float) else "not recorded"
-        changed.append(f"image folder's frame rate (--fps: the store's {made_text}, now {now:g})")
-    return " and ".join(changed), "; ".join(d for d in details if d)

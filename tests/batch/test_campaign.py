@@ -335,11 +335,11 @@ def test_a_rerun_with_other_settings_does_not_skip_the_old_stores(clips, tmp_pat
         sam2 = batch([video], out, scheduler=pool, progress=False, auto=True, device="cpu")
     assert other["status"].tolist() == ["failed"]
     assert (
-        "north.zarr: the store was made with other settings (min_area 30, now 50)"
-        in (other["error"].iloc[0])
-    )
+        "north.zarr: the parameters differ from the run that made the store "
+        "(min_area: 30 in the store, 50 now); move the store away"
+    ) in other["error"].iloc[0]
     assert sam2["status"].tolist() == ["failed"]
-    assert "(engine classical, now sam2)" in sam2["error"].iloc[0]
+    assert "the store was made with the classical engine, not sam2" in sam2["error"].iloc[0]
 
 
 @pytest.mark.parametrize("good", [["north"], []])

@@ -62,19 +62,3 @@ def test_a_damaged_file_is_ignored(tmp_path):
     (tmp_path / f"m.zarr.{RESUME_SUFFIX}").write_bytes(blob[:-7])
     assert load_resume_state(where, IDENTITY, max_frame=5) is None
     assert load_resume_state(None, IDENTITY, max_frame=5) is None
-
-
-def test_describe_change_names_what_differs():
-    from ecoseg.engine.resume import describe_change
-
-    a = {"detect_every": 1, "nms_iou": 0.1, "score_threshold": 0.5}
-    assert describe_change(a, {**a, "detect_every": 4}) == "detect_every: 1 in the store, 4 now"
-    prompts = {"concepts": [{"text": "wrasse"}], "objects": [{"id": 2, "class": "a"}]}
-    other = {"concepts": [{"text": "Wrasse"}], "objects": [{"id": 2, "class": "b"}]}
-    assert describe_change(prompts, other) == (
-        "concepts: ['wrasse'] in the store, ['Wrasse'] now; prompts of object 2"
-    )
-    boxes = {"concepts": [{"text": "wrasse", "exemplars": [{"frame": 1}]}], "objects": []}
-    assert describe_change(prompts | {"objects": []}, boxes) == "exemplars of concept 'wrasse'"
-    many = {k: k for k in "abcde"}
-    assert describe_change(many, {}).endswith("; 2 more")

@@ -1,0 +1,364 @@
+"""The settings a run records in its store, and which of a store's recorded ones differ.
+
+One place for both checks that a store was made with the settings asked for now:
+``segment --resume`` (:func:`~ecoseg.engine.resume.check_resumable`, before it adds frames to
+a store) and ``ecoseg batch`` (before it skips a complete store). Both compare what shapes a
+store's masks or their times, as the store's provenance records it: the engine, the engine's
+parameters, the prompts (their content: objects, concepts and exemplars, not the file's path),
+the model (variant, image size, pretrained or random weights, checkpoint sha256, not its
+path), ``auto`` discovery, backward tracking, and an image folder's rate (``--fps``).
+
+Not compared: the device (``cpu``, ``cuda``, ``mps``): the same network and settings give
+the same masks up to float rounding there (a logit within one float step of 0 may flip a
+pixel), so a store made on a GPU is the one a CPU run would make; nor progress bars, threads,
+workers or chunk sizes. bf16 (``fast``) is compared as recorded: a store made in bf16 is not
+the exact fp32 run asked for, and the other way round.
+
+Exports
+-------
+describe_change
+    What differs between two recorded values, in a few words.
+changed_settings
+    Which recorded settings differ between two provenances, and how.
+settings_change
+    Those differences as one phrase for an error message ("" if none), the engine first.
+model_record
+    The provenance entry of the network a run uses.
+requested_settings
+    The provenance a :func:`ecoseg.segment` run with given keyword arguments records, without
+    reading the video or loading a network (for ``ecoseg batch``).
+DEFAULT_MODEL
+    The SAM 2 variant a run uses when none is given (re-exported by :mod:`ecoseg.engine`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ecoseg.provenance import Provenance
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "changed_settings",
+    "describe_change",
+    "model_record",
+    "requested_settings",
+    "settings_change",
+]
+
+#: The SAM 2 variant a run uses when no model is given (``model=None``, no ``--model``).
+DEFAULT_MODEL = "sam2.1-tiny"
+
+
+def describe_change(stored, wanted, limit: int = 3) -> str:
+    """What differs between two recorded settings (JSON values), in a few words.
+
+    Dicts are compared key by key (up to ``limit`` keys named); a prompt record's
+    ``concepts`` by their names (then their exemplars) and its ``objects`` by id.
+
+    Examples
+    --------
+    >>> describe_change({"detect_every": 1, "nms_iou": 0.1}, {"detect_every": 2, "nms_iou": 0.1})
+    'detect_every: 1 in the store, 2 now'
+    >>> describe_change({"concepts": [{"text": "wrasse"}], "objects": []},
+    ...                 {"concepts": [{"text": "wrasse"}, {"text": "sea urchin"}], "objects": []})
+    "concepts: ['wrasse'] in the store, ['wrasse', 'sea urchin'] now"
+    """
+    if not (isinstance(stored, dict) and isinstance(wanted, dict)):
+        return f"{_short(stored)} in the store, {_short(wanted, 'not set')} now"
+    parts = []
+    for key in sorted(set(stored) | set(wanted), key=str):
+        a, b = stored.get(key), wanted.get(key)
+        if a == b:
+            continue
+        if key == "concepts" and isinstance(a, list | None) and isinstance(b, list | None):
+            parts.append(_concepts_change(a or [], b or []))
+        elif key == "objects" and isinstance(a, list | None) and isinstance(b, list | None):
+            parts.append(_objects_change(a or [], b or []))
+        else:
+            parts.append(f"{key}: {_short(a)} in the store, {_short(b, 'not set')} now")
+    shown = parts[:limit]
+    if len(parts) > limit:
+        shown.append(f"{len(parts) - limit} more")
+    return "; ".join(shown)
+
+
+def _concept_name(c) -> str:
+    if isinstance(c, dict):
+        return c.get("text") or "visual"
+    return str(c)
+
+
+def _concepts_change(a: list, b: list) -> str:
+    names_a, names_b = [_concept_name(c) for c in a], [_concept_name(c) for c in b]
+    if names_a != names_b:
+        return f"concepts: {names_a} in the store, {names_b} now"
+    changed = [n for n, x, y in zip(names_a, a, b) if x != y]
+    return "exemplars of concept " + ", ".join(repr(n) for n in changed)
+
+
+def _objects_change(a: list, b: list) -> str:
+    by_a = {o.get("id"): o for o in a if isinstance(o, dict)}
+    by_b = {o.get("id"): o for o in b if isinstance(o, dict)}
+    ids = sorted(
+        (i for i in set(by_a) | set(by_b) if by_a.get(i) != by_b.get(i)),
+        key=lambda i: (not isinstance(i, int), i if isinstance(i, int) else str(i)),
+    )
+    shown = ", ".join(str(i) for i in ids[:5]) + (", ..." if len(ids) > 5 else "")
+    return f"prompts of object {shown}" if ids else "object prompts"
+
+
+def _short(value, missing: str = "not recorded", width: int = 60) -> str:
+    text = missing if value is None else repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def changed_settings(stored: Provenance, wanted: Provenance, model: bool = True) -> tuple[str, str]:
+    """Which settings that shape the masks, or their times, differ between two provenances
+    ("" if none), and how (:func:`describe_change`); an image folder's rate too (``--fps``;
+    a video file's rate is its own). The engine is :func:`settings_change`'s to compare.
+
+    Parameters
+    ----------
+    stored, wanted : Provenance
+        The store's record and the run's.
+    model : bool
+        Compare the model entry (``False``: the run has not chosen its network yet).
+
+    Returns
+    -------
+    (str, str)
+        What differs (``"parameters and prompts"``) and how (``"min_area: 30 in the store,
+        50 now; ..."``).
+
+    Examples
+    --------
+    >>> a = Provenance.from_dict({"parameters": {"min_area": 30, "device": "cuda"}})
+    >>> b = Provenance.from_dict({"parameters": {"min_area": 50, "device": "cpu"}})
+    >>> changed_settings(a, b)
+    ('parameters', 'min_area: 30 in the store, 50 now')
+    """
+
+    def values(key: str):
+        a, b = (json.loads(json.dumps(p.get(key), default=str)) for p in (stored, wanted))
+        if key == "model":  # the same checkpoint may lie elsewhere now
+            for m in (a, b):
+                if isinstance(m, dict) and isinstance(m.get("checkpoint"), dict):
+                    m["checkpoint"].pop("path", None)
+        if key == "parameters":  # another device: the same masks up to float rounding
+            for m in (a, b):
+                if isinstance(m, dict):
+                    m.pop("device", None)
+        return a, b
+
+    names = {
+        "parameters": "parameters",
+        "prompts": "prompts",
+        "model": "model settings",
+        "auto": "automatic discovery setting",
+        "backward": "backward tracking setting",
+    }
+    if not model:
+        del names["model"]
+    changed, details = [], []
+    for key, text in names.items():
+        a, b = values(key)
+        if a != b:
+            changed.append(text)
+            details.append(describe_change(a, b))
+    made, now = (p.video.fps if p.video is not None else None for p in (stored, wanted))
+    if wanted.video is not None and wanted.video.extra.get("image_folder") and made != now:
+        made_text = f"{made:g} fps" if isinstance(made, int | float) else "not recorded"
+        changed.append(f"image folder's frame rate (--fps: the store's {made_text}, now {now:g})")
+    listed = (
+        ", ".join(changed[:-1]) + " and " + changed[-1] if len(changed) > 1 else "".join(changed)
+    )
+    return listed, "; ".join(d for d in details if d)
+
+
+def settings_change(stored: Provenance, wanted: Provenance, model: bool = True) -> str:
+    """What differs between a store's recorded settings and a run's, as one phrase for an
+    error message, or ``""`` when nothing that shapes the masks does.
+
+    Parameters
+    ----------
+    stored, wanted : Provenance
+        The store's record and the run's.
+    model : bool
+        As for :func:`changed_settings`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> old = Provenance.from_dict({"engine": "classical", "parameters": {"min_area": 30}})
+    >>> settings_change(old, Provenance.from_dict({"engine": "sam2"}))
+    'the store was made with the classical engine, not sam2'
+    >>> new = Provenance.from_dict({"engine": "classical", "parameters": {"min_area": 50}})
+    >>> settings_change(old, new)
+    'the parameters differ from the run that made the store (min_area: 30 in the store, 50 now)'
+    >>> settings_change(old, old)
+    ''
+    """
+    if stored.engine != wanted.engine:
+        return f"the store was made with the {stored.engine} engine, not {wanted.engine}"
+    changed, details = changed_settings(stored, wanted, model=model)
+    if not changed:
+        return ""
+    verb = "differ" if changed.endswith("s") or " and " in changed else "differs"
+    how = f" ({details})" if details else ""
+    return f"the {changed} {verb} from the run that made the store{how}"
+
+
+def model_record(
+    name: str,
+    checkpoint: str | os.PathLike | None,
+    pretrained: bool,
+    image_size: int,
+    digest: Callable[[str | os.PathLike], str] | None = None,
+) -> dict[str, Any]:
+    """The provenance entry (``"model"``) of the network a run uses.
+
+    Parameters
+    ----------
+    name : str
+        The variant (``"sam2.1-tiny"``, ``"sam3"``).
+    checkpoint : str or Path, optional
+        The weights file given (recorded with its sha256).
+    pretrained : bool
+        Whether real weights were asked for (a checkpoint counts as such).
+    image_size : int
+        The network's input size.
+    digest : callable, optional
+        sha256 of a file (default :func:`ecoseg._hashing.sha256_file`).
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> model_record("sam2.1-tiny", None, False, 1024)
+    {'variant': 'sam2.1-tiny', 'image_size': 1024, 'pretrained': False}
+    """
+    info: dict[str, Any] = {
+        "variant": name,
+        "image_size": image_size,
+        "pretrained": bool(pretrained or checkpoint is not None),
+    }
+    if checkpoint is not None:
+        if digest is None:
+            from ecoseg._hashing import sha256_file as digest
+        info["checkpoint"] = {"path": str(checkpoint), "sha256": digest(checkpoint)}
+    return info
+
+
+def requested_settings(
+    options: Mapping[str, Any],
+    video: str | os.PathLike | None = None,
+    made: Provenance | None = None,
+) -> Provenance:
+    """The settings a :func:`ecoseg.segment` run with ``options`` records in its store.
+
+    The video is not read and no network is loaded: the model's image size comes from its
+    configuration and a checkpoint's sha256 from :func:`ecoseg._hashing.cached_sha256_file`.
+
+    Parameters
+    ----------
+    options : mapping
+        :func:`ecoseg.segment`'s keyword arguments, already validated, with ``prompts`` the
+        prompt file's path (or ``None``); ``concepts`` present: a SAM 3 concept run, else
+        ``engine`` is the one chosen (``"sam2"`` or ``"classical"``).
+    video : str or Path, optional
+        The video; a local image folder adds its rate (``fps``, default 30).
+    made : Provenance, optional
+        The store's record: where it was made on a CPU and records no bf16, ``fast`` is taken
+        as that CPU's exact fp32 (a CPU without bf16 instructions runs ``fast`` in fp32).
+
+    Returns
+    -------
+    Provenance
+        ``engine``, ``parameters`` (no ``device``), ``prompts``, ``model``, ``auto`` or
+        ``backward`` as :func:`ecoseg.segment` records them, and the folder's ``video`` rate.
+
+    Examples
+    --------
+    >>> requested_settings({"engine": "classical", "params": {"min_area": 50}}).engine
+    'classical'
+    """
+    from ecoseg.prompts import load_prompts
+
+    path = options.get("prompts")
+    given = load_prompts(path) if path is not None else None
+    params = dict(options.get("params") or {})
+    record: dict[str, Any] = {}
+    if "concepts" in options:
+        from ecoseg.engine.concept_rules import ConceptSettings
+        from ecoseg.prompts import Prompts, combine_concepts
+        from ecoseg.sam3.config import get_config
+
+        model = options.get("model") or "sam3"
+        wanted = combine_concepts(
+            given.concepts if given is not None else (), options["concepts"], path and str(path)
+        )
+        objects = tuple(given.objects) if given is not None else ()
+        settings = ConceptSettings.from_params(params, options.get("detect_every", 1))
+        size = get_config(model, options.get("image_size")).image_size
+        record.update(
+            engine="sam3-concepts",
+            parameters=settings.to_dict(),
+            prompts=Prompts(objects, tuple(wanted)).to_dict(),
+        )
+    else:
+        auto, engine = bool(options.get("auto")), options["engine"]
+        model = options.get("model") or DEFAULT_MODEL
+        record["engine"] = engine
+        if given is not None:
+            record["prompts"] = given.to_dict()
+        if engine == "classical":
+            from ecoseg.engine.classical import ClassicalParams
+
+            record["parameters"] = ClassicalParams.from_dict(params).to_dict()
+        else:
+            from ecoseg.sam2.variants import get_variant
+
+            if auto:
+                from ecoseg.engine.discovery import DiscoveryParams
+
+                params = DiscoveryParams.from_dict(params).to_dict()
+                record["auto"] = True
+            else:
+                record["backward"] = bool(options.get("backward", True))
+            if options.get("fast") and not _fp32_cpu(made):
+                params["fast"] = True
+            record["parameters"] = params
+            size = get_variant(model, options.get("image_size")).image_size
+    if record["engine"] != "classical":
+        from ecoseg._hashing import cached_sha256_file
+
+        record["model"] = model_record(
+            model, options.get("checkpoint"), options.get("pretrained", True), size,
+            digest=cached_sha256_file,
+        )  # fmt: skip
+    if video is not None and "://" not in str(video) and Path(video).is_dir():
+        from ecoseg.io.folder import DEFAULT_FPS
+
+        fps = options.get("fps")
+        record["video"] = {"fps": DEFAULT_FPS if fps is None else fps, "image_folder": True}
+    return Provenance.from_dict(record)
+
+
+def _fp32_cpu(made: Provenance | None) -> bool:
+    """Whether a store was made on a CPU in fp32 (``fast`` not in effect there)."""
+    parameters = made.get("parameters") if made is not None else None
+    return (
+        isinstance(parameters, dict)
+        and parameters.get("device") == "cpu"
+        and not parameters.get("fast")
+    )
