@@ -82,12 +82,12 @@ class ForgottenEditsWarning(UserWarning):
     """A correction on an earlier frame forgot objects added, corrected or removed after it."""
 
 
-def _check_prompts(prompts, width: int, height: int, n: int) -> None:
+def _check_prompts(prompts, width: int, height: int, n: int):
+    """``prompts`` checked against the video (boxes cut to the frame, see Prompts.validate)."""
     if prompts is None or len(prompts.objects) == 0:
         raise PromptError("propagation needs prompts for at least one object")
     if hasattr(prompts, "validate"):
-        prompts.validate(width, height, n)
-        return
+        return prompts.validate(width, height, n)
     for o in prompts.objects:
         for p in o.prompts:
             if not 0 <= p.frame < n:
@@ -95,6 +95,7 @@ def _check_prompts(prompts, width: int, height: int, n: int) -> None:
                     f"object {o.id}, frame {p.frame}: frame index out of range "
                     f"(video has {n} frames)"
                 )
+    return prompts
 
 
 def prompted_frames(prompts) -> list[int]:
@@ -679,7 +680,7 @@ def propagate(
     video = as_video(video)
     n = len(video)
     width, height = int(video.width), int(video.height)
-    _check_prompts(prompts, width, height, n)
+    prompts = _check_prompts(prompts, width, height, n)
     session = StreamingSession(
         model,
         video,
