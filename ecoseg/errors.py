@@ -59,3 +59,9 @@ class FormatError(EcosegError):
 class ClassNameWarning(UserWarning):
     """Class names that differ only in letter case (``parrotfish``, ``Parrotfish``): counted
     as two species, which a person rarely means; the warning names them and the store."""
+
+
+class PromptClippedWarning(UserWarning):
+    """A prompt box (or exemplar box) reaches past the edge of the frame: it is cut to the
+    frame; the warning names the file, object or concept, frame, both boxes and the frame
+    size."""

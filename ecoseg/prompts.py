@@ -8,11 +8,14 @@ A prompt file is JSON in video pixel coordinates (x to the right, y down)::
                       "box": [100, 60, 160, 110]}]}
     ]}
 
-``labels`` are 1 for a positive click (on the object) and 0 for a negative click (not on it);
-without ``labels`` every click is positive.
+``labels`` are the integers 1 for a positive click (on the object) and 0 for a negative click
+(not on it); without ``labels`` every click is positive. Ids and frames are integers,
+coordinates numbers (JSON ``true``/``false``, text, NaN and infinity are refused).
 Each frame prompt needs at least one point or a box. Several prompts for one object on later
-frames are corrections. ``load_prompts`` checks the structure; ``Prompts.validate`` checks the
-prompts against a video's size and length, before any model is loaded.
+frames are corrections. Objects may share a class, but not in two letter cases
+(``"Parrotfish"``, ``"parrotfish"``: two species in every table). ``load_prompts`` checks the
+structure; ``Prompts.validate`` checks the prompts against a video's size and length, before
+any model is loaded, and cuts boxes that reach past the frame's edge to the frame.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._prompt_values import click_labels, fit_box, float_array, is_number, shown
 from ecoseg.errors import PromptError
 
 __all__ = [
@@ -70,16 +74,13 @@ class FramePrompt:
             raise PromptError(f"frame index must be an integer, got {self.frame!r}")
         if self.frame < 0:
             raise PromptError(f"frame index must be >= 0, got {self.frame}")
-        points = _float_array(self.points, where, "points").reshape(-1, 2)
-        labels = np.asarray(self.labels)
-        if labels.size and not np.isin(labels, (0, 1)).all():
-            raise PromptError(f"{where}: click labels must be 0 or 1, got {labels.tolist()}")
-        labels = labels.astype(np.int64).reshape(-1)
+        points = float_array(self.points, where, "points").reshape(-1, 2)
+        labels = click_labels(self.labels, where)
         if len(labels) != len(points):
             raise PromptError(f"{where}: {len(points)} points but {len(labels)} labels")
         box = self.box
         if box is not None:
-            box = _float_array(box, where, "box").reshape(-1)
+            box = float_array(box, where, "box").reshape(-1)
             if box.shape != (4,):
                 raise PromptError(f"{where}: box must be [x0, y0, x1, y1], got {box.tolist()}")
             if not (box[0] < box[2] and box[1] < box[3]):
@@ -180,6 +181,7 @@ class Prompts:
         if len(set(ids)) != len(ids):
             dup = next(i for i in ids if ids.count(i) > 1)
             raise PromptError(f"duplicate object id {dup}")
+        _check_object_classes(objects)
         if self.concepts:  # a clicked animal's class and a concept name one species alike
             check_concept_names(self.concepts)
             for o in objects:
@@ -206,17 +208,53 @@ class Prompts:
         """``(object_id, FramePrompt)`` pairs on ``frame``, in object order."""
         return [(o.id, p) for o in self.objects for p in o.prompts if p.frame == frame]
 
-    def validate(self, width: int, height: int, n_frames: int | None = None) -> Prompts:
+    def validate(
+        self, width: int, height: int, n_frames: int | None = None, *, source: str | None = None
+    ) -> Prompts:
         """Check every prompt against a video of ``width`` x ``height`` and ``n_frames``.
+
+        A box (or exemplar box) that reaches past the edge of the frame is cut to the frame,
+        with a :class:`~ecoseg.errors.PromptClippedWarning`; one wholly outside it, a point
+        outside it and a frame past the end are refused.
+
+        Parameters
+        ----------
+        width, height : int
+            The frame size in pixels.
+        n_frames : int, optional
+            The number of frames.
+        source : str, optional
+            The prompt file, named in errors and warnings.
+
+        Returns
+        -------
+        Prompts
+            These prompts, or a copy with the boxes cut to the frame.
 
         Raises
         ------
         PromptError
-            Naming the object and frame of the first prompt outside the video.
+            Naming the file, object (or concept) and frame of the first prompt outside the
+            video, and the frame size.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> p = Prompts.single(0, box=[50, 10, 90, 30])
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     p.validate(64, 48).at(0)[0][1].box.tolist()
+        [50.0, 10.0, 64.0, 30.0]
+        >>> print(caught[0].message)
+        object 1, frame 0: box [50.0, 10.0, 90.0, 30.0] reaches past the edge of the 64x48 \
+frame; cut to [50.0, 10.0, 64.0, 30.0]
         """
+        named = f"{source}: " if source else ""
+        objects, cut = [], False
         for o in self.objects:
+            frame_prompts = []
             for p in o.prompts:
-                where = f"object {o.id}, frame {p.frame}"
+                where = f"{named}object {o.id}, frame {p.frame}"
                 if n_frames is not None and p.frame >= n_frames:
                     raise PromptError(
                         f"{where}: frame index out of range (video has {n_frames} frames)"
@@ -226,19 +264,22 @@ class Prompts:
                         raise PromptError(
                             f"{where}: point ({x:g}, {y:g}) is outside the {width}x{height} frame"
                         )
-                if p.box is not None:
-                    x0, y0, x1, y1 = p.box
-                    if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
-                        raise PromptError(
-                            f"{where}: box {p.box.tolist()} is outside the {width}x{height} frame"
-                        )
                 if p.mask is not None and p.mask.shape != (height, width):
                     raise PromptError(
                         f"{where}: mask shape {p.mask.shape} differs from the frame "
                         f"({height}, {width})"
                     )
-        validate_concepts(self.concepts, width, height, n_frames)
-        return self
+                if p.box is not None:
+                    box = fit_box(p.box, width, height, where)
+                    if box is not None:
+                        p = FramePrompt(p.frame, p.points, p.labels, box, p.mask)
+                        cut = True
+                frame_prompts.append(p)
+            objects.append(ObjectPrompts(o.id, o.class_, tuple(frame_prompts)))
+        concepts = validate_concepts(self.concepts, width, height, n_frames, source=source)
+        if not cut and all(a is b for a, b in zip(concepts, self.concepts)):
+            return self
+        return Prompts(tuple(objects), concepts)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "prompts") -> Prompts:
@@ -383,6 +424,22 @@ class Prompts:
         return cls((ObjectPrompts(id=id, class_=class_, prompts=(fp,)),))
 
 
+def _check_object_classes(objects) -> None:
+    """Refuse two objects whose classes differ only in letter case (``"Parrotfish"``,
+    ``"parrotfish"``): every table would count them as two species. Classes the store spells
+    alike (``"parrotfish "``, ``"Unknown"`` and ``"unknown"``) are one class."""
+    from ecoseg.provenance import clean_class_name
+
+    seen: dict[str, tuple[int, str]] = {}
+    for o in objects:
+        first = seen.setdefault(name_key(o.class_), (o.id, o.class_))
+        if clean_class_name(first[1]) != clean_class_name(o.class_):
+            raise PromptError(
+                f"objects {first[0]} and {o.id}: classes {first[1]!r} and {o.class_!r} differ "
+                "only in case: their tracks would be counted as two species; spell them the same"
+            )
+
+
 def load_prompts(path: str | Path) -> Prompts:
     """Read and check a prompt file (JSON).
 
@@ -420,18 +477,6 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not allowed in a prompt file")
 
 
-def _float_array(value, where: str, what: str) -> np.ndarray:
-    try:
-        arr = np.asarray(value if value is not None else [], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise PromptError(f"{where}: {what} must be numbers, got {value!r}") from None
-    if not np.isfinite(arr).all():
-        raise PromptError(f"{where}: {what} contain NaN or infinity: {arr.tolist()}")
-    if what == "points" and arr.size % 2:
-        raise PromptError(f"{where}: points must be [[x, y], ...], got {arr.tolist()}")
-    return arr
-
-
 # ---------------------------------------------------------------------------------------
 # concepts (SAM 3): what to find by name and by example
 # ---------------------------------------------------------------------------------------
@@ -449,15 +494,16 @@ class Exemplar:
             raise PromptError(f"exemplar frame must be an integer, got {self.frame!r}")
         if int(self.frame) < 0:
             raise PromptError(f"exemplar frame must be >= 0, got {self.frame}")
-        box = _float_array(self.box, f"exemplar on frame {self.frame}", "box").reshape(-1)
+        box = float_array(self.box, f"exemplar on frame {self.frame}", "box").reshape(-1)
         if box.shape != (4,) or box[2] <= box[0] or box[3] <= box[1]:
             raise PromptError(
                 f"exemplar on frame {self.frame}: box must be [x0, y0, x1, y1] with x1 > x0 "
                 f"and y1 > y0, got {np.asarray(self.box).tolist()}"
             )
-        if self.label not in (0, 1):
+        if not is_number(self.label, "iu") or self.label not in (0, 1):
             raise PromptError(
-                f"exemplar on frame {self.frame}: label must be 1 (positive) or 0 (negative)"
+                f"exemplar on frame {self.frame}: label must be the integer 1 (positive) or 0 "
+                f"(negative), got {shown(self.label)}"
             )
         object.__setattr__(self, "frame", int(self.frame))
         object.__setattr__(self, "box", tuple(float(v) for v in box))
@@ -610,10 +656,24 @@ def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") 
     ecoseg.errors.PromptError: concept 'Parrotfish' and the class 'parrotfish' differ only in \
 case or spacing: their tracks would be counted as two species; spell them the same
     """
+    from ecoseg.provenance import clean_class_name
+
     seen: dict[str, str] = {}
+    untexted = False  # a concept of exemplars alone is the class "visual"
     for c in concepts:
         key = name_key(c.name)
         if key in seen:
+            if not c.text and untexted:
+                raise PromptError(
+                    "two concepts without text would both be the class 'visual': their "
+                    "tracks would be counted as one species; give each a text"
+                )
+            if not c.text or (untexted and key == name_key("visual")):
+                texted = c.text or seen[key]
+                raise PromptError(
+                    f"a concept without text is the class 'visual', like the concept "
+                    f"{texted!r}: give the one without text a text of its own"
+                )
             if seen[key] == c.name:
                 raise PromptError(f"concept {c.name!r} is given twice")
             raise PromptError(
@@ -621,9 +681,10 @@ case or spacing: their tracks would be counted as two species; spell them the sa
                 "the concept once"
             )
         seen[key] = c.name
+        untexted = untexted or not c.text
     for name in classes:
-        other = seen.get(name_key(name))
-        if other is not None and other != name:
+        other = seen.get(name_key(name))  # one spelling in the store: one species, fine
+        if other is not None and clean_class_name(other) != clean_class_name(name):
             raise PromptError(
                 f"concept {other!r} and {where or 'the class'} {name!r} "
                 f"{_how_alike(other, name)}; spell them the same"
@@ -641,20 +702,42 @@ def _how_alike(a: str, b: str) -> str:
     return "differ only in case or spacing: their tracks would be counted as two species"
 
 
-def validate_concepts(concepts, width: int, height: int, n_frames: int | None = None) -> None:
-    """Check exemplar frames and boxes against a video (one-line errors naming the concept)."""
+def validate_concepts(
+    concepts, width: int, height: int, n_frames: int | None = None, *, source: str | None = None
+) -> tuple[Concept, ...]:
+    """Check exemplar frames and boxes against a video (one-line errors naming the file and
+    concept); exemplar boxes that reach past the edge are cut to the frame, with a warning.
+
+    Returns
+    -------
+    tuple of Concept
+        The concepts, those with a box cut to the frame replaced by a copy.
+
+    Examples
+    --------
+    >>> validate_concepts([Concept("wrasse", (Exemplar(0, (90, 0, 99, 9)),))], 64, 48)
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: concept 'wrasse', exemplar on frame 0: box [90.0, 0.0, 99.0, \
+9.0] is outside the 64x48 frame
+    """
+    named = f"{source}: " if source else ""
+    out = []
     for c in concepts:
+        exemplars = []
         for e in c.exemplars:
-            where = f"concept {c.name!r}, exemplar on frame {e.frame}"
+            where = f"{named}concept {c.name!r}, exemplar on frame {e.frame}"
             if n_frames is not None and e.frame >= n_frames:
                 raise PromptError(
                     f"{where}: frame index out of range (video has {n_frames} frames)"
                 )
-            x0, y0, x1, y1 = e.box
-            if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
-                raise PromptError(
-                    f"{where}: box {list(e.box)} is outside the {width}x{height} frame"
-                )
+            box = fit_box(e.box, width, height, where)
+            exemplars.append(e if box is None else Exemplar(e.frame, tuple(box), e.label))
+        if all(a is b for a, b in zip(exemplars, c.exemplars)):
+            out.append(c)
+        else:
+            out.append(Concept(c.text, tuple(exemplars)))
+    return tuple(out)
 
 
 def combine_concepts(given, names, source: str | None = None) -> tuple[Concept, ...]:

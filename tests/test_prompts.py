@@ -1,5 +1,6 @@
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -288,3 +289,149 @@ def test_concept_names_in_two_unicode_forms_are_refused():
     nfc, nfd = "\u014ctaki", "O\u0304taki"
     with pytest.raises(PromptError, match="two Unicode forms"):
         parse_concepts([nfc, nfd])
+
+
+# ------------------------------------------------------- numbers: true/false and text refused
+def _obj(**prompt):
+    return {"objects": [{"id": 1, "prompts": [{"frame": 0, **prompt}]}]}
+
+
+def _exemplar(**exemplar):
+    return {
+        "concepts": [{"text": "a", "exemplars": [{"frame": 0, "box": [0, 0, 5, 5], **exemplar}]}]
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (_obj(points=[[1, 2]], labels=[True]), "object 1: frame 0: click labels must be integers"),
+        (_obj(points=[[1, 2]], labels=[False]), "click labels must be integers 0 or 1"),
+        (_obj(points=[[1, 2]], labels=[1.0]), "click labels must be integers 0 or 1"),
+        (_obj(points=[[1, 2]], labels=["1"]), "click labels must be integers 0 or 1"),
+        (_obj(points=[[True, 2]]), "object 1: frame 0: points must be numbers"),
+        (_obj(box=[0, 0, "10", 5]), "object 1: frame 0: box must be numbers"),
+        (_obj(box=[False, 0, 10, 5]), "box must be numbers (not text or true/false)"),
+        (_obj(box=[0, 0, 1e999, 5]), "box contain NaN or infinity"),
+        (_obj(points=[[1, 2]], frame=1.5), "frame index must be an integer, got 1.5"),
+        (_obj(points=[[1, 2]], frame=True), "frame index must be an integer, got True"),
+        (_exemplar(label=True), "concepts[0]: exemplar on frame 0: label must be the integer"),
+        (_exemplar(label=False), "label must be the integer 1 (positive) or 0"),
+        (_exemplar(label=1.0), "label must be the integer 1 (positive) or 0"),
+        (_exemplar(box=[0, 0, "5", 5]), "concepts[0]: exemplar on frame 0: box must be numbers"),
+        (_exemplar(frame=True), "exemplar frame must be an integer, got True"),
+        (_exemplar(frame=0.5), "exemplar frame must be an integer, got 0.5"),
+    ],
+)
+def test_true_false_text_and_fractions_are_not_numbers_here(tmp_path, data, needle):
+    """JSON ``true`` is Python's ``True``, an int: ``"label": true`` was read as 1 and
+    ``false`` as 0, ``[true, 0, 10, 5]`` as a box and ``"10"`` as 10. Labels are the integers
+    0 or 1 and coordinates numbers; anything else is refused in one line naming the file."""
+    if "1e999" in needle or "infinity" in needle:
+        path = write(tmp_path, json.dumps(data).replace("Infinity", "1e999"))
+    else:
+        path = write(tmp_path, data)
+    with pytest.raises(PromptError) as info:
+        load_prompts(path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: ") and needle in msg and "\n" not in msg
+
+
+def test_numpy_numbers_still_work():
+    fp = FramePrompt(
+        np.int64(2), points=np.array([[1.5, 2]]), labels=np.array([0]), box=(1, 2, 3, 4)
+    )
+    assert (fp.frame, fp.labels.tolist(), fp.box.tolist()) == (2, [0], [1.0, 2.0, 3.0, 4.0])
+    assert Exemplar(np.int64(0), np.array([0, 0, 5.0, 5]), np.int64(0)).label == 0
+
+
+# ------------------------------------------------------------- boxes past the frame's edge
+def test_a_box_past_the_frames_edge_is_cut_with_a_warning():
+    """A box drawn past the edge went to the network as it was, corners outside the image,
+    without a word; it is cut to the frame with a one-line warning naming the file, object
+    or concept, frame, both boxes and the frame size."""
+    from ecoseg.errors import PromptClippedWarning
+
+    p = Prompts.from_dict(
+        {
+            "objects": [{"id": 3, "prompts": [{"frame": 1, "box": [-4, 10, 30, 60]}]}],
+            "concepts": [{"text": "a", "exemplars": [{"frame": 0, "box": [50, 0, 70, 10]}]}],
+        }
+    )
+    with pytest.warns(PromptClippedWarning) as caught:
+        cut = p.validate(64, 48, 5, source="p.json")
+    msgs = [str(w.message) for w in caught]
+    assert msgs == [
+        "p.json: object 3, frame 1: box [-4.0, 10.0, 30.0, 60.0] reaches past the edge of the "
+        "64x48 frame; cut to [0.0, 10.0, 30.0, 48.0]",
+        "p.json: concept 'a', exemplar on frame 0: box [50.0, 0.0, 70.0, 10.0] reaches past "
+        "the edge of the 64x48 frame; cut to [50.0, 0.0, 64.0, 10.0]",
+    ]
+    assert cut.at(1)[0][1].box.tolist() == [0, 10, 30, 48]
+    assert cut.concepts[0].exemplars[0].box == (50, 0, 64, 10)
+    assert p.at(1)[0][1].box.tolist() == [-4, 10, 30, 60]  # the prompts given stay as given
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cut.validate(64, 48, 5) is cut  # inside the frame: nothing to say
+
+
+def test_a_box_or_point_wholly_outside_the_frame_is_refused_naming_the_file():
+    outside = {"concepts": [{"text": "a", "exemplars": [{"frame": 0, "box": [64, 0, 70, 9]}]}]}
+    with pytest.raises(
+        PromptError,
+        match=r"^p\.json: concept 'a', exemplar on frame 0: box \[64\.0, 0\.0, 70\.0, 9\.0\] "
+        r"is outside the 64x48 frame$",
+    ):
+        Prompts.from_dict(outside).validate(64, 48, source="p.json")
+    with pytest.raises(PromptError, match=r"^p\.json: object 1, frame 0: point \(64, 3\) is "):
+        Prompts.single(0, points=[[64, 3]]).validate(64, 48, source="p.json")
+
+
+# --------------------------------------------------------- class names the store merges
+def _objects(*classes):
+    return {
+        "objects": [
+            {"id": i + 1, "class": c, "prompts": [{"frame": 0, "points": [[1, 2]]}]}
+            for i, c in enumerate(classes)
+        ]
+    }
+
+
+def test_objects_whose_classes_differ_only_in_case_are_refused(tmp_path):
+    """Two clicked fish of classes "Parrotfish" and "parrotfish" were tracked as two
+    species (MaxN and counts split them); the file is refused naming both spellings."""
+    path = write(tmp_path, _objects("wrasse", "Parrotfish", "parrotfish"))
+    with pytest.raises(
+        PromptError,
+        match=rf"^{path}: objects 2 and 3: classes 'Parrotfish' and 'parrotfish' differ only in "
+        "case: their tracks would be counted as two species; spell them the same$",
+    ):
+        load_prompts(path)
+    # spellings the store keeps as one class are one species: several fish of it are fine
+    p = Prompts.from_dict(
+        _objects("parrotfish", "parrotfish ", " parrotfish", "Unknown", "unknown")
+    )
+    assert len(p) == 5
+
+
+def test_a_concept_and_a_class_the_store_spells_alike_are_one_species():
+    """A concept "parrotfish" and a clicked fish of class "parrotfish " (or the same name in
+    NFD) were refused as "counted as two species", which they are not: the store keeps one
+    spelling of both. Case still matters."""
+    nfc, nfd = "\u014ctaki", "O\u0304taki"
+    for concept, cls in [("parrotfish", "parrotfish "), ("sea urchin", "sea  urchin"), (nfc, nfd)]:
+        data = {"concepts": [concept], **_objects(cls)}
+        assert Prompts.from_dict(data).concepts[0].name == concept
+    with pytest.raises(PromptError, match="concept 'parrotfish' and object 1's class 'Parrotfish'"):
+        Prompts.from_dict({"concepts": ["parrotfish"], **_objects("Parrotfish")})
+
+
+def test_two_concepts_without_text_say_why_they_are_refused():
+    """Two concepts of exemplars alone are both the class "visual" (one species in the
+    tables); they were refused as "concept 'visual' is given twice", which names no concept
+    the user wrote."""
+    e = {"exemplars": [{"frame": 0, "box": [0, 0, 5, 5]}]}
+    with pytest.raises(PromptError, match=r"p\.json: two concepts without text .*give each a text"):
+        Prompts.from_dict({"concepts": [e, e]}, source="p.json")
+    with pytest.raises(PromptError, match="without text is the class 'visual', like the concept"):
+        Prompts.from_dict({"concepts": ["Visual", e]})

@@ -420,10 +420,8 @@ def segment(
             "not to the classical engine or --auto"
         )
     if prompts is not None:
-        try:
-            prompts.validate(reader.width, reader.height, len(reader))
-        except PromptError as exc:  # name the file too
-            raise PromptError(f"{prompt_file}: {exc}" if prompt_file else str(exc)) from None
+        source = str(prompt_file) if prompt_file else None
+        prompts = prompts.validate(reader.width, reader.height, len(reader), source=source)
         if engine == "sam2" and not auto and len(prompts) == 0:
             hint = " (its concepts need --model sam3)" if prompts.concepts else ""
             raise PromptError(
@@ -658,10 +656,12 @@ def _segment_concepts(
             f"'concepts'{none_in}"
         )
     objects = tuple(prompts.objects) if prompts is not None else ()
+    source = str(prompt_file) if prompt_file else None
     try:
-        prompts = Prompts(objects, tuple(wanted)).validate(reader.width, reader.height, len(reader))
+        prompts = Prompts(objects, tuple(wanted))
     except PromptError as exc:
-        raise PromptError(f"{prompt_file}: {exc}" if prompt_file else str(exc)) from None
+        raise PromptError(f"{source}: {exc}" if source else str(exc)) from None
+    prompts = prompts.validate(reader.width, reader.height, len(reader), source=source)
     settings = ConceptSettings.from_params(params, detect_every)
     run_device = resolve_device(device)
     provenance = {

@@ -54,7 +54,7 @@ from ecoseg.engine.concept_rules import ConceptSettings, output_masks
 from ecoseg.engine.concept_tracker import ConceptStep, ConceptTracker, ConceptVideoTracker
 from ecoseg.engine.results import FrameResult
 from ecoseg.errors import PromptError
-from ecoseg.prompts import Concept, Prompts
+from ecoseg.prompts import Concept, Prompts, validate_concepts
 
 __all__ = ["ConceptRun", "concept_tokenizer", "byte_tokenizer", "track_concepts"]
 
@@ -122,7 +122,7 @@ class ConceptRun:
         self.settings = settings or ConceptSettings()
         n = len(self.video)
         self.prompts = Prompts(tuple(objects.objects) if objects is not None else ())
-        self.prompts.validate(self.video.width, self.video.height, n)
+        self.prompts = self.prompts.validate(self.video.width, self.video.height, n)
         for c in self.concepts:
             for e in c.exemplars:
                 if not 0 <= e.frame < n:
@@ -130,6 +130,7 @@ class ConceptRun:
                         f"concept {c.name!r}: exemplar frame {e.frame} is outside the video "
                         f"(0..{n - 1})"
                     )
+        self.concepts = list(validate_concepts(self.concepts, self.video.width, self.video.height))
         self.tracker = ConceptTracker(
             model,
             self.concepts,

@@ -478,7 +478,7 @@ class DiscoveryEngine:
         n = len(self.video)
         self.height, self.width = int(self.video.height), int(self.video.width)
         if prompts is not None:
-            prompts.validate(self.width, self.height, n)
+            prompts = prompts.validate(self.width, self.height, n)
         self.prompts = prompts
         if device is not None:
             model = model.to(device)

@@ -50,12 +50,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import torch
 
+from ecoseg._prompt_values import fit_box
 from ecoseg.engine._runtime import (
     OUTPUTS,
     FrameEncoder,
@@ -82,12 +83,12 @@ class ForgottenEditsWarning(UserWarning):
     """A correction on an earlier frame forgot objects added, corrected or removed after it."""
 
 
-def _check_prompts(prompts, width: int, height: int, n: int) -> None:
+def _check_prompts(prompts, width: int, height: int, n: int):
+    """``prompts`` checked against the video (boxes cut to the frame, see Prompts.validate)."""
     if prompts is None or len(prompts.objects) == 0:
         raise PromptError("propagation needs prompts for at least one object")
     if hasattr(prompts, "validate"):
-        prompts.validate(width, height, n)
-        return
+        return prompts.validate(width, height, n)
     for o in prompts.objects:
         for p in o.prompts:
             if not 0 <= p.frame < n:
@@ -95,6 +96,7 @@ def _check_prompts(prompts, width: int, height: int, n: int) -> None:
                     f"object {o.id}, frame {p.frame}: frame index out of range "
                     f"(video has {n} frames)"
                 )
+    return prompts
 
 
 def prompted_frames(prompts) -> list[int]:
@@ -106,32 +108,35 @@ def _prompts_at(prompts, frame: int) -> list[tuple[int, Any]]:
     return [(o.id, p) for o in prompts.objects for p in o.prompts if p.frame == frame]
 
 
-def _check_frame_prompts(prompts, frame: int, width: int, height: int, n: int) -> None:
+def _check_frame_prompts(prompts, frame: int, width: int, height: int, n: int) -> list:
+    """``prompts`` checked against the video, boxes past the frame's edge cut to it (with a
+    warning, as :meth:`ecoseg.prompts.Prompts.validate` does)."""
     if not 0 <= frame < n:
         raise PromptError(f"frame {frame}: frame index out of range (video has {n} frames)")
+    out = []
     for oid, p in prompts:
         pts = np.asarray(p.points, dtype=np.float64).reshape(-1, 2)
-        box = None if p.box is None else np.asarray(p.box, dtype=np.float64).reshape(2, 2)
-        for xy in (pts, box):
-            if (
-                xy is not None
-                and len(xy)
-                and (
-                    (xy[:, 0] < 0).any()
-                    or (xy[:, 0] > width).any()
-                    or (xy[:, 1] < 0).any()
-                    or (xy[:, 1] > height).any()
-                )
-            ):
-                raise PromptError(
-                    f"object {oid}, frame {frame}: prompt outside the {width}x{height} video"
-                )
+        if len(pts) and (
+            (pts[:, 0] < 0).any()
+            or (pts[:, 0] > width).any()
+            or (pts[:, 1] < 0).any()
+            or (pts[:, 1] > height).any()
+        ):
+            raise PromptError(
+                f"object {oid}, frame {frame}: prompt outside the {width}x{height} video"
+            )
+        if p.box is not None:
+            cut = fit_box(p.box, width, height, f"object {oid}, frame {frame}")
+            if cut is not None:
+                p = replace(p, box=cut)
+        out.append((oid, p))
         mask = getattr(p, "mask", None)
         if mask is not None and np.asarray(mask).shape != (height, width):
             raise PromptError(
                 f"object {oid}, frame {frame}: mask is {np.asarray(mask).shape}, "
                 f"not {(height, width)}"
             )
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -347,7 +352,7 @@ class StreamingSession:
         """
         frame = int(frame)
         prompts = [(int(o), p) for o, p in prompts]
-        _check_frame_prompts(prompts, frame, self.width, self.height, self.num_frames)
+        prompts = _check_frame_prompts(prompts, frame, self.width, self.height, self.num_frames)
         if self._tracked_already(frame) and frame != self.last:
             self._seek(frame)
             self._track(frame)
@@ -679,7 +684,7 @@ def propagate(
     video = as_video(video)
     n = len(video)
     width, height = int(video.width), int(video.height)
-    _check_prompts(prompts, width, height, n)
+    prompts = _check_prompts(prompts, width, height, n)
     session = StreamingSession(
         model,
         video,

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._paths import check_outside_store
-from ecoseg.errors import FormatError
+from ecoseg.errors import FormatError, PromptError
 from ecoseg.formats._annotated import UnannotatedFramesWarning, check_annotated
 from ecoseg.formats._common import (
     Annotations,
@@ -541,7 +541,10 @@ def to_prompts(ann: Annotations, *, frames: Any = None) -> Any:
             shapes.append((inst.track, inst.frame, box, None))
     if not shapes:
         raise FormatError(f"{ann.source}: no boxes or masks to prompt with")
-    return Prompts.from_shapes(shapes, ann.class_of())
+    try:
+        return Prompts.from_shapes(shapes, ann.class_of())
+    except PromptError as exc:  # e.g. classes "Fish" and "fish": name the file
+        raise PromptError(f"{ann.source}: {exc}") from None
 
 
 def prompts_from_file(

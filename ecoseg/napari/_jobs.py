@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -449,12 +449,13 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
     try:
         n = len(reader)
         stop = n if job.stop is None else min(int(job.stop), n)
-        if job.prompts is not None:
-            job.prompts.validate(reader.width, reader.height, n)
+        if job.prompts is not None:  # boxes past the frame's edge cut to it
+            job = replace(job, prompts=job.prompts.validate(reader.width, reader.height, n))
         if job.concepts:
             from ecoseg.prompts import validate_concepts
 
-            validate_concepts(job.concepts, reader.width, reader.height, n)
+            concepts = validate_concepts(job.concepts, reader.width, reader.height, n)
+            job = replace(job, concepts=concepts)
         if job.engine == "classical":
             from ecoseg.engine.classical import track
 

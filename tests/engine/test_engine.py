@@ -284,3 +284,18 @@ def test_resume_of_a_complete_store_does_no_work(clip, tmp_path, monkeypatch, kw
     monkeypatch.setattr(engine, "write_results", no_writing)
     assert ecoseg.segment(clip.video, out=out, progress=False, resume=True, **kwargs) == str(out)
     assert (ecoseg.open_masks(out).labels.values == before).all()
+
+
+def test_a_box_past_the_frames_edge_is_cut_and_tracked(clip, tmp_path):
+    """A prompt box reaching past the frame's edge went to the network as it was, corners
+    outside the image, without a word. It is cut to the frame with a warning naming the
+    file (a PromptClippedWarning), and the store records the box it tracked from."""
+    import json
+
+    path = tmp_path / "p.json"
+    box = {"objects": [{"id": 1, "prompts": [{"frame": 0, "box": [40, 20, 70, 50]}]}]}
+    path.write_text(json.dumps(box))
+    with pytest.warns(UserWarning, match=r"p\.json: object 1, frame 0: box .* cut to"):
+        out = ecoseg.segment(clip.video, str(path), out=tmp_path / "m.zarr", **RANDOM_NET)
+    stored = MaskStore.open(out).provenance["prompts"]["objects"][0]["prompts"][0]["box"]
+    assert stored == [40.0, 20.0, 64.0, 48.0]

@@ -644,3 +644,18 @@ def test_segment_resume_with_the_other_direction_setting_is_refused(synth_clip, 
         _segment(synth_clip, out, resume=True, backward=False, **SEGMENT)
     with pytest.raises(ConfigError, match="applies to the sam2 engine with prompts"):
         ecoseg.segment(synth_clip.video, out=tmp_path / "c.zarr", backward=False, progress=False)
+
+
+def test_a_box_past_the_frames_edge_is_cut_with_a_warning(model, clip):
+    """``add_prompts`` refused a box reaching past the frame's edge ("prompt outside the
+    video") where ``propagate`` and prompt files cut it to the frame; it cuts it too, with
+    the same warning, and tracks as from the cut box."""
+    past = FramePrompt(0, box=np.array([70.0, -5.0, W + 20.0, 40.0]))
+    cut = FramePrompt(0, box=np.array([70.0, 0.0, W, 40.0]))
+    s = StreamingSession(model, clip)
+    with pytest.warns(UserWarning, match=rf"object 3, frame 0: .* cut to \[70.0, 0.0, {W}"):
+        got = s.add_prompts(0, [(3, past)])
+    ref = StreamingSession(model, clip).add_prompts(0, [(3, cut)])
+    assert np.array_equal(got.logits, ref.logits)
+    with pytest.raises(PromptError, match=r"object 3, frame 0: box .* is outside the"):
+        s.add_prompts(0, [(3, FramePrompt(0, box=np.array([W + 1.0, 0, W + 9.0, 9])))])

@@ -253,3 +253,23 @@ def test_csv_boxes_on_three_frames_become_sam2_tracks(sample, excerpt, tmp_path)
     assert {o["source"] for o in store.objects} == {"prompt"}
     recorded = store.provenance["prompts"]["objects"]
     assert {o["id"]: o["class"] for o in recorded} == species
+
+
+def test_prompts_from_classes_differing_only_in_case_are_refused_naming_the_file():
+    """Tracks of species "Fish" and "fish" became two species in ecoseg's counts; as
+    prompts they are refused, in one line naming the file and both spellings."""
+    from ecoseg.errors import PromptError
+
+    ann = Annotations(
+        width=64,
+        height=48,
+        n_frames=3,
+        tracks=(Track(1, "Fish"), Track(2, "fish")),
+        instances=(
+            Instance(frame=0, track=1, box=(1, 2, 9, 9)),
+            Instance(0, 2, box=(20, 2, 30, 9)),
+        ),
+        source="old.csv",
+    )
+    with pytest.raises(PromptError, match=r"^old\.csv: objects 1 and 2: classes 'Fish' and 'fish'"):
+        to_prompts(ann)

@@ -1,0 +1,148 @@
+"""Checks of the values in a prompt: numbers, click labels, boxes against the frame.
+
+Public names in a private module: :mod:`ecoseg.prompts` uses them for SAM 2 objects and SAM 3
+exemplars alike, so one mistake gets one wording. JSON ``true`` is Python's ``True``, an
+``int``, and ``np.asarray(["10"], float)`` reads text as a number: neither is a number here.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+
+from ecoseg.errors import PromptClippedWarning, PromptError
+
+__all__ = ["click_labels", "fit_box", "float_array", "is_number", "shown"]
+
+
+def is_number(value, kinds: str = "iuf") -> bool:
+    """Whether ``value`` is a number, or nested lists of numbers, of these numpy kinds
+    (``"iu"``: integers only); true/false and text never are.
+
+    Examples
+    --------
+    >>> is_number([1, 2.5]), is_number([True, 0]), is_number("10"), is_number(1.0, "iu")
+    (True, False, False, False)
+    """
+    if isinstance(value, list | tuple):
+        return all(is_number(v, kinds) for v in value)
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        return False
+    if arr.dtype.kind == "O" and arr.ndim:
+        return all(is_number(v, kinds) for v in arr.ravel().tolist())
+    return arr.dtype.kind in kinds
+
+
+def shown(value) -> str:
+    """``value`` as a prompt file spells it (``true``, ``"10"``), else as Python does.
+
+    Examples
+    --------
+    >>> shown([True, "10"]), shown(np.zeros(1))
+    ('[true, "10"]', 'array([0.])')
+    """
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def float_array(value, where: str, what: str) -> np.ndarray:
+    """``value`` (coordinates) as finite float64 numbers; None is none.
+
+    Raises
+    ------
+    PromptError
+        Not numbers (text, true/false), NaN or infinity, or ``"points"`` not in pairs; the
+        message starts with ``where``.
+
+    Examples
+    --------
+    >>> float_array([[1, 2]], "frame 0", "points").tolist()
+    [[1.0, 2.0]]
+    >>> float_array([0, 0, "10", 5], "frame 0", "box")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: frame 0: box must be numbers (not text or true/false), got \
+[0, 0, "10", 5]
+    """
+    value = value if value is not None else []
+    if not is_number(value):
+        raise PromptError(
+            f"{where}: {what} must be numbers (not text or true/false), got {shown(value)}"
+        )
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):  # ragged lists
+        raise PromptError(f"{where}: {what} must be numbers, got {shown(value)}") from None
+    if not np.isfinite(arr).all():
+        raise PromptError(f"{where}: {what} contain NaN or infinity: {arr.tolist()}")
+    if what == "points" and arr.size % 2:
+        raise PromptError(f"{where}: points must be [[x, y], ...], got {arr.tolist()}")
+    return arr
+
+
+def click_labels(value, where: str) -> np.ndarray:
+    """Click labels as int64: each the integer 1 (on the object) or 0 (not on it).
+
+    Raises
+    ------
+    PromptError
+        Another value, ``true``/``false`` or ``1.0`` among them.
+
+    Examples
+    --------
+    >>> click_labels([1, 0], "frame 0").tolist()
+    [1, 0]
+    >>> click_labels([True], "frame 0")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: frame 0: click labels must be integers 0 or 1, got [true]
+    """
+    value = value if value is not None else []
+    try:
+        labels = np.asarray(value).reshape(-1)
+    except (TypeError, ValueError):
+        labels = None
+    if labels is None or not is_number(value, "iu") or not np.isin(labels, (0, 1)).all():
+        raise PromptError(f"{where}: click labels must be integers 0 or 1, got {shown(value)}")
+    return labels.astype(np.int64)
+
+
+def fit_box(box, width: int, height: int, where: str) -> np.ndarray | None:
+    """``box`` ``(x0, y0, x1, y1)`` cut to a ``width`` x ``height`` frame, with a
+    :class:`~ecoseg.errors.PromptClippedWarning`; None when it lies inside the frame.
+
+    Raises
+    ------
+    PromptError
+        The box lies wholly outside the frame; ``where`` starts the message.
+
+    Examples
+    --------
+    >>> fit_box([0, 0, 10, 10], 64, 48, "object 1, frame 0") is None
+    True
+    >>> fit_box([70, 0, 80, 10], 64, 48, "object 1, frame 0")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: object 1, frame 0: box [70.0, 0.0, 80.0, 10.0] is outside the \
+64x48 frame
+    """
+    box = np.asarray(box, dtype=np.float64)
+    x0, y0, x1, y1 = box.tolist()
+    if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
+        raise PromptError(f"{where}: box {box.tolist()} is outside the {width}x{height} frame")
+    cut = np.clip(box, 0, [width, height, width, height])
+    if (cut == box).all():
+        return None
+    warnings.warn(
+        f"{where}: box {box.tolist()} reaches past the edge of the {width}x{height} frame; "
+        f"cut to {cut.tolist()}",
+        PromptClippedWarning,
+        stacklevel=3,
+    )
+    return cut
