@@ -6,6 +6,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -15,10 +16,19 @@ from ecoseg.errors import ConfigError
 from ecoseg.synth.rendering import SynthFrame, synth_frames
 from ecoseg.synth.scene import make_scene
 
-__all__ = ["GENERATOR", "GENERATOR_VERSION", "SynthResult", "synth"]
+__all__ = ["ENCODER_OPTIONS", "GENERATOR", "GENERATOR_VERSION", "SynthResult", "synth"]
 
 GENERATOR = "ecoseg.synth"
 GENERATOR_VERSION = 1  # bump when the same parameters would render different frames
+
+#: libx264 settings besides ``crf`` that make ``video.mp4``'s bytes depend on the parameters
+#: alone, not on the machine: one encoder thread (left to itself x264 cuts a picture of 128 rows
+#: or more into one slice per core, so the bytes followed the core count) and ``cpu-independent``
+#: (x264's SIMD code for macroblock-tree rate control rounds differently on different
+#: processors; this uses its C arithmetic)
+ENCODER_OPTIONS = MappingProxyType(
+    {"preset": "veryfast", "threads": "1", "x264-params": "cpu-independent=1"}
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +85,9 @@ def synth(
     overwrite : bool
         Replace an existing ``video.mp4`` / ``truth.zarr`` in ``out``.
     crf : int
-        H.264 constant rate factor (lower is better quality; 20 is visually clean).
+        H.264 constant rate factor (lower is better quality; 20 is visually clean). The other
+        libx264 settings are fixed (:data:`ENCODER_OPTIONS`), so the video's bytes depend on the
+        parameters and the libx264/FFmpeg build only, not on the machine.
     chunk_frames : int
         Frames per chunk of the truth store's labels.
 
@@ -165,12 +177,12 @@ def synth(
             stream = container.add_stream("libx264", rate=scene.rate)
             stream.width, stream.height, stream.pix_fmt = scene.width, scene.height, "yuv420p"
             stream.time_base = 1 / scene.rate
-            stream.options = {"crf": str(int(crf)), "preset": "veryfast"}
+            stream.options = {"crf": str(int(crf)), **ENCODER_OPTIONS}
             batch: list[SynthFrame] = []
 
             def write(frames_: list[SynthFrame]) -> None:  # encoder + store, in a worker
                 for f in frames_:
-                    vf = av.VideoFrame.from_ndarray(f.image, format="rgb24")
+                    vf = _yuv420(av.VideoFrame.from_ndarray(f.image, format="rgb24"))
                     vf.pts = f.index
                     container.mux(stream.encode(vf))
                 store.append(
@@ -235,3 +247,15 @@ def synth(
         objects=objects,
         maxn=maxn,
     )
+
+
+def _yuv420(frame):
+    """RGB to the encoder's YUV 4:2:0 with swscale's exact arithmetic.
+
+    swscale's default SIMD conversion rounds differently from its C code (so from processor to
+    processor); ``ACCURATE_RND | BITEXACT`` gives the C code's pixels on every machine.
+    """
+    from av.video.reformatter import Interpolation
+
+    exact = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.BITEXACT
+    return frame.reformat(format="yuv420p", interpolation=exact, threads=1)
