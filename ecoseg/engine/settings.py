@@ -313,14 +313,14 @@ def requested_settings(
         record.update(
             engine="sam3-concepts",
             parameters=settings.to_dict(),
-            prompts=Prompts(objects, tuple(wanted)).to_dict(),
+            prompts=_as_cut(Prompts(objects, tuple(wanted)), made).to_dict(),
         )
     else:
         auto, engine = bool(options.get("auto")), options["engine"]
         model = options.get("model") or DEFAULT_MODEL
         record["engine"] = engine
         if given is not None:
-            record["prompts"] = given.to_dict()
+            record["prompts"] = _as_cut(given, made).to_dict()
         if engine == "classical":
             from ecoseg.engine.classical import ClassicalParams
 
@@ -352,6 +352,21 @@ def requested_settings(
         fps = options.get("fps")
         record["video"] = {"fps": DEFAULT_FPS if fps is None else fps, "image_folder": True}
     return Provenance.from_dict(record)
+
+
+def _as_cut(prompts, made: Provenance | None):
+    """``prompts`` with boxes cut to the store's frame, as the run that made it recorded them
+    (it cut a box reaching past the edge, with a warning then; none again here)."""
+    size = (made.video.width, made.video.height) if made and made.video else (None, None)
+    if not all(isinstance(n, int) and n > 0 for n in size):
+        return prompts
+    import warnings
+
+    from ecoseg.errors import PromptClippedWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PromptClippedWarning)
+        return prompts.validate(*size)
 
 
 def _fp32_cpu(made: Provenance | None) -> bool:

@@ -188,3 +188,20 @@ def test_a_checkpoint_is_compared_by_its_sha256_not_its_path(video, tmp_path):
     random = _run(video, out, prompts={"reef": prompts}, **SAM2)
     assert "checkpoint: {'sha256':" in _error(random) and "not set now" in _error(random)
     assert "pretrained: True in the store, False now" in _error(random)
+
+
+def test_a_box_cut_to_the_frame_is_the_same_prompt_again(video, tmp_path):
+    """A run cuts a box reaching past the frame's edge and records the cut box; batch compared
+    the file's uncut box with it, so the same prompts again were reported 'failed' (prompts of
+    object 1) instead of skipped."""
+    pytest.importorskip("torch")
+    prompts = tmp_path / "p.json"
+    box = {"objects": [{"id": 1, "prompts": [{"frame": 0, "box": [60, 10, 120, 40]}]}]}
+    prompts.write_text(json.dumps(box))
+    out = tmp_path / "out"
+    with pytest.warns(ecoseg.errors.PromptClippedWarning):
+        assert _run(video, out, prompts={"reef": prompts}, **SAM2)["status"].tolist() == ["done"]
+    assert _skipped(_run(video, out, prompts={"reef": prompts}, **SAM2))
+    box["objects"][0]["prompts"][0]["box"] = [50, 10, 120, 40]
+    prompts.write_text(json.dumps(box))
+    assert "(prompts of object 1)" in _error(_run(video, out, prompts={"reef": prompts}, **SAM2))
