@@ -27,6 +27,7 @@ import numpy as np
 __all__ = [
     "STYLE",
     "DPI",
+    "NOT_LOOKED_FOR",
     "class_colors",
     "png",
     "overlay",
@@ -159,16 +160,44 @@ def _videos(df) -> list[str]:
     return list(dict.fromkeys(df["video"].tolist())) if len(df) else []
 
 
+NOT_LOOKED_FOR = "not looked for"
+
+
+def _not_looked_for(ax, missing: Sequence[str]) -> None:
+    """Name, in a per-video panel, the classes the video did not look for (none drawn)."""
+    if missing:
+        ax.text(
+            0.99,
+            0.97,
+            f"{NOT_LOOKED_FOR}: " + ", ".join(missing),
+            ha="right",
+            va="top",
+            transform=ax.transAxes,
+            color=_NO_DATA,
+            fontsize=7.5,
+        )
+
+
 # --------------------------------------------------------------------------- counts / MaxN
 def counts_figure(
-    counts, colors: Mapping[str, str], maxn=None, *, videos: Sequence[str] | None = None, ncols=2
+    counts,
+    colors: Mapping[str, str],
+    maxn=None,
+    *,
+    videos: Sequence[str] | None = None,
+    classes: Sequence[str] | None = None,
+    ncols=2,
 ):
     """Number of individuals per class over time, one panel per video, MaxN marked.
 
     ``counts`` has columns video, time_s, class, count; ``maxn`` (optional) video, class,
     maxn, time_s. ``videos`` (default: those in ``counts``) sets the panels and their order.
+    A video's classes are those its rows hold (a flat line at 0: looked for, never seen); a
+    class of ``classes`` (default: all in ``counts``) without rows there is not one of the
+    video's, gets no line and is named in the panel as :data:`NOT_LOOKED_FOR`.
     """
     videos = list(videos) if videos is not None else _videos(counts)
+    classes = sorted(classes) if classes is not None else sorted(counts["class"].unique())
     fig, axes = _grid(max(1, len(videos)), ncols, 2.3, sharey=True)
     ymax = max(1, int(counts["count"].max())) if len(counts) else 1
     used: list[str] = []
@@ -178,6 +207,7 @@ def counts_figure(
             _message(ax, "no individuals detected")
             ax.set_title(video or "", loc="left")
             continue
+        _not_looked_for(ax, [c for c in classes if c not in set(d["class"])])
         for cls in sorted(d["class"].unique()):
             c = d[d["class"] == cls].sort_values("time_s")
             ax.step(c["time_s"], c["count"], where="post", color=colors[cls], lw=1.4)
@@ -208,8 +238,9 @@ def counts_figure(
 def maxn_figure(maxn, colors: Mapping[str, str], *, videos: Sequence[str] | None = None):
     """MaxN per class (x) for every video (bars), the conservative abundance of RUV surveys.
 
-    ``videos`` (default: those in ``maxn``) sets the bars and their order; a video without a
-    row for a class has MaxN 0 there.
+    ``videos`` (default: those in ``maxn``) sets the bars and their order. A video without a
+    row for a class did not look for it (not one of its classes): it gets no bar there, and
+    ``–`` where the value would be, not a 0 (0 is a class looked for and never seen).
     """
     fig = _figure(WIDTH_IN, 3.2)
     ax = fig.subplots()
@@ -224,11 +255,20 @@ def maxn_figure(maxn, colors: Mapping[str, str], *, videos: Sequence[str] | None
     top = max(1.0, float(maxn["maxn"].max()))
     for j, video in enumerate(videos):
         d = maxn[maxn["video"] == video].set_index("class")
-        values = [float(d["maxn"].get(c, 0)) for c in classes]
+        values = np.array([float(d["maxn"].get(c, np.nan)) for c in classes])
         x = np.arange(len(classes)) - group / 2 + width * (j + 0.5)
-        ax.bar(x, values, width=width * 0.9, color=shades[j], label=video, edgecolor="white")
+        drawn = np.isfinite(values)
+        ax.bar(
+            x[drawn],
+            values[drawn],
+            width=width * 0.9,
+            color=shades[j],
+            label=video,
+            edgecolor="white",
+        )
         for xi, v in zip(x, values):
-            ax.text(xi, v + top * 0.015, f"{v:g}", ha="center", va="bottom", fontsize=8)
+            label, y = (f"{v:g}", v) if np.isfinite(v) else ("–", 0.0)
+            ax.text(xi, y + top * 0.015, label, ha="center", va="bottom", fontsize=8)
     ax.set_xticks(np.arange(len(classes)), classes)
     for tick, cls in zip(ax.get_xticklabels(), classes):
         tick.set_color(colors.get(cls, "black"))
@@ -325,13 +365,22 @@ def _nice_ceiling(x: float) -> float:
 
 # --------------------------------------------------------------------------- cover
 def cover_figure(
-    cover, colors: Mapping[str, str], *, videos: Sequence[str] | None = None, ncols: int = 2
+    cover,
+    colors: Mapping[str, str],
+    *,
+    videos: Sequence[str] | None = None,
+    classes: Sequence[str] | None = None,
+    ncols: int = 2,
 ):
     """Percent of the frame covered by each class over time (stacked), one panel per video.
 
-    ``videos`` (default: those in ``cover``) sets the panels and their order.
+    ``videos`` (default: those in ``cover``) sets the panels and their order. A class of
+    ``classes`` (default: all in ``cover``) without rows for a video is not one of its
+    classes: it is named in the panel as :data:`NOT_LOOKED_FOR` (a class with rows of 0 was
+    looked for and never seen).
     """
     videos = list(videos) if videos is not None else _videos(cover)
+    classes = sorted(classes) if classes is not None else sorted(cover["class"].unique())
     fig, axes = _grid(max(1, len(videos)), ncols, 2.3, sharey=True)
     top = 1.0
     used: list[str] = []
@@ -341,6 +390,7 @@ def cover_figure(
             _message(ax, "no individuals detected")
             ax.set_title(video or "", loc="left")
             continue
+        _not_looked_for(ax, [c for c in classes if c not in set(d["class"])])
         wide = d.pivot_table(
             index="time_s", columns="class", values="cover_fraction", aggfunc="sum"
         ).fillna(0.0)

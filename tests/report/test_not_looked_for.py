@@ -1,0 +1,90 @@
+"""Per-video figures tell a class a video never looked for from one it looked for and never saw.
+
+Two stores with different classes: ``a`` looked for wrasse (seen) and parrotfish (never seen),
+``b`` for wrasse and damselfish (both seen). Parrotfish is not one of ``b``'s classes and
+damselfish not one of ``a``'s: no 0 bar, no line, but a ``–`` / "not looked for" mark.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecoseg.report import figures as F
+from ecoseg.report import report
+from ecoseg.report.read import read_tables, read_video
+from ecoseg.store import MaskStore
+
+H, W = 32, 48
+
+
+def _store(path, objects, seen):
+    labels = np.zeros((4, H, W), np.uint32)
+    for oid, frames in seen.items():
+        for i in frames:
+            labels[i, 4 * oid : 4 * oid + 3, 2 + 5 * oid : 6 + 5 * oid] = oid
+    prov = {"engine": "classical", "video": {"path": "v.mp4", "fps": 10.0, "frames": 4}}
+    store = MaskStore.create(path, height=H, width=W, objects=objects, provenance=prov)
+    store.append(labels, np.arange(4) / 10)
+    store.mark_complete()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    root = tmp_path_factory.mktemp("looked")
+    _store(root / "a.zarr", [(1, "wrasse", "prompt"), (2, "parrotfish", "prompt")], {1: [0, 1]})
+    _store(
+        root / "b.zarr",
+        [(1, "wrasse", "prompt"), (2, "wrasse", "prompt"), (3, "damselfish", "prompt")],
+        {1: [2], 2: [2], 3: [3]},
+    )
+    return {"a": root / "a.zarr", "b": root / "b.zarr"}
+
+
+@pytest.fixture(scope="module")
+def tables(stores):
+    videos = [read_video(n, str(p), n) for n, p in stores.items()]
+    return read_tables(videos, None)
+
+
+def _texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_maxn_figure_draws_no_bar_for_a_class_the_video_did_not_look_for(tables):
+    # old code: a 0 bar labelled "0" for b's parrotfish and a's damselfish
+    colors = F.class_colors(["damselfish", "parrotfish", "wrasse"])
+    fig = F.maxn_figure(tables["maxn"], colors, videos=["a", "b"])
+    ax = fig.axes[0]
+    # classes sorted: damselfish, parrotfish, wrasse; a: –, 0, 1; b: 1, –, 2
+    assert _texts(ax) == ["–", "0", "1", "1", "–", "2"]
+    heights = sorted(round(p.get_height(), 6) for p in ax.patches)
+    assert heights == [0.0, 1.0, 1.0, 2.0]  # a's parrotfish 0 (looked for): a bar of 0
+
+
+def test_counts_and_cover_panels_name_the_classes_a_video_did_not_look_for(tables):
+    colors = F.class_colors(["damselfish", "parrotfish", "wrasse"])
+    fig = F.counts_figure(tables["counts"], colors, tables["maxn"], videos=["a", "b"])
+    a, b = fig.axes[:2]
+    assert "not looked for: damselfish" in _texts(a)
+    assert "not looked for: parrotfish" in _texts(b)
+    assert len(a.lines) == 2 + 1  # wrasse, parrotfish (flat 0: looked for) and wrasse's MaxN
+    fig = F.cover_figure(tables["cover"], colors, videos=["a", "b"])
+    a, b = fig.axes[:2]
+    assert "not looked for: damselfish" in _texts(a)
+    assert "not looked for: parrotfish" in _texts(b)
+
+
+def test_a_video_that_looked_for_every_class_has_no_mark(tables):
+    colors = F.class_colors(["damselfish", "parrotfish", "wrasse"])
+    counts = tables["counts"]
+    fig = F.counts_figure(counts[counts["video"] == "a"], colors)
+    assert not any("not looked for" in t for t in _texts(fig.axes[0]))
+
+
+def test_report_captions_say_what_the_marks_mean(stores, tmp_path):
+    report(stores, tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "–: the video did not look for the class" in page
+    assert "A panel names the classes its video did not look for" in page
