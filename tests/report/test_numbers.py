@@ -161,20 +161,49 @@ def test_summary_rows_equal_the_tables_and_say_a_run_did_not_finish(made):
     assert "a: its run did not finish" not in html
 
 
-def test_species_table_counts_each_tracks_naming(made):
+def _species_groups(html: str) -> dict[str, pd.DataFrame]:
+    """The species table, one frame per video group (its ``<tr class="group">`` heading)."""
+    part = html[html.index('<table id="species-table"') :]
+    part = part[: part.index("</table>")]
+    head = [
+        unescape(re.sub(r"<[^>]+>", "", c)).strip()
+        for c in re.findall(r"<th[^>]*>(.*?)</th>", part.split("</thead>")[0])
+    ]
+    groups: dict[str, list] = {}
+    video = ""  # rows before any group heading (a table that pools the videos)
+    for tr in re.findall(r"<tr[^>]*>.*?</tr>", part.split("</thead>")[1], re.S):
+        cells = [
+            unescape(re.sub(r"<[^>]+>", "", c)).strip()
+            for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)
+        ]
+        if tr.startswith('<tr class="group">'):
+            video = cells[0]
+            groups[video] = []
+        else:
+            groups.setdefault(video, []).append(cells)
+    return {v: pd.DataFrame(r, columns=head).set_index("Species") for v, r in groups.items()}
+
+
+def test_species_table_counts_each_tracks_naming_per_video(made):
+    # old code: one table pooling a's and b's tracks (wrasse: a's 1 reviewed + b's tracks)
     html, tables = made
-    shown = _table(html, "species-table").set_index("Species")
-    tracks = pd.concat([t["tracks"] for t in tables.values()])
+    groups = _species_groups(html)
+    assert list(groups) == ["a", "b"]
     named = {"reviewed": "reviewed", "classified": "auto-classified", "prompt":
              "named with the prompt", "concept": "concept prompt"}  # fmt: skip
-    assert list(shown.columns) == [*named.values(), "tracks"]
-    for cls in sorted(set(tracks["class"]) - {"unknown"}):
-        these = tracks[tracks["class"] == cls]
-        for source, heading in named.items():
-            assert int(shown.loc[cls, heading]) == int((these["class_source"] == source).sum())
-        assert int(shown.loc[cls, "tracks"]) == len(these)
-    assert int(shown.loc["unknown", "tracks"]) == int((tracks["class"] == "unknown").sum()) == 2
-    assert shown.loc["wrasse", "reviewed"] == "1"  # the review edit of track 1 in a
+    for video, shown in groups.items():
+        tracks = tables[video]["tracks"]
+        assert list(shown.columns) == [*named.values(), "tracks"]
+        assert set(shown.index) == (set(tracks["class"]) - {"unknown"}) | {"unknown"}
+        for cls in sorted(set(tracks["class"]) - {"unknown"}):
+            these = tracks[tracks["class"] == cls]
+            for source, heading in named.items():
+                assert int(shown.loc[cls, heading]) == int((these["class_source"] == source).sum())
+            assert int(shown.loc[cls, "tracks"]) == len(these)
+        assert int(shown.loc["unknown", "tracks"]) == int((tracks["class"] == "unknown").sum())
+    assert groups["a"].loc["wrasse", "reviewed"] == "1"  # the review edit of track 1 in a
+    assert "sea urchin" not in groups["b"].index  # not one of b's classes: no row, not a 0
+    assert "Tracks are counted per video" in html
 
 
 def test_sizes_and_speeds_are_in_pixels_when_one_video_is_not_calibrated(made):
