@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -40,7 +41,8 @@ def interrupt_edit(monkeypatch):
     """A function leaving a store as an ``ecoseg edit --merge A,B --delete C`` (its first three
     objects) killed at its first labels chunk write leaves it: that edit's intent written
     (``edit_pending``) and any edit after it queued (2 unfinished when the merge changes
-    labels)."""
+    labels). The second object gets the first one's class beforehand (as if one animal's two
+    prompts had named it alike: two different names a person gave are not merged)."""
     from ecoseg.species import apply_edits
     from ecoseg.species.edits import Edit
     from ecoseg.store import MaskStore
@@ -56,8 +58,12 @@ def interrupt_edit(monkeypatch):
                 raise KeyboardInterrupt
             return write(*args, **kwargs)
 
-        with MaskStore.open(path) as store:
+        with MaskStore.open(path, mode="a") as store:
             ids = [int(i) for i in store.object_ids[:3]]
+            meta = json.loads(json.dumps(store.group.attrs.asdict()[review.ATTR_KEY]))
+            entry = {int(o["id"]): o for o in meta["objects"]}
+            entry[ids[1]]["class"] = entry[ids[0]]["class"]
+            store.group.attrs.update({review.ATTR_KEY: meta})
         with monkeypatch.context() as patch:
             patch.setattr(review, "_write_chunk", killed)
             with pytest.raises(KeyboardInterrupt):

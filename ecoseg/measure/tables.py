@@ -6,7 +6,9 @@
   same table, and returns their sha256 (the study manifest records them);
 - :func:`combine_tables` stacks per-video tables into one, with ``video``, ``site``,
   ``transect``, ``date`` and ``depth_m`` columns first (:data:`META_COLUMNS`);
-- :func:`csv_bytes` is the CSV text :func:`write_table` writes (the report embeds it).
+- :func:`csv_bytes` is the CSV text :func:`write_table` writes (the report embeds it);
+- :func:`unclean_class_names` finds the class names of a table file an older ecoseg wrote in
+  another spelling than the one :func:`~ecoseg.provenance.clean_class_name` gives.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pandas as pd
 
 from ecoseg._hashing import sha256_file
 from ecoseg.errors import ClassNameWarning, ConfigError
-from ecoseg.provenance import case_clashes
+from ecoseg.provenance import case_clashes, clean_class_name
 
 __all__ = [
     "META_COLUMNS",
@@ -30,6 +32,7 @@ __all__ = [
     "combine_tables",
     "csv_bytes",
     "read_table",
+    "unclean_class_names",
     "write_table",
 ]
 
@@ -53,6 +56,14 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
     Parquet files carry their attrs; for a CSV they come from ``tables.json`` beside it, and
     its :data:`TEXT_COLUMNS` are read as written (a class ``"0123"`` or ``"NA"`` stays text).
+
+    Class names are read in the one spelling (:func:`~ecoseg.provenance.clean_class_name`:
+    Unicode NFC, one space), also from a table an older ecoseg wrote with a name in two
+    spellings (NFC and NFD ``"Ōtaki"``, ``"sea  urchin"``): its rows of ``counts`` and
+    ``cover`` for one frame and name are added up (exact: a pixel and a track belong to one
+    object); a ``maxn`` table cannot be added up (the most at once of both spellings is not
+    known from it), so it keeps the two rows with a :class:`~ecoseg.errors.ClassNameWarning`
+    naming the file (measure the store again).
 
     Parameters
     ----------
@@ -81,7 +92,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if not path.exists():
         raise ConfigError(f"{path}: no such table")
     if path.suffix == ".parquet":
-        return pd.read_parquet(path, engine="pyarrow")
+        return _one_spelling(pd.read_parquet(path, engine="pyarrow"), path)
     header = pd.read_csv(path, nrows=0).columns
     text = [c for c in header if c in TEXT_COLUMNS]
     df = pd.read_csv(
@@ -100,6 +111,68 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         df["class"] = df["class"].astype(str)
     if path.stem == "maxn" and "frame" in df.columns:
         df["frame"] = df["frame"].astype("Int64")
+    return _one_spelling(df, path)
+
+
+def unclean_class_names(path: str | os.PathLike) -> list[str]:
+    """The class names of a table file not in the one spelling ecoseg writes (an older ecoseg
+    wrote them as the store held them), sorted; ``[]`` for a table of this version.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = write_table(pd.DataFrame({"class": ["sea  urchin", "wrasse"]}), folder, "maxn")
+    >>> unclean_class_names(f"{folder}/maxn.csv")
+    ['sea  urchin']
+    """
+    path = Path(path)
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        if "class" not in pq.read_schema(path).names:
+            return []
+        names = pd.read_parquet(path, columns=["class"], engine="pyarrow")["class"]
+    else:
+        if "class" not in pd.read_csv(path, nrows=0).columns:
+            return []
+        names = pd.read_csv(path, usecols=["class"], dtype=str, keep_default_na=False)["class"]
+    return sorted(n for n in set(names.dropna().astype(str)) if clean_class_name(n) != n)
+
+
+# the per-class tables: their key columns and the columns added up over two spellings
+_PER_CLASS = {
+    "counts": (("frame", "class"), ("count",)),
+    "cover": (("frame", "class"), ("cover_px", "cover_fraction", "cover_mm2")),
+}
+
+
+def _one_spelling(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``df`` with its class names in the one spelling, per-class rows of one name merged."""
+    if "class" not in df.columns:
+        return df
+    spelled = df["class"].map(clean_class_name)
+    if spelled.equals(df["class"]):
+        return df
+    attrs = dict(df.attrs)
+    df = df.assign(**{"class": spelled})
+    keys = [c for c in META_COLUMNS if c in df.columns]
+    if path.stem in _PER_CLASS and df.duplicated([*keys, *_PER_CLASS[path.stem][0]]).any():
+        by, summed = _PER_CLASS[path.stem]
+        columns = list(df.columns)
+        group = df.groupby([*keys, *by], sort=False, dropna=False)
+        added = [c for c in summed if c in columns]
+        kept = group[[c for c in columns if c not in [*keys, *by, *added]]].first()
+        df = kept.join(group[added].sum(min_count=1)).reset_index()[columns]
+    elif path.stem == "maxn" and df.duplicated([*keys, "class"]).any():
+        warnings.warn(
+            f"{path}: an older ecoseg wrote class names in two spellings of one name "
+            f"({', '.join(sorted(set(spelled[df.duplicated([*keys, 'class'], keep=False)])))}): "
+            "their MaxN rows are kept apart; measure the store again for one MaxN",
+            ClassNameWarning,
+            stacklevel=3,
+        )
+    df.attrs = attrs
     return df
 
 

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import shlex
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -396,13 +397,15 @@ def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[
     elif edit.kind == "merge":
         kept, gone = out[index[edit.ids[0]]], out[index[edit.ids[1]]]
         ours, theirs = _persons_name(kept), _persons_name(gone)
-        if ours[0] == theirs[0] == 2 and ours[1] != theirs[1]:
+        if ours[0] == theirs[0] > 0 and ours[1] != theirs[1]:  # two words of a person's
+            how = {3: "both reviewed by a person", 2: "both named with their prompts"}
             raise ConfigError(
-                f"track {edit.ids[0]} is {ours[1]!r} and track {edit.ids[1]} {theirs[1]!r}, both "
-                "reviewed by a person; name them alike first "
-                f"(--set-class {edit.ids[1]}={ours[1]} or --set-class {edit.ids[0]}={theirs[1]})"
+                f"track {edit.ids[0]} is {ours[1]!r} and track {edit.ids[1]} {theirs[1]!r}, "
+                f"{how.get(ours[0], 'both found by concepts a person named')}; name them "
+                f"alike first (--set-class {edit.ids[1]}={shlex.quote(ours[1])} or "
+                f"--set-class {edit.ids[0]}={shlex.quote(theirs[1])})"
             )
-        if theirs[0] > ours[0]:  # a person's name outranks a model's guess (a review, a prompt's)
+        if theirs[0] > ours[0]:  # a surer name outranks: review > prompt > concept > guess
             kept["class"] = theirs[1]
             kept.pop("class_suggestion", None)
         if clean_class_name(kept.get("class")) != "unknown":  # the class it has is confirmed
@@ -423,13 +426,17 @@ def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[
 
 
 def _persons_name(obj: Mapping[str, Any]) -> tuple[int, str]:
-    """How surely a person gave an object-table entry's class, and the class: 2 reviewed, 1
-    typed with the prompt, 0 a guess (a model's, a concept's, the colour rules') or unknown."""
+    """How surely a person gave an object-table entry's class, and the class: 3 reviewed,
+    2 typed with the prompt of this very animal, 1 a concept's (a person's word, the model's
+    match), 0 a guess (a model's, the colour rules', a concept of exemplars alone) or unknown."""
     from ecoseg.measure.regions import class_source_of
 
     name = clean_class_name(obj.get("class"))
-    rank = {"reviewed": 2, "prompt": 1}.get(class_source_of(obj), 0)
-    return (rank if name != "unknown" else 0), name
+    source = class_source_of(obj)
+    rank = {"reviewed": 3, "prompt": 2, "concept": 1}.get(source, 0)
+    if name == "unknown" or (source == "concept" and name == "visual"):  # no name typed
+        rank = 0
+    return rank, name
 
 
 def parse_edit_args(

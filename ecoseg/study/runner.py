@@ -19,7 +19,7 @@ from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks,
 from ecoseg.batch.jobs import Job, run_job, store_status
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure import TABLES
-from ecoseg.measure.tables import combine_tables, read_table, write_table
+from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
 from ecoseg.study.config import Study, VideoSpec, load_study
 from ecoseg.study.manifest import (
     calibration_record,
@@ -218,12 +218,17 @@ def run_study(
         m_fp = digest({**m_inputs, "review": review_state(store)})
         folder = per_video_dir / video.name
         meas = entry.get("measure") or {}
-        if meas.get("fingerprint") == m_fp and all(
-            (folder / f"{t}.parquet").exists() for t in meas.get("tables", ())
-        ):
-            log(f"measure {video.name}: unchanged, kept")
-            continue
-        log(f"measure {video.name}")
+        stored = [folder / f"{t}.parquet" for t in meas.get("tables", ())]
+        if meas.get("fingerprint") == m_fp and all(p.exists() for p in stored):
+            # tables an older ecoseg wrote with a class name in another spelling (NFD, two
+            # spaces) are measured again: their rows of one species cannot all be joined
+            old = sorted({n for p in stored for n in unclean_class_names(p)})
+            if not old:
+                log(f"measure {video.name}: unchanged, kept")
+                continue
+            log(f"measure {video.name}: tables of an older ecoseg (class {old[0]!r}), again")
+        else:
+            log(f"measure {video.name}")
         from ecoseg.measure import measure
 
         if video.calibration is None:

@@ -69,3 +69,28 @@ def test_a_task_run_again_after_its_worker_was_lost_counts_as_done(tmp_path):
     assert summary["status"].tolist() == ["done"]
     assert summary["frames"].tolist() == [6]
     assert summary["seconds"].isna().all()  # that time went with the lost worker
+
+
+def test_names_an_older_ecoseg_stored_in_two_spellings_are_one_species(tmp_path):
+    """Campaign tables are always computed from the stores (no stored table is read back),
+    and a store's class names are read in the one spelling: an object table an older ecoseg
+    wrote with NFC and NFD 'Ōtaki' and 'sea  urchin' gives one row per name and frame."""
+    import json
+
+    labels = np.zeros((2, 8, 10), np.uint32)
+    labels[:, 1:3, 1:3] = 1
+    labels[:, 5:7, 5:8] = 2
+    labels[:, 1:3, 6:9] = 3
+    objects = [(1, "Ōtaki", "prompt"), (2, "Ōtaki", "prompt"), (3, "sea urchin", "prompt")]
+    store = MaskStore.create(tmp_path / "s.zarr", height=8, width=10, objects=objects)
+    store.append(labels, [0.0, 0.5])
+    store.mark_complete()
+    meta = json.loads(json.dumps(store.group.attrs.asdict()["ecoseg"]))
+    for obj, old in zip(meta["objects"], ("\u014ctaki", "O\u0304taki", "sea  urchin")):
+        obj["class"] = old  # as an older ecoseg stored them
+    store.group.attrs.update({"ecoseg": meta})
+    store.close()
+    got = campaign_tables({"s": tmp_path / "s.zarr"})
+    assert got["counts"]["class"].tolist() == ["\u014ctaki", "sea urchin"] * 2
+    assert got["counts"]["count"].tolist() == [2, 1, 2, 1]
+    assert got["cover"]["cover_px"].tolist() == [10, 6, 10, 6]

@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecoseg.errors import ConfigError
+from ecoseg.errors import ClassNameWarning, ConfigError
 from ecoseg.measure.tables import (
     META_COLUMNS,
     combine_tables,
     csv_bytes,
     read_table,
+    unclean_class_names,
     write_table,
 )
 
@@ -134,3 +135,57 @@ def test_combined_tables_warn_of_names_differing_only_in_case_across_videos():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ClassNameWarning)
         combine_tables({"T1": maxn("parrotfish"), "T2": maxn("parrotfish", "wrasse")})
+
+
+NFC, NFD = "\u014ctaki", "O\u0304taki"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_tables_an_older_ecoseg_wrote_are_read_in_the_one_spelling(tmp_path, fmt):
+    """Per-video tables an older ecoseg wrote with a name in NFC and NFD (or two spaces) were
+    combined as they were: 'Ōtaki' two species. Read back, a name has one spelling, and the
+    counts and cover of one frame and name are added up."""
+    counts = pd.DataFrame(
+        {
+            "frame": [0, 0, 0, 1],
+            "time_s": [0.0, 0.0, 0.0, 0.5],
+            "class": [NFC, NFD, "sea  urchin", NFD],
+            "count": [1, 2, 1, 1],
+        }
+    )
+    cover = counts.rename(columns={"count": "cover_px"}).assign(
+        cover_fraction=[0.1, 0.2, 0.1, 0.1], cover_mm2=np.nan
+    )
+    tracks = pd.DataFrame({"object_id": [1, 2], "class": [NFC, NFD], "duration_s": [1.0, 2.0]})
+    folder = tmp_path / "a"
+    for name, df in (("counts", counts), ("cover", cover), ("tracks", tracks)):
+        write_table(df, folder, name)
+    assert unclean_class_names(folder / f"counts.{fmt}") == [NFD, "sea  urchin"]
+    got = read_table(folder / f"counts.{fmt}")
+    assert got.columns.tolist() == counts.columns.tolist()
+    assert got[["frame", "class", "count"]].values.tolist() == [
+        [0, NFC, 3],
+        [0, "sea urchin", 1],
+        [1, NFC, 1],
+    ]
+    got = read_table(folder / f"cover.{fmt}")
+    assert got["cover_px"].tolist() == [3, 1, 1]
+    assert got["cover_fraction"].tolist() == pytest.approx([0.3, 0.1, 0.1])
+    assert got["cover_mm2"].isna().all()  # uncalibrated stays missing, not 0
+    assert read_table(folder / f"tracks.{fmt}")["class"].tolist() == [NFC, NFC]
+    # combined with a table of this version: one species, no case clash to warn of
+    b = {"counts": pd.DataFrame({"frame": [0], "time_s": [0.0], "class": [NFC], "count": [4]})}
+    out = combine_tables({"a": {"counts": read_table(folder / f"counts.{fmt}")}, "b": b})
+    assert sorted(set(out["counts"]["class"])) == ["sea urchin", NFC]
+    write_table(tracks, tmp_path / "new", "tracks")
+    assert unclean_class_names(tmp_path / "new" / f"tracks.{fmt}") == [NFD]
+
+
+def test_a_maxn_table_with_a_name_in_two_spellings_warns(tmp_path):
+    """MaxN of two spellings cannot be joined from the table (the most at once of both is not
+    in it): the rows are kept apart, named alike, with a warning to measure again."""
+    maxn = pd.DataFrame({"class": [NFC, NFD], "maxn": [1, 2], "frame": [0, 3], "time_s": [0, 1.5]})
+    write_table(maxn, tmp_path, "maxn")
+    with pytest.warns(ClassNameWarning, match="two spellings of one name .*measure the store"):
+        got = read_table(tmp_path / "maxn.csv")
+    assert got["class"].tolist() == [NFC, NFC] and got["maxn"].tolist() == [1, 2]

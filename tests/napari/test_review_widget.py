@@ -158,3 +158,21 @@ def test_closing_the_last_stores_layer_clears_the_gallery(widget):
     assert all(o["class"] != "bluefish" for o in MaskStore.open(path).objects)
     w.viewer.open(str(path), plugin="ecoseg")  # opened again: its rows come back
     assert w.gallery.rowCount() == len(MaskStore.open(path).objects)
+
+
+def test_merge_of_two_differently_prompted_tracks_is_refused_as_on_the_command_line(widget):
+    """The widget merges with ecoseg edit's rule: two names a person typed with the prompts
+    (track 1 damselfish, track 2 parrotfish) are not merged silently."""
+    w, path = widget
+    before = MaskStore.open(path).objects
+    w.select(1, 2)
+    w.merge()
+    text = w.status.text()
+    assert text.startswith("error:") and "'damselfish' and track 2 'parrotfish'" in text
+    assert "both named with their prompts" in text and "--set-class 2=damselfish" in text
+    assert MaskStore.open(path).objects == before
+    w.select(2)
+    w.set_class("damselfish")
+    w.select(1, 2)
+    w.merge()
+    assert MaskStore.open(path).object_ids.tolist()[:2] == [1, 3]

@@ -1,5 +1,6 @@
 """Merging two tracks never drops a person's species name for a model's guess, and two
-different names a person reviewed are not merged silently."""
+different names a person gave as surely (reviewed, typed with prompts,
+concepts') are not merged silently."""
 
 import json
 
@@ -59,3 +60,59 @@ def test_two_names_a_person_gave_are_not_merged_silently(tmp_path, capsys):
     # named alike first (in the same command), the merge goes through
     assert main(["edit", str(path), "--set-class", "2=wrasse", "--merge", "1,2"]) == 0
     assert MaskStore.open(path).object_records()[1].class_name == "wrasse"
+
+
+PROMPTED = {"source": "prompt", "class_source": "prompt", "class_probability": None}
+CONCEPT = {"source": "concept", "class_source": "concept", "class_probability": 0.8}
+
+
+def test_two_names_typed_with_prompts_are_not_merged_silently(tmp_path, capsys):
+    path = tmp_path / "m.zarr"
+    store_with(
+        path,
+        {1: {**PROMPTED, "class": "parrotfish"}, 2: {**PROMPTED, "class": "sea  urchin"}},
+    )
+    before = MaskStore.open(path).objects
+    assert main(["edit", str(path), "--merge", "1,2"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"ecoseg: error: {path}: --merge 1,2: track 1 is 'parrotfish' and track 2 "
+        "'sea urchin', both named with their prompts; name them alike first "
+        "(--set-class 2=parrotfish or --set-class 1='sea urchin'); nothing was changed"
+    )
+    assert MaskStore.open(path).objects == before
+    assert main(["edit", str(path), "--set-class", "1=sea urchin", "--merge", "1,2"]) == 0
+    r = MaskStore.open(path).object_records()[1]
+    assert (r.class_name, r.class_source) == ("sea urchin", "reviewed")
+
+
+def test_two_concepts_names_are_not_merged_silently(tmp_path):
+    path = tmp_path / "m.zarr"
+    store_with(path, {1: {**CONCEPT, "class": "parrotfish"}, 2: {**CONCEPT, "class": "wrasse"}})
+    with pytest.raises(ConfigError, match="both found by concepts a person named"):
+        Review(path).merge(1, 2)
+    assert len(MaskStore.open(path).objects) == 3
+
+
+@pytest.mark.parametrize(
+    ("kept", "gone", "name"),
+    [
+        # a prompt's name (a person's word for this animal) outranks a concept's match
+        ({**CONCEPT, "class": "wrasse"}, {**PROMPTED, "class": "parrotfish"}, "parrotfish"),
+        # a concept's name outranks a classifier's guess
+        (GUESS, {**CONCEPT, "class": "parrotfish"}, "parrotfish"),
+        # a concept of exemplars alone ('visual') is no name a person typed
+        ({**CONCEPT, "class": "visual"}, {**CONCEPT, "class": "wrasse"}, "wrasse"),
+        # one spelling of one name is no clash (NFD and a double space)
+        (
+            {**PROMPTED, "class": "O\u0304taki  fish"},
+            {**PROMPTED, "class": "\u014ctaki fish"},
+            "\u014ctaki fish",
+        ),
+    ],
+)
+def test_merge_keeps_the_surer_persons_name(tmp_path, kept, gone, name):
+    path = tmp_path / "m.zarr"
+    store_with(path, {1: kept, 2: gone})
+    Review(path).merge(1, 2)
+    r = MaskStore.open(path).object_records()[1]
+    assert (r.class_name, r.class_source, r.reviewed) == (name, "reviewed", True)

@@ -517,3 +517,22 @@ def test_a_store_of_no_frames_stops_the_study_as_measure_does(clips, tmp_path, m
     with pytest.raises(StoreError, match="reef-a.zarr: holds no frames, so nothing was observed"):
         run_study(tmp_path / "study.yaml", progress=False)
     assert not (tmp_path / "out" / "tables" / "maxn.parquet").exists()
+
+
+def test_per_video_tables_of_an_older_ecoseg_are_measured_again(study_copy, calls):
+    """A video's stored tables an older ecoseg wrote with a class name in another spelling
+    (NFD, two spaces) are not combined as they are: that video is measured again."""
+    from ecoseg.measure.tables import read_table, write_table
+
+    folder = study_copy / "out" / "tables" / "videos" / "reef-b"
+    for path in sorted(folder.glob("*.parquet")):
+        table = read_table(path)
+        if "class" in table.columns:
+            old = ["O\u0304taki" if k % 2 else "sea  urchin" for k in range(len(table))]
+            write_table(table.assign(**{"class": old}), folder, path.stem, formats=("parquet",))
+    result = run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert calls["measure"] == ["reef-b.zarr"] and result.measured == ["reef-b"]
+    combined = pd.read_parquet(study_copy / "out" / "tables" / "counts.parquet")
+    assert not {"O\u0304taki", "sea  urchin"} & set(combined["class"])
+    again = run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert again.measured == []  # measured once
