@@ -1,10 +1,12 @@
 """Content hashes for provenance and weight verification, and the cache of large files' hashes.
 
 :func:`sha256_file` reads a file. :func:`cached_digest` (and :func:`cached_sha256_file`) remember
-the digest of large files (:data:`CACHE_MIN_BYTES` and up: videos, image folders) by each file's
-:func:`file_stamp`, in this process and in a small JSON file in the user cache dir
-(:func:`hash_cache_path`), so checking a video against a store's provenance (``ecoseg report``,
-``info --video``, ``classify --video``, napari) reads it once, not on every run.
+the digest of large files (:data:`CACHE_MIN_BYTES` and up: videos, image folders, checkpoints)
+by each file's :func:`file_stamp`, in this process and in a small JSON file in the user cache
+dir (:func:`hash_cache_path`), so checking a video against a store's provenance (``ecoseg
+report``, ``info --video``, ``classify --video``, napari) or a ``--checkpoint`` against a
+store's model record (``segment --resume``, ``batch``) reads it once, not on every run.
+``ecoseg weights verify`` always reads the file.
 
 What the cache trusts: a file whose bytes change also changes its stamp (size, mtime, ctime or
 inode). Every write and every ``touch``/``os.utime`` sets the ctime to now, and no ordinary tool

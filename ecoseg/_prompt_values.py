@@ -14,7 +14,7 @@ import numpy as np
 
 from ecoseg.errors import PromptClippedWarning, PromptError
 
-__all__ = ["click_labels", "fit_box", "float_array", "is_number", "shown"]
+__all__ = ["check_points", "click_labels", "fit_box", "float_array", "is_number", "shown"]
 
 
 def is_number(value, kinds: str = "iuf") -> bool:
@@ -111,6 +111,37 @@ def click_labels(value, where: str) -> np.ndarray:
     if labels is None or not is_number(value, "iu") or not np.isin(labels, (0, 1)).all():
         raise PromptError(f"{where}: click labels must be integers 0 or 1, got {shown(value)}")
     return labels.astype(np.int64)
+
+
+def check_points(points, width: int, height: int, where: str) -> None:
+    """Refuse a click ``(x, y)`` outside a ``width`` x ``height`` frame: inside is
+    ``0 <= x < width`` and ``0 <= y < height``.
+
+    A click names a pixel, as in SAM 2, whose prompt encoder moves a point to the centre of
+    its pixel (``+ 0.5``): ``x == width`` is the centre of a pixel past the edge. A box's
+    corners are edges instead, so a box may end at ``width`` (see :func:`fit_box`). Every
+    route a click takes (prompt files, :meth:`ecoseg.prompts.Prompts.validate`, a session's
+    ``add_prompts``, napari) checks it here.
+
+    Raises
+    ------
+    PromptError
+        A point outside the frame; ``where`` starts the message.
+
+    Examples
+    --------
+    >>> check_points([[0, 0], [63.5, 47.9]], 64, 48, "object 1, frame 0")
+    >>> check_points([[64, 10]], 64, 48, "object 1, frame 0")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: object 1, frame 0: point (64, 10) is outside the 64x48 frame
+    """
+    points = points if points is not None else []
+    for x, y in np.asarray(points, dtype=np.float64).reshape(-1, 2).tolist():
+        if not (0 <= x < width and 0 <= y < height):
+            raise PromptError(
+                f"{where}: point ({x:g}, {y:g}) is outside the {width}x{height} frame"
+            )
 
 
 def fit_box(box, width: int, height: int, where: str) -> np.ndarray | None:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._prompt_values import click_labels, fit_box, float_array, is_number, shown
+from ecoseg._prompt_values import check_points, click_labels, fit_box, float_array, is_number, shown
 from ecoseg.errors import PromptError
 
 __all__ = [
@@ -259,11 +259,7 @@ frame; cut to [50.0, 10.0, 64.0, 30.0]
                     raise PromptError(
                         f"{where}: frame index out of range (video has {n_frames} frames)"
                     )
-                for x, y in p.points:
-                    if not (0 <= x < width and 0 <= y < height):
-                        raise PromptError(
-                            f"{where}: point ({x:g}, {y:g}) is outside the {width}x{height} frame"
-                        )
+                check_points(p.points, width, height, where)
                 if p.mask is not None and p.mask.shape != (height, width):
                     raise PromptError(
                         f"{where}: mask shape {p.mask.shape} differs from the frame "

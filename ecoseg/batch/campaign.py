@@ -475,7 +475,7 @@ def _concept_options(
     concepts, detect_every,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Per-video keyword arguments of a SAM 3 concept run, validated before any work."""
-    from ecoseg.engine import check_concept_run
+    from ecoseg.engine import check_concept_run, check_image_size
     from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.errors import PromptError
     from ecoseg.prompts import combine_concepts, load_prompts, parse_concepts
@@ -485,6 +485,7 @@ def _concept_options(
     check_concept_run(model, engine, auto)
     if model not in PRESETS:
         raise ConfigError(f"unknown SAM 3 model {model!r} (choose {', '.join(PRESETS)})")
+    check_image_size(image_size, "sam3", model)  # each video's run would refuse it
     if isinstance(detect_every, bool) or not isinstance(detect_every, int) or detect_every < 1:
         raise ConfigError(f"detect_every must be a positive integer, got {detect_every!r}")
     concepts = [str(c) for c in concepts or ()]

@@ -210,8 +210,12 @@ def check_fast(fast: bool, engine: str) -> None:
         )
 
 
-def check_image_size(image_size: int | None, engine: str) -> None:
-    """Refuse ``image_size`` for an engine without a network (the classical motion tracker).
+def check_image_size(image_size: int | None, engine: str, model: str | None = None) -> None:
+    """Refuse an ``image_size`` the engine's network cannot take, before any work: any size
+    for the classical motion tracker (it has no network), for SAM 2 one that is not a multiple
+    of 32 from 64 to 4096 (:func:`ecoseg.sam2.variants.validate_image_size`), for SAM 3 one
+    its preset ``model`` cannot take (a multiple of 14, :func:`ecoseg.sam3.config.get_config`).
+    ``segment``, ``batch`` and study files all check here.
 
     Examples
     --------
@@ -221,12 +225,26 @@ def check_image_size(image_size: int | None, engine: str) -> None:
     Traceback (most recent call last):
     ...
     ecoseg.errors.ConfigError: image_size (--image-size) applies to the sam2 and sam3 engines; ...
+    >>> check_image_size(512, "sam3", "sam3")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: image_size (--image-size) must be a multiple of 14 ... got 512
     """
-    if image_size is not None and engine not in ("sam2", "sam3"):
+    if image_size is None:
+        return
+    if engine not in ("sam2", "sam3"):
         raise ConfigError(
             "image_size (--image-size) applies to the sam2 and sam3 engines; the "
             f"{engine} engine has no network to size"
         )
+    if engine == "sam2":
+        from ecoseg.sam2.variants import validate_image_size
+
+        validate_image_size(image_size)
+    else:
+        from ecoseg.sam3.config import get_config
+
+        get_config("sam3" if model is None else model, image_size)
 
 
 def check_device(device: str | None, engine: str) -> None:
@@ -431,11 +449,6 @@ def segment(
     params = dict(params or {})
     check_params(params, engine, auto)
     run_device = resolve_device(device) if engine == "sam2" else None
-    if engine == "sam2" and image_size is not None:
-        from ecoseg.sam2.variants import validate_image_size
-
-        validate_image_size(image_size)  # before the video is hashed and the network built
-
     provenance = {
         "video": reader.record(),
         "engine": engine,
@@ -643,6 +656,7 @@ def _segment_concepts(
 
     model = "sam3" if model is None else model  # concepts alone: SAM 3 (as --concepts)
     check_concept_run(model, ignored.get("engine"), ignored.get("auto", False))
+    check_image_size(image_size, "sam3", model)  # before the video is read and hashed
     reader = as_reader(video, fps=ignored.get("fps"))
     prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
     if prompts is not None and not isinstance(prompts, Prompts):

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ecoseg._prompt_values import fit_box
+from ecoseg._prompt_values import check_points, fit_box
 from ecoseg.engine._runtime import (
     OUTPUTS,
     FrameEncoder,
@@ -115,16 +115,7 @@ def _check_frame_prompts(prompts, frame: int, width: int, height: int, n: int) -
         raise PromptError(f"frame {frame}: frame index out of range (video has {n} frames)")
     out = []
     for oid, p in prompts:
-        pts = np.asarray(p.points, dtype=np.float64).reshape(-1, 2)
-        if len(pts) and (
-            (pts[:, 0] < 0).any()
-            or (pts[:, 0] > width).any()
-            or (pts[:, 1] < 0).any()
-            or (pts[:, 1] > height).any()
-        ):
-            raise PromptError(
-                f"object {oid}, frame {frame}: prompt outside the {width}x{height} video"
-            )
+        check_points(p.points, width, height, f"object {oid}, frame {frame}")
         if p.box is not None:
             cut = fit_box(p.box, width, height, f"object {oid}, frame {frame}")
             if cut is not None:

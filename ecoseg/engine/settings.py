@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -221,9 +221,13 @@ def model_record(
     checkpoint: str | os.PathLike | None,
     pretrained: bool,
     image_size: int,
-    digest: Callable[[str | os.PathLike], str] | None = None,
 ) -> dict[str, Any]:
     """The provenance entry (``"model"``) of the network a run uses.
+
+    A checkpoint's sha256 comes from :func:`ecoseg._hashing.cached_sha256_file`: a large
+    checkpoint is read once, then known by its size, mtime, ctime and inode, so
+    ``segment --resume --checkpoint FILE`` (and ``batch``, which compares the same record)
+    does not hash it again on every run.
 
     Parameters
     ----------
@@ -235,8 +239,6 @@ def model_record(
         Whether real weights were asked for (a checkpoint counts as such).
     image_size : int
         The network's input size.
-    digest : callable, optional
-        sha256 of a file (default :func:`ecoseg._hashing.sha256_file`).
 
     Returns
     -------
@@ -253,9 +255,9 @@ def model_record(
         "pretrained": bool(pretrained or checkpoint is not None),
     }
     if checkpoint is not None:
-        if digest is None:
-            from ecoseg._hashing import sha256_file as digest
-        info["checkpoint"] = {"path": str(checkpoint), "sha256": digest(checkpoint)}
+        from ecoseg._hashing import cached_sha256_file
+
+        info["checkpoint"] = {"path": str(checkpoint), "sha256": cached_sha256_file(checkpoint)}
     return info
 
 
@@ -267,7 +269,7 @@ def requested_settings(
     """The settings a :func:`ecoseg.segment` run with ``options`` records in its store.
 
     The video is not read and no network is loaded: the model's image size comes from its
-    configuration and a checkpoint's sha256 from :func:`ecoseg._hashing.cached_sha256_file`.
+    configuration and a checkpoint's sha256 from the hash cache (see :func:`model_record`).
 
     Parameters
     ----------
@@ -340,12 +342,9 @@ def requested_settings(
             record["parameters"] = params
             size = get_variant(model, options.get("image_size")).image_size
     if record["engine"] != "classical":
-        from ecoseg._hashing import cached_sha256_file
-
         record["model"] = model_record(
-            model, options.get("checkpoint"), options.get("pretrained", True), size,
-            digest=cached_sha256_file,
-        )  # fmt: skip
+            model, options.get("checkpoint"), options.get("pretrained", True), size
+        )
     if video is not None and "://" not in str(video) and Path(video).is_dir():
         from ecoseg.io.folder import DEFAULT_FPS
 

@@ -140,7 +140,7 @@ def build(
     model.checkpoint_info = None
     model.tokenizer = _find_tokenizer(cfg.name, path)
     if path is not None:
-        from ecoseg._hashing import sha256_file
+        from ecoseg._hashing import cached_sha256_file
 
         try:
             load_checkpoint(model, path)
@@ -159,7 +159,7 @@ def build(
         model.checkpoint_info = {
             "path": path,
             "format": model.checkpoint_format,
-            "sha256": sha256_file(path),
+            "sha256": cached_sha256_file(path),  # read once, as for the run's record
         }
     return model.to(dev).eval()
 

@@ -444,7 +444,7 @@ def _parse_video(
     elif auto is False:
         raise ConfigError(f"{at('auto')} `auto: false` needs a `prompts:` file")
 
-    from ecoseg.engine import ENGINES, check_fast
+    from ecoseg.engine import ENGINES, check_fast, check_image_size
 
     engine = merged.get("engine")
     concepts, detect_every = _parse_concepts(merged, at)
@@ -526,6 +526,11 @@ def _parse_video(
         raise ConfigError(
             f"{at('image_size')} image_size: must be a positive integer, got {image_size!r}"
         )
+    if engine in ("sam2", "sam3"):  # the size the network takes, as segment() refuses it
+        try:
+            check_image_size(image_size, engine, model)
+        except ConfigError as exc:
+            raise ConfigError(f"{at('image_size')} {exc}") from None
     device = merged.get("device")
     from ecoseg._device import DEVICES
 

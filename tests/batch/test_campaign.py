@@ -575,6 +575,12 @@ def test_concept_tracking_per_video_records_its_provenance(tmp_path):
         ({"device": "cuda"}, "motion tracker runs on the CPU"),  # each video failed
         ({"image_size": 512}, "no network to size"),  # each video failed
         ({"device": "cudda"}, "device must be one of"),
+        # SAM 3 sizes went to each video's task (failed, or "cannot be compared" on a store)
+        ({"concepts": ["a"], "model": "sam3", "image_size": 500}, "must be a multiple of 14"),
+        ({"concepts": ["a"], "model": "sam3", "image_size": 0}, "must be a multiple of 14"),
+        ({"concepts": ["a"], "model": "sam3", "image_size": -14}, "must be a multiple of 14"),
+        ({"concepts": ["a"], "model": "sam3", "image_size": 4046}, "must be at most 4032"),
+        ({"auto": True, "image_size": 500}, "must be a multiple of 32"),  # SAM 2's too
     ],
 )
 def test_bad_concept_options_fail_before_any_work(clips, tmp_path, kwargs, text):
@@ -583,6 +589,18 @@ def test_bad_concept_options_fail_before_any_work(clips, tmp_path, kwargs, text)
     with pytest.raises(ConfigError, match=text):
         batch(videos_of(folder, GOOD[:1]), tmp_path / "out", progress=False, **kwargs)
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_batch_refuses_a_sam3_image_size_in_one_line(clips, tmp_path, capsys):
+    """``--image-size 500`` (not a multiple of 14) started every video's task, each failing."""
+    folder, _ = clips
+    code, out, err = run_cli(
+        capsys, "batch", folder / "north.mp4", "-o", tmp_path / "o", "--model", "sam3",
+        "--concepts", "fish", "--image-size", "500",
+    )  # fmt: skip
+    assert code == 2 and not out and len(err.strip().splitlines()) == 1
+    assert "image_size (--image-size) must be a multiple of 14" in err and "got 500" in err
+    assert not (tmp_path / "o").exists()
 
 
 def test_cli_batch_concepts_flags(clips, tmp_path, capsys):

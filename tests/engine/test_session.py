@@ -659,3 +659,42 @@ def test_a_box_past_the_frames_edge_is_cut_with_a_warning(model, clip):
     assert np.array_equal(got.logits, ref.logits)
     with pytest.raises(PromptError, match=r"object 3, frame 0: box .* is outside the"):
         s.add_prompts(0, [(3, FramePrompt(0, box=np.array([W + 1.0, 0, W + 9.0, 9])))])
+
+
+@pytest.mark.parametrize("x, y", [(W, 10.0), (10.0, H), (-0.5, 10.0)])
+def test_add_prompts_refuses_a_click_that_prompts_validate_refuses(model, clip, x, y):
+    """A click on the right or bottom edge (``x == width``) went through ``add_prompts`` (the
+    napari route) while ``Prompts.validate`` (prompt files) refused it: a click names a
+    pixel, as SAM 2's ``+ 0.5`` to the pixel centre has it, so both now refuse ``x == width``
+    with the same message (one check, ``check_points``)."""
+    click = FramePrompt(0, np.array([[x, y]]), np.array([1]))
+    said = rf"^object 3, frame 0: point \({x:g}, {y:g}\) is outside the {W}x{H} frame$"
+    with pytest.raises(PromptError, match=said):
+        Prompts((ObjectPrompts(3, "fish", (click,)),)).validate(W, H, 10)
+    with pytest.raises(PromptError, match=said):
+        StreamingSession(model, clip).add_prompts(0, [(3, click)])
+    inside = FramePrompt(0, np.array([[W - 0.5, H - 0.5]]), np.array([1]))
+    assert StreamingSession(model, clip).add_prompts(0, [(3, inside)]).object_ids.tolist() == [3]
+
+
+def test_segment_resume_does_not_hash_the_checkpoint_again(
+    synth_clip, tmp_path, strong, monkeypatch
+):
+    """``segment --resume --checkpoint FILE`` read and hashed the whole checkpoint again for
+    the model record on every run (seconds for a large file); the record takes its sha256
+    from the hash cache (``cached_sha256_file``), as the video's, so it is read once."""
+    import ecoseg._hashing as hashing
+
+    monkeypatch.setenv("ECOSEG_HASH_CACHE", str(tmp_path / "sha256.json"))
+    monkeypatch.setattr(hashing, "CACHE_MIN_BYTES", 0)  # the small test checkpoint is cached
+    monkeypatch.setattr(hashing, "SETTLE_NS", 0)
+    hashing.forget_hashes()
+    reads, real = [], hashing.sha256_file
+    monkeypatch.setattr(hashing, "sha256_file", lambda p, **kw: reads.append(p) or real(p, **kw))
+    out = tmp_path / "m.zarr"
+    made = _segment(synth_clip, out, **strong)
+    recorded = made.provenance["model"]["checkpoint"]["sha256"]
+    done = _segment(synth_clip, out, resume=True, **strong)
+    hashing.forget_hashes()
+    assert done.complete and recorded == real(strong["checkpoint"])
+    assert [str(p) for p in reads].count(str(strong["checkpoint"])) == 1

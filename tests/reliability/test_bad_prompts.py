@@ -229,3 +229,14 @@ def test_image_size_beyond_the_limit_is_refused_before_the_network(
     with pytest.raises(ConfigError, match="at most 4096"):
         ecoseg.segment(clip.video, good_prompts, out=out, image_size=8192, pretrained=False)
     assert not out.exists()
+
+
+@pytest.mark.bad_input
+def test_a_sam3_image_size_is_refused_before_the_video_is_read(tmp_path):
+    """A SAM 3 size not a multiple of 14 was refused only when the network was built, after
+    the video was opened and hashed (here: a video that is not there was reported instead)."""
+    with pytest.raises(ConfigError, match=r"must be a multiple of 14 .*got 500$"):
+        ecoseg.segment(
+            tmp_path / "none.mp4", out=tmp_path / "m.zarr", concepts=["a"], image_size=500
+        )
+    assert not (tmp_path / "m.zarr").exists()

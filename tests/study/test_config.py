@@ -76,6 +76,11 @@ def _study_text(videos: str, top: str = "") -> str:
         (_study_text("- path: v.mp4\n  name: a/b\n"), "escape the output folder"),
         (_study_text("- path: v.mp4\n  date: March\n"), "date: must be a date"),
         (_study_text("- path: v.mp4\n  image_size: -5\n"), "image_size"),
+        (
+            _study_text("- path: v.mp4\n  concepts: a\n  image_size: 500\n"),
+            "image_size (--image-size) must be a multiple of 14 from 112 to 4032",
+        ),
+        (_study_text("- path: v.mp4\n  auto: true\n  image_size: 500\n"), "multiple of 32"),
         (_study_text("- path: v.mp4\n  fast: quickly\n"), "fast: must be true or false"),
         (_study_text("- path: v.mp4\n  fast: true\n"), "fast (--fast, bf16) is for the sam2"),
         (_study_text("- path: v.mp4\n  params: {bogus: 1}\n"), "params"),
