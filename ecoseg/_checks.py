@@ -1,10 +1,11 @@
-"""Checks of user-given numbers shared by ecoseg's modules (one wording for one mistake)."""
+"""Checks of user-given numbers shared by ecoseg's modules (one wording for one mistake), and
+the one way a number is written back for a user to type again."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_int", "positive_int"]
+__all__ = ["as_int", "number_text", "positive_int"]
 
 
 def as_int(value) -> int:
@@ -78,3 +79,17 @@ def positive_int(
         prefix = "" if where is None else f"{where}: "
         raise error(f"{prefix}{name} must be a positive integer, got {value!r}")
     return n
+
+
+def number_text(x: float) -> str:
+    """``x`` as a user would type it and it reads back as the same float: short where that is
+    exact (``30``, ``12.5``, ``29.97``), every digit otherwise (``29.97002997002997``, not
+    ``29.97``, for 30000/1001).
+
+    Examples
+    --------
+    >>> number_text(30.0), number_text(12.5), number_text(30000 / 1001)
+    ('30', '12.5', '29.97002997002997')
+    """
+    short = f"{x:g}"
+    return short if float(short) == x else repr(float(x))

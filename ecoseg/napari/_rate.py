@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._checks import number_text as rate_text
 from ecoseg.io._common import DEFAULT_FPS, check_fps
 
 __all__ = ["DEFAULT_FPS", "folder_rate", "is_folder", "rate_text", "retime", "video_record"]
@@ -36,18 +37,6 @@ def is_folder(meta: Mapping[str, Any]) -> bool:
     """
     video = meta.get("video")
     return meta.get("kind") == "video" and bool(video) and Path(str(video)).is_dir()
-
-
-def rate_text(fps: float) -> str:
-    """A rate as typed: short when that is exact (``10``, ``29.97``), else every digit.
-
-    Examples
-    --------
-    >>> rate_text(10.0), rate_text(29.97), rate_text(1 / 3)
-    ('10', '29.97', '0.3333333333333333')
-    """
-    short = f"{fps:g}"
-    return short if float(short) == fps else repr(float(fps))
 
 
 def folder_rate(text: str, folder: str) -> float:

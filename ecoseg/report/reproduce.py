@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ecoseg._checks import number_text
 from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.provenance import ModelInfo
 from ecoseg.report.read import VideoInfo
@@ -374,20 +375,7 @@ def _rate_flags(prov) -> list[str]:
     video = prov.video
     if video is None or not video.extra.get("image_folder") or video.fps in (None, DEFAULT_FPS):
         return []
-    return ["--fps", _number(video.fps)]
-
-
-def _number(x: float) -> str:
-    """``x`` as a command-line number that reads back as the same float: short where that
-    is exact (``30``, ``12.5``), every digit otherwise (``29.97002997002997``, not ``29.97``).
-
-    Examples
-    --------
-    >>> _number(30.0), _number(12.5), _number(30000 / 1001)
-    ('30', '12.5', '29.97002997002997')
-    """
-    short = f"{x:g}"
-    return short if float(short) == x else repr(float(x))
+    return ["--fps", number_text(video.fps)]
 
 
 def _is_image_survey(prov) -> bool:
@@ -402,7 +390,7 @@ def _synth_command(v: VideoInfo) -> str:
     cmd = ["ecoseg", "synth", "-o", _q(folder if folder not in ("", ".") else "clip")]
     for key, flag in (("seed", "--seed"), ("frames", "--frames"), ("fps", "--fps")):
         if key in p:
-            cmd += [flag, _number(p[key]) if isinstance(p[key], float) else str(p[key])]
+            cmd += [flag, number_text(p[key]) if isinstance(p[key], float) else str(p[key])]
     if isinstance(p.get("size"), list) and len(p["size"]) == 2:
         cmd += ["--size", f"{p['size'][0]}x{p['size'][1]}"]
     if "camera" in p:
