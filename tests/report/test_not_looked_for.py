@@ -7,34 +7,19 @@ damselfish not one of ``a``'s: no 0 bar, no line, but a ``–`` / "not looked fo
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from report_helpers import make_store
 
 from ecoseg.report import figures as F
 from ecoseg.report import report
 from ecoseg.report.read import read_tables, read_video
-from ecoseg.store import MaskStore
-
-H, W = 32, 48
-
-
-def _store(path, objects, seen):
-    labels = np.zeros((4, H, W), np.uint32)
-    for oid, frames in seen.items():
-        for i in frames:
-            labels[i, 4 * oid : 4 * oid + 3, 2 + 5 * oid : 6 + 5 * oid] = oid
-    prov = {"engine": "classical", "video": {"path": "v.mp4", "fps": 10.0, "frames": 4}}
-    store = MaskStore.create(path, height=H, width=W, objects=objects, provenance=prov)
-    store.append(labels, np.arange(4) / 10)
-    store.mark_complete()
-    store.close()
 
 
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory):
     root = tmp_path_factory.mktemp("looked")
-    _store(root / "a.zarr", [(1, "wrasse", "prompt"), (2, "parrotfish", "prompt")], {1: [0, 1]})
-    _store(
+    make_store(root / "a.zarr", [(1, "wrasse", "prompt"), (2, "parrotfish", "prompt")], {1: [0, 1]})
+    make_store(
         root / "b.zarr",
         [(1, "wrasse", "prompt"), (2, "wrasse", "prompt"), (3, "damselfish", "prompt")],
         {1: [2], 2: [2], 3: [3]},

@@ -5,16 +5,14 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import numpy as np
 import pandas as pd
 import pytest
+from report_helpers import make_store
 
 from ecoseg.report import report
 from ecoseg.report.figures import site_figure
-from ecoseg.store import MaskStore
 from ecoseg.study import load_study
 
-H, W = 32, 48
 STUDY = """\
 name: sites
 output: out
@@ -25,19 +23,6 @@ videos:
 """
 
 
-def _store(path, objects, seen):
-    """A store of 4 frames; ``seen`` maps an object id to the frames it is in."""
-    labels = np.zeros((4, H, W), np.uint32)
-    for oid, frames in seen.items():
-        for i in frames:
-            labels[i, 4 * oid : 4 * oid + 3, 2 + 5 * oid : 6 + 5 * oid] = oid
-    prov = {"engine": "classical", "video": {"path": "v.mp4", "fps": 10.0, "frames": 4}}
-    store = MaskStore.create(path, height=H, width=W, objects=objects, provenance=prov)
-    store.append(labels, np.arange(4) / 10)
-    store.mark_complete()
-    store.close()
-
-
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     root = tmp_path_factory.mktemp("sites")
@@ -45,18 +30,18 @@ def page(tmp_path_factory):
         (root / f"{name}.mp4").write_bytes(b"")
     # n1 looked for wrasse (MaxN 2) and parrotfish (1); n2 for wrasse only (MaxN 4); s1 for
     # wrasse (never seen: MaxN 0) and damselfish (1)
-    _store(
+    make_store(
         root / "n1.zarr",
         [(1, "wrasse", "prompt"), (2, "wrasse", "prompt"), (3, "parrotfish", "prompt")],
         {1: [0, 1], 2: [1], 3: [2]},
     )
-    _store(
+    make_store(
         root / "n2.zarr",
         [(1, "wrasse", "prompt"), (2, "wrasse", "prompt"), (3, "wrasse", "prompt"),
          (4, "wrasse", "prompt")],
         {1: [3], 2: [3], 3: [3], 4: [3]},
     )  # fmt: skip
-    _store(root / "s1.zarr", [(1, "wrasse", "prompt"), (2, "damselfish", "prompt")], {2: [0]})
+    make_store(root / "s1.zarr", [(1, "wrasse", "prompt"), (2, "damselfish", "prompt")], {2: [0]})
     (root / "study.yaml").write_text(STUDY)
     study = load_study(root / "study.yaml")
     stores = {n: root / f"{n}.zarr" for n in ("n1", "n2", "s1")}
