@@ -1,8 +1,13 @@
-"""Helpers shared by the report tests: small hand-made stores whose classes differ."""
+"""Helpers shared by the report tests: small hand-made stores whose classes differ, and the
+tables of a report page as text."""
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import numpy as np
+import pandas as pd
 
 from ecoseg.store import MaskStore
 
@@ -21,3 +26,14 @@ def make_store(path, objects, seen) -> None:
     store.append(labels, np.arange(4) / 10)
     store.mark_complete()
     store.close()
+
+
+def page_table(html: str, table_id: str) -> pd.DataFrame:
+    """A table of the page as the text of its cells (pandas.read_html would parse numbers)."""
+    part = html[html.index(f'<table id="{table_id}"') :]
+    part = part[: part.index("</table>")]
+    rows = []
+    for tr in re.findall(r"<tr>(.*?)</tr>", part, re.S):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)
+        rows.append([unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
+    return pd.DataFrame(rows[1:], columns=rows[0])

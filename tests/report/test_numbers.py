@@ -14,6 +14,7 @@ from html import unescape
 import numpy as np
 import pandas as pd
 import pytest
+from report_helpers import page_table
 
 import ecoseg
 from ecoseg.report import report
@@ -108,20 +109,9 @@ def made(tmp_path_factory):
     return html, tables
 
 
-def _table(html: str, table_id: str) -> pd.DataFrame:
-    """A table of the page as the text of its cells (pandas.read_html would parse numbers)."""
-    part = html[html.index(f'<table id="{table_id}"') :]
-    part = part[: part.index("</table>")]
-    rows = []
-    for tr in re.findall(r"<tr>(.*?)</tr>", part, re.S):
-        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)
-        rows.append([unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
-    return pd.DataFrame(rows[1:], columns=rows[0])
-
-
 def test_maxn_table_gives_value_time_and_frame_of_the_tables(made):
     html, tables = made
-    shown = _table(html, "maxn-table").set_index("Video")
+    shown = page_table(html, "maxn-table").set_index("Video")
     for video, t in tables.items():
         for row in t["maxn"].itertuples():
             cell = shown.loc[video, row._1]  # "class"
@@ -140,7 +130,7 @@ def test_maxn_table_gives_value_time_and_frame_of_the_tables(made):
 
 def test_summary_rows_equal_the_tables_and_say_a_run_did_not_finish(made):
     html, tables = made
-    summary = _table(html, "summary-table").set_index("Video")
+    summary = page_table(html, "summary-table").set_index("Video")
     for video, t in tables.items():
         row = summary.loc[video]
         assert int(row["Individuals"]) == len(t["tracks"])
@@ -226,8 +216,8 @@ def test_sizes_and_speeds_are_in_pixels_when_one_video_is_not_calibrated(made):
     }
     classes = {(v, o): c for v, t in tables.items() for o, c in zip(t["tracks"]["object_id"],
                t["tracks"]["class"])}  # fmt: skip
-    size_table = _table(html, "size-table").set_index("Class")
-    speed_table = _table(html, "speed-table").set_index("Class")
+    size_table = page_table(html, "size-table").set_index("Class")
+    speed_table = page_table(html, "speed-table").set_index("Class")
     for cls in sorted(set(classes.values())):
         sizes = np.array([s for k, s in per.items() if classes[k] == cls])
         assert size_table.loc[cls, "Individuals"] == str(len(sizes))
@@ -252,7 +242,7 @@ def test_calibration_shown_per_video(made):
     html, _ = made
     rows = re.findall(r"<tr>\s*<td class=\"nowrap\"><strong>(\w+)</strong>.*?</tr>", html, re.S)
     assert rows == ["a", "b"]
-    prov = _table(html, "provenance-table")
+    prov = page_table(html, "provenance-table")
     assert prov["Calibration"].tolist() == ["0.5 mm/px", "none: lengths in pixels"]
 
 
@@ -284,7 +274,7 @@ def test_accuracy_cells_are_the_metrics_of_evaluate(tmp_path):
     truth.mark_complete()
     truth.close()
     report([tmp_path / "a.zarr"], tmp_path / "r.html", truth=[tmp_path / "truth.zarr"])
-    shown = _table((tmp_path / "r.html").read_text(), "accuracy-table").set_index("Video")
+    shown = page_table((tmp_path / "r.html").read_text(), "accuracy-table").set_index("Video")
     m = ecoseg.evaluate(tmp_path / "a.zarr", tmp_path / "truth.zarr")
     expected = {
         "J&F": m["jf"]["mean"],

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 import pandas as pd
 import pytest
-from report_helpers import make_store
+from report_helpers import make_store, page_table
 
 from ecoseg.report import report
 from ecoseg.report.figures import site_figure
@@ -50,13 +47,7 @@ def page(tmp_path_factory):
 
 
 def _table(html: str, table_id: str, index: str = "Site") -> pd.DataFrame:
-    part = html[html.index(f'<table id="{table_id}"') :]
-    part = part[: part.index("</table>")]
-    rows = []
-    for tr in re.findall(r"<tr>(.*?)</tr>", part, re.S):
-        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)
-        rows.append([unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
-    return pd.DataFrame(rows[1:], columns=rows[0]).set_index(index)
+    return page_table(html, table_id).set_index(index)
 
 
 def test_site_mean_maxn_leaves_out_videos_that_did_not_look_for_the_class(page):
