@@ -124,11 +124,8 @@ def test_schema_errors_name_the_file_and_the_culprit(tmp_path, text, expected):
 )
 def test_an_unknown_key_is_named_with_its_line(tmp_path, text, expected):
     # in a study of 40 videos, "videos[23]" alone sent the user counting entries
-    (tmp_path / "v.mp4").write_bytes(b"not really a video")
-    (tmp_path / "study.yaml").write_text(text)
-    with pytest.raises(ConfigError) as info:
-        load_study(tmp_path / "study.yaml")
-    assert expected in str(info.value) and "\n" not in str(info.value)
+    message = _refusal(tmp_path, text)
+    assert expected in message and "\n" not in message
 
 
 def test_missing_study_file(tmp_path):
@@ -297,11 +294,8 @@ def test_sam2_videos_with_prompts_take_no_engine_parameters(tmp_path):
 )
 def test_a_value_of_the_wrong_type_is_named_with_its_line(tmp_path, text, expected):
     # only unknown keys named their line; `fps: "ten"` in a study of 40 videos said videos[23]
-    (tmp_path / "v.mp4").write_bytes(b"not really a video")
-    (tmp_path / "study.yaml").write_text(text)
-    with pytest.raises(ConfigError) as info:
-        load_study(tmp_path / "study.yaml")
-    assert expected in str(info.value) and "\n" not in str(info.value)
+    message = _refusal(tmp_path, text)
+    assert expected in message and "\n" not in message
 
 
 @pytest.mark.parametrize(
@@ -327,3 +321,12 @@ def test_a_missing_checkpoint_says_where_to_get_the_weights(tmp_path, settings, 
     )
     assert f"`ecoseg weights download {model}` fetches the official weights" in str(info.value)
     assert "used when `checkpoint:` is left out" in str(info.value)
+
+
+def _refusal(tmp_path, text: str) -> str:
+    """The one-line error load_study gives for a study file of ``text`` beside a video."""
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    (tmp_path / "study.yaml").write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_study(tmp_path / "study.yaml")
+    return str(info.value)
