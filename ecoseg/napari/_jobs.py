@@ -449,13 +449,14 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
     try:
         n = len(reader)
         stop = n if job.stop is None else min(int(job.stop), n)
+        checked = job  # the caller's job keeps its prompts as given
         if job.prompts is not None:  # boxes past the frame's edge cut to it
-            job = replace(job, prompts=job.prompts.validate(reader.width, reader.height, n))
+            checked = replace(checked, prompts=job.prompts.validate(reader.width, reader.height, n))
         if job.concepts:
             from ecoseg.prompts import validate_concepts
 
             concepts = validate_concepts(job.concepts, reader.width, reader.height, n)
-            job = replace(job, concepts=concepts)
+            checked = replace(checked, concepts=concepts)
         if job.engine == "classical":
             from ecoseg.engine.classical import track
 
@@ -463,9 +464,11 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
                 reader.frames(0, stop), params=job.params or None, fps=reader.fps, warn=False
             )
         elif job.engine == "sam3":
-            results = _sam3_results(job, reader)
+            results = _sam3_results(checked, reader)
         else:
-            results = _sam2_results(job, reader)
+            results = _sam2_results(checked, reader)
+        # the engine's dict of objects, filled while it runs: the widget reads the caller's job
+        job.objects = checked.objects
         try:
             for result in results:
                 if job.cancel.is_set():
