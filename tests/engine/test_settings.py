@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ecoseg.engine.settings import describe_change
+from ecoseg.engine.classical import ClassicalParams
+from ecoseg.engine.settings import (
+    changed_settings,
+    describe_change,
+    parameter_defaults,
+    settings_change,
+)
+from ecoseg.provenance import Provenance
 
 
 def test_describe_change_names_what_differs():
@@ -17,3 +24,46 @@ def test_describe_change_names_what_differs():
     assert describe_change(prompts | {"objects": []}, boxes) == "exemplars of concept 'wrasse'"
     many = {k: k for k in "abcde"}
     assert describe_change(many, {}).endswith("; 2 more")
+
+
+def test_a_recorded_none_is_not_called_unrecorded():
+    """min_area recorded as None (its default: scaled with the frame) was named 'not recorded
+    in the store', the words for a parameter the store lacks."""
+    assert describe_change({"min_area": None}, {"min_area": 50}) == (
+        "min_area: None in the store, 50 now"
+    )
+    assert describe_change({}, {"min_area": 50}) == "min_area: not recorded in the store, 50 now"
+
+
+def test_a_parameter_a_store_does_not_record_is_compared_with_its_default():
+    """A parameter added after a store was made counted as a change even at its default."""
+    now = ClassicalParams().to_dict()
+    older = {k: v for k, v in now.items() if k not in ("still_frames", "motion_support")}
+    made = Provenance.from_dict({"engine": "classical", "parameters": older})
+    assert (
+        settings_change(made, Provenance.from_dict({"engine": "classical", "parameters": now}))
+        == ""
+    )
+    other = {**now, "still_frames": 10}
+    assert changed_settings(
+        made, Provenance.from_dict({"engine": "classical", "parameters": other})
+    ) == (
+        "parameters",
+        "still_frames: not recorded in the store, 10 now",
+    )
+    # SAM 2 with prompts records no defaults: bf16 asked for of a store without it is a change
+    fp32 = Provenance.from_dict({"engine": "sam2", "parameters": {"device": "cpu"}})
+    bf16 = Provenance.from_dict({"engine": "sam2", "parameters": {"fast": True}})
+    assert changed_settings(fp32, bf16)[1] == "fast: not recorded in the store, True now"
+    # discovery and concept settings likewise
+    for engine, extra in (("sam2", {"auto": True}), ("sam3-concepts", {})):
+        every = parameter_defaults(engine, bool(extra))
+        key = sorted(every)[0]
+        lacks = {k: v for k, v in every.items() if k != key}
+        made = Provenance.from_dict({"engine": engine, "parameters": lacks, **extra})
+        assert (
+            settings_change(
+                made, Provenance.from_dict({"engine": engine, "parameters": every, **extra})
+            )
+            == ""
+        )
