@@ -92,7 +92,9 @@ class VideoSpec:
     checkpoint : Path or None
     pretrained : bool
     image_size : int or None
+        ``None`` for the classical engine (no network); a ``defaults:`` size is for the others.
     device : str or None
+        ``None`` for the classical engine where ``defaults:`` name a GPU (it runs on the CPU).
     params : dict
         Engine parameters.
     truth : Path or None
@@ -444,7 +446,7 @@ def _parse_video(
     elif auto is False:
         raise ConfigError(f"{at('auto')} `auto: false` needs a `prompts:` file")
 
-    from ecoseg.engine import ENGINES, check_fast, check_image_size
+    from ecoseg.engine import ENGINES, check_device, check_fast, check_image_size
 
     engine = merged.get("engine")
     concepts, detect_every = _parse_concepts(merged, at)
@@ -526,11 +528,13 @@ def _parse_video(
         raise ConfigError(
             f"{at('image_size')} image_size: must be a positive integer, got {image_size!r}"
         )
-    if engine in ("sam2", "sam3"):  # the size the network takes, as segment() refuses it
+    if engine in ("sam2", "sam3") or "image_size" in entry:  # as segment() refuses it
         try:
             check_image_size(image_size, engine, model)
         except ConfigError as exc:
             raise ConfigError(f"{at('image_size')} {exc}") from None
+    else:
+        image_size = None  # the defaults' size is for the videos of other engines
     device = merged.get("device")
     from ecoseg._device import DEVICES
 
@@ -538,6 +542,12 @@ def _parse_video(
         raise ConfigError(
             f"{at('device')} device: must be one of {', '.join(DEVICES)}, got {device!r}"
         )
+    if engine == "classical" and "device" not in entry and device not in (None, "auto", "cpu"):
+        device = None  # the defaults' GPU is for the videos of other engines
+    try:  # a GPU for the motion tracker, as segment() refuses it
+        check_device(device, engine)
+    except ConfigError as exc:
+        raise ConfigError(f"{at('device')} {exc}") from None
     params = merged.get("params") or {}
     if not isinstance(params, dict):
         raise ConfigError(f"{at('params')} params: must be a mapping of engine parameters")
