@@ -92,9 +92,8 @@ class VideoSpec:
     checkpoint : Path or None
     pretrained : bool
     image_size : int or None
-        ``None`` for the classical engine (no network); a ``defaults:`` size is for the others.
+        ``None`` for the classical engine (no network; a ``defaults:`` GPU device neither).
     device : str or None
-        ``None`` for the classical engine where ``defaults:`` name a GPU (it runs on the CPU).
     params : dict
         Engine parameters.
     truth : Path or None
@@ -528,13 +527,12 @@ def _parse_video(
         raise ConfigError(
             f"{at('image_size')} image_size: must be a positive integer, got {image_size!r}"
         )
-    if engine in ("sam2", "sam3") or "image_size" in entry:  # as segment() refuses it
-        try:
-            check_image_size(image_size, engine, model)
-        except ConfigError as exc:
-            raise ConfigError(f"{at('image_size')} {exc}") from None
-    else:
+    if engine == "classical" and "image_size" not in entry:
         image_size = None  # the defaults' size is for the videos of other engines
+    try:  # the size the network takes (the classical engine has none), as segment() checks it
+        check_image_size(image_size, engine, model)
+    except ConfigError as exc:
+        raise ConfigError(f"{at('image_size')} {exc}") from None
     device = merged.get("device")
     from ecoseg._device import DEVICES
 
