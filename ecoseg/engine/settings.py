@@ -85,16 +85,21 @@ def describe_change(stored, wanted, limit: int = 3) -> str:
         a, b = stored.get(key, _ABSENT), wanted.get(key, _ABSENT)
         if a == b:
             continue
-        if key == "concepts" and isinstance(a, list | None) and isinstance(b, list | None):
-            parts.append(_concepts_change(a or [], b or []))
-        elif key == "objects" and isinstance(a, list | None) and isinstance(b, list | None):
-            parts.append(_objects_change(a or [], b or []))
+        lists = all(isinstance(x, list) or x is None or x is _ABSENT for x in (a, b))
+        if key == "concepts" and lists:
+            parts.append(_concepts_change(_items(a), _items(b)))
+        elif key == "objects" and lists:
+            parts.append(_objects_change(_items(a), _items(b)))
         else:
             parts.append(f"{key}: {_value(a)} in the store, {_value(b, 'not set')} now")
     shown = parts[:limit]
     if len(parts) > limit:
         shown.append(f"{len(parts) - limit} more")
     return "; ".join(shown)
+
+
+def _items(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _concept_name(c) -> str:

@@ -30,6 +30,10 @@ def test_describe_change_names_what_differs():
     )
     boxes = {"concepts": [{"text": "wrasse", "exemplars": [{"frame": 1}]}], "objects": []}
     assert describe_change(prompts | {"objects": []}, boxes) == "exemplars of concept 'wrasse'"
+    # a prompt record without the key: none of them, as before (not "not recorded")
+    assert describe_change({"objects": []}, boxes) == "concepts: [] in the store, ['wrasse'] now"
+    three = {**boxes, "objects": [{"id": 3}]}
+    assert describe_change({"concepts": boxes["concepts"]}, three) == "prompts of object 3"
     many = {k: k for k in "abcde"}
     assert describe_change(many, {}).endswith("; 2 more")
 
