@@ -14,6 +14,12 @@ pixel), so a store made on a GPU is the one a CPU run would make; nor progress b
 workers or chunk sizes. bf16 (``fast``) is compared as recorded: a store made in bf16 is not
 the exact fp32 run asked for, and the other way round.
 
+An engine parameter added to ecoseg after a store was made is not in that store's record;
+the older code behaved as its default, so a run that asks for the default still matches
+(resumed, or skipped by ``batch``) and one that asks for another value is a change, named
+*not recorded in the store* (:func:`parameter_defaults`). ``backward`` is no such parameter:
+a store that does not record it was tracked forwards only, as the code then did.
+
 Exports
 -------
 describe_change
@@ -22,6 +28,9 @@ changed_settings
     Which recorded settings differ between two provenances, and how.
 settings_change
     Those differences as one phrase for an error message ("" if none), the engine first.
+parameter_defaults
+    An engine's parameters at their defaults (what a store that does not record a newer
+    parameter was made with).
 model_record
     The provenance entry of the network a run uses.
 requested_settings
@@ -46,6 +55,7 @@ __all__ = [
     "changed_settings",
     "describe_change",
     "model_record",
+    "parameter_defaults",
     "requested_settings",
     "settings_change",
 ]
@@ -72,19 +82,24 @@ def describe_change(stored, wanted, limit: int = 3) -> str:
         return f"{_short(stored)} in the store, {_short(wanted, 'not set')} now"
     parts = []
     for key in sorted(set(stored) | set(wanted), key=str):
-        a, b = stored.get(key), wanted.get(key)
+        a, b = stored.get(key, _ABSENT), wanted.get(key, _ABSENT)
         if a == b:
             continue
-        if key == "concepts" and isinstance(a, list | None) and isinstance(b, list | None):
-            parts.append(_concepts_change(a or [], b or []))
-        elif key == "objects" and isinstance(a, list | None) and isinstance(b, list | None):
-            parts.append(_objects_change(a or [], b or []))
+        lists = all(isinstance(x, list) or x is None or x is _ABSENT for x in (a, b))
+        if key == "concepts" and lists:
+            parts.append(_concepts_change(_items(a), _items(b)))
+        elif key == "objects" and lists:
+            parts.append(_objects_change(_items(a), _items(b)))
         else:
-            parts.append(f"{key}: {_short(a)} in the store, {_short(b, 'not set')} now")
+            parts.append(f"{key}: {_value(a)} in the store, {_value(b, 'not set')} now")
     shown = parts[:limit]
     if len(parts) > limit:
         shown.append(f"{len(parts) - limit} more")
     return "; ".join(shown)
+
+
+def _items(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _concept_name(c) -> str:
@@ -112,9 +127,18 @@ def _objects_change(a: list, b: list) -> str:
     return f"prompts of object {shown}" if ids else "object prompts"
 
 
+#: A key a record lacks (told apart from one recorded as ``None``).
+_ABSENT = object()
+
+
 def _short(value, missing: str = "not recorded", width: int = 60) -> str:
-    text = missing if value is None else repr(value)
+    text = missing if value is None or value is _ABSENT else repr(value)
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _value(value, missing: str = "not recorded") -> str:
+    """A dict entry's value: ``missing`` where the key is absent, ``None`` where recorded so."""
+    return "None" if value is None else _short(value, missing)
 
 
 def changed_settings(stored: Provenance, wanted: Provenance, model: bool = True) -> tuple[str, str]:
@@ -153,6 +177,8 @@ def changed_settings(stored: Provenance, wanted: Provenance, model: bool = True)
             for m in (a, b):
                 if isinstance(m, dict):
                     m.pop("device", None)
+            if isinstance(a, dict) and isinstance(b, dict) and set(b) - set(a):
+                a.update(_unrecorded_defaults(a, b, wanted))
         return a, b
 
     names = {
@@ -178,6 +204,59 @@ def changed_settings(stored: Provenance, wanted: Provenance, model: bool = True)
         ", ".join(changed[:-1]) + " and " + changed[-1] if len(changed) > 1 else "".join(changed)
     )
     return listed, "; ".join(d for d in details if d)
+
+
+def parameter_defaults(engine: str | None, auto: bool = False) -> dict[str, Any]:
+    """Every engine parameter a run records, at its default (JSON values; ``{}`` where the
+    engine records no defaults: SAM 2 with prompts records only what is given).
+
+    A parameter added to ecoseg after a store was made is missing from that store's record;
+    its default is how the older code behaved, so the comparison takes it as recorded at its
+    default (:func:`changed_settings`).
+
+    Parameters
+    ----------
+    engine : str
+        The recorded engine (``"classical"``, ``"sam2"``, ``"sam3-concepts"``).
+    auto : bool
+        SAM 2's automatic discovery (``--auto``).
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> parameter_defaults("classical")["still_frames"]
+    75
+    >>> parameter_defaults("sam2")
+    {}
+    """
+    if engine == "classical":
+        from ecoseg.engine.classical import ClassicalParams
+
+        values = ClassicalParams().to_dict()
+    elif engine == "sam3-concepts":
+        from ecoseg.engine.concept_rules import ConceptSettings
+
+        values = ConceptSettings().to_dict()
+    elif engine == "sam2" and auto:
+        from ecoseg.engine.discovery import DiscoveryParams
+
+        values = DiscoveryParams().to_dict()
+    else:
+        values = {}
+    return json.loads(json.dumps(values, default=str))
+
+
+def _unrecorded_defaults(stored: dict, wanted: dict, run: Provenance) -> dict:
+    """The parameters ``stored`` lacks that ``wanted`` asks for at their default."""
+    defaults = parameter_defaults(run.engine, run.get("auto") is True)
+    return {
+        k: wanted[k]
+        for k in set(wanted) - set(stored)
+        if k in defaults and defaults[k] == wanted[k]
+    }
 
 
 def settings_change(stored: Provenance, wanted: Provenance, model: bool = True) -> str:

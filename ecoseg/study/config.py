@@ -92,6 +92,7 @@ class VideoSpec:
     checkpoint : Path or None
     pretrained : bool
     image_size : int or None
+        ``None`` for the classical engine (no network; a ``defaults:`` GPU device neither).
     device : str or None
     params : dict
         Engine parameters.
@@ -444,7 +445,7 @@ def _parse_video(
     elif auto is False:
         raise ConfigError(f"{at('auto')} `auto: false` needs a `prompts:` file")
 
-    from ecoseg.engine import ENGINES, check_fast, check_image_size
+    from ecoseg.engine import ENGINES, check_device, check_fast, check_image_size
 
     engine = merged.get("engine")
     concepts, detect_every = _parse_concepts(merged, at)
@@ -526,11 +527,12 @@ def _parse_video(
         raise ConfigError(
             f"{at('image_size')} image_size: must be a positive integer, got {image_size!r}"
         )
-    if engine in ("sam2", "sam3"):  # the size the network takes, as segment() refuses it
-        try:
-            check_image_size(image_size, engine, model)
-        except ConfigError as exc:
-            raise ConfigError(f"{at('image_size')} {exc}") from None
+    if engine == "classical" and "image_size" not in entry:
+        image_size = None  # the defaults' size is for the videos of other engines
+    try:  # the size the network takes (the classical engine has none), as segment() checks it
+        check_image_size(image_size, engine, model)
+    except ConfigError as exc:
+        raise ConfigError(f"{at('image_size')} {exc}") from None
     device = merged.get("device")
     from ecoseg._device import DEVICES
 
@@ -538,6 +540,12 @@ def _parse_video(
         raise ConfigError(
             f"{at('device')} device: must be one of {', '.join(DEVICES)}, got {device!r}"
         )
+    if engine == "classical" and "device" not in entry and device not in (None, "auto", "cpu"):
+        device = None  # the defaults' GPU is for the videos of other engines
+    try:  # a GPU for the motion tracker, as segment() refuses it
+        check_device(device, engine)
+    except ConfigError as exc:
+        raise ConfigError(f"{at('device')} {exc}") from None
     params = merged.get("params") or {}
     if not isinstance(params, dict):
         raise ConfigError(f"{at('params')} params: must be a mapping of engine parameters")

@@ -205,3 +205,22 @@ def test_a_box_cut_to_the_frame_is_the_same_prompt_again(video, tmp_path):
     box["objects"][0]["prompts"][0]["box"] = [50, 10, 120, 40]
     prompts.write_text(json.dumps(box))
     assert "(prompts of object 1)" in _error(_run(video, out, prompts={"reef": prompts}, **SAM2))
+
+
+def test_a_parameter_the_store_does_not_record_is_taken_at_its_default(video, tmp_path):
+    """A parameter added to ecoseg after a store was made is missing from the store's record:
+    batch reported every such store failed, even asked for the default the older code
+    behaved as, instead of skipping it."""
+    out = tmp_path / "out"
+    assert _run(video, out, progress=False)["status"].tolist() == ["done"]
+    with MaskStore.open(out / "reef.zarr", mode="a") as store:
+        recorded = dict(store.provenance["parameters"])
+        del recorded["min_hits"]
+        store.set_provenance(parameters=recorded)
+    assert _skipped(_run(video, out, progress=False))
+    assert _skipped(_run(video, out, params={"min_hits": 3}, progress=False))  # the default
+    other = _run(video, out, params={"min_hits": 2}, progress=False)
+    assert (
+        "reef.zarr: the parameters differ from the run that made the store "
+        "(min_hits: not recorded in the store, 2 now)"
+    ) in _error(other)

@@ -299,3 +299,26 @@ def test_a_box_past_the_frames_edge_is_cut_and_tracked(clip, tmp_path):
         out = ecoseg.segment(clip.video, str(path), out=tmp_path / "m.zarr", **RANDOM_NET)
     stored = MaskStore.open(out).provenance["prompts"]["objects"][0]["prompts"][0]["box"]
     assert stored == [40.0, 20.0, 64.0, 48.0]
+
+
+def test_a_parameter_the_store_does_not_record_is_taken_at_its_default(clip, tmp_path):
+    """A parameter added to ecoseg after a store was made is missing from the store's record:
+    resume refused every such store, even asked for the default the older code behaved as."""
+    out = tmp_path / "m.zarr"
+    ecoseg.segment(clip.video, out=out, progress=False)
+    with MaskStore.open(out, mode="a") as store:
+        recorded = dict(store.provenance["parameters"])
+        del recorded["still_frames"]
+        store.set_provenance(parameters=recorded)
+    before = ecoseg.open_masks(out).labels.values
+
+    ecoseg.segment(clip.video, out=out, progress=False, resume=True)  # the default: resumed
+    with pytest.raises(
+        StoreError,
+        match=r"m\.zarr: cannot resume: the parameters differ from the run that made the store "
+        r"\(still_frames: not recorded in the store, 10 now\)",
+    ):
+        ecoseg.segment(
+            clip.video, out=out, progress=False, resume=True, params={"still_frames": 10}
+        )
+    assert (ecoseg.open_masks(out).labels.values == before).all()

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from ecoseg.engine.settings import describe_change
+import json
+
+import pytest
+
+from ecoseg.engine.classical import ClassicalParams
+from ecoseg.engine.settings import (
+    changed_settings,
+    describe_change,
+    parameter_defaults,
+    requested_settings,
+    settings_change,
+)
+from ecoseg.provenance import Provenance
+from ecoseg.store import MaskStore
+
+NETWORK = dict(pretrained=False, image_size=64, device="cpu", progress=False)
 
 
 def test_describe_change_names_what_differs():
@@ -15,5 +30,81 @@ def test_describe_change_names_what_differs():
     )
     boxes = {"concepts": [{"text": "wrasse", "exemplars": [{"frame": 1}]}], "objects": []}
     assert describe_change(prompts | {"objects": []}, boxes) == "exemplars of concept 'wrasse'"
+    # a prompt record without the key: none of them, as before (not "not recorded")
+    assert describe_change({"objects": []}, boxes) == "concepts: [] in the store, ['wrasse'] now"
+    three = {**boxes, "objects": [{"id": 3}]}
+    assert describe_change({"concepts": boxes["concepts"]}, three) == "prompts of object 3"
     many = {k: k for k in "abcde"}
     assert describe_change(many, {}).endswith("; 2 more")
+
+
+def test_a_recorded_none_is_not_called_unrecorded():
+    """min_area recorded as None (its default: scaled with the frame) was named 'not recorded
+    in the store', the words for a parameter the store lacks."""
+    assert describe_change({"min_area": None}, {"min_area": 50}) == (
+        "min_area: None in the store, 50 now"
+    )
+    assert describe_change({}, {"min_area": 50}) == "min_area: not recorded in the store, 50 now"
+
+
+def test_a_parameter_a_store_does_not_record_is_compared_with_its_default():
+    """A parameter added after a store was made counted as a change even at its default."""
+    now = ClassicalParams().to_dict()
+    older = {k: v for k, v in now.items() if k not in ("still_frames", "motion_support")}
+    made = Provenance.from_dict({"engine": "classical", "parameters": older})
+    assert (
+        settings_change(made, Provenance.from_dict({"engine": "classical", "parameters": now}))
+        == ""
+    )
+    other = {**now, "still_frames": 10}
+    assert changed_settings(
+        made, Provenance.from_dict({"engine": "classical", "parameters": other})
+    ) == (
+        "parameters",
+        "still_frames: not recorded in the store, 10 now",
+    )
+    # SAM 2 with prompts records no defaults: bf16 asked for of a store without it is a change
+    fp32 = Provenance.from_dict({"engine": "sam2", "parameters": {"device": "cpu"}})
+    bf16 = Provenance.from_dict({"engine": "sam2", "parameters": {"fast": True}})
+    assert changed_settings(fp32, bf16)[1] == "fast: not recorded in the store, True now"
+    # discovery and concept settings likewise
+    for engine, extra in (("sam2", {"auto": True}), ("sam3-concepts", {})):
+        every = parameter_defaults(engine, bool(extra))
+        key = sorted(every)[0]
+        lacks = {k: v for k, v in every.items() if k != key}
+        made = Provenance.from_dict({"engine": engine, "parameters": lacks, **extra})
+        wanted = Provenance.from_dict({"engine": engine, "parameters": every, **extra})
+        assert settings_change(made, wanted) == ""
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"engine": "classical", "params": {"min_hits": 2}},
+        {"engine": "sam2", "prompts": "p.json", "backward": False},
+        {"engine": "sam2", "auto": True, "params": {"points_per_side": 4}},
+        {"model": "sam3-reduced", "concepts": ["wrasse"], "detect_every": 2},
+    ],
+    ids=["classical", "sam2", "auto", "sam3"],
+)
+def test_requested_settings_are_what_segment_records(tmp_path, options):
+    """``requested_settings`` (batch's view of a run) is a twin of what ``segment`` records:
+    every entry compared, exactly (not only through the comparison, which now takes a
+    parameter a store lacks at its default and would hide a twin that adds one)."""
+    import ecoseg
+
+    clip = ecoseg.synth(tmp_path / "c", frames=3, size=(96, 64), seed=3)
+    point = {"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[30, 20]]}]}]}
+    (tmp_path / "p.json").write_text(json.dumps(point))
+    if "prompts" in options:
+        options = {**options, "prompts": tmp_path / "p.json"}
+    network = {"progress": False} if options.get("engine") == "classical" else NETWORK
+    if "concepts" in options:
+        network = {**NETWORK, "image_size": 112}  # SAM 3's: a multiple of 14
+    out = ecoseg.segment(clip.video, out=tmp_path / "m.zarr", **options, **network)
+    with MaskStore.open(out) as store:
+        recorded = store.provenance
+    recorded["parameters"].pop("device", None)
+    wanted = requested_settings({**options, **network}, clip.video).to_dict()
+    keys = ("engine", "parameters", "prompts", "model", "auto", "backward")
+    assert {k: recorded[k] for k in keys if k in recorded} == wanted

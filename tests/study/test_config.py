@@ -81,6 +81,10 @@ def _study_text(videos: str, top: str = "") -> str:
             "image_size (--image-size) must be a multiple of 14 from 112 to 4032",
         ),
         (_study_text("- path: v.mp4\n  auto: true\n  image_size: 500\n"), "multiple of 32"),
+        (
+            _study_text("- path: v.mp4\n  image_size: 512\n"),
+            "image_size (--image-size) applies to the sam2 and sam3 engines; the classical",
+        ),
         (_study_text("- path: v.mp4\n  fast: quickly\n"), "fast: must be true or false"),
         (_study_text("- path: v.mp4\n  fast: true\n"), "fast (--fast, bf16) is for the sam2"),
         (_study_text("- path: v.mp4\n  params: {bogus: 1}\n"), "params"),
@@ -330,3 +334,34 @@ def _refusal(tmp_path, text: str) -> str:
     with pytest.raises(ConfigError) as info:
         load_study(tmp_path / "study.yaml")
     return str(info.value)
+
+
+def test_image_size_or_a_gpu_for_the_motion_tracker_is_refused_with_its_line(tmp_path):
+    """A video tracked by the classical motion tracker (no network, on the CPU) took
+    `image_size:` and `device: cuda`, and the study failed only when that video's segment
+    refused them."""
+    text = "videos:\n  - path: v.mp4\n    engine: classical\n    image_size: 512\n"
+    assert _refusal(tmp_path, text) == (
+        f"{tmp_path / 'study.yaml'}: line 4: videos[0] (v): image_size (--image-size) applies "
+        "to the sam2 and sam3 engines; the classical engine has no network to size"
+    )
+    text = "videos:\n  - path: v.mp4\n    device: cuda\n"
+    assert _refusal(tmp_path, text) == (
+        f"{tmp_path / 'study.yaml'}: line 3: videos[0] (v): device 'cuda' (--device) is for "
+        "the sam2 and sam3 engines' networks; the classical motion tracker runs on the CPU: "
+        "drop --device"
+    )
+
+
+def test_a_default_image_size_or_gpu_is_for_the_videos_with_a_network(tmp_path):
+    """`image_size:` and `device: cuda` in `defaults:` went to the motion tracker's videos
+    too, whose segment then refused them: those videos failed when the study ran."""
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    (tmp_path / "p.json").write_text('{"objects": []}')
+    (tmp_path / "study.yaml").write_text(
+        "defaults: {image_size: 512, device: cuda}\n"
+        "videos:\n  - {path: v.mp4, name: a}\n  - {path: v.mp4, name: b, prompts: p.json}\n"
+    )
+    a, b = load_study(tmp_path / "study.yaml").videos
+    assert (a.engine, a.image_size, a.device) == ("classical", None, None)
+    assert (b.engine, b.image_size, b.device) == ("sam2", 512, "cuda")
