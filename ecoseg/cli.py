@@ -159,7 +159,10 @@ def _add_evaluate(sub):
     p.add_argument(
         "--truth",
         required=True,
-        help="ground-truth mask store, or a DAVIS-style folder of indexed PNG masks",
+        help=(
+            "ground-truth mask store, or a DAVIS-style folder of indexed PNG masks (of every "
+            "frame, or of some frames: only those are scored)"
+        ),
     )
     p.add_argument("-o", "--out", default=None, help="write the JSON here (default: stdout)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")

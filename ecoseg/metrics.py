@@ -23,8 +23,9 @@ scores every frame, which would reward "both absent" frames), and every frame is
 
 A truth store that annotates only some frames (its provenance's ``annotated_frames``, e.g. an
 imported CVAT task of every 5th frame) is compared on those frames only: the others were never
-annotated, so a mask there is neither right nor wrong. The result's ``scored_frames`` and
-``note`` say so.
+annotated, so a mask there is neither right nor wrong. So is a DAVIS-style PNG folder with a
+PNG for some frames only (every k-th frame): the frames with a PNG are scored. The result's
+``scored_frames`` and ``note`` say so.
 
 The stores are read chunk by chunk, twice (once for overlaps, once for boundaries after the
 matching is known); memory stays bounded by a chunk of frames.
@@ -47,6 +48,7 @@ __all__ = [
     "evaluate",
     "is_png_folder",
     "jaccard",
+    "png_frames",
     "scored_note",
     "seg2bmap",
     "truth_from_pngs",
@@ -69,33 +71,66 @@ def is_png_folder(path: Any) -> bool:
 
 
 def truth_from_pngs(folder: Any, pred: Any, out: Any) -> Any:
-    """A truth store at ``out`` from a DAVIS-style PNG folder covering every frame of ``pred``.
+    """A truth store at ``out`` from a DAVIS-style PNG folder of some or all frames of ``pred``.
 
     Frames are matched by the numbers in the file names (``00000.png`` is frame 0); the
-    frame times are the prediction's.
+    frame times are the prediction's. A folder may hold a PNG for some frames only (DAVIS-style
+    annotation of every k-th frame): the frames without one are empty in the store, and
+    :func:`evaluate` scores only the frames that have a PNG (:func:`png_frames`).
 
     Raises
     ------
     FormatError
-        A frame of ``pred`` has no PNG, a PNG is past the last frame or of another size.
+        A file name holds no frame number, two files give one frame, a PNG is past the last
+        frame of ``pred`` or of another size.
+    """
+    import warnings
+
+    from ecoseg.formats import UnannotatedFramesWarning, VideoInfo, import_annotations
+    from ecoseg.store import MaskStore
+
+    png_frames(folder, pred.n_frames)
+    with warnings.catch_warnings():  # evaluate scores the frames with a PNG, listed or not
+        warnings.simplefilter("ignore", UnannotatedFramesWarning)
+        import_annotations(folder, "davis", VideoInfo.of(pred), out, chunk_frames=pred.chunk_frames)
+    return MaskStore.open(out)
+
+
+def png_frames(folder: Any, n_frames: int) -> list[int]:
+    """The frames a DAVIS-style PNG folder annotates (those with a PNG), in order.
+
+    Raises
+    ------
+    FormatError
+        A file name holds no frame number, two files give one frame, or a file's frame is
+        past the last of ``n_frames``; the message names the file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("00000.png", "00005.png", "00010.png"):
+    ...     (d / name).touch()
+    >>> png_frames(d, 12)
+    [0, 5, 10]
+    >>> png_frames(d, 8)
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.FormatError: .../00010.png: frame 10 is past the end of the video (8 frames, 0..7)
     """
     from pathlib import Path
 
     from ecoseg.errors import FormatError
-    from ecoseg.formats import VideoInfo, import_annotations
     from ecoseg.formats.davis import frame_files
-    from ecoseg.store import MaskStore
 
     files = frame_files(Path(folder))
-    n = pred.n_frames
-    missing = sorted(set(range(n)) - set(files))
-    if missing:
-        raise FormatError(
-            f"{folder}: no PNG mask for frame {missing[0]} ({len(missing)} of the store's "
-            f"{n} frames missing)"
-        )
-    import_annotations(folder, "davis", VideoInfo.of(pred), out, chunk_frames=pred.chunk_frames)
-    return MaskStore.open(out)
+    for frame in sorted(files):
+        if frame >= n_frames:
+            raise FormatError(
+                f"{files[frame]}: frame {frame} is past the end of the video ({n_frames} "
+                f"frames, 0..{n_frames - 1})"
+            )
+    return sorted(files)
 
 
 # --------------------------------------------------------------------------- DAVIS pieces
@@ -267,6 +302,7 @@ def evaluate(
     bound_th: float = BOUND_TH,
     chunk_frames: int | None = None,
     progress: bool = False,
+    frames: Any = None,
 ) -> dict[str, Any]:
     """Compare a predicted mask store with a ground-truth store.
 
@@ -274,8 +310,10 @@ def evaluate(
     ----------
     pred, truth : MaskStore, str or Path
         Stores of the same video (same number of frames and frame size). ``truth`` may also
-        be a DAVIS-style folder of indexed PNG masks, one per frame of ``pred`` (pixel value
-        = object id; see :func:`truth_from_pngs`).
+        be a DAVIS-style folder of indexed PNG masks (pixel value = object id; see
+        :func:`truth_from_pngs`), one per frame of ``pred`` or for some frames only (DAVIS-style
+        annotation of every k-th frame): the frames with a PNG are the annotated frames, and
+        only those are scored.
     iou_threshold : float
         IoU for a detection to count as a match in IDF1 and MOTA (HOTA averages over
         thresholds 0.05..0.95 by definition).
@@ -285,6 +323,9 @@ def evaluate(
         Frames read at a time (default: the truth store's chunk).
     progress : bool
         Show progress bars.
+    frames : sequence of int, optional
+        Score only these frames (default: the frames the truth annotates); each must be one
+        the truth annotates.
 
     Returns
     -------
@@ -307,10 +348,11 @@ def evaluate(
 
         ``frames`` is the stores' frame count; ``scored_frames`` the frames compared: the
         frames the truth annotates (``provenance["annotated_frames"]``, written by
-        ``ecoseg import`` of a CVAT task of every N-th frame or of part of the video; every
-        frame when absent). Every metric, counts and MaxN included, is computed on those
-        frames only, and ``note`` says so (``"scored on 12 of 60 frames: the truth annotates
-        only those (...)"``): a mask on a frame nobody annotated is neither a false positive
+        ``ecoseg import`` of a CVAT task of every N-th frame or of part of the video; the
+        frames with a PNG of a PNG folder; every frame when absent), or ``frames``. Every
+        metric, counts and MaxN included, is computed on those frames only, and ``note``
+        says so (``"scored on 12 of 60 frames: the truth annotates only those (...)"``): a
+        mask on a frame nobody annotated is neither a false positive
         nor a true one.
         ``jf`` values are means over truth objects of per-object means over frames.
         ``counts.<class>.mae`` is the mean over frames of |predicted - true| number of
@@ -323,8 +365,12 @@ def evaluate(
     Raises
     ------
     StoreError
-        A store is missing or malformed, the two do not have the same frames, or the truth's
-        ``annotated_frames`` entry is malformed or names no frame of it.
+        A store is missing or malformed, the two do not have the same frames, the truth's
+        ``annotated_frames`` entry is malformed or names no frame of it, or ``frames`` names a
+        frame the truth does not annotate.
+    FormatError
+        ``truth`` is a PNG folder with a file whose name holds no frame number, or whose
+        frame is past the end of ``pred``.
 
     Examples
     --------
@@ -351,6 +397,7 @@ def evaluate(
                 bound_th=bound_th,
                 chunk_frames=chunk_frames,
                 progress=progress,
+                frames=png_frames(truth, pred.n_frames) if frames is None else frames,
             )
     truth = truth if isinstance(truth, MaskStore) else MaskStore.open(truth)
     check_finished(truth)
@@ -370,6 +417,8 @@ def evaluate(
     # the frames the truth annotates (a CVAT task of every N-th frame: only those); frames
     # are numbered 0 .. len(scored) - 1 among them from here on, video frames = scored[k]
     scored = np.asarray(annotated_frames(truth.provenance_record, n, truth.path), np.int64)
+    if frames is not None:
+        scored = _chosen_frames(frames, scored, n, truth.path)
     if len(scored) == 0:
         raise StoreError(f"{truth.path}: the truth annotates none of its {n} frames")
     every = len(scored) == n
@@ -490,6 +539,17 @@ def evaluate(
     pa = P.area_of(pf_frame, pf_p).astype(np.float64)
     result["area"] = _area_error(ta, pa)
     return _clean(result)
+
+
+def _chosen_frames(frames, annotated: np.ndarray, n: int, where) -> np.ndarray:
+    """``frames`` of :func:`evaluate`, sorted, each one the truth annotates."""
+    chosen = np.unique(np.asarray(list(frames), np.int64))
+    outside = np.setdiff1d(chosen, annotated)
+    if outside.size:
+        f = int(outside[0])
+        why = f"is not one of its {n} frames" if not 0 <= f < n else "is not one it annotates"
+        raise StoreError(f"{where}: frame {f} to score {why}")
+    return chosen
 
 
 def scored_note(scored, n: int) -> str:

@@ -277,14 +277,22 @@ def _count_or_none(value: Any) -> Any:
     return None if value is None else _count(value)
 
 
+def _frame_list(value: Any) -> Any:
+    """Frame numbers (a list of non-negative integers), as a sorted tuple."""
+    if isinstance(value, list) and all(_count(v) is not _KEEP_RAW for v in value):
+        return tuple(sorted(set(value)))
+    return _KEEP_RAW
+
+
 @dataclass(frozen=True)
 class AnnotatedFrames:
     """The frames a truth store's annotation covers (``provenance["annotated_frames"]``).
 
     Frames ``start + k * step`` for ``k = 0 .. count - 1``: a CVAT task of every ``step``-th
     video frame from ``start`` shows the annotator only those, so the frames between are
-    empty because nobody looked, not because no animal was there. A store without the entry
-    annotates every frame.
+    empty because nobody looked, not because no animal was there. ``deleted`` lists frames of
+    that grid the annotator deleted in CVAT (corrupt or unusable frames): they are not
+    annotated either. A store without the entry annotates every frame.
 
     Examples
     --------
@@ -297,25 +305,38 @@ class AnnotatedFrames:
     False
     >>> AnnotatedFrames(start=3, step=2).to_dict()
     {'start': 3, 'step': 2}
+    >>> d = AnnotatedFrames.from_dict({"start": 0, "step": 5, "count": 4, "deleted": [10]})
+    >>> d.kept(40), d.to_dict()["deleted"]
+    ([0, 5, 15], [10])
     """
 
     start: int = 0
     step: int = 1
     count: int | None = None
+    deleted: tuple[int, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
     order: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
-    _JSON_KEYS: ClassVar[dict[str, str]] = {k: k for k in ("start", "step", "count")}
+    _JSON_KEYS: ClassVar[dict[str, str]] = {k: k for k in ("start", "step", "count", "deleted")}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AnnotatedFrames:
         """Read the ``annotated_frames`` entry of a provenance record."""
-        convert = {"start": _count, "step": _count, "count": _count_or_none}
+        convert = {
+            "start": _count,
+            "step": _count,
+            "count": _count_or_none,
+            "deleted": _frame_list,
+        }
         return cls(**_read(cls, _mapping(data, "annotated_frames"), convert))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON record (start and step always written; count when known)."""
-        return _write(self, {}, first=tuple(k for k in ("start", "step") if k not in self.extra))
+        return _write(
+            self,
+            {"deleted": list},
+            first=tuple(k for k in ("start", "step") if k not in self.extra),
+        )
 
     @property
     def valid(self) -> bool:
@@ -329,10 +350,21 @@ class AnnotatedFrames:
             stop = min(stop, self.start + self.count * self.step)
         return range(self.start, max(stop, self.start), self.step)
 
+    def kept(self, n_frames: int) -> range | list[int]:
+        """:meth:`frames` less the ``deleted`` ones (a range when none was deleted)."""
+        frames = self.frames(n_frames)
+        if not self.deleted:
+            return frames
+        gone = set(self.deleted)
+        return [f for f in frames if f not in gone]
 
-def annotated_frames(provenance: Provenance, n_frames: int, where: Any = "store") -> range:
-    """The frames a store of ``n_frames`` frames annotates: its ``annotated_frames`` entry,
-    or every frame when it has none (every store written before the entry existed).
+
+def annotated_frames(
+    provenance: Provenance, n_frames: int, where: Any = "store"
+) -> range | list[int]:
+    """The frames a store of ``n_frames`` frames annotates: its ``annotated_frames`` entry
+    (less the frames it lists as ``deleted``: a sorted list then), or every frame when it has
+    none (every store written before the entry existed).
 
     Raises
     ------
@@ -355,9 +387,9 @@ def annotated_frames(provenance: Provenance, n_frames: int, where: Any = "store"
         raw = provenance.get("annotated_frames")
         raise StoreError(
             f"{where}: provenance annotated_frames {raw!r} is malformed (needs integers start "
-            ">= 0, step >= 1, count >= 0)"
+            ">= 0, step >= 1, count >= 0, deleted a list of frames)"
         )
-    return entry.frames(n_frames)
+    return entry.kept(n_frames)
 
 
 def describe_frames(frames: range, n_frames: int) -> str:

@@ -494,10 +494,12 @@ def annotated_frames(ann: Annotations) -> dict | None:
     if ann.annotated is None:
         return None
     frames = ann.annotated.frames(ann.n_frames)
-    if len(frames) == ann.n_frames:
+    deleted = [f for f in ann.annotated.deleted if f in frames]
+    if len(frames) == ann.n_frames and not deleted:
         return None  # every frame
     start = frames.start if len(frames) else min(ann.annotated.start, ann.n_frames)
-    return {"start": start, "step": frames.step, "count": len(frames)}
+    entry = {"start": start, "step": frames.step, "count": len(frames)}
+    return {**entry, "deleted": deleted} if deleted else entry
 
 
 def to_prompts(ann: Annotations, *, frames: Any = None) -> Any:

@@ -1,15 +1,15 @@
 """Annotations of some frames only: which frames a store or a file annotates, and what each
 format can say about it.
 
-A truth store imported from a CVAT task of every N-th frame (or of part of a video) records
-the frames its annotator was shown (``provenance["annotated_frames"]``: ``start + k * step``,
-``count`` of them); the frames between are empty because nobody looked, which is not "no
-animals". An export must keep that apart: CVAT writes those frames as its task frames, COCO
-lists only them as images, YouTube-VIS only them as the video's frames, DAVIS writes a PNG for
-them only; MOT, MOTS and VIAME have no way to list the frames a file covers, so an export to
-them warns (:class:`UnannotatedFramesWarning`) that a reader will take the other frames as
-empty. Readers of the formats that list their frames (COCO images, DAVIS files, YouTube-VIS
-``frame_indices``) give back those frames as :attr:`Annotations.annotated`
+A truth store imported from a CVAT task of every N-th frame (or of part of a video) records the
+frames its annotator was shown (``provenance["annotated_frames"]``: ``start + k * step``,
+``count`` of them, less any ``deleted`` in CVAT); the frames between are empty because nobody
+looked, which is not "no animals". An export must keep that apart: CVAT writes those frames as
+its task frames, COCO lists only them as images, YouTube-VIS only them as the video's frames,
+DAVIS writes a PNG for them only; MOT, MOTS and VIAME have no way to list the frames a file
+covers, so an export to them warns (:class:`UnannotatedFramesWarning`) that a reader will take
+the other frames as empty. Readers of the formats that list their frames (COCO images, DAVIS
+files, YouTube-VIS ``frame_indices``) give back those frames as :attr:`Annotations.annotated`
 (:func:`listed_frames`).
 """
 
@@ -36,8 +36,9 @@ class UnannotatedFramesWarning(UserWarning):
     list the frames it covers, or a file whose frames are not a regular grid)."""
 
 
-def annotated_range(ann: Annotations) -> range | None:
-    """The frames ``ann`` annotates, or None when it annotates every frame.
+def annotated_range(ann: Annotations) -> range | list[int] | None:
+    """The frames ``ann`` annotates, or None when it annotates every frame: a range, or a
+    sorted list when some frames of the range were deleted in CVAT.
 
     Examples
     --------
@@ -47,11 +48,32 @@ def annotated_range(ann: Annotations) -> range | None:
     range(1, 12, 5)
     >>> annotated_range(Annotations(width=8, height=8, n_frames=12)) is None
     True
+    >>> annotated_range(Annotations(width=8, height=8, n_frames=4,
+    ...                             annotated=AnnotatedFrames(count=4, deleted=(2,))))
+    [0, 1, 3]
     """
     if ann.annotated is None:
         return None
-    frames = ann.annotated.frames(ann.n_frames)
+    frames = ann.annotated.kept(ann.n_frames)
     return None if frames == range(ann.n_frames) else frames
+
+
+def describe(ann: Annotations, frames) -> str:
+    """:func:`describe_frames` of the annotated frames, naming the deleted ones.
+
+    Examples
+    --------
+    >>> ann = Annotations(width=8, height=8, n_frames=12,
+    ...                   annotated=AnnotatedFrames(start=0, step=5, count=3, deleted=(5,)))
+    >>> describe(ann, annotated_range(ann))
+    '0, 5, 10 (3 of 12, every 5th from 0) less 1 deleted in CVAT (5)'
+    """
+    if isinstance(frames, range):
+        return describe_frames(frames, ann.n_frames)
+    grid = ann.annotated.frames(ann.n_frames)
+    gone = [f for f in ann.annotated.deleted if f in grid]
+    shown = ", ".join(str(f) for f in gone[:3]) + (" ..." if len(gone) > 3 else "")
+    return f"{describe_frames(grid, ann.n_frames)} less {len(gone)} deleted in CVAT ({shown})"
 
 
 def check_annotated(ann: Annotations, format: str) -> range | None:
@@ -82,13 +104,22 @@ which frames were annotated: a reader will take the other 8 frames as frames wit
     frames = annotated_range(ann)
     if frames is None:
         return None
-    which = describe_frames(frames, ann.n_frames)
+    which = describe(ann, frames)
     for inst in ann.instances:
         if inst.frame not in frames:
             raise FormatError(
                 f"{ann.source}: {inst.where}: has a mask, but the store's provenance says only "
                 f"frames {which} were annotated; fix its annotated_frames entry or the masks"
             )
+    if format == "cvat" and not isinstance(frames, range):
+        warnings.warn(
+            f"{ann.source}{': ' if ann.source else ''}annotates frames {which} only, but a "
+            "CVAT XML file cannot say which frames were deleted: they are written as task "
+            "frames with no shapes (a track that was there ends on them), which a reader takes "
+            "as frames with no animals",
+            UnannotatedFramesWarning,
+            stacklevel=3,
+        )
     if format in ("mot", "mots", "viame"):
         warnings.warn(
             f"{ann.source}{': ' if ann.source else ''}annotates frames {which} only, but the "
@@ -108,11 +139,11 @@ def listed_frames(frames: Iterable[int]) -> AnnotatedFrames | None:
     Examples
     --------
     >>> listed_frames([10, 0, 5])
-    AnnotatedFrames(start=0, step=5, count=3, extra={})
+    AnnotatedFrames(start=0, step=5, count=3, deleted=(), extra={})
     >>> listed_frames([0, 1, 3]) is None
     True
     >>> listed_frames([4])
-    AnnotatedFrames(start=4, step=1, count=1, extra={})
+    AnnotatedFrames(start=4, step=1, count=1, deleted=(), extra={})
     """
     ordered = sorted(set(frames))
     if not ordered:

@@ -485,10 +485,13 @@ def _annotated(st: Any) -> AnnotatedFrames | None:
     """The frames a store annotates, from its provenance (None: every frame)."""
     from ecoseg.provenance import annotated_frames
 
-    frames = annotated_frames(st.provenance_record, st.n_frames, st.path)
-    if frames == range(st.n_frames):
+    n = st.n_frames
+    kept = annotated_frames(st.provenance_record, n, st.path)  # refuses a malformed entry
+    if kept == range(n):
         return None
-    return AnnotatedFrames(start=frames.start, step=frames.step, count=len(frames))
+    grid = st.provenance_record.annotated_frames.frames(n)
+    gone = tuple(f for f in st.provenance_record.annotated_frames.deleted if f in grid)
+    return AnnotatedFrames(start=grid.start, step=grid.step, count=len(grid), deleted=gone)
 
 
 def align_frames(ann: Annotations, times: np.ndarray, align: str = "index") -> Annotations:

@@ -44,10 +44,18 @@ only: video frames between them, which the annotator never saw, get nothing (a
 an imported store records them (``provenance["annotated_frames"]``) and
 :func:`ecoseg.evaluate` scores a prediction against it on those frames only. A shape on a
 frame that is not a task frame is refused, naming the setting.
+
+Deleted frames: CVAT's XML does not list the frames deleted in CVAT; its export leaves them
+out, and :func:`deleted_frames` finds them from that (a dataset export's missing
+``images/frame_NNNNNN.*``; a gap in a track CVAT wrote frame by frame). They are no
+annotated frames: shapes are not held onto them, and :attr:`Annotations.annotated` lists
+them as ``deleted``. The export writes a store's deleted frames as task frames without shapes
+(the XML cannot mark them), with an :class:`~ecoseg.formats.UnannotatedFramesWarning`.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -131,8 +139,9 @@ def _sub(parent: ET.Element, tag: str, text=None) -> ET.Element:
 def to_xml(ann: Annotations, name: str = "ecoseg") -> ET.ElementTree:
     """The CVAT for video 1.1 document of annotations read from a store: its task frames are
     the frames the store annotates (every frame, or ``start + k * step`` as its provenance
-    records them)."""
-    frames = annotated_range(ann) or range(ann.n_frames)
+    records them, deleted ones included: they hold no shape)."""
+    some = annotated_range(ann) is not None
+    frames = ann.annotated.frames(ann.n_frames) if some else range(ann.n_frames)
     last = frames[-1] if len(frames) else frames.start
     root = ET.Element("annotations")
     _sub(root, "version", "1.1")
@@ -293,9 +302,9 @@ class TaskFrames:
         """The last task frame (a video frame number), None if the size is unknown."""
         return None if self.size is None else self.start + (self.size - 1) * self.step
 
-    def annotated(self) -> AnnotatedFrames:
-        """The task frames as a store's provenance records them."""
-        return AnnotatedFrames(start=self.start, step=self.step, count=self.size)
+    def annotated(self, deleted: tuple[int, ...] = ()) -> AnnotatedFrames:
+        """The task frames as a store's provenance records them (less ``deleted``)."""
+        return AnnotatedFrames(start=self.start, step=self.step, count=self.size, deleted=deleted)
 
     def contains(self, frame: int) -> bool:
         """Whether the video frame ``frame`` is a frame of the task."""
@@ -383,7 +392,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     raw_ids = [integer(t.get("id"), f'{path}: <track id="{t.get("id")}">', "id") for t in tracks_el]
     shift = 1 if any(i == 0 for i in raw_ids) else 0
     tracks = []
-    instances = []
+    parsed = []
     for el, raw in zip(tracks_el, raw_ids):
         twhere = f'<track id="{raw}">'
         if raw < 0:
@@ -394,7 +403,11 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             raise FormatError(f"{path}: {twhere}: no label")
         tracks.append(Track(oid, label))
         shapes = _shapes(el, twhere, path, frames, width, height)
-        instances.extend(_held(shapes, oid, frames))
+        parsed.append((oid, shapes, any(sh.get("keyframe") == "0" for sh in el)))
+    deleted = deleted_frames(path, frames, [(shapes, every) for _, shapes, every in parsed])
+    instances = []
+    for oid, shapes, _ in parsed:
+        instances.extend(_held(shapes, oid, frames, deleted))
     last = frames.last
     n = last + 1 if last is not None else max((i.frame for i in instances), default=-1) + 1
     return Annotations(
@@ -404,8 +417,53 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         tracks=tuple(tracks),
         instances=tuple(instances),
         source=str(path),
-        annotated=None if task is None else frames.annotated(),
+        annotated=None if task is None and not deleted else frames.annotated(deleted),
     )
+
+
+def deleted_frames(path: Path, frames: TaskFrames, tracks: list[tuple]) -> tuple[int, ...]:
+    """The task frames deleted in CVAT, as far as an export shows them.
+
+    ``tracks``: ``(shapes, every)`` per track (:func:`_shapes`; ``every``: the track has
+    interpolated shapes, ``keyframe="0"``). CVAT's XML does not list deleted frames; its export
+    leaves them out. A dataset export (``annotations.xml`` beside ``images/``) has no
+    ``images/frame_NNNNNN.*`` file for a deleted frame: every task frame without one is
+    deleted (a visible shape on one is refused). CVAT writes an interpolated track on every
+    task frame from its first shape to its ``outside="1"`` shape or the end of the task, less
+    the deleted frames: a task frame missing inside such a stretch that no track has a shape
+    on is deleted. Other deleted frames cannot be told from empty ones.
+    """
+    gone: set[int] = set()
+    images = path.parent / "images"
+    named: set[int] = set()
+    if images.is_dir():
+        for p in images.iterdir():
+            m = re.fullmatch(r"frame_(\d+)", p.stem)
+            if m and p.is_file():
+                named.add(int(m.group(1)))
+    if named and frames.size is not None:
+        gone = {t for t in range(frames.start, frames.last + 1, frames.step) if t not in named}
+        for shapes, _ in tracks:
+            for frame, outside, _, _, where in shapes:
+                if frame in gone and not outside:
+                    raise FormatError(
+                        f"{path}: {where}: frame {frame} has no image in {images} (CVAT leaves "
+                        "out the images of deleted frames), but a shape lies on it"
+                    )
+    gaps: set[int] = set()
+    for shapes, every in tracks:
+        for k, (frame, outside, *_) in enumerate(shapes):
+            if not every or outside:
+                continue
+            if k + 1 < len(shapes):
+                end = shapes[k + 1][0]
+            elif frames.last is not None:
+                end = frames.last + frames.step
+            else:
+                continue
+            gaps.update(range(frame + frames.step, end, frames.step))
+    shaped = {s[0] for shapes, _ in tracks for s in shapes}
+    return tuple(sorted(gone | (gaps - shaped)))
 
 
 def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
@@ -429,10 +487,13 @@ def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
     return shapes
 
 
-def _held(shapes: list[tuple], oid: int, frames: TaskFrames) -> list[Instance]:
+def _held(
+    shapes: list[tuple], oid: int, frames: TaskFrames, deleted: tuple[int, ...] = ()
+) -> list[Instance]:
     """Each visible shape on its task frame and the task frames after it, up to the next shape
     (boxes interpolated towards a next box) or the end of the task (its own frame when the file
-    gives no size)."""
+    gives no size), deleted frames left out."""
+    gone = set(deleted)
     out = []
     for k, (frame, outside, geom, score, swhere) in enumerate(shapes):
         if outside:
@@ -443,6 +504,8 @@ def _held(shapes: list[tuple], oid: int, frames: TaskFrames) -> list[Instance]:
         else:
             end = frames.last + 1 if frames.last is not None else frame + 1
         for t in range(frame, max(end, frame + 1), frames.step):
+            if t in gone:
+                continue
             g = geom
             if t > frame and "box" in geom and nxt is not None and not nxt[1] and "box" in nxt[2]:
                 a = (t - frame) / (nxt[0] - frame)

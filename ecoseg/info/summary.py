@@ -80,8 +80,9 @@ class StoreSummary:
     annotated_frames : dict or None
         The frames a truth store annotates when not every frame (its provenance's
         ``annotated_frames``, e.g. imported from a CVAT task of every 5th frame):
-        ``{"start", "step", "count"}``, frames ``start + k * step``; the frames between are
-        empty because nobody annotated them. ``{"malformed": entry}`` when the entry is not
+        ``{"start", "step", "count"}``, frames ``start + k * step`` (and ``"deleted"``: those
+        of them deleted in CVAT, when any); the frames between are empty because nobody
+        annotated them. ``{"malformed": entry}`` when the entry is not
         usable (``ecoseg evaluate`` refuses such a truth). None: every frame.
     """
 
@@ -233,9 +234,16 @@ nobody annotated them
         frames = range(entry["start"], self.frames, entry["step"])[: entry["count"]]
         if not frames:
             return f"no frame of {self.frames}: nobody annotated any"
+        deleted = entry.get("deleted", [])
+        gone = (
+            f" less {len(deleted)} deleted in CVAT ({', '.join(str(f) for f in deleted[:3])}"
+            f"{' ...' if len(deleted) > 3 else ''})"
+            if deleted
+            else ""
+        )
         return (
-            f"frames {describe_frames(frames, self.frames)} only; the others are empty because "
-            "nobody annotated them"
+            f"frames {describe_frames(frames, self.frames)}{gone} only; the others are empty "
+            "because nobody annotated them"
         )
 
     def _made_by(self) -> str:
@@ -379,12 +387,15 @@ def _annotated_frames(prov: Any, n_frames: int, where: str) -> dict[str, Any] | 
     from ecoseg.provenance import annotated_frames
 
     try:
-        frames = annotated_frames(prov, n_frames, where)
+        kept = annotated_frames(prov, n_frames, where)
     except StoreError:
         return {"malformed": prov.get("annotated_frames")}
-    if frames == range(n_frames):
+    if kept == range(n_frames):
         return None
-    return {"start": frames.start, "step": frames.step, "count": len(frames)}
+    frames = prov.annotated_frames.frames(n_frames)
+    entry = {"start": frames.start, "step": frames.step, "count": len(frames)}
+    deleted = [f for f in prov.annotated_frames.deleted if f in frames]
+    return {**entry, "deleted": deleted} if deleted else entry
 
 
 def video_notes(extra: Any) -> list[str]:

@@ -8,7 +8,8 @@ from formats_helpers import make_store
 from PIL import Image
 
 import ecoseg
-from ecoseg.errors import FormatError
+import ecoseg.cli
+from ecoseg.errors import FormatError, StoreError
 from ecoseg.formats import VideoInfo, export, read_annotations
 from ecoseg.formats._common import palette
 from ecoseg.store import MaskStore
@@ -74,13 +75,71 @@ def test_evaluate_takes_a_png_folder(sample, tmp_path):
     assert by_folder["counts"]["all"] == by_store["counts"]["all"]  # DAVIS PNGs have no classes
 
 
-def test_evaluate_refuses_an_incomplete_folder(tmp_path):
-    lab = np.ones((3, 4, 4), np.uint32)
+def _partial_folder(tmp_path, keep):
+    """A 10-frame truth (object 1 on every frame) and a PNG folder of the frames ``keep``."""
+    lab = np.zeros((10, 6, 6), np.uint32)
+    lab[:, 1:4, 1:4] = 1
+    truth = make_store(lab)
+    folder = export(truth, "davis", tmp_path / "pngs")
+    for t in set(range(10)) - set(keep):
+        (tmp_path / "pngs" / f"{t:05d}.png").unlink()
+    return lab, folder
+
+
+@pytest.mark.parametrize("keep", [(0, 3, 6, 9), (0, 1, 5, 9)])
+def test_evaluate_scores_a_partial_folder_on_its_frames(tmp_path, keep):
+    """PNGs of some frames only (every 3rd, or any set): those are the annotated frames and
+    the only frames scored; a prediction wrong only on frames without a PNG is perfect (old
+    code: refused, "no PNG mask for frame 1")."""
+    lab, folder = _partial_folder(tmp_path, keep)
+    wrong = lab.copy()
+    others = sorted(set(range(10)) - set(keep))
+    wrong[others] = 0
+    wrong[others[0], 4:, 4:] = 7  # a false positive on a frame nobody annotated
+    result = ecoseg.evaluate(make_store(wrong), folder)
+    assert result["scored_frames"] == 4 and result["frames"] == 10
+    assert result["jf"]["mean"] == 1.0 and result["hota"]["hota"] == pytest.approx(1.0)
+    assert result["clear"]["fp"] == 0 and result["counts"]["all"]["mae"] == 0
+    assert "scored on 4 of 10 frames" in result["note"]
+    # wrong on an annotated frame: counted
+    wrong[keep[1]] = 0
+    result = ecoseg.evaluate(make_store(wrong), folder)
+    assert result["clear"]["fn"] == 1 and result["jf"]["mean"] == pytest.approx(0.75)
+
+
+def test_evaluate_cli_scores_a_partial_folder(tmp_path, capsys):
+    lab, folder = _partial_folder(tmp_path, (0, 5))
+    assert ecoseg.cli.main(["evaluate", make_store(lab), "--truth", str(folder)]) == 0
+    out = capsys.readouterr()
+    assert '"scored_frames": 2' in out.out and "scored on 2 of 10 frames" in out.err
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("00012.png", r"00012\.png: frame 12 is past the end of the video \(10 frames, 0\.\.9\)"),
+        ("mask.png", r"mask\.png: no frame number in the file name"),
+    ],
+)
+def test_evaluate_refuses_a_folder_with_a_bad_png(tmp_path, capsys, name, message):
+    """A PNG past the video's end or without a frame number: one line naming the file."""
+    lab, folder = _partial_folder(tmp_path, (0, 5))
+    (tmp_path / "pngs" / "00005.png").rename(tmp_path / "pngs" / name)
+    with pytest.raises(FormatError, match=message):
+        ecoseg.evaluate(make_store(lab), folder)
+    assert ecoseg.cli.main(["evaluate", make_store(lab), "--truth", str(folder)]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and name in err
+
+
+def test_evaluate_frames_must_be_annotated_ones(tmp_path):
+    lab, folder = _partial_folder(tmp_path, (0, 5))
     store = make_store(lab)
-    folder = export(store, "davis", tmp_path / "pngs")
-    (tmp_path / "pngs" / "00001.png").unlink()
-    with pytest.raises(FormatError, match=r"pngs: no PNG mask for frame 1"):
-        ecoseg.evaluate(store, folder)
+    assert ecoseg.evaluate(store, store, frames=[5, 0, 5])["scored_frames"] == 2
+    with pytest.raises(StoreError, match=r"frame 3 to score is not one it annotates"):
+        ecoseg.evaluate(store, folder, frames=[0, 3])
+    with pytest.raises(StoreError, match=r"frame 10 to score is not one of its 10 frames"):
+        ecoseg.evaluate(store, store, frames=[10])
 
 
 def test_one_bit_masks_are_object_1(tmp_path):
