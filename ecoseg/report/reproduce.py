@@ -255,19 +255,13 @@ def calibration_arg(cal: Any) -> str | None:
     try:
         if method == "scale_bar":
             nums = [*details["p0"], *details["p1"], details["length_mm"]]
-            return "scale-bar:" + ",".join(_n(x) for x in nums)
+            return "scale-bar:" + ",".join(number_text(x) for x in nums)
         if method == "laser_points":
             nums = [c for p in details["points"] for c in p] + [details["spacing_mm"]]
-            return "lasers:" + ",".join(_n(x) for x in nums)
+            return "lasers:" + ",".join(number_text(x) for x in nums)
     except (KeyError, TypeError):
         pass
-    return _n(cal["mm_per_px"])
-
-
-def _n(x: Any) -> str:
-    """A number as the shortest text that reads back as the same float."""
-    x = float(x)
-    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+    return number_text(cal["mm_per_px"])
 
 
 def review_steps(
