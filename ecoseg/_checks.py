@@ -82,14 +82,19 @@ def positive_int(
 
 
 def number_text(x: float) -> str:
-    """``x`` as a user would type it and it reads back as the same float: short where that is
-    exact (``30``, ``12.5``, ``29.97``), every digit otherwise (``29.97002997002997``, not
-    ``29.97``, for 30000/1001).
+    """``x`` as a user would type it and it reads back as the same float: a whole number as
+    an integer (``30``, ``1000000``, not ``1e+06``), short where that is exact (``12.5``,
+    ``29.97``), every digit otherwise (``29.97002997002997``, not ``29.97``, for 30000/1001).
 
     Examples
     --------
     >>> number_text(30.0), number_text(12.5), number_text(30000 / 1001)
     ('30', '12.5', '29.97002997002997')
+    >>> number_text(1234567.0), number_text(1e6), number_text(0.25)
+    ('1234567', '1000000', '0.25')
     """
+    x = float(x)
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
     short = f"{x:g}"
-    return short if float(short) == x else repr(float(x))
+    return short if float(short) == x else repr(x)

@@ -60,6 +60,9 @@ class VideoInfo:
     edits: list[dict] = field(default_factory=list)
     #: log numbers of splits made before ecoseg checked splits (replayed ``--unchecked-split``)
     unchecked_splits: list[int] = field(default_factory=list)
+    #: log numbers of merges made before ``--merge`` refused them -> the ``set_class`` edit
+    #: that lets each go through as it was (:func:`ecoseg.species.review.refused_merges`)
+    refused_merges: dict[int, Any] = field(default_factory=dict)
     #: frames per ``labels`` chunk
     chunk_frames: int = 0
     #: why the video at ``video_path`` is not used for stills, once :func:`open_reader` has
@@ -115,7 +118,9 @@ def read_video(
     judge_splits : bool
         Find the log's splits made before splits were checked
         (:func:`ecoseg.species.review.unchecked_splits`: one pass over the labels of a store
-        whose log has a split), for the reproduce steps; ``ecoseg info`` needs none.
+        whose log has a split) and its merges made before two different names of one rank
+        were refused (:func:`ecoseg.species.review.refused_merges`: the merges' backup
+        attributes), for the reproduce steps; ``ecoseg info`` needs neither.
 
     Returns
     -------
@@ -123,7 +128,7 @@ def read_video(
     """
     from ecoseg.measure import check_has_frames
     from ecoseg.species import edit_log
-    from ecoseg.species.review import unchecked_splits
+    from ecoseg.species.review import refused_merges, unchecked_splits
     from ecoseg.store import MaskStore
 
     owned = store is None
@@ -147,6 +152,7 @@ def read_video(
             times=np.asarray(store.read_time(), dtype=float),
             edits=edit_log(store),
             unchecked_splits=unchecked_splits(store) if judge_splits else [],
+            refused_merges=refused_merges(store) if judge_splits else {},
             chunk_frames=store.chunk_frames,
         )
     finally:

@@ -14,7 +14,7 @@ import base64
 import json
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -101,7 +101,9 @@ def reproduce(
         if not getattr(v, "complete", True):
             steps.append(_unfinished_note(v))
     steps += [
-        step for v in videos for step in review_steps(v.store_shown, v.edits, v.unchecked_splits)
+        step
+        for v in videos
+        for step in review_steps(v.store_shown, v.edits, v.unchecked_splits, v.refused_merges)
     ]
     # a calibration is saved into a store by `ecoseg measure`, not by `segment`: without
     # this step the page made again would be in pixels
@@ -202,7 +204,8 @@ def _unfinished_note(v: Any) -> str:
 
 
 def measure_command(v: VideoInfo) -> str | None:
-    """The ``ecoseg measure`` command that saves a store's calibration into it (None if none).
+    """The ``ecoseg measure`` command that saves a store's calibration into it (None if none,
+    or the synthetic clip's own, which its ``ecoseg synth`` command records again).
 
     Examples
     --------
@@ -212,7 +215,12 @@ def measure_command(v: VideoInfo) -> str | None:
     "ecoseg measure 'reef 1.zarr' -o 'reef 1.tables' --calibration 0.25"
     >>> measure_command(SimpleNamespace(name="r", store_shown="r.zarr", calibration=None))
     """
-    spec = calibration_arg(getattr(v, "calibration", None))
+    cal = getattr(v, "calibration", None)
+    prov = getattr(v, "provenance", None)
+    if isinstance(cal, dict) and cal.get("method") == "synthetic" and prov is not None:
+        if prov.get("generator") == "ecoseg.synth":  # `ecoseg synth` records it itself
+            return None
+    spec = calibration_arg(cal)
     if spec is None:
         return None
     out = f"{_file_stem(v.name)}.tables"
@@ -247,29 +255,34 @@ def calibration_arg(cal: Any) -> str | None:
     try:
         if method == "scale_bar":
             nums = [*details["p0"], *details["p1"], details["length_mm"]]
-            return "scale-bar:" + ",".join(_n(x) for x in nums)
+            return "scale-bar:" + ",".join(number_text(x) for x in nums)
         if method == "laser_points":
             nums = [c for p in details["points"] for c in p] + [details["spacing_mm"]]
-            return "lasers:" + ",".join(_n(x) for x in nums)
+            return "lasers:" + ",".join(number_text(x) for x in nums)
     except (KeyError, TypeError):
         pass
-    return _n(cal["mm_per_px"])
+    return number_text(cal["mm_per_px"])
 
 
-def _n(x: Any) -> str:
-    """A number as the shortest text that reads back as the same float."""
-    x = float(x)
-    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
-
-
-def review_steps(store: str, log: list[dict], unchecked: Sequence[int] = ()) -> list[str]:
+def review_steps(
+    store: str,
+    log: list[dict],
+    unchecked: Sequence[int] = (),
+    merges: Mapping[int, Any] | None = None,
+) -> list[str]:
     """The ``ecoseg edit`` and ``ecoseg classify`` commands that replay a store's edit log.
 
     Edits between classifications go into one ``ecoseg edit`` (it applies them in order);
     a classification needs the species model file the log names by its SHA-256. The splits
     numbered in ``unchecked`` (:func:`ecoseg.species.review.unchecked_splits`: made before
     ecoseg checked splits, which ``--split`` now refuses) are replayed with
-    ``--unchecked-split``, which makes them as they were.
+    ``--unchecked-split``, which makes them as they were. A merge numbered in ``merges``
+    (:func:`ecoseg.species.review.refused_merges`: two different names of one rank, merged
+    before ``--merge`` refused them) gets the ``--set-class`` given there just before it,
+    so it goes through and names the merged track as it did; an ``--undo`` of that merge
+    undoes the ``--set-class`` too (a second ``--undo``). The store made again then has the
+    same labels, scores and object table, and one more ``set_class`` entry in its log per
+    such merge.
 
     Examples
     --------
@@ -284,11 +297,18 @@ def review_steps(store: str, log: list[dict], unchecked: Sequence[int] = ()) -> 
     >>> old = [{"n": 1, "kind": "split", "ids": [5], "frame": 3, "new_id": 6}]
     >>> review_steps("reef.zarr", old, unchecked=[1])
     ['ecoseg edit reef.zarr --unchecked-split 5@3']
+    >>> from ecoseg.species.edits import Edit
+    >>> old = [{"n": 1, "kind": "merge", "ids": [3, 7]}, {"n": 2, "kind": "undo", "ids": [],
+    ...         "undoes": 1}]
+    >>> review_steps("reef.zarr", old, merges={1: Edit("set_class", (3,), cls="blue tang")})
+    ["ecoseg edit reef.zarr --set-class '3=blue tang' --merge 3,7 --undo --undo"]
     """
     from ecoseg.species.edits import Edit
 
+    merges = merges or {}
     steps: list[str] = []
     edits: list[str] = []
+    done: list[int] = []  # log numbers of the edits not undone, last on top
 
     def flush() -> None:
         if edits:
@@ -296,10 +316,21 @@ def review_steps(store: str, log: list[dict], unchecked: Sequence[int] = ()) -> 
             edits.clear()
 
     for entry in log:
+        n = int(entry.get("n", 0))
+        if entry.get("kind") == "undo":
+            undoes = entry.get("undoes", done[-1] if done else None)
+            if undoes in done:
+                done.remove(undoes)
+            if undoes in merges:  # and the --set-class made for it
+                edits.append("--undo")
+        else:
+            done.append(n)
         if entry.get("kind") != "classify":
             edit = Edit.from_dict(entry)
-            if edit.kind == "split" and int(entry.get("n", 0)) in unchecked:
+            if edit.kind == "split" and n in unchecked:
                 edit = replace(edit, unchecked=True)
+            if edit.kind == "merge" and n in merges:
+                edits.extend(_q(a) for a in merges[n].cli_args())
             edits.extend(_q(a) for a in edit.cli_args())
             continue
         flush()
@@ -323,7 +354,8 @@ def _study_reviews(v: VideoInfo, study: Any) -> list[str]:
         return []
     own = getattr(spec, "species_model", None) is not None
     log = [e for e in v.edits if not (own and e.get("kind") == "classify")]
-    return review_steps(study.relative(study.store_path(spec)), log, v.unchecked_splits)
+    where = study.relative(study.store_path(spec))
+    return review_steps(where, log, v.unchecked_splits, v.refused_merges)
 
 
 def _network_flags(prov) -> list[str]:

@@ -39,6 +39,7 @@ __all__ = [
     "parse_edit_args",
     "present_after",
     "relabel",
+    "set_class_for_old_merge",
     "touched_frames",
     "with_new_id",
 ]
@@ -397,7 +398,7 @@ def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[
     elif edit.kind == "merge":
         kept, gone = out[index[edit.ids[0]]], out[index[edit.ids[1]]]
         ours, theirs = _persons_name(kept), _persons_name(gone)
-        if ours[0] == theirs[0] > 0 and ours[1] != theirs[1]:  # two words of a person's
+        if _names_clash(ours, theirs):  # two words of a person's
             how = {3: "both reviewed by a person", 2: "both named with their prompts"}
             raise ConfigError(
                 f"track {edit.ids[0]} is {ours[1]!r} and track {edit.ids[1]} {theirs[1]!r}, "
@@ -437,6 +438,50 @@ def _persons_name(obj: Mapping[str, Any]) -> tuple[int, str]:
     if name == "unknown" or (source == "concept" and name == "visual"):  # no name typed
         rank = 0
     return rank, name
+
+
+def _names_clash(ours: tuple[int, str], theirs: tuple[int, str]) -> bool:
+    """Two different names given as surely (:func:`_persons_name`): a merge of them is refused."""
+    return ours[0] == theirs[0] > 0 and ours[1] != theirs[1]
+
+
+def set_class_for_old_merge(objects: Sequence[Mapping[str, Any]], edit: Edit) -> Edit | None:
+    """The ``set_class`` edit that, made just before an old ``merge``, lets it go through
+    today with the name it gave the merged track; None when the merge needs none.
+
+    Before ``edit_objects`` refused to merge two different names of one rank (both
+    reviewed, both typed with their prompts, or both concepts'), such a merge kept the
+    first track's name (every ecoseg that took it did) and marked it reviewed. Given the
+    object table before the merge (its backup's ``objects_before``), the returned edit names
+    a track so the two no longer clash and the first track's name wins as before: the first
+    track itself (reviewed, it then outranks the other) or, when both were reviewed, the
+    second one (which the merge removes). Either way the merged track's entry is the one
+    the old merge left.
+
+    Examples
+    --------
+    >>> objs = [{"id": 1, "class": "parrotfish", "source": "prompt"},
+    ...         {"id": 2, "class": "wrasse", "source": "prompt"}]
+    >>> set_class_for_old_merge(objs, Edit("merge", (1, 2))).cli_args()
+    ['--set-class', '1=parrotfish']
+    >>> old = set_class_for_old_merge(objs, Edit("merge", (1, 2)))
+    >>> merged = edit_objects(edit_objects(objs, old), Edit("merge", (1, 2)))
+    >>> merged == edit_objects(objs[:1], Edit("reviewed", (1,)))  # as the old merge left it
+    True
+    >>> set_class_for_old_merge(objs[:1] + [{"id": 2, "class": "parrotfish"}],
+    ...                         Edit("merge", (1, 2))) is None
+    True
+    """
+    if edit.kind != "merge":
+        return None
+    by_id = {int(o["id"]): o for o in objects}
+    if edit.ids[0] not in by_id or edit.ids[1] not in by_id:
+        return None
+    ours, theirs = _persons_name(by_id[edit.ids[0]]), _persons_name(by_id[edit.ids[1]])
+    if not _names_clash(ours, theirs):
+        return None
+    track = edit.ids[1] if ours[0] == 3 else edit.ids[0]
+    return Edit("set_class", (track,), cls=ours[1])
 
 
 def parse_edit_args(

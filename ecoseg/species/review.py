@@ -77,6 +77,7 @@ from ecoseg.species.edits import (
     edit_scores,
     present_after,
     relabel,
+    set_class_for_old_merge,
     touched_frames,
     with_new_id,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "open_for_edit",
     "read_meta",
     "record_classification",
+    "refused_merges",
     "unchecked_splits",
     "write_meta",
 ]
@@ -292,6 +294,40 @@ def unchecked_splits(store) -> list[int]:
                 except ConfigError:
                     found.append(int(entry["n"]))
         return sorted(found)
+
+
+def refused_merges(store) -> dict[int, Edit]:
+    """The merges of the store's edit log that ``--merge`` refuses today (two different names
+    of one rank, made before ecoseg refused them), each with the ``set_class`` edit that,
+    made just before it, lets it go through with the name it gave the merged track
+    (:func:`~ecoseg.species.edits.set_class_for_old_merge`): log number -> that edit.
+
+    The names are the object table before the merge, kept in its backup (attributes only; no
+    labels are read). A merge whose backup is missing or damaged cannot be judged and is
+    not listed.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> refused_merges(clip.truth)
+    {}
+    """
+    from ecoseg.measure.regions import opened_store
+
+    found: dict[int, Edit] = {}
+    with opened_store(store) as s:
+        for entry in s.attrs.get(ATTR_KEY, {}).get("edits", []):
+            if entry.get("kind") != "merge":
+                continue
+            try:
+                objects = _backup_attrs(s, int(entry["n"]))["objects_before"]
+                edit = set_class_for_old_merge(objects, Edit.from_dict(entry))
+            except (StoreError, ConfigError, KeyError, TypeError, ValueError):
+                continue
+            if edit is not None:
+                found[int(entry["n"])] = edit
+    return found
 
 
 def _write_backup(store, number: int, frames: np.ndarray, objects: list, edit: dict) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from ecoseg.provenance import Provenance
-from ecoseg.report.reproduce import reproduce, store_command
+from ecoseg.report.reproduce import measure_command, reproduce, store_command
 
 
 def _video(name="v", **provenance):
@@ -25,6 +25,7 @@ def _video(name="v", **provenance):
         store_shown=f"{name}.zarr",
         edits=[],
         unchecked_splits=[],
+        refused_merges={},
         truth=None,
         truth_shown=None,
     )
@@ -243,7 +244,11 @@ def test_a_synthetic_clip_is_made_again_with_every_setting(tmp_path, monkeypatch
     clip = ecoseg.synth(
         "a", seed=4, frames=5, size=(64, 48), fps=fps, n_fish=2, n_invertebrates=1, crf=30
     )
-    step = store_command(read_video("a", clip.truth, "a/truth.zarr")).text
+    info = read_video("a", clip.truth, "a/truth.zarr")
+    step = store_command(info).text
+    # its calibration is the clip's own, which `ecoseg synth` records again: a `measure
+    # --calibration` step recorded it as a plain mm/px, not 'synthetic'
+    assert info.calibration["method"] == "synthetic" and measure_command(info) is None
     argv = shlex.split(step, comments=True)
     assert argv[:4] == ["ecoseg", "synth", "-o", "a"]
     from ecoseg.cli import main
@@ -379,6 +384,73 @@ def test_an_old_split_at_a_tracks_first_frame_is_replayed_as_it_was(tmp_path, mo
     assert x.objects == y.objects
     logs = [[{k: v for k, v in e.items() if k != "time"} for e in edit_log(s)] for s in (x, y)]
     assert logs[0] == logs[1]
+    assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()
+
+
+def test_an_old_merge_of_two_names_of_one_rank_is_replayed_as_it_was(tmp_path, monkeypatch):
+    """Before ``--merge`` refused two different names of one rank, merging two prompted
+    tracks (parrotfish, wrasse) or two reviewed ones kept the first track's name. The page
+    replayed such a merge as ``--merge A,B``, which ``ecoseg edit`` refuses now, so the
+    steps stopped there. They now name the tracks alike first (``--set-class``, the name the
+    old merge kept, from the merge's backup; undone with it), and running them on a fresh
+    synthetic clip gives the same labels, scores and object table."""
+    import ecoseg
+    import ecoseg.species.edits
+    from ecoseg.cli import main
+    from ecoseg.provenance import clean_class_name
+    from ecoseg.species import edit_log
+    from ecoseg.store import MaskStore
+
+    first, again = tmp_path / "first", tmp_path / "again"
+    first.mkdir()
+    again.mkdir()
+    monkeypatch.chdir(first)
+    ecoseg.synth("clip", frames=8, size=(96, 64), seed=3)
+    truth = MaskStore.open("clip/truth.zarr").object_records()
+    assert [truth[i].class_name for i in (3, 2, 5, 7)] == [
+        "parrotfish", "wrasse", "damselfish", "sea_urchin"
+    ]  # fmt: skip
+    review = [
+        "--merge=3,2",  # two prompts' names: the old merge kept parrotfish
+        "--set-class=1=blue tang",
+        "--set-class=4=goby",
+        "--merge=1,4",  # two reviewed names: kept blue tang
+        "--merge=6,8",  # damselfish and sea_star, merged and undone
+        "--undo",
+        "--merge=5,7",  # damselfish and sea_urchin, left merged
+    ]
+    with monkeypatch.context() as old:  # as ecoseg merged before it ranked names: no clash
+        old.setattr(
+            ecoseg.species.edits, "_persons_name", lambda o: (0, clean_class_name(o["class"]))
+        )
+        assert main(["edit", "clip/truth.zarr", *review]) == 0
+    objects = MaskStore.open("clip/truth.zarr").object_records()
+    assert objects[3].class_name == "parrotfish" and objects[1].class_name == "blue tang"
+    assert objects[6].class_name == "damselfish" and 8 in objects  # the undone merge
+    assert main(["report", "clip/truth.zarr", "-o", "report.html"]) == 0
+    steps, files = _page_commands(Path("report.html").read_text())
+    assert [s for s in steps if s.startswith("ecoseg edit")] == [
+        "ecoseg edit clip/truth.zarr --set-class 3=parrotfish --merge 3,2 --set-class "
+        "'1=blue tang' --set-class 4=goby --set-class '4=blue tang' --merge 1,4 --set-class "
+        "6=damselfish --merge 6,8 --undo --undo --set-class 5=damselfish --merge 5,7"
+    ]
+    # the clip's calibration is made by `ecoseg synth` (a `measure --calibration` step
+    # recorded it again as a plain mm/px, not 'synthetic', so the page differed)
+    assert not any(s.startswith("ecoseg measure") for s in steps)
+
+    monkeypatch.chdir(again)
+    for step in steps:
+        assert main(shlex.split(step, comments=True)[1:]) == 0, step
+    x, y = MaskStore.open(first / "clip/truth.zarr"), MaskStore.open(again / "clip/truth.zarr")
+    np.testing.assert_array_equal(x.read_labels(), y.read_labels())
+    np.testing.assert_array_equal(x.read_scores(), y.read_scores())
+    assert x.objects == y.objects
+    # the log made again: one set_class more before each such merge (and its undo)
+    kinds = [e["kind"] for e in edit_log(y)]
+    assert kinds == [
+        "set_class", "merge", "set_class", "set_class", "set_class", "merge",
+        "set_class", "merge", "undo", "undo", "set_class", "merge",
+    ]  # fmt: skip
     assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()
 
 
