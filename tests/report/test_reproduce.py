@@ -378,10 +378,7 @@ def test_an_old_split_at_a_tracks_first_frame_is_replayed_as_it_was(tmp_path, mo
         Path(name).write_text(text)
     for step in steps:
         assert main(shlex.split(step, comments=True)[1:]) == 0, step
-    x, y = MaskStore.open(first / "old.zarr"), MaskStore.open(again / "old.zarr")
-    np.testing.assert_array_equal(x.read_labels(), y.read_labels())
-    np.testing.assert_array_equal(x.read_scores(), y.read_scores())
-    assert x.objects == y.objects
+    x, y = _same_store(first / "old.zarr", again / "old.zarr")
     logs = [[{k: v for k, v in e.items() if k != "time"} for e in edit_log(s)] for s in (x, y)]
     assert logs[0] == logs[1]
     assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()
@@ -441,10 +438,7 @@ def test_an_old_merge_of_two_names_of_one_rank_is_replayed_as_it_was(tmp_path, m
     monkeypatch.chdir(again)
     for step in steps:
         assert main(shlex.split(step, comments=True)[1:]) == 0, step
-    x, y = MaskStore.open(first / "clip/truth.zarr"), MaskStore.open(again / "clip/truth.zarr")
-    np.testing.assert_array_equal(x.read_labels(), y.read_labels())
-    np.testing.assert_array_equal(x.read_scores(), y.read_scores())
-    assert x.objects == y.objects
+    x, y = _same_store(first / "clip/truth.zarr", again / "clip/truth.zarr")
     # the log made again: one set_class more before each such merge (and its undo)
     kinds = [e["kind"] for e in edit_log(y)]
     assert kinds == [
@@ -482,3 +476,14 @@ def test_a_calibrated_stores_commands_calibrate_it_again(tmp_path, monkeypatch, 
     made = MaskStore.open(first / "reef.zarr").calibration
     assert made and MaskStore.open("reef.zarr").calibration == made
     assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()
+
+
+def _same_store(first: Path, again: Path) -> tuple:
+    """Check the store made again has the first one's labels, scores and objects."""
+    from ecoseg.store import MaskStore
+
+    x, y = MaskStore.open(first), MaskStore.open(again)
+    np.testing.assert_array_equal(x.read_labels(), y.read_labels())
+    np.testing.assert_array_equal(x.read_scores(), y.read_scores())
+    assert x.objects == y.objects
+    return x, y
