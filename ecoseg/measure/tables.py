@@ -8,7 +8,9 @@
   ``transect``, ``date`` and ``depth_m`` columns first (:data:`META_COLUMNS`);
 - :func:`csv_bytes` is the CSV text :func:`write_table` writes (the report embeds it);
 - :func:`unclean_class_names` finds the class names of a table file an older ecoseg wrote in
-  another spelling than the one :func:`~ecoseg.provenance.clean_class_name` gives.
+  another spelling than the one :func:`~ecoseg.provenance.clean_class_name` gives;
+- :func:`one_spelling` puts a table's class names in that one spelling (what :func:`read_table`
+  does to a file, and the report to the DataFrames it is given).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "TEXT_COLUMNS",
     "combine_tables",
     "csv_bytes",
+    "one_spelling",
     "read_table",
     "unclean_class_names",
     "write_table",
@@ -92,7 +95,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if not path.exists():
         raise ConfigError(f"{path}: no such table")
     if path.suffix == ".parquet":
-        return _one_spelling(pd.read_parquet(path, engine="pyarrow"), path)
+        return one_spelling(pd.read_parquet(path, engine="pyarrow"), path.stem, path)
     header = pd.read_csv(path, nrows=0).columns
     text = [c for c in header if c in TEXT_COLUMNS]
     df = pd.read_csv(
@@ -111,7 +114,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         df["class"] = df["class"].astype(str)
     if path.stem == "maxn" and "frame" in df.columns:
         df["frame"] = df["frame"].astype("Int64")
-    return _one_spelling(df, path)
+    return one_spelling(df, path.stem, path)
 
 
 def unclean_class_names(path: str | os.PathLike) -> list[str]:
@@ -147,26 +150,57 @@ _PER_CLASS = {
 }
 
 
-def _one_spelling(df: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """``df`` with its class names in the one spelling, per-class rows of one name merged."""
+def one_spelling(df: pd.DataFrame, name: str, where: Any = None) -> pd.DataFrame:
+    """``df`` with its class names in the one spelling ecoseg counts, per-class rows merged.
+
+    Every ``class`` is :func:`~ecoseg.provenance.clean_class_name` (Unicode NFC, one space).
+    Rows of a ``counts`` or ``cover`` table that then share a frame and a name (and a video,
+    site, ...: :data:`META_COLUMNS`) are added up (exact: a pixel and a track belong to one
+    object); a ``maxn`` table cannot be added up (the most at once of both spellings is not
+    known from it), so it keeps the rows apart with a :class:`~ecoseg.errors.ClassNameWarning`.
+    ``df`` itself is left as it is.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A measurement table (one without a ``class`` column is returned as it is).
+    name : str
+        The table's name (``counts``, ``cover``, ``maxn``, ...): what is added up.
+    where : str or Path, optional
+        What the warning names (the file, or the table), default ``table 'name'``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself when its names are already in the one spelling, else a new table with
+        the same columns and ``attrs``.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"frame": [0, 0], "class": ["sea  urchin", "sea urchin"],
+    ...                        "count": [1, 2]})
+    >>> one_spelling(counts, "counts").values.tolist()
+    [[0, 'sea urchin', 3]]
+    """
     if "class" not in df.columns:
         return df
     spelled = df["class"].map(clean_class_name)
     if spelled.equals(df["class"]):
         return df
+    where = where if where is not None else f"table {name!r}"
     attrs = dict(df.attrs)
     df = df.assign(**{"class": spelled})
     keys = [c for c in META_COLUMNS if c in df.columns]
-    if path.stem in _PER_CLASS and df.duplicated([*keys, *_PER_CLASS[path.stem][0]]).any():
-        by, summed = _PER_CLASS[path.stem]
+    by, summed = _PER_CLASS.get(name, ((), ()))
+    if by and set(by) <= set(df.columns) and df.duplicated([*keys, *by]).any():
         columns = list(df.columns)
         group = df.groupby([*keys, *by], sort=False, dropna=False)
         added = [c for c in summed if c in columns]
         kept = group[[c for c in columns if c not in [*keys, *by, *added]]].first()
         df = kept.join(group[added].sum(min_count=1)).reset_index()[columns]
-    elif path.stem == "maxn" and df.duplicated([*keys, "class"]).any():
+    elif name == "maxn" and df.duplicated([*keys, "class"]).any():
         warnings.warn(
-            f"{path}: an older ecoseg wrote class names in two spellings of one name "
+            f"{where}: an older ecoseg wrote class names in two spellings of one name "
             f"({', '.join(sorted(set(spelled[df.duplicated([*keys, 'class'], keep=False)])))}): "
             "their MaxN rows are kept apart; measure the store again for one MaxN",
             ClassNameWarning,

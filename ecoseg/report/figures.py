@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -163,19 +164,21 @@ def _videos(df) -> list[str]:
 NOT_LOOKED_FOR = "not looked for"
 
 
-def _not_looked_for(ax, missing: Sequence[str]) -> None:
-    """Name, in a per-video panel, the classes the video did not look for (none drawn)."""
-    if missing:
-        ax.text(
-            0.99,
-            0.97,
-            f"{NOT_LOOKED_FOR}: " + ", ".join(missing),
-            ha="right",
-            va="top",
-            transform=ax.transAxes,
-            color=_NO_DATA,
-            fontsize=7.5,
-        )
+def _not_looked_for(ax, missing: Sequence[str], title: str) -> None:
+    """Name, in a per-video panel, the classes the video did not look for (none drawn).
+
+    The note is the panel's right-hand title, above the plot (inside it, it hid the lines and
+    MaxN marks that reach the top, and a long list ran into the next panel and collapsed the
+    layout), wrapped to the room beside the panel's ``title``.
+    """
+    if not missing:
+        return
+    ncols = ax.get_subplotspec().get_gridspec().ncols
+    room_pt = (ax.get_figure().get_figwidth() / ncols - 0.8) * 72  # less the y-axis labels
+    # about 0.55 em a character: 4.1 pt at 7.5 pt, 6.2 pt for the bold 10 pt title
+    chars = max(24, int((room_pt - 6.2 * len(title)) / 4.1) - 4)
+    text = textwrap.fill(f"{NOT_LOOKED_FOR}: " + ", ".join(missing), chars, break_on_hyphens=False)
+    ax.set_title(text, loc="right", color=_NO_DATA, fontsize=7.5, fontweight="normal")
 
 
 # --------------------------------------------------------------------------- counts / MaxN
@@ -207,7 +210,7 @@ def counts_figure(
             _message(ax, "no individuals detected")
             ax.set_title(video or "", loc="left")
             continue
-        _not_looked_for(ax, [c for c in classes if c not in set(d["class"])])
+        _not_looked_for(ax, [c for c in classes if c not in set(d["class"])], str(video))
         for cls in sorted(d["class"].unique()):
             c = d[d["class"] == cls].sort_values("time_s")
             ax.step(c["time_s"], c["count"], where="post", color=colors[cls], lw=1.4)
@@ -390,7 +393,7 @@ def cover_figure(
             _message(ax, "no individuals detected")
             ax.set_title(video or "", loc="left")
             continue
-        _not_looked_for(ax, [c for c in classes if c not in set(d["class"])])
+        _not_looked_for(ax, [c for c in classes if c not in set(d["class"])], str(video))
         wide = d.pivot_table(
             index="time_s", columns="class", values="cover_fraction", aggfunc="sum"
         ).fillna(0.0)

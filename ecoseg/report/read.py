@@ -22,7 +22,7 @@ import numpy as np
 
 from ecoseg._paths import find_video
 from ecoseg.errors import ConfigError, EcosegError
-from ecoseg.measure.tables import combine_tables
+from ecoseg.measure.tables import combine_tables, one_spelling
 from ecoseg.provenance import ObjectRecord, Provenance
 
 __all__ = ["VideoInfo", "open_reader", "read_tables", "read_video", "shown_paths"]
@@ -197,12 +197,19 @@ def calibration_dict(cal: Any, spec: Any) -> dict:
 def read_tables(videos: list[VideoInfo], tables: Any, study: Any = None) -> dict[str, Any]:
     """The tables of the report, combined across videos (a ``video`` column first).
 
-    ``tables`` given with one store may lack the ``video`` column; ``None`` measures every
+    ``tables`` given with one store may lack the ``video`` column; their class names are read
+    in the one spelling, as :func:`~ecoseg.measure.tables.read_table` reads a file's
+    (:func:`~ecoseg.measure.tables.one_spelling`: a DataFrame an older ecoseg wrote with
+    ``"sea  urchin"`` and ``"sea urchin"`` gives one species; a ``maxn`` table with two
+    spellings of one name is refused, as its MaxN cannot be joined). ``None`` measures every
     store now (with the study's calibration, if any).
     """
     if tables is not None:
         out = {}
         for name, df in tables.items():
+            df = one_spelling(df, name)
+            if name == "maxn" and "class" in df.columns:
+                _refuse_split_maxn(df)
             if "video" not in df.columns:
                 if len(videos) != 1:
                     raise ConfigError(
@@ -228,6 +235,18 @@ def read_tables(videos: list[VideoInfo], tables: Any, study: Any = None) -> dict
         for v in videos
     }
     return combine_tables(per_video, meta)
+
+
+def _refuse_split_maxn(maxn: Any) -> None:
+    """A one-line error for a given ``maxn`` table with two rows of one video and name."""
+    keys = [c for c in ("video", "class") if c in maxn.columns]
+    twice = maxn.loc[maxn.duplicated(keys, keep=False), "class"]
+    if len(twice):
+        raise ConfigError(
+            f"table 'maxn' has two rows of one video for {', '.join(sorted(set(twice)))} "
+            "(class names an older ecoseg wrote in two spellings); their MaxN cannot be joined "
+            "from the table: measure the stores again, or pass no tables to measure them now"
+        )
 
 
 def open_reader(v: VideoInfo) -> tuple[Any, str | None]:

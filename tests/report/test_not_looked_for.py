@@ -37,6 +37,11 @@ def _texts(ax):
     return [t.get_text() for t in ax.texts]
 
 
+def _note(ax):
+    """The panel's "not looked for" note: its right-hand title, lines joined."""
+    return " ".join(ax.get_title(loc="right").split())
+
+
 def test_maxn_figure_draws_no_bar_for_a_class_the_video_did_not_look_for(tables):
     # old code: a 0 bar labelled "0" for b's parrotfish and a's damselfish
     colors = F.class_colors(["damselfish", "parrotfish", "wrasse"])
@@ -52,20 +57,50 @@ def test_counts_and_cover_panels_name_the_classes_a_video_did_not_look_for(table
     colors = F.class_colors(["damselfish", "parrotfish", "wrasse"])
     fig = F.counts_figure(tables["counts"], colors, tables["maxn"], videos=["a", "b"])
     a, b = fig.axes[:2]
-    assert "not looked for: damselfish" in _texts(a)
-    assert "not looked for: parrotfish" in _texts(b)
+    assert _note(a) == "not looked for: damselfish"
+    assert _note(b) == "not looked for: parrotfish"
     assert len(a.lines) == 2 + 1  # wrasse, parrotfish (flat 0: looked for) and wrasse's MaxN
     fig = F.cover_figure(tables["cover"], colors, videos=["a", "b"])
     a, b = fig.axes[:2]
-    assert "not looked for: damselfish" in _texts(a)
-    assert "not looked for: parrotfish" in _texts(b)
+    assert _note(a) == "not looked for: damselfish"
+    assert _note(b) == "not looked for: parrotfish"
 
 
 def test_a_video_that_looked_for_every_class_has_no_mark(tables):
     colors = F.class_colors(["damselfish", "parrotfish", "wrasse"])
     counts = tables["counts"]
     fig = F.counts_figure(counts[counts["video"] == "a"], colors)
+    assert _note(fig.axes[0]) == ""
     assert not any("not looked for" in t for t in _texts(fig.axes[0]))
+
+
+@pytest.mark.parametrize("make", ["counts_figure", "cover_figure"])
+def test_a_long_not_looked_for_note_stays_above_its_panel(make):
+    """The note was a text inside the plot's top right: over the lines and MaxN marks that
+    reach the top, and a list of many names ran past the panel into the next one, so the
+    constrained layout gave up (the panels collapsed to slivers). Now it is the panel's
+    right-hand title, wrapped to the room beside the video's name."""
+    import warnings
+
+    import pandas as pd
+
+    many = [f"species number {i:02d}" for i in range(12)]
+    rows = [
+        {"video": v, "time_s": t / 2, "class": c, "count": 4, "cover_fraction": 0.2}
+        for v, seen in (("transect_north_01", many[:2]), ("b", many[2:4]), ("c", many[4:]))
+        for c in seen
+        for t in range(10)
+    ]
+    df = pd.DataFrame(rows)
+    colors = F.class_colors(many)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "constrained_layout not applied"
+        F.png(getattr(F, make), df, colors, classes=many)
+    fig = getattr(F, make)(df, colors, classes=many)
+    first = fig.axes[0]
+    assert _note(first) == "not looked for: " + ", ".join(many[2:])
+    assert not any("not looked for" in t for t in _texts(first))  # not over the plot
+    assert max(len(line) for line in first.get_title(loc="right").splitlines()) < 60
 
 
 def test_report_captions_say_what_the_marks_mean(stores, tmp_path):

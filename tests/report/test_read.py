@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pytest
+
 from ecoseg._version import __version__
 from ecoseg.report.read import read_video
 from ecoseg.synth import synth
@@ -60,3 +63,65 @@ def test_report_page_says_why_a_wrong_video_gave_no_stills(tmp_path):
     page = html.unescape(report(clip.truth, tmp_path / "r.html").read_text())
     assert "the video at video.mp4 is not the store's video: the sha256 differs" in page
     assert "blank background" in page
+
+
+def _older_tables(tmp_path):
+    """A store with two sea urchins and a wrasse, and its tables as an older ecoseg wrote them
+    when the store spelled one urchin's class with two spaces (DataFrames, not files)."""
+    from report_helpers import make_store
+
+    import ecoseg
+
+    path = tmp_path / "a.zarr"
+    objects = [(1, "sea urchin", "prompt"), (2, "sea urchin", "prompt"), (3, "wrasse", "prompt")]
+    make_store(path, objects, {1: [0, 1], 2: [0], 3: [2]})
+    tables = ecoseg.measure(path)
+    counts = tables["counts"]
+    urchin = counts[(counts["class"] == "sea urchin") & (counts["frame"] == 0)]
+    assert urchin["count"].tolist() == [2]
+    older = urchin.assign(**{"class": "sea  urchin", "count": 1})
+    counts = counts.copy()
+    counts.loc[urchin.index, "count"] = 1
+    tables["counts"] = pd.concat([counts, older], ignore_index=True)
+    maxn = tables["maxn"]
+    tables["maxn"] = pd.concat(
+        [maxn, maxn[maxn["class"] == "sea urchin"].assign(**{"class": "sea  urchin", "maxn": 1})],
+        ignore_index=True,
+    )
+    return path, tables
+
+
+def test_tables_given_as_dataframes_are_read_in_the_one_spelling(tmp_path):
+    """report(tables=...) used a DataFrame's class names as they were ('sea  urchin' and
+    'sea urchin' two species) where read_table reads a file's in the one spelling: the counts
+    of one frame and name are added up, a MaxN of two spellings is warned of."""
+    from ecoseg.errors import ClassNameWarning, ConfigError
+    from ecoseg.report.read import read_tables
+
+    path, tables = _older_tables(tmp_path)
+    videos = [read_video("a", str(path), "a.zarr")]
+    got = read_tables(videos, {"counts": tables["counts"]})
+    counts = got["counts"]
+    assert sorted(set(counts["class"])) == ["sea urchin", "wrasse"]
+    assert counts.loc[counts["class"] == "sea urchin", "count"].tolist() == [2, 1, 0, 0]
+    assert tables["counts"]["class"].tolist().count("sea  urchin") == 1  # the caller's as given
+    # a MaxN of two spellings cannot be joined: warned of (as read_table does) and refused,
+    # where the report drew one name twice (and failed in its MaxN figure)
+    with pytest.warns(ClassNameWarning, match="table 'maxn': .*two spellings of one name"):
+        with pytest.raises(ConfigError, match="^table 'maxn' has two rows of one video for sea"):
+            read_tables(videos, tables)
+
+
+def test_report_of_older_dataframes_counts_one_species(tmp_path):
+    import html
+
+    from report_helpers import page_table
+
+    from ecoseg.report import report
+
+    path, tables = _older_tables(tmp_path)
+    tables["maxn"] = tables["maxn"][tables["maxn"]["class"] != "sea  urchin"]
+    page = html.unescape(report(path, tmp_path / "r.html", tables=tables).read_text())
+    assert "sea  urchin" not in page
+    shown = page_table(page, "summary-table").set_index("Video")
+    assert shown.loc["a", "MaxN by class"] == "sea urchin 2, wrasse 1"
