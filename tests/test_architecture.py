@@ -91,6 +91,15 @@ FORBIDDEN = {
     "ecoseg.info": ("ecoseg.cli", "ecoseg.napari", "ecoseg.study", "ecoseg.batch", *HEAVY),
 }
 
+# What the two lowest layers of docs/architecture.md may import at all (of ecoseg): the helpers
+# `errors` only, the records `errors` and each other.
+HELPERS = ("errors", "_version", "_lazy", "_checks", "_hashing", "_paths", "_device")
+RECORDS = ("provenance", "prompts", "_prompt_values")
+MAY_IMPORT = {
+    **{f"ecoseg.{m}": {"ecoseg.errors"} for m in HELPERS},
+    **{f"ecoseg.{m}": {"ecoseg.errors", *(f"ecoseg.{r}" for r in RECORDS)} for m in RECORDS},
+}
+
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_no_module_is_over_the_size_limit(name):
@@ -107,6 +116,12 @@ def test_imports_run_one_way(package):
         for target in imports(name):
             for bad in FORBIDDEN[package]:
                 assert not in_package(target, bad), f"{name} imports {target}"
+
+
+@pytest.mark.parametrize("name", sorted(MAY_IMPORT))
+def test_the_lowest_layers_import_only_what_they_may(name):
+    extra = module_edges(name) - MAY_IMPORT[name]
+    assert not extra, f"{name} imports {sorted(extra)}"
 
 
 def test_no_import_cycle():
