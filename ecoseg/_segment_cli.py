@@ -29,7 +29,8 @@ def add_segment(sub) -> None:
         description=(
             "Segment and track organisms in VIDEO into a zarr mask store. The sam2 engine "
             "follows the objects in a prompt file; the classical motion tracker needs no "
-            "prompts and no weights. Default engine: sam2 with --prompts, else classical."
+            "prompts and no weights. Default engine: sam2 with --prompts, --prompts-from or "
+            "--auto, else classical."
         ),
     )
     p.add_argument(

@@ -17,6 +17,24 @@ def test_every_command_has_help(capsys):
         assert "usage: ecoseg " + name in capsys.readouterr().out
 
 
+def test_segment_help_names_every_option_that_picks_sam2(capsys):
+    """`segment --help` says which options make sam2 the default engine: each of them does."""
+    from ecoseg.engine import choose_engine
+
+    with pytest.raises(SystemExit):
+        main(["segment", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    sentence = text.split("Default engine: sam2 with ")[1].split(", else classical")[0]
+    for option, kwargs in [
+        ("--prompts", {"prompts": True, "auto": False}),
+        ("--prompts-from", {"prompts": True, "auto": False}),
+        ("--auto", {"prompts": False, "auto": True}),
+    ]:
+        assert option in sentence.replace(",", " ").split(), (option, sentence)
+        assert choose_engine(None, **kwargs) == "sam2"
+    assert choose_engine(None, prompts=False, auto=False) == "classical"
+
+
 def test_top_level_help_lists_commands():
     text = build_parser().format_help()
     for name in COMMANDS:
