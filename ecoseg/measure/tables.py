@@ -262,7 +262,9 @@ def _added_up(df: pd.DataFrame, name: str, keys: list[str]) -> pd.DataFrame:
     return kept.join(group[added].sum(min_count=1)).reset_index()[columns]
 
 
-def _maxn_from_counts(maxn: pd.DataFrame, keys: list[str], counts: pd.DataFrame):
+def _maxn_from_counts(
+    maxn: pd.DataFrame, keys: list[str], counts: pd.DataFrame
+) -> pd.DataFrame | None:
     """``maxn`` with each set of rows of one video and name made one, its MaxN (and frame,
     time_s) computed from ``counts`` as :func:`ecoseg.measure` computes it; ``None`` when
     ``counts`` cannot (no rows of that video and name, a column missing, or a column of
@@ -286,9 +288,8 @@ def _maxn_from_counts(maxn: pd.DataFrame, keys: list[str], counts: pd.DataFrame)
         if not seen.any():
             return None
         one = maxn_table(counts.loc[seen, list(COUNT_UNITS)]).iloc[0]
-        for c in ("maxn", "frame", "time_s"):
-            if c in out.columns:
-                out.loc[rows.index[0], c] = one[c]
+        for c in set(MAXN_UNITS) & set(out.columns) - {"class"}:
+            out.loc[rows.index[0], c] = one[c]
         drop += list(rows.index[1:])
     out = out.drop(index=drop).reset_index(drop=True)
     out.attrs = dict(maxn.attrs)
