@@ -26,6 +26,7 @@ import pandas as pd
 
 from ecoseg._hashing import sha256_file
 from ecoseg.errors import ClassNameWarning, ConfigError
+from ecoseg.measure.counts import COUNT_UNITS, MAXN_UNITS, maxn_table
 from ecoseg.provenance import case_clashes, clean_class_name
 
 __all__ = [
@@ -66,7 +67,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     ``cover`` for one frame and name are added up (exact: a pixel and a track belong to one
     object); a ``maxn`` table cannot be added up (the most at once of both spellings is not
     known from it), so it keeps the two rows with a :class:`~ecoseg.errors.ClassNameWarning`
-    naming the file (measure the store again).
+    naming the file (measure the store again; also when they are already in one spelling).
 
     Parameters
     ----------
@@ -150,15 +151,26 @@ _PER_CLASS = {
 }
 
 
-def one_spelling(df: pd.DataFrame, name: str, where: Any = None) -> pd.DataFrame:
+def one_spelling(
+    df: pd.DataFrame,
+    name: str,
+    where: Any = None,
+    *,
+    counts: pd.DataFrame | None = None,
+    refuse: bool = False,
+) -> pd.DataFrame:
     """``df`` with its class names in the one spelling ecoseg counts, per-class rows merged.
 
     Every ``class`` is :func:`~ecoseg.provenance.clean_class_name` (Unicode NFC, one space).
     Rows of a ``counts`` or ``cover`` table that then share a frame and a name (and a video,
     site, ...: :data:`META_COLUMNS`) are added up (exact: a pixel and a track belong to one
-    object); a ``maxn`` table cannot be added up (the most at once of both spellings is not
-    known from it), so it keeps the rows apart with a :class:`~ecoseg.errors.ClassNameWarning`.
-    ``df`` itself is left as it is.
+    object). A ``maxn`` table cannot be added up (the most at once of both spellings is not
+    known from it): when it has two rows of one video and name (the one place such a split
+    MaxN is found), they are rebuilt from ``counts`` if given and it covers them (with
+    :func:`~ecoseg.measure.counts.maxn_table`, as :func:`ecoseg.measure` computes MaxN), with
+    a :class:`~ecoseg.errors.ClassNameWarning` saying so; else they are kept apart with a
+    :class:`~ecoseg.errors.ClassNameWarning` (``refuse=False``) or refused. ``df`` itself is
+    left as it is.
 
     Parameters
     ----------
@@ -167,47 +179,121 @@ def one_spelling(df: pd.DataFrame, name: str, where: Any = None) -> pd.DataFrame
     name : str
         The table's name (``counts``, ``cover``, ``maxn``, ...): what is added up.
     where : str or Path, optional
-        What the warning names (the file, or the table), default ``table 'name'``.
+        What a warning or error names (the file, or the table), default ``table 'name'``.
+    counts : pandas.DataFrame, optional
+        For a ``maxn`` table: the counts table of the same videos (``frame``, ``time_s``,
+        ``class``, ``count``, and a ``video`` column when ``df`` has one), in any spelling.
+    refuse : bool
+        Raise :class:`~ecoseg.errors.ConfigError` for a split MaxN ``counts`` cannot rebuild,
+        instead of warning.
 
     Returns
     -------
     pandas.DataFrame
-        ``df`` itself when its names are already in the one spelling, else a new table with
-        the same columns and ``attrs``.
+        ``df`` itself when its names are already in the one spelling (and a ``maxn`` table has
+        one row of a video and name), else a new table with the same columns and ``attrs``.
+
+    Raises
+    ------
+    ConfigError
+        ``refuse`` and a split MaxN that ``counts`` cannot rebuild.
 
     Examples
     --------
-    >>> counts = pd.DataFrame({"frame": [0, 0], "class": ["sea  urchin", "sea urchin"],
-    ...                        "count": [1, 2]})
-    >>> one_spelling(counts, "counts").values.tolist()
-    [[0, 'sea urchin', 3]]
+    >>> counts = pd.DataFrame({"frame": [0, 0, 1, 1], "time_s": [0.0, 0.0, 0.5, 0.5],
+    ...                        "class": ["sea  urchin", "sea urchin"] * 2, "count": [1, 2, 1, 1]})
+    >>> one_spelling(counts, "counts")[["frame", "class", "count"]].values.tolist()
+    [[0, 'sea urchin', 3], [1, 'sea urchin', 2]]
+    >>> maxn = pd.DataFrame({"class": ["sea  urchin", "sea urchin"], "maxn": [1, 2]})
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     one_spelling(maxn, "maxn", counts=counts).values.tolist()
+    [['sea urchin', 3]]
+    >>> str(caught[0].message)
+    "table 'maxn': ... (sea urchin): their MaxN rows were rebuilt from the counts table"
     """
     if "class" not in df.columns:
         return df
-    spelled = df["class"].map(clean_class_name)
-    if spelled.equals(df["class"]):
-        return df
     where = where if where is not None else f"table {name!r}"
-    attrs = dict(df.attrs)
-    df = df.assign(**{"class": spelled})
     keys = [c for c in META_COLUMNS if c in df.columns]
-    by, summed = _PER_CLASS.get(name, ((), ()))
-    if by and set(by) <= set(df.columns) and df.duplicated([*keys, *by]).any():
-        columns = list(df.columns)
-        group = df.groupby([*keys, *by], sort=False, dropna=False)
-        added = [c for c in summed if c in columns]
-        kept = group[[c for c in columns if c not in [*keys, *by, *added]]].first()
-        df = kept.join(group[added].sum(min_count=1)).reset_index()[columns]
-    elif name == "maxn" and df.duplicated([*keys, "class"]).any():
+    spelled = df["class"].map(clean_class_name)
+    if not spelled.equals(df["class"]):
+        attrs = dict(df.attrs)
+        df = _added_up(df.assign(**{"class": spelled}), name, keys)
+        df.attrs = attrs
+    if name != "maxn":
+        return df
+    split = sorted(set(df.loc[df.duplicated([*keys, "class"], keep=False), "class"]))
+    if not split:
+        return df
+    told = f"an older ecoseg wrote class names in two spellings of one name ({', '.join(split)})"
+    rebuilt = _maxn_from_counts(df, keys, counts) if counts is not None else None
+    if rebuilt is not None:
         warnings.warn(
-            f"{where}: an older ecoseg wrote class names in two spellings of one name "
-            f"({', '.join(sorted(set(spelled[df.duplicated([*keys, 'class'], keep=False)])))}): "
-            "their MaxN rows are kept apart; measure the store again for one MaxN",
+            f"{where}: {told}: their MaxN rows were rebuilt from the counts table",
             ClassNameWarning,
             stacklevel=3,
         )
-    df.attrs = attrs
+        return rebuilt
+    if refuse:
+        raise ConfigError(
+            f"{where} has two rows of one video for {', '.join(split)} (class names an older "
+            "ecoseg wrote in two spellings) and no counts table of those videos to rebuild "
+            "their MaxN from: give the counts table too, or measure the stores again"
+        )
+    warnings.warn(
+        f"{where}: {told}: their MaxN rows are kept apart; measure the store again for one MaxN",
+        ClassNameWarning,
+        stacklevel=3,
+    )
     return df
+
+
+def _added_up(df: pd.DataFrame, name: str, keys: list[str]) -> pd.DataFrame:
+    """A respelled ``counts`` or ``cover`` table with the rows of one frame and name added up."""
+    by, summed = _PER_CLASS.get(name, ((), ()))
+    if not by or not set(by) <= set(df.columns) or not df.duplicated([*keys, *by]).any():
+        return df
+    columns = list(df.columns)
+    group = df.groupby([*keys, *by], sort=False, dropna=False)
+    added = [c for c in summed if c in columns]
+    kept = group[[c for c in columns if c not in [*keys, *by, *added]]].first()
+    return kept.join(group[added].sum(min_count=1)).reset_index()[columns]
+
+
+def _maxn_from_counts(
+    maxn: pd.DataFrame, keys: list[str], counts: pd.DataFrame
+) -> pd.DataFrame | None:
+    """``maxn`` with each set of rows of one video and name made one, its MaxN (and frame,
+    time_s) computed from ``counts`` as :func:`ecoseg.measure` computes it; ``None`` when
+    ``counts`` cannot (no rows of that video and name, a column missing, or a column of
+    ``maxn`` that MaxN from counts does not give)."""
+    video = ["video"] if "video" in keys else []
+    if (
+        set(maxn.columns) - {*META_COLUMNS, *MAXN_UNITS}
+        or not {*video, *COUNT_UNITS} <= set(counts.columns)
+        or (not video and "video" in counts.columns and counts["video"].nunique() > 1)
+    ):
+        return None
+    counts = one_spelling(counts, "counts")
+    out = maxn.copy()
+    twice = out.duplicated([*keys, "class"], keep=False)
+    drop = []
+    for _, rows in out[twice].groupby([*keys, "class"], sort=False, dropna=False):
+        first = rows.iloc[0]
+        seen = counts["class"] == first["class"]
+        for k in video:
+            seen &= counts[k] == first[k]
+        if not seen.any():
+            return None
+        one = maxn_table(counts.loc[seen, list(COUNT_UNITS)]).iloc[0]
+        for c in set(MAXN_UNITS) & set(out.columns) - {"class"}:
+            out.loc[rows.index[0], c] = one[c]
+        drop += list(rows.index[1:])
+    out = out.drop(index=drop).reset_index(drop=True)
+    out.attrs = dict(maxn.attrs)
+    return out
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:

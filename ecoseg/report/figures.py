@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import math
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -164,21 +163,48 @@ def _videos(df) -> list[str]:
 NOT_LOOKED_FOR = "not looked for"
 
 
-def _not_looked_for(ax, missing: Sequence[str], title: str) -> None:
-    """Name, in a per-video panel, the classes the video did not look for (none drawn).
+def _titles(ax, video: str, missing: Sequence[str]) -> None:
+    """A per-video panel's titles: the video's name on the left and, on the right, the classes
+    the video did not look for (none drawn), if any.
 
     The note is the panel's right-hand title, above the plot (inside it, it hid the lines and
     MaxN marks that reach the top, and a long list ran into the next panel and collapsed the
-    layout), wrapped to the room beside the panel's ``title``.
+    layout), wrapped between words to the room beside the video's name. Widths are measured
+    as Agg draws them, each word and a space once (a line's width is their sum: Agg lays text
+    out by advances; a measure costs about half a millisecond, one per line tried would be
+    tens per panel); the panel's width is the figure's share less 0.8 in of y-axis labels, an
+    estimate made before the layout places it, 0.2 to 0.45 in under what it gives.
     """
+    left = ax.set_title(video, loc="left")
     if not missing:
         return
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    fig = ax.get_figure()
+    renderer = RendererAgg(1, 1, fig.dpi)
     ncols = ax.get_subplotspec().get_gridspec().ncols
-    room_pt = (ax.get_figure().get_figwidth() / ncols - 0.8) * 72  # less the y-axis labels
-    # about 0.55 em a character: 4.1 pt at 7.5 pt, 6.2 pt for the bold 10 pt title
-    chars = max(24, int((room_pt - 6.2 * len(title)) / 4.1) - 4)
-    text = textwrap.fill(f"{NOT_LOOKED_FOR}: " + ", ".join(missing), chars, break_on_hyphens=False)
-    ax.set_title(text, loc="right", color=_NO_DATA, fontsize=7.5, fontweight="normal")
+    room = (fig.get_figwidth() / ncols - 0.8) * fig.dpi - left.get_window_extent(renderer).width
+    room = max(room - 0.15 * fig.dpi, 1.4 * fig.dpi)  # a gap after the name; at least 1.4 in
+    note = ax.set_title("", loc="right", color=_NO_DATA, fontsize=7.5, fontweight="normal")
+    font = note.get_fontproperties()
+    widths: dict[str, float] = {}
+
+    def width(text: str) -> float:
+        if text not in widths:
+            widths[text] = renderer.get_text_width_height_descent(text, font, ismath=False)[0]
+        return widths[text]
+
+    space = width("a a") - width("aa")
+    lines: list[list[str]] = []
+    used = 0.0
+    for word in f"{NOT_LOOKED_FOR}: {', '.join(missing)}".split():
+        if lines and used + space + width(word) <= room:
+            lines[-1].append(word)
+            used += space + width(word)
+        else:
+            lines.append([word])
+            used = width(word)
+    note.set_text("\n".join(" ".join(line) for line in lines))
 
 
 # --------------------------------------------------------------------------- counts / MaxN
@@ -210,7 +236,7 @@ def counts_figure(
             _message(ax, "no individuals detected")
             ax.set_title(video or "", loc="left")
             continue
-        _not_looked_for(ax, [c for c in classes if c not in set(d["class"])], str(video))
+        _titles(ax, str(video), [c for c in classes if c not in set(d["class"])])
         for cls in sorted(d["class"].unique()):
             c = d[d["class"] == cls].sort_values("time_s")
             ax.step(c["time_s"], c["count"], where="post", color=colors[cls], lw=1.4)
@@ -229,7 +255,6 @@ def counts_figure(
                         markeredgewidth=0.5,
                         linestyle="",
                     )
-        ax.set_title(video, loc="left")
         ax.set_xlabel("time (s)")
         ax.set_ylabel("individuals in frame")
         ax.set_ylim(0, ymax + 0.6)
@@ -393,7 +418,7 @@ def cover_figure(
             _message(ax, "no individuals detected")
             ax.set_title(video or "", loc="left")
             continue
-        _not_looked_for(ax, [c for c in classes if c not in set(d["class"])], str(video))
+        _titles(ax, str(video), [c for c in classes if c not in set(d["class"])])
         wide = d.pivot_table(
             index="time_s", columns="class", values="cover_fraction", aggfunc="sum"
         ).fillna(0.0)
@@ -408,7 +433,6 @@ def cover_figure(
             )
             top = max(top, float(wide.sum(axis=1).max()))
             used += [c for c in wide.columns if c not in used]
-        ax.set_title(video, loc="left")
         ax.set_xlabel("time (s)")
         ax.set_ylabel("cover (% of frame)")
     for ax in axes:

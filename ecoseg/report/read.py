@@ -201,15 +201,14 @@ def read_tables(videos: list[VideoInfo], tables: Any, study: Any = None) -> dict
     in the one spelling, as :func:`~ecoseg.measure.tables.read_table` reads a file's
     (:func:`~ecoseg.measure.tables.one_spelling`: a DataFrame an older ecoseg wrote with
     ``"sea  urchin"`` and ``"sea urchin"`` gives one species; a ``maxn`` table with two
-    spellings of one name is refused, as its MaxN cannot be joined). ``None`` measures every
-    store now (with the study's calibration, if any).
+    spellings of one name has those rows rebuilt from the ``counts`` table given, with a
+    warning, and is refused without one). ``None`` measures every store now (with the study's
+    calibration, if any).
     """
     if tables is not None:
         out = {}
-        for name, df in tables.items():
-            df = one_spelling(df, name)
-            if name == "maxn" and "class" in df.columns:
-                _refuse_split_maxn(df)
+        for name in sorted(tables, key=lambda n: n == "maxn"):  # the counts MaxN is made from
+            df = one_spelling(tables[name], name, counts=out.get("counts"), refuse=True)
             if "video" not in df.columns:
                 if len(videos) != 1:
                     raise ConfigError(
@@ -218,7 +217,7 @@ def read_tables(videos: list[VideoInfo], tables: Any, study: Any = None) -> dict
                     )
                 df = combine_tables({videos[0].name: {name: df}}, {})[name]
             out[name] = df
-        return out
+        return {name: out[name] for name in tables}
     from ecoseg.measure import measure
 
     per_video = {}
@@ -235,18 +234,6 @@ def read_tables(videos: list[VideoInfo], tables: Any, study: Any = None) -> dict
         for v in videos
     }
     return combine_tables(per_video, meta)
-
-
-def _refuse_split_maxn(maxn: Any) -> None:
-    """A one-line error for a given ``maxn`` table with two rows of one video and name."""
-    keys = [c for c in ("video", "class") if c in maxn.columns]
-    twice = maxn.loc[maxn.duplicated(keys, keep=False), "class"]
-    if len(twice):
-        raise ConfigError(
-            f"table 'maxn' has two rows of one video for {', '.join(sorted(set(twice)))} "
-            "(class names an older ecoseg wrote in two spellings); their MaxN cannot be joined "
-            "from the table: measure the stores again, or pass no tables to measure them now"
-        )
 
 
 def open_reader(v: VideoInfo) -> tuple[Any, str | None]:

@@ -13,6 +13,7 @@ from ecoseg.measure.tables import (
     META_COLUMNS,
     combine_tables,
     csv_bytes,
+    one_spelling,
     read_table,
     unclean_class_names,
     write_table,
@@ -189,3 +190,54 @@ def test_a_maxn_table_with_a_name_in_two_spellings_warns(tmp_path):
     with pytest.warns(ClassNameWarning, match="two spellings of one name .*measure the store"):
         got = read_table(tmp_path / "maxn.csv")
     assert got["class"].tolist() == [NFC, NFC] and got["maxn"].tolist() == [1, 2]
+
+
+def test_a_split_maxn_written_back_in_one_spelling_is_still_found(tmp_path):
+    """A maxn table read with its two rows kept apart and written again holds one name twice,
+    now in one spelling: read back, it was taken as it was (one species drawn twice) where the
+    same rows in two spellings were warned of. The split is found however it is spelled."""
+    import warnings
+
+    maxn = pd.DataFrame({"class": [NFC, NFD], "maxn": [1, 2], "frame": [0, 3], "time_s": [0, 1.5]})
+    with pytest.warns(ClassNameWarning):
+        write_table(one_spelling(maxn, "maxn"), tmp_path, "maxn")
+    with pytest.warns(ClassNameWarning, match=f"two spellings of one name \\({NFC}\\)"):
+        got = read_table(tmp_path / "maxn.csv")
+    assert got["class"].tolist() == [NFC, NFC]
+    write_table(maxn.iloc[:1], tmp_path / "one", "maxn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ClassNameWarning)
+        assert read_table(tmp_path / "one" / "maxn.csv")["maxn"].tolist() == [1]
+
+
+def test_a_split_maxn_is_rebuilt_only_from_counts_that_cover_it():
+    """one_spelling(maxn, counts=...) makes the rows of one video and name one, its MaxN
+    the most counted at once of both spellings; counts without that video or name rebuild
+    nothing: the rows are kept apart with a warning, or refused (refuse=True)."""
+    maxn = pd.DataFrame(
+        {
+            "video": ["a", "a", "b"],
+            "class": [NFC, NFD, NFC],
+            "maxn": [2, 1, 5],
+            "frame": pd.array([0, 1, 0], dtype="Int64"),
+            "time_s": [0.0, 0.5, 0.0],
+        }
+    )
+    counts = pd.DataFrame(
+        {
+            "video": ["a"] * 4 + ["b"] * 2,
+            "frame": [0, 0, 1, 1, 0, 1],
+            "time_s": [0.0, 0.0, 0.5, 0.5, 0.0, 0.5],
+            "class": [NFC, NFD, NFC, NFD, NFC, NFC],
+            "count": [2, 0, 2, 1, 5, 4],
+        }
+    )
+    with pytest.warns(ClassNameWarning, match=f"\\({NFC}\\): .* rebuilt from the counts table"):
+        got = one_spelling(maxn, "maxn", counts=counts)
+    assert got.values.tolist() == [["a", NFC, 3, 1, 0.5], ["b", NFC, 5, 0, 0.0]]
+    assert got["frame"].dtype == "Int64"
+    for partial in (counts[counts["video"] == "b"], counts.drop(columns="video")):
+        with pytest.raises(ConfigError, match=f"^table 'maxn' has two rows .* for {NFC} "):
+            one_spelling(maxn, "maxn", counts=partial, refuse=True)
+        with pytest.warns(ClassNameWarning, match="kept apart"):
+            assert len(one_spelling(maxn, "maxn", counts=partial)) == 3

@@ -108,3 +108,55 @@ def test_report_captions_say_what_the_marks_mean(stores, tmp_path):
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "–: the video did not look for the class" in page
     assert "A panel names the classes its video did not look for" in page
+
+
+def _drawn(make, names, missing):
+    """A two-panel figure (``make``) drawn as the report draws it: video ``a`` sees only
+    wrasse and so did not look for ``missing``, ``b`` sees ``names``; with its renderer."""
+    import matplotlib as mpl
+    import pandas as pd
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    rows = [
+        {"video": v, "time_s": t / 2, "class": c, "count": 2, "cover_fraction": 0.1}
+        for v, seen in (("a", ["wrasse"]), ("b", ["wrasse", *names]))
+        for c in seen
+        for t in range(6)
+    ]
+    classes = ["wrasse", *missing]
+    with mpl.rc_context(F.STYLE):
+        colors = F.class_colors(["wrasse", *names])
+        fig = getattr(F, make)(pd.DataFrame(rows), colors, classes=classes)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+    return fig, canvas.get_renderer()
+
+
+@pytest.mark.parametrize("make", ["counts_figure", "cover_figure"])
+def test_a_note_that_fits_beside_the_name_is_not_wrapped_and_a_longer_one_stays_inside(make):
+    """The note was wrapped at a number of characters estimated from the font size, which
+    wrapped it a little early: a note with room on one line beside the video's name took
+    two. It is wrapped by its measured width: one line when it fits, and a note too long
+    for one line is wrapped and stays between the video's name and the panel's right edge."""
+    fish = "parrotfish damselfish blenny goby grouper snapper butterflyfish angelfish triggerfish"
+    names = sorted(["sea urchin", *fish.split(), "surgeonfish", "rabbitfish", "cardinalfish"])
+    fig, renderer = _drawn(make, names, ["goby"])
+    a = fig.axes[0]
+    room = a.get_window_extent(renderer).x1 - a._left_title.get_window_extent(renderer).x1
+    font = a._right_title.get_fontproperties()
+
+    def width(missing):
+        note = f"{F.NOT_LOOKED_FOR}: " + ", ".join(missing)
+        return renderer.get_text_width_height_descent(note, font, ismath=False)[0]
+
+    fits = [m for k in range(1, len(names)) if width(m := names[:k]) < 0.85 * room][-1]
+    assert width(fits + names[len(fits) : len(fits) + 1]) >= 0.85 * room  # the most that fit
+    fig, renderer = _drawn(make, names, fits)
+    assert fig.axes[0].get_title(loc="right") == f"{F.NOT_LOOKED_FOR}: " + ", ".join(fits)
+    fig, renderer = _drawn(make, names, names)
+    a = fig.axes[0]
+    assert _note(a) == f"{F.NOT_LOOKED_FOR}: " + ", ".join(names)
+    assert "\n" in a.get_title(loc="right")
+    note = a._right_title.get_window_extent(renderer)
+    assert note.x0 > a._left_title.get_window_extent(renderer).x1
+    assert note.x1 <= a.get_window_extent(renderer).x1 + 0.5

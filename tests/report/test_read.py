@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 import pytest
 
@@ -105,11 +107,51 @@ def test_tables_given_as_dataframes_are_read_in_the_one_spelling(tmp_path):
     assert sorted(set(counts["class"])) == ["sea urchin", "wrasse"]
     assert counts.loc[counts["class"] == "sea urchin", "count"].tolist() == [2, 1, 0, 0]
     assert tables["counts"]["class"].tolist().count("sea  urchin") == 1  # the caller's as given
-    # a MaxN of two spellings cannot be joined: warned of (as read_table does) and refused,
-    # where the report drew one name twice (and failed in its MaxN figure)
-    with pytest.warns(ClassNameWarning, match="table 'maxn': .*two spellings of one name"):
+    # a MaxN of two spellings cannot be joined from the table alone: refused with one message
+    # (was a ClassNameWarning, then a ConfigError for the same rows found again), where the
+    # report drew one name twice (and failed in its MaxN figure)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ClassNameWarning)
         with pytest.raises(ConfigError, match="^table 'maxn' has two rows of one video for sea"):
-            read_tables(videos, tables)
+            read_tables(videos, {"maxn": tables["maxn"]})
+
+
+def _measured(tmp_path, name, urchin_b, seen):
+    """The tables ``ecoseg.measure`` gives of a store with urchins 1 and 2 and a wrasse 3,
+    urchin 2 named ``urchin_b``."""
+    from report_helpers import make_store
+
+    import ecoseg
+
+    objects = [(1, "sea urchin", "prompt"), (2, urchin_b, "prompt"), (3, "wrasse", "prompt")]
+    make_store(tmp_path / f"{name}.zarr", objects, seen)
+    return ecoseg.measure(tmp_path / f"{name}.zarr")
+
+
+def test_a_split_maxn_is_rebuilt_from_the_counts_table(tmp_path):
+    """An older ecoseg measured a store naming one urchin 'sea  urchin' into MaxN rows of each
+    spelling (each urchin's own, 1 at frames 1 and 2): report(tables=...) refused them. Given
+    with their counts table, they are rebuilt from it: what measuring the store again gives
+    (both urchins at once, 2 at frame 2), the other video's urchins left out of it."""
+    from ecoseg.errors import ClassNameWarning
+    from ecoseg.measure.tables import combine_tables
+    from ecoseg.report.read import read_tables
+
+    seen = {1: [1, 2], 2: [2, 3], 3: [0]}
+    older = _measured(tmp_path, "a", "urchin b", seen)  # as the older ecoseg split them
+    for table in ("counts", "maxn"):
+        older[table] = older[table].replace({"class": {"urchin b": "sea  urchin"}})
+    assert older["maxn"]["maxn"].tolist() == [1, 1, 1]
+    again = _measured(tmp_path, "a_again", "sea urchin", seen)
+    other = _measured(tmp_path, "b", "sea urchin", {1: [0], 2: [0], 3: [1]})
+    given = combine_tables({"a": older, "b": other}, {})
+    videos = [read_video(n, str(tmp_path / f"{n}.zarr"), n) for n in ("a", "b")]
+    with pytest.warns(ClassNameWarning, match="rebuilt from the counts table") as caught:
+        got = read_tables(videos, {"maxn": given["maxn"], "counts": given["counts"]})
+    assert len(caught) == 1
+    want = combine_tables({"a": again, "b": other}, {})["maxn"]
+    pd.testing.assert_frame_equal(got["maxn"], want)
+    assert got["maxn"]["maxn"].tolist() == [2, 1, 2, 1]
 
 
 def test_report_of_older_dataframes_counts_one_species(tmp_path):
