@@ -1,11 +1,14 @@
-"""Checks of user-given numbers shared by ecoseg's modules (one wording for one mistake), and
-the one way a number is written back for a user to type again."""
+"""Checks of user-given numbers and parameter names shared by ecoseg's modules (one wording for
+one mistake), and the one way a number is written back for a user to type again."""
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import numpy as np
 
-__all__ = ["as_int", "number_text", "positive_int"]
+__all__ = ["as_int", "field_values", "number_text", "positive_int"]
 
 
 def as_int(value) -> int:
@@ -98,3 +101,31 @@ def number_text(x: float) -> str:
         return str(int(x))
     short = f"{x:g}"
     return short if float(short) == x else repr(x)
+
+
+def field_values(
+    cls: type, values: dict[str, Any] | None, what: str, *, error: type[Exception] = ValueError
+) -> dict[str, Any]:
+    """A copy of ``values`` (None: empty) whose keys are all fields of the dataclass ``cls``,
+    else ``error`` naming the first unknown key and the known ones.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Params:
+    ...     size: int = 1
+    ...     gap: int = 2
+    >>> field_values(Params, {"size": 3}, "tracker")
+    {'size': 3}
+    >>> field_values(Params, {"sise": 3}, "tracker")
+    Traceback (most recent call last):
+    ...
+    ValueError: tracker: unknown parameter 'sise'; known: gap, size
+    """
+    values = dict(values or {})
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise error(f"{what}: unknown parameter {unknown[0]!r}; known: {', '.join(sorted(names))}")
+    return values

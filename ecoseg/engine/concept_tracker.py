@@ -51,7 +51,13 @@ from ecoseg.engine.concept_rules import (
     recent_occlusion_suppression,
     shrink_suppression,
 )
-from ecoseg.engine.tracker import FrameOutput, ObjectTrack, VideoTracker, fill_holes
+from ecoseg.engine.tracker import (
+    FrameOutput,
+    ObjectTrack,
+    VideoTracker,
+    fill_holes,
+    small_components,
+)
 from ecoseg.errors import PromptError
 from ecoseg.sam2.model import FrameFeatures, upsample_logits
 
@@ -105,21 +111,12 @@ def remove_specks(logits: Tensor, max_area: int) -> Tensor:
     >>> round(float(out[0, 0, 5, 5]), 3), float(out[0, 0, 0, 0])
     (-0.1, 1.0)
     """
-    from scipy import ndimage
-
     if max_area <= 0:
         return logits
     logits = fill_holes(logits, max_area)
     fg = (logits > 0).cpu().numpy()
-    specks = np.zeros_like(fg)
-    eight = np.ones((3, 3), dtype=bool)
-    for b in range(fg.shape[0]):
-        labels, n = ndimage.label(fg[b, 0], structure=eight)
-        if n == 0:
-            continue
-        areas = np.bincount(labels.ravel())
-        limit = min(max_area, int(fg[b, 0].sum()) // 2)
-        specks[b, 0] = (labels > 0) & (areas[labels] <= limit)
+    limits = [min(max_area, int(f.sum()) // 2) for f in fg]
+    specks = small_components(fg, limits)
     specks_t = torch.from_numpy(specks).to(logits.device)
     return torch.where(specks_t, torch.full_like(logits, -0.1), logits)
 

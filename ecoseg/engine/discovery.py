@@ -61,6 +61,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ecoseg._checks import field_values
 from ecoseg.engine._runtime import (
     OUTPUTS,
     FrameEncoder,
@@ -285,13 +286,7 @@ class DiscoveryParams:
         (ClassRule(name='fish', min_area=0.0, max_area=inf, min_rgb=(0.0, 0.0, 0.0), \
 max_rgb=(255.0, 255.0, 255.0)),)
         """
-        values = dict(values or {})
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ConfigError(
-                f"discovery: unknown parameter {unknown[0]!r}; known: {', '.join(sorted(names))}"
-            )
+        values = field_values(cls, values, "discovery", error=ConfigError)
         if "classes" in values:
             values["classes"] = tuple(values["classes"] or ())
         return cls(**values)

@@ -38,6 +38,8 @@ VideoTracker, TrackerState, ObjectTrack, FrameOutput, TrackedFrame, MemoryWindow
     The tracker, its typed (snapshottable) state and per-frame output.
 fill_holes
     Hole filling of mask logits.
+small_components
+    The small 8-connected components of boolean masks (shared with the concept tracker).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ __all__ = [
     "TrackerState",
     "VideoTracker",
     "fill_holes",
+    "small_components",
 ]
 
 #: Memory features are stored in this dtype (as the official predictor stores them).
@@ -91,21 +94,46 @@ def fill_holes(mask_logits: torch.Tensor, max_area: int) -> torch.Tensor:
     >>> round(float(fill_holes(m, 1)[0, 0, 2, 2]), 3)
     0.1
     """
-    from scipy import ndimage
-
     if max_area <= 0:
         return mask_logits
     background = (mask_logits <= 0).cpu().numpy()
-    holes = np.zeros_like(background)
+    holes = small_components(background, [max_area] * background.shape[0])
+    holes_t = torch.from_numpy(holes).to(mask_logits.device)
+    return torch.where(holes_t, torch.full_like(mask_logits, 0.1), mask_logits)
+
+
+def small_components(masks: np.ndarray, limits: Sequence[int]) -> np.ndarray:
+    """The pixels of the 8-connected components of ``masks[b, 0]`` that have at most
+    ``limits[b]`` pixels (the holes :func:`fill_holes` fills, the specks
+    :func:`~ecoseg.engine.concept_tracker.remove_specks` removes).
+
+    Parameters
+    ----------
+    masks : ndarray of bool, shape (B, 1, h, w)
+    limits : sequence of int
+        The largest component kept, per mask.
+
+    Returns
+    -------
+    ndarray of bool, shape (B, 1, h, w)
+
+    Examples
+    --------
+    >>> m = np.zeros((2, 1, 4, 4), bool); m[0, 0, 0, :2] = True; m[0, 0, 3, :] = True
+    >>> small_components(m, [2, 2]).sum(axis=(1, 2, 3)).tolist()
+    [2, 0]
+    """
+    from scipy import ndimage
+
+    out = np.zeros_like(masks)
     eight = np.ones((3, 3), dtype=bool)
-    for b in range(background.shape[0]):
-        labels, n = ndimage.label(background[b, 0], structure=eight)
+    for b in range(masks.shape[0]):
+        labels, n = ndimage.label(masks[b, 0], structure=eight)
         if n == 0:
             continue
         areas = np.bincount(labels.ravel())
-        holes[b, 0] = (labels > 0) & (areas[labels] <= max_area)
-    holes_t = torch.from_numpy(holes).to(mask_logits.device)
-    return torch.where(holes_t, torch.full_like(mask_logits, 0.1), mask_logits)
+        out[b, 0] = (labels > 0) & (areas[labels] <= limits[b])
+    return out
 
 
 # ---------------------------------------------------------------------------------------

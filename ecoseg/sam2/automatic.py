@@ -57,6 +57,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ecoseg.errors import ConfigError
+from ecoseg.sam2.predictor import decode_prompts
 
 __all__ = [
     "AutomaticMaskGenerator",
@@ -522,18 +523,12 @@ class AutomaticMaskGenerator:
         coords[:, 1] = coords[:, 1] / h
         coords = coords * s
         labels = torch.ones(len(points), 1, dtype=torch.int32, device=points.device)
-        sparse, dense = model.sam_prompt_encoder(
-            points=(coords[:, None, :], labels), boxes=None, masks=None
-        )
-        dtype = embed.dtype
-        out = model.sam_mask_decoder(
-            image_embeddings=embed,
-            image_pe=model.sam_prompt_encoder.get_dense_pe().to(dtype),
-            sparse_prompt_embeddings=sparse.to(dtype),
-            dense_prompt_embeddings=dense.to(dtype),
+        out = decode_prompts(
+            model,
+            embed,
+            [f.to(embed.dtype) for f in high_res],
+            (coords[:, None, :], labels),
             multimask_output=self.multimask_output,
-            repeat_image=len(points) > 1,
-            high_res_features=[f.to(dtype) for f in high_res],
         )
         n_masks = out.masks.shape[1]
         logits = out.masks.float().flatten(0, 1)[:, None]  # (B*M, 1, h4, w4)

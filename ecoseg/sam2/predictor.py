@@ -21,6 +21,9 @@ Exports
     ``image_embedding``, ``original_size``, ``reset()``.
 ``preprocess_image(image, image_size, *, device=None) -> Tensor``
     The official preprocessing, ``(H, W, 3) uint8 -> (1, 3, S, S) float32``.
+``decode_prompts(model, embedding, high_res, points, *, masks=None, multimask_output)``
+    Prompts in model input pixels -> the mask decoder's output on one image's embedding
+    (shared with the automatic mask generator and the SAM 3 predictor).
 ``IMAGENET_MEAN``, ``IMAGENET_STD``
 
 Examples
@@ -43,8 +46,16 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ecoseg.errors import PromptError, VideoError
+from ecoseg.sam2.mask_decoder import MaskDecoderOutput
 
-__all__ = ["ImagePredictor", "check_image", "preprocess_image", "IMAGENET_MEAN", "IMAGENET_STD"]
+__all__ = [
+    "ImagePredictor",
+    "check_image",
+    "decode_prompts",
+    "preprocess_image",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -102,6 +113,62 @@ def check_image(image) -> np.ndarray:
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise VideoError(f"image is empty: shape {arr.shape}")
     return arr
+
+
+def decode_prompts(
+    model,
+    embedding: Tensor,
+    high_res: list[Tensor],
+    points: tuple[Tensor, Tensor] | None,
+    *,
+    masks: Tensor | None = None,
+    multimask_output: bool,
+) -> MaskDecoderOutput:
+    """Masks for a batch of prompts on one image: ``model``'s prompt encoder, then its mask
+    decoder in the embedding's dtype (the SAM 2 image predictor, the automatic mask generator
+    and the SAM 3 predictor's clicks and boxes).
+
+    Parameters
+    ----------
+    model
+        Provides ``sam_prompt_encoder`` and ``sam_mask_decoder``, as
+        :class:`ecoseg.sam2.model.SAM2Model` does.
+    embedding : Tensor, shape (1, C, h, w)
+        The image's stride-16 embedding, "no memory" token already added.
+    high_res : list of Tensor
+        The decoder's projected stride-4 and stride-8 features.
+    points : (Tensor (K, N, 2), Tensor (K, N) int32), optional
+        Click (and box corner) positions in model input pixels and their labels.
+    masks : Tensor (K, 1, S/4, S/4), optional
+        Mask-logit prompts.
+    multimask_output : bool
+
+    Returns
+    -------
+    MaskDecoderOutput
+        ``masks`` (K, M, h4, w4), ``iou_pred`` (K, M), ``sam_tokens``, ``object_score_logits``.
+
+    Examples
+    --------
+    >>> from ecoseg import sam2
+    >>> m = sam2.build("sam2.1-tiny", pretrained=False, image_size=64, device="cpu")
+    >>> high_res = [torch.zeros(1, 32, 16, 16), torch.zeros(1, 64, 8, 8)]
+    >>> clicks = (torch.tensor([[[32.0, 32.0]]]), torch.ones(1, 1, dtype=torch.int32))
+    >>> out = decode_prompts(m, torch.zeros(1, 256, 4, 4), high_res, clicks, multimask_output=True)
+    >>> tuple(out.masks.shape), tuple(out.iou_pred.shape)
+    ((1, 3, 16, 16), (1, 3))
+    """
+    sparse, dense = model.sam_prompt_encoder(points=points, boxes=None, masks=masks)
+    dtype = embedding.dtype
+    return model.sam_mask_decoder(
+        image_embeddings=embedding,
+        image_pe=model.sam_prompt_encoder.get_dense_pe().to(dtype),
+        sparse_prompt_embeddings=sparse.to(dtype),
+        dense_prompt_embeddings=dense.to(dtype),
+        multimask_output=multimask_output,
+        repeat_image=sparse.shape[0] > 1,
+        high_res_features=high_res,
+    )
 
 
 class ImagePredictor:
@@ -305,17 +372,13 @@ class ImagePredictor:
         coords, lab, masks_in = self._prompts(points, labels, box, mask_input)
         model = self.model
         pts = (coords, lab) if coords is not None else None
-        sparse, dense = model.sam_prompt_encoder(points=pts, boxes=None, masks=masks_in)
-        decoder = model.sam_mask_decoder
-        dtype = self._embed.dtype
-        out = decoder(
-            image_embeddings=self._embed,
-            image_pe=model.sam_prompt_encoder.get_dense_pe().to(dtype),
-            sparse_prompt_embeddings=sparse.to(dtype),
-            dense_prompt_embeddings=dense.to(dtype),
+        out = decode_prompts(
+            model,
+            self._embed,
+            self._high_res,
+            pts,
+            masks=masks_in,
             multimask_output=multimask_output,
-            repeat_image=sparse.shape[0] > 1,
-            high_res_features=self._high_res,
         )
         low_res = out.masks.float()
         full = F.interpolate(low_res, size=self._orig_hw, mode="bilinear", align_corners=False)

@@ -22,6 +22,8 @@ Exports
     lower input size (see :meth:`Variant.with_image_size`).
 ``validate_image_size(size)``
     The input-size rule (a positive multiple of 32, at least 64).
+``check_image_size(size, *, multiple, minimum, maximum, model, native, examples)``
+    The rule and its message for any network's input size (SAM 3's uses it too).
 
 Examples
 --------
@@ -51,6 +53,7 @@ __all__ = [
     "VARIANTS",
     "get_variant",
     "validate_image_size",
+    "check_image_size",
     "IMAGE_SIZE_MULTIPLE",
     "MAX_IMAGE_SIZE",
 ]
@@ -317,18 +320,73 @@ def validate_image_size(size) -> int:
     ...
     ecoseg.errors.ConfigError: image_size (--image-size) must be at most 4096 ...
     """
+    return check_image_size(
+        size,
+        multiple=IMAGE_SIZE_MULTIPLE,
+        minimum=_MIN_IMAGE_SIZE,
+        maximum=MAX_IMAGE_SIZE,
+        model="SAM 2",
+        native=1024,
+        examples=(256, 512, 1024),
+    )
+
+
+def check_image_size(
+    size,
+    *,
+    multiple: int,
+    minimum: int,
+    maximum: int,
+    model: str,
+    native: int,
+    examples: tuple[int, ...],
+) -> int:
+    """Check a network's input size: an ``int`` multiple of ``multiple`` from ``minimum`` to
+    ``maximum``; return it as ``int``. The one rule and wording of SAM 2's
+    :func:`validate_image_size` and SAM 3's
+    (:func:`ecoseg.sam3.config.validate_image_size`).
+
+    Parameters
+    ----------
+    size
+        What the user gave (a bool or a float is refused).
+    multiple, minimum, maximum : int
+        The rule.
+    model : str
+        The network's name, for the message.
+    native : int
+        The size the network was trained at, for the message (``maximum`` is 4x it).
+    examples : tuple of int
+        Good sizes, named in the message.
+
+    Raises
+    ------
+    ConfigError
+        One line giving the rule and ``size``.
+
+    Examples
+    --------
+    >>> rule = dict(multiple=8, minimum=16, maximum=64, model="Net", native=16, examples=(16, 32))
+    >>> check_image_size(24, **rule)
+    24
+    >>> check_image_size(20, **rule)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: ... must be a multiple of 8 from 16 to 64 (e.g. 16, 32), got 20
+    """
     ok = isinstance(size, int) and not isinstance(size, bool)
-    if ok and size > MAX_IMAGE_SIZE:
+    if ok and size > maximum:
         raise ConfigError(
-            f"image_size (--image-size) must be at most {MAX_IMAGE_SIZE} (4x SAM 2's native "
-            "1024, above a 4K frame's width; memory grows with the square of the size), "
+            f"image_size (--image-size) must be at most {maximum} (4x {model}'s native "
+            f"{native}, above a 4K frame's width; memory grows with the square of the size), "
             f"got {size}"
         )
-    if ok and size >= _MIN_IMAGE_SIZE and size % IMAGE_SIZE_MULTIPLE == 0:
+    if ok and size >= minimum and size % multiple == 0:
         return int(size)
+    named = ", ".join(str(e) for e in examples)
     raise ConfigError(
-        f"image_size (--image-size) must be a multiple of {IMAGE_SIZE_MULTIPLE} from "
-        f"{_MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE} (e.g. 256, 512, 1024), got {size!r}"
+        f"image_size (--image-size) must be a multiple of {multiple} from "
+        f"{minimum} to {maximum} (e.g. {named}), got {size!r}"
     )
 
 

@@ -53,6 +53,7 @@ from ecoseg.sam2.variants import (
     NeckConfig,
     PromptEncoderConfig,
     Variant,
+    check_image_size,
 )
 from ecoseg.sam3.decoder import DecoderConfig
 from ecoseg.sam3.detector import DetectorConfig
@@ -284,18 +285,14 @@ def validate_image_size(size, patch_size: int = 14) -> int:
     ...
     ecoseg.errors.ConfigError: image_size (--image-size) must be at most 4032 ...
     """
-    ok = isinstance(size, int) and not isinstance(size, bool)
-    if ok and size > MAX_IMAGE_SIZE:
-        raise ConfigError(
-            f"image_size (--image-size) must be at most {MAX_IMAGE_SIZE} (4x SAM 3's native "
-            "1008, above a 4K frame's width; memory grows with the square of the size), "
-            f"got {size}"
-        )
-    if ok and size >= _MIN_PATCHES * patch_size and size % patch_size == 0:
-        return int(size)
-    raise ConfigError(
-        f"image_size (--image-size) must be a multiple of {patch_size} from "
-        f"{_MIN_PATCHES * patch_size} to {MAX_IMAGE_SIZE} (e.g. 336, 672, 1008), got {size!r}"
+    return check_image_size(
+        size,
+        multiple=patch_size,
+        minimum=_MIN_PATCHES * patch_size,
+        maximum=MAX_IMAGE_SIZE,
+        model="SAM 3",
+        native=1008,
+        examples=(336, 672, 1008),
     )
 
 

@@ -57,7 +57,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ecoseg.errors import ConfigError, PromptError
-from ecoseg.sam2.predictor import check_image
+from ecoseg.sam2.predictor import check_image, decode_prompts
 from ecoseg.sam3._det_ops import box_xyxy_to_cxcywh
 from ecoseg.sam3.geometry import GeometryPrompt
 
@@ -360,20 +360,12 @@ class ConceptPredictor:
         xy = torch.as_tensor(np.concatenate(parts, 1), device=self.device)
         xy = xy / torch.tensor([w, h], dtype=xy.dtype, device=xy.device) * size
         lab = torch.as_tensor(np.concatenate(part_labels, 1), dtype=torch.int32, device=xy.device)
-        sparse, dense = tracker.sam_prompt_encoder(points=(xy, lab), boxes=None, masks=None)
         embed = frame.features
         if tracker.variant.directly_add_no_mem_embed:
             embed = embed + tracker.no_mem_embed.view(1, -1, 1, 1).to(embed.dtype)
         multimask = box is None and len(coords) == 1
-        dtype = embed.dtype
-        out = tracker.sam_mask_decoder(
-            image_embeddings=embed,
-            image_pe=tracker.sam_prompt_encoder.get_dense_pe().to(dtype),
-            sparse_prompt_embeddings=sparse.to(dtype),
-            dense_prompt_embeddings=dense.to(dtype),
-            multimask_output=multimask,
-            repeat_image=k > 1,
-            high_res_features=list(frame.high_res),
+        out = decode_prompts(
+            tracker, embed, list(frame.high_res), (xy, lab), multimask_output=multimask
         )
         iou = out.iou_pred.float()
         best = iou.argmax(1)

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from ecoseg._checks import field_values
 from ecoseg.errors import ConfigError
 
 __all__ = ["ClassicalParams"]
@@ -133,15 +134,7 @@ class ClassicalParams:
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None) -> ClassicalParams:
         """Build from a dict, naming any unknown key in a :class:`ConfigError`."""
-        values = dict(values or {})
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ConfigError(
-                f"classical engine: unknown parameter {unknown[0]!r}; "
-                f"known: {', '.join(sorted(names))}"
-            )
-        return cls(**values)
+        return cls(**field_values(cls, values, "classical engine", error=ConfigError))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of all parameters (for provenance)."""
