@@ -16,6 +16,7 @@ from ecoseg.errors import ConfigError
 
 __all__ = [
     "check_checkpoint",
+    "check_out_folder",
     "check_out_parent",
     "check_distinct_stores",
     "check_outside_store",
@@ -110,6 +111,26 @@ def check_overwrite(
         exists = "://" not in os.fspath(path) and Path(path).exists()
     if exists:
         raise error(exists_message(path))
+
+
+def check_out_folder(path: str | os.PathLike) -> None:
+    """Refuse an output folder that exists as a file (the one wording of every command that
+    writes a folder: tables, a synthetic clip, a demo, a study, a batch's stores); a URL is not
+    checked.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> notes = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> check_out_folder(notes)
+    >>> _ = notes.write_text("site A")
+    >>> check_out_folder(notes)
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...notes.txt: exists and is not a folder
+    """
+    text = os.fspath(path)
+    if "://" not in text and os.path.exists(text) and not os.path.isdir(text):
+        raise ConfigError(f"{text}: exists and is not a folder")
 
 
 def check_out_parent(
