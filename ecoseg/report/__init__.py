@@ -101,9 +101,10 @@ def report(
             "ecoseg.study.load_study(path) (the report does not read study files)"
         )
     named = _named_stores(stores, study)
-    for store in named.values():  # not into a store it reads (its zarr.json, a zip store)
-        check_outside_store(out, store)
     truth_map = _truth_map(truth, named)
+    study_truth = [v.truth for v in study.videos if v.truth is not None] if study else []
+    for store in [*named.values(), *truth_map.values(), *study_truth]:
+        check_outside_store(out, store)  # not into a store it reads (its zarr.json, a zip store)
     html = render_html(named, out=out, tables=tables, study=study, title=title, truth=truth_map)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")

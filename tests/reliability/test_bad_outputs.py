@@ -464,6 +464,31 @@ def test_an_output_inside_the_input_store_is_refused(command, out, extra, store,
 
 
 @pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("command", "inside", "out"),
+    [
+        ("evaluate", "store", "{}/zarr.json"),
+        ("evaluate", "truth", "{}/zarr.json"),
+        ("evaluate", "truth", "{}/labels/zarr.json"),
+        ("report", "truth", "{}/zarr.json"),
+    ],
+)
+def test_an_output_inside_a_store_read_as_truth_is_refused(
+    command, inside, out, store, tmp_path, cli
+):
+    # `evaluate -o` (either store) and `report -o` (a --truth store) were not checked: with
+    # --overwrite the JSON or the page replaced the store's zarr.json and the store was lost
+    truth = tmp_path / "truth.zarr"
+    shutil.copytree(store, truth)
+    target = {"store": store, "truth": truth}[inside]
+    out = out.format(target)
+    before = _tree(tmp_path)
+    code, _, err = cli(command, store, "--truth", truth, "-o", out, "--overwrite")
+    assert_one_line_error(code, err, out, "inside the mask store", str(target), "-o")
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.bad_input
 @pytest.mark.parametrize("what", ["video", "zip"])
 def test_export_never_replaces_a_binary_file(what, store, clip, tmp_path, cli):
     # every file format is text; --overwrite replaced a video or another zipped store
