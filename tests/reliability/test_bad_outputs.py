@@ -489,6 +489,19 @@ def test_an_output_inside_a_store_read_as_truth_is_refused(
 
 
 @pytest.mark.bad_input
+@pytest.mark.parametrize("command", ["evaluate", "report"])
+def test_evaluate_and_report_never_replace_a_binary_file(command, store, clip, tmp_path, cli):
+    # as export: `evaluate -o reef.mp4 --overwrite` replaced the video with the metrics JSON,
+    # `report -o` with the page
+    target = tmp_path / "reef.mp4"
+    shutil.copy(clip.video, target)
+    before = _tree(target)
+    code, _, err = cli(command, store, "--truth", store, "-o", target, "--overwrite")
+    assert_one_line_error(code, err, str(target), "not a text file", "even with overwrite")
+    assert _tree(target) == before
+
+
+@pytest.mark.bad_input
 @pytest.mark.parametrize("what", ["video", "zip"])
 def test_export_never_replaces_a_binary_file(what, store, clip, tmp_path, cli):
     # every file format is text; --overwrite replaced a video or another zipped store
