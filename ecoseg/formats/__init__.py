@@ -371,6 +371,8 @@ def read_annotations(
     if module.NAME == "davis":
         if not src.is_dir():
             raise FormatError(f"{src}: the davis format is a folder of PNG masks")
+    elif src.is_dir():  # an unzipped export (CVAT's annotations.xml): not 'not found'
+        raise FormatError(f"{src}: is a folder; the {module.NAME} format is a file")
     elif not src.is_file():
         raise FormatError(f"{src}: file not found")
     if align == "time" and not module.TIMES:
