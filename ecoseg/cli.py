@@ -177,7 +177,7 @@ def _run_evaluate(args) -> int:
     if args.out:  # not into a store it reads (its zarr.json), nor into a DAVIS truth folder
         for store in (args.store, args.truth):
             check_outside_store(args.out, store)
-    result = evaluate(args.store, args.truth)
+    result = evaluate(args.store, args.truth, progress=True)  # bars on stderr; stdout: JSON
     text = json.dumps(result, indent=2, allow_nan=True)
     if args.out:
         Path(args.out).write_text(text + "\n")
