@@ -14,7 +14,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ecoseg._paths import check_checkpoint, check_out_parent, check_overwrite
+from ecoseg._paths import (
+    check_checkpoint,
+    check_out_parent,
+    check_overwrite,
+    check_text_replaceable,
+)
 from ecoseg.errors import ConfigError
 
 __all__ = [
@@ -251,8 +256,8 @@ def check_network_options(args: argparse.Namespace, has_prompts: bool) -> None:
 
 
 def check_out_file(path: str | None, overwrite: bool, flag: str = "-o") -> None:
-    """Refuse an output file that is a folder, that cannot be made, or that exists without
-    ``--overwrite``.
+    """Refuse an output file that is a folder or a binary file (a video), that cannot be made,
+    or that exists without ``--overwrite``.
 
     Examples
     --------
@@ -267,6 +272,7 @@ def check_out_file(path: str | None, overwrite: bool, flag: str = "-o") -> None:
         raise ConfigError(f"{path}: is a folder; give a file name ({flag})")
     check_out_parent(path, flag)
     check_overwrite(path, overwrite)
+    check_text_replaceable(path)
 
 
 OUTPUT_OPTIONS = {"out": "--out", "output": "--output", "save_model": "--save-model"}

@@ -16,10 +16,12 @@ from ecoseg.errors import ConfigError
 
 __all__ = [
     "check_checkpoint",
+    "check_out_folder",
     "check_out_parent",
     "check_distinct_stores",
     "check_outside_store",
     "check_overwrite",
+    "check_text_replaceable",
     "exists_message",
     "name_key",
     "plain_name",
@@ -110,6 +112,54 @@ def check_overwrite(
         exists = "://" not in os.fspath(path) and Path(path).exists()
     if exists:
         raise error(exists_message(path))
+
+
+def check_text_replaceable(
+    path: str | os.PathLike, *, error: type[Exception] = ConfigError
+) -> None:
+    """Refuse, even with ``overwrite``, to replace a binary file (a video, a zipped mask store,
+    an image: a NUL byte in its first 8 KiB) by a text output (JSON, HTML, CSV, XML), which no
+    ecoseg command could have written there.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> video = pathlib.Path(tempfile.mkdtemp()) / "reef.mp4"
+    >>> check_text_replaceable(video)  # not there: nothing to replace
+    >>> _ = video.write_bytes(bytes(4) + b"ftypmp42")
+    >>> check_text_replaceable(video)
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...reef.mp4: is not a text file ... even with overwrite ...
+    """
+    text = os.fspath(path)
+    if "://" in text or not os.path.isfile(text):
+        return
+    with open(text, "rb") as fh:
+        if b"\0" in fh.read(8192):
+            raise error(
+                f"{text}: is not a text file (a video, a zipped mask store, an image?); "
+                "refusing to replace it even with overwrite (choose another output path)"
+            )
+
+
+def check_out_folder(path: str | os.PathLike) -> None:
+    """Refuse an output folder that exists as a file (the one wording of every command that
+    writes a folder: tables, a synthetic clip, a demo, a study, a batch's stores); a URL is not
+    checked.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> notes = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> check_out_folder(notes)
+    >>> _ = notes.write_text("site A")
+    >>> check_out_folder(notes)
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...notes.txt: exists and is not a folder
+    """
+    text = os.fspath(path)
+    if "://" not in text and os.path.exists(text) and not os.path.isdir(text):
+        raise ConfigError(f"{text}: exists and is not a folder")
 
 
 def check_out_parent(

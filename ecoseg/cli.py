@@ -25,6 +25,7 @@ from ecoseg._cli import (
 )
 from ecoseg._formats_cli import add_export, add_import
 from ecoseg._info_cli import add_info
+from ecoseg._paths import check_outside_store
 from ecoseg._segment_cli import add_segment
 from ecoseg._species_cli import add_classify, add_edit
 from ecoseg._version import __version__
@@ -173,7 +174,10 @@ def _run_evaluate(args) -> int:
     from ecoseg.metrics import evaluate
 
     check_out_file(args.out, args.overwrite)
-    result = evaluate(args.store, args.truth)
+    if args.out:  # not into a store it reads (its zarr.json), nor into a DAVIS truth folder
+        for store in (args.store, args.truth):
+            check_outside_store(args.out, store)
+    result = evaluate(args.store, args.truth, progress=True)  # bars on stderr; stdout: JSON
     text = json.dumps(result, indent=2, allow_nan=True)
     if args.out:
         Path(args.out).write_text(text + "\n")

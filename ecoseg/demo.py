@@ -11,7 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
-from ecoseg._paths import check_overwrite
+from ecoseg._paths import check_out_folder, check_overwrite
 from ecoseg.errors import ConfigError
 
 __all__ = ["run_demo", "species_model_path"]
@@ -71,6 +71,7 @@ def run_demo(out: str | Path = "ecoseg-demo", *, overwrite: bool = False, progre
     from ecoseg.store import MaskStore
 
     out = Path(out)
+    check_out_folder(out)
     if out.exists() and any(out.iterdir()):
         check_overwrite(out, overwrite, exists=True)
         if not (out / "demo.json").exists():

@@ -454,6 +454,8 @@ def load_prompts(path: str | Path) -> Prompts:
         the file and the offending object/frame.
     """
     path = Path(path)
+    if path.is_dir():  # `batch --prompts-dir` takes a folder of them: not 'not found'
+        raise PromptError(f"{path}: is a folder, not a prompt file (JSON)")
     if not path.is_file():
         raise PromptError(f"{path}: prompt file not found")
     try:

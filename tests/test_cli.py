@@ -163,3 +163,15 @@ def test_segment_with_a_sam3_model_is_concept_tracking_without_concepts_flag(tmp
     assert "--detect-every must be a positive integer, got 0" in capsys.readouterr().err
     code = main(["segment", str(clip.video), "-o", str(tmp_path / "m.zarr"), "--detect-every", "2"])
     assert code == 2 and "--detect-every needs --concepts" in capsys.readouterr().err
+
+
+def test_evaluate_shows_its_progress_on_stderr_and_keeps_stdout_json(tmp_path, capsys):
+    """`ecoseg evaluate` ran without a progress bar (it never passed progress=True): minutes
+    of silence on an hour of video, where segment, measure, export and import show theirs."""
+    import ecoseg
+
+    clip = ecoseg.synth(tmp_path / "clip", frames=4, size=(64, 48))
+    assert main(["evaluate", str(clip.truth), "--truth", str(clip.truth)]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["frames"] == 4
+    assert "evaluate (overlaps)" in err and "evaluate (boundaries)" in err

@@ -78,3 +78,29 @@ def test_a_missing_checkpoint_says_how_to_get_the_weights(tmp_path, model, hint)
     with pytest.raises(ConfigError, match=r"^\S*w\.pt: checkpoint file not found; ") as caught:
         check_checkpoint(tmp_path / "w.pt", model)
     assert hint in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("command", ["demo", "study", "batch", "measure", "synth"])
+def test_a_file_where_a_command_writes_a_folder_is_one_line_and_kept(command, tmp_path, capsys):
+    """``--out notes.txt`` of a command that writes a folder: demo, study and batch ended in
+    ``ecoseg: error: [Errno 20] Not a directory`` (or ``[Errno 17] File exists``) with exit
+    status 1; every such command now says it as measure and synth did, and the file stays."""
+    from ecoseg.cli import main
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("site A")
+    video = tmp_path / "T1.mp4"
+    video.write_bytes(b"")
+    study = tmp_path / "study.yaml"
+    study.write_text("name: s\nvideos:\n  - path: T1.mp4\n")
+    args = {
+        "demo": ["demo", "--out", notes],
+        "study": ["study", study, "-o", notes, "--quiet"],
+        "batch": ["batch", video, "-o", notes, "--quiet"],
+        "measure": ["measure", tmp_path / "s.zarr", "-o", notes],
+        "synth": ["synth", "-o", notes],
+    }[command]
+    assert main([str(a) for a in args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"ecoseg: error: {notes}: exists and is not a folder"
+    assert notes.read_text() == "site A"

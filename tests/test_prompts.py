@@ -146,6 +146,15 @@ def test_missing_and_binary_files(tmp_path):
         load_prompts(path)
 
 
+def test_a_folder_is_named_a_folder_not_a_missing_file(tmp_path):
+    """A folder of prompt files (batch --prompts-dir's) given as --prompts said 'prompt
+    file not found' of a path that exists."""
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    with pytest.raises(PromptError, match=r"prompts: is a folder, not a prompt file \(JSON\)"):
+        load_prompts(folder)
+
+
 def test_validate_against_video():
     p = Prompts.from_dict(GOOD)
     assert p.validate(100, 50, 10) is p

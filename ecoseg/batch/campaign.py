@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import logger
-from ecoseg._paths import check_checkpoint, name_key, plain_name
+from ecoseg._paths import check_checkpoint, check_out_folder, name_key, plain_name
 from ecoseg.batch.cluster import (
     check_count,
     check_gpu_workers,
@@ -148,6 +148,7 @@ def batch(
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ConfigError(f"retries must be a whole number >= 0, got {retries!r}")
     out = os.fspath(out)
+    check_out_folder(out)
     names = _check_names(videos)
     for video in videos:
         if not is_url(video) and not Path(local_path(video)).exists():

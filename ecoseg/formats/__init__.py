@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._paths import check_outside_store
+from ecoseg._paths import check_outside_store, check_text_replaceable
 from ecoseg.errors import FormatError, PromptError
 from ecoseg.formats._annotated import UnannotatedFramesWarning, check_annotated
 from ecoseg.formats._common import (
@@ -295,11 +295,8 @@ def _check_replaceable(path: Path, folder: bool) -> None:
             f"{path}: is a folder; refusing to replace it even with overwrite "
             "(choose another output path)"
         )
-    if not folder and _is_binary(path):  # every file format is text: a video, a zip store
-        raise FormatError(
-            f"{path}: is not a text file (a video, a zipped mask store, an image?); refusing "
-            "to replace it even with overwrite (choose another output path)"
-        )
+    if not folder:  # every file format is text: not over a video, a zip store
+        check_text_replaceable(path, error=FormatError)
     if folder and (
         not path.is_dir()
         or any(
@@ -312,12 +309,6 @@ def _check_replaceable(path: Path, folder: bool) -> None:
             f"{path}: exists and is not a folder of PNG masks; refusing to replace it even "
             "with overwrite (choose another output path)"
         )
-
-
-def _is_binary(path: Path) -> bool:
-    """Whether a file's first 8 KiB hold a NUL byte (no export format writes one)."""
-    with open(path, "rb") as fh:
-        return b"\0" in fh.read(8192)
 
 
 def _remove(path: Path) -> None:
@@ -380,6 +371,8 @@ def read_annotations(
     if module.NAME == "davis":
         if not src.is_dir():
             raise FormatError(f"{src}: the davis format is a folder of PNG masks")
+    elif src.is_dir():  # an unzipped export (CVAT's annotations.xml): not 'not found'
+        raise FormatError(f"{src}: is a folder; the {module.NAME} format is a file")
     elif not src.is_file():
         raise FormatError(f"{src}: file not found")
     if align == "time" and not module.TIMES:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ecoseg._lazy import make_callable
-from ecoseg._paths import check_outside_store, check_overwrite
+from ecoseg._paths import check_out_folder, check_outside_store, check_overwrite
 from ecoseg.errors import ConfigError
 from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibration
 from ecoseg.measure.counts import class_order, counts_table, maxn_table, warn_case_clashes
@@ -296,8 +296,7 @@ def _targets(out, formats, overwrite) -> list[Path]:
     if out is None:
         return []
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out}: exists and is not a folder")
+    check_out_folder(out)
     paths = [out / f"{name}.{fmt}" for name in TABLES for fmt in formats] + [out / "tables.json"]
     for p in paths:
         check_overwrite(p, overwrite)

@@ -22,7 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._lazy import make_callable
-from ecoseg._paths import check_out_parent, check_outside_store, check_overwrite
+from ecoseg._paths import (
+    check_out_parent,
+    check_outside_store,
+    check_overwrite,
+    check_text_replaceable,
+)
 from ecoseg.errors import ConfigError
 
 __all__ = ["report", "render_html"]
@@ -75,7 +80,8 @@ def report(
     ------
     ConfigError
         No store, truth stores that do not match the stores, ``study`` is not a loaded study,
-        ``out`` is a folder, cannot be made, or exists and ``overwrite`` is false.
+        ``out`` is a folder or a binary file (a video), cannot be made, or exists and
+        ``overwrite`` is false.
     StoreError
         A store is missing or malformed, or holds no frames
         (:func:`ecoseg.measure.check_has_frames`).
@@ -95,15 +101,17 @@ def report(
         raise ConfigError(f"{out}: is a folder; give the report's file name (e.g. report.html)")
     check_out_parent(out)
     check_overwrite(out, overwrite)
+    check_text_replaceable(out)
     if study is not None and not hasattr(study, "videos"):
         raise ConfigError(
             f"report: study={study!r} is not a loaded study; pass "
             "ecoseg.study.load_study(path) (the report does not read study files)"
         )
     named = _named_stores(stores, study)
-    for store in named.values():  # not into a store it reads (its zarr.json, a zip store)
-        check_outside_store(out, store)
     truth_map = _truth_map(truth, named)
+    study_truth = [v.truth for v in study.videos if v.truth is not None] if study else []
+    for store in [*named.values(), *truth_map.values(), *study_truth]:
+        check_outside_store(out, store)  # not into a store it reads (its zarr.json, a zip store)
     html = render_html(named, out=out, tables=tables, study=study, title=title, truth=truth_map)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import logger
-from ecoseg._paths import relpath
+from ecoseg._paths import check_out_folder, relpath
 from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks, task_resources
 from ecoseg.batch.jobs import Job, run_job, store_status
 from ecoseg.errors import ConfigError, EcosegError
@@ -147,6 +147,7 @@ def run_study(
         study = dataclasses.replace(study, output=Path(output).resolve())
     log = logger(progress, "study")
     output = study.output
+    check_out_folder(output)
     manifest = load_manifest(output)
     output.mkdir(parents=True, exist_ok=True)
     hashes = manifest["hashes"]

@@ -82,7 +82,9 @@ def frame_rate(fps: float) -> Fraction:
     return Fraction(fps).limit_denominator(1001000)
 
 
-def check_parameters(frames, size, fps, camera, n_fish, n_inv) -> tuple[int, int]:
+def check_parameters(seed, frames, size, fps, camera, n_fish, n_inv) -> tuple[int, int]:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
     try:
         width, height = (int(v) for v in size)
         if (width, height) != tuple(size):
@@ -128,7 +130,7 @@ def make_scene(
     Parameters
     ----------
     seed : int
-        Seed of every random choice; the same seed and parameters give the same clip.
+        Seed of every random choice (>= 0); the same seed and parameters give the same clip.
     frames : int
         Number of frames (>= 1).
     size : (int, int)
@@ -162,7 +164,7 @@ def make_scene(
     >>> scene.mm_per_px
     12.5
     """
-    width, height = check_parameters(frames, size, fps, camera, n_fish, n_invertebrates)
+    width, height = check_parameters(seed, frames, size, fps, camera, n_fish, n_invertebrates)
     frames, n_fish, n_invertebrates = int(frames), int(n_fish), int(n_invertebrates)
     fps = float(fps)
     s = width / REFERENCE_WIDTH  # pixels per reference pixel

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._paths import check_overwrite
+from ecoseg._paths import check_out_folder, check_overwrite
 from ecoseg.errors import ConfigError
 from ecoseg.synth.rendering import SynthFrame, synth_frames
 from ecoseg.synth.scene import make_scene
@@ -136,8 +136,7 @@ def synth(
     )
     out = Path(out)
     video_path, truth_path = out / "video.mp4", out / "truth.zarr"
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out}: exists and is not a folder")
+    check_out_folder(out)
     check_overwrite(video_path, overwrite)
     check_overwrite(truth_path, overwrite, error=StoreError)
     out.mkdir(parents=True, exist_ok=True)

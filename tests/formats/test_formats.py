@@ -244,6 +244,16 @@ def test_davis_refuses_large_ids(tmp_path):
         export(store, "davis", tmp_path / "pngs")
 
 
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "davis"])
+def test_a_folder_for_a_file_format_is_named_a_folder(fmt, tmp_path):
+    """An unzipped export folder (CVAT's holds annotations.xml) was 'file not found'."""
+    folder = tmp_path / "task_12-export"
+    folder.mkdir()
+    video = VideoInfo(width=64, height=48, times=np.arange(3) / 30, record={})
+    with pytest.raises(FormatError, match=f"task_12-export: is a folder; the {fmt} format is a f"):
+        read_annotations(folder, fmt, video)
+
+
 def test_export_does_not_overwrite(sample, tmp_path):
     truth = sample[0]
     (tmp_path / "x.json").write_text("precious")

@@ -464,6 +464,44 @@ def test_an_output_inside_the_input_store_is_refused(command, out, extra, store,
 
 
 @pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("command", "inside", "out"),
+    [
+        ("evaluate", "store", "{}/zarr.json"),
+        ("evaluate", "truth", "{}/zarr.json"),
+        ("evaluate", "truth", "{}/labels/zarr.json"),
+        ("report", "truth", "{}/zarr.json"),
+    ],
+)
+def test_an_output_inside_a_store_read_as_truth_is_refused(
+    command, inside, out, store, tmp_path, cli
+):
+    # `evaluate -o` (either store) and `report -o` (a --truth store) were not checked: with
+    # --overwrite the JSON or the page replaced the store's zarr.json and the store was lost
+    truth = tmp_path / "truth.zarr"
+    shutil.copytree(store, truth)
+    target = {"store": store, "truth": truth}[inside]
+    out = out.format(target)
+    before = _tree(tmp_path)
+    code, _, err = cli(command, store, "--truth", truth, "-o", out, "--overwrite")
+    assert_one_line_error(code, err, out, "inside the mask store", str(target), "-o")
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("command", ["evaluate", "report"])
+def test_evaluate_and_report_never_replace_a_binary_file(command, store, clip, tmp_path, cli):
+    # as export: `evaluate -o reef.mp4 --overwrite` replaced the video with the metrics JSON,
+    # `report -o` with the page
+    target = tmp_path / "reef.mp4"
+    shutil.copy(clip.video, target)
+    before = _tree(target)
+    code, _, err = cli(command, store, "--truth", store, "-o", target, "--overwrite")
+    assert_one_line_error(code, err, str(target), "not a text file", "even with overwrite")
+    assert _tree(target) == before
+
+
+@pytest.mark.bad_input
 @pytest.mark.parametrize("what", ["video", "zip"])
 def test_export_never_replaces_a_binary_file(what, store, clip, tmp_path, cli):
     # every file format is text; --overwrite replaced a video or another zipped store

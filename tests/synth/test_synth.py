@@ -328,6 +328,8 @@ def test_refuses_to_overwrite(tmp_path):
         (dict(fps=float("nan")), "fps"),
         (dict(n_fish=-1), "n_fish"),
         (dict(n_invertebrates="2"), "n_invertebrates"),
+        (dict(seed=-1), "seed must be an integer >= 0, got -1"),
+        (dict(seed=1.5), "seed"),
     ],
 )
 def test_bad_parameters(kwargs, match, tmp_path):
