@@ -61,6 +61,11 @@ class ClassNameWarning(UserWarning):
     as two species, which a person rarely means; the warning names them and the store."""
 
 
+class CalibrationReplacedWarning(UserWarning):
+    """A calibration given to ``measure`` replaces another one stored with the mask store; the
+    warning names the store and both (the store keeps only the new one)."""
+
+
 class PromptClippedWarning(UserWarning):
     """A prompt box (or exemplar box) reaches past the edge of the frame: it is cut to the
     frame; the warning names the file, object or concept, frame, both boxes and the frame

@@ -159,7 +159,9 @@ def measure(
         calibration, for CSV readers) into; created if needed.
     calibration : Calibration, float, str or dict, optional
         mm per pixel (a number, a CLI spec such as ``"scale-bar:0,0,200,0,100"``, or a
-        :class:`Calibration`). It is validated and **saved into the store** before measuring.
+        :class:`Calibration`). It is validated and **saved into the store** before measuring;
+        one that replaces another stored calibration warns
+        (:class:`~ecoseg.errors.CalibrationReplacedWarning`, naming both).
         Default: the calibration already stored with the store (if any).
     roi : array of bool (H, W) or sequence of (x, y), optional
         Region of interest for the cover table (default: the whole frame).
@@ -234,6 +236,7 @@ def measure(
     mask = roi_mask(roi, shape)
     if new_cal is not None:
         new_cal.check_frame(store.width, store.height, store.path)
+        _warn_if_replaced(store, new_cal)
         save_calibration(store, new_cal)
         cal = new_cal
     else:
@@ -282,6 +285,27 @@ def measure(
     if note is not None:  # numbers of part of a video: measured, and said so
         warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
     return tables
+
+
+def _warn_if_replaced(store, new: Calibration) -> None:
+    """Warn when ``new`` replaces another calibration stored with ``store`` (the store keeps
+    one): a different ``mm_per_px`` or way of measuring it, named both."""
+    from ecoseg._checks import number_text
+    from ecoseg.errors import CalibrationReplacedWarning
+
+    old = Calibration.load(store)
+    if old is None or old.to_dict() == new.to_dict():
+        return
+
+    def text(c: Calibration) -> str:
+        return f"{number_text(c.mm_per_px)} mm/px ({c.method.replace('_', ' ')})"
+
+    warnings.warn(
+        f"{store.path}: the calibration {text(new)} replaces the stored {text(old)}; "
+        "sizes are now measured with the new one",
+        CalibrationReplacedWarning,
+        stacklevel=3,
+    )
 
 
 def _check_formats(formats) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecoseg.errors import CalibrationError, ConfigError, StoreError
+from ecoseg.errors import CalibrationError, CalibrationReplacedWarning, ConfigError, StoreError
 from ecoseg.measure import TABLES, measure, read_table
 from ecoseg.store import MaskStore
 
@@ -116,13 +116,32 @@ def test_calibration_is_validated_and_saved(tmp_path):
     # later runs use the stored calibration
     assert "area_mm2" in measure(tmp_path / "m.zarr")["regions"]
     # a read-only store object is reopened for writing
-    measure(MaskStore.open(tmp_path / "m.zarr"), calibration=0.25)
+    with pytest.warns(CalibrationReplacedWarning, match=r"0\.25 mm/px \(scale\) replaces"):
+        measure(MaskStore.open(tmp_path / "m.zarr"), calibration=0.25)
     assert MaskStore.open(tmp_path / "m.zarr").calibration["mm_per_px"] == 0.25
     # ... and so is a zarr Store object (not only a path)
     import zarr
 
-    measure(zarr.storage.LocalStore(tmp_path / "m.zarr"), calibration=0.125)
+    with pytest.warns(CalibrationReplacedWarning):
+        measure(zarr.storage.LocalStore(tmp_path / "m.zarr"), calibration=0.125)
     assert MaskStore.open(tmp_path / "m.zarr").calibration["mm_per_px"] == 0.125
+
+
+def test_a_calibration_that_replaces_another_warns_naming_both(tmp_path):
+    """The store keeps one calibration: replacing it is said, the same one again is not."""
+    make_store(tmp_path / "m.zarr")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CalibrationReplacedWarning)
+        measure(tmp_path / "m.zarr", calibration=10)  # none stored before
+        measure(tmp_path / "m.zarr", calibration="10")  # the same again
+    with pytest.warns(CalibrationReplacedWarning) as caught:
+        measure(tmp_path / "m.zarr", calibration="scale-bar:0,0,0,10,5")
+    message = str(caught[0].message)
+    assert message == (
+        f"{tmp_path / 'm.zarr'}: the calibration 0.5 mm/px (scale bar) replaces the stored "
+        "10 mm/px (scale); sizes are now measured with the new one"
+    )
+    assert MaskStore.open(tmp_path / "m.zarr").calibration["mm_per_px"] == 0.5
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, float("nan"), "0", "lasers:0,0,0,0,5"])
