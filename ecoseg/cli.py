@@ -237,6 +237,7 @@ def _run_report(args) -> int:
         title=args.title,
         truth=args.truth,
         overwrite=args.overwrite,
+        progress=True,
     )
     print(f"report: {path}")
     return 0

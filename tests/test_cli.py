@@ -175,3 +175,16 @@ def test_evaluate_shows_its_progress_on_stderr_and_keeps_stdout_json(tmp_path, c
     out, err = capsys.readouterr()
     assert json.loads(out)["frames"] == 4
     assert "evaluate (overlaps)" in err and "evaluate (boundaries)" in err
+
+
+def test_report_shows_its_progress_on_stderr(tmp_path, capsys):
+    """`ecoseg report` measured and evaluated its stores without a progress bar: on an hour
+    of video, minutes of silence before the page."""
+    import ecoseg
+
+    clip = ecoseg.synth(tmp_path / "clip", frames=4, size=(64, 48))
+    page = tmp_path / "report.html"
+    assert main(["report", str(clip.truth), "--truth", str(clip.truth), "-o", str(page)]) == 0
+    err = capsys.readouterr().err
+    assert page.exists()
+    assert "measure" in err and "evaluate (overlaps)" in err

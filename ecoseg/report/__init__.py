@@ -45,6 +45,7 @@ def report(
     title: str | None = None,
     truth: Mapping[str, Any] | Sequence[Any] | None = None,
     overwrite: bool = False,
+    progress: bool = False,
 ) -> Path:
     """Write a self-contained HTML report of one or more mask stores.
 
@@ -70,6 +71,8 @@ def report(
         adds the accuracy section. A study's ``truth:`` entries are used as well.
     overwrite : bool
         Replace ``out`` if it exists.
+    progress : bool
+        Show progress bars (on stderr) while the stores are measured and evaluated.
 
     Returns
     -------
@@ -112,7 +115,9 @@ def report(
     study_truth = [v.truth for v in study.videos if v.truth is not None] if study else []
     for store in [*named.values(), *truth_map.values(), *study_truth]:
         check_outside_store(out, store)  # not into a store it reads (its zarr.json, a zip store)
-    html = render_html(named, out=out, tables=tables, study=study, title=title, truth=truth_map)
+    html = render_html(
+        named, out=out, tables=tables, study=study, title=title, truth=truth_map, progress=progress
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
@@ -132,6 +137,7 @@ def render_html(
     study: Any = None,
     title: str | None = None,
     truth: Mapping[str, Any] | None = None,
+    progress: bool = False,
 ) -> str:
     """The report page as a string (see :func:`report`); ``stores`` maps name to path."""
     import jinja2
@@ -149,6 +155,7 @@ def render_html(
         title=title,
         truth=truth,
         shown=shown,
+        progress=progress,
     )
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("ecoseg.report", "templates"),

@@ -194,7 +194,9 @@ def calibration_dict(cal: Any, spec: Any) -> dict:
     return d
 
 
-def read_tables(videos: list[VideoInfo], tables: Any, study: Any = None) -> dict[str, Any]:
+def read_tables(
+    videos: list[VideoInfo], tables: Any, study: Any = None, *, progress: bool = False
+) -> dict[str, Any]:
     """The tables of the report, combined across videos (a ``video`` column first).
 
     ``tables`` given with one store may lack the ``video`` column; their class names are read
@@ -203,7 +205,7 @@ def read_tables(videos: list[VideoInfo], tables: Any, study: Any = None) -> dict
     ``"sea  urchin"`` and ``"sea urchin"`` gives one species; a ``maxn`` table with two
     spellings of one name has those rows rebuilt from the ``counts`` table given, with a
     warning, and is refused without one). ``None`` measures every store now (with the study's
-    calibration, if any).
+    calibration, if any; ``progress``: a bar per store).
     """
     if tables is not None:
         out = {}
@@ -228,7 +230,7 @@ def read_tables(videos: list[VideoInfo], tables: Any, study: Any = None) -> dict
                 cal = study.video(v.name).calibration
             except KeyError:
                 cal = None
-        per_video[v.name] = measure(v.store_path, None, calibration=cal, progress=False)
+        per_video[v.name] = measure(v.store_path, None, calibration=cal, progress=progress)
     meta = {
         v.name: {"site": v.site, "transect": v.transect, "date": v.date, "depth_m": v.depth_m}
         for v in videos

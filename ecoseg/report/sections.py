@@ -51,8 +51,10 @@ def build_context(
     title: str | None,
     truth: Mapping[str, str] | None,
     shown: Mapping[str, str],
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """Collect the report's data and figures for the template."""
+    """Collect the report's data and figures for the template (``progress``: bars for
+    measuring and evaluating the stores)."""
     from ecoseg._version import __version__
 
     videos = [read_video(name, path, shown[name], study) for name, path in stores.items()]
@@ -61,7 +63,7 @@ def build_context(
         if v.truth is None and v.name in truth:
             v.truth = str(truth[v.name])
             v.truth_shown = str(truth[v.name])
-    tables = read_tables(videos, tables, study)
+    tables = read_tables(videos, tables, study, progress=progress)
     classes = sorted(
         set().union(
             *(set(tables[t]["class"].astype(str)) for t in ("regions", "maxn") if t in tables),
@@ -161,7 +163,7 @@ def build_context(
         )
         ctx["site_table"] = _site_table(videos, tables, sites, classes)
     ctx["species"] = species_table(tables.get("tracks"))
-    ctx["accuracy"] = _accuracy(videos)
+    ctx["accuracy"] = _accuracy(videos, progress)
     ctx["tables"] = _table_downloads(tables, study, out)
     sections = [
         ("provenance", "Study and provenance"),
@@ -639,7 +641,7 @@ _HEADLINE_METRICS = (
 )
 
 
-def _accuracy(videos: list[VideoInfo]) -> dict[str, Any] | None:
+def _accuracy(videos: list[VideoInfo], progress: bool = False) -> dict[str, Any] | None:
     with_truth = [v for v in videos if v.truth]
     if not with_truth:
         return None
@@ -649,7 +651,7 @@ def _accuracy(videos: list[VideoInfo]) -> dict[str, Any] | None:
     results = []
     for v in with_truth:
         try:
-            metrics = evaluate(v.store_path, v.truth)
+            metrics = evaluate(v.store_path, v.truth, progress=progress)
         except EcosegError as exc:
             results.append((v, None, " ".join(str(exc).split())))
             continue
