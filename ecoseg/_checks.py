@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_int", "field_values", "number_text", "positive_int"]
+__all__ = ["as_int", "field_values", "non_negative_int", "number_text", "positive_int"]
 
 
 def as_int(value) -> int:
@@ -72,15 +72,37 @@ def positive_int(
     ...
     ValueError: chunk_frames must be a positive integer, got 2.0
     """
+    return _int_at_least(value, 1, name, "a positive", where, error, exact)
+
+
+def non_negative_int(
+    value, name: str, *, where: object = None, error: type[Exception] = ValueError
+) -> int:
+    """``value`` as an int >= 0 (a whole float too, never a bool), or ``error`` with a one-line
+    reason (the parameters of :func:`positive_int`).
+
+    Examples
+    --------
+    >>> non_negative_int(0, "first_frame")
+    0
+    >>> non_negative_int(-5, "first_frame", where="gt.txt")
+    Traceback (most recent call last):
+    ...
+    ValueError: gt.txt: first_frame must be a non-negative integer, got -5
+    """
+    return _int_at_least(value, 0, name, "a non-negative", where, error, False)
+
+
+def _int_at_least(value, low: int, name: str, words: str, where, error, exact: bool) -> int:
     try:
         if exact and (isinstance(value, bool) or not isinstance(value, int | np.integer)):
             raise ValueError(value)
         n = as_int(value)
     except (TypeError, ValueError, OverflowError):
-        n = 0
-    if n <= 0:
+        n = low - 1
+    if n < low:
         prefix = "" if where is None else f"{where}: "
-        raise error(f"{prefix}{name} must be a positive integer, got {value!r}")
+        raise error(f"{prefix}{name} must be {words} integer, got {value!r}")
     return n
 
 

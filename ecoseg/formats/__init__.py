@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._checks import non_negative_int
 from ecoseg._paths import check_outside_store, check_text_replaceable
 from ecoseg.errors import FormatError, PromptError
 from ecoseg.formats._annotated import UnannotatedFramesWarning, check_annotated
@@ -381,7 +382,9 @@ def read_annotations(
     if first_frame is not None:
         if module.NAME != "mots":
             raise FormatError("first_frame applies to the mots format only")
-        kwargs["first_frame"] = first_frame
+        kwargs["first_frame"] = non_negative_int(
+            first_frame, "first_frame", where=src, error=FormatError
+        )
     ann = module.read(src, width=info.width, height=info.height, **kwargs)
     if align == "time" and ann.annotated is not None:
         ann = _listed_by_time(ann)

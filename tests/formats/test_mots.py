@@ -41,6 +41,16 @@ def test_kitti_frames_from_zero_and_ignore_regions(tmp_path):
     assert [(i.frame, i.track) for i in ann.instances] == [(1, 3)]
 
 
+def test_a_negative_first_frame_is_refused_up_front(tmp_path):
+    # it was accepted and failed later as 'frame 40 is past the end'
+    (tmp_path / "m.txt").write_text("1 2 1 4 4 24\n")
+    video = VideoInfo(4, 4, np.arange(3) / 30, {})
+    with pytest.raises(
+        FormatError, match="m.txt: first_frame must be a non-negative integer, got -5"
+    ):
+        read_annotations(tmp_path / "m.txt", "mots", video, first_frame=-5)
+
+
 def test_wrong_size_names_line(tmp_path):
     (tmp_path / "m.txt").write_text("1 2 1 4 4 24\n")
     with pytest.raises(FormatError, match=r"m\.txt: line 1: image size 4x4 differs"):
