@@ -16,6 +16,7 @@ from typing import Any
 
 from ecoseg._paths import (
     check_checkpoint,
+    check_not_folder,
     check_out_parent,
     check_overwrite,
     check_text_replaceable,
@@ -94,6 +95,7 @@ def engine_params(value: str | None, flag: str = "--params") -> dict[str, Any] |
         text = value
     else:
         where = value
+        check_not_folder(value, f"settings file ({flag} takes a JSON object or a .json file)")
         try:
             text = Path(value).read_text(encoding="utf-8")
         except (FileNotFoundError, IsADirectoryError):

@@ -16,6 +16,7 @@ from ecoseg.errors import ConfigError
 
 __all__ = [
     "check_checkpoint",
+    "check_not_folder",
     "check_out_folder",
     "check_out_parent",
     "check_distinct_stores",
@@ -160,6 +161,23 @@ def check_out_folder(path: str | os.PathLike) -> None:
     text = os.fspath(path)
     if "://" not in text and os.path.exists(text) and not os.path.isdir(text):
         raise ConfigError(f"{text}: exists and is not a folder")
+
+
+def check_not_folder(
+    path: str | os.PathLike, what: str, *, error: type[Exception] = ConfigError
+) -> None:
+    """Refuse a folder named where a file is expected, as a folder (not as 'not found': the path
+    exists); the one wording of every command that reads a file the user names.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_not_folder(tempfile.mkdtemp(), "study file (YAML)")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...: is a folder, not a study file (YAML)
+    """
+    if os.path.isdir(os.fspath(path)):
+        raise error(f"{os.fspath(path)}: is a folder, not a {what}")
 
 
 def check_out_parent(

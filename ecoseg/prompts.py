@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._paths import check_not_folder
 from ecoseg._prompt_values import check_points, click_labels, fit_box, float_array, is_number, shown
 from ecoseg.errors import PromptError
 
@@ -454,8 +455,7 @@ def load_prompts(path: str | Path) -> Prompts:
         the file and the offending object/frame.
     """
     path = Path(path)
-    if path.is_dir():  # `batch --prompts-dir` takes a folder of them: not 'not found'
-        raise PromptError(f"{path}: is a folder, not a prompt file (JSON)")
+    check_not_folder(path, "prompt file (JSON)", error=PromptError)  # --prompts-dir takes one
     if not path.is_file():
         raise PromptError(f"{path}: prompt file not found")
     try:

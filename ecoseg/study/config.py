@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import one_line
-from ecoseg._paths import check_checkpoint, name_key, plain_name, relpath
+from ecoseg._paths import check_checkpoint, check_not_folder, name_key, plain_name, relpath
 from ecoseg.errors import CalibrationError, ConfigError, EcosegError
 
 __all__ = ["SETTING_KEYS", "TOP_KEYS", "VIDEO_KEYS", "Study", "VideoSpec", "load_study"]
@@ -219,7 +219,7 @@ def load_study(path: str | os.PathLike) -> Study:
     """
     import yaml
 
-    path = Path(path)
+    check_not_folder(path := Path(path), "study file (YAML)")
     if not path.is_file():
         raise ConfigError(f"{path}: study file not found")
     try:

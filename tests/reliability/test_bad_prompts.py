@@ -145,10 +145,11 @@ def test_bad_discovery_settings(text, culprit, clip, tmp_path, no_model, cli):
     ("params", "culprit"),
     [
         ("nowhere.json", "nowhere.json: settings file not found"),
+        (".", ".: is a folder, not a settings file (--params takes"),
         ("{not json", "--params: not valid JSON"),
         ('{"nope": 1}', "nope"),
     ],
-    ids=["missing-file", "malformed", "unknown-setting"],
+    ids=["missing-file", "folder", "malformed", "unknown-setting"],
 )
 def test_bad_engine_settings(params, culprit, clip, tmp_path, cli):
     out = tmp_path / "m.zarr"

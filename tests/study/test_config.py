@@ -137,6 +137,13 @@ def test_missing_study_file(tmp_path):
         load_study(tmp_path / "nope.yaml")
 
 
+def test_a_folder_for_the_study_file_is_named_a_folder(tmp_path):
+    # 'study file not found' of a path that exists sent the user looking for a typo
+    (tmp_path / "study").mkdir()
+    with pytest.raises(ConfigError, match=r"study: is a folder, not a study file \(YAML\)$"):
+        load_study(tmp_path / "study")
+
+
 def test_output_must_not_be_the_study_folder(tmp_path):
     (tmp_path / "v.mp4").write_bytes(b"x")
     path = tmp_path / "s.yaml"
