@@ -164,10 +164,15 @@ def check_out_folder(path: str | os.PathLike) -> None:
 
 
 def check_not_folder(
-    path: str | os.PathLike, what: str, *, error: type[Exception] = ConfigError
+    path: str | os.PathLike,
+    what: str,
+    *,
+    error: type[Exception] = ConfigError,
+    shown: str | os.PathLike | None = None,
 ) -> None:
     """Refuse a folder named where a file is expected, as a folder (not as 'not found': the path
-    exists); the one wording of every command that reads a file the user names.
+    exists); the one wording of every command that reads a file the user names. ``shown``: the
+    path as the user wrote it, for the message (default ``path``).
 
     Examples
     --------
@@ -177,7 +182,7 @@ def check_not_folder(
     ecoseg.errors.ConfigError: ...: is a folder, not a study file (YAML)
     """
     if os.path.isdir(os.fspath(path)):
-        raise error(f"{os.fspath(path)}: is a folder, not a {what}")
+        raise error(f"{os.fspath(path if shown is None else shown)}: is a folder, not a {what}")
 
 
 def check_out_parent(
@@ -233,6 +238,7 @@ def check_checkpoint(
 used when --checkpoint is left out (`ecoseg weights list` shows the variants)
     """
     if checkpoint is not None and not Path(checkpoint).is_file():
+        check_not_folder(checkpoint, "checkpoint file", shown=shown)
         model = model or "MODEL"
         gated = " (gated: your own Hugging Face token)" if str(model).startswith("sam3") else ""
         name = os.fspath(shown if shown is not None else checkpoint)

@@ -80,6 +80,13 @@ def test_a_missing_checkpoint_says_how_to_get_the_weights(tmp_path, model, hint)
     assert hint in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_a_folder_given_as_checkpoint_is_named_a_folder(tmp_path):
+    """Old message: 'weights: checkpoint file not found' of a folder that exists."""
+    (tmp_path / "weights").mkdir()
+    with pytest.raises(ConfigError, match=r"^\S*weights: is a folder, not a checkpoint file$"):
+        check_checkpoint(tmp_path / "weights", "sam2.1-tiny")
+
+
 @pytest.mark.parametrize("command", ["demo", "study", "batch", "measure", "synth"])
 def test_a_file_where_a_command_writes_a_folder_is_one_line_and_kept(command, tmp_path, capsys):
     """``--out notes.txt`` of a command that writes a folder: demo, study and batch ended in
