@@ -34,6 +34,7 @@ matching is known); memory stays bounded by a chunk of frames.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -386,7 +387,6 @@ def evaluate(
     check_finished(pred)
     if is_png_folder(truth):
         import tempfile
-        from pathlib import Path
 
         with tempfile.TemporaryDirectory(prefix="ecoseg-truth-") as tmp:
             store = truth_from_pngs(truth, pred, Path(tmp) / "truth.zarr")
@@ -399,6 +399,9 @@ def evaluate(
                 progress=progress,
                 frames=png_frames(truth, pred.n_frames) if frames is None else frames,
             )
+    if isinstance(truth, str | Path) and Path(truth).is_dir():
+        if not (Path(truth) / "zarr.json").exists():  # say that PNGs are accepted too
+            raise StoreError(f"{truth}: is neither a mask store nor a folder of PNG masks")
     truth = truth if isinstance(truth, MaskStore) else MaskStore.open(truth)
     check_finished(truth)
     n = truth.n_frames

@@ -244,3 +244,13 @@ def test_a_malformed_annotated_frames_entry_is_refused(tmp_path, truth, entry):
     store.close()
     with pytest.raises(StoreError, match="provenance annotated_frames .* is malformed"):
         evaluate(truth, truth)
+
+
+def test_an_empty_truth_folder_says_a_png_folder_is_accepted_too(tmp_path):
+    """Old message: 'not a zarr store (No group found in store LocalStore(...))'."""
+    lab = np.zeros((2, 4, 4), np.uint32)
+    lab[:, 1:3, 1:3] = 1
+    make_store(tmp_path / "p.zarr", lab)
+    (tmp_path / "truth").mkdir()
+    with pytest.raises(StoreError, match=r"truth: is neither a mask store nor a folder of PNG m"):
+        evaluate(tmp_path / "p.zarr", tmp_path / "truth")
