@@ -25,7 +25,7 @@ from ecoseg._cli import (
 )
 from ecoseg._formats_cli import add_export, add_import
 from ecoseg._info_cli import add_info
-from ecoseg._paths import check_outside_store
+from ecoseg._paths import check_out_folder, check_outside_store
 from ecoseg._segment_cli import add_segment
 from ecoseg._species_cli import add_classify, add_edit
 from ecoseg._version import __version__
@@ -275,8 +275,10 @@ def _run_study(args) -> int:
     from ecoseg.study import load_study, run_study
 
     study = load_study(args.study)
-    if args.check:
-        print(f"{args.study}: ok, {len(study.videos)} video(s), output {study.output}")
+    if args.check:  # an output that is a file: refused here as the run refuses it
+        output = study.output if args.output is None else Path(args.output).resolve()
+        check_out_folder(output)
+        print(f"{args.study}: ok, {len(study.videos)} video(s), output {output}")
         return 0
     result = run_study(
         study,

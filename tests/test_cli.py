@@ -188,3 +188,14 @@ def test_report_shows_its_progress_on_stderr(tmp_path, capsys):
     err = capsys.readouterr().err
     assert page.exists()
     assert "measure" in err and "evaluate (overlaps)" in err
+
+
+def test_study_check_refuses_an_output_that_is_a_file(tmp_path, capsys):
+    """Old: '--check' said ok, and only the run refused the output."""
+    (tmp_path / "a.mp4").write_bytes(b"")
+    (tmp_path / "out").write_text("notes")
+    study = tmp_path / "study.yaml"
+    study.write_text("name: demo\noutput: out\nvideos:\n  - path: a.mp4\n")
+    assert main(["study", str(study), "--check"]) != 0
+    err = capsys.readouterr().err
+    assert "out: exists and is not a folder" in err and len(err.strip().splitlines()) == 1
