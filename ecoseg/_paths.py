@@ -279,6 +279,7 @@ def check_outside_store(
     flag: str = "-o",
     *,
     error: type[Exception] = ConfigError,
+    kind: str = "mask store",
 ) -> None:
     """Refuse an output that is the input mask store or inside it (tables written among its
     chunks, an export replacing its ``zarr.json``). Local paths only; a URL or a zarr
@@ -294,6 +295,8 @@ def check_outside_store(
         The option, for the message.
     error : type of Exception
         Raised when refused.
+    kind : str
+        What ``store`` is, for the message (``"folder of PNG masks"`` for a DAVIS truth).
 
     Examples
     --------
@@ -310,7 +313,7 @@ def check_outside_store(
         return  # an empty path is its store's or output's own error
     here, inside = Path(local).resolve(), Path(text).resolve()
     if inside == here or here in inside.parents:
-        what = "is the mask store" if inside == here else "is inside the mask store"
+        what = f"is the {kind}" if inside == here else f"is inside the {kind}"
         raise error(
             f"{text}: {what} {local} that the command reads ({flag}); choose an output outside it"
         )

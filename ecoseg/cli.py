@@ -171,12 +171,14 @@ def _add_evaluate(sub):
 
 
 def _run_evaluate(args) -> int:
-    from ecoseg.metrics import evaluate
+    from ecoseg.metrics import evaluate, is_png_folder
 
     check_out_file(args.out, args.overwrite)
     if args.out:  # not into a store it reads (its zarr.json), nor into a DAVIS truth folder
-        for store in (args.store, args.truth):
-            check_outside_store(args.out, store)
+        check_outside_store(args.out, args.store)
+        pngs = is_png_folder(args.truth)
+        kind = "folder of PNG masks" if pngs else "mask store"
+        check_outside_store(args.out, args.truth, kind=kind)
     result = evaluate(args.store, args.truth, progress=True)  # bars on stderr; stdout: JSON
     text = json.dumps(result, indent=2, allow_nan=True)
     if args.out:

@@ -199,3 +199,15 @@ def test_study_check_refuses_an_output_that_is_a_file(tmp_path, capsys):
     assert main(["study", str(study), "--check"]) != 0
     err = capsys.readouterr().err
     assert "out: exists and is not a folder" in err and len(err.strip().splitlines()) == 1
+
+
+def test_evaluate_out_inside_a_png_truth_folder_names_it_a_png_folder(tmp_path, capsys):
+    """Old: the DAVIS folder of PNG masks was called 'the mask store'."""
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    (truth / "00000.png").write_bytes(b"")
+    out = truth / "m.json"
+    assert main(["evaluate", str(tmp_path / "p.zarr"), "--truth", str(truth), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert "m.json: is inside the folder of PNG masks" in err and "mask store" not in err
+    assert not out.exists()
