@@ -401,6 +401,14 @@ def test_fast_reaches_every_video_and_is_recorded(clips, tmp_path, monkeypatch):
     assert store.provenance["parameters"] == {"device": "cpu", "fast": True}
 
 
+def test_a_folder_given_as_a_prompt_file_is_named_a_folder(clips, tmp_path):
+    """Old message: "prompt file of 'north' not found" of a folder that exists."""
+    folder, _ = clips
+    (tmp_path / "north").mkdir()
+    with pytest.raises(ConfigError, match=r"north: is a folder, not a prompt file \(JSON\) of 'no"):
+        batch(videos_of(folder, GOOD[:1]), tmp_path / "out", prompts={"north": tmp_path / "north"})
+
+
 # --------------------------------------------------------------------------- GPU resources
 def test_gpu_tasks_declare_a_gpu_resource(clips, tmp_path, client, monkeypatch):
     from distributed import Client, LocalCluster
