@@ -10,7 +10,7 @@ from pathlib import Path
 
 import ecoseg
 
-_PROGRESS = re.compile(r"^[\w ]+:\s+\d+%\|")
+_PROGRESS = re.compile(r"^[\w ()]+:\s+\d+%\|")
 ROOT = Path(ecoseg.__file__).resolve().parent.parent
 
 
