@@ -78,12 +78,10 @@ REGION_MM_COLUMNS: dict[str, tuple[str, int, str]] = {
     "minor_axis_mm": ("minor_axis_px", 1, "mm"),
 }
 
-# Benkrid & Crookes perimeter weights indexed by the neighbourhood code
-# 1 (centre) + 2 per 4-neighbour + 10 per diagonal neighbour that is a border pixel.
-_PERIMETER_WEIGHTS = np.zeros(50, dtype=np.float64)
-_PERIMETER_WEIGHTS[[5, 7, 15, 17, 25, 27]] = 1.0
-_PERIMETER_WEIGHTS[[21, 33]] = math.sqrt(2.0)
-_PERIMETER_WEIGHTS[[13, 23]] = (1.0 + math.sqrt(2.0)) / 2.0
+# Benkrid & Crookes perimeter weights of the neighbourhood codes 1 (centre) + 2 per
+# 4-neighbour + 10 per diagonal neighbour that is a border pixel (other codes weigh 0).
+_PERIMETER_CODES = ([5, 7, 15, 17, 25, 27], [21, 33], [13, 23])
+_PERIMETER_WEIGHTS = (1.0, math.sqrt(2.0), (1.0 + math.sqrt(2.0)) / 2.0)
 _NEIGHBOURS = ((-1, 0, 2), (1, 0, 2), (0, -1, 2), (0, 1, 2))
 _NEIGHBOURS += ((-1, -1, 10), (-1, 1, 10), (1, -1, 10), (1, 1, 10))
 
@@ -311,7 +309,12 @@ def _perimeter(flat, shape, sidx, ends, rrow, ukeys, base, work) -> np.ndarray:
         code += weight * (valid & (flat[q] == bl) & border[q])
     gb = np.searchsorted(ukeys, (b // hw) * base + bl)
     hist = np.bincount(gb * 50 + code, minlength=len(ukeys) * 50).reshape(len(ukeys), 50)
-    return hist @ _PERIMETER_WEIGHTS
+    # exact integer counts per weight, then one fixed sum per object: a matrix product's
+    # rounding depends on how many objects it holds, so a chunk of frames would change the
+    # last bit of a perimeter (and the bytes of the tables) with the chunking
+    n = [hist[:, codes].sum(axis=1) for codes in _PERIMETER_CODES]
+    w = _PERIMETER_WEIGHTS
+    return n[0] * w[0] + n[1] * w[1] + n[2] * w[2]
 
 
 def _convex_area(g, rrow, c0, c1, r0, r1, H) -> np.ndarray:

@@ -91,6 +91,37 @@ def test_files_round_trip_with_attrs(tmp_path):
     assert meta["tables"]["regions"]["units"]["area_mm2"] == "mm^2"
 
 
+def test_the_same_store_read_in_other_chunks_gives_the_same_file_bytes(tmp_path):
+    # blobs of many sizes and shapes on 24 frames, so many perimeters of irrational length
+    from skimage.draw import ellipse
+
+    rng = np.random.default_rng(2)
+    labels = np.zeros((24, 48, 64), np.uint32)
+    for frame in labels:
+        for oid in range(1, 13):
+            rr, cc = ellipse(
+                *rng.integers(0, 48, 1),
+                *rng.integers(0, 64, 1),
+                1 + rng.random() * 9,
+                1 + rng.random() * 9,
+                shape=frame.shape,
+                rotation=rng.uniform(0, np.pi),
+            )
+            frame[rr, cc] = oid
+    objects = [(i, "fish", "prompt") for i in range(1, 13)]
+    store = MaskStore.create(
+        tmp_path / "m.zarr", height=48, width=64, chunk_frames=24, objects=objects
+    )
+    store.append(labels, np.arange(24) / 25)
+    store.close()
+    measure(tmp_path / "m.zarr", tmp_path / "a")
+    measure(tmp_path / "m.zarr", tmp_path / "b", chunk_frames=1)
+    for name in TABLES:
+        for fmt in ("csv", "parquet"):
+            a, b = (tmp_path / d / f"{name}.{fmt}" for d in "ab")
+            assert a.read_bytes() == b.read_bytes(), a.name
+
+
 def test_existing_files_are_not_overwritten(tmp_path):
     make_store(tmp_path / "m.zarr")
     out = tmp_path / "tables"

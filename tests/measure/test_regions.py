@@ -211,6 +211,21 @@ def test_scratch_buffer_is_reused_without_changing_results():
         np.testing.assert_array_equal(first[k], again[k])
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_statistics_do_not_depend_on_how_many_frames_are_measured_at_once(seed):
+    # measure() reads a store chunk by chunk (the store's chunk or --chunk-frames): every
+    # statistic of a frame must be the same bits however many frames share its chunk, or
+    # the same store gives other table bytes (the perimeter was a matrix product, whose
+    # rounding changed with the number of objects in it)
+    rng = np.random.default_rng(seed)
+    labels = np.stack([random_labels(rng) for _ in range(20)])
+    whole = region_stats(labels)
+    parts = [region_stats(labels[i : i + 1]) for i in range(len(labels))]
+    for k in whole:
+        if k != "frame":
+            np.testing.assert_array_equal(whole[k], np.concatenate([p[k] for p in parts]), k)
+
+
 # --------------------------------------------------------------------------- store shell
 def make_store(path, labels, times, objects, calibration=None, chunk_frames=2):
     store = MaskStore.create(
