@@ -39,7 +39,7 @@ from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibr
 from ecoseg.measure.counts import class_order, counts_table, maxn_table, warn_case_clashes
 from ecoseg.measure.cover import cover_table, roi_mask
 from ecoseg.measure.regions import region_table
-from ecoseg.measure.tables import read_table
+from ecoseg.measure.tables import read_table, save_table
 from ecoseg.measure.tracks import track_table
 from ecoseg.provenance import clean_class_name
 
@@ -336,11 +336,7 @@ def _write(tables: dict[str, pd.DataFrame], targets: list[Path], out: Path) -> N
                 meta = _metadata(tables)
                 tmp.write_text(json.dumps(meta, indent=2, allow_nan=False) + "\n")
             else:
-                df = tables[path.stem]
-                if path.suffix == ".parquet":
-                    df.to_parquet(tmp, index=False)
-                else:
-                    df.to_csv(tmp, index=False)
+                save_table(tables[path.stem], tmp, path.suffix[1:])
             os.replace(tmp, path)
         except BaseException:  # disk full, interrupted: no half-written file is left
             tmp.unlink(missing_ok=True)

@@ -7,6 +7,7 @@
 - :func:`combine_tables` stacks per-video tables into one, with ``video``, ``site``,
   ``transect``, ``date`` and ``depth_m`` columns first (:data:`META_COLUMNS`);
 - :func:`csv_bytes` is the CSV text :func:`write_table` writes (the report embeds it);
+  :func:`save_table` writes one file in the format every table file of ecoseg has;
 - :func:`unclean_class_names` finds the class names of a table file an older ecoseg wrote in
   another spelling than the one :func:`~ecoseg.provenance.clean_class_name` gives;
 - :func:`one_spelling` puts a table's class names in that one spelling (what :func:`read_table`
@@ -36,6 +37,7 @@ __all__ = [
     "csv_bytes",
     "one_spelling",
     "read_table",
+    "save_table",
     "unclean_class_names",
     "write_table",
 ]
@@ -307,6 +309,27 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     return df.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
 
 
+def save_table(df: pd.DataFrame, path: str | os.PathLike, fmt: str) -> None:
+    """Write ``df`` to ``path`` in format ``fmt`` (``parquet`` or ``csv``), with the bytes every
+    table file of ecoseg has (:func:`write_table`, :func:`ecoseg.measure`): the same table gives
+    the same file, whichever command wrote it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = tempfile.mkdtemp() + "/t.csv"
+    >>> save_table(pd.DataFrame({"maxn": [3]}), path, "csv")
+    >>> open(path, "rb").read()
+    b'maxn\\n3\\n'
+    """
+    if fmt == "parquet":
+        df.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
+    elif fmt == "csv":
+        Path(path).write_bytes(csv_bytes(df))
+    else:
+        raise ConfigError(f"unknown table format {fmt!r} (use parquet or csv)")
+
+
 def write_table(
     df: pd.DataFrame,
     folder: str | os.PathLike,
@@ -346,12 +369,7 @@ def write_table(
     for fmt in formats:
         target = folder / f"{name}.{fmt}"
         tmp = folder / f".{name}.{fmt}.tmp"
-        if fmt == "parquet":
-            df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
-        elif fmt == "csv":
-            tmp.write_bytes(csv_bytes(df))
-        else:
-            raise ConfigError(f"unknown table format {fmt!r} (use parquet or csv)")
+        save_table(df, tmp, fmt)
         os.replace(tmp, target)
         written[fmt] = sha256_file(target)
     return written

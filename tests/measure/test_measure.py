@@ -14,6 +14,7 @@ import pytest
 
 from ecoseg.errors import CalibrationError, CalibrationReplacedWarning, ConfigError, StoreError
 from ecoseg.measure import TABLES, measure, read_table
+from ecoseg.measure.tables import write_table
 from ecoseg.store import MaskStore
 
 
@@ -119,6 +120,19 @@ def test_the_same_store_read_in_other_chunks_gives_the_same_file_bytes(tmp_path)
     for name in TABLES:
         for fmt in ("csv", "parquet"):
             a, b = (tmp_path / d / f"{name}.{fmt}" for d in "ab")
+            assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_measure_writes_the_bytes_a_study_writes(tmp_path):
+    # `ecoseg study` writes each video's tables with write_table: the same tables of the same
+    # store must be the same files as those of `ecoseg measure` (the Parquet files differed:
+    # measure wrote them snappy-compressed, write_table zstd)
+    make_store(tmp_path / "m.zarr", calibration={"mm_per_px": 0.2, "method": "scale"})
+    tables = measure(tmp_path / "m.zarr", tmp_path / "measured")
+    for name, df in tables.items():
+        write_table(df, tmp_path / "study", name)
+        for fmt in ("csv", "parquet"):
+            a, b = (tmp_path / d / f"{name}.{fmt}" for d in ("measured", "study"))
             assert a.read_bytes() == b.read_bytes(), a.name
 
 
