@@ -21,7 +21,9 @@ __all__ = ["campaign_tables", "write_csv", "write_tables"]
 
 
 def write_csv(df: Any, location: str) -> None:
-    """Write a table as CSV to a local path (atomically) or an fsspec URL.
+    """Write a table as CSV to a local path (atomically) or an fsspec URL, in the bytes of
+    every CSV table of ecoseg (:func:`ecoseg.measure.tables.csv_bytes`: UTF-8, whatever the
+    system's locale).
 
     Examples
     --------
@@ -31,16 +33,18 @@ def write_csv(df: Any, location: str) -> None:
     >>> open(path).read()
     'a\\n1\\n'
     """
-    text = df.to_csv(index=False, lineterminator="\n")
+    from ecoseg.measure.tables import csv_bytes
+
+    data = csv_bytes(df)
     if "://" in location:
         import fsspec
 
-        with fsspec.open(location, "w") as f:
-            f.write(text)
+        with fsspec.open(location, "wb") as f:
+            f.write(data)
         return
     path = Path(location)
     tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(text)
+    tmp.write_bytes(data)
     os.replace(tmp, path)
 
 

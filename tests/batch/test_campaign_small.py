@@ -94,3 +94,35 @@ def test_names_an_older_ecoseg_stored_in_two_spellings_are_one_species(tmp_path)
     assert got["counts"]["class"].tolist() == ["\u014ctaki", "sea urchin"] * 2
     assert got["counts"]["count"].tolist() == [2, 1, 2, 1]
     assert got["cover"]["cover_px"].tolist() == [10, 6, 10, 6]
+
+
+def test_campaign_csv_is_utf8_in_any_locale(tmp_path):
+    """write_tables wrote the CSV text in the locale's encoding: under a C (ASCII) locale a
+    class 'Ōtaki wrasse' failed with a UnicodeEncodeError, and under cp1252 it would be other
+    bytes than the video's own counts.csv (UTF-8)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from ecoseg.measure.tables import csv_bytes
+
+    root = Path(__file__).resolve().parents[2]
+    script = (
+        "import locale, sys, pandas as pd\n"
+        "from ecoseg.batch import write_tables\n"
+        "print(locale.getpreferredencoding(False))\n"
+        "write_tables({'counts': pd.DataFrame({'class': ['\\u014ctaki wrasse'], 'count': [2]})},"
+        " sys.argv[1])\n"
+    )
+    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], env=env, capture_output=True, text=True
+    )
+    encoding = run.stdout.split("\n")[0]
+    if "utf" in encoding.lower().replace("-", ""):
+        pytest.skip(f"this system's C locale is already {encoding}")
+    assert run.returncode == 0, run.stderr
+    want = csv_bytes(pd.DataFrame({"class": ["Ōtaki wrasse"], "count": [2]}))
+    assert (tmp_path / "campaign-counts.csv").read_bytes() == want
