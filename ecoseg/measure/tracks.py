@@ -118,7 +118,7 @@ def track_table(regions: pd.DataFrame, *, calibration=None) -> pd.DataFrame:
         speed = np.where(step_ok & (dt > 0), step / dt, np.nan)
     group = np.cumsum(np.r_[True, oid[1:] != oid[:-1]]) - 1 if len(oid) else oid
     n_obj = len(starts)
-    path = np.bincount(group, weights=step, minlength=n_obj)
+    path = np.bincount(group, weights=step, minlength=n_obj).astype(np.float64)  # also of 0 rows
     max_speed = np.full(n_obj, np.nan)
     has_step = step_ok & np.isfinite(speed)
     if has_step.any():

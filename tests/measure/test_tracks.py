@@ -112,3 +112,13 @@ def test_bad_regions_tables():
         track_table(reg.drop(columns="time_s"))
     with pytest.raises(ValueError, match="two rows"):
         track_table(pd.concat([reg, reg.iloc[:1]]))
+
+
+def test_a_video_without_animals_has_the_column_types_of_one_with_animals():
+    # its path_length_px was int64 (the sum of no steps), float64 in every other video: the
+    # per-video Parquet files of a study then had two schemas for one column
+    seen = region_table(np.ones((2, 4, 4), np.uint8), times=np.array([0.0, 0.5]))
+    none = region_table(np.zeros((2, 4, 4), np.uint8), times=np.array([0.0, 0.5]))
+    a, b = track_table(seen, calibration=0.5), track_table(none, calibration=0.5)
+    assert len(b) == 0
+    assert b.dtypes.astype(str).to_dict() == a.dtypes.astype(str).to_dict()
