@@ -99,13 +99,14 @@ def campaign_tables(
     dict of pandas.DataFrame
         ``"counts"``: ``video``, ``frame``, ``time_s``, ``class``, ``count``; ``"cover"``:
         ``video``, ``frame``, ``time_s``, ``class``, ``cover_px``, ``cover_fraction``.
-        Every frame x every class of each store.
+        Every frame x every class of each store (every frame its annotation covers, for a
+        truth store that annotates some only: :func:`ecoseg.measure.observed_frames`).
 
     Raises
     ------
     StoreError
-        A store holds no frames (:func:`ecoseg.measure.check_has_frames`), as in
-        :func:`ecoseg.measure`.
+        A store holds no frames (:func:`ecoseg.measure.check_has_frames`), or has a mask on
+        a frame its annotation does not cover, as in :func:`ecoseg.measure`.
 
     Examples
     --------
@@ -120,7 +121,7 @@ def campaign_tables(
     import numpy as np
     import pandas as pd
 
-    from ecoseg.measure import check_has_frames
+    from ecoseg.measure import check_has_frames, observed_frames
     from ecoseg.measure.counts import class_order
     from ecoseg.store import CheckedArray, MaskStore
 
@@ -171,17 +172,20 @@ def campaign_tables(
         if "unknown" in index:
             px[:, index["unknown"]] += areas[:, -2]
             cnt[:, index["unknown"]] += areas[:, -1]
+        # as in measure(): rows for the frames observed only (a truth store's annotated ones)
+        seen, col = np.nonzero(areas[:, : len(ids)])
+        masks = pd.DataFrame({"frame": seen, "object_id": ids[col]})
+        rows = np.asarray(list(observed_frames(store, masks)), dtype=np.int64)
+        px, cnt = px[rows].ravel(), cnt[rows].ravel()
         base = {
-            "video": [name] * (n * nc),
-            "frame": np.repeat(np.arange(n, dtype=np.int64), nc),
-            "time_s": np.repeat(times, nc),
-            "class": pd.array(known * n, dtype=str),
+            "video": [name] * (len(rows) * nc),
+            "frame": np.repeat(rows, nc),
+            "time_s": np.repeat(times[rows], nc),
+            "class": pd.array(known * len(rows), dtype=str),
         }
-        counts.append(pd.DataFrame({**base, "count": cnt.ravel()}))
+        counts.append(pd.DataFrame({**base, "count": cnt}))
         area = float(store.height * store.width)
-        cover.append(
-            pd.DataFrame({**base, "cover_px": px.ravel(), "cover_fraction": px.ravel() / area})
-        )
+        cover.append(pd.DataFrame({**base, "cover_px": px, "cover_fraction": px / area}))
         store.close()
     return {
         "counts": pd.concat(counts, ignore_index=True),

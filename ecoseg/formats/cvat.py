@@ -383,8 +383,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             f"{path}: the task shows one video frame in {frames.step} ({frames.setting}); the "
             "frames between were never annotated and are left empty, which is not 'no "
             "animals': an imported store records the annotated frames, and ecoseg evaluate "
-            "scores only those, but its counts and MaxN (ecoseg measure) read the frames "
-            "between as empty",
+            "scores only those, and ecoseg measure counts only those",
             SkippedFramesWarning,
             stacklevel=2,
         )

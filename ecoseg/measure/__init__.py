@@ -52,6 +52,7 @@ __all__ = [
     "cover_table",
     "maxn_table",
     "measure",
+    "observed_frames",
     "parse_calibration",
     "read_table",
     "region_table",
@@ -246,6 +247,7 @@ def measure(
     stats = concat_stats(chunks)
     times = store.read_time()
     reg = store_table(store, stats, times, store.read_scores(), cal)
+    observed = observed_frames(store, reg)  # no count of 0 on a frame nobody looked at
     if mask is not None:
         roi_px = stats.get("roi_area_px", np.zeros(0, np.int64))
     else:
@@ -258,7 +260,7 @@ def measure(
         report_classes = classes
 
     tracks = track_table(reg, calibration=cal)
-    counts = counts_table(reg, times, report_classes)
+    counts = counts_table(reg, times, report_classes, frames=observed)
     maxn = maxn_table(counts)
     cov_src = pd.DataFrame({"frame": reg["frame"], "class": reg["class"], "px": roi_px})
     cov = cover_table(
@@ -268,6 +270,7 @@ def measure(
         classes=report_classes,
         area_column="px",
         mm_per_px=cal.mm_per_px if cal is not None else None,
+        frames=observed,
     )
     tables = {"regions": reg, "tracks": tracks, "counts": counts, "maxn": maxn, "cover": cov}
     for name, df in tables.items():
@@ -285,6 +288,49 @@ def measure(
     if note is not None:  # numbers of part of a video: measured, and said so
         warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
     return tables
+
+
+def observed_frames(store, regions: pd.DataFrame | None = None) -> range | list[int]:
+    """The frames of ``store`` whose counts and cover are observations: every frame, or those
+    its annotation covers (a truth store imported from a CVAT task of every 5th frame records
+    them in its provenance's ``annotated_frames``; nobody looked at the frames between, so
+    they have no count, not a count of 0).
+
+    Raises
+    ------
+    StoreError
+        The ``annotated_frames`` entry is malformed, or an object of ``regions`` (a regions
+        table of the store) has a mask on a frame the entry says nobody annotated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ecoseg.store import MaskStore
+    >>> s = MaskStore.create("memory://doc-observed", height=2, width=2, overwrite=True,
+    ...     provenance={"annotated_frames": {"start": 0, "step": 5, "count": 2}})
+    >>> s.append(np.zeros((7, 2, 2), np.uint32), np.arange(7) / 10); s.close()
+    >>> observed_frames(MaskStore.open("memory://doc-observed"))
+    range(0, 7, 5)
+    """
+    from ecoseg.errors import StoreError
+    from ecoseg.provenance import annotated_frames, describe_frames
+
+    n = store.n_frames
+    frames = annotated_frames(store.provenance_record, n, store.path)
+    if regions is None or frames == range(n) or not len(regions):
+        return frames
+    outside = ~regions["frame"].isin(list(frames)).to_numpy()
+    if outside.any():
+        row = regions.loc[outside].iloc[0]
+        entry = store.provenance_record.annotated_frames
+        deleted = " (deleted in CVAT)" if int(row["frame"]) in entry.deleted else ""
+        raise StoreError(
+            f"{store.path}: frame {row['frame']}{deleted}: object {row['object_id']} has a "
+            f"mask, but the store's provenance says only frames "
+            f"{describe_frames(entry.frames(n), n)} were annotated; fix its annotated_frames "
+            "entry or the masks"
+        )
+    return frames
 
 
 def _warn_if_replaced(store, new: Calibration) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "class_order",
     "counts_table",
     "maxn_table",
+    "table_frames",
     "warn_case_clashes",
 ]
 
@@ -65,6 +66,7 @@ def counts_table(
     regions: pd.DataFrame,
     times: Sequence[float] | np.ndarray,
     classes: Sequence[str] | None = None,
+    frames: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Number of objects of each class present in each frame.
 
@@ -77,6 +79,9 @@ def counts_table(
     classes : sequence of str, optional
         Classes to report (default: those in ``regions``). Every frame x every class gets a
         row, with 0 where the class is absent.
+    frames : sequence of int, optional
+        The frames observed, in order (default: every frame): only they get rows, so a frame
+        nobody annotated is no count of 0 (:func:`ecoseg.measure.observed_frames`).
 
     Returns
     -------
@@ -91,6 +96,8 @@ def counts_table(
     ...                     "class": ["wrasse"] * 3})
     >>> counts_table(reg, [0.0, 0.1, 0.2], ["wrasse", "grouper"])["count"].tolist()
     [1, 0, 2, 0, 0, 0]
+    >>> counts_table(reg, [0.0, 0.1, 0.2], ["wrasse"], frames=[0, 2])["count"].tolist()
+    [1, 0]
     """
     times = np.asarray(times, dtype=np.float64)
     n = len(times)
@@ -116,19 +123,36 @@ def counts_table(
         pair = np.sort(fr * (int(oid.max()) + 1) + oid)
         if (np.diff(pair) == 0).any():
             raise ValueError("regions table has duplicate (frame, object_id) rows")
-    counts = np.bincount(fr * nc + kk, minlength=n * nc) if nc else np.zeros(0, np.int64)
+    counts = np.bincount(fr * nc + kk, minlength=n * nc).reshape(n, nc)
+    rows = table_frames(n, frames)
     out = pd.DataFrame(
         {
-            "frame": np.repeat(np.arange(n, dtype=np.int64), nc),
-            "time_s": np.repeat(times, nc),
-            "class": pd.array(classes * n, dtype=str),
-            "count": counts.astype(np.int64),
+            "frame": np.repeat(rows, nc),
+            "time_s": np.repeat(times[rows], nc),
+            "class": pd.array(classes * len(rows), dtype=str),
+            "count": counts[rows].ravel().astype(np.int64),
         }
     )
     out.attrs.update({k: v for k, v in regions.attrs.items() if k not in ("units", "table")})
     out.attrs["table"] = "counts"
     out.attrs["units"] = dict(COUNT_UNITS)
     return out
+
+
+def table_frames(n: int, frames: Sequence[int] | None) -> np.ndarray:
+    """The frames of a per-frame table of ``n`` frames: ``frames`` (checked) or every frame.
+
+    Examples
+    --------
+    >>> table_frames(3, None).tolist(), table_frames(10, range(0, 10, 5)).tolist()
+    ([0, 1, 2], [0, 5])
+    """
+    if frames is None:
+        return np.arange(n, dtype=np.int64)
+    rows = np.asarray(list(frames), dtype=np.int64)
+    if len(rows) and (rows.min() < 0 or rows.max() >= n or (np.diff(rows) <= 0).any()):
+        raise ValueError(f"frames must increase within the {n} frame times, got {rows.tolist()}")
+    return rows
 
 
 def maxn_table(counts: pd.DataFrame) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ecoseg.errors import ConfigError
+from ecoseg.measure.counts import table_frames
 
 __all__ = ["COVER_UNITS", "class_cover", "cover_table", "roi_mask"]
 
@@ -122,6 +123,7 @@ def cover_table(
     classes: Sequence[str] | None = None,
     area_column: str = "area_px",
     mm_per_px: float | None = None,
+    frames: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Cover per frame and class from per-object pixel counts.
 
@@ -138,12 +140,15 @@ def cover_table(
         ``"area_px"`` (whole frame) or the ROI pixel count column.
     mm_per_px : float, optional
         Adds ``cover_mm2``.
+    frames : sequence of int, optional
+        The frames observed, in order (default: every frame), as in
+        :func:`~ecoseg.measure.counts.counts_table`.
 
     Returns
     -------
     pandas.DataFrame
         ``frame``, ``time_s``, ``class``, ``cover_px``, ``cover_fraction`` (= cover_px /
-        frame_area_px) [, ``cover_mm2``]; every frame x every class.
+        frame_area_px) [, ``cover_mm2``]; every frame (of ``frames``) x every class.
 
     Examples
     --------
@@ -170,12 +175,13 @@ def cover_table(
         weights=regions[area_column].to_numpy(np.float64)[ok],
         minlength=n * nc,
     )
-    px = np.rint(px).astype(np.int64)
+    rows = table_frames(n, frames)
+    px = np.rint(px.reshape(n, nc)[rows].ravel()).astype(np.int64)
     out = pd.DataFrame(
         {
-            "frame": np.repeat(np.arange(n, dtype=np.int64), nc),
-            "time_s": np.repeat(times, nc),
-            "class": pd.array(classes * n, dtype=str),
+            "frame": np.repeat(rows, nc),
+            "time_s": np.repeat(times[rows], nc),
+            "class": pd.array(classes * len(rows), dtype=str),
             "cover_px": px,
             "cover_fraction": px / float(frame_area_px),
         }

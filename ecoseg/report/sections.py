@@ -391,8 +391,8 @@ def _summary_rows(videos: list[VideoInfo], tables) -> list[dict[str, Any]]:
         mean_cover = None
         if cover is not None:
             c = cover[cover["video"] == v.name]
-            per_frame = c.groupby("frame")["cover_fraction"].sum()
-            mean_cover = float(per_frame.sum() / max(1, v.n_frames) * 100)
+            per_frame = c.groupby("frame")["cover_fraction"].sum()  # the frames observed
+            mean_cover = float(per_frame.sum() / max(1, len(per_frame)) * 100)
         rows.append(
             {
                 "video": v.name,

@@ -126,3 +126,29 @@ def test_campaign_csv_is_utf8_in_any_locale(tmp_path):
     assert run.returncode == 0, run.stderr
     want = csv_bytes(pd.DataFrame({"class": ["Ōtaki wrasse"], "count": [2]}))
     assert (tmp_path / "campaign-counts.csv").read_bytes() == want
+
+
+def test_frames_nobody_annotated_are_left_out_as_measure_leaves_them_out(tmp_path):
+    """A truth store annotated on frames 0, 5, 10: the campaign tables had rows of count 0
+    for the frames between, which measure leaves out (nobody looked at them)."""
+    labels = np.zeros((11, 6, 6), np.uint32)
+    labels[0, 1:3, 1:3] = 1
+    labels[10, 0:2, 0:2] = 2
+    prov = {"annotated_frames": {"start": 0, "step": 5, "count": 3}}
+    objects = [(1, "fish", "prompt"), (2, "crab", "prompt")]
+    store = MaskStore.create(
+        tmp_path / "t.zarr", height=6, width=6, objects=objects, provenance=prov
+    )
+    store.append(labels, np.arange(11) / 10)
+    store.mark_complete()
+    store.close()
+    got = campaign_tables({"t": tmp_path / "t.zarr"})
+    want = ecoseg.measure(tmp_path / "t.zarr")
+    for table in ("counts", "cover"):
+        pd.testing.assert_frame_equal(got[table].drop(columns="video"), want[table])
+    assert got["counts"]["frame"].unique().tolist() == [0, 5, 10]
+    store = MaskStore.open(tmp_path / "t.zarr", mode="a")
+    store.append(np.full((1, 6, 6), 2, np.uint32), [1.1])  # frame 11: not annotated
+    store.close()
+    with pytest.raises(StoreError, match="frame 11: object 2 has a mask"):
+        campaign_tables({"t": tmp_path / "t.zarr"})

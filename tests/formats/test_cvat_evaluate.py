@@ -123,3 +123,4 @@ def test_the_warning_says_what_evaluate_does_now(tmp_path):
     text = str(caught[0].message)
     assert "an imported store records the annotated frames" in text
     assert "ecoseg evaluate scores only those" in text and "false positives" not in text
+    assert "ecoseg measure counts only those" in text and "as empty" not in text

@@ -136,6 +136,46 @@ def test_measure_writes_the_bytes_a_study_writes(tmp_path):
             assert a.read_bytes() == b.read_bytes(), a.name
 
 
+def make_annotated_store(path, stray=None):
+    """A truth store annotated on every 5th frame (0, 5, 10 of 11): a fish on 0 and 5, a
+    crab on 10; ``stray`` (frame) puts a crab pixel on a frame nobody annotated."""
+    labels = np.zeros((11, 6, 6), np.uint32)
+    labels[0, 1:3, 1:3] = 1
+    labels[5, 1:3, 1:4] = 1
+    labels[10, 0:2, 0:2] = 2
+    if stray is not None:
+        labels[stray, 4, 4] = 2
+    prov = {"annotated_frames": {"start": 0, "step": 5, "count": 3}}
+    objects = [(1, "fish", "prompt"), (2, "crab", "prompt")]
+    store = MaskStore.create(path, height=6, width=6, objects=objects, provenance=prov)
+    store.append(labels, np.arange(11) / 10)
+    store.mark_complete()
+    store.close()
+
+
+def test_frames_nobody_annotated_have_no_counts_or_cover(tmp_path):
+    # nobody looked at frames 1-4 and 6-9: they were rows of count 0 and cover 0, which a
+    # mean count or cover per frame took for frames without animals
+    make_annotated_store(tmp_path / "t.zarr")
+    t = measure(tmp_path / "t.zarr")
+    for name in ("counts", "cover"):
+        assert t[name]["frame"].tolist() == [0, 0, 5, 5, 10, 10]
+        assert t[name]["time_s"].tolist() == [0.0, 0.0, 0.5, 0.5, 1.0, 1.0]
+    assert t["counts"]["count"].tolist() == [1, 0, 1, 0, 0, 1]
+    assert t["cover"]["cover_px"].tolist() == [4, 0, 6, 0, 0, 4]
+    assert t["maxn"][["class", "maxn", "frame"]].values.tolist() == [
+        ["fish", 1, 0],
+        ["crab", 1, 10],
+    ]
+    assert t["tracks"]["frames_present"].tolist() == [2, 1]
+
+
+def test_a_mask_on_a_frame_nobody_annotated_is_refused(tmp_path):
+    make_annotated_store(tmp_path / "t.zarr", stray=3)
+    with pytest.raises(StoreError, match=r"t.zarr: frame 3: object 2 has a mask, but .* only fr"):
+        measure(tmp_path / "t.zarr")
+
+
 def test_existing_files_are_not_overwritten(tmp_path):
     make_store(tmp_path / "m.zarr")
     out = tmp_path / "tables"

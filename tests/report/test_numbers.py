@@ -304,3 +304,21 @@ def test_reproduce_commands_say_a_store_is_unfinished_and_calibrate_it(made):
     assert any(re.fullmatch(r"ecoseg measure \S*a\.zarr -o a\.tables --calibration 0\.5", s)
                for s in steps)  # fmt: skip
     assert not any(re.match(r"ecoseg measure \S*b\.zarr", s) for s in steps)
+
+
+def test_mean_cover_is_over_the_frames_annotated(tmp_path):
+    """A truth store annotated on frames 0, 5, 10 of 11: its mean cover was the sum over those
+    three frames divided by all 11, as if nobody's frames held no animals."""
+    labels = np.zeros((11, H, W), np.uint32)
+    for i in (0, 5, 10):
+        _box(labels, i, 1, 5, 5, 10, 12)  # 120 of the frame's 2400 pixels: 5 %
+    prov = {"annotated_frames": {"start": 0, "step": 5, "count": 3}}
+    store = MaskStore.create(
+        tmp_path / "t.zarr", height=H, width=W, objects=[(1, "coral", "prompt")], provenance=prov
+    )
+    store.append(labels, np.arange(11) / 10)
+    store.mark_complete()
+    store.close()
+    report([tmp_path / "t.zarr"], tmp_path / "r.html")
+    summary = page_table((tmp_path / "r.html").read_text(encoding="utf-8"), "summary-table")
+    assert summary.set_index("Video").loc["t", "Cover (%)"] == "5.00"
