@@ -188,7 +188,10 @@ class Calibration:
         """Refuse scale-bar ends or laser spots outside a ``width`` x ``height`` frame.
 
         Points are measured on the video, so one outside the frame (a scale bar longer than
-        the frame, coordinates of another video, x and y swapped) is a mistake.
+        the frame, coordinates of another video, x and y swapped) is a mistake. The frame runs
+        from -0.5 (the outer edge of the first pixel, whose centre is 0: where a line drawn
+        in napari to the image's left or top edge ends) to ``width`` / ``height`` (its right
+        or bottom edge counted in pixel edges).
 
         Raises
         ------
@@ -198,6 +201,7 @@ class Calibration:
         Examples
         --------
         >>> Calibration.from_scale_bar((0, 0), (90, 0), 50).check_frame(96, 64)
+        >>> Calibration.from_scale_bar((-0.5, 10), (95.5, 10), 48).check_frame(96, 64)
         >>> Calibration.from_scale_bar((0, 0), (5000, 0), 50).check_frame(96, 64, "m.zarr")
         Traceback (most recent call last):
         ...
@@ -217,7 +221,7 @@ the 96x64 px frame (the bar is 5000 px long; give its ends in the video's pixels
             return
         prefix = "" if where is None else f"{where}: "
         for x, y in points:
-            if not (0 <= x <= width and 0 <= y <= height):
+            if not (-0.5 <= x <= width and -0.5 <= y <= height):
                 raise CalibrationError(
                     f"{prefix}calibration {what} ({x:g}, {y:g}) is outside the {width}x{height} "
                     f"px frame ({hint})"

@@ -102,3 +102,13 @@ def test_save_and_load_with_a_store(tmp_path):
     loaded = Calibration.load(MaskStore.open(path))
     assert loaded == cal and loaded.method == "scale_bar"
     assert math.isclose(loaded.details["length_mm"], 2)
+
+
+def test_points_on_the_outer_edge_of_the_first_pixel_are_in_the_frame():
+    # pixel centres are at 0, 1, ... (docs/tables.md), so the frame starts half a pixel
+    # before 0: a line drawn in napari from the image's left edge to its right edge ends at
+    # x = -0.5 and x = 95.5 on a 96 px wide frame, and was refused as outside it
+    Calibration.from_scale_bar((-0.5, 10), (95.5, 10), 48).check_frame(96, 64)
+    Calibration.from_laser_points([(10, -0.5), (10, 63.5)], 32).check_frame(96, 64)
+    with pytest.raises(CalibrationError, match=r"scale-bar end \(-0.6, 10\) is outside"):
+        Calibration.from_scale_bar((-0.6, 10), (95.5, 10), 48).check_frame(96, 64)
