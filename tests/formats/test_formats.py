@@ -250,7 +250,8 @@ def test_a_folder_for_a_file_format_is_named_a_folder(fmt, tmp_path):
     folder = tmp_path / "task_12-export"
     folder.mkdir()
     video = VideoInfo(width=64, height=48, times=np.arange(3) / 30, record={})
-    with pytest.raises(FormatError, match=f"task_12-export: is a folder; the {fmt} format is a f"):
+    what = rf"is a folder, not a {fmt} annotation file \(\.\w+\)$"
+    with pytest.raises(FormatError, match=f"task_12-export: {what}"):
         read_annotations(folder, fmt, video)
 
 
