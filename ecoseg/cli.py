@@ -348,6 +348,7 @@ def _run_batch(args) -> int:
     prompts = None
     if args.prompts_dir is not None:
         folder = Path(args.prompts_dir)
+        check_out_folder(folder)  # a file given for the folder: not 'not found'
         if not folder.is_dir():
             raise ConfigError(f"{folder}: prompts folder not found")
         prompts = {}
