@@ -450,6 +450,11 @@ def _add_weights(sub):
         default=None,
         help="SAM 3: adopt a sam3.pt downloaded by hand instead of fetching it",
     )
+    d.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="let --checkpoint replace a different checkpoint already in the cache",
+    )
     v = wsub.add_parser("verify", help="check cached checkpoints against their sha256")
     v.add_argument("name", nargs="?", default=None)
     pa = wsub.add_parser("path", help="print the cache path of a checkpoint")
@@ -469,7 +474,11 @@ def _run_weights(args) -> int:
             print(f"{row['variant']:<18} {'yes' if row['cached'] else 'no':<7} {row['path']}")
     elif args.action == "download":
         if hub:
-            print(hub_weights.download(args.name, checkpoint=args.checkpoint))
+            print(
+                hub_weights.download(
+                    args.name, checkpoint=args.checkpoint, overwrite=args.overwrite
+                )
+            )
         elif args.checkpoint is not None:
             raise ConfigError("--checkpoint is for SAM 3 weights; SAM 2 files download freely")
         else:
