@@ -473,6 +473,11 @@ def _run_weights(args) -> int:
         for row in rows:
             print(f"{row['variant']:<18} {'yes' if row['cached'] else 'no':<7} {row['path']}")
     elif args.action == "download":
+        if args.overwrite and args.checkpoint is None:
+            raise ConfigError(
+                "--overwrite is for --checkpoint (a file replacing the cached one); a download "
+                "never replaces a cached file: delete it to download it again"
+            )
         if hub:
             print(
                 hub_weights.download(

@@ -142,6 +142,14 @@ def test_adopting_another_checkpoint_keeps_the_cached_one_without_overwrite(
     assert cached.read_bytes() == b"other weights" and main(["weights", "verify", "sam3"]) == 0
 
 
+@pytest.mark.parametrize("name", ["sam3", "sam2.1-tiny"])
+def test_overwrite_without_a_checkpoint_is_refused_not_ignored(cache, capsys, name):
+    """--overwrite without --checkpoint did nothing: a cached file was kept as it was."""
+    assert main(["weights", "download", name, "--overwrite"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ecoseg: error: --overwrite is for --checkpoint")
+
+
 def test_list_shows_sam3_next_to_sam2(cache, capsys):
     assert main(["weights", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
