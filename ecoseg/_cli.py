@@ -98,7 +98,7 @@ def engine_params(value: str | None, flag: str = "--params") -> dict[str, Any] |
         check_not_folder(value, f"settings file ({flag} takes a JSON object or a .json file)")
         try:
             text = Path(value).read_text(encoding="utf-8")
-        except (FileNotFoundError, IsADirectoryError):
+        except FileNotFoundError:
             raise ConfigError(
                 f"{value}: settings file not found ({flag} takes a JSON object or a .json file)"
             ) from None

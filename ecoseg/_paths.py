@@ -145,8 +145,8 @@ def check_text_replaceable(
 
 def check_out_folder(path: str | os.PathLike) -> None:
     """Refuse an output folder that exists as a file (the one wording of every command that
-    writes a folder: tables, a synthetic clip, a demo, a study, a batch's stores); a URL is not
-    checked.
+    writes a folder: tables, a synthetic clip, a demo, a study, a batch's stores, and of a
+    folder read, ``batch --prompts-dir``); a URL is not checked.
 
     Examples
     --------

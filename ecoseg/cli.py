@@ -348,6 +348,7 @@ def _run_batch(args) -> int:
     prompts = None
     if args.prompts_dir is not None:
         folder = Path(args.prompts_dir)
+        check_out_folder(folder)  # a file given for the folder: not 'not found'
         if not folder.is_dir():
             raise ConfigError(f"{folder}: prompts folder not found")
         prompts = {}
@@ -449,6 +450,11 @@ def _add_weights(sub):
         default=None,
         help="SAM 3: adopt a sam3.pt downloaded by hand instead of fetching it",
     )
+    d.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="let --checkpoint replace a different checkpoint already in the cache",
+    )
     v = wsub.add_parser("verify", help="check cached checkpoints against their sha256")
     v.add_argument("name", nargs="?", default=None)
     pa = wsub.add_parser("path", help="print the cache path of a checkpoint")
@@ -467,8 +473,17 @@ def _run_weights(args) -> int:
         for row in rows:
             print(f"{row['variant']:<18} {'yes' if row['cached'] else 'no':<7} {row['path']}")
     elif args.action == "download":
+        if args.overwrite and args.checkpoint is None:
+            raise ConfigError(
+                "--overwrite is for --checkpoint (a file replacing the cached one); a download "
+                "never replaces a cached file: delete it to download it again"
+            )
         if hub:
-            print(hub_weights.download(args.name, checkpoint=args.checkpoint))
+            print(
+                hub_weights.download(
+                    args.name, checkpoint=args.checkpoint, overwrite=args.overwrite
+                )
+            )
         elif args.checkpoint is not None:
             raise ConfigError("--checkpoint is for SAM 3 weights; SAM 2 files download freely")
         else:

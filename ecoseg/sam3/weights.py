@@ -14,7 +14,7 @@ Exports
 -------
 ``entries() -> dict``, ``folder(name) -> Path``, ``weights_path(name) -> Path``,
 ``tokenizer_path(name) -> Path``, ``list_weights() -> list[dict]``,
-``download(name, *, checkpoint=None, token=None) -> Path``,
+``download(name, *, checkpoint=None, token=None, overwrite=False) -> Path``,
 ``verify(name=None) -> list[(name, ok, reason)]``, ``load_tokenizer(name) -> Tokenizer``,
 ``ACCESS_HINT``
 
@@ -31,10 +31,12 @@ Examples
 
 from __future__ import annotations
 
+import filecmp
 import os
 import shutil
 from pathlib import Path
 
+from ecoseg._paths import check_not_folder, check_overwrite
 from ecoseg.errors import CheckpointError, ConfigError
 from ecoseg.sam2.weights import (
     cache_dir,
@@ -126,13 +128,17 @@ def _is_access_error(exc: Exception) -> bool:
     return status in (401, 403)
 
 
-def _adopt(name: str, source: Path) -> Path:
-    """Copy a hand-fetched checkpoint into the cache and record its sha256."""
+def _adopt(name: str, source: Path, overwrite: bool) -> Path:
+    """Copy a hand-fetched checkpoint into the cache and record its sha256; a different
+    cached checkpoint is replaced only with ``overwrite``."""
+    check_not_folder(source, "checkpoint file", error=CheckpointError)
     if not source.is_file():
-        raise CheckpointError(f"checkpoint file not found: {source}")
+        raise CheckpointError(f"{source}: checkpoint file not found")
     target = weights_path(name)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if source.resolve() != target.resolve():
+    there = target.is_file()
+    if not there or not filecmp.cmp(source, target, shallow=False):  # the same file: no copy
+        check_overwrite(target, overwrite, error=CheckpointError, exists=there)
         tmp = target.with_name(target.name + ".part")
         shutil.copyfile(source, tmp)
         os.replace(tmp, target)
@@ -146,6 +152,7 @@ def download(
     checkpoint: str | os.PathLike | None = None,
     token: str | None = None,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> Path:
     """Fetch ``name``'s checkpoint and tokenizer files into the cache (no-op where present).
 
@@ -161,6 +168,8 @@ def download(
         Hub token; default: the one ``huggingface_hub`` finds (login or ``HF_TOKEN``).
     progress : bool
         Show ``huggingface_hub``'s progress bars.
+    overwrite : bool
+        Let ``checkpoint`` replace a different checkpoint already in the cache.
 
     Returns
     -------
@@ -171,13 +180,14 @@ def download(
     ------
     CheckpointError
         No access to the gated repository (one line saying how to get it), a network or disk
-        failure, or ``huggingface_hub`` not installed.
+        failure, ``huggingface_hub`` not installed, or ``checkpoint`` not a file or different
+        from the cached one without ``overwrite``.
     """
     entry = _entry(name)
     hint = ACCESS_HINT.format(page=entry["page"], name=name, file=entry["file"])
     target_dir = folder(name)
     if checkpoint is not None:
-        path = _adopt(name, Path(checkpoint))
+        path = _adopt(name, Path(checkpoint), overwrite)
         wanted = [f for f in entry.get("tokenizer_files", []) if not (target_dir / f).is_file()]
         if not wanted:
             return path

@@ -3,6 +3,9 @@ and on hypothesis-generated stores (overlapping, touching, one-pixel objects, em
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
 from formats_helpers import make_store, present_scores, store_boxes
@@ -165,6 +168,20 @@ def test_edge_cases(fmt, tmp_path):
     check_roundtrip(store, back, fmt)
 
 
+@pytest.mark.parametrize("fmt", MASK_FORMATS + BOX_FORMATS)
+def test_a_video_with_no_animals_round_trips_quietly(fmt, tmp_path):
+    """MOT and MOTS have no header, so a video with no animals exports as a file with no
+    lines: it imports as frames with no animals, neither refused nor warned about as the
+    wrong file, as the other formats' documents with no annotations are."""
+    store = make_store(np.zeros((3, 4, 5), np.uint32))
+    video = VideoInfo(5, 4, MaskStore.open(store).read_time(), {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path, back = roundtrip(store, fmt, tmp_path, video)
+    assert fmt not in ("mot", "mots") or Path(path).read_bytes() == b""
+    check_roundtrip(store, back, fmt)
+
+
 def check_roundtrip(store, back, fmt):
     a, b = MaskStore.open(store), MaskStore.open(back)
     assert b.n_frames == a.n_frames
@@ -250,7 +267,8 @@ def test_a_folder_for_a_file_format_is_named_a_folder(fmt, tmp_path):
     folder = tmp_path / "task_12-export"
     folder.mkdir()
     video = VideoInfo(width=64, height=48, times=np.arange(3) / 30, record={})
-    with pytest.raises(FormatError, match=f"task_12-export: is a folder; the {fmt} format is a f"):
+    what = rf"is a folder, not a {fmt} annotation file \(\.\w+\)$"
+    with pytest.raises(FormatError, match=f"task_12-export: {what}"):
         read_annotations(folder, fmt, video)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ecoseg._paths import exists_message
 from ecoseg.cli import main
 from ecoseg.errors import CheckpointError
 from ecoseg.sam2 import weights as sam2_weights
@@ -97,6 +98,56 @@ def test_hand_fetched_checkpoint_is_adopted(cache, tmp_path, monkeypatch, capsys
     assert main(["weights", "verify", "sam3"]) == 0
     assert main(["weights", "path", "sam3"]) == 0
     assert capsys.readouterr().out.strip().endswith(str(cached))
+
+
+@pytest.mark.parametrize(
+    ("given", "culprit"),
+    [
+        ("downloads", "downloads: is a folder, not a checkpoint file"),
+        ("nope.pt", "nope.pt: checkpoint file not found"),
+    ],
+    ids=["folder", "missing"],
+)
+def test_a_checkpoint_to_adopt_that_is_no_file_is_one_line_naming_it(
+    cache, tmp_path, monkeypatch, capsys, given, culprit
+):
+    """A folder was 'checkpoint file not found: downloads', the path last, of a path that
+    exists."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "downloads").mkdir()
+    assert main(["weights", "download", "sam3", "--checkpoint", given]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"ecoseg: error: {culprit}"]
+    assert not (cache / "sam3" / "sam3.pt").exists()
+
+
+def test_adopting_another_checkpoint_keeps_the_cached_one_without_overwrite(
+    cache, tmp_path, monkeypatch, capsys
+):
+    """A second hand-fetched file silently replaced the cached checkpoint."""
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", _gated)
+    first, second = tmp_path / "first.pt", tmp_path / "second.pt"
+    first.write_bytes(b"meta weights")
+    second.write_bytes(b"other weights")
+    cached = cache / "sam3" / "sam3.pt"
+    assert main(["weights", "download", "sam3", "--checkpoint", str(first)]) == 0
+    assert main(["weights", "download", "sam3", "--checkpoint", str(first)]) == 0  # the same
+    capsys.readouterr()
+    assert main(["weights", "download", "sam3", "--checkpoint", str(second)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"ecoseg: error: {exists_message(cached)}"]
+    assert cached.read_bytes() == b"meta weights" and main(["weights", "verify", "sam3"]) == 0
+    args = ["weights", "download", "sam3", "--checkpoint", str(second), "--overwrite"]
+    assert main(args) == 0
+    assert cached.read_bytes() == b"other weights" and main(["weights", "verify", "sam3"]) == 0
+
+
+@pytest.mark.parametrize("name", ["sam3", "sam2.1-tiny"])
+def test_overwrite_without_a_checkpoint_is_refused_not_ignored(cache, capsys, name):
+    """--overwrite without --checkpoint did nothing: a cached file was kept as it was."""
+    assert main(["weights", "download", name, "--overwrite"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ecoseg: error: --overwrite is for --checkpoint")
 
 
 def test_list_shows_sam3_next_to_sam2(cache, capsys):
