@@ -37,6 +37,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from ecoseg._paths import check_not_folder
 from ecoseg.errors import CheckpointError
 
 __all__ = [
@@ -75,8 +76,9 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
     {'a': tensor([0., 0.])}
     """
     p = Path(path)
+    check_not_folder(p, "checkpoint file", error=CheckpointError)
     if not p.is_file():
-        raise CheckpointError(f"checkpoint file not found: {p}")
+        raise CheckpointError(f"{p}: checkpoint file not found")
     if p.suffix == ".safetensors":
         from safetensors import SafetensorError
         from safetensors.torch import load_file

@@ -142,8 +142,12 @@ def test_corrupt_files(tmp_path, content):
 
 
 def test_missing_and_non_tensor_content(tmp_path):
-    with pytest.raises(CheckpointError, match="not found"):
+    # was 'checkpoint file not found: PATH' (the path last), and so for a folder that exists
+    with pytest.raises(CheckpointError, match=r"nope\.pt: checkpoint file not found$"):
         read_state_dict(tmp_path / "nope.pt")
+    (tmp_path / "weights").mkdir()
+    with pytest.raises(CheckpointError, match=r"weights: is a folder, not a checkpoint file$"):
+        read_state_dict(tmp_path / "weights")
     torch.save({"model": {"a": 1}}, tmp_path / "ints.pt")
     with pytest.raises(CheckpointError, match="not tensors"):
         read_state_dict(tmp_path / "ints.pt")
