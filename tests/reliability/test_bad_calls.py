@@ -1,0 +1,37 @@
+"""Bad arguments from a notebook: a float frame number, a threshold typed as a percentage, a
+dataset where a path is wanted. One line naming the argument, never a deep numpy or xarray
+traceback and never a silently wrong result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reliability_helpers import assert_names
+
+import ecoseg
+from ecoseg.errors import ConfigError
+
+pytestmark = pytest.mark.bad_input
+
+
+@pytest.mark.parametrize(
+    "options, culprits",
+    [
+        ({"iou_threshold": 50}, ["iou_threshold", "(0, 1]", "50"]),  # 50 % typed as 50
+        ({"iou_threshold": 0}, ["iou_threshold", "got 0"]),
+        ({"iou_threshold": "0.5"}, ["iou_threshold", "'0.5'"]),
+        ({"bound_th": -1}, ["bound_th", "positive", "-1"]),
+        ({"frames": [0.5, 2]}, ["frames", "[0.5, 2]"]),  # was read as frames 0 and 2
+        ({"frames": "12"}, ["frames", "'12'"]),  # was read as frames 1 and 2
+        ({"frames": slice(0, 3)}, ["frames", "slice(0, 3, None)"]),  # a TypeError from numpy
+    ],
+)
+def test_evaluate_names_a_bad_option(clip, options, culprits):
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.evaluate(clip.truth, clip.truth, **options)
+    assert_names(exc, "evaluate", *culprits)
+
+
+def test_evaluate_takes_whole_frame_numbers_of_any_type(clip):
+    picked = [0.0, np.int64(3)]
+    assert ecoseg.evaluate(clip.truth, clip.truth, frames=picked)["scored_frames"] == 2
