@@ -121,15 +121,15 @@ def short_repr(value, limit: int = 60) -> str:
     --------
     >>> short_repr([0, 1]), short_repr(slice(0, 3))
     ('[0, 1]', 'slice(0, 3, None)')
-    >>> short_repr(np.zeros((64, 96)))
-    'a numpy.ndarray'
+    >>> short_repr(np.zeros((64, 96))), short_repr(["frame"] * 20)
+    ('<numpy.ndarray>', '<list>')
     """
     text = repr(value)
     if len(text) <= limit and "\n" not in text:
         return text
-    kind = type(value)
-    module = kind.__module__.split(".")[0]
-    return f"a {kind.__qualname__}" if module == "builtins" else f"a {module}.{kind.__qualname__}"
+    kind, module = type(value), type(value).__module__.split(".")[0]
+    name = kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+    return f"<{name}>"
 
 
 def number_text(x: float) -> str:

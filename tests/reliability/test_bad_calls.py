@@ -9,7 +9,7 @@ import pytest
 from reliability_helpers import assert_names
 
 import ecoseg
-from ecoseg.errors import ConfigError
+from ecoseg.errors import ConfigError, StoreError
 
 pytestmark = pytest.mark.bad_input
 
@@ -35,3 +35,18 @@ def test_evaluate_names_a_bad_option(clip, options, culprits):
 def test_evaluate_takes_whole_frame_numbers_of_any_type(clip):
     picked = [0.0, np.int64(3)]
     assert ecoseg.evaluate(clip.truth, clip.truth, frames=picked)["scored_frames"] == 2
+
+
+@pytest.mark.parametrize("call", ["measure", "export", "evaluate", "open_masks"])
+def test_a_dataset_of_open_masks_given_for_a_store_names_its_store(clip, tmp_path, call):
+    # the message held the dataset's whole repr, 15 lines of it
+    ds = ecoseg.open_masks(clip.truth)
+    calls = {
+        "measure": lambda: ecoseg.measure(ds),
+        "export": lambda: ecoseg.export(ds, "mot", tmp_path / "gt.txt"),
+        "evaluate": lambda: ecoseg.evaluate(ds, clip.truth),
+        "open_masks": lambda: ecoseg.open_masks(ds),
+    }
+    with pytest.raises(StoreError) as exc:
+        calls[call]()
+    assert_names(exc, "<xarray.Dataset>: not a path", repr(str(clip.truth)))
