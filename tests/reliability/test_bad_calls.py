@@ -10,6 +10,7 @@ from reliability_helpers import assert_names
 
 import ecoseg
 from ecoseg.errors import ConfigError, StoreError
+from ecoseg.store import MaskStore
 
 pytestmark = pytest.mark.bad_input
 
@@ -50,3 +51,33 @@ def test_a_dataset_of_open_masks_given_for_a_store_names_its_store(clip, tmp_pat
     with pytest.raises(StoreError) as exc:
         calls[call]()
     assert_names(exc, "<xarray.Dataset>: not a path", repr(str(clip.truth)))
+
+
+@pytest.mark.parametrize(
+    "start, stop, culprit",
+    [
+        (0.5, None, "start must be a whole frame number or None, got 0.5"),
+        (0, "3", "stop must be a whole frame number or None, got '3'"),
+        ([1, 2], None, "start must be a whole frame number or None, got [1, 2]"),
+    ],
+)
+def test_read_labels_names_a_bad_frame_bound(clip, start, stop, culprit):
+    # it was numpy's "slice indices must be integers or None or have an __index__ method"
+    with MaskStore.open(clip.truth) as store, pytest.raises(TypeError) as exc:
+        store.read_labels(start, stop)
+    assert_names(exc, culprit)
+
+
+def test_read_labels_takes_whole_numbers_of_any_type(clip):
+    # a frame number from a pandas column of floats, or numpy's integers
+    with MaskStore.open(clip.truth) as store:
+        whole = store.read_labels(2, 5)
+        assert np.array_equal(store.read_labels(2.0, np.int64(5)), whole)
+        assert [c.frames for c in store.missing_chunks(np.float64(0), 4.0)] == []
+
+
+def test_the_repr_of_a_closed_store_says_so(clip):
+    store = MaskStore.open(clip.truth)
+    assert "closed" not in repr(store)
+    store.close()
+    assert repr(store).endswith(", complete, closed>")
