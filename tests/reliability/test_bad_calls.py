@@ -81,3 +81,18 @@ def test_the_repr_of_a_closed_store_says_so(clip):
     assert "closed" not in repr(store)
     store.close()
     assert repr(store).endswith(", complete, closed>")
+
+
+@pytest.mark.parametrize(
+    "call", [ecoseg.open_video, lambda v: ecoseg.segment(v, out="masks.zarr", progress=False)]
+)
+@pytest.mark.parametrize("video", [3, None, ["video.mp4"]])
+def test_a_video_that_is_no_path_is_named(tmp_path, monkeypatch, call, video):
+    # it was os.fspath's "expected str, bytes or os.PathLike object, not list"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TypeError) as exc:
+        call(video)
+    text = assert_names(exc, f"video must be a path to a video or image folder, got {video!r}")
+    assert ("one video per call" in text) == isinstance(video, list)
+    assert not (tmp_path / "masks.zarr").exists()
+
