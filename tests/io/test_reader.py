@@ -102,3 +102,9 @@ def test_closed_reader(clip):
     with pytest.raises(VideoError) as info:
         v.read(0)
     one_line_naming(info, "clip.mp4")
+
+
+def test_a_frame_shows_its_image_shape_not_its_pixels(clip):
+    # the dataclass repr printed the pixels: a wall of numbers in a notebook
+    frame = open_video(clip)[15]
+    assert repr(frame) == f"Frame(index=15, time=0.500 s, image=({H}, {W}, 3) uint8)"

@@ -95,4 +95,3 @@ def test_a_video_that_is_no_path_is_named(tmp_path, monkeypatch, call, video):
     text = assert_names(exc, f"video must be a path to a video or image folder, got {video!r}")
     assert ("one video per call" in text) == isinstance(video, list)
     assert not (tmp_path / "masks.zarr").exists()
-
