@@ -48,6 +48,12 @@ class SynthResult:
         first_frame, last_frame (-1 when never visible).
     maxn : dict of str to int
         MaxN per class in the truth: the most individuals of the class visible in one frame.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> synth(tempfile.mkdtemp(), frames=3, size=(48, 32))  # doctest: +ELLIPSIS
+    <SynthResult '.../video.mp4' + '.../truth.zarr': 3 frames of 48x32 at 30 fps, 8 organisms>
     """
 
     video: Path
@@ -58,6 +64,13 @@ class SynthResult:
     fps: float
     objects: Any
     maxn: dict
+
+    def __repr__(self) -> str:  # the objects table and MaxN are attributes, not a wall of text
+        w, h = self.size
+        return (
+            f"<SynthResult {str(self.video)!r} + {str(self.truth)!r}: {self.frames} frames of "
+            f"{w}x{h} at {self.fps:g} fps, {len(self.objects)} organisms>"
+        )
 
 
 def synth(
