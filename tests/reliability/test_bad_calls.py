@@ -95,3 +95,21 @@ def test_a_video_that_is_no_path_is_named(tmp_path, monkeypatch, call, video):
     text = assert_names(exc, f"video must be a path to a video or image folder, got {video!r}")
     assert ("one video per call" in text) == isinstance(video, list)
     assert not (tmp_path / "masks.zarr").exists()
+
+
+@pytest.mark.parametrize(
+    "tables, culprit",
+    [
+        ({"regions": 3}, "tables['regions'] must be a DataFrame, got 3"),  # AttributeError
+        ("regions", "tables must be a dict of DataFrames by name"),
+        ({"region": None}, "unknown table 'region' (known: regions, tracks"),  # left out silently
+        ("a DataFrame", "got <pandas.DataFrame>"),  # AttributeError: 'Series' ... 'columns'
+    ],
+)
+def test_report_names_bad_tables(clip, tmp_path, tables, culprit):
+    if tables == "a DataFrame":
+        tables = ecoseg.measure(clip.truth)["regions"]
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.report(clip.truth, tmp_path / "report.html", tables=tables)
+    assert_names(exc, "report: tables", culprit)
+    assert not (tmp_path / "report.html").exists()
