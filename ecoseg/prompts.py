@@ -757,7 +757,8 @@ def combine_concepts(given, names, source: str | None = None) -> tuple[Concept, 
     Raises
     ------
     PromptError
-        An empty or repeated name, or one spelled like the file's but not alike.
+        An empty or repeated name, one spelled like the file's but not alike, or ``names`` a
+        string (a list of its letters).
 
     Examples
     --------
@@ -770,6 +771,8 @@ def combine_concepts(given, names, source: str | None = None) -> tuple[Concept, 
 concept 'wrasse' differ only in case or spacing: their tracks would be counted as two species; \
 spell them the same
     """
+    if isinstance(names, str | bytes):  # "fish" was the concepts 'f', 'i', 's' and 'h'
+        raise PromptError(f"concepts must be a list of names, got {names!r} (concepts=[{names!r}])")
     given = tuple(given)
     named = {c.name for c in given}
     extra = tuple(c for c in parse_concepts(list(names or []), "--concepts") if c.name not in named)

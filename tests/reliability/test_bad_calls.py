@@ -9,7 +9,7 @@ import pytest
 from reliability_helpers import assert_names
 
 import ecoseg
-from ecoseg.errors import ConfigError, StoreError
+from ecoseg.errors import ConfigError, PromptError, StoreError
 from ecoseg.store import MaskStore
 
 pytestmark = pytest.mark.bad_input
@@ -113,3 +113,11 @@ def test_report_names_bad_tables(clip, tmp_path, tables, culprit):
         ecoseg.report(clip.truth, tmp_path / "report.html", tables=tables)
     assert_names(exc, "report: tables", culprit)
     assert not (tmp_path / "report.html").exists()
+
+
+def test_concepts_given_as_one_string_are_refused(clip, tmp_path, no_model):
+    # "fish" was tracked as the four concepts 'f', 'i', 's' and 'h'
+    with pytest.raises(PromptError) as exc:
+        ecoseg.segment(clip.video, out=tmp_path / "masks.zarr", concepts="fish", progress=False)
+    assert_names(exc, "concepts must be a list of names, got 'fish' (concepts=['fish'])")
+    assert not (tmp_path / "masks.zarr").exists()
