@@ -21,6 +21,7 @@ any model is loaded, and cuts boxes that reach past the frame's edge to the fram
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._checks import short_repr
 from ecoseg._paths import check_not_folder
 from ecoseg._prompt_values import check_points, click_labels, fit_box, float_array, is_number, shown
 from ecoseg.errors import PromptError
@@ -453,7 +455,14 @@ def load_prompts(path: str | Path) -> Prompts:
     PromptError
         If the file is missing, not valid JSON or not of the prompt schema; the message names
         the file and the offending object/frame.
+    TypeError
+        ``path`` is not a path (a dict of prompts: :meth:`Prompts.from_dict`).
     """
+    if not isinstance(path, str | os.PathLike):
+        hint = " (a dict of prompts: Prompts.from_dict(data))" if isinstance(path, Mapping) else ""
+        raise TypeError(
+            f"load_prompts: path must be a prompt file (JSON), got {short_repr(path)}{hint}"
+        )
     path = Path(path)
     check_not_folder(path, "prompt file (JSON)", error=PromptError)  # --prompts-dir takes one
     if not path.is_file():

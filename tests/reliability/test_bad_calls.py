@@ -121,3 +121,13 @@ def test_concepts_given_as_one_string_are_refused(clip, tmp_path, no_model):
         ecoseg.segment(clip.video, out=tmp_path / "masks.zarr", concepts="fish", progress=False)
     assert_names(exc, "concepts must be a list of names, got 'fish' (concepts=['fish'])")
     assert not (tmp_path / "masks.zarr").exists()
+
+
+@pytest.mark.parametrize(
+    "given, hint", [({"objects": []}, "Prompts.from_dict(data)"), (None, "got None")]
+)
+def test_load_prompts_names_what_is_no_path(given, hint):
+    # it was pathlib's "expected str, bytes or os.PathLike object, not dict"
+    with pytest.raises(TypeError) as exc:
+        ecoseg.load_prompts(given)
+    assert_names(exc, "load_prompts: path must be a prompt file (JSON)", hint)
