@@ -217,9 +217,9 @@ def synth(
                 if pending is not None:
                     pending.result()
             container.mux(stream.encode(None))
-    except BaseException:
+    except BaseException:  # interrupted, disk full: no half clip that a re-run must overwrite
         tmp.unlink(missing_ok=True)
-        store.close()
+        store.discard()
         raise
     os.replace(tmp, video_path)
     store.set_provenance(video=dict(provenance["video"], sha256=sha256_file(video_path)))

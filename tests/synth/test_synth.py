@@ -409,3 +409,23 @@ def test_the_result_shows_what_was_written_in_one_line(tmp_path):
         f"<SynthResult {str(tmp_path / 'video.mp4')!r} + {str(tmp_path / 'truth.zarr')!r}: "
         "2 frames of 32x24 at 12.5 fps, 3 organisms>"
     )
+
+
+def test_an_interrupted_synth_leaves_nothing_a_rerun_must_overwrite(tmp_path, monkeypatch):
+    # Ctrl-C in a notebook left a half truth.zarr: the re-run asked for overwrite=True
+    import ecoseg.synth.writer
+
+    real = ecoseg.synth.writer.synth_frames
+
+    def interrupted(scene):
+        for frame in real(scene):
+            if frame.index == 5:
+                raise KeyboardInterrupt
+            yield frame
+
+    monkeypatch.setattr(ecoseg.synth.writer, "synth_frames", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        synth(tmp_path / "clip", frames=12, size=(32, 24), chunk_frames=2)
+    assert sorted(p.name for p in (tmp_path / "clip").iterdir()) == []
+    monkeypatch.undo()
+    assert synth(tmp_path / "clip", frames=12, size=(32, 24)).frames == 12
