@@ -172,10 +172,16 @@ class Prompts:
     [0]
     >>> [(oid, fp.points.tolist()) for oid, fp in p.at(0)]
     [(1, [[10.0, 12.0]])]
+    >>> p
+    <Prompts: objects {1: 'wrasse'} on frames [0], concepts []>
     """
 
     objects: tuple[ObjectPrompts, ...] = ()
     concepts: tuple[Concept, ...] = ()
+
+    def __repr__(self) -> str:  # not the arrays of every click: a wall in a notebook
+        names = [c.name for c in self.concepts]
+        return f"<Prompts: objects {self.classes()} on frames {self.frames()}, concepts {names}>"
 
     def __post_init__(self):
         object.__setattr__(self, "concepts", tuple(self.concepts))
