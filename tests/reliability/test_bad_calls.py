@@ -131,3 +131,19 @@ def test_load_prompts_names_what_is_no_path(given, hint):
     with pytest.raises(TypeError) as exc:
         ecoseg.load_prompts(given)
     assert_names(exc, "load_prompts: path must be a prompt file (JSON)", hint)
+
+
+@pytest.mark.parametrize(
+    "mask, culprit",
+    [
+        (np.ones((4, 5), bool), "got bool (a bool mask: labels = mask * object_id)"),
+        (np.full((4, 5), 7.0), "got float64"),
+    ],
+)
+def test_a_mask_that_is_not_object_ids_is_named(mask, culprit):
+    store = MaskStore.create("memory://bad-calls-mask", height=4, width=5, overwrite=True)
+    store.add_objects([(7, "coral", "prompt")])
+    with pytest.raises(StoreError) as exc:
+        store.append(mask, 0.0)
+    assert_names(exc, "frame 0: labels must be an integer array of object ids", culprit)
+    assert store.n_frames == 0
