@@ -34,6 +34,7 @@ matching is known); memory stays bounded by a chunk of frames.
 from __future__ import annotations
 
 import math
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
-from ecoseg._checks import as_int, short_repr
+from ecoseg._checks import as_int, positive_int, short_repr
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.provenance import annotated_frames
 
@@ -371,7 +372,7 @@ def evaluate(
         ``annotated_frames`` entry is malformed or names no frame of it, or ``frames`` names a
         frame the truth does not annotate.
     ConfigError
-        ``iou_threshold`` outside (0, 1], ``bound_th`` <= 0, ``frames`` not frame numbers.
+        ``iou_threshold`` outside (0, 1], ``bound_th`` <= 0, ``frames`` or ``chunk_frames`` bad.
     FormatError
         ``truth`` is a PNG folder with a file whose name holds no frame number, or whose
         frame is past the end of ``pred``.
@@ -390,8 +391,6 @@ def evaluate(
     pred = pred if isinstance(pred, MaskStore) else MaskStore.open(pred)
     check_finished(pred)
     if is_png_folder(truth):
-        import tempfile
-
         with tempfile.TemporaryDirectory(prefix="ecoseg-truth-") as tmp:
             store = truth_from_pngs(truth, pred, Path(tmp) / "truth.zarr")
             return evaluate(
@@ -419,7 +418,8 @@ def evaluate(
         raise StoreError(
             f"{pred.path}: has {pred.n_frames} frames but the truth {truth.path} has {n}"
         )
-    step = int(chunk_frames or truth.chunk_frames)
+    step = chunk_frames or truth.chunk_frames  # -1 read no frame: a perfect match scored 0
+    step = positive_int(step, "chunk_frames", where="evaluate", error=ConfigError)
     bound_pix = bound_pixels(shape, bound_th)
     # the frames the truth annotates (a CVAT task of every N-th frame: only those); frames
     # are numbered 0 .. len(scored) - 1 among them from here on, video frames = scored[k]

@@ -25,6 +25,8 @@ pytestmark = pytest.mark.bad_input
         ({"frames": [0.5, 2]}, ["frames", "[0.5, 2]"]),  # was read as frames 0 and 2
         ({"frames": "12"}, ["frames", "'12'"]),  # was read as frames 1 and 2
         ({"frames": slice(0, 3)}, ["frames", "slice(0, 3, None)"]),  # a TypeError from numpy
+        ({"chunk_frames": -1}, ["chunk_frames", "positive integer", "-1"]),  # read no frame
+        ({"chunk_frames": 2.5}, ["chunk_frames", "got 2.5"]),  # was read 2 at a time
     ],
 )
 def test_evaluate_names_a_bad_option(clip, options, culprits):
