@@ -312,6 +312,8 @@ class VideoReader:
         >>> open_video(d, fps=10).read_at(0.25).index
         2
         """
+        if isinstance(time, bool) or not isinstance(time, int | float | np.number):
+            raise TypeError(f"read_at: time must be a number of seconds, got {time!r}")
         t = float(time)
         if not (math.isfinite(t) and 0.0 <= t < self._duration):
             raise FrameIndexError(
