@@ -8,7 +8,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_int", "field_values", "non_negative_int", "number_text", "positive_int"]
+__all__ = [
+    "as_int",
+    "field_values",
+    "non_negative_int",
+    "number_text",
+    "positive_int",
+    "short_repr",
+]
 
 
 def as_int(value) -> int:
@@ -104,6 +111,25 @@ def _int_at_least(value, low: int, name: str, words: str, where, error, exact: b
         prefix = "" if where is None else f"{where}: "
         raise error(f"{prefix}{name} must be {words} integer, got {value!r}")
     return n
+
+
+def short_repr(value, limit: int = 60) -> str:
+    """``repr(value)`` for a one-line error message, or its type when that repr is long or
+    spans lines (an xarray Dataset, a DataFrame, an image array).
+
+    Examples
+    --------
+    >>> short_repr([0, 1]), short_repr(slice(0, 3))
+    ('[0, 1]', 'slice(0, 3, None)')
+    >>> short_repr(np.zeros((64, 96))), short_repr(["frame"] * 20)
+    ('<numpy.ndarray>', '<list>')
+    """
+    text = repr(value)
+    if len(text) <= limit and "\n" not in text:
+        return text
+    kind, module = type(value), type(value).__module__.split(".")[0]
+    name = kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+    return f"<{name}>"
 
 
 def number_text(x: float) -> str:

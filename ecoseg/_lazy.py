@@ -87,14 +87,16 @@ class CallableModule(types.ModuleType):
     """A module whose calls go to its attribute named by ``__call_target__``.
 
     ``inspect.signature`` of the module is the function's, so help and tab completion show the
-    function's parameters.
+    function's parameters, and ``module.__call__`` is the function itself, so Jupyter's
+    ``ecoseg.measure?`` shows its docstring (parameters, examples) as the call docstring.
     """
 
     def _target(self) -> Callable:
         return getattr(self, self.__dict__["__call_target__"])
 
-    def __call__(self, *args, **kwargs):
-        return self._target()(*args, **kwargs)
+    @property
+    def __call__(self) -> Callable:  # a call looks __call__ up on the type: this property
+        return self._target()
 
     @property
     def __signature__(self) -> inspect.Signature:
@@ -120,8 +122,8 @@ def make_callable(module: str, function: str) -> None:
     >>> demo.ecoseg_demo_module = lambda x: 2 * x
     >>> sys.modules["ecoseg_demo_module"] = demo
     >>> make_callable("ecoseg_demo_module", "ecoseg_demo_module")
-    >>> demo(21)
-    42
+    >>> demo(21), demo.__call__ is demo.ecoseg_demo_module
+    (42, True)
     >>> del sys.modules["ecoseg_demo_module"]
     """
     mod = sys.modules[module]

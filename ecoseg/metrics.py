@@ -34,6 +34,7 @@ matching is known); memory stays bounded by a chunk of frames.
 from __future__ import annotations
 
 import math
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
-from ecoseg.errors import StoreError
+from ecoseg._checks import as_int, positive_int, short_repr
+from ecoseg.errors import ConfigError, StoreError
 from ecoseg.provenance import annotated_frames
 
 __all__ = [
@@ -369,6 +371,8 @@ def evaluate(
         A store is missing or malformed, the two do not have the same frames, the truth's
         ``annotated_frames`` entry is malformed or names no frame of it, or ``frames`` names a
         frame the truth does not annotate.
+    ConfigError
+        ``iou_threshold`` outside (0, 1], ``bound_th`` <= 0, ``frames`` or ``chunk_frames`` bad.
     FormatError
         ``truth`` is a PNG folder with a file whose name holds no frame number, or whose
         frame is past the end of ``pred``.
@@ -383,11 +387,10 @@ def evaluate(
     """
     from ecoseg.store import MaskStore, check_finished
 
+    _check_thresholds(iou_threshold, bound_th)
     pred = pred if isinstance(pred, MaskStore) else MaskStore.open(pred)
     check_finished(pred)
     if is_png_folder(truth):
-        import tempfile
-
         with tempfile.TemporaryDirectory(prefix="ecoseg-truth-") as tmp:
             store = truth_from_pngs(truth, pred, Path(tmp) / "truth.zarr")
             return evaluate(
@@ -415,7 +418,8 @@ def evaluate(
         raise StoreError(
             f"{pred.path}: has {pred.n_frames} frames but the truth {truth.path} has {n}"
         )
-    step = int(chunk_frames or truth.chunk_frames)
+    step = chunk_frames or truth.chunk_frames  # -1 read no frame: a perfect match scored 0
+    step = positive_int(step, "chunk_frames", where="evaluate", error=ConfigError)
     bound_pix = bound_pixels(shape, bound_th)
     # the frames the truth annotates (a CVAT task of every N-th frame: only those); frames
     # are numbered 0 .. len(scored) - 1 among them from here on, video frames = scored[k]
@@ -544,9 +548,24 @@ def evaluate(
     return _clean(result)
 
 
+def _check_thresholds(iou_threshold, bound_th) -> None:
+    """ConfigError for an ``iou_threshold`` outside (0, 1] (``50``: no match), ``bound_th`` <= 0."""
+    for name, value, top in (("iou_threshold", iou_threshold, 1.0), ("bound_th", bound_th, None)):
+        number = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+        if not (number and 0 < value <= (top or value) and math.isfinite(value)):
+            need = "an IoU in (0, 1], e.g. 0.5" if top else "a positive number"
+            raise ConfigError(f"evaluate: {name} must be {need}, got {value!r}")
+
+
 def _chosen_frames(frames, annotated: np.ndarray, n: int, where) -> np.ndarray:
     """``frames`` of :func:`evaluate`, sorted, each one the truth annotates."""
-    chosen = np.unique(np.asarray(list(frames), np.int64))
+    try:
+        if isinstance(frames, str | bytes):
+            raise TypeError(frames)
+        chosen = np.unique(np.asarray([as_int(f) for f in frames], np.int64))
+    except (TypeError, ValueError, OverflowError):
+        got = short_repr(frames)
+        raise ConfigError(f"evaluate: frames must be a list of frame numbers, got {got}") from None
     outside = np.setdiff1d(chosen, annotated)
     if outside.size:
         f = int(outside[0])

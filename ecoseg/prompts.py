@@ -21,6 +21,7 @@ any model is loaded, and cuts boxes that reach past the frame's edge to the fram
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._checks import short_repr
 from ecoseg._paths import check_not_folder
 from ecoseg._prompt_values import check_points, click_labels, fit_box, float_array, is_number, shown
 from ecoseg.errors import PromptError
@@ -170,10 +172,16 @@ class Prompts:
     [0]
     >>> [(oid, fp.points.tolist()) for oid, fp in p.at(0)]
     [(1, [[10.0, 12.0]])]
+    >>> p
+    <Prompts: objects {1: 'wrasse'} on frames [0], concepts []>
     """
 
     objects: tuple[ObjectPrompts, ...] = ()
     concepts: tuple[Concept, ...] = ()
+
+    def __repr__(self) -> str:  # not the arrays of every click: a wall in a notebook
+        names = [c.name for c in self.concepts]
+        return f"<Prompts: objects {self.classes()} on frames {self.frames()}, concepts {names}>"
 
     def __post_init__(self):
         object.__setattr__(self, "concepts", tuple(self.concepts))
@@ -453,7 +461,14 @@ def load_prompts(path: str | Path) -> Prompts:
     PromptError
         If the file is missing, not valid JSON or not of the prompt schema; the message names
         the file and the offending object/frame.
+    TypeError
+        ``path`` is not a path (a dict of prompts: :meth:`Prompts.from_dict`).
     """
+    if not isinstance(path, str | os.PathLike):
+        hint = " (a dict of prompts: Prompts.from_dict(data))" if isinstance(path, Mapping) else ""
+        raise TypeError(
+            f"load_prompts: path must be a prompt file (JSON), got {short_repr(path)}{hint}"
+        )
     path = Path(path)
     check_not_folder(path, "prompt file (JSON)", error=PromptError)  # --prompts-dir takes one
     if not path.is_file():
@@ -757,7 +772,8 @@ def combine_concepts(given, names, source: str | None = None) -> tuple[Concept, 
     Raises
     ------
     PromptError
-        An empty or repeated name, or one spelled like the file's but not alike.
+        An empty or repeated name, one spelled like the file's but not alike, or ``names`` a
+        string (a list of its letters).
 
     Examples
     --------
@@ -770,6 +786,8 @@ def combine_concepts(given, names, source: str | None = None) -> tuple[Concept, 
 concept 'wrasse' differ only in case or spacing: their tracks would be counted as two species; \
 spell them the same
     """
+    if isinstance(names, str | bytes):  # "fish" was the concepts 'f', 'i', 's' and 'h'
+        raise PromptError(f"concepts must be a list of names, got {names!r} (concepts=[{names!r}])")
     given = tuple(given)
     named = {c.name for c in given}
     extra = tuple(c for c in parse_concepts(list(names or []), "--concepts") if c.name not in named)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 import os
 import subprocess
@@ -114,3 +115,13 @@ def test_attach_and_make_callable_on_a_scratch_module(monkeypatch):
     mod.ecoseg_scratch = lambda x, y=1: x + y
     make_callable("ecoseg_scratch", "ecoseg_scratch")
     assert mod(1, y=2) == 3
+
+
+@pytest.mark.parametrize("name", ["measure", "report", "synth"])
+def test_a_callable_package_shows_its_function_doc_as_the_call_doc(name):
+    # Jupyter's `ecoseg.measure?` showed the package doc and "Call signature: (*args, **kwargs)"
+    # without the function's parameters: IPython reads the call doc from module.__call__
+    package = getattr(ecoseg, name)
+    function = getattr(package, name)
+    assert package.__call__ is function
+    assert "Parameters\n----------" in inspect.getdoc(package.__call__)

@@ -444,3 +444,19 @@ def test_two_concepts_without_text_say_why_they_are_refused():
         Prompts.from_dict({"concepts": [e, e]}, source="p.json")
     with pytest.raises(PromptError, match="without text is the class 'visual', like the concept"):
         Prompts.from_dict({"concepts": ["Visual", e]})
+
+
+def test_the_prompts_show_objects_frames_and_concepts_not_arrays():
+    # the dataclass repr printed the points, labels and box arrays of every prompt
+    p = Prompts.from_dict(
+        {
+            "objects": [
+                {"id": 1, "class": "fish", "prompts": [{"frame": 0, "points": [[1, 2], [3, 4]]}]},
+                {"id": 2, "prompts": [{"frame": 3, "box": [0, 0, 5, 5]}]},
+            ],
+            "concepts": ["wrasse"],
+        }
+    )
+    assert repr(p) == (
+        "<Prompts: objects {1: 'fish', 2: 'unknown'} on frames [0, 3], concepts ['wrasse']>"
+    )

@@ -44,11 +44,17 @@ class Frame:
     >>> f = Frame(3, 0.1, np.zeros((48, 64, 3), np.uint8))
     >>> f.index, f.time, f.image.shape
     (3, 0.1, (48, 64, 3))
+    >>> f
+    Frame(index=3, time=0.100 s, image=(48, 64, 3) uint8)
     """
 
     index: int
     time: float
     image: np.ndarray
+
+    def __repr__(self) -> str:  # the image's shape, not its pixels (a wall in a notebook)
+        image = getattr(self.image, "shape", None), getattr(self.image, "dtype", "")
+        return f"Frame(index={self.index}, time={self.time:.3f} s, image={image[0]} {image[1]})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -306,6 +312,8 @@ class VideoReader:
         >>> open_video(d, fps=10).read_at(0.25).index
         2
         """
+        if isinstance(time, bool) or not isinstance(time, int | float | np.number):
+            raise TypeError(f"read_at: time must be a number of seconds, got {time!r}")
         t = float(time)
         if not (math.isfinite(t) and 0.0 <= t < self._duration):
             raise FrameIndexError(

@@ -13,13 +13,14 @@ read through its attributes (``videos``, ``video(name)``, ``relative(path)``, ``
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ecoseg._checks import short_repr
 from ecoseg._paths import find_video
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure.tables import combine_tables, one_spelling
@@ -194,6 +195,37 @@ def calibration_dict(cal: Any, spec: Any) -> dict:
     return d
 
 
+def check_tables(tables: Any) -> None:
+    """A ConfigError naming what is wrong with the ``tables`` given to :func:`ecoseg.report`:
+    not a dict, a table name that is not one of :data:`ecoseg.measure.TABLES` (its sections
+    were left out without a word) or a table that is not a DataFrame.
+
+    Examples
+    --------
+    >>> check_tables({"region": None})
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: report: tables: unknown table 'region' (known: regions, tracks, \
+counts, maxn, cover)
+    """
+    import pandas as pd
+
+    from ecoseg.measure import TABLES
+
+    if not isinstance(tables, Mapping):
+        raise ConfigError(
+            f"report: tables must be a dict of DataFrames by name, as ecoseg.measure returns, got "
+            f"{short_repr(tables)}"
+        )
+    for name, df in tables.items():
+        if name not in TABLES:
+            raise ConfigError(
+                f"report: tables: unknown table {name!r} (known: {', '.join(TABLES)})"
+            )
+        if not isinstance(df, pd.DataFrame):
+            raise ConfigError(f"report: tables[{name!r}] must be a DataFrame, got {short_repr(df)}")
+
+
 def read_tables(
     videos: list[VideoInfo], tables: Any, study: Any = None, *, progress: bool = False
 ) -> dict[str, Any]:
@@ -208,6 +240,7 @@ def read_tables(
     calibration, if any; ``progress``: a bar per store).
     """
     if tables is not None:
+        check_tables(tables)
         out = {}
         for name in sorted(tables, key=lambda n: n == "maxn"):  # the counts MaxN is made from
             df = one_spelling(tables[name], name, counts=out.get("counts"), refuse=True)

@@ -33,25 +33,6 @@ only), so undo gives the tracks it named their previous classes back.
 
 The object table records the review: a set class or a reviewed mark gives the track
 ``class_source="reviewed"``, ``class_probability=1.0`` and ``reviewed=True``.
-
-Examples
---------
->>> import numpy as np, tempfile
->>> from ecoseg.store import MaskStore
->>> path = tempfile.mkdtemp() + "/m.zarr"
->>> with MaskStore.create(path, height=2, width=3, chunk_frames=2,
-...                       objects=[(1, "unknown", "tracker"), (2, "unknown", "tracker")]) as s:
-...     s.append(np.array([[[1, 0, 2], [0, 0, 0]]] * 3), [0.0, 0.1, 0.2])
->>> r = Review(path)
->>> r.merge(1, 2)
->>> r.set_class(1, "wrasse")
->>> [(o["id"], o["class"], o["reviewed"]) for o in r.objects]
-[(1, 'wrasse', True)]
->>> r.undo(); r.undo()
->>> sorted(int(v) for v in np.unique(MaskStore.open(path).read_labels()))
-[0, 1, 2]
->>> [e["kind"] for e in r.log]
-['merge', 'set_class', 'undo', 'undo']
 """
 
 from __future__ import annotations
@@ -743,12 +724,36 @@ class Review:
     ----------
     store : str, Path, URL or MaskStore
         The store (a MaskStore must not be open for writing).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile
+    >>> from ecoseg.store import MaskStore
+    >>> path = tempfile.mkdtemp() + "/m.zarr"
+    >>> with MaskStore.create(path, height=2, width=3, chunk_frames=2,
+    ...                       objects=[(1, "unknown", "tracker"), (2, "unknown", "tracker")]) as s:
+    ...     s.append(np.array([[[1, 0, 2], [0, 0, 0]]] * 3), [0.0, 0.1, 0.2])
+    >>> r = Review(path)
+    >>> r.merge(1, 2)
+    >>> r.set_class(1, "wrasse")
+    >>> [(o["id"], o["class"], o["reviewed"]) for o in r.objects]
+    [(1, 'wrasse', True)]
+    >>> r.undo(); r.undo()
+    >>> sorted(int(v) for v in np.unique(MaskStore.open(path).read_labels()))
+    [0, 1, 2]
+    >>> r
+    <Review '.../m.zarr': 2 objects, 4 edits>
+    >>> [e["kind"] for e in r.log]
+    ['merge', 'set_class', 'undo', 'undo']
     """
 
     def __init__(self, store):
         self._where = _as_path(store)
         with open_for_edit(self._where):  # validates and completes a pending edit
             pass
+
+    def __repr__(self) -> str:
+        return f"<Review {str(self._where)!r}: {len(self.objects)} objects, {len(self.log)} edits>"
 
     def apply(self, edit: Edit) -> dict:
         """Apply one :class:`~ecoseg.species.edits.Edit`; returns its log entry."""

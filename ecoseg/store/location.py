@@ -13,9 +13,20 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from ecoseg._checks import short_repr
 from ecoseg.errors import StoreError
 
 __all__ = ["Location"]
+
+
+def _hint(value: Any) -> str:
+    """What to pass instead of the dataset of :func:`~ecoseg.store.open_masks` (it names its
+    store in ``attrs["store"]``); empty for anything else."""
+    store = getattr(value, "attrs", None)
+    store = store.get("store") if isinstance(store, dict) else None
+    if not isinstance(store, str):
+        return ""
+    return f" (a dataset of open_masks: pass its store, {store!r})"
 
 
 class Location:
@@ -38,7 +49,7 @@ class Location:
             from zarr.abc.store import Store
 
             if not isinstance(path, Store):
-                raise StoreError(f"{path!r}: not a path, URL or zarr store")
+                raise StoreError(f"{short_repr(path)}: not a path, URL or zarr store{_hint(path)}")
             self.obj, self.text = path, repr(path)
         if self.obj is None and not self.text.strip():  # "" would be the working folder
             raise StoreError(f"{self.text!r}: an empty path is not a store")

@@ -23,7 +23,7 @@ from ecoseg._version import __version__
 from ecoseg.errors import StoreError
 from ecoseg.provenance import ObjectRecord, Provenance
 from ecoseg.store._util import guard, short_error
-from ecoseg.store.chunks import MissingChunk, min_frames, missing_chunks, read_checked
+from ecoseg.store.chunks import MissingChunk, frame_range, min_frames, missing_chunks, read_checked
 from ecoseg.store.commit import ChunkCommitter
 from ecoseg.store.layout import (
     ALL_CHUNKS,
@@ -457,7 +457,7 @@ class MaskStore:
         return self.n_frames
 
     def __repr__(self) -> str:
-        state = "complete" if self.complete else "incomplete"
+        state = ("complete" if self.complete else "incomplete") + ", closed" * self._closed
         return (
             f"<MaskStore {self.path!r} mode={self._mode!r}: {self._committer.committed} frames of "
             f"{self.width}x{self.height}, {len(self._index)} objects, chunk {self.chunk_frames}, "
@@ -501,7 +501,7 @@ class MaskStore:
         """
         n = self.n_frames
         self._require_open()
-        start, stop, _ = slice(start, stop).indices(n)
+        start, stop = frame_range(start, stop, n)
         if stop <= start:
             return np.zeros((0, self.height, self.width), np.uint32)
         return self._read(self._labels, start, stop, n)
@@ -539,7 +539,7 @@ class MaskStore:
         """
         n = self.n_frames
         self._require_open()
-        start, stop, _ = slice(start, stop).indices(n)
+        start, stop = frame_range(start, stop, n)
         whole = self.all_chunks
         out = []
         for array in (self._labels, self._time, self._scores):

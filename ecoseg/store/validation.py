@@ -413,8 +413,12 @@ def check_labels(path: str, labels: Any, start: int, height: int, width: int) ->
         )
     if arr.dtype == np.uint32:
         return arr
-    if arr.dtype.kind not in "iu":
-        raise StoreError(f"{path}: frame {start}: labels must be an integer array, got {arr.dtype}")
+    if arr.dtype.kind not in "iu":  # a bool mask would store id 1 wherever it is True
+        hint = " (a bool mask: labels = mask * object_id)" if arr.dtype == bool else ""
+        raise StoreError(
+            f"{path}: frame {start}: labels must be an integer array of object ids, got "
+            f"{arr.dtype}{hint}"
+        )
     if arr.size:
         lo = arr.min(axis=(1, 2))
         hi = arr.max(axis=(1, 2))

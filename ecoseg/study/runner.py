@@ -61,6 +61,13 @@ class StudyResult:
     tables_written: bool = False
     report_written: bool = False
 
+    def __repr__(self) -> str:  # one line: the dataclass repr held the whole study
+        n, made = len(self.study.videos), len(self.segmented)
+        return (
+            f"<StudyResult {self.study.name!r}: {n} video{'s' * (n != 1)}, {made} store"
+            f"{'s' * (made != 1)} made, {len(self.measured)} measured, report {str(self.report)!r}>"
+        )
+
     def load_tables(self) -> dict[str, Any]:
         """The combined tables as DataFrames."""
         return {name: read_table(p) for name, p in self.tables.items()}

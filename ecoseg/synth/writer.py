@@ -48,6 +48,12 @@ class SynthResult:
         first_frame, last_frame (-1 when never visible).
     maxn : dict of str to int
         MaxN per class in the truth: the most individuals of the class visible in one frame.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> synth(tempfile.mkdtemp(), frames=3, size=(48, 32))  # doctest: +ELLIPSIS
+    <SynthResult '.../video.mp4' + '.../truth.zarr': 3 frames of 48x32 at 30 fps, 8 organisms>
     """
 
     video: Path
@@ -58,6 +64,13 @@ class SynthResult:
     fps: float
     objects: Any
     maxn: dict
+
+    def __repr__(self) -> str:  # the objects table and MaxN are attributes, not a wall of text
+        w, h = self.size
+        return (
+            f"<SynthResult {str(self.video)!r} + {str(self.truth)!r}: {self.frames} frames of "
+            f"{w}x{h} at {self.fps:g} fps, {len(self.objects)} organisms>"
+        )
 
 
 def synth(
@@ -204,9 +217,9 @@ def synth(
                 if pending is not None:
                     pending.result()
             container.mux(stream.encode(None))
-    except BaseException:
+    except BaseException:  # interrupted, disk full: no half clip that a re-run must overwrite
         tmp.unlink(missing_ok=True)
-        store.close()
+        store.discard()
         raise
     os.replace(tmp, video_path)
     store.set_provenance(video=dict(provenance["video"], sha256=sha256_file(video_path)))

@@ -102,3 +102,18 @@ def test_closed_reader(clip):
     with pytest.raises(VideoError) as info:
         v.read(0)
     one_line_naming(info, "clip.mp4")
+
+
+def test_a_frame_shows_its_image_shape_not_its_pixels(clip):
+    # the dataclass repr printed the pixels: a wall of numbers in a notebook
+    frame = open_video(clip)[15]
+    assert repr(frame) == f"Frame(index=15, time=0.500 s, image=({H}, {W}, 3) uint8)"
+
+
+@pytest.mark.parametrize("time", ["a", None, "0.5", True])
+def test_read_at_names_a_time_that_is_no_number(clip, time):
+    # "a" and None were float()'s "could not convert string to float: 'a'" and "float()
+    # argument must be ..."; "0.5" and True were read as 0.5 s and 1 s
+    with pytest.raises(TypeError) as exc:
+        open_video(clip).read_at(time)
+    assert str(exc.value) == f"read_at: time must be a number of seconds, got {time!r}"

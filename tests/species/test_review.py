@@ -240,3 +240,12 @@ def test_undo_keeps_a_later_classification_of_other_tracks(store3):
     objs = {o["id"]: o for o in MaskStore.open(path).objects}
     assert objs[1] == {"id": 1, "class": "unknown", "source": "tracker"}
     assert objs[3]["class"] == "damselfish" and objs[3]["class_source"] == "classified"
+
+
+def test_a_review_shows_its_store_objects_and_edits(store3):
+    # it showed as <ecoseg.species.review.Review object at 0x...> in a notebook
+    path, _, _ = store3
+    r = Review(path)
+    assert repr(r) == f"<Review {str(path)!r}: 3 objects, 0 edits>"
+    r.delete(3)
+    assert repr(r) == f"<Review {str(path)!r}: 2 objects, 1 edits>"

@@ -112,6 +112,16 @@ def test_rerun_with_nothing_changed_does_nothing(study_copy, calls):
     assert after == before
 
 
+def test_the_result_shows_in_one_line(study_copy):
+    # the dataclass repr held the whole study (every video's settings): a wall in a notebook
+    result = run_study(study_copy / "study.yaml", progress=False)
+    report = str(study_copy / "out" / "report.html")
+    assert repr(result) == (
+        f"<StudyResult {result.study.name!r}: 2 videos, 0 stores made, 0 measured, "
+        f"report {report!r}>"
+    )
+
+
 def test_changed_calibration_remeasures_without_resegmenting(study_copy, calls):
     out = study_copy / "out"
     store_files = sorted((out / "stores").rglob("*"))

@@ -400,3 +400,32 @@ def test_top_level_name_is_callable_after_importing_the_module(tmp_path):
 
     result = ecoseg.synth(tmp_path, frames=2, size=(32, 32), n_fish=1, n_invertebrates=0)
     assert result.frames == 2 and result.video.is_file()
+
+
+def test_the_result_shows_what_was_written_in_one_line(tmp_path):
+    # the dataclass repr printed the whole objects table and MaxN dict (a dozen lines)
+    result = synth(tmp_path, frames=2, size=(32, 24), fps=12.5, n_fish=2, n_invertebrates=1)
+    assert repr(result) == (
+        f"<SynthResult {str(tmp_path / 'video.mp4')!r} + {str(tmp_path / 'truth.zarr')!r}: "
+        "2 frames of 32x24 at 12.5 fps, 3 organisms>"
+    )
+
+
+def test_an_interrupted_synth_leaves_nothing_a_rerun_must_overwrite(tmp_path, monkeypatch):
+    # Ctrl-C in a notebook left a half truth.zarr: the re-run asked for overwrite=True
+    import ecoseg.synth.writer
+
+    real = ecoseg.synth.writer.synth_frames
+
+    def interrupted(scene):
+        for frame in real(scene):
+            if frame.index == 5:
+                raise KeyboardInterrupt
+            yield frame
+
+    monkeypatch.setattr(ecoseg.synth.writer, "synth_frames", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        synth(tmp_path / "clip", frames=12, size=(32, 24), chunk_frames=2)
+    assert sorted(p.name for p in (tmp_path / "clip").iterdir()) == []
+    monkeypatch.undo()
+    assert synth(tmp_path / "clip", frames=12, size=(32, 24)).frames == 12

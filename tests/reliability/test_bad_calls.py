@@ -1,0 +1,151 @@
+"""Bad arguments from a notebook: a float frame number, a threshold typed as a percentage, a
+dataset where a path is wanted. One line naming the argument, never a deep numpy or xarray
+traceback and never a silently wrong result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reliability_helpers import assert_names
+
+import ecoseg
+from ecoseg.errors import ConfigError, PromptError, StoreError
+from ecoseg.store import MaskStore
+
+pytestmark = pytest.mark.bad_input
+
+
+@pytest.mark.parametrize(
+    "options, culprits",
+    [
+        ({"iou_threshold": 50}, ["iou_threshold", "(0, 1]", "50"]),  # 50 % typed as 50
+        ({"iou_threshold": 0}, ["iou_threshold", "got 0"]),
+        ({"iou_threshold": "0.5"}, ["iou_threshold", "'0.5'"]),
+        ({"bound_th": -1}, ["bound_th", "positive", "-1"]),
+        ({"frames": [0.5, 2]}, ["frames", "[0.5, 2]"]),  # was read as frames 0 and 2
+        ({"frames": "12"}, ["frames", "'12'"]),  # was read as frames 1 and 2
+        ({"frames": slice(0, 3)}, ["frames", "slice(0, 3, None)"]),  # a TypeError from numpy
+        ({"chunk_frames": -1}, ["chunk_frames", "positive integer", "-1"]),  # read no frame
+        ({"chunk_frames": 2.5}, ["chunk_frames", "got 2.5"]),  # was read 2 at a time
+    ],
+)
+def test_evaluate_names_a_bad_option(clip, options, culprits):
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.evaluate(clip.truth, clip.truth, **options)
+    assert_names(exc, "evaluate", *culprits)
+
+
+def test_evaluate_takes_whole_frame_numbers_of_any_type(clip):
+    picked = [0.0, np.int64(3)]
+    assert ecoseg.evaluate(clip.truth, clip.truth, frames=picked)["scored_frames"] == 2
+
+
+@pytest.mark.parametrize("call", ["measure", "export", "evaluate", "open_masks"])
+def test_a_dataset_of_open_masks_given_for_a_store_names_its_store(clip, tmp_path, call):
+    # the message held the dataset's whole repr, 15 lines of it
+    ds = ecoseg.open_masks(clip.truth)
+    calls = {
+        "measure": lambda: ecoseg.measure(ds),
+        "export": lambda: ecoseg.export(ds, "mot", tmp_path / "gt.txt"),
+        "evaluate": lambda: ecoseg.evaluate(ds, clip.truth),
+        "open_masks": lambda: ecoseg.open_masks(ds),
+    }
+    with pytest.raises(StoreError) as exc:
+        calls[call]()
+    assert_names(exc, "<xarray.Dataset>: not a path", repr(str(clip.truth)))
+
+
+@pytest.mark.parametrize(
+    "start, stop, culprit",
+    [
+        (0.5, None, "start must be a whole frame number or None, got 0.5"),
+        (0, "3", "stop must be a whole frame number or None, got '3'"),
+        ([1, 2], None, "start must be a whole frame number or None, got [1, 2]"),
+    ],
+)
+def test_read_labels_names_a_bad_frame_bound(clip, start, stop, culprit):
+    # it was numpy's "slice indices must be integers or None or have an __index__ method"
+    with MaskStore.open(clip.truth) as store, pytest.raises(TypeError) as exc:
+        store.read_labels(start, stop)
+    assert_names(exc, culprit)
+
+
+def test_read_labels_takes_whole_numbers_of_any_type(clip):
+    # a frame number from a pandas column of floats, or numpy's integers
+    with MaskStore.open(clip.truth) as store:
+        whole = store.read_labels(2, 5)
+        assert np.array_equal(store.read_labels(2.0, np.int64(5)), whole)
+        assert [c.frames for c in store.missing_chunks(np.float64(0), 4.0)] == []
+
+
+def test_the_repr_of_a_closed_store_says_so(clip):
+    store = MaskStore.open(clip.truth)
+    assert "closed" not in repr(store)
+    store.close()
+    assert repr(store).endswith(", complete, closed>")
+
+
+@pytest.mark.parametrize(
+    "call", [ecoseg.open_video, lambda v: ecoseg.segment(v, out="masks.zarr", progress=False)]
+)
+@pytest.mark.parametrize("video", [3, None, ["video.mp4"]])
+def test_a_video_that_is_no_path_is_named(tmp_path, monkeypatch, call, video):
+    # it was os.fspath's "expected str, bytes or os.PathLike object, not list"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TypeError) as exc:
+        call(video)
+    text = assert_names(exc, f"video must be a path to a video or image folder, got {video!r}")
+    assert ("one video per call" in text) == isinstance(video, list)
+    assert not (tmp_path / "masks.zarr").exists()
+
+
+@pytest.mark.parametrize(
+    "tables, culprit",
+    [
+        ({"regions": 3}, "tables['regions'] must be a DataFrame, got 3"),  # AttributeError
+        ("regions", "tables must be a dict of DataFrames by name"),
+        ({"region": None}, "unknown table 'region' (known: regions, tracks"),  # left out silently
+        ("a DataFrame", "got <pandas.DataFrame>"),  # AttributeError: 'Series' ... 'columns'
+    ],
+)
+def test_report_names_bad_tables(clip, tmp_path, tables, culprit):
+    if tables == "a DataFrame":
+        tables = ecoseg.measure(clip.truth)["regions"]
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.report(clip.truth, tmp_path / "report.html", tables=tables)
+    assert_names(exc, "report: tables", culprit)
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_concepts_given_as_one_string_are_refused(clip, tmp_path, no_model):
+    # "fish" was tracked as the four concepts 'f', 'i', 's' and 'h'
+    with pytest.raises(PromptError) as exc:
+        ecoseg.segment(clip.video, out=tmp_path / "masks.zarr", concepts="fish", progress=False)
+    assert_names(exc, "concepts must be a list of names, got 'fish' (concepts=['fish'])")
+    assert not (tmp_path / "masks.zarr").exists()
+
+
+@pytest.mark.parametrize(
+    "given, hint", [({"objects": []}, "Prompts.from_dict(data)"), (None, "got None")]
+)
+def test_load_prompts_names_what_is_no_path(given, hint):
+    # it was pathlib's "expected str, bytes or os.PathLike object, not dict"
+    with pytest.raises(TypeError) as exc:
+        ecoseg.load_prompts(given)
+    assert_names(exc, "load_prompts: path must be a prompt file (JSON)", hint)
+
+
+@pytest.mark.parametrize(
+    "mask, culprit",
+    [
+        (np.ones((4, 5), bool), "got bool (a bool mask: labels = mask * object_id)"),
+        (np.full((4, 5), 7.0), "got float64"),
+    ],
+)
+def test_a_mask_that_is_not_object_ids_is_named(mask, culprit):
+    store = MaskStore.create("memory://bad-calls-mask", height=4, width=5, overwrite=True)
+    store.add_objects([(7, "coral", "prompt")])
+    with pytest.raises(StoreError) as exc:
+        store.append(mask, 0.0)
+    assert_names(exc, "frame 0: labels must be an integer array of object ids", culprit)
+    assert store.n_frames == 0
