@@ -514,10 +514,14 @@ def iter_stats(store, *, chunk_frames: int | None = None, roi=None, progress: bo
     Only ``chunk_frames`` label frames (default: the store's chunk) are in memory at a time;
     one scratch buffer is reused for all chunks.
     """
+    from ecoseg._checks import positive_int
+    from ecoseg.errors import ConfigError
+
     n = store.n_frames
-    step = int(chunk_frames or store.chunk_frames)
-    if step < 1:
-        raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
+    # 0 and None: the store's chunk; 2.5 was read 2 at a time, -1 was numpy's ValueError
+    step = positive_int(
+        chunk_frames or store.chunk_frames, "chunk_frames", where="measure", error=ConfigError
+    )
     work = np.empty(step * store.height * store.width, dtype=bool)
     bar = _progress(n, "measure", progress)
     try:

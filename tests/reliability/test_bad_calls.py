@@ -40,6 +40,14 @@ def test_evaluate_takes_whole_frame_numbers_of_any_type(clip):
     assert ecoseg.evaluate(clip.truth, clip.truth, frames=picked)["scored_frames"] == 2
 
 
+@pytest.mark.parametrize("chunk_frames", [-1, 2.5, True])
+def test_measure_names_a_bad_chunk_frames(clip, chunk_frames):
+    # 2.5 was read 2 frames at a time, without a word
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.measure(clip.truth, chunk_frames=chunk_frames)
+    assert_names(exc, "measure", "chunk_frames", repr(chunk_frames))
+
+
 @pytest.mark.parametrize("call", ["measure", "export", "evaluate", "open_masks"])
 def test_a_dataset_of_open_masks_given_for_a_store_names_its_store(clip, tmp_path, call):
     # the message held the dataset's whole repr, 15 lines of it
