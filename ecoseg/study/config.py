@@ -320,6 +320,10 @@ def _parse_video(
         if auto:
             raise ConfigError(f"{at('auto')} give either `prompts:` or `auto: true`, not both")
         prompts = _resolve(folder, prompts_text)
+        try:  # a folder is named a folder, not 'not found' (the path exists)
+            check_not_folder(prompts, "prompt file (JSON)", shown=prompts_text)
+        except ConfigError as exc:
+            raise ConfigError(f"{at('prompts')} {exc}") from None
         if not prompts.is_file():
             raise ConfigError(f"{at('prompts')} prompts file not found: {prompts_text}")
     elif auto is False:
