@@ -11,13 +11,13 @@ import datetime as _dt
 import difflib
 import math
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import one_line
-from ecoseg._paths import check_checkpoint, check_not_folder, name_key, plain_name, relpath
+from ecoseg._paths import check_checkpoint, check_not_folder, name_key, plain_name
 from ecoseg.errors import CalibrationError, ConfigError, EcosegError
+from ecoseg.study.records import Study, VideoSpec
 
 __all__ = ["SETTING_KEYS", "TOP_KEYS", "VIDEO_KEYS", "Study", "VideoSpec", "load_study"]
 
@@ -62,126 +62,6 @@ _FALLBACK_MODELS = (
     "sam2.1-base-plus",
     "sam2.1-large",
 )
-
-
-# --------------------------------------------------------------------------- schema
-@dataclass(frozen=True)
-class VideoSpec:
-    """One video of a study, validated, with every setting resolved.
-
-    Attributes
-    ----------
-    name : str
-        Unique name (default: the video file's stem); names the store and table rows.
-    path : Path
-        The video file (or image folder), absolute.
-    source : str
-        The path as written in the study file (relative to it), for display.
-    site, transect, date, notes : str or None
-    depth_m : float or None
-    calibration : object or None
-        A :class:`ecoseg.measure.calibration.Calibration`.
-    calibration_spec : float, str or None
-        The calibration as written (number of mm per pixel, or a scale-bar/lasers spec).
-    prompts : Path or None
-        Prompt file (sam2 engine; ``"sam3"``: concepts with exemplar boxes).
-    engine : str
-        ``"sam2"``, ``"classical"`` or ``"sam3"`` (SAM 3 concept tracking: ``model`` sam3,
-        ``concepts`` and/or the prompt file's concepts).
-    model : str
-    checkpoint : Path or None
-    pretrained : bool
-    image_size : int or None
-        ``None`` for the classical engine (no network; a ``defaults:`` GPU device neither).
-    device : str or None
-    params : dict
-        Engine parameters.
-    truth : Path or None
-        Ground-truth store; adds an accuracy section to the report.
-    species_model : Path or None
-        A species model file (``ecoseg classify --save-model``) that names the tracks before
-        they are measured (``ecoseg.classify``), so a re-run reproduces the classes.
-    concepts : tuple of str
-        ``"sam3"``: what to find on every frame by name ("parrotfish").
-    detect_every : int
-        ``"sam3"``: the concept detector runs on every N-th frame.
-    fast : bool
-        ``"sam2"``: the network in bf16 (:func:`ecoseg.segment`'s ``fast``).
-    auto : bool
-        ``"sam2"`` without prompts: automatic discovery (``ecoseg segment --auto``; ``params``
-        are discovery's settings).
-    fps : float or None
-        Frame rate of an image folder (``ecoseg segment --fps``); None: the reader's default.
-    """
-
-    name: str
-    path: Path
-    source: str
-    site: str | None = None
-    transect: str | None = None
-    date: str | None = None
-    depth_m: float | None = None
-    notes: str | None = None
-    calibration: Any = None
-    calibration_spec: float | str | None = None
-    prompts: Path | None = None
-    engine: str = "classical"
-    model: str = "sam2.1-tiny"
-    checkpoint: Path | None = None
-    pretrained: bool = True
-    image_size: int | None = None
-    device: str | None = None
-    params: dict = field(default_factory=dict)
-    truth: Path | None = None
-    species_model: Path | None = None
-    concepts: tuple[str, ...] = ()
-    detect_every: int = 1
-    fast: bool = False
-    auto: bool = False
-    fps: float | None = None
-
-    @property
-    def meta(self) -> dict[str, Any]:
-        """The metadata columns added to every table row of this video."""
-        return {
-            "video": self.name,
-            "site": self.site,
-            "transect": self.transect,
-            "date": self.date,
-            "depth_m": self.depth_m,
-        }
-
-
-@dataclass(frozen=True)
-class Study:
-    """A validated study file (see :func:`load_study`)."""
-
-    path: Path
-    name: str
-    output: Path
-    videos: tuple[VideoSpec, ...]
-    title: str | None = None
-    description: str | None = None
-
-    @property
-    def folder(self) -> Path:
-        """The folder holding the study file; relative paths in the study start here."""
-        return self.path.parent
-
-    def store_path(self, video: VideoSpec) -> Path:
-        """Where the mask store of ``video`` lives."""
-        return self.output / "stores" / f"{video.name}.zarr"
-
-    def video(self, name: str) -> VideoSpec:
-        """The video called ``name``."""
-        for v in self.videos:
-            if v.name == name:
-                return v
-        raise KeyError(name)
-
-    def relative(self, path: str | os.PathLike) -> str:
-        """``path`` relative to the study folder (as written, with ``/``), for display."""
-        return relpath(path, self.folder)
 
 
 def load_study(path: str | os.PathLike) -> Study:
@@ -440,6 +320,10 @@ def _parse_video(
         if auto:
             raise ConfigError(f"{at('auto')} give either `prompts:` or `auto: true`, not both")
         prompts = _resolve(folder, prompts_text)
+        try:  # a folder is named a folder, not 'not found' (the path exists)
+            check_not_folder(prompts, "prompt file (JSON)", shown=prompts_text)
+        except ConfigError as exc:
+            raise ConfigError(f"{at('prompts')} {exc}") from None
         if not prompts.is_file():
             raise ConfigError(f"{at('prompts')} prompts file not found: {prompts_text}")
     elif auto is False:

@@ -21,7 +21,7 @@ from typing import Any
 from ecoseg._hashing import CACHE_MIN_BYTES, file_stamp, may_cache, sha256_file
 from ecoseg.errors import ConfigError
 from ecoseg.io.folder import DEFAULT_FPS
-from ecoseg.study.config import VideoSpec
+from ecoseg.study.records import VideoSpec
 
 __all__ = [
     "MANIFEST",

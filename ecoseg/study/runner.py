@@ -20,7 +20,7 @@ from ecoseg.batch.jobs import Job, run_job, store_status
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure import TABLES
 from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
-from ecoseg.study.config import Study, VideoSpec, load_study
+from ecoseg.study.config import load_study
 from ecoseg.study.manifest import (
     calibration_record,
     digest,
@@ -30,6 +30,7 @@ from ecoseg.study.manifest import (
     save_manifest,
     segment_inputs,
 )
+from ecoseg.study.records import Study, VideoSpec
 
 __all__ = ["StudyResult", "run_study"]
 

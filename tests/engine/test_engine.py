@@ -272,7 +272,7 @@ def test_resume_of_a_complete_store_does_no_work(clip, tmp_path, monkeypatch, kw
     """``--resume`` on a finished store tracked the whole video again from frame 0 for
     nothing (the SAM 2 engine ran its network on every frame); it now leaves the store as it
     is. Settings are still checked first."""
-    import ecoseg.engine as engine
+    import ecoseg.engine.run as run
 
     out = tmp_path / "m.zarr"
     ecoseg.segment(clip.video, out=out, progress=False, **kwargs)
@@ -281,7 +281,7 @@ def test_resume_of_a_complete_store_does_no_work(clip, tmp_path, monkeypatch, kw
     def no_writing(*args, **kw):
         raise AssertionError("the complete store was tracked again")
 
-    monkeypatch.setattr(engine, "write_results", no_writing)
+    monkeypatch.setattr(run, "write_results", no_writing)
     assert ecoseg.segment(clip.video, out=out, progress=False, resume=True, **kwargs) == str(out)
     assert (ecoseg.open_masks(out).labels.values == before).all()
 

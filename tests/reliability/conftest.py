@@ -46,13 +46,13 @@ def good_prompts(tmp_path_factory, clip):
 @pytest.fixture
 def no_model(monkeypatch):
     """Fail the test if a SAM 2 network is built (inputs must be checked before that)."""
-    import ecoseg.engine
+    import ecoseg.engine.run
     import ecoseg.sam2
 
     def refuse(*args, **kwargs):
         raise AssertionError("a model was loaded before the bad input was reported")
 
-    monkeypatch.setattr(ecoseg.engine, "_build_model", refuse)
+    monkeypatch.setattr(ecoseg.engine.run, "_build_model", refuse)
     monkeypatch.setattr(ecoseg.sam2, "build", refuse)
 
 

@@ -144,6 +144,16 @@ def test_a_folder_for_the_study_file_is_named_a_folder(tmp_path):
         load_study(tmp_path / "study")
 
 
+def test_a_folder_for_the_prompt_file_is_named_a_folder(tmp_path):
+    # 'prompts file not found: prompts' of a folder that exists sent the user looking for a typo
+    (tmp_path / "prompts").mkdir()
+    message = _refusal(tmp_path, "videos:\n  - path: v.mp4\n    prompts: prompts\n")
+    assert message == (
+        f"{tmp_path / 'study.yaml'}: line 3: videos[0] (v): prompts: is a folder, not a prompt "
+        "file (JSON)"
+    )
+
+
 def test_output_must_not_be_the_study_folder(tmp_path):
     (tmp_path / "v.mp4").write_bytes(b"x")
     path = tmp_path / "s.yaml"

@@ -1,0 +1,257 @@
+"""Checks of a run's settings against the engine that will run it, before any work.
+
+:func:`choose_engine` picks the engine a run uses (and refuses an unknown one); the
+``check_*`` functions refuse settings that engine cannot use, each in one line naming the
+command-line option: a network setting for the classical motion tracker
+(:func:`check_network_settings`), ``fast`` (:func:`check_fast`), an image size
+(:func:`check_image_size`), a device (:func:`check_device`), engine parameters
+(:func:`check_params`) and what concept tracking cannot do (:func:`check_concept_run`).
+:func:`ecoseg.segment`, ``ecoseg batch``, study files and the napari widget all check here;
+``ecoseg.engine`` re-exports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ecoseg.errors import ConfigError
+
+__all__ = [
+    "ENGINES",
+    "check_concept_run",
+    "check_device",
+    "check_fast",
+    "check_image_size",
+    "check_network_settings",
+    "check_params",
+    "choose_engine",
+]
+
+ENGINES = ("sam2", "classical")
+
+
+def choose_engine(engine: str | None, *, prompts: bool, auto: bool) -> str:
+    """The engine a run uses, checked against whether it has prompts and ``auto``.
+
+    Parameters
+    ----------
+    engine : {"sam2", "classical"} or None
+        As asked; ``None``: ``"sam2"`` with prompts or ``auto``, else ``"classical"``.
+    prompts : bool
+        Whether prompts are given.
+    auto : bool
+        Whether automatic discovery is asked for.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ConfigError
+        An unknown engine, ``auto`` without sam2, or prompts for the classical engine.
+
+    Examples
+    --------
+    >>> choose_engine(None, prompts=False, auto=True)
+    'sam2'
+    """
+    if engine is None:
+        engine = "sam2" if prompts or auto else "classical"
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if auto and engine != "sam2":
+        raise ConfigError("automatic discovery (--auto) needs the sam2 engine")
+    if engine == "classical" and prompts:
+        raise ConfigError("the classical engine takes no prompts; use --engine sam2")
+    return engine
+
+
+def check_concept_run(model: str, engine: str | None = None, auto: bool = False) -> None:
+    """Refuse what concept tracking cannot do: a model that is not SAM 3, another engine, or
+    discovery (``--auto``); they were ignored without a word.
+
+    Examples
+    --------
+    >>> check_concept_run("sam3")
+    >>> check_concept_run("sam3", engine="classical")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: concept tracking (SAM 3) takes no --engine and no --auto
+    >>> check_concept_run("sam2.1-tiny")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: concepts (--concepts) need a SAM 3 model (--model sam3), not \
+'sam2.1-tiny'
+
+    The command line refuses ``--concepts`` with another ``--model`` in these words too
+    (``ecoseg._cli.engine_options`` calls this with the model alone).
+    """
+    if not str(model).startswith("sam3"):
+        raise ConfigError(f"concepts (--concepts) need a SAM 3 model (--model sam3), not {model!r}")
+    if engine is not None or auto:
+        raise ConfigError("concept tracking (SAM 3) takes no --engine and no --auto")
+
+
+def check_network_settings(
+    engine: str | None,
+    prompts: bool,
+    auto: bool,
+    *,
+    model: str | None = None,
+    checkpoint: Any = None,
+    pretrained: bool = True,
+) -> None:
+    """Refuse network settings (a model, a checkpoint, random weights) for a run that will use
+    the classical motion tracker, which has no network: ``segment VIDEO --model sam2.1-large``
+    without prompts or ``--auto`` (or ``ecoseg.segment(video, model="sam2.1-large")``) ran the
+    motion tracker and said nothing. Concept tracking (SAM 3) is not asked about here.
+
+    Parameters
+    ----------
+    engine, prompts, auto
+        As for :func:`choose_engine` (``engine`` as asked, ``None`` when not given).
+    model, checkpoint, pretrained
+        As given: ``model=None`` and ``checkpoint=None`` are the defaults (not given);
+        ``pretrained=False`` is ``--random-weights``.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the settings by their command-line options.
+
+    Examples
+    --------
+    >>> check_network_settings(None, prompts=False, auto=True, model="sam2.1-large")
+    >>> check_network_settings(None, prompts=False, auto=False)
+    >>> check_network_settings(None, prompts=False, auto=False, model="sam2.1-large")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: --model is for the sam2 engine's network, but without prompts or \
+--auto this run uses the classical motion tracker, which has none: give prompts or --auto (or \
+--engine sam2), or drop --model
+    """
+    if choose_engine(engine, prompts=prompts, auto=auto) != "classical":
+        return
+    given = [
+        flag
+        for flag, on in (
+            ("--model", model is not None),
+            ("--checkpoint", checkpoint is not None),
+            ("--random-weights", not pretrained),
+        )
+        if on
+    ]
+    if not given:
+        return
+    flags = ", ".join(given)
+    what = f"{flags} {'is' if len(given) == 1 else 'are'} for the sam2 engine's network"
+    if engine == "classical":
+        raise ConfigError(f"{what}; the classical motion tracker has none: drop {flags}")
+    raise ConfigError(
+        f"{what}, but without prompts or --auto this run uses the classical motion tracker, "
+        f"which has none: give prompts or --auto (or --engine sam2), or drop {flags}"
+    )
+
+
+def check_fast(fast: bool, engine: str) -> None:
+    """Refuse ``fast`` (bf16) for an engine that has no bf16 path.
+
+    Parameters
+    ----------
+    fast : bool
+        Whether bf16 was asked for (``--fast``).
+    engine : str
+        ``"sam2"``, ``"classical"`` or ``"sam3"`` (concept tracking).
+
+    Raises
+    ------
+    ConfigError
+        ``fast`` for the classical motion tracker or SAM 3 concept tracking.
+
+    Examples
+    --------
+    >>> check_fast(True, "sam2")
+    >>> check_fast(True, "classical")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: fast (--fast, bf16) is for the sam2 engine's network; ...
+    """
+    if fast and engine != "sam2":
+        raise ConfigError(
+            f"fast (--fast, bf16) is for the sam2 engine's network; the {engine} engine has no "
+            "bf16 path"
+        )
+
+
+def check_image_size(image_size: int | None, engine: str, model: str | None = None) -> None:
+    """Refuse an ``image_size`` the engine's network cannot take, before any work: any size
+    for the classical motion tracker (it has no network), for SAM 2 one that is not a multiple
+    of 32 from 64 to 4096 (:func:`ecoseg.sam2.variants.validate_image_size`), for SAM 3 one
+    its preset ``model`` cannot take (a multiple of 14, :func:`ecoseg.sam3.config.get_config`).
+    ``segment``, ``batch`` and study files all check here.
+
+    Examples
+    --------
+    >>> check_image_size(512, "sam2")
+    >>> check_image_size(None, "classical")
+    >>> check_image_size(512, "classical")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: image_size (--image-size) applies to the sam2 and sam3 engines; ...
+    >>> check_image_size(512, "sam3", "sam3")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: image_size (--image-size) must be a multiple of 14 ... got 512
+    """
+    if image_size is None:
+        return
+    if engine not in ("sam2", "sam3"):
+        raise ConfigError(
+            "image_size (--image-size) applies to the sam2 and sam3 engines; the "
+            f"{engine} engine has no network to size"
+        )
+    if engine == "sam2":
+        from ecoseg.sam2.variants import validate_image_size
+
+        validate_image_size(image_size)
+    else:
+        from ecoseg.sam3.config import get_config
+
+        get_config("sam3" if model is None else model, image_size)
+
+
+def check_device(device: str | None, engine: str) -> None:
+    """Refuse a GPU (``cuda``, ``mps``) for the classical motion tracker, which runs on the CPU
+    (``--device cuda`` ran it there and said nothing); ``auto`` and ``cpu`` are fine.
+
+    Examples
+    --------
+    >>> check_device("cuda", "sam2")
+    >>> check_device("auto", "classical")
+    >>> check_device("cuda:1", "classical")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: device 'cuda:1' (--device) is for the sam2 and sam3 engines' ...
+    """
+    if engine == "classical" and device not in (None, "auto", "cpu"):
+        raise ConfigError(
+            f"device {device!r} (--device) is for the sam2 and sam3 engines' networks; the "
+            "classical motion tracker runs on the CPU: drop --device"
+        )
+
+
+def check_params(params: Mapping[str, Any] | None, engine: str, auto: bool = False) -> None:
+    """Refuse engine parameters where nothing reads them (the sam2 engine with prompts only).
+
+    Examples
+    --------
+    >>> check_params({"min_area": 30}, "classical")
+    >>> check_params({"min_area": 30}, "sam2")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: the sam2 engine with prompts takes no parameters, ...
+    """
+    if params and engine == "sam2" and not auto:
+        raise ConfigError(
+            f"the sam2 engine with prompts takes no parameters, got {sorted(params)} "
+            "(they are for the classical engine, auto discovery and concept tracking)"
+        )

@@ -1,0 +1,496 @@
+"""One :func:`ecoseg.segment` run: a video into a mask store, with provenance.
+
+:func:`segment` validates every input (video, prompts, settings, output store) before it loads
+a model or starts work, then runs the chosen engine (the SAM 2 network with prompts, automatic
+discovery, the classical motion tracker, or SAM 3 concept tracking) and streams its per-frame
+results into the store (:func:`ecoseg.engine.results.write_results`). ``ecoseg.engine``
+re-exports :func:`segment`.
+"""
+
+from __future__ import annotations
+
+import os
+import time as _time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ecoseg._device import resolve_device
+from ecoseg._paths import check_overwrite
+from ecoseg.engine.checks import (
+    check_concept_run,
+    check_device,
+    check_fast,
+    check_image_size,
+    check_network_settings,
+    check_params,
+    choose_engine,
+)
+from ecoseg.engine.results import write_results
+from ecoseg.engine.resume import check_resumable
+from ecoseg.engine.settings import DEFAULT_MODEL, model_record
+from ecoseg.errors import Cancelled, ConfigError, PromptError, StoreError
+
+__all__ = ["segment"]
+
+
+def segment(
+    video,
+    prompts=None,
+    *,
+    out: str | os.PathLike,
+    engine: str | None = None,
+    model: str | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    pretrained: bool = True,
+    image_size: int | None = None,
+    device: str | None = "auto",
+    resume: bool = False,
+    overwrite: bool = False,
+    chunk_frames: int = 4,
+    progress: bool | Callable[[int, int], Any] = True,
+    params: dict[str, Any] | None = None,
+    cancel: Any = None,
+    resume_every: int = 256,
+    auto: bool = False,
+    backward: bool = True,
+    concepts: list[str] | None = None,
+    detect_every: int = 1,
+    fast: bool = False,
+    fps: float | None = None,
+) -> str:
+    """Segment and track organisms in a video into a mask store.
+
+    Parameters
+    ----------
+    video : str, Path or VideoReader
+        Video file or folder of numbered images.
+    prompts : str, Path, dict or Prompts, optional
+        Prompt file or object (needed by the ``"sam2"`` engine).
+    out : str or Path
+        Mask store to write (zarr; local path or URL).
+    engine : {"sam2", "classical"}, optional
+        Default: ``"sam2"`` when prompts are given, else ``"classical"``.
+    model : str, optional
+        SAM 2 variant name (see ``ecoseg weights list``; default :data:`DEFAULT_MODEL`), or a
+        SAM 3 model (``"sam3"``, the default with ``concepts``) for concept tracking.
+    checkpoint : str or Path, optional
+        Checkpoint file; default the weights cache.
+    pretrained : bool
+        ``False`` builds the network with random weights (tests, benchmarks).
+
+        A ``model``, ``checkpoint`` or ``pretrained=False`` for a run that uses the classical
+        motion tracker (no prompts and no ``auto``) raises :class:`ConfigError`
+        (:func:`check_network_settings`): that engine has no network.
+    image_size : int, optional
+        Lower network input size (e.g. 512) for speed on CPU; a multiple of 32 up to 4096
+        (SAM 3: of 14 up to 4032).
+    device : {"auto", "cpu", "cuda", "mps"}, optional
+        sam2 engine: where the network runs; ``"auto"`` (or None): CUDA if available, else
+        Apple MPS, else the CPU (:func:`resolve_device`). The device used is recorded in the
+        store's provenance (``parameters["device"]``).
+    resume : bool
+        Continue an interrupted run into an existing store.
+    overwrite : bool
+        Replace an existing store.
+    chunk_frames : int
+        Frames per store chunk.
+    progress : bool or callable
+        Show a progress bar, or call ``progress(done, total)`` after each frame.
+    params : dict, optional
+        Engine parameters (classical: :class:`ecoseg.engine.classical.ClassicalParams` fields).
+    cancel : threading.Event or callable, optional
+        sam2 engine (also with ``auto``): stop before the next frame once set; raises
+        :class:`Cancelled` and leaves a store that ``resume=True`` continues exactly.
+    resume_every : int
+        sam2 engine: frames between saves of the tracker's resume state, for ``resume`` (see
+        :mod:`ecoseg.engine.resume`).
+    auto : bool
+        Also find and track organisms nobody prompted (:mod:`ecoseg.engine.discovery`; sam2
+        engine, prompts optional, ``params`` are
+        :class:`~ecoseg.engine.discovery.DiscoveryParams` fields). Discovered objects are
+        recorded with source ``"discovered"``; ``resume`` re-runs discovery from frame 0 and
+        writes only the frames the store lacks.
+    concepts : list of str, optional
+        Concept tracking with SAM 3 (``model="sam3"``): names of what to find on every frame
+        ("parrotfish"); combined with the prompt file's ``"concepts"`` (exemplar boxes). The
+        prompt file's ``"objects"`` (clicks, boxes) are tracked with them by SAM 3's tracker
+        (frames before the first prompted frame by a backward pass). See
+        :mod:`ecoseg.engine.concept_session` and docs/concepts.md.
+    detect_every : int
+        Concept tracking: run the detector on every N-th frame (1: every frame).
+    backward : bool
+        sam2 engine with prompts: frames before the earliest prompted frame are tracked
+        backwards from it (``False``: they stay empty, as after the official predictor's
+        forward ``propagate_in_video``). The backward pass needs a temporary store of a few
+        kB per frame beside ``out`` (local paths) or in the system's temporary folder.
+    fast : bool
+        sam2 engine (also with ``auto``): run the network under bf16 autocast on any device
+        (on a CPU with AVX-512 bf16 or AMX about 1.3x the fp32 speed; docs/performance.md).
+        The masks stay within the bf16 bar of the oracle tests but are not bit-identical to
+        the default's (exact fp32 on the CPU; CUDA runs bf16 either way). On a CPU without
+        bf16 instructions (AVX-512 BF16 or AMX), where bf16 runs several times slower, the
+        run stays fp32 with a ``SlowBf16Warning``. Recorded in the provenance
+        (``parameters["fast"]``, when bf16 ran); a store resumes only with the same setting.
+    fps : float, optional
+        Frame rate of an image folder ``video``: frame ``i`` is stored at ``i / fps`` s
+        (default :data:`ecoseg.io.folder.DEFAULT_FPS`, 30; images carry no time, so times,
+        durations and speeds are as true as this rate). Refused for a video file (its
+        timestamps are its time) and for a reader (open it with ``open_video(folder,
+        fps=...)``). Recorded in the provenance (``video["fps"]``); a store resumes only at the
+        same rate.
+
+    Returns
+    -------
+    str
+        The store path, for :func:`ecoseg.open_masks` and :func:`ecoseg.measure`.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> clip = ecoseg.synth(os.path.join(d, "clip"), frames=8, size=(96, 64))
+    >>> path = ecoseg.segment(clip.video, out=os.path.join(d, "masks.zarr"), progress=False)
+    >>> ecoseg.open_masks(path).sizes["t"]
+    8
+    """
+    from ecoseg.io.video import as_reader
+    from ecoseg.prompts import Prompts, load_prompts
+
+    if resume and overwrite:
+        raise ConfigError("resume and overwrite exclude each other")
+    if str(model).startswith("sam3") or concepts:
+        check_fast(fast, "sam3")
+        return _segment_concepts(**locals())
+    reader = as_reader(video, fps=fps)
+    prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
+    if prompts is not None and not isinstance(prompts, Prompts):
+        prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
+    check_network_settings(
+        engine,
+        prompts is not None,
+        auto,
+        model=model,
+        checkpoint=checkpoint,
+        pretrained=pretrained,
+    )
+    engine = choose_engine(engine, prompts=prompts is not None, auto=auto)
+    model = DEFAULT_MODEL if model is None else model
+    check_fast(fast, engine)
+    check_image_size(image_size, engine)
+    check_device(device, engine)
+    if engine == "sam2" and prompts is None and not auto:
+        raise ConfigError("the sam2 engine needs prompts (--prompts FILE.json)")
+    if not backward and (engine != "sam2" or auto):
+        raise ConfigError(
+            "backward=False (--forward-only) applies to the sam2 engine with prompts, "
+            "not to the classical engine or --auto"
+        )
+    if prompts is not None:
+        source = str(prompt_file) if prompt_file else None
+        prompts = prompts.validate(reader.width, reader.height, len(reader), source=source)
+        if engine == "sam2" and not auto and len(prompts) == 0:
+            hint = " (its concepts need --model sam3)" if prompts.concepts else ""
+            raise PromptError(
+                f"{prompt_file or 'prompts'}: no objects to track{hint}; give at least one "
+                "object with a prompt, or use --auto"
+            )
+    params = dict(params or {})
+    check_params(params, engine, auto)
+    run_device = resolve_device(device) if engine == "sam2" else None
+    provenance = {
+        "video": reader.record(),
+        "engine": engine,
+        "parameters": params,
+        "created": _created(),
+    }
+    if prompts is not None:
+        provenance["prompts"] = prompts.to_dict()
+
+    check_overwrite(out, resume or overwrite, error=StoreError)
+    from ecoseg.store import check_no_writer
+
+    check_no_writer(out)  # another live writer: refuse before any model is loaded
+    if engine == "classical":
+        from ecoseg.engine.classical import ClassicalParams, track
+
+        cp = ClassicalParams.from_dict(params)  # bad parameters fail before the store exists
+        provenance["parameters"] = cp.to_dict()
+    elif auto:
+        from ecoseg.engine.discovery import DiscoveryEngine, DiscoveryParams
+
+        dp = DiscoveryParams.from_dict(params)
+        provenance["auto"] = True
+        provenance["parameters"] = dp.to_dict()
+    elif engine == "sam2":
+        provenance["backward"] = bool(backward)
+    if engine == "sam2":
+        from ecoseg.engine._runtime import fast_bf16
+
+        fast = fast_bf16(fast, run_device)  # a CPU without bf16 instructions stays fp32
+        provenance["parameters"] = {**provenance["parameters"], "device": run_device}
+        if fast:  # absent when off: stores made before the setting existed resume unchanged
+            provenance["parameters"]["fast"] = True
+        net = _build_model(model, checkpoint, pretrained, image_size, run_device)
+        provenance["model"] = model_record(model, checkpoint, pretrained, net.image_size)
+    store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
+    try:
+        if resume and store.complete:  # same settings, nothing left to track: left as it is
+            return str(out)
+        if engine == "classical":
+            results = track(reader, params=cp, skip_until=store.n_frames)
+            objects, source = {}, "tracker"
+        elif auto:
+            discovery = DiscoveryEngine(net, reader, prompts, params=dp, fast=fast)
+            results = _until_cancelled(
+                discovery.run(output="labels", cancel=cancel), cancel, store, len(reader)
+            )
+            objects, source = discovery.objects, "discovered"
+        else:
+            from ecoseg.engine.resume import remove_resume_state, resume_location
+            from ecoseg.engine.storing import store_results
+
+            resume_file = resume_location(out)
+            identity = {k: provenance[k] for k in ("video", "prompts", "model")}
+            identity["video"] = {"sha256": provenance["video"]["sha256"]}
+            results = store_results(
+                net,
+                reader,
+                prompts,
+                store,
+                location=resume_file,
+                identity=identity,
+                resume=resume,
+                cancel=cancel,
+                resume_every=resume_every,
+                backward=backward,
+                backward_progress=_backward_bar(progress),
+                scratch_dir=_local_folder_of(out),
+                fast=fast,
+            )
+            objects, source = prompts.classes(), "prompt"
+        write_results(
+            store,
+            results,
+            times=reader.times,
+            objects=objects,
+            source=source,
+            total=len(reader),
+            progress=progress,
+        )
+        store.mark_complete()
+        if engine == "sam2" and not auto:
+            remove_resume_state(resume_file)
+    finally:
+        store.close()
+    return str(out)
+
+
+def _until_cancelled(results, cancel, store, n: int):
+    """``results``, then :class:`Cancelled` if they stopped early because of ``cancel`` (and
+    not a trail of empty frames written in place of the rest)."""
+    from ecoseg.engine._runtime import is_cancelled
+
+    last = -1
+    for r in results:
+        last = r.index
+        yield r
+    if last < n - 1 and is_cancelled(cancel):
+        store.flush()
+        raise Cancelled.after(store.path, store.n_frames)
+
+
+def _backward_bar(progress):
+    """``progress(done, total)`` for the backward pass: a tqdm bar when ``progress`` is True."""
+    if progress is not True:
+        return None
+    from tqdm.auto import tqdm
+
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="frame", desc="segment (backwards)")
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _created() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    t = float(epoch) if epoch else _time.time()
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
+
+
+def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
+    from ecoseg.store import MaskStore
+
+    if resume:
+        try:
+            store = MaskStore.open(out, mode="a")
+        except StoreError:
+            if _exists(out):
+                raise
+            resume = False  # nothing to resume: start a new store
+        else:
+            try:
+                check_resumable(out, store.provenance_record, provenance)
+            except StoreError:
+                store.close()
+                raise
+            return store
+    return MaskStore.create(
+        out,
+        height=reader.height,
+        width=reader.width,
+        chunk_frames=chunk_frames,
+        provenance=provenance,
+        overwrite=overwrite,
+    )
+
+
+def _local_folder_of(path) -> str | None:
+    """The folder holding a local store path (None for URLs and zarr Store objects)."""
+    if not isinstance(path, str | os.PathLike) or "://" in str(path):
+        return None
+    parent = Path(path).absolute().parent
+    return str(parent) if parent.is_dir() else None
+
+
+def _exists(path) -> bool:
+    p = str(path)
+    return "://" not in p and Path(p).exists()
+
+
+def _build_model(name, checkpoint, pretrained, image_size, device):
+    from ecoseg import sam2
+
+    return sam2.build(name, checkpoint, pretrained=pretrained, image_size=image_size, device=device)
+
+
+# ---------------------------------------------------------------------------------------
+# concept tracking (SAM 3)
+# ---------------------------------------------------------------------------------------
+def _segment_concepts(
+    *,
+    video,
+    prompts,
+    out,
+    model,
+    checkpoint,
+    pretrained,
+    image_size,
+    device,
+    resume,
+    overwrite,
+    chunk_frames,
+    progress,
+    params,
+    cancel,
+    concepts,
+    detect_every,
+    **ignored,
+) -> str:
+    """:func:`segment` with ``model="sam3"``: track every instance of the concepts.
+
+    Resuming re-runs tracking from frame 0 (the result is the same) and writes only the frames
+    the store lacks.
+    """
+    from ecoseg.engine.concept_rules import ConceptSettings
+    from ecoseg.io.video import as_reader
+    from ecoseg.prompts import Prompts, combine_concepts, load_prompts
+
+    model = "sam3" if model is None else model  # concepts alone: SAM 3 (as --concepts)
+    check_concept_run(model, ignored.get("engine"), ignored.get("auto", False))
+    check_image_size(image_size, "sam3", model)  # before the video is read and hashed
+    reader = as_reader(video, fps=ignored.get("fps"))
+    prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
+    if prompts is not None and not isinstance(prompts, Prompts):
+        prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
+    wanted = list(prompts.concepts) if prompts is not None else []
+    wanted = list(combine_concepts(wanted, concepts, prompt_file and str(prompt_file)))
+    if not wanted:
+        none_in = f" ({prompt_file} has none)" if prompt_file else ""
+        raise ConfigError(
+            f"model {model} needs concepts: --concepts NAME... or a prompt file's "
+            f"'concepts'{none_in}"
+        )
+    objects = tuple(prompts.objects) if prompts is not None else ()
+    source = str(prompt_file) if prompt_file else None
+    try:
+        prompts = Prompts(objects, tuple(wanted))
+    except PromptError as exc:
+        raise PromptError(f"{source}: {exc}" if source else str(exc)) from None
+    prompts = prompts.validate(reader.width, reader.height, len(reader), source=source)
+    settings = ConceptSettings.from_params(params, detect_every)
+    run_device = resolve_device(device)
+    provenance = {
+        "video": reader.record(),
+        "engine": "sam3-concepts",
+        "parameters": {**settings.to_dict(), "device": run_device},
+        "prompts": prompts.to_dict(),
+        "created": _created(),
+    }
+    check_overwrite(out, resume or overwrite, error=StoreError)
+    from ecoseg.store import check_no_writer
+
+    check_no_writer(out)
+    if resume and _exists(out):  # before SAM 3 loads: a changed setting, or nothing to do
+        from ecoseg.store import MaskStore
+
+        try:
+            stored = MaskStore.open(out)
+        except StoreError:
+            pass  # not a store: refused below, as for any run
+        else:
+            from ecoseg.sam3.config import get_config
+
+            size = get_config(model, image_size).image_size
+            settings_now = {
+                **provenance,
+                "model": model_record(model, checkpoint, pretrained, size),
+            }
+            try:
+                check_resumable(out, stored.provenance_record, settings_now)
+                done = stored.complete
+            finally:
+                stored.close()
+            if done:  # nothing left to track: the store is left as it is
+                return str(out)
+    from ecoseg import sam3
+    from ecoseg.engine.concept_session import ConceptRun, concept_tokenizer
+
+    net = sam3.build(
+        model, checkpoint, pretrained=pretrained, image_size=image_size, device=run_device
+    )
+    provenance["model"] = model_record(model, checkpoint, pretrained, net.image_size)
+    run = ConceptRun(
+        net,
+        reader,
+        wanted,
+        settings,
+        tokenizer=concept_tokenizer(model, pretrained or checkpoint is not None),
+        objects=prompts,
+    )
+    store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
+    try:
+        done = store.n_frames
+        steps = run.run(cancel=cancel, backward_progress=_backward_bar(progress))
+        results = (r for r in steps if r.index >= done)
+        write_results(
+            store,
+            _until_cancelled(results, cancel, store, len(reader)),
+            times=reader.times,
+            objects=run.objects,
+            source="concept",
+            total=len(reader),
+            progress=progress,
+        )
+        store.mark_complete()
+    finally:
+        store.close()
+    return str(out)
