@@ -320,10 +320,7 @@ def _parse_video(
         if auto:
             raise ConfigError(f"{at('auto')} give either `prompts:` or `auto: true`, not both")
         prompts = _resolve(folder, prompts_text)
-        try:  # a folder is named a folder, not 'not found' (the path exists)
-            check_not_folder(prompts, "prompt file (JSON)", shown=prompts_text)
-        except ConfigError as exc:
-            raise ConfigError(f"{at('prompts')} {exc}") from None
+        _refuse_folder(prompts, "prompt file (JSON)", prompts_text, at("prompts"))
         if not prompts.is_file():
             raise ConfigError(f"{at('prompts')} prompts file not found: {prompts_text}")
     elif auto is False:
@@ -455,6 +452,13 @@ def _parse_video(
 
     species_model = merged.get("species_model")
     if species_model is not None:
+        if isinstance(species_model, str):
+            _refuse_folder(
+                _resolve(folder, species_model),
+                "species model file (JSON)",
+                species_model,
+                at("species_model"),
+            )
         if not isinstance(species_model, str) or not _resolve(folder, species_model).is_file():
             raise ConfigError(
                 f"{at('species_model')} species_model: no such model file: {species_model!r}"
@@ -677,6 +681,15 @@ def _model_names() -> tuple[str, ...]:
     except Exception:  # noqa: BLE001 - the network package is optional for validation
         return _FALLBACK_MODELS
     return tuple(VARIANTS)
+
+
+def _refuse_folder(path: Path, what: str, shown: str, where: str) -> None:
+    """A folder named for a file of the study is named a folder (not 'not found': the path
+    exists), after the entry's place in the study file."""
+    try:
+        check_not_folder(path, what, shown=shown)
+    except ConfigError as exc:
+        raise ConfigError(f"{where} {exc}") from None
 
 
 def _resolve(folder: Path, text: str) -> Path:

@@ -154,6 +154,16 @@ def test_a_folder_for_the_prompt_file_is_named_a_folder(tmp_path):
     )
 
 
+def test_a_folder_for_the_species_model_is_named_a_folder(tmp_path):
+    # 'species_model: no such model file' of a folder that exists
+    (tmp_path / "model").mkdir()
+    message = _refusal(tmp_path, "videos:\n  - path: v.mp4\n    species_model: model\n")
+    assert message == (
+        f"{tmp_path / 'study.yaml'}: line 3: videos[0] (v): model: is a folder, not a species "
+        "model file (JSON)"
+    )
+
+
 def test_output_must_not_be_the_study_folder(tmp_path):
     (tmp_path / "v.mp4").write_bytes(b"x")
     path = tmp_path / "s.yaml"
