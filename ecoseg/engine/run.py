@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ecoseg._checks import short_repr
 from ecoseg._device import resolve_device
 from ecoseg._paths import check_overwrite
 from ecoseg.engine.checks import (
@@ -160,6 +161,12 @@ def segment(
 
     if resume and overwrite:
         raise ConfigError("resume and overwrite exclude each other")
+    if not (progress is None or isinstance(progress, bool) or callable(progress)):
+        # "no" was taken as true: a bar
+        raise TypeError(
+            "progress must be True, False or a callable progress(done, total), got "
+            f"{short_repr(progress)}"
+        )
     if str(model).startswith("sam3") or concepts:
         check_fast(fast, "sam3")
         return _segment_concepts(**locals())

@@ -40,6 +40,15 @@ def test_evaluate_takes_whole_frame_numbers_of_any_type(clip):
     assert ecoseg.evaluate(clip.truth, clip.truth, frames=picked)["scored_frames"] == 2
 
 
+@pytest.mark.parametrize("progress", ["no", 0.5])
+def test_segment_names_a_progress_that_is_no_switch(clip, tmp_path, progress):
+    # "no" was taken as true and showed a bar
+    with pytest.raises(TypeError) as exc:
+        ecoseg.segment(clip.video, out=tmp_path / "m.zarr", progress=progress)
+    assert_names(exc, "progress", repr(progress))
+    assert not (tmp_path / "m.zarr").exists()
+
+
 @pytest.mark.parametrize("chunk_frames", [-1, 2.5, True])
 def test_measure_names_a_bad_chunk_frames(clip, chunk_frames):
     # 2.5 was read 2 frames at a time, without a word
