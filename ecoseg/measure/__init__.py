@@ -203,15 +203,7 @@ def measure(
     >>> tables["regions"].attrs["units"]["area_mm2"]
     'mm^2'
     """
-    from ecoseg.measure.regions import (
-        concat_stats,
-        iter_stats,
-        object_classes,
-        open_store,
-        save_calibration,
-        store_table,
-        table_attrs,
-    )
+    from ecoseg.measure.regions import opened_store
     from ecoseg.store import check_finished
 
     formats = _check_formats(formats)
@@ -219,11 +211,32 @@ def measure(
         check_outside_store(out, store)
     targets = _targets(out, formats, overwrite)
     new_cal = as_calibration(calibration) if calibration is not None else None
-    store = open_store(store)
-    check_finished(store)  # no numbers from half an edit
-    check_has_frames(store)  # no numbers, not zeros, from a store that observed nothing
+    with opened_store(store) as opened:  # one opened from a path is closed again
+        check_finished(opened)  # no numbers from half an edit
+        check_has_frames(opened)  # no numbers, not zeros, from a store that observed nothing
+        warn_case_clashes(opened)  # 'parrotfish' and 'Parrotfish' are two rows of every table
+        tables = _tables(opened, new_cal, roi, classes, chunk_frames, progress)
+        note = incomplete_note(opened)
+    if targets:
+        _write(tables, targets, Path(out))
+    if note is not None:  # numbers of part of a video: measured, and said so
+        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
+    return tables
+
+
+def _tables(store, new_cal, roi, classes, chunk_frames, progress) -> dict[str, pd.DataFrame]:
+    """The tables of :func:`measure` from an open, checked store (``new_cal``: saved into it
+    first)."""
+    from ecoseg.measure.regions import (
+        concat_stats,
+        iter_stats,
+        object_classes,
+        save_calibration,
+        store_table,
+        table_attrs,
+    )
+
     known = list(dict.fromkeys(object_classes(store).values()))
-    warn_case_clashes(store)  # 'parrotfish' and 'Parrotfish' are two rows of every table
     if classes is not None:
         classes = [
             clean_class_name(c) for c in ([classes] if isinstance(classes, str) else classes)
@@ -282,11 +295,6 @@ def measure(
             df.attrs.update(extra, roi="frame" if mask is None else "roi")
         if classes is not None:
             df.attrs["classes"] = list(classes)
-    if targets:
-        _write(tables, targets, Path(out))
-    note = incomplete_note(store)
-    if note is not None:  # numbers of part of a video: measured, and said so
-        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
     return tables
 
 
@@ -350,7 +358,7 @@ def _warn_if_replaced(store, new: Calibration) -> None:
         f"{store.path}: the calibration {text(new)} replaces the stored {text(old)}; "
         "sizes are now measured with the new one",
         CalibrationReplacedWarning,
-        stacklevel=3,
+        stacklevel=4,  # the caller of measure
     )
 
 

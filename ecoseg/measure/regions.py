@@ -452,20 +452,11 @@ def _frame_from_stats(stats, *, frame_offset=0, times=None) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- store shell
-def open_store(store):
-    """A :class:`~ecoseg.store.MaskStore` from a store object (returned as is) or a path.
-
-    The caller closes a store opened from a path; :func:`opened_store` does it for a block.
-    """
-    from ecoseg.store import MaskStore
-
-    return store if isinstance(store, MaskStore) else MaskStore.open(store)
-
-
 @contextmanager
 def opened_store(store):
-    """:func:`open_store` for a ``with`` block: a store opened here from a path is closed after
-    the block; a :class:`~ecoseg.store.MaskStore` the caller passed stays open.
+    """A :class:`~ecoseg.store.MaskStore` from a store object or a path, for a ``with``
+    block: a store opened here from a path is closed after the block; a
+    :class:`~ecoseg.store.MaskStore` the caller passed is yielded as is and stays open.
 
     Examples
     --------
@@ -483,7 +474,9 @@ def opened_store(store):
     >>> mine.closed
     False
     """
-    s = open_store(store)
+    from ecoseg.store import MaskStore
+
+    s = store if isinstance(store, MaskStore) else MaskStore.open(store)
     try:
         yield s
     finally:
@@ -696,7 +689,7 @@ def regions(
     >>> df.attrs["units"]["area_mm2"]
     'mm^2'
     """
-    store = open_store(store)
-    cal = resolve_calibration(store, calibration)
-    stats = concat_stats(list(iter_stats(store, chunk_frames=chunk_frames, progress=progress)))
-    return store_table(store, stats, store.read_time(), store.read_scores(), cal)
+    with opened_store(store) as s:  # one opened from a path is closed again
+        cal = resolve_calibration(s, calibration)
+        stats = concat_stats(list(iter_stats(s, chunk_frames=chunk_frames, progress=progress)))
+        return store_table(s, stats, s.read_time(), s.read_scores(), cal)

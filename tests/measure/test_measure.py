@@ -14,6 +14,7 @@ import pytest
 
 from ecoseg.errors import CalibrationError, CalibrationReplacedWarning, ConfigError, StoreError
 from ecoseg.measure import TABLES, measure, read_table
+from ecoseg.measure.regions import regions
 from ecoseg.measure.tables import write_table
 from ecoseg.store import MaskStore
 
@@ -351,3 +352,38 @@ def test_a_store_of_no_frames_is_refused(tmp_path, capsys, finished):
     with pytest.raises(StoreError, match="no frames"):  # not saved into the store either
         measure(path, calibration=0.5)
     assert MaskStore.open(path).calibration is None
+
+
+CALLS = {
+    "measure": lambda store: measure(store),
+    "measure with a calibration": lambda store: measure(store, calibration=0.2),
+    "measure of an unknown class": lambda store: measure(store, classes=["shark"]),
+    "regions": lambda store: regions(store),
+}
+
+
+@pytest.mark.filterwarnings("ignore::ecoseg.measure.IncompleteStoreWarning")
+@pytest.mark.parametrize("call", list(CALLS))
+def test_a_store_opened_from_a_path_is_closed(tmp_path, opened, call):
+    """measure and regions closed no store they opened from a path: a zip store's archive
+    stayed open until the garbage collector came, also after an error."""
+    path = tmp_path / "m.zip"
+    make_store(path)
+    try:
+        CALLS[call](path)
+    except ConfigError:
+        assert call == "measure of an unknown class"
+    assert opened and all(store.closed for _, store in opened)
+
+
+@pytest.mark.filterwarnings("ignore::ecoseg.measure.IncompleteStoreWarning")
+@pytest.mark.parametrize("call", list(CALLS))
+def test_a_store_passed_in_stays_open(tmp_path, call):
+    make_store(tmp_path / "m.zarr")
+    with MaskStore.open(tmp_path / "m.zarr") as store:
+        try:
+            CALLS[call](store)
+        except ConfigError:
+            assert call == "measure of an unknown class"
+        assert not store.closed
+        assert store.read_labels(0, 1).shape == (1, 30, 40)
