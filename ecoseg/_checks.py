@@ -4,12 +4,14 @@ one mistake), and the one way a number is written back for a user to type again.
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "as_int",
+    "check_path_arg",
     "field_values",
     "non_negative_int",
     "number_text",
@@ -130,6 +132,33 @@ def short_repr(value, limit: int = 60) -> str:
     kind, module = type(value), type(value).__module__.split(".")[0]
     name = kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
     return f"<{name}>"
+
+
+def check_path_arg(value, name: str, what: str, *, hint: str = "") -> None:
+    """Refuse a ``value`` that is no path (a str or :class:`os.PathLike`) in one line naming
+    the argument, before ``Path(value)`` fails with *expected str, bytes or os.PathLike*.
+
+    Parameters
+    ----------
+    value
+        What the user gave.
+    name : str
+        The function and argument, for the message (``"synth: out"``).
+    what : str
+        What the argument is (``"a path to the output folder"``).
+    hint : str
+        Added to the message (what to pass instead, for a value that shows the mistake).
+
+    Examples
+    --------
+    >>> check_path_arg("clip", "synth: out", "a path to the output folder")
+    >>> check_path_arg(None, "synth: out", "a path to the output folder")
+    Traceback (most recent call last):
+    ...
+    TypeError: synth: out must be a path to the output folder, got None
+    """
+    if not isinstance(value, str | os.PathLike):
+        raise TypeError(f"{name} must be {what}, got {short_repr(value)}{hint}")
 
 
 def number_text(x: float) -> str:

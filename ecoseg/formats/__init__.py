@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._checks import non_negative_int
+from ecoseg._checks import check_path_arg, non_negative_int
 from ecoseg._paths import check_not_folder, check_outside_store, check_text_replaceable
 from ecoseg.errors import FormatError, PromptError
 from ecoseg.formats._annotated import UnannotatedFramesWarning, check_annotated
@@ -167,6 +167,8 @@ def export(
     FormatError
         Unknown format, an existing output without ``overwrite``, or a store the format cannot
         hold (DAVIS: object ids above 255; a mask on a frame the store says nobody annotated).
+    TypeError
+        ``path`` is not a path (``None``, a list).
 
     Warns
     -----
@@ -187,6 +189,7 @@ def export(
     2
     """
     module = format_module(format)
+    check_path_arg(path, "export: path", "a path to the output file (a folder for davis)")
     if polygons and module.NAME != "viame":
         raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
     out = check_output(path, overwrite)

@@ -6,7 +6,7 @@ import math
 import os
 from pathlib import Path
 
-from ecoseg._checks import short_repr
+from ecoseg._checks import check_path_arg
 from ecoseg.errors import VideoError
 
 __all__ = ["DEFAULT_FPS", "check_fps", "check_path", "describe_error"]
@@ -68,15 +68,8 @@ def check_path(path) -> Path:
     Traceback (most recent call last):
     ecoseg.errors.VideoError: '': an empty path is not a video or image folder
     """
-    if not isinstance(path, str | bytes | os.PathLike):
-        many = (
-            " (one video per call; ecoseg.batch.batch runs many)"
-            if isinstance(path, list | tuple)
-            else ""
-        )
-        raise TypeError(
-            f"video must be a path to a video or image folder, got {short_repr(path)}{many}"
-        )
+    many = " (one video per call; ecoseg.batch.batch runs many)" * isinstance(path, list | tuple)
+    check_path_arg(path, "video", "a path to a video or image folder", hint=many)
     text = os.fspath(path)
     if not str(text).strip():
         raise VideoError(f"{text!r}: an empty path is not a video or image folder")

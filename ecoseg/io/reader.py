@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecoseg._checks import as_int, positive_int
+from ecoseg._checks import as_int, positive_int, short_repr
 from ecoseg.errors import VideoError
 
 __all__ = ["Frame", "FrameBatch", "FrameIndexError", "VideoReader"]
@@ -327,7 +327,7 @@ class VideoReader:
 
     def _normalize(self, index) -> int:
         if isinstance(index, bool | float) or not isinstance(index, int | np.integer):
-            raise TypeError(f"frame index must be an integer, got {type(index).__name__}")
+            raise TypeError(f"frame index must be an integer, got {short_repr(index)}")
         n = len(self)
         i = int(index) + n if index < 0 else int(index)
         if not 0 <= i < n:

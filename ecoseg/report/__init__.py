@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ecoseg._checks import short_repr
 from ecoseg._lazy import make_callable
 from ecoseg._paths import (
     check_out_parent,
@@ -107,7 +108,7 @@ def report(
     check_text_replaceable(out)
     if study is not None and not hasattr(study, "videos"):
         raise ConfigError(
-            f"report: study={study!r} is not a loaded study; pass "
+            f"report: study={short_repr(study)} is not a loaded study; pass "
             "ecoseg.study.load_study(path) (the report does not read study files)"
         )
     named = _named_stores(stores, study)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._checks import check_path_arg
 from ecoseg._paths import check_out_folder, check_overwrite
 from ecoseg.errors import ConfigError
 from ecoseg.synth.rendering import SynthFrame, synth_frames
@@ -114,6 +115,8 @@ def synth(
         A parameter is out of range, or ``out/video.mp4`` exists and ``overwrite`` is false.
     StoreError
         ``out/truth.zarr`` exists and ``overwrite`` is false.
+    TypeError
+        ``out`` is not a path (``None``).
 
     Examples
     --------
@@ -130,6 +133,7 @@ def synth(
     from ecoseg.errors import StoreError
     from ecoseg.store import MaskStore
 
+    check_path_arg(out, "synth: out", "a path to the output folder")
     if isinstance(crf, bool) or not isinstance(crf, int | np.integer) or not 0 <= crf <= 51:
         raise ConfigError(f"crf must be an integer between 0 and 51, got {crf!r}")
     if (

@@ -166,3 +166,45 @@ def test_a_mask_that_is_not_object_ids_is_named(mask, culprit):
         store.append(mask, 0.0)
     assert_names(exc, "frame 0: labels must be an integer array of object ids", culprit)
     assert store.n_frames == 0
+
+
+@pytest.mark.parametrize(
+    "call, culprit",
+    [
+        ("export", "export: path must be a path to the output file (a folder for davis), got None"),
+        ("synth", "synth: out must be a path to the output folder, got None"),
+    ],
+)
+def test_an_output_that_is_no_path_is_named(clip, tmp_path, monkeypatch, call, culprit):
+    # it was pathlib's "expected str, bytes or os.PathLike object, not NoneType"
+    monkeypatch.chdir(tmp_path)
+    calls = {
+        "export": lambda: ecoseg.export(clip.truth, "coco", None),
+        "synth": lambda: ecoseg.synth(None),
+    }
+    with pytest.raises(TypeError) as exc:
+        calls[call]()
+    assert_names(exc, culprit)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("index, culprit", [(1.0, "got 1.0"), ("3", "got '3'")])
+def test_a_frame_index_that_is_no_integer_is_quoted(clip, index, culprit):
+    # it said "got float", not the value given
+    with ecoseg.open_video(clip.video) as video, pytest.raises(TypeError) as exc:
+        video[index]
+    assert_names(exc, "frame index must be an integer", culprit)
+
+
+@pytest.mark.parametrize("study", ["a DataFrame", "a dict"])
+def test_report_names_a_study_that_is_not_loaded_in_one_line(clip, tmp_path, study):
+    # the message held the object's whole repr (a DataFrame's: many lines)
+    given = {
+        "a DataFrame": ecoseg.measure(clip.truth)["regions"],
+        "a dict": {"name": "reef", "output": "out", "videos": [{"path": "T1.mp4"}] * 3},
+    }[study]
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.report(clip.truth, tmp_path / "report.html", study=given)
+    name = "<pandas.DataFrame>" if study == "a DataFrame" else "<dict>"
+    assert_names(exc, f"report: study={name} is not a loaded study", "load_study(path)")
+    assert not (tmp_path / "report.html").exists()
