@@ -1,7 +1,9 @@
-"""Checks of the values in a prompt: numbers, click labels, boxes against the frame.
+"""Checks of the values in a prompt: numbers, click labels, boxes against the frame, and
+class and concept names spelled alike but for case or spacing.
 
 Public names in a private module: :mod:`ecoseg.prompts` uses them for SAM 2 objects and SAM 3
-exemplars alike, so one mistake gets one wording. JSON ``true`` is Python's ``True``, an
+exemplars alike, so one mistake gets one wording (and offers :func:`name_key` and
+:func:`check_concept_names` as its own). JSON ``true`` is Python's ``True``, an
 ``int``, and ``np.asarray(["10"], float)`` reads text as a number: neither is a number here.
 """
 
@@ -9,12 +11,22 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 
 from ecoseg.errors import PromptClippedWarning, PromptError
 
-__all__ = ["check_points", "click_labels", "fit_box", "float_array", "is_number", "shown"]
+__all__ = [
+    "check_concept_names",
+    "check_points",
+    "click_labels",
+    "fit_box",
+    "float_array",
+    "is_number",
+    "name_key",
+    "shown",
+]
 
 
 def is_number(value, kinds: str = "iuf") -> bool:
@@ -177,3 +189,95 @@ def fit_box(box, width: int, height: int, where: str) -> np.ndarray | None:
         stacklevel=3,
     )
     return cut
+
+
+def name_key(name: str) -> str:
+    """How two class names are compared for sameness: the one spelling a store keeps
+    (:func:`ecoseg.provenance.clean_class_name`: Unicode NFC, runs of spaces one space), with
+    case ignored.
+
+    Examples
+    --------
+    >>> name_key(" Sea  Urchin") == name_key("sea urchin")
+    True
+    >>> name_key("O\u0304taki") == name_key("\u014ctaki")
+    True
+    """
+    from ecoseg.provenance import clean_class_name
+
+    return clean_class_name(name).casefold()
+
+
+def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") -> None:
+    """Refuse concepts named twice, or spelled like another concept or class but not alike.
+
+    Tracks take their concept's name as class, and every table counts classes by their exact
+    spelling: ``"Parrotfish"`` and ``"parrotfish"`` would be two species in MaxN.
+
+    Parameters
+    ----------
+    concepts : sequence of Concept
+    classes : iterable of str
+        Class names already in use (prompted objects' classes), which a concept may repeat
+        exactly but not in another case or spacing.
+    where : str
+        How ``classes`` are named in the message (e.g. ``"object 3's class"``).
+
+    Raises
+    ------
+    PromptError
+        Naming both spellings.
+
+    Examples
+    --------
+    >>> from ecoseg.prompts import Concept
+    >>> check_concept_names([Concept("wrasse"), Concept("Parrotfish")], ["parrotfish"])
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: concept 'Parrotfish' and the class 'parrotfish' differ only in \
+case or spacing: their tracks would be counted as two species; spell them the same
+    """
+    from ecoseg.provenance import clean_class_name
+
+    seen: dict[str, str] = {}
+    untexted = False  # a concept of exemplars alone is the class "visual"
+    for c in concepts:
+        key = name_key(c.name)
+        if key in seen:
+            if not c.text and untexted:
+                raise PromptError(
+                    "two concepts without text would both be the class 'visual': their "
+                    "tracks would be counted as one species; give each a text"
+                )
+            if not c.text or (untexted and key == name_key("visual")):
+                texted = c.text or seen[key]
+                raise PromptError(
+                    f"a concept without text is the class 'visual', like the concept "
+                    f"{texted!r}: give the one without text a text of its own"
+                )
+            if seen[key] == c.name:
+                raise PromptError(f"concept {c.name!r} is given twice")
+            raise PromptError(
+                f"concepts {seen[key]!r} and {c.name!r} {_how_alike(seen[key], c.name)}; give "
+                "the concept once"
+            )
+        seen[key] = c.name
+        untexted = untexted or not c.text
+    for name in classes:
+        other = seen.get(name_key(name))  # one spelling in the store: one species, fine
+        if other is not None and clean_class_name(other) != clean_class_name(name):
+            raise PromptError(
+                f"concept {other!r} and {where or 'the class'} {name!r} "
+                f"{_how_alike(other, name)}; spell them the same"
+            )
+
+
+def _how_alike(a: str, b: str) -> str:
+    import unicodedata
+
+    if unicodedata.normalize("NFC", a) == unicodedata.normalize("NFC", b):
+        return (
+            "are one name in two Unicode forms (NFC and NFD): the same animals would be "
+            "tracked twice, as one species"
+        )
+    return "differ only in case or spacing: their tracks would be counted as two species"

@@ -21,7 +21,6 @@ any model is loaded, and cuts boxes that reach past the frame's edge to the fram
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +28,18 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._checks import short_repr
+from ecoseg._checks import check_path_arg
 from ecoseg._paths import check_not_folder
-from ecoseg._prompt_values import check_points, click_labels, fit_box, float_array, is_number, shown
+from ecoseg._prompt_values import (
+    check_concept_names,
+    check_points,
+    click_labels,
+    fit_box,
+    float_array,
+    is_number,
+    name_key,
+    shown,
+)
 from ecoseg.errors import PromptError
 
 __all__ = [
@@ -288,7 +296,15 @@ frame; cut to [50.0, 10.0, 64.0, 30.0]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "prompts") -> Prompts:
-        """Build from the JSON structure (see module docstring)."""
+        """Build from the JSON structure (see module docstring).
+
+        Examples
+        --------
+        >>> Prompts.from_dict(
+        ...     {"objects": [{"id": 2, "prompts": [{"frame": 4, "box": [0, 0, 8, 8]}]}]}
+        ... )
+        <Prompts: objects {2: 'unknown'} on frames [4], concepts []>
+        """
         if not isinstance(data, Mapping) or not ({"objects", "concepts"} & set(data)):
             raise PromptError(
                 f"{source}: expected an object with an 'objects' list (or a 'concepts' list)"
@@ -346,14 +362,30 @@ frame; cut to [50.0, 10.0, 64.0, 30.0]
             raise PromptError(f"{source}: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able dict (the prompt file format)."""
+        """JSON-able dict (the prompt file format).
+
+        Examples
+        --------
+        >>> Prompts.single(3, points=[[5, 7]], class_="wrasse").to_dict()
+        {'objects': [{'id': 1, 'class': 'wrasse',
+                      'prompts': [{'frame': 3, 'points': [[5.0, 7.0]], 'labels': [1]}]}]}
+        """
         out: dict[str, Any] = {"objects": [o.to_dict() for o in self.objects]}
         if self.concepts:
             out["concepts"] = [c.to_dict() for c in self.concepts]
         return out
 
     def save(self, path: str | Path) -> None:
-        """Write the prompt file as JSON."""
+        """Write the prompt file as JSON (:func:`load_prompts` reads it).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "prompts.json")
+        >>> Prompts.single(0, box=[10, 10, 40, 30], class_="wrasse").save(path)
+        >>> load_prompts(path)
+        <Prompts: objects {1: 'wrasse'} on frames [0], concepts []>
+        """
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
@@ -464,11 +496,8 @@ def load_prompts(path: str | Path) -> Prompts:
     TypeError
         ``path`` is not a path (a dict of prompts: :meth:`Prompts.from_dict`).
     """
-    if not isinstance(path, str | os.PathLike):
-        hint = " (a dict of prompts: Prompts.from_dict(data))" if isinstance(path, Mapping) else ""
-        raise TypeError(
-            f"load_prompts: path must be a prompt file (JSON), got {short_repr(path)}{hint}"
-        )
+    hint = " (a dict of prompts: Prompts.from_dict(data))" if isinstance(path, Mapping) else ""
+    check_path_arg(path, "load_prompts: path", "a prompt file (JSON)", hint=hint)
     path = Path(path)
     check_not_folder(path, "prompt file (JSON)", error=PromptError)  # --prompts-dir takes one
     if not path.is_file():
@@ -622,97 +651,6 @@ def parse_concepts(items, source: str = "prompts") -> tuple[Concept, ...]:
     except PromptError as exc:
         raise PromptError(f"{source}: {exc}") from None
     return tuple(out)
-
-
-def name_key(name: str) -> str:
-    """How two class names are compared for sameness: the one spelling a store keeps
-    (:func:`ecoseg.provenance.clean_class_name`: Unicode NFC, runs of spaces one space), with
-    case ignored.
-
-    Examples
-    --------
-    >>> name_key(" Sea  Urchin") == name_key("sea urchin")
-    True
-    >>> name_key("O\u0304taki") == name_key("\u014ctaki")
-    True
-    """
-    from ecoseg.provenance import clean_class_name
-
-    return clean_class_name(name).casefold()
-
-
-def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") -> None:
-    """Refuse concepts named twice, or spelled like another concept or class but not alike.
-
-    Tracks take their concept's name as class, and every table counts classes by their exact
-    spelling: ``"Parrotfish"`` and ``"parrotfish"`` would be two species in MaxN.
-
-    Parameters
-    ----------
-    concepts : sequence of Concept
-    classes : iterable of str
-        Class names already in use (prompted objects' classes), which a concept may repeat
-        exactly but not in another case or spacing.
-    where : str
-        How ``classes`` are named in the message (e.g. ``"object 3's class"``).
-
-    Raises
-    ------
-    PromptError
-        Naming both spellings.
-
-    Examples
-    --------
-    >>> check_concept_names([Concept("wrasse"), Concept("Parrotfish")], ["parrotfish"])
-    Traceback (most recent call last):
-    ...
-    ecoseg.errors.PromptError: concept 'Parrotfish' and the class 'parrotfish' differ only in \
-case or spacing: their tracks would be counted as two species; spell them the same
-    """
-    from ecoseg.provenance import clean_class_name
-
-    seen: dict[str, str] = {}
-    untexted = False  # a concept of exemplars alone is the class "visual"
-    for c in concepts:
-        key = name_key(c.name)
-        if key in seen:
-            if not c.text and untexted:
-                raise PromptError(
-                    "two concepts without text would both be the class 'visual': their "
-                    "tracks would be counted as one species; give each a text"
-                )
-            if not c.text or (untexted and key == name_key("visual")):
-                texted = c.text or seen[key]
-                raise PromptError(
-                    f"a concept without text is the class 'visual', like the concept "
-                    f"{texted!r}: give the one without text a text of its own"
-                )
-            if seen[key] == c.name:
-                raise PromptError(f"concept {c.name!r} is given twice")
-            raise PromptError(
-                f"concepts {seen[key]!r} and {c.name!r} {_how_alike(seen[key], c.name)}; give "
-                "the concept once"
-            )
-        seen[key] = c.name
-        untexted = untexted or not c.text
-    for name in classes:
-        other = seen.get(name_key(name))  # one spelling in the store: one species, fine
-        if other is not None and clean_class_name(other) != clean_class_name(name):
-            raise PromptError(
-                f"concept {other!r} and {where or 'the class'} {name!r} "
-                f"{_how_alike(other, name)}; spell them the same"
-            )
-
-
-def _how_alike(a: str, b: str) -> str:
-    import unicodedata
-
-    if unicodedata.normalize("NFC", a) == unicodedata.normalize("NFC", b):
-        return (
-            "are one name in two Unicode forms (NFC and NFD): the same animals would be "
-            "tracked twice, as one species"
-        )
-    return "differ only in case or spacing: their tracks would be counted as two species"
 
 
 def validate_concepts(

@@ -229,7 +229,13 @@ the 96x64 px frame (the bar is 5000 px long; give its ends in the video's pixels
 
     # ------------------------------------------------------------------ conversion
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able form, as stored in ``store.calibration``."""
+        """JSON-able form, as stored in ``store.calibration``.
+
+        Examples
+        --------
+        >>> Calibration.from_scale(0.25).to_dict()
+        {'mm_per_px': 0.25, 'method': 'scale'}
+        """
         return {"mm_per_px": self.mm_per_px, "method": self.method, **self._details_entry()}
 
     def _details_entry(self) -> dict[str, Any]:
@@ -249,12 +255,33 @@ the 96x64 px frame (the bar is 5000 px long; give its ends in the video's pixels
         return cls(data["mm_per_px"], data.get("method", "scale"), data.get("details") or {})
 
     def save(self, store) -> None:
-        """Write this calibration into a mask store opened for writing (``mode="a"``)."""
+        """Write this calibration into a mask store opened for writing (``mode="a"``).
+
+        Examples
+        --------
+        >>> from ecoseg.store import MaskStore
+        >>> store = MaskStore.create("memory://doc-cal-save", height=2, width=2, overwrite=True)
+        >>> Calibration.from_scale(0.25).save(store)
+        >>> store.calibration
+        {'mm_per_px': 0.25, 'method': 'scale'}
+        """
         store.calibration = self.to_dict()
 
     @classmethod
     def load(cls, store) -> Calibration | None:
-        """The calibration stored with a mask store, or None if it has none."""
+        """The calibration stored with a mask store, or None if it has none.
+
+        Examples
+        --------
+        >>> import ecoseg, tempfile
+        >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+        >>> with ecoseg.MaskStore.open(clip.truth) as store:
+        ...     Calibration.load(store).mm_per_px
+        25.0
+        >>> print(Calibration.load(ecoseg.MaskStore.create("memory://doc-cal-load", height=2,
+        ...                                                width=2, overwrite=True)))
+        None
+        """
         data = store.calibration
         return cls.from_dict(data) if data else None
 
