@@ -10,7 +10,12 @@ a reduced input size (``--image-size``). Prints one JSON line per measurement, t
 of each (MB) and the official predictor's growth per frame.
 
 Usage: ``python benchmarks/memory_bench.py [--frames 300 3000] [--official-frames 50 200]
-[--image-size 64]``
+[--image-size 64] [--device cuda --bf16]``
+
+On a GPU (``--device cuda``) both run there (ecoseg in bf16 with ``--bf16``, the official
+predictor with its defaults: frames and state kept on the GPU) and every line also gives the
+peak GPU memory allocated during the run (``torch.cuda.max_memory_allocated`` after the
+network is built, ``peak_gpu_mb``) and its growth between the two frame counts.
 
 SAM 3 concept tracking (``--sam3 N1 N2``): ours (:class:`ecoseg.engine.concept_session.ConceptRun`)
 and transformers' ``Sam3VideoModel`` (the oracle, ``propagate_in_video_iterator`` over a
@@ -132,7 +137,31 @@ def _proc_status_mb(key: str) -> float:
     return float("nan")
 
 
-def run_ecoseg(n: int, image_size: int) -> dict:
+def _gpu_reset(device: str) -> None:
+    if device == "cuda":
+        import torch
+
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _gpu_figures(device: str) -> dict:
+    """Peak GPU memory since :func:`_gpu_reset` (empty on the CPU)."""
+    if device != "cuda":
+        return {}
+    import torch
+
+    torch.cuda.synchronize()
+    return {
+        "peak_gpu_mb": round(torch.cuda.max_memory_allocated() / 2**20, 1),
+        "peak_gpu_reserved_mb": round(torch.cuda.max_memory_reserved() / 2**20, 1),
+        "gpu": torch.cuda.get_device_name(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+    }
+
+
+def run_ecoseg(n: int, image_size: int, device: str = "cpu", bf16: bool = False) -> dict:
     import torch
 
     from ecoseg.engine.session import propagate
@@ -140,17 +169,19 @@ def run_ecoseg(n: int, image_size: int) -> dict:
     from ecoseg.sam2.model import SAM2Model
 
     torch.manual_seed(0)
-    model = SAM2Model("sam2.1-tiny", image_size=image_size).eval()
+    model = SAM2Model("sam2.1-tiny", image_size=image_size).eval().to(device)
     prompts = Prompts.single(0, points=[[520, 480]], id=1)
+    _gpu_reset(device)
     t0 = time.perf_counter()
     count = 0
-    for r in propagate(model, SynthClip(n), prompts, output="labels"):
+    for r in propagate(model, SynthClip(n), prompts, output="labels", autocast=bf16):
         count += 1
         del r
-    return {"frames": count, "seconds": time.perf_counter() - t0, "peak_rss_mb": _peak_mb()}
+    seconds = time.perf_counter() - t0
+    return {"frames": count, "seconds": seconds, "peak_rss_mb": _peak_mb(), **_gpu_figures(device)}
 
 
-def run_official(n: int, image_size: int) -> dict:
+def run_official(n: int, image_size: int, device: str = "cpu", bf16: bool = False) -> dict:
     import torch
     from PIL import Image
 
@@ -163,10 +194,14 @@ def run_official(n: int, image_size: int) -> dict:
             Image.fromarray(clip.image(t)).save(f"{d}/{t:05d}.jpg", quality=90)
         torch.manual_seed(0)
         predictor = sam2_oracle.build_official("configs/sam2.1/sam2.1_hiera_t.yaml", image_size)
+        predictor = predictor.to(device)
         base = _peak_mb()
+        _gpu_reset(device)
         t0 = time.perf_counter()
-        with torch.inference_mode():
-            state = predictor.init_state(video_path=d, offload_video_to_cpu=True)
+        amp = torch.autocast(device, dtype=torch.bfloat16, enabled=bf16)
+        with torch.inference_mode(), amp:
+            # on the CPU the frames stay in host memory either way; on a GPU, its default
+            state = predictor.init_state(video_path=d, offload_video_to_cpu=device == "cpu")
             predictor.add_new_points_or_box(
                 state, 0, 1, points=np.array([[520.0, 480.0]]), labels=np.array([1])
             )
@@ -179,6 +214,7 @@ def run_official(n: int, image_size: int) -> dict:
         "seconds": time.perf_counter() - t0,
         "peak_rss_mb": _peak_mb(),
         "rss_before_run_mb": base,
+        **_gpu_figures(device),
     }
 
 
@@ -331,9 +367,11 @@ def trace_growth(path: str, start: int, goal: int, base: dict) -> list[dict]:
     return out
 
 
-def _child(engine: str, n: int, image_size: int, detect_every: int = 1) -> dict:
+def _child(
+    engine: str, n: int, image_size: int, detect_every: int = 1, device: str = "cpu", bf16=False
+) -> dict:
     cmd = [sys.executable, __file__, "--child", engine, str(n), "--image-size", str(image_size)]
-    cmd += ["--detect-every", str(detect_every)]
+    cmd += ["--detect-every", str(detect_every), "--device", device] + ["--bf16"] * bf16
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -379,6 +417,8 @@ def main(argv=None) -> None:
         help="run only these (ecoseg official sam3-ecoseg sam3-transformers)",
     )
     p.add_argument("--parallel", action="store_true", help="each measurement's subprocess at once")
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="SAM 2 runs only")
+    p.add_argument("--bf16", action="store_true", help="SAM 2 runs under bf16 autocast")
     p.add_argument(
         "--trace-growth",
         metavar="FILE",
@@ -400,9 +440,17 @@ def main(argv=None) -> None:
         if a.child[0].startswith("sam3"):
             print(json.dumps(fn(int(a.child[1]), a.image_size, a.detect_every)))
         else:
-            print(json.dumps(fn(int(a.child[1]), a.image_size)))
+            print(json.dumps(fn(int(a.child[1]), a.image_size, a.device, a.bf16)))
         return
+    if a.device != "cpu" and a.sam3:
+        p.error("--device cuda measures SAM 2 only (the SAM 3 runs are on the CPU)")
     base = {"benchmark": "memory", "video": f"{W}x{H} synthetic", "image_size": a.image_size}
+    base |= {"device": a.device, "bf16": a.bf16}
+    if a.device == "cuda":
+        import torch
+
+        base |= {"gpu": torch.cuda.get_device_name(), "torch": torch.__version__}
+        base |= {"cuda": torch.version.cuda}
     if a.trace_growth:
         start, goal = a.sam3 or (300, 3000)
         base = {**_sam3_base(a.detect_every)}
@@ -421,12 +469,16 @@ def main(argv=None) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(len(jobs)) as pool:
-            done = pool.map(lambda j: _child(j[0], j[1], a.image_size, a.detect_every), jobs)
+            done = pool.map(
+                lambda j: _child(j[0], j[1], a.image_size, a.detect_every, a.device, a.bf16), jobs
+            )
             found = dict(zip(jobs, done))
     for engine, counts in runs:
         for n in counts:
             if (engine, n) not in found:
-                found[(engine, n)] = _child(engine, n, a.image_size, a.detect_every)
+                found[(engine, n)] = _child(
+                    engine, n, a.image_size, a.detect_every, a.device, a.bf16
+                )
             print(json.dumps({**base, "engine": engine, **found[(engine, n)]}), flush=True)
         key = "run_peak_rss_mb" if "run_peak_rss_mb" in found[(engine, counts[0])] else None
         lo, hi = (found[(engine, n)][key or "peak_rss_mb"] for n in counts)
@@ -438,6 +490,12 @@ def main(argv=None) -> None:
             "measure": "peak RSS during the run (VmHWM)" if key else "peak RSS (ru_maxrss)",
             "rss_growth_mb_per_1000_frames": round((hi - lo) / (counts[1] - counts[0]) * 1000, 1),
         }
+        if "peak_gpu_mb" in found[(engine, counts[0])]:
+            g_lo, g_hi = (found[(engine, n)]["peak_gpu_mb"] for n in counts)
+            growth["peak_gpu_mb"] = [g_lo, g_hi]
+            growth["peak_gpu_growth_mb"] = round(g_hi - g_lo, 1)
+            if engine == "ecoseg":
+                growth["goal_gpu_flat_le_50mb"] = g_hi - g_lo <= 50
         if "rss_end_mb" in found[(engine, counts[0])]:
             a_end, b_end = (found[(engine, n)]["rss_end_mb"] for n in counts)
             growth["rss_end_growth_mb"] = round(b_end - a_end, 1)

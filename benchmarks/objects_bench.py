@@ -20,8 +20,13 @@ tracker's object-invariant work) and the cost each tracked object adds (memory a
 measured as the difference between 2 objects and 1, and the ratio 128 objects / 1 object
 that this work alone allows.
 
+``--config full`` runs SAM 3 at its published size (1008 px, the full ViT, text encoder and
+detector; 840 M parameters), made the same way (transformers' model randomised and edited to
+detect, loaded into ours); ``--device cuda`` runs both on the GPU and ``--bf16`` under bf16
+autocast (ours; the oracle in fp32, its default). Every line names the device, torch and CUDA.
+
 Usage: ``python benchmarks/objects_bench.py [--objects 1 16 128] [--frames 4] [--oracle]
-[--flops]``
+[--flops] [--config reduced|full] [--device cpu|cuda] [--bf16]``
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,10 +48,20 @@ from ecoseg.engine.concept_tracker import ConceptTracker  # noqa: E402
 from ecoseg.prompts import Concept  # noqa: E402
 
 TEXT = "parrotfish"
-CONFIG = "sam3-reduced backbone, 2048-wide 200-query detector, 336 px"
+CONFIGS = {
+    "reduced": "sam3-reduced backbone, 2048-wide 200-query detector, 336 px",
+    "full": "sam3 at its published size (1008 px, 840 M parameters)",
+}
 
 
-def ours_times(model, px, hw, ns: list[int]) -> dict[int, list[tuple[float, float]]]:
+def _sync(device) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+def ours_times(
+    model, px, hw, ns: list[int], bf16: bool = False
+) -> dict[int, list[tuple[float, float]]]:
     """(wall, CPU) seconds of every frame for each number of objects in ``ns``, the settings
     interleaved frame by frame (frame t of every N, then frame t + 1) so that a change in the
     machine's load falls on all of them alike."""
@@ -61,10 +77,13 @@ def ours_times(model, px, hw, ns: list[int]) -> dict[int, list[tuple[float, floa
         )
         trackers[n] = ConceptTracker(model, [Concept(TEXT)], len(px), hw, s, tokenizer=co.tokenize)
     times: dict[int, list[tuple[float, float]]] = {n: [] for n in ns}
+    amp = torch.autocast(px.device.type, dtype=torch.bfloat16, enabled=bf16)
     for t in range(len(px)):
         for n in ns:
             w0, c0 = time.perf_counter(), time.process_time()
-            step = trackers[n].step(t, model.encode_image(px[t : t + 1]))
+            with amp:
+                step = trackers[n].step(t, model.encode_image(px[t : t + 1]))
+            _sync(px.device)
             times[n].append((time.perf_counter() - w0, time.process_time() - c0))
             assert len(step.object_ids) == n, (len(step.object_ids), n)
     return times
@@ -82,16 +101,23 @@ def oracle_times(hf, px, hw, n: int) -> list[tuple[float, float]]:
     ).items():
         setattr(hf, k, v)
     session = mv.Sam3VideoInferenceSession(
-        video=px, video_height=hw[0], video_width=hw[1], dtype=torch.float32
+        video=px,
+        video_height=hw[0],
+        video_width=hw[1],
+        inference_device=px.device,
+        inference_state_device=px.device,
+        video_storage_device=px.device,
+        dtype=torch.float32,
     )
     pid = session.add_prompt(TEXT)
-    ids = torch.as_tensor(co.tokenize([TEXT]))
+    ids = torch.as_tensor(co.tokenize([TEXT]), device=px.device)
     session.prompt_input_ids[pid] = ids
     session.prompt_attention_masks[pid] = (ids != 0).long()
     times = []
     for t in range(len(px)):
         w0, c0 = time.perf_counter(), time.process_time()
         out = hf(inference_session=session, frame_idx=t)
+        _sync(px.device)
         times.append((time.perf_counter() - w0, time.process_time() - c0))
     assert len(out.object_ids) == n, (len(out.object_ids), n)
     return times
@@ -164,66 +190,73 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=4)
     ap.add_argument("--oracle", action="store_true", help="also time transformers' model")
     ap.add_argument("--flops", action="store_true", help="also count the work per stage")
+    ap.add_argument("--config", choices=tuple(CONFIGS), default="reduced")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--bf16", action="store_true", help="ours under bf16 autocast")
     args = ap.parse_args()
+    if args.flops and args.device != "cpu":
+        ap.error("--flops counts on the CPU only")
     torch.set_grad_enabled(False)
+    config = co.reduced_config()
+    if args.config == "full":
+        from ecoseg.sam3.config import get_config
+
+        config = get_config("sam3")
     images = co.clip(args.frames)
-    px = co.pixels(images)
+    px = co.pixels(images, config.image_size)
     hw = images[0].shape[:2]
-    hf = co.build_oracle(edit_frame=px[:1], text=TEXT)
-    model = co.load_ours(
-        hf, Path(__file__).resolve().parent / "results" / ".objects_bench.safetensors"
-    )
-    (Path(__file__).resolve().parent / "results" / ".objects_bench.safetensors").unlink()
+    hf = co.build_oracle(edit_frame=px[:1], text=TEXT, config=config)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = co.load_ours(hf, Path(tmp) / "weights.safetensors", config)
+    model, hf, px = model.to(args.device), hf.to(args.device), px.to(args.device)
+    head = {"bench": "objects", "device": args.device, "config": CONFIGS[args.config]}
+    head |= {"torch": torch.__version__, "cuda": torch.version.cuda, "bf16": args.bf16}
+    if args.device == "cuda":
+        head["gpu"] = torch.cuda.get_device_name()
     if args.flops:
-        line = {"bench": "objects", "impl": "ours", "device": "cpu", "config": CONFIG}
-        print(json.dumps({**line, **flops(model, px, hw)}), flush=True)
-    runs = {("ours", n): v for n, v in ours_times(model, px, hw, args.objects).items()}
-    if args.oracle:
-        for n in args.objects:
-            runs["transformers", n] = oracle_times(hf, px, hw, n)
-    steady: dict[tuple[str, int], float] = {}
-    steady_cpu: dict[tuple[str, int], float] = {}
+        print(json.dumps({**head, "impl": "ours", **flops(model, px, hw)}), flush=True)
     first = args.objects[0]
-    for (name, n), times in runs.items():
-        rest = times[1:] or times
-        steady[name, n] = sum(w for w, _ in rest) / len(rest)
-        steady_cpu[name, n] = sum(c for _, c in rest) / len(rest)
+    steady: dict[tuple[str, int], float] = {}
+    ours = ours_times(model, px, hw, args.objects, args.bf16)
+    # ours' lines first: an oracle that fails or runs out of time leaves them printed
+    for n, times in ours.items():
         print(
-            json.dumps(
-                {
-                    "bench": "objects",
-                    "impl": name,
-                    "objects": n,
-                    "device": "cpu",
-                    "config": CONFIG,
-                    "frames": len(times),
-                    "interleaved": name == "ours",
-                    "startup_s": round(times[0][0], 3),
-                    "s_per_frame": round(steady[name, n], 3),
-                    "cpu_s_per_frame": round(steady_cpu[name, n], 3),
-                    f"ratio_vs_{first}_objects": round(steady[name, n] / steady[name, first], 3),
-                    f"cpu_ratio_vs_{first}_objects": round(
-                        steady_cpu[name, n] / steady_cpu[name, first], 3
-                    ),
-                }
-            ),
+            json.dumps({**head, **figures("ours", n, times, (first, ours[first]), steady)}),
             flush=True,
         )
-    if args.oracle:
-        for n in args.objects:
-            print(
-                json.dumps(
-                    {
-                        "bench": "objects",
-                        "objects": n,
-                        "device": "cpu",
-                        "speedup_vs_transformers": round(
-                            steady["transformers", n] / steady["ours", n], 3
-                        ),
-                    }
-                ),
-                flush=True,
-            )
+    if not args.oracle:
+        return
+    oracle = {n: oracle_times(hf, px, hw, n) for n in args.objects}
+    for n, times in oracle.items():
+        line = figures("transformers", n, times, (first, oracle[first]), steady)
+        print(json.dumps({**head, **line}), flush=True)
+    for n in args.objects:
+        speedup = round(steady["transformers", n] / steady["ours", n], 3)
+        print(json.dumps({**head, "objects": n, "speedup_vs_transformers": speedup}), flush=True)
+
+
+def figures(name: str, n: int, times, first: tuple, steady: dict) -> dict:
+    """One implementation's figures at ``n`` objects: start-up (frame 0), steady state (the
+    mean of the following frames, wall and CPU) and the ratio to ``first`` (its first number
+    of objects and that number's times); the steady wall time is also put in ``steady``."""
+    k, first_times = first
+
+    def mean(ts, k):
+        rest = ts[1:] or ts
+        return sum(t[k] for t in rest) / len(rest)
+
+    steady[name, n] = mean(times, 0)
+    return {
+        "impl": name,
+        "objects": n,
+        "frames": len(times),
+        "interleaved": name == "ours",
+        "startup_s": round(times[0][0], 3),
+        "s_per_frame": round(mean(times, 0), 3),
+        "cpu_s_per_frame": round(mean(times, 1), 3),
+        f"ratio_vs_{k}_objects": round(mean(times, 0) / mean(first_times, 0), 3),
+        f"cpu_ratio_vs_{k}_objects": round(mean(times, 1) / mean(first_times, 1), 3),
+    }
 
 
 if __name__ == "__main__":

@@ -237,17 +237,18 @@ def test_cuda_matches(oracle_pair, precision):
         copy.deepcopy(pair.official).cuda(), copy.deepcopy(pair.ours).cuda(), pair.variant, None
     )
     tol = _CUDA_TOL[precision]
+    # the run's facts in every line (benchmarks/results/cuda_oracle-<gpu>.jsonl keeps them)
+    run = {"device": torch.cuda.get_device_name(), "torch": torch.__version__}
+    run |= {"cuda_version": torch.version.cuda, "variant": "sam2.1-tiny", "cuda": precision}
     dtype = torch.bfloat16 if precision == "bf16" else torch.float32
     with torch.autocast("cuda", dtype=dtype, enabled=precision == "bf16"):
         official, ours, captured = _set_image_capturing_features(gpu_pair, reef_image())
         fig = _encoder_figures(official, ours, captured)
-        print(json.dumps({"variant": "sam2.1-tiny", "cuda": precision, "encoder": fig}))
+        print(json.dumps({**run, "encoder": fig}))
         assert max(fig.values()) <= tol["features"], fig
         for name, kw in PROMPTS.items():
             m_ref, _, _ = official.predict(**_official_kwargs(kw), return_logits=True)
             m, _, _ = ours.predict(**kw, return_logits=True)
             stats = mask_agreement(m_ref, m)
-            print(
-                json.dumps({"variant": "sam2.1-tiny", "cuda": precision, "prompt": name, **stats})
-            )
+            print(json.dumps({**run, "prompt": name, **stats}))
             assert stats["iou"] >= tol["iou"] and stats["same_sign"] >= tol["same_sign"], stats
