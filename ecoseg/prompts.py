@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import short_repr
-from ecoseg._paths import check_not_folder
+from ecoseg._paths import check_file
 from ecoseg._prompt_values import check_points, click_labels, fit_box, float_array, is_number, shown
 from ecoseg.errors import PromptError
 
@@ -469,10 +469,8 @@ def load_prompts(path: str | Path) -> Prompts:
         raise TypeError(
             f"load_prompts: path must be a prompt file (JSON), got {short_repr(path)}{hint}"
         )
-    path = Path(path)
-    check_not_folder(path, "prompt file (JSON)", error=PromptError)  # --prompts-dir takes one
-    if not path.is_file():
-        raise PromptError(f"{path}: prompt file not found")
+    # a folder of prompt files is refused as a folder (--prompts-dir takes one)
+    path = check_file(path, "prompt file", kind="JSON", error=PromptError)
     try:
         data = json.loads(path.read_text(), parse_constant=_reject_constant)
     except UnicodeDecodeError:
