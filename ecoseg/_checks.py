@@ -17,6 +17,7 @@ __all__ = [
     "number_text",
     "positive_int",
     "short_repr",
+    "whole_number",
 ]
 
 
@@ -42,6 +43,33 @@ def as_int(value) -> int:
     if isinstance(value, bool) or not float(value).is_integer():
         raise ValueError(value)
     return int(value)
+
+
+def whole_number(value) -> int:
+    """``value`` as an int when it is a whole number of any numeric type (``2.0`` from a pandas
+    column, ``np.int64``): the one rule for a frame number a user gives in Python. Never text
+    (``"12"``, which ``float`` would read), a bool, a fraction or infinity.
+
+    Raises
+    ------
+    ValueError
+        ``value`` is anything else (one exception, for the caller's message).
+
+    Examples
+    --------
+    >>> whole_number(2.0), whole_number(np.int64(5))
+    (2, 5)
+    >>> whole_number("12")
+    Traceback (most recent call last):
+    ...
+    ValueError: 12
+    """
+    try:
+        if isinstance(value, str | bytes):
+            raise TypeError(value)
+        return as_int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(value) from None
 
 
 def positive_int(

@@ -16,6 +16,7 @@ from ecoseg.errors import ConfigError
 
 __all__ = [
     "check_checkpoint",
+    "check_file",
     "check_not_folder",
     "check_out_folder",
     "check_out_parent",
@@ -171,8 +172,9 @@ def check_not_folder(
     shown: str | os.PathLike | None = None,
 ) -> None:
     """Refuse a folder named where a file is expected, as a folder (not as 'not found': the path
-    exists); the one wording of every command that reads a file the user names. ``shown``: the
-    path as the user wrote it, for the message (default ``path``).
+    exists); the one wording of every command that reads a file the user names (most check the
+    file is there too: :func:`check_file`). ``shown``: the path as the user wrote it, for the
+    message (default ``path``).
 
     Examples
     --------
@@ -183,6 +185,53 @@ def check_not_folder(
     """
     if os.path.isdir(os.fspath(path)):
         raise error(f"{os.fspath(path if shown is None else shown)}: is a folder, not a {what}")
+
+
+def check_file(
+    path: str | os.PathLike,
+    what: str,
+    *,
+    kind: str | None = None,
+    error: type[Exception] = ConfigError,
+    shown: str | os.PathLike | None = None,
+) -> Path:
+    """``path`` as a Path when it names a file the user gave to be read; else ``error``, one
+    line in the one wording of every such file: ``NAME: is a folder, not a WHAT (KIND)`` for a
+    folder (:func:`check_not_folder`), ``NAME: WHAT not found`` for nothing there.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    what : str
+        What the file is, for the message (``"prompt file"``, ``"checkpoint file"``).
+    kind : str, optional
+        Its format, named after ``what`` when a folder is given (``"JSON"``, ``".txt"``).
+    error : type of Exception
+        Raised when refused (:class:`~ecoseg.errors.ConfigError`, ``PromptError``, ...).
+    shown : str or Path, optional
+        The path as the user wrote it, for the message (default ``path``).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "north.json").write_text("{}")
+    >>> check_file(folder / "north.json", "prompt file", kind="JSON").name
+    'north.json'
+    >>> check_file(folder, "prompt file", kind="JSON")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...: is a folder, not a prompt file (JSON)
+    >>> check_file("prompts/south.json", "prompt file", kind="JSON")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: prompts/south.json: prompt file not found
+    """
+    p = Path(path)
+    if p.is_file():
+        return p
+    name = os.fspath(path if shown is None else shown)
+    check_not_folder(p, f"{what} ({kind})" if kind else what, error=error, shown=name)
+    raise error(f"{name}: {what} not found")
 
 
 def check_out_parent(

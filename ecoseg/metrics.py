@@ -42,7 +42,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
-from ecoseg._checks import as_int, positive_int, short_repr
+from ecoseg._checks import positive_int, short_repr, whole_number
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.provenance import annotated_frames
 
@@ -560,10 +560,10 @@ def _check_thresholds(iou_threshold, bound_th) -> None:
 def _chosen_frames(frames, annotated: np.ndarray, n: int, where) -> np.ndarray:
     """``frames`` of :func:`evaluate`, sorted, each one the truth annotates."""
     try:
-        if isinstance(frames, str | bytes):
+        if isinstance(frames, str | bytes):  # "12" is no list of frames 1 and 2
             raise TypeError(frames)
-        chosen = np.unique(np.asarray([as_int(f) for f in frames], np.int64))
-    except (TypeError, ValueError, OverflowError):
+        chosen = np.unique(np.asarray([whole_number(f) for f in frames], np.int64))
+    except (TypeError, ValueError, OverflowError):  # no list (a slice); not whole; past int64
         got = short_repr(frames)
         raise ConfigError(f"evaluate: frames must be a list of frame numbers, got {got}") from None
     outside = np.setdiff1d(chosen, annotated)

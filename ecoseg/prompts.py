@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import check_path_arg
-from ecoseg._paths import check_not_folder
+from ecoseg._paths import check_file
 from ecoseg._prompt_values import (
     check_concept_names,
     check_points,
@@ -498,10 +498,8 @@ def load_prompts(path: str | Path) -> Prompts:
     """
     hint = " (a dict of prompts: Prompts.from_dict(data))" if isinstance(path, Mapping) else ""
     check_path_arg(path, "load_prompts: path", "a prompt file (JSON)", hint=hint)
-    path = Path(path)
-    check_not_folder(path, "prompt file (JSON)", error=PromptError)  # --prompts-dir takes one
-    if not path.is_file():
-        raise PromptError(f"{path}: prompt file not found")
+    # a folder of prompt files is refused as a folder (--prompts-dir takes one)
+    path = check_file(path, "prompt file", kind="JSON", error=PromptError)
     try:
         data = json.loads(path.read_text(), parse_constant=_reject_constant)
     except UnicodeDecodeError:

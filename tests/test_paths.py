@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from ecoseg._paths import check_checkpoint, check_out_parent, check_overwrite, find_video, relpath
-from ecoseg.errors import ConfigError, StoreError
+from ecoseg._paths import (
+    check_checkpoint,
+    check_file,
+    check_out_parent,
+    check_overwrite,
+    find_video,
+    relpath,
+)
+from ecoseg.errors import ConfigError, PromptError, StoreError
 
 
 def test_find_video_tries_recorded_path_then_beside_the_store(tmp_path, monkeypatch):
@@ -85,6 +92,22 @@ def test_a_folder_given_as_checkpoint_is_named_a_folder(tmp_path):
     (tmp_path / "weights").mkdir()
     with pytest.raises(ConfigError, match=r"^\S*weights: is a folder, not a checkpoint file$"):
         check_checkpoint(tmp_path / "weights", "sam2.1-tiny")
+
+
+def test_check_file_names_a_folder_and_a_missing_file_in_one_wording(tmp_path, monkeypatch):
+    """The one check of a file the user names to be read (prompt, study, checkpoint and
+    annotation files): a folder is named a folder, with the format; nothing there, not found."""
+    monkeypatch.chdir(tmp_path)
+    Path("north.json").write_text("{}")
+    Path("prompts").mkdir()
+    assert check_file("north.json", "prompt file", kind="JSON") == Path("north.json")
+    with pytest.raises(PromptError, match=r"^prompts: is a folder, not a prompt file \(JSON\)$"):
+        check_file("prompts", "prompt file", kind="JSON", error=PromptError)
+    with pytest.raises(ConfigError, match=r"^south\.json: prompt file not found$"):
+        check_file("south.json", "prompt file", kind="JSON")
+    # the path as the user wrote it, not as resolved against the study's folder
+    with pytest.raises(ConfigError, match=r"^model: is a folder, not a species model file$"):
+        check_file(tmp_path / "prompts", "species model file", shown="model")
 
 
 @pytest.mark.parametrize("command", ["demo", "study", "batch", "measure", "synth"])

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import logger
-from ecoseg._paths import check_checkpoint, check_not_folder, check_out_folder, name_key, plain_name
+from ecoseg._paths import check_checkpoint, check_file, check_out_folder, name_key, plain_name
 from ecoseg.batch.cluster import (
     check_count,
     check_gpu_workers,
@@ -427,9 +427,7 @@ def _segment_options(
                 "(or use auto discovery)"
             )
         for name, path in prompts.items():
-            check_not_folder(path, f"prompt file (JSON) of {name!r}")
-            if not Path(path).is_file():
-                raise ConfigError(f"{path}: prompt file of {name!r} not found")
+            check_file(path, f"prompt file of {name!r}", kind="JSON")
         check_checkpoint(checkpoint, model)
     common = {"engine": engine, "auto": auto}
     return _per_video(

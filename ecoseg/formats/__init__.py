@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import check_path_arg, non_negative_int
-from ecoseg._paths import check_not_folder, check_outside_store, check_text_replaceable
+from ecoseg._paths import check_file, check_outside_store, check_text_replaceable
 from ecoseg.errors import FormatError, PromptError
 from ecoseg.formats._annotated import UnannotatedFramesWarning, check_annotated
 from ecoseg.formats._common import (
@@ -376,9 +376,7 @@ def read_annotations(
         if not src.is_dir():
             raise FormatError(f"{src}: the davis format is a folder of PNG masks")
     else:  # an unzipped export (CVAT's annotations.xml) is a folder, not 'not found'
-        check_not_folder(src, f"{module.NAME} annotation file ({module.SUFFIX})", error=FormatError)
-        if not src.is_file():
-            raise FormatError(f"{src}: file not found")
+        check_file(src, f"{module.NAME} annotation file", kind=module.SUFFIX, error=FormatError)
     if align == "time" and not module.TIMES:
         raise FormatError(f"{src}: the {module.NAME} format has no time stamps; align by index")
     kwargs = {}

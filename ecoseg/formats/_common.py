@@ -738,8 +738,6 @@ def read_table(path: Path, sep: str = ",") -> Any:
 
     import pandas as pd
 
-    if not path.is_file():
-        raise FormatError(f"{path}: file not found")
     lines = read_text(path).splitlines()
     opened = None  # the line where a quoted field starts that no later line closes
     for k, line in enumerate(lines, 1):

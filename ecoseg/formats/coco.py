@@ -121,8 +121,6 @@ def write(ann: Annotations, path: Path) -> None:
 
 def load_json(path: Path) -> dict:
     """Parse a JSON file; FormatError with line and column on bad JSON."""
-    if not path.is_file():
-        raise FormatError(f"{path}: file not found")
     try:
         data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:

@@ -355,8 +355,6 @@ def task_frames(task: ET.Element | None, path: Path) -> TaskFrames:
 
 def read(path: Path, *, width: int, height: int) -> Annotations:
     """Read a CVAT for video 1.1 XML file."""
-    if not path.is_file():
-        raise FormatError(f"{path}: file not found")
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:

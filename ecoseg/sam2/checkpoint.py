@@ -37,7 +37,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ecoseg._paths import check_not_folder
+from ecoseg._paths import check_file
 from ecoseg.errors import CheckpointError
 
 __all__ = [
@@ -75,10 +75,7 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
     >>> read_state_dict(p)
     {'a': tensor([0., 0.])}
     """
-    p = Path(path)
-    check_not_folder(p, "checkpoint file", error=CheckpointError)
-    if not p.is_file():
-        raise CheckpointError(f"{p}: checkpoint file not found")
+    p = check_file(path, "checkpoint file", error=CheckpointError)
     if p.suffix == ".safetensors":
         from safetensors import SafetensorError
         from safetensors.torch import load_file

@@ -36,7 +36,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ecoseg._paths import check_not_folder, check_overwrite
+from ecoseg._paths import check_file, check_overwrite
 from ecoseg.errors import CheckpointError, ConfigError
 from ecoseg.sam2.weights import (
     cache_dir,
@@ -131,9 +131,7 @@ def _is_access_error(exc: Exception) -> bool:
 def _adopt(name: str, source: Path, overwrite: bool) -> Path:
     """Copy a hand-fetched checkpoint into the cache and record its sha256; a different
     cached checkpoint is replaced only with ``overwrite``."""
-    check_not_folder(source, "checkpoint file", error=CheckpointError)
-    if not source.is_file():
-        raise CheckpointError(f"{source}: checkpoint file not found")
+    check_file(source, "checkpoint file", error=CheckpointError)
     target = weights_path(name)
     target.parent.mkdir(parents=True, exist_ok=True)
     there = target.is_file()

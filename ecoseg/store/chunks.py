@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecoseg._checks import as_int, short_repr
+from ecoseg._checks import short_repr, whole_number
 from ecoseg.errors import StoreError
 from ecoseg.store._util import short_error
 
@@ -174,10 +174,8 @@ def frame_range(start, stop, n: int) -> tuple[int, int]:
     bounds = []
     for name, value in (("start", start), ("stop", stop)):
         try:
-            if isinstance(value, str | bytes):
-                raise TypeError(value)
-            bounds.append(None if value is None else as_int(value))
-        except (TypeError, ValueError, OverflowError):
+            bounds.append(None if value is None else whole_number(value))
+        except ValueError:
             got = short_repr(value)
             raise TypeError(f"{name} must be a whole frame number or None, got {got}") from None
     first, last, _ = slice(*bounds).indices(n)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import one_line
-from ecoseg._paths import check_checkpoint, check_not_folder, name_key, plain_name
+from ecoseg._paths import check_checkpoint, check_file, name_key, plain_name
 from ecoseg.errors import CalibrationError, ConfigError, EcosegError
 from ecoseg.study.records import Study, VideoSpec
 
@@ -99,9 +99,7 @@ def load_study(path: str | os.PathLike) -> Study:
     """
     import yaml
 
-    check_not_folder(path := Path(path), "study file (YAML)")
-    if not path.is_file():
-        raise ConfigError(f"{path}: study file not found")
+    path = check_file(path, "study file", kind="YAML")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -319,10 +317,7 @@ def _parse_video(
             raise ConfigError(f"{at('prompts')} prompts: must be a file path, got {prompts_text!r}")
         if auto:
             raise ConfigError(f"{at('auto')} give either `prompts:` or `auto: true`, not both")
-        prompts = _resolve(folder, prompts_text)
-        _refuse_folder(prompts, "prompt file (JSON)", prompts_text, at("prompts"))
-        if not prompts.is_file():
-            raise ConfigError(f"{at('prompts')} prompts file not found: {prompts_text}")
+        prompts = _study_file(folder, prompts_text, "prompt file", at("prompts"))
     elif auto is False:
         raise ConfigError(f"{at('auto')} `auto: false` needs a `prompts:` file")
 
@@ -452,18 +447,13 @@ def _parse_video(
 
     species_model = merged.get("species_model")
     if species_model is not None:
-        if isinstance(species_model, str):
-            _refuse_folder(
-                _resolve(folder, species_model),
-                "species model file (JSON)",
-                species_model,
-                at("species_model"),
-            )
-        if not isinstance(species_model, str) or not _resolve(folder, species_model).is_file():
+        if not isinstance(species_model, str):
             raise ConfigError(
-                f"{at('species_model')} species_model: no such model file: {species_model!r}"
+                f"{at('species_model')} species_model: must be a file path, got {species_model!r}"
             )
-        species_model = _resolve(folder, species_model)
+        species_model = _study_file(
+            folder, species_model, "species model file", at("species_model")
+        )
 
     depth = entry.get("depth_m")
     if depth is not None:
@@ -683,11 +673,11 @@ def _model_names() -> tuple[str, ...]:
     return tuple(VARIANTS)
 
 
-def _refuse_folder(path: Path, what: str, shown: str, where: str) -> None:
-    """A folder named for a file of the study is named a folder (not 'not found': the path
-    exists), after the entry's place in the study file."""
+def _study_file(folder: Path, text: str, what: str, where: str) -> Path:
+    """The JSON file ``text`` of a study entry (relative to the study's ``folder``), refused as
+    :func:`~ecoseg._paths.check_file` does, after the entry's place in the study file."""
     try:
-        check_not_folder(path, what, shown=shown)
+        return check_file(_resolve(folder, text), what, kind="JSON", shown=text)
     except ConfigError as exc:
         raise ConfigError(f"{where} {exc}") from None
 

@@ -406,8 +406,11 @@ def test_a_folder_given_as_a_prompt_file_is_named_a_folder(clips, tmp_path):
     """Old message: "prompt file of 'north' not found" of a folder that exists."""
     folder, _ = clips
     (tmp_path / "north").mkdir()
-    with pytest.raises(ConfigError, match=r"north: is a folder, not a prompt file \(JSON\) of 'no"):
+    what = r"north: is a folder, not a prompt file of 'north' \(JSON\)$"
+    with pytest.raises(ConfigError, match=what):
         batch(videos_of(folder, GOOD[:1]), tmp_path / "out", prompts={"north": tmp_path / "north"})
+    with pytest.raises(ConfigError, match=r"south\.json: prompt file of 'north' not found$"):
+        batch(videos_of(folder, GOOD[:1]), tmp_path / "out", prompts={"north": "south.json"})
 
 
 # --------------------------------------------------------------------------- GPU resources

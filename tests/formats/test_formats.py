@@ -272,6 +272,14 @@ def test_a_folder_for_a_file_format_is_named_a_folder(fmt, tmp_path):
         read_annotations(folder, fmt, video)
 
 
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "davis"])
+def test_a_missing_annotation_file_is_named_as_what_it_is(fmt, tmp_path):
+    """Old message: 'gt.txt: file not found', in other words than the folder's."""
+    video = VideoInfo(width=64, height=48, times=np.arange(3) / 30, record={})
+    with pytest.raises(FormatError, match=rf"gone: {fmt} annotation file not found$"):
+        read_annotations(tmp_path / "gone", fmt, video)
+
+
 def test_export_does_not_overwrite(sample, tmp_path):
     truth = sample[0]
     (tmp_path / "x.json").write_text("precious")

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.bad_input
         ({"bound_th": -1}, ["bound_th", "positive", "-1"]),
         ({"frames": [0.5, 2]}, ["frames", "[0.5, 2]"]),  # was read as frames 0 and 2
         ({"frames": "12"}, ["frames", "'12'"]),  # was read as frames 1 and 2
+        ({"frames": [0, "3"]}, ["frames", "[0, '3']"]),  # was read as frames 0 and 3
         ({"frames": slice(0, 3)}, ["frames", "slice(0, 3, None)"]),  # a TypeError from numpy
         ({"chunk_frames": -1}, ["chunk_frames", "positive integer", "-1"]),  # read no frame
         ({"chunk_frames": 2.5}, ["chunk_frames", "got 2.5"]),  # was read 2 at a time
