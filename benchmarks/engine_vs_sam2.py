@@ -26,10 +26,14 @@ The official predictor's own compiled mode (``vos_optimized=True``) compiles wit
 ``max-autotune``, whose tuning takes longer than a lent GPU's time allows; it is not a
 configuration here (docs/performance.md says what that leaves unmeasured).
 
-ecoseg decodes and preprocesses each frame while tracking (``prefetch=0`` where the engine
-supports it, so that decoding happens inside its own timed step rather than in a thread that
-runs during the other engines' steps); the official predictor did all of that in its start-up.
-So ecoseg's steady state carries decode work the official's does not.
+ecoseg decodes and preprocesses each frame while tracking (``--prefetch 0``, the default,
+so that decoding happens inside its own timed step rather than in a thread that runs during
+the other engines' steps); the official predictor did all of that in its start-up. So
+ecoseg's steady state carries decode work the official's does not. ``--prefetch 4`` (the
+engine's own default) decodes in a background thread, as ``ecoseg segment`` does: on a GPU
+machine with cores to spare that is the pipeline a user runs. Each configuration's whole run
+(start-up and every frame, ``total_wall_s``) is given too, and each comparison's ratio of the
+two (``end_to_end_speedup_wall``): what a user waits for a clip of ``--frames`` frames.
 
 Figures (one JSON line each):
 
@@ -128,7 +132,15 @@ def official_steps(model, folder: str, n_obj: int, device: str, bf16: bool):
 
 
 def ecoseg_steps(
-    model, folder: str, n_obj: int, device: str, *, bf16: bool, fill: int, compile: bool = False
+    model,
+    folder: str,
+    n_obj: int,
+    device: str,
+    *,
+    bf16: bool,
+    fill: int,
+    compile: bool = False,
+    prefetch: int = 0,
 ):
     from ecoseg.engine import propagate
     from ecoseg.io.video import open_video
@@ -145,7 +157,7 @@ def ecoseg_steps(
     if compile:
         kw["compile"] = True
     if "prefetch" in params:
-        kw["prefetch"] = 0
+        kw["prefetch"] = prefetch
     kw["autocast"] = bf16  # as fast=True, but never fp32 behind a bf16 label
     for r in propagate(model, open_video(folder), prompts, **kw):
         _sync(device)
@@ -187,6 +199,7 @@ def run_pair(a, folder: str, weights: str) -> list[dict]:
                 bf16=bf16,
                 fill=fill,
                 compile=c.endswith("compiled"),
+                prefetch=a.prefetch,
             )
     times: dict[str, list[float]] = {c: [] for c in a.configs}
     cpu: dict[str, list[float]] = {c: [] for c in a.configs}
@@ -232,6 +245,7 @@ def summarise(
     CPU, the wall time on a GPU (the CPU time there counts only the host's share).
     """
     steady: dict[tuple[str, str], np.ndarray] = {}
+    total = {r["config"]: float(np.sum(r["wall"])) for r in records if "error" not in r}
     lines = []
     for r in records:
         line = {"config": r["config"], "frames": len(r["wall"])}
@@ -246,6 +260,7 @@ def summarise(
             line[f"startup_{clock}_s"] = round(float(t[0]), 3)
             line[f"steady_{clock}_s_per_frame"] = round(med, 4)
             line[f"steady_{clock}_s_per_frame_q1_q3"] = [round(q1, 4), round(q3, 4)]
+            line[f"total_{clock}_s"] = round(float(t.sum()), 3)
         line["steady_frames"] = len(s)
         lines.append(line)
     comps = []
@@ -260,6 +275,7 @@ def summarise(
             q1, med, q3 = _q(b[:n] / a[:n])
             comp[f"steady_speedup_{clock}"] = round(med, 3)
             comp[f"steady_speedup_{clock}_q1_q3"] = [round(q1, 3), round(q3, 3)]
+        comp["end_to_end_speedup_wall"] = round(total[theirs] / total[ours], 3)
         comp["goal_clock"] = goal_clock
         comp["goal_ge_1_5"] = bool(comp[f"steady_speedup_{goal_clock}"] >= 1.5)
         comps.append(comp)
@@ -309,6 +325,9 @@ def main(argv=None) -> None:
     p.add_argument(
         "--threads", type=int, default=0 if cuda else 1, help="torch threads (0: torch's default)"
     )
+    p.add_argument(
+        "--prefetch", type=int, default=0, help="ecoseg's decode-ahead frames (0: in its step)"
+    )
     p.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=(*CONFIGS, COMPILED))
     p.add_argument("--child", nargs=2, metavar=("FOLDER", "WEIGHTS"), help=argparse.SUPPRESS)
     p.add_argument("--variant", help=argparse.SUPPRESS)
@@ -357,7 +376,7 @@ def main(argv=None) -> None:
                         cmd += ["--variant", variant, "--n-objects", str(n_obj)]
                         cmd += ["--device", a.device, "--image-size", str(size)]
                         cmd += ["--frames", str(a.frames), "--threads", str(a.threads)]
-                        cmd += ["--configs", *a.configs]
+                        cmd += ["--configs", *a.configs, "--prefetch", str(a.prefetch)]
                         res = subprocess.run(cmd, capture_output=True, text=True)
                         if res.returncode:  # say why, and go on with the next setting
                             print(res.stderr[-3000:], file=sys.stderr, flush=True)
@@ -375,6 +394,7 @@ def main(argv=None) -> None:
                             "objects": n_obj,
                             "repeat": rep,
                             "threads": a.threads or torch.get_num_threads(),
+                            "prefetch": a.prefetch,
                         }
                         for line in lines + comps:
                             print(json.dumps({**head, **line}), flush=True)
