@@ -317,7 +317,8 @@ def test_labels_output_equals_logits_output(model, clip):
 def test_compiled_session_equals_eager(model, clip):
     """``compile=`` traces the image encoder and memory attention with torch.compile; the
     ``"eager"`` backend (no code generation, so it runs on any machine) must give the same
-    masks. On CUDA ``compile=True`` uses inductor (benchmarks/engine_vs_sam2.py --compile)."""
+    masks. On CUDA ``compile=True`` uses inductor (benchmarks/engine_vs_sam2.py, configuration
+    ``ecoseg-bf16-compiled``; run on an H200: docs/performance.md)."""
     prompts = main_prompts(3)
     a = list(propagate(model, clip[:4], prompts))
     b = list(propagate(model, clip[:4], prompts, compile="eager"))

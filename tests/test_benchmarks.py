@@ -1,0 +1,60 @@
+"""The benchmarks' own arithmetic and the GPU run script (the benchmarks themselves are run by
+hand: docs/performance.md)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import engine_vs_sam2 as evs  # noqa: E402
+
+
+def _record(config, wall, **extra):
+    return {"config": config, "wall": list(wall), "cpu": list(wall), **extra}
+
+
+def test_a_failed_configuration_keeps_the_others_figures():
+    records = [
+        _record("official-bf16", [5.0, 1, 2, 2, 2, 2, 2]),
+        _record("ecoseg-bf16", [1.0, 1, 1, 1, 1, 1, 1]),
+        _record("ecoseg-bf16-compiled", [60.0], error="RuntimeError: no"),
+    ]
+    lines, comps = evs.summarise(records, warmup=2, goal_clock="wall")
+    by = {line["config"]: line for line in lines}
+    assert by["ecoseg-bf16-compiled"]["error"] == "RuntimeError: no"
+    assert by["ecoseg-bf16"]["total_wall_s"] == 7.0
+    (comp,) = comps  # the failed configuration is in no comparison
+    assert comp["comparison"] == "ecoseg-bf16 vs official-bf16"
+    assert comp["steady_speedup_wall"] == 2.0
+    assert comp["end_to_end_speedup_wall"] == round(16 / 7, 3)
+    assert comp["goal_ge_1_5"] and comp["goal_clock"] == "wall"
+
+
+def test_object_scaling_compares_the_most_with_the_fewest_objects():
+    times = {("tiny", 1024, "ecoseg-bf16", 0, 1): 0.02, ("tiny", 1024, "ecoseg-bf16", 0, 10): 0.05}
+    times[("tiny", 1024, "official-bf16", 0, 1)] = 0.02  # its 10-object run is missing
+    (line,) = evs.object_scaling(times, [1, 10], "wall")
+    assert line["config"] == "ecoseg-bf16" and line["time_ratio"] == 2.5
+    assert line["goal_le_2"] is False
+
+
+def test_the_compiled_configuration_is_refused_on_a_cpu():
+    with pytest.raises(SystemExit):
+        evs.main(["--device", "cpu", "--configs", "ecoseg-bf16-compiled"])
+
+
+def test_the_gpu_script_parses_and_lists_every_step_it_runs():
+    script = BENCH / "gpu_figures.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    text = script.read_text()
+    listed = set(re.findall(r"^#   (\w+) +\d+ ", text, re.M))
+    arms = set(re.findall(r"^  (\w+)\) run ", text, re.M))
+    default = set(re.search(r"steps=\$\{\*:-([^}]*)\}", text).group(1).split())
+    assert listed == arms == default and "memory" in arms
