@@ -16,8 +16,8 @@
 #   objects_full   120   SAM 3 at full size, 1, 16 and 128 objects, ours and the oracle (est.)
 #   memory         240   peak GPU memory and host RSS at 300 and 3,000 frames (300: 16 s)
 # docs/performance.md says which figures exist and which command the next lease should run.
-# Python packages the machine lacks travel as wheels in .whl/ (docs/performance.md says
-# which); they are installed to /tmp/site first. Results: OUT/<step>.jsonl, OUT/log.txt
+# Python packages the machine lacks travel as wheels in .whl/ (made here by
+# benchmarks/gpu_wheels.sh); they are installed to /tmp/site first. Results: OUT/<step>.jsonl, OUT/log.txt
 # (stderr of every step), OUT/env.txt (GPU, driver, torch and CUDA versions).
 set -u
 out=${1:?usage: gpu_figures.sh OUT [BUDGET] [STEP ...]}
