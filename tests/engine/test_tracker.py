@@ -537,6 +537,25 @@ def test_fill_holes():
     assert bool((fill_holes(d, 2) > 0).all())
 
 
+@pytest.mark.parametrize("size", [16, 40, 1024])
+def test_preprocess_frame_is_the_loaders_arithmetic_for_every_pixel_value(size):
+    """The looked-up values equal scaling and normalising each pixel as the official loader
+    does (float64 / 255, float32, minus mean, over std), for all 256 values of each channel."""
+    from PIL import Image
+
+    from ecoseg.engine._runtime import IMAGENET_MEAN, IMAGENET_STD
+
+    rng = np.random.default_rng(size)
+    image = np.stack([rng.permutation(256).reshape(16, 16) for _ in range(3)], -1).astype(np.uint8)
+    resized = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
+    x = torch.from_numpy(resized / 255.0).permute(2, 0, 1).to(torch.float32)
+    mean = torch.tensor(IMAGENET_MEAN)[:, None, None]
+    std = torch.tensor(IMAGENET_STD)[:, None, None]
+    assert torch.equal(preprocess_frame(image, size), (x - mean) / std)
+    if size == 16:  # PIL keeps an image of the same size: every value of every channel is used
+        assert all(len(np.unique(resized[..., c])) == 256 for c in range(3))
+
+
 @pytest.mark.oracle
 def test_preprocess_frame_matches_official_loader(tmp_path):
     pytest.importorskip("sam2")
