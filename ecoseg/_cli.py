@@ -16,7 +16,7 @@ from typing import Any
 
 from ecoseg._paths import (
     check_checkpoint,
-    check_not_folder,
+    check_file,
     check_out_parent,
     check_overwrite,
     check_text_replaceable,
@@ -95,13 +95,9 @@ def engine_params(value: str | None, flag: str = "--params") -> dict[str, Any] |
         text = value
     else:
         where = value
-        check_not_folder(value, f"settings file ({flag} takes a JSON object or a .json file)")
+        hint = f" ({flag} takes a JSON object or a .json file)"
         try:
-            text = Path(value).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(
-                f"{value}: settings file not found ({flag} takes a JSON object or a .json file)"
-            ) from None
+            text = check_file(value, "settings file", hint=hint).read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise ConfigError(f"{value}: not a text file ({exc})") from None
     try:

@@ -194,10 +194,12 @@ def check_file(
     kind: str | None = None,
     error: type[Exception] = ConfigError,
     shown: str | os.PathLike | None = None,
+    hint: str = "",
 ) -> Path:
     """``path`` as a Path when it names a file the user gave to be read; else ``error``, one
     line in the one wording of every such file: ``NAME: is a folder, not a WHAT (KIND)`` for a
-    folder (:func:`check_not_folder`), ``NAME: WHAT not found`` for nothing there.
+    folder (:func:`check_not_folder`), ``NAME: WHAT not found`` for nothing there; ``hint``
+    ends either.
 
     Parameters
     ----------
@@ -211,6 +213,9 @@ def check_file(
         Raised when refused (:class:`~ecoseg.errors.ConfigError`, ``PromptError``, ...).
     shown : str or Path, optional
         The path as the user wrote it, for the message (default ``path``).
+    hint : str
+        Added to the message (what the option takes: ``" (--params takes a JSON object or a
+        .json file)"``).
 
     Examples
     --------
@@ -225,13 +230,17 @@ def check_file(
     >>> check_file("prompts/south.json", "prompt file", kind="JSON")
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: prompts/south.json: prompt file not found
+    >>> check_file("s.json", "settings file", hint=" (--params takes a JSON object)")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: s.json: settings file not found (--params takes a JSON object)
     """
     p = Path(path)
     if p.is_file():
         return p
     name = os.fspath(path if shown is None else shown)
-    check_not_folder(p, f"{what} ({kind})" if kind else what, error=error, shown=name)
-    raise error(f"{name}: {what} not found")
+    named = (f"{what} ({kind})" if kind else what) + hint
+    check_not_folder(p, named, error=error, shown=name)
+    raise error(f"{name}: {what} not found{hint}")
 
 
 def check_out_parent(

@@ -63,8 +63,6 @@ BOUND_TH = 0.008
 # --------------------------------------------------------------------------- truth from PNGs
 def is_png_folder(path: Any) -> bool:
     """Whether ``path`` is a folder of PNG masks (and not a zarr store)."""
-    from pathlib import Path
-
     if not isinstance(path, str | Path):
         return False
     folder = Path(path)
@@ -121,8 +119,6 @@ def png_frames(folder: Any, n_frames: int) -> list[int]:
     ...
     ecoseg.errors.FormatError: .../00010.png: frame 10 is past the end of the video (8 frames, 0..7)
     """
-    from pathlib import Path
-
     from ecoseg.errors import FormatError
     from ecoseg.formats.davis import frame_files
 
@@ -385,28 +381,27 @@ def evaluate(
     >>> r["jf"]["mean"], r["hota"]["hota"], r["identity"]["idf1"], r["clear"]["mota"]
     (1.0, 1.0, 1.0, 1.0)
     """
-    from ecoseg.store import MaskStore, check_finished
+    from ecoseg.store import check_finished, opened_store
 
     _check_thresholds(iou_threshold, bound_th)
-    pred = pred if isinstance(pred, MaskStore) else MaskStore.open(pred)
-    check_finished(pred)
-    if is_png_folder(truth):
-        with tempfile.TemporaryDirectory(prefix="ecoseg-truth-") as tmp:
-            store = truth_from_pngs(truth, pred, Path(tmp) / "truth.zarr")
-            return evaluate(
-                pred,
-                store,
-                iou_threshold=iou_threshold,
-                bound_th=bound_th,
-                chunk_frames=chunk_frames,
-                progress=progress,
-                frames=png_frames(truth, pred.n_frames) if frames is None else frames,
-            )
-    if isinstance(truth, str | Path) and Path(truth).is_dir():
-        if not (Path(truth) / "zarr.json").exists():  # say that PNGs are accepted too
-            raise StoreError(f"{truth}: is neither a mask store nor a folder of PNG masks")
-    truth = truth if isinstance(truth, MaskStore) else MaskStore.open(truth)
-    check_finished(truth)
+    settings = (iou_threshold, bound_th, chunk_frames, progress)
+    with opened_store(pred) as pred_store:  # one opened from a path is closed again
+        check_finished(pred_store)
+        if is_png_folder(truth):
+            frames = png_frames(truth, pred_store.n_frames) if frames is None else frames
+            with tempfile.TemporaryDirectory(prefix="ecoseg-truth-") as tmp:
+                with truth_from_pngs(truth, pred_store, Path(tmp) / "truth.zarr") as store:
+                    return _evaluate(pred_store, store, *settings, frames)
+        if isinstance(truth, str | Path) and Path(truth).is_dir():
+            if not (Path(truth) / "zarr.json").exists():  # say that PNGs are accepted too
+                raise StoreError(f"{truth}: is neither a mask store nor a folder of PNG masks")
+        with opened_store(truth) as truth_store:
+            check_finished(truth_store)
+            return _evaluate(pred_store, truth_store, *settings, frames)
+
+
+def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, frames) -> dict:
+    """:func:`evaluate` of two open, finished stores."""
     n = truth.n_frames
     shape = (truth.height, truth.width)
     if (pred.height, pred.width) != shape:

@@ -211,3 +211,25 @@ def test_evaluate_out_inside_a_png_truth_folder_names_it_a_png_folder(tmp_path, 
     err = capsys.readouterr().err
     assert "m.json: is inside the folder of PNG masks" in err and "mask store" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("settings", "settings: is a folder, not a settings file"),
+        ("nowhere.json", "nowhere.json: settings file not found"),
+    ],
+)
+def test_engine_params_names_a_folder_and_a_missing_file_with_what_it_takes(
+    tmp_path, monkeypatch, value, message
+):
+    from ecoseg._cli import engine_params
+    from ecoseg.errors import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "settings").mkdir()
+    (tmp_path / "min.json").write_text('{"min_area": 30}')
+    assert engine_params("min.json") == {"min_area": 30}
+    with pytest.raises(ConfigError) as exc:
+        engine_params(value, "--discovery")
+    assert str(exc.value) == f"{message} (--discovery takes a JSON object or a .json file)"

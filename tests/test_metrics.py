@@ -254,3 +254,25 @@ def test_an_empty_truth_folder_says_a_png_folder_is_accepted_too(tmp_path):
     (tmp_path / "truth").mkdir()
     with pytest.raises(StoreError, match=r"truth: is neither a mask store nor a folder of PNG m"):
         evaluate(tmp_path / "p.zarr", tmp_path / "truth")
+
+
+@pytest.mark.parametrize("case", ["scored", "refused", "png folder"])
+def test_evaluate_closes_the_stores_it_opened(tmp_path, truth, opened, case):
+    """evaluate closed neither store it opened from a path (nor the one it made of a PNG
+    folder), also after an error; stores passed in stay open."""
+    from ecoseg.formats import export
+
+    other = truth
+    if case == "refused":
+        other = make_store(tmp_path / "o.zarr", scene(n=4))
+    elif case == "png folder":
+        other = export(truth, "davis", tmp_path / "pngs")
+    opened.clear()
+    try:
+        evaluate(truth, other)
+    except StoreError:
+        assert case == "refused"
+    assert len(opened) == 2 and all(s.closed for _, s in opened)
+    with MaskStore.open(truth) as pred, MaskStore.open(truth) as ref:
+        assert evaluate(pred, ref)["jf"]["mean"] == 1.0
+        assert not pred.closed and not ref.closed

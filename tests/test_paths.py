@@ -110,6 +110,20 @@ def test_check_file_names_a_folder_and_a_missing_file_in_one_wording(tmp_path, m
         check_file(tmp_path / "prompts", "species model file", shown="model")
 
 
+def test_check_file_ends_either_message_with_a_hint(tmp_path, monkeypatch):
+    """What the option takes, after the one wording (``--params``' settings file kept its own
+    copy of the check for that hint)."""
+    monkeypatch.chdir(tmp_path)
+    Path("settings").mkdir()
+    hint = " (--params takes a JSON object or a .json file)"
+    with pytest.raises(ConfigError) as exc:
+        check_file("settings", "settings file", kind="JSON", hint=hint)
+    assert str(exc.value) == f"settings: is a folder, not a settings file (JSON){hint}"
+    with pytest.raises(ConfigError) as exc:
+        check_file("s.json", "settings file", kind="JSON", hint=hint)
+    assert str(exc.value) == f"s.json: settings file not found{hint}"
+
+
 @pytest.mark.parametrize("command", ["demo", "study", "batch", "measure", "synth"])
 def test_a_file_where_a_command_writes_a_folder_is_one_line_and_kept(command, tmp_path, capsys):
     """``--out notes.txt`` of a command that writes a folder: demo, study and batch ended in

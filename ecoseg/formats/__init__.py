@@ -188,6 +188,8 @@ def export(
     >>> len(json.load(open(out))["images"])
     2
     """
+    from ecoseg.store import opened_store
+
     module = format_module(format)
     check_path_arg(path, "export: path", "a path to the output file (a folder for davis)")
     if polygons and module.NAME != "viame":
@@ -195,7 +197,9 @@ def export(
     out = check_output(path, overwrite)
     _check_replaceable(out, folder=module.NAME == "davis")
     check_outside_store(path, store, error=FormatError)  # its zarr.json, a zip store
-    ann = read_store(store, progress=progress)
+    with opened_store(store) as st:  # one opened from a path is closed again
+        ann = read_store(st, progress=progress)
+        options = _viame_options(st, polygons) if module.NAME == "viame" else {}
     check_annotated(ann, module.NAME)  # a store of some annotated frames only
     # written beside the output and swapped in at the end: an export that fails (DAVIS ids
     # above 255, a full disk) leaves an earlier output as it was
@@ -205,19 +209,7 @@ def export(
     if part.exists():
         _remove(part)
     try:
-        if module.NAME == "viame":
-            from ecoseg.store import MaskStore
-
-            st = store if isinstance(store, MaskStore) else MaskStore.open(store)
-            probs = {
-                oid: float(r.class_probability)
-                for oid, r in st.object_records().items()
-                if r.class_probability is not None
-            }
-            fps = (st.provenance.get("video") or {}).get("fps")
-            module.write(ann, part, polygons=polygons, probabilities=probs, fps=fps)
-        else:
-            module.write(ann, part)
+        module.write(ann, part, **options)
         if full.is_dir():
             _remove(full)  # a folder cannot be replaced in one step
         os.replace(part, full)
@@ -225,6 +217,18 @@ def export(
         if part.exists():
             _remove(part)
     return str(out)
+
+
+def _viame_options(store: Any, polygons: bool) -> dict[str, Any]:
+    """The keywords of the viame writer beyond the masks: outlines or not, each object's class
+    probability (classified objects only) and the video's frame rate."""
+    probs = {
+        oid: float(r.class_probability)
+        for oid, r in store.object_records().items()
+        if r.class_probability is not None
+    }
+    fps = (store.provenance.get("video") or {}).get("fps")
+    return {"polygons": polygons, "probabilities": probs, "fps": fps}
 
 
 def partial_name(name: str, pid: int | None = None) -> str:

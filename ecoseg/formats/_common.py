@@ -431,11 +431,9 @@ def read_store(store: Any, *, progress: bool = False) -> Annotations:
     """
     from tqdm.auto import tqdm
 
-    from ecoseg.store import MaskStore, check_finished, present_ids
+    from ecoseg.store import check_finished, opened_store, present_ids
 
-    own = not isinstance(store, MaskStore)
-    st = MaskStore.open(store) if own else store
-    try:
+    with opened_store(store) as st:  # one opened from a path is closed again
         check_finished(st)
         n, h, w = st.n_frames, st.height, st.width
         times = st.read_time()
@@ -476,9 +474,6 @@ def read_store(store: Any, *, progress: bool = False) -> Annotations:
             source=st.path,
             annotated=_annotated(st),
         )
-    finally:
-        if own:
-            st.close()
 
 
 def _annotated(st: Any) -> AnnotatedFrames | None:

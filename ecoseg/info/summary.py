@@ -487,8 +487,7 @@ def pending_edits(path: Any) -> int:
     >>> pending_edits(ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48)).truth)
     0
     """
-    from ecoseg.measure.regions import opened_store
-    from ecoseg.store import ATTRS_KEY, unfinished_edits
+    from ecoseg.store import ATTRS_KEY, opened_store, unfinished_edits
 
     with opened_store(path) as store:  # a MaskStore passed in stays open
         return unfinished_edits(store.attrs.get(ATTRS_KEY, {}))

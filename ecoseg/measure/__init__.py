@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ecoseg._checks import check_path_arg
 from ecoseg._lazy import make_callable
 from ecoseg._paths import check_out_folder, check_outside_store, check_overwrite
 from ecoseg.errors import ConfigError
@@ -192,6 +193,8 @@ def measure(
     ConfigError
         An unknown class or format, a bad ROI, or an output file exists and ``overwrite`` is
         false (nothing is computed or written then).
+    TypeError
+        ``out`` is neither a path nor None (a list).
 
     Examples
     --------
@@ -203,11 +206,11 @@ def measure(
     >>> tables["regions"].attrs["units"]["area_mm2"]
     'mm^2'
     """
-    from ecoseg.measure.regions import opened_store
-    from ecoseg.store import check_finished
+    from ecoseg.store import check_finished, opened_store
 
     formats = _check_formats(formats)
     if out is not None:
+        check_path_arg(out, "measure: out", "a path to the tables' folder or None")
         check_outside_store(out, store)
     targets = _targets(out, formats, overwrite)
     new_cal = as_calibration(calibration) if calibration is not None else None

@@ -32,7 +32,6 @@ agreement on random label images:
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -452,38 +451,6 @@ def _frame_from_stats(stats, *, frame_offset=0, times=None) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- store shell
-@contextmanager
-def opened_store(store):
-    """A :class:`~ecoseg.store.MaskStore` from a store object or a path, for a ``with``
-    block: a store opened here from a path is closed after the block; a
-    :class:`~ecoseg.store.MaskStore` the caller passed is yielded as is and stays open.
-
-    Examples
-    --------
-    >>> import ecoseg, tempfile
-    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
-    >>> with opened_store(clip.truth) as s:
-    ...     s.n_frames
-    2
-    >>> s.closed
-    True
-    >>> mine = ecoseg.MaskStore.open(clip.truth)
-    >>> with opened_store(mine) as s:
-    ...     s is mine
-    True
-    >>> mine.closed
-    False
-    """
-    from ecoseg.store import MaskStore
-
-    s = store if isinstance(store, MaskStore) else MaskStore.open(store)
-    try:
-        yield s
-    finally:
-        if s is not store:
-            s.close()
-
-
 def save_calibration(store, calibration) -> None:
     """Write ``calibration`` into ``store`` (a writable store object, or a path / read-only
     store object, which is opened for writing and closed again)."""
@@ -689,6 +656,8 @@ def regions(
     >>> df.attrs["units"]["area_mm2"]
     'mm^2'
     """
+    from ecoseg.store import opened_store
+
     with opened_store(store) as s:  # one opened from a path is closed again
         cal = resolve_calibration(s, calibration)
         stats = concat_stats(list(iter_stats(s, chunk_frames=chunk_frames, progress=progress)))

@@ -399,8 +399,7 @@ def edit_warning(store: Any) -> str | None:
     True
     """
     from ecoseg.errors import StoreError
-    from ecoseg.measure.regions import opened_store
-    from ecoseg.store import check_finished
+    from ecoseg.store import check_finished, opened_store
 
     with opened_store(store) as opened:
         try:

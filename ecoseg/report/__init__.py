@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ecoseg._checks import short_repr
+from ecoseg._checks import check_path_arg, short_repr
 from ecoseg._lazy import make_callable
 from ecoseg._paths import (
     check_out_parent,
@@ -89,6 +89,8 @@ def report(
     StoreError
         A store is missing or malformed, or holds no frames
         (:func:`ecoseg.measure.check_has_frames`).
+    TypeError
+        ``out`` is not a path (``None``).
 
     Examples
     --------
@@ -100,6 +102,7 @@ def report(
     >>> page.read_text().startswith("<!DOCTYPE html>")
     True
     """
+    check_path_arg(out, "report: out", "a path to the report file (e.g. report.html)")
     out = Path(out)
     if out.is_dir():  # even with overwrite: a folder is never replaced by a page
         raise ConfigError(f"{out}: is a folder; give the report's file name (e.g. report.html)")

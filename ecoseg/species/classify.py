@@ -69,7 +69,7 @@ def store_sha256(store) -> str:
     >>> len(store_sha256(clip.truth))
     64
     """
-    from ecoseg.measure.regions import opened_store
+    from ecoseg.store import opened_store
 
     h = hashlib.sha256()
     with opened_store(store) as s:
@@ -82,7 +82,7 @@ def store_sha256(store) -> str:
 
 def frame_size(store) -> tuple[int, int]:
     """(width, height) of a store's frames."""
-    from ecoseg.measure.regions import opened_store
+    from ecoseg.store import opened_store
 
     with opened_store(store) as s:
         return int(s.width), int(s.height)
@@ -451,8 +451,7 @@ def review_queue(store) -> pd.DataFrame:
     >>> review_queue(clip.truth).columns.tolist()[:3]
     ['store', 'object_id', 'class']
     """
-    from ecoseg.measure.regions import opened_store
-    from ecoseg.store import present_ids
+    from ecoseg.store import opened_store, present_ids
 
     present: set[int] = set()
     with opened_store(store) as s:

@@ -387,7 +387,7 @@ def track_features(
     >>> f.values.shape[1] == len(FEATURE_NAMES), f.classes[0] != "unknown"
     (True, True)
     """
-    from ecoseg.measure.regions import opened_store
+    from ecoseg.store import opened_store
 
     samples = check_samples(samples)
     with opened_store(store) as opened:  # a path: opened and closed here

@@ -191,7 +191,7 @@ def edit_log(store) -> list[dict[str, Any]]:
     >>> edit_log(clip.truth)
     []
     """
-    from ecoseg.measure.regions import opened_store
+    from ecoseg.store import opened_store
 
     with opened_store(store) as s:  # a path: opened and closed here; a MaskStore: left open
         meta = s.attrs.get(ATTR_KEY, {})
@@ -232,7 +232,7 @@ def unchecked_splits(store) -> list[int]:
     >>> unchecked_splits(clip.truth)
     []
     """
-    from ecoseg.measure.regions import opened_store
+    from ecoseg.store import opened_store
 
     with opened_store(store) as s:
         log = list(s.attrs.get(ATTR_KEY, {}).get("edits", []))
@@ -294,7 +294,7 @@ def refused_merges(store) -> dict[int, Edit]:
     >>> refused_merges(clip.truth)
     {}
     """
-    from ecoseg.measure.regions import opened_store
+    from ecoseg.store import opened_store
 
     found: dict[int, Edit] = {}
     with opened_store(store) as s:
@@ -786,7 +786,7 @@ class Review:
     @property
     def objects(self) -> list[dict[str, Any]]:
         """The object table now."""
-        from ecoseg.measure.regions import opened_store
+        from ecoseg.store import opened_store
 
         with opened_store(self._where) as store:
             return store.objects

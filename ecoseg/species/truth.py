@@ -34,8 +34,8 @@ def truth_classes(store, truth, *, min_overlap: float = 0.5) -> dict[int, str | 
     True
     """
     from ecoseg.errors import ConfigError
-    from ecoseg.measure.regions import opened_store
     from ecoseg.provenance import annotated_frames
+    from ecoseg.store import opened_store
 
     with opened_store(store) as pred, opened_store(truth) as ref:
         if (pred.height, pred.width) != (ref.height, ref.width) or pred.n_frames > ref.n_frames:

@@ -78,7 +78,7 @@ zip store is written in a hidden staging folder next to it and packed into the a
 untouched.
 """
 
-from ecoseg.store.builds import discard_on_failure
+from ecoseg.store.builds import discard_on_failure, opened_store
 from ecoseg.store.chunks import CheckedArray, MissingChunk
 from ecoseg.store.commit import ChunkCommitter
 from ecoseg.store.layout import (
@@ -122,6 +122,7 @@ __all__ = [
     "labels_codec",
     "lock_path",
     "open_masks",
+    "opened_store",
     "present_ids",
     "unfinished_edits",
     "resume_command",

@@ -1,9 +1,14 @@
-"""Builds that cannot resume (image surveys, imports): a failed one leaves no half store.
+"""Who closes a store after a block: :func:`opened_store` and :func:`discard_on_failure`.
 
-A video run commits frames as it goes and resumes from its progress marker, so a failed run
-keeps what it wrote. A build of a store from images or from an annotation file has no resume:
-half a store only blocks the next try ("already exists"). :func:`discard_on_failure` is the one
-place that decides what such a failure removes (:meth:`MaskStore.discard
+:func:`opened_store` is the one way a function that takes a store or its location reads it: a
+store it opens from a path is closed after the block (also after an error), a
+:class:`~ecoseg.store.MaskStore` the caller passed stays open.
+
+Builds that cannot resume (image surveys, imports) leave no half store. A video run commits
+frames as it goes and resumes from its progress marker, so a failed run keeps what it wrote. A
+build of a store from images or from an annotation file has no resume: half a store only
+blocks the next try ("already exists"). :func:`discard_on_failure` is the one place that
+decides what such a failure removes (:meth:`MaskStore.discard
 <ecoseg.store.MaskStore.discard>`): only a local store the build created.
 """
 
@@ -11,10 +16,46 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from ecoseg.store.maskstore import MaskStore
 
-__all__ = ["discard_on_failure"]
+__all__ = ["discard_on_failure", "opened_store"]
+
+
+@contextmanager
+def opened_store(store: Any) -> Iterator[MaskStore]:
+    """A :class:`MaskStore` from a store object or its location, for a ``with`` block.
+
+    A store opened here (read-only) from a path, URL or zarr ``Store`` is closed after the
+    block, also when the block fails; a :class:`MaskStore` the caller passed is yielded as is
+    and stays open.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "masks.zip"
+    >>> with MaskStore.create(path, height=2, width=2) as new:
+    ...     new.append(np.zeros((2, 2, 2), np.uint32), [0.0, 0.1])
+    >>> with opened_store(path) as s:
+    ...     s.n_frames
+    2
+    >>> s.closed
+    True
+    >>> mine = MaskStore.open(path)
+    >>> with opened_store(mine) as s:
+    ...     s is mine
+    True
+    >>> mine.closed
+    False
+    """
+    s = store if isinstance(store, MaskStore) else MaskStore.open(store)
+    try:
+        yield s
+    finally:
+        if s is not store:
+            s.close()
 
 
 @contextmanager

@@ -321,3 +321,18 @@ def test_read_store_of_empty_store():
     store = make_store(np.zeros((2, 3, 4)))
     ann = read_store(store)
     assert ann.n_frames == 2 and not ann.instances and not ann.tracks
+
+
+@pytest.mark.parametrize("fmt", [*MASK_FORMATS, *BOX_FORMATS])
+def test_export_closes_the_stores_it_opened(fmt, tmp_path, opened):
+    """export(path, "viame") opened the store a second time (for class probabilities and the
+    frame rate) and never closed it."""
+    lab = np.zeros((2, 6, 8), np.uint32)
+    lab[:, 1:4, 2:5] = 1
+    store = make_store(lab, path=tmp_path / "m.zarr")
+    opened.clear()
+    export(store, fmt, target(tmp_path, fmt))
+    assert opened and all(s.closed for _, s in opened)
+    with MaskStore.open(store) as mine:  # a store passed in stays open
+        export(mine, fmt, target(tmp_path, fmt), overwrite=True)
+        assert not mine.closed

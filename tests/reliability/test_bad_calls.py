@@ -174,6 +174,8 @@ def test_a_mask_that_is_not_object_ids_is_named(mask, culprit):
     [
         ("export", "export: path must be a path to the output file (a folder for davis), got None"),
         ("synth", "synth: out must be a path to the output folder, got None"),
+        ("report", "report: out must be a path to the report file (e.g. report.html), got None"),
+        ("measure", "measure: out must be a path to the tables' folder or None, got ['x']"),
     ],
 )
 def test_an_output_that_is_no_path_is_named(clip, tmp_path, monkeypatch, call, culprit):
@@ -182,6 +184,8 @@ def test_an_output_that_is_no_path_is_named(clip, tmp_path, monkeypatch, call, c
     calls = {
         "export": lambda: ecoseg.export(clip.truth, "coco", None),
         "synth": lambda: ecoseg.synth(None),
+        "report": lambda: ecoseg.report(clip.truth, None),
+        "measure": lambda: ecoseg.measure(clip.truth, out=["x"]),
     }
     with pytest.raises(TypeError) as exc:
         calls[call]()
