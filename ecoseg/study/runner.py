@@ -51,6 +51,25 @@ class StudyResult:
         Videos whose store / tables were (re)made in this run; empty when nothing changed.
     tables_written, report_written : bool
         Whether the combined tables / the report were rewritten in this run.
+
+    Examples
+    --------
+    A study of one short synthetic clip, run twice: the second run finds nothing to redo.
+
+    >>> import ecoseg, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> clip = ecoseg.synth(d / "T1", frames=4, size=(64, 48))
+    >>> text = "name: reef\\noutput: out\\nvideos:\\n  - path: T1/video.mp4\\n"
+    >>> _ = (d / "study.yaml").write_text(text)
+    >>> result = run_study(d / "study.yaml", progress=False, report=False)
+    >>> tables = result.load_tables()
+    >>> sorted(tables), list(tables["maxn"].columns[:3])
+    (['counts', 'cover', 'maxn', 'regions', 'tracks'], ['video', 'site', 'transect'])
+    >>> print(run_study(d / "study.yaml", progress=False, report=False).summary())
+    study: reef (1 video)
+    stores: 0 made, 1 unchanged
+    tables: 0 video(s) measured, combined tables unchanged
+    report: not written
     """
 
     study: Study
@@ -70,39 +89,12 @@ class StudyResult:
         )
 
     def load_tables(self) -> dict[str, Any]:
-        """The combined tables as DataFrames, by table name.
-
-        Examples
-        --------
-        >>> import ecoseg, tempfile, pathlib
-        >>> d = pathlib.Path(tempfile.mkdtemp())
-        >>> clip = ecoseg.synth(d / "T1", frames=4, size=(64, 48))
-        >>> text = "name: reef\\noutput: out\\nvideos:\\n  - path: T1/video.mp4\\n"
-        >>> _ = (d / "study.yaml").write_text(text)
-        >>> result = run_study(d / "study.yaml", progress=False, report=False)
-        >>> tables = result.load_tables()
-        >>> sorted(tables), list(tables["maxn"].columns[:3])
-        (['counts', 'cover', 'maxn', 'regions', 'tracks'], ['video', 'site', 'transect'])
-        """
+        """The combined tables as DataFrames, by table name (example: :class:`StudyResult`)."""
         return {name: read_table(p) for name, p in self.tables.items()}
 
     def summary(self) -> str:
-        """A few printable lines: what this run made and what it left unchanged.
-
-        Examples
-        --------
-        >>> import ecoseg, tempfile, pathlib
-        >>> d = pathlib.Path(tempfile.mkdtemp())
-        >>> clip = ecoseg.synth(d / "T1", frames=4, size=(64, 48))
-        >>> text = "name: reef\\noutput: out\\nvideos:\\n  - path: T1/video.mp4\\n"
-        >>> _ = (d / "study.yaml").write_text(text)
-        >>> _ = run_study(d / "study.yaml", progress=False, report=False)
-        >>> print(run_study(d / "study.yaml", progress=False, report=False).summary())
-        study: reef (1 video)
-        stores: 0 made, 1 unchanged
-        tables: 0 video(s) measured, combined tables unchanged
-        report: not written
-        """
+        """A few printable lines: what this run made and what it left unchanged (example:
+        :class:`StudyResult`)."""
         n = len(self.study.videos)
         lines = [
             f"study: {self.study.name} ({n} video{'s' if n != 1 else ''})",
