@@ -41,7 +41,7 @@ from ecoseg.io.folder import DEFAULT_FPS
 if TYPE_CHECKING:
     import torch
 
-    from ecoseg.engine.tracker import TrackedFrame
+    from ecoseg.engine.tracker_state import TrackedFrame
     from ecoseg.sam2.model import FrameFeatures, SAM2Model
 
 __all__ = [

@@ -51,13 +51,8 @@ from ecoseg.engine.concept_rules import (
     recent_occlusion_suppression,
     shrink_suppression,
 )
-from ecoseg.engine.tracker import (
-    FrameOutput,
-    ObjectTrack,
-    VideoTracker,
-    fill_holes,
-    small_components,
-)
+from ecoseg.engine.tracker import VideoTracker, fill_holes, small_components
+from ecoseg.engine.tracker_state import FrameOutput, ObjectTrack
 from ecoseg.errors import PromptError
 from ecoseg.sam2.model import FrameFeatures, upsample_logits
 

@@ -2,7 +2,7 @@
 
 ("Checkpoint" in ecoseg means model weights only; this is the tracker's saved state.)
 
-:func:`ecoseg.segment` saves a :class:`~ecoseg.engine.tracker.TrackerState` every
+:func:`ecoseg.segment` saves a :class:`~ecoseg.engine.tracker_state.TrackerState` every
 ``resume_every`` frames, once the frames before it are committed to the store, and where a
 cancelled run stops (see :func:`ecoseg.engine.session.store_results`). The file is a
 length-prefixed JSON header (the run's identity: video hash, prompts, model; and the next
@@ -28,7 +28,7 @@ from ecoseg.io.folder import exif_change
 from ecoseg.provenance import Provenance
 
 if TYPE_CHECKING:
-    from ecoseg.engine.tracker import TrackerState
+    from ecoseg.engine.tracker_state import TrackerState
 
 __all__ = [
     "RESUME_SUFFIX",
@@ -105,7 +105,7 @@ def load_resume_state(location: str | None, identity: dict, max_frame: int) -> T
     if {k: header.get(k) for k in expected} != expected or header["next_frame"] > max_frame:
         return None
     try:
-        from ecoseg.engine.tracker import TrackerState
+        from ecoseg.engine.tracker_state import TrackerState
 
         return TrackerState.from_bytes(blob[8 + n :])
     except Exception:  # a damaged file: replay from the start instead

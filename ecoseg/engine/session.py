@@ -17,7 +17,7 @@ through pinned memory and index tensors are uploaded without blocking, so the ho
 not wait for the GPU (helpers: :mod:`ecoseg.engine._runtime`). bf16 autocast is on by default
 on CUDA; ``compile=True`` compiles the image encoder and memory attention with
 ``torch.compile`` (CUDA). Host and device memory hold the tracker's per-object windows plus a
-bounded number of :class:`~ecoseg.engine.tracker.TrackerState` snapshots.
+bounded number of :class:`~ecoseg.engine.tracker_state.TrackerState` snapshots.
 
 Interaction (the API discovery and the napari plugin build on)
 -------------------------------------------------------------
@@ -71,7 +71,8 @@ from ecoseg.engine._runtime import (
 )
 from ecoseg.engine.pooling import mask_pooled
 from ecoseg.engine.results import FrameResult
-from ecoseg.engine.tracker import TrackedFrame, TrackerState, VideoTracker
+from ecoseg.engine.tracker import VideoTracker
+from ecoseg.engine.tracker_state import TrackedFrame, TrackerState
 from ecoseg.errors import PromptError
 from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.sam2.model import FrameFeatures, SAM2Model

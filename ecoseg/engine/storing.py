@@ -27,7 +27,7 @@ from ecoseg.engine._runtime import as_video, is_cancelled, prefetch
 from ecoseg.engine.results import FrameResult
 from ecoseg.engine.resume import load_resume_state, remove_resume_state, save_resume_state
 from ecoseg.engine.session import prompted_frames, propagate
-from ecoseg.engine.tracker import TrackerState
+from ecoseg.engine.tracker_state import TrackerState
 from ecoseg.errors import Cancelled
 from ecoseg.sam2.model import SAM2Model
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
+import torch
 
 from ecoseg.engine.resume import (
     RESUME_SUFFIX,
@@ -11,9 +15,14 @@ from ecoseg.engine.resume import (
     resume_location,
     save_resume_state,
 )
-from ecoseg.engine.tracker import ObjectTrack, TrackerState
+from ecoseg.engine.tracker_state import FrameOutput, ObjectTrack, TrackerState
 
 IDENTITY = {"video": {"sha256": "ab"}, "prompts": {"objects": []}, "model": {"variant": "t"}}
+
+#: A resume state written by ``save_resume_state(where, _full_state(), IDENTITY)`` of ecoseg
+#: before the tracker's records moved from ``ecoseg.engine.tracker`` to
+#: ``ecoseg.engine.tracker_state`` (commit 11ff3a3).
+OLD_RESUME_FILE = Path(__file__).resolve().parents[1] / "data" / "resume_v1.ecoseg-resume.ckpt"
 
 
 def _state(next_frame: int = 5) -> TrackerState:
@@ -62,3 +71,66 @@ def test_a_damaged_file_is_ignored(tmp_path):
     (tmp_path / f"m.zarr.{RESUME_SUFFIX}").write_bytes(blob[:-7])
     assert load_resume_state(where, IDENTITY, max_frame=5) is None
     assert load_resume_state(None, IDENTITY, max_frame=5) is None
+
+
+def _output(frame: int, seed: int, *, dropped: bool = False) -> FrameOutput:
+    """A small output with known values; ``dropped``: its logits and memory left the window."""
+    values = torch.arange(seed, seed + 16, dtype=torch.float32)
+    return FrameOutput(
+        frame,
+        None if dropped else values.reshape(1, 4, 4) / 8,
+        values[:8] - 3,
+        values[:1] / 4,
+        None if dropped else (values[:8].reshape(2, 2, 2) / 16).to(torch.bfloat16),
+    )
+
+
+def _full_state() -> TrackerState:
+    """Two objects, conditioning and recent outputs (one out of the memory window), spans."""
+    first = ObjectTrack(3, {0: _output(0, 1)}, {3: _output(3, 2, dropped=True), 4: _output(4, 5)})
+    first.spans = [[0, 4, False]]
+    second = ObjectTrack(7, {2: _output(2, 9)}, {4: _output(4, 11)}, [[2, 4, False]])
+    return TrackerState(5, False, 20, [first, second])
+
+
+def _same(a: TrackerState, b: TrackerState) -> None:
+    assert (a.next_frame, a.reverse, a.num_frames) == (b.next_frame, b.reverse, b.num_frames)
+    assert [t.id for t in a.objects] == [t.id for t in b.objects]
+    for ta, tb in zip(a.objects, b.objects, strict=True):
+        assert ta.spans == tb.spans
+        for part in ("cond", "recent"):
+            oa, ob = getattr(ta, part), getattr(tb, part)
+            assert list(oa) == list(ob)
+            for f in oa:
+                assert oa[f].frame == ob[f].frame == f
+                for name in ("mask_logits", "obj_ptr", "score", "memory"):
+                    x, y = getattr(oa[f], name), getattr(ob[f], name)
+                    assert (x is None) == (y is None), (part, f, name)
+                    if x is not None:
+                        assert x.dtype == y.dtype and torch.equal(x, y), (part, f, name)
+
+
+def test_a_resume_file_written_before_the_records_moved_still_loads(tmp_path):
+    """The file records no class or module path (plain tensors, numbers and lists), so a
+    store's resume state left by an older release resumes where the classes now live."""
+    where = resume_location(tmp_path / "m.zarr")
+    shutil.copyfile(OLD_RESUME_FILE, where)
+    got = load_resume_state(where, IDENTITY, max_frame=5)
+    assert got is not None
+    _same(got, _full_state())
+
+
+def test_a_full_state_roundtrips_through_a_resume_file(tmp_path):
+    where = resume_location(tmp_path / "m.zarr")
+    save_resume_state(where, _full_state(), IDENTITY)
+    _same(load_resume_state(where, IDENTITY, max_frame=5), _full_state())
+
+
+def test_the_records_are_still_importable_from_their_old_modules():
+    """``ecoseg.engine.tracker`` and ``ecoseg.engine.propagation`` re-export the records."""
+    from ecoseg.engine import propagation, tracker, tracker_state
+
+    for name in tracker_state.__all__:
+        assert getattr(tracker, name) is getattr(tracker_state, name), name
+        assert name in tracker.__all__, name
+        assert getattr(propagation, name) is getattr(tracker_state, name), name
