@@ -112,8 +112,8 @@ class TrackedFrame:
 
 @dataclass
 class TrackerState:
-    """A snapshot of a :class:`VideoTracker`: everything tracking needs from frame
-    ``next_frame`` on (the bounded per-object state, nothing else).
+    """A snapshot of a :class:`~ecoseg.engine.tracker.VideoTracker`: everything tracking
+    needs from frame ``next_frame`` on (the bounded per-object state, nothing else).
 
     Snapshots make resuming and re-propagating exact: restoring one and tracking on gives the
     outputs an uninterrupted run gives (same device and settings). :meth:`to_bytes` /
