@@ -216,46 +216,44 @@ def main() -> None:
     if args.flops:
         print(json.dumps({**head, "impl": "ours", **flops(model, px, hw)}), flush=True)
     first = args.objects[0]
-    steady: dict[tuple[str, int], float] = {}
     ours = ours_times(model, px, hw, args.objects, args.bf16)
     # ours' lines first: an oracle that fails or runs out of time leaves them printed
     for n, times in ours.items():
-        print(
-            json.dumps({**head, **figures("ours", n, times, (first, ours[first]), steady)}),
-            flush=True,
-        )
+        line = figures("ours", n, times, first, ours[first])
+        print(json.dumps({**head, **line}), flush=True)
     if not args.oracle:
         return
     oracle = {n: oracle_times(hf, px, hw, n) for n in args.objects}
     for n, times in oracle.items():
-        line = figures("transformers", n, times, (first, oracle[first]), steady)
+        line = figures("transformers", n, times, first, oracle[first])
         print(json.dumps({**head, **line}), flush=True)
     for n in args.objects:
-        speedup = round(steady["transformers", n] / steady["ours", n], 3)
+        speedup = round(steady_means(oracle[n])[0] / steady_means(ours[n])[0], 3)
         print(json.dumps({**head, "objects": n, "speedup_vs_transformers": speedup}), flush=True)
 
 
-def figures(name: str, n: int, times, first: tuple, steady: dict) -> dict:
-    """One implementation's figures at ``n`` objects: start-up (frame 0), steady state (the
-    mean of the following frames, wall and CPU) and the ratio to ``first`` (its first number
-    of objects and that number's times); the steady wall time is also put in ``steady``."""
-    k, first_times = first
+def steady_means(times) -> tuple[float, float]:
+    """Mean wall and CPU seconds of the frames after the first (start-up), or of the one."""
+    rest = times[1:] or times
+    return sum(w for w, _ in rest) / len(rest), sum(c for _, c in rest) / len(rest)
 
-    def mean(ts, k):
-        rest = ts[1:] or ts
-        return sum(t[k] for t in rest) / len(rest)
 
-    steady[name, n] = mean(times, 0)
+def figures(name: str, n: int, times, first: int, first_times) -> dict:
+    """One implementation's figures at ``n`` objects: start-up (frame 0), steady state (wall
+    and CPU) and the ratio to its ``first`` number of objects, whose times are
+    ``first_times``."""
+    wall, cpu = steady_means(times)
+    wall_1, cpu_1 = steady_means(first_times)
     return {
         "impl": name,
         "objects": n,
         "frames": len(times),
         "interleaved": name == "ours",
         "startup_s": round(times[0][0], 3),
-        "s_per_frame": round(mean(times, 0), 3),
-        "cpu_s_per_frame": round(mean(times, 1), 3),
-        f"ratio_vs_{k}_objects": round(mean(times, 0) / mean(first_times, 0), 3),
-        f"cpu_ratio_vs_{k}_objects": round(mean(times, 1) / mean(first_times, 1), 3),
+        "s_per_frame": round(wall, 3),
+        "cpu_s_per_frame": round(cpu, 3),
+        f"ratio_vs_{first}_objects": round(wall / wall_1, 3),
+        f"cpu_ratio_vs_{first}_objects": round(cpu / cpu_1, 3),
     }
 
 

@@ -58,3 +58,12 @@ def test_the_gpu_script_parses_and_lists_every_step_it_runs():
     arms = set(re.findall(r"^  (\w+)\) run ", text, re.M))
     default = set(re.search(r"steps=\$\{\*:-([^}]*)\}", text).group(1).split())
     assert listed == arms == default and "memory" in arms
+
+
+def test_objects_figures_leave_out_the_start_up_frame():
+    import objects_bench
+
+    times = [(5.0, 4.0), (1.0, 2.0), (3.0, 2.0)]  # frame 0 (start-up), then two steady frames
+    line = objects_bench.figures("ours", 16, times, 1, [(9.0, 9.0), (1.0, 1.0)])
+    assert line["startup_s"] == 5.0 and line["s_per_frame"] == 2.0
+    assert line["ratio_vs_1_objects"] == 2.0 and line["cpu_ratio_vs_1_objects"] == 2.0
