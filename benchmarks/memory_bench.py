@@ -146,7 +146,8 @@ def _gpu_reset(device: str) -> None:
 
 
 def _gpu_figures(device: str) -> dict:
-    """Peak GPU memory since :func:`_gpu_reset` (empty on the CPU)."""
+    """Peak GPU memory since :func:`_gpu_reset` (empty on the CPU); the GPU's name and the
+    torch and CUDA versions are in every line already (``main``'s ``base``)."""
     if device != "cuda":
         return {}
     import torch
@@ -155,9 +156,6 @@ def _gpu_figures(device: str) -> dict:
     return {
         "peak_gpu_mb": round(torch.cuda.max_memory_allocated() / 2**20, 1),
         "peak_gpu_reserved_mb": round(torch.cuda.max_memory_reserved() / 2**20, 1),
-        "gpu": torch.cuda.get_device_name(),
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
     }
 
 
