@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ecoseg.sam2.neck import sine_position_encoding
 from ecoseg.sam2.variants import MemoryAttentionConfig, MemoryEncoderConfig
 
 __all__ = [
@@ -65,25 +66,8 @@ def sine_position_encoding_2d(
     temperature: float = 10000.0,
     device: torch.device | str | None = None,
 ) -> Tensor:
-    """Normalised 2-d sine position encoding of a ``height`` x ``width`` grid.
-
-    Rows and columns are numbered from 1 and scaled to ``(0, 2 pi]``; the first ``dim / 2``
-    channels encode the row (y), the others the column (x), each as interleaved
-    ``sin, cos`` pairs over geometrically spaced frequencies.
-
-    Parameters
-    ----------
-    height, width : int
-        Grid size.
-    dim : int
-        Number of channels (even).
-    temperature : float
-        Base of the frequency progression.
-    device : torch.device or str, optional
-
-    Returns
-    -------
-    Tensor of float32, shape (dim, height, width)
+    """The memories' position encoding: :func:`ecoseg.sam2.neck.sine_position_encoding` of a
+    ``height`` x ``width`` grid without its batch axis, shape ``(dim, height, width)``.
 
     Examples
     --------
@@ -92,21 +76,7 @@ def sine_position_encoding_2d(
     """
     if dim % 2:
         raise ValueError(f"dim must be even, got {dim}")
-    n = dim // 2
-    eps = 1e-6
-    scale = 2 * math.pi
-    y = torch.arange(1, height + 1, dtype=torch.float32, device=device)
-    x = torch.arange(1, width + 1, dtype=torch.float32, device=device)
-    y = y / (y[-1:] + eps) * scale
-    x = x / (x[-1:] + eps) * scale
-    inv = _inverse_frequencies(n, temperature, device)
-    py = y[:, None] / inv  # (H, n)
-    px = x[:, None] / inv  # (W, n)
-    py = torch.stack((py[:, 0::2].sin(), py[:, 1::2].cos()), dim=2).flatten(1)
-    px = torch.stack((px[:, 0::2].sin(), px[:, 1::2].cos()), dim=2).flatten(1)
-    pos_y = py[:, None, :].expand(height, width, n)
-    pos_x = px[None, :, :].expand(height, width, n)
-    return torch.cat((pos_y, pos_x), dim=2).permute(2, 0, 1).contiguous()
+    return sine_position_encoding(height, width, dim, temperature, device=device)[0]
 
 
 def sine_encoding_1d(positions: Tensor, dim: int, temperature: float = 10000.0) -> Tensor:
