@@ -37,6 +37,7 @@ import numpy as np
 
 from ecoseg.engine.results import FrameResult
 from ecoseg.io.folder import DEFAULT_FPS
+from ecoseg.sam2.variants import IMAGENET_MEAN, IMAGENET_STD
 
 if TYPE_CHECKING:
     import torch
@@ -67,8 +68,6 @@ __all__ = [
     "preprocess_frame",
 ]
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 #: Frames decoded per chunk when reading a video backwards.
 REVERSE_CHUNK = 16
 #: What a frame result may carry: mask logits, or label images resolved on the device.

@@ -47,6 +47,7 @@ from torch import Tensor
 
 from ecoseg.errors import PromptError, VideoError
 from ecoseg.sam2.mask_decoder import MaskDecoderOutput
+from ecoseg.sam2.variants import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = [
     "ImagePredictor",
@@ -57,8 +58,6 @@ __all__ = [
     "IMAGENET_STD",
 ]
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 _LOW_RES_CLAMP = 32.0
 
 

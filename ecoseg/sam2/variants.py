@@ -56,7 +56,13 @@ __all__ = [
     "check_image_size",
     "IMAGE_SIZE_MULTIPLE",
     "MAX_IMAGE_SIZE",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
 ]
+
+#: RGB mean and standard deviation of the input normalisation (of values scaled to [0, 1]).
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 
 #: The input size must be a multiple of this: the trunk's stride-4 patch grid is tiled by the
 #: 8x8 window position embedding and pooled three times by 2 (4 * 8 = 32; 32 = 4 * 2**3).
