@@ -207,6 +207,24 @@ def _titles(ax, video: str, missing: Sequence[str]) -> None:
     note.set_text("\n".join(" ".join(line) for line in lines))
 
 
+def _video_panels(table, videos: Sequence[str] | None, classes: Sequence[str] | None, ncols: int):
+    """One panel per video (y shared), titled by :func:`_titles`, and ``(axis, video, rows)``
+    of each with rows in ``table``; a video without rows says "no individuals detected"."""
+    videos = list(videos) if videos is not None else _videos(table)
+    classes = sorted(classes) if classes is not None else sorted(table["class"].unique())
+    fig, axes = _grid(max(1, len(videos)), ncols, 2.3, sharey=True)
+    panels = []
+    for ax, video in zip(axes, videos or [None]):
+        d = table[table["video"] == video] if video is not None else table.iloc[:0]
+        if not len(d):
+            _message(ax, "no individuals detected")
+            ax.set_title(video or "", loc="left")
+            continue
+        _titles(ax, str(video), [c for c in classes if c not in set(d["class"])])
+        panels.append((ax, video, d))
+    return fig, axes, panels
+
+
 # --------------------------------------------------------------------------- counts / MaxN
 def counts_figure(
     counts,
@@ -225,18 +243,10 @@ def counts_figure(
     class of ``classes`` (default: all in ``counts``) without rows there is not one of the
     video's, gets no line and is named in the panel as :data:`NOT_LOOKED_FOR`.
     """
-    videos = list(videos) if videos is not None else _videos(counts)
-    classes = sorted(classes) if classes is not None else sorted(counts["class"].unique())
-    fig, axes = _grid(max(1, len(videos)), ncols, 2.3, sharey=True)
+    fig, axes, panels = _video_panels(counts, videos, classes, ncols)
     ymax = max(1, int(counts["count"].max())) if len(counts) else 1
     used: list[str] = []
-    for ax, video in zip(axes, videos or [None]):
-        d = counts[counts["video"] == video] if video is not None else counts.iloc[:0]
-        if not len(d):
-            _message(ax, "no individuals detected")
-            ax.set_title(video or "", loc="left")
-            continue
-        _titles(ax, str(video), [c for c in classes if c not in set(d["class"])])
+    for ax, video, d in panels:
         for cls in sorted(d["class"].unique()):
             c = d[d["class"] == cls].sort_values("time_s")
             ax.step(c["time_s"], c["count"], where="post", color=colors[cls], lw=1.4)
@@ -407,18 +417,10 @@ def cover_figure(
     classes: it is named in the panel as :data:`NOT_LOOKED_FOR` (a class with rows of 0 was
     looked for and never seen).
     """
-    videos = list(videos) if videos is not None else _videos(cover)
-    classes = sorted(classes) if classes is not None else sorted(cover["class"].unique())
-    fig, axes = _grid(max(1, len(videos)), ncols, 2.3, sharey=True)
+    fig, axes, panels = _video_panels(cover, videos, classes, ncols)
     top = 1.0
     used: list[str] = []
-    for ax, video in zip(axes, videos or [None]):
-        d = cover[cover["video"] == video] if video is not None else cover.iloc[:0]
-        if not len(d):
-            _message(ax, "no individuals detected")
-            ax.set_title(video or "", loc="left")
-            continue
-        _titles(ax, str(video), [c for c in classes if c not in set(d["class"])])
+    for ax, _, d in panels:
         wide = d.pivot_table(
             index="time_s", columns="class", values="cover_fraction", aggfunc="sum"
         ).fillna(0.0)
