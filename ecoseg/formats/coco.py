@@ -66,6 +66,16 @@ def categories(ann: Annotations) -> dict[str, int]:
     return {name: k + 1 for k, name in enumerate(ann.classes)}
 
 
+def info(ann: Annotations) -> dict:
+    """The ``info`` entry of an exported COCO or YouTube-VIS file: ecoseg's version, the store,
+    the date."""
+    return {
+        "description": f"exported by ecoseg {__version__} from {Path(ann.source).name}",
+        "version": __version__,
+        "date_created": created(),
+    }
+
+
 def to_dict(ann: Annotations) -> dict:
     """The COCO JSON structure of annotations read from a store (an image for each frame it
     annotates)."""
@@ -100,11 +110,7 @@ def to_dict(ann: Annotations) -> dict:
             entry["score"] = inst.score
         annotations.append(entry)
     return {
-        "info": {
-            "description": f"exported by ecoseg {__version__} from {Path(ann.source).name}",
-            "version": __version__,
-            "date_created": created(),
-        },
+        "info": info(ann),
         "licenses": [],
         "images": images,
         "categories": [

@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ecoseg._version import __version__
 from ecoseg.errors import FormatError
 from ecoseg.formats import coco
 from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
@@ -36,7 +35,6 @@ from ecoseg.formats._common import (
     Annotations,
     Instance,
     Track,
-    created,
     integer,
     number,
     positive_id,
@@ -98,11 +96,7 @@ def to_dict(ann: Annotations) -> dict:
             }
         )
     return {
-        "info": {
-            "description": f"exported by ecoseg {__version__} from {Path(ann.source).name}",
-            "version": __version__,
-            "date_created": created(),
-        },
+        "info": coco.info(ann),
         "videos": [video],
         "categories": [{"id": cid, "name": name} for name, cid in cats.items()],
         "annotations": annotations,

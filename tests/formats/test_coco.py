@@ -204,3 +204,15 @@ def test_bad_json_names_line(tmp_path):
     (tmp_path / "c.json").write_text('{"images": [\n  1,\n  oops]}')
     with pytest.raises(FormatError, match=r"c\.json: invalid JSON at line 3"):
         read_annotations(tmp_path / "c.json", "coco", VideoInfo(4, 4, np.zeros(1), {}))
+
+
+@pytest.mark.parametrize("fmt", ["coco", "ytvis"])
+def test_json_exports_name_ecoseg_and_the_store(tmp_path, fmt):
+    from ecoseg import __version__
+
+    labels = np.zeros((2, 6, 8), np.uint32)
+    labels[:, 1:3, 2:5] = 1
+    store = make_store(labels, path=str(tmp_path / "reef.zarr"))
+    info = json.loads(open(export(store, fmt, tmp_path / "a.json")).read())["info"]
+    assert info["description"] == f"exported by ecoseg {__version__} from reef.zarr"
+    assert info["version"] == __version__ and info["date_created"]
