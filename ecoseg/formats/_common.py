@@ -32,6 +32,7 @@ __all__ = [
     "Track",
     "Instance",
     "Annotations",
+    "file_annotations",
     "encode_masks",
     "decode_rle",
     "rle_runs",
@@ -194,6 +195,32 @@ class Annotations:
         if self.times is None or not 0 <= frame < len(self.times):
             return None
         return float(self.times[frame])
+
+
+def file_annotations(
+    path: Any,
+    width: int,
+    height: int,
+    tracks: Iterable[Track],
+    instances: Iterable[Instance],
+    *,
+    n_frames: int | None = None,
+    annotated: AnnotatedFrames | None = None,
+) -> Annotations:
+    """Annotations read from the file ``path``, of ``n_frames`` frames (default: as many as
+    reach the last annotated one, for a file that does not state the video's length).
+
+    Examples
+    --------
+    >>> file_annotations("a.txt", 8, 6, [Track(1)], [Instance(4, 1, box=(0, 0, 2, 2))]).n_frames
+    5
+    """
+    instances = tuple(instances)
+    if n_frames is None:
+        n_frames = max((i.frame for i in instances), default=-1) + 1
+    return Annotations(
+        width, height, n_frames, tuple(tracks), instances, source=str(path), annotated=annotated
+    )
 
 
 # --------------------------------------------------------------------------- RLE and boxes

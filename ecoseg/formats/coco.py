@@ -43,6 +43,7 @@ from ecoseg.formats._common import (
     created,
     decode_rle,
     encode_masks,
+    file_annotations,
     integer,
     number,
     positive_id,
@@ -325,12 +326,12 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     annotated = listed_frames(listed)
     if annotated is None and listed:
         warn_unlisted(str(path), listed, "images")
-    return Annotations(
-        width=width,
-        height=height,
+    return file_annotations(
+        path,
+        width,
+        height,
+        [Track(oid + shift, cls) for oid, cls in tracks.items()],
+        instances,
         n_frames=max(listed, default=-1) + 1,
-        tracks=tuple(Track(oid + shift, cls) for oid, cls in tracks.items()),
-        instances=tuple(instances),
-        source=str(path),
         annotated=annotated,
     )

@@ -72,6 +72,7 @@ from ecoseg.formats._common import (
     created,
     decode_rle,
     encode_masks,
+    file_annotations,
     integer,
     number,
     positive_id,
@@ -406,14 +407,13 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     for oid, shapes, _ in parsed:
         instances.extend(_held(shapes, oid, frames, deleted))
     last = frames.last
-    n = last + 1 if last is not None else max((i.frame for i in instances), default=-1) + 1
-    return Annotations(
-        width=width,
-        height=height,
-        n_frames=n,
-        tracks=tuple(tracks),
-        instances=tuple(instances),
-        source=str(path),
+    return file_annotations(
+        path,
+        width,
+        height,
+        tracks,
+        instances,
+        n_frames=None if last is None else last + 1,
         annotated=None if task is None and not deleted else frames.annotated(deleted),
     )
 

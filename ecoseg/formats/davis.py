@@ -28,6 +28,7 @@ from ecoseg.formats._common import (
     Instance,
     Track,
     encode_masks,
+    file_annotations,
     paint_frame,
     palette,
 )
@@ -139,12 +140,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     annotated = listed_frames(files)
     if annotated is None:
         warn_unlisted(str(path), files, "PNG masks")
-    return Annotations(
-        width=width,
-        height=height,
-        n_frames=max(files) + 1,
-        tracks=tuple(Track(i) for i in sorted(ids)),
-        instances=tuple(instances),
-        source=str(path),
-        annotated=annotated,
+    tracks = [Track(i) for i in sorted(ids)]
+    return file_annotations(
+        path, width, height, tracks, instances, n_frames=max(files) + 1, annotated=annotated
     )

@@ -21,6 +21,7 @@ from ecoseg.formats._common import (
     Annotations,
     Instance,
     Track,
+    file_annotations,
     integer,
     number,
     positive_id,
@@ -97,12 +98,4 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 where=where,
             )
         )
-    n = max((i.frame for i in instances), default=-1) + 1
-    return Annotations(
-        width=width,
-        height=height,
-        n_frames=n,
-        tracks=tuple(tracks.values()),
-        instances=tuple(instances),
-        source=str(path),
-    )
+    return file_annotations(path, width, height, tracks.values(), instances)

@@ -23,6 +23,7 @@ from ecoseg.formats._common import (
     Instance,
     Track,
     check_rle,
+    file_annotations,
     integer,
     positive_id,
     read_table,
@@ -101,12 +102,4 @@ def read(path: Path, *, width: int, height: int, first_frame: int = 1) -> Annota
                 frame=frame, track=oid, rle={"size": [h, wd], "counts": fields[5]}, where=where
             )
         )
-    n = max((i.frame for i in instances), default=-1) + 1
-    return Annotations(
-        width=width,
-        height=height,
-        n_frames=n,
-        tracks=tuple(tracks.values()),
-        instances=tuple(instances),
-        source=str(path),
-    )
+    return file_annotations(path, width, height, tracks.values(), instances)

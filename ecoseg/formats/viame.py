@@ -35,6 +35,7 @@ from ecoseg.formats._common import (
     Instance,
     Track,
     decode_rle,
+    file_annotations,
     integer,
     number,
     positive_id,
@@ -259,15 +260,8 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 where=where,
             )
         )
-    n = max((i.frame for i in instances), default=-1) + 1
-    return Annotations(
-        width=width,
-        height=height,
-        n_frames=n,
-        tracks=tuple(Track(oid, name) for oid, (_, name) in best.items()),
-        instances=tuple(instances),
-        source=str(path),
-    )
+    tracks = [Track(oid, name) for oid, (_, name) in best.items()]
+    return file_annotations(path, width, height, tracks, instances)
 
 
 def _polygon(item: str, where: str, k: int) -> np.ndarray:

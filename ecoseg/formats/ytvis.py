@@ -35,6 +35,7 @@ from ecoseg.formats._common import (
     Annotations,
     Instance,
     Track,
+    file_annotations,
     integer,
     number,
     positive_id,
@@ -193,14 +194,8 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         if annotated is None and indices:
             warn_unlisted(str(path), indices, "frame_indices")
         n = max(indices, default=-1) + 1
-    return Annotations(
-        width=width,
-        height=height,
-        n_frames=n,
-        tracks=tuple(tracks.values()),
-        instances=tuple(instances),
-        source=str(path),
-        annotated=annotated,
+    return file_annotations(
+        path, width, height, tracks.values(), instances, n_frames=n, annotated=annotated
     )
 
 
