@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecoseg._checks import as_int, positive_int, short_repr
+from ecoseg._checks import frame_range, positive_int, short_repr, whole_number
 from ecoseg.errors import VideoError
 
 __all__ = ["Frame", "FrameBatch", "FrameIndexError", "VideoReader"]
@@ -94,7 +94,7 @@ def _check_crop(crop, width: int, height: int, path: str) -> tuple[int, int, int
     if crop is None:
         return None
     try:
-        x0, y0, x1, y1 = (as_int(v) for v in crop)
+        x0, y0, x1, y1 = (whole_number(v) for v in crop)
     except (TypeError, ValueError):
         raise VideoError(
             f"{path}: bad crop {crop!r}; expected (x0, y0, x1, y1) integer pixel bounds"
@@ -117,8 +117,8 @@ def _check_size(size, width: int, height: int, path: str) -> tuple[int, int] | N
     )
     try:
         w, h = size
-        w = None if w is None else as_int(w)
-        h = None if h is None else as_int(h)
+        w = None if w is None else whole_number(w)
+        h = None if h is None else whole_number(h)
     except (TypeError, ValueError):
         raise bad from None
     if (w is None and h is None) or (w is not None and w <= 0) or (h is not None and h <= 0):
@@ -249,7 +249,7 @@ class VideoReader:
         """
         self._check_open()
         step = 1 if step is None else positive_int(step, "step")
-        return self._iter_indices(range(len(self))[slice(start, stop, step)])
+        return self._iter_indices(range(*frame_range(start, stop, len(self)), step))
 
     def batches(
         self, batch_size: int, start: int = 0, stop: int | None = None
@@ -326,10 +326,14 @@ class VideoReader:
         return self.read(index)
 
     def _normalize(self, index) -> int:
-        if isinstance(index, bool | float) or not isinstance(index, int | np.integer):
-            raise TypeError(f"frame index must be an integer, got {short_repr(index)}")
+        try:
+            index = whole_number(index)  # the one rule for a frame number (2.0 from pandas)
+        except ValueError:
+            raise TypeError(
+                f"frame index must be a whole frame number, got {short_repr(index)}"
+            ) from None
         n = len(self)
-        i = int(index) + n if index < 0 else int(index)
+        i = index + n if index < 0 else index
         if not 0 <= i < n:
             raise FrameIndexError(f"{self.path}: frame index {index} out of range ({n} frames)")
         return i
