@@ -244,19 +244,11 @@ def check_file(
     raise error(f"{name}: {what} not found{hint}")
 
 
-def read_file_text(
-    path: str | os.PathLike,
-    what: str,
-    *,
-    kind: str | None = None,
-    error: type[Exception] = ConfigError,
-    shown: str | os.PathLike | None = None,
-    hint: str = "",
-) -> str:
-    """The text (UTF-8) of a file the user named, checked by :func:`check_file` (its
-    parameters) and read, in one line also when the read fails: a file gone between the check
-    and the read is ``NAME: WHAT not found``, any other failure ``NAME: cannot be read:
-    REASON`` (never an OSError traceback). A file that is no UTF-8 text raises
+def read_file_text(path: str | os.PathLike, what: str, **check: Any) -> str:
+    """The text (UTF-8) of a file the user named, checked by :func:`check_file` (``check``:
+    its keyword arguments) and read, in one line also when the read fails: a file gone between
+    the check and the read is ``NAME: WHAT not found``, any other failure ``NAME: cannot be
+    read: REASON`` (never an OSError traceback). A file that is no UTF-8 text raises
     :class:`UnicodeDecodeError`, for the caller to word.
 
     Examples
@@ -267,12 +259,13 @@ def read_file_text(
     >>> read_file_text(settings, "settings file")
     '{"min_area": 30}'
     """
-    p = check_file(path, what, kind=kind, error=error, shown=shown, hint=hint)
-    name = os.fspath(path if shown is None else shown)
+    p = check_file(path, what, **check)
+    error = check.get("error", ConfigError)
+    name = os.fspath(check.get("shown") or path)
     try:
         return p.read_text(encoding="utf-8")
     except FileNotFoundError:  # removed after the check
-        raise error(f"{name}: {what} not found{hint}") from None
+        raise error(f"{name}: {what} not found{check.get('hint', '')}") from None
     except OSError as exc:
         reason = " ".join(str(exc.strerror or exc or type(exc).__name__).split())
         raise error(f"{name}: cannot be read: {reason}") from None
