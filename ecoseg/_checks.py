@@ -13,6 +13,7 @@ __all__ = [
     "as_int",
     "check_path_arg",
     "field_values",
+    "frame_range",
     "non_negative_int",
     "number_text",
     "positive_int",
@@ -72,6 +73,31 @@ def whole_number(value) -> int:
         raise ValueError(value) from None
 
 
+def frame_range(start, stop, n: int) -> tuple[int, int]:
+    """``start:stop`` of ``n`` frames by Python's slice rules, taking whole numbers of any type
+    (``2.0`` from a pandas column, ``np.int64``: :func:`whole_number`); anything else is a
+    TypeError naming it (the one rule of the store's and the video readers' frame ranges).
+
+    Examples
+    --------
+    >>> frame_range(2.0, None, 10), frame_range(-3, None, 10)
+    ((2, 10), (7, 10))
+    >>> frame_range(0.5, 4, 10)
+    Traceback (most recent call last):
+    ...
+    TypeError: start must be a whole frame number or None, got 0.5
+    """
+    bounds = []
+    for name, value in (("start", start), ("stop", stop)):
+        try:
+            bounds.append(None if value is None else whole_number(value))
+        except ValueError:
+            got = short_repr(value)
+            raise TypeError(f"{name} must be a whole frame number or None, got {got}") from None
+    first, last, _ = slice(*bounds).indices(n)
+    return first, last
+
+
 def positive_int(
     value,
     name: str,
@@ -94,7 +120,7 @@ def positive_int(
         Raised for a bad value (for example :class:`~ecoseg.errors.StoreError`).
     exact : bool
         Accept integers only (``int``, numpy integers); by default a whole float (``2.0``)
-        is accepted too. A bool is never accepted.
+        is accepted too. A bool or text (``"3"``) is never accepted (:func:`whole_number`).
 
     Examples
     --------
@@ -108,6 +134,10 @@ def positive_int(
     Traceback (most recent call last):
     ...
     ValueError: chunk_frames must be a positive integer, got 2.0
+    >>> positive_int("3", "step")
+    Traceback (most recent call last):
+    ...
+    ValueError: step must be a positive integer, got '3'
     """
     return _int_at_least(value, 1, name, "a positive", where, error, exact)
 
@@ -115,8 +145,8 @@ def positive_int(
 def non_negative_int(
     value, name: str, *, where: object = None, error: type[Exception] = ValueError
 ) -> int:
-    """``value`` as an int >= 0 (a whole float too, never a bool), or ``error`` with a one-line
-    reason (the parameters of :func:`positive_int`).
+    """``value`` as an int >= 0 (a whole float too, never a bool or text), or ``error`` with a
+    one-line reason (the parameters of :func:`positive_int`).
 
     Examples
     --------
@@ -134,8 +164,8 @@ def _int_at_least(value, low: int, name: str, words: str, where, error, exact: b
     try:
         if exact and (isinstance(value, bool) or not isinstance(value, int | np.integer)):
             raise ValueError(value)
-        n = as_int(value)
-    except (TypeError, ValueError, OverflowError):
+        n = whole_number(value)
+    except ValueError:
         n = low - 1
     if n < low:
         prefix = "" if where is None else f"{where}: "

@@ -16,10 +16,10 @@ from typing import Any
 
 from ecoseg._paths import (
     check_checkpoint,
-    check_file,
     check_out_parent,
     check_overwrite,
     check_text_replaceable,
+    read_file_text,
 )
 from ecoseg.errors import ConfigError
 
@@ -97,7 +97,7 @@ def engine_params(value: str | None, flag: str = "--params") -> dict[str, Any] |
         where = value
         hint = f" ({flag} takes a JSON object or a .json file)"
         try:
-            text = check_file(value, "settings file", hint=hint).read_text(encoding="utf-8")
+            text = read_file_text(value, "settings file", hint=hint)
         except UnicodeDecodeError as exc:
             raise ConfigError(f"{value}: not a text file ({exc})") from None
     try:

@@ -40,6 +40,7 @@ __all__ = [
     "hash_cache_path",
     "may_cache",
     "sha256_file",
+    "update_from_file",
 ]
 
 #: Smaller inputs are hashed every time (cheaper than trusting a stamp; prompt files and the
@@ -57,6 +58,25 @@ _lock = threading.Lock()
 _memo: dict[str, str] = {}
 
 
+def update_from_file(h, path: str | os.PathLike, *, block: int = 1 << 20) -> None:
+    """Feed the bytes of a file to the hash ``h`` in blocks (constant memory): the one loop of
+    every file hash (a file's sha256, an image folder's fingerprint).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile(delete=False) as f:
+    ...     _ = f.write(b"reef")
+    >>> h = hashlib.sha256()
+    >>> update_from_file(h, f.name)
+    >>> h.hexdigest() == hashlib.sha256(b"reef").hexdigest()
+    True
+    """
+    with open(path, "rb") as f:
+        while chunk := f.read(block):
+            h.update(chunk)
+
+
 def sha256_file(path: str | os.PathLike, *, block: int = 1 << 20) -> str:
     """Hex sha256 of a file, read in blocks (constant memory).
 
@@ -69,9 +89,7 @@ def sha256_file(path: str | os.PathLike, *, block: int = 1 << 20) -> str:
     '3297cb78604b'
     """
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(block):
-            h.update(chunk)
+    update_from_file(h, path, block=block)
     return h.hexdigest()
 
 

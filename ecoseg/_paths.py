@@ -28,6 +28,7 @@ __all__ = [
     "name_key",
     "plain_name",
     "find_video",
+    "read_file_text",
     "relpath",
 ]
 
@@ -243,6 +244,33 @@ def check_file(
     raise error(f"{name}: {what} not found{hint}")
 
 
+def read_file_text(path: str | os.PathLike, what: str, **check: Any) -> str:
+    """The text (UTF-8) of a file the user named, checked by :func:`check_file` (``check``:
+    its keyword arguments) and read, in one line also when the read fails: a file gone between
+    the check and the read is ``NAME: WHAT not found``, any other failure ``NAME: cannot be
+    read: REASON`` (never an OSError traceback). A file that is no UTF-8 text raises
+    :class:`UnicodeDecodeError`, for the caller to word.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> settings = pathlib.Path(tempfile.mkdtemp()) / "s.json"
+    >>> _ = settings.write_text('{"min_area": 30}')
+    >>> read_file_text(settings, "settings file")
+    '{"min_area": 30}'
+    """
+    p = check_file(path, what, **check)
+    error = check.get("error", ConfigError)
+    name = os.fspath(check.get("shown") or path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:  # removed after the check
+        raise error(f"{name}: {what} not found{check.get('hint', '')}") from None
+    except OSError as exc:
+        reason = " ".join(str(exc.strerror or exc or type(exc).__name__).split())
+        raise error(f"{name}: cannot be read: {reason}") from None
+
+
 def check_out_parent(
     path: str | os.PathLike, flag: str = "--out", *, error: type[Exception] = ConfigError
 ) -> None:
@@ -281,8 +309,9 @@ def check_checkpoint(
     shown: str | os.PathLike | None = None,
     option: str = "--checkpoint",
 ) -> None:
-    """Refuse a checkpoint path that is not a file, before any work: one line naming it and
-    how to get the weights of ``model`` (the callers give the model the run will use)
+    """Refuse a checkpoint path that is not a file, before any work: one line in the wording
+    of :func:`check_file` naming it, and how to get the weights of ``model`` (the callers give
+    the model the run will use)
     (``segment --checkpoint``, ``batch --checkpoint``, :func:`ecoseg.batch` and a study's
     ``checkpoint:``, which passes the path as written as ``shown`` and its key as ``option``).
 
@@ -296,15 +325,14 @@ def check_checkpoint(
 used when --checkpoint is left out (`ecoseg weights list` shows the variants)
     """
     if checkpoint is not None and not Path(checkpoint).is_file():
-        check_not_folder(checkpoint, "checkpoint file", shown=shown)
         model = model or "MODEL"
         gated = " (gated: your own Hugging Face token)" if str(model).startswith("sam3") else ""
-        name = os.fspath(shown if shown is not None else checkpoint)
-        raise ConfigError(
-            f"{name}: checkpoint file not found; `ecoseg weights download "
-            f"{model}` fetches the official weights{gated} into the cache, which is used when "
-            f"{option} is left out (`ecoseg weights list` shows the variants)"
+        hint = (
+            f"; `ecoseg weights download {model}` fetches the official weights{gated} into the "
+            f"cache, which is used when {option} is left out (`ecoseg weights list` shows the "
+            "variants)"
         )
+        check_file(checkpoint, "checkpoint file", shown=shown, hint=hint)
 
 
 def check_distinct_stores(stores: list, command: str) -> None:

@@ -350,7 +350,7 @@ def _run_batch(args) -> int:
         folder = Path(args.prompts_dir)
         check_out_folder(folder)  # a file given for the folder: not 'not found'
         if not folder.is_dir():
-            raise ConfigError(f"{folder}: prompts folder not found")
+            raise ConfigError(f"{args.prompts_dir}: prompts folder not found")  # as typed
         prompts = {}
         for video in args.videos:
             path = folder / f"{video_name(video)}.json"

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import check_path_arg
-from ecoseg._paths import check_file
+from ecoseg._paths import read_file_text
 from ecoseg._prompt_values import (
     check_concept_names,
     check_points,
@@ -499,11 +499,13 @@ def load_prompts(path: str | Path) -> Prompts:
     hint = " (a dict of prompts: Prompts.from_dict(data))" if isinstance(path, Mapping) else ""
     check_path_arg(path, "load_prompts: path", "a prompt file (JSON)", hint=hint)
     # a folder of prompt files is refused as a folder (--prompts-dir takes one)
-    path = check_file(path, "prompt file", kind="JSON", error=PromptError)
+    path = Path(path)
     try:
-        data = json.loads(path.read_text(), parse_constant=_reject_constant)
+        text = read_file_text(path, "prompt file", kind="JSON", error=PromptError)
     except UnicodeDecodeError:
         raise PromptError(f"{path}: not a text (JSON) file") from None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise PromptError(
             f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"

@@ -88,10 +88,14 @@ def test_a_missing_checkpoint_says_how_to_get_the_weights(tmp_path, model, hint)
 
 
 def test_a_folder_given_as_checkpoint_is_named_a_folder(tmp_path):
-    """Old message: 'weights: checkpoint file not found' of a folder that exists."""
+    """Old messages: 'weights: checkpoint file not found' of a folder that exists, then 'is a
+    folder, not a checkpoint file' without the word of `ecoseg weights` a missing file has."""
     (tmp_path / "weights").mkdir()
-    with pytest.raises(ConfigError, match=r"^\S*weights: is a folder, not a checkpoint file$"):
+    with pytest.raises(
+        ConfigError, match=r"^\S*weights: is a folder, not a checkpoint file; "
+    ) as caught:
         check_checkpoint(tmp_path / "weights", "sam2.1-tiny")
+    assert "`ecoseg weights download sam2.1-tiny` fetches the official weights" in str(caught.value)
 
 
 def test_check_file_names_a_folder_and_a_missing_file_in_one_wording(tmp_path, monkeypatch):

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._hashing import update_from_file
 from ecoseg._paths import check_overwrite
 from ecoseg.errors import FormatError
 from ecoseg.provenance import AnnotatedFrames
@@ -666,9 +667,7 @@ def file_sha256(path: str | os.PathLike) -> str:
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for p in files:
         digest.update(p.relative_to(path).as_posix().encode() if path.is_dir() else b"")
-        with open(p, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+        update_from_file(digest, p)
     return digest.hexdigest()
 
 

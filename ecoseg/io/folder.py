@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from ecoseg._hashing import cached_digest
+from ecoseg._hashing import cached_digest, update_from_file
 from ecoseg.errors import VideoError
 from ecoseg.io._common import DEFAULT_FPS, check_fps, check_path, describe_error
 from ecoseg.io.reader import Frame, VideoReader
@@ -139,9 +139,7 @@ def images_sha256(files: Sequence[str | os.PathLike]) -> str:
         name = os.path.basename(f).encode("utf-8", "surrogateescape")
         h.update(len(name).to_bytes(8, "little") + name)
         h.update(os.path.getsize(f).to_bytes(8, "little"))
-        with open(f, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
+        update_from_file(h, f)
     return h.hexdigest()
 
 
@@ -162,9 +160,7 @@ def legacy_survey_sha256(files: Sequence[str | os.PathLike]) -> str:
     h = hashlib.sha256()
     for f in files:
         h.update(os.path.basename(f).encode())
-        with open(f, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
+        update_from_file(h, f)
     return h.hexdigest()
 
 

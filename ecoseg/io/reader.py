@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecoseg._checks import as_int, positive_int, short_repr
+from ecoseg._checks import frame_range, positive_int, short_repr, whole_number
 from ecoseg.errors import VideoError
 
 __all__ = ["Frame", "FrameBatch", "FrameIndexError", "VideoReader"]
@@ -94,7 +94,7 @@ def _check_crop(crop, width: int, height: int, path: str) -> tuple[int, int, int
     if crop is None:
         return None
     try:
-        x0, y0, x1, y1 = (as_int(v) for v in crop)
+        x0, y0, x1, y1 = (whole_number(v) for v in crop)
     except (TypeError, ValueError):
         raise VideoError(
             f"{path}: bad crop {crop!r}; expected (x0, y0, x1, y1) integer pixel bounds"
@@ -117,8 +117,8 @@ def _check_size(size, width: int, height: int, path: str) -> tuple[int, int] | N
     )
     try:
         w, h = size
-        w = None if w is None else as_int(w)
-        h = None if h is None else as_int(h)
+        w = None if w is None else whole_number(w)
+        h = None if h is None else whole_number(h)
     except (TypeError, ValueError):
         raise bad from None
     if (w is None and h is None) or (w is not None and w <= 0) or (h is not None and h <= 0):
@@ -139,14 +139,10 @@ class VideoReader:
     Examples
     --------
     >>> from ecoseg.io import open_video
-    >>> import tempfile, numpy as np
-    >>> from PIL import Image
-    >>> d = tempfile.mkdtemp()
-    >>> for i in range(3):
-    ...     Image.fromarray(np.full((48, 64, 3), 40 * i, np.uint8)).save(f"{d}/f{i}.png")
-    >>> with open_video(d, fps=10) as video:
-    ...     print(len(video), video.size, [f.time for f in video])
-    3 (64, 48) [0.0, 0.1, 0.2]
+    >>> from ecoseg.sample import sample
+    >>> with open_video(sample().video) as video:  # the bundled 5 s reef clip
+    ...     print(len(video), video.size, video.fps, [f.time for f in video.frames(0, 3)])
+    150 (640, 360) 30.0 [0.0, 0.03333333333333333, 0.06666666666666667]
     """
 
     path: str
@@ -239,17 +235,13 @@ class VideoReader:
         Examples
         --------
         >>> from ecoseg.io import open_video
-        >>> import tempfile, numpy as np
-        >>> from PIL import Image
-        >>> d = tempfile.mkdtemp()
-        >>> for i in range(5):
-        ...     Image.fromarray(np.full((8, 8, 3), i, np.uint8)).save(f"{d}/{i}.png")
-        >>> [f.index for f in open_video(d).frames(1, None, 2)]
-        [1, 3]
+        >>> from ecoseg.sample import sample
+        >>> [f.index for f in open_video(sample().video).frames(-5, None, 2)]
+        [145, 147, 149]
         """
         self._check_open()
         step = 1 if step is None else positive_int(step, "step")
-        return self._iter_indices(range(len(self))[slice(start, stop, step)])
+        return self._iter_indices(range(*frame_range(start, stop, len(self)), step))
 
     def batches(
         self, batch_size: int, start: int = 0, stop: int | None = None
@@ -261,13 +253,9 @@ class VideoReader:
         Examples
         --------
         >>> from ecoseg.io import open_video
-        >>> import tempfile, numpy as np
-        >>> from PIL import Image
-        >>> d = tempfile.mkdtemp()
-        >>> for i in range(5):
-        ...     Image.fromarray(np.full((8, 8, 3), i, np.uint8)).save(f"{d}/{i}.png")
-        >>> [b.images.shape for b in open_video(d).batches(2)]
-        [(2, 8, 8, 3), (2, 8, 8, 3), (1, 8, 8, 3)]
+        >>> from ecoseg.sample import sample
+        >>> [b.images.shape for b in open_video(sample().video).batches(2, start=145)]
+        [(2, 360, 640, 3), (2, 360, 640, 3), (1, 360, 640, 3)]
         """
         return self._iter_batches(positive_int(batch_size, "batch_size"), start, stop)
 
@@ -287,13 +275,10 @@ class VideoReader:
         Examples
         --------
         >>> from ecoseg.io import open_video
-        >>> import tempfile, numpy as np
-        >>> from PIL import Image
-        >>> d = tempfile.mkdtemp()
-        >>> for i in range(5):
-        ...     Image.fromarray(np.full((8, 8, 3), 50 * i, np.uint8)).save(f"{d}/{i}.png")
-        >>> int(open_video(d).read(-2).image[0, 0, 0])
-        150
+        >>> from ecoseg.sample import sample
+        >>> frame = open_video(sample().video).read(-2)
+        >>> frame.index, round(frame.time, 3), frame.image.shape
+        (148, 4.933, (360, 640, 3))
         """
         self._check_open()
         return self._read(self._normalize(index))
@@ -304,13 +289,9 @@ class VideoReader:
         Examples
         --------
         >>> from ecoseg.io import open_video
-        >>> import tempfile, numpy as np
-        >>> from PIL import Image
-        >>> d = tempfile.mkdtemp()
-        >>> for i in range(5):
-        ...     Image.fromarray(np.full((8, 8, 3), i, np.uint8)).save(f"{d}/{i}.png")
-        >>> open_video(d, fps=10).read_at(0.25).index
-        2
+        >>> from ecoseg.sample import sample
+        >>> open_video(sample().video).read_at(0.25).index  # 30 fps: frame 7 from 0.2333 s
+        7
         """
         if isinstance(time, bool) or not isinstance(time, int | float | np.number):
             raise TypeError(f"read_at: time must be a number of seconds, got {time!r}")
@@ -326,10 +307,14 @@ class VideoReader:
         return self.read(index)
 
     def _normalize(self, index) -> int:
-        if isinstance(index, bool | float) or not isinstance(index, int | np.integer):
-            raise TypeError(f"frame index must be an integer, got {short_repr(index)}")
+        try:
+            index = whole_number(index)  # the one rule for a frame number (2.0 from pandas)
+        except ValueError:
+            raise TypeError(
+                f"frame index must be a whole frame number, got {short_repr(index)}"
+            ) from None
         n = len(self)
-        i = int(index) + n if index < 0 else int(index)
+        i = index + n if index < 0 else index
         if not 0 <= i < n:
             raise FrameIndexError(f"{self.path}: frame index {index} out of range ({n} frames)")
         return i
@@ -351,11 +336,8 @@ class VideoReader:
         Examples
         --------
         >>> from ecoseg.io import open_video
-        >>> import tempfile, numpy as np
-        >>> from PIL import Image
-        >>> d = tempfile.mkdtemp()
-        >>> Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(f"{d}/0.png")
-        >>> len(open_video(d).sha256())
+        >>> from ecoseg.sample import sample
+        >>> len(open_video(sample().video).sha256())
         64
         """
         return self._sha256()
@@ -367,13 +349,10 @@ class VideoReader:
         Examples
         --------
         >>> from ecoseg.io import open_video
-        >>> import tempfile, numpy as np
-        >>> from PIL import Image
-        >>> d = tempfile.mkdtemp()
-        >>> Image.fromarray(np.zeros((8, 6, 3), np.uint8)).save(f"{d}/0.png")
-        >>> r = open_video(d, fps=10).record()
+        >>> from ecoseg.sample import sample
+        >>> r = open_video(sample().video).record()
         >>> r["fps"], r["width"], r["height"], r["frames"], len(r["sha256"])
-        (10.0, 6, 8, 1, 64)
+        (30.0, 640, 360, 150, 64)
         """
         return {
             "path": str(self.path),

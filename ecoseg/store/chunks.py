@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecoseg._checks import short_repr, whole_number
+from ecoseg._checks import frame_range
 from ecoseg.errors import StoreError
 from ecoseg.store._util import short_error
 
@@ -156,30 +156,6 @@ MissingChunk(array='time', key='time/c/1', first=2, last=2)]
             if first_only:
                 break
     return out
-
-
-def frame_range(start, stop, n: int) -> tuple[int, int]:
-    """``start:stop`` of ``n`` frames by Python's slice rules, taking whole numbers of any type
-    (``2.0`` from a pandas column, ``np.int64``); anything else is a TypeError naming it.
-
-    Examples
-    --------
-    >>> frame_range(2.0, None, 10), frame_range(-3, None, 10)
-    ((2, 10), (7, 10))
-    >>> frame_range(0.5, 4, 10)
-    Traceback (most recent call last):
-    ...
-    TypeError: start must be a whole frame number or None, got 0.5
-    """
-    bounds = []
-    for name, value in (("start", start), ("stop", stop)):
-        try:
-            bounds.append(None if value is None else whole_number(value))
-        except ValueError:
-            got = short_repr(value)
-            raise TypeError(f"{name} must be a whole frame number or None, got {got}") from None
-    first, last, _ = slice(*bounds).indices(n)
-    return first, last
 
 
 def min_frames(name: str, whole: bool) -> int | None:

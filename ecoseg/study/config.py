@@ -302,7 +302,7 @@ def _parse_video(
     _check_keys(entry, VIDEO_KEYS, where, f"{label}: ", lines)
     video_path = _resolve(folder, source)
     if not video_path.exists():
-        raise ConfigError(f"{at('path')} video file not found: {source}")
+        raise ConfigError(f"{at('path')} {source}: video file not found")
 
     merged = {k: defaults[k] for k in SETTING_KEYS if k in defaults}
     merged.update({k: entry[k] for k in SETTING_KEYS if k in entry})
@@ -442,7 +442,7 @@ def _parse_video(
             raise ConfigError(f"{at('truth')} truth: must be a store path, got {truth!r}")
         truth_path = _resolve(folder, truth)
         if not truth_path.exists():
-            raise ConfigError(f"{at('truth')} truth store not found: {truth}")
+            raise ConfigError(f"{at('truth')} {truth}: truth store not found")
         truth = truth_path
 
     species_model = merged.get("species_model")

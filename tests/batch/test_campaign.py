@@ -255,7 +255,10 @@ def run_cli(capsys, *args):
         (["north.mp4", "--params", "{bad"], "--params: not valid JSON"),
         (["north.mp4", "--params", '{"nope": 1}'], "nope"),
         (["north.mp4", "north.mp4"], "same store north.zarr"),
-        (["north.mp4", "--engine", "sam2", "--prompts-dir", "none"], "prompts folder not found"),
+        (
+            ["north.mp4", "--engine", "sam2", "--prompts-dir", "./none"],
+            "./none: prompts folder not",
+        ),
         (["north.mp4", "--prompts-dir", "north.mp4"], "north.mp4: exists and is not a folder"),
         (["north.mp4", "--fast"], "fast (--fast, bf16) is for the sam2 engine's network"),
         (["north.mp4", "--model", "sam2.1-large"], "--model is for the sam2 engine's network"),

@@ -9,7 +9,7 @@ import pytest
 from reliability_helpers import assert_names
 
 import ecoseg
-from ecoseg.errors import ConfigError, PromptError, StoreError
+from ecoseg.errors import ConfigError, PromptError, StoreError, VideoError
 from ecoseg.store import MaskStore
 
 pytestmark = pytest.mark.bad_input
@@ -193,12 +193,74 @@ def test_an_output_that_is_no_path_is_named(clip, tmp_path, monkeypatch, call, c
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("index, culprit", [(1.0, "got 1.0"), ("3", "got '3'")])
-def test_a_frame_index_that_is_no_integer_is_quoted(clip, index, culprit):
+@pytest.mark.parametrize("index, culprit", [(1.5, "got 1.5"), ("3", "got '3'"), (True, "got True")])
+def test_a_frame_index_that_is_no_whole_number_is_quoted(clip, index, culprit):
     # it said "got float", not the value given
     with ecoseg.open_video(clip.video) as video, pytest.raises(TypeError) as exc:
         video[index]
-    assert_names(exc, "frame index must be an integer", culprit)
+    assert_names(exc, "frame index must be a whole frame number", culprit)
+
+
+@pytest.mark.parametrize(
+    "call, culprit",
+    [
+        (lambda v: v.frames(0.5), "start must be a whole frame number or None, got 0.5"),
+        (lambda v: v.frames(0, "3"), "stop must be a whole frame number or None, got '3'"),
+        (lambda v: v.frames(True), "start must be a whole frame number or None, got True"),
+        (lambda v: v.batches(4, start="1"), "start must be a whole frame number or None"),
+    ],
+)
+def test_video_frames_names_a_bad_frame_bound(clip, call, culprit):
+    # it was "slice indices must be integers or None or have an __index__ method", and True
+    # was frame 1
+    with ecoseg.open_video(clip.video) as video, pytest.raises(TypeError) as exc:
+        list(call(video))
+    assert_names(exc, culprit)
+
+
+@pytest.mark.parametrize(
+    "call, culprit",
+    [
+        (lambda v: v.frames(0, None, "2"), "step must be a positive integer, got '2'"),
+        (lambda v: v.batches("4"), "batch_size must be a positive integer, got '4'"),
+    ],
+)
+def test_video_frames_names_a_count_given_as_text(clip, call, culprit):
+    # "2" was read as 2, as float() reads it
+    with ecoseg.open_video(clip.video) as video, pytest.raises(ValueError) as exc:
+        list(call(video))
+    assert_names(exc, culprit)
+
+
+def test_a_video_takes_whole_frame_numbers_of_any_type(clip):
+    # one rule with MaskStore.read_labels and evaluate(frames=): VideoReader[2.0] was refused
+    with ecoseg.open_video(clip.video) as video:
+        assert np.array_equal(video[2.0].image, video[2].image)
+        assert video[np.float64(-1)].index == len(video) - 1
+        assert [f.index for f in video.frames(np.float64(1), 7.0, 2.0)] == [1, 3, 5]
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("crop", ("0", "0", "32", "48")),
+        ("crop", (0, 0, True, 48)),
+        ("crop", (0, 0, 32.5, 48)),
+        ("size", ("16", None)),
+        ("size", (16, "12")),
+        ("size", (True, None)),
+    ],
+)
+def test_crop_and_size_refuse_text_and_bools(clip, option, value):
+    # the text "16" was read as 16 pixels, as float() reads it
+    with pytest.raises(VideoError) as exc:
+        ecoseg.open_video(clip.video, **{option: value})
+    assert_names(exc, str(clip.video), f"bad {option} {value!r}")
+
+
+def test_crop_and_size_take_whole_numbers_of_any_type(clip):
+    video = ecoseg.open_video(clip.video, crop=(0, 0, 32.0, np.int64(48)), size=(16.0, None))
+    assert video.crop == (0, 0, 32, 48) and video.size == (16, 24)
 
 
 @pytest.mark.parametrize("study", ["a DataFrame", "a dict"])

@@ -1,5 +1,6 @@
-"""Bad input to ``ecoseg edit`` and ``ecoseg info``, and stores given as URLs that cannot be
-reached: one line naming the option, value or URL, exit status 2, and the store unchanged.
+"""Bad input to ``ecoseg edit``, ``ecoseg classify --model`` and ``ecoseg info``, and stores
+given as URLs that cannot be reached: one line naming the option, value or URL, exit status 2,
+and the store unchanged.
 
 Tracks of the store: 1 on every frame 0-11, 2 on frames 2-9, 3 on frames 5-7.
 """
@@ -65,6 +66,26 @@ def test_a_bad_edit_is_one_line_and_changes_nothing(store, tmp_path, cli, args, 
     before = _files(tmp_path)
     code, _, err = cli("edit", store, *args)
     assert_one_line_error(code, err, *culprits)
+    assert _files(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("model", "culprit"),
+    [
+        ("site-A.zarr", "site-A.zarr: is a folder, not a species model file (JSON)"),
+        ("nowhere.json", "nowhere.json: species model file not found"),
+    ],
+    ids=["folder", "missing"],
+)
+def test_a_species_model_that_is_no_file_is_named_in_the_house_wording(
+    store, tmp_path, cli, monkeypatch, model, culprit
+):
+    # it said "a folder (a mask store?), not a species model file" and "no such species
+    # model file", unlike every other file a user names
+    monkeypatch.chdir(tmp_path)
+    before = _files(tmp_path)
+    code, _, err = cli("classify", store, "--model", model)
+    assert_one_line_error(code, err, culprit)
     assert _files(tmp_path) == before
 
 

@@ -125,9 +125,11 @@ def test_model_files_from_a_newer_ecoseg_or_a_folder_say_so(tmp_path, capsys):
     assert "made by a newer ecoseg: upgrade ecoseg or re-train" in capsys.readouterr().err
     assert main(["classify", str(store), "--model", str(store)]) == 2  # a store for a model
     err = capsys.readouterr().err.strip()
-    assert err == (
-        f"ecoseg: error: {store}: a folder (a mask store?), not a species model file (JSON)"
-    )
+    assert err == f"ecoseg: error: {store}: is a folder, not a species model file (JSON)"
+    missing = tmp_path / "nowhere.json"  # it said "no such species model file"
+    assert main(["classify", str(store), "--model", str(missing)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"ecoseg: error: {missing}: species model file not found"
 
 
 def test_training_on_names_differing_only_in_case_warns(tmp_path):

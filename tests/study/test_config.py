@@ -50,7 +50,7 @@ def _study_text(videos: str, top: str = "") -> str:
     [
         (_study_text("- path: v.mp4\n", top="colour: red\n"), "unknown key 'colour'"),
         (_study_text("- path: v.mp4\n  calibraton: 0.5\n"), "did you mean 'calibration'"),
-        (_study_text("- path: missing.mp4\n"), "video file not found: missing.mp4"),
+        (_study_text("- path: missing.mp4\n"), "(missing): missing.mp4: video file not found"),
         (_study_text("- path: v.mp4\n  calibration: 0\n"), "videos[0] (v): calibration"),
         (_study_text("- path: v.mp4\n  calibration: -2\n"), "calibration"),
         (_study_text("- path: v.mp4\n  calibration: 'scale-bar:1,2,3'\n"), "scale-bar"),
@@ -92,7 +92,10 @@ def _study_text(videos: str, top: str = "") -> str:
         (_study_text("- path: v.mp4\n  auto: true\n  engine: classical\n"), "drop `engine"),
         (_study_text("- path: v.mp4\n  prompts: p.json\n"), "p.json: prompt file not found"),
         (_study_text("- path: v.mp4\n  species_model: 3\n"), "species_model: must be a file path"),
-        (_study_text("- path: v.mp4\n  truth: nothing.zarr\n"), "truth store not found"),
+        (
+            _study_text("- path: v.mp4\n  truth: nothing.zarr\n"),
+            "nothing.zarr: truth store not found",
+        ),
         (_study_text("- name: x\n"), "missing `path:`"),
         (_study_text("[]\n").replace("videos:\n  []", "videos: []"), "non-empty list"),
         ("just text\n", "a study file is a mapping"),
