@@ -49,8 +49,9 @@ def interrupt_edit(monkeypatch):
 
     def run(path) -> None:
         review = sys.modules["ecoseg.species.review"]
+        writes = sys.modules["ecoseg.species._edit_writes"]  # where an edit writes its chunks
         calls = {"n": 0}
-        write = review._write_chunk
+        write = writes._write_chunk
 
         def killed(*args, **kwargs):
             calls["n"] += 1
@@ -65,7 +66,7 @@ def interrupt_edit(monkeypatch):
             entry[ids[1]]["class"] = entry[ids[0]]["class"]
             store.group.attrs.update({review.ATTR_KEY: meta})
         with monkeypatch.context() as patch:
-            patch.setattr(review, "_write_chunk", killed)
+            patch.setattr(writes, "_write_chunk", killed)
             with pytest.raises(KeyboardInterrupt):
                 apply_edits(path, [Edit("merge", (ids[0], ids[1])), Edit("delete", (ids[2],))])
 

@@ -341,7 +341,7 @@ def test_an_old_split_at_a_tracks_first_frame_is_replayed_as_it_was(tmp_path, mo
     ``--unchecked-split`` for such a split (and ``--split`` for a checked one), and running
     them gives the same store and the same page."""
     import ecoseg
-    import ecoseg.species.review
+    import ecoseg.species._edit_plan
     from ecoseg.cli import main
     from ecoseg.species import edit_log
     from ecoseg.store import MaskStore
@@ -361,7 +361,7 @@ def test_an_old_split_at_a_tracks_first_frame_is_replayed_as_it_was(tmp_path, mo
     b = next(i for i in ids[1:] if len(frames[i]) > 1)
     renamed = max(ids) + 1
     with monkeypatch.context() as old:  # the edit as ecoseg made it before splits were checked
-        old.setattr(ecoseg.species.review, "check_split", lambda *args: None)
+        old.setattr(ecoseg.species._edit_plan, "check_split", lambda *args: None)
         edits = [f"--split={a}@{frames[a][0]}", f"--set-class={renamed}=wrasse"]
         assert main(["edit", "old.zarr", *edits, f"--split={b}@{frames[b][-1]}"]) == 0
     after = MaskStore.open("old.zarr")

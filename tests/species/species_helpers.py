@@ -62,12 +62,13 @@ def tracker_store(path, *, frames: int = 12, chunk_frames: int = 4):
 _KILL_CHILD = textwrap.dedent(
     """
     import json, os, signal, sys
+    import ecoseg.species._edit_writes as writes
     import ecoseg.species.review as review
     from ecoseg.species.edits import Edit
 
     name, on_call, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     edits = [Edit.from_dict(e) for e in json.loads(sys.argv[4])]
-    original, calls = getattr(review, name), {"n": 0}
+    original, calls = getattr(writes, name), {"n": 0}
 
     def patched(*a, **k):
         out = original(*a, **k)
@@ -76,7 +77,7 @@ _KILL_CHILD = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)
         return out
 
-    setattr(review, name, patched)
+    setattr(writes, name, patched)
     review.apply_edits(path, edits)
     """
 )
@@ -84,8 +85,8 @@ _KILL_CHILD = textwrap.dedent(
 
 def kill_9_editing(path, edits, name: str, on_call: int = 1) -> None:
     """Apply ``edits`` to the store at ``path`` in a child process killed with SIGKILL right
-    after the ``on_call``-th call of ``ecoseg.species.review.<name>`` returns; fails the test
-    unless the child died of that signal."""
+    after the ``on_call``-th call of ``ecoseg.species._edit_writes.<name>`` (the module that
+    writes an edit's steps) returns; fails the test unless the child died of that signal."""
     child = subprocess.run(
         [
             sys.executable,

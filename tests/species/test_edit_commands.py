@@ -229,7 +229,7 @@ def test_splits_made_before_the_rule_are_found_and_replayed(tmp_path, monkeypatc
     frames just before it (the labels now with every later edit taken back, an undo by
     re-applying what it undid), and ``--unchecked-split`` makes such a split again while
     ``--split`` still refuses it."""
-    import ecoseg.species.review
+    import ecoseg.species._edit_plan
     from ecoseg.species.review import unchecked_splits
 
     labels = np.zeros((4, 3, 4), np.uint32)
@@ -255,7 +255,7 @@ def test_splits_made_before_the_rule_are_found_and_replayed(tmp_path, monkeypatc
     ]
     path = make(tmp_path / "old.zarr")
     with monkeypatch.context() as old:
-        old.setattr(ecoseg.species.review, "check_split", lambda *args: None)
+        old.setattr(ecoseg.species._edit_plan, "check_split", lambda *args: None)
         apply_edits(path, old_log)
     assert unchecked_splits(path) == [1, 4]
     assert unchecked_splits(make(tmp_path / "unedited.zarr")) == []

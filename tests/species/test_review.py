@@ -108,7 +108,7 @@ def test_an_open_writer_is_refused(store3):
 
 
 # kill -9 at fixed points of an edit, in a child process --------------------------------
-# (point, the function of ecoseg.species.review after whose call the child dies, which call)
+# (point, the function of ecoseg.species._edit_writes after whose call the child dies, which call)
 KILL_POINTS = {
     "backup": ("_write_backup", 1),
     "intent": ("write_meta", 1),

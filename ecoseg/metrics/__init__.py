@@ -1,0 +1,63 @@
+"""Accuracy of a predicted mask store against a ground-truth store.
+
+:func:`evaluate` reports
+
+- **J&F** (DAVIS): region similarity J (mask IoU) and boundary accuracy F (boundary
+  F-measure with a tolerance of ``bound_th`` = 0.008 of the image diagonal) per object and
+  frame, averaged per object and then over objects;
+- **HOTA** (with DetA, AssA, LocA), **IDF1** and **MOTA**, computed by TrackEval's own metric
+  classes (``trackeval.metrics.HOTA``, ``Identity``, ``CLEAR``) on per-frame mask-IoU
+  similarity matrices;
+- **count error** and **MaxN error** per class (and class-agnostic, ``"all"``) and the
+  median relative **area error** of matched objects.
+
+Object correspondence for J&F and the area error: each truth object is matched to at most
+one predicted object so that the total IoU summed over all frames is maximal (Hungarian
+assignment, ``scipy.optimize.linear_sum_assignment``). HOTA/IDF1/MOTA do their own per-frame
+matching as their definitions prescribe.
+
+Deviations from the DAVIS protocol, chosen for videos in which animals come and go: a truth
+object is scored only on the frames where it or its matched prediction is present (DAVIS
+scores every frame, which would reward "both absent" frames), and every frame is scored
+(DAVIS drops the first and last frame of its semi-supervised benchmark).
+
+A truth store that annotates only some frames (its provenance's ``annotated_frames``, e.g. an
+imported CVAT task of every 5th frame) is compared on those frames only: the others were never
+annotated, so a mask there is neither right nor wrong. So is a DAVIS-style PNG folder with a
+PNG for some frames only (every k-th frame): the frames with a PNG are scored. The result's
+``scored_frames`` and ``note`` say so.
+
+The stores are read chunk by chunk, twice (once for overlaps, once for boundaries after the
+matching is known); memory stays bounded by a chunk of frames.
+
+The package, one module per part (every name below is importable from ``ecoseg.metrics``):
+
+- :mod:`ecoseg.metrics.evaluation`: :func:`evaluate`, the two passes over the stores and the
+  result's JSON;
+- :mod:`ecoseg.metrics.jf`: the DAVIS pieces of J&F (:func:`jaccard`, :func:`boundary_f`,
+  :func:`seg2bmap`, :func:`bound_pixels`);
+- :mod:`ecoseg.metrics.truth`: a DAVIS-style PNG folder as the truth (:func:`truth_from_pngs`);
+- ``_overlaps`` (:func:`pair_counts` and the sparse per-object areas both passes share),
+  ``_tracking`` (HOTA, IDF1 and MOTA by TrackEval), ``_counting`` (count, MaxN and area errors).
+"""
+
+from __future__ import annotations
+
+from ecoseg.metrics._overlaps import pair_counts
+from ecoseg.metrics.evaluation import evaluate, scored_note
+from ecoseg.metrics.jf import BOUND_TH, bound_pixels, boundary_f, jaccard, seg2bmap
+from ecoseg.metrics.truth import is_png_folder, png_frames, truth_from_pngs
+
+__all__ = [
+    "BOUND_TH",
+    "bound_pixels",
+    "boundary_f",
+    "evaluate",
+    "is_png_folder",
+    "jaccard",
+    "pair_counts",
+    "png_frames",
+    "scored_note",
+    "seg2bmap",
+    "truth_from_pngs",
+]

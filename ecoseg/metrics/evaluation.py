@@ -1,0 +1,375 @@
+""":func:`evaluate`: a predicted mask store against a ground-truth store (see
+:mod:`ecoseg.metrics` for what it reports, how objects are matched and how the stores are
+read)."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ecoseg._checks import positive_int, short_repr, whole_number
+from ecoseg.errors import ConfigError, StoreError
+from ecoseg.metrics._counting import area_error, count_errors
+from ecoseg.metrics._overlaps import Presence, pair_counts
+from ecoseg.metrics._tracking import trackeval_scores
+from ecoseg.metrics.jf import BOUND_TH, bound_pixels, boundary_f
+from ecoseg.metrics.truth import is_png_folder, png_frames, truth_from_pngs
+from ecoseg.provenance import annotated_frames
+
+__all__ = ["evaluate", "scored_note"]
+
+
+# --------------------------------------------------------------------------- evaluate
+def evaluate(
+    pred,
+    truth,
+    *,
+    iou_threshold: float = 0.5,
+    bound_th: float = BOUND_TH,
+    chunk_frames: int | None = None,
+    progress: bool = False,
+    frames: Any = None,
+) -> dict[str, Any]:
+    """Compare a predicted mask store with a ground-truth store.
+
+    Parameters
+    ----------
+    pred, truth : MaskStore, str or Path
+        Stores of the same video (same number of frames and frame size). ``truth`` may also
+        be a DAVIS-style folder of indexed PNG masks (pixel value = object id; see
+        :func:`truth_from_pngs`), one per frame of ``pred`` or for some frames only (DAVIS-style
+        annotation of every k-th frame): the frames with a PNG are the annotated frames, and
+        only those are scored.
+    iou_threshold : float
+        IoU for a detection to count as a match in IDF1 and MOTA (HOTA averages over
+        thresholds 0.05..0.95 by definition).
+    bound_th : float
+        DAVIS boundary tolerance, as a fraction of the image diagonal (or pixels if >= 1).
+    chunk_frames : int, optional
+        Frames read at a time (default: the truth store's chunk).
+    progress : bool
+        Show progress bars.
+    frames : sequence of int, optional
+        Score only these frames (default: the frames the truth annotates); each must be one
+        the truth annotates.
+
+    Returns
+    -------
+    dict
+        JSON data (no NaN: undefined values are None)::
+
+            {"frames": int, "scored_frames": int, "note": str (only when scored_frames <
+             frames), "size": [W, H], "truth_objects": int, "pred_objects": int,
+             "iou_threshold": float, "bound_pix": int,
+             "matching": {"<truth id>": <pred id> | None},
+             "jf": {"mean", "j_mean", "f_mean",
+                    "per_object": {"<truth id>": {"class", "pred_id", "frames",
+                                                  "j", "f", "jf"}}},
+             "hota": {"hota", "deta", "assa", "loca", "detre", "detpr", "assre", "asspr"},
+             "identity": {"idf1", "idp", "idr", "idtp", "idfn", "idfp"},
+             "clear": {"mota", "motp", "tp", "fn", "fp", "idsw", "mt", "pt", "ml", "frag"},
+             "counts": {"all" | "<class>": {"mae", "maxn_truth", "maxn_pred",
+                                             "maxn_error"}},
+             "area": {"median_relative_error", "median_relative_bias", "n"}}
+
+        ``frames`` is the stores' frame count; ``scored_frames`` the frames compared: the
+        frames the truth annotates (``provenance["annotated_frames"]``, written by
+        ``ecoseg import`` of a CVAT task of every N-th frame or of part of the video; the
+        frames with a PNG of a PNG folder; every frame when absent), or ``frames``. Every
+        metric, counts and MaxN included, is computed on those frames only, and ``note``
+        says so (``"scored on 12 of 60 frames: the truth annotates only those (...)"``): a
+        mask on a frame nobody annotated is neither a false positive
+        nor a true one.
+        ``jf`` values are means over truth objects of per-object means over frames.
+        ``counts.<class>.mae`` is the mean over frames of |predicted - true| number of
+        objects present; ``maxn_error`` = predicted MaxN - true MaxN. Per-class entries are
+        given for the truth's classes when the prediction carries classes (a class-less
+        prediction, every class "unknown", gets only ``"all"``). ``area``: median over
+        matched object-frames (both present) of |A_pred - A_truth| / A_truth (and of the
+        signed value).
+
+    Raises
+    ------
+    StoreError
+        A store is missing or malformed, the two do not have the same frames, the truth's
+        ``annotated_frames`` entry is malformed or names no frame of it, or ``frames`` names a
+        frame the truth does not annotate.
+    ConfigError
+        ``iou_threshold`` outside (0, 1], ``bound_th`` <= 0, ``frames`` or ``chunk_frames`` bad.
+    FormatError
+        ``truth`` is a PNG folder with a file whose name holds no frame number, or whose
+        frame is past the end of ``pred``.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=4, size=(96, 64))
+    >>> r = evaluate(clip.truth, clip.truth)
+    >>> r["jf"]["mean"], r["hota"]["hota"], r["identity"]["idf1"], r["clear"]["mota"]
+    (1.0, 1.0, 1.0, 1.0)
+    """
+    from ecoseg.store import check_finished, opened_store
+
+    _check_thresholds(iou_threshold, bound_th)
+    settings = (iou_threshold, bound_th, chunk_frames, progress)
+    with opened_store(pred) as pred_store:  # one opened from a path is closed again
+        check_finished(pred_store)
+        if is_png_folder(truth):
+            frames = png_frames(truth, pred_store.n_frames) if frames is None else frames
+            with tempfile.TemporaryDirectory(prefix="ecoseg-truth-") as tmp:
+                with truth_from_pngs(truth, pred_store, Path(tmp) / "truth.zarr") as store:
+                    return _evaluate(pred_store, store, *settings, frames)
+        if isinstance(truth, str | Path) and Path(truth).is_dir():
+            if not (Path(truth) / "zarr.json").exists():  # say that PNGs are accepted too
+                raise StoreError(f"{truth}: is neither a mask store nor a folder of PNG masks")
+        with opened_store(truth) as truth_store:
+            check_finished(truth_store)
+            return _evaluate(pred_store, truth_store, *settings, frames)
+
+
+def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, frames) -> dict:
+    """:func:`evaluate` of two open, finished stores."""
+    n = truth.n_frames
+    shape = (truth.height, truth.width)
+    if (pred.height, pred.width) != shape:
+        raise StoreError(
+            f"{pred.path}: frames are {pred.width}x{pred.height} but the truth "
+            f"{truth.path} has {shape[1]}x{shape[0]}"
+        )
+    if pred.n_frames != n:
+        raise StoreError(
+            f"{pred.path}: has {pred.n_frames} frames but the truth {truth.path} has {n}"
+        )
+    step = chunk_frames or truth.chunk_frames  # -1 read no frame: a perfect match scored 0
+    step = positive_int(step, "chunk_frames", where="evaluate", error=ConfigError)
+    bound_pix = bound_pixels(shape, bound_th)
+    # the frames the truth annotates (a CVAT task of every N-th frame: only those); frames
+    # are numbered 0 .. len(scored) - 1 among them from here on, video frames = scored[k]
+    scored = np.asarray(annotated_frames(truth.provenance_record, n, truth.path), np.int64)
+    if frames is not None:
+        scored = _chosen_frames(frames, scored, n, truth.path)
+    if len(scored) == 0:
+        raise StoreError(f"{truth.path}: the truth annotates none of its {n} frames")
+    every = len(scored) == n
+
+    # ---- pass 1: overlaps (sparse: only (frame, object) pairs that exist)
+    parts = []
+    for start, t_lab, p_lab in _chunks(
+        truth, pred, step, progress, "evaluate (overlaps)", frames=None if every else scored
+    ):
+        lo, hi = np.searchsorted(scored, [start, start + len(t_lab)])
+        if hi - lo < len(t_lab):
+            rows = scored[lo:hi] - start
+            t_lab, p_lab = t_lab[rows], p_lab[rows]
+        pc = pair_counts(t_lab, p_lab)
+        pc["frame"] = pc["frame"] + lo
+        parts.append(pc)
+    keys = ("frame", "truth", "pred", "count")
+    pc = {k: np.concatenate([p[k] for p in parts] or [np.zeros(0, np.int64)]) for k in keys}
+    T = Presence(pc["frame"], pc["truth"], pc["count"], truth.object_ids)
+    P = Presence(pc["frame"], pc["pred"], pc["count"], pred.object_ids)
+    both = (pc["truth"] > 0) & (pc["pred"] > 0)
+    o_frame = pc["frame"][both]
+    o_t = np.searchsorted(T.ids, pc["truth"][both])
+    o_p = np.searchsorted(P.ids, pc["pred"][both])
+    o_inter = pc["count"][both]
+    o_iou = o_inter / (T.area_of(o_frame, o_t) + P.area_of(o_frame, o_p) - o_inter)
+
+    # ---- object correspondence for J&F and area: max total IoU over the video
+    total = np.zeros((len(T.ids), len(P.ids)))
+    np.add.at(total, (o_t, o_p), o_iou)
+    match = np.full(len(T.ids), -1, dtype=np.int64)
+    if total.size:
+        rows, cols = linear_sum_assignment(-total)
+        ok = total[rows, cols] > 0
+        match[rows[ok]] = cols[ok]
+
+    # ---- J per object; the frames where both matched masks exist (for F and area)
+    n_eval = np.zeros(len(T.ids), dtype=np.int64)
+    on_match = match[o_t] == o_p
+    j_sum = np.bincount(o_t[on_match], weights=o_iou[on_match], minlength=len(T.ids))
+    pairs_f, pairs_t, pairs_p = [], [], []
+    for gi in range(len(T.ids)):
+        tf = T.frames_of(gi)
+        pj = match[gi]
+        pf = P.frames_of(pj) if pj >= 0 else np.zeros(0, np.int64)
+        common = np.intersect1d(tf, pf, assume_unique=True)
+        n_eval[gi] = len(tf) + len(pf) - len(common)
+        if pj >= 0:
+            pairs_f.append(common)
+            pairs_t.append(np.full(len(common), gi))
+            pairs_p.append(np.full(len(common), pj))
+    pf_frame = np.concatenate(pairs_f or [np.zeros(0, np.int64)]).astype(np.int64)
+    pf_t = np.concatenate(pairs_t or [np.zeros(0, np.int64)]).astype(np.int64)
+    pf_p = np.concatenate(pairs_p or [np.zeros(0, np.int64)]).astype(np.int64)
+    order = np.argsort(pf_frame, kind="stable")
+    pf_frame, pf_t, pf_p = pf_frame[order], pf_t[order], pf_p[order]
+    pf_video = scored[pf_frame]  # sorted too: scored is increasing
+
+    # ---- pass 2: boundary F of matched pairs on the frames where both are present
+    f_sum = np.zeros(len(T.ids))
+    todo = np.unique(pf_video)
+    for start, t_lab, p_lab in _chunks(
+        truth, pred, step, progress, "evaluate (boundaries)", frames=todo
+    ):
+        lo, hi = np.searchsorted(pf_video, [start, start + len(t_lab)])
+        if lo == hi:
+            continue
+        t_box, p_box = _bboxes(t_lab), _bboxes(p_lab)
+        for fidx, gi, pj in zip(pf_video[lo:hi], pf_t[lo:hi], pf_p[lo:hi]):
+            k = int(fidx) - start
+            tid, pid = int(T.ids[gi]), int(P.ids[pj])
+            box = _union_box(t_box[(k, tid)], p_box[(k, pid)], bound_pix, shape)
+            f_sum[gi] += boundary_f(p_lab[k][box] == pid, t_lab[k][box] == tid, bound_pix)
+
+    t_class = {oid: r.class_name for oid, r in truth.object_records().items()}
+    p_class = {oid: r.class_name for oid, r in pred.object_records().items()}
+    per_object = {}
+    for gi, tid in enumerate(T.ids):
+        if n_eval[gi] == 0:
+            continue
+        j, f = j_sum[gi] / n_eval[gi], f_sum[gi] / n_eval[gi]
+        per_object[str(int(tid))] = {
+            "class": t_class.get(int(tid), "unknown"),
+            "pred_id": int(P.ids[match[gi]]) if match[gi] >= 0 else None,
+            "frames": int(n_eval[gi]),
+            "j": float(j),
+            "f": float(f),
+            "jf": float((j + f) / 2),
+        }
+    js = [o["j"] for o in per_object.values()]
+    fs = [o["f"] for o in per_object.values()]
+    jf = {
+        "mean": _mean([(a + b) / 2 for a, b in zip(js, fs)]),
+        "j_mean": _mean(js),
+        "f_mean": _mean(fs),
+        "per_object": per_object,
+    }
+    result: dict[str, Any] = {
+        "frames": int(n),
+        "scored_frames": int(len(scored)),
+        "size": [int(shape[1]), int(shape[0])],
+        "truth_objects": int(T.present_objects().size),
+        "pred_objects": int(P.present_objects().size),
+        "iou_threshold": float(iou_threshold),
+        "bound_pix": int(bound_pix),
+        "matching": {
+            str(int(T.ids[gi])): (int(P.ids[match[gi]]) if match[gi] >= 0 else None)
+            for gi in T.present_objects()
+        },
+        "jf": jf,
+    }
+    if not every:
+        result["note"] = scored_note(scored, n)
+    m = len(scored)
+    result.update(trackeval_scores(m, T, P, o_frame, o_t, o_p, o_iou, iou_threshold))
+    result["counts"] = count_errors(m, T, t_class, P, p_class)
+    ta = T.area_of(pf_frame, pf_t).astype(np.float64)
+    pa = P.area_of(pf_frame, pf_p).astype(np.float64)
+    result["area"] = area_error(ta, pa)
+    return _clean(result)
+
+
+def _check_thresholds(iou_threshold, bound_th) -> None:
+    """ConfigError for an ``iou_threshold`` outside (0, 1] (``50``: no match), ``bound_th`` <= 0."""
+    for name, value, top in (("iou_threshold", iou_threshold, 1.0), ("bound_th", bound_th, None)):
+        number = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+        if not (number and 0 < value <= (top or value) and math.isfinite(value)):
+            need = "an IoU in (0, 1], e.g. 0.5" if top else "a positive number"
+            raise ConfigError(f"evaluate: {name} must be {need}, got {value!r}")
+
+
+def _chosen_frames(frames, annotated: np.ndarray, n: int, where) -> np.ndarray:
+    """``frames`` of :func:`evaluate`, sorted, each one the truth annotates."""
+    try:
+        if isinstance(frames, str | bytes):  # "12" is no list of frames 1 and 2
+            raise TypeError(frames)
+        chosen = np.unique(np.asarray([whole_number(f) for f in frames], np.int64))
+    except (TypeError, ValueError, OverflowError):  # no list (a slice); not whole; past int64
+        got = short_repr(frames)
+        raise ConfigError(f"evaluate: frames must be a list of frame numbers, got {got}") from None
+    outside = np.setdiff1d(chosen, annotated)
+    if outside.size:
+        f = int(outside[0])
+        why = f"is not one of its {n} frames" if not 0 <= f < n else "is not one it annotates"
+        raise StoreError(f"{where}: frame {f} to score {why}")
+    return chosen
+
+
+def scored_note(scored, n: int) -> str:
+    """What :func:`evaluate` says when the truth annotates only some frames.
+
+    Examples
+    --------
+    >>> scored_note(range(10, 60, 5), 60)
+    'scored on 10 of 60 frames: the truth annotates only those (frames 10, 15, 20..55); \
+masks on the other frames are not counted'
+    """
+    scored = [int(f) for f in scored]
+    shown = ", ".join(str(f) for f in scored[:3])
+    if len(scored) > 3:
+        shown = ", ".join(str(f) for f in scored[:2]) + f", {scored[2]}..{scored[-1]}"
+    return (
+        f"scored on {len(scored)} of {n} frames: the truth annotates only those (frames "
+        f"{shown}); masks on the other frames are not counted"
+    )
+
+
+def _chunks(truth, pred, step, progress, desc, frames=None):
+    """(start, truth labels, pred labels) per chunk; only chunks holding ``frames``."""
+    from tqdm.auto import tqdm
+
+    n = truth.n_frames
+    starts = range(0, n, step)
+    if frames is not None:
+        starts = sorted({int(f) // step * step for f in frames})
+    with tqdm(total=len(starts), desc=desc, unit="chunk", disable=not progress, leave=False) as bar:
+        for start in starts:
+            stop = min(start + step, n)
+            yield start, truth.read_labels(start, stop), pred.read_labels(start, stop)
+            bar.update(1)
+
+
+def _bboxes(labels) -> dict:
+    """(frame in chunk, id) -> (y0, y1, x0, x1) of every object in a chunk."""
+    from ecoseg.measure.regions import region_stats
+
+    s = region_stats(labels, perimeter=False)
+    return {
+        (int(f), int(i)): (int(y0), int(y1), int(x0), int(x1))
+        for f, i, y0, y1, x0, x1 in zip(
+            s["frame"], s["object_id"], s["bbox_y0"], s["bbox_y1"], s["bbox_x0"], s["bbox_x1"]
+        )
+    }
+
+
+def _union_box(a, b, pad, shape):
+    pad = pad + 2
+    y0 = max(min(a[0], b[0]) - pad, 0)
+    y1 = min(max(a[1], b[1]) + pad, shape[0])
+    x0 = max(min(a[2], b[2]) - pad, 0)
+    x1 = min(max(a[3], b[3]) + pad, shape[1])
+    return slice(y0, y1), slice(x0, x1)
+
+
+def _mean(values) -> float | None:
+    return float(np.mean(values)) if len(values) else None
+
+
+def _clean(value):
+    """Replace NaN/inf by None and numpy scalars by Python ones, recursively."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    return value

@@ -1,0 +1,101 @@
+"""The edit log of :mod:`ecoseg.species.review` in the store's attributes: the attribute
+itself read and written whole (:func:`read_meta`, :func:`write_meta`), the checks that refuse a
+damaged log (:func:`check_log`), and the log as a list (:func:`edit_log`)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from ecoseg.errors import StoreError
+from ecoseg.store import ATTRS_KEY
+
+__all__ = ["ATTR_KEY", "check_log", "edit_log", "read_meta", "utc_now", "write_meta"]
+
+#: The store attribute that holds the store's metadata (object table, edit log).
+ATTR_KEY = ATTRS_KEY
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def read_meta(store) -> dict[str, Any]:
+    """The store's metadata attribute as stored (a copy); a damaged edit log is refused."""
+    meta = json.loads(json.dumps(store.group.attrs.asdict()[ATTR_KEY]))
+    check_log(meta, store.path)
+    return meta
+
+
+def _is_entry(entry: Any) -> bool:
+    n = entry.get("n") if isinstance(entry, dict) else None
+    return isinstance(entry.get("kind") if n is not None else None, str) and (
+        isinstance(n, int) and not isinstance(n, bool)
+    )
+
+
+def check_log(meta: dict[str, Any], where: Any) -> None:
+    """Refuse an edit log, pending edit or edit queue that is not what :func:`apply_edits`
+    writes (edited by hand, another tool): a StoreError naming the store and the key, not a
+    traceback, before anything is written.
+
+    Examples
+    --------
+    >>> check_log({"edits": [{"n": 1, "kind": "delete", "ids": [2]}]}, "m.zarr")
+    >>> check_log({"edits": "x"}, "m.zarr")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.StoreError: m.zarr: the edit log ('edits') is damaged: ...
+    """
+    edits = meta.get("edits", [])
+    if not isinstance(edits, list) or not all(_is_entry(e) for e in edits):
+        raise StoreError(
+            f"{where}: the edit log ('edits') is damaged: expected a list of edits with a "
+            f"number 'n' and a 'kind', got {json.dumps(edits)[:80]}"
+        )
+    pending = meta.get("edit_pending")
+    if pending is not None and not _is_entry(pending):
+        raise StoreError(
+            f"{where}: the pending edit ('edit_pending') is damaged: expected an edit with a "
+            f"number 'n' and a 'kind', got {json.dumps(pending)[:80]}"
+        )
+    queue = meta.get("edit_queue")
+    if queue is not None and not (
+        isinstance(queue, list) and all(isinstance(e, dict) for e in queue)
+    ):
+        raise StoreError(
+            f"{where}: the edit queue ('edit_queue') is damaged: expected a list of edits, "
+            f"got {json.dumps(queue)[:80]}"
+        )
+
+
+def write_meta(store, meta: dict[str, Any]) -> None:
+    """One atomic write of the store's attributes (object table, log, pending marker).
+
+    The object table is checked first (:class:`~ecoseg.provenance.ObjectRecord`), so an
+    invalid entry is never written.
+    """
+    from ecoseg.provenance import ObjectRecord
+
+    for entry in meta["objects"]:
+        ObjectRecord.from_dict(entry)
+    store.group.attrs.update({ATTR_KEY: meta})
+
+
+def edit_log(store) -> list[dict[str, Any]]:
+    """The store's edit log: one dict per edit, oldest first (empty if never edited).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> edit_log(clip.truth)
+    []
+    """
+    from ecoseg.store import opened_store
+
+    with opened_store(store) as s:  # a path: opened and closed here; a MaskStore: left open
+        meta = s.attrs.get(ATTR_KEY, {})
+        check_log(meta, s.path)
+        return list(meta.get("edits", []))

@@ -1,0 +1,155 @@
+"""A command of edits checked as a whole before anything is written (:func:`plan_edits`):
+every edit against the store and the edits before it, following the object table and the
+frames each track is present in through the edits (see :mod:`ecoseg.species.review`)."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from ecoseg.errors import ConfigError
+from ecoseg.species._edit_log import read_meta, utc_now
+from ecoseg.species._edit_writes import Step, read_backup, undo_objects
+from ecoseg.species.edits import (
+    LABEL_KINDS,
+    Edit,
+    check_split,
+    edit_objects,
+    present_after,
+    touched_frames,
+    with_new_id,
+)
+
+__all__ = ["plan_edits"]
+
+
+def _presence(store) -> dict[int, np.ndarray]:
+    """Frames each id is present in (one pass over the labels, chunk by chunk)."""
+    from ecoseg.store import present_ids
+
+    found: dict[int, list[int]] = {}
+    n, step = store.n_frames, store.chunk_frames
+    for start in range(0, n, step):
+        block = store.read_labels(start, min(start + step, n))
+        for k, frame in enumerate(block):
+            for oid in present_ids(frame).tolist():
+                found.setdefault(int(oid), []).append(start + k)
+    return {k: np.asarray(v, np.int64) for k, v in found.items()}
+
+
+def _undo_target(log: Sequence[dict]) -> int | None:
+    stack: list[int] = []
+    for entry in log:
+        if entry["kind"] == "undo":
+            if stack:
+                stack.pop()
+        else:
+            stack.append(int(entry["n"]))
+    return stack[-1] if stack else None
+
+
+def _present_restored(
+    present: dict[int, np.ndarray], frames: np.ndarray, labels: np.ndarray
+) -> dict[int, np.ndarray]:
+    """The frames each id is present in after ``frames`` get ``labels`` back (an undo)."""
+    from ecoseg.store import present_ids
+
+    out = {oid: f[~np.isin(f, frames)] for oid, f in present.items()}
+    back: dict[int, list[int]] = {}
+    for k, frame in enumerate(frames.tolist()):
+        for oid in present_ids(labels[k]).tolist():
+            back.setdefault(int(oid), []).append(frame)
+    for oid, f in back.items():
+        out[oid] = np.union1d(out.get(oid, np.zeros(0, np.int64)), f).astype(np.int64)
+    return {oid: f for oid, f in out.items() if len(f)}
+
+
+def plan_edits(store, edits: Sequence[Edit]) -> list[Step]:
+    """Check every edit of a command against the store and the edits before it, writing
+    nothing; returns the steps to write. Raises ConfigError naming the first invalid edit.
+
+    The object table and the frames each track is present in are followed through the
+    edits (exactly: :func:`~ecoseg.species.edits.present_after`, and for an undo the state
+    before the edit it undoes), so the labels are read once for the whole command.
+    """
+    meta = read_meta(store)
+    log = list(meta.get("edits", []))
+    objects = meta["objects"]
+    present = _presence(store) if any(e.kind in LABEL_KINDS for e in edits) else None
+    used = {int(o["id"]) for o in objects}  # never reuse the id of a merged or deleted track
+    for e in log:
+        used.update(int(i) for i in e.get("ids", []))
+        used.add(int(e.get("new_id") or 0))
+    before: dict[int, tuple[list, dict | None, np.ndarray]] = {}  # this command's edits
+    gone: dict[int, str] = {}  # ids this command removed, and how
+    steps: list[Step] = []
+    for k, edit in enumerate(edits, 1):
+        number = len(log) + 1
+        try:
+            if edit.kind == "undo":
+                target = _undo_target(log)
+                if target is None:
+                    raise ConfigError("nothing to undo")
+                done = next(e for e in log if int(e.get("n", 0)) == target)
+                if target in before:
+                    old_objects, new_present, frames = before[target]
+                else:
+                    frames, labels, _, old_objects = read_backup(store, target)
+                    new_present = present
+                    if present is not None:
+                        new_present = _present_restored(present, frames, labels)
+                new_objects = undo_objects(objects, old_objects, done)
+                entry = {"n": number, "kind": "undo", "undoes": target, "ids": []}
+            else:
+                ids = {int(o["id"]) for o in objects}
+                for oid in edit.ids:
+                    if oid not in ids:
+                        why = f", {gone[oid]} earlier in this command" if oid in gone else ""
+                        raise ConfigError(f"no track {oid}{why} (known: {_ids_text(ids)})")
+                if edit.kind == "split":
+                    edit = with_new_id(edit, max(used) + 1)
+                    if not edit.unchecked:  # a replay of a split made before the rule
+                        check_split(edit.ids[0], edit.frame, present.get(edit.ids[0], []))
+                new_objects = edit_objects(objects, edit)
+                frames, new_present = np.zeros(0, np.int64), present
+                if edit.kind in LABEL_KINDS:
+                    frames = touched_frames(present, edit)
+                    new_present = present_after(present, edit)
+                entry = {"n": number, **edit.to_dict()}
+                used.update(edit.ids)
+                used.add(int(edit.new_id or 0))
+                option = shlex.join(edit.cli_args())
+                if edit.kind == "merge":
+                    gone[edit.ids[1]] = f"merged into track {edit.ids[0]} by {option}"
+                elif edit.kind == "delete":
+                    gone[edit.ids[0]] = f"deleted by {option}"
+        except ConfigError as exc:
+            where = shlex.join(edit.cli_args())
+            if len(edits) > 1:
+                where = f"edit {k} of {len(edits)} ({where})"
+            raise ConfigError(f"{store.path}: {where}: {exc}; nothing was changed") from None
+        entry.update(frames=_frame_ranges(frames), time=utc_now())
+        before[number] = (objects, present, frames)
+        objects, present = new_objects, new_present
+        log.append(entry)
+        steps.append(Step(edit, entry, frames))
+    return steps
+
+
+def _frame_ranges(frames: np.ndarray) -> list[list[int]]:
+    """Sorted frames as [first, last] ranges (compact for the log)."""
+    out: list[list[int]] = []
+    for f in frames.tolist():
+        if out and out[-1][1] == f - 1:
+            out[-1][1] = f
+        else:
+            out.append([f, f])
+    return out
+
+
+def _ids_text(ids: Iterable[int]) -> str:
+    ids = sorted(ids)
+    text = ", ".join(str(i) for i in ids[:12])
+    return text + (", ..." if len(ids) > 12 else "") if ids else "none"

@@ -1,0 +1,261 @@
+"""How :mod:`ecoseg.species.review` writes an edit, in the four steps of its module doc: the
+backup of what the edit changes (``edits/NNNNN`` in the store), the intent, the rewrite of the
+labels chunks and scores computed from the backup (so a killed edit is completed with the same
+bytes), and the commit; also an undo and a classification (:func:`record_classification`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ecoseg.errors import StoreError
+from ecoseg.species._edit_log import read_meta, utc_now, write_meta
+from ecoseg.species.edits import LABEL_KINDS, Edit, edit_objects, edit_scores, relabel
+
+__all__ = [
+    "Step",
+    "apply_from_backup",
+    "backup_attrs",
+    "read_backup",
+    "record_classification",
+    "undo_objects",
+    "write_steps",
+]
+
+_BACKUPS = "edits"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One edit of a command, checked: its log entry and the label frames it changes."""
+
+    edit: Edit
+    entry: dict
+    frames: np.ndarray
+
+
+def _write_backup(store, number: int, frames: np.ndarray, objects: list, edit: dict) -> None:
+    """Step 1: what the edit is about to change, into ``edits/NNNNN``."""
+    from ecoseg.store import labels_codec  # the labels codec (same bytes on undo)
+
+    g = store.group.require_group(_BACKUPS).require_group(f"{number:05d}")
+    h, w = store.height, store.width
+    arr = g.create_array(
+        "labels",
+        shape=(len(frames), h, w),
+        chunks=(1, h, w),
+        dtype=np.uint32,
+        fill_value=0,
+        compressors=labels_codec(h, w),
+        overwrite=True,
+    )
+    step, k = store.chunk_frames, 0
+    while k < len(frames):  # read each labels chunk once
+        start = int(frames[k]) - int(frames[k]) % step
+        block = store.read_labels(start, start + step)
+        stop = k + int(np.searchsorted(frames[k:], start + step))
+        arr[k:stop] = block[frames[k:stop] - start]
+        k = stop
+    # the scores of the tracks in the object table now: not read_scores(), whose column count
+    # is the one the store was opened with (a split earlier in the command added a column)
+    n, k = store.n_frames, len(objects)
+    scores = np.asarray(store.scores[:n, :k], np.float32) if n and k else np.zeros((n, k))
+    sc = g.create_array(
+        "scores",
+        shape=scores.shape,
+        chunks=(max(1, min(4096, scores.shape[0])), max(1, scores.shape[1])),
+        dtype=np.float32,
+        fill_value=0,
+        overwrite=True,
+    )
+    if scores.size:
+        sc[...] = scores
+    frames_arr = g.create_array(
+        "frames",
+        shape=(len(frames),),
+        chunks=(max(1, len(frames)),),
+        dtype=np.int64,
+        fill_value=0,
+        overwrite=True,
+    )
+    if len(frames):
+        frames_arr[...] = frames
+    g.attrs.update({"objects_before": objects, "edit": edit})
+
+
+def read_backup(store, number: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    try:
+        g = store.group[f"{_BACKUPS}/{number:05d}"]
+        frames = np.asarray(g["frames"][...], np.int64)
+        labels = np.asarray(g["labels"][...], np.uint32)
+        scores = np.asarray(g["scores"][...], np.float32)
+        objects = list(g.attrs.asdict()["objects_before"])
+    except Exception as exc:
+        raise StoreError(
+            f"{store.path}: the backup of edit {number} is missing or damaged ({exc}); the edit "
+            "cannot be completed or undone"
+        ) from None
+    return frames, labels, scores, objects
+
+
+def backup_attrs(store, number: int) -> dict:
+    try:
+        return dict(store.group[f"{_BACKUPS}/{number:05d}"].attrs.asdict())
+    except Exception as exc:
+        raise StoreError(
+            f"{store.path}: the backup of edit {number} is missing or damaged ({exc})"
+        ) from None
+
+
+def _rewrite_labels(store, frames: np.ndarray, new_frames: np.ndarray) -> None:
+    """Step 3: rewrite each labels chunk that holds a changed frame, whole."""
+    if not len(frames):
+        return
+    step, n = store.chunk_frames, store.n_frames
+    by_chunk: dict[int, list[int]] = {}
+    for k, f in enumerate(frames.tolist()):
+        by_chunk.setdefault(f // step, []).append(k)
+    for c, ks in sorted(by_chunk.items()):
+        c0, c1 = c * step, min((c + 1) * step, n)
+        block = np.array(store.labels[c0:c1], dtype=np.uint32)
+        for k in ks:
+            block[int(frames[k]) - c0] = new_frames[k]
+        _write_chunk(store, c0, block)
+
+
+def _write_chunk(store, start: int, block: np.ndarray) -> None:
+    """One whole labels chunk (one atomic key write)."""
+    store.labels[start : start + len(block)] = block
+
+
+def _write_scores(store, scores: np.ndarray) -> None:
+    """Step 3: the score columns after the edit (extra columns are cut after the commit)."""
+    arr = store.scores
+    n, k = scores.shape
+    if arr.shape[1] < k:
+        arr.resize((arr.shape[0], k))
+    if n and k:
+        arr[:n, :k] = scores
+
+
+def _trim_scores(store, k: int) -> None:
+    arr = store.scores
+    if arr.shape[1] > k:
+        if arr.shape[0]:
+            arr[:, k:] = 0
+        arr.resize((arr.shape[0], k))
+
+
+def undo_objects(now: list[dict], before: list[dict], done: dict) -> list[dict]:
+    """The object table after undoing ``done``: the tracks it touched get their entries from
+    before it back, the others keep what happened since (a later classification), in the old
+    table's order."""
+    touched = {int(i) for i in done.get("ids", [])} | {int(done.get("new_id") or 0)}
+    by_id = {int(o["id"]): o for o in now}
+    return [by_id.get(int(o["id"]), o) if int(o["id"]) not in touched else o for o in before]
+
+
+def apply_from_backup(store, meta: dict, entry: dict) -> dict:
+    """Steps 3 and 4 of a pending edit (or undo), computed from its backup; returns meta."""
+    meta = dict(meta)
+    if entry["kind"] == "undo":
+        target = int(entry["undoes"])
+        frames, labels, scores, objects = read_backup(store, target)
+        new_labels, new_scores = labels, scores
+        # the tracks the edit touched get their old entries back; the others keep what
+        # happened since (a later classification), in the old table's order
+        done = next(e for e in meta.get("edits", []) if int(e.get("n", 0)) == target)
+        new_objects = undo_objects(meta["objects"], objects, done)
+        if done["kind"] == "classify":  # the record of the classification before it
+            before = backup_attrs(store, target).get("classification_before")
+            meta.pop("classification", None)
+            if before is not None:
+                meta["classification"] = before
+    elif entry["kind"] == "classify":
+        frames, new_labels, new_scores, _ = read_backup(store, int(entry["n"]))
+        new_objects = backup_attrs(store, int(entry["n"]))["objects_after"]
+        meta["classification"] = entry["classification"]
+    else:
+        edit = Edit.from_dict(entry)
+        frames, labels, scores, objects = read_backup(store, int(entry["n"]))
+        new_labels = (
+            np.stack(
+                [relabel(labels[k : k + 1], edit, int(f))[0] for k, f in enumerate(frames.tolist())]
+            )
+            if len(frames)
+            else labels
+        )
+        ids = [int(o["id"]) for o in objects]
+        if edit.kind in LABEL_KINDS:
+            new_scores, _ = edit_scores(scores, ids, edit)
+        else:
+            new_scores = scores
+        new_objects = edit_objects(objects, edit)
+    _rewrite_labels(store, frames, new_labels)
+    _write_scores(store, new_scores)
+    meta["objects"] = new_objects
+    meta["edits"] = [*meta.get("edits", []), entry]
+    meta.pop("edit_pending", None)
+    write_meta(store, meta)
+    _trim_scores(store, len(new_objects))
+    return meta
+
+
+def write_steps(store, steps: Sequence[Step]) -> None:
+    """Write checked steps, each in the four steps of :mod:`ecoseg.species.review`'s doc. The
+    intent of each also records the edits of the command still to come (``edit_queue``), so a
+    killed command is completed as a whole by the next
+    :func:`~ecoseg.species.review.open_for_edit`."""
+    for k, step in enumerate(steps):
+        meta = read_meta(store)
+        number = int(step.entry["n"])
+        if number != len(meta.get("edits", [])) + 1:  # the lock is held: cannot happen
+            raise StoreError(f"{store.path}: the edit log changed while edits were written")
+        if step.edit.kind != "undo":
+            _write_backup(store, number, step.frames, meta["objects"], step.entry)
+        meta["edit_pending"] = step.entry
+        meta.pop("edit_queue", None)
+        if k + 1 < len(steps):
+            meta["edit_queue"] = [s.edit.to_dict() for s in steps[k + 1 :]]
+        write_meta(store, meta)
+        apply_from_backup(store, meta, step.entry)
+
+
+def record_classification(store, objects: list[dict], classification: dict) -> dict | None:
+    """Write a classification's object table as one undoable edit-log entry.
+
+    ``store`` is open for writing (:func:`open_for_edit`); ``objects`` is the whole object
+    table after the classification and ``classification`` its record (model hash, classes,
+    threshold). The table before it is backed up like any edit's, so :meth:`Review.undo`
+    gives every track it changed its previous class, probability and source back. Returns
+    the log entry (``kind="classify"``, ``ids`` the tracks whose entry changed), or ``None``
+    when no track's entry changed: then nothing is written, so the next ``--undo`` still
+    undoes the last edit that changed something.
+    """
+    meta = read_meta(store)
+    log = meta.get("edits", [])
+    before = {int(o["id"]): o for o in meta["objects"]}
+    changed = [int(o["id"]) for o in objects if before.get(int(o["id"])) != o]
+    if [int(o["id"]) for o in objects] != list(before):
+        raise StoreError(f"{store.path}: a classification may not add or drop tracks")
+    if not changed:
+        return None
+    number = len(log) + 1
+    entry = {
+        "n": number,
+        "kind": "classify",
+        "ids": changed,
+        "frames": [],
+        "classification": classification,
+        "time": utc_now(),
+    }
+    _write_backup(store, number, np.zeros(0, np.int64), meta["objects"], entry)
+    store.group[f"{_BACKUPS}/{number:05d}"].attrs.update(
+        {"objects_after": objects, "classification_before": meta.get("classification")}
+    )
+    meta["edit_pending"] = entry
+    write_meta(store, meta)
+    apply_from_backup(store, meta, entry)
+    return entry

@@ -1,0 +1,113 @@
+"""Edits of a store's log that today's rules refuse, made before ecoseg refused them, found
+so a report's reproduce steps can make them again as they were: splits that
+:func:`~ecoseg.species.edits.check_split` refuses (:func:`unchecked_splits`) and merges of two
+different names of one rank (:func:`refused_merges`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ecoseg.errors import ConfigError, StoreError
+from ecoseg.species._edit_log import ATTR_KEY
+from ecoseg.species._edit_writes import backup_attrs, read_backup
+from ecoseg.species.edits import LABEL_KINDS, Edit, check_split, relabel, set_class_for_old_merge
+
+__all__ = ["refused_merges", "unchecked_splits"]
+
+
+def unchecked_splits(store) -> list[int]:
+    """The log numbers of the store's splits that :func:`~ecoseg.species.edits.check_split`
+    refuses today: made before ecoseg checked splits, at or before the track's first frame
+    (the new id took the whole track, the old one was left without pixels), after its last
+    one, or of a track present in no frame. Replayed with ``--split`` they are refused;
+    ``--unchecked-split`` makes them again as they were.
+
+    Each split is judged on the frames its track was present in just before it: the labels
+    now, with every later label edit taken back from its backup (an undo by re-applying the
+    edit it undid). One pass over the labels, only for a log with a split in it. Splits
+    before a missing or damaged backup cannot be judged and are not listed.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> unchecked_splits(clip.truth)
+    []
+    """
+    from ecoseg.store import opened_store
+
+    with opened_store(store) as s:
+        log = list(s.attrs.get(ATTR_KEY, {}).get("edits", []))
+        tracks = sorted({int(e["ids"][0]) for e in log if e.get("kind") == "split"})
+        if not tracks:
+            return []
+
+        def split_tracks_in(frame: np.ndarray) -> set[int]:
+            return {t for t in tracks if (frame == t).any()}
+
+        ids_in: dict[int, set[int]] = {}  # frame -> the split tracks present in it
+        n, step = s.n_frames, s.chunk_frames
+        for start in range(0, n, step):
+            block = s.read_labels(start, min(start + step, n))
+            flat = block.reshape(len(block), -1)
+            for t in tracks:
+                for k in np.flatnonzero((flat == t).any(axis=1)).tolist():
+                    ids_in.setdefault(start + k, set()).add(t)
+        by_number = {int(e.get("n", 0)): e for e in log}
+        found = []
+        for entry in reversed(log):
+            kind = entry.get("kind")
+            done = by_number.get(int(entry.get("undoes") or 0), {}) if kind == "undo" else entry
+            if done.get("kind") not in LABEL_KINDS:
+                continue
+            try:
+                frames, labels, _, _ = read_backup(s, int(done["n"]))
+            except StoreError:
+                break  # the frames before it are not known
+            if kind == "undo":  # before it: the frames as the edit it undid left them
+                edit = Edit.from_dict(done)
+                labels = [relabel(labels[k : k + 1], edit, f)[0] for k, f in enumerate(frames)]
+            for f, frame in zip(frames.tolist(), labels):
+                ids_in[f] = split_tracks_in(frame)
+            if kind == "split":
+                track = int(entry["ids"][0])
+                had = np.array(sorted(f for f, ids in ids_in.items() if track in ids), np.int64)
+                try:
+                    check_split(track, int(entry["frame"]), had)
+                except ConfigError:
+                    found.append(int(entry["n"]))
+        return sorted(found)
+
+
+def refused_merges(store) -> dict[int, Edit]:
+    """The merges of the store's edit log that ``--merge`` refuses today (two different names
+    of one rank, made before ecoseg refused them), each with the ``set_class`` edit that,
+    made just before it, lets it go through with the name it gave the merged track
+    (:func:`~ecoseg.species.edits.set_class_for_old_merge`): log number -> that edit.
+
+    The names are the object table before the merge, kept in its backup (attributes only; no
+    labels are read). A merge whose backup is missing or damaged cannot be judged and is
+    not listed.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> refused_merges(clip.truth)
+    {}
+    """
+    from ecoseg.store import opened_store
+
+    found: dict[int, Edit] = {}
+    with opened_store(store) as s:
+        for entry in s.attrs.get(ATTR_KEY, {}).get("edits", []):
+            if entry.get("kind") != "merge":
+                continue
+            try:
+                objects = backup_attrs(s, int(entry["n"]))["objects_before"]
+                edit = set_class_for_old_merge(objects, Edit.from_dict(entry))
+            except (StoreError, ConfigError, KeyError, TypeError, ValueError):
+                continue
+            if edit is not None:
+                found[int(entry["n"])] = edit
+    return found
