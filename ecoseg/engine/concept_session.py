@@ -130,8 +130,6 @@ class ConceptRun:
         fast: bool = False,
     ):
         self.model = model
-        #: whether the network runs under bf16 autocast
-        self.autocast = fast_bf16(fast, model.device)
         self.video = as_video(video)
         self.concepts = list(concepts)
         self.settings = settings or ConceptSettings()
@@ -146,6 +144,8 @@ class ConceptRun:
                         f"(0..{n - 1})"
                     )
         self.concepts = list(validate_concepts(self.concepts, self.video.width, self.video.height))
+        #: whether the network runs under bf16 autocast
+        self.autocast = fast_bf16(fast, model.device)
         self.tracker = ConceptTracker(
             model,
             self.concepts,
