@@ -1,7 +1,7 @@
 """``fast`` (bf16) for SAM 3 concept tracking: the network under bf16 autocast, the rules in
 float32, recorded in the provenance, resumed only with the same setting; fp32 (bit-identical to
 the default) with a ``SlowBf16Warning`` on a CPU without bf16 instructions (reduced network
-with random weights: plumbing; the bf16 oracle comparison is test_concepts_oracle_bf16.py)."""
+with random weights: plumbing; the bf16 oracle comparison is in test_concepts_oracle.py)."""
 
 from __future__ import annotations
 
