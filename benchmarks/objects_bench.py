@@ -22,8 +22,11 @@ that this work alone allows.
 
 ``--config full`` runs SAM 3 at its published size (1008 px, the full ViT, text encoder and
 detector; 840 M parameters), made the same way (transformers' model randomised and edited to
-detect, loaded into ours); ``--device cuda`` runs both on the GPU and ``--bf16`` under bf16
-autocast (ours; the oracle in fp32, its default). Every line names the device, torch and CUDA.
+detect, loaded into ours); ``--device cuda`` runs both on the GPU and ``--bf16`` runs ours with
+the setting users get from ``ecoseg segment --fast`` (``ConceptTracker(autocast=...)`` as
+resolved by ``fast_bf16``: the network under bf16 autocast, the rules in float32; the oracle in
+fp32, its default; the line's ``bf16`` says whether bf16 ran). Every line names the device,
+torch and CUDA.
 
 Usage: ``python benchmarks/objects_bench.py [--objects 1 16 128] [--frames 4] [--oracle]
 [--flops] [--config reduced|full] [--device cpu|cuda] [--bf16]``
@@ -43,6 +46,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "engine"))
 import concepts_oracle as co  # noqa: E402
 
+from ecoseg.engine._runtime import fast_bf16  # noqa: E402
 from ecoseg.engine.concept_rules import ConceptSettings  # noqa: E402
 from ecoseg.engine.concept_tracker import ConceptTracker  # noqa: E402
 from ecoseg.prompts import Concept  # noqa: E402
@@ -64,7 +68,8 @@ def ours_times(
 ) -> dict[int, list[tuple[float, float]]]:
     """(wall, CPU) seconds of every frame for each number of objects in ``ns``, the settings
     interleaved frame by frame (frame t of every N, then frame t + 1) so that a change in the
-    machine's load falls on all of them alike."""
+    machine's load falls on all of them alike. ``bf16``: the trackers' ``autocast``, as
+    ``fast`` resolves it (:func:`~ecoseg.engine._runtime.fast_bf16`)."""
     trackers = {}
     for n in ns:
         s = ConceptSettings(
@@ -75,14 +80,16 @@ def ours_times(
             fill_hole_area=0,
             nms_iou=0.0,
         )
-        trackers[n] = ConceptTracker(model, [Concept(TEXT)], len(px), hw, s, tokenizer=co.tokenize)
+        trackers[n] = ConceptTracker(
+            model, [Concept(TEXT)], len(px), hw, s, tokenizer=co.tokenize, autocast=bf16
+        )
     times: dict[int, list[tuple[float, float]]] = {n: [] for n in ns}
-    amp = torch.autocast(px.device.type, dtype=torch.bfloat16, enabled=bf16)
     for t in range(len(px)):
         for n in ns:
             w0, c0 = time.perf_counter(), time.process_time()
-            with amp:
-                step = trackers[n].step(t, model.encode_image(px[t : t + 1]))
+            with trackers[n].amp():  # the backbone, as ConceptRun encodes frames
+                vision = model.encode_image(px[t : t + 1])
+            step = trackers[n].step(t, vision)
             _sync(px.device)
             times[n].append((time.perf_counter() - w0, time.process_time() - c0))
             assert len(step.object_ids) == n, (len(step.object_ids), n)
@@ -192,7 +199,7 @@ def main() -> None:
     ap.add_argument("--flops", action="store_true", help="also count the work per stage")
     ap.add_argument("--config", choices=tuple(CONFIGS), default="reduced")
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    ap.add_argument("--bf16", action="store_true", help="ours under bf16 autocast")
+    ap.add_argument("--bf16", action="store_true", help="ours with `segment --fast`'s setting")
     args = ap.parse_args()
     if args.flops and args.device != "cpu":
         ap.error("--flops counts on the CPU only")
@@ -210,13 +217,14 @@ def main() -> None:
         model = co.load_ours(hf, Path(tmp) / "weights.safetensors", config)
     model, hf, px = model.to(args.device), hf.to(args.device), px.to(args.device)
     head = {"bench": "objects", "device": args.device, "config": CONFIGS[args.config]}
-    head |= {"torch": torch.__version__, "cuda": torch.version.cuda, "bf16": args.bf16}
+    bf16 = fast_bf16(args.bf16, args.device)  # a CPU without bf16 instructions runs fp32
+    head |= {"torch": torch.__version__, "cuda": torch.version.cuda, "bf16": bf16}
     if args.device == "cuda":
         head["gpu"] = torch.cuda.get_device_name()
     if args.flops:
         print(json.dumps({**head, "impl": "ours", **flops(model, px, hw)}), flush=True)
     first = args.objects[0]
-    ours = ours_times(model, px, hw, args.objects, args.bf16)
+    ours = ours_times(model, px, hw, args.objects, bf16)
     # ours' lines first: an oracle that fails or runs out of time leaves them printed
     for n, times in ours.items():
         line = figures("ours", n, times, first, ours[first])

@@ -171,8 +171,10 @@ def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
     p.add_argument(
         "--fast",
         action="store_true",
-        help="sam2 engine: run the network in bf16 (about 1.3x faster on CPUs with bf16; "
-        "masks within the bf16 bar of the tests, not bit-identical to the exact default)",
+        help="sam2 engine and SAM 3 concept tracking (not photo surveys): run the network in "
+        "bf16 (faster on GPUs, and SAM 2 about 1.3x on CPUs with bf16; a CPU without bf16 "
+        "stays fp32 with a warning; masks within the bf16 bar of the tests, not bit-identical "
+        "to the exact default)",
     )
 
 

@@ -106,7 +106,8 @@ def batch(
         Frames per ``labels`` chunk (one object per chunk on object stores: raise it to write
         fewer, larger objects).
     fast : bool
-        sam2 engine: the network in bf16, as for :func:`ecoseg.segment`.
+        sam2 engine and SAM 3 concept tracking: the network in bf16, as for
+        :func:`ecoseg.segment`.
     progress : bool
         Print the dashboard link and a campaign progress bar (videos, frames/s, ETA) on stderr.
     fps : float, optional

@@ -153,7 +153,8 @@ def check_network_settings(
 
 
 def check_fast(fast: bool, engine: str) -> None:
-    """Refuse ``fast`` (bf16) for an engine that has no bf16 path.
+    """Refuse ``fast`` (bf16) for an engine that has no bf16 path (the classical motion
+    tracker: it has no network).
 
     Parameters
     ----------
@@ -165,20 +166,21 @@ def check_fast(fast: bool, engine: str) -> None:
     Raises
     ------
     ConfigError
-        ``fast`` for the classical motion tracker or SAM 3 concept tracking.
+        ``fast`` for the classical motion tracker.
 
     Examples
     --------
-    >>> check_fast(True, "sam2")
+    >>> check_fast(True, "sam2"), check_fast(True, "sam3")
+    (None, None)
     >>> check_fast(True, "classical")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ecoseg.errors.ConfigError: fast (--fast, bf16) is for the sam2 engine's network; ...
+    ecoseg.errors.ConfigError: fast (--fast, bf16) is for the networks (sam2 engine, SAM 3 ...
     """
-    if fast and engine != "sam2":
+    if fast and engine not in ("sam2", "sam3"):
         raise ConfigError(
-            f"fast (--fast, bf16) is for the sam2 engine's network; the {engine} engine has no "
-            "bf16 path"
+            "fast (--fast, bf16) is for the networks (sam2 engine, SAM 3 concept tracking); "
+            f"the {engine} engine has no bf16 path"
         )
 
 

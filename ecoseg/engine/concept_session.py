@@ -19,6 +19,12 @@ backward pass of the prompted objects alone (run first, from that frame down to 
 label images are kept compressed, a few kB a frame, until the forward pass merges them with
 the concept tracks'; a pixel goes to the object with the higher tracker score).
 
+``fast=True`` runs the network (backbone, detector, tracker) under bf16 autocast as
+:func:`ecoseg.segment`'s ``fast`` does for SAM 2 (:func:`~ecoseg.engine._runtime.fast_bf16`:
+fp32 with a ``SlowBf16Warning`` on a CPU without bf16 instructions); the rules decide on float32
+copies of its outputs (:mod:`ecoseg.engine.concept_tracker`). The default is exact fp32, on the
+CPU and on CUDA.
+
 Every track carries its concept as class: ``objects[id] = {"class": name, "source":
 "concept", "class_source": "concept", "class_probability": detection score}``; prompted
 objects keep their id and class (``"source": "prompt"``, ``"class_source": "prompt"``, or
@@ -27,7 +33,8 @@ objects keep their id and class (``"source": "prompt"``, ``"class_source": "prom
 Exports
 -------
 ConceptRun
-    ``ConceptRun(model, video, concepts, settings=None, tokenizer=None, objects=None)``;
+    ``ConceptRun(model, video, concepts, settings=None, tokenizer=None, objects=None,
+    fast=False)``;
     ``run(cancel=None)``
     yields results in frame order; ``objects`` describes every track seen so far.
 track_concepts
@@ -46,6 +53,7 @@ import torch
 from ecoseg.engine._runtime import (
     FrameEncoder,
     as_video,
+    fast_bf16,
     frames_in_order,
     is_cancelled,
     prefetch,
@@ -104,6 +112,10 @@ class ConceptRun:
     objects : Prompts, optional
         SAM 2-style object prompts tracked with the concepts (its ``objects``; its concepts
         are ignored).
+    fast : bool
+        The network under bf16 autocast on any device (see the module docstring); on a CPU
+        without bf16 instructions it stays fp32 with a ``SlowBf16Warning``. ``autocast``
+        says what runs.
     """
 
     def __init__(
@@ -115,6 +127,7 @@ class ConceptRun:
         *,
         tokenizer: Callable | None = None,
         objects: Prompts | None = None,
+        fast: bool = False,
     ):
         self.model = model
         self.video = as_video(video)
@@ -131,6 +144,8 @@ class ConceptRun:
                         f"(0..{n - 1})"
                     )
         self.concepts = list(validate_concepts(self.concepts, self.video.width, self.video.height))
+        #: whether the network runs under bf16 autocast
+        self.autocast = fast_bf16(fast, model.device)
         self.tracker = ConceptTracker(
             model,
             self.concepts,
@@ -139,6 +154,7 @@ class ConceptRun:
             self.settings,
             tokenizer=tokenizer,
             first_id=max(self.prompts.object_ids, default=0) + 1,
+            autocast=self.autocast,
         )
         self.encoder = FrameEncoder(model, model.device, fn=model.encode_image)
         self.objects: dict[int, dict] = {
@@ -158,17 +174,26 @@ class ConceptRun:
         cfg = self.model.config
         return preprocess(image, self.model.image_size, cfg.image_mean, cfg.image_std)
 
+    def _encode(self, index: int, pixels: torch.Tensor):
+        """The backbone output of a frame (``index``: the encoder's cache key)."""
+        with self.tracker.amp():
+            return self.encoder(index, pixels=pixels)
+
+    def _tracker_features(self, vision):
+        with self.tracker.amp():
+            return self.model.tracker_features(vision)
+
     def _prepare(self) -> dict:
         """Pool the exemplars; the tracker features of the prompted frames."""
         exemplar_frames = set(self.tracker.exemplar_frames())
         prompt_frames = set(self.prompts.frames())
         feats = {}
         for f in sorted(exemplar_frames | prompt_frames):
-            vision = self.encoder(-1 - f, pixels=self._pixels(self.video.read(f).image))
+            vision = self._encode(-1 - f, self._pixels(self.video.read(f).image))
             if f in exemplar_frames:
                 self.tracker.add_exemplars(f, vision)
             if f in prompt_frames:
-                feats[f] = self.model.tracker_features(vision)
+                feats[f] = self._tracker_features(vision)
         return feats
 
     def _track_backward(self, first: int, feats: dict, cancel, progress=None) -> bool:
@@ -179,13 +204,15 @@ class ConceptRun:
             self.model.tracker, len(self.video), hw, self.model.config.mask_interpolation_size
         )
         tracker.fill_hole_area = self.settings.fill_hole_area
-        for f in sorted(feats, reverse=True):
-            tracker.add_prompts(f, self.prompts.at(f), feats[f])
+        with self.tracker.amp():
+            for f in sorted(feats, reverse=True):
+                tracker.add_prompts(f, self.prompts.at(f), feats[f])
         for frame in frames_in_order(self.video, first - 1, -1, True):
             if is_cancelled(cancel):
                 return False
-            vision = self.encoder(frame.index, pixels=self._pixels(frame.image))
-            out = tracker.track(frame.index, self.model.tracker_features(vision), reverse=True)
+            vision = self._encode(frame.index, self._pixels(frame.image))
+            with self.tracker.amp():
+                out = tracker.track(frame.index, self._tracker_features(vision), reverse=True)
             up = torch.nn.functional.interpolate(
                 out.mask_logits.float(), size=hw, mode="bilinear", align_corners=False
             )[:, 0]
@@ -232,7 +259,7 @@ class ConceptRun:
                     for f in sorted(feats, reverse=True):  # SAM 2's order: latest first
                         self.tracker.add_objects(f, self.prompts.at(f), feats[f])
                     feats = {}
-                vision = self.encoder(index, pixels=px)
+                vision = self._encode(index, px)
                 step = self.tracker.step(index, vision)
                 self._describe(step)
                 held.append((step, time))

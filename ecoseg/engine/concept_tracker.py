@@ -17,6 +17,12 @@ Objects prompted SAM 2-style (clicks, boxes, masks; :meth:`ConceptTracker.add_ob
 tracked in the same batched pass, with concept index
 :data:`~ecoseg.engine.concept_rules.PROMPTED`; the concept rules leave them alone.
 
+With ``autocast`` (:func:`ecoseg.segment`'s ``fast``) the network runs under bf16 autocast
+(:func:`~ecoseg.engine._runtime.bf16_autocast`) and only the network: every output that a
+rule decides on (detection scores and masks, tracker mask and score logits) is cast to float32
+where it leaves the network, and the rules (thresholds, NMS, association IoUs, suppression)
+run outside autocast, so no decision is taken on bf16 sums.
+
 The tracker keeps what it attends to only: conditioning frames beyond the
 ``max_cond_frames_in_attn`` most recent ones are dropped once out of the memory window, so
 memory stays flat over an hour of video with periodic re-prompting.
@@ -39,6 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ecoseg.engine._runtime import bf16_autocast
 from ecoseg.engine.concept_rules import (
     NO_OBJECT_LOGIT,
     PROMPTED,
@@ -303,6 +310,10 @@ class ConceptTracker:
         ``list of str -> (B, 32) int ids``; default ``model.tokenizer``.
     first_id : int
         Id of the first concept track (above every prompted object's id).
+    autocast : bool
+        Run the network (backbone aside: the caller encodes frames) under bf16 autocast; its
+        outputs are cast to float32 before any rule uses them (see the module docstring).
+        Default: exact fp32.
 
     Notes
     -----
@@ -321,6 +332,7 @@ class ConceptTracker:
         *,
         tokenizer: Callable | None = None,
         first_id: int = 1,
+        autocast: bool = False,
     ):
         if not concepts:
             raise PromptError("concept tracking needs at least one concept (text or exemplars)")
@@ -329,6 +341,7 @@ class ConceptTracker:
         self.settings = settings or ConceptSettings()
         self.video_size = (int(video_size[0]), int(video_size[1]))
         self.num_frames = int(num_frames)
+        self.autocast = bool(autocast)
         self.tracker = ConceptVideoTracker(
             model.tracker, num_frames, video_size, model.config.mask_interpolation_size
         )
@@ -341,6 +354,10 @@ class ConceptTracker:
             if not c.exemplars:
                 self._prompts[i] = self._text[i]
 
+    def amp(self):
+        """The network's precision: bf16 autocast with ``autocast``, else a no-op context."""
+        return bf16_autocast(self.autocast, self.model.device)
+
     # -- prompts --------------------------------------------------------------------------
     @torch.inference_mode()
     def _encode_texts(self) -> list[tuple[Tensor, Tensor]]:
@@ -351,7 +368,8 @@ class ConceptTracker:
             )
         texts = [c.name for c in self.concepts]
         ids = torch.as_tensor(np.asarray(self.tokenizer(texts)), device=self.model.device)
-        enc = self.model.encode_text(ids)
+        with self.amp():
+            enc = self.model.encode_text(ids)
         return [(enc.features[i : i + 1], enc.mask[i : i + 1].bool()) for i in range(len(texts))]
 
     def prompt_tokens(self, concept: int) -> tuple[Tensor, Tensor] | None:
@@ -389,7 +407,8 @@ class ConceptTracker:
                 box_labels=[[int(e.label) for e in boxes]],
                 device=self.model.device,
             )
-            tokens, valid = det.geometry_encoder(geo, vision.fpn[:3][-1], vision.pos[:3][-1])
+            with self.amp():
+                tokens, valid = det.geometry_encoder(geo, vision.fpn[:3][-1], vision.pos[:3][-1])
             self._pooled[i][int(frame)] = (tokens, valid)
             if len(self._pooled[i]) == len(c.exemplar_frames):
                 text, text_valid = self._text[i]
@@ -417,7 +436,8 @@ class ConceptTracker:
                     f"({book.next_id})"
                 )
             book.concept[oid], book.det_score[oid] = PROMPTED, 1.0
-        self.tracker.add_prompts(frame, list(prompts), feats)
+        with self.amp():
+            self.tracker.add_prompts(frame, list(prompts), feats)
 
     # -- detection ------------------------------------------------------------------------
     @torch.inference_mode()
@@ -436,7 +456,8 @@ class ConceptTracker:
             from ecoseg.sam3.geometry import GeometryPrompt
 
             empty = GeometryPrompt.from_lists(batch_size=1, device=self.model.device)
-            cls, cls_valid = self.model.detector.geometry_encoder(empty, fpn[-1], pos[-1])
+            with self.amp():
+                cls, cls_valid = self.model.detector.geometry_encoder(empty, fpn[-1], pos[-1])
             for i, c in enumerate(self.concepts):
                 if not c.exemplars:
                     text, valid = prompts[i]
@@ -451,13 +472,14 @@ class ConceptTracker:
         for members in by_len.values():
             tokens = torch.cat([prompts[i][0] for i in members])
             valid = torch.cat([prompts[i][1] for i in members])
-            out = self.model.detector.decode(fpn, pos, tokens, valid)
-            scores = out.scores.float()
+            with self.amp():
+                out = self.model.detector.decode(fpn, pos, tokens, valid)
+            scores, masks = out.scores.float(), out.masks.float()  # decided on in float32
             for j, i in enumerate(members):
-                keep = nms_keep(scores[j], out.masks[j], s.score_threshold, s.nms_iou)
+                keep = nms_keep(scores[j], masks[j], s.score_threshold, s.nms_iou)
                 keep &= scores[j] > s.score_threshold
                 idx = torch.nonzero(keep)[:, 0]
-                per_concept[i] = (out.masks[j, idx], scores[j, idx])
+                per_concept[i] = (masks[j, idx], scores[j, idx])
         masks = [per_concept[i][0] for i in range(len(self.concepts))]
         scores = [per_concept[i][1] for i in range(len(self.concepts))]
         concepts = [torch.full((len(x),), i, dtype=torch.long) for i, x in enumerate(scores)]
@@ -471,9 +493,11 @@ class ConceptTracker:
         book = self.book
         if detect is None:
             detect = t % s.detect_every == 0
-        feats = self.model.tracker_features(vision)
         # 1. propagate every tracked object together (memories written later)
-        ids, trk_logits, trk_scores = self.tracker.predict(t, feats)
+        with self.amp():
+            feats = self.model.tracker_features(vision)
+            ids, trk_logits, trk_scores = self.tracker.predict(t, feats)
+        trk_logits, trk_scores = trk_logits.float(), trk_scores.float()  # decided on in float32
         prompted_here = {i for i in ids if t in self.tracker.objects[i].cond}
         raw_logits = trk_logits[:, 0].clone()
         trk_logits = remove_specks(trk_logits, s.fill_hole_area)[:, 0]
@@ -524,9 +548,10 @@ class ConceptTracker:
             present = (memory_masks > 0).flatten(1).any(1, keepdim=True)
             mem_scores = torch.where(present, 10.0, -10.0).to(memory_masks.dtype)
             keep = [k for k, i in enumerate(ids) if i not in prompted_here]
-            self.tracker.remember(
-                t, feats, [ids[k] for k in keep], memory_masks[keep], mem_scores[keep]
-            )
+            with self.amp():
+                self.tracker.remember(
+                    t, feats, [ids[k] for k in keep], memory_masks[keep], mem_scores[keep]
+                )
         # 4. start new tracks from their detections' masks, remove the removed ones
         if new_ids:
             binary = (new_masks >= s.mask_input_threshold).float()[:, None]
@@ -536,10 +561,12 @@ class ConceptTracker:
                 high = upsample_logits(
                     raw_logits[rows][:, None], (self.tracker.model.image_size,) * 2
                 )
-                self.tracker.remember(
-                    t, feats, again, high, trk_scores[rows][:, None], binarize=True
-                )
-            self.tracker.start(t, feats, new_ids, binary, multimask=s.mask_prompt_multimask)
+                with self.amp():
+                    self.tracker.remember(
+                        t, feats, again, high, trk_scores[rows][:, None], binarize=True
+                    )
+            with self.amp():
+                self.tracker.start(t, feats, new_ids, binary, multimask=s.mask_prompt_multimask)
         for oid in removed:
             if oid in self.tracker.objects:
                 self.tracker.remove_object(oid)

@@ -127,10 +127,12 @@ def segment(
         forward ``propagate_in_video``). The backward pass needs a temporary store of a few
         kB per frame beside ``out`` (local paths) or in the system's temporary folder.
     fast : bool
-        sam2 engine (also with ``auto``): run the network under bf16 autocast on any device
-        (on a CPU with AVX-512 bf16 or AMX about 1.3x the fp32 speed; docs/performance.md).
-        The masks stay within the bf16 bar of the oracle tests but are not bit-identical to
-        the default's (exact fp32 on the CPU; CUDA runs bf16 either way). On a CPU without
+        sam2 engine (also with ``auto``) and SAM 3 concept tracking: run the network under bf16
+        autocast on any device (SAM 2 on a CPU with AVX-512 bf16 or AMX: about 1.3x the fp32
+        speed; docs/performance.md). The masks stay within the bf16 bar of the oracle tests
+        but are not bit-identical to the default's (sam2: exact fp32 on the CPU, CUDA runs
+        bf16 either way; SAM 3: exact fp32 on every device; its rules decide on float32
+        copies of the network's outputs, docs/concepts.md). On a CPU without
         bf16 instructions (AVX-512 BF16 or AMX), where bf16 runs several times slower, the
         run stays fp32 with a ``SlowBf16Warning``. Recorded in the provenance
         (``parameters["fast"]``, when bf16 ran); a store resumes only with the same setting.
@@ -168,7 +170,6 @@ def segment(
             f"{short_repr(progress)}"
         )
     if str(model).startswith("sam3") or concepts:
-        check_fast(fast, "sam3")
         return _segment_concepts(**locals())
     reader = as_reader(video, fps=fps)
     prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
@@ -400,6 +401,7 @@ def _segment_concepts(
     cancel,
     concepts,
     detect_every,
+    fast,
     **ignored,
 ) -> str:
     """:func:`segment` with ``model="sam3"``: track every instance of the concepts.
@@ -435,6 +437,9 @@ def _segment_concepts(
     prompts = prompts.validate(reader.width, reader.height, len(reader), source=source)
     settings = ConceptSettings.from_params(params, detect_every)
     run_device = resolve_device(device)
+    from ecoseg.engine._runtime import fast_bf16
+
+    fast = fast_bf16(fast, run_device)  # a CPU without bf16 instructions stays fp32
     provenance = {
         "video": reader.record(),
         "engine": "sam3-concepts",
@@ -442,6 +447,8 @@ def _segment_concepts(
         "prompts": prompts.to_dict(),
         "created": _created(),
     }
+    if fast:  # absent when off: stores made before the setting existed resume unchanged
+        provenance["parameters"]["fast"] = True
     check_overwrite(out, resume or overwrite, error=StoreError)
     from ecoseg.store import check_no_writer
 
@@ -482,6 +489,7 @@ def _segment_concepts(
         settings,
         tokenizer=concept_tokenizer(model, pretrained or checkpoint is not None),
         objects=prompts,
+        fast=fast,
     )
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
     try:

@@ -416,11 +416,11 @@ def requested_settings(
                 record["auto"] = True
             else:
                 record["backward"] = bool(options.get("backward", True))
-            if options.get("fast") and not _fp32_cpu(made):
-                params["fast"] = True
             record["parameters"] = params
             size = get_variant(model, options.get("image_size")).image_size
     if record["engine"] != "classical":
+        if options.get("fast") and not _fp32_cpu(made):  # recorded when bf16 ran
+            record["parameters"] = {**record["parameters"], "fast": True}
         record["model"] = model_record(
             model, options.get("checkpoint"), options.get("pretrained", True), size
         )

@@ -64,7 +64,7 @@ class Job:
     model, checkpoint, pretrained, image_size, device
         As for :func:`ecoseg.sam2.build` (``"sam3"``: :func:`ecoseg.sam3.build`).
     fast : bool
-        ``"sam2"``: the network in bf16 (:func:`ecoseg.segment`'s ``fast``).
+        ``"sam2"`` and ``"sam3"``: the network in bf16 (:func:`ecoseg.segment`'s ``fast``).
     start : int
         First frame whose masks are reported (the classical tracker still reads from frame 0).
     stop : int, optional
@@ -410,7 +410,8 @@ def _sam3_results(job: Job, reader) -> Iterator[Any]:
         device=job.device,
     )
     tokenizer = concept_tokenizer(job.model, job.pretrained or job.checkpoint is not None)
-    run = ConceptRun(net, reader, job.concepts, settings, tokenizer=tokenizer)
+    fast = _fast(job, net.device)
+    run = ConceptRun(net, reader, job.concepts, settings, tokenizer=tokenizer, fast=fast)
     job.objects = run.objects  # the same dict: the widget sees tracks as they start
     return run.run(cancel=job.cancel)
 

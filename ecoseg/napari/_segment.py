@@ -134,8 +134,9 @@ class SegmentWidget(QWidget):
         self.device_combo.addItem("cuda", "cuda")
         self.fast_check = QCheckBox("fast (bf16)")
         self.fast_check.setToolTip(
-            "SAM 2: run the network in bf16, about 1.3x faster on CPUs with bf16 support; the "
-            "masks are close to, not bit-identical with, the exact default's"
+            "SAM 2 and SAM 3: run the network in bf16 (faster on GPUs and on CPUs with bf16 "
+            "support; a CPU without it stays fp32); the masks are close to, not bit-identical "
+            "with, the exact default's"
         )
 
         self.object_spin = QSpinBox()

@@ -57,7 +57,7 @@ class VideoSpec:
     detect_every : int
         ``"sam3"``: the concept detector runs on every N-th frame.
     fast : bool
-        ``"sam2"``: the network in bf16 (:func:`ecoseg.segment`'s ``fast``).
+        ``"sam2"`` and ``"sam3"``: the network in bf16 (:func:`ecoseg.segment`'s ``fast``).
     auto : bool
         ``"sam2"`` without prompts: automatic discovery (``ecoseg segment --auto``; ``params``
         are discovery's settings).

@@ -145,6 +145,19 @@ def test_other_sam3_concepts_or_settings_are_not_skipped(video, tmp_path):
     assert "the model settings differ" in _error(model)
 
 
+@pytest.mark.slow
+def test_sam3_fast_is_compared_as_the_store_records_it(video, tmp_path, monkeypatch):
+    """SAM 3 concept tracking takes --fast: a bf16 store is skipped with --fast only."""
+    pytest.importorskip("torch")
+    monkeypatch.setattr("ecoseg.engine._runtime.cpu_has_bf16", lambda: True)  # any machine
+    run = dict(concepts=["parrotfish"], **{**CONCEPT, "image_size": 112})
+    out = tmp_path / "out"
+    assert _run(video, out, fast=True, **run)["status"].tolist() == ["done"]
+    assert MaskStore.open(out / "reef.zarr").provenance["parameters"]["fast"] is True
+    assert _skipped(_run(video, out, fast=True, **run))
+    assert "(fast: True in the store, not set now)" in _error(_run(video, out, **run))
+
+
 def test_an_image_folder_at_another_rate_is_not_skipped(video, tmp_path):
     """--fps of image folders was not compared: a re-run at another rate kept stores whose
     times were the old rate's."""

@@ -260,7 +260,7 @@ def run_cli(capsys, *args):
             "./none: prompts folder not",
         ),
         (["north.mp4", "--prompts-dir", "north.mp4"], "north.mp4: exists and is not a folder"),
-        (["north.mp4", "--fast"], "fast (--fast, bf16) is for the sam2 engine's network"),
+        (["north.mp4", "--fast"], "fast (--fast, bf16) is for the networks (sam2 engine, SAM 3"),
         (["north.mp4", "--model", "sam2.1-large"], "--model is for the sam2 engine's network"),
         (["north.mp4", "--auto", "--checkpoint", "w.pt"], "w.pt: checkpoint file not found"),
         (["north.mp4", "--concepts", "a", "--checkpoint", "w.pt"], "w.pt: checkpoint file"),

@@ -87,7 +87,7 @@ def setup(tmp_path_factory):
     return images, ours, box, truth
 
 
-def _ours(model, images, box, thresholds=THRESHOLDS, **changes):
+def _ours(model, images, box, thresholds=THRESHOLDS, fast=False, **changes):
     settings = ConceptSettings(
         fill_hole_area=0,
         nms_iou=0.0,
@@ -97,7 +97,7 @@ def _ours(model, images, box, thresholds=THRESHOLDS, **changes):
         **{**thresholds, **changes},
     )
     concept = Concept(TEXT, (Exemplar(0, tuple(box)),))
-    run = ConceptRun(model, images, [concept], settings, tokenizer=co.tokenize)
+    run = ConceptRun(model, images, [concept], settings, tokenizer=co.tokenize, fast=fast)
     out = {}
     for r in run.run():
         labels = r.label_image()
@@ -105,8 +105,13 @@ def _ours(model, images, box, thresholds=THRESHOLDS, **changes):
     return out, run.objects
 
 
-def _compare(ours: dict, truth: dict) -> tuple[bool, str]:
-    """Same objects on every frame under one id matching, IoU >= 0.99 each."""
+def _compare(
+    ours: dict, truth: dict, min_iou: float = 0.99, noise: dict | None = None
+) -> tuple[bool, str]:
+    """Same objects on every frame under one id matching, IoU >= ``min_iou`` each; with
+    ``noise`` (the oracle's output in another precision), a mask below ``min_iou`` may still
+    differ from the oracle's by twice the pixels the oracle's own masks differ between the
+    two precisions (+2): ours and the oracle each round about as far from the exact masks."""
     if sorted(ours) != sorted(truth):
         return False, f"frames {sorted(ours)} vs {sorted(truth)}"
     ids_ours = sorted({i for f in ours.values() for i in f})
@@ -124,7 +129,12 @@ def _compare(ours: dict, truth: dict) -> tuple[bool, str]:
             union = (m | ref).sum()
             iou = (m & ref).sum() / union if union else 1.0  # both empty: the same mask
             worst = min(worst, iou)
-            if iou < 0.99:
+            if iou < min_iou and noise is not None:
+                other = noise.get(t, {}).get(match[i])
+                own = (ref ^ other).sum() if other is not None else -1
+                if (m ^ ref).sum() <= 2 * own + 2:
+                    continue
+            if iou < min_iou:
                 return False, f"frame {t}, object {i}: mask IoU {iou:.4f}"
     return True, f"{len(ids_truth)} tracks, worst IoU {worst:.4f}"
 
@@ -234,10 +244,10 @@ def entering(request, micro):
     return name, images, model, box, cache[name]
 
 
-def _ours_mid(name, model, images, box, **changes):
+def _ours_mid(name, model, images, box, fast=False, **changes):
     # the port labels tracked masks with shifted ids on frames where tracks are removed
     changes = {"shift_ids_on_removal": True, **SCENARIOS[name], **changes}
-    return _ours(model, images, box, MID_THRESHOLDS, **changes)
+    return _ours(model, images, box, MID_THRESHOLDS, fast, **changes)
 
 
 def test_tracks_starting_mid_clip_equal_transformers(entering):
@@ -286,3 +296,61 @@ def test_the_port_shifts_ids_on_frames_where_tracks_are_removed(entering):
     ok, why = _compare(ours, truth)
     assert ok == (name == "births"), why
     print(f"{name}: without shift_ids_on_removal: {why}")
+
+
+# -- bf16: ours with fast=True, the port under CPU bf16 autocast --------------------------------
+
+#: the first frames of the mid-clip clip, up to the big fish's entry (emulated bf16 is slow)
+BF16_FRAMES = ENTER + 1
+#: the bf16 bar of the SAM 2 oracle tests (tests/sam2/test_oracle_image.py)
+BF16_IOU = 0.98
+
+
+@pytest.fixture(scope="module")
+def bf16_truth(micro):
+    """The first frames, the port's output on them under CPU bf16 autocast and in fp32
+    (default hot start: the ``entering`` runs may have left the removal run's settings on the
+    port)."""
+    hf, model, images, box, _ = micro
+    images = images[:BF16_FRAMES]
+    settings = {ORACLE_NAMES.get(k, "assoc_iou_thresh"): v for k, v in MID_THRESHOLDS.items()}
+    settings.update({v: getattr(ConceptSettings(), k) for k, v in ORACLE_HOTSTART.items()})
+    settings["fill_hole_area"] = 0
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        truth = co.run_oracle(
+            hf, images, TEXT, exemplar=(0, box), settings=settings, size=model.image_size
+        )
+    exact = co.run_oracle(
+        hf, images, TEXT, exemplar=(0, box), settings=settings, size=model.image_size
+    )
+    return images, truth, exact
+
+
+def test_bf16_tracks_equal_transformers_under_bf16_autocast(micro, bf16_truth, monkeypatch):
+    """``fast=True`` (the network under bf16 autocast, the rules on float32 copies of its
+    outputs) against the port run entirely under bf16 autocast: the same tracks, mask IoU >=
+    0.98 per object and frame where bf16's own noise allows it (see :func:`_compare`); the
+    same with 5 % noise on our weights must fail.
+
+    At this size bf16 moves masks by more than the 0.98 bar: the port's own bf16 masks are
+    at IoU 0.965 and 0.976 from its fp32 ones on two masks of ~900 px (measured), ours
+    0.960 and 0.980 from the port's bf16 ones there, so a flat 0.98 would fail the port
+    against itself; masks of a few pixels differ by a few pixels either way."""
+    monkeypatch.setattr("ecoseg.engine._runtime.cpu_has_bf16", lambda: True)  # emulated here
+    _, model, _, box, _ = micro
+    images, truth, exact = bf16_truth
+    ours, _ = _ours_mid("births", model, images, box, fast=True)
+    ok, why = _compare(ours, truth, BF16_IOU, noise=exact)
+    assert ok, why
+    flat = _compare(ours, truth, BF16_IOU)[1]
+    own = _compare(truth, exact, BF16_IOU)[1]
+    first = _births(ours)
+    assert len(first) >= 2 and max(first.values()) > 0, first  # tracks start after frame 0
+    print(
+        f"bf16 tracks equal transformers' bf16 on {BF16_FRAMES} frames: {why} (flat 0.98: "
+        f"{flat}; the port's bf16 against its fp32: {own})"
+    )
+    bad, _ = _perturbed(model, lambda: _ours_mid("births", model, images, box, fast=True))
+    ok, why = _compare(bad, truth, BF16_IOU, noise=exact)
+    assert not ok, why
+    print(f"bf16: perturbed weights caught: {why}")

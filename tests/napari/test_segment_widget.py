@@ -192,7 +192,7 @@ def test_fast_runs_sam2_in_bf16_and_is_refused_elsewhere(widget, qtbot, monkeypa
     assert w.frames_done == 3 and calls and all(calls)
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
     w.run()
-    assert w.status.text().startswith("error: fast (--fast, bf16) is for the sam2 engine")
+    assert w.status.text().startswith("error: fast (--fast, bf16) is for the networks")
     assert w._worker is None
 
 
@@ -344,6 +344,42 @@ def test_sam3_find_by_name_and_example_streams_concept_tracks(widget, qtbot, tmp
     with MaskStore.open(out) as store:
         saved = {o["id"]: o for o in store.objects}
     assert {saved[i]["class_source"] for i in ids} == {"concept"}
+
+
+@pytest.mark.parametrize("has_bf16", [True, False])
+def test_sam3_job_runs_fast_as_segment_does(monkeypatch, has_bf16):
+    """*fast (bf16)* reaches SAM 3 concept tracking; on a CPU without bf16 it runs fp32 and
+    the reason goes to the job's notices (the widget shows them)."""
+    pytest.importorskip("torch")
+    from ecoseg.engine import concept_tracker
+    from ecoseg.napari._jobs import Job
+    from ecoseg.prompts import Concept
+    from ecoseg.sample import sample
+
+    calls = []
+    real = concept_tracker.bf16_autocast
+
+    def spy(enabled, device):
+        calls.append(bool(enabled))
+        return real(enabled, device)
+
+    monkeypatch.setattr(concept_tracker, "bf16_autocast", spy)
+    monkeypatch.setattr("ecoseg.engine._runtime.cpu_has_bf16", lambda: has_bf16)
+    job = Job(
+        str(sample().video),
+        engine="sam3",
+        model="sam3-reduced",
+        pretrained=False,
+        image_size=112,
+        device="cpu",
+        concepts=(Concept("parrotfish"),),
+        params=dict(CONCEPT_PARAMS),
+        fast=True,
+        stop=1,
+    )
+    assert [u.index for u in run_job(job)] == [0]
+    assert calls and all(c is has_bf16 for c in calls)
+    assert any("fast (bf16) ignored" in n for n in job.notices) is (not has_bf16)
 
 
 def test_sam3_needs_something_to_find(widget):

@@ -178,10 +178,16 @@ def reference_roi_align(features, boxes, output_size, *args, **kwargs):
 
     Stands in for ``torchvision.ops.roi_align``, which transformers' geometry encoder calls:
     torchvision's compiled ops do not load against this torch, so the oracle gets this direct
-    transcription of the algorithm (a different code path from our separable one).
+    transcription of the algorithm (a different code path from our separable one). Under
+    autocast it computes in float32 and returns the features' dtype, as torchvision's
+    autocast kernel of ``roi_align`` does.
     """
     import math
 
+    if torch.is_autocast_enabled(features.device.type):
+        with torch.autocast(features.device.type, enabled=False):
+            pooled = reference_roi_align(features.float(), boxes, output_size, *args, **kwargs)
+        return pooled.to(features.dtype)
     out = []
     for b, per_image in enumerate(boxes):
         feat = features[b]

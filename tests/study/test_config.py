@@ -86,7 +86,7 @@ def _study_text(videos: str, top: str = "") -> str:
             "image_size (--image-size) applies to the sam2 and sam3 engines; the classical",
         ),
         (_study_text("- path: v.mp4\n  fast: quickly\n"), "fast: must be true or false"),
-        (_study_text("- path: v.mp4\n  fast: true\n"), "fast (--fast, bf16) is for the sam2"),
+        (_study_text("- path: v.mp4\n  fast: true\n"), "fast (--fast, bf16) is for the networks"),
         (_study_text("- path: v.mp4\n  params: {bogus: 1}\n"), "params"),
         (_study_text("- path: v.mp4\n  auto: false\n"), "needs a `prompts:` file"),
         (_study_text("- path: v.mp4\n  auto: true\n  engine: classical\n"), "drop `engine"),
