@@ -61,7 +61,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a table written by :func:`ecoseg.measure` (Parquet or CSV) with its ``attrs``.
 
     Parquet files carry their attrs; for a CSV they come from ``tables.json`` beside it, and
-    its :data:`TEXT_COLUMNS` are read as written (a class ``"0123"`` or ``"NA"`` stays text).
+    so do the column types of a CSV of no rows (a header alone reads as text; a store without
+    objects gives such tables); its :data:`TEXT_COLUMNS` are read as written (a class
+    ``"0123"`` or ``"NA"`` stays text).
 
     Class names are read in the one spelling (:func:`~ecoseg.provenance.clean_class_name`:
     Unicode NFC, one space), also from a table an older ecoseg wrote with a name in two
@@ -111,6 +113,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if meta_path.exists():
         meta = json.loads(meta_path.read_text()).get("tables", {}).get(path.stem)
         if meta:
+            if df.empty:  # a header alone reads as text: the types the table was written with
+                dtypes = meta.get("dtypes", {})
+                df = df.astype({c: dtypes[c] for c in df.columns if c in dtypes})
             df.attrs.update(meta.get("attrs", {}))
             df.attrs["units"] = meta.get("units", {})
     if "class" in df.columns:

@@ -117,6 +117,31 @@ def test_csv_text_columns_read_back_as_written(tmp_path):
     assert back["time_s"].tolist() == combined["time_s"].tolist()
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_table_of_no_rows_reads_back_with_the_types_of_one_row(tmp_path, fmt):
+    """A store with frames and no objects gives tables of no rows: their CSV (a header
+    alone) read back with every column of type object, where a table of one row reads
+    back int64, float64 and text. tables.json keeps the types for them."""
+    from ecoseg.measure import TABLES, measure
+    from ecoseg.store import MaskStore
+
+    def measured(name, objects, mask):
+        with MaskStore.create(tmp_path / f"{name}.zarr", height=4, width=4, objects=objects) as s:
+            labels = np.zeros((1, 4, 4), np.uint32)
+            labels[0, 1:3, 1:3] = mask
+            s.append(labels, [0.0])
+            s.mark_complete()
+        return measure(tmp_path / f"{name}.zarr", tmp_path / name)
+
+    empty = measured("empty", [], 0)
+    one = measured("one", [(1, "wrasse", "prompt")], 1)
+    for name in TABLES:
+        assert (len(empty[name]), len(one[name])) == (0, 1), name
+        want = read_table(tmp_path / "one" / f"{name}.{fmt}").dtypes
+        got = read_table(tmp_path / "empty" / f"{name}.{fmt}").dtypes
+        pd.testing.assert_series_equal(got, want, obj=name)
+
+
 def test_combined_tables_warn_of_names_differing_only_in_case_across_videos():
     import warnings
 
