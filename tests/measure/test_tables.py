@@ -235,6 +235,40 @@ def test_a_split_maxn_written_back_in_one_spelling_is_still_found(tmp_path):
         assert read_table(tmp_path / "one" / "maxn.csv")["maxn"].tolist() == [1]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_split_maxn_file_is_rebuilt_from_the_counts_file_beside_it(tmp_path, fmt):
+    """read_table of a maxn file with a name in two spellings kept the rows apart and told
+    the user to measure again, though the counts file measured with it lay beside it (the
+    report rebuilds from counts it is given): it is now rebuilt from that file, which
+    covers it; a counts file that does not cover it (another video) rebuilds nothing."""
+    maxn = pd.DataFrame(
+        {
+            "video": ["a", "a"],
+            "class": [NFC, NFD],
+            "maxn": [2, 1],
+            "frame": [0, 1],
+            "time_s": [0.0, 0.5],
+        }
+    )
+    counts = pd.DataFrame(
+        {
+            "video": ["a"] * 4,
+            "frame": [0, 0, 1, 1],
+            "time_s": [0.0, 0.0, 0.5, 0.5],
+            "class": [NFC, NFD, NFC, NFD],
+            "count": [2, 0, 2, 1],
+        }
+    )
+    write_table(maxn, tmp_path, "maxn", formats=(fmt,))
+    write_table(counts, tmp_path, "counts", formats=(fmt,))
+    with pytest.warns(ClassNameWarning, match=f"maxn.{fmt}: .* rebuilt from the counts table"):
+        got = read_table(tmp_path / f"maxn.{fmt}")
+    assert got.values.tolist() == [["a", NFC, 3, 1, 0.5]]
+    write_table(counts.assign(video="b"), tmp_path, "counts", formats=(fmt,))
+    with pytest.warns(ClassNameWarning, match="kept apart"):
+        assert len(read_table(tmp_path / f"maxn.{fmt}")) == 2
+
+
 def test_a_split_maxn_is_rebuilt_only_from_counts_that_cover_it():
     """one_spelling(maxn, counts=...) makes the rows of one video and name one, its MaxN
     the most counted at once of both spellings; counts without that video or name rebuild
