@@ -19,6 +19,7 @@ from ecoseg.errors import PromptClippedWarning, PromptError
 
 __all__ = [
     "check_concept_names",
+    "check_frame",
     "check_points",
     "click_labels",
     "fit_box",
@@ -123,6 +124,29 @@ def click_labels(value, where: str) -> np.ndarray:
     if labels is None or not is_number(value, "iu") or not np.isin(labels, (0, 1)).all():
         raise PromptError(f"{where}: click labels must be integers 0 or 1, got {shown(value)}")
     return labels.astype(np.int64)
+
+
+def check_frame(frame: int, n_frames: int | None, where: str) -> None:
+    """Refuse a prompt's ``frame`` outside a video of ``n_frames`` frames (``0 <= frame <
+    n_frames``; ``None``: the length is not known, any frame passes). Every route a prompt
+    takes (:meth:`ecoseg.prompts.Prompts.validate`, a session's ``add_prompts``) checks it
+    here.
+
+    Raises
+    ------
+    PromptError
+        The frame is outside the video; ``where`` starts the message.
+
+    Examples
+    --------
+    >>> check_frame(4, 5, "object 1, frame 4")
+    >>> check_frame(5, 5, "object 1, frame 5")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: object 1, frame 5: frame index out of range (video has 5 frames)
+    """
+    if n_frames is not None and not 0 <= frame < n_frames:
+        raise PromptError(f"{where}: frame index out of range (video has {n_frames} frames)")
 
 
 def check_points(points, width: int, height: int, where: str) -> None:

@@ -32,6 +32,7 @@ from ecoseg._checks import check_path_arg
 from ecoseg._paths import read_file_text
 from ecoseg._prompt_values import (
     check_concept_names,
+    check_frame,
     check_points,
     click_labels,
     fit_box,
@@ -272,10 +273,7 @@ frame; cut to [50.0, 10.0, 64.0, 30.0]
             frame_prompts = []
             for p in o.prompts:
                 where = f"{named}object {o.id}, frame {p.frame}"
-                if n_frames is not None and p.frame >= n_frames:
-                    raise PromptError(
-                        f"{where}: frame index out of range (video has {n_frames} frames)"
-                    )
+                check_frame(p.frame, n_frames, where)
                 check_points(p.points, width, height, where)
                 if p.mask is not None and p.mask.shape != (height, width):
                     raise PromptError(
@@ -678,10 +676,7 @@ def validate_concepts(
         exemplars = []
         for e in c.exemplars:
             where = f"{named}concept {c.name!r}, exemplar on frame {e.frame}"
-            if n_frames is not None and e.frame >= n_frames:
-                raise PromptError(
-                    f"{where}: frame index out of range (video has {n_frames} frames)"
-                )
+            check_frame(e.frame, n_frames, where)
             box = fit_box(e.box, width, height, where)
             exemplars.append(e if box is None else Exemplar(e.frame, tuple(box), e.label))
         if all(a is b for a, b in zip(exemplars, c.exemplars)):

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ecoseg._prompt_values import check_points, fit_box
+from ecoseg._prompt_values import check_frame, check_points, fit_box
 from ecoseg.engine._runtime import (
     OUTPUTS,
     FrameEncoder,
@@ -92,11 +92,7 @@ def _check_prompts(prompts, width: int, height: int, n: int):
         return prompts.validate(width, height, n)
     for o in prompts.objects:
         for p in o.prompts:
-            if not 0 <= p.frame < n:
-                raise PromptError(
-                    f"object {o.id}, frame {p.frame}: frame index out of range "
-                    f"(video has {n} frames)"
-                )
+            check_frame(p.frame, n, f"object {o.id}, frame {p.frame}")
     return prompts
 
 
@@ -112,8 +108,7 @@ def _prompts_at(prompts, frame: int) -> list[tuple[int, Any]]:
 def _check_frame_prompts(prompts, frame: int, width: int, height: int, n: int) -> list:
     """``prompts`` checked against the video, boxes past the frame's edge cut to it (with a
     warning, as :meth:`ecoseg.prompts.Prompts.validate` does)."""
-    if not 0 <= frame < n:
-        raise PromptError(f"frame {frame}: frame index out of range (video has {n} frames)")
+    check_frame(frame, n, f"frame {frame}")
     out = []
     for oid, p in prompts:
         check_points(p.points, width, height, f"object {oid}, frame {frame}")

@@ -314,15 +314,18 @@ def summary(path: Any) -> StoreSummary:
     >>> s.video, s.calibration["mm_per_px"]
     ('video.mp4', 25.0)
     """
+    from ecoseg.store import opened_store
+
+    with opened_store(path, open_store) as store:  # one passed in stays open
+        return _summary(store)
+
+
+def _summary(store: Any) -> StoreSummary:
+    """What the open ``store`` holds (see :func:`summary`)."""
     from ecoseg.errors import EcosegError, StoreError
     from ecoseg.measure.regions import class_source_of  # as the tables say it
     from ecoseg.report.read import read_video
-    from ecoseg.store import MaskStore
 
-    if not isinstance(path, MaskStore):
-        with open_store(path) as store:
-            return summary(store)
-    store = path
     text = store.path
     try:
         info = read_video(

@@ -127,7 +127,7 @@ def verify(
     ['...truth.zarr: labels frames 0..5 missing (chunk labels/c/0/0/0)']
     """
     from ecoseg.info.summary import open_store
-    from ecoseg.store import MaskStore
+    from ecoseg.store import opened_store
 
     reader = None
     if video is not None:
@@ -135,10 +135,9 @@ def verify(
 
         reader = open_video(video)  # a video that cannot be opened is the caller's mistake
     try:
-        if not isinstance(path, MaskStore):
-            with open_store(path) as store:  # not a store: a StoreError, the caller's mistake
-                return _problems(store, reader, chunks, progress)
-        return _problems(path, reader, chunks, progress)
+        # not a store: a StoreError, the caller's mistake; one passed in stays open
+        with opened_store(path, open_store) as store:
+            return _problems(store, reader, chunks, progress)
     finally:
         if reader is not None:
             reader.close()

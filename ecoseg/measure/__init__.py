@@ -411,6 +411,8 @@ def _metadata(tables) -> dict:
             name: {
                 "rows": len(df),
                 "units": df.attrs.get("units", {}),
+                # a CSV of no rows says no types: read_table takes them from here
+                "dtypes": {str(c): str(t) for c, t in df.dtypes.items()},
                 "attrs": {k: v for k, v in df.attrs.items() if k != "units"},
             }
             for name, df in tables.items()

@@ -61,15 +61,20 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a table written by :func:`ecoseg.measure` (Parquet or CSV) with its ``attrs``.
 
     Parquet files carry their attrs; for a CSV they come from ``tables.json`` beside it, and
-    its :data:`TEXT_COLUMNS` are read as written (a class ``"0123"`` or ``"NA"`` stays text).
+    so do the column types of a CSV of no rows (a header alone reads as text; a store without
+    objects gives such tables); its :data:`TEXT_COLUMNS` are read as written (a class
+    ``"0123"`` or ``"NA"`` stays text).
 
     Class names are read in the one spelling (:func:`~ecoseg.provenance.clean_class_name`:
     Unicode NFC, one space), also from a table an older ecoseg wrote with a name in two
     spellings (NFC and NFD ``"Ōtaki"``, ``"sea  urchin"``): its rows of ``counts`` and
     ``cover`` for one frame and name are added up (exact: a pixel and a track belong to one
     object); a ``maxn`` table cannot be added up (the most at once of both spellings is not
-    known from it), so it keeps the two rows with a :class:`~ecoseg.errors.ClassNameWarning`
-    naming the file (measure the store again; also when they are already in one spelling).
+    known from it): its two rows of one video and name (also when they are already in one
+    spelling) are rebuilt from the ``counts`` table beside it (``counts.csv`` beside
+    ``maxn.csv``, ``counts.parquet`` beside ``maxn.parquet``; see :func:`one_spelling`) with
+    a :class:`~ecoseg.errors.ClassNameWarning` naming the file, and kept apart with one (measure
+    the store again) where no counts table beside it covers them.
 
     Parameters
     ----------
@@ -98,7 +103,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if not path.exists():
         raise ConfigError(f"{path}: no such table")
     if path.suffix == ".parquet":
-        return one_spelling(pd.read_parquet(path, engine="pyarrow"), path.stem, path)
+        df = pd.read_parquet(path, engine="pyarrow")
+        return one_spelling(df, path.stem, path, counts=_counts_beside(df, path))
     header = pd.read_csv(path, nrows=0).columns
     text = [c for c in header if c in TEXT_COLUMNS]
     df = pd.read_csv(
@@ -111,13 +117,36 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if meta_path.exists():
         meta = json.loads(meta_path.read_text()).get("tables", {}).get(path.stem)
         if meta:
+            if df.empty:  # a header alone reads as text: the types the table was written with
+                dtypes = meta.get("dtypes", {})
+                df = df.astype({c: dtypes[c] for c in df.columns if c in dtypes})
             df.attrs.update(meta.get("attrs", {}))
             df.attrs["units"] = meta.get("units", {})
     if "class" in df.columns:
         df["class"] = df["class"].astype(str)
     if path.stem == "maxn" and "frame" in df.columns:
         df["frame"] = df["frame"].astype("Int64")
-    return one_spelling(df, path.stem, path)
+    return one_spelling(df, path.stem, path, counts=_counts_beside(df, path))
+
+
+def _counts_beside(df: pd.DataFrame, path: Path) -> pd.DataFrame | None:
+    """The counts table beside ``path`` (same folder and format) when ``df`` is a ``maxn``
+    table with two rows of one video and name (:func:`one_spelling` rebuilds them from it);
+    ``None`` for any other table, or when there is none."""
+    beside = path.with_name(f"counts{path.suffix}")
+    if path.stem != "maxn" or not beside.exists() or not _split_names(df):
+        return None
+    return read_table(beside)
+
+
+def _split_names(maxn: pd.DataFrame) -> list[str]:
+    """The class names with two rows of one video (and site, ...) in ``maxn`` once in the one
+    spelling, sorted."""
+    if "class" not in maxn.columns:
+        return []
+    keys = [c for c in META_COLUMNS if c in maxn.columns]
+    spelled = maxn.assign(**{"class": maxn["class"].map(clean_class_name)})
+    return sorted(set(spelled.loc[spelled.duplicated([*keys, "class"], keep=False), "class"]))
 
 
 def unclean_class_names(path: str | os.PathLike) -> list[str]:
@@ -226,7 +255,7 @@ def one_spelling(
         df.attrs = attrs
     if name != "maxn":
         return df
-    split = sorted(set(df.loc[df.duplicated([*keys, "class"], keep=False), "class"]))
+    split = _split_names(df)
     if not split:
         return df
     told = f"an older ecoseg wrote class names in two spellings of one name ({', '.join(split)})"

@@ -14,7 +14,7 @@ decides what such a failure removes (:meth:`MaskStore.discard
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,12 +24,15 @@ __all__ = ["discard_on_failure", "opened_store"]
 
 
 @contextmanager
-def opened_store(store: Any) -> Iterator[MaskStore]:
+def opened_store(
+    store: Any, opener: Callable[[Any], MaskStore] | None = None
+) -> Iterator[MaskStore]:
     """A :class:`MaskStore` from a store object or its location, for a ``with`` block.
 
     A store opened here (read-only) from a path, URL or zarr ``Store`` is closed after the
     block, also when the block fails; a :class:`MaskStore` the caller passed is yielded as is
-    and stays open.
+    and stays open. ``opener`` opens it (default :meth:`MaskStore.open`; ``ecoseg info``'s
+    :func:`~ecoseg.info.summary.open_store` names a damaged store in one line).
 
     Examples
     --------
@@ -50,7 +53,7 @@ def opened_store(store: Any) -> Iterator[MaskStore]:
     >>> mine.closed
     False
     """
-    s = store if isinstance(store, MaskStore) else MaskStore.open(store)
+    s = store if isinstance(store, MaskStore) else (opener or MaskStore.open)(store)
     try:
         yield s
     finally:

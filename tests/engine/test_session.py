@@ -678,6 +678,35 @@ def test_add_prompts_refuses_a_click_that_prompts_validate_refuses(model, clip, 
     assert StreamingSession(model, clip).add_prompts(0, [(3, inside)]).object_ids.tolist() == [3]
 
 
+def test_a_frame_outside_the_video_is_refused_alike_on_every_route(model, clip):
+    """The frame check stood four times (``Prompts.validate`` for objects and for concept
+    exemplars, the session's ``add_prompts``, ``propagate`` of prompts without ``validate``):
+    one check now (``check_frame``), with one message after each route's ``where``."""
+    from types import SimpleNamespace
+
+    from ecoseg._prompt_values import check_frame
+    from ecoseg.prompts import Concept, Exemplar, validate_concepts
+
+    n = len(clip)
+    said = rf"frame index out of range \(video has {n} frames\)$"
+    click = FramePrompt(n, np.array([[10.0, 10.0]]), np.array([1]))
+    with pytest.raises(PromptError, match=rf"^p.json: object 3, frame {n}: {said}"):
+        Prompts((ObjectPrompts(3, "fish", (click,)),)).validate(W, H, n, source="p.json")
+    exemplar = Concept("wrasse", (Exemplar(n, (0, 0, 9, 9)),))
+    with pytest.raises(PromptError, match=rf"^concept 'wrasse', exemplar on frame {n}: {said}"):
+        validate_concepts([exemplar], W, H, n)
+    for frame in (n, -1):
+        with pytest.raises(PromptError, match=rf"^frame {frame}: {said}"):
+            StreamingSession(model, clip).add_prompts(frame, [(3, click)])
+        with pytest.raises(PromptError, match=rf"^here: {said}"):
+            check_frame(frame, n, "here")
+    plain = SimpleNamespace(objects=[SimpleNamespace(id=3, prompts=[click])])  # no validate
+    with pytest.raises(PromptError, match=rf"^object 3, frame {n}: {said}"):
+        next(propagate(model, clip, plain))
+    check_frame(n - 1, n, "here")
+    check_frame(10**6, None, "here")  # the length is not known: any frame
+
+
 def test_segment_resume_does_not_hash_the_checkpoint_again(
     synth_clip, tmp_path, strong, monkeypatch
 ):

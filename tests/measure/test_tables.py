@@ -117,6 +117,31 @@ def test_csv_text_columns_read_back_as_written(tmp_path):
     assert back["time_s"].tolist() == combined["time_s"].tolist()
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_table_of_no_rows_reads_back_with_the_types_of_one_row(tmp_path, fmt):
+    """A store with frames and no objects gives tables of no rows: their CSV (a header
+    alone) read back with every column of type object, where a table of one row reads
+    back int64, float64 and text. tables.json keeps the types for them."""
+    from ecoseg.measure import TABLES, measure
+    from ecoseg.store import MaskStore
+
+    def measured(name, objects, mask):
+        with MaskStore.create(tmp_path / f"{name}.zarr", height=4, width=4, objects=objects) as s:
+            labels = np.zeros((1, 4, 4), np.uint32)
+            labels[0, 1:3, 1:3] = mask
+            s.append(labels, [0.0])
+            s.mark_complete()
+        return measure(tmp_path / f"{name}.zarr", tmp_path / name)
+
+    empty = measured("empty", [], 0)
+    one = measured("one", [(1, "wrasse", "prompt")], 1)
+    for name in TABLES:
+        assert (len(empty[name]), len(one[name])) == (0, 1), name
+        want = read_table(tmp_path / "one" / f"{name}.{fmt}").dtypes
+        got = read_table(tmp_path / "empty" / f"{name}.{fmt}").dtypes
+        pd.testing.assert_series_equal(got, want, obj=name)
+
+
 def test_combined_tables_warn_of_names_differing_only_in_case_across_videos():
     import warnings
 
@@ -208,6 +233,40 @@ def test_a_split_maxn_written_back_in_one_spelling_is_still_found(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ClassNameWarning)
         assert read_table(tmp_path / "one" / "maxn.csv")["maxn"].tolist() == [1]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_split_maxn_file_is_rebuilt_from_the_counts_file_beside_it(tmp_path, fmt):
+    """read_table of a maxn file with a name in two spellings kept the rows apart and told
+    the user to measure again, though the counts file measured with it lay beside it (the
+    report rebuilds from counts it is given): it is now rebuilt from that file, which
+    covers it; a counts file that does not cover it (another video) rebuilds nothing."""
+    maxn = pd.DataFrame(
+        {
+            "video": ["a", "a"],
+            "class": [NFC, NFD],
+            "maxn": [2, 1],
+            "frame": [0, 1],
+            "time_s": [0.0, 0.5],
+        }
+    )
+    counts = pd.DataFrame(
+        {
+            "video": ["a"] * 4,
+            "frame": [0, 0, 1, 1],
+            "time_s": [0.0, 0.0, 0.5, 0.5],
+            "class": [NFC, NFD, NFC, NFD],
+            "count": [2, 0, 2, 1],
+        }
+    )
+    write_table(maxn, tmp_path, "maxn", formats=(fmt,))
+    write_table(counts, tmp_path, "counts", formats=(fmt,))
+    with pytest.warns(ClassNameWarning, match=f"maxn.{fmt}: .* rebuilt from the counts table"):
+        got = read_table(tmp_path / f"maxn.{fmt}")
+    assert got.values.tolist() == [["a", NFC, 3, 1, 0.5]]
+    write_table(counts.assign(video="b"), tmp_path, "counts", formats=(fmt,))
+    with pytest.warns(ClassNameWarning, match="kept apart"):
+        assert len(read_table(tmp_path / f"maxn.{fmt}")) == 2
 
 
 def test_a_split_maxn_is_rebuilt_only_from_counts_that_cover_it():

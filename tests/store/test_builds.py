@@ -128,3 +128,28 @@ def test_a_failed_create_leaves_nothing_even_when_a_gathered_write_lands_late(
         MaskStore.create(path, height=6, width=7)
     time.sleep(0.4)  # long after the slow write would have landed
     assert list(tmp_path.iterdir()) == []
+
+
+def test_opened_store_opens_with_the_opener_given_and_closes_what_it_opened(tmp_path):
+    """ecoseg info's summary and verify kept their own 'open unless given a MaskStore' copy
+    because they open with their own opener (a damaged store named in one line): opened_store
+    takes that opener, calls it only for a location, and closes what it opened, also after an
+    error; a caller's store is neither reopened nor closed."""
+    from ecoseg.store import opened_store
+
+    path = tmp_path / "m.zarr"
+    write_store(path, frames(2, ids=(1,)), times(2))
+    seen = []
+
+    def opener(where):
+        seen.append(where)
+        return MaskStore.open(where)
+
+    with pytest.raises(Boom), opened_store(path, opener) as store:
+        assert store.n_frames == 2
+        raise Boom("a read failed")
+    assert seen == [path] and store.closed
+    with MaskStore.open(path) as mine:
+        with opened_store(mine, opener) as same:
+            assert same is mine
+        assert seen == [path] and not mine.closed
