@@ -380,6 +380,56 @@ def test_the_readme_layout_names_every_subpackage_and_links_every_page():
         assert f"(docs/{page.name})" in pages, f"README's layout links no docs/{page.name}"
 
 
+def unmapped_modules(text: str, package: Path) -> list[str]:
+    """The modules of ``package`` (``__init__`` aside) a map page does not name: a module is
+    named by its path (``store/commit.py``, ``store/commit``) or, on a line that names its
+    package (``store/``), by its name (``commit`` or ``commit.py``); one of the top level by
+    its name alone (``cli``, ``_paths.py``)."""
+    lines = text.splitlines()
+    missing = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        *folders, name = path.relative_to(package).with_suffix("").parts
+        pkg = "/".join(folders)
+        named = re.compile(rf"`{re.escape(name)}(?:\.py)?`")
+        if not pkg:
+            found = bool(named.search(text))
+        else:
+            found = f"{pkg}/{name}.py" in text or f"`{pkg}/{name}`" in text
+            found = found or any(f"`{pkg}/" in line and named.search(line) for line in lines)
+        if not found:
+            missing.append(path.relative_to(package).as_posix())
+    return missing
+
+
+def test_the_architecture_map_names_every_module():
+    """docs/architecture.md is where a newcomer looks a module up: every one is on it."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = unmapped_modules(text, ROOT / "ecoseg")
+    assert not missing, f"docs/architecture.md does not name {missing}: add them to its map"
+
+
+def test_the_store_page_maps_every_store_module():
+    text = (ROOT / "docs" / "store.md").read_text(encoding="utf-8")
+    rows = "\n".join(line for line in text.splitlines() if line.startswith("| `"))
+    missing = [
+        path.name
+        for path in sorted((ROOT / "ecoseg" / "store").glob("*.py"))
+        if path.name != "__init__.py" and f"| `{path.name}` |" not in rows
+    ]
+    assert not missing, f"docs/store.md's package map has no row for {missing}"
+
+
+def test_an_unmapped_module_is_caught(tmp_path):
+    """The map check is not blind: a module the text does not name is reported."""
+    (tmp_path / "store").mkdir()
+    for name in ("cli.py", "store/__init__.py", "store/commit.py", "store/lock.py"):
+        (tmp_path / name).write_text("")
+    text = "`cli.py`; `store/` (`commit`)\nthe `lock` of another package"
+    assert unmapped_modules(text, tmp_path) == ["store/lock.py"]
+
+
 def test_the_bad_input_count_in_reliability_md_is_the_suites():
     """docs/reliability.md states how many bad-input cases the suite has; it is counted."""
     said = re.search(
