@@ -29,20 +29,23 @@ def add_segment(sub) -> None:
         description=(
             "Segment and track organisms in VIDEO into a zarr mask store. The sam2 engine "
             "follows the objects in a prompt file; the classical motion tracker needs no "
-            "prompts and no weights. Default engine: sam2 with --prompts, --prompts-from or "
-            "--auto, else classical."
+            "prompts and no weights; SAM 3 (--model sam3 --concepts NAME ...) finds and tracks "
+            "every instance of named concepts. Default engine: sam2 with --prompts, "
+            "--prompts-from or --auto, else classical."
         ),
     )
     p.add_argument(
         "video",
-        help="video file or folder of numbered images (with --concepts: an image or a folder)",
+        help="video file or folder of numbered images (with --concepts: a video file is tracked; "
+        "an image or a folder of images is segmented photo by photo)",
     )
     p.add_argument("-o", "--out", required=True, help="mask store to write (STORE.zarr)")
     p.add_argument("--prompts", default=None, help="prompt file (JSON)")
     add_engine_options(
         p,
-        concepts_help="SAM 3: find every instance of these concepts in an image or a folder of "
-        "images (one store frame per image, e.g. photo quadrats)",
+        concepts_help="SAM 3: find and track every instance of these concepts through a video "
+        "file, or find them in an image or a folder of images (one store frame per image, "
+        "e.g. photo quadrats)",
     )
     p.add_argument(
         "--score-threshold",
