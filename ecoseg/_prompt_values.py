@@ -20,6 +20,7 @@ from ecoseg.errors import PromptClippedWarning, PromptError
 __all__ = [
     "check_concept_names",
     "check_frame",
+    "check_object_classes",
     "check_points",
     "click_labels",
     "fit_box",
@@ -293,6 +294,22 @@ case or spacing: their tracks would be counted as two species; spell them the sa
             raise PromptError(
                 f"concept {other!r} and {where or 'the class'} {name!r} "
                 f"{_how_alike(other, name)}; spell them the same"
+            )
+
+
+def check_object_classes(objects) -> None:
+    """Refuse two objects whose classes differ only in letter case (``"Parrotfish"``,
+    ``"parrotfish"``): every table would count them as two species. Classes the store spells
+    alike (``"parrotfish "``, ``"Unknown"`` and ``"unknown"``) are one class."""
+    from ecoseg.provenance import clean_class_name
+
+    seen: dict[str, tuple[int, str]] = {}
+    for o in objects:
+        first = seen.setdefault(name_key(o.class_), (o.id, o.class_))
+        if clean_class_name(first[1]) != clean_class_name(o.class_):
+            raise PromptError(
+                f"objects {first[0]} and {o.id}: classes {first[1]!r} and {o.class_!r} differ "
+                "only in case: their tracks would be counted as two species; spell them the same"
             )
 
 

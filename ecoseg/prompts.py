@@ -33,6 +33,7 @@ from ecoseg._paths import read_file_text
 from ecoseg._prompt_values import (
     check_concept_names,
     check_frame,
+    check_object_classes,
     check_points,
     click_labels,
     fit_box,
@@ -199,7 +200,7 @@ class Prompts:
         if len(set(ids)) != len(ids):
             dup = next(i for i in ids if ids.count(i) > 1)
             raise PromptError(f"duplicate object id {dup}")
-        _check_object_classes(objects)
+        check_object_classes(objects)
         if self.concepts:  # a clicked animal's class and a concept name one species alike
             check_concept_names(self.concepts)
             for o in objects:
@@ -457,22 +458,6 @@ frame; cut to [50.0, 10.0, 64.0, 30.0]
         labels = [1] * len(points) if labels is None else list(labels)
         fp = FramePrompt(frame=frame, points=points, labels=labels, box=box)
         return cls((ObjectPrompts(id=id, class_=class_, prompts=(fp,)),))
-
-
-def _check_object_classes(objects) -> None:
-    """Refuse two objects whose classes differ only in letter case (``"Parrotfish"``,
-    ``"parrotfish"``): every table would count them as two species. Classes the store spells
-    alike (``"parrotfish "``, ``"Unknown"`` and ``"unknown"``) are one class."""
-    from ecoseg.provenance import clean_class_name
-
-    seen: dict[str, tuple[int, str]] = {}
-    for o in objects:
-        first = seen.setdefault(name_key(o.class_), (o.id, o.class_))
-        if clean_class_name(first[1]) != clean_class_name(o.class_):
-            raise PromptError(
-                f"objects {first[0]} and {o.id}: classes {first[1]!r} and {o.class_!r} differ "
-                "only in case: their tracks would be counted as two species; spell them the same"
-            )
 
 
 def load_prompts(path: str | Path) -> Prompts:

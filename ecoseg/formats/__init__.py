@@ -47,17 +47,9 @@ from ecoseg._checks import check_path_arg, non_negative_int
 from ecoseg._paths import check_file, check_outside_store, check_text_replaceable
 from ecoseg.errors import FormatError, PromptError
 from ecoseg.formats._annotated import UnannotatedFramesWarning, check_annotated
-from ecoseg.formats._common import (
-    Annotations,
-    Instance,
-    Track,
-    align_frames,
-    check_output,
-    created,
-    file_sha256,
-    read_store,
-    write_store,
-)
+from ecoseg.formats._annotation_model import Annotations, Instance, Track, align_frames
+from ecoseg.formats._files import check_output, created, file_sha256
+from ecoseg.formats._stores import read_store, write_store
 
 __all__ = [
     "FORMATS",
@@ -526,7 +518,7 @@ def to_prompts(ann: Annotations, *, frames: Any = None) -> Any:
     >>> p.classes(), p.frames(), p.at(1)[0][1].box.tolist()
     ({4: 'grouper'}, [1], [5.0, 6.0, 20.0, 30.0])
     """
-    from ecoseg.formats._common import rasterize
+    from ecoseg.formats._painting import rasterize
     from ecoseg.prompts import Prompts
 
     wanted = None if frames is None else {int(f) for f in frames}

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Iterable
 
 from ecoseg.errors import FormatError
-from ecoseg.formats._common import Annotations
+from ecoseg.formats._annotation_model import Annotations
 from ecoseg.provenance import AnnotatedFrames, describe_frames
 
 __all__ = [

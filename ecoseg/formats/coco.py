@@ -35,21 +35,10 @@ import numpy as np
 from ecoseg._version import __version__
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
-from ecoseg.formats._common import (
-    Annotations,
-    Instance,
-    Track,
-    check_rle,
-    created,
-    decode_rle,
-    encode_masks,
-    file_annotations,
-    integer,
-    number,
-    positive_id,
-    read_text,
-    rle_area,
-)
+from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
+from ecoseg.formats._files import created, read_text
+from ecoseg.formats._rle import check_rle, decode_rle, encode_masks, rle_area
+from ecoseg.formats._values import integer, number, positive_id
 
 NAME = "coco"
 KIND = "mask"

@@ -23,15 +23,9 @@ import numpy as np
 
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
-from ecoseg.formats._common import (
-    Annotations,
-    Instance,
-    Track,
-    encode_masks,
-    file_annotations,
-    paint_frame,
-    palette,
-)
+from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
+from ecoseg.formats._painting import paint_frame
+from ecoseg.formats._rle import encode_masks
 
 NAME = "davis"
 KIND = "mask"
@@ -144,3 +138,21 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     return file_annotations(
         path, width, height, tracks, instances, n_frames=max(files) + 1, annotated=annotated
     )
+
+
+def palette() -> np.ndarray:
+    """The 256-colour palette of DAVIS / PASCAL VOC indexed PNGs, (256, 3) uint8.
+
+    Colour ``i`` spreads the bits of ``i`` over the high bits of red, green and blue.
+
+    Examples
+    --------
+    >>> palette()[:4].tolist()
+    [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0]]
+    """
+    idx = np.arange(256)
+    pal = np.zeros((256, 3), np.uint8)
+    for bit in range(8):
+        for channel in range(3):
+            pal[:, channel] |= (((idx >> (3 * bit + channel)) & 1) << (7 - bit)).astype(np.uint8)
+    return pal

@@ -17,16 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ecoseg.errors import FormatError
-from ecoseg.formats._common import (
-    Annotations,
-    Instance,
-    Track,
-    file_annotations,
-    integer,
-    number,
-    positive_id,
-    read_table,
-)
+from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
+from ecoseg.formats._files import read_table
+from ecoseg.formats._values import integer, number, positive_id
 
 NAME = "mot"
 KIND = "box"

@@ -18,16 +18,10 @@ from pathlib import Path
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import coco
-from ecoseg.formats._common import (
-    Annotations,
-    Instance,
-    Track,
-    check_rle,
-    file_annotations,
-    integer,
-    positive_id,
-    read_table,
-)
+from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
+from ecoseg.formats._files import read_table
+from ecoseg.formats._rle import check_rle
+from ecoseg.formats._values import integer, positive_id
 
 NAME = "mots"
 KIND = "mask"

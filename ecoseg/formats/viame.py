@@ -30,17 +30,10 @@ import numpy as np
 
 from ecoseg._version import __version__
 from ecoseg.errors import FormatError
-from ecoseg.formats._common import (
-    Annotations,
-    Instance,
-    Track,
-    decode_rle,
-    file_annotations,
-    integer,
-    number,
-    positive_id,
-    read_table,
-)
+from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
+from ecoseg.formats._files import read_table
+from ecoseg.formats._rle import decode_rle
+from ecoseg.formats._values import integer, number, positive_id
 
 NAME = "viame"
 KIND = "box"

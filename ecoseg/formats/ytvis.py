@@ -31,16 +31,9 @@ from pathlib import Path
 from ecoseg.errors import FormatError
 from ecoseg.formats import coco
 from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
-from ecoseg.formats._common import (
-    Annotations,
-    Instance,
-    Track,
-    file_annotations,
-    integer,
-    number,
-    positive_id,
-    rle_area,
-)
+from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
+from ecoseg.formats._rle import rle_area
+from ecoseg.formats._values import integer, number, positive_id
 
 NAME = "ytvis"
 KIND = "mask"

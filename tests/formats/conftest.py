@@ -6,7 +6,7 @@ import pytest
 from formats_helpers import SAMPLE_TRUTH, SAMPLE_VIDEO
 
 from ecoseg.formats import VideoInfo
-from ecoseg.formats._common import read_store
+from ecoseg.formats._stores import read_store
 
 
 @pytest.fixture(scope="session")

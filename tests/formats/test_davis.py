@@ -11,7 +11,7 @@ import ecoseg
 import ecoseg.cli
 from ecoseg.errors import FormatError, StoreError
 from ecoseg.formats import VideoInfo, export, read_annotations
-from ecoseg.formats._common import palette
+from ecoseg.formats.davis import palette
 from ecoseg.store import MaskStore
 
 # the first colours of the palette DAVIS 2017 ships (PASCAL VOC's)

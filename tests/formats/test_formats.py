@@ -23,7 +23,7 @@ from ecoseg.formats import (
     import_annotations,
     read_annotations,
 )
-from ecoseg.formats._common import read_store
+from ecoseg.formats._stores import read_store
 from ecoseg.store import MaskStore
 
 MASK_FORMATS = ["coco", "ytvis", "mots", "cvat", "davis"]

@@ -1,0 +1,88 @@
+"""The accuracy section: each store evaluated against its ground truth, the headline
+metrics per video and the full results."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ecoseg.errors import EcosegError
+from ecoseg.report._numbers import num
+from ecoseg.report.read import VideoInfo
+
+__all__ = ["accuracy"]
+
+
+_HEADLINE_METRICS = (
+    (("jf", "mean"), "J&F"),
+    (("jf", "j_mean"), "J"),
+    (("jf", "f_mean"), "F"),
+    (("hota", "hota"), "HOTA"),
+    (("hota", "deta"), "DetA"),
+    (("hota", "assa"), "AssA"),
+    (("identity", "idf1"), "IDF1"),
+    (("clear", "mota"), "MOTA"),
+)
+
+
+def accuracy(videos: list[VideoInfo], progress: bool = False) -> dict[str, Any] | None:
+    with_truth = [v for v in videos if v.truth]
+    if not with_truth:
+        return None
+    from ecoseg.metrics import evaluate
+
+    columns = []
+    results = []
+    for v in with_truth:
+        try:
+            metrics = evaluate(v.store_path, v.truth, progress=progress)
+        except EcosegError as exc:
+            results.append((v, None, " ".join(str(exc).split())))
+            continue
+        results.append((v, metrics, None))
+        for path, label in _HEADLINE_METRICS:
+            if _dig(metrics, path) is not None and label not in columns:
+                columns.append(label)
+    rows = []
+    for v, metrics, error in results:
+        cells = []
+        for path, label in _HEADLINE_METRICS:
+            if label in columns:
+                cells.append(num(_dig(metrics, path), 3) if metrics else "")
+        rows.append(
+            {
+                "video": v.name,
+                "truth": v.truth_shown or v.truth,
+                "cells": cells,
+                "error": error,
+                "note": metrics.get("note") if metrics else None,
+                "details": json.dumps(_plain(metrics), sort_keys=True, indent=1)
+                if metrics
+                else None,
+            }
+        )
+    return {"columns": columns, "rows": rows}
+
+
+def _dig(d, path):
+    for k in path:
+        if not isinstance(d, Mapping) or k not in d:
+            return None
+        d = d[k]
+    return float(d) if isinstance(d, int | float) and not isinstance(d, bool) else None
+
+
+def _plain(obj):
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    return obj

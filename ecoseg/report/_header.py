@@ -1,0 +1,74 @@
+"""The top of the report page: its date, subtitle, headline cards and the study block."""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import os
+from pathlib import Path
+
+from ecoseg.report._numbers import duration
+from ecoseg.report.read import VideoInfo
+
+__all__ = ["headline", "report_date", "study_block", "subtitle"]
+
+
+def report_date(videos: list[VideoInfo]) -> dict[str, str] | None:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            t = _dt.datetime.fromtimestamp(int(float(epoch)), _dt.UTC)
+        except (ValueError, OverflowError):
+            t = None
+        if t is not None:
+            return {"label": "Report date", "value": t.strftime("%Y-%m-%d")}
+    created = sorted(str(v.provenance.created or "") for v in videos)
+    created = [c for c in created if c]
+    if created:
+        return {"label": "Masks made", "value": created[-1][:10]}
+    return None
+
+
+def subtitle(videos: list[VideoInfo], sites: list[str]) -> str:
+    hours = sum(v.duration_s for v in videos)
+    n = len(videos)
+    parts = [f"{n} video{'s' if n != 1 else ''}", f"{duration(hours)} of footage"]
+    if sites:
+        parts.insert(1, f"{len(sites)} site{'s' if len(sites) != 1 else ''}")
+    return " · ".join(parts)
+
+
+def headline(videos, tables, sites) -> list[dict[str, str]]:
+    tracks = tables.get("tracks")
+    maxn = tables.get("maxn")
+    n_ind = len(tracks) if tracks is not None else 0
+    seen = set(maxn.loc[maxn["maxn"] > 0, "class"].astype(str)) if maxn is not None else set()
+    # tracks nobody named are not one more species
+    n_cls, unnamed = len(seen - {"unknown"}), "unknown" in seen
+    cards = [
+        {"value": str(len(videos)), "label": "videos"},
+        {"value": duration(sum(v.duration_s for v in videos)), "label": "of footage"},
+        {"value": str(n_ind), "label": "individuals tracked"},
+        {"value": str(n_cls), "label": "classes seen" + (" (and unknown)" if unnamed else "")},
+    ]
+    if sites:
+        cards.insert(1, {"value": str(len(sites)), "label": "sites"})
+    return cards
+
+
+def study_block(study, out: Path) -> dict | None:
+    if study is None:
+        return None
+    try:
+        text = study.path.read_text(encoding="utf-8")
+    except OSError:
+        text = None
+    return {
+        "name": study.name,
+        "file": study.path.name,
+        "description": study.description,
+        "text": text,
+        "text_uri": None
+        if text is None
+        else "data:text/yaml;base64," + base64.b64encode(text.encode()).decode("ascii"),
+    }

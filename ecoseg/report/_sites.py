@@ -1,0 +1,84 @@
+"""The site comparison section: MaxN and cover per video and class, and the mean MaxN
+per site."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ecoseg.report._numbers import duration, num
+
+__all__ = ["site_data", "site_table"]
+
+
+def site_data(videos, maxn, cover, classes):
+    """One row per video and class it looked for: its MaxN, and its mean percent cover.
+
+    A class that is not one of a video's (its tables hold no row for it: a concept it was not
+    asked for, a species nobody named there) gets no row, so the site means and the dots leave
+    that video out rather than counting it as 0 (looked for and not seen).
+    """
+    import pandas as pd
+
+    rows, cov_rows = [], []
+    for v in videos:
+        if not v.site:
+            continue
+        d = maxn[maxn["video"] == v.name].set_index("class")
+        for c in classes:
+            if c in d.index:
+                rows.append(
+                    {"site": v.site, "video": v.name, "class": c, "maxn": int(d.loc[c, "maxn"])}
+                )
+        if cover is not None:
+            cv = cover[cover["video"] == v.name]
+            nf = max(1, cv["frame"].nunique())
+            own = set(cv["class"].astype(str))
+            for c in classes:
+                if c in own:
+                    s = float(cv.loc[cv["class"] == c, "cover_fraction"].sum()) / nf * 100
+                    cov_rows.append({"site": v.site, "video": v.name, "class": c, "cover_pct": s})
+    per_video = pd.DataFrame(rows, columns=["site", "video", "class", "maxn"])
+    return per_video, (pd.DataFrame(cov_rows) if cov_rows else None)
+
+
+def site_table(videos, tables, sites, classes) -> dict[str, Any]:
+    """Mean MaxN per site and class over the site's videos that looked for the class.
+
+    A cell is the mean, with ``(n=K)`` when only K of the site's videos looked for the class
+    (the others hold no MaxN for it and are left out, not counted as 0), and ``–`` when none
+    did.
+    """
+    tracks, maxn = tables.get("tracks"), tables.get("maxn")
+    rows = []
+    partial = absent = False
+    for site in sites:
+        vs = [v for v in videos if v.site == site]
+        names = {v.name for v in vs}
+        cells = []
+        for c in classes:
+            if maxn is None:
+                cells.append("")
+                continue
+            d = maxn[(maxn["video"].isin(names)) & (maxn["class"] == c)]
+            vals = [int(d.loc[d["video"] == n, "maxn"].iloc[0]) for n in sorted(set(d["video"]))]
+            if not vals:
+                cells.append("–")
+                absent = True
+                continue
+            cell = num(float(np.mean(vals)), 2)
+            if len(vals) < len(vs):
+                cell += f" (n={len(vals)})"
+                partial = True
+            cells.append(cell)
+        rows.append(
+            {
+                "site": site,
+                "videos": len(vs),
+                "footage": duration(sum(v.duration_s for v in vs)),
+                "individuals": int(tracks["video"].isin(names).sum()) if tracks is not None else 0,
+                "cells": cells,
+            }
+        )
+    return {"classes": classes, "rows": rows, "partial": partial, "absent": absent}

@@ -1,0 +1,87 @@
+"""The size-frequency and speed sections: body length and mean speed per individual,
+and their statistics per class."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ecoseg.report._numbers import num
+from ecoseg.report.read import VideoInfo
+
+__all__ = ["class_stats", "individual_sizes", "individual_speeds"]
+
+
+def _col(df, *names: str) -> str | None:
+    for n in names:
+        if n in df.columns:
+            return n
+    return None
+
+
+def individual_sizes(regions, calibrated: bool, videos: Sequence[VideoInfo] = ()):
+    """Body length per individual: the median major axis over the frames it was seen whole.
+
+    A mask cut by the frame edge (its bounding box touches it) measures only the visible
+    part, so those rows are left out; an individual never seen whole is left out and counted
+    (the second value) rather than entered at a part of its length.
+    """
+    import pandas as pd
+
+    empty = pd.DataFrame({"video": [], "object_id": [], "class": [], "size": []})
+    if regions is None or not len(regions):
+        return empty, 0
+    col = _col(regions, "major_axis_mm") if calibrated else None
+    col = col or _col(regions, "major_axis_px", "equivalent_diameter_px")
+    if col is None:
+        return empty, 0
+    keys = ["video", "object_id", "class"]
+    edges = ("bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1")
+    frame = {v.name: (v.width, v.height) for v in videos}
+    rows = regions
+    if all(c in regions.columns for c in edges) and frame:
+        w = regions["video"].map(lambda n: frame.get(n, (np.nan, np.nan))[0]).to_numpy(float)
+        h = regions["video"].map(lambda n: frame.get(n, (np.nan, np.nan))[1]).to_numpy(float)
+        cut = (
+            (regions["bbox_x0"].to_numpy() <= 0)
+            | (regions["bbox_y0"].to_numpy() <= 0)
+            | (regions["bbox_x1"].to_numpy() >= w)
+            | (regions["bbox_y1"].to_numpy() >= h)
+        )
+        rows = regions.loc[~cut]
+    g = rows.groupby(keys, sort=True, observed=True)[col].median()
+    everyone = regions.groupby(keys, sort=True, observed=True).ngroups
+    return g.reset_index().rename(columns={col: "size"}), int(everyone - len(g))
+
+
+def individual_speeds(tracks, calibrated: bool):
+    import pandas as pd
+
+    empty = pd.DataFrame({"video": [], "object_id": [], "class": [], "speed": []})
+    if tracks is None or not len(tracks):
+        return empty
+    col = _col(tracks, "mean_speed_mm_s") if calibrated else None
+    col = col or _col(tracks, "mean_speed_px_s")
+    if col is None:
+        return empty
+    out = tracks[["video", "object_id", "class", col]].rename(columns={col: "speed"})
+    return out.reset_index(drop=True)
+
+
+def class_stats(df, value: str, classes) -> list[dict[str, str]]:
+    rows = []
+    for c in classes:
+        v = df.loc[df["class"] == c, value].to_numpy(dtype=float) if len(df) else np.array([])
+        v = v[np.isfinite(v)]
+        if not len(v):
+            continue
+        rows.append(
+            {
+                "class": c,
+                "n": str(len(v)),
+                "median": num(float(np.median(v)), 1),
+                "range": f"{num(float(v.min()), 1)}–{num(float(v.max()), 1)}",
+            }
+        )
+    return rows

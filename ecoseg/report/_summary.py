@@ -1,0 +1,118 @@
+"""The per-video summary section: one row per video, the sentences of runs that did
+not finish, and the MaxN table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecoseg.report._numbers import g, num
+from ecoseg.report.read import VideoInfo
+
+__all__ = ["maxn_cell", "maxn_table", "summary_rows", "unfinished"]
+
+
+def summary_rows(videos: list[VideoInfo], tables) -> list[dict[str, Any]]:
+    tracks, maxn, cover = tables.get("tracks"), tables.get("maxn"), tables.get("cover")
+    rows = []
+    for v in videos:
+        n_ind = int((tracks["video"] == v.name).sum()) if tracks is not None else 0
+        m = maxn[maxn["video"] == v.name] if maxn is not None else None
+        maxn_text = (
+            ", ".join(
+                f"{c} {int(n)}"
+                for c, n in sorted(zip(m["class"].astype(str), m["maxn"]))
+                if int(n) > 0
+            )
+            if m is not None
+            else ""
+        )
+        mean_cover = None
+        if cover is not None:
+            c = cover[cover["video"] == v.name]
+            per_frame = c.groupby("frame")["cover_fraction"].sum()  # the frames observed
+            mean_cover = float(per_frame.sum() / max(1, len(per_frame)) * 100)
+        rows.append(
+            {
+                "video": v.name,
+                "site": v.site or "",
+                "transect": v.transect or "",
+                "date": v.date or "",
+                "depth": num(v.depth_m, 1),
+                "duration": f"{v.duration_s:.1f}",
+                "frames": _frames_text(v),
+                "size": f"{v.width}×{v.height}",
+                "mm_per_px": g(v.mm_per_px) if v.mm_per_px else "none",
+                "individuals": n_ind,
+                "maxn": maxn_text or "none",
+                "cover": num(mean_cover, 2),
+            }
+        )
+    return rows
+
+
+def _video_frames(v: VideoInfo) -> int | None:
+    video = v.provenance.video
+    frames = video.frames if video is not None else None
+    return int(frames) if frames else None
+
+
+def _frames_text(v: VideoInfo) -> str:
+    """Frames the numbers cover; an unfinished run's says of how many and that it stopped."""
+    if v.complete:
+        return str(v.n_frames)
+    total = _video_frames(v)
+    return f"{v.n_frames} of {total} (unfinished)" if total else f"{v.n_frames} (unfinished)"
+
+
+def unfinished(videos: list[VideoInfo]) -> list[str]:
+    """A sentence per store whose run did not finish: the frames and times its numbers cover."""
+    lines = []
+    for v in videos:
+        if v.complete:
+            continue
+        total = _video_frames(v)
+        of = f" of the video's {total}" if total else ""
+        span = ""
+        if len(v.times):
+            span = f" ({float(v.times[0]):.3f}–{float(v.times[-1]):.3f} s)"
+        lines.append(
+            f"{v.name}: its run did not finish; its numbers cover frames 0–{v.n_frames - 1}"
+            f"{span}{of} only"
+        )
+    return lines
+
+
+def maxn_table(videos, maxn, classes) -> dict[str, Any] | None:
+    if maxn is None:
+        return None
+    rows = []
+    for v in videos:
+        d = maxn[maxn["video"] == v.name].set_index("class")
+        cells = []
+        for c in classes:
+            if c not in d.index:  # not a class of this video: its tables say nothing of it
+                cells.append("–")
+            elif int(d.loc[c, "maxn"]) > 0:
+                cells.append(maxn_cell(d.loc[c, "maxn"], d.loc[c].get("frame"), d.loc[c, "time_s"]))
+            else:
+                cells.append("0")
+        rows.append({"video": v.name, "cells": cells})
+    absent = any("–" in r["cells"] for r in rows)
+    return {"classes": classes, "rows": rows, "absent": absent}
+
+
+def maxn_cell(maxn, frame, time_s) -> str:
+    """A MaxN table cell: the value, when (ms: frame steps of any rate stay apart) and where.
+
+    Examples
+    --------
+    >>> maxn_cell(3, 2, 0.07)
+    '3 at 0.070 s (frame 2)'
+    >>> maxn_cell(1, None, 12.5)
+    '1 at 12.500 s'
+    """
+    text = f"{int(maxn)} at {float(time_s):.3f} s"
+    try:
+        return text + f" (frame {int(frame)})"
+    except (TypeError, ValueError):  # no frame column (tables made elsewhere), or <NA>
+        return text

@@ -1,0 +1,65 @@
+"""The tables section: each measurement table as a CSV download, embedded in the page
+or, when large, linked."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+from typing import Any
+
+from ecoseg.measure.tables import csv_bytes
+
+__all__ = ["MAX_EMBED_BYTES", "TABLE_INFO", "TABLE_ORDER", "table_downloads"]
+
+
+TABLE_ORDER = ("regions", "tracks", "counts", "maxn", "cover")
+
+
+TABLE_INFO = {
+    "regions": "one row per object per frame: area, centroid, box, shape",
+    "tracks": "one row per individual: when it was seen, path length, speeds, mean area",
+    "counts": "one row per frame and class: individuals in frame",
+    "maxn": "one row per video and class: MaxN and when it occurs",
+    "cover": "one row per frame and class: fraction of the frame covered",
+}
+
+
+MAX_EMBED_BYTES = 24 * 1024 * 1024  # larger CSVs are linked, not embedded
+
+
+def table_downloads(tables, study, out: Path) -> list[dict[str, Any]]:
+    rows = []
+    names = [t for t in TABLE_ORDER if t in tables] + sorted(
+        t for t in tables if t not in TABLE_ORDER
+    )
+    for name in names:
+        df = tables[name]
+        data = csv_bytes(df)
+        units = (df.attrs or {}).get("units", {})
+        columns = [{"name": c, "unit": units.get(c, "")} for c in df.columns]
+        row = {
+            "name": name,
+            "info": TABLE_INFO.get(name, ""),
+            "rows": len(df),
+            "columns": columns,
+            "size": _bytes(len(data)),
+            "href": None,
+            "file": f"{name}.csv",
+        }
+        if len(data) <= MAX_EMBED_BYTES:
+            row["href"] = "data:text/csv;base64," + base64.b64encode(data).decode("ascii")
+        elif study is not None and (study.output / "tables" / f"{name}.csv").exists():
+            target = study.output / "tables" / f"{name}.csv"
+            row["href"] = Path(os.path.relpath(target, out.parent)).as_posix()
+            row["linked"] = True
+        rows.append(row)
+    return rows
+
+
+def _bytes(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover
