@@ -6,7 +6,7 @@ the valid names."""
 from __future__ import annotations
 
 import pytest
-from reliability_helpers import assert_names, assert_one_line_error
+from reliability_helpers import assert_names, assert_one_line_error, run_cli
 
 import ecoseg
 from ecoseg.errors import ConfigError
@@ -88,3 +88,15 @@ def test_an_exemplar_box_past_the_edge_is_warned_about_once(cli, tmp_path):
     warned = [line for line in err.splitlines() if "reaches past the edge" in line]
     assert len(warned) == 1, err
     assert warned[0].startswith(f"ecoseg: warning: {prompts}: concept 'fish'")
+
+
+def test_an_extra_word_names_the_subcommand_and_its_help():
+    """``ecoseg weights list sam3`` said 'unrecognized arguments: sam3 (see `ecoseg --help`)',
+    naming neither the command nor its help."""
+    done = run_cli("weights", "list", "sam3")
+    assert_one_line_error(
+        done.returncode,
+        done.stderr,
+        "weights list: unrecognized arguments: sam3",
+        "`ecoseg weights list --help`",
+    )
