@@ -56,6 +56,15 @@ class OneLineParser(argparse.ArgumentParser):
     ecoseg: error: segment: argument --device: invalid choice: 'tpu' ...--help`)
     """
 
+    def parse_known_args(self, args=None, namespace=None):
+        """A subcommand refuses words it does not know itself, so the error names it and its
+        ``--help`` (the top parser said ``unrecognized arguments`` and pointed to
+        ``ecoseg --help``)."""
+        known, extra = super().parse_known_args(args, namespace)
+        if extra and " " in self.prog:
+            self.error(f"unrecognized arguments: {' '.join(extra)}")
+        return known, extra
+
     def error(self, message: str):
         command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
         reason = one_line(message)

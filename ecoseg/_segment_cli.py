@@ -159,6 +159,22 @@ def _run_concept_tracking(args, prompts, options) -> int:
 
     if args.detect_every < 1:
         raise ConfigError(f"--detect-every must be a positive integer, got {args.detect_every}")
+    ignored = [
+        flag
+        for flag, on in (
+            ("--forward-only", args.forward_only),  # concept tracking runs forward only
+            ("--key-interval", args.key_interval is not None),  # --auto's
+            ("--discovery", args.discovery is not None),  # --auto's
+        )
+        if on
+    ]
+    if ignored:
+        raise ConfigError(
+            f"{args.video}: {', '.join(ignored)} {'do' if len(ignored) > 1 else 'does'} not "
+            "apply to concept tracking (--concepts "
+            "on a video: the detector finds the concepts' instances on every --detect-every "
+            "frame); leave it out"
+        )
     params = options["params"]
     if args.score_threshold is not None:  # a concept-tracking setting like the others
         if "score_threshold" in (params or {}):

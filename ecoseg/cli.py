@@ -466,7 +466,11 @@ def _run_weights(args) -> int:
     from ecoseg.sam2 import weights
     from ecoseg.sam3 import weights as hub_weights
 
-    hub = getattr(args, "name", None) in hub_weights.entries()
+    name = getattr(args, "name", None)
+    hub = name in hub_weights.entries()
+    known = [row["variant"] for row in weights.list_weights()] + list(hub_weights.entries())
+    if name is not None and name not in known:  # said "unknown SAM 2 variant", sam3 unlisted
+        raise ConfigError(f"unknown weights {name!r}; valid names: {', '.join(known)}")
     if args.action == "list":
         rows = weights.list_weights() + hub_weights.list_weights()
         print(f"{'variant':<18} {'cached':<7} file")

@@ -68,6 +68,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from ecoseg._checks import field_values
 from ecoseg.prompts import Concept, Exemplar
 
 __all__ = [
@@ -226,10 +227,8 @@ class ConceptSettings:
                 f"concept tracking parameters: detect_every {given!r} differs from "
                 f"detect_every={detect_every} (--detect-every); give it once, as its own setting"
             )
-        try:
-            return cls(**{**dict(params or {}), "detect_every": detect_every})
-        except TypeError as exc:
-            raise ConfigError(f"concept tracking parameters: {exc}") from None
+        values = field_values(cls, params, "concept tracking parameters", error=ConfigError)
+        return cls(**{**values, "detect_every": detect_every})
 
     def to_dict(self) -> dict:
         """Plain values (for provenance)."""

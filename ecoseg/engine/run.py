@@ -415,6 +415,11 @@ def _segment_concepts(
 
     model = "sam3" if model is None else model  # concepts alone: SAM 3 (as --concepts)
     check_concept_run(model, ignored.get("engine"), ignored.get("auto", False))
+    if not ignored.get("backward", True):  # it was ignored without a word
+        raise ConfigError(
+            "backward=False (--forward-only) applies to the sam2 engine with prompts; concept "
+            "tracking runs forward from frame 0"
+        )
     check_image_size(image_size, "sam3", model)  # before the video is read and hashed
     reader = as_reader(video, fps=ignored.get("fps"))
     prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
@@ -485,7 +490,7 @@ def _segment_concepts(
     run = ConceptRun(
         net,
         reader,
-        wanted,
+        prompts.concepts,  # validated: boxes cut to the frame (warned about once)
         settings,
         tokenizer=concept_tokenizer(model, pretrained or checkpoint is not None),
         objects=prompts,

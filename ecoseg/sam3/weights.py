@@ -132,6 +132,7 @@ def _adopt(name: str, source: Path, overwrite: bool) -> Path:
     """Copy a hand-fetched checkpoint into the cache and record its sha256; a different
     cached checkpoint is replaced only with ``overwrite``."""
     check_file(source, "checkpoint file", error=CheckpointError)
+    _check_meta_checkpoint(source)
     target = weights_path(name)
     target.parent.mkdir(parents=True, exist_ok=True)
     there = target.is_file()
@@ -142,6 +143,24 @@ def _adopt(name: str, source: Path, overwrite: bool) -> Path:
         os.replace(tmp, target)
     record_sha256(target)
     return target
+
+
+def _check_meta_checkpoint(source: Path) -> None:
+    """Refuse a file that is not Meta's ``sam3.pt`` layout (it was adopted, whatever it held,
+    and only the next run named the damage, in the cache)."""
+    from ecoseg.sam2.checkpoint import read_state_dict
+    from ecoseg.sam3.checkpoint import detect_format
+
+    state = read_state_dict(source)  # unreadable or unsafe: one line naming the file
+    try:
+        layout = detect_format(state)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{source}: {exc}") from None
+    if layout != "meta":
+        raise CheckpointError(
+            f"{source}: a checkpoint in the {layout} layout, not Meta's sam3.pt (the cache holds "
+            "that one); pass it to `ecoseg segment` with --checkpoint PATH instead"
+        )
 
 
 def download(

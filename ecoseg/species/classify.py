@@ -344,6 +344,8 @@ def classify(
     stores = _as_list(stores)
     check_distinct_stores(stores, "classify")  # each would be classified (and logged) twice
     store_videos = _videos(videos, len(stores))  # before training (and --save-model)
+    for store in stores:  # a missing one was named after training and saving the model
+        frame_size(store)
     if save_model is not None:
         check_model_output(save_model, overwrite)  # before any training
         for store in [*stores, *_as_list(train)]:  # not among a store's chunks

@@ -571,3 +571,18 @@ def test_classify_checks_the_video_count_before_training(store, two_species, tmp
     assert_one_line_error(code, err, "--video: 2 videos")
     assert "features" not in err  # no training progress before the refusal
     assert not model.exists()
+
+
+@pytest.mark.bad_input
+def test_classify_names_a_missing_store_before_training_and_saving(store, clip, tmp_path, cli):
+    """A mistyped STORE was named only after training (its warnings printed first) and after
+    --save-model had written the model."""
+    assert cli("edit", store, "--reviewed", "1", "--reviewed", "2")[0] == 0  # two species
+    missing, model = tmp_path / "nope.zarr", tmp_path / "species.json"
+    video = str(clip.video)
+    code, _, err = cli(
+        "classify", missing, "--train", store, "--train-video", video, "--video", video,
+        "--save-model", model,
+    )  # fmt: skip
+    assert_one_line_error(code, err, str(missing))
+    assert not model.exists() and not missing.exists()

@@ -23,6 +23,15 @@ def cache(tmp_path, monkeypatch):
     return folder
 
 
+def _meta_file(path: Path, value: float) -> bytes:
+    """A tiny file in the layout of Meta's sam3.pt (one detector tensor); its bytes."""
+    torch = pytest.importorskip("torch")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = "detector.backbone.vision_backbone.trunk.pos_embed"
+    torch.save({"model": {key: torch.full((2,), value)}}, path)
+    return path.read_bytes()
+
+
 def _gated(*args, **kwargs):
     """What ``hf_hub_download`` raises for a user who has not accepted the licence."""
     from huggingface_hub.errors import GatedRepoError
@@ -88,13 +97,12 @@ def test_download_uses_the_users_token_and_records_the_sha256(cache, monkeypatch
 def test_hand_fetched_checkpoint_is_adopted(cache, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", _gated)  # no access at all
     by_hand = tmp_path / "downloads" / "sam3.pt"
-    by_hand.parent.mkdir()
-    by_hand.write_bytes(b"meta weights")
+    meta = _meta_file(by_hand, 1.0)
     assert main(["weights", "download", "sam3", "--checkpoint", str(by_hand)]) == 0
     cached = cache / "sam3" / "sam3.pt"
     assert capsys.readouterr().out.strip() == str(cached)
-    assert cached.read_bytes() == b"meta weights"
-    assert sam2_weights.recorded_sha256(cached) == hashlib.sha256(b"meta weights").hexdigest()
+    assert cached.read_bytes() == meta
+    assert sam2_weights.recorded_sha256(cached) == hashlib.sha256(meta).hexdigest()
     assert main(["weights", "verify", "sam3"]) == 0
     assert main(["weights", "path", "sam3"]) == 0
     assert capsys.readouterr().out.strip().endswith(str(cached))
@@ -127,8 +135,7 @@ def test_adopting_another_checkpoint_keeps_the_cached_one_without_overwrite(
     """A second hand-fetched file silently replaced the cached checkpoint."""
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", _gated)
     first, second = tmp_path / "first.pt", tmp_path / "second.pt"
-    first.write_bytes(b"meta weights")
-    second.write_bytes(b"other weights")
+    meta, other = _meta_file(first, 1.0), _meta_file(second, 2.0)
     cached = cache / "sam3" / "sam3.pt"
     assert main(["weights", "download", "sam3", "--checkpoint", str(first)]) == 0
     assert main(["weights", "download", "sam3", "--checkpoint", str(first)]) == 0  # the same
@@ -136,10 +143,10 @@ def test_adopting_another_checkpoint_keeps_the_cached_one_without_overwrite(
     assert main(["weights", "download", "sam3", "--checkpoint", str(second)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"ecoseg: error: {exists_message(cached)}"]
-    assert cached.read_bytes() == b"meta weights" and main(["weights", "verify", "sam3"]) == 0
+    assert cached.read_bytes() == meta and main(["weights", "verify", "sam3"]) == 0
     args = ["weights", "download", "sam3", "--checkpoint", str(second), "--overwrite"]
     assert main(args) == 0
-    assert cached.read_bytes() == b"other weights" and main(["weights", "verify", "sam3"]) == 0
+    assert cached.read_bytes() == other and main(["weights", "verify", "sam3"]) == 0
 
 
 @pytest.mark.parametrize("name", ["sam3", "sam2.1-tiny"])

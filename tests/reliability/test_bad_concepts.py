@@ -1,0 +1,102 @@
+"""Mistakes with the newest features: SAM 3 concept tracking options and the weights command.
+Options that concept tracking cannot use were ignored without a word, an unknown setting was a
+Python ``__init__`` message, and ``ecoseg weights`` adopted any file and listed no SAM 3 among
+the valid names."""
+
+from __future__ import annotations
+
+import pytest
+from reliability_helpers import assert_names, assert_one_line_error, run_cli
+
+import ecoseg
+from ecoseg.errors import ConfigError
+
+pytestmark = pytest.mark.bad_input
+
+SAM3 = ["--model", "sam3-reduced", "--random-weights", "--device", "cpu", "--concepts", "coral"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--forward-only"], ["--key-interval", "3"], ["--discovery", "{}"]],
+    ids=["forward-only", "key-interval", "discovery"],
+)
+def test_concept_tracking_refuses_an_option_it_would_ignore(cli, clip, tmp_path, extra):
+    """The run went ahead as if the option had not been given."""
+    out = tmp_path / "m.zarr"
+    code, _, err = cli("segment", clip.video, "-o", out, *SAM3, *extra)
+    assert_one_line_error(code, err, str(clip.video), extra[0], "concept tracking")
+    assert not out.exists()
+
+
+def test_concept_tracking_refuses_backward_false(clip, tmp_path):
+    """``segment(..., concepts=[...], backward=False)`` ignored ``backward``."""
+    out = tmp_path / "m.zarr"
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.segment(clip.video, out=out, concepts=["coral"], backward=False, progress=False)
+    assert_names(exc, "backward=False (--forward-only)", "concept tracking")
+    assert not out.exists()
+
+
+def test_an_unknown_concept_setting_is_named_with_the_known_ones(cli, clip, tmp_path):
+    """It was 'ConceptSettings.__init__() got an unexpected keyword argument 'bogus''."""
+    out = tmp_path / "m.zarr"
+    code, _, err = cli("segment", clip.video, "-o", out, *SAM3, "--params", '{"bogus": 1}')
+    line = assert_one_line_error(code, err, "unknown parameter 'bogus'", "score_threshold")
+    assert "__init__" not in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("action", ["download", "path", "verify"])
+def test_an_unknown_weights_name_lists_sam3_too(cli, tmp_path, monkeypatch, action):
+    """It was "unknown SAM 2 variant 'sam4'; valid names:" and the SAM 2 names only."""
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
+    code, _, err = cli("weights", action, "sam4")
+    assert_one_line_error(code, err, "unknown weights 'sam4'", "sam2.1-tiny", "sam3")
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("content", ["garbage", "foreign"])
+def test_adopting_a_file_that_is_not_sam3_weights_is_refused(cli, tmp_path, monkeypatch, content):
+    """``ecoseg weights download sam3 --checkpoint FILE`` copied any file into the cache and
+    exited 0; only the next ``segment`` found it was no checkpoint, naming the cached copy."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
+    given = tmp_path / "sam3.pt"
+    if content == "garbage":
+        given.write_text("not weights\n")
+    else:
+        torch.save({"model": {"image_encoder.weight": torch.zeros(2)}}, given)
+    code, _, err = cli("weights", "download", "sam3", "--checkpoint", given)
+    assert_one_line_error(code, err, str(given))
+    assert not (tmp_path / "cache" / "sam3" / "sam3.pt").exists()
+
+
+def test_an_exemplar_box_past_the_edge_is_warned_about_once(cli, tmp_path):
+    """The warning came twice: once naming the prompt file, then again without it."""
+    import json
+
+    pytest.importorskip("torch")
+    short = ecoseg.synth(tmp_path / "clip", frames=2, size=(64, 48), seed=1)
+    prompts = tmp_path / "p.json"
+    box = [40, 10, 90, 30]  # reaches past the right edge of the 64x48 frame
+    prompts.write_text(json.dumps({"concepts": [{"text": "fish", "exemplars": [
+        {"frame": 0, "box": box}]}]}))  # fmt: skip
+    out = tmp_path / "m.zarr"
+    code, _, err = cli("segment", short.video, "-o", out, *SAM3[:5], "--prompts", prompts)
+    assert code == 0, err
+    warned = [line for line in err.splitlines() if "reaches past the edge" in line]
+    assert len(warned) == 1, err
+    assert warned[0].startswith(f"ecoseg: warning: {prompts}: concept 'fish'")
+
+
+def test_an_extra_word_names_the_subcommand_and_its_help():
+    """``ecoseg weights list sam3`` said 'unrecognized arguments: sam3 (see `ecoseg --help`)',
+    naming neither the command nor its help."""
+    done = run_cli("weights", "list", "sam3")
+    assert_one_line_error(
+        done.returncode,
+        done.stderr,
+        "weights list: unrecognized arguments: sam3",
+        "`ecoseg weights list --help`",
+    )
