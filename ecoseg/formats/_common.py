@@ -18,7 +18,6 @@ import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ import numpy as np
 from ecoseg._hashing import update_from_file
 from ecoseg._paths import check_overwrite
 from ecoseg.errors import FormatError
-from ecoseg.provenance import AnnotatedFrames
+from ecoseg.provenance import AnnotatedFrames, created
 
 __all__ = [
     "Track",
@@ -669,11 +668,6 @@ def file_sha256(path: str | os.PathLike) -> str:
         digest.update(p.relative_to(path).as_posix().encode() if path.is_dir() else b"")
         update_from_file(digest, p)
     return digest.hexdigest()
-
-
-def created() -> str:
-    """UTC time stamp for provenance."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def palette() -> np.ndarray:
