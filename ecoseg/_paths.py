@@ -28,6 +28,7 @@ __all__ = [
     "name_key",
     "plain_name",
     "find_video",
+    "read_file_bytes",
     "read_file_text",
     "relpath",
 ]
@@ -244,12 +245,41 @@ def check_file(
     raise error(f"{name}: {what} not found{hint}")
 
 
+def read_file_bytes(
+    path: str | os.PathLike, what: str, *, limit: int | None = None, **check: Any
+) -> bytes:
+    """The bytes of a file the user named (at most ``limit`` of them), checked by
+    :func:`check_file` (``check``: its keyword arguments) and read, in one line also when the
+    read fails: a file gone between the check and the read is ``NAME: WHAT not found``, any
+    other failure ``NAME: cannot be read: REASON`` (never an OSError traceback). The one reader
+    of the files a user names: :func:`read_file_text` decodes what it returns.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> model = pathlib.Path(tempfile.mkdtemp()) / "m.json"
+    >>> _ = model.write_bytes(b'{"classes": []}')
+    >>> read_file_bytes(model, "species model file", limit=4)
+    b'{"cl'
+    """
+    p = check_file(path, what, **check)
+    error = check.get("error", ConfigError)
+    name = os.fspath(check.get("shown") or path)
+    try:
+        with p.open("rb") as fh:
+            return fh.read(-1 if limit is None else limit)
+    except FileNotFoundError:  # removed after the check
+        raise error(f"{name}: {what} not found{check.get('hint', '')}") from None
+    except OSError as exc:
+        reason = " ".join(str(exc.strerror or exc or type(exc).__name__).split())
+        raise error(f"{name}: cannot be read: {reason}") from None
+
+
 def read_file_text(path: str | os.PathLike, what: str, **check: Any) -> str:
-    """The text (UTF-8) of a file the user named, checked by :func:`check_file` (``check``:
-    its keyword arguments) and read, in one line also when the read fails: a file gone between
-    the check and the read is ``NAME: WHAT not found``, any other failure ``NAME: cannot be
-    read: REASON`` (never an OSError traceback). A file that is no UTF-8 text raises
-    :class:`UnicodeDecodeError`, for the caller to word.
+    """The text (UTF-8, line ends made ``\\n`` as :meth:`pathlib.Path.read_text` makes them) of
+    a file the user named, read by :func:`read_file_bytes` (one line when the check or the
+    read fails). A file that is no UTF-8 text raises :class:`UnicodeDecodeError`, for the
+    caller to word.
 
     Examples
     --------
@@ -259,16 +289,8 @@ def read_file_text(path: str | os.PathLike, what: str, **check: Any) -> str:
     >>> read_file_text(settings, "settings file")
     '{"min_area": 30}'
     """
-    p = check_file(path, what, **check)
-    error = check.get("error", ConfigError)
-    name = os.fspath(check.get("shown") or path)
-    try:
-        return p.read_text(encoding="utf-8")
-    except FileNotFoundError:  # removed after the check
-        raise error(f"{name}: {what} not found{check.get('hint', '')}") from None
-    except OSError as exc:
-        reason = " ".join(str(exc.strerror or exc or type(exc).__name__).split())
-        raise error(f"{name}: cannot be read: {reason}") from None
+    text = read_file_bytes(path, what, **check).decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def check_out_parent(

@@ -532,16 +532,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_outputs(args)
         with one_line_warnings():
             return int(args.func(args) or 0)
-    except EcosegError as exc:
+    except (EcosegError, OSError) as exc:  # OSError: disk full, permissions, ...: not a bug
         if args.debug:
             raise
         print(f"ecoseg: error: {one_line(exc)}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:  # disk full, permissions, ...: the environment, not a bug
-        if args.debug:
-            raise
-        print(f"ecoseg: error: {one_line(exc)}", file=sys.stderr)
-        return 1
+        return EXIT_USAGE if isinstance(exc, EcosegError) else 1
     except KeyboardInterrupt:
         print("ecoseg: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -34,10 +34,13 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import re
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from ecoseg.errors import StoreError
@@ -53,11 +56,28 @@ __all__ = [
     "annotated_frames",
     "case_clashes",
     "clean_class_name",
+    "created",
     "describe_frames",
 ]
 
 #: Where an object's class came from.
 CLASS_SOURCES = ("prompt", "concept", "reviewed", "classified", "rule", "unknown")
+
+
+def created() -> str:
+    """The ``created`` time stamp of a record made now (a store's provenance, an export):
+    UTC, ISO 8601 to the second; the time ``SOURCE_DATE_EPOCH`` names when it is set, so the
+    same inputs give the same bytes.
+
+    Examples
+    --------
+    >>> stamp = created()
+    >>> len(stamp), stamp[10], stamp[-6:]
+    (25, 'T', '+00:00')
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    t = float(epoch) if epoch else time.time()
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
 
 
 _SPACE = re.compile(r"\s+")

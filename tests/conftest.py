@@ -88,3 +88,31 @@ def opened(monkeypatch):
 
     monkeypatch.setattr(MaskStore, "open", classmethod(counting))
     return calls
+
+
+@pytest.fixture
+def read_fault(monkeypatch):
+    """A function making a file fail when it is opened to be read, after its checks passed:
+    ``"removed"`` (by a sync tool) or ``"denied"`` (its permissions changed) between the check
+    and the read."""
+    from pathlib import Path
+
+    real = Path.open
+
+    def removed(path):
+        path.unlink()
+
+    def denied(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    def arrange(path, fault: str) -> None:
+        act = {"removed": removed, "denied": denied}[fault]
+
+        def opening(self, *args, **kwargs):
+            if self == Path(path):
+                act(self)
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "open", opening)
+
+    return arrange

@@ -14,6 +14,8 @@ from ecoseg._paths import (
     check_out_parent,
     check_overwrite,
     find_video,
+    read_file_bytes,
+    read_file_text,
     relpath,
 )
 from ecoseg.errors import ConfigError, PromptError, StoreError
@@ -152,3 +154,24 @@ def test_a_file_where_a_command_writes_a_folder_is_one_line_and_kept(command, tm
     err = capsys.readouterr().err.strip()
     assert err == f"ecoseg: error: {notes}: exists and is not a folder"
     assert notes.read_text() == "site A"
+
+
+def test_the_one_reader_gives_bytes_or_text_as_path_read_text_does(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_bytes(b"a: 1\r\nb: \xc3\xa9\rc: 3\n")
+    assert read_file_text(path, "study file") == path.read_text(encoding="utf-8")
+    assert read_file_bytes(path, "study file") == path.read_bytes()
+    assert read_file_bytes(path, "study file", limit=4) == b"a: 1"
+
+
+def test_a_read_failure_is_one_line_in_the_callers_error(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    path.write_text("{}")
+
+    def fails(self, *args, **kwargs):
+        raise OSError(5, "Input/output\n  error")
+
+    monkeypatch.setattr(Path, "open", fails)
+    with pytest.raises(PromptError) as info:
+        read_file_bytes(path, "prompt file", error=PromptError, shown="m.json")
+    assert str(info.value) == "m.json: cannot be read: Input/output error"

@@ -10,7 +10,14 @@ import pytest
 
 import ecoseg
 from ecoseg.errors import StoreError
-from ecoseg.provenance import CLASS_SOURCES, ModelInfo, ObjectRecord, Provenance, VideoSource
+from ecoseg.provenance import (
+    CLASS_SOURCES,
+    ModelInfo,
+    ObjectRecord,
+    Provenance,
+    VideoSource,
+    created,
+)
 from ecoseg.store import MaskStore
 
 OLD = Path(__file__).resolve().parent / "data" / "store_v0"
@@ -215,3 +222,13 @@ def test_camera_motion_record_round_trips_and_old_records_have_none():
     assert "camera_motion" not in Provenance.from_dict({"engine": "sam2"}).to_dict()
     kept = Provenance.from_dict({"camera_motion": "fast"})  # not the expected shape
     assert kept.camera_motion is None and kept.to_dict() == {"camera_motion": "fast"}
+
+
+def test_created_is_utc_to_the_second_or_source_date_epoch(monkeypatch):
+    from datetime import UTC, datetime
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    stamp = datetime.fromisoformat(created())
+    assert stamp.tzinfo == UTC and abs((datetime.now(UTC) - stamp).total_seconds()) < 60
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert created() == "2023-11-14T22:13:20+00:00"

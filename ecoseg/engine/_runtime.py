@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ecoseg._checks import frame_range
 from ecoseg.engine.results import FrameResult
 from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.sam2.variants import IMAGENET_MEAN, IMAGENET_STD
@@ -120,9 +121,17 @@ class ArrayVideo:
         return ArrayFrame(index, index / self.fps, image)
 
     def frames(self, start: int = 0, stop: int | None = None) -> Iterator[ArrayFrame]:
-        stop = len(self) if stop is None else stop
-        for i in range(start, stop):
-            yield self.read(i)
+        """Frames ``start..stop`` by the frame-range rule of the video readers (slice
+        semantics, whole numbers of any type: :func:`~ecoseg._checks.frame_range`).
+
+        Examples
+        --------
+        >>> v = ArrayVideo([np.zeros((4, 6, 3), np.uint8)] * 5)
+        >>> [f.index for f in v.frames(-2)], [f.index for f in v.frames(3.0, 99)]
+        ([3, 4], [3, 4])
+        """
+        first, last = frame_range(start, stop, len(self))
+        return (self.read(i) for i in range(first, last))
 
     def __iter__(self) -> Iterator[ArrayFrame]:
         return self.frames()

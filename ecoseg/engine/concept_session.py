@@ -211,8 +211,9 @@ class ConceptRun:
             if is_cancelled(cancel):
                 return False
             vision = self._encode(frame.index, self._pixels(frame.image))
+            features = self._tracker_features(vision)  # in the tracker's autocast of its own
             with self.tracker.amp():
-                out = tracker.track(frame.index, self._tracker_features(vision), reverse=True)
+                out = tracker.track(frame.index, features, reverse=True)
             up = torch.nn.functional.interpolate(
                 out.mask_logits.float(), size=hw, mode="bilinear", align_corners=False
             )[:, 0]

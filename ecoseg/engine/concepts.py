@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from ecoseg._device import resolve_device
 from ecoseg._paths import check_overwrite
 from ecoseg.engine.results import FrameResult, write_results
 from ecoseg.errors import PromptError, StoreError, VideoError
+from ecoseg.provenance import created
 
 __all__ = ["segment_images", "list_images", "instance_labels"]
 
@@ -213,7 +213,7 @@ def segment_images(
             "pretrained": info is not None,
             **({"checkpoint": {"path": info["path"], "sha256": info["sha256"]}} if info else {}),
         },
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created": created(),
     }
     store = MaskStore.create(
         out, height=height, width=width, provenance=provenance, overwrite=overwrite

@@ -10,9 +10,7 @@ re-exports :func:`segment`.
 from __future__ import annotations
 
 import os
-import time as _time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ from ecoseg.engine.results import write_results
 from ecoseg.engine.resume import check_resumable
 from ecoseg.engine.settings import DEFAULT_MODEL, model_record
 from ecoseg.errors import Cancelled, ConfigError, PromptError, StoreError
+from ecoseg.provenance import created
 
 __all__ = ["segment"]
 
@@ -211,7 +210,7 @@ def segment(
         "video": reader.record(),
         "engine": engine,
         "parameters": params,
-        "created": _created(),
+        "created": created(),
     }
     if prompts is not None:
         provenance["prompts"] = prompts.to_dict()
@@ -326,12 +325,6 @@ def _backward_bar(progress):
             bar.close()
 
     return update
-
-
-def _created() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    t = float(epoch) if epoch else _time.time()
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
 
 
 def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
@@ -450,7 +443,7 @@ def _segment_concepts(
         "engine": "sam3-concepts",
         "parameters": {**settings.to_dict(), "device": run_device},
         "prompts": prompts.to_dict(),
-        "created": _created(),
+        "created": created(),
     }
     if fast:  # absent when off: stores made before the setting existed resume unchanged
         provenance["parameters"]["fast"] = True

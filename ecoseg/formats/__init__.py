@@ -48,8 +48,9 @@ from ecoseg._paths import check_file, check_outside_store, check_text_replaceabl
 from ecoseg.errors import FormatError, PromptError
 from ecoseg.formats._annotated import UnannotatedFramesWarning, check_annotated
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, align_frames
-from ecoseg.formats._files import check_output, created, file_sha256
+from ecoseg.formats._files import check_output, file_sha256
 from ecoseg.formats._stores import read_store, write_store
+from ecoseg.provenance import created
 
 __all__ = [
     "FORMATS",

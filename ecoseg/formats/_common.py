@@ -31,7 +31,7 @@ from ecoseg.formats._annotation_model import (
     align_frames,
     file_annotations,
 )
-from ecoseg.formats._files import check_output, created, file_sha256, read_table, read_text
+from ecoseg.formats._files import check_output, file_sha256, read_table, read_text
 from ecoseg.formats._painting import paint_frame, rasterize
 from ecoseg.formats._rle import (
     check_rle,
@@ -45,6 +45,7 @@ from ecoseg.formats._rle import (
 from ecoseg.formats._stores import read_store, write_store
 from ecoseg.formats._values import integer, number, positive_id
 from ecoseg.formats.davis import palette
+from ecoseg.provenance import created
 
 __all__ = [
     "Track",

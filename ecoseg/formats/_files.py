@@ -1,12 +1,10 @@
 """The files a format reads and writes: the output path (never replaced without
-``overwrite``), a file's or folder's sha256 and the time stamp for provenance, UTF-8 text and
-delimited tables."""
+``overwrite``), a file's or folder's sha256, UTF-8 text and delimited tables."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ from ecoseg._hashing import update_from_file
 from ecoseg._paths import check_overwrite
 from ecoseg.errors import FormatError
 
-__all__ = ["check_output", "file_sha256", "created", "read_text", "read_table"]
+__all__ = ["check_output", "file_sha256", "read_text", "read_table"]
 
 
 def check_output(path: str | os.PathLike, overwrite: bool) -> Path:
@@ -37,11 +35,6 @@ def file_sha256(path: str | os.PathLike) -> str:
         digest.update(p.relative_to(path).as_posix().encode() if path.is_dir() else b"")
         update_from_file(digest, p)
     return digest.hexdigest()
-
-
-def created() -> str:
-    """UTC time stamp for provenance."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def read_text(path: Path) -> str:

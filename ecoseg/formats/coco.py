@@ -36,9 +36,10 @@ from ecoseg._version import __version__
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
-from ecoseg.formats._files import created, read_text
+from ecoseg.formats._files import read_text
 from ecoseg.formats._rle import check_rle, decode_rle, encode_masks, rle_area
 from ecoseg.formats._values import integer, number, positive_id
+from ecoseg.provenance import created
 
 NAME = "coco"
 KIND = "mask"

@@ -66,10 +66,9 @@ from ecoseg._version import __version__
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
-from ecoseg.formats._files import created
 from ecoseg.formats._rle import decode_rle, encode_masks
 from ecoseg.formats._values import integer, number, positive_id
-from ecoseg.provenance import AnnotatedFrames
+from ecoseg.provenance import AnnotatedFrames, created
 
 NAME = "cvat"
 KIND = "mask"

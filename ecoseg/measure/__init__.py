@@ -40,7 +40,7 @@ from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibr
 from ecoseg.measure.counts import class_order, counts_table, maxn_table, warn_case_clashes
 from ecoseg.measure.cover import cover_table, roi_mask
 from ecoseg.measure.regions import region_table
-from ecoseg.measure.tables import read_table, save_table
+from ecoseg.measure.tables import TABLES, read_table, save_table
 from ecoseg.measure.tracks import track_table
 from ecoseg.provenance import clean_class_name
 
@@ -60,8 +60,6 @@ __all__ = [
     "track_table",
 ]
 
-#: Names of the tables :func:`measure` returns, in order.
-TABLES = ("regions", "tracks", "counts", "maxn", "cover")
 _FORMATS = ("parquet", "csv")
 
 

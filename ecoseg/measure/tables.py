@@ -32,7 +32,9 @@ from ecoseg.provenance import case_clashes, clean_class_name
 
 __all__ = [
     "META_COLUMNS",
+    "TABLES",
     "TEXT_COLUMNS",
+    "WHOLE_NUMBER_COLUMNS",
     "combine_tables",
     "csv_bytes",
     "one_spelling",
@@ -50,6 +52,18 @@ META_COLUMNS = ("video", "site", "transect", "date", "depth_m")
 #: (a missing site) is missing.
 TEXT_COLUMNS = ("class", "class_source", "video", "site", "transect", "date")
 
+#: Names of the tables :func:`ecoseg.measure` returns, in order.
+TABLES = ("regions", "tracks", "counts", "maxn", "cover")
+
+#: The whole-number (int64) columns of those tables; their other columns but
+#: :data:`TEXT_COLUMNS` are float64 (``maxn``'s ``frame``: nullable Int64). How
+#: :func:`read_table` types a CSV of one of them with no rows and no ``tables.json`` beside it
+#: (a study's combined tables, a batch's campaign tables).
+WHOLE_NUMBER_COLUMNS = (
+    "frame", "object_id", "area_px", "bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1",
+    "first_frame", "last_frame", "frames_present", "count", "maxn", "cover_px",
+)  # fmt: skip
+
 # what pandas reads as missing by default, kept for the numeric columns
 _NA_STRINGS = (
     "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
@@ -62,8 +76,10 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
     Parquet files carry their attrs; for a CSV they come from ``tables.json`` beside it, and
     so do the column types of a CSV of no rows (a header alone reads as text; a store without
-    objects gives such tables); its :data:`TEXT_COLUMNS` are read as written (a class
-    ``"0123"`` or ``"NA"`` stays text).
+    objects gives such tables); without one, a CSV of no rows of one of :data:`TABLES` (also
+    a batch's ``campaign-counts.csv``) takes the types of the columns of those tables
+    (:data:`WHOLE_NUMBER_COLUMNS`, else float64). Its :data:`TEXT_COLUMNS` are read as
+    written (a class ``"0123"`` or ``"NA"`` stays text).
 
     Class names are read in the one spelling (:func:`~ecoseg.provenance.clean_class_name`:
     Unicode NFC, one space), also from a table an older ecoseg wrote with a name in two
@@ -114,19 +130,32 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         na_values={c: [""] if c in text else list(_NA_STRINGS) for c in header},
     )
     meta_path = path.with_name("tables.json")
-    if meta_path.exists():
-        meta = json.loads(meta_path.read_text()).get("tables", {}).get(path.stem)
-        if meta:
-            if df.empty:  # a header alone reads as text: the types the table was written with
-                dtypes = meta.get("dtypes", {})
-                df = df.astype({c: dtypes[c] for c in df.columns if c in dtypes})
-            df.attrs.update(meta.get("attrs", {}))
-            df.attrs["units"] = meta.get("units", {})
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    meta = meta.get("tables", {}).get(path.stem)
+    if df.empty:  # a header alone reads as text: the types the table was written with
+        dtypes = (meta or {}).get("dtypes") or _known_dtypes(path.stem, header)
+        df = df.astype({c: dtypes[c] for c in df.columns if c in dtypes})
+    if meta:
+        df.attrs.update(meta.get("attrs", {}))
+        df.attrs["units"] = meta.get("units", {})
     if "class" in df.columns:
         df["class"] = df["class"].astype(str)
     if path.stem == "maxn" and "frame" in df.columns:
         df["frame"] = df["frame"].astype("Int64")
     return one_spelling(df, path.stem, path, counts=_counts_beside(df, path))
+
+
+def _known_dtypes(stem: str, columns) -> dict[str, str]:
+    """The types of ``columns`` of table ``stem`` (``counts``, ``campaign-counts``) when it is
+    one of :data:`TABLES`, else none: int64 for :data:`WHOLE_NUMBER_COLUMNS`, float64 for the
+    others but the text columns (left as read)."""
+    if stem.removeprefix("campaign-") not in TABLES:
+        return {}
+    return {
+        c: "int64" if c in WHOLE_NUMBER_COLUMNS else "float64"
+        for c in columns
+        if c not in TEXT_COLUMNS
+    }
 
 
 def _counts_beside(df: pd.DataFrame, path: Path) -> pd.DataFrame | None:

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._paths import check_file, check_overwrite
+from ecoseg._paths import check_overwrite, read_file_bytes
 from ecoseg.errors import ConfigError, EcosegError
 
 __all__ = [
@@ -364,15 +364,12 @@ class SpeciesModel:
             Missing, too large, not JSON, not an ecoseg species model, another version, or
             its contents do not match its sha256 (tampered).
         """
-        path = check_file(path, "species model file", kind="JSON", error=ModelError)
-        try:
-            if path.stat().st_size > _MAX_BYTES:
-                raise ModelError(f"{path}: too large for a species model (> 64 MiB)")
-            raw = path.read_bytes()
-        except FileNotFoundError:  # removed after the check
-            raise ModelError(f"{path}: species model file not found") from None
-        except OSError as exc:
-            raise ModelError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+        raw = read_file_bytes(
+            path, "species model file", limit=_MAX_BYTES + 1, kind="JSON", error=ModelError
+        )
+        path = Path(path)
+        if len(raw) > _MAX_BYTES:
+            raise ModelError(f"{path}: too large for a species model (> 64 MiB)")
         if raw[:2] == b"\x80\x04" or raw[:1] == b"\x80":
             raise ModelError(f"{path}: a pickle file; ecoseg never unpickles model files")
         try:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import one_line
-from ecoseg._paths import check_checkpoint, check_file, name_key, plain_name
+from ecoseg._paths import check_checkpoint, check_file, name_key, plain_name, read_file_text
 from ecoseg.errors import CalibrationError, ConfigError, EcosegError
 from ecoseg.study.records import Study, VideoSpec
 
@@ -99,11 +99,11 @@ def load_study(path: str | os.PathLike) -> Study:
     """
     import yaml
 
-    path = check_file(path, "study file", kind="YAML")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the study file ({exc})") from None
+        text = read_file_text(path, "study file", kind="YAML")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text (YAML) file") from None
+    path = Path(path)
     try:
         doc = yaml.safe_load(text)
     except yaml.constructor.ConstructorError as exc:

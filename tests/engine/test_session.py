@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from ecoseg.engine._runtime import label_index, prefetch
+from ecoseg.engine._runtime import ArrayVideo, label_index, prefetch
 from ecoseg.engine.results import labels_from_logits
 from ecoseg.engine.resume import resume_location
 from ecoseg.engine.session import StreamingSession, propagate
@@ -728,3 +728,22 @@ def test_segment_resume_does_not_hash_the_checkpoint_again(
     hashing.forget_hashes()
     assert done.complete and recorded == real(strong["checkpoint"])
     assert [str(p) for p in reads].count(str(strong["checkpoint"])) == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "stop"), [(0, None), (-2, None), (3.0, 99), (np.int64(1), -1), (4, 2), (-99, 2)]
+)
+def test_an_array_video_takes_frame_ranges_as_the_video_readers_do(start, stop):
+    # it ran range(start, stop) as given: frame -2 came back as index -2 at time -0.2 s, a stop
+    # past the end raised IndexError, 3.0 a TypeError from range
+    video = ArrayVideo([np.full((4, 6, 3), i, np.uint8) for i in range(5)], fps=10.0)
+    got = [(f.index, f.time, int(f.image[0, 0, 0])) for f in video.frames(start, stop)]
+    want = list(range(5))[slice(None if start is None else int(start), stop)]
+    assert got == [(i, i / 10.0, i) for i in want]
+
+
+@pytest.mark.parametrize("start", [0.5, "1", True])
+def test_an_array_video_refuses_what_is_no_frame_number(start):
+    video = ArrayVideo([np.zeros((4, 6, 3), np.uint8)] * 3)
+    with pytest.raises(TypeError, match="start must be a whole frame number or None, got"):
+        video.frames(start)

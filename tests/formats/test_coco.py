@@ -216,3 +216,14 @@ def test_json_exports_name_ecoseg_and_the_store(tmp_path, fmt):
     info = json.loads(open(export(store, fmt, tmp_path / "a.json")).read())["info"]
     assert info["description"] == f"exported by ecoseg {__version__} from reef.zarr"
     assert info["version"] == __version__ and info["date_created"]
+
+
+@pytest.mark.parametrize("fmt", ["coco", "ytvis"])
+def test_json_exports_are_dated_by_source_date_epoch(tmp_path, fmt, monkeypatch):
+    # exports took the clock while stores took SOURCE_DATE_EPOCH: two runs differed in bytes
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    labels = np.zeros((2, 6, 8), np.uint32)
+    labels[:, 1:3, 2:5] = 1
+    store = make_store(labels, path=str(tmp_path / "reef.zarr"))
+    info = json.loads(open(export(store, fmt, tmp_path / "a.json")).read())["info"]
+    assert info["date_created"] == "2023-11-14T22:13:20+00:00"

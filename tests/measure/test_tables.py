@@ -117,29 +117,99 @@ def test_csv_text_columns_read_back_as_written(tmp_path):
     assert back["time_s"].tolist() == combined["time_s"].tolist()
 
 
+def _measured(folder, name, objects, mask, **kwargs):
+    """``measure`` of a one-frame 4x4 store holding ``objects`` (mask 0: none shown) into
+    ``folder / name``."""
+    from ecoseg.measure import measure
+    from ecoseg.store import MaskStore
+
+    with MaskStore.create(folder / f"{name}.zarr", height=4, width=4, objects=objects) as s:
+        labels = np.zeros((1, 4, 4), np.uint32)
+        labels[0, 1:3, 1:3] = mask
+        s.append(labels, [0.0])
+        s.mark_complete()
+    return measure(folder / f"{name}.zarr", folder / name, **kwargs)
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_a_table_of_no_rows_reads_back_with_the_types_of_one_row(tmp_path, fmt):
     """A store with frames and no objects gives tables of no rows: their CSV (a header
     alone) read back with every column of type object, where a table of one row reads
-    back int64, float64 and text. tables.json keeps the types for them."""
-    from ecoseg.measure import TABLES, measure
-    from ecoseg.store import MaskStore
+    back int64, float64 and text. tables.json keeps the types for them; without it (a copy
+    of the CSV alone) the known tables' types do."""
+    from ecoseg.measure import TABLES
 
-    def measured(name, objects, mask):
-        with MaskStore.create(tmp_path / f"{name}.zarr", height=4, width=4, objects=objects) as s:
-            labels = np.zeros((1, 4, 4), np.uint32)
-            labels[0, 1:3, 1:3] = mask
-            s.append(labels, [0.0])
-            s.mark_complete()
-        return measure(tmp_path / f"{name}.zarr", tmp_path / name)
-
-    empty = measured("empty", [], 0)
-    one = measured("one", [(1, "wrasse", "prompt")], 1)
+    empty = _measured(tmp_path, "empty", [], 0)
+    one = _measured(tmp_path, "one", [(1, "wrasse", "prompt")], 1)
     for name in TABLES:
         assert (len(empty[name]), len(one[name])) == (0, 1), name
         want = read_table(tmp_path / "one" / f"{name}.{fmt}").dtypes
         got = read_table(tmp_path / "empty" / f"{name}.{fmt}").dtypes
         pd.testing.assert_series_equal(got, want, obj=name)
+    (tmp_path / "empty" / "tables.json").unlink()
+    for name in TABLES:
+        want = read_table(tmp_path / "one" / f"{name}.{fmt}").dtypes
+        got = read_table(tmp_path / "empty" / f"{name}.{fmt}").dtypes
+        pd.testing.assert_series_equal(got, want, obj=f"{name} without tables.json")
+
+
+def test_the_whole_number_columns_are_those_of_the_tables():
+    """WHOLE_NUMBER_COLUMNS (what types a header alone) is true of every column of every table,
+    calibrated and with a region of interest."""
+    import tempfile
+    from pathlib import Path
+
+    from ecoseg.measure.tables import TABLES, TEXT_COLUMNS, WHOLE_NUMBER_COLUMNS
+
+    roi = np.ones((4, 4), bool)
+    with tempfile.TemporaryDirectory() as folder:
+        tables = _measured(
+            Path(folder), "one", [(1, "wrasse", "prompt")], 1, calibration=0.5, roi=roi
+        )
+    seen = set()
+    for name in TABLES:
+        for col, dtype in tables[name].dtypes.items():
+            seen.add(col)
+            if col in TEXT_COLUMNS:
+                continue
+            want = "Int64" if (name, col) == ("maxn", "frame") else "float64"
+            want = "int64" if col in WHOLE_NUMBER_COLUMNS and want != "Int64" else want
+            assert str(dtype) == want, (name, col)
+    assert {"cover_mm2", "area_mm2", "mean_speed_mm_s"} <= seen  # calibrated were measured
+
+
+def test_combined_tables_of_no_rows_keep_their_types_in_a_concat(tmp_path):
+    # a study's combined CSVs have no tables.json beside them: a study of videos without
+    # objects read back every column as object, and pd.concat with another study's tables
+    # made their counts and times object too
+    from ecoseg.measure import TABLES
+    from ecoseg.measure.tables import TEXT_COLUMNS
+
+    empty = {v: _measured(tmp_path, v, [], 0) for v in ("a", "b")}
+    one = {"c": _measured(tmp_path, "c", [(1, "wrasse", "prompt")], 1)}
+    for study, per_video in (("empty", empty), ("one", one)):
+        for name, df in combine_tables(per_video).items():
+            write_table(df, tmp_path / study, name, formats=("csv",))
+    assert not (tmp_path / "empty" / "tables.json").exists()
+    for name in TABLES:
+        no_rows = read_table(tmp_path / "empty" / f"{name}.csv")
+        some = read_table(tmp_path / "one" / f"{name}.csv")
+        assert len(no_rows) == 0 and len(some) == 1, name
+        both = pd.concat([no_rows, some], ignore_index=True)
+        pd.testing.assert_series_equal(both.dtypes, some.dtypes, obj=name)
+        numeric = [c for c in both.columns if c not in TEXT_COLUMNS]
+        assert numeric and all(pd.api.types.is_numeric_dtype(both[c]) for c in numeric), name
+
+
+def test_a_campaign_table_of_no_rows_takes_the_tables_types_and_others_are_left(tmp_path):
+    header = "video,frame,time_s,class,cover_px,cover_fraction\n"
+    (tmp_path / "campaign-cover.csv").write_text(header)  # ecoseg batch --measure
+    (tmp_path / "notes.csv").write_text(header)  # not a table of ecoseg's
+    back = read_table(tmp_path / "campaign-cover.csv")
+    numbers = ["frame", "time_s", "cover_px", "cover_fraction"]
+    assert [str(t) for t in back[numbers].dtypes] == ["int64", "float64", "int64", "float64"]
+    left = read_table(tmp_path / "notes.csv")[numbers].dtypes
+    assert [str(t) for t in left] == ["object"] * 4
 
 
 def test_combined_tables_warn_of_names_differing_only_in_case_across_videos():

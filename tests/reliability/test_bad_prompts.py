@@ -8,7 +8,6 @@ test if a network is built before the error.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from reliability_helpers import assert_names, assert_one_line_error
@@ -244,40 +243,23 @@ def test_a_sam3_image_size_is_refused_before_the_video_is_read(tmp_path):
     assert not (tmp_path / "m.zarr").exists()
 
 
-def _read_after(monkeypatch, path, fault):
-    """``path`` meets ``fault`` when it is read, after its checks passed (a file removed by a
-    sync tool, or its permissions changed, between the check and the read)."""
-    read_text = Path.read_text
-
-    def read(self, *args, **kwargs):
-        if self == path:
-            fault(self)
-        return read_text(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "read_text", read)
-
-
-def _deny(path):
-    raise PermissionError(13, "Permission denied", str(path))
-
-
 @pytest.mark.bad_input
 @pytest.mark.parametrize(
     ("flag", "fault", "culprit"),
     [
-        ("--params", Path.unlink, "settings file not found (--params takes a JSON object"),
-        ("--discovery", Path.unlink, "settings file not found (--discovery takes"),
-        ("--params", _deny, "cannot be read: Permission denied"),
+        ("--params", "removed", "settings file not found (--params takes a JSON object"),
+        ("--discovery", "removed", "settings file not found (--discovery takes"),
+        ("--params", "denied", "cannot be read: Permission denied"),
     ],
     ids=["params-removed", "discovery-removed", "params-denied"],
 )
 def test_a_settings_file_that_fails_when_read_is_one_line(
-    flag, fault, culprit, clip, tmp_path, no_model, cli, monkeypatch
+    flag, fault, culprit, clip, tmp_path, no_model, cli, read_fault
 ):
     # it was a FileNotFoundError (PermissionError) traceback from the read after the check
     path = tmp_path / "settings.json"
     path.write_text('{"min_area": 30}')
-    _read_after(monkeypatch, path, fault)
+    read_fault(path, fault)
     out = tmp_path / "m.zarr"
     code, _, err = cli("segment", clip.video, "-o", out, "--auto", flag, path)
     assert_one_line_error(code, err, f"{path}: {culprit}")
@@ -287,15 +269,15 @@ def test_a_settings_file_that_fails_when_read_is_one_line(
 @pytest.mark.bad_input
 @pytest.mark.parametrize(
     ("fault", "culprit"),
-    [(Path.unlink, "prompt file not found"), (_deny, "cannot be read: Permission denied")],
+    [("removed", "prompt file not found"), ("denied", "cannot be read: Permission denied")],
     ids=["removed", "denied"],
 )
 def test_a_prompt_file_that_fails_when_read_is_one_line(
-    fault, culprit, good_prompts, tmp_path, monkeypatch
+    fault, culprit, good_prompts, tmp_path, read_fault
 ):
     path = tmp_path / "prompts.json"
     path.write_text(good_prompts.read_text())
-    _read_after(monkeypatch, path, fault)
+    read_fault(path, fault)
     with pytest.raises(PromptError) as exc:
         ecoseg.load_prompts(path)
     assert_names(exc, f"{path}: {culprit}")

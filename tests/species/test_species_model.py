@@ -63,6 +63,31 @@ def test_a_foreign_file_is_refused(tmp_path):
         SpeciesModel.load(tmp_path / "missing.json")
 
 
+@pytest.mark.parametrize(
+    ("fault", "culprit"),
+    [("removed", "species model file not found"), ("denied", "cannot be read: Permission denied")],
+)
+def test_a_model_file_that_fails_when_read_is_one_line(fault, culprit, tmp_path, read_fault):
+    path = tmp_path / "model.json"
+    fitted().save(path)
+    read_fault(path, fault)
+    with pytest.raises(ModelError) as info:
+        SpeciesModel.load(path)
+    assert str(info.value) == f"{path}: {culprit}"
+
+
+def test_a_model_file_over_the_size_bar_is_refused(tmp_path, monkeypatch):
+    from ecoseg.species import model
+
+    path = tmp_path / "model.json"
+    fitted().save(path)
+    monkeypatch.setattr(model, "_MAX_BYTES", path.stat().st_size - 1)
+    with pytest.raises(ModelError, match=r"model\.json: too large for a species model"):
+        SpeciesModel.load(path)
+    monkeypatch.setattr(model, "_MAX_BYTES", path.stat().st_size)
+    assert SpeciesModel.load(path).classes == fitted().classes
+
+
 def test_a_consistent_but_rewritten_file_with_bad_shapes_is_refused(tmp_path):
     from ecoseg.species.model import payload_sha256
 

@@ -141,6 +141,37 @@ def test_missing_study_file(tmp_path):
         load_study(tmp_path / "nope.yaml")
 
 
+@pytest.mark.parametrize(
+    ("fault", "culprit"),
+    [
+        ("removed", "study file not found"),
+        ("denied", "cannot be read: Permission denied"),
+        ("latin-1", "not a text (YAML) file"),
+    ],
+)
+def test_a_study_file_that_fails_when_read_is_one_line_in_the_house_wording(
+    fault, culprit, tmp_path, read_fault
+):
+    # it said "PATH: cannot read the study file ([Errno 13] Permission denied: 'PATH')", with
+    # the path twice, and a file removed after its check was not "not found"
+    path = tmp_path / "study.yaml"
+    path.write_bytes(
+        "name: récif\nvideos: []\n".encode("latin-1" if fault == "latin-1" else "utf-8")
+    )
+    if fault != "latin-1":
+        read_fault(path, fault)
+    with pytest.raises(ConfigError) as info:
+        load_study(path)
+    assert str(info.value) == f"{path}: {culprit}"
+
+
+def test_a_study_file_with_windows_line_ends_names_the_same_lines(tmp_path):
+    path = tmp_path / "study.yaml"
+    path.write_bytes(b"name: demo\r\noutput: out\r\nvideos: []\r\nspeed: 3\r\n")
+    with pytest.raises(ConfigError, match=r"study\.yaml: line 4: unknown key 'speed'"):
+        load_study(path)
+
+
 def test_a_folder_for_the_study_file_is_named_a_folder(tmp_path):
     # 'study file not found' of a path that exists sent the user looking for a typo
     (tmp_path / "study").mkdir()
