@@ -45,11 +45,9 @@ def _segment(clip, out, **kw):
     )
 
 
-@pytest.fixture
-def precision(monkeypatch):
-    """``precision(has_bf16)`` pretends the CPU has (or lacks) bf16 instructions; the returned
-    list gets, per network call of concept tracking, whether it ran under bf16 autocast and
-    the dtype of the network's outputs that the rules decide on."""
+def _spy(monkeypatch) -> dict:
+    """Lists that get, per network call of concept tracking, whether it ran under bf16
+    autocast and the dtype of the network's outputs that the rules decide on."""
     seen = {"autocast": [], "decided": []}
 
     real_amp = concept_tracker.bf16_autocast
@@ -73,6 +71,14 @@ def precision(monkeypatch):
     monkeypatch.setattr(concept_tracker, "bf16_autocast", amp)
     monkeypatch.setattr(concept_tracker, "nms_keep", nms)
     monkeypatch.setattr(concept_tracker, "associate", assoc)
+    return seen
+
+
+@pytest.fixture
+def precision(monkeypatch):
+    """``precision(has_bf16)`` pretends the CPU has (or lacks) bf16 instructions; the returned
+    lists are :func:`_spy`'s."""
+    seen = _spy(monkeypatch)
 
     def set_cpu(has_bf16: bool):
         monkeypatch.setattr(_runtime, "cpu_has_bf16", lambda: has_bf16)
@@ -81,14 +87,24 @@ def precision(monkeypatch):
     return set_cpu
 
 
+@pytest.fixture(scope="module")
+def exact_run(clip, tmp_path_factory):
+    """``(store, autocast)``: the default run (exact fp32; tests only read its store) on a CPU
+    said to have bf16 instructions (the default does not ask), and :func:`_spy`'s autocast
+    list of it."""
+    with pytest.MonkeyPatch.context() as patch:
+        seen = _spy(patch)
+        patch.setattr(_runtime, "cpu_has_bf16", lambda: True)
+        store = _segment(clip, tmp_path_factory.mktemp("exact") / "e.zarr")
+    return store, seen["autocast"]
+
+
 def test_fast_runs_the_network_in_bf16_decides_in_float32_and_is_recorded(
-    clip, tmp_path, precision
+    clip, exact_run, tmp_path, precision
 ):
+    exact, autocast = exact_run
+    assert autocast and not any(autocast)  # exact fp32 by default
     seen = precision(True)
-    exact = _segment(clip, tmp_path / "e.zarr")
-    assert seen["autocast"] and not any(seen["autocast"])  # exact fp32 by default
-    seen["autocast"].clear()
-    seen["decided"].clear()
     fast = _segment(clip, tmp_path / "f.zarr", fast=True)
     assert seen["autocast"] and all(seen["autocast"])
     assert seen["decided"] and set(seen["decided"]) == {torch.float32}
@@ -108,9 +124,9 @@ def test_fast_runs_the_network_in_bf16_decides_in_float32_and_is_recorded(
     _segment(clip, fast, resume=True, fast=True)
 
 
-def test_fast_on_a_cpu_without_bf16_warns_and_runs_exact_fp32(clip, tmp_path, precision):
+def test_fast_on_a_cpu_without_bf16_warns_and_runs_exact_fp32(clip, exact_run, tmp_path, precision):
     seen = precision(False)
-    exact = _segment(clip, tmp_path / "e.zarr")
+    exact, _ = exact_run
     with pytest.warns(_runtime.SlowBf16Warning, match="no bf16 instructions"):
         slow = _segment(clip, tmp_path / "s.zarr", fast=True)
     assert seen["autocast"] and not any(seen["autocast"])

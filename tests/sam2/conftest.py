@@ -2,9 +2,10 @@
 
 ``oracle_pair`` (session)
     ``oracle_pair(name, image_size=256) -> OraclePair(official, ours, variant, state_dict)``
-    from :func:`sam2_oracle.make_pair`, cached per ``(name, image_size)`` (at most two pairs
-    are kept). Skips when the official ``sam2`` package (or hydra) is missing. Do not modify
-    the cached models: ``copy.deepcopy(pair.ours)`` first.
+    from :func:`sam2_oracle.make_pair`, cached per ``(name, image_size)`` (``sam2.1-tiny`` at
+    256 px, which several modules use, and one other pair are kept). Skips when the official
+    ``sam2`` package (or hydra) is missing. Do not modify the cached models:
+    ``copy.deepcopy(pair.ours)`` first.
 ``oracle`` (session)
     The :mod:`sam2_oracle` module itself (``oracle.agrees``, ``oracle.mask_agreement``,
     ``oracle.official_image_predictor``, ``oracle.reef_image``, ...), for tests that prefer a
@@ -29,12 +30,13 @@ def oracle_pair():
     pytest.importorskip("sam2")
     pytest.importorskip("hydra")
     cache: dict[tuple[str, int], sam2_oracle.OraclePair] = {}
+    pinned = ("sam2.1-tiny", sam2_oracle.ORACLE_IMAGE_SIZE)  # small, asked for again and again
 
     def get(name: str, image_size: int = sam2_oracle.ORACLE_IMAGE_SIZE):
         key = (name, image_size)
         if key not in cache:
-            if len(cache) >= 2:  # keep memory bounded: large variants are ~0.9 GB a pair
-                cache.pop(next(iter(cache)))
+            for old in [k for k in cache if k != pinned]:
+                del cache[old]  # keep memory bounded: large variants are ~0.9 GB a pair
             cache[key] = sam2_oracle.make_pair(name, image_size)
         return cache[key]
 

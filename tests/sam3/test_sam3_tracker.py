@@ -62,22 +62,25 @@ def _pair():
 
 
 @torch.no_grad()
-def _run(hf, ours, images, points, labels):
-    ref = hf(
-        pixel_values=images,
-        input_points=points[:, None],
-        input_labels=labels[:, None],
-        multimask_output=True,
-    )
+def _run(ours, images, points, labels):
     t = ours.tracker_features(ours.encode_image(images))
     feats = ours.tracker.condition_without_memory(t.features, t.pos)
-    got = ours.tracker.run_heads(feats, t.high_res, points=points, labels=labels, multimask=True)
-    return ref, got
+    return ours.tracker.run_heads(feats, t.high_res, points=points, labels=labels, multimask=True)
 
 
 @pytest.fixture(scope="module")
 def pair():
-    return _pair()
+    """``(hf, ours, transformers' output on _prompts())``: the oracle runs once."""
+    hf, ours = _pair()
+    images, points, labels = _prompts()
+    with torch.no_grad():
+        ref = hf(
+            pixel_values=images,
+            input_points=points[:, None],
+            input_labels=labels[:, None],
+            multimask_output=True,
+        )
+    return hf, ours, ref
 
 
 def _prompts():
@@ -91,8 +94,8 @@ def _prompts():
 
 
 def test_masks_ious_and_object_scores_match_transformers(pair):
-    hf, ours = pair
-    ref, got = _run(hf, ours, *_prompts())
+    _, ours, ref = pair
+    got = _run(ours, *_prompts())
     assert got.object_score_logits.min() > 0  # present: masks are not replaced
     assert oracle.rel_error(ref.pred_masks[:, 0], got.multimask_logits) <= oracle.REL_TOL
     assert oracle.rel_error(ref.iou_scores[:, 0], got.ious) <= oracle.REL_TOL
@@ -102,9 +105,9 @@ def test_masks_ious_and_object_scores_match_transformers(pair):
 def test_comparison_fails_on_a_perturbed_copy(pair):
     import copy
 
-    hf, ours = pair
+    _, ours, ref = pair
     perturbed = copy.deepcopy(ours)
     with torch.no_grad():
         perturbed.tracker.sam_mask_decoder.conv_s0.weight.mul_(1.01)
-    ref, got = _run(hf, perturbed, *_prompts())
+    got = _run(perturbed, *_prompts())
     assert oracle.rel_error(ref.pred_masks[:, 0], got.multimask_logits) > oracle.REL_TOL
