@@ -498,6 +498,8 @@ def _run_weights(args) -> int:
             results = weights.verify() + hub_weights.verify()
         else:
             results = (hub_weights if hub else weights).verify(args.name)
+        if not results:  # nothing cached: say so rather than print nothing
+            print(f"no weights in {weights.cache_dir()} yet (ecoseg weights download NAME)")
         for name, ok, reason in results:
             print(f"{name}: {'ok' if ok else 'FAILED'} {reason}")
             failed += not ok

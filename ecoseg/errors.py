@@ -66,6 +66,11 @@ class CalibrationReplacedWarning(UserWarning):
     warning names the store and both (the store keeps only the new one)."""
 
 
+class EmptyExportWarning(UserWarning):
+    """An export of a store with no objects (or objects without masks): the file is still
+    written (an empty annotation file is valid); the warning names the store and the file."""
+
+
 class PromptClippedWarning(UserWarning):
     """A prompt box (or exemplar box) reaches past the edge of the frame: it is cut to the
     frame; the warning names the file, object or concept, frame, both boxes and the frame

@@ -45,7 +45,7 @@ import numpy as np
 
 from ecoseg._checks import check_path_arg, non_negative_int
 from ecoseg._paths import check_file, check_outside_store, check_text_replaceable
-from ecoseg.errors import FormatError, PromptError
+from ecoseg.errors import EmptyExportWarning, FormatError, PromptError
 from ecoseg.formats._annotated import UnannotatedFramesWarning, check_annotated
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, align_frames
 from ecoseg.formats._files import check_output, file_sha256
@@ -55,6 +55,7 @@ from ecoseg.provenance import created
 __all__ = [
     "FORMATS",
     "Annotations",
+    "EmptyExportWarning",
     "Instance",
     "Track",
     "UnannotatedFramesWarning",
@@ -171,6 +172,9 @@ def export(
         ``viame``): a reader will take the other frames as frames with no animals. ``cvat``
         writes them as its task frames (``start_frame``, ``stop_frame``, ``frame_filter``),
         ``coco`` and ``ytvis`` list only them, ``davis`` writes a PNG for them only.
+    EmptyExportWarning
+        The store has no objects (or no masks): the output is written and holds no
+        annotations.
 
     Examples
     --------
@@ -209,6 +213,13 @@ def export(
     finally:
         if part.exists():
             _remove(part)
+    if not ann.instances:  # a valid file, but likely not what was meant: say so
+        what = "objects" if not ann.tracks else "masks"
+        warnings.warn(
+            f"{ann.source}: the store has no {what}; {out} holds no annotations",
+            EmptyExportWarning,
+            stacklevel=2,
+        )
     return str(out)
 
 

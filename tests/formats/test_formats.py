@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ecoseg
-from ecoseg.errors import FormatError
+from ecoseg.errors import EmptyExportWarning, FormatError
 from ecoseg.formats import (
     FORMATS,
     VideoInfo,
@@ -172,12 +172,15 @@ def test_edge_cases(fmt, tmp_path):
 def test_a_video_with_no_animals_round_trips_quietly(fmt, tmp_path):
     """MOT and MOTS have no header, so a video with no animals exports as a file with no
     lines: it imports as frames with no animals, neither refused nor warned about as the
-    wrong file, as the other formats' documents with no annotations are."""
+    wrong file, as the other formats' documents with no annotations are. The export says
+    once that the file holds no annotations (EmptyExportWarning), and only that."""
     store = make_store(np.zeros((3, 4, 5), np.uint32))
     video = VideoInfo(5, 4, MaskStore.open(store).read_time(), {})
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         path, back = roundtrip(store, fmt, tmp_path, video)
+    assert [w.category for w in caught] == [EmptyExportWarning]
+    assert str(caught[0].message).endswith(f"{path} holds no annotations")
     assert fmt not in ("mot", "mots") or Path(path).read_bytes() == b""
     check_roundtrip(store, back, fmt)
 

@@ -320,3 +320,19 @@ def test_existing_store_is_not_overwritten(clip, tmp_path, cli):
     code, _, err = cli("segment", clip.video, "-o", out, "--engine", "classical")
     assert_one_line_error(code, err, str(out), "already exists")
     np.testing.assert_array_equal(MaskStore.open(out).read_labels(), before)
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("fmt", ["coco", "mot"])
+def test_export_of_a_store_with_no_objects_warns(fmt, tmp_path, cli):
+    """A store with no objects exported to an empty file without a word: the file is still
+    written (an empty annotation file is valid), with one warning naming store and file."""
+    path = tmp_path / "empty.zarr"
+    with MaskStore.create(path, height=8, width=8) as new:
+        new.append(np.zeros((3, 8, 8), np.uint32), [0.0, 0.1, 0.2])
+    out = tmp_path / f"empty.{fmt}"
+    code, _, err = cli("export", path, "--format", fmt, "-o", out)
+    assert code == 0 and out.is_file()
+    assert [line for line in err.splitlines() if "warning" in line] == [
+        f"ecoseg: warning: {path}: the store has no objects; {out} holds no annotations"
+    ]

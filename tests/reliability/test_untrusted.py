@@ -145,6 +145,14 @@ def test_tampered_cached_weights_fail_verification(tmp_path, weights_cache, cli)
 
 
 @pytest.mark.bad_input
+def test_verify_with_an_empty_weights_cache_says_so(weights_cache, cli):
+    """`weights verify` of an empty cache printed nothing: it names the cache and what to run."""
+    code, out, _ = cli("weights", "verify")
+    assert code == 0
+    assert out.strip() == f"no weights in {weights_cache} yet (ecoseg weights download NAME)"
+
+
+@pytest.mark.bad_input
 def test_resume_snapshot_with_a_code_payload_is_ignored(tmp_path):
     """A resume state beside a store (e.g. a copied store) is read without unpickling
     code: a payload makes it unusable (the run replays from the start), never runs."""
