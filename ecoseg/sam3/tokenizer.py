@@ -21,6 +21,8 @@ Exports
 ``Tokenizer.from_file(path)``
     A ``bpe_simple_vocab_16e6.txt.gz`` (or plain ``.txt``) merges file, a ``vocab.json``
     next to a ``merges.txt``, or a folder holding either.
+``find_vocabulary(folder) -> list[Path]``
+    The vocabulary files in a folder (``vocab.json`` + ``merges.txt``, or CLIP's merges file).
 ``clean_text(text) -> str``, ``pre_tokenize(text) -> list[str]``, ``bytes_to_unicode()``
 
 Examples
@@ -45,6 +47,7 @@ from ecoseg.errors import CheckpointError
 
 __all__ = [
     "Tokenizer",
+    "find_vocabulary",
     "clean_text",
     "pre_tokenize",
     "bytes_to_unicode",
@@ -138,6 +141,23 @@ def pre_tokenize(text: str) -> list[str]:
     return pieces
 
 
+def find_vocabulary(folder: str | os.PathLike) -> list[Path]:
+    """The tokenizer vocabulary files in ``folder``: ``[vocab.json, merges.txt]`` (the hub's),
+    else ``[bpe_simple_vocab*.txt*]`` (CLIP's merges file), else ``[]``; the first is what
+    :meth:`Tokenizer.from_file` reads.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> find_vocabulary(tempfile.mkdtemp())
+    []
+    """
+    place = Path(folder)
+    if (place / "vocab.json").is_file() and (place / "merges.txt").is_file():
+        return [place / "vocab.json", place / "merges.txt"]
+    return [p for p in sorted(place.glob("bpe_simple_vocab*.txt*")) if p.is_file()][:1]
+
+
 def _pairs(word: tuple[str, ...]) -> set[tuple[str, str]]:
     return {(a, b) for a, b in zip(word[:-1], word[1:])}
 
@@ -202,16 +222,13 @@ class Tokenizer:
         """
         p = Path(path)
         if p.is_dir():
-            if (p / "vocab.json").is_file() and (p / "merges.txt").is_file():
-                p = p / "vocab.json"
-            else:
-                found = sorted(p.glob("bpe_simple_vocab*.txt*"))
-                if not found:
-                    raise CheckpointError(
-                        f"no tokenizer vocabulary in {p} (expected vocab.json + merges.txt or "
-                        f"bpe_simple_vocab_16e6.txt.gz); run `ecoseg weights download sam3`"
-                    )
-                p = found[0]
+            found = find_vocabulary(p)
+            if not found:
+                raise CheckpointError(
+                    f"no tokenizer vocabulary in {p} (expected vocab.json + merges.txt or "
+                    f"bpe_simple_vocab_16e6.txt.gz); run `ecoseg weights download sam3`"
+                )
+            p = found[0]
         if not p.is_file():
             raise CheckpointError(
                 f"tokenizer vocabulary not found: {p}; run `ecoseg weights download sam3`"

@@ -7,8 +7,11 @@ accepts the SAM License on the model page, then downloads with their own token
 ``huggingface_hub`` into ``<weights cache>/sam3/`` and records the sha256 it computed next to
 the checkpoint (``sam3.pt.sha256``), as for SAM 2 (:mod:`ecoseg.sam2.weights`, whose cache
 folder, manifest and hash records are shared). Without access it raises a
-:class:`~ecoseg.errors.CheckpointError` whose one line says how to get it. A file fetched by
-hand is adopted with ``download(name, checkpoint=PATH)``.
+:class:`~ecoseg.errors.CheckpointError` whose one line says how to get it; offline (one
+connection to the hub tried first) it fails at once, not after the hub's retries. A file
+fetched by hand is adopted with ``download(name, checkpoint=PATH)``, together with a
+vocabulary found next to it or in an installed package (offline), else the hub's; without
+one nothing is adopted.
 
 Exports
 -------
@@ -16,7 +19,7 @@ Exports
 ``tokenizer_path(name) -> Path``, ``list_weights() -> list[dict]``,
 ``download(name, *, checkpoint=None, token=None, overwrite=False) -> Path``,
 ``verify(name=None) -> list[(name, ok, reason)]``, ``load_tokenizer(name) -> Tokenizer``,
-``ACCESS_HINT``
+``ACCESS_HINT``, ``VOCABULARY_HINT``, ``VOCABULARY_PACKAGES``
 
 Examples
 --------
@@ -35,6 +38,7 @@ import filecmp
 import os
 import shutil
 from pathlib import Path
+from typing import NoReturn
 
 from ecoseg._paths import check_file, check_overwrite
 from ecoseg.errors import CheckpointError, ConfigError
@@ -45,9 +49,12 @@ from ecoseg.sam2.weights import (
     record_sha256,
     recorded_sha256,
 )
+from ecoseg.sam3.tokenizer import find_vocabulary
 
 __all__ = [
     "ACCESS_HINT",
+    "VOCABULARY_HINT",
+    "VOCABULARY_PACKAGES",
     "entries",
     "folder",
     "weights_path",
@@ -120,6 +127,26 @@ def list_weights() -> list[dict]:
     return rows
 
 
+#: Installed packages that ship CLIP's ``bpe_simple_vocab_16e6.txt.gz`` (Meta's ``sam3`` in
+#: ``assets/``, ``open_clip``), where adopting a checkpoint finds the vocabulary offline.
+VOCABULARY_PACKAGES = ("sam3", "open_clip")
+
+#: How to provide the vocabulary by hand (``{page}`` filled in).
+VOCABULARY_HINT = (
+    "put vocab.json + merges.txt from {page} (or CLIP's bpe_simple_vocab_16e6.txt.gz, which "
+    "`pip install --no-deps open-clip-torch` installs) next to it and run again"
+)
+
+
+class _HubError(Exception):
+    """A failed hub fetch: ``kind`` is ``"network"``, ``"access"``, ``"missing"`` (no
+    ``huggingface_hub``) or ``"failed"``."""
+
+    def __init__(self, kind: str, reason: str = ""):
+        super().__init__(reason)
+        self.kind = kind
+
+
 def _is_access_error(exc: Exception) -> bool:
     names = {c.__name__ for c in type(exc).__mro__}
     if names & {"GatedRepoError", "RepositoryNotFoundError", "LocalTokenNotFoundError"}:
@@ -128,21 +155,119 @@ def _is_access_error(exc: Exception) -> bool:
     return status in (401, 403)
 
 
-def _adopt(name: str, source: Path, overwrite: bool) -> Path:
-    """Copy a hand-fetched checkpoint into the cache and record its sha256; a different
-    cached checkpoint is replaced only with ``overwrite``."""
-    check_file(source, "checkpoint file", error=CheckpointError)
+def _network_problem(url: str, timeout: float = 10.0) -> str | None:
+    """Why the host of ``url`` (or the proxy for it, where one is set) cannot be reached: one
+    name lookup and one connection, so that an offline download fails at once rather than
+    after the hub's retries; ``None`` when it can."""
+    import socket
+    import urllib.request
+    from urllib.parse import urlparse
+
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return "HF_HUB_OFFLINE is set"
+    parts = urlparse(url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+        parts = urlparse(proxy if "://" in proxy else f"http://{proxy}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return f"cannot reach {parts.hostname}:{port}: {reason}"
+    return None
+
+
+def _check_source(name: str, source: Path, overwrite: bool) -> bool:
+    """Check a hand-fetched checkpoint before anything is written; whether it must be copied
+    (``False``: the cached file is the same one)."""
     _check_meta_checkpoint(source)
     target = weights_path(name)
-    target.parent.mkdir(parents=True, exist_ok=True)
     there = target.is_file()
-    if not there or not filecmp.cmp(source, target, shallow=False):  # the same file: no copy
-        check_overwrite(target, overwrite, error=CheckpointError, exists=there)
-        tmp = target.with_name(target.name + ".part")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    record_sha256(target)
-    return target
+    if there and filecmp.cmp(source, target, shallow=False):
+        return False
+    check_overwrite(target, overwrite, error=CheckpointError, exists=there)
+    return True
+
+
+def _copy_in(source: Path, target: Path) -> None:
+    """Copy through ``TARGET.part`` so that a failed copy never leaves a truncated file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def _installed_vocabulary() -> list[Path]:
+    """CLIP's vocabulary file shipped by an installed package (found, never imported)."""
+    import importlib.util
+
+    for package in VOCABULARY_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            continue
+        for root in (spec.submodule_search_locations or []) if spec else []:
+            for place in (Path(root), Path(root) / "assets"):
+                found = [f for f in find_vocabulary(place) if f.name.startswith("bpe_")]
+                if found:
+                    return found
+    return []
+
+
+def _local_vocabulary(name: str, entry: dict, source: Path) -> list[Path] | None:
+    """The vocabulary to adopt with ``source``: ``[]`` when the cache has one, the files next
+    to ``source`` or an installed package's, else ``None`` (the hub's, after checking that it
+    can be reached: offline, one line naming ``source`` and what to do, before the checkpoint
+    is read)."""
+    from ecoseg.sam3.tokenizer import Tokenizer
+
+    if find_vocabulary(folder(name)):
+        return []
+    found = find_vocabulary(source.parent) or _installed_vocabulary()
+    if not found:
+        problem = _network_problem(_hub_endpoint())
+        if problem is not None:
+            _no_vocabulary(entry, source, f"no network: {problem}")
+        return None
+    try:
+        Tokenizer.from_file(found[0])
+    except (CheckpointError, ValueError, OSError, UnicodeDecodeError, KeyError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise CheckpointError(
+            f"{found[0]}: not a usable tokenizer vocabulary ({reason}); nothing was adopted"
+        ) from None
+    return found
+
+
+def _no_vocabulary(entry: dict, source: Path, why: str) -> NoReturn:
+    raise CheckpointError(
+        f"{source}: no tokenizer vocabulary next to it or installed, and it cannot be "
+        f"downloaded from {entry['repo']} ({why}); "
+        + VOCABULARY_HINT.format(page=entry["page"])
+        + "; nothing was adopted"
+    )
+
+
+def _adopt(name: str, entry: dict, source: Path, overwrite: bool, token, progress) -> Path:
+    """Copy a hand-fetched ``sam3.pt`` and a vocabulary into the cache, or nothing at all."""
+    check_file(source, "checkpoint file", error=CheckpointError)
+    vocabulary = _local_vocabulary(name, entry, source)
+    copy = _check_source(name, source, overwrite)
+    target = folder(name)
+    if vocabulary is None:
+        try:
+            _hub_fetch(entry, entry.get("tokenizer_files", []), target, token, progress)
+        except _HubError as exc:
+            why = {"network": f"no network: {exc}", "access": "no access to the gated repository"}
+            _no_vocabulary(entry, source, why.get(exc.kind, str(exc)))
+    for file in vocabulary or []:
+        _copy_in(file, target / file.name)
+    path = weights_path(name)
+    if copy:
+        _copy_in(source, path)
+    record_sha256(path)
+    return path
 
 
 def _check_meta_checkpoint(source: Path) -> None:
@@ -178,9 +303,10 @@ def download(
     name : str
         ``"sam3"``.
     checkpoint : path, optional
-        A ``sam3.pt`` fetched by hand: copied into the cache instead of downloading it (the
-        tokenizer files are still fetched when access allows; without them pass a vocabulary
-        to :class:`~ecoseg.sam3.tokenizer.Tokenizer` yourself).
+        A ``sam3.pt`` fetched by hand: copied into the cache instead of downloading it, with
+        a tokenizer vocabulary (:func:`~ecoseg.sam3.tokenizer.find_vocabulary`) from the
+        first place that has one: the cache, the checkpoint's folder, an installed package
+        (:data:`VOCABULARY_PACKAGES`), the hub. Without one nothing is adopted.
     token : str, optional
         Hub token; default: the one ``huggingface_hub`` finds (login or ``HF_TOKEN``).
     progress : bool
@@ -196,32 +322,40 @@ def download(
     Raises
     ------
     CheckpointError
-        No access to the gated repository (one line saying how to get it), a network or disk
-        failure, ``huggingface_hub`` not installed, or ``checkpoint`` not a file or different
-        from the cached one without ``overwrite``.
+        One line: no network (found with one connection to the hub before any download, not
+        after the hub's retries), no access to the gated repository (saying how to get it),
+        another hub or disk failure, ``huggingface_hub`` not installed, or ``checkpoint`` not
+        Meta's ``sam3.pt``, different from the cached one without ``overwrite``, or without a
+        vocabulary. A failed call adds nothing to the cache but a partial download, which
+        the next call resumes.
     """
     entry = _entry(name)
-    hint = ACCESS_HINT.format(page=entry["page"], name=name, file=entry["file"])
-    target_dir = folder(name)
     if checkpoint is not None:
-        path = _adopt(name, Path(checkpoint), overwrite)
-        wanted = [f for f in entry.get("tokenizer_files", []) if not (target_dir / f).is_file()]
-        if not wanted:
-            return path
-        try:
-            _hub_fetch(entry, wanted, target_dir, token, progress)
-        except CheckpointError:
-            pass  # the checkpoint is in place; the vocabulary can be given by hand
-        return path
-    files = [entry["file"], *entry.get("tokenizer_files", [])]
-    wanted = [f for f in files if not (target_dir / f).is_file()]
+        return _adopt(name, entry, Path(checkpoint), overwrite, token, progress)
+    target_dir = folder(name)
+    tokenizer_files = [] if find_vocabulary(target_dir) else entry.get("tokenizer_files", [])
+    wanted = [f for f in (entry["file"], *tokenizer_files) if not (target_dir / f).is_file()]
     if wanted:
         try:
             _hub_fetch(entry, wanted, target_dir, token, progress)
-        except CheckpointError as exc:
-            if str(exc) == "access":
+        except _HubError as exc:
+            hint = ACCESS_HINT.format(page=entry["page"], name=name, file=entry["file"])
+            if exc.kind == "access":
                 raise CheckpointError(f"no access to the gated {name} weights: {hint}") from None
-            raise
+            if exc.kind == "missing":
+                raise CheckpointError(
+                    "downloading SAM 3 needs huggingface_hub (pip install huggingface_hub), or "
+                    f"download {entry['file']} by hand and pass --checkpoint PATH"
+                ) from None
+            if exc.kind == "network":
+                raise CheckpointError(
+                    f"{name}: cannot download {entry['file']} from {entry['page']} (no "
+                    f"network: {exc}); the weights are gated: once online, {hint}"
+                ) from None
+            raise CheckpointError(
+                f"{name}: cannot download {exc} from {entry['repo']}; download it by hand "
+                f"into {target_dir}, or pass --checkpoint PATH"
+            ) from None
     path = weights_path(name)
     if recorded_sha256(path) is None or entry["file"] in wanted:
         record_sha256(path)
@@ -229,29 +363,50 @@ def download(
 
 
 def _hub_fetch(entry: dict, files: list[str], target: Path, token, progress: bool) -> None:
+    """Download ``files`` of ``entry``'s repository into ``target`` after one check that the
+    hub can be reached; :class:`_HubError` on failure, and a folder this call made is removed
+    unless it holds a download (whole, or partial to resume)."""
     try:
         import huggingface_hub
     except ImportError:
-        raise CheckpointError(
-            "downloading SAM 3 needs huggingface_hub (pip install huggingface_hub), or download "
-            f"{entry['file']} by hand and pass --checkpoint PATH"
-        ) from None
+        raise _HubError("missing", "huggingface_hub is not installed") from None
+    problem = _network_problem(_hub_endpoint())
+    if problem is not None:
+        raise _HubError("network", problem)
+    made = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
     if not progress:
         huggingface_hub.utils.disable_progress_bars()
-    for filename in files:
-        try:
-            huggingface_hub.hf_hub_download(
-                repo_id=entry["repo"], filename=filename, local_dir=target, token=token
-            )
-        except Exception as exc:  # the hub's HTTP, auth and network errors
-            if _is_access_error(exc):
-                raise CheckpointError("access") from None
-            reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-            raise CheckpointError(
-                f"could not download {filename} from {entry['repo']} ({reason}); download it by "
-                f"hand into {target}, or pass --checkpoint PATH"
-            ) from None
+    try:
+        for filename in files:
+            try:
+                huggingface_hub.hf_hub_download(
+                    repo_id=entry["repo"], filename=filename, local_dir=target, token=token
+                )
+            except Exception as exc:  # the hub's HTTP, auth and network errors
+                if _is_access_error(exc):
+                    raise _HubError("access") from None
+                reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+                raise _HubError("failed", f"{filename} ({reason})") from None
+    except _HubError:
+        if made and not any(_is_download(p, target) for p in target.rglob("*")):
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+def _hub_endpoint() -> str:
+    """The hub's address (``$HF_ENDPOINT`` where set, as ``huggingface_hub`` reads it)."""
+    try:
+        from huggingface_hub.constants import ENDPOINT
+    except ImportError:
+        return os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+    return ENDPOINT
+
+
+def _is_download(path: Path, target: Path) -> bool:
+    """A downloaded file or a partial one (the hub's ``.incomplete``), not its bookkeeping."""
+    inside = path.relative_to(target).parts
+    return path.is_file() and (inside[0] != ".cache" or path.name.endswith(".incomplete"))
 
 
 def verify(name: str | None = None) -> list[tuple[str, bool, str]]:

@@ -72,6 +72,43 @@ def test_adopting_a_file_that_is_not_sam3_weights_is_refused(cli, tmp_path, monk
     assert not (tmp_path / "cache" / "sam3" / "sam3.pt").exists()
 
 
+@pytest.mark.parametrize("vocabulary", ["none", "broken"])
+def test_adopting_weights_without_a_usable_vocabulary_offline_adopts_nothing(
+    cli, tmp_path, monkeypatch, vocabulary
+):
+    """Offline, ``weights download sam3 --checkpoint FILE`` asked the hub six times for
+    vocab.json (30 s of retry warnings), then adopted the checkpoint without a vocabulary and
+    exited 0; concept prompts failed only later."""
+    import socket
+
+    torch = pytest.importorskip("torch")
+    hub = pytest.importorskip("huggingface_hub")
+    from ecoseg.sam3 import weights
+
+    def no_network(*args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    asked = []
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(hub, "hf_hub_download", lambda **kw: asked.append(kw) or 1 / 0)
+    monkeypatch.setattr(weights, "VOCABULARY_PACKAGES", (), raising=False)
+    for key in ("HF_HUB_OFFLINE", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
+    given = tmp_path / "sam3.pt"
+    torch.save(
+        {"model": {"detector.backbone.vision_backbone.trunk.pos_embed": torch.ones(2)}}, given
+    )
+    if vocabulary == "none":
+        culprits = (f"{given}: no tokenizer vocabulary", "no network", "vocab.json + merges.txt")
+    else:
+        (tmp_path / "bpe_simple_vocab_16e6.txt.gz").write_text("not gzip\n")
+        culprits = (f"{tmp_path / 'bpe_simple_vocab_16e6.txt.gz'}: not a usable tokenizer",)
+    code, _, err = cli("weights", "download", "sam3", "--checkpoint", given)
+    assert_one_line_error(code, err, *culprits, "nothing was adopted")
+    assert asked == [] and not (tmp_path / "cache" / "sam3" / "sam3.pt").exists()
+
+
 def test_an_exemplar_box_past_the_edge_is_warned_about_once(cli, tmp_path):
     """The warning came twice: once naming the prompt file, then again without it."""
     import json

@@ -16,11 +16,69 @@ from ecoseg.sam3 import weights
 huggingface_hub = pytest.importorskip("huggingface_hub")
 
 
+_PROBE = getattr(weights, "_network_problem", None)  # the real check that the hub is reachable
+
+
+@pytest.fixture(autouse=True)
+def _online_without_packages(monkeypatch):
+    """The hub reachable (its functions are faked) and no installed package's vocabulary, so
+    that no test depends on this machine's network or on open_clip being installed."""
+    monkeypatch.setattr(weights, "_network_problem", lambda url, timeout=10.0: None, raising=False)
+    monkeypatch.setattr(weights, "VOCABULARY_PACKAGES", (), raising=False)
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """No network: every connection fails as without DNS; the real probe checks it."""
+    import socket
+
+    def no_network(address, *args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(weights, "_network_problem", _PROBE, raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    for key in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
+        monkeypatch.delenv(key, raising=False)
+
+
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     folder = tmp_path / "cache"
     monkeypatch.setenv(sam2_weights.ENV_DIR, str(folder))
     return folder
+
+
+def _clip_vocabulary(folder: Path) -> Path:
+    """A tiny file in the format of CLIP's ``bpe_simple_vocab_16e6.txt.gz`` (one merge)."""
+    import gzip
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "bpe_simple_vocab_16e6.txt.gz"
+    with gzip.open(path, "wt") as f:
+        f.write("header\na b</w>\n")
+    return path
+
+
+def _hub_vocabulary(folder: Path) -> dict[str, bytes]:
+    """A tiny ``vocab.json`` + ``merges.txt`` as the hub has them; their bytes by name."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = {"a": 0, "b</w>": 1, "<|startoftext|>": 2, "<|endoftext|>": 3}
+    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+    return {n: (folder / n).read_bytes() for n in ("vocab.json", "merges.txt")}
+
+
+def _counting_hub(calls: list):
+    """``hf_hub_download`` as offline: counted, then failing as the hub does after retries."""
+
+    def download(*, repo_id, filename, local_dir, token=None):
+        calls.append(filename)
+        raise OSError("cannot find the requested files in the local cache; check your connection")
+
+    return download
 
 
 def _meta_file(path: Path, value: float) -> bytes:
@@ -98,6 +156,7 @@ def test_hand_fetched_checkpoint_is_adopted(cache, tmp_path, monkeypatch, capsys
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", _gated)  # no access at all
     by_hand = tmp_path / "downloads" / "sam3.pt"
     meta = _meta_file(by_hand, 1.0)
+    _clip_vocabulary(by_hand.parent)
     assert main(["weights", "download", "sam3", "--checkpoint", str(by_hand)]) == 0
     cached = cache / "sam3" / "sam3.pt"
     assert capsys.readouterr().out.strip() == str(cached)
@@ -106,6 +165,122 @@ def test_hand_fetched_checkpoint_is_adopted(cache, tmp_path, monkeypatch, capsys
     assert main(["weights", "verify", "sam3"]) == 0
     assert main(["weights", "path", "sam3"]) == 0
     assert capsys.readouterr().out.strip().endswith(str(cached))
+
+
+def test_offline_download_fails_at_once_in_one_line(cache, offline, monkeypatch, capsys):
+    """Offline, the hub was asked five more times with a warning each (25 s), then the line
+    began "could not download sam3.pt from facebook/sam3 (An error happened ...)", saying
+    nothing of the gating, and left a sam3/ folder of the hub's lock files in the cache."""
+    calls = []
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", _counting_hub(calls))
+    assert main(["weights", "download", "sam3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ecoseg: error: sam3: cannot download sam3.pt")
+    for needle in (
+        "(no network: cannot reach huggingface.co:443: [Errno -2] Name or service not known)",
+        "gated",
+        "https://huggingface.co/facebook/sam3",
+        "huggingface-cli login",
+        "HF_TOKEN",
+        "--checkpoint PATH",
+    ):
+        assert needle in err[0]
+    assert calls == []  # the hub is never asked
+    assert not (cache / "sam3").exists()
+
+
+@pytest.mark.parametrize("partial", [False, True], ids=["nothing", "partial"])
+def test_a_failed_download_leaves_nothing_but_a_partial_file(cache, monkeypatch, partial):
+    """A download that failed on the way left the hub's lock files in a new sam3/ folder; a
+    partial download is kept (the next run resumes it)."""
+
+    def failing(*, repo_id, filename, local_dir, token=None):
+        work = Path(local_dir) / ".cache" / "huggingface" / "download"
+        work.mkdir(parents=True, exist_ok=True)
+        (work / f"{filename}.lock").write_text("")
+        if partial:
+            (work / f"{filename}.incomplete").write_bytes(b"half")
+        raise OSError("connection reset by peer")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", failing)
+    with pytest.raises(CheckpointError) as info:
+        weights.download("sam3", progress=False)
+    assert str(info.value).startswith("sam3: cannot download sam3.pt (connection reset by peer)")
+    assert (cache / "sam3").exists() == partial
+
+
+def test_network_check_honours_hf_hub_offline_and_the_proxy(monkeypatch):
+    """One connection tells an unreachable hub; through the proxy where one is set."""
+    import socket
+
+    tried = []
+
+    def connect(address, timeout=None):
+        tried.append(address)
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(socket, "create_connection", connect)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert _PROBE("https://huggingface.co") == "HF_HUB_OFFLINE is set" and tried == []
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    for key in ("https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(key, raising=False)
+    assert _PROBE("https://huggingface.co") == (
+        "cannot reach huggingface.co:443: [Errno 111] Connection refused"
+    )
+    monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
+    assert _PROBE("https://huggingface.co").startswith("cannot reach proxy.example:3128")
+    assert tried == [("huggingface.co", 443), ("proxy.example", 3128)]
+
+
+def test_adopting_offline_takes_the_vocabulary_beside_the_file(
+    cache, tmp_path, offline, monkeypatch
+):
+    """Offline, the hub was asked five times for vocab.json, then the checkpoint was adopted
+    without a vocabulary (exit 0), so concept prompts failed later."""
+    calls = []
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", _counting_hub(calls))
+    by_hand = tmp_path / "downloads" / "sam3.pt"
+    _meta_file(by_hand, 1.0)
+    files = _hub_vocabulary(by_hand.parent)
+    assert main(["weights", "download", "sam3", "--checkpoint", str(by_hand)]) == 0
+    assert calls == []
+    for name, content in files.items():
+        assert (cache / "sam3" / name).read_bytes() == content
+    assert weights.load_tokenizer("sam3").encode("ab") == [0, 1]
+
+
+def test_adopting_takes_the_vocabulary_an_installed_package_ships(
+    cache, tmp_path, offline, monkeypatch
+):
+    """Meta's sam3 and open_clip ship CLIP's vocabulary: found there, never imported."""
+    calls = []
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", _counting_hub(calls))
+    site = tmp_path / "site"
+    package = site / "ecoseg_test_clip"
+    shipped = _clip_vocabulary(package / "assets")
+    (package / "__init__.py").write_text("raise RuntimeError('imported')\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(weights, "VOCABULARY_PACKAGES", ("ecoseg_no_such_package", package.name))
+    by_hand = tmp_path / "sam3.pt"
+    _meta_file(by_hand, 1.0)
+    assert weights.download("sam3", checkpoint=by_hand, progress=False).is_file()
+    assert (cache / "sam3" / shipped.name).read_bytes() == shipped.read_bytes()
+    assert calls == [] and weights.load_tokenizer("sam3").encode("ab") == [512]
+
+
+def test_adopting_without_access_to_the_vocabulary_adopts_nothing(cache, tmp_path, monkeypatch):
+    """With the network but no access to the gated repository, the checkpoint was adopted
+    without a vocabulary."""
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", _gated)
+    by_hand = tmp_path / "sam3.pt"
+    _meta_file(by_hand, 1.0)
+    with pytest.raises(CheckpointError) as info:
+        weights.download("sam3", checkpoint=by_hand, progress=False)
+    message = str(info.value)
+    assert message.startswith(f"{by_hand}: no tokenizer vocabulary next to it or installed")
+    assert "(no access to the gated repository)" in message and "nothing was adopted" in message
+    assert not (cache / "sam3").exists()
 
 
 @pytest.mark.parametrize(
@@ -136,6 +311,7 @@ def test_adopting_another_checkpoint_keeps_the_cached_one_without_overwrite(
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", _gated)
     first, second = tmp_path / "first.pt", tmp_path / "second.pt"
     meta, other = _meta_file(first, 1.0), _meta_file(second, 2.0)
+    _clip_vocabulary(tmp_path)
     cached = cache / "sam3" / "sam3.pt"
     assert main(["weights", "download", "sam3", "--checkpoint", str(first)]) == 0
     assert main(["weights", "download", "sam3", "--checkpoint", str(first)]) == 0  # the same
