@@ -18,6 +18,7 @@ import numpy as np
 from ecoseg.errors import PromptClippedWarning, PromptError
 
 __all__ = [
+    "blank_text",
     "check_concept_names",
     "check_frame",
     "check_object_classes",
@@ -231,6 +232,22 @@ def name_key(name: str) -> str:
     from ecoseg.provenance import clean_class_name
 
     return clean_class_name(name).casefold()
+
+
+def blank_text(text) -> str | None:
+    """How a concept's text says nothing, in words (a blank echoed as ``' '`` is hard to
+    read); None for a text with a letter in it, or for no text.
+
+    Examples
+    --------
+    >>> blank_text("  "), blank_text(""), blank_text("\\t"), blank_text("wrasse")
+    ('blank (only spaces)', 'empty', 'blank (only whitespace)', None)
+    """
+    if not isinstance(text, str) or text.strip():
+        return None
+    if not text:
+        return "empty"
+    return "blank (only spaces)" if set(text) == {" "} else "blank (only whitespace)"
 
 
 def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") -> None:

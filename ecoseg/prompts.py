@@ -31,6 +31,7 @@ import numpy as np
 from ecoseg._checks import check_path_arg
 from ecoseg._paths import read_file_text
 from ecoseg._prompt_values import (
+    blank_text,
     check_concept_names,
     check_frame,
     check_object_classes,
@@ -547,10 +548,11 @@ class Concept:
     >>> c = Concept("parrotfish", (Exemplar(0, (10, 10, 40, 30)),))
     >>> c.name, c.exemplar_frames, c.to_dict()["exemplars"][0]["box"]
     ('parrotfish', [0], [10.0, 10.0, 40.0, 30.0])
-    >>> Concept(" ").name  # doctest: +ELLIPSIS
+    >>> Concept(" ").name
     Traceback (most recent call last):
     ...
-    ecoseg.errors.PromptError: a concept needs a non-empty text, exemplars or both...
+    ecoseg.errors.PromptError: a concept needs a name such as "parrotfish", exemplar boxes or \
+both; its text is blank (only spaces)
     """
 
     text: str | None = None
@@ -564,7 +566,8 @@ class Concept:
         exemplars = tuple(self.exemplars)
         if not text and not exemplars:
             raise PromptError(
-                f"a concept needs a non-empty text, exemplars or both, got {self.text!r}"
+                'a concept needs a name such as "parrotfish", exemplar boxes or both; its text '
+                f"is {blank_text(self.text) or 'missing'}"
             )
         if not text and not any(e.label == 1 for e in exemplars):
             frames = ", ".join(str(f) for f in sorted({e.frame for e in exemplars}))
@@ -601,13 +604,19 @@ def parse_concepts(items, source: str = "prompts") -> tuple[Concept, ...]:
     --------
     >>> [c.name for c in parse_concepts(["sea urchin", {"text": "parrotfish"}])]
     ['sea urchin', 'parrotfish']
+    >>> parse_concepts(["wrasse", "  "], "--concepts")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: --concepts: concept 2 is blank (only spaces); give a name such \
+as "parrotfish"
     """
     if not isinstance(items, list):
         raise PromptError(f"{source}: 'concepts' must be a list")
     out = []
     for k, item in enumerate(items):
         where = f"{source}: concepts[{k}]"
-        if isinstance(item, str):
+        named = isinstance(item, str)
+        if named:
             item = {"text": item}
         if not isinstance(item, Mapping):
             raise PromptError(f"{where} must be a name or an object")
@@ -617,6 +626,12 @@ def parse_concepts(items, source: str = "prompts") -> tuple[Concept, ...]:
         raw = item.get("exemplars", [])
         if not isinstance(raw, list):
             raise PromptError(f"{where}: 'exemplars' must be a list")
+        blank = blank_text(item.get("text"))
+        if blank and not raw:  # say what the text is: an echoed ' ' is hard to read
+            boxes = "" if named else " (or exemplar boxes)"
+            raise PromptError(
+                f'{source}: concept {k + 1} is {blank}; give a name such as "parrotfish"{boxes}'
+            )
         try:
             exemplars = []
             for e in raw:

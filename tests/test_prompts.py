@@ -255,6 +255,44 @@ def test_concept_names_alike_but_spelled_otherwise_are_refused():
     assert [c.name for c in parse_concepts(["wrasse", "Parrotfish"])] == ["wrasse", "Parrotfish"]
 
 
+NAME_ONE = 'give a name such as "parrotfish"'
+
+
+@pytest.mark.parametrize(
+    "concepts, message",
+    [
+        (["wrasse", "  "], f"p.json: concept 2 is blank (only spaces); {NAME_ONE}"),
+        (
+            [{"text": " "}],
+            f"p.json: concept 1 is blank (only spaces); {NAME_ONE} (or exemplar boxes)",
+        ),
+        ([{"text": ""}], f"p.json: concept 1 is empty; {NAME_ONE} (or exemplar boxes)"),
+        (["\t"], f"p.json: concept 1 is blank (only whitespace); {NAME_ONE}"),
+    ],
+)
+def test_a_blank_concept_is_named_by_its_place_not_echoed(concepts, message):
+    """A concept of spaces was refused with the spaces echoed (``got ' '``: hard to read, and
+    one space however many were typed); the message now says which concept and what it is."""
+    from ecoseg.prompts import parse_concepts
+
+    with pytest.raises(PromptError) as exc:
+        parse_concepts(concepts, "p.json")
+    assert str(exc.value) == message
+
+
+def test_a_blank_command_line_concept_is_named_by_its_place():
+    from ecoseg.prompts import Concept, combine_concepts, parse_concepts
+
+    with pytest.raises(PromptError) as exc:
+        combine_concepts([], ["wrasse", "sea urchin", "   "])
+    assert str(exc.value) == f"--concepts: concept 3 is blank (only spaces); {NAME_ONE}"
+    with pytest.raises(PromptError, match="exemplar boxes or both; its text is blank .only spaces"):
+        Concept("  ")
+    # a blank text with exemplars is a concept of exemplars alone, as before
+    exemplar = {"frame": 0, "box": [0, 0, 4, 4]}
+    assert parse_concepts([{"text": " ", "exemplars": [exemplar]}])[0].name == "visual"
+
+
 def test_concept_spelled_like_a_prompted_objects_class_otherwise_is_refused(tmp_path):
     objects = [{"id": 4, "class": "Fish", "prompts": [{"frame": 0, "points": [[5, 6]]}]}]
     path = tmp_path / "p.json"

@@ -160,7 +160,8 @@ def segment_images(
 
     files = list_images(source)
     concepts = list(concepts or [])
-    if not concepts or any(not isinstance(c, str) or not c.strip() for c in concepts):
+    # a blank name is parse_concepts' to refuse: it says which one
+    if not concepts or any(not isinstance(c, str) for c in concepts):
         raise PromptError(f"give one or more non-empty concepts, got {concepts!r}")
     from ecoseg.prompts import parse_concepts
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg.errors import EcosegError
-from ecoseg.report._numbers import num
+from ecoseg.report._numbers import fixed_decimals
 from ecoseg.report.read import VideoInfo
 
 __all__ = ["accuracy"]
@@ -52,7 +52,7 @@ def accuracy(videos: list[VideoInfo], progress: bool = False) -> dict[str, Any] 
         cells = []
         for path, label in _HEADLINE_METRICS:
             if label in columns:
-                cells.append(num(_dig(metrics, path), 3) if metrics else "")
+                cells.append(fixed_decimals(_dig(metrics, path), 3) if metrics else "")
         rows.append(
             {
                 "video": v.name,

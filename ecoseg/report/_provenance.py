@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg.provenance import CameraMotion, ModelInfo, VideoSource
-from ecoseg.report._numbers import g
+from ecoseg.report._numbers import significant_digits
 from ecoseg.report.read import VideoInfo
 
 __all__ = ["concepts_text", "provenance_row"]
@@ -60,7 +60,7 @@ def provenance_row(v: VideoInfo) -> dict[str, Any]:
         "video": v.video_shown,
         "sha256": vid.sha256 or "not recorded",
         "frames": vid.frames if vid.frames is not None else v.n_frames,
-        "fps": g(vid.fps),
+        "fps": significant_digits(vid.fps),
         "size": "{}×{}".format(*(vid.frame_size or (v.width, v.height))),
         "engine": engine,
         "model": model_text,

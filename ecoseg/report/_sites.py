@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg.report._numbers import duration, num
+from ecoseg.report._numbers import duration, fixed_decimals
 
 __all__ = ["site_data", "site_table"]
 
@@ -67,7 +67,7 @@ def site_table(videos, tables, sites, classes) -> dict[str, Any]:
                 cells.append("–")
                 absent = True
                 continue
-            cell = num(float(np.mean(vals)), 2)
+            cell = fixed_decimals(float(np.mean(vals)), 2)
             if len(vals) < len(vs):
                 cell += f" (n={len(vals)})"
                 partial = True

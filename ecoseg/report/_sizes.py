@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ecoseg.report._numbers import num
+from ecoseg.report._numbers import fixed_decimals
 from ecoseg.report.read import VideoInfo
 
 __all__ = ["class_stats", "individual_sizes", "individual_speeds"]
@@ -80,8 +80,8 @@ def class_stats(df, value: str, classes) -> list[dict[str, str]]:
             {
                 "class": c,
                 "n": str(len(v)),
-                "median": num(float(np.median(v)), 1),
-                "range": f"{num(float(v.min()), 1)}–{num(float(v.max()), 1)}",
+                "median": fixed_decimals(float(np.median(v)), 1),
+                "range": f"{fixed_decimals(float(v.min()), 1)}–{fixed_decimals(float(v.max()), 1)}",
             }
         )
     return rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecoseg.report._numbers import g, num
+from ecoseg.report._numbers import fixed_decimals, significant_digits
 from ecoseg.report.read import VideoInfo
 
 __all__ = ["maxn_cell", "maxn_table", "summary_rows", "unfinished"]
@@ -37,14 +37,14 @@ def summary_rows(videos: list[VideoInfo], tables) -> list[dict[str, Any]]:
                 "site": v.site or "",
                 "transect": v.transect or "",
                 "date": v.date or "",
-                "depth": num(v.depth_m, 1),
+                "depth": fixed_decimals(v.depth_m, 1),
                 "duration": f"{v.duration_s:.1f}",
                 "frames": _frames_text(v),
                 "size": f"{v.width}×{v.height}",
-                "mm_per_px": g(v.mm_per_px) if v.mm_per_px else "none",
+                "mm_per_px": significant_digits(v.mm_per_px) if v.mm_per_px else "none",
                 "individuals": n_ind,
                 "maxn": maxn_text or "none",
-                "cover": num(mean_cover, 2),
+                "cover": fixed_decimals(mean_cover, 2),
             }
         )
     return rows

@@ -127,6 +127,28 @@ def test_an_exemplar_box_past_the_edge_is_warned_about_once(cli, tmp_path):
     assert warned[0].startswith(f"ecoseg: warning: {prompts}: concept 'fish'")
 
 
+@pytest.mark.parametrize("where", ["--concepts", "prompt file"])
+def test_a_blank_concept_is_named_by_its_place(cli, clip, tmp_path, where):
+    """``--concepts fish " "`` (or a prompt file's ``{"text": "  "}``) was refused as
+    *a concept needs a non-empty text, exemplars or both, got ' '*: the spaces echoed in
+    quotes, hard to read; now *concept 2 is blank (only spaces); give a name such as ...*."""
+    import json
+
+    out = tmp_path / "m.zarr"
+    if where == "--concepts":
+        given, culprit = ["--concepts", "fish", "  "], "--concepts: concept 2"
+    else:
+        prompts = tmp_path / "p.json"
+        prompts.write_text(json.dumps({"concepts": ["fish", {"text": "  "}]}))
+        given, culprit = ["--prompts", prompts], f"{prompts}: concept 2"
+    code, _, err = cli("segment", clip.video, "-o", out, *SAM3[:5], *given)
+    line = assert_one_line_error(
+        code, err, culprit, 'is blank (only spaces); give a name such as "'
+    )
+    assert "' '" not in line and "got '" not in line
+    assert not out.exists()
+
+
 def test_an_extra_word_names_the_subcommand_and_its_help():
     """``ecoseg weights list sam3`` said 'unrecognized arguments: sam3 (see `ecoseg --help`)',
     naming neither the command nor its help."""
