@@ -9,6 +9,7 @@ the work runs on a cluster when given one;
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -105,8 +106,15 @@ def campaign_tables(
     Raises
     ------
     StoreError
-        A store holds no frames (:func:`ecoseg.measure.check_has_frames`), or has a mask on
-        a frame its annotation does not cover, as in :func:`ecoseg.measure`.
+        A store holds no frames (:func:`ecoseg.measure.check_has_frames`), an interrupted
+        ``ecoseg edit`` left it half written (:func:`ecoseg.store.check_finished`), or it has a
+        mask on a frame its annotation does not cover, as in :func:`ecoseg.measure`.
+
+    Warns
+    -----
+    IncompleteStoreWarning
+        A store's run did not finish: its rows cover the frames it holds, as in
+        :func:`ecoseg.measure`.
 
     Examples
     --------
@@ -121,15 +129,21 @@ def campaign_tables(
     import numpy as np
     import pandas as pd
 
-    from ecoseg.measure import check_has_frames, observed_frames
+    from ecoseg.measure import (
+        IncompleteStoreWarning,
+        check_has_frames,
+        incomplete_note,
+        observed_frames,
+    )
     from ecoseg.measure.counts import class_order
-    from ecoseg.store import CheckedArray, MaskStore
+    from ecoseg.store import CheckedArray, MaskStore, check_finished
 
     if not isinstance(stores, Mapping):
         stores = {video_name(os.fspath(s).rstrip("/").removesuffix(".zarr")): s for s in stores}
     specs, arrays = [], []
     for name, location in stores.items():
         store = MaskStore.open(location)
+        check_finished(store)  # as measure(): no numbers from half an edit
         check_has_frames(store)  # as measure(): no rows, not zeros, for a store of no frames
         n = store.n_frames
         records = store.object_records()
@@ -186,7 +200,10 @@ def campaign_tables(
         counts.append(pd.DataFrame({**base, "count": cnt}))
         area = float(store.height * store.width)
         cover.append(pd.DataFrame({**base, "cover_px": px, "cover_fraction": px / area}))
+        note = incomplete_note(store)
         store.close()
+        if note is not None:  # as measure(): numbers of part of a video, and said so
+            warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
     return {
         "counts": pd.concat(counts, ignore_index=True),
         "cover": pd.concat(cover, ignore_index=True),

@@ -161,6 +161,9 @@ def export(
     FormatError
         Unknown format, an existing output without ``overwrite``, or a store the format cannot
         hold (DAVIS: object ids above 255; a mask on a frame the store says nobody annotated).
+    StoreError
+        The store is missing or malformed, or an interrupted ``ecoseg edit`` left it half
+        written (:func:`ecoseg.store.check_finished`); nothing is written.
     TypeError
         ``path`` is not a path (``None``, a list).
 
@@ -175,6 +178,9 @@ def export(
     EmptyExportWarning
         The store has no objects (or no masks): the output is written and holds no
         annotations.
+    IncompleteStoreWarning
+        The store's run did not finish (an interrupted ``ecoseg segment``): the output holds
+        the frames written so far (:func:`ecoseg.measure.incomplete_note`, as ``measure`` says).
 
     Examples
     --------
@@ -185,6 +191,7 @@ def export(
     >>> len(json.load(open(out))["images"])
     2
     """
+    from ecoseg.measure import IncompleteStoreWarning, incomplete_note
     from ecoseg.store import opened_store
 
     module = format_module(format)
@@ -197,6 +204,7 @@ def export(
     with opened_store(store) as st:  # one opened from a path is closed again
         ann = read_store(st, progress=progress)
         options = _viame_options(st, polygons) if module.NAME == "viame" else {}
+        note = incomplete_note(st, "the annotations")
     check_annotated(ann, module.NAME)  # a store of some annotated frames only
     # written beside the output and swapped in at the end: an export that fails (DAVIS ids
     # above 255, a full disk) leaves an earlier output as it was
@@ -220,6 +228,8 @@ def export(
             EmptyExportWarning,
             stacklevel=2,
         )
+    if note is not None:  # annotations of part of a video: written, and said so
+        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
     return str(out)
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "Calibration",
     "check_has_frames",
     "IncompleteStoreWarning",
+    "incomplete_note",
     "counts_table",
     "cover_table",
     "maxn_table",
@@ -67,8 +68,14 @@ class IncompleteStoreWarning(UserWarning):
     """The measured store's run did not finish: its tables cover only the frames written."""
 
 
-def incomplete_note(store) -> str | None:
-    """Why the tables of ``store`` cover less than its video, or ``None`` for a finished store.
+def incomplete_note(store, what: str = "the tables") -> str | None:
+    """Why what is made from ``store`` covers less than its video, or ``None`` for a finished
+    store.
+
+    The one wording for a store whose run did not finish: :func:`measure`, :func:`ecoseg.export`,
+    :func:`ecoseg.batch.campaign_tables` and :func:`ecoseg.classify` warn with it
+    (:class:`IncompleteStoreWarning`), each naming what it made (``what``, plural: "the
+    tables", "the annotations", "the track features").
 
     Examples
     --------
@@ -82,11 +89,13 @@ def incomplete_note(store) -> str | None:
     memory://doc-incomplete: its run did not finish, so the tables cover only the 0 frames it
     holds; continue it with `ecoseg segment VIDEO -o memory://doc-incomplete --resume` and the
     run's options
+    >>> incomplete_note(s, "the annotations").split(", so ")[1][:35]
+    'the annotations cover only the 0 fr'
     """
     if store.complete:
         return None
     return (
-        f"{store.path}: its run did not finish, so the tables cover only the {store.n_frames} "
+        f"{store.path}: its run did not finish, so {what} cover only the {store.n_frames} "
         f"frames it holds; continue it with {_resume_hint(store)}"
     )
 

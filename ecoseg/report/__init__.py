@@ -87,8 +87,9 @@ def report(
         ``out`` is a folder or a binary file (a video), cannot be made, or exists and
         ``overwrite`` is false.
     StoreError
-        A store is missing or malformed, or holds no frames
-        (:func:`ecoseg.measure.check_has_frames`).
+        A store is missing or malformed, an interrupted ``ecoseg edit`` left it half written
+        (:func:`ecoseg.store.check_finished`; also with ``tables`` given), or it holds no
+        frames (:func:`ecoseg.measure.check_has_frames`); nothing is written.
     TypeError
         ``out`` is not a path (``None``).
 

@@ -114,8 +114,10 @@ def read_video(
         The store at ``path``, already open: read, and left open (default: opened and
         closed here).
     need_frames : bool
-        Refuse a store that holds no frames (:func:`ecoseg.measure.check_has_frames`): a report
-        gives no page of no numbers. ``ecoseg info`` describes such a store instead.
+        Refuse a store that an interrupted ``ecoseg edit`` left half written
+        (:func:`ecoseg.store.check_finished`: its stills and tables would show half an edit)
+        or that holds no frames (:func:`ecoseg.measure.check_has_frames`): a report gives no
+        page of no numbers. ``ecoseg info`` describes such stores instead.
     judge_splits : bool
         Find the log's splits made before splits were checked
         (:func:`ecoseg.species.review.unchecked_splits`: one pass over the labels of a store
@@ -130,14 +132,15 @@ def read_video(
     from ecoseg.measure import check_has_frames
     from ecoseg.species import edit_log
     from ecoseg.species.review import refused_merges, unchecked_splits
-    from ecoseg.store import MaskStore
+    from ecoseg.store import MaskStore, check_finished
 
     owned = store is None
     if owned:
         store = MaskStore.open(path)
     try:
-        if need_frames:
-            check_has_frames(store)  # a page of no numbers, as measure refuses them
+        if need_frames:  # as measure refuses them: a page of half an edit, of no numbers
+            check_finished(store)
+            check_has_frames(store)
         info = VideoInfo(
             name=name,
             store_path=str(path),

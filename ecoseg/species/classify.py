@@ -312,6 +312,10 @@ def classify(
     ConfigError
         Neither or both of ``train`` and ``model``, a threshold outside [0, 1], too few
         species among the reviewed tracks.
+    StoreError
+        A store (or training store) is missing or malformed, or an interrupted ``ecoseg edit``
+        left it half written (:func:`ecoseg.store.check_finished`); nothing is trained, saved
+        or written then.
     ModelError
         The model file is tampered with, foreign, or made for other features.
 
@@ -336,6 +340,7 @@ def classify(
     [[3, 'red', 'classified'], [1, 'red', 'reviewed'], [2, 'blue', 'reviewed']]
     """
     from ecoseg.species.review import open_for_edit, read_meta, record_classification
+    from ecoseg.store import check_finished, opened_store
 
     if (train is None) == (model is None):
         raise ConfigError("give either training stores (--train) or a model file (--model)")
@@ -344,8 +349,9 @@ def classify(
     stores = _as_list(stores)
     check_distinct_stores(stores, "classify")  # each would be classified (and logged) twice
     store_videos = _videos(videos, len(stores))  # before training (and --save-model)
-    for store in stores:  # a missing one was named after training and saving the model
-        frame_size(store)
+    for store in [*stores, *_as_list(train)]:  # named before training and saving the model
+        with opened_store(store) as opened:  # missing, or half rewritten by an interrupted edit
+            check_finished(opened)
     if save_model is not None:
         check_model_output(save_model, overwrite)  # before any training
         for store in [*stores, *_as_list(train)]:  # not among a store's chunks

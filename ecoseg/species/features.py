@@ -374,9 +374,17 @@ def track_features(
 
     Raises
     ------
+    StoreError
+        An interrupted ``ecoseg edit`` left the store half written
+        (:func:`ecoseg.store.check_finished`).
     VideoError
         The video cannot be found or read, or is not the one the store was made from (frame
         size, frame count or sha256 differ from the store's provenance).
+
+    Warns
+    -----
+    IncompleteStoreWarning
+        The store's run did not finish: the features are those of the frames it holds.
 
     Examples
     --------
@@ -387,11 +395,17 @@ def track_features(
     >>> f.values.shape[1] == len(FEATURE_NAMES), f.classes[0] != "unknown"
     (True, True)
     """
-    from ecoseg.store import opened_store
+    from ecoseg.measure import IncompleteStoreWarning, incomplete_note
+    from ecoseg.store import check_finished, opened_store
 
     samples = check_samples(samples)
     with opened_store(store) as opened:  # a path: opened and closed here
-        return _track_features(opened, video, samples, regions, progress)
+        check_finished(opened)  # no features (nor classes) from half an edit
+        feats = _track_features(opened, video, samples, regions, progress)
+        note = incomplete_note(opened, "the track features")
+    if note is not None:  # features of part of a video: made, and said so
+        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
+    return feats
 
 
 def _track_features(store, video, samples: int, regions, progress: bool) -> TrackFeatures:

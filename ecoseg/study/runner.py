@@ -158,6 +158,9 @@ def run_study(
     ------
     ConfigError
         A bad study file, or an output folder/store the study did not make.
+    StoreError
+        A store the study keeps (or resumes) was left half written by an interrupted
+        ``ecoseg edit`` (:func:`ecoseg.store.check_finished`), before any work.
 
     Examples
     --------
@@ -166,6 +169,8 @@ def run_study(
     >>> result.report.name  # requires: data  # doctest: +SKIP
     'report.html'
     """
+    from ecoseg.store import check_finished, opened_store
+
     if workers is not None or threads is not None:
         check_count(workers, "workers")
         check_count(threads, "threads")
@@ -202,6 +207,9 @@ def run_study(
             )
         seg = (entry or {}).get("segment") or {}
         same = store.exists() and seg.get("fingerprint") == fingerprint
+        if same:  # kept or resumed: its tables and report must not come from half an edit
+            with opened_store(store) as opened:
+                check_finished(opened)
         if same and (seg.get("done") or _store_complete(store)):
             seg["done"] = True
             log(f"segment {video.name}: unchanged, kept")

@@ -152,3 +152,38 @@ def test_frames_nobody_annotated_are_left_out_as_measure_leaves_them_out(tmp_pat
     store.close()
     with pytest.raises(StoreError, match="frame 11: object 2 has a mask"):
         campaign_tables({"t": tmp_path / "t.zarr"})
+
+
+def _three_tracks(path, *, complete: bool = True):
+    labels = np.zeros((4, 8, 10), np.uint32)
+    labels[:, 0:2, 0:2] = 1
+    labels[1:, 4:6, 4:6] = 2
+    labels[2:, 6:8, 7:9] = 3
+    objects = [(1, "wrasse", "tracker"), (2, "unknown", "tracker"), (3, "unknown", "tracker")]
+    with MaskStore.create(path, height=8, width=10, chunk_frames=2, objects=objects) as s:
+        s.append(labels, np.arange(4) / 10)
+        if complete:
+            s.mark_complete()
+    return path
+
+
+def test_a_half_written_edit_and_an_unfinished_run_as_measure_says(tmp_path, interrupt_edit):
+    """A store an interrupted ``ecoseg edit`` left half written gave campaign rows of half an
+    edit without a word (``measure`` refuses it); a store whose run did not finish gave rows
+    of part of its video without a word (``measure`` warns). Now both as ``measure``: its
+    one-line refusal, and its warning in its words."""
+    half = _three_tracks(tmp_path / "half.zarr")
+    interrupt_edit(half)  # --merge 1,2 --delete 3
+    with pytest.raises(StoreError) as refused:
+        campaign_tables({"ok": _three_tracks(tmp_path / "ok.zarr"), "half": half})
+    with pytest.raises(StoreError) as said:
+        ecoseg.measure(half)
+    assert str(refused.value) == str(said.value)
+    assert "2 edits unfinished" in str(refused.value) and "\n" not in str(refused.value)
+
+    part = _three_tracks(tmp_path / "part.zarr", complete=False)
+    with pytest.warns(ecoseg.measure.IncompleteStoreWarning) as warned:
+        campaign_tables({"part": part})
+    with pytest.warns(ecoseg.measure.IncompleteStoreWarning) as measured:
+        ecoseg.measure(part)
+    assert [str(w.message) for w in warned] == [str(w.message) for w in measured]

@@ -339,3 +339,24 @@ def test_export_closes_the_stores_it_opened(fmt, tmp_path, opened):
     with MaskStore.open(store) as mine:  # a store passed in stays open
         export(mine, fmt, target(tmp_path, fmt), overwrite=True)
         assert not mine.closed
+
+
+def test_an_unfinished_run_is_exported_and_said_so_as_measure_says_it(tmp_path):
+    """A store whose ``ecoseg segment`` was interrupted: ``measure`` warns that its tables
+    cover only the frames it holds; ``export`` wrote the file of those frames without a word.
+    Now it warns too, in measure's words (:func:`ecoseg.measure.incomplete_note`)."""
+    from ecoseg.measure import IncompleteStoreWarning
+
+    labels = np.zeros((3, 4, 5), np.uint32)
+    labels[:, 1:3, 1:3] = 1
+    path = tmp_path / "part.zarr"
+    with MaskStore.create(path, height=4, width=5, objects=[(1, "wrasse", "tracker")]) as s:
+        s.append(labels, [0.0, 0.1, 0.2])  # never marked complete: the run was killed
+    with pytest.warns(IncompleteStoreWarning) as warned:
+        out = ecoseg.export(path, "coco", tmp_path / "part.json")
+    assert len(warned) == 1 and Path(out).exists()
+    with pytest.warns(IncompleteStoreWarning) as measured:
+        ecoseg.measure(path)
+    said = str(measured[0].message)
+    assert str(warned[0].message) == said.replace("the tables cover", "the annotations cover")
+    assert f"{path}: its run did not finish" in said and "--resume" in said

@@ -244,3 +244,28 @@ def test_a_half_written_edit_gives_no_numbers(store, tmp_path, cli, interrupt_ed
     assert cli("edit", store, "--resume")[0] == 0
     for args in commands:
         assert cli(*args)[0] == 0, args
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["classify", "{store}", "--model", "{tmp}/species.json"],
+        ["classify", "{other}", "--train", "{store}", "--save-model", "{tmp}/new.json"],
+        ["report", "{store}", "-o", "{tmp}/report.html"],
+    ],
+    ids=["classify", "classify-train", "report"],
+)
+def test_a_half_written_edit_gives_no_classes_or_page(
+    store, tmp_path, cli, interrupt_edit, command
+):
+    """``classify`` named tracks of the half-edited labels (completing the edit behind them)
+    or trained on them, exit 0; now it refuses as ``measure`` does, as ``report`` does, and
+    nothing is written (no model, no page, the stores as they were)."""
+    interrupt_edit(store)  # --merge 1,2 --delete 3
+    other = _store(tmp_path / "other.zarr")
+    (tmp_path / "species.json").write_text("{}")  # never read: the store is refused first
+    before = _files(tmp_path)
+    args = [a.format(store=store, other=other, tmp=tmp_path) for a in command]
+    code, _, err = cli(*args)
+    assert_one_line_error(code, err, str(store), "2 edits unfinished", "--resume")
+    assert _files(tmp_path) == before

@@ -167,3 +167,25 @@ def test_report_of_older_dataframes_counts_one_species(tmp_path):
     assert "sea  urchin" not in page
     shown = page_table(page, "summary-table").set_index("Video")
     assert shown.loc["a", "MaxN by class"] == "sea urchin 2, wrasse 1"
+
+
+def test_a_half_written_edit_gives_no_page_also_with_tables_given(tmp_path, interrupt_edit):
+    """A store an interrupted ``ecoseg edit`` left half written, reported with its tables
+    given (as ``ecoseg study`` does): the page was written, its stills drawn from the
+    half-edited labels, without a word (measuring the store now refused it). Now it is
+    refused either way with measure's one line, and no page is written; ``ecoseg info``
+    (``need_frames=False``) still describes it."""
+    from ecoseg import measure, report
+    from ecoseg.errors import StoreError
+
+    clip = synth(tmp_path / "clip", frames=4, size=(96, 64), n_fish=3, n_invertebrates=0)
+    tables = measure(clip.truth)
+    interrupt_edit(clip.truth)  # --merge 1,2 --delete 3
+    with pytest.raises(StoreError) as said:
+        measure(clip.truth)
+    for given in (tables, None):
+        with pytest.raises(StoreError) as refused:
+            report(clip.truth, tmp_path / "r.html", tables=given)
+        assert str(refused.value) == str(said.value)
+        assert not list(tmp_path.glob("*r.html*"))
+    assert read_video("t", str(clip.truth), "t", need_frames=False).n_frames == 4

@@ -254,3 +254,38 @@ def test_cli_review_queue_says_a_prompts_class_has_no_probability(clips, tmp_pat
     assert "nan" not in out
     assert f"track {first}: {truth[first]} class from prompt, no probability" in out
     assert "p=0." in out or "p=1.00" in out  # the classified tracks keep their figure
+
+
+def test_a_half_written_edit_gives_no_classes_and_nothing_is_written(
+    clips, tmp_path, capsys, interrupt_edit
+):
+    """An ``ecoseg edit`` killed while rewriting labels: ``classify`` took the tracks of the
+    half-edited labels, completed the edit and wrote classes (or trained and saved a model on
+    them), exit 0. Now it refuses as ``measure`` does, with the command that completes the
+    edit, before training, saving or writing anything; and works once it is completed."""
+    from ecoseg.cli import main
+    from ecoseg.errors import StoreError
+
+    half = unknown_copy(clips[1].truth, tmp_path / "half.zarr")
+    truth = {o["id"]: o["class"] for o in MaskStore.open(clips[1].truth).objects}
+    apply_edits(half, [Edit("set_class", (i,), cls=c) for i, c in truth.items()])
+    model = tmp_path / "m.json"
+    video = str(clips[1].video)
+    classify(half, train=half, videos=[video], train_videos=[video], save_model=model)
+    other = unknown_copy(clips[2].truth, tmp_path / "other.zarr")
+    interrupt_edit(half)  # --merge 1,2 --delete 3
+    before = {f: f.read_bytes() for f in tmp_path.rglob("*") if f.is_file()}
+    runs = [
+        [half, "--model", model, "--video", video],
+        [other, "--train", half, "--train-video", video, "--save-model", tmp_path / "new.json"],
+    ]
+    for args in runs:
+        assert main(["classify", *map(str, args)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and f"{half}: an interrupted `ecoseg edit` left 2 edits" in err
+        assert f"ecoseg edit {half} --resume" in err
+    assert {f: f.read_bytes() for f in tmp_path.rglob("*") if f.is_file()} == before
+    with pytest.raises(StoreError, match="2 edits unfinished"):
+        track_features(half, video)
+    assert main(["edit", str(half), "--resume"]) == 0
+    assert main(["classify", str(half), "--model", str(model), "--video", video]) == 0

@@ -228,6 +228,28 @@ def test_a_review_of_a_store_remeasures_it_and_is_kept(study_copy, calls):
     assert ecoseg.MaskStore.open(store).object_records()[first].class_name == "wrasse"
 
 
+def test_a_half_written_edit_stops_the_study_before_any_work(study_copy, calls, interrupt_edit):
+    """A study's store an interrupted ``ecoseg edit`` left half written: the edit log had not
+    changed yet, so the study kept its tables and report and said nothing (and a rewritten
+    report drew stills from the half-edited labels). Now it stops with measure's one line
+    naming the store and the command that completes the edit, before any work."""
+    from ecoseg.errors import StoreError
+
+    out = study_copy / "out"
+    store = out / "stores" / "reef-b.zarr"
+    interrupt_edit(store)
+    before = {f: f.read_bytes() for f in out.rglob("*") if f.is_file()}
+    with pytest.raises(StoreError) as refused:
+        run_study(study_copy / "study.yaml", progress=False)
+    with pytest.raises(StoreError) as said:
+        measure(store)
+    assert str(refused.value) == str(said.value)
+    assert calls == {"segment": [], "measure": []}
+    assert {f: f.read_bytes() for f in out.rglob("*") if f.is_file()} == before
+    ecoseg.Review(store)  # what `ecoseg edit STORE --resume` does
+    assert run_study(study_copy / "study.yaml", progress=False).measured == ["reef-b"]
+
+
 def test_a_reviewed_studys_page_says_how_to_make_it_again(study_copy, clips, tmp_path):
     """The page of a study whose store a person reviewed lists the study run, the review and
     the run that measures it again; run in a fresh folder they give the same tables and the
