@@ -448,7 +448,7 @@ def _add_weights(sub):
         "--checkpoint",
         metavar="PATH",
         default=None,
-        help="SAM 3: adopt a sam3.pt downloaded by hand instead of fetching it",
+        help="adopt a checkpoint downloaded by hand (checked) instead of fetching it",
     )
     d.add_argument(
         "--overwrite",
@@ -482,16 +482,8 @@ def _run_weights(args) -> int:
                 "--overwrite is for --checkpoint (a file replacing the cached one); a download "
                 "never replaces a cached file: delete it to download it again"
             )
-        if hub:
-            print(
-                hub_weights.download(
-                    args.name, checkpoint=args.checkpoint, overwrite=args.overwrite
-                )
-            )
-        elif args.checkpoint is not None:
-            raise ConfigError("--checkpoint is for SAM 3 weights; SAM 2 files download freely")
-        else:
-            print(weights.download(args.name))
+        module = hub_weights if hub else weights
+        print(module.download(args.name, checkpoint=args.checkpoint, overwrite=args.overwrite))
     elif args.action == "verify":
         failed = 0
         if args.name is None:

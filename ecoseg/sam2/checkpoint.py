@@ -14,6 +14,7 @@ Exports
 ``save_safetensors(model_or_state_dict, path, *, metadata=None) -> Path``
 ``variant_signature(name) -> dict[str, tuple[int, ...]]``
 ``guess_variant(state_dict) -> (name, score)``
+``check_state_dict(state, expected, variant, what, *, other=..., end="")`` (raises on a mismatch)
 
 Examples
 --------
@@ -47,6 +48,7 @@ __all__ = [
     "variant_signature",
     "guess_variant",
     "mismatch_parts",
+    "check_state_dict",
 ]
 
 _SHOW = 5  # how many key names an error message lists per kind
@@ -194,6 +196,49 @@ def mismatch_parts(missing: list[str], unexpected: list[str], shapes: list[str])
     return parts
 
 
+def check_state_dict(
+    state: dict[str, Tensor],
+    expected: dict[str, tuple[int, ...]],
+    variant: str,
+    what: str,
+    *,
+    other: str = "pass --model {guess}",
+    end: str = "",
+) -> None:
+    """Raise one line, ``what`` first, when ``state``'s keys or shapes differ from ``expected``
+    (``variant``'s :func:`variant_signature`): the mismatches and the variant the file most
+    likely belongs to (``other`` says what to do then, ``{guess}`` filled in), then ``end``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_state_dict({"a": torch.zeros(2)}, {"a": (2,)}, "y", "x does not match y")
+    >>> try:
+    ...     check_state_dict({"a": torch.zeros(3)}, {"a": (2,)}, "y", "x does not match y")
+    ... except CheckpointError as exc:
+    ...     print(str(exc).split("; ")[0])
+    x does not match y: 1 shape mismatches (file vs model: a (3,) vs (2,))
+    """
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    shapes = [
+        f"{k} {tuple(state[k].shape)} vs {shape}"
+        for k, shape in expected.items()
+        if k in state and tuple(state[k].shape) != tuple(shape)
+    ]
+    if not (missing or unexpected or shapes):
+        return
+    guess, score = guess_variant(state)
+    if guess is not None and score >= 0.5 and guess != variant:
+        hint = f"; it looks like a {guess} checkpoint ({other.format(guess=guess)})"
+    elif guess == variant:
+        hint = f"; closest variant is {guess} itself (a modified or truncated file?)"
+    else:
+        hint = "; it does not look like any SAM 2 / 2.1 checkpoint"
+    parts = "; ".join(mismatch_parts(missing, unexpected, shapes))
+    raise CheckpointError(f"{what}: {parts}{hint}{end}")
+
+
 def load_checkpoint(model, path: str | os.PathLike):
     """Load a checkpoint into ``model`` with strict key and shape matching.
 
@@ -217,27 +262,9 @@ def load_checkpoint(model, path: str | os.PathLike):
         the file most likely belongs to.
     """
     state = read_state_dict(path)
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    shapes = [
-        f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}"
-        for k, v in expected.items()
-        if k in state and tuple(state[k].shape) != tuple(v.shape)
-    ]
-    if missing or unexpected or shapes:
-        variant = getattr(getattr(model, "variant", None), "name", type(model).__name__)
-        parts = mismatch_parts(missing, unexpected, shapes)
-        guess, score = guess_variant(state)
-        if guess is not None and score >= 0.5 and guess != variant:
-            hint = f"; it looks like a {guess} checkpoint (pass --model {guess})"
-        elif guess == variant:
-            hint = f"; closest variant is {guess} itself (a modified or truncated file?)"
-        else:
-            hint = "; it does not look like any SAM 2 / 2.1 checkpoint"
-        raise CheckpointError(
-            f"checkpoint {path} does not match {variant}: " + "; ".join(parts) + hint
-        )
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    variant = getattr(getattr(model, "variant", None), "name", type(model).__name__)
+    check_state_dict(state, expected, variant, f"checkpoint {path} does not match {variant}")
     model.load_state_dict(state, strict=True)
     return model
 

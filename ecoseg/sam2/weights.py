@@ -7,16 +7,21 @@ the weights cache: ``platformdirs.user_cache_dir("ecoseg") / "weights"``, or the
 by the ``ECOSEG_WEIGHTS_DIR`` environment variable. :func:`download` fetches one with pooch
 (checking the manifest hash when there is one) and records the sha256 it computed next to the
 file (``FILE.sha256``); :func:`verify` checks cached files against the manifest hash or that
-record. This module does not import torch.
+record. Offline (one connection to the host tried first) a download fails at once in one line;
+a file fetched by hand is adopted with ``download(name, checkpoint=PATH)`` once its keys and
+shapes are those of that variant. This module imports torch only to check such a file.
 
 Exports
 -------
 ``cache_dir() -> Path``, ``weights_path(name) -> Path``, ``manifest() -> dict``,
 ``list_weights() -> list[dict]`` (keys ``variant``, ``file``, ``url``, ``size``, ``sha256``,
-``cached``, ``path``), ``download(name, *, progress=True, url=None) -> Path``,
+``cached``, ``path``),
+``download(name, *, progress=True, url=None, checkpoint=None, overwrite=False) -> Path``,
 ``verify(name=None) -> list[(name, ok, reason)]``; for other networks' weights
 (:mod:`ecoseg.sam3.weights`): ``manifest_data() -> dict`` (the whole manifest file),
-``record_sha256(path) -> str`` and ``recorded_sha256(path) -> str | None``.
+``record_sha256(path) -> str``, ``recorded_sha256(path) -> str | None``,
+``network_problem(url) -> str | None``, ``needs_copy(source, target, overwrite) -> bool`` and
+``copy_in(source, target)``.
 
 Examples
 --------
@@ -31,6 +36,7 @@ Examples
 
 from __future__ import annotations
 
+import filecmp
 import functools
 import json
 import os
@@ -39,6 +45,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from ecoseg._hashing import sha256_file
+from ecoseg._paths import check_file, check_overwrite
 from ecoseg.errors import CheckpointError, ConfigError
 
 __all__ = [
@@ -53,6 +60,9 @@ __all__ = [
     "record_sha256",
     "recorded_sha256",
     "check_cached",
+    "network_problem",
+    "needs_copy",
+    "copy_in",
 ]
 
 #: Environment variable that overrides the cache folder.
@@ -202,7 +212,89 @@ def _copy_local(url: str, output_file, pooch_obj, check_only: bool = False):
     return None
 
 
-def download(name: str, *, progress: bool = True, url: str | None = None) -> Path:
+def network_problem(url: str, timeout: float = 10.0) -> str | None:
+    """Why the host of ``url`` (or the proxy for it, where one is set) cannot be reached: one
+    name lookup and one connection, so that an offline download fails at once rather than
+    after retries; ``None`` when it can (shared with :mod:`ecoseg.sam3.weights`)."""
+    import socket
+    import urllib.request
+
+    parts = urlparse(url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+        parts = urlparse(proxy if "://" in proxy else f"http://{proxy}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return f"cannot reach {parts.hostname}:{port}: {reason}"
+    return None
+
+
+def needs_copy(source: Path, target: Path, overwrite: bool) -> bool:
+    """Whether a hand-fetched ``source`` must be copied to ``target`` in the cache: ``False``
+    when the cached file is the same one; a different cached file is kept unless ``overwrite``
+    (:class:`~ecoseg.errors.CheckpointError` naming it)."""
+    there = target.is_file()
+    if there and filecmp.cmp(source, target, shallow=False):
+        return False
+    check_overwrite(target, overwrite, error=CheckpointError, exists=there)
+    return True
+
+
+def copy_in(source: Path, target: Path) -> None:
+    """Copy through ``TARGET.part`` so that a failed copy never leaves a truncated file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def _check_variant(name: str, source: Path) -> None:
+    """Refuse a file that is not a SAM 2 checkpoint of variant ``name`` (by its keys and
+    shapes), in one line naming it, before anything is written."""
+    from ecoseg.sam2.checkpoint import check_state_dict, read_state_dict, variant_signature
+
+    if source.suffix == ".safetensors":
+        raise CheckpointError(
+            f"{source}: a safetensors file, not the official {_entry(name)['file']} (the cache "
+            "holds that one); pass it to `ecoseg segment` with --checkpoint PATH instead"
+        )
+    check_state_dict(
+        read_state_dict(source),
+        variant_signature(name),
+        name,
+        f"checkpoint {source} does not match {name}",
+        other=f"`ecoseg weights download {{guess}} --checkpoint {source}`",
+        end="; nothing was adopted",
+    )
+
+
+def _adopt(name: str, source: str | os.PathLike, overwrite: bool) -> Path:
+    """Copy a hand-fetched checkpoint of ``name`` into the cache, checked, or nothing."""
+    source = check_file(source, "checkpoint file", error=CheckpointError)
+    _check_variant(name, source)
+    known = _entry(name).get("sha256")
+    if known and sha256_file(source) != known.lower():
+        raise CheckpointError(
+            f"{source}: its sha256 is not the manifest's for {name}; nothing was adopted"
+        )
+    path = weights_path(name)
+    if needs_copy(source, path, overwrite):
+        copy_in(source, path)
+    record_sha256(path)
+    return path
+
+
+def download(
+    name: str,
+    *,
+    progress: bool = True,
+    url: str | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Download the official checkpoint of ``name`` into the cache (no-op if present).
 
     Parameters
@@ -213,27 +305,44 @@ def download(name: str, *, progress: bool = True, url: str | None = None) -> Pat
         Show a progress bar.
     url : str, optional
         Download from here instead of the manifest URL (a mirror; ``file://`` works).
+    checkpoint : path, optional
+        The checkpoint fetched by hand: copied into the cache instead of downloading it, once
+        its keys and shapes are those of variant ``name``.
+    overwrite : bool
+        Let ``checkpoint`` replace a different checkpoint already in the cache.
 
     Returns
     -------
     pathlib.Path
-        The cached file. The sha256 of a file this call downloaded is recorded in
+        The cached file. The sha256 of a file this call downloaded or adopted is recorded in
         ``FILE.sha256`` next to it.
 
     Raises
     ------
     CheckpointError
-        The download failed or the file does not match the manifest sha256.
+        One line: no network (found with one connection before any download), the download
+        failed or the file does not match the manifest sha256; or ``checkpoint`` is not a
+        checkpoint of ``name`` or differs from the cached one without ``overwrite`` (nothing
+        is written then).
     """
-    import pooch
-
     entry = _entry(name)
+    if checkpoint is not None:
+        return _adopt(name, checkpoint, overwrite)
     source = url or entry["url"]
     folder = cache_dir()
+    existed = (folder / entry["file"]).is_file()
+    by_hand = f"download it by hand and run `ecoseg weights download {name} --checkpoint PATH`"
+    problem = None if existed or source.startswith("file://") else network_problem(source)
+    if problem is not None:
+        raise CheckpointError(
+            f"{name}: cannot download {entry['file']} from {source} (no network: {problem}); "
+            + by_hand
+        )
+    import pooch
+
     folder.mkdir(parents=True, exist_ok=True)
     known = entry.get("sha256")
     downloader = _copy_local if source.startswith("file://") else None
-    existed = (folder / entry["file"]).is_file()
     try:
         fetched = pooch.retrieve(
             source,
@@ -246,8 +355,7 @@ def download(name: str, *, progress: bool = True, url: str | None = None) -> Pat
     except Exception as exc:  # network, HTTP, disk or hash errors from pooch/requests
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise CheckpointError(
-            f"could not download {name} from {source} ({reason}); download the file by hand "
-            f"and pass --checkpoint PATH, or put it at {folder / entry['file']}"
+            f"{name}: cannot download {entry['file']} from {source} ({reason}); {by_hand}"
         ) from None
     path = Path(fetched)
     record = _hash_record(path)

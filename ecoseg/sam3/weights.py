@@ -34,18 +34,20 @@ Examples
 
 from __future__ import annotations
 
-import filecmp
 import os
 import shutil
 from pathlib import Path
 from typing import NoReturn
 
-from ecoseg._paths import check_file, check_overwrite
+from ecoseg._paths import check_file
 from ecoseg.errors import CheckpointError, ConfigError
 from ecoseg.sam2.weights import (
     cache_dir,
     check_cached,
+    copy_in,
     manifest_data,
+    needs_copy,
+    network_problem,
     record_sha256,
     recorded_sha256,
 )
@@ -156,46 +158,19 @@ def _is_access_error(exc: Exception) -> bool:
 
 
 def _network_problem(url: str, timeout: float = 10.0) -> str | None:
-    """Why the host of ``url`` (or the proxy for it, where one is set) cannot be reached: one
-    name lookup and one connection, so that an offline download fails at once rather than
-    after the hub's retries; ``None`` when it can."""
-    import socket
-    import urllib.request
-    from urllib.parse import urlparse
-
+    """Why the hub at ``url`` cannot be reached (``HF_HUB_OFFLINE`` set, or
+    :func:`~ecoseg.sam2.weights.network_problem`), so that an offline download fails at once
+    rather than after the hub's retries; ``None`` when it can."""
     if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
         return "HF_HUB_OFFLINE is set"
-    parts = urlparse(url)
-    proxy = urllib.request.getproxies().get(parts.scheme)
-    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
-        parts = urlparse(proxy if "://" in proxy else f"http://{proxy}")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        socket.create_connection((parts.hostname, port), timeout=timeout).close()
-    except OSError as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        return f"cannot reach {parts.hostname}:{port}: {reason}"
-    return None
+    return network_problem(url, timeout)
 
 
 def _check_source(name: str, source: Path, overwrite: bool) -> bool:
     """Check a hand-fetched checkpoint before anything is written; whether it must be copied
     (``False``: the cached file is the same one)."""
     _check_meta_checkpoint(source)
-    target = weights_path(name)
-    there = target.is_file()
-    if there and filecmp.cmp(source, target, shallow=False):
-        return False
-    check_overwrite(target, overwrite, error=CheckpointError, exists=there)
-    return True
-
-
-def _copy_in(source: Path, target: Path) -> None:
-    """Copy through ``TARGET.part`` so that a failed copy never leaves a truncated file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+    return needs_copy(source, weights_path(name), overwrite)
 
 
 def _installed_vocabulary() -> list[Path]:
@@ -262,10 +237,10 @@ def _adopt(name: str, entry: dict, source: Path, overwrite: bool, token, progres
             why = {"network": f"no network: {exc}", "access": "no access to the gated repository"}
             _no_vocabulary(entry, source, why.get(exc.kind, str(exc)))
     for file in vocabulary or []:
-        _copy_in(file, target / file.name)
+        copy_in(file, target / file.name)
     path = weights_path(name)
     if copy:
-        _copy_in(source, path)
+        copy_in(source, path)
     record_sha256(path)
     return path
 

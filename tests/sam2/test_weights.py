@@ -87,7 +87,7 @@ def test_download_checks_the_manifest_hash(cache, tmp_path, monkeypatch):
     good = hashlib.sha256(src.read_bytes()).hexdigest()
     entry = dict(weights._load_manifest()["sam2-tiny"], sha256="0" * 64)
     monkeypatch.setitem(weights._load_manifest(), "sam2-tiny", entry)
-    with pytest.raises(CheckpointError, match="could not download sam2-tiny"):
+    with pytest.raises(CheckpointError, match="sam2-tiny: cannot download sam2_hiera_tiny.pt"):
         weights.download("sam2-tiny", progress=False, url=src.as_uri())
     monkeypatch.setitem(weights._load_manifest(), "sam2-tiny", dict(entry, sha256=good))
     path = weights.download("sam2-tiny", progress=False, url=src.as_uri())
@@ -127,3 +127,95 @@ def test_download_keeps_an_existing_file_unrecorded(cache, tmp_path):
     assert path.read_bytes() == b"copied by hand"
     assert not (cache / "sam2.1_hiera_tiny.pt.sha256").exists()
     assert "cannot verify" in weights.verify("sam2.1-tiny")[0][2]
+
+
+def _checkpoint_of(variant: str, path: Path) -> Path:
+    """A file with ``variant``'s keys and shapes (each tensor one expanded zero: tiny)."""
+    import torch
+
+    from ecoseg.sam2.checkpoint import variant_signature
+
+    state = {k: torch.zeros(()).expand(s) for k, s in variant_signature(variant).items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": state}, path)
+    return path
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """No network: every connection fails as without DNS."""
+    import socket
+
+    def no_network(address, *args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    for key in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
+        monkeypatch.delenv(key, raising=False)
+
+
+def test_offline_download_fails_at_once_in_one_line(cache, offline, capfd):
+    """Offline, pooch printed "Downloading data from ..." and the line began "could not
+    download sam2.1-tiny", suggesting a --checkpoint that `weights download` refused."""
+    from ecoseg.cli import main
+
+    assert main(["weights", "download", "sam2.1-tiny"]) == 2
+    out, err = capfd.readouterr()
+    lines = err.strip().splitlines()
+    assert out == "" and len(lines) == 1
+    assert lines[0].startswith("ecoseg: error: sam2.1-tiny: cannot download sam2.1_hiera_tiny.pt")
+    assert "(no network: cannot reach dl.fbaipublicfiles.com:443" in lines[0]
+    assert "`ecoseg weights download sam2.1-tiny --checkpoint PATH`" in lines[0]
+    assert not cache.exists()
+
+
+def test_a_hand_fetched_checkpoint_is_adopted(cache, tmp_path, offline, capsys):
+    """`weights download sam2.1-tiny --checkpoint FILE` was refused ("--checkpoint is for SAM 3
+    weights"); it copies a checkpoint of that variant into the cache, with its sha256."""
+    from ecoseg.cli import main
+
+    src = _checkpoint_of("sam2.1-tiny", tmp_path / "by-hand" / "tiny.pt")
+    assert main(["weights", "download", "sam2.1-tiny", "--checkpoint", str(src)]) == 0
+    cached = cache / "sam2.1_hiera_tiny.pt"
+    assert capsys.readouterr().out.strip() == str(cached)
+    assert cached.read_bytes() == src.read_bytes()
+    assert weights.verify("sam2.1-tiny")[0][1] is True
+    assert weights.download("sam2.1-tiny", checkpoint=src) == cached  # the same file: fine
+    import torch
+
+    other = _checkpoint_of("sam2.1-tiny", tmp_path / "other.pt")
+    state = torch.load(other, weights_only=True)
+    state["model"]["no_obj_ptr"] = torch.ones(()).expand(state["model"]["no_obj_ptr"].shape)
+    torch.save(state, other)
+    with pytest.raises(CheckpointError, match="already exists"):
+        weights.download("sam2.1-tiny", checkpoint=other)
+    assert cached.read_bytes() == src.read_bytes()
+    assert weights.download("sam2.1-tiny", checkpoint=other, overwrite=True) == cached
+    assert cached.read_bytes() == other.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "content, needle",
+    [
+        ("sam2-large", "does not match sam2.1-tiny: "),
+        (b"not a checkpoint", "is not a plain-weights checkpoint"),
+    ],
+    ids=["other-variant", "not-a-checkpoint"],
+)
+def test_a_wrong_checkpoint_to_adopt_is_one_line_and_adopts_nothing(
+    cache, tmp_path, capsys, content, needle
+):
+    from ecoseg.cli import main
+
+    src = tmp_path / "wrong.pt"
+    if isinstance(content, bytes):
+        src.write_bytes(content)
+    else:
+        _checkpoint_of(content, src)
+    assert main(["weights", "download", "sam2.1-tiny", "--checkpoint", str(src)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and str(src) in err[0]
+    if not isinstance(content, bytes):
+        assert "it looks like a sam2-large checkpoint" in err[0]
+        assert err[0].endswith("; nothing was adopted")
+    assert not cache.exists() or not any(cache.iterdir())
