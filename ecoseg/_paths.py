@@ -25,7 +25,7 @@ __all__ = [
     "check_overwrite",
     "check_text_replaceable",
     "exists_message",
-    "name_key",
+    "folder_key",
     "plain_name",
     "find_video",
     "read_file_bytes",
@@ -56,14 +56,16 @@ def plain_name(name: str) -> str | None:
     return name
 
 
-def name_key(name: str) -> str:
-    """What two store names must not share: names equal but for case (or Unicode form) are
-    one folder on macOS and Windows, so two videos would share one store there.
+def folder_key(name: str) -> str:
+    """What two store (file) names must not share: names equal but for case (or Unicode form)
+    are one folder on macOS and Windows, so two videos would share one store there. Spaces are
+    kept (``"T1  a"`` and ``"T1 a"`` are two folders everywhere), unlike class names
+    (:func:`ecoseg.provenance.class_key`).
 
     Examples
     --------
-    >>> name_key("North-T1") == name_key("north-t1")
-    True
+    >>> folder_key("North-T1") == folder_key("north-t1"), folder_key("a  b") == folder_key("a b")
+    (True, False)
     """
     return unicodedata.normalize("NFC", name).casefold()
 

@@ -2,9 +2,10 @@
 class and concept names spelled alike but for case or spacing.
 
 Public names in a private module: :mod:`ecoseg.prompts` uses them for SAM 2 objects and SAM 3
-exemplars alike, so one mistake gets one wording (and offers :func:`name_key` and
-:func:`check_concept_names` as its own). JSON ``true`` is Python's ``True``, an
-``int``, and ``np.asarray(["10"], float)`` reads text as a number: neither is a number here.
+exemplars alike, so one mistake gets one wording (and offers :func:`check_concept_names` as its
+own). Names are compared as the stores spell them (:func:`ecoseg.provenance.class_key`). JSON
+``true`` is Python's ``True``, an ``int``, and ``np.asarray(["10"], float)`` reads text as a
+number: neither is a number here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ecoseg.errors import PromptClippedWarning, PromptError
+from ecoseg.provenance import class_key, clean_class_name
 
 __all__ = [
     "blank_text",
@@ -27,7 +29,6 @@ __all__ = [
     "fit_box",
     "float_array",
     "is_number",
-    "name_key",
     "shown",
 ]
 
@@ -217,23 +218,6 @@ def fit_box(box, width: int, height: int, where: str) -> np.ndarray | None:
     return cut
 
 
-def name_key(name: str) -> str:
-    """How two class names are compared for sameness: the one spelling a store keeps
-    (:func:`ecoseg.provenance.clean_class_name`: Unicode NFC, runs of spaces one space), with
-    case ignored.
-
-    Examples
-    --------
-    >>> name_key(" Sea  Urchin") == name_key("sea urchin")
-    True
-    >>> name_key("O\u0304taki") == name_key("\u014ctaki")
-    True
-    """
-    from ecoseg.provenance import clean_class_name
-
-    return clean_class_name(name).casefold()
-
-
 def blank_text(text) -> str | None:
     """How a concept's text says nothing, in words (a blank echoed as ``' '`` is hard to
     read); None for a text with a letter in it, or for no text.
@@ -279,19 +263,17 @@ def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") 
     ecoseg.errors.PromptError: concept 'Parrotfish' and the class 'parrotfish' differ only in \
 case or spacing: their tracks would be counted as two species; spell them the same
     """
-    from ecoseg.provenance import clean_class_name
-
     seen: dict[str, str] = {}
     untexted = False  # a concept of exemplars alone is the class "visual"
     for c in concepts:
-        key = name_key(c.name)
+        key = class_key(c.name)
         if key in seen:
             if not c.text and untexted:
                 raise PromptError(
                     "two concepts without text would both be the class 'visual': their "
                     "tracks would be counted as one species; give each a text"
                 )
-            if not c.text or (untexted and key == name_key("visual")):
+            if not c.text or (untexted and key == class_key("visual")):
                 texted = c.text or seen[key]
                 raise PromptError(
                     f"a concept without text is the class 'visual', like the concept "
@@ -300,17 +282,16 @@ case or spacing: their tracks would be counted as two species; spell them the sa
             if seen[key] == c.name:
                 raise PromptError(f"concept {c.name!r} is given twice")
             raise PromptError(
-                f"concepts {seen[key]!r} and {c.name!r} {_how_alike(seen[key], c.name)}; give "
-                "the concept once"
+                f"concepts {seen[key]!r} and {c.name!r} {_ALIKE}; give the concept once"
             )
         seen[key] = c.name
         untexted = untexted or not c.text
     for name in classes:
-        other = seen.get(name_key(name))  # one spelling in the store: one species, fine
+        other = seen.get(class_key(name))  # one spelling in the store: one species, fine
         if other is not None and clean_class_name(other) != clean_class_name(name):
             raise PromptError(
                 f"concept {other!r} and {where or 'the class'} {name!r} "
-                f"{_how_alike(other, name)}; spell them the same"
+                f"{_ALIKE}; spell them the same"
             )
 
 
@@ -318,11 +299,10 @@ def check_object_classes(objects) -> None:
     """Refuse two objects whose classes differ only in letter case (``"Parrotfish"``,
     ``"parrotfish"``): every table would count them as two species. Classes the store spells
     alike (``"parrotfish "``, ``"Unknown"`` and ``"unknown"``) are one class."""
-    from ecoseg.provenance import clean_class_name
 
     seen: dict[str, tuple[int, str]] = {}
     for o in objects:
-        first = seen.setdefault(name_key(o.class_), (o.id, o.class_))
+        first = seen.setdefault(class_key(o.class_), (o.id, o.class_))
         if clean_class_name(first[1]) != clean_class_name(o.class_):
             raise PromptError(
                 f"objects {first[0]} and {o.id}: classes {first[1]!r} and {o.class_!r} differ "
@@ -330,12 +310,6 @@ def check_object_classes(objects) -> None:
             )
 
 
-def _how_alike(a: str, b: str) -> str:
-    import unicodedata
-
-    if unicodedata.normalize("NFC", a) == unicodedata.normalize("NFC", b):
-        return (
-            "are one name in two Unicode forms (NFC and NFD): the same animals would be "
-            "tracked twice, as one species"
-        )
-    return "differ only in case or spacing: their tracks would be counted as two species"
+#: How two names alike but for case or spacing are refused (a concept's text is kept in its
+#: one spelling, so two Unicode forms of one name are the same name, "given twice").
+_ALIKE = "differ only in case or spacing: their tracks would be counted as two species"

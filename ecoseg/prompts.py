@@ -40,10 +40,14 @@ from ecoseg._prompt_values import (
     fit_box,
     float_array,
     is_number,
-    name_key,
     shown,
 )
 from ecoseg.errors import PromptError
+from ecoseg.provenance import class_key, one_spelling
+
+#: How two class or concept names are compared (:func:`ecoseg.provenance.class_key`; the name
+#: this module offered it under).
+name_key = class_key
 
 __all__ = [
     "Concept",
@@ -559,8 +563,9 @@ both; its text is blank (only spaces)
     exemplars: tuple[Exemplar, ...] = ()
 
     def __post_init__(self):
-        # runs of spaces are one space: "sea  urchin" is the class "sea urchin"
-        text = " ".join(self.text.split()) if isinstance(self.text, str) else self.text
+        # the class names' one spelling: "sea  urchin" is "sea urchin", a decomposed "é" the
+        # composed one, as the review and classify tools write them
+        text = one_spelling(self.text) if isinstance(self.text, str) else self.text
         if text is not None and not isinstance(text, str):
             raise PromptError(f"concept text must be a string, got {self.text!r}")
         exemplars = tuple(self.exemplars)

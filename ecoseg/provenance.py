@@ -55,9 +55,11 @@ __all__ = [
     "VideoSource",
     "annotated_frames",
     "case_clashes",
+    "class_key",
     "clean_class_name",
     "created",
     "describe_frames",
+    "one_spelling",
 ]
 
 #: Where an object's class came from.
@@ -98,8 +100,36 @@ def clean_class_name(name: Any) -> str:
     >>> clean_class_name("  blue\u00a0 tang "), clean_class_name("Unknown"), clean_class_name("")
     ('blue tang', 'unknown', 'unknown')
     """
-    text = _SPACE.sub(" ", unicodedata.normalize("NFC", str(name or ""))).strip()
+    text = one_spelling(str(name or ""))
     return "unknown" if not text or text.casefold() == "unknown" else text
+
+
+def one_spelling(text: str) -> str:
+    """A name's text in one spelling: Unicode NFC, every run of white space one space, none at
+    the ends (:func:`clean_class_name` without its ``unknown``; :class:`ecoseg.prompts.Concept`
+    keeps its text so, so a concept is the class the review and classify tools write).
+
+    Examples
+    --------
+    >>> one_spelling(" Re\u0301cif  nord ") == "R\u00e9cif nord"
+    True
+    """
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def class_key(name: Any) -> str:
+    """How two class, species or concept names are compared for sameness: their one spelling
+    (:func:`clean_class_name`) with letter case ignored. Store *file* names follow another
+    rule (``ecoseg._paths.folder_key``: spaces are kept, a file system keeps them).
+
+    Examples
+    --------
+    >>> class_key(" Sea  Urchin") == class_key("sea urchin")
+    True
+    >>> class_key("O\u0304taki") == class_key("\u014ctaki")
+    True
+    """
+    return clean_class_name(name).casefold()
 
 
 def case_clashes(names: Iterable[str]) -> list[tuple[str, ...]]:
@@ -114,8 +144,7 @@ def case_clashes(names: Iterable[str]) -> list[tuple[str, ...]]:
     """
     groups: dict[str, set[str]] = {}
     for name in names:
-        name = clean_class_name(name)
-        groups.setdefault(name.casefold(), set()).add(name)
+        groups.setdefault(class_key(name), set()).add(clean_class_name(name))
     return [tuple(sorted(g)) for g in groups.values() if len(g) > 1]
 
 

@@ -175,3 +175,17 @@ def test_a_read_failure_is_one_line_in_the_callers_error(tmp_path, monkeypatch):
     with pytest.raises(PromptError) as info:
         read_file_bytes(path, "prompt file", error=PromptError, shown="m.json")
     assert str(info.value) == "m.json: cannot be read: Input/output error"
+
+
+def test_store_names_and_class_names_are_compared_by_distinct_rules():
+    """Two functions were both called name_key: one for store (file) names, one for class
+    names, which also collapses spaces. A file system keeps spaces ("T1  a" and "T1 a" are two
+    folders) but a species table does not: the names now say which rule each is."""
+    from ecoseg._paths import folder_key
+    from ecoseg.provenance import class_key
+
+    assert folder_key("North-T1") == folder_key("north-T1") == folder_key("NORTH-T1")
+    assert folder_key("Re\u0301cif") == folder_key("R\u00e9cif")
+    assert folder_key("T1  a") != folder_key("T1 a")
+    assert class_key("Sea  Urchin ") == class_key("sea urchin") == class_key("SEA\u00a0urchin")
+    assert class_key("Re\u0301cif") == class_key("r\u00e9cif")

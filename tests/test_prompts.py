@@ -1,5 +1,6 @@
 import json
 import math
+import unicodedata
 import warnings
 
 import numpy as np
@@ -330,12 +331,29 @@ def test_concept_of_negative_exemplars_alone_is_refused():
 
 def test_concept_names_in_two_unicode_forms_are_refused():
     """'Ōtaki' typed on Linux (NFC) and pasted from macOS (NFD) were two concepts tracking the
-    same animals, which the species tables count as one species: each animal twice."""
+    same animals, which the species tables count as one species: each animal twice. A concept
+    keeps the one spelling, so they are one name given twice."""
     from ecoseg.prompts import parse_concepts
 
     nfc, nfd = "\u014ctaki", "O\u0304taki"
-    with pytest.raises(PromptError, match="two Unicode forms"):
+    with pytest.raises(PromptError, match=f"concept '{nfc}' is given twice"):
         parse_concepts([nfc, nfd])
+
+
+@pytest.mark.parametrize(
+    "typed", ["Che\u0301todon", "Ch\u00e9todon", " Ch\u00e9todon  ", "O\u0304taki", "Ch\u00e6todon"]
+)
+def test_a_concept_is_the_class_the_species_tools_write(typed):
+    """A concept typed with a decomposed accent ("e" + combining acute, as macOS pastes it)
+    kept it, so its tracks were the class "Che\u0301todon" while review and classify write
+    "Ch\u00e9todon" (clean_class_name): two species in the tables. A concept's name is now
+    the class name's one spelling."""
+    from ecoseg.prompts import Concept, name_key
+    from ecoseg.provenance import class_key, clean_class_name
+
+    name = Concept(typed).name
+    assert name == clean_class_name(typed) and unicodedata.is_normalized("NFC", name)
+    assert name_key(typed) == class_key(typed) == class_key(name)
 
 
 # ------------------------------------------------------- numbers: true/false and text refused

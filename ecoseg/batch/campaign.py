@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import logger
-from ecoseg._paths import check_checkpoint, check_file, check_out_folder, name_key, plain_name
+from ecoseg._paths import check_checkpoint, check_file, check_out_folder, folder_key, plain_name
 from ecoseg.batch.cluster import (
     check_count,
     check_gpu_workers,
@@ -372,7 +372,7 @@ def _check_names(videos: Sequence[str]) -> list[str]:
                 f"{redact_url(video)}: cannot name a store after it ({video_name(video)!r}); "
                 "use letters, digits, spaces, '.', '_' and '-' in video file names"
             )
-        if (key := name_key(name)) in seen:
+        if (key := folder_key(name)) in seen:
             other, first = seen[key]
             same = (
                 f"the same store {name}.zarr"

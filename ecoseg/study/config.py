@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._cli import one_line
-from ecoseg._paths import check_checkpoint, check_file, name_key, plain_name, read_file_text
+from ecoseg._paths import check_checkpoint, check_file, folder_key, plain_name, read_file_text
 from ecoseg.errors import CalibrationError, ConfigError, EcosegError
+from ecoseg.provenance import class_key, one_spelling
 from ecoseg.study.records import Study, VideoSpec
 
 __all__ = ["SETTING_KEYS", "TOP_KEYS", "VIDEO_KEYS", "Study", "VideoSpec", "load_study"]
@@ -205,7 +206,7 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict | None = None) -> Stud
             line=items.get(i),
         )
         here = _line(where, entry_lines.get("name"), items.get(i))
-        j, other = seen.get(name_key(spec.name), (None, None))
+        j, other = seen.get(folder_key(spec.name), (None, None))
         if other == spec.name:
             raise ConfigError(
                 f"{here} videos[{i}]: duplicate video name {spec.name!r} (also videos"
@@ -217,7 +218,7 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict | None = None) -> Stud
                 "differ only in case and would share one store on macOS and Windows; give "
                 "each video a unique `name:`"
             )
-        seen[name_key(spec.name)] = (i, spec.name)
+        seen[folder_key(spec.name)] = (i, spec.name)
         at_path = _line(where, entry_lines.get("path"), items.get(i))
         _check_apart(spec, output, output_text, f"{at_path} videos[{i}] ({spec.name}):")
         store = output / "stores" / f"{spec.name}.zarr"
@@ -523,8 +524,8 @@ def _parse_concepts(merged: dict, at) -> tuple[tuple[str, ...], int]:
         isinstance(c, str) and c.strip() for c in concepts
     ):
         raise ConfigError(f"{ctx} concepts: must be a name or a list of names, got {concepts!r}")
-    names = [" ".join(c.split()) for c in concepts]
-    keys = [n.casefold() for n in names]  # "Parrotfish" and "parrotfish": one species
+    names = [one_spelling(c) for c in concepts]  # the spelling a Concept keeps
+    keys = [class_key(n) for n in names]  # "Parrotfish" and "parrotfish": one species
     dup = next((k for k, key in enumerate(keys) if keys.index(key) < k), None)
     if dup is not None:
         first = names[keys.index(keys[dup])]

@@ -61,6 +61,10 @@ def _study_text(videos: str, top: str = "") -> str:
         (_study_text("- path: v.mp4\n  model: sam3-huge\n"), "unknown SAM 3 model"),
         (_study_text("- path: v.mp4\n  model: sam3\n"), "SAM 3 needs something to find"),
         (_study_text("- path: v.mp4\n  concepts: [a, a]\n"), "'a' is given twice"),
+        (  # one name in NFC and NFD (a combining accent) was two concepts, one species
+            _study_text('- path: v.mp4\n  concepts: ["R\u00e9cif", "Re\\u0301cif"]\n'),
+            "'R\u00e9cif' is given twice",
+        ),
         (
             _study_text("- path: v.mp4\n  concepts: [Parrotfish, ' parrotfish']\n"),
             "'Parrotfish' and 'parrotfish' differ only in case or spacing",
