@@ -612,7 +612,7 @@ def parse_concepts(items, source: str = "prompts") -> tuple[Concept, ...]:
     >>> parse_concepts(["wrasse", "  "], "--concepts")
     Traceback (most recent call last):
     ...
-    ecoseg.errors.PromptError: --concepts: concept 2 is blank (only spaces); give a name such \
+    ecoseg.errors.PromptError: --concepts: concepts[1] is blank (only spaces); give a name such \
 as "parrotfish"
     """
     if not isinstance(items, list):
@@ -634,9 +634,7 @@ as "parrotfish"
         blank = blank_text(item.get("text"))
         if blank and not raw:  # say what the text is: an echoed ' ' is hard to read
             boxes = "" if named else " (or exemplar boxes)"
-            raise PromptError(
-                f'{source}: concept {k + 1} is {blank}; give a name such as "parrotfish"{boxes}'
-            )
+            raise PromptError(f'{where} is {blank}; give a name such as "parrotfish"{boxes}')
         try:
             exemplars = []
             for e in raw:

@@ -262,18 +262,20 @@ NAME_ONE = 'give a name such as "parrotfish"'
 @pytest.mark.parametrize(
     "concepts, message",
     [
-        (["wrasse", "  "], f"p.json: concept 2 is blank (only spaces); {NAME_ONE}"),
+        (["wrasse", "  "], f"p.json: concepts[1] is blank (only spaces); {NAME_ONE}"),
         (
             [{"text": " "}],
-            f"p.json: concept 1 is blank (only spaces); {NAME_ONE} (or exemplar boxes)",
+            f"p.json: concepts[0] is blank (only spaces); {NAME_ONE} (or exemplar boxes)",
         ),
-        ([{"text": ""}], f"p.json: concept 1 is empty; {NAME_ONE} (or exemplar boxes)"),
-        (["\t"], f"p.json: concept 1 is blank (only whitespace); {NAME_ONE}"),
+        ([{"text": ""}], f"p.json: concepts[0] is empty; {NAME_ONE} (or exemplar boxes)"),
+        (["\t"], f"p.json: concepts[0] is blank (only whitespace); {NAME_ONE}"),
     ],
 )
 def test_a_blank_concept_is_named_by_its_place_not_echoed(concepts, message):
     """A concept of spaces was refused with the spaces echoed (``got ' '``: hard to read, and
-    one space however many were typed); the message now says which concept and what it is."""
+    one space however many were typed); the message now says which concept and what it is,
+    by its place as every message about a prompt file's concepts names it (``concepts[1]``,
+    the JSON path, counted from 0: it said "concept 2")."""
     from ecoseg.prompts import parse_concepts
 
     with pytest.raises(PromptError) as exc:
@@ -286,7 +288,7 @@ def test_a_blank_command_line_concept_is_named_by_its_place():
 
     with pytest.raises(PromptError) as exc:
         combine_concepts([], ["wrasse", "sea urchin", "   "])
-    assert str(exc.value) == f"--concepts: concept 3 is blank (only spaces); {NAME_ONE}"
+    assert str(exc.value) == f"--concepts: concepts[2] is blank (only spaces); {NAME_ONE}"
     with pytest.raises(PromptError, match="exemplar boxes or both; its text is blank .only spaces"):
         Concept("  ")
     # a blank text with exemplars is a concept of exemplars alone, as before

@@ -184,7 +184,7 @@ def test_old_prompt_files_stay_valid_and_have_no_concepts():
 @pytest.mark.parametrize(
     "concepts, needle",
     [
-        ([{"text": ""}], "concept 1 is empty"),
+        ([{"text": ""}], r"concepts\[0\] is empty"),
         ([{"text": "a", "exemplars": [{"frame": 0, "box": [5, 5, 1, 1]}]}], "x1 > x0"),
         ([{"text": "a", "exemplars": [{"frame": 0, "box": [0, 0, 1, 1], "label": 2}]}], "label"),
         ([{"text": "a", "colour": 1}], "unknown key"),

@@ -131,16 +131,17 @@ def test_an_exemplar_box_past_the_edge_is_warned_about_once(cli, tmp_path):
 def test_a_blank_concept_is_named_by_its_place(cli, clip, tmp_path, where):
     """``--concepts fish " "`` (or a prompt file's ``{"text": "  "}``) was refused as
     *a concept needs a non-empty text, exemplars or both, got ' '*: the spaces echoed in
-    quotes, hard to read; now *concept 2 is blank (only spaces); give a name such as ...*."""
+    quotes, hard to read; now *concepts[1] is blank (only spaces); give a name such as ...*,
+    the JSON path every other message about a prompt file's concepts uses."""
     import json
 
     out = tmp_path / "m.zarr"
     if where == "--concepts":
-        given, culprit = ["--concepts", "fish", "  "], "--concepts: concept 2"
+        given, culprit = ["--concepts", "fish", "  "], "--concepts: concepts[1]"
     else:
         prompts = tmp_path / "p.json"
         prompts.write_text(json.dumps({"concepts": ["fish", {"text": "  "}]}))
-        given, culprit = ["--prompts", prompts], f"{prompts}: concept 2"
+        given, culprit = ["--prompts", prompts], f"{prompts}: concepts[1]"
     code, _, err = cli("segment", clip.video, "-o", out, *SAM3[:5], *given)
     line = assert_one_line_error(
         code, err, culprit, 'is blank (only spaces); give a name such as "'
