@@ -200,6 +200,8 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     ConfigError
         The checkpoint file is missing, ``--concepts`` is given with a model that is not
         SAM 3, or ``--params`` is not a JSON object.
+    PromptError
+        A ``--concepts`` name is blank, repeated or alike another but for case or spacing.
 
     Examples
     --------
@@ -220,6 +222,11 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     check_checkpoint(checkpoint, model or DEFAULT_MODEL)
     if args.concepts is not None:
         check_concept_run(model)  # the library's words (engine and --auto: checked later)
+        from ecoseg.prompts import parse_concepts
+
+        # blank, repeated or alike names, named as typed (the library says ``concepts``), as
+        # --fps is checked here (frame_rate) and ``fps=`` by the library
+        parse_concepts(args.concepts, "--concepts")
     return {
         "engine": args.engine,
         "model": model,

@@ -5,6 +5,7 @@ Public names in a private module: :mod:`ecoseg.cli` registers them; users run th
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -174,6 +175,12 @@ def _run_concept_tracking(args, prompts, options) -> int:
             "apply to concept tracking (--concepts "
             "on a video: the detector finds the concepts' instances on every --detect-every "
             "frame); leave it out"
+        )
+    if isinstance(prompts, str | os.PathLike) and args.concepts:  # named as typed: --concepts
+        from ecoseg.prompts import combine_concepts, load_prompts
+
+        combine_concepts(
+            load_prompts(prompts).concepts, args.concepts, str(prompts), name="--concepts"
         )
     params = options["params"]
     if args.score_threshold is not None:  # a concept-tracking setting like the others

@@ -689,8 +689,10 @@ def validate_concepts(
     return tuple(out)
 
 
-def combine_concepts(given, names, source: str | None = None) -> tuple[Concept, ...]:
-    """A prompt file's concepts followed by the ``--concepts`` names it lacks.
+def combine_concepts(
+    given, names, source: str | None = None, *, name: str = "concepts"
+) -> tuple[Concept, ...]:
+    """A prompt file's concepts followed by the ``concepts`` names it lacks.
 
     A name in both is one concept (the file's, with its exemplars); a name that differs from
     one of the file's only in case or spacing is refused, since its tracks would be counted
@@ -701,9 +703,12 @@ def combine_concepts(given, names, source: str | None = None) -> tuple[Concept, 
     given : sequence of Concept
         The prompt file's concepts.
     names : sequence of str
-        The ``--concepts`` names.
+        The ``concepts`` names.
     source : str, optional
         The prompt file, named in the message.
+    name : str
+        What the messages call ``names``: the argument (``concepts``, as :func:`ecoseg.segment`
+        takes it), or ``--concepts`` when the command line checks its option.
 
     Raises
     ------
@@ -715,7 +720,7 @@ def combine_concepts(given, names, source: str | None = None) -> tuple[Concept, 
     --------
     >>> [c.name for c in combine_concepts([Concept("wrasse")], ["wrasse", "sea urchin"])]
     ['wrasse', 'sea urchin']
-    >>> combine_concepts([Concept("wrasse")], ["Wrasse"], "p.json")
+    >>> combine_concepts([Concept("wrasse")], ["Wrasse"], "p.json", name="--concepts")
     Traceback (most recent call last):
     ...
     ecoseg.errors.PromptError: --concepts and p.json: concept 'Wrasse' and the prompt file's \
@@ -726,9 +731,9 @@ spell them the same
         raise PromptError(f"concepts must be a list of names, got {names!r} (concepts=[{names!r}])")
     given = tuple(given)
     named = {c.name for c in given}
-    extra = tuple(c for c in parse_concepts(list(names or []), "--concepts") if c.name not in named)
+    extra = tuple(c for c in parse_concepts(list(names or []), name) if c.name not in named)
     try:
         check_concept_names(extra, named, "the prompt file's concept")
     except PromptError as exc:
-        raise PromptError(f"--concepts and {source or 'the prompts'}: {exc}") from None
+        raise PromptError(f"{name} and {source or 'the prompts'}: {exc}") from None
     return given + extra

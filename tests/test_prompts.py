@@ -287,8 +287,11 @@ def test_a_blank_command_line_concept_is_named_by_its_place():
     from ecoseg.prompts import Concept, combine_concepts, parse_concepts
 
     with pytest.raises(PromptError) as exc:
-        combine_concepts([], ["wrasse", "sea urchin", "   "])
+        combine_concepts([], ["wrasse", "sea urchin", "   "], name="--concepts")
     assert str(exc.value) == f"--concepts: concepts[2] is blank (only spaces); {NAME_ONE}"
+    with pytest.raises(PromptError) as exc:  # from Python: the argument, not the option
+        combine_concepts([], ["wrasse", "sea urchin", "   "])
+    assert str(exc.value) == f"concepts: concepts[2] is blank (only spaces); {NAME_ONE}"
     with pytest.raises(PromptError, match="exemplar boxes or both; its text is blank .only spaces"):
         Concept("  ")
     # a blank text with exemplars is a concept of exemplars alone, as before
@@ -313,10 +316,10 @@ def test_command_line_concepts_alike_a_prompt_files_are_refused():
     both = combine_concepts(given, ["parrotfish", "wrasse"], "p.json")
     assert [c.name for c in both] == ["parrotfish", "sea urchin", "wrasse"]
     assert both[0] is given[0]  # one concept, with the file's exemplars
-    with pytest.raises(PromptError, match="--concepts and p.json: concept 'Sea Urchin' and"):
-        combine_concepts(given, [" Sea  Urchin"], "p.json")
-    with pytest.raises(PromptError, match="--concepts and p.json: concept 'PARROTFISH'"):
-        combine_concepts(given, ["PARROTFISH"], "p.json")
+    with pytest.raises(PromptError, match="^--concepts and p.json: concept 'Sea Urchin' and"):
+        combine_concepts(given, [" Sea  Urchin"], "p.json", name="--concepts")
+    with pytest.raises(PromptError, match="^concepts and p.json: concept 'PARROTFISH'"):
+        combine_concepts(given, ["PARROTFISH"], "p.json")  # ecoseg.segment(concepts=...)
 
 
 def test_concept_of_negative_exemplars_alone_is_refused():

@@ -491,7 +491,7 @@ def _concept_options(
         raise ConfigError(f"detect_every must be a positive integer, got {detect_every!r}")
     concepts = [str(c) for c in concepts or ()]
     try:
-        parse_concepts(concepts, "--concepts")  # empty or repeated names fail here
+        parse_concepts(concepts, "concepts")  # empty or repeated names fail here
     except PromptError as exc:
         raise ConfigError(str(exc)) from None
     params = dict(params or {})

@@ -166,7 +166,7 @@ def segment_images(
     from ecoseg.prompts import parse_concepts
 
     # one spelling per species ("Parrotfish" and "parrotfish" refused), runs of spaces as one
-    concepts = [c.name for c in parse_concepts(concepts, "--concepts")]
+    concepts = [c.name for c in parse_concepts(concepts, "concepts")]
     sizes = [read_size(str(p)) for p in files]
     for path, size in zip(files, sizes):
         if size != sizes[0]:

@@ -44,7 +44,7 @@ def test_inputs_are_checked_before_any_model_is_built(tmp_path):
     (src / "b.png").unlink()
     with pytest.raises(PromptError, match="concepts"):
         segment_images(src, [], out=tmp_path / "s.zarr", model=None)
-    with pytest.raises(PromptError, match=r"^--concepts: concepts\[1\] is blank \(only spaces\)"):
+    with pytest.raises(PromptError, match=r"^concepts: concepts\[1\] is blank \(only spaces\)"):
         segment_images(src, ["coral", "  "], out=tmp_path / "s.zarr", model=None)
     (tmp_path / "s.zarr").mkdir()
     with pytest.raises(StoreError, match="already exists"):

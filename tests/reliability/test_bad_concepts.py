@@ -9,11 +9,12 @@ import pytest
 from reliability_helpers import assert_names, assert_one_line_error, run_cli
 
 import ecoseg
-from ecoseg.errors import ConfigError
+from ecoseg.errors import ConfigError, PromptError
 
 pytestmark = pytest.mark.bad_input
 
 SAM3 = ["--model", "sam3-reduced", "--random-weights", "--device", "cpu", "--concepts", "coral"]
+SAM3_ARGS = {"model": "sam3-reduced", "pretrained": False, "device": "cpu", "progress": False}
 
 
 @pytest.mark.parametrize(
@@ -127,7 +128,7 @@ def test_an_exemplar_box_past_the_edge_is_warned_about_once(cli, tmp_path):
     assert warned[0].startswith(f"ecoseg: warning: {prompts}: concept 'fish'")
 
 
-@pytest.mark.parametrize("where", ["--concepts", "prompt file"])
+@pytest.mark.parametrize("where", ["--concepts", "prompt file", "python"])
 def test_a_blank_concept_is_named_by_its_place(cli, clip, tmp_path, where):
     """``--concepts fish " "`` (or a prompt file's ``{"text": "  "}``) was refused as
     *a concept needs a non-empty text, exemplars or both, got ' '*: the spaces echoed in
@@ -136,6 +137,12 @@ def test_a_blank_concept_is_named_by_its_place(cli, clip, tmp_path, where):
     import json
 
     out = tmp_path / "m.zarr"
+    if where == "python":  # the argument's name: it said "--concepts: ", an option not given
+        with pytest.raises(PromptError) as exc:
+            ecoseg.segment(clip.video, out=out, concepts=["fish", "  "], **SAM3_ARGS)
+        assert str(exc.value).startswith("concepts: concepts[1] is blank (only spaces); give")
+        assert not out.exists()
+        return
     if where == "--concepts":
         given, culprit = ["--concepts", "fish", "  "], "--concepts: concepts[1]"
     else:
@@ -160,3 +167,24 @@ def test_an_extra_word_names_the_subcommand_and_its_help():
         "weights list: unrecognized arguments: sam3",
         "`ecoseg weights list --help`",
     )
+
+
+@pytest.mark.parametrize("where", ["--concepts", "python"])
+def test_concepts_alike_a_prompt_files_name_the_argument_as_given(cli, clip, tmp_path, where):
+    """From Python, ``segment(video, "p.json", concepts=["Fish"])`` said "--concepts and p.json:
+    ...", an option nobody gave; the command line keeps "--concepts"."""
+    import json
+
+    out = tmp_path / "m.zarr"
+    prompts = tmp_path / "p.json"
+    prompts.write_text(json.dumps({"concepts": ["fish"]}))
+    alike = f"concepts and {prompts}: concept 'Fish' and the prompt file's concept 'fish' differ"
+    if where == "python":
+        with pytest.raises(PromptError) as exc:
+            ecoseg.segment(clip.video, prompts, out=out, concepts=["Fish"], **SAM3_ARGS)
+        assert str(exc.value).startswith(alike)
+    else:
+        given = [*SAM3[:5], "--concepts", "Fish", "--prompts", prompts]
+        code, _, err = cli("segment", clip.video, "-o", out, *given)
+        assert_one_line_error(code, err, f"ecoseg: error: --{alike}")
+    assert not out.exists()
