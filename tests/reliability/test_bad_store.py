@@ -330,6 +330,7 @@ def test_export_of_a_store_with_no_objects_warns(fmt, tmp_path, cli):
     path = tmp_path / "empty.zarr"
     with MaskStore.create(path, height=8, width=8) as new:
         new.append(np.zeros((3, 8, 8), np.uint32), [0.0, 0.1, 0.2])
+        new.mark_complete()  # a finished run that found nothing (not also an unfinished one)
     out = tmp_path / f"empty.{fmt}"
     code, _, err = cli("export", path, "--format", fmt, "-o", out)
     assert code == 0 and out.is_file()
