@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -30,7 +31,8 @@ def scene(n=N):
 CLASSES = {1: "wrasse", 2: "wrasse", 3: "grouper"}
 
 
-def make_store(path, labels, classes=None, chunk_frames=4):
+def make_store(path, labels, classes=None, chunk_frames=4, complete=True):
+    """A store of ``labels`` (frames 1/25 s apart); ``complete=False``: its run was killed."""
     ids = [int(i) for i in np.unique(labels) if i]
     classes = classes if classes is not None else CLASSES
     objects = [{"id": i, "class": classes.get(i, "unknown")} for i in ids]
@@ -42,6 +44,8 @@ def make_store(path, labels, classes=None, chunk_frames=4):
         objects=objects,
     )
     store.append(labels, np.arange(len(labels)) / 25)
+    if complete:  # as a finished segment run leaves it (else every evaluate warns)
+        store.mark_complete()
     store.close()
     return path
 
@@ -96,6 +100,7 @@ def test_empty_prediction(tmp_path, truth):
     ids = [{"id": 1, "class": "wrasse"}]
     store = MaskStore.create(tmp_path / "pred.zarr", height=H, width=W, objects=ids)
     store.append(np.zeros((N, H, W), np.uint32), np.arange(N) / 25)
+    store.mark_complete()  # a finished run that found nothing
     store.close()
     r = evaluate(tmp_path / "pred.zarr", truth)
     assert r["jf"]["mean"] == 0 and r["jf"]["j_mean"] == 0 and r["jf"]["f_mean"] == 0
@@ -206,6 +211,43 @@ def test_mismatched_stores(tmp_path, truth):
         evaluate(small, truth)
     with pytest.raises(StoreError):
         evaluate(tmp_path / "missing.zarr", truth)
+
+
+def test_an_unfinished_prediction_is_scored_with_one_warning_and_refused_when_short(
+    tmp_path, truth
+):
+    """A prediction whose ``ecoseg segment`` was interrupted. With every frame of the truth it
+    was scored without a word (``measure`` and ``export`` warn): now it warns once in their
+    words (:func:`ecoseg.measure.incomplete_note`). Short of the truth's frames it is refused
+    (its missing frames' animals would count as misses, or a prefix pass for the video), and
+    the one line now says why and how to continue it: it read as two different videos."""
+    from ecoseg.errors import FormatError
+    from ecoseg.formats import export
+    from ecoseg.measure import IncompleteStoreWarning, incomplete_note
+
+    full = make_store(tmp_path / "full.zarr", scene(), complete=False)
+    with pytest.warns(IncompleteStoreWarning) as warned:
+        r = evaluate(full, truth)
+    assert r["jf"]["mean"] == 1.0 and len(warned) == 1
+    with MaskStore.open(full) as opened:
+        assert str(warned[0].message) == incomplete_note(opened, "the metrics")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a finished run: not a word
+        evaluate(truth, truth)
+
+    part = make_store(tmp_path / "part.zarr", scene(n=4), complete=False)
+    with pytest.raises(StoreError) as refused:
+        evaluate(part, truth)
+    said = str(refused.value)
+    assert said.startswith(f"{part}: has 4 frames but the truth {truth} has {N}: its run did ")
+    assert f"`ecoseg segment VIDEO -o {part} --resume` and the run's options" in said
+    pngs = export(truth, "davis", tmp_path / "pngs")  # the same truth as a PNG folder
+    with pytest.raises(FormatError, match="past the end of the video .*: its run did not finish"):
+        evaluate(part, pngs)
+    done = make_store(tmp_path / "done.zarr", scene(n=4))  # finished, of another video
+    with pytest.raises(StoreError) as other:
+        evaluate(done, truth)
+    assert str(other.value) == f"{done}: has 4 frames but the truth {truth} has {N}"
 
 
 def test_a_truth_of_some_frames_is_scored_on_those_only(tmp_path, truth):

@@ -73,9 +73,10 @@ def incomplete_note(store, what: str = "the tables") -> str | None:
     store.
 
     The one wording for a store whose run did not finish: :func:`measure`, :func:`ecoseg.export`,
-    :func:`ecoseg.batch.campaign_tables` and :func:`ecoseg.classify` warn with it
-    (:class:`IncompleteStoreWarning`), each naming what it made (``what``, plural: "the
-    tables", "the annotations", "the track features").
+    :func:`ecoseg.batch.campaign_tables`, :func:`ecoseg.classify` and :func:`ecoseg.evaluate`
+    warn with it (:class:`IncompleteStoreWarning`), each naming what it made (``what``, plural:
+    "the tables", "the annotations", "the track features", "the metrics"); :func:`ecoseg.report`
+    warns with measure's, once per store.
 
     Examples
     --------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -96,14 +97,22 @@ def evaluate(
     Raises
     ------
     StoreError
-        A store is missing or malformed, the two do not have the same frames, the truth's
-        ``annotated_frames`` entry is malformed or names no frame of it, or ``frames`` names a
-        frame the truth does not annotate.
+        A store is missing or malformed, an interrupted ``ecoseg edit`` left one half written
+        (:func:`ecoseg.store.check_finished`), the two do not have the same frames (the
+        message says when ``pred``'s run did not finish: its scores would be of part of the
+        video), the truth's ``annotated_frames`` entry is malformed or names no frame of it, or
+        ``frames`` names a frame the truth does not annotate.
     ConfigError
         ``iou_threshold`` outside (0, 1], ``bound_th`` <= 0, ``frames`` or ``chunk_frames`` bad.
     FormatError
         ``truth`` is a PNG folder with a file whose name holds no frame number, or whose
         frame is past the end of ``pred``.
+
+    Warns
+    -----
+    IncompleteStoreWarning
+        ``pred``'s run did not finish (its frames still match the truth's): scored, and said
+        once in ``measure``'s words (:func:`ecoseg.measure.incomplete_note`).
 
     Examples
     --------
@@ -113,23 +122,42 @@ def evaluate(
     >>> r["jf"]["mean"], r["hota"]["hota"], r["identity"]["idf1"], r["clear"]["mota"]
     (1.0, 1.0, 1.0, 1.0)
     """
+    from ecoseg.measure import IncompleteStoreWarning, incomplete_note
     from ecoseg.store import check_finished, opened_store
 
     _check_thresholds(iou_threshold, bound_th)
     settings = (iou_threshold, bound_th, chunk_frames, progress)
     with opened_store(pred) as pred_store:  # one opened from a path is closed again
         check_finished(pred_store)
+        note = incomplete_note(pred_store, "the metrics")
         if is_png_folder(truth):
-            frames = png_frames(truth, pred_store.n_frames) if frames is None else frames
+            if frames is None:  # a mask past the end of a run that did not finish: say so
+                frames = png_frames(truth, pred_store.n_frames, why=_unfinished(pred_store))
             with tempfile.TemporaryDirectory(prefix="ecoseg-truth-") as tmp:
                 with truth_from_pngs(truth, pred_store, Path(tmp) / "truth.zarr") as store:
-                    return _evaluate(pred_store, store, *settings, frames)
-        if isinstance(truth, str | Path) and Path(truth).is_dir():
-            if not (Path(truth) / "zarr.json").exists():  # say that PNGs are accepted too
-                raise StoreError(f"{truth}: is neither a mask store nor a folder of PNG masks")
-        with opened_store(truth) as truth_store:
-            check_finished(truth_store)
-            return _evaluate(pred_store, truth_store, *settings, frames)
+                    result = _evaluate(pred_store, store, *settings, frames)
+        else:
+            if isinstance(truth, str | Path) and Path(truth).is_dir():
+                if not (Path(truth) / "zarr.json").exists():  # say that PNGs are accepted too
+                    raise StoreError(f"{truth}: is neither a mask store nor a folder of PNG masks")
+            with opened_store(truth) as truth_store:
+                check_finished(truth_store)
+                result = _evaluate(pred_store, truth_store, *settings, frames)
+    if note is not None:  # scored: every frame the truth has is there, but said so
+        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
+    return result
+
+
+def _unfinished(pred) -> str:
+    """Why ``pred`` has fewer frames than the truth when its run did not finish ("" if it did):
+    the tail of a refusal (metrics of part of a video against the whole would be wrong)."""
+    from ecoseg.store import resume_command
+
+    if pred.complete:
+        return ""
+    video = pred.provenance_record.video
+    command = resume_command(video.path if video is not None else None, pred.path)
+    return f": its run did not finish; continue it with `{command}` and the run's options"
 
 
 def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, frames) -> dict:
@@ -142,8 +170,9 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
             f"{truth.path} has {shape[1]}x{shape[0]}"
         )
     if pred.n_frames != n:
+        why = _unfinished(pred) if pred.n_frames < n else ""  # a killed run: not scored
         raise StoreError(
-            f"{pred.path}: has {pred.n_frames} frames but the truth {truth.path} has {n}"
+            f"{pred.path}: has {pred.n_frames} frames but the truth {truth.path} has {n}{why}"
         )
     step = chunk_frames or truth.chunk_frames  # -1 read no frame: a perfect match scored 0
     step = positive_int(step, "chunk_frames", where="evaluate", error=ConfigError)

@@ -45,8 +45,11 @@ def truth_from_pngs(folder: Any, pred: Any, out: Any) -> Any:
     return MaskStore.open(out)
 
 
-def png_frames(folder: Any, n_frames: int) -> list[int]:
+def png_frames(folder: Any, n_frames: int, *, why: str = "") -> list[int]:
     """The frames a DAVIS-style PNG folder annotates (those with a PNG), in order.
+
+    ``why`` ends the message of a frame past the end (``": its run did not finish; ..."``
+    for a store whose run was interrupted).
 
     Raises
     ------
@@ -75,6 +78,6 @@ def png_frames(folder: Any, n_frames: int) -> list[int]:
         if frame >= n_frames:
             raise FormatError(
                 f"{files[frame]}: frame {frame} is past the end of the video ({n_frames} "
-                f"frames, 0..{n_frames - 1})"
+                f"frames, 0..{n_frames - 1}){why}"
             )
     return sorted(files)
