@@ -93,6 +93,12 @@ def report(
     TypeError
         ``out`` is not a path (``None``).
 
+    Warns
+    -----
+    IncompleteStoreWarning
+        Once per store whose run did not finish, with ``tables`` given or measured now, in
+        ``measure``'s words (:func:`ecoseg.measure.incomplete_note`); the page says it too.
+
     Examples
     --------
     >>> import ecoseg, tempfile, os

@@ -69,6 +69,9 @@ class VideoInfo:
     #: why the video at ``video_path`` is not used for stills, once :func:`open_reader` has
     #: checked it ("" when it is the store's video, ``None`` before the check)
     video_refused: str | None = None
+    #: :func:`ecoseg.measure.incomplete_note` of a store whose run did not finish (read with
+    #: ``need_frames``), else ``None``: the report warns with it once
+    incomplete: str | None = None
 
     @property
     def mm_per_px(self) -> float | None:
@@ -129,7 +132,7 @@ def read_video(
     -------
     VideoInfo
     """
-    from ecoseg.measure import check_has_frames
+    from ecoseg.measure import check_has_frames, incomplete_note
     from ecoseg.species import edit_log
     from ecoseg.species.review import refused_merges, unchecked_splits
     from ecoseg.store import MaskStore, check_finished
@@ -158,6 +161,7 @@ def read_video(
             unchecked_splits=unchecked_splits(store) if judge_splits else [],
             refused_merges=refused_merges(store) if judge_splits else {},
             chunk_frames=store.chunk_frames,
+            incomplete=incomplete_note(store) if need_frames else None,
         )
     finally:
         close = getattr(store, "close", None) if owned else None

@@ -11,10 +11,12 @@ speeds), ``_sites``, ``_accuracy`` and ``_tables``; numbers are written by ``_nu
 from __future__ import annotations
 
 import base64
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ecoseg.measure import IncompleteStoreWarning
 from ecoseg.report import figures as F
 from ecoseg.report._accuracy import accuracy
 from ecoseg.report._header import headline, report_date, study_block, subtitle
@@ -49,12 +51,15 @@ def build_context(
     from ecoseg._version import __version__
 
     videos = [read_video(name, path, shown[name], study) for name, path in stores.items()]
+    for v in videos:  # once per store, with its tables given or measured now, as measure says
+        if v.incomplete is not None:
+            warnings.warn(v.incomplete, IncompleteStoreWarning, stacklevel=4)  # report()'s caller
     truth = dict(truth or {})
     for v in videos:
         if v.truth is None and v.name in truth:
             v.truth = str(truth[v.name])
             v.truth_shown = str(truth[v.name])
-    tables = read_tables(videos, tables, study, progress=progress)
+    tables = _said(read_tables, videos, tables, study, progress=progress)
     classes = sorted(
         set().union(
             *(set(tables[t]["class"].astype(str)) for t in ("regions", "maxn") if t in tables),
@@ -154,7 +159,7 @@ def build_context(
         )
         ctx["site_table"] = site_table(videos, tables, sites, classes)
     ctx["species"] = species_table(tables.get("tracks"))
-    ctx["accuracy"] = accuracy(videos, progress)
+    ctx["accuracy"] = _said(accuracy, videos, progress)
     ctx["tables"] = table_downloads(tables, study, out)
     sections = [
         ("provenance", "Study and provenance"),
@@ -186,3 +191,11 @@ def build_context(
 def _fig(make, *args, alt: str, **kwargs) -> dict[str, str]:
     data = F.png(make, *args, **kwargs)
     return {"src": "data:image/png;base64," + base64.b64encode(data).decode("ascii"), "alt": alt}
+
+
+def _said(read, *args, **kwargs):
+    """``read(*args, **kwargs)`` without the :class:`~ecoseg.measure.IncompleteStoreWarning`
+    of measuring or evaluating a store (:func:`build_context` gave it once per store)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IncompleteStoreWarning)
+        return read(*args, **kwargs)

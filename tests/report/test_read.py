@@ -189,3 +189,29 @@ def test_a_half_written_edit_gives_no_page_also_with_tables_given(tmp_path, inte
         assert str(refused.value) == str(said.value)
         assert not list(tmp_path.glob("*r.html*"))
     assert read_video("t", str(clip.truth), "t", need_frames=False).n_frames == 4
+
+
+def test_an_unfinished_run_warns_once_with_its_tables_given_or_not(tmp_path):
+    """A store whose ``ecoseg segment`` did not finish: ``ecoseg report`` (measuring it now)
+    warned in ``measure``'s words, ``report(tables=...)`` (as ``ecoseg study`` calls it) only
+    wrote "(unfinished)" on the page. Now both warn once in those words, at the caller's line,
+    evaluating it against a truth included (``evaluate`` warns too)."""
+    from ecoseg import measure, report
+    from ecoseg.measure import IncompleteStoreWarning
+    from ecoseg.store import MaskStore
+
+    clip = synth(tmp_path / "clip", frames=4, size=(96, 64))
+    path = tmp_path / "killed.zarr"
+    with MaskStore.open(clip.truth) as t:
+        with MaskStore.create(
+            path, height=t.height, width=t.width, objects=t.objects, provenance=t.provenance
+        ) as s:
+            s.append(t.read_labels(), t.read_time())  # never marked complete: the run was killed
+    with pytest.warns(IncompleteStoreWarning) as measured:
+        tables = measure(path)
+    for given in (tables, None):
+        with pytest.warns(IncompleteStoreWarning) as warned:
+            report(path, tmp_path / "r.html", tables=given, truth=[clip.truth], overwrite=True)
+        said = [w for w in warned if w.category is IncompleteStoreWarning]
+        assert [str(w.message) for w in said] == [str(measured[0].message)]
+        assert said[0].filename == __file__
