@@ -452,6 +452,13 @@ def _least_confident_first(df: pd.DataFrame) -> pd.DataFrame:
 def review_queue(store) -> pd.DataFrame:
     """The tracks of a store, least confident first (what to review next).
 
+    Raises
+    ------
+    StoreError
+        The store is missing or malformed, or an interrupted ``ecoseg edit`` left it half
+        written (:func:`ecoseg.store.check_finished`: its tracks would be listed from half
+        rewritten labels).
+
     Examples
     --------
     >>> import ecoseg, tempfile
@@ -459,10 +466,11 @@ def review_queue(store) -> pd.DataFrame:
     >>> review_queue(clip.truth).columns.tolist()[:3]
     ['store', 'object_id', 'class']
     """
-    from ecoseg.store import opened_store, present_ids
+    from ecoseg.store import check_finished, opened_store, present_ids
 
     present: set[int] = set()
     with opened_store(store) as s:
+        check_finished(s)  # no queue from half an edit
         n, step = s.n_frames, s.chunk_frames
         for start in range(0, n, step):
             present.update(present_ids(s.read_labels(start, min(start + step, n))).tolist())

@@ -116,8 +116,8 @@ def resume_command(video: str | None, path: Any) -> str:
 def check_finished(store: Any) -> None:
     """Refuse a store with an unfinished review edit (its labels may be half rewritten), for
     what derives numbers, files or classes from the labels: measure, evaluate, export, report,
-    classify, study and batch's campaign tables. The napari reader shows such a store but
-    gives this message as a warning; ``ecoseg edit`` completes the edit first.
+    classify, the review queue, study and batch's campaign tables. The napari reader shows such
+    a store but gives this message as a warning; ``ecoseg edit`` completes the edit first.
 
     Parameters
     ----------

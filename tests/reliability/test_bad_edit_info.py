@@ -269,3 +269,33 @@ def test_a_half_written_edit_gives_no_classes_or_page(
     code, _, err = cli(*args)
     assert_one_line_error(code, err, str(store), "2 edits unfinished", "--resume")
     assert _files(tmp_path) == before
+
+
+def test_a_half_written_edit_gives_no_review_queue(store, interrupt_edit):
+    """The review queue (least confident first; napari's *diverse first* orders by it) listed
+    the tracks of the half-edited labels; now it refuses with ``measure``'s one line."""
+    from ecoseg.measure import measure
+    from ecoseg.species import review_queue
+    from ecoseg.species.diverse import diverse_queue
+
+    interrupt_edit(store)  # --merge 1,2 --delete 3
+    with pytest.raises(StoreError) as said:
+        measure(store)
+    for queue in (review_queue, diverse_queue):
+        with pytest.raises(StoreError) as refused:
+            queue(store)
+        assert str(refused.value) == str(said.value) and "\n" not in str(said.value)
+
+
+def test_an_unfinished_prediction_short_of_the_truth_says_why(store, tmp_path, cli):
+    """``evaluate`` of a prediction whose ``ecoseg segment`` was killed after 6 of the truth's
+    12 frames: refused (its scores would be of half a video) as if of another video; now the
+    one line says its run did not finish and the command that continues it."""
+    with MaskStore.open(store) as truth:
+        labels, times = truth.read_labels(0, 6), truth.read_time()[:6]
+    part = tmp_path / "part.zarr"
+    objects = [(1, "wrasse", "tracker"), (2, "unknown", "tracker"), (3, "unknown", "tracker")]
+    with MaskStore.create(part, height=8, width=10, chunk_frames=4, objects=objects) as s:
+        s.append(labels, times)  # never marked complete: the run was killed
+    code, _, err = cli("evaluate", part, "--truth", store)
+    assert_one_line_error(code, err, str(part), "has 6 frames", "did not finish", "--resume")
