@@ -19,8 +19,8 @@ def clips(tmp_path_factory):
 
 
 def unknown_copy(truth, out, prompted=()):
-    """The truth store as a tracker would leave it: same masks, every class unknown (but
-    the ``prompted`` ids, named by their prompt)."""
+    """The truth store as a finished tracker run leaves it: same masks, every class unknown
+    (but the ``prompted`` ids, named by their prompt)."""
     t = MaskStore.open(truth)
     objects = [
         {"id": o["id"], "class": o["class"], "source": "prompt"}
@@ -38,6 +38,7 @@ def unknown_copy(truth, out, prompted=()):
         calibration=t.calibration,
     ) as s:
         s.append(t.read_labels(), t.read_time())
+        s.mark_complete()  # else classify warns that its run did not finish
     return out
 
 
@@ -273,6 +274,7 @@ def test_a_half_written_edit_gives_no_classes_and_nothing_is_written(
     video = str(clips[1].video)
     classify(half, train=half, videos=[video], train_videos=[video], save_model=model)
     other = unknown_copy(clips[2].truth, tmp_path / "other.zarr")
+    queued = set(review_queue(half)["object_id"])
     interrupt_edit(half)  # --merge 1,2 --delete 3
     before = {f: f.read_bytes() for f in tmp_path.rglob("*") if f.is_file()}
     runs = [
@@ -287,5 +289,8 @@ def test_a_half_written_edit_gives_no_classes_and_nothing_is_written(
     assert {f: f.read_bytes() for f in tmp_path.rglob("*") if f.is_file()} == before
     with pytest.raises(StoreError, match="2 edits unfinished"):
         track_features(half, video)
+    with pytest.raises(StoreError, match="2 edits unfinished"):  # it listed them for review
+        review_queue(half)
     assert main(["edit", str(half), "--resume"]) == 0
+    assert set(review_queue(half)["object_id"]) == queued - {2, 3}  # 2 merged into 1, 3 deleted
     assert main(["classify", str(half), "--model", str(model), "--video", video]) == 0

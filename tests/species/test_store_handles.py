@@ -31,6 +31,7 @@ def zipped(tmp_path_factory):
         provenance=truth.provenance_record,
     ) as out:
         out.append(truth.read_labels(), truth.read_time(), truth.read_scores())
+        out.mark_complete()  # a finished run (else track_features warns it is not)
     return path, clip.video
 
 
