@@ -131,6 +131,8 @@ def test_a_half_edited_store_is_flagged_until_an_edit_completes_it(
     viewer.window.add_dock_widget(w)
     assert message is not None and message in w.status.text()
     assert "any edit here" in w.status.text()
+    w.diverse_first()  # no queue (nor track features) from half an edit: the one line
+    assert w.status.text() == f"error: {message}"
 
     w.select(4)
     w.mark_reviewed()
