@@ -200,6 +200,7 @@ def test_class_probability_is_the_species_confidence(tmp_path):
     obj = {"id": 5, "class": "wrasse", "source": "classified", "class_probability": 0.625}
     with MaskStore.create(tmp_path / "s.zarr", height=4, width=4, objects=[obj]) as s:
         s.append(lab, [0.0], {5: 0.75})
+        s.mark_complete()
     path = export(tmp_path / "s.zarr", "viame", tmp_path / "a.csv")
     row = open(path).read().splitlines()[-1].split(",")
     assert row[7] == "0.75" and row[9:11] == ["wrasse", "0.625"]

@@ -65,6 +65,7 @@ def measured(labels, classes, calibration=None):
         path, height=labels.shape[1], width=labels.shape[2], objects=objects
     ) as store:
         store.append(labels, 0.1 * np.arange(len(labels)))
+        store.mark_complete()
     return ecoseg.measure(path, calibration=calibration)
 
 
