@@ -67,3 +67,22 @@ def test_objects_figures_leave_out_the_start_up_frame():
     line = objects_bench.figures("ours", 16, times, 1, [(9.0, 9.0), (1.0, 1.0)])
     assert line["startup_s"] == 5.0 and line["s_per_frame"] == 2.0
     assert line["ratio_vs_1_objects"] == 2.0 and line["cpu_ratio_vs_1_objects"] == 2.0
+
+
+def test_the_long_store_is_finished_and_objects_leave_and_come_back(tmp_path):
+    import long_store_bench
+
+    from ecoseg.store import MaskStore
+
+    path = tmp_path / "long.zarr"
+    long_store_bench.make_store(path, 1830, size=(32, 18), objects=3)  # past the first minute
+    store = MaskStore.open(path)
+    assert store.complete and store.n_frames == 1830 and len(store.object_ids) == 3
+    present = store.read_scores() > 0
+    # object 3 leaves for minute 0 ((0 + 3) % 4 == 3) and object 2 for minute 1
+    assert not present[:1800, 2].any() and present[1800:, 2].any()
+    assert present[:1800, 1].any() and not present[1800:, 1].any()
+    assert long_store_bench._BAR.search(
+        b"reading masks:  40%|####  | 4/10 [00:01<00:01, 3.9frame/s]"
+    )
+    assert not long_store_bench._BAR.search(b"frames: 300 (complete)")

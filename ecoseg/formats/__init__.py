@@ -147,7 +147,8 @@ def export(
         Replace an existing file or folder (once the new one is written: an export that
         fails leaves it as it was).
     progress : bool
-        Show a progress bar while the masks are read.
+        Show a progress bar while the masks are read (``cvat`` and ``davis``: and a second one
+        while they are written, which takes those two longer than the reading).
     polygons : bool
         ``viame`` only: add each object's outline as a ``(poly)`` field.
 
@@ -204,6 +205,8 @@ def export(
     with opened_store(store) as st:  # one opened from a path is closed again
         ann = read_store(st, progress=progress)
         options = _viame_options(st, polygons) if module.NAME == "viame" else {}
+        if module.NAME in _SLOW_WRITERS:  # a second bar: their writing takes longer than reading
+            options["progress"] = progress
         note = incomplete_note(st, "the annotations")
     check_annotated(ann, module.NAME)  # a store of some annotated frames only
     # written beside the output and swapped in at the end: an export that fails (DAVIS ids
@@ -231,6 +234,10 @@ def export(
     if note is not None:  # annotations of part of a video: written, and said so
         warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
     return str(out)
+
+
+#: formats whose writing takes longer than reading the store: they show a bar of their own
+_SLOW_WRITERS = ("cvat", "davis")
 
 
 def _viame_options(store: Any, polygons: bool) -> dict[str, Any]:

@@ -128,10 +128,13 @@ def _sub(parent: ET.Element, tag: str, text=None) -> ET.Element:
     return el
 
 
-def to_xml(ann: Annotations, name: str = "ecoseg") -> ET.ElementTree:
+def to_xml(ann: Annotations, name: str = "ecoseg", *, progress: bool = False) -> ET.ElementTree:
     """The CVAT for video 1.1 document of annotations read from a store: its task frames are
     the frames the store annotates (every frame, or ``start + k * step`` as its provenance
-    records them, deleted ones included: they hold no shape)."""
+    records them, deleted ones included: they hold no shape). ``progress``: a bar over the
+    masks."""
+    from tqdm.auto import tqdm
+
     some = annotated_range(ann) is not None
     frames = ann.annotated.frames(ann.n_frames) if some else range(ann.n_frames)
     last = frames[-1] if len(frames) else frames.start
@@ -182,6 +185,7 @@ def to_xml(ann: Annotations, name: str = "ecoseg") -> ET.ElementTree:
     _sub(meta, "dumped", now)
 
     classes = ann.class_of()
+    bar = tqdm(total=len(ann.instances), desc="writing CVAT", unit="mask", disable=not progress)
     for oid, items in ann.by_track().items():
         if not items:
             continue
@@ -197,6 +201,8 @@ def to_xml(ann: Annotations, name: str = "ecoseg") -> ET.ElementTree:
             nxt = inst.frame + frames.step  # the next task frame
             if nxt in frames and after != nxt:
                 _shape(track, nxt, coded, outside=True, score=None)
+            bar.update(1)
+    bar.close()
     ET.indent(root, space="  ")
     return ET.ElementTree(root)
 
@@ -221,9 +227,9 @@ def _shape(track: ET.Element, frame: int, coded, *, outside: bool, score) -> Non
         _sub(el, "attribute", repr(float(score))).set("name", "score")
 
 
-def write(ann: Annotations, path: Path) -> None:
-    """Write ``ann`` as a CVAT for video 1.1 XML file."""
-    to_xml(ann, name=Path(ann.source).stem or "ecoseg").write(
+def write(ann: Annotations, path: Path, *, progress: bool = False) -> None:
+    """Write ``ann`` as a CVAT for video 1.1 XML file (``progress``: a bar)."""
+    to_xml(ann, name=Path(ann.source).stem or "ecoseg", progress=progress).write(
         path, encoding="utf-8", xml_declaration=True
     )
 

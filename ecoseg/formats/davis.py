@@ -34,9 +34,10 @@ SUFFIX = ""
 MAX_ID = 255
 
 
-def write(ann: Annotations, path: Path) -> None:
-    """Write one indexed PNG per frame into the folder ``path``."""
+def write(ann: Annotations, path: Path, *, progress: bool = False) -> None:
+    """Write one indexed PNG per frame into the folder ``path`` (``progress``: a bar)."""
     from PIL import Image
+    from tqdm.auto import tqdm
 
     big = [t.id for t in ann.tracks if t.id > MAX_ID]
     if big:
@@ -47,7 +48,8 @@ def write(ann: Annotations, path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     pal = palette().ravel().tolist()
     frames = ann.by_frame()
-    for t in annotated_range(ann) or range(ann.n_frames):
+    todo = annotated_range(ann) or range(ann.n_frames)
+    for t in tqdm(todo, desc="writing PNGs", unit="frame", disable=not progress):
         labels = paint_frame(frames.get(t, []), ann.height, ann.width).astype(np.uint8)
         image = Image.fromarray(labels, mode="P")
         image.putpalette(pal)

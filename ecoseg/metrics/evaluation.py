@@ -368,7 +368,7 @@ def _bboxes(labels) -> dict:
     """(frame in chunk, id) -> (y0, y1, x0, x1) of every object in a chunk."""
     from ecoseg.measure.regions import region_stats
 
-    s = region_stats(labels, perimeter=False)
+    s = region_stats(labels, perimeter=False, solidity=False)  # boxes only
     return {
         (int(f), int(i)): (int(y0), int(y1), int(x0), int(x1))
         for f, i, y0, y1, x0, x1 in zip(

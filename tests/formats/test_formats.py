@@ -360,3 +360,19 @@ def test_an_unfinished_run_is_exported_and_said_so_as_measure_says_it(tmp_path):
     said = str(measured[0].message)
     assert str(warned[0].message) == said.replace("the tables cover", "the annotations cover")
     assert f"{path}: its run did not finish" in said and "--resume" in said
+
+
+@pytest.mark.parametrize(("fmt", "bar"), [("davis", "writing PNGs"), ("cvat", "writing CVAT")])
+def test_slow_writers_show_a_bar_of_their_own(tmp_path, capsys, fmt, bar):
+    # on an hour of video these two write for several times longer than the masks take to
+    # read: a bar that stopped with the reading would leave minutes of silence
+    lab = np.zeros((5, 6, 7), np.uint32)
+    lab[:, 1:3, 2:5] = 4
+    lab[2:, 4, :] = 9
+    store = make_store(lab)
+    export(store, fmt, tmp_path / "quiet")
+    assert bar not in capsys.readouterr().err
+    export(store, fmt, tmp_path / "shown", progress=True)
+    err = capsys.readouterr().err
+    assert "reading masks" in err and bar in err
+    assert ("5/5" if fmt == "davis" else "8/8") in err.split(bar)[-1]  # frames / masks written
