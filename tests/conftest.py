@@ -9,6 +9,21 @@ import sys
 import pytest
 
 
+def _share_threads() -> None:
+    """Under pytest-xdist, give each worker an equal share of the cores for its threads.
+
+    torch, OpenMP and BLAS each start one thread per core in every worker: with two workers
+    on two cores that is four busy threads fighting for two. Set before any of them is
+    imported; a value the user set is kept.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1 and "OMP_NUM_THREADS" not in os.environ:
+        os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+
+
+_share_threads()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _hash_cache_in_tmp(tmp_path_factory):
     """Point the cache of large files' sha256 at a temporary file, never the user's cache dir."""
