@@ -50,6 +50,7 @@ __all__ = [
     "check_has_frames",
     "IncompleteStoreWarning",
     "incomplete_note",
+    "resume_hint",
     "counts_table",
     "cover_table",
     "maxn_table",
@@ -97,12 +98,21 @@ def incomplete_note(store, what: str = "the tables") -> str | None:
         return None
     return (
         f"{store.path}: its run did not finish, so {what} cover only the {store.n_frames} "
-        f"frames it holds; continue it with {_resume_hint(store)}"
+        f"frames it holds; continue it with {resume_hint(store)}"
     )
 
 
-def _resume_hint(store) -> str:
-    """The command (and what to add) that continues ``store``'s unfinished run."""
+def resume_hint(store) -> str:
+    """The command (and what to add) that continues ``store``'s unfinished run: the one tail
+    of every message about such a store (:func:`incomplete_note`, ``evaluate``'s refusal).
+
+    Examples
+    --------
+    >>> from ecoseg.store import MaskStore
+    >>> s = MaskStore.create("memory://doc-resume-hint", height=2, width=2, overwrite=True)
+    >>> print(resume_hint(s))
+    `ecoseg segment VIDEO -o memory://doc-resume-hint --resume` and the run's options
+    """
     from ecoseg.store import resume_command
 
     record = store.provenance_record.video
@@ -138,7 +148,7 @@ def check_has_frames(store) -> None:
         return
     why = "its video gave none"
     if not store.complete:
-        why = "its run stopped before its first frame; continue it with " + _resume_hint(store)
+        why = "its run stopped before its first frame; continue it with " + resume_hint(store)
     raise StoreError(
         f"{store.path}: holds no frames, so nothing was observed and there are no counts, "
         f"MaxN or cover to give (a MaxN of 0 would say the animals were looked for and not "

@@ -151,13 +151,11 @@ def evaluate(
 def _unfinished(pred) -> str:
     """Why ``pred`` has fewer frames than the truth when its run did not finish ("" if it did):
     the tail of a refusal (metrics of part of a video against the whole would be wrong)."""
-    from ecoseg.store import resume_command
+    from ecoseg.measure import resume_hint
 
     if pred.complete:
         return ""
-    video = pred.provenance_record.video
-    command = resume_command(video.path if video is not None else None, pred.path)
-    return f": its run did not finish; continue it with `{command}` and the run's options"
+    return f": its run did not finish; continue it with {resume_hint(pred)}"
 
 
 def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, frames) -> dict:
