@@ -65,8 +65,8 @@ def evaluate(
         JSON data (no NaN: undefined values are None)::
 
             {"frames": int, "scored_frames": int, "note": str (only when scored_frames <
-             frames), "size": [W, H], "truth_objects": int, "pred_objects": int,
-             "iou_threshold": float, "bound_pix": int,
+             frames or pred's run did not finish), "size": [W, H], "truth_objects": int,
+             "pred_objects": int, "iou_threshold": float, "bound_pix": int,
              "matching": {"<truth id>": <pred id> | None},
              "jf": {"mean", "j_mean", "f_mean",
                     "per_object": {"<truth id>": {"class", "pred_id", "frames",
@@ -112,7 +112,9 @@ def evaluate(
     -----
     IncompleteStoreWarning
         ``pred``'s run did not finish (its frames still match the truth's): scored, and said
-        once in ``measure``'s words (:func:`ecoseg.measure.incomplete_note`).
+        once in ``measure``'s words (:func:`ecoseg.measure.incomplete_note`); the same words
+        are kept in the result's ``note`` (after the scored-frames note, if any), so a saved
+        ``eval.json`` says it too.
 
     Examples
     --------
@@ -143,8 +145,9 @@ def evaluate(
             with opened_store(truth) as truth_store:
                 check_finished(truth_store)
                 result = _evaluate(pred_store, truth_store, *settings, frames)
-    if note is not None:  # scored: every frame the truth has is there, but said so
-        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
+    if note is not None:  # scored: every frame the truth has is there, but said so, and
+        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)  # kept with the figures
+        result["note"] = f"{result['note']}; {note}" if "note" in result else note
     return result
 
 
