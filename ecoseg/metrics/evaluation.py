@@ -65,8 +65,9 @@ def evaluate(
         JSON data (no NaN: undefined values are None)::
 
             {"frames": int, "scored_frames": int, "note": str (only when scored_frames <
-             frames or pred's run did not finish), "size": [W, H], "truth_objects": int,
-             "pred_objects": int, "iou_threshold": float, "bound_pix": int,
+             frames), "unfinished": str (only when pred's run did not finish),
+             "size": [W, H], "truth_objects": int, "pred_objects": int,
+             "iou_threshold": float, "bound_pix": int,
              "matching": {"<truth id>": <pred id> | None},
              "jf": {"mean", "j_mean", "f_mean",
                     "per_object": {"<truth id>": {"class", "pred_id", "frames",
@@ -113,8 +114,7 @@ def evaluate(
     IncompleteStoreWarning
         ``pred``'s run did not finish (its frames still match the truth's): scored, and said
         once in ``measure``'s words (:func:`ecoseg.measure.incomplete_note`); the same words
-        are kept in the result's ``note`` (after the scored-frames note, if any), so a saved
-        ``eval.json`` says it too.
+        are kept in the result's ``unfinished``, so a saved ``eval.json`` says it too.
 
     Examples
     --------
@@ -147,7 +147,7 @@ def evaluate(
                 result = _evaluate(pred_store, truth_store, *settings, frames)
     if note is not None:  # scored: every frame the truth has is there, but said so, and
         warnings.warn(note, IncompleteStoreWarning, stacklevel=2)  # kept with the figures
-        result["note"] = f"{result['note']}; {note}" if "note" in result else note
+        result["unfinished"] = note
     return result
 
 
