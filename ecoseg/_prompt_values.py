@@ -11,11 +11,11 @@ number: neither is a number here.
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
 
+from ecoseg._warn import warn
 from ecoseg.errors import PromptClippedWarning, PromptError
 from ecoseg.provenance import class_key, clean_class_name
 
@@ -209,11 +209,10 @@ def fit_box(box, width: int, height: int, where: str) -> np.ndarray | None:
     cut = np.clip(box, 0, [width, height, width, height])
     if (cut == box).all():
         return None
-    warnings.warn(
+    warn(
         f"{where}: box {box.tolist()} reaches past the edge of the {width}x{height} frame; "
         f"cut to {cut.tolist()}",
         PromptClippedWarning,
-        stacklevel=3,
     )
     return cut
 

@@ -93,7 +93,7 @@ FORBIDDEN = {
 
 # What the two lowest layers of docs/architecture.md may import at all (of ecoseg): the helpers
 # `errors` only, the records the helpers (layer 0) and each other.
-HELPERS = ("errors", "_version", "_lazy", "_checks", "_hashing", "_paths", "_device")
+HELPERS = ("errors", "_version", "_lazy", "_checks", "_hashing", "_paths", "_device", "_warn")
 RECORDS = ("provenance", "prompts", "_prompt_values")
 MAY_IMPORT = {
     **{f"ecoseg.{m}": {"ecoseg.errors"} for m in HELPERS},

@@ -9,11 +9,11 @@ the work runs on a cluster when given one;
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ecoseg._warn import warn
 from ecoseg.batch.cluster import connect, is_dask
 from ecoseg.batch.urls import join_url, redact_url, video_name
 from ecoseg.errors import ConfigError
@@ -203,7 +203,7 @@ def campaign_tables(
         note = incomplete_note(store)
         store.close()
         if note is not None:  # as measure(): numbers of part of a video, and said so
-            warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
+            warn(note, IncompleteStoreWarning)
     return {
         "counts": pd.concat(counts, ignore_index=True),
         "cover": pd.concat(cover, ignore_index=True),

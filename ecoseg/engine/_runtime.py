@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ecoseg._checks import frame_range
+from ecoseg._warn import warn
 from ecoseg.engine.results import FrameResult
 from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.sam2.variants import IMAGENET_MEAN, IMAGENET_STD
@@ -331,13 +332,10 @@ def fast_bf16(fast: bool, device: torch.device | str) -> bool:
     """
     if not fast or str(device).split(":")[0] != "cpu" or cpu_has_bf16():
         return bool(fast)
-    import warnings
-
-    warnings.warn(
+    warn(
         "fast (bf16) ignored: this CPU has no bf16 instructions (AVX-512 BF16 or AMX), where "
         "bf16 runs several times slower than fp32; running exact fp32",
         SlowBf16Warning,
-        stacklevel=3,
     )
     return False
 

@@ -48,7 +48,6 @@ prompted_frames
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -57,6 +56,7 @@ import numpy as np
 import torch
 
 from ecoseg._prompt_values import check_frame, check_points, fit_box
+from ecoseg._warn import warn
 from ecoseg.engine._runtime import (
     OUTPUTS,
     FrameEncoder,
@@ -147,11 +147,10 @@ def _warn_forgotten(events: list[_Event], frame: int) -> None:
             ids = ", ".join(str(oid) for oid, _ in e.payload)
             what.append(f"prompts for object {ids} on frame {e.frame}")
     if what:
-        warnings.warn(
+        warn(
             f"the correction on frame {frame} forgets what was done after it: "
             f"{'; '.join(what)}; add them again",
             ForgottenEditsWarning,
-            stacklevel=4,
         )
 
 
@@ -257,9 +256,7 @@ class StreamingSession:
         encode = None
         if compile:
             if compile is True and not cuda:
-                warnings.warn(
-                    "torch.compile is only used on CUDA; running uncompiled", stacklevel=2
-                )
+                warn("torch.compile is only used on CUDA; running uncompiled", UserWarning)
             else:
                 backend = "inductor" if compile is True else str(compile)
                 encode = torch.compile(model.encode_image, backend=backend, dynamic=False)

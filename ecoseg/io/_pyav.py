@@ -8,13 +8,13 @@ for seeking.
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import av
 import numpy as np
 
+from ecoseg._warn import warn
 from ecoseg.errors import VideoError
 from ecoseg.io._common import DEFAULT_FPS, describe_error
 
@@ -146,11 +146,10 @@ def video_stream(container, path: str):
     if not footage:
         raise VideoError(f"{path}: no video stream (streams: {stream_kinds(container)})")
     if len(footage) > 1:
-        warnings.warn(
+        warn(
             f"{path}: {len(footage)} video streams; ecoseg reads the first "
             f"({_stream_text(footage[0])}), not {', '.join(map(_stream_text, footage[1:]))}",
             VideoWarning,
-            stacklevel=4,
         )
     return footage[0]
 

@@ -9,13 +9,13 @@ one FFmpeg filter graph. A per-frame pixel transform belongs in :class:`_ToRGB`.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 
 import av
 import numpy as np
 
 from ecoseg._hashing import cached_sha256_file
+from ecoseg._warn import warn
 from ecoseg.errors import VideoError
 from ecoseg.io._common import check_path, describe_error
 from ecoseg.io._pyav import (
@@ -92,13 +92,12 @@ class VideoFileReader(VideoReader):
         #: the pictures are interlaced (two fields a frame); read as whole frames
         self.interlaced = interlaced
         if interlaced:
-            warnings.warn(
+            warn(
                 f"{p}: interlaced (two fields a frame, as 1080i/576i cameras record): ecoseg "
                 "reads whole frames without deinterlacing, so moving animals show combing and "
                 "frayed mask edges; deinterlace it first (e.g. ffmpeg -vf bwdif) for cleaner "
                 "masks",
                 VideoWarning,
-                stacklevel=3,
             )
         if self.turns % 2:
             source = (source[1], source[0])
@@ -109,9 +108,9 @@ class VideoFileReader(VideoReader):
         #: the stream time (s) of frame 0; ``times`` count from it (0 s at frame 0)
         self.stream_start = index.start
         if index.timing_note is not None:
-            warnings.warn(index.timing_note, VideoTimingWarning, stacklevel=3)
+            warn(index.timing_note, VideoTimingWarning)
         if index.cut_note is not None:
-            warnings.warn(index.cut_note, TruncatedVideoWarning, stacklevel=3)
+            warn(index.cut_note, TruncatedVideoWarning)
         # Seeking by timestamp is trusted where timestamps come from the container, not from
         # a parser's interpolation (MPEG program streams re-time packets after a seek); a seek
         # that meets an unknown timestamp also turns it off. Otherwise: decode from the start.
@@ -121,7 +120,7 @@ class VideoFileReader(VideoReader):
         if aspect != 1:
             shown = (max(1, round(source[0] * aspect)), source[1])
             even = max(2, 2 * round(source[0] * aspect / 2))  # codecs want an even width
-            warnings.warn(
+            warn(
                 f"{p}: pixels are not square (aspect {aspect.numerator}:{aspect.denominator}): "
                 f"players show it {shown[0]}x{shown[1]}, ecoseg keeps the stored "
                 f"{source[0]}x{source[1]} pixels, so a pixel spans another distance across "
@@ -129,7 +128,6 @@ class VideoFileReader(VideoReader):
                 f"(ffmpeg -i IN -vf scale={even}:{source[1]},setsar=1 OUT), which report, "
                 "napari and info then show with the store",
                 PixelAspectWarning,
-                stacklevel=3,
             )
 
     def record(self) -> dict:

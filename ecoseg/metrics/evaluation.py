@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ecoseg._checks import positive_int, short_repr, whole_number
+from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.metrics._counting import area_error, count_errors
 from ecoseg.metrics._overlaps import Presence, pair_counts
@@ -146,7 +146,7 @@ def evaluate(
                 check_finished(truth_store)
                 result = _evaluate(pred_store, truth_store, *settings, frames)
     if note is not None:  # scored: every frame the truth has is there, but said so, and
-        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)  # kept with the figures
+        warn(note, IncompleteStoreWarning)  # kept with the figures
         result["unfinished"] = note
     return result
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ecoseg._warn import warn
 from ecoseg.measure import IncompleteStoreWarning
 from ecoseg.report import figures as F
 from ecoseg.report._accuracy import accuracy
@@ -53,7 +54,7 @@ def build_context(
     videos = [read_video(name, path, shown[name], study) for name, path in stores.items()]
     for v in videos:  # once per store, with its tables given or measured now, as measure says
         if v.incomplete is not None:
-            warnings.warn(v.incomplete, IncompleteStoreWarning, stacklevel=4)  # report()'s caller
+            warn(v.incomplete, IncompleteStoreWarning)
     truth = dict(truth or {})
     for v in videos:
         if v.truth is None and v.name in truth:

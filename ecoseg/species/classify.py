@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ecoseg._paths import check_distinct_stores, check_outside_store
+from ecoseg._warn import warn
 from ecoseg.errors import ClassNameWarning, ConfigError
 from ecoseg.measure.regions import class_source_of as class_source
 from ecoseg.provenance import case_clashes, clean_class_name
@@ -189,13 +189,12 @@ def train_model(
                 )
     _warn_few(y, stores)
     for group in case_clashes(y):  # two classes of the model for what is likely one species
-        warnings.warn(
+        warn(
             f"{', '.join(str(s) for s in stores)}: reviewed class names "
             f"{' and '.join(repr(g) for g in group)} differ only in letter case and train "
             f"{len(group)} species; if they are one, name their tracks alike (ecoseg edit "
             "STORE --set-class ID=NAME)",
             ClassNameWarning,
-            stacklevel=2,
         )
     try:
         return SpeciesModel.fit(
@@ -220,12 +219,11 @@ def _warn_few(labels: list[str], stores: list) -> None:
     if len(counts) < 2 or not few:
         return
     listed = ", ".join(f"{c} {counts[c]}" for c in few)
-    warnings.warn(
+    warn(
         f"{', '.join(str(s) for s in stores)}: species with fewer than {FEW_TRACKS} reviewed "
         f"tracks ({listed}): the model names them, but its probabilities overstate what it "
         "learnt from so few; review more tracks of each (ecoseg edit STORE --set-class ID=NAME)",
         SpeciesModelWarning,
-        stacklevel=3,
     )
 
 
@@ -240,13 +238,12 @@ def _warn_unknown_species(model: SpeciesModel, feats: TrackFeatures) -> None:
     if not missing:
         return
     listed = ", ".join(f"{c!r} (track {t})" for c, t in sorted(missing.items()))
-    warnings.warn(
+    warn(
         f"{feats.store}: its reviewed tracks name {listed}, which the model does not know (it "
         f"names {', '.join(model.classes)}): unreviewed tracks of "
         f"{'that species' if len(missing) == 1 else 'those species'} get one of its names; "
         f"train on this store too (--train {feats.store})",
         SpeciesModelWarning,
-        stacklevel=3,
     )
 
 

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, VideoError
 
 __all__ = [
@@ -404,7 +405,7 @@ def track_features(
         feats = _track_features(opened, video, samples, regions, progress)
         note = incomplete_note(opened, "the track features")
     if note is not None:  # features of part of a video: made, and said so
-        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
+        warn(note, IncompleteStoreWarning)
     return feats
 
 

@@ -42,11 +42,11 @@ the edits made before today's rules (``_old_edits``).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 from contextlib import contextmanager
 from typing import Any
 
+from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.measure.counts import warn_case_clashes
 from ecoseg.species._edit_log import ATTR_KEY, check_log, edit_log, read_meta, write_meta
@@ -115,10 +115,9 @@ def _complete_pending(store) -> bool:
         except ConfigError as exc:  # only if the store was changed by other means since
             meta.pop("edit_queue", None)
             write_meta(store, meta)
-            warnings.warn(
+            warn(
                 f"{store.path}: the rest of an interrupted edit command was dropped ({exc})",
                 DroppedEditsWarning,
-                stacklevel=2,
             )
         else:
             write_steps(store, steps)

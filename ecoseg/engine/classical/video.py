@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
+from ecoseg._warn import warn
 from ecoseg.engine._runtime import prefetch
 from ecoseg.engine.classical.motion import FastCameraWarning
 from ecoseg.engine.classical.params import ClassicalParams
@@ -126,7 +126,7 @@ class TrackRun(Iterator[FrameResult]):
         tracker = yield from _track(video, params, skip_until, fps)
         self.camera_motion = motion = tracker.meter.record()
         if motion.too_fast and self._warn:
-            warnings.warn(motion.summary(), FastCameraWarning, stacklevel=3)
+            warn(motion.summary(), FastCameraWarning)
 
 
 def _track(video, params, skip_until, fps):

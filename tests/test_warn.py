@@ -1,0 +1,53 @@
+"""ecoseg._warn: a warning names the first line outside ecoseg, however deep it was raised."""
+
+import inspect
+import os
+import warnings
+
+import pytest
+
+import ecoseg
+from ecoseg._warn import warn
+
+DEEP = """
+def inner(message):
+    warn(message, UserWarning)
+
+def middle(message):
+    inner(message)
+
+def outer(message):
+    middle(message)
+"""
+
+
+def _as_ecoseg_module():
+    """Three nested functions whose code says it lives in the ecoseg package."""
+    where = os.path.join(os.path.dirname(ecoseg.__file__), "_deep_for_tests.py")
+    space = {"warn": warn}
+    exec(compile(DEEP, where, "exec"), space)
+    return space
+
+
+@pytest.mark.parametrize("entry", ["inner", "middle", "outer"])
+def test_the_warning_names_the_callers_line_at_any_depth(entry):
+    """A fixed ``stacklevel`` named the line only for one depth: ``report`` warned at ``3``
+    layers down with ``stacklevel=4``, and named a line of ecoseg once a layer was added."""
+    call = _as_ecoseg_module()[entry]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = inspect.currentframe().f_lineno + 1
+        call("checked")
+    assert [(w.filename, w.lineno) for w in caught] == [(__file__, line)]
+
+
+def test_once_per_line_of_the_caller():
+    """Python's ``default`` filter shows a warning once per line that raises it: that line is
+    now the caller's, so one line of a script calling twice hears it once, two lines twice."""
+    call = _as_ecoseg_module()["outer"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        for _ in range(2):
+            call("once here")
+        call("once here")
+    assert len(caught) == 2
