@@ -298,9 +298,7 @@ def _tables(store, new_cal, roi, classes, chunk_frames, progress) -> dict[str, p
     tracks = track_table(reg, calibration=cal)
     counts = counts_table(reg, times, report_classes, frames=observed)
     maxn = maxn_table(counts)
-    cov_src = pd.DataFrame(
-        {"frame": reg["frame"], "class": reg["class"], "px": roi_px}, copy=False
-    )
+    cov_src = pd.DataFrame({"frame": reg["frame"], "class": reg["class"], "px": roi_px}, copy=False)
     cov = cover_table(
         cov_src,
         times,

@@ -359,6 +359,10 @@ def _maxn_from_counts(
     return out
 
 
+#: Rows formatted at a time when writing a CSV (the cells' text is about 70 bytes each).
+_CSV_ROWS = 1000
+
+
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """The CSV bytes of a table, exactly as :func:`write_table` writes them.
 
@@ -385,7 +389,15 @@ def write_csv_bytes(df: pd.DataFrame, file) -> None:
     >>> f.getvalue()
     b'class,maxn\\nfish,3\\n'
     """
-    df.to_csv(file, index=False, lineterminator="\n", na_rep="", encoding="utf-8", mode="wb")
+    df.to_csv(
+        file,
+        index=False,
+        lineterminator="\n",
+        na_rep="",
+        encoding="utf-8",
+        mode="wb",
+        chunksize=_CSV_ROWS,
+    )
 
 
 def save_table(df: pd.DataFrame, path: str | os.PathLike, fmt: str) -> None:
