@@ -277,8 +277,9 @@ def _tables(store, new_cal, roi, classes, chunk_frames, progress) -> dict[str, p
     else:
         cal = Calibration.load(store)
 
-    chunks = list(iter_stats(store, chunk_frames=chunk_frames, roi=mask, progress=progress))
-    stats = concat_stats(chunks)
+    # the chunks' stats are joined as they come and become the regions table's columns:
+    # measuring holds about the tables it returns (tests/measure/test_measure_memory.py)
+    stats = concat_stats(iter_stats(store, chunk_frames=chunk_frames, roi=mask, progress=progress))
     times = store.read_time()
     reg = store_table(store, stats, times, store.read_scores(), cal)
     observed = observed_frames(store, reg)  # no count of 0 on a frame nobody looked at
@@ -286,6 +287,7 @@ def _tables(store, new_cal, roi, classes, chunk_frames, progress) -> dict[str, p
         roi_px = stats.get("roi_area_px", np.zeros(0, np.int64))
     else:
         roi_px = reg["area_px"].to_numpy()
+    del stats
     report_classes = class_order(known, reg["class"].astype(str).unique())
     if classes is not None:
         keep = reg["class"].isin(classes).to_numpy()
@@ -296,7 +298,7 @@ def _tables(store, new_cal, roi, classes, chunk_frames, progress) -> dict[str, p
     tracks = track_table(reg, calibration=cal)
     counts = counts_table(reg, times, report_classes, frames=observed)
     maxn = maxn_table(counts)
-    cov_src = pd.DataFrame({"frame": reg["frame"], "class": reg["class"], "px": roi_px})
+    cov_src = pd.DataFrame({"frame": reg["frame"], "class": reg["class"], "px": roi_px}, copy=False)
     cov = cover_table(
         cov_src,
         times,

@@ -32,6 +32,7 @@ agreement on random label images:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -446,8 +447,13 @@ def region_table(
 
 
 def _frame_from_stats(stats, *, frame_offset=0, times=None) -> pd.DataFrame:
-    df = pd.DataFrame({c: stats[c] for c in REGION_COLUMNS})
-    df["frame"] = df["frame"].astype(np.int64) + int(frame_offset)
+    frame = np.asarray(stats["frame"], dtype=np.int64)
+    if frame_offset:
+        frame = frame + int(frame_offset)
+    columns = {c: stats[c] for c in REGION_COLUMNS} | {"frame": frame}
+    # the table's columns are the stats' arrays, not a copy of them: one long video's table
+    # is the largest thing measuring holds, and a second copy of it doubled the peak
+    df = pd.DataFrame(columns, copy=False)
     units = dict(REGION_UNITS)
     if times is not None:
         times = np.asarray(times, dtype=np.float64)
@@ -508,11 +514,50 @@ def _progress(total: int, desc: str, enabled: bool):
     return tqdm(total=total, desc=desc, unit="frame", disable=not enabled, leave=False)
 
 
-def concat_stats(chunks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Concatenate per-chunk ``region_stats`` dicts."""
-    if not chunks:
+#: Rows of per-chunk stats joined into one block as they come (about 2 MB of columns).
+_BLOCK_ROWS = 1 << 14
+
+
+def concat_stats(chunks: Iterable[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Concatenate per-chunk ``region_stats`` dicts, consuming an iterable of them as it goes.
+
+    A chunk of a few frames holds a few dozen rows in some twenty small arrays, whose headers
+    weigh more than their numbers: chunks are joined into blocks of ``_BLOCK_ROWS`` rows as
+    they come, and each column's blocks into the result one column at a time, so measuring
+    a long video (given :func:`iter_stats`, not a list) holds little more than the result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lab = np.zeros((2, 4, 4), np.uint8); lab[:, 1:3, 1:3] = 1
+    >>> s = concat_stats(region_stats(lab[i : i + 1]) for i in range(2))
+    >>> s["area_px"].tolist(), s["frame"].dtype
+    ([4, 4], dtype('int64'))
+    """
+    pending: dict[str, list[np.ndarray]] = {}
+    blocks: dict[str, list[np.ndarray]] = {}
+    rows = 0
+    for chunk in chunks:
+        for key, values in chunk.items():
+            pending.setdefault(key, []).append(values)
+        rows += len(chunk["frame"])
+        if rows >= _BLOCK_ROWS:
+            _join_pending(pending, blocks)
+            rows = 0
+    _join_pending(pending, blocks)
+    if not blocks:
         return _empty_stats(False)
-    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    # one column at a time, its blocks dropped as soon as it is joined
+    return {key: _joined(blocks.pop(key)) for key in list(blocks)}
+
+
+def _join_pending(pending: dict[str, list[np.ndarray]], blocks: dict[str, list]) -> None:
+    for key in list(pending):
+        blocks.setdefault(key, []).append(_joined(pending.pop(key)))
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 def object_classes(store) -> dict[int, str]:
@@ -667,5 +712,5 @@ def regions(
 
     with opened_store(store) as s:  # one opened from a path is closed again
         cal = resolve_calibration(s, calibration)
-        stats = concat_stats(list(iter_stats(s, chunk_frames=chunk_frames, progress=progress)))
+        stats = concat_stats(iter_stats(s, chunk_frames=chunk_frames, progress=progress))
         return store_table(s, stats, s.read_time(), s.read_scores(), cal)

@@ -6,7 +6,8 @@
   same table, and returns their sha256 (the study manifest records them);
 - :func:`combine_tables` stacks per-video tables into one, with ``video``, ``site``,
   ``transect``, ``date`` and ``depth_m`` columns first (:data:`META_COLUMNS`);
-- :func:`csv_bytes` is the CSV text :func:`write_table` writes (the report embeds it);
+- :func:`csv_bytes` is the CSV text :func:`write_table` writes (the report embeds it),
+  :func:`write_csv_bytes` writes it into an open file a few thousand rows at a time;
   :func:`save_table` writes one file in the format every table file of ecoseg has;
 - :func:`unclean_class_names` finds the class names of a table file an older ecoseg wrote in
   another spelling than the one :func:`~ecoseg.provenance.clean_class_name` gives;
@@ -16,6 +17,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import warnings
@@ -41,6 +43,7 @@ __all__ = [
     "read_table",
     "save_table",
     "unclean_class_names",
+    "write_csv_bytes",
     "write_table",
 ]
 
@@ -356,6 +359,10 @@ def _maxn_from_counts(
     return out
 
 
+#: Rows formatted at a time when writing a CSV (the cells' text is about 70 bytes each).
+_CSV_ROWS = 1000
+
+
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """The CSV bytes of a table, exactly as :func:`write_table` writes them.
 
@@ -364,7 +371,33 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     >>> csv_bytes(pd.DataFrame({"class": ["fish"], "maxn": [3]}))
     b'class,maxn\\nfish,3\\n'
     """
-    return df.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
+    buffer = io.BytesIO()
+    write_csv_bytes(df, buffer)
+    return buffer.getvalue()
+
+
+def write_csv_bytes(df: pd.DataFrame, file) -> None:
+    """Write :func:`csv_bytes` of ``df`` into ``file``, an open binary file, a few thousand
+    rows at a time: the text of a long video's regions table is several times the table, so
+    it is never held whole (nor twice, as text and as bytes).
+
+    Examples
+    --------
+    >>> import io
+    >>> f = io.BytesIO()
+    >>> write_csv_bytes(pd.DataFrame({"class": ["fish"], "maxn": [3]}), f)
+    >>> f.getvalue()
+    b'class,maxn\\nfish,3\\n'
+    """
+    df.to_csv(
+        file,
+        index=False,
+        lineterminator="\n",
+        na_rep="",
+        encoding="utf-8",
+        mode="wb",
+        chunksize=_CSV_ROWS,
+    )
 
 
 def save_table(df: pd.DataFrame, path: str | os.PathLike, fmt: str) -> None:
@@ -383,7 +416,8 @@ def save_table(df: pd.DataFrame, path: str | os.PathLike, fmt: str) -> None:
     if fmt == "parquet":
         df.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
     elif fmt == "csv":
-        Path(path).write_bytes(csv_bytes(df))
+        with open(path, "wb") as file:
+            write_csv_bytes(df, file)
     else:
         raise ConfigError(f"unknown table format {fmt!r} (use parquet or csv)")
 
@@ -469,7 +503,7 @@ def combine_tables(
         for video, tables in per_video.items():
             if table not in tables:
                 continue
-            df = tables[table].copy()
+            df = tables[table].copy(deep=False)  # copy on write: not a second table
             units.update((df.attrs or {}).get("units", {}))
             info = {"video": video, **{k: None for k in META_COLUMNS[1:]}}
             info.update({k: v for k, v in (meta.get(video) or {}).items() if k in META_COLUMNS})

@@ -92,13 +92,16 @@ def track_table(regions: pd.DataFrame, *, calibration=None) -> pd.DataFrame:
         calibration = regions.attrs.get("calibration")
     cal = as_calibration(calibration)
 
-    df = regions.sort_values(["object_id", "frame"], kind="stable")
-    oid = df["object_id"].to_numpy(np.int64)
-    frame = df["frame"].to_numpy(np.int64)
-    t = df["time_s"].to_numpy(np.float64)
-    x = df["centroid_x_px"].to_numpy(np.float64)
-    y = df["centroid_y_px"].to_numpy(np.float64)
-    area = df["area_px"].to_numpy(np.float64)
+    # rows by object then frame (stable); only the columns used are reordered, not a copy of
+    # the whole table, which is most of what measuring a long video holds
+    oid = regions["object_id"].to_numpy(np.int64)
+    frame = regions["frame"].to_numpy(np.int64)
+    order = np.lexsort((frame, oid))
+    oid, frame = oid[order], frame[order]
+    t = regions["time_s"].to_numpy(np.float64)[order]
+    x = regions["centroid_x_px"].to_numpy(np.float64)[order]
+    y = regions["centroid_y_px"].to_numpy(np.float64)[order]
+    area = regions["area_px"].to_numpy(np.float64)[order]
     same = (np.diff(oid) == 0) & (np.diff(frame) == 0)
     if same.any():
         i = int(np.flatnonzero(same)[0])
@@ -136,21 +139,21 @@ def track_table(regions: pd.DataFrame, *, calibration=None) -> pd.DataFrame:
         {
             "object_id": oid[starts],
             "class": (
-                pd.array(df["class"].to_numpy()[starts], dtype=str)
-                if "class" in df.columns
+                pd.array(regions["class"].iloc[order[starts]].to_numpy(), dtype=str)
+                if "class" in regions.columns
                 else pd.array(["unknown"] * n_obj, dtype=str)
             ),
             "class_source": pd.array(
                 (
-                    df["class_source"].to_numpy()[starts].tolist()
-                    if "class_source" in df.columns
+                    regions["class_source"].iloc[order[starts]].tolist()
+                    if "class_source" in regions.columns
                     else ["unknown"] * n_obj
                 ),
                 dtype=str,
             ),
             "class_probability": (
-                df["class_probability"].to_numpy(np.float64)[starts]
-                if "class_probability" in df.columns
+                regions["class_probability"].to_numpy(np.float64)[order[starts]]
+                if "class_probability" in regions.columns
                 else np.full(n_obj, np.nan)
             ),
             "first_frame": frame[starts],

@@ -4,11 +4,12 @@ or, when large, linked."""
 from __future__ import annotations
 
 import base64
+import io
 import os
 from pathlib import Path
 from typing import Any
 
-from ecoseg.measure.tables import csv_bytes
+from ecoseg.measure.tables import write_csv_bytes
 
 __all__ = ["MAX_EMBED_BYTES", "TABLE_INFO", "TABLE_ORDER", "table_downloads"]
 
@@ -35,7 +36,8 @@ def table_downloads(tables, study, out: Path) -> list[dict[str, Any]]:
     )
     for name in names:
         df = tables[name]
-        data = csv_bytes(df)
+        data = _CappedSink(MAX_EMBED_BYTES)  # a linked table's CSV is counted, not held
+        write_csv_bytes(df, data)
         units = (df.attrs or {}).get("units", {})
         columns = [{"name": c, "unit": units.get(c, "")} for c in df.columns]
         row = {
@@ -43,18 +45,40 @@ def table_downloads(tables, study, out: Path) -> list[dict[str, Any]]:
             "info": TABLE_INFO.get(name, ""),
             "rows": len(df),
             "columns": columns,
-            "size": _bytes(len(data)),
+            "size": _bytes(data.size),
             "href": None,
             "file": f"{name}.csv",
         }
-        if len(data) <= MAX_EMBED_BYTES:
-            row["href"] = "data:text/csv;base64," + base64.b64encode(data).decode("ascii")
+        if data.size <= MAX_EMBED_BYTES:
+            row["href"] = "data:text/csv;base64," + base64.b64encode(data.kept()).decode("ascii")
         elif study is not None and (study.output / "tables" / f"{name}.csv").exists():
             target = study.output / "tables" / f"{name}.csv"
             row["href"] = Path(os.path.relpath(target, out.parent)).as_posix()
             row["linked"] = True
         rows.append(row)
     return rows
+
+
+class _CappedSink(io.RawIOBase):
+    """A binary file that counts the bytes written into it and keeps them up to ``cap``."""
+
+    def __init__(self, cap: int):
+        super().__init__()
+        self.cap, self.size, self._parts = cap, 0, []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.size += len(data)
+        if self.size <= self.cap:
+            self._parts.append(bytes(data))
+        else:
+            self._parts.clear()
+        return len(data)
+
+    def kept(self) -> bytes:
+        return b"".join(self._parts)
 
 
 def _bytes(n: int) -> str:

@@ -1,0 +1,134 @@
+"""Measuring a long store holds about the tables it returns, not copies of them.
+
+An hour of video with a school of fish is millions of (frame, object) rows; ecologists
+measure on laptops. The peak of :func:`regions` and :func:`ecoseg.measure.measure` (Python
+allocations, ``tracemalloc``) is bounded by a small multiple of the finished tables' size
+(collecting every chunk's stats and copying them into a DataFrame, then sorting a copy of
+the table for the tracks, took 3.4 times it), and a CSV file is written a few thousand rows
+at a time, not held whole as text and again as bytes.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecoseg.measure import measure
+from ecoseg.measure.regions import concat_stats, iter_stats, region_stats, regions
+from ecoseg.measure.tables import csv_bytes, save_table
+from ecoseg.store import MaskStore
+
+FRAMES, OBJECTS, H, W = 1200, 12, 40, 96
+
+
+def _long_store(path) -> str:
+    """``FRAMES`` frames of ``OBJECTS`` boxes moving right, one away in each stretch."""
+    store = MaskStore.create(
+        path,
+        height=H,
+        width=W,
+        chunk_frames=4,
+        objects=[{"id": k + 1, "class": ("wrasse", "grouper")[k % 2]} for k in range(OBJECTS)],
+        calibration={"mm_per_px": 2.0, "method": "synthetic"},
+    )
+    step = 100
+    for start in range(0, FRAMES, step):
+        labels = np.zeros((step, H, W), np.uint32)
+        for i in range(step):
+            t = start + i
+            for k in range(OBJECTS):
+                if (t // 50 + k) % 6 == 5:
+                    continue  # away for a while
+                x = (3 * t + 7 * k) % (W - 6)
+                y = 3 * k
+                labels[i, y : y + 3, x : x + 2 + k % 4] = k + 1
+        scores = np.where(labels.reshape(step, -1).max(1)[:, None] > 0, 0.75, 0.0)
+        scores = np.repeat(scores, OBJECTS, axis=1).astype(np.float32)
+        store.append(labels, (start + np.arange(step)) / 30.0, scores=scores)
+    store.mark_complete()
+    store.close()
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def long_store(tmp_path_factory):
+    path = _long_store(tmp_path_factory.mktemp("mem") / "long.zarr")
+    measure(path)  # imports and caches out of the measured peak
+    return path
+
+
+def _nbytes(df: pd.DataFrame) -> int:
+    return int(df.memory_usage(deep=True, index=False).sum())
+
+
+def _peak(fn):
+    """``fn()`` and the peak of the Python allocations it made, in bytes."""
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        out = fn()
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    return out, peak
+
+
+def test_regions_peak_is_about_the_table(long_store):
+    table, peak = _peak(lambda: regions(long_store))
+    size = _nbytes(table)
+    assert len(table) > 10_000
+    # the table itself plus one block of chunks' stats and a column in flight; it was 1.6
+    # times the table (every chunk's dict held, then copied into the DataFrame)
+    assert peak < 1.35 * size, f"peak {peak / 1e6:.1f} MB for a table of {size / 1e6:.1f} MB"
+
+
+def test_measure_peak_is_about_the_tables(long_store):
+    tables, peak = _peak(lambda: measure(long_store))
+    size = sum(_nbytes(df) for df in tables.values())
+    # it was 3.4 times the tables: the regions table built as in regions() and then sorted
+    # into a copy for the tracks table
+    assert peak < 2.0 * size, f"peak {peak / 1e6:.1f} MB for tables of {size / 1e6:.1f} MB"
+
+
+def test_a_long_csv_is_written_without_holding_its_text(long_store, tmp_path):
+    table = regions(long_store)
+    long = table.iloc[np.tile(np.arange(len(table)), 2)].reset_index(drop=True)
+    path = tmp_path / "regions.csv"
+    _, peak = _peak(lambda: save_table(long, path, "csv"))
+    text = path.stat().st_size
+    # a thousand rows at a time; it held the whole text as str and again as bytes
+    assert peak < 0.6 * text, f"peak {peak / 1e6:.1f} MB for {text / 1e6:.1f} MB of CSV"
+    # the bytes every CSV of ecoseg had: UTF-8, "\n", missing values empty
+    want = long.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
+    assert path.read_bytes() == want
+    assert csv_bytes(long) == want
+
+
+def test_regions_equal_one_region_table_of_every_frame(long_store):
+    """The table built chunk by chunk is the one of all frames measured at once."""
+    store = MaskStore.open(long_store)
+    whole = region_stats(store.read_labels(0, store.n_frames))
+    chunked = concat_stats(iter_stats(store, chunk_frames=7))
+    assert list(chunked) == list(whole)
+    for key, values in whole.items():
+        assert chunked[key].dtype == values.dtype, key
+        np.testing.assert_array_equal(chunked[key], values, err_msg=key)
+    table = regions(store)
+    for key, values in whole.items():
+        np.testing.assert_array_equal(table[key].to_numpy(), values, err_msg=key)
+    assert table["frame"].dtype == np.int64 and table["area_px"].dtype == np.int64
+
+
+def test_concat_stats_of_a_list_and_of_nothing():
+    lab = np.zeros((3, 4, 4), np.uint8)
+    lab[:, 1:3, 1:3] = 1
+    lab[1] = 0  # an empty chunk among full ones
+    chunks = [region_stats(lab[i : i + 1]) for i in range(3)]
+    out = concat_stats(chunks)
+    assert out["area_px"].tolist() == [4, 4] and out["frame"].dtype == np.int64
+    assert out["centroid_x_px"].dtype == np.float64
+    empty = concat_stats([])
+    assert len(empty["frame"]) == 0 and empty["frame"].dtype == np.int64
