@@ -34,18 +34,18 @@ def write_csv(df: Any, location: str) -> None:
     >>> open(path).read()
     'a\\n1\\n'
     """
-    from ecoseg.measure.tables import csv_bytes
+    from ecoseg.measure.tables import write_csv_bytes
 
-    data = csv_bytes(df)
     if "://" in location:
         import fsspec
 
         with fsspec.open(location, "wb") as f:
-            f.write(data)
+            write_csv_bytes(df, f)
         return
     path = Path(location)
     tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_bytes(data)
+    with open(tmp, "wb") as f:  # a few thousand rows at a time, never the whole text
+        write_csv_bytes(df, f)
     os.replace(tmp, path)
 
 

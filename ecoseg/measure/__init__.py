@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import pandas as pd
 from ecoseg._checks import check_path_arg
 from ecoseg._lazy import make_callable
 from ecoseg._paths import check_out_folder, check_outside_store, check_overwrite
+from ecoseg._warn import warn
 from ecoseg.errors import ConfigError
 from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibration
 from ecoseg.measure.counts import class_order, counts_table, maxn_table, warn_case_clashes
@@ -241,7 +241,7 @@ def measure(
     if targets:
         _write(tables, targets, Path(out))
     if note is not None:  # numbers of part of a video: measured, and said so
-        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
+        warn(note, IncompleteStoreWarning)
     return tables
 
 
@@ -377,11 +377,10 @@ def _warn_if_replaced(store, new: Calibration) -> None:
     def text(c: Calibration) -> str:
         return f"{number_text(c.mm_per_px)} mm/px ({c.method.replace('_', ' ')})"
 
-    warnings.warn(
+    warn(
         f"{store.path}: the calibration {text(new)} replaces the stored {text(old)}; "
         "sizes are now measured with the new one",
         CalibrationReplacedWarning,
-        stacklevel=4,  # the caller of measure
     )
 
 

@@ -8,12 +8,12 @@ individuals are in view at once.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ecoseg._warn import warn
 from ecoseg.errors import ClassNameWarning
 from ecoseg.provenance import case_clashes
 
@@ -226,10 +226,9 @@ def warn_case_clashes(store, names=None) -> None:
             continue
         tracks = {n: min(r.id for r in records if r.class_name == n) for n in group}
         listed = " and ".join(f"{n!r} (track {tracks[n]})" for n in group)
-        warnings.warn(
+        warn(
             f"{store.path}: class names {listed} differ only in letter case and are counted "
             f"as {len(group)} species; if they are one, name its tracks alike "
             f"(ecoseg edit {store.path} --set-class ID=NAME)",
             ClassNameWarning,
-            stacklevel=3,
         )

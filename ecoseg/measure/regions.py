@@ -677,7 +677,7 @@ def regions(
     chunk_frames: int | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
-    """The regions table of a mask store, read chunk by chunk (constant memory).
+    """The regions table of a mask store, read chunk by chunk (memory: about the table's own).
 
     Parameters
     ----------

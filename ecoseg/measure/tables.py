@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from ecoseg._hashing import sha256_file
+from ecoseg._warn import warn
 from ecoseg.errors import ClassNameWarning, ConfigError
 from ecoseg.measure.counts import COUNT_UNITS, MAXN_UNITS, maxn_table
 from ecoseg.provenance import case_clashes, clean_class_name
@@ -293,10 +293,9 @@ def one_spelling(
     told = f"an older ecoseg wrote class names in two spellings of one name ({', '.join(split)})"
     rebuilt = _maxn_from_counts(df, keys, counts) if counts is not None else None
     if rebuilt is not None:
-        warnings.warn(
+        warn(
             f"{where}: {told}: their MaxN rows were rebuilt from the counts table",
             ClassNameWarning,
-            stacklevel=3,
         )
         return rebuilt
     if refuse:
@@ -305,10 +304,9 @@ def one_spelling(
             "ecoseg wrote in two spellings) and no counts table of those videos to rebuild "
             "their MaxN from: give the counts table too, or measure the stores again"
         )
-    warnings.warn(
+    warn(
         f"{where}: {told}: their MaxN rows are kept apart; measure the store again for one MaxN",
         ClassNameWarning,
-        stacklevel=3,
     )
     return df
 
@@ -538,10 +536,9 @@ def _warn_case_clashes(maxn: pd.DataFrame) -> None:
         for name in group:
             videos = maxn.loc[names == name, "video"].astype(str).unique().tolist()
             where.append(f"{name!r} (video {', '.join(videos)})")
-        warnings.warn(
+        warn(
             f"class names {' and '.join(where)} differ only in letter case and are counted as "
             f"{len(group)} species in the combined tables; if they are one, name their tracks "
             "alike (ecoseg edit STORE --set-class ID=NAME)",
             ClassNameWarning,
-            stacklevel=3,
         )
