@@ -15,14 +15,17 @@ from scipy.optimize import linear_sum_assignment
 
 from ecoseg._checks import positive_int, short_repr, whole_number
 from ecoseg.errors import ConfigError, StoreError
+from ecoseg.metrics._boundaries import pairs_boundary_f
 from ecoseg.metrics._counting import area_error, count_errors
 from ecoseg.metrics._overlaps import Presence, pair_counts
 from ecoseg.metrics._tracking import trackeval_scores
-from ecoseg.metrics.jf import BOUND_TH, bound_pixels, boundary_f
+from ecoseg.metrics.jf import BOUND_TH, bound_pixels
 from ecoseg.metrics.truth import is_png_folder, png_frames, truth_from_pngs
 from ecoseg.provenance import annotated_frames
 
 __all__ = ["evaluate", "scored_note"]
+
+_BLOCK_BYTES = 1 << 22  # labels of one store read at a time by default (a few chunks)
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -52,7 +55,8 @@ def evaluate(
     bound_th : float
         DAVIS boundary tolerance, as a fraction of the image diagonal (or pixels if >= 1).
     chunk_frames : int, optional
-        Frames read at a time (default: the truth store's chunk).
+        Frames read at a time (default: as many of the truth store's chunks as hold about
+        4 MiB of labels).
     progress : bool
         Show progress bars.
     frames : sequence of int, optional
@@ -177,6 +181,8 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
         )
     step = chunk_frames or truth.chunk_frames  # -1 read no frame: a perfect match scored 0
     step = positive_int(step, "chunk_frames", where="evaluate", error=ConfigError)
+    per_chunk = 4 * step * shape[0] * shape[1]  # uint32 labels
+    block = step if chunk_frames else step * max(1, _BLOCK_BYTES // per_chunk)
     bound_pix = bound_pixels(shape, bound_th)
     # the frames the truth annotates (a CVAT task of every N-th frame: only those); frames
     # are numbered 0 .. len(scored) - 1 among them from here on, video frames = scored[k]
@@ -187,19 +193,25 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
         raise StoreError(f"{truth.path}: the truth annotates none of its {n} frames")
     every = len(scored) == n
 
-    # ---- pass 1: overlaps (sparse: only (frame, object) pairs that exist)
+    # ---- pass 1: overlaps (sparse: only (frame, object) pairs that exist), and the boundary
+    # F of every overlapping pair: the matched pairs are nearly always among them
     parts = []
     for start, t_lab, p_lab in _chunks(
-        truth, pred, step, progress, "evaluate (overlaps)", frames=None if every else scored
+        truth, pred, (step, block), progress, "evaluate (overlaps)", None if every else scored
     ):
         lo, hi = np.searchsorted(scored, [start, start + len(t_lab)])
         if hi - lo < len(t_lab):
             rows = scored[lo:hi] - start
             t_lab, p_lab = t_lab[rows], p_lab[rows]
         pc = pair_counts(t_lab, p_lab)
+        on = (pc["truth"] > 0) & (pc["pred"] > 0)
+        pc["f"] = np.zeros(len(on))
+        pc["f"][on] = pairs_boundary_f(
+            t_lab, p_lab, pc["frame"][on], pc["truth"][on], pc["pred"][on], bound_pix
+        )
         pc["frame"] = pc["frame"] + lo
         parts.append(pc)
-    keys = ("frame", "truth", "pred", "count")
+    keys = ("frame", "truth", "pred", "count", "f")
     pc = {k: np.concatenate([p[k] for p in parts] or [np.zeros(0, np.int64)]) for k in keys}
     T = Presence(pc["frame"], pc["truth"], pc["count"], truth.object_ids)
     P = Presence(pc["frame"], pc["pred"], pc["count"], pred.object_ids)
@@ -208,6 +220,7 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
     o_t = np.searchsorted(T.ids, pc["truth"][both])
     o_p = np.searchsorted(P.ids, pc["pred"][both])
     o_inter = pc["count"][both]
+    o_f = pc["f"][both]
     o_iou = o_inter / (T.area_of(o_frame, o_t) + P.area_of(o_frame, o_p) - o_inter)
 
     # ---- object correspondence for J&F and area: max total IoU over the video
@@ -241,21 +254,19 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
     pf_frame, pf_t, pf_p = pf_frame[order], pf_t[order], pf_p[order]
     pf_video = scored[pf_frame]  # sorted too: scored is increasing
 
-    # ---- pass 2: boundary F of matched pairs on the frames where both are present
-    f_sum = np.zeros(len(T.ids))
-    todo = np.unique(pf_video)
+    # ---- boundary F of matched pairs on the frames where both are present: pass 1's where
+    # they overlap; pass 2 reads only the frames where a matched pair does not
+    f_pair, missing = _known_f(pf_frame, pf_t, pf_p, o_frame, o_t, o_p, o_f, T, P)
+    todo = np.unique(pf_video[missing])
     for start, t_lab, p_lab in _chunks(
-        truth, pred, step, progress, "evaluate (boundaries)", frames=todo
+        truth, pred, (step, block), progress, "evaluate (boundaries)", todo
     ):
         lo, hi = np.searchsorted(pf_video, [start, start + len(t_lab)])
-        if lo == hi:
-            continue
-        t_box, p_box = _bboxes(t_lab), _bboxes(p_lab)
-        for fidx, gi, pj in zip(pf_video[lo:hi], pf_t[lo:hi], pf_p[lo:hi]):
-            k = int(fidx) - start
-            tid, pid = int(T.ids[gi]), int(P.ids[pj])
-            box = _union_box(t_box[(k, tid)], p_box[(k, pid)], bound_pix, shape)
-            f_sum[gi] += boundary_f(p_lab[k][box] == pid, t_lab[k][box] == tid, bound_pix)
+        rows = lo + np.flatnonzero(missing[lo:hi])
+        f_pair[rows] = pairs_boundary_f(
+            t_lab, p_lab, pf_video[rows] - start, T.ids[pf_t[rows]], P.ids[pf_p[rows]], bound_pix
+        )
+    f_sum = np.bincount(pf_t, weights=f_pair, minlength=len(T.ids))  # in frame order, as before
 
     t_class = {oid: r.class_name for oid, r in truth.object_records().items()}
     p_class = {oid: r.class_name for oid, r in pred.object_records().items()}
@@ -305,6 +316,19 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
     return _clean(result)
 
 
+def _known_f(pf_frame, pf_t, pf_p, o_frame, o_t, o_p, o_f, T, P):
+    """Boundary F of the pairs ``(pf_frame, pf_t, pf_p)`` that pass 1 scored (those that
+    overlap: ``o_*``), and which pairs it did not (their F is 0 here)."""
+    key = (pf_frame * len(T.ids) + pf_t) * len(P.ids) + pf_p
+    known = (o_frame * len(T.ids) + o_t) * len(P.ids) + o_p
+    order = np.argsort(known, kind="stable")
+    known = known[order]
+    pos = np.minimum(np.searchsorted(known, key), max(len(known) - 1, 0))
+    found = known[pos] == key if len(known) else np.zeros(len(key), bool)
+    f = np.where(found, o_f[order][pos] if len(known) else 0.0, 0.0)
+    return f.astype(np.float64), ~found
+
+
 def _check_thresholds(iou_threshold, bound_th) -> None:
     """ConfigError for an ``iou_threshold`` outside (0, 1] (``50``: no match), ``bound_th`` <= 0."""
     for name, value, top in (("iou_threshold", iou_threshold, 1.0), ("bound_th", bound_th, None)):
@@ -350,41 +374,28 @@ masks on the other frames are not counted'
     )
 
 
-def _chunks(truth, pred, step, progress, desc, frames=None):
-    """(start, truth labels, pred labels) per chunk; only chunks holding ``frames``."""
+def _chunks(truth, pred, sizes, progress, desc, frames=None):
+    """(start, truth labels, pred labels) per read: ``sizes`` is (chunk, block): the chunks of
+    ``chunk`` frames holding ``frames`` (default: all), consecutive ones read together up to
+    ``block`` frames (fewer trips to the store)."""
     from tqdm.auto import tqdm
 
+    step, block = sizes
     n = truth.n_frames
-    starts = range(0, n, step)
+    starts = np.arange(0, n, step)
     if frames is not None:
-        starts = sorted({int(f) // step * step for f in frames})
-    with tqdm(total=len(starts), desc=desc, unit="chunk", disable=not progress, leave=False) as bar:
-        for start in starts:
-            stop = min(start + step, n)
+        starts = np.unique(np.asarray(frames, np.int64) // step * step)
+    # a new read where the chunks stop being consecutive or the block is full
+    gap = np.diff(starts, prepend=-step) != step  # (the first starts one too)
+    reads: list[list[int]] = []
+    for start, new in zip(starts.tolist(), gap.tolist()):
+        if new or not reads or start + step - reads[-1][0] > block:
+            reads.append([start, start])
+        reads[-1][1] = min(start + step, n)
+    with tqdm(total=len(reads), desc=desc, unit="chunk", disable=not progress, leave=False) as bar:
+        for start, stop in reads:
             yield start, truth.read_labels(start, stop), pred.read_labels(start, stop)
             bar.update(1)
-
-
-def _bboxes(labels) -> dict:
-    """(frame in chunk, id) -> (y0, y1, x0, x1) of every object in a chunk."""
-    from ecoseg.measure.regions import region_stats
-
-    s = region_stats(labels, perimeter=False, solidity=False)  # boxes only
-    return {
-        (int(f), int(i)): (int(y0), int(y1), int(x0), int(x1))
-        for f, i, y0, y1, x0, x1 in zip(
-            s["frame"], s["object_id"], s["bbox_y0"], s["bbox_y1"], s["bbox_x0"], s["bbox_x1"]
-        )
-    }
-
-
-def _union_box(a, b, pad, shape):
-    pad = pad + 2
-    y0 = max(min(a[0], b[0]) - pad, 0)
-    y1 = min(max(a[1], b[1]) + pad, shape[0])
-    x0 = max(min(a[2], b[2]) - pad, 0)
-    x1 = min(max(a[3], b[3]) + pad, shape[1])
-    return slice(y0, y1), slice(x0, x1)
 
 
 def _mean(values) -> float | None:
