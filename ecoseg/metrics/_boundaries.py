@@ -92,8 +92,11 @@ def pairs_boundary_f(truth, pred, frame, truth_id, pred_id, bound_pix: int) -> n
     >>> import numpy as np
     >>> t = np.zeros((1, 20, 20), np.uint32); t[0, 5:15, 5:15] = 1
     >>> p = np.zeros_like(t); p[0, 5:15, 7:17] = 3
-    >>> pairs_boundary_f(t, p, [0, 0], [1, 1], [3, 4], 1).tolist()
-    [0.8, 0.0]
+    >>> pairs_boundary_f(t, p, [0, 0], [1, 1], [3, 4], 1).tolist()  # no object 4: F = 0
+    [0.55, 0.0]
+    >>> from ecoseg.metrics.jf import boundary_f
+    >>> boundary_f(p[0] == 3, t[0] == 1, 1)
+    0.55
     """
     frame = np.asarray(frame, np.int64)
     truth_id = np.asarray(truth_id, np.int64)

@@ -25,8 +25,6 @@ from ecoseg.provenance import annotated_frames
 
 __all__ = ["evaluate", "scored_note"]
 
-_BLOCK_BYTES = 1 << 22  # labels of one store read at a time by default (a few chunks)
-
 
 # --------------------------------------------------------------------------- evaluate
 def evaluate(
@@ -55,8 +53,7 @@ def evaluate(
     bound_th : float
         DAVIS boundary tolerance, as a fraction of the image diagonal (or pixels if >= 1).
     chunk_frames : int, optional
-        Frames read at a time (default: as many of the truth store's chunks as hold about
-        4 MiB of labels).
+        Frames read at a time (default: the truth store's chunk).
     progress : bool
         Show progress bars.
     frames : sequence of int, optional
@@ -181,8 +178,6 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
         )
     step = chunk_frames or truth.chunk_frames  # -1 read no frame: a perfect match scored 0
     step = positive_int(step, "chunk_frames", where="evaluate", error=ConfigError)
-    per_chunk = 4 * step * shape[0] * shape[1]  # uint32 labels
-    block = step if chunk_frames else step * max(1, _BLOCK_BYTES // per_chunk)
     bound_pix = bound_pixels(shape, bound_th)
     # the frames the truth annotates (a CVAT task of every N-th frame: only those); frames
     # are numbered 0 .. len(scored) - 1 among them from here on, video frames = scored[k]
@@ -197,7 +192,7 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
     # F of every overlapping pair: the matched pairs are nearly always among them
     parts = []
     for start, t_lab, p_lab in _chunks(
-        truth, pred, (step, block), progress, "evaluate (overlaps)", None if every else scored
+        truth, pred, step, progress, "evaluate (overlaps)", frames=None if every else scored
     ):
         lo, hi = np.searchsorted(scored, [start, start + len(t_lab)])
         if hi - lo < len(t_lab):
@@ -259,7 +254,7 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
     f_pair, missing = _known_f(pf_frame, pf_t, pf_p, o_frame, o_t, o_p, o_f, T, P)
     todo = np.unique(pf_video[missing])
     for start, t_lab, p_lab in _chunks(
-        truth, pred, (step, block), progress, "evaluate (boundaries)", todo
+        truth, pred, step, progress, "evaluate (boundaries)", frames=todo
     ):
         lo, hi = np.searchsorted(pf_video, [start, start + len(t_lab)])
         rows = lo + np.flatnonzero(missing[lo:hi])
@@ -374,26 +369,17 @@ masks on the other frames are not counted'
     )
 
 
-def _chunks(truth, pred, sizes, progress, desc, frames=None):
-    """(start, truth labels, pred labels) per read: ``sizes`` is (chunk, block): the chunks of
-    ``chunk`` frames holding ``frames`` (default: all), consecutive ones read together up to
-    ``block`` frames (fewer trips to the store)."""
+def _chunks(truth, pred, step, progress, desc, frames=None):
+    """(start, truth labels, pred labels) per chunk; only chunks holding ``frames``."""
     from tqdm.auto import tqdm
 
-    step, block = sizes
     n = truth.n_frames
-    starts = np.arange(0, n, step)
+    starts = range(0, n, step)
     if frames is not None:
-        starts = np.unique(np.asarray(frames, np.int64) // step * step)
-    # a new read where the chunks stop being consecutive or the block is full
-    gap = np.diff(starts, prepend=-step) != step  # (the first starts one too)
-    reads: list[list[int]] = []
-    for start, new in zip(starts.tolist(), gap.tolist()):
-        if new or not reads or start + step - reads[-1][0] > block:
-            reads.append([start, start])
-        reads[-1][1] = min(start + step, n)
-    with tqdm(total=len(reads), desc=desc, unit="chunk", disable=not progress, leave=False) as bar:
-        for start, stop in reads:
+        starts = sorted({int(f) // step * step for f in frames})
+    with tqdm(total=len(starts), desc=desc, unit="chunk", disable=not progress, leave=False) as bar:
+        for start in starts:
+            stop = min(start + step, n)
             yield start, truth.read_labels(start, stop), pred.read_labels(start, stop)
             bar.update(1)
 
