@@ -190,7 +190,7 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
 
     # ---- pass 1: overlaps (sparse: only (frame, object) pairs that exist), and the boundary
     # F of every overlapping pair: the matched pairs are nearly always among them
-    parts = []
+    parts, f_parts = [], []
     for start, t_lab, p_lab in _chunks(
         truth, pred, step, progress, "evaluate (overlaps)", frames=None if every else scored
     ):
@@ -199,15 +199,17 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
             rows = scored[lo:hi] - start
             t_lab, p_lab = t_lab[rows], p_lab[rows]
         pc = pair_counts(t_lab, p_lab)
-        on = (pc["truth"] > 0) & (pc["pred"] > 0)
-        pc["f"] = np.zeros(len(on))
-        pc["f"][on] = pairs_boundary_f(
-            t_lab, p_lab, pc["frame"][on], pc["truth"][on], pc["pred"][on], bound_pix
+        on = (pc["truth"] > 0) & (pc["pred"] > 0)  # the rows of o_* below, in their order
+        f_parts.append(
+            pairs_boundary_f(
+                t_lab, p_lab, pc["frame"][on], pc["truth"][on], pc["pred"][on], bound_pix
+            )
         )
         pc["frame"] = pc["frame"] + lo
         parts.append(pc)
-    keys = ("frame", "truth", "pred", "count", "f")
+    keys = ("frame", "truth", "pred", "count")
     pc = {k: np.concatenate([p[k] for p in parts] or [np.zeros(0, np.int64)]) for k in keys}
+    o_f = np.concatenate(f_parts or [np.zeros(0)])
     T = Presence(pc["frame"], pc["truth"], pc["count"], truth.object_ids)
     P = Presence(pc["frame"], pc["pred"], pc["count"], pred.object_ids)
     both = (pc["truth"] > 0) & (pc["pred"] > 0)
@@ -215,7 +217,6 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
     o_t = np.searchsorted(T.ids, pc["truth"][both])
     o_p = np.searchsorted(P.ids, pc["pred"][both])
     o_inter = pc["count"][both]
-    o_f = pc["f"][both]
     o_iou = o_inter / (T.area_of(o_frame, o_t) + P.area_of(o_frame, o_p) - o_inter)
 
     # ---- object correspondence for J&F and area: max total IoU over the video
