@@ -27,18 +27,21 @@ annotated, so a mask there is neither right nor wrong. So is a DAVIS-style PNG f
 PNG for some frames only (every k-th frame): the frames with a PNG are scored. The result's
 ``scored_frames`` and ``note`` say so.
 
-The stores are read chunk by chunk, twice (once for overlaps, once for boundaries after the
-matching is known); memory stays bounded by a chunk of frames.
+The stores are read chunk by chunk, once for the overlaps and the boundary F of every pair of
+objects that overlap on a frame, and again only on the frames where a pair matched over the
+video is present on both sides without overlapping; memory stays bounded by a chunk of frames.
 
 The package, one module per part (every name below is importable from ``ecoseg.metrics``):
 
-- :mod:`ecoseg.metrics.evaluation`: :func:`evaluate`, the two passes over the stores and the
+- :mod:`ecoseg.metrics.evaluation`: :func:`evaluate`, the passes over the stores and the
   result's JSON;
 - :mod:`ecoseg.metrics.jf`: the DAVIS pieces of J&F (:func:`jaccard`, :func:`boundary_f`,
   :func:`seg2bmap`, :func:`bound_pixels`);
 - :mod:`ecoseg.metrics.truth`: a DAVIS-style PNG folder as the truth (:func:`truth_from_pngs`);
 - ``_overlaps`` (:func:`pair_counts` and the sparse per-object areas both passes share),
-  ``_tracking`` (HOTA, IDF1 and MOTA by TrackEval), ``_counting`` (count, MaxN and area errors).
+  ``_boundaries`` (the boundary F of many mask pairs of two label stacks at once, equal to
+  :func:`boundary_f` of each), ``_tracking`` (HOTA, IDF1 and MOTA by TrackEval), ``_counting``
+  (count, MaxN and area errors).
 """
 
 from __future__ import annotations

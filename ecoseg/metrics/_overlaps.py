@@ -49,7 +49,7 @@ def pair_counts(truth: np.ndarray, pred: np.ndarray) -> dict[str, np.ndarray]:
     n = truth.shape[0]
     t = truth.reshape(n, -1)
     p = pred.reshape(n, -1)
-    f, idx = np.nonzero((t != 0) | (p != 0))
+    f, idx = np.divmod(np.flatnonzero((t != 0) | (p != 0)), t.shape[1])  # a 2-d nonzero is slow
     tv = t[f, idx].astype(np.int64)
     pv = p[f, idx].astype(np.int64)
     tu, ti = _compact(tv)

@@ -15,10 +15,11 @@ from scipy.optimize import linear_sum_assignment
 from ecoseg._checks import positive_int, short_repr, whole_number
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, StoreError
+from ecoseg.metrics._boundaries import pairs_boundary_f
 from ecoseg.metrics._counting import area_error, count_errors
 from ecoseg.metrics._overlaps import Presence, pair_counts
 from ecoseg.metrics._tracking import trackeval_scores
-from ecoseg.metrics.jf import BOUND_TH, bound_pixels, boundary_f
+from ecoseg.metrics.jf import BOUND_TH, bound_pixels
 from ecoseg.metrics.truth import is_png_folder, png_frames, truth_from_pngs
 from ecoseg.provenance import annotated_frames
 
@@ -187,8 +188,9 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
         raise StoreError(f"{truth.path}: the truth annotates none of its {n} frames")
     every = len(scored) == n
 
-    # ---- pass 1: overlaps (sparse: only (frame, object) pairs that exist)
-    parts = []
+    # ---- pass 1: overlaps (sparse: only (frame, object) pairs that exist), and the boundary
+    # F of every overlapping pair: the matched pairs are nearly always among them
+    parts, f_parts = [], []
     for start, t_lab, p_lab in _chunks(
         truth, pred, step, progress, "evaluate (overlaps)", frames=None if every else scored
     ):
@@ -197,10 +199,17 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
             rows = scored[lo:hi] - start
             t_lab, p_lab = t_lab[rows], p_lab[rows]
         pc = pair_counts(t_lab, p_lab)
+        on = (pc["truth"] > 0) & (pc["pred"] > 0)  # the rows of o_* below, in their order
+        f_parts.append(
+            pairs_boundary_f(
+                t_lab, p_lab, pc["frame"][on], pc["truth"][on], pc["pred"][on], bound_pix
+            )
+        )
         pc["frame"] = pc["frame"] + lo
         parts.append(pc)
     keys = ("frame", "truth", "pred", "count")
     pc = {k: np.concatenate([p[k] for p in parts] or [np.zeros(0, np.int64)]) for k in keys}
+    o_f = np.concatenate(f_parts or [np.zeros(0)])
     T = Presence(pc["frame"], pc["truth"], pc["count"], truth.object_ids)
     P = Presence(pc["frame"], pc["pred"], pc["count"], pred.object_ids)
     both = (pc["truth"] > 0) & (pc["pred"] > 0)
@@ -241,21 +250,19 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
     pf_frame, pf_t, pf_p = pf_frame[order], pf_t[order], pf_p[order]
     pf_video = scored[pf_frame]  # sorted too: scored is increasing
 
-    # ---- pass 2: boundary F of matched pairs on the frames where both are present
-    f_sum = np.zeros(len(T.ids))
-    todo = np.unique(pf_video)
+    # ---- boundary F of matched pairs on the frames where both are present: pass 1's where
+    # they overlap; pass 2 reads only the frames where a matched pair does not
+    f_pair, missing = _known_f(pf_frame, pf_t, pf_p, o_frame, o_t, o_p, o_f, T, P)
+    todo = np.unique(pf_video[missing])
     for start, t_lab, p_lab in _chunks(
         truth, pred, step, progress, "evaluate (boundaries)", frames=todo
     ):
         lo, hi = np.searchsorted(pf_video, [start, start + len(t_lab)])
-        if lo == hi:
-            continue
-        t_box, p_box = _bboxes(t_lab), _bboxes(p_lab)
-        for fidx, gi, pj in zip(pf_video[lo:hi], pf_t[lo:hi], pf_p[lo:hi]):
-            k = int(fidx) - start
-            tid, pid = int(T.ids[gi]), int(P.ids[pj])
-            box = _union_box(t_box[(k, tid)], p_box[(k, pid)], bound_pix, shape)
-            f_sum[gi] += boundary_f(p_lab[k][box] == pid, t_lab[k][box] == tid, bound_pix)
+        rows = lo + np.flatnonzero(missing[lo:hi])
+        f_pair[rows] = pairs_boundary_f(
+            t_lab, p_lab, pf_video[rows] - start, T.ids[pf_t[rows]], P.ids[pf_p[rows]], bound_pix
+        )
+    f_sum = np.bincount(pf_t, weights=f_pair, minlength=len(T.ids))  # in frame order, as before
 
     t_class = {oid: r.class_name for oid, r in truth.object_records().items()}
     p_class = {oid: r.class_name for oid, r in pred.object_records().items()}
@@ -303,6 +310,19 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
     pa = P.area_of(pf_frame, pf_p).astype(np.float64)
     result["area"] = area_error(ta, pa)
     return _clean(result)
+
+
+def _known_f(pf_frame, pf_t, pf_p, o_frame, o_t, o_p, o_f, T, P):
+    """Boundary F of the pairs ``(pf_frame, pf_t, pf_p)`` that pass 1 scored (those that
+    overlap: ``o_*``), and which pairs it did not (their F is 0 here)."""
+    key = (pf_frame * len(T.ids) + pf_t) * len(P.ids) + pf_p
+    known = (o_frame * len(T.ids) + o_t) * len(P.ids) + o_p
+    order = np.argsort(known, kind="stable")
+    known = known[order]
+    pos = np.minimum(np.searchsorted(known, key), max(len(known) - 1, 0))
+    found = known[pos] == key if len(known) else np.zeros(len(key), bool)
+    f = np.where(found, o_f[order][pos] if len(known) else 0.0, 0.0)
+    return f.astype(np.float64), ~found
 
 
 def _check_thresholds(iou_threshold, bound_th) -> None:
@@ -363,28 +383,6 @@ def _chunks(truth, pred, step, progress, desc, frames=None):
             stop = min(start + step, n)
             yield start, truth.read_labels(start, stop), pred.read_labels(start, stop)
             bar.update(1)
-
-
-def _bboxes(labels) -> dict:
-    """(frame in chunk, id) -> (y0, y1, x0, x1) of every object in a chunk."""
-    from ecoseg.measure.regions import region_stats
-
-    s = region_stats(labels, perimeter=False, solidity=False)  # boxes only
-    return {
-        (int(f), int(i)): (int(y0), int(y1), int(x0), int(x1))
-        for f, i, y0, y1, x0, x1 in zip(
-            s["frame"], s["object_id"], s["bbox_y0"], s["bbox_y1"], s["bbox_x0"], s["bbox_x1"]
-        )
-    }
-
-
-def _union_box(a, b, pad, shape):
-    pad = pad + 2
-    y0 = max(min(a[0], b[0]) - pad, 0)
-    y1 = min(max(a[1], b[1]) + pad, shape[0])
-    x0 = max(min(a[2], b[2]) - pad, 0)
-    x1 = min(max(a[3], b[3]) + pad, shape[1])
-    return slice(y0, y1), slice(x0, x1)
 
 
 def _mean(values) -> float | None:
