@@ -157,20 +157,6 @@ def test_chunking_does_not_change_results(tmp_path, truth):
     assert evaluate(pred_path, truth) == evaluate(pred_path, truth, chunk_frames=1)
 
 
-def test_evaluate_draws_no_convex_hulls(tmp_path, truth, monkeypatch):
-    # the boundary pass needs each object's box only: the convex hulls of region_stats
-    # (solidity) cost evaluate about a fifth of its time on a long store
-    import ecoseg.measure.regions as regions
-
-    want = evaluate(truth, truth)
-
-    def no_hull(*args, **kwargs):
-        raise AssertionError("evaluate computed a convex hull")
-
-    monkeypatch.setattr(regions, "_convex_area", no_hull)
-    assert evaluate(truth, truth) == want
-
-
 def test_boundary_f_matches_davis_definition_with_disk_dilation():
     rng = np.random.default_rng(0)
     for _ in range(5):

@@ -91,8 +91,6 @@ def region_stats(
     labels: np.ndarray,
     *,
     roi: np.ndarray | None = None,
-    perimeter: bool = True,
-    solidity: bool = True,
     work: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Shape statistics of every (frame, object) in a stack of label images.
@@ -104,11 +102,6 @@ def region_stats(
         separately in each frame.
     roi : ndarray of bool, shape (H, W), optional
         Region of interest; adds ``roi_area_px``, the object's pixels inside it.
-    perimeter : bool
-        Compute ``perimeter_px`` (the only statistic that needs per-border-pixel work).
-    solidity : bool
-        Compute ``solidity`` (the convex hull of every object, the costliest statistic after
-        the perimeter); NaN when false, for callers that only need boxes or areas.
     work : ndarray of bool, optional
         Scratch buffer of at least ``labels.size`` booleans, reused between calls to save
         page faults when measuring a long video chunk by chunk; its content is destroyed.
@@ -210,16 +203,10 @@ def region_stats(
         "bbox_x1": bbox_c1,
         "bbox_y1": bbox_r1,
     }
-    if perimeter:
-        out["perimeter_px"] = _perimeter(flat, (n, H, W), sidx, ends, run_row, ukeys, base, work)
-    else:
-        out["perimeter_px"] = np.full(G, np.nan)
+    out["perimeter_px"] = _perimeter(flat, (n, H, W), sidx, ends, run_row, ukeys, base, work)
     out["equivalent_diameter_px"] = (4 * area / np.pi) ** 0.5
     out.update(_second_moments(area, s_r, s_c, s_rr, s_cc, s_rc))
-    if solidity:
-        out["solidity"] = area / _convex_area(g, rrow, c0, c1, bbox_r0, bbox_r1, H)
-    else:
-        out["solidity"] = np.full(G, np.nan)
+    out["solidity"] = area / _convex_area(g, rrow, c0, c1, bbox_r0, bbox_r1, H)
     if roi is not None:
         cum = np.zeros((H, W + 1), dtype=np.int64)
         np.cumsum(roi, axis=1, out=cum[:, 1:])

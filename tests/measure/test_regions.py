@@ -211,17 +211,6 @@ def test_scratch_buffer_is_reused_without_changing_results():
         np.testing.assert_array_equal(first[k], again[k])
 
 
-def test_without_solidity_the_other_statistics_are_unchanged():
-    rng = np.random.default_rng(5)
-    lab = np.stack([random_labels(rng) for _ in range(3)])
-    full = region_stats(lab)
-    boxes = region_stats(lab, perimeter=False, solidity=False)
-    assert np.isnan(boxes["solidity"]).all() and len(boxes["solidity"]) == len(full["solidity"])
-    for k in full:
-        if k not in ("solidity", "perimeter_px"):
-            np.testing.assert_array_equal(boxes[k], full[k])
-
-
 @pytest.mark.parametrize("seed", range(3))
 def test_statistics_do_not_depend_on_how_many_frames_are_measured_at_once(seed):
     # measure() reads a store chunk by chunk (the store's chunk or --chunk-frames): every
