@@ -20,6 +20,10 @@ from ecoseg.provenance import AnnotatedFrames
 __all__ = ["read_store", "store_frames", "store_head", "write_store"]
 
 
+#: chunks of label frames whose scores :func:`store_frames` reads at once
+_SCORE_WINDOW = 64
+
+
 def read_store(store: Any, *, progress: bool = False) -> Annotations:
     """All masks, boxes, scores and classes of a mask store as :class:`Annotations`, with
     the frames it annotates (``annotated``) when its provenance names some frames only.
@@ -115,10 +119,13 @@ def store_frames(
     n, times = head.n_frames, head.times
     column = {int(oid): k for k, oid in enumerate(st.object_ids)}
     step = max(1, st.chunk_frames)
+    above = below = 0  # the frames of the scores read
     with tqdm(total=n, desc=desc, unit="frame", disable=not progress) as bar:
         for start in range(0, n, step):
             block = st.read_labels(start, start + step)
-            scores = st.read_scores(start, start + step)
+            if start >= below:  # scores in windows of many chunks: a read costs ~1 ms
+                above, below = start, start + _SCORE_WINDOW * step
+                scores = st.read_scores(above, below)
             for k, lab in enumerate(block):
                 t = start + k
                 ids = present_ids(lab)
@@ -132,7 +139,7 @@ def store_frames(
                                 track=oid,
                                 rle=rle,
                                 box=box,
-                                score=float(scores[k, column[oid]]),
+                                score=float(scores[t - above, column[oid]]),
                                 time=float(times[t]),
                                 where=f"frame {t} object {oid}",
                             )

@@ -131,27 +131,39 @@ def write_frames(
     head: Annotations, frames: Iterable[tuple[int, list[Instance]]], path: Path
 ) -> None:
     """Write the masks of ``frames`` (``(frame, instances)`` in frame order) as one COCO JSON
-    file, piece by piece: the same bytes as ``json.dumps(to_dict(ann))`` of them all, with one
-    annotation in memory at a time (``head``: the size, objects, times and annotated frames).
+    file, piece by piece: the same bytes as ``json.dumps(to_dict(ann))`` of them all, with a
+    few hundred annotations in memory at a time (``head``: the size, objects, times and
+    annotated frames).
     """
     cats = categories(head)
     classes = head.class_of()
 
-    def dump(value) -> str:
-        return json.dumps(value, separators=(",", ":"))
-
+    dump = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps's, made once
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(f'{{"info":{dump(info(head))},"licenses":[],"images":[')
-        for k, t in enumerate(annotated_range(head) or range(head.n_frames)):
-            fh.write(("," if k else "") + dump(image(head, t)))
+        images = (image(head, t) for t in annotated_range(head) or range(head.n_frames))
+        _write_items(fh, images, dump)
         fh.write(f'],"categories":{dump(category_list(cats))},"annotations":[')
-        k = 0
-        for _, items in frames:
-            for inst in items:
-                k += 1
-                entry = annotation(inst, k, cats[classes[inst.track]])
-                fh.write(("," if k > 1 else "") + dump(entry))
+        entries = (
+            annotation(inst, k, cats[classes[inst.track]])
+            for k, inst in enumerate((i for _, items in frames for i in items), 1)
+        )
+        _write_items(fh, entries, dump)
         fh.write("]}\n")
+
+
+def _write_items(fh, items: Iterable, dump, batch: int = 256) -> None:
+    """Write ``items`` as the comma-separated inside of a JSON list, encoding ``batch`` of
+    them at a time (one encoder call per item costs more than the encoding)."""
+    first = True
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == batch:
+            fh.write(("" if first else ",") + dump(chunk)[1:-1])
+            first, chunk = False, []
+    if chunk:
+        fh.write(("" if first else ",") + dump(chunk)[1:-1])
 
 
 def load_json(path: Path) -> dict:

@@ -168,3 +168,12 @@ def test_a_refusal_found_late_leaves_the_earlier_file(tmp_path):
         export(store, "viame", earlier, overwrite=True)
     assert earlier.read_text() == "keep me\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["boxes.csv"]
+
+
+def test_coco_written_in_batches_is_one_document(tmp_path, monkeypatch):
+    """More annotations than one encoded batch (256): the batches join into the same bytes."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    store = moving_store(tmp_path / "m.zarr", 60)  # 300 annotations
+    out = export(store, "coco", tmp_path / "m.json")
+    with open(out, encoding="utf-8", newline="") as fh:
+        assert fh.read() == old_text("coco", read_store(store))
