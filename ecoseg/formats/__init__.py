@@ -35,7 +35,8 @@ import os
 import re
 import socket
 import warnings
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from importlib import import_module
 from pathlib import Path
 from types import ModuleType
@@ -46,10 +47,15 @@ import numpy as np
 from ecoseg._checks import check_path_arg, non_negative_int
 from ecoseg._paths import check_file, check_outside_store, check_text_replaceable
 from ecoseg.errors import EmptyExportWarning, FormatError, PromptError
-from ecoseg.formats._annotated import UnannotatedFramesWarning, check_annotated
+from ecoseg.formats._annotated import (
+    UnannotatedFramesWarning,
+    annotated_range,
+    check_annotated,
+    off_grid,
+)
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, align_frames
 from ecoseg.formats._files import check_output, file_sha256
-from ecoseg.formats._stores import read_store, write_store
+from ecoseg.formats._stores import read_store, store_frames, store_head, write_store  # noqa: F401
 from ecoseg.provenance import created
 
 __all__ = [
@@ -147,8 +153,9 @@ def export(
         Replace an existing file or folder (once the new one is written: an export that
         fails leaves it as it was).
     progress : bool
-        Show a progress bar while the masks are read (``cvat`` and ``davis``: and a second one
-        while they are written, which takes those two longer than the reading).
+        Show a progress bar over the frames ("reading masks"; ``davis``: "writing PNGs", each
+        frame read and written in turn; ``cvat``: a second one while its XML is written, which
+        takes longer than the reading).
     polygons : bool
         ``viame`` only: add each object's outline as a ``(poly)`` field.
 
@@ -203,31 +210,38 @@ def export(
     _check_replaceable(out, folder=module.NAME == "davis")
     check_outside_store(path, store, error=FormatError)  # its zarr.json, a zip store
     with opened_store(store) as st:  # one opened from a path is closed again
-        ann = read_store(st, progress=progress)
+        head = store_head(st)  # no masks yet: read frame by frame while they are written
         options = _viame_options(st, polygons) if module.NAME == "viame" else {}
-        if module.NAME in _SLOW_WRITERS:  # a second bar: their writing takes longer than reading
-            options["progress"] = progress
         note = incomplete_note(st, "the annotations")
-    check_annotated(ann, module.NAME)  # a store of some annotated frames only
-    # written beside the output and swapped in at the end: an export that fails (DAVIS ids
-    # above 255, a full disk) leaves an earlier output as it was
-    full = out.resolve()  # a name to put the partial output beside, also for "-o ."
-    remove_stale_partials(full)
-    part = full.with_name(partial_name(full.name))
-    if part.exists():
-        _remove(part)
-    try:
-        module.write(ann, part, **options)
-        if full.is_dir():
-            _remove(full)  # a folder cannot be replaced in one step
-        os.replace(part, full)
-    finally:
+        # written beside the output and swapped in at the end: an export that fails (DAVIS
+        # ids above 255, a full disk, a mask off the annotated frames) leaves an earlier
+        # output as it was
+        full = out.resolve()  # a name to put the partial output beside, also for "-o ."
+        remove_stale_partials(full)
+        part = full.with_name(partial_name(full.name))
         if part.exists():
             _remove(part)
-    if not ann.instances:  # a valid file, but likely not what was meant: say so
-        what = "objects" if not ann.tracks else "masks"
+        desc = "writing PNGs" if module.NAME == "davis" else "reading masks"
+        frames = _Checked(head, store_frames(st, head, progress=progress, desc=desc))
+        try:
+            if hasattr(module, "write_frames"):  # frame by frame: memory flat in the frames
+                module.write_frames(head, frames, part, **options)
+            else:  # a track's masks of every frame together: the whole store in memory
+                ann = replace(head, instances=tuple(i for _, items in frames for i in items))
+                if module.NAME in _SLOW_WRITERS:  # a second bar: writing takes longer
+                    options["progress"] = progress
+                module.write(ann, part, **options)
+            check_annotated(head, module.NAME)  # warn: a format that cannot list the frames
+            if full.is_dir():
+                _remove(full)  # a folder cannot be replaced in one step
+            os.replace(part, full)
+        finally:
+            if part.exists():
+                _remove(part)
+    if not frames.instances:  # a valid file, but likely not what was meant: say so
+        what = "objects" if not head.tracks else "masks"
         warnings.warn(
-            f"{ann.source}: the store has no {what}; {out} holds no annotations",
+            f"{head.source}: the store has no {what}; {out} holds no annotations",
             EmptyExportWarning,
             stacklevel=2,
         )
@@ -236,8 +250,25 @@ def export(
     return str(out)
 
 
+class _Checked:
+    """A store's frames as an export writes them: refused at the first mask on a frame the
+    store says nobody annotated (:func:`~ecoseg.formats._annotated.off_grid`), counted."""
+
+    def __init__(self, head: Annotations, frames: Iterator[tuple[int, list[Instance]]]):
+        self.head, self.frames, self.instances = head, frames, 0
+        kept = annotated_range(head)
+        self.kept = kept if kept is None or isinstance(kept, range) else set(kept)
+
+    def __iter__(self) -> Iterator[tuple[int, list[Instance]]]:
+        for t, items in self.frames:
+            if items and self.kept is not None and t not in self.kept:
+                raise off_grid(self.head, items[0], annotated_range(self.head))
+            self.instances += len(items)
+            yield t, items
+
+
 #: formats whose writing takes longer than reading the store: they show a bar of their own
-_SLOW_WRITERS = ("cvat", "davis")
+_SLOW_WRITERS = ("cvat",)
 
 
 def _viame_options(store: Any, polygons: bool) -> dict[str, Any]:

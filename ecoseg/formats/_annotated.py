@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Iterable
 
 from ecoseg.errors import FormatError
-from ecoseg.formats._annotation_model import Annotations
+from ecoseg.formats._annotation_model import Annotations, Instance
 from ecoseg.provenance import AnnotatedFrames, describe_frames
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "annotated_range",
     "check_annotated",
     "listed_frames",
+    "off_grid",
     "warn_unlisted",
 ]
 
@@ -107,10 +108,7 @@ which frames were annotated: a reader will take the other 8 frames as frames wit
     which = describe(ann, frames)
     for inst in ann.instances:
         if inst.frame not in frames:
-            raise FormatError(
-                f"{ann.source}: {inst.where}: has a mask, but the store's provenance says only "
-                f"frames {which} were annotated; fix its annotated_frames entry or the masks"
-            )
+            raise off_grid(ann, inst, frames)
     if format == "cvat" and not isinstance(frames, range):
         warnings.warn(
             f"{ann.source}{': ' if ann.source else ''}annotates frames {which} only, but a "
@@ -130,6 +128,25 @@ which frames were annotated: a reader will take the other 8 frames as frames wit
             stacklevel=3,
         )
     return frames
+
+
+def off_grid(ann: Annotations, inst: Instance, frames: range | list[int]) -> FormatError:
+    """The refusal of a mask on a frame outside the annotated ``frames``
+    (:func:`annotated_range`): no format could say both (see :func:`check_annotated`).
+
+    Examples
+    --------
+    >>> ann = Annotations(width=8, height=8, n_frames=6, source="s.zarr",
+    ...                   annotated=AnnotatedFrames(start=0, step=5, count=2))
+    >>> print(off_grid(ann, Instance(2, 1, where="frame 2 object 1"), annotated_range(ann)))
+    s.zarr: frame 2 object 1: has a mask, but the store's provenance says only frames 0, 5 \
+(2 of 6, every 5th from 0) were annotated; fix its annotated_frames entry or the masks
+    """
+    return FormatError(
+        f"{ann.source}: {inst.where}: has a mask, but the store's provenance says only "
+        f"frames {describe(ann, frames)} were annotated; fix its annotated_frames entry or the "
+        "masks"
+    )
 
 
 def listed_frames(frames: Iterable[int]) -> AnnotatedFrames | None:

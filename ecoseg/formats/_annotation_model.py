@@ -7,7 +7,7 @@ Boxes and polygons are in pixel edges (see :mod:`ecoseg.formats._common`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -144,6 +144,22 @@ class Annotations:
         for inst in self.instances:
             out.setdefault(inst.frame, []).append(inst)
         return out
+
+    def frames(self) -> Iterator[tuple[int, list[Instance]]]:
+        """Every frame ``0 .. n_frames - 1`` (and any later one an instance lies on) with its
+        instances, in frame order: what a streaming writer takes (as from
+        :func:`~ecoseg.formats._stores.store_frames`).
+
+        Examples
+        --------
+        >>> ann = Annotations(width=8, height=8, n_frames=3,
+        ...                   instances=(Instance(1, 4, box=(0, 0, 2, 2)),), tracks=(Track(4),))
+        >>> [(t, [i.track for i in items]) for t, items in ann.frames()]
+        [(0, []), (1, [4]), (2, [])]
+        """
+        grouped = self.by_frame()
+        for t in sorted(set(range(self.n_frames)).union(grouped)):
+            yield t, grouped.get(t, [])
 
     def by_track(self) -> dict[int, list[Instance]]:
         """Instances grouped by object id, each list in frame order."""

@@ -1,9 +1,12 @@
-"""Mask stores as annotations: reading a store into :class:`Annotations`
-(:func:`read_store`) and writing aligned annotations into a new store (:func:`write_store`)."""
+"""Mask stores as annotations: a store's frames one at a time (:func:`store_head`,
+:func:`store_frames`, chunk by chunk: what a streaming export writes from), all of them as
+:class:`Annotations` (:func:`read_store`), and aligned annotations written into a new store
+(:func:`write_store`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -14,12 +17,19 @@ from ecoseg.formats._painting import paint_frame
 from ecoseg.formats._rle import encode_masks, rle_boxes
 from ecoseg.provenance import AnnotatedFrames
 
-__all__ = ["read_store", "write_store"]
+__all__ = ["read_store", "store_frames", "store_head", "write_store"]
+
+
+#: chunks of label frames whose scores :func:`store_frames` reads at once
+_SCORE_WINDOW = 64
 
 
 def read_store(store: Any, *, progress: bool = False) -> Annotations:
     """All masks, boxes, scores and classes of a mask store as :class:`Annotations`, with
     the frames it annotates (``annotated``) when its provenance names some frames only.
+
+    Its memory grows with the video (every mask is kept, as compressed RLE): an export
+    streams :func:`store_frames` instead.
 
     Parameters
     ----------
@@ -39,51 +49,103 @@ def read_store(store: Any, *, progress: bool = False) -> Annotations:
     >>> [(i.frame, i.track, i.box, i.score) for i in ann.instances]
     [(1, 2, (2.0, 1.0, 4.0, 3.0), 1.0)]
     """
-    from tqdm.auto import tqdm
-
-    from ecoseg.store import check_finished, opened_store, present_ids
+    from ecoseg.store import opened_store
 
     with opened_store(store) as st:  # one opened from a path is closed again
-        check_finished(st)
-        n, h, w = st.n_frames, st.height, st.width
-        times = st.read_time()
-        scores = st.read_scores()
-        column = {int(oid): k for k, oid in enumerate(st.object_ids)}
-        tracks = tuple(Track(int(o["id"]), str(o.get("class") or "unknown")) for o in st.objects)
-        instances: list[Instance] = []
-        step = max(1, st.chunk_frames)
-        with tqdm(total=n, desc="reading masks", unit="frame", disable=not progress) as bar:
-            for start in range(0, n, step):
-                block = st.read_labels(start, start + step)
-                for k, lab in enumerate(block):
-                    t = start + k
-                    ids = present_ids(lab)
-                    if ids.size == 0:
-                        continue
+        head = store_head(st)
+        frames = store_frames(st, head, progress=progress)
+        return replace(head, instances=tuple(i for _, items in frames for i in items))
+
+
+def store_head(st: Any) -> Annotations:
+    """An opened store's :class:`Annotations` without the masks: size, frames, times, the
+    object table and the annotated frames (what a writer needs before the first mask).
+
+    Raises
+    ------
+    StoreError
+        An interrupted ``ecoseg edit`` left the store half written
+        (:func:`ecoseg.store.check_finished`).
+    """
+    from ecoseg.store import check_finished
+
+    check_finished(st)
+    return Annotations(
+        width=st.width,
+        height=st.height,
+        n_frames=st.n_frames,
+        tracks=tuple(Track(int(o["id"]), str(o.get("class") or "unknown")) for o in st.objects),
+        times=st.read_time(),
+        source=st.path,
+        annotated=_annotated(st),
+    )
+
+
+def store_frames(
+    st: Any, head: Annotations, *, progress: bool = False, desc: str = "reading masks"
+) -> Iterator[tuple[int, list[Instance]]]:
+    """Every frame of an opened store with its instances (in object id order), read chunk by
+    chunk: memory holds one chunk of label frames, whatever the length of the video.
+
+    Parameters
+    ----------
+    st : MaskStore
+        Opened, and kept open while the frames are read.
+    head : Annotations
+        :func:`store_head` of ``st`` (its frame times).
+    progress : bool
+        Show a progress bar over the frames, named ``desc``.
+
+    Yields
+    ------
+    (int, list of Instance)
+        The frame index and its instances (an empty list on a frame without masks).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ecoseg.store import MaskStore
+    >>> s = MaskStore.create("memory://doc-store-frames", height=4, width=5, overwrite=True,
+    ...                      objects=[(2, "crab", "truth")])
+    >>> lab = np.zeros((2, 4, 5), np.uint32); lab[1, 1:3, 2:4] = 2
+    >>> s.append(lab, [0.0, 0.5]); s.flush()
+    >>> [(t, [i.box for i in items]) for t, items in store_frames(s, store_head(s))]
+    [(0, []), (1, [(2.0, 1.0, 4.0, 3.0)])]
+    """
+    from tqdm.auto import tqdm
+
+    from ecoseg.store import present_ids
+
+    n, times = head.n_frames, head.times
+    column = {int(oid): k for k, oid in enumerate(st.object_ids)}
+    step = max(1, st.chunk_frames)
+    above = below = 0  # the frames of the scores read
+    with tqdm(total=n, desc=desc, unit="frame", disable=not progress) as bar:
+        for start in range(0, n, step):
+            block = st.read_labels(start, start + step)
+            if start >= below:  # scores in windows of many chunks: a read costs ~1 ms
+                above, below = start, start + _SCORE_WINDOW * step
+                scores = st.read_scores(above, below)
+            for k, lab in enumerate(block):
+                t = start + k
+                ids = present_ids(lab)
+                items = []
+                if ids.size:
                     rles = encode_masks(lab[None] == ids[:, None, None].astype(lab.dtype))
                     for oid, rle, box in zip(ids.tolist(), rles, rle_boxes(rles)):
-                        instances.append(
+                        items.append(
                             Instance(
                                 frame=t,
                                 track=oid,
                                 rle=rle,
                                 box=box,
-                                score=float(scores[t, column[oid]]),
+                                score=float(scores[t - above, column[oid]]),
                                 time=float(times[t]),
                                 where=f"frame {t} object {oid}",
                             )
                         )
-                bar.update(len(block))
-        return Annotations(
-            width=w,
-            height=h,
-            n_frames=n,
-            tracks=tracks,
-            instances=tuple(instances),
-            times=times,
-            source=st.path,
-            annotated=_annotated(st),
-        )
+                yield t, items
+                bar.update(1)
 
 
 def _annotated(st: Any) -> AnnotatedFrames | None:

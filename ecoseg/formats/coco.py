@@ -27,6 +27,7 @@ id given twice are refused.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -72,48 +73,97 @@ def to_dict(ann: Annotations) -> dict:
     annotates)."""
     cats = categories(ann)
     classes = ann.class_of()
-    images = []
-    for t in annotated_range(ann) or range(ann.n_frames):
-        image = {
-            "id": t + 1,
-            "file_name": frame_name(t),
-            "width": ann.width,
-            "height": ann.height,
-            "frame_index": t,
-        }
-        if ann.time_of(t) is not None:
-            image["time_s"] = ann.time_of(t)
-        images.append(image)
-    annotations = []
-    for k, inst in enumerate(ann.instances):
-        x0, y0, x1, y1 = inst.bounds()
-        entry = {
-            "id": k + 1,
-            "image_id": inst.frame + 1,
-            "category_id": cats[classes[inst.track]],
-            "iscrowd": 0,
-            "segmentation": inst.rle,
-            "area": rle_area(inst.rle),
-            "bbox": [x0, y0, x1 - x0, y1 - y0],
-            "attributes": {"track_id": inst.track},
-        }
-        if inst.score is not None:
-            entry["score"] = inst.score
-        annotations.append(entry)
     return {
         "info": info(ann),
         "licenses": [],
-        "images": images,
-        "categories": [
-            {"id": cid, "name": name, "supercategory": "organism"} for name, cid in cats.items()
+        "images": [image(ann, t) for t in annotated_range(ann) or range(ann.n_frames)],
+        "categories": category_list(cats),
+        "annotations": [
+            annotation(inst, k + 1, cats[classes[inst.track]])
+            for k, inst in enumerate(ann.instances)
         ],
-        "annotations": annotations,
     }
+
+
+def image(ann: Annotations, t: int) -> dict:
+    """The ``images`` entry of frame ``t``."""
+    entry = {
+        "id": t + 1,
+        "file_name": frame_name(t),
+        "width": ann.width,
+        "height": ann.height,
+        "frame_index": t,
+    }
+    if ann.time_of(t) is not None:
+        entry["time_s"] = ann.time_of(t)
+    return entry
+
+
+def category_list(cats: dict[str, int]) -> list[dict]:
+    """The ``categories`` entries of :func:`categories`."""
+    return [{"id": cid, "name": name, "supercategory": "organism"} for name, cid in cats.items()]
+
+
+def annotation(inst: Instance, number: int, category: int) -> dict:
+    """The ``annotations`` entry of one instance (a mask)."""
+    x0, y0, x1, y1 = inst.bounds()
+    entry = {
+        "id": number,
+        "image_id": inst.frame + 1,
+        "category_id": category,
+        "iscrowd": 0,
+        "segmentation": inst.rle,
+        "area": rle_area(inst.rle),
+        "bbox": [x0, y0, x1 - x0, y1 - y0],
+        "attributes": {"track_id": inst.track},
+    }
+    if inst.score is not None:
+        entry["score"] = inst.score
+    return entry
 
 
 def write(ann: Annotations, path: Path) -> None:
     """Write ``ann`` as one COCO JSON file."""
-    path.write_text(json.dumps(to_dict(ann), separators=(",", ":")) + "\n", encoding="utf-8")
+    write_frames(ann, ann.frames(), path)
+
+
+def write_frames(
+    head: Annotations, frames: Iterable[tuple[int, list[Instance]]], path: Path
+) -> None:
+    """Write the masks of ``frames`` (``(frame, instances)`` in frame order) as one COCO JSON
+    file, piece by piece: the same bytes as ``json.dumps(to_dict(ann))`` of them all, with a
+    few hundred annotations in memory at a time (``head``: the size, objects, times and
+    annotated frames).
+    """
+    cats = categories(head)
+    classes = head.class_of()
+
+    dump = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps's, made once
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(f'{{"info":{dump(info(head))},"licenses":[],"images":[')
+        images = (image(head, t) for t in annotated_range(head) or range(head.n_frames))
+        _write_items(fh, images, dump)
+        fh.write(f'],"categories":{dump(category_list(cats))},"annotations":[')
+        entries = (
+            annotation(inst, k, cats[classes[inst.track]])
+            for k, inst in enumerate((i for _, items in frames for i in items), 1)
+        )
+        _write_items(fh, entries, dump)
+        fh.write("]}\n")
+
+
+def _write_items(fh, items: Iterable, dump, batch: int = 256) -> None:
+    """Write ``items`` as the comma-separated inside of a JSON list, encoding ``batch`` of
+    them at a time (one encoder call per item costs more than the encoding)."""
+    first = True
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == batch:
+            fh.write(("" if first else ",") + dump(chunk)[1:-1])
+            first, chunk = False, []
+    if chunk:
+        fh.write(("" if first else ",") + dump(chunk)[1:-1])
 
 
 def load_json(path: Path) -> dict:

@@ -17,6 +17,7 @@ background, 1 is object 1).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -36,21 +37,42 @@ MAX_ID = 255
 
 def write(ann: Annotations, path: Path, *, progress: bool = False) -> None:
     """Write one indexed PNG per frame into the folder ``path`` (``progress``: a bar)."""
-    from PIL import Image
     from tqdm.auto import tqdm
 
-    big = [t.id for t in ann.tracks if t.id > MAX_ID]
+    bar = tqdm(
+        ann.frames(), total=ann.n_frames, desc="writing PNGs", unit="frame", disable=not progress
+    )
+    with bar:
+        write_frames(ann, bar, path)
+
+
+def write_frames(
+    head: Annotations, frames: Iterable[tuple[int, list[Instance]]], path: Path
+) -> None:
+    """Write one indexed PNG per annotated frame of ``frames`` (``(frame, instances)``, every
+    frame in order) into the folder ``path``, frame by frame.
+
+    Raises
+    ------
+    FormatError
+        An object id of ``head``'s object table is above 255 (before any PNG is written).
+    """
+    from PIL import Image
+
+    big = [t.id for t in head.tracks if t.id > MAX_ID]
     if big:
         raise FormatError(
-            f"{ann.source}: object id {big[0]} does not fit an indexed PNG (DAVIS ids are "
+            f"{head.source}: object id {big[0]} does not fit an indexed PNG (DAVIS ids are "
             f"1..{MAX_ID})"
         )
     path.mkdir(parents=True, exist_ok=True)
     pal = palette().ravel().tolist()
-    frames = ann.by_frame()
-    todo = annotated_range(ann) or range(ann.n_frames)
-    for t in tqdm(todo, desc="writing PNGs", unit="frame", disable=not progress):
-        labels = paint_frame(frames.get(t, []), ann.height, ann.width).astype(np.uint8)
+    todo = annotated_range(head) or range(head.n_frames)
+    todo = todo if isinstance(todo, range) else set(todo)
+    for t, items in frames:
+        if t not in todo:
+            continue
+        labels = paint_frame(items, head.height, head.width).astype(np.uint8)
         image = Image.fromarray(labels, mode="P")
         image.putpalette(pal)
         image.save(path / f"{t:05d}.png", optimize=True)

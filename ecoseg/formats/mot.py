@@ -14,6 +14,7 @@ format: they are lost on export, and imported objects are ``"unknown"``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from ecoseg.errors import FormatError
@@ -29,12 +30,20 @@ SUFFIX = ".txt"
 
 def rows(ann: Annotations) -> list[list]:
     """The rows (frame 1-based, id, left, top, width, height, conf, -1, -1, -1)."""
-    out = []
-    for inst in ann.instances:
-        x0, y0, x1, y1 = inst.bounds()
-        score = 1.0 if inst.score is None else inst.score
-        out.append([inst.frame + 1, inst.track, x0, y0, x1 - x0, y1 - y0, score, -1, -1, -1])
-    return out
+    return [row(inst) for inst in ann.instances]
+
+
+def row(inst: Instance) -> list:
+    """The row of one instance (frame 1-based, id, left, top, width, height, conf, -1, -1, -1).
+
+    Examples
+    --------
+    >>> ",".join(_fmt(v) for v in row(Instance(0, 7, box=(10.0, 20.0, 40.5, 60.0), score=0.9)))
+    '1,7,10,20,30.5,40,0.9,-1,-1,-1'
+    """
+    x0, y0, x1, y1 = inst.bounds()
+    score = 1.0 if inst.score is None else inst.score
+    return [inst.frame + 1, inst.track, x0, y0, x1 - x0, y1 - y0, score, -1, -1, -1]
 
 
 def _fmt(value) -> str:
@@ -45,10 +54,17 @@ def _fmt(value) -> str:
 
 def write(ann: Annotations, path: Path) -> None:
     """Write ``ann``'s boxes as a MOTChallenge text file."""
-    import pandas as pd
+    write_frames(ann, ann.frames(), path)
 
-    table = pd.DataFrame(rows(ann)).map(_fmt) if ann.instances else pd.DataFrame()
-    path.write_text(table.to_csv(header=False, index=False), encoding="utf-8")
+
+def write_frames(
+    head: Annotations, frames: Iterable[tuple[int, list[Instance]]], path: Path
+) -> None:
+    """Write the boxes of ``frames`` (``(frame, instances)`` in frame order) as a MOTChallenge
+    text file, frame by frame (``head``: the annotations' size and objects)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for _, items in frames:
+            fh.writelines(",".join(_fmt(v) for v in row(inst)) + "\n" for inst in items)
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:

@@ -14,6 +14,7 @@ part of the format and are lost on export; imported objects are named ``"class_<
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from ecoseg.errors import FormatError
@@ -46,24 +47,24 @@ def class_ids(ann: Annotations) -> dict[str, int]:
 
 def write(ann: Annotations, path: Path) -> None:
     """Write ``ann``'s masks as a MOTS text file."""
-    import pandas as pd
+    write_frames(ann, ann.frames(), path)
 
-    cats = class_ids(ann)
-    classes = ann.class_of()
-    rows = [
-        [
-            inst.frame + 1,
-            inst.track,
-            cats[classes[inst.track]],
-            ann.height,
-            ann.width,
-            inst.rle["counts"],
-        ]
-        for inst in ann.instances
-    ]
-    table = pd.DataFrame(rows)
-    text = table.to_csv(sep=" ", header=False, index=False) if rows else ""
-    path.write_text(text, encoding="utf-8")
+
+def write_frames(
+    head: Annotations, frames: Iterable[tuple[int, list[Instance]]], path: Path
+) -> None:
+    """Write the masks of ``frames`` (``(frame, instances)`` in frame order) as a MOTS text
+    file, frame by frame (``head``: the annotations' size and object classes)."""
+    cats = class_ids(head)
+    classes = head.class_of()
+    size = f"{head.height} {head.width}"
+    with open(path, "w", encoding="utf-8") as fh:
+        for _, items in frames:
+            fh.writelines(
+                f"{inst.frame + 1} {inst.track} {cats[classes[inst.track]]} {size} "
+                f"{inst.rle['counts']}\n"
+                for inst in items
+            )
 
 
 def read(path: Path, *, width: int, height: int, first_frame: int = 1) -> Annotations:

@@ -24,6 +24,7 @@ times for ``align="time"`` when it is a ``HH:MM:SS.f`` time stamp.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -106,8 +107,26 @@ def rows(ann: Annotations, *, polygons: bool = False, probabilities=None) -> lis
         while DIVE keeps them, so the species would not read back the same (and "fish" and
         "fish " would become one species in ecoseg).
     """
+    check_classes(ann, {inst.track for inst in ann.instances})
     classes = ann.class_of()
-    for oid in sorted({inst.track for inst in ann.instances}):
+    return [row(ann, inst, classes, polygons, probabilities or {}) for inst in ann.instances]
+
+
+def unreadable_classes(ann: Annotations) -> set[int]:
+    """The objects whose class VIAME CSV cannot hold as written: empty, with spaces at either
+    end, or starting with ``(`` (see :func:`rows`)."""
+    return {
+        t.id
+        for t in ann.tracks
+        if not t.class_.strip() or t.class_ != t.class_.strip() or t.class_.startswith("(")
+    }
+
+
+def check_classes(ann: Annotations, objects) -> None:
+    """Refuse the class of the lowest of ``objects`` (those with a mask) that VIAME CSV cannot
+    hold as written (see :func:`rows`)."""
+    classes = ann.class_of()
+    for oid in sorted(set(objects) & unreadable_classes(ann)):
         name = classes[oid]
         if not name.strip() or name != name.strip():
             raise FormatError(
@@ -117,34 +136,35 @@ def rows(ann: Annotations, *, polygons: bool = False, probabilities=None) -> lis
                 "padding, DIVE keeps them); rename it first "
                 f"(ecoseg edit --set-class {oid}=NAME)"
             )
-        if name.startswith("("):
-            raise FormatError(
-                f"{ann.source}: object {oid}: class '{classes[oid]}' starts with '(', which "
-                "VIAME and DIVE read as an attribute, not a species; rename it first "
-                f"(ecoseg edit --set-class {oid}=NAME)"
-            )
-    probabilities = probabilities or {}
-    out = []
-    for inst in ann.instances:
-        x0, y0, x1, y1 = inst.bounds()
-        score = 1.0 if inst.score is None else inst.score
-        time = inst.time if inst.time is not None else ann.time_of(inst.frame)
-        species_conf = probabilities.get(inst.track, score)
-        row = [
-            str(inst.track),
-            timestamp(time) if time is not None else f"frame_{inst.frame:06d}",
-            str(inst.frame),
-            *(_num(v) for v in (x0, y0, x1, y1)),
-            _num(score),
-            "-1",
-            classes[inst.track],
-            _num(species_conf),
-        ]
-        if polygons and inst.rle is not None:
-            poly = outline(decode_rle(inst.rle, ann.height, ann.width, inst.where))
-            if poly is not None:
-                row.append("(poly) " + " ".join(_num(round(v, 2)) for v in poly.ravel()))
-        out.append(row)
+        raise FormatError(
+            f"{ann.source}: object {oid}: class '{name}' starts with '(', which "
+            "VIAME and DIVE read as an attribute, not a species; rename it first "
+            f"(ecoseg edit --set-class {oid}=NAME)"
+        )
+
+
+def row(
+    ann: Annotations, inst: Instance, classes: dict, polygons: bool, probabilities: dict
+) -> list[str]:
+    """The data row (strings) of one instance; ``classes``: :meth:`Annotations.class_of`."""
+    x0, y0, x1, y1 = inst.bounds()
+    score = 1.0 if inst.score is None else inst.score
+    time = inst.time if inst.time is not None else ann.time_of(inst.frame)
+    species_conf = probabilities.get(inst.track, score)
+    out = [
+        str(inst.track),
+        timestamp(time) if time is not None else f"frame_{inst.frame:06d}",
+        str(inst.frame),
+        *(_num(v) for v in (x0, y0, x1, y1)),
+        _num(score),
+        "-1",
+        classes[inst.track],
+        _num(species_conf),
+    ]
+    if polygons and inst.rle is not None:
+        poly = outline(decode_rle(inst.rle, ann.height, ann.width, inst.where))
+        if poly is not None:
+            out.append("(poly) " + " ".join(_num(round(v, 2)) for v in poly.ravel()))
     return out
 
 
@@ -157,16 +177,55 @@ def write(
     ann: Annotations, path: Path, *, polygons: bool = False, probabilities=None, fps=None
 ) -> None:
     """Write ``ann`` as a VIAME CSV (readable by DIVE)."""
+    write_frames(ann, ann.frames(), path, polygons=polygons, probabilities=probabilities, fps=fps)
+
+
+def write_frames(
+    head: Annotations,
+    frames: Iterable[tuple[int, list[Instance]]],
+    path: Path,
+    *,
+    polygons: bool = False,
+    probabilities=None,
+    fps=None,
+) -> None:
+    """Write the boxes of ``frames`` (``(frame, instances)`` in frame order) as a VIAME CSV,
+    frame by frame (``head``: the annotations' size, objects and times). With ``polygons``
+    every row has the ``(poly)`` field (empty where an instance has no outline).
+
+    Raises
+    ------
+    FormatError
+        An object with a mask has a class VIAME CSV cannot hold (see :func:`rows`); the
+        lowest such object is named, so the refusal may come once every frame is written
+        (the caller discards the file).
+    """
+    import csv
+
     import pandas as pd
 
     meta = ["# metadata"]
     if fps:
         meta.append(f"Fps: {fps:g}")
     meta.append(f'exported_by: "ecoseg {__version__}"')
-    data = rows(ann, polygons=polygons, probabilities=probabilities)
-    body = pd.DataFrame(data).to_csv(header=False, index=False) if data else ""
-    head = HEADER + "\n" + pd.DataFrame([meta]).to_csv(header=False, index=False)
-    path.write_text(head + body, encoding="utf-8")  # DIVE reads UTF-8, whatever the locale
+    classes = head.class_of()
+    unreadable = unreadable_classes(head)
+    found: set[int] = set()
+    probabilities = probabilities or {}
+    with open(path, "w", encoding="utf-8") as fh:  # DIVE reads UTF-8, whatever the locale
+        fh.write(HEADER + "\n" + pd.DataFrame([meta]).to_csv(header=False, index=False))
+        out = csv.writer(fh, lineterminator="\n")  # as pandas' to_csv quotes and ends rows
+        for _, items in frames:
+            for inst in items:
+                fields = row(head, inst, classes, polygons, probabilities)
+                if polygons and len(fields) == 11:
+                    fields.append("")  # no outline: the column is there, empty
+                out.writerow(fields)
+                if inst.track in unreadable:
+                    found.add(inst.track)
+                    if inst.track == min(unreadable):  # no lower one to name: refuse now
+                        check_classes(head, found)
+    check_classes(head, found)
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:

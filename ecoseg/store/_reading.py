@@ -199,13 +199,27 @@ class ReadingMixin:
         self._require_open()
         return self._read(self._time, 0, n, n) if n else np.zeros(0, np.float64)
 
-    def read_scores(self) -> np.ndarray:
-        """Scores (n_frames, n_objects) float32 of the committed frames, in object order."""
+    def read_scores(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Scores (n, n_objects) float32 of the committed frames ``start:stop`` (Python slice
+        rules; default all), in object order.
+
+        Examples
+        --------
+        >>> from ecoseg.store import MaskStore
+        >>> import numpy as np
+        >>> s = MaskStore.create("memory://doc-scores", height=2, width=3, overwrite=True)
+        >>> s.add_objects([(7, "coral", "prompt")])
+        >>> s.append(np.full((4, 2, 3), 7, np.uint32), [0.0, 0.1, 0.2, 0.3])
+        >>> s.flush()
+        >>> s.read_scores().shape, s.read_scores(1, 3).shape
+        ((4, 1), (2, 1))
+        """
         n, k = self.n_frames, len(self._index)
         self._require_open()
-        if n == 0 or k == 0:
-            return np.zeros((n, k), np.float32)
-        return self._read(self._scores, 0, n, n)[:, :k]
+        start, stop = frame_range(start, stop, n)
+        if stop <= start or k == 0:
+            return np.zeros((max(0, stop - start), k), np.float32)
+        return self._read(self._scores, start, stop, n)[:, :k].copy()  # not the unused columns
 
     def missing_chunks(self, start: int = 0, stop: int | None = None) -> list[MissingChunk]:
         """Chunks of the committed frames ``start:stop`` that are missing from the store.
