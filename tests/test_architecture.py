@@ -185,3 +185,31 @@ def test_test_files_have_unique_names():
     tests = PACKAGE.parent / "tests"
     names = [p.name for p in tests.rglob("test_*.py")]
     assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
+
+
+def warns_directly(name: str) -> list[int]:
+    """Lines where module ``name`` calls ``warnings.warn`` itself."""
+    return [
+        node.lineno
+        for node in ast.walk(tree(name))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "warn"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "warnings"
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(set(MODULES) - {"ecoseg._warn"}))
+def test_warnings_are_raised_through_one_helper(name):
+    """``ecoseg._warn.warn`` names the user's line at any depth; a fixed ``stacklevel`` named
+    ecoseg's own line once a layer was added between the public call and the warning."""
+    lines = warns_directly(name)
+    assert not lines, f"{name} calls warnings.warn on lines {lines}: use ecoseg._warn.warn"
+
+
+def test_the_warning_rule_sees_a_direct_call(monkeypatch):
+    """The rule is not blind: a module calling ``warnings.warn`` is found."""
+    source = "import warnings\n\ndef f():\n    warnings.warn('x', UserWarning, stacklevel=3)\n"
+    monkeypatch.setitem(globals(), "tree", lambda name: ast.parse(source))
+    assert warns_directly("ecoseg.anything") == [4]

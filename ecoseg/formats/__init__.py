@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 import re
 import socket
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from importlib import import_module
@@ -46,6 +45,7 @@ import numpy as np
 
 from ecoseg._checks import check_path_arg, non_negative_int
 from ecoseg._paths import check_file, check_outside_store, check_text_replaceable
+from ecoseg._warn import warn
 from ecoseg.errors import EmptyExportWarning, FormatError, PromptError
 from ecoseg.formats._annotated import (
     UnannotatedFramesWarning,
@@ -240,13 +240,12 @@ def export(
                 _remove(part)
     if not frames.instances:  # a valid file, but likely not what was meant: say so
         what = "objects" if not head.tracks else "masks"
-        warnings.warn(
+        warn(
             f"{head.source}: the store has no {what}; {out} holds no annotations",
             EmptyExportWarning,
-            stacklevel=2,
         )
     if note is not None:  # annotations of part of a video: written, and said so
-        warnings.warn(note, IncompleteStoreWarning, stacklevel=2)
+        warn(note, IncompleteStoreWarning)
     return str(out)
 
 
@@ -454,12 +453,11 @@ def _listed_by_time(ann: Annotations) -> Annotations:
     from dataclasses import replace
 
     if ann.annotated.frames(ann.n_frames) != range(ann.n_frames):
-        warnings.warn(
+        warn(
             f"{ann.source}: lists some frames only, but aligned by time those are not recorded "
             "as the annotated frames: frames it does not list are imported as frames with no "
             "animals (align by index to keep them)",
             UnannotatedFramesWarning,
-            stacklevel=3,
         )
     return replace(ann, annotated=None)
 

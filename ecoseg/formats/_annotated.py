@@ -15,9 +15,9 @@ files, YouTube-VIS ``frame_indices``) give back those frames as :attr:`Annotatio
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 
+from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Annotations, Instance
 from ecoseg.provenance import AnnotatedFrames, describe_frames
@@ -110,22 +110,20 @@ which frames were annotated: a reader will take the other 8 frames as frames wit
         if inst.frame not in frames:
             raise off_grid(ann, inst, frames)
     if format == "cvat" and not isinstance(frames, range):
-        warnings.warn(
+        warn(
             f"{ann.source}{': ' if ann.source else ''}annotates frames {which} only, but a "
             "CVAT XML file cannot say which frames were deleted: they are written as task "
             "frames with no shapes (a track that was there ends on them), which a reader takes "
             "as frames with no animals",
             UnannotatedFramesWarning,
-            stacklevel=3,
         )
     if format in ("mot", "mots", "viame"):
-        warnings.warn(
+        warn(
             f"{ann.source}{': ' if ann.source else ''}annotates frames {which} only, but the "
             f"{format} format cannot say which frames were annotated: a reader will take the "
             f"other {ann.n_frames - len(frames)} frames as frames with no animals (export to "
             "cvat, coco, ytvis or davis to keep them apart)",
             UnannotatedFramesWarning,
-            stacklevel=3,
         )
     return frames
 
@@ -190,10 +188,9 @@ are imported as frames with no animals
     shown = ", ".join(str(f) for f in listed[:5]) + (
         f" ... {listed[-1]}" if len(listed) > 5 else ""
     )
-    warnings.warn(
+    warn(
         f"{source}: lists {what} for frames {shown} only, not every frame nor every N-th "
         "frame: a store records only a regular grid of annotated frames, so the frames the "
         "file does not list are imported as frames with no animals",
         UnannotatedFramesWarning,
-        stacklevel=3,
     )

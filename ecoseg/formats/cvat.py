@@ -56,13 +56,13 @@ them as ``deleted``. The export writes a store's deleted frames as task frames w
 from __future__ import annotations
 
 import re
-import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 
 from ecoseg._version import __version__
+from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
@@ -375,13 +375,12 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 )
     frames = task_frames(task, path)
     if frames.step > 1:
-        warnings.warn(
+        warn(
             f"{path}: the task shows one video frame in {frames.step} ({frames.setting}); the "
             "frames between were never annotated and are left empty, which is not 'no "
             "animals': an imported store records the annotated frames, and ecoseg evaluate "
             "scores only those, and ecoseg measure counts only those",
             SkippedFramesWarning,
-            stacklevel=2,
         )
     tracks_el = root.findall("track")
     raw_ids = [integer(t.get("id"), f'{path}: <track id="{t.get("id")}">', "id") for t in tracks_el]
