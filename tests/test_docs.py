@@ -13,7 +13,10 @@ Checks over every Markdown page a user reads:
   keyword names). The examples use the user's own files, so they are not run;
 - every study file shown (a YAML block with ``videos:``) uses only keys ``ecoseg study`` takes;
 - every JSON block is JSON; prompt files load with :func:`ecoseg.prompts.load_prompts` and
-  discovery settings with :class:`ecoseg.engine.discovery.DiscoveryParams`.
+  discovery settings with :class:`ecoseg.engine.discovery.DiscoveryParams`;
+- every ``ecoseg.x.y`` name an inline code span shows is a module or an attribute ecoseg has,
+  and every path of the project it shows (``store/commit.py``, ``tests/...``,
+  ``benchmarks/...``) is there.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib
+import importlib.util
 import inspect
 import json
 import re
@@ -363,6 +367,110 @@ def test_a_wrong_prompt_file_or_setting_is_caught(tmp_path):
         )
     with pytest.raises(EcosegError):
         check_json('{"key_interval": 30, "end_afterr": 15}', tmp_path)
+
+
+def inline_spans(path: Path) -> list[tuple[int, str]]:
+    """``(line, text)`` of every inline code span of a Markdown page, code blocks left out."""
+    found: list[tuple[int, str]] = []
+    fence = False
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.lstrip().startswith("```"):
+            fence = not fence
+        elif not fence:
+            found.extend((number, span) for span in re.findall(r"`([^`]+)`", line))
+    return found
+
+
+_DOTTED = re.compile(r"(?<![\w./-])ecoseg(?:\.[A-Za-z_]\w*)+")
+
+
+def unknown_name(name: str) -> str | None:
+    """Why ``ecoseg.a.b.c`` names nothing ecoseg has, else None: its longest prefix that is a
+    module (found, not imported when the name ends there: ``ecoseg.napari._review``), then
+    attributes of that module (lazy names resolve: ``ecoseg.segment``)."""
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        module = ".".join(parts[:end])
+        try:
+            if importlib.util.find_spec(module) is not None:
+                break
+        except ModuleNotFoundError:  # a prefix is a class or function, not a package
+            continue
+    if end == len(parts):
+        return None
+    value = importlib.import_module(module)
+    for attr in parts[end:]:
+        if not hasattr(value, attr):
+            return f"{module} has no {'.'.join(parts[end:])}"
+        value = getattr(value, attr)
+    return None
+
+
+def unknown_names(path: Path) -> list[str]:
+    """The ``ecoseg.x.y`` names of a page's inline code that name nothing, with the reason."""
+    return [
+        f"{path.name}:{line}: {name}: {why}"
+        for line, span in inline_spans(path)
+        for name in _DOTTED.findall(span)
+        if (why := unknown_name(name))
+    ]
+
+
+# the top folders of the project; a path may also start at a package of ecoseg (`store/...`)
+PROJECT_FOLDERS = ("ecoseg", "tests", "benchmarks", "data", "docs", "notebooks", "model")
+_PATH = re.compile(r"(?<![\w./<-])((?:[\w-]+/)+[\w.-]*)")
+
+
+def missing_paths(path: Path, root: Path = ROOT) -> list[str]:
+    """The project paths a page's inline code names that are not there. A path counts when it
+    starts at a top folder of the project or at an ecoseg package (``store/commit.py``);
+    ``engine/_runtime.prefetch`` names an attribute of ``engine/_runtime.py``. Other paths
+    (``OUT/<video>.zarr``, ``tables/``) are the user's."""
+    missing = []
+    for line, span in inline_spans(path):
+        for token in _PATH.findall(span):
+            first = token.split("/")[0]
+            if first in PROJECT_FOLDERS:
+                base = root
+            elif (root / "ecoseg" / first / "__init__.py").is_file():
+                base = root / "ecoseg"
+            else:
+                continue
+            stem, dot, _ = token.rpartition(".")
+            if not (base / token).exists() and not (dot and (base / f"{stem}.py").is_file()):
+                missing.append(f"{path.name}:{line}: {token}")
+    return missing
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_each_ecoseg_name_a_page_shows_exists(page):
+    assert not unknown_names(page), unknown_names(page)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_each_project_path_a_page_shows_exists(page):
+    assert not missing_paths(page), missing_paths(page)
+
+
+def test_a_wrong_name_or_path_is_caught(tmp_path):
+    """The name and path checks are not blind: a renamed function, a typo, a module moved away
+    are reported; modules, lazy names, attributes of a module path and the user's paths pass."""
+    (tmp_path / "ecoseg" / "store").mkdir(parents=True)
+    for name in ("store/__init__.py", "store/commit.py"):
+        (tmp_path / "ecoseg" / name).write_text("")
+    page = tmp_path / "page.md"
+    page.write_text(
+        "`ecoseg.store.MaskStore.craete`, `ecoseg.segmnet`, `ecoseg.napari._review`,\n"
+        "`ecoseg.segment(video)`, `ecoseg.store.commit`; `store/commit.py`, `store/lock.py`,\n"
+        "`store/commit.ChunkCommitter`, `ecoseg/store/`, `tests/gone.py`, `OUT/<video>.zarr`\n"
+        "```\necoseg.in_a_block store/in_a_block.py\n```\n",
+        encoding="utf-8",
+    )
+    assert unknown_names(page) == [
+        "page.md:1: ecoseg.store.MaskStore.craete: ecoseg.store has no MaskStore.craete",
+        "page.md:1: ecoseg.segmnet: ecoseg has no segmnet",
+    ]
+    assert missing_paths(page, tmp_path) == ["page.md:2: store/lock.py", "page.md:3: tests/gone.py"]
 
 
 def _layout_row(name: str) -> str:
