@@ -35,7 +35,7 @@ import os
 import re
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from types import ModuleType
@@ -153,9 +153,9 @@ def export(
         Replace an existing file or folder (once the new one is written: an export that
         fails leaves it as it was).
     progress : bool
-        Show a progress bar over the frames ("reading masks"; ``davis``: "writing PNGs", each
-        frame read and written in turn; ``cvat``: a second one while its XML is written, which
-        takes longer than the reading).
+        Show a progress bar over the frames, each read and written in turn ("reading masks";
+        ``davis``: "writing PNGs"; ``cvat``: "writing CVAT", whose writing takes longer than
+        the reading).
     polygons : bool
         ``viame`` only: add each object's outline as a ``(poly)`` field.
 
@@ -221,16 +221,10 @@ def export(
         part = full.with_name(partial_name(full.name))
         if part.exists():
             _remove(part)
-        desc = "writing PNGs" if module.NAME == "davis" else "reading masks"
+        desc = _WRITING.get(module.NAME, "reading masks")
         frames = _Checked(head, store_frames(st, head, progress=progress, desc=desc))
-        try:
-            if hasattr(module, "write_frames"):  # frame by frame: memory flat in the frames
-                module.write_frames(head, frames, part, **options)
-            else:  # a track's masks of every frame together: the whole store in memory
-                ann = replace(head, instances=tuple(i for _, items in frames for i in items))
-                if module.NAME in _SLOW_WRITERS:  # a second bar: writing takes longer
-                    options["progress"] = progress
-                module.write(ann, part, **options)
+        try:  # frame by frame: memory flat in the frames
+            module.write_frames(head, frames, part, **options)
             check_annotated(head, module.NAME)  # warn: a format that cannot list the frames
             if full.is_dir():
                 _remove(full)  # a folder cannot be replaced in one step
@@ -266,8 +260,9 @@ class _Checked:
             yield t, items
 
 
-#: formats whose writing takes longer than reading the store: they show a bar of their own
-_SLOW_WRITERS = ("cvat",)
+#: the bar of formats whose writing takes longer than reading the store (each frame read and
+#: written in turn)
+_WRITING = {"davis": "writing PNGs", "cvat": "writing CVAT"}
 
 
 def _viame_options(store: Any, polygons: bool) -> dict[str, Any]:
@@ -301,8 +296,9 @@ def host_tag() -> str:
 
 def remove_stale_partials(full: Path) -> list[Path]:
     """Remove what exports of ``full`` killed on this machine left beside it
-    (``.NAME.partial-HOST-PID`` of a process that is gone; ``.NAME.partial-PID`` as older
-    versions named it, taken as this machine's). Leftovers of a running process or of another
+    (``.NAME.partial-HOST-PID`` of a process that is gone, and its ``.spill`` file, where
+    YouTube-VIS and CVAT keep each object's pieces; ``.NAME.partial-PID`` as older versions
+    named it, taken as this machine's). Leftovers of a running process or of another
     machine (a shared disk: its processes cannot be checked) are left alone.
 
     Returns
@@ -321,7 +317,7 @@ def remove_stale_partials(full: Path) -> list[Path]:
     """
     from ecoseg.store.lock import pid_alive
 
-    pattern = re.compile(rf"\.{re.escape(full.name)}\.partial-(?:(.+)-)?(\d+)")
+    pattern = re.compile(rf"\.{re.escape(full.name)}\.partial-(?:(.+)-)?(\d+)(?:\.spill)?")
     host = host_tag()
     removed = []
     try:

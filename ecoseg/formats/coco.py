@@ -142,19 +142,28 @@ def write_frames(
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(f'{{"info":{dump(info(head))},"licenses":[],"images":[')
         images = (image(head, t) for t in annotated_range(head) or range(head.n_frames))
-        _write_items(fh, images, dump)
+        write_items(fh, images, dump)
         fh.write(f'],"categories":{dump(category_list(cats))},"annotations":[')
         entries = (
             annotation(inst, k, cats[classes[inst.track]])
             for k, inst in enumerate((i for _, items in frames for i in items), 1)
         )
-        _write_items(fh, entries, dump)
+        write_items(fh, entries, dump)
         fh.write("]}\n")
 
 
-def _write_items(fh, items: Iterable, dump, batch: int = 256) -> None:
+def write_items(fh, items: Iterable, dump, batch: int = 256) -> None:
     """Write ``items`` as the comma-separated inside of a JSON list, encoding ``batch`` of
-    them at a time (one encoder call per item costs more than the encoding)."""
+    them at a time (one encoder call per item costs more than the encoding).
+
+    Examples
+    --------
+    >>> import io
+    >>> fh = io.StringIO()
+    >>> write_items(fh, iter(range(5)), json.JSONEncoder(separators=(",", ":")).encode, batch=2)
+    >>> fh.getvalue()
+    '0,1,2,3,4'
+    """
     first = True
     chunk: list = []
     for item in items:

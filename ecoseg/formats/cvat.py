@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,7 @@ from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._rle import decode_rle, encode_masks
+from ecoseg.formats._spill import Spill, spill_path
 from ecoseg.formats._values import integer, number, positive_id
 from ecoseg.provenance import AnnotatedFrames, created
 
@@ -90,12 +92,89 @@ def mask_to_cvat(mask: np.ndarray) -> tuple[list[int], int, int, int, int]:
     cols = np.flatnonzero(mask.any(axis=0))
     top, left = int(rows[0]), int(cols[0])
     h, w = int(rows[-1]) - top + 1, int(cols[-1]) - left + 1
-    flat = mask[top : top + h, left : left + w].ravel().astype(np.int8)
+    return _box_runs(mask[top : top + h, left : left + w]), left, top, w, h
+
+
+def _box_runs(crop: np.ndarray) -> list[int]:
+    """CVAT's run lengths of a mask's box (row-major, starting with background)."""
+    flat = crop.ravel().astype(np.int8)
     edges = np.concatenate(([0], np.flatnonzero(np.diff(flat)) + 1, [flat.size]))
     runs = np.diff(edges).tolist()
     if flat[0]:
         runs = [0, *runs]  # runs start with background
-    return [int(r) for r in runs], left, top, w, h
+    return [int(r) for r in runs]
+
+
+def rle_to_cvat(rle, height: int, width: int, where: str) -> tuple[list[int], int, int, int, int]:
+    """:func:`mask_to_cvat` of a COCO RLE mask, read from its runs without decoding the frame
+    (a well-formed compressed RLE of a non-empty mask; anything else is decoded by
+    :func:`~ecoseg.formats._rle.decode_rle`, which names what is wrong).
+
+    Examples
+    --------
+    >>> m = np.zeros((4, 5), bool); m[1, 1:3] = True; m[2, 2] = True
+    >>> rle_to_cvat(encode_masks(m[None])[0], 4, 5, "x") == mask_to_cvat(m)
+    True
+    """
+    runs = _counts(rle, height, width)
+    if runs is None:  # not the common case: checked and decoded whole
+        return mask_to_cvat(decode_rle(rle, height, width, where))
+    # each object run (odd places) as the column-major pixels [start, end) of the frame
+    spans = []
+    at = 0
+    for k, n in enumerate(runs):
+        if k % 2 and n:
+            spans.append((at, at + n))
+        at += n
+    left, right = spans[0][0] // height, (spans[-1][1] - 1) // height
+    top = min(a % height if a // height == (b - 1) // height else 0 for a, b in spans)
+    bottom = max(
+        (b - 1) % height if a // height == (b - 1) // height else height - 1 for a, b in spans
+    )
+    w, h = right - left + 1, bottom - top + 1
+    crop = np.zeros(w * height, bool)  # the box's columns, whole, column-major
+    for a, b in spans:
+        crop[a - left * height : b - left * height] = True
+    box = crop.reshape(w, height)[:, top : bottom + 1].T
+    return _box_runs(box), left, top, w, h
+
+
+def _counts(rle, height: int, width: int) -> list[int] | None:
+    """The run lengths of a compressed COCO RLE string of a ``height`` x ``width`` mask with
+    at least one pixel set, decoded as pycocotools does; None for anything else (another
+    size, a counts list, a character outside the alphabet, a cut-off or negative run, runs
+    that do not cover the frame, no pixel set)."""
+    try:
+        counts, size = rle["counts"], rle["size"]
+        if not isinstance(counts, str) or [int(v) for v in size] != [height, width]:
+            return None
+    except (TypeError, KeyError, ValueError):
+        return None
+    runs: list[int] = []
+    p, end = 0, len(counts)
+    while p < end:
+        x = k = 0
+        more = True
+        while more:
+            if p == end:
+                return None  # cut off
+            c = ord(counts[p]) - 48
+            if not 0 <= c <= 63:
+                return None
+            x |= (c & 0x1F) << (5 * k)
+            more = bool(c & 0x20)
+            p += 1
+            k += 1
+            if not more and c & 0x10:
+                x |= -1 << (5 * k)
+        if len(runs) > 2:
+            x += runs[-2]
+        if x < 0 or k > 12:
+            return None
+        runs.append(x)
+    if sum(runs) != height * width or not any(runs[1::2]):
+        return None
+    return runs
 
 
 def cvat_to_mask(
@@ -129,14 +208,47 @@ def _sub(parent: ET.Element, tag: str, text=None) -> ET.Element:
 
 
 def to_xml(ann: Annotations, name: str = "ecoseg", *, progress: bool = False) -> ET.ElementTree:
-    """The CVAT for video 1.1 document of annotations read from a store: its task frames are
-    the frames the store annotates (every frame, or ``start + k * step`` as its provenance
+    """The CVAT for video 1.1 document of annotations read from a store, built whole in memory
+    (:func:`write_frames` writes the same bytes frame by frame): its task frames are the
+    frames the store annotates (every frame, or ``start + k * step`` as its provenance
     records them, deleted ones included: they hold no shape). ``progress``: a bar over the
     masks."""
     from tqdm.auto import tqdm
 
+    root = _document(ann, name)
+    frames = _task_frames(ann)
+    classes = ann.class_of()
+    bar = tqdm(total=len(ann.instances), desc="writing CVAT", unit="mask", disable=not progress)
+    for oid, items in ann.by_track().items():
+        if not items:
+            continue
+        track = _sub(root, "track")
+        track.set("id", str(oid))
+        track.set("label", classes[oid])
+        track.set("source", "auto")
+        for k, inst in enumerate(items):
+            mask = decode_rle(inst.rle, ann.height, ann.width, inst.where)
+            coded = mask_to_cvat(mask)
+            _shape(track, inst.frame, coded, outside=False, score=inst.score)
+            after = items[k + 1].frame if k + 1 < len(items) else None
+            nxt = inst.frame + frames.step  # the next task frame
+            if nxt in frames and after != nxt:
+                _shape(track, nxt, coded, outside=True, score=None)
+            bar.update(1)
+    bar.close()
+    ET.indent(root, space="  ")
+    return ET.ElementTree(root)
+
+
+def _task_frames(ann: Annotations) -> range:
+    """The video frames of the task: those the store annotates, deleted ones included."""
     some = annotated_range(ann) is not None
-    frames = ann.annotated.frames(ann.n_frames) if some else range(ann.n_frames)
+    return ann.annotated.frames(ann.n_frames) if some else range(ann.n_frames)
+
+
+def _document(ann: Annotations, name: str) -> ET.Element:
+    """The ``<annotations>`` element with its ``<version>`` and ``<meta>``, no tracks."""
+    frames = _task_frames(ann)
     last = frames[-1] if len(frames) else frames.start
     root = ET.Element("annotations")
     _sub(root, "version", "1.1")
@@ -184,27 +296,7 @@ def to_xml(ann: Annotations, name: str = "ecoseg", *, progress: bool = False) ->
     _sub(size, "height", ann.height)
     _sub(meta, "dumped", now)
 
-    classes = ann.class_of()
-    bar = tqdm(total=len(ann.instances), desc="writing CVAT", unit="mask", disable=not progress)
-    for oid, items in ann.by_track().items():
-        if not items:
-            continue
-        track = _sub(root, "track")
-        track.set("id", str(oid))
-        track.set("label", classes[oid])
-        track.set("source", "auto")
-        for k, inst in enumerate(items):
-            mask = decode_rle(inst.rle, ann.height, ann.width, inst.where)
-            coded = mask_to_cvat(mask)
-            _shape(track, inst.frame, coded, outside=False, score=inst.score)
-            after = items[k + 1].frame if k + 1 < len(items) else None
-            nxt = inst.frame + frames.step  # the next task frame
-            if nxt in frames and after != nxt:
-                _shape(track, nxt, coded, outside=True, score=None)
-            bar.update(1)
-    bar.close()
-    ET.indent(root, space="  ")
-    return ET.ElementTree(root)
+    return root
 
 
 def _shape(track: ET.Element, frame: int, coded, *, outside: bool, score) -> None:
@@ -228,10 +320,93 @@ def _shape(track: ET.Element, frame: int, coded, *, outside: bool, score) -> Non
 
 
 def write(ann: Annotations, path: Path, *, progress: bool = False) -> None:
-    """Write ``ann`` as a CVAT for video 1.1 XML file (``progress``: a bar)."""
-    to_xml(ann, name=Path(ann.source).stem or "ecoseg", progress=progress).write(
-        path, encoding="utf-8", xml_declaration=True
+    """Write ``ann`` as a CVAT for video 1.1 XML file (``progress``: a bar over the frames)."""
+    from tqdm.auto import tqdm
+
+    frames = tqdm(
+        ann.frames(), total=ann.n_frames, desc="writing CVAT", unit="frame", disable=not progress
     )
+    with frames:
+        write_frames(ann, frames, path)
+
+
+def write_frames(
+    head: Annotations, frames: Iterable[tuple[int, list[Instance]]], path: Path
+) -> None:
+    """Write the masks of ``frames`` (``(frame, instances)`` in frame order) as a CVAT for
+    video 1.1 XML file: the same bytes as :func:`to_xml` of them all, with memory that does
+    not grow with the frames (``head``: the size, objects, classes and annotated frames).
+
+    Each mask is encoded as it comes and its ``<mask>`` element spilled to one file beside
+    ``path`` (:class:`~ecoseg.formats._spill.Spill`, removed after success or failure); each
+    object's ``<track>`` is joined from them once every frame is read.
+    """
+    task = _task_frames(head)
+    root = _document(head, Path(head.source).stem or "ecoseg")
+    ET.indent(root, space="  ")
+    text = ET.tostring(root, encoding="unicode")
+    end = "\n</annotations>"  # after the tracks, each on a line of its own
+    assert text.endswith(end), text[-40:]
+    last: dict[int, tuple[int, tuple]] = {}  # each object's last mask: frame, CVAT runs
+    masks = dict.fromkeys((t.id for t in head.tracks), 0)
+    with (
+        open(path, "w", encoding="utf-8", errors="xmlcharrefreplace", newline="\n") as fh,
+        Spill(spill_path(path)) as spill,
+    ):
+        fh.write("<?xml version='1.0' encoding='utf-8'?>\n" + text[: -len(end)])
+        for _, items in frames:
+            for inst in items:
+                oid = inst.track
+                if oid in last:
+                    _left(spill, oid, *last[oid], inst.frame, task)
+                coded = rle_to_cvat(inst.rle, head.height, head.width, inst.where)
+                spill.add(oid, _mask(inst.frame, coded, outside=False, score=inst.score))
+                last[oid] = (inst.frame, coded)
+                masks[oid] += 1
+        for oid, (frame, coded) in last.items():
+            _left(spill, oid, frame, coded, None, task)
+        classes = head.class_of()
+        for oid, count in masks.items():
+            if not count:
+                continue  # an object without masks has no track
+            track = ET.Element("track", {"id": str(oid), "label": classes[oid], "source": "auto"})
+            opened = ET.tostring(track, encoding="unicode")  # <track ... /> escaped as ET does
+            fh.write(f"\n  {opened[: -len(' />')]}>")
+            fh.writelines(spill.read(oid))
+            fh.write("\n  </track>")
+        fh.write(end)
+
+
+def _left(spill: Spill, oid: int, frame: int, coded: tuple, after: int | None, task) -> None:
+    """The ``outside`` shape of an object on the task frame after ``frame``, unless that is
+    the frame of its next mask (``after``) or past the task."""
+    nxt = frame + task.step
+    if nxt in task and after != nxt:
+        spill.add(oid, _mask(nxt, coded, outside=True, score=None))
+
+
+def _mask(frame: int, coded: tuple, *, outside: bool, score) -> str:
+    """One ``<mask>`` element of a track as :func:`to_xml` writes it (indented, on its own
+    line; its attributes are numbers: nothing to escape).
+
+    Examples
+    --------
+    >>> print(_mask(4, ([0, 2], 1, 1, 2, 1), outside=False, score=0.5))
+    <BLANKLINE>
+        <mask frame="4" keyframe="1" outside="0" occluded="0" rle="0, 2" left="1" top="1"
+              width="2" height="1" z_order="0">
+          <attribute name="score">0.5</attribute>
+        </mask>
+    """
+    runs, left, top, w, h = coded
+    el = (
+        f'\n    <mask frame="{frame}" keyframe="1" outside="{int(outside)}" occluded="0" '
+        f'rle="{", ".join(map(str, runs))}" left="{left}" top="{top}" width="{w}" '
+        f'height="{h}" z_order="0"'
+    )
+    if score is None:
+        return el + " />"
+    return el + f'>\n      <attribute name="score">{float(score)!r}</attribute>\n    </mask>'
 
 
 # --------------------------------------------------------------------------- reading

@@ -26,6 +26,9 @@ each frame's score. Frames without the object are ``null``.
 from __future__ import annotations
 
 import json
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
 from pathlib import Path
 
 from ecoseg.errors import FormatError
@@ -33,6 +36,7 @@ from ecoseg.formats import coco
 from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._rle import rle_area
+from ecoseg.formats._spill import Spill, spill_path
 from ecoseg.formats._values import integer, number, positive_id
 
 NAME = "ytvis"
@@ -99,7 +103,116 @@ def to_dict(ann: Annotations) -> dict:
 
 def write(ann: Annotations, path: Path) -> None:
     """Write ``ann`` as one YouTube-VIS JSON file."""
-    path.write_text(json.dumps(to_dict(ann), separators=(",", ":")) + "\n", encoding="utf-8")
+    write_frames(ann, ann.frames(), path)
+
+
+def write_frames(
+    head: Annotations, frames: Iterable[tuple[int, list[Instance]]], path: Path
+) -> None:
+    """Write the masks of ``frames`` (``(frame, instances)`` in frame order) as one
+    YouTube-VIS JSON file: the same bytes as ``json.dumps(to_dict(ann))`` of them all, with
+    memory that does not grow with the frames (``head``: the size, objects, times and
+    annotated frames).
+
+    Each object's per-frame lists are spilled, as they come, to one file beside ``path``
+    (:class:`~ecoseg.formats._spill.Spill`, removed after success or failure) and joined
+    into its annotation once every frame is read.
+
+    Raises
+    ------
+    FormatError
+        A mask on a frame the file does not list (past the video, or off its annotated
+        frames).
+    """
+    cats = coco.categories(head)
+    classes = head.class_of()
+    some = annotated_range(head)
+    listed = some or range(head.n_frames)
+    n = len(listed)
+    dump = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps's, made once
+    with open(path, "w", encoding="utf-8") as fh, Spill(spill_path(path)) as spill:
+        fh.write(f'{{"info":{dump(coco.info(head))},"videos":[')
+        _write_video(fh, head, listed, some is not None, dump)
+        fh.write(f'],"categories":{dump([{"id": c, "name": k} for k, c in cats.items()])}')
+        fh.write(',"annotations":[')
+        done = {t.id: 0 for t in head.tracks}  # positions written of each object's lists
+        for t, items in frames:
+            k = bisect_left(listed, t)  # the frame's position in the file's lists
+            for inst in items:
+                if k == n or listed[k] != t:
+                    raise FormatError(
+                        f"{head.source}: {inst.where}: frame {t} is not one of the {n} frames "
+                        "the file lists"
+                    )
+                _spill_instance(spill, inst, k, done, dump)
+        for j, oid in enumerate(done):
+            fh.write("," if j else "")
+            _write_track(fh, spill, oid, n, done[oid], dump, head, cats[classes[oid]])
+        fh.write("]}\n")
+
+
+#: the per-frame lists of an annotation, in the order they are written
+_LISTS = ("segmentations", "bboxes", "areas", "frame_scores")
+
+
+def _write_video(fh, head: Annotations, listed, some: bool, dump) -> None:
+    """The ``videos`` entry, its per-frame lists written in batches."""
+    head_entry = {"id": 1, "width": head.width, "height": head.height, "length": len(listed)}
+    fh.write(dump(head_entry)[:-1] + ',"file_names":[')
+    coco.write_items(fh, (coco.frame_name(t) for t in listed), dump)
+    if some:
+        fh.write('],"frame_indices":[')
+        coco.write_items(fh, iter(listed), dump)
+    if head.times is not None:
+        fh.write('],"timestamps_s":[')
+        coco.write_items(fh, (float(head.times[t]) for t in listed), dump)
+    fh.write("]}")
+
+
+def _nulls(start: int, stop: int) -> str:
+    """List items ``start .. stop - 1`` of an object absent there (comma-separated)."""
+    if stop <= start:
+        return ""
+    return ("null" if start == 0 else ",null") + ",null" * (stop - start - 1)
+
+
+def _spill_instance(spill: Spill, inst: Instance, k: int, done: dict, dump) -> None:
+    """Add an object's values on list position ``k`` (nulls on the positions since its last)."""
+    oid = inst.track
+    if k < done[oid]:
+        raise FormatError(f"{inst.where}: object {oid} has a second mask on frame {inst.frame}")
+    x0, y0, x1, y1 = inst.bounds()
+    gap = _nulls(done[oid], k) + ("," if k else "")
+    values = (inst.rle, [x0, y0, x1 - x0, y1 - y0], rle_area(inst.rle), inst.score)
+    for name, value in zip(_LISTS, values):
+        spill.add((oid, name), gap + dump(value))
+    done[oid] = k + 1
+
+
+def _write_track(fh, spill: Spill, oid: int, n: int, done: int, dump, head, category) -> None:
+    """An object's annotation, its lists read back from the spill file; ``score`` the mean of
+    its frame scores (read back too: ``repr`` of a float parses to the same float), summed as
+    ``sum`` sums them."""
+    present = array("d")
+    for piece in spill.read((oid, "frame_scores")):
+        present.extend(float(v) for v in piece.split(",") if v not in ("", "null"))
+    entry = {
+        "id": oid,
+        "video_id": 1,
+        "category_id": category,
+        "iscrowd": 0,
+        "width": head.width,
+        "height": head.height,
+        "length": n,
+    }
+    fh.write(dump(entry)[:-1])
+    for name in _LISTS:
+        if name == "frame_scores":
+            fh.write(f',"score":{dump(sum(present) / len(present) if present else 0.0)}')
+        fh.write(f',"{name}":[')
+        fh.writelines(spill.read((oid, name)))
+        fh.write(_nulls(done, n) + "]")
+    fh.write("}")
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:

@@ -5,6 +5,7 @@ Schema: https://docs.cvat.ai/docs/other/xml_format/ ("Version 1.1", "Interpolati
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -299,3 +300,60 @@ def test_a_frame_filter_other_than_a_step_is_refused(tmp_path):
     (tmp_path / "t.xml").write_text(task_xml(meta, BOX.format(0, 0, 2, 0)))
     with pytest.raises(FormatError, match=r"<frame_filter> 'every=5' is not understood"):
         read_annotations(tmp_path / "t.xml", "cvat", VideoInfo(10, 8, np.arange(8) / 30, {}))
+
+
+def _random_masks(rng, count: int):
+    """Masks of every kind a store holds: blobs, scattered pixels, columns that wrap into the
+    next one, edges and corners of the frame, the whole frame, one pixel."""
+    h, w = 13, 17
+    masks = [np.ones((h, w), bool), np.eye(h, w, dtype=bool)]
+    for corner in ((0, 0), (h - 1, w - 1), (0, w - 1), (h - 1, 0)):
+        m = np.zeros((h, w), bool)
+        m[corner] = True
+        masks.append(m)
+    for _ in range(count):
+        m = rng.random((h, w)) < rng.uniform(0.02, 0.9)
+        if rng.random() < 0.5:  # a blob, maybe cut by the frame's edges
+            m = np.zeros((h, w), bool)
+            y, x = rng.integers(-3, h), rng.integers(-3, w)
+            m[max(0, y) : y + rng.integers(1, 12), max(0, x) : x + rng.integers(1, 12)] = True
+        if m.any():
+            masks.append(m)
+    return masks
+
+
+def test_runs_from_the_rle_are_the_decoded_masks_runs():
+    """rle_to_cvat reads CVAT's runs from the COCO runs, without decoding the frame: the same
+    runs and box as mask_to_cvat of the decoded mask (what the export wrote before)."""
+    from ecoseg.formats._rle import decode_rle, encode_masks
+    from ecoseg.formats.cvat import rle_to_cvat
+
+    rng = np.random.default_rng(7)
+    for m in _random_masks(rng, 400):
+        rle = encode_masks(m[None])[0]
+        assert rle_to_cvat(rle, *m.shape, "x") == mask_to_cvat(m)
+        assert rle_to_cvat(rle, *m.shape, "x") == mask_to_cvat(decode_rle(rle, *m.shape, "x"))
+
+
+@pytest.mark.parametrize(
+    "rle",
+    [
+        {"size": [4, 5], "counts": "7"},  # runs short of the frame
+        {"size": [4, 5], "counts": "0\x7f"},  # outside the alphabet
+        {"size": [4, 5], "counts": "7`"},  # cut off
+        {"size": [5, 4], "counts": "714:"},  # another size
+        {"size": [4, 5], "counts": [7, 1, 12]},  # a counts list: decoded
+        {"size": [4, 5]},  # no counts
+    ],
+)
+def test_runs_from_a_malformed_rle_are_what_decoding_says(rle):
+    from ecoseg.formats._rle import decode_rle
+    from ecoseg.formats.cvat import rle_to_cvat
+
+    try:
+        expected = mask_to_cvat(decode_rle(rle, 4, 5, "frame 2 object 3"))
+    except FormatError as exc:
+        with pytest.raises(FormatError, match=re.escape(str(exc))):
+            rle_to_cvat(rle, 4, 5, "frame 2 object 3")
+    else:
+        assert rle_to_cvat(rle, 4, 5, "frame 2 object 3") == expected
