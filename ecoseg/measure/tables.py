@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ecoseg._hashing import sha256_file
@@ -508,7 +509,7 @@ def combine_tables(
             for i, col in enumerate(META_COLUMNS):
                 if col in df.columns:
                     df = df.drop(columns=col)
-                df.insert(i, col, [info[col]] * len(df))
+                df.insert(i, col, _same_object(info[col], df.index))
             df.attrs = {}
             frames.append(df)
         if not frames:
@@ -525,6 +526,14 @@ def combine_tables(
     if "maxn" in out and "class" in out["maxn"].columns:
         _warn_case_clashes(out["maxn"])
     return out
+
+
+def _same_object(value: Any, index: pd.Index) -> pd.Series:
+    """An object column of ``value`` at every row: one reference per row to ``value`` itself
+    (a text column, which ``combine_tables`` made object, held a str per row)."""
+    data = np.empty(len(index), object)
+    data[:] = value
+    return pd.Series(data, index, dtype=object)
 
 
 def _warn_case_clashes(maxn: pd.DataFrame) -> None:

@@ -126,13 +126,16 @@ def report(
     study_truth = [v.truth for v in study.videos if v.truth is not None] if study else []
     for store in [*named.values(), *truth_map.values(), *study_truth]:
         check_outside_store(out, store)  # not into a store it reads (its zarr.json, a zip store)
-    html = render_html(
+    template, ctx = _page(
         named, out=out, tables=tables, study=study, title=title, truth=truth_map, progress=progress
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
-        tmp.write_bytes(html.encode("utf-8"))
+        # written as rendered: the page (its embedded tables and figures) is never held whole,
+        # nor again as bytes; the same bytes as render_html(...).encode("utf-8")
+        with open(tmp, "w", encoding="utf-8", newline="") as file:
+            file.writelines(template.generate(**ctx))
         os.replace(tmp, out)
     except BaseException:  # disk full, interrupted, out turned into a folder: no .tmp left
         tmp.unlink(missing_ok=True)
@@ -151,6 +154,14 @@ def render_html(
     progress: bool = False,
 ) -> str:
     """The report page as a string (see :func:`report`); ``stores`` maps name to path."""
+    template, ctx = _page(
+        stores, out=out, tables=tables, study=study, title=title, truth=truth, progress=progress
+    )
+    return template.render(**ctx)
+
+
+def _page(stores, *, out, tables, study, title, truth, progress) -> tuple[Any, dict[str, Any]]:
+    """The page's jinja2 template and the data it is rendered with."""
     import jinja2
 
     from ecoseg.report.read import shown_paths
@@ -176,7 +187,7 @@ def render_html(
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    return env.get_template("report.html.j2").render(**ctx)
+    return env.get_template("report.html.j2"), ctx
 
 
 def _named_stores(stores, study) -> dict[str, Any]:

@@ -39,19 +39,19 @@ def individual_sizes(regions, calibrated: bool, videos: Sequence[VideoInfo] = ()
     keys = ["video", "object_id", "class"]
     edges = ("bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1")
     frame = {v.name: (v.width, v.height) for v in videos}
-    rows = regions
+    rows = regions[[*keys, col]]  # the columns a size needs, not a copy of the whole table
     if all(c in regions.columns for c in edges) and frame:
-        w = regions["video"].map(lambda n: frame.get(n, (np.nan, np.nan))[0]).to_numpy(float)
-        h = regions["video"].map(lambda n: frame.get(n, (np.nan, np.nan))[1]).to_numpy(float)
+        w = regions["video"].map({n: float(s[0]) for n, s in frame.items()}).to_numpy(float)
+        h = regions["video"].map({n: float(s[1]) for n, s in frame.items()}).to_numpy(float)
         cut = (
             (regions["bbox_x0"].to_numpy() <= 0)
             | (regions["bbox_y0"].to_numpy() <= 0)
             | (regions["bbox_x1"].to_numpy() >= w)
             | (regions["bbox_y1"].to_numpy() >= h)
         )
-        rows = regions.loc[~cut]
+        rows = rows.loc[~cut]
     g = rows.groupby(keys, sort=True, observed=True)[col].median()
-    everyone = regions.groupby(keys, sort=True, observed=True).ngroups
+    everyone = regions[keys].groupby(keys, sort=True, observed=True).ngroups
     return g.reset_index().rename(columns={col: "size"}), int(everyone - len(g))
 
 

@@ -28,7 +28,7 @@ def summary_rows(videos: list[VideoInfo], tables) -> list[dict[str, Any]]:
         )
         mean_cover = None
         if cover is not None:
-            c = cover[cover["video"] == v.name]
+            c = cover.loc[cover["video"] == v.name, ["frame", "cover_fraction"]]
             per_frame = c.groupby("frame")["cover_fraction"].sum()  # the frames observed
             mean_cover = float(per_frame.sum() / max(1, len(per_frame)) * 100)
         rows.append(

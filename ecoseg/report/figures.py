@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import gc
 import io
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -111,6 +112,10 @@ def png(make: Callable[..., Any], *args: Any, palette: bool = False, **kwargs: A
         fig = make(*args, **kwargs)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    # a figure is a cycle of objects: its data copies and pixel buffer wait for the garbage
+    # collector, and a long video's track points would pile up under the next figure
+    del fig
+    gc.collect()
     if not palette:
         return buf.getvalue()
     from PIL import Image

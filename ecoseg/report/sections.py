@@ -100,7 +100,7 @@ def build_context(
     if counts is not None:
         figs["counts"] = _fig(
             F.counts_figure,
-            counts[counts["video"].isin(shown_names)],
+            _rows_of(counts, shown_names),
             colors,
             maxn,
             videos=[v.name for v in shown_videos],
@@ -130,7 +130,7 @@ def build_context(
     if cover is not None:
         figs["cover"] = _fig(
             F.cover_figure,
-            cover[cover["video"].isin(shown_names)],
+            _rows_of(cover, shown_names),
             colors,
             videos=[v.name for v in shown_videos],
             alt="Percent cover per class over time, one panel per video",
@@ -145,6 +145,7 @@ def build_context(
         palette=True,
         alt="Tracks over a still of each video",
     )
+    del panels  # every shown video's track points
     rows = frame_rows(shown_videos, tables, colors)
     figs["frames"] = _fig(
         F.frames_figure, rows, palette=True, alt="Sample frames with masks overlaid"
@@ -187,6 +188,12 @@ def build_context(
     ctx["sections"] = [{"id": k, "title": t, "num": i + 1} for i, (k, t) in enumerate(sections)]
     ctx["num"] = {s["id"]: s["num"] for s in ctx["sections"]}
     return ctx
+
+
+def _rows_of(table, videos):
+    """The rows of ``table`` of ``videos``: ``table`` itself when they are all of its rows."""
+    shown = table["video"].isin(videos)
+    return table if shown.all() else table[shown]
 
 
 def _fig(make, *args, alt: str, **kwargs) -> dict[str, str]:

@@ -22,11 +22,12 @@ def trajectory_panels(videos: list[VideoInfo], regions: Any) -> tuple[list[dict]
     panels, missing = [], []
     for v in videos:
         if regions is not None and len(regions):
-            d = regions[regions["video"] == v.name]
+            columns = ["object_id", "class", "frame", "centroid_x_px", "centroid_y_px"]
+            d = regions.loc[regions["video"] == v.name, columns]  # not the other columns
             tracks = pd.DataFrame(
                 {
                     "object_id": d["object_id"].to_numpy(),
-                    "class": d["class"].astype(str).to_numpy(),
+                    "class": d["class"].astype(str).array,  # not a Python str per row
                     "frame": d["frame"].to_numpy(),
                     "x": d["centroid_x_px"].to_numpy(dtype=float),
                     "y": d["centroid_y_px"].to_numpy(dtype=float),
@@ -74,7 +75,8 @@ def sample_indices(v: VideoInfo, counts: Any) -> list[int]:
         return []
     picks = [round((n - 1) * 0.15)]
     if counts is not None and len(counts):
-        c = counts[counts["video"] == v.name].groupby("frame", sort=True)["count"].sum()
+        mine = counts.loc[counts["video"] == v.name, ["frame", "count"]]
+        c = mine.groupby("frame", sort=True)["count"].sum()
         if len(c) and c.max() > 0:
             picks.append(int(c.idxmax()))  # the busiest frame (first if tied)
     picks += [round((n - 1) * 0.85), (n - 1) // 2, round((n - 1) * 0.35), 0, n - 1]

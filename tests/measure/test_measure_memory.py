@@ -18,7 +18,7 @@ import pytest
 
 from ecoseg.measure import measure
 from ecoseg.measure.regions import concat_stats, iter_stats, region_stats, regions
-from ecoseg.measure.tables import csv_bytes, save_table
+from ecoseg.measure.tables import combine_tables, csv_bytes, save_table
 from ecoseg.store import MaskStore
 
 FRAMES, OBJECTS, H, W = 1200, 12, 40, 96
@@ -132,3 +132,29 @@ def test_concat_stats_of_a_list_and_of_nothing():
     assert out["centroid_x_px"].dtype == np.float64
     empty = concat_stats([])
     assert len(empty["frame"]) == 0 and empty["frame"].dtype == np.int64
+
+
+def test_combined_tables_hold_one_video_name(tmp_path):
+    rows = 200_000
+    table = pd.DataFrame(
+        {"frame": np.arange(rows), "class": pd.array(["wrasse"] * rows, dtype="str")}
+    )
+    out, peak = _peak(lambda: combine_tables({"bruv-1": {"regions": table}}, {}))
+    video = out["regions"]["video"]
+    assert video.dtype == object and (video == "bruv-1").all()
+    assert len({id(v) for v in video}) == 1  # a reference to one str, not a str per row
+    # five metadata columns of a reference (or a float) per row and depth_m in flight; a str
+    # per row for the video made it 90 bytes
+    assert peak < 64 * rows, f"peak {peak / rows:.0f} bytes per row"
+
+
+@pytest.mark.parametrize("meta", [{}, {"site": "north", "depth_m": 7.5}])
+def test_combined_tables_read_as_before(meta):
+    a = pd.DataFrame({"class": ["fish", "crab"], "maxn": [3, 1]})
+    b = pd.DataFrame({"class": ["fish"], "maxn": [5]})
+    out = combine_tables({"a": {"maxn": a}, "b": {"maxn": b}}, {"a": meta})["maxn"]
+    assert out["video"].tolist() == ["a", "a", "b"]
+    assert out["site"].tolist() == [meta.get("site")] * 2 + [None]
+    assert out["depth_m"].dtype == np.float64
+    assert out["depth_m"].isna().tolist() == ["depth_m" not in meta] * 2 + [True]
+    assert [out[c].dtype for c in ("video", "site", "transect", "date")] == [object] * 4
