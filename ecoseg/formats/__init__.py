@@ -55,7 +55,14 @@ from ecoseg.formats._annotated import (
 )
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, align_frames
 from ecoseg.formats._files import check_output, file_sha256
-from ecoseg.formats._stores import read_store, store_frames, store_head, write_store  # noqa: F401
+from ecoseg.formats._stores import (  # noqa: F401
+    mask_where,
+    read_store,
+    store_frames,
+    store_head,
+    store_labels,
+    write_store,
+)
 from ecoseg.provenance import created
 
 __all__ = [
@@ -222,9 +229,14 @@ def export(
         if part.exists():
             _remove(part)
         desc = _WRITING.get(module.NAME, "reading masks")
-        frames = _Checked(head, store_frames(st, head, progress=progress, desc=desc))
+        if hasattr(module, "write_labels"):  # label images: the store's frames as they are
+            frames = _CheckedLabels(head, store_labels(st, head, progress=progress, desc=desc))
+            write = module.write_labels
+        else:
+            frames = _Checked(head, store_frames(st, head, progress=progress, desc=desc))
+            write = module.write_frames
         try:  # frame by frame: memory flat in the frames
-            module.write_frames(head, frames, part, **options)
+            write(head, frames, part, **options)
             check_annotated(head, module.NAME)  # warn: a format that cannot list the frames
             if full.is_dir():
                 _remove(full)  # a folder cannot be replaced in one step
@@ -247,17 +259,40 @@ class _Checked:
     """A store's frames as an export writes them: refused at the first mask on a frame the
     store says nobody annotated (:func:`~ecoseg.formats._annotated.off_grid`), counted."""
 
-    def __init__(self, head: Annotations, frames: Iterator[tuple[int, list[Instance]]]):
+    def __init__(self, head: Annotations, frames: Iterator[tuple[int, Any]]):
         self.head, self.frames, self.instances = head, frames, 0
         kept = annotated_range(head)
         self.kept = kept if kept is None or isinstance(kept, range) else set(kept)
 
-    def __iter__(self) -> Iterator[tuple[int, list[Instance]]]:
-        for t, items in self.frames:
-            if items and self.kept is not None and t not in self.kept:
-                raise off_grid(self.head, items[0], annotated_range(self.head))
-            self.instances += len(items)
-            yield t, items
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        for t, frame in self.frames:
+            n = self._count(frame)
+            if n and self.kept is not None and t not in self.kept:
+                raise off_grid(self.head, self._first(t, frame), annotated_range(self.head))
+            self.instances += n
+            yield t, frame
+
+    def _count(self, items: list[Instance]) -> int:
+        return len(items)
+
+    def _first(self, t: int, items: list[Instance]) -> Instance:
+        return items[0]
+
+
+class _CheckedLabels(_Checked):
+    """:class:`_Checked` over label frames (:func:`store_labels`): each object id present is
+    an instance (store masks never overlap)."""
+
+    def _count(self, lab: np.ndarray) -> int:
+        from ecoseg.store import present_ids
+
+        return int(present_ids(lab).size)
+
+    def _first(self, t: int, lab: np.ndarray) -> Instance:
+        from ecoseg.store import present_ids
+
+        oid = int(present_ids(lab)[0])
+        return Instance(frame=t, track=oid, where=mask_where(t, oid))
 
 
 #: the bar of formats whose writing takes longer than reading the store (each frame read and

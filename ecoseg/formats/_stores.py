@@ -1,7 +1,7 @@
 """Mask stores as annotations: a store's frames one at a time (:func:`store_head`,
-:func:`store_frames`, chunk by chunk: what a streaming export writes from), all of them as
-:class:`Annotations` (:func:`read_store`), and aligned annotations written into a new store
-(:func:`write_store`)."""
+:func:`store_frames`, or as label frames :func:`store_labels`, chunk by chunk: what a
+streaming export writes from), all of them as :class:`Annotations` (:func:`read_store`),
+and aligned annotations written into a new store (:func:`write_store`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ecoseg.formats._painting import paint_frame
 from ecoseg.formats._rle import encode_masks, rle_boxes
 from ecoseg.provenance import AnnotatedFrames
 
-__all__ = ["read_store", "store_frames", "store_head", "write_store"]
+__all__ = ["mask_where", "read_store", "store_frames", "store_head", "store_labels", "write_store"]
 
 
 #: chunks of label frames whose scores :func:`store_frames` reads at once
@@ -81,11 +81,53 @@ def store_head(st: Any) -> Annotations:
     )
 
 
+def store_labels(
+    st: Any, head: Annotations, *, progress: bool = False, desc: str = "reading masks"
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Every label frame of an opened store, read chunk by chunk: memory holds one chunk of
+    label frames, whatever the length of the video (what :func:`store_frames` and a DAVIS
+    export, whose PNGs are label frames, read).
+
+    Parameters
+    ----------
+    st : MaskStore
+        Opened, and kept open while the frames are read.
+    head : Annotations
+        :func:`store_head` of ``st`` (its frame count).
+    progress : bool
+        Show a progress bar over the frames, named ``desc``.
+
+    Yields
+    ------
+    (int, ndarray of uint32)
+        The frame index and its (H, W) label frame (0 = background).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ecoseg.store import MaskStore
+    >>> s = MaskStore.create("memory://doc-store-labels", height=4, width=5, overwrite=True,
+    ...                      objects=[(2, "crab", "truth")])
+    >>> lab = np.zeros((2, 4, 5), np.uint32); lab[1, 1:3, 2:4] = 2
+    >>> s.append(lab, [0.0, 0.5]); s.flush()
+    >>> [(t, int(frame.sum())) for t, frame in store_labels(s, store_head(s))]
+    [(0, 0), (1, 8)]
+    """
+    from tqdm.auto import tqdm
+
+    n, step = head.n_frames, max(1, st.chunk_frames)
+    with tqdm(total=n, desc=desc, unit="frame", disable=not progress) as bar:
+        for start in range(0, n, step):
+            for k, lab in enumerate(st.read_labels(start, start + step)):
+                yield start + k, lab
+                bar.update(1)
+
+
 def store_frames(
     st: Any, head: Annotations, *, progress: bool = False, desc: str = "reading masks"
 ) -> Iterator[tuple[int, list[Instance]]]:
     """Every frame of an opened store with its instances (in object id order), read chunk by
-    chunk: memory holds one chunk of label frames, whatever the length of the video.
+    chunk (:func:`store_labels`, each label frame encoded as RLEs).
 
     Parameters
     ----------
@@ -112,40 +154,38 @@ def store_frames(
     >>> [(t, [i.box for i in items]) for t, items in store_frames(s, store_head(s))]
     [(0, []), (1, [(2.0, 1.0, 4.0, 3.0)])]
     """
-    from tqdm.auto import tqdm
-
     from ecoseg.store import present_ids
 
-    n, times = head.n_frames, head.times
+    times = head.times
     column = {int(oid): k for k, oid in enumerate(st.object_ids)}
-    step = max(1, st.chunk_frames)
+    window = _SCORE_WINDOW * max(1, st.chunk_frames)
     above = below = 0  # the frames of the scores read
-    with tqdm(total=n, desc=desc, unit="frame", disable=not progress) as bar:
-        for start in range(0, n, step):
-            block = st.read_labels(start, start + step)
-            if start >= below:  # scores in windows of many chunks: a read costs ~1 ms
-                above, below = start, start + _SCORE_WINDOW * step
-                scores = st.read_scores(above, below)
-            for k, lab in enumerate(block):
-                t = start + k
-                ids = present_ids(lab)
-                items = []
-                if ids.size:
-                    rles = encode_masks(lab[None] == ids[:, None, None].astype(lab.dtype))
-                    for oid, rle, box in zip(ids.tolist(), rles, rle_boxes(rles)):
-                        items.append(
-                            Instance(
-                                frame=t,
-                                track=oid,
-                                rle=rle,
-                                box=box,
-                                score=float(scores[t - above, column[oid]]),
-                                time=float(times[t]),
-                                where=f"frame {t} object {oid}",
-                            )
-                        )
-                yield t, items
-                bar.update(1)
+    for t, lab in store_labels(st, head, progress=progress, desc=desc):
+        if t >= below:  # scores in windows of many chunks: a read costs ~1 ms
+            above, below = t, t + window
+            scores = st.read_scores(above, below)
+        ids = present_ids(lab)
+        items = []
+        if ids.size:
+            rles = encode_masks(lab[None] == ids[:, None, None].astype(lab.dtype))
+            for oid, rle, box in zip(ids.tolist(), rles, rle_boxes(rles)):
+                items.append(
+                    Instance(
+                        frame=t,
+                        track=oid,
+                        rle=rle,
+                        box=box,
+                        score=float(scores[t - above, column[oid]]),
+                        time=float(times[t]),
+                        where=mask_where(t, oid),
+                    )
+                )
+        yield t, items
+
+
+def mask_where(frame: int, oid: int) -> str:
+    """How an error message names a store's mask: ``"frame 12 object 3"``."""
+    return f"frame {frame} object {oid}"
 
 
 def _annotated(st: Any) -> AnnotatedFrames | None:

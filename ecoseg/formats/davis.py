@@ -50,12 +50,30 @@ def write_frames(
     head: Annotations, frames: Iterable[tuple[int, list[Instance]]], path: Path
 ) -> None:
     """Write one indexed PNG per annotated frame of ``frames`` (``(frame, instances)``, every
-    frame in order) into the folder ``path``, frame by frame.
+    frame in order) into the folder ``path``, frame by frame: each frame's instances painted
+    (:func:`~ecoseg.formats._painting.paint_frame`) and written by :func:`write_labels`.
 
     Raises
     ------
     FormatError
         An object id of ``head``'s object table is above 255 (before any PNG is written).
+    """
+    todo = written_frames(head)
+    h, w = head.height, head.width
+    labels = ((t, paint_frame(items, h, w)) for t, items in frames if t in todo)
+    write_labels(head, labels, path)
+
+
+def write_labels(head: Annotations, labels: Iterable[tuple[int, np.ndarray]], path: Path) -> None:
+    """Write one indexed PNG per annotated frame of ``labels`` (``(frame, label frame)``, the
+    pixel values object ids, every frame in order) into the folder ``path``, frame by frame:
+    what a store's export writes (its label frames as they are).
+
+    Raises
+    ------
+    FormatError
+        An object id of ``head``'s object table is above 255 (before any PNG is written), or
+        a label frame holds one.
     """
     from PIL import Image
 
@@ -67,15 +85,24 @@ def write_frames(
         )
     path.mkdir(parents=True, exist_ok=True)
     pal = palette().ravel().tolist()
-    todo = annotated_range(head) or range(head.n_frames)
-    todo = todo if isinstance(todo, range) else set(todo)
-    for t, items in frames:
+    todo = written_frames(head)
+    for t, lab in labels:
         if t not in todo:
             continue
-        labels = paint_frame(items, head.height, head.width).astype(np.uint8)
-        image = Image.fromarray(labels, mode="P")
+        if lab.size and lab.max() > MAX_ID:
+            raise FormatError(
+                f"{head.source}: frame {t}: object id {int(lab.max())} does not fit an indexed "
+                f"PNG (DAVIS ids are 1..{MAX_ID})"
+            )
+        image = Image.fromarray(lab.astype(np.uint8), mode="P")
         image.putpalette(pal)
         image.save(path / f"{t:05d}.png", optimize=True)
+
+
+def written_frames(head: Annotations) -> range | set[int]:
+    """The frames written as PNGs: the annotated frames (every frame when all are)."""
+    todo = annotated_range(head) or range(head.n_frames)
+    return todo if isinstance(todo, range) else set(todo)
 
 
 def frame_files(path: Path) -> dict[int, Path]:

@@ -20,6 +20,7 @@ from formats_helpers import make_store
 from ecoseg.cli import main
 from ecoseg.errors import FormatError
 from ecoseg.formats import (
+    FORMATS,
     UnannotatedFramesWarning,
     VideoInfo,
     export,
@@ -174,3 +175,17 @@ def test_time_alignment_says_the_listed_frames_are_not_kept(tmp_path):
     with pytest.warns(UnannotatedFramesWarning, match="aligned by time those are not recorded"):
         ann = read_annotations(out, "coco", VideoInfo(10, 8, TIMES, {}), align="time")
     assert ann.annotated is None
+
+
+def test_every_format_refuses_the_mask_off_the_annotated_frames_in_the_same_words(tmp_path):
+    """DAVIS writes the store's label frames, the other formats its instances: the refusal
+    names the same first mask, and nothing is written."""
+    store = stepped_store(tmp_path / "t.zarr", off_grid=True)
+    messages = set()
+    for fmt in FORMATS:
+        with pytest.raises(FormatError) as caught:
+            export(store, fmt, tmp_path / f"t-{fmt}")
+        messages.add(str(caught.value))
+    assert [p.name for p in tmp_path.iterdir()] == ["t.zarr"]
+    assert len(messages) == 1
+    assert "t.zarr: frame 3 object 1: has a mask, but" in messages.pop()

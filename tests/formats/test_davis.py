@@ -165,3 +165,39 @@ def test_wrong_size_names_the_file(tmp_path):
     Image.fromarray(np.zeros((5, 5), np.uint8), mode="L").save(tmp_path / "f" / "00003.png")
     with pytest.raises(FormatError, match=r"00003\.png: mask is 5x5 but the video is 6x5"):
         read_annotations(tmp_path / "f", "davis", VideoInfo(6, 5, np.zeros(9), {}))
+
+
+def test_export_writes_the_store_label_frames_as_they_are(tmp_path, monkeypatch):
+    """A store's masks never overlap, so its label frames are the PNGs: an export writes them
+    without encoding each object's mask as RLE and painting it back (old code did both, about
+    two thirds of its time), and its bytes are those of the format's ``write`` of the
+    store's instances (ids up to 255, objects with gaps, one object without masks)."""
+    import ecoseg.formats._stores as stores
+    from ecoseg.formats import davis, read_store
+
+    rng = np.random.default_rng(5)
+    lab = np.zeros((9, 11, 13), np.uint32)
+    for t in range(9):
+        for k, oid in enumerate((1, 2, 128, 254, 255)):
+            if (t + k) % 3:  # gaps
+                y, x = rng.integers(0, 8), rng.integers(0, 9)
+                lab[t, y : y + 3, x : x + 4] = oid  # later objects cover earlier ones
+    objects = [(i, "fish", "truth") for i in (1, 2, 9, 128, 254, 255)]  # 9: no mask
+    store = str(tmp_path / "s.zarr")
+    with MaskStore.create(store, height=11, width=13, objects=objects, chunk_frames=4) as st:
+        st.append(lab, np.arange(9) / 30.0)
+        st.mark_complete()
+    whole = tmp_path / "whole"
+    davis.write(read_store(store), whole)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the masks were encoded as RLE")
+
+    monkeypatch.setattr(stores, "encode_masks", refuse)
+    folder = export(store, "davis", tmp_path / "pngs")
+    names = sorted(p.name for p in whole.iterdir())
+    assert names == [f"{t:05d}.png" for t in range(9)]
+    assert sorted(p.name for p in (tmp_path / "pngs").iterdir()) == names
+    for name in names:
+        assert (tmp_path / "pngs" / name).read_bytes() == (whole / name).read_bytes(), name
+    assert folder == str(tmp_path / "pngs")
