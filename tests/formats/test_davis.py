@@ -201,3 +201,15 @@ def test_export_writes_the_store_label_frames_as_they_are(tmp_path, monkeypatch)
     for name in names:
         assert (tmp_path / "pngs" / name).read_bytes() == (whole / name).read_bytes(), name
     assert folder == str(tmp_path / "pngs")
+
+
+def test_a_label_frame_with_an_id_above_255_is_refused(tmp_path):
+    """An id the object table does not hold (a store written by other means) is not wrapped
+    round to another object's value: the frame is named."""
+    from ecoseg.formats import Annotations, davis
+
+    head = Annotations(width=3, height=2, n_frames=2, source="s.zarr")
+    lab = np.zeros((2, 3), np.uint32)
+    lab[1, 2] = 300
+    with pytest.raises(FormatError, match=r"^s.zarr: frame 1: object id 300 does not fit"):
+        davis.write_labels(head, [(0, lab * 0), (1, lab)], tmp_path / "pngs")
