@@ -131,3 +131,67 @@ def read_fault(monkeypatch):
         monkeypatch.setattr(Path, "open", opening)
 
     return arrange
+
+
+def _long_store(path, frames: int, objects: int = 12, scores: bool = True) -> str:
+    """A finished store of ``frames`` 96x40 frames: ``objects`` boxes moving right (classes
+    wrasse and grouper in turn, calibrated at 2 mm a pixel), each away for 50 frames in 300;
+    ``scores``: 0.75 for every object on frames with a mask."""
+    import numpy as np
+
+    from ecoseg.store import MaskStore
+
+    h, w, step = 40, 96, 100
+    store = MaskStore.create(
+        path,
+        height=h,
+        width=w,
+        chunk_frames=4,
+        objects=[{"id": k + 1, "class": ("wrasse", "grouper")[k % 2]} for k in range(objects)],
+        calibration={"mm_per_px": 2.0, "method": "synthetic"},
+    )
+    for start in range(0, frames, step):
+        n = min(step, frames - start)
+        labels = np.zeros((n, h, w), np.uint32)
+        for i in range(n):
+            t = start + i
+            for k in range(objects):
+                if (t // 50 + k) % 6 == 5:
+                    continue  # away for a while
+                x = (3 * t + 7 * k) % (w - 6)
+                labels[i, 3 * k : 3 * k + 3, x : x + 2 + k % 4] = k + 1
+        rows = None
+        if scores:
+            rows = np.where(labels.reshape(n, -1).max(1)[:, None] > 0, 0.75, 0.0)
+            rows = np.repeat(rows, objects, axis=1).astype(np.float32)
+        store.append(labels, (start + np.arange(n)) / 30.0, scores=rows)
+    store.mark_complete()
+    store.close()
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def long_store_at():
+    """``long_store_at(path, frames, objects=12, scores=True)`` writes a long store of moving
+    boxes (the memory tests' video) and returns its path."""
+    return _long_store
+
+
+def _python_peak(fn):
+    """``fn()`` and the peak of the Python allocations it made (``tracemalloc``), in bytes."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        out = fn()
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    return out, peak
+
+
+@pytest.fixture(scope="session")
+def python_peak():
+    """``python_peak(fn)``: ``fn()`` and the peak of the Python allocations it made, bytes."""
+    return _python_peak

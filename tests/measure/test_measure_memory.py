@@ -10,8 +10,6 @@ at a time, not held whole as text and again as bytes.
 
 from __future__ import annotations
 
-import tracemalloc
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,41 +19,12 @@ from ecoseg.measure.regions import concat_stats, iter_stats, region_stats, regio
 from ecoseg.measure.tables import combine_tables, csv_bytes, save_table
 from ecoseg.store import MaskStore
 
-FRAMES, OBJECTS, H, W = 1200, 12, 40, 96
-
-
-def _long_store(path) -> str:
-    """``FRAMES`` frames of ``OBJECTS`` boxes moving right, one away in each stretch."""
-    store = MaskStore.create(
-        path,
-        height=H,
-        width=W,
-        chunk_frames=4,
-        objects=[{"id": k + 1, "class": ("wrasse", "grouper")[k % 2]} for k in range(OBJECTS)],
-        calibration={"mm_per_px": 2.0, "method": "synthetic"},
-    )
-    step = 100
-    for start in range(0, FRAMES, step):
-        labels = np.zeros((step, H, W), np.uint32)
-        for i in range(step):
-            t = start + i
-            for k in range(OBJECTS):
-                if (t // 50 + k) % 6 == 5:
-                    continue  # away for a while
-                x = (3 * t + 7 * k) % (W - 6)
-                y = 3 * k
-                labels[i, y : y + 3, x : x + 2 + k % 4] = k + 1
-        scores = np.where(labels.reshape(step, -1).max(1)[:, None] > 0, 0.75, 0.0)
-        scores = np.repeat(scores, OBJECTS, axis=1).astype(np.float32)
-        store.append(labels, (start + np.arange(step)) / 30.0, scores=scores)
-    store.mark_complete()
-    store.close()
-    return str(path)
+FRAMES = 1200
 
 
 @pytest.fixture(scope="module")
-def long_store(tmp_path_factory):
-    path = _long_store(tmp_path_factory.mktemp("mem") / "long.zarr")
+def long_store(tmp_path_factory, long_store_at):
+    path = long_store_at(tmp_path_factory.mktemp("mem") / "long.zarr", FRAMES)
     measure(path)  # imports and caches out of the measured peak
     return path
 
@@ -64,20 +33,8 @@ def _nbytes(df: pd.DataFrame) -> int:
     return int(df.memory_usage(deep=True, index=False).sum())
 
 
-def _peak(fn):
-    """``fn()`` and the peak of the Python allocations it made, in bytes."""
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        out = fn()
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
-    return out, peak
-
-
-def test_regions_peak_is_about_the_table(long_store):
-    table, peak = _peak(lambda: regions(long_store))
+def test_regions_peak_is_about_the_table(long_store, python_peak):
+    table, peak = python_peak(lambda: regions(long_store))
     size = _nbytes(table)
     assert len(table) > 10_000
     # the table itself plus one block of chunks' stats and a column in flight; it was 1.6
@@ -85,19 +42,19 @@ def test_regions_peak_is_about_the_table(long_store):
     assert peak < 1.35 * size, f"peak {peak / 1e6:.1f} MB for a table of {size / 1e6:.1f} MB"
 
 
-def test_measure_peak_is_about_the_tables(long_store):
-    tables, peak = _peak(lambda: measure(long_store))
+def test_measure_peak_is_about_the_tables(long_store, python_peak):
+    tables, peak = python_peak(lambda: measure(long_store))
     size = sum(_nbytes(df) for df in tables.values())
     # it was 3.4 times the tables: the regions table built as in regions() and then sorted
     # into a copy for the tracks table
     assert peak < 2.0 * size, f"peak {peak / 1e6:.1f} MB for tables of {size / 1e6:.1f} MB"
 
 
-def test_a_long_csv_is_written_without_holding_its_text(long_store, tmp_path):
+def test_a_long_csv_is_written_without_holding_its_text(long_store, tmp_path, python_peak):
     table = regions(long_store)
     long = table.iloc[np.tile(np.arange(len(table)), 2)].reset_index(drop=True)
     path = tmp_path / "regions.csv"
-    _, peak = _peak(lambda: save_table(long, path, "csv"))
+    _, peak = python_peak(lambda: save_table(long, path, "csv"))
     text = path.stat().st_size
     # a thousand rows at a time; it held the whole text as str and again as bytes
     assert peak < 0.6 * text, f"peak {peak / 1e6:.1f} MB for {text / 1e6:.1f} MB of CSV"
@@ -134,12 +91,12 @@ def test_concat_stats_of_a_list_and_of_nothing():
     assert len(empty["frame"]) == 0 and empty["frame"].dtype == np.int64
 
 
-def test_combined_tables_hold_one_video_name(tmp_path):
+def test_combined_tables_hold_one_video_name(tmp_path, python_peak):
     rows = 200_000
     table = pd.DataFrame(
         {"frame": np.arange(rows), "class": pd.array(["wrasse"] * rows, dtype="str")}
     )
-    out, peak = _peak(lambda: combine_tables({"bruv-1": {"regions": table}}, {}))
+    out, peak = python_peak(lambda: combine_tables({"bruv-1": {"regions": table}}, {}))
     video = out["regions"]["video"]
     assert video.dtype == object and (video == "bruv-1").all()
     assert len({id(v) for v in video}) == 1  # a reference to one str, not a str per row
