@@ -100,8 +100,9 @@ def synth(
         Replace an existing ``video.mp4`` / ``truth.zarr`` in ``out``.
     crf : int
         H.264 constant rate factor (lower is better quality; 20 is visually clean). The other
-        libx264 settings are fixed (:data:`ENCODER_OPTIONS`), so the video's bytes depend on the
-        parameters and the libx264/FFmpeg build only, not on the machine.
+        libx264 settings are fixed (:data:`ENCODER_OPTIONS`), so the encoding of given frames
+        depends on the libx264/FFmpeg build only, not on the machine; the frames themselves
+        may differ in a few pixels on another processor (see :mod:`ecoseg.synth`).
     chunk_frames : int
         Frames per chunk of the truth store's labels.
 

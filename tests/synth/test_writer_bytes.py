@@ -1,8 +1,9 @@
-"""``video.mp4`` of a synthetic clip: the same parameters give the same bytes on any machine.
+"""``video.mp4`` of a synthetic clip: the same frames give the same bytes on any machine.
 
-The report says a synthetic clip is made again byte for byte by its ``ecoseg synth`` command,
-so the bytes may depend on the parameters (and the libx264/FFmpeg build) only: not on how many
-cores the machine has, nor on which SIMD code its processor runs.
+The encoding may depend on the frames (and the libx264/FFmpeg build) only: not on how many
+cores the machine has, nor on which SIMD code its processor runs. (The frames themselves come
+from numpy's vectorised maths and can differ in a few pixels on another processor; see
+:mod:`ecoseg.synth`.)
 """
 
 from __future__ import annotations
