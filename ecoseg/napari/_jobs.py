@@ -363,13 +363,7 @@ def _sam2_results(job: Job, reader) -> Iterator[Any]:
 
     if not job.auto and (job.prompts is None or not len(job.prompts.objects)):
         raise PromptError("the sam2 engine needs prompts: click on an object first")
-    net = sam2.build(
-        job.model,
-        job.checkpoint,
-        pretrained=job.pretrained,
-        image_size=job.image_size,
-        device=job.device,
-    )
+    net = _network(sam2, job)
     fast = _fast(job, net.device)
     if job.auto:
         from ecoseg.engine.discovery import DiscoveryEngine
@@ -378,6 +372,17 @@ def _sam2_results(job: Job, reader) -> Iterator[Any]:
         job.objects = engine.objects  # the same dict: the widget sees objects as they come
         return engine.run(output="labels", cancel=job.cancel)
     return propagate(net, reader, job.prompts, cancel=job.cancel, output="labels", fast=fast)
+
+
+def _network(family, job: Job):
+    """``family.build`` (:mod:`ecoseg.sam2` or :mod:`ecoseg.sam3`) of the job's network."""
+    return family.build(
+        job.model,
+        job.checkpoint,
+        pretrained=job.pretrained,
+        image_size=job.image_size,
+        device=job.device,
+    )
 
 
 def _fast(job: Job, device) -> bool:
@@ -402,13 +407,7 @@ def _sam3_results(job: Job, reader) -> Iterator[Any]:
     if not job.concepts:
         raise PromptError("SAM 3 needs something to find: type a name or draw an exemplar box")
     settings = ConceptSettings.from_params(job.params, job.detect_every)
-    net = sam3.build(
-        job.model,
-        job.checkpoint,
-        pretrained=job.pretrained,
-        image_size=job.image_size,
-        device=job.device,
-    )
+    net = _network(sam3, job)
     tokenizer = concept_tokenizer(job.model, job.pretrained or job.checkpoint is not None)
     fast = _fast(job, net.device)
     run = ConceptRun(net, reader, job.concepts, settings, tokenizer=tokenizer, fast=fast)
