@@ -18,6 +18,10 @@ Usage::
 
     PYTHONPATH=. python benchmarks/long_store_bench.py                 # 300 frames, every command
     PYTHONPATH=. python benchmarks/long_store_bench.py --frames 30000 --commands measure,report
+    PYTHONPATH=. python benchmarks/long_store_bench.py --frames 30000 --commands report --stores 4
+
+``--stores N`` gives ``report`` N stores (a campaign): the store and N - 1 copies of it under
+other names (``long-FRAMES-2.zarr``, ...), each a video of the report.
 """
 
 from __future__ import annotations
@@ -102,7 +106,7 @@ def make_store(path: Path, frames: int, size=(320, 180), objects=10, chunk_frame
     store.close()
 
 
-def _argv(command: str, store: Path, truth: Path, out: Path) -> list[str]:
+def _argv(command: str, store: Path, truth: Path, out: Path, copies=()) -> list[str]:
     base = [sys.executable, "-m", "ecoseg"]
     if command == "info":
         return [*base, "info", str(store)]
@@ -119,7 +123,7 @@ def _argv(command: str, store: Path, truth: Path, out: Path) -> list[str]:
     if command == "evaluate":
         return [*base, "evaluate", str(store), "--truth", str(truth), "-o", str(out / "eval.json")]
     if command == "report":
-        return [*base, "report", str(store), "-o", str(out / "r.html")]
+        return [*base, "report", str(store), *map(str, copies), "-o", str(out / "r.html")]
     raise SystemExit(f"unknown command {command!r}; choose from {', '.join(COMMANDS)}")
 
 
@@ -156,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--commands", default=",".join(COMMANDS), help="comma-separated subset")
     p.add_argument("--store", default=None, help="reuse (or keep) the stores in this folder")
     p.add_argument("--tag", default=None, help="a 'run' field added to every line")
+    p.add_argument("--stores", type=int, default=1, help="stores of the report (default 1)")
     args = p.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
     with tempfile.TemporaryDirectory(prefix="ecoseg-long-") as tmp:
@@ -179,10 +184,16 @@ def main(argv: list[str] | None = None) -> int:
                 ),
                 flush=True,
             )
+        copies = [folder / f"long-{args.frames}-{k}.zarr" for k in range(2, args.stores + 1)]
+        for copy in copies:
+            if not copy.exists():
+                shutil.copytree(store, copy)
+        if args.stores > 1:
+            common["stores"] = args.stores
         for command in args.commands.split(","):
             out = Path(tmp) / command
             out.mkdir()
-            argv_ = _argv(command, store, truth, out)
+            argv_ = _argv(command, store, truth, out, copies)
             record = run_command(argv_, out)
             shown = " ".join(["ecoseg", *argv_[3:]]).replace(str(folder), "DIR").replace(tmp, "TMP")
             print(json.dumps({"command": command, **common, **record, "argv": shown}), flush=True)

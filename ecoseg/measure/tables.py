@@ -467,7 +467,10 @@ def write_table(
 
 
 def combine_tables(
-    per_video: Mapping[str, Mapping[str, Any]], meta: Mapping[str, Mapping[str, Any]] | None = None
+    per_video: Mapping[str, Mapping[str, Any]],
+    meta: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    release: bool = False,
 ) -> dict[str, Any]:
     """Stack per-video tables into one table each, with study metadata columns first.
 
@@ -477,6 +480,11 @@ def combine_tables(
         ``{video name: {table name: DataFrame}}``, in study order.
     meta : mapping, optional
         ``{video name: {"site": ..., "transect": ..., "date": ..., "depth_m": ...}}``.
+    release : bool
+        Take each video's tables out of ``per_video`` (its inner dicts are emptied) and let go
+        of each column of them once it is stacked: when nothing else holds them, stacking
+        holds about one set of tables (the stacked ones and one column), not the videos'
+        tables and the stacked ones together. The result is the same.
 
     Returns
     -------
@@ -492,29 +500,33 @@ def combine_tables(
     >>> out = combine_tables({"a": a, "b": b}, {"a": {"site": "N"}, "b": {"site": "S"}})
     >>> out["maxn"][["video", "site", "maxn"]].values.tolist()
     [['a', 'N', 3], ['b', 'S', 5]]
+    >>> combine_tables({"a": a, "b": b}, release=True)["maxn"]["maxn"].tolist(), a, b
+    ([3, 5], {}, {})
     """
     meta = meta or {}
     names = sorted({t for tables in per_video.values() for t in tables})
     out = {}
     for table in names:
-        frames = []
+        frames, infos = [], []
         units: dict[str, str] = {}
         for video, tables in per_video.items():
             if table not in tables:
                 continue
-            df = tables[table].copy(deep=False)  # copy on write: not a second table
+            df = tables.pop(table) if release else tables[table]
+            df = df.copy(deep=False)  # copy on write: not a second table
             units.update((df.attrs or {}).get("units", {}))
             info = {"video": video, **{k: None for k in META_COLUMNS[1:]}}
             info.update({k: v for k, v in (meta.get(video) or {}).items() if k in META_COLUMNS})
-            for i, col in enumerate(META_COLUMNS):
-                if col in df.columns:
-                    df = df.drop(columns=col)
-                df.insert(i, col, _same_object(info[col], df.index))
+            dropped = [c for c in META_COLUMNS if c in df.columns]
+            if dropped:
+                df = df.drop(columns=dropped)
             df.attrs = {}
             frames.append(df)
+            infos.append(info)
         if not frames:
             continue
-        combined = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        combined = _stacked(frames, infos)
+        del frames
         combined = combined.reset_index(drop=True)
         for col in ("video", "site", "transect", "date"):
             combined[col] = combined[col].astype(object)
@@ -526,6 +538,44 @@ def combine_tables(
     if "maxn" in out and "class" in out["maxn"].columns:
         _warn_case_clashes(out["maxn"])
     return out
+
+
+def _stacked(frames: list[pd.DataFrame], infos: list[dict[str, Any]]) -> pd.DataFrame:
+    """The ``frames`` (tables without :data:`META_COLUMNS`) stacked, each with its ``info``
+    as those columns first: ``pd.concat`` of the frames with the columns inserted.
+
+    Frames of the same columns and dtypes (every video's table of one name, as
+    :func:`ecoseg.measure` makes them) are stacked a column at a time, each column dropped
+    from the frames once stacked (frees it when the frames alone held it) and the
+    metadata columns made at full length; ``frames`` are left without columns then.
+    """
+    first = frames[0]
+    same = first.columns.is_unique and all(
+        f.columns.equals(first.columns) and f.dtypes.equals(first.dtypes) for f in frames[1:]
+    )
+    if len(frames) == 1 or not same:
+        for df, info in zip(frames, infos):
+            for i, col in enumerate(META_COLUMNS):
+                df.insert(i, col, _same_object(info[col], df.index))
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    lengths = np.array([len(f) for f in frames])
+    ends = np.cumsum(lengths)
+    stacked: dict[str, Any] = {}
+    for col in META_COLUMNS:
+        data = np.empty(int(ends[-1]), object)
+        for info, start, end in zip(infos, ends - lengths, ends):
+            data[start:end] = info[col]
+        stacked[col] = pd.Series(data, dtype=object)
+    columns = first.columns
+    for col in list(columns):
+        stacked[col] = pd.concat([f[col] for f in frames], ignore_index=True)
+        for f in frames:
+            del f[col]
+    for i, col in enumerate(META_COLUMNS):  # the columns as DataFrame.insert makes them
+        columns = columns.insert(i, col)
+    combined = pd.DataFrame(stacked, copy=False)
+    combined.columns = columns
+    return combined
 
 
 def _same_object(value: Any, index: pd.Index) -> pd.Series:

@@ -1,5 +1,10 @@
 """The tables section: each measurement table as a CSV download, embedded in the page
-or, when large, linked."""
+or, when large, linked.
+
+An embedded table is kept as the CSV bytes written (:class:`EmbeddedCSV`) and base64-encoded a
+piece at a time as the page is written: the page never holds the CSV as one string, nor its
+base64 text (a third larger) and the copies made of it while encoding and writing it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from typing import Any
 
 from ecoseg.measure.tables import write_csv_bytes
 
-__all__ = ["MAX_EMBED_BYTES", "TABLE_INFO", "TABLE_ORDER", "table_downloads"]
+__all__ = ["MAX_EMBED_BYTES", "TABLE_INFO", "TABLE_ORDER", "EmbeddedCSV", "table_downloads"]
 
 
 TABLE_ORDER = ("regions", "tracks", "counts", "maxn", "cover")
@@ -50,7 +55,7 @@ def table_downloads(tables, study, out: Path) -> list[dict[str, Any]]:
             "file": f"{name}.csv",
         }
         if data.size <= MAX_EMBED_BYTES:
-            row["href"] = "data:text/csv;base64," + base64.b64encode(data.kept()).decode("ascii")
+            row["href"] = EmbeddedCSV(data.parts)
         elif study is not None and (study.output / "tables" / f"{name}.csv").exists():
             target = study.output / "tables" / f"{name}.csv"
             row["href"] = Path(os.path.relpath(target, out.parent)).as_posix()
@@ -77,8 +82,47 @@ class _CappedSink(io.RawIOBase):
             self._parts.clear()
         return len(data)
 
-    def kept(self) -> bytes:
-        return b"".join(self._parts)
+    @property
+    def parts(self) -> list[bytes]:
+        """The bytes written, in the pieces they were written in (none over ``cap``)."""
+        return self._parts
+
+
+class EmbeddedCSV:
+    """A CSV as a ``data:`` URI (``data:text/csv;base64,...``), kept as the CSV's bytes.
+
+    Iterating gives the URI's text in pieces (the page's template writes them one by one),
+    ``str()`` the whole URI; both the same text as ``"data:text/csv;base64," +
+    base64.b64encode(b"".join(parts)).decode("ascii")``.
+
+    Examples
+    --------
+    >>> uri = EmbeddedCSV([b"class,", b"maxn\\n", b"fish,3\\n"])
+    >>> str(uri)
+    'data:text/csv;base64,Y2xhc3MsbWF4bgpmaXNoLDMK'
+    >>> base64.b64decode(str(uri).split(",", 1)[1])
+    b'class,maxn\\nfish,3\\n'
+    """
+
+    PREFIX = "data:text/csv;base64,"
+
+    def __init__(self, parts: list[bytes]):
+        self._parts = parts
+
+    def __iter__(self):
+        yield self.PREFIX
+        rest = b""
+        for part in self._parts:
+            data = rest + part if rest else part
+            whole = len(data) - len(data) % 3  # base64 of whole 3-byte groups joins up
+            if whole:
+                yield base64.b64encode(data[:whole]).decode("ascii")
+            rest = data[whole:]
+        if rest:
+            yield base64.b64encode(rest).decode("ascii")
+
+    def __str__(self) -> str:
+        return "".join(self)
 
 
 def _bytes(n: int) -> str:

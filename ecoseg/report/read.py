@@ -275,7 +275,9 @@ def read_tables(
         v.name: {"site": v.site, "transect": v.transect, "date": v.date, "depth_m": v.depth_m}
         for v in videos
     }
-    return combine_tables(per_video, meta)
+    # each store's tables let go of a column at a time as they are stacked: a report of several
+    # stores holds about the combined tables, not them and every store's as well
+    return combine_tables(per_video, meta, release=True)
 
 
 def open_reader(v: VideoInfo) -> tuple[Any, str | None]:

@@ -299,7 +299,9 @@ def run_study(
             }
             for v in study.videos
         }
-        combined = combine_tables(per_video, {v.name: v.meta for v in study.videos})
+        # each video's tables let go of as they are stacked: about one set of tables held
+        combined = combine_tables(per_video, {v.name: v.meta for v in study.videos}, release=True)
+        del per_video
         files = {}
         for name in sorted(combined):
             for fmt, sha in write_table(combined[name], table_dir, name).items():

@@ -370,3 +370,46 @@ def test_a_split_maxn_is_rebuilt_only_from_counts_that_cover_it():
             one_spelling(maxn, "maxn", counts=partial, refuse=True)
         with pytest.warns(ClassNameWarning, match="kept apart"):
             assert len(one_spelling(maxn, "maxn", counts=partial)) == 3
+
+
+def _concat_of(per_video, meta, name):
+    """Table ``name`` of ``per_video`` stacked with ``pd.concat``, the metadata columns
+    inserted into each video's table first (how combine_tables stacked them before it could
+    let go of them)."""
+    frames = []
+    for video, tables in per_video.items():
+        df = tables[name].drop(columns=[c for c in META_COLUMNS if c in tables[name].columns])
+        info = {**dict.fromkeys(META_COLUMNS), "video": video, **meta.get(video, {})}
+        for i, col in enumerate(META_COLUMNS):
+            df.insert(i, col, pd.Series([info[col]] * len(df), index=df.index, dtype=object))
+        frames.append(df)
+    out = pd.concat(frames, ignore_index=True)
+    out["depth_m"] = pd.to_numeric(out["depth_m"], errors="coerce").astype("float64")
+    return out
+
+
+def test_combine_tables_letting_go_of_the_tables_stacks_the_same(tmp_path):
+    objects = [(1, "wrasse", "prompt"), (2, "sea urchin", "prompt")]
+    per_video = {
+        "a": _measured(tmp_path, "a", objects, 1, calibration=0.5),
+        "b": _measured(tmp_path, "b", objects, 2, calibration=0.5),
+        "none": _measured(tmp_path, "none", objects, 0, calibration=0.5),  # tables of no rows
+        "c": _measured(tmp_path, "c", objects, 2, calibration=0.5),
+    }
+    per_video["c"]["maxn"] = per_video["c"]["maxn"].assign(site="stale")  # replaced
+    meta = {"a": {"site": "N", "depth_m": 3}, "c": {"transect": "01", "date": "2024-03-12"}}
+    kept = combine_tables(per_video, meta)
+    expected = {name: _concat_of(per_video, meta, name) for name in kept}
+    released = combine_tables(per_video, meta, release=True)
+    assert all(tables == {} for tables in per_video.values())  # taken out, as it said
+    assert list(released) == list(kept)
+    for name, df in released.items():
+        pd.testing.assert_frame_equal(df, kept[name], check_exact=True)
+        pd.testing.assert_frame_equal(df, expected[name], check_exact=True)
+        assert df.attrs == kept[name].attrs and df.columns.dtype == kept[name].columns.dtype
+    # tables of other columns (one video uncalibrated) are stacked as pd.concat stacks them
+    uncalibrated = {"u": _measured(tmp_path, "u", objects, 1)}
+    mixed = {"a": _measured(tmp_path, "a2", objects, 1, calibration=0.5), **uncalibrated}
+    expected = {name: _concat_of(mixed, {}, name) for name in mixed["a"]}
+    for name, df in combine_tables(mixed, release=True).items():
+        pd.testing.assert_frame_equal(df, expected[name], check_exact=True)

@@ -17,7 +17,7 @@ def _table(rows: int) -> pd.DataFrame:
 def test_a_small_table_is_embedded_as_its_csv_bytes(tmp_path):
     df = _table(10)
     (row,) = _tables.table_downloads({"counts": df}, None, tmp_path / "r.html")
-    data = base64.b64decode(row["href"].split(",", 1)[1])
+    data = base64.b64decode(str(row["href"]).split(",", 1)[1])
     assert data == csv_bytes(df) and b"\n1,\n" in data
     assert row["size"] == f"{len(data)} B" and row["rows"] == 10
 
@@ -31,4 +31,4 @@ def test_a_table_over_the_cap_is_sized_not_embedded(tmp_path, monkeypatch):
     assert row["size"] == f"{size / 1024:.1f} KB"
     monkeypatch.setattr(_tables, "MAX_EMBED_BYTES", size)
     (row,) = _tables.table_downloads({"regions": df}, None, tmp_path / "r.html")
-    assert base64.b64decode(row["href"].split(",", 1)[1]) == csv_bytes(df)
+    assert base64.b64decode(str(row["href"]).split(",", 1)[1]) == csv_bytes(df)
