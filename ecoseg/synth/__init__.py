@@ -27,7 +27,7 @@ pixel's label is decided by +, -, *, / and square roots of float64 numbers only,
 rounds identically everywhere; the animals' paths use sines and cosines, which another CPU or
 C library may round differently in the last bit, moving a label boundary only with negligible
 probability. The images may differ more across machines (texture noise, colours): numpy's
-vectorised sines, exponentials and FFTs round differently with and without AVX-512, so a
+vectorised maths picks its SIMD code by processor and rounds the last bit differently, so a
 few pixels of a frame differ by one level, and the motion tracker can make other tracks of such
 a clip (the labels stay the same: checked with numpy's AVX-512 code switched off). The H.264
 bytes depend on the frames and the libx264/FFmpeg build only, not on the machine's core count or

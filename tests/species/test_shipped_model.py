@@ -41,9 +41,9 @@ SAMPLE_TRACKS = "e83dc4911c7818037a4080cf5f270fe41b4216aa3db25e1af91d1793438a6fd
 def test_the_motion_tracker_makes_the_tracks_the_model_was_trained_with(tmp_path):
     """The tracker pinned on fixed bytes (the sample video), not on remade training clips: a
     synthetic clip's frames come from numpy's vectorised maths, which rounds the last bit of
-    a texture differently on another processor's SIMD code (AVX-512 against AVX2: the same
-    seed's video differs in a few pixels), and the tracker, thresholding those pixels, can make
-    other tracks from them; on the same video it makes the same tracks (checked with numpy's
+    a texture differently on another processor's SIMD code (the same seed's video differs in a
+    few pixels), and the tracker, thresholding those pixels, can make other tracks from them;
+    on the same video it makes the same tracks (checked with numpy's
     AVX-512 code switched off and OpenBLAS on its Haswell kernels: the same SHA-256)."""
     store = ecoseg.segment(sample().video, out=tmp_path / "tracks.zarr", engine="classical",
                            progress=False)  # fmt: skip
