@@ -13,10 +13,18 @@ invertebrates' truth tracks (the motion tracker does not see them). Sizes and sp
 store the same way before classifying. The feature groups are weighed as ``ecoseg classify
 --train`` weighs them (:func:`ecoseg.species.features.feature_weights`). Prints the training tracks
 per species and the model's sha256.
+
+The clips are rendered on numpy's code without AVX-512 (the script starts itself again with
+``NPY_DISABLE_CPU_FEATURES`` where numpy would use it): numpy's AVX-512 ``arctan2`` rounds the
+reef's texture differently, a few pixels change and the tracker makes other tracks. So the
+training tracks are those of numpy's AVX2 code on every x86 machine that has it (the
+record's); the fitted numbers may still differ in their last digits (the linear algebra's own
+code).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from collections import Counter
@@ -37,7 +45,23 @@ SEEDS = range(20, 28)
 PARAMS = dict(frames=150, size=(640, 360), fps=30.0, camera="static", n_fish=6, n_invertebrates=2)
 
 
+def without_avx512(env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a process whose numpy leaves out its AVX-512 code (as it is, where numpy
+    has none to leave out or is another numpy)."""
+    try:
+        from numpy._core import _multiarray_umath as umath
+
+        dispatch, features = umath.__cpu_dispatch__, umath.__cpu_features__
+    except (ImportError, AttributeError):
+        return env
+    off = [f for f in dispatch if (f == "X86_V4" or f.startswith("AVX512")) and features.get(f)]
+    return {**env, "NPY_DISABLE_CPU_FEATURES": " ".join(off)} if off else env
+
+
 def main(argv: list[str]) -> int:
+    env = without_avx512(dict(os.environ))
+    if "NPY_DISABLE_CPU_FEATURES" in env and "NPY_DISABLE_CPU_FEATURES" not in os.environ:
+        os.execve(sys.executable, [sys.executable, __file__, *argv], env)  # numpy chose at import
     out = Path(__file__).resolve().parent / "species_model.json"
     overwrite = "--overwrite" in argv
     if out.exists() and not overwrite:

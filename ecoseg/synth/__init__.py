@@ -26,10 +26,11 @@ per part of the scene, no global state), so the same call gives the same frames 
 pixel's label is decided by +, -, *, / and square roots of float64 numbers only, which IEEE 754
 rounds identically everywhere; the animals' paths use sines and cosines, which another CPU or
 C library may round differently in the last bit, moving a label boundary only with negligible
-probability. The images may differ more across machines (texture noise, colours): numpy's
-vectorised maths picks its SIMD code by processor and rounds the last bit differently, so a
-few pixels of a frame differ by one level, and the motion tracker can make other tracks of such
-a clip (the labels stay the same: checked with numpy's AVX-512 code switched off). The H.264
+probability. The images may differ more across machines: numpy picks its vectorised code by
+processor, and its AVX-512 ``arctan2`` in float32 (the corals' texture) rounds differently, so
+a few pixels of the reef differ by one level, and the motion tracker can make other tracks of
+such a clip (everything else, labels included, came out the same with and without numpy's
+AVX-512 code; ``data/make_species_model.py`` renders its clips without it). The H.264
 bytes depend on the frames and the libx264/FFmpeg build only, not on the machine's core count or
 SIMD code: one x264 thread with CPU-independent arithmetic
 (:data:`~ecoseg.synth.writer.ENCODER_OPTIONS`) and swscale's exact colour conversion.
