@@ -207,39 +207,6 @@ def _sub(parent: ET.Element, tag: str, text=None) -> ET.Element:
     return el
 
 
-def to_xml(ann: Annotations, name: str = "ecoseg", *, progress: bool = False) -> ET.ElementTree:
-    """The CVAT for video 1.1 document of annotations read from a store, built whole in memory
-    (:func:`write_frames` writes the same bytes frame by frame): its task frames are the
-    frames the store annotates (every frame, or ``start + k * step`` as its provenance
-    records them, deleted ones included: they hold no shape). ``progress``: a bar over the
-    masks."""
-    from tqdm.auto import tqdm
-
-    root = _document(ann, name)
-    frames = _task_frames(ann)
-    classes = ann.class_of()
-    bar = tqdm(total=len(ann.instances), desc="writing CVAT", unit="mask", disable=not progress)
-    for oid, items in ann.by_track().items():
-        if not items:
-            continue
-        track = _sub(root, "track")
-        track.set("id", str(oid))
-        track.set("label", classes[oid])
-        track.set("source", "auto")
-        for k, inst in enumerate(items):
-            mask = decode_rle(inst.rle, ann.height, ann.width, inst.where)
-            coded = mask_to_cvat(mask)
-            _shape(track, inst.frame, coded, outside=False, score=inst.score)
-            after = items[k + 1].frame if k + 1 < len(items) else None
-            nxt = inst.frame + frames.step  # the next task frame
-            if nxt in frames and after != nxt:
-                _shape(track, nxt, coded, outside=True, score=None)
-            bar.update(1)
-    bar.close()
-    ET.indent(root, space="  ")
-    return ET.ElementTree(root)
-
-
 def _task_frames(ann: Annotations) -> range:
     """The video frames of the task: those the store annotates, deleted ones included."""
     some = annotated_range(ann) is not None
@@ -299,26 +266,6 @@ def _document(ann: Annotations, name: str) -> ET.Element:
     return root
 
 
-def _shape(track: ET.Element, frame: int, coded, *, outside: bool, score) -> None:
-    runs, left, top, w, h = coded
-    el = _sub(track, "mask")
-    for key, value in (
-        ("frame", frame),
-        ("keyframe", 1),
-        ("outside", int(outside)),
-        ("occluded", 0),
-        ("rle", ", ".join(str(r) for r in runs)),
-        ("left", left),
-        ("top", top),
-        ("width", w),
-        ("height", h),
-        ("z_order", 0),
-    ):
-        el.set(key, str(value))
-    if score is not None:
-        _sub(el, "attribute", repr(float(score))).set("name", "score")
-
-
 def write(ann: Annotations, path: Path, *, progress: bool = False) -> None:
     """Write ``ann`` as a CVAT for video 1.1 XML file (``progress``: a bar over the frames)."""
     from tqdm.auto import tqdm
@@ -334,8 +281,8 @@ def write_frames(
     head: Annotations, frames: Iterable[tuple[int, list[Instance]]], path: Path
 ) -> None:
     """Write the masks of ``frames`` (``(frame, instances)`` in frame order) as a CVAT for
-    video 1.1 XML file: the same bytes as :func:`to_xml` of them all, with memory that does
-    not grow with the frames (``head``: the size, objects, classes and annotated frames).
+    video 1.1 XML file, with memory that does not grow with the frames (``head``: the size,
+    objects, classes and annotated frames).
 
     Each mask is encoded as it comes and its ``<mask>`` element spilled to one file beside
     ``path`` (:class:`~ecoseg.formats._spill.Spill`, removed after success or failure); each
@@ -386,7 +333,7 @@ def _left(spill: Spill, oid: int, frame: int, coded: tuple, after: int | None, t
 
 
 def _mask(frame: int, coded: tuple, *, outside: bool, score) -> str:
-    """One ``<mask>`` element of a track as :func:`to_xml` writes it (indented, on its own
+    """One ``<mask>`` element of a track as ElementTree writes it (indented, on its own
     line; its attributes are numbers: nothing to escape).
 
     Examples

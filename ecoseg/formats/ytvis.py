@@ -45,62 +45,6 @@ TIMES = True
 SUFFIX = ".json"
 
 
-def to_dict(ann: Annotations) -> dict:
-    """The YouTube-VIS JSON structure of annotations read from a store."""
-    cats = coco.categories(ann)
-    classes = ann.class_of()
-    some = annotated_range(ann)
-    frames = some or range(ann.n_frames)
-    n = len(frames)
-    video = {
-        "id": 1,
-        "width": ann.width,
-        "height": ann.height,
-        "length": n,
-        "file_names": [coco.frame_name(t) for t in frames],
-    }
-    if some is not None:
-        video["frame_indices"] = list(frames)
-    if ann.times is not None:
-        video["timestamps_s"] = [float(ann.times[t]) for t in frames]
-    annotations = []
-    for oid, items in ann.by_track().items():
-        segs: list = [None] * n
-        boxes: list = [None] * n
-        areas: list = [None] * n
-        scores: list = [None] * n
-        for inst in items:
-            x0, y0, x1, y1 = inst.bounds()
-            k = frames.index(inst.frame)
-            segs[k] = inst.rle
-            boxes[k] = [x0, y0, x1 - x0, y1 - y0]
-            areas[k] = rle_area(inst.rle)
-            scores[k] = inst.score
-        present = [s for s in scores if s is not None]
-        annotations.append(
-            {
-                "id": oid,
-                "video_id": 1,
-                "category_id": cats[classes[oid]],
-                "iscrowd": 0,
-                "width": ann.width,
-                "height": ann.height,
-                "length": n,
-                "segmentations": segs,
-                "bboxes": boxes,
-                "areas": areas,
-                "score": sum(present) / len(present) if present else 0.0,
-                "frame_scores": scores,
-            }
-        )
-    return {
-        "info": coco.info(ann),
-        "videos": [video],
-        "categories": [{"id": cid, "name": name} for name, cid in cats.items()],
-        "annotations": annotations,
-    }
-
-
 def write(ann: Annotations, path: Path) -> None:
     """Write ``ann`` as one YouTube-VIS JSON file."""
     write_frames(ann, ann.frames(), path)
@@ -110,9 +54,8 @@ def write_frames(
     head: Annotations, frames: Iterable[tuple[int, list[Instance]]], path: Path
 ) -> None:
     """Write the masks of ``frames`` (``(frame, instances)`` in frame order) as one
-    YouTube-VIS JSON file: the same bytes as ``json.dumps(to_dict(ann))`` of them all, with
-    memory that does not grow with the frames (``head``: the size, objects, times and
-    annotated frames).
+    YouTube-VIS JSON file, with memory that does not grow with the frames (``head``: the
+    size, objects, times and annotated frames).
 
     Each object's per-frame lists are spilled, as they come, to one file beside ``path``
     (:class:`~ecoseg.formats._spill.Spill`, removed after success or failure) and joined

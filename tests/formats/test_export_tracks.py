@@ -2,8 +2,8 @@
 object; cvat: one ``<track>`` per object) stream too: each object's pieces are spilled to one
 file beside the output as the store is read chunk by chunk, and joined at the end, so their
 memory does not grow with the video's length; their files are the bytes the whole-store
-writers (``ytvis.to_dict``, ``cvat.to_xml``) wrote, and the spill file is gone after success
-and failure.
+writers wrote (kept here as the reference: :func:`ytvis_dict`, :func:`cvat_tree`), and the
+spill file is gone after success and failure.
 
 Old code: ``export`` read every mask of the store into :class:`Annotations` before a ytvis or
 cvat file was written (CVAT also built its XML tree whole): 470 / 705 MB of peak RSS at
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -21,8 +22,10 @@ from formats_helpers import make_store
 from test_export_stream import export_peak, moving_store, rich_store
 
 from ecoseg.errors import FormatError
-from ecoseg.formats import cvat, export, host_tag, ytvis
+from ecoseg.formats import coco, cvat, export, host_tag, ytvis
+from ecoseg.formats._annotated import annotated_range
 from ecoseg.formats._annotation_model import Annotations, Instance, Track
+from ecoseg.formats._rle import decode_rle, rle_area
 from ecoseg.formats._spill import spill_path
 from ecoseg.formats._stores import read_store
 from ecoseg.store import MaskStore
@@ -40,11 +43,106 @@ def small_spill(monkeypatch):
 def old_bytes(fmt: str, ann: Annotations, path) -> bytes:
     """The file the whole-store writers wrote before these exports streamed."""
     if fmt == "ytvis":
-        path.write_text(json.dumps(ytvis.to_dict(ann), separators=(",", ":")) + "\n")
+        path.write_text(json.dumps(ytvis_dict(ann), separators=(",", ":")) + "\n")
     else:
         name = os.path.splitext(os.path.basename(ann.source))[0] or "ecoseg"
-        cvat.to_xml(ann, name=name).write(path, encoding="utf-8", xml_declaration=True)
+        cvat_tree(ann, name=name).write(path, encoding="utf-8", xml_declaration=True)
     return path.read_bytes()
+
+
+def ytvis_dict(ann: Annotations) -> dict:
+    """The YouTube-VIS JSON structure the whole-store writer built (``ytvis.to_dict``)."""
+    cats = coco.categories(ann)
+    classes = ann.class_of()
+    some = annotated_range(ann)
+    frames = some or range(ann.n_frames)
+    n = len(frames)
+    video = {
+        "id": 1,
+        "width": ann.width,
+        "height": ann.height,
+        "length": n,
+        "file_names": [coco.frame_name(t) for t in frames],
+    }
+    if some is not None:
+        video["frame_indices"] = list(frames)
+    if ann.times is not None:
+        video["timestamps_s"] = [float(ann.times[t]) for t in frames]
+    annotations = []
+    for oid, items in ann.by_track().items():
+        lists = {k: [None] * n for k in ("segmentations", "bboxes", "areas", "frame_scores")}
+        for inst in items:
+            x0, y0, x1, y1 = inst.bounds()
+            k = frames.index(inst.frame)
+            lists["segmentations"][k] = inst.rle
+            lists["bboxes"][k] = [x0, y0, x1 - x0, y1 - y0]
+            lists["areas"][k] = rle_area(inst.rle)
+            lists["frame_scores"][k] = inst.score
+        present = [s for s in lists["frame_scores"] if s is not None]
+        annotations.append(
+            {
+                "id": oid,
+                "video_id": 1,
+                "category_id": cats[classes[oid]],
+                "iscrowd": 0,
+                "width": ann.width,
+                "height": ann.height,
+                "length": n,
+                "segmentations": lists["segmentations"],
+                "bboxes": lists["bboxes"],
+                "areas": lists["areas"],
+                "score": sum(present) / len(present) if present else 0.0,
+                "frame_scores": lists["frame_scores"],
+            }
+        )
+    return {
+        "info": coco.info(ann),
+        "videos": [video],
+        "categories": [{"id": cid, "name": name} for name, cid in cats.items()],
+        "annotations": annotations,
+    }
+
+
+def cvat_tree(ann: Annotations, name: str) -> ET.ElementTree:
+    """The CVAT document the whole-store writer built in memory (``cvat.to_xml``)."""
+    root = cvat._document(ann, name)
+    frames = cvat._task_frames(ann)
+    classes = ann.class_of()
+    for oid, items in ann.by_track().items():
+        if not items:
+            continue
+        track = ET.SubElement(root, "track", {"id": str(oid), "label": classes[oid]})
+        track.set("source", "auto")
+        for k, inst in enumerate(items):
+            coded = cvat.mask_to_cvat(decode_rle(inst.rle, ann.height, ann.width, inst.where))
+            _cvat_shape(track, inst.frame, coded, outside=False, score=inst.score)
+            after = items[k + 1].frame if k + 1 < len(items) else None
+            nxt = inst.frame + frames.step  # the next task frame
+            if nxt in frames and after != nxt:
+                _cvat_shape(track, nxt, coded, outside=True, score=None)
+    ET.indent(root, space="  ")
+    return ET.ElementTree(root)
+
+
+def _cvat_shape(track: ET.Element, frame: int, coded, *, outside: bool, score) -> None:
+    runs, left, top, w, h = coded
+    el = ET.SubElement(track, "mask")
+    for key, value in (
+        ("frame", frame),
+        ("keyframe", 1),
+        ("outside", int(outside)),
+        ("occluded", 0),
+        ("rle", ", ".join(str(r) for r in runs)),
+        ("left", left),
+        ("top", top),
+        ("width", w),
+        ("height", h),
+        ("z_order", 0),
+    ):
+        el.set(key, str(value))
+    if score is not None:
+        attr = ET.SubElement(el, "attribute", {"name": "score"})
+        attr.text = repr(float(score))
 
 
 @pytest.mark.parametrize("fmt", TRACKS)
