@@ -68,23 +68,6 @@ def info(ann: Annotations) -> dict:
     }
 
 
-def to_dict(ann: Annotations) -> dict:
-    """The COCO JSON structure of annotations read from a store (an image for each frame it
-    annotates)."""
-    cats = categories(ann)
-    classes = ann.class_of()
-    return {
-        "info": info(ann),
-        "licenses": [],
-        "images": [image(ann, t) for t in annotated_range(ann) or range(ann.n_frames)],
-        "categories": category_list(cats),
-        "annotations": [
-            annotation(inst, k + 1, cats[classes[inst.track]])
-            for k, inst in enumerate(ann.instances)
-        ],
-    }
-
-
 def image(ann: Annotations, t: int) -> dict:
     """The ``images`` entry of frame ``t``."""
     entry = {
@@ -131,7 +114,7 @@ def write_frames(
     head: Annotations, frames: Iterable[tuple[int, list[Instance]]], path: Path
 ) -> None:
     """Write the masks of ``frames`` (``(frame, instances)`` in frame order) as one COCO JSON
-    file, piece by piece: the same bytes as ``json.dumps(to_dict(ann))`` of them all, with a
+    file, piece by piece: one document holding an image for each annotated frame, with a
     few hundred annotations in memory at a time (``head``: the size, objects, times and
     annotated frames).
     """
