@@ -5,12 +5,12 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from suite_helpers import child_env
 
 import ecoseg
 from ecoseg._lazy import attach, make_callable
@@ -20,9 +20,7 @@ HEAVY = ("torch", "napari", "dask", "av", "zarr", "pandas", "matplotlib")
 
 
 def _python(code: str) -> str:
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    )
+    env = child_env()
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from suite_helpers import child_env
 
 import ecoseg
 from ecoseg.batch import campaign_tables
@@ -100,14 +101,11 @@ def test_campaign_csv_is_utf8_in_any_locale(tmp_path):
     """write_tables wrote the CSV text in the locale's encoding: under a C (ASCII) locale a
     class 'Ōtaki wrasse' failed with a UnicodeEncodeError, and under cp1252 it would be other
     bytes than the video's own counts.csv (UTF-8)."""
-    import os
     import subprocess
     import sys
-    from pathlib import Path
 
     from ecoseg.measure.tables import csv_bytes
 
-    root = Path(__file__).resolve().parents[2]
     script = (
         "import locale, sys, pandas as pd\n"
         "from ecoseg.batch import write_tables\n"
@@ -115,8 +113,7 @@ def test_campaign_csv_is_utf8_in_any_locale(tmp_path):
         "write_tables({'counts': pd.DataFrame({'class': ['\\u014ctaki wrasse'], 'count': [2]})},"
         " sys.argv[1])\n"
     )
-    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
-    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])
+    env = child_env(LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
     run = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path)], env=env, capture_output=True, text=True
     )

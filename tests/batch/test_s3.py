@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from suite_helpers import child_env
 
 pytest.importorskip("s3fs")
 moto_server = pytest.importorskip("moto.server")
@@ -33,14 +34,12 @@ def s3():
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
+    env = child_env(
+        AWS_ACCESS_KEY_ID=KEY_ID,
+        AWS_SECRET_ACCESS_KEY=SECRET,
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ENDPOINT_URL=f"http://{host}:{port}",
+    )
     fs = s3fs.S3FileSystem(
         key=KEY_ID, secret=SECRET, endpoint_url=env["AWS_ENDPOINT_URL"], use_listings_cache=False
     )

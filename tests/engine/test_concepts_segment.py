@@ -4,7 +4,6 @@ cancel (reduced network with random weights: plumbing, not accuracy)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -13,6 +12,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("torch")
+
+from suite_helpers import child_env
 
 from ecoseg.errors import Cancelled, ConfigError, PromptError  # noqa: E402
 
@@ -121,7 +122,7 @@ def test_bad_inputs_fail_before_work(clip, tmp_path):
 
 
 def test_cli_flags(clip, tmp_path):
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    env = child_env()
     cmd = [
         sys.executable,
         "-m",

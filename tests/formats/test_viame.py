@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pytest
 from formats_helpers import SAMPLE_VIDEO, store_boxes
+from suite_helpers import child_env
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import (
@@ -131,11 +132,10 @@ def test_species_names_are_utf8_whatever_the_locale(tmp_path):
     """Files were read and written in the locale's encoding: under a C or Windows locale an
     export with "Ōtaki" in a species name stopped with a UnicodeEncodeError traceback, and a
     UTF-8 CSV from DIVE was "not a text file"."""
-    import os
     import subprocess
     import sys
 
-    from formats_helpers import ROOT, make_store
+    from formats_helpers import make_store
 
     lab = np.zeros((2, 4, 5), np.uint32)
     lab[:, 1:3, 1:4] = 3
@@ -148,8 +148,7 @@ def test_species_names_are_utf8_whatever_the_locale(tmp_path):
         "ann = read_annotations(out, 'viame', VideoInfo(5, 4, np.arange(2) * 0.04 + 1.5, {}))\n"
         "print(ascii(ann.class_of()))\n"
     )
-    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    env = child_env(LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     encoding, classes = run.stdout.split()[0], run.stdout.split("\n")[1]

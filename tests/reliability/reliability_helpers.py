@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from suite_helpers import child_env as suite_env
 
 import ecoseg
 
@@ -15,8 +16,7 @@ ROOT = Path(ecoseg.__file__).resolve().parent.parent
 
 
 def child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    env = suite_env()
     env.setdefault("SOURCE_DATE_EPOCH", "1700000000")
     return env
 

@@ -5,12 +5,12 @@ tests/conftest.py.)"""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 
 import numpy as np
+from suite_helpers import child_env
 
 from ecoseg.store import MaskStore
 
@@ -97,7 +97,7 @@ def kill_9_editing(path, edits, name: str, on_call: int = 1) -> None:
             str(path),
             json.dumps([e.to_dict() for e in edits]),
         ],
-        env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
+        env=child_env(),
         capture_output=True,
         text=True,
         timeout=300,

@@ -7,12 +7,12 @@ fixed bytes."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from suite_helpers import child_env
 
 import ecoseg
 from ecoseg.demo import species_model_path
@@ -71,9 +71,7 @@ def test_the_first_training_clip_gives_the_tracks_the_model_was_trained_on(tmp_p
     assert record[0]["store"] == f"synth seed {seed} tracks.zarr"
     # numpy's AVX-512 arctan2 rounds the reef's texture differently (a few pixels, other
     # tracks): the clip is made as the script makes it, on numpy's other code
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    )
+    env = child_env()
     code = (
         "import sys, ecoseg\n"
         "from ecoseg.species.classify import store_sha256\n"

@@ -4,12 +4,10 @@ a failure or a killed writer."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +19,8 @@ from store_helpers import (
     frames,
     times,
 )
+from suite_helpers import child_env
 
-import ecoseg
 from ecoseg.errors import StoreError
 from ecoseg.store import (
     ATTRS_KEY,
@@ -202,10 +200,7 @@ def test_resume_after_a_killed_process(tmp_path):
     script = tmp_path / "writer.py"
     script.write_text(CHILD)
     path = tmp_path / "killed.zarr"
-    env = dict(os.environ)
-    root = str(Path(ecoseg.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
-    child = subprocess.Popen([sys.executable, str(script), str(path)], env=env)
+    child = subprocess.Popen([sys.executable, str(script), str(path)], env=child_env())
     marker = 0
     try:
         deadline = time.monotonic() + 60

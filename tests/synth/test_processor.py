@@ -10,12 +10,12 @@ is rendered here both ways (the second with ``NPY_DISABLE_CPU_FEATURES``, as
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+from suite_helpers import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,9 +50,7 @@ def _render(path: Path, env: dict[str, str]) -> dict[str, np.ndarray]:
 
 
 def test_the_truth_is_the_same_and_the_frames_nearly_without_avx512(tmp_path):
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    )
+    env = child_env()
     here = _render(tmp_path / "here.npz", env)
     other = _render(tmp_path / "other.npz", _without_avx512(env))
     assert np.array_equal(here["labels"], other["labels"])
