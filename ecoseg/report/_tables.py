@@ -35,14 +35,22 @@ MAX_EMBED_BYTES = 24 * 1024 * 1024  # larger CSVs are linked, not embedded
 
 
 def table_downloads(tables, study, out: Path) -> list[dict[str, Any]]:
+    """One row of the tables section per table: embedded as its CSV bytes when they fit in
+    :data:`MAX_EMBED_BYTES`; else linked to the study's copy (``study.output/tables``) with
+    that file's size, or, with no copy, said to be too large. A table's CSV is formatted
+    only until it passes the cap: an hour's regions table is never formatted whole here.
+    """
     rows = []
     names = [t for t in TABLE_ORDER if t in tables] + sorted(
         t for t in tables if t not in TABLE_ORDER
     )
     for name in names:
         df = tables[name]
-        data = _CappedSink(MAX_EMBED_BYTES)  # a linked table's CSV is counted, not held
-        write_csv_bytes(df, data)
+        data = _CappedSink(MAX_EMBED_BYTES)
+        try:
+            write_csv_bytes(df, data)
+        except _OverCap:
+            data.parts.clear()
         units = (df.attrs or {}).get("units", {})
         columns = [{"name": c, "unit": units.get(c, "")} for c in df.columns]
         row = {
@@ -54,38 +62,43 @@ def table_downloads(tables, study, out: Path) -> list[dict[str, Any]]:
             "href": None,
             "file": f"{name}.csv",
         }
+        target = None if study is None else study.output / "tables" / f"{name}.csv"
         if data.size <= MAX_EMBED_BYTES:
             row["href"] = EmbeddedCSV(data.parts)
-        elif study is not None and (study.output / "tables" / f"{name}.csv").exists():
-            target = study.output / "tables" / f"{name}.csv"
+        elif target is not None and target.exists():
             row["href"] = Path(os.path.relpath(target, out.parent)).as_posix()
+            row["size"] = _bytes(target.stat().st_size)
             row["linked"] = True
+        else:
+            row["size"] = f"over {_bytes(MAX_EMBED_BYTES)}"
+            row["elsewhere"] = (
+                "see the study's tables folder" if study is not None else "ecoseg measure writes it"
+            )
         rows.append(row)
     return rows
 
 
+class _OverCap(Exception):
+    """Raised by :class:`_CappedSink` at the first write past its cap: stop formatting."""
+
+
 class _CappedSink(io.RawIOBase):
-    """A binary file that counts the bytes written into it and keeps them up to ``cap``."""
+    """A binary file that keeps the bytes written into it, up to ``cap``: a write past the cap
+    raises :class:`_OverCap` (``size`` is then more than ``cap``)."""
 
     def __init__(self, cap: int):
         super().__init__()
-        self.cap, self.size, self._parts = cap, 0, []
+        self.cap, self.size, self.parts = cap, 0, []
 
     def writable(self) -> bool:
         return True
 
     def write(self, data) -> int:
         self.size += len(data)
-        if self.size <= self.cap:
-            self._parts.append(bytes(data))
-        else:
-            self._parts.clear()
+        if self.size > self.cap:
+            raise _OverCap
+        self.parts.append(bytes(data))
         return len(data)
-
-    @property
-    def parts(self) -> list[bytes]:
-        """The bytes written, in the pieces they were written in (none over ``cap``)."""
-        return self._parts
 
 
 class EmbeddedCSV:
