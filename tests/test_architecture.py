@@ -1,9 +1,11 @@
 """The house rules, checked on the source: module size, one-way imports (counting imports
-inside functions), no private names across modules, and the layers of docs/architecture.md."""
+inside functions), no private names across modules, the layers of docs/architecture.md, and
+that page naming every module."""
 
 from __future__ import annotations
 
 import ast
+import re
 from functools import cache
 from pathlib import Path
 
@@ -63,6 +65,13 @@ def in_package(name: str, package: str) -> bool:
 # What a layer never imports (DESIGN.md's dependency rules; docs/architecture.md).
 SHELLS = (
     "ecoseg.cli",
+    "ecoseg._cli",
+    "ecoseg._segment_cli",
+    "ecoseg._species_cli",
+    "ecoseg._formats_cli",
+    "ecoseg._info_cli",
+    "ecoseg.demo",
+    "ecoseg.sample",
     "ecoseg.napari",
     "ecoseg.report",
     "ecoseg.batch",
@@ -71,6 +80,7 @@ SHELLS = (
 )
 NETWORKS = ("ecoseg.sam2", "ecoseg.sam3")
 HEAVY = ("torch", "napari", "dask", "distributed", "transformers")
+ANALYSIS = ("ecoseg.synth", "ecoseg.measure", "ecoseg.metrics", "ecoseg.formats", "ecoseg.species")
 FORBIDDEN = {
     "ecoseg.io": (*SHELLS, *NETWORKS, "ecoseg.engine", "ecoseg.measure", *HEAVY),
     "ecoseg.store": (*SHELLS, *NETWORKS, "ecoseg.engine", "ecoseg.measure", *HEAVY),
@@ -83,7 +93,8 @@ FORBIDDEN = {
     "ecoseg.metrics": (*SHELLS, *NETWORKS, "ecoseg.engine", *HEAVY),
     "ecoseg.formats": (*SHELLS, *NETWORKS, "ecoseg.engine", *HEAVY),
     "ecoseg.species": (*SHELLS, *NETWORKS, "ecoseg.engine", "torch", "transformers"),
-    "ecoseg.engine": SHELLS,
+    # layer 4 imports layers 0-2: the analysis packages read what it writes
+    "ecoseg.engine": (*SHELLS, *ANALYSIS),
     "ecoseg.report": ("ecoseg.study", "ecoseg.batch", "ecoseg.cli", "ecoseg.napari"),
     "ecoseg.batch": ("ecoseg.study", "ecoseg.report", "ecoseg.cli", "ecoseg.napari"),
     "ecoseg.study": ("ecoseg.cli", "ecoseg.napari"),
@@ -94,7 +105,7 @@ FORBIDDEN = {
 # What the two lowest layers of docs/architecture.md may import at all (of ecoseg): the helpers
 # `errors` only, the records the helpers (layer 0) and each other.
 HELPERS = ("errors", "_version", "_lazy", "_checks", "_hashing", "_paths", "_device", "_warn")
-RECORDS = ("provenance", "prompts", "_prompt_values")
+RECORDS = ("provenance", "prompts", "_prompt_concepts", "_prompt_values")
 MAY_IMPORT = {
     **{f"ecoseg.{m}": {"ecoseg.errors"} for m in HELPERS},
     **{f"ecoseg.{m}": {f"ecoseg.{n}" for n in (*HELPERS, *RECORDS)} for m in RECORDS},
@@ -116,6 +127,15 @@ def test_imports_run_one_way(package):
         for target in imports(name):
             for bad in FORBIDDEN[package]:
                 assert not in_package(target, bad), f"{name} imports {target}"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_nothing_imports_napari_and_only_main_imports_cli(name):
+    for target in imports(name):
+        if not in_package(name, "ecoseg.napari"):
+            assert not in_package(target, "ecoseg.napari"), f"{name} imports {target}"
+        if name != "ecoseg.__main__":
+            assert not in_package(target, "ecoseg.cli"), f"{name} imports {target}"
 
 
 @pytest.mark.parametrize("name", sorted(MAY_IMPORT))
@@ -213,3 +233,56 @@ def test_the_warning_rule_sees_a_direct_call(monkeypatch):
     source = "import warnings\n\ndef f():\n    warnings.warn('x', UserWarning, stacklevel=3)\n"
     monkeypatch.setitem(globals(), "tree", lambda name: ast.parse(source))
     assert warns_directly("ecoseg.anything") == [4]
+
+
+ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
+
+
+def _at(path: str) -> re.Pattern:
+    """``path`` (``store/commit.py``, ``engine/classical/``) as a whole path, ``ecoseg/`` or
+    nothing before it (``_segment_cli.py`` does not name ``cli.py``)."""
+    end = "" if path.endswith("/") else r"(?![\w/])"
+    return re.compile(r"(?<![\w/])(?:ecoseg/)?" + re.escape(path) + end)
+
+
+def named_in(doc: str, path: Path) -> bool:
+    """Whether ``doc`` names the module file ``path`` (relative to ``ecoseg/``): by its path
+    (``store/commit.py``), a package by its folder (``engine/classical/``), or a module by its
+    bare name in backticks (`` `hiera` ``) on a line that names its folder (``sam2/``), or
+    anywhere for a top-level module (`` `_checks` ``)."""
+    parts = path.with_suffix("").parts
+    folder = "/".join(parts[:-1])
+    if _at(path.as_posix()).search(doc):
+        return True
+    if parts[-1] == "__init__":
+        return not folder or bool(_at(folder + "/").search(doc))
+    stem = re.compile(f"`{re.escape(parts[-1])}`")
+    if not folder:
+        return bool(stem.search(doc))
+    return any(_at(folder + "/").search(line) and stem.search(line) for line in doc.splitlines())
+
+
+def test_every_module_is_placed_in_the_architecture_page():
+    """A new module gets its line in docs/architecture.md, so the map stays the house."""
+    doc = ARCHITECTURE.read_text(encoding="utf-8")
+    missing = [
+        p.relative_to(PACKAGE).as_posix()
+        for p in MODULES.values()
+        if not named_in(doc, p.relative_to(PACKAGE))
+    ]
+    assert not missing, f"docs/architecture.md does not name {missing}"
+
+
+def test_the_architecture_page_rule_sees_a_missing_module():
+    """The rule is not blind: what a page does not name, or names elsewhere, is missing."""
+    doc = "| the store | `store/maskstore.py`, `_checks` |\n| SAM 2 | `sam2/` (`hiera`) |\n"
+    assert named_in(doc, Path("store/maskstore.py"))
+    assert named_in(doc, Path("_checks.py"))
+    assert named_in(doc, Path("sam2/hiera.py"))
+    assert named_in(doc, Path("sam2/__init__.py"))
+    assert not named_in(doc, Path("store/commit.py"))
+    assert not named_in(doc, Path("maskstore.py"))  # only as store's
+    assert not named_in(doc, Path("sam3/hiera.py"))  # `hiera` is on sam2's line
+    assert not named_in(doc, Path("sam3/__init__.py"))
+    assert not named_in(doc, Path("checks.py"))  # `_checks` is another module
+    assert not named_in("`_segment_cli.py`", Path("cli.py"))
