@@ -35,6 +35,22 @@ def test_images_are_listed_in_natural_order_and_bad_sources_say_why(tmp_path):
         list_images(tmp_path / "empty")
 
 
+def test_a_folder_without_images_is_refused_in_the_folder_readers_words(tmp_path):
+    """A photo survey said "no images (.jpeg, ...)" where the folder reader said "folder has no
+    images (jpeg/...)": one refusal now (``ecoseg.io.folder.folder_images``)."""
+    from ecoseg.io.video import open_video
+
+    folder = tmp_path / "c.mp4"
+    folder.mkdir()
+    (folder / "video.mp4").write_bytes(b"")
+    with pytest.raises(VideoError) as survey:
+        list_images(folder)
+    with pytest.raises(VideoError) as reader:
+        open_video(folder)
+    assert str(survey.value) == str(reader.value)
+    assert "it holds a video" in str(survey.value)
+
+
 def test_inputs_are_checked_before_any_model_is_built(tmp_path):
     src = tmp_path / "quadrats"
     _write(src, "a.png", np.zeros((20, 30, 3), np.uint8))
