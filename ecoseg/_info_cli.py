@@ -98,7 +98,7 @@ def _print(path, found, unreadable, problems, args) -> None:
     checked = [what for what, on in (("chunks", args.verify), ("video", args.video)) if on]
     if problems:
         n = len(problems)
-        print(f"  verify       {n} problem{'s' if n != 1 else ''} ({' and '.join(checked)})")
+        print(f"  verify       {n} problem{'s' if n != 1 else ''} (checked: {' and '.join(checked)})")
         for p in problems:
             print(p.describe())
     else:
