@@ -150,7 +150,13 @@ def train_model(
     X, y, names, training, units, where = [], [], None, [], set(), []
     stores = _as_list(stores)
     for store, video in zip(stores, _videos(videos, len(stores), "--train-video")):
-        feats = track_features(store, video, samples=samples, progress=progress)
+        feats = track_features(
+            store,
+            video,
+            samples=samples,
+            progress=progress,
+            video_option="train_videos=... / --train-video",
+        )
         if names is not None and feats.names != names:
             raise ConfigError(
                 f"{feats.store}: its track features differ from the other training stores' "
@@ -370,7 +376,9 @@ def classify(
     model_hash = fitted.to_dict()["sha256"]
     named = []  # every store checked and named before any is written: all or nothing
     for store, video in zip(stores, store_videos):
-        feats = track_features(store, video, samples=samples, progress=progress)
+        feats = track_features(
+            store, video, samples=samples, progress=progress, video_option="videos=... / --video"
+        )
         fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
         if feats.units == "px":
             fitted.check_frame(*frame_size(store), str(feats.store))
