@@ -371,8 +371,6 @@ def classify(
             f": trained on track features of version {fitted.feature_version}, this ecoseg "
             f"computes version {FEATURE_VERSION}; re-train it with this ecoseg"
         )
-    if save_model is not None:
-        fitted.save(save_model, overwrite=overwrite)
     model_hash = fitted.to_dict()["sha256"]
     named = []  # every store checked and named before any is written: all or nothing
     for store, video in zip(stores, store_videos):
@@ -387,6 +385,8 @@ def classify(
         named.append(
             (store, feats, {int(i): (c, float(p)) for i, c, p in zip(feats.ids, names, probs)})
         )
+    if save_model is not None:  # once every store is named: a refused store saves nothing
+        fitted.save(save_model, overwrite=overwrite)
     frames, changed = [], []
     for store, feats, best in named:
         with open_for_edit(store) as s:

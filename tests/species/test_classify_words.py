@@ -167,3 +167,24 @@ def test_a_video_not_found_is_named_with_the_option_that_gives_it(tmp_path, caps
         f"{path}: the video it was made from (dive/video.mp4) is not found, at that path or "
         "beside the store; give it with videos=... / --video"
     ) in err
+
+
+def test_a_store_refused_after_training_leaves_no_model_file(tmp_path):
+    """The model was saved before the stores to classify were read: a store whose video was
+    not found left species.json behind, and the corrected command was refused with
+    "species.json: already exists"."""
+    from ecoseg.errors import VideoError
+
+    train = tmp_path / "train.zarr"
+    img = small_store(train)
+    named(train, {1: "red", 2: "blue", 3: "red", 4: "blue"})
+    path = tmp_path / "m.zarr"
+    small_store(path)
+    out = tmp_path / "species.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpeciesModelWarning)
+        with pytest.raises(VideoError, match="--video"):
+            classify(path, train=train, train_videos=[img], save_model=out)
+        assert not out.exists()
+        classify(path, train=train, train_videos=[img], videos=[img], save_model=out)
+    assert out.exists()
