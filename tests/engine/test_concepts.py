@@ -171,7 +171,11 @@ def test_cli_concepts_need_a_sam3_model_and_no_video_options(tmp_path, capsys):
         check_concept_run("sam2.1-tiny")
     assert capsys.readouterr().err == f"ecoseg: error: {refused.value}\n"
     assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--auto"]) == 2
-    assert "does not combine with --auto" in capsys.readouterr().err
+    assert "a photo survey (--concepts on images) takes no --auto" in capsys.readouterr().err
+    # it said "--concepts does not combine with --fast", which concept tracking on a video does
+    assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--fast"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"ecoseg: error: {image}: a photo survey (--concepts on images) takes no --fast\n"
     assert not (tmp_path / "s.zarr").exists()
 
 
