@@ -26,7 +26,7 @@ def test_images_are_listed_in_natural_order_and_bad_sources_say_why(tmp_path):
     for name in ("q10.png", "q2.png", "notes.txt", "q1.jpg"):
         (tmp_path / name).write_bytes(b"")
     assert [p.name for p in list_images(tmp_path)] == ["q1.jpg", "q2.png", "q10.png"]
-    with pytest.raises(VideoError, match="no such image"):
+    with pytest.raises(VideoError, match="no such file or directory"):
         list_images(tmp_path / "missing")
     with pytest.raises(VideoError, match="not an image"):
         list_images(tmp_path / "notes.txt")
