@@ -152,7 +152,7 @@ def build(
                 ) from None
             raise CheckpointError(
                 f"{exc}; SAM 3 weights: `ecoseg weights download sam3` (gated: accept the SAM "
-                "licence on https://huggingface.co/facebook/sam3 first), then leave out "
+                "License on https://huggingface.co/facebook/sam3 first), then leave out "
                 "--checkpoint (checkpoint=None), or give Meta's sam3.pt or the hub's "
                 "model.safetensors"
             ) from None
