@@ -168,7 +168,7 @@ def test_memory_outputs_and_url_inputs_keep_credentials_out(clips, serial, clien
     summary = batch(videos, out, scheduler=client, retries=0, progress=True)
     assert summary["status"].tolist() == ["done", "failed", "done"]
     assert summary["video"].iloc[0] == "memory://inputs/north.mp4"
-    assert summary["error"].iloc[1] == "memory://inputs/missing.mp4: video not found"
+    assert summary["error"].iloc[1] == "memory://inputs/missing.mp4: no such file or directory"
     assert_same_store(store_location(out, "north"), serial["north"])
     assert_same_store(store_location(out, "south"), serial["south"])
     store = MaskStore.open(store_location(out, "north"))
