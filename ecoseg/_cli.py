@@ -62,7 +62,12 @@ class OneLineParser(argparse.ArgumentParser):
         ``ecoseg --help``)."""
         known, extra = super().parse_known_args(args, namespace)
         if extra and " " in self.prog:
-            self.error(f"unrecognized arguments: {' '.join(extra)}")
+            # the top parser's own options go before the command
+            sub = self.prog.split(" ", 1)[1]
+            hint = f"; --debug goes before the command: `ecoseg --debug {sub} ...`" * (
+                "--debug" in extra
+            )
+            self.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
         return known, extra
 
     def error(self, message: str):

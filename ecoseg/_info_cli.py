@@ -97,8 +97,8 @@ def _print(path, found, unreadable, problems, args) -> None:
         return
     checked = [what for what, on in (("chunks", args.verify), ("video", args.video)) if on]
     if problems:
-        n = len(problems)
-        print(f"  verify       {n} problem{'s' if n != 1 else ''} ({' and '.join(checked)})")
+        n, what = len(problems), " and ".join(checked)
+        print(f"  verify       {n} problem{'s' if n != 1 else ''} (checked: {what})")
         for p in problems:
             print(p.describe())
     else:

@@ -217,7 +217,10 @@ def _run_concepts(args, options) -> int:
         if on
     ]
     if used:
-        raise ConfigError(f"--concepts does not combine with {', '.join(used)}")
+        # (concept tracking on a video takes --prompts, --resume, --fast and --params)
+        raise ConfigError(
+            f"{args.video}: a photo survey (--concepts on images) takes no {', '.join(used)}"
+        )
     if args.fps is not None:
         raise ConfigError(
             f"{args.video}: --fps does not apply to a photo survey (--concepts on images): its "

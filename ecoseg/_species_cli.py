@@ -95,7 +95,16 @@ def _run_edit(args) -> int:
     done = len(edit_log(args.store)) - before
     if done:
         print(f"completed {done} edit(s) an interrupted command left pending")
-    for entry in apply_edits(args.store, edits) if edits else []:  # all checked first
+    applied = apply_edits(args.store, edits) if edits else []  # all checked first
+    log = {e.get("n"): e for e in edit_log(args.store)} if applied else {}
+    for entry in applied:
+        if entry["kind"] == "undo":  # its own ids are empty: say which edit it took back
+            undone = log.get(entry.get("undoes"), {})
+            print(
+                f"edit {entry['n']}: undo of edit {entry.get('undoes')} "
+                f"({undone.get('kind')} {undone.get('ids', [])})"
+            )
+            continue
         extra = f" -> new id {entry['new_id']}" if entry.get("new_id") else ""
         print(f"edit {entry['n']}: {entry['kind']} {entry.get('ids', [])}{extra}")
     if args.log:

@@ -112,6 +112,29 @@ def test_debug_shows_traceback(tmp_path):
     assert "Traceback" in proc.stderr
 
 
+def test_debug_after_the_command_says_where_it_goes(tmp_path, capsys):
+    """``ecoseg segment ... --debug`` said only "unrecognized arguments: --debug"."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["segment", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "o.zarr"), "--debug"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--debug goes before the command: `ecoseg --debug segment ...`" in err
+
+
+def test_the_sam2_engine_without_prompts_names_every_way_to_give_them(tmp_path, capsys):
+    """It said "needs prompts (--prompts FILE.json)", leaving out --prompts-from and --auto."""
+    import ecoseg
+
+    clip = ecoseg.synth(tmp_path / "clip", frames=3, size=(64, 48), seed=1)
+    out = tmp_path / "m.zarr"
+    assert main(["segment", str(clip.video), "-o", str(out), "--engine", "sam2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--prompts FILE.json, or --prompts-from FILE --format F) or --auto" in err
+    assert not out.exists()
+
+
 def test_synth_then_read_back(tmp_path):
     out = tmp_path / "clip"
     proc = run("synth", "-o", str(out), "--frames", "6", "--size", "96x64", "--seed", "3")

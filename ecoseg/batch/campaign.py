@@ -153,7 +153,9 @@ def batch(
     names = _check_names(videos)
     for video in videos:
         if not is_url(video) and not Path(local_path(video)).exists():
-            raise VideoError(f"{video}: video file not found")
+            from ecoseg.io._common import missing_video  # (the io package imports PyAV)
+
+            raise VideoError(missing_video(video))
     check_count(chunk_frames, "chunk_frames")
     if fps is not None:
         fps = _check_folder_rate(fps, videos)

@@ -200,7 +200,9 @@ def _fetch(url: str, local: Path) -> None:
         with fsspec.open(url, "rb") as src, open(local, "wb") as dst:
             shutil.copyfileobj(src, dst, 2**22)
     except FileNotFoundError:
-        raise VideoError(f"{redact_url(url)}: video not found") from None
+        from ecoseg.io._common import missing_video  # (the io package imports PyAV)
+
+        raise VideoError(missing_video(redact_url(url))) from None
     except (OSError, ValueError, ImportError) as exc:
         raise VideoError(f"{redact_url(url)}: cannot fetch the video ({exc})") from None
 

@@ -37,16 +37,14 @@ def list_images(source: str | os.PathLike) -> list[Path]:
     VideoError
         ``source`` is missing, not an image, or a folder without images.
     """
-    from ecoseg.io.folder import IMAGE_SUFFIXES, image_names
+    from ecoseg.io._common import missing_video
+    from ecoseg.io.folder import IMAGE_SUFFIXES, folder_images
 
     path = Path(source)
     if path.is_dir():
-        files = [path / name for name in image_names(path)]  # as the folder reader lists it
-        if not files:
-            raise VideoError(f"{path}: no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-        return files
+        return [path / name for name in folder_images(path)]  # as the folder reader lists it
     if not path.is_file():
-        raise VideoError(f"{path}: no such image or folder")
+        raise VideoError(missing_video(path))
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         raise VideoError(f"{path}: not an image ({', '.join(sorted(IMAGE_SUFFIXES))})")
     return [path]

@@ -188,7 +188,10 @@ def segment(
     check_image_size(image_size, engine)
     check_device(device, engine)
     if engine == "sam2" and prompts is None and not auto:
-        raise ConfigError("the sam2 engine needs prompts (--prompts FILE.json)")
+        raise ConfigError(
+            "the sam2 engine needs prompts (--prompts FILE.json, or --prompts-from FILE "
+            "--format F) or --auto (prompts=, auto=True)"
+        )
     if not backward and (engine != "sam2" or auto):
         raise ConfigError(
             "backward=False (--forward-only) applies to the sam2 engine with prompts, "

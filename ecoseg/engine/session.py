@@ -48,6 +48,7 @@ prompted_frames
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -85,7 +86,14 @@ class ForgottenEditsWarning(UserWarning):
 
 
 def _check_prompts(prompts, width: int, height: int, n: int):
-    """``prompts`` checked against the video (boxes cut to the frame, see Prompts.validate)."""
+    """``prompts`` checked against the video (boxes cut to the frame, see Prompts.validate);
+    a prompt file's path or its JSON as a dict is read first, as ``ecoseg.segment`` reads it."""
+    from ecoseg.prompts import Prompts, load_prompts
+
+    if isinstance(prompts, dict):
+        prompts = Prompts.from_dict(prompts)
+    elif isinstance(prompts, str | os.PathLike):
+        prompts = load_prompts(prompts)
     if prompts is None or len(prompts.objects) == 0:
         raise PromptError("propagation needs prompts for at least one object")
     if hasattr(prompts, "validate"):
@@ -612,8 +620,9 @@ def propagate(
         The network (e.g. from :func:`ecoseg.sam2.build`); put in eval mode.
     video : VideoReader or sequence of ndarray
         An :func:`ecoseg.open_video` reader, or (H, W, 3) uint8 RGB frames.
-    prompts : Prompts
-        Clicks, boxes and masks per object and frame, in video pixels.
+    prompts : Prompts, dict or path
+        Clicks, boxes and masks per object and frame, in video pixels (a prompt file, or its
+        JSON as a dict, as :func:`ecoseg.segment` takes them).
     reverse : bool
         Track backwards from the earliest prompted frame to frame 0.
     device : str or torch.device, optional

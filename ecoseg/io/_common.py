@@ -9,12 +9,25 @@ from pathlib import Path
 from ecoseg._checks import check_path_arg
 from ecoseg.errors import VideoError
 
-__all__ = ["DEFAULT_FPS", "check_fps", "check_path", "describe_error"]
+__all__ = ["DEFAULT_FPS", "check_fps", "check_path", "describe_error", "missing_video"]
 
 #: Frames per second assumed where the source gives no time: an image folder opened without
 #: ``fps`` (frame ``i`` at ``i / DEFAULT_FPS`` s), and a video stream with neither
 #: timestamps nor a declared rate. The one place this number lives.
 DEFAULT_FPS = 30.0
+
+
+def missing_video(path: object) -> str:
+    """The one wording of a video file or image folder that is not there, for ``segment``,
+    ``batch``, a study file and a photo survey alike (they said "video file not found",
+    "no such image or folder" and "no such file or directory").
+
+    Examples
+    --------
+    >>> missing_video("dive.mp4")
+    'dive.mp4: no such file or directory'
+    """
+    return f"{path}: no such file or directory"
 
 
 def check_fps(fps: object, where: object = "") -> float:
@@ -75,7 +88,7 @@ def check_path(path) -> Path:
         raise VideoError(f"{text!r}: an empty path is not a video or image folder")
     p = Path(text).expanduser()
     if not p.exists():
-        raise VideoError(f"{p}: no such file or directory")
+        raise VideoError(missing_video(p))
     if p.is_file():
         if not os.access(p, os.R_OK):
             raise VideoError(f"{p}: cannot read file (permission denied)")

@@ -20,8 +20,10 @@ __all__ = [
     "DEFAULT_FPS",
     "IMAGE_SUFFIXES",
     "ImageFolderReader",
+    "VIDEO_SUFFIXES",
     "exif_change",
     "exif_upright",
+    "folder_images",
     "image_names",
     "images_sha256",
     "legacy_survey_sha256",
@@ -31,6 +33,11 @@ __all__ = [
 
 #: File name endings read as images when a folder is opened (compared case-insensitively).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+#: File name endings of video files (compared case-insensitively): a folder of images that
+#: holds none but holds one of these names it (``ecoseg synth -o clip.mp4`` makes a folder).
+VIDEO_SUFFIXES = frozenset(
+    {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".mts", ".wmv", ".mj2"}
+)
 
 
 def natural_key(name: str) -> tuple:
@@ -111,6 +118,50 @@ def image_names(folder: str | os.PathLike) -> list[str]:
         ),
         key=natural_key,
     )
+
+
+def folder_images(folder: str | os.PathLike) -> list[str]:
+    """:func:`image_names` of ``folder``, refusing a folder without images in one line.
+
+    The one refusal of an image folder with no images, for the folder reader and the photo
+    survey alike. Where the folder holds video files the message names them: a folder such as
+    ``ecoseg synth -o clip.mp4`` makes (``clip.mp4/video.mp4``) is then given by its video.
+
+    Raises
+    ------
+    VideoError
+        ``folder`` holds no image file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()) / "clip.mp4"
+    >>> d.mkdir()
+    >>> _ = (d / "video.mp4").write_bytes(b"")
+    >>> try:
+    ...     folder_images(d)
+    ... except VideoError as e:
+    ...     print(str(e).replace(str(d), "clip.mp4"))
+    clip.mp4: folder has no images (jpeg/jpg/png/tif/tiff); it holds a video: clip.mp4/video.mp4
+    """
+    names = image_names(folder)
+    if names:
+        return names
+    kinds = "/".join(sorted(s.lstrip(".") for s in IMAGE_SUFFIXES))
+    videos = sorted(
+        (
+            e.name
+            for e in os.scandir(folder)
+            if e.is_file() and os.path.splitext(e.name)[1].lower() in VIDEO_SUFFIXES
+        ),
+        key=natural_key,
+    )
+    held = ""
+    if videos:
+        shown = ", ".join(os.path.join(str(folder), v) for v in videos[:3])
+        more = f" and {len(videos) - 3} more" if len(videos) > 3 else ""
+        held = f"; it holds {'a video' if len(videos) == 1 else 'videos'}: {shown}{more}"
+    raise VideoError(f"{folder}: folder has no images ({kinds}){held}")
 
 
 def images_sha256(files: Sequence[str | os.PathLike]) -> str:
@@ -343,10 +394,7 @@ class ImageFolderReader(VideoReader):
     def __init__(self, path, *, size=None, crop=None, fps: float | None = None) -> None:
         p = str(check_path(path))
         fps = DEFAULT_FPS if fps is None else check_fps(fps, p)
-        names = image_names(p)
-        if not names:
-            kinds = "/".join(sorted(s.lstrip(".") for s in IMAGE_SUFFIXES))
-            raise VideoError(f"{p}: folder has no images ({kinds})")
+        names = folder_images(p)
         gap = missing_frame(names)
         if gap is not None:
             raise VideoError(

@@ -142,7 +142,13 @@ def evaluate(
         else:
             if isinstance(truth, str | Path) and Path(truth).is_dir():
                 if not (Path(truth) / "zarr.json").exists():  # say that PNGs are accepted too
-                    raise StoreError(f"{truth}: is neither a mask store nor a folder of PNG masks")
+                    from ecoseg.store import Location
+
+                    held = Location(truth).stores_inside()  # `ecoseg synth -o clip`'s folder
+                    inside = f"; it holds a store: {', '.join(map(str, held))}" if held else ""
+                    raise StoreError(
+                        f"{truth}: is neither a mask store nor a folder of PNG masks{inside}"
+                    )
             with opened_store(truth) as truth_store:
                 check_finished(truth_store)
                 result = _evaluate(pred_store, truth_store, *settings, frames)

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ecoseg._paths import find_video
 from ecoseg.errors import StoreError
+from ecoseg.io.folder import VIDEO_SUFFIXES
 from ecoseg.provenance import ObjectRecord, Provenance
 
 __all__ = [
@@ -45,10 +46,6 @@ __all__ = [
 
 #: Key of the ecoseg entry in every layer's ``metadata``.
 META_KEY = "ecoseg"
-#: File suffixes the reader opens as video (image folders are left to napari's own reader).
-VIDEO_SUFFIXES = frozenset(
-    {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".mts", ".wmv", ".mj2"}
-)
 #: Mask stores up to this size are read into memory (so they can be painted); larger stay lazy.
 EDITABLE_BYTES = 2**30
 

@@ -127,7 +127,7 @@ def build(
         if not cached.is_file():
             raise CheckpointError(
                 f"no weights for {cfg.name} in the cache ({cached}); download them with "
-                f"`ecoseg weights download {cfg.name}` (gated: accept the SAM licence on "
+                f"`ecoseg weights download {cfg.name}` (gated: accept the SAM License on "
                 f"https://huggingface.co/{cfg.hub_repo} first) or pass a checkpoint file with "
                 f"--checkpoint PATH (checkpoint=PATH in Python)"
             )
@@ -152,7 +152,7 @@ def build(
                 ) from None
             raise CheckpointError(
                 f"{exc}; SAM 3 weights: `ecoseg weights download sam3` (gated: accept the SAM "
-                "licence on https://huggingface.co/facebook/sam3 first), then leave out "
+                "License on https://huggingface.co/facebook/sam3 first), then leave out "
                 "--checkpoint (checkpoint=None), or give Meta's sam3.pt or the hub's "
                 "model.safetensors"
             ) from None

@@ -150,7 +150,13 @@ def train_model(
     X, y, names, training, units, where = [], [], None, [], set(), []
     stores = _as_list(stores)
     for store, video in zip(stores, _videos(videos, len(stores), "--train-video")):
-        feats = track_features(store, video, samples=samples, progress=progress)
+        feats = track_features(
+            store,
+            video,
+            samples=samples,
+            progress=progress,
+            video_option="train_videos=... / --train-video",
+        )
         if names is not None and feats.names != names:
             raise ConfigError(
                 f"{feats.store}: its track features differ from the other training stores' "
@@ -365,12 +371,12 @@ def classify(
             f": trained on track features of version {fitted.feature_version}, this ecoseg "
             f"computes version {FEATURE_VERSION}; re-train it with this ecoseg"
         )
-    if save_model is not None:
-        fitted.save(save_model, overwrite=overwrite)
     model_hash = fitted.to_dict()["sha256"]
     named = []  # every store checked and named before any is written: all or nothing
     for store, video in zip(stores, store_videos):
-        feats = track_features(store, video, samples=samples, progress=progress)
+        feats = track_features(
+            store, video, samples=samples, progress=progress, video_option="videos=... / --video"
+        )
         fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
         if feats.units == "px":
             fitted.check_frame(*frame_size(store), str(feats.store))
@@ -379,6 +385,8 @@ def classify(
         named.append(
             (store, feats, {int(i): (c, float(p)) for i, c, p in zip(feats.ids, names, probs)})
         )
+    if save_model is not None:  # once every store is named: a refused store saves nothing
+        fitted.save(save_model, overwrite=overwrite)
     frames, changed = [], []
     for store, feats, best in named:
         with open_for_edit(store) as s:

@@ -352,6 +352,7 @@ def track_features(
     samples: int = 8,
     regions: pd.DataFrame | None = None,
     progress: bool = False,
+    video_option: str = "video=... / --video",
 ) -> TrackFeatures:
     """Features of every track in a store.
 
@@ -368,6 +369,9 @@ def track_features(
         The store's regions table, if already measured.
     progress : bool
         Show a progress bar.
+    video_option : str
+        How the caller's user gives the video, named when it is not found (``train_model``:
+        ``train_videos=... / --train-video``).
 
     Returns
     -------
@@ -402,14 +406,16 @@ def track_features(
     samples = check_samples(samples)
     with opened_store(store) as opened:  # a path: opened and closed here
         check_finished(opened)  # no features (nor classes) from half an edit
-        feats = _track_features(opened, video, samples, regions, progress)
+        feats = _track_features(opened, video, samples, regions, progress, video_option)
         note = incomplete_note(opened, "the track features")
     if note is not None:  # features of part of a video: made, and said so
         warn(note, IncompleteStoreWarning)
     return feats
 
 
-def _track_features(store, video, samples: int, regions, progress: bool) -> TrackFeatures:
+def _track_features(
+    store, video, samples: int, regions, progress: bool, video_option: str
+) -> TrackFeatures:
     from ecoseg.measure.regions import regions as region_rows
     from ecoseg.measure.tracks import track_table
 
@@ -437,9 +443,14 @@ def _track_features(store, video, samples: int, regions, progress: bool) -> Trac
     frames = np.array(sorted(wanted), np.int64)
     source = resolve_video(store, video)
     if source is None:
-        raise VideoError(
-            f"{store.path}: the video it was made from is not found (pass video=... / --video)"
+        recorded = (store.provenance.get("video") or {}).get("path")
+        where = (
+            f"the video it was made from ({recorded}) is not found, at that path or beside the "
+            "store"
+            if recorded
+            else "the store records no video"
         )
+        raise VideoError(f"{store.path}: {where}; give it with {video_option}")
     frames_of, closer = _frame_source(source, store)
     colour = {int(i): [] for i in ids}
     from tqdm.auto import tqdm

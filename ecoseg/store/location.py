@@ -86,6 +86,25 @@ class Location:
                 f"{self.text}: cannot be reached ({type(exc).__name__}: {short_error(exc)})"
             ) from None
 
+    def stores_inside(self) -> list[Path]:
+        """The zarr stores directly inside a local folder that is not one itself (the folder
+        ``ecoseg synth -o clip`` writes holds ``clip/truth.zarr``): named when it is refused.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> (d / "truth.zarr").mkdir()
+        >>> _ = (d / "truth.zarr" / "zarr.json").write_text("{}")
+        >>> [p.name for p in Location(d).stores_inside()]
+        ['truth.zarr']
+        """
+        if self.local is None or self.is_zip or not self.local.is_dir():
+            return []
+        return sorted(
+            p for p in self.local.iterdir() if not p.name.startswith(".") and Location(p).is_zarr()
+        )
+
     def is_zarr(self) -> bool:
         """Whether the existing thing here looks like a zarr store (so replacing it is safe)."""
         if self.is_zip:

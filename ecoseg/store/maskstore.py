@@ -292,7 +292,9 @@ class MaskStore(ReadingMixin, WritingMixin):
         except Exception as exc:  # zarr raises many kinds for "not a group"
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
-            raise StoreError(f"{loc}: not a zarr store ({short_error(exc)})") from None
+            held = loc.stores_inside()  # e.g. the folder `ecoseg synth -o clip` writes
+            inside = f"; it holds a store: {', '.join(map(str, held))}" if held else ""
+            raise StoreError(f"{loc}: not a zarr store ({short_error(exc)}){inside}") from None
         try:
             meta = validate_group(group, loc)
         except StoreError:

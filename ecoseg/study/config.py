@@ -17,6 +17,7 @@ from typing import Any
 from ecoseg._cli import one_line
 from ecoseg._paths import check_checkpoint, check_file, folder_key, plain_name, read_file_text
 from ecoseg.errors import CalibrationError, ConfigError, EcosegError
+from ecoseg.io._common import missing_video
 from ecoseg.provenance import class_key, one_spelling
 from ecoseg.study.records import Study, VideoSpec
 
@@ -303,7 +304,7 @@ def _parse_video(
     _check_keys(entry, VIDEO_KEYS, where, f"{label}: ", lines)
     video_path = _resolve(folder, source)
     if not video_path.exists():
-        raise ConfigError(f"{at('path')} {source}: video file not found")
+        raise ConfigError(f"{at('path')} {missing_video(source)}")
 
     merged = {k: defaults[k] for k in SETTING_KEYS if k in defaults}
     merged.update({k: entry[k] for k in SETTING_KEYS if k in entry})

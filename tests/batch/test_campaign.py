@@ -168,7 +168,7 @@ def test_memory_outputs_and_url_inputs_keep_credentials_out(clips, serial, clien
     summary = batch(videos, out, scheduler=client, retries=0, progress=True)
     assert summary["status"].tolist() == ["done", "failed", "done"]
     assert summary["video"].iloc[0] == "memory://inputs/north.mp4"
-    assert summary["error"].iloc[1] == "memory://inputs/missing.mp4: video not found"
+    assert summary["error"].iloc[1] == "memory://inputs/missing.mp4: no such file or directory"
     assert_same_store(store_location(out, "north"), serial["north"])
     assert_same_store(store_location(out, "south"), serial["south"])
     store = MaskStore.open(store_location(out, "north"))
@@ -231,7 +231,7 @@ def test_duplicate_names_and_missing_videos_fail_before_any_work(clips, tmp_path
     shutil.copy(folder / "north.mp4", other / "north.mp4")
     with pytest.raises(ConfigError, match="same store north.zarr"):
         batch([folder / "north.mp4", other / "north.mp4"], tmp_path / "out", progress=False)
-    with pytest.raises(VideoError, match="nowhere.mp4: video file not found"):
+    with pytest.raises(VideoError, match="nowhere.mp4: no such file or directory"):
         batch([folder / "north.mp4", tmp_path / "nowhere.mp4"], tmp_path / "out", progress=False)
     with pytest.raises(ConfigError, match="no videos"):
         batch([], tmp_path / "out", progress=False)
@@ -250,7 +250,7 @@ def run_cli(capsys, *args):
 @pytest.mark.parametrize(
     "args, culprit",
     [
-        (["nowhere.mp4"], "nowhere.mp4: video file not found"),
+        (["nowhere.mp4"], "nowhere.mp4: no such file or directory"),
         (["north.mp4", "--workers", "0"], "workers must be a positive whole number, got 0"),
         (["north.mp4", "--params", "{bad"], "--params: not valid JSON"),
         (["north.mp4", "--params", '{"nope": 1}'], "nope"),
@@ -493,7 +493,7 @@ def test_video_names_may_contain_spaces(tmp_path):
     from ecoseg.batch import batch
 
     # the name passes; the (missing) file is the next thing checked
-    with pytest.raises(VideoError, match="site 1 dive.mp4: video file not found"):
+    with pytest.raises(VideoError, match="site 1 dive.mp4: no such file or directory"):
         batch([tmp_path / "site 1 dive.mp4"], tmp_path / "out", progress=False)
     with pytest.raises(ConfigError, match="cannot name a store after it"):
         batch([tmp_path / " lead.mp4"], tmp_path / "out", progress=False)
@@ -503,7 +503,7 @@ def test_video_names_in_any_script_and_names_sharing_a_store_folder(tmp_path):
     from ecoseg.batch import batch
 
     # a French file name passes (NFC, as typed or as macOS lists it); the missing file is next
-    with pytest.raises(VideoError, match="cif.mp4: video file not found"):
+    with pytest.raises(VideoError, match="cif.mp4: no such file or directory"):
         batch([tmp_path / "Re\u0301cif.mp4"], tmp_path / "out", progress=False)
     # one folder on macOS and Windows: the second video would resume or skip the first's store
     for pair in (["North.mp4", "north.mp4"], ["Récif.mp4", "Re\u0301cif.mp4"]):

@@ -26,13 +26,29 @@ def test_images_are_listed_in_natural_order_and_bad_sources_say_why(tmp_path):
     for name in ("q10.png", "q2.png", "notes.txt", "q1.jpg"):
         (tmp_path / name).write_bytes(b"")
     assert [p.name for p in list_images(tmp_path)] == ["q1.jpg", "q2.png", "q10.png"]
-    with pytest.raises(VideoError, match="no such image"):
+    with pytest.raises(VideoError, match="no such file or directory"):
         list_images(tmp_path / "missing")
     with pytest.raises(VideoError, match="not an image"):
         list_images(tmp_path / "notes.txt")
     (tmp_path / "empty").mkdir()
     with pytest.raises(VideoError, match="no images"):
         list_images(tmp_path / "empty")
+
+
+def test_a_folder_without_images_is_refused_in_the_folder_readers_words(tmp_path):
+    """A photo survey said "no images (.jpeg, ...)" where the folder reader said "folder has no
+    images (jpeg/...)": one refusal now (``ecoseg.io.folder.folder_images``)."""
+    from ecoseg.io.video import open_video
+
+    folder = tmp_path / "c.mp4"
+    folder.mkdir()
+    (folder / "video.mp4").write_bytes(b"")
+    with pytest.raises(VideoError) as survey:
+        list_images(folder)
+    with pytest.raises(VideoError) as reader:
+        open_video(folder)
+    assert str(survey.value) == str(reader.value)
+    assert "it holds a video" in str(survey.value)
 
 
 def test_inputs_are_checked_before_any_model_is_built(tmp_path):
@@ -155,7 +171,11 @@ def test_cli_concepts_need_a_sam3_model_and_no_video_options(tmp_path, capsys):
         check_concept_run("sam2.1-tiny")
     assert capsys.readouterr().err == f"ecoseg: error: {refused.value}\n"
     assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--auto"]) == 2
-    assert "does not combine with --auto" in capsys.readouterr().err
+    assert "a photo survey (--concepts on images) takes no --auto" in capsys.readouterr().err
+    # it said "--concepts does not combine with --fast", which concept tracking on a video does
+    assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--fast"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"ecoseg: error: {image}: a photo survey (--concepts on images) takes no --fast\n"
     assert not (tmp_path / "s.zarr").exists()
 
 

@@ -8,6 +8,7 @@ re-propagated from an earlier frame, against the official predictor).
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from pathlib import Path
@@ -78,6 +79,21 @@ def test_session_equals_propagate(model, clip):
     assert list(got) == list(ref)
     for t in ref:
         assert np.array_equal(got[t].logits, ref[t].logits), t
+
+
+def test_propagate_takes_a_prompt_file_or_its_json_as_segment_does(model, clip, tmp_path):
+    """``ecoseg.engine.propagate(model, video, prompts)`` with the README's prompt JSON as a
+    dict was an AttributeError ('dict' object has no attribute 'objects')."""
+    data = {"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[25, 30]]}]}]}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(data))
+    ref = by_frame(propagate(model, clip, Prompts.from_dict(data)))
+    for given in (data, path, str(path)):
+        got = by_frame(propagate(model, clip, given))
+        assert list(got) == list(ref)
+        assert all(np.array_equal(got[t].logits, ref[t].logits) for t in ref)
+    with pytest.raises(PromptError, match="p2.json"):
+        list(propagate(model, clip, tmp_path / "p2.json"))
 
 
 def test_add_object_mid_video_keeps_other_outputs(model, clip):

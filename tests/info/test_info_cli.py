@@ -30,16 +30,18 @@ def test_verify_a_good_store_exits_0(capsys, truth, clip):
     assert "is the store's video" in out
 
 
-def test_verify_lists_every_problem_and_exits_1(capsys, truth):
+def test_verify_lists_every_problem_and_exits_1(capsys, truth, clip):
     labels_chunk(truth, 1).unlink()
     garble(labels_chunk(truth, 2))
-    code, out, _ = run(capsys, truth, "--verify")
+    code, out, _ = run(capsys, truth, "--verify", "--video", clip.video)
     assert code == 1
     problems = [line for line in out.splitlines() if line.startswith(f"{truth}: ")]
     assert len(problems) == 2
     assert "labels frames 4..7 missing" in problems[0]
     assert "labels frames 8..11 damaged" in problems[1]
-    assert "2 problems" in out
+    # what was checked, not where the problems are: the video is the store's (it read
+    # "2 problems (chunks and video)", as if the video were one of them)
+    assert "  verify       2 problems (checked: chunks and video)\n" in out
 
 
 def test_wrong_video_exits_1(capsys, truth, other_clip):

@@ -15,6 +15,7 @@ from video_helpers import (
 )
 
 from ecoseg.errors import VideoError
+from ecoseg.io.folder import folder_images
 from ecoseg.io.video import (
     ImageFolderReader,
     natural_key,
@@ -101,6 +102,8 @@ def test_folder_errors(tmp_path):
         open_video(empty)
     assert "no images" in one_line_naming(info, "empty")
 
+    assert "holds" not in str(info.value)  # no video in it: nothing more to say
+
     mixed = write_folder(tmp_path / "mixed", 4)
     Image.fromarray(pattern(9, h=40)).save(mixed / "img9.png")
     with pytest.raises(VideoError) as info:
@@ -157,3 +160,26 @@ def test_portrait_and_landscape_photos_mixed_are_named(tmp_path):
         open_video(folder)
     msg = one_line_naming(err, "2.png")
     assert "48x64" in msg and "EXIF orientation" in msg
+
+
+def test_a_folder_without_images_names_the_videos_it_holds(tmp_path):
+    """``ecoseg synth -o c.mp4`` makes a folder ``c.mp4/`` holding ``video.mp4``; opening that
+    folder said only "folder has no images", leaving the user to find the video."""
+    synth_out = tmp_path / "c.mp4"
+    synth_out.mkdir()
+    (synth_out / "video.mp4").write_bytes(b"")
+    (synth_out / "truth.zarr").mkdir()
+    with pytest.raises(VideoError) as info:
+        open_video(synth_out)
+    line = one_line_naming(info, "no images")
+    assert line.endswith(f"; it holds a video: {synth_out / 'video.mp4'}")
+
+    many = tmp_path / "card"
+    many.mkdir()
+    for name in ("GX10.MP4", "GX2.MP4", "a.mov", "b.avi", "notes.txt"):
+        (many / name).write_bytes(b"")
+    with pytest.raises(VideoError) as info:
+        folder_images(many)
+    shown = ", ".join(str(many / n) for n in ("a.mov", "b.avi", "GX2.MP4"))
+    assert str(info.value).endswith(f"; it holds videos: {shown} and 1 more")
+    assert folder_images(write_folder(tmp_path / "ok", 2)) == ["img0.png", "img1.png"]

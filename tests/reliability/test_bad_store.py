@@ -337,3 +337,19 @@ def test_export_of_a_store_with_no_objects_warns(fmt, tmp_path, cli):
     assert [line for line in err.splitlines() if "warning" in line] == [
         f"ecoseg: warning: {path}: the store has no objects; {out} holds no annotations"
     ]
+
+
+def test_a_synth_folder_given_as_a_store_names_the_store_inside(clip, tmp_path, cli):
+    """``ecoseg synth -o clip`` writes ``clip/video.mp4`` and ``clip/truth.zarr``; ``measure
+    clip`` said only "not a zarr store (No group found ...)", ``evaluate --truth clip`` only
+    "is neither a mask store nor a folder of PNG masks"."""
+    folder = tmp_path / "c.mp4"
+    folder.mkdir()
+    shutil.copytree(clip.truth, folder / "truth.zarr")
+    shutil.copy(clip.video, folder / "video.mp4")
+    inside = f"; it holds a store: {folder / 'truth.zarr'}"
+    code, _, err = cli("measure", folder, "-o", tmp_path / "tables")
+    assert_one_line_error(code, err, f"{folder}: not a zarr store", inside)
+    code, _, err = cli("evaluate", folder / "truth.zarr", "--truth", folder)
+    assert_one_line_error(code, err, f"{folder}: is neither a mask store", inside)
+    assert not (tmp_path / "tables").exists()

@@ -178,6 +178,20 @@ def test_image_folder_with_a_differently_sized_frame(tmp_path, cli, no_model, go
     assert_one_line_error(code, err, "frame_0004.png", "48x40")
 
 
+@pytest.mark.parametrize(
+    "engine",
+    [[], ["--model", "sam3-reduced", "--random-weights", "--device", "cpu", "--concepts", "x"]],
+    ids=["motion-tracker", "concepts"],
+)
+def test_a_synth_folder_named_like_a_video_names_its_video(tmp_path, cli, engine):
+    """``ecoseg synth -o c.mp4`` writes a folder; ``segment c.mp4`` said "folder has no images"
+    with the motion tracker and "no images (.jpeg, ...)" with concepts, naming no video."""
+    made = ecoseg.synth(tmp_path / "c.mp4", frames=3, size=(64, 48), seed=1)
+    code, _, err = cli("segment", tmp_path / "c.mp4", "-o", tmp_path / "m.zarr", *engine)
+    assert_one_line_error(code, err, "folder has no images", f"it holds a video: {made.video}")
+    assert not (tmp_path / "m.zarr").exists()
+
+
 def test_image_folder_with_a_damaged_image(tmp_path, cli, no_model, good_prompts):
     folder = _folder(tmp_path)
     (folder / "frame_0002.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)

@@ -142,3 +142,49 @@ def test_training_on_names_differing_only_in_case_warns(tmp_path):
     with pytest.warns(ClassNameWarning, match="names 'Red' and 'red' differ only in letter case"):
         model = train_model(stores, videos=imgs)
     assert model.classes == ("Red", "blue", "red")  # what the warning is about
+
+
+def test_a_video_not_found_is_named_with_the_option_that_gives_it(tmp_path, capsys):
+    """A store moved away from its video said "pass video=... / --video" also for a training
+    store, where --video gives the videos of the stores to classify (--train-video trains)."""
+    train = tmp_path / "train.zarr"
+    small_store(train)
+    named(train, {1: "red", 2: "blue", 3: "red", 4: "blue"})
+    path = tmp_path / "moved.zarr"
+    small_store(path)
+    with MaskStore.open(path, mode="a") as s:
+        s.set_provenance(video={"path": "dive/video.mp4"})
+    code = main(["classify", str(path), "--train", str(train)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert (
+        f"{train}: the store records no video; give it with train_videos=... / --train-video" in err
+    )
+    code = main(["classify", str(path), "--model", str(saved_model(tmp_path / "m"))])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert (
+        f"{path}: the video it was made from (dive/video.mp4) is not found, at that path or "
+        "beside the store; give it with videos=... / --video"
+    ) in err
+
+
+def test_a_store_refused_after_training_leaves_no_model_file(tmp_path):
+    """The model was saved before the stores to classify were read: a store whose video was
+    not found left species.json behind, and the corrected command was refused with
+    "species.json: already exists"."""
+    from ecoseg.errors import VideoError
+
+    train = tmp_path / "train.zarr"
+    img = small_store(train)
+    named(train, {1: "red", 2: "blue", 3: "red", 4: "blue"})
+    path = tmp_path / "m.zarr"
+    small_store(path)
+    out = tmp_path / "species.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpeciesModelWarning)
+        with pytest.raises(VideoError, match="--video"):
+            classify(path, train=train, train_videos=[img], save_model=out)
+        assert not out.exists()
+        classify(path, train=train, train_videos=[img], videos=[img], save_model=out)
+    assert out.exists()

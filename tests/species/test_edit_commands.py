@@ -101,6 +101,7 @@ def test_a_valid_command_does_every_edit(store3, capsys):
     assert main(["edit", str(path), *args]) == 0
     out = capsys.readouterr().out
     assert "edit 2: split [4] -> new id 5" in out
+    assert "edit 4: undo of edit 3 (merge [2, 4])" in out  # it said "edit 4: undo []"
     labels, scores, objects, log = state(path)
     assert [e["kind"] for e in log] == ["split", "split", "merge", "undo", "delete", "set_class"]
     assert [o["id"] for o in objects] == [1, 2, 4, 5]

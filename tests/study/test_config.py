@@ -50,7 +50,7 @@ def _study_text(videos: str, top: str = "") -> str:
     [
         (_study_text("- path: v.mp4\n", top="colour: red\n"), "unknown key 'colour'"),
         (_study_text("- path: v.mp4\n  calibraton: 0.5\n"), "did you mean 'calibration'"),
-        (_study_text("- path: missing.mp4\n"), "(missing): missing.mp4: video file not found"),
+        (_study_text("- path: missing.mp4\n"), "(missing): missing.mp4: no such file or directory"),
         (_study_text("- path: v.mp4\n  calibration: 0\n"), "videos[0] (v): calibration"),
         (_study_text("- path: v.mp4\n  calibration: -2\n"), "calibration"),
         (_study_text("- path: v.mp4\n  calibration: 'scale-bar:1,2,3'\n"), "scale-bar"),
