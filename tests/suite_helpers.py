@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import os
+import re
+from html import unescape
 from pathlib import Path
+
+import pandas as pd
 
 #: the checkout the suite runs: its ``ecoseg`` package, ``data/`` and ``notebooks/``
 REPO = Path(__file__).resolve().parents[1]
@@ -17,3 +21,14 @@ def child_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ, **extra)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     return env
+
+
+def page_table(html: str, table_id: str) -> pd.DataFrame:
+    """A table of the page as the text of its cells (pandas.read_html would parse numbers)."""
+    part = html[html.index(f'<table id="{table_id}"') :]
+    part = part[: part.index("</table>")]
+    rows = []
+    for tr in re.findall(r"<tr>(.*?)</tr>", part, re.S):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)
+        rows.append([unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
+    return pd.DataFrame(rows[1:], columns=rows[0])

@@ -135,7 +135,7 @@ def campaign_tables(
         incomplete_note,
         observed_frames,
     )
-    from ecoseg.measure.counts import class_order
+    from ecoseg.measure.counts import class_order, concept_classes
     from ecoseg.store import CheckedArray, MaskStore, check_finished
 
     if not isinstance(stores, Mapping):
@@ -173,7 +173,9 @@ def campaign_tables(
         times = store.read_time()
         n = len(times)
         # ids missing from the object table count as unknown, as in measure()
-        known = class_order(classes, ["unknown"] if areas[:, -1].any() else [])
+        # and a concept looked for and not found gets its zero rows, as in measure()
+        looked_for = concept_classes(store.provenance_record.prompts)
+        known = class_order([*classes, *looked_for], ["unknown"] if areas[:, -1].any() else [])
         index = {c: j for j, c in enumerate(known)}
         col_class = np.array([index[classes[ids_order.index(int(i))]] for i in ids], np.int64)
         nc = len(known)

@@ -37,7 +37,13 @@ from ecoseg._paths import check_out_folder, check_outside_store, check_overwrite
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError
 from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibration
-from ecoseg.measure.counts import class_order, counts_table, maxn_table, warn_case_clashes
+from ecoseg.measure.counts import (
+    class_order,
+    concept_classes,
+    counts_table,
+    maxn_table,
+    warn_case_clashes,
+)
 from ecoseg.measure.cover import cover_table, roi_mask
 from ecoseg.measure.regions import region_table
 from ecoseg.measure.tables import TABLES, read_table, save_table
@@ -257,7 +263,9 @@ def _tables(store, new_cal, roi, classes, chunk_frames, progress) -> dict[str, p
         table_attrs,
     )
 
-    known = list(dict.fromkeys(object_classes(store).values()))
+    # a concept looked for and not found still gets its rows (counts and MaxN of 0)
+    looked_for = concept_classes(store.provenance_record.prompts)
+    known = list(dict.fromkeys([*object_classes(store).values(), *looked_for]))
     if classes is not None:
         classes = [
             clean_class_name(c) for c in ([classes] if isinstance(classes, str) else classes)

@@ -4,23 +4,29 @@ MaxN is the standard conservative abundance estimate of remote underwater video:
 number of individuals of a species seen *together in a single frame*. It never double-counts
 an animal that leaves and comes back, at the price of under-counting when not all
 individuals are in view at once.
+
+A class the run was told to find (a SAM 3 concept) has rows even where nothing of it was
+found: a count of 0 and a MaxN of 0 (looked for, not seen), not a missing row (not looked
+for). :func:`concept_classes` names them from the store's provenance.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ecoseg._warn import warn
 from ecoseg.errors import ClassNameWarning
-from ecoseg.provenance import case_clashes
+from ecoseg.provenance import case_clashes, clean_class_name
 
 __all__ = [
     "COUNT_UNITS",
     "MAXN_UNITS",
     "class_order",
+    "concept_classes",
     "counts_table",
     "maxn_table",
     "table_frames",
@@ -60,6 +66,29 @@ def class_order(known: Iterable[str], present: Iterable[str] = ()) -> list[str]:
     if "unknown" in order:
         order = [c for c in order if c != "unknown"] + ["unknown"]
     return order
+
+
+def concept_classes(prompts: Mapping[str, Any] | None) -> list[str]:
+    """The classes a concept run looked for, found or not: each SAM 3 concept of a store's
+    provenance ``prompts``, by the class its tracks get (its text, or ``visual`` for exemplars
+    alone), in the order given.
+
+    Examples
+    --------
+    >>> concept_classes({"concepts": [{"text": "sea  urchin"}, {"exemplars": [{"frame": 0}]}]})
+    ['sea urchin', 'visual']
+    >>> concept_classes({"objects": []}), concept_classes(None)
+    ([], [])
+    """
+    concepts = prompts.get("concepts") if isinstance(prompts, Mapping) else None
+    if not isinstance(concepts, list):
+        return []
+    names = (
+        clean_class_name(c.get("text")) if c.get("text") else "visual"
+        for c in concepts
+        if isinstance(c, Mapping)
+    )
+    return list(dict.fromkeys(names))
 
 
 def counts_table(

@@ -1,15 +1,14 @@
 """Helpers shared by the report tests: small hand-made stores whose classes differ, and the
-tables of a report page as text."""
+tables of a report page as text (:func:`suite_helpers.page_table`, offered here too)."""
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 import numpy as np
-import pandas as pd
+from suite_helpers import page_table
 
 from ecoseg.store import MaskStore
+
+__all__ = ["H", "W", "make_store", "page_table"]
 
 H, W = 32, 48
 
@@ -26,14 +25,3 @@ def make_store(path, objects, seen) -> None:
     store.append(labels, np.arange(4) / 10)
     store.mark_complete()
     store.close()
-
-
-def page_table(html: str, table_id: str) -> pd.DataFrame:
-    """A table of the page as the text of its cells (pandas.read_html would parse numbers)."""
-    part = html[html.index(f'<table id="{table_id}"') :]
-    part = part[: part.index("</table>")]
-    rows = []
-    for tr in re.findall(r"<tr>(.*?)</tr>", part, re.S):
-        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)
-        rows.append([unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
-    return pd.DataFrame(rows[1:], columns=rows[0])
