@@ -464,7 +464,10 @@ def read_annotations(
     else:  # an unzipped export (CVAT's annotations.xml) is a folder, not 'not found'
         check_file(src, f"{module.NAME} annotation file", kind=module.SUFFIX, error=FormatError)
     if align == "time" and not module.TIMES:
-        raise FormatError(f"{src}: the {module.NAME} format has no time stamps; align by index")
+        raise FormatError(
+            f"{src}: the {module.NAME} format has no time stamps; align by index "
+            "(align='index', --align index)"
+        )
     kwargs = {}
     if first_frame is not None:
         if module.NAME != "mots":
@@ -487,7 +490,7 @@ def _listed_by_time(ann: Annotations) -> Annotations:
         warn(
             f"{ann.source}: lists some frames only, but aligned by time those are not recorded "
             "as the annotated frames: frames it does not list are imported as frames with no "
-            "animals (align by index to keep them)",
+            "animals (align by index to keep them: align='index', --align index)",
             UnannotatedFramesWarning,
         )
     return replace(ann, annotated=None)

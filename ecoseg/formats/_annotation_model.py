@@ -232,7 +232,8 @@ def align_frames(ann: Annotations, times: np.ndarray, align: str = "index") -> A
         for inst in ann.instances:
             if inst.time is None:
                 raise FormatError(
-                    f"{ann.source}: {inst.where}: has no time; align by index instead"
+                    f"{ann.source}: {inst.where}: has no time; align by index instead "
+                    "(align='index', --align index)"
                 )
             k = int(np.clip(np.searchsorted(times, inst.time), 1, max(n - 1, 1)))
             k = k - 1 if n == 1 or abs(times[k - 1] - inst.time) <= abs(times[k] - inst.time) else k

@@ -99,9 +99,11 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
             reason = " ".join(str(exc).split())[:200]
             raise CheckpointError(f"{p} is not a readable checkpoint ({reason})") from None
         except Exception as exc:  # a damaged or foreign file trips the safe unpickler anywhere
-            reason = " ".join(f"{type(exc).__name__} {exc}".split())[:200]
+            # only the kind of failure: its text is the unpickler's internals (a bare number
+            # for a KeyError), which says nothing to a user
             raise CheckpointError(
-                f"{p} is not a readable checkpoint: not a torch file, or a damaged one ({reason})"
+                f"{p} is not a readable checkpoint: not a torch file, or a damaged one "
+                f"(loading failed with {type(exc).__name__})"
             ) from None
     if isinstance(obj, dict) and "model" in obj and isinstance(obj["model"], dict):
         obj = obj["model"]

@@ -188,6 +188,16 @@ def test_cli_edit_and_log(store3, capsys):
     assert err.startswith("ecoseg: error: ") and "--merge '1'" in err and "\n" not in err
 
 
+def test_edit_log_of_a_store_without_edits_says_so_on_stderr(store3, capsys):
+    """It printed nothing at all; stdout stays the log's JSON lines (none)."""
+    from ecoseg.cli import main
+
+    path, _, _ = store3
+    assert main(["edit", str(path), "--log"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"{path}: no edits yet\n"
+
+
 def test_edit_log_alone_reads_while_another_command_writes(store3, capsys):
     """``ecoseg edit STORE --log`` only reads: it took the writer lock, so it was refused while
     a segment or classify run wrote the store."""
