@@ -85,6 +85,9 @@ def _run_segment(args) -> int:
     from ecoseg.engine import segment
 
     prompts = prompts_from(args)
+    # network options on a motion-tracker run: refused as such before a missing --checkpoint
+    # file is (concept runs are checked by engine_options)
+    check_network_options(args, prompts is not None)
     options = engine_options(args)
     threshold = args.score_threshold
     if threshold is not None and not 0.0 <= threshold <= 1.0:
@@ -105,7 +108,6 @@ def _run_segment(args) -> int:
         return _run_concepts(args, options)
     if (args.discovery is not None or args.key_interval is not None) and not args.auto:
         raise ConfigError("--discovery and --key-interval need --auto")
-    check_network_options(args, prompts is not None)
     options["params"] = _segment_params(args, options["params"])
     import warnings
 

@@ -17,6 +17,7 @@ from ecoseg._cli import (
     OneLineParser,
     add_engine_options,
     add_fps_option,
+    check_network_options,
     check_out_file,
     check_outputs,
     engine_options,
@@ -344,6 +345,7 @@ def _add_batch(sub):
 def _run_batch(args) -> int:
     from ecoseg.batch import batch, video_name
 
+    check_network_options(args, args.prompts_dir is not None)  # before the checkpoint's file
     options = engine_options(args)
     prompts = None
     if args.prompts_dir is not None:

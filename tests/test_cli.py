@@ -168,6 +168,14 @@ def test_bad_size_is_usage_error():
             ("segment", "v.mp4", "-o", "m.zarr", "--auto", "--checkpoint", "w.pt"),
             "w.pt: checkpoint file not found",
         ),
+        (  # network options on a motion-tracker run: refused as such, not for the file
+            ("segment", "v.mp4", "-o", "m.zarr", "--engine", "classical", "--checkpoint", "w.pt"),
+            "--checkpoint is for the sam2 engine's network; the classical motion tracker has none",
+        ),
+        (
+            ("segment", "v.mp4", "-o", "m.zarr", "--checkpoint", "w.pt", "--random-weights"),
+            "--checkpoint, --random-weights are for the sam2 engine's network, but without",
+        ),
     ],
 )
 def test_option_mistakes_are_one_line_errors(args, needle):

@@ -263,6 +263,10 @@ def run_cli(capsys, *args):
         (["north.mp4", "--fast"], "fast (--fast, bf16) is for the networks (sam2 engine, SAM 3"),
         (["north.mp4", "--model", "sam2.1-large"], "--model is for the sam2 engine's network"),
         (["north.mp4", "--auto", "--checkpoint", "w.pt"], "w.pt: checkpoint file not found"),
+        (
+            ["north.mp4", "--engine", "classical", "--checkpoint", "w.pt"],
+            "--checkpoint is for the sam2 engine's network; the classical motion tracker",
+        ),
         (["north.mp4", "--concepts", "a", "--checkpoint", "w.pt"], "w.pt: checkpoint file"),
     ],
 )
