@@ -267,7 +267,14 @@ def _add_study(sub):
     p.add_argument(
         "--threads", type=int, default=None, help="threads per local Dask worker (default 1)"
     )
-    p.add_argument("--check", action="store_true", help="only validate the study file")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help=(
+            "only validate the study file, and that this machine has each unfinished video's "
+            "device and network weights (not with --scheduler: its workers run the videos)"
+        ),
+    )
     p.add_argument("--no-report", action="store_true", help="stop after the tables")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_run_study)
@@ -280,6 +287,10 @@ def _run_study(args) -> int:
     if args.check:  # an output that is a file: refused here as the run refuses it
         output = study.output if args.output is None else Path(args.output).resolve()
         check_out_folder(output)
+        if args.scheduler is None:  # the videos run here: a device or weights it lacks
+            from ecoseg.study.checks import check_machine
+
+            check_machine(study, output)
         print(f"{args.study}: ok, {len(study.videos)} video(s), output {output}")
         return 0
     result = run_study(
