@@ -316,7 +316,9 @@ def _add_batch(sub):
             "Segment every VIDEO into OUT/<video name>.zarr, one Dask task per video, on a local "
             "cluster or an existing scheduler (--scheduler). OUT and the videos may be local "
             "paths or fsspec URLs (s3://, gs://, ...; credentials from the environment). Failed "
-            "videos are retried, then reported in OUT/batch-summary.csv; a re-run skips finished "
+            "videos are retried (not where the failure is certain to come again: bad settings "
+            "or prompts, missing weights, a device the worker lacks), then reported in "
+            "OUT/batch-summary.csv; a re-run skips finished "
             "stores (of the same video file and settings) and resumes partial ones. See "
             "docs/scale.md."
         ),
@@ -327,7 +329,13 @@ def _add_batch(sub):
     p.add_argument("--workers", type=int, default=None, help="local cluster: worker processes")
     p.add_argument("--threads", type=int, default=None, help="local cluster: threads/worker")
     p.add_argument(
-        "--retries", type=int, default=2, help="new attempts of a failed video (default 2)"
+        "--retries",
+        type=int,
+        default=2,
+        help=(
+            "new attempts of a failed video (default 2); a failure certain to come again "
+            "(bad settings or prompts, missing weights, a device the worker lacks) is not retried"
+        ),
     )
     p.add_argument(
         "--prompts-dir",
