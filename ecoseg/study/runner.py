@@ -236,14 +236,24 @@ def run_study(
         for video, *_ in jobs:
             check_video(video, places[video.name])
     output.mkdir(parents=True, exist_ok=True)  # (a refused run leaves no folder behind)
-    for video, store, inputs, fingerprint, _ in jobs:
+    prints = {}
+    for video, store, inputs, fingerprint, same in jobs:
+        prints[video.name] = fingerprint
+        # a store of other inputs keeps its place until the run replaces it: its entry claims
+        # the new inputs only when made (a run that failed before had it kept as theirs)
+        anew = store.exists() and not same
         entries[video.name] = {
             "store": relpath(store, output),
-            "segment": {"fingerprint": fingerprint, "inputs": inputs, "done": False},
+            "segment": {
+                "fingerprint": None if anew else fingerprint,
+                "inputs": inputs,
+                "done": False,
+            },
         }
     save_manifest(output, manifest)
 
     def finished(video: VideoSpec) -> None:
+        entries[video.name]["segment"]["fingerprint"] = prints[video.name]
         entries[video.name]["segment"]["done"] = True
         result.segmented.append(video.name)
         save_manifest(output, manifest)
