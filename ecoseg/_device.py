@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ecoseg.errors import ConfigError
 
-__all__ = ["DEVICES", "resolve_device"]
+__all__ = ["DEVICES", "resolve_device", "unavailable"]
 
 #: Device names a user may ask for (``cuda:N`` selects one GPU).
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -39,21 +39,55 @@ def resolve_device(device: str | None = "auto") -> str:
     """
     import torch
 
-    mps = getattr(torch.backends, "mps", None)
-    has_mps = mps is not None and mps.is_available()
     if device is None or device == "auto":
         if torch.cuda.is_available():
             return "cuda"
-        return "mps" if has_mps else "cpu"
+        return "mps" if _has_mps(torch) else "cpu"
+    dev, why = _check(device)
+    if dev is None:
+        raise ConfigError(why)
+    if why is not None:
+        raise ConfigError(f"device {device!r}: {why}; use auto or cpu")
+    return str(dev)
+
+
+def unavailable(device: str | None) -> str | None:
+    """Why this machine cannot run on ``device``, in a few words (``"CUDA is not available
+    here"``), or ``None`` when it can: what :func:`resolve_device` refuses, for a caller that
+    names the setting in its own terms (a study file's ``device:``). ``None``, ``"auto"`` and
+    ``"cpu"`` are always available (torch is not imported for them).
+
+    Examples
+    --------
+    >>> unavailable("cpu"), unavailable("auto")
+    (None, None)
+    >>> unavailable("tpu")
+    "unknown device 'tpu'; use auto, cpu, cuda, mps"
+    """
+    if device is None or device in ("auto", "cpu"):
+        return None
+    return _check(device)[1]
+
+
+def _has_mps(torch) -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
+
+
+def _check(device: str):
+    """``(torch device, None)``; ``(torch device, why it is not here)``; ``(None, why the name
+    is unknown)``."""
+    import torch
+
     choices = ", ".join(DEVICES)
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError, ValueError):
-        raise ConfigError(f"unknown device {device!r}; use {choices}") from None
+        return None, f"unknown device {device!r}; use {choices}"
     if dev.type not in DEVICES:
-        raise ConfigError(f"unknown device {device!r}; use {choices}")
+        return None, f"unknown device {device!r}; use {choices}"
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r}: CUDA is not available here; use auto or cpu")
-    if dev.type == "mps" and not has_mps:
-        raise ConfigError(f"device {device!r}: Apple MPS is not available here; use auto or cpu")
-    return str(dev)
+        return dev, "CUDA is not available here"
+    if dev.type == "mps" and not _has_mps(torch):
+        return dev, "Apple MPS is not available here"
+    return dev, None

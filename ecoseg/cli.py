@@ -268,7 +268,14 @@ def _add_study(sub):
     p.add_argument(
         "--threads", type=int, default=None, help="threads per local Dask worker (default 1)"
     )
-    p.add_argument("--check", action="store_true", help="only validate the study file")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help=(
+            "only validate the study file, and that this machine has each unfinished video's "
+            "device and network weights (not with --scheduler: its workers run the videos)"
+        ),
+    )
     p.add_argument("--no-report", action="store_true", help="stop after the tables")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_run_study)
@@ -281,6 +288,10 @@ def _run_study(args) -> int:
     if args.check:  # an output that is a file: refused here as the run refuses it
         output = study.output if args.output is None else Path(args.output).resolve()
         check_out_folder(output)
+        if args.scheduler is None:  # the videos run here: a device or weights it lacks
+            from ecoseg.study.checks import check_machine
+
+            check_machine(study, output)
         print(f"{args.study}: ok, {len(study.videos)} video(s), output {output}")
         return 0
     result = run_study(
@@ -306,7 +317,9 @@ def _add_batch(sub):
             "Segment every VIDEO into OUT/<video name>.zarr, one Dask task per video, on a local "
             "cluster or an existing scheduler (--scheduler). OUT and the videos may be local "
             "paths or fsspec URLs (s3://, gs://, ...; credentials from the environment). Failed "
-            "videos are retried, then reported in OUT/batch-summary.csv; a re-run skips finished "
+            "videos are retried (not where the failure is certain to come again: bad settings "
+            "or prompts, missing weights, a device the worker lacks), then reported in "
+            "OUT/batch-summary.csv; a re-run skips finished "
             "stores (of the same video file and settings) and resumes partial ones. See "
             "docs/scale.md."
         ),
@@ -317,7 +330,13 @@ def _add_batch(sub):
     p.add_argument("--workers", type=int, default=None, help="local cluster: worker processes")
     p.add_argument("--threads", type=int, default=None, help="local cluster: threads/worker")
     p.add_argument(
-        "--retries", type=int, default=2, help="new attempts of a failed video (default 2)"
+        "--retries",
+        type=int,
+        default=2,
+        help=(
+            "new attempts of a failed video (default 2); a failure certain to come again "
+            "(bad settings or prompts, missing weights, a device the worker lacks) is not retried"
+        ),
     )
     p.add_argument(
         "--prompts-dir",

@@ -16,7 +16,9 @@
   written to the summary or recorded in a store's provenance.
 
 Fault handling: a task that fails (corrupt video, lost worker, storage error) is submitted again
-up to ``retries`` times, resuming whatever its store holds, and then reported. The summary table
+up to ``retries`` times, resuming whatever its store holds, and then reported; a failure certain
+to come again (bad settings or prompts, missing weights, a device the worker lacks:
+:func:`~ecoseg.batch.cluster.retried`) is reported after its first attempt. The summary table
 (one row per video: ``video``, ``store``, ``status`` in {done, skipped, failed}, ``attempts``,
 ``frames``, ``seconds``, ``error``) is returned and written to ``OUT/batch-summary.csv``.
 Re-running the same command skips complete stores without touching them and resumes partial

@@ -3,8 +3,9 @@
 :func:`batch` segments every video into ``OUT/<video name>.zarr``; each video is a
 :class:`~ecoseg.batch.jobs.Job` run by :func:`~ecoseg.batch.jobs.run_job` through
 :func:`~ecoseg.batch.cluster.run_tasks`. A failed video is submitted again up to ``retries``
-times (resuming its store) and then reported in the summary (:data:`SUMMARY_COLUMNS`), which is
-returned and written to ``OUT/batch-summary.csv``.
+times (resuming its store), unless its error would come again (bad settings or prompts, missing
+weights, an unavailable device: :func:`~ecoseg.batch.cluster.retried`), and then reported in the
+summary (:data:`SUMMARY_COLUMNS`), which is returned and written to ``OUT/batch-summary.csv``.
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ def batch(
     workers, threads, processes
         Local cluster shape (see :func:`~ecoseg.batch.cluster.connect`).
     retries : int
-        Submissions of a failed video after the first (default 2).
+        Submissions of a failed video after the first (default 2). A failure certain to come
+        again is not retried (:func:`~ecoseg.batch.cluster.retried`: a ``ConfigError``,
+        ``CheckpointError``, ``PromptError``, ...: missing weights, a device the worker lacks);
+        I/O errors, a lost worker and other failures are.
     engine, model, checkpoint, pretrained, image_size, device, params, auto
         As for :func:`ecoseg.segment`, the same for every video.
     prompts : mapping, optional
@@ -290,7 +294,12 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
             row["attempts"] = attempts
             if error is not None:
                 row.update(status="failed", error=_error_text(error))
-                say(f"{name}: failed after {attempts} attempt(s): {row['error']}")
+                certain = attempts <= retries  # (not retried: it would fail again)
+                say(
+                    f"{name}: failed after {attempts} attempt(s)"
+                    + (", not retried (it would fail again)" if certain else "")
+                    + f": {row['error']}"
+                )
             elif result["status"] == "skipped":
                 # Only stores found unfinished were submitted: a task that finds its store
                 # finished was run again by Dask because the worker holding the first run's

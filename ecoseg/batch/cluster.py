@@ -1,4 +1,9 @@
-"""Dask clusters for a campaign: connect or start one, size it, run tasks with retries."""
+"""Dask clusters for a campaign: connect or start one, size it, run tasks with retries.
+
+A failed task is submitted again, except where a new attempt cannot mend it
+(:data:`CERTAIN_ERRORS`, :func:`retried`): bad settings, prompts or calibrations, missing or
+unusable weights, a device the worker lacks.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +15,49 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ecoseg.batch.urls import redact_url
-from ecoseg.errors import ConfigError
+from ecoseg.errors import (
+    CalibrationError,
+    CheckpointError,
+    ConfigError,
+    FormatError,
+    PromptError,
+)
 
 __all__ = [
+    "CERTAIN_ERRORS",
     "check_count",
     "check_gpu_workers",
     "connect",
     "default_workers",
     "is_dask",
     "local_workers",
+    "retried",
     "run_tasks",
     "task_resources",
 ]
+
+
+#: Errors a new attempt of the same task cannot mend: a setting, option or study key
+#: (``ConfigError``, also a device the machine lacks), weights missing, unreadable or of another
+#: model (``CheckpointError``), a prompt, annotation or calibration file (``PromptError``,
+#: ``FormatError``, ``CalibrationError``). Others (a video or storage I/O error, a lost worker,
+#: running out of memory) may pass on the next attempt.
+CERTAIN_ERRORS = (ConfigError, CheckpointError, PromptError, FormatError, CalibrationError)
+
+
+def retried(error: BaseException) -> bool:
+    """Whether a task that failed with ``error`` is worth another attempt (not one of
+    :data:`CERTAIN_ERRORS`).
+
+    Examples
+    --------
+    >>> from ecoseg.errors import CheckpointError, VideoError
+    >>> retried(OSError("connection reset")), retried(VideoError("v.mp4: cannot fetch"))
+    (True, True)
+    >>> retried(CheckpointError("no sam2.1-tiny weights in the cache"))
+    False
+    """
+    return not isinstance(error, CERTAIN_ERRORS)
 
 
 @contextlib.contextmanager
@@ -178,7 +214,9 @@ def run_tasks(
         ``key`` names the task (unique per run; shown on the dashboard), ``resources`` is
         ``None`` or e.g. ``{"GPU": 1}`` (Dask clients only).
     retries : int
-        A failed job (exception in ``fn``, lost worker) is submitted again up to this often.
+        A failed job (exception in ``fn``, lost worker) is submitted again up to this often,
+        unless its error is certain to come again (:func:`retried`: bad settings, missing
+        weights, an unavailable device): that one is yielded after its first attempt.
     on_retry : callable, optional
         ``on_retry(key, attempt, error)`` before each new submission.
 
@@ -222,7 +260,7 @@ def run_tasks(
             try:
                 result = fut.result()
             except Exception as exc:  # noqa: BLE001 - reported to the caller with the video
-                if attempt <= retries:
+                if attempt <= retries and retried(exc):
                     if on_retry is not None:
                         on_retry(key, attempt, exc)
                     pending[submit(key, arg, resources, attempt + 1)] = (

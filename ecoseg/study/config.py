@@ -21,7 +21,15 @@ from ecoseg.io._common import missing_video
 from ecoseg.provenance import class_key, one_spelling
 from ecoseg.study.records import Study, VideoSpec
 
-__all__ = ["SETTING_KEYS", "TOP_KEYS", "VIDEO_KEYS", "Study", "VideoSpec", "load_study"]
+__all__ = [
+    "SETTING_KEYS",
+    "TOP_KEYS",
+    "VIDEO_KEYS",
+    "Study",
+    "VideoSpec",
+    "load_study",
+    "video_place",
+]
 
 #: The keys of a study file; ``defaults:`` takes :data:`SETTING_KEYS`, each video
 #: :data:`VIDEO_KEYS` (docs/report.md shows them all).
@@ -120,6 +128,35 @@ def load_study(path: str | os.PathLike) -> Study:
     except ValueError as exc:  # a date YAML cannot build (2023-13-45): not a bug, a typo
         raise ConfigError(f"{path}: not a valid date or value ({exc})") from None
     return _parse(doc, path.resolve(), shown=path, lines=_key_lines(text))
+
+
+def video_place(study: Study, index: int, key: str | None = None) -> str:
+    """Where an error about ``key`` of the study's video ``index`` points, as
+    :func:`load_study` names it: ``"FILE: line N: videos[i] (name):"``, the line of the key in
+    the video's entry, else of the ``defaults:`` key it takes, else of the entry (none when the
+    file can no longer be read).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "a.mp4").write_bytes(b"")
+    0
+    >>> text = "defaults:\\n  device: cpu\\nvideos:\\n  - path: a.mp4\\n"
+    >>> _ = (d / "study.yaml").write_text(text)
+    >>> study = load_study(d / "study.yaml")
+    >>> video_place(study, 0, "device").endswith("study.yaml: line 2: videos[0] (a):")
+    True
+    """
+    try:
+        lines = _key_lines(read_file_text(study.path, "study file", kind="YAML"))
+    except (EcosegError, UnicodeDecodeError):
+        lines = {}
+    entry = lines.get(("videos", index)) or {}
+    found = entry.get(key, (lines.get(("defaults",)) or {}).get(key)) if key else None
+    line = (lines.get(("videos",)) or {}).get(index)
+    name = study.videos[index].name
+    return f"{_line(str(study.path), found, line)} videos[{index}] ({name}):"
 
 
 def _key_lines(text: str) -> dict[tuple, dict[str | int, int]]:

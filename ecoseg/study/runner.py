@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecoseg._cli import logger
+from ecoseg._cli import logger, one_line
 from ecoseg._paths import check_out_folder, relpath
 from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks, task_resources
 from ecoseg.batch.jobs import Job, run_job, store_status
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure import TABLES
 from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
+from ecoseg.study.checks import check_machine, check_video, video_places
 from ecoseg.study.config import load_study
 from ecoseg.study.manifest import (
     calibration_record,
@@ -32,7 +33,7 @@ from ecoseg.study.manifest import (
 )
 from ecoseg.study.records import Study, VideoSpec
 
-__all__ = ["StudyResult", "run_study"]
+__all__ = ["StudyResult", "run_study", "segment_task"]
 
 
 @dataclass
@@ -157,10 +158,17 @@ def run_study(
     Raises
     ------
     ConfigError
-        A bad study file, or an output folder/store the study did not make.
+        A bad study file, or an output folder/store the study did not make; a ``device:``
+        this machine lacks (:mod:`ecoseg.study.checks`), before any work (with a
+        ``scheduler``: where the video's task runs).
+    CheckpointError
+        Network weights neither given (``checkpoint:``) nor in the weights cache, likewise.
     StoreError
         A store the study keeps (or resumes) was left half written by an interrupted
         ``ecoseg edit`` (:func:`ecoseg.store.check_finished`), before any work.
+    EcosegError
+        What a video's segmentation raised, named after the video's entry in the study file
+        (``study.yaml: line 9: videos[1] (south):``).
 
     Examples
     --------
@@ -182,7 +190,8 @@ def run_study(
     output = study.output
     check_out_folder(output)
     manifest = load_manifest(output)
-    output.mkdir(parents=True, exist_ok=True)
+    if scheduler is None:  # this machine runs the videos: what it lacks fails at once
+        check_machine(study)  # (each unfinished video, before any is hashed)
     hashes = manifest["hashes"]
     entries = manifest["videos"]
     result = StudyResult(
@@ -222,21 +231,44 @@ def run_study(
             )
         jobs.append((video, store, inputs, fingerprint, same))  # same inputs: resume
 
-    for video, store, inputs, fingerprint, _ in jobs:
+    places = {v.name: video_places(study, i) for i, v in enumerate(study.videos)}
+    if scheduler is None:  # and a finished one whose inputs changed, before any work
+        for video, *_ in jobs:
+            check_video(video, places[video.name])
+    output.mkdir(parents=True, exist_ok=True)  # (a refused run leaves no folder behind)
+    prints = {}
+    for video, store, inputs, fingerprint, same in jobs:
+        prints[video.name] = fingerprint
+        # a store of other inputs keeps its place until the run replaces it: its entry claims
+        # the new inputs only when made (a run that failed before had it kept as theirs)
+        anew = store.exists() and not same
         entries[video.name] = {
             "store": relpath(store, output),
-            "segment": {"fingerprint": fingerprint, "inputs": inputs, "done": False},
+            "segment": {
+                "fingerprint": None if anew else fingerprint,
+                "inputs": inputs,
+                "done": False,
+            },
         }
     save_manifest(output, manifest)
 
     def finished(video: VideoSpec) -> None:
+        entries[video.name]["segment"]["fingerprint"] = prints[video.name]
         entries[video.name]["segment"]["done"] = True
         result.segmented.append(video.name)
         save_manifest(output, manifest)
 
     local = scheduler is None and (workers is not None or threads is not None)
     _run_segment_jobs(
-        jobs, progress, scheduler, log, finished, local=local, workers=workers, threads=threads
+        jobs,
+        progress,
+        scheduler,
+        log,
+        finished,
+        places,
+        local=local,
+        workers=workers,
+        threads=threads,
     )
 
     # 2. per-video tables: store fingerprint + calibration
@@ -434,15 +466,64 @@ def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
     return Job(video.name, str(video.path), str(store), options, resume, overwrite)
 
 
+def segment_task(task: tuple[Job, VideoSpec, dict[str, str]]) -> dict[str, Any]:
+    """Segment one video of a study where the task runs (module level: Dask workers import it
+    by name): check what this machine lacks for it, in the study file's words
+    (:func:`~ecoseg.study.checks.check_video`), then :func:`~ecoseg.batch.jobs.run_job`.
+
+    Parameters
+    ----------
+    task : (Job, VideoSpec, dict)
+        The job, the video it segments and where errors about it point
+        (:func:`~ecoseg.study.checks.video_places`).
+
+    Returns
+    -------
+    dict
+        What :func:`~ecoseg.batch.jobs.run_job` returns.
+    """
+    job, video, places = task
+    check_video(video, places)
+    return run_job(job)
+
+
+def _raise_in_study(error: BaseException, place: str) -> None:
+    """Raise ``error`` of a video's segmentation with the video's study entry in front
+    (``place``: ``"FILE: line N: videos[i] (name):"``), once; errors that bad input does not
+    cause (not an :class:`~ecoseg.errors.EcosegError`) as they are."""
+    text = one_line(error)
+    study_file = place.split(": line ")[0].rstrip(":")
+    if not isinstance(error, EcosegError) or text.startswith(study_file):
+        raise error
+    try:
+        wrapped = type(error)(f"{place} {text}")
+    except Exception:  # noqa: BLE001 - an exception class with another signature
+        raise error from None
+    raise wrapped from error
+
+
 def _run_segment_jobs(
-    jobs, progress: bool, scheduler: Any, log, finished, *, local=False, workers=None, threads=None
+    jobs,
+    progress: bool,
+    scheduler: Any,
+    log,
+    finished,
+    places,
+    *,
+    local=False,
+    workers=None,
+    threads=None,
 ) -> None:
     if not jobs:
         return
     if scheduler is None and not local:
         for video, store, _inputs, _fp, resume in jobs:
             log(f"segment {video.name}" + (" (resuming)" if resume else ""))
-            run_job(_job(video, store, resume, progress))
+            task = (_job(video, store, resume, progress), video, places[video.name])
+            try:
+                segment_task(task)
+            except EcosegError as exc:
+                _raise_in_study(exc, places[video.name][""])
             finished(video)
         return
     by_name = {}
@@ -453,7 +534,7 @@ def _run_segment_jobs(
         tasks.append(
             (
                 video.name,
-                _job(video, store, resume, False),
+                (_job(video, store, resume, False), video, places[video.name]),
                 task_resources(video.engine, video.device),
             )
         )
@@ -465,8 +546,8 @@ def _run_segment_jobs(
         resources=gpu if local else None,
         log=log,
     ) as client:
-        for name, _attempts, _result, error in run_tasks(client, run_job, tasks):
+        for name, _attempts, _result, error in run_tasks(client, segment_task, tasks):
             if error is not None:
-                raise error
+                _raise_in_study(error, places[name][""])
             finished(by_name[name])
             log(f"segment {name}: done")

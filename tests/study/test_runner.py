@@ -169,6 +169,29 @@ def test_changed_engine_params_remake_only_that_store(study_copy, calls):
     assert calls["segment"] == ["reef-b.zarr"]
 
 
+def test_a_store_not_yet_made_anew_is_not_kept_as_the_new_inputs(study_copy, calls, monkeypatch):
+    """A run whose video failed before its old store was replaced (missing or damaged weights
+    on a scheduler's worker, a storage hiccup) recorded the new inputs for it: the next run
+    kept the old store, segmented with the old parameters, as unchanged."""
+    import ecoseg.study.runner
+
+    write_study(study_copy, extra_b="    params: {warmup: 4, min_hits: 2}")
+    counting = ecoseg.study.runner.run_job
+
+    def fails(job):
+        raise OSError("the storage went away for a moment")
+
+    monkeypatch.setattr(ecoseg.study.runner, "run_job", fails)
+    with pytest.raises(OSError):
+        run_study(study_copy / "study.yaml", progress=False, report=False)
+    monkeypatch.setattr(ecoseg.study.runner, "run_job", counting)
+    result = run_study(study_copy / "study.yaml", progress=False, report=False)
+    assert calls["segment"] == ["reef-b.zarr"] and result.segmented == ["reef-b"]
+    store = ecoseg.MaskStore.open(study_copy / "out" / "stores" / "reef-b.zarr")
+    assert store.provenance["parameters"]["warmup"] == 4
+    assert run_study(study_copy / "study.yaml", progress=False, report=False).segmented == []
+
+
 def test_removed_calibration_gives_pixel_units(study_copy, calls):
     text = (study_copy / "study.yaml").read_text().replace("  calibration: 20.0\n", "")
     (study_copy / "study.yaml").write_text(text)

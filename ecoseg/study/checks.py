@@ -1,0 +1,171 @@
+"""What this machine needs to segment a study's videos: the device and the network weights.
+
+:func:`~ecoseg.study.config.load_study` checks what a study file says; this module checks what
+the machine at hand has, cheaply and without downloading anything: a ``device:`` it lacks
+(``cuda`` without a GPU) and, for a video with a network (sam2 with ``prompts:`` or ``auto:
+true``, SAM 3 concepts), weights that are neither given (``checkpoint:``) nor in the weights
+cache (:func:`ecoseg.sam2.weights.weights_path`, :func:`ecoseg.sam3.weights.weights_path`). A
+video with ``pretrained: false`` (random weights) needs none, and the classical motion tracker
+neither. Each error is one line naming the study file, the line, the video and the study key to
+set. ``ecoseg study --check`` checks every video whose store the output does not hold finished
+(:func:`check_machine`); :func:`~ecoseg.study.runner.run_study` checks the videos it is about to
+segment before any work, and every segmentation task again where it runs
+(:func:`check_video`: a Dask scheduler's worker is another machine).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecoseg._device import unavailable
+from ecoseg.errors import CheckpointError, ConfigError, EcosegError
+from ecoseg.study.config import video_place
+from ecoseg.study.records import Study, VideoSpec
+
+__all__ = ["Lack", "check_machine", "check_video", "machine_lack", "video_places"]
+
+
+@dataclass(frozen=True)
+class Lack:
+    """What this machine lacks to segment a video.
+
+    Attributes
+    ----------
+    key : str
+        The study key whose line the error names (``"device"``, ``"model"``).
+    reason : str
+        One line that names the study key to set.
+    error : type
+        The exception it is raised as (``ConfigError`` for a device, ``CheckpointError`` for
+        weights, as :func:`ecoseg.segment` raises them).
+    """
+
+    key: str
+    reason: str
+    error: type[EcosegError]
+
+
+def machine_lack(video: VideoSpec) -> Lack | None:
+    """The first thing this machine lacks to segment ``video``, or ``None``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> machine_lack(VideoSpec("a", Path("a.mp4"), "a.mp4", device="cpu")) is None
+    True
+    >>> video = VideoSpec("a", Path("a.mp4"), "a.mp4", engine="sam3", model="sam3-reduced")
+    >>> machine_lack(video).reason  # doctest: +ELLIPSIS
+    'model: sam3-reduced has no published weights; set `checkpoint:` to a checkpoint file ...'
+    """
+    if video.engine == "classical":  # no network: the CPU, no weights
+        return None
+    why = unavailable(video.device)
+    if why is not None:
+        return Lack(
+            "device",
+            f"device: {video.device!r}: {why}; set `device: auto` or `device: cpu`, or run "
+            "the study on a machine that has it",
+            ConfigError,
+        )
+    if not video.pretrained or video.checkpoint is not None:
+        return None  # random weights, or a checkpoint file load_study found
+    return _weights_lack(video)
+
+
+def _weights_lack(video: VideoSpec) -> Lack | None:
+    gated = ""
+    if video.engine == "sam3":
+        from ecoseg.sam3 import weights as sam3_weights
+
+        entry = sam3_weights.entries().get(video.model)
+        if entry is None:
+            return Lack(
+                "model",
+                f"model: {video.model} has no published weights; set `checkpoint:` to a "
+                "checkpoint file (or `pretrained: false`: random weights, for tests)",
+                CheckpointError,
+            )
+        path = sam3_weights.weights_path(video.model)
+        if entry.get("gated"):
+            gated = f" (gated: accept the SAM License on {entry['page']} first)"
+    else:
+        from ecoseg.sam2 import weights as sam2_weights
+
+        path = sam2_weights.weights_path(video.model)
+    if Path(path).is_file():
+        return None
+    return Lack(
+        "model",
+        f"no {video.model} weights in the weights cache ({path}); download them with `ecoseg "
+        f"weights download {video.model}`{gated}, or set `checkpoint:` to a checkpoint file",
+        CheckpointError,
+    )
+
+
+def video_places(study: Study, index: int) -> dict[str, str]:
+    """Where errors about video ``index`` point, by study key (``""``: the video's entry),
+    for :func:`check_video` (:func:`~ecoseg.study.config.video_place`)."""
+    return {key: video_place(study, index, key or None) for key in ("", "device", "model")}
+
+
+def check_video(video: VideoSpec, places: Mapping[str, str]) -> None:
+    """Raise what this machine lacks to segment ``video`` (see :func:`machine_lack`), named
+    at ``places`` (:func:`video_places`).
+
+    Raises
+    ------
+    ConfigError
+        The video's ``device:`` is not available on this machine.
+    CheckpointError
+        Its network weights are neither given (``checkpoint:``) nor in the weights cache.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> video = VideoSpec("a", Path("a.mp4"), "a.mp4", engine="sam3", model="sam3-reduced")
+    >>> check_video(video, {"": "study.yaml: videos[0] (a):"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.CheckpointError: study.yaml: videos[0] (a): model: sam3-reduced has no ...
+    """
+    lack = machine_lack(video)
+    if lack is not None:
+        raise lack.error(f"{places.get(lack.key) or places.get('', '')} {lack.reason}".strip())
+
+
+def check_machine(study: Study, output: str | Path | None = None) -> None:
+    """Check that this machine can segment the study's videos (``ecoseg study --check``):
+    every video, except those whose store in ``output`` (default: the study's) a run has
+    finished (a re-run keeps them; one whose inputs changed is checked when the run plans
+    it, before any work).
+
+    Raises
+    ------
+    ConfigError, CheckpointError
+        As :func:`check_video`, for the first video that cannot run here; ``ConfigError``
+        also for an output folder the study did not make.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "a.mp4").write_bytes(b"")
+    0
+    >>> _ = (d / "study.yaml").write_text("videos:\\n  - path: a.mp4\\n")
+    >>> from ecoseg.study.config import load_study
+    >>> check_machine(load_study(d / "study.yaml"))  # the motion tracker: nothing needed
+    """
+    from ecoseg.study.manifest import load_manifest
+
+    if output is not None:
+        study = dataclasses.replace(study, output=Path(output).resolve())
+    entries = load_manifest(study.output)["videos"]
+    for i, video in enumerate(study.videos):
+        segment = (entries.get(video.name) or {}).get("segment") or {}
+        if segment.get("done") and study.store_path(video).exists():
+            continue
+        if machine_lack(video) is not None:
+            check_video(video, video_places(study, i))

@@ -1,0 +1,120 @@
+"""Retries of ``ecoseg batch``: a failure that would come again (bad settings, missing weights,
+an unavailable device) is reported after its first attempt; I/O and other failures are
+retried (ecoseg.batch.cluster.retried)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import ecoseg
+from ecoseg.batch import batch
+from ecoseg.batch.cluster import run_tasks
+from ecoseg.errors import (
+    CalibrationError,
+    CheckpointError,
+    ConfigError,
+    FormatError,
+    PromptError,
+    StoreError,
+    VideoError,
+)
+
+CALLS: Counter = Counter()
+_LOCK = threading.Lock()
+
+
+def fail_with(error: BaseException) -> None:
+    """A task that always fails with ``error`` (module level, as workers import tasks)."""
+    with _LOCK:
+        CALLS[repr(error)] += 1
+    raise error
+
+
+CERTAIN = [
+    ConfigError("device 'cuda': CUDA is not available here; use auto or cpu"),
+    CheckpointError("no weights for sam2.1-tiny in the cache"),
+    PromptError("p.json: object 1: point outside the frame"),
+    FormatError("a.json: not COCO"),
+    CalibrationError("calibration 0 mm/px"),
+]
+PASSING = [
+    OSError("connection reset by peer"),
+    VideoError("s3://bucket/a.mp4: cannot fetch the video (timeout)"),
+    StoreError("a.zarr: locked by another writer"),
+    RuntimeError("CUDA out of memory"),
+]
+
+
+@pytest.mark.parametrize("error", CERTAIN + PASSING, ids=lambda e: type(e).__name__)
+def test_only_failures_that_may_pass_are_submitted_again(error):
+    """Every failure was submitted again `retries` times, weights that are not there too."""
+    CALLS.clear()
+    seen = []
+    with ThreadPoolExecutor(2) as pool:
+        (result,) = run_tasks(
+            pool,
+            fail_with,
+            [("v", error, None)],
+            retries=2,
+            on_retry=lambda key, attempt, exc: seen.append(attempt),
+        )
+    key, attempts, value, raised = result
+    again = error in PASSING
+    assert (key, value, raised) == ("v", None, error)
+    assert attempts == CALLS[repr(error)] == (3 if again else 1)
+    assert seen == ([1, 2] if again else [])
+
+
+def test_the_certain_errors_are_the_inputs_own():
+    from ecoseg.batch.cluster import CERTAIN_ERRORS, retried
+
+    assert all(not retried(e) and isinstance(e, CERTAIN_ERRORS) for e in CERTAIN)
+    assert all(retried(e) for e in PASSING)
+
+
+def test_without_retries_nothing_is_submitted_again():
+    CALLS.clear()
+    with ThreadPoolExecutor(1) as pool:
+        (result,) = run_tasks(pool, fail_with, [("v", OSError("disk"), None)], retries=0)
+    assert result[1] == 1 and sum(CALLS.values()) == 1
+
+
+def test_a_batch_reports_missing_weights_after_one_attempt_and_retries_a_broken_video(
+    tmp_path, monkeypatch, capsys
+):
+    """Missing weights were tried 1 + --retries times, each attempt failing alike."""
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "empty-cache"))
+    folder = tmp_path / "videos"
+    clip = ecoseg.synth(folder / "_reef", frames=3, size=(64, 48), seed=4)
+    shutil.move(clip.video, folder / "reef.mp4")
+    (folder / "broken.mp4").write_bytes((folder / "reef.mp4").read_bytes()[:1500])
+    prompts = tmp_path / "p.json"
+    prompts.write_text(
+        json.dumps({"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[30, 20]]}]}]})
+    )
+    videos = [str(folder / "reef.mp4"), str(folder / "broken.mp4")]
+    with ThreadPoolExecutor(1) as pool:
+        summary = batch(
+            videos,
+            tmp_path / "out",
+            scheduler=pool,
+            retries=2,
+            engine="sam2",
+            prompts={"reef": prompts, "broken": prompts},
+            image_size=64,
+            device="cpu",
+        )
+    assert summary["status"].tolist() == ["failed", "failed"]
+    assert summary["attempts"].tolist() == [1, 3]  # the weights: once; the video: 1 + 2
+    weights, video = summary["error"].tolist()
+    assert weights.startswith("no weights for sam2.1-tiny in the cache")
+    assert "broken.mp4" in video
+    err = capsys.readouterr().err
+    assert "reef: failed after 1 attempt(s), not retried (it would fail again): no weights" in err
+    assert "broken: attempt 2 failed" in err and "broken: failed after 3 attempt(s): " in err

@@ -1,0 +1,144 @@
+"""ecoseg.study.checks: what this machine lacks for a study (a device, network weights) is found
+by `ecoseg study --check` and by a run before any work, in the study file's words."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import ecoseg
+from ecoseg.cli import main
+from ecoseg.errors import CheckpointError, ConfigError, VideoError
+from ecoseg.study import load_study, run_study
+from ecoseg.study.manifest import MANIFEST
+
+SAM2 = "    prompts: p.json\n    image_size: 64\n"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return ecoseg.synth(tmp_path_factory.mktemp("clip"), frames=4, size=(64, 48), seed=2)
+
+
+@pytest.fixture
+def folder(tmp_path, clip, monkeypatch):
+    """A study folder beside the clip and a prompt file; an empty weights cache; no CUDA."""
+    import torch
+
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    (tmp_path / "v.mp4").write_bytes(clip.video.read_bytes())
+    prompts = {"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[30, 20]]}]}]}
+    (tmp_path / "p.json").write_text(json.dumps(prompts))
+    return tmp_path
+
+
+def _study(folder, text: str):
+    path = folder / "study.yaml"
+    path.write_text("output: out\n" + text)
+    return path
+
+
+def _check(path, capsys) -> tuple[int, str]:
+    capsys.readouterr()
+    code = main(["study", str(path), "--check"])
+    return code, capsys.readouterr().err
+
+
+NO_WEIGHTS = (
+    "no sam2.1-tiny weights in the weights cache ({cache}); download them with `ecoseg "
+    "weights download sam2.1-tiny`, or set `checkpoint:` to a checkpoint file"
+)
+
+
+def test_a_run_stops_before_any_work_in_the_words_of_check(folder, capsys):
+    """The run made the first video's store, then failed on the second with `--checkpoint
+    PATH (checkpoint=PATH in Python)` and no word of which video; `--check` said ok."""
+    path = _study(folder, f"videos:\n  - path: v.mp4\n    name: a\n  - path: v.mp4\n{SAM2}")
+    cache = folder / "cache" / "sam2.1_hiera_tiny.pt"
+    expected = f"{path}: line 5: videos[1] (v): " + NO_WEIGHTS.format(cache=cache)
+    code, err = _check(path, capsys)
+    assert (code, err) == (2, f"ecoseg: error: {expected}\n")
+    with pytest.raises(CheckpointError) as info:
+        run_study(path, progress=False)
+    assert str(info.value) == expected
+    assert not (folder / "out").exists()  # not the first video's store, nor a manifest
+
+
+def test_a_task_where_a_scheduler_runs_it_names_the_study_key(folder):
+    """With a scheduler the videos run on its workers (another machine): nothing is checked
+    here, and the task says in the study's words what its machine lacks."""
+    path = _study(folder, f"defaults:\n  device: cuda\nvideos:\n  - path: v.mp4\n{SAM2}")
+    with ThreadPoolExecutor(1) as pool, pytest.raises(ConfigError) as info:
+        run_study(path, progress=False, scheduler=pool, report=False)
+    assert str(info.value) == (
+        f"{path}: line 3: videos[0] (v): device: 'cuda': CUDA is not available here; set "
+        "`device: auto` or `device: cpu`, or run the study on a machine that has it"
+    )
+
+
+@pytest.mark.parametrize("pool", [False, True])
+def test_an_error_of_a_run_names_the_videos_entry(folder, pool):
+    """A video that fails while it is segmented was named only by its file path."""
+    (folder / "broken.mp4").write_bytes((folder / "v.mp4").read_bytes()[:2000])
+    path = _study(folder, "videos:\n  - path: v.mp4\n  - path: broken.mp4\n    site: North\n")
+    with ThreadPoolExecutor(1) as executor, pytest.raises(VideoError) as info:
+        run_study(path, progress=False, report=False, scheduler=executor if pool else None)
+    text = str(info.value)
+    assert text.startswith(f"{path}: line 4: videos[1] (broken): ")
+    assert text.count(str(path)) == 1 and f"{folder / 'broken.mp4'}: " in text
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        f"{SAM2}    pretrained: false\n    device: cpu\n",  # random weights
+        f"{SAM2}    checkpoint: w.pt\n",  # a file given: read when the video runs
+        "    concepts: [fish]\n    model: sam3-reduced\n    pretrained: false\n",
+        "    device: cuda\n    engine: classical\n    image_size: null\n",  # refused by the file
+    ],
+)
+def test_what_needs_no_weights_or_gives_them_passes(folder, capsys, settings):
+    (folder / "w.pt").write_bytes(b"read when the video runs")
+    path = _study(folder, f"videos:\n  - path: v.mp4\n{settings}")
+    code, err = _check(path, capsys)
+    if "engine: classical" in settings:  # the motion tracker's GPU: load_study's refusal
+        assert code == 2 and "(--device) is for the sam2 and sam3 engines" in err
+    else:
+        assert (code, err) == (0, "")
+
+
+def test_weights_in_the_cache_pass(folder, capsys):
+    (folder / "cache").mkdir()
+    (folder / "cache" / "sam2.1_hiera_tiny.pt").write_bytes(b"")  # found: not read here
+    path = _study(folder, f"videos:\n  - path: v.mp4\n{SAM2}")
+    assert _check(path, capsys) == (0, "")
+    from ecoseg.study.checks import machine_lack
+
+    assert machine_lack(load_study(path).videos[0]) is None
+
+
+def test_a_finished_video_is_not_checked_again(folder, capsys):
+    """A store made on a GPU machine is kept on a laptop (the device is no input of it): the
+    device it names need not be there for `--check` nor for the run."""
+    cpu = f"{SAM2}    pretrained: false\n    device: cpu\n"
+    path = _study(folder, f"videos:\n  - path: v.mp4\n{cpu}")
+    run_study(path, progress=False, report=False)
+    path = _study(folder, f"videos:\n  - path: v.mp4\n{cpu.replace('cpu', 'cuda')}")
+    assert _check(path, capsys) == (0, "")
+    assert run_study(path, progress=False, report=False).segmented == []
+    manifest = json.loads((folder / "out" / MANIFEST).read_text())
+    manifest["videos"]["v"]["segment"]["inputs"]["image_size"] = 32  # inputs changed
+    manifest["videos"]["v"]["segment"]["fingerprint"] = "changed"
+    (folder / "out" / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match=r"line 7: videos\[0\] \(v\): device: 'cuda': CUDA"):
+        run_study(path, progress=False, report=False)  # to segment again: checked first
+
+
+def test_a_check_with_a_scheduler_leaves_the_machine_to_its_workers(folder, capsys):
+    path = _study(folder, f"videos:\n  - path: v.mp4\n{SAM2}")
+    capsys.readouterr()
+    assert main(["study", str(path), "--check", "--scheduler", "tcp://head:8786"]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}: ok, 1 video(s)")
