@@ -126,7 +126,7 @@ def _print_log(path: str) -> int:
         left = unfinished_edits(store.attrs.get(ATTRS_KEY, {}))
     for entry in log:
         print(json.dumps(entry))
-    if not log:  # said on stderr: stdout stays the log's JSON lines (none)
+    if not log and not left:  # on stderr: stdout stays the log's JSON lines (none)
         print(f"{path}: no edits yet", file=sys.stderr)
     if left:  # informs only: reading the log is harmless
         print(f"{path}: {unfinished_note(left, path)} (not in the log yet)", file=sys.stderr)
