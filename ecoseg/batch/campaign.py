@@ -129,8 +129,12 @@ def batch(
     ConfigError, VideoError
         Before any work: no videos, duplicate video names, a missing local video, a bad option
         or engine parameter, ``fps`` for a video file, or GPU tasks for a scheduler none of
-        whose workers offers a ``GPU`` resource. Failures of single videos are reported in
-        the summary, not raised.
+        whose workers offers a ``GPU`` resource; on a local cluster (``scheduler=None``), a
+        device this machine lacks. Failures of single videos are reported in the summary,
+        not raised.
+    CheckpointError
+        Before any work, on a local cluster: network weights neither given (``checkpoint``)
+        nor in this machine's weights cache (nothing is downloaded).
 
     Examples
     --------
@@ -179,6 +183,8 @@ def batch(
 
     run_engine = "sam3" if concept_run else seg[names[0]]["engine"]
     check_fast(fast, run_engine)
+    if scheduler is None:  # a local cluster runs on this machine: its device and weights cache
+        _check_this_machine(run_engine, seg[names[0]])
     for options in seg.values():
         options.update(chunk_frames=chunk_frames, fast=fast)
         if fps is not None:  # absent otherwise: a video file refuses any fps
@@ -463,6 +469,24 @@ def _per_video(
         "progress": False,
     }
     return {n: {**common, "prompts": prompts.get(n)} for n in names}
+
+
+def _check_this_machine(engine: str, options: dict[str, Any]) -> None:
+    """Refuse, before any work, a network run this machine cannot do: a device it lacks, or
+    weights neither given nor in its cache; every video's run would fail on it (each then
+    reported, not retried). Checked only for a local cluster: a scheduler's workers are other
+    machines, and each task meets what its own lacks."""
+    if engine == "classical":
+        return
+    from ecoseg._device import resolve_device
+
+    resolve_device(options["device"])  # 'device 'cuda': CUDA is not available here'
+    if options["pretrained"] and options["checkpoint"] is None:
+        if engine == "sam3":
+            from ecoseg.sam3.weights import cached_weights
+        else:
+            from ecoseg.sam2.weights import cached_weights
+        cached_weights(options["model"])
 
 
 def _prompt_files(prompts, names) -> dict[str, str]:

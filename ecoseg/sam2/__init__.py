@@ -104,7 +104,6 @@ def build(
     """
     import torch
 
-    from ecoseg.errors import CheckpointError
     from ecoseg.sam2 import weights
     from ecoseg.sam2.variants import get_variant
 
@@ -115,14 +114,7 @@ def build(
     if checkpoint is not None:
         path = os.fspath(checkpoint)
     elif pretrained:
-        cached = weights.weights_path(name)
-        if not cached.is_file():
-            raise CheckpointError(
-                f"no weights for {name} in the cache ({cached}); download them with "
-                f"`ecoseg weights download {name}` or pass a checkpoint file with "
-                f"--checkpoint PATH (checkpoint=PATH in Python)"
-            )
-        path = os.fspath(cached)
+        path = os.fspath(weights.cached_weights(name))
 
     from ecoseg.sam2.checkpoint import load_checkpoint
     from ecoseg.sam2.model import SAM2Model

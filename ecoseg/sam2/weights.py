@@ -53,6 +53,7 @@ __all__ = [
     "cache_dir",
     "manifest",
     "weights_path",
+    "cached_weights",
     "list_weights",
     "download",
     "verify",
@@ -148,6 +149,36 @@ def weights_path(name: str) -> Path:
     'sam2_hiera_large.pt'
     """
     return cache_dir() / _entry(name)["file"]
+
+
+def cached_weights(name: str) -> Path:
+    """The cached checkpoint of variant ``name``, for a run that was given no checkpoint file:
+    refused, before any work, when the cache does not hold it (nothing is downloaded).
+
+    Raises
+    ------
+    CheckpointError
+        Not in the cache: says how to download it or give a file.
+    ConfigError
+        Unknown variant name.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ[ENV_DIR] = tempfile.mkdtemp()  # an empty cache
+    >>> cached_weights("sam2.1-tiny")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ecoseg.errors.CheckpointError: no weights for sam2.1-tiny in the cache (...); download ...
+    >>> del os.environ[ENV_DIR]
+    """
+    cached = weights_path(name)
+    if not cached.is_file():
+        raise CheckpointError(
+            f"no weights for {name} in the cache ({cached}); download them with "
+            f"`ecoseg weights download {name}` or pass a checkpoint file with "
+            f"--checkpoint PATH (checkpoint=PATH in Python)"
+        )
+    return cached
 
 
 def _hash_record(path: Path) -> Path:

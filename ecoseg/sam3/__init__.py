@@ -117,21 +117,7 @@ def build(
     elif pretrained:
         from ecoseg.sam3 import weights
 
-        if cfg.name not in weights.entries():
-            raise CheckpointError(
-                f"{cfg.name} has no published weights: pass a checkpoint file (--checkpoint PATH, "
-                "checkpoint=PATH in Python) or build it with random weights for tests "
-                "(--random-weights, pretrained=False)"
-            )
-        cached = weights.weights_path(cfg.name)
-        if not cached.is_file():
-            raise CheckpointError(
-                f"no weights for {cfg.name} in the cache ({cached}); download them with "
-                f"`ecoseg weights download {cfg.name}` (gated: accept the SAM License on "
-                f"https://huggingface.co/{cfg.hub_repo} first) or pass a checkpoint file with "
-                f"--checkpoint PATH (checkpoint=PATH in Python)"
-            )
-        path = os.fspath(cached)
+        path = os.fspath(weights.cached_weights(cfg.name))
 
     from ecoseg.sam3.checkpoint import load_checkpoint
     from ecoseg.sam3.model import SAM3Model

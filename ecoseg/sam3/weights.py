@@ -60,6 +60,7 @@ __all__ = [
     "entries",
     "folder",
     "weights_path",
+    "cached_weights",
     "tokenizer_path",
     "list_weights",
     "download",
@@ -102,6 +103,41 @@ def folder(name: str) -> Path:
 def weights_path(name: str) -> Path:
     """Where the checkpoint of ``name`` lives in the cache (it may not exist yet)."""
     return folder(name) / _entry(name)["file"]
+
+
+def cached_weights(name: str) -> Path:
+    """The cached checkpoint of ``name`` (a SAM 3 model), for a run that was given no
+    checkpoint file: refused, before any work, when ``name`` has no published weights or the
+    cache does not hold them (nothing is downloaded).
+
+    Raises
+    ------
+    CheckpointError
+        No published weights (``sam3-reduced``), or not in the cache: says how to download
+        them (gated) or give a file.
+
+    Examples
+    --------
+    >>> cached_weights("sam3-reduced")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ecoseg.errors.CheckpointError: sam3-reduced has no published weights: pass a checkpoint ...
+    """
+    known = entries()
+    if name not in known:
+        raise CheckpointError(
+            f"{name} has no published weights: pass a checkpoint file (--checkpoint PATH, "
+            "checkpoint=PATH in Python) or build it with random weights for tests "
+            "(--random-weights, pretrained=False)"
+        )
+    cached = weights_path(name)
+    if not cached.is_file():
+        raise CheckpointError(
+            f"no weights for {name} in the cache ({cached}); download them with "
+            f"`ecoseg weights download {name}` (gated: accept the SAM License on "
+            f"https://huggingface.co/{known[name]['repo']} first) or pass a checkpoint file with "
+            f"--checkpoint PATH (checkpoint=PATH in Python)"
+        )
+    return cached
 
 
 def tokenizer_path(name: str) -> Path:

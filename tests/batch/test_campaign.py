@@ -283,6 +283,33 @@ def test_cli_bad_input_is_one_line_and_non_zero(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    "args, culprit",
+    [
+        (["--engine", "sam2", "--auto"], "no weights for sam2.1-tiny in the cache ("),
+        (["--concepts", "fish"], "no weights for sam3 in the cache ("),
+        (["--concepts", "fish", "--model", "sam3-reduced"], "sam3-reduced has no published"),
+        (["--engine", "sam2", "--auto", "--random-weights", "--device", "cuda"], "'cuda': "),
+    ],
+)
+def test_a_local_batch_refuses_what_this_machine_lacks_before_any_work(
+    clips, tmp_path, capsys, monkeypatch, args, culprit
+):
+    """Each video's run failed on it, one by one, after the cluster had started (before
+    stop 44 each also three times); the weights cache here is an empty folder."""
+    import torch
+
+    if "cuda" in args and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "no weights"))
+    folder, _ = clips
+    code, out, err = run_cli(capsys, "batch", folder / "north.mp4", *args, "-o", tmp_path / "o")
+    assert code == 2 and "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("ecoseg: error: ") and culprit in lines[0]
+    assert not (tmp_path / "o").exists()  # no store, no cluster
+
+
 def test_cli_batch_on_a_local_process_cluster_with_measure(clips, serial, tmp_path, capsys):
     folder, _ = clips
     out = tmp_path / "out"
