@@ -41,6 +41,7 @@ import functools
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -53,6 +54,8 @@ __all__ = [
     "cache_dir",
     "manifest",
     "weights_path",
+    "MissingWeights",
+    "missing_weights",
     "cached_weights",
     "list_weights",
     "download",
@@ -151,6 +154,63 @@ def weights_path(name: str) -> Path:
     return cache_dir() / _entry(name)["file"]
 
 
+@dataclass(frozen=True)
+class MissingWeights:
+    """Published weights a run given no checkpoint file needs and the cache lacks, or weights
+    never published (``path`` None): what :func:`cached_weights` refuses, for callers that
+    say it in their own words (a study file's keys).
+
+    Attributes
+    ----------
+    name : str
+        The variant or model name.
+    path : Path or None
+        Where the cache would hold them; ``None``: ``name`` has no published weights.
+    page : str or None
+        Gated weights: the page where their licence is accepted.
+    """
+
+    name: str
+    path: Path | None
+    page: str | None = None
+
+
+def missing_weights(name: str) -> MissingWeights | None:
+    """What the cache lacks for variant ``name`` (:class:`MissingWeights`), or ``None`` when it
+    holds its weights. Nothing is downloaded.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ[ENV_DIR] = tempfile.mkdtemp()  # an empty cache
+    >>> missing_weights("sam2.1-tiny").path.name
+    'sam2.1_hiera_tiny.pt'
+    >>> del os.environ[ENV_DIR]
+    """
+    cached = weights_path(name)
+    return None if cached.is_file() else MissingWeights(name, cached)
+
+
+def refuse_missing(missing: MissingWeights | None) -> None:
+    """Raise the one-line :class:`CheckpointError` a run given no checkpoint file meets when
+    the cache lacks its weights (:func:`missing_weights`); nothing when it holds them."""
+    if missing is None:
+        return
+    name = missing.name
+    if missing.path is None:
+        raise CheckpointError(
+            f"{name} has no published weights: pass a checkpoint file (--checkpoint PATH, "
+            "checkpoint=PATH in Python) or build it with random weights for tests "
+            "(--random-weights, pretrained=False)"
+        )
+    gated = f" (gated: accept the SAM License on {missing.page} first)" if missing.page else ""
+    raise CheckpointError(
+        f"no weights for {name} in the cache ({missing.path}); download them with "
+        f"`ecoseg weights download {name}`{gated} or pass a checkpoint file with "
+        f"--checkpoint PATH (checkpoint=PATH in Python)"
+    )
+
+
 def cached_weights(name: str) -> Path:
     """The cached checkpoint of variant ``name``, for a run that was given no checkpoint file:
     refused, before any work, when the cache does not hold it (nothing is downloaded).
@@ -171,14 +231,8 @@ def cached_weights(name: str) -> Path:
     ecoseg.errors.CheckpointError: no weights for sam2.1-tiny in the cache (...); download ...
     >>> del os.environ[ENV_DIR]
     """
-    cached = weights_path(name)
-    if not cached.is_file():
-        raise CheckpointError(
-            f"no weights for {name} in the cache ({cached}); download them with "
-            f"`ecoseg weights download {name}` or pass a checkpoint file with "
-            f"--checkpoint PATH (checkpoint=PATH in Python)"
-        )
-    return cached
+    refuse_missing(missing_weights(name))
+    return weights_path(name)
 
 
 def _hash_record(path: Path) -> Path:

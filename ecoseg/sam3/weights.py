@@ -42,6 +42,7 @@ from typing import NoReturn
 from ecoseg._paths import check_file
 from ecoseg.errors import CheckpointError, ConfigError
 from ecoseg.sam2.weights import (
+    MissingWeights,
     cache_dir,
     check_cached,
     copy_in,
@@ -50,6 +51,7 @@ from ecoseg.sam2.weights import (
     network_problem,
     record_sha256,
     recorded_sha256,
+    refuse_missing,
 )
 from ecoseg.sam3.tokenizer import find_vocabulary
 
@@ -60,6 +62,7 @@ __all__ = [
     "entries",
     "folder",
     "weights_path",
+    "missing_weights",
     "cached_weights",
     "tokenizer_path",
     "list_weights",
@@ -105,6 +108,26 @@ def weights_path(name: str) -> Path:
     return folder(name) / _entry(name)["file"]
 
 
+def missing_weights(name: str) -> MissingWeights | None:
+    """What the cache lacks for SAM 3 model ``name``
+    (:class:`~ecoseg.sam2.weights.MissingWeights`: ``path`` None when ``name`` has no
+    published weights, ``page`` where gated weights' licence is accepted), or ``None`` when
+    it holds its weights. Nothing is downloaded.
+
+    Examples
+    --------
+    >>> missing_weights("sam3-reduced")
+    MissingWeights(name='sam3-reduced', path=None, page=None)
+    """
+    entry = entries().get(name)
+    if entry is None:
+        return MissingWeights(name, None)
+    cached = weights_path(name)
+    if cached.is_file():
+        return None
+    return MissingWeights(name, cached, entry["page"] if entry.get("gated") else None)
+
+
 def cached_weights(name: str) -> Path:
     """The cached checkpoint of ``name`` (a SAM 3 model), for a run that was given no
     checkpoint file: refused, before any work, when ``name`` has no published weights or the
@@ -122,22 +145,8 @@ def cached_weights(name: str) -> Path:
     Traceback (most recent call last):
     ecoseg.errors.CheckpointError: sam3-reduced has no published weights: pass a checkpoint ...
     """
-    known = entries()
-    if name not in known:
-        raise CheckpointError(
-            f"{name} has no published weights: pass a checkpoint file (--checkpoint PATH, "
-            "checkpoint=PATH in Python) or build it with random weights for tests "
-            "(--random-weights, pretrained=False)"
-        )
-    cached = weights_path(name)
-    if not cached.is_file():
-        raise CheckpointError(
-            f"no weights for {name} in the cache ({cached}); download them with "
-            f"`ecoseg weights download {name}` (gated: accept the SAM License on "
-            f"https://huggingface.co/{known[name]['repo']} first) or pass a checkpoint file with "
-            f"--checkpoint PATH (checkpoint=PATH in Python)"
-        )
-    return cached
+    refuse_missing(missing_weights(name))
+    return weights_path(name)
 
 
 def tokenizer_path(name: str) -> Path:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ecoseg._device import unavailable
 from ecoseg.errors import CheckpointError, ConfigError, EcosegError
-from ecoseg.study.config import video_place
+from ecoseg.study.config import video_places as key_places
 from ecoseg.study.records import Study, VideoSpec
 
 __all__ = ["Lack", "check_machine", "check_video", "machine_lack", "video_places"]
@@ -76,39 +76,36 @@ def machine_lack(video: VideoSpec) -> Lack | None:
 
 
 def _weights_lack(video: VideoSpec) -> Lack | None:
-    gated = ""
     if video.engine == "sam3":
-        from ecoseg.sam3 import weights as sam3_weights
-
-        entry = sam3_weights.entries().get(video.model)
-        if entry is None:
-            return Lack(
-                "model",
-                f"model: {video.model} has no published weights; set `checkpoint:` to a "
-                "checkpoint file (or `pretrained: false`: random weights, for tests)",
-                CheckpointError,
-            )
-        path = sam3_weights.weights_path(video.model)
-        if entry.get("gated"):
-            gated = f" (gated: accept the SAM License on {entry['page']} first)"
+        from ecoseg.sam3.weights import missing_weights
     else:
-        from ecoseg.sam2 import weights as sam2_weights
+        from ecoseg.sam2.weights import missing_weights
 
-        path = sam2_weights.weights_path(video.model)
-    if Path(path).is_file():
+    missing = missing_weights(video.model)  # what cached_weights refuses, in the study's words
+    if missing is None:
         return None
+    if missing.path is None:
+        return Lack(
+            "model",
+            f"model: {video.model} has no published weights; set `checkpoint:` to a "
+            "checkpoint file (or `pretrained: false`: random weights, for tests)",
+            CheckpointError,
+        )
+    gated = f" (gated: accept the SAM License on {missing.page} first)" if missing.page else ""
     return Lack(
         "model",
-        f"no {video.model} weights in the weights cache ({path}); download them with `ecoseg "
-        f"weights download {video.model}`{gated}, or set `checkpoint:` to a checkpoint file",
+        f"no {video.model} weights in the weights cache ({missing.path}); download them with "
+        f"`ecoseg weights download {video.model}`{gated}, or set `checkpoint:` to a checkpoint "
+        "file",
         CheckpointError,
     )
 
 
-def video_places(study: Study, index: int) -> dict[str, str]:
-    """Where errors about video ``index`` point, by study key (``""``: the video's entry),
-    for :func:`check_video` (:func:`~ecoseg.study.config.video_place`)."""
-    return {key: video_place(study, index, key or None) for key in ("", "device", "model")}
+def video_places(study: Study) -> dict[str, dict[str, str]]:
+    """Where errors about each video point, by video name, then by study key (``""``: the
+    video's entry), for :func:`check_video` (:func:`~ecoseg.study.config.video_places`: the
+    study file read once)."""
+    return key_places(study, ("", "device", "model"))
 
 
 def check_video(video: VideoSpec, places: Mapping[str, str]) -> None:
@@ -163,9 +160,9 @@ def check_machine(study: Study, output: str | Path | None = None) -> None:
     if output is not None:
         study = dataclasses.replace(study, output=Path(output).resolve())
     entries = load_manifest(study.output)["videos"]
-    for i, video in enumerate(study.videos):
+    for video in study.videos:
         segment = (entries.get(video.name) or {}).get("segment") or {}
         if segment.get("done") and study.store_path(video).exists():
             continue
         if machine_lack(video) is not None:
-            check_video(video, video_places(study, i))
+            check_video(video, video_places(study)[video.name])
