@@ -28,7 +28,7 @@ __all__ = [
     "Study",
     "VideoSpec",
     "load_study",
-    "video_place",
+    "video_places",
 ]
 
 #: The keys of a study file; ``defaults:`` takes :data:`SETTING_KEYS`, each video
@@ -130,11 +130,12 @@ def load_study(path: str | os.PathLike) -> Study:
     return _parse(doc, path.resolve(), shown=path, lines=_key_lines(text))
 
 
-def video_place(study: Study, index: int, key: str | None = None) -> str:
-    """Where an error about ``key`` of the study's video ``index`` points, as
-    :func:`load_study` names it: ``"FILE: line N: videos[i] (name):"``, the line of the key in
-    the video's entry, else of the ``defaults:`` key it takes, else of the entry (none when the
-    file can no longer be read).
+def video_places(study: Study, keys: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """Where errors about each of ``keys`` (``""``: the entry itself) of every video point, as
+    :func:`load_study` names them, by video name then key: ``"FILE: line N: videos[i]
+    (name):"``, the line of the key in the video's entry, else of the ``defaults:`` key it
+    takes, else of the entry (no line when the file can no longer be read). The study file is
+    read once for all videos.
 
     Examples
     --------
@@ -145,18 +146,29 @@ def video_place(study: Study, index: int, key: str | None = None) -> str:
     >>> text = "defaults:\\n  device: cpu\\nvideos:\\n  - path: a.mp4\\n"
     >>> _ = (d / "study.yaml").write_text(text)
     >>> study = load_study(d / "study.yaml")
-    >>> video_place(study, 0, "device").endswith("study.yaml: line 2: videos[0] (a):")
+    >>> video_places(study, ("device",))["a"]["device"].endswith("line 2: videos[0] (a):")
     True
     """
     try:
         lines = _key_lines(read_file_text(study.path, "study file", kind="YAML"))
     except (EcosegError, UnicodeDecodeError):
         lines = {}
-    entry = lines.get(("videos", index)) or {}
-    found = entry.get(key, (lines.get(("defaults",)) or {}).get(key)) if key else None
-    line = (lines.get(("videos",)) or {}).get(index)
-    name = study.videos[index].name
-    return f"{_line(str(study.path), found, line)} videos[{index}] ({name}):"
+    defaults = lines.get(("defaults",)) or {}
+    items = lines.get(("videos",)) or {}
+    places = {}
+    for index, video in enumerate(study.videos):
+        entry = lines.get(("videos", index)) or {}
+        item, where = items.get(index), f"videos[{index}] ({video.name}):"
+        places[video.name] = {
+            key: f"{_line(str(study.path), _key_line(entry, defaults, key), item)} {where}"
+            for key in keys
+        }
+    return places
+
+
+def _key_line(entry: dict, defaults: dict, key: str) -> int | None:
+    """The line of ``key`` in a video's entry, else in ``defaults:`` (none for ``""``)."""
+    return entry.get(key, defaults.get(key)) if key else None
 
 
 def _key_lines(text: str) -> dict[tuple, dict[str | int, int]]:

@@ -231,7 +231,7 @@ def run_study(
             )
         jobs.append((video, store, inputs, fingerprint, same))  # same inputs: resume
 
-    places = {v.name: video_places(study, i) for i, v in enumerate(study.videos)}
+    places = video_places(study)  # the study file read once
     if scheduler is None:  # and a finished one whose inputs changed, before any work
         for video, *_ in jobs:
             check_video(video, places[video.name])
