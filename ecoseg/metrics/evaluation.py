@@ -144,8 +144,7 @@ def evaluate(
                 if not (Path(truth) / "zarr.json").exists():  # say that PNGs are accepted too
                     from ecoseg.store import Location
 
-                    held = Location(truth).stores_inside()  # `ecoseg synth -o clip`'s folder
-                    inside = f"; it holds a store: {', '.join(map(str, held))}" if held else ""
+                    inside = Location(truth).stores_inside_note()  # `synth -o clip`'s folder
                     raise StoreError(
                         f"{truth}: is neither a mask store nor a folder of PNG masks{inside}"
                     )

@@ -105,6 +105,19 @@ class Location:
             p for p in self.local.iterdir() if not p.name.startswith(".") and Location(p).is_zarr()
         )
 
+    def stores_inside_note(self) -> str:
+        """``"; it holds a store: PATH"`` (:meth:`stores_inside`), or ``""``: the end of the
+        refusal of a folder that is not a store, where it holds one.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> Location(tempfile.mkdtemp()).stores_inside_note()
+        ''
+        """
+        held = self.stores_inside()
+        return f"; it holds a store: {', '.join(map(str, held))}" if held else ""
+
     def is_zarr(self) -> bool:
         """Whether the existing thing here looks like a zarr store (so replacing it is safe)."""
         if self.is_zip:

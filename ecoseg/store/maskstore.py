@@ -292,8 +292,7 @@ class MaskStore(ReadingMixin, WritingMixin):
         except Exception as exc:  # zarr raises many kinds for "not a group"
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
-            held = loc.stores_inside()  # e.g. the folder `ecoseg synth -o clip` writes
-            inside = f"; it holds a store: {', '.join(map(str, held))}" if held else ""
+            inside = loc.stores_inside_note()  # e.g. the folder `ecoseg synth -o clip` writes
             raise StoreError(f"{loc}: not a zarr store ({short_error(exc)}){inside}") from None
         try:
             meta = validate_group(group, loc)
