@@ -96,7 +96,8 @@ def _run_edit(args) -> int:
     if done:
         print(f"completed {done} edit(s) an interrupted command left pending")
     applied = apply_edits(args.store, edits) if edits else []  # all checked first
-    log = {e.get("n"): e for e in edit_log(args.store)} if applied else {}
+    undid = any(e["kind"] == "undo" for e in applied)  # the log, read for what it undid
+    log = {e.get("n"): e for e in edit_log(args.store)} if undid else {}
     for entry in applied:
         if entry["kind"] == "undo":  # its own ids are empty: say which edit it took back
             undone = log.get(entry.get("undoes"), {})
