@@ -88,6 +88,12 @@ def _check(device: str):
         return None, f"unknown device {device!r}; use {choices}"
     if dev.type == "cuda" and not torch.cuda.is_available():
         return dev, "CUDA is not available here"
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        count = torch.cuda.device_count()
+        gpus = f"{count} GPU{'s' if count != 1 else ''} (cuda:0" + (
+            f" to cuda:{count - 1})" if count > 1 else ")"
+        )
+        return dev, f"this machine has {gpus}"
     if dev.type == "mps" and not _has_mps(torch):
         return dev, "Apple MPS is not available here"
     return dev, None

@@ -221,9 +221,21 @@ def check_image_size(image_size: int | None, engine: str, model: str | None = No
         get_config("sam3" if model is None else model, image_size)
 
 
-def check_device(device: str | None, engine: str) -> None:
+def check_device(
+    device: str | None, engine: str, option: str = "--device", remedy: str = "drop --device"
+) -> None:
     """Refuse a GPU (``cuda``, ``mps``) for the classical motion tracker, which runs on the CPU
     (``--device cuda`` ran it there and said nothing); ``auto`` and ``cpu`` are fine.
+
+    Parameters
+    ----------
+    device : str or None
+        The device asked for.
+    engine : str
+        The engine that runs.
+    option, remedy : str, optional
+        How the refusal names the setting and what to do: the CLI's words by default; a study
+        file passes its own (``device:``).
 
     Examples
     --------
@@ -236,8 +248,8 @@ def check_device(device: str | None, engine: str) -> None:
     """
     if engine == "classical" and device not in (None, "auto", "cpu"):
         raise ConfigError(
-            f"device {device!r} (--device) is for the sam2 and sam3 engines' networks; the "
-            "classical motion tracker runs on the CPU: drop --device"
+            f"device {device!r} ({option}) is for the sam2 and sam3 engines' networks; the "
+            f"classical motion tracker runs on the CPU: {remedy}"
         )
 
 

@@ -98,6 +98,35 @@ def test_a_bad_device_is_one_line(machine, device, message):
     assert str(info.value) == message
 
 
+@pytest.mark.parametrize(
+    "count, device, message",
+    [
+        (1, "cuda:1", "device 'cuda:1': this machine has 1 GPU (cuda:0); use auto or cpu"),
+        (
+            2,
+            "cuda:5",
+            "device 'cuda:5': this machine has 2 GPUs (cuda:0 to cuda:1); use auto or cpu",
+        ),
+    ],
+)
+def test_a_gpu_number_beyond_the_machines_is_refused(machine, monkeypatch, count, device, message):
+    """`--device cuda:3` on a one-GPU machine was accepted, and torch failed at the first
+    tensor moved there (`CUDA error: invalid device ordinal`)."""
+    import torch
+
+    from ecoseg._device import unavailable
+    from ecoseg.engine import resolve_device
+    from ecoseg.errors import ConfigError
+
+    machine("cuda")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+    assert resolve_device("cuda:0") == "cuda:0" and resolve_device("cuda") == "cuda"
+    with pytest.raises(ConfigError) as info:
+        resolve_device(device)
+    assert str(info.value) == message
+    assert unavailable(device) == message.split(": ", 1)[1].split("; use")[0]
+
+
 PROMPT = {"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[30, 20]]}]}]}
 RANDOM_NET = dict(pretrained=False, image_size=64, progress=False)
 
