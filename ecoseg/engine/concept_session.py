@@ -84,12 +84,24 @@ def byte_tokenizer(texts) -> np.ndarray:
     return out
 
 
-def concept_tokenizer(name: str, pretrained: bool):
-    """The vocabulary downloaded with ``name``'s weights; for random weights without it,
-    :func:`byte_tokenizer`."""
+def concept_tokenizer(net, pretrained: bool):
+    """The tokenizer for ``net``'s concepts: the vocabulary found with its weights (beside
+    its checkpoint, see :func:`ecoseg.sam3.build`), else the one downloaded with SAM 3's
+    weights; for random weights without either, :func:`byte_tokenizer`.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> net = SimpleNamespace(tokenizer=str.split)  # built with a vocabulary beside its weights
+    >>> concept_tokenizer(net, pretrained=True) is str.split
+    True
+    """
     from ecoseg.errors import CheckpointError
     from ecoseg.sam3.weights import load_tokenizer
 
+    found = getattr(net, "tokenizer", None)
+    if found is not None:
+        return found
     try:
         return load_tokenizer("sam3")
     except (CheckpointError, OSError):

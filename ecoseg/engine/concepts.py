@@ -186,7 +186,7 @@ def segment_images(
     else:
         net, name = model, getattr(getattr(model, "config", None), "name", "custom")
     if tokenizer is None:  # random weights without a downloaded vocabulary: bytes will do
-        tokenizer = concept_tokenizer(name, pretrained or checkpoint is not None)
+        tokenizer = concept_tokenizer(net, pretrained or checkpoint is not None)
     predictor = ConceptPredictor(net, tokenizer=tokenizer, score_threshold=score_threshold)
 
     width, height = sizes[0]

@@ -488,7 +488,7 @@ def _segment_concepts(
         reader,
         prompts.concepts,  # validated: boxes cut to the frame (warned about once)
         settings,
-        tokenizer=concept_tokenizer(model, pretrained or checkpoint is not None),
+        tokenizer=concept_tokenizer(net, pretrained or checkpoint is not None),
         objects=prompts,
         fast=fast,
     )

@@ -408,7 +408,7 @@ def _sam3_results(job: Job, reader) -> Iterator[Any]:
         raise PromptError("SAM 3 needs something to find: type a name or draw an exemplar box")
     settings = ConceptSettings.from_params(job.params, job.detect_every)
     net = _network(sam3, job)
-    tokenizer = concept_tokenizer(job.model, job.pretrained or job.checkpoint is not None)
+    tokenizer = concept_tokenizer(net, job.pretrained or job.checkpoint is not None)
     fast = _fast(job, net.device)
     run = ConceptRun(net, reader, job.concepts, settings, tokenizer=tokenizer, fast=fast)
     job.objects = run.objects  # the same dict: the widget sees tracks as they start

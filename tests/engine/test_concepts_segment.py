@@ -215,3 +215,30 @@ def test_resume_with_changed_concepts_or_detect_every_names_the_change(clip, tmp
     after = MaskStore.open(out)
     assert np.array_equal(after.read_labels(), labels) and after.objects == objects
     after.close()
+
+
+def test_the_vocabulary_beside_a_checkpoint_tokenizes_the_concepts(clip, tmp_path, monkeypatch):
+    """`--checkpoint` in a folder with its vocab.json + merges.txt (the hub's download) and no
+    weights cache: the network found the vocabulary, but the run asked the cache for it and
+    failed with `tokenizer vocabulary not found ...; run ecoseg weights download sam3`."""
+    import torch
+
+    from ecoseg import sam3
+    from ecoseg.sam2.checkpoint import save_safetensors
+    from ecoseg.store import MaskStore
+
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "empty-cache"))
+    torch.manual_seed(0)
+    net = sam3.build("sam3-reduced", pretrained=False, device="cpu")
+    folder = tmp_path / "downloaded"
+    folder.mkdir()
+    path = save_safetensors(net, folder / "model.safetensors")
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    names = ["<|startoftext|>", "<|endoftext|>", *letters, *(f"{c}</w>" for c in letters)]
+    vocab = {t: i for i, t in enumerate(names)}
+    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+    out = _segment(clip, tmp_path / "m.zarr", pretrained=True, checkpoint=str(path))
+    store = MaskStore.open(out)
+    assert store.provenance["model"]["checkpoint"]["path"] == str(path)
+    store.close()
