@@ -222,7 +222,7 @@ def check_image_size(image_size: int | None, engine: str, model: str | None = No
 
 
 def check_device(
-    device: str | None, engine: str, option: str = "--device", remedy: str = "drop --device"
+    device: str | None, engine: str, option: str | None = "--device", remedy: str = "drop --device"
 ) -> None:
     """Refuse a GPU (``cuda``, ``mps``) for the classical motion tracker, which runs on the CPU
     (``--device cuda`` ran it there and said nothing); ``auto`` and ``cpu`` are fine.
@@ -233,9 +233,10 @@ def check_device(
         The device asked for.
     engine : str
         The engine that runs.
-    option, remedy : str, optional
-        How the refusal names the setting and what to do: the CLI's words by default; a study
-        file passes its own (``device:``).
+    option : str or None, optional
+        The option named after the device (none: a study file names its key before).
+    remedy : str, optional
+        What to do: the CLI's words by default.
 
     Examples
     --------
@@ -247,8 +248,9 @@ def check_device(
     ecoseg.errors.ConfigError: device 'cuda:1' (--device) is for the sam2 and sam3 engines' ...
     """
     if engine == "classical" and device not in (None, "auto", "cpu"):
+        named = f" ({option})" if option else ""
         raise ConfigError(
-            f"device {device!r} ({option}) is for the sam2 and sam3 engines' networks; the "
+            f"device {device!r}{named} is for the sam2 and sam3 engines' networks; the "
             f"classical motion tracker runs on the CPU: {remedy}"
         )
 

@@ -470,7 +470,7 @@ def _parse_video(
     if engine == "classical" and "device" not in entry and device not in (None, "auto", "cpu"):
         device = None  # the defaults' GPU is for the videos of other engines
     try:  # a GPU for the motion tracker, as segment() refuses it
-        check_device(device, engine, "device:", "remove `device:` or set `device: cpu`")
+        check_device(device, engine, None, "remove `device:` or set `device: cpu`")
     except ConfigError as exc:
         raise ConfigError(f"{at('device')} {exc}") from None
     params = merged.get("params") or {}

@@ -413,7 +413,7 @@ def test_image_size_or_a_gpu_for_the_motion_tracker_is_refused_with_its_line(tmp
     )
     text = "videos:\n  - path: v.mp4\n    device: cuda\n"
     assert _refusal(tmp_path, text) == (
-        f"{tmp_path / 'study.yaml'}: line 3: videos[0] (v): device 'cuda' (device:) is for "
+        f"{tmp_path / 'study.yaml'}: line 3: videos[0] (v): device 'cuda' is for "
         "the sam2 and sam3 engines' networks; the classical motion tracker runs on the CPU: "
         "remove `device:` or set `device: cpu`"
     )
