@@ -13,8 +13,10 @@ Written (one file)::
 
 ``frame_index`` and ``time_s`` are ecoseg's additions (readers that do not know them ignore
 them); the track id is an annotation attribute, as CVAT and Datumaro write it. Read: masks as
-RLE (compressed or counts lists) or polygons, else the ``bbox``; the frame from ``frame_index``,
-``frame_id`` or the image's position in ``images`` order of ids; the object id from
+RLE (compressed or counts lists, whatever ``iscrowd`` says: CVAT writes its masks as
+``iscrowd: 1`` uncompressed RLE) or polygons, else the ``bbox`` (``segmentation: []``); the frame
+from ``frame_index``, ``frame_id`` or the image's position in order of ids (of the numbers in
+the file names where those order the images otherwise, with a warning); the object id from
 ``attributes.track_id`` or ``track_id``, else each annotation becomes its own object (a file
 whose annotations mix the two is refused, naming the first of each). CVAT's
 COCO export numbers tracks from 0: when a file has a track id 0 every id is shifted by 1
@@ -27,13 +29,15 @@ id given twice are refused.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from ecoseg._version import __version__
+from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
@@ -248,8 +252,9 @@ def records(data: dict, key: str, path: Path) -> list[dict]:
 
 def read_images(images: list[dict], path: Path, width: int, height: int) -> dict:
     """``{image id: (frame, time or None)}``: the frame from ``frame_index``, ``frame_id`` or
-    the image's position in id order. Refuses an image without an id, an id given twice,
-    images of several videos (``video_id``) and two images on one frame, naming them."""
+    the image's position in frame order (:func:`_frame_order`). Refuses an image without an
+    id, an id given twice, images of several videos (``video_id``) and two images on one
+    frame, naming them."""
     for k, img in enumerate(images):
         if not is_key(img.get("id")):
             raise FormatError(f"{path}: images[{k}] has no 'id' (a number)")
@@ -263,7 +268,7 @@ def read_images(images: list[dict], path: Path, width: int, height: int) -> dict
         )
     out: dict = {}
     on_frame: dict[int, object] = {}
-    for pos, img in enumerate(sorted(images, key=lambda i: i["id"])):
+    for pos, img in enumerate(_frame_order(images, path)):
         where = f"{path}: image id {img['id']}"
         if img["id"] in out:
             raise FormatError(f"{where}: the id is given to two images")
@@ -279,6 +284,44 @@ def read_images(images: list[dict], path: Path, width: int, height: int) -> dict
         time = img.get("time_s")
         out[img["id"]] = (frame, None if time is None else number(time, where, "time_s"))
     return out
+
+
+class ImageOrderWarning(UserWarning):
+    """A COCO file's image ids and file names order its frames differently; the names are
+    followed."""
+
+
+def _name_number(img: dict) -> int | None:
+    """The last number in the stem of an image's ``file_name`` (``"clip/frame_000012.jpg"``:
+    12), None without one."""
+    name = img.get("file_name")
+    if not isinstance(name, str):
+        return None
+    digits = re.findall(r"\d+", PurePosixPath(name.replace("\\", "/")).stem)
+    return int(digits[-1]) if digits else None
+
+
+def _frame_order(images: list[dict], path: Path) -> list[dict]:
+    """The images in frame order (the position of an image without ``frame_index`` is its
+    frame): by id, unless no image has a frame number, each ``file_name`` holds a distinct
+    number and those numbers order them differently: then by those numbers, with an
+    :class:`ImageOrderWarning` (Roboflow and Label Studio number images in their own order).
+    """
+    by_id = sorted(images, key=lambda i: i["id"])
+    if any("frame_index" in i or "frame_id" in i for i in images):
+        return by_id
+    numbers = [_name_number(i) for i in by_id]
+    if None in numbers or len(set(numbers)) < len(numbers) or numbers == sorted(numbers):
+        return by_id
+    k = next(k for k in range(1, len(numbers)) if numbers[k] < numbers[k - 1])
+    a, b = by_id[k - 1], by_id[k]
+    warn(
+        f"{path}: image ids and file names order the frames differently (image id {a['id']} "
+        f"'{a['file_name']}' comes before id {b['id']} '{b['file_name']}'); the frames follow "
+        "the numbers in the file names (give each image a 'frame_index' to say otherwise)",
+        ImageOrderWarning,
+    )
+    return [img for _, img in sorted(zip(numbers, by_id), key=lambda p: p[0])]
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:

@@ -10,6 +10,8 @@ from formats_helpers import make_store
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, export, read_annotations
+from ecoseg.formats._painting import rasterize
+from ecoseg.formats.coco import ImageOrderWarning
 from ecoseg.store import MaskStore
 
 
@@ -227,3 +229,144 @@ def test_json_exports_are_dated_by_source_date_epoch(tmp_path, fmt, monkeypatch)
     store = make_store(labels, path=str(tmp_path / "reef.zarr"))
     info = json.loads(open(export(store, fmt, tmp_path / "a.json")).read())["info"]
     assert info["date_created"] == "2023-11-14T22:13:20+00:00"
+
+
+def _uncompressed(mask):
+    """pycocotools' uncompressed RLE of a mask: column-major runs, background first."""
+    flat = mask.ravel(order="F").astype(np.int8)
+    runs = np.diff(np.r_[0, np.flatnonzero(np.diff(flat)) + 1, flat.size]).tolist()
+    return {"counts": runs if not flat[0] else [0, *runs], "size": list(mask.shape)}
+
+
+def test_cvat_coco_export_reads(tmp_path):
+    """CVAT's "COCO 1.0" export (Datumaro's coco writer, ``convert_instance``): a mask is
+    ``iscrowd: 1`` with an uncompressed RLE, a box has ``segmentation: []``, a polygon a list;
+    ``attributes`` hold ``occluded``, ``keyframe`` and ``track_id`` counted from 0; file names
+    carry the CVAT frame name and the extension CVAT gives it."""
+    mask = np.zeros((6, 8), bool)
+    mask[2:4, 1:6] = True
+    attrs = {"occluded": False, "keyframe": True}
+    data = {
+        "licenses": [{"name": "", "id": 0, "url": ""}],
+        "info": {"contributor": "", "date_created": "", "description": "", "url": ""},
+        "categories": [
+            {"id": 1, "name": "crab", "supercategory": ""},
+            {"id": 2, "name": "sea star", "supercategory": ""},
+        ],
+        "images": [
+            {
+                "id": k + 1,
+                "width": 8,
+                "height": 6,
+                "file_name": f"frame_{k:06d}.PNG",
+                "license": 0,
+                "flickr_url": "",
+                "coco_url": "",
+                "date_captured": 0,
+            }
+            for k in range(3)
+        ],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 1,
+                "segmentation": _uncompressed(mask),
+                "area": 10.0,
+                "bbox": [1.0, 2.0, 5.0, 2.0],
+                "iscrowd": 1,
+                "attributes": {**attrs, "track_id": 0},
+            },
+            {
+                "id": 2,
+                "image_id": 2,
+                "category_id": 2,
+                "segmentation": [],
+                "area": 4.0,
+                "bbox": [4.0, 1.0, 2.0, 2.0],
+                "iscrowd": 0,
+                "attributes": {**attrs, "track_id": 1},
+            },
+            {
+                "id": 3,
+                "image_id": 3,
+                "category_id": 2,
+                "segmentation": [[4.0, 1.0, 6.0, 1.0, 6.0, 3.0, 4.0, 3.0]],
+                "area": 4.0,
+                "bbox": [4.0, 1.0, 2.0, 2.0],
+                "iscrowd": 0,
+                "attributes": {**attrs, "keyframe": False, "track_id": 1},
+            },
+        ],
+    }
+    (tmp_path / "instances_default.json").write_text(json.dumps(data))
+    video = VideoInfo(8, 6, np.arange(3) / 5, {})
+    ann = read_annotations(tmp_path / "instances_default.json", "coco", video)
+    assert {t.id: t.class_ for t in ann.tracks} == {1: "crab", 2: "sea star"}
+    by = {(i.track, i.frame): rasterize(i, 6, 8) for i in ann.instances}
+    assert sorted(by) == [(1, 0), (2, 1), (2, 2)]
+    np.testing.assert_array_equal(by[1, 0], mask)
+    box = np.zeros((6, 8), bool)
+    box[1:3, 4:6] = True
+    np.testing.assert_array_equal(by[2, 1], box)
+    np.testing.assert_array_equal(by[2, 2], box)
+
+
+def test_images_follow_their_file_names_when_the_ids_disagree(tmp_path):
+    """A file whose image ids are not in frame order (Roboflow and Label Studio number images
+    their own way) but whose file names are: the frames follow the names, with a warning;
+    image id 3 'clip/frame_000000.jpg' was put on frame 2."""
+    data = {
+        "images": [
+            {"id": 3, "file_name": "clip/frame_000000.jpg", "width": 8, "height": 6},
+            {"id": 1, "file_name": "clip/frame_000001.jpg", "width": 8, "height": 6},
+            {"id": 2, "file_name": "clip/frame_000002.jpg", "width": 8, "height": 6},
+        ],
+        "categories": [{"id": 0, "name": "fish"}],
+        "annotations": [
+            {"id": 1, "image_id": 3, "category_id": 0, "bbox": [1, 1, 2, 2], "iscrowd": 0},
+            {"id": 2, "image_id": 2, "category_id": 0, "bbox": [4, 1, 2, 2], "iscrowd": 0},
+        ],
+    }
+    (tmp_path / "c.json").write_text(json.dumps(data))
+    video = VideoInfo(8, 6, np.arange(3) / 5, {})
+    with pytest.warns(ImageOrderWarning, match=r"image id 2 'clip/frame_000002\.jpg' comes bef"):
+        ann = read_annotations(tmp_path / "c.json", "coco", video)
+    assert sorted((i.frame, i.box) for i in ann.instances) == [
+        (0, (1.0, 1.0, 3.0, 3.0)),
+        (2, (4.0, 1.0, 6.0, 3.0)),
+    ]
+
+
+def test_pycocotools_cocoeval_scores_our_export_against_itself_ap_1(sample, tmp_path):
+    """COCOeval (segm) loads our file as ground truth and its annotations as results (a
+    detector's output): AP 1.0; one mask moved off its animal scores below 1."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    path = export(sample[0], "coco", tmp_path / "c.json")
+    truth = COCO(path)
+    results = [
+        {k: a[k] for k in ("image_id", "category_id", "segmentation", "score")}
+        for a in json.loads(open(path).read())["annotations"]
+    ]
+
+    def ap(res):  # loadRes adds fields to the dicts it is given: give it copies
+        ev = COCOeval(truth, truth.loadRes([dict(r) for r in res]), "segm")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        return ev.stats[0]
+
+    assert ap(results) == pytest.approx(1.0)
+    empty = np.zeros((360, 640), bool)
+    empty[:5, :5] = True
+    results[0] = {**results[0], "segmentation": _compressed(empty)}
+    assert ap(results) < 1.0
+
+
+def _compressed(mask):
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return {"size": rle["size"], "counts": rle["counts"].decode()}
