@@ -4,7 +4,7 @@
 name     what                                  kind    file
 ======== ===================================== ======= ================================
 coco     COCO instance segmentation JSON       masks   one ``.json`` (image = frame)
-ytvis    YouTube-VIS / SA-V video JSON         masks   one ``.json`` (annotation = track)
+ytvis    YouTube-VIS / OVIS video JSON         masks   one ``.json`` (annotation = track)
 mot      MOTChallenge 2D boxes                 boxes   one ``.txt``
 mots     MOTS (MOTSChallenge / KITTI MOTS)     masks   one ``.txt`` (RLE per line)
 cvat     CVAT for video 1.1 XML                masks   one ``.xml`` (track per object)

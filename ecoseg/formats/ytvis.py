@@ -1,4 +1,4 @@
-"""YouTube-VIS / SA-V style video instance segmentation JSON: one annotation per track.
+"""YouTube-VIS (and OVIS) video instance segmentation JSON: one annotation per track.
 
 Written (one file, one video)::
 
