@@ -37,8 +37,11 @@ elements are ignored. As in CVAT, a track continues from its last shape until an
 interpolated linearly and polygons and ellipses keep the earlier shape. A mask lies on its own
 frame only: CVAT has no mask tracks (it writes each mask as a track of one shape, and reads a
 mask track as its first shape), so its export of a mask on the task's last-but-one frame, which
-has no ``outside`` shape, is not held onto the last. CVAT numbers tracks from 0: when a file
-has a track 0 every id is shifted by 1. The ``score`` attribute, if any, becomes the object's
+has no ``outside`` shape, is not held onto the last. The task's settings come from
+``<meta><task>``, a job export's ``<meta><job>`` or, in a project export, the
+``<meta><project><tasks><task>`` of the tracks' ``task_id`` (tracks of several tasks, several
+videos, are refused: :func:`project_task`). CVAT numbers tracks from 0: when a file has a
+track 0 every id is shifted by 1. The ``score`` attribute, if any, becomes the object's
 score on that frame.
 
 Task frames: a CVAT task made from part of a video (``<start_frame>``, ``<stop_frame>``) or
@@ -550,9 +553,12 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         raise FormatError(f"{path}: root element is <{root.tag}>, not <annotations>")
     if root.find("image") is not None and root.find("track") is None:
         raise FormatError(f"{path}: a CVAT for images file; export 'CVAT for video 1.1' instead")
+    tracks_el = root.findall("track")
     task = root.find("meta/task")
     if task is None:
         task = root.find("meta/job")
+    if task is None and root.find("meta/project") is not None:
+        task = project_task(root, tracks_el, path)
     if task is not None:
         osize = task.find("original_size")
         if osize is not None:
@@ -571,7 +577,6 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             "scores only those, and ecoseg measure counts only those",
             SkippedFramesWarning,
         )
-    tracks_el = root.findall("track")
     raw_ids = [integer(t.get("id"), f'{path}: <track id="{t.get("id")}">', "id") for t in tracks_el]
     shift = 1 if any(i == 0 for i in raw_ids) else 0
     tracks = []
@@ -613,6 +618,27 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         n_frames=None if last is None else last + 1,
         annotated=None if task is None and not deleted else frames.annotated(deleted),
     )
+
+
+def project_task(root: ET.Element, tracks: list[ET.Element], path: Path) -> ET.Element | None:
+    """The ``<task>`` of a CVAT project export (``<meta><project><tasks>``) whose tracks the
+    file holds (their ``task_id``), or its only task; None when neither says which.
+
+    A project export holds the tracks of every task of the project, each task a video of its
+    own with its own frame numbers: a file with tracks of several tasks is refused, naming
+    them (they would be laid over each other on one video).
+    """
+    ids = list(dict.fromkeys(t.get("task_id") for t in tracks if t.get("task_id") is not None))
+    if len(ids) > 1:
+        named = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+        raise FormatError(
+            f"{path}: a CVAT project export with the tracks of {len(ids)} tasks (task_id "
+            f"{named}); a store is one video: export the task of that video instead"
+        )
+    tasks = root.findall("meta/project/tasks/task")
+    if ids:
+        return next((t for t in tasks if (t.findtext("id") or "").strip() == ids[0]), None)
+    return tasks[0] if len(tasks) == 1 else None
 
 
 def deleted_frames(path: Path, frames: TaskFrames, tracks: list[tuple]) -> tuple[int, ...]:

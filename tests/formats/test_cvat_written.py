@@ -1,5 +1,5 @@
 """CVAT for video 1.1 files as CVAT writes them: rotated boxes, ellipses, tracks of shapes
-without an area, and masks (which CVAT never tracks).
+without an area, masks (which CVAT never tracks) and project exports.
 
 Facts from CVAT's own code (cvat-ai/cvat, ``cvat/apps/dataset_manager/formats/cvat.py``:
 ``dump_as_cvat_interpolation``, ``load_anno``; ``transformations.py``:
@@ -7,7 +7,8 @@ Facts from CVAT's own code (cvat-ai/cvat, ``cvat/apps/dataset_manager/formats/cv
 its corners about the box's centre, clockwise on screen; an ellipse is ``cx, cy, rx, ry`` and a
 ``rotation``; a mask shape is written as a track of its own (a keyframe and, unless that would
 reach the task's last frame, an ``outside`` shape one step later), and a mask track is read
-back as its first shape.
+back as its first shape; a project export has ``<meta><project>...<tasks><task>`` and a
+``task_id`` (and ``subset``) on each track.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, read_annotations
 from ecoseg.formats._painting import rasterize
 from ecoseg.formats.cvat import ShapesLeftOutWarning
@@ -103,7 +105,7 @@ def test_an_ellipse_off_the_frame_is_refused_naming_it(tmp_path):
     <ellipse frame="1" keyframe="1" outside="0" occluded="0" cx="50" cy="40" rx="3" ry="1"
              z_order="0"/></track>""",
     )
-    with pytest.raises(Exception, match=r'<ellipse frame="1">: the ellipse covers no pixel'):
+    with pytest.raises(FormatError, match=r'<ellipse frame="1">: the ellipse covers no pixel'):
         read_annotations(path, "cvat", VIDEO)
 
 
@@ -147,3 +149,59 @@ def test_a_mask_as_cvat_writes_it_lies_on_its_frame_only(tmp_path):
     ann = read_annotations(path, "cvat", VIDEO)
     assert sorted((i.track, i.frame) for i in ann.instances) == [(1, 0), (2, 2)]
     assert masks_of(ann, 2)[2].sum() == 3
+
+
+def project_file(tmp_path, tracks: str):
+    """A CVAT project export (CVAT for video 1.1) of two tasks: task 5 a 10x8 video shown every
+    2nd frame, task 6 another video."""
+    path = tmp_path / "annotations.xml"
+    path.write_text(
+        f"""<?xml version="1.0" encoding="utf-8"?>
+<annotations>
+  <version>1.1</version>
+  <meta><project><id>2</id><name>reef survey</name>
+    <tasks>
+      <task><id>5</id><name>transect A</name><size>3</size><mode>interpolation</mode>
+        <start_frame>0</start_frame><stop_frame>4</stop_frame>
+        <frame_filter>step=2</frame_filter>
+        <original_size><width>10</width><height>8</height></original_size></task>
+      <task><id>6</id><name>transect B</name><size>4</size><mode>interpolation</mode>
+        <start_frame>0</start_frame><stop_frame>3</stop_frame><frame_filter></frame_filter>
+        <original_size><width>10</width><height>8</height></original_size></task>
+    </tasks></project></meta>
+  {tracks}
+</annotations>"""
+    )
+    return path
+
+
+BOX = (
+    '<box frame="{f}" keyframe="1" outside="0" occluded="0" xtl="1" ytl="1" xbr="3" ybr="3" '
+    'z_order="0"/>'
+)
+
+
+def test_a_project_export_of_one_tasks_tracks_reads_that_tasks_frames(tmp_path):
+    """Task 5 shows frames 0, 2, 4: a box on frame 0 is held on those only (the task's
+    settings were not found: it was held on every frame 0..4)."""
+    path = project_file(
+        tmp_path,
+        f'<track id="0" label="crab" source="manual" task_id="5" subset="default">'
+        f"{BOX.format(f=0)}</track>",
+    )
+    with pytest.warns(Warning, match="one video frame in 2"):
+        ann = read_annotations(path, "cvat", VideoInfo(10, 8, np.arange(5) / 5, {}))
+    assert [i.frame for i in ann.instances] == [0, 2, 4]
+
+
+def test_a_project_export_of_several_tasks_is_refused_naming_them(tmp_path):
+    """Tracks of two videos were laid over each other on one."""
+    path = project_file(
+        tmp_path,
+        f'<track id="0" label="crab" source="manual" task_id="5" subset="default">'
+        f"{BOX.format(f=0)}</track>"
+        f'<track id="1" label="crab" source="manual" task_id="6" subset="default">'
+        f"{BOX.format(f=1)}</track>",
+    )
+    with pytest.raises(FormatError, match=r"the tracks of 2 tasks \(task_id 5, 6\); a store is"):
+        read_annotations(path, "cvat", VIDEO)
