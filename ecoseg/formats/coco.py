@@ -170,6 +170,13 @@ def load_json(path: Path) -> dict:
         raise FormatError(
             f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    if isinstance(data, list) and all(isinstance(d, dict) for d in data[:50]):
+        key = "video_id" if any("video_id" in d for d in data[:50]) else "image_id"
+        raise FormatError(
+            f"{path}: a list of {len(data)} results at the top level (a detector's or tracker's "
+            f"output, which names its frames by {key} only), not an annotation file: import "
+            "the annotation file whose images or videos those ids name"
+        )
     if not isinstance(data, dict):
         raise FormatError(f"{path}: expected a JSON object at the top level")
     return data

@@ -370,3 +370,23 @@ def _compressed(mask):
 
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
     return {"size": rle["size"], "counts": rle["counts"].decode()}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "entry", "key"),
+    [
+        ("coco", {"image_id": 3, "category_id": 1, "bbox": [1, 1, 2, 2], "score": 0.9}, "image_id"),
+        (
+            "ytvis",
+            {"video_id": 1, "category_id": 1, "segmentations": [None], "score": 0.9},
+            "video_id",
+        ),
+    ],
+)
+def test_a_results_file_is_named_as_such(tmp_path, fmt, entry, key):
+    """COCO's and YouTube-VIS's results format (what detectors and VIS models write, and what
+    COCO.loadRes reads) is a list without the images or videos its ids name; it was refused
+    as 'expected a JSON object at the top level'."""
+    (tmp_path / "results.json").write_text(json.dumps([entry, entry]))
+    with pytest.raises(FormatError, match=rf"results\.json: a list of 2 results .* by {key} only"):
+        read_annotations(tmp_path / "results.json", fmt, VideoInfo(8, 6, np.zeros(3), {}))
