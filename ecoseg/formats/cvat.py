@@ -599,9 +599,10 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         parsed.append((oid, shapes, any(sh.get("keyframe") == "0" for sh in el)))
     if skipped:
         kinds = ", ".join(f"{n} of <{kind}>" for kind, n in skipped.items())
+        n = sum(skipped.values())
         warn(
-            f"{path}: {sum(skipped.values())} tracks left out ({kinds}): they mark no area, "
-            "and a store holds masks",
+            f"{path}: {n} track{'s' if n > 1 else ''} left out ({kinds}): shapes that mark no "
+            "area, and a store holds masks",
             ShapesLeftOutWarning,
         )
     deleted = deleted_frames(path, frames, [(shapes, every) for _, shapes, every in parsed])
