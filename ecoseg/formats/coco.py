@@ -299,13 +299,26 @@ class ImageOrderWarning(UserWarning):
 
 
 def _name_number(img: dict) -> int | None:
-    """The last number in the stem of an image's ``file_name`` (``"clip/frame_000012.jpg"``:
-    12), None without one."""
+    """The last number in the stem of an image's ``file_name``, hashes left out (Roboflow's
+    ``.rf.<32 hex>`` suffix, Label Studio's ``<8 hex>-`` prefix), None without one.
+
+    Examples
+    --------
+    >>> [_name_number({"file_name": n}) for n in ("clip/frame_000012.jpg",
+    ...     "frame_0012_jpg.rf.7c3f1a0b9d2e4c5a6b7c8d9e0f1a2b3c.jpg", "a1b2c3d4-frame_0012.jpg")]
+    [12, 12, 12]
+    """
     name = img.get("file_name")
     if not isinstance(name, str):
         return None
-    digits = re.findall(r"\d+", PurePosixPath(name.replace("\\", "/")).stem)
+    stem = PurePosixPath(name.replace("\\", "/")).stem
+    stem = _HASH.sub(lambda m: "" if re.search("[a-f]", m[0]) else m[0], stem)
+    digits = re.findall(r"\d+", stem)
     return int(digits[-1]) if digits else None
+
+
+#: a run of 8 or more hex digits, a hash when it holds a letter (tools add them to file names)
+_HASH = re.compile(r"[0-9a-f]{8,}")
 
 
 def _frame_order(images: list[dict], path: Path) -> list[dict]:

@@ -336,6 +336,19 @@ def test_images_follow_their_file_names_when_the_ids_disagree(tmp_path):
         (0, (1.0, 1.0, 3.0, 3.0)),
         (2, (4.0, 1.0, 6.0, 3.0)),
     ]
+    # as Roboflow names them (a hash after the name) and Label Studio (a hash before it)
+    for k, name in enumerate(
+        (
+            "frame_{:04d}_jpg.rf.7c3f1a0b9d2e{}c5a6b7c8d9e0f1a2b3c.jpg",
+            "{1}a1b2c3d-frame_{0:04d}.jpg",
+        )
+    ):
+        for img, number in zip(data["images"], (0, 1, 2)):
+            img["file_name"] = name.format(number, 9 - number)
+        (tmp_path / f"{k}.json").write_text(json.dumps(data))
+        with pytest.warns(ImageOrderWarning):
+            ann = read_annotations(tmp_path / f"{k}.json", "coco", video)
+        assert sorted(i.frame for i in ann.instances) == [0, 2]
 
 
 def test_pycocotools_cocoeval_scores_our_export_against_itself_ap_1(sample, tmp_path):
