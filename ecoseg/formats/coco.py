@@ -15,8 +15,10 @@ Written (one file)::
 them); the track id is an annotation attribute, as CVAT and Datumaro write it. Read: masks as
 RLE (compressed or counts lists, whatever ``iscrowd`` says: CVAT writes its masks as
 ``iscrowd: 1`` uncompressed RLE) or polygons, else the ``bbox`` (``segmentation: []``); the frame
-from ``frame_index``, ``frame_id`` or the image's position in order of ids (of the numbers in
-the file names where those order the images otherwise, with a warning); the object id from
+from ``frame_index``, ``frame_id``, the number in the ``file_name`` where the names are frame
+numbers (CVAT's ``frame_000105``; names from 0 with gaps) or the image's position in order of
+ids (of the file names' numbers where those order the images otherwise, with a warning);
+the object id from
 ``attributes.track_id`` or ``track_id``, else each annotation becomes its own object (a file
 whose annotations mix the two is refused, naming the first of each). CVAT's
 COCO export numbers tracks from 0: when a file has a track id 0 every id is shifted by 1
@@ -258,8 +260,9 @@ def records(data: dict, key: str, path: Path) -> list[dict]:
 
 
 def read_images(images: list[dict], path: Path, width: int, height: int) -> dict:
-    """``{image id: (frame, time or None)}``: the frame from ``frame_index``, ``frame_id`` or
-    the image's position in frame order (:func:`_frame_order`). Refuses an image without an
+    """``{image id: (frame, time or None)}``: the frame from ``frame_index``, ``frame_id``,
+    the number in the image's file name where those are frame numbers (:func:`_named_frames`)
+    or the image's position in frame order (:func:`_frame_order`). Refuses an image without an
     id, an id given twice, images of several videos (``video_id``) and two images on one
     frame, naming them."""
     for k, img in enumerate(images):
@@ -275,6 +278,7 @@ def read_images(images: list[dict], path: Path, width: int, height: int) -> dict
         )
     out: dict = {}
     on_frame: dict[int, object] = {}
+    named = _named_frames(images, path)
     for pos, img in enumerate(_frame_order(images, path)):
         where = f"{path}: image id {img['id']}"
         if img["id"] in out:
@@ -284,7 +288,8 @@ def read_images(images: list[dict], path: Path, width: int, height: int) -> dict
                 raise FormatError(
                     f"{where}: {side} {img[side]} differs from the video's {width}x{height}"
                 )
-        frame = integer(img.get("frame_index", img.get("frame_id", pos)), where, "frame_index")
+        default = pos if named is None else named[img["id"]]
+        frame = integer(img.get("frame_index", img.get("frame_id", default)), where, "frame_index")
         if frame in on_frame:
             raise FormatError(f"{where}: frame {frame} is also image id {on_frame[frame]}")
         on_frame[frame] = img["id"]
@@ -294,8 +299,49 @@ def read_images(images: list[dict], path: Path, width: int, height: int) -> dict
 
 
 class ImageOrderWarning(UserWarning):
-    """A COCO file's image ids and file names order its frames differently; the names are
-    followed."""
+    """A COCO file's images are placed on frames in a way their ids or file names could
+    contradict (ids and names order them differently: the names are followed; names numbered
+    with gaps, not from 0: the positions are taken)."""
+
+
+#: the name CVAT gives a video task's frame: ``frame_`` and the video frame number
+_CVAT_FRAME = re.compile(r"frame_\d{6}")
+
+
+def _named_frames(images: list[dict], path: Path) -> dict | None:
+    """``{image id: frame}`` from the numbers in the images' file names where those are frame
+    numbers, None where the frames are the images' positions.
+
+    Names are frame numbers when no image has a ``frame_index`` or ``frame_id``, each holds a
+    distinct number, and they are not just 0..N-1 or 1..N (then positions and names agree,
+    or the names count from 1, as ffmpeg numbers the images it extracts): when they are
+    CVAT's names of a video task's frames (``frame_000005``: video frame 5, also in a task of
+    every N-th frame or from a start frame) or count from 0 with gaps. Names numbered with
+    gaps from above 0 could be either: positions are taken, with an
+    :class:`ImageOrderWarning`.
+    """
+    if any("frame_index" in i or "frame_id" in i for i in images):
+        return None
+    numbers = [_name_number(i) for i in images]
+    if not numbers or None in numbers or len(set(numbers)) < len(numbers):
+        return None
+    ordered = sorted(numbers)
+    if ordered in (list(range(len(numbers))), list(range(1, len(numbers) + 1))):
+        return None
+    cvat = all(
+        _CVAT_FRAME.fullmatch(PurePosixPath(str(i["file_name"]).replace("\\", "/")).stem)
+        for i in images
+    )
+    if cvat or ordered[0] == 0:
+        return {img["id"]: n for img, n in zip(images, numbers)}
+    shown = ", ".join(str(n) for n in ordered[:3]) + (" ..." if len(ordered) > 3 else "")
+    warn(
+        f"{path}: the images' file names number them {shown}, not 0, 1, 2 ...; they are placed "
+        "on frames by position (0, 1, 2 ...): if the names are the video's frame numbers, give "
+        "each image a 'frame_index'",
+        ImageOrderWarning,
+    )
+    return None
 
 
 def _name_number(img: dict) -> int | None:

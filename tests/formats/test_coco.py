@@ -403,3 +403,48 @@ def test_a_results_file_is_named_as_such(tmp_path, fmt, entry, key):
     (tmp_path / "results.json").write_text(json.dumps([entry, entry]))
     with pytest.raises(FormatError, match=rf"results\.json: a list of 2 results .* by {key} only"):
         read_annotations(tmp_path / "results.json", fmt, VideoInfo(8, 6, np.zeros(3), {}))
+
+
+def _images_file(tmp_path, names, name="c.json"):
+    """A COCO file of images named ``names`` (ids 1.. in that order), a box on the second."""
+    data = {
+        "images": [
+            {"id": k + 1, "file_name": n, "width": 8, "height": 6} for k, n in enumerate(names)
+        ],
+        "categories": [{"id": 1, "name": "fish"}],
+        "annotations": [
+            {"id": 1, "image_id": 2, "category_id": 1, "bbox": [1, 1, 2, 2], "iscrowd": 0}
+        ],
+    }
+    (tmp_path / name).write_text(json.dumps(data))
+    return tmp_path / name
+
+
+def test_cvat_frame_names_are_video_frames(tmp_path):
+    """CVAT names a video task's frames by their video frame number (``frame_000005``;
+    cvat/apps/dataset_manager/bindings.py ``_init_frame_info``), in its COCO export too: a
+    task of every 5th frame from frame 100 puts its second image on frame 105 (it went on
+    frame 1), and the file's frames are recorded as annotated."""
+    video = VideoInfo(8, 6, np.arange(120) / 30, {})
+    names = [f"frame_{f:06d}.PNG" for f in (100, 105, 110)]
+    ann = read_annotations(_images_file(tmp_path, names), "coco", video)
+    assert [i.frame for i in ann.instances] == [105]
+    assert (ann.annotated.start, ann.annotated.step, ann.annotated.count) == (100, 5, 3)
+
+
+def test_names_counted_from_0_with_gaps_are_frames_and_from_1_are_positions(tmp_path):
+    """Every 10th frame extracted and named by its number from 0: the names are frames; named
+    1, 2, 3 (as ffmpeg numbers what it extracts) they are positions, as before."""
+    video = VideoInfo(8, 6, np.arange(30) / 30, {})
+    gaps = _images_file(tmp_path, ["img_0.jpg", "img_10.jpg", "img_20.jpg"], "a.json")
+    assert [i.frame for i in read_annotations(gaps, "coco", video).instances] == [10]
+    ffmpeg = _images_file(tmp_path, [f"frame_{k:06d}.png" for k in (1, 2, 3)], "b.json")
+    assert [i.frame for i in read_annotations(ffmpeg, "coco", video).instances] == [1]
+
+
+def test_names_numbered_with_gaps_from_above_0_warn_that_positions_are_taken(tmp_path):
+    video = VideoInfo(8, 6, np.arange(30) / 30, {})
+    path = _images_file(tmp_path, ["img_3.jpg", "img_8.jpg", "img_13.jpg"])
+    with pytest.warns(ImageOrderWarning, match=r"file names number them 3, 8, 13, not 0, 1, 2"):
+        ann = read_annotations(path, "coco", video)
+    assert [i.frame for i in ann.instances] == [1]
