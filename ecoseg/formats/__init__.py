@@ -4,7 +4,7 @@
 name     what                                  kind    file
 ======== ===================================== ======= ================================
 coco     COCO instance segmentation JSON       masks   one ``.json`` (image = frame)
-ytvis    YouTube-VIS / SA-V video JSON         masks   one ``.json`` (annotation = track)
+ytvis    YouTube-VIS / OVIS video JSON         masks   one ``.json`` (annotation = track)
 mot      MOTChallenge 2D boxes                 boxes   one ``.txt``
 mots     MOTS (MOTSChallenge / KITTI MOTS)     masks   one ``.txt`` (RLE per line)
 cvat     CVAT for video 1.1 XML                masks   one ``.xml`` (track per object)
@@ -175,7 +175,7 @@ def export(
     ------
     FormatError
         Unknown format, an existing output without ``overwrite``, or a store the format cannot
-        hold (DAVIS: object ids above 255; a mask on a frame the store says nobody annotated).
+        hold (DAVIS: object ids above 254; a mask on a frame the store says nobody annotated).
     StoreError
         The store is missing or malformed, or an interrupted ``ecoseg edit`` left it half
         written (:func:`ecoseg.store.check_finished`); nothing is written.
@@ -221,7 +221,7 @@ def export(
         options = _viame_options(st, polygons) if module.NAME == "viame" else {}
         note = incomplete_note(st, "the annotations")
         # written beside the output and swapped in at the end: an export that fails (DAVIS
-        # ids above 255, a full disk, a mask off the annotated frames) leaves an earlier
+        # ids above 254, a full disk, a mask off the annotated frames) leaves an earlier
         # output as it was
         full = out.resolve()  # a name to put the partial output beside, also for "-o ."
         remove_stale_partials(full)

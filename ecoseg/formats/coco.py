@@ -13,8 +13,12 @@ Written (one file)::
 
 ``frame_index`` and ``time_s`` are ecoseg's additions (readers that do not know them ignore
 them); the track id is an annotation attribute, as CVAT and Datumaro write it. Read: masks as
-RLE (compressed or counts lists) or polygons, else the ``bbox``; the frame from ``frame_index``,
-``frame_id`` or the image's position in ``images`` order of ids; the object id from
+RLE (compressed or counts lists, whatever ``iscrowd`` says: CVAT writes its masks as
+``iscrowd: 1`` uncompressed RLE) or polygons, else the ``bbox`` (``segmentation: []``); the frame
+from ``frame_index``, ``frame_id``, the number in the ``file_name`` where the names are frame
+numbers (CVAT's ``frame_000105``; names from 0 with gaps) or the image's position in order of
+ids (of the file names' numbers where those order the images otherwise, with a warning);
+the object id from
 ``attributes.track_id`` or ``track_id``, else each annotation becomes its own object (a file
 whose annotations mix the two is refused, naming the first of each). CVAT's
 COCO export numbers tracks from 0: when a file has a track id 0 every id is shifted by 1
@@ -27,13 +31,15 @@ id given twice are refused.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from ecoseg._version import __version__
+from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
@@ -166,6 +172,13 @@ def load_json(path: Path) -> dict:
         raise FormatError(
             f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    if isinstance(data, list) and all(isinstance(d, dict) for d in data[:50]):
+        key = "video_id" if any("video_id" in d for d in data[:50]) else "image_id"
+        raise FormatError(
+            f"{path}: a list of {len(data)} results at the top level (a detector's or tracker's "
+            f"output, which names its frames by {key} only), not an annotation file: import "
+            "the annotation file whose images or videos those ids name"
+        )
     if not isinstance(data, dict):
         raise FormatError(f"{path}: expected a JSON object at the top level")
     return data
@@ -247,9 +260,11 @@ def records(data: dict, key: str, path: Path) -> list[dict]:
 
 
 def read_images(images: list[dict], path: Path, width: int, height: int) -> dict:
-    """``{image id: (frame, time or None)}``: the frame from ``frame_index``, ``frame_id`` or
-    the image's position in id order. Refuses an image without an id, an id given twice,
-    images of several videos (``video_id``) and two images on one frame, naming them."""
+    """``{image id: (frame, time or None)}``: the frame from ``frame_index``, ``frame_id``,
+    the number in the image's file name where those are frame numbers (:func:`_named_frames`)
+    or the image's position in frame order (:func:`_frame_order`). Refuses an image without an
+    id, an id given twice, images of several videos (``video_id``) and two images on one
+    frame, naming them."""
     for k, img in enumerate(images):
         if not is_key(img.get("id")):
             raise FormatError(f"{path}: images[{k}] has no 'id' (a number)")
@@ -263,7 +278,8 @@ def read_images(images: list[dict], path: Path, width: int, height: int) -> dict
         )
     out: dict = {}
     on_frame: dict[int, object] = {}
-    for pos, img in enumerate(sorted(images, key=lambda i: i["id"])):
+    named = _named_frames(images, path)
+    for pos, img in enumerate(_frame_order(images, path)):
         where = f"{path}: image id {img['id']}"
         if img["id"] in out:
             raise FormatError(f"{where}: the id is given to two images")
@@ -272,13 +288,106 @@ def read_images(images: list[dict], path: Path, width: int, height: int) -> dict
                 raise FormatError(
                     f"{where}: {side} {img[side]} differs from the video's {width}x{height}"
                 )
-        frame = integer(img.get("frame_index", img.get("frame_id", pos)), where, "frame_index")
+        default = pos if named is None else named[img["id"]]
+        frame = integer(img.get("frame_index", img.get("frame_id", default)), where, "frame_index")
         if frame in on_frame:
             raise FormatError(f"{where}: frame {frame} is also image id {on_frame[frame]}")
         on_frame[frame] = img["id"]
         time = img.get("time_s")
         out[img["id"]] = (frame, None if time is None else number(time, where, "time_s"))
     return out
+
+
+class ImageOrderWarning(UserWarning):
+    """A COCO file's images are placed on frames in a way their ids or file names could
+    contradict (ids and names order them differently: the names are followed; names numbered
+    with gaps, not from 0: the positions are taken)."""
+
+
+#: the name CVAT gives a video task's frame: ``frame_`` and the video frame number
+_CVAT_FRAME = re.compile(r"frame_\d{6}")
+
+
+def _named_frames(images: list[dict], path: Path) -> dict | None:
+    """``{image id: frame}`` from the numbers in the images' file names where those are frame
+    numbers, None where the frames are the images' positions.
+
+    Names are frame numbers when no image has a ``frame_index`` or ``frame_id``, each holds a
+    distinct number, and they are not just 0..N-1 or 1..N (then positions and names agree,
+    or the names count from 1, as ffmpeg numbers the images it extracts): when they are
+    CVAT's names of a video task's frames (``frame_000005``: video frame 5, also in a task of
+    every N-th frame or from a start frame) or count from 0 with gaps. Names numbered with
+    gaps from above 0 could be either: positions are taken, with an
+    :class:`ImageOrderWarning`.
+    """
+    if any("frame_index" in i or "frame_id" in i for i in images):
+        return None
+    numbers = [_name_number(i) for i in images]
+    if not numbers or None in numbers or len(set(numbers)) < len(numbers):
+        return None
+    ordered = sorted(numbers)
+    if ordered in (list(range(len(numbers))), list(range(1, len(numbers) + 1))):
+        return None
+    cvat = all(
+        _CVAT_FRAME.fullmatch(PurePosixPath(str(i["file_name"]).replace("\\", "/")).stem)
+        for i in images
+    )
+    if cvat or ordered[0] == 0:
+        return {img["id"]: n for img, n in zip(images, numbers)}
+    shown = ", ".join(str(n) for n in ordered[:3]) + (" ..." if len(ordered) > 3 else "")
+    warn(
+        f"{path}: the images' file names number them {shown}, not 0, 1, 2 ...; they are placed "
+        "on frames by position (0, 1, 2 ...): if the names are the video's frame numbers, give "
+        "each image a 'frame_index'",
+        ImageOrderWarning,
+    )
+    return None
+
+
+def _name_number(img: dict) -> int | None:
+    """The last number in the stem of an image's ``file_name``, hashes left out (Roboflow's
+    ``.rf.<32 hex>`` suffix, Label Studio's ``<8 hex>-`` prefix), None without one.
+
+    Examples
+    --------
+    >>> [_name_number({"file_name": n}) for n in ("clip/frame_000012.jpg",
+    ...     "frame_0012_jpg.rf.7c3f1a0b9d2e4c5a6b7c8d9e0f1a2b3c.jpg", "a1b2c3d4-frame_0012.jpg")]
+    [12, 12, 12]
+    """
+    name = img.get("file_name")
+    if not isinstance(name, str):
+        return None
+    stem = PurePosixPath(name.replace("\\", "/")).stem
+    stem = _HASH.sub(lambda m: "" if re.search("[a-f]", m[0]) else m[0], stem)
+    digits = re.findall(r"\d+", stem)
+    return int(digits[-1]) if digits else None
+
+
+#: a run of 8 or more hex digits, a hash when it holds a letter (tools add them to file names)
+_HASH = re.compile(r"[0-9a-f]{8,}")
+
+
+def _frame_order(images: list[dict], path: Path) -> list[dict]:
+    """The images in frame order (the position of an image without ``frame_index`` is its
+    frame): by id, unless no image has a frame number, each ``file_name`` holds a distinct
+    number and those numbers order them differently: then by those numbers, with an
+    :class:`ImageOrderWarning` (Roboflow and Label Studio number images in their own order).
+    """
+    by_id = sorted(images, key=lambda i: i["id"])
+    if any("frame_index" in i or "frame_id" in i for i in images):
+        return by_id
+    numbers = [_name_number(i) for i in by_id]
+    if None in numbers or len(set(numbers)) < len(numbers) or numbers == sorted(numbers):
+        return by_id
+    k = next(k for k in range(1, len(numbers)) if numbers[k] < numbers[k - 1])
+    a, b = by_id[k - 1], by_id[k]
+    warn(
+        f"{path}: image ids and file names order the frames differently (image id {a['id']} "
+        f"'{a['file_name']}' comes before id {b['id']} '{b['file_name']}'); the frames follow "
+        "the numbers in the file names (give each image a 'frame_index' to say otherwise)",
+        ImageOrderWarning,
+    )
+    return [img for _, img in sorted(zip(numbers, by_id), key=lambda p: p[0])]
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:

@@ -28,11 +28,21 @@ those frames again and the frames between stay unannotated rather than empty.
 starting with background, over the mask's box (``left``, ``top``, ``width``, ``height``) in
 row-major order.
 
-Read: ``<track>`` elements with ``<mask>``, ``<polygon>`` or ``<box>`` shapes. As in CVAT, a
-track continues from its last shape until an ``outside="1"`` shape or the end of the task; on
-frames between two shapes boxes are interpolated linearly and masks and polygons keep the
-earlier shape. CVAT numbers tracks from 0: when a file has a track 0 every id is shifted by 1.
-The ``score`` attribute, if any, becomes the object's score on that frame.
+Read: ``<track>`` elements with ``<mask>``, ``<polygon>``, ``<box>`` (a ``rotation`` makes it
+the polygon of its turned corners, as CVAT converts it) or ``<ellipse>`` shapes (the pixels
+whose centre is inside); tracks of shapes without an area (``<points>``, ``<polyline>``,
+``<cuboid>``, ``<skeleton>``) are left out with a :class:`ShapesLeftOutWarning`, and ``<tag>``
+elements are ignored. As in CVAT, a track continues from its last shape until an
+``outside="1"`` shape or the end of the task; on frames between two shapes boxes are
+interpolated linearly and polygons and ellipses keep the earlier shape. A mask lies on its own
+frame only: CVAT has no mask tracks (it writes each mask as a track of one shape, and reads a
+mask track as its first shape), so its export of a mask on the task's last-but-one frame, which
+has no ``outside`` shape, is not held onto the last. The task's settings come from
+``<meta><task>``, a job export's ``<meta><job>`` or, in a project export, the
+``<meta><project><tasks><task>`` of the tracks' ``task_id`` (tracks of several tasks, several
+videos, are refused: :func:`project_task`). CVAT numbers tracks from 0: when a file has a
+track 0 every id is shifted by 1. The ``score`` attribute, if any, becomes the object's
+score on that frame.
 
 Task frames: a CVAT task made from part of a video (``<start_frame>``, ``<stop_frame>``) or
 from every N-th frame (``<frame_filter>step=N</frame_filter>``) shows the annotator the video
@@ -392,14 +402,74 @@ def _geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
         x0, y0, x1, y1 = (number(el.get(k), where, k) for k in ("xtl", "ytl", "xbr", "ybr"))
         if not (x0 < x1 and y0 < y1):
             raise FormatError(f"{where}: box is empty or inverted")
+        angle = number(el.get("rotation", "0"), where, "rotation")
+        if angle % 360:  # CVAT's rotated box: its corners turned about its centre
+            return {"polygons": (rotated_box((x0, y0, x1, y1), angle),)}
         return {"box": (x0, y0, x1, y1)}
+    if el.tag == "ellipse":
+        cx, cy, rx, ry = (number(el.get(k), where, k) for k in ("cx", "cy", "rx", "ry"))
+        if rx <= 0 or ry <= 0:
+            raise FormatError(f"{where}: ellipse radii must be positive, got rx={rx:g} ry={ry:g}")
+        angle = number(el.get("rotation", "0"), where, "rotation")
+        mask = ellipse_mask(cx, cy, rx, ry, angle, height, width)
+        if not mask.any():
+            raise FormatError(f"{where}: the ellipse covers no pixel of the {width}x{height} frame")
+        return {"rle": encode_masks(mask[None])[0]}
     raise FormatError(
-        f"{where}: <{el.tag}> shapes are not supported (use masks, polygons or boxes)"
+        f"{where}: <{el.tag}> shapes are not supported (use masks, polygons, boxes or ellipses)"
     )
+
+
+def _turn(dx: np.ndarray, dy: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets ``(dx, dy)`` turned by ``angle`` degrees clockwise on screen (y down), as CVAT
+    turns its shapes."""
+    a = np.deg2rad(angle)
+    return np.cos(a) * dx - np.sin(a) * dy, np.sin(a) * dx + np.cos(a) * dy
+
+
+def rotated_box(box: tuple[float, float, float, float], angle: float) -> np.ndarray:
+    """The 4 corners (4, 2) of a CVAT box ``(xtl, ytl, xbr, ybr)`` with ``rotation`` ``angle``
+    (degrees, clockwise on screen, about the box's centre).
+
+    Examples
+    --------
+    >>> rotated_box((0, 0, 4, 2), 90).round(6).tolist()
+    [[3.0, -1.0], [3.0, 3.0], [1.0, 3.0], [1.0, -1.0]]
+    """
+    x0, y0, x1, y1 = box
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    dx, dy = _turn(np.array([x0, x1, x1, x0]) - cx, np.array([y0, y0, y1, y1]) - cy, angle)
+    return np.stack([cx + dx, cy + dy], axis=1) + 0.0
+
+
+def ellipse_mask(
+    cx: float, cy: float, rx: float, ry: float, angle: float, height: int, width: int
+) -> np.ndarray:
+    """The (height, width) mask of a CVAT ellipse: the pixels whose centre lies inside it
+    (centre ``cx, cy``, radii ``rx, ry``, turned ``angle`` degrees clockwise on screen).
+
+    Examples
+    --------
+    >>> ellipse_mask(2.0, 1.5, 2.0, 1.0, 0.0, 3, 5).astype(int).tolist()
+    [[0, 0, 0, 0, 0], [1, 1, 1, 1, 0], [0, 0, 0, 0, 0]]
+    """
+    rows, cols = np.mgrid[0:height, 0:width]
+    # pixel centres in the ellipse's own axes: turned back by the ellipse's angle
+    u, v = _turn(cols + 0.5 - cx, rows + 0.5 - cy, -angle)
+    return (u / rx) ** 2 + (v / ry) ** 2 <= 1.0
 
 
 class SkippedFramesWarning(UserWarning):
     """A CVAT task with a frame step: the video frames between its frames were never shown."""
+
+
+class ShapesLeftOutWarning(UserWarning):
+    """A CVAT file's tracks of shapes without an area (points, polylines, cuboids,
+    skeletons), left out of the import."""
+
+
+#: CVAT shapes that mark no area of the frame: their tracks are left out, with a warning
+NO_AREA = ("points", "polyline", "cuboid", "skeleton")
 
 
 class TaskFrames:
@@ -483,9 +553,12 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         raise FormatError(f"{path}: root element is <{root.tag}>, not <annotations>")
     if root.find("image") is not None and root.find("track") is None:
         raise FormatError(f"{path}: a CVAT for images file; export 'CVAT for video 1.1' instead")
+    tracks_el = root.findall("track")
     task = root.find("meta/task")
     if task is None:
         task = root.find("meta/job")
+    if task is None and root.find("meta/project") is not None:
+        task = project_task(root, tracks_el, path)
     if task is not None:
         osize = task.find("original_size")
         if osize is not None:
@@ -504,11 +577,11 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             "scores only those, and ecoseg measure counts only those",
             SkippedFramesWarning,
         )
-    tracks_el = root.findall("track")
     raw_ids = [integer(t.get("id"), f'{path}: <track id="{t.get("id")}">', "id") for t in tracks_el]
     shift = 1 if any(i == 0 for i in raw_ids) else 0
     tracks = []
     parsed = []
+    skipped: dict[str, int] = {}
     for el, raw in zip(tracks_el, raw_ids):
         twhere = f'<track id="{raw}">'
         if raw < 0:
@@ -517,9 +590,21 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         label = el.get("label")
         if not label:
             raise FormatError(f"{path}: {twhere}: no label")
+        kind = next((sh.tag for sh in el), None)
+        if kind in NO_AREA:
+            skipped[kind] = skipped.get(kind, 0) + 1
+            continue
         tracks.append(Track(oid, label))
         shapes = _shapes(el, twhere, path, frames, width, height)
         parsed.append((oid, shapes, any(sh.get("keyframe") == "0" for sh in el)))
+    if skipped:
+        kinds = ", ".join(f"{n} of <{kind}>" for kind, n in skipped.items())
+        n = sum(skipped.values())
+        warn(
+            f"{path}: {n} track{'s' if n > 1 else ''} left out ({kinds}): shapes that mark no "
+            "area, and a store holds masks",
+            ShapesLeftOutWarning,
+        )
     deleted = deleted_frames(path, frames, [(shapes, every) for _, shapes, every in parsed])
     instances = []
     for oid, shapes, _ in parsed:
@@ -534,6 +619,27 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         n_frames=None if last is None else last + 1,
         annotated=None if task is None and not deleted else frames.annotated(deleted),
     )
+
+
+def project_task(root: ET.Element, tracks: list[ET.Element], path: Path) -> ET.Element | None:
+    """The ``<task>`` of a CVAT project export (``<meta><project><tasks>``) whose tracks the
+    file holds (their ``task_id``), or its only task; None when neither says which.
+
+    A project export holds the tracks of every task of the project, each task a video of its
+    own with its own frame numbers: a file with tracks of several tasks is refused, naming
+    them (they would be laid over each other on one video).
+    """
+    ids = list(dict.fromkeys(t.get("task_id") for t in tracks if t.get("task_id") is not None))
+    if len(ids) > 1:
+        named = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+        raise FormatError(
+            f"{path}: a CVAT project export with the tracks of {len(ids)} tasks (task_id "
+            f"{named}); a store is one video: export the task of that video instead"
+        )
+    tasks = root.findall("meta/project/tasks/task")
+    if ids:
+        return next((t for t in tasks if (t.findtext("id") or "").strip() == ids[0]), None)
+    return tasks[0] if len(tasks) == 1 else None
 
 
 def deleted_frames(path: Path, frames: TaskFrames, tracks: list[tuple]) -> tuple[int, ...]:
@@ -559,7 +665,7 @@ def deleted_frames(path: Path, frames: TaskFrames, tracks: list[tuple]) -> tuple
     if named and frames.size is not None:
         gone = {t for t in range(frames.start, frames.last + 1, frames.step) if t not in named}
         for shapes, _ in tracks:
-            for frame, outside, _, _, where in shapes:
+            for frame, outside, _, _, where, _ in shapes:
                 if frame in gone and not outside:
                     raise FormatError(
                         f"{path}: {where}: frame {frame} has no image in {images} (CVAT leaves "
@@ -582,7 +688,7 @@ def deleted_frames(path: Path, frames: TaskFrames, tracks: list[tuple]) -> tuple
 
 
 def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
-    """``(frame, outside, geometry, score, where)`` of a track's shapes, by frame."""
+    """``(frame, outside, geometry, score, where, tag)`` of a track's shapes, by frame."""
     shapes = []
     for sh in el:
         swhere = f'{twhere} <{sh.tag} frame="{sh.get("frame")}">'
@@ -597,7 +703,7 @@ def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
         for attr in sh.findall("attribute"):
             if attr.get("name") == "score" and attr.text not in (None, ""):
                 score = number(attr.text, f"{path}: {swhere}", "score")
-        shapes.append((frame, outside, geom, score, swhere))
+        shapes.append((frame, outside, geom, score, swhere, sh.tag))
     shapes.sort(key=lambda s: s[0])
     return shapes
 
@@ -607,14 +713,16 @@ def _held(
 ) -> list[Instance]:
     """Each visible shape on its task frame and the task frames after it, up to the next shape
     (boxes interpolated towards a next box) or the end of the task (its own frame when the file
-    gives no size), deleted frames left out."""
+    gives no size; a mask's own frame always), deleted frames left out."""
     gone = set(deleted)
     out = []
-    for k, (frame, outside, geom, score, swhere) in enumerate(shapes):
+    for k, (frame, outside, geom, score, swhere, tag) in enumerate(shapes):
         if outside:
             continue
         nxt = shapes[k + 1] if k + 1 < len(shapes) else None
-        if nxt is not None:
+        if tag == "mask":
+            end = frame + 1  # CVAT has no mask tracks: a mask lies on its own frame only
+        elif nxt is not None:
             end = nxt[0]
         else:
             end = frames.last + 1 if frames.last is not None else frame + 1

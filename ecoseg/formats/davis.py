@@ -3,7 +3,9 @@
 Written: ``PATH/00000.png``, ``00001.png``, ... one 8-bit palette PNG per frame (every
 annotated frame, empty ones too) whose pixel values are the object ids (0 = background) and
 whose palette is the DAVIS / PASCAL VOC one, as the DAVIS 2017 and YouTube-VOS benchmarks ship their
-annotations. Object ids must be 1..255. Classes, scores and times are not part of the format.
+annotations. Object ids must be 1..254: 255 marks *void* pixels in DAVIS, which DAVIS's
+evaluation (davis2017-evaluation) and TrackEval's DAVIS reader leave out rather than read as an
+object. Classes, scores and times are not part of the format.
 A store that annotates some frames only (``provenance["annotated_frames"]``) is written as
 PNGs of those frames only, as YouTube-VOS ships every 5th frame's annotation.
 Read: ``*.png`` files numbered by the digits in their names (that number is the frame index;
@@ -11,7 +13,9 @@ the files' frames are the annotated frames, recorded as such when they are every
 stretch or every N-th frame; frames without a file are empty, with a warning when the files
 are no such grid); palette (``P``) or greyscale (``L``) PNGs, RGB PNGs in the
 DAVIS palette's colours, or 1-bit PNGs (mode ``1``, as tools save a single object's mask: 0 is
-background, 1 is object 1).
+background, 1 is object 1). In a palette PNG (or its colours) 255 is DAVIS's void: those pixels
+are left empty, with a :class:`VoidPixelsWarning`; a greyscale PNG's 255 is object 255 (a
+0/255 mask, as tools save one object's).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
@@ -32,7 +37,12 @@ NAME = "davis"
 KIND = "mask"
 TIMES = False
 SUFFIX = ""
-MAX_ID = 255
+MAX_ID = 254
+VOID = 255
+
+
+class VoidPixelsWarning(UserWarning):
+    """DAVIS PNGs with void pixels (value 255 of a palette PNG), imported as background."""
 
 
 def write(ann: Annotations, path: Path, *, progress: bool = False) -> None:
@@ -56,7 +66,7 @@ def write_frames(
     Raises
     ------
     FormatError
-        An object id of ``head``'s object table is above 255 (before any PNG is written).
+        An object id of ``head``'s object table is above 254 (before any PNG is written).
     """
     todo = written_frames(head)
     h, w = head.height, head.width
@@ -72,7 +82,7 @@ def write_labels(head: Annotations, labels: Iterable[tuple[int, np.ndarray]], pa
     Raises
     ------
     FormatError
-        An object id of ``head``'s object table is above 255 (before any PNG is written), or
+        An object id of ``head``'s object table is above 254 (before any PNG is written), or
         a label frame holds one.
     """
     from PIL import Image
@@ -81,7 +91,7 @@ def write_labels(head: Annotations, labels: Iterable[tuple[int, np.ndarray]], pa
     if big:
         raise FormatError(
             f"{head.source}: object id {big[0]} does not fit an indexed PNG (DAVIS ids are "
-            f"1..{MAX_ID})"
+            f"1..{MAX_ID}; {VOID} marks void pixels, which DAVIS tools leave out)"
         )
     path.mkdir(parents=True, exist_ok=True)
     pal = palette().ravel().tolist()
@@ -92,7 +102,8 @@ def write_labels(head: Annotations, labels: Iterable[tuple[int, np.ndarray]], pa
         if lab.size and lab.max() > MAX_ID:
             raise FormatError(
                 f"{head.source}: frame {t}: object id {int(lab.max())} does not fit an indexed "
-                f"PNG (DAVIS ids are 1..{MAX_ID})"
+                f"PNG (DAVIS ids are 1..{MAX_ID}; {VOID} marks void pixels, which DAVIS tools "
+                "leave out)"
             )
         image = Image.fromarray(lab.astype(np.uint8), mode="P")
         image.putpalette(pal)
@@ -125,8 +136,9 @@ def frame_files(path: Path) -> dict[int, Path]:
     return dict(sorted(files.items()))
 
 
-def read_png(path: Path, width: int, height: int) -> np.ndarray:
-    """Label image (uint8) of one DAVIS PNG."""
+def read_png(path: Path, width: int, height: int) -> tuple[np.ndarray, int]:
+    """Label image (uint8) of one DAVIS PNG, and its number of void pixels (palette value 255,
+    set to 0 in the labels)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -148,7 +160,13 @@ def read_png(path: Path, width: int, height: int) -> np.ndarray:
         raise FormatError(
             f"{path}: mask is {labels.shape[1]}x{labels.shape[0]} but the video is {width}x{height}"
         )
-    return labels
+    void = 0
+    if mode not in ("L", "1"):  # indexed: DAVIS's void
+        is_void = labels == VOID
+        void = int(is_void.sum())
+        if void:
+            labels = np.where(is_void, 0, labels).astype(np.uint8)
+    return labels, void
 
 
 def _from_colours(rgb: np.ndarray, path: Path) -> np.ndarray:
@@ -172,8 +190,11 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     files = frame_files(path)
     instances = []
     ids: set[int] = set()
+    voids: list[str] = []
     for frame, file in files.items():
-        labels = read_png(file, width, height)
+        labels, void = read_png(file, width, height)
+        if void:
+            voids.append(file.name)
         present = np.unique(labels)
         present = present[present != 0]
         if present.size == 0:
@@ -182,6 +203,12 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         for oid, rle in zip(present.tolist(), rles):
             ids.add(oid)
             instances.append(Instance(frame=frame, track=oid, rle=rle, where=file.name))
+    if voids:
+        warn(
+            f"{path}: {len(voids)} PNGs ({voids[0]} first) have void pixels (255, which DAVIS's "
+            "evaluation leaves out); they are imported as background",
+            VoidPixelsWarning,
+        )
     annotated = listed_frames(files)
     if annotated is None:
         warn_unlisted(str(path), files, "PNG masks")

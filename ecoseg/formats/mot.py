@@ -6,20 +6,29 @@ One line per object and frame, comma separated::
 
 Frames count from 1; boxes are in pixels (left, top, width, height); ``conf`` is the object's
 score on the frame; the world coordinates ``x, y, z`` are -1. Written as a tracker result
-file, which trackeval's ``MotChallenge2DBox`` reads. Read: 6 to 10 columns (``gt.txt``'s
-``conf`` flag, class and visibility columns are accepted; a row with ``conf`` 0 in a
-9-column ground-truth file is ignored, as the benchmark does). Classes are not part of the
-format: they are lost on export, and imported objects are ``"unknown"``.
+file, which trackeval's ``MotChallenge2DBox`` reads. Classes are lost on export.
+
+Read: 6 to 10 columns, separated by commas (spaces after them allowed) or, where a file has no
+comma, by spaces or tabs (as trackeval's and motmetrics' readers take them). The 9-column
+ground-truth layout (``gt.txt``: ``conf`` flag, class, visibility) is read as the benchmark
+reads it: a row with ``conf`` 0 is ignored, and the class column names the object's class:
+line ``class`` of a ``labels.txt`` beside the file (as CVAT's and Datumaro's "MOT 1.1" export
+writes it, one name per line), else ``"class_<class>"``; objects of other files, and of class
+-1 or 0, are ``"unknown"``. Track id -1 marks a box without a track (MOTChallenge's
+``det.txt``, CVAT's export of a single shape): each such row is an object of its own, as a
+COCO annotation without a track id is; a file mixing them with tracked rows is refused, naming
+the first of each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
-from ecoseg.formats._files import read_table
+from ecoseg.formats._files import read_table, read_text
 from ecoseg.formats._values import integer, number, positive_id
 
 NAME = "mot"
@@ -70,13 +79,18 @@ def write_frames(
 def read(path: Path, *, width: int, height: int) -> Annotations:
     """Read a MOTChallenge box file."""
     table = read_table(path, ",")
+    if len(table) and table.shape[1] == 2:  # no comma: spaces or tabs between the fields
+        table = read_table(path, " ")
     ncol = table.shape[1] - 1
     if len(table) and ncol < 6:
         line = int(table["line"].iloc[0])
         raise FormatError(f"{path}: line {line}: expected at least 6 comma-separated values")
     gt = ncol == 9
-    tracks = {}
+    names = _label_names(path) if gt else None
+    tracks: dict[int, Track] = {}
     instances = []
+    tracked: list[str] = []  # where the rows with and without a track id are
+    untracked: list[str] = []
     for row in table.itertuples(index=False):
         where = f"line {row.line}"
         w = f"{path}: {where}"
@@ -85,7 +99,8 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         frame = integer(row[0], w, "frame")
         if frame < 1:
             raise FormatError(f"{w}: frame {row[0]} (MOT frames count from 1)")
-        oid = positive_id(row[1], w)
+        untracked_row = integer(row[1], w, "object id") == -1
+        oid = None if untracked_row else positive_id(row[1], w)
         left, top, bw, bh = (number(v, w, "box value") for v in row[2:6])
         if bw <= 0 or bh <= 0:
             raise FormatError(f"{w}: box width and height must be positive, got {bw:g}x{bh:g}")
@@ -97,14 +112,64 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         conf = number(row[6], w, "conf") if ncol > 6 and row[6] != "" else None
         if gt and conf == 0:
             continue  # ground truth: not to be considered
-        tracks[oid] = Track(oid)
+        (untracked if untracked_row else tracked).append(where)
+        cls = _class_name(row[7], names, path, w) if gt else "unknown"
         instances.append(
             Instance(
                 frame=frame - 1,
-                track=oid,
+                track=-1 if oid is None else oid,
                 box=(left, top, left + bw, top + bh),
                 score=None if gt or conf is None or conf < 0 else conf,
                 where=where,
             )
         )
+        if oid is not None and tracks.setdefault(oid, Track(oid, cls)).class_ != cls:
+            raise FormatError(f"{w}: track {oid} is '{cls}' here but '{tracks[oid].class_}' before")
+        if oid is None:
+            tracks[-len(untracked)] = Track(-len(untracked), cls)  # numbered below
+    if tracked and untracked:
+        raise FormatError(
+            f"{path}: {untracked[0]} has track id -1 (a box without a track) but "
+            f"{len(tracked)} rows have a track ({tracked[0]} first): a file's rows all have a "
+            "track id or none (an untracked box cannot be told from a tracked animal whose id "
+            "was lost)"
+        )
+    if untracked:  # each box an object of its own, numbered from 1 in file order
+        classes = [tracks[-k].class_ for k in range(1, len(untracked) + 1)]
+        tracks = {k: Track(k, cls) for k, cls in enumerate(classes, 1)}
+        instances = [replace(inst, track=k) for k, inst in enumerate(instances, 1)]
     return file_annotations(path, width, height, tracks.values(), instances)
+
+
+def _label_names(path: Path) -> list[str] | None:
+    """The class names of a ``labels.txt`` beside a ground-truth file (one per line, class 1
+    first, as CVAT's and Datumaro's MOT export writes it), None when there is none."""
+    labels = path.parent / "labels.txt"
+    if not labels.is_file() or labels == path:
+        return None
+    return [line.strip() for line in read_text(labels).splitlines()]
+
+
+def _class_name(value: str, names: list[str] | None, path: Path, where: str) -> str:
+    """The class of a ground-truth row's class column: its line of ``labels.txt``, else
+    ``class_<n>``; ``"unknown"`` for -1 or 0 (no class).
+
+    Examples
+    --------
+    >>> _class_name("2", ["crab", "goby"], Path("gt.txt"), "gt.txt: line 1")
+    'goby'
+    >>> _class_name("7", None, Path("gt.txt"), "gt.txt: line 1")
+    'class_7'
+    >>> _class_name("-1", ["crab"], Path("gt.txt"), "gt.txt: line 1")
+    'unknown'
+    """
+    cid = integer(value, where, "class")
+    if cid <= 0:
+        return "unknown"
+    if names is None:
+        return f"class_{cid}"
+    if cid > len(names) or not names[cid - 1]:
+        raise FormatError(
+            f"{where}: class {cid} has no name in {path.parent / 'labels.txt'} ({len(names)} lines)"
+        )
+    return names[cid - 1]

@@ -1,4 +1,4 @@
-"""YouTube-VIS / SA-V style video instance segmentation JSON: one annotation per track.
+"""YouTube-VIS (and OVIS) video instance segmentation JSON: one annotation per track.
 
 Written (one file, one video)::
 
@@ -159,11 +159,19 @@ def _write_track(fh, spill: Spill, oid: int, n: int, done: int, dump, head, cate
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:
-    """Read a YouTube-VIS JSON file holding one video (or the first of several)."""
+    """Read a YouTube-VIS JSON file holding one video (a file of several is refused, naming
+    them: YouTube-VIS's own ``train.json`` holds thousands, and which one is ``--video``
+    cannot be told)."""
     data = coco.load_json(path)
     videos = data.get("videos")
     if not isinstance(videos, list) or not videos or not isinstance(videos[0], dict):
         raise FormatError(f"{path}: no 'videos' list (not a YouTube-VIS file)")
+    if len(videos) > 1:
+        raise FormatError(
+            f"{path}: holds {len(videos)} videos ({_video_names(videos)}); a store "
+            "is one video: keep that video's entry and its annotations in a file "
+            "of its own"
+        )
     video = videos[0]
     where = f"{path}: videos[0] (id {video.get('id')})"
     for side, expect in (("width", width), ("height", height)):
@@ -174,7 +182,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     times = video.get("timestamps_s")
     indices = _frame_indices(video, where)
     cats = {
-        c["id"]: str(c.get("name"))
+        c["id"]: str(c.get("name") or f"category_{c['id']}")
         for c in coco.records(data, "categories", path)
         if coco.is_key(c.get("id"))
     }
@@ -264,3 +272,21 @@ def _frame_indices(video: dict, where: str) -> list[int] | None:
     if indices and indices[0] < 0:
         raise FormatError(f"{where}: frame_indices[0] = {indices[0]} is negative")
     return indices
+
+
+def _video_names(videos: list) -> str:
+    """The first videos of a YouTube-VIS file, by id and the folder of their first frame.
+
+    Examples
+    --------
+    >>> _video_names([{"id": 1, "file_names": ["0043f083b5/00000.jpg"]}, {"id": 2}])
+    "id 1 '0043f083b5', id 2"
+    """
+    names = []
+    for v in videos[:3]:
+        v = v if isinstance(v, dict) else {}
+        files = v.get("file_names")
+        first = files[0] if isinstance(files, list) and files else None
+        folder = str(first).rpartition("/")[0] if first is not None else ""
+        names.append(f"id {v.get('id')}" + (f" '{folder}'" if folder else ""))
+    return ", ".join(names) + (", ..." if len(videos) > 3 else "")

@@ -10,6 +10,8 @@ from formats_helpers import make_store
 
 from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, export, read_annotations
+from ecoseg.formats._painting import rasterize
+from ecoseg.formats.coco import ImageOrderWarning
 from ecoseg.store import MaskStore
 
 
@@ -227,3 +229,222 @@ def test_json_exports_are_dated_by_source_date_epoch(tmp_path, fmt, monkeypatch)
     store = make_store(labels, path=str(tmp_path / "reef.zarr"))
     info = json.loads(open(export(store, fmt, tmp_path / "a.json")).read())["info"]
     assert info["date_created"] == "2023-11-14T22:13:20+00:00"
+
+
+def _uncompressed(mask):
+    """pycocotools' uncompressed RLE of a mask: column-major runs, background first."""
+    flat = mask.ravel(order="F").astype(np.int8)
+    runs = np.diff(np.r_[0, np.flatnonzero(np.diff(flat)) + 1, flat.size]).tolist()
+    return {"counts": runs if not flat[0] else [0, *runs], "size": list(mask.shape)}
+
+
+def test_cvat_coco_export_reads(tmp_path):
+    """CVAT's "COCO 1.0" export (Datumaro's coco writer, ``convert_instance``): a mask is
+    ``iscrowd: 1`` with an uncompressed RLE, a box has ``segmentation: []``, a polygon a list;
+    ``attributes`` hold ``occluded``, ``keyframe`` and ``track_id`` counted from 0; file names
+    carry the CVAT frame name and the extension CVAT gives it."""
+    mask = np.zeros((6, 8), bool)
+    mask[2:4, 1:6] = True
+    attrs = {"occluded": False, "keyframe": True}
+    data = {
+        "licenses": [{"name": "", "id": 0, "url": ""}],
+        "info": {"contributor": "", "date_created": "", "description": "", "url": ""},
+        "categories": [
+            {"id": 1, "name": "crab", "supercategory": ""},
+            {"id": 2, "name": "sea star", "supercategory": ""},
+        ],
+        "images": [
+            {
+                "id": k + 1,
+                "width": 8,
+                "height": 6,
+                "file_name": f"frame_{k:06d}.PNG",
+                "license": 0,
+                "flickr_url": "",
+                "coco_url": "",
+                "date_captured": 0,
+            }
+            for k in range(3)
+        ],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 1,
+                "segmentation": _uncompressed(mask),
+                "area": 10.0,
+                "bbox": [1.0, 2.0, 5.0, 2.0],
+                "iscrowd": 1,
+                "attributes": {**attrs, "track_id": 0},
+            },
+            {
+                "id": 2,
+                "image_id": 2,
+                "category_id": 2,
+                "segmentation": [],
+                "area": 4.0,
+                "bbox": [4.0, 1.0, 2.0, 2.0],
+                "iscrowd": 0,
+                "attributes": {**attrs, "track_id": 1},
+            },
+            {
+                "id": 3,
+                "image_id": 3,
+                "category_id": 2,
+                "segmentation": [[4.0, 1.0, 6.0, 1.0, 6.0, 3.0, 4.0, 3.0]],
+                "area": 4.0,
+                "bbox": [4.0, 1.0, 2.0, 2.0],
+                "iscrowd": 0,
+                "attributes": {**attrs, "keyframe": False, "track_id": 1},
+            },
+        ],
+    }
+    (tmp_path / "instances_default.json").write_text(json.dumps(data))
+    video = VideoInfo(8, 6, np.arange(3) / 5, {})
+    ann = read_annotations(tmp_path / "instances_default.json", "coco", video)
+    assert {t.id: t.class_ for t in ann.tracks} == {1: "crab", 2: "sea star"}
+    by = {(i.track, i.frame): rasterize(i, 6, 8) for i in ann.instances}
+    assert sorted(by) == [(1, 0), (2, 1), (2, 2)]
+    np.testing.assert_array_equal(by[1, 0], mask)
+    box = np.zeros((6, 8), bool)
+    box[1:3, 4:6] = True
+    np.testing.assert_array_equal(by[2, 1], box)
+    np.testing.assert_array_equal(by[2, 2], box)
+
+
+def test_images_follow_their_file_names_when_the_ids_disagree(tmp_path):
+    """A file whose image ids are not in frame order (Roboflow and Label Studio number images
+    their own way) but whose file names are: the frames follow the names, with a warning;
+    image id 3 'clip/frame_000000.jpg' was put on frame 2."""
+    data = {
+        "images": [
+            {"id": 3, "file_name": "clip/frame_000000.jpg", "width": 8, "height": 6},
+            {"id": 1, "file_name": "clip/frame_000001.jpg", "width": 8, "height": 6},
+            {"id": 2, "file_name": "clip/frame_000002.jpg", "width": 8, "height": 6},
+        ],
+        "categories": [{"id": 0, "name": "fish"}],
+        "annotations": [
+            {"id": 1, "image_id": 3, "category_id": 0, "bbox": [1, 1, 2, 2], "iscrowd": 0},
+            {"id": 2, "image_id": 2, "category_id": 0, "bbox": [4, 1, 2, 2], "iscrowd": 0},
+        ],
+    }
+    (tmp_path / "c.json").write_text(json.dumps(data))
+    video = VideoInfo(8, 6, np.arange(3) / 5, {})
+    with pytest.warns(ImageOrderWarning, match=r"image id 2 'clip/frame_000002\.jpg' comes bef"):
+        ann = read_annotations(tmp_path / "c.json", "coco", video)
+    assert sorted((i.frame, i.box) for i in ann.instances) == [
+        (0, (1.0, 1.0, 3.0, 3.0)),
+        (2, (4.0, 1.0, 6.0, 3.0)),
+    ]
+    # as Roboflow names them (a hash after the name) and Label Studio (a hash before it)
+    for k, name in enumerate(
+        (
+            "frame_{:04d}_jpg.rf.7c3f1a0b9d2e{}c5a6b7c8d9e0f1a2b3c.jpg",
+            "{1}a1b2c3d-frame_{0:04d}.jpg",
+        )
+    ):
+        for img, number in zip(data["images"], (0, 1, 2)):
+            img["file_name"] = name.format(number, 9 - number)
+        (tmp_path / f"{k}.json").write_text(json.dumps(data))
+        with pytest.warns(ImageOrderWarning):
+            ann = read_annotations(tmp_path / f"{k}.json", "coco", video)
+        assert sorted(i.frame for i in ann.instances) == [0, 2]
+
+
+def test_pycocotools_cocoeval_scores_our_export_against_itself_ap_1(sample, tmp_path):
+    """COCOeval (segm) loads our file as ground truth and its annotations as results (a
+    detector's output): AP 1.0; one mask moved off its animal scores below 1."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    path = export(sample[0], "coco", tmp_path / "c.json")
+    truth = COCO(path)
+    results = [
+        {k: a[k] for k in ("image_id", "category_id", "segmentation", "score")}
+        for a in json.loads(open(path).read())["annotations"]
+    ]
+
+    def ap(res):  # loadRes adds fields to the dicts it is given: give it copies
+        ev = COCOeval(truth, truth.loadRes([dict(r) for r in res]), "segm")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        return ev.stats[0]
+
+    assert ap(results) == pytest.approx(1.0)
+    empty = np.zeros((360, 640), bool)
+    empty[:5, :5] = True
+    results[0] = {**results[0], "segmentation": _compressed(empty)}
+    assert ap(results) < 1.0
+
+
+def _compressed(mask):
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return {"size": rle["size"], "counts": rle["counts"].decode()}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "entry", "key"),
+    [
+        ("coco", {"image_id": 3, "category_id": 1, "bbox": [1, 1, 2, 2], "score": 0.9}, "image_id"),
+        (
+            "ytvis",
+            {"video_id": 1, "category_id": 1, "segmentations": [None], "score": 0.9},
+            "video_id",
+        ),
+    ],
+)
+def test_a_results_file_is_named_as_such(tmp_path, fmt, entry, key):
+    """COCO's and YouTube-VIS's results format (what detectors and VIS models write, and what
+    COCO.loadRes reads) is a list without the images or videos its ids name; it was refused
+    as 'expected a JSON object at the top level'."""
+    (tmp_path / "results.json").write_text(json.dumps([entry, entry]))
+    with pytest.raises(FormatError, match=rf"results\.json: a list of 2 results .* by {key} only"):
+        read_annotations(tmp_path / "results.json", fmt, VideoInfo(8, 6, np.zeros(3), {}))
+
+
+def _images_file(tmp_path, names, name="c.json"):
+    """A COCO file of images named ``names`` (ids 1.. in that order), a box on the second."""
+    data = {
+        "images": [
+            {"id": k + 1, "file_name": n, "width": 8, "height": 6} for k, n in enumerate(names)
+        ],
+        "categories": [{"id": 1, "name": "fish"}],
+        "annotations": [
+            {"id": 1, "image_id": 2, "category_id": 1, "bbox": [1, 1, 2, 2], "iscrowd": 0}
+        ],
+    }
+    (tmp_path / name).write_text(json.dumps(data))
+    return tmp_path / name
+
+
+def test_cvat_frame_names_are_video_frames(tmp_path):
+    """CVAT names a video task's frames by their video frame number (``frame_000005``;
+    cvat/apps/dataset_manager/bindings.py ``_init_frame_info``), in its COCO export too: a
+    task of every 5th frame from frame 100 puts its second image on frame 105 (it went on
+    frame 1), and the file's frames are recorded as annotated."""
+    video = VideoInfo(8, 6, np.arange(120) / 30, {})
+    names = [f"frame_{f:06d}.PNG" for f in (100, 105, 110)]
+    ann = read_annotations(_images_file(tmp_path, names), "coco", video)
+    assert [i.frame for i in ann.instances] == [105]
+    assert (ann.annotated.start, ann.annotated.step, ann.annotated.count) == (100, 5, 3)
+
+
+def test_names_counted_from_0_with_gaps_are_frames_and_from_1_are_positions(tmp_path):
+    """Every 10th frame extracted and named by its number from 0: the names are frames; named
+    1, 2, 3 (as ffmpeg numbers what it extracts) they are positions, as before."""
+    video = VideoInfo(8, 6, np.arange(30) / 30, {})
+    gaps = _images_file(tmp_path, ["img_0.jpg", "img_10.jpg", "img_20.jpg"], "a.json")
+    assert [i.frame for i in read_annotations(gaps, "coco", video).instances] == [10]
+    ffmpeg = _images_file(tmp_path, [f"frame_{k:06d}.png" for k in (1, 2, 3)], "b.json")
+    assert [i.frame for i in read_annotations(ffmpeg, "coco", video).instances] == [1]
+
+
+def test_names_numbered_with_gaps_from_above_0_warn_that_positions_are_taken(tmp_path):
+    video = VideoInfo(8, 6, np.arange(30) / 30, {})
+    path = _images_file(tmp_path, ["img_3.jpg", "img_8.jpg", "img_13.jpg"])
+    with pytest.warns(ImageOrderWarning, match=r"file names number them 3, 8, 13, not 0, 1, 2"):
+        ann = read_annotations(path, "coco", video)
+    assert [i.frame for i in ann.instances] == [1]

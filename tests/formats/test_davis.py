@@ -37,7 +37,7 @@ def test_palette_is_davis():
 def test_one_indexed_png_per_frame(tmp_path):
     lab = np.zeros((3, 4, 5), np.uint32)
     lab[0, 1, 1] = 2
-    lab[2, :, 3:] = 255
+    lab[2, :, 3:] = 254  # the largest DAVIS id
     folder = export(make_store(lab), "davis", tmp_path / "pngs")
     files = sorted(p.name for p in (tmp_path / "pngs").iterdir())
     assert files == ["00000.png", "00001.png", "00002.png"]
@@ -171,18 +171,18 @@ def test_export_writes_the_store_label_frames_as_they_are(tmp_path, monkeypatch)
     """A store's masks never overlap, so its label frames are the PNGs: an export writes them
     without encoding each object's mask as RLE and painting it back (old code did both, about
     two thirds of its time), and its bytes are those of the format's ``write`` of the
-    store's instances (ids up to 255, objects with gaps, one object without masks)."""
+    store's instances (ids up to 254, objects with gaps, one object without masks)."""
     import ecoseg.formats._stores as stores
     from ecoseg.formats import davis, read_store
 
     rng = np.random.default_rng(5)
     lab = np.zeros((9, 11, 13), np.uint32)
     for t in range(9):
-        for k, oid in enumerate((1, 2, 128, 254, 255)):
+        for k, oid in enumerate((1, 2, 128, 253, 254)):
             if (t + k) % 3:  # gaps
                 y, x = rng.integers(0, 8), rng.integers(0, 9)
                 lab[t, y : y + 3, x : x + 4] = oid  # later objects cover earlier ones
-    objects = [(i, "fish", "truth") for i in (1, 2, 9, 128, 254, 255)]  # 9: no mask
+    objects = [(i, "fish", "truth") for i in (1, 2, 9, 128, 253, 254)]  # 9: no mask
     store = str(tmp_path / "s.zarr")
     with MaskStore.create(store, height=11, width=13, objects=objects, chunk_frames=4) as st:
         st.append(lab, np.arange(9) / 30.0)
@@ -213,3 +213,37 @@ def test_a_label_frame_with_an_id_above_255_is_refused(tmp_path):
     lab[1, 2] = 300
     with pytest.raises(FormatError, match=r"^s.zarr: frame 1: object id 300 does not fit"):
         davis.write_labels(head, [(0, lab * 0), (1, lab)], tmp_path / "pngs")
+
+
+def test_id_255_is_refused_it_is_davis_void(tmp_path):
+    """DAVIS's evaluation (davis2017-evaluation ``get_all_masks``) and TrackEval's DAVIS reader
+    take pixel value 255 as void, not as an object: an object 255 was written there."""
+    lab = np.zeros((1, 4, 5), np.uint32)
+    lab[0, 1, 1] = 255
+    with pytest.raises(FormatError, match=r"object id 255 does not fit .*1\.\.254; 255 marks void"):
+        export(make_store(lab), "davis", tmp_path / "pngs")
+    assert not (tmp_path / "pngs").exists()
+
+
+def test_void_pixels_of_a_davis_png_are_not_an_object(tmp_path):
+    """A DAVIS 2017 / YouTube-VOS annotation with void pixels (255) around object 1: object 1
+    is imported, the void left empty with a warning (it was imported as an object 255). A
+    greyscale 0/255 mask (as tools save one object's) keeps its 255."""
+    from ecoseg.formats.davis import VoidPixelsWarning
+
+    lab = np.zeros((4, 5), np.uint8)
+    lab[1:3, 1:3] = 255
+    lab[1, 1] = 1
+    (tmp_path / "p").mkdir()
+    image = Image.fromarray(lab, mode="P")
+    image.putpalette(palette().ravel().tolist())
+    image.save(tmp_path / "p" / "00000.png")
+    video = VideoInfo(5, 4, np.zeros(1), {})
+    with pytest.warns(VoidPixelsWarning, match=r"1 PNGs \(00000\.png first\) have void pixels"):
+        ann = read_annotations(tmp_path / "p", "davis", video)
+    assert [t.id for t in ann.tracks] == [1]
+    (tmp_path / "g").mkdir()
+    Image.fromarray(np.where(lab == 255, 255, 0).astype(np.uint8), mode="L").save(
+        tmp_path / "g" / "00000.png"
+    )
+    assert [t.id for t in read_annotations(tmp_path / "g", "davis", video).tracks] == [255]

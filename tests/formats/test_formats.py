@@ -212,7 +212,8 @@ def check_roundtrip(store, back, fmt):
 def label_videos(draw):
     t = draw(st.integers(1, 4))
     h, w = draw(st.integers(1, 10)), draw(st.integers(1, 10))
-    pool = draw(st.lists(st.integers(1, 255), min_size=1, max_size=5, unique=True))
+    # ids up to 254, the largest DAVIS can hold (255 is its void)
+    pool = draw(st.lists(st.integers(1, 254), min_size=1, max_size=5, unique=True))
     lab = np.zeros((t, h, w), np.uint32)
     for f in range(t):
         style = draw(st.sampled_from(["empty", "noise", "boxes"]))

@@ -94,3 +94,77 @@ def test_bad_lines_are_named(tmp_path, line, message):
     video = VideoInfo(20, 10, np.arange(4) / 10, {})
     with pytest.raises(FormatError, match=message):
         read_annotations(tmp_path / "m.txt", "mot", video)
+
+
+VIDEO = VideoInfo(20, 10, np.arange(4) / 10, {})
+
+
+def boxes_of(ann):
+    return sorted((i.track, i.frame, i.box) for i in ann.instances)
+
+
+def test_space_and_tab_separated_files_read_as_comma_separated(tmp_path):
+    """trackeval (csv.Sniffer) and motmetrics (sep '\\s+|\\t+|,') read a MOT file whose fields
+    are separated by spaces or tabs, as numpy.savetxt writes it; it was refused ('expected at
+    least 6 comma-separated values')."""
+    rows = ["1,3,2,2,3,3,0.9,-1,-1,-1", "2,3,2.5,2,3,3,0.8,-1,-1,-1"]
+    (tmp_path / "comma.txt").write_text("\n".join(rows) + "\n")
+    (tmp_path / "space.txt").write_text("\n".join(r.replace(",", " ") for r in rows) + "\n")
+    (tmp_path / "tab.txt").write_text("\n".join(r.replace(",", "\t") for r in rows) + "\n")
+    (tmp_path / "padded.txt").write_text("\n".join(r.replace(",", ", ") for r in rows) + "\n")
+    want = boxes_of(read_annotations(tmp_path / "comma.txt", "mot", VIDEO))
+    assert len(want) == 2
+    for name in ("space.txt", "tab.txt", "padded.txt"):
+        assert boxes_of(read_annotations(tmp_path / name, "mot", VIDEO)) == want
+
+
+def test_cvat_mot_export_keeps_its_species(tmp_path):
+    """CVAT's "MOT 1.1" export (Datumaro's mot_seq writer): gt/gt.txt in the 9-column layout,
+    the class column 1 + the label's line in gt/labels.txt, conf 0 for an ignored box,
+    visibility as a float. The species were lost ("unknown")."""
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "gt" / "labels.txt").write_text("grouper\nparrotfish")
+    (tmp_path / "gt" / "gt.txt").write_text(
+        "1,1,2.0,2.0,3.0,3.0,1,2,1.0\n"
+        "2,1,3.0,2.0,3.0,3.0,1,2,0.5\n"
+        "1,2,10.0,4.0,2.0,2.0,1,1,1.0\n"
+        "2,2,10.0,4.0,2.0,2.0,0,1,1.0\n"
+    )
+    ann = read_annotations(tmp_path / "gt" / "gt.txt", "mot", VIDEO)
+    assert {t.id: t.class_ for t in ann.tracks} == {1: "parrotfish", 2: "grouper"}
+    assert sorted((i.track, i.frame) for i in ann.instances) == [(1, 0), (1, 1), (2, 0)]
+
+
+def test_motchallenge_ground_truth_classes_are_numbered(tmp_path):
+    """MOT17's gt.txt has class numbers and no labels.txt: class_<n>, as MOTS's are named."""
+    (tmp_path / "gt.txt").write_text("1,1,2,2,3,3,1,1,1\n1,2,8,2,3,3,1,7,0.25\n")
+    ann = read_annotations(tmp_path / "gt.txt", "mot", VIDEO)
+    assert {t.id: t.class_ for t in ann.tracks} == {1: "class_1", 2: "class_7"}
+
+
+def test_a_class_labels_txt_does_not_name_is_refused(tmp_path):
+    (tmp_path / "labels.txt").write_text("grouper\n")
+    (tmp_path / "gt.txt").write_text("1,1,2,2,3,3,1,1,1\n1,2,8,2,3,3,1,3,1\n")
+    with pytest.raises(FormatError, match=r"gt\.txt: line 2: class 3 has no name in .*labels"):
+        read_annotations(tmp_path / "gt.txt", "mot", VIDEO)
+
+
+def test_boxes_without_a_track_are_objects_of_their_own(tmp_path):
+    """MOTChallenge's det.txt (and CVAT's MOT export of single shapes) writes track id -1; it
+    was refused ('object id -1 is outside 1..4294967295')."""
+    (tmp_path / "det.txt").write_text(
+        "1,-1,2,2,3,3,0.9,-1,-1,-1\n1,-1,8,2,3,3,0.4,-1,-1,-1\n2,-1,2,2,3,3,0.7,-1,-1,-1\n"
+    )
+    ann = read_annotations(tmp_path / "det.txt", "mot", VIDEO)
+    assert [(i.track, i.frame, i.score) for i in ann.instances] == [
+        (1, 0, 0.9),
+        (2, 0, 0.4),
+        (3, 1, 0.7),
+    ]
+    assert sorted(t.id for t in ann.tracks) == [1, 2, 3]
+
+
+def test_a_file_mixing_tracked_and_untracked_boxes_is_refused(tmp_path):
+    (tmp_path / "m.txt").write_text("1,4,2,2,3,3,1,-1,-1,-1\n1,-1,8,2,3,3,1,-1,-1,-1\n")
+    with pytest.raises(FormatError, match=r"m\.txt: line 2 has track id -1 .* \(line 1 first\)"):
+        read_annotations(tmp_path / "m.txt", "mot", VIDEO)

@@ -85,3 +85,87 @@ def test_bad_lists_name_the_track(tmp_path, change, message):
     (tmp_path / "v.json").write_text(json.dumps(data))
     with pytest.raises(FormatError, match=message):
         read_annotations(tmp_path / "v.json", "ytvis", VideoInfo(8, 6, np.zeros(2), {}))
+
+
+def ytvis_2019_file(tmp_path, videos=1):
+    """A file shaped as YouTube-VIS 2019's train.json (youtubevos/cocoapi ``ytvos.py`` reads it):
+    videos with license and URL fields and ``file_names`` in a folder, category ids that do
+    not start at 1, annotations with a global id, ``height``/``width``/``length``, and per
+    frame an *uncompressed* RLE (``counts`` a list, column-major runs) or ``null``."""
+    mask = np.zeros((6, 8), bool)
+    mask[1:3, 2:5] = True
+    flat = mask.ravel(order="F").astype(np.int8)  # flat[0] is background, as runs start
+    counts = np.diff(np.r_[0, np.flatnonzero(np.diff(flat)) + 1, flat.size]).tolist()
+    seg = {"counts": counts, "size": [6, 8]}
+    data = {
+        "info": {"description": "YouTube-VOS", "version": "1.0"},
+        "licenses": [{"url": "https://creativecommons.org/licenses/by/4.0/", "id": 1}],
+        "videos": [
+            {
+                "license": 1,
+                "coco_url": "",
+                "height": 6,
+                "width": 8,
+                "length": 3,
+                "date_captured": "2019-04-11 00:55:41.903902",
+                "file_names": [f"{v}0043f083b5/{k:05d}.jpg" for k in (0, 5, 10)],
+                "flickr_url": "",
+                "id": v + 1,
+            }
+            for v in range(videos)
+        ],
+        "categories": [
+            {"supercategory": "object", "id": 26, "name": "fish"},
+            {"supercategory": "object", "id": 40, "name": ""},
+        ],
+        "annotations": [
+            {
+                "height": 6,
+                "width": 8,
+                "length": 1,
+                "category_id": 26,
+                "segmentations": [None, seg, seg],
+                "bboxes": [None, [2.0, 1.0, 3.0, 2.0], [2.0, 1.0, 3.0, 2.0]],
+                "video_id": 1,
+                "iscrowd": 0,
+                "id": 1534,
+                "areas": [None, 6.0, 6.0],
+            },
+            {
+                "height": 6,
+                "width": 8,
+                "length": 1,
+                "category_id": 40,
+                "segmentations": [seg, None, None],
+                "bboxes": [[2.0, 1.0, 3.0, 2.0], None, None],
+                "video_id": 1,
+                "iscrowd": 0,
+                "id": 1535,
+                "areas": [6.0, None, None],
+            },
+        ],
+    }
+    (tmp_path / "train.json").write_text(json.dumps(data))
+    return tmp_path / "train.json", mask
+
+
+def test_a_youtube_vis_2019_file_reads(tmp_path):
+    """Uncompressed RLE, null on absent frames, category ids 26 and 40 (one without a name,
+    which was named 'None'), global annotation ids: each mask on its frame."""
+    path, mask = ytvis_2019_file(tmp_path)
+    ann = read_annotations(path, "ytvis", VideoInfo(8, 6, np.arange(3) / 6, {}))
+    assert {t.id: t.class_ for t in ann.tracks} == {1534: "fish", 1535: "category_40"}
+    assert sorted((i.track, i.frame) for i in ann.instances) == [(1534, 1), (1534, 2), (1535, 0)]
+    for inst in ann.instances:
+        rle = {"size": inst.rle["size"], "counts": inst.rle["counts"].encode()}
+        np.testing.assert_array_equal(mask_utils.decode(rle).astype(bool), mask)
+
+
+def test_a_file_of_several_videos_is_refused_naming_them(tmp_path):
+    """YouTube-VIS's own files hold thousands of videos; the first was taken, whatever
+    --video was."""
+    path, _ = ytvis_2019_file(tmp_path, videos=2)
+    with pytest.raises(
+        FormatError, match=r"train\.json: holds 2 videos \(id 1 '00043f083b5', id 2"
+    ):
+        read_annotations(path, "ytvis", VideoInfo(8, 6, np.arange(3) / 6, {}))

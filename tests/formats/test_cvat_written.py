@@ -1,0 +1,207 @@
+"""CVAT for video 1.1 files as CVAT writes them: rotated boxes, ellipses, tracks of shapes
+without an area, masks (which CVAT never tracks) and project exports.
+
+Facts from CVAT's own code (cvat-ai/cvat, ``cvat/apps/dataset_manager/formats/cvat.py``:
+``dump_as_cvat_interpolation``, ``load_anno``; ``transformations.py``:
+``RotatedBoxesToPolygons``, ``EllipsesToMasks``): a box's ``rotation`` is in degrees and turns
+its corners about the box's centre, clockwise on screen; an ellipse is ``cx, cy, rx, ry`` and a
+``rotation``; a mask shape is written as a track of its own (a keyframe and, unless that would
+reach the task's last frame, an ``outside`` shape one step later), and a mask track is read
+back as its first shape; a project export has ``<meta><project>...<tasks><task>`` and a
+``task_id`` (and ``subset``) on each track.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecoseg.errors import FormatError
+from ecoseg.formats import VideoInfo, read_annotations
+from ecoseg.formats._painting import rasterize
+from ecoseg.formats.cvat import ShapesLeftOutWarning
+
+META = "<size>4</size><mode>interpolation</mode><start_frame>0</start_frame>"
+META += "<stop_frame>3</stop_frame>"
+VIDEO = VideoInfo(10, 8, np.arange(4) / 5, {})
+
+
+def cvat_file(tmp_path, tracks: str):
+    """A CVAT for video 1.1 file of a 4-frame 10x8 task holding ``tracks``."""
+    path = tmp_path / "annotations.xml"
+    path.write_text(
+        f"""<?xml version="1.0" encoding="utf-8"?>
+<annotations>
+  <version>1.1</version>
+  <meta><task><id>7</id><name>reef</name>{META}<overlap>0</overlap>
+    <original_size><width>10</width><height>8</height></original_size></task>
+    <dumped>2025-01-01 00:00:00.000000+00:00</dumped></meta>
+  {tracks}
+</annotations>"""
+    )
+    return path
+
+
+def masks_of(ann, track):
+    return {i.frame: rasterize(i, 8, 10) for i in ann.instances if i.track == track}
+
+
+def test_a_rotated_box_is_its_turned_corners(tmp_path):
+    """A 6x2 box turned 90 degrees stands 2 wide and 6 high about the same centre (5, 4)."""
+    path = cvat_file(
+        tmp_path,
+        """<track id="0" label="eel" source="manual">
+    <box frame="0" keyframe="1" outside="0" occluded="0" xtl="2.00" ytl="3.00" xbr="8.00"
+         ybr="5.00" rotation="90.00" z_order="0"/>
+    <box frame="1" keyframe="1" outside="1" occluded="0" xtl="2.00" ytl="3.00" xbr="8.00"
+         ybr="5.00" rotation="90.00" z_order="0"/>
+  </track>""",
+    )
+    ann = read_annotations(path, "cvat", VIDEO)
+    (mask,) = masks_of(ann, 1).values()
+    expected = np.zeros((8, 10), bool)
+    expected[1:7, 4:6] = True
+    np.testing.assert_array_equal(mask, expected)
+
+
+def test_a_box_turned_by_a_whole_turn_stays_a_box(tmp_path):
+    path = cvat_file(
+        tmp_path,
+        """<track id="0" label="eel" source="manual">
+    <box frame="0" keyframe="1" outside="0" occluded="0" xtl="2" ytl="3" xbr="8" ybr="5"
+         rotation="360.00" z_order="0"/></track>""",
+    )
+    ann = read_annotations(path, "cvat", VIDEO)
+    assert {i.box for i in ann.instances} == {(2.0, 3.0, 8.0, 5.0)}
+
+
+def test_an_ellipse_is_the_pixels_whose_centre_is_inside(tmp_path):
+    """Centre (5, 4), radii 3 and 1: rows 3 and 4 (centres 0.5 off, so |dx| <= 2.6), columns
+    2..7; turned 90 degrees: columns 4 and 5, rows 1..6."""
+    path = cvat_file(
+        tmp_path,
+        """<track id="0" label="urchin" source="manual">
+    <ellipse frame="0" keyframe="1" outside="0" occluded="0" cx="5.00" cy="4.00" rx="3.00"
+             ry="1.00" z_order="0"/>
+    <ellipse frame="2" keyframe="1" outside="0" occluded="0" cx="5.00" cy="4.00" rx="3.00"
+             ry="1.00" rotation="90.00" z_order="0"/>
+  </track>""",
+    )
+    ann = read_annotations(path, "cvat", VIDEO)
+    masks = masks_of(ann, 1)
+    np.testing.assert_array_equal(masks[0], masks[1])  # held, as CVAT holds a track's shape
+    flat, upright = np.zeros((8, 10), bool), np.zeros((8, 10), bool)
+    flat[3:5, 2:8] = True
+    upright[1:7, 4:6] = True
+    np.testing.assert_array_equal(masks[0], flat)
+    np.testing.assert_array_equal(masks[2], upright)
+    assert sorted(masks) == [0, 1, 2, 3]
+
+
+def test_an_ellipse_off_the_frame_is_refused_naming_it(tmp_path):
+    path = cvat_file(
+        tmp_path,
+        """<track id="0" label="urchin" source="manual">
+    <ellipse frame="1" keyframe="1" outside="0" occluded="0" cx="50" cy="40" rx="3" ry="1"
+             z_order="0"/></track>""",
+    )
+    with pytest.raises(FormatError, match=r'<ellipse frame="1">: the ellipse covers no pixel'):
+        read_annotations(path, "cvat", VIDEO)
+
+
+def test_tracks_of_points_and_polylines_are_left_out_with_a_warning(tmp_path):
+    """A fish measured with a polyline and counted with a point in the same task as a boxed
+    crab: the crab is imported, the others named in one warning (the file was refused)."""
+    path = cvat_file(
+        tmp_path,
+        """<track id="0" label="grouper" source="manual">
+    <polyline frame="0" keyframe="1" outside="0" occluded="0" points="1.00,1.00;6.00,2.00"
+              z_order="0"/></track>
+  <track id="1" label="crab" source="manual">
+    <box frame="0" keyframe="1" outside="0" occluded="0" xtl="1" ytl="1" xbr="3" ybr="3"
+         z_order="0"><attribute name="score">0.5</attribute></box></track>
+  <track id="2" label="goby" source="manual">
+    <points frame="1" keyframe="1" outside="0" occluded="0" points="4.00,4.00" z_order="0"/>
+  </track>
+  <tag frame="0" label="turbid" source="manual"></tag>""",
+    )
+    with pytest.warns(ShapesLeftOutWarning, match=r"2 tracks left out \(1 of <polyline>, 1 of"):
+        ann = read_annotations(path, "cvat", VIDEO)
+    assert [(t.id, t.class_) for t in ann.tracks] == [(2, "crab")]
+    assert [i.frame for i in ann.instances] == [0, 1, 2, 3]
+
+
+def test_a_mask_as_cvat_writes_it_lies_on_its_frame_only(tmp_path):
+    """CVAT writes a mask on the last-but-one task frame as a track of one keyframe with no
+    ``outside`` shape (it would reach the last frame); CVAT reads it as that one mask, and so
+    does ecoseg (it was held onto the last frame)."""
+    path = cvat_file(
+        tmp_path,
+        """<track id="0" label="sponge" source="manual">
+    <mask frame="0" keyframe="1" outside="0" occluded="0" rle="0, 4" left="1" top="1"
+          width="2" height="2" z_order="0"/>
+    <mask frame="1" keyframe="1" outside="1" occluded="0" rle="0, 4" left="1" top="1"
+          width="2" height="2" z_order="0"/></track>
+  <track id="1" label="sponge" source="manual">
+    <mask frame="2" keyframe="1" outside="0" occluded="0" rle="1, 3" left="5" top="5"
+          width="2" height="2" z_order="0"/></track>""",
+    )
+    ann = read_annotations(path, "cvat", VIDEO)
+    assert sorted((i.track, i.frame) for i in ann.instances) == [(1, 0), (2, 2)]
+    assert masks_of(ann, 2)[2].sum() == 3
+
+
+def project_file(tmp_path, tracks: str):
+    """A CVAT project export (CVAT for video 1.1) of two tasks: task 5 a 10x8 video shown every
+    2nd frame, task 6 another video."""
+    path = tmp_path / "annotations.xml"
+    path.write_text(
+        f"""<?xml version="1.0" encoding="utf-8"?>
+<annotations>
+  <version>1.1</version>
+  <meta><project><id>2</id><name>reef survey</name>
+    <tasks>
+      <task><id>5</id><name>transect A</name><size>3</size><mode>interpolation</mode>
+        <start_frame>0</start_frame><stop_frame>4</stop_frame>
+        <frame_filter>step=2</frame_filter>
+        <original_size><width>10</width><height>8</height></original_size></task>
+      <task><id>6</id><name>transect B</name><size>4</size><mode>interpolation</mode>
+        <start_frame>0</start_frame><stop_frame>3</stop_frame><frame_filter></frame_filter>
+        <original_size><width>10</width><height>8</height></original_size></task>
+    </tasks></project></meta>
+  {tracks}
+</annotations>"""
+    )
+    return path
+
+
+BOX = (
+    '<box frame="{f}" keyframe="1" outside="0" occluded="0" xtl="1" ytl="1" xbr="3" ybr="3" '
+    'z_order="0"/>'
+)
+
+
+def test_a_project_export_of_one_tasks_tracks_reads_that_tasks_frames(tmp_path):
+    """Task 5 shows frames 0, 2, 4: a box on frame 0 is held on those only (the task's
+    settings were not found: it was held on every frame 0..4)."""
+    path = project_file(
+        tmp_path,
+        f'<track id="0" label="crab" source="manual" task_id="5" subset="default">'
+        f"{BOX.format(f=0)}</track>",
+    )
+    with pytest.warns(Warning, match="one video frame in 2"):
+        ann = read_annotations(path, "cvat", VideoInfo(10, 8, np.arange(5) / 5, {}))
+    assert [i.frame for i in ann.instances] == [0, 2, 4]
+
+
+def test_a_project_export_of_several_tasks_is_refused_naming_them(tmp_path):
+    """Tracks of two videos were laid over each other on one."""
+    path = project_file(
+        tmp_path,
+        f'<track id="0" label="crab" source="manual" task_id="5" subset="default">'
+        f"{BOX.format(f=0)}</track>"
+        f'<track id="1" label="crab" source="manual" task_id="6" subset="default">'
+        f"{BOX.format(f=1)}</track>",
+    )
+    with pytest.raises(FormatError, match=r"the tracks of 2 tasks \(task_id 5, 6\); a store is"):
+        read_annotations(path, "cvat", VIDEO)
