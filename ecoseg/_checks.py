@@ -14,6 +14,7 @@ __all__ = [
     "as_int",
     "check_field_kinds",
     "check_path_arg",
+    "few_items",
     "field_values",
     "frame_range",
     "non_negative_int",
@@ -192,6 +193,26 @@ def short_repr(value, limit: int = 60) -> str:
     kind, module = type(value), type(value).__module__.split(".")[0]
     name = kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
     return f"<{name}>"
+
+
+def few_items(items, limit: int = 8) -> str:
+    """A list or dict written out when short, else its first ``limit`` items and how many in
+    all: a repr for a notebook that stays one short line however long the video.
+
+    Examples
+    --------
+    >>> few_items([0, 5]), few_items({1: "wrasse"})
+    ('[0, 5]', "{1: 'wrasse'}")
+    >>> few_items(list(range(100)), 3), few_items({i: "fish" for i in range(1, 50)}, 2)
+    ('[0, 1, 2, ...] (100)', "{1: 'fish', 2: 'fish', ...} (49)")
+    """
+    if len(items) <= limit:
+        return repr(items)
+    if isinstance(items, dict):
+        head = ", ".join(f"{k!r}: {v!r}" for k, v in list(items.items())[:limit])
+        return f"{{{head}, ...}} ({len(items)})"
+    head = ", ".join(repr(x) for x in list(items)[:limit])
+    return f"[{head}, ...] ({len(items)})"
 
 
 def check_path_arg(value, name: str, what: str, *, hint: str = "") -> None:

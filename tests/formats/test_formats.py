@@ -379,3 +379,15 @@ def test_slow_writers_show_a_bar_of_their_own(tmp_path, capsys, fmt, bar):
     # over the masks while its XML was built)
     assert "reading masks" not in err and bar in err
     assert "5/5" in err.split(bar)[-1]  # frames read and written
+
+
+def test_annotations_show_tracks_and_counts_not_every_instance(sample, tmp_path):
+    """``read_annotations(...)`` in a notebook printed every instance with its RLE: 82,000
+    characters for 60 frames of five fish."""
+    truth, _, info, _ = sample
+    ecoseg.export(truth, "coco", tmp_path / "c.json")
+    ann = read_annotations(tmp_path / "c.json", "coco", info)
+    text = repr(ann)
+    assert text.startswith(f"<Annotations '{tmp_path / 'c.json'}': {len(ann.tracks)} tracks {{")
+    assert f"}}, {len(ann.instances)} instances on " in text and f"x{info.height}>" in text
+    assert "\n" not in text and len(text) < 300
