@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ecoseg._checks import check_path_arg, short_repr
 from ecoseg._cli import logger
 from ecoseg._paths import check_checkpoint, check_file, check_out_folder, folder_key, plain_name
 from ecoseg.batch.cluster import (
@@ -149,6 +150,14 @@ def batch(
     """
     import pandas as pd
 
+    if isinstance(videos, str | bytes | os.PathLike):  # "T1.mp4" was the videos 'T', '1', ...
+        given = short_repr(os.fspath(videos))
+        raise ConfigError(f"videos must be a list of videos, got {given} (videos=[{given}])")
+    if not isinstance(videos, Iterable):
+        raise ConfigError(f"videos must be a list of videos, got {short_repr(videos)}")
+    videos = list(videos)
+    for video in videos:
+        check_path_arg(video, "batch: each of videos", "a path or URL of a video")
     videos = [os.fspath(v) for v in videos]
     if not videos:
         raise ConfigError("no videos given")

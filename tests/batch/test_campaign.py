@@ -238,6 +238,21 @@ def test_duplicate_names_and_missing_videos_fail_before_any_work(clips, tmp_path
     assert not (tmp_path / "out").exists()
 
 
+def test_one_video_where_a_list_goes_is_named_before_any_work(clips, tmp_path):
+    """``batch("north.mp4", ...)`` from a notebook took the videos 'n', 'o', 'r', ... (a
+    ConfigError about two videos named 'h'); one Path or a number was a bare TypeError."""
+    folder, _ = clips
+    video = str(folder / "north.mp4")
+    for given in (video, Path(video)):
+        with pytest.raises(ConfigError, match=r"^videos must be a list of videos, got '.*north"):
+            batch(given, tmp_path / "out", progress=False)
+    with pytest.raises(ConfigError, match="^videos must be a list of videos, got 3$"):
+        batch(3, tmp_path / "out", progress=False)
+    with pytest.raises(TypeError, match="^batch: each of videos must be a path or URL of a video"):
+        batch([video, None], tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
 def run_cli(capsys, *args):
     from ecoseg.cli import main
 
