@@ -24,6 +24,7 @@ from ecoseg.engine.checks import (
     check_fast,
     check_image_size,
     check_network_settings,
+    check_new_store,
     check_params,
     choose_engine,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "check_concept_run",
     "check_fast",
     "check_network_settings",
+    "check_new_store",
     "check_device",
     "check_image_size",
     "check_params",

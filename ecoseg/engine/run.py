@@ -16,13 +16,13 @@ from typing import Any
 
 from ecoseg._checks import short_repr
 from ecoseg._device import resolve_device
-from ecoseg._paths import check_overwrite
 from ecoseg.engine.checks import (
     check_concept_run,
     check_device,
     check_fast,
     check_image_size,
     check_network_settings,
+    check_new_store,
     check_params,
     choose_engine,
 )
@@ -218,7 +218,7 @@ def segment(
     if prompts is not None:
         provenance["prompts"] = prompts.to_dict()
 
-    check_overwrite(out, resume or overwrite, error=StoreError)
+    check_new_store(out, resume, overwrite)
     from ecoseg.store import check_no_writer
 
     check_no_writer(out)  # another live writer: refuse before any model is loaded
@@ -450,7 +450,7 @@ def _segment_concepts(
     }
     if fast:  # absent when off: stores made before the setting existed resume unchanged
         provenance["parameters"]["fast"] = True
-    check_overwrite(out, resume or overwrite, error=StoreError)
+    check_new_store(out, resume, overwrite)
     from ecoseg.store import check_no_writer
 
     check_no_writer(out)

@@ -24,6 +24,32 @@ def test_resume_with_other_settings_is_refused(clip, tmp_path):
     assert (ecoseg.open_masks(out).labels.values == before).all()
 
 
+def test_running_a_cell_again_after_ctrl_c_says_resume_continues_it(clip, tmp_path):
+    """A notebook cell stopped with Ctrl-C (a KeyboardInterrupt mid-run) and run again was told
+    only to pass overwrite=True, which throws the stored frames away; the store resumes to the
+    uninterrupted run's masks."""
+    out = tmp_path / "m.zarr"
+
+    def interrupt(done, total):
+        if done == 6:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ecoseg.segment(clip.video, out=out, progress=interrupt)
+    message = (
+        r"m\.zarr: already exists; pass overwrite=True \(--overwrite\) to replace it, or "
+        r"resume=True \(--resume\) to continue its interrupted run \(\d+ frames stored\)$"
+    )
+    with pytest.raises(StoreError, match=message):
+        ecoseg.segment(clip.video, out=out, progress=False)
+    ecoseg.segment(clip.video, out=out, progress=False, resume=True)
+    whole = tmp_path / "whole.zarr"
+    ecoseg.segment(clip.video, out=whole, progress=False)
+    assert (ecoseg.open_masks(out).labels.values == ecoseg.open_masks(whole).labels.values).all()
+    with pytest.raises(StoreError, match=r"whole\.zarr: already exists; pass overwrite=True .*it$"):
+        ecoseg.segment(clip.video, out=whole, progress=False)  # a finished run: no resume hint
+
+
 def test_resume_from_another_engine_is_refused(clip, tmp_path):
     out = tmp_path / "m.zarr"
     ecoseg.segment(clip.video, out=out, progress=False)
