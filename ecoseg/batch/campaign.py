@@ -425,6 +425,7 @@ def _segment_options(
         check_network_settings,
         check_params,
         choose_engine,
+        params_dict,
     )
 
     prompts = _prompt_files(prompts, names)
@@ -432,7 +433,7 @@ def _segment_options(
         engine, bool(prompts), auto, model=model, checkpoint=checkpoint, pretrained=pretrained
     )
     engine = choose_engine(engine, prompts=bool(prompts), auto=auto)
-    params = dict(params or {})
+    params = params_dict(params)
     check_params(params, engine, auto)
     _check_device(device)
     check_image_size(image_size, engine)
@@ -520,7 +521,7 @@ def _concept_options(
     concepts, detect_every,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Per-video keyword arguments of a SAM 3 concept run, validated before any work."""
-    from ecoseg.engine import check_concept_run, check_image_size
+    from ecoseg.engine import check_concept_run, check_image_size, params_dict
     from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.errors import PromptError
     from ecoseg.prompts import combine_concepts, load_prompts, parse_concepts
@@ -538,7 +539,7 @@ def _concept_options(
         parse_concepts(concepts, "concepts")  # empty or repeated names fail here
     except PromptError as exc:
         raise ConfigError(str(exc)) from None
-    params = dict(params or {})
+    params = params_dict(params)
     ConceptSettings.from_params(params, detect_every)
     prompts = _prompt_files(prompts, names)
     for name in names:

@@ -27,6 +27,7 @@ from ecoseg.engine.checks import (
     check_new_store,
     check_params,
     choose_engine,
+    params_dict,
 )
 from ecoseg.engine.results import FrameResult, labels_from_logits, write_results
 from ecoseg.engine.run import segment
@@ -43,6 +44,7 @@ __all__ = [
     "check_image_size",
     "check_params",
     "choose_engine",
+    "params_dict",
     "FrameResult",
     "labels_from_logits",
     "write_results",

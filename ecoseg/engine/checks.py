@@ -28,6 +28,7 @@ __all__ = [
     "check_new_store",
     "check_params",
     "choose_engine",
+    "params_dict",
 ]
 
 ENGINES = ("sam2", "classical")
@@ -259,6 +260,33 @@ def check_params(params: Mapping[str, Any] | None, engine: str, auto: bool = Fal
             f"the sam2 engine with prompts takes no parameters, got {sorted(params)} "
             "(they are for the classical engine, auto discovery and concept tracking)"
         )
+
+
+def params_dict(params: Any) -> dict[str, Any]:
+    """A run's engine parameters as a dict (``None``: none), or a one-line ConfigError for what
+    is no mapping: the text or file name ``--params`` takes (a ValueError from ``dict()``).
+
+    Examples
+    --------
+    >>> params_dict(None), params_dict({"min_area": 30})
+    ({}, {'min_area': 30})
+    >>> params_dict('{"min_area": 30}')
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: params must be a dict of engine settings, got '{"min_area": 30}' \
+(--params takes JSON text or a file; in Python load it with json first)
+    """
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        from ecoseg._checks import short_repr
+
+        hint = " (--params takes JSON text or a file; in Python load it with json first)"
+        raise ConfigError(
+            f"params must be a dict of engine settings, got {short_repr(params)}"
+            f"{hint if isinstance(params, str) else ''}"
+        )
+    return dict(params)
 
 
 def check_new_store(out, resume: bool, overwrite: bool) -> None:

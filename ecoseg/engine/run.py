@@ -25,6 +25,7 @@ from ecoseg.engine.checks import (
     check_new_store,
     check_params,
     choose_engine,
+    params_dict,
 )
 from ecoseg.engine.results import write_results
 from ecoseg.engine.resume import check_resumable
@@ -168,6 +169,7 @@ def segment(
             "progress must be True, False or a callable progress(done, total), got "
             f"{short_repr(progress)}"
         )
+    params_dict(params)  # the --params JSON text: a ValueError from dict() deep inside
     if str(model).startswith("sam3") or concepts:
         return _segment_concepts(**locals())
     reader = as_reader(video, fps=fps)

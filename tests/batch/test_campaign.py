@@ -212,6 +212,9 @@ def test_names_and_locations():
         ({"threads": -1}, ConfigError, "threads must be a positive whole number"),
         ({"retries": -1}, ConfigError, "retries"),
         ({"params": {"no_such": 1}}, ConfigError, "no_such"),
+        # the --params JSON text was a ValueError from dict() (dictionary update sequence ...)
+        ({"params": '{"threshold": 4}'}, ConfigError, "^params must be a dict of engine settings"),
+        ({"params": '{"x": 1}', "concepts": ["fish"]}, ConfigError, "^params must be a dict"),
         ({"engine": "sam2"}, ConfigError, "prompt file for every video"),
         ({"engine": "sam2", "auto": True, "model": "sam9"}, ConfigError, "sam9"),
         ({"fast": True}, ConfigError, "the classical engine has no bf16 path"),
