@@ -4,6 +4,7 @@ one mistake), and the one way a number is written back for a user to type again.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import os
 from typing import Any
 
@@ -11,7 +12,9 @@ import numpy as np
 
 __all__ = [
     "as_int",
+    "check_field_kinds",
     "check_path_arg",
+    "few_items",
     "field_values",
     "frame_range",
     "non_negative_int",
@@ -192,6 +195,26 @@ def short_repr(value, limit: int = 60) -> str:
     return f"<{name}>"
 
 
+def few_items(items, limit: int = 8) -> str:
+    """A list or dict written out when short, else its first ``limit`` items and how many in
+    all: a repr for a notebook that stays one short line however long the video.
+
+    Examples
+    --------
+    >>> few_items([0, 5]), few_items({1: "wrasse"})
+    ('[0, 5]', "{1: 'wrasse'}")
+    >>> few_items(list(range(100)), 3), few_items({i: "fish" for i in range(1, 50)}, 2)
+    ('[0, 1, 2, ...] (100)', "{1: 'fish', 2: 'fish', ...} (49)")
+    """
+    if len(items) <= limit:
+        return repr(items)
+    if isinstance(items, dict):
+        head = ", ".join(f"{k!r}: {v!r}" for k, v in list(items.items())[:limit])
+        return f"{{{head}, ...}} ({len(items)})"
+    head = ", ".join(repr(x) for x in list(items)[:limit])
+    return f"[{head}, ...] ({len(items)})"
+
+
 def check_path_arg(value, name: str, what: str, *, hint: str = "") -> None:
     """Refuse a ``value`` that is no path (a str or :class:`os.PathLike`) in one line naming
     the argument, before ``Path(value)`` fails with *expected str, bytes or os.PathLike*.
@@ -217,6 +240,61 @@ def check_path_arg(value, name: str, what: str, *, hint: str = "") -> None:
     """
     if not isinstance(value, str | os.PathLike):
         raise TypeError(f"{name} must be {what}, got {short_repr(value)}{hint}")
+
+
+def check_field_kinds(settings, what: str, *, error: type[Exception] = ValueError) -> None:
+    """Refuse a field of a settings dataclass whose value is not of the kind its annotation
+    says, in one line naming the field: a number for ``float``, a whole number for ``int``
+    (``3.0`` and ``np.int64(3)`` are), ``True``/``False`` for ``bool`` (also ``0``/``1``);
+    ``None`` where the annotation allows it. Text (``"4"``, which the comparisons of a check
+    would fail on with a TypeError, or ``"false"``, which is true) and bools as numbers are
+    refused. Fields of other annotations are left to the class's own checks.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Params:
+    ...     threshold: float = 5.0
+    ...     gap: int = 2
+    ...     split: bool = True
+    ...     area: float | None = None
+    >>> check_field_kinds(Params(4, 3.0, False, None), "tracker")
+    >>> check_field_kinds(Params(threshold="4"), "tracker")
+    Traceback (most recent call last):
+    ...
+    ValueError: tracker: threshold must be a number, got '4'
+    >>> check_field_kinds(Params(split="false"), "tracker")
+    Traceback (most recent call last):
+    ...
+    ValueError: tracker: split must be true or false, got 'false'
+    """
+    for f in dataclasses.fields(settings):
+        kind = str(f.type).replace(" ", "")
+        value = getattr(settings, f.name)
+        if value is None and kind.endswith("|None"):
+            continue
+        kind = kind.removesuffix("|None")
+        is_bool = isinstance(value, bool | np.bool_)
+        if kind == "bool":
+            ok = is_bool or (isinstance(value, numbers.Integral) and value in (0, 1))
+            noun = "true or false"
+        elif kind == "int":
+            ok, noun = not is_bool and _is_whole(value), "a whole number"
+        elif kind == "float":
+            ok, noun = not is_bool and isinstance(value, numbers.Real), "a number"
+        else:
+            continue
+        if not ok:
+            raise error(f"{what}: {f.name} must be {noun}, got {short_repr(value)}")
+
+
+def _is_whole(value) -> bool:
+    try:
+        whole_number(value)
+    except ValueError:
+        return False
+    return True
 
 
 def number_text(x: float) -> str:

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._checks import check_path_arg
+from ecoseg._checks import check_path_arg, few_items
 from ecoseg._paths import read_file_text
 from ecoseg._prompt_concepts import (
     Concept,
@@ -204,8 +204,10 @@ class Prompts:
     concepts: tuple[Concept, ...] = ()
 
     def __repr__(self) -> str:  # not the arrays of every click: a wall in a notebook
-        names = [c.name for c in self.concepts]
-        return f"<Prompts: objects {self.classes()} on frames {self.frames()}, concepts {names}>"
+        # nor every object and frame of an imported truth (thousands of each): the first few
+        objects, frames = few_items(self.classes()), few_items(self.frames())
+        names = few_items([c.name for c in self.concepts])
+        return f"<Prompts: objects {objects} on frames {frames}, concepts {names}>"
 
     def __post_init__(self):
         object.__setattr__(self, "concepts", tuple(self.concepts))

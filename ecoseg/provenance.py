@@ -626,6 +626,23 @@ class Provenance:
         """The JSON value stored under ``key`` (known field or extra), or ``default``."""
         return self.to_dict().get(key, default)
 
+    def __repr__(self) -> str:
+        # the dataclass's, with long prompts (an imported truth's: a box per object and frame,
+        # megabytes for an hour of video) summarized; ``store.provenance_record`` in a notebook
+        parts = []
+        for f in fields(self):
+            if not f.repr:
+                continue
+            value = getattr(self, f.name)
+            text = repr(value)
+            if f.name == "prompts" and isinstance(value, Mapping) and len(text) > 200:
+                objects = [o for o in value.get("objects") or [] if isinstance(o, Mapping)]
+                clicks = sum(len(o.get("prompts") or []) for o in objects)
+                concepts = len(value.get("concepts") or [])
+                text = f"<{len(objects)} objects, {clicks} prompts, {concepts} concepts>"
+            parts.append(f"{f.name}={text}")
+        return f"Provenance({', '.join(parts)})"
+
     def updated(self, **entries: Any) -> Provenance:
         """A copy with JSON ``entries`` added or replaced (keys keep their place)."""
         return Provenance.from_dict({**self.to_dict(), **entries})

@@ -521,3 +521,18 @@ def test_the_prompts_show_objects_frames_and_concepts_not_arrays():
     assert repr(p) == (
         "<Prompts: objects {1: 'fish', 2: 'unknown'} on frames [0, 3], concepts ['wrasse']>"
     )
+
+
+def test_the_prompts_of_a_long_truth_show_the_first_objects_and_frames_and_how_many():
+    """Prompts from an imported truth (``to_prompts(read_annotations(...))``) listed every object
+    and every prompted frame: for an hour of video a line of 100,000 frame numbers."""
+    objects = [
+        {"id": i, "class": "fish", "prompts": [{"frame": f, "box": [0, 0, 5, 5]}]}
+        for i in range(1, 41)
+        for f in [i * 100]
+    ]
+    p = Prompts.from_dict({"objects": objects})
+    text = repr(p)
+    assert text.startswith("<Prompts: objects {1: 'fish', 2: 'fish', ")
+    assert "...} (40) on frames [100, 200, " in text and "...] (40), concepts []>" in text
+    assert len(text) < 200

@@ -232,3 +232,17 @@ def test_created_is_utc_to_the_second_or_source_date_epoch(monkeypatch):
     assert stamp.tzinfo == UTC and abs((datetime.now(UTC) - stamp).total_seconds()) < 60
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert created() == "2023-11-14T22:13:20+00:00"
+
+
+def test_long_prompts_are_summarized_in_the_record_s_repr():
+    """``store.provenance_record`` of a store tracked from an imported truth printed every box
+    of every frame (megabytes for an hour of video); short prompts are shown as they are."""
+    box = {"frame": 0, "box": [0.0, 0.0, 5.0, 5.0]}
+    objects = [{"id": i, "prompts": [{**box, "frame": f} for f in range(50)]} for i in (1, 2)]
+    p = Provenance.from_dict({"engine": "sam2", "prompts": {"objects": objects}, "seed": 3})
+    text = repr(p)
+    assert "prompts=<2 objects, 100 prompts, 0 concepts>, calibration=None" in text
+    assert text.startswith("Provenance(ecoseg_version=None, created=None, engine='sam2', ")
+    assert text.endswith("extra={'seed': 3})") and len(text) < 400
+    short = {"objects": [{"id": 1, "prompts": [box]}]}
+    assert f"prompts={short!r}, " in repr(Provenance.from_dict({"prompts": short}))

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ecoseg._checks import check_path_arg, short_repr
 from ecoseg._cli import logger
 from ecoseg._paths import check_checkpoint, check_file, check_out_folder, folder_key, plain_name
 from ecoseg.batch.cluster import (
@@ -149,6 +150,14 @@ def batch(
     """
     import pandas as pd
 
+    if isinstance(videos, str | bytes | os.PathLike):  # "T1.mp4" was the videos 'T', '1', ...
+        given = short_repr(os.fspath(videos))
+        raise ConfigError(f"videos must be a list of videos, got {given} (videos=[{given}])")
+    if not isinstance(videos, Iterable):
+        raise ConfigError(f"videos must be a list of videos, got {short_repr(videos)}")
+    videos = list(videos)
+    for video in videos:
+        check_path_arg(video, "batch: each of videos", "a path or URL of a video")
     videos = [os.fspath(v) for v in videos]
     if not videos:
         raise ConfigError("no videos given")
@@ -416,6 +425,7 @@ def _segment_options(
         check_network_settings,
         check_params,
         choose_engine,
+        params_dict,
     )
 
     prompts = _prompt_files(prompts, names)
@@ -423,7 +433,7 @@ def _segment_options(
         engine, bool(prompts), auto, model=model, checkpoint=checkpoint, pretrained=pretrained
     )
     engine = choose_engine(engine, prompts=bool(prompts), auto=auto)
-    params = dict(params or {})
+    params = params_dict(params)
     check_params(params, engine, auto)
     _check_device(device)
     check_image_size(image_size, engine)
@@ -511,7 +521,7 @@ def _concept_options(
     concepts, detect_every,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Per-video keyword arguments of a SAM 3 concept run, validated before any work."""
-    from ecoseg.engine import check_concept_run, check_image_size
+    from ecoseg.engine import check_concept_run, check_image_size, params_dict
     from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.errors import PromptError
     from ecoseg.prompts import combine_concepts, load_prompts, parse_concepts
@@ -529,7 +539,7 @@ def _concept_options(
         parse_concepts(concepts, "concepts")  # empty or repeated names fail here
     except PromptError as exc:
         raise ConfigError(str(exc)) from None
-    params = dict(params or {})
+    params = params_dict(params)
     ConceptSettings.from_params(params, detect_every)
     prompts = _prompt_files(prompts, names)
     for name in names:

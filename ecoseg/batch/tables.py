@@ -9,10 +9,11 @@ the work runs on a cluster when given one;
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ecoseg._checks import short_repr
 from ecoseg._warn import warn
 from ecoseg.batch.cluster import connect, is_dask
 from ecoseg.batch.urls import join_url, redact_url, video_name
@@ -138,6 +139,13 @@ def campaign_tables(
     from ecoseg.measure.counts import class_order, concept_classes
     from ecoseg.store import CheckedArray, MaskStore, check_finished
 
+    if isinstance(stores, str | bytes | os.PathLike) or not isinstance(stores, Iterable):
+        # "T1.zarr" was the stores 'T', '1', ...; a Path or a number a TypeError
+        given = short_repr(os.fspath(stores) if isinstance(stores, os.PathLike) else stores)
+        raise ConfigError(
+            "campaign_tables: stores must be a list of stores or a dict of video name to "
+            f"store, got {given}"
+        )
     if not isinstance(stores, Mapping):
         stores = {video_name(os.fspath(s).rstrip("/").removesuffix(".zarr")): s for s in stores}
     specs, arrays = [], []

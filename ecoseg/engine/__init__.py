@@ -24,8 +24,10 @@ from ecoseg.engine.checks import (
     check_fast,
     check_image_size,
     check_network_settings,
+    check_new_store,
     check_params,
     choose_engine,
+    params_dict,
 )
 from ecoseg.engine.results import FrameResult, labels_from_logits, write_results
 from ecoseg.engine.run import segment
@@ -37,10 +39,12 @@ __all__ = [
     "check_concept_run",
     "check_fast",
     "check_network_settings",
+    "check_new_store",
     "check_device",
     "check_image_size",
     "check_params",
     "choose_engine",
+    "params_dict",
     "FrameResult",
     "labels_from_logits",
     "write_results",

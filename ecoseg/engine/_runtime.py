@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ecoseg._checks import frame_range
+from ecoseg._checks import frame_range, short_repr
 from ecoseg._warn import warn
 from ecoseg.engine.results import FrameResult
 from ecoseg.io.folder import DEFAULT_FPS
@@ -139,15 +140,37 @@ class ArrayVideo:
 
 
 def as_video(video):
-    """``video`` itself when it reads like a VideoReader, else an :class:`ArrayVideo` of it.
+    """``video`` itself when it reads like a VideoReader, a path (video file or image folder)
+    opened with :func:`ecoseg.open_video`, else an :class:`ArrayVideo` of its frames.
+
+    Raises
+    ------
+    ecoseg.errors.VideoError
+        A path :func:`ecoseg.open_video` refuses (missing, unreadable).
+    TypeError
+        ``video`` is none of these (a number, a dict), in one line naming it.
 
     Examples
     --------
     >>> type(as_video([np.zeros((4, 6, 3), np.uint8)])).__name__
     'ArrayVideo'
+    >>> as_video(3)
+    Traceback (most recent call last):
+    ...
+    TypeError: video must be a path, an ecoseg.open_video reader or a sequence of (H, W, 3) \
+uint8 frames, got 3
     """
     if hasattr(video, "frames") and hasattr(video, "read") and hasattr(video, "width"):
         return video
+    if isinstance(video, str | os.PathLike):  # as ecoseg.segment takes it
+        from ecoseg.io.video import open_video
+
+        return open_video(video)
+    if not (hasattr(video, "__len__") and hasattr(video, "__getitem__")):
+        raise TypeError(
+            "video must be a path, an ecoseg.open_video reader or a sequence of (H, W, 3) "
+            f"uint8 frames, got {short_repr(video)}"
+        )
     return ArrayVideo(video)
 
 

@@ -5,7 +5,8 @@
 command-line option: a network setting for the classical motion tracker
 (:func:`check_network_settings`), ``fast`` (:func:`check_fast`), an image size
 (:func:`check_image_size`), a device (:func:`check_device`), engine parameters
-(:func:`check_params`) and what concept tracking cannot do (:func:`check_concept_run`).
+(:func:`check_params`), what concept tracking cannot do (:func:`check_concept_run`) and an
+output store that exists (:func:`check_new_store`).
 :func:`ecoseg.segment`, ``ecoseg batch``, study files and the napari widget all check here;
 ``ecoseg.engine`` re-exports them.
 """
@@ -24,8 +25,10 @@ __all__ = [
     "check_fast",
     "check_image_size",
     "check_network_settings",
+    "check_new_store",
     "check_params",
     "choose_engine",
+    "params_dict",
 ]
 
 ENGINES = ("sam2", "classical")
@@ -271,3 +274,68 @@ def check_params(params: Mapping[str, Any] | None, engine: str, auto: bool = Fal
             f"the sam2 engine with prompts takes no parameters, got {sorted(params)} "
             "(they are for the classical engine, auto discovery and concept tracking)"
         )
+
+
+def params_dict(params: Any) -> dict[str, Any]:
+    """A run's engine parameters as a dict (``None``: none), or a one-line ConfigError for what
+    is no mapping: the text or file name ``--params`` takes (a ValueError from ``dict()``).
+
+    Examples
+    --------
+    >>> params_dict(None), params_dict({"min_area": 30})
+    ({}, {'min_area': 30})
+    >>> params_dict('{"min_area": 30}')
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: params must be a dict of engine settings, got '{"min_area": 30}' \
+(--params takes JSON text or a file; in Python load it with json first)
+    """
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        from ecoseg._checks import short_repr
+
+        hint = " (--params takes JSON text or a file; in Python load it with json first)"
+        raise ConfigError(
+            f"params must be a dict of engine settings, got {short_repr(params)}"
+            f"{hint if isinstance(params, str) else ''}"
+        )
+    return dict(params)
+
+
+def check_new_store(out, resume: bool, overwrite: bool) -> None:
+    """Refuse an existing output store unless ``resume`` or ``overwrite``, in one line; for the
+    store of an interrupted run (a cell stopped with Ctrl-C, a killed ``ecoseg segment``) the
+    line also says that ``resume=True`` (``--resume``) continues it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from ecoseg.store import MaskStore
+    >>> path = tempfile.mkdtemp() + "/m.zarr"
+    >>> s = MaskStore.create(path, height=2, width=2); s.close()
+    >>> check_new_store(path, resume=True, overwrite=False)
+    >>> check_new_store(path, resume=False, overwrite=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ecoseg.errors.StoreError: ...m.zarr: already exists; pass overwrite=True (--overwrite) to \
+replace it, or resume=True (--resume) to continue its interrupted run (0 frames stored)
+    """
+    from ecoseg._paths import check_overwrite
+    from ecoseg.errors import StoreError
+
+    try:
+        check_overwrite(out, resume or overwrite, error=StoreError)
+    except StoreError as refusal:
+        from ecoseg.store import MaskStore
+
+        try:
+            with MaskStore.open(out) as store:  # only to say how far its run came
+                complete, frames = store.complete, store.n_frames
+        except Exception:  # not a store (a video, a folder), or damaged: the plain refusal
+            raise refusal from None
+        if complete:
+            raise
+        raise StoreError(
+            f"{refusal}, or resume=True (--resume) to continue its interrupted run "
+            f"({frames} frame{'' if frames == 1 else 's'} stored)"
+        ) from None

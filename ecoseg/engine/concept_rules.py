@@ -68,7 +68,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from ecoseg._checks import field_values
+from ecoseg._checks import check_field_kinds, field_values
 from ecoseg.prompts import Concept, Exemplar
 
 __all__ = [
@@ -201,6 +201,7 @@ class ConceptSettings:
 
         if not isinstance(self.detect_every, int) or self.detect_every < 1:
             raise ConfigError(f"detect_every must be a positive integer, got {self.detect_every!r}")
+        check_field_kinds(self, "concept tracking parameters", error=ConfigError)
         if self.hotstart_delay > 0 and (
             self.hotstart_unmatched > self.hotstart_delay
             or self.hotstart_duplicates > self.hotstart_delay

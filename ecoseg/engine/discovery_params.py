@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecoseg._checks import field_values
+from ecoseg._checks import check_field_kinds, field_values
 from ecoseg.errors import ConfigError
 
 __all__ = ["ClassRule", "DiscoveryParams"]
@@ -49,9 +49,14 @@ class ClassRule:
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.strip():
             raise ConfigError(f"class rule: class must be a non-empty string, got {self.name!r}")
+        check_field_kinds(self, f"class rule {self.name!r}", error=ConfigError)
         for what in ("min_rgb", "max_rgb"):
-            v = tuple(float(x) for x in getattr(self, what))
-            if len(v) != 3:
+            given = getattr(self, what)
+            try:
+                v = tuple(float(x) for x in given if not isinstance(x, str | bytes | bool))
+            except (TypeError, ValueError):
+                v = ()
+            if len(v) != 3 or len(v) != len(given):
                 raise ConfigError(f"class rule {self.name!r}: {what} must be [r, g, b]")
             object.__setattr__(self, what, v)
         if not 0 <= self.min_area <= self.max_area:
@@ -155,6 +160,8 @@ class DiscoveryParams:
         def need(ok: bool, what: str) -> None:
             if not ok:
                 raise ConfigError(f"discovery: {what}")
+
+        check_field_kinds(self, "discovery", error=ConfigError)  # "0.8" or "false" in a JSON file
 
         need(int(self.key_interval) >= 1, f"key_interval must be >= 1, got {self.key_interval}")
         need(

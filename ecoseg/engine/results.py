@@ -32,6 +32,13 @@ class FrameResult:
         Instance label image (classical engine). Derived from ``logits`` when absent.
     embeddings : ndarray of float32, shape (N, C), optional
         Mask-pooled image embedding per object (SAM 2 engine; NaN rows for empty masks).
+
+    Examples
+    --------
+    >>> FrameResult(3, 0.1, np.array([1, 2]), np.array([0.9, 0.8], np.float32),
+    ...             logits=np.zeros((2, 48, 64), np.float32))
+    FrameResult(index=3, time=0.1, object_ids=array([1, 2]), \
+scores=array([0.9, 0.8], dtype=float32), logits=(2, 48, 64) float32)
     """
 
     index: int
@@ -41,6 +48,15 @@ class FrameResult:
     logits: np.ndarray | None = None
     labels: np.ndarray | None = field(default=None, repr=False)
     embeddings: np.ndarray | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:  # the logits' shape, not their values (70 lines in a notebook)
+        logits = self.logits
+        if logits is not None and hasattr(logits, "shape"):
+            logits = f"{tuple(logits.shape)} {logits.dtype}"
+        return (
+            f"FrameResult(index={self.index!r}, time={self.time!r}, "
+            f"object_ids={self.object_ids!r}, scores={self.scores!r}, logits={logits})"
+        )
 
     def label_image(self) -> np.ndarray:
         """The (H, W) uint32 label image of this frame (computed once from logits if needed)."""

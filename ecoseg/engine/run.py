@@ -16,15 +16,16 @@ from typing import Any
 
 from ecoseg._checks import short_repr
 from ecoseg._device import resolve_device
-from ecoseg._paths import check_overwrite
 from ecoseg.engine.checks import (
     check_concept_run,
     check_device,
     check_fast,
     check_image_size,
     check_network_settings,
+    check_new_store,
     check_params,
     choose_engine,
+    params_dict,
 )
 from ecoseg.engine.results import write_results
 from ecoseg.engine.resume import check_resumable
@@ -168,6 +169,7 @@ def segment(
             "progress must be True, False or a callable progress(done, total), got "
             f"{short_repr(progress)}"
         )
+    params_dict(params)  # the --params JSON text: a ValueError from dict() deep inside
     if str(model).startswith("sam3") or concepts:
         return _segment_concepts(**locals())
     reader = as_reader(video, fps=fps)
@@ -218,7 +220,7 @@ def segment(
     if prompts is not None:
         provenance["prompts"] = prompts.to_dict()
 
-    check_overwrite(out, resume or overwrite, error=StoreError)
+    check_new_store(out, resume, overwrite)
     from ecoseg.store import check_no_writer
 
     check_no_writer(out)  # another live writer: refuse before any model is loaded
@@ -450,7 +452,7 @@ def _segment_concepts(
     }
     if fast:  # absent when off: stores made before the setting existed resume unchanged
         provenance["parameters"]["fast"] = True
-    check_overwrite(out, resume or overwrite, error=StoreError)
+    check_new_store(out, resume, overwrite)
     from ecoseg.store import check_no_writer
 
     check_no_writer(out)

@@ -618,8 +618,9 @@ def propagate(
     ----------
     model : SAM2Model
         The network (e.g. from :func:`ecoseg.sam2.build`); put in eval mode.
-    video : VideoReader or sequence of ndarray
-        An :func:`ecoseg.open_video` reader, or (H, W, 3) uint8 RGB frames.
+    video : str, Path, VideoReader or sequence of ndarray
+        A video file or image folder (opened with :func:`ecoseg.open_video`, closed when the
+        results end), an open reader, or (H, W, 3) uint8 RGB frames.
     prompts : Prompts, dict or path
         Clicks, boxes and masks per object and frame, in video pixels (a prompt file, or its
         JSON as a dict, as :func:`ecoseg.segment` takes them).
@@ -674,35 +675,40 @@ def propagate(
     >>> [r.index for r in results], results[0].logits.shape
     ([0, 1, 2], (1, 48, 64))
     """
-    video = as_video(video)
-    n = len(video)
-    width, height = int(video.width), int(video.height)
-    prompts = _check_prompts(prompts, width, height, n)
-    session = StreamingSession(
-        model,
-        video,
-        reverse=reverse,
-        device=device,
-        fill_hole_area=fill_hole_area,
-        autocast=autocast,
-        compile=compile,
-        prefetch=prefetch,
-        fast=fast,
-        snapshot_every=snapshot_every,
-        max_snapshots=2,
-        on_snapshot=on_snapshot,
-    )
-    if resume is not None:
-        session.restore(resume)
-    else:
-        for o in prompts.objects:
-            session.tracker.add_object(o.id)
-        frames = prompted_frames(prompts)
-        # latest first, so the features of the first frame to track are the ones kept
-        with torch.inference_mode(), session._amp():
-            for f in reversed(frames):
-                image = video.read(f).image
-                session.tracker.add_prompts(f, _prompts_at(prompts, f), session.encoder(f, image))
-        if reverse and frames[0] == 0:
-            return  # nothing before the first prompted frame (as officially)
-    yield from session.run(output=output, cancel=cancel, progress=progress)
+    given, video = video, as_video(video)
+    try:
+        n = len(video)
+        width, height = int(video.width), int(video.height)
+        prompts = _check_prompts(prompts, width, height, n)
+        session = StreamingSession(
+            model,
+            video,
+            reverse=reverse,
+            device=device,
+            fill_hole_area=fill_hole_area,
+            autocast=autocast,
+            compile=compile,
+            prefetch=prefetch,
+            fast=fast,
+            snapshot_every=snapshot_every,
+            max_snapshots=2,
+            on_snapshot=on_snapshot,
+        )
+        if resume is not None:
+            session.restore(resume)
+        else:
+            for o in prompts.objects:
+                session.tracker.add_object(o.id)
+            frames = prompted_frames(prompts)
+            # latest first, so the features of the first frame to track are the ones kept
+            with torch.inference_mode(), session._amp():
+                for f in reversed(frames):
+                    image = video.read(f).image
+                    features = session.encoder(f, image)
+                    session.tracker.add_prompts(f, _prompts_at(prompts, f), features)
+            if reverse and frames[0] == 0:
+                return  # nothing before the first prompted frame (as officially)
+        yield from session.run(output=output, cancel=cancel, progress=progress)
+    finally:
+        if isinstance(given, str | os.PathLike):  # the reader opened here for its path
+            video.close()

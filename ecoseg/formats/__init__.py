@@ -43,10 +43,10 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._checks import check_path_arg, non_negative_int
+from ecoseg._checks import check_path_arg, non_negative_int, short_repr, whole_number
 from ecoseg._paths import check_file, check_outside_store, check_text_replaceable
 from ecoseg._warn import warn
-from ecoseg.errors import EmptyExportWarning, FormatError, PromptError
+from ecoseg.errors import ConfigError, EmptyExportWarning, FormatError, PromptError
 from ecoseg.formats._annotated import (
     UnannotatedFramesWarning,
     annotated_range,
@@ -600,6 +600,10 @@ def to_prompts(ann: Annotations, *, frames: Any = None) -> Any:
     ------
     FormatError
         No annotation on the chosen frames.
+    ConfigError
+        ``frames`` is no list of whole frame numbers.
+    TypeError
+        ``ann`` is not :class:`Annotations` (a file: read it with :func:`read_annotations`).
 
     Examples
     --------
@@ -613,7 +617,19 @@ def to_prompts(ann: Annotations, *, frames: Any = None) -> Any:
     from ecoseg.formats._painting import rasterize
     from ecoseg.prompts import Prompts
 
-    wanted = None if frames is None else {int(f) for f in frames}
+    if not isinstance(ann, Annotations):  # the file itself: an AttributeError on .instances
+        raise TypeError(
+            "to_prompts: ann must be annotations read with read_annotations(path, format, "
+            f"video), got {short_repr(ann)}"
+        )
+    try:
+        if isinstance(frames, str | bytes):  # "12" is no list of frames 1 and 2
+            raise TypeError(frames)
+        wanted = None if frames is None else {whole_number(f) for f in frames}
+    except (TypeError, ValueError):  # no list (5); a fraction (0.5 was frame 0)
+        raise ConfigError(
+            f"to_prompts: frames must be a list of frame numbers, got {short_repr(frames)}"
+        ) from None
     shapes = []
     for inst in ann.instances:
         if wanted is not None and inst.frame not in wanted:

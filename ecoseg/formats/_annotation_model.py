@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._checks import few_items
 from ecoseg.errors import FormatError
 from ecoseg.formats._rle import rle_boxes
 from ecoseg.provenance import AnnotatedFrames
@@ -112,6 +113,17 @@ class Annotations:
     times: np.ndarray | None = field(default=None, repr=False)
     source: str = ""
     annotated: AnnotatedFrames | None = None
+
+    def __repr__(self) -> str:  # not every instance's RLE: megabytes of text in a notebook
+        counts: dict[str, int] = {}
+        for t in self.tracks:
+            counts[t.class_] = counts.get(t.class_, 0) + 1
+        frames = len({i.frame for i in self.instances})
+        return (
+            f"<Annotations {self.source!r}: {len(self.tracks)} tracks {few_items(counts)}, "
+            f"{len(self.instances)} instances on {frames} of {self.n_frames} frames, "
+            f"{self.width}x{self.height}>"
+        )
 
     def __post_init__(self):
         tracks = tuple(sorted(self.tracks, key=lambda t: t.id))

@@ -53,8 +53,9 @@ def report(
     Parameters
     ----------
     stores : path, sequence of paths, or mapping of name to path
-        The mask stores, one per video. Names default to the store folder's name without
-        ``.zarr``. ``None`` takes the stores of ``study``.
+        The mask stores, one per video (an open :class:`~ecoseg.MaskStore` as well as a
+        path). Names default to the store folder's name without ``.zarr``. ``None`` takes
+        the stores of ``study``.
     out : str or Path
         The HTML file to write (its folder is created).
     tables : dict of DataFrame, optional
@@ -195,12 +196,17 @@ def _named_stores(stores, study) -> dict[str, Any]:
         if study is None:
             raise ConfigError("report: give at least one store (or a study)")
         return {v.name: study.store_path(v) for v in study.videos}
+    from ecoseg.store import MaskStore
+
+    def where(store):  # an open store, as measure and export take it: where it lives
+        return store.location if isinstance(store, MaskStore) else store
+
     if isinstance(stores, Mapping):
-        named = {str(k): v for k, v in stores.items()}
+        named = {str(k): where(v) for k, v in stores.items()}
     else:
-        if isinstance(stores, str | os.PathLike):
+        if isinstance(stores, str | os.PathLike | MaskStore):
             stores = [stores]
-        stores = list(stores)
+        stores = [where(s) for s in stores]
         seen: dict[Any, Any] = {}
         for s in stores:
             key = str(s) if "://" in str(s) else Path(s).resolve()

@@ -116,6 +116,13 @@ class ConceptInstances:
         ``(N,)`` float32, presence x detection score, highest first.
     presence : float
         The concept's presence score on the image (``sigmoid`` of the presence logit).
+
+    Examples
+    --------
+    >>> ConceptInstances("parrotfish", np.zeros((1, 48, 64), bool),
+    ...                  np.array([[2, 4, 20, 30]], np.float32), np.array([0.9], np.float32), 0.95)
+    <ConceptInstances 'parrotfish': 1 instance, masks (1, 48, 64) bool, scores [0.9], \
+presence 0.95>
     """
 
     concept: str
@@ -126,6 +133,16 @@ class ConceptInstances:
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
+
+    def __repr__(self) -> str:  # the masks' shape, not their pixels (a wall in a notebook)
+        n = len(self)
+        scores = [round(float(x), 3) for x in np.asarray(self.scores)[:8]]
+        more = ", ..." if n > len(scores) else ""
+        return (
+            f"<ConceptInstances {self.concept!r}: {n} instance{'' if n == 1 else 's'}, masks "
+            f"{tuple(self.masks.shape)} {self.masks.dtype}, scores {str(scores)[:-1]}{more}], "
+            f"presence {float(self.presence):.3g}>"
+        )
 
 
 class ConceptPredictor:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ecoseg._checks import check_path_arg
 from ecoseg._paths import check_distinct_stores, check_outside_store
 from ecoseg._warn import warn
 from ecoseg.errors import ClassNameWarning, ConfigError
@@ -347,8 +349,17 @@ def classify(
 
     if (train is None) == (model is None):
         raise ConfigError("give either training stores (--train) or a model file (--model)")
-    if not isinstance(threshold, int | float) or not 0.0 <= float(threshold) <= 1.0:
+    # any real number (np.float32 from an array too), not text or a bool
+    if (
+        isinstance(threshold, bool | np.bool_)
+        or not isinstance(threshold, numbers.Real)
+        or not 0.0 <= float(threshold) <= 1.0
+    ):
         raise ConfigError(f"threshold must be a probability in [0, 1], got {threshold!r}")
+    if model is not None and not isinstance(model, SpeciesModel):
+        check_path_arg(model, "classify: model", "a species model file or a SpeciesModel")
+    if save_model is not None:
+        check_path_arg(save_model, "classify: save_model", "a path to the model file to write")
     stores = _as_list(stores)
     check_distinct_stores(stores, "classify")  # each would be classified (and logged) twice
     store_videos = _videos(videos, len(stores))  # before training (and --save-model)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._checks import short_repr
 from ecoseg.errors import ConfigError
 from ecoseg.provenance import clean_class_name
 
@@ -96,11 +97,17 @@ class Edit:
         for key in ("frame", "new_id"):  # numpy integers from a table are plain ints in the log
             if getattr(self, key) is not None:
                 object.__setattr__(self, key, _whole(getattr(self, key), f"{self.kind}: {key}"))
-        if self.cls is not None:
-            object.__setattr__(self, "cls", str(self.cls))
         need = {"merge": 2, "undo": 0}.get(self.kind, 1)
         if len(ids) != need:
             raise ConfigError(f"a {self.kind} edit takes {need} track id(s), got {list(ids)}")
+        if self.kind == "set_class" and not isinstance(self.cls, str | None):
+            # a list or a number from a notebook was stored as the species "['wrasse']", "3"
+            raise ConfigError(
+                f"set_class of track {ids[0]}: the class name must be text, "
+                f"got {short_repr(self.cls)}"
+            )
+        if self.cls is not None:
+            object.__setattr__(self, "cls", str(self.cls))
         if any(i <= 0 for i in ids):
             raise ConfigError(f"{self.kind}: track ids are positive, got {list(ids)}")
         if self.kind == "merge" and ids[0] == ids[1]:
@@ -159,7 +166,7 @@ class Edit:
         return cls(
             kind=str(data["kind"]),
             ids=tuple(data.get("ids", ())),
-            cls=data.get("cls"),
+            cls=None if data.get("cls") is None else str(data["cls"]),  # as logged before
             frame=data.get("frame"),
             new_id=data.get("new_id"),
         )

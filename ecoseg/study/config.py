@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ecoseg._checks import check_path_arg
 from ecoseg._cli import one_line
 from ecoseg._paths import check_checkpoint, check_file, folder_key, plain_name, read_file_text
 from ecoseg.errors import CalibrationError, ConfigError, EcosegError
@@ -109,6 +110,7 @@ def load_study(path: str | os.PathLike) -> Study:
     """
     import yaml
 
+    check_path_arg(path, "load_study: path", "a study file (YAML)")  # not its dict
     try:
         text = read_file_text(path, "study file", kind="YAML")
     except UnicodeDecodeError:

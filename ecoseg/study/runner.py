@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecoseg._checks import check_path_arg
 from ecoseg._cli import logger, one_line
 from ecoseg._paths import check_out_folder, relpath
 from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks, task_resources
@@ -182,7 +183,10 @@ def run_study(
     if workers is not None or threads is not None:
         check_count(workers, "workers")
         check_count(threads, "threads")
+    if output is not None:
+        check_path_arg(output, "run_study: output", "a path to the output folder")
     if not isinstance(study, Study):
+        check_path_arg(study, "run_study: study", "a study file or a study from load_study")
         study = load_study(study)
     if output is not None:
         study = dataclasses.replace(study, output=Path(output).resolve())

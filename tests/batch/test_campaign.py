@@ -212,6 +212,9 @@ def test_names_and_locations():
         ({"threads": -1}, ConfigError, "threads must be a positive whole number"),
         ({"retries": -1}, ConfigError, "retries"),
         ({"params": {"no_such": 1}}, ConfigError, "no_such"),
+        # the --params JSON text was a ValueError from dict() (dictionary update sequence ...)
+        ({"params": '{"threshold": 4}'}, ConfigError, "^params must be a dict of engine settings"),
+        ({"params": '{"x": 1}', "concepts": ["fish"]}, ConfigError, "^params must be a dict"),
         ({"engine": "sam2"}, ConfigError, "prompt file for every video"),
         ({"engine": "sam2", "auto": True, "model": "sam9"}, ConfigError, "sam9"),
         ({"fast": True}, ConfigError, "the classical engine has no bf16 path"),
@@ -235,6 +238,21 @@ def test_duplicate_names_and_missing_videos_fail_before_any_work(clips, tmp_path
         batch([folder / "north.mp4", tmp_path / "nowhere.mp4"], tmp_path / "out", progress=False)
     with pytest.raises(ConfigError, match="no videos"):
         batch([], tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_one_video_where_a_list_goes_is_named_before_any_work(clips, tmp_path):
+    """``batch("north.mp4", ...)`` from a notebook took the videos 'n', 'o', 'r', ... (a
+    ConfigError about two videos named 'h'); one Path or a number was a bare TypeError."""
+    folder, _ = clips
+    video = str(folder / "north.mp4")
+    for given in (video, Path(video)):
+        with pytest.raises(ConfigError, match=r"^videos must be a list of videos, got '.*north"):
+            batch(given, tmp_path / "out", progress=False)
+    with pytest.raises(ConfigError, match="^videos must be a list of videos, got 3$"):
+        batch(3, tmp_path / "out", progress=False)
+    with pytest.raises(TypeError, match="^batch: each of videos must be a path or URL of a video"):
+        batch([video, None], tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
 
 

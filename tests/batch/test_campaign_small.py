@@ -48,6 +48,20 @@ def test_a_store_of_no_frames_is_refused_as_measure_refuses_it(tmp_path):
         campaign_tables({"e": tmp_path / "e.zarr"})
 
 
+def test_one_store_where_a_list_goes_is_named_in_one_line(tmp_path):
+    """``campaign_tables("T1.zarr")`` read the stores 'T', '1', ... ('T: no such store'); a
+    Path or a number was a TypeError (object is not iterable)."""
+    from pathlib import Path
+
+    from ecoseg.errors import ConfigError
+
+    clip = ecoseg.synth(tmp_path / "c", frames=2, size=(64, 48))
+    for given in (str(clip.truth), Path(clip.truth), 3):
+        with pytest.raises(ConfigError, match="^campaign_tables: stores must be a list of stores"):
+            campaign_tables(given)
+    assert list(campaign_tables([clip.truth])["counts"]["video"].unique()) == ["truth"]
+
+
 def test_a_task_run_again_after_its_worker_was_lost_counts_as_done(tmp_path):
     """Dask runs a task again when the worker holding its result dies after the store was
     committed; the second run finds the store finished and said 'skipped', so a video made

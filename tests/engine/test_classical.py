@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tracemalloc
@@ -394,6 +395,30 @@ def test_bad_parameters():
         ClassicalParams(min_hits=0)
     p = ClassicalParams.from_dict({"max_gap": 4})
     assert p.max_gap == 4 and ClassicalParams.from_dict(p.to_dict()) == p
+
+
+@pytest.mark.parametrize(
+    "given, words",
+    [
+        ({"threshold": "4"}, "threshold must be a number, got '4'"),  # a TypeError from '>'
+        ({"split": "false"}, "split must be true or false, got 'false'"),  # it split: true
+        ({"max_gap": 2.5}, "max_gap must be a whole number, got 2.5"),  # int(2.5) passed
+        ({"threshold": True}, "threshold must be a number, got True"),
+        ({"min_area": "16"}, "min_area must be a number"),
+    ],
+)
+def test_a_parameter_of_the_wrong_kind_is_named_in_one_line(given, words):
+    """``ecoseg.segment(..., params={"threshold": "4"})`` from a notebook was a bare TypeError
+    ('>' not supported between instances of 'str' and 'int')."""
+    with pytest.raises(ConfigError, match=f"^classical engine: {re.escape(words)}"):
+        ClassicalParams.from_dict(given)
+
+
+def test_numbers_of_any_type_are_parameters():
+    p = ClassicalParams.from_dict(
+        {"threshold": np.float32(4), "max_gap": 10.0, "min_hits": np.int64(2), "split": 0}
+    )
+    assert (p.threshold, p.max_gap, p.min_hits, p.split) == (4, 10, 2, 0)
 
 
 def test_never_imports_torch():

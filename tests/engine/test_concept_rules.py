@@ -224,3 +224,8 @@ def test_settings_from_params_names_an_unknown_setting_in_one_line():
     assert (s.hotstart_delay, s.detect_every) == (0, 3)
     with pytest.raises(ConfigError, match="concept tracking parameters: .*'no_such'"):
         ConceptSettings.from_params({"no_such": 1})
+    # text where a number goes was a TypeError from a comparison on the first frame
+    with pytest.raises(ConfigError, match="score_threshold must be a number, got '0.5'"):
+        ConceptSettings.from_params({"score_threshold": "0.5"})
+    with pytest.raises(ConfigError, match="hotstart_delay must be a whole number, got 1.5"):
+        ConceptSettings.from_params({"hotstart_delay": 1.5})

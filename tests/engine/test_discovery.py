@@ -113,6 +113,22 @@ def test_bad_parameters_raise_config_error():
     assert DiscoveryParams.from_dict(json.loads(json.dumps(params.to_dict()))) == params
 
 
+def test_a_setting_of_the_wrong_kind_is_named_in_one_line():
+    """Text where a number goes ("0.8" from a hand-written JSON file) was a TypeError from a
+    comparison; "false" for a switch was true."""
+    with pytest.raises(ConfigError, match="^discovery: pred_iou_thresh must be a number, got"):
+        DiscoveryParams.from_dict({"pred_iou_thresh": "0.8"})
+    with pytest.raises(ConfigError, match="^discovery: motion must be true or false, got 'false'"):
+        DiscoveryParams.from_dict({"motion": "false"})
+    with pytest.raises(ConfigError, match="^classical engine: threshold must be a number"):
+        DiscoveryParams.from_dict({"motion_params": {"threshold": "4"}})
+    with pytest.raises(ConfigError, match="^class rule 'fish': min_area must be a number, got '5'"):
+        DiscoveryParams.from_dict({"classes": [{"class": "fish", "min_area": "5"}]})
+    with pytest.raises(ConfigError, match=r"^class rule 'fish': min_rgb must be \[r, g, b\]"):
+        DiscoveryParams.from_dict({"classes": [{"class": "fish", "min_rgb": ["a", 0, 0]}]})
+    assert DiscoveryParams.from_dict({"key_interval": np.int64(5)}).key_interval == 5
+
+
 def test_motion_boxes_follow_a_moving_square():
     frames = np.full((12, 48, 64, 3), 60, np.uint8)
     for t in range(12):

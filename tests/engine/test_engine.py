@@ -24,6 +24,49 @@ def test_resume_with_other_settings_is_refused(clip, tmp_path):
     assert (ecoseg.open_masks(out).labels.values == before).all()
 
 
+def test_running_a_cell_again_after_ctrl_c_says_resume_continues_it(clip, tmp_path):
+    """A notebook cell stopped with Ctrl-C (a KeyboardInterrupt mid-run) and run again was told
+    only to pass overwrite=True, which throws the stored frames away; the store resumes to the
+    uninterrupted run's masks."""
+    out = tmp_path / "m.zarr"
+
+    def interrupt(done, total):
+        if done == 6:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ecoseg.segment(clip.video, out=out, progress=interrupt)
+    message = (
+        r"m\.zarr: already exists; pass overwrite=True \(--overwrite\) to replace it, or "
+        r"resume=True \(--resume\) to continue its interrupted run \(\d+ frames stored\)$"
+    )
+    with pytest.raises(StoreError, match=message):
+        ecoseg.segment(clip.video, out=out, progress=False)
+    ecoseg.segment(clip.video, out=out, progress=False, resume=True)
+    whole = tmp_path / "whole.zarr"
+    ecoseg.segment(clip.video, out=whole, progress=False)
+    assert (ecoseg.open_masks(out).labels.values == ecoseg.open_masks(whole).labels.values).all()
+    with pytest.raises(StoreError, match=r"whole\.zarr: already exists; pass overwrite=True .*it$"):
+        ecoseg.segment(clip.video, out=whole, progress=False)  # a finished run: no resume hint
+
+
+@pytest.mark.parametrize(
+    "params",
+    ['{"threshold": 4}', "params.json", 3, ["threshold"]],
+    ids=["json", "file", "3", "list"],
+)
+@pytest.mark.parametrize("concepts", [None, ["fish"]], ids=["classical", "concepts"])
+def test_params_that_are_no_dict_are_named_before_any_work(clip, tmp_path, params, concepts):
+    """``segment(..., params='{"threshold": 4}')`` (the CLI's --params text) was a ValueError
+    'dictionary update sequence element #0 has length 1; 2 is required'."""
+    from ecoseg.errors import ConfigError
+
+    out = tmp_path / "m.zarr"
+    with pytest.raises(ConfigError, match="^params must be a dict of engine settings, got "):
+        ecoseg.segment(clip.video, out=out, params=params, concepts=concepts, progress=False)
+    assert not out.exists()
+
+
 def test_resume_from_another_engine_is_refused(clip, tmp_path):
     out = tmp_path / "m.zarr"
     ecoseg.segment(clip.video, out=out, progress=False)

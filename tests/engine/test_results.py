@@ -36,3 +36,16 @@ def test_frame_result_label_image_cached():
     np.testing.assert_array_equal(first, 3)
     with pytest.raises(ValueError, match="frame 4"):
         FrameResult(4, 0.1, np.array([]), np.array([])).label_image()
+
+
+def test_a_result_shows_the_shape_of_its_logits_not_their_values():
+    """``list(ecoseg.engine.propagate(...))`` in a notebook printed 70 lines of logits per
+    frame."""
+    r = FrameResult(
+        5, 0.5, np.array([1, 2]), np.ones(2, np.float32), logits=np.zeros((2, 360, 640), np.float32)
+    )
+    assert repr(r) == (
+        "FrameResult(index=5, time=0.5, object_ids=array([1, 2]), "
+        "scores=array([1., 1.], dtype=float32), logits=(2, 360, 640) float32)"
+    )
+    assert repr(FrameResult(0, 0.0, np.array([1]), np.ones(1, np.float32))).endswith("logits=None)")

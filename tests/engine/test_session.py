@@ -96,6 +96,32 @@ def test_propagate_takes_a_prompt_file_or_its_json_as_segment_does(model, clip, 
         list(propagate(model, clip, tmp_path / "p2.json"))
 
 
+def test_propagate_takes_a_video_path_as_segment_does(model, tmp_path, monkeypatch):
+    """``ecoseg.engine.propagate(model, "clip.mp4", prompts)`` (the README's call, with a path as
+    ``ecoseg.segment`` takes it) was a ValueError 'frames must be (H, W, 3) RGB arrays, got
+    shape ()', a missing Path a TypeError 'object of type PosixPath has no len()'."""
+    import ecoseg
+    from ecoseg.errors import VideoError
+    from ecoseg.io.reader import VideoReader
+
+    clip = ecoseg.synth(tmp_path / "clip", frames=3, size=(64, 48))
+    prompts = Prompts.single(0, points=[[30, 20]])
+    with ecoseg.open_video(clip.video) as reader:
+        ref = by_frame(propagate(model, reader, prompts))
+    closed = []
+    close = VideoReader.close
+    monkeypatch.setattr(VideoReader, "close", lambda self: (closed.append(1), close(self)))
+    for given in (clip.video, str(clip.video)):
+        got = by_frame(propagate(model, given, prompts))
+        assert list(got) == list(ref) == [0, 1, 2]
+        assert all(np.array_equal(got[t].logits, ref[t].logits) for t in ref)
+    assert len(closed) == 2  # the reader opened for the path is closed when the results end
+    with pytest.raises(VideoError, match="nope.mp4"):
+        list(propagate(model, tmp_path / "nope.mp4", prompts))
+    with pytest.raises(TypeError, match="video must be a path, an ecoseg.open_video reader"):
+        list(propagate(model, 3, prompts))
+
+
 def test_add_object_mid_video_keeps_other_outputs(model, clip):
     alone = by_frame(propagate(model, clip, Prompts((ObjectPrompts(1, "a", (CLICK_A,)),))))
 

@@ -380,3 +380,37 @@ def test_slow_writers_show_a_bar_of_their_own(tmp_path, capsys, fmt, bar):
     # over the masks while its XML was built)
     assert "reading masks" not in err and bar in err
     assert "5/5" in err.split(bar)[-1]  # frames read and written
+
+
+def test_annotations_show_tracks_and_counts_not_every_instance(sample, tmp_path):
+    """``read_annotations(...)`` in a notebook printed every instance with its RLE: 82,000
+    characters for 60 frames of five fish."""
+    truth, _, info, _ = sample
+    ecoseg.export(truth, "coco", tmp_path / "c.json")
+    ann = read_annotations(tmp_path / "c.json", "coco", info)
+    text = repr(ann)
+    assert text.startswith(f"<Annotations '{tmp_path / 'c.json'}': {len(ann.tracks)} tracks {{")
+    assert f"}}, {len(ann.instances)} instances on " in text and f"x{info.height}>" in text
+    assert "\n" not in text and len(text) < 300
+
+
+def test_prompts_from_a_file_or_from_frames_that_are_no_list_are_named_in_one_line(tmp_path):
+    """``to_prompts("old.json")`` was an AttributeError ('str' object has no attribute
+    'instances'); ``frames=[0.5]`` prompted on frame 0, ``frames="12"`` on frames 1 and 2,
+    ``frames=5`` was a TypeError (not iterable)."""
+    from ecoseg.errors import ConfigError
+    from ecoseg.formats import Annotations, Instance, Track, to_prompts
+
+    ann = Annotations(
+        width=64,
+        height=48,
+        n_frames=20,
+        tracks=(Track(1, "fish"),),
+        instances=tuple(Instance(f, 1, box=(1, 2, 9, 9)) for f in (0, 1, 2, 12)),
+    )
+    with pytest.raises(TypeError, match="^to_prompts: ann must be annotations read with read_"):
+        to_prompts(str(tmp_path / "old.json"))
+    for frames in ([0.5], "12", 5):
+        with pytest.raises(ConfigError, match="^to_prompts: frames must be a list of frame num"):
+            to_prompts(ann, frames=frames)
+    assert to_prompts(ann, frames=[np.int64(12), 2.0]).frames() == [2, 12]

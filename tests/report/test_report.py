@@ -277,6 +277,17 @@ def test_a_video_next_to_its_store_is_found(single, tmp_path):
     assert "parrotfish" in page or "wrasse" in page or "surgeonfish" in page
 
 
+def test_an_open_store_is_reported_as_its_path_is(single, tmp_path):
+    """``ecoseg.report(store, ...)`` with the MaskStore a notebook has open (as measure, export
+    and evaluate take it) was a TypeError ('MaskStore' object is not iterable)."""
+    _, path, _ = single
+    want = report(path, tmp_path / "r.html").read_bytes()
+    with ecoseg.MaskStore.open(path) as store:
+        for i, given in enumerate((store, [store], {"masks": store})):
+            got = report(given, tmp_path / str(i) / "r.html").read_bytes()
+            assert got == want  # the same page (named masks, as the path names it)
+
+
 def test_bad_arguments(single, tmp_path):
     _, store, clip = single
     with pytest.raises(ConfigError, match="at least one store"):

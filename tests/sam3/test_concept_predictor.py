@@ -140,3 +140,17 @@ def test_set_image_once_for_many_concepts(setup):
         predictor.predict(text=["a", "b"], exemplars=EXEMPLARS)
     with pytest.raises(PromptError, match="give a concept"):
         predictor.predict()
+
+
+def test_instances_show_their_count_and_mask_shape_not_the_masks():
+    """``fish`` in a notebook printed every mask pixel (the (N, H, W) array's repr)."""
+    found = ConceptInstances(
+        "parrotfish",
+        np.zeros((12, 720, 1280), bool),
+        np.zeros((12, 4), np.float32),
+        np.linspace(0.9, 0.5, 12).astype(np.float32),
+        0.97,
+    )
+    text = repr(found)
+    assert text.startswith("<ConceptInstances 'parrotfish': 12 instances, masks (12, 720, 1280) ")
+    assert text.endswith(", ...], presence 0.97>") and "\n" not in text and len(text) < 200

@@ -107,6 +107,26 @@ def test_classify_writes_classes_probabilities_and_a_review_queue(clips, tmp_pat
     assert queue["reviewed"].tolist()[-1]  # the reviewed track comes last
 
 
+def test_a_notebooks_numbers_and_wrong_arguments(clips, tmp_path):
+    """``threshold=np.float32(0.9)`` (from an array) was refused as not a probability;
+    ``model={...}`` or ``save_model=3`` were pathlib's TypeError 'expected str, bytes or
+    os.PathLike object'."""
+    store = unknown_copy(clips[0].truth, tmp_path / "a.zarr")
+    truth = {o["id"]: o["class"] for o in MaskStore.open(clips[0].truth).objects}
+    apply_edits(store, [Edit("set_class", (i,), cls=c) for i, c in truth.items()])
+    other = unknown_copy(clips[1].truth, tmp_path / "b.zarr")
+    videos = {"videos": [clips[1].video], "train_videos": [clips[0].video]}
+    with pytest.raises(TypeError, match="^classify: model must be a species model file or a Sp"):
+        classify(other, model={"sha256": "..."}, videos=[clips[1].video])
+    with pytest.raises(TypeError, match="^classify: save_model must be a path to the model file"):
+        classify(other, train=[store], save_model=3, **videos)
+    assert ecoseg.Review(other).log == []  # nothing named
+    got = classify(other, train=[store], threshold=np.float32(0.9), **videos)
+    assert (got["class_probability"].dropna() >= 0).all()
+    with pytest.raises(ecoseg.EcosegError, match="threshold must be a probability"):
+        classify(other, train=[store], threshold=np.True_, **videos)
+
+
 def test_a_saved_model_reproduces_the_classes_byte_for_byte(clips, tmp_path):
     store = unknown_copy(clips[2].truth, tmp_path / "r.zarr")
     truth = {o["id"]: o["class"] for o in MaskStore.open(clips[2].truth).objects}

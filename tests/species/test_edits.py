@@ -180,6 +180,20 @@ def test_cli_args_parse_back_to_the_same_edit(edit):
     assert parse_edit_args(**{option[2:].replace("-", "_"): [value]}) == [edit]
 
 
+@pytest.mark.parametrize("name", [["wrasse"], 3, {"class": "wrasse"}])
+def test_a_class_name_that_is_not_text_is_refused_and_nothing_stored(store3, name):
+    """``Review(store).set_class(2, ["wrasse"])`` in a notebook stored the species
+    "['wrasse']" (and ``3`` the species "3"), counted as one in every table."""
+    path, _, _ = store3
+    review = Review(path)
+    before = review.objects
+    with pytest.raises(ConfigError, match="^set_class of track 2: the class name must be text"):
+        review.set_class(2, name)
+    assert review.objects == before and review.log == []
+    review.set_class(np.int64(2), np.str_("wrasse"))  # a name from a numpy array is text
+    assert [o["class"] for o in review.objects if o["id"] == 2] == ["wrasse"]
+
+
 def test_numpy_ids_and_frames_are_plain_ints_in_the_log(store3):
     # a frame or id taken from a numpy array or a DataFrame: the split failed with
     # "int64 is not JSON serializable" after its backup was written

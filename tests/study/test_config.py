@@ -145,6 +145,14 @@ def test_missing_study_file(tmp_path):
         load_study(tmp_path / "nope.yaml")
 
 
+@pytest.mark.parametrize("given", [{"videos": []}, 3, None])
+def test_what_is_no_study_file_is_named_in_one_line(given):
+    """``load_study(yaml.safe_load(...))`` (the file's dict) was pathlib's TypeError 'expected
+    str, bytes or os.PathLike object, not dict'."""
+    with pytest.raises(TypeError, match="^load_study: path must be a study file \\(YAML\\), got"):
+        load_study(given)
+
+
 @pytest.mark.parametrize(
     ("fault", "culprit"),
     [

@@ -591,3 +591,14 @@ def test_per_video_tables_of_an_older_ecoseg_are_measured_again(study_copy, call
     assert not {"O\u0304taki", "sea  urchin"} & set(combined["class"])
     again = run_study(study_copy / "study.yaml", progress=False, report=False)
     assert again.measured == []  # measured once
+
+
+def test_run_study_names_an_output_or_study_that_is_no_path(tmp_path):
+    """``run_study(study, output=3)`` or a study given as its dict was pathlib's TypeError
+    'expected str, bytes or os.PathLike object', nothing written."""
+    path = write_study(tmp_path)
+    with pytest.raises(TypeError, match="^run_study: output must be a path to the output folder"):
+        run_study(path, output=3, progress=False)
+    with pytest.raises(TypeError, match="^run_study: study must be a study file or a study from"):
+        run_study({"videos": []}, progress=False)
+    assert not (tmp_path / "out").exists()

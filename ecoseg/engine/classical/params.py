@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from ecoseg._checks import field_values
+from ecoseg._checks import check_field_kinds, field_values
 from ecoseg.errors import ConfigError
 
 __all__ = ["ClassicalParams"]
@@ -93,6 +93,9 @@ class ClassicalParams:
         def need(ok: bool, what: str):
             if not ok:
                 raise ConfigError(f"classical engine: {what}")
+
+        # text ("4") or a bool where a number goes: one line, not a TypeError from a comparison
+        check_field_kinds(self, "classical engine", error=ConfigError)
 
         need(int(self.work_width) >= 16, f"work_width must be >= 16, got {self.work_width}")
         need(int(self.warmup) >= 1, f"warmup must be >= 1, got {self.warmup}")
