@@ -105,7 +105,7 @@ def test_what_needs_no_weights_or_gives_them_passes(folder, capsys, settings):
     path = _study(folder, f"videos:\n  - path: v.mp4\n{settings}")
     code, err = _check(path, capsys)
     if "engine: classical" in settings:  # the motion tracker's GPU: load_study's refusal
-        assert code == 2 and "(--device) is for the sam2 and sam3 engines" in err
+        assert code == 2 and "device 'cuda' is for the sam2 and sam3 engines" in err
     else:
         assert (code, err) == (0, "")
 
