@@ -427,9 +427,10 @@ class MeasureWidget(QWidget):
             calibration=cal,
             _progress={"desc": "ecoseg: measuring"},
             _start_thread=False,
+            # handled here: without it napari re-raises the error as a traceback besides it
+            _connect={"errored": lambda exc: self._fail(_reason(exc))},
         )
         worker.returned.connect(self._measured)
-        worker.errored.connect(lambda exc: self._fail(_reason(exc)))
         worker.finished.connect(self._measure_finished)
         self._worker = worker
         self._cal_used = cal

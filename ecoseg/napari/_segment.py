@@ -603,9 +603,10 @@ class SegmentWidget(QWidget):
             job,
             _progress={"total": total, "desc": "ecoseg: tracking"},
             _start_thread=False,
+            # handled here: without it napari re-raises the error as a traceback besides it
+            _connect={"errored": lambda exc: self._fail(_reason(exc))},
         )
         worker.yielded.connect(lambda update: self._on_frame(layer, update))
-        worker.errored.connect(lambda exc: self._fail(_reason(exc)))
         worker.finished.connect(self._on_finished)
         self._worker = worker
         self._busy(True)

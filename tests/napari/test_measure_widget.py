@@ -180,3 +180,18 @@ def test_the_stores_exact_calibration_is_measured_until_a_value_is_typed(
     w.mm_spin.setValue(0.0)  # and 0: not calibrated
     _measure(w, qtbot)
     assert "area_mm2" not in w.tables["regions"]
+
+
+def test_a_measurement_that_fails_says_so_without_a_traceback(make_napari_viewer, qtbot):
+    """An error in the measuring worker is the widget's one line, not also re-raised into
+    the Qt event loop (pytest-qt fails the test on that)."""
+    from ecoseg.napari._measure import MeasureWidget
+
+    viewer = make_napari_viewer()
+    viewer.add_labels(np.full((2, 8, 8), -1, np.int32), name="painted")
+    w = MeasureWidget(viewer)
+    w.masks_combo.setCurrentText("painted")
+    w.measure()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert w.status.text().startswith("error: ") and "0..2**32-1" in w.status.text()
+    assert w.measure_btn.isEnabled()

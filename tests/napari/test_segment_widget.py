@@ -421,3 +421,20 @@ def test_find_box_names_alike_and_negative_boxes_alone_are_refused():
         concepts_from_layers([], [box], negative)
     not_a_wrasse = pd.DataFrame({"concept": ["wrasse"], "positive": [False]})
     assert [c.name for c in concepts_from_layers(["wrasse"], [box], not_a_wrasse)] == ["wrasse"]
+
+
+def test_a_run_that_fails_says_so_once_without_a_traceback(widget, qtbot, tmp_path):
+    """An error in the worker (here a checkpoint file that is not there) is the widget's one
+    line and notification; napari does not also re-raise it (pytest-qt fails a test on an
+    exception in the Qt event loop: the traceback a user got besides the message)."""
+    w = widget
+    _random_sam2(w, until=2)
+    w.random_check.setChecked(False)
+    w.checkpoint_edit.setText(str(tmp_path / "sam2.1_hiera_tiny.pt"))
+    _click(w, FISH)
+    w.run()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert (
+        w.status.text() == f"error: {tmp_path / 'sam2.1_hiera_tiny.pt'}: checkpoint file not found"
+    )
+    assert w.run_btn.isEnabled()
