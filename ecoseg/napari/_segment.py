@@ -86,6 +86,8 @@ class SegmentWidget(QWidget):
         self.viewer = napari_viewer
         self._worker = None
         self._job: Job | None = None
+        self._running_into = None  # the Labels layer the running job paints into
+        self._closed: str | None = None  # its name, when it was closed while the job ran
         self._classes: dict[int, str] = {}
         self.frames_done = 0
         #: :class:`~ecoseg.engine.discovery.DiscoveryParams` fields for "discover automatically"
@@ -218,6 +220,7 @@ class SegmentWidget(QWidget):
         self.negative_check.toggled.connect(self._update_defaults)
         self.viewer.layers.events.inserted.connect(self._refresh_videos)
         self.viewer.layers.events.removed.connect(self._refresh_videos)
+        self.viewer.layers.events.removed.connect(self._layer_closed)
         self.viewer.dims.events.current_step.connect(self._show_time)
         self._refresh_videos()
         self._engine_changed()
@@ -609,11 +612,19 @@ class SegmentWidget(QWidget):
         worker.yielded.connect(lambda update: self._on_frame(layer, update))
         worker.finished.connect(self._on_finished)
         self._worker = worker
+        self._running_into = layer
+        self._closed = None
         self._busy(True)
         engine = {"sam2": "SAM 2", "sam3": "SAM 3 concepts"}.get(job.engine, "motion tracker")
         rate = "" if job.fps is None else f" (image folder at {rate_text(job.fps)} fps)"
         self.status.setText(f"tracking with the {engine}{rate}…")
         worker.start()
+
+    def _layer_closed(self, event) -> None:
+        """Closing the layer a run paints into stops the run: its masks have nowhere to go."""
+        if self._worker is not None and event.value is self._running_into:
+            self._closed = event.value.name
+            self.cancel()
 
     def cancel(self) -> None:
         """Stop the run before its next frame; masks made so far stay."""
@@ -650,8 +661,17 @@ class SegmentWidget(QWidget):
         if layer is not None:
             layer.refresh()
         self._worker = None
+        self._running_into = None
         self._busy(False)
-        if not failed:
+        if self._closed is not None:
+            from napari.utils.notifications import show_warning
+
+            self.status.setText(
+                f"stopped: the layer '{self._closed}' was closed while tracking into it; "
+                f"the {self.frames_done} frames tracked closed with it"
+            )
+            show_warning(f"ecoseg: {self.status.text()}")
+        elif not failed:
             what = "cancelled" if cancelled else "done"
             self.status.setText(f"{what}: {self.frames_done} frames tracked")
         notices = list(self._job.notices) if self._job is not None else []

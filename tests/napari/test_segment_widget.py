@@ -438,3 +438,25 @@ def test_a_run_that_fails_says_so_once_without_a_traceback(widget, qtbot, tmp_pa
         w.status.text() == f"error: {tmp_path / 'sam2.1_hiera_tiny.pt'}: checkpoint file not found"
     )
     assert w.run_btn.isEnabled()
+
+
+def test_closing_the_masks_layer_stops_the_run_and_says_so(widget, qtbot):
+    """The run painting into ``ecoseg masks`` stops when that layer is closed (it went on to
+    the end of the video, painting into a closed layer, and then said "done")."""
+    w = widget
+    _random_sam2(w, until=-1)  # the whole clip: 150 frames
+    _click(w, FISH)
+    w.run()
+    qtbot.waitUntil(lambda: w.frames_done >= 1, timeout=120_000)
+    w.viewer.layers.remove("ecoseg masks")
+    qtbot.waitUntil(lambda: w._worker is None, timeout=300_000)
+    assert w.frames_done < 30
+    assert w.status.text().startswith(
+        "stopped: the layer 'ecoseg masks' was closed while tracking into it"
+    )
+    assert w.run_btn.isEnabled() and not w.cancel_btn.isEnabled()
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.until_spin.setValue(2)
+    w.run()  # and the widget tracks again, into a new layer
+    _wait_done(qtbot, w)
+    assert w.status.text().startswith("done: 3 frames") and "ecoseg masks" in w.viewer.layers
