@@ -38,6 +38,7 @@ from qtpy.QtWidgets import (
 )
 
 from ecoseg.errors import EcosegError
+from ecoseg.napari._check import napari_remedy
 from ecoseg.napari._layers import META_KEY, labels_to_store, tracks_from_regions
 
 if TYPE_CHECKING:
@@ -576,7 +577,10 @@ class MeasureWidget(QWidget):
                 raise EcosegError("tick CSV and/or Parquet to export")
             measure(self._store, folder, formats=formats)
         except EcosegError as exc:
-            self._fail(str(exc))
+            self._fail(napari_remedy(str(exc), "choose another folder (nothing was replaced)"))
+            return []
+        except OSError as exc:  # a read-only folder, a full disk: the user's to fix, no bug
+            self._fail(f"cannot export the tables to {folder}: {exc.strerror or exc}")
             return []
         written = sorted(str(p) for f in formats for p in Path(folder).glob(f"*.{f}"))
         self.status.setText(f"exported {len(written)} files to {folder}")

@@ -93,7 +93,14 @@ def test_export_csv_parquet_and_no_overwrite(widget, qtbot, tmp_path):
     pd.testing.assert_frame_equal(tracks, w.tables["tracks"], check_dtype=False)
     assert pd.read_csv(tmp_path / "regions.csv").shape == w.tables["regions"].shape
     assert w.export(str(tmp_path)) == []
-    assert "already exists" in w.status.text()
+    # what the widget can do (it has no --overwrite)
+    assert w.status.text().endswith(
+        ": already exists; choose another folder (nothing was replaced)"
+    )
+    assert f"{tmp_path / 'regions.csv'}: already" in w.status.text()
+    (tmp_path / "file").write_text("")
+    assert w.export(str(tmp_path / "file" / "tables")) == []  # an OSError: one line too
+    assert w.status.text().startswith(f"error: cannot export the tables to {tmp_path / 'file'}")
 
 
 def test_measure_without_labels_layer_says_why(make_napari_viewer):
