@@ -534,6 +534,7 @@ class SegmentWidget(QWidget):
     def run(self) -> None:
         """Track every object from its prompts (or all moving animals: motion tracker)."""
         try:
+            self._idle()
             engine = self.engine_combo.currentData()
             auto = self.auto_check.isChecked()
             if auto and engine != "sam2":
@@ -572,6 +573,7 @@ class SegmentWidget(QWidget):
     def retrack(self) -> None:
         """Track again from the current frame, starting from its (corrected) masks."""
         try:
+            self._idle()
             layer = self.masks_layer(create=False)
             if layer is None:
                 raise EcosegError("nothing to re-track yet: press Track first")
@@ -594,6 +596,12 @@ class SegmentWidget(QWidget):
         layer.data[frame:stop] = 0
         layer.refresh()
         self._start(job, layer)
+
+    def _idle(self) -> None:
+        """Refuse a second run while one goes (it would clear and paint the layer the first
+        one paints into); the *Track* button is greyed out then, a script may still call."""
+        if self._worker is not None:
+            raise EcosegError("a run is going: wait for it or press Cancel before starting another")
 
     def _start(self, job: Job, layer) -> None:
         from napari.qt.threading import create_worker

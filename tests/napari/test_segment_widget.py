@@ -460,3 +460,23 @@ def test_closing_the_masks_layer_stops_the_run_and_says_so(widget, qtbot):
     w.run()  # and the widget tracks again, into a new layer
     _wait_done(qtbot, w)
     assert w.status.text().startswith("done: 3 frames") and "ecoseg masks" in w.viewer.layers
+
+
+def test_a_second_run_while_one_goes_is_refused(widget, qtbot):
+    """A script calling Track (or Re-track) while a run goes is refused in one line; it
+    cleared the masks layer and started a second worker painting into it."""
+    w = widget
+    _random_sam2(w, until=-1)
+    _click(w, FISH)
+    w.run()
+    qtbot.waitUntil(lambda: w.frames_done >= 1, timeout=120_000)
+    first = w._worker
+    for again in (w.run, w.retrack):
+        again()
+        assert w.status.text() == (
+            "error: a run is going: wait for it or press Cancel before starting another"
+        )
+        assert w._worker is first
+    assert np.asarray(w.viewer.layers["ecoseg masks"].data[0]).any()  # frame 0 kept
+    w.cancel()
+    _wait_done(qtbot, w)
