@@ -352,11 +352,15 @@ class MeasureWidget(QWidget):
         else:
             ref = self.masks_layer()
             scale = tuple(ref.scale) if ref is not None else None
+            # the masks' units too: layers of mixed units make napari drop units ("Inconsistent
+            # units across layers") and its scale bar stops showing mm
+            units = tuple(str(u) for u in ref.units) if ref is not None else None
             ndim = ref.ndim if ref is not None else 2
             layer = self.viewer.add_shapes(
                 ndim=ndim,
                 name=SCALE_BAR,
                 scale=scale,
+                units=units,
                 edge_color="cyan",
                 edge_width=3,
                 metadata={META_KEY: {"kind": "scale_bar"}},

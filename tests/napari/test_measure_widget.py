@@ -70,6 +70,9 @@ def test_sorting_and_row_selection_jump_to_object(widget, qtbot):
 def test_calibration_from_drawn_line(widget, qtbot):
     w = widget
     bar = w.add_scale_bar_layer()
+    # on the masks' grid, units too (mixed units made napari drop them with a warning)
+    masks = w.viewer.layers["truth masks"]
+    assert tuple(bar.units) == tuple(masks.units) and tuple(bar.scale) == tuple(masks.scale)
     bar.add_lines(np.array([[0, 20, 10], [0, 20, 210]], float))  # 200 px long
     w.length_spin.setValue(50.0)
     w.calibrate_from_line()
