@@ -477,12 +477,14 @@ class MeasureWidget(QWidget):
             tracks.data = data
             tracks.features = features
             tracks.scale = layer.scale
+            tracks.units = layer.units
         else:
             self.viewer.add_tracks(
                 data,
                 features=features,
                 name=name,
                 scale=tuple(layer.scale),
+                units=tuple(str(u) for u in layer.units),  # mixed units: napari drops them
                 tail_length=30,
                 tail_width=3,
                 metadata={META_KEY: {"kind": "tracks", "time_s": _meta(layer).get("time_s")}},

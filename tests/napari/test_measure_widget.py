@@ -205,3 +205,14 @@ def test_a_measurement_that_fails_says_so_without_a_traceback(make_napari_viewer
     qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
     assert w.status.text().startswith("error: ") and "0..2**32-1" in w.status.text()
     assert w.measure_btn.isEnabled()
+
+
+def test_the_tracks_layer_takes_the_masks_units(widget, qtbot):
+    """The tracks layer Measure adds is in the masks' units (mm), as the masks' scale: in
+    pixel units beside mm layers napari warned of inconsistent units and dropped them."""
+    w = widget
+    w.viewer.layers.remove("truth tracks")
+    _measure(w, qtbot)
+    masks, tracks = w.viewer.layers["truth masks"], w.viewer.layers["truth tracks"]
+    assert tuple(tracks.units) == tuple(masks.units) and tuple(tracks.scale) == tuple(masks.scale)
+    assert str(masks.units[-1]) == "millimeter"
