@@ -43,6 +43,7 @@ from ecoseg.napari._find import FindBox
 from ecoseg.napari._jobs import (
     FrameUpdate,
     Job,
+    check_rectangles,
     correction_prompts,
     prompts_from_layers,
     run_job,
@@ -428,6 +429,10 @@ class SegmentWidget(QWidget):
         if times is not None and 0 <= t < len(times):
             self.time_label.setText(f"frame {t} of {len(times)} · {float(times[t]):.3f} s")
 
+    def _check_boxes(self) -> None:
+        boxes = self._layer(BOXES)
+        check_rectangles(list(boxes.shape_type) if boxes is not None else [], BOXES)
+
     def prompts(self):
         """The prompts drawn in the clicks and boxes layers (video pixels)."""
         points, boxes = self._layer(CLICKS), self._layer(BOXES)
@@ -435,6 +440,7 @@ class SegmentWidget(QWidget):
         feats = points.features if points is not None else None
         shapes = list(boxes.data) if boxes is not None else []
         kinds = list(boxes.shape_type) if boxes is not None else []
+        self._check_boxes()
         rects = [s for s, k in zip(shapes, kinds) if k == "rectangle"]
         bfeats = None
         if boxes is not None and len(boxes.features):
@@ -542,6 +548,7 @@ class SegmentWidget(QWidget):
             check_fast(self.fast_check.isChecked(), engine)
             prompts = None
             if engine == "sam2":
+                self._check_boxes()  # a drawn ellipse is refused, with or without discovery
                 try:
                     prompts = self.prompts()
                 except EcosegError:
@@ -578,6 +585,7 @@ class SegmentWidget(QWidget):
             if layer is None:
                 raise EcosegError("nothing to re-track yet: press Track first")
             frame = int(self.viewer.dims.current_step[0])
+            self._check_boxes()  # a drawn ellipse is refused, not left out
             try:
                 drawn = self.prompts()
             except EcosegError:

@@ -480,3 +480,29 @@ def test_a_second_run_while_one_goes_is_refused(widget, qtbot):
     assert np.asarray(w.viewer.layers["ecoseg masks"].data[0]).any()  # frame 0 kept
     w.cancel()
     _wait_done(qtbot, w)
+
+
+def test_shapes_other_than_rectangles_are_refused_not_left_out(widget):
+    """An ellipse drawn round an animal in the boxes or exemplar layer is refused naming the
+    layer (it was dropped unsaid: SAM 2 ran on the other prompts or said "no prompts")."""
+    w = widget
+    _random_sam2(w, until=2)
+    _, boxes = w.add_prompt_layers()
+    ellipse = np.array([[0, 140, 300], [0, 140, 360], [0, 180, 360], [0, 180, 300]], float)
+    boxes.add_ellipses(ellipse)
+    want = "'ecoseg boxes': shape 1 is an ellipse; prompts are rectangles"
+    w.masks_layer()  # something to re-track from
+    for go in (w.run, w.retrack):
+        go()
+        assert w.status.text().startswith(f"error: {want}"), w.status.text()
+        assert w._worker is None
+    w.auto_check.setChecked(True)  # with discovery too
+    w.run()
+    assert w.status.text().startswith(f"error: {want}") and w._worker is None
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam3"))
+    w.auto_check.setChecked(False)
+    w.find.find_edit.setText("parrotfish")
+    w.find.add_exemplar_layer().add_ellipses(ellipse)
+    w.run()
+    assert w.status.text().startswith("error: 'ecoseg exemplars': shape 1 is an ellipse")
+    assert w._worker is None
