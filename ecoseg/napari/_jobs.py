@@ -110,15 +110,19 @@ class Job:
     #: (bf16) on a CPU without bf16 instructions)
     notices: list[str] = field(default_factory=list)
 
+    def first(self) -> int:
+        """The first frame this job reports (SAM 2: none before its first prompt)."""
+        first = self.start
+        if self.auto:
+            return first
+        if self.engine == "sam2" and self.prompts is not None and len(self.prompts.objects):
+            first = max(first, min(self.prompts.frames()))
+        return first
+
     def total(self, n_frames: int) -> int:
         """Frames this job reports for a video of ``n_frames`` frames."""
         stop = n_frames if self.stop is None else min(self.stop, n_frames)
-        first = self.start
-        if self.auto:
-            return max(0, stop - first)
-        if self.engine == "sam2" and self.prompts is not None and len(self.prompts.objects):
-            first = max(first, min(self.prompts.frames()))
-        return max(0, stop - first)
+        return max(0, stop - self.first())
 
 
 # ------------------------------------------------------------------------------- prompts

@@ -508,7 +508,7 @@ class SegmentWidget(QWidget):
             raise EcosegError("open a video first (File > Open, or File > Open Sample > ecoseg)")
         until = int(self.until_spin.value())
         size = int(self.size_spin.value())
-        return Job(
+        job = Job(
             video=str(_meta(video)["video"]),
             engine=str(self.engine_combo.currentData()),
             model=self.model_combo.currentText(),
@@ -521,6 +521,13 @@ class SegmentWidget(QWidget):
             fps=self.folder_fps(),
             **kwargs,
         )
+        if job.stop is not None and job.total(int(video.data.shape[0])) == 0:
+            # it ran, tracked nothing and said "done: 0 frames" (Track had cleared the layer)
+            raise EcosegError(
+                f"nothing to track: track until is frame {until}, before frame {job.first()} "
+                "where tracking starts (its first click or box, or the current frame)"
+            )
+        return job
 
     def _timed(self, job: Job, layer) -> None:
         """An image folder: the video layer and the masks layer at the job's rate, and the
@@ -560,11 +567,10 @@ class SegmentWidget(QWidget):
                     detect_every=int(self.find.detect_spin.value()),
                     params=dict(self.concept_params),
                 )
+            elif auto:
+                job = self._make_job(prompts=prompts, auto=True, params=dict(self.discovery_params))
             else:
                 job = self._make_job(prompts=prompts)
-            if auto:
-                job.auto = True
-                job.params = dict(self.discovery_params)
             layer = self.masks_layer()
         except EcosegError as exc:
             self._fail(str(exc))

@@ -506,3 +506,23 @@ def test_shapes_other_than_rectangles_are_refused_not_left_out(widget):
     w.run()
     assert w.status.text().startswith("error: 'ecoseg exemplars': shape 1 is an ellipse")
     assert w._worker is None
+
+
+def test_track_until_before_the_first_click_is_refused(widget):
+    """Track until frame 3 with the only click on frame 8 tracks nothing: refused in one line,
+    the masks layer kept (it ran, said "done: 0 frames tracked" and had cleared the layer)."""
+    w = widget
+    _random_sam2(w, until=3)
+    _click(w, (8, *FISH[1:]))
+    masks = w.masks_layer()
+    masks.data[0, :2, :2] = 5  # a mask painted before
+    w.run()
+    assert w.status.text() == (
+        "error: nothing to track: track until is frame 3, before frame 8 where tracking "
+        "starts (its first click or box, or the current frame)"
+    )
+    assert w._worker is None and masks.data[0, 0, 0] == 5
+    masks.data[5, :2, :2] = 5
+    w.viewer.dims.set_current_step(0, 5)
+    w.retrack()  # from frame 5 (its masks) on: also after "track until"
+    assert "before frame 5 where tracking starts" in w.status.text() and w._worker is None
