@@ -412,6 +412,9 @@ class MeasureWidget(QWidget):
         """Measure the chosen Labels layer in a worker thread."""
         from napari.qt.threading import create_worker
 
+        if self._worker is not None:  # the button is greyed out; a script may still call
+            self._fail("measuring already: wait for it to finish before measuring again")
+            return
         layer = self.masks_layer()
         if layer is None:
             self._fail("no Labels layer to measure: open a mask store or track something first")

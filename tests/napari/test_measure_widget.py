@@ -216,3 +216,18 @@ def test_the_tracks_layer_takes_the_masks_units(widget, qtbot):
     masks, tracks = w.viewer.layers["truth masks"], w.viewer.layers["truth tracks"]
     assert tuple(tracks.units) == tuple(masks.units) and tuple(tracks.scale) == tuple(masks.scale)
     assert str(masks.units[-1]) == "millimeter"
+
+
+def test_measure_while_measuring_is_refused(widget, qtbot):
+    """A second Measure while one runs is refused in one line and the first one finishes
+    (two at once hung the viewer)."""
+    w = widget
+    w.measure()
+    first = w._worker
+    w.measure()
+    assert (
+        w.status.text() == "error: measuring already: wait for it to finish before measuring again"
+    )
+    assert w._worker is first
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert w.status.text().endswith("lengths in mm") and len(w.tables["regions"])

@@ -471,13 +471,15 @@ def test_a_second_run_while_one_goes_is_refused(widget, qtbot):
     w.run()
     qtbot.waitUntil(lambda: w.frames_done >= 1, timeout=120_000)
     first = w._worker
+    masks = w.viewer.layers["ecoseg masks"]
+    frame0 = np.array(masks.data[0])
     for again in (w.run, w.retrack):
         again()
         assert w.status.text() == (
             "error: a run is going: wait for it or press Cancel before starting another"
         )
         assert w._worker is first
-    assert np.asarray(w.viewer.layers["ecoseg masks"].data[0]).any()  # frame 0 kept
+    np.testing.assert_array_equal(masks.data[0], frame0)  # not cleared by a second run
     w.cancel()
     _wait_done(qtbot, w)
 
