@@ -23,6 +23,9 @@ A store whose video is not found opens without it, with one napari warning namin
 (:func:`missing_video`): the reader cannot see the viewer's other layers, so it cannot tell
 whether a video already open (another clip of the same size) is the store's; the warning says
 that none is checked, so the masks are not read over another clip's footage unawares.
+
+An output that exists is refused in the package's one wording, whose remedy (``overwrite=True``,
+``--overwrite``) napari has no control for: :func:`napari_remedy` gives the widget's own.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ __all__ = [
     "edit_warning",
     "matching_video",
     "missing_video",
+    "napari_remedy",
     "note_missing_video",
     "other_video",
     "video_to_open",
@@ -430,4 +434,26 @@ def check_edits(store: Any, *, warn: Callable[[str], Any] = _warn) -> str | None
     message = edit_warning(store)
     if message is not None:
         warn(message)
+    return message
+
+
+def napari_remedy(message: str, remedy: str) -> str:
+    """``message`` with the package's remedy for an existing output (``pass overwrite=True
+    (--overwrite) to replace it``, :func:`ecoseg._paths.exists_message`) replaced by
+    ``remedy``, what a napari user can do; other messages unchanged.
+
+    Examples
+    --------
+    >>> napari_remedy("T1/tables/regions.csv: already exists; pass overwrite=True "
+    ...               "(--overwrite) to replace it", "choose another folder")
+    'T1/tables/regions.csv: already exists; choose another folder'
+    >>> napari_remedy("T1.zarr: not a store", "choose another folder")
+    'T1.zarr: not a store'
+    """
+    from ecoseg._paths import exists_message
+
+    advice = exists_message("")  # ": already exists; pass ...": the path left out
+    advice = advice[advice.index(";") :]  # "; pass overwrite=True ..."
+    if message.endswith(advice):
+        return message[: -len(advice)] + "; " + remedy
     return message

@@ -22,7 +22,7 @@ from qtpy.QtWidgets import (
     QSpinBox,
 )
 
-from ecoseg.napari._jobs import concepts_from_layers, split_names
+from ecoseg.napari._jobs import check_rectangles, concepts_from_layers, split_names
 from ecoseg.napari._layers import META_KEY, layer_grid
 
 __all__ = ["EXEMPLARS", "VISUAL", "FindBox"]
@@ -147,6 +147,7 @@ class FindBox(QGroupBox):
         layer = self.exemplar_layer()
         rects, feats = [], None
         if layer is not None and len(layer.data):
+            check_rectangles(list(layer.shape_type), EXEMPLARS)
             keep = [k == "rectangle" for k in layer.shape_type]
             rects = [s for s, k in zip(layer.data, keep) if k]
             feats = layer.features[keep].reset_index(drop=True)

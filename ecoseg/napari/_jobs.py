@@ -24,6 +24,7 @@ __all__ = [
     "ENGINES",
     "FrameUpdate",
     "Job",
+    "check_rectangles",
     "concepts_from_layers",
     "correction_prompts",
     "prompts_from_layers",
@@ -109,15 +110,19 @@ class Job:
     #: (bf16) on a CPU without bf16 instructions)
     notices: list[str] = field(default_factory=list)
 
+    def first(self) -> int:
+        """The first frame this job reports (SAM 2: none before its first prompt)."""
+        first = self.start
+        if self.auto:
+            return first
+        if self.engine == "sam2" and self.prompts is not None and len(self.prompts.objects):
+            first = max(first, min(self.prompts.frames()))
+        return first
+
     def total(self, n_frames: int) -> int:
         """Frames this job reports for a video of ``n_frames`` frames."""
         stop = n_frames if self.stop is None else min(self.stop, n_frames)
-        first = self.start
-        if self.auto:
-            return max(0, stop - first)
-        if self.engine == "sam2" and self.prompts is not None and len(self.prompts.objects):
-            first = max(first, min(self.prompts.frames()))
-        return max(0, stop - first)
+        return max(0, stop - self.first())
 
 
 # ------------------------------------------------------------------------------- prompts
@@ -270,6 +275,32 @@ def correction_prompts(labels: np.ndarray, frame: int, prompts=None, classes=Non
     if not objects:
         raise PromptError(f"frame {frame}: no masks or prompts to track from")
     return Prompts(tuple(objects))
+
+
+def check_rectangles(kinds: Sequence[str], layer: str) -> None:
+    """Refuse shapes other than rectangles in a prompt layer: a box prompt is a rectangle,
+    and an ellipse or polygon drawn round an animal would otherwise be left out unsaid.
+
+    Raises
+    ------
+    PromptError
+        One line naming the layer and the shapes to redraw.
+
+    Examples
+    --------
+    >>> check_rectangles(["rectangle"], "ecoseg boxes")
+    >>> check_rectangles(["rectangle", "ellipse"], "ecoseg boxes")
+    Traceback (most recent call last):
+    ecoseg.errors.PromptError: 'ecoseg boxes': shape 2 is an ellipse; prompts are rectangles: ...
+    """
+    other = [(i, k) for i, k in enumerate(kinds, 1) if k != "rectangle"]
+    if other:
+        which = ", ".join(f"{i} is {'an' if k[0] in 'aeiou' else 'a'} {k}" for i, k in other)
+        them = "it" if len(other) == 1 else "them"
+        raise PromptError(
+            f"'{layer}': shape {which}; prompts are rectangles: redraw {them} with the "
+            f"rectangle tool (or delete {them})"
+        )
 
 
 def split_names(text: str) -> list[str]:

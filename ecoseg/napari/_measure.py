@@ -38,6 +38,7 @@ from qtpy.QtWidgets import (
 )
 
 from ecoseg.errors import EcosegError
+from ecoseg.napari._check import napari_remedy
 from ecoseg.napari._layers import META_KEY, labels_to_store, tracks_from_regions
 
 if TYPE_CHECKING:
@@ -351,11 +352,15 @@ class MeasureWidget(QWidget):
         else:
             ref = self.masks_layer()
             scale = tuple(ref.scale) if ref is not None else None
+            # the masks' units too: layers of mixed units make napari drop units ("Inconsistent
+            # units across layers") and its scale bar stops showing mm
+            units = tuple(str(u) for u in ref.units) if ref is not None else None
             ndim = ref.ndim if ref is not None else 2
             layer = self.viewer.add_shapes(
                 ndim=ndim,
                 name=SCALE_BAR,
                 scale=scale,
+                units=units,
                 edge_color="cyan",
                 edge_width=3,
                 metadata={META_KEY: {"kind": "scale_bar"}},
@@ -407,6 +412,9 @@ class MeasureWidget(QWidget):
         """Measure the chosen Labels layer in a worker thread."""
         from napari.qt.threading import create_worker
 
+        if self._worker is not None:  # the button is greyed out; a script may still call
+            self._fail("measuring already: wait for it to finish before measuring again")
+            return
         layer = self.masks_layer()
         if layer is None:
             self._fail("no Labels layer to measure: open a mask store or track something first")
@@ -427,9 +435,10 @@ class MeasureWidget(QWidget):
             calibration=cal,
             _progress={"desc": "ecoseg: measuring"},
             _start_thread=False,
+            # handled here: without it napari re-raises the error as a traceback besides it
+            _connect={"errored": lambda exc: self._fail(_reason(exc))},
         )
         worker.returned.connect(self._measured)
-        worker.errored.connect(lambda exc: self._fail(_reason(exc)))
         worker.finished.connect(self._measure_finished)
         self._worker = worker
         self._cal_used = cal
@@ -471,12 +480,14 @@ class MeasureWidget(QWidget):
             tracks.data = data
             tracks.features = features
             tracks.scale = layer.scale
+            tracks.units = layer.units
         else:
             self.viewer.add_tracks(
                 data,
                 features=features,
                 name=name,
                 scale=tuple(layer.scale),
+                units=tuple(str(u) for u in layer.units),  # mixed units: napari drops them
                 tail_length=30,
                 tail_width=3,
                 metadata={META_KEY: {"kind": "tracks", "time_s": _meta(layer).get("time_s")}},
@@ -575,7 +586,10 @@ class MeasureWidget(QWidget):
                 raise EcosegError("tick CSV and/or Parquet to export")
             measure(self._store, folder, formats=formats)
         except EcosegError as exc:
-            self._fail(str(exc))
+            self._fail(napari_remedy(str(exc), "choose another folder (nothing was replaced)"))
+            return []
+        except OSError as exc:  # a read-only folder, a full disk: the user's to fix, no bug
+            self._fail(f"cannot export the tables to {folder}: {exc.strerror or exc}")
             return []
         written = sorted(str(p) for f in formats for p in Path(folder).glob(f"*.{f}"))
         self.status.setText(f"exported {len(written)} files to {folder}")

@@ -438,10 +438,18 @@ class ReviewWidget(QWidget):
             return
         self._reload_layer()
         self.refresh()
-        extra = f" (new id {entry['new_id']})" if entry.get("new_id") else ""
-        self.status.setText(
-            self._noted(f"edit {entry['n']}: {entry['kind']} {entry['ids']}{extra}")
-        )
+        said = f"edit {entry['n']}: {entry['kind']} {entry['ids']}"
+        if entry.get("new_id"):
+            said += f" (new id {entry['new_id']})"
+        if entry["kind"] == "undo":  # its own ids are empty: say which edit it took back
+            from ecoseg.species import edit_log
+
+            undone = {e.get("n"): e for e in edit_log(path)}.get(entry.get("undoes"), {})
+            said = (
+                f"edit {entry['n']}: undo of edit {entry.get('undoes')} "
+                f"({undone.get('kind')} {undone.get('ids', [])})"
+            )
+        self.status.setText(self._noted(said))
 
     def _reload_layer(self) -> None:
         from ecoseg.napari._layers import object_features

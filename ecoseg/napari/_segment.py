@@ -43,6 +43,7 @@ from ecoseg.napari._find import FindBox
 from ecoseg.napari._jobs import (
     FrameUpdate,
     Job,
+    check_rectangles,
     correction_prompts,
     prompts_from_layers,
     run_job,
@@ -86,6 +87,8 @@ class SegmentWidget(QWidget):
         self.viewer = napari_viewer
         self._worker = None
         self._job: Job | None = None
+        self._running_into = None  # the Labels layer the running job paints into
+        self._closed: str | None = None  # its name, when it was closed while the job ran
         self._classes: dict[int, str] = {}
         self.frames_done = 0
         #: :class:`~ecoseg.engine.discovery.DiscoveryParams` fields for "discover automatically"
@@ -218,6 +221,7 @@ class SegmentWidget(QWidget):
         self.negative_check.toggled.connect(self._update_defaults)
         self.viewer.layers.events.inserted.connect(self._refresh_videos)
         self.viewer.layers.events.removed.connect(self._refresh_videos)
+        self.viewer.layers.events.removed.connect(self._layer_closed)
         self.viewer.dims.events.current_step.connect(self._show_time)
         self._refresh_videos()
         self._engine_changed()
@@ -425,6 +429,10 @@ class SegmentWidget(QWidget):
         if times is not None and 0 <= t < len(times):
             self.time_label.setText(f"frame {t} of {len(times)} · {float(times[t]):.3f} s")
 
+    def _check_boxes(self) -> None:
+        boxes = self._layer(BOXES)
+        check_rectangles(list(boxes.shape_type) if boxes is not None else [], BOXES)
+
     def prompts(self):
         """The prompts drawn in the clicks and boxes layers (video pixels)."""
         points, boxes = self._layer(CLICKS), self._layer(BOXES)
@@ -432,6 +440,7 @@ class SegmentWidget(QWidget):
         feats = points.features if points is not None else None
         shapes = list(boxes.data) if boxes is not None else []
         kinds = list(boxes.shape_type) if boxes is not None else []
+        self._check_boxes()
         rects = [s for s, k in zip(shapes, kinds) if k == "rectangle"]
         bfeats = None
         if boxes is not None and len(boxes.features):
@@ -499,7 +508,7 @@ class SegmentWidget(QWidget):
             raise EcosegError("open a video first (File > Open, or File > Open Sample > ecoseg)")
         until = int(self.until_spin.value())
         size = int(self.size_spin.value())
-        return Job(
+        job = Job(
             video=str(_meta(video)["video"]),
             engine=str(self.engine_combo.currentData()),
             model=self.model_combo.currentText(),
@@ -512,6 +521,13 @@ class SegmentWidget(QWidget):
             fps=self.folder_fps(),
             **kwargs,
         )
+        if job.stop is not None and job.total(int(video.data.shape[0])) == 0:
+            # it ran, tracked nothing and said "done: 0 frames" (Track had cleared the layer)
+            raise EcosegError(
+                f"nothing to track: track until is frame {until}, before frame {job.first()} "
+                "where tracking starts (its first click or box, or the current frame)"
+            )
+        return job
 
     def _timed(self, job: Job, layer) -> None:
         """An image folder: the video layer and the masks layer at the job's rate, and the
@@ -531,6 +547,7 @@ class SegmentWidget(QWidget):
     def run(self) -> None:
         """Track every object from its prompts (or all moving animals: motion tracker)."""
         try:
+            self._idle()
             engine = self.engine_combo.currentData()
             auto = self.auto_check.isChecked()
             if auto and engine != "sam2":
@@ -538,6 +555,7 @@ class SegmentWidget(QWidget):
             check_fast(self.fast_check.isChecked(), engine)
             prompts = None
             if engine == "sam2":
+                self._check_boxes()  # a drawn ellipse is refused, with or without discovery
                 try:
                     prompts = self.prompts()
                 except EcosegError:
@@ -549,11 +567,10 @@ class SegmentWidget(QWidget):
                     detect_every=int(self.find.detect_spin.value()),
                     params=dict(self.concept_params),
                 )
+            elif auto:
+                job = self._make_job(prompts=prompts, auto=True, params=dict(self.discovery_params))
             else:
                 job = self._make_job(prompts=prompts)
-            if auto:
-                job.auto = True
-                job.params = dict(self.discovery_params)
             layer = self.masks_layer()
         except EcosegError as exc:
             self._fail(str(exc))
@@ -569,10 +586,12 @@ class SegmentWidget(QWidget):
     def retrack(self) -> None:
         """Track again from the current frame, starting from its (corrected) masks."""
         try:
+            self._idle()
             layer = self.masks_layer(create=False)
             if layer is None:
                 raise EcosegError("nothing to re-track yet: press Track first")
             frame = int(self.viewer.dims.current_step[0])
+            self._check_boxes()  # a drawn ellipse is refused, not left out
             try:
                 drawn = self.prompts()
             except EcosegError:
@@ -592,6 +611,12 @@ class SegmentWidget(QWidget):
         layer.refresh()
         self._start(job, layer)
 
+    def _idle(self) -> None:
+        """Refuse a second run while one goes (it would clear and paint the layer the first
+        one paints into); the *Track* button is greyed out then, a script may still call."""
+        if self._worker is not None:
+            raise EcosegError("a run is going: wait for it or press Cancel before starting another")
+
     def _start(self, job: Job, layer) -> None:
         from napari.qt.threading import create_worker
 
@@ -603,16 +628,25 @@ class SegmentWidget(QWidget):
             job,
             _progress={"total": total, "desc": "ecoseg: tracking"},
             _start_thread=False,
+            # handled here: without it napari re-raises the error as a traceback besides it
+            _connect={"errored": lambda exc: self._fail(_reason(exc))},
         )
         worker.yielded.connect(lambda update: self._on_frame(layer, update))
-        worker.errored.connect(lambda exc: self._fail(_reason(exc)))
         worker.finished.connect(self._on_finished)
         self._worker = worker
+        self._running_into = layer
+        self._closed = None
         self._busy(True)
         engine = {"sam2": "SAM 2", "sam3": "SAM 3 concepts"}.get(job.engine, "motion tracker")
         rate = "" if job.fps is None else f" (image folder at {rate_text(job.fps)} fps)"
         self.status.setText(f"tracking with the {engine}{rate}…")
         worker.start()
+
+    def _layer_closed(self, event) -> None:
+        """Closing the layer a run paints into stops the run: its masks have nowhere to go."""
+        if self._worker is not None and event.value is self._running_into:
+            self._closed = event.value.name
+            self.cancel()
 
     def cancel(self) -> None:
         """Stop the run before its next frame; masks made so far stay."""
@@ -649,8 +683,17 @@ class SegmentWidget(QWidget):
         if layer is not None:
             layer.refresh()
         self._worker = None
+        self._running_into = None
         self._busy(False)
-        if not failed:
+        if self._closed is not None:
+            from napari.utils.notifications import show_warning
+
+            self.status.setText(
+                f"stopped: the layer '{self._closed}' was closed while tracking into it; "
+                f"the {self.frames_done} frames tracked closed with it"
+            )
+            show_warning(f"ecoseg: {self.status.text()}")
+        elif not failed:
             what = "cancelled" if cancelled else "done"
             self.status.setText(f"{what}: {self.frames_done} frames tracked")
         notices = list(self._job.notices) if self._job is not None else []

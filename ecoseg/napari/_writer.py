@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecoseg.errors import StoreError
+from ecoseg.napari._check import napari_remedy
 from ecoseg.napari._layers import labels_to_store
 
 __all__ = ["write_labels"]
@@ -16,7 +18,7 @@ def write_labels(path: str, data: Any, attributes: dict) -> list[str]:
     ----------
     path : str
         Target ``.zarr`` folder or ``.zip`` file; an existing path is refused
-        (:class:`~ecoseg.errors.StoreError`).
+        (:class:`~ecoseg.errors.StoreError`: "...: already exists; save under a new name").
     data : array (t, y, x) or (y, x)
         The layer data.
     attributes : dict
@@ -34,13 +36,16 @@ def write_labels(path: str, data: Any, attributes: dict) -> list[str]:
     >>> write_labels(out, np.ones((1, 3, 3), np.uint8), {"name": "masks"}) == [out]
     True
     """
-    labels_to_store(
-        path,
-        data,
-        metadata=attributes.get("metadata"),
-        features=attributes.get("features"),
-        scale=attributes.get("scale"),
-        units=attributes.get("units"),
-        name=attributes.get("name"),
-    )
+    try:
+        labels_to_store(
+            path,
+            data,
+            metadata=attributes.get("metadata"),
+            features=attributes.get("features"),
+            scale=attributes.get("scale"),
+            units=attributes.get("units"),
+            name=attributes.get("name"),
+        )
+    except StoreError as exc:  # napari's save dialog has no --overwrite: a new name does it
+        raise StoreError(napari_remedy(str(exc), "save under a new name")) from None
     return [path]

@@ -70,6 +70,9 @@ def test_sorting_and_row_selection_jump_to_object(widget, qtbot):
 def test_calibration_from_drawn_line(widget, qtbot):
     w = widget
     bar = w.add_scale_bar_layer()
+    # on the masks' grid, units too (mixed units made napari drop them with a warning)
+    masks = w.viewer.layers["truth masks"]
+    assert tuple(bar.units) == tuple(masks.units) and tuple(bar.scale) == tuple(masks.scale)
     bar.add_lines(np.array([[0, 20, 10], [0, 20, 210]], float))  # 200 px long
     w.length_spin.setValue(50.0)
     w.calibrate_from_line()
@@ -93,7 +96,14 @@ def test_export_csv_parquet_and_no_overwrite(widget, qtbot, tmp_path):
     pd.testing.assert_frame_equal(tracks, w.tables["tracks"], check_dtype=False)
     assert pd.read_csv(tmp_path / "regions.csv").shape == w.tables["regions"].shape
     assert w.export(str(tmp_path)) == []
-    assert "already exists" in w.status.text()
+    # what the widget can do (it has no --overwrite)
+    assert w.status.text().endswith(
+        ": already exists; choose another folder (nothing was replaced)"
+    )
+    assert f"{tmp_path / 'regions.csv'}: already" in w.status.text()
+    (tmp_path / "file").write_text("")
+    assert w.export(str(tmp_path / "file" / "tables")) == []  # an OSError: one line too
+    assert w.status.text().startswith(f"error: cannot export the tables to {tmp_path / 'file'}")
 
 
 def test_measure_without_labels_layer_says_why(make_napari_viewer):
@@ -180,3 +190,44 @@ def test_the_stores_exact_calibration_is_measured_until_a_value_is_typed(
     w.mm_spin.setValue(0.0)  # and 0: not calibrated
     _measure(w, qtbot)
     assert "area_mm2" not in w.tables["regions"]
+
+
+def test_a_measurement_that_fails_says_so_without_a_traceback(make_napari_viewer, qtbot):
+    """An error in the measuring worker is the widget's one line, not also re-raised into
+    the Qt event loop (pytest-qt fails the test on that)."""
+    from ecoseg.napari._measure import MeasureWidget
+
+    viewer = make_napari_viewer()
+    viewer.add_labels(np.full((2, 8, 8), -1, np.int32), name="painted")
+    w = MeasureWidget(viewer)
+    w.masks_combo.setCurrentText("painted")
+    w.measure()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert w.status.text().startswith("error: ") and "0..2**32-1" in w.status.text()
+    assert w.measure_btn.isEnabled()
+
+
+def test_the_tracks_layer_takes_the_masks_units(widget, qtbot):
+    """The tracks layer Measure adds is in the masks' units (mm), as the masks' scale: in
+    pixel units beside mm layers napari warned of inconsistent units and dropped them."""
+    w = widget
+    w.viewer.layers.remove("truth tracks")
+    _measure(w, qtbot)
+    masks, tracks = w.viewer.layers["truth masks"], w.viewer.layers["truth tracks"]
+    assert tuple(tracks.units) == tuple(masks.units) and tuple(tracks.scale) == tuple(masks.scale)
+    assert str(masks.units[-1]) == "millimeter"
+
+
+def test_measure_while_measuring_is_refused(widget, qtbot):
+    """A second Measure while one runs is refused in one line and the first one finishes
+    (two at once hung the viewer)."""
+    w = widget
+    w.measure()
+    first = w._worker
+    w.measure()
+    assert (
+        w.status.text() == "error: measuring already: wait for it to finish before measuring again"
+    )
+    assert w._worker is first
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert w.status.text().endswith("lengths in mm") and len(w.tables["regions"])

@@ -62,6 +62,8 @@ def test_set_class_recent_shortcut_merge_split_undo(widget):
     assert not (np.asarray(w.layer.data) == 2).any()  # the layer is reloaded
     w.undo()
     assert np.array_equal(MaskStore.open(path).read_labels(), before)
+    # what it took back, as `ecoseg edit --undo` says it (it said "undo []")
+    assert w.status.text() == "edit 4: undo of edit 3 (merge [1, 2])", w.status.text()
 
     # a split must cut the track in two: at its first frame it is refused (same rule as the
     # CLI and the Python API), after it the part from the current frame on is a new track

@@ -421,3 +421,110 @@ def test_find_box_names_alike_and_negative_boxes_alone_are_refused():
         concepts_from_layers([], [box], negative)
     not_a_wrasse = pd.DataFrame({"concept": ["wrasse"], "positive": [False]})
     assert [c.name for c in concepts_from_layers(["wrasse"], [box], not_a_wrasse)] == ["wrasse"]
+
+
+def test_a_run_that_fails_says_so_once_without_a_traceback(widget, qtbot, tmp_path):
+    """An error in the worker (here a checkpoint file that is not there) is the widget's one
+    line and notification; napari does not also re-raise it (pytest-qt fails a test on an
+    exception in the Qt event loop: the traceback a user got besides the message)."""
+    w = widget
+    _random_sam2(w, until=2)
+    w.random_check.setChecked(False)
+    w.checkpoint_edit.setText(str(tmp_path / "sam2.1_hiera_tiny.pt"))
+    _click(w, FISH)
+    w.run()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert (
+        w.status.text() == f"error: {tmp_path / 'sam2.1_hiera_tiny.pt'}: checkpoint file not found"
+    )
+    assert w.run_btn.isEnabled()
+
+
+def test_closing_the_masks_layer_stops_the_run_and_says_so(widget, qtbot):
+    """The run painting into ``ecoseg masks`` stops when that layer is closed (it went on to
+    the end of the video, painting into a closed layer, and then said "done")."""
+    w = widget
+    _random_sam2(w, until=-1)  # the whole clip: 150 frames
+    _click(w, FISH)
+    w.run()
+    qtbot.waitUntil(lambda: w.frames_done >= 1, timeout=120_000)
+    w.viewer.layers.remove("ecoseg masks")
+    qtbot.waitUntil(lambda: w._worker is None, timeout=300_000)
+    assert w.frames_done < 30
+    assert w.status.text().startswith(
+        "stopped: the layer 'ecoseg masks' was closed while tracking into it"
+    )
+    assert w.run_btn.isEnabled() and not w.cancel_btn.isEnabled()
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.until_spin.setValue(2)
+    w.run()  # and the widget tracks again, into a new layer
+    _wait_done(qtbot, w)
+    assert w.status.text().startswith("done: 3 frames") and "ecoseg masks" in w.viewer.layers
+
+
+def test_a_second_run_while_one_goes_is_refused(widget, qtbot):
+    """A script calling Track (or Re-track) while a run goes is refused in one line; it
+    cleared the masks layer and started a second worker painting into it."""
+    w = widget
+    _random_sam2(w, until=-1)
+    _click(w, FISH)
+    w.run()
+    qtbot.waitUntil(lambda: w.frames_done >= 1, timeout=120_000)
+    first = w._worker
+    masks = w.viewer.layers["ecoseg masks"]
+    frame0 = np.array(masks.data[0])
+    for again in (w.run, w.retrack):
+        again()
+        assert w.status.text() == (
+            "error: a run is going: wait for it or press Cancel before starting another"
+        )
+        assert w._worker is first
+    np.testing.assert_array_equal(masks.data[0], frame0)  # not cleared by a second run
+    w.cancel()
+    _wait_done(qtbot, w)
+
+
+def test_shapes_other_than_rectangles_are_refused_not_left_out(widget):
+    """An ellipse drawn round an animal in the boxes or exemplar layer is refused naming the
+    layer (it was dropped unsaid: SAM 2 ran on the other prompts or said "no prompts")."""
+    w = widget
+    _random_sam2(w, until=2)
+    _, boxes = w.add_prompt_layers()
+    ellipse = np.array([[0, 140, 300], [0, 140, 360], [0, 180, 360], [0, 180, 300]], float)
+    boxes.add_ellipses(ellipse)
+    want = "'ecoseg boxes': shape 1 is an ellipse; prompts are rectangles"
+    w.masks_layer()  # something to re-track from
+    for go in (w.run, w.retrack):
+        go()
+        assert w.status.text().startswith(f"error: {want}"), w.status.text()
+        assert w._worker is None
+    w.auto_check.setChecked(True)  # with discovery too
+    w.run()
+    assert w.status.text().startswith(f"error: {want}") and w._worker is None
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam3"))
+    w.auto_check.setChecked(False)
+    w.find.find_edit.setText("parrotfish")
+    w.find.add_exemplar_layer().add_ellipses(ellipse)
+    w.run()
+    assert w.status.text().startswith("error: 'ecoseg exemplars': shape 1 is an ellipse")
+    assert w._worker is None
+
+
+def test_track_until_before_the_first_click_is_refused(widget):
+    """Track until frame 3 with the only click on frame 8 tracks nothing: refused in one line,
+    the masks layer kept (it ran, said "done: 0 frames tracked" and had cleared the layer)."""
+    w = widget
+    _random_sam2(w, until=3)
+    _click(w, (8, *FISH[1:]))
+    masks = w.masks_layer()
+    masks.data[0, :2, :2] = 5  # a mask painted before
+    w.run()
+    assert w.status.text() == (
+        "error: nothing to track: track until is frame 3, before frame 8 where tracking "
+        "starts (its first click or box, or the current frame)"
+    )
+    assert w._worker is None and masks.data[0, 0, 0] == 5
+    masks.data[5, :2, :2] = 5
+    w.viewer.dims.set_current_step(0, 5)
+    w.retrack()  # from frame 5 (its masks) on: also after "track until"
+    assert "before frame 5 where tracking starts" in w.status.text() and w._worker is None

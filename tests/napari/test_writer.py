@@ -47,8 +47,10 @@ def test_writer_refuses_to_overwrite(make_napari_viewer, tmp_path):
     layer.save(str(out), plugin="ecoseg")
     before = ecoseg.open_masks(out).labels.values.copy()
     layer.data[:] = 2
-    with pytest.raises(StoreError, match="already exists"):
+    with pytest.raises(StoreError) as refused:
         layer.save(str(out), plugin="ecoseg")
+    # what napari's save dialog can do (it has no --overwrite)
+    assert str(refused.value) == f"{out}: already exists; save under a new name"
     np.testing.assert_array_equal(ecoseg.open_masks(out).labels.values, before)
 
 
