@@ -34,6 +34,7 @@ __all__ = [
     "is_store",
     "is_video",
     "labels_to_store",
+    "looked_at",
     "layer_grid",
     "lazy_video",
     "object_features",
@@ -469,6 +470,34 @@ def _calibration_from(meta: Mapping[str, Any], scale: Any, units: Any) -> dict |
     return None
 
 
+def looked_at(provenance: Provenance, meta: Mapping[str, Any], masked, n: int) -> Provenance:
+    """``provenance`` with the frames a person looked at as ``annotated_frames``, for a masks
+    layer that the Segment & track widget filled (its metadata's ``tracked``: the first and
+    last frame its runs tracked, or None before any): from the first to the last frame
+    tracked or holding a mask (``masked``). The frames outside (before SAM 2's first click,
+    after *track until*, after a cancel) were not tracked: empty because nobody looked, so
+    they are no counts of 0 (:func:`ecoseg.measure.observed_frames`). A layer the widget did
+    not fill (a store opened, masks painted by hand) looked at every frame.
+
+    Examples
+    --------
+    >>> p = looked_at(Provenance(), {"tracked": [3, 5]}, [4, 6], 10)
+    >>> p.annotated_frames.to_dict()
+    {'start': 3, 'step': 1, 'count': 4}
+    >>> looked_at(Provenance(), {}, [4], 10).annotated_frames is None
+    True
+    """
+    if "tracked" not in meta or provenance.annotated_frames is not None:
+        return provenance
+    seen = [*(meta.get("tracked") or ()), *masked]
+    if not seen or (min(seen), max(seen)) == (0, n - 1):
+        return provenance
+    first, last = min(seen), max(seen)
+    return provenance.updated(
+        annotated_frames={"start": int(first), "step": 1, "count": int(last - first + 1)}
+    )
+
+
 def labels_to_store(
     path: str | os.PathLike,
     data: Any,
@@ -545,10 +574,14 @@ def labels_to_store(
         return block.astype(np.uint32, copy=False)
 
     ids: set[int] = set()
+    masked: list[int] = []  # the first and last frame of each block that holds a mask
     for start in range(0, n, step):
-        ids.update(int(i) for i in present_ids(frames(start)))
+        block = frames(start)
+        ids.update(int(i) for i in present_ids(block))
+        hit = np.flatnonzero(block.reshape(len(block), -1).any(axis=1))
+        masked += [start + int(hit[0]), start + int(hit[-1])] if hit.size else []
     times, time_source = _frame_times(n, meta)
-    provenance = Provenance.from_dict(meta.get("provenance"))
+    provenance = looked_at(Provenance.from_dict(meta.get("provenance")), meta, masked, n)
     written = datetime.now(UTC).isoformat(timespec="seconds")
     provenance = provenance.updated(
         engine=provenance.get("engine", "napari"),

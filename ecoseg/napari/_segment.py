@@ -489,6 +489,7 @@ class SegmentWidget(QWidget):
             "objects": [],
             "scores": {},
             "provenance": {"video": video_record(vmeta, video.data.shape)},
+            "tracked": None,  # the first and last frame tracked (see _layers.looked_at)
         }
         scale, units = layer_grid(video)
         return self.viewer.add_labels(
@@ -579,6 +580,11 @@ class SegmentWidget(QWidget):
             self._classes.update(prompts.classes())
         self._timed(job, layer)
         layer.data[:] = 0
+        meta = layer.metadata.setdefault(META_KEY, {})
+        meta["tracked"] = None  # a new run: only what it tracks was looked at
+        provenance = dict(meta.get("provenance") or {})
+        provenance.pop("annotated_frames", None)  # of a store opened into this layer
+        meta["provenance"] = provenance
         self._set_objects(layer, {} if prompts is None else prompts.classes(), reset=True)
         layer.refresh()
         self._start(job, layer)
@@ -660,6 +666,9 @@ class SegmentWidget(QWidget):
         layer.data[update.index] = update.labels
         meta = layer.metadata.setdefault(META_KEY, {})
         meta.setdefault("scores", {})[update.index] = dict(zip(update.object_ids, update.scores))
+        if "tracked" in meta:  # a layer this widget filled: the frames it has looked at
+            first, last = meta["tracked"] or (update.index, update.index)
+            meta["tracked"] = [min(first, update.index), max(last, update.index)]
         new = [i for i in update.object_ids if i not in self._object_classes(layer)]
         job = self._job
         for i in new:

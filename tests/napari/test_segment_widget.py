@@ -528,3 +528,24 @@ def test_track_until_before_the_first_click_is_refused(widget):
     w.viewer.dims.set_current_step(0, 5)
     w.retrack()  # from frame 5 (its masks) on: also after "track until"
     assert "before frame 5 where tracking starts" in w.status.text() and w._worker is None
+
+
+def test_frames_not_tracked_are_not_counted_as_empty(widget, qtbot, tmp_path):
+    """A run tracked to *track until* (or cancelled, or SAM 2 from a later click) left the
+    other frames empty, and a store saved from the layer counted 0 animals on each of them:
+    the counts table of the sample held 150 frames, 125 of them zeros nobody looked at."""
+    import ecoseg
+    from ecoseg.napari._layers import labels_to_store
+
+    w = widget
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.until_spin.setValue(9)
+    w.run()
+    _wait_done(qtbot, w)
+    masks = w.viewer.layers["ecoseg masks"]
+    out = labels_to_store(
+        str(tmp_path / "m.zarr"), masks.data, metadata=masks.metadata, features=masks.features
+    )
+    store = ecoseg.MaskStore.open(out)
+    assert store.provenance["annotated_frames"] == {"start": 0, "step": 1, "count": 10}
+    assert sorted(ecoseg.measure(store)["counts"]["frame"].unique()) == list(range(10))
