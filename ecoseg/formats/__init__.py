@@ -7,7 +7,7 @@ coco     COCO instance segmentation JSON       masks   one ``.json`` (image = fr
 ytvis    YouTube-VIS / OVIS video JSON         masks   one ``.json`` (annotation = track)
 mot      MOTChallenge 2D boxes                 boxes   one ``.txt``
 mots     MOTS (MOTSChallenge / KITTI MOTS)     masks   one ``.txt`` (RLE per line)
-cvat     CVAT for video 1.1 XML                masks   one ``.xml`` (track per object)
+cvat     CVAT for video 1.1 XML                masks   one ``.xml`` (track per mask)
 viame    VIAME / DIVE CSV                      boxes   one ``.csv`` (optional polygons)
 davis    DAVIS folder of indexed PNGs          masks   a folder, one PNG per frame
 ======== ===================================== ======= ================================

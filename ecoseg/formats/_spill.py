@@ -1,5 +1,5 @@
 """Pieces of text kept per key (an object's part of a file) in one append-only file beside
-the output, so a writer that groups a video's masks by object (YouTube-VIS, CVAT) holds a
+the output, so a writer that groups a video's masks by object (YouTube-VIS) holds a
 bounded buffer instead of every mask: :class:`Spill`."""
 
 from __future__ import annotations

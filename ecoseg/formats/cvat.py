@@ -1,26 +1,36 @@
-"""CVAT for video 1.1 XML (interpolation mode): one ``<track>`` per object.
+"""CVAT for video 1.1 XML (interpolation mode): one ``<track>`` per mask.
 
 Written::
 
     <annotations>
       <version>1.1</version>
       <meta><task>... <size>T</size> <mode>interpolation</mode> <labels>(one <label> per class,
-            type mask, a mutable number attribute "score")</labels>
-            <original_size><width>W</width><height>H</height></original_size></task></meta>
-      <track id="3" label="parrotfish" source="auto">
+            type mask, a mutable number attribute "score", a text attribute "object_id")
+            </labels> <original_size><width>W</width><height>H</height></original_size>
+            </task></meta>
+      <track id="0" label="parrotfish" source="auto" group_id="3">
         <mask frame="0" keyframe="1" outside="0" occluded="0" rle="4, 2, 5, ..." left="120"
               top="80" width="31" height="12" z_order="0">
-          <attribute name="score">0.97</attribute></mask>
-        ...
-        <mask frame="41" keyframe="1" outside="1" .../>   (the object left the view)
+          <attribute name="score">0.97</attribute>
+          <attribute name="object_id">3</attribute></mask>
+        <mask frame="1" keyframe="1" outside="1" .../>   (the same mask, ending it)
       </track>
+      <track id="1" label="parrotfish" source="auto" group_id="3"> (object 3 on frame 1) ...
     </annotations>
 
-Every frame on which the object is present is a keyframe (so no reader interpolates), and the
-task frame after each stretch of presence carries ``outside="1"``. The task frames are the
-frames the store annotates: every frame (``<start_frame>`` 0, ``<frame_filter>`` empty), or,
-for a store that records some frames only (``provenance["annotated_frames"]``, e.g. imported
-from a task of every 5th frame), ``<start_frame>`` its first, ``<stop_frame>`` its last and
+CVAT has no mask tracks: its importer (``load_anno`` in cvat-ai/cvat
+``cvat/apps/dataset_manager/formats/cvat.py``) turns a track of masks into its first mask,
+and its exporter writes each mask as a track of its own, a keyframe and an ``outside`` copy on
+the next task frame. So each mask is written that way, in frame order as the frames come
+(nothing is held), tracks numbered from 0, and its object is named twice: the ``object_id``
+attribute, which CVAT keeps on upload when the task's label declares it (``<labels>`` above)
+and writes back in its exports, and the track's ``group_id``, which tools that read the XML
+keep but CVAT drops from an uploaded mask track. Read back, tracks with the same
+``object_id`` are one object; a track without one (a mask drawn in CVAT) is an object of its
+own, numbered after the named ones. The task frames are the frames the store annotates:
+every frame (``<start_frame>`` 0, ``<frame_filter>`` empty), or, for a store that records
+some frames only (``provenance["annotated_frames"]``, e.g. imported from a task of every 5th
+frame), ``<start_frame>`` its first, ``<stop_frame>`` its last and
 ``<frame_filter>step=N</frame_filter>``, ``<size>`` their number, so CVAT shows the annotator
 those frames again and the frames between stay unannotated rather than empty.
 
@@ -40,9 +50,10 @@ mask track as its first shape), so its export of a mask on the task's last-but-o
 has no ``outside`` shape, is not held onto the last. The task's settings come from
 ``<meta><task>``, a job export's ``<meta><job>`` or, in a project export, the
 ``<meta><project><tasks><task>`` of the tracks' ``task_id`` (tracks of several tasks, several
-videos, are refused: :func:`project_task`). CVAT numbers tracks from 0: when a file has a
-track 0 every id is shifted by 1. The ``score`` attribute, if any, becomes the object's
-score on that frame.
+videos, are refused: :func:`project_task`). A track is an object, unless tracks name their
+objects (``object_id``, above); CVAT numbers tracks from 0: when a file has a track 0 every id
+is shifted by 1. The ``score`` attribute, if any, becomes the object's score on that frame;
+an object labelled differently on two tracks is refused.
 
 Task frames: a CVAT task made from part of a video (``<start_frame>``, ``<stop_frame>``) or
 from every N-th frame (``<frame_filter>step=N</frame_filter>``) shows the annotator the video
@@ -78,7 +89,6 @@ from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._rle import decode_rle, encode_masks
-from ecoseg.formats._spill import Spill, spill_path
 from ecoseg.formats._values import integer, number, positive_id
 from ecoseg.provenance import AnnotatedFrames, created
 
@@ -86,6 +96,10 @@ NAME = "cvat"
 KIND = "mask"
 TIMES = False
 SUFFIX = ".xml"
+
+#: the mask attribute that names its object (CVAT keeps a mask's attributes that its label
+#: declares; it drops the ``group_id`` of a mask track: module docstring)
+OBJECT_ID = "object_id"
 
 
 # --------------------------------------------------------------------------- CVAT mask RLE
@@ -253,15 +267,15 @@ def _document(ann: Annotations, name: str) -> ET.Element:
         _sub(label, "name", cls)
         _sub(label, "type", "mask")
         attrs = _sub(label, "attributes")
-        attr = _sub(attrs, "attribute")
-        for tag, text in (
-            ("name", "score"),
-            ("mutable", "True"),
-            ("input_type", "number"),
-            ("default_value", "1"),
-            ("values", "0\n1\n0.0001"),
+        for spec in (
+            ("score", "True", "number", "1", "0\n1\n0.0001"),
+            (OBJECT_ID, "False", "text", "", ""),
         ):
-            _sub(attr, tag, text)
+            attr = _sub(attrs, "attribute")
+            for tag, text in zip(
+                ("name", "mutable", "input_type", "default_value", "values"), spec
+            ):
+                _sub(attr, tag, text)
     segment = _sub(_sub(task, "segments"), "segment")
     for tag, text in (("id", 0), ("start", 0), ("stop", max(0, len(frames) - 1)), ("url", "")):
         _sub(segment, tag, text)
@@ -291,12 +305,12 @@ def write_frames(
     head: Annotations, frames: Iterable[tuple[int, list[Instance]]], path: Path
 ) -> None:
     """Write the masks of ``frames`` (``(frame, instances)`` in frame order) as a CVAT for
-    video 1.1 XML file, with memory that does not grow with the frames (``head``: the size,
-    objects, classes and annotated frames).
+    video 1.1 XML file, each mask as it comes (memory does not grow with the frames;
+    ``head``: the size, objects, classes and annotated frames).
 
-    Each mask is encoded as it comes and its ``<mask>`` element spilled to one file beside
-    ``path`` (:class:`~ecoseg.formats._spill.Spill`, removed after success or failure); each
-    object's ``<track>`` is joined from them once every frame is read.
+    Each mask is a ``<track>`` of its own (CVAT keeps one mask per track, :func:`_track`),
+    numbered from 0 in frame order; its object is the ``group_id`` and the ``object_id``
+    attribute.
     """
     task = _task_frames(head)
     root = _document(head, Path(head.source).stem or "ecoseg")
@@ -304,55 +318,42 @@ def write_frames(
     text = ET.tostring(root, encoding="unicode")
     end = "\n</annotations>"  # after the tracks, each on a line of its own
     assert text.endswith(end), text[-40:]
-    last: dict[int, tuple[int, tuple]] = {}  # each object's last mask: frame, CVAT runs
-    masks = dict.fromkeys((t.id for t in head.tracks), 0)
-    with (
-        open(path, "w", encoding="utf-8", errors="xmlcharrefreplace", newline="\n") as fh,
-        Spill(spill_path(path)) as spill,
-    ):
+    classes = head.class_of()
+    opened: dict[int, str] = {}  # each object's <track ... as ET escapes its label
+    n = 0
+    with open(path, "w", encoding="utf-8", errors="xmlcharrefreplace", newline="\n") as fh:
         fh.write("<?xml version='1.0' encoding='utf-8'?>\n" + text[: -len(end)])
         for _, items in frames:
             for inst in items:
                 oid = inst.track
-                if oid in last:
-                    _left(spill, oid, *last[oid], inst.frame, task)
+                if oid not in opened:
+                    el = ET.Element("track", {"label": classes[oid], "source": "auto"})
+                    opened[oid] = ET.tostring(el, encoding="unicode")[len("<track ") : -len(" />")]
                 coded = rle_to_cvat(inst.rle, head.height, head.width, inst.where)
-                spill.add(oid, _mask(inst.frame, coded, outside=False, score=inst.score))
-                last[oid] = (inst.frame, coded)
-                masks[oid] += 1
-        for oid, (frame, coded) in last.items():
-            _left(spill, oid, frame, coded, None, task)
-        classes = head.class_of()
-        for oid, count in masks.items():
-            if not count:
-                continue  # an object without masks has no track
-            track = ET.Element("track", {"id": str(oid), "label": classes[oid], "source": "auto"})
-            opened = ET.tostring(track, encoding="unicode")  # <track ... /> escaped as ET does
-            fh.write(f"\n  {opened[: -len(' />')]}>")
-            fh.writelines(spill.read(oid))
-            fh.write("\n  </track>")
+                nxt = inst.frame + task.step  # the next task frame: the mask's end
+                fh.write(
+                    f'\n  <track id="{n}" {opened[oid]} group_id="{oid}">'
+                    + _mask(inst.frame, coded, outside=False, score=inst.score, oid=oid)
+                    + (_mask(nxt, coded, outside=True, score=None) if nxt in task else "")
+                    + "\n  </track>"
+                )
+                n += 1
         fh.write(end)
 
 
-def _left(spill: Spill, oid: int, frame: int, coded: tuple, after: int | None, task) -> None:
-    """The ``outside`` shape of an object on the task frame after ``frame``, unless that is
-    the frame of its next mask (``after``) or past the task."""
-    nxt = frame + task.step
-    if nxt in task and after != nxt:
-        spill.add(oid, _mask(nxt, coded, outside=True, score=None))
-
-
-def _mask(frame: int, coded: tuple, *, outside: bool, score) -> str:
+def _mask(frame: int, coded: tuple, *, outside: bool, score, oid: int | None = None) -> str:
     """One ``<mask>`` element of a track as ElementTree writes it (indented, on its own
-    line; its attributes are numbers: nothing to escape).
+    line; its attributes are numbers: nothing to escape), with the ``score`` and
+    ``object_id`` attributes of a visible mask.
 
     Examples
     --------
-    >>> print(_mask(4, ([0, 2], 1, 1, 2, 1), outside=False, score=0.5))
+    >>> print(_mask(4, ([0, 2], 1, 1, 2, 1), outside=False, score=0.5, oid=3))
     <BLANKLINE>
         <mask frame="4" keyframe="1" outside="0" occluded="0" rle="0, 2" left="1" top="1"
               width="2" height="1" z_order="0">
           <attribute name="score">0.5</attribute>
+          <attribute name="object_id">3</attribute>
         </mask>
     """
     runs, left, top, w, h = coded
@@ -361,9 +362,12 @@ def _mask(frame: int, coded: tuple, *, outside: bool, score) -> str:
         f'rle="{", ".join(map(str, runs))}" left="{left}" top="{top}" width="{w}" '
         f'height="{h}" z_order="0"'
     )
-    if score is None:
+    if score is None and oid is None:
         return el + " />"
-    return el + f'>\n      <attribute name="score">{float(score)!r}</attribute>\n    </mask>'
+    attrs = "" if score is None else f'\n      <attribute name="score">{float(score)!r}</attribute>'
+    if oid is not None:
+        attrs += f'\n      <attribute name="{OBJECT_ID}">{int(oid)}</attribute>'
+    return el + ">" + attrs + "\n    </mask>"
 
 
 # --------------------------------------------------------------------------- reading
@@ -579,14 +583,22 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         )
     raw_ids = [integer(t.get("id"), f'{path}: <track id="{t.get("id")}">', "id") for t in tracks_el]
     shift = 1 if any(i == 0 for i in raw_ids) else 0
-    tracks = []
+    named = [object_of(el, f'{path}: <track id="{raw}">') for el, raw in zip(tracks_el, raw_ids)]
+    fresh = max((i for i in named if i is not None), default=None)
+    classes: dict[int, str] = {}
     parsed = []
     skipped: dict[str, int] = {}
-    for el, raw in zip(tracks_el, raw_ids):
+    for el, raw, ident in zip(tracks_el, raw_ids, named):
         twhere = f'<track id="{raw}">'
         if raw < 0:
             raise FormatError(f"{path}: {twhere}: negative track id")
-        oid = positive_id(raw + shift, f"{path}: {twhere}")
+        if ident is not None:
+            oid = ident
+        elif fresh is None:  # no track names its object: a track is an object
+            oid = positive_id(raw + shift, f"{path}: {twhere}")
+        else:  # a mask drawn in CVAT beside named ones: an object of its own
+            fresh += 1
+            oid = positive_id(fresh, f"{path}: {twhere}")
         label = el.get("label")
         if not label:
             raise FormatError(f"{path}: {twhere}: no label")
@@ -594,7 +606,11 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         if kind in NO_AREA:
             skipped[kind] = skipped.get(kind, 0) + 1
             continue
-        tracks.append(Track(oid, label))
+        if classes.setdefault(oid, label) != label:
+            raise FormatError(
+                f"{path}: {twhere}: object {oid} is labelled {label!r} here and "
+                f"{classes[oid]!r} on an earlier track; give all its masks one label"
+            )
         shapes = _shapes(el, twhere, path, frames, width, height)
         parsed.append((oid, shapes, any(sh.get("keyframe") == "0" for sh in el)))
     if skipped:
@@ -614,11 +630,35 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         path,
         width,
         height,
-        tracks,
+        [Track(oid, label) for oid, label in classes.items()],
         instances,
         n_frames=None if last is None else last + 1,
         annotated=None if task is None and not deleted else frames.annotated(deleted),
     )
+
+
+def object_of(el: ET.Element, where: str) -> int | None:
+    """The object a ``<track>`` names: the ``object_id`` attribute of its first shape that
+    has one; None when none has.
+
+    ecoseg writes each mask as a track of its own with that attribute (CVAT keeps it where
+    the task's label declares it). The track's ``group_id`` is not read: CVAT drops it from
+    an uploaded mask track, and groups masks of one frame (parts) in its own files.
+
+    Examples
+    --------
+    >>> track = '<track><mask frame="0"><attribute name="object_id">7</attribute></mask></track>'
+    >>> object_of(ET.fromstring(track), "t")
+    7
+    >>> object_of(ET.fromstring('<track group_id="7"><mask frame="0"/></track>'), "t") is None
+    True
+    """
+    for sh in el:
+        for attr in sh.findall("attribute"):
+            if attr.get("name") == OBJECT_ID and (attr.text or "").strip():
+                swhere = f'{where} <{sh.tag} frame="{sh.get("frame")}">'
+                return positive_id(attr.text.strip(), swhere)
+    return None
 
 
 def project_task(root: ET.Element, tracks: list[ET.Element], path: Path) -> ET.Element | None:

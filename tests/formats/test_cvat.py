@@ -83,50 +83,69 @@ def test_documented_schema_field_by_field(sample, tmp_path):
     for label in task.findall("labels/label"):
         label_names.append(label.findtext("name"))
         assert label.findtext("type") == "mask"
-        (attr,) = label.findall("attributes/attribute")
-        assert [c.tag for c in attr] == ["name", "mutable", "input_type", "default_value", "values"]
-        assert attr.findtext("input_type") == "number"
-        assert attr.findtext("mutable") == "True"
+        score, object_id = label.findall("attributes/attribute")
+        for attr in (score, object_id):
+            assert [c.tag for c in attr] == [
+                "name",
+                "mutable",
+                "input_type",
+                "default_value",
+                "values",
+            ]
+        assert score.findtext("name") == "score" and score.findtext("input_type") == "number"
+        assert score.findtext("mutable") == "True"
+        assert object_id.findtext("name") == "object_id"
+        assert object_id.findtext("input_type") == "text"
     classes = {o["id"]: o["class"] for o in store.objects}
     assert sorted(label_names) == sorted(set(classes.values()))
 
+    # one track per mask, as CVAT writes a mask (dump_as_cvat_interpolation), numbered from 0
     tracks = root.findall("track")
-    assert sorted(int(t.get("id")) for t in tracks) == sorted(classes)
+    assert [int(t.get("id")) for t in tracks] == list(range(len(tracks)))
+    present: dict[int, list[int]] = {}
     for track in tracks:
-        assert set(track.attrib) == {"id", "label", "source"}
+        assert list(track.attrib) == ["id", "label", "source", "group_id"]
         assert track.get("source") in ("manual", "auto")
-        oid = int(track.get("id"))
+        oid = int(track.get("group_id"))
         assert track.get("label") == classes[oid]
-        present = set()
-        for mask in track:
-            assert mask.tag == "mask"
-            assert set(mask.attrib) == MASK_ATTRS
-            for flag in ("outside", "occluded", "keyframe"):
-                assert mask.get(flag) in ("0", "1")
-            frame = int(mask.get("frame"))
-            left, top, w, h = (int(mask.get(k)) for k in ("left", "top", "width", "height"))
-            runs = [int(v) for v in mask.get("rle").split(", ")]
-            assert sum(runs) == w * h
-            if mask.get("outside") == "1":
-                assert not (labels[frame] == oid).any()  # the object has left the view
-                assert (labels[frame - 1] == oid).any()
-                continue
-            assert mask.get("keyframe") == "1"
-            expected = labels[frame] == oid
-            crop = np.zeros_like(expected)
-            crop[top : top + h, left : left + w] = decode_runs(runs, w, h)
-            np.testing.assert_array_equal(crop, expected)
-            rows, cols = np.nonzero(expected)
-            assert (left, top, left + w, top + h) == (
-                cols.min(),
-                rows.min(),
-                cols.max() + 1,
-                rows.max() + 1,
-            )
-            (score,) = mask.findall("attribute")
-            assert score.get("name") == "score" and float(score.text) == 1.0
-            present.add(frame)
-        assert present == {t for t in range(n) if (labels[t] == oid).any()}
+        mask, *end = track
+        assert mask.tag == "mask" and set(mask.attrib) == MASK_ATTRS
+        for flag in ("outside", "occluded", "keyframe"):
+            assert mask.get(flag) in ("0", "1")
+        assert (mask.get("outside"), mask.get("keyframe")) == ("0", "1")
+        frame = int(mask.get("frame"))
+        left, top, w, h = (int(mask.get(k)) for k in ("left", "top", "width", "height"))
+        runs = [int(v) for v in mask.get("rle").split(", ")]
+        assert sum(runs) == w * h
+        expected = labels[frame] == oid
+        crop = np.zeros_like(expected)
+        crop[top : top + h, left : left + w] = decode_runs(runs, w, h)
+        np.testing.assert_array_equal(crop, expected)
+        rows, cols = np.nonzero(expected)
+        assert (left, top, left + w, top + h) == (
+            cols.min(),
+            rows.min(),
+            cols.max() + 1,
+            rows.max() + 1,
+        )
+        score, object_id = mask.findall("attribute")
+        assert score.get("name") == "score" and float(score.text) == 1.0
+        assert object_id.get("name") == "object_id" and object_id.text == str(oid)
+        if frame + 1 < n:  # the mask ends on the next task frame, as CVAT ends it
+            (after,) = end
+            assert after.tag == "mask" and set(after.attrib) == MASK_ATTRS
+            assert (after.get("frame"), after.get("outside")) == (str(frame + 1), "1")
+            assert after.get("rle") == mask.get("rle")  # CVAT's importer reads its rle too
+        else:
+            assert end == []
+        present.setdefault(oid, []).append(frame)
+    frames = [int(t[0].get("frame")) for t in tracks]
+    assert frames == sorted(frames)  # written as the frames come
+    assert present == {
+        oid: [t for t in range(n) if (labels[t] == oid).any()]
+        for oid in classes
+        if (labels == oid).any()
+    }
 
 
 def test_rle_matches_the_documented_example():
@@ -217,9 +236,15 @@ def test_a_track_id_beyond_uint32_names_the_track(tmp_path):
     """Found only when the store was created, in a message naming the store, not the file."""
     store = make_store(np.ones((1, 3, 3)))
     path = export(store, "cvat", tmp_path / "a.xml")
-    text = open(path).read().replace('<track id="1"', '<track id="4294967296"')
-    (tmp_path / "a.xml").write_text(text)
+    text = open(path).read().replace('<track id="0"', '<track id="4294967296"')
+    unnamed = re.sub(r' group_id="1"|\s*<attribute name="object_id">1</attribute>', "", text)
+    (tmp_path / "a.xml").write_text(unnamed)  # as CVAT writes a mask: its track is its object
     with pytest.raises(FormatError, match=r'a\.xml: <track id="4294967296">: object id 42949'):
+        read_annotations(tmp_path / "a.xml", "cvat", VideoInfo(3, 3, np.zeros(1), {}))
+    named = text.replace('"object_id">1<', '"object_id">4294967296<')
+    (tmp_path / "a.xml").write_text(named)
+    where = r'<track id="4294967296"> <mask frame="0">: object id 4294967296 is outside'
+    with pytest.raises(FormatError, match=where):
         read_annotations(tmp_path / "a.xml", "cvat", VideoInfo(3, 3, np.zeros(1), {}))
 
 
@@ -228,7 +253,7 @@ def test_runs_that_do_not_fill_the_box(tmp_path):
     path = export(store, "cvat", tmp_path / "a.xml")
     text = open(path).read().replace('rle="0, 9"', 'rle="0, 8"')
     (tmp_path / "a.xml").write_text(text)
-    with pytest.raises(FormatError, match=r'<track id="1"> <mask frame="0">: rle runs add up to 8'):
+    with pytest.raises(FormatError, match=r'<track id="0"> <mask frame="0">: rle runs add up to 8'):
         read_annotations(tmp_path / "a.xml", "cvat", VideoInfo(3, 3, np.zeros(1), {}))
 
 
