@@ -34,6 +34,7 @@ __all__ = [
     "is_store",
     "is_video",
     "labels_to_store",
+    "layer_labels",
     "looked_at",
     "layer_grid",
     "lazy_video",
@@ -328,9 +329,7 @@ def store_layers(
     cal = store.calibration
     scale, units = spatial_scale(cal)
     times = np.asarray(ds["time"].values, dtype=np.float64)
-    labels = ds["labels"].data
-    if ds["labels"].nbytes <= EDITABLE_BYTES:
-        labels = np.asarray(ds["labels"].values)
+    labels = layer_labels(ds)
     name = Path(os.fspath(path)).name
     stem = name.rsplit(".", 1)[0] if "." in name else name
     common = {"scale": scale, "units": units, "axis_labels": ("t", "y", "x")}
@@ -381,6 +380,23 @@ def store_layers(
             )
         )
     return layers
+
+
+def layer_labels(ds) -> Any:
+    """A store's labels as a Labels layer holds them: in memory up to :data:`EDITABLE_BYTES`
+    (so they can be corrected), beyond that the lazy dask array of ``ds`` (of
+    :func:`ecoseg.open_masks`; its store must stay open while the layer reads from it).
+
+    Examples
+    --------
+    >>> from ecoseg.sample import sample
+    >>> import ecoseg
+    >>> type(layer_labels(ecoseg.open_masks(sample().truth))).__name__
+    'ndarray'
+    """
+    if ds["labels"].nbytes <= EDITABLE_BYTES:
+        return np.asarray(ds["labels"].values)
+    return ds["labels"].data
 
 
 def reads_store(layers: Iterable[tuple]) -> bool:

@@ -452,16 +452,19 @@ class ReviewWidget(QWidget):
         self.status.setText(self._noted(said))
 
     def _reload_layer(self) -> None:
-        from ecoseg.napari._layers import object_features
-        from ecoseg.store import MaskStore
+        from ecoseg.napari._layers import layer_labels, object_features
+        from ecoseg.store import MaskStore, open_masks
 
         layer, store = self.layer, MaskStore.open(self.store_path)
-        layer.data = store.read_labels()
+        labels = layer_labels(open_masks(store))  # a large store stays lazy, as it opened
+        layer.data = labels
         layer.features = object_features(store.objects)
         meta = dict(layer.metadata)
         meta[META_KEY] = dict(meta.get(META_KEY) or {}, objects=store.objects)
         layer.metadata = meta
         layer.show_selected_label = False
+        if isinstance(labels, np.ndarray):  # read whole: the store is not read from again
+            store.close()
 
     def _one(self) -> int | None:
         ids = self.selected_ids()

@@ -180,3 +180,27 @@ def test_merge_of_two_differently_prompted_tracks_is_refused_as_on_the_command_l
     w.select(1, 2)
     w.merge()
     assert MaskStore.open(path).object_ids.tolist()[:2] == [1, 3]
+
+
+def test_an_edit_keeps_a_large_stores_layer_lazy(make_napari_viewer, tmp_path, monkeypatch):
+    """A store over the in-memory limit opens lazily (frames read as shown), but every review
+    edit read all its labels into memory: an hour of video is tens of GB."""
+    import dask.array as da
+
+    from ecoseg.napari import _layers
+    from ecoseg.napari._review import ReviewWidget
+
+    monkeypatch.setattr(_layers, "EDITABLE_BYTES", 0)  # as if the sample were too large
+    path = tmp_path / "truth.zarr"
+    shutil.copytree(sample().truth, path)
+    viewer = make_napari_viewer()
+    viewer.open(str(path), plugin="ecoseg")
+    w = ReviewWidget(viewer)
+    assert isinstance(w.layer.data, da.Array)
+    w.select(1)
+    w.set_class("bluefish")
+    assert isinstance(w.layer.data, da.Array)
+    assert {o["id"]: o["class"] for o in MaskStore.open(path).objects}[1] == "bluefish"
+    np.testing.assert_array_equal(
+        np.asarray(w.layer.data[5]), MaskStore.open(path).read_labels(5, 6)[0]
+    )
