@@ -436,6 +436,9 @@ class ReviewWidget(QWidget):
         except EcosegError as exc:
             self._fail(" ".join(str(exc).split()))
             return
+        except OSError as exc:  # a read-only share, a full disk: one line, not a traceback
+            self._fail(f"{exc.filename or path}: {exc.strerror or exc}")
+            return
         self._reload_layer()
         self.refresh()
         said = f"edit {entry['n']}: {entry['kind']} {entry['ids']}"

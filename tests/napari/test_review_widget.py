@@ -204,3 +204,18 @@ def test_an_edit_keeps_a_large_stores_layer_lazy(make_napari_viewer, tmp_path, m
     np.testing.assert_array_equal(
         np.asarray(w.layer.data[5]), MaskStore.open(path).read_labels(5, 6)[0]
     )
+
+
+def test_a_store_that_cannot_be_written_is_one_line(widget, monkeypatch):
+    """An edit on a read-only share or a full disk raised OSError through Qt: a traceback."""
+    from ecoseg.species import Review
+
+    w, path = widget
+
+    def denied(self, edit):
+        raise PermissionError(13, "Permission denied", str(path / "labels"))
+
+    monkeypatch.setattr(Review, "apply", denied)
+    w.select(1)
+    w.set_class("bluefish")
+    assert w.status.text() == f"error: {path / 'labels'}: Permission denied"
