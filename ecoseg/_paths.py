@@ -314,14 +314,15 @@ def check_out_parent(
     text = os.fspath(path)
     if "://" in text:
         return
+    named = f" ({flag})" if flag else ""  # no option to name: a save dialog's path
     for parent in Path(text).parents:
         if not parent.exists():
             continue
         if not parent.is_dir():
-            raise error(f"{text}: cannot be written: {parent} is a file, not a folder ({flag})")
+            raise error(f"{text}: cannot be written: {parent} is a file, not a folder{named}")
         if not os.access(parent, os.W_OK | os.X_OK):
             raise error(
-                f"{text}: cannot be written: no permission to create files in {parent} ({flag})"
+                f"{text}: cannot be written: no permission to create files in {parent}{named}"
             )
         return
 

@@ -36,6 +36,9 @@ def write_labels(path: str, data: Any, attributes: dict) -> list[str]:
     >>> write_labels(out, np.ones((1, 3, 3), np.uint8), {"name": "masks"}) == [out]
     True
     """
+    from ecoseg._paths import check_out_parent
+
+    check_out_parent(path, "", error=StoreError)  # a folder on the way that is a file
     try:
         labels_to_store(
             path,

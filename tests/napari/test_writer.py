@@ -111,3 +111,17 @@ def test_a_class_typed_in_napari_is_a_persons_and_classify_keeps_it(tmp_path):
     assert (records[5].class_source, records[5].class_probability) == ("classified", 0.6)
     tracks = ecoseg.measure(out)["tracks"].set_index("object_id")
     assert tracks.loc[4, "class_source"] == "reviewed"  # not credited to the model
+
+
+def test_saving_under_a_file_is_one_line(tmp_path):
+    """Saving to `notes.txt/masks.zarr` (a folder on the way is a file) raised a bare
+    FileExistsError from the folder making."""
+    from ecoseg.napari._writer import write_labels
+
+    (tmp_path / "notes.txt").write_text("site A")
+    out = tmp_path / "notes.txt" / "masks.zarr"
+    with pytest.raises(StoreError) as info:
+        write_labels(str(out), np.ones((1, 3, 3), np.uint8), {"name": "masks"})
+    assert str(info.value) == (
+        f"{out}: cannot be written: {tmp_path / 'notes.txt'} is a file, not a folder"
+    )
