@@ -139,6 +139,14 @@ def frame_files(path: Path) -> dict[int, Path]:
 def read_png(path: Path, width: int, height: int) -> tuple[np.ndarray, int]:
     """Label image (uint8) of one DAVIS PNG, and its number of void pixels (palette value 255,
     set to 0 in the labels)."""
+    labels, void = read_png_void(path, width, height)
+    return labels, 0 if void is None else int(void.sum())
+
+
+def read_png_void(path: Path, width: int, height: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Label image (uint8) of one DAVIS PNG, and its void pixels (bool, (H, W); palette value
+    255, set to 0 in the labels), or None when it has none (a greyscale or 1-bit PNG never
+    has: its 255 is an object)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -160,13 +168,11 @@ def read_png(path: Path, width: int, height: int) -> tuple[np.ndarray, int]:
         raise FormatError(
             f"{path}: mask is {labels.shape[1]}x{labels.shape[0]} but the video is {width}x{height}"
         )
-    void = 0
     if mode not in ("L", "1"):  # indexed: DAVIS's void
         is_void = labels == VOID
-        void = int(is_void.sum())
-        if void:
-            labels = np.where(is_void, 0, labels).astype(np.uint8)
-    return labels, void
+        if is_void.any():
+            return np.where(is_void, 0, labels).astype(np.uint8), is_void
+    return labels, None
 
 
 def _from_colours(rgb: np.ndarray, path: Path) -> np.ndarray:

@@ -11,15 +11,27 @@
 - **count error** and **MaxN error** per class (and class-agnostic, ``"all"``) and the
   median relative **area error** of matched objects.
 
+HOTA/IDF1/MOTA are TrackEval's own figures: its mask readers (DAVIS, MOTS) build the same
+IoU matrices (pycocotools' IoU of RLE masks), class-agnostic as its DAVIS evaluation, the
+video one sequence; HOTA and its parts are means over the IoU thresholds 0.05..0.95.
+
 Object correspondence for J&F and the area error: each truth object is matched to at most
 one predicted object so that the total IoU summed over all frames is maximal (Hungarian
-assignment, ``scipy.optimize.linear_sum_assignment``). HOTA/IDF1/MOTA do their own per-frame
-matching as their definitions prescribe.
+assignment, ``scipy.optimize.linear_sum_assignment``; DAVIS's unsupervised evaluation
+maximises mean J&F over all frames, TrackEval's ``JAndF`` mean J: the same pairs when every
+object is present on every frame). HOTA/IDF1/MOTA do their own per-frame matching as their
+definitions prescribe.
 
 Deviations from the DAVIS protocol, chosen for videos in which animals come and go: a truth
 object is scored only on the frames where it or its matched prediction is present (DAVIS
-scores every frame, which would reward "both absent" frames), and every frame is scored
-(DAVIS drops the first and last frame of its semi-supervised benchmark).
+scores every frame, and a frame where both are absent as J = F = 1, which would reward
+videos with few animals), and every frame is scored (DAVIS drops the first and last frame of
+its semi-supervised benchmark); DAVIS's recall and decay are not reported. Where every
+object is present on every frame, J, F and J&F equal TrackEval's ``JAndF``.
+
+Void pixels (255 of an indexed PNG) of a DAVIS-style truth folder are left out of every
+score: the prediction is background there, as TrackEval's DAVIS reader and DAVIS's
+unsupervised evaluation treat them for J and F (:class:`VoidPixels`).
 
 A truth store that annotates only some frames (its provenance's ``annotated_frames``, e.g. an
 imported CVAT task of every 5th frame) is compared on those frames only: the others were never
@@ -37,7 +49,8 @@ The package, one module per part (every name below is importable from ``ecoseg.m
   result's JSON;
 - :mod:`ecoseg.metrics.jf`: the DAVIS pieces of J&F (:func:`jaccard`, :func:`boundary_f`,
   :func:`seg2bmap`, :func:`bound_pixels`);
-- :mod:`ecoseg.metrics.truth`: a DAVIS-style PNG folder as the truth (:func:`truth_from_pngs`);
+- :mod:`ecoseg.metrics.truth`: a DAVIS-style PNG folder as the truth (:func:`truth_from_pngs`)
+  and its void pixels (:class:`VoidPixels`);
 - ``_overlaps`` (:func:`pair_counts` and the sparse per-object areas both passes share),
   ``_boundaries`` (the boundary F of many mask pairs of two label stacks at once, equal to
   :func:`boundary_f` of each), ``_tracking`` (HOTA, IDF1 and MOTA by TrackEval), ``_counting``
@@ -49,10 +62,11 @@ from __future__ import annotations
 from ecoseg.metrics._overlaps import pair_counts
 from ecoseg.metrics.evaluation import evaluate, scored_note
 from ecoseg.metrics.jf import BOUND_TH, bound_pixels, boundary_f, jaccard, seg2bmap
-from ecoseg.metrics.truth import is_png_folder, png_frames, truth_from_pngs
+from ecoseg.metrics.truth import VoidPixels, is_png_folder, png_frames, truth_from_pngs
 
 __all__ = [
     "BOUND_TH",
+    "VoidPixels",
     "bound_pixels",
     "boundary_f",
     "evaluate",

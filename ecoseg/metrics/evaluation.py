@@ -20,7 +20,7 @@ from ecoseg.metrics._counting import area_error, count_errors
 from ecoseg.metrics._overlaps import Presence, pair_counts
 from ecoseg.metrics._tracking import trackeval_scores
 from ecoseg.metrics.jf import BOUND_TH, bound_pixels
-from ecoseg.metrics.truth import is_png_folder, png_frames, truth_from_pngs
+from ecoseg.metrics.truth import VoidPixels, is_png_folder, png_frames, truth_from_pngs
 from ecoseg.provenance import annotated_frames
 
 __all__ = ["evaluate", "scored_note"]
@@ -46,7 +46,8 @@ def evaluate(
         be a DAVIS-style folder of indexed PNG masks (pixel value = object id; see
         :func:`truth_from_pngs`), one per frame of ``pred`` or for some frames only (DAVIS-style
         annotation of every k-th frame): the frames with a PNG are the annotated frames, and
-        only those are scored.
+        only those are scored. Its void pixels (255 of an indexed PNG) are left out of every
+        score, as DAVIS's evaluation leaves them out (:class:`VoidPixels`).
     iou_threshold : float
         IoU for a detection to count as a match in IDF1 and MOTA (HOTA averages over
         thresholds 0.05..0.95 by definition).
@@ -67,6 +68,7 @@ def evaluate(
 
             {"frames": int, "scored_frames": int, "note": str (only when scored_frames <
              frames), "unfinished": str (only when pred's run did not finish),
+             "void_pixels": int (only when a PNG truth marks some on the scored frames),
              "size": [W, H], "truth_objects": int, "pred_objects": int,
              "iou_threshold": float, "bound_pix": int,
              "matching": {"<truth id>": <pred id> | None},
@@ -88,6 +90,8 @@ def evaluate(
         says so (``"scored on 12 of 60 frames: the truth annotates only those (...)"``): a
         mask on a frame nobody annotated is neither a false positive
         nor a true one.
+        ``void_pixels``: the truth's void pixels on the scored frames, where the prediction
+        was set to background before scoring.
         ``jf`` values are means over truth objects of per-object means over frames.
         ``counts.<class>.mae`` is the mean over frames of |predicted - true| number of
         objects present; ``maxn_error`` = predicted MaxN - true MaxN. Per-class entries are
@@ -136,9 +140,10 @@ def evaluate(
         if is_png_folder(truth):
             if frames is None:  # a mask past the end of a run that did not finish: say so
                 frames = png_frames(truth, pred_store.n_frames, why=_unfinished(pred_store))
+            void = VoidPixels(truth, width=pred_store.width, height=pred_store.height)
             with tempfile.TemporaryDirectory(prefix="ecoseg-truth-") as tmp:
                 with truth_from_pngs(truth, pred_store, Path(tmp) / "truth.zarr") as store:
-                    result = _evaluate(pred_store, store, *settings, frames)
+                    result = _evaluate(pred_store, store, *settings, frames, void)
         else:
             if isinstance(truth, str | Path) and Path(truth).is_dir():
                 if not (Path(truth) / "zarr.json").exists():  # say that PNGs are accepted too
@@ -167,8 +172,11 @@ def _unfinished(pred) -> str:
     return f": its run did not finish; continue it with {resume_hint(pred)}"
 
 
-def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, frames) -> dict:
-    """:func:`evaluate` of two open, finished stores."""
+def _evaluate(
+    pred, truth, iou_threshold, bound_th, chunk_frames, progress, frames, void=None
+) -> dict:
+    """:func:`evaluate` of two open, finished stores; ``void``: the truth's void pixels
+    (:class:`~ecoseg.metrics.truth.VoidPixels`), where the prediction is set to background."""
     n = truth.n_frames
     shape = (truth.height, truth.width)
     if (pred.height, pred.width) != shape:
@@ -197,7 +205,7 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
     # F of every overlapping pair: the matched pairs are nearly always among them
     parts, f_parts = [], []
     for start, t_lab, p_lab in _chunks(
-        truth, pred, step, progress, "evaluate (overlaps)", frames=None if every else scored
+        truth, pred, step, progress, "evaluate (overlaps)", None if every else scored, void
     ):
         lo, hi = np.searchsorted(scored, [start, start + len(t_lab)])
         if hi - lo < len(t_lab):
@@ -260,7 +268,7 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
     f_pair, missing = _known_f(pf_frame, pf_t, pf_p, o_frame, o_t, o_p, o_f, T, P)
     todo = np.unique(pf_video[missing])
     for start, t_lab, p_lab in _chunks(
-        truth, pred, step, progress, "evaluate (boundaries)", frames=todo
+        truth, pred, step, progress, "evaluate (boundaries)", todo, void
     ):
         lo, hi = np.searchsorted(pf_video, [start, start + len(t_lab)])
         rows = lo + np.flatnonzero(missing[lo:hi])
@@ -308,6 +316,9 @@ def _evaluate(pred, truth, iou_threshold, bound_th, chunk_frames, progress, fram
     }
     if not every:
         result["note"] = scored_note(scored, n)
+    left_out = sum(void.counts.get(int(f), 0) for f in scored) if void is not None else 0
+    if left_out:
+        result["void_pixels"] = int(left_out)
     m = len(scored)
     result.update(trackeval_scores(m, T, P, o_frame, o_t, o_p, o_iou, iou_threshold))
     result["counts"] = count_errors(m, T, t_class, P, p_class)
@@ -375,8 +386,9 @@ masks on the other frames are not counted'
     )
 
 
-def _chunks(truth, pred, step, progress, desc, frames=None):
-    """(start, truth labels, pred labels) per chunk; only chunks holding ``frames``."""
+def _chunks(truth, pred, step, progress, desc, frames=None, void=None):
+    """(start, truth labels, pred labels) per chunk; only chunks holding ``frames``; the
+    prediction is background on the truth's ``void`` pixels."""
     from tqdm.auto import tqdm
 
     n = truth.n_frames
@@ -386,7 +398,11 @@ def _chunks(truth, pred, step, progress, desc, frames=None):
     with tqdm(total=len(starts), desc=desc, unit="chunk", disable=not progress, leave=False) as bar:
         for start in starts:
             stop = min(start + step, n)
-            yield start, truth.read_labels(start, stop), pred.read_labels(start, stop)
+            p_lab = pred.read_labels(start, stop)
+            left_out = void(start, stop) if void is not None else None
+            if left_out is not None:
+                p_lab = np.where(left_out, 0, p_lab).astype(p_lab.dtype)
+            yield start, truth.read_labels(start, stop), p_lab
             bar.update(1)
 
 

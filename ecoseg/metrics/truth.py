@@ -1,12 +1,16 @@
 """A DAVIS-style folder of indexed PNG masks (pixel value = object id) as the truth of
-:func:`ecoseg.metrics.evaluate`, for all frames of a video or some of them."""
+:func:`ecoseg.metrics.evaluate`, for all frames of a video or some of them, and its *void*
+pixels (value 255 of an indexed PNG), which the scores leave out as DAVIS's do
+(:class:`VoidPixels`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-__all__ = ["is_png_folder", "png_frames", "truth_from_pngs"]
+import numpy as np
+
+__all__ = ["VoidPixels", "is_png_folder", "png_frames", "truth_from_pngs"]
 
 
 def is_png_folder(path: Any) -> bool:
@@ -25,7 +29,9 @@ def truth_from_pngs(folder: Any, pred: Any, out: Any) -> Any:
     Frames are matched by the numbers in the file names (``00000.png`` is frame 0); the
     frame times are the prediction's. A folder may hold a PNG for some frames only (DAVIS-style
     annotation of every k-th frame): the frames without one are empty in the store, and
-    :func:`evaluate` scores only the frames that have a PNG (:func:`png_frames`).
+    :func:`evaluate` scores only the frames that have a PNG (:func:`png_frames`). Void pixels
+    are background in the store (:func:`evaluate` leaves them out with :class:`VoidPixels`,
+    so the import's ``VoidPixelsWarning`` is not given here).
 
     Raises
     ------
@@ -36,11 +42,13 @@ def truth_from_pngs(folder: Any, pred: Any, out: Any) -> Any:
     import warnings
 
     from ecoseg.formats import UnannotatedFramesWarning, VideoInfo, import_annotations
+    from ecoseg.formats.davis import VoidPixelsWarning
     from ecoseg.store import MaskStore
 
     png_frames(folder, pred.n_frames)
-    with warnings.catch_warnings():  # evaluate scores the frames with a PNG, listed or not
-        warnings.simplefilter("ignore", UnannotatedFramesWarning)
+    with warnings.catch_warnings():  # evaluate scores the frames with a PNG, listed or not,
+        warnings.simplefilter("ignore", UnannotatedFramesWarning)  # and leaves void out
+        warnings.simplefilter("ignore", VoidPixelsWarning)
         import_annotations(folder, "davis", VideoInfo.of(pred), out, chunk_frames=pred.chunk_frames)
     return MaskStore.open(out)
 
@@ -81,3 +89,54 @@ def png_frames(folder: Any, n_frames: int, *, why: str = "") -> list[int]:
                 f"frames, 0..{n_frames - 1}){why}"
             )
     return sorted(files)
+
+
+class VoidPixels:
+    """The void pixels (value 255 of an indexed PNG) of a DAVIS-style PNG folder, by frame.
+
+    DAVIS's evaluation (davis2017-evaluation's unsupervised protocol, TrackEval's DAVIS reader)
+    leaves them out: a predicted pixel there is neither right nor wrong. :func:`evaluate` sets
+    the prediction to background on them (as TrackEval does), so J is the IoU over the other
+    pixels and F the boundary F of both masks less the void.
+
+    Calling it with ``(start, stop)`` gives the void of those frames (bool, ``(stop - start,
+    H, W)``), or None when they have none; :attr:`counts` holds the void pixels of each frame
+    read that has some.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np
+    >>> from PIL import Image
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> png = Image.fromarray(np.array([[0, 1, 255, 255]], np.uint8))
+    >>> png.putpalette([0, 0, 0] * 256)  # an indexed PNG, as DAVIS's
+    >>> png.save(d / "00001.png")
+    >>> void = VoidPixels(d, width=4, height=1)
+    >>> void(0, 2).astype(int).tolist(), void.counts
+    ([[[0, 0, 0, 0]], [[0, 0, 1, 1]]], {1: 2})
+    >>> void(0, 1) is None
+    True
+    """
+
+    def __init__(self, folder: Any, *, width: int, height: int):
+        from ecoseg.formats.davis import frame_files
+
+        self.files = frame_files(Path(folder))
+        self.shape = (height, width)
+        self.counts: dict[int, int] = {}
+
+    def __call__(self, start: int, stop: int) -> np.ndarray | None:
+        from ecoseg.formats.davis import read_png_void
+
+        out = None
+        for frame in range(start, stop):
+            if frame not in self.files:
+                continue
+            _, void = read_png_void(self.files[frame], self.shape[1], self.shape[0])
+            if void is None:
+                continue
+            if out is None:
+                out = np.zeros((stop - start, *self.shape), bool)
+            out[frame - start] = void
+            self.counts[frame] = int(void.sum())
+        return out

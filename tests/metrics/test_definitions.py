@@ -235,3 +235,38 @@ def test_by_hand_an_absent_frame_a_stray_object_and_a_one_pixel_object(tmp_path)
     assert r["hota"]["deta"] == pytest.approx(6 / 8)
     assert r["hota"]["assa"] == pytest.approx((2 * 2 / 3 + 4 * 1) / 6)
     assert r["hota"]["hota"] == pytest.approx(np.sqrt(6 / 8 * (2 * 2 / 3 + 4) / 6))
+
+
+def test_void_pixels_of_a_png_truth_are_left_out_as_davis_and_trackeval_do(tmp_path):
+    """A DAVIS truth folder whose indexed PNGs mark a band void (255) around object 3, and a
+    prediction that covers the band: J and F leave the void out (TrackEval's JAndF, from
+    davis2017-evaluation: the prediction is background there). The old code read the void
+    as background of the truth, so the prediction's pixels there were wrong: J 16 / 36, not 1."""
+    from PIL import Image
+
+    from ecoseg.formats.davis import VoidPixelsWarning, palette
+
+    truth = np.zeros((3, 24, 24), np.uint8)
+    truth[:, 6:12, 6:12] = 255  # void all round the object
+    truth[:, 7:11, 7:11] = 3
+    truth[:, 16:20, 14:22] = 8  # an object with no void near it
+    pred = np.zeros_like(truth)
+    pred[:, 6:12, 6:12] = 1  # object 3 and its void band: exact once the void is left out
+    pred[:, 16:20, 15:22] = 2
+    pngs = tmp_path / "pngs"
+    pngs.mkdir()
+    for t, frame in enumerate(truth):
+        png = Image.fromarray(frame)
+        png.putpalette(palette().ravel().tolist())
+        png.save(pngs / f"{t:05d}.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", VoidPixelsWarning)  # left out, not made background
+        r = evaluate(make_store(tmp_path / "p.zarr", pred), pngs)
+    jf = trackeval_davis(truth, pred, tmp_path / "te")["JAndF"]
+    assert r["jf"]["per_object"]["3"]["j"] == 1.0 and r["jf"]["per_object"]["3"]["f"] == 1.0
+    assert r["jf"]["j_mean"] == pytest.approx(jf["J-Mean"], abs=1e-12)
+    assert r["jf"]["f_mean"] == pytest.approx(jf["F-Mean"], abs=1e-12)
+    assert r["jf"]["mean"] == pytest.approx(jf["J&F"], abs=1e-12)
+    assert r["void_pixels"] == 3 * (36 - 16)
+    # areas: object 3 exact on its 3 frames (its void band left out), object 8 1/8 short
+    assert r["area"]["n"] == 6 and r["area"]["median_relative_error"] == pytest.approx(1 / 16)

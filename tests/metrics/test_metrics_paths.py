@@ -21,6 +21,7 @@ HOMES = {
     "is_png_folder": "truth",
     "png_frames": "truth",
     "truth_from_pngs": "truth",
+    "VoidPixels": "truth",
     "pair_counts": "_overlaps",
 }
 
