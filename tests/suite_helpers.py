@@ -8,6 +8,7 @@ import re
 from html import unescape
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 #: the checkout the suite runs: its ``ecoseg`` package, ``data/`` and ``notebooks/``
@@ -32,3 +33,25 @@ def page_table(html: str, table_id: str) -> pd.DataFrame:
         cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)
         rows.append([unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
     return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def labels_store(path, labels, classes=None, chunk_frames=4, complete=True, default="unknown"):
+    """A store of ``labels`` (t, y, x), frames 1/25 s apart, one object per id with its class
+    from ``classes`` (``{id: name}``, else ``default``); ``complete=False``: as a killed
+    run leaves it (else every evaluate of it warns)."""
+    from ecoseg.store import MaskStore
+
+    ids = [int(i) for i in np.unique(labels) if i]
+    names = classes or {}
+    store = MaskStore.create(
+        path,
+        height=labels.shape[1],
+        width=labels.shape[2],
+        chunk_frames=chunk_frames,
+        objects=[{"id": i, "class": names.get(i, default)} for i in ids],
+    )
+    store.append(np.asarray(labels, np.uint32), np.arange(len(labels)) / 25)
+    if complete:
+        store.mark_complete()
+    store.close()
+    return path

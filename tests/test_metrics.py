@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 from skimage.morphology import disk
+from suite_helpers import labels_store
 
 from ecoseg.errors import StoreError
 from ecoseg.metrics import bound_pixels, boundary_f, evaluate, jaccard, pair_counts, seg2bmap
@@ -33,21 +34,8 @@ CLASSES = {1: "wrasse", 2: "wrasse", 3: "grouper"}
 
 def make_store(path, labels, classes=None, chunk_frames=4, complete=True):
     """A store of ``labels`` (frames 1/25 s apart); ``complete=False``: its run was killed."""
-    ids = [int(i) for i in np.unique(labels) if i]
     classes = classes if classes is not None else CLASSES
-    objects = [{"id": i, "class": classes.get(i, "unknown")} for i in ids]
-    store = MaskStore.create(
-        path,
-        height=labels.shape[1],
-        width=labels.shape[2],
-        chunk_frames=chunk_frames,
-        objects=objects,
-    )
-    store.append(labels, np.arange(len(labels)) / 25)
-    if complete:  # as a finished segment run leaves it (else every evaluate warns)
-        store.mark_complete()
-    store.close()
-    return path
+    return labels_store(path, labels, classes, chunk_frames, complete)
 
 
 @pytest.fixture

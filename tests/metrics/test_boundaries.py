@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from suite_helpers import labels_store
 
 from ecoseg.metrics import _boundaries, boundary_f, seg2bmap
 from ecoseg.metrics._boundaries import boundary_points, pairs_boundary_f
@@ -74,20 +75,7 @@ def test_masks_at_the_border_and_far_apart(r):
 
 
 def _store(path, labels):
-    from ecoseg.store import MaskStore
-
-    ids = [int(i) for i in np.unique(labels) if i]
-    store = MaskStore.create(
-        path,
-        height=labels.shape[1],
-        width=labels.shape[2],
-        chunk_frames=3,
-        objects=[{"id": i, "class": "wrasse"} for i in ids],
-    )
-    store.append(labels, np.arange(len(labels)) / 25)
-    store.mark_complete()
-    store.close()
-    return path
+    return labels_store(path, labels, chunk_frames=3, default="wrasse")
 
 
 @pytest.mark.parametrize("chunk_frames", [None, 1, 5])

@@ -21,24 +21,13 @@ import pytest
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 from skimage.morphology import disk
+from suite_helpers import labels_store
 
 from ecoseg.metrics import evaluate
-from ecoseg.store import MaskStore
 
 
 def make_store(path, labels):
-    ids = [int(i) for i in np.unique(labels) if i]
-    store = MaskStore.create(
-        path,
-        height=labels.shape[1],
-        width=labels.shape[2],
-        chunk_frames=3,
-        objects=[{"id": i, "class": "unknown"} for i in ids],
-    )
-    store.append(labels.astype(np.uint32), np.arange(len(labels)) / 25)
-    store.mark_complete()
-    store.close()
-    return path
+    return labels_store(path, labels, None, chunk_frames=3)
 
 
 def scene(rng, always):
