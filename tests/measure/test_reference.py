@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import tempfile
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,7 +26,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from skimage.measure import regionprops
 
-from ecoseg.measure import measure
+from ecoseg.measure import measure, read_table
+from ecoseg.measure.tables import write_table
 from ecoseg.store import MaskStore
 
 IDS = (1, 2, 3, 40, 2**31, 2**32 - 1)
@@ -426,3 +429,47 @@ def test_tables_do_not_depend_on_how_the_store_is_chunked_or_read(case):
     for other in runs[1:]:
         for name, df in runs[0].items():
             pd.testing.assert_frame_equal(other[name], df, check_exact=True, obj=name)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=cases())
+def test_table_files_read_back_exactly(case):
+    # Parquet and CSV: the numbers an ecologist publishes are those measure returned, to the bit
+    tables = run_measure(case, 3)
+    with tempfile.TemporaryDirectory() as folder:
+        for name, df in tables.items():
+            write_table(df, folder, name)
+            for fmt in ("parquet", "csv"):
+                back = read_table(Path(folder) / f"{name}.{fmt}")
+                pd.testing.assert_frame_equal(
+                    back, df, check_exact=True, check_dtype=False, obj=f"{name}.{fmt}"
+                )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=cases(), data=st.data())
+def test_measuring_some_classes_gives_their_rows_of_every_table(case, data):
+    names = sorted({o["class"] for o in case["objects"]})  # as a user types them
+    some = data.draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
+    chosen = [CLEAN.get(c, c) for c in some]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tables = measure(
+            make_store(case, 3), calibration=case["calibration"], roi=case["roi"], classes=some
+        )
+    regions = [r for r in reference_regions(case) if r["class"] in chosen]
+    assert_rows(tables["regions"], regions, "regions")
+    mm = mm_per_px(case["calibration"])
+    assert_rows(tables["tracks"], reference_tracks(regions, mm), "tracks")
+
+    def only(rows):  # the rows of the chosen classes, in the order they were asked for
+        return sorted(
+            (r for r in rows if r["class"] in chosen),
+            key=lambda r: (r.get("frame", 0), chosen.index(r["class"])),
+        )
+
+    counts = only(reference_counts(case))
+    assert_rows(tables["counts"], counts, "counts")
+    maxn = reference_maxn(counts, chosen)
+    assert_rows(tables["maxn"], maxn, "maxn")
+    assert_rows(tables["cover"], only(reference_cover(case)), "cover")
