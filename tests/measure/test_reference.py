@@ -473,3 +473,24 @@ def test_measuring_some_classes_gives_their_rows_of_every_table(case, data):
     maxn = reference_maxn(counts, chosen)
     assert_rows(tables["maxn"], maxn, "maxn")
     assert_rows(tables["cover"], only(reference_cover(case)), "cover")
+
+
+def test_a_store_of_no_objects_has_tables_of_no_rows_with_the_columns_of_one_with_animals():
+    # nothing named, nothing found: no class to give a count of 0, and no row for any table
+    case = {
+        "labels": np.zeros((3, 4, 5), np.uint32),
+        "times": np.array([0.0, 0.04, 0.1]),
+        "objects": [],
+        "annotated": None,
+        "calibration": {"mm_per_px": 0.37, "method": "scale"},
+        "roi": None,
+        "scores": None,
+    }
+    empty = run_measure(case, 3)
+    case["labels"][1, 0, 0] = 7
+    case["objects"] = [{"id": 7, "class": "fish", "source": "prompt"}]
+    one = run_measure(case, 3)
+    for name, df in empty.items():
+        assert len(df) == 0, name
+        assert dict(df.dtypes) == dict(one[name].dtypes), name
+    assert one["maxn"]["maxn"].tolist() == [1]
