@@ -494,3 +494,19 @@ def test_a_store_of_no_objects_has_tables_of_no_rows_with_the_columns_of_one_wit
         assert len(df) == 0, name
         assert dict(df.dtypes) == dict(one[name].dtypes), name
     assert one["maxn"]["maxn"].tolist() == [1]
+
+
+@pytest.mark.parametrize("entry", [{"count": 0}, {"count": 1, "deleted": [0]}])
+def test_an_annotation_of_no_frames_has_no_counts_and_no_maxn(entry):
+    # nobody looked at any frame: no count of 0 and no MaxN of 0 (docs/tables.md, maxn)
+    case = {
+        "labels": np.zeros((3, 2, 2), np.uint32),
+        "times": np.array([0.0, 0.5, 1.0]),
+        "objects": [{"id": 1, "class": "fish", "source": "prompt"}],
+        "annotated": {"start": 0, "step": 1, **entry},
+        "calibration": None,
+        "roi": None,
+        "scores": None,
+    }
+    tables = run_measure(case, 3)
+    assert [len(tables[name]) for name in ("counts", "maxn", "cover")] == [0, 0, 0]
