@@ -649,11 +649,14 @@ def table_attrs(store, calibration, units: dict[str, str], table: str) -> dict:
 
 
 def resolve_calibration(store, calibration):
-    """The calibration to use: the given one (validated) or the store's, or None."""
+    """The calibration to use: the given one (validated, its points inside the store's frame,
+    as :func:`ecoseg.measure.measure` checks them) or the store's, or None."""
     from ecoseg.measure.calibration import Calibration, as_calibration
 
     if calibration is not None:
-        return as_calibration(calibration)
+        cal = as_calibration(calibration)
+        cal.check_frame(store.width, store.height, store.path)
+        return cal
     return Calibration.load(store)
 
 

@@ -112,3 +112,24 @@ def test_points_on_the_outer_edge_of_the_first_pixel_are_in_the_frame():
     Calibration.from_laser_points([(10, -0.5), (10, 63.5)], 32).check_frame(96, 64)
     with pytest.raises(CalibrationError, match=r"scale-bar end \(-0.6, 10\) is outside"):
         Calibration.from_scale_bar((-0.6, 10), (95.5, 10), 48).check_frame(96, 64)
+
+
+def test_regions_refuses_calibration_points_outside_the_frame_as_measure_does(tmp_path):
+    """`regions(store, calibration=...)` measured with a scale bar longer than the frame
+    (coordinates of another video) that `measure` refuses."""
+    from ecoseg.measure import measure
+    from ecoseg.measure.regions import regions
+
+    path = tmp_path / "m.zarr"
+    store = MaskStore.create(path, height=4, width=6, objects=[{"id": 1}])
+    store.append(np.ones((1, 4, 6), np.uint32), [0.0])
+    store.close()
+    bar = "scale-bar:0,0,500,0,50"
+    with pytest.raises(CalibrationError, match=r"scale-bar end \(500, 0\) is outside") as a:
+        regions(path, calibration=bar)
+    with pytest.raises(CalibrationError) as b:
+        measure(path, calibration=bar)
+    assert str(a.value) == str(b.value)
+    assert math.isclose(
+        regions(path, calibration="scale-bar:0,0,5,0,1")["area_mm2"].iloc[0], 24 / 25
+    )
