@@ -10,6 +10,18 @@ __all__ = ["warn"]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
+#: the frames a decorator or context manager adds around an ecoseg function (torch's
+#: ``inference_mode`` and ``no_grad``, :mod:`contextlib`): passed through as ecoseg's own
+_WRAPPERS = (
+    os.path.join("torch", "utils", "_contextlib.py"),
+    os.sep + "contextlib.py",
+)
+
+
+def _ours(filename: str) -> bool:
+    path = os.path.abspath(filename)
+    return path.startswith(_PACKAGE) or path.endswith(_WRAPPERS)
+
 
 def warn(message: str, category: type[Warning]) -> None:
     """Issue a warning attributed to the first caller outside the ecoseg package.
@@ -38,7 +50,7 @@ def warn(message: str, category: type[Warning]) -> None:
     """
     level = 2  # warn's caller, then up while the frame is ecoseg's own
     frame = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+    while frame is not None and _ours(frame.f_code.co_filename):
         frame = frame.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)

@@ -243,6 +243,7 @@ def test_a_correction_names_the_objects_it_forgets(model, clip):
     fix = FramePrompt(3, np.array([[40.0, 36.0]]), np.array([1]))
     with pytest.warns(ForgottenEditsWarning) as caught:
         s.add_prompts(3, [(1, fix)])
+    assert caught[0].filename == __file__  # the caller's line, not torch's decorator
     message = str(caught[0].message)
     assert "frame 3" in message and "object 2 on frame 5" in message
     assert "the removal of object 2" in message
