@@ -555,9 +555,8 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         raise FormatError(f"{path}: not well-formed XML ({exc})") from None
     if root.tag != "annotations":
         raise FormatError(f"{path}: root element is <{root.tag}>, not <annotations>")
-    if root.find("image") is not None and root.find("track") is None:
-        raise FormatError(f"{path}: a CVAT for images file; export 'CVAT for video 1.1' instead")
-    tracks_el = root.findall("track")
+    images = root.find("image") is not None and root.find("track") is None
+    tracks_el = root.findall("image" if images else "track")  # images name their task_id too
     task = root.find("meta/task")
     if task is None:
         task = root.find("meta/job")
@@ -581,6 +580,10 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             "scores only those, and ecoseg measure counts only those",
             SkippedFramesWarning,
         )
+    if images:  # CVAT for images 1.1: shapes on their frames, no tracks
+        from ecoseg.formats._cvat_images import read_images
+
+        return read_images(root, path, frames, width=width, height=height, meta=task is not None)
     raw_ids = [integer(t.get("id"), f'{path}: <track id="{t.get("id")}">', "id") for t in tracks_el]
     shift = 1 if any(i == 0 for i in raw_ids) else 0
     named = [object_of(el, f'{path}: <track id="{raw}">') for el, raw in zip(tracks_el, raw_ids)]

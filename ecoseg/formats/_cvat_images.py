@@ -1,0 +1,186 @@
+"""CVAT for images 1.1 XML: one ``<image>`` per task frame, each holding that frame's shapes.
+
+Read by :func:`ecoseg.formats.cvat.read` when the file has ``<image>`` elements and no
+``<track>``::
+
+    <annotations>
+      <version>1.1</version>
+      <meta><task>... <start_frame>0</start_frame> <frame_filter>step=5</frame_filter>
+            <size>12</size> ...</task></meta>
+      <image id="5" name="frame_000005" width="W" height="H">
+        <box label="parrotfish" source="manual" occluded="0" xtl=".." ytl=".." xbr=".."
+             ybr=".." z_order="0" group_id="2"/>
+        <mask label="grouper" rle="..." left=".." top=".." width=".." height=".."/>
+      </image>
+      <image id="10" name="frame_000010" width="W" height="H"/>   (a frame with no animal)
+    </annotations>
+
+CVAT's writer (``dump_as_cvat_annotation`` in cvat-ai/cvat
+``cvat/apps/dataset_manager/formats/cvat.py``) writes an ``<image>`` for every task frame,
+empty ones included, and leaves out the frames deleted in CVAT. Its ``id`` is the frame
+number CVAT's export uses (the *video* frame ``start_frame + k * step`` of task frame ``k``,
+as ``frame="..."`` in the video format) and, for a video task, its ``name`` is
+``frame_NNNNNN`` of that same number (CVAT's import matches the name first). The shapes of a
+track are written as shapes of each frame it is visible on, with neither a track id nor
+keyframes: identity is lost. So each shape is an object of its own (a
+:class:`IdentityUnknownWarning` says so: counts and MaxN are right, tracking scores are not),
+unless shapes name their object, by a ``track_id`` XML attribute or an ``object_id`` (or
+``track_id``) ``<attribute>``: then shapes naming one id are one object (a track id 0 is
+shifted by 1, as for tracks), and a shape naming none is an object of its own.
+
+Annotated frames: the frames of the ``<image>`` elements. Task frames without one (with the
+task's ``<size>`` known) are deleted frames; a file without ``<meta>`` annotates the frames it
+lists (their first, step and last: the ones missing between are deleted).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from ecoseg._warn import warn
+from ecoseg.errors import FormatError
+from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
+from ecoseg.formats._values import integer, number, positive_id
+
+
+class IdentityUnknownWarning(UserWarning):
+    """A CVAT for images file: its shapes do not say which animal they are, so each is an
+    object of its own (counts and MaxN are right; tracks and tracking scores are not)."""
+
+
+def _frame_of(el: ET.Element, path: Path) -> int:
+    """The video frame of an ``<image>``: its ``id``, which its ``frame_NNNNNN`` name (if it
+    has one) must agree with."""
+    where = f'{path}: <image id="{el.get("id")}" name="{el.get("name")}">'
+    frame = integer(el.get("id"), where, "id")
+    m = re.fullmatch(r"frame_(\d+)(\.\w+)?", Path(el.get("name") or "").name)
+    if m and int(m.group(1)) != frame:
+        raise FormatError(
+            f"{where}: the name is video frame {int(m.group(1))} but the id is {frame} "
+            "(CVAT writes both as the video frame number)"
+        )
+    return frame
+
+
+def _named(sh: ET.Element, where: str) -> tuple[str, int] | None:
+    """``("track", id)`` or ``("object", id)`` a shape names, None when it names none."""
+    if sh.get("track_id") not in (None, ""):
+        return "track", integer(sh.get("track_id"), where, "track_id")
+    for attr in sh.findall("attribute"):
+        name, text = attr.get("name"), (attr.text or "").strip()
+        if name in ("object_id", "track_id") and text:
+            kind = "object" if name == "object_id" else "track"
+            return kind, integer(text, where, name)
+    return None
+
+
+def read_images(
+    root: ET.Element, path: Path, frames, *, width: int, height: int, meta: bool
+) -> Annotations:
+    """The :class:`Annotations` of a CVAT for images file (``frames``: its
+    :class:`~ecoseg.formats.cvat.TaskFrames`; ``meta``: whether the file has task settings).
+
+    Examples
+    --------
+    >>> from ecoseg.formats.cvat import TaskFrames
+    >>> xml = ('<annotations><image id="5" name="frame_000005"><box label="cod" xtl="1" '
+    ...        'ytl="1" xbr="3" ybr="3"/></image><image id="10"/></annotations>')
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     ann = read_images(ET.fromstring(xml), Path("a.xml"), TaskFrames(0, 1, None, ""),
+    ...                       width=8, height=6, meta=False)
+    >>> [(i.frame, i.track) for i in ann.instances], ann.annotated.to_dict()
+    ([(5, 1)], {'start': 5, 'step': 5, 'count': 2})
+    """
+    from ecoseg.formats.cvat import NO_AREA, ShapesLeftOutWarning, TaskFrames, _geometry
+
+    images = root.findall("image")
+    seen: dict[int, str] = {}
+    shapes = []  # (frame, element, where, named)
+    skipped: dict[str, int] = {}
+    for el in images:
+        frame = _frame_of(el, path)
+        iwhere = f'<image id="{el.get("id")}">'
+        if frame in seen:
+            raise FormatError(f"{path}: {iwhere}: frame {frame} is listed twice")
+        seen[frame] = iwhere
+        if meta and not frames.contains(frame):
+            raise FormatError(f"{path}: {iwhere}: {frames.refusal(frame)}")
+        for key, size in (("width", width), ("height", height)):
+            if el.get(key) and integer(el.get(key), f"{path}: {iwhere}", key) != size:
+                raise FormatError(
+                    f"{path}: {iwhere}: {key} {el.get(key)} differs from the video's "
+                    f"{width}x{height}"
+                )
+        for k, sh in enumerate(el):
+            if sh.tag == "tag":
+                continue
+            if sh.tag in NO_AREA:
+                skipped[sh.tag] = skipped.get(sh.tag, 0) + 1
+                continue
+            where = f"{iwhere} <{sh.tag}> #{k + 1}"
+            shapes.append((frame, sh, where, _named(sh, f"{path}: {where}")))
+    if not meta and seen:  # the frames the file lists: their first, step and last
+        ts = sorted(seen)
+        step = math.gcd(*(b - a for a, b in zip(ts, ts[1:]))) or 1
+        frames = TaskFrames(ts[0], step, (ts[-1] - ts[0]) // step + 1, "the listed images")
+    if skipped:
+        kinds = ", ".join(f"{n} of <{kind}>" for kind, n in skipped.items())
+        n = sum(skipped.values())
+        warn(
+            f"{path}: {n} shape{'s' if n > 1 else ''} left out ({kinds}): shapes that mark no "
+            "area, and a store holds masks",
+            ShapesLeftOutWarning,
+        )
+    shift = 1 if any(nm == ("track", 0) for *_, nm in shapes) else 0
+    ids = {
+        nm: positive_id(nm[1] + shift * (nm[0] == "track"), f"{path}: {w}")
+        for *_, w, nm in shapes
+        if nm
+    }
+    fresh = max(ids.values(), default=0)
+    classes: dict[int, str] = {}
+    instances = []
+    for frame, sh, where, nm in shapes:
+        if nm is None:
+            fresh += 1
+            oid = fresh
+        else:
+            oid = ids[nm]
+        label = sh.get("label")
+        if not label:
+            raise FormatError(f"{path}: {where}: no label")
+        if classes.setdefault(oid, label) != label:
+            raise FormatError(
+                f"{path}: {where}: object {oid} is labelled {label!r} here and "
+                f"{classes[oid]!r} on an earlier shape; give all its shapes one label"
+            )
+        score = None
+        for attr in sh.findall("attribute"):
+            if attr.get("name") == "score" and attr.text not in (None, ""):
+                score = number(attr.text, f"{path}: {where}", "score")
+        geom = _geometry(sh, f"{path}: {where}", width, height)
+        instances.append(Instance(frame=frame, track=oid, score=score, where=where, **geom))
+    if any(nm is None for *_, nm in shapes):
+        warn(
+            f"{path}: a CVAT for images file does not say which animal each shape is: each of "
+            "its shapes is an object of its own (counts and MaxN are right; tracks and "
+            "tracking scores are not; export 'CVAT for video 1.1' for tracks)",
+            IdentityUnknownWarning,
+        )
+    last = frames.last
+    listed = range(frames.start, last + 1, frames.step) if last is not None else ()
+    deleted = tuple(t for t in listed if t not in seen)
+    return file_annotations(
+        path,
+        width,
+        height,
+        [Track(oid, label) for oid, label in sorted(classes.items())],
+        instances,
+        n_frames=None if last is None else last + 1,
+        annotated=frames.annotated(deleted) if seen or meta else None,
+    )
