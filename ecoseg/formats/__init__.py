@@ -12,6 +12,9 @@ viame    VIAME / DIVE CSV                      boxes   one ``.csv`` (optional po
 davis    DAVIS folder of indexed PNGs          masks   a folder, one PNG per frame
 ======== ===================================== ======= ================================
 
+``cvat`` also reads CVAT for images 1.1 files (each shape an object of its own: identity is
+not known).
+
 :func:`export` writes a store in a format; :func:`read_annotations` reads a file against a
 video (checking size and frames); :func:`import_annotations` turns it into a store (a truth
 store for :func:`ecoseg.evaluate`); :func:`to_prompts` turns it into SAM 2 prompts with the

@@ -44,11 +44,40 @@ from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._values import integer, number, positive_id
+from ecoseg.provenance import AnnotatedFrames
 
 
 class IdentityUnknownWarning(UserWarning):
     """A CVAT for images file: its shapes do not say which animal they are, so each is an
     object of its own (counts and MaxN are right; tracks and tracking scores are not)."""
+
+
+class ShapesLeftOutWarning(UserWarning):
+    """A CVAT file's tracks or shapes without an area (points, polylines, cuboids,
+    skeletons), left out of the import (:mod:`ecoseg.formats.cvat` names it too)."""
+
+
+def warn_left_out(path: Path, skipped: dict[str, int], what: str) -> None:
+    """One :class:`ShapesLeftOutWarning` naming how many ``what`` (tracks, shapes) of each
+    kind without an area were left out (none: nothing).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_left_out(Path("a.xml"), {"points": 2}, "track")
+    >>> str(caught[0].message)
+    'a.xml: 2 tracks left out (2 of <points>): shapes that mark no area, and a store holds masks'
+    """
+    if skipped:
+        kinds = ", ".join(f"{n} of <{kind}>" for kind, n in skipped.items())
+        n = sum(skipped.values())
+        warn(
+            f"{path}: {n} {what}{'s' if n > 1 else ''} left out ({kinds}): shapes that mark no "
+            "area, and a store holds masks",
+            ShapesLeftOutWarning,
+        )
 
 
 def _frame_of(el: ET.Element, path: Path) -> int:
@@ -78,26 +107,30 @@ def _named(sh: ET.Element, where: str) -> tuple[str, int] | None:
 
 
 def read_images(
-    root: ET.Element, path: Path, frames, *, width: int, height: int, meta: bool
+    root: ET.Element, path: Path, frames, *, width: int, height: int, meta: bool, shape, no_area
 ) -> Annotations:
-    """The :class:`Annotations` of a CVAT for images file (``frames``: its
-    :class:`~ecoseg.formats.cvat.TaskFrames`; ``meta``: whether the file has task settings).
+    """The :class:`Annotations` of a CVAT for images file (shapes of the kinds ``no_area``
+    are left out, with a :class:`ShapesLeftOutWarning`).
+
+    ``frames``: the task's frames (:class:`~ecoseg.formats.cvat.TaskFrames`; ``meta``: whether
+    the file has task settings); ``shape(element, where, width, height)``: a shape's geometry
+    (``{"box"|"polygons"|"rle": ...}``, as for tracks).
 
     Examples
     --------
-    >>> from ecoseg.formats.cvat import TaskFrames
+    >>> from ecoseg.formats.cvat import NO_AREA, TaskFrames, shape_geometry
     >>> xml = ('<annotations><image id="5" name="frame_000005"><box label="cod" xtl="1" '
-    ...        'ytl="1" xbr="3" ybr="3"/></image><image id="10"/></annotations>')
+    ...        'ytl="1" xbr="3" ybr="3"/><points label="cod" points="1,1"/></image>'
+    ...        '<image id="10"/></annotations>')
     >>> import warnings
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     ann = read_images(ET.fromstring(xml), Path("a.xml"), TaskFrames(0, 1, None, ""),
-    ...                       width=8, height=6, meta=False)
+    ...     ann = read_images(ET.fromstring(xml), Path("a.xml"),
+    ...         TaskFrames(0, 1, None, ""), width=8, height=6, meta=False,
+    ...         shape=shape_geometry, no_area=NO_AREA)
     >>> [(i.frame, i.track) for i in ann.instances], ann.annotated.to_dict()
     ([(5, 1)], {'start': 5, 'step': 5, 'count': 2})
     """
-    from ecoseg.formats.cvat import NO_AREA, ShapesLeftOutWarning, TaskFrames, _geometry
-
     images = root.findall("image")
     seen: dict[int, str] = {}
     shapes = []  # (frame, element, where, named)
@@ -119,23 +152,16 @@ def read_images(
         for k, sh in enumerate(el):
             if sh.tag == "tag":
                 continue
-            if sh.tag in NO_AREA:
+            if sh.tag in no_area:
                 skipped[sh.tag] = skipped.get(sh.tag, 0) + 1
                 continue
             where = f"{iwhere} <{sh.tag}> #{k + 1}"
             shapes.append((frame, sh, where, _named(sh, f"{path}: {where}")))
+    start, step, count = frames.start, frames.step, frames.size
     if not meta and seen:  # the frames the file lists: their first, step and last
         ts = sorted(seen)
         step = math.gcd(*(b - a for a, b in zip(ts, ts[1:]))) or 1
-        frames = TaskFrames(ts[0], step, (ts[-1] - ts[0]) // step + 1, "the listed images")
-    if skipped:
-        kinds = ", ".join(f"{n} of <{kind}>" for kind, n in skipped.items())
-        n = sum(skipped.values())
-        warn(
-            f"{path}: {n} shape{'s' if n > 1 else ''} left out ({kinds}): shapes that mark no "
-            "area, and a store holds masks",
-            ShapesLeftOutWarning,
-        )
+        start, count = ts[0], (ts[-1] - ts[0]) // step + 1
     shift = 1 if any(nm == ("track", 0) for *_, nm in shapes) else 0
     ids = {
         nm: positive_id(nm[1] + shift * (nm[0] == "track"), f"{path}: {w}")
@@ -163,7 +189,7 @@ def read_images(
         for attr in sh.findall("attribute"):
             if attr.get("name") == "score" and attr.text not in (None, ""):
                 score = number(attr.text, f"{path}: {where}", "score")
-        geom = _geometry(sh, f"{path}: {where}", width, height)
+        geom = shape(sh, f"{path}: {where}", width, height)
         instances.append(Instance(frame=frame, track=oid, score=score, where=where, **geom))
     if any(nm is None for *_, nm in shapes):
         warn(
@@ -172,9 +198,11 @@ def read_images(
             "tracking scores are not; export 'CVAT for video 1.1' for tracks)",
             IdentityUnknownWarning,
         )
-    last = frames.last
-    listed = range(frames.start, last + 1, frames.step) if last is not None else ()
+    last = None if count is None else start + (count - 1) * step
+    listed = range(start, last + 1, step) if last is not None else ()
     deleted = tuple(t for t in listed if t not in seen)
+    annotated = AnnotatedFrames(start=start, step=step, count=count, deleted=deleted)
+    warn_left_out(path, skipped, "shape")
     return file_annotations(
         path,
         width,
@@ -182,5 +210,5 @@ def read_images(
         [Track(oid, label) for oid, label in sorted(classes.items())],
         instances,
         n_frames=None if last is None else last + 1,
-        annotated=frames.annotated(deleted) if seen or meta else None,
+        annotated=annotated if seen or meta else None,
     )

@@ -66,6 +66,9 @@ an imported store records them (``provenance["annotated_frames"]``) and
 :func:`ecoseg.evaluate` scores a prediction against it on those frames only. A shape on a
 frame that is not a task frame is refused, naming the setting.
 
+CVAT for images 1.1 files (``<image>`` elements of shapes, no tracks) are read by
+:mod:`ecoseg.formats._cvat_images`, with the same task settings.
+
 Deleted frames: CVAT's XML does not list the frames deleted in CVAT; its export leaves them
 out, and :func:`deleted_frames` finds them from that (a dataset export's missing
 ``images/frame_NNNNNN.*``; a gap in a track CVAT wrote frame by frame). They are no
@@ -88,6 +91,8 @@ from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
+from ecoseg.formats._cvat_images import ShapesLeftOutWarning as ShapesLeftOutWarning
+from ecoseg.formats._cvat_images import read_images, warn_left_out
 from ecoseg.formats._rle import decode_rle, encode_masks
 from ecoseg.formats._values import integer, number, positive_id
 from ecoseg.provenance import AnnotatedFrames, created
@@ -388,8 +393,14 @@ def _points(text: str | None, where: str) -> np.ndarray:
     return pts
 
 
-def _geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
-    """``{"rle"|"polygons"|"box": ...}`` of one shape element."""
+def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
+    """``{"rle"|"polygons"|"box": ...}`` of one shape element (of a track or an image).
+
+    Examples
+    --------
+    >>> shape_geometry(ET.fromstring('<box xtl="1" ytl="2" xbr="4" ybr="5"/>'), "b", 8, 6)
+    {'box': (1.0, 2.0, 4.0, 5.0)}
+    """
     if el.tag == "mask":
         try:
             runs = [int(v) for v in (el.get("rle") or "").split(",")]
@@ -465,11 +476,6 @@ def ellipse_mask(
 
 class SkippedFramesWarning(UserWarning):
     """A CVAT task with a frame step: the video frames between its frames were never shown."""
-
-
-class ShapesLeftOutWarning(UserWarning):
-    """A CVAT file's tracks of shapes without an area (points, polylines, cuboids,
-    skeletons), left out of the import."""
 
 
 #: CVAT shapes that mark no area of the frame: their tracks are left out, with a warning
@@ -581,9 +587,16 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             SkippedFramesWarning,
         )
     if images:  # CVAT for images 1.1: shapes on their frames, no tracks
-        from ecoseg.formats._cvat_images import read_images
-
-        return read_images(root, path, frames, width=width, height=height, meta=task is not None)
+        return read_images(
+            root,
+            path,
+            frames,
+            width=width,
+            height=height,
+            meta=task is not None,
+            shape=shape_geometry,
+            no_area=NO_AREA,
+        )
     raw_ids = [integer(t.get("id"), f'{path}: <track id="{t.get("id")}">', "id") for t in tracks_el]
     shift = 1 if any(i == 0 for i in raw_ids) else 0
     named = [object_of(el, f'{path}: <track id="{raw}">') for el, raw in zip(tracks_el, raw_ids)]
@@ -616,14 +629,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             )
         shapes = _shapes(el, twhere, path, frames, width, height)
         parsed.append((oid, shapes, any(sh.get("keyframe") == "0" for sh in el)))
-    if skipped:
-        kinds = ", ".join(f"{n} of <{kind}>" for kind, n in skipped.items())
-        n = sum(skipped.values())
-        warn(
-            f"{path}: {n} track{'s' if n > 1 else ''} left out ({kinds}): shapes that mark no "
-            "area, and a store holds masks",
-            ShapesLeftOutWarning,
-        )
+    warn_left_out(path, skipped, "track")
     deleted = deleted_frames(path, frames, [(shapes, every) for _, shapes, every in parsed])
     instances = []
     for oid, shapes, _ in parsed:
@@ -741,7 +747,7 @@ def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
         past_end = outside and frames.last is not None and frame == frames.last + frames.step
         if not frames.contains(frame) and not past_end:
             raise FormatError(f"{path}: {swhere}: {frames.refusal(frame)}")
-        geom = None if outside else _geometry(sh, f"{path}: {swhere}", width, height)
+        geom = None if outside else shape_geometry(sh, f"{path}: {swhere}", width, height)
         score = None
         for attr in sh.findall("attribute"):
             if attr.get("name") == "score" and attr.text not in (None, ""):
