@@ -432,7 +432,7 @@ class ReviewWidget(QWidget):
             self._fail("no mask store: open one (File > Open) first")
             return
         try:
-            entry = Review(path).apply(edit)
+            entry = Review(path).apply(edit, cli=True)  # refusals worded as ecoseg edit's
         except EcosegError as exc:
             self._fail(" ".join(str(exc).split()))
             return

@@ -4,7 +4,6 @@ frames each track is present in through the edits (see :mod:`ecoseg.species.revi
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -66,9 +65,11 @@ def _present_restored(
     return {oid: f for oid, f in out.items() if len(f)}
 
 
-def plan_edits(store, edits: Sequence[Edit]) -> list[Step]:
+def plan_edits(store, edits: Sequence[Edit], *, cli: bool = True) -> list[Step]:
     """Check every edit of a command against the store and the edits before it, writing
-    nothing; returns the steps to write. Raises ConfigError naming the first invalid edit.
+    nothing; returns the steps to write. Raises ConfigError naming the first invalid edit,
+    as its ``ecoseg edit`` options (``cli``) or as the Python call (:meth:`Edit.words
+    <ecoseg.species.edits.Edit.words>`).
 
     The object table and the frames each track is present in are followed through the
     edits (exactly: :func:`~ecoseg.species.edits.present_after`, and for an undo the state
@@ -112,7 +113,7 @@ def plan_edits(store, edits: Sequence[Edit]) -> list[Step]:
                     edit = with_new_id(edit, max(used) + 1)
                     if not edit.unchecked:  # a replay of a split made before the rule
                         check_split(edit.ids[0], edit.frame, present.get(edit.ids[0], []))
-                new_objects = edit_objects(objects, edit)
+                new_objects = edit_objects(objects, edit, cli)
                 frames, new_present = np.zeros(0, np.int64), present
                 if edit.kind in LABEL_KINDS:
                     frames = touched_frames(present, edit)
@@ -120,13 +121,13 @@ def plan_edits(store, edits: Sequence[Edit]) -> list[Step]:
                 entry = {"n": number, **edit.to_dict()}
                 used.update(edit.ids)
                 used.add(int(edit.new_id or 0))
-                option = shlex.join(edit.cli_args())
+                option = edit.words(cli)
                 if edit.kind == "merge":
                     gone[edit.ids[1]] = f"merged into track {edit.ids[0]} by {option}"
                 elif edit.kind == "delete":
                     gone[edit.ids[0]] = f"deleted by {option}"
         except ConfigError as exc:
-            where = shlex.join(edit.cli_args())
+            where = edit.words(cli)
             if len(edits) > 1:
                 where = f"edit {k} of {len(edits)} ({where})"
             raise ConfigError(f"{store.path}: {where}: {exc}; nothing was changed") from None

@@ -160,6 +160,26 @@ class Edit:
             return [flag, f"{self.ids[0]}@{self.frame}"]
         return [f"--{self.kind}", str(self.ids[0])]  # delete, reviewed
 
+    def words(self, cli: bool = True) -> str:
+        """The edit as its user asked for it: the ``ecoseg edit`` options (``cli``) or the
+        :class:`~ecoseg.species.review.Review` call, for messages.
+
+        Examples
+        --------
+        >>> Edit("set_class", (4,), cls="blue tang").words()
+        "--set-class '4=blue tang'"
+        >>> Edit("set_class", (4,), cls="blue tang").words(cli=False)
+        "set_class(4, 'blue tang')"
+        >>> Edit("split", (5,), frame=120).words(cli=False), Edit("undo").words(cli=False)
+        ('split(5, 120)', 'undo()')
+        """
+        if cli:
+            return shlex.join(self.cli_args())
+        method = {"reviewed": "mark_reviewed"}.get(self.kind, self.kind)
+        args = [*self.ids, *(v for v in (self.cls, self.frame) if v is not None)]
+        unchecked = ", unchecked" * self.unchecked
+        return f"{method}({', '.join(repr(a) for a in args)}){unchecked}"
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Edit:
         """The edit written by :meth:`to_dict`."""
@@ -370,14 +390,17 @@ def edit_scores(scores: np.ndarray, ids: Sequence[int], edit: Edit) -> tuple[np.
     return scores.copy(), ids
 
 
-def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[str, Any]]:
+def edit_objects(
+    objects: Sequence[Mapping[str, Any]], edit: Edit, cli: bool = True
+) -> list[dict[str, Any]]:
     """The object table (list of dicts) after ``edit``.
 
     A set class or reviewed mark sets ``class_source="reviewed"`` and ``reviewed=True``
     (and, for a class, ``class_probability=1.0``); merge keeps the first track's entry
     (marked reviewed when it has a class: an ``unknown`` one stays for ``classify`` to name)
     and drops the second; a split adds the new track with the old one's
-    class; delete drops the entry.
+    class; delete drops the entry. A merge of two tracks a person named differently is
+    refused, its remedy worded as ``ecoseg edit`` options (``cli``) or as the Review call.
 
     Examples
     --------
@@ -406,12 +429,18 @@ def edit_objects(objects: Sequence[Mapping[str, Any]], edit: Edit) -> list[dict[
         kept, gone = out[index[edit.ids[0]]], out[index[edit.ids[1]]]
         ours, theirs = _persons_name(kept), _persons_name(gone)
         if _names_clash(ours, theirs):  # two words of a person's
+
+            def name_it(track: int, name: str) -> str:
+                if cli:
+                    return f"--set-class {track}={shlex.quote(name)}"
+                return Edit("set_class", (track,), cls=name).words(cli=False)
+
             how = {3: "both reviewed by a person", 2: "both named with their prompts"}
             raise ConfigError(
                 f"track {edit.ids[0]} is {ours[1]!r} and track {edit.ids[1]} {theirs[1]!r}, "
                 f"{how.get(ours[0], 'both found by concepts a person named')}; name them "
-                f"alike first (--set-class {edit.ids[1]}={shlex.quote(ours[1])} or "
-                f"--set-class {edit.ids[0]}={shlex.quote(theirs[1])})"
+                f"alike first ({name_it(edit.ids[1], ours[1])} or "
+                f"{name_it(edit.ids[0], theirs[1])})"
             )
         if theirs[0] > ours[0]:  # a surer name outranks: review > prompt > concept > guess
             kept["class"] = theirs[1]

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from ecoseg._checks import few_items
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, VideoError
 
@@ -165,6 +166,13 @@ class TrackFeatures:
     classes: tuple[str, ...]
     reviewed: np.ndarray
     units: str = "px"
+
+    def __repr__(self) -> str:  # not every value of every track (60 lines in a notebook)
+        return (
+            f"<TrackFeatures {self.store!r}: {len(self.ids)} tracks "
+            f"{few_items(np.asarray(self.ids).tolist())} x {len(self.names)} features "
+            f"({self.units}), {int(np.count_nonzero(self.reviewed))} reviewed>"
+        )
 
     def frame(self) -> pd.DataFrame:
         """The features as a DataFrame, one row per track (``object_id`` first)."""

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._checks import few_items
 from ecoseg._paths import check_overwrite, read_file_bytes
 from ecoseg.errors import ConfigError, EcosegError
 
@@ -150,6 +151,16 @@ class SpeciesModel:
     intercept: np.ndarray
     training: tuple[dict, ...] = ()
     params: dict | None = None
+
+    def __repr__(self) -> str:  # not the coefficients (3,500 characters in a notebook)
+        counts = [t.get("tracks") for t in self.training]
+        tracks = sum(n for n in counts if isinstance(n, int) and not isinstance(n, bool))
+        units = (self.params or {}).get("units")
+        return (
+            f"<SpeciesModel: classes {few_items(list(self.classes))} from "
+            f"{len(self.feature_names)} features{f' ({units})' if units else ''}, "
+            f"trained on {tracks} tracks of {len(self.training)} stores>"
+        )
 
     # ------------------------------------------------------------------ fit / predict
     @classmethod

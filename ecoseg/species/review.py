@@ -124,12 +124,13 @@ def _complete_pending(store) -> bool:
     return bool(pending or queue)
 
 
-def apply_edits(store, edits: Iterable[Edit]) -> list[dict]:
+def apply_edits(store, edits: Iterable[Edit], *, cli: bool = False) -> list[dict]:
     """Apply edits in order to a store (path or closed store); returns their log entries.
 
     All or nothing: every edit is checked against the store and the edits before it first;
-    the first invalid one raises :class:`~ecoseg.errors.ConfigError` naming it (as its
-    ``ecoseg edit`` option) and nothing is written.
+    the first invalid one raises :class:`~ecoseg.errors.ConfigError` naming it (as the
+    :class:`Review` call, or with ``cli`` as its ``ecoseg edit`` option) and nothing is
+    written.
 
     Examples
     --------
@@ -141,13 +142,13 @@ def apply_edits(store, edits: Iterable[Edit]) -> list[dict]:
     >>> apply_edits(clip.truth, [Edit("delete", (1,)), Edit("merge", (1, 2))])
     Traceback (most recent call last):
     ...
-    ecoseg.errors.ConfigError: ...: edit 2 of 2 (--merge 1,2): no track 1, deleted by ...
+    ecoseg.errors.ConfigError: ...: edit 2 of 2 (merge(1, 2)): no track 1, deleted by delete(1) ...
     >>> len(edit_log(clip.truth))  # the delete was not written either
     1
     """
     edits = list(edits)
     with open_for_edit(store) as s:
-        steps = plan_edits(s, edits)  # all checked before anything is written
+        steps = plan_edits(s, edits, cli=cli)  # all checked before anything is written
         write_steps(s, steps)
     named = {e.cls for e in edits if e.kind == "set_class"}
     if named:  # the names as written: read back
@@ -196,9 +197,10 @@ class Review:
     def __repr__(self) -> str:
         return f"<Review {str(self._where)!r}: {len(self.objects)} objects, {len(self.log)} edits>"
 
-    def apply(self, edit: Edit) -> dict:
-        """Apply one :class:`~ecoseg.species.edits.Edit`; returns its log entry."""
-        return apply_edits(self._where, [edit])[0]
+    def apply(self, edit: Edit, *, cli: bool = False) -> dict:
+        """Apply one :class:`~ecoseg.species.edits.Edit`; returns its log entry (a refusal
+        names the Review call, or with ``cli`` the ``ecoseg edit`` option)."""
+        return apply_edits(self._where, [edit], cli=cli)[0]
 
     def set_class(self, track: int, name: str) -> None:
         """Name the species of a track (marks it reviewed)."""

@@ -252,8 +252,39 @@ class ReadingMixin:
 
     def _read(self, array, start: int, stop: int, n: int) -> np.ndarray:
         """``array[start:stop]`` of ``n`` committed frames, or a StoreError naming the frames
-        of a damaged or missing chunk."""
-        return read_checked(array, start, stop, n, self.all_chunks, self.path)
+        of a damaged or missing chunk (or of a store replaced since this one was opened)."""
+        try:
+            return read_checked(array, start, stop, n, self.all_chunks, self.path)
+        except StoreError:
+            if self._replaced(n):
+                raise StoreError(
+                    f"{self.path}: the store was replaced since it was opened (e.g. by a run "
+                    "with overwrite=True); open it again"
+                ) from None
+            raise
+
+    def _replaced(self, n: int) -> bool:
+        """Whether the store now at this read-only handle's location is another one (asked only
+        after a read failed): its frame size or chunking differ, it has fewer committed frames
+        than this handle saw (a store never loses committed frames), or its provenance's
+        ``created`` (set once, by the run that made the store) differs. A store that cannot be
+        opened now, or two stores alike in all of these (two synthetic truths of one size),
+        count as damaged."""
+        if self._mode != "r" or self._loc.is_zip:  # a writer holds the lock; a zip stays open
+            return False
+        try:
+            now = type(self)._open_locked(self._loc, "r", None)
+        except StoreError:
+            return False
+        try:
+            shape = (self.height, self.width, self.chunk_frames)
+            return (
+                (now.height, now.width, now.chunk_frames) != shape
+                or now.n_frames < n
+                or now.provenance.get("created") != self.provenance.get("created")
+            )
+        finally:
+            now.close()
 
     # ------------------------------------------------------------------ internals
     def _require_open(self) -> None:

@@ -101,8 +101,8 @@ def check_parameters(seed, frames, size, fps, camera, n_fish, n_inv) -> tuple[in
         raise ConfigError(f"size {width}x{height} is larger than 4096x4096")
     if isinstance(frames, bool) or not isinstance(frames, int | np.integer) or frames < 1:
         raise ConfigError(f"frames must be an integer >= 1, got {frames!r}")
-    try:
-        fps_ok = math.isfinite(float(fps)) and 0.1 <= float(fps) <= 1000
+    try:  # text ("25") and bool are refused like seed's; numpy numbers are numbers
+        fps_ok = not isinstance(fps, str | bytes | bool) and 0.1 <= float(fps) <= 1000
     except (TypeError, ValueError):
         fps_ok = False
     if not fps_ok:

@@ -212,7 +212,7 @@ def test_a_store_that_cannot_be_written_is_one_line(widget, monkeypatch):
 
     w, path = widget
 
-    def denied(self, edit):
+    def denied(self, edit, **kwargs):
         raise PermissionError(13, "Permission denied", str(path / "labels"))
 
     monkeypatch.setattr(Review, "apply", denied)

@@ -6,7 +6,12 @@ import pytest
 import ecoseg
 from ecoseg.species import SpeciesModel, apply_edits, classify, review_queue
 from ecoseg.species.edits import Edit
-from ecoseg.species.features import FEATURE_NAMES, FEATURE_VERSION, track_features
+from ecoseg.species.features import (
+    FEATURE_NAMES,
+    FEATURE_VERSION,
+    TrackFeatures,
+    track_features,
+)
 from ecoseg.store import MaskStore
 
 SIZE = (256, 144)
@@ -314,3 +319,19 @@ def test_a_half_written_edit_gives_no_classes_and_nothing_is_written(
     assert main(["edit", str(half), "--resume"]) == 0
     assert set(review_queue(half)["object_id"]) == queued - {2, 3}  # 2 merged into 1, 3 deleted
     assert main(["classify", str(half), "--model", str(model), "--video", video]) == 0
+
+
+def test_track_features_print_one_short_line_in_a_notebook():
+    n = 40
+    f = TrackFeatures(
+        store="s.zarr",
+        ids=np.arange(1, n + 1),
+        names=FEATURE_NAMES,
+        values=np.zeros((n, len(FEATURE_NAMES))),
+        classes=("wrasse",) * n,
+        reviewed=np.arange(n) < 3,
+    )
+    assert repr(f) == (
+        f"<TrackFeatures 's.zarr': 40 tracks [1, 2, 3, 4, 5, 6, 7, 8, ...] (40) x "
+        f"{len(FEATURE_NAMES)} features (px), 3 reviewed>"
+    )

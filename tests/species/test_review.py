@@ -259,3 +259,30 @@ def test_a_review_shows_its_store_objects_and_edits(store3):
     assert repr(r) == f"<Review {str(path)!r}: 3 objects, 0 edits>"
     r.delete(3)
     assert repr(r) == f"<Review {str(path)!r}: 2 objects, 1 edits>"
+
+
+def test_refusals_from_python_name_the_python_call_not_the_cli_flags(store3):
+    path, _, _ = store3
+    r = Review(path)
+    r.set_class(1, "blue tang")
+    r.set_class(2, "wrasse")
+    calls = [
+        (lambda: r.set_class(99, "x"), "set_class(99, 'x'): no track 99"),
+        (lambda: r.split(99, 3), "split(99, 3): no track 99"),
+        (lambda: r.mark_reviewed(99), "mark_reviewed(99): no track 99"),
+        (
+            lambda: r.merge(1, 2),
+            "merge(1, 2): track 1 is 'blue tang' and track 2 'wrasse', both reviewed by a "
+            "person; name them alike first (set_class(2, 'blue tang') or set_class(1, 'wrasse'))",
+        ),
+        (
+            lambda: apply_edits(path, [Edit("delete", (3,)), Edit("merge", (1, 3))]),
+            "edit 2 of 2 (merge(1, 3)): no track 3, deleted by delete(3) earlier",
+        ),
+    ]
+    for call, words in calls:
+        with pytest.raises(ConfigError) as info:
+            call()
+        assert str(info.value).startswith(f"{path}: {words}") and "--" not in str(info.value)
+    with pytest.raises(ConfigError, match="--set-class 2='blue tang' or --set-class 1=wrasse"):
+        apply_edits(path, [Edit("merge", (1, 2))], cli=True)  # the CLI keeps its flags

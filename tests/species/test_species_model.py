@@ -172,3 +172,15 @@ def test_every_feature_has_a_weighted_group():
         GROUP_WEIGHTS["texture"],
         GROUP_WEIGHTS["shape"],
     ]
+
+
+def test_a_model_prints_one_short_line_in_a_notebook():
+    m = fitted(3)
+    assert repr(m) == (
+        "<SpeciesModel: classes ['species_0', 'species_1', 'species_2'] from 4 features, "
+        "trained on 24 tracks of 1 stores>"
+    )
+    many = SpeciesModel.fit(
+        np.arange(40.0).reshape(20, 2), [f"s{i}" for i in range(20)], feature_names=["a", "b"]
+    )
+    assert "..." in repr(many) and "\n" not in repr(many) and len(repr(many)) < 200

@@ -179,3 +179,42 @@ def test_new_stores_promise_every_chunk(tmp_path):
     store = MaskStore.create(tmp_path / "n.zarr", height=2, width=2)
     assert store.attrs[ATTRS_KEY]["all_chunks"] is True
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("created", "frames_now", "chunk_now"),
+    [
+        ("2026-01-02T10:00:01+00:00", 12, 4),  # another run's store of the same shape
+        ("2026-01-02T10:00:00+00:00", 5, 4),  # fewer frames: a store never loses any
+        ("2026-01-02T10:00:00+00:00", 12, 3),  # other chunks
+    ],
+)
+def test_a_handle_on_a_store_replaced_since_says_so(tmp_path, created, frames_now, chunk_now):
+    """``segment(..., overwrite=True)`` replaces a store a notebook still has open: its
+    reads say so, not that the store is damaged."""
+    path = tmp_path / "r.zarr"
+
+    def make(n, created, chunk, ids):
+        objects = [{"id": i, "class": "wrasse", "source": "prompt"} for i in ids]
+        with MaskStore.create(
+            path,
+            height=6,
+            width=7,
+            chunk_frames=chunk,
+            objects=objects,
+            provenance={"created": created},
+            overwrite=True,
+        ) as s:
+            s.append(frames(n, ids=ids), times(n))
+            s.mark_complete()
+
+    make(12, "2026-01-02T10:00:00+00:00", 4, (1, 4, 9))
+    old = MaskStore.open(path)
+    make(frames_now, created, chunk_now, ())  # no objects: no score chunks
+    with pytest.raises(StoreError) as info:
+        old.read_scores()
+    assert str(info.value) == (
+        f"{path}: the store was replaced since it was opened (e.g. by a run with "
+        "overwrite=True); open it again"
+    )
+    assert MaskStore.open(path).n_frames == frames_now  # opened again, it reads
