@@ -278,8 +278,9 @@ def read_images(images: list[dict], path: Path, width: int, height: int) -> dict
         )
     out: dict = {}
     on_frame: dict[int, object] = {}
-    named = _named_frames(images, path)
-    for pos, img in enumerate(_frame_order(images, path)):
+    numbers = _file_numbers(images)
+    named = _named_frames(images, numbers, path)
+    for pos, img in enumerate(_frame_order(images, numbers, path)):
         where = f"{path}: image id {img['id']}"
         if img["id"] in out:
             raise FormatError(f"{where}: the id is given to two images")
@@ -308,24 +309,34 @@ class ImageOrderWarning(UserWarning):
 _CVAT_FRAME = re.compile(r"frame_\d{6}")
 
 
-def _named_frames(images: list[dict], path: Path) -> dict | None:
-    """``{image id: frame}`` from the numbers in the images' file names where those are frame
-    numbers, None where the frames are the images' positions.
+def _file_numbers(images: list[dict]) -> dict | None:
+    """``{image id: the number in its file name}`` (:func:`_name_number`) when the names may
+    place the images: no image has a ``frame_index`` or ``frame_id``, and each name holds a
+    number of its own; None otherwise."""
+    if any("frame_index" in i or "frame_id" in i for i in images):
+        return None
+    numbers = {img["id"]: _name_number(img) for img in images}
+    values = list(numbers.values())
+    if None in values or len(set(values)) < len(values):
+        return None
+    return numbers
 
-    Names are frame numbers when no image has a ``frame_index`` or ``frame_id``, each holds a
-    distinct number, and they are not just 0..N-1 or 1..N (then positions and names agree,
-    or the names count from 1, as ffmpeg numbers the images it extracts): when they are
+
+def _named_frames(images: list[dict], numbers: dict | None, path: Path) -> dict | None:
+    """``{image id: frame}`` from the numbers in the images' file names (``numbers``:
+    :func:`_file_numbers`) where those are frame numbers, None where the frames are the
+    images' positions.
+
+    Names are frame numbers when they are not just 0..N-1 or 1..N (then positions and names
+    agree, or the names count from 1, as ffmpeg numbers the images it extracts): when they are
     CVAT's names of a video task's frames (``frame_000005``: video frame 5, also in a task of
     every N-th frame or from a start frame) or count from 0 with gaps. Names numbered with
     gaps from above 0 could be either: positions are taken, with an
     :class:`ImageOrderWarning`.
     """
-    if any("frame_index" in i or "frame_id" in i for i in images):
+    if not numbers:
         return None
-    numbers = [_name_number(i) for i in images]
-    if not numbers or None in numbers or len(set(numbers)) < len(numbers):
-        return None
-    ordered = sorted(numbers)
+    ordered = sorted(numbers.values())
     if ordered in (list(range(len(numbers))), list(range(1, len(numbers) + 1))):
         return None
     cvat = all(
@@ -333,7 +344,7 @@ def _named_frames(images: list[dict], path: Path) -> dict | None:
         for i in images
     )
     if cvat or ordered[0] == 0:
-        return {img["id"]: n for img, n in zip(images, numbers)}
+        return numbers
     shown = ", ".join(str(n) for n in ordered[:3]) + (" ..." if len(ordered) > 3 else "")
     warn(
         f"{path}: the images' file names number them {shown}, not 0, 1, 2 ...; they are placed "
@@ -367,19 +378,19 @@ def _name_number(img: dict) -> int | None:
 _HASH = re.compile(r"[0-9a-f]{8,}")
 
 
-def _frame_order(images: list[dict], path: Path) -> list[dict]:
+def _frame_order(images: list[dict], numbers: dict | None, path: Path) -> list[dict]:
     """The images in frame order (the position of an image without ``frame_index`` is its
-    frame): by id, unless no image has a frame number, each ``file_name`` holds a distinct
-    number and those numbers order them differently: then by those numbers, with an
-    :class:`ImageOrderWarning` (Roboflow and Label Studio number images in their own order).
+    frame): by id, unless the numbers in the file names (``numbers``: :func:`_file_numbers`)
+    order them differently: then by those numbers, with an :class:`ImageOrderWarning`
+    (Roboflow and Label Studio number images in their own order).
     """
     by_id = sorted(images, key=lambda i: i["id"])
-    if any("frame_index" in i or "frame_id" in i for i in images):
+    if numbers is None:
         return by_id
-    numbers = [_name_number(i) for i in by_id]
-    if None in numbers or len(set(numbers)) < len(numbers) or numbers == sorted(numbers):
+    order = [numbers[img["id"]] for img in by_id]
+    if order == sorted(order):
         return by_id
-    k = next(k for k in range(1, len(numbers)) if numbers[k] < numbers[k - 1])
+    k = next(k for k in range(1, len(order)) if order[k] < order[k - 1])
     a, b = by_id[k - 1], by_id[k]
     warn(
         f"{path}: image ids and file names order the frames differently (image id {a['id']} "
@@ -387,7 +398,7 @@ def _frame_order(images: list[dict], path: Path) -> list[dict]:
         "the numbers in the file names (give each image a 'frame_index' to say otherwise)",
         ImageOrderWarning,
     )
-    return [img for _, img in sorted(zip(numbers, by_id), key=lambda p: p[0])]
+    return [img for _, img in sorted(zip(order, by_id), key=lambda p: p[0])]
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:

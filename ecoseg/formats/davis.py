@@ -136,14 +136,7 @@ def frame_files(path: Path) -> dict[int, Path]:
     return dict(sorted(files.items()))
 
 
-def read_png(path: Path, width: int, height: int) -> tuple[np.ndarray, int]:
-    """Label image (uint8) of one DAVIS PNG, and its number of void pixels (palette value 255,
-    set to 0 in the labels)."""
-    labels, void = read_png_void(path, width, height)
-    return labels, 0 if void is None else int(void.sum())
-
-
-def read_png_void(path: Path, width: int, height: int) -> tuple[np.ndarray, np.ndarray | None]:
+def read_png(path: Path, width: int, height: int) -> tuple[np.ndarray, np.ndarray | None]:
     """Label image (uint8) of one DAVIS PNG, and its void pixels (bool, (H, W); palette value
     255, set to 0 in the labels), or None when it has none (a greyscale or 1-bit PNG never
     has: its 255 is an object)."""
@@ -199,7 +192,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     voids: list[str] = []
     for frame, file in files.items():
         labels, void = read_png(file, width, height)
-        if void:
+        if void is not None:
             voids.append(file.name)
         present = np.unique(labels)
         present = present[present != 0]

@@ -127,13 +127,13 @@ class VoidPixels:
         self._clean: set[int] = set()  # frames read that have none: not decoded again
 
     def __call__(self, start: int, stop: int) -> np.ndarray | None:
-        from ecoseg.formats.davis import read_png_void
+        from ecoseg.formats.davis import read_png
 
         out = None
         for frame in range(start, stop):
             if frame not in self.files or frame in self._clean:
                 continue
-            _, void = read_png_void(self.files[frame], self.shape[1], self.shape[0])
+            _, void = read_png(self.files[frame], self.shape[1], self.shape[0])
             if void is None:
                 self._clean.add(frame)
                 continue
