@@ -43,41 +43,14 @@ from pathlib import Path
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
-from ecoseg.formats._values import integer, number, positive_id
+from ecoseg.formats._cvat_shapes import NO_AREA, shape_geometry, shape_score, warn_left_out
+from ecoseg.formats._values import integer, positive_id
 from ecoseg.provenance import AnnotatedFrames
 
 
 class IdentityUnknownWarning(UserWarning):
     """A CVAT for images file: its shapes do not say which animal they are, so each is an
     object of its own (counts and MaxN are right; tracks and tracking scores are not)."""
-
-
-class ShapesLeftOutWarning(UserWarning):
-    """A CVAT file's tracks or shapes without an area (points, polylines, cuboids,
-    skeletons), left out of the import (:mod:`ecoseg.formats.cvat` names it too)."""
-
-
-def warn_left_out(path: Path, skipped: dict[str, int], what: str) -> None:
-    """One :class:`ShapesLeftOutWarning` naming how many ``what`` (tracks, shapes) of each
-    kind without an area were left out (none: nothing).
-
-    Examples
-    --------
-    >>> import warnings
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     warn_left_out(Path("a.xml"), {"points": 2}, "track")
-    >>> str(caught[0].message)
-    'a.xml: 2 tracks left out (2 of <points>): shapes that mark no area, and a store holds masks'
-    """
-    if skipped:
-        kinds = ", ".join(f"{n} of <{kind}>" for kind, n in skipped.items())
-        n = sum(skipped.values())
-        warn(
-            f"{path}: {n} {what}{'s' if n > 1 else ''} left out ({kinds}): shapes that mark no "
-            "area, and a store holds masks",
-            ShapesLeftOutWarning,
-        )
 
 
 def _frame_of(el: ET.Element, path: Path) -> int:
@@ -107,18 +80,17 @@ def _named(sh: ET.Element, where: str) -> tuple[str, int] | None:
 
 
 def read_images(
-    root: ET.Element, path: Path, frames, *, width: int, height: int, meta: bool, shape, no_area
+    root: ET.Element, path: Path, frames, *, width: int, height: int, meta: bool
 ) -> Annotations:
-    """The :class:`Annotations` of a CVAT for images file (shapes of the kinds ``no_area``
-    are left out, with a :class:`ShapesLeftOutWarning`).
+    """The :class:`Annotations` of a CVAT for images file (shapes without an area are left
+    out, with a :class:`~ecoseg.formats._cvat_shapes.ShapesLeftOutWarning`).
 
     ``frames``: the task's frames (:class:`~ecoseg.formats.cvat.TaskFrames`; ``meta``: whether
-    the file has task settings); ``shape(element, where, width, height)``: a shape's geometry
-    (``{"box"|"polygons"|"rle": ...}``, as for tracks).
+    the file has task settings).
 
     Examples
     --------
-    >>> from ecoseg.formats.cvat import NO_AREA, TaskFrames, shape_geometry
+    >>> from ecoseg.formats.cvat import TaskFrames
     >>> xml = ('<annotations><image id="5" name="frame_000005"><box label="cod" xtl="1" '
     ...        'ytl="1" xbr="3" ybr="3"/><points label="cod" points="1,1"/></image>'
     ...        '<image id="10"/></annotations>')
@@ -126,8 +98,7 @@ def read_images(
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     ann = read_images(ET.fromstring(xml), Path("a.xml"),
-    ...         TaskFrames(0, 1, None, ""), width=8, height=6, meta=False,
-    ...         shape=shape_geometry, no_area=NO_AREA)
+    ...         TaskFrames(0, 1, None, ""), width=8, height=6, meta=False)
     >>> [(i.frame, i.track) for i in ann.instances], ann.annotated.to_dict()
     ([(5, 1)], {'start': 5, 'step': 5, 'count': 2})
     """
@@ -152,7 +123,7 @@ def read_images(
         for k, sh in enumerate(el):
             if sh.tag == "tag":
                 continue
-            if sh.tag in no_area:
+            if sh.tag in NO_AREA:
                 skipped[sh.tag] = skipped.get(sh.tag, 0) + 1
                 continue
             where = f"{iwhere} <{sh.tag}> #{k + 1}"
@@ -185,11 +156,8 @@ def read_images(
                 f"{path}: {where}: object {oid} is labelled {label!r} here and "
                 f"{classes[oid]!r} on an earlier shape; give all its shapes one label"
             )
-        score = None
-        for attr in sh.findall("attribute"):
-            if attr.get("name") == "score" and attr.text not in (None, ""):
-                score = number(attr.text, f"{path}: {where}", "score")
-        geom = shape(sh, f"{path}: {where}", width, height)
+        score = shape_score(sh, f"{path}: {where}")
+        geom = shape_geometry(sh, f"{path}: {where}", width, height)
         instances.append(Instance(frame=frame, track=oid, score=score, where=where, **geom))
     if any(nm is None for *_, nm in shapes):
         warn(

@@ -91,10 +91,13 @@ from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
-from ecoseg.formats._cvat_images import ShapesLeftOutWarning as ShapesLeftOutWarning
-from ecoseg.formats._cvat_images import read_images, warn_left_out
-from ecoseg.formats._rle import decode_rle, encode_masks
-from ecoseg.formats._values import integer, number, positive_id
+from ecoseg.formats._cvat_images import read_images
+from ecoseg.formats._cvat_shapes import NO_AREA as NO_AREA
+from ecoseg.formats._cvat_shapes import ShapesLeftOutWarning as ShapesLeftOutWarning
+from ecoseg.formats._cvat_shapes import cvat_to_mask as cvat_to_mask
+from ecoseg.formats._cvat_shapes import shape_geometry, shape_score, warn_left_out
+from ecoseg.formats._rle import decode_rle
+from ecoseg.formats._values import integer, positive_id
 from ecoseg.provenance import AnnotatedFrames, created
 
 NAME = "cvat"
@@ -142,6 +145,7 @@ def rle_to_cvat(rle, height: int, width: int, where: str) -> tuple[list[int], in
     Examples
     --------
     >>> m = np.zeros((4, 5), bool); m[1, 1:3] = True; m[2, 2] = True
+    >>> from ecoseg.formats._rle import encode_masks
     >>> rle_to_cvat(encode_masks(m[None])[0], 4, 5, "x") == mask_to_cvat(m)
     True
     """
@@ -204,28 +208,6 @@ def _counts(rle, height: int, width: int) -> list[int] | None:
     if sum(runs) != height * width or not any(runs[1::2]):
         return None
     return runs
-
-
-def cvat_to_mask(
-    runs: list[int], left: int, top: int, w: int, h: int, height: int, width: int, where: str
-) -> np.ndarray:
-    """Frame-sized boolean mask of CVAT run lengths (decoded by pycocotools)."""
-    if w <= 0 or h <= 0:
-        raise FormatError(f"{where}: mask width and height must be positive")
-    if left < 0 or top < 0 or left + w > width or top + h > height:
-        raise FormatError(
-            f"{where}: mask box left={left} top={top} width={w} height={h} lies outside the "
-            f"{width}x{height} frame"
-        )
-    if any(r < 0 for r in runs) or sum(runs) != w * h:
-        raise FormatError(
-            f"{where}: rle runs add up to {sum(runs)} pixels, not width x height = {w * h}"
-        )
-    # row-major runs over (h, w) are column-major runs over the transposed (w, h) box
-    crop = decode_rle({"size": [w, h], "counts": runs}, w, h, where).T
-    mask = np.zeros((height, width), bool)
-    mask[top : top + h, left : left + w] = crop
-    return mask
 
 
 # --------------------------------------------------------------------------- writing
@@ -383,103 +365,8 @@ def _flag(el: ET.Element, key: str, where: str) -> bool:
     return value == "1"
 
 
-def _points(text: str | None, where: str) -> np.ndarray:
-    try:
-        pts = np.array([[float(v) for v in p.split(",")] for p in (text or "").split(";")])
-    except ValueError:
-        raise FormatError(f'{where}: points="{text}" is not x0,y0;x1,y1;...') from None
-    if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 3 or not np.isfinite(pts).all():
-        raise FormatError(f"{where}: a polygon needs at least 3 points x,y")
-    return pts
-
-
-def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
-    """``{"rle"|"polygons"|"box": ...}`` of one shape element (of a track or an image).
-
-    Examples
-    --------
-    >>> shape_geometry(ET.fromstring('<box xtl="1" ytl="2" xbr="4" ybr="5"/>'), "b", 8, 6)
-    {'box': (1.0, 2.0, 4.0, 5.0)}
-    """
-    if el.tag == "mask":
-        try:
-            runs = [int(v) for v in (el.get("rle") or "").split(",")]
-        except ValueError:
-            raise FormatError(
-                f'{where}: rle="{el.get("rle")}" is not comma-separated integers'
-            ) from None
-        box = [integer(el.get(k), where, k) for k in ("left", "top", "width", "height")]
-        mask = cvat_to_mask(runs, *box, height, width, where)
-        return {"rle": encode_masks(mask[None])[0]}
-    if el.tag == "polygon":
-        return {"polygons": (_points(el.get("points"), where),)}
-    if el.tag == "box":
-        x0, y0, x1, y1 = (number(el.get(k), where, k) for k in ("xtl", "ytl", "xbr", "ybr"))
-        if not (x0 < x1 and y0 < y1):
-            raise FormatError(f"{where}: box is empty or inverted")
-        angle = number(el.get("rotation", "0"), where, "rotation")
-        if angle % 360:  # CVAT's rotated box: its corners turned about its centre
-            return {"polygons": (rotated_box((x0, y0, x1, y1), angle),)}
-        return {"box": (x0, y0, x1, y1)}
-    if el.tag == "ellipse":
-        cx, cy, rx, ry = (number(el.get(k), where, k) for k in ("cx", "cy", "rx", "ry"))
-        if rx <= 0 or ry <= 0:
-            raise FormatError(f"{where}: ellipse radii must be positive, got rx={rx:g} ry={ry:g}")
-        angle = number(el.get("rotation", "0"), where, "rotation")
-        mask = ellipse_mask(cx, cy, rx, ry, angle, height, width)
-        if not mask.any():
-            raise FormatError(f"{where}: the ellipse covers no pixel of the {width}x{height} frame")
-        return {"rle": encode_masks(mask[None])[0]}
-    raise FormatError(
-        f"{where}: <{el.tag}> shapes are not supported (use masks, polygons, boxes or ellipses)"
-    )
-
-
-def _turn(dx: np.ndarray, dy: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets ``(dx, dy)`` turned by ``angle`` degrees clockwise on screen (y down), as CVAT
-    turns its shapes."""
-    a = np.deg2rad(angle)
-    return np.cos(a) * dx - np.sin(a) * dy, np.sin(a) * dx + np.cos(a) * dy
-
-
-def rotated_box(box: tuple[float, float, float, float], angle: float) -> np.ndarray:
-    """The 4 corners (4, 2) of a CVAT box ``(xtl, ytl, xbr, ybr)`` with ``rotation`` ``angle``
-    (degrees, clockwise on screen, about the box's centre).
-
-    Examples
-    --------
-    >>> rotated_box((0, 0, 4, 2), 90).round(6).tolist()
-    [[3.0, -1.0], [3.0, 3.0], [1.0, 3.0], [1.0, -1.0]]
-    """
-    x0, y0, x1, y1 = box
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    dx, dy = _turn(np.array([x0, x1, x1, x0]) - cx, np.array([y0, y0, y1, y1]) - cy, angle)
-    return np.stack([cx + dx, cy + dy], axis=1) + 0.0
-
-
-def ellipse_mask(
-    cx: float, cy: float, rx: float, ry: float, angle: float, height: int, width: int
-) -> np.ndarray:
-    """The (height, width) mask of a CVAT ellipse: the pixels whose centre lies inside it
-    (centre ``cx, cy``, radii ``rx, ry``, turned ``angle`` degrees clockwise on screen).
-
-    Examples
-    --------
-    >>> ellipse_mask(2.0, 1.5, 2.0, 1.0, 0.0, 3, 5).astype(int).tolist()
-    [[0, 0, 0, 0, 0], [1, 1, 1, 1, 0], [0, 0, 0, 0, 0]]
-    """
-    rows, cols = np.mgrid[0:height, 0:width]
-    # pixel centres in the ellipse's own axes: turned back by the ellipse's angle
-    u, v = _turn(cols + 0.5 - cx, rows + 0.5 - cy, -angle)
-    return (u / rx) ** 2 + (v / ry) ** 2 <= 1.0
-
-
 class SkippedFramesWarning(UserWarning):
     """A CVAT task with a frame step: the video frames between its frames were never shown."""
-
-
-#: CVAT shapes that mark no area of the frame: their tracks are left out, with a warning
-NO_AREA = ("points", "polyline", "cuboid", "skeleton")
 
 
 class TaskFrames:
@@ -594,8 +481,6 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             width=width,
             height=height,
             meta=task is not None,
-            shape=shape_geometry,
-            no_area=NO_AREA,
         )
     raw_ids = [integer(t.get("id"), f'{path}: <track id="{t.get("id")}">', "id") for t in tracks_el]
     shift = 1 if any(i == 0 for i in raw_ids) else 0
@@ -748,10 +633,7 @@ def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
         if not frames.contains(frame) and not past_end:
             raise FormatError(f"{path}: {swhere}: {frames.refusal(frame)}")
         geom = None if outside else shape_geometry(sh, f"{path}: {swhere}", width, height)
-        score = None
-        for attr in sh.findall("attribute"):
-            if attr.get("name") == "score" and attr.text not in (None, ""):
-                score = number(attr.text, f"{path}: {swhere}", "score")
+        score = shape_score(sh, f"{path}: {swhere}")
         shapes.append((frame, outside, geom, score, swhere, sh.tag))
     shapes.sort(key=lambda s: s[0])
     return shapes
