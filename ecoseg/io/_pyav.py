@@ -182,7 +182,7 @@ def scan(path: str, container, stream) -> StreamIndex:
             if packet.size == 0 or getattr(packet, "is_discard", False):
                 continue
             stamps.append(packet.pts if packet.pts is not None else packet.dts)
-            decode_ts.append(packet.dts if packet.dts is not None else packet.pts)
+            decode_ts.append(packet.dts)
             keys.append(packet.is_keyframe)
             durations.append(packet.duration or 0)
             corrupt.append(packet.is_corrupt)
@@ -199,6 +199,11 @@ def scan(path: str, container, stream) -> StreamIndex:
     if n == 0:
         raise VideoError(f"{path}: video stream has no frames")
 
+    if all(t is None for t in decode_ts):  # no decode times at all: presentation order
+        decode_ts = list(stamps)
+    # Otherwise a packet without one is left out of the checks on decode order: a Matroska
+    # demuxer leaves the first packets of a stream with B-frames without (their decode times
+    # are not stored), and their presentation times, which run ahead, looked like a jump back.
     tb = stream.time_base
     declared = declared_rate(stream)
     if set(container.format.name.split(",")) & WRAPPING_FORMATS and tb:
