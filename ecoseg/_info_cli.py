@@ -2,6 +2,9 @@
 
 Public names in a private module: :mod:`ecoseg.cli` registers it; users run the command.
 
+A video file or image folder given as a STORE is summarised as ``segment`` would read it
+(frames, size as displayed, times, what was done to show it as players do).
+
 Exit status: 0 when every store is well, 1 when ``--verify`` or ``--video`` found a problem
 (one line per problem on stdout, naming the store, the array and the frames), 2 for a
 mistake (not a store, a video that cannot be opened) through the CLI's one-line errors.
@@ -27,10 +30,14 @@ def add_info(sub) -> None:
             "Summarise mask stores: frame size, frames, complete or interrupted, duration, "
             "objects by class and class source, review edits, provenance and calibration. "
             "--verify reads every chunk and lists each missing or damaged one with its frames "
-            "(exit status 1 if any). See docs/store.md."
+            "(exit status 1 if any). A video file or image folder is summarised as segment "
+            "would read it: frames, size as displayed, times, rotation, timing notes. "
+            "See docs/store.md."
         ),
     )
-    p.add_argument("stores", nargs="+", metavar="STORE", help="mask stores")
+    p.add_argument(
+        "stores", nargs="+", metavar="STORE", help="mask stores (or videos: what segment reads)"
+    )
     p.add_argument(
         "--verify", action="store_true", help="read every chunk; report missing or damaged ones"
     )
@@ -45,12 +52,29 @@ def _run_info(args) -> int:
     if args.video is not None and len(args.stores) > 1:
         raise ConfigError("--video goes with one STORE")
     from ecoseg.info.summary import open_store
+    from ecoseg.info.video import is_video
 
     status = 0
     for path in args.stores:
+        if is_video(path):  # what segment would read from it (frames, size, times, notes)
+            _video_one(path, args)
+            continue
         with open_store(path) as store:  # once per store: summary and verify share it
             status = max(status, _info_one(path, store, args))
     return status
+
+
+def _video_one(path, args) -> None:
+    """Summarise a video file or image folder given where a store is expected."""
+    from ecoseg.info.video import video_summary
+
+    if args.verify or args.video is not None:
+        raise ConfigError(
+            f"{path}: a video, not a mask store; --verify and --video check a STORE "
+            f"(ecoseg info STORE --video {path})"
+        )
+    found = video_summary(path)
+    print(json.dumps(found.to_dict(), allow_nan=False) if args.json else "\n".join(found.lines()))
 
 
 def _info_one(path, store, args) -> int:

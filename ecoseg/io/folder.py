@@ -34,9 +34,14 @@ __all__ = [
 #: File name endings read as images when a folder is opened (compared case-insensitively).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 #: File name endings of video files (compared case-insensitively): a folder of images that
-#: holds none but holds one of these names it (``ecoseg synth -o clip.mp4`` makes a folder).
+#: holds none but holds one of these names it (``ecoseg synth -o clip.mp4`` makes a folder);
+#: napari's reader and ``ecoseg info`` take these names for videos. MPEG-TS (``.ts``,
+#: ``.m2ts``: camcorders, some dive cameras, recorders) and MXF (professional cameras) too.
 VIDEO_SUFFIXES = frozenset(
-    {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".mts", ".wmv", ".mj2"}
+    {
+        *(".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".mj2"),
+        *(".mts", ".m2ts", ".ts", ".mxf"),
+    }
 )
 
 

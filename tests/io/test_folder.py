@@ -15,7 +15,7 @@ from video_helpers import (
 )
 
 from ecoseg.errors import VideoError
-from ecoseg.io.folder import folder_images
+from ecoseg.io.folder import VIDEO_SUFFIXES, folder_images
 from ecoseg.io.video import (
     ImageFolderReader,
     natural_key,
@@ -183,3 +183,19 @@ def test_a_folder_without_images_names_the_videos_it_holds(tmp_path):
     shown = ", ".join(str(many / n) for n in ("a.mov", "b.avi", "GX2.MP4"))
     assert str(info.value).endswith(f"; it holds videos: {shown} and 1 more")
     assert folder_images(write_folder(tmp_path / "ok", 2)) == ["img0.png", "img1.png"]
+
+
+def test_mpeg_ts_and_mxf_are_video_names_napari_reads_too():
+    """A camcorder's ``.m2ts``, a recorder's ``.ts``: not taken for videos (a folder holding
+    only them said nothing of them; ``ecoseg info clip.ts`` called it "not a zarr store"), and
+    napari's reader, whose manifest lists the names by hand, must list the same ones."""
+    import yaml
+
+    import ecoseg.napari
+
+    assert {".ts", ".m2ts", ".mxf", ".mts"} <= VIDEO_SUFFIXES
+    manifest = os.path.join(os.path.dirname(ecoseg.napari.__file__), "napari.yaml")
+    with open(manifest, encoding="utf-8") as f:
+        (reader,) = yaml.safe_load(f)["contributions"]["readers"]
+    patterns = {p for p in reader["filename_patterns"] if p not in ("*.zarr", "*.zip")}
+    assert patterns == {f"*{suffix}" for suffix in VIDEO_SUFFIXES}
