@@ -29,6 +29,7 @@ __all__ = [
     "legacy_survey_sha256",
     "missing_frame",
     "natural_key",
+    "same_frame_twice",
 ]
 
 #: File name endings read as images when a folder is opened (compared case-insensitively).
@@ -95,6 +96,26 @@ def missing_frame(names: Sequence[str]) -> tuple[str, str, str] | None:
     i = int(gaps[0])
     prefix, width, suffix = parts[i].group(1), len(parts[i].group(2)), parts[i].group(3)
     return f"{prefix}{numbers[i] + step:0{width}d}{suffix}", names[i], names[i + 1]
+
+
+def same_frame_twice(names: Sequence[str]) -> tuple[str, str] | None:
+    """The first two image names that differ only by their ending (``f1.jpg``, ``f1.png``), or
+    None: one frame exported twice, in two kinds of image.
+
+    Examples
+    --------
+    >>> same_frame_twice(["f1.jpg", "f1.PNG", "f2.jpg", "f2.png"])
+    ('f1.jpg', 'f1.PNG')
+    >>> same_frame_twice(["f1.jpg", "f2.png"]) is None
+    True
+    """
+    seen: dict[str, str] = {}
+    for name in names:
+        stem = os.path.splitext(name)[0].lower()
+        if stem in seen:
+            return seen[stem], name
+        seen[stem] = name
+    return None
 
 
 def image_names(folder: str | os.PathLike) -> list[str]:
@@ -400,6 +421,13 @@ class ImageFolderReader(VideoReader):
         p = str(check_path(path))
         fps = DEFAULT_FPS if fps is None else check_fps(fps, p)
         names = folder_images(p)
+        twice = same_frame_twice(names)
+        if twice is not None:
+            raise VideoError(
+                f"{os.path.join(p, twice[1])}: the same frame as {twice[0]} (one name, two kinds "
+                "of image: a frame export made twice?); each would be read as a frame of its "
+                "own, doubling the frames and their times; keep one kind in the folder"
+            )
         gap = missing_frame(names)
         if gap is not None:
             raise VideoError(

@@ -178,6 +178,21 @@ def test_image_folder_with_a_differently_sized_frame(tmp_path, cli, no_model, go
     assert_one_line_error(code, err, "frame_0004.png", "48x40")
 
 
+def test_image_folder_with_each_frame_in_two_kinds(tmp_path, cli, no_model, good_prompts):
+    """Frames exported twice, as JPEG and PNG, into one folder: every frame was read twice
+    (``f_0000.jpg``, ``f_0000.png``, ...), so the clip had double the frames, each time was
+    doubled and every speed halved, without a word."""
+    folder = _folder(tmp_path)
+    for i in range(6):
+        Image.open(folder / f"frame_{i:04d}.png").save(folder / f"frame_{i:04d}.jpg")
+    with pytest.raises(VideoError) as info:
+        open_video(folder)
+    assert_names(info, "frame_0000.png", "the same frame as frame_0000.jpg")
+    code, _, err = cli("segment", folder, "-o", tmp_path / "m.zarr", "--prompts", good_prompts)
+    assert_one_line_error(code, err, "frame_0000.png", "two kinds of image")
+    assert not (tmp_path / "m.zarr").exists()
+
+
 @pytest.mark.parametrize(
     "engine",
     [[], ["--model", "sam3-reduced", "--random-weights", "--device", "cpu", "--concepts", "x"]],
