@@ -39,8 +39,8 @@ from ecoseg.errors import ConfigError
 from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibration
 from ecoseg.measure.counts import (
     class_order,
-    concept_classes,
     counts_table,
+    looked_for_classes,
     maxn_table,
     warn_case_clashes,
 )
@@ -263,9 +263,14 @@ def _tables(store, new_cal, roi, classes, chunk_frames, progress) -> dict[str, p
         table_attrs,
     )
 
-    # a concept looked for and not found still gets its rows (counts and MaxN of 0)
-    looked_for = concept_classes(store.provenance_record.prompts)
-    known = list(dict.fromkeys([*object_classes(store).values(), *looked_for]))
+    # a concept looked for and not found still gets its rows (counts and MaxN of 0), and so
+    # does 'unknown' of a motion tracker or discovery run that found nothing
+    record = store.provenance_record
+    known = list(object_classes(store).values())
+    looked_for = looked_for_classes(
+        record.engine, record.prompts, record.extra.get("auto") is True, known
+    )
+    known = list(dict.fromkeys([*known, *looked_for]))
     if classes is not None:
         classes = [
             clean_class_name(c) for c in ([classes] if isinstance(classes, str) else classes)

@@ -7,7 +7,9 @@ individuals are in view at once.
 
 A class the run was told to find (a SAM 3 concept) has rows even where nothing of it was
 found: a count of 0 and a MaxN of 0 (looked for, not seen), not a missing row (not looked
-for). :func:`concept_classes` names them from the store's provenance.
+for). :func:`concept_classes` names them from the store's provenance. So does a run that
+finds animals on its own (the motion tracker, automatic discovery) and found none: it looked,
+and what it finds is ``unknown`` until named (:func:`looked_for_classes`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = [
     "class_order",
     "concept_classes",
     "counts_table",
+    "looked_for_classes",
     "maxn_table",
     "table_frames",
     "warn_case_clashes",
@@ -89,6 +92,43 @@ def concept_classes(prompts: Mapping[str, Any] | None) -> list[str]:
         if isinstance(c, Mapping)
     )
     return list(dict.fromkeys(names))
+
+
+def looked_for_classes(
+    engine: str | None, prompts: Mapping[str, Any] | None, auto: bool, known: Iterable[str]
+) -> list[str]:
+    """The classes a run looked for that need rows even where nothing was found.
+
+    Every SAM 3 concept (:func:`concept_classes`); and ``unknown`` for a run that finds
+    animals on its own (``engine`` ``classical``, the motion tracker, or ``auto``, automatic
+    discovery) and whose object table holds no class (``known`` empty): it found nothing, and
+    what it finds is ``unknown`` until named, so it has a count and MaxN of 0 rather than no
+    rows, in which its video would drop out of a site's mean.
+
+    Parameters
+    ----------
+    engine : str or None
+        The store's engine (provenance ``engine``).
+    prompts : mapping or None
+        The store's provenance ``prompts``.
+    auto : bool
+        Whether the run was automatic discovery (provenance ``auto``).
+    known : iterable of str
+        The classes of the store's object table.
+
+    Examples
+    --------
+    >>> looked_for_classes("classical", None, False, [])
+    ['unknown']
+    >>> looked_for_classes("classical", None, False, ["wrasse"])
+    []
+    >>> looked_for_classes("sam3-concepts", {"concepts": [{"text": "parrotfish"}]}, False, [])
+    ['parrotfish']
+    """
+    names = concept_classes(prompts)
+    if (engine == "classical" or auto) and not list(known) and not names:
+        names.append("unknown")
+    return names
 
 
 def counts_table(

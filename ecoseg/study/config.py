@@ -245,6 +245,8 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict | None = None) -> Stud
     items = lines.get(("videos",)) or {}
     specs: list[VideoSpec] = []
     seen: dict[str, tuple[int, str]] = {}
+    sources: dict[Path, list[tuple[int, VideoSpec]]] = {}
+    sites: dict[str, tuple[int, str]] = {}
     for i, entry in enumerate(videos):
         entry_lines = lines.get(("videos", i)) or {}
         spec = _parse_video(
@@ -273,6 +275,15 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict | None = None) -> Stud
         seen[folder_key(spec.name)] = (i, spec.name)
         at_path = _line(where, entry_lines.get("path"), items.get(i))
         _check_apart(spec, output, output_text, f"{at_path} videos[{i}] ({spec.name}):")
+        _check_once(spec, i, sources.setdefault(spec.path.resolve(), []), f"{at_path} videos[{i}]")
+        if spec.site is not None:
+            at_site = _line(where, entry_lines.get("site"), items.get(i))
+            j, other = sites.setdefault(class_key(spec.site), (i, spec.site))
+            if other != spec.site:  # two sites of the report, where one was meant
+                raise ConfigError(
+                    f"{at_site} videos[{i}] ({spec.name}): site {spec.site!r} differs from "
+                    f"{other!r} (videos[{j}]) only in case or spacing; write the site one way"
+                )
         store = output / "stores" / f"{spec.name}.zarr"
         if store.resolve().parent != (output / "stores").resolve():
             raise ConfigError(
@@ -288,6 +299,32 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict | None = None) -> Stud
         title=title,
         description=description,
     )
+
+
+# what makes a video's masks and names: one video twice with all of them alike is one entry
+# copied, whose numbers would count twice in its site's mean
+_SETTINGS = (
+    "engine", "model", "checkpoint", "pretrained", "image_size", "params", "prompts",
+    "species_model", "concepts", "detect_every", "fast", "auto", "fps",
+)  # fmt: skip
+
+
+def _check_once(spec: VideoSpec, i: int, earlier: list, ctx: str) -> None:
+    """A video listed before (``earlier``: its entries so far) is refused at another site
+    (one clip is footage of one site) or with the same settings (its numbers counted twice);
+    one video with other settings at its one site (two engines compared) is kept."""
+    for j, other in earlier:
+        if other.site != spec.site:
+            raise ConfigError(
+                f"{ctx} ({spec.name}): the video {spec.source} is also videos[{j}] ({other.name}) "
+                f"at site {other.site!r}, not {spec.site!r}; one video is footage of one site"
+            )
+        if all(getattr(other, k) == getattr(spec, k) for k in _SETTINGS):
+            raise ConfigError(
+                f"{ctx} ({spec.name}): the video {spec.source} is also videos[{j}] ({other.name}) "
+                "with the same settings; its numbers would count twice: list each video once"
+            )
+    earlier.append((i, spec))
 
 
 def _check_apart(video: VideoSpec, output: Path, output_text: str, ctx: str) -> None:

@@ -296,10 +296,19 @@ def run_study(
             # tables an older ecoseg wrote with a class name in another spelling (NFD, two
             # spaces) are measured again: their rows of one species cannot all be joined
             old = sorted({n for p in stored for n in unclean_class_names(p)})
-            if not old:
+            if old:
+                log(f"measure {video.name}: tables of an older ecoseg (class {old[0]!r}), again")
+            elif _no_maxn_rows(video, folder):
+                # an older ecoseg gave a motion-tracker run that found nothing no rows, which
+                # left its video out of its site's mean, rather than 'unknown' 0
+                log(f"measure {video.name}: tables of an older ecoseg (no MaxN row), again")
+            else:
                 log(f"measure {video.name}: unchanged, kept")
                 continue
-            log(f"measure {video.name}: tables of an older ecoseg (class {old[0]!r}), again")
+            # its fingerprint stays; the combined tables and the report made of the old
+            # tables are made again (also after a run killed in between)
+            manifest.pop("tables", None)
+            manifest.pop("report", None)
         else:
             log(f"measure {video.name}")
         from ecoseg.measure import measure
@@ -423,6 +432,15 @@ def reviewed_edits(store: Path) -> int:
     except (EcosegError, OSError, ValueError):  # not a store (any more): nothing to keep
         return 0
     return sum(e.get("kind") != "classify" for e in log)
+
+
+def _no_maxn_rows(video, folder: Path) -> bool:
+    """Whether the kept MaxN table of a motion-tracker or ``auto`` video has no row: an
+    older ecoseg's of a run that found nothing (one now has ``unknown`` with a MaxN of 0,
+    :func:`ecoseg.measure.counts.looked_for_classes`)."""
+    if not (video.engine == "classical" or video.auto):
+        return False
+    return len(read_table(folder / "maxn.parquet")) == 0
 
 
 def _clear_calibration(store: Path) -> None:

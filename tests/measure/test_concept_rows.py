@@ -69,3 +69,28 @@ def test_the_report_shows_zero_not_a_dash(concept_store, tmp_path):
     shown = page_table(open(out, encoding="utf-8").read(), "maxn-table")
     row = shown.iloc[0]
     assert row["sea urchin"] == "0" and row["visual"] == "0"
+
+
+@pytest.fixture(scope="module")
+def empty_tracker_store(tmp_path_factory):
+    """A motion-tracker run that found nothing on its 4 frames: no object at all."""
+    path = tmp_path_factory.mktemp("empty") / "e.zarr"
+    prov = {"engine": "classical", "video": {"fps": 10.0}}
+    with MaskStore.create(path, height=8, width=8, objects=[], provenance=prov) as st:
+        st.append(np.zeros((4, 8, 8), np.uint32), np.arange(4) / 10.0)
+        st.mark_complete()
+    return str(path)
+
+
+def test_a_tracker_run_that_found_nothing_counts_unknown_as_zero(empty_tracker_store, tmp_path):
+    # it looked for every moving animal (what it finds is 'unknown' until named) and saw none:
+    # a MaxN of 0, not no rows, which the report showed as '-' and left out of site means
+    tables = ecoseg.measure(empty_tracker_store, progress=False)
+    assert tables["maxn"][["class", "maxn"]].to_dict("records") == [{"class": "unknown", "maxn": 0}]
+    assert tables["counts"]["count"].tolist() == [0] * 4
+    assert tables["cover"]["cover_px"].tolist() == [0] * 4
+    campaign = campaign_tables({"v": empty_tracker_store})
+    assert campaign["counts"]["count"].tolist() == [0] * 4
+    out = report([empty_tracker_store], tmp_path / "r.html")
+    shown = page_table(open(out, encoding="utf-8").read(), "maxn-table")
+    assert shown.iloc[0]["unknown"] == "0"

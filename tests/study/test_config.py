@@ -261,8 +261,9 @@ def test_video_names_may_be_in_any_script_and_are_one_unicode_form(tmp_path):
     # a reef named in French: the file's own name is the video's name, as an ASCII name is
     nfd = "Re\u0301cif nord"  # how macOS lists "Récif nord"
     (tmp_path / f"{nfd}.mp4").write_bytes(b"not really a video")
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
     path = tmp_path / "study.yaml"
-    path.write_text(_study_text(f"- path: {nfd}.mp4\n- path: {nfd}.mp4\n  name: Île-2\n"))
+    path.write_text(_study_text(f"- path: {nfd}.mp4\n- path: v.mp4\n  name: Île-2\n"))
     study = load_study(path)
     assert [v.name for v in study.videos] == ["Récif nord", "Île-2"]  # NFC, whatever was typed
     assert study.store_path(study.videos[0]).name == "Récif nord.zarr"
@@ -285,6 +286,47 @@ def test_names_that_would_share_one_store_folder_are_refused(tmp_path, names, ex
     with pytest.raises(ConfigError) as info:
         load_study(path)
     assert expected in str(info.value) and "study.yaml: line 7: videos[1]" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [
+        # one clip under two sites (or twice at one) would count in two means, or twice in one
+        (
+            "- path: ./a.mp4\n  name: y\n  site: South\n",
+            "line 7: videos[1] (y): the video ./a.mp4 is also videos[0] (x) at site 'North', "
+            "not 'South'; one video is footage of one site",
+        ),
+        (
+            "- path: a.mp4\n  name: y\n  site: North\n  transect: T2\n",
+            "line 7: videos[1] (y): the video a.mp4 is also videos[0] (x) with the same "
+            "settings; its numbers would count twice: list each video once",
+        ),
+        # a typo of case or spacing made a third site of two
+        (
+            "- path: b.mp4\n  name: y\n  site: ' north  '\n",
+            "line 9: videos[1] (y): site ' north  ' differs from 'North' (videos[0]) only in "
+            "case or spacing; write the site one way",
+        ),
+    ],
+)
+def test_one_video_twice_or_one_site_in_two_spellings_is_refused(tmp_path, second, expected):
+    for clip in ("a.mp4", "b.mp4"):
+        (tmp_path / clip).write_bytes(b"not really a video")
+    message = _refusal(tmp_path, _study_text("- path: a.mp4\n  name: x\n  site: North\n" + second))
+    assert message.endswith(expected) and "study.yaml" in message, message
+
+
+def test_one_site_written_alike_and_one_video_with_two_settings_are_kept(tmp_path):
+    for clip in ("a.mp4", "b.mp4"):
+        (tmp_path / clip).write_bytes(b"not really a video")
+    text = "- {path: a.mp4, site: North}\n- {path: b.mp4, site: North}\n"
+    (tmp_path / "study.yaml").write_text(_study_text(text))
+    assert [v.site for v in load_study(tmp_path / "study.yaml").videos] == ["North", "North"]
+    # one video with two settings at its site: two engines compared
+    text = "- {path: a.mp4, site: N}\n- {path: a.mp4, name: b, site: N, params: {min_area: 9}}\n"
+    (tmp_path / "study.yaml").write_text(_study_text(text))
+    assert len(load_study(tmp_path / "study.yaml").videos) == 2
 
 
 def test_concept_videos_are_sam3_runs_with_defaults_and_overrides(tmp_path):

@@ -593,6 +593,37 @@ def test_per_video_tables_of_an_older_ecoseg_are_measured_again(study_copy, call
     assert again.measured == []  # measured once
 
 
+def test_tables_of_a_tracker_run_without_a_maxn_row_are_measured_again(
+    study_copy, calls, monkeypatch
+):
+    """An older ecoseg gave a motion-tracker video that found nothing no rows (its video left
+    out of its site's mean MaxN); a re-run measures it again, once, and combines the tables
+    and writes the report anew, whose fingerprints did not change."""
+    import ecoseg.study.runner
+    from ecoseg.measure.tables import read_table, write_table
+
+    folder = study_copy / "out" / "tables" / "videos" / "reef-b"
+    for name in ("counts", "maxn", "cover"):
+        table = read_table(folder / f"{name}.parquet")
+        write_table(table.iloc[:0], folder, name, formats=("parquet",))
+    # the older ecoseg combines them (a changed depth) and reports them as they are
+    path = study_copy / "study.yaml"
+    path.write_text(path.read_text().replace("depth_m: 9\n", "depth_m: 9.5\n"))
+    with monkeypatch.context() as older:
+        older.setattr(
+            ecoseg.study.runner, "_no_maxn_rows", lambda video, folder: False, raising=False
+        )
+        assert run_study(path, progress=False).measured == []
+    combined = study_copy / "out" / "tables" / "maxn.parquet"
+    assert "reef-b" not in set(read_table(combined)["video"])
+
+    result = run_study(path, progress=False)
+    assert calls["measure"] == ["reef-b.zarr"] and result.measured == ["reef-b"]
+    assert "reef-b" in set(read_table(combined)["video"]) and result.report_written
+    again = run_study(path, progress=False)
+    assert again.measured == [] and not again.tables_written and not again.report_written
+
+
 def test_run_study_names_an_output_or_study_that_is_no_path(tmp_path):
     """``run_study(study, output=3)`` or a study given as its dict was pathlib's TypeError
     'expected str, bytes or os.PathLike object', nothing written."""
