@@ -124,7 +124,7 @@ def convex_polygons(draw, h, w):
     hull = [tuple(p) for p in points if _corner(points, p)]
     area = sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(hull, hull[1:] + hull[:1]))
     if len(hull) < 3 or area == 0 or not _convex(hull):
-        return [(0.0, 0.0), (w - 1.0, 0.0), (0.0, h - 1.0 + 0.5)]
+        return [(0.0, 0.0), (w - 0.5, 0.0), (0.0, h - 0.5)]  # never degenerate (w = 1)
     return hull
 
 
