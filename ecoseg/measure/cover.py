@@ -45,7 +45,8 @@ def roi_mask(roi, shape: tuple[int, int]) -> np.ndarray | None:
         The mask has the wrong shape; the polygon has fewer than 3 distinct vertices, no
         area (all on one line), a zero-area spike (an edge running back along the one before
         it) or edges that cross or touch (a region inside such an outline is not well
-        defined); numbers of the frame's shape on a frame 2 px wide (a mask or H vertices?);
+        defined); whole numbers of the frame's shape on a frame 2 px wide (a mask or H
+        vertices?);
         or the region is empty. Each names the polygon and the vertex or edges at fault.
 
     Examples
@@ -62,7 +63,7 @@ def roi_mask(roi, shape: tuple[int, int]) -> np.ndarray | None:
     if roi is None:
         return None
     arr = np.asarray(roi)
-    if arr.dtype != bool and arr.ndim == 2 and arr.shape == tuple(shape) and shape[1] == 2:
+    if _mask_or_vertices(arr, shape):
         raise ConfigError(
             f"roi of shape {arr.shape} on frames {shape[0]} x 2 px could be a mask or "
             f"{shape[0]} (x, y) vertices: give a mask as booleans (roi.astype(bool)), or close "
@@ -88,6 +89,14 @@ def roi_mask(roi, shape: tuple[int, int]) -> np.ndarray | None:
     if not mask.any():
         raise ConfigError("roi is empty (covers no pixel centre of the frame)")
     return mask
+
+
+def _mask_or_vertices(arr: np.ndarray, shape) -> bool:
+    """Whether ``arr`` could as well be a mask as vertices: whole numbers (not booleans) of
+    the frame's shape, on a frame 2 px wide (half-pixel vertices are vertices)."""
+    if arr.dtype == bool or arr.ndim != 2 or arr.shape != tuple(shape) or shape[1] != 2:
+        return False
+    return np.issubdtype(arr.dtype, np.number) and bool((arr == np.round(arr)).all())
 
 
 def check_polygon(pts: np.ndarray) -> None:

@@ -97,6 +97,8 @@ def cases(draw):
             roi = None
     elif roi == "polygon":
         roi = draw(convex_polygons(h, w))
+        if np.asarray(roi).shape == (h, w) and (np.asarray(roi) % 1 == 0).all():
+            roi = [*roi, roi[0]]  # as a mask or as vertices alike: closed, it is vertices
         if not polygon_mask(roi, h, w).any():
             roi = None
     scored = draw(st.booleans())
