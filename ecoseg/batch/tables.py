@@ -182,11 +182,9 @@ def campaign_tables(
         n = len(times)
         # ids missing from the object table count as unknown, as in measure()
         # and a concept looked for and not found gets its zero rows, as in measure()
-        # (and 'unknown' of a motion tracker or discovery run that found nothing)
-        record = store.provenance_record
-        auto = record.extra.get("auto") is True
-        looked_for = looked_for_classes(record.engine, record.prompts, auto, classes)
-        known = class_order([*classes, *looked_for], ["unknown"] if areas[:, -1].any() else [])
+        # (a store that named and found nothing: 0 of unknown, as in measure())
+        looked_for = looked_for_classes(classes, store.provenance_record.prompts)
+        known = class_order(looked_for, ["unknown"] if areas[:, -1].any() else [])
         index = {c: j for j, c in enumerate(known)}
         col_class = np.array([index[classes[ids_order.index(int(i))]] for i in ids], np.int64)
         nc = len(known)

@@ -127,7 +127,8 @@ def resume_hint(store) -> str:
 
 
 def check_has_frames(store) -> None:
-    """Refuse a store that holds no frames: nothing was observed, so it has no numbers.
+    """Refuse a store that holds no frames, or whose provenance's ``annotated_frames`` covers
+    none of them (:func:`observed_frames`): nothing was observed, so it has no numbers.
 
     An empty table would drop the video from a study without a word, and a MaxN of 0 would
     say its animals were looked for and not seen. :func:`measure`, the report and
@@ -137,7 +138,7 @@ def check_has_frames(store) -> None:
     ------
     StoreError
         Naming the store and, for a run that stopped before its first frame, the command
-        that continues it.
+        that continues it; for an annotation of no frame, its entry.
 
     Examples
     --------
@@ -149,8 +150,21 @@ def check_has_frames(store) -> None:
     ecoseg.errors.StoreError: memory://doc-noframes: holds no frames, so nothing was observed...
     """
     from ecoseg.errors import StoreError
+    from ecoseg.provenance import annotated_frames
 
-    if store.n_frames > 0:
+    n = store.n_frames
+    if n > 0:
+        if not len(annotated_frames(store.provenance_record, n, store.path)):
+            e = store.provenance_record.annotated_frames
+            said = f"start {e.start}, step {e.step}"
+            said += f", count {e.count}" if e.count is not None else ""
+            said += f", {len(e.deleted)} deleted" if e.deleted else ""
+            raise StoreError(
+                f"{store.path}: its provenance's annotated_frames ({said}) covers none "
+                f"of its {n} frames, so nobody looked at any and there are no counts, MaxN or "
+                "cover to give (a MaxN of 0 would say the animals were looked for and not "
+                "seen); fix its annotated_frames entry"
+            )
         return
     why = "its video gave none"
     if not store.complete:
@@ -264,13 +278,8 @@ def _tables(store, new_cal, roi, classes, chunk_frames, progress) -> dict[str, p
     )
 
     # a concept looked for and not found still gets its rows (counts and MaxN of 0), and so
-    # does 'unknown' of a motion tracker or discovery run that found nothing
-    record = store.provenance_record
-    known = list(object_classes(store).values())
-    looked_for = looked_for_classes(
-        record.engine, record.prompts, record.extra.get("auto") is True, known
-    )
-    known = list(dict.fromkeys([*known, *looked_for]))
+    # does a store that named nothing and found nothing: 0 of `unknown` (looked_for_classes)
+    known = looked_for_classes(object_classes(store).values(), store.provenance_record.prompts)
     if classes is not None:
         classes = [
             clean_class_name(c) for c in ([classes] if isinstance(classes, str) else classes)

@@ -7,9 +7,10 @@ individuals are in view at once.
 
 A class the run was told to find (a SAM 3 concept) has rows even where nothing of it was
 found: a count of 0 and a MaxN of 0 (looked for, not seen), not a missing row (not looked
-for). :func:`concept_classes` names them from the store's provenance. So does a run that
-finds animals on its own (the motion tracker, automatic discovery) and found none: it looked,
-and what it finds is ``unknown`` until named (:func:`looked_for_classes`).
+for). :func:`concept_classes` names them from the store's provenance. A store that named
+nothing to look for and found nothing (an empty object table: the motion tracker saw no
+animal) looked for any animal: its rows are 0 of ``unknown``, the class its tracks would have
+had (:func:`looked_for_classes`), so its video counts as a 0, not as missing.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = [
     "class_order",
     "concept_classes",
     "counts_table",
+    "looked_for_any",
     "looked_for_classes",
     "maxn_table",
     "table_frames",
@@ -94,41 +96,46 @@ def concept_classes(prompts: Mapping[str, Any] | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def looked_for_classes(
-    engine: str | None, prompts: Mapping[str, Any] | None, auto: bool, known: Iterable[str]
-) -> list[str]:
-    """The classes a run looked for that need rows even where nothing was found.
-
-    Every SAM 3 concept (:func:`concept_classes`); and ``unknown`` for a run that finds
-    animals on its own (``engine`` ``classical``, the motion tracker, or ``auto``, automatic
-    discovery) and whose object table holds no class (``known`` empty): it found nothing, and
-    what it finds is ``unknown`` until named, so it has a count and MaxN of 0 rather than no
-    rows, in which its video would drop out of a site's mean.
-
-    Parameters
-    ----------
-    engine : str or None
-        The store's engine (provenance ``engine``).
-    prompts : mapping or None
-        The store's provenance ``prompts``.
-    auto : bool
-        Whether the run was automatic discovery (provenance ``auto``).
-    known : iterable of str
-        The classes of the store's object table.
+def looked_for_classes(known: Iterable[str], prompts: Mapping[str, Any] | None = None) -> list[str]:
+    """The classes a store's counts, cover and MaxN have rows for, seen or not: the classes of
+    its object table (``known``, in table order), then each SAM 3 concept of its provenance
+    ``prompts`` (:func:`concept_classes`); for a store that names none (an empty object table
+    and no concept: the motion tracker or discovery found no animal, an annotation of no
+    track) ``['unknown']``: it looked for any animal and saw none, 0 of the class its tracks
+    would have had, not a video without rows. :func:`ecoseg.measure` and
+    :func:`ecoseg.batch.campaign_tables` both use it.
 
     Examples
     --------
-    >>> looked_for_classes("classical", None, False, [])
+    >>> looked_for_classes(["wrasse"], {"concepts": [{"text": "grouper"}]})
+    ['wrasse', 'grouper']
+    >>> looked_for_classes([], None)
     ['unknown']
-    >>> looked_for_classes("classical", None, False, ["wrasse"])
-    []
-    >>> looked_for_classes("sam3-concepts", {"concepts": [{"text": "parrotfish"}]}, False, [])
-    ['parrotfish']
     """
-    names = concept_classes(prompts)
-    if (engine == "classical" or auto) and not list(known) and not names:
-        names.append("unknown")
-    return names
+    names = list(dict.fromkeys([*(str(c) for c in known), *concept_classes(prompts)]))
+    return names or ["unknown"]
+
+
+def looked_for_any(rows: pd.DataFrame, column: str) -> bool:
+    """Whether one video's rows of a counts, cover or MaxN table (``column``: its number,
+    ``count``, ``cover_fraction`` or ``maxn``) are those of a store that named nothing to look
+    for and saw nothing (rows of ``unknown`` only, all 0: :func:`looked_for_classes`; the
+    classes may be the index): it
+    looked for any animal, so the report and a study's site means count it as 0 of every
+    class, not as a video that did not look for them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> looked_for_any(pd.DataFrame({"class": ["unknown"], "maxn": [0]}), "maxn")
+    True
+    >>> looked_for_any(pd.DataFrame({"class": ["unknown"], "maxn": [2]}), "maxn")
+    False
+    """
+    if not len(rows):
+        return False
+    classes = set(map(str, rows["class"] if "class" in rows.columns else rows.index))
+    return classes == {"unknown"} and not (rows[column].to_numpy() != 0).any()
 
 
 def counts_table(

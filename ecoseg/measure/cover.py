@@ -16,7 +16,7 @@ import pandas as pd
 from ecoseg.errors import ConfigError
 from ecoseg.measure.counts import table_frames
 
-__all__ = ["COVER_UNITS", "class_cover", "cover_table", "roi_mask"]
+__all__ = ["COVER_UNITS", "check_polygon", "class_cover", "cover_table", "roi_mask"]
 
 COVER_UNITS = {
     "frame": "index",
@@ -34,15 +34,20 @@ def roi_mask(roi, shape: tuple[int, int]) -> np.ndarray | None:
     ----------
     roi : None, array of bool (H, W) or sequence of (x, y) vertices
         A polygon is given in video pixel coordinates (x = column, y = row); pixel centres
-        inside or on it are in the region.
+        inside or on it are in the region. A vertex repeated right after itself (also the
+        first one repeated at the end, closing the ring) is one vertex.
     shape : (H, W)
         Frame shape.
 
     Raises
     ------
     ConfigError
-        The mask has the wrong shape, the polygon has fewer than 3 vertices, or the region
-        is empty.
+        The mask has the wrong shape; the polygon has fewer than 3 distinct vertices, no
+        area (all on one line), a zero-area spike (an edge running back along the one before
+        it) or edges that cross or touch (a region inside such an outline is not well
+        defined); whole numbers of the frame's shape on a frame 2 px wide (a mask or H
+        vertices?);
+        or the region is empty. Each names the polygon and the vertex or edges at fault.
 
     Examples
     --------
@@ -50,10 +55,20 @@ def roi_mask(roi, shape: tuple[int, int]) -> np.ndarray | None:
     array([[1, 1, 1, 1, 0],
            [1, 1, 1, 1, 0],
            [0, 0, 0, 0, 0]])
+    >>> roi_mask([(0, 0), (3, 1), (3, 0), (0, 1)], (3, 5))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: roi polygon [(0, 0), (3, 1), (3, 0), (0, 1)] crosses itself: ...
     """
     if roi is None:
         return None
     arr = np.asarray(roi)
+    if _mask_or_vertices(arr, shape):
+        raise ConfigError(
+            f"roi of shape {arr.shape} on frames {shape[0]} x 2 px could be a mask or "
+            f"{shape[0]} (x, y) vertices: give a mask as booleans (roi.astype(bool)), or close "
+            "the polygon by repeating its first vertex at the end"
+        )
     if arr.dtype == bool or (arr.ndim == 2 and arr.shape == tuple(shape) and arr.shape[1] != 2):
         mask = arr.astype(bool)
         if mask.shape != tuple(shape):
@@ -69,10 +84,112 @@ def roi_mask(roi, shape: tuple[int, int]) -> np.ndarray | None:
             raise ConfigError(f"roi polygon needs >= 3 (x, y) vertices, got shape {pts.shape}")
         if not np.isfinite(pts).all():
             raise ConfigError("roi polygon has non-finite vertices")
+        check_polygon(pts)
         mask = polygon2mask(tuple(shape), pts[:, ::-1])
     if not mask.any():
         raise ConfigError("roi is empty (covers no pixel centre of the frame)")
     return mask
+
+
+def _mask_or_vertices(arr: np.ndarray, shape) -> bool:
+    """Whether ``arr`` could as well be a mask as vertices: whole numbers (not booleans) of
+    the frame's shape, on a frame 2 px wide (half-pixel vertices are vertices)."""
+    if arr.dtype == bool or arr.ndim != 2 or arr.shape != tuple(shape) or shape[1] != 2:
+        return False
+    return np.issubdtype(arr.dtype, np.number) and bool((arr == np.round(arr)).all())
+
+
+def check_polygon(pts: np.ndarray) -> None:
+    """Refuse a region-of-interest polygon whose inside is not well defined, in one line naming
+    it and the vertex or edges at fault: fewer than 3 distinct vertices, no area (every
+    vertex on one line), a zero-area spike (an edge that runs back along the one before it:
+    the pixel centres on it would be left out), or two edges that cross or touch (a crossing
+    outline's inside depends on the fill rule). A vertex repeated right after itself, and the
+    first repeated at the end, count once. Coordinates are compared exactly.
+
+    Parameters
+    ----------
+    pts : ndarray, shape (n, 2)
+        The (x, y) vertices, finite.
+
+    Examples
+    --------
+    >>> check_polygon(np.array([[0, 0], [4, 0], [4, 3], [0, 3], [0, 0]]))
+    >>> check_polygon(np.array([[0, 0], [4, 0], [4, 3], [6, 3], [4, 3], [0, 3]]))
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: roi polygon [(0, 0), (4, 0), (4, 3), (6, 3), (4, 3), (0, 3)] has \
+a zero-area spike at vertex 3 (6, 3): the edges on either side of it run back along each other
+    """
+
+    def xy(p) -> str:
+        return f"({float(p[0]):g}, {float(p[1]):g})"
+
+    shown = pts if len(pts) <= 8 else pts[:3]
+    named = f"roi polygon [{', '.join(xy(p) for p in shown)}"
+    named += "]" if len(pts) <= 8 else f", ... {xy(pts[-1])}] ({len(pts)} vertices)"
+    keep = np.ones(len(pts), bool)
+    keep[1:] = (pts[1:] != pts[:-1]).any(axis=1)
+    idx = np.flatnonzero(keep)  # the vertices named in messages count as given
+    while len(idx) > 1 and (pts[idx[-1]] == pts[idx[0]]).all():
+        idx = idx[:-1]
+    p = pts[idx]
+    n = len(p)
+    if n < 3:
+        raise ConfigError(f"{named} needs >= 3 distinct vertices, it has {n}")
+    if not _orient(p[0], p[1], p).any():
+        raise ConfigError(f"{named} has no area: its vertices all lie on one line")
+    before, after = p - np.roll(p, 1, axis=0), np.roll(p, -1, axis=0) - p
+    cross = before[:, 0] * after[:, 1] - before[:, 1] * after[:, 0]
+    back = (cross == 0) & ((before * after).sum(axis=1) < 0)
+    if back.any():
+        k = int(np.flatnonzero(back)[0])
+        raise ConfigError(
+            f"{named} has a zero-area spike at vertex {idx[k]} {xy(p[k])}: the edges on "
+            "either side of it run back along each other"
+        )
+    a, b = p, np.roll(p, -1, axis=0)  # edge i runs from a[i] to b[i]
+    for i in range(n - 2):
+        j = np.arange(i + 2, n if i else n - 1)  # the edges that share no vertex with i
+        c, e = a[j], b[j]
+        o1, o2 = _orient(a[i], b[i], c), _orient(a[i], b[i], e)
+        o3, o4 = _orient(c, e, a[i]), _orient(c, e, b[i])
+        on = [
+            ((o1 == 0) & _within(a[i], b[i], c), c),
+            ((o2 == 0) & _within(a[i], b[i], e), e),
+            ((o3 == 0) & _within(c, e, a[i]), np.broadcast_to(a[i], c.shape)),
+            ((o4 == 0) & _within(c, e, b[i]), np.broadcast_to(b[i], c.shape)),
+        ]
+        proper = (o1 * o2 < 0) & (o3 * o4 < 0)
+        hit = np.flatnonzero(proper | on[0][0] | on[1][0] | on[2][0] | on[3][0])
+        if not len(hit):
+            continue
+        h, m = int(hit[0]), int(j[hit[0]])
+        if proper[h]:  # where the two edges cross
+            at = c[h] + o1[h] / (o1[h] - o2[h]) * (e[h] - c[h])
+        else:  # the vertex that lies on the other edge
+            at = next(q[h] for touches, q in on if touches[h])
+        raise ConfigError(
+            f"{named} crosses itself: its edges {idx[i]}-{idx[(i + 1) % n]} and "
+            f"{idx[m]}-{idx[(m + 1) % n]} (between those vertices) meet at {xy(at)}, and which "
+            "pixels are inside such an outline is not well defined; draw it without "
+            "crossing, or give several regions as one boolean mask"
+        )
+
+
+def _orient(p, q, r) -> np.ndarray:
+    """Twice the signed area of the triangles ``p``, ``q``, ``r`` (0: on one line)."""
+    p, q, r = (np.asarray(v, np.float64) for v in (p, q, r))
+    return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (
+        r[..., 0] - p[..., 0]
+    )
+
+
+def _within(p, q, r) -> np.ndarray:
+    """Whether ``r`` lies in the box of the segment ``p``-``q`` (on it, when on its line)."""
+    p, q, r = (np.asarray(v, np.float64) for v in (p, q, r))
+    lo, hi = np.minimum(p, q), np.maximum(p, q)
+    return ((r >= lo) & (r <= hi)).all(axis=-1)
 
 
 def class_cover(

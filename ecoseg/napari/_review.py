@@ -43,6 +43,7 @@ from qtpy.QtWidgets import (
 )
 
 from ecoseg.errors import EcosegError
+from ecoseg.napari._check import review_words
 from ecoseg.napari._layers import META_KEY
 
 if TYPE_CHECKING:
@@ -432,9 +433,9 @@ class ReviewWidget(QWidget):
             self._fail("no mask store: open one (File > Open) first")
             return
         try:
-            entry = Review(path).apply(edit, cli=True)  # refusals worded as ecoseg edit's
-        except EcosegError as exc:
-            self._fail(" ".join(str(exc).split()))
+            entry = Review(path).apply(edit)  # refusals worded as the Review call ...
+        except EcosegError as exc:  # ... which review_words names by the widget's buttons
+            self._fail(review_words(" ".join(str(exc).split())))
             return
         except OSError as exc:  # a read-only share, a full disk: one line, not a traceback
             self._fail(f"{exc.filename or path}: {exc.strerror or exc}")

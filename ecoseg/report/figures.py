@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg.measure.counts import looked_for_any
+
 __all__ = [
     "STYLE",
     "DPI",
@@ -225,7 +227,11 @@ def _video_panels(table, videos: Sequence[str] | None, classes: Sequence[str] | 
             _message(ax, "no individuals detected")
             ax.set_title(video or "", loc="left")
             continue
-        _titles(ax, str(video), [c for c in classes if c not in set(d["class"])])
+        # a video that named nothing and saw nothing looked for every class (0 of each)
+        anything = looked_for_any(d, "count" if "count" in d.columns else "cover_fraction")
+        _titles(
+            ax, str(video), [] if anything else [c for c in classes if c not in set(d["class"])]
+        )
         panels.append((ax, video, d))
     return fig, axes, panels
 
@@ -246,7 +252,9 @@ def counts_figure(
     maxn, time_s. ``videos`` (default: those in ``counts``) sets the panels and their order.
     A video's classes are those its rows hold (a flat line at 0: looked for, never seen); a
     class of ``classes`` (default: all in ``counts``) without rows there is not one of the
-    video's, gets no line and is named in the panel as :data:`NOT_LOOKED_FOR`.
+    video's, gets no line and is named in the panel as :data:`NOT_LOOKED_FOR` (not for a
+    video that named nothing to look for and saw nothing: its rows are 0 of ``unknown``, and
+    it looked for any animal).
     """
     fig, axes, panels = _video_panels(counts, videos, classes, ncols)
     ymax = max(1, int(counts["count"].max())) if len(counts) else 1
@@ -283,7 +291,9 @@ def maxn_figure(maxn, colors: Mapping[str, str], *, videos: Sequence[str] | None
 
     ``videos`` (default: those in ``maxn``) sets the bars and their order. A video without a
     row for a class did not look for it (not one of its classes): it gets no bar there, and
-    ``–`` where the value would be, not a 0 (0 is a class looked for and never seen).
+    ``–`` where the value would be, not a 0 (0 is a class looked for and never seen); one
+    that named nothing to look for and saw nothing (its one row ``unknown``, 0:
+    :func:`~ecoseg.measure.counts.looked_for_any`) looked for any animal: 0 for every class.
     """
     fig = _figure(WIDTH_IN, 3.2)
     ax = fig.subplots()
@@ -298,7 +308,8 @@ def maxn_figure(maxn, colors: Mapping[str, str], *, videos: Sequence[str] | None
     top = max(1.0, float(maxn["maxn"].max()))
     for j, video in enumerate(videos):
         d = maxn[maxn["video"] == video].set_index("class")
-        values = np.array([float(d["maxn"].get(c, np.nan)) for c in classes])
+        missing = 0.0 if looked_for_any(d, "maxn") else np.nan  # saw nothing: 0 of each
+        values = np.array([float(d["maxn"].get(c, missing)) for c in classes])
         x = np.arange(len(classes)) - group / 2 + width * (j + 0.5)
         drawn = np.isfinite(values)
         ax.bar(

@@ -71,14 +71,3 @@ def test_bad_regions():
     with pytest.raises(ValueError, match="frame 5"):
         counts_table(regions_of([(5, 1, "a")]), [0.0, 1.0])
 
-
-def test_looked_for_classes_gives_an_empty_finding_run_unknown():
-    from ecoseg.measure.counts import looked_for_classes
-
-    assert looked_for_classes("classical", None, False, []) == ["unknown"]
-    assert looked_for_classes("sam2", {}, True, []) == ["unknown"]  # --auto found nothing
-    # it found something (its classes are the table's), or was told what to find
-    assert looked_for_classes("classical", None, False, ["unknown"]) == []
-    assert looked_for_classes("sam2", {"objects": []}, False, []) == []
-    concepts = {"concepts": [{"text": "wrasse"}]}
-    assert looked_for_classes("sam3-concepts", concepts, False, []) == ["wrasse"]

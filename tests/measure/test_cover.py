@@ -80,6 +80,47 @@ def test_roi_errors():
     assert roi_mask(None, (4, 4)) is None
 
 
+@pytest.mark.parametrize(
+    ("roi", "words"),
+    [
+        # old code: the centres on the line between the vertices were left out (3 pixels)
+        ([(0, 0), (3, 0), (6, 0)], r"\[\(0, 0\), \(3, 0\), \(6, 0\)\] has no area: .* one line"),
+        ([(1, 1), (6, 1), (6, 1), (1, 1)], r"needs >= 3 distinct vertices, it has 2"),
+        # a square with a spike out to (7, 2) and back: (5, 2), (6, 2) were left out
+        (
+            [(1, 1), (4, 1), (4, 2), (7, 2), (4, 2), (4, 4), (1, 4)],
+            r"has a zero-area spike at vertex 3 \(7, 2\)",
+        ),
+        # a bow tie: its two lobes by the even-odd rule, unsaid
+        (
+            [(1, 1), (5, 4), (5, 1), (1, 4)],
+            r"crosses itself: its edges 0-1 and 2-3 .* at \(3, 2.5\)",
+        ),
+        ([(0, 0), (4, 0), (4, 4), (2, 0), (0, 4)], r"its edges 0-1 and 2-3 .* meet at \(2, 0\)"),
+    ],
+)
+def test_a_degenerate_or_crossing_polygon_is_refused_naming_it(roi, words):
+    with pytest.raises(ConfigError, match="^roi polygon .*" + words):
+        roi_mask(roi, (6, 8))
+
+
+def test_a_polygon_closed_by_its_first_vertex_or_with_a_repeated_one_is_the_same():
+    square = [(1, 1), (4, 1), (4, 4), (1, 4)]
+    want = roi_mask(square, (6, 8))
+    np.testing.assert_array_equal(roi_mask([*square, (1, 1)], (6, 8)), want)
+    np.testing.assert_array_equal(roi_mask([(1, 1), (4, 1), (4, 1), (4, 4), (1, 4)], (6, 8)), want)
+    assert want.sum() == 16
+
+
+def test_numbers_of_a_2_px_wide_frame_are_no_guess_between_mask_and_polygon():
+    # old code: a 0/1 mask of shape (6, 2) was read as a polygon of 6 vertices
+    with pytest.raises(ConfigError, match=r"could be a mask or 6 \(x, y\) vertices"):
+        roi_mask(np.ones((6, 2), np.uint8), (6, 2))
+    assert roi_mask(np.ones((6, 2), bool), (6, 2)).all()
+    closed = [(0, 0), (1, 0), (1, 5), (0, 5), (0, 0)]  # its first vertex again at the end
+    assert roi_mask(closed, (6, 2)).all()
+
+
 def test_cover_table_pure():
     reg = pd.DataFrame({"frame": [0, 1, 1], "class": ["a", "a", "b"], "area_px": [2, 3, 5]})
     cov = cover_table(reg, [0.0, 1.0], frame_area_px=10, classes=["a", "b", "c"])

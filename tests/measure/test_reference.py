@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from skimage.measure import regionprops
 
+from ecoseg.errors import StoreError
 from ecoseg.measure import measure, read_table
 from ecoseg.measure.tables import write_table
 from ecoseg.store import MaskStore
@@ -69,9 +70,9 @@ def cases(draw):
     if draw(st.booleans()):
         annotated = {"start": draw(st.integers(0, n - 1)), "step": draw(st.integers(1, 3))}
         if draw(st.booleans()):
-            annotated["count"] = draw(st.integers(0, n))
+            annotated["count"] = draw(st.integers(1, n))  # one of no frame is refused
         grid = range(n)[annotated["start"] :: annotated["step"]][: annotated.get("count")]
-        if grid and draw(st.booleans()):
+        if len(grid) > 1 and draw(st.booleans()):
             annotated["deleted"] = [draw(st.sampled_from(grid))]  # deleted in CVAT
         keep = np.zeros(n, bool)
         keep[[f for f in grid if f not in annotated.get("deleted", [])]] = True
@@ -96,6 +97,8 @@ def cases(draw):
             roi = None
     elif roi == "polygon":
         roi = draw(convex_polygons(h, w))
+        if np.asarray(roi).shape == (h, w) and (np.asarray(roi) % 1 == 0).all():
+            roi = [*roi, roi[0]]  # as a mask or as vertices alike: closed, it is vertices
         if not polygon_mask(roi, h, w).any():
             roi = None
     scored = draw(st.booleans())
@@ -124,7 +127,7 @@ def convex_polygons(draw, h, w):
     hull = [tuple(p) for p in points if _corner(points, p)]
     area = sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(hull, hull[1:] + hull[:1]))
     if len(hull) < 3 or area == 0 or not _convex(hull):
-        return [(0.0, 0.0), (w - 1.0, 0.0), (0.0, h - 1.0 + 0.5)]
+        return [(0.0, 0.0), (w - 0.5, 0.0), (0.0, h - 0.5)]  # never degenerate (w = 1)
     return hull
 
 
@@ -335,8 +338,6 @@ def reference_counts(case):
 
 
 def reference_maxn(counts, classes):
-    if not counts:  # no frame observed (an annotation of no frames): no MaxN, not a MaxN of 0
-        return []
     out = []
     for c in classes:
         rows = [r for r in counts if r["class"] == c]  # in frame order
@@ -475,8 +476,10 @@ def test_measuring_some_classes_gives_their_rows_of_every_table(case, data):
     assert_rows(tables["cover"], only(reference_cover(case)), "cover")
 
 
-def test_a_store_of_no_objects_has_tables_of_no_rows_with_the_columns_of_one_with_animals():
-    # nothing named, nothing found: no class to give a count of 0, and no row for any table
+def test_a_store_of_no_objects_counts_zero_of_unknown_with_the_columns_of_one_with_animals():
+    # nothing named, nothing found: it looked for any animal and saw none, so counts, cover
+    # and MaxN have rows of 0 of `unknown` (the video counts as a 0, not as missing);
+    # regions and tracks have no row
     case = {
         "labels": np.zeros((3, 4, 5), np.uint32),
         "times": np.array([0.0, 0.04, 0.1]),
@@ -491,14 +494,17 @@ def test_a_store_of_no_objects_has_tables_of_no_rows_with_the_columns_of_one_wit
     case["objects"] = [{"id": 7, "class": "fish", "source": "prompt"}]
     one = run_measure(case, 3)
     for name, df in empty.items():
-        assert len(df) == 0, name
+        assert len(df) == {"counts": 3, "cover": 3, "maxn": 1}.get(name, 0), name
         assert dict(df.dtypes) == dict(one[name].dtypes), name
+    assert empty["maxn"][["class", "maxn"]].values.tolist() == [["unknown", 0]]
+    assert empty["counts"]["count"].tolist() == [0, 0, 0]
     assert one["maxn"]["maxn"].tolist() == [1]
 
 
 @pytest.mark.parametrize("entry", [{"count": 0}, {"count": 1, "deleted": [0]}])
-def test_an_annotation_of_no_frames_has_no_counts_and_no_maxn(entry):
-    # nobody looked at any frame: no count of 0 and no MaxN of 0 (docs/tables.md, maxn)
+def test_an_annotation_of_no_frames_is_refused(entry):
+    # nobody looked at any frame: no count or MaxN of 0, and no tables without rows that
+    # would drop the video from a study unsaid (docs/tables.md)
     case = {
         "labels": np.zeros((3, 2, 2), np.uint32),
         "times": np.array([0.0, 0.5, 1.0]),
@@ -508,5 +514,5 @@ def test_an_annotation_of_no_frames_has_no_counts_and_no_maxn(entry):
         "roi": None,
         "scores": None,
     }
-    tables = run_measure(case, 3)
-    assert [len(tables[name]) for name in ("counts", "maxn", "cover")] == [0, 0, 0]
+    with pytest.raises(StoreError, match="annotated_frames .* covers none of its 3 frames"):
+        run_measure(case, 3)

@@ -81,6 +81,7 @@ def test_set_class_recent_shortcut_merge_split_undo(widget):
         assert expect in w.status.text(), w.status.text()
         if expect == "error":
             assert f"present from frame {first} to frame {last}" in w.status.text()
+            assert f": Split here on track 1 at frame {first}: " in w.status.text()  # no --split
             assert np.array_equal(MaskStore.open(path).read_labels(), before)
             assert len(MaskStore.open(path).attrs["ecoseg"]["edits"]) == n_edits
     labels = MaskStore.open(path).read_labels()
@@ -108,7 +109,7 @@ def test_least_confident_first_and_errors(widget):
     w.merge()
     assert w.status.text() == "error: select two tracks to merge"
     w.undo()
-    assert w.status.text().startswith("error:") and "nothing to undo" in w.status.text()
+    assert w.status.text().startswith("error:") and ": Undo: nothing to undo" in w.status.text()
 
 
 def test_a_half_edited_store_is_flagged_until_an_edit_completes_it(
@@ -166,14 +167,18 @@ def test_closing_the_last_stores_layer_clears_the_gallery(widget):
 
 def test_merge_of_two_differently_prompted_tracks_is_refused_as_on_the_command_line(widget):
     """The widget merges with ecoseg edit's rule: two names a person typed with the prompts
-    (track 1 damselfish, track 2 parrotfish) are not merged silently."""
+    (track 1 damselfish, track 2 parrotfish) are not merged silently; the refusal names the
+    widget's buttons, not ecoseg edit's flags (old: "--merge 1,2: ... --set-class
+    2=damselfish")."""
     w, path = widget
     before = MaskStore.open(path).objects
     w.select(1, 2)
     w.merge()
     text = w.status.text()
     assert text.startswith("error:") and "'damselfish' and track 2 'parrotfish'" in text
-    assert "both named with their prompts" in text and "--set-class 2=damselfish" in text
+    assert "both named with their prompts" in text and "--" not in text
+    assert ": Merge on tracks 1 and 2: " in text
+    assert "(Set class 'damselfish' on track 2 or Set class 'parrotfish' on track 1)" in text
     assert MaskStore.open(path).objects == before
     w.select(2)
     w.set_class("damselfish")

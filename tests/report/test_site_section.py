@@ -80,3 +80,35 @@ def test_site_figure_draws_no_bar_for_a_class_no_video_of_the_site_looked_for():
     heights = sorted(round(p.get_height(), 6) for p in fig.axes[0].patches)
     # North: parrotfish 1 (n1 alone), wrasse 3; South: wrasse 0 and no parrotfish bar
     assert heights == [0.0, 1.0, 3.0]
+
+
+EMPTY_STUDY = """\
+name: empty
+output: out
+videos:
+  - {path: n1.mp4, name: n1, site: North}
+  - {path: n3.mp4, name: n3, site: North}
+  - {path: s1.mp4, name: s1, site: South}
+"""
+
+
+def test_a_video_where_nothing_was_found_counts_zero_in_its_site_mean(tmp_path):
+    # n3: the motion tracker found no animal (empty object table). It looked at its frames,
+    # so it is a 0 of every class in the site mean and its n, not left out as a video that
+    # did not look (old code: North wrasse "2.00 (n=1)", n3's MaxN cells "–")
+    for name in ("n1", "n3", "s1"):
+        (tmp_path / f"{name}.mp4").write_bytes(b"")
+    objects = [(1, "wrasse", "prompt"), (2, "wrasse", "prompt"), (3, "parrotfish", "prompt")]
+    make_store(tmp_path / "n1.zarr", objects, {1: [0, 1], 2: [1], 3: [2]})
+    make_store(tmp_path / "n3.zarr", [], {})
+    make_store(tmp_path / "s1.zarr", [(1, "wrasse", "prompt")], {})
+    (tmp_path / "study.yaml").write_text(EMPTY_STUDY)
+    stores = {n: tmp_path / f"{n}.zarr" for n in ("n1", "n3", "s1")}
+    report(stores, tmp_path / "r.html", study=load_study(tmp_path / "study.yaml"))
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    table = _table(html, "site-table")
+    assert table.loc["North", "mean MaxN wrasse"] == "1.00"  # (2 + 0) / 2
+    assert table.loc["North", "mean MaxN parrotfish"] == "0.50"
+    assert table.loc["South", "mean MaxN parrotfish"] == "–"  # s1 looked for wrasse only
+    maxn = _table(html, "maxn-table", "Video")
+    assert maxn.loc["n3"].tolist() == ["0"] * len(maxn.columns)
