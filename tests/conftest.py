@@ -24,6 +24,22 @@ def _share_threads() -> None:
 _share_threads()
 
 
+def _repeatable_examples() -> None:
+    """Hypothesis draws the same examples on every run (``derandomize``), so a CI run and a
+    re-run of it test the same cases and a red is reproducible; set ``HYPOTHESIS_PROFILE=explore``
+    to draw new random examples each run (and keep any failure it finds as a test)."""
+    try:
+        from hypothesis import settings
+    except ImportError:  # a test extra; the property tests skip without it
+        return
+    settings.register_profile("repeatable", derandomize=True, database=None)
+    settings.register_profile("explore")
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+_repeatable_examples()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _hash_cache_in_tmp(tmp_path_factory):
     """Point the cache of large files' sha256 at a temporary file, never the user's cache dir."""

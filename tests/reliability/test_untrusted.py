@@ -258,11 +258,12 @@ def test_video_paths_outside_the_study_folder_still_write_inside_the_output(tmp_
     far = tmp_path / "elsewhere" / "deep"
     far.mkdir(parents=True)
     shutil.copy(clip.video, far / "reef.mp4")
+    shutil.copy(clip.video, far / "reef2.mp4")  # one file listed twice is refused
     folder = tmp_path / "study"
     folder.mkdir()
     (folder / "study.yaml").write_text(
         "output: out\nvideos:\n  - path: ../elsewhere/deep/reef.mp4\n"
-        f"  - path: {(far / 'reef.mp4').as_posix()}\n    name: reef-abs\n"
+        f"  - path: {(far / 'reef2.mp4').as_posix()}\n    name: reef-abs\n"
     )
     study = _load(folder / "study.yaml")
     out = (folder / "out").resolve()
