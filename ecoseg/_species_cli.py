@@ -71,6 +71,7 @@ def add_edit(sub) -> None:
 
 def _run_edit(args) -> int:
     from ecoseg.species import Edit, Review, apply_edits, edit_log, parse_edit_args
+    from ecoseg.species.edits import cli_words
 
     edits = []
     for kind, value in args.edits:
@@ -95,7 +96,7 @@ def _run_edit(args) -> int:
     done = len(edit_log(args.store)) - before
     if done:
         print(f"completed {done} edit(s) an interrupted command left pending")
-    applied = apply_edits(args.store, edits, cli=True) if edits else []  # all checked first
+    applied = apply_edits(args.store, edits, words=cli_words) if edits else []  # all checked first
     undid = any(e["kind"] == "undo" for e in applied)  # the log, read for what it undid
     log = {e.get("n"): e for e in edit_log(args.store)} if undid else {}
     for entry in applied:

@@ -25,17 +25,14 @@ whether a video already open (another clip of the same size) is the store's; the
 that none is checked, so the masks are not read over another clip's footage unawares.
 
 An output that exists is refused in the package's one wording, whose remedy (``overwrite=True``,
-``--overwrite``) napari has no control for: :func:`napari_remedy` gives the widget's own. An
-edit the *Review tracks* widget makes is refused in the words of the Review call
-(``merge(1, 2)``, a remedy ``set_class(2, 'damselfish')``): :func:`review_words` names the
-widget's buttons instead (``Merge on tracks 1 and 2``, ``Set class 'damselfish' on track 2``).
+``--overwrite``) napari has no control for: :func:`napari_remedy` gives the widget's own. (An
+edit the *Review tracks* widget makes is refused naming the widget's buttons where the message
+is written: :func:`ecoseg.napari._review.button_words`.)
 """
 
 from __future__ import annotations
 
-import ast
 import os
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -52,7 +49,6 @@ __all__ = [
     "napari_remedy",
     "note_missing_video",
     "other_video",
-    "review_words",
     "video_to_open",
     "video_warning",
 ]
@@ -463,44 +459,3 @@ def napari_remedy(message: str, remedy: str) -> str:
     if message.endswith(advice):
         return message[: -len(advice)] + "; " + remedy
     return message
-
-
-_ARG = r"(?:\d+|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
-_CALL = re.compile(
-    rf"\b(set_class|merge|split|delete|mark_reviewed|undo)\(((?:{_ARG}(?:, {_ARG})*)?)\)"
-)
-
-
-def review_words(message: str) -> str:
-    """``message`` (an edit refused in the words of the :class:`~ecoseg.species.Review` call,
-    :meth:`Edit.words(cli=False) <ecoseg.species.edits.Edit.words>`) with each call named by
-    the *Review tracks* widget's button that makes it: what a napari user can do (neither
-    ``--merge 1,2`` of ``ecoseg edit`` nor ``merge(1, 2)`` is a control of the widget).
-
-    Examples
-    --------
-    >>> review_words("r.zarr: merge(1, 2): track 1 is 'damselfish' and track 2 'parrotfish'; "
-    ...              "name them alike first (set_class(2, 'damselfish') or "
-    ...              "set_class(1, 'parrotfish')); nothing was changed")  # doctest: +ELLIPSIS
-    "r.zarr: Merge on tracks 1 and 2: ... (Set class 'damselfish' on track 2 or Set class ..."
-    >>> review_words("r.zarr: split(1, 0): cannot split track 1 at frame 0")
-    'r.zarr: Split here on track 1 at frame 0: cannot split track 1 at frame 0'
-    >>> review_words("r.zarr: undo(): nothing to undo"), review_words("no call here")
-    ('r.zarr: Undo: nothing to undo', 'no call here')
-    """
-
-    def words(match: re.Match) -> str:
-        args = ast.literal_eval(f"({match.group(2)},)") if match.group(2) else ()
-        kind = match.group(1)
-        if kind == "set_class":
-            return f"Set class {args[1]!r} on track {args[0]}"
-        if kind == "merge":
-            return f"Merge on tracks {args[0]} and {args[1]}"
-        if kind == "split":
-            return f"Split here on track {args[0]} at frame {args[1]}"
-        if kind == "undo":
-            return "Undo"
-        button = {"delete": "Delete", "mark_reviewed": "Reviewed"}[kind]
-        return f"{button} on track {args[0]}"
-
-    return _CALL.sub(words, message)

@@ -43,17 +43,55 @@ from qtpy.QtWidgets import (
 )
 
 from ecoseg.errors import EcosegError
-from ecoseg.napari._check import review_words
 from ecoseg.napari._layers import META_KEY
 
 if TYPE_CHECKING:
     import napari
 
-__all__ = ["COLUMNS", "ReviewWidget", "gallery_table", "thumbnail"]
+    from ecoseg.species.edits import Edit
+
+__all__ = ["BUTTONS", "COLUMNS", "ReviewWidget", "button_words", "gallery_table", "thumbnail"]
 
 COLUMNS = ("track", "id", "class", "source", "p", "frames", "duration s")
 THUMB = 64
 _RECENT = 9
+#: The edit buttons' labels by edit kind: the buttons show them, and refusals name edits by them.
+BUTTONS = {
+    "set_class": "Set class",
+    "merge": "Merge",
+    "split": "Split here",
+    "delete": "Delete",
+    "reviewed": "Reviewed",
+    "undo": "Undo",
+}
+
+
+def button_words(edit: Edit) -> str:
+    """``edit`` named by the button that makes it, on its tracks: the widget's
+    :data:`~ecoseg.species.edits.EditWords`, so a refusal names what a napari user can press
+    (neither ``ecoseg edit``'s ``--merge 1,2`` nor the Python ``merge(1, 2)`` is a control here).
+
+    Examples
+    --------
+    >>> from ecoseg.species import Edit
+    >>> button_words(Edit("merge", (1, 2))), button_words(Edit("undo"))
+    ('Merge on tracks 1 and 2', 'Undo')
+    >>> button_words(Edit("set_class", (2,), cls="damselfish"))
+    "Set class 'damselfish' on track 2"
+    >>> button_words(Edit("split", (1,), frame=0)), button_words(Edit("reviewed", (4,)))
+    ('Split here on track 1 at frame 0', 'Reviewed on track 4')
+    """
+    button = BUTTONS[edit.kind]
+    if edit.kind == "undo":
+        return button
+    if edit.kind == "merge":
+        return f"{button} on tracks {edit.ids[0]} and {edit.ids[1]}"
+    if edit.kind == "set_class":
+        return f"{button} {edit.cls!r} on track {edit.ids[0]}"
+    if edit.kind == "split":  # the button makes checked splits only; a replayed one says so
+        unchecked = " (an unchecked split)" * edit.unchecked
+        return f"{button} on track {edit.ids[0]} at frame {edit.frame}{unchecked}"
+    return f"{button} on track {edit.ids[0]}"  # delete, reviewed
 
 
 def gallery_table(store) -> pd.DataFrame:
@@ -202,7 +240,7 @@ class ReviewWidget(QWidget):
         self.class_edit.setPlaceholderText("species name")
         self.class_edit.returnPressed.connect(lambda: self.set_class(self.class_edit.text()))
         row.addWidget(self.class_edit, 1)
-        button = QPushButton("Set class")
+        button = QPushButton(BUTTONS["set_class"])
         button.clicked.connect(lambda: self.set_class(self.class_edit.text()))
         row.addWidget(button)
         layout.addLayout(row)
@@ -214,14 +252,14 @@ class ReviewWidget(QWidget):
             shortcut.activated.connect(lambda k=k: self._use_recent(k))
 
         row = QHBoxLayout()
-        for text, slot in (
-            ("Merge", self.merge),
-            ("Split here", self.split),
-            ("Delete", self.delete),
-            ("Reviewed", self.mark_reviewed),
-            ("Undo", self.undo),
+        for kind, slot in (
+            ("merge", self.merge),
+            ("split", self.split),
+            ("delete", self.delete),
+            ("reviewed", self.mark_reviewed),
+            ("undo", self.undo),
         ):
-            button = QPushButton(text)
+            button = QPushButton(BUTTONS[kind])
             button.clicked.connect(slot)
             row.addWidget(button)
         layout.addLayout(row)
@@ -433,9 +471,9 @@ class ReviewWidget(QWidget):
             self._fail("no mask store: open one (File > Open) first")
             return
         try:
-            entry = Review(path).apply(edit)  # refusals worded as the Review call ...
-        except EcosegError as exc:  # ... which review_words names by the widget's buttons
-            self._fail(review_words(" ".join(str(exc).split())))
+            entry = Review(path).apply(edit, words=button_words)  # refusals name the buttons
+        except EcosegError as exc:
+            self._fail(" ".join(str(exc).split()))
             return
         except OSError as exc:  # a read-only share, a full disk: one line, not a traceback
             self._fail(f"{exc.filename or path}: {exc.strerror or exc}")
@@ -486,8 +524,13 @@ class ReviewWidget(QWidget):
         if not name or not ids:
             self._fail("select a track and type a species name")
             return
-        for track in ids:
-            self._edit(Edit("set_class", (track,), cls=name))
+        try:  # a name with a control character (a pasted tab) is refused here, in one line
+            edits = [Edit("set_class", (track,), cls=name) for track in ids]
+        except EcosegError as exc:
+            self._fail(" ".join(str(exc).split()))
+            return
+        for edit in edits:
+            self._edit(edit)
         if name in self.recent:
             self.recent.remove(name)
         self.recent.insert(0, name)

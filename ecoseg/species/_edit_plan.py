@@ -14,7 +14,9 @@ from ecoseg.species._edit_writes import Step, read_backup, undo_objects
 from ecoseg.species.edits import (
     LABEL_KINDS,
     Edit,
+    EditWords,
     check_split,
+    cli_words,
     edit_objects,
     present_after,
     touched_frames,
@@ -65,11 +67,12 @@ def _present_restored(
     return {oid: f for oid, f in out.items() if len(f)}
 
 
-def plan_edits(store, edits: Sequence[Edit], *, cli: bool = True) -> list[Step]:
+def plan_edits(store, edits: Sequence[Edit], *, words: EditWords = cli_words) -> list[Step]:
     """Check every edit of a command against the store and the edits before it, writing
-    nothing; returns the steps to write. Raises ConfigError naming the first invalid edit,
-    as its ``ecoseg edit`` options (``cli``) or as the Python call (:meth:`Edit.words
-    <ecoseg.species.edits.Edit.words>`).
+    nothing; returns the steps to write. Raises ConfigError naming the first invalid edit
+    (and an edit before it that removed its track, a merge's remedy) in ``words``
+    (:data:`~ecoseg.species.edits.EditWords`: the ``ecoseg edit`` options, the Python call,
+    a widget's buttons).
 
     The object table and the frames each track is present in are followed through the
     edits (exactly: :func:`~ecoseg.species.edits.present_after`, and for an undo the state
@@ -113,7 +116,7 @@ def plan_edits(store, edits: Sequence[Edit], *, cli: bool = True) -> list[Step]:
                     edit = with_new_id(edit, max(used) + 1)
                     if not edit.unchecked:  # a replay of a split made before the rule
                         check_split(edit.ids[0], edit.frame, present.get(edit.ids[0], []))
-                new_objects = edit_objects(objects, edit, cli)
+                new_objects = edit_objects(objects, edit, words)
                 frames, new_present = np.zeros(0, np.int64), present
                 if edit.kind in LABEL_KINDS:
                     frames = touched_frames(present, edit)
@@ -121,13 +124,13 @@ def plan_edits(store, edits: Sequence[Edit], *, cli: bool = True) -> list[Step]:
                 entry = {"n": number, **edit.to_dict()}
                 used.update(edit.ids)
                 used.add(int(edit.new_id or 0))
-                option = edit.words(cli)
+                option = words(edit)
                 if edit.kind == "merge":
                     gone[edit.ids[1]] = f"merged into track {edit.ids[0]} by {option}"
                 elif edit.kind == "delete":
                     gone[edit.ids[0]] = f"deleted by {option}"
         except ConfigError as exc:
-            where = edit.words(cli)
+            where = words(edit)
             if len(edits) > 1:
                 where = f"edit {k} of {len(edits)} ({where})"
             raise ConfigError(f"{store.path}: {where}: {exc}; nothing was changed") from None

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import shlex
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,11 +34,14 @@ __all__ = [
     "KINDS",
     "LABEL_KINDS",
     "Edit",
+    "EditWords",
     "check_split",
+    "cli_words",
     "edit_objects",
     "edit_scores",
     "parse_edit_args",
     "present_after",
+    "python_words",
     "relabel",
     "set_class_for_old_merge",
     "touched_frames",
@@ -160,26 +163,6 @@ class Edit:
             return [flag, f"{self.ids[0]}@{self.frame}"]
         return [f"--{self.kind}", str(self.ids[0])]  # delete, reviewed
 
-    def words(self, cli: bool = True) -> str:
-        """The edit as its user asked for it: the ``ecoseg edit`` options (``cli``) or the
-        :class:`~ecoseg.species.review.Review` call, for messages.
-
-        Examples
-        --------
-        >>> Edit("set_class", (4,), cls="blue tang").words()
-        "--set-class '4=blue tang'"
-        >>> Edit("set_class", (4,), cls="blue tang").words(cli=False)
-        "set_class(4, 'blue tang')"
-        >>> Edit("split", (5,), frame=120).words(cli=False), Edit("undo").words(cli=False)
-        ('split(5, 120)', 'undo()')
-        """
-        if cli:
-            return shlex.join(self.cli_args())
-        method = {"reviewed": "mark_reviewed"}.get(self.kind, self.kind)
-        args = [*self.ids, *(v for v in (self.cls, self.frame) if v is not None)]
-        unchecked = ", unchecked" * self.unchecked
-        return f"{method}({', '.join(repr(a) for a in args)}){unchecked}"
-
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Edit:
         """The edit written by :meth:`to_dict`."""
@@ -202,6 +185,49 @@ class Edit:
                 raise ConfigError(f"split of track {self.ids[0]}: no new id chosen")
             return {self.ids[0]: int(self.new_id)}
         return {}
+
+
+#: How a message names an edit: in the words its user made it with. :func:`python_words`
+#: (the :class:`~ecoseg.species.review.Review` call), :func:`cli_words` (the ``ecoseg edit``
+#: options), or a shell's own (napari's *Review tracks* widget names its buttons).
+EditWords = Callable[[Edit], str]
+
+
+def python_words(edit: Edit) -> str:
+    """``edit`` as the :class:`~ecoseg.species.review.Review` call that makes it (an
+    :data:`EditWords`; a split made as before splits were checked adds ``, unchecked``).
+
+    Examples
+    --------
+    >>> python_words(Edit("set_class", (4,), cls="blue tang"))
+    "set_class(4, 'blue tang')"
+    >>> python_words(Edit("split", (5,), frame=120)), python_words(Edit("undo"))
+    ('split(5, 120)', 'undo()')
+    >>> python_words(Edit("reviewed", (3,)))
+    'mark_reviewed(3)'
+    >>> python_words(Edit("split", (5,), frame=3, unchecked=True))
+    'split(5, 3), unchecked'
+    """
+    method = {"reviewed": "mark_reviewed"}.get(edit.kind, edit.kind)
+    args = [*edit.ids, *(v for v in (edit.cls, edit.frame) if v is not None)]
+    unchecked = ", unchecked" * edit.unchecked
+    return f"{method}({', '.join(repr(a) for a in args)}){unchecked}"
+
+
+def cli_words(edit: Edit) -> str:
+    """``edit`` as the ``ecoseg edit`` options that make it, as typed in a shell (an
+    :data:`EditWords`; a class name is quoted where the shell needs it).
+
+    Examples
+    --------
+    >>> cli_words(Edit("set_class", (4,), cls="blue tang")), cli_words(Edit("merge", (3, 7)))
+    ("--set-class 4='blue tang'", '--merge 3,7')
+    >>> cli_words(Edit("split", (5,), frame=3, unchecked=True)), cli_words(Edit("undo"))
+    ('--unchecked-split 5@3', '--undo')
+    """
+    if edit.kind == "set_class":
+        return f"--set-class {edit.ids[0]}={shlex.quote(str(edit.cls))}"
+    return shlex.join(edit.cli_args())
 
 
 def _whole(value: Any, what: str) -> int:
@@ -391,7 +417,7 @@ def edit_scores(scores: np.ndarray, ids: Sequence[int], edit: Edit) -> tuple[np.
 
 
 def edit_objects(
-    objects: Sequence[Mapping[str, Any]], edit: Edit, cli: bool = True
+    objects: Sequence[Mapping[str, Any]], edit: Edit, words: EditWords = cli_words
 ) -> list[dict[str, Any]]:
     """The object table (list of dicts) after ``edit``.
 
@@ -400,7 +426,8 @@ def edit_objects(
     (marked reviewed when it has a class: an ``unknown`` one stays for ``classify`` to name)
     and drops the second; a split adds the new track with the old one's
     class; delete drops the entry. A merge of two tracks a person named differently is
-    refused, its remedy worded as ``ecoseg edit`` options (``cli``) or as the Review call.
+    refused, its remedy (the ``set_class`` edits that name them alike) worded by ``words``
+    (:data:`EditWords`: the ``ecoseg edit`` options, the Review call, a widget's buttons).
 
     Examples
     --------
@@ -431,9 +458,7 @@ def edit_objects(
         if _names_clash(ours, theirs):  # two words of a person's
 
             def name_it(track: int, name: str) -> str:
-                if cli:
-                    return f"--set-class {track}={shlex.quote(name)}"
-                return Edit("set_class", (track,), cls=name).words(cli=False)
+                return words(Edit("set_class", (track,), cls=name))
 
             how = {3: "both reviewed by a person", 2: "both named with their prompts"}
             raise ConfigError(

@@ -53,7 +53,7 @@ from ecoseg.species._edit_log import ATTR_KEY, check_log, edit_log, read_meta, w
 from ecoseg.species._edit_plan import plan_edits
 from ecoseg.species._edit_writes import apply_from_backup, record_classification, write_steps
 from ecoseg.species._old_edits import refused_merges, unchecked_splits
-from ecoseg.species.edits import Edit
+from ecoseg.species.edits import Edit, EditWords, cli_words, python_words
 
 __all__ = [
     "ATTR_KEY",
@@ -111,7 +111,9 @@ def _complete_pending(store) -> bool:
         meta = apply_from_backup(store, meta, pending)
     if queue:
         try:
-            steps = plan_edits(store, [Edit.from_dict(e) for e in queue])
+            # the rest of a command, not the resumer's own edits: named as ``ecoseg edit``
+            # options whoever completes it (the queue does not say who made the command)
+            steps = plan_edits(store, [Edit.from_dict(e) for e in queue], words=cli_words)
         except ConfigError as exc:  # only if the store was changed by other means since
             meta.pop("edit_queue", None)
             write_meta(store, meta)
@@ -124,13 +126,14 @@ def _complete_pending(store) -> bool:
     return bool(pending or queue)
 
 
-def apply_edits(store, edits: Iterable[Edit], *, cli: bool = False) -> list[dict]:
+def apply_edits(store, edits: Iterable[Edit], *, words: EditWords = python_words) -> list[dict]:
     """Apply edits in order to a store (path or closed store); returns their log entries.
 
     All or nothing: every edit is checked against the store and the edits before it first;
-    the first invalid one raises :class:`~ecoseg.errors.ConfigError` naming it (as the
-    :class:`Review` call, or with ``cli`` as its ``ecoseg edit`` option) and nothing is
-    written.
+    the first invalid one raises :class:`~ecoseg.errors.ConfigError` naming it and nothing
+    is written. ``words`` names edits in the refusal (:data:`~ecoseg.species.edits.EditWords`):
+    as the :class:`Review` call (:func:`~ecoseg.species.edits.python_words`), as ``ecoseg
+    edit`` options (:func:`~ecoseg.species.edits.cli_words`) or in a shell's own words.
 
     Examples
     --------
@@ -148,7 +151,7 @@ def apply_edits(store, edits: Iterable[Edit], *, cli: bool = False) -> list[dict
     """
     edits = list(edits)
     with open_for_edit(store) as s:
-        steps = plan_edits(s, edits, cli=cli)  # all checked before anything is written
+        steps = plan_edits(s, edits, words=words)  # all checked before anything is written
         write_steps(s, steps)
     named = {e.cls for e in edits if e.kind == "set_class"}
     if named:  # the names as written: read back
@@ -197,10 +200,10 @@ class Review:
     def __repr__(self) -> str:
         return f"<Review {str(self._where)!r}: {len(self.objects)} objects, {len(self.log)} edits>"
 
-    def apply(self, edit: Edit, *, cli: bool = False) -> dict:
+    def apply(self, edit: Edit, *, words: EditWords = python_words) -> dict:
         """Apply one :class:`~ecoseg.species.edits.Edit`; returns its log entry (a refusal
-        names the Review call, or with ``cli`` the ``ecoseg edit`` option)."""
-        return apply_edits(self._where, [edit], cli=cli)[0]
+        names edits in ``words``, as :func:`apply_edits`: by default the Review call)."""
+        return apply_edits(self._where, [edit], words=words)[0]
 
     def set_class(self, track: int, name: str) -> None:
         """Name the species of a track (marks it reviewed)."""

@@ -224,3 +224,74 @@ def test_a_store_that_cannot_be_written_is_one_line(widget, monkeypatch):
     w.select(1)
     w.set_class("bluefish")
     assert w.status.text() == f"error: {path / 'labels'}: Permission denied"
+
+
+# each message that names an edit, in the widget's words (the Review call's and ecoseg edit's:
+# tests/species/test_review.py); the widget makes one edit per call, the words are total
+BUTTON_WORDS = [
+    (["undo"], "Undo: nothing to undo"),
+    (
+        ["delete 3", "merge 1 3"],
+        "edit 2 of 2 (Merge on tracks 1 and 3): no track 3, deleted by Delete on track 3 earlier",
+    ),
+    (
+        ["merge 1 4"],
+        "Merge on tracks 1 and 4: track 1 is 'damselfish' and track 4 'wrasse', both "
+        "named with their prompts; name them alike first (Set class 'damselfish' on track 4 or Set "
+        "class 'wrasse' on track 1)",
+    ),
+    (["split 9 2 unchecked"], "Split here on track 9 at frame 2 (an unchecked split): no track 9"),
+    (["set_class 9 blue tang"], "Set class 'blue tang' on track 9: no track 9"),
+    (["reviewed 9"], "Reviewed on track 9: no track 9"),
+]
+
+
+def _edit(text: str):
+    from ecoseg.species import Edit
+
+    kind, *rest = text.split(" ")
+    if kind == "set_class":
+        return Edit(kind, (int(rest[0]),), cls=" ".join(rest[1:]))
+    if kind == "split":
+        return Edit(kind, (int(rest[0]),), frame=int(rest[1]), unchecked="unchecked" in rest)
+    return Edit(kind, tuple(int(i) for i in rest))
+
+
+@pytest.mark.parametrize(("edits", "said"), BUTTON_WORDS, ids=lambda v: str(v)[:20])
+def test_refusals_name_the_widgets_buttons_where_they_are_written(edits, said, tmp_path):
+    from ecoseg.errors import ConfigError
+    from ecoseg.napari._review import button_words
+    from ecoseg.species import apply_edits
+
+    path = shutil.copytree(sample().truth, tmp_path / "truth.zarr")
+    with pytest.raises(ConfigError) as info:
+        apply_edits(path, [_edit(e) for e in edits], words=button_words)
+    assert str(info.value).startswith(f"{path}: {said}"), str(info.value)
+
+
+def test_a_reviewers_text_is_never_read_as_a_button(widget):
+    """The widget re-worded a refusal by finding Review calls in its text: a species typed as
+    ``undo()`` (the button meant) was shown as ``track 1 is 'Undo'``; a name with a tab
+    raised out of the button (a traceback, not the status line). The rest of an interrupted
+    ``ecoseg edit`` that no longer fits is named as its options, as the CLI names it."""
+    from ecoseg.species._edit_log import read_meta, write_meta
+    from ecoseg.species.review import DroppedEditsWarning
+
+    w, path = widget
+    with MaskStore.open(path, mode="a") as s:
+        meta = read_meta(s)
+        meta["edit_queue"] = [{"kind": "delete", "ids": [99]}]
+        write_meta(s, meta)
+    w.select(1)
+    w.set_class("blue\ttang")
+    assert w.status.text().startswith("error: ") and "control character" in w.status.text()
+    assert MaskStore.open(path).attrs["ecoseg"]["edit_queue"]  # nothing was done
+    with pytest.warns(DroppedEditsWarning, match=r"dropped \(.*: --delete 99: no track 99 "):
+        w.set_class("undo()")
+    w.select(2)
+    w.set_class("parrotfish")
+    w.select(1, 2)
+    w.merge()
+    text = w.status.text()
+    assert ": Merge on tracks 1 and 2: track 1 is 'undo()' and track 2 'parrotfish', both " in text
+    assert "(Set class 'undo()' on track 2 or Set class 'parrotfish' on track 1)" in text

@@ -8,7 +8,7 @@ from species_helpers import kill_9_editing, tracker_store
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.measure import measure
 from ecoseg.species import Review, apply_edits, edit_log
-from ecoseg.species.edits import Edit
+from ecoseg.species.edits import Edit, cli_words, python_words
 from ecoseg.store import MaskStore
 
 
@@ -285,4 +285,66 @@ def test_refusals_from_python_name_the_python_call_not_the_cli_flags(store3):
             call()
         assert str(info.value).startswith(f"{path}: {words}") and "--" not in str(info.value)
     with pytest.raises(ConfigError, match="--set-class 2='blue tang' or --set-class 1=wrasse"):
-        apply_edits(path, [Edit("merge", (1, 2))], cli=True)  # the CLI keeps its flags
+        apply_edits(path, [Edit("merge", (1, 2))], words=cli_words)  # the CLI keeps its flags
+
+
+# each message that names an edit: (edits, in the Review call's words, in ecoseg edit's)
+NAMED = [
+    ([Edit("undo")], "undo(): nothing to undo", "--undo: nothing to undo"),
+    (
+        [Edit("delete", (3,)), Edit("merge", (1, 3))],
+        "edit 2 of 2 (merge(1, 3)): no track 3, deleted by delete(3) earlier",
+        "edit 2 of 2 (--merge 1,3): no track 3, deleted by --delete 3 earlier",
+    ),
+    (
+        [Edit("merge", (1, 2)), Edit("reviewed", (2,))],
+        "edit 2 of 2 (mark_reviewed(2)): no track 2, merged into track 1 by merge(1, 2) earlier",
+        "edit 2 of 2 (--reviewed 2): no track 2, merged into track 1 by --merge 1,2 earlier",
+    ),
+    (
+        [Edit("split", (9,), frame=2, unchecked=True)],
+        "split(9, 2), unchecked: no track 9",
+        "--unchecked-split 9@2: no track 9",
+    ),
+    (
+        # one spelling of a class in ecoseg edit's words, as its merge remedy always had it
+        # (it was "--set-class '9=blue tang'" here, "--set-class 9='blue tang'" there)
+        [Edit("set_class", (9,), cls="blue tang")],
+        "set_class(9, 'blue tang'): no track 9",
+        "--set-class 9='blue tang': no track 9",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edits", "python", "cli"), NAMED, ids=lambda v: str(v)[:20])
+def test_a_refusal_names_the_edits_in_the_words_the_caller_chose(store3, edits, python, cli):
+    path, _, _ = store3
+    for words, said in ((python_words, python), (cli_words, cli), (None, python)):
+        with pytest.raises(ConfigError) as info:
+            if words is None:  # Python's by default
+                apply_edits(path, edits)
+            else:
+                apply_edits(path, edits, words=words)
+        assert str(info.value).startswith(f"{path}: {said}"), str(info.value)
+    assert edit_log(path) == []
+
+
+def test_the_rest_of_an_interrupted_command_is_named_as_its_options(store3):
+    """Whoever completes it (Review, apply_edits in any words, ecoseg edit): the queued
+    edits are a command's, not the caller's own, and the queue does not say which."""
+    from ecoseg.species._edit_log import read_meta, write_meta
+    from ecoseg.species.review import DroppedEditsWarning
+
+    path, _, _ = store3
+    for complete in (
+        lambda: Review(path),
+        lambda: apply_edits(path, [Edit("reviewed", (1,))], words=python_words),
+    ):
+        with MaskStore.open(path, mode="a") as s:
+            meta = read_meta(s)
+            meta["edit_queue"] = [{"kind": "set_class", "ids": [9], "cls": "blue tang"}]
+            write_meta(s, meta)
+        with pytest.warns(DroppedEditsWarning) as caught:
+            complete()
+        said = str(caught[0].message)
+        assert f"dropped ({path}: --set-class 9='blue tang': no track 9 " in said, said
