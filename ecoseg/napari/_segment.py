@@ -8,6 +8,8 @@ stops it before the next frame). Add another object on any frame (new id, click,
 paint a correction on a frame and press *Re-track from this frame*. The masks layer belongs to
 the video it was tracked on: *Track* on another video makes a new one, *Re-track* on another
 video is refused (:func:`ecoseg.napari._check.other_video`), so two videos never mix in it.
+Hand corrections not saved are never cleared unasked: *Track*, or *Re-track* over later frames,
+is refused once naming them (:mod:`ecoseg.napari._hand_edits`); a second press discards them.
 *Folder…* opens a folder of numbered images as a video; its *frame rate* field times it
 (``segment --fps``; :mod:`ecoseg.napari._rate`), greyed out for a video file.
 
@@ -40,6 +42,7 @@ from qtpy.QtWidgets import (
 from ecoseg.engine import check_fast
 from ecoseg.errors import EcosegError
 from ecoseg.napari._find import FindBox
+from ecoseg.napari._hand_edits import HandEdits, forget, watch
 from ecoseg.napari._jobs import (
     FrameUpdate,
     Job,
@@ -90,6 +93,8 @@ class SegmentWidget(QWidget):
         self._running_into = None  # the Labels layer the running job paints into
         self._closed: str | None = None  # its name, when it was closed while the job ran
         self._classes: dict[int, str] = {}
+        #: asks before Track or Re-track discards hand corrections not saved (_hand_edits)
+        self.hand_edits = HandEdits()
         self.frames_done = 0
         #: :class:`~ecoseg.engine.discovery.DiscoveryParams` fields for "discover automatically"
         self.discovery_params: dict[str, Any] = {}
@@ -228,6 +233,11 @@ class SegmentWidget(QWidget):
 
     # ------------------------------------------------------------------ layers
     def _refresh_videos(self, event=None) -> None:
+        import napari
+
+        for layer in self.viewer.layers:  # hand corrections painted from now on are recorded
+            if isinstance(layer, napari.layers.Labels):
+                watch(layer)
         current = self.video_combo.currentText()
         self.video_combo.blockSignals(True)  # one change below, not one per item
         self.video_combo.clear()
@@ -572,6 +582,7 @@ class SegmentWidget(QWidget):
                 job = self._make_job(prompts=prompts, auto=True, params=dict(self.discovery_params))
             else:
                 job = self._make_job(prompts=prompts)
+            self.hand_edits.check(self._layer(MASKS), MASKS, "Track")  # asks first
             layer = self.masks_layer()
         except EcosegError as exc:
             self._fail(str(exc))
@@ -580,6 +591,7 @@ class SegmentWidget(QWidget):
             self._classes.update(prompts.classes())
         self._timed(job, layer)
         layer.data[:] = 0
+        forget(layer)
         meta = layer.metadata.setdefault(META_KEY, {})
         meta["tracked"] = None  # a new run: only what it tracks was looked at
         provenance = dict(meta.get("provenance") or {})
@@ -606,14 +618,17 @@ class SegmentWidget(QWidget):
             prompts = correction_prompts(np.asarray(layer.data[frame]), frame, drawn, classes)
             job = self._make_job(prompts=prompts, start=frame)
             job.engine = "sam2"
+            stop = len(layer.data) if job.stop is None else job.stop
+            # this frame's corrections are the prompts; the later ones would be tracked again
+            self.hand_edits.check(layer, MASKS, "Re-track from this frame", frame + 1, stop)
         except EcosegError as exc:
             self._fail(str(exc))
             return
         self._classes.update(prompts.classes())
         self._set_objects(layer, prompts.classes())
         self._timed(job, layer)
-        stop = len(layer.data) if job.stop is None else job.stop
         layer.data[frame:stop] = 0
+        forget(layer, frame, stop)
         layer.refresh()
         self._start(job, layer)
 

@@ -1,0 +1,164 @@
+"""Hand corrections painted into a Labels layer, so a run never discards them unasked.
+
+napari's paint, fill, erase and polygon tools (and ``Labels.data_setitem``) announce each
+stroke with the layer's ``paint`` event; :func:`watch` records the frames each one changed in
+the layer's ``metadata["ecoseg"]["hand_edits"]`` (no copy or hash of the masks: a stroke costs
+a few integers). The record says what a person made since the masks were last written by a
+run or saved: the *Segment & track* widget forgets the frames a run re-tracks, and the ecoseg
+writer (``File > Save Selected Layers...``) forgets them all once they are in a store.
+
+*Track* clears the ``ecoseg masks`` layer (or replaces it: another video, another size), and
+*Re-track from this frame* re-tracks the frames after the current one: with hand corrections
+there that are not saved, the first press is refused in the status line, naming the layer and
+the frames and what keeps them (:func:`refusal`); pressing the same button again, with nothing
+painted since, discards them (:class:`HandEdits`). Writing into the layer's array directly
+(``layer.data[3] = ...`` in the console) is no stroke and is not recorded; napari's undo of a
+stroke leaves its frames recorded (the refusal may then ask once too often, never too seldom).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ecoseg.errors import EcosegError
+from ecoseg.napari._layers import META_KEY
+
+__all__ = ["KEY", "HandEdits", "forget", "painted_frames", "refusal", "unsaved", "watch"]
+
+#: The record's key in a layer's ``metadata["ecoseg"]``: ``{"frames": [...], "strokes": n}``.
+KEY = "hand_edits"
+
+
+def painted_frames(item: Iterable[Any]) -> list[int]:
+    """The frames (first axis) one stroke changed: napari's undo-history item of a Labels layer
+    (the ``paint`` event's value), whose atoms are a mask edit (a ``slice_key`` box) or a
+    ``data_setitem`` triple (an index tuple first).
+
+    Examples
+    --------
+    >>> painted_frames([((np.array([4, 4, 6]), np.array([0, 1, 2])), np.zeros(3), 7)])
+    [4, 6]
+    """
+    frames: set[int] = set()
+    for atom in item:
+        box = getattr(atom, "slice_key", None)
+        if box is not None:
+            first = box[0]
+            if isinstance(first, slice):
+                frames.update(range(int(first.start or 0), int(first.stop)))
+            else:
+                frames.add(int(first))
+            continue
+        index = atom[0]
+        first = index[0] if isinstance(index, tuple) else index
+        frames.update(int(f) for f in np.unique(np.asarray(first)).ravel())
+    return sorted(frames)
+
+
+def _painted(event) -> None:
+    layer = event.source
+    meta = layer.metadata.setdefault(META_KEY, {})
+    record = dict(meta.get(KEY) or {})
+    record["frames"] = sorted(set(record.get("frames") or ()) | set(painted_frames(event.value)))
+    record["strokes"] = int(record.get("strokes") or 0) + 1
+    meta[KEY] = record
+
+
+def watch(layer) -> None:
+    """Record the hand edits of a Labels layer from now on (again on the same layer: once)."""
+    layer.events.paint.connect(_painted)
+
+
+def unsaved(layer, start: int = 0, stop: int | None = None) -> list[int]:
+    """The frames in ``start .. stop - 1`` holding hand edits not yet written by a run or saved.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> layer = SimpleNamespace(metadata={"ecoseg": {KEY: {"frames": [2, 7], "strokes": 3}}})
+    >>> unsaved(layer), unsaved(layer, 4), unsaved(layer, 0, 7)
+    ([2, 7], [7], [2])
+    """
+    if layer is None:
+        return []
+    frames = ((layer.metadata.get(META_KEY) or {}).get(KEY) or {}).get("frames") or []
+    return [int(f) for f in frames if f >= start and (stop is None or f < stop)]
+
+
+def forget(layer, start: int = 0, stop: int | None = None) -> None:
+    """Forget the hand edits in ``start .. stop - 1`` (a run re-tracks those frames).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> layer = SimpleNamespace(metadata={"ecoseg": {KEY: {"frames": [2, 7], "strokes": 3}}})
+    >>> forget(layer, 3); unsaved(layer)
+    [2]
+    >>> forget(layer); KEY in layer.metadata["ecoseg"]
+    False
+    """
+    meta = layer.metadata.get(META_KEY) or {}
+    record = meta.get(KEY)
+    if not record:
+        return
+    gone = set(unsaved(layer, start, stop))
+    left = [f for f in record.get("frames") or () if f not in gone]
+    if left:
+        meta[KEY] = dict(record, frames=left)
+    else:
+        meta.pop(KEY, None)
+
+
+def _frames_text(frames: Sequence[int]) -> str:
+    """``frame 3``, ``frames 3 and 9``, ``frames 1, 2, 3, 4, 5, 6, 7, 8, ... (12 frames)``."""
+    if len(frames) == 1:
+        return f"frame {frames[0]}"
+    if len(frames) <= 8:
+        return f"frames {', '.join(str(f) for f in frames[:-1])} and {frames[-1]}"
+    return f"frames {', '.join(str(f) for f in frames[:8])}, ... ({len(frames)} frames)"
+
+
+def refusal(name: str, frames: Sequence[int], button: str) -> str:
+    """The status line refusing a *Track* or *Re-track* that would discard hand edits.
+
+    Examples
+    --------
+    >>> print(refusal("ecoseg masks", [3, 9], "Track"))
+    'ecoseg masks' holds hand corrections on frames 3 and 9 that are not saved, and Track
+    would clear them: save the layer (File > Save Selected Layers..., an ecoseg mask store) or
+    rename it to keep them, or press Track again to discard them
+    >>> refusal("ecoseg masks", [12], "Re-track from this frame").split(": ")[1]
+    'save the layer (File > Save Selected Layers..., an ecoseg mask store) to keep them, or ...
+    """
+    rename = " or rename it" if button == "Track" else ""
+    what = "clear them" if button == "Track" else "track them again"
+    return (
+        f"{name!r} holds hand corrections on {_frames_text(frames)} that are not saved, and "
+        f"{button} would {what}: save the layer (File > Save Selected Layers..., an ecoseg mask "
+        f"store){rename} to keep them, or press {button} again to discard them"
+    )
+
+
+class HandEdits:
+    """The widget's check before a button overwrites a layer's frames (see the module doc)."""
+
+    def __init__(self) -> None:
+        self._asked: tuple[Any, ...] | None = None  # (button, layer, strokes) refused last
+
+    def check(self, layer, name: str, button: str, start: int = 0, stop: int | None = None):
+        """Raise :class:`~ecoseg.errors.EcosegError` (:func:`refusal`) when ``layer`` holds
+        unsaved hand edits in ``start .. stop - 1``, unless this very refusal was the last one
+        (the same button, layer and strokes): the second press discards them."""
+        frames = unsaved(layer, start, stop)
+        if not frames:
+            return
+        strokes = int(((layer.metadata.get(META_KEY) or {}).get(KEY) or {}).get("strokes") or 0)
+        asked = (button, id(layer), strokes, tuple(frames))
+        if self._asked == asked:
+            self._asked = None
+            return
+        self._asked = asked
+        raise EcosegError(refusal(name, frames, button))
