@@ -39,9 +39,10 @@ Example study file (paths are relative to the study file)::
         calibration: "lasers:100,80,140,80,100"
         truth: truth/south.zarr    # optional ground truth: adds an accuracy section
 
-The package: :mod:`~ecoseg.study.config` (the study file), :mod:`~ecoseg.study.records` (the
-:class:`Study` and :class:`VideoSpec` it is read into), :mod:`~ecoseg.study.manifest`
-(fingerprints) and :mod:`~ecoseg.study.runner` (:func:`run_study`). Videos are segmented by the
+The package: :mod:`~ecoseg.study.config` (the study file; its parts in private modules beside
+it), :mod:`~ecoseg.study.records` (the :class:`Study` and :class:`VideoSpec` it is read into),
+:mod:`~ecoseg.study.manifest` (fingerprints) and :mod:`~ecoseg.study.runner`
+(:func:`run_study`). Videos are segmented by the
 task ``ecoseg batch`` runs (:mod:`ecoseg.batch.jobs`), tables are written and combined by
 :mod:`ecoseg.measure.tables`, and the report is :func:`ecoseg.report`.
 """
