@@ -11,7 +11,7 @@ from ecoseg._paths import folder_key
 from ecoseg.errors import ConfigError
 from ecoseg.provenance import class_key
 from ecoseg.study._lines import at_line
-from ecoseg.study.records import VideoSpec
+from ecoseg.study.records import VideoSpec, setting_fields
 
 __all__ = ["Entries", "check_apart", "check_once"]
 
@@ -82,25 +82,19 @@ video a unique `name:`
             )
 
 
-# what makes a video's masks and names: one video twice with all of them alike is one entry
-# copied, whose numbers would count twice in its site's mean
-_SETTINGS = (
-    "engine", "model", "checkpoint", "pretrained", "image_size", "params", "prompts",
-    "species_model", "concepts", "detect_every", "fast", "auto", "fps",
-)  # fmt: skip
-
-
 def check_once(spec: VideoSpec, i: int, earlier: list, ctx: str) -> None:
     """A video listed before (``earlier``: its entries so far) is refused at another site
     (one clip is footage of one site) or with the same settings (its numbers counted twice);
-    one video with other settings at its one site (two engines compared) is kept."""
+    one video with other settings at its one site (two engines compared) is kept. The
+    settings are every field of the spec but :data:`~ecoseg.study.records.NOT_SETTINGS`."""
+    settings = setting_fields(type(spec))
     for j, other in earlier:
         if other.site != spec.site:
             raise ConfigError(
                 f"{ctx} ({spec.name}): the video {spec.source} is also videos[{j}] ({other.name}) "
                 f"at site {other.site!r}, not {spec.site!r}; one video is footage of one site"
             )
-        if all(getattr(other, k) == getattr(spec, k) for k in _SETTINGS):
+        if all(getattr(other, k) == getattr(spec, k) for k in settings):
             raise ConfigError(
                 f"{ctx} ({spec.name}): the video {spec.source} is also videos[{j}] ({other.name}) "
                 "with the same settings; its numbers would count twice: list each video once"
