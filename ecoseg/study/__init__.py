@@ -1,6 +1,6 @@
 """Field studies: one YAML file names the videos, their metadata and how to process them.
 
-A study file is read with :func:`load_study` (``yaml.safe_load`` only, so no tag can construct
+A study file is read with :func:`load_study` (``yaml.SafeLoader`` only, so no tag can construct
 Python objects) and validated in full before any work starts. :func:`run_study` (``ecoseg study
 STUDY.yaml``) then makes one mask store per video, the measurement tables combined across videos
 (with video/site/transect/date/depth columns) and a self-contained HTML report, all under the

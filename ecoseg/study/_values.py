@@ -65,19 +65,33 @@ def opt_text(mapping: dict, key: str, ctx: str) -> str | None:
 
 
 def parse_date(value: Any, ctx: str) -> str | None:
-    """``date:`` as ISO text (``"2024-03-12"``), from a date or a text in that form."""
+    """``date:`` as ISO text (``"2024-03-12"``), from a date or a text in that form (the text
+    of a date YAML could not build, ``2023-13-45``, is refused with the reason)."""
     if value is None:
         return None
     if isinstance(value, _dt.datetime):
         return value.date().isoformat()
     if isinstance(value, _dt.date):
         return value.isoformat()
+    why = ""
     if isinstance(value, str):
         try:
             return _dt.date.fromisoformat(value).isoformat()
         except ValueError:
-            pass
-    raise ConfigError(f"{ctx} date: must be a date like 2024-03-12, got {value!r}")
+            why = _not_a_date(value)
+    raise ConfigError(f"{ctx} date: must be a date like 2024-03-12, got {value!r}{why}")
+
+
+def _not_a_date(text: str) -> str:
+    """Why ``text``, written as a date (or a date and time), is none: `` (month must be in
+    1..12)`` for ``2023-13-45``, else ``""``."""
+    for read in (_dt.date.fromisoformat, _dt.datetime.fromisoformat):
+        try:
+            read(text)
+        except ValueError as exc:
+            if not str(exc).startswith("Invalid isoformat string"):
+                return f" ({exc})"
+    return ""
 
 
 def study_calibration(value: Any, ctx: str):

@@ -1,6 +1,6 @@
 """Study files: read and validate the YAML file that names a study's videos and settings.
 
-:func:`load_study` reads with ``yaml.safe_load`` only (no tag can construct Python objects) and
+:func:`load_study` reads with ``yaml.SafeLoader`` only (no tag can construct Python objects) and
 validates everything before any work starts; the result is a frozen :class:`Study` of
 :class:`VideoSpec`, every setting resolved (see :mod:`ecoseg.study` for the file format).
 
@@ -21,7 +21,7 @@ from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.study._across import Entries
 from ecoseg.study._entry import parse_video
 from ecoseg.study._keys import SETTING_KEYS, TOP_KEYS, VIDEO_KEYS, check_keys
-from ecoseg.study._lines import at_line, key_line, key_lines, yaml_where
+from ecoseg.study._lines import ValueNotRead, at_line, key_line, key_lines, read_yaml, yaml_where
 from ecoseg.study._values import opt_str, resolve
 from ecoseg.study.records import Study, VideoSpec
 
@@ -78,7 +78,9 @@ def load_study(path: str | os.PathLike) -> Study:
         raise ConfigError(f"{path}: not a text (YAML) file") from None
     path = Path(path)
     try:
-        doc = yaml.safe_load(text)
+        doc = read_yaml(text)
+    except ValueNotRead as exc:  # `!!int x`, `notes: 2023-13-45`; a `date:` its key refuses
+        raise ConfigError(f"{at_line(str(path), exc.line)} {exc}") from None
     except yaml.constructor.ConstructorError as exc:
         where = yaml_where(exc)
         raise ConfigError(
@@ -88,8 +90,6 @@ def load_study(path: str | os.PathLike) -> Study:
         where = yaml_where(exc)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}:{where} not valid YAML: {problem}") from None
-    except ValueError as exc:  # a date YAML cannot build (2023-13-45): not a bug, a typo
-        raise ConfigError(f"{path}: not a valid date or value ({exc})") from None
     return _parse(doc, path.resolve(), shown=path, lines=key_lines(text))
 
 

@@ -252,6 +252,11 @@ def test_video_names_may_be_in_any_script_and_are_one_unicode_form(tmp_path):
         ("videos:\n  - path: v.mp4\n    params: [1, 2]\n", "line 3: videos[0] (v): params: must"),
         ("videos:\n  - path: v.mp4\n    site: [N]\n", "line 3: videos[0] (v): site: must be text"),
         ("videos:\n  - path: v.mp4\n    depth_m: deep\n", "line 3: videos[0] (v): depth_m:"),
+        (  # a date YAML cannot build was refused without a line (or a video)
+            "videos:\n  - path: v.mp4\n    date: 2023-13-45\n",
+            "study.yaml: line 3: videos[0] (v): date: must be a date like 2024-03-12, got "
+            "'2023-13-45' (month must be in 1..12)",
+        ),
         ("videos:\n  - path: v.mp4\n    pretrained: 'no'\n", "line 3: videos[0] (v): pretrained:"),
         ("videos:\n  - path: [v.mp4]\n", "line 2: videos[0]: path: must be a string"),
         ("videos:\n  - path: v.mp4\n    concepts: {a: 1}\n", "line 3: videos[0] (v): concepts:"),
