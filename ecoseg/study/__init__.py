@@ -18,7 +18,9 @@ content (video sha256, engine, model variant, checkpoint sha256, image size, par
 prompt file content); a finished store whose fingerprint is unchanged is kept. Per-video tables
 have a fingerprint of their store plus the calibration, so changing a calibration re-measures
 that video without segmenting it again. Combined tables and the report are rewritten only when
-something they are made of changed, and their bytes are deterministic.
+something they are made of changed, and their bytes are deterministic. A video moved away
+after its store was finished is not needed: its store is kept and the tables and the report
+are made from it.
 
 Example study file (paths are relative to the study file)::
 
@@ -41,10 +43,11 @@ Example study file (paths are relative to the study file)::
 
 The package: :mod:`~ecoseg.study.config` (the study file; its parts in private modules beside
 it), :mod:`~ecoseg.study.records` (the :class:`Study` and :class:`VideoSpec` it is read into),
-:mod:`~ecoseg.study.manifest` (fingerprints) and :mod:`~ecoseg.study.runner`
-(:func:`run_study`). Videos are segmented by the
-task ``ecoseg batch`` runs (:mod:`ecoseg.batch.jobs`), tables are written and combined by
-:mod:`ecoseg.measure.tables`, and the report is :func:`ecoseg.report`.
+:mod:`~ecoseg.study.manifest` (fingerprints), :mod:`~ecoseg.study.moved` (videos moved
+away: their finished stores kept) and :mod:`~ecoseg.study.runner` (:func:`run_study`).
+Videos are segmented by the task ``ecoseg batch`` runs (:mod:`ecoseg.batch.jobs`), tables
+are written and combined by :mod:`ecoseg.measure.tables`, and the report is
+:func:`ecoseg.report`.
 """
 
 from __future__ import annotations

@@ -50,9 +50,12 @@ def parse_video(
     *,
     defaults_lines: dict | None = None,
     line: int | None = None,
+    require_video: bool = True,
 ) -> VideoSpec:
     """One entry of ``videos:``; ``lines`` are its keys' lines, ``defaults_lines`` those of
-    ``defaults:`` and ``line`` the entry's own, so every error names the line to look at."""
+    ``defaults:`` and ``line`` the entry's own, so every error names the line to look at.
+    ``require_video=False`` takes a video that is not there (moved away: the runner keeps a
+    finished store made from it, :mod:`ecoseg.study.moved`)."""
     label = f"videos[{i}]"
     lines = lines or {}
     defaults_lines = defaults_lines or {}
@@ -87,7 +90,7 @@ def parse_video(
     label = f"{label} ({name})"
     check_keys(entry, VIDEO_KEYS, where, f"{label}: ", lines)
     video_path = resolve(folder, source)
-    if not video_path.exists():
+    if require_video and not video_path.exists():
         raise ConfigError(f"{at('path')} {missing_video(source)}")
 
     merged = {k: defaults[k] for k in SETTING_KEYS if k in defaults}

@@ -34,7 +34,7 @@ def parse_fps(value: Any, video: Path, source: str, ctx: str) -> float | None:
         raise ConfigError(f"{ctx} fps: must be a number of frames per second, got {value!r}")
     if not (math.isfinite(value) and value > 0):
         raise ConfigError(f"{ctx} fps: must be a number of frames per second above 0, got {value}")
-    if not video.is_dir():
+    if video.exists() and not video.is_dir():  # (a video moved away: its store was made)
         raise ConfigError(
             f"{ctx} fps: applies to image folders only; {source} is a video file, timed by its "
             "own timestamps (set `fps:` on the image folders' entries, not in `defaults:`)"

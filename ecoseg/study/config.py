@@ -36,13 +36,18 @@ __all__ = [
 ]
 
 
-def load_study(path: str | os.PathLike) -> Study:
+def load_study(path: str | os.PathLike, *, require_videos: bool = True) -> Study:
     """Read and validate a study file.
 
     Parameters
     ----------
     path : str or Path
         The study YAML file.
+    require_videos : bool
+        Refuse a video that is not there (default). ``False`` takes it as written, for a
+        study whose videos were moved away after their stores were made:
+        :func:`~ecoseg.study.run_study` keeps such a store and remakes the tables and the
+        report from it (:mod:`ecoseg.study.moved`), and refuses a video it would need.
 
     Returns
     -------
@@ -53,7 +58,8 @@ def load_study(path: str | os.PathLike) -> Study:
     ConfigError
         One line naming the file, the line (of the offending key, of the ``defaults:`` key a
         video takes it from, or of the video's entry) and the key or video: unknown key,
-        wrong type, missing video/prompt/checkpoint/truth file (a checkpoint with the hint of
+        wrong type, missing video (unless ``require_videos=False``), prompt, checkpoint or
+        truth file (a checkpoint with the hint of
         ``segment --checkpoint``: where to get the weights), bad calibration, unknown engine
         or model, duplicate video names, an output that would escape the output folder, or a
         YAML tag that would construct an object.
@@ -90,15 +96,17 @@ def load_study(path: str | os.PathLike) -> Study:
         where = yaml_where(exc)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}:{where} not valid YAML: {problem}") from None
-    return _parse(doc, path.resolve(), shown=path, lines=key_lines(text))
+    return _parse(doc, path.resolve(), path, key_lines(text), require_videos)
 
 
-def video_places(study: Study, keys: tuple[str, ...]) -> dict[str, dict[str, str]]:
+def video_places(
+    study: Study, keys: tuple[str, ...], shown: str | os.PathLike | None = None
+) -> dict[str, dict[str, str]]:
     """Where errors about each of ``keys`` (``""``: the entry itself) of every video point, as
     :func:`load_study` names them, by video name then key: ``"FILE: line N: videos[i]
     (name):"``, the line of the key in the video's entry, else of the ``defaults:`` key it
     takes, else of the entry (no line when the file can no longer be read). The study file is
-    read once for all videos.
+    read once for all videos; FILE is ``shown`` (default: the study's path).
 
     Examples
     --------
@@ -118,22 +126,21 @@ def video_places(study: Study, keys: tuple[str, ...]) -> dict[str, dict[str, str
         lines = {}
     defaults = lines.get(("defaults",)) or {}
     items = lines.get(("videos",)) or {}
+    file = str(study.path if shown is None else shown)
     places = {}
     for index, video in enumerate(study.videos):
         entry = lines.get(("videos", index)) or {}
         item, where = items.get(index), f"videos[{index}] ({video.name}):"
         places[video.name] = {
-            key: f"{at_line(str(study.path), key_line(entry, defaults, key), item)} {where}"
-            for key in keys
+            key: f"{at_line(file, key_line(entry, defaults, key), item)} {where}" for key in keys
         }
     return places
 
 
-def _parse(doc: Any, path: Path, shown: Path, lines: dict | None = None) -> Study:
+def _parse(doc: Any, path: Path, shown: Path, lines: dict, require_videos: bool) -> Study:
     where = str(shown)
     if not isinstance(doc, dict):
         raise ConfigError(f"{where}: a study file is a mapping with keys {', '.join(TOP_KEYS)}")
-    lines = lines or {}
     top = lines.get(()) or {}
     check_keys(doc, TOP_KEYS, where, "", top)
     folder = path.parent
@@ -173,6 +180,7 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict | None = None) -> Stud
             entry_lines,
             defaults_lines=lines.get(("defaults",)),
             line=items.get(i),
+            require_video=require_videos,
         )
         entries.add(spec, i, entry_lines, items.get(i))
         specs.append(spec)
