@@ -8,6 +8,7 @@ status 2; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -273,7 +274,8 @@ def _add_study(sub):
         action="store_true",
         help=(
             "only validate the study file, and that this machine has each unfinished video's "
-            "device and network weights (not with --scheduler: its workers run the videos)"
+            "device and network weights (not with --scheduler: its workers run the videos); "
+            "a video not found (moved away) must have a finished store, which a run keeps"
         ),
     )
     p.add_argument("--no-report", action="store_true", help="stop after the tables")
@@ -284,18 +286,25 @@ def _add_study(sub):
 def _run_study(args) -> int:
     from ecoseg.study import load_study, run_study
 
-    study = load_study(args.study)
     if args.check:  # an output that is a file: refused here as the run refuses it
+        from ecoseg.study.manifest import load_manifest
+        from ecoseg.study.moved import moved_videos
+
+        study = load_study(args.study, require_videos=False)
         output = study.output if args.output is None else Path(args.output).resolve()
         check_out_folder(output)
+        # a video moved away: its finished store is kept, or the run would refuse it
+        placed = dataclasses.replace(study, output=output)
+        moved = moved_videos(placed, load_manifest(output), args.study)
         if args.scheduler is None:  # the videos run here: a device or weights it lacks
             from ecoseg.study.checks import check_machine
 
             check_machine(study, output)
-        print(f"{args.study}: ok, {len(study.videos)} video(s), output {output}")
+        gone = f"; not found, their stores kept: {', '.join(moved)}" if moved else ""
+        print(f"{args.study}: ok, {len(study.videos)} video(s), output {output}{gone}")
         return 0
     result = run_study(
-        study,
+        args.study,
         output=args.output,
         progress=not args.quiet,
         scheduler=args.scheduler,

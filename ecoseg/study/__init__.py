@@ -1,6 +1,6 @@
 """Field studies: one YAML file names the videos, their metadata and how to process them.
 
-A study file is read with :func:`load_study` (``yaml.safe_load`` only, so no tag can construct
+A study file is read with :func:`load_study` (``yaml.SafeLoader`` only, so no tag can construct
 Python objects) and validated in full before any work starts. :func:`run_study` (``ecoseg study
 STUDY.yaml``) then makes one mask store per video, the measurement tables combined across videos
 (with video/site/transect/date/depth columns) and a self-contained HTML report, all under the
@@ -18,7 +18,9 @@ content (video sha256, engine, model variant, checkpoint sha256, image size, par
 prompt file content); a finished store whose fingerprint is unchanged is kept. Per-video tables
 have a fingerprint of their store plus the calibration, so changing a calibration re-measures
 that video without segmenting it again. Combined tables and the report are rewritten only when
-something they are made of changed, and their bytes are deterministic.
+something they are made of changed, and their bytes are deterministic. A video moved away
+after its store was finished is not needed: its store is kept and the tables and the report
+are made from it.
 
 Example study file (paths are relative to the study file)::
 
@@ -39,11 +41,13 @@ Example study file (paths are relative to the study file)::
         calibration: "lasers:100,80,140,80,100"
         truth: truth/south.zarr    # optional ground truth: adds an accuracy section
 
-The package: :mod:`~ecoseg.study.config` (the study file), :mod:`~ecoseg.study.records` (the
-:class:`Study` and :class:`VideoSpec` it is read into), :mod:`~ecoseg.study.manifest`
-(fingerprints) and :mod:`~ecoseg.study.runner` (:func:`run_study`). Videos are segmented by the
-task ``ecoseg batch`` runs (:mod:`ecoseg.batch.jobs`), tables are written and combined by
-:mod:`ecoseg.measure.tables`, and the report is :func:`ecoseg.report`.
+The package: :mod:`~ecoseg.study.config` (the study file; its parts in private modules beside
+it), :mod:`~ecoseg.study.records` (the :class:`Study` and :class:`VideoSpec` it is read into),
+:mod:`~ecoseg.study.manifest` (fingerprints), :mod:`~ecoseg.study.moved` (videos moved
+away: their finished stores kept) and :mod:`~ecoseg.study.runner` (:func:`run_study`).
+Videos are segmented by the task ``ecoseg batch`` runs (:mod:`ecoseg.batch.jobs`), tables
+are written and combined by :mod:`ecoseg.measure.tables`, and the report is
+:func:`ecoseg.report`.
 """
 
 from __future__ import annotations

@@ -102,10 +102,15 @@ def calibration_record(video: VideoSpec) -> dict | None:
     return {"spec": video.calibration_spec, **record}
 
 
-def segment_inputs(video: VideoSpec, hashes: dict) -> dict[str, Any]:
-    """Everything that determines the content of a video's store."""
+def segment_inputs(
+    video: VideoSpec, hashes: dict, video_sha256: str | None = None
+) -> dict[str, Any]:
+    """Everything that determines the content of a video's store (``video_sha256``: the
+    video's, when known without reading it: a video moved away, by the hash recorded)."""
+    if video_sha256 is None:
+        video_sha256 = file_sha256(video.path, hashes)
     inputs: dict[str, Any] = {
-        "video_sha256": file_sha256(video.path, hashes),
+        "video_sha256": video_sha256,
         "engine": video.engine,
         "params": video.params,
     }

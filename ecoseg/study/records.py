@@ -6,6 +6,7 @@ setting resolved; the runner and the manifest read them.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 from ecoseg._paths import relpath
 
-__all__ = ["Study", "VideoSpec"]
+__all__ = ["NOT_SETTINGS", "Study", "VideoSpec", "setting_fields"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,39 @@ class VideoSpec:
             "date": self.date,
             "depth_m": self.depth_m,
         }
+
+
+#: The fields of a :class:`VideoSpec` that are not settings of its run, each with why: every
+#: other field is one (:func:`setting_fields`), so a field added to it counts by default.
+NOT_SETTINGS = {
+    "name": "the entry's own name",
+    "path": "the video itself",
+    "source": "the video's path as written",
+    "site": "checked apart: one video is footage of one site",
+    "transect": "metadata of the footage",
+    "date": "metadata of the footage",
+    "depth_m": "metadata of the footage",
+    "notes": "metadata of the footage",
+    "calibration": "sizes in mm, not what is found and counted",
+    "calibration_spec": "sizes in mm, not what is found and counted",
+    "device": "where it runs: a CPU and a GPU run are one study",
+    "truth": "the accuracy section, not the study's numbers",
+}
+
+
+def setting_fields(spec_type: type = VideoSpec) -> tuple[str, ...]:
+    """The fields of ``spec_type`` (a :class:`VideoSpec`) that make a video's masks and names:
+    all but :data:`NOT_SETTINGS`. One video listed twice with all of them alike is one entry
+    copied, whose numbers would count twice (:func:`ecoseg.study.load_study` refuses it).
+
+    Examples
+    --------
+    >>> setting_fields()[:4]
+    ('prompts', 'engine', 'model', 'checkpoint')
+    >>> "site" in setting_fields()
+    False
+    """
+    return tuple(f.name for f in dataclasses.fields(spec_type) if f.name not in NOT_SETTINGS)
 
 
 @dataclass(frozen=True)

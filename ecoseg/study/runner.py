@@ -32,6 +32,7 @@ from ecoseg.study.manifest import (
     save_manifest,
     segment_inputs,
 )
+from ecoseg.study.moved import moved_videos
 from ecoseg.study.records import Study, VideoSpec
 
 __all__ = ["StudyResult", "run_study", "segment_task"]
@@ -51,6 +52,9 @@ class StudyResult:
     report : Path
     segmented, measured : list of str
         Videos whose store / tables were (re)made in this run; empty when nothing changed.
+    not_found : list of str
+        Videos not where the study file says (moved away), whose finished stores were kept
+        (:mod:`ecoseg.study.moved`); the report has no stills of them.
     tables_written, report_written : bool
         Whether the combined tables / the report were rewritten in this run.
 
@@ -80,6 +84,7 @@ class StudyResult:
     report: Path
     segmented: list[str] = field(default_factory=list)
     measured: list[str] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
     tables_written: bool = False
     report_written: bool = False
 
@@ -101,6 +106,11 @@ class StudyResult:
         lines = [
             f"study: {self.study.name} ({n} video{'s' if n != 1 else ''})",
             f"stores: {len(self.segmented)} made, {n - len(self.segmented)} unchanged",
+            *(
+                [f"videos not found: {', '.join(self.not_found)} (their stores kept)"]
+                if self.not_found
+                else []
+            ),
             f"tables: {len(self.measured)} video(s) measured, combined tables "
             + ("written" if self.tables_written else "unchanged"),
             "report: "
@@ -132,7 +142,10 @@ def run_study(
     Parameters
     ----------
     study : str, Path or Study
-        The study file (or a study loaded with :func:`load_study`).
+        The study file (or a study loaded with :func:`load_study`). A video no longer where
+        the file says (moved away) is not segmented again: its finished store is kept when
+        its settings are unchanged (:mod:`ecoseg.study.moved`), and the tables and the
+        report are made from the stores.
     output : str or Path, optional
         Write here instead of the study's ``output:`` folder (e.g. to leave a shared study
         folder untouched).
@@ -159,7 +172,9 @@ def run_study(
     Raises
     ------
     ConfigError
-        A bad study file, or an output folder/store the study did not make; a ``device:``
+        A bad study file, or an output folder/store the study did not make; a video that is
+        not there whose store the study cannot keep (none finished, other settings), or
+        whose tables it must measure again with a ``species_model:``; a ``device:``
         this machine lacks (:mod:`ecoseg.study.checks`), before any work (with a
         ``scheduler``: where the video's task runs).
     CheckpointError
@@ -185,15 +200,17 @@ def run_study(
         check_count(threads, "threads")
     if output is not None:
         check_path_arg(output, "run_study: output", "a path to the output folder")
+    shown = None  # how errors name the study file: as given (a Study: its path)
     if not isinstance(study, Study):
         check_path_arg(study, "run_study: study", "a study file or a study from load_study")
-        study = load_study(study)
+        shown, study = study, load_study(study, require_videos=False)
     if output is not None:
         study = dataclasses.replace(study, output=Path(output).resolve())
     log = logger(progress, "study")
     output = study.output
     check_out_folder(output)
     manifest = load_manifest(output)
+    moved = moved_videos(study, manifest, shown)  # not there: kept on their stores, or refused
     if scheduler is None:  # this machine runs the videos: what it lacks fails at once
         check_machine(study)  # (each unfinished video, before any is hashed)
     hashes = manifest["hashes"]
@@ -203,13 +220,14 @@ def run_study(
         stores={v.name: study.store_path(v) for v in study.videos},
         tables={t: output / "tables" / f"{t}.parquet" for t in TABLES},
         report=output / "report.html",
+        not_found=list(moved),
     )
 
     # 1. segmentation: plan every video first, so a bad store fails before any work
     jobs = []
     for video in study.videos:
         store = study.store_path(video)
-        inputs = segment_inputs(video, hashes)
+        inputs = segment_inputs(video, hashes, moved.get(video.name))
         fingerprint = digest(inputs)
         entry = entries.get(video.name)
         made_here = entry is not None and entry.get("store") == relpath(store, output)
@@ -225,7 +243,10 @@ def run_study(
                 check_finished(opened)
         if same and (seg.get("done") or _store_complete(store)):
             seg["done"] = True
-            log(f"segment {video.name}: unchanged, kept")
+            if video.name in moved:
+                log(f"segment {video.name}: video not found at {video.source}; its store kept")
+            else:
+                log(f"segment {video.name}: unchanged, kept")
             continue
         if store.exists() and not same and (n := reviewed_edits(store)):
             raise ConfigError(
@@ -315,6 +336,12 @@ def run_study(
 
         if video.calibration is None:
             _clear_calibration(store)  # an earlier run's calibration must not linger
+        if video.species_model is not None and video.name in moved:
+            raise ConfigError(
+                f"{places[video.name]['']} species_model: its tables are measured again and "
+                f"the species model names the tracks from the video's frames, but the video "
+                f"is not found at {video.source} (bring it back, then run the study again)"
+            )
         if video.species_model is not None:  # sizes in mm need the calibration first
             from ecoseg.measure.regions import save_calibration
             from ecoseg.species import classify
@@ -364,8 +391,11 @@ def run_study(
     from ecoseg._version import __version__
 
     truth_fp = {v.name: file_sha256(v.truth, hashes) for v in study.videos if v.truth is not None}
+    # a video moved away has no stills in the page: made again with them when it is back
+    gone = {"videos_not_found": sorted(moved)} if moved else {}
     r_fp = digest(
         {
+            **gone,
             "tables": t_fp,
             "stores": [entries[v.name]["segment"]["fingerprint"] for v in study.videos],
             "videos": [[v.name, v.source, str(v.calibration_spec)] for v in study.videos],

@@ -219,12 +219,33 @@ def test_malformed_study_yaml(tmp_path, cli):
 
 
 @pytest.mark.bad_input
-def test_impossible_date_in_study_yaml(tmp_path, cli):
-    """YAML reads 2023-13-45 as a date and raised ValueError: a traceback before."""
+@pytest.mark.parametrize(
+    ("value", "culprit"),
+    [
+        # YAML reads these as dates it cannot build: a traceback once, then a refusal that
+        # named no line: `study.yaml: not a valid date or value (month must be in 1..12)`
+        ("date: 2023-13-45", "date: must be a date like 2024-03-12, got '2023-13-45' (month"),
+        ("date: 2024-02-30", "got '2024-02-30' (day is out of range for month)"),
+        ("date: 2024-03-12 25:00:00", "got '2024-03-12 25:00:00' (hour must be in 0..23)"),
+        ("date: 12/03/2024", "date: must be a date like 2024-03-12, got '12/03/2024'"),
+        # the same in a text key, and values YAML cannot build (`!!bool maybe` was a KeyError
+        # traceback, `!!timestamp soon` an AttributeError one)
+        ("notes: 2023-13-45", "'2023-13-45' is not a valid timestamp (month must be in 1..12)"),
+        ("depth_m: !!float deep", "'deep' is not a valid float"),
+        ("auto: !!bool maybe", "'maybe' is not a valid bool"),
+        ("date: !!timestamp soon", "date: must be a date like 2024-03-12, got 'soon'"),
+    ],
+)
+def test_impossible_date_in_study_yaml(value, culprit, tmp_path, cli):
+    """A bad date (or a value YAML cannot build) is named with its file and line."""
+    (tmp_path / "a.mp4").write_bytes(b"")
     study = tmp_path / "study.yaml"
-    study.write_text("videos:\n  - path: a.mp4\n    date: 2023-13-45\n")
+    study.write_text(f"videos:\n  - path: a.mp4\n    {value}\n")
+    with pytest.raises(ConfigError) as info:
+        _load(study)
+    assert_names(info, f"{study}: line 3: ", culprit)
     code, _, err = cli("study", study, "--check")
-    assert_one_line_error(code, err, str(study), "month must be in 1..12")
+    assert_one_line_error(code, err, f"{study}: line 3: ", culprit)
 
 
 ESCAPES = ["../escape", "/etc/cron.d/evil", "a/../../b", "..", ".", "sub/dir", "C:\\evil", ""]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
-from study_helpers import FAST, write_study
+from study_helpers import FAST, refusal, study_text, write_study
 
 from ecoseg.errors import ConfigError
 from ecoseg.study import load_study
@@ -41,74 +39,70 @@ def test_load_study_resolves_paths_defaults_and_metadata(tmp_path):
     }
 
 
-def _study_text(videos: str, top: str = "") -> str:
-    return f"name: s\noutput: out\n{top}videos:\n{textwrap.indent(videos, '  ')}"
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (_study_text("- path: v.mp4\n", top="colour: red\n"), "unknown key 'colour'"),
-        (_study_text("- path: v.mp4\n  calibraton: 0.5\n"), "did you mean 'calibration'"),
-        (_study_text("- path: missing.mp4\n"), "(missing): missing.mp4: no such file or directory"),
-        (_study_text("- path: v.mp4\n  calibration: 0\n"), "videos[0] (v): calibration"),
-        (_study_text("- path: v.mp4\n  calibration: -2\n"), "calibration"),
-        (_study_text("- path: v.mp4\n  calibration: 'scale-bar:1,2,3'\n"), "scale-bar"),
-        (_study_text("- path: v.mp4\n  calibration: 'ruler:1'\n"), "calibration"),
-        (_study_text("- path: v.mp4\n  engine: deep\n"), "unknown engine 'deep'"),
-        (_study_text("- path: v.mp4\n  engine: sam2\n"), "needs a `prompts:` file"),
-        (_study_text("- path: v.mp4\n  model: sam2-huge\n"), "unknown SAM 2 variant"),
-        (_study_text("- path: v.mp4\n  model: sam3-huge\n"), "unknown SAM 3 model"),
-        (_study_text("- path: v.mp4\n  model: sam3\n"), "SAM 3 needs something to find"),
-        (_study_text("- path: v.mp4\n  concepts: [a, a]\n"), "'a' is given twice"),
+        (study_text("- path: v.mp4\n", top="colour: red\n"), "unknown key 'colour'"),
+        (study_text("- path: v.mp4\n  calibraton: 0.5\n"), "did you mean 'calibration'"),
+        (study_text("- path: missing.mp4\n"), "(missing): missing.mp4: no such file or directory"),
+        (study_text("- path: v.mp4\n  calibration: 0\n"), "videos[0] (v): calibration"),
+        (study_text("- path: v.mp4\n  calibration: -2\n"), "calibration"),
+        (study_text("- path: v.mp4\n  calibration: 'scale-bar:1,2,3'\n"), "scale-bar"),
+        (study_text("- path: v.mp4\n  calibration: 'ruler:1'\n"), "calibration"),
+        (study_text("- path: v.mp4\n  engine: deep\n"), "unknown engine 'deep'"),
+        (study_text("- path: v.mp4\n  engine: sam2\n"), "needs a `prompts:` file"),
+        (study_text("- path: v.mp4\n  model: sam2-huge\n"), "unknown SAM 2 variant"),
+        (study_text("- path: v.mp4\n  model: sam3-huge\n"), "unknown SAM 3 model"),
+        (study_text("- path: v.mp4\n  model: sam3\n"), "SAM 3 needs something to find"),
+        (study_text("- path: v.mp4\n  concepts: [a, a]\n"), "'a' is given twice"),
         (  # one name in NFC and NFD (a combining accent) was two concepts, one species
-            _study_text('- path: v.mp4\n  concepts: ["R\u00e9cif", "Re\\u0301cif"]\n'),
+            study_text('- path: v.mp4\n  concepts: ["R\u00e9cif", "Re\\u0301cif"]\n'),
             "'R\u00e9cif' is given twice",
         ),
         (
-            _study_text("- path: v.mp4\n  concepts: [Parrotfish, ' parrotfish']\n"),
+            study_text("- path: v.mp4\n  concepts: [Parrotfish, ' parrotfish']\n"),
             "'Parrotfish' and 'parrotfish' differ only in case or spacing",
         ),
-        (_study_text("- path: v.mp4\n  concepts: [a, '']\n"), "concepts: must be a name"),
-        (_study_text("- path: v.mp4\n  concepts: a\n  engine: sam2\n"), "drop `engine: sam2`"),
-        (_study_text("- path: v.mp4\n  concepts: a\n  auto: true\n"), "no `auto: true`"),
-        (_study_text("- path: v.mp4\n  concepts: a\n  detect_every: 0\n"), "detect_every"),
-        (_study_text("- path: v.mp4\n  detect_every: 2\n"), "needs `concepts:`"),
-        (_study_text("- path: v.mp4\n  concepts: a\n  params: {bogus: 1}\n"), "bogus"),
-        (_study_text("- path: v.mp4\n- path: v.mp4\n"), "duplicate video name 'v'"),
-        (_study_text("- path: v.mp4\n  name: ../../etc\n"), "escape the output folder"),
-        (_study_text("- path: v.mp4\n  name: a/b\n"), "escape the output folder"),
-        (_study_text("- path: v.mp4\n  date: March\n"), "date: must be a date"),
-        (_study_text("- path: v.mp4\n  image_size: -5\n"), "image_size"),
+        (study_text("- path: v.mp4\n  concepts: [a, '']\n"), "concepts: must be a name"),
+        (study_text("- path: v.mp4\n  concepts: a\n  engine: sam2\n"), "drop `engine: sam2`"),
+        (study_text("- path: v.mp4\n  concepts: a\n  auto: true\n"), "no `auto: true`"),
+        (study_text("- path: v.mp4\n  concepts: a\n  detect_every: 0\n"), "detect_every"),
+        (study_text("- path: v.mp4\n  detect_every: 2\n"), "needs `concepts:`"),
+        (study_text("- path: v.mp4\n  concepts: a\n  params: {bogus: 1}\n"), "bogus"),
+        (study_text("- path: v.mp4\n- path: v.mp4\n"), "duplicate video name 'v'"),
+        (study_text("- path: v.mp4\n  name: ../../etc\n"), "escape the output folder"),
+        (study_text("- path: v.mp4\n  name: a/b\n"), "escape the output folder"),
+        (study_text("- path: v.mp4\n  date: March\n"), "date: must be a date"),
+        (study_text("- path: v.mp4\n  image_size: -5\n"), "image_size"),
         (
-            _study_text("- path: v.mp4\n  concepts: a\n  image_size: 500\n"),
+            study_text("- path: v.mp4\n  concepts: a\n  image_size: 500\n"),
             "image_size (--image-size) must be a multiple of 14 from 112 to 4032",
         ),
-        (_study_text("- path: v.mp4\n  auto: true\n  image_size: 500\n"), "multiple of 32"),
+        (study_text("- path: v.mp4\n  auto: true\n  image_size: 500\n"), "multiple of 32"),
         (
-            _study_text("- path: v.mp4\n  image_size: 512\n"),
+            study_text("- path: v.mp4\n  image_size: 512\n"),
             "image_size (--image-size) applies to the sam2 and sam3 engines; the classical",
         ),
-        (_study_text("- path: v.mp4\n  fast: quickly\n"), "fast: must be true or false"),
-        (_study_text("- path: v.mp4\n  fast: true\n"), "fast (--fast, bf16) is for the networks"),
-        (_study_text("- path: v.mp4\n  params: {bogus: 1}\n"), "params"),
-        (_study_text("- path: v.mp4\n  auto: false\n"), "needs a `prompts:` file"),
-        (_study_text("- path: v.mp4\n  auto: true\n  engine: classical\n"), "drop `engine"),
-        (_study_text("- path: v.mp4\n  prompts: p.json\n"), "p.json: prompt file not found"),
-        (_study_text("- path: v.mp4\n  species_model: 3\n"), "species_model: must be a file path"),
+        (study_text("- path: v.mp4\n  fast: quickly\n"), "fast: must be true or false"),
+        (study_text("- path: v.mp4\n  fast: true\n"), "fast (--fast, bf16) is for the networks"),
+        (study_text("- path: v.mp4\n  params: {bogus: 1}\n"), "params"),
+        (study_text("- path: v.mp4\n  auto: false\n"), "needs a `prompts:` file"),
+        (study_text("- path: v.mp4\n  auto: true\n  engine: classical\n"), "drop `engine"),
+        (study_text("- path: v.mp4\n  prompts: p.json\n"), "p.json: prompt file not found"),
+        (study_text("- path: v.mp4\n  species_model: 3\n"), "species_model: must be a file path"),
         (
-            _study_text("- path: v.mp4\n  truth: nothing.zarr\n"),
+            study_text("- path: v.mp4\n  truth: nothing.zarr\n"),
             "nothing.zarr: truth store not found",
         ),
-        (_study_text("- name: x\n"), "missing `path:`"),
-        (_study_text("[]\n").replace("videos:\n  []", "videos: []"), "non-empty list"),
+        (study_text("- name: x\n"), "missing `path:`"),
+        (study_text("[]\n").replace("videos:\n  []", "videos: []"), "non-empty list"),
         ("just text\n", "a study file is a mapping"),
         ("name: [unclosed\n", "not valid YAML"),
         (
-            _study_text("- path: v.mp4\n", top="name2: !!python/object/apply:os.system ['ls']\n"),
+            study_text("- path: v.mp4\n", top="name2: !!python/object/apply:os.system ['ls']\n"),
             "YAML tag not allowed",
         ),
-        (_study_text("- !!python/object:pathlib.Path {}\n"), "YAML tag not allowed"),
+        (study_text("- !!python/object:pathlib.Path {}\n"), "YAML tag not allowed"),
     ],
 )
 def test_schema_errors_name_the_file_and_the_culprit(tmp_path, text, expected):
@@ -136,7 +130,7 @@ def test_schema_errors_name_the_file_and_the_culprit(tmp_path, text, expected):
 )
 def test_an_unknown_key_is_named_with_its_line(tmp_path, text, expected):
     # in a study of 40 videos, "videos[23]" alone sent the user counting entries
-    message = _refusal(tmp_path, text)
+    message = refusal(tmp_path, text)
     assert expected in message and "\n" not in message
 
 
@@ -194,7 +188,7 @@ def test_a_folder_for_the_study_file_is_named_a_folder(tmp_path):
 def test_a_folder_for_the_prompt_file_is_named_a_folder(tmp_path):
     # 'prompts file not found: prompts' of a folder that exists sent the user looking for a typo
     (tmp_path / "prompts").mkdir()
-    message = _refusal(tmp_path, "videos:\n  - path: v.mp4\n    prompts: prompts\n")
+    message = refusal(tmp_path, "videos:\n  - path: v.mp4\n    prompts: prompts\n")
     assert message == (
         f"{tmp_path / 'study.yaml'}: line 3: videos[0] (v): prompts: is a folder, not a prompt "
         "file (JSON)"
@@ -204,7 +198,7 @@ def test_a_folder_for_the_prompt_file_is_named_a_folder(tmp_path):
 def test_a_folder_for_the_species_model_is_named_a_folder(tmp_path):
     # 'species_model: no such model file' of a folder that exists
     (tmp_path / "model").mkdir()
-    message = _refusal(tmp_path, "videos:\n  - path: v.mp4\n    species_model: model\n")
+    message = refusal(tmp_path, "videos:\n  - path: v.mp4\n    species_model: model\n")
     assert message == (
         f"{tmp_path / 'study.yaml'}: line 3: videos[0] (v): model: is a folder, not a species "
         "model file (JSON)"
@@ -219,41 +213,14 @@ def test_output_must_not_be_the_study_folder(tmp_path):
         load_study(path)
 
 
-@pytest.mark.parametrize(
-    ("video", "output", "expected"),
-    [
-        ("frames", "frames/out", "output: 'frames/out' is inside the video's image folder frames"),
-        ("frames", "frames", "inside the video's image folder"),
-        ("out/v.mp4", "out", "the video out/v.mp4 is inside the output folder 'out'"),
-    ],
-)
-def test_output_and_video_stay_apart(tmp_path, video, output, expected):
-    # the old code took the output's files for frames of an image folder (its fingerprint
-    # changed with every run, so it was segmented again each time) or, for a video kept in
-    # the output folder, said the output "was not made by ecoseg study"
-    (tmp_path / "frames").mkdir()
-    (tmp_path / "frames" / "000.png").write_bytes(b"not really an image")
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "v.mp4").write_bytes(b"not really a video")
-    path = tmp_path / "study.yaml"
-    path.write_text(
-        f"output: {output}\nvideos:\n  - path: {video}\n    fps: 1\n".replace(
-            "    fps: 1\n", "    fps: 1\n" if video == "frames" else ""
-        )
-    )
-    with pytest.raises(ConfigError) as info:
-        load_study(path)
-    assert expected in str(info.value) and str(info.value).startswith(str(path))
-
-
 def test_video_names_may_contain_spaces(tmp_path):
     (tmp_path / "site 1 dive.mp4").write_bytes(b"not really a video")
     path = tmp_path / "study.yaml"
-    path.write_text(_study_text("- path: site 1 dive.mp4\n- path: v.mp4\n  name: ' lead'\n"))
+    path.write_text(study_text("- path: site 1 dive.mp4\n- path: v.mp4\n  name: ' lead'\n"))
     (tmp_path / "v.mp4").write_bytes(b"not really a video")
     with pytest.raises(ConfigError, match="name ' lead'"):
         load_study(path)
-    path.write_text(_study_text("- path: site 1 dive.mp4\n"))
+    path.write_text(study_text("- path: site 1 dive.mp4\n"))
     assert [v.name for v in load_study(path).videos] == ["site 1 dive"]
 
 
@@ -263,118 +230,10 @@ def test_video_names_may_be_in_any_script_and_are_one_unicode_form(tmp_path):
     (tmp_path / f"{nfd}.mp4").write_bytes(b"not really a video")
     (tmp_path / "v.mp4").write_bytes(b"not really a video")
     path = tmp_path / "study.yaml"
-    path.write_text(_study_text(f"- path: {nfd}.mp4\n- path: v.mp4\n  name: Île-2\n"))
+    path.write_text(study_text(f"- path: {nfd}.mp4\n- path: v.mp4\n  name: Île-2\n"))
     study = load_study(path)
     assert [v.name for v in study.videos] == ["Récif nord", "Île-2"]  # NFC, whatever was typed
     assert study.store_path(study.videos[0]).name == "Récif nord.zarr"
-
-
-@pytest.mark.parametrize(
-    ("names", "expected"),
-    [
-        (("North-T1", "north-t1"), "'north-t1' and 'North-T1' (videos[0]) differ only in case"),
-        (("Récif", "Re\u0301cif"), "duplicate video name 'Récif'"),  # one name in two forms
-        (("RÉCIF", "récif"), "differ only in case"),
-    ],
-)
-def test_names_that_would_share_one_store_folder_are_refused(tmp_path, names, expected):
-    # on macOS and Windows the two stores would be one folder: the second video's store
-    # would be taken for the first's (and its tables pooled twice) with no error
-    (tmp_path / "v.mp4").write_bytes(b"not really a video")
-    path = tmp_path / "study.yaml"
-    path.write_text(_study_text("".join(f"- path: v.mp4\n  name: {n}\n" for n in names)))
-    with pytest.raises(ConfigError) as info:
-        load_study(path)
-    assert expected in str(info.value) and "study.yaml: line 7: videos[1]" in str(info.value)
-
-
-@pytest.mark.parametrize(
-    ("second", "expected"),
-    [
-        # one clip under two sites (or twice at one) would count in two means, or twice in one
-        (
-            "- path: ./a.mp4\n  name: y\n  site: South\n",
-            "line 7: videos[1] (y): the video ./a.mp4 is also videos[0] (x) at site 'North', "
-            "not 'South'; one video is footage of one site",
-        ),
-        (
-            "- path: a.mp4\n  name: y\n  site: North\n  transect: T2\n",
-            "line 7: videos[1] (y): the video a.mp4 is also videos[0] (x) with the same "
-            "settings; its numbers would count twice: list each video once",
-        ),
-        # a typo of case or spacing made a third site of two
-        (
-            "- path: b.mp4\n  name: y\n  site: ' north  '\n",
-            "line 9: videos[1] (y): site ' north  ' differs from 'North' (videos[0]) only in "
-            "case or spacing; write the site one way",
-        ),
-    ],
-)
-def test_one_video_twice_or_one_site_in_two_spellings_is_refused(tmp_path, second, expected):
-    for clip in ("a.mp4", "b.mp4"):
-        (tmp_path / clip).write_bytes(b"not really a video")
-    message = _refusal(tmp_path, _study_text("- path: a.mp4\n  name: x\n  site: North\n" + second))
-    assert message.endswith(expected) and "study.yaml" in message, message
-
-
-def test_one_site_written_alike_and_one_video_with_two_settings_are_kept(tmp_path):
-    for clip in ("a.mp4", "b.mp4"):
-        (tmp_path / clip).write_bytes(b"not really a video")
-    text = "- {path: a.mp4, site: North}\n- {path: b.mp4, site: North}\n"
-    (tmp_path / "study.yaml").write_text(_study_text(text))
-    assert [v.site for v in load_study(tmp_path / "study.yaml").videos] == ["North", "North"]
-    # one video with two settings at its site: two engines compared
-    text = "- {path: a.mp4, site: N}\n- {path: a.mp4, name: b, site: N, params: {min_area: 9}}\n"
-    (tmp_path / "study.yaml").write_text(_study_text(text))
-    assert len(load_study(tmp_path / "study.yaml").videos) == 2
-
-
-def test_concept_videos_are_sam3_runs_with_defaults_and_overrides(tmp_path):
-    import json
-
-    for name in ("a", "b", "c"):
-        (tmp_path / f"{name}.mp4").write_bytes(b"not really a video")
-    (tmp_path / "ex.json").write_text(
-        json.dumps({"concepts": [{"exemplars": [{"frame": 0, "box": [1, 1, 5, 5]}]}]})
-    )
-    path = tmp_path / "study.yaml"
-    path.write_text(
-        _study_text(
-            "- path: a.mp4\n"
-            "- path: b.mp4\n  concepts: sea urchin\n  detect_every: 4\n"
-            "- path: c.mp4\n  concepts: []\n  prompts: ex.json\n",
-            top="defaults: {model: sam3-reduced, concepts: [parrotfish, wrasse]}\n",
-        )
-    )
-    a, b, c = load_study(path).videos
-    assert (a.engine, a.model, a.concepts, a.detect_every) == (
-        "sam3",
-        "sam3-reduced",
-        ("parrotfish", "wrasse"),
-        1,
-    )
-    assert (b.concepts, b.detect_every) == (("sea urchin",), 4)
-    assert c.concepts == () and c.prompts == tmp_path / "ex.json"
-    (tmp_path / "ex.json").write_text(json.dumps({"objects": []}))
-    with pytest.raises(ConfigError, match=r"videos\[2\] \(c\): SAM 3 needs .*ex.json has none"):
-        load_study(path)
-
-
-def test_sam2_videos_with_prompts_take_no_engine_parameters(tmp_path):
-    """Given on the video: an error; inherited from `defaults:` (meant for the motion
-    tracker's videos): not passed on, so the store does not record settings nothing read."""
-    (tmp_path / "v.mp4").write_bytes(b"")
-    (tmp_path / "p.json").write_text('{"objects": []}')
-    top = "defaults: {params: {min_area: 30}}\n"
-    path = tmp_path / "study.yaml"
-    videos = "- path: v.mp4\n  prompts: p.json\n  name: s\n- path: v.mp4\n"
-    path.write_text(_study_text(videos, top))
-    clicked, tracked = load_study(path).videos
-    assert clicked.engine == "sam2" and clicked.params == {}
-    assert tracked.engine == "classical" and tracked.params == {"min_area": 30}
-    path.write_text(_study_text("- path: v.mp4\n  prompts: p.json\n  params: {min_area: 3}\n"))
-    with pytest.raises(ConfigError, match=r"params: the sam2 engine with prompts takes no"):
-        load_study(path)
 
 
 @pytest.mark.parametrize(
@@ -393,6 +252,11 @@ def test_sam2_videos_with_prompts_take_no_engine_parameters(tmp_path):
         ("videos:\n  - path: v.mp4\n    params: [1, 2]\n", "line 3: videos[0] (v): params: must"),
         ("videos:\n  - path: v.mp4\n    site: [N]\n", "line 3: videos[0] (v): site: must be text"),
         ("videos:\n  - path: v.mp4\n    depth_m: deep\n", "line 3: videos[0] (v): depth_m:"),
+        (  # a date YAML cannot build was refused without a line (or a video)
+            "videos:\n  - path: v.mp4\n    date: 2023-13-45\n",
+            "study.yaml: line 3: videos[0] (v): date: must be a date like 2024-03-12, got "
+            "'2023-13-45' (month must be in 1..12)",
+        ),
         ("videos:\n  - path: v.mp4\n    pretrained: 'no'\n", "line 3: videos[0] (v): pretrained:"),
         ("videos:\n  - path: [v.mp4]\n", "line 2: videos[0]: path: must be a string"),
         ("videos:\n  - path: v.mp4\n    concepts: {a: 1}\n", "line 3: videos[0] (v): concepts:"),
@@ -414,70 +278,5 @@ def test_sam2_videos_with_prompts_take_no_engine_parameters(tmp_path):
 )
 def test_a_value_of_the_wrong_type_is_named_with_its_line(tmp_path, text, expected):
     # only unknown keys named their line; `fps: "ten"` in a study of 40 videos said videos[23]
-    message = _refusal(tmp_path, text)
+    message = refusal(tmp_path, text)
     assert expected in message and "\n" not in message
-
-
-@pytest.mark.parametrize(
-    ("settings", "model"),
-    [("engine: sam2\n    auto: true", "sam2.1-tiny"), ("concepts: [parrotfish]", "sam3")],
-)
-def test_a_missing_checkpoint_says_where_to_get_the_weights(tmp_path, settings, model):
-    """Old message: 'checkpoint file not found: w/nope.pt', without the hint of `segment`."""
-    from ecoseg._paths import check_checkpoint
-
-    (tmp_path / "v.mp4").write_bytes(b"not really a video")
-    text = f"videos:\n  - path: v.mp4\n    {settings}\n    checkpoint: w/nope.pt\n"
-    (tmp_path / "study.yaml").write_text(text)
-    with pytest.raises(ConfigError) as info:
-        load_study(tmp_path / "study.yaml")
-    with pytest.raises(ConfigError) as shared:  # the one message of the checkpoint check
-        check_checkpoint(
-            tmp_path / "w" / "nope.pt", model, shown="w/nope.pt", option="`checkpoint:`"
-        )
-    line = text.count("\n")
-    assert (
-        str(info.value) == f"{tmp_path / 'study.yaml'}: line {line}: videos[0] (v): {shared.value}"
-    )
-    assert f"`ecoseg weights download {model}` fetches the official weights" in str(info.value)
-    assert "used when `checkpoint:` is left out" in str(info.value)
-
-
-def _refusal(tmp_path, text: str) -> str:
-    """The one-line error load_study gives for a study file of ``text`` beside a video."""
-    (tmp_path / "v.mp4").write_bytes(b"not really a video")
-    (tmp_path / "study.yaml").write_text(text)
-    with pytest.raises(ConfigError) as info:
-        load_study(tmp_path / "study.yaml")
-    return str(info.value)
-
-
-def test_image_size_or_a_gpu_for_the_motion_tracker_is_refused_with_its_line(tmp_path):
-    """A video tracked by the classical motion tracker (no network, on the CPU) took
-    `image_size:` and `device: cuda`, and the study failed only when that video's segment
-    refused them."""
-    text = "videos:\n  - path: v.mp4\n    engine: classical\n    image_size: 512\n"
-    assert _refusal(tmp_path, text) == (
-        f"{tmp_path / 'study.yaml'}: line 4: videos[0] (v): image_size (--image-size) applies "
-        "to the sam2 and sam3 engines; the classical engine has no network to size"
-    )
-    text = "videos:\n  - path: v.mp4\n    device: cuda\n"
-    assert _refusal(tmp_path, text) == (
-        f"{tmp_path / 'study.yaml'}: line 3: videos[0] (v): device 'cuda' is for "
-        "the sam2 and sam3 engines' networks; the classical motion tracker runs on the CPU: "
-        "remove `device:` or set `device: cpu`"
-    )
-
-
-def test_a_default_image_size_or_gpu_is_for_the_videos_with_a_network(tmp_path):
-    """`image_size:` and `device: cuda` in `defaults:` went to the motion tracker's videos
-    too, whose segment then refused them: those videos failed when the study ran."""
-    (tmp_path / "v.mp4").write_bytes(b"not really a video")
-    (tmp_path / "p.json").write_text('{"objects": []}')
-    (tmp_path / "study.yaml").write_text(
-        "defaults: {image_size: 512, device: cuda}\n"
-        "videos:\n  - {path: v.mp4, name: a}\n  - {path: v.mp4, name: b, prompts: p.json}\n"
-    )
-    a, b = load_study(tmp_path / "study.yaml").videos
-    assert (a.engine, a.image_size, a.device) == ("classical", None, None)
-    assert (b.engine, b.image_size, b.device) == ("sam2", 512, "cuda")

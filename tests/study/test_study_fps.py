@@ -57,3 +57,19 @@ def test_the_rate_reaches_the_store_and_a_changed_rate_segments_again(study_file
     np.testing.assert_array_equal(store.read_labels(), labels)
     faster = ecoseg.measure(store.path)["tracks"]
     np.testing.assert_allclose(faster["duration_s"], tracks["duration_s"] / 2)
+
+
+def test_an_image_folder_moved_away_keeps_its_store_and_its_rate(study_file, monkeypatch):
+    """A folder not there cannot say it is a folder (`fps:` is for folders only), nor be
+    hashed as the study hashes it: its store (which records the folder's own fingerprint) is
+    kept on the manifest's hash, with the rate the study file gives."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1710000000")
+    path = study_file
+    path.write_text(path.read_text().replace("  params:", "  fps: 4\n  params:"))
+    run_study(path, progress=False, report=False)
+    (path.parent / "timelapse").rename(path.parent / "archived")
+    result = run_study(path, progress=False, report=False)
+    assert result.not_found == ["timelapse"] and not result.segmented
+    path.write_text(path.read_text().replace("fps: 4", "fps: 8"))  # needs the images again
+    with pytest.raises(ecoseg.errors.ConfigError, match=r"was made with other settings than"):
+        run_study(path, progress=False, report=False)

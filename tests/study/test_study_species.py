@@ -62,3 +62,29 @@ def test_a_missing_model_file_is_a_clear_error(tmp_path):
     write_study(tmp_path, extra_a="    species_model: nowhere.json")
     with pytest.raises(ConfigError, match=r"nowhere\.json: species model file not found$"):
         load_study(tmp_path / "study.yaml")
+
+
+def test_a_moved_video_is_not_classified_again_without_its_frames(study, tmp_path, monkeypatch):
+    """A video moved away keeps its store, but its species model names the tracks from the
+    video's frames: measuring it again is refused, naming the entry, and nothing is lost."""
+    import shutil
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root = tmp_path / "s"
+    shutil.copytree(study, root)
+    run_study(root / "study.yaml", progress=False, report=False)
+    (root / "a" / "video.mp4").rename(tmp_path / "video.mp4")
+    text = (root / "study.yaml").read_text().replace("calibration: 20.0", "calibration: 10.0")
+    (root / "study.yaml").write_text(text)
+    tables = root / "out" / "tables" / "videos" / "reef-a" / "tracks.parquet"
+    before = tables.read_bytes()
+    with pytest.raises(ConfigError) as info:
+        run_study(root / "study.yaml", progress=False, report=False)
+    assert str(info.value) == (
+        f"{root / 'study.yaml'}: line 9: videos[0] (reef-a): species_model: its tables are "
+        "measured again and the species model names the tracks from the video's frames, but "
+        "the video is not found at a/video.mp4 (bring it back, then run the study again)"
+    )
+    assert tables.read_bytes() == before
+    (tmp_path / "video.mp4").rename(root / "a" / "video.mp4")
+    assert "reef-a" in run_study(root / "study.yaml", progress=False, report=False).measured

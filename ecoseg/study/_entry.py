@@ -1,0 +1,373 @@
+"""One entry of a study file's ``videos:``, checked in full and read into a
+:class:`~ecoseg.study.records.VideoSpec`: its settings merged over ``defaults:``, the engine
+decided (prompts: sam2; concepts or a SAM 3 model: sam3; else the classical motion tracker),
+and every value refused as :func:`ecoseg.segment` would refuse it, named with its line."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from ecoseg._cli import one_line
+from ecoseg._paths import check_checkpoint, plain_name
+from ecoseg.errors import ConfigError, EcosegError
+from ecoseg.io._common import missing_video
+from ecoseg.provenance import class_key, one_spelling
+from ecoseg.study._keys import SETTING_KEYS, VIDEO_KEYS, check_keys, did_you_mean
+from ecoseg.study._lines import at_line
+from ecoseg.study._values import (
+    opt_text,
+    parse_date,
+    parse_fps,
+    resolve,
+    study_calibration,
+    study_file,
+)
+from ecoseg.study.records import VideoSpec
+
+__all__ = ["parse_video"]
+
+_FALLBACK_MODELS = (
+    "sam2-tiny",
+    "sam2-small",
+    "sam2-base-plus",
+    "sam2-large",
+    "sam2.1-tiny",
+    "sam2.1-small",
+    "sam2.1-base-plus",
+    "sam2.1-large",
+)
+
+
+def parse_video(
+    entry: Any,
+    i: int,
+    defaults: dict,
+    folder: Path,
+    where: str,
+    lines: dict | None = None,
+    *,
+    defaults_lines: dict | None = None,
+    line: int | None = None,
+    require_video: bool = True,
+) -> VideoSpec:
+    """One entry of ``videos:``; ``lines`` are its keys' lines, ``defaults_lines`` those of
+    ``defaults:`` and ``line`` the entry's own, so every error names the line to look at.
+    ``require_video=False`` takes a video that is not there (moved away: the runner keeps a
+    finished store made from it, :mod:`ecoseg.study.moved`)."""
+    label = f"videos[{i}]"
+    lines = lines or {}
+    defaults_lines = defaults_lines or {}
+
+    def at(key: str | None = None) -> str:
+        """``"FILE: line N: videos[i] (name):"`` with the line where ``key`` is written (the
+        entry's, else the defaults' value it takes), else the entry's line."""
+        found = lines.get(key, defaults_lines.get(key)) if key is not None else None
+        return f"{at_line(where, found, line)} {label}:"
+
+    if isinstance(entry, str):
+        entry = {"path": entry}
+        lines = {"path": line} if line is not None else {}
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{at()} must be a mapping with at least `path:`")
+    if "path" not in entry or entry["path"] in (None, ""):
+        raise ConfigError(f"{at('path')} missing `path:` (the video file)")
+    source = entry["path"]
+    if not isinstance(source, str):
+        raise ConfigError(f"{at('path')} path: must be a string, got {source!r}")
+    name = entry.get("name")
+    if name is None:
+        name = Path(source.rstrip("/")).stem
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{at('name')} name: must be a non-empty string")
+    if (plain := plain_name(name)) is None:
+        raise ConfigError(
+            f"{at('name')} name {name!r} would escape the output folder or is not a "
+            "plain file name (use letters, digits, spaces, '.', '_' and '-')"
+        )
+    name = plain  # NFC: the same store whichever machine typed or listed the name
+    label = f"{label} ({name})"
+    check_keys(entry, VIDEO_KEYS, where, f"{label}: ", lines)
+    video_path = resolve(folder, source)
+    if require_video and not video_path.exists():
+        raise ConfigError(f"{at('path')} {missing_video(source)}")
+
+    merged = {k: defaults[k] for k in SETTING_KEYS if k in defaults}
+    merged.update({k: entry[k] for k in SETTING_KEYS if k in entry})
+
+    prompts_text = entry.get("prompts")
+    auto = entry.get("auto")
+    if auto is not None and not isinstance(auto, bool):
+        raise ConfigError(f"{at('auto')} auto: must be true or false, got {auto!r}")
+    prompts = None
+    if prompts_text is not None:
+        if not isinstance(prompts_text, str):
+            raise ConfigError(f"{at('prompts')} prompts: must be a file path, got {prompts_text!r}")
+        if auto:
+            raise ConfigError(f"{at('auto')} give either `prompts:` or `auto: true`, not both")
+        prompts = study_file(folder, prompts_text, "prompt file", at("prompts"))
+    elif auto is False:
+        raise ConfigError(f"{at('auto')} `auto: false` needs a `prompts:` file")
+
+    from ecoseg.engine import ENGINES, check_device, check_fast, check_image_size
+
+    engine = merged.get("engine")
+    concepts, detect_every = _parse_concepts(merged, at)
+    if concepts or engine == "sam3" or str(merged.get("model", "")).startswith("sam3"):
+        if engine not in (None, "sam3"):
+            raise ConfigError(
+                f"{at('engine')} concepts and SAM 3 models are tracked by SAM 3: drop "
+                f"`engine: {engine}`"
+            )
+        if auto:
+            raise ConfigError(f"{at('auto')} SAM 3 concept tracking takes no `auto: true`")
+        engine = "sam3"
+    elif "detect_every" in merged:
+        raise ConfigError(
+            f"{at('detect_every')} detect_every: needs `concepts:` (SAM 3 concept tracking)"
+        )
+    if engine is None:
+        engine = "sam2" if prompts is not None or auto else "classical"
+    if engine != "sam3" and engine not in ENGINES:
+        raise ConfigError(
+            f"{at('engine')} engine: unknown engine {engine!r} (choose {', '.join(ENGINES)})"
+        )
+    if auto and engine != "sam2":
+        raise ConfigError(
+            f"{at('engine')} `auto: true` is SAM 2's automatic discovery; drop `engine: {engine}`"
+        )
+    if engine == "sam2" and prompts is None and not auto:
+        raise ConfigError(
+            f"{at('engine')} the sam2 engine needs a `prompts:` file (or `auto: true`)"
+        )
+    if engine == "classical" and prompts is not None:
+        raise ConfigError(
+            f"{at('prompts')} the classical engine takes no prompts; set `engine: sam2`"
+        )
+
+    if engine == "sam3":
+        model = merged.get("model", "sam3")
+        models = _sam3_names()
+        if not isinstance(model, str) or model not in models:
+            hint = did_you_mean(str(model), models)
+            raise ConfigError(f"{at('model')} model: unknown SAM 3 model {model!r}{hint}")
+        _check_concept_prompts(prompts, prompts_text, concepts, at("prompts"))
+    else:
+        model = merged.get("model", "sam2.1-tiny")
+        models = _model_names()
+        if not isinstance(model, str) or model not in models:
+            hint = did_you_mean(str(model), models)
+            raise ConfigError(f"{at('model')} model: unknown SAM 2 variant {model!r}{hint}")
+
+    checkpoint = merged.get("checkpoint")
+    if checkpoint is not None:
+        if not isinstance(checkpoint, str):
+            raise ConfigError(
+                f"{at('checkpoint')} checkpoint: must be a file path, got {checkpoint!r}"
+            )
+        checkpoint_path = resolve(folder, checkpoint)
+        try:  # the message `segment --checkpoint` gives: where to get the weights
+            check_checkpoint(checkpoint_path, model, shown=checkpoint, option="`checkpoint:`")
+        except ConfigError as exc:
+            raise ConfigError(f"{at('checkpoint')} {exc}") from None
+        checkpoint = checkpoint_path
+
+    pretrained = merged.get("pretrained", True)
+    if not isinstance(pretrained, bool):
+        raise ConfigError(
+            f"{at('pretrained')} pretrained: must be true or false, got {pretrained!r}"
+        )
+    fast = merged.get("fast", False)
+    if not isinstance(fast, bool):
+        raise ConfigError(f"{at('fast')} fast: must be true or false, got {fast!r}")
+    try:
+        check_fast(fast, engine)
+    except ConfigError as exc:
+        raise ConfigError(f"{at('fast')} {exc}") from None
+    image_size = merged.get("image_size")
+    if image_size is not None and (
+        isinstance(image_size, bool) or not isinstance(image_size, int) or image_size <= 0
+    ):
+        raise ConfigError(
+            f"{at('image_size')} image_size: must be a positive integer, got {image_size!r}"
+        )
+    if engine == "classical" and "image_size" not in entry:
+        image_size = None  # the defaults' size is for the videos of other engines
+    try:  # the size the network takes (the classical engine has none), as segment() checks it
+        check_image_size(image_size, engine, model)
+    except ConfigError as exc:
+        raise ConfigError(f"{at('image_size')} {exc}") from None
+    device = merged.get("device")
+    from ecoseg._device import DEVICES
+
+    if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
+        raise ConfigError(
+            f"{at('device')} device: must be one of {', '.join(DEVICES)}, got {device!r}"
+        )
+    if engine == "classical" and "device" not in entry and device not in (None, "auto", "cpu"):
+        device = None  # the defaults' GPU is for the videos of other engines
+    try:  # a GPU for the motion tracker, as segment() refuses it
+        check_device(device, engine, None, "remove `device:` or set `device: cpu`")
+    except ConfigError as exc:
+        raise ConfigError(f"{at('device')} {exc}") from None
+    params = merged.get("params") or {}
+    if not isinstance(params, dict):
+        raise ConfigError(f"{at('params')} params: must be a mapping of engine parameters")
+    params = _check_params(engine, params, at("params"))
+    if params and engine == "sam2" and prompts is not None:  # nothing would read them
+        if "params" in entry:
+            raise ConfigError(
+                f"{at('params')} params: the sam2 engine with prompts takes no parameters"
+            )
+        params = {}  # the defaults' settings are for the videos of other engines
+
+    calibration, spec = study_calibration(merged.get("calibration"), at("calibration"))
+    fps = parse_fps(merged.get("fps"), video_path, source, at("fps"))
+
+    truth = entry.get("truth")
+    if truth is not None:
+        if not isinstance(truth, str):
+            raise ConfigError(f"{at('truth')} truth: must be a store path, got {truth!r}")
+        truth_path = resolve(folder, truth)
+        if not truth_path.exists():
+            raise ConfigError(f"{at('truth')} {truth}: truth store not found")
+        truth = truth_path
+
+    species_model = merged.get("species_model")
+    if species_model is not None:
+        if not isinstance(species_model, str):
+            raise ConfigError(
+                f"{at('species_model')} species_model: must be a file path, got {species_model!r}"
+            )
+        species_model = study_file(folder, species_model, "species model file", at("species_model"))
+
+    depth = entry.get("depth_m")
+    if depth is not None:
+        if (
+            isinstance(depth, bool)
+            or not isinstance(depth, int | float)
+            or not math.isfinite(depth)
+        ):
+            raise ConfigError(f"{at('depth_m')} depth_m: must be a number of metres, got {depth!r}")
+        depth = float(depth)
+
+    return VideoSpec(
+        name=name,
+        path=video_path,
+        source=source,
+        site=opt_text(entry, "site", at("site")),
+        transect=opt_text(entry, "transect", at("transect")),
+        date=parse_date(entry.get("date"), at("date")),
+        depth_m=depth,
+        notes=opt_text(entry, "notes", at("notes")),
+        calibration=calibration,
+        calibration_spec=spec,
+        prompts=prompts,
+        engine=engine,
+        model=model,
+        checkpoint=checkpoint,
+        pretrained=pretrained,
+        image_size=image_size,
+        device=device,
+        params=params,
+        truth=truth,
+        species_model=species_model,
+        concepts=concepts,
+        detect_every=detect_every,
+        fast=fast,
+        auto=bool(auto),
+        fps=fps,
+    )
+
+
+def _parse_concepts(merged: dict, at) -> tuple[tuple[str, ...], int]:
+    """``concepts:`` (a name or a list of names) and ``detect_every:``, checked; ``at(key)``
+    names the file, the key's line and the video."""
+    ctx = at("concepts")
+    concepts = merged.get("concepts")
+    if concepts is None:
+        concepts = []
+    elif isinstance(concepts, str):
+        concepts = [concepts]
+    if not isinstance(concepts, list) or not all(
+        isinstance(c, str) and c.strip() for c in concepts
+    ):
+        raise ConfigError(f"{ctx} concepts: must be a name or a list of names, got {concepts!r}")
+    names = [one_spelling(c) for c in concepts]  # the spelling a Concept keeps
+    keys = [class_key(n) for n in names]  # "Parrotfish" and "parrotfish": one species
+    dup = next((k for k, key in enumerate(keys) if keys.index(key) < k), None)
+    if dup is not None:
+        first = names[keys.index(keys[dup])]
+        if first == names[dup]:
+            raise ConfigError(f"{ctx} concepts: {first!r} is given twice")
+        raise ConfigError(
+            f"{ctx} concepts: {first!r} and {names[dup]!r} differ only in case or spacing: "
+            "their tracks would be counted as two species; give the concept once"
+        )
+    every = merged.get("detect_every", 1)
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ConfigError(
+            f"{at('detect_every')} detect_every: must be a positive integer, got {every!r}"
+        )
+    return tuple(names), every
+
+
+def _check_concept_prompts(prompts: Path | None, shown, concepts, ctx: str) -> None:
+    """A SAM 3 video has something to find: ``concepts:`` or its prompt file's concepts."""
+    from ecoseg.errors import PromptError
+    from ecoseg.prompts import combine_concepts, load_prompts
+
+    given = None
+    if prompts is not None:
+        try:
+            given = load_prompts(prompts)
+            combine_concepts(given.concepts, concepts, str(shown or prompts))  # alike names
+        except PromptError as exc:
+            raise ConfigError(f"{ctx} prompts: {one_line(exc)}") from None
+    if not concepts and (given is None or not given.concepts):
+        raise ConfigError(
+            f"{ctx} SAM 3 needs something to find: `concepts: [name, ...]` or a `prompts:` "
+            f"file with concepts" + (f" ({shown} has none)" if shown else "")
+        )
+
+
+def _check_params(engine: str, params: dict, ctx: str) -> dict:
+    params = {str(k): v for k, v in params.items()}
+    if engine == "classical":
+        try:
+            from ecoseg.engine.classical import ClassicalParams
+        except ImportError:  # pragma: no cover - engine not installed
+            return params
+        try:
+            ClassicalParams(**params)
+        except TypeError as exc:
+            raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
+        except (ValueError, EcosegError) as exc:
+            raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
+    elif engine == "sam3":
+        if "detect_every" in params:
+            raise ConfigError(f"{ctx} params: give detect_every as `detect_every:` of its own")
+        try:
+            from ecoseg.engine.concept_rules import ConceptSettings
+        except ImportError:  # pragma: no cover - torch not installed
+            return params
+        try:
+            ConceptSettings(**params)
+        except (TypeError, ValueError, EcosegError) as exc:
+            raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
+    return params
+
+
+def _sam3_names() -> tuple[str, ...]:
+    from ecoseg.sam3.config import PRESETS
+
+    return tuple(PRESETS)
+
+
+def _model_names() -> tuple[str, ...]:
+    try:
+        from ecoseg.sam2.variants import VARIANTS
+    except Exception:  # noqa: BLE001 - the network package is optional for validation
+        return _FALLBACK_MODELS
+    return tuple(VARIANTS)

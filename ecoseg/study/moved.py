@@ -1,0 +1,123 @@
+"""Videos moved away: a study whose videos are no longer where its file says (moved to an
+archive disk, say) keeps the stores made from them, and its tables and report are made again
+from the stores.
+
+:func:`~ecoseg.study.config.load_study` with ``require_videos=False`` reads such a study file;
+:func:`moved_videos` then gives, by video name, the sha256 of each video not found whose
+finished store the study keeps, and refuses a video not found whose store it cannot keep, in
+one line naming the video's entry in the study file: no store of it in this output, one not
+finished, one made with other settings than the study file has now (segmenting it again
+needs the video), or one that records another video than the study made it from. Measuring
+such a video again needs only its store, but for a ``species_model:``, which names the tracks
+from the video's frames (:func:`~ecoseg.study.runner.run_study` refuses that when it comes to
+it); the report draws no stills of it and says which videos it did not find.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ecoseg._cli import one_line
+from ecoseg._paths import relpath
+from ecoseg.errors import ConfigError, EcosegError
+from ecoseg.io._common import missing_video
+from ecoseg.study.config import video_places
+from ecoseg.study.manifest import digest, segment_inputs
+from ecoseg.study.records import Study, VideoSpec
+
+__all__ = ["moved_videos"]
+
+
+def moved_videos(
+    study: Study, manifest: dict, shown: str | os.PathLike | None = None
+) -> dict[str, str]:
+    """The videos of ``study`` that are not there, each kept on its finished store.
+
+    Parameters
+    ----------
+    study : Study
+        Loaded with ``require_videos=False``: a video not there is taken as written.
+    manifest : dict
+        The manifest of the study's output (:func:`~ecoseg.study.manifest.load_manifest`).
+    shown : str or Path, optional
+        The study file as errors name it (default: its path).
+
+    Returns
+    -------
+    dict of str to str
+        By video name, the sha256 the study recorded of the video its store was made from,
+        for every video that is not there; empty when all are.
+
+    Raises
+    ------
+    ConfigError
+        A video that is not there and whose store the study cannot keep: the message of
+        :func:`~ecoseg.study.config.load_study` for a missing video (file, line, entry, path)
+        and, when the output has a store of it, why it is not kept.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ecoseg.study.config import load_study
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "study.yaml").write_text("videos:\\n  - path: gone.mp4\\n")
+    >>> study = load_study(d / "study.yaml", require_videos=False)
+    >>> moved_videos(study, {"videos": {}, "hashes": {}})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: ...study.yaml: line 2: videos[0] (gone): gone.mp4: no such \
+file or directory
+    """
+    gone = [v for v in study.videos if not v.path.exists()]
+    if not gone:
+        return {}
+    places = video_places(study, ("path",), shown)
+    kept = {}
+    for video in gone:
+        entry = (manifest.get("videos") or {}).get(video.name) or {}
+        segment = entry.get("segment") or {}
+        recorded = (segment.get("inputs") or {}).get("video_sha256")
+        why = _why_not_kept(study, video, entry, recorded, manifest.get("hashes") or {})
+        if why is not None:
+            raise ConfigError(f"{places[video.name]['path']} {missing_video(video.source)}{why}")
+        kept[video.name] = recorded
+    return kept
+
+
+def _why_not_kept(study: Study, video: VideoSpec, entry, recorded, hashes) -> str | None:
+    """Why the store of ``video`` (not there) cannot be kept (``""``: there is none), or None."""
+    store = study.store_path(video)
+    shown = relpath(store, study.output)
+    segment = entry.get("segment") or {}
+    if entry.get("store") != shown or not store.exists() or not isinstance(recorded, str):
+        return ""  # no store of it in this output: the study file's own refusal
+    if not segment.get("done"):
+        return f"; its store {shown} is not finished (finishing it needs the video)"
+    if segment.get("fingerprint") != digest(segment_inputs(video, hashes, recorded)):
+        return (
+            f"; its store {shown} was made with other settings than the study file now gives "
+            "it (segmenting it again needs the video)"
+        )
+    try:
+        made_from = _recorded_video(store)
+    except (EcosegError, OSError, ValueError) as exc:
+        return f"; its store {shown} cannot be read ({one_line(exc)})"
+    if made_from is not None and made_from != recorded:
+        return (
+            f"; its store {shown} records another video (sha256 {made_from[:12]}...) than "
+            f"the study made it from ({recorded[:12]}...)"
+        )
+    return None
+
+
+def _recorded_video(store: Path) -> str | None:
+    """The sha256 of the video ``store`` records; None for an image folder's (which the study
+    fingerprints otherwise) or none recorded."""
+    from ecoseg.store import MaskStore
+
+    with MaskStore.open(store) as opened:
+        video = opened.provenance_record.video
+    if video is None or (video.extra or {}).get("image_folder"):
+        return None
+    return video.sha256

@@ -1,0 +1,114 @@
+"""ecoseg.study._entry: one video's entry, its settings merged over `defaults:` and
+checked for its engine."""
+
+from __future__ import annotations
+
+import pytest
+from study_helpers import refusal, study_text
+
+from ecoseg.errors import ConfigError
+from ecoseg.study import load_study
+
+
+def test_concept_videos_are_sam3_runs_with_defaults_and_overrides(tmp_path):
+    import json
+
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.mp4").write_bytes(b"not really a video")
+    (tmp_path / "ex.json").write_text(
+        json.dumps({"concepts": [{"exemplars": [{"frame": 0, "box": [1, 1, 5, 5]}]}]})
+    )
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        study_text(
+            "- path: a.mp4\n"
+            "- path: b.mp4\n  concepts: sea urchin\n  detect_every: 4\n"
+            "- path: c.mp4\n  concepts: []\n  prompts: ex.json\n",
+            top="defaults: {model: sam3-reduced, concepts: [parrotfish, wrasse]}\n",
+        )
+    )
+    a, b, c = load_study(path).videos
+    assert (a.engine, a.model, a.concepts, a.detect_every) == (
+        "sam3",
+        "sam3-reduced",
+        ("parrotfish", "wrasse"),
+        1,
+    )
+    assert (b.concepts, b.detect_every) == (("sea urchin",), 4)
+    assert c.concepts == () and c.prompts == tmp_path / "ex.json"
+    (tmp_path / "ex.json").write_text(json.dumps({"objects": []}))
+    with pytest.raises(ConfigError, match=r"videos\[2\] \(c\): SAM 3 needs .*ex.json has none"):
+        load_study(path)
+
+
+def test_sam2_videos_with_prompts_take_no_engine_parameters(tmp_path):
+    """Given on the video: an error; inherited from `defaults:` (meant for the motion
+    tracker's videos): not passed on, so the store does not record settings nothing read."""
+    (tmp_path / "v.mp4").write_bytes(b"")
+    (tmp_path / "p.json").write_text('{"objects": []}')
+    top = "defaults: {params: {min_area: 30}}\n"
+    path = tmp_path / "study.yaml"
+    videos = "- path: v.mp4\n  prompts: p.json\n  name: s\n- path: v.mp4\n"
+    path.write_text(study_text(videos, top))
+    clicked, tracked = load_study(path).videos
+    assert clicked.engine == "sam2" and clicked.params == {}
+    assert tracked.engine == "classical" and tracked.params == {"min_area": 30}
+    path.write_text(study_text("- path: v.mp4\n  prompts: p.json\n  params: {min_area: 3}\n"))
+    with pytest.raises(ConfigError, match=r"params: the sam2 engine with prompts takes no"):
+        load_study(path)
+
+
+@pytest.mark.parametrize(
+    ("settings", "model"),
+    [("engine: sam2\n    auto: true", "sam2.1-tiny"), ("concepts: [parrotfish]", "sam3")],
+)
+def test_a_missing_checkpoint_says_where_to_get_the_weights(tmp_path, settings, model):
+    """Old message: 'checkpoint file not found: w/nope.pt', without the hint of `segment`."""
+    from ecoseg._paths import check_checkpoint
+
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    text = f"videos:\n  - path: v.mp4\n    {settings}\n    checkpoint: w/nope.pt\n"
+    (tmp_path / "study.yaml").write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_study(tmp_path / "study.yaml")
+    with pytest.raises(ConfigError) as shared:  # the one message of the checkpoint check
+        check_checkpoint(
+            tmp_path / "w" / "nope.pt", model, shown="w/nope.pt", option="`checkpoint:`"
+        )
+    line = text.count("\n")
+    assert (
+        str(info.value) == f"{tmp_path / 'study.yaml'}: line {line}: videos[0] (v): {shared.value}"
+    )
+    assert f"`ecoseg weights download {model}` fetches the official weights" in str(info.value)
+    assert "used when `checkpoint:` is left out" in str(info.value)
+
+
+def test_image_size_or_a_gpu_for_the_motion_tracker_is_refused_with_its_line(tmp_path):
+    """A video tracked by the classical motion tracker (no network, on the CPU) took
+    `image_size:` and `device: cuda`, and the study failed only when that video's segment
+    refused them."""
+    text = "videos:\n  - path: v.mp4\n    engine: classical\n    image_size: 512\n"
+    assert refusal(tmp_path, text) == (
+        f"{tmp_path / 'study.yaml'}: line 4: videos[0] (v): image_size (--image-size) applies "
+        "to the sam2 and sam3 engines; the classical engine has no network to size"
+    )
+    text = "videos:\n  - path: v.mp4\n    device: cuda\n"
+    assert refusal(tmp_path, text) == (
+        f"{tmp_path / 'study.yaml'}: line 3: videos[0] (v): device 'cuda' is for "
+        "the sam2 and sam3 engines' networks; the classical motion tracker runs on the CPU: "
+        "remove `device:` or set `device: cpu`"
+    )
+
+
+def test_a_default_image_size_or_gpu_is_for_the_videos_with_a_network(tmp_path):
+    """`image_size:` and `device: cuda` in `defaults:` went to the motion tracker's videos
+    too, whose segment then refused them: those videos failed when the study ran."""
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    (tmp_path / "p.json").write_text('{"objects": []}')
+    (tmp_path / "study.yaml").write_text(
+        "defaults: {image_size: 512, device: cuda}\n"
+        "videos:\n  - {path: v.mp4, name: a}\n  - {path: v.mp4, name: b, prompts: p.json}\n"
+    )
+    a, b = load_study(tmp_path / "study.yaml").videos
+    assert (a.engine, a.image_size, a.device) == ("classical", None, None)
+    assert (b.engine, b.image_size, b.device) == ("sam2", 512, "cuda")
