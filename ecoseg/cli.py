@@ -233,7 +233,7 @@ def _run_report(args) -> int:
     if args.study is not None:
         from ecoseg.study import load_study
 
-        study = load_study(args.study)
+        study = load_study(args.study, require_videos=False)
     path = report(
         args.stores,
         args.out,

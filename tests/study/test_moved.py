@@ -180,3 +180,14 @@ def test_a_study_file_refuses_a_missing_video_unless_told_not_to(study):
     assert kept == recorded
     bring_back(study)
     assert moved_videos(loaded, manifest) == {}
+
+
+def test_ecoseg_report_of_a_study_whose_videos_moved_away(study, cli):
+    # before: `ecoseg report STORES --study` stopped at the study file ("a/video.mp4: no such
+    # file or directory"), although the report copes without its videos
+    stores = [study / "out" / "stores" / f"{name}.zarr" for name in NAMES]
+    page = study / "page.html"
+    code, printed, err = cli("report", *stores, "-o", page, "--study", study / "study.yaml")
+    assert code == 0, err
+    assert printed.strip() == f"report: {page}"
+    assert "video not found at a/video.mp4" in page.read_text()
