@@ -14,6 +14,12 @@ the frames and what keeps them (:func:`refusal`); pressing the same button again
 painted since, discards them (:class:`HandEdits`). Writing into the layer's array directly
 (``layer.data[3] = ...`` in the console) is no stroke and is not recorded; napari's undo of a
 stroke leaves its frames recorded (the refusal may then ask once too often, never too seldom).
+
+Two things keep strokes rather than ask (:func:`strokes`: the pixels a person changed). A
+run that reaches a frame painted while it ran (after it cleared the frame) writes its masks
+under the strokes. The *Review tracks* widget writes each edit to the store and reloads the
+layer from it: the strokes are painted back over the reloaded frames, a merge, split or
+delete applied to the ids painted as to the store's (an undo leaves them as painted).
 """
 
 from __future__ import annotations
@@ -26,7 +32,16 @@ import numpy as np
 from ecoseg.errors import EcosegError
 from ecoseg.napari._layers import META_KEY
 
-__all__ = ["KEY", "HandEdits", "forget", "painted_frames", "refusal", "unsaved", "watch"]
+__all__ = [
+    "KEY",
+    "HandEdits",
+    "forget",
+    "painted_frames",
+    "refusal",
+    "strokes",
+    "unsaved",
+    "watch",
+]
 
 #: The record's key in a layer's ``metadata["ecoseg"]``: ``{"frames": [...], "strokes": n}``.
 KEY = "hand_edits"
@@ -110,6 +125,31 @@ def forget(layer, start: int = 0, stop: int | None = None) -> None:
         meta[KEY] = dict(record, frames=left)
     else:
         meta.pop(KEY, None)
+
+
+def strokes(layer, frame: int, under: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """The hand edits not saved on one frame of ``layer``, as the pixels where it differs from
+    ``under`` (the masks written there before they were painted: the store's frame, or the 0
+    a run cleared it to) and the values painted there; None without any (a lazy layer, which
+    cannot be painted, has none). Write them back over what replaces the frame, so a reload
+    of a store, or a run reaching the frame, keeps them.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> data = np.array([[[1, 1, 0]], [[2, 9, 0]]], np.uint32)
+    >>> layer = SimpleNamespace(data=data, metadata={"ecoseg": {KEY: {"frames": [1]}}})
+    >>> strokes(layer, 0, 0) is None
+    True
+    >>> where, values = strokes(layer, 1, np.array([[2, 2, 0]]))
+    >>> where.tolist(), values.tolist()
+    ([[False, True, False]], [9])
+    """
+    if not isinstance(layer.data, np.ndarray) or frame not in unsaved(layer, frame, frame + 1):
+        return None
+    now = layer.data[frame]
+    where = now != np.asarray(under)
+    return where, now[where]
 
 
 def _frames_text(frames: Sequence[int]) -> str:

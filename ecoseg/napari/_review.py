@@ -11,7 +11,9 @@ Clicking a row jumps the viewer to the track's best frame and shows it alone. Ed
 store at once (:class:`ecoseg.species.Review`: chunk-atomic, logged, undoable) and the Labels
 layer is reloaded from it: set class (recent classes on buttons with the shortcuts Ctrl+1 ..
 Ctrl+9), merge the two selected tracks, split the selected track at the current frame, delete,
-mark reviewed, undo.
+mark reviewed, undo. Hand corrections painted into the layer and not saved are kept through
+the reload (:func:`ecoseg.napari._hand_edits.strokes`): painted back over the store's frames,
+with a merge, split or delete applied to the ids painted too.
 
 A store an interrupted ``ecoseg edit`` left half written is listed as it is, with the status
 line saying so (:func:`ecoseg.napari._check.edit_warning`); the widget's first edit completes
@@ -43,6 +45,7 @@ from qtpy.QtWidgets import (
 )
 
 from ecoseg.errors import EcosegError
+from ecoseg.napari._hand_edits import strokes, unsaved, watch
 from ecoseg.napari._layers import META_KEY
 
 if TYPE_CHECKING:
@@ -280,12 +283,15 @@ class ReviewWidget(QWidget):
         import napari
 
         current = self.masks_combo.currentText()
-        names = [
-            layer.name
+        stores = [
+            layer
             for layer in self.viewer.layers
             if isinstance(layer, napari.layers.Labels)
             and (layer.metadata.get(META_KEY) or {}).get("store")
         ]
+        for layer in stores:  # hand corrections painted from now on are recorded (and kept)
+            watch(layer)
+        names = [layer.name for layer in stores]
         self.masks_combo.blockSignals(True)
         self.masks_combo.clear()
         self.masks_combo.addItems(names)
@@ -471,6 +477,7 @@ class ReviewWidget(QWidget):
             self._fail("no mask store: open one (File > Open) first")
             return
         try:
+            painted = self._strokes()  # before the edit: the store's frames as they were
             entry = Review(path).apply(edit, words=button_words)  # refusals name the buttons
         except EcosegError as exc:
             self._fail(" ".join(str(exc).split()))
@@ -478,7 +485,11 @@ class ReviewWidget(QWidget):
         except OSError as exc:  # a read-only share, a full disk: one line, not a traceback
             self._fail(f"{exc.filename or path}: {exc.strerror or exc}")
             return
-        self._reload_layer()
+        if entry.get("new_id"):
+            from ecoseg.species.edits import with_new_id
+
+            edit = with_new_id(edit, entry["new_id"])
+        self._reload_layer(painted, edit)
         self.refresh()
         said = f"edit {entry['n']}: {entry['kind']} {entry['ids']}"
         if entry.get("new_id"):
@@ -493,12 +504,38 @@ class ReviewWidget(QWidget):
             )
         self.status.setText(self._noted(said))
 
-    def _reload_layer(self) -> None:
+    def _strokes(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """The layer's hand corrections not saved, by frame (``where, values``: where it
+        differs from the store), to paint back after the reload (an empty dict: none)."""
+        from ecoseg.store import MaskStore
+
+        layer = self.layer
+        frames = unsaved(layer) if isinstance(getattr(layer, "data", None), np.ndarray) else []
+        if not frames:
+            return {}
+        out = {}
+        with MaskStore.open(self.store_path) as store:
+            for frame in frames:
+                if frame < store.n_frames:
+                    kept = strokes(layer, frame, store.read_labels(frame, frame + 1)[0])
+                    if kept is not None and kept[0].any():
+                        out[frame] = kept
+        return out
+
+    def _reload_layer(self, painted=None, edit=None) -> None:
+        """Replace the layer's masks with the store's, and ``painted`` (:meth:`_strokes`) over
+        them: ids a merge, split or delete changes change there too (``edit``)."""
         from ecoseg.napari._layers import layer_labels, object_features
+        from ecoseg.species.edits import relabel
         from ecoseg.store import MaskStore, open_masks
 
         layer, store = self.layer, MaskStore.open(self.store_path)
         labels = layer_labels(open_masks(store))  # a large store stays lazy, as it opened
+        for frame, (where, values) in (painted or {}).items():
+            if isinstance(labels, np.ndarray) and frame < len(labels):
+                if edit is not None:  # the strokes' ids as the store's: merged, split, deleted
+                    values = relabel(values[None], edit, frame)[0]
+                labels[frame][where] = values
         layer.data = labels
         layer.features = object_features(store.objects)
         meta = dict(layer.metadata)

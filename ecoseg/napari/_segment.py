@@ -10,6 +10,7 @@ the video it was tracked on: *Track* on another video makes a new one, *Re-track
 video is refused (:func:`ecoseg.napari._check.other_video`), so two videos never mix in it.
 Hand corrections not saved are never cleared unasked: *Track*, or *Re-track* over later frames,
 is refused once naming them (:mod:`ecoseg.napari._hand_edits`); a second press discards them.
+Strokes painted while a run goes, on a frame it has not reached, stay over its masks there.
 *Folder…* opens a folder of numbered images as a video; its *frame rate* field times it
 (``segment --fps``; :mod:`ecoseg.napari._rate`), greyed out for a video file.
 
@@ -42,7 +43,7 @@ from qtpy.QtWidgets import (
 from ecoseg.engine import check_fast
 from ecoseg.errors import EcosegError
 from ecoseg.napari._find import FindBox
-from ecoseg.napari._hand_edits import HandEdits, forget, watch
+from ecoseg.napari._hand_edits import HandEdits, forget, strokes, watch
 from ecoseg.napari._jobs import (
     FrameUpdate,
     Job,
@@ -678,7 +679,13 @@ class SegmentWidget(QWidget):
             self.status.setText("cancelling…")
 
     def _on_frame(self, layer, update: FrameUpdate) -> None:
-        layer.data[update.index] = update.labels
+        painted = strokes(layer, update.index, 0)  # while the run went, before it got here
+        if painted is None:
+            layer.data[update.index] = update.labels
+        else:  # the run cleared the frame: its masks go under the strokes (they stay unsaved)
+            frame = np.array(update.labels, dtype=layer.data.dtype)
+            frame[painted[0]] = painted[1]
+            layer.data[update.index] = frame
         meta = layer.metadata.setdefault(META_KEY, {})
         meta.setdefault("scores", {})[update.index] = dict(zip(update.object_ids, update.scores))
         if "tracked" in meta:  # a layer this widget filled: the frames it has looked at

@@ -4,6 +4,7 @@ layer, or pressing the button again, lets it go on."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
@@ -96,3 +97,28 @@ def test_retrack_asks_before_it_retracks_later_corrections(widget, qtbot):
     qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
     assert w.status.text().startswith("done: 2 frames"), w.status.text()
     assert unsaved(masks) == [0, 3] and masks.data[0, 60, 60] == 55 and masks.data[3, 60, 60] == 88
+
+
+def test_a_run_keeps_strokes_painted_on_frames_it_has_not_reached(widget, qtbot):
+    """A correction painted on frame 3 while the run was at frame 0 was overwritten when the
+    run reached frame 3: its masks now go under the stroke, which stays not saved."""
+    from ecoseg.napari._hand_edits import unsaved
+
+    w = widget
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.until_spin.setValue(4)
+    on_frame, made = w._on_frame, {}
+
+    def paint_ahead(layer, update):  # on the GUI thread, in order: frame 3 is not there yet
+        if update.index == 0:
+            layer.paint((3, 60, 60), 77)
+        made[update.index] = np.array(update.labels)
+        on_frame(layer, update)
+
+    w._on_frame = paint_ahead
+    _track(w, qtbot)
+    masks = w.viewer.layers["ecoseg masks"]
+    assert masks.data[3, 60, 60] == 77 and unsaved(masks) == [3]
+    painted = masks.data[3] == 77
+    assert 0 < painted.sum() < 200  # a stroke, over the run's masks (none there yet)
+    assert np.array_equal(masks.data[3][~painted], made[3][~painted])
