@@ -371,6 +371,53 @@ def test_a_video_replaced_by_another_of_its_name_is_not_skipped(clips, tmp_path)
     assert np.array_equal(MaskStore.open(out / "north.zarr").read_labels(), labels)  # kept
 
 
+def test_a_partial_store_of_another_file_or_settings_is_reported_not_run(clips, tmp_path):
+    """A killed run's partial store was only compared when it was complete: after north.mp4
+    was replaced (or --params changed), each attempt's resume refused it in segment's words
+    ('made from another video (north.mp4), not north.mp4 ... pass overwrite=True
+    (--overwrite)', an option batch has not), retried twice; now it is reported before any
+    task, as a complete store is, and kept."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder, _ = clips
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(folder / "north.mp4", videos / "north.mp4")
+    out = tmp_path / "out"
+
+    class Stop(Exception):
+        pass
+
+    def stop_after(done, total):
+        if done == 20:
+            raise Stop
+
+    with pytest.raises(Stop):
+        ecoseg.segment(
+            videos / "north.mp4", out=out / "north.zarr", params={"min_area": 30},
+            progress=stop_after,
+        )  # fmt: skip
+    labels = MaskStore.open(out / "north.zarr").read_labels()
+    assert 0 < len(labels) < N
+    with ThreadPoolExecutor(1) as pool:
+        other = batch([videos / "north.mp4"], out, scheduler=pool, progress=False)
+        os.remove(videos / "north.mp4")
+        shutil.copy(folder / "south.mp4", videos / "north.mp4")
+        replaced = batch(
+            [videos / "north.mp4"], out, scheduler=pool, progress=False, params={"min_area": 30}
+        )
+    assert other["status"].tolist() == ["failed"] and other["attempts"].tolist() == [0]
+    assert (
+        "north.zarr: the parameters differ from the run that made the store (min_area: 30 in "
+        "the store, None now); move the store away"
+    ) in other["error"].iloc[0]
+    assert replaced["status"].tolist() == ["failed"] and replaced["attempts"].tolist() == [0]
+    error = replaced["error"].iloc[0]
+    assert "north.zarr: the store was made from another north.mp4 (the sha256 differs)" in error
+    assert "overwrite" not in error
+    assert np.array_equal(MaskStore.open(out / "north.zarr").read_labels(), labels)  # kept
+
+
 def test_a_rerun_with_other_settings_does_not_skip_the_old_stores(clips, tmp_path):
     """A complete store was skipped whatever the settings: a re-run with another --params (or
     engine) reported 'skipped' and kept masks made with the old settings."""
