@@ -479,6 +479,41 @@ def test_cli_measure_says_the_tables_lack_the_failed_videos(
         assert "from an earlier run" in stdout and not (out / "campaign-counts.csv").exists()
 
 
+def test_cli_measure_says_the_tables_it_replaces_held_other_videos(
+    clips, tmp_path, capsys, monkeypatch
+):
+    """Re-running the batch with --measure for one video (the one fixed) replaced the
+    campaign's tables of every video by that video's rows, exit 0, nothing said."""
+    folder, truths = clips
+    out = tmp_path / "out"
+
+    def fake_batch(videos, out, **kwargs):  # every store there, as after a first run
+        rows = []
+        for video in videos:
+            store = store_location(out, video_name(video))
+            if not os.path.exists(store):
+                shutil.copytree(truths[video_name(video)], store)
+            row = dict.fromkeys(SUMMARY_COLUMNS, 0)
+            rows.append({**row, "video": video, "store": store, "status": "done", "error": ""})
+        summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+        summary.attrs["summary"] = f"{out}/{SUMMARY_FILE}"
+        return summary
+
+    monkeypatch.setattr("ecoseg.batch.batch", fake_batch)
+    videos = videos_of(folder, GOOD)
+    code, stdout, _ = run_cli(capsys, "batch", *videos, "-o", out, "--measure", "--quiet")
+    assert code == 0 and "tables: replaced" not in stdout
+    code, stdout, _ = run_cli(capsys, "batch", videos[0], "-o", out, "--measure", "--quiet")
+    assert code == 0
+    assert (
+        "tables: replaced tables that also held 2 video(s) not in this run (south, east); "
+        "give every video of the campaign to measure them all"
+    ) in stdout
+    assert set(pd.read_csv(out / "campaign-counts.csv")["video"]) == {"north"}
+    code, stdout, _ = run_cli(capsys, "batch", videos[0], "-o", out, "--measure", "--quiet")
+    assert code == 0 and "tables: replaced" not in stdout  # the same videos: nothing to say
+
+
 def test_fast_reaches_every_video_and_is_recorded(clips, tmp_path, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
