@@ -302,6 +302,7 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
     )
     t0 = time.perf_counter()
     frames_done = 0
+    stores = {name: job.store for name, job, _ in jobs}
 
     def say(msg: str) -> None:
         if progress:
@@ -317,7 +318,9 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
             row = rows[name]
             row["attempts"] = attempts
             if error is not None:
-                row.update(status="failed", error=_error_text(error))
+                # what the attempts committed stays (a video that breaks off at frame 205):
+                # the summary says how much, not 0
+                row.update(status="failed", error=_error_text(error), frames=_held(stores[name]))
                 certain = attempts <= retries  # (not retried: it would fail again)
                 say(
                     f"{name}: failed after {attempts} attempt(s)"
@@ -339,6 +342,14 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
             bar.update(1)
     finally:
         bar.close()
+
+
+def _held(store: str) -> int:
+    """Frames a failed video's store holds (committed by its attempts), 0 if none or unknown."""
+    try:
+        return store_status(store).frames
+    except (EcosegError, OSError):
+        return 0
 
 
 def _other_settings(options: dict[str, Any], video: str, record: Any) -> str:
