@@ -353,9 +353,9 @@ def _held(store: str) -> int:
 
 
 def _other_settings(options: dict[str, Any], video: str, record: Any) -> str:
-    """How the settings of this run differ from those a complete store records, in the words
-    ``segment --resume`` uses (:func:`ecoseg.engine.settings.settings_change`), or "": every
-    setting that shapes the masks, for every engine (not the device)."""
+    """How the settings of this run differ from those a store (complete or partial) records,
+    in the words ``segment --resume`` uses (:func:`ecoseg.engine.settings.settings_change`),
+    or "": every setting that shapes the masks, for every engine (not the device)."""
     if record is None or record.engine is None:
         return ""  # a store that records no engine: nothing to compare
     from ecoseg.engine.settings import requested_settings, settings_change
@@ -429,12 +429,12 @@ def _check_folders(videos: Sequence[str]) -> None:
             )
             if not found:
                 raise
-            first = os.path.relpath(found[0], path)
+            first = os.path.relpath(found[0], path) + (", ..." if len(found) > 1 else "")
+            glob = os.path.join(video, "**", "*" + os.path.splitext(found[0])[1])
             raise VideoError(
                 f"{redact_url(video)}: folder has no images, but {len(found)} video file(s) "
-                f"in it or its sub-folders ({first}, ...): give the video files, not their "
-                f"folder (e.g. {os.path.join(video, '**', '*' + os.path.splitext(first)[1])} "
-                "with bash's globstar)"
+                f"in it or its sub-folders ({first}): give the video files, not their "
+                f"folder (e.g. {redact_url(glob)} with bash's globstar)"
             ) from None
 
 
