@@ -151,8 +151,6 @@ def batch(
     >>> summary[["video", "status", "frames"]].values.tolist()[0][1:]
     ['done', 8]
     """
-    import pandas as pd
-
     if scheduler is None and processes:  # a script's top level, run again by each worker
         check_not_importing_script()
     if isinstance(videos, str | bytes | os.PathLike):  # "T1.mp4" was the videos 'T', '1', ...
@@ -262,17 +260,58 @@ def batch(
         log(f"{skipped} of {len(videos)} stores complete, skipped")
 
     if jobs:
-        with connect(
-            scheduler,
-            workers=local_workers(workers, threads, len(jobs), resources),
-            threads=threads,
-            processes=processes,
-            resources=resources if scheduler is None else None,
-            log=log,
-        ) as client:
-            if resources and is_dask(client):
-                check_gpu_workers(client)
-            _run_batch(client, jobs, rows, retries, progress, log)
+        try:
+            with connect(
+                scheduler,
+                workers=local_workers(workers, threads, len(jobs), resources),
+                threads=threads,
+                processes=processes,
+                resources=resources if scheduler is None else None,
+                log=log,
+            ) as client:
+                if resources and is_dask(client):
+                    check_gpu_workers(client)
+                _run_batch(client, jobs, rows, retries, progress, log)
+        except KeyboardInterrupt:  # the summary says what this run did, not the last run's
+            for name, job, _ in jobs:
+                if rows[name]["attempts"] == 0:  # not reported finished (nor failed)
+                    _interrupted(rows[name], job.store)
+            log(f"interrupted; summary: {_write_summary(rows, names, out).attrs['summary']}")
+            raise
+
+    summary = _write_summary(rows, names, out)
+    counts = summary["status"].value_counts()
+    log(
+        ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
+        + f"; summary: {summary.attrs['summary']}"
+    )
+    return summary
+
+
+#: The error of a video the run was stopped (Ctrl-C, a signal) before it finished.
+_INTERRUPTED = (
+    "interrupted: the run was stopped before this video finished; run the same command again "
+    "to resume it"
+)
+
+
+def _interrupted(row: dict[str, Any], store: str) -> None:
+    """The summary row of a video whose result the stopped run did not get: done if its store
+    was finished (its time unknown, as for a lost worker's), else interrupted with the frames
+    its store holds."""
+    try:
+        status = store_status(store)
+    except (EcosegError, OSError):
+        status = None
+    if status is not None and status.complete:
+        row.update(status="done", attempts=1, frames=status.frames, seconds=float("nan"))
+    else:
+        row.update(error=_INTERRUPTED, frames=status.frames if status else 0)
+
+
+def _write_summary(rows, names, out: str) -> Any:
+    """The summary table of ``rows`` in input order, written to ``OUT/batch-summary.csv``."""
+    import pandas as pd
 
     summary = pd.DataFrame([rows[n] for n in names], columns=list(SUMMARY_COLUMNS))
     summary["attempts"] = summary["attempts"].astype("int64")
@@ -281,11 +320,6 @@ def batch(
     location = join_url(out, SUMMARY_FILE)
     write_csv(summary, location)
     summary.attrs["summary"] = redact_url(location)
-    counts = summary["status"].value_counts()
-    log(
-        ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
-        + f"; summary: {redact_url(location)}"
-    )
     return summary
 
 

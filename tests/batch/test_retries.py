@@ -10,6 +10,7 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pandas as pd
 import pytest
 
 import ecoseg
@@ -143,3 +144,35 @@ def test_a_video_that_breaks_off_reports_the_frames_its_store_holds(tmp_path, mo
     held = ecoseg.batch.store_status(tmp_path / "out" / "video.zarr")
     assert held.state == "partial" and held.frames > 0
     assert summary["frames"].tolist() == [held.frames]
+
+
+def test_an_interrupted_run_writes_what_it_did_to_the_summary(tmp_path, monkeypatch):
+    """Ctrl-C left the summary of the run before (or none): a video it had just failed or
+    finished read as the last run said. Now the summary is written, the stopped video's row
+    saying so with the frames its store holds."""
+    import ecoseg.engine
+    from ecoseg.batch import SUMMARY_FILE
+
+    a = ecoseg.synth(tmp_path / "a", frames=12, size=(64, 48), seed=1)
+    b = ecoseg.synth(tmp_path / "b", frames=12, size=(64, 48), seed=2)
+    shutil.move(a.video, tmp_path / "A.mp4")
+    shutil.move(b.video, tmp_path / "B.mp4")
+    real = ecoseg.engine.segment
+
+    def ctrl_c_in_b(video, prompts=None, **kwargs):
+        def stop(done, total):
+            if done >= 8 and "B.mp4" in str(video):
+                raise KeyboardInterrupt
+
+        return real(video, prompts, **{**kwargs, "progress": stop})
+
+    monkeypatch.setattr(ecoseg.engine, "segment", ctrl_c_in_b)
+    out = tmp_path / "out"
+    with ThreadPoolExecutor(1) as pool, pytest.raises(KeyboardInterrupt):
+        batch([tmp_path / "A.mp4", tmp_path / "B.mp4"], out, scheduler=pool, progress=False)
+    summary = pd.read_csv(out / SUMMARY_FILE, keep_default_na=False)
+    held = ecoseg.batch.store_status(out / "B.zarr")
+    assert held.state == "partial" and held.frames > 0
+    assert summary["status"].tolist() == ["done", "failed"]
+    assert summary["frames"].tolist() == [12, held.frames]
+    assert summary["error"].iloc[1].startswith("interrupted: the run was stopped before this")
