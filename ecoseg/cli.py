@@ -364,7 +364,8 @@ def _add_batch(sub):
     p.add_argument(
         "--measure",
         action="store_true",
-        help="also write per-frame counts and cover of all stores (dask.array) to OUT",
+        help="also write per-frame counts and cover of the stores of these videos (dask.array) "
+        "to OUT/campaign-*.csv, replacing earlier ones",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_run_batch)
@@ -405,6 +406,7 @@ def _run_batch(args) -> int:
     print(f"summary: {summary.attrs['summary']}")
     if args.measure:
         from ecoseg.batch import campaign_tables, store_location, write_tables
+        from ecoseg.batch.tables import tables_videos
 
         ok = summary["status"] != "failed"
         names = [video_name(v) for v, good in zip(args.videos, ok) if good]
@@ -412,9 +414,18 @@ def _run_batch(args) -> int:
         if names:
             stores = {name: store_location(args.out, name) for name in names}
             tables = campaign_tables(stores, scheduler=args.scheduler)
+            dropped = [v for v in tables_videos(args.out) if v not in stores]
             written = write_tables(tables, args.out)
             for location in written:
                 print(f"table: {location}" + (" (INCOMPLETE)" if failed else ""))
+            if dropped:  # an earlier run's tables held more videos than this run's
+                shown = ", ".join(dropped[:3]) + (
+                    f" and {len(dropped) - 3} more" if len(dropped) > 3 else ""
+                )
+                print(
+                    f"tables: replaced tables that also held {len(dropped)} video(s) not in "
+                    f"this run ({shown}); give every video of the campaign to measure them all"
+                )
         if failed:  # the tables must not pass for the whole campaign
             which = f"{len(failed)} failed video(s): {', '.join(failed)}"
             print(

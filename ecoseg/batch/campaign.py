@@ -23,6 +23,7 @@ from ecoseg._paths import check_checkpoint, check_file, check_out_folder, folder
 from ecoseg.batch.cluster import (
     check_count,
     check_gpu_workers,
+    check_not_importing_script,
     connect,
     is_dask,
     local_workers,
@@ -128,8 +129,10 @@ def batch(
     Raises
     ------
     ConfigError, VideoError
-        Before any work: no videos, duplicate video names, a missing local video, a bad option
-        or engine parameter, ``fps`` for a video file, or GPU tasks for a scheduler none of
+        Before any work: no videos, duplicate video names, two local video files of the same
+        bytes (a copy under another name), a missing local video, a local folder with no
+        images (a folder of videos given for its videos), a bad option or engine parameter,
+        ``fps`` for a video file, or GPU tasks for a scheduler none of
         whose workers offers a ``GPU`` resource; on a local cluster (``scheduler=None``), a
         device this machine lacks. Failures of single videos are reported in the summary,
         not raised.
@@ -148,8 +151,8 @@ def batch(
     >>> summary[["video", "status", "frames"]].values.tolist()[0][1:]
     ['done', 8]
     """
-    import pandas as pd
-
+    if scheduler is None and processes:  # a script's top level, run again by each worker
+        check_not_importing_script()
     if isinstance(videos, str | bytes | os.PathLike):  # "T1.mp4" was the videos 'T', '1', ...
         given = short_repr(os.fspath(videos))
         raise ConfigError(f"videos must be a list of videos, got {given} (videos=[{given}])")
@@ -173,6 +176,8 @@ def batch(
             from ecoseg.io._common import missing_video  # (the io package imports PyAV)
 
             raise VideoError(missing_video(video))
+    _check_folders(videos)
+    _check_same_bytes(videos)
     check_count(chunk_frames, "chunk_frames")
     if fps is not None:
         fps = _check_folder_rate(fps, videos)
@@ -230,13 +235,15 @@ def batch(
                 "away or rename the video"
             )
             continue
-        if state == "complete" and (why := _other_settings(seg[name], video, status.record)):
+        # a partial store too: its resume would refuse it, after attempts, in segment's words
+        made = state in ("complete", "partial")
+        if made and (why := _other_settings(seg[name], video, status.record)):
             row["error"] = (
                 f"{redact_url(store)}: {why}; move the store away (or write to another --out) "
                 "to segment this video with these settings"
             )
             continue
-        if state == "complete" and (why := _replaced(video, status.record.video)) is not None:
+        if made and (why := _replaced(video, status.record.video)) is not None:
             row["error"] = (
                 f"{redact_url(store)}: the store was made from another {file_name(video)} ({why}); "
                 "move the store away to segment this video anew"
@@ -253,17 +260,58 @@ def batch(
         log(f"{skipped} of {len(videos)} stores complete, skipped")
 
     if jobs:
-        with connect(
-            scheduler,
-            workers=local_workers(workers, threads, len(jobs), resources),
-            threads=threads,
-            processes=processes,
-            resources=resources if scheduler is None else None,
-            log=log,
-        ) as client:
-            if resources and is_dask(client):
-                check_gpu_workers(client)
-            _run_batch(client, jobs, rows, retries, progress, log)
+        try:
+            with connect(
+                scheduler,
+                workers=local_workers(workers, threads, len(jobs), resources),
+                threads=threads,
+                processes=processes,
+                resources=resources if scheduler is None else None,
+                log=log,
+            ) as client:
+                if resources and is_dask(client):
+                    check_gpu_workers(client)
+                _run_batch(client, jobs, rows, retries, progress, log)
+        except KeyboardInterrupt:  # the summary says what this run did, not the last run's
+            for name, job, _ in jobs:
+                if rows[name]["attempts"] == 0:  # not reported finished (nor failed)
+                    _interrupted(rows[name], job.store)
+            log(f"interrupted; summary: {_write_summary(rows, names, out).attrs['summary']}")
+            raise
+
+    summary = _write_summary(rows, names, out)
+    counts = summary["status"].value_counts()
+    log(
+        ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
+        + f"; summary: {summary.attrs['summary']}"
+    )
+    return summary
+
+
+#: The error of a video the run was stopped (Ctrl-C, a signal) before it finished.
+_INTERRUPTED = (
+    "interrupted: the run was stopped before this video finished; run the same command again "
+    "to resume it"
+)
+
+
+def _interrupted(row: dict[str, Any], store: str) -> None:
+    """The summary row of a video whose result the stopped run did not get: done if its store
+    was finished (its time unknown, as for a lost worker's), else interrupted with the frames
+    its store holds."""
+    try:
+        status = store_status(store)
+    except (EcosegError, OSError):
+        status = None
+    if status is not None and status.complete:
+        row.update(status="done", attempts=1, frames=status.frames, seconds=float("nan"))
+    else:
+        row.update(error=_INTERRUPTED, frames=status.frames if status else 0)
+
+
+def _write_summary(rows, names, out: str) -> Any:
+    """The summary table of ``rows`` in input order, written to ``OUT/batch-summary.csv``."""
+    import pandas as pd
 
     summary = pd.DataFrame([rows[n] for n in names], columns=list(SUMMARY_COLUMNS))
     summary["attempts"] = summary["attempts"].astype("int64")
@@ -272,11 +320,6 @@ def batch(
     location = join_url(out, SUMMARY_FILE)
     write_csv(summary, location)
     summary.attrs["summary"] = redact_url(location)
-    counts = summary["status"].value_counts()
-    log(
-        ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
-        + f"; summary: {redact_url(location)}"
-    )
     return summary
 
 
@@ -293,6 +336,7 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
     )
     t0 = time.perf_counter()
     frames_done = 0
+    stores = {name: job.store for name, job, _ in jobs}
 
     def say(msg: str) -> None:
         if progress:
@@ -308,7 +352,9 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
             row = rows[name]
             row["attempts"] = attempts
             if error is not None:
-                row.update(status="failed", error=_error_text(error))
+                # what the attempts committed stays (a video that breaks off at frame 205):
+                # the summary says how much, not 0
+                row.update(status="failed", error=_error_text(error), frames=_held(stores[name]))
                 certain = attempts <= retries  # (not retried: it would fail again)
                 say(
                     f"{name}: failed after {attempts} attempt(s)"
@@ -332,10 +378,18 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
         bar.close()
 
 
+def _held(store: str) -> int:
+    """Frames a failed video's store holds (committed by its attempts), 0 if none or unknown."""
+    try:
+        return store_status(store).frames
+    except (EcosegError, OSError):
+        return 0
+
+
 def _other_settings(options: dict[str, Any], video: str, record: Any) -> str:
-    """How the settings of this run differ from those a complete store records, in the words
-    ``segment --resume`` uses (:func:`ecoseg.engine.settings.settings_change`), or "": every
-    setting that shapes the masks, for every engine (not the device)."""
+    """How the settings of this run differ from those a store (complete or partial) records,
+    in the words ``segment --resume`` uses (:func:`ecoseg.engine.settings.settings_change`),
+    or "": every setting that shapes the masks, for every engine (not the device)."""
     if record is None or record.engine is None:
         return ""  # a store that records no engine: nothing to compare
     from ecoseg.engine.settings import requested_settings, settings_change
@@ -386,6 +440,61 @@ def _check_folder_rate(fps: Any, videos: Sequence[str]) -> float:
                 "is timed by its own timestamps (give the image folders a batch of their own)"
             )
     return rate
+
+
+def _check_folders(videos: Sequence[str]) -> None:
+    """Refuse, before any work, a local folder given as a video that holds no images (each
+    task would fail on it, after its retries), naming the videos it holds at any depth: a
+    campaign folder given where its video files go."""
+    from ecoseg.io.folder import VIDEO_SUFFIXES, folder_images
+
+    for video in videos:
+        path = local_path(video)
+        if is_url(video) or not os.path.isdir(path):
+            continue
+        try:
+            folder_images(path)
+        except VideoError:
+            found = sorted(
+                os.path.join(top, f)
+                for top, _, files in os.walk(path)
+                for f in files
+                if os.path.splitext(f)[1].lower() in VIDEO_SUFFIXES
+            )
+            if not found:
+                raise
+            first = os.path.relpath(found[0], path) + (", ..." if len(found) > 1 else "")
+            glob = os.path.join(video, "**", "*" + os.path.splitext(found[0])[1])
+            raise VideoError(
+                f"{redact_url(video)}: folder has no images, but {len(found)} video file(s) "
+                f"in it or its sub-folders ({first}): give the video files, not their "
+                f"folder (e.g. {redact_url(glob)} with bash's globstar)"
+            ) from None
+
+
+def _check_same_bytes(videos: Sequence[str]) -> None:
+    """Refuse, before any work, two local video files with the same bytes under two names
+    (a copy): both would be segmented and measured, and their animals counted twice. Only
+    files of equal size are hashed (:func:`ecoseg._hashing.cached_sha256_file`); empty files,
+    image folders and URLs are not compared."""
+    from ecoseg._hashing import cached_sha256_file
+
+    by_size: dict[int, list[str]] = {}
+    for video in videos:
+        path = local_path(video)
+        if not is_url(video) and os.path.isfile(path) and os.path.getsize(path) > 0:
+            by_size.setdefault(os.path.getsize(path), []).append(video)
+    for group in by_size.values():
+        seen: dict[str, str] = {}
+        for video in group if len(group) > 1 else ():
+            digest = cached_sha256_file(local_path(video))
+            if digest in seen:
+                raise ConfigError(
+                    f"{redact_url(seen[digest])} and {redact_url(video)} are the same video "
+                    "(the same bytes): its animals would be counted twice; remove one of them "
+                    "from the campaign"
+                )
+            seen[digest] = video
 
 
 def _check_names(videos: Sequence[str]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -25,8 +26,10 @@ from ecoseg.errors import (
 
 __all__ = [
     "CERTAIN_ERRORS",
+    "SCRIPT_GUARD",
     "check_count",
     "check_gpu_workers",
+    "check_not_importing_script",
     "connect",
     "default_workers",
     "is_dask",
@@ -43,6 +46,47 @@ __all__ = [
 #: ``FormatError``, ``CalibrationError``). Others (a video or storage I/O error, a lost worker,
 #: running out of memory) may pass on the next attempt.
 CERTAIN_ERRORS = (ConfigError, CheckpointError, PromptError, FormatError, CalibrationError)
+
+
+#: How a script must start a local cluster of worker processes, in the words of every refusal.
+SCRIPT_GUARD = (
+    "a script that starts a local Dask cluster (batch(), or run_study() with workers) must "
+    'call it under `if __name__ == "__main__":`, since each worker process imports the '
+    "script (or pass batch(processes=False))"
+)
+
+
+def check_not_importing_script() -> None:
+    """Refuse to start a local cluster of worker processes from a worker process that is
+    importing the user's script: the script calls :func:`ecoseg.batch.batch` at its top level,
+    so each worker (started by 'spawn', Dask's default) would run the campaign again.
+
+    Raises
+    ------
+    ConfigError
+        In such a worker process (running the script as ``__mp_main__``), naming
+        :data:`SCRIPT_GUARD`.
+
+    Examples
+    --------
+    >>> check_not_importing_script()  # the main process: nothing to say
+    """
+    # multiprocessing names __main__ also __mp_main__, and runs the script as another module
+    # of that name in its children, before parent_process() is set and __main__ replaced
+    running = sys.modules.get("__mp_main__")
+    if running is not None and running is not sys.modules.get("__main__"):
+        raise ConfigError(f"a worker process is importing the script: {SCRIPT_GUARD}")
+
+
+def _script_note() -> str:
+    """What to check when a local cluster's worker processes fail to start under a script."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if getattr(main, "__file__", None) is None or str(getattr(spec, "name", "")).startswith(
+        "ecoseg"
+    ):
+        return ""  # python -c, a notebook, the ecoseg command
+    return f"; if {os.path.basename(main.__file__)} is your script: {SCRIPT_GUARD}"
 
 
 def retried(error: BaseException) -> bool:
@@ -124,16 +168,25 @@ def connect(
         ) from None
     with contextlib.ExitStack() as stack:
         if scheduler is None:
+            if processes:
+                check_not_importing_script()
             n = workers or default_workers(threads)
-            cluster = LocalCluster(
-                n_workers=n,
-                threads_per_worker=threads or 1,
-                processes=processes,
-                resources=dict(resources) if resources else None,
-                dashboard_address=":0",
-                # worker processes: failed tasks are reported by the client, not logged twice
-                **({"silence_logs": logging.CRITICAL} if processes else {}),
-            )
+            try:
+                cluster = LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=threads or 1,
+                    processes=processes,
+                    resources=dict(resources) if resources else None,
+                    dashboard_address=":0",
+                    # worker processes: failed tasks are reported by the client, not logged twice
+                    **({"silence_logs": logging.CRITICAL} if processes else {}),
+                )
+            except Exception as exc:  # noqa: BLE001 - a script's workers that ran the script
+                if not (processes and (note := _script_note())):
+                    raise
+                raise ConfigError(
+                    f"the local cluster's worker processes did not start ({exc}){note}"
+                ) from None
             stack.callback(cluster.close)
             client = Client(cluster)
         else:

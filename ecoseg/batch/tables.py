@@ -19,7 +19,7 @@ from ecoseg.batch.cluster import connect, is_dask
 from ecoseg.batch.urls import join_url, redact_url, video_name
 from ecoseg.errors import ConfigError
 
-__all__ = ["campaign_tables", "write_csv", "write_tables"]
+__all__ = ["campaign_tables", "tables_videos", "write_csv", "write_tables"]
 
 
 def write_csv(df: Any, location: str) -> None:
@@ -243,3 +243,32 @@ def write_tables(tables: Mapping[str, Any], out: str | os.PathLike) -> list[str]
         write_csv(df, location)
         written.append(redact_url(location))
     return written
+
+
+def tables_videos(out: str | os.PathLike) -> list[str]:
+    """The videos named in the ``campaign-counts.csv`` at ``OUT`` (an earlier
+    :func:`write_tables`), in order of first row; ``[]`` when there is none or it cannot be
+    read. ``ecoseg batch --measure`` names those its new tables leave out.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> _ = write_tables({"counts": pd.DataFrame({"video": ["T1", "T1", "T2"]})}, out)
+    >>> tables_videos(out), tables_videos(tempfile.mkdtemp())
+    (['T1', 'T2'], [])
+    """
+    import pandas as pd
+
+    location = join_url(os.fspath(out), "campaign-counts.csv")
+    try:
+        if "://" in location:
+            import fsspec
+
+            with fsspec.open(location, "rb") as f:
+                videos = pd.read_csv(f, usecols=["video"], dtype=str, keep_default_na=False)
+        else:
+            videos = pd.read_csv(location, usecols=["video"], dtype=str, keep_default_na=False)
+    except (OSError, ValueError, ImportError):  # none, unreadable or not ours: nothing to name
+        return []
+    return list(dict.fromkeys(videos["video"]))

@@ -134,10 +134,14 @@ def check_resumable(out, old: Provenance, provenance: dict) -> None:
         raise StoreError(f"{out}: cannot resume from {now.path}: {turned}")
     if (old.video and old.video.sha256) != wanted.video.sha256:
         made = (old.video and old.video.path) or "a video not recorded"
+        which = (
+            f"another video of that name ({made}: the sha256 differs; the file was replaced)"
+            if made == wanted.video.path  # not 'made from another video (a.mp4), not a.mp4'
+            else f"another video ({made}), not {wanted.video.path}"
+        )
         raise StoreError(
-            f"{out}: cannot resume: the store was made from another video ({made}), not "
-            f"{wanted.video.path}; resume with that video, or pass overwrite=True "
-            "(--overwrite) to start again"
+            f"{out}: cannot resume: the store was made from {which}; resume with that video, "
+            "or pass overwrite=True (--overwrite) to start again"
         )
     if why := settings_change(old, wanted, model="model" in provenance):
         raise StoreError(

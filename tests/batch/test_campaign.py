@@ -371,6 +371,53 @@ def test_a_video_replaced_by_another_of_its_name_is_not_skipped(clips, tmp_path)
     assert np.array_equal(MaskStore.open(out / "north.zarr").read_labels(), labels)  # kept
 
 
+def test_a_partial_store_of_another_file_or_settings_is_reported_not_run(clips, tmp_path):
+    """A killed run's partial store was only compared when it was complete: after north.mp4
+    was replaced (or --params changed), each attempt's resume refused it in segment's words
+    ('made from another video (north.mp4), not north.mp4 ... pass overwrite=True
+    (--overwrite)', an option batch has not), retried twice; now it is reported before any
+    task, as a complete store is, and kept."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder, _ = clips
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(folder / "north.mp4", videos / "north.mp4")
+    out = tmp_path / "out"
+
+    class Stop(Exception):
+        pass
+
+    def stop_after(done, total):
+        if done == 20:
+            raise Stop
+
+    with pytest.raises(Stop):
+        ecoseg.segment(
+            videos / "north.mp4", out=out / "north.zarr", params={"min_area": 30},
+            progress=stop_after,
+        )  # fmt: skip
+    labels = MaskStore.open(out / "north.zarr").read_labels()
+    assert 0 < len(labels) < N
+    with ThreadPoolExecutor(1) as pool:
+        other = batch([videos / "north.mp4"], out, scheduler=pool, progress=False)
+        os.remove(videos / "north.mp4")
+        shutil.copy(folder / "south.mp4", videos / "north.mp4")
+        replaced = batch(
+            [videos / "north.mp4"], out, scheduler=pool, progress=False, params={"min_area": 30}
+        )
+    assert other["status"].tolist() == ["failed"] and other["attempts"].tolist() == [0]
+    assert (
+        "north.zarr: the parameters differ from the run that made the store (min_area: 30 in "
+        "the store, None now); move the store away"
+    ) in other["error"].iloc[0]
+    assert replaced["status"].tolist() == ["failed"] and replaced["attempts"].tolist() == [0]
+    error = replaced["error"].iloc[0]
+    assert "north.zarr: the store was made from another north.mp4 (the sha256 differs)" in error
+    assert "overwrite" not in error
+    assert np.array_equal(MaskStore.open(out / "north.zarr").read_labels(), labels)  # kept
+
+
 def test_a_rerun_with_other_settings_does_not_skip_the_old_stores(clips, tmp_path):
     """A complete store was skipped whatever the settings: a re-run with another --params (or
     engine) reported 'skipped' and kept masks made with the old settings."""
@@ -430,6 +477,41 @@ def test_cli_measure_says_the_tables_lack_the_failed_videos(
     else:
         assert f"tables: not written, no store of the 1 failed video(s): {broken}" in stdout
         assert "from an earlier run" in stdout and not (out / "campaign-counts.csv").exists()
+
+
+def test_cli_measure_says_the_tables_it_replaces_held_other_videos(
+    clips, tmp_path, capsys, monkeypatch
+):
+    """Re-running the batch with --measure for one video (the one fixed) replaced the
+    campaign's tables of every video by that video's rows, exit 0, nothing said."""
+    folder, truths = clips
+    out = tmp_path / "out"
+
+    def fake_batch(videos, out, **kwargs):  # every store there, as after a first run
+        rows = []
+        for video in videos:
+            store = store_location(out, video_name(video))
+            if not os.path.exists(store):
+                shutil.copytree(truths[video_name(video)], store)
+            row = dict.fromkeys(SUMMARY_COLUMNS, 0)
+            rows.append({**row, "video": video, "store": store, "status": "done", "error": ""})
+        summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+        summary.attrs["summary"] = f"{out}/{SUMMARY_FILE}"
+        return summary
+
+    monkeypatch.setattr("ecoseg.batch.batch", fake_batch)
+    videos = videos_of(folder, GOOD)
+    code, stdout, _ = run_cli(capsys, "batch", *videos, "-o", out, "--measure", "--quiet")
+    assert code == 0 and "tables: replaced" not in stdout
+    code, stdout, _ = run_cli(capsys, "batch", videos[0], "-o", out, "--measure", "--quiet")
+    assert code == 0
+    assert (
+        "tables: replaced tables that also held 2 video(s) not in this run (south, east); "
+        "give every video of the campaign to measure them all"
+    ) in stdout
+    assert set(pd.read_csv(out / "campaign-counts.csv")["video"]) == {"north"}
+    code, stdout, _ = run_cli(capsys, "batch", videos[0], "-o", out, "--measure", "--quiet")
+    assert code == 0 and "tables: replaced" not in stdout  # the same videos: nothing to say
 
 
 def test_fast_reaches_every_video_and_is_recorded(clips, tmp_path, monkeypatch):

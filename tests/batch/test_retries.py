@@ -10,6 +10,7 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pandas as pd
 import pytest
 
 import ecoseg
@@ -118,3 +119,60 @@ def test_a_batch_reports_missing_weights_after_one_attempt_and_retries_a_broken_
     err = capsys.readouterr().err
     assert "reef: failed after 1 attempt(s), not retried (it would fail again): no weights" in err
     assert "broken: attempt 2 failed" in err and "broken: failed after 3 attempt(s): " in err
+
+
+def test_a_video_that_breaks_off_reports_the_frames_its_store_holds(tmp_path, monkeypatch):
+    """A video that could not be decoded past frame 205 was 'failed, 0 frames' while its
+    store held the 200 frames before it, which `ecoseg measure` reads."""
+    import ecoseg.engine
+
+    clip = ecoseg.synth(tmp_path / "clip", frames=12, size=(64, 48), seed=2)
+    real = ecoseg.engine.segment
+
+    def breaks_off(video, prompts=None, **kwargs):  # the decoder gives up after frame 8
+        def stop(done, total):
+            if done >= 8:
+                raise VideoError(f"{video}: cannot decode frame 9: Invalid data")
+
+        return real(video, prompts, **{**kwargs, "progress": stop})
+
+    monkeypatch.setattr(ecoseg.engine, "segment", breaks_off)
+    with ThreadPoolExecutor(1) as pool:
+        summary = batch([clip.video], tmp_path / "out", scheduler=pool, retries=1, progress=False)
+    assert summary["status"].tolist() == ["failed"] and summary["attempts"].tolist() == [2]
+    assert "cannot decode frame 9" in summary["error"].iloc[0]
+    held = ecoseg.batch.store_status(tmp_path / "out" / "video.zarr")
+    assert held.state == "partial" and held.frames > 0
+    assert summary["frames"].tolist() == [held.frames]
+
+
+def test_an_interrupted_run_writes_what_it_did_to_the_summary(tmp_path, monkeypatch):
+    """Ctrl-C left the summary of the run before (or none): a video it had just failed or
+    finished read as the last run said. Now the summary is written, the stopped video's row
+    saying so with the frames its store holds."""
+    import ecoseg.engine
+    from ecoseg.batch import SUMMARY_FILE
+
+    a = ecoseg.synth(tmp_path / "a", frames=12, size=(64, 48), seed=1)
+    b = ecoseg.synth(tmp_path / "b", frames=12, size=(64, 48), seed=2)
+    shutil.move(a.video, tmp_path / "A.mp4")
+    shutil.move(b.video, tmp_path / "B.mp4")
+    real = ecoseg.engine.segment
+
+    def ctrl_c_in_b(video, prompts=None, **kwargs):
+        def stop(done, total):
+            if done >= 8 and "B.mp4" in str(video):
+                raise KeyboardInterrupt
+
+        return real(video, prompts, **{**kwargs, "progress": stop})
+
+    monkeypatch.setattr(ecoseg.engine, "segment", ctrl_c_in_b)
+    out = tmp_path / "out"
+    with ThreadPoolExecutor(1) as pool, pytest.raises(KeyboardInterrupt):
+        batch([tmp_path / "A.mp4", tmp_path / "B.mp4"], out, scheduler=pool, progress=False)
+    summary = pd.read_csv(out / SUMMARY_FILE, keep_default_na=False)
+    held = ecoseg.batch.store_status(out / "B.zarr")
+    assert held.state == "partial" and held.frames > 0
+    assert summary["status"].tolist() == ["done", "failed"]
+    assert summary["frames"].tolist() == [12, held.frames]
+    assert summary["error"].iloc[1].startswith("interrupted: the run was stopped before this")

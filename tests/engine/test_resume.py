@@ -134,3 +134,21 @@ def test_the_records_are_still_importable_from_their_old_modules():
         assert getattr(tracker, name) is getattr(tracker_state, name), name
         assert name in tracker.__all__, name
         assert getattr(propagation, name) is getattr(tracker_state, name), name
+
+
+def test_a_replaced_video_of_the_same_path_is_named_so():
+    """A video replaced by another file of the same path was 'made from another video
+    (k/L.mp4), not k/L.mp4'."""
+    from ecoseg.engine.resume import check_resumable
+    from ecoseg.errors import StoreError
+    from ecoseg.provenance import Provenance
+
+    old = Provenance.from_dict({"video": {"path": "k/L.mp4", "sha256": "aa"}})
+    with pytest.raises(StoreError) as same:
+        check_resumable("m.zarr", old, {"video": {"path": "k/L.mp4", "sha256": "bb"}})
+    assert str(same.value).startswith(
+        "m.zarr: cannot resume: the store was made from another video of that name (k/L.mp4: "
+        "the sha256 differs; the file was replaced); resume with that video, or pass"
+    )
+    with pytest.raises(StoreError, match=r"another video \(k/L\.mp4\), not k/M\.mp4; resume"):
+        check_resumable("m.zarr", old, {"video": {"path": "k/M.mp4", "sha256": "bb"}})

@@ -1,0 +1,53 @@
+"""ecoseg.batch.cluster: a script that starts a local cluster without the ``__main__`` guard."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+import ecoseg
+from ecoseg.batch.cluster import SCRIPT_GUARD, check_not_importing_script
+from ecoseg.errors import ConfigError
+
+pytest.importorskip("distributed")
+
+ROOT = Path(ecoseg.__file__).resolve().parents[1]
+
+
+def test_a_worker_importing_the_script_is_named(monkeypatch):
+    check_not_importing_script()  # this process: __mp_main__ is __main__ (or absent)
+    # a spawned worker runs the script as another module named __mp_main__
+    monkeypatch.setitem(sys.modules, "__mp_main__", types.ModuleType("__mp_main__"))
+    with pytest.raises(ConfigError, match="^a worker process is importing the script: a scr"):
+        check_not_importing_script()
+
+
+def test_a_script_without_the_main_guard_is_told_the_guard(tmp_path):
+    """A plain script calling batch() at its top level made each spawned worker run the
+    script again: 287 lines of Dask and multiprocessing tracebacks ending in 'Nanny failed to
+    start.', the one hint (multiprocessing's freeze_support idiom) buried in the middle."""
+    clip = ecoseg.synth(tmp_path / "clip", frames=4, size=(64, 48))
+    script = tmp_path / "campaign.py"
+    script.write_text(
+        "from ecoseg.batch import batch\n"
+        f"batch([{str(clip.video)!r}], {str(tmp_path / 'out')!r}, workers=1, progress=False)\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    run = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert run.returncode != 0
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("ecoseg.errors.ConfigError: the local cluster's worker processes")
+    assert f"if campaign.py is your script: {SCRIPT_GUARD}" in last
+    assert "freeze_support" not in run.stderr
+    assert not (tmp_path / "out" / "video.zarr").exists()
