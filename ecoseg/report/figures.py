@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg.measure.counts import looked_for_any
+from ecoseg.report._looked import video_classes
 
 __all__ = [
     "STYLE",
@@ -227,11 +227,8 @@ def _video_panels(table, videos: Sequence[str] | None, classes: Sequence[str] | 
             _message(ax, "no individuals detected")
             ax.set_title(video or "", loc="left")
             continue
-        # a video that named nothing and saw nothing looked for every class (0 of each)
-        anything = looked_for_any(d, "count" if "count" in d.columns else "cover_fraction")
-        _titles(
-            ax, str(video), [] if anything else [c for c in classes if c not in set(d["class"])]
-        )
+        own = video_classes(d, "count" if "count" in d.columns else "cover_fraction", classes)
+        _titles(ax, str(video), [c for c in classes if c not in own])
         panels.append((ax, video, d))
     return fig, axes, panels
 
@@ -292,8 +289,8 @@ def maxn_figure(maxn, colors: Mapping[str, str], *, videos: Sequence[str] | None
     ``videos`` (default: those in ``maxn``) sets the bars and their order. A video without a
     row for a class did not look for it (not one of its classes): it gets no bar there, and
     ``–`` where the value would be, not a 0 (0 is a class looked for and never seen); one
-    that named nothing to look for and saw nothing (its one row ``unknown``, 0:
-    :func:`~ecoseg.measure.counts.looked_for_any`) looked for any animal: 0 for every class.
+    that named nothing to look for and saw nothing (its one row ``unknown``, 0) looked for any
+    animal: 0 for every class (:func:`~ecoseg.report._looked.video_classes`).
     """
     fig = _figure(WIDTH_IN, 3.2)
     ax = fig.subplots()
@@ -307,9 +304,10 @@ def maxn_figure(maxn, colors: Mapping[str, str], *, videos: Sequence[str] | None
     shades = _shades(len(videos))
     top = max(1.0, float(maxn["maxn"].max()))
     for j, video in enumerate(videos):
-        d = maxn[maxn["video"] == video].set_index("class")
-        missing = 0.0 if looked_for_any(d, "maxn") else np.nan  # saw nothing: 0 of each
-        values = np.array([float(d["maxn"].get(c, missing)) for c in classes])
+        d = maxn[maxn["video"] == video]
+        own = video_classes(d, "maxn", classes)
+        d = d.set_index("class")
+        values = np.array([float(d["maxn"].get(c, 0.0)) if c in own else np.nan for c in classes])
         x = np.arange(len(classes)) - group / 2 + width * (j + 0.5)
         drawn = np.isfinite(values)
         ax.bar(
