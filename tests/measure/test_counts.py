@@ -70,4 +70,3 @@ def test_bad_regions():
         counts_table(regions_of([(0, 1, "a"), (0, 1, "a")]), [0.0])
     with pytest.raises(ValueError, match="frame 5"):
         counts_table(regions_of([(5, 1, "a")]), [0.0, 1.0])
-
