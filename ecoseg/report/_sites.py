@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg.measure.counts import looked_for_any
+from ecoseg.report._looked import video_classes
 from ecoseg.report._numbers import duration, fixed_decimals
 
 __all__ = ["site_data", "site_table"]
@@ -19,8 +19,8 @@ def site_data(videos, maxn, cover, classes):
     A class that is not one of a video's (its tables hold no row for it: a concept it was not
     asked for, a species nobody named there) gets no row, so the site means and the dots leave
     that video out rather than counting it as 0 (looked for and not seen). A video that named
-    nothing to look for and saw nothing (:func:`~ecoseg.measure.counts.looked_for_any`) looked
-    for any animal: 0 of every class.
+    nothing to look for and saw nothing looked for any animal: 0 of every class
+    (:func:`~ecoseg.report._looked.video_classes`).
     """
     import pandas as pd
 
@@ -28,19 +28,19 @@ def site_data(videos, maxn, cover, classes):
     for v in videos:
         if not v.site:
             continue
-        d = maxn[maxn["video"] == v.name].set_index("class")
-        anything = looked_for_any(d, "maxn")
+        d = maxn[maxn["video"] == v.name]
+        own = video_classes(d, "maxn", classes)
+        d = d.set_index("class")
         for c in classes:
-            if c in d.index or anything:
+            if c in own:
                 m = int(d.loc[c, "maxn"]) if c in d.index else 0
                 rows.append({"site": v.site, "video": v.name, "class": c, "maxn": m})
         if cover is not None:
             cv = cover[cover["video"] == v.name]
             nf = max(1, cv["frame"].nunique())
-            own = set(cv["class"].astype(str))
-            anything = looked_for_any(cv, "cover_fraction")
+            own = video_classes(cv, "cover_fraction", classes)
             for c in classes:
-                if c in own or anything:
+                if c in own:
                     s = float(cv.loc[cv["class"] == c, "cover_fraction"].sum()) / nf * 100
                     cov_rows.append({"site": v.site, "video": v.name, "class": c, "cover_pct": s})
     per_video = pd.DataFrame(rows, columns=["site", "video", "class", "maxn"])
@@ -53,23 +53,25 @@ def site_table(videos, tables, sites, classes) -> dict[str, Any]:
     A cell is the mean, with ``(n=K)`` when only K of the site's videos looked for the class
     (the others hold no MaxN for it and are left out, not counted as 0), and ``–`` when none
     did. A video that named nothing to look for and saw nothing looked for every class: a 0
-    (:func:`~ecoseg.measure.counts.looked_for_any`).
+    (:func:`~ecoseg.report._looked.video_classes`).
     """
     tracks, maxn = tables.get("tracks"), tables.get("maxn")
     rows = []
     partial = absent = False
     for site in sites:
         vs = [v for v in videos if v.site == site]
-        names = {v.name for v in vs}
-        anything = {n for n in names if maxn is not None and _saw_nothing(maxn, n)}
+        names = sorted({v.name for v in vs})
+        own = {}
+        if maxn is not None:
+            own = {n: video_classes(maxn[maxn["video"] == n], "maxn", classes) for n in names}
         cells = []
         for c in classes:
             if maxn is None:
                 cells.append("")
                 continue
             d = maxn[(maxn["video"].isin(names)) & (maxn["class"] == c)]
-            vals = [int(d.loc[d["video"] == n, "maxn"].iloc[0]) for n in sorted(set(d["video"]))]
-            vals += [0] * len(anything - set(d["video"]))  # saw nothing at all: a 0
+            # a video without a row for a class it looked for saw nothing at all: a 0
+            vals = [_first(d.loc[d["video"] == n, "maxn"]) for n in names if c in own[n]]
             if not vals:
                 cells.append("–")
                 absent = True
@@ -91,6 +93,6 @@ def site_table(videos, tables, sites, classes) -> dict[str, Any]:
     return {"classes": classes, "rows": rows, "partial": partial, "absent": absent}
 
 
-def _saw_nothing(maxn, video: str) -> bool:
-    """Whether ``video``'s MaxN rows say it named nothing to look for and saw nothing."""
-    return looked_for_any(maxn[maxn["video"] == video], "maxn")
+def _first(values) -> int:
+    """The first of a video's MaxN values of a class, 0 where it has none."""
+    return int(values.iloc[0]) if len(values) else 0

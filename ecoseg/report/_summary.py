@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecoseg.measure.counts import looked_for_any
+from ecoseg.report._looked import video_classes
 from ecoseg.report._numbers import fixed_decimals, significant_digits
 from ecoseg.report.read import VideoInfo
 
@@ -88,13 +88,14 @@ def maxn_table(videos, maxn, classes) -> dict[str, Any] | None:
         return None
     rows = []
     for v in videos:
-        d = maxn[maxn["video"] == v.name].set_index("class")
-        anything = looked_for_any(d, "maxn")  # named nothing, saw nothing: 0 of every class
+        d = maxn[maxn["video"] == v.name]
+        own = video_classes(d, "maxn", classes)  # saw nothing at all: 0 of every class
+        d = d.set_index("class")
         cells = []
         for c in classes:
-            if c not in d.index:  # not a class of this video: its tables say nothing of it
-                cells.append("0" if anything else "–")
-            elif int(d.loc[c, "maxn"]) > 0:
+            if c not in own:  # not a class of this video: its tables say nothing of it
+                cells.append("–")
+            elif c in d.index and int(d.loc[c, "maxn"]) > 0:
                 cells.append(maxn_cell(d.loc[c, "maxn"], d.loc[c].get("frame"), d.loc[c, "time_s"]))
             else:
                 cells.append("0")

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg.measure.counts import looked_for_any
+from ecoseg.report._looked import video_classes
 
 __all__ = [
     "STYLE",
@@ -227,11 +227,8 @@ def _video_panels(table, videos: Sequence[str] | None, classes: Sequence[str] | 
             _message(ax, "no individuals detected")
             ax.set_title(video or "", loc="left")
             continue
-        # a video that named nothing and saw nothing looked for every class (0 of each)
-        anything = looked_for_any(d, "count" if "count" in d.columns else "cover_fraction")
-        _titles(
-            ax, str(video), [] if anything else [c for c in classes if c not in set(d["class"])]
-        )
+        own = video_classes(d, "count" if "count" in d.columns else "cover_fraction", classes)
+        _titles(ax, str(video), [c for c in classes if c not in own])
         panels.append((ax, video, d))
     return fig, axes, panels
 
@@ -292,8 +289,8 @@ def maxn_figure(maxn, colors: Mapping[str, str], *, videos: Sequence[str] | None
     ``videos`` (default: those in ``maxn``) sets the bars and their order. A video without a
     row for a class did not look for it (not one of its classes): it gets no bar there, and
     ``–`` where the value would be, not a 0 (0 is a class looked for and never seen); one
-    that named nothing to look for and saw nothing (its one row ``unknown``, 0:
-    :func:`~ecoseg.measure.counts.looked_for_any`) looked for any animal: 0 for every class.
+    that named nothing to look for and saw nothing (its one row ``unknown``, 0) looked for any
+    animal: 0 for every class (:func:`~ecoseg.report._looked.video_classes`).
     """
     fig = _figure(WIDTH_IN, 3.2)
     ax = fig.subplots()
@@ -307,9 +304,10 @@ def maxn_figure(maxn, colors: Mapping[str, str], *, videos: Sequence[str] | None
     shades = _shades(len(videos))
     top = max(1.0, float(maxn["maxn"].max()))
     for j, video in enumerate(videos):
-        d = maxn[maxn["video"] == video].set_index("class")
-        missing = 0.0 if looked_for_any(d, "maxn") else np.nan  # saw nothing: 0 of each
-        values = np.array([float(d["maxn"].get(c, missing)) for c in classes])
+        d = maxn[maxn["video"] == video]
+        own = video_classes(d, "maxn", classes)
+        d = d.set_index("class")
+        values = np.array([float(d["maxn"].get(c, 0.0)) if c in own else np.nan for c in classes])
         x = np.arange(len(classes)) - group / 2 + width * (j + 0.5)
         drawn = np.isfinite(values)
         ax.bar(
@@ -565,17 +563,14 @@ def trajectory_figure(panels: Sequence[Mapping[str, Any]], colors: Mapping[str, 
         if still is not None:
             still = (0.55 * still.astype(np.float32) + 0.45 * 255).astype(np.uint8)
         _still_axes(ax, still, p["height"], p["width"])
-        tracks = p["tracks"]
-        for (_oid, cls), g in tracks.groupby(["object_id", "class"], sort=True):
-            g = g.sort_values("frame")
+        for cls, xy in _track_points(p["tracks"]):
             c = colors[cls]
             if cls not in used:
                 used.append(cls)
-            ax.plot(g["x"], g["y"], color=c, lw=1.3, alpha=0.95)
-            ax.plot(g["x"].iloc[0], g["y"].iloc[0], "o", color=c, markersize=3.5)
+            ax.add_artist(_track_line(xy, c))
+            ax.plot(*xy[0], "o", color=c, markersize=3.5)
             ax.plot(
-                g["x"].iloc[-1],
-                g["y"].iloc[-1],
+                *xy[-1],
                 "o",
                 markerfacecolor="white",
                 markeredgecolor=c,
@@ -588,6 +583,54 @@ def trajectory_figure(panels: Sequence[Mapping[str, Any]], colors: Mapping[str, 
         ax.set_title(title, loc="left", fontsize=9)
     _legend(fig, colors, sorted(used), marker="o")
     return fig
+
+
+def _track_points(tracks):
+    """``(class, xy)`` of each track: its points ``(N, 2)`` in frame order, tracks in the order
+    of their object id, then class (as a sorted group-by gives them; rows without either are
+    left out). One sorted copy of the points, each track a view of it: a group-by and a
+    frame sorted per track copied every point twice."""
+    ids, _ = _codes(tracks["object_id"])
+    classes, names = _codes(tracks["class"])
+    keyed = np.flatnonzero((ids >= 0) & (classes >= 0))  # factorize gives NaN -1
+    order = keyed[np.lexsort((tracks["frame"].to_numpy()[keyed], classes[keyed], ids[keyed]))]
+    if not len(order):
+        return
+    ids, classes = ids[order], classes[order]
+    xy = np.empty((len(order), 2))
+    xy[:, 0] = tracks["x"].to_numpy(dtype=float)[order]
+    xy[:, 1] = tracks["y"].to_numpy(dtype=float)[order]
+    starts = np.flatnonzero(np.r_[True, (ids[1:] != ids[:-1]) | (classes[1:] != classes[:-1])])
+    for a, b in zip(starts, [*starts[1:], len(order)]):
+        yield names[classes[a]], xy[a:b]
+
+
+def _track_line(xy: np.ndarray, color: str):
+    """One track's line: drawn as ``ax.plot(x, y, color=color, lw=1.3, alpha=0.95)`` draws it
+    (round joins, projecting caps, simplified as a line is), but holding only ``xy`` (a
+    Line2D keeps two copies of its points besides)."""
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path
+
+    return PathPatch(
+        Path(xy),
+        fill=False,
+        edgecolor=color,
+        linewidth=1.3,
+        alpha=0.95,
+        capstyle="projecting",
+        joinstyle="round",
+        zorder=2,  # a line's: drawn in turn with the start and end marks
+    )
+
+
+def _codes(values):
+    """Codes of ``values`` in sorted order (-1 for a missing value) and the values they stand
+    for."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes, list(uniques)
 
 
 def frames_figure(rows: Sequence[Mapping[str, Any]]):

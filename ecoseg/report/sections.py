@@ -5,7 +5,8 @@
 fixed order everywhere (videos as given, classes sorted), so the same inputs give the same page.
 The sections' data come from one private module each: ``_header`` (date, subtitle, headline
 cards, study), ``_provenance``, ``_summary`` (per-video rows, MaxN table), ``_sizes`` (sizes and
-speeds), ``_sites``, ``_accuracy`` and ``_tables``; numbers are written by ``_numbers``.
+speeds), ``_sites``, ``_accuracy`` and ``_tables``; numbers are written by ``_numbers``, and
+the classes a video looked for are decided by ``_looked`` (tables and figures alike).
 """
 
 from __future__ import annotations

@@ -141,3 +141,76 @@ def test_trajectories_draw_on_a_blank_background_without_a_video():
     color = F.class_colors(["wrasse"])["wrasse"]
     wrasse = np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)])
     assert (np.abs(pixels.astype(int) - wrasse).sum(axis=2) < 30).sum() > 20  # the track is drawn
+
+
+def _long_tracks(n_tracks: int, points: int) -> pd.DataFrame:
+    """Tracks that wind round and cross themselves and each other, with a gap (NaN) each."""
+    t = np.arange(points, dtype=float)
+    parts = []
+    for k in range(n_tracks):
+        x = 32 + 28 * np.sin(t / (37.0 + k) + k)
+        y = 24 + 20 * np.sin(t / (23.0 + 3 * k))
+        x[points // 3] = np.nan
+        parts.append(
+            pd.DataFrame(
+                {
+                    "object_id": k + 1,
+                    "class": ("wrasse", "parrotfish")[k % 2],
+                    "frame": t.astype(int)[::-1],  # rows out of frame order
+                    "x": x[::-1],
+                    "y": y[::-1],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _panel(tracks, still=None) -> dict:
+    return {
+        "title": "v",
+        "note": None,
+        "still": still,
+        "height": 48,
+        "width": 64,
+        "mm_per_px": None,
+        "tracks": tracks,
+    }
+
+
+def test_track_lines_draw_the_pixels_a_plotted_line_draws(monkeypatch):
+    # the lines are paths that hold their points once; they must look exactly as
+    # ax.plot(x, y, color=c, lw=1.3, alpha=0.95) drew them (joins, caps, simplification, order
+    # with the start and end marks, gaps)
+    from matplotlib.lines import Line2D
+
+    tracks = pd.concat([_long_tracks(3, 400), _long_tracks(1, 1).assign(object_id=9)])
+    still = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    colors = F.class_colors(["parrotfish", "wrasse"])
+    drawn = F.png(F.trajectory_figure, [_panel(tracks, still)], colors)
+    monkeypatch.setattr(
+        F, "_track_line", lambda xy, c: Line2D(xy[:, 0], xy[:, 1], color=c, lw=1.3, alpha=0.95)
+    )
+    assert drawn == F.png(F.trajectory_figure, [_panel(tracks, still)], colors)
+
+
+def test_trajectory_figure_holds_each_track_point_once():
+    # old code: a group-by and a frame sorted per track, then a Line2D per track holding its
+    # points twice more (its x and y as given, and the two together): 35 bytes per point
+    # held, a peak of 80 while building (now 19 and 58)
+    import tracemalloc
+
+    tracks = _long_tracks(10, 20_000)
+    panels, colors = [_panel(tracks)], F.class_colors(["parrotfish", "wrasse"])
+    with mpl.rc_context():
+        mpl.rcdefaults()
+        mpl.rcParams.update(F.STYLE)
+        F.trajectory_figure(panels, colors)  # imports, fonts: out of the count
+        tracemalloc.start()
+        try:
+            fig = F.trajectory_figure(panels, colors)
+            held, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert fig.axes
+    assert held / len(tracks) < 26, f"{held / len(tracks):.1f} bytes held per track point"
+    assert peak / len(tracks) < 70, f"a peak of {peak / len(tracks):.1f} bytes per track point"
