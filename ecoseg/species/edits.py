@@ -424,8 +424,10 @@ def edit_objects(
     A set class or reviewed mark sets ``class_source="reviewed"`` and ``reviewed=True``
     (and, for a class, ``class_probability=1.0``); merge keeps the first track's entry
     (marked reviewed when it has a class: an ``unknown`` one stays for ``classify`` to name)
-    and drops the second; a split adds the new track with the old one's
-    class; delete drops the entry. A merge of two tracks a person named differently is
+    and drops the second; a split adds the new track, not reviewed, with the old one's
+    class, except that a reviewed track's name is only the new one's ``class_suggestion``
+    (the new track is another animal: ``unknown`` until a person or ``classify`` names it);
+    delete drops the entry. A merge of two tracks a person named differently is
     refused, its remedy (the ``set_class`` edits that name them alike) worded by ``words``
     (:data:`EditWords`: the ``ecoseg edit`` options, the Review call, a widget's buttons).
 
@@ -435,6 +437,8 @@ def edit_objects(
     >>> edit_objects(objs, Edit("set_class", (4,), cls="parrotfish"))[0]["class_source"]
     'reviewed'
     """
+    from ecoseg.measure.regions import class_source_of
+
     out = [dict(o) for o in objects]
     index = {int(o["id"]): k for k, o in enumerate(out)}
     for oid in edit.ids[:1] if edit.kind != "merge" else edit.ids:
@@ -449,6 +453,7 @@ def edit_objects(
     if edit.kind == "set_class":
         entry = out[index[edit.ids[0]]]
         entry["class"] = clean_class_name(edit.cls)
+        entry.pop("class_suggestion", None)  # a model's guess is no suggestion once named
         review(entry)
     elif edit.kind == "reviewed":
         review(out[index[edit.ids[0]]])
@@ -482,6 +487,13 @@ def edit_objects(
         new = {k: v for k, v in old.items() if k not in ("reviewed",)}
         new["id"] = int(edit.new_id)
         new["reviewed"] = False
+        if class_source_of(old) == "reviewed":  # a person named the other animal, not this
+            name = clean_class_name(old.get("class"))
+            new.update({"class": "unknown", "class_source": "unknown"})
+            new.pop("class_probability", None)
+            new.pop("class_suggestion", None)
+            if name != "unknown":
+                new["class_suggestion"] = name
         new["split_from"] = edit.ids[0]
         out.append(new)
     return out
