@@ -10,7 +10,7 @@ import json
 
 from ecoseg.errors import ConfigError
 
-__all__ = ["EditAction", "add_classify", "add_edit"]
+__all__ = ["EditAction", "add_classify", "add_edit", "class_lines"]
 
 
 class EditAction(argparse.Action):
@@ -180,6 +180,24 @@ def add_classify(sub) -> None:
     p.set_defaults(func=_run_classify)
 
 
+def class_lines(counts) -> list[str]:
+    """The lines of a store's tracks per class and class source, in aligned columns (a
+    species name longer than 16 characters widens its column rather than shifting its row).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> counts = pd.Series([2, 1], index=pd.MultiIndex.from_tuples(
+    ...     [("Acanthurus lineatus", "classified"), ("wrasse", "reviewed")]))
+    >>> for line in class_lines(counts):
+    ...     print(line)
+      Acanthurus lineatus classified  2
+      wrasse              reviewed    1
+    """
+    width = max([16, *(len(str(cls)) for cls, _ in counts.index)])
+    return [f"  {cls:<{width}} {src:<11} {n}" for (cls, src), n in counts.items()]
+
+
 def _run_classify(args) -> int:
     from ecoseg.species import classify
 
@@ -204,8 +222,8 @@ def _run_classify(args) -> int:
         counts = sub.groupby(["class", "class_source"]).size()
         same = "" if store in table.attrs["changed"] else ", none changed (no edit recorded)"
         print(f"{store}: {len(sub)} tracks{same}")
-        for (cls, src), n in counts.items():
-            print(f"  {cls:<16} {src:<11} {n}")
+        for line in class_lines(counts):
+            print(line)
     if args.save_model:
         print(f"model: {args.save_model} (sha256 {table.attrs['model_sha256'][:12]})")
     todo = table[~table["reviewed"]].head(args.queue)

@@ -422,12 +422,16 @@ def edit_objects(
     """The object table (list of dicts) after ``edit``.
 
     A set class or reviewed mark sets ``class_source="reviewed"`` and ``reviewed=True``
-    (and, for a class, ``class_probability=1.0``); merge keeps the first track's entry
-    (marked reviewed when it has a class: an ``unknown`` one stays for ``classify`` to name)
-    and drops the second; a split adds the new track with the old one's
-    class; delete drops the entry. A merge of two tracks a person named differently is
-    refused, its remedy (the ``set_class`` edits that name them alike) worded by ``words``
-    (:data:`EditWords`: the ``ecoseg edit`` options, the Review call, a widget's buttons).
+    (and, for a class, ``class_probability=1.0``; a model's ``class_suggestion`` is dropped);
+    merge keeps the first track's entry (marked reviewed when a person gave its class,
+    reviewed or typed with a prompt or a concept: an ``unknown`` one or a model's or the
+    colour rules' guess stays for ``classify`` to name) and drops the second; a split adds
+    the new track, not reviewed, with the old one's class, except that a reviewed track's
+    name is only the new one's ``class_suggestion`` (the new track is another animal:
+    ``unknown`` until a person or ``classify`` names it); delete drops the entry. A merge of
+    two tracks a person named differently is refused, its remedy (the ``set_class`` edits
+    that name them alike) worded by ``words`` (:data:`EditWords`: the ``ecoseg edit``
+    options, the Review call, a widget's buttons).
 
     Examples
     --------
@@ -435,6 +439,8 @@ def edit_objects(
     >>> edit_objects(objs, Edit("set_class", (4,), cls="parrotfish"))[0]["class_source"]
     'reviewed'
     """
+    from ecoseg.measure.regions import class_source_of
+
     out = [dict(o) for o in objects]
     index = {int(o["id"]): k for k, o in enumerate(out)}
     for oid in edit.ids[:1] if edit.kind != "merge" else edit.ids:
@@ -449,6 +455,7 @@ def edit_objects(
     if edit.kind == "set_class":
         entry = out[index[edit.ids[0]]]
         entry["class"] = clean_class_name(edit.cls)
+        entry.pop("class_suggestion", None)  # a model's guess is no suggestion once named
         review(entry)
     elif edit.kind == "reviewed":
         review(out[index[edit.ids[0]]])
@@ -467,10 +474,13 @@ def edit_objects(
                 f"alike first ({name_it(edit.ids[1], ours[1])} or "
                 f"{name_it(edit.ids[0], theirs[1])})"
             )
+        chosen = gone if theirs[0] > ours[0] else kept
         if theirs[0] > ours[0]:  # a surer name outranks: review > prompt > concept > guess
             kept["class"] = theirs[1]
             kept.pop("class_suggestion", None)
-        if clean_class_name(kept.get("class")) != "unknown":  # the class it has is confirmed
+        # a person's name (reviewed, a prompt's, a concept's) is confirmed; a guess (a
+        # model's, the colour rules') stays a guess, for classify to name the whole track again
+        if not _a_guess(chosen):
             review(kept)
         del out[index[edit.ids[1]]]
     elif edit.kind == "delete":
@@ -482,6 +492,13 @@ def edit_objects(
         new = {k: v for k, v in old.items() if k not in ("reviewed",)}
         new["id"] = int(edit.new_id)
         new["reviewed"] = False
+        if class_source_of(old) == "reviewed":  # a person named the other animal, not this
+            name = clean_class_name(old.get("class"))
+            new.update({"class": "unknown", "class_source": "unknown"})
+            new.pop("class_probability", None)
+            new.pop("class_suggestion", None)
+            if name != "unknown":
+                new["class_suggestion"] = name
         new["split_from"] = edit.ids[0]
         out.append(new)
     return out
@@ -499,6 +516,19 @@ def _persons_name(obj: Mapping[str, Any]) -> tuple[int, str]:
     if name == "unknown" or (source == "concept" and name == "visual"):  # no name typed
         rank = 0
     return rank, name
+
+
+def _a_guess(obj: Mapping[str, Any]) -> bool:
+    """Whether an entry's class is no name a person gave: ``unknown``, a model's, the colour
+    rules' or a concept of exemplars alone (``visual``)."""
+    from ecoseg.measure.regions import class_source_of
+
+    name, source = clean_class_name(obj.get("class")), class_source_of(obj)
+    return (
+        name == "unknown"
+        or source in ("classified", "rule")
+        or (source == "concept" and name == "visual")
+    )
 
 
 def _names_clash(ours: tuple[int, str], theirs: tuple[int, str]) -> bool:

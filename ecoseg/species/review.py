@@ -205,25 +205,35 @@ class Review:
         names edits in ``words``, as :func:`apply_edits`: by default the Review call)."""
         return apply_edits(self._where, [edit], words=words)[0]
 
+    def _edit(self, kind: str, *ids, **kwargs) -> Edit:
+        """The :class:`Edit` of a call; one it refuses (a merge of a track with itself, a
+        name with a newline) names the store and the call, as the store's checks do."""
+        try:
+            return Edit(kind, ids, **kwargs)
+        except ConfigError as exc:
+            method = {"reviewed": "mark_reviewed"}.get(kind, kind)
+            call = f"{method}({', '.join(repr(a) for a in (*ids, *kwargs.values()))})"
+            raise ConfigError(f"{self._where}: {call}: {exc}; nothing was changed") from None
+
     def set_class(self, track: int, name: str) -> None:
         """Name the species of a track (marks it reviewed)."""
-        self.apply(Edit("set_class", (track,), cls=name))
+        self.apply(self._edit("set_class", track, cls=name))
 
     def merge(self, keep: int, gone: int) -> None:
         """Merge track ``gone`` into ``keep`` (``gone``'s pixels take ``keep``'s id)."""
-        self.apply(Edit("merge", (keep, gone)))
+        self.apply(self._edit("merge", keep, gone))
 
     def split(self, track: int, frame: int) -> int:
         """Give ``track`` a new id from ``frame`` on; returns the new id."""
-        return int(self.apply(Edit("split", (track,), frame=frame))["new_id"])
+        return int(self.apply(self._edit("split", track, frame=frame))["new_id"])
 
     def delete(self, track: int) -> None:
         """Remove a false track (its pixels become background)."""
-        self.apply(Edit("delete", (track,)))
+        self.apply(self._edit("delete", track))
 
     def mark_reviewed(self, track: int) -> None:
         """Confirm a track's current class."""
-        self.apply(Edit("reviewed", (track,)))
+        self.apply(self._edit("reviewed", track))
 
     def undo(self) -> None:
         """Undo the last edit not yet undone (the labels get their old bytes back)."""

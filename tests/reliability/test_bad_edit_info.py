@@ -299,3 +299,30 @@ def test_an_unfinished_prediction_short_of_the_truth_says_why(store, tmp_path, c
         s.append(labels, times)  # never marked complete: the run was killed
     code, _, err = cli("evaluate", part, "--truth", store)
     assert_one_line_error(code, err, str(part), "has 6 frames", "did not finish", "--resume")
+
+
+# Review calls refused as the Edit is made (before the store's checks): (call, what it names)
+REVIEW_CALLS = [
+    (lambda r: r.merge(1, 1), "merge(1, 1): merge: cannot merge track 1 with itself"),
+    (lambda r: r.set_class(2, "wra\nsse"), "set_class(2, 'wra\\nsse'): set_class of track 2"),
+    (lambda r: r.set_class(2, " "), "set_class(2, ' '): set_class of track 2: the class name"),
+    (lambda r: r.split(3, -1), "split(3, -1): split of track 3: needs a frame >= 0"),
+    (lambda r: r.delete(0), "delete(0): delete: track ids are positive"),
+    (lambda r: r.mark_reviewed(2.5), "mark_reviewed(2.5): reviewed: track id must be a whole"),
+]
+
+
+@pytest.mark.parametrize(("call", "names"), REVIEW_CALLS)
+def test_a_refused_review_call_names_the_store_and_the_call(store, call, names):
+    """These named neither the store nor the call (``merge: cannot merge track 1 with
+    itself``), unlike the refusals of the store's checks (``site-A.zarr: set_class(99, 'x'):
+    no track 99 ...; nothing was changed``)."""
+    from ecoseg.errors import ConfigError
+    from ecoseg.species import Review
+
+    before = _files(store.parent)
+    with pytest.raises(ConfigError) as err:
+        call(Review(store))
+    text = str(err.value)
+    assert text.startswith(f"{store}: {names}") and text.endswith("; nothing was changed")
+    assert "\n" not in text.replace("\\n", "") and _files(store.parent) == before

@@ -141,3 +141,20 @@ def test_refused_merges_finds_old_merges_of_two_names_of_one_rank(tmp_path, monk
     assert MaskStore.open(path).object_records()[1].class_name == "parrotfish"
     shutil.rmtree(path / "edits" / "00001")
     assert refused_merges(path) == {}
+
+
+def test_merging_two_model_guesses_leaves_a_guess_not_a_reviewed_name(tmp_path):
+    """A merge says two tracks are one animal, not which species: merging two tracks the
+    model named (here differently, p=0.55 and 0.9) made the first guess a person's reviewed
+    name (class_source reviewed, probability 1.0), used for training and never named again."""
+    from ecoseg.species import review_queue
+
+    path = tmp_path / "m.zarr"
+    other = {"class": "parrotfish", "class_source": "classified", "class_probability": 0.9}
+    store_with(path, {1: GUESS, 2: other})
+    Review(path).merge(1, 2)
+    r = MaskStore.open(path).object_records()[1]
+    assert (r.class_name, r.class_source, r.reviewed) == ("wrasse", "classified", False)
+    assert r.class_probability == pytest.approx(0.55)
+    queue = review_queue(path).set_index("object_id")
+    assert not queue.loc[1, "reviewed"]  # still to review, named again by the next classify
