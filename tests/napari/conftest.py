@@ -73,3 +73,19 @@ def _collect_qt_objects_here():
 
         QThreadPool.globalInstance().waitForDone(120_000)
     gc.collect()
+
+
+@pytest.fixture
+def segment_widget(make_napari_viewer, qtbot):
+    """The Segment & track widget docked in a viewer showing the sample video; a run it left
+    going is cancelled and waited for (never left running into the next test)."""
+    from ecoseg.napari._segment import SegmentWidget
+
+    viewer = make_napari_viewer()
+    viewer.open_sample("ecoseg", "reef_video")
+    w = SegmentWidget(viewer)
+    viewer.window.add_dock_widget(w)
+    yield w
+    if w._worker is not None:
+        w.cancel()
+        qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)

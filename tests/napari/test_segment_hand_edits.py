@@ -11,17 +11,9 @@ pytest.importorskip("napari", reason="napari is not installed (pip install -e '.
 
 
 @pytest.fixture
-def widget(make_napari_viewer, qtbot):
-    from ecoseg.napari._segment import SegmentWidget
-
-    viewer = make_napari_viewer()
-    viewer.open_sample("ecoseg", "reef_video")
-    w = SegmentWidget(viewer)
-    viewer.window.add_dock_widget(w)
-    yield w
-    if w._worker is not None:  # never leave a worker running into the next test
-        w.cancel()
-        qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+def widget(segment_widget):
+    """The Segment & track widget on the sample video (``segment_widget`` in conftest.py)."""
+    return segment_widget
 
 
 def _track(w, qtbot) -> None:
