@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg.report._fit import fit_labels, fit_still
 from ecoseg.report._looked import video_classes
 
 __all__ = [
@@ -34,6 +35,9 @@ __all__ = [
     "class_colors",
     "png",
     "overlay",
+    "panel_pixels",
+    "fit_still",
+    "fit_labels",
     "counts_figure",
     "maxn_figure",
     "size_figure",
@@ -507,11 +511,22 @@ def overlay(
     return np.clip(np.round(out * 255.0), 0, 255).astype(np.uint8)
 
 
-def _still_axes(ax, still: np.ndarray | None, height: int, width: int):
+def panel_pixels(ncols: int) -> int:
+    """The pixels across one of ``ncols`` panels side by side on the page (the figure's
+    width at :data:`DPI`; the axes get a little less after the layout)."""
+    return int(WIDTH_IN * DPI) // max(1, ncols)
+
+
+def _still_axes(ax, still: np.ndarray | None, height: int, width: int, scale: int = 1):
+    """``still`` (None: a blank one) in ``ax`` over the video's ``height x width`` pixels;
+    ``scale``: the factor :func:`fit_still` reduced it by."""
     if still is None:
         ax.imshow(np.full((height, width, 3), 235, np.uint8))
-    else:
+    elif scale == 1:
         ax.imshow(still)
+    else:
+        h, w = still.shape[:2]
+        ax.imshow(still, extent=(-0.5, scale * w - 0.5, scale * h - 0.5, -0.5))
     ax.set_xlim(-0.5, width - 0.5)
     ax.set_ylim(height - 0.5, -0.5)
     ax.set_xticks([])
@@ -550,7 +565,9 @@ def trajectory_figure(panels: Sequence[Mapping[str, Any]], colors: Mapping[str, 
 
     Each panel is a mapping with keys ``title``, ``still`` (RGB array or None), ``height``,
     ``width``, ``mm_per_px`` (or None), ``note`` (text under the title, or None) and ``tracks``:
-    a DataFrame with object_id, class, frame, x, y (pixels).
+    a DataFrame with object_id, class, frame, x, y (pixels); and ``scale`` where the still was
+    reduced by :func:`fit_still` (its factor). A still wider than twice its panel's pixels is
+    reduced here, before it is brightened.
     """
     n = max(1, len(panels))
     cols = max(1, min(ncols, n))
@@ -559,10 +576,18 @@ def trajectory_figure(panels: Sequence[Mapping[str, Any]], colors: Mapping[str, 
     fig, axes = _grid(n, cols, panel_w * aspect + 0.45)
     used: list[str] = []
     for ax, p in zip(axes, panels):
-        still = p.get("still")
-        if still is not None:
-            still = (0.55 * still.astype(np.float32) + 0.45 * 255).astype(np.uint8)
-        _still_axes(ax, still, p["height"], p["width"])
+        still, scale = p.get("still"), p.get("scale", 1)
+        if still is not None:  # reduced to the panel before it is brightened
+            still, k = fit_still(still, panel_pixels(cols))
+            still, scale = (
+                (0.55 * still.astype(np.float32) + 0.45 * 255).astype(np.uint8),
+                scale * k,
+            )
+        else:  # a blank one, as small as a reduced still
+            scale = max(1, p["width"] // panel_pixels(cols))
+            shape = (-(-p["height"] // scale), -(-p["width"] // scale), 3)
+            still = np.full(shape, 235, np.uint8)
+        _still_axes(ax, still, p["height"], p["width"], scale)
         for cls, xy in _track_points(p["tracks"]):
             c = colors[cls]
             if cls not in used:
@@ -637,13 +662,13 @@ def frames_figure(rows: Sequence[Mapping[str, Any]]):
     """Sample frames with masks overlaid: one row per video, one column per frame.
 
     Each row is a mapping with ``title`` and ``frames``: a list of mappings with ``image``
-    (RGB uint8 with the overlay already painted), ``caption`` and ``labels`` (a list of
-    ``(x, y, text)`` object tags in pixels).
+    (RGB uint8 with the overlay already painted), ``caption``, ``labels`` (a list of
+    ``(x, y, text)`` object tags in the video's pixels) and, where ``image`` was reduced by
+    :func:`fit_still`, ``size`` (the video's ``(height, width)``) and ``scale`` (its factor).
+    Images wider than twice their panel's pixels are reduced here.
     """
     ncols = max((len(r["frames"]) for r in rows), default=1)
-    h = max(
-        (f["image"].shape[0] / f["image"].shape[1] for r in rows for f in r["frames"]), default=0.6
-    )
+    h = max((_size(f)[0] / _size(f)[1] for r in rows for f in r["frames"]), default=0.6)
     panel_h = WIDTH_IN / max(ncols, 1) * h + 0.45
     fig = _figure(WIDTH_IN, panel_h * max(1, len(rows)) + 0.2)
     axes = fig.subplots(max(1, len(rows)), ncols, squeeze=False)
@@ -654,13 +679,18 @@ def frames_figure(rows: Sequence[Mapping[str, Any]]):
                 ax.set_visible(False)
                 continue
             f = row["frames"][c]
-            img = f["image"]
-            _still_axes(ax, img, img.shape[0], img.shape[1])
+            img, k = fit_still(f["image"], panel_pixels(ncols))
+            _still_axes(ax, img, *_size(f), k * f.get("scale", 1))
             for x, y, text in f.get("labels", ()):
                 _outlined_text(ax, x, y, text, ha="center", va="center", fontsize=7)
             title = f["caption"] if c else f"{row['title']}\n{f['caption']}"
             ax.set_title(title, loc="left", fontsize=8.5)
     return fig
+
+
+def _size(frame: Mapping[str, Any]) -> tuple[int, int]:
+    h, w = frame.get("size") or frame["image"].shape[:2]
+    return int(h), int(w)
 
 
 # --------------------------------------------------------------------------- sites

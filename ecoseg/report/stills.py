@@ -13,13 +13,18 @@ from ecoseg.report.read import VideoInfo, open_reader
 __all__ = ["SAMPLE_FRAMES", "frame_rows", "sample_indices", "trajectory_panels"]
 
 SAMPLE_FRAMES = 3
+TRAJECTORY_COLUMNS = 2  # the trajectory figure's columns (its ``ncols``)
 
 
 def trajectory_panels(videos: list[VideoInfo], regions: Any) -> tuple[list[dict], list[dict]]:
-    """Per video its tracks over a still (frame n/2), and the videos that had no still."""
+    """Per video its tracks over a still (frame n/2), and the videos that had no still.
+
+    A still is held reduced to its panel's pixels (:func:`~ecoseg.report.figures.fit_still`),
+    not the video's."""
     import pandas as pd
 
     panels, missing = [], []
+    width_px = F.panel_pixels(min(len(videos), TRAJECTORY_COLUMNS))
     for v in videos:
         if regions is not None and len(regions):
             columns = ["object_id", "class", "frame", "centroid_x_px", "centroid_y_px"]
@@ -36,11 +41,11 @@ def trajectory_panels(videos: list[VideoInfo], regions: Any) -> tuple[list[dict]
         else:
             tracks = pd.DataFrame({"object_id": [], "class": [], "frame": [], "x": [], "y": []})
         reader, reason = open_reader(v)
-        still, note = None, None
+        still, note, scale = None, None, 1
         if reader is not None:
             index = v.n_frames // 2
             try:
-                still = reader.read(index).image
+                still, scale = F.fit_still(reader.read(index).image, width_px)
             except (EcosegError, IndexError) as exc:
                 reason = f"frame {index} unreadable ({' '.join(str(exc).split())})"
             finally:
@@ -55,6 +60,7 @@ def trajectory_panels(videos: list[VideoInfo], regions: Any) -> tuple[list[dict]
                 "title": v.name,
                 "note": note,
                 "still": still,
+                "scale": scale,
                 "height": v.height,
                 "width": v.width,
                 "mm_per_px": v.mm_per_px,
@@ -91,7 +97,11 @@ def sample_indices(v: VideoInfo, counts: Any) -> list[int]:
 
 
 def frame_rows(videos: list[VideoInfo], tables: Any, colors: dict) -> list[dict[str, Any]]:
-    """Per video its sample frames with the masks overlaid, labels and captions."""
+    """Per video its sample frames with the masks overlaid, labels and captions.
+
+    A frame wider than twice its panel's pixels is reduced to them
+    (:func:`~ecoseg.report.figures.fit_still`; its labels picked at each block's centre)
+    before the masks are painted on it."""
     from ecoseg.store import MaskStore
 
     regions, counts = tables.get("regions"), tables.get("counts")
@@ -101,6 +111,7 @@ def frame_rows(videos: list[VideoInfo], tables: Any, colors: dict) -> list[dict[
         reader, reason = open_reader(v)
         store = MaskStore.open(v.store_path)
         frames = []
+        width_px = F.panel_pixels(len(indices))  # the figure's panels are no wider
         try:
             for i in indices:
                 labels = np.asarray(store.read_labels(i, i + 1)[0])
@@ -112,6 +123,9 @@ def frame_rows(videos: list[VideoInfo], tables: Any, colors: dict) -> list[dict[
                         image = None
                 if image is None:
                     image = np.full((v.height, v.width, 3), 235, np.uint8)
+                size = image.shape[:2]
+                image, scale = F.fit_still(image, width_px)
+                shown = F.fit_labels(labels, scale)
                 by_id = {
                     oid: colors.get(v.classes.get(oid, ""), "#8a8f94")
                     for oid in (int(x) for x in np.unique(labels) if x)
@@ -128,7 +142,13 @@ def frame_rows(videos: list[VideoInfo], tables: Any, colors: dict) -> list[dict[
                 if reader is None:
                     caption += " · no video"
                 frames.append(
-                    {"image": F.overlay(image, labels, by_id), "labels": tags, "caption": caption}
+                    {
+                        "image": F.overlay(image, shown, by_id),
+                        "labels": tags,
+                        "caption": caption,
+                        "size": size,
+                        "scale": scale,
+                    }
                 )
         finally:
             if reader is not None:

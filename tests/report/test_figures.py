@@ -214,3 +214,80 @@ def test_trajectory_figure_holds_each_track_point_once():
     assert fig.axes
     assert held / len(tracks) < 26, f"{held / len(tracks):.1f} bytes held per track point"
     assert peak / len(tracks) < 70, f"a peak of {peak / len(tracks):.1f} bytes per track point"
+
+
+def _shown(monkeypatch) -> list:
+    """The images handed to ``imshow`` (array, extent) while a figure is drawn."""
+    from matplotlib.axes import Axes
+
+    shown, imshow = [], Axes.imshow
+
+    def record(ax, image, *args, **kwargs):
+        out = imshow(ax, image, *args, **kwargs)
+        shown.append((np.asarray(image).shape, out, ax))
+        return out
+
+    monkeypatch.setattr(Axes, "imshow", record)
+    return shown
+
+
+def _4k_panel() -> dict:
+    tracks = pd.DataFrame(
+        {"object_id": [1, 1], "class": ["wrasse"] * 2, "frame": [0, 1], "x": [100.0, 3700.0],
+         "y": [100.0, 2000.0]}
+    )  # fmt: skip
+    still = np.full((2160, 3840, 3), 90, np.uint8)
+    return {**_panel(tracks, still), "height": 2160, "width": 3840}
+
+
+def test_a_4k_still_reaches_matplotlib_no_larger_than_its_panel(monkeypatch):
+    # old code: the 3840 x 2160 still was brightened in float32 and handed to imshow whole
+    # (matplotlib resampled it in float64 RGBA: ~465 MB above the level before, for a panel
+    # of 500 to 1000 pixels); now reduced to under twice the panel's pixels, drawn over the
+    # video's pixels so the tracks stay where they were
+    shown = _shown(monkeypatch)
+    colors = F.class_colors(["wrasse"])
+    blank = {**_4k_panel(), "still": None}  # a video not found: a blank still
+    F.png(F.trajectory_figure, [_4k_panel(), blank], colors)
+    frame = {"image": np.full((2160, 3840, 3), 90, np.uint8), "caption": "c", "labels": []}
+    F.png(F.frames_figure, [{"title": "v", "frames": [frame] * 3}])
+    assert len(shown) == 5
+    for i, ((h, w, _), image, ax) in enumerate(shown):
+        panel = F.panel_pixels(2 if i < 2 else 3)
+        assert w < 2 * panel and h < 2 * panel
+        k = 3840 // panel  # the last block (a part of one) ends past the video's last pixel
+        assert image.get_extent() == pytest.approx((-0.5, 3839.5, 2159.5, -0.5), abs=k)
+        assert (ax.get_xlim(), ax.get_ylim()) == ((-0.5, 3839.5), (2159.5, -0.5))
+
+
+def test_stills_no_larger_than_twice_their_panel_are_drawn_as_given(monkeypatch):
+    # the demo's and data/study's clips (640 x 360 and smaller): the figures must stay
+    # pixel-identical, so no reduction at all, not a reduction by 1
+    rng = np.random.default_rng(1)
+    still = rng.integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    reduced, k = F.fit_still(still, F.panel_pixels(2))
+    assert reduced is still and k == 1
+    tracks = _long_tracks(2, 50)
+    panel = {**_panel(tracks, still), "height": 360, "width": 640}
+    frames = [{"title": "v", "frames": [{"image": still, "caption": "c", "labels": []}] * 3}]
+    colors = F.class_colors(["parrotfish", "wrasse"])
+    drawn = F.png(F.trajectory_figure, [panel], colors), F.png(F.frames_figure, frames)
+    monkeypatch.setattr(F, "fit_still", lambda image, width_px: (image, 1))
+    assert drawn == (F.png(F.trajectory_figure, [panel], colors), F.png(F.frames_figure, frames))
+
+
+def test_fit_still_averages_blocks_and_labels_are_picked_at_their_centres():
+    image = np.zeros((40, 100), np.uint8)
+    image[:, 50:] = 200
+    image[0, 0] = 100  # one pixel of a 3 x 3 block: 100 / 9, rounded
+    small, k = F.fit_still(image, 30)
+    assert k == 3 and small.shape == (14, 34)
+    assert small[0, 0] == 11 and small[5, 20] == 200 and small[5, 5] == 0
+    assert small[5, 16] == round(200 / 3)  # columns 48, 49, 50
+    labels = np.zeros((40, 100), np.int32)
+    labels[10:20, 30:60] = 7
+    picked = F.fit_labels(labels, k)
+    assert picked.shape == small.shape and picked.dtype == labels.dtype
+    assert set(np.unique(picked)) == {0, 7}
+    # block i's centre is row (column) 3 i + 1: rows 10 and 19 are in the object, 7 and 22 not
+    assert picked[3, 10] == picked[6, 10] == 7 and picked[2, 10] == picked[7, 10] == 0
