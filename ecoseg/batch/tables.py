@@ -79,6 +79,7 @@ def campaign_tables(
     stores: Sequence[str | os.PathLike] | Mapping[str, str | os.PathLike],
     *,
     scheduler: Any = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Per-frame counts and cover of many stores, computed with dask.array over their labels.
 
@@ -95,6 +96,9 @@ def campaign_tables(
         Default names: the store file names without ``.zarr``.
     scheduler : optional
         A ``distributed.Client`` or address; default: dask's threaded scheduler here.
+    progress : bool
+        A progress bar on stderr, one step a store measured (``ecoseg batch --measure``
+        shows it).
 
     Returns
     -------
@@ -129,6 +133,7 @@ def campaign_tables(
     import dask.array as da
     import numpy as np
     import pandas as pd
+    from tqdm.auto import tqdm
 
     from ecoseg.measure import (
         IncompleteStoreWarning,
@@ -169,13 +174,23 @@ def campaign_tables(
         )[:, 0, :]
         specs.append((name, store, ids, ids_order, classes))
         arrays.append(areas)
-    if scheduler is None:
-        results = dask.compute(*arrays, scheduler="threads")
-    else:
-        with connect(scheduler) as client:
-            if not is_dask(client):
-                raise ConfigError("campaign_tables needs a dask.distributed client or address")
-            results = client.compute(arrays, sync=True)
+    bar = tqdm(total=len(arrays), desc="measure", unit="store", disable=not progress)
+    with bar:
+        if scheduler is None:  # store by store (each one's chunks in parallel), for the bar
+            results = []
+            for areas in arrays:
+                results.append(dask.compute(areas, scheduler="threads")[0])
+                bar.update()
+        else:
+            from distributed import as_completed
+
+            with connect(scheduler) as client:
+                if not is_dask(client):
+                    raise ConfigError("campaign_tables needs a dask.distributed client or address")
+                futures = client.compute(arrays)
+                for _ in as_completed(futures):
+                    bar.update()
+                results = client.gather(futures)
     counts, cover = [], []
     for (name, store, ids, ids_order, classes), areas in zip(specs, results):
         times = store.read_time()

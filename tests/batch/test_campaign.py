@@ -583,11 +583,15 @@ def test_gpu_tasks_declare_a_gpu_resource(clips, tmp_path, client, monkeypatch):
 
 
 # --------------------------------------------------------------------------- dask.array tables
-def test_campaign_tables_equal_measure(clips, serial, client):
+def test_campaign_tables_equal_measure(clips, serial, client, capsys):
     _, truths = clips
     stores = {**{f"truth-{k}": v for k, v in truths.items()}, **serial}
     for scheduler in (None, client):
-        tables = campaign_tables(stores, scheduler=scheduler)
+        capsys.readouterr()
+        tables = campaign_tables(stores, scheduler=scheduler, progress=True)
+        # a bar a store measured (`ecoseg batch --measure` measured with no sign of life)
+        bar = capsys.readouterr().err
+        assert "measure" in bar and f"{len(stores)}/{len(stores)}" in bar, bar
         for name, store in stores.items():
             expected = ecoseg.measure(store)
             for table, columns in (

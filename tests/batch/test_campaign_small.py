@@ -198,3 +198,10 @@ def test_a_half_written_edit_and_an_unfinished_run_as_measure_says(tmp_path, int
     with pytest.warns(ecoseg.measure.IncompleteStoreWarning) as measured:
         ecoseg.measure(part)
     assert [str(w.message) for w in warned] == [str(w.message) for w in measured]
+
+
+def test_campaign_tables_are_quiet_unless_asked(tmp_path, capsys):
+    clip = ecoseg.synth(tmp_path / "c", frames=3, size=(64, 48))
+    capsys.readouterr()
+    campaign_tables({"t": clip.truth})
+    assert capsys.readouterr().err == ""
