@@ -42,6 +42,7 @@ __all__ = [
     "parse_edit_args",
     "present_after",
     "python_words",
+    "python_call",
     "relabel",
     "set_class_for_old_merge",
     "touched_frames",
@@ -208,10 +209,21 @@ def python_words(edit: Edit) -> str:
     >>> python_words(Edit("split", (5,), frame=3, unchecked=True))
     'split(5, 3), unchecked'
     """
-    method = {"reviewed": "mark_reviewed"}.get(edit.kind, edit.kind)
     args = [*edit.ids, *(v for v in (edit.cls, edit.frame) if v is not None)]
-    unchecked = ", unchecked" * edit.unchecked
-    return f"{method}({', '.join(repr(a) for a in args)}){unchecked}"
+    return python_call(edit.kind, args) + ", unchecked" * edit.unchecked
+
+
+def python_call(kind: str, args: Sequence[Any]) -> str:
+    """The :class:`~ecoseg.species.review.Review` call of an edit of ``kind`` on ``args``, also
+    for one that is no valid :class:`Edit` (its refusal names the call made).
+
+    Examples
+    --------
+    >>> python_call("reviewed", [3]), python_call("merge", [2, 2])
+    ('mark_reviewed(3)', 'merge(2, 2)')
+    """
+    method = {"reviewed": "mark_reviewed"}.get(kind, kind)
+    return f"{method}({', '.join(repr(a) for a in args)})"
 
 
 def cli_words(edit: Edit) -> str:

@@ -53,7 +53,7 @@ from ecoseg.species._edit_log import ATTR_KEY, check_log, edit_log, read_meta, w
 from ecoseg.species._edit_plan import plan_edits
 from ecoseg.species._edit_writes import apply_from_backup, record_classification, write_steps
 from ecoseg.species._old_edits import refused_merges, unchecked_splits
-from ecoseg.species.edits import Edit, EditWords, cli_words, python_words
+from ecoseg.species.edits import Edit, EditWords, cli_words, python_call, python_words
 
 __all__ = [
     "ATTR_KEY",
@@ -211,8 +211,7 @@ class Review:
         try:
             return Edit(kind, ids, **kwargs)
         except ConfigError as exc:
-            method = {"reviewed": "mark_reviewed"}.get(kind, kind)
-            call = f"{method}({', '.join(repr(a) for a in (*ids, *kwargs.values()))})"
+            call = python_call(kind, (*ids, *kwargs.values()))
             raise ConfigError(f"{self._where}: {call}: {exc}; nothing was changed") from None
 
     def set_class(self, track: int, name: str) -> None:
