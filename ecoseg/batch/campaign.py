@@ -30,7 +30,7 @@ from ecoseg.batch.cluster import (
     run_tasks,
     task_resources,
 )
-from ecoseg.batch.jobs import Job, run_job, store_status
+from ecoseg.batch.jobs import Job, StoreStatus, run_job, store_status
 from ecoseg.batch.tables import write_csv
 from ecoseg.batch.urls import (
     file_name,
@@ -299,10 +299,7 @@ def _interrupted(row: dict[str, Any], store: str) -> None:
     """The summary row of a video whose result the stopped run did not get: done if its store
     was finished (its time unknown, as for a lost worker's), else interrupted with the frames
     its store holds."""
-    try:
-        status = store_status(store)
-    except (EcosegError, OSError):
-        status = None
+    status = _status(store)
     if status is not None and status.complete:
         row.update(status="done", attempts=1, frames=status.frames, seconds=float("nan"))
     else:
@@ -380,10 +377,17 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
 
 def _held(store: str) -> int:
     """Frames a failed video's store holds (committed by its attempts), 0 if none or unknown."""
+    status = _status(store)
+    return status.frames if status is not None else 0
+
+
+def _status(store: str) -> StoreStatus | None:
+    """The store's :func:`~ecoseg.batch.jobs.store_status`, None where it cannot be read (the
+    summary of a stopped or failed run says what it can)."""
     try:
-        return store_status(store).frames
+        return store_status(store)
     except (EcosegError, OSError):
-        return 0
+        return None
 
 
 def _other_settings(options: dict[str, Any], video: str, record: Any) -> str:
