@@ -99,8 +99,13 @@ def unsaved(layer, start: int = 0, stop: int | None = None) -> list[int]:
     """
     if layer is None:
         return []
-    frames = ((layer.metadata.get(META_KEY) or {}).get(KEY) or {}).get("frames") or []
+    frames = _record(layer).get("frames") or []
     return [int(f) for f in frames if f >= start and (stop is None or f < stop)]
+
+
+def _record(layer) -> dict:
+    """The layer's record of hand edits not saved (:data:`KEY`; empty: none)."""
+    return (layer.metadata.get(META_KEY) or {}).get(KEY) or {}
 
 
 def forget(layer, start: int = 0, stop: int | None = None) -> None:
@@ -195,7 +200,7 @@ class HandEdits:
         frames = unsaved(layer, start, stop)
         if not frames:
             return
-        strokes = int(((layer.metadata.get(META_KEY) or {}).get(KEY) or {}).get("strokes") or 0)
+        strokes = int(_record(layer).get("strokes") or 0)
         asked = (button, id(layer), strokes, tuple(frames))
         if self._asked == asked:
             self._asked = None
