@@ -36,6 +36,7 @@ __all__ = [
     "png",
     "overlay",
     "panel_pixels",
+    "TRAJECTORY_COLUMNS",
     "fit_still",
     "fit_labels",
     "counts_figure",
@@ -50,6 +51,8 @@ __all__ = [
 
 DPI = 100
 WIDTH_IN = 10.0  # 1000 px at DPI
+#: The trajectory figure's panels side by side (stills are held reduced to their width).
+TRAJECTORY_COLUMNS = 2
 STYLE: dict[str, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 9.5,
@@ -560,7 +563,9 @@ def _outlined_text(ax, x, y, text, **kw):
     return t
 
 
-def trajectory_figure(panels: Sequence[Mapping[str, Any]], colors: Mapping[str, str], *, ncols=2):
+def trajectory_figure(
+    panels: Sequence[Mapping[str, Any]], colors: Mapping[str, str], *, ncols=TRAJECTORY_COLUMNS
+):
     """Tracks drawn over a still of each video.
 
     Each panel is a mapping with keys ``title``, ``still`` (RGB array or None), ``height``,

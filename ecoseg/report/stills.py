@@ -13,7 +13,6 @@ from ecoseg.report.read import VideoInfo, open_reader
 __all__ = ["SAMPLE_FRAMES", "frame_rows", "sample_indices", "trajectory_panels"]
 
 SAMPLE_FRAMES = 3
-TRAJECTORY_COLUMNS = 2  # the trajectory figure's columns (its ``ncols``)
 
 
 def trajectory_panels(videos: list[VideoInfo], regions: Any) -> tuple[list[dict], list[dict]]:
@@ -24,7 +23,7 @@ def trajectory_panels(videos: list[VideoInfo], regions: Any) -> tuple[list[dict]
     import pandas as pd
 
     panels, missing = [], []
-    width_px = F.panel_pixels(min(len(videos), TRAJECTORY_COLUMNS))
+    width_px = F.panel_pixels(min(len(videos), F.TRAJECTORY_COLUMNS))
     for v in videos:
         if regions is not None and len(regions):
             columns = ["object_id", "class", "frame", "centroid_x_px", "centroid_y_px"]

@@ -36,7 +36,7 @@ def test_trajectory_panels_hold_a_4k_still_by_its_panels_pixels(monkeypatch):
         videos = [_video(f"v{i}", 2160, 3840) for i in range(n)]
         panels, missing = stills.trajectory_panels(videos, None)
         assert not missing and len(panels) == n
-        px = F.panel_pixels(min(n, stills.TRAJECTORY_COLUMNS))
+        px = F.panel_pixels(min(n, F.TRAJECTORY_COLUMNS))
         for p in panels:
             h, w, _ = p["still"].shape
             assert px <= w < 2 * px and p["scale"] == 3840 // px
