@@ -56,7 +56,13 @@ def add_edit(sub) -> None:
             "for replaying old edit logs, as a report's reproduce steps do",
         ),
         ("--delete", "delete", "ID", "remove a false track"),
-        ("--reviewed", "reviewed", "ID", "confirm a track's current class"),
+        (
+            "--reviewed",
+            "reviewed",
+            "ID",
+            "confirm a track's current class (an unknown track with a suggestion is refused: "
+            "name it with --set-class ID=NAME)",
+        ),
     ):
         p.add_argument(flag, dest=dest, metavar=metavar, action=EditAction, help=text)
     p.add_argument("--undo", dest="undo", nargs=0, action=EditAction, help="undo the last edit")

@@ -15,6 +15,7 @@ from ecoseg.species.edits import (
     LABEL_KINDS,
     Edit,
     EditWords,
+    check_review,
     check_split,
     cli_words,
     edit_objects,
@@ -116,6 +117,7 @@ def plan_edits(store, edits: Sequence[Edit], *, words: EditWords = cli_words) ->
                     edit = with_new_id(edit, max(used) + 1)
                     if not edit.unchecked:  # a replay of a split made before the rule
                         check_split(edit.ids[0], edit.frame, present.get(edit.ids[0], []))
+                check_review(objects, edit, words)
                 new_objects = edit_objects(objects, edit, words)
                 frames, new_present = np.zeros(0, np.int64), present
                 if edit.kind in LABEL_KINDS:

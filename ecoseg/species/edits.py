@@ -35,6 +35,7 @@ __all__ = [
     "LABEL_KINDS",
     "Edit",
     "EditWords",
+    "check_review",
     "check_split",
     "cli_words",
     "edit_objects",
@@ -355,6 +356,50 @@ def check_split(track: int, frame: int, present: np.ndarray) -> None:
             f"cannot split track {track} at frame {frame}: it is present from frame {first} "
             f"to frame {last}, so the split frame must be after {first} and at most {last}"
         )
+
+
+def check_review(
+    objects: Sequence[Mapping[str, Any]], edit: Edit, words: EditWords = cli_words
+) -> None:
+    """Refuse to mark reviewed an ``unknown`` track that holds a ``class_suggestion``.
+
+    Such a track is one ``classify`` left below its threshold (its best guess kept as the
+    suggestion) or the new part of a split of a reviewed track (the other part's name). A
+    reviewed mark confirms the class a track *has*, so it would store ``unknown`` as a
+    person's word (``class_source="reviewed"``): ``classify`` would never name the track
+    again and the suggestion the reviewer saw would not be the class. The refusal names the
+    ``set_class`` edits, in ``words`` (:data:`EditWords`), that say what was meant: the
+    suggestion, or ``unknown`` for a track looked at and left unnamed. An ``unknown`` track
+    without a suggestion can be marked reviewed (looked at, no name).
+
+    Examples
+    --------
+    >>> objs = [{"id": 5, "class": "unknown", "class_source": "unknown",
+    ...          "class_probability": 0.42, "class_suggestion": "wrasse"}]
+    >>> check_review(objs, Edit("reviewed", (5,)))
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: track 5 is unknown, with the suggestion 'wrasse' (p=0.42): ...
+    >>> check_review([{"id": 5, "class": "unknown"}], Edit("reviewed", (5,)))  # no suggestion
+    """
+    if edit.kind != "reviewed":
+        return
+    entry = next((o for o in objects if int(o["id"]) == edit.ids[0]), None)
+    if entry is None or clean_class_name(entry.get("class")) != "unknown":
+        return
+    suggestion = entry.get("class_suggestion")
+    if suggestion is None or clean_class_name(suggestion) == "unknown":
+        return
+    suggestion = clean_class_name(suggestion)
+    p = entry.get("class_probability")
+    sure = f" (p={float(p):.2f})" if isinstance(p, int | float) and p == p else ""
+    track = edit.ids[0]
+    raise ConfigError(
+        f"track {track} is unknown, with the suggestion {suggestion!r}{sure}: marking it "
+        f"reviewed would confirm 'unknown', not the suggestion; name it instead "
+        f"({words(Edit('set_class', (track,), cls=suggestion))} to take the suggestion, "
+        f"{words(Edit('set_class', (track,), cls='unknown'))} to leave it unnamed as looked at)"
+    )
 
 
 def present_after(present: Mapping[int, np.ndarray], edit: Edit) -> dict[int, np.ndarray]:

@@ -231,7 +231,9 @@ class Review:
         self.apply(self._edit("delete", track))
 
     def mark_reviewed(self, track: int) -> None:
-        """Confirm a track's current class."""
+        """Confirm a track's current class (an ``unknown`` track that holds a
+        ``class_suggestion`` is refused: name it with :meth:`set_class`, see
+        :func:`~ecoseg.species.edits.check_review`)."""
         self.apply(self._edit("reviewed", track))
 
     def undo(self) -> None:

@@ -58,6 +58,12 @@ EDITS = [
     (["--delete", "1,2"], ["--delete", "a track id"]),
     (["--delete", str(2**40)], [f"no track {2**40}"]),
     ([*["--reviewed", "1"] * 300, "--delete", "77"], ["edit 301 of 301", "no track 77"]),
+    # the split's new track 4 is unknown with the suggestion 'wrasse': --reviewed stored
+    # 'unknown' as a person's word
+    (
+        ["--set-class", "2=wrasse", "--split", "2@5", "--reviewed", "4"],
+        ["edit 3 of 3 (--reviewed 4)", "track 4 is unknown", "--set-class 4=wrasse"],
+    ),
 ]
 
 

@@ -348,3 +348,37 @@ def test_the_rest_of_an_interrupted_command_is_named_as_its_options(store3):
             complete()
         said = str(caught[0].message)
         assert f"dropped ({path}: --set-class 9='blue tang': no track 9 " in said, said
+
+
+def test_marking_an_unknown_track_with_a_suggestion_reviewed_is_refused(store3, capsys):
+    """A split's new part of a reviewed track (or a track classify left below its threshold)
+    is unknown with a suggestion; marking it reviewed stored 'unknown' as a person's word
+    (class_source reviewed, p=1), so classify never named it again and the suggestion the
+    reviewer confirmed was not the class."""
+    from ecoseg.cli import main
+
+    path, _, _ = store3
+    r = Review(path)
+    r.set_class(1, "wrasse")
+    new = r.split(1, 5)
+    assert {o["id"]: o.get("class_suggestion") for o in r.objects}[new] == "wrasse"
+    before, log = chunk_bytes(path), edit_log(path)
+    with pytest.raises(ConfigError) as info:
+        r.mark_reviewed(new)
+    said = str(info.value)
+    assert said.startswith(f"{path}: mark_reviewed({new}): track {new} is unknown, with the ")
+    assert f"set_class({new}, 'wrasse') to take the suggestion" in said, said
+    assert f"set_class({new}, 'unknown') to leave it unnamed" in said and "--" not in said
+    assert "\n" not in said and said.endswith("; nothing was changed")
+    capsys.readouterr()
+    assert main(["edit", str(path), "--reviewed", str(new)]) != 0
+    err = capsys.readouterr().err
+    assert f"{path}: --reviewed {new}: track {new} is unknown, with the suggestion" in err
+    assert f"(--set-class {new}=wrasse to take the suggestion" in err, err
+    assert chunk_bytes(path) == before and edit_log(path) == log
+    # what the remedy says works, and an unknown track without a suggestion can be confirmed
+    r.set_class(new, "wrasse")
+    r.mark_reviewed(2)
+    objects = {o["id"]: o for o in r.objects}
+    assert (objects[new]["class"], objects[new]["reviewed"]) == ("wrasse", True)
+    assert (objects[2]["class"], objects[2]["reviewed"]) == ("unknown", True)
