@@ -382,3 +382,21 @@ def test_marking_an_unknown_track_with_a_suggestion_reviewed_is_refused(store3, 
     objects = {o["id"]: o for o in r.objects}
     assert (objects[new]["class"], objects[new]["reviewed"]) == ("wrasse", True)
     assert (objects[2]["class"], objects[2]["reviewed"]) == ("unknown", True)
+
+
+def test_the_tables_class_source_is_the_object_tables_reviewed_flag(store3):
+    """docs/tables.md: the tracks table has no ``reviewed`` column because ``class_source ==
+    "reviewed"`` is exactly the flag; an ecologist filters confirmed names with it."""
+    path, _, _ = store3
+    r = Review(path)
+    r.set_class(1, "wrasse")
+    new = r.split(1, 5)  # unknown, with the suggestion 'wrasse': not reviewed
+    r.mark_reviewed(2)  # looked at, left unnamed
+    r.set_class(3, "parrotfish")
+    r.undo()
+    tracks = measure(path)["tracks"]
+    flags = {o["id"]: bool(o.get("reviewed")) for o in r.objects}
+    assert dict(zip(tracks["object_id"], tracks["class_source"] == "reviewed")) == flags
+    assert flags == {1: True, 2: True, 3: False, new: False}
+    confirmed = tracks[(tracks["class_source"] == "reviewed") & (tracks["class"] != "unknown")]
+    assert confirmed["object_id"].tolist() == [1]
