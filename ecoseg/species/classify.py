@@ -460,8 +460,14 @@ def _queue(store: str, objects: list[dict], present: set[int]) -> pd.DataFrame:
 
 
 def _least_confident_first(df: pd.DataFrame) -> pd.DataFrame:
-    """Unreviewed before reviewed, then by probability (none counts as 0), stable."""
-    key = df["class_probability"].fillna(0.0).to_numpy() + 2.0 * df["reviewed"].to_numpy()
+    """Unreviewed before reviewed, then by probability, stable. No probability counts as 0
+    (a track nobody named, a concept's match), except for a class a person typed with the
+    prompt, which counts as 1 (as in the tables): it came first, above every model's guess,
+    so the queue's head asked the reviewer to check the names they had typed themselves."""
+    typed = (df["class_source"] == "prompt").to_numpy()
+    p = df["class_probability"].to_numpy(np.float64)
+    p = np.where(np.isnan(p), np.where(typed, 1.0, 0.0), p)
+    key = p + 2.0 * df["reviewed"].to_numpy()
     return df.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
 
 

@@ -335,3 +335,29 @@ def test_track_features_print_one_short_line_in_a_notebook():
         f"<TrackFeatures 's.zarr': 40 tracks [1, 2, 3, 4, 5, 6, 7, 8, ...] (40) x "
         f"{len(FEATURE_NAMES)} features (px), 3 reviewed>"
     )
+
+
+def test_the_review_queue_puts_a_class_typed_with_the_prompt_after_the_models_guesses(tmp_path):
+    """A class typed with the prompt has no probability; the queue counted it as 0, so it
+    headed the queue over the model's unsure guesses (the CLI's "review next" listed the
+    person's own names first). It counts as 1, as in the tables; unnamed tracks stay first."""
+    labels = np.zeros((2, 8, 12), np.uint32)
+    for k in range(1, 6):
+        labels[:, k, 2 * k] = k
+    objects = [
+        {"id": 1, "class": "wrasse", "source": "prompt"},
+        {"id": 2, "class": "parrotfish", "source": "tracker", "class_source": "classified",
+         "class_probability": 0.6},
+        {"id": 3, "class": "unknown", "source": "tracker"},
+        {"id": 4, "class": "unknown", "source": "tracker", "class_source": "unknown",
+         "class_probability": 0.3, "class_suggestion": "wrasse"},
+        {"id": 5, "class": "wrasse", "source": "tracker", "class_source": "reviewed",
+         "class_probability": 1.0, "reviewed": True},
+    ]  # fmt: skip
+    path = tmp_path / "q.zarr"
+    with MaskStore.create(path, height=8, width=12, objects=objects) as s:
+        s.append(labels, np.arange(2) / 10)
+        s.mark_complete()
+    queue = review_queue(path)
+    assert queue["object_id"].tolist() == [3, 4, 2, 1, 5]
+    assert np.isnan(queue.set_index("object_id").loc[1, "class_probability"])  # as stored
