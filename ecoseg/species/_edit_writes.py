@@ -218,7 +218,7 @@ def write_steps(store, steps: Sequence[Step]) -> None:
         meta["edit_pending"] = step.entry
         meta.pop("edit_queue", None)
         if k + 1 < len(steps):
-            meta["edit_queue"] = [s.edit.to_dict() for s in steps[k + 1 :]]
+            meta["edit_queue"] = [s.edit.queued() for s in steps[k + 1 :]]
         write_meta(store, meta)
         apply_from_backup(store, meta, step.entry)
 

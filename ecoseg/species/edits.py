@@ -165,15 +165,30 @@ class Edit:
             return [flag, f"{self.ids[0]}@{self.frame}"]
         return [f"--{self.kind}", str(self.ids[0])]  # delete, reviewed
 
+    def queued(self) -> dict[str, Any]:
+        """Plain JSON data of an edit a command still has to make (its ``edit_queue``):
+        :meth:`to_dict` and, for a split made unchecked, ``"unchecked": true`` (the log entry
+        leaves it out; a queue without it completed such a split as a checked one, which
+        refused it and dropped the rest of the command).
+
+        Examples
+        --------
+        >>> e = Edit("split", (5,), frame=0, unchecked=True)
+        >>> e.queued()["unchecked"], Edit.from_dict(e.queued()) == e, "unchecked" in e.to_dict()
+        (True, True, False)
+        """
+        return {**self.to_dict(), **({"unchecked": True} if self.unchecked else {})}
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Edit:
-        """The edit written by :meth:`to_dict`."""
+        """The edit written by :meth:`to_dict` (or :meth:`queued`)."""
         return cls(
             kind=str(data["kind"]),
             ids=tuple(data.get("ids", ())),
             cls=None if data.get("cls") is None else str(data["cls"]),  # as logged before
             frame=data.get("frame"),
             new_id=data.get("new_id"),
+            unchecked=data.get("unchecked") is True,
         )
 
     def mapping(self) -> dict[int, int]:

@@ -95,7 +95,7 @@ def kill_9_editing(path, edits, name: str, on_call: int = 1) -> None:
             name,
             str(on_call),
             str(path),
-            json.dumps([e.to_dict() for e in edits]),
+            json.dumps([e.queued() for e in edits]),
         ],
         env=child_env(),
         capture_output=True,

@@ -278,3 +278,24 @@ def test_splits_made_before_the_rule_are_found_and_replayed(tmp_path, monkeypatc
 
     shutil.rmtree(path / "edits" / "00006")  # a lost backup: the splits before it unjudged
     assert unchecked_splits(path) == []
+
+
+def test_a_killed_command_with_an_unchecked_split_is_completed_as_a_whole(tmp_path, capsys):
+    """A report's replay of an old split (``--unchecked-split``) killed after its command's
+    first edit: the queue kept the split without ``unchecked``, so completing it checked
+    the split, refused it and dropped it (a warning), leaving half the command."""
+    command = [Edit("delete", (3,)), Edit("split", (2,), frame=0, unchecked=True)]
+    path, ref = tmp_path / "a" / "m.zarr", tmp_path / "b" / "m.zarr"
+    for p in (path, ref):
+        p.parent.mkdir()
+        tracker_store(p)
+    apply_edits(ref, command)
+    kill_9_editing(path, command, "write_meta", 2)  # the delete committed, the split queued
+    assert len(edit_log(path)) == 1
+    assert MaskStore.open(path).attrs["ecoseg"]["edit_queue"][0]["unchecked"] is True
+    assert main(["edit", str(path), "--resume"]) == 0
+    assert capsys.readouterr().out.startswith("completed 1 edit(s)")
+    a, b = state(path), state(ref)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert a[2] == b[2] and a[3] == b[3]
+    assert "unchecked" not in edit_log(path)[-1]  # the log entry is the one a split writes
