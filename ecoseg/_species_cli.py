@@ -63,6 +63,13 @@ def add_edit(sub) -> None:
             "confirm a track's current class (an unknown track with a suggestion is refused: "
             "name it with --set-class ID=NAME)",
         ),
+        (
+            "--unchecked-reviewed",
+            "unchecked_reviewed",
+            "ID",
+            "a reviewed mark as ecoseg made it before it refused one on an unknown track with "
+            "a suggestion; for replaying old edit logs",
+        ),
     ):
         p.add_argument(flag, dest=dest, metavar=metavar, action=EditAction, help=text)
     p.add_argument("--undo", dest="undo", nargs=0, action=EditAction, help="undo the last edit")

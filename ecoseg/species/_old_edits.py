@@ -1,7 +1,8 @@
 """Edits of a store's log that today's rules refuse, made before ecoseg refused them, found
 so a report's reproduce steps can make them again as they were: splits that
-:func:`~ecoseg.species.edits.check_split` refuses (:func:`unchecked_splits`) and merges of two
-different names of one rank (:func:`refused_merges`)."""
+:func:`~ecoseg.species.edits.check_split` refuses (:func:`unchecked_splits`), merges of two
+different names of one rank (:func:`refused_merges`) and reviewed marks of an ``unknown`` track
+with a suggestion (:func:`refused_reviews`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,16 @@ import numpy as np
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.species._edit_log import ATTR_KEY
 from ecoseg.species._edit_writes import backup_attrs, read_backup
-from ecoseg.species.edits import LABEL_KINDS, Edit, check_split, relabel, set_class_for_old_merge
+from ecoseg.species.edits import (
+    LABEL_KINDS,
+    Edit,
+    check_review,
+    check_split,
+    relabel,
+    set_class_for_old_merge,
+)
 
-__all__ = ["refused_merges", "unchecked_splits"]
+__all__ = ["refused_merges", "refused_reviews", "unchecked_splits"]
 
 
 def unchecked_splits(store) -> list[int]:
@@ -110,4 +118,41 @@ def refused_merges(store) -> dict[int, Edit]:
                 continue
             if edit is not None:
                 found[int(entry["n"])] = edit
+    return found
+
+
+def refused_reviews(store) -> list[int]:
+    """The log numbers of the store's reviewed marks that ``--reviewed`` refuses today
+    (:func:`~ecoseg.species.edits.check_review`: an ``unknown`` track with a
+    ``class_suggestion``, marked before ecoseg refused it); ``--unchecked-reviewed`` makes
+    them again as they were.
+
+    The track is judged on the object table before the mark, kept in its backup (attributes
+    only; no labels are read). A mark whose backup is missing or damaged is not listed.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> refused_reviews(clip.truth)
+    []
+    """
+    from ecoseg.store import opened_store
+
+    found: list[int] = []
+    with opened_store(store) as s:
+        for entry in s.attrs.get(ATTR_KEY, {}).get("edits", []):
+            if entry.get("kind") != "reviewed":
+                continue
+            try:
+                objects = backup_attrs(s, int(entry["n"]))["objects_before"]
+                edit = Edit.from_dict(entry)
+            except (StoreError, ConfigError, KeyError, TypeError, ValueError):
+                continue
+            try:
+                check_review(objects, edit)
+            except ConfigError:
+                found.append(int(entry["n"]))
+            except (KeyError, TypeError, ValueError):  # a damaged object table
+                continue
     return found

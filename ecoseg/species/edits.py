@@ -77,7 +77,9 @@ class Edit:
         ``split``: made as ecoseg made splits before it checked them (:func:`check_split`),
         so at or before the track's first frame (the new id takes the whole track) or after
         its last one; for replaying such an edit log (``ecoseg edit --unchecked-split``).
-        Not part of the log entry: the entry is the one the split wrote then.
+        ``reviewed``: made as before :func:`check_review`, on an ``unknown`` track with a
+        ``class_suggestion`` (``ecoseg edit --unchecked-reviewed``). Not part of the log
+        entry: the entry is the one the edit wrote then.
 
     Examples
     --------
@@ -129,8 +131,10 @@ class Edit:
             object.__setattr__(self, "cls", clean_class_name(self.cls))
         if self.kind == "split" and (self.frame is None or int(self.frame) < 0):
             raise ConfigError(f"split of track {ids[0]}: needs a frame >= 0")
-        if self.unchecked and self.kind != "split":
-            raise ConfigError(f"a {self.kind} edit is always checked (only a split can be not)")
+        if self.unchecked and self.kind not in ("split", "reviewed"):
+            raise ConfigError(
+                f"a {self.kind} edit is always checked (only a split or a reviewed mark can be not)"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data."""
@@ -153,6 +157,8 @@ class Edit:
         ['--set-class', '4=blue tang']
         >>> Edit("split", (5,), frame=3, unchecked=True).cli_args()
         ['--unchecked-split', '5@3']
+        >>> Edit("reviewed", (4,), unchecked=True).cli_args()
+        ['--unchecked-reviewed', '4']
         """
         if self.kind == "undo":
             return ["--undo"]
@@ -163,11 +169,13 @@ class Edit:
         if self.kind == "split":
             flag = "--unchecked-split" if self.unchecked else "--split"
             return [flag, f"{self.ids[0]}@{self.frame}"]
+        if self.kind == "reviewed" and self.unchecked:
+            return ["--unchecked-reviewed", str(self.ids[0])]
         return [f"--{self.kind}", str(self.ids[0])]  # delete, reviewed
 
     def queued(self) -> dict[str, Any]:
         """Plain JSON data of an edit a command still has to make (its ``edit_queue``):
-        :meth:`to_dict` and, for a split made unchecked, ``"unchecked": true`` (the log entry
+        :meth:`to_dict` and, for an edit made unchecked, ``"unchecked": true`` (the log entry
         leaves it out; a queue without it completed such a split as a checked one, which
         refused it and dropped the rest of the command).
 
@@ -385,7 +393,9 @@ def check_review(
     again and the suggestion the reviewer saw would not be the class. The refusal names the
     ``set_class`` edits, in ``words`` (:data:`EditWords`), that say what was meant: the
     suggestion, or ``unknown`` for a track looked at and left unnamed. An ``unknown`` track
-    without a suggestion can be marked reviewed (looked at, no name).
+    without a suggestion can be marked reviewed (looked at, no name). An ``unchecked`` edit
+    (a replay of one made before this rule, :func:`~ecoseg.species.review.refused_reviews`)
+    is not refused.
 
     Examples
     --------
@@ -397,7 +407,7 @@ def check_review(
     ecoseg.errors.ConfigError: track 5 is unknown, with the suggestion 'wrasse' (p=0.42): ...
     >>> check_review([{"id": 5, "class": "unknown"}], Edit("reviewed", (5,)))  # no suggestion
     """
-    if edit.kind != "reviewed":
+    if edit.kind != "reviewed" or edit.unchecked:
         return
     entry = next((o for o in objects if int(o["id"]) == edit.ids[0]), None)
     if entry is None or clean_class_name(entry.get("class")) != "unknown":
@@ -654,9 +664,11 @@ def parse_edit_args(
     delete: Sequence[str] = (),
     reviewed: Sequence[str] = (),
     unchecked_split: Sequence[str] = (),
+    unchecked_reviewed: Sequence[str] = (),
 ) -> list[Edit]:
     """Edits from the CLI's ``--set-class 4=parrotfish --merge 3,7 --split 5@120 --delete 9``
-    (and ``--unchecked-split 5@3``, a split as it was made before splits were checked).
+    (and ``--unchecked-split 5@3``, a split as it was made before splits were checked;
+    ``--unchecked-reviewed 4``, a reviewed mark as made before :func:`check_review`).
 
     Examples
     --------
@@ -681,6 +693,7 @@ def parse_edit_args(
         "--unchecked-split": "ID@FRAME",
         "--delete": "a track id",
         "--reviewed": "a track id",
+        "--unchecked-reviewed": "a track id",
     }
     for text in set_class:
         oid, sep, name = str(text).partition("=")
@@ -703,6 +716,9 @@ def parse_edit_args(
         edits.append(Edit("delete", tuple(ints(text, ",", 1, "--delete"))))
     for text in reviewed:
         edits.append(Edit("reviewed", tuple(ints(text, ",", 1, "--reviewed"))))
+    for text in unchecked_reviewed:
+        ids = tuple(ints(text, ",", 1, "--unchecked-reviewed"))
+        edits.append(Edit("reviewed", ids, unchecked=True))
     return edits
 
 

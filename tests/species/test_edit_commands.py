@@ -299,3 +299,33 @@ def test_a_killed_command_with_an_unchecked_split_is_completed_as_a_whole(tmp_pa
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     assert a[2] == b[2] and a[3] == b[3]
     assert "unchecked" not in edit_log(path)[-1]  # the log entry is the one a split writes
+
+
+def test_reviewed_marks_made_before_the_rule_are_found_and_replayed(store3, monkeypatch):
+    """A log from before ``--reviewed`` refused an unknown track with a suggestion: such a
+    mark is found from its backup, and ``--unchecked-reviewed`` makes it again as it was (a
+    report's reproduce steps would otherwise stop at it), while ``--reviewed`` refuses it."""
+    import shutil
+
+    import ecoseg.species._edit_plan
+    from ecoseg.species.review import refused_reviews
+
+    path, _, _ = store3
+    replay = path.parent / "replay.zarr"
+    shutil.copytree(path, replay)
+    # track 4: the split's part of reviewed track 1, unknown with the suggestion 'wrasse'
+    old_log = [Edit("set_class", (1,), cls="wrasse"), Edit("split", (1,), frame=5)]
+    old_log += [Edit("reviewed", (2,)), Edit("reviewed", (4,)), Edit("reviewed", (1,))]
+    with monkeypatch.context() as old:
+        old.setattr(ecoseg.species._edit_plan, "check_review", lambda *args: None)
+        apply_edits(path, old_log)
+    assert refused_reviews(path) == [4]
+    args = ["--set-class", "1=wrasse", "--split", "1@5", "--reviewed", "2", "--reviewed", "4"]
+    assert main(["edit", str(replay), *args]) != 0
+    assert edit_log(replay) == []
+    args[-2] = "--unchecked-reviewed"
+    assert main(["edit", str(replay), *args, "--reviewed", "1"]) == 0
+    a, b = state(path), state(replay)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert a[2] == b[2] and a[3] == b[3]
+    assert Edit.from_dict(edit_log(path)[3]).cli_args() == ["--reviewed", "4"]  # as logged
