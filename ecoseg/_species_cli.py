@@ -10,7 +10,7 @@ import json
 
 from ecoseg.errors import ConfigError
 
-__all__ = ["EditAction", "add_classify", "add_edit", "class_lines"]
+__all__ = ["EditAction", "add_classify", "add_edit", "class_lines", "queue_line"]
 
 
 class EditAction(argparse.Action):
@@ -242,8 +242,35 @@ def _run_classify(args) -> int:
     todo = table[~table["reviewed"]].head(args.queue)
     if len(todo):
         print("review next (least confident first):")
-        for row in todo.itertuples():
-            p = row.class_probability  # none for a class the model did not give (a prompt's)
-            how = f"p={p:.2f}" if p == p else f"class from {row.class_source}, no probability"
-            print(f"  {row.store} track {row.object_id}: {row.class_suggestion} {how}")
+        for row in todo.to_dict("records"):
+            print(f"  {queue_line(row)}")
     return 0
+
+
+def queue_line(row) -> str:
+    """One track of the review queue (a row of :func:`ecoseg.classify`'s table, as a
+    mapping), as ``ecoseg classify`` prints it: a track the model left ``unknown`` says so,
+    with its best guess (it read like a name given, ``wrasse p=0.48``, and ``--reviewed``
+    on it would have confirmed ``unknown``).
+
+    Examples
+    --------
+    >>> queue_line({"store": "a.zarr", "object_id": 4, "class": "unknown",
+    ...             "class_suggestion": "wrasse", "class_probability": 0.48,
+    ...             "class_source": "unknown"})
+    'a.zarr track 4: unknown, best guess wrasse p=0.48 (name it: --set-class 4=wrasse)'
+    >>> queue_line({"store": "a.zarr", "object_id": 5, "class": "wrasse",
+    ...             "class_suggestion": "wrasse", "class_probability": 0.61,
+    ...             "class_source": "classified"})
+    'a.zarr track 5: wrasse p=0.61'
+    """
+    from ecoseg.species.edits import Edit, cli_words
+
+    p = row["class_probability"]  # none for a class the model did not give (a prompt's)
+    how = f"p={p:.2f}" if p == p else f"class from {row['class_source']}, no probability"
+    head = f"{row['store']} track {row['object_id']}: "
+    guess = row["class_suggestion"]
+    if row["class"] == "unknown" and guess != "unknown":
+        name = cli_words(Edit("set_class", (int(row["object_id"]),), cls=guess))
+        return f"{head}unknown, best guess {guess} {how} (name it: {name})"
+    return f"{head}{guess} {how}"

@@ -280,6 +280,14 @@ def test_cli_review_queue_says_a_prompts_class_has_no_probability(clips, tmp_pat
     assert "nan" not in out
     assert f"track {first}: {truth[first]} class from prompt, no probability" in out
     assert "p=0." in out or "p=1.00" in out  # the classified tracks keep their figure
+    # a track left unknown said "wrasse p=0.48", like a name given (and --reviewed on it
+    # confirmed 'unknown'): it says unknown, its best guess and the edit that names it
+    assert main([*args, "--train-video", video, "--threshold", "1"]) == 0
+    lines = capsys.readouterr().out.split("review next (least confident first):\n")[1]
+    guessed = [line for line in lines.splitlines() if "class from prompt" not in line]
+    assert guessed and all(": unknown, best guess " in line for line in guessed), lines
+    track, guess = guessed[0].split(" track ")[1].split(": unknown, best guess ")
+    assert guessed[0].endswith(f"(name it: --set-class {track}={guess.split(' p=')[0]})")
 
 
 def test_a_half_written_edit_gives_no_classes_and_nothing_is_written(
