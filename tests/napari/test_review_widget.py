@@ -284,7 +284,11 @@ def test_a_reviewers_text_is_never_read_as_a_button(widget):
         write_meta(s, meta)
     w.select(1)
     w.set_class("blue\ttang")
-    assert w.status.text().startswith("error: ") and "control character" in w.status.text()
+    # in the button's words, as the store's refusals are (it read "set_class of track 1: ...")
+    assert w.status.text() == (
+        f"error: {path}: Set class 'blue\\ttang' on track 1: the class name 'blue\\ttang' has a "
+        "control character (newline, tab, NUL, ...); nothing was changed"
+    ), w.status.text()
     assert MaskStore.open(path).attrs["ecoseg"]["edit_queue"]  # nothing was done
     with pytest.warns(DroppedEditsWarning, match=r"dropped \(.*: --delete 99: no track 99 "):
         w.set_class("undo()")

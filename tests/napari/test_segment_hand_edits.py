@@ -49,9 +49,14 @@ def test_track_asks_before_it_clears_hand_corrections(widget, qtbot, tmp_path):
     # not saved: the second press discards them
     masks = w.viewer.layers["ecoseg masks"]
     masks.paint((3, 60, 60), 77)
+    masks.paint((3, 60, 60), 78)  # over the first: napari's undo of it paints 77 back
     w.run()
     assert "on frame 3 " in w.status.text() and w._worker is None
     _track(w, qtbot)
+    tracked = np.asarray(masks.data).copy()
+    masks.undo()  # Ctrl+Z replayed the discarded stroke's old pixels over the new masks
+    masks.redo()
+    assert np.array_equal(np.asarray(masks.data), tracked)
     w.run()  # nothing painted since that run: no question
     qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
     assert w.status.text().startswith("done: 5 frames"), w.status.text()
