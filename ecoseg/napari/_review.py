@@ -275,6 +275,8 @@ class ReviewWidget(QWidget):
         button = QPushButton(BUTTONS["set_class"])
         button.clicked.connect(lambda: self.set_class(self.class_edit.text()))
         row.addWidget(button)
+        #: the edit buttons by edit kind (greyed out while they have nothing to act on)
+        self.buttons = {"set_class": button}
         layout.addLayout(row)
         self.recent_row = QHBoxLayout()
         layout.addLayout(self.recent_row)
@@ -294,6 +296,7 @@ class ReviewWidget(QWidget):
             button = QPushButton(BUTTONS[kind])
             button.clicked.connect(slot)
             row.addWidget(button)
+            self.buttons[kind] = button
         layout.addLayout(row)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -399,6 +402,7 @@ class ReviewWidget(QWidget):
         if path is None:
             self.table = pd.DataFrame()
             self.gallery.setSortingEnabled(True)
+            self._enable()
             self.status.setText("no mask store open: open one (File > Open) to review its tracks")
             return
         if self._video is None:
@@ -430,11 +434,21 @@ class ReviewWidget(QWidget):
                 cell.setData(Qt.UserRole, int(row.object_id))
                 self.gallery.setItem(r, c, cell)
         self.gallery.setSortingEnabled(True)
+        self._enable()
         said = f"{len(self.table)} tracks in {Path(str(path)).name}"
         unfinished = edit_warning(store)  # the reader warned once; the gallery says it too
         if unfinished is not None:
             said += f". Warning: {unfinished} (or make any edit here: it completes them first)"
         self.status.setText(self._noted(said))
+
+    def _enable(self) -> None:
+        """Grey out what has nothing to act on: every button without a store's tracks listed,
+        except *Undo*, which needs only the store (it brings back a store's last track)."""
+        rows = bool(len(self.table))
+        for kind, button in self.buttons.items():
+            button.setEnabled(rows or (kind == "undo" and self.store_path is not None))
+        self.least_button.setEnabled(rows)
+        self.diverse_button.setEnabled(rows)
 
     def _noted(self, said: str) -> str:
         return said if self.video_note is None else f"{said}. {self.video_note}"
@@ -505,6 +519,7 @@ class ReviewWidget(QWidget):
         if path is None:
             self._fail("no mask store: open one (File > Open) first")
             return
+        chosen = self.selected_ids()  # chosen again after the gallery is redrawn
         try:
             painted = self._strokes()  # before the edit: the store's frames as they were
             entry = Review(path).apply(edit, words=button_words)  # refusals name the buttons
@@ -533,6 +548,10 @@ class ReviewWidget(QWidget):
         if self._reload_layer(painted, edit, masks=_changes_masks(entry, undone)):
             said += f". {HISTORY_NOTE}"
         self.refresh()
+        left = set(self.table["object_id"]) if len(self.table) else set()
+        self.gallery.blockSignals(True)  # as chosen: the viewer stays on its frame
+        self.select(*(i for i in chosen if i in left))
+        self.gallery.blockSignals(False)
         self.status.setText(self._noted(said))
 
     def _strokes(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
@@ -558,9 +577,11 @@ class ReviewWidget(QWidget):
         them: ids a merge, split or delete changes change there too (``edit``). When the
         store's masks changed (``masks``) the layer's undo history starts again (napari's
         Ctrl+Z would replay strokes' old ids, a merged-away track's, over the new masks);
-        returns whether it held strokes that Ctrl+Z can no longer take back."""
+        returns whether it held strokes that Ctrl+Z can no longer take back. The store's
+        Tracks layer is redrawn (:func:`~ecoseg.napari._layers.update_tracks`)."""
+        from ecoseg.measure.regions import regions
         from ecoseg.napari._hand_edits import restart_history
-        from ecoseg.napari._layers import layer_labels, object_features
+        from ecoseg.napari._layers import layer_labels, object_features, update_tracks
         from ecoseg.species.edits import relabel
         from ecoseg.store import MaskStore, open_masks
 
@@ -577,6 +598,9 @@ class ReviewWidget(QWidget):
         meta[META_KEY] = dict(meta.get(META_KEY) or {}, objects=store.objects)
         layer.metadata = meta
         layer.show_selected_label = False
+        # the store's trajectories follow (a merged-away track's points stayed on its old id)
+        for empty in update_tracks(self.viewer.layers, self.store_path, regions(store)):
+            self.viewer.layers.remove(empty)
         if isinstance(labels, np.ndarray):  # read whole: the store is not read from again
             store.close()
         return restart_history(layer) if masks else False
