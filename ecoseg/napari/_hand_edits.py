@@ -14,6 +14,12 @@ the frames and what keeps them (:func:`refusal`); pressing the same button again
 painted since, discards them (:class:`HandEdits`). Writing into the layer's array directly
 (``layer.data[3] = ...`` in the console) is no stroke and is not recorded; napari's undo of a
 stroke leaves its frames recorded (the refusal may then ask once too often, never too seldom).
+The record is cleared in one place (:func:`forget` for a run, :func:`saved` for the writer).
+
+napari's undo (Ctrl+Z) replays a stroke's old pixels into the layer: over masks a run or a
+review edit has replaced since, it would write back what they replaced (the id of a track a
+merge took away, a previous run's masks). So whatever replaces a layer's masks starts its undo
+history again (:func:`restart_history`): Ctrl+Z never reaches back past a run or a review edit.
 
 Two things keep strokes rather than ask (:func:`strokes`: the pixels a person changed). A
 run that reaches a frame painted while it ran (after it cleared the frame) writes its masks
@@ -38,6 +44,8 @@ __all__ = [
     "forget",
     "painted_frames",
     "refusal",
+    "restart_history",
+    "saved",
     "strokes",
     "unsaved",
     "watch",
@@ -109,7 +117,8 @@ def _record(layer) -> dict:
 
 
 def forget(layer, start: int = 0, stop: int | None = None) -> None:
-    """Forget the hand edits in ``start .. stop - 1`` (a run re-tracks those frames).
+    """Forget the hand edits in ``start .. stop - 1``: a run re-tracks those frames (so the
+    layer's undo history starts again too, :func:`restart_history`).
 
     Examples
     --------
@@ -120,16 +129,60 @@ def forget(layer, start: int = 0, stop: int | None = None) -> None:
     >>> forget(layer); KEY in layer.metadata["ecoseg"]
     False
     """
-    meta = layer.metadata.get(META_KEY) or {}
-    record = meta.get(KEY)
+    _drop(layer.metadata, start, stop)
+    restart_history(layer)
+
+
+def saved(metadata: Any) -> None:
+    """Forget every hand edit of a layer whose masks are now in a store: ``metadata`` is the
+    layer's own (what napari passes the writer; anything else is left alone).
+
+    Examples
+    --------
+    >>> meta = {"ecoseg": {KEY: {"frames": [2, 7], "strokes": 3}, "fps": 10.0}}
+    >>> saved(meta); meta
+    {'ecoseg': {'fps': 10.0}}
+    """
+    if isinstance(metadata, dict):
+        _drop(metadata)
+
+
+def _drop(metadata: Any, start: int = 0, stop: int | None = None) -> None:
+    """Remove the frames ``start .. stop - 1`` from the record in a layer's ``metadata`` (the
+    one place the record is cleared; without frames left it goes)."""
+    meta = metadata.get(META_KEY) if isinstance(metadata, dict) else None
+    record = meta.get(KEY) if isinstance(meta, dict) else None
     if not record:
         return
-    gone = set(unsaved(layer, start, stop))
-    left = [f for f in record.get("frames") or () if f not in gone]
+    left = [
+        f for f in record.get("frames") or () if not (f >= start and (stop is None or f < stop))
+    ]
     if left:
         meta[KEY] = dict(record, frames=left)
     else:
         meta.pop(KEY, None)
+
+
+def restart_history(layer) -> bool:
+    """Start a Labels layer's undo (and redo) history again, after its masks were replaced
+    by something other than a stroke; returns whether it held anything (a stroke Ctrl+Z
+    could have replayed over the new masks). Anything without a history is left alone.
+
+    Examples
+    --------
+    >>> import napari
+    >>> layer = napari.layers.Labels(np.zeros((2, 4, 4), np.uint8))
+    >>> layer.paint((1, 1, 1), 5, refresh=False)
+    >>> restart_history(layer), restart_history(layer)
+    (True, False)
+    >>> layer.undo(); int(layer.data[1, 1, 1])  # nothing to undo: the stroke stays
+    5
+    """
+    had = bool(getattr(layer, "_undo_history", None) or getattr(layer, "_redo_history", None))
+    reset = getattr(layer, "_reset_history", None)  # napari's own (no public name for it)
+    if callable(reset):
+        reset()
+    return had
 
 
 def strokes(layer, frame: int, under: Any) -> tuple[np.ndarray, np.ndarray] | None:

@@ -24,6 +24,7 @@ __all__ = [
     "ENGINES",
     "FrameUpdate",
     "Job",
+    "check_job",
     "check_rectangles",
     "concepts_from_layers",
     "correction_prompts",
@@ -126,6 +127,58 @@ class Job:
 
 
 # ------------------------------------------------------------------------------- prompts
+def check_job(job: Job, n_frames: int) -> None:
+    """Refuse, before the widget clears a layer for it, a job that would fail before its first
+    frame: one that tracks no frame of an ``n_frames`` video, or whose network cannot be built
+    (an input size the model refuses; weights neither in the cache nor at the given path).
+    The run would refuse it too, but only after *Track* had cleared the masks made before.
+
+    Raises
+    ------
+    EcosegError
+        One line (:class:`~ecoseg.errors.ConfigError`, :class:`~ecoseg.errors.CheckpointError`).
+
+    Examples
+    --------
+    >>> check_job(Job("v.mp4", engine="classical", stop=3), 10)
+    >>> check_job(Job("v.mp4", start=5, stop=4), 10)
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: nothing to track: track until is frame 3, before frame 5 where ...
+    >>> check_job(Job("v.mp4", checkpoint="no/such.pt"), 10)
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.CheckpointError: no/such.pt: checkpoint file not found
+    """
+    import os
+
+    from ecoseg.errors import CheckpointError
+
+    if job.stop is not None and job.total(n_frames) == 0:
+        # it ran, tracked nothing and said "done: 0 frames" (Track had cleared the layer)
+        raise ConfigError(
+            f"nothing to track: track until is frame {job.stop - 1}, before frame "
+            f"{job.first()} where tracking starts (its first click or box, or the current frame)"
+        )
+    if job.engine == "sam2":
+        from ecoseg.sam2 import weights
+        from ecoseg.sam2.variants import get_variant
+
+        get_variant(job.model, job.image_size)
+    elif job.engine == "sam3":
+        from ecoseg.sam3 import weights
+        from ecoseg.sam3.config import get_config
+
+        get_config(job.model, job.image_size)
+    else:
+        return
+    if job.checkpoint is not None:
+        if not os.path.isfile(job.checkpoint):  # as the network's loader says it
+            raise CheckpointError(f"{job.checkpoint}: checkpoint file not found")
+    elif job.pretrained:
+        weights.cached_weights(job.model)
+
+
 def _column(features: Any, name: str, n: int, default: Any) -> list[Any]:
     if features is not None and name in getattr(features, "columns", ()):
         return list(features[name])

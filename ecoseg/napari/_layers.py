@@ -43,6 +43,7 @@ __all__ = [
     "spatial_scale",
     "store_layers",
     "tracks_from_regions",
+    "update_tracks",
     "video_layer",
 ]
 
@@ -283,6 +284,38 @@ def tracks_from_regions(regions: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame
     )
     keep = [c for c in ("class", "area_px", "area_mm2", "score") if c in df.columns]
     return data, df[keep].reset_index(drop=True)
+
+
+def update_tracks(layers: Iterable[Any], path: str, regions: pd.DataFrame) -> list:
+    """Redraw the Tracks layers :func:`store_layers` made for the store at ``path`` from its
+    ``regions`` now (after a review edit: a merged track's points join the kept id, a split's
+    take the new one, a deleted track's go); returns those left without any point (a layer
+    with none is not drawable: the caller closes them, as :func:`store_layers` omits one).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> df = pd.DataFrame({"object_id": [2], "frame": [0], "class": ["ray"],
+    ...                    "centroid_x_px": [1.0], "centroid_y_px": [5.0], "area_px": [9]})
+    >>> tracks = SimpleNamespace(metadata={META_KEY: {"kind": "tracks", "store": "T1.zarr"}})
+    >>> update_tracks([tracks], "T1.zarr", df), tracks.data.tolist()
+    ([], [[2.0, 0.0, 5.0, 1.0]])
+    >>> update_tracks([tracks], "T1.zarr", df[:0]) == [tracks]
+    True
+    """
+    mine = [
+        layer
+        for layer in layers
+        if (getattr(layer, "metadata", None) or {}).get(META_KEY, {}).get("kind") == "tracks"
+        and str(layer.metadata[META_KEY].get("store")) == str(path)
+    ]
+    if not len(regions):
+        return mine
+    data, features = tracks_from_regions(regions)
+    for layer in mine:
+        layer.data = data
+        layer.features = features
+    return []
 
 
 def store_layers(

@@ -193,6 +193,8 @@ class MeasureWidget(QWidget):
         self._cal_used = None
         self._unfinished: str | None = None
         self._calibration = None  # what Measure uses: exact, with its kind (None: pixels)
+        self._measured_layer = None  # the layer of the tables (watched: see _changed)
+        self._stale = False  # its masks or classes changed since it was measured
 
         self.masks_combo = QComboBox()
         self.mm_spin = ScaleBox()
@@ -443,9 +445,36 @@ class MeasureWidget(QWidget):
         self._worker = worker
         self._cal_used = cal
         self._unfinished = _unfinished(layer)
+        self._watch(layer)
         self.measure_btn.setEnabled(False)
         self.status.setText(f"measuring {layer.name}…")
         worker.start()
+
+    def _watch(self, layer) -> None:
+        """Watch ``layer`` (the one measured now) for changes of its masks or classes: a
+        stroke, a *Review tracks* edit (:meth:`_changed`)."""
+        events = ("data", "paint", "features")
+        if self._measured_layer is not None:
+            for name in events:
+                getattr(self._measured_layer.events, name).disconnect(self._changed)
+        self._measured_layer, self._stale = layer, False
+        for name in events:
+            getattr(layer.events, name).connect(self._changed)
+
+    def _changed(self, event=None) -> None:
+        """The measured layer changed: its tables no longer say what it shows. *Export* (which
+        writes what was measured) waits for *Measure* again; the status line says why."""
+        self._stale = True
+        if self._store is not None and self._worker is None and self.export_btn.isEnabled():
+            self.export_btn.setEnabled(False)
+            self.status.setText(f"{self.status.text()}. {self._stale_note()}")
+
+    def _stale_note(self) -> str:
+        name = getattr(self._measured_layer, "name", "the layer")
+        return (
+            f"The masks or classes of {name!r} changed since they were measured: press "
+            "Measure again to see and export their tables"
+        )
 
     def _measure_finished(self) -> None:
         self._worker = None
@@ -453,7 +482,7 @@ class MeasureWidget(QWidget):
 
     def _measured(self, result) -> None:
         self.tables, self._store = result
-        self.export_btn.setEnabled(True)
+        self.export_btn.setEnabled(not self._stale)  # changed while measured: not these
         self._show_table(self.table_combo.currentText())
         self._plot()
         self._update_tracks()
@@ -462,6 +491,8 @@ class MeasureWidget(QWidget):
         said = f"{len(self.tables['regions'])} regions, {len(n)} objects; lengths in {unit}"
         if self._unfinished is not None:  # numbers of a half-written edit: say so
             said += f". Warning: {self._unfinished}"
+        if self._stale:
+            said += f". {self._stale_note()}"
         self.status.setText(said)
 
     def _update_tracks(self) -> None:
@@ -571,6 +602,9 @@ class MeasureWidget(QWidget):
 
         if self._store is None:
             self._fail("press Measure first")
+            return []
+        if self._stale:  # the button is greyed out; a script may still call
+            self._fail(self._stale_note())
             return []
         if folder is None:
             folder = QFileDialog.getExistingDirectory(self, "Export tables to folder")

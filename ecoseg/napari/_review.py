@@ -53,7 +53,15 @@ if TYPE_CHECKING:
 
     from ecoseg.species.edits import Edit
 
-__all__ = ["BUTTONS", "COLUMNS", "ReviewWidget", "button_words", "gallery_table", "thumbnail"]
+__all__ = [
+    "BUTTONS",
+    "COLUMNS",
+    "HISTORY_NOTE",
+    "ReviewWidget",
+    "button_words",
+    "gallery_table",
+    "thumbnail",
+]
 
 COLUMNS = ("track", "id", "class", "source", "p", "frames", "duration s")
 THUMB = 64
@@ -84,17 +92,23 @@ def button_words(edit: Edit) -> str:
     >>> button_words(Edit("split", (1,), frame=0)), button_words(Edit("reviewed", (4,)))
     ('Split here on track 1 at frame 0', 'Reviewed on track 4')
     """
-    button = BUTTONS[edit.kind]
-    if edit.kind == "undo":
+    return _pressed(edit.kind, edit.ids, edit.cls, edit.frame, edit.unchecked)
+
+
+def _pressed(kind: str, ids, cls=None, frame=None, unchecked: bool = False) -> str:
+    """:func:`button_words` of an edit's parts, also of one that is no valid
+    :class:`~ecoseg.species.edits.Edit` (a class name with a tab: its refusal names the
+    button pressed)."""
+    button = BUTTONS[kind]
+    if kind == "undo":
         return button
-    if edit.kind == "merge":
-        return f"{button} on tracks {edit.ids[0]} and {edit.ids[1]}"
-    if edit.kind == "set_class":
-        return f"{button} {edit.cls!r} on track {edit.ids[0]}"
-    if edit.kind == "split":  # the button makes checked splits only; a replayed one says so
-        unchecked = " (an unchecked split)" * edit.unchecked
-        return f"{button} on track {edit.ids[0]} at frame {edit.frame}{unchecked}"
-    return f"{button} on track {edit.ids[0]}"  # delete, reviewed
+    if kind == "merge":
+        return f"{button} on tracks {ids[0]} and {ids[1]}"
+    if kind == "set_class":
+        return f"{button} {cls!r} on track {ids[0]}"
+    if kind == "split":  # the button makes checked splits only; a replayed one says so
+        return f"{button} on track {ids[0]} at frame {frame}" + " (an unchecked split)" * unchecked
+    return f"{button} on track {ids[0]}"  # delete, reviewed
 
 
 def gallery_table(store) -> pd.DataFrame:
@@ -172,6 +186,21 @@ def thumbnail(image: np.ndarray | None, mask: np.ndarray, bbox, size: int = THUM
     return crop
 
 
+#: What the status line adds after an edit that replaced masks painted over by hand.
+HISTORY_NOTE = (
+    "napari's undo (Ctrl+Z) in the layer starts again here: it cannot take back strokes "
+    "painted before this edit; Undo here takes back the edit"
+)
+
+
+def _changes_masks(entry: dict, undone: dict) -> bool:
+    """Whether an edit (its log entry; for an undo, the entry of the edit it took back)
+    changed the store's masks, not only its object table."""
+    from ecoseg.species.edits import LABEL_KINDS
+
+    return entry.get("kind") in LABEL_KINDS or undone.get("kind") in LABEL_KINDS
+
+
 def _icon(rgb: np.ndarray) -> QIcon:
     rgb = np.ascontiguousarray(rgb)
     h, w, _ = rgb.shape
@@ -246,6 +275,8 @@ class ReviewWidget(QWidget):
         button = QPushButton(BUTTONS["set_class"])
         button.clicked.connect(lambda: self.set_class(self.class_edit.text()))
         row.addWidget(button)
+        #: the edit buttons by edit kind (greyed out while they have nothing to act on)
+        self.buttons = {"set_class": button}
         layout.addLayout(row)
         self.recent_row = QHBoxLayout()
         layout.addLayout(self.recent_row)
@@ -265,6 +296,7 @@ class ReviewWidget(QWidget):
             button = QPushButton(BUTTONS[kind])
             button.clicked.connect(slot)
             row.addWidget(button)
+            self.buttons[kind] = button
         layout.addLayout(row)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -370,6 +402,7 @@ class ReviewWidget(QWidget):
         if path is None:
             self.table = pd.DataFrame()
             self.gallery.setSortingEnabled(True)
+            self._enable()
             self.status.setText("no mask store open: open one (File > Open) to review its tracks")
             return
         if self._video is None:
@@ -401,11 +434,21 @@ class ReviewWidget(QWidget):
                 cell.setData(Qt.UserRole, int(row.object_id))
                 self.gallery.setItem(r, c, cell)
         self.gallery.setSortingEnabled(True)
+        self._enable()
         said = f"{len(self.table)} tracks in {Path(str(path)).name}"
         unfinished = edit_warning(store)  # the reader warned once; the gallery says it too
         if unfinished is not None:
             said += f". Warning: {unfinished} (or make any edit here: it completes them first)"
         self.status.setText(self._noted(said))
+
+    def _enable(self) -> None:
+        """Grey out what has nothing to act on: every button without a store's tracks listed,
+        except *Undo*, which needs only the store (it brings back a store's last track)."""
+        rows = bool(len(self.table))
+        for kind, button in self.buttons.items():
+            button.setEnabled(rows or (kind == "undo" and self.store_path is not None))
+        self.least_button.setEnabled(rows)
+        self.diverse_button.setEnabled(rows)
 
     def _noted(self, said: str) -> str:
         return said if self.video_note is None else f"{said}. {self.video_note}"
@@ -476,6 +519,7 @@ class ReviewWidget(QWidget):
         if path is None:
             self._fail("no mask store: open one (File > Open) first")
             return
+        chosen = self.selected_ids()  # chosen again after the gallery is redrawn
         try:
             painted = self._strokes()  # before the edit: the store's frames as they were
             entry = Review(path).apply(edit, words=button_words)  # refusals name the buttons
@@ -489,11 +533,10 @@ class ReviewWidget(QWidget):
             from ecoseg.species.edits import with_new_id
 
             edit = with_new_id(edit, entry["new_id"])
-        self._reload_layer(painted, edit)
-        self.refresh()
         said = f"edit {entry['n']}: {entry['kind']} {entry['ids']}"
         if entry.get("new_id"):
             said += f" (new id {entry['new_id']})"
+        undone = {}
         if entry["kind"] == "undo":  # its own ids are empty: say which edit it took back
             from ecoseg.species import edit_log
 
@@ -502,6 +545,13 @@ class ReviewWidget(QWidget):
                 f"edit {entry['n']}: undo of edit {entry.get('undoes')} "
                 f"({undone.get('kind')} {undone.get('ids', [])})"
             )
+        if self._reload_layer(painted, edit, masks=_changes_masks(entry, undone)):
+            said += f". {HISTORY_NOTE}"
+        self.refresh()
+        left = set(self.table["object_id"]) if len(self.table) else set()
+        self.gallery.blockSignals(True)  # as chosen: the viewer stays on its frame
+        self.select(*(i for i in chosen if i in left))
+        self.gallery.blockSignals(False)
         self.status.setText(self._noted(said))
 
     def _strokes(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
@@ -522,10 +572,16 @@ class ReviewWidget(QWidget):
                         out[frame] = kept
         return out
 
-    def _reload_layer(self, painted=None, edit=None) -> None:
+    def _reload_layer(self, painted=None, edit=None, masks: bool = True) -> bool:
         """Replace the layer's masks with the store's, and ``painted`` (:meth:`_strokes`) over
-        them: ids a merge, split or delete changes change there too (``edit``)."""
-        from ecoseg.napari._layers import layer_labels, object_features
+        them: ids a merge, split or delete changes change there too (``edit``). When the
+        store's masks changed (``masks``) the layer's undo history starts again (napari's
+        Ctrl+Z would replay strokes' old ids, a merged-away track's, over the new masks);
+        returns whether it held strokes that Ctrl+Z can no longer take back. The store's
+        Tracks layer is redrawn (:func:`~ecoseg.napari._layers.update_tracks`)."""
+        from ecoseg.measure.regions import regions
+        from ecoseg.napari._hand_edits import restart_history
+        from ecoseg.napari._layers import layer_labels, object_features, update_tracks
         from ecoseg.species.edits import relabel
         from ecoseg.store import MaskStore, open_masks
 
@@ -542,8 +598,12 @@ class ReviewWidget(QWidget):
         meta[META_KEY] = dict(meta.get(META_KEY) or {}, objects=store.objects)
         layer.metadata = meta
         layer.show_selected_label = False
+        # the store's trajectories follow (a merged-away track's points stayed on its old id)
+        for empty in update_tracks(self.viewer.layers, self.store_path, regions(store)):
+            self.viewer.layers.remove(empty)
         if isinstance(labels, np.ndarray):  # read whole: the store is not read from again
             store.close()
+        return restart_history(layer) if masks else False
 
     def _one(self) -> int | None:
         ids = self.selected_ids()
@@ -563,8 +623,8 @@ class ReviewWidget(QWidget):
             return
         try:  # a name with a control character (a pasted tab) is refused here, in one line
             edits = [Edit("set_class", (track,), cls=name) for track in ids]
-        except EcosegError as exc:
-            self._fail(" ".join(str(exc).split()))
+        except EcosegError as exc:  # in the button's words, as the store's refusals are
+            self._fail(self._refusal(exc, "set_class", ids[:1], cls=name))
             return
         for edit in edits:
             self._edit(edit)
@@ -627,6 +687,17 @@ class ReviewWidget(QWidget):
         from ecoseg.species import Edit
 
         self._edit(Edit("undo"))
+
+    def _refusal(self, exc: Exception, kind: str, ids, **parts) -> str:
+        """The one line refusing an edit the widget could not even make (:class:`Edit`
+        refused its parts): named by its button and the store, as a store's refusal is."""
+        reason = " ".join(str(exc).split())
+        for said in (f"{kind} of track {ids[0]}: " if ids else "", f"{kind}: "):
+            if said and reason.startswith(said):  # Edit's own naming of it, in Python words
+                reason = reason[len(said) :]
+                break
+        where = f"{self.store_path}: " if self.store_path else ""
+        return f"{where}{_pressed(kind, ids, **parts)}: {reason}; nothing was changed"
 
     def _fail(self, message: str) -> None:
         self.status.setText(f"error: {message}")

@@ -47,6 +47,7 @@ from ecoseg.napari._hand_edits import HandEdits, forget, strokes, watch
 from ecoseg.napari._jobs import (
     FrameUpdate,
     Job,
+    check_job,
     check_rectangles,
     correction_prompts,
     prompts_from_layers,
@@ -533,12 +534,7 @@ class SegmentWidget(QWidget):
             fps=self.folder_fps(),
             **kwargs,
         )
-        if job.stop is not None and job.total(int(video.data.shape[0])) == 0:
-            # it ran, tracked nothing and said "done: 0 frames" (Track had cleared the layer)
-            raise EcosegError(
-                f"nothing to track: track until is frame {until}, before frame {job.first()} "
-                "where tracking starts (its first click or box, or the current frame)"
-            )
+        check_job(job, int(video.data.shape[0]))  # refused before Track clears the layer
         return job
 
     def _timed(self, job: Job, layer) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 from ecoseg.errors import StoreError
 from ecoseg.napari._check import napari_remedy
-from ecoseg.napari._hand_edits import KEY as HAND_EDITS
-from ecoseg.napari._layers import META_KEY, labels_to_store
+from ecoseg.napari._hand_edits import saved
+from ecoseg.napari._layers import labels_to_store
 
 __all__ = ["write_labels"]
 
@@ -25,7 +25,7 @@ def write_labels(path: str, data: Any, attributes: dict) -> list[str]:
     attributes : dict
         The layer state (``metadata``, ``features``, ``scale``, ``units``, ``name``). Its
         ``metadata["ecoseg"]`` record of hand edits not yet saved is removed once they are
-        (napari passes the layer's own metadata: :mod:`ecoseg.napari._hand_edits`).
+        (napari passes the layer's own metadata: :func:`ecoseg.napari._hand_edits.saved`).
 
     Returns
     -------
@@ -54,7 +54,5 @@ def write_labels(path: str, data: Any, attributes: dict) -> list[str]:
         )
     except StoreError as exc:  # napari's save dialog has no --overwrite: a new name does it
         raise StoreError(napari_remedy(str(exc), "save under a new name")) from None
-    meta = (attributes.get("metadata") or {}).get(META_KEY)
-    if isinstance(meta, dict):  # napari passes the layer's own metadata: its hand edits are saved
-        meta.pop(HAND_EDITS, None)
+    saved(attributes.get("metadata"))  # napari passes the layer's own: its strokes are stored
     return [path]

@@ -231,3 +231,23 @@ def test_measure_while_measuring_is_refused(widget, qtbot):
     assert w._worker is first
     qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
     assert w.status.text().endswith("lengths in mm") and len(w.tables["regions"])
+
+
+def test_tables_of_masks_changed_since_are_not_exported(widget, qtbot, tmp_path):
+    """A stroke (or a Review tracks edit) after Measure left Export writing the tables of the
+    masks as they were, the correction silently missing from the files; now Export waits for
+    Measure again and the status line says why."""
+    w = widget
+    _measure(w, qtbot)
+    assert w.export_btn.isEnabled()
+    masks = w.viewer.layers["truth masks"]
+    masks.paint((3, 60, 60), 77)  # a correction
+    assert not w.export_btn.isEnabled()
+    assert w.status.text().endswith(
+        "The masks or classes of 'truth masks' changed since they were measured: press Measure "
+        "again to see and export their tables"
+    ), w.status.text()
+    assert w.export(str(tmp_path / "old")) == [] and not (tmp_path / "old").exists()
+    _measure(w, qtbot)
+    assert w.export_btn.isEnabled() and 77 in set(w.tables["regions"]["object_id"])
+    assert len(w.export(str(tmp_path / "new"))) == 10

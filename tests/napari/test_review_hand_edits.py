@@ -95,3 +95,43 @@ def test_a_split_gives_the_strokes_of_the_track_its_new_id(widget):
     now = np.asarray(layer.data)
     assert now[last, y, x] == new_id
     assert now[(first, *_empty_pixel(store, first))] == 1
+
+
+def test_ctrl_z_after_a_merge_cannot_bring_back_the_merged_away_track(widget):
+    """napari's undo (Ctrl+Z) of a stroke painted over track 2 before a merge of 1 and 2 wrote
+    track 2's pixels back into the layer: the layer showed a track the store no longer has.
+    A review edit that changes the masks starts the layer's undo history again (and says so);
+    one that only names a track leaves it (the stroke can still be taken back)."""
+    from ecoseg.napari._review import HISTORY_NOTE
+
+    w, path = widget
+    layer = w.layer
+    store = MaskStore.open(path).read_labels()
+    frame = int(np.flatnonzero((store == 2).any(axis=(1, 2)))[0])
+    ys, xs = np.nonzero(store[frame] == 2)
+    layer.paint((frame, int(ys[0]), int(xs[0])), 77)  # over track 2
+    w.select(2)
+    w.set_class("bluefish")  # names only: napari's undo still takes the stroke back
+    assert HISTORY_NOTE not in w.status.text()
+    layer.undo()
+    assert np.array_equal(np.asarray(layer.data), store)
+    layer.redo()
+    assert (np.asarray(layer.data) == 77).any()
+
+    w.select(1, 2)
+    w.merge()
+    assert w.status.text().startswith("edit 2: merge") and HISTORY_NOTE in w.status.text()
+    shown = np.asarray(layer.data).copy()
+    assert not (shown == 2).any() and (shown == 77).any()
+    layer.undo()  # Ctrl+Z: nothing left to take back
+    assert np.array_equal(np.asarray(layer.data), shown)
+    layer.paint((frame, int(ys[0]), int(xs[0])), 5)  # a stroke after the edit ...
+    layer.undo()  # ... is taken back as ever
+    assert np.array_equal(np.asarray(layer.data), shown)
+
+    w.undo()  # the store's masks change back: the history starts again, the layer agrees
+    assert HISTORY_NOTE in w.status.text()
+    now, merged_back = np.asarray(layer.data), MaskStore.open(path).read_labels()
+    layer.undo()
+    assert np.array_equal(np.asarray(layer.data), now)
+    assert np.array_equal(now[now != 77], merged_back[now != 77])

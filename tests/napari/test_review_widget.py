@@ -151,6 +151,8 @@ def test_a_half_edited_store_is_flagged_until_an_edit_completes_it(
 def test_closing_the_last_stores_layer_clears_the_gallery(widget):
     """The rows of a closed store stayed, selectable, with their thumbnails (a reviewer could
     act on tracks no longer shown); now the gallery empties and the status line says why."""
+    from ecoseg.napari._review import BUTTONS
+
     w, path = widget
     assert w.gallery.rowCount() == len(MaskStore.open(path).objects) > 0
     w.select(1)
@@ -158,11 +160,15 @@ def test_closing_the_last_stores_layer_clears_the_gallery(widget):
     assert w.masks_combo.count() == 0 and w.gallery.rowCount() == 0 and w.table.empty
     assert w.selected_ids() == []
     assert w.status.text() == "no mask store open: open one (File > Open) to review its tracks"
+    # greyed out: every edit button stood pressable with nothing to act on
+    greyed = [w.least_button, w.diverse_button, *w.buttons.values()]
+    assert sorted(w.buttons) == sorted(BUTTONS) and not any(b.isEnabled() for b in greyed)
     w.set_class("bluefish")  # nothing selected, nothing written
     assert w.status.text().startswith("error:")
     assert all(o["class"] != "bluefish" for o in MaskStore.open(path).objects)
     w.viewer.open(str(path), plugin="ecoseg")  # opened again: its rows come back
     assert w.gallery.rowCount() == len(MaskStore.open(path).objects)
+    assert all(b.isEnabled() for b in greyed)
 
 
 def test_merge_of_two_differently_prompted_tracks_is_refused_as_on_the_command_line(widget):
@@ -284,7 +290,11 @@ def test_a_reviewers_text_is_never_read_as_a_button(widget):
         write_meta(s, meta)
     w.select(1)
     w.set_class("blue\ttang")
-    assert w.status.text().startswith("error: ") and "control character" in w.status.text()
+    # in the button's words, as the store's refusals are (it read "set_class of track 1: ...")
+    assert w.status.text() == (
+        f"error: {path}: Set class 'blue\\ttang' on track 1: the class name 'blue\\ttang' has a "
+        "control character (newline, tab, NUL, ...); nothing was changed"
+    ), w.status.text()
     assert MaskStore.open(path).attrs["ecoseg"]["edit_queue"]  # nothing was done
     with pytest.warns(DroppedEditsWarning, match=r"dropped \(.*: --delete 99: no track 99 "):
         w.set_class("undo()")
@@ -295,3 +305,31 @@ def test_a_reviewers_text_is_never_read_as_a_button(widget):
     text = w.status.text()
     assert ": Merge on tracks 1 and 2: track 1 is 'undo()' and track 2 'parrotfish', both " in text
     assert "(Set class 'undo()' on track 2 or Set class 'parrotfish' on track 1)" in text
+
+
+def test_the_stores_tracks_layer_follows_each_edit(widget):
+    """The reader's Tracks layer kept drawing a merged-away track after the masks layer was
+    reloaded: it disagreed with the store and the masks beside it. (And the tracks chosen
+    stay chosen through an edit: naming two alike and merging them took choosing them again.)"""
+    from ecoseg.measure.regions import regions
+    from ecoseg.napari._layers import tracks_from_regions
+
+    w, path = widget
+    tracks = next(layer for layer in w.viewer.layers if type(layer).__name__ == "Tracks")
+
+    def drawn():
+        return sorted({int(i) for i in np.asarray(tracks.data)[:, 0]})
+
+    ids = drawn()
+    assert 2 in ids
+    w.select(1, 2)
+    w.set_class("bluefish")  # named alike: they can merge
+    one = np.asarray(tracks.data)[:, 0] == 1
+    assert set(tracks.features.loc[one, "class"]) == {"bluefish"}
+    w.merge()
+    assert w.status.text().startswith("edit 3: merge"), w.status.text()
+    assert 2 not in drawn() and 1 in drawn()
+    want, _ = tracks_from_regions(regions(MaskStore.open(path)))
+    assert np.array_equal(np.asarray(tracks.data), want)
+    w.undo()
+    assert drawn() == ids

@@ -126,6 +126,7 @@ def test_leaving_the_field_retimes_the_folder_and_video_files_ignore_it(widget, 
     assert not w.fps_edit.isEnabled() and w.fps_edit.text() == ""
     assert "timed by its own timestamps" in w.fps_edit.placeholderText()
     w.fps_edit.setText("10")  # typed anyway: a video file keeps its own times
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))  # needs no weights
     assert w._make_job().fps is None
     sample_video = w.video_layer()
     folder_video = w.open_folder(str(folder))

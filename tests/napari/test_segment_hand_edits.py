@@ -49,9 +49,14 @@ def test_track_asks_before_it_clears_hand_corrections(widget, qtbot, tmp_path):
     # not saved: the second press discards them
     masks = w.viewer.layers["ecoseg masks"]
     masks.paint((3, 60, 60), 77)
+    masks.paint((3, 60, 60), 78)  # over the first: napari's undo of it paints 77 back
     w.run()
     assert "on frame 3 " in w.status.text() and w._worker is None
     _track(w, qtbot)
+    tracked = np.asarray(masks.data).copy()
+    masks.undo()  # Ctrl+Z replayed the discarded stroke's old pixels over the new masks
+    masks.redo()
+    assert np.array_equal(np.asarray(masks.data), tracked)
     w.run()  # nothing painted since that run: no question
     qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
     assert w.status.text().startswith("done: 5 frames"), w.status.text()
@@ -72,6 +77,9 @@ def test_retrack_asks_before_it_retracks_later_corrections(widget, qtbot):
     masks.paint((3, 60, 60), 88)  # after "track until": Re-track leaves it
     w.until_spin.setValue(2)
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam2"))
+    w.random_check.setChecked(True)  # a run that can start (no weights here): then it asks
+    w.size_spin.setValue(128)
+    w.device_combo.setCurrentIndex(w.device_combo.findData("cpu"))
     w.viewer.dims.set_current_step(0, 1)
     w.retrack()
     said = w.status.text()
@@ -82,10 +90,7 @@ def test_retrack_asks_before_it_retracks_later_corrections(widget, qtbot):
     assert w._worker is None and masks.data[2, 60, 60] == 77
     assert unsaved(masks) == [0, 1, 2, 3] and masks.data[1, 60, 60] == 66
 
-    w.random_check.setChecked(True)  # pressed again: frames 1-2 re-tracked, 0 and 3 kept
-    w.size_spin.setValue(128)
-    w.device_combo.setCurrentIndex(w.device_combo.findData("cpu"))
-    w.retrack()
+    w.retrack()  # pressed again: frames 1-2 re-tracked, 0 and 3 kept
     qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
     assert w.status.text().startswith("done: 2 frames"), w.status.text()
     assert unsaved(masks) == [0, 3] and masks.data[0, 60, 60] == 55 and masks.data[3, 60, 60] == 88

@@ -416,20 +416,54 @@ def test_find_box_names_alike_and_negative_boxes_alone_are_refused():
 
 
 def test_a_run_that_fails_says_so_once_without_a_traceback(widget, qtbot, tmp_path):
-    """An error in the worker (here a checkpoint file that is not there) is the widget's one
-    line and notification; napari does not also re-raise it (pytest-qt fails a test on an
+    """An error in the worker (here a checkpoint file that is no checkpoint) is the widget's
+    one line and notification; napari does not also re-raise it (pytest-qt fails a test on an
     exception in the Qt event loop: the traceback a user got besides the message)."""
     w = widget
     _random_sam2(w, until=2)
     w.random_check.setChecked(False)
-    w.checkpoint_edit.setText(str(tmp_path / "sam2.1_hiera_tiny.pt"))
+    bad = tmp_path / "sam2.1_hiera_tiny.pt"
+    bad.write_bytes(b"not a checkpoint")
+    w.checkpoint_edit.setText(str(bad))
     _click(w, FISH)
     w.run()
+    assert w._worker is not None  # a file that is there: only loading it tells
     qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
-    assert (
-        w.status.text() == f"error: {tmp_path / 'sam2.1_hiera_tiny.pt'}: checkpoint file not found"
-    )
+    assert w.status.text().startswith(f"error: {bad} is not a plain-weights checkpoint: ")
     assert w.run_btn.isEnabled()
+
+
+def test_a_run_that_cannot_start_keeps_the_masks_made_before(widget, qtbot, tmp_path):
+    """Track cleared the layer, then the run failed at once (no weights in the cache, a
+    checkpoint path with a typo, an input size the model refuses): the motion tracker's masks
+    were gone. Such a run is refused first, in the status line, and the masks stay."""
+    w = widget
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.until_spin.setValue(10)  # the motion tracker finds the first fish by then
+    w.run()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
+    masks = w.viewer.layers["ecoseg masks"]
+    made = np.asarray(masks.data).copy()
+    assert made.any()
+
+    _random_sam2(w, until=4)
+    _click(w, FISH)
+    w.random_check.setChecked(False)
+    missing = tmp_path / "sam2.1_hiera_tiny.pt"
+    w.checkpoint_edit.setText(str(missing))  # a typo: not there
+    w.run()
+    assert w._worker is None
+    assert w.status.text() == f"error: {missing}: checkpoint file not found", w.status.text()
+    assert np.array_equal(np.asarray(masks.data), made)
+
+    w.checkpoint_edit.setText("")
+    w.random_check.setChecked(True)
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam3"))
+    w.find.find_edit.setText("parrotfish")
+    w.size_spin.setValue(112)  # under SAM 3's attention window
+    w.run()
+    assert w._worker is None and "smaller than the 24-patch attention window" in w.status.text()
+    assert np.array_equal(np.asarray(masks.data), made)
 
 
 def test_closing_the_masks_layer_stops_the_run_and_says_so(widget, qtbot):
