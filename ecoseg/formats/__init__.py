@@ -479,9 +479,17 @@ def read_annotations(
             first_frame, "first_frame", where=src, error=FormatError
         )
     ann = module.read(src, width=info.width, height=info.height, **kwargs)
+    listed = ann.n_frames  # the frames the file lists, with no animals on some
     if align == "time" and ann.annotated is not None:
         ann = _listed_by_time(ann)
-    return align_frames(ann, info.times, align)
+    aligned = align_frames(ann, info.times, align)  # an animal past the end: named
+    n = aligned.n_frames
+    if align == "index" and getattr(module, "LISTS", None) and listed > n:
+        raise FormatError(  # frames with no animals there were dropped without a word
+            f"{src}: its {module.LISTS} go on to frame {listed - 1}, past the end of the "
+            f"video ({n} frames, 0..{n - 1}): is it the annotation of another video?"
+        )
+    return aligned
 
 
 def _listed_by_time(ann: Annotations) -> Annotations:
