@@ -58,6 +58,7 @@ from ecoseg.formats._annotated import (
 )
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, align_frames
 from ecoseg.formats._files import check_output, file_sha256
+from ecoseg.formats._painting import BoxesCutWarning, warn_cut_boxes
 from ecoseg.formats._stores import (  # noqa: F401
     mask_where,
     read_store,
@@ -71,6 +72,7 @@ from ecoseg.provenance import created
 __all__ = [
     "FORMATS",
     "Annotations",
+    "BoxesCutWarning",
     "EmptyExportWarning",
     "Instance",
     "Track",
@@ -547,6 +549,7 @@ def import_annotations(
     check_overwrite(str(loc), overwrite, error=StoreError, exists=loc.exists())
     info = VideoInfo.of(video, record=True)
     ann = read_annotations(path, format, info, align=align, first_frame=first_frame)
+    warn_cut_boxes(ann)  # they were cut without a word
     provenance = {
         "engine": "import",
         "import": {
