@@ -180,6 +180,10 @@ def segment_images(
     run_device = resolve_device(device)
     if isinstance(model, str):
         name = model
+        if checkpoint is not None and tokenizer is None:  # before the checkpoint is read
+            from ecoseg.sam3.weights import require_vocabulary
+
+            require_vocabulary(checkpoint)
         net = build(
             model, checkpoint, pretrained=pretrained, image_size=image_size, device=run_device
         )

@@ -481,6 +481,10 @@ def _segment_concepts(
     from ecoseg import sam3
     from ecoseg.engine.concept_session import ConceptRun, concept_tokenizer
 
+    if checkpoint is not None:  # its vocabulary, before the checkpoint is read
+        from ecoseg.sam3.weights import require_vocabulary
+
+        require_vocabulary(checkpoint)
     net = sam3.build(
         model, checkpoint, pretrained=pretrained, image_size=image_size, device=run_device
     )

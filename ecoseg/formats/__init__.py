@@ -58,6 +58,7 @@ from ecoseg.formats._annotated import (
 )
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, align_frames
 from ecoseg.formats._files import check_output, file_sha256
+from ecoseg.formats._painting import BoxesCutWarning, warn_cut_boxes
 from ecoseg.formats._stores import (  # noqa: F401
     mask_where,
     read_store,
@@ -71,6 +72,7 @@ from ecoseg.provenance import created
 __all__ = [
     "FORMATS",
     "Annotations",
+    "BoxesCutWarning",
     "EmptyExportWarning",
     "Instance",
     "Track",
@@ -479,9 +481,17 @@ def read_annotations(
             first_frame, "first_frame", where=src, error=FormatError
         )
     ann = module.read(src, width=info.width, height=info.height, **kwargs)
+    listed = ann.n_frames  # the frames the file lists, with no animals on some
     if align == "time" and ann.annotated is not None:
         ann = _listed_by_time(ann)
-    return align_frames(ann, info.times, align)
+    aligned = align_frames(ann, info.times, align)  # an animal past the end: named
+    n = aligned.n_frames
+    if align == "index" and getattr(module, "LISTS", None) and listed > n:
+        raise FormatError(  # frames with no animals there were dropped without a word
+            f"{src}: its {module.LISTS} go on to frame {listed - 1}, past the end of the "
+            f"video ({n} frames, 0..{n - 1}): is it the annotation of another video?"
+        )
+    return aligned
 
 
 def _listed_by_time(ann: Annotations) -> Annotations:
@@ -539,6 +549,7 @@ def import_annotations(
     check_overwrite(str(loc), overwrite, error=StoreError, exists=loc.exists())
     info = VideoInfo.of(video, record=True)
     ann = read_annotations(path, format, info, align=align, first_frame=first_frame)
+    warn_cut_boxes(ann)  # they were cut without a word
     provenance = {
         "engine": "import",
         "import": {

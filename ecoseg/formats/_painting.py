@@ -14,7 +14,12 @@ import numpy as np
 from ecoseg.formats._annotation_model import Instance
 from ecoseg.formats._rle import decode_rle
 
-__all__ = ["rasterize", "paint_frame"]
+__all__ = ["BoxesCutWarning", "rasterize", "paint_frame", "warn_cut_boxes"]
+
+
+class BoxesCutWarning(UserWarning):
+    """Boxes of an imported file reach past the frame's edge: the store holds them cut to
+    the frame, so a box format exported from it gives the cut boxes."""
 
 
 def rasterize(inst: Instance, height: int, width: int) -> np.ndarray:
@@ -36,6 +41,45 @@ def rasterize(inst: Instance, height: int, width: int) -> np.ndarray:
         c1, r1 = min(width, round(x1)), min(height, round(y1))
         mask[r0:r1, c0:c1] = True
     return mask
+
+
+def warn_cut_boxes(ann) -> None:
+    """One :class:`BoxesCutWarning` when boxes of ``ann`` (box-only instances) reach past the
+    frame's edge (MOT ground truth has many, of people half out of view), naming how many
+    and the first; nothing when none does.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from ecoseg.formats._annotation_model import Annotations, Track
+    >>> ann = Annotations(width=8, height=6, n_frames=1, source="gt.txt", tracks=(Track(1),),
+    ...                   instances=(Instance(0, 1, box=(-2, 1, 4, 3), where="line 1"),))
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     warn_cut_boxes(ann)
+    >>> print(seen[0].message)  # doctest: +ELLIPSIS
+    gt.txt: 1 box reaches past the edge of the 8x6 frame (line 1 first: x -2..4, y 1..3); ...
+    """
+    from ecoseg._warn import warn
+
+    cut = [
+        inst
+        for inst in ann.instances
+        if inst.box is not None
+        and inst.rle is None
+        and not inst.polygons
+        and (min(inst.box[:2]) < 0 or inst.box[2] > ann.width or inst.box[3] > ann.height)
+    ]
+    if not cut:
+        return
+    x0, y0, x1, y1 = cut[0].box
+    many = f"{len(cut)} boxes reach" if len(cut) > 1 else "1 box reaches"
+    warn(
+        f"{ann.source}: {many} past the edge of the {ann.width}x{ann.height} frame "
+        f"({cut[0].where} first: x {x0:g}..{x1:g}, y {y0:g}..{y1:g}); the store holds such "
+        "boxes cut to the frame, so a box format exported from it gives the cut boxes",
+        BoxesCutWarning,
+    )
 
 
 def paint_frame(instances: Iterable[Instance], height: int, width: int) -> np.ndarray:

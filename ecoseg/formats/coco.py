@@ -52,6 +52,8 @@ NAME = "coco"
 KIND = "mask"
 TIMES = True
 SUFFIX = ".json"
+#: what names the frames a file annotates (its frames past the video's end are refused)
+LISTS = "images"
 
 
 def frame_name(frame: int) -> str:
@@ -413,6 +415,11 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             raise FormatError(f"{path}: categories[{k}] has no 'id' (a number)")
         cats[cat["id"]] = str(cat.get("name") or f"category_{cat['id']}")
     images = read_images(records(data, "images", path), path, width, height)
+    if not images:  # its frames were imported as frames with no animals
+        raise FormatError(
+            f"{path}: 'images' is empty: the file annotates no frame (a COCO file lists an "
+            "image for each annotated frame, those with no animals too)"
+        )
     tracks: dict[int, str] = {}
     instances = []
     auto_id = 0

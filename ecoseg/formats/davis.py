@@ -37,6 +37,8 @@ NAME = "davis"
 KIND = "mask"
 TIMES = False
 SUFFIX = ""
+#: what names the frames a file annotates (its frames past the video's end are refused)
+LISTS = "PNG masks"
 MAX_ID = 254
 VOID = 255
 

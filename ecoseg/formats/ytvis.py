@@ -43,6 +43,8 @@ NAME = "ytvis"
 KIND = "mask"
 TIMES = True
 SUFFIX = ".json"
+#: what names the frames a file annotates (its frames past the video's end are refused)
+LISTS = "frames"
 
 
 def write(ann: Annotations, path: Path) -> None:
@@ -181,6 +183,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             )
     times = video.get("timestamps_s")
     indices = _frame_indices(video, where)
+    listed = _listed_count(video, indices, where)
     cats = {
         c["id"]: str(c.get("name") or f"category_{c['id']}")
         for c in coco.records(data, "categories", path)
@@ -210,6 +213,12 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         ):
             if not isinstance(value, list):
                 raise FormatError(f"{path}: {awhere}: '{key}' must be a list (one per frame)")
+            if listed is not None and len(value) != listed and (value or key == "segmentations"):
+                raise FormatError(  # its frames were dropped without a word, or misplaced
+                    f"{path}: {awhere}: '{key}' has {len(value)} entries for the "
+                    f"{listed} frames the video lists (one per frame, null where the object "
+                    "is absent); cut short?"
+                )
         for t, seg in enumerate(segs):
             fwhere = f"{awhere} frame {t}"
             if seg is None:
@@ -246,6 +255,9 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             )
     n = integer(video.get("length", 0), where, "length")
     annotated = None
+    if indices is None and listed is not None:  # frames 0..listed-1: those after are not
+        annotated = listed_frames(range(listed))  # annotated (they were 'no animals')
+        n = listed
     if indices is not None:
         annotated = listed_frames(indices)
         if annotated is None and indices:
@@ -254,6 +266,37 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     return file_annotations(
         path, width, height, tracks.values(), instances, n_frames=n, annotated=annotated
     )
+
+
+def _listed_count(video: dict, indices: list[int] | None, where: str) -> int | None:
+    """How many frames the video entry lists (``frame_indices``, else ``length``, else
+    ``file_names``), the length of each annotation's lists; None when it says nothing.
+    Refuses an entry that lists no frame, or a ``length`` other than its ``frame_indices``.
+
+    Examples
+    --------
+    >>> _listed_count({"length": 3, "file_names": ["a", "b", "c"]}, None, "v")
+    3
+    >>> _listed_count({}, None, "v") is None
+    True
+    >>> _listed_count({"length": 0}, None, "v")
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: v: lists no frames (length 0): it annotates no frame of the video
+    """
+    length = integer(video["length"], where, "length") if "length" in video else None
+    names = video.get("file_names")
+    count = len(indices) if indices is not None else length
+    if count is None and isinstance(names, list):
+        count = len(names)
+    if indices is not None and length is not None and length != len(indices):
+        raise FormatError(
+            f"{where}: length {length} but {len(indices)} frame_indices (one per listed frame)"
+        )
+    if count == 0:
+        raise FormatError(
+            f"{where}: lists no frames (length 0): it annotates no frame of the video"
+        )
+    return count
 
 
 def _frame_indices(video: dict, where: str) -> list[int] | None:

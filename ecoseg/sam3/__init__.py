@@ -92,7 +92,8 @@ def build(
         Unknown preset, invalid ``image_size`` or unavailable device.
     CheckpointError
         Weights missing from the cache (the message says how to get them), unreadable,
-        unsafe, or not matching the configuration.
+        unsafe, or not matching the configuration; cached weights whose tokenizer vocabulary
+        is missing or unreadable (refused before the checkpoint is read, naming the file).
 
     Examples
     --------
@@ -111,20 +112,22 @@ def build(
 
     cfg = config.with_image_size(image_size) if config is not None else get_config(name, image_size)
     dev = torch.device(resolve_device(device))
-    path = None
+    path = tokenizer = None
     if checkpoint is not None:
         path = os.fspath(checkpoint)
     elif pretrained:
         from ecoseg.sam3 import weights
 
+        # the checkpoint and its vocabulary, both checked before either is read
         path = os.fspath(weights.cached_weights(cfg.name))
+        tokenizer = weights.load_tokenizer(cfg.name)  # unreadable: one line naming the file
 
     from ecoseg.sam3.checkpoint import load_checkpoint
     from ecoseg.sam3.model import SAM3Model
 
     model = SAM3Model(cfg)
     model.checkpoint_info = None
-    model.tokenizer = _find_tokenizer(cfg.name, path)
+    model.tokenizer = _find_tokenizer(cfg.name, path) if tokenizer is None else tokenizer
     if path is not None:
         from ecoseg._hashing import cached_sha256_file
 

@@ -19,7 +19,14 @@ Exports
 ``tokenizer_path(name) -> Path``, ``list_weights() -> list[dict]``,
 ``download(name, *, checkpoint=None, token=None, overwrite=False) -> Path``,
 ``verify(name=None) -> list[(name, ok, reason)]``, ``load_tokenizer(name) -> Tokenizer``,
+``missing_vocabulary(name) -> Path | None``, ``read_vocabulary(place) -> Tokenizer``,
+``require_vocabulary(checkpoint) -> None``,
 ``ACCESS_HINT``, ``VOCABULARY_HINT``, ``VOCABULARY_PACKAGES``
+
+A run needs the vocabulary as much as the checkpoint (SAM 3 reads every prompt, exemplars
+too, through its text encoder): :func:`cached_weights` and :func:`missing_weights` count a
+cache that holds ``sam3.pt`` without its vocabulary as lacking, naming the missing file, so a
+run is refused before the (3 GB) checkpoint is read, not after.
 
 Examples
 --------
@@ -63,7 +70,10 @@ __all__ = [
     "folder",
     "weights_path",
     "missing_weights",
+    "missing_vocabulary",
     "cached_weights",
+    "read_vocabulary",
+    "require_vocabulary",
     "tokenizer_path",
     "list_weights",
     "download",
@@ -122,10 +132,33 @@ def missing_weights(name: str) -> MissingWeights | None:
     entry = entries().get(name)
     if entry is None:
         return MissingWeights(name, None)
+    page = entry["page"] if entry.get("gated") else None
     cached = weights_path(name)
-    if cached.is_file():
+    if not cached.is_file():
+        return MissingWeights(name, cached, page)
+    vocabulary = missing_vocabulary(name)
+    return None if vocabulary is None else MissingWeights(name, vocabulary, page)
+
+
+def missing_vocabulary(name: str) -> Path | None:
+    """The tokenizer file the cache of ``name`` lacks (the first of ``vocab.json`` and
+    ``merges.txt`` missing, where no CLIP ``bpe_simple_vocab*.txt*`` stands in), or ``None``
+    when it holds a vocabulary or ``name`` has no published weights. Only looks for files.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["ECOSEG_WEIGHTS_DIR"] = tempfile.mkdtemp()
+    >>> missing_vocabulary("sam3").name
+    'vocab.json'
+    >>> del os.environ["ECOSEG_WEIGHTS_DIR"]
+    """
+    entry = entries().get(name)
+    if entry is None or find_vocabulary(tokenizer_path(name)):
         return None
-    return MissingWeights(name, cached, entry["page"] if entry.get("gated") else None)
+    files = entry.get("tokenizer_files") or ["vocab.json", "merges.txt"]
+    place = tokenizer_path(name)
+    return next((place / f for f in files if not (place / f).is_file()), place / files[0])
 
 
 def cached_weights(name: str) -> Path:
@@ -137,7 +170,8 @@ def cached_weights(name: str) -> Path:
     ------
     CheckpointError
         No published weights (``sam3-reduced``), or not in the cache: says how to download
-        them (gated) or give a file.
+        them (gated) or give a file; or the checkpoint is cached without its tokenizer
+        vocabulary (:func:`missing_vocabulary`): names the missing file and how to get it.
 
     Examples
     --------
@@ -145,7 +179,17 @@ def cached_weights(name: str) -> Path:
     Traceback (most recent call last):
     ecoseg.errors.CheckpointError: sam3-reduced has no published weights: pass a checkpoint ...
     """
-    refuse_missing(missing_weights(name))
+    missing = missing_weights(name)
+    if missing is not None and missing.path is not None and missing.path != weights_path(name):
+        gated = f" (gated: accept the SAM License on {missing.page} first)" if missing.page else ""
+        raise CheckpointError(
+            f"{weights_path(name)} is cached but its tokenizer vocabulary is not: "
+            f"{missing.path} is missing; get it with `ecoseg weights download {name}` (it "
+            f"fetches only the missing files{gated}), or put CLIP's bpe_simple_vocab_16e6.txt.gz "
+            "(which `pip install --no-deps open-clip-torch` installs) in "
+            f"{tokenizer_path(name)}"
+        )
+    refuse_missing(missing)
     return weights_path(name)
 
 
@@ -240,8 +284,6 @@ def _local_vocabulary(name: str, entry: dict, source: Path) -> list[Path] | None
     to ``source`` or an installed package's, else ``None`` (the hub's, after checking that it
     can be reached: offline, one line naming ``source`` and what to do, before the checkpoint
     is read)."""
-    from ecoseg.sam3.tokenizer import Tokenizer
-
     if find_vocabulary(folder(name)):
         return []
     found = find_vocabulary(source.parent) or _installed_vocabulary()
@@ -250,14 +292,65 @@ def _local_vocabulary(name: str, entry: dict, source: Path) -> list[Path] | None
         if problem is not None:
             _no_vocabulary(entry, source, f"no network: {problem}")
         return None
-    try:
-        Tokenizer.from_file(found[0])
-    except (CheckpointError, ValueError, OSError, UnicodeDecodeError, KeyError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise CheckpointError(
-            f"{found[0]}: not a usable tokenizer vocabulary ({reason}); nothing was adopted"
-        ) from None
+    read_vocabulary(found[0], then="nothing was adopted")
     return found
+
+
+def read_vocabulary(place: str | os.PathLike, *, then: str = ""):
+    """The :class:`~ecoseg.sam3.tokenizer.Tokenizer` of the vocabulary at ``place`` (a file,
+    or a folder holding one), or a one-line :class:`CheckpointError`: none there (saying how
+    to get one), or one that cannot be read, naming the file, followed by ``then``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_vocabulary(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ecoseg.errors.CheckpointError: no tokenizer vocabulary in ...
+    """
+    from ecoseg.sam3.tokenizer import Tokenizer
+
+    place = Path(place)
+    found = find_vocabulary(place) if place.is_dir() else [place]
+    if not found or not found[0].is_file():
+        return Tokenizer.from_file(place)  # its one line says what is missing and what to do
+    try:
+        return Tokenizer.from_file(found[0])
+    except (CheckpointError, ValueError, OSError, UnicodeDecodeError, KeyError, EOFError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+    reason = f"{found[0]}: not a usable tokenizer vocabulary ({reason})"
+    raise CheckpointError(f"{reason}; {then}" if then else reason) from None
+
+
+def require_vocabulary(checkpoint: str | os.PathLike) -> None:
+    """Refuse, before ``checkpoint`` is read, a run that would find no tokenizer vocabulary
+    for it: none beside it (where :func:`ecoseg.sam3.build` looks) and none in ``sam3``'s
+    cache (where concept tracking looks next). One line naming both places and how to fill
+    one; nothing when either holds a vocabulary (which is read when the run starts), or when
+    ``checkpoint`` is no file (the build names that).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["ECOSEG_WEIGHTS_DIR"] = tempfile.mkdtemp()
+    >>> path = os.path.join(tempfile.mkdtemp(), "sam3.pt")
+    >>> open(path, "wb").close()
+    >>> require_vocabulary(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ecoseg.errors.CheckpointError: ...sam3.pt: no tokenizer vocabulary beside it ...
+    >>> del os.environ["ECOSEG_WEIGHTS_DIR"]
+    """
+    beside = Path(checkpoint).parent
+    if not Path(checkpoint).is_file() or find_vocabulary(beside):
+        return
+    if find_vocabulary(tokenizer_path("sam3")):
+        return
+    raise CheckpointError(
+        f"{checkpoint}: no tokenizer vocabulary beside it (vocab.json + merges.txt, or CLIP's "
+        f"bpe_simple_vocab_16e6.txt.gz) nor in the weights cache ({tokenizer_path('sam3')}); "
+        "SAM 3 reads every prompt through it: "
+        + VOCABULARY_HINT.format(page=_entry("sam3")["page"])
+    )
 
 
 def _no_vocabulary(entry: dict, source: Path, why: str) -> NoReturn:
@@ -454,8 +547,9 @@ def load_tokenizer(name: str = "sam3"):
     Raises
     ------
     CheckpointError
-        The vocabulary is not in the cache (the message says how to get it).
+        The vocabulary is not in the cache, or unreadable (the message names the file and
+        says how to get it).
     """
-    from ecoseg.sam3.tokenizer import Tokenizer
-
-    return Tokenizer.from_file(tokenizer_path(name))
+    return read_vocabulary(
+        tokenizer_path(name), then=f"delete it and run `ecoseg weights download {name}`"
+    )

@@ -168,3 +168,23 @@ def test_a_file_mixing_tracked_and_untracked_boxes_is_refused(tmp_path):
     (tmp_path / "m.txt").write_text("1,4,2,2,3,3,1,-1,-1,-1\n1,-1,8,2,3,3,1,-1,-1,-1\n")
     with pytest.raises(FormatError, match=r"m\.txt: line 2 has track id -1 .* \(line 1 first\)"):
         read_annotations(tmp_path / "m.txt", "mot", VIDEO)
+
+
+def test_boxes_past_the_frame_edge_are_cut_with_one_warning(tmp_path):
+    """MOT ground truth boxes people half out of view (and VIAME / DIVE boxes may reach past
+    the edge): the store holds them cut to the frame, and its MOT export gives the cut boxes.
+    That was done without a word; one warning now counts them and names the first."""
+    from ecoseg.formats import BoxesCutWarning, import_annotations
+    from ecoseg.store import MaskStore
+
+    gt = tmp_path / "gt.txt"
+    gt.write_text("1,1,-3,2,6,4,1,-1,-1,-1\n1,2,5,1,2,2,1,-1,-1,-1\n2,1,15,8,9,5,1,-1,-1,-1\n")
+    with pytest.warns(BoxesCutWarning) as seen:
+        out = import_annotations(gt, "mot", VIDEO, tmp_path / "t.zarr")
+    assert len(seen) == 1
+    assert str(seen[0].message).startswith(
+        f"{gt}: 2 boxes reach past the edge of the 20x10 frame (line 1 first: x -3..3, y 2..6)"
+    )
+    labels = MaskStore.open(out).read_labels()
+    assert labels[0, 2:6, 0:3].all() and (labels[0] == 1).sum() == 12  # cut at x = 0
+    assert (labels[1] == 1).sum() == 5 * 2  # x 15..20, y 8..10

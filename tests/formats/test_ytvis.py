@@ -169,3 +169,16 @@ def test_a_file_of_several_videos_is_refused_naming_them(tmp_path):
         FormatError, match=r"train\.json: holds 2 videos \(id 1 '00043f083b5', id 2"
     ):
         read_annotations(path, "ytvis", VideoInfo(8, 6, np.arange(3) / 6, {}))
+
+
+def test_a_file_of_fewer_frames_than_the_video_records_the_frames_it_lists(tmp_path):
+    """A file of 3 frames imported against a video of 5: frames 3 and 4, which the file does
+    not list, were imported as frames with no animals; they are now not annotated (as for a
+    COCO file's images), so evaluate and measure leave them out."""
+    from ecoseg.formats import annotated_frames
+
+    path, _ = ytvis_2019_file(tmp_path)
+    ann = read_annotations(path, "ytvis", VideoInfo(8, 6, np.arange(5) / 6, {}))
+    assert annotated_frames(ann) == {"start": 0, "step": 1, "count": 3}
+    ann = read_annotations(path, "ytvis", VideoInfo(8, 6, np.arange(3) / 6, {}))
+    assert annotated_frames(ann) is None  # every frame of the video

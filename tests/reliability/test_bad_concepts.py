@@ -9,7 +9,7 @@ import pytest
 from reliability_helpers import assert_names, assert_one_line_error, run_cli
 
 import ecoseg
-from ecoseg.errors import ConfigError, PromptError
+from ecoseg.errors import CheckpointError, ConfigError, PromptError
 
 pytestmark = pytest.mark.bad_input
 
@@ -187,4 +187,67 @@ def test_concepts_alike_a_prompt_files_name_the_argument_as_given(cli, clip, tmp
         given = [*SAM3[:5], "--concepts", "Fish", "--prompts", prompts]
         code, _, err = cli("segment", clip.video, "-o", out, *given)
         assert_one_line_error(code, err, f"ecoseg: error: --{alike}")
+    assert not out.exists()
+
+
+@pytest.fixture
+def no_sam3_model(monkeypatch):
+    """Fail the test if a SAM 3 network is made or a checkpoint read (the vocabulary must be
+    checked before that)."""
+    import ecoseg.sam3.checkpoint
+    import ecoseg.sam3.model
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the checkpoint was loaded before the missing vocabulary was named")
+
+    monkeypatch.setattr(ecoseg.sam3.model, "SAM3Model", refuse)
+    monkeypatch.setattr(ecoseg.sam3.checkpoint, "load_checkpoint", refuse)
+
+
+@pytest.mark.parametrize("present", [[], ["vocab.json"]], ids=["none", "no-merges"])
+def test_cached_sam3_weights_without_their_vocabulary_are_refused_before_loading(
+    cli, clip, tmp_path, monkeypatch, no_sam3_model, present
+):
+    """With sam3.pt cached and its vocabulary not, the run built SAM 3 and read the
+    checkpoint (3 GB, minutes) before concept tracking found no tokenizer."""
+    cache = tmp_path / "cache"
+    (cache / "sam3").mkdir(parents=True)
+    (cache / "sam3" / "sam3.pt").write_bytes(b"weights")
+    for name in present:
+        (cache / "sam3" / name).write_text("{}")
+    missing = "merges.txt" if present else "vocab.json"
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(cache))
+    out = tmp_path / "m.zarr"
+    args = ["--model", "sam3", "--device", "cpu", "--concepts", "coral"]
+    code, _, err = cli("segment", clip.video, "-o", out, *args)
+    assert_one_line_error(
+        code, err, str(cache / "sam3" / missing), "is missing", "ecoseg weights download sam3"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("source", ["video", "photo"])
+def test_a_sam3_checkpoint_without_a_vocabulary_is_refused_before_loading(
+    cli, clip, tmp_path, monkeypatch, no_sam3_model, source
+):
+    """A --checkpoint with no vocabulary beside it or in the cache was read whole before
+    concept tracking (or the segmentation of a photograph) said the cache had none."""
+    from PIL import Image
+
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
+    given = tmp_path / "downloads" / "sam3.pt"
+    given.parent.mkdir()
+    given.write_bytes(b"weights")
+    video = clip.video
+    if source == "photo":
+        video = tmp_path / "quadrat.png"
+        Image.new("RGB", (40, 30)).save(video)
+    out = tmp_path / "m.zarr"
+    args = ["--model", "sam3", "--checkpoint", given, "--device", "cpu", "--concepts", "coral"]
+    code, _, err = cli("segment", video, "-o", out, *args)
+    assert_one_line_error(code, err, f"{given}: no tokenizer vocabulary beside it", "vocab.json")
+    assert not out.exists()
+    with pytest.raises(CheckpointError) as exc:  # the Python call too
+        ecoseg.segment(video, out=out, concepts=["coral"], checkpoint=given, **SAM3_ARGS)
+    assert_names(exc, str(given), "bpe_simple_vocab_16e6.txt.gz")
     assert not out.exists()

@@ -373,3 +373,41 @@ def test_a_wrong_checkpoint_is_one_line_naming_the_file_and_the_way_to_the_weigh
         read_state_dict(junk)  # the SAM 2 loader shares the reader
     # the kind of failure, not the unpickler's text (it said 'KeyError 174812789')
     assert str(info.value).endswith("(loading failed with KeyError)")
+
+
+def test_cached_weights_without_their_vocabulary_are_missing(cache):
+    """sam3.pt cached without vocab.json + merges.txt counted as present: a study's --check,
+    a campaign's check and the run itself went ahead, and SAM 3 was loaded before the
+    tokenizer was found missing."""
+    _meta_file(cache / "sam3" / "sam3.pt", 1.0)
+    missing = weights.missing_weights("sam3")
+    assert missing is not None and missing.path == cache / "sam3" / "vocab.json"
+    with pytest.raises(CheckpointError) as info:
+        weights.cached_weights("sam3")
+    message = str(info.value)
+    assert f"{cache / 'sam3' / 'vocab.json'} is missing" in message and "\n" not in message
+    assert "`ecoseg weights download sam3`" in message and "bpe_simple_vocab" in message
+    _hub_vocabulary(cache / "sam3")
+    assert weights.missing_weights("sam3") is None
+    assert weights.cached_weights("sam3") == cache / "sam3" / "sam3.pt"
+
+
+def test_an_unreadable_cached_vocabulary_is_named_before_the_checkpoint_is_read(cache, monkeypatch):
+    """A vocab.json cut short was passed over in silence (the model had no tokenizer), after
+    the checkpoint had been read."""
+    import ecoseg.sam3.model
+    from ecoseg import sam3
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("SAM 3 was built before its vocabulary was read")
+
+    monkeypatch.setattr(ecoseg.sam3.model, "SAM3Model", refuse)
+    _meta_file(cache / "sam3" / "sam3.pt", 1.0)
+    _hub_vocabulary(cache / "sam3")
+    (cache / "sam3" / "vocab.json").write_text('{"a": 0, "b</w', encoding="utf-8")
+    with pytest.raises(CheckpointError) as info:
+        sam3.build("sam3", device="cpu")
+    message = str(info.value)
+    assert message.startswith(f"{cache / 'sam3' / 'vocab.json'}: not a usable tokenizer")
+    assert message.endswith("delete it and run `ecoseg weights download sam3`")
+    assert "\n" not in message

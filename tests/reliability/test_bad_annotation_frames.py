@@ -1,0 +1,108 @@
+"""Annotation files whose frames do not fit the video: imported without a word before.
+
+A YouTube-VIS track whose per-frame lists were cut short lost its last frames (an object seen
+only there was dropped); a COCO file with no images, or a YouTube-VIS video of length 0,
+became a store of frames "with no animals"; COCO images, YouTube-VIS frames and DAVIS PNGs
+past the video's end (with no animal on them) were dropped, though the file was plainly made
+for another video. Each is now one line naming the file and what does not fit, and no store
+is made.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from reliability_helpers import assert_one_line_error
+
+from ecoseg.formats import export
+
+pytestmark = pytest.mark.bad_input
+
+
+@pytest.fixture(scope="module")
+def exported(clip, tmp_path_factory):
+    """The tiny clip's truth as a COCO file, a YouTube-VIS file and a DAVIS folder."""
+    folder = tmp_path_factory.mktemp("exported")
+    return {
+        fmt: Path(export(clip.truth, fmt, folder / name))
+        for fmt, name in (("coco", "t.json"), ("ytvis", "t.vis.json"), ("davis", "pngs"))
+    }
+
+
+def _cut_short(doc):
+    """The last two frames of every track's lists gone (a file cut by hand, a bad merge)."""
+    for a in doc["annotations"]:
+        a["segmentations"] = a["segmentations"][:-2]
+
+
+def _longer(doc):
+    """A video of 30 frames, where the clip has 24 (another video's file)."""
+    doc["videos"][0]["length"] = 30
+    for a in doc["annotations"]:
+        for key in ("segmentations", "bboxes", "areas", "frame_scores"):
+            a[key] += [None] * 6
+
+
+def _length_0(doc):
+    doc["videos"][0].update(length=0, file_names=[], timestamps_s=[])
+    doc["annotations"] = []
+
+
+def _no_images(doc):
+    doc["images"], doc["annotations"] = [], []
+
+
+def _image_past_the_end(doc):
+    doc["images"].append(dict(doc["images"][-1], id=99, file_name="frame_000024.png"))
+    doc["images"][-1]["frame_index"] = 24
+
+
+CASES = [
+    ("ytvis-cut-short", "ytvis", _cut_short, ["(id 1): 'segmentations' has 22 entries", "24"]),
+    ("ytvis-longer", "ytvis", _longer, ["its frames go on to frame 29", "24 frames, 0..23"]),
+    ("ytvis-length-0", "ytvis", _length_0, ["videos[0] (id 1): lists no frames (length 0)"]),
+    ("coco-no-images", "coco", _no_images, ["'images' is empty"]),
+    ("coco-past-the-end", "coco", _image_past_the_end, ["its images go on to frame 24"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "damage", "culprits"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_a_json_file_whose_frames_do_not_fit_is_refused(
+    clip, exported, tmp_path, cli, fmt, damage, culprits
+):
+    doc = json.loads(exported[fmt].read_text(encoding="utf-8"))
+    damage(doc)
+    path = tmp_path / exported[fmt].name
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "t.zarr"
+    code, _, err = cli("import", path, "--format", fmt, "--video", clip.video, "-o", out)
+    assert_one_line_error(code, err, str(path), *culprits)
+    assert not out.exists()
+
+
+def test_a_davis_png_past_the_end_is_refused_even_when_empty(clip, exported, tmp_path, cli):
+    """An empty PNG past the video's end was dropped (one with an animal was refused)."""
+    pngs = tmp_path / "pngs"
+    shutil.copytree(exported["davis"], pngs)
+    shutil.copy(pngs / "00000.png", pngs / "00024.png")
+    _blank(pngs / "00024.png")
+    out = tmp_path / "t.zarr"
+    code, _, err = cli("import", pngs, "--format", "davis", "--video", clip.video, "-o", out)
+    assert_one_line_error(code, err, str(pngs), "its PNG masks go on to frame 24")
+    assert not out.exists()
+
+
+def _blank(png) -> None:
+    """Make an indexed PNG all background, keeping its palette."""
+    import numpy as np
+    from PIL import Image
+
+    image = Image.open(png)
+    blank = Image.fromarray(np.zeros((image.height, image.width), np.uint8), mode="P")
+    blank.putpalette(image.getpalette())
+    blank.save(png)
