@@ -130,7 +130,8 @@ class Job:
 def check_job(job: Job, n_frames: int) -> None:
     """Refuse, before the widget clears a layer for it, a job that would fail before its first
     frame: one that tracks no frame of an ``n_frames`` video, or whose network cannot be built
-    (an input size the model refuses; weights neither in the cache nor at the given path).
+    (an input size the model refuses; weights neither in the cache nor at the given path; a
+    SAM 3 checkpoint with no tokenizer vocabulary beside it or in the cache).
     The run would refuse it too, but only after *Track* had cleared the masks made before.
 
     Raises
@@ -175,6 +176,8 @@ def check_job(job: Job, n_frames: int) -> None:
     if job.checkpoint is not None:
         if not os.path.isfile(job.checkpoint):  # as the network's loader says it
             raise CheckpointError(f"{job.checkpoint}: checkpoint file not found")
+        if job.engine == "sam3":  # its vocabulary, as the run checks it
+            weights.require_vocabulary(job.checkpoint)
     elif job.pretrained:
         weights.cached_weights(job.model)
 

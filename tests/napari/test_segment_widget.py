@@ -433,10 +433,12 @@ def test_a_run_that_fails_says_so_once_without_a_traceback(widget, qtbot, tmp_pa
     assert w.run_btn.isEnabled()
 
 
-def test_a_run_that_cannot_start_keeps_the_masks_made_before(widget, qtbot, tmp_path):
+def test_a_run_that_cannot_start_keeps_the_masks_made_before(widget, qtbot, tmp_path, monkeypatch):
     """Track cleared the layer, then the run failed at once (no weights in the cache, a
-    checkpoint path with a typo, an input size the model refuses): the motion tracker's masks
-    were gone. Such a run is refused first, in the status line, and the masks stay."""
+    checkpoint path with a typo, a SAM 3 checkpoint with no vocabulary, an input size the
+    model refuses): the motion tracker's masks were gone. Such a run is refused first, in the
+    status line, and the masks stay; the SAM 3 checkpoint is not read."""
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
     w = widget
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
     w.until_spin.setValue(10)  # the motion tracker finds the first fish by then
@@ -456,10 +458,19 @@ def test_a_run_that_cannot_start_keeps_the_masks_made_before(widget, qtbot, tmp_
     assert w.status.text() == f"error: {missing}: checkpoint file not found", w.status.text()
     assert np.array_equal(np.asarray(masks.data), made)
 
-    w.checkpoint_edit.setText("")
-    w.random_check.setChecked(True)
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam3"))
     w.find.find_edit.setText("parrotfish")
+    w.size_spin.setValue(336)
+    alone = tmp_path / "sam3.pt"
+    alone.write_bytes(b"not read")  # the vocabulary is refused before the checkpoint is read
+    w.checkpoint_edit.setText(str(alone))
+    w.run()
+    assert w._worker is None
+    assert w.status.text().startswith(f"error: {alone}: no tokenizer vocabulary beside it")
+    assert np.array_equal(np.asarray(masks.data), made)
+
+    w.checkpoint_edit.setText("")
+    w.random_check.setChecked(True)
     w.size_spin.setValue(112)  # under SAM 3's attention window
     w.run()
     assert w._worker is None and "smaller than the 24-patch attention window" in w.status.text()
