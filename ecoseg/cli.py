@@ -323,11 +323,13 @@ def _add_batch(sub):
         "batch",
         help="segment many videos as Dask tasks, one store per video",
         description=(
-            "Segment every VIDEO into OUT/<video name>.zarr, one Dask task per video, on a local "
-            "cluster or an existing scheduler (--scheduler). OUT and the videos may be local "
+            "Segment every VIDEO into OUT/<video name>.zarr (videos sharing a file name in "
+            "several folders: OUT/<folder>__<video name>.zarr), one Dask task per video, on a "
+            "local cluster or an existing scheduler (--scheduler). OUT and the videos may be local "
             "paths or fsspec URLs (s3://, gs://, ...; credentials from the environment). Failed "
             "videos are retried (not where the failure is certain to come again: bad settings "
-            "or prompts, missing weights, a device the worker lacks), then reported in "
+            "or prompts, missing weights, a device the worker lacks, a video that cannot be "
+            "decoded), then reported in "
             "OUT/batch-summary.csv; a re-run skips finished "
             "stores (of the same video file and settings) and resumes partial ones. See "
             "docs/scale.md."
@@ -344,14 +346,16 @@ def _add_batch(sub):
         default=2,
         help=(
             "new attempts of a failed video (default 2); a failure certain to come again "
-            "(bad settings or prompts, missing weights, a device the worker lacks) is not retried"
+            "(bad settings or prompts, missing weights, a device the worker lacks, a video that "
+            "cannot be decoded) is not retried"
         ),
     )
     p.add_argument(
         "--prompts-dir",
         default=None,
         metavar="DIR",
-        help="prompt file of each video as DIR/<video name>.json (sam2 engine, or SAM 3 "
+        help="prompt file of each video as DIR/<video name>.json, named as its store "
+        "(DIR/site-a__GX010001.json where file names repeat in folders; sam2 engine, or SAM 3 "
         "concepts with exemplar boxes)",
     )
     add_engine_options(
@@ -373,6 +377,7 @@ def _add_batch(sub):
 
 def _run_batch(args) -> int:
     from ecoseg.batch import batch, video_name
+    from ecoseg.batch.names import store_names
 
     check_network_options(args, args.prompts_dir is not None)  # before the checkpoint's file
     options = engine_options(args)
@@ -383,10 +388,10 @@ def _run_batch(args) -> int:
         if not folder.is_dir():
             raise ConfigError(f"{args.prompts_dir}: prompts folder not found")  # as typed
         prompts = {}
-        for video in args.videos:
-            path = folder / f"{video_name(video)}.json"
+        for name in store_names(args.videos, args.out):  # the stores' names (docs/scale.md)
+            path = folder / f"{name}.json"
             if path.is_file():
-                prompts[video_name(video)] = path
+                prompts[name] = path
     summary = batch(  # checks every option before any work, as segment() does
         args.videos,
         args.out,
@@ -409,7 +414,7 @@ def _run_batch(args) -> int:
         from ecoseg.batch.tables import tables_videos
 
         ok = summary["status"] != "failed"
-        names = [video_name(v) for v, good in zip(args.videos, ok) if good]
+        names = [video_name(store) for store in summary.loc[ok, "store"]]  # OUT/<name>.zarr
         failed = summary.loc[~ok, "video"].tolist()
         if names:
             stores = {name: store_location(args.out, name) for name in names}

@@ -51,3 +51,36 @@ def test_a_script_without_the_main_guard_is_told_the_guard(tmp_path):
     assert f"if campaign.py is your script: {SCRIPT_GUARD}" in last
     assert "freeze_support" not in run.stderr
     assert not (tmp_path / "out" / "video.zarr").exists()
+
+
+def test_ctrl_c_while_the_local_cluster_starts_ends_in_one_line(tmp_path):
+    """Ctrl-C while the workers of `ecoseg batch`'s local cluster were starting left the
+    half-started cluster to distributed's exit handler, which printed 'Exception ignored in
+    atexit callback: <function close_clusters ...>' and a 25-line traceback
+    (AssertionError: Status.init) after 'ecoseg: interrupted'. The signal is sent by the
+    process itself as its worker starts, so the moment does not depend on timing."""
+    clip = ecoseg.synth(tmp_path / "clip", frames=4, size=(64, 48))
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(
+        "import os, signal, sys\n"
+        "import distributed.nanny\n"
+        "start = distributed.nanny.Nanny.start_unsafe\n"
+        "async def interrupted(self):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, as this worker starts\n"
+        "    return await start(self)\n"
+        "distributed.nanny.Nanny.start_unsafe = interrupted\n"
+        "from ecoseg.cli import main\n"
+        f"sys.exit(main(['batch', {str(clip.video)!r}, '-o', 'out', '--workers', '1',"
+        " '--engine', 'classical', '--quiet']))\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    run = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 130
+    assert run.stderr.strip().splitlines() == ["ecoseg: interrupted"], run.stderr
+    assert not (tmp_path / "out" / "video.zarr").exists()
