@@ -418,7 +418,7 @@ def _run_batch(args) -> int:
         failed = summary.loc[~ok, "video"].tolist()
         if names:
             stores = {name: store_location(args.out, name) for name in names}
-            tables = campaign_tables(stores, scheduler=args.scheduler, progress=True)
+            tables = campaign_tables(stores, scheduler=args.scheduler, progress=not args.quiet)
             dropped = [v for v in tables_videos(args.out) if v not in stores]
             written = write_tables(tables, args.out)
             for location in written:

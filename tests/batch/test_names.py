@@ -119,8 +119,9 @@ def test_cli_measure_and_prompts_use_the_store_names(gopro, tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["batch", str(a), str(b), "-o", str(out), "--engine", "classical",
                  "--workers", "1", "--measure", "--quiet"])  # fmt: skip
-    stdout = capsys.readouterr().out
+    stdout, stderr = capsys.readouterr()
     assert code == 0, stdout
+    assert stderr == ""  # --quiet: the measuring's progress bar was shown all the same
     assert f"{b}: done, 4 frames -> {out / 'site-b__GX010001.zarr'}" in stdout
     counts = pd.read_csv(out / "campaign-counts.csv")
     assert sorted(set(counts["video"])) == ["site-a__GX010001", "site-b__GX010001"]
