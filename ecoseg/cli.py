@@ -36,6 +36,23 @@ from ecoseg.errors import ConfigError, EcosegError
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+
+def _worker_ignores_ctrl_c() -> None:
+    """In a worker process of a local Dask cluster started by ``ecoseg batch`` or ``ecoseg
+    study`` (each imports the command's script, and so this module, as ``__mp_main__`` before
+    anything else), ignore SIGINT: Ctrl-C in a terminal reaches every process of the group, and
+    a worker process still starting printed a KeyboardInterrupt traceback from the middle of
+    its imports under 'ecoseg: interrupted'. The command closes its workers itself
+    (:func:`ecoseg.batch.connect`; started workers ignore it too: ``ecoseg.batch._worker``)."""
+    import signal
+
+    running = sys.modules.get("__mp_main__")
+    if running is not None and running is not sys.modules.get("__main__"):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_worker_ignores_ctrl_c()
+
 _COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}
 
 

@@ -57,6 +57,9 @@ CERTAIN_ERRORS = (
 )
 
 
+#: The preload module of a local cluster's worker processes (they ignore Ctrl-C).
+_WORKER_SETUP = "ecoseg.batch._worker"
+
 #: How a script must start a local cluster of worker processes, in the words of every refusal.
 SCRIPT_GUARD = (
     "a script that starts a local Dask cluster (batch(), or run_study() with workers) must "
@@ -188,10 +191,18 @@ def connect(
                     processes=processes,
                     resources=dict(resources) if resources else None,
                     dashboard_address=":0",
-                    # worker processes: failed tasks are reported by the client, not logged twice
-                    **({"silence_logs": logging.CRITICAL} if processes else {}),
+                    # worker processes: failed tasks are reported by the client, not logged
+                    # twice, and Ctrl-C is this process's to handle (no traceback from each)
+                    **(
+                        {"silence_logs": logging.CRITICAL, "preload": [_WORKER_SETUP]}
+                        if processes
+                        else {}
+                    ),
                 )
+                stack.callback(_close_quietly, cluster)
             except BaseException as exc:  # Ctrl-C while it starts, a script's workers, ...
+                if isinstance(exc, KeyboardInterrupt):  # what a half-started cluster logs
+                    _quiet_logs()
                 for half in _clusters() - started:  # closed here, not (with a traceback) at exit
                     _close_quietly(half)
                 if not (isinstance(exc, Exception) and processes and (note := _script_note())):
@@ -199,7 +210,6 @@ def connect(
                 raise ConfigError(
                     f"the local cluster's worker processes did not start ({exc}){note}"
                 ) from None
-            stack.callback(_close_quietly, cluster)
             client = Client(cluster)
         else:
             try:
@@ -231,8 +241,13 @@ def _close_quietly(closing: Any) -> None:
         from distributed.deploy.spec import SpecCluster
 
         getattr(SpecCluster, "_instances", set()).discard(closing)
-        # and no log lines of its reaping at exit ("reaping stray process ...")
-        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        _quiet_logs()  # and no log lines of its reaping at exit ("reaping stray process ...")
+
+
+def _quiet_logs() -> None:
+    """No more log lines of Dask and asyncio in this process (a run that is stopping)."""
+    for name in ("distributed", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def default_workers(threads: int | None) -> int:

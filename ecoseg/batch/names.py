@@ -241,7 +241,7 @@ def _made_from(status: Any, video: str) -> bool:
         return False
 
 
-def video_replaced(video: str, recorded: Any) -> str | None:
+def video_replaced(video: str | os.PathLike, recorded: Any) -> str | None:
     """How a local ``video`` differs from the one a store was made from (its file replaced by
     another of the same name), or ``None``: frame size and count, then the sha256 (read once,
     then remembered by :func:`ecoseg._hashing.cached_digest`). A URL, or a file that cannot be
@@ -255,6 +255,7 @@ def video_replaced(video: str, recorded: Any) -> str | None:
     >>> video_replaced(clip.video, store_status(clip.truth).record.video) is None
     True
     """
+    video = os.fspath(video)
     if is_url(video) or recorded is None or not getattr(recorded, "sha256", None):
         return None
     from ecoseg.io.video import open_video, video_mismatch
