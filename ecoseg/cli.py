@@ -388,6 +388,14 @@ def _add_batch(sub):
         help="also write per-frame counts and cover of the stores of these videos (dask.array) "
         "to OUT/campaign-*.csv, replacing earlier ones",
     )
+    p.add_argument(
+        "--truth-dir",
+        default=None,
+        metavar="DIR",
+        help="also score every store against its truth, DIR/<video name>.zarr (a mask store) "
+        "or DIR/<video name>/ (PNG masks), as `ecoseg evaluate` does, into one table "
+        "OUT/campaign-scores.csv; videos without a truth there are named and not scored",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_run_batch)
 
@@ -398,6 +406,10 @@ def _run_batch(args) -> int:
 
     check_network_options(args, args.prompts_dir is not None)  # before the checkpoint's file
     options = engine_options(args)
+    if args.truth_dir is not None:
+        check_out_folder(args.truth_dir)  # a file given for the folder: not 'not found'
+        if not Path(args.truth_dir).is_dir():
+            raise ConfigError(f"{args.truth_dir}: truth folder not found")
     prompts = None
     if args.prompts_dir is not None:
         folder = Path(args.prompts_dir)
@@ -456,7 +468,38 @@ def _run_batch(args) -> int:
                 else f"tables: not written, no store of the {which}; any campaign-*.csv "
                 "already there is from an earlier run"
             )
+    if args.truth_dir is not None:
+        _batch_scores(args, summary)
     return 1 if (summary["status"] == "failed").any() else 0
+
+
+def _batch_scores(args, summary) -> None:
+    """``ecoseg batch --truth-dir``: the campaign's scores, OUT/campaign-scores.csv."""
+    from ecoseg.batch import store_location, video_name
+    from ecoseg.batch.scores import campaign_scores, find_truths
+    from ecoseg.batch.tables import write_csv
+    from ecoseg.batch.urls import join_url, redact_url
+
+    ok = summary["status"] != "failed"
+    names = [video_name(store) for store in summary.loc[ok, "store"]]  # OUT/<name>.zarr
+    truths = find_truths(args.truth_dir, names)
+    missing = [n for n in names if n not in truths]
+    if truths:
+        stores = {n: store_location(args.out, n) for n in names}
+        scores = campaign_scores(stores, truths, progress=not args.quiet)
+        location = join_url(args.out, "campaign-scores.csv")
+        write_csv(scores, location)
+        failed = (~ok).sum()
+        print(
+            f"scores: {redact_url(location)} ({len(truths)} video(s)"
+            + (f"; {failed} failed video(s) not scored" if failed else "")
+            + ")"
+        )
+    if missing:
+        shown = ", ".join(missing[:3]) + (
+            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        )
+        print(f"scores: no truth in {args.truth_dir} for {len(missing)} video(s) ({shown})")
 
 
 # --------------------------------------------------------------------------- demo

@@ -29,7 +29,9 @@ ones, so a campaign killed at any point loses no finished video. Every store equ
 serial :func:`ecoseg.segment` of the same video gives.
 
 :func:`campaign_tables` computes per-frame counts and cover of many stores at once with
-:mod:`dask.array` over their zarr ``labels`` arrays (chunk by chunk, on the same cluster).
+:mod:`dask.array` over their zarr ``labels`` arrays (chunk by chunk, on the same cluster);
+:func:`~ecoseg.batch.scores.campaign_scores` scores them against their truths, one row per
+video (``ecoseg batch --truth-dir``).
 
 The package is split by concept: :mod:`~ecoseg.batch.urls` (locations, credential redaction),
 :mod:`~ecoseg.batch.names` (store names), :mod:`~ecoseg.batch.cluster` (Dask clients, cluster

@@ -221,7 +221,11 @@ def connect(
         stack.callback(_close_quietly, client)
         if log is not None:
             log(f"dashboard {client.dashboard_link}" + _dashboard_note())
-        yield client
+        try:
+            yield client
+        except KeyboardInterrupt:  # the scheduler here logged its workers' leaving
+            _quiet_logs()
+            raise
 
 
 def _clusters() -> set:
