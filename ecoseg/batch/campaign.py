@@ -136,8 +136,7 @@ def batch(
         Before any work: no videos, two videos that would write one store, two local video
         files of the same bytes (a copy under another name), a missing local video, a local
         folder with no images (a folder of videos given for its videos), a bad option or
-        engine parameter,
-        ``fps`` for a video file, or GPU tasks for a scheduler none of
+        engine parameter, ``fps`` for a video file, or GPU tasks for a scheduler none of
         whose workers offers a ``GPU`` resource; on a local cluster (``scheduler=None``), a
         device this machine lacks. Failures of single videos are reported in the summary,
         not raised.
