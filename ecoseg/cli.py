@@ -36,6 +36,23 @@ from ecoseg.errors import ConfigError, EcosegError
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+
+def _worker_ignores_ctrl_c() -> None:
+    """In a worker process of a local Dask cluster started by ``ecoseg batch`` or ``ecoseg
+    study`` (each imports the command's script, and so this module, as ``__mp_main__`` before
+    anything else), ignore SIGINT: Ctrl-C in a terminal reaches every process of the group, and
+    a worker process still starting printed a KeyboardInterrupt traceback from the middle of
+    its imports under 'ecoseg: interrupted'. The command closes its workers itself
+    (:func:`ecoseg.batch.connect`; started workers ignore it too: ``ecoseg.batch._worker``)."""
+    import signal
+
+    running = sys.modules.get("__mp_main__")
+    if running is not None and running is not sys.modules.get("__main__"):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_worker_ignores_ctrl_c()
+
 _COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}
 
 
@@ -323,11 +340,13 @@ def _add_batch(sub):
         "batch",
         help="segment many videos as Dask tasks, one store per video",
         description=(
-            "Segment every VIDEO into OUT/<video name>.zarr, one Dask task per video, on a local "
-            "cluster or an existing scheduler (--scheduler). OUT and the videos may be local "
+            "Segment every VIDEO into OUT/<video name>.zarr (videos sharing a file name in "
+            "several folders: OUT/<folder>__<video name>.zarr), one Dask task per video, on a "
+            "local cluster or an existing scheduler (--scheduler). OUT and the videos may be local "
             "paths or fsspec URLs (s3://, gs://, ...; credentials from the environment). Failed "
             "videos are retried (not where the failure is certain to come again: bad settings "
-            "or prompts, missing weights, a device the worker lacks), then reported in "
+            "or prompts, missing weights, a device the worker lacks, a video that cannot be "
+            "decoded), then reported in "
             "OUT/batch-summary.csv; a re-run skips finished "
             "stores (of the same video file and settings) and resumes partial ones. See "
             "docs/scale.md."
@@ -344,14 +363,16 @@ def _add_batch(sub):
         default=2,
         help=(
             "new attempts of a failed video (default 2); a failure certain to come again "
-            "(bad settings or prompts, missing weights, a device the worker lacks) is not retried"
+            "(bad settings or prompts, missing weights, a device the worker lacks, a video that "
+            "cannot be decoded) is not retried"
         ),
     )
     p.add_argument(
         "--prompts-dir",
         default=None,
         metavar="DIR",
-        help="prompt file of each video as DIR/<video name>.json (sam2 engine, or SAM 3 "
+        help="prompt file of each video as DIR/<video name>.json, named as its store "
+        "(DIR/site-a__GX010001.json where file names repeat in folders; sam2 engine, or SAM 3 "
         "concepts with exemplar boxes)",
     )
     add_engine_options(
@@ -367,15 +388,28 @@ def _add_batch(sub):
         help="also write per-frame counts and cover of the stores of these videos (dask.array) "
         "to OUT/campaign-*.csv, replacing earlier ones",
     )
+    p.add_argument(
+        "--truth-dir",
+        default=None,
+        metavar="DIR",
+        help="also score every store against its truth, DIR/<video name>.zarr (a mask store) "
+        "or DIR/<video name>/ (PNG masks), as `ecoseg evaluate` does, into one table "
+        "OUT/campaign-scores.csv; videos without a truth there are named and not scored",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_run_batch)
 
 
 def _run_batch(args) -> int:
     from ecoseg.batch import batch, video_name
+    from ecoseg.batch.names import store_names
 
     check_network_options(args, args.prompts_dir is not None)  # before the checkpoint's file
     options = engine_options(args)
+    if args.truth_dir is not None:
+        check_out_folder(args.truth_dir)  # a file given for the folder: not 'not found'
+        if not Path(args.truth_dir).is_dir():
+            raise ConfigError(f"{args.truth_dir}: truth folder not found")
     prompts = None
     if args.prompts_dir is not None:
         folder = Path(args.prompts_dir)
@@ -383,10 +417,10 @@ def _run_batch(args) -> int:
         if not folder.is_dir():
             raise ConfigError(f"{args.prompts_dir}: prompts folder not found")  # as typed
         prompts = {}
-        for video in args.videos:
-            path = folder / f"{video_name(video)}.json"
+        for name in store_names(args.videos, args.out):  # the stores' names (docs/scale.md)
+            path = folder / f"{name}.json"
             if path.is_file():
-                prompts[video_name(video)] = path
+                prompts[name] = path
     summary = batch(  # checks every option before any work, as segment() does
         args.videos,
         args.out,
@@ -409,11 +443,11 @@ def _run_batch(args) -> int:
         from ecoseg.batch.tables import tables_videos
 
         ok = summary["status"] != "failed"
-        names = [video_name(v) for v, good in zip(args.videos, ok) if good]
+        names = [video_name(store) for store in summary.loc[ok, "store"]]  # OUT/<name>.zarr
         failed = summary.loc[~ok, "video"].tolist()
         if names:
             stores = {name: store_location(args.out, name) for name in names}
-            tables = campaign_tables(stores, scheduler=args.scheduler, progress=True)
+            tables = campaign_tables(stores, scheduler=args.scheduler, progress=not args.quiet)
             dropped = [v for v in tables_videos(args.out) if v not in stores]
             written = write_tables(tables, args.out)
             for location in written:
@@ -434,7 +468,38 @@ def _run_batch(args) -> int:
                 else f"tables: not written, no store of the {which}; any campaign-*.csv "
                 "already there is from an earlier run"
             )
+    if args.truth_dir is not None:
+        _batch_scores(args, summary)
     return 1 if (summary["status"] == "failed").any() else 0
+
+
+def _batch_scores(args, summary) -> None:
+    """``ecoseg batch --truth-dir``: the campaign's scores, OUT/campaign-scores.csv."""
+    from ecoseg.batch import store_location, video_name
+    from ecoseg.batch.scores import campaign_scores, find_truths
+    from ecoseg.batch.tables import write_csv
+    from ecoseg.batch.urls import join_url, redact_url
+
+    ok = summary["status"] != "failed"
+    names = [video_name(store) for store in summary.loc[ok, "store"]]  # OUT/<name>.zarr
+    truths = find_truths(args.truth_dir, names)
+    missing = [n for n in names if n not in truths]
+    if truths:
+        stores = {n: store_location(args.out, n) for n in names}
+        scores = campaign_scores(stores, truths, progress=not args.quiet)
+        location = join_url(args.out, "campaign-scores.csv")
+        write_csv(scores, location)
+        failed = (~ok).sum()
+        print(
+            f"scores: {redact_url(location)} ({len(truths)} video(s)"
+            + (f"; {failed} failed video(s) not scored" if failed else "")
+            + ")"
+        )
+    if missing:
+        shown = ", ".join(missing[:3]) + (
+            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        )
+        print(f"scores: no truth in {args.truth_dir} for {len(missing)} video(s) ({shown})")
 
 
 # --------------------------------------------------------------------------- demo

@@ -1,7 +1,9 @@
 """Field campaigns at scale: many videos as Dask tasks, outputs on any fsspec storage.
 
 :func:`batch` (``ecoseg batch VIDEO... -o OUT``) segments every video into its own mask store,
-``OUT/<video name>.zarr``, as one Dask task per video:
+``OUT/<video name>.zarr`` (videos sharing a file name in several folders are named after those
+folders, ``OUT/site-a__GX010001.zarr``, and a store keeps its name on every run:
+:mod:`~ecoseg.batch.names`), as one Dask task per video:
 
 - on a :class:`distributed.LocalCluster` started for the run (worker processes, ``workers`` x
   ``threads``), or on any running scheduler (``scheduler="tcp://host:8786"``, or a
@@ -15,10 +17,11 @@
   (tokens) in a URL are stripped (:func:`redact_url`) before anything is printed, logged,
   written to the summary or recorded in a store's provenance.
 
-Fault handling: a task that fails (corrupt video, lost worker, storage error) is submitted again
-up to ``retries`` times, resuming whatever its store holds, and then reported; a failure certain
-to come again (bad settings or prompts, missing weights, a device the worker lacks:
-:func:`~ecoseg.batch.cluster.retried`) is reported after its first attempt. The summary table
+Fault handling: a task that fails (lost worker, storage error, a video URL that cannot be
+fetched) is submitted again up to ``retries`` times, resuming whatever its store holds, and then
+reported; a failure certain to come again (bad settings or prompts, missing weights, a device
+the worker lacks, a video that cannot be decoded: :func:`~ecoseg.batch.cluster.retried`) is
+reported after its first attempt. The summary table
 (one row per video: ``video``, ``store``, ``status`` in {done, skipped, failed}, ``attempts``,
 ``frames``, ``seconds``, ``error``) is returned and written to ``OUT/batch-summary.csv``.
 Re-running the same command skips complete stores without touching them and resumes partial
@@ -26,10 +29,13 @@ ones, so a campaign killed at any point loses no finished video. Every store equ
 serial :func:`ecoseg.segment` of the same video gives.
 
 :func:`campaign_tables` computes per-frame counts and cover of many stores at once with
-:mod:`dask.array` over their zarr ``labels`` arrays (chunk by chunk, on the same cluster).
+:mod:`dask.array` over their zarr ``labels`` arrays (chunk by chunk, on the same cluster);
+:func:`~ecoseg.batch.scores.campaign_scores` scores them against their truths, one row per
+video (``ecoseg batch --truth-dir``).
 
 The package is split by concept: :mod:`~ecoseg.batch.urls` (locations, credential redaction),
-:mod:`~ecoseg.batch.cluster` (Dask clients, cluster size, task runner),
+:mod:`~ecoseg.batch.names` (store names), :mod:`~ecoseg.batch.cluster` (Dask clients, cluster
+size, task runner),
 :mod:`~ecoseg.batch.jobs` (the segmentation task shared with :mod:`ecoseg.study`),
 :mod:`~ecoseg.batch.campaign` (:func:`batch` and its summary) and :mod:`~ecoseg.batch.tables`
 (:func:`campaign_tables`).

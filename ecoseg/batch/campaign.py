@@ -19,7 +19,7 @@ from typing import Any
 
 from ecoseg._checks import check_path_arg, short_repr
 from ecoseg._cli import logger
-from ecoseg._paths import check_checkpoint, check_file, check_out_folder, folder_key, plain_name
+from ecoseg._paths import check_checkpoint, check_file, check_out_folder, plain_name
 from ecoseg.batch.cluster import (
     check_count,
     check_gpu_workers,
@@ -31,6 +31,7 @@ from ecoseg.batch.cluster import (
     task_resources,
 )
 from ecoseg.batch.jobs import Job, StoreStatus, run_job, store_status
+from ecoseg.batch.names import check_names, store_names, video_replaced
 from ecoseg.batch.tables import write_csv
 from ecoseg.batch.urls import (
     file_name,
@@ -85,7 +86,9 @@ def batch(
     ----------
     videos : iterable of str or Path
         Video files or image folders (local paths, ``file://`` or fsspec URLs such as
-        ``s3://bucket/v.mp4`` or ``https://...``). Their names (file stems) must be unique.
+        ``s3://bucket/v.mp4`` or ``https://...``). Each store is named after its video's file
+        name; videos sharing one in several folders after their folders
+        (:func:`~ecoseg.batch.names.store_names`).
     out : str or Path
         Folder or URL for the stores and ``batch-summary.csv``.
     scheduler : None, str or client
@@ -95,8 +98,9 @@ def batch(
     retries : int
         Submissions of a failed video after the first (default 2). A failure certain to come
         again is not retried (:func:`~ecoseg.batch.cluster.retried`: a ``ConfigError``,
-        ``CheckpointError``, ``PromptError``, ...: missing weights, a device the worker lacks);
-        I/O errors, a lost worker and other failures are.
+        ``CheckpointError``, ``PromptError``, ...: missing weights, a device the worker lacks,
+        a video that cannot be decoded); storage errors, a URL that cannot be fetched, a lost
+        worker and other failures are.
     engine, model, checkpoint, pretrained, image_size, device, params, auto
         As for :func:`ecoseg.segment`, the same for every video.
     prompts : mapping, optional
@@ -129,10 +133,10 @@ def batch(
     Raises
     ------
     ConfigError, VideoError
-        Before any work: no videos, duplicate video names, two local video files of the same
-        bytes (a copy under another name), a missing local video, a local folder with no
-        images (a folder of videos given for its videos), a bad option or engine parameter,
-        ``fps`` for a video file, or GPU tasks for a scheduler none of
+        Before any work: no videos, two videos that would write one store, two local video
+        files of the same bytes (a copy under another name), a missing local video, a local
+        folder with no images (a folder of videos given for its videos), a bad option or
+        engine parameter, ``fps`` for a video file, or GPU tasks for a scheduler none of
         whose workers offers a ``GPU`` resource; on a local cluster (``scheduler=None``), a
         device this machine lacks. Failures of single videos are reported in the summary,
         not raised.
@@ -170,7 +174,7 @@ def batch(
         raise ConfigError(f"retries must be a whole number >= 0, got {retries!r}")
     out = os.fspath(out)
     check_out_folder(out)
-    names = _check_names(videos)
+    check_names(videos)  # (before the files are looked at: the names alone refused)
     for video in videos:
         if not is_url(video) and not Path(local_path(video)).exists():
             from ecoseg.io._common import missing_video  # (the io package imports PyAV)
@@ -178,6 +182,7 @@ def batch(
             raise VideoError(missing_video(video))
     _check_folders(videos)
     _check_same_bytes(videos)
+    names = store_names(videos, out)
     check_count(chunk_frames, "chunk_frames")
     if fps is not None:
         fps = _check_folder_rate(fps, videos)
@@ -205,6 +210,11 @@ def batch(
             options["fps"] = fps
     resources = task_resources(run_engine, device)
     log = logger(progress, "batch", redact_text)
+    named = [(v, n) for v, n in zip(videos, names) if n != video_name(v)]
+    if named:  # a file name used in several folders: the stores say which folder
+        shown = ", ".join(f"{redact_url(v)} -> {n}.zarr" for v, n in named[:4])
+        more = f" and {len(named) - 4} more" if len(named) > 4 else ""
+        log(f"stores named after their folders (file names used more than once): {shown}{more}")
 
     if "://" not in out:
         Path(out).mkdir(parents=True, exist_ok=True)
@@ -243,7 +253,7 @@ def batch(
                 "to segment this video with these settings"
             )
             continue
-        if made and (why := _replaced(video, status.record.video)) is not None:
+        if made and (why := video_replaced(video, status.record.video)) is not None:
             row["error"] = (
                 f"{redact_url(store)}: the store was made from another {file_name(video)} ({why}); "
                 "move the store away to segment this video anew"
@@ -405,22 +415,6 @@ def _other_settings(options: dict[str, Any], video: str, record: Any) -> str:
     return settings_change(record, wanted)
 
 
-def _replaced(video: str, recorded: Any) -> str | None:
-    """How a local ``video`` differs from the one a complete store was made from (its file
-    replaced by another of the same name), or ``None``: frame size and count, then the sha256
-    (read once, then remembered by :func:`ecoseg._hashing.cached_digest`). A URL, or a file
-    that cannot be read, is not checked (the store stays skipped, as before)."""
-    if is_url(video) or recorded is None or not getattr(recorded, "sha256", None):
-        return None
-    from ecoseg.io.video import open_video, video_mismatch
-
-    try:
-        with open_video(local_path(video)) as reader:
-            return video_mismatch(reader, recorded)
-    except (EcosegError, OSError):
-        return None
-
-
 def _error_text(exc: BaseException) -> str:
     text = redact_text(" ".join(str(exc).split()))
     name = type(exc).__name__
@@ -499,32 +493,6 @@ def _check_same_bytes(videos: Sequence[str]) -> None:
                     "from the campaign"
                 )
             seen[digest] = video
-
-
-def _check_names(videos: Sequence[str]) -> list[str]:
-    names = []
-    seen: dict[str, tuple[str, str]] = {}
-    for video in videos:
-        name = plain_name(video_name(video))
-        if name is None:
-            raise ConfigError(
-                f"{redact_url(video)}: cannot name a store after it ({video_name(video)!r}); "
-                "use letters, digits, spaces, '.', '_' and '-' in video file names"
-            )
-        if (key := folder_key(name)) in seen:
-            other, first = seen[key]
-            same = (
-                f"the same store {name}.zarr"
-                if other == name
-                else (f"stores {other}.zarr and {name}.zarr, one folder on macOS and Windows")
-            )
-            raise ConfigError(
-                f"two videos would write {same}: {redact_url(first)} and {redact_url(video)}; "
-                "rename one of them"
-            )
-        seen[key] = (name, video)
-        names.append(name)
-    return names
 
 
 def _segment_options(

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from ecoseg.batch.jobs import UnreadableVideo
 from ecoseg.batch.urls import redact_url
 from ecoseg.errors import (
     CalibrationError,
@@ -43,10 +44,21 @@ __all__ = [
 #: Errors a new attempt of the same task cannot mend: a setting, option or study key
 #: (``ConfigError``, also a device the machine lacks), weights missing, unreadable or of another
 #: model (``CheckpointError``), a prompt, annotation or calibration file (``PromptError``,
-#: ``FormatError``, ``CalibrationError``). Others (a video or storage I/O error, a lost worker,
-#: running out of memory) may pass on the next attempt.
-CERTAIN_ERRORS = (ConfigError, CheckpointError, PromptError, FormatError, CalibrationError)
+#: ``FormatError``, ``CalibrationError``), a video that cannot be decoded (truncated, corrupt:
+#: :class:`~ecoseg.batch.jobs.UnreadableVideo`). Others (a video that cannot be fetched, a
+#: storage error, a lost worker, running out of memory) may pass on the next attempt.
+CERTAIN_ERRORS = (
+    ConfigError,
+    CheckpointError,
+    PromptError,
+    FormatError,
+    CalibrationError,
+    UnreadableVideo,
+)
 
+
+#: The preload module of a local cluster's worker processes (they ignore Ctrl-C).
+_WORKER_SETUP = "ecoseg.batch._worker"
 
 #: How a script must start a local cluster of worker processes, in the words of every refusal.
 SCRIPT_GUARD = (
@@ -171,6 +183,7 @@ def connect(
             if processes:
                 check_not_importing_script()
             n = workers or default_workers(threads)
+            started = _clusters()
             try:
                 cluster = LocalCluster(
                     n_workers=n,
@@ -178,16 +191,25 @@ def connect(
                     processes=processes,
                     resources=dict(resources) if resources else None,
                     dashboard_address=":0",
-                    # worker processes: failed tasks are reported by the client, not logged twice
-                    **({"silence_logs": logging.CRITICAL} if processes else {}),
+                    # worker processes: failed tasks are reported by the client, not logged
+                    # twice, and Ctrl-C is this process's to handle (no traceback from each)
+                    **(
+                        {"silence_logs": logging.CRITICAL, "preload": [_WORKER_SETUP]}
+                        if processes
+                        else {}
+                    ),
                 )
-            except Exception as exc:  # noqa: BLE001 - a script's workers that ran the script
-                if not (processes and (note := _script_note())):
+                stack.callback(_close_quietly, cluster)
+            except BaseException as exc:  # Ctrl-C while it starts, a script's workers, ...
+                if isinstance(exc, KeyboardInterrupt):  # what a half-started cluster logs
+                    _quiet_logs()
+                for half in _clusters() - started:  # closed here, not (with a traceback) at exit
+                    _close_quietly(half)
+                if not (isinstance(exc, Exception) and processes and (note := _script_note())):
                     raise
                 raise ConfigError(
                     f"the local cluster's worker processes did not start ({exc}){note}"
                 ) from None
-            stack.callback(cluster.close)
             client = Client(cluster)
         else:
             try:
@@ -196,10 +218,40 @@ def connect(
                 raise ConfigError(
                     f"cannot reach the Dask scheduler at {redact_url(scheduler)} ({exc})"
                 ) from None
-        stack.callback(client.close)
+        stack.callback(_close_quietly, client)
         if log is not None:
             log(f"dashboard {client.dashboard_link}" + _dashboard_note())
-        yield client
+        try:
+            yield client
+        except KeyboardInterrupt:  # the scheduler here logged its workers' leaving
+            _quiet_logs()
+            raise
+
+
+def _clusters() -> set:
+    """The Dask clusters of this process that distributed closes at exit (its registry)."""
+    from distributed.deploy.spec import SpecCluster
+
+    return set(getattr(SpecCluster, "_instances", ()))
+
+
+def _close_quietly(closing: Any) -> None:
+    """Close a cluster or client made by :func:`connect`; when that fails (a run stopped by
+    Ctrl-C while workers start or stop), drop it from distributed's registry, so no traceback
+    is printed at exit: its worker processes are daemons, ended with this one."""
+    try:
+        closing.close()
+    except (Exception, KeyboardInterrupt):  # noqa: BLE001 - the run's own error goes on
+        from distributed.deploy.spec import SpecCluster
+
+        getattr(SpecCluster, "_instances", set()).discard(closing)
+        _quiet_logs()  # and no log lines of its reaping at exit ("reaping stray process ...")
+
+
+def _quiet_logs() -> None:
+    """No more log lines of Dask and asyncio in this process (a run that is stopping)."""
+    for name in ("distributed", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def default_workers(threads: int | None) -> int:

@@ -20,10 +20,24 @@ from ecoseg.batch.urls import file_name, is_url, local_path, redact_text, redact
 from ecoseg.errors import EcosegError, VideoError
 from ecoseg.provenance import VideoSource
 
-__all__ = ["STORE_STATES", "Job", "StoreStatus", "run_job", "store_status"]
+__all__ = ["STORE_STATES", "Job", "StoreStatus", "UnreadableVideo", "run_job", "store_status"]
 
 #: Values of :attr:`StoreStatus.state`.
 STORE_STATES = ("missing", "partial", "complete")
+
+
+class UnreadableVideo(VideoError):
+    """A video the job fetched (or found) but could not decode: truncated, corrupt, not a video,
+    or not the video its store was made from. A new attempt reads the same bytes, so
+    :func:`~ecoseg.batch.cluster.run_tasks` does not retry it; a video that cannot be fetched
+    (a plain :class:`~ecoseg.errors.VideoError`) is retried.
+
+    Examples
+    --------
+    >>> from ecoseg.batch.cluster import retried
+    >>> retried(UnreadableVideo("GX010001.MP4: not a readable video")), retried(VideoError("x"))
+    (False, True)
+    """
 
 
 @dataclass(frozen=True)
@@ -177,13 +191,13 @@ def _segment(job: Job) -> None:
     prompts = kwargs.pop("prompts", None)
     kwargs.update(out=job.store, resume=job.resume, overwrite=job.overwrite)
     if not is_url(job.video):
-        segment(local_path(job.video), prompts, **kwargs)
+        _decode(segment, local_path(job.video), prompts, kwargs, job.video)
         return
     folder = Path(tempfile.mkdtemp(prefix="ecoseg-batch-"))
     try:
         local = folder / (job.name + Path(urlsplit(job.video).path).suffix)
         _fetch(job.video, local)
-        segment(str(local), prompts, **kwargs)
+        _decode(segment, str(local), prompts, kwargs, job.video)
         from ecoseg.store import MaskStore
 
         with MaskStore.open(job.store, mode="a") as store:  # the URL, not the temporary copy
@@ -191,6 +205,16 @@ def _segment(job: Job) -> None:
             store.set_provenance(video=replace(video, path=redact_url(job.video)).to_dict())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _decode(segment, path: str, prompts, kwargs: dict, video: str) -> None:
+    """``segment(path, prompts, **kwargs)``; a video it cannot read fails as
+    :class:`UnreadableVideo` (not retried), naming ``video`` (the URL, not its local copy)."""
+    try:
+        segment(path, prompts, **kwargs)
+    except VideoError as exc:
+        text = str(exc) if path == video else str(exc).replace(path, redact_url(video))
+        raise UnreadableVideo(text) from None
 
 
 def _fetch(url: str, local: Path) -> None:

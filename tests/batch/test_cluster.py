@@ -51,3 +51,71 @@ def test_a_script_without_the_main_guard_is_told_the_guard(tmp_path):
     assert f"if campaign.py is your script: {SCRIPT_GUARD}" in last
     assert "freeze_support" not in run.stderr
     assert not (tmp_path / "out" / "video.zarr").exists()
+
+
+def test_ctrl_c_while_the_local_cluster_starts_ends_in_one_line(tmp_path):
+    """Ctrl-C while the workers of `ecoseg batch`'s local cluster were starting left the
+    half-started cluster to distributed's exit handler, which printed 'Exception ignored in
+    atexit callback: <function close_clusters ...>' and a 25-line traceback
+    (AssertionError: Status.init) after 'ecoseg: interrupted'. The signal is sent by the
+    process itself as its worker starts, so the moment does not depend on timing."""
+    clip = ecoseg.synth(tmp_path / "clip", frames=4, size=(64, 48))
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(
+        "import os, signal, sys\n"
+        "import distributed.nanny\n"
+        "start = distributed.nanny.Nanny.start_unsafe\n"
+        "async def interrupted(self):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, as this worker starts\n"
+        "    return await start(self)\n"
+        "distributed.nanny.Nanny.start_unsafe = interrupted\n"
+        "from ecoseg.cli import main\n"
+        "if __name__ == '__main__':  # (each worker process imports this script)\n"
+        f"    sys.exit(main(['batch', {str(clip.video)!r}, '-o', 'out', '--workers', '1',"
+        " '--engine', 'classical', '--quiet']))\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    run = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 130
+    assert run.stderr.strip().splitlines() == ["ecoseg: interrupted"], run.stderr
+    assert not (tmp_path / "out" / "video.zarr").exists()
+
+
+def test_local_worker_processes_leave_ctrl_c_to_the_command():
+    """Ctrl-C in a terminal reaches the worker processes too: each printed 'Process Dask
+    Worker process (from Nanny):' and a KeyboardInterrupt traceback under 'ecoseg:
+    interrupted'. They ignore SIGINT now; the command closes them."""
+    import signal
+
+    from ecoseg.batch import connect
+
+    with connect(workers=1) as client:
+        ignored = client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+    assert list(ignored.values()) == [True]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # (this process's)
+
+
+@pytest.mark.parametrize("worker", [True, False])
+def test_a_worker_process_starting_under_the_command_ignores_ctrl_c(worker):
+    """A worker process spawned by `ecoseg batch` imports the command's script (and so
+    ecoseg.cli) as __mp_main__ first: a Ctrl-C reaching it before its Dask preload ran
+    printed a KeyboardInterrupt traceback from the middle of its imports."""
+    fake = "sys.modules['__mp_main__'] = types.ModuleType('__mp_main__'); " if worker else ""
+    code = (
+        f"import signal, sys, types; {fake}import ecoseg.cli; "
+        "print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.stdout.strip() == str(worker), run.stderr

@@ -86,10 +86,11 @@ def test_without_retries_nothing_is_submitted_again():
     assert result[1] == 1 and sum(CALLS.values()) == 1
 
 
-def test_a_batch_reports_missing_weights_after_one_attempt_and_retries_a_broken_video(
+def test_a_batch_reports_missing_weights_and_a_broken_video_after_one_attempt(
     tmp_path, monkeypatch, capsys
 ):
-    """Missing weights were tried 1 + --retries times, each attempt failing alike."""
+    """Missing weights were tried 1 + --retries times, each attempt failing alike; so was a
+    truncated video (no MP4 index), which no new attempt decodes."""
     monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "empty-cache"))
     folder = tmp_path / "videos"
     clip = ecoseg.synth(folder / "_reef", frames=3, size=(64, 48), seed=4)
@@ -112,13 +113,14 @@ def test_a_batch_reports_missing_weights_after_one_attempt_and_retries_a_broken_
             device="cpu",
         )
     assert summary["status"].tolist() == ["failed", "failed"]
-    assert summary["attempts"].tolist() == [1, 3]  # the weights: once; the video: 1 + 2
+    assert summary["attempts"].tolist() == [1, 1]  # neither would pass on a new attempt
     weights, video = summary["error"].tolist()
     assert weights.startswith("no weights for sam2.1-tiny in the cache")
-    assert "broken.mp4" in video
+    assert video.startswith(f"{folder / 'broken.mp4'}: not a readable video (its MP4/MOV index")
     err = capsys.readouterr().err
     assert "reef: failed after 1 attempt(s), not retried (it would fail again): no weights" in err
-    assert "broken: attempt 2 failed" in err and "broken: failed after 3 attempt(s): " in err
+    assert "broken: failed after 1 attempt(s), not retried (it would fail again): " in err
+    assert "broken: attempt" not in err
 
 
 def test_a_video_that_breaks_off_reports_the_frames_its_store_holds(tmp_path, monkeypatch):
@@ -139,7 +141,7 @@ def test_a_video_that_breaks_off_reports_the_frames_its_store_holds(tmp_path, mo
     monkeypatch.setattr(ecoseg.engine, "segment", breaks_off)
     with ThreadPoolExecutor(1) as pool:
         summary = batch([clip.video], tmp_path / "out", scheduler=pool, retries=1, progress=False)
-    assert summary["status"].tolist() == ["failed"] and summary["attempts"].tolist() == [2]
+    assert summary["status"].tolist() == ["failed"] and summary["attempts"].tolist() == [1]
     assert "cannot decode frame 9" in summary["error"].iloc[0]
     held = ecoseg.batch.store_status(tmp_path / "out" / "video.zarr")
     assert held.state == "partial" and held.frames > 0
@@ -176,3 +178,25 @@ def test_an_interrupted_run_writes_what_it_did_to_the_summary(tmp_path, monkeypa
     assert summary["status"].tolist() == ["done", "failed"]
     assert summary["frames"].tolist() == [12, held.frames]
     assert summary["error"].iloc[1].startswith("interrupted: the run was stopped before this")
+
+
+def test_a_url_video_that_cannot_be_decoded_is_named_by_its_url_and_not_retried(tmp_path):
+    """A truncated video at a URL failed 1 + --retries times, its error naming the temporary
+    local copy (/tmp/ecoseg-batch-.../broken.mp4) that was gone by then; a URL that cannot be
+    fetched is retried (the storage may answer next time)."""
+    import fsspec
+
+    clip = ecoseg.synth(tmp_path / "clip", frames=3, size=(64, 48), seed=3)
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/s48-unreadable/broken.mp4", open(clip.video, "rb").read()[:1500])
+    videos = ["memory://s48-unreadable/broken.mp4", "memory://s48-unreadable/gone.mp4"]
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            summary = batch(videos, tmp_path / "out", scheduler=pool, retries=1, progress=False)
+    finally:
+        fs.rm("/s48-unreadable", recursive=True)
+    assert summary["status"].tolist() == ["failed", "failed"]
+    assert summary["attempts"].tolist() == [1, 2]
+    broken, gone = summary["error"].tolist()
+    assert broken.startswith("memory://s48-unreadable/broken.mp4: not a readable video")
+    assert "ecoseg-batch-" not in broken and "memory://s48-unreadable/gone.mp4" in gone

@@ -1,0 +1,267 @@
+"""Store names of a campaign: one per video, unique, and the same on every run.
+
+A video's store is named after its file (``site-a/T1.mp4`` -> ``T1``). Videos that share a file
+name in different folders (a GoPro campaign has ``GX010001.MP4`` in every site folder) are named
+after their path from the folder they all share, the folders joined by ``__``
+(``site-a/GX010001.MP4`` and ``site-b/GX010001.MP4`` -> ``site-a__GX010001`` and
+``site-b__GX010001``). A store already in ``OUT`` that was made from the very video (the same
+file name and, for a local file, the same bytes; for a URL the same URL) keeps its name
+whatever else the run holds, so adding a site to a campaign, or re-running one video of it,
+never renames or repeats a store that is there (:func:`store_names`).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from ecoseg._paths import folder_key, plain_name
+from ecoseg.batch.urls import file_name, is_url, local_path, redact_url, video_name
+from ecoseg.errors import ConfigError, EcosegError
+
+__all__ = ["FOLDER_SEPARATOR", "check_names", "store_names", "video_replaced"]
+
+#: What joins the folders and the file name of a video named after its path.
+FOLDER_SEPARATOR = "__"
+
+
+def check_names(videos: Sequence[str]) -> list[str]:
+    """The store name of each video from the videos alone: its file name, or for videos sharing
+    a file name, its path from the folder they share (:data:`FOLDER_SEPARATOR` between parts).
+
+    Parameters
+    ----------
+    videos : sequence of str
+        Local paths or URLs.
+
+    Returns
+    -------
+    list of str
+        One name per video, in order.
+
+    Raises
+    ------
+    ConfigError
+        A name that is not a plain store name, a video given twice, or two names that are one
+        folder on macOS and Windows (equal but for case).
+
+    Examples
+    --------
+    >>> check_names(["field/site-a/GX010001.MP4", "field/site-b/GX010001.MP4", "x/T1.mp4"])
+    ['site-a__GX010001', 'site-b__GX010001', 'T1']
+    """
+    stems = []
+    for video in videos:
+        name = plain_name(video_name(video))
+        if name is None:
+            raise ConfigError(
+                f"{redact_url(video)}: cannot name a store after it ({video_name(video)!r}); "
+                "use letters, digits, spaces, '.', '_' and '-' in video file names"
+            )
+        stems.append(name)
+    groups: dict[str, list[int]] = {}
+    for i, stem in enumerate(stems):
+        groups.setdefault(folder_key(stem), []).append(i)
+    names = list(stems)
+    for members in groups.values():
+        if len(members) > 1:
+            for i, name in zip(members, _path_names([videos[i] for i in members])):
+                names[i] = name
+    _check_unique(videos, names)
+    return names
+
+
+def _folders(video: str) -> list[str]:
+    """The folders a video lies in, from the root (a URL's scheme and host first)."""
+    if is_url(video):
+        parts = urlsplit(redact_url(video))
+        return [f"{parts.scheme}://{parts.netloc}"] + [
+            p for p in posixpath.dirname(parts.path.rstrip("/")).split("/") if p
+        ]
+    path = os.path.abspath(local_path(video).rstrip("/\\") or "/")
+    head, parts = os.path.dirname(path), []
+    while True:
+        head, part = os.path.split(head)
+        if not part:
+            return [head, *reversed(parts)]
+        parts.append(part)
+
+
+def _path_names(videos: Sequence[str]) -> list[str]:
+    """Names of videos sharing a file name: their folders below the deepest one they share,
+    then the file name."""
+    folders = [_folders(v) for v in videos]
+    shared = 0
+    while all(len(f) > shared and f[shared] == folders[0][shared] for f in folders):
+        shared += 1
+    names = []
+    for video, parts in zip(videos, folders):
+        if len(parts) == shared:  # the same path given twice (or case twins in one folder)
+            names.append(plain_name(video_name(video)) or "")
+            continue
+        bad = [p for p in parts[shared:] if plain_name(p) is None]
+        if bad:
+            raise ConfigError(
+                f"{redact_url(video)}: its file name is used in other folders too, so its store "
+                f"is named after its folders, but {bad[0]!r} cannot be part of a store name; "
+                "use letters, digits, spaces, '.', '_' and '-' in folder names, or rename the "
+                "video"
+            )
+        named = [plain_name(p) or p for p in parts[shared:]] + [plain_name(video_name(video))]
+        names.append(FOLDER_SEPARATOR.join(named))
+    return names
+
+
+def _check_unique(videos: Sequence[str], names: Sequence[str]) -> None:
+    seen: dict[str, tuple[str, str]] = {}
+    for video, name in zip(videos, names):
+        if (key := folder_key(name)) in seen:
+            other, first = seen[key]
+            if _same_video(first, video):
+                raise ConfigError(
+                    f"{redact_url(video)} is given twice; give each video once (its animals "
+                    "would be counted twice)"
+                )
+            same = (
+                f"the same store {name}.zarr"
+                if other == name
+                else f"stores {other}.zarr and {name}.zarr, one folder on macOS and Windows"
+            )
+            raise ConfigError(
+                f"two videos would write {same}: {redact_url(first)} and {redact_url(video)}; "
+                "rename one of them"
+            )
+        seen[key] = (name, video)
+
+
+def _same_video(a: str, b: str) -> bool:
+    if is_url(a) or is_url(b):
+        return redact_url(a) == redact_url(b)
+    return os.path.abspath(local_path(a)) == os.path.abspath(local_path(b))
+
+
+def store_names(videos: Sequence[str], out: str | os.PathLike) -> list[str]:
+    """The store name of each video of a run writing to ``out``: :func:`check_names`, except
+    that a video whose store is already in ``out`` under another name (made in a run that held
+    other videos) keeps that store's name.
+
+    A store in ``out`` counts as this video's when its name is the video's file name or ends in
+    ``__`` and the file name, and it records the video's file name and (local file) its bytes,
+    or (URL) its URL. Nothing is renamed, moved or written.
+
+    Parameters
+    ----------
+    videos : sequence of str
+        Local paths or URLs.
+    out : str or Path
+        The run's output folder or URL.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    ConfigError
+        As :func:`check_names`, or two videos that would then share a store.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> store_names(["site-a/GX010001.MP4", "site-b/GX010001.MP4"], tempfile.mkdtemp())
+    ['site-a__GX010001', 'site-b__GX010001']
+    """
+    names = check_names(videos)
+    out = os.fspath(out)
+    listed = _stores_in(out)
+    taken = {folder_key(n) for n in names}  # (a store another video of the run is named for)
+    for i, (video, name) in enumerate(zip(videos, names)):
+        stem = folder_key(plain_name(video_name(video)) or "")
+        others = [
+            o
+            for o in listed
+            if folder_key(o) not in taken
+            and (folder_key(o) == stem or folder_key(o).endswith(FOLDER_SEPARATOR + stem))
+        ]
+        if not others or _made_from(_store_status(out, name), video):
+            continue  # (no other store could be this video's: nothing read)
+        for other in others:
+            if _made_from(_store_status(out, other), video):
+                names[i] = other
+                break
+    _check_unique(videos, names)
+    return names
+
+
+def _stores_in(out: str) -> list[str]:
+    """Names of the ``*.zarr`` entries in ``out`` (sorted), ``[]`` if it cannot be listed."""
+    try:
+        if "://" in out:
+            import fsspec
+
+            fs, path = fsspec.core.url_to_fs(out)
+            entries = [posixpath.basename(p.rstrip("/")) for p in fs.ls(path, detail=False)]
+        else:
+            entries = os.listdir(out)
+    except (OSError, ValueError, ImportError):
+        return []
+    return sorted(e[: -len(".zarr")] for e in entries if e.endswith(".zarr") and len(e) > 5)
+
+
+def _store_status(out: str, name: str) -> Any:
+    from ecoseg.batch.jobs import store_status
+    from ecoseg.batch.urls import store_location
+
+    try:
+        return store_status(store_location(out, name))
+    except (EcosegError, OSError):
+        return None
+
+
+def _made_from(status: Any, video: str) -> bool:
+    """Whether a store (its :class:`~ecoseg.batch.jobs.StoreStatus`) was made from ``video``."""
+    if status is None or status.state == "missing" or status.record is None:
+        return False
+    recorded = status.record.video
+    if recorded is None or status.video != file_name(video):
+        return False
+    if is_url(video):
+        return recorded.path == redact_url(video)
+    if not getattr(recorded, "sha256", None):
+        return False
+    from ecoseg.io.video import open_video, video_mismatch
+
+    try:  # (a video that cannot be read is no store's: video_replaced would pass it)
+        with open_video(local_path(video)) as reader:
+            return video_mismatch(reader, recorded) is None
+    except (EcosegError, OSError):
+        return False
+
+
+def video_replaced(video: str | os.PathLike, recorded: Any) -> str | None:
+    """How a local ``video`` differs from the one a store was made from (its file replaced by
+    another of the same name), or ``None``: frame size and count, then the sha256 (read once,
+    then remembered by :func:`ecoseg._hashing.cached_digest`). A URL, or a file that cannot be
+    read, is not checked (``None``).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48))
+    >>> from ecoseg.batch.jobs import store_status
+    >>> video_replaced(clip.video, store_status(clip.truth).record.video) is None
+    True
+    """
+    video = os.fspath(video)
+    if is_url(video) or recorded is None or not getattr(recorded, "sha256", None):
+        return None
+    from ecoseg.io.video import open_video, video_mismatch
+
+    try:
+        with open_video(local_path(video)) as reader:
+            return video_mismatch(reader, recorded)
+    except (EcosegError, OSError):
+        return None
