@@ -120,7 +120,8 @@ def sample_labels(videos: list[VideoInfo], counts: Any) -> list[list[dict[str, A
     """Per video its sample frames' labels (:func:`sample_indices`) as :func:`frame_rows`
     paints them: each ``{"frame", "scale", "labels", "ids"}``, the labels picked at the
     centre of each block of the factor :func:`~ecoseg.report.figures.fit_still` reduces a
-    frame of the video's width by, and the frame's object ids (0 left out).
+    frame of the video's width by (in the smallest unsigned type that holds its ids), and the
+    frame's object ids (0 left out).
 
     Read before any video frame is decoded (:func:`~ecoseg.report.sections.build_context`
     calls it ahead of the trajectories' stills): a frame of labels is read by decoding its
@@ -137,10 +138,13 @@ def sample_labels(videos: list[VideoInfo], counts: Any) -> list[list[dict[str, A
         with MaskStore.open(v.store_path) as store:
             for i in indices:
                 labels = np.asarray(store.read_labels(i, i + 1)[0])
-                picked.append(
-                    {"frame": i, "scale": k, "labels": F.fit_labels(labels, k), "ids": _ids(labels)}
-                )
+                ids = _ids(labels)
+                shown = F.fit_labels(labels, k)
                 del labels  # (the frame's labels at full size) before the next is read
+                # held until the video's frames are painted: in the fewest bytes that hold
+                # its ids (overlay paints any integer labels alike)
+                small = shown.astype(np.min_scalar_type(max(ids, default=0)))
+                picked.append({"frame": i, "scale": k, "labels": small, "ids": ids})
         out.append(picked)
     return out
 
