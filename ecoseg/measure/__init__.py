@@ -126,13 +126,21 @@ def resume_hint(store) -> str:
     return f"`{command}` and the run's options"
 
 
-def check_has_frames(store) -> None:
+def check_has_frames(store) -> range | list[int]:
     """Refuse a store that holds no frames, or whose provenance's ``annotated_frames`` covers
     none of them (:func:`observed_frames`): nothing was observed, so it has no numbers.
 
     An empty table would drop the video from a study without a word, and a MaxN of 0 would
     say its animals were looked for and not seen. :func:`measure`, the report and
     :func:`ecoseg.batch.campaign_tables` all refuse such a store with this one line.
+
+    Returns
+    -------
+    range or list of int
+        The frames its annotation covers (:func:`ecoseg.provenance.annotated_frames`: every
+        frame, ``range(n_frames)``, for a store that records none), for
+        :func:`observed_frames` (``frames=``) to check the masks against without reading the
+        entry again.
 
     Raises
     ------
@@ -154,7 +162,8 @@ def check_has_frames(store) -> None:
 
     n = store.n_frames
     if n > 0:
-        if not len(annotated_frames(store.provenance_record, n, store.path)):
+        frames = annotated_frames(store.provenance_record, n, store.path)
+        if not len(frames):
             e = store.provenance_record.annotated_frames
             said = f"start {e.start}, step {e.step}"
             said += f", count {e.count}" if e.count is not None else ""
@@ -165,7 +174,7 @@ def check_has_frames(store) -> None:
                 "cover to give (a MaxN of 0 would say the animals were looked for and not "
                 "seen); fix its annotated_frames entry"
             )
-        return
+        return frames
     why = "its video gave none"
     if not store.complete:
         why = "its run stopped before its first frame; continue it with " + resume_hint(store)
@@ -254,9 +263,9 @@ def measure(
     new_cal = as_calibration(calibration) if calibration is not None else None
     with opened_store(store) as opened:  # one opened from a path is closed again
         check_finished(opened)  # no numbers from half an edit
-        check_has_frames(opened)  # no numbers, not zeros, from a store that observed nothing
+        frames = check_has_frames(opened)  # no numbers, not zeros, from nothing observed
         warn_case_clashes(opened)  # 'parrotfish' and 'Parrotfish' are two rows of every table
-        tables = _tables(opened, new_cal, roi, classes, chunk_frames, progress)
+        tables = _tables(opened, frames, new_cal, roi, classes, chunk_frames, progress)
         note = incomplete_note(opened)
     if targets:
         _write(tables, targets, Path(out))
@@ -265,9 +274,11 @@ def measure(
     return tables
 
 
-def _tables(store, new_cal, roi, classes, chunk_frames, progress) -> dict[str, pd.DataFrame]:
-    """The tables of :func:`measure` from an open, checked store (``new_cal``: saved into it
-    first)."""
+def _tables(
+    store, frames, new_cal, roi, classes, chunk_frames, progress
+) -> dict[str, pd.DataFrame]:
+    """The tables of :func:`measure` from an open store checked by :func:`check_has_frames`
+    (``frames``: what it returned; ``new_cal``: saved into the store first)."""
     from ecoseg.measure.regions import (
         concat_stats,
         iter_stats,
@@ -304,7 +315,7 @@ def _tables(store, new_cal, roi, classes, chunk_frames, progress) -> dict[str, p
     stats = concat_stats(iter_stats(store, chunk_frames=chunk_frames, roi=mask, progress=progress))
     times = store.read_time()
     reg = store_table(store, stats, times, store.read_scores(), cal)
-    observed = observed_frames(store, reg)  # no count of 0 on a frame nobody looked at
+    observed = observed_frames(store, reg, frames)  # no count of 0 on a frame nobody saw
     if mask is not None:
         roi_px = stats.get("roi_area_px", np.zeros(0, np.int64))
     else:
@@ -343,11 +354,14 @@ def _tables(store, new_cal, roi, classes, chunk_frames, progress) -> dict[str, p
     return tables
 
 
-def observed_frames(store, regions: pd.DataFrame | None = None) -> range | list[int]:
+def observed_frames(
+    store, regions: pd.DataFrame | None = None, frames: range | list[int] | None = None
+) -> range | list[int]:
     """The frames of ``store`` whose counts and cover are observations: every frame, or those
     its annotation covers (a truth store imported from a CVAT task of every 5th frame records
     them in its provenance's ``annotated_frames``; nobody looked at the frames between, so
-    they have no count, not a count of 0).
+    they have no count, not a count of 0). ``frames``: those already read from its entry
+    (what :func:`check_has_frames` returns), else it is read here.
 
     Raises
     ------
@@ -369,7 +383,8 @@ def observed_frames(store, regions: pd.DataFrame | None = None) -> range | list[
     from ecoseg.provenance import annotated_frames, describe_frames
 
     n = store.n_frames
-    frames = annotated_frames(store.provenance_record, n, store.path)
+    if frames is None:
+        frames = annotated_frames(store.provenance_record, n, store.path)
     if regions is None or frames == range(n) or not len(regions):
         return frames
     outside = ~regions["frame"].isin(list(frames)).to_numpy()

@@ -490,6 +490,9 @@ def iter_stats(store, *, chunk_frames: int | None = None, roi=None, progress: bo
             stats = region_stats(labels, roi=roi, work=work)
             stats["frame"] = stats["frame"] + start
             bar.update(len(labels))
+            # let go of this chunk's labels before the next is read: reading one holds it
+            # twice for a moment (decoded, then copied out), and a 4-frame 4K chunk is 127 MB
+            del labels
             yield stats
     finally:
         bar.close()

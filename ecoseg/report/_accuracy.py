@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,9 @@ def accuracy(videos: list[VideoInfo], progress: bool = False) -> dict[str, Any] 
     columns = []
     results = []
     for v in with_truth:
+        if _not_there(v.truth):  # moved away (with its video): said in the study's words
+            results.append((v, None, f"truth store not found at {v.truth_shown or v.truth}"))
+            continue
         try:
             metrics = evaluate(v.store_path, v.truth, progress=progress)
         except EcosegError as exc:
@@ -66,6 +70,12 @@ def accuracy(videos: list[VideoInfo], progress: bool = False) -> dict[str, Any] 
             }
         )
     return {"columns": columns, "rows": rows}
+
+
+def _not_there(truth: str) -> bool:
+    """Whether ``truth`` is a local path with nothing there (a URL is left to evaluate)."""
+    text = str(truth)
+    return "://" not in text and not Path(text).exists()
 
 
 def _dig(d, path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fit_labels", "fit_still"]
+__all__ = ["blank_still", "fit_labels", "fit_still"]
 
 
 def fit_still(image: np.ndarray, width_px: int) -> tuple[np.ndarray, int]:
@@ -35,6 +35,21 @@ def fit_still(image: np.ndarray, width_px: int) -> tuple[np.ndarray, int]:
     from PIL import Image
 
     return np.asarray(Image.fromarray(np.ascontiguousarray(image)).reduce(k)), k
+
+
+def blank_still(height: int, width: int, width_px: int, value: int = 235):
+    """What :func:`fit_still` gives for a ``(height, width, 3)`` image of one grey ``value``
+    (the background of a frame whose video is not found), made at its reduced size rather
+    than reduced from a full-size one: a 4K frame is 25 MB.
+
+    Examples
+    --------
+    >>> small, k = blank_still(2160, 3840, 500)
+    >>> small.shape, k, int(small.max())
+    ((309, 549, 3), 7, 235)
+    """
+    k = max(1, int(width) // max(1, int(width_px)))
+    return np.full((-(-int(height) // k), -(-int(width) // k), 3), value, np.uint8), k
 
 
 def fit_labels(labels: np.ndarray, k: int) -> np.ndarray:

@@ -30,7 +30,7 @@ from ecoseg.report._tables import MAX_EMBED_BYTES, TABLE_INFO, TABLE_ORDER, tabl
 from ecoseg.report.read import read_tables, read_video
 from ecoseg.report.reproduce import reproduce
 from ecoseg.report.species import species_table
-from ecoseg.report.stills import frame_rows, trajectory_panels
+from ecoseg.report.stills import frame_rows, sample_labels, trajectory_panels
 
 __all__ = ["MAX_EMBED_BYTES", "MAX_VIDEO_PANELS", "TABLE_INFO", "TABLE_ORDER", "build_context"]
 
@@ -137,6 +137,8 @@ def build_context(
             alt="Percent cover per class over time, one panel per video",
         )
 
+    # the sample frames' labels read ahead of any video frame decoded (sample_labels)
+    picked = sample_labels(shown_videos, counts)
     panels, missing = trajectory_panels(shown_videos, tables.get("regions"))
     ctx["missing_video"] = missing
     figs["trajectories"] = _fig(
@@ -147,7 +149,8 @@ def build_context(
         alt="Tracks over a still of each video",
     )
     del panels  # every shown video's track points
-    rows = frame_rows(shown_videos, tables, colors)
+    rows = frame_rows(shown_videos, tables, colors, picked)
+    del picked
     figs["frames"] = _fig(
         F.frames_figure, rows, palette=True, alt="Sample frames with masks overlaid"
     )

@@ -8,9 +8,16 @@ import numpy as np
 
 from ecoseg.errors import EcosegError
 from ecoseg.report import figures as F
+from ecoseg.report._fit import blank_still
 from ecoseg.report.read import VideoInfo, open_reader
 
-__all__ = ["SAMPLE_FRAMES", "frame_rows", "sample_indices", "trajectory_panels"]
+__all__ = [
+    "SAMPLE_FRAMES",
+    "frame_rows",
+    "sample_indices",
+    "sample_labels",
+    "trajectory_panels",
+]
 
 SAMPLE_FRAMES = 3
 
@@ -69,6 +76,20 @@ def trajectory_panels(videos: list[VideoInfo], regions: Any) -> tuple[list[dict]
     return panels, missing
 
 
+def _ids(labels: np.ndarray, rows: int = 128) -> list[int]:
+    """The object ids on a frame's ``labels`` (0 left out), ascending: ``np.unique`` of
+    bands of ``rows`` rows, not the sorted copy of the whole frame it makes (32 MB at 4K).
+
+    Examples
+    --------
+    >>> _ids(np.array([[0, 7], [3, 7], [0, 0]]), rows=1)
+    [3, 7]
+    """
+    bands = [np.unique(labels[r : r + rows]) for r in range(0, len(labels), rows)]
+    found = np.unique(np.concatenate(bands)) if bands else []
+    return [int(x) for x in found if x]
+
+
 def _t(v: VideoInfo, i: int) -> str:
     return f"{float(v.times[i]):.2f} s" if 0 <= i < len(v.times) else "?"
 
@@ -95,39 +116,79 @@ def sample_indices(v: VideoInfo, counts: Any) -> list[int]:
     return sorted(out)
 
 
-def frame_rows(videos: list[VideoInfo], tables: Any, colors: dict) -> list[dict[str, Any]]:
+def sample_labels(videos: list[VideoInfo], counts: Any) -> list[list[dict[str, Any]]]:
+    """Per video its sample frames' labels (:func:`sample_indices`) as :func:`frame_rows`
+    paints them: each ``{"frame", "scale", "labels", "ids"}``, the labels picked at the
+    centre of each block of the factor :func:`~ecoseg.report.figures.fit_still` reduces a
+    frame of the video's width by (in the smallest unsigned type that holds its ids), and the
+    frame's object ids (0 left out).
+
+    Read before any video frame is decoded (:func:`~ecoseg.report.sections.build_context`
+    calls it ahead of the trajectories' stills): a frame of labels is read by decoding its
+    chunk (127 MB for 4 frames at 4K, then a copy of the frame), and the memory a video
+    decoder has let go of stays with the process, under whatever is allocated after it.
+    """
+    from ecoseg.store import MaskStore
+
+    out = []
+    for v in videos:
+        indices = sample_indices(v, counts)
+        k = max(1, int(v.width) // max(1, F.panel_pixels(len(indices))))  # fit_still's factor
+        picked = []
+        with MaskStore.open(v.store_path) as store:
+            for i in indices:
+                labels = np.asarray(store.read_labels(i, i + 1)[0])
+                ids = _ids(labels)
+                shown = F.fit_labels(labels, k)
+                del labels  # (the frame's labels at full size) before the next is read
+                # held until the video's frames are painted: in the fewest bytes that hold
+                # its ids (overlay paints any integer labels alike)
+                small = shown.astype(np.min_scalar_type(max(ids, default=0)))
+                picked.append({"frame": i, "scale": k, "labels": small, "ids": ids})
+        out.append(picked)
+    return out
+
+
+def frame_rows(
+    videos: list[VideoInfo],
+    tables: Any,
+    colors: dict,
+    picked: list[list[dict[str, Any]]] | None = None,
+) -> list[dict[str, Any]]:
     """Per video its sample frames with the masks overlaid, labels and captions.
 
     A frame wider than twice its panel's pixels is reduced to them
     (:func:`~ecoseg.report.figures.fit_still`; its labels picked at each block's centre)
-    before the masks are painted on it."""
-    from ecoseg.store import MaskStore
-
+    before the masks are painted on it. ``picked``: the frames' labels as
+    :func:`sample_labels` gives them (default: read here)."""
     regions, counts = tables.get("regions"), tables.get("counts")
+    if picked is None:
+        picked = sample_labels(videos, counts)
     rows = []
-    for v in videos:
-        indices = sample_indices(v, counts)
+    for v, samples in zip(videos, picked):
         reader, reason = open_reader(v)
-        store = MaskStore.open(v.store_path)
         frames = []
-        width_px = F.panel_pixels(len(indices))  # the figure's panels are no wider
+        width_px = F.panel_pixels(len(samples))  # the figure's panels are no wider
         try:
-            for i in indices:
-                labels = np.asarray(store.read_labels(i, i + 1)[0])
+            for sample in samples:
+                i = sample["frame"]
                 image = None
                 if reader is not None:
                     try:
                         image = reader.read(i).image
                     except (EcosegError, IndexError):
                         image = None
-                if image is None:
-                    image = np.full((v.height, v.width, 3), 235, np.uint8)
-                size = image.shape[:2]
-                image, scale = F.fit_still(image, width_px)
-                shown = F.fit_labels(labels, scale)
+                if image is None:  # grey, made at the panel's size (a 4K frame is 25 MB)
+                    size = (v.height, v.width)
+                    image, scale = blank_still(v.height, v.width, width_px)
+                else:
+                    size = image.shape[:2]
+                    image, scale = F.fit_still(image, width_px)
+                shown = sample["labels"]
+                if scale != sample["scale"]:  # a frame of another width than the store's
+                    shown = F.fit_labels(_labels(v, i), scale)
                 by_id = {
-                    oid: colors.get(v.classes.get(oid, ""), "#8a8f94")
-                    for oid in (int(x) for x in np.unique(labels) if x)
+                    oid: colors.get(v.classes.get(oid, ""), "#8a8f94") for oid in sample["ids"]
                 }
                 tags = []
                 if regions is not None and len(regions):
@@ -152,8 +213,13 @@ def frame_rows(videos: list[VideoInfo], tables: Any, colors: dict) -> list[dict[
         finally:
             if reader is not None:
                 reader.close()
-            close = getattr(store, "close", None)
-            if close is not None:
-                close()
         rows.append({"title": v.name, "frames": frames})
     return rows
+
+
+def _labels(v: VideoInfo, i: int) -> np.ndarray:
+    """Frame ``i`` of the labels of ``v``'s store."""
+    from ecoseg.store import MaskStore
+
+    with MaskStore.open(v.store_path) as store:
+        return np.asarray(store.read_labels(i, i + 1)[0])

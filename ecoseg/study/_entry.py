@@ -55,7 +55,8 @@ def parse_video(
     """One entry of ``videos:``; ``lines`` are its keys' lines, ``defaults_lines`` those of
     ``defaults:`` and ``line`` the entry's own, so every error names the line to look at.
     ``require_video=False`` takes a video that is not there (moved away: the runner keeps a
-    finished store made from it, :mod:`ecoseg.study.moved`)."""
+    finished store made from it, :mod:`ecoseg.study.moved`), and its ``truth:`` store if that
+    is not there either (the report does not score it)."""
     label = f"videos[{i}]"
     lines = lines or {}
     defaults_lines = defaults_lines or {}
@@ -230,7 +231,9 @@ def parse_video(
         if not isinstance(truth, str):
             raise ConfigError(f"{at('truth')} truth: must be a store path, got {truth!r}")
         truth_path = resolve(folder, truth)
-        if not truth_path.exists():
+        # a truth moved away with its video (its store kept) is taken as written: the report
+        # is made without scoring it; beside a video that is there, it is a wrong path
+        if not truth_path.exists() and (require_video or video_path.exists()):
             raise ConfigError(f"{at('truth')} {truth}: truth store not found")
         truth = truth_path
 
@@ -250,7 +253,12 @@ def parse_video(
             or not math.isfinite(depth)
         ):
             raise ConfigError(f"{at('depth_m')} depth_m: must be a number of metres, got {depth!r}")
-        depth = float(depth)
+        if depth < 0:
+            raise ConfigError(
+                f"{at('depth_m')} depth_m: is the depth below the surface in metres, 0 or "
+                f"more, got {depth!r}"
+            )
+        depth = float(depth) + 0.0  # -0.0 (written `-0.0`) is the surface, 0.0
 
     return VideoSpec(
         name=name,

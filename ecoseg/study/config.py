@@ -47,7 +47,9 @@ def load_study(path: str | os.PathLike, *, require_videos: bool = True) -> Study
         Refuse a video that is not there (default). ``False`` takes it as written, for a
         study whose videos were moved away after their stores were made:
         :func:`~ecoseg.study.run_study` keeps such a store and remakes the tables and the
-        report from it (:mod:`ecoseg.study.moved`), and refuses a video it would need.
+        report from it (:mod:`ecoseg.study.moved`), and refuses a video it would need. A
+        ``truth:`` store not there beside such a video (moved away with it) is taken as
+        written too: the report says it is not found rather than scoring it.
 
     Returns
     -------
@@ -58,8 +60,9 @@ def load_study(path: str | os.PathLike, *, require_videos: bool = True) -> Study
     ConfigError
         One line naming the file, the line (of the offending key, of the ``defaults:`` key a
         video takes it from, or of the video's entry) and the key or video: unknown key,
-        wrong type, missing video (unless ``require_videos=False``), prompt, checkpoint or
-        truth file (a checkpoint with the hint of
+        wrong type, a negative ``depth_m:``, missing video (unless
+        ``require_videos=False``), prompt, checkpoint or truth file (unless its video is not
+        there either, with ``require_videos=False``; a checkpoint with the hint of
         ``segment --checkpoint``: where to get the weights), bad calibration, unknown engine
         or model, duplicate video names, an output that would escape the output folder, or a
         YAML tag that would construct an object.

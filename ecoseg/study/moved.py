@@ -78,18 +78,21 @@ file or directory
         entry = (manifest.get("videos") or {}).get(video.name) or {}
         segment = entry.get("segment") or {}
         recorded = (segment.get("inputs") or {}).get("video_sha256")
-        why = _why_not_kept(study, video, entry, recorded, manifest.get("hashes") or {})
+        why = _why_not_kept(study, video, entry, segment, recorded, manifest.get("hashes") or {})
         if why is not None:
             raise ConfigError(f"{places[video.name]['path']} {missing_video(video.source)}{why}")
         kept[video.name] = recorded
     return kept
 
 
-def _why_not_kept(study: Study, video: VideoSpec, entry, recorded, hashes) -> str | None:
-    """Why the store of ``video`` (not there) cannot be kept (``""``: there is none), or None."""
+def _why_not_kept(
+    study: Study, video: VideoSpec, entry: dict, segment: dict, recorded, hashes: dict
+) -> str | None:
+    """Why the store of ``video`` (not there) cannot be kept (``""``: there is none), or None;
+    ``entry`` is the video's record in the manifest, ``segment`` its ``"segment"`` record and
+    ``recorded`` the video sha256 that record's inputs hold."""
     store = study.store_path(video)
     shown = relpath(store, study.output)
-    segment = entry.get("segment") or {}
     if entry.get("store") != shown or not store.exists() or not isinstance(recorded, str):
         return ""  # no store of it in this output: the study file's own refusal
     if not segment.get("done"):

@@ -31,6 +31,7 @@ class VideoSpec:
         The path as written in the study file (relative to it), for display.
     site, transect, date, notes : str or None
     depth_m : float or None
+        Depth below the surface in metres (0 or more).
     calibration : object or None
         A :class:`ecoseg.measure.calibration.Calibration`.
     calibration_spec : float, str or None
@@ -49,7 +50,9 @@ class VideoSpec:
     params : dict
         Engine parameters.
     truth : Path or None
-        Ground-truth store; adds an accuracy section to the report.
+        Ground-truth store; adds an accuracy section to the report. Read with
+        ``require_videos=False``, it may not be there, beside a video not there either
+        (moved away together): the report then says it is not found.
     species_model : Path or None
         A species model file (``ecoseg classify --save-model``) that names the tracks before
         they are measured (``ecoseg.classify``), so a re-run reproduces the classes.

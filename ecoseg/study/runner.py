@@ -55,6 +55,9 @@ class StudyResult:
     not_found : list of str
         Videos not where the study file says (moved away), whose finished stores were kept
         (:mod:`ecoseg.study.moved`); the report has no stills of them.
+    truth_not_found : list of str
+        Videos among those whose ``truth:`` store is not there either (moved away with
+        them): the report says so and does not score them.
     tables_written, report_written : bool
         Whether the combined tables / the report were rewritten in this run.
 
@@ -85,6 +88,7 @@ class StudyResult:
     segmented: list[str] = field(default_factory=list)
     measured: list[str] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
+    truth_not_found: list[str] = field(default_factory=list)
     tables_written: bool = False
     report_written: bool = False
 
@@ -109,6 +113,11 @@ class StudyResult:
             *(
                 [f"videos not found: {', '.join(self.not_found)} (their stores kept)"]
                 if self.not_found
+                else []
+            ),
+            *(
+                [f"truth not found: {', '.join(self.truth_not_found)} (not scored in the report)"]
+                if self.truth_not_found
                 else []
             ),
             f"tables: {len(self.measured)} video(s) measured, combined tables "
@@ -221,6 +230,9 @@ def run_study(
         tables={t: output / "tables" / f"{t}.parquet" for t in TABLES},
         report=output / "report.html",
         not_found=list(moved),
+        truth_not_found=[
+            v.name for v in study.videos if v.truth is not None and not v.truth.exists()
+        ],
     )
 
     # 1. segmentation: plan every video first, so a bad store fails before any work
@@ -390,7 +402,11 @@ def run_study(
     # 4. report
     from ecoseg._version import __version__
 
-    truth_fp = {v.name: file_sha256(v.truth, hashes) for v in study.videos if v.truth is not None}
+    truth_fp = {  # None: moved away with its video, scored again once it is back
+        v.name: file_sha256(v.truth, hashes) if v.truth.exists() else None
+        for v in study.videos
+        if v.truth is not None
+    }
     # a video moved away has no stills in the page: made again with them when it is back
     gone = {"videos_not_found": sorted(moved)} if moved else {}
     r_fp = digest(

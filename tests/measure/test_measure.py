@@ -171,6 +171,23 @@ def test_frames_nobody_annotated_have_no_counts_or_cover(tmp_path):
     assert t["tracks"]["frames_present"].tolist() == [2, 1]
 
 
+def test_measure_reads_the_annotated_frames_once(tmp_path, monkeypatch):
+    # check_has_frames and observed_frames each read the store's annotated_frames entry
+    import ecoseg.provenance
+
+    make_annotated_store(tmp_path / "t.zarr")
+    reads = []
+    original = ecoseg.provenance.annotated_frames
+
+    def counting(*args, **kwargs):
+        reads.append(args[1:])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ecoseg.provenance, "annotated_frames", counting)
+    assert measure(tmp_path / "t.zarr")["counts"]["frame"].tolist() == [0, 0, 5, 5, 10, 10]
+    assert len(reads) == 1
+
+
 def test_a_mask_on_a_frame_nobody_annotated_is_refused(tmp_path):
     make_annotated_store(tmp_path / "t.zarr", stray=3)
     with pytest.raises(StoreError, match=r"t.zarr: frame 3: object 2 has a mask, but .* only fr"):

@@ -115,3 +115,35 @@ def test_combined_tables_read_as_before(meta):
     assert out["depth_m"].dtype == np.float64
     assert out["depth_m"].isna().tolist() == ["depth_m" not in meta] * 2 + [True]
     assert [out[c].dtype for c in ("video", "site", "transect", "date")] == [object] * 4
+
+
+def _boxes_store(path, height: int, width: int, frames: int = 12) -> MaskStore:
+    """A finished store of large frames (4 a chunk) with three boxes, opened for reading."""
+    store = MaskStore.create(
+        path,
+        height=height,
+        width=width,
+        chunk_frames=4,
+        objects=[{"id": k, "class": "fish"} for k in (1, 2, 3)],
+    )
+    labels = np.zeros((frames, height, width), np.uint32)
+    for i in range(frames):
+        labels[i, 50:200, 20 + 10 * i : 300 + 10 * i] = 1
+        labels[i, 250:450, 450:750] = 2
+        labels[i, 470:500, 5 * i : 5 * i + 40] = 3
+    store.append(labels, np.arange(frames) / 30.0)
+    store.mark_complete()
+    store.close()
+    return MaskStore.open(path)
+
+
+def test_measuring_large_frames_holds_one_chunk_of_labels_at_a_time(tmp_path, python_peak):
+    # a 4K chunk of 4 frames is 127 MB, and reading one holds it twice for a moment (decoded,
+    # then copied out); the chunk before it was still held then: 3.3 chunks at the peak, now
+    # 2.3 (the read's two and the scratch buffer of a quarter chunk)
+    store = _boxes_store(tmp_path / "large.zarr", 540, 960)
+    chunk = 4 * 540 * 960 * 4
+    concat_stats(iter_stats(store))  # imports and caches out of the peak
+    stats, peak = python_peak(lambda: concat_stats(iter_stats(store)))
+    assert len(stats["frame"]) == 36
+    assert peak < 2.7 * chunk, f"peak {peak / chunk:.2f} chunks of labels"

@@ -234,6 +234,8 @@ def test_malformed_study_yaml(tmp_path, cli):
         ("depth_m: !!float deep", "'deep' is not a valid float"),
         ("auto: !!bool maybe", "'maybe' is not a valid bool"),
         ("date: !!timestamp soon", "date: must be a date like 2024-03-12, got 'soon'"),
+        # a depth above the surface was taken, and shown in the report and the tables
+        ("depth_m: -6.5", "videos[0] (a): depth_m: is the depth below the surface in metres"),
     ],
 )
 def test_impossible_date_in_study_yaml(value, culprit, tmp_path, cli):

@@ -252,6 +252,11 @@ def test_video_names_may_be_in_any_script_and_are_one_unicode_form(tmp_path):
         ("videos:\n  - path: v.mp4\n    params: [1, 2]\n", "line 3: videos[0] (v): params: must"),
         ("videos:\n  - path: v.mp4\n    site: [N]\n", "line 3: videos[0] (v): site: must be text"),
         ("videos:\n  - path: v.mp4\n    depth_m: deep\n", "line 3: videos[0] (v): depth_m:"),
+        (  # a depth above the surface was taken, and shown in the report and the tables
+            "videos:\n  - path: v.mp4\n    site: N\n    depth_m: -6.5\n",
+            "study.yaml: line 4: videos[0] (v): depth_m: is the depth below the surface in "
+            "metres, 0 or more, got -6.5",
+        ),
         (  # a date YAML cannot build was refused without a line (or a video)
             "videos:\n  - path: v.mp4\n    date: 2023-13-45\n",
             "study.yaml: line 3: videos[0] (v): date: must be a date like 2024-03-12, got "
@@ -280,3 +285,11 @@ def test_a_value_of_the_wrong_type_is_named_with_its_line(tmp_path, text, expect
     # only unknown keys named their line; `fps: "ten"` in a study of 40 videos said videos[23]
     message = refusal(tmp_path, text)
     assert expected in message and "\n" not in message
+
+
+@pytest.mark.parametrize(("written", "depth"), [("0", 0.0), ("-0.0", 0.0), ("12.5", 12.5)])
+def test_a_depth_at_or_below_the_surface_is_taken(tmp_path, written, depth):
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    (tmp_path / "study.yaml").write_text(f"videos:\n  - path: v.mp4\n    depth_m: {written}\n")
+    taken = load_study(tmp_path / "study.yaml").videos[0].depth_m
+    assert taken == depth and str(taken) == str(depth)  # the surface is 0.0, never -0.0

@@ -191,3 +191,62 @@ def test_ecoseg_report_of_a_study_whose_videos_moved_away(study, cli):
     assert code == 0, err
     assert printed.strip() == f"report: {page}"
     assert "video not found at a/video.mp4" in page.read_text()
+
+
+class _Reads(dict):
+    """A manifest entry that counts the reads of its ``segment`` record."""
+
+    reads = 0
+
+    def get(self, key, default=None):
+        self.reads += key == "segment"
+        return super().get(key, default)
+
+
+def test_a_moved_video_s_segment_record_is_read_once(study):
+    # moved_videos read it, then _why_not_kept read it again from the same entry
+    manifest = json.loads((study / "out" / MANIFEST).read_text())
+    entries = {n: _Reads(e) for n, e in manifest["videos"].items()}
+    manifest["videos"] = entries
+    loaded = load_study(study / "study.yaml", require_videos=False)
+    assert sorted(moved_videos(loaded, manifest)) == list(NAMES)
+    assert [entries[n].reads for n in NAMES] == [1, 1]
+
+
+def test_a_truth_moved_away_with_its_video_is_not_scored_and_the_report_says_so(
+    study, cli, monkeypatch
+):
+    # before: the study file refused it ("a/truth.zarr: truth store not found"), so a study
+    # whose video folders (video and truth) were archived could not make its report again
+    out = study / "out"
+    write_study(study, extra_a="    truth: a/truth.zarr")
+    archived = study.parent / "archive" / "a" / "truth.zarr"
+    (study / "a" / "truth.zarr").rename(archived)
+    code, printed, err = cli("study", "study.yaml", "--check", cwd=study)
+    assert code == 0 and "not found, their stores kept: reef-a, reef-b" in printed, err
+    result = run_study(study / "study.yaml", progress=False)
+    assert result.report_written and result.truth_not_found == ["reef-a"]
+    assert not result.segmented and not result.measured
+    assert "truth not found: reef-a (not scored in the report)" in result.summary()
+    page = (out / "report.html").read_text()
+    assert "could not evaluate: truth store not found at a/truth.zarr" in page
+    assert str(study) not in page  # (evaluate's error named the truth by its absolute path)
+    assert not run_study(study / "study.yaml", progress=False).report_written
+
+    # the video back without its truth: a wrong path, refused in one line, nothing written
+    bring_back(study)
+    before = files(out)
+    expected = r"line 15: videos\[0\] \(reef-a\): a/truth\.zarr: truth store not found$"
+    with pytest.raises(ConfigError, match=expected):
+        run_study(study / "study.yaml", progress=False)
+    assert files(out) == before
+
+    # the truth back too: the report is made again (scoring it)
+    import ecoseg.report
+
+    written = []
+    monkeypatch.setattr(ecoseg.report, "report", lambda *a, **k: written.append(k["study"]))
+    archived.rename(study / "a" / "truth.zarr")
+    again = run_study(study / "study.yaml", progress=False)
+    assert again.report_written and not again.truth_not_found and not again.not_found
+    assert [v.truth is not None and v.truth.exists() for v in written[0].videos] == [True, False]
