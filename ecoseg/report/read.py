@@ -64,6 +64,9 @@ class VideoInfo:
     #: log numbers of merges made before ``--merge`` refused them -> the ``set_class`` edit
     #: that lets each go through as it was (:func:`ecoseg.species.review.refused_merges`)
     refused_merges: dict[int, Any] = field(default_factory=dict)
+    #: log numbers of reviewed marks of an ``unknown`` track with a suggestion, made before
+    #: ``--reviewed`` refused them (replayed ``--unchecked-reviewed``)
+    refused_reviews: list[int] = field(default_factory=list)
     #: frames per ``labels`` chunk
     chunk_frames: int = 0
     #: why the video at ``video_path`` is not used for stills, once :func:`open_reader` has
@@ -126,7 +129,9 @@ def read_video(
         (:func:`ecoseg.species.review.unchecked_splits`: one pass over the labels of a store
         whose log has a split) and its merges made before two different names of one rank
         were refused (:func:`ecoseg.species.review.refused_merges`: the merges' backup
-        attributes), for the reproduce steps; ``ecoseg info`` needs neither.
+        attributes) and its reviewed marks ``--reviewed`` refuses today
+        (:func:`ecoseg.species.review.refused_reviews`: the marks' backup attributes), for
+        the reproduce steps; ``ecoseg info`` needs none of them.
 
     Returns
     -------
@@ -134,7 +139,7 @@ def read_video(
     """
     from ecoseg.measure import check_has_frames, incomplete_note
     from ecoseg.species import edit_log
-    from ecoseg.species.review import refused_merges, unchecked_splits
+    from ecoseg.species.review import refused_merges, refused_reviews, unchecked_splits
     from ecoseg.store import MaskStore, check_finished
 
     owned = store is None
@@ -160,6 +165,7 @@ def read_video(
             edits=edit_log(store),
             unchecked_splits=unchecked_splits(store) if judge_splits else [],
             refused_merges=refused_merges(store) if judge_splits else {},
+            refused_reviews=refused_reviews(store) if judge_splits else [],
             chunk_frames=store.chunk_frames,
             incomplete=incomplete_note(store) if need_frames else None,
         )

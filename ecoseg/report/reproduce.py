@@ -103,7 +103,9 @@ def reproduce(
     steps += [
         step
         for v in videos
-        for step in review_steps(v.store_shown, v.edits, v.unchecked_splits, v.refused_merges)
+        for step in review_steps(
+            v.store_shown, v.edits, v.unchecked_splits, v.refused_merges, v.refused_reviews
+        )
     ]
     # a calibration is saved into a store by `ecoseg measure`, not by `segment`: without
     # this step the page made again would be in pixels
@@ -269,6 +271,7 @@ def review_steps(
     log: list[dict],
     unchecked: Sequence[int] = (),
     merges: Mapping[int, Any] | None = None,
+    reviews: Sequence[int] = (),
 ) -> list[str]:
     """The ``ecoseg edit`` and ``ecoseg classify`` commands that replay a store's edit log.
 
@@ -282,7 +285,9 @@ def review_steps(
     so it goes through and names the merged track as it did; an ``--undo`` of that merge
     undoes the ``--set-class`` too (a second ``--undo``). The store made again then has the
     same labels, scores and object table, and one more ``set_class`` entry in its log per
-    such merge.
+    such merge. The reviewed marks numbered in ``reviews``
+    (:func:`ecoseg.species.review.refused_reviews`: an ``unknown`` track with a suggestion,
+    marked before ``--reviewed`` refused it) are replayed with ``--unchecked-reviewed``.
 
     Examples
     --------
@@ -302,6 +307,8 @@ def review_steps(
     ...         "undoes": 1}]
     >>> review_steps("reef.zarr", old, merges={1: Edit("set_class", (3,), cls="blue tang")})
     ["ecoseg edit reef.zarr --set-class '3=blue tang' --merge 3,7 --undo --undo"]
+    >>> review_steps("reef.zarr", [{"n": 1, "kind": "reviewed", "ids": [4]}], reviews=[1])
+    ['ecoseg edit reef.zarr --unchecked-reviewed 4']
     """
     from ecoseg.species.edits import Edit
 
@@ -327,7 +334,9 @@ def review_steps(
             done.append(n)
         if entry.get("kind") != "classify":
             edit = Edit.from_dict(entry)
-            if edit.kind == "split" and n in unchecked:
+            if n in (
+                unchecked if edit.kind == "split" else reviews if edit.kind == "reviewed" else ()
+            ):
                 edit = replace(edit, unchecked=True)
             if edit.kind == "merge" and n in merges:
                 edits.extend(_q(a) for a in merges[n].cli_args())
@@ -355,7 +364,7 @@ def _study_reviews(v: VideoInfo, study: Any) -> list[str]:
     own = getattr(spec, "species_model", None) is not None
     log = [e for e in v.edits if not (own and e.get("kind") == "classify")]
     where = study.relative(study.store_path(spec))
-    return review_steps(where, log, v.unchecked_splits, v.refused_merges)
+    return review_steps(where, log, v.unchecked_splits, v.refused_merges, v.refused_reviews)
 
 
 def _network_flags(prov) -> list[str]:

@@ -26,6 +26,7 @@ def _video(name="v", **provenance):
         edits=[],
         unchecked_splits=[],
         refused_merges={},
+        refused_reviews=[],
         truth=None,
         truth_shown=None,
     )
@@ -445,6 +446,47 @@ def test_an_old_merge_of_two_names_of_one_rank_is_replayed_as_it_was(tmp_path, m
         "set_class", "merge", "set_class", "set_class", "set_class", "merge",
         "set_class", "merge", "undo", "undo", "set_class", "merge",
     ]  # fmt: skip
+    assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()
+
+
+def test_an_old_reviewed_mark_of_an_unknown_with_a_suggestion_is_replayed_as_it_was(
+    tmp_path, monkeypatch
+):
+    """Before ``--reviewed`` refused an unknown track holding a suggestion, such a mark was
+    logged as ``--reviewed ID``; the page replayed it so, ``ecoseg edit`` refuses it now and
+    the steps stopped there. They now say ``--unchecked-reviewed ID``, and running them on a
+    fresh synthetic clip gives the same store and page."""
+    import ecoseg
+    import ecoseg.species._edit_plan
+    from ecoseg.cli import main
+    from ecoseg.store import MaskStore
+
+    first, again = tmp_path / "first", tmp_path / "again"
+    first.mkdir()
+    again.mkdir()
+    monkeypatch.chdir(first)
+    ecoseg.synth("clip", frames=8, size=(96, 64), seed=3)
+    store = MaskStore.open("clip/truth.zarr")
+    labels = store.read_labels()
+    new = int(store.object_ids.max()) + 1
+    frames = np.flatnonzero((labels == 1).any(axis=(1, 2)))
+    split = f"--split=1@{frames[len(frames) // 2]}"  # its new part: unknown, 'wrasse' suggested
+    with monkeypatch.context() as old:  # the mark as ecoseg took it before the rule
+        old.setattr(ecoseg.species._edit_plan, "check_review", lambda *args: None)
+        edits = ["--set-class=1=wrasse", split, f"--reviewed={new}", "--reviewed=2"]
+        assert main(["edit", "clip/truth.zarr", *edits]) == 0
+    assert MaskStore.open("clip/truth.zarr").object_records()[new].class_name == "unknown"
+    assert main(["report", "clip/truth.zarr", "-o", "report.html"]) == 0
+    steps, files = _page_commands(Path("report.html").read_text())
+    assert [s for s in steps if s.startswith("ecoseg edit")] == [
+        f"ecoseg edit clip/truth.zarr --set-class 1=wrasse {split.replace('=', ' ')} "
+        f"--unchecked-reviewed {new} --reviewed 2"
+    ]
+
+    monkeypatch.chdir(again)
+    for step in steps:
+        assert main(shlex.split(step, comments=True)[1:]) == 0, step
+    _same_store(first / "clip/truth.zarr", again / "clip/truth.zarr")
     assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()
 
 
