@@ -168,11 +168,15 @@ class MissingWeights:
         Where the cache would hold them; ``None``: ``name`` has no published weights.
     page : str or None
         Gated weights: the page where their licence is accepted.
+    what : str
+        What ``path`` is: ``"weights"``, or ``"tokenizer vocabulary"`` (SAM 3's, beside
+        weights that are cached).
     """
 
     name: str
     path: Path | None
     page: str | None = None
+    what: str = "weights"
 
 
 def missing_weights(name: str) -> MissingWeights | None:

@@ -127,7 +127,7 @@ def missing_weights(name: str) -> MissingWeights | None:
     Examples
     --------
     >>> missing_weights("sam3-reduced")
-    MissingWeights(name='sam3-reduced', path=None, page=None)
+    MissingWeights(name='sam3-reduced', path=None, page=None, what='weights')
     """
     entry = entries().get(name)
     if entry is None:
@@ -137,7 +137,9 @@ def missing_weights(name: str) -> MissingWeights | None:
     if not cached.is_file():
         return MissingWeights(name, cached, page)
     vocabulary = missing_vocabulary(name)
-    return None if vocabulary is None else MissingWeights(name, vocabulary, page)
+    if vocabulary is None:
+        return None
+    return MissingWeights(name, vocabulary, page, what="tokenizer vocabulary")
 
 
 def missing_vocabulary(name: str) -> Path | None:

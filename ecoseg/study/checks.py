@@ -92,6 +92,15 @@ def _weights_lack(video: VideoSpec) -> Lack | None:
             CheckpointError,
         )
     gated = f" (gated: accept the SAM License on {missing.page} first)" if missing.page else ""
+    if missing.what != "weights":  # the weights are cached, not the files read beside them
+        return Lack(
+            "model",
+            f"no {video.model} {missing.what} in the weights cache ({missing.path}); download "
+            f"it with `ecoseg weights download {video.model}` (only the missing files are "
+            "fetched), or set `checkpoint:` to a checkpoint file with vocab.json and "
+            "merges.txt beside it",
+            CheckpointError,
+        )
     return Lack(
         "model",
         f"no {video.model} weights in the weights cache ({missing.path}); download them with "

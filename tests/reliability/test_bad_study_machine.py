@@ -66,3 +66,33 @@ def test_a_study_this_machine_cannot_run_is_refused_by_check_and_run_alike(
 
 def no_model_built(*args, **kwargs):
     raise AssertionError("a model was loaded before the bad input was reported")
+
+
+@pytest.mark.bad_input
+def test_a_study_whose_sam3_weights_are_cached_without_their_vocabulary_names_the_vocabulary(
+    clip, good_prompts, tmp_path, cli, monkeypatch
+):
+    """The weights cached, their tokenizer vocabulary not: ``--check`` said "no sam3 weights
+    in the weights cache (.../vocab.json)", naming the vocabulary file as weights."""
+    import ecoseg.sam3
+    from ecoseg.sam3.weights import weights_path
+
+    monkeypatch.setattr(ecoseg.sam3, "build", no_model_built)
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
+    cached = weights_path("sam3")
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"not read")
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        f"output: out\nvideos:\n  - path: {clip.video}\n    name: reef\n"
+        f"    prompts: null\n    concepts: [fish]\n"
+    )
+    code, out, err = cli("study", study, "--check")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(
+        f"ecoseg: error: {study}: line 3: videos[0] (reef): no sam3 tokenizer vocabulary in "
+        f"the weights cache ({cached.parent / 'vocab.json'}); download it with `ecoseg weights "
+        "download sam3`"
+    ), err
+    assert cli("study", study, "--quiet") == (2, "", err)
+    assert not (tmp_path / "out").exists()
