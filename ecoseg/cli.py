@@ -305,7 +305,7 @@ def _run_study(args) -> int:
 
     if args.check:  # an output that is a file: refused here as the run refuses it
         from ecoseg.study.manifest import load_manifest
-        from ecoseg.study.moved import moved_videos
+        from ecoseg.study.moved import moved_truths, moved_videos
 
         study = load_study(args.study, require_videos=False)
         output = study.output if args.output is None else Path(args.output).resolve()
@@ -318,6 +318,8 @@ def _run_study(args) -> int:
 
             check_machine(study, output)
         gone = f"; not found, their stores kept: {', '.join(moved)}" if moved else ""
+        if truths := moved_truths(study):
+            gone += f"; truth not found, not scored: {', '.join(truths)}"
         print(f"{args.study}: ok, {len(study.videos)} video(s), output {output}{gone}")
         return 0
     result = run_study(

@@ -11,6 +11,8 @@ needs the video), or one that records another video than the study made it from.
 such a video again needs only its store, but for a ``species_model:``, which names the tracks
 from the video's frames (:func:`~ecoseg.study.runner.run_study` refuses that when it comes to
 it); the report draws no stills of it and says which videos it did not find.
+:func:`moved_truths` names the videos whose ``truth:`` store moved away with them: the report
+does not score them and says so.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ecoseg.study.config import video_places
 from ecoseg.study.manifest import digest, segment_inputs
 from ecoseg.study.records import Study, VideoSpec
 
-__all__ = ["moved_videos"]
+__all__ = ["moved_truths", "moved_videos"]
 
 
 def moved_videos(
@@ -124,3 +126,17 @@ def _recorded_video(store: Path) -> str | None:
     if video is None or (video.extra or {}).get("image_folder"):
         return None
     return video.sha256
+
+
+def moved_truths(study: Study) -> list[str]:
+    """The names of the videos of ``study`` whose ``truth:`` store is not there (moved away
+    with its video: :func:`~ecoseg.study.config.load_study` with ``require_videos=False``
+    takes such a truth as written, and refuses it where the video is there).
+
+    Examples
+    --------
+    >>> from ecoseg.study import load_study
+    >>> moved_truths(load_study("data/study/study.yaml"))
+    []
+    """
+    return [v.name for v in study.videos if v.truth is not None and not Path(v.truth).exists()]

@@ -32,7 +32,7 @@ from ecoseg.study.manifest import (
     save_manifest,
     segment_inputs,
 )
-from ecoseg.study.moved import moved_videos
+from ecoseg.study.moved import moved_truths, moved_videos
 from ecoseg.study.records import Study, VideoSpec
 
 __all__ = ["StudyResult", "run_study", "segment_task"]
@@ -230,9 +230,7 @@ def run_study(
         tables={t: output / "tables" / f"{t}.parquet" for t in TABLES},
         report=output / "report.html",
         not_found=list(moved),
-        truth_not_found=[
-            v.name for v in study.videos if v.truth is not None and not v.truth.exists()
-        ],
+        truth_not_found=moved_truths(study),
     )
 
     # 1. segmentation: plan every video first, so a bad store fails before any work

@@ -224,6 +224,7 @@ def test_a_truth_moved_away_with_its_video_is_not_scored_and_the_report_says_so(
     (study / "a" / "truth.zarr").rename(archived)
     code, printed, err = cli("study", "study.yaml", "--check", cwd=study)
     assert code == 0 and "not found, their stores kept: reef-a, reef-b" in printed, err
+    assert printed.rstrip().endswith("; truth not found, not scored: reef-a")  # as the run
     result = run_study(study / "study.yaml", progress=False)
     assert result.report_written and result.truth_not_found == ["reef-a"]
     assert not result.segmented and not result.measured
