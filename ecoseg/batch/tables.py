@@ -157,7 +157,7 @@ def campaign_tables(
     for name, location in stores.items():
         store = MaskStore.open(location)
         check_finished(store)  # as measure(): no numbers from half an edit
-        check_has_frames(store)  # as measure(): no rows, not zeros, for a store of no frames
+        frames = check_has_frames(store)  # as measure(): no rows for a store of no frames
         n = store.n_frames
         records = store.object_records()
         ids_order = list(records)
@@ -172,7 +172,7 @@ def campaign_tables(
             dtype=np.int64,
             chunks=(labels.chunks[0], (1,), (len(ids) + 2,)),
         )[:, 0, :]
-        specs.append((name, store, ids, ids_order, classes))
+        specs.append((name, store, frames, ids, ids_order, classes))
         arrays.append(areas)
     bar = tqdm(total=len(arrays), desc="measure", unit="store", disable=not progress)
     with bar:
@@ -192,7 +192,7 @@ def campaign_tables(
                     bar.update()
                 results = client.gather(futures)
     counts, cover = [], []
-    for (name, store, ids, ids_order, classes), areas in zip(specs, results):
+    for (name, store, frames, ids, ids_order, classes), areas in zip(specs, results):
         times = store.read_time()
         n = len(times)
         # ids missing from the object table count as unknown, as in measure()
@@ -215,7 +215,7 @@ def campaign_tables(
         # as in measure(): rows for the frames observed only (a truth store's annotated ones)
         seen, col = np.nonzero(areas[:, : len(ids)])
         masks = pd.DataFrame({"frame": seen, "object_id": ids[col]})
-        rows = np.asarray(list(observed_frames(store, masks)), dtype=np.int64)
+        rows = np.asarray(list(observed_frames(store, masks, frames)), dtype=np.int64)
         px, cnt = px[rows].ravel(), cnt[rows].ravel()
         base = {
             "video": [name] * (len(rows) * nc),
