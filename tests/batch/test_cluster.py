@@ -27,6 +27,18 @@ def test_a_worker_importing_the_script_is_named(monkeypatch):
         check_not_importing_script()
 
 
+def _run_script(script):
+    """Run a Python script in its folder with this checkout's ecoseg first on the path."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.run(
+        [sys.executable, str(script)], cwd=script.parent, env=env, capture_output=True,
+        text=True, timeout=300,
+    )  # fmt: skip
+
+
 def test_a_script_without_the_main_guard_is_told_the_guard(tmp_path):
     """A plain script calling batch() at its top level made each spawned worker run the
     script again: 287 lines of Dask and multiprocessing tracebacks ending in 'Nanny failed to
@@ -37,14 +49,7 @@ def test_a_script_without_the_main_guard_is_told_the_guard(tmp_path):
         "from ecoseg.batch import batch\n"
         f"batch([{str(clip.video)!r}], {str(tmp_path / 'out')!r}, workers=1, progress=False)\n"
     )
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    run = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
-        timeout=300,
-    )  # fmt: skip
+    run = _run_script(script)
     assert run.returncode != 0
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("ecoseg.errors.ConfigError: the local cluster's worker processes")
@@ -74,14 +79,7 @@ def test_ctrl_c_while_the_local_cluster_starts_ends_in_one_line(tmp_path):
         f"    sys.exit(main(['batch', {str(clip.video)!r}, '-o', 'out', '--workers', '1',"
         " '--engine', 'classical', '--quiet']))\n"
     )
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    run = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
-        timeout=300,
-    )  # fmt: skip
+    run = _run_script(script)
     assert run.returncode == 130
     assert run.stderr.strip().splitlines() == ["ecoseg: interrupted"], run.stderr
     assert not (tmp_path / "out" / "video.zarr").exists()
