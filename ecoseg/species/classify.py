@@ -315,8 +315,8 @@ def classify(
     Raises
     ------
     ConfigError
-        Neither or both of ``train`` and ``model``, a threshold outside [0, 1], too few
-        species among the reviewed tracks.
+        No store to classify, neither or both of ``train`` and ``model``, a threshold
+        outside [0, 1], too few species among the reviewed tracks.
     StoreError
         A store (or training store) is missing or malformed, or an interrupted ``ecoseg edit``
         left it half written (:func:`ecoseg.store.check_finished`); nothing is trained, saved
@@ -347,6 +347,8 @@ def classify(
     from ecoseg.species.review import open_for_edit, read_meta, record_classification
     from ecoseg.store import check_finished, opened_store
 
+    if not _as_list(stores):  # before training (and --save-model): an empty table said nothing
+        raise ConfigError("classify: no stores to classify (give at least one store)")
     if (train is None) == (model is None):
         raise ConfigError("give either training stores (--train) or a model file (--model)")
     # any real number (np.float32 from an array too), not text or a bool

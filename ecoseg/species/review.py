@@ -32,7 +32,8 @@ deterministic) and appends an ``undo`` entry, so the log only ever grows. A clas
 only), so undo gives the tracks it named their previous classes back.
 
 The object table records the review: a set class or a reviewed mark gives the track
-``class_source="reviewed"``, ``class_probability=1.0`` and ``reviewed=True``.
+``class_source="reviewed"``, ``class_probability=1.0`` (none for ``unknown``: looked at, no
+name) and ``reviewed=True``.
 
 The parts live in their own modules, all re-exported here: the edit log in the store's
 attributes (``_edit_log``), the check of a whole command before anything is written

@@ -332,3 +332,19 @@ def test_a_refused_review_call_names_the_store_and_the_call(store, call, names):
     text = str(err.value)
     assert text.startswith(f"{store}: {names}") and text.endswith("; nothing was changed")
     assert "\n" not in text.replace("\\n", "") and _files(store.parent) == before
+
+
+@pytest.mark.parametrize("stores", [[], ()], ids=["list", "tuple"])
+def test_classify_without_a_store_is_refused_before_any_training(store, tmp_path, stores):
+    """``classify([], train=...)`` trained a model, saved it and returned an empty table
+    without a word (a store list filtered to nothing in a notebook); the CLI's argparse
+    already asks for a STORE."""
+    import ecoseg
+    from ecoseg.errors import ConfigError
+
+    before = _files(store.parent)
+    model = tmp_path / "species.json"
+    with pytest.raises(ConfigError) as err:
+        ecoseg.classify(stores, train=[store], save_model=model)
+    assert str(err.value) == "classify: no stores to classify (give at least one store)"
+    assert not model.exists() and _files(store.parent) == before

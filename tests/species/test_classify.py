@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import ecoseg
+from ecoseg.errors import ConfigError
 from ecoseg.species import SpeciesModel, apply_edits, classify, review_queue
 from ecoseg.species.edits import Edit
 from ecoseg.species.features import (
@@ -130,6 +131,12 @@ def test_a_notebooks_numbers_and_wrong_arguments(clips, tmp_path):
     assert (got["class_probability"].dropna() >= 0).all()
     with pytest.raises(ecoseg.EcosegError, match="threshold must be a probability"):
         classify(other, train=[store], threshold=np.True_, **videos)
+    # no store: it trained (and saved) a model and returned an empty table without a word
+    model = tmp_path / "m.json"
+    for stores in ([], ()):
+        with pytest.raises(ConfigError, match=r"^classify: no stores to classify \(give at"):
+            classify(stores, train=[store], save_model=model, train_videos=[clips[0].video])
+    assert not model.exists()
 
 
 def test_a_saved_model_reproduces_the_classes_byte_for_byte(clips, tmp_path):

@@ -97,18 +97,27 @@ def test_an_invalid_edit_after_stored_ones_changes_nothing(store3, capsys):
 def test_a_valid_command_does_every_edit(store3, capsys):
     path, _, _ = store3
     args = ["--split", "1@4", "--split", "4@8", "--merge", "2,4", "--undo", "--delete", "3"]
-    args += ["--set-class", "5=goby"]
+    args += ["--set-class", "5=blue goby", "--unchecked-reviewed", "2"]
     assert main(["edit", str(path), *args]) == 0
     out = capsys.readouterr().out
-    assert "edit 2: split [4] -> new id 5" in out
-    assert "edit 4: undo of edit 3 (merge [2, 4])" in out  # it said "edit 4: undo []"
+    # every edit in the command's own words: it said "edit 6: set_class [5]", without the name
+    assert out.splitlines() == [
+        "edit 1: --split 1@4 -> new id 4",
+        "edit 2: --split 4@8 -> new id 5",
+        "edit 3: --merge 2,4",
+        "edit 4: --undo: undid edit 3 (--merge 2,4)",  # it said "edit 4: undo []"
+        "edit 5: --delete 3",
+        "edit 6: --set-class 5='blue goby'",
+        "edit 7: --unchecked-reviewed 2",
+    ]
     labels, scores, objects, log = state(path)
-    assert [e["kind"] for e in log] == ["split", "split", "merge", "undo", "delete", "set_class"]
+    kinds = ["split", "split", "merge", "undo", "delete", "set_class", "reviewed"]
+    assert [e["kind"] for e in log] == kinds
     assert [o["id"] for o in objects] == [1, 2, 4, 5]
     assert set(np.unique(labels[:4])) == {0, 1, 2} and set(np.unique(labels[4:8])) == {0, 2, 4}
     assert set(np.unique(labels[8:])) == {0, 5}
     assert scores.shape == (12, 4) and np.allclose(scores[8:, 3], 0.9)
-    assert {o["id"]: o["class"] for o in objects}[5] == "goby"
+    assert {o["id"]: o["class"] for o in objects}[5] == "blue goby"
 
 
 def random_edit(rng: random.Random) -> Edit:

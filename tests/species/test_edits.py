@@ -274,3 +274,37 @@ def test_naming_a_track_drops_the_models_suggestion():
     assert named["class"] == "parrotfish" and "class_suggestion" not in named
     # confirming the unknown keeps the guess: the class is still unknown
     assert edit_objects(below, Edit("reviewed", (3,)))[0]["class_suggestion"] == "wrasse"
+
+
+def test_an_unknown_named_by_a_person_has_no_probability(store3):
+    """``--set-class ID=unknown`` (or a reviewed mark on an unknown track) is "looked at, no
+    name": it stored ``class_probability`` 1.0, a sure probability of no species, which the
+    review queue listed as ``unknown`` p=1.00. It is reviewed, with no probability."""
+    below = {"id": 3, "class": "unknown", "source": "tracker", "class_source": "unknown"}
+    guessed = {**below, "class_probability": 0.4, "class_suggestion": "wrasse"}
+    for entry, edit in (
+        (guessed, Edit("set_class", (3,), cls="unknown")),
+        (guessed, Edit("set_class", (3,), cls=" Unknown ")),  # one spelling of unknown
+        (below, Edit("reviewed", (3,))),
+        ({**guessed, "class_suggestion": "unknown"}, Edit("reviewed", (3,))),
+    ):
+        got = edit_objects([entry], edit)[0]
+        assert got["class"] == "unknown" and "class_probability" not in got, (edit, got)
+        assert got["reviewed"] is True and got["class_source"] == "reviewed"
+    named = edit_objects([guessed], Edit("set_class", (3,), cls="wrasse"))[0]
+    assert named["class_probability"] == 1.0  # a person's name stays sure
+    confirmed = {**below, "class": "wrasse", "class_source": "classified", "class_probability": 0.7}
+    assert edit_objects([confirmed], Edit("reviewed", (3,)))[0]["class_probability"] == 1.0
+
+    from ecoseg.cli import main
+    from ecoseg.species import review_queue
+
+    path, _, _ = store3
+    assert main(["edit", str(path), "--set-class", "1=unknown", "--set-class", "2=wrasse"]) == 0
+    objects = {o["id"]: o for o in Review(path).objects}
+    assert "class_probability" not in objects[1] and objects[1]["reviewed"] is True
+    queue = review_queue(path).set_index("object_id")
+    assert np.isnan(queue.loc[1, "class_probability"]) and queue.loc[1, "reviewed"]
+    assert queue.loc[2, "class_probability"] == 1.0
+    # reviewed tracks come last, the unreviewed one first: still "looked at"
+    assert review_queue(path)["object_id"].tolist()[0] == 3

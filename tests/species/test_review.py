@@ -178,7 +178,7 @@ def test_cli_edit_and_log(store3, capsys):
     )
     assert rc == 0
     out = capsys.readouterr().out
-    assert "edit 3: split [3] -> new id 4" in out
+    assert "edit 3: --split 3@8 -> new id 4" in out
     kinds = [json.loads(line)["kind"] for line in out.splitlines() if line.startswith("{")]
     assert kinds == ["set_class", "merge", "split", "delete"]
     assert main(["edit", str(path), "--undo"]) == 0
