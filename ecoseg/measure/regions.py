@@ -587,7 +587,22 @@ def class_source_of(obj) -> str:
 
 def class_probability_of(obj) -> float:
     """The class probability of an object-table entry (1 when a person named it, NaN when
-    nothing says)."""
+    nothing says). An ``unknown`` a person looked at has none, whatever an older store
+    recorded for it (1; ``ecoseg edit --set-class ID=unknown`` now records none).
+
+    Examples
+    --------
+    >>> class_probability_of({"id": 1, "class": "wrasse", "reviewed": True})
+    1.0
+    >>> class_probability_of({"id": 2, "class": "unknown", "reviewed": True,
+    ...                       "class_probability": 1.0})
+    nan
+    >>> class_probability_of({"id": 3, "class": "unknown", "class_source": "unknown",
+    ...                       "class_probability": 0.4, "class_suggestion": "wrasse"})
+    0.4
+    """
+    if obj.get("reviewed") and str(obj.get("class") or "unknown") == "unknown":
+        return float("nan")  # looked at, no name: no probability of anything
     p = obj.get("class_probability")
     if p is not None:
         return float(p)

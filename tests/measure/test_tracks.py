@@ -122,3 +122,23 @@ def test_a_video_without_animals_has_the_column_types_of_one_with_animals():
     a, b = track_table(seen, calibration=0.5), track_table(none, calibration=0.5)
     assert len(b) == 0
     assert b.dtypes.astype(str).to_dict() == a.dtypes.astype(str).to_dict()
+
+
+def test_an_unknown_a_person_looked_at_has_no_class_probability(tmp_path):
+    """``--set-class ID=unknown`` (looked at, no name) gave the track a probability of 1 in
+    the tables, as if a species had been confirmed; older stores recorded 1 for it too."""
+    import shutil
+
+    import ecoseg
+    from ecoseg.cli import main
+    from ecoseg.measure.regions import regions
+
+    clip = ecoseg.synth(tmp_path / "clip", frames=3, size=(96, 64), seed=1)
+    store = tmp_path / "edited.zarr"
+    shutil.copytree(clip.truth, store)
+    assert main(["edit", str(store), "--set-class", "1=unknown", "--set-class", "2=wrasse"]) == 0
+    tracks = track_table(regions(store)).set_index("object_id")
+    assert tracks.loc[1, "class"] == "unknown" and tracks.loc[1, "class_source"] == "reviewed"
+    assert math.isnan(tracks.loc[1, "class_probability"])
+    assert tracks.loc[2, "class_probability"] == 1.0  # a name a person gave
+    assert tracks.loc[3, "class_probability"] == 1.0  # the clip's own (prompted) name
