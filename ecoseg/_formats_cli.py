@@ -119,6 +119,13 @@ def add_import(sub) -> None:
 def _run_import(args) -> int:
     from ecoseg.formats import import_annotations
 
+    if args.first_frame is not None:  # said in the command's words, before the video is read
+        if args.format != "mots":
+            raise ConfigError(f"--first-frame goes with --format mots, not --format {args.format}")
+        if args.first_frame < 0:
+            raise ConfigError(
+                f"--first-frame must be a non-negative integer, got {args.first_frame}"
+            )
     video = args.video
     if args.fps is not None:  # an image folder timed at --fps (a video file refuses it)
         from ecoseg.io.video import open_video

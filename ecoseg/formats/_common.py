@@ -7,7 +7,7 @@
 - :mod:`~ecoseg.formats._stores`: reading a store into annotations and writing annotations
   into a store;
 - :mod:`~ecoseg.formats._files`: output paths, file hashes, time stamps, UTF-8 text and tables;
-- :mod:`~ecoseg.formats._values`: numbers, integers and object ids of a file's fields;
+- :mod:`~ecoseg.formats._values`: numbers, integers, object ids and scores of a file's fields;
 - the DAVIS palette: :func:`ecoseg.formats.davis.palette`.
 
 This module names them all, so ``from ecoseg.formats._common import NAME`` keeps working.
@@ -17,8 +17,9 @@ Conventions
 Boxes are ``(x0, y0, x1, y1)`` in pixel *edges*: pixel ``(row, col)`` covers
 ``[col, col + 1) x [row, row + 1)``, so the box of a one-pixel mask at column 4, row 7 is
 ``(4, 7, 5, 8)`` and ``x1 - x0`` is the width in pixels (as COCO's ``[x, y, w, h]`` and MOT's
-``bb_width``). Polygons use the same coordinates; a pixel belongs to a polygon when its centre
-``(col + 0.5, row + 0.5)`` is inside. Masks travel as COCO compressed RLE dicts
+``bb_width``). Polygons use the same coordinates; a pixel belongs to a polygon, or to a box
+drawn as a mask, when its centre ``(col + 0.5, row + 0.5)`` is inside or on its edge
+(:func:`~ecoseg.formats._painting.box_pixels`). Masks travel as COCO compressed RLE dicts
 (``{"size": [h, w], "counts": str}``), encoded and decoded by pycocotools only.
 """
 

@@ -14,7 +14,7 @@ import numpy as np
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._rle import decode_rle, encode_masks
-from ecoseg.formats._values import integer, number
+from ecoseg.formats._values import integer, number, probability
 
 __all__ = [
     "NO_AREA",
@@ -184,5 +184,5 @@ def shape_score(el: ET.Element, where: str) -> float | None:
     score = None
     for attr in el.findall("attribute"):
         if attr.get("name") == "score" and attr.text not in (None, ""):
-            score = number(attr.text, where, "score")
+            score = probability(attr.text, where)
     return score

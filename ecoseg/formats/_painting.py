@@ -1,12 +1,13 @@
 """Instances drawn as masks: one instance's mask from its RLE, polygons or box
 (:func:`rasterize`), and a frame's label image (:func:`paint_frame`).
 
-A pixel belongs to a polygon when its centre ``(col + 0.5, row + 0.5)`` is inside (see
-:mod:`ecoseg.formats._common`).
+A pixel belongs to a polygon or a box when its centre ``(col + 0.5, row + 0.5)`` is inside
+or on its edge (see :mod:`ecoseg.formats._common` and :func:`box_pixels`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from ecoseg.formats._annotation_model import Instance
 from ecoseg.formats._rle import decode_rle
 
-__all__ = ["BoxesCutWarning", "rasterize", "paint_frame", "warn_cut_boxes"]
+__all__ = ["BoxesCutWarning", "box_pixels", "rasterize", "paint_frame", "warn_cut_boxes"]
 
 
 class BoxesCutWarning(UserWarning):
@@ -36,11 +37,37 @@ def rasterize(inst: Instance, height: int, width: int) -> np.ndarray:
             mask[rr, cc] = True
         return mask
     if inst.box is not None:
-        x0, y0, x1, y1 = inst.box
-        c0, r0 = max(0, round(x0)), max(0, round(y0))
-        c1, r1 = min(width, round(x1)), min(height, round(y1))
-        mask[r0:r1, c0:c1] = True
+        c0, r0, c1, r1 = box_pixels(inst.box)
+        mask[max(0, r0) : min(height, r1), max(0, c0) : min(width, c1)] = True
     return mask
+
+
+def box_pixels(box) -> tuple[int, int, int, int]:
+    """The pixels a box ``(x0, y0, x1, y1)`` in pixel edges covers, as ``(c0, r0, c1, r1)``
+    (columns ``c0..c1 - 1``, rows ``r0..r1 - 1``): those whose centre ``(c + 0.5, r + 0.5)``
+    is inside the box or on its edge, the rule polygons are filled by.
+
+    An edge at a whole number falls between pixels; a fractional edge goes to the nearest
+    pixel boundary, and an edge through pixel centres (``.5``) takes those pixels in, on every
+    side and at every position (Python's ``round`` sent 2.5 to 2 and 3.5 to 4, so such a
+    box grew or shrank by its position's parity).
+
+    Examples
+    --------
+    >>> box_pixels((10.0, 20.0, 40.0, 60.0))
+    (10, 20, 40, 60)
+    >>> box_pixels((2.5, 3.5, 4.5, 5.5))  # edges through pixel centres: those pixels in
+    (2, 3, 5, 6)
+    >>> box_pixels((2.3, 2.7, 4.7, 4.2))
+    (2, 3, 5, 4)
+    """
+    x0, y0, x1, y1 = box
+    return (
+        math.ceil(x0 - 0.5),
+        math.ceil(y0 - 0.5),
+        math.floor(x1 + 0.5),
+        math.floor(y1 + 0.5),
+    )
 
 
 def warn_cut_boxes(ann) -> None:

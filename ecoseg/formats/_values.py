@@ -1,4 +1,4 @@
-"""The values of a file's fields: finite numbers, integers and object ids, or a
+"""The values of a file's fields: finite numbers, integers, object ids and scores, or a
 FormatError naming where the value is and what it should be."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 from ecoseg.errors import FormatError
 
-__all__ = ["number", "integer", "positive_id"]
+__all__ = ["number", "integer", "positive_id", "probability"]
 
 
 def number(value: Any, where: str, what: str) -> float:
@@ -36,3 +36,29 @@ def positive_id(value: Any, where: str) -> int:
     if not 0 < oid < 2**32:
         raise FormatError(f"{where}: object id {oid} is outside 1..4294967295")
     return oid
+
+
+def probability(value: Any, where: str, what: str = "score") -> float:
+    """A score in [0, 1] (a store's scores are probabilities), or FormatError naming
+    ``where``, ``what`` and the value, and how to rescale it.
+
+    Detectors that write confidences in percent (35.0) or as raw logits (-2.3, 7.1) give
+    values outside [0, 1]; no format ecoseg reads defines how to rescale them, so the file is
+    refused rather than stored with a score no threshold or mean can use.
+
+    Examples
+    --------
+    >>> probability("0.25", "gt.txt: line 1", "conf")
+    0.25
+    >>> probability(35.0, "gt.txt: line 3", "conf")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.FormatError: gt.txt: line 3: conf 35.0 is not a score in [0, 1]: rescale ...
+    """
+    out = number(value, where, what)
+    if not 0.0 <= out <= 1.0:
+        raise FormatError(
+            f"{where}: {what} {value!r} is not a score in [0, 1]: rescale the file's scores "
+            "(percentages: divide by 100; logits: apply a sigmoid)"
+        )
+    return out

@@ -45,7 +45,7 @@ from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlis
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._files import read_text
 from ecoseg.formats._rle import check_rle, decode_rle, encode_masks, rle_area
-from ecoseg.formats._values import integer, number, positive_id
+from ecoseg.formats._values import integer, number, positive_id, probability
 from ecoseg.provenance import created
 
 NAME = "coco"
@@ -464,7 +464,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 rle=rle,
                 box=box,
                 polygons=polys,
-                score=None if score is None else number(score, f"{path}: {where}", "score"),
+                score=None if score is None else probability(score, f"{path}: {where}"),
                 time=time,
                 where=where,
             )

@@ -52,8 +52,10 @@ has no ``outside`` shape, is not held onto the last. The task's settings come fr
 ``<meta><project><tasks><task>`` of the tracks' ``task_id`` (tracks of several tasks, several
 videos, are refused: :func:`project_task`). A track is an object, unless tracks name their
 objects (``object_id``, above); CVAT numbers tracks from 0: when a file has a track 0 every id
-is shifted by 1. The ``score`` attribute, if any, becomes the object's score on that frame;
-an object labelled differently on two tracks is refused.
+is shifted by 1. The ``score`` attribute, if any, becomes the object's score on that frame (a
+score outside [0, 1] is refused); an object labelled differently on two tracks is refused. A
+file with neither a ``<meta>`` task nor tracks (a bare ``<annotations/>``) is refused: it
+cannot be told from a task where no animal was seen.
 
 Task frames: a CVAT task made from part of a video (``<start_frame>``, ``<stop_frame>``) or
 from every N-th frame (``<frame_filter>step=N</frame_filter>``) shows the annotator the video
@@ -455,6 +457,13 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         task = root.find("meta/job")
     if task is None and root.find("meta/project") is not None:
         task = project_task(root, tracks_el, path)
+    if task is None and not tracks_el:  # it was a store of frames "with no animals"
+        raise FormatError(
+            f"{path}: <annotations> with no <meta> task and no tracks or images: it says "
+            "neither which frames were annotated nor what was on them, so it cannot be told "
+            "from 'no animals seen' (a CVAT export carries <meta> with the task's frames; "
+            "export the task again)"
+        )
     if task is not None:
         osize = task.find("original_size")
         if osize is not None:

@@ -29,7 +29,7 @@ from pathlib import Path
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._files import read_table, read_text
-from ecoseg.formats._values import integer, number, positive_id
+from ecoseg.formats._values import integer, number, positive_id, probability
 
 NAME = "mot"
 KIND = "box"
@@ -112,6 +112,9 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         conf = number(row[6], w, "conf") if ncol > 6 and row[6] != "" else None
         if gt and conf == 0:
             continue  # ground truth: not to be considered
+        score = None  # ground truth: conf is a flag; -1: no score (the format's blank)
+        if not gt and conf is not None and conf != -1:
+            score = probability(row[6], w, "conf")
         (untracked if untracked_row else tracked).append(where)
         cls = _class_name(row[7], names, path, w) if gt else "unknown"
         instances.append(
@@ -119,7 +122,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 frame=frame - 1,
                 track=-1 if oid is None else oid,
                 box=(left, top, left + bw, top + bh),
-                score=None if gt or conf is None or conf < 0 else conf,
+                score=score,
                 where=where,
             )
         )

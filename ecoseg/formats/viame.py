@@ -34,7 +34,7 @@ from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._files import read_table
 from ecoseg.formats._rle import decode_rle
-from ecoseg.formats._values import integer, number, positive_id
+from ecoseg.formats._values import integer, number, positive_id, probability
 
 NAME = "viame"
 KIND = "box"
@@ -253,7 +253,9 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             raise FormatError(
                 f"{w}: box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) lies outside the {width}x{height} frame"
             )
-        conf = number(fields[7], w, "confidence (field 8)") if fields[7].strip() else None
+        conf = None  # -1: no confidence (the format's blank)
+        if fields[7].strip() and number(fields[7], w, "confidence (field 8)") != -1:
+            conf = probability(fields[7], w, "confidence (field 8)")
         species: list[tuple[str, float]] = []
         polys = []
         k = 9
@@ -307,7 +309,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 track=oid,
                 box=box,
                 polygons=polys,
-                score=None if conf is None or conf < 0 else conf,
+                score=conf,
                 time=time,
                 where=where,
             )

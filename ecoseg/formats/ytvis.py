@@ -37,7 +37,7 @@ from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlis
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._rle import rle_area
 from ecoseg.formats._spill import Spill, spill_path
-from ecoseg.formats._values import integer, number, positive_id
+from ecoseg.formats._values import integer, number, positive_id, probability
 
 NAME = "ytvis"
 KIND = "mask"
@@ -248,7 +248,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                     rle=rle,
                     box=box,
                     polygons=polys,
-                    score=None if score is None else number(score, f"{path}: {fwhere}", "score"),
+                    score=None if score is None else probability(score, f"{path}: {fwhere}"),
                     time=time,
                     where=fwhere,
                 )

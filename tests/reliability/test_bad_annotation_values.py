@@ -1,0 +1,83 @@
+"""Annotation files whose values a store cannot hold, and an import option named wrongly.
+
+A score above 1 (a detector's percentage, 35.0) or below 0 (a logit) was stored as the
+object's score, though a store's scores are probabilities in [0, 1]; a bare CVAT
+``<annotations/>`` (no task, no tracks) became a store of frames "with no animals"; and
+``--first-frame`` on another format was refused in the Python name (``first_frame``). Each is
+now one line naming the file and the value (or the option as typed), and no store is made.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from reliability_helpers import assert_one_line_error
+
+pytestmark = pytest.mark.bad_input
+
+W, H = 96, 64  # the tiny clip's size
+
+
+def _coco() -> str:
+    image = {"id": 1, "file_name": "frame_000000.png", "width": W, "height": H}
+    ann = {"id": 5, "image_id": 1, "category_id": 1, "bbox": [1, 1, 3, 3], "score": 35.0}
+    cats = [{"id": 1, "name": "fish"}]
+    return json.dumps({"images": [image], "annotations": [ann], "categories": cats})
+
+
+def _ytvis() -> str:
+    video = {"id": 1, "width": W, "height": H, "length": 24}
+    ann = {"id": 1, "video_id": 1, "category_id": 1, "frame_scores": [87] + [None] * 23}
+    ann["segmentations"] = [[[1, 1, 4, 1, 4, 4]]] + [None] * 23
+    cats = [{"id": 1, "name": "fish"}]
+    return json.dumps({"videos": [video], "annotations": [ann], "categories": cats})
+
+
+_CVAT = (
+    "<annotations><meta><task><size>24</size></task></meta>"
+    '<track id="0" label="fish"><box frame="0" keyframe="1" outside="0" occluded="0" '
+    'xtl="1" ytl="1" xbr="4" ybr="4"><attribute name="score">35</attribute></box>'
+    "</track></annotations>"
+)
+
+CASES = [
+    ("mot-percent", "mot", "d.txt", "1,1,1,1,3,3,35.0,-1,-1,-1\n", ["line 1: conf '35.0'"]),
+    ("mot-logit", "mot", "d.txt", "1,1,1,1,3,3,-2.3,-1,-1,-1\n", ["line 1: conf '-2.3'"]),
+    ("mot-nan", "mot", "d.txt", "1,1,1,1,3,3,nan,-1,-1,-1\n", ["line 1: conf 'nan'"]),
+    ("coco-percent", "coco", "a.json", _coco(), ["annotations[0] (id 5): score 35.0"]),
+    ("ytvis-percent", "ytvis", "a.json", _ytvis(), ["frame 0: score 87"]),
+    ("cvat-percent", "cvat", "a.xml", _CVAT, ['<box frame="0">', "score '35'"]),
+    ("viame-percent", "viame", "a.csv", "0,,0,1,1,4,4,35,-1,fish,1\n", ["field 8", "'35'"]),
+    ("cvat-bare", "cvat", "a.xml", "<annotations/>", ["no <meta> task and no tracks"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "text", "culprits"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_an_annotation_file_with_values_a_store_cannot_hold_is_refused(
+    clip, tmp_path, cli, fmt, name, text, culprits
+):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "t.zarr"
+    code, _, err = cli("import", path, "--format", fmt, "--video", clip.video, "-o", out)
+    assert_one_line_error(code, err, str(path), *culprits)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "value", "words"),
+    [("mot", "1", "--first-frame goes with --format mots"), ("mots", "-1", "got -1")],
+    ids=["first-frame-not-mots", "first-frame-negative"],
+)
+def test_first_frame_is_refused_in_the_commands_words(clip, tmp_path, cli, fmt, value, words):
+    path = tmp_path / "d.txt"
+    path.write_text("", encoding="utf-8")
+    out = tmp_path / "t.zarr"
+    code, _, err = cli(
+        "import", path, "--format", fmt, "--video", clip.video, "-o", out, "--first-frame", value
+    )
+    assert_one_line_error(code, err, "--first-frame", words)
+    assert "first_frame" not in err and not out.exists()
