@@ -305,6 +305,8 @@ class ReviewWidget(QWidget):
         self._video = None
         #: what the status line adds while the thumbnails show the masks only
         self.video_note: str | None = None
+        #: the store the gallery lists (the layer's may change: saved to a new store)
+        self._listed: str | None = None
 
         self.viewer.layers.events.inserted.connect(self._refresh_layers)
         self.viewer.layers.events.removed.connect(self._refresh_layers)
@@ -395,6 +397,7 @@ class ReviewWidget(QWidget):
         from ecoseg.store import MaskStore
 
         path = self.store_path
+        self._listed = None if path is None else str(path)
         self.gallery.setSortingEnabled(False)
         self.gallery.setRowCount(0)
         self._video = self.video_layer()
@@ -512,40 +515,40 @@ class ReviewWidget(QWidget):
         layer.show_selected_label = True
 
     # ------------------------------------------------------------------ edits
-    def _edit(self, edit) -> None:
-        from ecoseg.species import Review
+    def _edit(self, *edits) -> None:
+        """Write ``edits`` to the store, all or nothing (:func:`~ecoseg.species.apply_edits`
+        checks every one before it writes any: a refusal names the first bad one and the
+        store is as it was, never half the selection named), and reload the layer."""
+        from ecoseg.species import apply_edits
 
         path = self.store_path
         if path is None:
             self._fail("no mask store: open one (File > Open) first")
             return
         chosen = self.selected_ids()  # chosen again after the gallery is redrawn
+        if str(path) != self._listed:  # the layer was saved to a new store: list that one
+            self.refresh()
         try:
             painted = self._strokes()  # before the edit: the store's frames as they were
-            entry = Review(path).apply(edit, words=button_words)  # refusals name the buttons
+            entries = apply_edits(path, edits, words=button_words)  # refusals name buttons
         except EcosegError as exc:
             self._fail(" ".join(str(exc).split()))
             return
         except OSError as exc:  # a read-only share, a full disk: one line, not a traceback
             self._fail(f"{exc.filename or path}: {exc.strerror or exc}")
             return
-        if entry.get("new_id"):
+        edit = edits[0] if len(edits) == 1 else None  # several: names only, no masks change
+        if edit is not None and entries[0].get("new_id"):
             from ecoseg.species.edits import with_new_id
 
-            edit = with_new_id(edit, entry["new_id"])
-        said = f"edit {entry['n']}: {entry['kind']} {entry['ids']}"
-        if entry.get("new_id"):
-            said += f" (new id {entry['new_id']})"
-        undone = {}
-        if entry["kind"] == "undo":  # its own ids are empty: say which edit it took back
-            from ecoseg.species import edit_log
-
-            undone = {e.get("n"): e for e in edit_log(path)}.get(entry.get("undoes"), {})
-            said = (
-                f"edit {entry['n']}: undo of edit {entry.get('undoes')} "
-                f"({undone.get('kind')} {undone.get('ids', [])})"
-            )
-        if self._reload_layer(painted, edit, masks=_changes_masks(entry, undone)):
+            edit = with_new_id(edit, entries[0]["new_id"])
+        said, masks = [], False
+        for entry in entries:
+            words, undone = self._said(entry, path)
+            said.append(words)
+            masks = masks or _changes_masks(entry, undone)
+        said = "; ".join(said)
+        if self._reload_layer(painted, edit, masks=masks):
             said += f". {HISTORY_NOTE}"
         self.refresh()
         left = set(self.table["object_id"]) if len(self.table) else set()
@@ -553,6 +556,24 @@ class ReviewWidget(QWidget):
         self.select(*(i for i in chosen if i in left))
         self.gallery.blockSignals(False)
         self.status.setText(self._noted(said))
+
+    @staticmethod
+    def _said(entry: dict, path) -> tuple[str, dict]:
+        """The status line's words for one edit's log entry, and (for an undo) the entry of
+        the edit it took back (its own ids are empty: the line says which edit that was)."""
+        said = f"edit {entry['n']}: {entry['kind']} {entry['ids']}"
+        if entry.get("new_id"):
+            said += f" (new id {entry['new_id']})"
+        undone = {}
+        if entry["kind"] == "undo":
+            from ecoseg.species import edit_log
+
+            undone = {e.get("n"): e for e in edit_log(path)}.get(entry.get("undoes"), {})
+            said = (
+                f"edit {entry['n']}: undo of edit {entry.get('undoes')} "
+                f"({undone.get('kind')} {undone.get('ids', [])})"
+            )
+        return said, undone
 
     def _strokes(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """The layer's hand corrections not saved, by frame (``where, values``: where it
@@ -626,8 +647,7 @@ class ReviewWidget(QWidget):
         except EcosegError as exc:  # in the button's words, as the store's refusals are
             self._fail(self._refusal(exc, "set_class", ids[:1], cls=name))
             return
-        for edit in edits:
-            self._edit(edit)
+        self._edit(*edits)  # all named, or none (the first refusal named)
         if name in self.recent:
             self.recent.remove(name)
         self.recent.insert(0, name)
@@ -680,8 +700,9 @@ class ReviewWidget(QWidget):
     def mark_reviewed(self) -> None:
         from ecoseg.species import Edit
 
-        for track in self.selected_ids():
-            self._edit(Edit("reviewed", (track,)))
+        ids = self.selected_ids()
+        if ids:  # all marked, or none (as Set class)
+            self._edit(*(Edit("reviewed", (track,)) for track in ids))
 
     def undo(self) -> None:
         from ecoseg.species import Edit
