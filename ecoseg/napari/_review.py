@@ -10,10 +10,11 @@ video's pixels under a track would have a reviewer name the wrong species).
 Clicking a row jumps the viewer to the track's best frame and shows it alone. Edits go to the
 store at once (:class:`ecoseg.species.Review`: chunk-atomic, logged, undoable) and the Labels
 layer is reloaded from it: set class (recent classes on buttons with the shortcuts Ctrl+1 ..
-Ctrl+9), merge the two selected tracks, split the selected track at the current frame, delete,
-mark reviewed, undo. Hand corrections painted into the layer and not saved are kept through
-the reload (:func:`ecoseg.napari._hand_edits.strokes`): painted back over the store's frames,
-with a merge, split or delete applied to the ids painted too.
+Ctrl+9; on several selected tracks all or nothing, as *Reviewed*), merge the two selected
+tracks, split the selected track at the current frame, delete, mark reviewed, undo. Hand
+corrections painted into the layer and not saved are kept through the reload
+(:func:`ecoseg.napari._hand_edits.strokes`): painted back over the store's frames, with a
+merge, split or delete applied to the ids painted too.
 
 A store an interrupted ``ecoseg edit`` left half written is listed as it is, with the status
 line saying so (:func:`ecoseg.napari._check.edit_warning`); the widget's first edit completes
@@ -527,7 +528,7 @@ class ReviewWidget(QWidget):
             return
         chosen = self.selected_ids()  # chosen again after the gallery is redrawn
         if str(path) != self._listed:  # the layer was saved to a new store: list that one
-            self.refresh()
+            self._follow(str(path))
         try:
             painted = self._strokes()  # before the edit: the store's frames as they were
             entries = apply_edits(path, edits, words=button_words)  # refusals name buttons
@@ -556,6 +557,15 @@ class ReviewWidget(QWidget):
         self.select(*(i for i in chosen if i in left))
         self.gallery.blockSignals(False)
         self.status.setText(self._noted(said))
+
+    def _follow(self, path: str) -> None:
+        """The layer was saved to the store at ``path`` (the ecoseg writer points it there):
+        the tracks layer of the store it showed follows it too, and the gallery lists it."""
+        for layer in self.viewer.layers:
+            meta = layer.metadata.get(META_KEY) or {}
+            if meta.get("kind") == "tracks" and str(meta.get("store")) == self._listed:
+                meta["store"] = path
+        self.refresh()
 
     @staticmethod
     def _said(entry: dict, path) -> tuple[str, dict]:
@@ -722,58 +732,3 @@ class ReviewWidget(QWidget):
 
     def _fail(self, message: str) -> None:
         self.status.setText(f"error: {message}")
-
-
-def screenshot(out: str, folder: str) -> None:
-    """Save the widget on a copy of the sample (in ``folder``) with a few edits as a PNG.
-
-    Usage (under an X server)::
-
-        xvfb-run -s "-screen 0 1920x1200x24" python -m ecoseg.napari._review docs/review.png
-    """
-    import shutil
-
-    import napari
-
-    from ecoseg.demo import species_model_path
-    from ecoseg.napari._screenshot import close_toasts, save_png
-    from ecoseg.sample import sample
-    from ecoseg.species import Review, classify
-
-    src = sample()
-    dst = Path(folder)
-    shutil.copytree(src.truth, dst / "truth.zarr")
-    shutil.copy(src.video, dst / "video.mp4")
-    store = dst / "truth.zarr"
-    from ecoseg.species.review import open_for_edit, read_meta, write_meta
-
-    with open_for_edit(store) as s:  # as a tracker leaves it: nobody named anything
-        meta = read_meta(s)
-        meta["objects"] = [
-            dict(o, **{"class": "unknown", "source": "tracker"}) for o in meta["objects"]
-        ]
-        write_meta(s, meta)
-    Review(store).set_class(1, "damselfish")
-    classify(store, model=species_model_path(), videos=[dst / "video.mp4"])
-    viewer = napari.Viewer(show=True)
-    viewer.window.resize(1800, 1150)
-    viewer.open(str(store), plugin="ecoseg")
-    widget = ReviewWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="Review tracks", area="right")
-    widget.least_confident_first()
-    widget.select(int(widget.gallery.item(0, 0).data(Qt.UserRole)))
-    from qtpy.QtWidgets import QApplication
-
-    for _ in range(20):
-        QApplication.processEvents()
-    close_toasts(viewer)  # napari's notice about the Qt backend, not the widget
-    save_png(viewer.screenshot(canvas_only=False, flash=False), out)
-    viewer.close()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    import sys
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        screenshot(sys.argv[1] if len(sys.argv) > 1 else "docs/review.png", tmp)

@@ -10,7 +10,8 @@ the video it was tracked on: *Track* on another video makes a new one, *Re-track
 video is refused (:func:`ecoseg.napari._check.other_video`), so two videos never mix in it.
 Hand corrections not saved are never cleared unasked: *Track*, or *Re-track* over later frames,
 is refused once naming them (:mod:`ecoseg.napari._hand_edits`); a second press discards them.
-Strokes painted while a run goes, on a frame it has not reached, stay over its masks there.
+Strokes painted while a run goes, on a frame it has not reached, stay over its masks there
+(napari's undo in the layer starts again then: :func:`ecoseg.napari._hand_edits.run_frame`).
 *Folder…* opens a folder of numbered images as a video; its *frame rate* field times it
 (``segment --fps``; :mod:`ecoseg.napari._rate`), greyed out for a video file.
 

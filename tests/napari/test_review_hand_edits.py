@@ -155,3 +155,4 @@ def test_a_layer_saved_to_a_new_store_is_reviewed_there(widget, tmp_path):
     assert w.status.text().startswith("edit 1: delete"), w.status.text()
     assert edit_log(path) == [] and [e["kind"] for e in edit_log(out)] == ["delete"]
     assert layer.data[0, y, x] == 77 and not (np.asarray(layer.data) == 1).any()
+    assert 1 not in w.viewer.layers["truth tracks"].data[:, 0]  # its tracks followed too
