@@ -593,6 +593,7 @@ class SegmentWidget(QWidget):
         forget(layer)
         meta = layer.metadata.setdefault(META_KEY, {})
         meta["tracked"] = None  # a new run: only what it tracks was looked at
+        meta.pop("store", None)  # the layer saved to (writer): its masks are the run's now
         provenance = dict(meta.get("provenance") or {})
         provenance.pop("annotated_frames", None)  # of a store opened into this layer
         meta["provenance"] = provenance
@@ -628,6 +629,7 @@ class SegmentWidget(QWidget):
         self._timed(job, layer)
         layer.data[frame:stop] = 0
         forget(layer, frame, stop)
+        _meta(layer).pop("store", None)  # no longer the store it was saved to (Review's)
         layer.refresh()
         self._start(job, layer)
 

@@ -238,14 +238,14 @@ def test_an_edit_keeps_a_large_stores_layer_lazy(make_napari_viewer, tmp_path, m
 
 def test_a_store_that_cannot_be_written_is_one_line(widget, monkeypatch):
     """An edit on a read-only share or a full disk raised OSError through Qt: a traceback."""
-    from ecoseg.species import Review
+    import ecoseg.species
 
     w, path = widget
 
-    def denied(self, edit, **kwargs):
+    def denied(store, edits, **kwargs):
         raise PermissionError(13, "Permission denied", str(path / "labels"))
 
-    monkeypatch.setattr(Review, "apply", denied)
+    monkeypatch.setattr(ecoseg.species, "apply_edits", denied)
     w.select(1)
     w.set_class("bluefish")
     assert w.status.text() == f"error: {path / 'labels'}: Permission denied"

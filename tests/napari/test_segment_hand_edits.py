@@ -44,7 +44,9 @@ def test_track_asks_before_it_clears_hand_corrections(widget, qtbot, tmp_path):
     out = str(tmp_path / "fixed.zarr")
     w.viewer.layers.save(out, selected=True, plugin="ecoseg")
     assert (MaskStore.open(out).read_labels(2, 3)[0] == 77).any()
+    assert masks.metadata["ecoseg"]["store"] == out  # the layer shows that store ...
     _track(w, qtbot)
+    assert "store" not in masks.metadata["ecoseg"]  # ... until a run replaces its masks
 
     # not saved: the second press discards them
     masks = w.viewer.layers["ecoseg masks"]
