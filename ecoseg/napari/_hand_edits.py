@@ -23,9 +23,11 @@ history again (:func:`restart_history`): Ctrl+Z never reaches back past a run or
 
 Two things keep strokes rather than ask (:func:`strokes`: the pixels a person changed). A
 run that reaches a frame painted while it ran (after it cleared the frame) writes its masks
-under the strokes. The *Review tracks* widget writes each edit to the store and reloads the
-layer from it: the strokes are painted back over the reloaded frames, a merge, split or
-delete applied to the ids painted as to the store's (an undo leaves them as painted).
+under the strokes (:func:`run_frame`), and the undo history starts again there: Ctrl+Z would
+replay the stroke's old pixels, the 0 the run cleared the frame to, over the run's masks.
+The *Review tracks* widget writes each edit to the store and reloads the layer from it: the
+strokes are painted back over the reloaded frames, a merge, split or delete applied to the ids
+painted as to the store's (an undo leaves them as painted).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ __all__ = [
     "painted_frames",
     "refusal",
     "restart_history",
+    "run_frame",
     "saved",
     "strokes",
     "unsaved",
@@ -183,6 +186,35 @@ def restart_history(layer) -> bool:
     if callable(reset):
         reset()
     return had
+
+
+def run_frame(layer, index: int, labels: Any) -> bool:
+    """Write a run's masks of frame ``index`` into ``layer``, under the strokes painted there
+    while the run went (:func:`strokes` against the 0 the run cleared the frame to; they stay
+    not saved). Returns whether strokes were kept: the layer's undo history then starts again
+    (:func:`restart_history`), as Ctrl+Z would write the stroke's old pixels, that 0, over
+    the run's masks under it.
+
+    Examples
+    --------
+    >>> import napari
+    >>> layer = napari.layers.Labels(np.zeros((2, 1, 3), np.uint8))
+    >>> watch(layer); layer.brush_size = 1
+    >>> layer.paint((1, 0, 0), 7, refresh=False)  # ahead of the run
+    >>> run_frame(layer, 1, np.array([[3, 3, 0]])), layer.data[1].tolist()
+    (True, [[7, 3, 0]])
+    >>> layer.undo(); layer.data[1].tolist()  # nothing to undo: the run's masks stay
+    [[7, 3, 0]]
+    """
+    painted = strokes(layer, index, 0)  # while the run went, before it got here
+    if painted is None or not painted[0].any():
+        layer.data[index] = labels
+        return False
+    frame = np.array(labels, dtype=layer.data.dtype)
+    frame[painted[0]] = painted[1]
+    layer.data[index] = frame
+    restart_history(layer)
+    return True
 
 
 def strokes(layer, frame: int, under: Any) -> tuple[np.ndarray, np.ndarray] | None:

@@ -10,10 +10,11 @@ video's pixels under a track would have a reviewer name the wrong species).
 Clicking a row jumps the viewer to the track's best frame and shows it alone. Edits go to the
 store at once (:class:`ecoseg.species.Review`: chunk-atomic, logged, undoable) and the Labels
 layer is reloaded from it: set class (recent classes on buttons with the shortcuts Ctrl+1 ..
-Ctrl+9), merge the two selected tracks, split the selected track at the current frame, delete,
-mark reviewed, undo. Hand corrections painted into the layer and not saved are kept through
-the reload (:func:`ecoseg.napari._hand_edits.strokes`): painted back over the store's frames,
-with a merge, split or delete applied to the ids painted too.
+Ctrl+9; on several selected tracks all or nothing, as *Reviewed*), merge the two selected
+tracks, split the selected track at the current frame, delete, mark reviewed, undo. Hand
+corrections painted into the layer and not saved are kept through the reload
+(:func:`ecoseg.napari._hand_edits.strokes`): painted back over the store's frames, with a
+merge, split or delete applied to the ids painted too.
 
 A store an interrupted ``ecoseg edit`` left half written is listed as it is, with the status
 line saying so (:func:`ecoseg.napari._check.edit_warning`); the widget's first edit completes
@@ -305,6 +306,8 @@ class ReviewWidget(QWidget):
         self._video = None
         #: what the status line adds while the thumbnails show the masks only
         self.video_note: str | None = None
+        #: the store the gallery lists (the layer's may change: saved to a new store)
+        self._listed: str | None = None
 
         self.viewer.layers.events.inserted.connect(self._refresh_layers)
         self.viewer.layers.events.removed.connect(self._refresh_layers)
@@ -395,6 +398,7 @@ class ReviewWidget(QWidget):
         from ecoseg.store import MaskStore
 
         path = self.store_path
+        self._listed = None if path is None else str(path)
         self.gallery.setSortingEnabled(False)
         self.gallery.setRowCount(0)
         self._video = self.video_layer()
@@ -512,40 +516,40 @@ class ReviewWidget(QWidget):
         layer.show_selected_label = True
 
     # ------------------------------------------------------------------ edits
-    def _edit(self, edit) -> None:
-        from ecoseg.species import Review
+    def _edit(self, *edits) -> None:
+        """Write ``edits`` to the store, all or nothing (:func:`~ecoseg.species.apply_edits`
+        checks every one before it writes any: a refusal names the first bad one and the
+        store is as it was, never half the selection named), and reload the layer."""
+        from ecoseg.species import apply_edits
 
         path = self.store_path
         if path is None:
             self._fail("no mask store: open one (File > Open) first")
             return
         chosen = self.selected_ids()  # chosen again after the gallery is redrawn
+        if str(path) != self._listed:  # the layer was saved to a new store: list that one
+            self._follow(str(path))
         try:
             painted = self._strokes()  # before the edit: the store's frames as they were
-            entry = Review(path).apply(edit, words=button_words)  # refusals name the buttons
+            entries = apply_edits(path, edits, words=button_words)  # refusals name buttons
         except EcosegError as exc:
             self._fail(" ".join(str(exc).split()))
             return
         except OSError as exc:  # a read-only share, a full disk: one line, not a traceback
             self._fail(f"{exc.filename or path}: {exc.strerror or exc}")
             return
-        if entry.get("new_id"):
+        edit = edits[0] if len(edits) == 1 else None  # several: names only, no masks change
+        if edit is not None and entries[0].get("new_id"):
             from ecoseg.species.edits import with_new_id
 
-            edit = with_new_id(edit, entry["new_id"])
-        said = f"edit {entry['n']}: {entry['kind']} {entry['ids']}"
-        if entry.get("new_id"):
-            said += f" (new id {entry['new_id']})"
-        undone = {}
-        if entry["kind"] == "undo":  # its own ids are empty: say which edit it took back
-            from ecoseg.species import edit_log
-
-            undone = {e.get("n"): e for e in edit_log(path)}.get(entry.get("undoes"), {})
-            said = (
-                f"edit {entry['n']}: undo of edit {entry.get('undoes')} "
-                f"({undone.get('kind')} {undone.get('ids', [])})"
-            )
-        if self._reload_layer(painted, edit, masks=_changes_masks(entry, undone)):
+            edit = with_new_id(edit, entries[0]["new_id"])
+        said, masks = [], False
+        for entry in entries:
+            words, undone = self._said(entry, path)
+            said.append(words)
+            masks = masks or _changes_masks(entry, undone)
+        said = "; ".join(said)
+        if self._reload_layer(painted, edit, masks=masks):
             said += f". {HISTORY_NOTE}"
         self.refresh()
         left = set(self.table["object_id"]) if len(self.table) else set()
@@ -553,6 +557,33 @@ class ReviewWidget(QWidget):
         self.select(*(i for i in chosen if i in left))
         self.gallery.blockSignals(False)
         self.status.setText(self._noted(said))
+
+    def _follow(self, path: str) -> None:
+        """The layer was saved to the store at ``path`` (the ecoseg writer points it there):
+        the tracks layer of the store it showed follows it too, and the gallery lists it."""
+        for layer in self.viewer.layers:
+            meta = layer.metadata.get(META_KEY) or {}
+            if meta.get("kind") == "tracks" and str(meta.get("store")) == self._listed:
+                meta["store"] = path
+        self.refresh()
+
+    @staticmethod
+    def _said(entry: dict, path) -> tuple[str, dict]:
+        """The status line's words for one edit's log entry, and (for an undo) the entry of
+        the edit it took back (its own ids are empty: the line says which edit that was)."""
+        said = f"edit {entry['n']}: {entry['kind']} {entry['ids']}"
+        if entry.get("new_id"):
+            said += f" (new id {entry['new_id']})"
+        undone = {}
+        if entry["kind"] == "undo":
+            from ecoseg.species import edit_log
+
+            undone = {e.get("n"): e for e in edit_log(path)}.get(entry.get("undoes"), {})
+            said = (
+                f"edit {entry['n']}: undo of edit {entry.get('undoes')} "
+                f"({undone.get('kind')} {undone.get('ids', [])})"
+            )
+        return said, undone
 
     def _strokes(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """The layer's hand corrections not saved, by frame (``where, values``: where it
@@ -626,8 +657,7 @@ class ReviewWidget(QWidget):
         except EcosegError as exc:  # in the button's words, as the store's refusals are
             self._fail(self._refusal(exc, "set_class", ids[:1], cls=name))
             return
-        for edit in edits:
-            self._edit(edit)
+        self._edit(*edits)  # all named, or none (the first refusal named)
         if name in self.recent:
             self.recent.remove(name)
         self.recent.insert(0, name)
@@ -680,8 +710,9 @@ class ReviewWidget(QWidget):
     def mark_reviewed(self) -> None:
         from ecoseg.species import Edit
 
-        for track in self.selected_ids():
-            self._edit(Edit("reviewed", (track,)))
+        ids = self.selected_ids()
+        if ids:  # all marked, or none (as Set class)
+            self._edit(*(Edit("reviewed", (track,)) for track in ids))
 
     def undo(self) -> None:
         from ecoseg.species import Edit
@@ -701,58 +732,3 @@ class ReviewWidget(QWidget):
 
     def _fail(self, message: str) -> None:
         self.status.setText(f"error: {message}")
-
-
-def screenshot(out: str, folder: str) -> None:
-    """Save the widget on a copy of the sample (in ``folder``) with a few edits as a PNG.
-
-    Usage (under an X server)::
-
-        xvfb-run -s "-screen 0 1920x1200x24" python -m ecoseg.napari._review docs/review.png
-    """
-    import shutil
-
-    import napari
-
-    from ecoseg.demo import species_model_path
-    from ecoseg.napari._screenshot import close_toasts, save_png
-    from ecoseg.sample import sample
-    from ecoseg.species import Review, classify
-
-    src = sample()
-    dst = Path(folder)
-    shutil.copytree(src.truth, dst / "truth.zarr")
-    shutil.copy(src.video, dst / "video.mp4")
-    store = dst / "truth.zarr"
-    from ecoseg.species.review import open_for_edit, read_meta, write_meta
-
-    with open_for_edit(store) as s:  # as a tracker leaves it: nobody named anything
-        meta = read_meta(s)
-        meta["objects"] = [
-            dict(o, **{"class": "unknown", "source": "tracker"}) for o in meta["objects"]
-        ]
-        write_meta(s, meta)
-    Review(store).set_class(1, "damselfish")
-    classify(store, model=species_model_path(), videos=[dst / "video.mp4"])
-    viewer = napari.Viewer(show=True)
-    viewer.window.resize(1800, 1150)
-    viewer.open(str(store), plugin="ecoseg")
-    widget = ReviewWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="Review tracks", area="right")
-    widget.least_confident_first()
-    widget.select(int(widget.gallery.item(0, 0).data(Qt.UserRole)))
-    from qtpy.QtWidgets import QApplication
-
-    for _ in range(20):
-        QApplication.processEvents()
-    close_toasts(viewer)  # napari's notice about the Qt backend, not the widget
-    save_png(viewer.screenshot(canvas_only=False, flash=False), out)
-    viewer.close()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    import sys
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        screenshot(sys.argv[1] if len(sys.argv) > 1 else "docs/review.png", tmp)

@@ -4,6 +4,8 @@ Usage::
 
     xvfb-run -s "-screen 0 1920x1200x24" python -m ecoseg.napari._screenshot docs/napari.png
 
+(``--review docs/review.png`` makes the *Review tracks* one: :func:`review_screenshot`.)
+
 The sample clip with its ground-truth masks and trajectories, both ecoseg dock widgets, the
 regions table measured and one fish selected.
 """
@@ -15,7 +17,7 @@ import time
 import warnings
 from pathlib import Path
 
-__all__ = ["close_toasts", "demo_viewer", "main", "save_png"]
+__all__ = ["close_toasts", "demo_viewer", "main", "review_screenshot", "save_png"]
 
 
 def _wait(condition, timeout: float = 60.0) -> None:
@@ -81,10 +83,65 @@ def save_png(image, path: str | Path, max_bytes: int = 400_000) -> Path:
     return path
 
 
+def review_screenshot(out: str, folder: str) -> None:
+    """Save the widget on a copy of the sample (in ``folder``) with a few edits as a PNG.
+
+    Usage (under an X server)::
+
+        xvfb-run -s "-screen 0 1920x1200x24" python -m ecoseg.napari._screenshot --review \\
+            docs/review.png
+    """
+    import shutil
+
+    import napari
+    from qtpy.QtCore import Qt
+
+    from ecoseg.demo import species_model_path
+    from ecoseg.napari._review import ReviewWidget
+    from ecoseg.sample import sample
+    from ecoseg.species import Review, classify
+
+    src = sample()
+    dst = Path(folder)
+    shutil.copytree(src.truth, dst / "truth.zarr")
+    shutil.copy(src.video, dst / "video.mp4")
+    store = dst / "truth.zarr"
+    from ecoseg.species.review import open_for_edit, read_meta, write_meta
+
+    with open_for_edit(store) as s:  # as a tracker leaves it: nobody named anything
+        meta = read_meta(s)
+        meta["objects"] = [
+            dict(o, **{"class": "unknown", "source": "tracker"}) for o in meta["objects"]
+        ]
+        write_meta(s, meta)
+    Review(store).set_class(1, "damselfish")
+    classify(store, model=species_model_path(), videos=[dst / "video.mp4"])
+    viewer = napari.Viewer(show=True)
+    viewer.window.resize(1800, 1150)
+    viewer.open(str(store), plugin="ecoseg")
+    widget = ReviewWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Review tracks", area="right")
+    widget.least_confident_first()
+    widget.select(int(widget.gallery.item(0, 0).data(Qt.UserRole)))
+    from qtpy.QtWidgets import QApplication
+
+    for _ in range(20):
+        QApplication.processEvents()
+    close_toasts(viewer)  # napari's notice about the Qt backend, not the widget
+    save_png(viewer.screenshot(canvas_only=False, flash=False), out)
+    viewer.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     import napari
 
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--review"]:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            review_screenshot(args[1] if len(args) > 1 else "docs/review.png", tmp)
+        return 0
     out = Path(args[0] if args else "docs/napari.png")
     warnings.filterwarnings("ignore", message="napari support for the PyQt5")
     viewer = napari.Viewer(show=True)

@@ -10,7 +10,8 @@ the video it was tracked on: *Track* on another video makes a new one, *Re-track
 video is refused (:func:`ecoseg.napari._check.other_video`), so two videos never mix in it.
 Hand corrections not saved are never cleared unasked: *Track*, or *Re-track* over later frames,
 is refused once naming them (:mod:`ecoseg.napari._hand_edits`); a second press discards them.
-Strokes painted while a run goes, on a frame it has not reached, stay over its masks there.
+Strokes painted while a run goes, on a frame it has not reached, stay over its masks there
+(napari's undo in the layer starts again then: :func:`ecoseg.napari._hand_edits.run_frame`).
 *Folder…* opens a folder of numbered images as a video; its *frame rate* field times it
 (``segment --fps``; :mod:`ecoseg.napari._rate`), greyed out for a video file.
 
@@ -43,7 +44,7 @@ from qtpy.QtWidgets import (
 from ecoseg.engine import check_fast
 from ecoseg.errors import EcosegError
 from ecoseg.napari._find import FindBox
-from ecoseg.napari._hand_edits import HandEdits, forget, strokes, watch
+from ecoseg.napari._hand_edits import HandEdits, forget, run_frame, watch
 from ecoseg.napari._jobs import (
     FrameUpdate,
     Job,
@@ -93,6 +94,7 @@ class SegmentWidget(QWidget):
         self._worker = None
         self._job: Job | None = None
         self._running_into = None  # the Labels layer the running job paints into
+        self._kept: list[int] = []  # frames the last run wrote under strokes painted ahead
         self._closed: str | None = None  # its name, when it was closed while the job ran
         self._classes: dict[int, str] = {}
         #: asks before Track or Re-track discards hand corrections not saved (_hand_edits)
@@ -591,6 +593,7 @@ class SegmentWidget(QWidget):
         forget(layer)
         meta = layer.metadata.setdefault(META_KEY, {})
         meta["tracked"] = None  # a new run: only what it tracks was looked at
+        meta.pop("store", None)  # the layer saved to (writer): its masks are the run's now
         provenance = dict(meta.get("provenance") or {})
         provenance.pop("annotated_frames", None)  # of a store opened into this layer
         meta["provenance"] = provenance
@@ -626,6 +629,7 @@ class SegmentWidget(QWidget):
         self._timed(job, layer)
         layer.data[frame:stop] = 0
         forget(layer, frame, stop)
+        _meta(layer).pop("store", None)  # no longer the store it was saved to (Review's)
         layer.refresh()
         self._start(job, layer)
 
@@ -641,6 +645,7 @@ class SegmentWidget(QWidget):
         total = job.total(int(layer.data.shape[0]))
         self._job = job
         self.frames_done = 0
+        self._kept = []  # frames it wrote under strokes painted while it went
         worker = create_worker(
             run_job,
             job,
@@ -675,13 +680,8 @@ class SegmentWidget(QWidget):
             self.status.setText("cancelling…")
 
     def _on_frame(self, layer, update: FrameUpdate) -> None:
-        painted = strokes(layer, update.index, 0)  # while the run went, before it got here
-        if painted is None:
-            layer.data[update.index] = update.labels
-        else:  # the run cleared the frame: its masks go under the strokes (they stay unsaved)
-            frame = np.array(update.labels, dtype=layer.data.dtype)
-            frame[painted[0]] = painted[1]
-            layer.data[update.index] = frame
+        if run_frame(layer, update.index, update.labels):  # under strokes painted ahead of it
+            self._kept.append(update.index)
         meta = layer.metadata.setdefault(META_KEY, {})
         meta.setdefault("scores", {})[update.index] = dict(zip(update.object_ids, update.scores))
         if "tracked" in meta:  # a layer this widget filled: the frames it has looked at
@@ -722,7 +722,7 @@ class SegmentWidget(QWidget):
             show_warning(f"ecoseg: {self.status.text()}")
         elif not failed:
             what = "cancelled" if cancelled else "done"
-            self.status.setText(f"{what}: {self.frames_done} frames tracked")
+            self.status.setText(f"{what}: {self.frames_done} frames tracked{self._kept_note()}")
         notices = list(self._job.notices) if self._job is not None else []
         if notices:
             from napari.utils.notifications import show_warning
@@ -731,6 +731,16 @@ class SegmentWidget(QWidget):
                 show_warning(f"ecoseg: {notice}")
             what = "notice" if len(notices) == 1 else f"{len(notices)} notices"
             self.status.setText(f"{self.status.text()} (warning: see the {what})")
+
+    def _kept_note(self) -> str:
+        """What the last line adds when the run wrote under strokes painted ahead of it."""
+        if not self._kept:
+            return ""
+        return (
+            f"; strokes painted on frames {self._kept} while it ran stay over its masks (not "
+            "saved); napari's undo (Ctrl+Z) in the layer started again there: it cannot replay "
+            "them over the run's masks"
+        )
 
     def _busy(self, busy: bool) -> None:
         self.run_btn.setEnabled(not busy)

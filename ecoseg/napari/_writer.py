@@ -7,7 +7,7 @@ from typing import Any
 from ecoseg.errors import StoreError
 from ecoseg.napari._check import napari_remedy
 from ecoseg.napari._hand_edits import saved
-from ecoseg.napari._layers import labels_to_store
+from ecoseg.napari._layers import META_KEY, labels_to_store
 
 __all__ = ["write_labels"]
 
@@ -25,7 +25,10 @@ def write_labels(path: str, data: Any, attributes: dict) -> list[str]:
     attributes : dict
         The layer state (``metadata``, ``features``, ``scale``, ``units``, ``name``). Its
         ``metadata["ecoseg"]`` record of hand edits not yet saved is removed once they are
-        (napari passes the layer's own metadata: :func:`ecoseg.napari._hand_edits.saved`).
+        (napari passes the layer's own metadata: :func:`ecoseg.napari._hand_edits.saved`),
+        and its ``store`` becomes ``path``: the layer now shows that store (its strokes are
+        there, not in the store it was read from), so *Review tracks* edits it, reloads the
+        layer from it and *Measurements* checks it.
 
     Returns
     -------
@@ -54,5 +57,8 @@ def write_labels(path: str, data: Any, attributes: dict) -> list[str]:
         )
     except StoreError as exc:  # napari's save dialog has no --overwrite: a new name does it
         raise StoreError(napari_remedy(str(exc), "save under a new name")) from None
-    saved(attributes.get("metadata"))  # napari passes the layer's own: its strokes are stored
+    metadata = attributes.get("metadata")
+    saved(metadata)  # napari passes the layer's own: its strokes are stored
+    if isinstance(metadata, dict):  # ... in this store, which the layer follows from now on
+        metadata.setdefault(META_KEY, {})["store"] = str(path)
     return [path]

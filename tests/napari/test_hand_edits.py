@@ -30,5 +30,6 @@ def test_saving_forgets_the_record_and_keeps_the_rest(tmp_path):
     from ecoseg.napari._writer import write_labels
 
     metadata = {"ecoseg": {KEY: {"frames": [0], "strokes": 2}, "fps": 10.0}, "other": 1}
-    write_labels(str(tmp_path / "m.zarr"), np.ones((1, 3, 3), np.uint8), {"metadata": metadata})
-    assert metadata == {"ecoseg": {"fps": 10.0}, "other": 1}
+    out = str(tmp_path / "m.zarr")
+    write_labels(out, np.ones((1, 3, 3), np.uint8), {"metadata": metadata})
+    assert metadata == {"ecoseg": {"fps": 10.0, "store": out}, "other": 1}  # the layer's now

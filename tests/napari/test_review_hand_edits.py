@@ -135,3 +135,24 @@ def test_ctrl_z_after_a_merge_cannot_bring_back_the_merged_away_track(widget):
     layer.undo()
     assert np.array_equal(np.asarray(layer.data), now)
     assert np.array_equal(now[now != 77], merged_back[now != 77])
+
+
+def test_a_layer_saved_to_a_new_store_is_reviewed_there(widget, tmp_path):
+    """The layer stayed on the store it was read from: an edit went there, and its reload
+    dropped the strokes that only the new store holds (saving had forgotten them)."""
+    from ecoseg.species import edit_log
+
+    w, path = widget
+    layer = w.layer
+    y, x = _empty_pixel(MaskStore.open(path).read_labels(), 0)
+    layer.paint((0, y, x), 77, refresh=False)
+    w.viewer.layers.selection = {layer}
+    out = str(tmp_path / "fixed.zarr")
+    w.viewer.layers.save(out, selected=True, plugin="ecoseg")
+    assert w.store_path == out
+    w.select(1)
+    w.delete()
+    assert w.status.text().startswith("edit 1: delete"), w.status.text()
+    assert edit_log(path) == [] and [e["kind"] for e in edit_log(out)] == ["delete"]
+    assert layer.data[0, y, x] == 77 and not (np.asarray(layer.data) == 1).any()
+    assert 1 not in w.viewer.layers["truth tracks"].data[:, 0]  # its tracks followed too

@@ -90,6 +90,25 @@ def test_set_class_recent_shortcut_merge_split_undo(widget):
     assert (labels[:middle] == 1).any() and not (labels[:middle] == new).any()
 
 
+def test_set_class_on_several_tracks_is_all_or_nothing(widget):
+    """Set class went on to track 2 after track 1 was refused (deleted since it was listed),
+    and the status line showed only track 2's edit: half the selection named, unsaid."""
+    from ecoseg.species import Review, edit_log
+
+    w, path = widget
+    w.select(1, 2)
+    Review(path).delete(1)  # behind the widget's back: the gallery still lists it
+    w.set_class("bluefish")
+    assert w.status.text().startswith("error:") and "no track 1" in w.status.text()
+    assert {o["id"]: o["class"] for o in MaskStore.open(path).objects}[2] != "bluefish"
+    assert [e["kind"] for e in edit_log(path)] == ["delete"]  # nothing else written
+    w.refresh()
+    w.select(2, 3)
+    w.set_class("bluefish")  # every result is in the status line
+    said = w.status.text()
+    assert "; edit 3: set_class" in said and all(f"set_class [{i}]" in said for i in (2, 3)), said
+
+
 def test_diverse_first_orders_the_gallery_like_the_queue(widget):
     from qtpy.QtCore import Qt
 
@@ -219,14 +238,14 @@ def test_an_edit_keeps_a_large_stores_layer_lazy(make_napari_viewer, tmp_path, m
 
 def test_a_store_that_cannot_be_written_is_one_line(widget, monkeypatch):
     """An edit on a read-only share or a full disk raised OSError through Qt: a traceback."""
-    from ecoseg.species import Review
+    import ecoseg.species
 
     w, path = widget
 
-    def denied(self, edit, **kwargs):
+    def denied(store, edits, **kwargs):
         raise PermissionError(13, "Permission denied", str(path / "labels"))
 
-    monkeypatch.setattr(Review, "apply", denied)
+    monkeypatch.setattr(ecoseg.species, "apply_edits", denied)
     w.select(1)
     w.set_class("bluefish")
     assert w.status.text() == f"error: {path / 'labels'}: Permission denied"

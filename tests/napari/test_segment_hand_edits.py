@@ -44,7 +44,9 @@ def test_track_asks_before_it_clears_hand_corrections(widget, qtbot, tmp_path):
     out = str(tmp_path / "fixed.zarr")
     w.viewer.layers.save(out, selected=True, plugin="ecoseg")
     assert (MaskStore.open(out).read_labels(2, 3)[0] == 77).any()
+    assert masks.metadata["ecoseg"]["store"] == out  # the layer shows that store ...
     _track(w, qtbot)
+    assert "store" not in masks.metadata["ecoseg"]  # ... until a run replaces its masks
 
     # not saved: the second press discards them
     masks = w.viewer.layers["ecoseg masks"]
@@ -98,7 +100,8 @@ def test_retrack_asks_before_it_retracks_later_corrections(widget, qtbot):
 
 def test_a_run_keeps_strokes_painted_on_frames_it_has_not_reached(widget, qtbot):
     """A correction painted on frame 3 while the run was at frame 0 was overwritten when the
-    run reached frame 3: its masks now go under the stroke, which stays not saved."""
+    run reached frame 3: its masks now go under the stroke, which stays not saved. Ctrl+Z
+    then replayed the stroke's old pixels (the 0 the run cleared frame 3 to) over them."""
     from ecoseg.napari._hand_edits import unsaved
 
     w = widget
@@ -119,3 +122,7 @@ def test_a_run_keeps_strokes_painted_on_frames_it_has_not_reached(widget, qtbot)
     painted = masks.data[3] == 77
     assert 0 < painted.sum() < 200  # a stroke, over the run's masks (none there yet)
     assert np.array_equal(masks.data[3][~painted], made[3][~painted])
+    assert "frames [3] while it ran" in w.status.text() and "Ctrl+Z" in w.status.text()
+    before = np.array(masks.data)
+    masks.undo()  # the undo history started again when the run wrote under the stroke
+    assert np.array_equal(masks.data, before)
