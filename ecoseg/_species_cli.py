@@ -15,7 +15,6 @@ __all__ = [
     "add_classify",
     "add_edit",
     "class_lines",
-    "done_line",
     "queue_line",
 ]
 
@@ -91,6 +90,7 @@ def add_edit(sub) -> None:
 
 def _run_edit(args) -> int:
     from ecoseg.species import Edit, Review, apply_edits, edit_log, parse_edit_args
+    from ecoseg.species._edit_log import done_words
     from ecoseg.species.edits import cli_words
 
     edits = []
@@ -121,49 +121,11 @@ def _run_edit(args) -> int:
     log = {e.get("n"): e for e in edit_log(args.store)} if undid else {}
     typed = edits if len(edits) == len(applied) else [None] * len(applied)
     for edit, entry in zip(typed, applied):
-        print(f"edit {entry['n']}: {done_line(entry, edit, log)}")
+        print(f"edit {entry['n']}: {done_words(entry, cli_words, edit, log)}")
     if args.log:
         for entry in edit_log(args.store):
             print(json.dumps(entry))
     return 0
-
-
-def done_line(entry, edit=None, log=None) -> str:
-    """What an applied edit did, as ``ecoseg edit`` prints it: the edit in the command's own
-    words (:func:`~ecoseg.species.edits.cli_words`, with the class it set), a split's new id,
-    and for an undo the edit it took back (``log``: the edit log by entry number).
-
-    ``entry`` is the edit's log entry; ``edit`` the :class:`~ecoseg.species.edits.Edit` as
-    given (an unchecked split or mark is worded so; the log entry does not say it).
-
-    Examples
-    --------
-    >>> done_line({"n": 1, "kind": "set_class", "ids": [1], "cls": "blue tang"})
-    "--set-class 1='blue tang'"
-    >>> done_line({"n": 2, "kind": "split", "ids": [4], "frame": 8, "new_id": 5})
-    '--split 4@8 -> new id 5'
-    >>> done_line({"n": 4, "kind": "undo", "ids": [], "undoes": 3},
-    ...           log={3: {"n": 3, "kind": "merge", "ids": [2, 4]}})
-    '--undo: undid edit 3 (--merge 2,4)'
-    """
-    if entry["kind"] == "undo":  # its own ids are empty: say which edit it took back
-        undone = (log or {}).get(entry.get("undoes"), {})
-        return f"--undo: undid edit {entry.get('undoes')} ({_logged_words(undone)})"
-    from ecoseg.species.edits import cli_words
-
-    extra = f" -> new id {entry['new_id']}" if entry.get("new_id") else ""
-    return f"{cli_words(edit) if edit is not None else _logged_words(entry)}{extra}"
-
-
-def _logged_words(entry) -> str:
-    """A log entry in ``ecoseg edit`` words; a classification (no option makes it) or an
-    entry no edit reads back as its kind and ids, as logged."""
-    from ecoseg.species.edits import Edit, cli_words
-
-    try:
-        return cli_words(Edit.from_dict(entry))
-    except (ConfigError, KeyError, TypeError, ValueError):
-        return f"{entry.get('kind')} {entry.get('ids', [])}"
 
 
 def _print_log(path: str) -> int:

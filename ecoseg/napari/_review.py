@@ -544,8 +544,9 @@ class ReviewWidget(QWidget):
 
             edit = with_new_id(edit, entries[0]["new_id"])
         said, masks = [], False
-        for entry in entries:
-            words, undone = self._said(entry, path)
+        typed = edits if len(edits) == len(entries) else [None] * len(entries)
+        for given, entry in zip(typed, entries):
+            words, undone = self._said(entry, path, given)
             said.append(words)
             masks = masks or _changes_masks(entry, undone)
         said = "; ".join(said)
@@ -568,22 +569,19 @@ class ReviewWidget(QWidget):
         self.refresh()
 
     @staticmethod
-    def _said(entry: dict, path) -> tuple[str, dict]:
-        """The status line's words for one edit's log entry, and (for an undo) the entry of
-        the edit it took back (its own ids are empty: the line says which edit that was)."""
-        said = f"edit {entry['n']}: {entry['kind']} {entry['ids']}"
-        if entry.get("new_id"):
-            said += f" (new id {entry['new_id']})"
+    def _said(entry: dict, path, edit: Edit | None = None) -> tuple[str, dict]:
+        """The status line's words for one edit's log entry, in the buttons' words
+        (:func:`~ecoseg.species._edit_log.done_words`), and (for an undo) the entry of the
+        edit it took back (its own ids are empty: the line says which edit that was)."""
+        from ecoseg.species._edit_log import done_words
+
         undone = {}
         if entry["kind"] == "undo":
             from ecoseg.species import edit_log
 
             undone = {e.get("n"): e for e in edit_log(path)}.get(entry.get("undoes"), {})
-            said = (
-                f"edit {entry['n']}: undo of edit {entry.get('undoes')} "
-                f"({undone.get('kind')} {undone.get('ids', [])})"
-            )
-        return said, undone
+        log = {entry.get("undoes"): undone}
+        return f"edit {entry['n']}: {done_words(entry, button_words, edit, log)}", undone
 
     def _strokes(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """The layer's hand corrections not saved, by frame (``where, values``: where it

@@ -1,17 +1,27 @@
 """The edit log of :mod:`ecoseg.species.review` in the store's attributes: the attribute
 itself read and written whole (:func:`read_meta`, :func:`write_meta`), the checks that refuse a
-damaged log (:func:`check_log`), and the log as a list (:func:`edit_log`)."""
+damaged log (:func:`check_log`), the log as a list (:func:`edit_log`), and what an applied
+edit did in its caller's words (:func:`done_words`)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from ecoseg.errors import StoreError
 from ecoseg.store import ATTRS_KEY
 
-__all__ = ["ATTR_KEY", "check_log", "edit_log", "read_meta", "utc_now", "write_meta"]
+__all__ = [
+    "ATTR_KEY",
+    "check_log",
+    "done_words",
+    "edit_log",
+    "read_meta",
+    "utc_now",
+    "write_meta",
+]
 
 #: The store attribute that holds the store's metadata (object table, edit log).
 ATTR_KEY = ATTRS_KEY
@@ -99,3 +109,52 @@ def edit_log(store) -> list[dict[str, Any]]:
         meta = s.attrs.get(ATTR_KEY, {})
         check_log(meta, s.path)
         return list(meta.get("edits", []))
+
+
+def done_words(
+    entry: dict,
+    words: Callable[[Any], str],
+    edit: Any = None,
+    log: Mapping[int, dict] | None = None,
+) -> str:
+    """What an applied edit did, in its caller's words (``words``, an
+    :data:`~ecoseg.species.edits.EditWords`: ``ecoseg edit``'s options, the widget's buttons):
+    the edit with the class it set, a split's new id, and for an undo the edit it took back
+    (``log``: the edit log by entry number).
+
+    ``entry`` is the edit's log entry; ``edit`` the :class:`~ecoseg.species.edits.Edit` as
+    given (an unchecked split or mark is worded so; the log entry does not say it). A
+    classification (no edit makes it) or an entry no edit reads back is its kind and ids.
+
+    Examples
+    --------
+    >>> from ecoseg.species.edits import cli_words
+    >>> done_words({"n": 1, "kind": "set_class", "ids": [1], "cls": "blue tang"}, cli_words)
+    "--set-class 1='blue tang'"
+    >>> done_words({"n": 2, "kind": "split", "ids": [4], "frame": 8, "new_id": 5}, cli_words)
+    '--split 4@8 -> new id 5'
+    >>> done_words({"n": 4, "kind": "undo", "ids": [], "undoes": 3}, cli_words,
+    ...            log={3: {"n": 3, "kind": "merge", "ids": [2, 4]}})
+    '--undo: undid edit 3 (--merge 2,4)'
+    """
+    if entry["kind"] == "undo":  # its own ids are empty: say which edit it took back
+        undone = (log or {}).get(entry.get("undoes"), {})
+        return f"{words(_undo())}: undid edit {entry.get('undoes')} ({_logged(undone, words)})"
+    extra = f" -> new id {entry['new_id']}" if entry.get("new_id") else ""
+    return f"{words(edit) if edit is not None else _logged(entry, words)}{extra}"
+
+
+def _undo() -> Any:
+    from ecoseg.species.edits import Edit
+
+    return Edit("undo")
+
+
+def _logged(entry: dict, words: Callable[[Any], str]) -> str:
+    from ecoseg.errors import ConfigError
+    from ecoseg.species.edits import Edit
+
+    try:
+        return words(Edit.from_dict(entry))
+    except (ConfigError, KeyError, TypeError, ValueError):
+        return f"{entry.get('kind')} {entry.get('ids', [])}"

@@ -62,8 +62,10 @@ def test_set_class_recent_shortcut_merge_split_undo(widget):
     assert not (np.asarray(w.layer.data) == 2).any()  # the layer is reloaded
     w.undo()
     assert np.array_equal(MaskStore.open(path).read_labels(), before)
-    # what it took back, as `ecoseg edit --undo` says it (it said "undo []")
-    assert w.status.text() == "edit 4: undo of edit 3 (merge [1, 2])", w.status.text()
+    # what it took back, in the buttons' words (it said "undo []", then "merge [1, 2]")
+    assert w.status.text() == "edit 4: Undo: undid edit 3 (Merge on tracks 1 and 2)", (
+        w.status.text()
+    )
 
     # a split must cut the track in two: at its first frame it is refused (same rule as the
     # CLI and the Python API), after it the part from the current frame on is a new track
@@ -85,7 +87,7 @@ def test_set_class_recent_shortcut_merge_split_undo(widget):
             assert np.array_equal(MaskStore.open(path).read_labels(), before)
             assert len(MaskStore.open(path).attrs["ecoseg"]["edits"]) == n_edits
     labels = MaskStore.open(path).read_labels()
-    new = int(w.status.text().split("new id ")[1].rstrip(")"))
+    new = int(w.status.text().split("-> new id ")[1])
     assert (labels[middle:] == new).any() and not (labels[middle:] == 1).any()
     assert (labels[:middle] == 1).any() and not (labels[:middle] == new).any()
 
@@ -106,7 +108,10 @@ def test_set_class_on_several_tracks_is_all_or_nothing(widget):
     w.select(2, 3)
     w.set_class("bluefish")  # every result is in the status line
     said = w.status.text()
-    assert "; edit 3: set_class" in said and all(f"set_class [{i}]" in said for i in (2, 3)), said
+    assert (
+        said.startswith("edit 2: Set class 'bluefish' on track ") and "; edit 3: Set class" in said
+    )
+    assert all(f"'bluefish' on track {i}" in said for i in (2, 3)), said
 
 
 def test_diverse_first_orders_the_gallery_like_the_queue(widget):
@@ -346,7 +351,7 @@ def test_the_stores_tracks_layer_follows_each_edit(widget):
     one = np.asarray(tracks.data)[:, 0] == 1
     assert set(tracks.features.loc[one, "class"]) == {"bluefish"}
     w.merge()
-    assert w.status.text().startswith("edit 3: merge"), w.status.text()
+    assert w.status.text().startswith("edit 3: Merge on tracks"), w.status.text()
     assert 2 not in drawn() and 1 in drawn()
     want, _ = tracks_from_regions(regions(MaskStore.open(path)))
     assert np.array_equal(np.asarray(tracks.data), want)
