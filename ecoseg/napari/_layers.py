@@ -496,12 +496,19 @@ def _named(record: ObjectRecord, name: str) -> ObjectRecord:
     ('octopus', 'reviewed', True, 1.0)
     >>> _named(r, "wrasse") == r   # the name it had: as it was
     True
+    >>> _named(r, "unknown").class_probability is None  # looked at, no name: no probability
+    True
+    >>> guess = dataclasses.replace(r, class_name="unknown", extra={"class_suggestion": "goby"})
+    >>> _named(guess, "goby").extra  # a model's guess is no suggestion once named
+    {}
     """
     cleaned = dataclasses.replace(record, class_name=name)
     if cleaned.class_name == record.class_name:
         return record
+    sure = None if cleaned.class_name == "unknown" else 1.0  # as ecoseg edit --set-class
+    extra = {k: v for k, v in cleaned.extra.items() if k != "class_suggestion"}  # named now
     return dataclasses.replace(
-        cleaned, class_source="reviewed", class_probability=1.0, reviewed=True
+        cleaned, class_source="reviewed", class_probability=sure, reviewed=True, extra=extra
     )
 
 
