@@ -135,8 +135,12 @@ def moved_truths(study: Study) -> list[str]:
 
     Examples
     --------
+    >>> import os, tempfile
     >>> from ecoseg.study import load_study
-    >>> moved_truths(load_study("data/study/study.yaml"))
-    []
+    >>> study = os.path.join(tempfile.mkdtemp(), "study.yaml")  # a video and truth moved away
+    >>> _ = open(study, "w").write(
+    ...     "videos:\\n  - path: a/video.mp4\\n    name: a\\n    truth: a/truth.zarr\\n")
+    >>> moved_truths(load_study(study, require_videos=False))
+    ['a']
     """
     return [v.name for v in study.videos if v.truth is not None and not Path(v.truth).exists()]
