@@ -68,6 +68,7 @@ def test_ctrl_c_while_the_local_cluster_starts_ends_in_one_line(tmp_path):
     script = tmp_path / "ctrl_c.py"
     script.write_text(
         "import os, signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal\n"
         "import distributed.nanny\n"
         "start = distributed.nanny.Nanny.start_unsafe\n"
         "async def interrupted(self):\n"
@@ -93,10 +94,16 @@ def test_local_worker_processes_leave_ctrl_c_to_the_command():
 
     from ecoseg.batch import connect
 
-    with connect(workers=1) as client:
-        ignored = client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
-    assert list(ignored.values()) == [True]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # (this process's)
+    # Ctrl-C handled here, as in a terminal (a run started in the background inherits it
+    # ignored, and so would its workers, whatever the preload does)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with connect(workers=1) as client:
+            ignored = client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+        assert list(ignored.values()) == [True]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # (this process's)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.mark.parametrize("worker", [True, False])
@@ -106,8 +113,8 @@ def test_a_worker_process_starting_under_the_command_ignores_ctrl_c(worker):
     printed a KeyboardInterrupt traceback from the middle of its imports."""
     fake = "sys.modules['__mp_main__'] = types.ModuleType('__mp_main__'); " if worker else ""
     code = (
-        f"import signal, sys, types; {fake}import ecoseg.cli; "
-        "print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)"
+        "import signal, sys, types; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        f"{fake}import ecoseg.cli; print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)"
     )
     env = {
         **os.environ,
