@@ -6,6 +6,8 @@ with a suggestion (:func:`refused_reviews`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from ecoseg.errors import ConfigError, StoreError
@@ -104,20 +106,14 @@ def refused_merges(store) -> dict[int, Edit]:
     >>> refused_merges(clip.truth)
     {}
     """
-    from ecoseg.store import opened_store
-
     found: dict[int, Edit] = {}
-    with opened_store(store) as s:
-        for entry in s.attrs.get(ATTR_KEY, {}).get("edits", []):
-            if entry.get("kind") != "merge":
-                continue
-            try:
-                objects = backup_attrs(s, int(entry["n"]))["objects_before"]
-                edit = set_class_for_old_merge(objects, Edit.from_dict(entry))
-            except (StoreError, ConfigError, KeyError, TypeError, ValueError):
-                continue
-            if edit is not None:
-                found[int(entry["n"])] = edit
+    for n, objects, merge in _logged_with_objects(store, "merge"):
+        try:
+            edit = set_class_for_old_merge(objects, merge)
+        except (StoreError, ConfigError, KeyError, TypeError, ValueError):  # damaged table
+            continue
+        if edit is not None:
+            found[n] = edit
     return found
 
 
@@ -137,22 +133,30 @@ def refused_reviews(store) -> list[int]:
     >>> refused_reviews(clip.truth)
     []
     """
+    found: list[int] = []
+    for n, objects, mark in _logged_with_objects(store, "reviewed"):
+        try:
+            check_review(objects, mark)
+        except ConfigError:
+            found.append(n)
+        except (KeyError, TypeError, ValueError):  # a damaged object table
+            continue
+    return found
+
+
+def _logged_with_objects(store, kind: str) -> Iterator[tuple[int, list, Edit]]:
+    """The store's logged edits of ``kind``: log number, the object table before the edit
+    (from its backup's attributes; no labels are read) and the edit. An entry whose backup is
+    missing or damaged, or that is no edit, cannot be judged and is left out."""
     from ecoseg.store import opened_store
 
-    found: list[int] = []
     with opened_store(store) as s:
         for entry in s.attrs.get(ATTR_KEY, {}).get("edits", []):
-            if entry.get("kind") != "reviewed":
+            if entry.get("kind") != kind:
                 continue
             try:
                 objects = backup_attrs(s, int(entry["n"]))["objects_before"]
                 edit = Edit.from_dict(entry)
             except (StoreError, ConfigError, KeyError, TypeError, ValueError):
                 continue
-            try:
-                check_review(objects, edit)
-            except ConfigError:
-                found.append(int(entry["n"]))
-            except (KeyError, TypeError, ValueError):  # a damaged object table
-                continue
-    return found
+            yield int(entry["n"]), objects, edit
