@@ -67,6 +67,8 @@ __all__ = [
 COLUMNS = ("track", "id", "class", "source", "p", "frames", "duration s")
 THUMB = 64
 _RECENT = 9
+#: The viewer's layer events the masks list follows.
+_FOLLOWED = frozenset({"inserted", "removed", "moved", "name", "metadata", "data"})
 #: The edit buttons' labels by edit kind: the buttons show them, and refusals name edits by them.
 BUTTONS = {
     "set_class": "Set class",
@@ -242,7 +244,7 @@ class ReviewWidget(QWidget):
         row = QHBoxLayout()
         row.addWidget(QLabel("Masks:"))
         self.masks_combo = QComboBox()
-        self.masks_combo.currentTextChanged.connect(lambda *_: self.refresh())
+        self.masks_combo.currentTextChanged.connect(self._chose)
         row.addWidget(self.masks_combo, 1)
         self.least_button = QPushButton("Least confident first")
         self.least_button.clicked.connect(self.least_confident_first)
@@ -309,15 +311,26 @@ class ReviewWidget(QWidget):
         #: the store the gallery lists (the layer's may change: saved to a new store)
         self._listed: str | None = None
 
-        self.viewer.layers.events.inserted.connect(self._refresh_layers)
-        self.viewer.layers.events.removed.connect(self._refresh_layers)
+        #: the Labels layer the gallery lists (followed through a rename)
+        self._chosen = None
+        # the list follows layers opened, closed and moved, and a layer renamed, given new
+        # data, or given (the writer: File > Save) or losing (Track: a new run) its store
+        # (a layer's own events reach the list's group, under the layer event's type)
+        self.viewer.layers.events.connect(self._layers_changed)
         self._refresh_layers()
 
     # ------------------------------------------------------------------ layers and store
+    def _layers_changed(self, event) -> None:
+        if event.type in _FOLLOWED:
+            self._refresh_layers()
+
     def _refresh_layers(self, event=None) -> None:
+        """List the Labels layers that show a mask store, by name, keeping the one chosen
+        (renamed: under its new name); the gallery is redrawn when the layer or its store
+        changed, or the masks' video was opened or closed (thumbnails from it, or none)."""
         import napari
 
-        current = self.masks_combo.currentText()
+        chosen = self._chosen if self._chosen in self.viewer.layers else self.layer
         stores = [
             layer
             for layer in self.viewer.layers
@@ -327,18 +340,31 @@ class ReviewWidget(QWidget):
         for layer in stores:  # hand corrections painted from now on are recorded (and kept)
             watch(layer)
         names = [layer.name for layer in stores]
+        if any(layer is chosen for layer in stores):
+            current = chosen.name
+        else:
+            current = self.masks_combo.currentText()
         self.masks_combo.blockSignals(True)
         self.masks_combo.clear()
         self.masks_combo.addItems(names)
         if current in names:
             self.masks_combo.setCurrentText(current)
         self.masks_combo.blockSignals(False)
-        if not names:
-            self.refresh()  # none (left): no rows of a closed store's tracks to act on
-        elif current not in names:
-            self.refresh()
-        elif names and self.video_layer() is not self._video:
+        self._chosen = self.layer
+        path = self.store_path
+        if not names or current not in names:
+            self.refresh()  # none (left), or another layer: no rows of a store not shown
+        elif path is not None and str(path) != self._listed:
+            if self._listed is None:
+                self.refresh()
+            else:  # saved to a new store (the writer points the layer there): list that one
+                self._follow(str(path))
+        elif self.video_layer() is not self._video:
             self.refresh()  # the masks' video was opened or closed: thumbnails from it, or none
+
+    def _chose(self, *args) -> None:
+        self._chosen = self.layer
+        self.refresh()
 
     @property
     def layer(self):

@@ -598,6 +598,7 @@ class SegmentWidget(QWidget):
         provenance.pop("annotated_frames", None)  # of a store opened into this layer
         meta["provenance"] = provenance
         self._set_objects(layer, {} if prompts is None else prompts.classes(), reset=True)
+        layer.events.metadata(value=layer.metadata)  # no store now: Review lists it no more
         layer.refresh()
         self._start(job, layer)
 
@@ -630,6 +631,7 @@ class SegmentWidget(QWidget):
         layer.data[frame:stop] = 0
         forget(layer, frame, stop)
         _meta(layer).pop("store", None)  # no longer the store it was saved to (Review's)
+        layer.events.metadata(value=layer.metadata)  # Review lists it no more
         layer.refresh()
         self._start(job, layer)
 

@@ -9,7 +9,7 @@ from ecoseg.napari._check import napari_remedy
 from ecoseg.napari._hand_edits import saved
 from ecoseg.napari._layers import META_KEY, labels_to_store
 
-__all__ = ["write_labels"]
+__all__ = ["changed", "write_labels"]
 
 
 def write_labels(path: str, data: Any, attributes: dict) -> list[str]:
@@ -61,4 +61,24 @@ def write_labels(path: str, data: Any, attributes: dict) -> list[str]:
     saved(metadata)  # napari passes the layer's own: its strokes are stored
     if isinstance(metadata, dict):  # ... in this store, which the layer follows from now on
         metadata.setdefault(META_KEY, {})["store"] = str(path)
+        changed(metadata)
     return [path]
+
+
+def changed(metadata: dict) -> None:
+    """Tell the viewer's widgets that the layer whose ``metadata`` this is (napari passes
+    the layer's own dict to a writer) changed it in place: its ``metadata`` event, which
+    napari does not send for a change inside the dict (*Review tracks* lists a layer from the
+    moment it is saved to a store). Nothing without an open viewer.
+
+    Examples
+    --------
+    >>> changed({"ecoseg": {"store": "m.zarr"}})  # no viewer holds it: nothing to tell
+    """
+    import sys
+
+    napari = sys.modules.get("napari")  # a writer napari called: napari is imported
+    viewer = napari.current_viewer() if napari is not None else None
+    for layer in [] if viewer is None else list(viewer.layers):
+        if layer.metadata is metadata:
+            layer.events.metadata(value=metadata)
