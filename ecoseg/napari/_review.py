@@ -48,6 +48,7 @@ from qtpy.QtWidgets import (
 from ecoseg.errors import EcosegError
 from ecoseg.napari._hand_edits import strokes, unsaved, watch
 from ecoseg.napari._layers import META_KEY
+from ecoseg.napari._undo_groups import UndoGroups
 
 if TYPE_CHECKING:
     import napari
@@ -239,6 +240,8 @@ class ReviewWidget(QWidget):
         self.viewer = napari_viewer
         self.table = pd.DataFrame()
         self.recent: list[str] = []
+        #: the log entries each press wrote (one Undo takes back one press)
+        self.undo_groups = UndoGroups()
         layout = QVBoxLayout(self)
 
         row = QHBoxLayout()
@@ -564,6 +567,7 @@ class ReviewWidget(QWidget):
         except OSError as exc:  # a read-only share, a full disk: one line, not a traceback
             self._fail(f"{exc.filename or path}: {exc.strerror or exc}")
             return
+        self.undo_groups.add(path, entries)  # one Undo takes back this press
         edit = edits[0] if len(edits) == 1 else None  # several: names only, no masks change
         if edit is not None and entries[0].get("new_id"):
             from ecoseg.species.edits import with_new_id
@@ -739,9 +743,18 @@ class ReviewWidget(QWidget):
             self._edit(*(Edit("reviewed", (track,)) for track in ids))
 
     def undo(self) -> None:
-        from ecoseg.species import Edit
+        """Take back the last press of an edit button: all the tracks a *Set class* or
+        *Reviewed* on several named (:mod:`ecoseg.napari._undo_groups`)."""
+        from ecoseg.species import Edit, edit_log
 
-        self._edit(Edit("undo"))
+        path = self.store_path
+        n = 1
+        if path is not None:
+            try:
+                n = self.undo_groups.undos(path, edit_log(path))
+            except (EcosegError, OSError):
+                n = 1  # the edit itself says what is wrong with the store
+        self._edit(*[Edit("undo")] * n)
 
     def _refusal(self, exc: Exception, kind: str, ids, **parts) -> str:
         """The one line refusing an edit the widget could not even make (:class:`Edit`

@@ -357,3 +357,31 @@ def test_the_stores_tracks_layer_follows_each_edit(widget):
     assert np.array_equal(np.asarray(tracks.data), want)
     w.undo()
     assert drawn() == ids
+
+
+def test_one_undo_takes_back_set_class_on_several_tracks(widget):
+    """Set class on three tracks wrote three log entries and Undo took back one of them: the
+    other two tracks kept the class a reviewer meant to take back."""
+    from ecoseg.species import Review, edit_log
+
+    w, path = widget
+    classes = {o["id"]: o["class"] for o in MaskStore.open(path).objects}
+    w.select(1)
+    w.set_class("bluefish")  # a press of its own: the group's Undo leaves it
+    w.select(2, 3, 4)
+    w.set_class("damselfish")
+    w.undo()
+    now = {o["id"]: o["class"] for o in MaskStore.open(path).objects}
+    assert now == {**classes, 1: "bluefish"}
+    assert [e["kind"] for e in edit_log(path)] == ["set_class"] * 4 + ["undo"] * 3
+    said = w.status.text()
+    assert all(f"(Set class 'damselfish' on track {i})" in said for i in (2, 3, 4)), said
+    w.undo()  # the next press takes back the one before
+    assert {o["id"]: o["class"] for o in MaskStore.open(path).objects} == classes
+    # an edit made elsewhere since the press comes first: Undo takes back that one alone
+    w.select(2, 3)
+    w.mark_reviewed()
+    Review(path).delete(5)
+    w.undo()
+    assert 5 in MaskStore.open(path).object_ids.tolist()
+    assert all(o["reviewed"] for o in MaskStore.open(path).objects if o["id"] in (2, 3))
