@@ -27,7 +27,7 @@ that none is checked, so the masks are not read over another clip's footage unaw
 An output that exists is refused in the package's one wording, whose remedy (``overwrite=True``,
 ``--overwrite``) napari has no control for: :func:`napari_remedy` gives the widget's own. (An
 edit the *Review tracks* widget makes is refused naming the widget's buttons where the message
-is written: :func:`ecoseg.napari._review.button_words`.)
+is written: :func:`ecoseg.napari._review_words.button_words`.)
 """
 
 from __future__ import annotations

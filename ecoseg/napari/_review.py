@@ -25,12 +25,12 @@ is reloaded whole.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from qtpy.QtCore import QSize, Qt
-from qtpy.QtGui import QIcon, QImage, QKeySequence, QPixmap
+from qtpy.QtGui import QKeySequence
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -40,196 +40,34 @@ from qtpy.QtWidgets import (
     QPushButton,
     QShortcut,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from ecoseg.errors import EcosegError
-from ecoseg.napari._hand_edits import strokes, unsaved, watch
+from ecoseg.napari._gallery import COLUMNS, THUMB, SortItem, gallery_table, icon, thumbnail
+from ecoseg.napari._hand_edits import watch
 from ecoseg.napari._layers import META_KEY
+from ecoseg.napari._review_reload import painted, reload_layer
+from ecoseg.napari._review_words import (
+    BUTTONS,
+    HISTORY_NOTE,
+    button_words,
+    changes_masks,
+    done_line,
+    refusal,
+)
 from ecoseg.napari._undo_groups import UndoGroups
 
 if TYPE_CHECKING:
     import napari
 
-    from ecoseg.species.edits import Edit
 
-__all__ = [
-    "BUTTONS",
-    "COLUMNS",
-    "HISTORY_NOTE",
-    "ReviewWidget",
-    "button_words",
-    "gallery_table",
-    "thumbnail",
-]
+__all__ = ["ReviewWidget"]
 
-COLUMNS = ("track", "id", "class", "source", "p", "frames", "duration s")
-THUMB = 64
 _RECENT = 9
 #: The viewer's layer events the masks list follows.
 _FOLLOWED = frozenset({"inserted", "removed", "moved", "name", "metadata", "data"})
-#: The edit buttons' labels by edit kind: the buttons show them, and refusals name edits by them.
-BUTTONS = {
-    "set_class": "Set class",
-    "merge": "Merge",
-    "split": "Split here",
-    "delete": "Delete",
-    "reviewed": "Reviewed",
-    "undo": "Undo",
-}
-
-
-def button_words(edit: Edit) -> str:
-    """``edit`` named by the button that makes it, on its tracks: the widget's
-    :data:`~ecoseg.species.edits.EditWords`, so a refusal names what a napari user can press
-    (neither ``ecoseg edit``'s ``--merge 1,2`` nor the Python ``merge(1, 2)`` is a control here).
-
-    Examples
-    --------
-    >>> from ecoseg.species import Edit
-    >>> button_words(Edit("merge", (1, 2))), button_words(Edit("undo"))
-    ('Merge on tracks 1 and 2', 'Undo')
-    >>> button_words(Edit("set_class", (2,), cls="damselfish"))
-    "Set class 'damselfish' on track 2"
-    >>> button_words(Edit("split", (1,), frame=0)), button_words(Edit("reviewed", (4,)))
-    ('Split here on track 1 at frame 0', 'Reviewed on track 4')
-    """
-    return _pressed(edit.kind, edit.ids, edit.cls, edit.frame, edit.unchecked)
-
-
-def _pressed(kind: str, ids, cls=None, frame=None, unchecked: bool = False) -> str:
-    """:func:`button_words` of an edit's parts, also of one that is no valid
-    :class:`~ecoseg.species.edits.Edit` (a class name with a tab: its refusal names the
-    button pressed)."""
-    button = BUTTONS[kind]
-    if kind == "undo":
-        return button
-    if kind == "merge":
-        return f"{button} on tracks {ids[0]} and {ids[1]}"
-    if kind == "set_class":
-        return f"{button} {cls!r} on track {ids[0]}"
-    if kind == "split":  # the button makes checked splits only; a replayed one says so
-        return f"{button} on track {ids[0]} at frame {frame}" + " (an unchecked split)" * unchecked
-    return f"{button} on track {ids[0]}"  # delete, reviewed
-
-
-def gallery_table(store) -> pd.DataFrame:
-    """One row per track of a store: best frame, class, source, probability, frames present.
-
-    Examples
-    --------
-    >>> from ecoseg.sample import sample
-    >>> t = gallery_table(sample().truth)
-    >>> t.columns.tolist()[:4]
-    ['object_id', 'class', 'class_source', 'class_probability']
-    """
-    from ecoseg.measure.regions import regions
-    from ecoseg.measure.tracks import track_table
-
-    reg = regions(store)
-    if not len(reg):
-        return pd.DataFrame(
-            columns=[
-                "object_id",
-                "class",
-                "class_source",
-                "class_probability",
-                "frames_present",
-                "duration_s",
-                "best_frame",
-                "bbox",
-            ]
-        )
-    tracks = track_table(reg).set_index("object_id")
-    order = reg.sort_values(["object_id", "score", "area_px"], ascending=[True, False, False])
-    best = order.groupby("object_id").head(1).set_index("object_id")
-    out = pd.DataFrame(
-        {
-            "object_id": tracks.index.to_numpy(),
-            "class": tracks["class"].to_numpy(),
-            "class_source": tracks["class_source"].to_numpy(),
-            "class_probability": tracks["class_probability"].to_numpy(),
-            "frames_present": tracks["frames_present"].to_numpy(),
-            "duration_s": tracks["duration_s"].to_numpy(),
-            "best_frame": best.loc[tracks.index, "frame"].to_numpy(),
-            "bbox": [
-                tuple(int(v) for v in best.loc[i, ["bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1"]])
-                for i in tracks.index
-            ],
-        }
-    )
-    return out
-
-
-def thumbnail(image: np.ndarray | None, mask: np.ndarray, bbox, size: int = THUMB) -> np.ndarray:
-    """A ``size`` x ``size`` RGB crop around ``bbox`` with the mask's outline drawn in.
-
-    Examples
-    --------
-    >>> m = np.zeros((20, 20), bool); m[5:10, 5:12] = True
-    >>> thumbnail(None, m, (5, 5, 12, 10)).shape
-    (64, 64, 3)
-    """
-    from scipy import ndimage
-
-    h, w = mask.shape
-    x0, y0, x1, y1 = bbox
-    side = max(x1 - x0, y1 - y0) * 1.4 + 4
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    xs = np.clip((cx - side / 2 + (np.arange(size) + 0.5) * side / size).astype(int), 0, w - 1)
-    ys = np.clip((cy - side / 2 + (np.arange(size) + 0.5) * side / size).astype(int), 0, h - 1)
-    if image is None:
-        crop = np.full((size, size, 3), 60, np.uint8)
-    else:
-        crop = np.asarray(image)[ys[:, None], xs[None, :], :3].astype(np.uint8).copy()
-    m = mask[ys[:, None], xs[None, :]]
-    edge = m & ~ndimage.binary_erosion(m)
-    crop[edge] = (255, 230, 0)
-    return crop
-
-
-#: What the status line adds after an edit that replaced masks painted over by hand.
-HISTORY_NOTE = (
-    "napari's undo (Ctrl+Z) in the layer starts again here: it cannot take back strokes "
-    "painted before this edit; Undo here takes back the edit"
-)
-
-
-def _changes_masks(entry: dict, undone: dict) -> bool:
-    """Whether an edit (its log entry; for an undo, the entry of the edit it took back)
-    changed the store's masks, not only its object table."""
-    from ecoseg.species.edits import LABEL_KINDS
-
-    return entry.get("kind") in LABEL_KINDS or undone.get("kind") in LABEL_KINDS
-
-
-def _icon(rgb: np.ndarray) -> QIcon:
-    rgb = np.ascontiguousarray(rgb)
-    h, w, _ = rgb.shape
-    img = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
-    return QIcon(QPixmap.fromImage(img))
-
-
-class _Item(QTableWidgetItem):
-    """A cell that sorts by its raw value (numbers as numbers, NaN first)."""
-
-    def __init__(self, text: str, value: Any):
-        super().__init__(text)
-        self.value = value
-        self.setFlags(self.flags() & ~Qt.ItemIsEditable)
-
-    def __lt__(self, other):
-        a, b = self.value, getattr(other, "value", None)
-        if isinstance(a, float) and np.isnan(a):
-            return not (isinstance(b, float) and np.isnan(b))
-        if isinstance(b, float) and np.isnan(b):
-            return False
-        try:
-            return a < b
-        except TypeError:
-            return str(a) < str(b)
 
 
 class ReviewWidget(QWidget):
@@ -449,8 +287,8 @@ class ReviewWidget(QWidget):
         for r, row in enumerate(self.table.itertuples(index=False)):
             labels = store.read_labels(int(row.best_frame), int(row.best_frame) + 1)[0]
             image = self._video_frame(int(row.best_frame))
-            item = _Item("", int(row.object_id))
-            item.setIcon(_icon(thumbnail(image, labels == row.object_id, row.bbox)))
+            item = SortItem("", int(row.object_id))
+            item.setIcon(icon(thumbnail(image, labels == row.object_id, row.bbox)))
             item.setData(Qt.UserRole, int(row.object_id))
             self.gallery.setItem(r, 0, item)
             p = float(row.class_probability)
@@ -463,7 +301,7 @@ class ReviewWidget(QWidget):
                 (f"{row.duration_s:.1f}", float(row.duration_s)),
             )
             for c, (text, value) in enumerate(cells, start=1):
-                cell = _Item(text, value)
+                cell = SortItem(text, value)
                 cell.setData(Qt.UserRole, int(row.object_id))
                 self.gallery.setItem(r, c, cell)
         self.gallery.setSortingEnabled(True)
@@ -559,7 +397,7 @@ class ReviewWidget(QWidget):
         if str(path) != self._listed:  # the layer was saved to a new store: list that one
             self._follow(str(path))
         try:
-            painted = self._strokes()  # before the edit: the store's frames as they were
+            painted = self._strokes(path)  # before the edit: the store's frames as they were
             entries = apply_edits(path, edits, words=button_words)  # refusals name buttons
         except EcosegError as exc:
             self._fail(" ".join(str(exc).split()))
@@ -576,11 +414,11 @@ class ReviewWidget(QWidget):
         said, masks = [], False
         typed = edits if len(edits) == len(entries) else [None] * len(entries)
         for given, entry in zip(typed, entries):
-            words, undone = self._said(entry, path, given)
+            words, undone = done_line(entry, path, given)
             said.append(words)
-            masks = masks or _changes_masks(entry, undone)
+            masks = masks or changes_masks(entry, undone)
         said = "; ".join(said)
-        if self._reload_layer(painted, edit, masks=masks):
+        if reload_layer(self.viewer, self.layer, path, painted, edit, masks=masks):
             said += f". {HISTORY_NOTE}"
         self.refresh()
         left = set(self.table["object_id"]) if len(self.table) else set()
@@ -598,71 +436,9 @@ class ReviewWidget(QWidget):
                 meta["store"] = path
         self.refresh()
 
-    @staticmethod
-    def _said(entry: dict, path, edit: Edit | None = None) -> tuple[str, dict]:
-        """The status line's words for one edit's log entry, in the buttons' words
-        (:func:`~ecoseg.species._edit_log.done_words`), and (for an undo) the entry of the
-        edit it took back (its own ids are empty: the line says which edit that was)."""
-        from ecoseg.species._edit_log import done_words
-
-        undone = {}
-        if entry["kind"] == "undo":
-            from ecoseg.species import edit_log
-
-            undone = {e.get("n"): e for e in edit_log(path)}.get(entry.get("undoes"), {})
-        log = {entry.get("undoes"): undone}
-        return f"edit {entry['n']}: {done_words(entry, button_words, edit, log)}", undone
-
-    def _strokes(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """The layer's hand corrections not saved, by frame (``where, values``: where it
-        differs from the store), to paint back after the reload (an empty dict: none)."""
-        from ecoseg.store import MaskStore
-
-        layer = self.layer
-        frames = unsaved(layer) if isinstance(getattr(layer, "data", None), np.ndarray) else []
-        if not frames:
-            return {}
-        out = {}
-        with MaskStore.open(self.store_path) as store:
-            for frame in frames:
-                if frame < store.n_frames:
-                    kept = strokes(layer, frame, store.read_labels(frame, frame + 1)[0])
-                    if kept is not None and kept[0].any():
-                        out[frame] = kept
-        return out
-
-    def _reload_layer(self, painted=None, edit=None, masks: bool = True) -> bool:
-        """Replace the layer's masks with the store's, and ``painted`` (:meth:`_strokes`) over
-        them: ids a merge, split or delete changes change there too (``edit``). When the
-        store's masks changed (``masks``) the layer's undo history starts again (napari's
-        Ctrl+Z would replay strokes' old ids, a merged-away track's, over the new masks);
-        returns whether it held strokes that Ctrl+Z can no longer take back. The store's
-        Tracks layer is redrawn (:func:`~ecoseg.napari._layers.update_tracks`)."""
-        from ecoseg.measure.regions import regions
-        from ecoseg.napari._hand_edits import restart_history
-        from ecoseg.napari._layers import layer_labels, object_features, update_tracks
-        from ecoseg.species.edits import relabel
-        from ecoseg.store import MaskStore, open_masks
-
-        layer, store = self.layer, MaskStore.open(self.store_path)
-        labels = layer_labels(open_masks(store))  # a large store stays lazy, as it opened
-        for frame, (where, values) in (painted or {}).items():
-            if isinstance(labels, np.ndarray) and frame < len(labels):
-                if edit is not None:  # the strokes' ids as the store's: merged, split, deleted
-                    values = relabel(values[None], edit, frame)[0]
-                labels[frame][where] = values
-        layer.data = labels
-        layer.features = object_features(store.objects)
-        meta = dict(layer.metadata)
-        meta[META_KEY] = dict(meta.get(META_KEY) or {}, objects=store.objects)
-        layer.metadata = meta
-        layer.show_selected_label = False
-        # the store's trajectories follow (a merged-away track's points stayed on its old id)
-        for empty in update_tracks(self.viewer.layers, self.store_path, regions(store)):
-            self.viewer.layers.remove(empty)
-        if isinstance(labels, np.ndarray):  # read whole: the store is not read from again
-            store.close()
-        return restart_history(layer) if masks else False
+    def _strokes(self, path) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """The chosen layer's hand corrections not saved (:func:`painted`)."""
+        return painted(self.layer, path)
 
     def _one(self) -> int | None:
         ids = self.selected_ids()
@@ -683,7 +459,7 @@ class ReviewWidget(QWidget):
         try:  # a name with a control character (a pasted tab) is refused here, in one line
             edits = [Edit("set_class", (track,), cls=name) for track in ids]
         except EcosegError as exc:  # in the button's words, as the store's refusals are
-            self._fail(self._refusal(exc, "set_class", ids[:1], cls=name))
+            self._fail(refusal(exc, "set_class", ids[:1], self.store_path, cls=name))
             return
         self._edit(*edits)  # all named, or none (the first refusal named)
         if name in self.recent:
@@ -755,17 +531,6 @@ class ReviewWidget(QWidget):
             except (EcosegError, OSError):
                 n = 1  # the edit itself says what is wrong with the store
         self._edit(*[Edit("undo")] * n)
-
-    def _refusal(self, exc: Exception, kind: str, ids, **parts) -> str:
-        """The one line refusing an edit the widget could not even make (:class:`Edit`
-        refused its parts): named by its button and the store, as a store's refusal is."""
-        reason = " ".join(str(exc).split())
-        for said in (f"{kind} of track {ids[0]}: " if ids else "", f"{kind}: "):
-            if said and reason.startswith(said):  # Edit's own naming of it, in Python words
-                reason = reason[len(said) :]
-                break
-        where = f"{self.store_path}: " if self.store_path else ""
-        return f"{where}{_pressed(kind, ids, **parts)}: {reason}; nothing was changed"
 
     def _fail(self, message: str) -> None:
         self.status.setText(f"error: {message}")

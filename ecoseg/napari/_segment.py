@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,39 +44,31 @@ from ecoseg.engine import check_fast
 from ecoseg.errors import EcosegError
 from ecoseg.napari._find import FindBox
 from ecoseg.napari._hand_edits import HandEdits, forget, run_frame, watch
-from ecoseg.napari._jobs import (
-    FrameUpdate,
-    Job,
-    check_job,
-    check_rectangles,
-    correction_prompts,
-    prompts_from_layers,
-    run_job,
+from ecoseg.napari._jobs import FrameUpdate, Job, check_job, correction_prompts, run_job
+from ecoseg.napari._layers import META_KEY
+from ecoseg.napari._masks_layer import (
+    MASKS,
+    new_masks_layer,
+    object_classes,
+    set_objects,
+    timed,
 )
-from ecoseg.napari._layers import META_KEY, layer_grid, object_features
-from ecoseg.napari._rate import (
-    DEFAULT_FPS,
-    folder_rate,
-    is_folder,
-    rate_text,
-    retime,
-    video_record,
+from ecoseg.napari._masks_layer import meta as layer_meta
+from ecoseg.napari._prompt_layers import (
+    BOXES,
+    CLICKS,
+    add_prompt_layers,
+    check_boxes,
+    drawn_prompts,
+    next_id,
+    set_defaults,
 )
+from ecoseg.napari._rate import DEFAULT_FPS, folder_rate, is_folder, rate_text, retime
 
 if TYPE_CHECKING:
     import napari
 
-__all__ = ["BOXES", "CLICKS", "MASKS", "SegmentWidget"]
-
-CLICKS = "ecoseg clicks"
-BOXES = "ecoseg boxes"
-MASKS = "ecoseg masks"
-_POSITIVE = np.array([0.2, 1.0, 0.2, 1.0])
-_NEGATIVE = np.array([1.0, 0.2, 0.2, 1.0])
-
-
-def _meta(layer) -> dict[str, Any]:
-    return (getattr(layer, "metadata", None) or {}).get(META_KEY) or {}
+__all__ = ["SegmentWidget"]
 
 
 class SegmentWidget(QWidget):
@@ -246,7 +237,7 @@ class SegmentWidget(QWidget):
         self.video_combo.blockSignals(True)  # one change below, not one per item
         self.video_combo.clear()
         for layer in self.viewer.layers:
-            if _meta(layer).get("kind") == "video":
+            if layer_meta(layer).get("kind") == "video":
                 self.video_combo.addItem(layer.name)
         if current:
             i = self.video_combo.findText(current)
@@ -288,7 +279,7 @@ class SegmentWidget(QWidget):
     def _video_changed(self, *args) -> None:
         """The frame rate field follows the chosen video: a folder's rate, or disabled."""
         video = self.video_layer()
-        meta = _meta(video) if video is not None else {}
+        meta = layer_meta(video) if video is not None else {}
         if not is_folder(meta):
             self._fps_of = None
             self.fps_edit.clear()
@@ -314,9 +305,9 @@ class SegmentWidget(QWidget):
             The typed rate is not a number above 0 (one line naming the folder).
         """
         video = self.video_layer()
-        if video is None or not is_folder(_meta(video)):
+        if video is None or not is_folder(layer_meta(video)):
             return None
-        return folder_rate(self.fps_edit.text(), str(_meta(video)["video"]))
+        return folder_rate(self.fps_edit.text(), str(layer_meta(video)["video"]))
 
     def _apply_fps(self) -> float | None:
         """Time the chosen folder's video layer at the typed rate (the time under the widget
@@ -327,86 +318,29 @@ class SegmentWidget(QWidget):
             self._fail(str(exc))
             return None
         video = self.video_layer()
-        if fps is not None and retime(_meta(video), int(video.data.shape[0]), fps):
+        if fps is not None and retime(layer_meta(video), int(video.data.shape[0]), fps):
             self._show_time()
             self.status.setText(f"{video.name}: image folder timed at {rate_text(fps)} fps")
         return fps
 
     def add_prompt_layers(self) -> tuple[Any, Any]:
-        """Create (or return) the clicks Points layer and the boxes Shapes layer."""
-        video = self.video_layer()
-        scale, units = layer_grid(video)
-        boxes = self._layer(BOXES)
-        if boxes is None:
-            boxes = self.viewer.add_shapes(
-                ndim=3,
-                name=BOXES,
-                scale=scale,
-                units=units,
-                edge_color="yellow",
-                face_color="transparent",
-                edge_width=2,
-                features=pd.DataFrame(
-                    {"object_id": pd.Series(dtype=int), "class": pd.Series(dtype=str)}
-                ),
-                metadata={META_KEY: {"kind": "prompts"}},
-            )
-        points = self._layer(CLICKS)
-        if points is None:
-            points = self.viewer.add_points(
-                ndim=3,
-                name=CLICKS,
-                scale=scale,
-                units=units,
-                size=9,
-                border_color="white",
-                features=pd.DataFrame(
-                    {
-                        "object_id": pd.Series(dtype=int),
-                        "class": pd.Series(dtype=str),
-                        "positive": pd.Series(dtype=bool),
-                    }
-                ),
-                metadata={META_KEY: {"kind": "prompts"}},
-            )
-            points.events.data.connect(self._recolor)
-            points.mode = "add"
+        """Create (or return) the clicks Points layer and the boxes Shapes layer
+        (:mod:`ecoseg.napari._prompt_layers`)."""
+        points, boxes = add_prompt_layers(self.viewer, self.video_layer())
         self._update_defaults()
         self.viewer.layers.selection.active = points
         return points, boxes
 
     def _update_defaults(self, *args) -> None:
-        oid = int(self.object_spin.value())
-        cls = self.class_edit.text().strip() or "unknown"
-        points, boxes = self._layer(CLICKS), self._layer(BOXES)
-        if points is not None:
-            points.feature_defaults = {
-                "object_id": oid,
-                "class": cls,
-                "positive": not self.negative_check.isChecked(),
-            }
-            points.current_face_color = list(
-                _NEGATIVE if self.negative_check.isChecked() else _POSITIVE
-            )
-        if boxes is not None:
-            boxes.feature_defaults = {"object_id": oid, "class": cls}
-
-    def _recolor(self, event=None) -> None:
-        points = self._layer(CLICKS)
-        if points is None or not len(points.data) or "positive" not in points.features:
-            return
-        pos = points.features["positive"].to_numpy(bool)
-        colors = np.where(pos[:, None], _POSITIVE, _NEGATIVE)
-        if not np.array_equal(np.asarray(points.face_color), colors):
-            points.face_color = colors
+        set_defaults(
+            self.viewer,
+            int(self.object_spin.value()),
+            self.class_edit.text(),
+            self.negative_check.isChecked(),
+        )
 
     def _new_object(self) -> None:
-        used = set(self._classes)
-        for name in (CLICKS, BOXES):
-            layer = self._layer(name)
-            if layer is not None and "object_id" in layer.features and len(layer.features):
-                used.update(int(i) for i in layer.features["object_id"])
-        self.object_spin.setValue(max(used, default=0) + 1)
+        self.object_spin.setValue(next_id(self.viewer, self._classes))
 
     def _browse_checkpoint(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -438,29 +372,17 @@ class SegmentWidget(QWidget):
         if video is None or not self.viewer.dims.ndim:
             self.time_label.setText("")
             return
-        times = _meta(video).get("time_s")
+        times = layer_meta(video).get("time_s")
         t = int(self.viewer.dims.current_step[0])
         if times is not None and 0 <= t < len(times):
             self.time_label.setText(f"frame {t} of {len(times)} · {float(times[t]):.3f} s")
 
     def _check_boxes(self) -> None:
-        boxes = self._layer(BOXES)
-        check_rectangles(list(boxes.shape_type) if boxes is not None else [], BOXES)
+        check_boxes(self.viewer)
 
     def prompts(self):
         """The prompts drawn in the clicks and boxes layers (video pixels)."""
-        points, boxes = self._layer(CLICKS), self._layer(BOXES)
-        pts = np.asarray(points.data) if points is not None else None
-        feats = points.features if points is not None else None
-        shapes = list(boxes.data) if boxes is not None else []
-        kinds = list(boxes.shape_type) if boxes is not None else []
-        self._check_boxes()
-        rects = [s for s, k in zip(shapes, kinds) if k == "rectangle"]
-        bfeats = None
-        if boxes is not None and len(boxes.features):
-            keep = [k == "rectangle" for k in kinds]
-            bfeats = boxes.features[keep].reset_index(drop=True)
-        return prompts_from_layers(pts, feats, rects, bfeats)
+        return drawn_prompts(self.viewer)
 
     def masks_layer(self, create: bool = True):
         """The ``ecoseg masks`` Labels layer of the chosen video (made when missing).
@@ -485,7 +407,11 @@ class SegmentWidget(QWidget):
             raise EcosegError("open a video first (File > Open, or File > Open Sample > ecoseg)")
         n, h, w = (int(s) for s in video.data.shape[:3])
         layer = self._layer(MASKS)
-        other = None if layer is None else other_video(_meta(layer), _meta(video)["video"], MASKS)
+        other = (
+            None
+            if layer is None
+            else other_video(layer_meta(layer), layer_meta(video)["video"], MASKS)
+        )
         if layer is not None and other is None and tuple(layer.data.shape) == (n, h, w):
             return layer
         if not create:
@@ -494,27 +420,7 @@ class SegmentWidget(QWidget):
             return None
         if layer is not None:
             self.viewer.layers.remove(layer)
-        vmeta = _meta(video)
-        meta = {
-            "kind": "masks",
-            "time_s": vmeta.get("time_s"),
-            "fps": vmeta.get("fps"),
-            "calibration": vmeta.get("calibration"),
-            "objects": [],
-            "scores": {},
-            "provenance": {"video": video_record(vmeta, video.data.shape)},
-            "tracked": None,  # the first and last frame tracked (see _layers.looked_at)
-        }
-        scale, units = layer_grid(video)
-        return self.viewer.add_labels(
-            np.zeros((n, h, w), np.uint32),
-            name=MASKS,
-            scale=scale,
-            units=units,
-            opacity=0.6,
-            features=object_features([]),
-            metadata={META_KEY: meta},
-        )
+        return new_masks_layer(self.viewer, video)
 
     # ------------------------------------------------------------------ running
     def _make_job(self, **kwargs) -> Job:
@@ -524,7 +430,7 @@ class SegmentWidget(QWidget):
         until = int(self.until_spin.value())
         size = int(self.size_spin.value())
         job = Job(
-            video=str(_meta(video)["video"]),
+            video=str(layer_meta(video)["video"]),
             engine=str(self.engine_combo.currentData()),
             model=self.model_combo.currentText(),
             checkpoint=self.checkpoint_edit.text().strip() or None,
@@ -545,13 +451,7 @@ class SegmentWidget(QWidget):
         video = self.video_layer()
         if job.fps is None or video is None:
             return
-        vmeta = _meta(video)
-        retime(vmeta, int(video.data.shape[0]), job.fps)
-        meta = layer.metadata.setdefault(META_KEY, {})
-        meta["time_s"], meta["fps"] = vmeta["time_s"], vmeta["fps"]
-        provenance = dict(meta.get("provenance") or {})
-        provenance["video"] = video_record(vmeta, video.data.shape)
-        meta["provenance"] = provenance
+        timed(layer, video, job.fps)
         self._show_time()
 
     def run(self) -> None:
@@ -630,7 +530,7 @@ class SegmentWidget(QWidget):
         self._timed(job, layer)
         layer.data[frame:stop] = 0
         forget(layer, frame, stop)
-        _meta(layer).pop("store", None)  # no longer the store it was saved to (Review's)
+        layer_meta(layer).pop("store", None)  # no longer the store it was saved to (Review's)
         layer.events.metadata(value=layer.metadata)  # Review lists it no more
         layer.refresh()
         self._start(job, layer)
@@ -758,24 +658,14 @@ class SegmentWidget(QWidget):
     # ------------------------------------------------------------------ objects
     @staticmethod
     def _object_classes(layer) -> dict[int, str]:
-        objs = _meta(layer).get("objects") or []
-        return {int(o["id"]): str(o["class"]) for o in objs}
+        return object_classes(layer)
 
     def _set_objects(
         self, layer, classes: dict[int, str], source="prompt", reset=False, records=None
     ) -> None:
-        """Record objects' classes in the layer; ``records`` adds what the engine said of
-        them (e.g. a concept track's ``class_source`` and ``class_probability``), which
-        saving the layer keeps in the store's object table."""
-        meta = layer.metadata.setdefault(META_KEY, {})
-        objs = {} if reset else {int(o["id"]): o for o in meta.get("objects") or []}
-        if reset:
-            meta["scores"] = {}
-        for oid, cls in classes.items():
-            extra = dict((records or {}).get(oid) or {})
-            objs[int(oid)] = {**extra, "id": int(oid), "class": str(cls), "source": source}
-        meta["objects"] = [objs[k] for k in sorted(objs)]
-        layer.features = object_features(meta["objects"])
+        """Record objects' classes in the layer
+        (:func:`~ecoseg.napari._masks_layer.set_objects`)."""
+        set_objects(layer, classes, source, reset, records)
 
 
 def _reason(exc: BaseException) -> str:

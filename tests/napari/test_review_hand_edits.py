@@ -103,7 +103,7 @@ def test_ctrl_z_after_a_merge_cannot_bring_back_the_merged_away_track(widget):
     track 2's pixels back into the layer: the layer showed a track the store no longer has.
     A review edit that changes the masks starts the layer's undo history again (and says so);
     one that only names a track leaves it (the stroke can still be taken back)."""
-    from ecoseg.napari._review import HISTORY_NOTE
+    from ecoseg.napari._review_words import HISTORY_NOTE
 
     w, path = widget
     layer = w.layer

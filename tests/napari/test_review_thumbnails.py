@@ -45,7 +45,7 @@ def widget(make_napari_viewer, clips):
 def _icon_pixels(w, row: int) -> np.ndarray:
     from qtpy.QtGui import QImage
 
-    from ecoseg.napari._review import THUMB
+    from ecoseg.napari._gallery import THUMB
 
     image = w.gallery.item(row, 0).icon().pixmap(THUMB, THUMB).toImage()
     image = image.convertToFormat(QImage.Format_RGB888)
@@ -60,7 +60,7 @@ def _expected(w, store, video, row: int) -> np.ndarray:
     """The thumbnail of a gallery row cut from ``video`` (None: the masks alone)."""
     from qtpy.QtCore import Qt
 
-    from ecoseg.napari._review import thumbnail
+    from ecoseg.napari._gallery import thumbnail
 
     track = int(w.gallery.item(row, 0).data(Qt.UserRole))
     best = w.table.set_index("object_id").loc[track]

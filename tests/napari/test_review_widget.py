@@ -175,7 +175,7 @@ def test_a_half_edited_store_is_flagged_until_an_edit_completes_it(
 def test_closing_the_last_stores_layer_clears_the_gallery(widget):
     """The rows of a closed store stayed, selectable, with their thumbnails (a reviewer could
     act on tracks no longer shown); now the gallery empties and the status line says why."""
-    from ecoseg.napari._review import BUTTONS
+    from ecoseg.napari._review_words import BUTTONS
 
     w, path = widget
     assert w.gallery.rowCount() == len(MaskStore.open(path).objects) > 0
@@ -290,7 +290,7 @@ def _edit(text: str):
 @pytest.mark.parametrize(("edits", "said"), BUTTON_WORDS, ids=lambda v: str(v)[:20])
 def test_refusals_name_the_widgets_buttons_where_they_are_written(edits, said, tmp_path):
     from ecoseg.errors import ConfigError
-    from ecoseg.napari._review import button_words
+    from ecoseg.napari._review_words import button_words
     from ecoseg.species import apply_edits
 
     path = shutil.copytree(sample().truth, tmp_path / "truth.zarr")

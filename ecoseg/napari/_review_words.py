@@ -1,0 +1,123 @@
+"""What *Review tracks* says, in its buttons' words: the buttons' labels (:data:`BUTTONS`),
+an edit named by the button that makes it (:func:`button_words`, also of the parts of an edit
+that is none: :func:`pressed`), the status line's words for an edit made
+(:func:`done_line`) and for one refused before it was made (:func:`refusal`), and whether an
+edit changed the masks, so that the layer's undo history starts again (:func:`changes_masks`,
+:data:`HISTORY_NOTE`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ecoseg.species.edits import Edit
+
+__all__ = [
+    "BUTTONS",
+    "HISTORY_NOTE",
+    "button_words",
+    "changes_masks",
+    "done_line",
+    "pressed",
+    "refusal",
+]
+
+#: The edit buttons' labels by edit kind: the buttons show them, and refusals name edits by them.
+BUTTONS = {
+    "set_class": "Set class",
+    "merge": "Merge",
+    "split": "Split here",
+    "delete": "Delete",
+    "reviewed": "Reviewed",
+    "undo": "Undo",
+}
+
+
+def button_words(edit: Edit) -> str:
+    """``edit`` named by the button that makes it, on its tracks: the widget's
+    :data:`~ecoseg.species.edits.EditWords`, so a refusal names what a napari user can press
+    (neither ``ecoseg edit``'s ``--merge 1,2`` nor the Python ``merge(1, 2)`` is a control here).
+
+    Examples
+    --------
+    >>> from ecoseg.species import Edit
+    >>> button_words(Edit("merge", (1, 2))), button_words(Edit("undo"))
+    ('Merge on tracks 1 and 2', 'Undo')
+    >>> button_words(Edit("set_class", (2,), cls="damselfish"))
+    "Set class 'damselfish' on track 2"
+    >>> button_words(Edit("split", (1,), frame=0)), button_words(Edit("reviewed", (4,)))
+    ('Split here on track 1 at frame 0', 'Reviewed on track 4')
+    """
+    return pressed(edit.kind, edit.ids, edit.cls, edit.frame, edit.unchecked)
+
+
+def pressed(kind: str, ids, cls=None, frame=None, unchecked: bool = False) -> str:
+    """:func:`button_words` of an edit's parts, also of one that is no valid
+    :class:`~ecoseg.species.edits.Edit` (a class name with a tab: its refusal names the
+    button pressed)."""
+    button = BUTTONS[kind]
+    if kind == "undo":
+        return button
+    if kind == "merge":
+        return f"{button} on tracks {ids[0]} and {ids[1]}"
+    if kind == "set_class":
+        return f"{button} {cls!r} on track {ids[0]}"
+    if kind == "split":  # the button makes checked splits only; a replayed one says so
+        return f"{button} on track {ids[0]} at frame {frame}" + " (an unchecked split)" * unchecked
+    return f"{button} on track {ids[0]}"  # delete, reviewed
+
+
+#: What the status line adds after an edit that replaced masks painted over by hand.
+HISTORY_NOTE = (
+    "napari's undo (Ctrl+Z) in the layer starts again here: it cannot take back strokes "
+    "painted before this edit; Undo here takes back the edit"
+)
+
+
+def changes_masks(entry: dict, undone: dict) -> bool:
+    """Whether an edit (its log entry; for an undo, the entry of the edit it took back)
+    changed the store's masks, not only its object table."""
+    from ecoseg.species.edits import LABEL_KINDS
+
+    return entry.get("kind") in LABEL_KINDS or undone.get("kind") in LABEL_KINDS
+
+
+def done_line(entry: dict, path, edit: Edit | None = None) -> tuple[str, dict]:
+    """The status line's words for one edit's log entry, in the buttons' words
+    (:func:`~ecoseg.species._edit_log.done_words`), and (for an undo) the entry of the
+    edit it took back (its own ids are empty: the line says which edit that was).
+
+    Examples
+    --------
+    >>> done_line({"n": 2, "kind": "delete", "ids": [3]}, "T1.zarr")
+    ('edit 2: Delete on track 3', {})
+    """
+    from ecoseg.species._edit_log import done_words
+
+    undone = {}
+    if entry["kind"] == "undo":
+        from ecoseg.species import edit_log
+
+        undone = {e.get("n"): e for e in edit_log(path)}.get(entry.get("undoes"), {})
+    log = {entry.get("undoes"): undone}
+    return f"edit {entry['n']}: {done_words(entry, button_words, edit, log)}", undone
+
+
+def refusal(exc: Exception, kind: str, ids, store=None, **parts) -> str:
+    """The one line refusing an edit the widget could not even make (:class:`Edit`
+    refused its parts): named by its button and the store, as a store's refusal is.
+
+    Examples
+    --------
+    >>> refusal(ValueError("set_class of track 2: a tab in the name"), "set_class", [2],
+    ...         "T1.zarr", cls="a\\tb")
+    "T1.zarr: Set class 'a\\\\tb' on track 2: a tab in the name; nothing was changed"
+    """
+    reason = " ".join(str(exc).split())
+    for said in (f"{kind} of track {ids[0]}: " if ids else "", f"{kind}: "):
+        if said and reason.startswith(said):  # Edit's own naming of it, in Python words
+            reason = reason[len(said) :]
+            break
+    where = f"{store}: " if store else ""
+    return f"{where}{pressed(kind, ids, **parts)}: {reason}; nothing was changed"
