@@ -488,7 +488,8 @@ class MeasureWidget(QWidget):
         self._update_tracks()
         n = self.tables["tracks"]
         unit = "mm" if self._cal_used is not None else "px"
-        said = f"{len(self.tables['regions'])} regions, {len(n)} objects; lengths in {unit}"
+        name = getattr(self._measured_layer, "name", "the layer")
+        said = f"{name}: {len(self.tables['regions'])} regions, {len(n)} objects; lengths in {unit}"
         if self._unfinished is not None:  # numbers of a half-written edit: say so
             said += f". Warning: {self._unfinished}"
         if self._stale:

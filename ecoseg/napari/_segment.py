@@ -55,8 +55,6 @@ from ecoseg.napari._masks_layer import (
 )
 from ecoseg.napari._masks_layer import meta as layer_meta
 from ecoseg.napari._prompt_layers import (
-    BOXES,
-    CLICKS,
     add_prompt_layers,
     check_boxes,
     drawn_prompts,
@@ -603,7 +601,9 @@ class SegmentWidget(QWidget):
             self.viewer.dims.set_current_step(0, update.index)
         if int(self.viewer.dims.current_step[0]) == update.index or self.follow_check.isChecked():
             layer.refresh()
-        self.status.setText(f"frame {update.index}: {len(update.object_ids)} objects")
+        total = self._job.total(len(layer.data)) if self._job is not None else None
+        of = f" ({self.frames_done} of {total} frames)" if total else ""
+        self.status.setText(f"frame {update.index}: {len(update.object_ids)} objects{of}")
 
     def _on_finished(self) -> None:
         cancelled = self._job is not None and self._job.cancel.is_set()
@@ -624,7 +624,11 @@ class SegmentWidget(QWidget):
             show_warning(f"ecoseg: {self.status.text()}")
         elif not failed:
             what = "cancelled" if cancelled else "done"
-            self.status.setText(f"{what}: {self.frames_done} frames tracked{self._kept_note()}")
+            into = "" if layer is None else f" into '{layer.name}'"
+            self.status.setText(
+                f"{what}: {self.frames_done} frames tracked{into}{self._objects_note(layer)}"
+                f"{self._kept_note()}"
+            )
         notices = list(self._job.notices) if self._job is not None else []
         if notices:
             from napari.utils.notifications import show_warning
@@ -633,6 +637,11 @@ class SegmentWidget(QWidget):
                 show_warning(f"ecoseg: {notice}")
             what = "notice" if len(notices) == 1 else f"{len(notices)} notices"
             self.status.setText(f"{self.status.text()} (warning: see the {what})")
+
+    def _objects_note(self, layer) -> str:
+        """How many objects the layer holds now, for the last line (`` (3 objects)``)."""
+        n = len(self._object_classes(layer)) if layer is not None else 0
+        return f" ({n} object{'s' * (n != 1)})" if n else " (no objects found)"
 
     def _kept_note(self) -> str:
         """What the last line adds when the run wrote under strokes painted ahead of it."""
