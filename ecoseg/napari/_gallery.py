@@ -24,8 +24,9 @@ COLUMNS = ("track", "id", "class", "source", "p", "frames", "duration s")
 THUMB = 64
 
 
-def gallery_table(store) -> pd.DataFrame:
-    """One row per track of a store: best frame, class, source, probability, frames present.
+def gallery_table(store, reg: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per track of a store: best frame, class, source, probability, frames present
+    (from the store's regions table ``reg`` when given: read once for the reload too).
 
     Examples
     --------
@@ -37,7 +38,7 @@ def gallery_table(store) -> pd.DataFrame:
     from ecoseg.measure.regions import regions
     from ecoseg.measure.tracks import track_table
 
-    reg = regions(store)
+    reg = regions(store) if reg is None else reg
     if not len(reg):
         return pd.DataFrame(
             columns=[

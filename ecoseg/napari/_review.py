@@ -259,8 +259,9 @@ class ReviewWidget(QWidget):
             return None
         return np.asarray(video.data[frame])
 
-    def refresh(self) -> None:
-        """Re-read the store: gallery rows and thumbnails."""
+    def refresh(self, reg: pd.DataFrame | None = None) -> None:
+        """Re-read the store: gallery rows and thumbnails (``reg``: its regions table, when
+        read already)."""
         from ecoseg.napari._check import edit_warning, video_to_open
         from ecoseg.store import MaskStore
 
@@ -282,7 +283,7 @@ class ReviewWidget(QWidget):
                 f"thumbnails show the masks only: {video_to_open(meta, len(self._videos()))}"
             )
         store = MaskStore.open(path)
-        self.table = gallery_table(store)
+        self.table = gallery_table(store, reg)
         self.gallery.setRowCount(len(self.table))
         for r, row in enumerate(self.table.itertuples(index=False)):
             labels = store.read_labels(int(row.best_frame), int(row.best_frame) + 1)[0]
@@ -387,6 +388,7 @@ class ReviewWidget(QWidget):
         """Write ``edits`` to the store, all or nothing (:func:`~ecoseg.species.apply_edits`
         checks every one before it writes any: a refusal names the first bad one and the
         store is as it was, never half the selection named), and reload the layer."""
+        from ecoseg.measure.regions import regions
         from ecoseg.species import apply_edits
 
         path = self.store_path
@@ -418,9 +420,10 @@ class ReviewWidget(QWidget):
             said.append(words)
             masks = masks or changes_masks(entry, undone)
         said = "; ".join(said)
-        if reload_layer(self.viewer, self.layer, path, painted, edit, masks=masks):
+        reg = regions(path)  # read once for the tracks layer and the gallery (a full pass)
+        if reload_layer(self.viewer, self.layer, path, painted, edit, masks=masks, reg=reg):
             said += f". {HISTORY_NOTE}"
-        self.refresh()
+        self.refresh(reg)
         left = set(self.table["object_id"]) if len(self.table) else set()
         self.gallery.blockSignals(True)  # as chosen: the viewer stays on its frame
         self.select(*(i for i in chosen if i in left))

@@ -40,13 +40,16 @@ def painted(layer, store) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def reload_layer(viewer, layer, path, strokes=None, edit=None, masks: bool = True) -> bool:
+def reload_layer(
+    viewer, layer, path, strokes=None, edit=None, masks: bool = True, reg=None
+) -> bool:
     """Replace ``layer``'s masks with those of the store at ``path``, and ``strokes``
     (:func:`painted`) over them: ids a merge, split or delete changes change there too
     (``edit``). When the store's masks changed (``masks``) the layer's undo history starts
     again (napari's Ctrl+Z would replay strokes' old ids, a merged-away track's, over the new
     masks); returns whether it held strokes that Ctrl+Z can no longer take back. The store's
-    Tracks layer is redrawn (:func:`~ecoseg.napari._layers.update_tracks`)."""
+    Tracks layer is redrawn (:func:`~ecoseg.napari._layers.update_tracks`; from its regions
+    table ``reg`` when read already)."""
     from ecoseg.measure.regions import regions
     from ecoseg.napari._hand_edits import restart_history
     from ecoseg.napari._layers import layer_labels, object_features, update_tracks
@@ -67,7 +70,7 @@ def reload_layer(viewer, layer, path, strokes=None, edit=None, masks: bool = Tru
     layer.metadata = meta
     layer.show_selected_label = False
     # the store's trajectories follow (a merged-away track's points stayed on its old id)
-    for empty in update_tracks(viewer.layers, path, regions(store)):
+    for empty in update_tracks(viewer.layers, path, regions(store) if reg is None else reg):
         viewer.layers.remove(empty)
     if isinstance(labels, np.ndarray):  # read whole: the store is not read from again
         store.close()

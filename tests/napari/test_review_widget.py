@@ -385,3 +385,28 @@ def test_one_undo_takes_back_set_class_on_several_tracks(widget):
     w.undo()
     assert 5 in MaskStore.open(path).object_ids.tolist()
     assert all(o["reviewed"] for o in MaskStore.open(path).objects if o["id"] in (2, 3))
+
+
+def test_an_edit_reads_the_regions_table_once(widget, monkeypatch):
+    """Each edit read the whole store's regions twice (the tracks layer, then the gallery):
+    on an hour of video a pass is minutes."""
+    import importlib
+
+    regions_module = importlib.import_module("ecoseg.measure.regions")  # not the function
+    w, path = widget
+    passes = []
+    real = regions_module.regions
+
+    def counted(*args, **kwargs):
+        passes.append(args[0] if args else kwargs.get("store"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(regions_module, "regions", counted)
+    w.select(1, 2)
+    w.set_class("bluefish")
+    assert len(passes) == 1, (passes, w.status.text())
+    w.merge()
+    assert len(passes) == 2, (passes, w.status.text())
+    assert not (np.asarray(w.layer.data) == 2).any() and w.gallery.rowCount() == len(w.table)
+    tracks = next(layer for layer in w.viewer.layers if layer.name == "truth tracks")
+    assert 2 not in set(np.asarray(tracks.data)[:, 0].astype(int))  # redrawn from that pass
