@@ -476,7 +476,9 @@ def read_annotations(
     kwargs = {}
     if first_frame is not None:
         if module.NAME != "mots":
-            raise FormatError("first_frame applies to the mots format only")
+            raise FormatError(
+                f"{src}: first_frame applies to the mots format only, not {module.NAME}"
+            )
         kwargs["first_frame"] = non_negative_int(
             first_frame, "first_frame", where=src, error=FormatError
         )

@@ -49,6 +49,13 @@ CASES = [
     ("ytvis-percent", "ytvis", "a.json", _ytvis(), ["frame 0: score 87"]),
     ("cvat-percent", "cvat", "a.xml", _CVAT, ['<box frame="0">', "score '35'"]),
     ("viame-percent", "viame", "a.csv", "0,,0,1,1,4,4,35,-1,fish,1\n", ["field 8", "'35'"]),
+    (
+        "viame-species",
+        "viame",
+        "a.csv",
+        "0,,0,1,1,4,4,1,-1,fish,87\n",
+        ["field 11", "'fish'", "'87'"],
+    ),
     ("cvat-bare", "cvat", "a.xml", "<annotations/>", ["no <meta> task and no tracks"]),
 ]
 
