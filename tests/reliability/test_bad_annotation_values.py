@@ -41,6 +41,11 @@ _CVAT = (
     "</track></annotations>"
 )
 
+_CVAT_FLAT = (  # no <meta>; the polygon's points on a line: it became an object with no mask
+    '<annotations><track id="0" label="fish"><polygon frame="0" keyframe="1" outside="0" '
+    'points="1,1;4,4;8,8"/></track></annotations>'
+)
+
 CASES = [
     ("mot-percent", "mot", "d.txt", "1,1,1,1,3,3,35.0,-1,-1,-1\n", ["line 1: conf '35.0'"]),
     ("mot-logit", "mot", "d.txt", "1,1,1,1,3,3,-2.3,-1,-1,-1\n", ["line 1: conf '-2.3'"]),
@@ -56,6 +61,7 @@ CASES = [
         "0,,0,1,1,4,4,1,-1,fish,87\n",
         ["field 11", "'fish'", "'87'"],
     ),
+    ("cvat-no-pixel", "cvat", "a.xml", _CVAT_FLAT, ['<polygon frame="0">', "covers no pixel"]),
     ("cvat-bare", "cvat", "a.xml", "<annotations/>", ["no <meta> task and no tracks"]),
 ]
 
