@@ -13,7 +13,7 @@ import numpy as np
 
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
-from ecoseg.formats._painting import box_pixels
+from ecoseg.formats._painting import box_pixels, no_pixel_error, polygon_covers
 from ecoseg.formats._rle import decode_rle, encode_masks
 from ecoseg.formats._values import integer, number, probability
 
@@ -84,7 +84,7 @@ def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
         return {"rle": encode_masks(mask[None])[0]}
     if el.tag == "polygon":
         points = _points(el.get("points"), where)
-        if not _polygon_covers(points, height, width):
+        if not polygon_covers(points, height, width):
             raise _no_pixel(where, "polygon", width, height)
         return {"polygons": (points,)}
     if el.tag == "box":
@@ -94,7 +94,7 @@ def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
         angle = number(el.get("rotation", "0"), where, "rotation")
         if angle % 360:  # CVAT's rotated box: its corners turned about its centre
             corners = rotated_box((x0, y0, x1, y1), angle)
-            if not _polygon_covers(corners, height, width):
+            if not polygon_covers(corners, height, width):
                 raise _no_pixel(where, "box", width, height)
             return {"polygons": (corners,)}
         c0, r0, c1, r1 = box_pixels((x0, y0, x1, y1))
@@ -115,23 +115,9 @@ def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
     )
 
 
-def _no_pixel(
-    where: str, kind: str, width: int, height: int, why: str = "no pixel has its centre inside"
-) -> FormatError:
+def _no_pixel(where: str, kind: str, width: int, height: int, *why: str) -> FormatError:
     """The refusal of a shape that covers no pixel (it was imported as an empty object)."""
-    return FormatError(
-        f"{where}: the {kind} covers no pixel of the {width}x{height} frame ({why}): it would "
-        "be imported as nothing; enlarge it or delete it in CVAT"
-    )
-
-
-def _polygon_covers(points: np.ndarray, height: int, width: int) -> bool:
-    """Whether a polygon ``(x, y)`` (pixel edges) holds the centre of a pixel of the frame,
-    as :func:`~ecoseg.formats._painting.rasterize` fills it."""
-    from skimage.draw import polygon as draw_polygon
-
-    rows, _ = draw_polygon(points[:, 1] - 0.5, points[:, 0] - 0.5, shape=(height, width))
-    return len(rows) > 0
+    return no_pixel_error(where, kind, width, height, *why, fix="enlarge it or delete it in CVAT")
 
 
 def _turn(dx: np.ndarray, dy: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:

@@ -3,8 +3,11 @@
 A score above 1 (a detector's percentage, 35.0) or below 0 (a logit) was stored as the
 object's score, though a store's scores are probabilities in [0, 1]; a bare CVAT
 ``<annotations/>`` (no task, no tracks) became a store of frames "with no animals"; and
-``--first-frame`` on another format was refused in the Python name (``first_frame``). Each is
-now one line naming the file and the value (or the option as typed), and no store is made.
+``--first-frame`` on another format was refused in the Python name (``first_frame``). A VIAME
+species confidence in percent picked the class; a shape that covers no pixel (a polygon whose
+points lie on a line, a box between pixel centres) and a YouTube-VIS split whose annotations
+are withheld were imported as nothing. Each is now one line naming the file and the value
+(or the option as typed), and no store is made.
 """
 
 from __future__ import annotations
@@ -32,6 +35,12 @@ def _ytvis() -> str:
     ann["segmentations"] = [[[1, 1, 4, 1, 4, 4]]] + [None] * 23
     cats = [{"id": 1, "name": "fish"}]
     return json.dumps({"videos": [video], "annotations": [ann], "categories": cats})
+
+
+def _ytvis_withheld() -> str:  # a valid or test split: it became a video with no animals
+    data = json.loads(_ytvis())
+    del data["annotations"]
+    return json.dumps(data)
 
 
 _CVAT = (
@@ -62,6 +71,8 @@ CASES = [
         ["field 11", "'fish'", "'87'"],
     ),
     ("cvat-no-pixel", "cvat", "a.xml", _CVAT_FLAT, ['<polygon frame="0">', "covers no pixel"]),
+    ("mot-thin-box", "mot", "d.txt", "1,1,1.6,1,0.8,3,1,-1,-1,-1\n", ["line 1", "covers no pixel"]),
+    ("ytvis-withheld", "ytvis", "a.json", _ytvis_withheld(), ["no 'annotations' list"]),
     ("cvat-bare", "cvat", "a.xml", "<annotations/>", ["no <meta> task and no tracks"]),
 ]
 
