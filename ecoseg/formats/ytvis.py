@@ -180,7 +180,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         raise FormatError(
             f"{path}: no 'annotations' list: a YouTube-VIS file without one (a valid or test "
             "split, whose annotations are withheld) does not say what is on the frames; it "
-            "is not a video with no animals (that is \"annotations\": [])"
+            'is not a video with no animals (that is "annotations": [])'
         )
     video = videos[0]
     where = f"{path}: videos[0] (id {video.get('id')})"
