@@ -58,7 +58,7 @@ from ecoseg.formats._annotated import (
 )
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, align_frames
 from ecoseg.formats._files import check_output, file_sha256
-from ecoseg.formats._painting import BoxesCutWarning, warn_cut_boxes
+from ecoseg.formats._painting import BoxesCutWarning, refuse_empty_shapes, warn_cut_boxes
 from ecoseg.formats._stores import (  # noqa: F401
     mask_where,
     read_store,
@@ -476,11 +476,14 @@ def read_annotations(
     kwargs = {}
     if first_frame is not None:
         if module.NAME != "mots":
-            raise FormatError("first_frame applies to the mots format only")
+            raise FormatError(
+                f"{src}: first_frame applies to the mots format only, not {module.NAME}"
+            )
         kwargs["first_frame"] = non_negative_int(
             first_frame, "first_frame", where=src, error=FormatError
         )
     ann = module.read(src, width=info.width, height=info.height, **kwargs)
+    refuse_empty_shapes(ann)  # they were imported as nothing, without a word
     listed = ann.n_frames  # the frames the file lists, with no animals on some
     if align == "time" and ann.annotated is not None:
         ann = _listed_by_time(ann)

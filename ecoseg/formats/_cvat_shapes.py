@@ -13,11 +13,13 @@ import numpy as np
 
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
+from ecoseg.formats._painting import box_pixels, no_pixel_error, polygon_covers
 from ecoseg.formats._rle import decode_rle, encode_masks
 from ecoseg.formats._values import integer, number, probability
 
 __all__ = [
     "NO_AREA",
+    "NOT_SHOWN",
     "ShapesLeftOutWarning",
     "cvat_to_mask",
     "ellipse_mask",
@@ -77,16 +79,27 @@ def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
             ) from None
         box = [integer(el.get(k), where, k) for k in ("left", "top", "width", "height")]
         mask = cvat_to_mask(runs, *box, height, width, where)
+        if not mask.any():
+            raise _no_pixel(where, "mask", width, height, "its rle sets none")
         return {"rle": encode_masks(mask[None])[0]}
     if el.tag == "polygon":
-        return {"polygons": (_points(el.get("points"), where),)}
+        points = _points(el.get("points"), where)
+        if not polygon_covers(points, height, width):
+            raise _no_pixel(where, "polygon", width, height)
+        return {"polygons": (points,)}
     if el.tag == "box":
         x0, y0, x1, y1 = (number(el.get(k), where, k) for k in ("xtl", "ytl", "xbr", "ybr"))
         if not (x0 < x1 and y0 < y1):
             raise FormatError(f"{where}: box is empty or inverted")
         angle = number(el.get("rotation", "0"), where, "rotation")
         if angle % 360:  # CVAT's rotated box: its corners turned about its centre
-            return {"polygons": (rotated_box((x0, y0, x1, y1), angle),)}
+            corners = rotated_box((x0, y0, x1, y1), angle)
+            if not polygon_covers(corners, height, width):
+                raise _no_pixel(where, "box", width, height)
+            return {"polygons": (corners,)}
+        c0, r0, c1, r1 = box_pixels((x0, y0, x1, y1))
+        if min(c1, width) <= max(c0, 0) or min(r1, height) <= max(r0, 0):
+            raise _no_pixel(where, "box", width, height)
         return {"box": (x0, y0, x1, y1)}
     if el.tag == "ellipse":
         cx, cy, rx, ry = (number(el.get(k), where, k) for k in ("cx", "cy", "rx", "ry"))
@@ -95,11 +108,16 @@ def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
         angle = number(el.get("rotation", "0"), where, "rotation")
         mask = ellipse_mask(cx, cy, rx, ry, angle, height, width)
         if not mask.any():
-            raise FormatError(f"{where}: the ellipse covers no pixel of the {width}x{height} frame")
+            raise _no_pixel(where, "ellipse", width, height)
         return {"rle": encode_masks(mask[None])[0]}
     raise FormatError(
         f"{where}: <{el.tag}> shapes are not supported (use masks, polygons, boxes or ellipses)"
     )
+
+
+def _no_pixel(where: str, kind: str, width: int, height: int, *why: str) -> FormatError:
+    """The refusal of a shape that covers no pixel (it was imported as an empty object)."""
+    return no_pixel_error(where, kind, width, height, *why, fix="enlarge it or delete it in CVAT")
 
 
 def _turn(dx: np.ndarray, dy: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
@@ -143,16 +161,21 @@ def ellipse_mask(
 
 #: CVAT shapes that mark no area of the frame: their tracks are left out, with a warning
 NO_AREA = ("points", "polyline", "cuboid", "skeleton")
+#: the kind, in :func:`warn_left_out`, of a track with no visible shape (none, or every one
+#: ``outside="1"``): it was imported as an object with no mask
+NOT_SHOWN = "no visible shape"
 
 
 class ShapesLeftOutWarning(UserWarning):
     """A CVAT file's tracks or shapes without an area (points, polylines, cuboids,
-    skeletons), left out of the import (:mod:`ecoseg.formats.cvat` names it too)."""
+    skeletons), or tracks with no visible shape, left out of the import
+    (:mod:`ecoseg.formats.cvat` names it too)."""
 
 
 def warn_left_out(path: Path, skipped: dict[str, int], what: str) -> None:
     """One :class:`ShapesLeftOutWarning` naming how many ``what`` (tracks, shapes) of each
-    kind without an area were left out (none: nothing).
+    kind without an area (or, :data:`NOT_SHOWN`, tracks with no visible shape) were left out
+    (none: nothing).
 
     Examples
     --------
@@ -160,17 +183,33 @@ def warn_left_out(path: Path, skipped: dict[str, int], what: str) -> None:
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
     ...     warn_left_out(Path("a.xml"), {"points": 2}, "track")
-    >>> str(caught[0].message)
-    'a.xml: 2 tracks left out (2 of <points>): shapes that mark no area, and a store holds masks'
+    ...     warn_left_out(Path("a.xml"), {NOT_SHOWN: 1}, "track")
+    >>> for c in caught:
+    ...     print(c.message)
+    a.xml: 2 tracks left out (2 of <points>): shapes that mark no area, and a store holds masks
+    a.xml: 1 track left out (1 with no visible shape): every shape of it is outside="1" (or
+    it has none), so nothing of it lies on a frame
     """
-    if skipped:
-        kinds = ", ".join(f"{n} of <{kind}>" for kind, n in skipped.items())
-        n = sum(skipped.values())
-        warn(
-            f"{path}: {n} {what}{'s' if n > 1 else ''} left out ({kinds}): shapes that mark no "
-            "area, and a store holds masks",
-            ShapesLeftOutWarning,
+    if not skipped:
+        return
+    kinds = ", ".join(
+        f"{n} with {kind}" if kind == NOT_SHOWN else f"{n} of <{kind}>"
+        for kind, n in sorted(skipped.items(), key=lambda item: item[0] == NOT_SHOWN)
+    )
+    n = sum(skipped.values())
+    why = []
+    if set(skipped) - {NOT_SHOWN}:
+        why.append("shapes that mark no area, and a store holds masks")
+    if NOT_SHOWN in skipped:
+        why.append(
+            'every shape of it is outside="1" (or it has none), so nothing of it lies on a frame'
+            if len(skipped) == 1
+            else 'a track whose every shape is outside="1" (or that has none) lies on no frame'
         )
+    warn(
+        f"{path}: {n} {what}{'s' if n > 1 else ''} left out ({kinds}): {'; '.join(why)}",
+        ShapesLeftOutWarning,
+    )
 
 
 def shape_score(el: ET.Element, where: str) -> float | None:

@@ -12,10 +12,20 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Instance
 from ecoseg.formats._rle import decode_rle
 
-__all__ = ["BoxesCutWarning", "box_pixels", "rasterize", "paint_frame", "warn_cut_boxes"]
+__all__ = [
+    "BoxesCutWarning",
+    "box_pixels",
+    "no_pixel_error",
+    "polygon_covers",
+    "rasterize",
+    "refuse_empty_shapes",
+    "paint_frame",
+    "warn_cut_boxes",
+]
 
 
 class BoxesCutWarning(UserWarning):
@@ -68,6 +78,101 @@ def box_pixels(box) -> tuple[int, int, int, int]:
         math.floor(x1 + 0.5),
         math.floor(y1 + 0.5),
     )
+
+
+def polygon_covers(points: np.ndarray, height: int, width: int) -> bool:
+    """Whether a polygon ``(x, y)`` (pixel edges) holds the centre of a pixel of the frame,
+    as :func:`rasterize` fills it (without drawing the frame).
+
+    Examples
+    --------
+    >>> polygon_covers(np.array([[1, 1], [4, 1], [4, 3]]), 6, 8)
+    True
+    >>> polygon_covers(np.array([[1, 1], [4, 4], [7, 7]]), 6, 8)  # points on a line
+    False
+    """
+    points = np.asarray(points, np.float64)
+    top, bottom = float(points[:, 1].min()), float(points[:, 1].max())
+    for y in (0.5 * (top + bottom), 0.75 * top + 0.25 * bottom, 0.25 * top + 0.75 * bottom):
+        if 0 <= y < height and _row_covers(points, math.floor(y), width):
+            return True  # the common case, found in O(points): a pixel well inside
+    from skimage.draw import polygon as draw_polygon  # the exact fill, O(box x points)
+
+    rows, _ = draw_polygon(points[:, 1] - 0.5, points[:, 0] - 0.5, shape=(height, width))
+    return len(rows) > 0
+
+
+def _row_covers(points: np.ndarray, row: int, width: int) -> bool:
+    """Whether a pixel centre of ``row`` lies strictly between two crossings of the polygon's
+    edges with the row's centre line: inside by the even-odd rule, the rule of
+    :func:`rasterize`'s fill (which takes in centres on an edge too). An edge crosses the line
+    where one end is above it and the other on or below it, so a vertex on the line is
+    counted once."""
+    y = row + 0.5
+    x0, y0 = points[:, 0], points[:, 1]
+    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
+    cross = (y0 > y) != (y1 > y)
+    a, b = x0[cross], x1[cross]
+    xs = np.sort(a + (y - y0[cross]) * (b - a) / (y1[cross] - y0[cross]))
+    for left, right in zip(xs[::2], xs[1::2]):
+        first = max(math.floor(left - 0.5) + 1, 0)  # the first centre c + 0.5 > left
+        last = min(math.ceil(right - 0.5) - 1, width - 1)  # the last centre < right
+        if first <= last:
+            return True
+    return False
+
+
+def no_pixel_error(
+    where: str,
+    kind: str,
+    width: int,
+    height: int,
+    why: str = "no pixel has its centre inside",
+    fix: str = "enlarge it or delete it",
+) -> FormatError:
+    """The refusal of a shape that covers no pixel of the frame (it was imported as nothing,
+    without a word)."""
+    return FormatError(
+        f"{where}: the {kind} covers no pixel of the {width}x{height} frame ({why}): it would "
+        f"be imported as nothing; {fix}"
+    )
+
+
+def refuse_empty_shapes(ann) -> None:
+    """FormatError naming the first polygon or box of ``ann`` (an instance without a mask)
+    that covers no pixel of the frame: a polygon whose points lie on a line, a box between
+    pixel centres, a shape beyond the frame. Each was imported as nothing, so the animal was
+    missing from that frame (or the store) without a word. Masks are decoded as given.
+
+    Examples
+    --------
+    >>> from ecoseg.formats._annotation_model import Annotations, Track
+    >>> ann = Annotations(width=8, height=6, n_frames=1, source="gt.txt", tracks=(Track(1),),
+    ...                   instances=(Instance(0, 1, box=(2.6, 1, 3.4, 3), where="line 1"),))
+    >>> refuse_empty_shapes(ann)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.FormatError: gt.txt: line 1: the box covers no pixel of the 8x6 frame ...
+    """
+    h, w = ann.height, ann.width
+    polygons: dict[int, bool] = {}  # a shape held over frames is one tuple: tested once
+    for inst in ann.instances:
+        if inst.rle is not None:
+            continue
+        if inst.polygons:
+            kind = "polygon"
+            key = id(inst.polygons)
+            if key not in polygons:
+                polygons[key] = any(polygon_covers(p, h, w) for p in inst.polygons)
+            covers = polygons[key]
+        elif inst.box is not None:
+            kind = "box"
+            c0, r0, c1, r1 = box_pixels(inst.box)
+            covers = min(c1, w) > max(c0, 0) and min(r1, h) > max(r0, 0)
+        else:
+            continue
+        if not covers:
+            raise no_pixel_error(f"{ann.source}: {inst.where}", kind, w, h)
 
 
 def warn_cut_boxes(ann) -> None:

@@ -95,9 +95,9 @@ from ecoseg.formats._annotated import annotated_range
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._cvat_images import read_images
 from ecoseg.formats._cvat_shapes import NO_AREA as NO_AREA
+from ecoseg.formats._cvat_shapes import NOT_SHOWN, shape_geometry, shape_score, warn_left_out
 from ecoseg.formats._cvat_shapes import ShapesLeftOutWarning as ShapesLeftOutWarning
 from ecoseg.formats._cvat_shapes import cvat_to_mask as cvat_to_mask
-from ecoseg.formats._cvat_shapes import shape_geometry, shape_score, warn_left_out
 from ecoseg.formats._rle import decode_rle
 from ecoseg.formats._values import integer, positive_id
 from ecoseg.provenance import AnnotatedFrames, created
@@ -516,12 +516,15 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         if kind in NO_AREA:
             skipped[kind] = skipped.get(kind, 0) + 1
             continue
+        shapes = _shapes(el, twhere, path, frames, width, height)
+        if all(outside for _, outside, *_ in shapes):  # an empty object in the store
+            skipped[NOT_SHOWN] = skipped.get(NOT_SHOWN, 0) + 1
+            continue
         if classes.setdefault(oid, label) != label:
             raise FormatError(
                 f"{path}: {twhere}: object {oid} is labelled {label!r} here and "
                 f"{classes[oid]!r} on an earlier track; give all its masks one label"
             )
-        shapes = _shapes(el, twhere, path, frames, width, height)
         parsed.append((oid, shapes, any(sh.get("keyframe") == "0" for sh in el)))
     warn_left_out(path, skipped, "track")
     deleted = deleted_frames(path, frames, [(shapes, every) for _, shapes, every in parsed])

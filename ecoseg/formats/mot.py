@@ -17,7 +17,7 @@ writes it, one name per line), else ``"class_<class>"``; objects of other files,
 -1 or 0, are ``"unknown"``. Track id -1 marks a box without a track (MOTChallenge's
 ``det.txt``, CVAT's export of a single shape): each such row is an object of its own, as a
 COCO annotation without a track id is; a file mixing them with tracked rows is refused, naming
-the first of each.
+the first of each. A comma ending every row makes no column of its own.
 """
 
 from __future__ import annotations
@@ -82,6 +82,8 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     if len(table) and table.shape[1] == 2:  # no comma: spaces or tabs between the fields
         table = read_table(path, " ")
     ncol = table.shape[1] - 1
+    while ncol > 6 and len(table) and (table[ncol - 1].str.strip() == "").all():
+        ncol -= 1  # a comma ending every row (some writers add one): no column of its own
     if len(table) and ncol < 6:
         line = int(table["line"].iloc[0])
         raise FormatError(f"{path}: line {line}: expected at least 6 comma-separated values")

@@ -16,7 +16,8 @@ edges: a mask covering columns 10..19 has TL_x 10 and BR_x 20. Read: the object'
 species of highest confidence; a ``(poly)`` polygon, when given, is the mask, else the box is.
 Spaces around a field are CSV padding (a hand-edited ``1, 0, ..., grouper, 0.9``): species
 names are read without them, and a class that begins or ends with spaces is refused by the
-export, so a species reads back as it was written.
+export, so a species reads back as it was written. Confidences are scores in [0, 1] (field 8
+may also be -1, the format's blank): any other, of field 8 or of a species pair, is refused.
 VIAME numbers tracks from 0: when a file has a track 0 every id is shifted by 1. Field 2 gives
 times for ``align="time"`` when it is a ``HH:MM:SS.f`` time stamp.
 """
@@ -280,6 +281,11 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                     f"{w}: field {k + 2}: confidence '{fields[k + 1]}' of species '{item}' is "
                     "not a number (an unknown class column?)"
                 ) from None
+            # the class is the species of highest confidence: a percentage or a logit
+            # (or NaN) would pick it wrongly, and a store's class probability is in [0, 1]
+            value = probability(
+                fields[k + 1], f"{w}: field {k + 2}: species '{item}'", "confidence"
+            )
             species.append((item, value))
             k += 2
         records.append(

@@ -20,7 +20,9 @@ k) and records the listed frames as the annotated ones.
 
 The annotation ``id`` is the object id; ``score`` is the mean over the frames where the object
 is present (the YouTube-VIS results convention) and ``frame_scores`` (ecoseg's addition) keeps
-each frame's score. Frames without the object are ``null``.
+each frame's score. Frames without the object are ``null``. A file without an
+``annotations`` list (YouTube-VIS's valid and test splits withhold theirs) is refused: it
+does not say what is on the frames (``"annotations": []`` is a video with no animals).
 """
 
 from __future__ import annotations
@@ -173,6 +175,12 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             f"{path}: holds {len(videos)} videos ({_video_names(videos)}); a store "
             "is one video: keep that video's entry and its annotations in a file "
             "of its own"
+        )
+    if data.get("annotations") is None:  # an empty list is a video with no animals
+        raise FormatError(
+            f"{path}: no 'annotations' list: a YouTube-VIS file without one (a valid or test "
+            "split, whose annotations are withheld) does not say what is on the frames; it "
+            'is not a video with no animals (that is "annotations": [])'
         )
     video = videos[0]
     where = f"{path}: videos[0] (id {video.get('id')})"

@@ -155,3 +155,22 @@ def test_the_cli_names_first_frame_as_typed(tmp_path, capsys, fmt, value, words)
     err = capsys.readouterr().err.strip()
     assert code == 2 and err == f"ecoseg: error: {words}"
     assert not (tmp_path / "s.zarr").exists()
+
+
+def test_polygon_covers_is_what_the_fill_paints():
+    """The check that refuses a polygon covering no pixel answers most polygons from one row's
+    crossings; it must agree with the fill that paints them (skimage's), edges on pixel
+    centres, flat and self-crossing polygons included."""
+    from skimage.draw import polygon as draw_polygon
+
+    from ecoseg.formats._painting import polygon_covers
+
+    rng = np.random.default_rng(7)
+    for k in range(3000):
+        pts = rng.uniform(-3, W + 3, (int(rng.integers(3, 9)), 2))
+        if k % 3 == 0:
+            pts = np.round(pts * 2) / 2  # vertices on pixel centres and edges
+        if k % 5 == 0:
+            pts[:, 1] = pts[:, 1] * 0.05 + rng.uniform(0, H)  # thin slivers
+        rows, _ = draw_polygon(pts[:, 1] - 0.5, pts[:, 0] - 0.5, shape=(H, W))
+        assert polygon_covers(pts, H, W) == (len(rows) > 0), pts.tolist()

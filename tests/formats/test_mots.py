@@ -51,6 +51,16 @@ def test_a_negative_first_frame_is_refused_up_front(tmp_path):
         read_annotations(tmp_path / "m.txt", "mots", video, first_frame=-5)
 
 
+def test_first_frame_on_another_format_names_the_file(tmp_path):
+    # it said 'first_frame applies to the mots format only': which file, which format?
+    (tmp_path / "gt.txt").write_text("1,1,1,1,3,3,1,-1,-1,-1\n")
+    video = VideoInfo(4, 4, np.arange(3) / 30, {})
+    with pytest.raises(
+        FormatError, match=r"gt\.txt: first_frame applies to the mots format only, not mot$"
+    ):
+        read_annotations(tmp_path / "gt.txt", "mot", video, first_frame=0)
+
+
 def test_wrong_size_names_line(tmp_path):
     (tmp_path / "m.txt").write_text("1 2 1 4 4 24\n")
     with pytest.raises(FormatError, match=r"m\.txt: line 1: image size 4x4 differs"):

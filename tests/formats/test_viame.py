@@ -101,6 +101,13 @@ def test_dive_style_file_is_read(tmp_path):
         ("1,x,0,1,1,3,3,1,-1,fish", r"line 3: field 10: species 'fish' has no confidence"),
         ("1,x,0,1,1,3,3,1,-1,fish,high", r"line 3: field 11: confidence 'high' of species 'fish'"),
         ("1,x,0,1,1,3,3,1,-1,,0.5", r"line 3: field 10: empty species name"),
+        # a species' confidence outside [0, 1] (percent, logit) picked the class and was kept
+        (
+            "1,x,0,1,1,3,3,1,-1,fish,0.4,crab,35",
+            r"line 3: field 13: species 'crab': confidence '35'",
+        ),
+        ("1,x,0,1,1,3,3,1,-1,fish,-2.3", r"line 3: field 11: species 'fish': confidence '-2\.3'"),
+        ("1,x,0,1,1,3,3,1,-1,fish,nan", r"line 3: field 11: species 'fish': confidence 'nan'"),
         ("1,x,9,1,1,3,3,1,-1", r"line 3: frame 9 is past the end of the video \(4 frames"),
         ("1,x,0,1,1,30,3,1,-1", None),  # partly outside is fine (clipped)
         ("1,x,0,20,1,30,3,1,-1", r"line 3: box \(20, 1, 30, 3\) lies outside the 8x6 frame"),

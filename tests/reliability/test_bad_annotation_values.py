@@ -3,8 +3,11 @@
 A score above 1 (a detector's percentage, 35.0) or below 0 (a logit) was stored as the
 object's score, though a store's scores are probabilities in [0, 1]; a bare CVAT
 ``<annotations/>`` (no task, no tracks) became a store of frames "with no animals"; and
-``--first-frame`` on another format was refused in the Python name (``first_frame``). Each is
-now one line naming the file and the value (or the option as typed), and no store is made.
+``--first-frame`` on another format was refused in the Python name (``first_frame``). A VIAME
+species confidence in percent picked the class; a shape that covers no pixel (a polygon whose
+points lie on a line, a box between pixel centres) and a YouTube-VIS split whose annotations
+are withheld were imported as nothing. Each is now one line naming the file and the value
+(or the option as typed), and no store is made.
 """
 
 from __future__ import annotations
@@ -34,11 +37,22 @@ def _ytvis() -> str:
     return json.dumps({"videos": [video], "annotations": [ann], "categories": cats})
 
 
+def _ytvis_withheld() -> str:  # a valid or test split: it became a video with no animals
+    data = json.loads(_ytvis())
+    del data["annotations"]
+    return json.dumps(data)
+
+
 _CVAT = (
     "<annotations><meta><task><size>24</size></task></meta>"
     '<track id="0" label="fish"><box frame="0" keyframe="1" outside="0" occluded="0" '
     'xtl="1" ytl="1" xbr="4" ybr="4"><attribute name="score">35</attribute></box>'
     "</track></annotations>"
+)
+
+_CVAT_FLAT = (  # no <meta>; the polygon's points on a line: it became an object with no mask
+    '<annotations><track id="0" label="fish"><polygon frame="0" keyframe="1" outside="0" '
+    'points="1,1;4,4;8,8"/></track></annotations>'
 )
 
 CASES = [
@@ -49,6 +63,16 @@ CASES = [
     ("ytvis-percent", "ytvis", "a.json", _ytvis(), ["frame 0: score 87"]),
     ("cvat-percent", "cvat", "a.xml", _CVAT, ['<box frame="0">', "score '35'"]),
     ("viame-percent", "viame", "a.csv", "0,,0,1,1,4,4,35,-1,fish,1\n", ["field 8", "'35'"]),
+    (
+        "viame-species",
+        "viame",
+        "a.csv",
+        "0,,0,1,1,4,4,1,-1,fish,87\n",
+        ["field 11", "'fish'", "'87'"],
+    ),
+    ("cvat-no-pixel", "cvat", "a.xml", _CVAT_FLAT, ['<polygon frame="0">', "covers no pixel"]),
+    ("mot-thin-box", "mot", "d.txt", "1,1,1.6,1,0.8,3,1,-1,-1,-1\n", ["line 1", "covers no pixel"]),
+    ("ytvis-withheld", "ytvis", "a.json", _ytvis_withheld(), ["no 'annotations' list"]),
     ("cvat-bare", "cvat", "a.xml", "<annotations/>", ["no <meta> task and no tracks"]),
 ]
 
