@@ -259,13 +259,16 @@ def batch(
                 "move the store away to segment this video anew"
             )
             continue
+        if state == "complete" and (kept := _kept_beside_unreadable(video, store, status, log)):
+            row.update(frames=frames, error=kept)  # failed: the store is kept, not vouched for
+            continue
         if state == "complete":
             row.update(status="skipped", frames=frames)
             continue
         if state == "partial":
             log(f"{name}: resuming after {frames} frames")
         jobs.append((name, Job(name, video, store, seg[name]), resources))
-    skipped = len(videos) - len(jobs)
+    skipped = sum(row["status"] == "skipped" for row in rows.values())  # (not refused ones)
     if skipped:
         log(f"{skipped} of {len(videos)} stores complete, skipped")
 
@@ -286,7 +289,7 @@ def batch(
             for name, job, _ in jobs:
                 if rows[name]["attempts"] == 0:  # not reported finished (nor failed)
                     _interrupted(rows[name], job.store)
-            log(f"interrupted; summary: {_write_summary(rows, names, out).attrs['summary']}")
+            _write_summary(rows, names, out)  # (the command says 'ecoseg: interrupted')
             raise
 
     summary = _write_summary(rows, names, out)
@@ -383,6 +386,39 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
             bar.update(1)
     finally:
         bar.close()
+
+
+def _kept_beside_unreadable(video: str, store: str, status: StoreStatus, log) -> str:
+    """The summary error of a local video that cannot be opened (truncated or corrupt since it
+    was segmented) lying beside its complete store, or "": the store is kept, but this run
+    cannot say it is this video's, so the video is not counted as skipped (finished). A file
+    of the very bytes the store records (a codec this machine lacks) is skipped as usual."""
+    if is_url(video):  # (fetched by its task only)
+        return ""
+    from ecoseg.io.video import open_video
+
+    path = local_path(video)
+    try:
+        with open_video(path):
+            return ""
+    except (EcosegError, OSError) as exc:
+        reason = _error_text(exc)
+    recorded = getattr(status.record, "video", None)
+    if getattr(recorded, "sha256", None) and os.path.isfile(path):
+        from ecoseg._hashing import cached_sha256_file
+
+        if cached_sha256_file(path) == recorded.sha256:
+            log(f"{redact_url(video)}: cannot be opened here, but its store was made from "
+                "these very bytes; skipped")  # fmt: skip
+            return ""
+        why = f"it was made from a readable {file_name(video)} of other bytes"
+    else:
+        why = "it cannot be checked against this file"
+    return (
+        f"{reason}; its complete store {redact_url(store)} ({status.frames} frames) is kept, "
+        f"but {why}: bring back the video it was made from (or move the store away to "
+        "segment this one anew)"
+    )
 
 
 def _held(store: str) -> int:

@@ -28,7 +28,7 @@ from ecoseg.study.config import video_places
 from ecoseg.study.manifest import digest, segment_inputs
 from ecoseg.study.records import Study, VideoSpec
 
-__all__ = ["moved_truths", "moved_videos"]
+__all__ = ["check_renamed", "moved_truths", "moved_videos"]
 
 
 def moved_videos(
@@ -144,3 +144,49 @@ def moved_truths(study: Study) -> list[str]:
     ['a']
     """
     return [v.name for v in study.videos if v.truth is not None and not Path(v.truth).exists()]
+
+
+def check_renamed(study: Study, manifest: dict, shown: str | os.PathLike | None = None) -> None:
+    """Refuse a video named after its folders (its file name shared by another entry's video:
+    :func:`~ecoseg.study._across.default_names`) whose entry this study's output holds a
+    store of under the file's own name, made before the other entry was added: it would be
+    segmented anew under the new name and that store, with its review, left unused.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the entry, the store and the ``name:`` that keeps it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ecoseg.study.config import load_study
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> text = "output: out\\nvideos:\\n  - path: a/GX1.MP4\\n  - path: b/GX1.MP4\\n"
+    >>> _ = (d / "study.yaml").write_text(text)
+    >>> study = load_study(d / "study.yaml", require_videos=False)
+    >>> [v.name for v in study.videos]
+    ['a__GX1', 'b__GX1']
+    >>> check_renamed(study, {"videos": {"GX1": {"store": "stores/GX1.zarr"}}})  # not there
+    """
+    from ecoseg.batch.names import FOLDER_SEPARATOR
+
+    entries = manifest.get("videos") or {}
+    names = {v.name for v in study.videos}
+    for video in study.videos:
+        stem = Path(video.source.rstrip("/")).stem
+        before = (entries.get(stem) or {}).get("store")
+        if (
+            stem in names
+            or not video.name.endswith(FOLDER_SEPARATOR + stem)
+            or before is None
+            or not (study.output / before).exists()
+        ):
+            continue
+        place = video_places(study, ("name",), shown)[video.name]["name"]
+        raise ConfigError(
+            f"{place} named {video.name!r} since its file name is used by another entry's video "
+            f"too (as `ecoseg batch` names such stores), but this study made a store of an "
+            f"entry named {stem!r} before ({study.output / before}): write `name: {stem}` "
+            "on the entry it belongs to, to keep that store (or move it away)"
+        )
