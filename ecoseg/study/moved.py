@@ -147,10 +147,14 @@ def moved_truths(study: Study) -> list[str]:
 
 
 def check_renamed(study: Study, manifest: dict, shown: str | os.PathLike | None = None) -> None:
-    """Refuse a video named after its folders (its file name shared by another entry's video:
-    :func:`~ecoseg.study._across.default_names`) whose entry this study's output holds a
-    store of under the file's own name, made before the other entry was added: it would be
-    segmented anew under the new name and that store, with its review, left unused.
+    """Refuse a video whose entry, named by default (its file stem, or after its folders where
+    another entry's video shares its file name: :func:`~ecoseg.study._across.default_names`),
+    has no store in the study's output while the output holds a store this study made, from
+    this very video, under another name of that file (``GX1`` and ``site-a__GX1``) that no
+    entry has now: a second site with the same file name added, one removed, or a video's
+    folder moved renamed the entry, which would be segmented anew and that store, with any
+    review made in it, left unused. A video of other bytes than the store's (a new video of
+    that file name) is not refused.
 
     Raises
     ------
@@ -170,23 +174,44 @@ def check_renamed(study: Study, manifest: dict, shown: str | os.PathLike | None 
     >>> check_renamed(study, {"videos": {"GX1": {"store": "stores/GX1.zarr"}}})  # not there
     """
     from ecoseg.batch.names import FOLDER_SEPARATOR
+    from ecoseg.study.manifest import file_sha256
 
     entries = manifest.get("videos") or {}
+    hashes = manifest.get("hashes") or {}
     names = {v.name for v in study.videos}
+    renamed = []  # (video, its old name, that store)
     for video in study.videos:
         stem = Path(video.source.rstrip("/")).stem
-        before = (entries.get(stem) or {}).get("store")
-        if (
-            stem in names
-            or not video.name.endswith(FOLDER_SEPARATOR + stem)
-            or before is None
-            or not (study.output / before).exists()
-        ):
+        if video.name in entries or not _named_after(video.name, stem, FOLDER_SEPARATOR):
             continue
-        place = video_places(study, ("name",), shown)[video.name]["name"]
-        raise ConfigError(
-            f"{place} named {video.name!r} since its file name is used by another entry's video "
-            f"too (as `ecoseg batch` names such stores), but this study made a store of an "
-            f"entry named {stem!r} before ({study.output / before}): write `name: {stem}` "
-            "on the entry it belongs to, to keep that store (or move it away)"
-        )
+        for old, entry in entries.items():
+            before = (entry or {}).get("store")
+            if (
+                old in names
+                or not _named_after(old, stem, FOLDER_SEPARATOR)
+                or not isinstance(before, str)
+                or not (study.output / before).exists()
+            ):
+                continue
+            made = ((entry.get("segment") or {}).get("inputs") or {}).get("video_sha256")
+            if video.path.exists() and made != file_sha256(video.path, hashes):
+                continue  # another video of that file name: that store is not its
+            renamed.append((video, old, study.output / before))
+            break
+    if not renamed:
+        return
+    places = video_places(study, ("name",), shown)
+    (video, old, store), more = renamed[0], renamed[1:]
+    also = "".join(f"; likewise `name: {o}` on videos[{study.videos.index(v)}]" for v, o, _ in more)
+    raise ConfigError(
+        f"{places[video.name]['name']} this study made the store of this video under the name "
+        f"{old!r} ({store}), which no entry has now (a video of the same file name added or "
+        "removed, or a folder renamed, renames entries named after their files): write "
+        f"`name: {old}` on this entry to keep that store{also} (or move the store away to "
+        "segment the video anew)"
+    )
+
+
+def _named_after(name: str, stem: str, separator: str) -> bool:
+    """Whether ``name`` is one a study gives a video of file stem ``stem`` by default."""
+    return name == stem or name.endswith(separator + stem)

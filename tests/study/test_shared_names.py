@@ -5,6 +5,8 @@ never left unused without a word (ecoseg.study.moved.check_renamed)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from study_helpers import refusal, study_text
 
@@ -78,15 +80,18 @@ def test_a_store_made_under_the_file_name_is_not_left_unused(field, capsys):
 
     path = field / "study.yaml"
     text = path.read_text()
-    path.write_text(text.split("- path: site-b")[0])
+    path.write_text(text.split("  - path: site-b")[0])
     run_study(path, progress=False, report=False)
     assert (field / "out" / "stores" / "GX1.zarr").exists()
     path.write_text(text)
     with pytest.raises(ConfigError) as info:
         run_study(path, progress=False, report=False)
     message = str(info.value)
-    assert message.startswith(f"{path}: line 6: videos[0] (site-a__GX1): named 'site-a__GX1'")
-    assert "write `name: GX1` on the entry it belongs to" in message and "\n" not in message
+    assert message.startswith(
+        f"{path}: line 6: videos[0] (site-a__GX1): this study made the store of this video "
+        f"under the name 'GX1' ({field / 'out' / 'stores' / 'GX1.zarr'}), which no entry has now"
+    )
+    assert "write `name: GX1` on this entry to keep that store" in message and "\n" not in message
     capsys.readouterr()
     assert main(["study", str(path), "--check"]) == 2
     assert capsys.readouterr().err.strip() == f"ecoseg: error: {message}"
@@ -95,3 +100,43 @@ def test_a_store_made_under_the_file_name_is_not_left_unused(field, capsys):
     path.write_text(text.replace("    site: a\n", "    site: a\n    name: GX1\n"))
     result = run_study(path, progress=False, report=False)
     assert result.segmented == ["site-b__GX1"]  # GX1 kept, unchanged
+
+
+@pytest.mark.parametrize("change", ["site-b removed", "site-b moved"])
+def test_an_entry_renamed_by_another_change_keeps_its_store_or_says_so(field, change):
+    """Entries named after their files change name with the study file: removing site-b
+    names site-a's entry GX1, and moving site-b's folder into archive/ names it
+    archive__site-b__GX1. Either segmented that video anew under the new name, leaving the
+    old store unused without a word."""
+    path = field / "study.yaml"
+    text = path.read_text()
+    run_study(path, progress=False, report=False)
+    if change == "site-b removed":
+        path.write_text(text.split("  - path: site-b")[0])
+        entry, old = "videos[0] (GX1)", "site-a__GX1"
+    else:
+        (field / "archive").mkdir()
+        (field / "site-b").rename(field / "archive" / "site-b")
+        path.write_text(text.replace("path: site-b/", "path: archive/site-b/"))
+        entry, old = "videos[1] (archive__site-b__GX1)", "site-b__GX1"
+    with pytest.raises(ConfigError, match=rf": {re.escape(entry)}: this study made the store"):
+        run_study(path, progress=False, report=False)
+    with pytest.raises(ConfigError, match=f"write `name: {old}` on this entry"):
+        run_study(path, progress=False, report=False)
+    assert sorted(p.name for p in (field / "out" / "stores").iterdir()) == [
+        "site-a__GX1.zarr",
+        "site-b__GX1.zarr",
+    ]
+
+
+def test_a_new_video_of_a_removed_entrys_file_name_is_segmented(field):
+    """Another video under a file name whose entry was removed (other bytes than that
+    store's): nothing to keep, it is segmented under its own name."""
+    path = field / "study.yaml"
+    text = path.read_text()
+    run_study(path, progress=False, report=False)
+    ecoseg.synth(field / "new", frames=5, size=(64, 48), seed=9).video.rename(
+        field / "new" / "GX1.mp4"
+    )
+    path.write_text(text.split("  - path: site-b")[0].replace("site-a/", "new/"))
+    assert run_study(path, progress=False, report=False).segmented == ["GX1"]
