@@ -31,7 +31,7 @@ from ecoseg.batch.cluster import (
     task_resources,
 )
 from ecoseg.batch.jobs import Job, StoreStatus, run_job, store_status
-from ecoseg.batch.names import check_names, store_names, video_replaced
+from ecoseg.batch.names import check_names, store_names, video_check
 from ecoseg.batch.tables import write_csv
 from ecoseg.batch.urls import (
     file_name,
@@ -253,13 +253,18 @@ def batch(
                 "to segment this video with these settings"
             )
             continue
-        if made and (why := video_replaced(video, status.record.video)) is not None:
+        why, broken = video_check(video, status.record.video) if made else (None, None)
+        if why is not None:
             row["error"] = (
                 f"{redact_url(store)}: the store was made from another {file_name(video)} ({why}); "
                 "move the store away to segment this video anew"
             )
             continue
-        if state == "complete" and (kept := _kept_beside_unreadable(video, store, status, log)):
+        if (
+            state == "complete"
+            and broken
+            and (kept := _kept_beside(broken, video, store, status, log))
+        ):
             row.update(frames=frames, error=kept)  # failed: the store is kept, not vouched for
             continue
         if state == "complete":
@@ -388,21 +393,13 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
         bar.close()
 
 
-def _kept_beside_unreadable(video: str, store: str, status: StoreStatus, log) -> str:
-    """The summary error of a local video that cannot be opened (truncated or corrupt since it
-    was segmented) lying beside its complete store, or "": the store is kept, but this run
-    cannot say it is this video's, so the video is not counted as skipped (finished). A file
-    of the very bytes the store records (a codec this machine lacks) is skipped as usual."""
-    if is_url(video):  # (fetched by its task only)
-        return ""
-    from ecoseg.io.video import open_video
-
+def _kept_beside(reason: str, video: str, store: str, status: StoreStatus, log) -> str:
+    """The summary error of a local video that cannot be opened (``reason``: truncated or
+    corrupt since it was segmented) lying beside its complete store, or "": the store is kept,
+    but this run cannot say it is this video's, so the video is not counted as skipped
+    (finished). A file of the very bytes the store records (a codec this machine lacks) is
+    skipped as usual."""
     path = local_path(video)
-    try:
-        with open_video(path):
-            return ""
-    except (EcosegError, OSError) as exc:
-        reason = _error_text(exc)
     recorded = getattr(status.record, "video", None)
     if getattr(recorded, "sha256", None) and os.path.isfile(path):
         from ecoseg._hashing import cached_sha256_file
@@ -415,9 +412,9 @@ def _kept_beside_unreadable(video: str, store: str, status: StoreStatus, log) ->
     else:
         why = "it cannot be checked against this file"
     return (
-        f"{reason}; its complete store {redact_url(store)} ({status.frames} frames) is kept, "
-        f"but {why}: bring back the video it was made from (or move the store away to "
-        "segment this one anew)"
+        f"{redact_text(reason)}; its complete store {redact_url(store)} ({status.frames} "
+        f"frames) is kept, but {why}: bring back the video it was made from (or move the store "
+        "away to segment this one anew)"
     )
 
 
