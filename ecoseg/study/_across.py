@@ -21,12 +21,13 @@ __all__ = ["Entries", "check_apart", "check_once", "default_names"]
 
 def default_names(videos: Any, folder: Path) -> dict[int, str]:
     """The default ``name:`` of the entries of ``videos:`` (by index) that write none and
-    whose video's file name is another entry's video's in another folder
-    (``site-a/GX010001.MP4`` and ``site-b/GX010001.MP4``): their path from the folder the
-    videos share, as ``ecoseg batch`` names their stores
+    whose video's file name is another's in another folder (``site-a/GX010001.MP4`` and
+    ``site-b/GX010001.MP4``; the other entry without ``name:``, or named by that file name):
+    their path from the folder the videos share, as ``ecoseg batch`` names their stores
     (:func:`ecoseg.batch.names.check_names`: ``site-a__GX010001``). Other entries keep the
-    file stem (not listed here); so do entries of one video listed twice (two engines
-    compared), whose names the study file must then give.
+    file stem (not listed here), so a study whose names do not clash is named as before; so do
+    entries of one video listed twice (two engines compared), whose names the study file must
+    then give.
 
     Examples
     --------
@@ -34,30 +35,32 @@ def default_names(videos: Any, folder: Path) -> dict[int, str]:
     {0: 'a__GX1', 1: 'b__GX1'}
     >>> default_names([{"path": "a/GX1.MP4", "name": "GX1"}, "b/GX1.MP4"], Path("/s"))
     {1: 'b__GX1'}
+    >>> default_names([{"path": "a/GX1.MP4", "name": "north"}, "b/GX1.MP4"], Path("/s"))
+    {}
     """
     from ecoseg.batch.names import check_names
 
-    paths: dict[int, Path] = {}
-    unnamed = set()
+    groups: dict[str, dict[Path, list[int]]] = {}  # by file stem: each video's unnamed entries
     for i, entry in enumerate(videos if isinstance(videos, list) else ()):
         source = entry.get("path") if isinstance(entry, dict) else entry
-        if isinstance(source, str) and source.rstrip("/"):
-            paths[i] = resolve(folder, source)
-            if not isinstance(entry, dict) or entry.get("name") is None:
-                unnamed.add(i)
-    groups: dict[str, dict[Path, list[int]]] = {}
-    for i, path in paths.items():
-        groups.setdefault(folder_key(path.stem), {}).setdefault(path, []).append(i)
+        if not isinstance(source, str) or not source.rstrip("/"):
+            continue  # (refused with its line when the entry is read)
+        path = resolve(folder, source)
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if name is None:
+            groups.setdefault(folder_key(path.stem), {}).setdefault(path, []).append(i)
+        elif isinstance(name, str) and folder_key(name) == folder_key(path.stem):
+            groups.setdefault(folder_key(path.stem), {}).setdefault(path, [])  # takes the stem
     names = {}
     for group in groups.values():
-        if len(group) < 2:  # one file name, one video (perhaps listed twice): its stem
+        if len(group) < 2 or not any(group.values()):  # one video (perhaps twice): its stem
             continue
         try:
             named = check_names([str(p) for p in group])
         except ConfigError:  # a folder that cannot name a store: the stems, refused as before
             continue
         for indices, name in zip(group.values(), named):
-            names.update({i: name for i in indices if i in unnamed})
+            names.update(dict.fromkeys(indices, name))
     return names
 
 

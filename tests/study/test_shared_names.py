@@ -52,6 +52,8 @@ def test_videos_sharing_a_file_name_are_named_as_batch_names_their_stores(field)
     [
         # a name written on one: the other is still named after its folder
         ("- path: site-a/GX1.mp4\n  name: GX1\n- path: site-b/GX1.mp4\n", ["GX1", "site-b__GX1"]),
+        # another name written on one: no clash, both named as before
+        ("- path: site-a/GX1.mp4\n  name: north\n- path: site-b/GX1.mp4\n", ["north", "GX1"]),
         # a file name used once keeps its stem
         ("- path: site-a/GX1.mp4\n- path: site-b/T2.mp4\n", ["GX1", "T2"]),
     ],
