@@ -305,14 +305,16 @@ def _run_study(args) -> int:
 
     if args.check:  # an output that is a file: refused here as the run refuses it
         from ecoseg.study.manifest import load_manifest
-        from ecoseg.study.moved import moved_truths, moved_videos
+        from ecoseg.study.moved import check_renamed, moved_truths, moved_videos
 
         study = load_study(args.study, require_videos=False)
         output = study.output if args.output is None else Path(args.output).resolve()
         check_out_folder(output)
         # a video moved away: its finished store is kept, or the run would refuse it
         placed = dataclasses.replace(study, output=output)
-        moved = moved_videos(placed, load_manifest(output), args.study)
+        manifest = load_manifest(output)
+        moved = moved_videos(placed, manifest, args.study)
+        check_renamed(placed, manifest, args.study)  # a store the run would leave unused
         if args.scheduler is None:  # the videos run here: a device or weights it lacks
             from ecoseg.study.checks import check_machine
 
@@ -450,7 +452,8 @@ def _run_batch(args) -> int:
         if names:
             stores = {name: store_location(args.out, name) for name in names}
             tables = campaign_tables(stores, scheduler=args.scheduler, progress=not args.quiet)
-            dropped = [v for v in tables_videos(args.out) if v not in stores]
+            gone = {video_name(store) for store in summary.loc[~ok, "store"]}  # (said below)
+            dropped = [v for v in tables_videos(args.out) if v not in stores and v not in gone]
             written = write_tables(tables, args.out)
             for location in written:
                 print(f"table: {location}" + (" (INCOMPLETE)" if failed else ""))

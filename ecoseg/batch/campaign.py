@@ -31,7 +31,7 @@ from ecoseg.batch.cluster import (
     task_resources,
 )
 from ecoseg.batch.jobs import Job, StoreStatus, run_job, store_status
-from ecoseg.batch.names import check_names, store_names, video_replaced
+from ecoseg.batch.names import check_names, store_names, video_check
 from ecoseg.batch.tables import write_csv
 from ecoseg.batch.urls import (
     file_name,
@@ -253,11 +253,19 @@ def batch(
                 "to segment this video with these settings"
             )
             continue
-        if made and (why := video_replaced(video, status.record.video)) is not None:
+        why, broken = video_check(video, status.record.video) if made else (None, None)
+        if why is not None:
             row["error"] = (
                 f"{redact_url(store)}: the store was made from another {file_name(video)} ({why}); "
                 "move the store away to segment this video anew"
             )
+            continue
+        if (
+            state == "complete"
+            and broken
+            and (kept := _kept_beside(broken, video, store, status, log))
+        ):
+            row.update(frames=frames, error=kept)  # failed: the store is kept, not vouched for
             continue
         if state == "complete":
             row.update(status="skipped", frames=frames)
@@ -265,7 +273,7 @@ def batch(
         if state == "partial":
             log(f"{name}: resuming after {frames} frames")
         jobs.append((name, Job(name, video, store, seg[name]), resources))
-    skipped = len(videos) - len(jobs)
+    skipped = sum(row["status"] == "skipped" for row in rows.values())  # (not refused ones)
     if skipped:
         log(f"{skipped} of {len(videos)} stores complete, skipped")
 
@@ -286,7 +294,7 @@ def batch(
             for name, job, _ in jobs:
                 if rows[name]["attempts"] == 0:  # not reported finished (nor failed)
                     _interrupted(rows[name], job.store)
-            log(f"interrupted; summary: {_write_summary(rows, names, out).attrs['summary']}")
+            _write_summary(rows, names, out)  # (the command says 'ecoseg: interrupted')
             raise
 
     summary = _write_summary(rows, names, out)
@@ -383,6 +391,31 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
             bar.update(1)
     finally:
         bar.close()
+
+
+def _kept_beside(reason: str, video: str, store: str, status: StoreStatus, log) -> str:
+    """The summary error of a local video that cannot be opened (``reason``: truncated or
+    corrupt since it was segmented) lying beside its complete store, or "": the store is kept,
+    but this run cannot say it is this video's, so the video is not counted as skipped
+    (finished). A file of the very bytes the store records (a codec this machine lacks) is
+    skipped as usual."""
+    path = local_path(video)
+    recorded = getattr(status.record, "video", None)
+    if getattr(recorded, "sha256", None) and os.path.isfile(path):
+        from ecoseg._hashing import cached_sha256_file
+
+        if cached_sha256_file(path) == recorded.sha256:
+            log(f"{redact_url(video)}: cannot be opened here, but its store was made from "
+                "these very bytes; skipped")  # fmt: skip
+            return ""
+        why = f"it was made from a readable {file_name(video)} of other bytes"
+    else:
+        why = "it cannot be checked against this file"
+    return (
+        f"{redact_text(reason)}; its complete store {redact_url(store)} ({status.frames} "
+        f"frames) is kept, but {why}: bring back the video it was made from (or move the store "
+        "away to segment this one anew)"
+    )
 
 
 def _held(store: str) -> int:

@@ -22,7 +22,7 @@ from ecoseg._paths import folder_key, plain_name
 from ecoseg.batch.urls import file_name, is_url, local_path, redact_url, video_name
 from ecoseg.errors import ConfigError, EcosegError
 
-__all__ = ["FOLDER_SEPARATOR", "check_names", "store_names", "video_replaced"]
+__all__ = ["FOLDER_SEPARATOR", "check_names", "store_names", "video_check", "video_replaced"]
 
 #: What joins the folders and the file name of a video named after its path.
 FOLDER_SEPARATOR = "__"
@@ -245,7 +245,7 @@ def video_replaced(video: str | os.PathLike, recorded: Any) -> str | None:
     """How a local ``video`` differs from the one a store was made from (its file replaced by
     another of the same name), or ``None``: frame size and count, then the sha256 (read once,
     then remembered by :func:`ecoseg._hashing.cached_digest`). A URL, or a file that cannot be
-    read, is not checked (``None``).
+    read, is not checked (``None``; :func:`video_check` tells that apart).
 
     Examples
     --------
@@ -255,13 +255,40 @@ def video_replaced(video: str | os.PathLike, recorded: Any) -> str | None:
     >>> video_replaced(clip.video, store_status(clip.truth).record.video) is None
     True
     """
-    video = os.fspath(video)
-    if is_url(video) or recorded is None or not getattr(recorded, "sha256", None):
+    if recorded is None or not getattr(recorded, "sha256", None):
         return None
+    return video_check(video, recorded)[0]
+
+
+def video_check(video: str | os.PathLike, recorded: Any) -> tuple[str | None, str | None]:
+    """A local ``video`` opened once: how it differs from the one a store was made from (as
+    :func:`video_replaced`; ``None`` where ``recorded`` holds no sha256), and why it cannot be
+    opened or read (its one-line error), each ``None`` where all is well. A URL is not read.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile, os
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48))
+    >>> from ecoseg.batch.jobs import store_status
+    >>> video_check(clip.video, store_status(clip.truth).record.video)
+    (None, None)
+    >>> with open(clip.video, "r+b") as f:  # a copy cut off
+    ...     _ = f.truncate(200)
+    >>> video_check(clip.video, None)[1].endswith("video.mp4: not a readable video (its MP4/MOV "
+    ...     "index, the moov box, is missing: the recording or copy was cut off before the file "
+    ...     "was finished, and no frame can be found without it; recovery tools rebuild it "
+    ...     "from a good clip of the same camera)")
+    True
+    """
+    video = os.fspath(video)
+    if is_url(video):
+        return None, None
     from ecoseg.io.video import open_video, video_mismatch
 
     try:
         with open_video(local_path(video)) as reader:
-            return video_mismatch(reader, recorded)
-    except (EcosegError, OSError):
-        return None
+            if recorded is None or not getattr(recorded, "sha256", None):
+                return None, None
+            return video_mismatch(reader, recorded), None
+    except (EcosegError, OSError) as exc:
+        return None, " ".join(str(exc).split()) or type(exc).__name__

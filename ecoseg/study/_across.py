@@ -1,19 +1,67 @@
 """A study's videos checked against each other, one entry at a time as they are read: unique
 names (also across case: one store folder on macOS and Windows), one video not listed twice
 (at two sites, or with the same settings), one spelling per site, the output folder apart from
-the videos and every store inside it."""
+the videos and every store inside it; and the default names of entries whose videos share a
+file name in several folders (:func:`default_names`), as ``ecoseg batch`` names their stores."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ecoseg._paths import folder_key
 from ecoseg.errors import ConfigError
 from ecoseg.provenance import class_key
 from ecoseg.study._lines import at_line
+from ecoseg.study._values import resolve
 from ecoseg.study.records import VideoSpec, setting_fields
 
-__all__ = ["Entries", "check_apart", "check_once"]
+__all__ = ["Entries", "check_apart", "check_once", "default_names"]
+
+
+def default_names(videos: Any, folder: Path) -> dict[int, str]:
+    """The default ``name:`` of the entries of ``videos:`` (by index) that write none and
+    whose video's file name is another's in another folder (``site-a/GX010001.MP4`` and
+    ``site-b/GX010001.MP4``; the other entry without ``name:``, or named by that file name):
+    their path from the folder the videos share, as ``ecoseg batch`` names their stores
+    (:func:`ecoseg.batch.names.check_names`: ``site-a__GX010001``). Other entries keep the
+    file stem (not listed here), so a study whose names do not clash is named as before; so do
+    entries of one video listed twice (two engines compared), whose names the study file must
+    then give.
+
+    Examples
+    --------
+    >>> default_names(["a/GX1.MP4", {"path": "b/GX1.MP4"}, "c/T1.mp4"], Path("/s"))
+    {0: 'a__GX1', 1: 'b__GX1'}
+    >>> default_names([{"path": "a/GX1.MP4", "name": "GX1"}, "b/GX1.MP4"], Path("/s"))
+    {1: 'b__GX1'}
+    >>> default_names([{"path": "a/GX1.MP4", "name": "north"}, "b/GX1.MP4"], Path("/s"))
+    {}
+    """
+    from ecoseg.batch.names import check_names
+
+    groups: dict[str, dict[Path, list[int]]] = {}  # by file stem: each video's unnamed entries
+    for i, entry in enumerate(videos if isinstance(videos, list) else ()):
+        source = entry.get("path") if isinstance(entry, dict) else entry
+        if not isinstance(source, str) or not source.rstrip("/"):
+            continue  # (refused with its line when the entry is read)
+        path = resolve(folder, source)
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if name is None:
+            groups.setdefault(folder_key(path.stem), {}).setdefault(path, []).append(i)
+        elif isinstance(name, str) and folder_key(name) == folder_key(path.stem):
+            groups.setdefault(folder_key(path.stem), {}).setdefault(path, [])  # takes the stem
+    names = {}
+    for group in groups.values():
+        if len(group) < 2 or not any(group.values()):  # one video (perhaps twice): its stem
+            continue
+        try:
+            named = check_names([str(p) for p in group])
+        except ConfigError:  # a folder that cannot name a store: the stems, refused as before
+            continue
+        for indices, name in zip(group.values(), named):
+            names.update(dict.fromkeys(indices, name))
+    return names
 
 
 class Entries:

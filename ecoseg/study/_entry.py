@@ -51,12 +51,14 @@ def parse_video(
     defaults_lines: dict | None = None,
     line: int | None = None,
     require_video: bool = True,
+    default_name: str | None = None,
 ) -> VideoSpec:
     """One entry of ``videos:``; ``lines`` are its keys' lines, ``defaults_lines`` those of
     ``defaults:`` and ``line`` the entry's own, so every error names the line to look at.
     ``require_video=False`` takes a video that is not there (moved away: the runner keeps a
     finished store made from it, :mod:`ecoseg.study.moved`), and its ``truth:`` store if that
-    is not there either (the report does not score it)."""
+    is not there either (the report does not score it). ``default_name`` names an entry
+    without ``name:`` (default: the file stem; :func:`~ecoseg.study._across.default_names`)."""
     label = f"videos[{i}]"
     lines = lines or {}
     defaults_lines = defaults_lines or {}
@@ -79,7 +81,7 @@ def parse_video(
         raise ConfigError(f"{at('path')} path: must be a string, got {source!r}")
     name = entry.get("name")
     if name is None:
-        name = Path(source.rstrip("/")).stem
+        name = default_name or Path(source.rstrip("/")).stem
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{at('name')} name: must be a non-empty string")
     if (plain := plain_name(name)) is None:

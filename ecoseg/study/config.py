@@ -18,7 +18,7 @@ from typing import Any
 from ecoseg._checks import check_path_arg
 from ecoseg._paths import read_file_text
 from ecoseg.errors import ConfigError, EcosegError
-from ecoseg.study._across import Entries
+from ecoseg.study._across import Entries, default_names
 from ecoseg.study._entry import parse_video
 from ecoseg.study._keys import SETTING_KEYS, TOP_KEYS, VIDEO_KEYS, check_keys
 from ecoseg.study._lines import ValueNotRead, at_line, key_line, key_lines, read_yaml, yaml_where
@@ -172,6 +172,7 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict, require_videos: bool)
     items = lines.get(("videos",)) or {}
     specs: list[VideoSpec] = []
     entries = Entries(where, output, output_text)
+    named = default_names(videos, folder)  # file names shared by videos of several folders
     for i, entry in enumerate(videos):
         entry_lines = lines.get(("videos", i)) or {}
         spec = parse_video(
@@ -184,6 +185,7 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict, require_videos: bool)
             defaults_lines=lines.get(("defaults",)),
             line=items.get(i),
             require_video=require_videos,
+            default_name=named.get(i),
         )
         entries.add(spec, i, entry_lines, items.get(i))
         specs.append(spec)

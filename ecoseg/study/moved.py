@@ -28,7 +28,7 @@ from ecoseg.study.config import video_places
 from ecoseg.study.manifest import digest, segment_inputs
 from ecoseg.study.records import Study, VideoSpec
 
-__all__ = ["moved_truths", "moved_videos"]
+__all__ = ["check_renamed", "moved_truths", "moved_videos"]
 
 
 def moved_videos(
@@ -144,3 +144,74 @@ def moved_truths(study: Study) -> list[str]:
     ['a']
     """
     return [v.name for v in study.videos if v.truth is not None and not Path(v.truth).exists()]
+
+
+def check_renamed(study: Study, manifest: dict, shown: str | os.PathLike | None = None) -> None:
+    """Refuse a video whose entry, named by default (its file stem, or after its folders where
+    another entry's video shares its file name: :func:`~ecoseg.study._across.default_names`),
+    has no store in the study's output while the output holds a store this study made, from
+    this very video, under another name of that file (``GX1`` and ``site-a__GX1``) that no
+    entry has now: a second site with the same file name added, one removed, or a video's
+    folder moved renamed the entry, which would be segmented anew and that store, with any
+    review made in it, left unused. A video of other bytes than the store's (a new video of
+    that file name) is not refused.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the entry, the store and the ``name:`` that keeps it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ecoseg.study.config import load_study
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> text = "output: out\\nvideos:\\n  - path: a/GX1.MP4\\n  - path: b/GX1.MP4\\n"
+    >>> _ = (d / "study.yaml").write_text(text)
+    >>> study = load_study(d / "study.yaml", require_videos=False)
+    >>> [v.name for v in study.videos]
+    ['a__GX1', 'b__GX1']
+    >>> check_renamed(study, {"videos": {"GX1": {"store": "stores/GX1.zarr"}}})  # not there
+    """
+    from ecoseg.batch.names import FOLDER_SEPARATOR
+    from ecoseg.study.manifest import file_sha256
+
+    entries = manifest.get("videos") or {}
+    hashes = manifest.get("hashes") or {}
+    names = {v.name for v in study.videos}
+    renamed = []  # (video, its old name, that store)
+    for video in study.videos:
+        stem = Path(video.source.rstrip("/")).stem
+        if video.name in entries or not _named_after(video.name, stem, FOLDER_SEPARATOR):
+            continue
+        for old, entry in entries.items():
+            before = (entry or {}).get("store")
+            if (
+                old in names
+                or not _named_after(old, stem, FOLDER_SEPARATOR)
+                or not isinstance(before, str)
+                or not (study.output / before).exists()
+            ):
+                continue
+            made = ((entry.get("segment") or {}).get("inputs") or {}).get("video_sha256")
+            if video.path.exists() and made != file_sha256(video.path, hashes):
+                continue  # another video of that file name: that store is not its
+            renamed.append((video, old, study.output / before))
+            break
+    if not renamed:
+        return
+    places = video_places(study, ("name",), shown)
+    (video, old, store), more = renamed[0], renamed[1:]
+    also = "".join(f"; likewise `name: {o}` on videos[{study.videos.index(v)}]" for v, o, _ in more)
+    raise ConfigError(
+        f"{places[video.name]['name']} this study made the store of this video under the name "
+        f"{old!r} ({store}), which no entry has now (a video of the same file name added or "
+        "removed, or a folder renamed, renames entries named after their files): write "
+        f"`name: {old}` on this entry to keep that store{also} (or move the store away to "
+        "segment the video anew)"
+    )
+
+
+def _named_after(name: str, stem: str, separator: str) -> bool:
+    """Whether ``name`` is one a study gives a video of file stem ``stem`` by default."""
+    return name == stem or name.endswith(separator + stem)

@@ -32,7 +32,7 @@ from ecoseg.study.manifest import (
     save_manifest,
     segment_inputs,
 )
-from ecoseg.study.moved import moved_truths, moved_videos
+from ecoseg.study.moved import check_renamed, moved_truths, moved_videos
 from ecoseg.study.records import Study, VideoSpec
 
 __all__ = ["StudyResult", "run_study", "segment_task"]
@@ -233,6 +233,7 @@ def run_study(
         truth_not_found=moved_truths(study),
     )
 
+    check_renamed(study, manifest, shown)  # before any work, as `study --check` does
     # 1. segmentation: plan every video first, so a bad store fails before any work
     jobs = []
     for video in study.videos:
