@@ -145,7 +145,6 @@ class ClassicalTracker:
         self._pending: deque[_Pending] = deque()
         self._last_index: int | None = None
         self._fg_prev: np.ndarray | None = None
-        self.frames_seen = 0
 
     # -- streaming ---------------------------------------------------------------------------
     def push(self, index: int, time: float, image: np.ndarray) -> list[FrameResult]:
@@ -159,7 +158,6 @@ class ClassicalTracker:
         self._last_index = index
         _check_image(image, self.height, self.width, index, time)
         work = downscale_opponent(image, self.factor)
-        self.frames_seen += 1
         if self.background is None:
             self._look_ahead(index, float(time), work)
             if len(self._warm) < self.params.warmup:
