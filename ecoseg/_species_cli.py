@@ -51,15 +51,17 @@ def add_edit(sub) -> None:
             "split",
             "ID@FRAME",
             "give a track a new id from FRAME on (FRAME after the track's first frame, at "
-            "most its last)",
+            "most its last); the new part is another animal: a name a person gave the track "
+            "is only its suggestion",
         ),
         (
             "--unchecked-split",
             "unchecked_split",
             "ID@FRAME",
             "a split as ecoseg made it before it checked splits (at or before the track's "
-            "first frame the new id takes the whole track; after its last one nothing moves); "
-            "for replaying old edit logs, as a report's reproduce steps do",
+            "first frame the new id takes the whole track; after its last one nothing moves; "
+            "the new part keeps the track's class and source); for replaying old edit logs, "
+            "as a report's reproduce steps do",
         ),
         ("--delete", "delete", "ID", "remove a false track"),
         (
