@@ -31,6 +31,7 @@ OBJECTS = [
 ]
 #: The tracker went on to another animal: track 1 at frame 6, track 2 at frame 4 (new ids 4, 5).
 SPLITS = [Edit("split", (1,), frame=6), Edit("split", (2,), frame=4)]
+SPLIT_REVIEWED = Edit("split", (3,), frame=9)  # once track 3 is named 'sea_star' (new id 6)
 
 
 def named_store(path):
@@ -72,13 +73,15 @@ def test_an_old_log_whose_splits_kept_the_names_is_replayed_as_it_was(tmp_path, 
     old, again = named_store(tmp_path / "old.zarr"), named_store(tmp_path / "again.zarr")
     with monkeypatch.context() as before:  # the split as ecoseg made it then
         before.setattr(ecoseg.species.edits, "named_by_person", lambda obj: False)
-        apply_edits(old, [*SPLITS, Edit("set_class", (3,), cls="sea_star")])
-    assert unchecked_splits(old) == [1, 2]
+        # a reviewed track's split too (its new part kept the name before the prompt's did)
+        apply_edits(old, [*SPLITS, Edit("set_class", (3,), cls="sea_star"), SPLIT_REVIEWED])
+    assert unchecked_splits(old) == [1, 2, 4]
     steps = review_steps(
         str(again), edit_log(old), unchecked_splits(old), refused_merges(old), refused_reviews(old)
     )
     assert steps == [
-        f"ecoseg edit {again} --unchecked-split 1@6 --unchecked-split 2@4 --set-class 3=sea_star"
+        f"ecoseg edit {again} --unchecked-split 1@6 --unchecked-split 2@4 --set-class 3=sea_star "
+        "--unchecked-split 3@9"
     ]
     assert main(shlex.split(steps[0])[1:]) == 0
     assert objects(again) == objects(old)
@@ -88,7 +91,7 @@ def test_an_old_log_whose_splits_kept_the_names_is_replayed_as_it_was(tmp_path, 
     )
     # a split of today is replayed as a split
     today = named_store(tmp_path / "today.zarr")
-    apply_edits(today, SPLITS)
+    apply_edits(today, [*SPLITS, Edit("set_class", (3,), cls="sea_star"), SPLIT_REVIEWED])
     assert unchecked_splits(today) == []
 
 
