@@ -163,9 +163,12 @@ def add_classify(sub) -> None:
         ),
     )
     p.add_argument("stores", nargs="+", metavar="STORE", help="mask stores to classify")
+    # repeated options add up (--train a.zarr --train b.zarr trains on both; the last one
+    # alone was used, silently)
     p.add_argument(
         "--train",
         nargs="+",
+        action="extend",
         metavar="REVIEWED_STORE",
         default=None,
         help="stores with reviewed tracks to train on",
@@ -181,12 +184,14 @@ def add_classify(sub) -> None:
     p.add_argument(
         "--video",
         nargs="+",
+        action="extend",
         default=None,
         help="the video of each STORE (default: from the store's provenance)",
     )
     p.add_argument(
         "--train-video",
         nargs="+",
+        action="extend",
         default=None,
         help="the video of each --train store (default: from its provenance)",
     )
