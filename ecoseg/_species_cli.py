@@ -51,15 +51,17 @@ def add_edit(sub) -> None:
             "split",
             "ID@FRAME",
             "give a track a new id from FRAME on (FRAME after the track's first frame, at "
-            "most its last)",
+            "most its last); the new part is another animal: a name a person gave the track "
+            "is only its suggestion",
         ),
         (
             "--unchecked-split",
             "unchecked_split",
             "ID@FRAME",
             "a split as ecoseg made it before it checked splits (at or before the track's "
-            "first frame the new id takes the whole track; after its last one nothing moves); "
-            "for replaying old edit logs, as a report's reproduce steps do",
+            "first frame the new id takes the whole track; after its last one nothing moves; "
+            "the new part keeps the track's class and source); for replaying old edit logs, "
+            "as a report's reproduce steps do",
         ),
         ("--delete", "delete", "ID", "remove a false track"),
         (
@@ -161,9 +163,12 @@ def add_classify(sub) -> None:
         ),
     )
     p.add_argument("stores", nargs="+", metavar="STORE", help="mask stores to classify")
+    # repeated options add up (--train a.zarr --train b.zarr trains on both; the last one
+    # alone was used, silently)
     p.add_argument(
         "--train",
         nargs="+",
+        action="extend",
         metavar="REVIEWED_STORE",
         default=None,
         help="stores with reviewed tracks to train on",
@@ -179,12 +184,14 @@ def add_classify(sub) -> None:
     p.add_argument(
         "--video",
         nargs="+",
+        action="extend",
         default=None,
         help="the video of each STORE (default: from the store's provenance)",
     )
     p.add_argument(
         "--train-video",
         nargs="+",
+        action="extend",
         default=None,
         help="the video of each --train store (default: from its provenance)",
     )

@@ -278,14 +278,15 @@ def review_steps(
     Edits between classifications go into one ``ecoseg edit`` (it applies them in order);
     a classification needs the species model file the log names by its SHA-256. The splits
     numbered in ``unchecked`` (:func:`ecoseg.species.review.unchecked_splits`: made before
-    ecoseg checked splits, which ``--split`` now refuses) are replayed with
-    ``--unchecked-split``, which makes them as they were. A merge numbered in ``merges``
-    (:func:`ecoseg.species.review.refused_merges`: two different names of one rank, merged
-    before ``--merge`` refused them) gets the ``--set-class`` given there just before it,
-    so it goes through and names the merged track as it did; an ``--undo`` of that merge
-    undoes the ``--set-class`` too (a second ``--undo``). The store made again then has the
-    same labels, scores and object table, and one more ``set_class`` entry in its log per
-    such merge. The reviewed marks numbered in ``reviews``
+    ecoseg checked splits, which ``--split`` now refuses, or before a split's new part lost
+    the name a person gave the track, which ``--split`` would count as ``unknown``) are
+    replayed with ``--unchecked-split``, which makes them as they were. A merge numbered in
+    ``merges`` (:func:`ecoseg.species.review.refused_merges`: two different names of one
+    rank, merged before ``--merge`` refused them) gets the ``--set-class`` given there just
+    before it, so it goes through and names the merged track as it did; an ``--undo`` of
+    that merge undoes the ``--set-class`` too (a second ``--undo``). The store made again
+    then has the same labels, scores and object table, and one more ``set_class`` entry in
+    its log per such merge. The reviewed marks numbered in ``reviews``
     (:func:`ecoseg.species.review.refused_reviews`: an ``unknown`` track with a suggestion,
     marked before ``--reviewed`` refused it) are replayed with ``--unchecked-reviewed``.
 

@@ -6,7 +6,7 @@ bytes), and the commit; also an undo and a classification (:func:`record_classif
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -180,6 +180,8 @@ def apply_from_backup(store, meta: dict, entry: dict) -> dict:
     else:
         edit = Edit.from_dict(entry)
         frames, labels, scores, objects = read_backup(store, int(entry["n"]))
+        if edit.kind == "split" and backup_attrs(store, int(entry["n"])).get("unchecked") is True:
+            edit = replace(edit, unchecked=True)  # its new part keeps the track's name
         new_labels = (
             np.stack(
                 [relabel(labels[k : k + 1], edit, int(f))[0] for k, f in enumerate(frames.tolist())]
@@ -215,6 +217,8 @@ def write_steps(store, steps: Sequence[Step]) -> None:
             raise StoreError(f"{store.path}: the edit log changed while edits were written")
         if step.edit.kind != "undo":
             _write_backup(store, number, step.frames, meta["objects"], step.entry)
+            if step.edit.unchecked:  # the log entry does not say it (it is the old edit's)
+                store.group[f"{_BACKUPS}/{number:05d}"].attrs.update({"unchecked": True})
         meta["edit_pending"] = step.entry
         meta.pop("edit_queue", None)
         if k + 1 < len(steps):

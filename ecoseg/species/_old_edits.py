@@ -1,12 +1,14 @@
 """Edits of a store's log that today's rules refuse, made before ecoseg refused them, found
 so a report's reproduce steps can make them again as they were: splits that
-:func:`~ecoseg.species.edits.check_split` refuses (:func:`unchecked_splits`), merges of two
+:func:`~ecoseg.species.edits.check_split` refuses or whose new part kept a person's name
+(:func:`unchecked_splits`, :func:`kept_names`), merges of two
 different names of one rank (:func:`refused_merges`) and reviewed marks of an ``unknown`` track
 with a suggestion (:func:`refused_reviews`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,19 +20,23 @@ from ecoseg.species.edits import (
     Edit,
     check_review,
     check_split,
+    edit_objects,
     relabel,
     set_class_for_old_merge,
 )
 
-__all__ = ["refused_merges", "refused_reviews", "unchecked_splits"]
+__all__ = ["kept_names", "refused_merges", "refused_reviews", "unchecked_splits"]
 
 
 def unchecked_splits(store) -> list[int]:
-    """The log numbers of the store's splits that :func:`~ecoseg.species.edits.check_split`
-    refuses today: made before ecoseg checked splits, at or before the track's first frame
-    (the new id took the whole track, the old one was left without pixels), after its last
-    one, or of a track present in no frame. Replayed with ``--split`` they are refused;
-    ``--unchecked-split`` makes them again as they were.
+    """The log numbers of the store's splits that ``--split`` makes otherwise today, so that
+    ``--unchecked-split`` makes them again as they were: splits that
+    :func:`~ecoseg.species.edits.check_split` refuses (made before ecoseg checked splits, at
+    or before the track's first frame: the new id took the whole track, the old one was left
+    without pixels; after its last one; of a track present in no frame), and splits whose new
+    part kept a name a person gave the track (reviewed, typed with the prompt, a concept's:
+    :func:`~ecoseg.species.edits.named_by_person`), which today's split gives it only as
+    ``class_suggestion`` (:func:`kept_names`).
 
     Each split is judged on the frames its track was present in just before it: the labels
     now, with every later label edit taken back from its backup (an undo by re-applying the
@@ -51,6 +57,7 @@ def unchecked_splits(store) -> list[int]:
         tracks = sorted({int(e["ids"][0]) for e in log if e.get("kind") == "split"})
         if not tracks:
             return []
+        found = kept_names(s)
 
         def split_tracks_in(frame: np.ndarray) -> set[int]:
             return {t for t in tracks if (frame == t).any()}
@@ -64,7 +71,6 @@ def unchecked_splits(store) -> list[int]:
                 for k in np.flatnonzero((flat == t).any(axis=1)).tolist():
                     ids_in.setdefault(start + k, set()).add(t)
         by_number = {int(e.get("n", 0)): e for e in log}
-        found = []
         for entry in reversed(log):
             kind = entry.get("kind")
             done = by_number.get(int(entry.get("undoes") or 0), {}) if kind == "undo" else entry
@@ -86,7 +92,70 @@ def unchecked_splits(store) -> list[int]:
                     check_split(track, int(entry["frame"]), had)
                 except ConfigError:
                     found.append(int(entry["n"]))
-        return sorted(found)
+        return sorted(set(found))
+
+
+#: The entries of an object table that say a track's class and who gave it.
+_CLASS_KEYS = ("class", "class_source", "class_probability", "class_suggestion", "reviewed")
+
+
+def kept_names(store) -> list[int]:
+    """The log numbers of the store's splits whose new part kept the name a person gave the
+    track (reviewed, typed with the prompt, a concept's), as ecoseg's splits did before
+    today's split gave it only as ``class_suggestion``, ``unknown`` until named (first a
+    reviewed track's name, later also a prompt's and a concept's). Replayed with
+    ``--split`` the new part would be counted as ``unknown``, not as that species; the
+    ``--unchecked-split`` that :func:`unchecked_splits` lists them for keeps the name.
+
+    The new part's entry is read from the object table just after the split (the backup of
+    the next edit, or the store's table after the last one) and compared with what today's
+    split and an unchecked one make of the table before it (the split's backup); attributes
+    only, no labels are read. A split undone by the next entry leaves nothing to compare;
+    a split whose backups are missing or damaged cannot be judged; neither is listed.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> kept_names(clip.truth)
+    []
+    """
+    from ecoseg.store import opened_store
+
+    found = []
+    with opened_store(store) as s:
+        meta = s.attrs.get(ATTR_KEY, {})
+        log = list(meta.get("edits", []))
+        for k, entry in enumerate(log):
+            if entry.get("kind") != "split":
+                continue
+            after = log[k + 1] if k + 1 < len(log) else None
+            if after is not None and after.get("kind") == "undo":
+                continue  # undone at once: the replay's split is undone too
+            try:
+                split = Edit.from_dict(entry)
+                before = backup_attrs(s, int(entry["n"]))["objects_before"]
+                table = (
+                    meta["objects"]
+                    if after is None
+                    else backup_attrs(s, int(after["n"]))["objects_before"]
+                )
+                made = _class_of(table, split.new_id)
+                today = _class_of(edit_objects(before, split), split.new_id)
+                old = _class_of(edit_objects(before, replace(split, unchecked=True)), split.new_id)
+            except (StoreError, ConfigError, KeyError, TypeError, ValueError):
+                continue
+            if made == old != today:
+                found.append(int(entry["n"]))
+    return found
+
+
+def _class_of(objects, track) -> dict:
+    """The class entries of ``track`` in an object table (KeyError when it has none)."""
+    entry = next((o for o in objects if int(o["id"]) == int(track)), None)
+    if entry is None:
+        raise KeyError(track)
+    return {key: entry.get(key) for key in _CLASS_KEYS}
 
 
 def refused_merges(store) -> dict[int, Edit]:

@@ -7,10 +7,12 @@ probable species and its probability into the store's object table
 ``unknown`` (``class_source="unknown"``, the best guess kept as ``class_suggestion``) and comes
 first in :func:`review_queue`, so the next round of review goes where the model is least sure.
 
-Tracks named by a person (``reviewed``, or a class typed with the prompt) are never changed;
-classes from discovery's colour rules (``class_source="rule"``) and from an earlier
-classification are replaced. Each classification of a store is one entry of its edit log
-(``kind="classify"``), so ``ecoseg edit STORE --undo`` restores the classes it replaced.
+Tracks named by a person (``reviewed``, a class typed with the prompt, a concept's name:
+:func:`~ecoseg.species.edits.named_by_person`) are never changed; classes from discovery's
+colour rules (``class_source="rule"``), from an earlier classification and from a concept of
+exemplars alone (class ``visual``: no name was typed) are replaced. Each classification of a
+store is one entry of its edit log (``kind="classify"``), so ``ecoseg edit STORE --undo``
+restores the classes it replaced.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ecoseg._warn import warn
 from ecoseg.errors import ClassNameWarning, ConfigError
 from ecoseg.measure.regions import class_source_of as class_source
 from ecoseg.provenance import case_clashes, clean_class_name
+from ecoseg.species.edits import named_by_person
 from ecoseg.species.features import (
     FEATURE_VERSION,
     TrackFeatures,
@@ -57,7 +60,9 @@ __all__ = [
     "training_rows",
 ]
 
-#: Class sources a classification never overwrites (a person or a prompt named them).
+#: Class sources a classification never overwrites (a person or a prompt named them), except
+#: a concept of exemplars alone (class ``visual``; see
+#: :func:`~ecoseg.species.edits.named_by_person`).
 PROTECTED_SOURCES = ("prompt", "concept", "reviewed")
 
 
@@ -407,7 +412,7 @@ def classify(
             objects = []
             for obj in meta["objects"]:
                 oid = int(obj["id"])
-                if oid in best and class_source(obj) not in PROTECTED_SOURCES:
+                if oid in best and not named_by_person(obj):  # a guess, or nobody's
                     obj = _label(obj, *best[oid], float(threshold))
                 objects.append(obj)
             record = {

@@ -40,6 +40,7 @@ __all__ = [
     "cli_words",
     "edit_objects",
     "edit_scores",
+    "named_by_person",
     "parse_edit_args",
     "present_after",
     "python_words",
@@ -76,7 +77,9 @@ class Edit:
     unchecked : bool
         ``split``: made as ecoseg made splits before it checked them (:func:`check_split`),
         so at or before the track's first frame (the new id takes the whole track) or after
-        its last one; for replaying such an edit log (``ecoseg edit --unchecked-split``).
+        its last one, and before a person's name stopped passing to the new part (it keeps
+        the track's class and source, see :func:`edit_objects`); for replaying such an edit
+        log (``ecoseg edit --unchecked-split``).
         ``reviewed``: made as before :func:`check_review`, on an ``unknown`` track with a
         ``class_suggestion`` (``ecoseg edit --unchecked-reviewed``). Not part of the log
         entry: the entry is the one the edit wrote then.
@@ -509,9 +512,11 @@ def edit_objects(
     merge keeps the first track's entry (marked reviewed when a person gave its class,
     reviewed or typed with a prompt or a concept: an ``unknown`` one or a model's or the
     colour rules' guess stays for ``classify`` to name) and drops the second; a split adds
-    the new track, not reviewed, with the old one's class, except that a reviewed track's
-    name is only the new one's ``class_suggestion`` (the new track is another animal:
-    ``unknown`` until a person or ``classify`` names it); delete drops the entry. A merge of
+    the new track, not reviewed, with the old one's class, except that a name a person gave
+    (:func:`named_by_person`: reviewed, typed with the prompt, a concept's) is only the new
+    one's ``class_suggestion`` (the new track is another animal: ``unknown`` until a person
+    or ``classify`` names it; a split made ``unchecked``, as ecoseg made splits before, keeps
+    the name and its source); delete drops the entry. A merge of
     two tracks a person named differently is refused, its remedy (the ``set_class`` edits
     that name them alike) worded by ``words`` (:data:`EditWords`: the ``ecoseg edit``
     options, the Review call, a widget's buttons).
@@ -522,7 +527,6 @@ def edit_objects(
     >>> edit_objects(objs, Edit("set_class", (4,), cls="parrotfish"))[0]["class_source"]
     'reviewed'
     """
-    from ecoseg.measure.regions import class_source_of
 
     out = [dict(o) for o in objects]
     index = {int(o["id"]): k for k, o in enumerate(out)}
@@ -580,7 +584,10 @@ def edit_objects(
         new = {k: v for k, v in old.items() if k not in ("reviewed",)}
         new["id"] = int(edit.new_id)
         new["reviewed"] = False
-        if class_source_of(old) == "reviewed":  # a person named the other animal, not this
+        # a name a person gave (reviewed, typed with the prompt or a concept) is the name of
+        # the animal the track began on; the new part is another one (an unchecked split:
+        # as ecoseg made splits before, which kept the name and its source)
+        if named_by_person(old) and not edit.unchecked:
             name = clean_class_name(old.get("class"))
             new.update({"class": "unknown", "class_source": "unknown"})
             new.pop("class_probability", None)
@@ -604,6 +611,31 @@ def _persons_name(obj: Mapping[str, Any]) -> tuple[int, str]:
     if name == "unknown" or (source == "concept" and name == "visual"):  # no name typed
         rank = 0
     return rank, name
+
+
+def named_by_person(obj: Mapping[str, Any]) -> bool:
+    """Whether a person gave an object-table entry its class: reviewed (also an ``unknown``
+    a person looked at), typed with the animal's prompt, or a concept's name; not a model's
+    or the colour rules' guess, nor a concept of exemplars alone (class ``visual``: no name
+    was typed, the model's match is the guess). ``classify`` never renames such a track, and
+    a split gives its new part (another animal) the name only as ``class_suggestion``.
+
+    Examples
+    --------
+    >>> named_by_person({"id": 1, "class": "wrasse", "source": "prompt"})
+    True
+    >>> named_by_person({"id": 2, "class": "visual", "source": "concept",
+    ...                  "class_source": "concept"})
+    False
+    >>> named_by_person({"id": 3, "class": "unknown", "reviewed": True})
+    True
+    """
+    from ecoseg.measure.regions import class_source_of
+
+    source = class_source_of(obj)
+    if source == "concept" and clean_class_name(obj.get("class")) == "visual":
+        return False
+    return source in ("reviewed", "prompt", "concept")
 
 
 def _a_guess(obj: Mapping[str, Any]) -> bool:

@@ -376,3 +376,37 @@ def test_the_review_queue_puts_a_class_typed_with_the_prompt_after_the_models_gu
     queue = review_queue(path)
     assert queue["object_id"].tolist() == [3, 4, 2, 1, 5]
     assert np.isnan(queue.set_index("object_id").loc[1, "class_probability"])  # as stored
+
+
+def test_tracks_of_a_concept_of_exemplars_alone_are_named_like_other_guesses(tmp_path):
+    """A concept of exemplars alone gives its tracks the class ``visual`` (no name typed):
+    a merge and a split count it as a guess, but ``classify`` left it as a concept's name,
+    so such tracks were never named; a concept's typed name stays as it is."""
+    from species_helpers import small_store
+
+    train, path = tmp_path / "train.zarr", tmp_path / "m.zarr"
+    img = small_store(train)
+    apply_edits(train, [Edit("set_class", (1,), cls="red"), Edit("set_class", (2,), cls="blue")])
+    small_store(path)  # red, blue, red, blue squares
+    concepts = [
+        {"id": 1, "class": "visual", "source": "concept", "class_source": "concept"},
+        {"id": 2, "class": "visual", "source": "concept", "class_source": "concept"},
+        {"id": 3, "class": "red", "source": "concept", "class_source": "concept"},
+        {"id": 4, "class": "unknown", "source": "tracker"},
+    ]
+    labels = MaskStore.open(path).read_labels()
+    with MaskStore.create(path, height=8, width=40, objects=concepts, overwrite=True) as s:
+        s.append(labels, [0.0, 0.1, 0.2])
+        s.mark_complete()
+    out = classify(path, train=train, videos=[img], train_videos=[img], threshold=0.0)
+    got = {o["id"]: (o["class"], o["class_source"]) for o in MaskStore.open(path).objects}
+    assert got == {
+        1: ("red", "classified"),
+        2: ("blue", "classified"),
+        3: ("red", "concept"),  # a name typed for the concept: kept
+        4: ("blue", "classified"),
+    }
+    assert sorted(out.loc[out["class_source"] == "classified", "object_id"]) == [1, 2, 4]
+    apply_edits(path, [Edit("undo")])  # the concept's class comes back
+    back = [o["class"] for o in MaskStore.open(path).objects]
+    assert back == ["visual", "visual", "red", "unknown"]

@@ -8,6 +8,7 @@ import pytest
 from species_helpers import small_store
 
 from ecoseg.cli import main
+from ecoseg.errors import ConfigError
 from ecoseg.species import classify, edit_log
 from ecoseg.species.classify import train_model
 from ecoseg.species.edits import Edit
@@ -188,3 +189,25 @@ def test_a_store_refused_after_training_leaves_no_model_file(tmp_path):
         assert not out.exists()
         classify(path, train=train, train_videos=[img], videos=[img], save_model=out)
     assert out.exists()
+
+
+def test_repeated_train_and_video_options_add_up(monkeypatch):
+    """``--train a.zarr --train b.zarr`` trained on b.zarr alone, without a word (argparse
+    kept the last), as did a repeated ``--video`` and ``--train-video``."""
+    import ecoseg.species
+
+    seen = {}
+
+    def fake_classify(stores, **kwargs):
+        seen.update(kwargs, stores=stores)
+        raise ConfigError("stop here")
+
+    monkeypatch.setattr(ecoseg.species, "classify", fake_classify)
+    args = ["classify", "s1.zarr", "s2.zarr", "--train", "a.zarr", "--train", "b.zarr", "c.zarr"]
+    args += ["--video", "s1.mp4", "--video", "s2.mp4", "--train-video", "a.mp4"]
+    args += ["--train-video", "b.mp4", "c.mp4"]
+    assert main(args) != 0
+    assert seen["stores"] == ["s1.zarr", "s2.zarr"]
+    assert seen["train"] == ["a.zarr", "b.zarr", "c.zarr"]
+    assert seen["videos"] == ["s1.mp4", "s2.mp4"]
+    assert seen["train_videos"] == ["a.mp4", "b.mp4", "c.mp4"]

@@ -264,17 +264,19 @@ def test_splits_made_before_the_rule_are_found_and_replayed(tmp_path, monkeypatc
         Edit("split", (6,), frame=3),  # checked
     ]
     path = make(tmp_path / "old.zarr")
-    with monkeypatch.context() as old:
+    with monkeypatch.context() as old:  # ecoseg then: no check, the new part kept the name
         old.setattr(ecoseg.species._edit_plan, "check_split", lambda *args: None)
+        old.setattr(ecoseg.species.edits, "named_by_person", lambda obj: False)
         apply_edits(path, old_log)
-    assert unchecked_splits(path) == [1, 4]
+    # 1 and 4 by their frames; 3 and 6 because the new part kept the prompt's name
+    assert unchecked_splits(path) == [1, 3, 4, 6]
     assert unchecked_splits(make(tmp_path / "unedited.zarr")) == []
 
     replay = make(tmp_path / "replay.zarr")
     with pytest.raises(ConfigError, match="cannot split track 1 at frame 2"):
         apply_edits(replay, old_log)
     marked = [
-        Edit("split", e.ids, frame=e.frame, unchecked=True) if n in (1, 4) else e
+        Edit("split", e.ids, frame=e.frame, unchecked=True) if n in (1, 3, 4, 6) else e
         for n, e in enumerate(old_log, 1)
     ]
     apply_edits(replay, marked)
@@ -286,7 +288,7 @@ def test_splits_made_before_the_rule_are_found_and_replayed(tmp_path, monkeypatc
     import shutil
 
     shutil.rmtree(path / "edits" / "00006")  # a lost backup: the splits before it unjudged
-    assert unchecked_splits(path) == []
+    assert unchecked_splits(path) == [1, 3]  # by their frames; their names: by the tables
 
 
 def test_a_killed_command_with_an_unchecked_split_is_completed_as_a_whole(tmp_path, capsys):

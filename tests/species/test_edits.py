@@ -308,3 +308,49 @@ def test_an_unknown_named_by_a_person_has_no_probability(store3):
     assert queue.loc[2, "class_probability"] == 1.0
     # reviewed tracks come last, the unreviewed one first: still "looked at"
     assert review_queue(path)["object_id"].tolist()[0] == 3
+
+
+@pytest.mark.parametrize(
+    "track",
+    [
+        {"id": 2, "class": "wrasse", "source": "prompt", "class_source": "prompt"},
+        {"id": 2, "class": "wrasse", "source": "truth"},  # a class given with the object
+        {
+            "id": 2,
+            "class": "wrasse",
+            "source": "concept",
+            "class_source": "concept",
+            "class_probability": 0.83,  # the detection's score
+        },
+    ],
+)
+def test_a_split_of_a_track_named_with_its_prompt_or_a_concept_leaves_the_new_part_unknown(
+    track,
+):
+    """A split is made where the tracker went on to another animal: the prompt named the
+    clicked one, a concept the animals its detector matched; the new part was counted as
+    that species (MaxN) with the name's source, and ``classify`` never named it."""
+    from ecoseg.measure.regions import class_source_of
+
+    new = edit_objects([track], Edit("split", (2,), frame=3, new_id=5))[-1]
+    assert (new["class"], class_source_of(new), new["reviewed"]) == ("unknown", "unknown", False)
+    assert new["class_suggestion"] == "wrasse" and "class_probability" not in new
+    assert new["split_from"] == 2 and new["source"] == track["source"]
+    # the track itself keeps its name; an unchecked split (as ecoseg made splits before)
+    # keeps it on the new part too, with its source (to replay an old edit log)
+    old = edit_objects([track], Edit("split", (2,), frame=3, new_id=5, unchecked=True))
+    assert old[0] == track
+    assert old[1] == {**track, "id": 5, "reviewed": False, "split_from": 2}
+
+
+def test_a_split_of_a_guess_keeps_the_guess_on_the_new_part():
+    """A concept of exemplars alone (class ``visual``: no name typed), a prompted track with
+    no class and the colour rules' guess: nothing a person named, so nothing changes."""
+    tracks = [
+        {"id": 2, "class": "visual", "source": "concept", "class_source": "concept"},
+        {"id": 3, "class": "unknown", "source": "prompt", "class_source": "unknown"},
+        {"id": 4, "class": "sea_star", "source": "discovered", "class_source": "rule"},
+    ]
+    for k, track in enumerate(tracks):
+        new = edit_objects(tracks, Edit("split", (track["id"],), frame=3, new_id=9))[-1]
+        assert new == {**track, "id": 9, "reviewed": False, "split_from": track["id"]}, k
