@@ -85,8 +85,10 @@ def frame_blocks(chunk: bytes, first: int, stop: int, frame_bytes: int) -> bytes
         return None
     lo, hi = first * frame_bytes, stop * frame_bytes
     if flags & _MEMCPYED:
+        size = hi - lo  # a block no larger than the data (c-blosc refuses one larger)
+        block = min(blocksize, size)
         header = struct.pack(
-            "<BBBBiii", version, versionlz, flags, typesize, hi - lo, blocksize, _HEADER + hi - lo
+            "<BBBBiii", version, versionlz, flags, typesize, size, block, _HEADER + size
         )
         return header + chunk[_HEADER + lo : _HEADER + hi]
     if blocksize <= 0 or frame_bytes % blocksize:

@@ -219,3 +219,17 @@ def test_frame_blocks_keeps_block_order_of_a_threaded_chunk():
     np.testing.assert_array_equal(
         np.frombuffer(Blosc().decode(part), np.uint32).reshape(1, H, W), frames[1:2]
     )
+
+
+@pytest.mark.parametrize("cname", ["zstd", "lz4", "blosclz"])
+def test_frame_blocks_of_a_chunk_stored_as_is(cname):
+    """Incompressible frames: c-blosc stores the chunk as is (no block table), its block
+    size up to the whole chunk; the frames' bytes get a header whose block is no larger
+    than they are (c-blosc refused the chunk's larger one)."""
+    frames = np.random.default_rng(5).integers(0, 2**32, (4, H, W), dtype=np.uint64)
+    frames = frames.astype(np.uint32)
+    chunk = Blosc(cname, 1, Blosc.SHUFFLE, blocksize=16 * W * 4).encode(frames)
+    assert chunk[2] & 0x2  # stored as is
+    part = frame_blocks(chunk, 1, 3, H * W * 4)
+    back = np.frombuffer(Blosc().decode(part), np.uint32).reshape(2, H, W)
+    np.testing.assert_array_equal(back, frames[1:3])
