@@ -15,9 +15,11 @@ Figures
 report_4k_memory
     For ``measure`` (``ecoseg.measure(store)``) and ``report`` (``ecoseg.report(store, page)``):
     peak RSS of the child (``VmHWM``) and its RSS after the imports, before the step (``VmRSS``),
-    in MB; the peak of the Python allocations the step made (``tracemalloc``), in MB; and the
-    sha256 of the tables ``measure`` returns (``measure`` only), so a change of the code can be
-    checked to give the same numbers.
+    in MB; the peak of the Python allocations the step made (``tracemalloc``), in MB; the CPU
+    seconds of the step (user + system, all threads; tracemalloc slows it); the sha256 of the
+    tables ``measure`` returns (``measure`` only), so a change of the code can be checked to
+    give the same numbers; and (``report`` only) the sha256 of the page with the folder it was
+    written in taken out.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -96,20 +99,27 @@ def child(step: str, store: str, out: str) -> None:
 
     warnings.simplefilter("ignore")
     rss_before = _vm("VmRSS")
+    cpu = os.times()
     tracemalloc.start()
+    page = Path(out) / "report.html"
     if step == "measure":
         tables = measure(store)
     else:
-        ecoseg.report(store, Path(out) / "report.html", overwrite=True)
+        ecoseg.report(store, page, overwrite=True)
         tables = None
     python_peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
+    done = os.times()
     line = {
         "step": step,
         "peak_rss_mb": round(_vm("VmHWM"), 1),
         "rss_before_mb": round(rss_before, 1),
         "python_peak_mb": round(python_peak, 1),
+        "cpu_s": round(done.user - cpu.user + done.system - cpu.system, 1),
     }
+    if tables is None:
+        text = page.read_text().replace(str(Path(out).resolve()), "OUT").replace(out, "OUT")
+        line["page_sha256"] = hashlib.sha256(text.encode()).hexdigest()
     if tables is not None:
         h = hashlib.sha256()
         for name in sorted(tables):

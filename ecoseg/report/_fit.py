@@ -18,7 +18,7 @@ def fit_still(image: np.ndarray, width_px: int) -> tuple[np.ndarray, int]:
     A still drawn in a panel costs memory by the panel's pixels, not the video's: matplotlib
     resamples an image in float64 RGBA, and a 4K frame brightened or overlaid in float32 is
     hundreds of MB. The reduced still is drawn over the video's pixel coordinates
-    (``figures._still_axes``), so tracks, tags and scale bars stay in video pixels.
+    (``figures._stills.still_axes``), so tracks, tags and scale bars stay in video pixels.
 
     Examples
     --------

@@ -39,6 +39,16 @@ def subtitle(videos: list[VideoInfo], sites: list[str]) -> str:
 
 
 def headline(videos, tables, sites) -> list[dict[str, str]]:
+    """The page's headline cards: ``{"value", "label"}`` each, a label in the singular for 1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> maxn = pd.DataFrame({"class": ["wrasse"], "maxn": [2]})
+    >>> tracks = pd.DataFrame({"object_id": [4]})
+    >>> [c["label"] for c in headline([], {"tracks": tracks, "maxn": maxn}, ["North"])]
+    ['videos', 'site', 'of footage', 'individual tracked', 'class seen']
+    """
     tracks = tables.get("tracks")
     maxn = tables.get("maxn")
     n_ind = len(tracks) if tracks is not None else 0
@@ -46,14 +56,24 @@ def headline(videos, tables, sites) -> list[dict[str, str]]:
     # tracks nobody named are not one more species
     n_cls, unnamed = len(seen - {"unknown"}), "unknown" in seen
     cards = [
-        {"value": str(len(videos)), "label": "videos"},
+        {"value": str(len(videos)), "label": _counted(len(videos), "video", "videos")},
         {"value": duration(sum(v.duration_s for v in videos)), "label": "of footage"},
-        {"value": str(n_ind), "label": "individuals tracked"},
-        {"value": str(n_cls), "label": "classes seen" + (" (and unknown)" if unnamed else "")},
+        {"value": str(n_ind), "label": _counted(n_ind, "individual", "individuals") + " tracked"},
+        {
+            "value": str(n_cls),
+            "label": _counted(n_cls, "class", "classes")
+            + " seen"
+            + (" (and unknown)" if unnamed else ""),
+        },
     ]
     if sites:
-        cards.insert(1, {"value": str(len(sites)), "label": "sites"})
+        cards.insert(1, {"value": str(len(sites)), "label": _counted(len(sites), "site", "sites")})
     return cards
+
+
+def _counted(n: int, one: str, many: str) -> str:
+    """The noun for ``n`` of a thing (``1 video`` read "1 videos")."""
+    return one if n == 1 else many
 
 
 def study_block(study, out: Path) -> dict | None:

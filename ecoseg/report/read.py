@@ -163,12 +163,18 @@ def read_video(
             width=store.width,
             times=np.asarray(store.read_time(), dtype=float),
             edits=edit_log(store),
-            unchecked_splits=unchecked_splits(store) if judge_splits else [],
-            refused_merges=refused_merges(store) if judge_splits else {},
-            refused_reviews=refused_reviews(store) if judge_splits else [],
             chunk_frames=store.chunk_frames,
             incomplete=incomplete_note(store) if need_frames else None,
         )
+        # each judge reads the store's attributes again: only for a log with its kind of edit
+        # (a log without one gives it nothing to find)
+        kinds = {e.get("kind") for e in info.edits} if judge_splits else set()
+        if "split" in kinds:
+            info.unchecked_splits = unchecked_splits(store)
+        if "merge" in kinds:
+            info.refused_merges = refused_merges(store)
+        if "reviewed" in kinds:
+            info.refused_reviews = refused_reviews(store)
     finally:
         close = getattr(store, "close", None) if owned else None
         if close is not None:

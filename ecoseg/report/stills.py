@@ -124,9 +124,10 @@ def sample_labels(videos: list[VideoInfo], counts: Any) -> list[list[dict[str, A
     frame's object ids (0 left out).
 
     Read before any video frame is decoded (:func:`~ecoseg.report.sections.build_context`
-    calls it ahead of the trajectories' stills): a frame of labels is read by decoding its
-    chunk (127 MB for 4 frames at 4K, then a copy of the frame), and the memory a video
-    decoder has let go of stays with the process, under whatever is allocated after it.
+    calls it ahead of the trajectories' stills): the memory a video decoder has let go of
+    stays with the process, under whatever is allocated after it. A frame of labels is read
+    alone (32 MB at 4K: only its Blosc blocks are decoded, :mod:`ecoseg.store.blosc_frames`)
+    and reduced before the next is read.
     """
     from ecoseg.store import MaskStore
 

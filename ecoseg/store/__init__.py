@@ -13,7 +13,9 @@ Layout
     frame per core to compress (lz4 level 1 is ~2x faster but makes stores ~5x larger; byte
     shuffle makes zstd 1.4x smaller but ~1.5x slower; ``benchmarks/io_bench.py --codecs``).
     Stores written with other Blosc settings (zstd level 2 and 2 MiB blocks before) read and
-    resume the same (the codec is in the array metadata).
+    resume the same (the codec is in the array metadata). Reads decode each chunk straight
+    into the frames returned, of a chunk read in part only its frames' blocks
+    (:mod:`ecoseg.store.blosc_frames`; blocks that cross frames: the whole chunk, by zarr).
     ``dimension_names=("t", "y", "x")``, attribute ``units="instance id"``.
 ``time``
     (t,) float64 seconds from the stream's PTS (variable frame rate is real), ``units="s"``.

@@ -20,6 +20,7 @@ import numpy as np
 from ecoseg.errors import StoreError
 from ecoseg.provenance import ObjectRecord, Provenance
 from ecoseg.store._util import guard
+from ecoseg.store.blosc_frames import read_frames
 from ecoseg.store.chunks import MissingChunk, frame_range, min_frames, missing_chunks, read_checked
 from ecoseg.store.layout import ALL_CHUNKS
 from ecoseg.store.validation import check_calibration
@@ -191,7 +192,11 @@ class ReadingMixin:
         start, stop = frame_range(start, stop, n)
         if stop <= start:
             return np.zeros((0, self.height, self.width), np.uint32)
-        return self._read(self._labels, start, stop, n)
+        # each chunk decoded into the frames returned, only the asked-for frames' blocks of a
+        # chunk read in part (ecoseg.store.blosc_frames); else (other codecs, a missing or
+        # damaged chunk) zarr reads it, and says what is wrong
+        frames = read_frames(self._labels, start, stop)
+        return frames if frames is not None else self._read(self._labels, start, stop, n)
 
     def read_time(self) -> np.ndarray:
         """Times (s, float64) of the committed frames."""

@@ -188,7 +188,8 @@ def test_track_lines_draw_the_pixels_a_plotted_line_draws(monkeypatch):
     colors = F.class_colors(["parrotfish", "wrasse"])
     drawn = F.png(F.trajectory_figure, [_panel(tracks, still)], colors)
     monkeypatch.setattr(
-        F, "_track_line", lambda xy, c: Line2D(xy[:, 0], xy[:, 1], color=c, lw=1.3, alpha=0.95)
+        "ecoseg.report.figures._tracks._track_line",
+        lambda xy, c: Line2D(xy[:, 0], xy[:, 1], color=c, lw=1.3, alpha=0.95),
     )
     assert drawn == F.png(F.trajectory_figure, [_panel(tracks, still)], colors)
 
@@ -272,7 +273,10 @@ def test_stills_no_larger_than_twice_their_panel_are_drawn_as_given(monkeypatch)
     frames = [{"title": "v", "frames": [{"image": still, "caption": "c", "labels": []}] * 3}]
     colors = F.class_colors(["parrotfish", "wrasse"])
     drawn = F.png(F.trajectory_figure, [panel], colors), F.png(F.frames_figure, frames)
-    monkeypatch.setattr(F, "fit_still", lambda image, width_px: (image, 1))
+    for where in ("_tracks", "_stills"):  # the figures that reduce stills
+        monkeypatch.setattr(
+            f"ecoseg.report.figures.{where}.fit_still", lambda image, width_px: (image, 1)
+        )
     assert drawn == (F.png(F.trajectory_figure, [panel], colors), F.png(F.frames_figure, frames))
 
 

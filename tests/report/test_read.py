@@ -215,3 +215,38 @@ def test_an_unfinished_run_warns_once_with_its_tables_given_or_not(tmp_path):
         said = [w for w in warned if w.category is IncompleteStoreWarning]
         assert [str(w.message) for w in said] == [str(measured[0].message)]
         assert said[0].filename == __file__
+
+
+def test_the_old_edit_judges_run_only_for_a_log_with_their_kind_of_edit(tmp_path, monkeypatch):
+    """Each judge reads the store's attributes again; a log without its kind gives it nothing
+    to find (the attributes were read five times for a store without edits, now twice)."""
+    import ecoseg.species.review as review
+    from ecoseg.species import Review
+    from ecoseg.store._reading import ReadingMixin
+
+    clip = synth(tmp_path / "clip", frames=4, size=(64, 48))
+    judged, reads = [], []
+    for name in ("unchecked_splits", "refused_merges", "refused_reviews"):
+        real = getattr(review, name)
+        monkeypatch.setattr(review, name, lambda s, n=name, f=real: judged.append(n) or f(s))
+    attrs = ReadingMixin.attrs
+    monkeypatch.setattr(ReadingMixin, "attrs", property(lambda s: reads.append(1) or attrs.fget(s)))
+    info = read_video("clip", str(clip.truth), "clip/truth.zarr")
+    assert judged == [] and len(reads) == 2  # check_finished and the edit log
+    assert (info.unchecked_splits, info.refused_merges, info.refused_reviews) == ([], {}, [])
+    first, second = ecoseg_objects(clip.truth)[:2]
+    edit = Review(clip.truth)
+    edit.set_class(second["id"], first["class"])  # merges join tracks of one name
+    edit.merge(first["id"], second["id"])
+    judged.clear()
+    info = read_video("clip", str(clip.truth), "clip/truth.zarr")
+    assert judged == ["refused_merges"]
+    assert info.refused_merges == review.refused_merges(clip.truth)
+    assert read_video("clip", str(clip.truth), "c", judge_splits=False).refused_merges == {}
+
+
+def ecoseg_objects(path) -> list[dict]:
+    from ecoseg.store import MaskStore
+
+    with MaskStore.open(path) as s:
+        return s.objects

@@ -1,0 +1,121 @@
+"""Abundance figures: individuals per class over time (MaxN marked) and MaxN per class and
+video."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from ecoseg.report._looked import video_classes
+from ecoseg.report.figures._panels import video_names, video_panels
+from ecoseg.report.figures._style import WIDTH_IN, legend, message, new_figure
+
+__all__ = ["counts_figure", "maxn_figure"]
+
+
+def counts_figure(
+    counts,
+    colors: Mapping[str, str],
+    maxn=None,
+    *,
+    videos: Sequence[str] | None = None,
+    classes: Sequence[str] | None = None,
+    ncols=2,
+):
+    """Number of individuals per class over time, one panel per video, MaxN marked.
+
+    ``counts`` has columns video, time_s, class, count; ``maxn`` (optional) video, class,
+    maxn, time_s. ``videos`` (default: those in ``counts``) sets the panels and their order.
+    A video's classes are those its rows hold (a flat line at 0: looked for, never seen); a
+    class of ``classes`` (default: all in ``counts``) without rows there is not one of the
+    video's, gets no line and is named in the panel as
+    :data:`~ecoseg.report.figures.NOT_LOOKED_FOR` (not for a video that named nothing to look
+    for and saw nothing: its rows are 0 of ``unknown``, and it looked for any animal).
+    """
+    fig, axes, panels = video_panels(counts, videos, classes, ncols)
+    ymax = max(1, int(counts["count"].max())) if len(counts) else 1
+    used: list[str] = []
+    for ax, video, d in panels:
+        for cls in sorted(d["class"].unique()):
+            c = d[d["class"] == cls].sort_values("time_s")
+            ax.step(c["time_s"], c["count"], where="post", color=colors[cls], lw=1.4)
+            if cls not in used:
+                used.append(cls)
+            if maxn is not None and len(maxn):
+                m = maxn[(maxn["video"] == video) & (maxn["class"] == cls)]
+                if len(m) and m["maxn"].iloc[0] > 0:
+                    ax.plot(
+                        m["time_s"].iloc[0],
+                        m["maxn"].iloc[0],
+                        marker="v",
+                        color=colors[cls],
+                        markersize=7,
+                        markeredgecolor="black",
+                        markeredgewidth=0.5,
+                        linestyle="",
+                    )
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("individuals in frame")
+        ax.set_ylim(0, ymax + 0.6)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+    legend(fig, colors, sorted(used))
+    return fig
+
+
+def maxn_figure(maxn, colors: Mapping[str, str], *, videos: Sequence[str] | None = None):
+    """MaxN per class (x) for every video (bars), the conservative abundance of RUV surveys.
+
+    ``videos`` (default: those in ``maxn``) sets the bars and their order. A video without a
+    row for a class did not look for it (not one of its classes): it gets no bar there, and
+    ``–`` where the value would be, not a 0 (0 is a class looked for and never seen); one
+    that named nothing to look for and saw nothing (its one row ``unknown``, 0) looked for any
+    animal: 0 for every class (:func:`~ecoseg.report._looked.video_classes`).
+    """
+    fig = new_figure(WIDTH_IN, 3.2)
+    ax = fig.subplots()
+    videos = list(videos) if videos is not None else video_names(maxn)
+    if not len(maxn) or not videos:
+        message(ax, "no individuals detected")
+        return fig
+    classes = sorted(maxn["class"].unique())
+    group = min(0.8, 0.16 * len(videos))
+    width = group / len(videos)
+    shades = _shades(len(videos))
+    top = max(1.0, float(maxn["maxn"].max()))
+    for j, video in enumerate(videos):
+        d = maxn[maxn["video"] == video]
+        own = video_classes(d, "maxn", classes)
+        d = d.set_index("class")
+        values = np.array([float(d["maxn"].get(c, 0.0)) if c in own else np.nan for c in classes])
+        x = np.arange(len(classes)) - group / 2 + width * (j + 0.5)
+        drawn = np.isfinite(values)
+        ax.bar(
+            x[drawn],
+            values[drawn],
+            width=width * 0.9,
+            color=shades[j],
+            label=video,
+            edgecolor="white",
+        )
+        for xi, v in zip(x, values):
+            label, y = (f"{v:g}", v) if np.isfinite(v) else ("–", 0.0)
+            ax.text(xi, y + top * 0.015, label, ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(np.arange(len(classes)), classes)
+    for tick, cls in zip(ax.get_xticklabels(), classes):
+        tick.set_color(colors.get(cls, "black"))
+    ax.set_ylabel("MaxN (individuals)")
+    ax.set_ylim(0, top * 1.15)
+    ax.set_xlim(-0.6, len(classes) - 0.4)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.grid(axis="x", visible=False)
+    fig.legend(loc="outside upper center", ncols=min(6, len(videos)))
+    return fig
+
+
+def _shades(n: int) -> list[str]:
+    from matplotlib.colors import to_hex
+
+    greys = np.linspace(0.25, 0.75, max(n, 2))
+    base = np.array([0.16, 0.35, 0.52])  # deep sea blue
+    return [to_hex(base + (1 - base) * (g - 0.25) / 0.6) for g in greys[:n]]

@@ -1,0 +1,51 @@
+"""ecoseg.report._header: the page's title block and headline cards."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pandas as pd
+
+from ecoseg.report._header import headline, subtitle
+
+
+def _cards(n_videos: int, n_tracks: int, classes: list[str], sites: list[str]) -> dict:
+    videos = [SimpleNamespace(duration_s=2.0)] * n_videos
+    tables = {
+        "tracks": pd.DataFrame({"object_id": range(n_tracks)}),
+        "maxn": pd.DataFrame({"class": classes, "maxn": [1] * len(classes)}),
+    }
+    return {c["label"]: c["value"] for c in headline(videos, tables, sites)}
+
+
+def test_headline_labels_are_singular_for_one():
+    # a report of one video of one site read "1 videos", "1 sites", "1 individuals tracked"
+    # and "1 classes seen" (the subtitle above it already said "1 video")
+    one = _cards(1, 1, ["wrasse", "unknown"], ["North"])
+    assert one == {
+        "video": "1",
+        "site": "1",
+        "of footage": "2.0 s",
+        "individual tracked": "1",
+        "class seen (and unknown)": "1",
+    }
+    assert subtitle([SimpleNamespace(duration_s=2.0)], ["North"]).startswith("1 video · 1 site")
+    many = _cards(2, 3, ["wrasse", "parrotfish"], ["North", "South"])
+    assert set(many) == {"videos", "sites", "of footage", "individuals tracked", "classes seen"}
+    assert _cards(1, 0, [], [])["classes seen"] == "0"
+
+
+def test_the_engine_parameters_count_one_object_in_the_singular(tmp_path):
+    import re
+
+    from report_helpers import make_store
+
+    from ecoseg.report import report
+
+    make_store(tmp_path / "a.zarr", [(1, "wrasse", "prompt")], {1: [0, 1]})
+    make_store(tmp_path / "b.zarr", [(1, "wrasse", "prompt"), (2, "sponge", "prompt")], {1: [0]})
+    page = report([tmp_path / "a.zarr", tmp_path / "b.zarr"], tmp_path / "ab.html").read_text()
+    made = re.findall(r"store made by ecoseg [^,]*, (\d+ \w+)\)", page)
+    assert made == ["1 object", "2 objects"]  # it read "1 objects"
+    cards = re.findall(r'<div class="v">([^<]*)</div><div class="l">([^<]*)</div>', page)
+    assert ("2", "videos") in cards and ("1", "class seen") in cards  # sponge: never seen
