@@ -149,7 +149,9 @@ def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
         help="SAM 2 variant (default sam2.1-tiny), or sam3 / sam3-reduced with --concepts",
     )
     p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
-    p.add_argument("--concepts", nargs="+", default=None, metavar="NAME", help=concepts_help)
+    p.add_argument(
+        "--concepts", nargs="+", action="extend", default=None, metavar="NAME", help=concepts_help
+    )
     p.add_argument(
         "--detect-every",
         type=int,

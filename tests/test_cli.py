@@ -264,3 +264,12 @@ def test_engine_params_names_a_folder_and_a_missing_file_with_what_it_takes(
     with pytest.raises(ConfigError) as exc:
         engine_params(value, "--discovery")
     assert str(exc.value) == f"{message} (--discovery takes a JSON object or a .json file)"
+
+
+def test_concepts_given_twice_add_up():
+    """``--concepts A --concepts B`` tracks both (argparse kept only the last list)."""
+    args = build_parser().parse_args(
+        ["segment", "v.mp4", "-o", "v.zarr", "--concepts", "parrotfish"]
+        + ["--concepts", "sea urchin", "wrasse"]
+    )
+    assert args.concepts == ["parrotfish", "sea urchin", "wrasse"]

@@ -59,7 +59,9 @@ class VideoInfo:
     classes: dict = field(default_factory=dict)
     #: the store's edit log (review edits and classifications, oldest first)
     edits: list[dict] = field(default_factory=list)
-    #: log numbers of splits made before ecoseg checked splits (replayed ``--unchecked-split``)
+    #: log numbers of splits an ``ecoseg edit`` of today would make otherwise: made before
+    #: ecoseg checked splits, or whose new part kept a name a person gave (replayed
+    #: ``--unchecked-split``; :func:`ecoseg.species.review.unchecked_splits`)
     unchecked_splits: list[int] = field(default_factory=list)
     #: log numbers of merges made before ``--merge`` refused them -> the ``set_class`` edit
     #: that lets each go through as it was (:func:`ecoseg.species.review.refused_merges`)
