@@ -52,19 +52,12 @@ from ecoseg.species.model import (
 )
 
 __all__ = [
-    "PROTECTED_SOURCES",
     "classify",
     "review_queue",
     "store_sha256",
     "train_model",
     "training_rows",
 ]
-
-#: Class sources a classification never overwrites (a person or a prompt named them), except
-#: a concept of exemplars alone (class ``visual``; see
-#: :func:`~ecoseg.species.edits.named_by_person`).
-PROTECTED_SOURCES = ("prompt", "concept", "reviewed")
-
 
 def store_sha256(store) -> str:
     """sha256 of a store's object table and label values (what a model was trained on).

@@ -85,7 +85,7 @@ def test_writer_rejects_bad_layers(tmp_path):
 def test_a_class_typed_in_napari_is_a_persons_and_classify_keeps_it(tmp_path):
     import pandas as pd
 
-    from ecoseg.species.classify import PROTECTED_SOURCES
+    from ecoseg.species.edits import named_by_person
     from ecoseg.store import MaskStore
 
     data = np.zeros((2, 6, 9), np.int32)
@@ -107,7 +107,8 @@ def test_a_class_typed_in_napari_is_a_persons_and_classify_keeps_it(tmp_path):
         "reviewed",
         True,
     )
-    assert records[4].class_source in PROTECTED_SOURCES  # classify never replaces it
+    objects = {int(o["id"]): o for o in MaskStore.open(out).attrs["ecoseg"]["objects"]}
+    assert named_by_person(objects[4])  # classify never replaces it
     assert (records[5].class_source, records[5].class_probability) == ("classified", 0.6)
     tracks = ecoseg.measure(out)["tracks"].set_index("object_id")
     assert tracks.loc[4, "class_source"] == "reviewed"  # not credited to the model
