@@ -59,6 +59,7 @@ __all__ = [
     "training_rows",
 ]
 
+
 def store_sha256(store) -> str:
     """sha256 of a store's object table and label values (what a model was trained on).
 
