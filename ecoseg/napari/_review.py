@@ -16,6 +16,12 @@ corrections painted into the layer and not saved are kept through the reload
 (:func:`ecoseg.napari._hand_edits.strokes`): painted back over the store's frames, with a
 merge, split or delete applied to the ids painted too.
 
+An edit (and *Diverse first*) runs in a napari worker thread
+(:func:`ecoseg.napari._review_work.run_edits`: the store's rewrite, its regions table and the
+gallery's rows read back): the status line says what runs, the buttons are greyed out and the
+layer's painting tools wait until the result is applied here, on the Qt thread; a refusal
+comes back as one status line, as before. :meth:`ReviewWidget.wait` waits for it.
+
 A store an interrupted ``ecoseg edit`` left half written is listed as it is, with the status
 line saying so (:func:`ecoseg.napari._check.edit_warning`); the widget's first edit completes
 the unfinished ones (:class:`ecoseg.species.Review` does, before anything else) and the layer
@@ -53,6 +59,7 @@ from ecoseg.napari._review_reload import painted, reload_layer
 from ecoseg.napari._review_words import (
     BUTTONS,
     HISTORY_NOTE,
+    button_words,
     changes_masks,
     done_line,
     refusal,
@@ -77,6 +84,8 @@ __all__ = ["ReviewWidget"]
 _RECENT = 9
 #: The viewer's layer events the masks list follows.
 _FOLLOWED = frozenset({"inserted", "removed", "moved", "name", "metadata", "data"})
+#: The Labels layer's tools that paint (held while an edit rewrites the store).
+_PAINTING = frozenset({"paint", "fill", "erase", "polygon"})
 
 
 class ReviewWidget(QWidget):
@@ -169,6 +178,8 @@ class ReviewWidget(QWidget):
         self.viewer.layers.events.connect(self._layers_changed)
         #: the napari worker of the edit (or *Diverse first*) running, or None
         self._worker = None
+        #: the layer whose painting waits for the running edit, its tool, what runs
+        self._held: tuple | None = None
         #: the warnings of the running worker, shown when it is done
         self._warnings: list[tuple] = []
         self._refresh_layers()
@@ -437,7 +448,7 @@ class ReviewWidget(QWidget):
         what = BUTTONS.get(edits[0].kind, edits[0].kind) if edits else "edit"
         self._start(
             run_edits,
-            (path, tuple(edits), self._frames()),
+            (path, tuple(edits), self._frames(), button_words),  # refusals name buttons
             lambda done: self._edited(path, edits, chosen, strokes, done),
             path,
             f"{what}: writing {Path(str(path)).name} and reading its tracks back…",
@@ -513,14 +524,48 @@ class ReviewWidget(QWidget):
         self._worker = worker
         self._enable()
         self.status.setText(running)
+        if func is run_edits:  # the layer is reloaded after it: no strokes meanwhile
+            self._hold_painting(running)
         worker.start()
 
     def _finished(self) -> None:
         self._worker = None
         self._enable()
+        self._let_paint()
         shown, self._warnings[:] = list(self._warnings), []
         for args in shown:
             warnings.showwarning(*args)
+
+    def _hold_painting(self, running: str) -> None:
+        """No stroke is painted into the store's layer while an edit runs (the reload after it
+        replaces the layer's masks: a stroke painted meanwhile would be lost, unasked): its
+        paint, fill, erase and polygon tools wait in pan & zoom until :meth:`_let_paint`
+        (napari's own ``editable`` would also drop the layer's undo history)."""
+        layer = self.layer
+        if layer is None:
+            return
+        self._held = (layer, str(layer.mode), running)
+        if str(layer.mode) in _PAINTING:
+            layer.mode = "pan_zoom"
+        layer.events.mode.connect(self._no_painting)
+
+    def _no_painting(self, event=None) -> None:
+        if self._held is None or self._worker is None:
+            return
+        layer, _, running = self._held
+        if str(layer.mode) in _PAINTING:
+            layer.mode = "pan_zoom"
+            self.status.setText(f"{running} (painting waits until it is done)")
+
+    def _let_paint(self) -> None:
+        """The painting tool :meth:`_hold_painting` held is given back."""
+        if self._held is None:
+            return
+        layer, mode, _ = self._held
+        self._held = None
+        layer.events.mode.disconnect(self._no_painting)
+        if layer in self.viewer.layers and str(layer.mode) == "pan_zoom" and mode != "pan_zoom":
+            layer.mode = mode
 
     def wait(self, timeout: float = 120.0) -> None:
         """Wait for a running edit to finish and be applied (scripts, tests), Qt's events
@@ -587,6 +632,7 @@ class ReviewWidget(QWidget):
             b.clicked.connect(lambda _=False, k=k: self._use_recent(k))
             self.recent_row.addWidget(b)
             self._recent_buttons.append(b)
+        self._enable()  # greyed out while the edit it follows runs
 
     def _use_recent(self, k: int) -> None:
         if k < len(self.recent):

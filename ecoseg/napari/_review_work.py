@@ -87,9 +87,10 @@ def gallery_rows(path, reg: pd.DataFrame | None = None, frames: Any = None) -> G
     return Gallery(table, thumbs, edit_warning(store))
 
 
-def run_edits(path, edits: Sequence, frames: Any = None) -> EditDone:
+def run_edits(path, edits: Sequence, frames: Any = None, words: Any = None) -> EditDone:
     """Write ``edits`` to the store at ``path``, all or nothing
-    (:func:`~ecoseg.species.apply_edits`, refusals in the widget's button words), then read
+    (:func:`~ecoseg.species.apply_edits`, refusals in ``words``: by default the widget's
+    buttons', :func:`~ecoseg.napari._review_words.button_words`), then read
     its regions table once and the gallery's rows from it (``frames``: as
     :func:`gallery_rows`). A refusal raises, the store as it was.
 
@@ -107,7 +108,7 @@ def run_edits(path, edits: Sequence, frames: Any = None) -> EditDone:
     from ecoseg.napari._review_words import button_words
     from ecoseg.species import apply_edits
 
-    entries = apply_edits(path, edits, words=button_words)
+    entries = apply_edits(path, edits, words=button_words if words is None else words)
     reg = regions(path)  # read once for the tracks layer and the gallery (a full pass)
     return EditDone(list(entries), reg, gallery_rows(path, reg, frames))
 

@@ -46,6 +46,7 @@ def test_an_edit_runs_off_the_ui_thread_and_is_applied_when_done(widget, monkeyp
         return apply_edits(*args, **kwargs)
 
     monkeypatch.setattr(ecoseg.species, "apply_edits", held)
+    w.layer.mode = "paint"
     w.select(2)
     w.delete()  # returns at once: the store is rewritten in the worker
     try:
@@ -57,6 +58,10 @@ def test_an_edit_runs_off_the_ui_thread_and_is_applied_when_done(widget, monkeyp
         assert 2 in MaskStore.open(path).object_ids.tolist()  # not yet written
         w.mark_reviewed()  # a script's second edit on the store being rewritten: refused
         assert w.status.text() == "error: an edit is running: wait for it to finish"
+        # no stroke meanwhile: the reload would replace it (the brush waits, then comes back)
+        assert w.layer.mode == "pan_zoom"
+        w.layer.mode = "fill"
+        assert w.layer.mode == "pan_zoom" and "painting waits" in w.status.text()
     finally:
         release.set()
     w.wait()
@@ -66,6 +71,7 @@ def test_an_edit_runs_off_the_ui_thread_and_is_applied_when_done(widget, monkeyp
     assert not (np.asarray(w.layer.data) == 2).any()  # the layer reloaded on the Qt thread
     assert 2 not in set(w.table["object_id"]) and w.gallery.rowCount() == len(w.table)
     assert all(b.isEnabled() for b in greyed)
+    assert w.layer.mode == "paint"
 
 
 def test_a_refusal_in_the_worker_is_one_status_line(widget, monkeypatch):
