@@ -16,6 +16,12 @@ corrections painted into the layer and not saved are kept through the reload
 (:func:`ecoseg.napari._hand_edits.strokes`): painted back over the store's frames, with a
 merge, split or delete applied to the ids painted too.
 
+An edit (and *Diverse first*) runs in a napari worker thread
+(:func:`ecoseg.napari._review_work.run_edits`: the store's rewrite, its regions table and the
+gallery's rows read back): the status line says what runs, the buttons are greyed out and the
+layer's painting tools wait until the result is applied here, on the Qt thread; a refusal
+comes back as one status line, as before. :meth:`ReviewWidget.wait` waits for it.
+
 A store an interrupted ``ecoseg edit`` left half written is listed as it is, with the status
 line saying so (:func:`ecoseg.napari._check.edit_warning`); the widget's first edit completes
 the unfinished ones (:class:`ecoseg.species.Review` does, before anything else) and the layer
@@ -24,6 +30,7 @@ is reloaded whole.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,7 +52,7 @@ from qtpy.QtWidgets import (
 )
 
 from ecoseg.errors import EcosegError
-from ecoseg.napari._gallery import COLUMNS, THUMB, SortItem, gallery_table, icon, thumbnail
+from ecoseg.napari._gallery import COLUMNS, THUMB, SortItem, icon
 from ecoseg.napari._hand_edits import watch
 from ecoseg.napari._layers import META_KEY
 from ecoseg.napari._review_reload import painted, reload_layer
@@ -56,6 +63,15 @@ from ecoseg.napari._review_words import (
     changes_masks,
     done_line,
     refusal,
+)
+from ecoseg.napari._review_work import (
+    EditDone,
+    Failed,
+    Gallery,
+    caught,
+    error_line,
+    gallery_rows,
+    run_edits,
 )
 from ecoseg.napari._undo_groups import UndoGroups
 
@@ -68,6 +84,8 @@ __all__ = ["ReviewWidget"]
 _RECENT = 9
 #: The viewer's layer events the masks list follows.
 _FOLLOWED = frozenset({"inserted", "removed", "moved", "name", "metadata", "data"})
+#: The Labels layer's tools that paint (held while an edit rewrites the store).
+_PAINTING = frozenset({"paint", "fill", "erase", "polygon"})
 
 
 class ReviewWidget(QWidget):
@@ -158,6 +176,12 @@ class ReviewWidget(QWidget):
         # data, or given (the writer: File > Save) or losing (Track: a new run) its store
         # (a layer's own events reach the list's group, under the layer event's type)
         self.viewer.layers.events.connect(self._layers_changed)
+        #: the napari worker of the edit (or *Diverse first*) running, or None
+        self._worker = None
+        #: the layer whose painting waits for the running edit, its tool, what runs
+        self._held: tuple | None = None
+        #: the warnings of the running worker, shown when it is done
+        self._warnings: list[tuple] = []
         self._refresh_layers()
 
     # ------------------------------------------------------------------ layers and store
@@ -254,16 +278,21 @@ class ReviewWidget(QWidget):
 
     def _video_frame(self, frame: int) -> np.ndarray | None:
         """A frame of :meth:`video_layer` (None without one): never another video's."""
-        video = self._video
-        if video is None or video not in self.viewer.layers or frame >= video.data.shape[0]:
+        frames = self._frames()
+        if frames is None or frame >= frames.shape[0]:
             return None
-        return np.asarray(video.data[frame])
+        return np.asarray(frames[frame])
 
-    def refresh(self, reg: pd.DataFrame | None = None) -> None:
+    def _frames(self):
+        """The frames of :meth:`video_layer` as found last (its data), or None: what a worker
+        thread cuts thumbnails from (it never looks at the viewer's layers)."""
+        video = self._video
+        return None if video is None or video not in self.viewer.layers else video.data
+
+    def refresh(self, reg: pd.DataFrame | None = None, rows: Gallery | None = None) -> None:
         """Re-read the store: gallery rows and thumbnails (``reg``: its regions table, when
-        read already)."""
-        from ecoseg.napari._check import edit_warning, video_to_open
-        from ecoseg.store import MaskStore
+        read already; ``rows``: the rows themselves, read in an edit's worker)."""
+        from ecoseg.napari._check import video_to_open
 
         path = self.store_path
         self._listed = None if path is None else str(path)
@@ -282,14 +311,13 @@ class ReviewWidget(QWidget):
             self.video_note = (
                 f"thumbnails show the masks only: {video_to_open(meta, len(self._videos()))}"
             )
-        store = MaskStore.open(path)
-        self.table = gallery_table(store, reg)
+        if rows is None:
+            rows = gallery_rows(path, reg, self._frames())
+        self.table = rows.table
         self.gallery.setRowCount(len(self.table))
-        for r, row in enumerate(self.table.itertuples(index=False)):
-            labels = store.read_labels(int(row.best_frame), int(row.best_frame) + 1)[0]
-            image = self._video_frame(int(row.best_frame))
+        for r, (row, thumb) in enumerate(zip(self.table.itertuples(index=False), rows.thumbs)):
             item = SortItem("", int(row.object_id))
-            item.setIcon(icon(thumbnail(image, labels == row.object_id, row.bbox)))
+            item.setIcon(icon(thumb))
             item.setData(Qt.UserRole, int(row.object_id))
             self.gallery.setItem(r, 0, item)
             p = float(row.class_probability)
@@ -308,19 +336,19 @@ class ReviewWidget(QWidget):
         self.gallery.setSortingEnabled(True)
         self._enable()
         said = f"{len(self.table)} tracks in {Path(str(path)).name}"
-        unfinished = edit_warning(store)  # the reader warned once; the gallery says it too
-        if unfinished is not None:
-            said += f". Warning: {unfinished} (or make any edit here: it completes them first)"
+        if rows.warning is not None:  # the reader warned once; the gallery says it too
+            said += f". Warning: {rows.warning} (or make any edit here: it completes them first)"
         self.status.setText(self._noted(said))
 
     def _enable(self) -> None:
         """Grey out what has nothing to act on: every button without a store's tracks listed,
         except *Undo*, which needs only the store (it brings back a store's last track)."""
-        rows = bool(len(self.table))
+        rows = bool(len(self.table)) and self._worker is None  # all greyed out while one runs
         for kind, button in self.buttons.items():
-            button.setEnabled(rows or (kind == "undo" and self.store_path is not None))
-        self.least_button.setEnabled(rows)
-        self.diverse_button.setEnabled(rows)
+            idle = self._worker is None and self.store_path is not None
+            button.setEnabled(rows or (kind == "undo" and idle))
+        for button in (self.least_button, self.diverse_button, *self._recent_buttons):
+            button.setEnabled(rows)
 
     def _noted(self, said: str) -> str:
         return said if self.video_note is None else f"{said}. {self.video_note}"
@@ -349,19 +377,28 @@ class ReviewWidget(QWidget):
 
     def diverse_first(self) -> None:
         """Order the unreviewed tracks representative first, then most different
-        (:func:`ecoseg.species.diverse.diverse_order`); the *track* column then sorts by it."""
+        (:func:`ecoseg.species.diverse.diverse_order`; it reads every track's pixels, so it
+        runs in a worker thread, as an edit does); the *track* column then sorts by it."""
         from ecoseg.species.diverse import diverse_queue
 
         path = self.store_path
-        if path is None or not len(self.table):
+        if path is None or not len(self.table) or self._running():
             return
         # the masks' own video layer, else the store's video file (found as the reader does)
         self._video = self.video_layer()
-        try:
-            queue = diverse_queue(path, self._video_frame if self._video is not None else None)
-        except Exception as exc:  # a missing video: say so, keep the gallery
-            self._fail(str(exc))
-            return
+        frames = self._frames()
+        frame_of = None if frames is None else (lambda i: np.asarray(frames[i]))
+        self._start(
+            diverse_queue,
+            (path, frame_of),
+            self._ordered,
+            path,
+            "diverse first: ordering the tracks…",
+            (Exception,),  # a missing video: say so, keep the gallery
+        )
+
+    def _ordered(self, queue: pd.DataFrame) -> None:
+        """Sort the gallery by the queue :meth:`diverse_first` made."""
         rank = {int(i): r for r, i in enumerate(queue["object_id"])}
         for r in range(self.gallery.rowCount()):
             item = self.gallery.item(r, 0)
@@ -387,26 +424,39 @@ class ReviewWidget(QWidget):
     def _edit(self, *edits) -> None:
         """Write ``edits`` to the store, all or nothing (:func:`~ecoseg.species.apply_edits`
         checks every one before it writes any: a refusal names the first bad one and the
-        store is as it was, never half the selection named), and reload the layer."""
-        from ecoseg.measure.regions import regions
-        from ecoseg.species import apply_edits
+        store is as it was, never half the selection named), and reload the layer.
 
+        The store's rewrite and the reading back run in a worker thread
+        (:func:`~ecoseg.napari._review_work.run_edits`); the status line says it runs and the
+        buttons are greyed out until the result is applied here (:meth:`wait` waits for it).
+        """
         path = self.store_path
         if path is None:
             self._fail("no mask store: open one (File > Open) first")
+            return
+        if self._running():
             return
         chosen = self.selected_ids()  # chosen again after the gallery is redrawn
         if str(path) != self._listed:  # the layer was saved to a new store: list that one
             self._follow(str(path))
         try:
-            painted = self._strokes(path)  # before the edit: the store's frames as they were
-            entries = apply_edits(path, edits, words=button_words)  # refusals name buttons
-        except EcosegError as exc:
-            self._fail(" ".join(str(exc).split()))
+            strokes = self._strokes(path)  # before the edit: the store's frames as they were
+        except (EcosegError, OSError) as exc:
+            self._fail(error_line(exc, path))
             return
-        except OSError as exc:  # a read-only share, a full disk: one line, not a traceback
-            self._fail(f"{exc.filename or path}: {exc.strerror or exc}")
-            return
+        self._video = self.video_layer()
+        what = BUTTONS.get(edits[0].kind, edits[0].kind) if edits else "edit"
+        self._start(
+            run_edits,
+            (path, tuple(edits), self._frames(), button_words),  # refusals name buttons
+            lambda done: self._edited(path, edits, chosen, strokes, done),
+            path,
+            f"{what}: writing {Path(str(path)).name} and reading its tracks back…",
+        )
+
+    def _edited(self, path, edits, chosen, strokes, done: EditDone) -> None:
+        """Apply an edit :meth:`_edit` ran: the layer, the tracks layer and the gallery."""
+        entries = done.entries
         self.undo_groups.add(path, entries)  # one Undo takes back this press
         edit = edits[0] if len(edits) == 1 else None  # several: names only, no masks change
         if edit is not None and entries[0].get("new_id"):
@@ -420,15 +470,116 @@ class ReviewWidget(QWidget):
             said.append(words)
             masks = masks or changes_masks(entry, undone)
         said = "; ".join(said)
-        reg = regions(path)  # read once for the tracks layer and the gallery (a full pass)
-        if reload_layer(self.viewer, self.layer, path, painted, edit, masks=masks, reg=reg):
-            said += f". {HISTORY_NOTE}"
-        self.refresh(reg)
+        layer = self.layer
+        if layer is not None and str(self.store_path) == str(path):
+            if reload_layer(self.viewer, layer, path, strokes, edit, masks=masks, reg=done.reg):
+                said += f". {HISTORY_NOTE}"
+            self.refresh(rows=done.gallery)
         left = set(self.table["object_id"]) if len(self.table) else set()
         self.gallery.blockSignals(True)  # as chosen: the viewer stays on its frame
         self.select(*(i for i in chosen if i in left))
         self.gallery.blockSignals(False)
         self.status.setText(self._noted(said))
+
+    # ------------------------------------------------------------------ the worker
+    def _running(self) -> bool:
+        """Whether an edit (or *Diverse first*) runs; a second is refused in the status line
+        (its buttons are greyed out; a script may still call)."""
+        if self._worker is None:
+            return False
+        self._fail("an edit is running: wait for it to finish")
+        return True
+
+    def _start(self, func, args: tuple, done, path, running: str, catch: tuple = ()) -> None:
+        """Run ``func(*args)`` in a napari worker thread (a busy bar in the activity dock),
+        ``done(result)`` here on the Qt thread; a refusal (:func:`caught`: ``catch`` too)
+        comes back as one status line, saying ``running`` meanwhile."""
+        from napari.qt.threading import create_worker
+
+        def returned(result) -> None:
+            if isinstance(result, Failed):
+                self._fail(result.line)
+            else:
+                done(result)
+
+        worker = create_worker(
+            caught,
+            func,
+            args,
+            path,
+            catch,
+            _progress={"desc": f"ecoseg: {running}"},
+            _start_thread=False,
+            # handled here: without it napari re-raises the error as a traceback besides it
+            _connect={
+                "returned": returned,
+                "errored": lambda exc: self._fail(error_line(exc, path)),
+                "finished": self._finished,
+                # napari's workers keep their warnings (a dropped interrupted edit): shown when
+                # it is done (the worker's own warning hook is gone then), where napari's
+                # notifications and the Python console see them
+                "warned": self._warnings.append,
+            },
+        )
+        self._worker = worker
+        self._enable()
+        self.status.setText(running)
+        if func is run_edits:  # the layer is reloaded after it: no strokes meanwhile
+            self._hold_painting(running)
+        worker.start()
+
+    def _finished(self) -> None:
+        self._worker = None
+        self._enable()
+        self._let_paint()
+        shown, self._warnings[:] = list(self._warnings), []
+        for args in shown:
+            warnings.showwarning(*args)
+
+    def _hold_painting(self, running: str) -> None:
+        """No stroke is painted into the store's layer while an edit runs (the reload after it
+        replaces the layer's masks: a stroke painted meanwhile would be lost, unasked): its
+        paint, fill, erase and polygon tools wait in pan & zoom until :meth:`_let_paint`
+        (napari's own ``editable`` would also drop the layer's undo history)."""
+        layer = self.layer
+        if layer is None:
+            return
+        self._held = (layer, str(layer.mode), running)
+        if str(layer.mode) in _PAINTING:
+            layer.mode = "pan_zoom"
+        layer.events.mode.connect(self._no_painting)
+
+    def _no_painting(self, event=None) -> None:
+        if self._held is None or self._worker is None:
+            return
+        layer, _, running = self._held
+        if str(layer.mode) in _PAINTING:
+            layer.mode = "pan_zoom"
+            self.status.setText(f"{running} (painting waits until it is done)")
+
+    def _let_paint(self) -> None:
+        """The painting tool :meth:`_hold_painting` held is given back."""
+        if self._held is None:
+            return
+        layer, mode, _ = self._held
+        self._held = None
+        layer.events.mode.disconnect(self._no_painting)
+        if layer in self.viewer.layers and str(layer.mode) == "pan_zoom" and mode != "pan_zoom":
+            layer.mode = mode
+
+    def wait(self, timeout: float = 120.0) -> None:
+        """Wait for a running edit to finish and be applied (scripts, tests), Qt's events
+        handled meanwhile; returns at once when none runs."""
+        import time
+
+        from qtpy.QtWidgets import QApplication
+
+        end = time.monotonic() + timeout
+        while self._worker is not None:
+            if time.monotonic() > end:
+                raise TimeoutError(f"the running edit took over {timeout} s")
+            QApplication.processEvents()
+            time.sleep(0.002)
 
     def _follow(self, path: str) -> None:
         """The layer was saved to the store at ``path`` (the ecoseg writer points it there):
@@ -481,6 +632,7 @@ class ReviewWidget(QWidget):
             b.clicked.connect(lambda _=False, k=k: self._use_recent(k))
             self.recent_row.addWidget(b)
             self._recent_buttons.append(b)
+        self._enable()  # greyed out while the edit it follows runs
 
     def _use_recent(self, k: int) -> None:
         if k < len(self.recent):

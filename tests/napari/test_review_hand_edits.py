@@ -52,11 +52,13 @@ def test_edits_keep_the_strokes_painted_into_the_layer(widget, tmp_path):
 
     w.select(2)
     w.set_class("bluefish")  # names only: the masks are as they were, strokes and all
+    w.wait()
     assert w.status.text().startswith("edit 1: Set class"), w.status.text()
     assert np.array_equal(np.asarray(layer.data), painted)
 
     w.select(1, 2)
     w.merge()  # track 2 becomes 1: in the store, and where it was painted
+    w.wait()
     assert w.status.text().startswith("edit 2: Merge on tracks"), w.status.text()
     now, merged = np.asarray(layer.data), MaskStore.open(path).read_labels()
     assert now[f_new, y1, x1] == 77 and now[f_two, y2, x2] == 1
@@ -65,6 +67,7 @@ def test_edits_keep_the_strokes_painted_into_the_layer(widget, tmp_path):
     assert np.array_equal(now[~stroke], merged[~stroke])  # elsewhere the store's masks
 
     w.undo()  # the store's frames as they were; the strokes stay as painted (and merged)
+    w.wait()
     assert np.array_equal(MaskStore.open(path).read_labels(), store)
     now = np.asarray(layer.data)
     assert now[f_new, y1, x1] == 77 and now[f_two, y2, x2] == 1
@@ -91,6 +94,7 @@ def test_a_split_gives_the_strokes_of_the_track_its_new_id(widget):
     w.select(1)
     w.viewer.dims.set_current_step(0, middle)
     w.split()
+    w.wait()
     assert "new id" in w.status.text(), w.status.text()
     new_id = int(re.search(r"-> new id (\d+)", w.status.text()).group(1))
     now = np.asarray(layer.data)
@@ -113,6 +117,7 @@ def test_ctrl_z_after_a_merge_cannot_bring_back_the_merged_away_track(widget):
     layer.paint((frame, int(ys[0]), int(xs[0])), 77)  # over track 2
     w.select(2)
     w.set_class("bluefish")  # names only: napari's undo still takes the stroke back
+    w.wait()
     assert HISTORY_NOTE not in w.status.text()
     layer.undo()
     assert np.array_equal(np.asarray(layer.data), store)
@@ -121,6 +126,7 @@ def test_ctrl_z_after_a_merge_cannot_bring_back_the_merged_away_track(widget):
 
     w.select(1, 2)
     w.merge()
+    w.wait()
     assert w.status.text().startswith("edit 2: Merge on tracks") and HISTORY_NOTE in w.status.text()
     shown = np.asarray(layer.data).copy()
     assert not (shown == 2).any() and (shown == 77).any()
@@ -131,6 +137,7 @@ def test_ctrl_z_after_a_merge_cannot_bring_back_the_merged_away_track(widget):
     assert np.array_equal(np.asarray(layer.data), shown)
 
     w.undo()  # the store's masks change back: the history starts again, the layer agrees
+    w.wait()
     assert HISTORY_NOTE in w.status.text()
     now, merged_back = np.asarray(layer.data), MaskStore.open(path).read_labels()
     layer.undo()
@@ -153,6 +160,7 @@ def test_a_layer_saved_to_a_new_store_is_reviewed_there(widget, tmp_path):
     assert w.store_path == out
     w.select(1)
     w.delete()
+    w.wait()
     assert w.status.text().startswith("edit 1: Delete on track"), w.status.text()
     assert edit_log(path) == [] and [e["kind"] for e in edit_log(out)] == ["delete"]
     assert layer.data[0, y, x] == 77 and not (np.asarray(layer.data) == 1).any()

@@ -46,10 +46,12 @@ def test_set_class_recent_shortcut_merge_split_undo(widget):
     w, path = widget
     w.select(1)
     w.set_class("bluefish")
+    w.wait()
     assert {o["id"]: o["class"] for o in MaskStore.open(path).objects}[1] == "bluefish"
     assert w.recent == ["bluefish"] and len(w._recent_buttons) == 1
     w.select(2)
     w._use_recent(0)  # Ctrl+1
+    w.wait()
     objs = {o["id"]: o for o in MaskStore.open(path).objects}
     assert objs[2]["class"] == "bluefish" and objs[2]["class_source"] == "reviewed"
 
@@ -57,10 +59,12 @@ def test_set_class_recent_shortcut_merge_split_undo(widget):
     w.select(1, 2)
     assert w.selected_ids() in ([1, 2], [2, 1])
     w.merge()
+    w.wait()
     assert 2 not in MaskStore.open(path).object_ids.tolist()
     assert w.gallery.rowCount() == len(MaskStore.open(path).objects)
     assert not (np.asarray(w.layer.data) == 2).any()  # the layer is reloaded
     w.undo()
+    w.wait()
     assert np.array_equal(MaskStore.open(path).read_labels(), before)
     # what it took back, in the buttons' words (it said "undo []", then "merge [1, 2]")
     assert w.status.text() == "edit 4: Undo: undid edit 3 (Merge on tracks 1 and 2)", (
@@ -80,6 +84,7 @@ def test_set_class_recent_shortcut_merge_split_undo(widget):
         step[0] = frame
         w.viewer.dims.current_step = tuple(step)
         w.split()
+        w.wait()
         assert expect in w.status.text(), w.status.text()
         if expect == "error":
             assert f"present from frame {first} to frame {last}" in w.status.text()
@@ -101,12 +106,14 @@ def test_set_class_on_several_tracks_is_all_or_nothing(widget):
     w.select(1, 2)
     Review(path).delete(1)  # behind the widget's back: the gallery still lists it
     w.set_class("bluefish")
+    w.wait()
     assert w.status.text().startswith("error:") and "no track 1" in w.status.text()
     assert {o["id"]: o["class"] for o in MaskStore.open(path).objects}[2] != "bluefish"
     assert [e["kind"] for e in edit_log(path)] == ["delete"]  # nothing else written
     w.refresh()
     w.select(2, 3)
     w.set_class("bluefish")  # every result is in the status line
+    w.wait()
     said = w.status.text()
     assert (
         said.startswith("edit 2: Set class 'bluefish' on track ") and "; edit 3: Set class" in said
@@ -121,6 +128,7 @@ def test_diverse_first_orders_the_gallery_like_the_queue(widget):
 
     w, path = widget
     w.diverse_first()
+    w.wait()
     want = diverse_queue(path, w._video_frame)["object_id"].tolist()
     rows = [int(w.gallery.item(r, 0).data(Qt.UserRole)) for r in range(w.gallery.rowCount())]
     assert rows == want and w.status.text().startswith("diverse first")
@@ -131,8 +139,10 @@ def test_least_confident_first_and_errors(widget):
     w.least_confident_first()
     w.gallery.clearSelection()
     w.merge()
+    w.wait()
     assert w.status.text() == "error: select two tracks to merge"
     w.undo()
+    w.wait()
     assert w.status.text().startswith("error:") and ": Undo: nothing to undo" in w.status.text()
 
 
@@ -159,10 +169,12 @@ def test_a_half_edited_store_is_flagged_until_an_edit_completes_it(
     assert message is not None and message in w.status.text()
     assert "any edit here" in w.status.text()
     w.diverse_first()  # no queue (nor track features) from half an edit: the one line
+    w.wait()
     assert w.status.text() == f"error: {message}"
 
     w.select(4)
     w.mark_reviewed()
+    w.wait()
     assert pending_edits(path) == 0
     assert "Warning" not in w.status.text() and "unfinished" not in w.status.text()
     store = MaskStore.open(path)
@@ -188,6 +200,7 @@ def test_closing_the_last_stores_layer_clears_the_gallery(widget):
     greyed = [w.least_button, w.diverse_button, *w.buttons.values()]
     assert sorted(w.buttons) == sorted(BUTTONS) and not any(b.isEnabled() for b in greyed)
     w.set_class("bluefish")  # nothing selected, nothing written
+    w.wait()
     assert w.status.text().startswith("error:")
     assert all(o["class"] != "bluefish" for o in MaskStore.open(path).objects)
     w.viewer.open(str(path), plugin="ecoseg")  # opened again: its rows come back
@@ -204,6 +217,7 @@ def test_merge_of_two_differently_prompted_tracks_is_refused_as_on_the_command_l
     before = MaskStore.open(path).objects
     w.select(1, 2)
     w.merge()
+    w.wait()
     text = w.status.text()
     assert text.startswith("error:") and "'damselfish' and track 2 'parrotfish'" in text
     assert "both named with their prompts" in text and "--" not in text
@@ -212,8 +226,10 @@ def test_merge_of_two_differently_prompted_tracks_is_refused_as_on_the_command_l
     assert MaskStore.open(path).objects == before
     w.select(2)
     w.set_class("damselfish")
+    w.wait()
     w.select(1, 2)
     w.merge()
+    w.wait()
     assert MaskStore.open(path).object_ids.tolist()[:2] == [1, 3]
 
 
@@ -234,6 +250,7 @@ def test_an_edit_keeps_a_large_stores_layer_lazy(make_napari_viewer, tmp_path, m
     assert isinstance(w.layer.data, da.Array)
     w.select(1)
     w.set_class("bluefish")
+    w.wait()
     assert isinstance(w.layer.data, da.Array)
     assert {o["id"]: o["class"] for o in MaskStore.open(path).objects}[1] == "bluefish"
     np.testing.assert_array_equal(
@@ -253,6 +270,7 @@ def test_a_store_that_cannot_be_written_is_one_line(widget, monkeypatch):
     monkeypatch.setattr(ecoseg.species, "apply_edits", denied)
     w.select(1)
     w.set_class("bluefish")
+    w.wait()
     assert w.status.text() == f"error: {path / 'labels'}: Permission denied"
 
 
@@ -314,6 +332,7 @@ def test_a_reviewers_text_is_never_read_as_a_button(widget):
         write_meta(s, meta)
     w.select(1)
     w.set_class("blue\ttang")
+    w.wait()
     # in the button's words, as the store's refusals are (it read "set_class of track 1: ...")
     assert w.status.text() == (
         f"error: {path}: Set class 'blue\\ttang' on track 1: the class name 'blue\\ttang' has a "
@@ -322,10 +341,13 @@ def test_a_reviewers_text_is_never_read_as_a_button(widget):
     assert MaskStore.open(path).attrs["ecoseg"]["edit_queue"]  # nothing was done
     with pytest.warns(DroppedEditsWarning, match=r"dropped \(.*: --delete 99: no track 99 "):
         w.set_class("undo()")
+        w.wait()  # the worker's warning is shown on the Qt thread, as it was
     w.select(2)
     w.set_class("parrotfish")
+    w.wait()
     w.select(1, 2)
     w.merge()
+    w.wait()
     text = w.status.text()
     assert ": Merge on tracks 1 and 2: track 1 is 'undo()' and track 2 'parrotfish', both " in text
     assert "(Set class 'undo()' on track 2 or Set class 'parrotfish' on track 1)" in text
@@ -348,14 +370,17 @@ def test_the_stores_tracks_layer_follows_each_edit(widget):
     assert 2 in ids
     w.select(1, 2)
     w.set_class("bluefish")  # named alike: they can merge
+    w.wait()
     one = np.asarray(tracks.data)[:, 0] == 1
     assert set(tracks.features.loc[one, "class"]) == {"bluefish"}
     w.merge()
+    w.wait()
     assert w.status.text().startswith("edit 3: Merge on tracks"), w.status.text()
     assert 2 not in drawn() and 1 in drawn()
     want, _ = tracks_from_regions(regions(MaskStore.open(path)))
     assert np.array_equal(np.asarray(tracks.data), want)
     w.undo()
+    w.wait()
     assert drawn() == ids
 
 
@@ -368,21 +393,27 @@ def test_one_undo_takes_back_set_class_on_several_tracks(widget):
     classes = {o["id"]: o["class"] for o in MaskStore.open(path).objects}
     w.select(1)
     w.set_class("bluefish")  # a press of its own: the group's Undo leaves it
+    w.wait()
     w.select(2, 3, 4)
     w.set_class("damselfish")
+    w.wait()
     w.undo()
+    w.wait()
     now = {o["id"]: o["class"] for o in MaskStore.open(path).objects}
     assert now == {**classes, 1: "bluefish"}
     assert [e["kind"] for e in edit_log(path)] == ["set_class"] * 4 + ["undo"] * 3
     said = w.status.text()
     assert all(f"(Set class 'damselfish' on track {i})" in said for i in (2, 3, 4)), said
     w.undo()  # the next press takes back the one before
+    w.wait()
     assert {o["id"]: o["class"] for o in MaskStore.open(path).objects} == classes
     # an edit made elsewhere since the press comes first: Undo takes back that one alone
     w.select(2, 3)
     w.mark_reviewed()
+    w.wait()
     Review(path).delete(5)
     w.undo()
+    w.wait()
     assert 5 in MaskStore.open(path).object_ids.tolist()
     assert all(o["reviewed"] for o in MaskStore.open(path).objects if o["id"] in (2, 3))
 
@@ -404,8 +435,10 @@ def test_an_edit_reads_the_regions_table_once(widget, monkeypatch):
     monkeypatch.setattr(regions_module, "regions", counted)
     w.select(1, 2)
     w.set_class("bluefish")
+    w.wait()
     assert len(passes) == 1, (passes, w.status.text())
     w.merge()
+    w.wait()
     assert len(passes) == 2, (passes, w.status.text())
     assert not (np.asarray(w.layer.data) == 2).any() and w.gallery.rowCount() == len(w.table)
     tracks = next(layer for layer in w.viewer.layers if layer.name == "truth tracks")

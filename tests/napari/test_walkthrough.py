@@ -42,12 +42,15 @@ def test_track_save_review_undo_measure_export(segment_widget, qtbot, tmp_path):
 
     review.select(ids[0])
     review.set_class("parrotfish")
+    review.wait()
     assert review.status.text() == f"edit 1: Set class 'parrotfish' on track {ids[0]}"
     review.select(*ids[1:3])
     review.set_class("wrasse")
+    review.wait()
     said = review.status.text()
     assert said.startswith("edit 2: Set class 'wrasse' on track ") and "; edit 3: " in said
     review.undo()
+    review.wait()
     said = review.status.text()  # one press, both tracks back; each undo named
     assert said.startswith("edit 4: Undo: undid edit 3 (Set class 'wrasse' on track "), said
     assert "; edit 5: Undo: undid edit 2 (Set class 'wrasse' on track " in said, said
