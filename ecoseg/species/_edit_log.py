@@ -38,10 +38,16 @@ def read_meta(store) -> dict[str, Any]:
     return meta
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _is_entry(entry: Any) -> bool:
     n = entry.get("n") if isinstance(entry, dict) else None
-    return isinstance(entry.get("kind") if n is not None else None, str) and (
-        isinstance(n, int) and not isinstance(n, bool)
+    return (
+        isinstance(entry.get("kind") if n is not None else None, str)
+        and _is_number(n)
+        and _is_number(entry.get("command", n))  # optional: logs before it have none
     )
 
 
@@ -62,7 +68,7 @@ def check_log(meta: dict[str, Any], where: Any) -> None:
     if not isinstance(edits, list) or not all(_is_entry(e) for e in edits):
         raise StoreError(
             f"{where}: the edit log ('edits') is damaged: expected a list of edits with a "
-            f"number 'n' and a 'kind', got {json.dumps(edits)[:80]}"
+            f"number 'n', a 'kind' (and a whole 'command' number, if any), got {json.dumps(edits)[:80]}"
         )
     pending = meta.get("edit_pending")
     if pending is not None and not _is_entry(pending):

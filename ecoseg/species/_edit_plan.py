@@ -24,7 +24,7 @@ from ecoseg.species.edits import (
     with_new_id,
 )
 
-__all__ = ["plan_edits"]
+__all__ = ["command_of", "plan_edits", "undo_targets"]
 
 
 def _presence(store) -> dict[int, np.ndarray]:
@@ -41,15 +41,53 @@ def _presence(store) -> dict[int, np.ndarray]:
     return {k: np.asarray(v, np.int64) for k, v in found.items()}
 
 
-def _undo_target(log: Sequence[dict]) -> int | None:
-    stack: list[int] = []
+def command_of(entry: dict) -> int:
+    """The command an edit-log entry was written by: its ``command`` number (the log number
+    of the command's first entry), or for an entry of an older log, which has none, its own
+    number (each entry its own command).
+
+    Examples
+    --------
+    >>> command_of({"n": 4, "kind": "set_class", "command": 3}), command_of({"n": 4})
+    (3, 4)
+    """
+    return int(entry.get("command", entry.get("n", 0)))
+
+
+def undo_targets(log: Sequence[dict]) -> list[int]:
+    """The log numbers the next undo takes back, last first: every entry of the last command
+    not yet undone (:func:`command_of`). An undo entry takes back the one entry it names
+    (``undoes``), so a command half taken back (a killed undo) has the rest left; undo entries
+    are never taken back themselves (an undo after an undo takes back the command before).
+
+    Examples
+    --------
+    >>> log = [{"n": 1, "kind": "delete"}, {"n": 2, "kind": "set_class", "command": 2},
+    ...        {"n": 3, "kind": "set_class", "command": 2}]
+    >>> undo_targets(log)
+    [3, 2]
+    >>> undo_targets(log + [{"n": 4, "kind": "undo", "undoes": 3, "command": 4},
+    ...                     {"n": 5, "kind": "undo", "undoes": 2, "command": 4}])
+    [1]
+    """
+    stack: list[dict] = []
     for entry in log:
         if entry["kind"] == "undo":
+            undoes = entry.get("undoes")
+            k = next((k for k, e in enumerate(stack) if e["n"] == undoes), len(stack) - 1)
             if stack:
-                stack.pop()
+                del stack[k]
         else:
-            stack.append(int(entry["n"]))
-    return stack[-1] if stack else None
+            stack.append(entry)
+    if not stack:
+        return []
+    last = command_of(stack[-1])
+    out: list[int] = []
+    for entry in reversed(stack):
+        if command_of(entry) != last:
+            break
+        out.append(int(entry["n"]))
+    return out
 
 
 def _present_restored(
@@ -68,12 +106,19 @@ def _present_restored(
     return {oid: f for oid, f in out.items() if len(f)}
 
 
-def plan_edits(store, edits: Sequence[Edit], *, words: EditWords = cli_words) -> list[Step]:
+def plan_edits(
+    store, edits: Sequence[Edit], *, words: EditWords = cli_words, command: int | None = None
+) -> list[Step]:
     """Check every edit of a command against the store and the edits before it, writing
     nothing; returns the steps to write. Raises ConfigError naming the first invalid edit
     (and an edit before it that removed its track, a merge's remedy) in ``words``
     (:data:`~ecoseg.species.edits.EditWords`: the ``ecoseg edit`` options, the Python call,
     a widget's buttons).
+
+    Every entry of the command carries its number ``command`` (by default the log number of
+    its first entry; the rest of a killed command keeps the number it began with). An undo
+    takes back every entry of the last command not yet undone (:func:`undo_targets`), last
+    first, one ``undo`` entry each.
 
     The object table and the frames each track is present in are followed through the
     edits (exactly: :func:`~ecoseg.species.edits.present_after`, and for an undo the state
@@ -81,6 +126,7 @@ def plan_edits(store, edits: Sequence[Edit], *, words: EditWords = cli_words) ->
     """
     meta = read_meta(store)
     log = list(meta.get("edits", []))
+    command = len(log) + 1 if command is None else int(command)
     objects = meta["objects"]
     present = _presence(store) if any(e.kind in LABEL_KINDS for e in edits) else None
     used = {int(o["id"]) for o in objects}  # never reuse the id of a merged or deleted track
@@ -90,57 +136,66 @@ def plan_edits(store, edits: Sequence[Edit], *, words: EditWords = cli_words) ->
     before: dict[int, tuple[list, dict | None, np.ndarray]] = {}  # this command's edits
     gone: dict[int, str] = {}  # ids this command removed, and how
     steps: list[Step] = []
+
+    def add(edit: Edit, entry: dict, frames: np.ndarray, new_objects, new_present) -> None:
+        nonlocal objects, present
+        entry.update(command=command, frames=_frame_ranges(frames), time=utc_now())
+        before[int(entry["n"])] = (objects, present, frames)
+        objects, present = new_objects, new_present
+        log.append(entry)
+        steps.append(Step(edit, entry, frames, origin=len(planned)))
+
+    planned: list[Edit] = []
     for k, edit in enumerate(edits, 1):
-        number = len(log) + 1
         try:
             if edit.kind == "undo":
-                target = _undo_target(log)
-                if target is None:
+                targets = undo_targets(log)
+                if not targets:
                     raise ConfigError("nothing to undo")
-                done = next(e for e in log if int(e.get("n", 0)) == target)
-                if target in before:
-                    old_objects, new_present, frames = before[target]
-                else:
-                    frames, labels, _, old_objects = read_backup(store, target)
-                    new_present = present
-                    if present is not None:
-                        new_present = _present_restored(present, frames, labels)
-                new_objects = undo_objects(objects, old_objects, done)
-                entry = {"n": number, "kind": "undo", "undoes": target, "ids": []}
-            else:
-                ids = {int(o["id"]) for o in objects}
-                for oid in edit.ids:
-                    if oid not in ids:
-                        why = f", {gone[oid]} earlier in this command" if oid in gone else ""
-                        raise ConfigError(f"no track {oid}{why} (known: {_ids_text(ids)})")
-                if edit.kind == "split":
-                    edit = with_new_id(edit, max(used) + 1)
-                    if not edit.unchecked:  # a replay of a split made before the rule
-                        check_split(edit.ids[0], edit.frame, present.get(edit.ids[0], []))
-                check_review(objects, edit, words)
-                new_objects = edit_objects(objects, edit, words)
-                frames, new_present = np.zeros(0, np.int64), present
-                if edit.kind in LABEL_KINDS:
-                    frames = touched_frames(present, edit)
-                    new_present = present_after(present, edit)
-                entry = {"n": number, **edit.to_dict()}
-                used.update(edit.ids)
-                used.add(int(edit.new_id or 0))
-                option = words(edit)
-                if edit.kind == "merge":
-                    gone[edit.ids[1]] = f"merged into track {edit.ids[0]} by {option}"
-                elif edit.kind == "delete":
-                    gone[edit.ids[0]] = f"deleted by {option}"
+                for target in targets:
+                    done = next(e for e in log if int(e.get("n", 0)) == target)
+                    if target in before:
+                        old_objects, new_present, frames = before[target]
+                    else:
+                        frames, labels, _, old_objects = read_backup(store, target)
+                        new_present = present
+                        if present is not None:
+                            new_present = _present_restored(present, frames, labels)
+                    new_objects = undo_objects(objects, old_objects, done)
+                    entry = {"n": len(log) + 1, "kind": "undo", "undoes": target, "ids": []}
+                    add(edit, entry, frames, new_objects, new_present)
+                planned.append(edit)
+                continue
+            ids = {int(o["id"]) for o in objects}
+            for oid in edit.ids:
+                if oid not in ids:
+                    why = f", {gone[oid]} earlier in this command" if oid in gone else ""
+                    raise ConfigError(f"no track {oid}{why} (known: {_ids_text(ids)})")
+            if edit.kind == "split":
+                edit = with_new_id(edit, max(used) + 1)
+                if not edit.unchecked:  # a replay of a split made before the rule
+                    check_split(edit.ids[0], edit.frame, present.get(edit.ids[0], []))
+            check_review(objects, edit, words)
+            new_objects = edit_objects(objects, edit, words)
+            frames, new_present = np.zeros(0, np.int64), present
+            if edit.kind in LABEL_KINDS:
+                frames = touched_frames(present, edit)
+                new_present = present_after(present, edit)
+            entry = {"n": len(log) + 1, **edit.to_dict()}
+            used.update(edit.ids)
+            used.add(int(edit.new_id or 0))
+            option = words(edit)
+            if edit.kind == "merge":
+                gone[edit.ids[1]] = f"merged into track {edit.ids[0]} by {option}"
+            elif edit.kind == "delete":
+                gone[edit.ids[0]] = f"deleted by {option}"
         except ConfigError as exc:
             where = words(edit)
             if len(edits) > 1:
                 where = f"edit {k} of {len(edits)} ({where})"
             raise ConfigError(f"{store.path}: {where}: {exc}; nothing was changed") from None
-        entry.update(frames=_frame_ranges(frames), time=utc_now())
-        before[number] = (objects, present, frames)
-        objects, present = new_objects, new_present
-        log.append(entry)
-        steps.append(Step(edit, entry, frames))
+        add(edit, entry, frames, new_objects, new_present)
+        planned.append(edit)
     return steps
 
 

@@ -29,11 +29,14 @@ _BACKUPS = "edits"
 
 @dataclass(frozen=True)
 class Step:
-    """One edit of a command, checked: its log entry and the label frames it changes."""
+    """One log entry of a command, checked: the edit that makes it (an undo makes one entry
+    per entry it takes back), its log entry, the label frames it changes, and ``origin``, the
+    place of its edit in the command."""
 
     edit: Edit
     entry: dict
     frames: np.ndarray
+    origin: int = 0
 
 
 def _write_backup(store, number: int, frames: np.ndarray, objects: list, edit: dict) -> None:
@@ -221,8 +224,11 @@ def write_steps(store, steps: Sequence[Step]) -> None:
                 store.group[f"{_BACKUPS}/{number:05d}"].attrs.update({"unchecked": True})
         meta["edit_pending"] = step.entry
         meta.pop("edit_queue", None)
-        if k + 1 < len(steps):
-            meta["edit_queue"] = [s.edit.queued() for s in steps[k + 1 :]]
+        # the edits still to come, once each: the rest of an undo half done is one undo
+        # again (it takes back what is left of its command, see ``undo_targets``)
+        rest = {s.origin: s.edit for s in reversed(steps[k + 1 :])}
+        if rest:
+            meta["edit_queue"] = [rest[o].queued() for o in sorted(rest)]
         write_meta(store, meta)
         apply_from_backup(store, meta, step.entry)
 
@@ -251,6 +257,7 @@ def record_classification(store, objects: list[dict], classification: dict) -> d
         "n": number,
         "kind": "classify",
         "ids": changed,
+        "command": number,
         "frames": [],
         "classification": classification,
         "time": utc_now(),

@@ -51,7 +51,7 @@ from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.measure.counts import warn_case_clashes
 from ecoseg.species._edit_log import ATTR_KEY, check_log, edit_log, read_meta, write_meta
-from ecoseg.species._edit_plan import plan_edits
+from ecoseg.species._edit_plan import command_of, plan_edits
 from ecoseg.species._edit_writes import apply_from_backup, record_classification, write_steps
 from ecoseg.species._old_edits import refused_merges, refused_reviews, unchecked_splits
 from ecoseg.species.edits import Edit, EditWords, cli_words, python_call, python_words
@@ -115,7 +115,12 @@ def _complete_pending(store) -> bool:
         try:
             # the rest of a command, not the resumer's own edits: named as ``ecoseg edit``
             # options whoever completes it (the queue does not say who made the command)
-            steps = plan_edits(store, [Edit.from_dict(e) for e in queue], words=cli_words)
+            steps = plan_edits(
+                store,
+                [Edit.from_dict(e) for e in queue],
+                words=cli_words,
+                command=_command_left(meta),  # the rest keeps its command's number
+            )
         except ConfigError as exc:  # only if the store was changed by other means since
             meta.pop("edit_queue", None)
             write_meta(store, meta)
@@ -126,6 +131,12 @@ def _complete_pending(store) -> bool:
         else:
             write_steps(store, steps)
     return bool(pending or queue)
+
+
+def _command_left(meta: dict) -> int | None:
+    """The number of the command a killed process left half done: its last logged entry's."""
+    log = meta.get("edits", [])
+    return command_of(log[-1]) if log else None
 
 
 def apply_edits(store, edits: Iterable[Edit], *, words: EditWords = python_words) -> list[dict]:

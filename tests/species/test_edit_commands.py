@@ -79,7 +79,8 @@ def test_an_invalid_edit_changes_nothing(store3, capsys, args, message):
 
 def test_an_invalid_edit_after_stored_ones_changes_nothing(store3, capsys):
     path, _, _ = store3
-    apply_edits(path, [Edit("split", (1,), frame=5), Edit("delete", (3,))])
+    apply_edits(path, [Edit("split", (1,), frame=5)])
+    apply_edits(path, [Edit("delete", (3,))])
     before = store_bytes(path)
     for args, message in (
         (["--undo", "--undo", "--undo"], "edit 3 of 3 (--undo): nothing to undo"),
@@ -96,7 +97,9 @@ def test_an_invalid_edit_after_stored_ones_changes_nothing(store3, capsys):
 
 def test_a_valid_command_does_every_edit(store3, capsys):
     path, _, _ = store3
-    args = ["--split", "1@4", "--split", "4@8", "--merge", "2,4", "--undo", "--delete", "3"]
+    assert main(["edit", str(path), "--split", "1@4", "--split", "4@8"]) == 0
+    # an --undo takes back the last command: here the merge, this command's own so far
+    args = ["--merge", "2,4", "--undo", "--delete", "3"]
     args += ["--set-class", "5=blue goby", "--unchecked-reviewed", "2"]
     assert main(["edit", str(path), *args]) == 0
     out = capsys.readouterr().out
@@ -136,17 +139,22 @@ def random_edit(rng: random.Random) -> Edit:
 def test_one_command_equals_its_edits_one_by_one(tmp_path, seed):
     """The command's check follows the tracks through the edits without reading the labels
     again; applying its edits one command each (each reads the store afresh) gives the same
-    store, and an edit the store refuses there is refused in the command too."""
+    store, and an edit the store refuses there is refused in the command too. An undo in the
+    command takes back all of the command's edits not yet undone (one command): one by one,
+    as many single undos."""
     rng = random.Random(seed)
     one, whole = tmp_path / "one" / "m.zarr", tmp_path / "whole" / "m.zarr"
     one.parent.mkdir()
     tracker_store(one)
     accepted: list[Edit] = []
+    left = 0  # the command's edits not yet undone
     while len(accepted) < 7:
         edit = random_edit(rng)
         before = store_bytes(one)
         try:
-            apply_edits(one, [edit])
+            if edit.kind == "undo" and not left:
+                raise ConfigError("nothing to undo")  # one by one: the edits before the command
+            apply_edits(one, [edit] * max(1, left) if edit.kind == "undo" else [edit])
         except ConfigError:
             assert store_bytes(one) == before
             if accepted:  # the same edit at the end of the whole command: refused as well
@@ -158,12 +166,16 @@ def test_one_command_equals_its_edits_one_by_one(tmp_path, seed):
                     apply_edits(probe, [*accepted, edit])
             continue
         accepted.append(edit)
+        left = 0 if edit.kind == "undo" else left + 1
     whole.parent.mkdir()
     tracker_store(whole)
     apply_edits(whole, accepted)
     a, b = state(one), state(whole)
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
-    assert a[2] == b[2] and a[3] == b[3]
+    assert a[2] == b[2]
+    assert [{k: v for k, v in e.items() if k != "command"} for e in a[3]] == [
+        {k: v for k, v in e.items() if k != "command"} for e in b[3]
+    ]
 
 
 def test_split_rule_in_the_python_api(store3):
@@ -267,7 +279,8 @@ def test_splits_made_before_the_rule_are_found_and_replayed(tmp_path, monkeypatc
     with monkeypatch.context() as old:  # ecoseg then: no check, the new part kept the name
         old.setattr(ecoseg.species._edit_plan, "check_split", lambda *args: None)
         old.setattr(ecoseg.species.edits, "named_by_person", lambda obj: False)
-        apply_edits(path, old_log)
+        for edit in old_log:  # an undo then took back one entry: each its own command
+            apply_edits(path, [edit])
     # 1 and 4 by their frames; 3 and 6 because the new part kept the prompt's name
     assert unchecked_splits(path) == [1, 3, 4, 6]
     assert unchecked_splits(make(tmp_path / "unedited.zarr")) == []
@@ -279,7 +292,8 @@ def test_splits_made_before_the_rule_are_found_and_replayed(tmp_path, monkeypatc
         Edit("split", e.ids, frame=e.frame, unchecked=True) if n in (1, 3, 4, 6) else e
         for n, e in enumerate(old_log, 1)
     ]
-    apply_edits(replay, marked)
+    for edit in marked:
+        apply_edits(replay, [edit])
     a, b = MaskStore.open(path), MaskStore.open(replay)
     np.testing.assert_array_equal(a.read_labels(), b.read_labels())
     np.testing.assert_array_equal(a.read_scores(), b.read_scores())

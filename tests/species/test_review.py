@@ -181,8 +181,8 @@ def test_cli_edit_and_log(store3, capsys):
     assert "edit 3: --split 3@8 -> new id 4" in out
     kinds = [json.loads(line)["kind"] for line in out.splitlines() if line.startswith("{")]
     assert kinds == ["set_class", "merge", "split", "delete"]
-    assert main(["edit", str(path), "--undo"]) == 0
-    assert [o["id"] for o in MaskStore.open(path).objects] == [1, 3, 4]
+    assert main(["edit", str(path), "--undo"]) == 0  # one command: all four taken back
+    assert [o["id"] for o in MaskStore.open(path).objects] == [1, 2, 3]
     assert main(["edit", str(path), "--merge", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("ecoseg: error: ") and "--merge '1'" in err and "\n" not in err
