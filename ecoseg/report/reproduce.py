@@ -275,26 +275,32 @@ def review_steps(
 ) -> list[str]:
     """The ``ecoseg edit`` and ``ecoseg classify`` commands that replay a store's edit log.
 
-    Edits between classifications go into one ``ecoseg edit`` (it applies them in order);
-    a classification needs the species model file the log names by its SHA-256. The splits
-    numbered in ``unchecked`` (:func:`ecoseg.species.review.unchecked_splits`: made before
-    ecoseg checked splits, which ``--split`` now refuses, or before a split's new part lost
-    the name a person gave the track, which ``--split`` would count as ``unknown``) are
-    replayed with ``--unchecked-split``, which makes them as they were. A merge numbered in
-    ``merges`` (:func:`ecoseg.species.review.refused_merges`: two different names of one
-    rank, merged before ``--merge`` refused them) gets the ``--set-class`` given there just
-    before it, so it goes through and names the merged track as it did; an ``--undo`` of
-    that merge undoes the ``--set-class`` too (a second ``--undo``). The store made again
-    then has the same labels, scores and object table, and one more ``set_class`` entry in
-    its log per such merge. The reviewed marks numbered in ``reviews``
-    (:func:`ecoseg.species.review.refused_reviews`: an ``unknown`` track with a suggestion,
-    marked before ``--reviewed`` refused it) are replayed with ``--unchecked-reviewed``.
+    Edits between classifications go into one ``ecoseg edit`` (it applies them in order), except
+    in a log with an undo: an ``--undo`` takes back one command (every entry of it,
+    :func:`ecoseg.species.review.apply_edits`), so there each command of the log is one ``ecoseg
+    edit`` (an entry of a log from before commands were numbered: its own) and each command an
+    undo took back one ``--undo``; a classification needs the species model file the log names
+    by its SHA-256. The splits numbered in ``unchecked``
+    (:func:`ecoseg.species.review.unchecked_splits`: made before ecoseg checked splits, which
+    ``--split`` now refuses, or before a split's new part lost the name a person gave the track,
+    which ``--split`` would count as ``unknown``) are replayed with ``--unchecked-split``, which
+    makes them as they were. A merge numbered in ``merges``
+    (:func:`ecoseg.species.review.refused_merges`: two different names of one rank, merged
+    before ``--merge`` refused them) gets the ``--set-class`` given there just before it, in the
+    merge's command (so an ``--undo`` of that merge undoes the ``--set-class`` too), so it goes
+    through and names the merged track as it did. The store made again then has the same labels,
+    scores and object table, and one more ``set_class`` entry in its log per such merge. The
+    reviewed marks numbered in ``reviews`` (:func:`ecoseg.species.review.refused_reviews`: an
+    ``unknown`` track with a suggestion, marked before ``--reviewed`` refused it) are replayed
+    with ``--unchecked-reviewed``.
 
     Examples
     --------
-    >>> log = [{"kind": "merge", "ids": [3, 7]}, {"kind": "split", "ids": [5], "frame": 9,
-    ...         "new_id": 12}, {"kind": "classify", "ids": [5], "classification":
-    ...         {"model_sha256": "ab12", "threshold": 0.7}}, {"kind": "undo", "ids": []}]
+    >>> log = [{"n": 1, "kind": "merge", "ids": [3, 7], "command": 1},
+    ...        {"n": 2, "kind": "split", "ids": [5], "frame": 9, "new_id": 12, "command": 1},
+    ...        {"n": 3, "kind": "classify", "ids": [5], "classification":
+    ...         {"model_sha256": "ab12", "threshold": 0.7}},
+    ...        {"n": 4, "kind": "undo", "ids": [], "undoes": 3}]
     >>> for step in review_steps("reef.zarr", log):
     ...     print(step)
     ecoseg edit reef.zarr --merge 3,7 --split 5@9
@@ -307,7 +313,14 @@ def review_steps(
     >>> old = [{"n": 1, "kind": "merge", "ids": [3, 7]}, {"n": 2, "kind": "undo", "ids": [],
     ...         "undoes": 1}]
     >>> review_steps("reef.zarr", old, merges={1: Edit("set_class", (3,), cls="blue tang")})
-    ["ecoseg edit reef.zarr --set-class '3=blue tang' --merge 3,7 --undo --undo"]
+    ["ecoseg edit reef.zarr --set-class '3=blue tang' --merge 3,7", 'ecoseg edit reef.zarr --undo']
+    >>> # an old log (no command numbers): each entry its own command
+    >>> old = [{"n": 1, "kind": "delete", "ids": [2]}, {"n": 2, "kind": "delete", "ids": [4]},
+    ...        {"n": 3, "kind": "undo", "ids": [], "undoes": 2},
+    ...        {"n": 4, "kind": "undo", "ids": [], "undoes": 1}]
+    >>> review_steps("reef.zarr", old)  # doctest: +NORMALIZE_WHITESPACE
+    ['ecoseg edit reef.zarr --delete 2', 'ecoseg edit reef.zarr --delete 4',
+     'ecoseg edit reef.zarr --undo --undo']
     >>> review_steps("reef.zarr", [{"n": 1, "kind": "reviewed", "ids": [4]}], reviews=[1])
     ['ecoseg edit reef.zarr --unchecked-reviewed 4']
     """
@@ -316,30 +329,40 @@ def review_steps(
     merges = merges or {}
     steps: list[str] = []
     edits: list[str] = []
-    done: list[int] = []  # log numbers of the edits not undone, last on top
 
     def flush() -> None:
         if edits:
             steps.append(" ".join(["ecoseg", "edit", _q(store), *edits]))
             edits.clear()
 
-    for entry in log:
+    # an --undo takes back a whole command: where the log has one, each command is its own
+    # ``ecoseg edit`` (old logs: each entry its own command), so the undo takes back as much
+    def command(k: int, entry: dict) -> Any:
+        return entry.get("command", entry.get("n", f"entry {k}"))
+
+    commands = {entry.get("n"): command(k, entry) for k, entry in enumerate(log)}
+    apart = any(entry.get("kind") == "undo" for entry in log)
+    line, last_undo = None, None
+    for k, entry in enumerate(log):
         n = int(entry.get("n", 0))
-        if entry.get("kind") == "undo":
-            undoes = entry.get("undoes", done[-1] if done else None)
-            if undoes in done:
-                done.remove(undoes)
-            if undoes in merges:  # and the --set-class made for it
+        if apart and command(k, entry) != line:
+            if not (entry.get("kind") == "undo" and set(edits) == {"--undo"}):
+                flush()  # undos after undos: one line (an undo is never taken back)
+            line = command(k, entry)
+        if entry.get("kind") == "undo":  # one --undo per command it took back
+            undo = (command(k, entry), commands.get(entry.get("undoes"), f"entry {k}"))
+            if undo != last_undo:
                 edits.append("--undo")
-        else:
-            done.append(n)
+            last_undo = undo
+            continue
+        last_undo = None
         if entry.get("kind") != "classify":
             edit = Edit.from_dict(entry)
             if n in (
                 unchecked if edit.kind == "split" else reviews if edit.kind == "reviewed" else ()
             ):
                 edit = replace(edit, unchecked=True)
-            if edit.kind == "merge" and n in merges:
+            if edit.kind == "merge" and n in merges:  # in its command: undone with it
                 edits.extend(_q(a) for a in merges[n].cli_args())
             edits.extend(_q(a) for a in edit.cli_args())
             continue

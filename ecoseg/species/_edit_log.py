@@ -68,7 +68,8 @@ def check_log(meta: dict[str, Any], where: Any) -> None:
     if not isinstance(edits, list) or not all(_is_entry(e) for e in edits):
         raise StoreError(
             f"{where}: the edit log ('edits') is damaged: expected a list of edits with a "
-            f"number 'n', a 'kind' (and a whole 'command' number, if any), got {json.dumps(edits)[:80]}"
+            f"number 'n', a 'kind' (and a whole 'command' number, if any), got "
+            f"{json.dumps(edits)[:80]}"
         )
     pending = meta.get("edit_pending")
     if pending is not None and not _is_entry(pending):
