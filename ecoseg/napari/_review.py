@@ -73,7 +73,6 @@ from ecoseg.napari._review_work import (
     gallery_rows,
     run_edits,
 )
-from ecoseg.napari._undo_groups import UndoGroups
 
 if TYPE_CHECKING:
     import napari
@@ -96,8 +95,6 @@ class ReviewWidget(QWidget):
         self.viewer = napari_viewer
         self.table = pd.DataFrame()
         self.recent: list[str] = []
-        #: the log entries each press wrote (one Undo takes back one press)
-        self.undo_groups = UndoGroups()
         layout = QVBoxLayout(self)
 
         row = QHBoxLayout()
@@ -457,7 +454,6 @@ class ReviewWidget(QWidget):
     def _edited(self, path, edits, chosen, strokes, done: EditDone) -> None:
         """Apply an edit :meth:`_edit` ran: the layer, the tracks layer and the gallery."""
         entries = done.entries
-        self.undo_groups.add(path, entries)  # one Undo takes back this press
         edit = edits[0] if len(edits) == 1 else None  # several: names only, no masks change
         if edit is not None and entries[0].get("new_id"):
             from ecoseg.species.edits import with_new_id
@@ -674,18 +670,12 @@ class ReviewWidget(QWidget):
             self._edit(*(Edit("reviewed", (track,)) for track in ids))
 
     def undo(self) -> None:
-        """Take back the last press of an edit button: all the tracks a *Set class* or
-        *Reviewed* on several named (:mod:`ecoseg.napari._undo_groups`)."""
-        from ecoseg.species import Edit, edit_log
+        """Take back the last press of an edit button, or the last ``ecoseg edit`` command: one
+        undo takes back a whole command (all the tracks a *Set class* or *Reviewed* on several
+        named, :func:`~ecoseg.species.apply_edits`), whoever made it."""
+        from ecoseg.species import Edit
 
-        path = self.store_path
-        n = 1
-        if path is not None:
-            try:
-                n = self.undo_groups.undos(path, edit_log(path))
-            except (EcosegError, OSError):
-                n = 1  # the edit itself says what is wrong with the store
-        self._edit(*[Edit("undo")] * n)
+        self._edit(Edit("undo"))
 
     def _fail(self, message: str) -> None:
         self.status.setText(f"error: {message}")
