@@ -38,8 +38,8 @@ def add_edit(sub) -> None:
             "against the store (and the edits before them) first: if one is invalid, the "
             "command names it and changes nothing. Labels are rewritten chunk-atomically and "
             "every edit is kept in the store's append-only edit log (--log prints it); --undo "
-            "restores the labels of the last edit byte for byte. A killed command is "
-            "completed as a whole by the next edit or --resume."
+            "takes back the last command, every edit of it, its labels byte for byte. A "
+            "killed command is completed as a whole by the next edit or --resume."
         ),
     )
     p.add_argument("store", help="mask store (edited in place)")
@@ -80,7 +80,13 @@ def add_edit(sub) -> None:
         ),
     ):
         p.add_argument(flag, dest=dest, metavar=metavar, action=EditAction, help=text)
-    p.add_argument("--undo", dest="undo", nargs=0, action=EditAction, help="undo the last edit")
+    p.add_argument(
+        "--undo",
+        dest="undo",
+        nargs=0,
+        action=EditAction,
+        help="undo the last command (every edit it made)",
+    )
     p.add_argument(
         "--resume",
         action="store_true",

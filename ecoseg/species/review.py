@@ -26,8 +26,11 @@ the next :class:`Review` of the store (``ecoseg edit STORE --resume``, or any ed
 the edit from its backup before doing anything else. The intent of each edit of a command also
 records the edits still to come (``edit_queue``, kept until the last one's intent), so the
 completion carries on with them: a killed command ends all done, never half. Undo is an
-edit too: it writes the backup of the last edit not yet undone back (same bytes, the codec is
-deterministic) and appends an ``undo`` entry, so the log only ever grows. A classification
+edit too: it takes back one command, every entry of the last command not yet undone (all the
+entries one :func:`apply_edits` call wrote carry its ``command`` number; an entry of an older
+log, which has none, is its own command), last first: for each it writes the backup back
+(same bytes, the codec is deterministic) and appends an ``undo`` entry, so the log only ever
+grows. A classification
 (:func:`ecoseg.species.classify`) is logged the same way (``kind="classify"``, object table
 only), so undo gives the tracks it named their previous classes back.
 
@@ -250,7 +253,8 @@ class Review:
         self.apply(self._edit("reviewed", track))
 
     def undo(self) -> None:
-        """Undo the last edit not yet undone (the labels get their old bytes back)."""
+        """Undo the last command not yet undone, every edit of it (the labels get their old
+        bytes back)."""
         self.apply(Edit("undo"))
 
     @property
