@@ -110,3 +110,14 @@ def test_kill_9_mid_undo_of_a_command_is_completed_as_a_whole(tmp_path, capsys, 
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     assert a[2] == b[2] and a[3] == b[3]
     assert [e.get("undoes") for e in a[3][3:]] == [3, 2, 1]
+
+
+def test_a_damaged_command_number_is_refused():
+    """The undo groups entries by it: a non-whole one is a damaged log, not a traceback."""
+    from ecoseg.errors import StoreError
+    from ecoseg.species._edit_log import check_log
+
+    check_log({"edits": [{"n": 1, "kind": "delete", "ids": [2], "command": 1}]}, "m.zarr")
+    for bad in ("1", 1.5, True, None):
+        with pytest.raises(StoreError, match="whole 'command' number"):
+            check_log({"edits": [{"n": 1, "kind": "delete", "command": bad}]}, "m.zarr")
