@@ -290,7 +290,8 @@ def _add_study(sub):
         "--check",
         action="store_true",
         help=(
-            "only validate the study file, and that this machine has each unfinished video's "
+            "only validate the study file, that each unfinished video opens (its header and "
+            "first frame: a cut-off or damaged file is named), and that this machine has its "
             "device and network weights (not with --scheduler: its workers run the videos); "
             "a video not found (moved away) must have a finished store, which a run keeps"
         ),
@@ -315,10 +316,12 @@ def _run_study(args) -> int:
         manifest = load_manifest(output)
         moved = moved_videos(placed, manifest, args.study)
         check_renamed(placed, manifest, args.study)  # a store the run would leave unused
-        if args.scheduler is None:  # the videos run here: a device or weights it lacks
-            from ecoseg.study.checks import check_machine
+        from ecoseg.study.checks import check_machine, check_readable
 
+        if args.scheduler is None:  # the videos run here: a device or weights it lacks
             check_machine(study, output)
+        # a cut-off or damaged video: every one named now, not the first when a run reaches it
+        check_readable(study, output, shown=args.study)
         gone = f"; not found, their stores kept: {', '.join(moved)}" if moved else ""
         if truths := moved_truths(study):
             gone += f"; truth not found, not scored: {', '.join(truths)}"

@@ -15,7 +15,9 @@ __all__ = ["SCORE_COLUMNS", "campaign_scores", "find_truths"]
 
 #: Columns of :func:`campaign_scores`, in order: the scalar figures of :func:`ecoseg.evaluate`
 #: (``count_mae``, ``maxn_*``: all classes together; ``area_error``: the median relative
-#: area error), its ``note`` and the ``error`` of a video that could not be scored.
+#: area error), its ``note`` (the frames scored, and its ``video_note``: a truth that records
+#: another video than the store, joined by "; ") and the ``error`` of a video that could not
+#: be scored.
 SCORE_COLUMNS = (
     "video", "frames", "scored_frames", "truth_objects", "pred_objects",
     "jf", "j", "f", "hota", "deta", "assa", "idf1", "mota", "idsw",
@@ -66,7 +68,10 @@ def campaign_scores(
     -------
     pandas.DataFrame
         In the order of ``stores``. A video that cannot be scored (a truth of another size)
-        has its one-line ``error`` and no figures; nothing is raised for it.
+        has its one-line ``error`` and no figures; nothing is raised for it. A truth that
+        records another video than its store (a wrong pairing, or a truth drawn on a
+        re-encoded copy) is scored, and its ``note`` names both videos and how they differ
+        (:func:`ecoseg.metrics.video_note`; :func:`ecoseg.evaluate` also warns).
 
     Examples
     --------
@@ -91,7 +96,7 @@ def campaign_scores(
             row["error"] = redact_text(" ".join(str(exc).split()))
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
-    table[["note", "error"]] = table[["note", "error"]].fillna("")
+    table[["note", "error"]] = table[["note", "error"]].astype(object).fillna("")
     for column in _COUNTS:  # whole numbers, empty for a video not scored
         table[column] = table[column].astype("Int64")
     return table
@@ -127,5 +132,8 @@ def _figures(result: dict[str, Any]) -> dict[str, Any]:
         "maxn_pred": counts.get("maxn_pred"),
         "maxn_error": counts.get("maxn_error"),
         "area_error": (result.get("area") or {}).get("median_relative_error"),
-        "note": result.get("note", ""),
+        "note": redact_text("; ".join(filter(None, (result.get(k) for k in _NOTES)))),
     }
+
+
+_NOTES = ("note", "video_note")  # what evaluate says of the frames scored and of the videos

@@ -41,7 +41,7 @@ from ecoseg.io.folder import (
     natural_key,
 )
 from ecoseg.io.reader import Frame, FrameBatch, FrameIndexError, VideoReader
-from ecoseg.io.videofile import VideoFileReader
+from ecoseg.io.videofile import VideoFileReader, probe_file
 from ecoseg.provenance import VideoSource
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "missing_frame",
     "natural_key",
     "open_video",
+    "probe_video",
     "video_mismatch",
 ]
 
@@ -119,6 +120,37 @@ def open_video(
             "timestamps"
         )
     return VideoFileReader(p, size=size, crop=crop)
+
+
+def probe_video(path: str | os.PathLike) -> None:
+    """Check cheaply that :func:`open_video` opens ``path``, without indexing a whole file.
+
+    A video file: its container, header and first frame (:func:`ecoseg.io.videofile.probe_file`:
+    milliseconds however long the file, where :func:`open_video` demuxes every packet). An
+    image folder: opened as :func:`open_video` opens it (its images' headers).
+
+    Raises
+    ------
+    ecoseg.errors.VideoError
+        What :func:`open_video` refuses when it opens the file or folder (a cut-off MP4
+        without its index, no video stream, a folder without images), or a first frame that
+        does not decode; one line naming it.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> probe_video(clip.video)
+    >>> probe_video(clip.truth)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.VideoError: ...truth.zarr: ...
+    """
+    p = check_path(path)
+    if p.is_dir():
+        ImageFolderReader(p).close()
+    else:
+        probe_file(p)
 
 
 def as_reader(video: str | os.PathLike | VideoReader, *, fps: float | None = None) -> VideoReader:

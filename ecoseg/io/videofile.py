@@ -32,7 +32,7 @@ from ecoseg.io._pyav import (
 from ecoseg.io.reader import Frame, VideoReader
 from ecoseg.io.rotation import TURN_FILTERS, upright_turns
 
-__all__ = ["VideoFileReader"]
+__all__ = ["VideoFileReader", "probe_file"]
 
 
 class VideoFileReader(VideoReader):
@@ -68,9 +68,7 @@ class VideoFileReader(VideoReader):
         try:
             stream = video_stream(container, p)
             if stream.codec_context is None:  # FFmpeg knows no decoder for the stream's codec
-                raise VideoError(
-                    f"{p}: unsupported video codec (FFmpeg has no decoder for its video stream)"
-                )
+                raise _no_decoder(p)
             self._stream_index = stream.index
             index = scan(p, container, stream)
             source = (stream.codec_context.width, stream.codec_context.height)
@@ -80,7 +78,7 @@ class VideoFileReader(VideoReader):
         finally:
             container.close()
         if source[0] <= 0 or source[1] <= 0:
-            raise VideoError(f"{p}: video stream has no frame size (damaged header?)")
+            raise _no_size(p)
         # a display matrix (phones, action cameras): frames are turned upright when decoded;
         # the first picture's size is the video's (demuxing may leave the header at a later
         # part's size when recordings of different sizes were joined)
@@ -186,6 +184,61 @@ class VideoFileReader(VideoReader):
     def _converter(self, stream) -> _ToRGB:
         """Callable av.VideoFrame -> (H, W, 3) uint8 RGB applying crop and resize."""
         return _ToRGB(stream, self._crop, self._size, self.turns)
+
+
+def probe_file(path) -> None:
+    """Check cheaply that a video file opens: its container and header, a video stream FFmpeg
+    has a decoder for, a frame size, and a first frame that decodes.
+
+    What :class:`VideoFileReader` refuses when it opens a file, less what only its index of
+    every packet finds (a packet that cannot be read mid-file): no packet past the first
+    frame is read, so it takes milliseconds however long the file (``ecoseg study --check``).
+
+    Raises
+    ------
+    ecoseg.errors.VideoError
+        Missing, unreadable or cut-off file (an MP4 whose index was never written), no video
+        stream, no decoder, no frame size, or a first frame that does not decode; one line
+        naming the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = tempfile.mkdtemp() + "/cut.mp4"
+    >>> _ = open(path, "wb").write(b"\\x00\\x00\\x00\\x0cftypisom" + bytes(20))
+    >>> probe_file(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.VideoError: .../cut.mp4: not a readable video (...)
+    """
+    p = str(check_path(path))
+    container = open_container(p)
+    try:
+        stream = video_stream(container, p)
+        if stream.codec_context is None:
+            raise _no_decoder(p)
+        if stream.codec_context.width <= 0 or stream.codec_context.height <= 0:
+            raise _no_size(p)
+        try:
+            for _ in container.decode(stream):
+                return
+        except (av.FFmpegError, OSError) as e:
+            raise VideoError(
+                f"{p}: its first frame does not decode ({describe_error(e)})"
+            ) from None
+        raise VideoError(f"{p}: video stream has no frames")
+    finally:
+        container.close()
+
+
+def _no_decoder(path: str) -> VideoError:
+    return VideoError(
+        f"{path}: unsupported video codec (FFmpeg has no decoder for its video stream)"
+    )
+
+
+def _no_size(path: str) -> VideoError:
+    return VideoError(f"{path}: video stream has no frame size (damaged header?)")
 
 
 def _first_frame(path: str, stream_index: int) -> tuple[float, tuple[int, int] | None, bool]:

@@ -39,6 +39,11 @@ annotated, so a mask there is neither right nor wrong. So is a DAVIS-style PNG f
 PNG for some frames only (every k-th frame): the frames with a PNG are scored. The result's
 ``scored_frames`` and ``note`` say so.
 
+A truth whose provenance records another video than the prediction's (another sha256, length,
+size or frame count) is scored all the same, a truth drawn on a re-encoded copy being
+legitimate, but the result's ``video_note`` and an :class:`OtherVideoWarning` name both videos
+and how they differ (:mod:`ecoseg.metrics.pairing`).
+
 The stores are read chunk by chunk, once for the overlaps and the boundary F of every pair of
 objects that overlap on a frame, and again only on the frames where a pair matched over the
 video is present on both sides without overlapping; memory stays bounded by a chunk of frames.
@@ -51,6 +56,8 @@ The package, one module per part (every name below is importable from ``ecoseg.m
   :func:`seg2bmap`, :func:`bound_pixels`);
 - :mod:`ecoseg.metrics.truth`: a DAVIS-style PNG folder as the truth (:func:`truth_from_pngs`)
   and its void pixels (:class:`VoidPixels`);
+- :mod:`ecoseg.metrics.pairing`: whether the truth records the prediction's video
+  (:func:`video_note`, the result's ``video_note`` and :class:`OtherVideoWarning`);
 - ``_overlaps`` (:func:`pair_counts` and the sparse per-object areas both passes share),
   ``_boundaries`` (the boundary F of many mask pairs of two label stacks at once, equal to
   :func:`boundary_f` of each), ``_tracking`` (HOTA, IDF1 and MOTA by TrackEval), ``_counting``
@@ -62,10 +69,12 @@ from __future__ import annotations
 from ecoseg.metrics._overlaps import pair_counts
 from ecoseg.metrics.evaluation import evaluate, scored_note
 from ecoseg.metrics.jf import BOUND_TH, bound_pixels, boundary_f, jaccard, seg2bmap
+from ecoseg.metrics.pairing import OtherVideoWarning, video_note
 from ecoseg.metrics.truth import VoidPixels, is_png_folder, png_frames, truth_from_pngs
 
 __all__ = [
     "BOUND_TH",
+    "OtherVideoWarning",
     "VoidPixels",
     "bound_pixels",
     "boundary_f",
@@ -77,4 +86,5 @@ __all__ = [
     "scored_note",
     "seg2bmap",
     "truth_from_pngs",
+    "video_note",
 ]

@@ -20,6 +20,7 @@ from ecoseg.metrics._counting import area_error, count_errors
 from ecoseg.metrics._overlaps import Presence, pair_counts
 from ecoseg.metrics._tracking import trackeval_scores
 from ecoseg.metrics.jf import BOUND_TH, bound_pixels
+from ecoseg.metrics.pairing import OtherVideoWarning, video_note
 from ecoseg.metrics.truth import VoidPixels, is_png_folder, png_frames, truth_from_pngs
 from ecoseg.provenance import annotated_frames
 
@@ -67,7 +68,8 @@ def evaluate(
         JSON data (no NaN: undefined values are None)::
 
             {"frames": int, "scored_frames": int, "note": str (only when scored_frames <
-             frames), "unfinished": str (only when pred's run did not finish),
+             frames), "video_note": str (only when the truth records another video),
+             "unfinished": str (only when pred's run did not finish),
              "void_pixels": int (only when a PNG truth marks some on the scored frames),
              "size": [W, H], "truth_objects": int, "pred_objects": int,
              "iou_threshold": float, "bound_pix": int,
@@ -90,6 +92,10 @@ def evaluate(
         says so (``"scored on 12 of 60 frames: the truth annotates only those (...)"``): a
         mask on a frame nobody annotated is neither a false positive
         nor a true one.
+        ``video_note``: the truth's provenance records another video than ``pred``'s
+        (:func:`~ecoseg.metrics.pairing.video_note`: another sha256, length, size or frame
+        count); scored all the same (a truth drawn on a re-encoded copy is legitimate), but
+        said, naming both videos and how they differ.
         ``void_pixels``: the truth's void pixels on the scored frames, where the prediction
         was set to background before scoring.
         ``jf`` values are means over truth objects of per-object means over frames.
@@ -116,6 +122,8 @@ def evaluate(
 
     Warns
     -----
+    OtherVideoWarning
+        The truth records another video than ``pred`` (the result's ``video_note``).
     IncompleteStoreWarning
         ``pred``'s run did not finish (its frames still match the truth's): scored, and said
         once in ``measure``'s words (:func:`ecoseg.measure.incomplete_note`); the same words
@@ -156,6 +164,8 @@ def evaluate(
             with opened_store(truth) as truth_store:
                 check_finished(truth_store)
                 result = _evaluate(pred_store, truth_store, *settings, frames)
+    if "video_note" in result:  # a wrong pairing or a re-encoded copy: scored, and said
+        warn(result["video_note"], OtherVideoWarning)
     if note is not None:  # scored: every frame the truth has is there, but said so, and
         warn(note, IncompleteStoreWarning)  # kept with the figures
         result["unfinished"] = note
@@ -316,6 +326,8 @@ def _evaluate(
     }
     if not every:
         result["note"] = scored_note(scored, n)
+    if (other := video_note(pred, truth)) is not None:
+        result["video_note"] = other
     left_out = sum(void.counts.get(int(f), 0) for f in scored) if void is not None else 0
     if left_out:
         result["void_pixels"] = int(left_out)

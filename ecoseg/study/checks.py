@@ -11,6 +11,11 @@ set. ``ecoseg study --check`` checks every video whose store the output does not
 (:func:`check_machine`); :func:`~ecoseg.study.runner.run_study` checks the videos it is about to
 segment before any work, and every segmentation task again where it runs
 (:func:`check_video`: a Dask scheduler's worker is another machine).
+
+``ecoseg study --check`` also opens each of those videos cheaply (:func:`check_readable`: the
+container, its header and first frame, :func:`ecoseg.io.video.probe_video`), so a cut-off or
+damaged file is named with every other such one before a run, which would otherwise stop at
+the first of them after segmenting the videos before it.
 """
 
 from __future__ import annotations
@@ -21,11 +26,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecoseg._device import unavailable
-from ecoseg.errors import CheckpointError, ConfigError, EcosegError
+from ecoseg.errors import CheckpointError, ConfigError, EcosegError, VideoError
 from ecoseg.study.config import video_places as key_places
 from ecoseg.study.records import Study, VideoSpec
 
-__all__ = ["Lack", "check_machine", "check_video", "machine_lack", "video_places"]
+__all__ = [
+    "Lack",
+    "check_machine",
+    "check_readable",
+    "check_video",
+    "machine_lack",
+    "unfinished_videos",
+    "unreadable_videos",
+    "video_places",
+]
 
 
 @dataclass(frozen=True)
@@ -164,14 +178,85 @@ def check_machine(study: Study, output: str | Path | None = None) -> None:
     >>> from ecoseg.study.config import load_study
     >>> check_machine(load_study(d / "study.yaml"))  # the motion tracker: nothing needed
     """
+    for video in unfinished_videos(study, output):
+        if machine_lack(video) is not None:
+            check_video(video, video_places(study)[video.name])
+
+
+def unfinished_videos(study: Study, output: str | Path | None = None) -> list[VideoSpec]:
+    """The study's videos whose store in ``output`` (default: the study's) no run finished,
+    in the study's order: those a run segments, and ``--check`` checks."""
     from ecoseg.study.manifest import load_manifest
 
     if output is not None:
         study = dataclasses.replace(study, output=Path(output).resolve())
     entries = load_manifest(study.output)["videos"]
+    left = []
     for video in study.videos:
         segment = (entries.get(video.name) or {}).get("segment") or {}
-        if segment.get("done") and study.store_path(video).exists():
+        if not (segment.get("done") and study.store_path(video).exists()):
+            left.append(video)
+    return left
+
+
+def unreadable_videos(
+    study: Study, output: str | Path | None = None, *, shown: str | Path | None = None
+) -> dict[str, str]:
+    """The videos without a finished store (:func:`unfinished_videos`) that do not open, each
+    with one line: its place in the study file (``shown``: the study file as the user gave
+    it), then what :func:`ecoseg.io.video.probe_video` refuses.
+
+    Only the container, its header and first frame are read (milliseconds a file, however
+    long); a video not there (moved away: :mod:`ecoseg.study.moved` keeps its store or refuses
+    it) is left to the run.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.mp4").write_bytes(b"")
+    >>> _ = (d / "study.yaml").write_text("videos:\\n  - path: a.mp4\\n")
+    >>> from ecoseg.study.config import load_study
+    >>> unreadable_videos(load_study(d / "study.yaml"), shown="study.yaml")  # doctest: +ELLIPSIS
+    {'a': 'study.yaml: line 2: videos[0] (a): .../a.mp4: ...'}
+    """
+    from ecoseg._cli import one_line
+    from ecoseg.io.video import probe_video
+
+    places = None
+    found = {}
+    for video in unfinished_videos(study, output):
+        if not video.path.exists():
             continue
-        if machine_lack(video) is not None:
-            check_video(video, video_places(study)[video.name])
+        try:
+            probe_video(video.path)
+        except VideoError as exc:
+            if places is None:  # the study file read once, and only for a video refused
+                places = key_places(study, ("", "path"), shown)
+            where = places[video.name]
+            found[video.name] = f"{where.get('path') or where['']} {one_line(exc)}"
+    return found
+
+
+def check_readable(
+    study: Study, output: str | Path | None = None, *, shown: str | Path | None = None
+) -> None:
+    """Refuse a study with a video that does not open, naming every such video
+    (:func:`unreadable_videos`), for ``ecoseg study --check``.
+
+    Raises
+    ------
+    VideoError
+        One line: how many videos cannot be read, then each, with its place in the study file
+        and the reason (``"study.yaml: 2 of 3 videos cannot be read (a run would stop at the
+        first): line 9: videos[1] (b): .../b.mp4: not a readable video (...); line 13: ..."``).
+    """
+    bad = unreadable_videos(study, output, shown=shown)
+    if bad:
+        file = f"{study.path if shown is None else shown}: "
+        each = [line.removeprefix(file) for line in bad.values()]  # the file named once
+        n = len(study.videos)
+        raise VideoError(
+            f"{file}{len(bad)} of {n} video{'s' if n > 1 else ''} cannot be read (a run "
+            f"would stop at the first): {'; '.join(each)}"
+        )

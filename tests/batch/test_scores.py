@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import ecoseg
 from ecoseg.batch.scores import SCORE_COLUMNS, campaign_scores
+from ecoseg.metrics import OtherVideoWarning
 
 
 def test_campaign_scores_are_evaluate_of_each_video(tmp_path):
@@ -60,3 +62,16 @@ def test_cli_truth_dir_writes_the_campaign_scores(tmp_path, capsys):
 def test_scores_columns_are_named_in_the_docs():
     text = (Path(ecoseg.__file__).parents[1] / "docs" / "scale.md").read_text()
     assert "campaign-scores.csv" in text and all(c in text for c in SCORE_COLUMNS)
+
+
+def test_a_truth_of_another_video_is_scored_and_named_in_the_note(tmp_path):
+    """A wrong pairing (two clips alike: same frames, size and length) is scored, not
+    refused (a truth drawn on a re-encoded copy is legitimate), and its note names both."""
+    a = ecoseg.synth(tmp_path / "a", frames=4, size=(64, 48), seed=1)
+    b = ecoseg.synth(tmp_path / "b", frames=4, size=(64, 48), seed=2)
+    with pytest.warns(OtherVideoWarning, match="the truth was made from"):
+        table = campaign_scores({"A": a.truth, "B": b.truth}, {"A": b.truth, "B": b.truth})
+    wrong, right = table.iloc[0], table.iloc[1]
+    assert wrong["note"].startswith(f"{b.truth}: the truth was made from video.mp4, the store")
+    assert "other files (sha256 " in wrong["note"] and wrong["error"] == ""
+    assert 0 <= wrong["jf"] < 1 and right["note"] == "" and right["jf"] == 1.0

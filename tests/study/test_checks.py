@@ -142,3 +142,26 @@ def test_a_check_with_a_scheduler_leaves_the_machine_to_its_workers(folder, caps
     capsys.readouterr()
     assert main(["study", str(path), "--check", "--scheduler", "tcp://head:8786"]) == 0
     assert capsys.readouterr().out.startswith(f"{path}: ok, 1 video(s)")
+
+
+def test_check_names_every_video_that_does_not_open(folder, capsys):
+    """`--check` said ok for a cut-off video (an MP4 without its index) and an empty one; a
+    serial run segmented the videos before the first of them, then stopped there."""
+    whole = (folder / "v.mp4").read_bytes()
+    (folder / "cut.mp4").write_bytes(whole[: len(whole) // 2])
+    (folder / "empty.mp4").write_bytes(b"")
+    text = "videos:\n  - path: v.mp4\n  - path: cut.mp4\n  - path: empty.mp4\n    site: North\n"
+    path = _study(folder, text)
+    code, err = _check(path, capsys)
+    assert code == 2 and err.count("\n") == 1 and "(v)" not in err
+    assert err.startswith(
+        f"ecoseg: error: {path}: 2 of 3 videos cannot be read (a run would stop at the first): "
+        f"line 4: videos[1] (cut): {folder / 'cut.mp4'}: not a readable video (its MP4/MOV "
+        "index, the moov box, is missing"
+    )
+    assert f"; line 5: videos[2] (empty): {folder / 'empty.mp4'}: " in err
+    from ecoseg.study.checks import unreadable_videos
+
+    bad = unreadable_videos(load_study(path))
+    assert list(bad) == ["cut", "empty"] and bad["cut"].startswith(f"{path}: line 4: ")
+    assert not (folder / "out").exists()

@@ -1,0 +1,140 @@
+"""Whether a predicted store and its truth record the same video (:func:`video_note`).
+
+:func:`~ecoseg.metrics.evaluate` compares two stores frame by frame; it refuses stores of other
+frame counts or sizes, but a truth of another clip with the same frames and size (two transects
+filmed alike, a campaign's truths paired with the wrong stores) scores near 0 with no word.
+A truth drawn on a re-encoded copy of the video is legitimate, so nothing is refused: the
+result and a :class:`OtherVideoWarning` say it.
+
+What counts as "another video", from the two stores' provenance (``video``) and frame times:
+
+- both record a sha256 (of the same kind: a photo survey stored before one fingerprint hashed
+  names and bytes only) and they are equal: the same video, whatever its path (a moved file);
+  no note;
+- the recorded frame size, frame count or image names differ, or the durations (the stores'
+  frame times: the last frame's time plus a frame) differ by more than half a frame: another
+  video, or a copy re-timed to another frame rate; said firmly, with what differs;
+- only the sha256 differs (same frames, size and duration): another file of the same length,
+  a re-encoded copy (which scores as the original would) or another clip filmed alike (which
+  scores nothing); said mildly, naming both;
+- a store that records no video, or one of the pair that records no sha256 where nothing else
+  differs: nothing to tell; no note.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["OtherVideoWarning", "video_note"]
+
+
+class OtherVideoWarning(UserWarning):
+    """The truth records another video than the predicted store (:func:`video_note`)."""
+
+
+def video_note(pred: Any, truth: Any) -> str | None:
+    """One line naming both videos and how they differ, or ``None`` when the truth and the
+    predicted store record the same video (or too little to tell).
+
+    Parameters
+    ----------
+    pred, truth : MaskStore
+        Open stores (of the same frame count and size: :func:`~ecoseg.metrics.evaluate`
+        refuses others before asking).
+
+    Returns
+    -------
+    str or None
+        ``"TRUTH: the truth was made from A, the store PRED from B: ..."``; see the module
+        docs for when.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> from ecoseg.store import MaskStore
+    >>> d = tempfile.mkdtemp()
+    >>> a = ecoseg.synth(d + "/a", frames=3, size=(64, 48), seed=1)
+    >>> b = ecoseg.synth(d + "/b", frames=3, size=(64, 48), seed=2)
+    >>> video_note(MaskStore.open(a.truth), MaskStore.open(a.truth)) is None
+    True
+    >>> video_note(MaskStore.open(a.truth), MaskStore.open(b.truth))  # doctest: +ELLIPSIS
+    '.../b/truth.zarr: the truth was made from video.mp4, the store .../a/truth.zarr from \
+video.mp4: other files (sha256 ... vs ...) of the same 3 frames, 64x48 px, 0.10 s: fine if one \
+is a re-encoded copy of the other, meaningless scores if they are different clips'
+    """
+    p_video = pred.provenance_record.video
+    t_video = truth.provenance_record.video
+    if p_video is None or t_video is None:
+        return None
+    p_sha, t_sha = _comparable_sha256(p_video, t_video)
+    if p_sha is not None and p_sha == t_sha:
+        return None
+    differs = []
+    p_size, t_size = p_video.frame_size, t_video.frame_size
+    if p_size is not None and t_size is not None and p_size != t_size:
+        differs.append(f"{t_size[0]}x{t_size[1]} vs {p_size[0]}x{p_size[1]} px")
+    p_n, t_n = _count(p_video.frames), _count(t_video.frames)
+    if p_n is not None and t_n is not None and p_n != t_n:
+        differs.append(f"{t_n} vs {p_n} frames")
+    p_names = (p_video.extra or {}).get("images")
+    t_names = (t_video.extra or {}).get("images")
+    if isinstance(p_names, list) and isinstance(t_names, list) and p_names != t_names:
+        differs.append("other image names")
+    p_times, t_times = pred.read_time(), truth.read_time()
+    p_long, t_long = _duration(p_times), _duration(t_times)
+    if p_long is not None and t_long is not None and abs(p_long - t_long) > _half_frame(p_times):
+        differs.append(f"{t_long:.2f} s vs {p_long:.2f} s long")
+    sha = f"sha256 {t_sha[:8]} vs {p_sha[:8]}" if p_sha is not None and t_sha is not None else ""
+    head = f"{truth.path}: the truth was made from {_name(t_video)}, the store {pred.path} from "
+    head += _name(p_video)
+    if differs:
+        shown = "; ".join(differs + ([sha] if sha else []))
+        return (
+            f"{head}: they differ ({shown}): the scores compare other footage unless the truth "
+            "was drawn on a re-timed copy of this video"
+        )
+    if not sha:  # nothing recorded differs, and no fingerprint to tell them apart
+        return None
+    size = f", {p_size[0]}x{p_size[1]} px" if p_size is not None else ""
+    long = f", {p_long:.2f} s" if p_long is not None else ""
+    return (
+        f"{head}: other files ({sha}) of the same {len(p_times)} frames{size}{long}: fine if "
+        "one is a re-encoded copy of the other, meaningless scores if they are different clips"
+    )
+
+
+def _comparable_sha256(a: Any, b: Any) -> tuple[str | None, str | None]:
+    """The two recorded sha256, or ``(None, None)`` when they are not of one kind: a photo
+    survey stored before one fingerprint (``images`` without ``sha256_of``) hashed names and
+    bytes only (:func:`ecoseg.io.folder.legacy_survey_sha256`)."""
+
+    def legacy(video: Any) -> bool:
+        extra = video.extra or {}
+        return isinstance(extra.get("images"), list) and "sha256_of" not in extra
+
+    sha = [v.sha256 if isinstance(v.sha256, str) and v.sha256 else None for v in (a, b)]
+    if legacy(a) != legacy(b):
+        return None, None
+    return sha[0], sha[1]
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _duration(times: np.ndarray) -> float | None:
+    """The last frame's time plus one frame (the median step), or None for fewer than 2."""
+    if len(times) < 2 or not np.all(np.isfinite(times)):
+        return None
+    return float(times[-1] + np.median(np.diff(times)))
+
+
+def _half_frame(times: np.ndarray) -> float:
+    """Half the median frame step (1 ms at least)."""
+    return max(float(np.median(np.diff(times))) / 2, 1e-3)
+
+
+def _name(video: Any) -> str:
+    return str(video.path) if video.path else "(path not recorded)"
