@@ -221,7 +221,8 @@ def measure(
     overwrite : bool
         Replace existing table files in ``out``.
     chunk_frames : int, optional
-        Label frames read at a time (default: the store's chunk).
+        Label frames read at a time (default: the store's chunk, fewer frames where they are
+        large: :func:`ecoseg.measure.regions.read_step`).
     progress : bool
         Show a progress bar.
 

@@ -41,6 +41,9 @@ __all__ = [
     "REGION_COLUMNS",
     "REGION_MM_COLUMNS",
     "REGION_UNITS",
+    "READ_BYTES",
+    "RoiRows",
+    "read_step",
     "region_stats",
     "region_table",
     "regions",
@@ -100,8 +103,9 @@ def region_stats(
     labels : ndarray of int or bool, shape (n, H, W) or (H, W)
         Instance labels, 0 = background (a boolean mask is object 1). Labels are measured
         separately in each frame.
-    roi : ndarray of bool, shape (H, W), optional
-        Region of interest; adds ``roi_area_px``, the object's pixels inside it.
+    roi : ndarray of bool, shape (H, W), or RoiRows, optional
+        Region of interest; adds ``roi_area_px``, the object's pixels inside it (a
+        :class:`RoiRows` of it, made once, spares each call counting it again).
     work : ndarray of bool, optional
         Scratch buffer of at least ``labels.size`` booleans, reused between calls to save
         page faults when measuring a long video chunk by chunk; its content is destroyed.
@@ -133,10 +137,10 @@ def region_stats(
         raise ValueError("labels must be >= 0")
     lab = np.ascontiguousarray(lab)
     n, H, W = lab.shape
-    if roi is not None:
-        roi = np.asarray(roi, dtype=bool)
-        if roi.shape != (H, W):
-            raise ValueError(f"roi of shape {roi.shape} does not match frames of {(H, W)}")
+    if roi is not None and not isinstance(roi, RoiRows):
+        roi = RoiRows(roi)
+    if roi is not None and roi.shape != (H, W):
+        raise ValueError(f"roi of shape {roi.shape} does not match frames of {(H, W)}")
 
     # ---- runs: maximal horizontal stretches of one label
     if work is None or work.dtype != bool or work.size < lab.size:
@@ -208,10 +212,39 @@ def region_stats(
     out.update(_second_moments(area, s_r, s_c, s_rr, s_cc, s_rc))
     out["solidity"] = area / _convex_area(g, rrow, c0, c1, bbox_r0, bbox_r1, H)
     if roi is not None:
-        cum = np.zeros((H, W + 1), dtype=np.int64)
-        np.cumsum(roi, axis=1, out=cum[:, 1:])
-        out["roi_area_px"] = gsum(cum[rrow, c1 + 1] - cum[rrow, c0])
+        out["roi_area_px"] = gsum(roi.count(rrow, c0, c1))
     return out
+
+
+class RoiRows:
+    """A region of interest (bool, (H, W)) as its running count of pixels along each row, so
+    the ROI pixels of a run of columns ``c0..c1`` of a row are one difference.
+
+    Made once per store, not once per chunk of frames: the count is kept in the smallest
+    unsigned integer that holds the width (``uint16`` for frames up to 65534 pixels wide, a
+    quarter of the int64 count made for every chunk before), and the difference is exact.
+
+    Examples
+    --------
+    >>> roi = np.zeros((2, 5), bool); roi[1, 1:4] = True
+    >>> r = RoiRows(roi)
+    >>> r.shape, r.count(np.array([1, 1]), np.array([0, 2]), np.array([1, 4])).tolist()
+    ((2, 5), [1, 2])
+    """
+
+    def __init__(self, roi: np.ndarray) -> None:
+        roi = np.asarray(roi, dtype=bool)
+        if roi.ndim != 2:
+            raise ValueError(f"roi must be (H, W), got shape {roi.shape}")
+        H, W = roi.shape
+        dtype = np.uint16 if W < np.iinfo(np.uint16).max else np.uint32
+        self.cum = np.zeros((H, W + 1), dtype=dtype)
+        np.cumsum(roi, axis=1, dtype=dtype, out=self.cum[:, 1:])
+        self.shape = (H, W)
+
+    def count(self, rows: np.ndarray, c0: np.ndarray, c1: np.ndarray) -> np.ndarray:
+        """ROI pixels (int64) of the runs ``c0..c1`` (inclusive) of ``rows``."""
+        return self.cum[rows, c1 + 1].astype(np.int64) - self.cum[rows, c0]
 
 
 def _sum_sq(x: np.ndarray) -> np.ndarray:
@@ -468,20 +501,48 @@ def save_calibration(store, calibration) -> None:
         writer.close()
 
 
-def iter_stats(store, *, chunk_frames: int | None = None, roi=None, progress: bool = False):
-    """Measure a store chunk by chunk: yields ``region_stats`` dicts with absolute frames.
+#: Bytes of label frames read at a time when no ``chunk_frames`` is given: a store's chunk
+#: (4 frames as ``ecoseg segment`` writes them) up to 1080p, 2 frames of 1440p, 1 of 4K (a
+#: 4-frame 4K chunk is 127 MB; read a frame at a time, measuring holds about one frame).
+READ_BYTES = 48 << 20
 
-    Only ``chunk_frames`` label frames (default: the store's chunk) are in memory at a time;
-    one scratch buffer is reused for all chunks.
+
+def read_step(store, chunk_frames: int | None = None) -> int:
+    """Frames :func:`iter_stats` reads at a time: ``chunk_frames`` when given, else the
+    largest divisor of the store's chunk whose frames fit in :data:`READ_BYTES` (at least 1),
+    so every read lies inside one chunk.
+
+    Examples
+    --------
+    >>> from ecoseg.store import MaskStore
+    >>> s = MaskStore.create("memory://doc-step", height=2160, width=3840, overwrite=True)
+    >>> s.chunk_frames, read_step(s), read_step(s, 3)
+    (4, 1, 3)
     """
     from ecoseg._checks import positive_int
     from ecoseg.errors import ConfigError
 
+    if chunk_frames:
+        # 2.5 was read 2 at a time, -1 was numpy's ValueError
+        return positive_int(chunk_frames, "chunk_frames", where="measure", error=ConfigError)
+    chunk = max(1, int(store.chunk_frames))
+    frame = max(1, store.height * store.width * 4)  # uint32 labels
+    fits = max(1, READ_BYTES // frame)
+    return max(d for d in range(1, chunk + 1) if chunk % d == 0 and d <= fits)
+
+
+def iter_stats(store, *, chunk_frames: int | None = None, roi=None, progress: bool = False):
+    """Measure a store chunk by chunk: yields ``region_stats`` dicts with absolute frames.
+
+    Only ``chunk_frames`` label frames (default: :func:`read_step`, the store's chunk or,
+    for large frames, a part of it) are in memory at a time; one scratch buffer is reused
+    for all reads, and the ROI's row counts are made once.
+    """
     n = store.n_frames
-    # 0 and None: the store's chunk; 2.5 was read 2 at a time, -1 was numpy's ValueError
-    step = positive_int(
-        chunk_frames or store.chunk_frames, "chunk_frames", where="measure", error=ConfigError
-    )
+    # 0 and None: the store's chunk, fewer frames where they are large
+    step = read_step(store, chunk_frames)
+    if roi is not None and not isinstance(roi, RoiRows):
+        roi = RoiRows(roi)
     work = np.empty(step * store.height * store.width, dtype=bool)
     bar = _progress(n, "measure", progress)
     try:
@@ -490,8 +551,7 @@ def iter_stats(store, *, chunk_frames: int | None = None, roi=None, progress: bo
             stats = region_stats(labels, roi=roi, work=work)
             stats["frame"] = stats["frame"] + start
             bar.update(len(labels))
-            # let go of this chunk's labels before the next is read: reading one holds it
-            # twice for a moment (decoded, then copied out), and a 4-frame 4K chunk is 127 MB
+            # let go of these labels before the next are read
             del labels
             yield stats
     finally:
@@ -696,7 +756,8 @@ def regions(
         :func:`ecoseg.measure.measure` for that). Without one the store's is used; mm
         columns are added when a calibration is known.
     chunk_frames : int, optional
-        Frames read at a time (default: the store's chunk).
+        Frames read at a time (default: :func:`read_step`, the store's chunk, fewer frames
+        where they are large).
     progress : bool
         Show a progress bar.
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from ecoseg.measure import measure
+from ecoseg.measure import regions as regions_module
 from ecoseg.measure.regions import concat_stats, iter_stats, region_stats, regions
 from ecoseg.measure.tables import combine_tables, csv_bytes, save_table
 from ecoseg.store import MaskStore
@@ -147,3 +148,66 @@ def test_measuring_large_frames_holds_one_chunk_of_labels_at_a_time(tmp_path, py
     stats, peak = python_peak(lambda: concat_stats(iter_stats(store)))
     assert len(stats["frame"]) == 36
     assert peak < 2.7 * chunk, f"peak {peak / chunk:.2f} chunks of labels"
+
+
+def test_measuring_frames_over_the_read_budget_holds_about_one_frame(
+    tmp_path, python_peak, monkeypatch
+):
+    # a 4K frame is 33 MB, more than half of READ_BYTES: measure reads such frames one at a
+    # time, not the 4-frame chunk (127 MB, 5.3 frames at the peak with the scratch buffer)
+    store = _boxes_store(tmp_path / "large.zarr", 540, 960)
+    frame = 540 * 960 * 4
+    chunked = measure(store, chunk_frames=4)  # as read before: a chunk at a time
+    monkeypatch.setattr(regions_module, "READ_BYTES", frame * 3 // 2, raising=False)
+    measure(store)  # imports and caches out of the peak
+    tables, peak = python_peak(lambda: measure(store))
+    # the frame read, the scratch buffer of a quarter frame and the small tables
+    assert peak < 1.6 * frame, f"peak {peak / frame:.2f} frames of labels"
+    assert list(tables) == list(chunked)
+    for name, table in tables.items():
+        pd.testing.assert_frame_equal(table, chunked[name], check_exact=True)
+        assert csv_bytes(table) == csv_bytes(chunked[name]), name
+
+
+def test_a_roi_measured_a_frame_at_a_time_gives_the_chunks_tables(tmp_path, monkeypatch):
+    store = _boxes_store(tmp_path / "large.zarr", 540, 960)
+    roi = np.zeros((540, 960), bool)
+    roi[100:400, 200:600] = True
+    roi[460:480, ::3] = True
+    chunked = measure(store, chunk_frames=4, roi=roi)
+    monkeypatch.setattr(regions_module, "READ_BYTES", 540 * 960 * 4, raising=False)
+    assert regions_module.read_step(store) == 1
+    tables = measure(store, roi=roi)
+    assert chunked["cover"]["cover_fraction"].gt(0).any()
+    for name, table in tables.items():
+        assert csv_bytes(table) == csv_bytes(chunked[name]), name
+    # the ROI's row counts equal the int64 cumulative sum they replace
+    rows = regions_module.RoiRows(roi)
+    assert rows.cum.dtype == np.uint16
+    want = np.zeros((540, 961), np.int64)
+    np.cumsum(roi, axis=1, out=want[:, 1:])
+    np.testing.assert_array_equal(rows.cum, want)
+
+
+@pytest.mark.parametrize(
+    ("size", "chunk", "step"),
+    [
+        ((360, 640), 4, 4),
+        ((1080, 1920), 4, 4),
+        ((1440, 2560), 4, 2),
+        ((2160, 3840), 4, 1),
+        ((2160, 3840), 1, 1),
+        ((360, 640), 16, 16),
+        ((1440, 2560), 6, 3),
+    ],
+)
+def test_read_step_keeps_ordinary_frames_a_chunk_at_a_time(size, chunk, step):
+    store = MaskStore.create(
+        f"memory://step-{size[0]}-{chunk}",
+        height=size[0],
+        width=size[1],
+        chunk_frames=chunk,
+        overwrite=True,
+    )
+    assert regions_module.read_step(store) == step
+    assert regions_module.read_step(store, 3) == 3
