@@ -58,6 +58,7 @@ from ecoseg.formats._annotated import (
 )
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, align_frames
 from ecoseg.formats._files import check_output, file_sha256
+from ecoseg.formats._left_out import ShapesLeftOutWarning, leave_out_beyond
 from ecoseg.formats._painting import BoxesCutWarning, refuse_empty_shapes, warn_cut_boxes
 from ecoseg.formats._stores import (  # noqa: F401
     mask_where,
@@ -75,6 +76,7 @@ __all__ = [
     "BoxesCutWarning",
     "EmptyExportWarning",
     "Instance",
+    "ShapesLeftOutWarning",
     "Track",
     "UnannotatedFramesWarning",
     "VideoInfo",
@@ -448,7 +450,15 @@ def read_annotations(
     ------
     FormatError
         The file is malformed or does not fit the video (size, frames past the end, a bad
-        class column); the message names the line or element.
+        class column, every box outside the frame); the message names the line or element.
+
+    Warns
+    -----
+    BoxesCutWarning
+        Boxes lie wholly outside the frame (the animal out of view there): left out.
+    ShapesLeftOutWarning
+        Objects that no frame shows (every box outside the frame; a YouTube-VIS track whose
+        every segmentation is null; CVAT tracks of points or with no visible shape): left out.
 
     Examples
     --------
@@ -460,6 +470,16 @@ def read_annotations(
     >>> [(i.frame, i.track, i.box, i.score) for i in read_annotations(f, "mot", video).instances]
     [(0, 7, (10.0, 20.0, 40.0, 60.0), 0.9)]
     """
+    ann, beyond = _read(path, format, video, align, first_frame)
+    warn_cut_boxes(ann, beyond, stored=False)  # left out: they refused the whole file
+    return ann
+
+
+def _read(
+    path, format: str, video: Any, align: str, first_frame: int | None
+) -> tuple[Annotations, tuple]:
+    """:func:`read_annotations`, and the boxes it left out as wholly outside the frame (one
+    warning of the import counts them with those it cuts)."""
     module = format_module(format)
     info = VideoInfo.of(video)
     src = Path(path)
@@ -484,6 +504,7 @@ def read_annotations(
         )
     ann = module.read(src, width=info.width, height=info.height, **kwargs)
     refuse_empty_shapes(ann)  # they were imported as nothing, without a word
+    ann, beyond = leave_out_beyond(ann)  # out of view there: one row refused the whole file
     listed = ann.n_frames  # the frames the file lists, with no animals on some
     if align == "time" and ann.annotated is not None:
         ann = _listed_by_time(ann)
@@ -494,7 +515,7 @@ def read_annotations(
             f"{src}: its {module.LISTS} go on to frame {listed - 1}, past the end of the "
             f"video ({n} frames, 0..{n - 1}): is it the annotation of another video?"
         )
-    return aligned
+    return aligned, beyond
 
 
 def _listed_by_time(ann: Annotations) -> Annotations:
@@ -551,8 +572,8 @@ def import_annotations(
     loc = Location(out)  # an existing store is refused before the file is parsed (as create)
     check_overwrite(str(loc), overwrite, error=StoreError, exists=loc.exists())
     info = VideoInfo.of(video, record=True)
-    ann = read_annotations(path, format, info, align=align, first_frame=first_frame)
-    warn_cut_boxes(ann)  # they were cut without a word
+    ann, beyond = _read(path, format, info, align, first_frame)
+    warn_cut_boxes(ann, beyond)  # they were cut (or left out) without a word
     provenance = {
         "engine": "import",
         "import": {

@@ -83,7 +83,7 @@ def read_images(
     root: ET.Element, path: Path, frames, *, width: int, height: int, meta: bool
 ) -> Annotations:
     """The :class:`Annotations` of a CVAT for images file (shapes without an area are left
-    out, with a :class:`~ecoseg.formats._cvat_shapes.ShapesLeftOutWarning`).
+    out, with a :class:`~ecoseg.formats._left_out.ShapesLeftOutWarning`).
 
     ``frames``: the task's frames (:class:`~ecoseg.formats.cvat.TaskFrames`; ``meta``: whether
     the file has task settings).

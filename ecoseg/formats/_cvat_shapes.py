@@ -13,6 +13,7 @@ import numpy as np
 
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
+from ecoseg.formats._left_out import ShapesLeftOutWarning
 from ecoseg.formats._painting import box_pixels, no_pixel_error, polygon_covers
 from ecoseg.formats._rle import decode_rle, encode_masks
 from ecoseg.formats._values import integer, number, probability
@@ -98,7 +99,7 @@ def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
                 raise _no_pixel(where, "box", width, height)
             return {"polygons": (corners,)}
         c0, r0, c1, r1 = box_pixels((x0, y0, x1, y1))
-        if min(c1, width) <= max(c0, 0) or min(r1, height) <= max(r0, 0):
+        if c1 <= c0 or r1 <= r0:  # one outside the frame is out of view: left out
             raise _no_pixel(where, "box", width, height)
         return {"box": (x0, y0, x1, y1)}
     if el.tag == "ellipse":
@@ -164,12 +165,6 @@ NO_AREA = ("points", "polyline", "cuboid", "skeleton")
 #: the kind, in :func:`warn_left_out`, of a track with no visible shape (none, or every one
 #: ``outside="1"``): it was imported as an object with no mask
 NOT_SHOWN = "no visible shape"
-
-
-class ShapesLeftOutWarning(UserWarning):
-    """A CVAT file's tracks or shapes without an area (points, polylines, cuboids,
-    skeletons), or tracks with no visible shape, left out of the import
-    (:mod:`ecoseg.formats.cvat` names it too)."""
 
 
 def warn_left_out(path: Path, skipped: dict[str, int], what: str) -> None:

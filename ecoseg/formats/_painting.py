@@ -30,7 +30,8 @@ __all__ = [
 
 class BoxesCutWarning(UserWarning):
     """Boxes of an imported file reach past the frame's edge: the store holds them cut to
-    the frame, so a box format exported from it gives the cut boxes."""
+    the frame, so a box format exported from it gives the cut boxes; those wholly outside it
+    (the animal out of view) are left out."""
 
 
 def rasterize(inst: Instance, height: int, width: int) -> np.ndarray:
@@ -140,9 +141,13 @@ def no_pixel_error(
 
 def refuse_empty_shapes(ann) -> None:
     """FormatError naming the first polygon or box of ``ann`` (an instance without a mask)
-    that covers no pixel of the frame: a polygon whose points lie on a line, a box between
-    pixel centres, a shape beyond the frame. Each was imported as nothing, so the animal was
-    missing from that frame (or the store) without a word. Masks are decoded as given.
+    that is a broken annotation: a polygon that covers no pixel of the frame (its points lie
+    on a line, it lies beyond the frame), a box that holds no pixel centre wherever it lies
+    (thinner than a pixel, between pixel centres). Each was imported as nothing, so the
+    animal was missing from that frame (or the store) without a word. A box that holds pixel
+    centres, but none of the frame, is an animal out of view there, not refused
+    (:func:`~ecoseg.formats._left_out.leave_out_beyond` leaves it out). Masks are decoded as
+    given.
 
     Examples
     --------
@@ -168,17 +173,19 @@ def refuse_empty_shapes(ann) -> None:
         elif inst.box is not None:
             kind = "box"
             c0, r0, c1, r1 = box_pixels(inst.box)
-            covers = min(c1, w) > max(c0, 0) and min(r1, h) > max(r0, 0)
+            covers = c1 > c0 and r1 > r0  # anywhere: one beyond the frame is out of view
         else:
             continue
         if not covers:
             raise no_pixel_error(f"{ann.source}: {inst.where}", kind, w, h)
 
 
-def warn_cut_boxes(ann) -> None:
+def warn_cut_boxes(ann, beyond=(), *, stored: bool = True) -> None:
     """One :class:`BoxesCutWarning` when boxes of ``ann`` (box-only instances) reach past the
-    frame's edge (MOT ground truth has many, of people half out of view), naming how many
-    and the first; nothing when none does.
+    frame's edge (MOT ground truth has many, of people half out of view), or ``beyond`` (the
+    boxes wholly outside the frame, left out of ``ann``) is not empty, naming how many and the
+    first; nothing when none does. ``stored=False`` (annotations read, not stored): those left
+    out only, since the others are kept as the file gives them.
 
     Examples
     --------
@@ -189,29 +196,55 @@ def warn_cut_boxes(ann) -> None:
     >>> with warnings.catch_warnings(record=True) as seen:
     ...     warnings.simplefilter("always")
     ...     warn_cut_boxes(ann)
+    ...     warn_cut_boxes(ann, (Instance(1, 1, box=(9, 1, 12, 3), where="line 2"),))
     >>> print(seen[0].message)  # doctest: +ELLIPSIS
     gt.txt: 1 box reaches past the edge of the 8x6 frame (line 1 first: x -2..4, y 1..3); ...
+    >>> print(seen[1].message)  # doctest: +ELLIPSIS
+    gt.txt: 2 boxes reach past the edge of the 8x6 frame (line 1 first: ...), 1 so far that ...
     """
     from ecoseg._warn import warn
 
     cut = [
         inst
-        for inst in ann.instances
+        for inst in (ann.instances if stored else ())
         if inst.box is not None
         and inst.rle is None
         and not inst.polygons
         and (min(inst.box[:2]) < 0 or inst.box[2] > ann.width or inst.box[3] > ann.height)
     ]
-    if not cut:
+    size = f"{ann.width}x{ann.height}"
+    if not cut and not beyond:
         return
-    x0, y0, x1, y1 = cut[0].box
-    many = f"{len(cut)} boxes reach" if len(cut) > 1 else "1 box reaches"
+    if not cut:
+        many = f"{len(beyond)} boxes lie" if len(beyond) > 1 else "1 box lies"
+        warn(
+            f"{ann.source}: {many} outside the {size} frame, covering no pixel of it "
+            f"({beyond[0].where} first: {_box_text(beyond[0].box)}): left out, as the animal "
+            "is out of view there",
+            BoxesCutWarning,
+        )
+        return
+    n = len(cut) + len(beyond)
+    first = min(cut + list(beyond), key=lambda i: (i.frame, i.track))
+    many = f"{n} boxes reach" if n > 1 else "1 box reaches"
+    gone = ""
+    if beyond:
+        gone = (
+            f", {len(beyond)} so far that {'they cover' if len(beyond) > 1 else 'it covers'} "
+            f"no pixel of it ({beyond[0].where} first: {_box_text(beyond[0].box)}): left out, "
+            "as the animal is out of view there"
+        )
     warn(
-        f"{ann.source}: {many} past the edge of the {ann.width}x{ann.height} frame "
-        f"({cut[0].where} first: x {x0:g}..{x1:g}, y {y0:g}..{y1:g}); the store holds such "
-        "boxes cut to the frame, so a box format exported from it gives the cut boxes",
+        f"{ann.source}: {many} past the edge of the {size} frame "
+        f"({first.where} first: {_box_text(first.box)}){gone}; the store holds such boxes cut "
+        "to the frame, so a box format exported from it gives the cut boxes",
         BoxesCutWarning,
     )
+
+
+def _box_text(box) -> str:
+    x0, y0, x1, y1 = box
+    return f"x {x0:g}..{x1:g}, y {y0:g}..{y1:g}"
 
 
 def paint_frame(instances: Iterable[Instance], height: int, width: int) -> np.ndarray:

@@ -220,7 +220,8 @@ def parse_segmentation(seg, where: str, height: int, width: int):
 
 def parse_box(value, where: str, width: int, height: int) -> tuple[float, float, float, float]:
     """``(x0, y0, x1, y1)`` of a COCO ``[x, y, w, h]`` box; FormatError naming ``where`` for a
-    box that is not 4 numbers, has no area or lies outside the ``width x height`` frame.
+    box that is not 4 numbers or has no area (one outside the ``width x height`` frame is
+    an animal out of view: :func:`~ecoseg.formats.read_annotations` leaves it out).
 
     Examples
     --------
@@ -235,10 +236,6 @@ def parse_box(value, where: str, width: int, height: int) -> tuple[float, float,
     x, y, w, h = (number(v, where, "bbox value") for v in value)
     if w <= 0 or h <= 0:
         raise FormatError(f"{where}: bbox width and height must be positive, got {w:g}x{h:g}")
-    if x >= width or y >= height or x + w <= 0 or y + h <= 0:
-        raise FormatError(
-            f"{where}: bbox [{x:g}, {y:g}, {w:g}, {h:g}] lies outside the {width}x{height} frame"
-        )
     return (x, y, x + w, y + h)
 
 

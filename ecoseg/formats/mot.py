@@ -106,11 +106,6 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         left, top, bw, bh = (number(v, w, "box value") for v in row[2:6])
         if bw <= 0 or bh <= 0:
             raise FormatError(f"{w}: box width and height must be positive, got {bw:g}x{bh:g}")
-        if left >= width or top >= height or left + bw <= 0 or top + bh <= 0:
-            raise FormatError(
-                f"{w}: box ({left:g}, {top:g}, {bw:g}, {bh:g}) lies outside the "
-                f"{width}x{height} frame"
-            )
         conf = number(row[6], w, "conf") if ncol > 6 and row[6] != "" else None
         if gt and conf == 0:
             continue  # ground truth: not to be considered

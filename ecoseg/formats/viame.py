@@ -250,10 +250,6 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         x0, y0, x1, y1 = (number(fields[k], w, f"box field {k + 1}") for k in range(3, 7))
         if not (x0 < x1 and y0 < y1):
             raise FormatError(f"{w}: box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) is empty or inverted")
-        if x0 >= width or y0 >= height or x1 <= 0 or y1 <= 0:
-            raise FormatError(
-                f"{w}: box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) lies outside the {width}x{height} frame"
-            )
         conf = None  # -1: no confidence (the format's blank)
         if fields[7].strip() and number(fields[7], w, "confidence (field 8)") != -1:
             conf = probability(fields[7], w, "confidence (field 8)")

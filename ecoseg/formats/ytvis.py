@@ -22,7 +22,10 @@ The annotation ``id`` is the object id; ``score`` is the mean over the frames wh
 is present (the YouTube-VIS results convention) and ``frame_scores`` (ecoseg's addition) keeps
 each frame's score. Frames without the object are ``null``. A file without an
 ``annotations`` list (YouTube-VIS's valid and test splits withhold theirs) is refused: it
-does not say what is on the frames (``"annotations": []`` is a video with no animals).
+does not say what is on the frames (``"annotations": []`` is a video with no animals). An
+annotation that no frame shows (every segmentation null, or empty with no box) is left out with
+a :class:`~ecoseg.formats._left_out.ShapesLeftOutWarning` naming it (it became an object with no
+mask).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from ecoseg.errors import FormatError
 from ecoseg.formats import coco
 from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
+from ecoseg.formats._left_out import warn_objects_left_out
 from ecoseg.formats._rle import rle_area
 from ecoseg.formats._spill import Spill, spill_path
 from ecoseg.formats._values import integer, number, positive_id, probability
@@ -199,18 +203,21 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     }
     tracks: dict[int, Track] = {}
     instances = []
+    unseen: list[str] = []  # the tracks no frame shows, left out
+    gone: set[int] = set()  # their ids
     for k, a in enumerate(coco.records(data, "annotations", path)):
         awhere = f"annotations[{k}] (id {a.get('id')})"
         if a.get("video_id", video.get("id")) != video.get("id"):
             continue
         oid = positive_id(a.get("id"), f"{path}: {awhere}")
-        if oid in tracks:
+        if oid in tracks or oid in gone:
             raise FormatError(f"{path}: {awhere}: id {oid} is given to two annotations (tracks)")
         if not coco.is_key(a.get("category_id")) or a["category_id"] not in cats:
             raise FormatError(
                 f"{path}: {awhere}: category_id {a.get('category_id')!r} is not in 'categories'"
             )
         tracks[oid] = Track(oid, cats[a["category_id"]])
+        before = len(instances)
         segs = a.get("segmentations")
         boxes = a.get("bboxes") or []
         frame_scores = a.get("frame_scores") or []
@@ -261,6 +268,15 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                     where=fwhere,
                 )
             )
+        if len(instances) == before:  # it became an object with no mask
+            unseen.append(awhere)
+            gone.add(oid)
+            del tracks[oid]
+    warn_objects_left_out(
+        str(path),
+        unseen,
+        "every frame's segmentation (and box) of it is null, so no frame shows it",
+    )
     n = integer(video.get("length", 0), where, "length")
     annotated = None
     if indices is None and listed is not None:  # frames 0..listed-1: those after are not

@@ -177,8 +177,10 @@ def test_tracked_and_untracked_annotations_mixed_are_refused_by_name(tmp_path):
     [
         ([4, 3, -2, 2], r"annotations\[0\] \(id 1\): bbox width and height must be positive"),
         ([4, 3, 0, 2], "bbox width and height must be positive, got 0x2"),
-        ([9, 1, 2, 2], r"bbox \[9, 1, 2, 2\] lies outside the 8x6 frame"),
-        ([1, -5, 2, 3], "lies outside the 8x6 frame"),
+        # its only box outside the frame: another video's file (one box among others
+        # is an animal out of view, left out: tests/formats/test_boxes_out_of_view.py)
+        ([9, 1, 2, 2], r"every box lies outside the 8x6 frame \(annotations\[0\] \(id 1\) first"),
+        ([1, -5, 2, 3], "every box lies outside the 8x6 frame"),
         ([1, 2, 3], r"bbox \[1, 2, 3\] is not \[x, y, w, h\]"),
     ],
 )

@@ -83,7 +83,6 @@ def test_rows_are_motchallenge(tmp_path):
         ("1,1,2,2,3", r"line 2: expected at least 6"),
         ("1,1,2,x,3,3,1,-1,-1,-1", r"line 2: box value 'x' is not a number"),
         ("9,1,2,2,3,3,1,-1,-1,-1", r"line 2: frame 8 is past the end of the video \(4 frames"),
-        ("1,1,50,2,3,3,1,-1,-1,-1", r"line 2: box \(50, 2, 3, 3\) lies outside the 20x10 frame"),
         ("0,1,2,2,3,3,1,-1,-1,-1", r"line 2: frame 0 \(MOT frames count from 1\)"),
         # was read as frame 2 (the fraction dropped)
         ("2.5,1,2,2,3,3,1,-1,-1,-1", r"line 2: frame '2\.5' is not an integer"),

@@ -110,7 +110,7 @@ def test_dive_style_file_is_read(tmp_path):
         ("1,x,0,1,1,3,3,1,-1,fish,nan", r"line 3: field 11: species 'fish': confidence 'nan'"),
         ("1,x,9,1,1,3,3,1,-1", r"line 3: frame 9 is past the end of the video \(4 frames"),
         ("1,x,0,1,1,30,3,1,-1", None),  # partly outside is fine (clipped)
-        ("1,x,0,20,1,30,3,1,-1", r"line 3: box \(20, 1, 30, 3\) lies outside the 8x6 frame"),
+        ("1,x,0,20,1,30,3,1,-1", None),  # wholly outside: out of view there, left out
         ("1,x,0,3,1,1,3,1,-1", r"line 3: box \(3, 1, 1, 3\) is empty or inverted"),
         ("1,x,0,1,1,3", r"line 3: expected at least 9 comma-separated fields, got 6"),
         ("1,x,0,1,1,3,3,1,-1,fish,1,(poly) 1 2 3", r"line 3: field 12: \(poly\) needs at least 3"),

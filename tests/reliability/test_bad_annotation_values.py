@@ -6,8 +6,9 @@ object's score, though a store's scores are probabilities in [0, 1]; a bare CVAT
 ``--first-frame`` on another format was refused in the Python name (``first_frame``). A VIAME
 species confidence in percent picked the class; a shape that covers no pixel (a polygon whose
 points lie on a line, a box between pixel centres) and a YouTube-VIS split whose annotations
-are withheld were imported as nothing. Each is now one line naming the file and the value
-(or the option as typed), and no store is made.
+are withheld were imported as nothing. A file whose every box lies outside the frame is
+another video's (one such box among others is an animal out of view, left out). Each is now
+one line naming the file and the value (or the option as typed), and no store is made.
 """
 
 from __future__ import annotations
@@ -72,6 +73,13 @@ CASES = [
     ),
     ("cvat-no-pixel", "cvat", "a.xml", _CVAT_FLAT, ['<polygon frame="0">', "covers no pixel"]),
     ("mot-thin-box", "mot", "d.txt", "1,1,1.6,1,0.8,3,1,-1,-1,-1\n", ["line 1", "covers no pixel"]),
+    (  # one box outside is an animal out of view (left out); every box: another video's file
+        "mot-every-box-off-frame",
+        "mot",
+        "d.txt",
+        "1,1,200,1,3,3,1,-1,-1,-1\n2,1,203,1,3,3,1,-1,-1,-1\n",
+        ["every box lies outside the 96x64 frame", "line 1 first"],
+    ),
     ("ytvis-withheld", "ytvis", "a.json", _ytvis_withheld(), ["no 'annotations' list"]),
     ("cvat-bare", "cvat", "a.xml", "<annotations/>", ["no <meta> task and no tracks"]),
 ]

@@ -1,0 +1,133 @@
+"""What an import leaves out because nothing of it lies on the frame, with one
+:class:`ShapesLeftOutWarning` naming it: boxes wholly outside the frame (an animal out of view:
+MOT ground truth keeps people walking out of the picture, a tracker may keep a box going a few
+frames past the edge) and the objects whose every box is such a box (:func:`leave_out_beyond`),
+and objects of a file that no frame shows (:func:`warn_objects_left_out`).
+
+A box that covers pixel centres, but none of the frame, is out of view there; a box that
+covers no pixel centre wherever it lies (thinner than a pixel between pixel centres) is a
+broken annotation, refused by :func:`~ecoseg.formats._painting.refuse_empty_shapes`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ecoseg._warn import warn
+from ecoseg.errors import FormatError
+from ecoseg.formats._annotation_model import Annotations, Instance
+from ecoseg.formats._painting import box_pixels
+
+__all__ = [
+    "ShapesLeftOutWarning",
+    "beyond_frame",
+    "leave_out_beyond",
+    "warn_objects_left_out",
+]
+
+
+class ShapesLeftOutWarning(UserWarning):
+    """Objects or shapes of an imported file left out of the import: a CVAT file's tracks or
+    shapes without an area (points, polylines, cuboids, skeletons) or with no visible shape,
+    a YouTube-VIS track that no frame shows, an object whose every box lies outside the frame
+    (:mod:`ecoseg.formats.cvat` names it too)."""
+
+
+def beyond_frame(inst: Instance, width: int, height: int) -> bool:
+    """Whether ``inst`` is a box alone (no mask, no polygon) that covers pixel centres but none
+    of the ``width x height`` frame: the animal is out of view there.
+
+    Examples
+    --------
+    >>> beyond_frame(Instance(0, 1, box=(12, 1, 15, 4)), 10, 8)  # right of the frame
+    True
+    >>> beyond_frame(Instance(0, 1, box=(-5, 1, 0.3, 4)), 10, 8)  # no pixel centre of it
+    True
+    >>> beyond_frame(Instance(0, 1, box=(8, 1, 15, 4)), 10, 8)  # cut, not out of view
+    False
+    """
+    if inst.box is None or inst.rle is not None or inst.polygons:
+        return False
+    c0, r0, c1, r1 = box_pixels(inst.box)
+    return min(c1, width) <= max(c0, 0) or min(r1, height) <= max(r0, 0)
+
+
+def leave_out_beyond(ann: Annotations) -> tuple[Annotations, tuple[Instance, ...]]:
+    """``ann`` without its boxes that lie wholly outside the frame (:func:`beyond_frame`),
+    and those boxes. An object whose every instance is such a box has no pixel: it is left
+    out too, with one :class:`ShapesLeftOutWarning` naming the file and the objects (it was
+    an object with no mask). A file whose every instance is such a box is refused: it does
+    not fit the video (another video's annotation, or another size's).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from ecoseg.formats._annotation_model import Track
+    >>> ann = Annotations(width=10, height=8, n_frames=2, source="gt.txt",
+    ...                   tracks=(Track(1), Track(2)),
+    ...                   instances=(Instance(0, 1, box=(1, 1, 4, 4), where="line 1"),
+    ...                              Instance(1, 1, box=(12, 1, 15, 4), where="line 2"),
+    ...                              Instance(0, 2, box=(20, 1, 25, 4), where="line 3")))
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     kept, beyond = leave_out_beyond(ann)
+    >>> [(i.frame, i.track) for i in kept.instances], [i.where for i in beyond]
+    ([(0, 1)], ['line 3', 'line 2'])
+    >>> print(seen[0].message)  # doctest: +ELLIPSIS
+    gt.txt: 1 object left out (object 2, line 3 first): every box of it lies outside ...
+    """
+    beyond = tuple(i for i in ann.instances if beyond_frame(i, ann.width, ann.height))
+    if not beyond:
+        return ann, ()
+    if len(beyond) == len(ann.instances):
+        first = beyond[0]
+        raise FormatError(
+            f"{ann.source}: every box lies outside the {ann.width}x{ann.height} frame "
+            f"({first.where} first: {_box_text(first.box)}): nothing of it is on the video; is "
+            "it the annotation of another video (or of another frame size)?"
+        )
+    out = {id(i) for i in beyond}
+    kept = tuple(i for i in ann.instances if id(i) not in out)
+    shown = {i.track for i in kept}
+    first: dict[int, str] = {}  # the objects with a box outside, and where the first is
+    for inst in beyond:
+        first.setdefault(inst.track, inst.where)
+    gone = {t for t in first if t not in shown}
+    warn_objects_left_out(
+        ann.source,
+        [f"object {t}, {first[t]} first" for t in sorted(gone)],
+        f"every box of it lies outside the {ann.width}x{ann.height} frame, so it is in view "
+        "on no frame",
+    )
+    tracks = tuple(t for t in ann.tracks if t.id not in gone)
+    return replace(ann, tracks=tracks, instances=kept), beyond
+
+
+def _box_text(box) -> str:
+    x0, y0, x1, y1 = box
+    return f"x {x0:g}..{x1:g}, y {y0:g}..{y1:g}"
+
+
+def warn_objects_left_out(source: str, named: list[str], why: str) -> None:
+    """One :class:`ShapesLeftOutWarning`: ``source``'s objects ``named`` (where each is in
+    the file; the first three shown) are left out of the import, because ``why`` (said of
+    one object); nothing when ``named`` is empty.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     warn_objects_left_out("a.json", ["annotations[0] (id 4)", "annotations[2] (id 9)"],
+    ...                           "no frame shows it")
+    >>> print(seen[0].message)
+    a.json: 2 objects left out (annotations[0] (id 4); annotations[2] (id 9)): no frame shows it
+    """
+    if not named:
+        return
+    n = len(named)
+    shown = "; ".join(named[:3]) + ("; ..." if n > 3 else "")
+    warn(
+        f"{source}: {n} object{'s' if n > 1 else ''} left out ({shown}): {why}",
+        ShapesLeftOutWarning,
+    )

@@ -1,0 +1,191 @@
+"""Boxes wholly outside the frame, and objects that no frame shows, in every format.
+
+MOT ground truth keeps people walking out of view, and a tracker may keep a box going a few
+frames past the edge: one such box (a box covering pixel centres, none of the frame) refused
+the whole file. It is now an animal out of view there: left out, and counted in the one
+:class:`BoxesCutWarning` of the boxes cut to the frame; an object whose every box is so is
+left out with a :class:`ShapesLeftOutWarning` (it would be an object with no mask), as are
+CVAT's tracks with no visible shape and a YouTube-VIS track whose every segmentation is null.
+A box that covers no pixel centre wherever it lies (thinner than a pixel between pixel
+centres) is still refused as broken, and so is a file whose every box lies outside the frame.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from ecoseg.errors import FormatError
+from ecoseg.formats import (
+    BoxesCutWarning,
+    ShapesLeftOutWarning,
+    VideoInfo,
+    import_annotations,
+    read_annotations,
+)
+from ecoseg.formats.cvat import ShapesLeftOutWarning as CvatShapesLeftOutWarning
+
+VIDEO = VideoInfo(10, 8, np.arange(3) / 5, {})
+
+# object 1 in view; object 2 in view on frame 0, right of the frame on frame 1; object 3 left
+# of the frame (x -9..-5) on frame 1 only
+_MOT = "1,1,1,1,3,3,1,-1,-1,-1\n1,2,5,2,3,3,1,-1,-1,-1\n2,2,12,2,3,3,1,-1,-1,-1\n"
+_MOT += "2,3,-9,2,4,3,1,-1,-1,-1\n"
+_VIAME = "1,,0,1,1,4,4,1,-1,fish,1\n2,,0,5,2,8,5,1,-1,fish,1\n2,,1,12,2,15,5,1,-1,fish,1\n"
+_VIAME += "3,,1,-9,2,-5,5,1,-1,fish,1\n"
+
+
+def _box(k, image, bbox, track):
+    return {"id": k, "image_id": image, "category_id": 1, "segmentation": [], "bbox": bbox,
+            "attributes": {"track_id": track}}  # fmt: skip
+
+
+def _coco() -> str:
+    images = [{"id": k + 1, "width": 10, "height": 8, "file_name": f"frame_{k:06d}.PNG"}
+              for k in range(3)]  # fmt: skip
+    anns = [_box(1, 1, [1, 1, 3, 3], 1), _box(2, 1, [5, 2, 3, 3], 2), _box(3, 2, [12, 2, 3, 3], 2),
+            _box(4, 2, [-9, 2, 4, 3], 3)]  # fmt: skip
+    cats = [{"id": 1, "name": "fish"}]
+    return json.dumps({"images": images, "annotations": anns, "categories": cats})
+
+
+def _track(k, boxes):
+    """A YouTube-VIS track of boxes alone (null where absent)."""
+    segs = [[] if b is not None else None for b in boxes]
+    return {"id": k, "video_id": 1, "category_id": 1, "segmentations": segs, "bboxes": boxes}
+
+
+def _ytvis(anns) -> str:
+    video = {"id": 1, "width": 10, "height": 8, "length": 3}
+    cats = [{"id": 1, "name": "fish"}]
+    return json.dumps({"videos": [video], "annotations": anns, "categories": cats})
+
+
+_YTVIS = [_track(1, [[1, 1, 3, 3], None, None]), _track(2, [[5, 2, 3, 3], [12, 2, 3, 3], None]),
+          _track(3, [None, [-9, 2, 4, 3], None])]  # fmt: skip
+
+
+def _cvat_box(frame, x0, x1, y0=1, y1=4, outside=0):
+    return (f'<box frame="{frame}" keyframe="1" outside="{outside}" occluded="0" xtl="{x0}" '
+            f'ytl="{y0}" xbr="{x1}" ybr="{y1}"/>')  # fmt: skip
+
+
+_CVAT = (
+    "<annotations><meta><task><size>3</size></task></meta>"
+    f'<track id="0" label="fish">{_cvat_box(0, 1, 4)}{_cvat_box(1, 1, 4, outside=1)}</track>'
+    f'<track id="1" label="fish">{_cvat_box(0, 5, 8, 2, 5)}{_cvat_box(1, 12, 15, 2, 5)}'
+    f"{_cvat_box(2, 12, 15, 2, 5, outside=1)}</track>"
+    f'<track id="2" label="fish">{_cvat_box(1, -9, -5)}{_cvat_box(2, -9, -5, outside=1)}</track>'
+    "</annotations>"
+)
+
+CASES = {
+    "mot": ("gt.txt", _MOT, "line 4 first"),
+    "viame": ("a.csv", _VIAME, "line 4 first"),
+    "coco": ("a.json", _coco(), "annotations[3] (id 4) first"),
+    "ytvis": ("a.json", _ytvis(_YTVIS), "annotations[2] (id 3) frame 1 first"),
+    "cvat": ("a.xml", _CVAT, '<track id="2"> <box frame="1"> first'),
+}
+
+
+@pytest.mark.parametrize("fmt", list(CASES))
+def test_a_box_outside_the_frame_is_an_animal_out_of_view(tmp_path, fmt):
+    """Each of these files was refused for its box outside the frame."""
+    name, text, third = CASES[fmt]
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ann = read_annotations(path, fmt, VIDEO)
+    assert [(i.frame, i.track) for i in ann.instances] == [(0, 1), (0, 2)]
+    assert [t.id for t in ann.tracks] == [1, 2]  # object 3: on no frame
+    (cut,) = [str(w.message) for w in seen if w.category is BoxesCutWarning]
+    assert cut.startswith(f"{path}: 2 boxes lie outside the 10x8 frame, covering no pixel of it")
+    assert "left out, as the animal is out of view there" in cut
+    (left,) = [str(w.message) for w in seen if w.category is ShapesLeftOutWarning]
+    assert left.startswith(f"{path}: 1 object left out (object 3, {third}): every box of it")
+    assert ShapesLeftOutWarning is CvatShapesLeftOutWarning  # one class, as CVAT's tracks
+
+
+def test_the_import_counts_them_with_the_boxes_it_cuts(tmp_path):
+    from ecoseg.store import MaskStore
+
+    gt = tmp_path / "gt.txt"
+    gt.write_text(_MOT + "3,1,-3,2,6,4,1,-1,-1,-1\n")  # object 1 half out of view on frame 2
+    with pytest.warns(Warning) as seen:
+        out = import_annotations(gt, "mot", VIDEO, tmp_path / "t.zarr")
+    (cut,) = [str(w.message) for w in seen if w.category is BoxesCutWarning]
+    assert cut.startswith(
+        f"{gt}: 3 boxes reach past the edge of the 10x8 frame (line 3 first: x 12..15, y 2..5), "
+        "2 so far that they cover no pixel of it (line 3 first: x 12..15, y 2..5): left out"
+    )
+    assert [str(w.message) for w in seen if w.category is ShapesLeftOutWarning]
+    store = MaskStore.open(out)
+    labels = store.read_labels()
+    assert (labels[0] == 2).sum() == 9 and not labels[1].any()
+    assert (labels[2] == 1).sum() == 3 * 4  # cut at x = 0
+    assert set(np.unique(labels)) == {0, 1, 2}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "text", "named"),
+    [
+        ("mot", "a.txt", "1,1,1,1,3,3,1,-1,-1,-1\n2,2,12.6,2,0.8,3,1,-1,-1,-1\n", "line 2"),
+        ("viame", "a.csv", "1,,0,1,1,4,4,1,-1\n2,,1,1,-5,4,-4.6,1,-1\n", "line 2"),
+        (
+            "cvat",
+            "a.xml",
+            _CVAT.replace('xtl="-9" ytl="1" xbr="-5"', 'xtl="-2.4" ytl="1" xbr="-1.6"'),
+            '<track id="2"> <box frame="1">',
+        ),
+    ],
+    ids=["mot", "viame", "cvat"],
+)
+def test_a_box_thinner_than_a_pixel_is_refused_outside_the_frame_too(
+    tmp_path, fmt, name, text, named
+):
+    """It covers no pixel centre wherever it lies: broken, not out of view."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(FormatError, match=rf"{named}: the box covers no pixel"):
+        read_annotations(tmp_path / name, fmt, VIDEO)
+
+
+@pytest.mark.parametrize("fmt", ["mot", "viame", "cvat"])
+def test_a_file_whose_every_box_is_outside_the_frame_is_refused(tmp_path, fmt):
+    """Nothing of it is on the video: another video's file (or another frame size's)."""
+    name, text, _ = CASES[fmt]
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FormatError, match=r"every box lies outside the 1x1 frame \(.* first"):
+        read_annotations(path, fmt, VideoInfo(1, 1, np.arange(3) / 5, {}))
+
+
+def test_a_youtube_vis_track_no_frame_shows_is_left_out_with_a_warning(tmp_path):
+    """Every segmentation null (boxes too): it became an object with no mask."""
+    null = {"id": 7, "video_id": 1, "category_id": 1, "segmentations": [None, None, None],
+            "bboxes": [None, None, None]}  # fmt: skip
+    empty = dict(null, id=8, segmentations=[[], None, None])  # a box-only frame without a box
+    path = tmp_path / "a.json"
+    path.write_text(_ytvis([_track(1, [[1, 1, 3, 3], None, None]), null, empty]))
+    with pytest.warns(ShapesLeftOutWarning) as seen:
+        ann = read_annotations(path, "ytvis", VIDEO)
+    assert [t.id for t in ann.tracks] == [1]
+    messages = [str(w.message) for w in seen if w.category is ShapesLeftOutWarning]
+    assert (
+        f"{path}: 2 objects left out (annotations[1] (id 7); annotations[2] (id 8)): every "
+        "frame's segmentation (and box) of it is null, so no frame shows it"
+    ) in messages
+
+
+def test_a_youtube_vis_id_left_out_is_still_one_id(tmp_path):
+    null = {"id": 9, "video_id": 1, "category_id": 1, "segmentations": [None, None, None]}
+    path = tmp_path / "a.json"
+    path.write_text(_ytvis([null, dict(null, segmentations=[[[1, 1, 4, 1, 4, 4]], None, None])]))
+    # the left-out track's id is still taken: the second is refused, naming it
+    with pytest.raises(
+        FormatError, match=r"annotations\[1\] \(id 9\): id 9 is given to two annotations"
+    ):
+        read_annotations(path, "ytvis", VIDEO)
