@@ -385,8 +385,9 @@ def test_the_stores_tracks_layer_follows_each_edit(widget):
 
 
 def test_one_undo_takes_back_set_class_on_several_tracks(widget):
-    """Set class on three tracks wrote three log entries and Undo took back one of them: the
-    other two tracks kept the class a reviewer meant to take back."""
+    """Set class on three tracks is one command, and one Undo takes it back whole (Undo took
+    back one of its three log entries: the other two tracks kept the class a reviewer meant
+    to take back)."""
     from ecoseg.species import Review, edit_log
 
     w, path = widget
