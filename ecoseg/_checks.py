@@ -178,7 +178,8 @@ def _int_at_least(value, low: int, name: str, words: str, where, error, exact: b
 
 def short_repr(value, limit: int = 60) -> str:
     """``repr(value)`` for a one-line error message, or its type when that repr is long or
-    spans lines (an xarray Dataset, a DataFrame, an image array).
+    spans lines (an xarray Dataset, a DataFrame, an image array). A one-line string (a path,
+    however deep) is written whole up to 240 characters, then its first and last 100.
 
     Examples
     --------
@@ -186,10 +187,14 @@ def short_repr(value, limit: int = 60) -> str:
     ('[0, 1]', 'slice(0, 3, None)')
     >>> short_repr(np.zeros((64, 96))), short_repr(["frame"] * 20)
     ('<numpy.ndarray>', '<list>')
+    >>> short_repr("/surveys/2026/" + "site-a/" * 8 + "GX010001.MP4").endswith("GX010001.MP4'")
+    True
     """
     text = repr(value)
     if len(text) <= limit and "\n" not in text:
         return text
+    if isinstance(value, str) and "\n" not in value:  # a path: its file name is the point
+        return text if len(text) <= 240 else f"{text[:100]}...{text[-100:]}"
     kind, module = type(value), type(value).__module__.split(".")[0]
     name = kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
     return f"<{name}>"

@@ -248,7 +248,8 @@ def test_one_video_where_a_list_goes_is_named_before_any_work(clips, tmp_path):
     ConfigError about two videos named 'h'); one Path or a number was a bare TypeError."""
     folder, _ = clips
     video = str(folder / "north.mp4")
-    for given in (video, Path(video)):
+    deep = str(tmp_path / ("campaign-2026-" * 6) / "north.mp4")  # a long path is named too
+    for given in (video, Path(video), deep):
         with pytest.raises(ConfigError, match=r"^videos must be a list of videos, got '.*north"):
             batch(given, tmp_path / "out", progress=False)
     with pytest.raises(ConfigError, match="^videos must be a list of videos, got 3$"):
