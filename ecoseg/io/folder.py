@@ -26,6 +26,7 @@ __all__ = [
     "folder_images",
     "image_names",
     "images_sha256",
+    "legacy_survey",
     "legacy_survey_sha256",
     "missing_frame",
     "natural_key",
@@ -218,6 +219,23 @@ def images_sha256(files: Sequence[str | os.PathLike]) -> str:
         h.update(os.path.getsize(f).to_bytes(8, "little"))
         update_from_file(h, f)
     return h.hexdigest()
+
+
+def legacy_survey(recorded) -> bool:
+    """Whether a recorded video (a :class:`~ecoseg.provenance.VideoSource`) is a photo survey
+    stored before one fingerprint: image names recorded without ``sha256_of``, its sha256
+    that of :func:`legacy_survey_sha256` (names and bytes only).
+
+    Examples
+    --------
+    >>> from ecoseg.provenance import VideoSource
+    >>> legacy_survey(VideoSource(path="q", extra={"images": ["a.png"]}))
+    True
+    >>> legacy_survey(VideoSource(path="q", extra={"images": ["a.png"], "sha256_of": "x"}))
+    False
+    """
+    extra = recorded.extra or {}
+    return isinstance(extra.get("images"), list) and "sha256_of" not in extra
 
 
 def legacy_survey_sha256(files: Sequence[str | os.PathLike]) -> str:

@@ -36,6 +36,7 @@ from ecoseg.io.folder import (
     IMAGE_SUFFIXES,
     ImageFolderReader,
     exif_change,
+    legacy_survey,
     legacy_survey_sha256,
     missing_frame,
     natural_key,
@@ -231,8 +232,7 @@ def video_mismatch(reader: VideoReader, recorded: VideoSource | None) -> str | N
         return "its image names differ from those the store records"
     if not recorded.sha256:
         return None
-    if isinstance(names, list) and "sha256_of" not in extra:
-        # a photo survey stored before one fingerprint
+    if legacy_survey(recorded):  # a photo survey stored before one fingerprint
         digest = cached_digest("legacy-survey", files, lambda: legacy_survey_sha256(files))
     else:
         digest = reader.sha256()

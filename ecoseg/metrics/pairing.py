@@ -109,13 +109,10 @@ def _comparable_sha256(a: Any, b: Any) -> tuple[str | None, str | None]:
     """The two recorded sha256, or ``(None, None)`` when they are not of one kind: a photo
     survey stored before one fingerprint (``images`` without ``sha256_of``) hashed names and
     bytes only (:func:`ecoseg.io.folder.legacy_survey_sha256`)."""
-
-    def legacy(video: Any) -> bool:
-        extra = video.extra or {}
-        return isinstance(extra.get("images"), list) and "sha256_of" not in extra
+    from ecoseg.io.folder import legacy_survey
 
     sha = [v.sha256 if isinstance(v.sha256, str) and v.sha256 else None for v in (a, b)]
-    if legacy(a) != legacy(b):
+    if legacy_survey(a) != legacy_survey(b):
         return None, None
     return sha[0], sha[1]
 
