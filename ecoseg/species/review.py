@@ -122,7 +122,7 @@ def _complete_pending(store) -> bool:
                 store,
                 [Edit.from_dict(e) for e in queue],
                 words=cli_words,
-                command=_command_left(meta),  # the rest keeps its command's number
+                command=_command_left(meta),  # the rest keeps its command's number (old: its own)
             )
         except ConfigError as exc:  # only if the store was changed by other means since
             meta.pop("edit_queue", None)
@@ -137,9 +137,20 @@ def _complete_pending(store) -> bool:
 
 
 def _command_left(meta: dict) -> int | None:
-    """The number of the command a killed process left half done: its last logged entry's."""
+    """The number of the command a killed process left half done: its last logged entry's;
+    None (the rest is numbered as a command of its own) when that entry has no ``command``
+    (an ecoseg before command numbers began the command: each of its entries is its own
+    command, and the rest must not join the last one's).
+
+    Examples
+    --------
+    >>> _command_left({"edits": [{"n": 1, "command": 1}, {"n": 2, "command": 1}]})
+    1
+    >>> _command_left({"edits": [{"n": 1}, {"n": 2}]}) is None
+    True
+    """
     log = meta.get("edits", [])
-    return command_of(log[-1]) if log else None
+    return command_of(log[-1]) if log and "command" in log[-1] else None
 
 
 def apply_edits(store, edits: Iterable[Edit], *, words: EditWords = python_words) -> list[dict]:

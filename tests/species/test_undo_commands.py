@@ -112,6 +112,33 @@ def test_kill_9_mid_undo_of_a_command_is_completed_as_a_whole(tmp_path, capsys, 
     assert [e.get("undoes") for e in a[3][3:]] == [3, 2, 1]
 
 
+@pytest.mark.parametrize("on_call", [3, 4], ids=["second edit pending", "second edit committed"])
+def test_the_rest_of_an_old_killed_command_is_a_command_of_its_own(tmp_path, capsys, on_call):
+    """A command an ecoseg before command numbers began and a kill left half done: its
+    entries have no ``command`` (each its own command), so the rest completed now must not
+    join the last logged entry's command (it did: one undo then took back the rest and that
+    entry together); it is a command of its own."""
+    path = tmp_path / "m.zarr"
+    tracker_store(path)
+    before = classes(path)
+    command = [Edit("set_class", (k,), cls=name) for k, name in ((1, "a"), (2, "b"), (3, "c"))]
+    kill_9_editing(path, command, "write_meta", on_call)
+    with MaskStore.open(path, mode="a") as s:  # as that ecoseg wrote it: no command numbers
+        meta = read_meta(s)
+        for entry in [*meta["edits"], meta.get("edit_pending") or {}]:
+            entry.pop("command", None)
+        write_meta(s, meta)
+    assert meta["edit_queue"] == [command[2].queued()]
+    assert main(["edit", str(path), "--resume"]) == 0
+    assert capsys.readouterr().out.startswith(f"completed {1 + (on_call == 3)} edit(s)")
+    assert [e.get("command") for e in edit_log(path)] == [None, None, 3]
+    r = Review(path)
+    r.undo()  # the rest: its own command
+    assert classes(path) == {**before, 1: "a", 2: "b"}
+    r.undo()  # an old entry: its own command
+    assert classes(path) == {**before, 1: "a"}
+
+
 def test_a_damaged_command_number_is_refused():
     """The undo groups entries by it: a non-whole one is a damaged log, not a traceback."""
     from ecoseg.errors import StoreError
