@@ -203,6 +203,12 @@ def add_classify(sub) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace --save-model")
     p.add_argument("--queue", type=int, default=10, help="review-queue rows to print (10)")
+    p.add_argument(
+        "--keep-visual",
+        action="store_true",
+        help="leave tracks of a concept of exemplars alone (class visual) as they are, as "
+        "classify did before it named them; for replaying old edit logs",
+    )
     p.set_defaults(func=_run_classify)
 
 
@@ -239,6 +245,7 @@ def _run_classify(args) -> int:
         train_videos=args.train_video,
         overwrite=args.overwrite,
         progress=True,
+        keep_visual=args.keep_visual,
     )
     for store in table.attrs["stores"]:
         sub = table[table["store"] == store]

@@ -69,6 +69,10 @@ class VideoInfo:
     #: log numbers of reviewed marks of an ``unknown`` track with a suggestion, made before
     #: ``--reviewed`` refused them (replayed ``--unchecked-reviewed``)
     refused_reviews: list[int] = field(default_factory=list)
+    #: log numbers of classifications that left the tracks of a concept of exemplars alone
+    #: (``visual``) unnamed, as before ``classify`` named them (replayed ``--keep-visual``;
+    #: :func:`ecoseg.species.review.kept_visual`)
+    kept_visual: list[int] = field(default_factory=list)
     #: frames per ``labels`` chunk
     chunk_frames: int = 0
     #: why the video at ``video_path`` is not used for stills, once :func:`open_reader` has
@@ -132,8 +136,10 @@ def read_video(
         whose log has a split) and its merges made before two different names of one rank
         were refused (:func:`ecoseg.species.review.refused_merges`: the merges' backup
         attributes) and its reviewed marks ``--reviewed`` refuses today
-        (:func:`ecoseg.species.review.refused_reviews`: the marks' backup attributes), for
-        the reproduce steps; ``ecoseg info`` needs none of them.
+        (:func:`ecoseg.species.review.refused_reviews`: the marks' backup attributes) and
+        its classifications that left exemplar-only concept tracks unnamed
+        (:func:`ecoseg.species.review.kept_visual`: their backup attributes), for the
+        reproduce steps; ``ecoseg info`` needs none of them.
 
     Returns
     -------
@@ -141,7 +147,12 @@ def read_video(
     """
     from ecoseg.measure import check_has_frames, incomplete_note
     from ecoseg.species import edit_log
-    from ecoseg.species.review import refused_merges, refused_reviews, unchecked_splits
+    from ecoseg.species.review import (
+        kept_visual,
+        refused_merges,
+        refused_reviews,
+        unchecked_splits,
+    )
     from ecoseg.store import MaskStore, check_finished
 
     owned = store is None
@@ -177,6 +188,8 @@ def read_video(
             info.refused_merges = refused_merges(store)
         if "reviewed" in kinds:
             info.refused_reviews = refused_reviews(store)
+        if "classify" in kinds:
+            info.kept_visual = kept_visual(store)
     finally:
         close = getattr(store, "close", None) if owned else None
         if close is not None:

@@ -104,7 +104,12 @@ def reproduce(
         step
         for v in videos
         for step in review_steps(
-            v.store_shown, v.edits, v.unchecked_splits, v.refused_merges, v.refused_reviews
+            v.store_shown,
+            v.edits,
+            v.unchecked_splits,
+            v.refused_merges,
+            v.refused_reviews,
+            v.kept_visual,
         )
     ]
     # a calibration is saved into a store by `ecoseg measure`, not by `segment`: without
@@ -272,6 +277,7 @@ def review_steps(
     unchecked: Sequence[int] = (),
     merges: Mapping[int, Any] | None = None,
     reviews: Sequence[int] = (),
+    visual: Sequence[int] = (),
 ) -> list[str]:
     """The ``ecoseg edit`` and ``ecoseg classify`` commands that replay a store's edit log.
 
@@ -292,7 +298,9 @@ def review_steps(
     scores and object table, and one more ``set_class`` entry in its log per such merge. The
     reviewed marks numbered in ``reviews`` (:func:`ecoseg.species.review.refused_reviews`: an
     ``unknown`` track with a suggestion, marked before ``--reviewed`` refused it) are replayed
-    with ``--unchecked-reviewed``.
+    with ``--unchecked-reviewed``, and the classifications numbered in ``visual``
+    (:func:`ecoseg.species.review.kept_visual`: made before ``classify`` named the tracks of a
+    concept of exemplars alone, which it left ``visual``) with ``--keep-visual``.
 
     Examples
     --------
@@ -323,6 +331,8 @@ def review_steps(
      'ecoseg edit reef.zarr --undo --undo']
     >>> review_steps("reef.zarr", [{"n": 1, "kind": "reviewed", "ids": [4]}], reviews=[1])
     ['ecoseg edit reef.zarr --unchecked-reviewed 4']
+    >>> review_steps("reef.zarr", [{"n": 1, "kind": "classify", "ids": [2]}], visual=[1])[0]
+    'ecoseg classify reef.zarr --model SPECIES_MODEL.json --keep-visual   # model SHA-256 ...'
     """
     from ecoseg.species.edits import Edit
 
@@ -372,6 +382,8 @@ def review_steps(
         threshold = record.get("threshold", 0.5)
         if threshold != 0.5:
             cmd += ["--threshold", f"{threshold:g}"]
+        if n in visual:  # as it was made: the tracks of an exemplar-only concept left visual
+            cmd.append("--keep-visual")
         sha = record.get("model_sha256") or "not recorded"
         steps.append(" ".join(cmd) + f"   # model SHA-256 {sha}")
     flush()
@@ -388,7 +400,9 @@ def _study_reviews(v: VideoInfo, study: Any) -> list[str]:
     own = getattr(spec, "species_model", None) is not None
     log = [e for e in v.edits if not (own and e.get("kind") == "classify")]
     where = study.relative(study.store_path(spec))
-    return review_steps(where, log, v.unchecked_splits, v.refused_merges, v.refused_reviews)
+    return review_steps(
+        where, log, v.unchecked_splits, v.refused_merges, v.refused_reviews, v.kept_visual
+    )
 
 
 def _network_flags(prov) -> list[str]:

@@ -2,8 +2,9 @@
 so a report's reproduce steps can make them again as they were: splits that
 :func:`~ecoseg.species.edits.check_split` refuses or whose new part kept a person's name
 (:func:`unchecked_splits`, :func:`kept_names`), merges of two
-different names of one rank (:func:`refused_merges`) and reviewed marks of an ``unknown`` track
-with a suggestion (:func:`refused_reviews`)."""
+different names of one rank (:func:`refused_merges`), reviewed marks of an ``unknown`` track
+with a suggestion (:func:`refused_reviews`), and classifications that left the tracks of a
+concept of exemplars alone unnamed (:func:`kept_visual`)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,12 @@ from ecoseg.species.edits import (
     check_review,
     check_split,
     edit_objects,
+    named_by_person,
     relabel,
     set_class_for_old_merge,
 )
 
-__all__ = ["kept_names", "refused_merges", "refused_reviews", "unchecked_splits"]
+__all__ = ["kept_names", "kept_visual", "refused_merges", "refused_reviews", "unchecked_splits"]
 
 
 def unchecked_splits(store) -> list[int]:
@@ -210,6 +212,44 @@ def refused_reviews(store) -> list[int]:
             found.append(n)
         except (KeyError, TypeError, ValueError):  # a damaged object table
             continue
+    return found
+
+
+def kept_visual(store) -> list[int]:
+    """The log numbers of the store's classifications that left the tracks of a concept of
+    exemplars alone (class ``visual``, no name typed) as they were, as ``classify`` did before
+    it named them like any other guess; ``ecoseg classify --keep-visual`` makes them again so.
+
+    A classification's record says whether it named them (``names_visual``; one recorded
+    before has no such key, or one replayed with ``--keep-visual`` says false). It is listed
+    when it did not and the object table before it (its backup's attributes; no labels are
+    read) holds such a track, which ``classify`` would name today. One whose backup is
+    missing or damaged cannot be judged and is not listed.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> kept_visual(clip.truth)
+    []
+    """
+    from ecoseg.measure.regions import class_source_of
+    from ecoseg.store import opened_store
+
+    found: list[int] = []
+    with opened_store(store) as s:
+        for entry in s.attrs.get(ATTR_KEY, {}).get("edits", []):
+            record = entry.get("classification")
+            if entry.get("kind") != "classify" or not isinstance(record, dict):
+                continue
+            if record.get("names_visual") is True:
+                continue
+            try:
+                objects = backup_attrs(s, int(entry["n"]))["objects_before"]
+                if any(class_source_of(o) == "concept" and not named_by_person(o) for o in objects):
+                    found.append(int(entry["n"]))
+            except (StoreError, KeyError, TypeError, ValueError):  # a damaged backup
+                continue
     return found
 
 

@@ -138,6 +138,11 @@ def train_model(
         Inverse L2 regularisation strength of the logistic regression.
     progress : bool
         Show progress bars.
+    keep_visual : bool
+        Leave the tracks of a concept of exemplars alone (class ``visual``) as they are, as
+        ``classify`` did before it named them (``ecoseg classify --keep-visual``): for
+        replaying an old edit log (:func:`ecoseg.species.review.kept_visual`). The store's
+        classification record says which was done (``names_visual``).
 
     Returns
     -------
@@ -278,6 +283,7 @@ def classify(
     samples: int = 8,
     overwrite: bool = False,
     progress: bool = False,
+    keep_visual: bool = False,
 ) -> pd.DataFrame:
     """Name the unreviewed tracks of ``stores`` with a model trained on reviewed tracks.
 
@@ -301,6 +307,11 @@ def classify(
         Replace ``save_model`` if it exists.
     progress : bool
         Show progress bars.
+    keep_visual : bool
+        Leave the tracks of a concept of exemplars alone (class ``visual``) as they are, as
+        ``classify`` did before it named them (``ecoseg classify --keep-visual``): for
+        replaying an old edit log (:func:`ecoseg.species.review.kept_visual`). The store's
+        classification record says which was done (``names_visual``).
 
     Returns
     -------
@@ -406,7 +417,9 @@ def classify(
             objects = []
             for obj in meta["objects"]:
                 oid = int(obj["id"])
-                if oid in best and not named_by_person(obj):  # a guess, or nobody's
+                # a guess, or nobody's (kept: a concept's track no person named, ``visual``)
+                keep = keep_visual and class_source(obj) == "concept"
+                if oid in best and not named_by_person(obj) and not keep:
                     obj = _label(obj, *best[oid], float(threshold))
                 objects.append(obj)
             record = {
@@ -414,6 +427,9 @@ def classify(
                 "classes": list(fitted.classes),
                 "threshold": float(threshold),
                 "feature_version": FEATURE_VERSION,
+                # whether tracks of a concept of exemplars alone were named: a record without
+                # it is of a classify before they were (a replay keeps them, ``kept_visual``)
+                "names_visual": not keep_visual,
                 "time": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             if record_classification(s, objects, record) is not None:  # one undoable entry

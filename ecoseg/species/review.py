@@ -56,7 +56,12 @@ from ecoseg.measure.counts import warn_case_clashes
 from ecoseg.species._edit_log import ATTR_KEY, check_log, edit_log, read_meta, write_meta
 from ecoseg.species._edit_plan import command_of, plan_edits
 from ecoseg.species._edit_writes import apply_from_backup, record_classification, write_steps
-from ecoseg.species._old_edits import refused_merges, refused_reviews, unchecked_splits
+from ecoseg.species._old_edits import (
+    kept_visual,
+    refused_merges,
+    refused_reviews,
+    unchecked_splits,
+)
 from ecoseg.species.edits import Edit, EditWords, cli_words, python_call, python_words
 
 __all__ = [
@@ -66,6 +71,7 @@ __all__ = [
     "apply_edits",
     "check_log",
     "edit_log",
+    "kept_visual",
     "open_for_edit",
     "read_meta",
     "record_classification",

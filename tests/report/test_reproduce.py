@@ -27,6 +27,7 @@ def _video(name="v", **provenance):
         unchecked_splits=[],
         refused_merges={},
         refused_reviews=[],
+        kept_visual=[],
         truth=None,
         truth_shown=None,
     )
