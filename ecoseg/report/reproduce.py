@@ -278,6 +278,7 @@ def review_steps(
     merges: Mapping[int, Any] | None = None,
     reviews: Sequence[int] = (),
     visual: Sequence[int] = (),
+    models: Mapping[str, Sequence[str]] | None = None,
 ) -> list[str]:
     """The ``ecoseg edit`` and ``ecoseg classify`` commands that replay a store's edit log.
 
@@ -300,7 +301,9 @@ def review_steps(
     ``unknown`` track with a suggestion, marked before ``--reviewed`` refused it) are replayed
     with ``--unchecked-reviewed``, and the classifications numbered in ``visual``
     (:func:`ecoseg.species.review.kept_visual`: made before ``classify`` named the tracks of a
-    concept of exemplars alone, which it left ``visual``) with ``--keep-visual``.
+    concept of exemplars alone, which it left ``visual``) with ``--keep-visual``. ``models``
+    gives the ``ecoseg classify`` options of a model known by its SHA-256 (a study's own
+    species model: its file and video); any other is ``--model SPECIES_MODEL.json``.
 
     Examples
     --------
@@ -378,31 +381,77 @@ def review_steps(
             continue
         flush()
         record = entry.get("classification") or {}
-        cmd = ["ecoseg", "classify", _q(store), "--model", "SPECIES_MODEL.json"]
+        sha = record.get("model_sha256") or "not recorded"
+        known = (models or {}).get(sha, ["--model", "SPECIES_MODEL.json"])
+        cmd = ["ecoseg", "classify", _q(store), *(_q(a) for a in known)]
         threshold = record.get("threshold", 0.5)
         if threshold != 0.5:
             cmd += ["--threshold", f"{threshold:g}"]
         if n in visual:  # as it was made: the tracks of an exemplar-only concept left visual
             cmd.append("--keep-visual")
-        sha = record.get("model_sha256") or "not recorded"
         steps.append(" ".join(cmd) + f"   # model SHA-256 {sha}")
     flush()
     return steps
 
 
 def _study_reviews(v: VideoInfo, study: Any) -> list[str]:
-    """The review steps of a study's store, run from the study folder; the classifications
-    a study runs itself (its video's ``species_model``) are left to the study."""
+    """The review steps of a study's store, run from the study folder.
+
+    A study with a ``species_model`` classifies its store itself each time it measures it.
+    Its classifications (those of that model's SHA-256) before a person's first edit are
+    made again by the first ``ecoseg study --no-report``, and those after the last one by the
+    closing ``ecoseg study``; the ones between (a study run between two rounds of review) are
+    ``ecoseg classify`` steps with the study's model and video, in their place in the log, so
+    an ``--undo`` of one takes back what it took back then. None of them is a review: a log
+    of the study's classifications alone gives no steps.
+    """
     try:
         spec = study.video(v.name)
     except KeyError:
         return []
-    own = getattr(spec, "species_model", None) is not None
-    log = [e for e in v.edits if not (own and e.get("kind") == "classify")]
+    log = list(v.edits)
+    models: dict[str, list[str]] = {}
+    sha = _model_sha256(getattr(spec, "species_model", None))
+    if sha is not None:  # the study's own classifications, named by its model's SHA-256
+        models[sha] = [
+            "--model",
+            study.relative(spec.species_model),
+            "--video",
+            study.relative(spec.path),
+        ]
+
+        def own(entry: dict) -> bool:
+            record = entry.get("classification")
+            return (
+                entry.get("kind") == "classify"
+                and isinstance(record, dict)
+                and (record.get("model_sha256") == sha)
+            )
+
+        person = [k for k, entry in enumerate(log) if not own(entry)]
+        log = log[person[0] : person[-1] + 1] if person else []
     where = study.relative(study.store_path(spec))
     return review_steps(
-        where, log, v.unchecked_splits, v.refused_merges, v.refused_reviews, v.kept_visual
+        where,
+        log,
+        v.unchecked_splits,
+        v.refused_merges,
+        v.refused_reviews,
+        v.kept_visual,
+        models=models,
     )
+
+
+def _model_sha256(path: Any) -> str | None:
+    """The SHA-256 a species model file records of itself (the one a classification's record
+    names); None without a file, or for one that is no species model."""
+    if path is None:
+        return None
+    try:
+        sha = json.loads(Path(path).read_text(encoding="utf-8")).get("sha256")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return sha if isinstance(sha, str) else None
 
 
 def _network_flags(prov) -> list[str]:

@@ -88,3 +88,59 @@ def test_a_moved_video_is_not_classified_again_without_its_frames(study, tmp_pat
     assert tables.read_bytes() == before
     (tmp_path / "video.mp4").rename(root / "a" / "video.mp4")
     assert "reef-a" in run_study(root / "study.yaml", progress=False, report=False).measured
+
+
+def test_a_studys_own_classification_between_reviews_is_replayed(study, tmp_path, monkeypatch):
+    """The study classifies its store each time it measures it. A person's ``--undo`` can
+    take back such a classification (here the one a study run made between two rounds of
+    review): the page's steps left the study's classifications out, so the replayed
+    ``--undo --undo`` found nothing left to undo. They now hold an ``ecoseg classify`` with
+    the study's model and video where one falls between a person's edits, and running them
+    in a fresh folder gives the same tables and the same page."""
+    import html
+    import re
+    import shlex
+    import shutil
+
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root)
+    shutil.rmtree(root / "out", ignore_errors=True)
+    shutil.copytree(root, fresh)
+    store = root / "out" / "stores" / "reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: the study's classify
+    assert main(["edit", str(store), "--undo"]) == 0  # 2: takes it back
+    run_study(root / "study.yaml", progress=False, report=False)  # 3: classified again
+    track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
+    assert main(["edit", str(store), f"--delete={track}"]) == 0  # 4
+    assert main(["edit", str(store), "--undo"]) == 0  # 5: takes back the delete
+    assert main(["edit", str(store), "--undo"]) == 0  # 6: takes back the study's classify 3
+    run_study(root / "study.yaml", progress=False)  # 7: classified again; the page
+    kinds = ["classify", "undo", "classify", "delete", "undo", "undo", "classify"]
+    assert [e["kind"] for e in edit_log(store)] == kinds
+    page = (root / "out" / "report.html").read_text()
+    section = page.split("Reproduce this report", 1)[1]
+    steps = html.unescape(re.search(r"<pre>(.*?)</pre>", section, re.S).group(1)).splitlines()
+    sha = edit_log(store)[2]["classification"]["model_sha256"]
+    where = "out/stores/reef-a.zarr"
+    assert steps == [
+        "ecoseg study study.yaml --no-report",
+        f"ecoseg edit {where} --undo",
+        f"ecoseg classify {where} --model species.json --video a/video.mp4   # model SHA-256 {sha}",
+        f"ecoseg edit {where} --delete {track}",
+        f"ecoseg edit {where} --undo --undo",
+        "ecoseg study study.yaml",
+    ]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(fresh)
+        for step in steps:
+            argv = shlex.split(step, comments=True)[1:]
+            assert main(argv + ["--quiet"] * (argv[0] == "study")) == 0, step
+    again = fresh / "out" / "stores" / "reef-a.zarr"
+    assert [e["kind"] for e in edit_log(again)] == kinds
+    assert ecoseg.MaskStore.open(again).objects == ecoseg.MaskStore.open(store).objects
+    for name in [f"tables/{t}.parquet" for t in ("maxn", "tracks", "counts")] + ["report.html"]:
+        assert (fresh / "out" / name).read_bytes() == (root / "out" / name).read_bytes(), name
