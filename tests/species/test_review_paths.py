@@ -18,7 +18,9 @@ HOMES = {
     "read_meta": "_edit_log",
     "write_meta": "_edit_log",
     "record_classification": "_edit_writes",
+    "kept_visual": "_old_edits",
     "refused_merges": "_old_edits",
+    "refused_reviews": "_old_edits",
     "unchecked_splits": "_old_edits",
 }
 
