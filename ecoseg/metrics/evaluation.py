@@ -24,7 +24,7 @@ from ecoseg.metrics.pairing import OtherVideoWarning, video_note
 from ecoseg.metrics.truth import VoidPixels, is_png_folder, png_frames, truth_from_pngs
 from ecoseg.provenance import annotated_frames
 
-__all__ = ["evaluate", "scored_note"]
+__all__ = ["evaluate", "result_note", "scored_note"]
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -396,6 +396,22 @@ masks on the other frames are not counted'
         f"scored on {len(scored)} of {n} frames: the truth annotates only those (frames "
         f"{shown}); masks on the other frames are not counted"
     )
+
+
+def result_note(result: dict[str, Any]) -> str:
+    """What an :func:`evaluate` result says beside its figures, in one line: its ``note``
+    (the frames scored) and its ``video_note`` (a truth made from another video), ``"; "``
+    between them, ``""`` when neither is there; a campaign's scores and the report's accuracy
+    table show it.
+
+    Examples
+    --------
+    >>> result_note({"note": "scored on 4 of 20 frames", "video_note": "t.zarr: another video"})
+    'scored on 4 of 20 frames; t.zarr: another video'
+    >>> result_note({"jf": {}})
+    ''
+    """
+    return "; ".join(filter(None, (result.get(k) for k in ("note", "video_note"))))
 
 
 def _chunks(truth, pred, step, progress, desc, frames=None, void=None):
