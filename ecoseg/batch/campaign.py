@@ -394,14 +394,16 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
 
 
 def _kept_beside(reason: str, video: str, store: str, status: StoreStatus, log) -> str:
-    """The summary error of a local video that cannot be opened (``reason``: truncated or
-    corrupt since it was segmented) lying beside its complete store, or "": the store is kept,
-    but this run cannot say it is this video's, so the video is not counted as skipped
-    (finished). A file of the very bytes the store records (a codec this machine lacks) is
-    skipped as usual."""
+    """The summary error of a video that cannot be opened (``reason``: a local file truncated
+    or corrupt since it was segmented, a URL that cannot be fetched any more) lying beside its
+    complete store, or "": the store is kept, but this run cannot say it is this video's, so
+    the video is not counted as skipped (finished). A file of the very bytes the store records
+    (a codec this machine lacks) is skipped as usual."""
     path = local_path(video)
     recorded = getattr(status.record, "video", None)
-    if getattr(recorded, "sha256", None) and os.path.isfile(path):
+    if is_url(video):
+        why = "this run cannot check it against the video at that URL"
+    elif getattr(recorded, "sha256", None) and os.path.isfile(path):
         from ecoseg._hashing import cached_sha256_file
 
         if cached_sha256_file(path) == recorded.sha256:

@@ -11,6 +11,8 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,15 @@ from ecoseg.batch.urls import file_name, is_url, local_path, redact_text, redact
 from ecoseg.errors import EcosegError, VideoError
 from ecoseg.provenance import VideoSource
 
-__all__ = ["STORE_STATES", "Job", "StoreStatus", "UnreadableVideo", "run_job", "store_status"]
+__all__ = [
+    "STORE_STATES",
+    "Job",
+    "StoreStatus",
+    "UnreadableVideo",
+    "probe_url",
+    "run_job",
+    "store_status",
+]
 
 #: Values of :attr:`StoreStatus.state`.
 STORE_STATES = ("missing", "partial", "complete")
@@ -220,15 +230,58 @@ def _decode(segment, path: str, prompts, kwargs: dict, video: str) -> None:
 def _fetch(url: str, local: Path) -> None:
     import fsspec
 
-    try:
-        with fsspec.open(url, "rb") as src, open(local, "wb") as dst:
-            shutil.copyfileobj(src, dst, 2**22)
-    except FileNotFoundError:
-        from ecoseg.io._common import missing_video  # (the io package imports PyAV)
+    with _fetching(url), fsspec.open(url, "rb") as src, open(local, "wb") as dst:
+        shutil.copyfileobj(src, dst, 2**22)
 
-        raise VideoError(missing_video(redact_url(url))) from None
-    except (OSError, ValueError, ImportError) as exc:
-        raise VideoError(f"{redact_url(url)}: cannot fetch the video ({exc})") from None
+
+def probe_url(url: str) -> None:
+    """Check cheaply that a video URL can still be fetched: it is opened and its first bytes
+    read (not the whole video, nor decoded), as a run fetching it would.
+
+    Parameters
+    ----------
+    url : str
+        An fsspec URL (``s3://``, ``https://``, ``memory://`` ...).
+
+    Raises
+    ------
+    VideoError
+        One line naming the URL (without credentials): no such file, an empty file, or why it
+        cannot be fetched (a host that does not answer, access refused).
+
+    Examples
+    --------
+    >>> import fsspec
+    >>> fsspec.filesystem("memory").pipe("/probe-doc/T1.mp4", b"\\x00\\x00\\x00\\x18ftyp")
+    >>> probe_url("memory://probe-doc/T1.mp4")
+    >>> probe_url("memory://probe-doc/T2.mp4")
+    Traceback (most recent call last):
+    ecoseg.errors.VideoError: memory://probe-doc/T2.mp4: no such file or directory
+    """
+    import fsspec
+
+    with _fetching(url), fsspec.open(url, "rb") as src:
+        if not src.read(16):
+            raise VideoError(f"{redact_url(url)}: empty file (0 bytes), not a video")
+
+
+@contextmanager
+def _fetching(url: str) -> Iterator[None]:
+    """Errors of fetching ``url`` as one-line :class:`VideoError` naming it (redacted)."""
+    try:
+        yield
+    except VideoError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a client's own errors (aiohttp, botocore) too
+        cause: BaseException = exc  # (fsspec's http says 'not found' for a host that does not
+        while isinstance(cause, FileNotFoundError) and cause.__cause__ is not None:  # answer)
+            cause = cause.__cause__
+        if isinstance(cause, FileNotFoundError) or getattr(cause, "status", None) in (404, 410):
+            from ecoseg.io._common import missing_video  # (the io package imports PyAV)
+
+            raise VideoError(missing_video(redact_url(url))) from None
+        why = " ".join(redact_text(str(cause)).split()) or type(cause).__name__
+        raise VideoError(f"{redact_url(url)}: cannot fetch the video ({why})") from None
 
 
 def _reraise_redacted(exc: BaseException) -> None:

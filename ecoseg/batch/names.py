@@ -263,7 +263,9 @@ def video_replaced(video: str | os.PathLike, recorded: Any) -> str | None:
 def video_check(video: str | os.PathLike, recorded: Any) -> tuple[str | None, str | None]:
     """A local ``video`` opened once: how it differs from the one a store was made from (as
     :func:`video_replaced`; ``None`` where ``recorded`` holds no sha256), and why it cannot be
-    opened or read (its one-line error), each ``None`` where all is well. A URL is not read.
+    opened or read (its one-line error), each ``None`` where all is well. A URL is probed
+    (:func:`~ecoseg.batch.jobs.probe_url`: its first bytes fetched, not the whole video): why
+    it cannot be fetched, or ``(None, None)``.
 
     Examples
     --------
@@ -282,6 +284,12 @@ def video_check(video: str | os.PathLike, recorded: Any) -> tuple[str | None, st
     """
     video = os.fspath(video)
     if is_url(video):
+        from ecoseg.batch.jobs import probe_url
+
+        try:
+            probe_url(video)
+        except EcosegError as exc:
+            return None, " ".join(str(exc).split())
         return None, None
     from ecoseg.io.video import open_video, video_mismatch
 

@@ -110,6 +110,8 @@ _COUNTS = (
 
 def _figures(result: dict[str, Any]) -> dict[str, Any]:
     """The scalar figures of one :func:`ecoseg.evaluate` result."""
+    from ecoseg.metrics import result_note
+
     jf, hota = result.get("jf") or {}, result.get("hota") or {}
     ident, clear = result.get("identity") or {}, result.get("clear") or {}
     counts = (result.get("counts") or {}).get("all") or {}
@@ -132,8 +134,5 @@ def _figures(result: dict[str, Any]) -> dict[str, Any]:
         "maxn_pred": counts.get("maxn_pred"),
         "maxn_error": counts.get("maxn_error"),
         "area_error": (result.get("area") or {}).get("median_relative_error"),
-        "note": redact_text("; ".join(filter(None, (result.get(k) for k in _NOTES)))),
+        "note": redact_text(result_note(result)),
     }
-
-
-_NOTES = ("note", "video_note")  # what evaluate says of the frames scored and of the videos

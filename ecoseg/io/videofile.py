@@ -63,22 +63,16 @@ class VideoFileReader(VideoReader):
     """
 
     def __init__(self, path, *, size=None, crop=None) -> None:
-        p = str(check_path(path))
-        container = open_container(p)
+        p, container, stream = _opened(path)
         try:
-            stream = video_stream(container, p)
-            if stream.codec_context is None:  # FFmpeg knows no decoder for the stream's codec
-                raise _no_decoder(p)
             self._stream_index = stream.index
             index = scan(p, container, stream)
-            source = (stream.codec_context.width, stream.codec_context.height)
+            source = _frame_size(p, stream)
             self.codec = stream.codec_context.name
             aspect = pixel_aspect(stream)
             fmt = container.format.name
         finally:
             container.close()
-        if source[0] <= 0 or source[1] <= 0:
-            raise _no_size(p)
         # a display matrix (phones, action cameras): frames are turned upright when decoded;
         # the first picture's size is the video's (demuxing may leave the header at a later
         # part's size when recordings of different sizes were joined)
@@ -211,14 +205,9 @@ def probe_file(path) -> None:
     ...
     ecoseg.errors.VideoError: .../cut.mp4: not a readable video (...)
     """
-    p = str(check_path(path))
-    container = open_container(p)
+    p, container, stream = _opened(path)
     try:
-        stream = video_stream(container, p)
-        if stream.codec_context is None:
-            raise _no_decoder(p)
-        if stream.codec_context.width <= 0 or stream.codec_context.height <= 0:
-            raise _no_size(p)
+        _frame_size(p, stream)
         try:
             for _ in container.decode(stream):
                 return
@@ -231,14 +220,32 @@ def probe_file(path) -> None:
         container.close()
 
 
-def _no_decoder(path: str) -> VideoError:
-    return VideoError(
-        f"{path}: unsupported video codec (FFmpeg has no decoder for its video stream)"
-    )
+def _opened(path) -> tuple[str, av.container.InputContainer, av.video.stream.VideoStream]:
+    """The checks :class:`VideoFileReader` and :func:`probe_file` both make when they open a
+    file: a path that is there, a container FFmpeg opens, a video stream of footage, and a
+    decoder FFmpeg has for it. Returns the path as text, the open container (the caller
+    closes it) and the stream; the frame size is :func:`_frame_size`'s (after the reader's
+    index of packets, whose refusals come first)."""
+    p = str(check_path(path))
+    container = open_container(p)
+    try:
+        stream = video_stream(container, p)
+        if stream.codec_context is None:  # FFmpeg knows no decoder for the stream's codec
+            raise VideoError(
+                f"{p}: unsupported video codec (FFmpeg has no decoder for its video stream)"
+            )
+    except BaseException:
+        container.close()
+        raise
+    return p, container, stream
 
 
-def _no_size(path: str) -> VideoError:
-    return VideoError(f"{path}: video stream has no frame size (damaged header?)")
+def _frame_size(path: str, stream) -> tuple[int, int]:
+    """(width, height) the stream's header gives; refused when it gives none."""
+    size = (stream.codec_context.width, stream.codec_context.height)
+    if size[0] <= 0 or size[1] <= 0:
+        raise VideoError(f"{path}: video stream has no frame size (damaged header?)")
+    return size
 
 
 def _first_frame(path: str, stream_index: int) -> tuple[float, tuple[int, int] | None, bool]:

@@ -50,8 +50,8 @@ video is present on both sides without overlapping; memory stays bounded by a ch
 
 The package, one module per part (every name below is importable from ``ecoseg.metrics``):
 
-- :mod:`ecoseg.metrics.evaluation`: :func:`evaluate`, the passes over the stores and the
-  result's JSON;
+- :mod:`ecoseg.metrics.evaluation`: :func:`evaluate`, the passes over the stores, the
+  result's JSON and what it says beside its figures (:func:`result_note`);
 - :mod:`ecoseg.metrics.jf`: the DAVIS pieces of J&F (:func:`jaccard`, :func:`boundary_f`,
   :func:`seg2bmap`, :func:`bound_pixels`);
 - :mod:`ecoseg.metrics.truth`: a DAVIS-style PNG folder as the truth (:func:`truth_from_pngs`)
@@ -67,7 +67,7 @@ The package, one module per part (every name below is importable from ``ecoseg.m
 from __future__ import annotations
 
 from ecoseg.metrics._overlaps import pair_counts
-from ecoseg.metrics.evaluation import evaluate, scored_note
+from ecoseg.metrics.evaluation import evaluate, result_note, scored_note
 from ecoseg.metrics.jf import BOUND_TH, bound_pixels, boundary_f, jaccard, seg2bmap
 from ecoseg.metrics.pairing import OtherVideoWarning, video_note
 from ecoseg.metrics.truth import VoidPixels, is_png_folder, png_frames, truth_from_pngs
@@ -83,6 +83,7 @@ __all__ = [
     "jaccard",
     "pair_counts",
     "png_frames",
+    "result_note",
     "scored_note",
     "seg2bmap",
     "truth_from_pngs",

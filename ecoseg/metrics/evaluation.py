@@ -21,10 +21,17 @@ from ecoseg.metrics._overlaps import Presence, pair_counts
 from ecoseg.metrics._tracking import trackeval_scores
 from ecoseg.metrics.jf import BOUND_TH, bound_pixels
 from ecoseg.metrics.pairing import OtherVideoWarning, video_note
-from ecoseg.metrics.truth import VoidPixels, is_png_folder, png_frames, truth_from_pngs
+from ecoseg.metrics.truth import (
+    VoidPixels,
+    check_png_sizes,
+    is_png_folder,
+    png_frames,
+    png_side,
+    truth_from_pngs,
+)
 from ecoseg.provenance import annotated_frames
 
-__all__ = ["evaluate", "scored_note"]
+__all__ = ["evaluate", "result_note", "scored_note"]
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -146,8 +153,11 @@ def evaluate(
         check_finished(pred_store)
         note = incomplete_note(pred_store, "the metrics")
         if is_png_folder(truth):
+            side = png_side(pred_store)  # (refusals name the store and its video)
             if frames is None:  # a mask past the end of a run that did not finish: say so
-                frames = png_frames(truth, pred_store.n_frames, why=_unfinished(pred_store))
+                why = _unfinished(pred_store)
+                frames = png_frames(truth, pred_store.n_frames, why=why, of=side)
+            check_png_sizes(truth, pred_store.width, pred_store.height, of=side)
             void = VoidPixels(truth, width=pred_store.width, height=pred_store.height)
             with tempfile.TemporaryDirectory(prefix="ecoseg-truth-") as tmp:
                 with truth_from_pngs(truth, pred_store, Path(tmp) / "truth.zarr") as store:
@@ -172,6 +182,12 @@ def evaluate(
     return result
 
 
+def _video_of(store) -> str:
+    """``" (video V)"``: the video a store records, for a refusal naming it; ``""`` if none."""
+    video = store.provenance_record.video
+    return f" (video {video.path})" if video is not None and video.path else ""
+
+
 def _unfinished(pred) -> str:
     """Why ``pred`` has fewer frames than the truth when its run did not finish ("" if it did):
     the tail of a refusal (metrics of part of a video against the whole would be wrong)."""
@@ -191,13 +207,14 @@ def _evaluate(
     shape = (truth.height, truth.width)
     if (pred.height, pred.width) != shape:
         raise StoreError(
-            f"{pred.path}: frames are {pred.width}x{pred.height} but the truth "
-            f"{truth.path} has {shape[1]}x{shape[0]}"
+            f"{pred.path}: frames are {pred.width}x{pred.height}{_video_of(pred)} but the "
+            f"truth {truth.path} has {shape[1]}x{shape[0]}{_video_of(truth)}"
         )
     if pred.n_frames != n:
         why = _unfinished(pred) if pred.n_frames < n else ""  # a killed run: not scored
         raise StoreError(
-            f"{pred.path}: has {pred.n_frames} frames but the truth {truth.path} has {n}{why}"
+            f"{pred.path}: has {pred.n_frames} frames{_video_of(pred)} but the truth "
+            f"{truth.path} has {n}{_video_of(truth)}{why}"
         )
     step = chunk_frames or truth.chunk_frames  # -1 read no frame: a perfect match scored 0
     step = positive_int(step, "chunk_frames", where="evaluate", error=ConfigError)
@@ -396,6 +413,22 @@ masks on the other frames are not counted'
         f"scored on {len(scored)} of {n} frames: the truth annotates only those (frames "
         f"{shown}); masks on the other frames are not counted"
     )
+
+
+def result_note(result: dict[str, Any]) -> str:
+    """What an :func:`evaluate` result says beside its figures, in one line: its ``note``
+    (the frames scored) and its ``video_note`` (a truth made from another video), ``"; "``
+    between them, ``""`` when neither is there; a campaign's scores and the report's accuracy
+    table show it.
+
+    Examples
+    --------
+    >>> result_note({"note": "scored on 4 of 20 frames", "video_note": "t.zarr: another video"})
+    'scored on 4 of 20 frames; t.zarr: another video'
+    >>> result_note({"jf": {}})
+    ''
+    """
+    return "; ".join(filter(None, (result.get(k) for k in ("note", "video_note"))))
 
 
 def _chunks(truth, pred, step, progress, desc, frames=None, void=None):

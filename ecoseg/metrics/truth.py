@@ -10,7 +10,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["VoidPixels", "is_png_folder", "png_frames", "truth_from_pngs"]
+__all__ = [
+    "VoidPixels",
+    "check_png_sizes",
+    "is_png_folder",
+    "png_frames",
+    "png_side",
+    "truth_from_pngs",
+]
 
 
 def is_png_folder(path: Any) -> bool:
@@ -53,11 +60,12 @@ def truth_from_pngs(folder: Any, pred: Any, out: Any) -> Any:
     return MaskStore.open(out)
 
 
-def png_frames(folder: Any, n_frames: int, *, why: str = "") -> list[int]:
+def png_frames(folder: Any, n_frames: int, *, why: str = "", of: str = "the video") -> list[int]:
     """The frames a DAVIS-style PNG folder annotates (those with a PNG), in order.
 
-    ``why`` ends the message of a frame past the end (``": its run did not finish; ..."``
-    for a store whose run was interrupted).
+    ``of`` names what a frame past the end is past (``"the video V of the store S"``:
+    :func:`png_side`); ``why`` ends its message (``": its run did not finish; ..."`` for a
+    store whose run was interrupted).
 
     Raises
     ------
@@ -85,10 +93,50 @@ def png_frames(folder: Any, n_frames: int, *, why: str = "") -> list[int]:
     for frame in sorted(files):
         if frame >= n_frames:
             raise FormatError(
-                f"{files[frame]}: frame {frame} is past the end of the video ({n_frames} "
+                f"{files[frame]}: frame {frame} is past the end of {of} ({n_frames} "
                 f"frames, 0..{n_frames - 1}){why}"
             )
     return sorted(files)
+
+
+def png_side(store: Any) -> str:
+    """How a refusal of a PNG folder names the store it is compared with: ``"the video V of
+    the store S"`` (``"the store S"`` when it records no video).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> png_side(ecoseg.MaskStore.open(clip.truth))  # doctest: +ELLIPSIS
+    'the video video.mp4 of the store .../truth.zarr'
+    """
+    video = store.provenance_record.video
+    named = f"the video {video.path} of " if video is not None and video.path else ""
+    return f"{named}the store {store.path}"
+
+
+def check_png_sizes(folder: Any, width: int, height: int, *, of: str = "the video") -> None:
+    """Refuse a PNG of a DAVIS-style folder that is not ``width`` x ``height``, naming it and
+    ``of`` (:func:`png_side`); only each file's header is read.
+
+    Raises
+    ------
+    FormatError
+        ``".../00000.png: mask is 80x48 but the video V of the store S is 64x48"``.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    from ecoseg.errors import FormatError
+    from ecoseg.formats.davis import frame_files
+
+    for _, path in sorted(frame_files(Path(folder)).items()):
+        try:
+            with Image.open(path) as image:
+                size = image.size
+        except (UnidentifiedImageError, OSError):
+            continue  # (read with its pixels later, and refused in the reader's words)
+        if size != (width, height):
+            raise FormatError(f"{path}: mask is {size[0]}x{size[1]} but {of} is {width}x{height}")
 
 
 class VoidPixels:

@@ -34,7 +34,7 @@ def accuracy(videos: list[VideoInfo], progress: bool = False) -> dict[str, Any] 
     with_truth = [v for v in videos if v.truth]
     if not with_truth:
         return None
-    from ecoseg.metrics import evaluate
+    from ecoseg.metrics import evaluate, result_note
 
     columns = []
     results = []
@@ -63,7 +63,9 @@ def accuracy(videos: list[VideoInfo], progress: bool = False) -> dict[str, Any] 
                 "truth": v.truth_shown or v.truth,
                 "cells": cells,
                 "error": error,
-                "note": metrics.get("note") if metrics else None,
+                # the frames scored, and a truth made from another video (as campaign scores)
+                "note": (result_note(metrics) or None) if metrics else None,
+                "other_video": bool(metrics and metrics.get("video_note")),
                 "details": json.dumps(_plain(metrics), sort_keys=True, indent=1)
                 if metrics
                 else None,

@@ -13,15 +13,16 @@ segment before any work, and every segmentation task again where it runs
 (:func:`check_video`: a Dask scheduler's worker is another machine).
 
 ``ecoseg study --check`` also opens each of those videos cheaply (:func:`check_readable`: the
-container, its header and first frame, :func:`ecoseg.io.video.probe_video`), so a cut-off or
-damaged file is named with every other such one before a run, which would otherwise stop at
-the first of them after segmenting the videos before it.
+container, its header and first frame, :func:`ecoseg.io.video.probe_video`), and so does
+:func:`~ecoseg.study.runner.run_study` with the videos it is about to segment, before any work
+(with or without a scheduler), so a cut-off or damaged file is named with every other such one
+rather than stopping a run at the first of them after segmenting the videos before it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,11 +201,16 @@ def unfinished_videos(study: Study, output: str | Path | None = None) -> list[Vi
 
 
 def unreadable_videos(
-    study: Study, output: str | Path | None = None, *, shown: str | Path | None = None
+    study: Study,
+    output: str | Path | None = None,
+    *,
+    shown: str | Path | None = None,
+    videos: Sequence[VideoSpec] | None = None,
 ) -> dict[str, str]:
-    """The videos without a finished store (:func:`unfinished_videos`) that do not open, each
-    with one line: its place in the study file (``shown``: the study file as the user gave
-    it), then what :func:`ecoseg.io.video.probe_video` refuses.
+    """The videos without a finished store (:func:`unfinished_videos`; or ``videos``: those a
+    run is about to segment) that do not open, each with one line: its place in the study
+    file (``shown``: the study file as the user gave it), then what
+    :func:`ecoseg.io.video.probe_video` refuses.
 
     Only the container, its header and first frame are read (milliseconds a file, however
     long); a video not there (moved away: :mod:`ecoseg.study.moved` keeps its store or refuses
@@ -225,7 +231,7 @@ def unreadable_videos(
 
     places = None
     found = {}
-    for video in unfinished_videos(study, output):
+    for video in unfinished_videos(study, output) if videos is None else videos:
         if not video.path.exists():
             continue
         try:
@@ -239,24 +245,30 @@ def unreadable_videos(
 
 
 def check_readable(
-    study: Study, output: str | Path | None = None, *, shown: str | Path | None = None
+    study: Study,
+    output: str | Path | None = None,
+    *,
+    shown: str | Path | None = None,
+    videos: Sequence[VideoSpec] | None = None,
 ) -> None:
     """Refuse a study with a video that does not open, naming every such video
-    (:func:`unreadable_videos`), for ``ecoseg study --check``.
+    (:func:`unreadable_videos`), for ``ecoseg study --check`` and, with the ``videos`` it is
+    about to segment, before a run does any work.
 
     Raises
     ------
     VideoError
         One line: how many videos cannot be read, then each, with its place in the study file
-        and the reason (``"study.yaml: 2 of 3 videos cannot be read (a run would stop at the
-        first): line 9: videos[1] (b): .../b.mp4: not a readable video (...); line 13: ..."``).
+        and the reason (``"study.yaml: 2 of 3 videos cannot be read (a run starts only once
+        every video opens): line 9: videos[1] (b): .../b.mp4: not a readable video (...);
+        line 13: ..."``).
     """
-    bad = unreadable_videos(study, output, shown=shown)
+    bad = unreadable_videos(study, output, shown=shown, videos=videos)
     if bad:
         file = f"{study.path if shown is None else shown}: "
         each = [line.removeprefix(file) for line in bad.values()]  # the file named once
         n = len(study.videos)
         raise VideoError(
             f"{file}{len(bad)} of {n} video{'s' if n > 1 else ''} cannot be read (a run "
-            f"would stop at the first): {'; '.join(each)}"
+            f"starts only once every video opens): {'; '.join(each)}"
         )

@@ -21,7 +21,7 @@ from ecoseg.batch.jobs import Job, run_job, store_status
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure import TABLES
 from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
-from ecoseg.study.checks import check_machine, check_video, video_places
+from ecoseg.study.checks import check_machine, check_readable, check_video, video_places
 from ecoseg.study.config import load_study
 from ecoseg.study.manifest import (
     calibration_record,
@@ -191,6 +191,10 @@ def run_study(
     StoreError
         A store the study keeps (or resumes) was left half written by an interrupted
         ``ecoseg edit`` (:func:`ecoseg.store.check_finished`), before any work.
+    VideoError
+        Before any work, every video to segment that does not open (cut off, damaged, not a
+        video), in one line naming each (:func:`~ecoseg.study.checks.check_readable`, as
+        ``ecoseg study --check`` says it).
     EcosegError
         What a video's segmentation raised, named after the video's entry in the study file
         (``study.yaml: line 9: videos[1] (south):``).
@@ -271,6 +275,8 @@ def run_study(
     if scheduler is None:  # and a finished one whose inputs changed, before any work
         for video, *_ in jobs:
             check_video(video, places[video.name])
+    # a cut-off or damaged video: every one named now, not the first once the others are done
+    check_readable(study, shown=shown, videos=[video for video, *_ in jobs])
     output.mkdir(parents=True, exist_ok=True)  # (a refused run leaves no folder behind)
     prints = {}
     for video, store, inputs, fingerprint, same in jobs:

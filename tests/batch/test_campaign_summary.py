@@ -127,3 +127,70 @@ def test_ctrl_c_during_a_batch_prints_one_line(tmp_path, capsys, monkeypatch):
     assert summary["status"].tolist() == ["failed"]
     assert summary["error"].iloc[0].startswith("interrupted: the run was stopped before")
     shutil.rmtree(out)
+
+
+@contextlib.contextmanager
+def _served(folder):
+    """``folder`` on a local HTTP server (a thread; no network): yields its base URL."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("kind", ["memory", "http"])
+def test_a_dead_url_beside_its_finished_store_is_failed_not_skipped(tmp_path, kind):
+    """A URL video beside its complete store was not opened, so a URL gone since (deleted,
+    moved, a signed link expired) was reported 'skipped' as if all were well. Now it is probed
+    (its first bytes fetched): one that cannot be fetched is 'failed', one line naming the URL
+    and the kept store; one that can is skipped as before, nothing downloaded whole."""
+    import fsspec
+
+    clip = ecoseg.synth(tmp_path / "clip", frames=4, size=(64, 48), seed=2)
+    data = open(clip.video, "rb").read()
+    served = tmp_path / "served"
+    served.mkdir()
+    fs = fsspec.filesystem("memory")
+    out = tmp_path / "out"
+    with contextlib.ExitStack() as stack:
+        if kind == "http":
+            (served / "reef.mp4").write_bytes(data)
+            url = stack.enter_context(_served(served)) + "/reef.mp4"
+        else:
+            fs.pipe("/s50-dead-url/reef.mp4", data)
+            stack.callback(lambda: fs.exists("/s50-dead-url") and fs.rm("/s50-dead-url", True))
+            url = "memory://s50-dead-url/reef.mp4"
+        pool = stack.enter_context(ThreadPoolExecutor(1))
+        first = batch([url], out, scheduler=pool, engine="classical", progress=False)
+        assert first["status"].tolist() == ["done"]
+        again = batch([url], out, scheduler=pool, engine="classical", progress=False)
+        assert again["status"].tolist() == ["skipped"]  # still there: not fetched again
+        if kind == "http":
+            (served / "reef.mp4").unlink()
+        else:
+            fs.rm("/s50-dead-url/reef.mp4")
+        labels = MaskStore.open(out / "reef.zarr").read_labels()
+        summary = batch([url], out, scheduler=pool, engine="classical", progress=False)
+    assert summary["status"].tolist() == ["failed"]
+    assert summary["attempts"].tolist() == [0] and summary["frames"].tolist() == [4]
+    error = summary["error"].iloc[0]
+    assert error == (
+        f"{url}: no such file or directory; its complete store {out / 'reef.zarr'} (4 frames) "
+        "is kept, but this run cannot check it against the video at that URL: bring back the "
+        "video it was made from (or move the store away to segment this one anew)"
+    )
+    assert np.array_equal(MaskStore.open(out / "reef.zarr").read_labels(), labels)

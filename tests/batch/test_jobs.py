@@ -86,3 +86,30 @@ def test_errors_and_repr_carry_no_credentials(tmp_path):
     with pytest.raises(VideoError) as info:
         run_job(job)
     assert "SECRET" not in str(info.value) and "missing.mp4" in str(info.value)
+
+
+def test_probe_url_says_why_a_url_cannot_be_fetched_in_one_line():
+    """probe_url (the check of a URL video beside its finished store) reads the first bytes;
+    fsspec's http says 'not found' for a host that does not answer, so the cause is named."""
+    import fsspec
+
+    from ecoseg.batch.jobs import probe_url
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/s50-probe/T1.mp4", b"\x00\x00\x00\x18ftypisom" + bytes(64))
+    fs.pipe("/s50-probe/empty.mp4", b"")
+    try:
+        probe_url("memory://s50-probe/T1.mp4")
+        with pytest.raises(VideoError) as gone:
+            probe_url("memory://s50-probe/T2.mp4?sig=SECRET")
+        with pytest.raises(VideoError) as empty:
+            probe_url("memory://s50-probe/empty.mp4")
+    finally:
+        fs.rm("/s50-probe", recursive=True)
+    assert str(gone.value) == "memory://s50-probe/T2.mp4: no such file or directory"
+    assert str(empty.value) == "memory://s50-probe/empty.mp4: empty file (0 bytes), not a video"
+    with pytest.raises(VideoError) as refused:  # (port 1 of this machine: nothing listens)
+        probe_url("http://user:pw@127.0.0.1:1/T1.mp4?sig=SECRET")
+    text = str(refused.value)
+    assert text.startswith("http://127.0.0.1:1/T1.mp4: cannot fetch the video (Cannot connect")
+    assert "SECRET" not in text and "pw" not in text and "\n" not in text

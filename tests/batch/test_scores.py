@@ -30,7 +30,7 @@ def test_campaign_scores_are_evaluate_of_each_video(tmp_path):
         want["identity"]["idf1"],
     )
     assert got["maxn_error"] == want["counts"]["all"]["maxn_error"] and got["error"] == ""
-    assert table.iloc[1]["error"].startswith(f"{b.truth}: has 5 frames but the truth")
+    assert table.iloc[1]["error"].startswith(f"{b.truth}: has 5 frames (video video.mp4) but the")
     assert pd.isna(table.iloc[1]["jf"])
 
 

@@ -590,3 +590,49 @@ def test_a_joined_ts_whose_clock_restarts_lower_is_not_taken_for_a_wrap(tmp_path
     np.testing.assert_allclose(v.times, np.arange(20) / 30)
     assert [closest_pattern(f.image, 10) for f in v] == [*range(10), *range(10)]
     assert [closest_pattern(v.read(i).image, 10) for i in (15, 3, 12)] == [5, 3, 2]
+
+
+def test_probe_file_refuses_what_the_reader_refuses_on_opening_in_its_words(
+    tmp_path, clip, monkeypatch
+):
+    """probe_file (`ecoseg study --check`, a run's check before any work) repeated the
+    reader's open checks in a copy of their code; both now make them in one function, so the
+    two cannot drift apart: the same files refused in the same words."""
+    import ecoseg.io.videofile as videofile
+
+    whole = clip.read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(whole[: len(whole) // 3])
+    (tmp_path / "text.mp4").write_bytes(b"not a video at all" * 10)
+    bad = [tmp_path / "missing.mp4", tmp_path / "cut.mp4", tmp_path / "text.mp4"]
+    opened = []
+    real = videofile._opened
+
+    def counted(path):
+        opened.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(videofile, "_opened", counted)
+    for path in bad:
+        with pytest.raises(VideoError) as by_reader:
+            open_video(path)
+        with pytest.raises(VideoError) as by_probe:
+            videofile.probe_file(path)
+        assert str(by_probe.value) == str(by_reader.value)
+        one_line_naming(by_probe, path.name)
+    for path in bad[1:]:  # the one check, both ways (a missing path: open_video's own)
+        assert opened.count(str(path)) == 2
+    videofile.probe_file(clip)  # a good file passes
+
+    class NoDecoder:  # a stream FFmpeg has no decoder for
+        index = 0
+        codec_context = None
+
+    monkeypatch.setattr(videofile, "video_stream", lambda container, path: NoDecoder())
+    with pytest.raises(VideoError) as by_reader:
+        open_video(clip)
+    with pytest.raises(VideoError) as by_probe:
+        videofile.probe_file(clip)
+    assert str(by_probe.value) == str(by_reader.value)
+    assert str(by_probe.value) == (
+        f"{clip}: unsupported video codec (FFmpeg has no decoder for its video stream)"
+    )

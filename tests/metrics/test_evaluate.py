@@ -231,7 +231,9 @@ def test_an_unfinished_prediction_is_scored_with_one_warning_and_refused_when_sh
     assert said.startswith(f"{part}: has 4 frames but the truth {truth} has {N}: its run did ")
     assert f"`ecoseg segment VIDEO -o {part} --resume` and the run's options" in said
     pngs = export(truth, "davis", tmp_path / "pngs")  # the same truth as a PNG folder
-    with pytest.raises(FormatError, match="past the end of the video .*: its run did not finish"):
+    with pytest.raises(
+        FormatError, match=r"past the end of the store .*\(4 frames, 0..3\): its run"
+    ):
         evaluate(part, pngs)
     done = make_store(tmp_path / "done.zarr", scene(n=4))  # finished, of another video
     with pytest.raises(StoreError) as other:
@@ -307,3 +309,42 @@ def test_evaluate_closes_the_stores_it_opened(tmp_path, truth, opened, case):
     with MaskStore.open(truth) as pred, MaskStore.open(truth) as ref:
         assert evaluate(pred, ref)["jf"]["mean"] == 1.0
         assert not pred.closed and not ref.closed
+
+
+def test_refusals_of_other_frames_name_both_stores_and_their_videos(tmp_path):
+    """A truth of other frames (a campaign's truths paired with the wrong stores) was refused
+    naming the stores but not the videos they were made from, and against a PNG folder the
+    prediction's side was 'the video', unnamed. Now each side is named with its video."""
+    import ecoseg
+    from ecoseg.errors import FormatError
+    from ecoseg.formats import export
+
+    north = ecoseg.synth(tmp_path / "north", frames=6, size=(64, 48), seed=1)
+    south = ecoseg.synth(tmp_path / "south", frames=8, size=(64, 48), seed=2)
+    east = ecoseg.synth(tmp_path / "east", frames=6, size=(80, 48), seed=3)
+    with MaskStore.open(north.truth) as opened:
+        video = opened.provenance_record.video.path  # as recorded
+    with pytest.raises(StoreError) as count:
+        evaluate(north.truth, south.truth)
+    assert str(count.value) == (
+        f"{north.truth}: has 6 frames (video {video}) but the truth {south.truth} has 8 "
+        f"(video {video})"
+    )
+    with pytest.raises(StoreError) as size:
+        evaluate(north.truth, east.truth)
+    assert str(size.value) == (
+        f"{north.truth}: frames are 64x48 (video {video}) but the truth {east.truth} has 80x48 "
+        f"(video {video})"
+    )
+    with pytest.raises(FormatError) as past:
+        evaluate(north.truth, export(south.truth, "davis", tmp_path / "south-pngs"))
+    assert str(past.value) == (
+        f"{tmp_path / 'south-pngs' / '00006.png'}: frame 6 is past the end of the video {video} "
+        f"of the store {north.truth} (6 frames, 0..5)"
+    )
+    with pytest.raises(FormatError) as wide:
+        evaluate(north.truth, export(east.truth, "davis", tmp_path / "east-pngs"))
+    assert str(wide.value) == (
+        f"{tmp_path / 'east-pngs' / '00000.png'}: mask is 80x48 but the video {video} of the "
+        f"store {north.truth} is 64x48"
+    )

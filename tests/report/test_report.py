@@ -7,6 +7,8 @@ import hashlib
 import io
 import re
 import shutil
+import warnings
+from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -377,6 +379,27 @@ def test_size_frequency_leaves_out_masks_cut_by_the_frame_edge(tmp_path):
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", sizes)
     assert cells[:3] == ["wrasse", "1", f"{whole:.1f}"], cells
     assert "1 individual seen only cut by the edge is not in the distribution" in page
+
+
+def test_accuracy_says_when_the_truth_records_another_video(single, tmp_path):
+    """A truth made from another clip of the same frames and size (a campaign's truths paired
+    with the wrong stores) was scored in the accuracy table with no word of it: evaluate
+    warned, and campaign scores carry it in their ``note``, but the page did not. Now the
+    table marks the row and the note below it names both videos, as the scores' note does."""
+    _, store, _ = single
+    other = ecoseg.synth(tmp_path / "other", seed=8, frames=20, size=(96, 64), n_fish=3)
+    with pytest.warns(ecoseg.metrics.OtherVideoWarning) as warned:
+        page = report({"clip": store}, tmp_path / "r.html", truth={"clip": other.truth}).read_text()
+    section = page.split('<section id="accuracy">')[1].split("</section>")[0]
+    said = str(warned[0].message)
+    assert said.startswith(f"{other.truth}: the truth was made from video.mp4, the store ")
+    assert f"<strong>clip</strong>: {said}</p>" in unescape(section)
+    row = section.split("<tbody>")[1].split("</tr>")[0]
+    assert "another video: see the note below" in row
+    with warnings.catch_warnings():  # the same video: no mark, no note
+        warnings.simplefilter("error", ecoseg.metrics.OtherVideoWarning)
+        clip_page = report({"clip": store}, tmp_path / "s.html", truth={"clip": single[2].truth})
+    assert "another video" not in clip_page.read_text()
 
 
 def test_accuracy_says_when_the_truth_annotates_some_frames(single, tmp_path):

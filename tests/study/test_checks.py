@@ -80,9 +80,12 @@ def test_a_task_where_a_scheduler_runs_it_names_the_study_key(folder):
 
 
 @pytest.mark.parametrize("pool", [False, True])
-def test_an_error_of_a_run_names_the_videos_entry(folder, pool):
-    """A video that fails while it is segmented was named only by its file path."""
+def test_an_error_of_a_run_names_the_videos_entry(folder, pool, monkeypatch):
+    """A video that fails while it is segmented was named only by its file path. (One that
+    does not open is refused before any work: the check is passed here, as a file damaged
+    past its first frame passes it.)"""
     (folder / "broken.mp4").write_bytes((folder / "v.mp4").read_bytes()[:2000])
+    monkeypatch.setattr("ecoseg.io.video.probe_video", lambda path: None)
     path = _study(folder, "videos:\n  - path: v.mp4\n  - path: broken.mp4\n    site: North\n")
     with ThreadPoolExecutor(1) as executor, pytest.raises(VideoError) as info:
         run_study(path, progress=False, report=False, scheduler=executor if pool else None)
@@ -155,7 +158,8 @@ def test_check_names_every_video_that_does_not_open(folder, capsys):
     code, err = _check(path, capsys)
     assert code == 2 and err.count("\n") == 1 and "(v)" not in err
     assert err.startswith(
-        f"ecoseg: error: {path}: 2 of 3 videos cannot be read (a run would stop at the first): "
+        f"ecoseg: error: {path}: 2 of 3 videos cannot be read (a run starts only once every "
+        "video opens): "
         f"line 4: videos[1] (cut): {folder / 'cut.mp4'}: not a readable video (its MP4/MOV "
         "index, the moov box, is missing"
     )
@@ -165,3 +169,24 @@ def test_check_names_every_video_that_does_not_open(folder, capsys):
     bad = unreadable_videos(load_study(path))
     assert list(bad) == ["cut", "empty"] and bad["cut"].startswith(f"{path}: line 4: ")
     assert not (folder / "out").exists()
+
+
+@pytest.mark.parametrize("scheduler", [False, True])
+def test_a_run_refuses_unreadable_videos_before_any_work(folder, scheduler):
+    """A run did not open its videos first: it segmented v (and, on a scheduler, its task
+    ran), then stopped at the cut-off video. Now it names every video that does not open, in
+    `--check`'s words, before anything is segmented or written; once it opens, the run works."""
+    whole = (folder / "v.mp4").read_bytes()
+    (folder / "cut.mp4").write_bytes(whole[: len(whole) // 2])
+    text = "videos:\n  - path: v.mp4\n  - path: cut.mp4\n"
+    path = _study(folder, text)
+    with ThreadPoolExecutor(1) as pool, pytest.raises(VideoError) as refused:
+        run_study(path, progress=False, report=False, scheduler=pool if scheduler else None)
+    assert str(refused.value).startswith(
+        f"{path}: 1 of 2 videos cannot be read (a run starts only once every video opens): "
+        f"line 4: videos[1] (cut): {folder / 'cut.mp4'}: not a readable video (its MP4/MOV "
+    )
+    assert "\n" not in str(refused.value) and "(v)" not in str(refused.value)
+    assert not (folder / "out").exists()
+    (folder / "cut.mp4").write_bytes(whole)
+    assert run_study(path, progress=False, report=False).segmented == ["v", "cut"]
