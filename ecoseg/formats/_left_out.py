@@ -16,7 +16,7 @@ from dataclasses import replace
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Annotations, Instance
-from ecoseg.formats._painting import box_pixels
+from ecoseg.formats._painting import box_pixels, box_text
 
 __all__ = [
     "ShapesLeftOutWarning",
@@ -83,7 +83,7 @@ def leave_out_beyond(ann: Annotations) -> tuple[Annotations, tuple[Instance, ...
         first = beyond[0]
         raise FormatError(
             f"{ann.source}: every box lies outside the {ann.width}x{ann.height} frame "
-            f"({first.where} first: {_box_text(first.box)}): nothing of it is on the video; is "
+            f"({first.where} first: {box_text(first.box)}): nothing of it is on the video; is "
             "it the annotation of another video (or of another frame size)?"
         )
     out = {id(i) for i in beyond}
@@ -101,11 +101,6 @@ def leave_out_beyond(ann: Annotations) -> tuple[Annotations, tuple[Instance, ...
     )
     tracks = tuple(t for t in ann.tracks if t.id not in gone)
     return replace(ann, tracks=tracks, instances=kept), beyond
-
-
-def _box_text(box) -> str:
-    x0, y0, x1, y1 = box
-    return f"x {x0:g}..{x1:g}, y {y0:g}..{y1:g}"
 
 
 def warn_objects_left_out(source: str, named: list[str], why: str) -> None:

@@ -19,6 +19,7 @@ from ecoseg.formats._rle import decode_rle
 __all__ = [
     "BoxesCutWarning",
     "box_pixels",
+    "box_text",
     "no_pixel_error",
     "polygon_covers",
     "rasterize",
@@ -219,7 +220,7 @@ def warn_cut_boxes(ann, beyond=(), *, stored: bool = True) -> None:
         many = f"{len(beyond)} boxes lie" if len(beyond) > 1 else "1 box lies"
         warn(
             f"{ann.source}: {many} outside the {size} frame, covering no pixel of it "
-            f"({beyond[0].where} first: {_box_text(beyond[0].box)}): left out, as the animal "
+            f"({beyond[0].where} first: {box_text(beyond[0].box)}): left out, as the animal "
             "is out of view there",
             BoxesCutWarning,
         )
@@ -231,18 +232,26 @@ def warn_cut_boxes(ann, beyond=(), *, stored: bool = True) -> None:
     if beyond:
         gone = (
             f", {len(beyond)} so far that {'they cover' if len(beyond) > 1 else 'it covers'} "
-            f"no pixel of it ({beyond[0].where} first: {_box_text(beyond[0].box)}): left out, "
+            f"no pixel of it ({beyond[0].where} first: {box_text(beyond[0].box)}): left out, "
             "as the animal is out of view there"
         )
     warn(
         f"{ann.source}: {many} past the edge of the {size} frame "
-        f"({first.where} first: {_box_text(first.box)}){gone}; the store holds such boxes cut "
+        f"({first.where} first: {box_text(first.box)}){gone}; the store holds such boxes cut "
         "to the frame, so a box format exported from it gives the cut boxes",
         BoxesCutWarning,
     )
 
 
-def _box_text(box) -> str:
+def box_text(box) -> str:
+    """A box ``(x0, y0, x1, y1)`` as the warnings and refusals of boxes outside the frame
+    name it.
+
+    Examples
+    --------
+    >>> box_text((650.0, 2, 700.5, 60))
+    'x 650..700.5, y 2..60'
+    """
     x0, y0, x1, y1 = box
     return f"x {x0:g}..{x1:g}, y {y0:g}..{y1:g}"
 

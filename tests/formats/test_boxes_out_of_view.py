@@ -189,3 +189,12 @@ def test_a_youtube_vis_id_left_out_is_still_one_id(tmp_path):
         FormatError, match=r"annotations\[1\] \(id 9\): id 9 is given to two annotations"
     ):
         read_annotations(path, "ytvis", VIDEO)
+
+
+def test_the_refusal_and_the_warning_write_a_box_with_one_function():
+    """``_left_out`` and ``_painting`` each had a ``_box_text`` of their own."""
+    from ecoseg.formats import _left_out, _painting
+
+    assert not hasattr(_left_out, "_box_text") and not hasattr(_painting, "_box_text")
+    assert _left_out.box_text is _painting.box_text
+    assert _painting.box_text((650.0, 2, 700.5, 60)) == "x 650..700.5, y 2..60"

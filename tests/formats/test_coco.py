@@ -450,3 +450,11 @@ def test_names_numbered_with_gaps_from_above_0_warn_that_positions_are_taken(tmp
     with pytest.warns(ImageOrderWarning, match=r"file names number them 3, 8, 13, not 0, 1, 2"):
         ann = read_annotations(path, "coco", video)
     assert [i.frame for i in ann.instances] == [1]
+
+
+def test_parse_box_takes_the_box_and_where_it_is():
+    """Its width and height arguments were never used (a box outside the frame is left out
+    later, by read_annotations)."""
+    from ecoseg.formats.coco import parse_box
+
+    assert parse_box([10, 20, 5, 4], "a.json: annotations[0]") == (10.0, 20.0, 15.0, 24.0)
