@@ -22,6 +22,7 @@ __all__ = [
     "box_text",
     "no_pixel_error",
     "polygon_covers",
+    "polygon_covers_anywhere",
     "rasterize",
     "refuse_empty_shapes",
     "paint_frame",
@@ -104,6 +105,24 @@ def polygon_covers(points: np.ndarray, height: int, width: int) -> bool:
     return len(rows) > 0
 
 
+def polygon_covers_anywhere(points: np.ndarray) -> bool:
+    """Whether a polygon ``(x, y)`` (pixel edges) holds the centre of any pixel, wherever it
+    lies (the frame's or not): one that holds none is a broken annotation, one that holds
+    some, but none of the frame, is out of view there.
+
+    Examples
+    --------
+    >>> polygon_covers_anywhere(np.array([[-9, 1], [-5, 1], [-5, 4]]))
+    True
+    >>> polygon_covers_anywhere(np.array([[-9, 1], [-5, 5], [-1, 9]]))  # points on a line
+    False
+    """
+    points = np.asarray(points, np.float64)
+    low = np.floor(points.min(axis=0)) - 1  # whole pixels: the centres stay centres
+    width, height = (np.ceil(points.max(axis=0) - low) + 1).astype(int).tolist()
+    return polygon_covers(points - low, height, width)
+
+
 def _row_covers(points: np.ndarray, row: int, width: int) -> bool:
     """Whether a pixel centre of ``row`` lies strictly between two crossings of the polygon's
     edges with the row's centre line: inside by the even-odd rule, the rule of
@@ -147,8 +166,9 @@ def refuse_empty_shapes(ann) -> None:
     (thinner than a pixel, between pixel centres). Each was imported as nothing, so the
     animal was missing from that frame (or the store) without a word. A box that holds pixel
     centres, but none of the frame, is an animal out of view there, not refused
-    (:func:`~ecoseg.formats._left_out.leave_out_beyond` leaves it out). Masks are decoded as
-    given.
+    (:func:`~ecoseg.formats._left_out.leave_out_beyond` leaves it out), and so is a box's
+    outline (CVAT's turned box, VIAME's ``(poly)``: polygons with a box) that does. Masks are
+    decoded as given.
 
     Examples
     --------
@@ -168,8 +188,11 @@ def refuse_empty_shapes(ann) -> None:
         if inst.polygons:
             kind = "polygon"
             key = id(inst.polygons)
-            if key not in polygons:
-                polygons[key] = any(polygon_covers(p, h, w) for p in inst.polygons)
+            if key not in polygons:  # an outline in a box: out of view beyond the frame
+                polygons[key] = any(
+                    polygon_covers(p, h, w) if inst.box is None else polygon_covers_anywhere(p)
+                    for p in inst.polygons
+                )
             covers = polygons[key]
         elif inst.box is not None:
             kind = "box"
