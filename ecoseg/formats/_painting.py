@@ -14,7 +14,7 @@ import numpy as np
 
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Instance
-from ecoseg.formats._rle import decode_rle
+from ecoseg.formats._rle import decode_rle, rle_area
 
 __all__ = [
     "BoxesCutWarning",
@@ -167,8 +167,9 @@ def refuse_empty_shapes(ann) -> None:
     animal was missing from that frame (or the store) without a word. A box that holds pixel
     centres, but none of the frame, is an animal out of view there, not refused
     (:func:`~ecoseg.formats._left_out.leave_out_beyond` leaves it out), and so is a box's
-    outline (CVAT's turned box, VIAME's ``(poly)``: polygons with a box) that does. Masks are
-    decoded as given.
+    outline (CVAT's turned box, VIAME's ``(poly)``: polygons with a box) that does. A mask
+    whose RLE sets no pixel (a COCO, YouTube-VIS or MOTS mask of counts ``[h * w]``) is
+    refused as such a polygon is (it was imported as nothing too).
 
     Examples
     --------
@@ -182,8 +183,13 @@ def refuse_empty_shapes(ann) -> None:
     """
     h, w = ann.height, ann.width
     polygons: dict[int, bool] = {}  # a shape held over frames is one tuple: tested once
+    empty = _empty_masks(ann.instances)
     for inst in ann.instances:
         if inst.rle is not None:
+            if id(inst) in empty:
+                raise no_pixel_error(
+                    f"{ann.source}: {inst.where}", "mask", w, h, "its RLE sets none"
+                )
             continue
         if inst.polygons:
             kind = "polygon"
@@ -202,6 +208,11 @@ def refuse_empty_shapes(ann) -> None:
             continue
         if not covers:
             raise no_pixel_error(f"{ann.source}: {inst.where}", kind, w, h)
+
+
+def _empty_masks(instances) -> set[int]:
+    """The ``id`` of each instance whose RLE sets no pixel."""
+    return {id(i) for i in instances if i.rle is not None and rle_area(i.rle) == 0}
 
 
 def warn_cut_boxes(ann, beyond=(), *, stored: bool = True) -> None:

@@ -87,6 +87,20 @@ def test_polygons_and_boxes_are_read(tmp_path):
             lambda d: d["annotations"][0]["segmentation"].update(counts="51"),
             r"annotations\[0\].*RLE cannot be decoded .*6 pixels, not 5x6 = 30",
         ),
+        (  # uncompressed runs cut short: they said 'run lengths do not add up' alone
+            lambda d: d["annotations"][0]["segmentation"].update(counts=[10, 5]),
+            r"annotations\[0\].*RLE cannot be decoded \(its runs add up to 15 pixels, not 5x6",
+        ),
+        # masks that set no pixel were imported as nothing, as a polygon on no pixel was not
+        (
+            lambda d: d["annotations"][0]["segmentation"].update(counts=[30]),
+            r"c\.json: annotations\[0\] \(id 1\): the mask covers no pixel of the 6x5 frame "
+            r"\(its RLE sets none\)",
+        ),
+        (
+            lambda d: d["annotations"][1]["segmentation"].update(counts="n0"),  # 30: one run
+            r"annotations\[1\] \(id 2\): the mask covers no pixel",
+        ),
     ],
 )
 def test_bad_files_name_the_annotation(tmp_path, change, message):

@@ -5,10 +5,11 @@ object's score, though a store's scores are probabilities in [0, 1]; a bare CVAT
 ``<annotations/>`` (no task, no tracks) became a store of frames "with no animals"; and
 ``--first-frame`` on another format was refused in the Python name (``first_frame``). A VIAME
 species confidence in percent picked the class; a shape that covers no pixel (a polygon whose
-points lie on a line, a box between pixel centres) and a YouTube-VIS split whose annotations
-are withheld were imported as nothing. A file whose every box lies outside the frame is
-another video's (one such box among others is an animal out of view, left out). Each is now
-one line naming the file and the value (or the option as typed), and no store is made.
+points lie on a line, a box between pixel centres, a COCO mask whose RLE sets none) and a
+YouTube-VIS split whose annotations are withheld were imported as nothing. A file whose every
+box lies outside the frame is another video's (one such box among others is an animal out of
+view, left out). Each is now one line naming the file and the value (or the option as typed),
+and no store is made.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ def _coco() -> str:
     ann = {"id": 5, "image_id": 1, "category_id": 1, "bbox": [1, 1, 3, 3], "score": 35.0}
     cats = [{"id": 1, "name": "fish"}]
     return json.dumps({"images": [image], "annotations": [ann], "categories": cats})
+
+
+def _coco_empty_mask() -> str:  # counts over the frame, no pixel set: it became nothing
+    data = json.loads(_coco())
+    data["annotations"][0].update(segmentation={"size": [H, W], "counts": [H * W]}, score=1)
+    return json.dumps(data)
 
 
 def _ytvis() -> str:
@@ -62,6 +69,13 @@ CASES = [
     ("mot-nan", "mot", "d.txt", "1,1,1,1,3,3,nan,-1,-1,-1\n", ["line 1: conf 'nan'"]),
     ("coco-percent", "coco", "a.json", _coco(), ["annotations[0] (id 5): score 35.0"]),
     ("ytvis-percent", "ytvis", "a.json", _ytvis(), ["frame 0: score 87"]),
+    (
+        "coco-empty-mask",
+        "coco",
+        "a.json",
+        _coco_empty_mask(),
+        ["annotations[0] (id 5)", "the mask covers no pixel", "its RLE sets none"],
+    ),
     ("cvat-percent", "cvat", "a.xml", _CVAT, ['<box frame="0">', "score '35'"]),
     ("viame-percent", "viame", "a.csv", "0,,0,1,1,4,4,35,-1,fish,1\n", ["field 8", "'35'"]),
     (
