@@ -85,6 +85,13 @@ CASES = [
         "0,,0,1,1,4,4,1,-1,fish,87\n",
         ["field 11", "'fish'", "'87'"],
     ),
+    (  # a comma in an attribute's value, not quoted: it said "species ' dead' has no confidence"
+        "viame-attribute-comma",
+        "viame",
+        "a.csv",
+        "0,,0,1,1,4,4,1,-1,fish,1,(atr) note coral, dead\n",
+        ["line 1: field 13", "(atr) note coral", "double quotes"],
+    ),
     ("cvat-no-pixel", "cvat", "a.xml", _CVAT_FLAT, ['<polygon frame="0">', "covers no pixel"]),
     ("mot-thin-box", "mot", "d.txt", "1,1,1.6,1,0.8,3,1,-1,-1,-1\n", ["line 1", "covers no pixel"]),
     (  # one box outside is an animal out of view (left out); every box: another video's file
