@@ -21,8 +21,8 @@ may also be -1, the format's blank): any other, of field 8 or of a species pair,
 An attribute whose value holds a comma is one field in double quotes, as DIVE writes it: a
 comma outside quotes splits it, and the rest, which is no species with a confidence, is refused
 as such (naming the attribute). VIAME numbers tracks from 0: when a file has a track 0 every
-id is shifted by 1. Field 2 gives
-times for ``align="time"`` when it is a ``HH:MM:SS.f`` time stamp.
+id is shifted by 1. Field 2 gives times for ``align="time"`` when it is a ``HH:MM:SS.f`` time
+stamp.
 """
 
 from __future__ import annotations
