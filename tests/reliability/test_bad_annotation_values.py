@@ -67,6 +67,13 @@ CASES = [
     ("mot-percent", "mot", "d.txt", "1,1,1,1,3,3,35.0,-1,-1,-1\n", ["line 1: conf '35.0'"]),
     ("mot-logit", "mot", "d.txt", "1,1,1,1,3,3,-2.3,-1,-1,-1\n", ["line 1: conf '-2.3'"]),
     ("mot-nan", "mot", "d.txt", "1,1,1,1,3,3,nan,-1,-1,-1\n", ["line 1: conf 'nan'"]),
+    (  # MOT17's DPM detections: read as they are, but a store's scores are probabilities
+        "mot-det-raw-score",
+        "mot",
+        "det.txt",
+        "1,-1,1,1,3,3,2.3092,-1,-1,-1\n",
+        ["line 1: score 2.3092 is a detector's own score", "rescale"],
+    ),
     ("coco-percent", "coco", "a.json", _coco(), ["annotations[0] (id 5): score 35.0"]),
     ("ytvis-percent", "ytvis", "a.json", _ytvis(), ["frame 0: score 87"]),
     (
