@@ -116,11 +116,21 @@ def polygon_covers_anywhere(points: np.ndarray) -> bool:
     True
     >>> polygon_covers_anywhere(np.array([[-9, 1], [-5, 5], [-1, 9]]))  # points on a line
     False
+    >>> polygon_covers_anywhere(np.array([[0, 0], [1e6, 1e6], [1e6, 1e6 + 1e-3]]))  # huge
+    True
     """
     points = np.asarray(points, np.float64)
     low = np.floor(points.min(axis=0)) - 1  # whole pixels: the centres stay centres
-    width, height = (np.ceil(points.max(axis=0) - low) + 1).astype(int).tolist()
-    return polygon_covers(points - low, height, width)
+    width, height = (np.ceil(points.max(axis=0) - low) + 1).tolist()
+    if width * height > _EXACT_AREA:  # the exact fill costs its area: not a sliver to refuse
+        return True
+    return polygon_covers(points - low, int(height), int(width))
+
+
+#: the largest box (pixels) :func:`polygon_covers_anywhere` fills exactly (2048 x 2048, under
+#: a second for a sliver that fails the quick test); a polygon spanning more is taken to cover
+#: pixel centres (a sliver 20000 pixels long took 10 s)
+_EXACT_AREA = 2**22
 
 
 def _row_covers(points: np.ndarray, row: int, width: int) -> bool:
@@ -196,7 +206,7 @@ def refuse_empty_shapes(ann) -> None:
             key = id(inst.polygons)
             if key not in polygons:  # an outline in a box: out of view beyond the frame
                 polygons[key] = any(
-                    polygon_covers(p, h, w) if inst.box is None else polygon_covers_anywhere(p)
+                    polygon_covers(p, h, w) or (inst.box is not None and polygon_covers_anywhere(p))
                     for p in inst.polygons
                 )
             covers = polygons[key]
