@@ -50,7 +50,8 @@ class Instance:
     rle : dict, optional
         Compressed COCO RLE of the mask at frame resolution.
     box : tuple of 4 float, optional
-        ``(x0, y0, x1, y1)`` in pixel edges.
+        ``(x0, y0, x1, y1)`` in pixel edges; with ``polygons``, the box they lie in (VIAME's
+        box of a ``(poly)``, the box of a CVAT turned box's corners).
     polygons : tuple of (K, 2) float arrays
         Outlines ``(x, y)`` in pixel edges (rasterized when there is no ``rle``).
     score : float, optional

@@ -14,7 +14,12 @@ import numpy as np
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._left_out import ShapesLeftOutWarning
-from ecoseg.formats._painting import box_pixels, no_pixel_error, polygon_covers
+from ecoseg.formats._painting import (
+    box_pixels,
+    no_pixel_error,
+    polygon_covers,
+    polygon_covers_anywhere,
+)
 from ecoseg.formats._rle import decode_rle, encode_masks
 from ecoseg.formats._values import integer, number, probability
 
@@ -64,7 +69,9 @@ def _points(text: str | None, where: str) -> np.ndarray:
 
 
 def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
-    """``{"rle"|"polygons"|"box": ...}`` of one shape element (of a track or an image).
+    """``{"rle"|"polygons"|"box": ...}`` of one shape element (of a track or an image); a
+    turned box is the polygon of its corners with the box they lie in (a box wholly outside
+    the frame, turned or not, is left out later, as the animal is out of view there).
 
     Examples
     --------
@@ -95,9 +102,10 @@ def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
         angle = number(el.get("rotation", "0"), where, "rotation")
         if angle % 360:  # CVAT's rotated box: its corners turned about its centre
             corners = rotated_box((x0, y0, x1, y1), angle)
-            if not polygon_covers(corners, height, width):
+            if not polygon_covers_anywhere(corners):  # one outside the frame: left out
                 raise _no_pixel(where, "box", width, height)
-            return {"polygons": (corners,)}
+            low, high = corners.min(axis=0).tolist(), corners.max(axis=0).tolist()
+            return {"polygons": (corners,), "box": (*low, *high)}
         c0, r0, c1, r1 = box_pixels((x0, y0, x1, y1))
         if c1 <= c0 or r1 <= r0:  # one outside the frame is out of view: left out
             raise _no_pixel(where, "box", width, height)

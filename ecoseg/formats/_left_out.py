@@ -4,9 +4,10 @@ MOT ground truth keeps people walking out of the picture, a tracker may keep a b
 frames past the edge) and the objects whose every box is such a box (:func:`leave_out_beyond`),
 and objects of a file that no frame shows (:func:`warn_objects_left_out`).
 
-A box that covers pixel centres, but none of the frame, is out of view there; a box that
-covers no pixel centre wherever it lies (thinner than a pixel between pixel centres) is a
-broken annotation, refused by :func:`~ecoseg.formats._painting.refuse_empty_shapes`.
+A box that covers pixel centres, but none of the frame, is out of view there (a box with an
+outline, CVAT's turned box or VIAME's ``(poly)``, by its outline); a box that covers no pixel
+centre wherever it lies (thinner than a pixel between pixel centres) is a broken annotation,
+refused by :func:`~ecoseg.formats._painting.refuse_empty_shapes`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from dataclasses import replace
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Annotations, Instance
-from ecoseg.formats._painting import box_pixels
+from ecoseg.formats._painting import (
+    box_pixels,
+    box_text,
+    polygon_covers,
+    polygon_covers_anywhere,
+)
 
 __all__ = [
     "ShapesLeftOutWarning",
@@ -34,8 +40,10 @@ class ShapesLeftOutWarning(UserWarning):
 
 
 def beyond_frame(inst: Instance, width: int, height: int) -> bool:
-    """Whether ``inst`` is a box alone (no mask, no polygon) that covers pixel centres but none
-    of the ``width x height`` frame: the animal is out of view there.
+    """Whether ``inst`` is a box (no mask) that covers pixel centres but none of the
+    ``width x height`` frame: the animal is out of view there. A box with polygons (CVAT's
+    turned box: the polygon of its corners; VIAME's ``(poly)``: an outline in the box) is
+    judged by its polygons, as they are its pixels.
 
     Examples
     --------
@@ -45,9 +53,17 @@ def beyond_frame(inst: Instance, width: int, height: int) -> bool:
     True
     >>> beyond_frame(Instance(0, 1, box=(8, 1, 15, 4)), 10, 8)  # cut, not out of view
     False
+    >>> import numpy as np
+    >>> turned = np.array([[2.0, -5], [3, -4], [-4, 3], [-5, 2]])  # beyond the corner
+    >>> beyond_frame(Instance(0, 1, box=(-5, -5, 3, 3), polygons=(turned,)), 10, 8)
+    True
     """
-    if inst.box is None or inst.rle is not None or inst.polygons:
+    if inst.box is None or inst.rle is not None:
         return False
+    if inst.polygons:
+        return not any(polygon_covers(p, height, width) for p in inst.polygons) and any(
+            polygon_covers_anywhere(p) for p in inst.polygons
+        )
     c0, r0, c1, r1 = box_pixels(inst.box)
     return min(c1, width) <= max(c0, 0) or min(r1, height) <= max(r0, 0)
 
@@ -83,7 +99,7 @@ def leave_out_beyond(ann: Annotations) -> tuple[Annotations, tuple[Instance, ...
         first = beyond[0]
         raise FormatError(
             f"{ann.source}: every box lies outside the {ann.width}x{ann.height} frame "
-            f"({first.where} first: {_box_text(first.box)}): nothing of it is on the video; is "
+            f"({first.where} first: {box_text(first.box)}): nothing of it is on the video; is "
             "it the annotation of another video (or of another frame size)?"
         )
     out = {id(i) for i in beyond}
@@ -101,11 +117,6 @@ def leave_out_beyond(ann: Annotations) -> tuple[Annotations, tuple[Instance, ...
     )
     tracks = tuple(t for t in ann.tracks if t.id not in gone)
     return replace(ann, tracks=tracks, instances=kept), beyond
-
-
-def _box_text(box) -> str:
-    x0, y0, x1, y1 = box
-    return f"x {x0:g}..{x1:g}, y {y0:g}..{y1:g}"
 
 
 def warn_objects_left_out(source: str, named: list[str], why: str) -> None:

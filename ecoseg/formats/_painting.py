@@ -14,13 +14,15 @@ import numpy as np
 
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Instance
-from ecoseg.formats._rle import decode_rle
+from ecoseg.formats._rle import decode_rle, rle_area
 
 __all__ = [
     "BoxesCutWarning",
     "box_pixels",
+    "box_text",
     "no_pixel_error",
     "polygon_covers",
+    "polygon_covers_anywhere",
     "rasterize",
     "refuse_empty_shapes",
     "paint_frame",
@@ -103,6 +105,34 @@ def polygon_covers(points: np.ndarray, height: int, width: int) -> bool:
     return len(rows) > 0
 
 
+def polygon_covers_anywhere(points: np.ndarray) -> bool:
+    """Whether a polygon ``(x, y)`` (pixel edges) holds the centre of any pixel, wherever it
+    lies (the frame's or not): one that holds none is a broken annotation, one that holds
+    some, but none of the frame, is out of view there.
+
+    Examples
+    --------
+    >>> polygon_covers_anywhere(np.array([[-9, 1], [-5, 1], [-5, 4]]))
+    True
+    >>> polygon_covers_anywhere(np.array([[-9, 1], [-5, 5], [-1, 9]]))  # points on a line
+    False
+    >>> polygon_covers_anywhere(np.array([[0, 0], [1e6, 1e6], [1e6, 1e6 + 1e-3]]))  # huge
+    True
+    """
+    points = np.asarray(points, np.float64)
+    low = np.floor(points.min(axis=0)) - 1  # whole pixels: the centres stay centres
+    width, height = (np.ceil(points.max(axis=0) - low) + 1).tolist()
+    if width * height > _EXACT_AREA:  # the exact fill costs its area: not a sliver to refuse
+        return True
+    return polygon_covers(points - low, int(height), int(width))
+
+
+#: the largest box (pixels) :func:`polygon_covers_anywhere` fills exactly (2048 x 2048, under
+#: a second for a sliver that fails the quick test); a polygon spanning more is taken to cover
+#: pixel centres (a sliver 20000 pixels long took 10 s)
+_EXACT_AREA = 2**22
+
+
 def _row_covers(points: np.ndarray, row: int, width: int) -> bool:
     """Whether a pixel centre of ``row`` lies strictly between two crossings of the polygon's
     edges with the row's centre line: inside by the even-odd rule, the rule of
@@ -146,8 +176,10 @@ def refuse_empty_shapes(ann) -> None:
     (thinner than a pixel, between pixel centres). Each was imported as nothing, so the
     animal was missing from that frame (or the store) without a word. A box that holds pixel
     centres, but none of the frame, is an animal out of view there, not refused
-    (:func:`~ecoseg.formats._left_out.leave_out_beyond` leaves it out). Masks are decoded as
-    given.
+    (:func:`~ecoseg.formats._left_out.leave_out_beyond` leaves it out), and so is a box's
+    outline (CVAT's turned box, VIAME's ``(poly)``: polygons with a box) that does. A mask
+    whose RLE sets no pixel (a COCO, YouTube-VIS or MOTS mask of counts ``[h * w]``) is
+    refused as such a polygon is (it was imported as nothing too).
 
     Examples
     --------
@@ -161,14 +193,22 @@ def refuse_empty_shapes(ann) -> None:
     """
     h, w = ann.height, ann.width
     polygons: dict[int, bool] = {}  # a shape held over frames is one tuple: tested once
+    empty = _empty_masks(ann.instances)
     for inst in ann.instances:
         if inst.rle is not None:
+            if id(inst) in empty:
+                raise no_pixel_error(
+                    f"{ann.source}: {inst.where}", "mask", w, h, "its RLE sets none"
+                )
             continue
         if inst.polygons:
             kind = "polygon"
             key = id(inst.polygons)
-            if key not in polygons:
-                polygons[key] = any(polygon_covers(p, h, w) for p in inst.polygons)
+            if key not in polygons:  # an outline in a box: out of view beyond the frame
+                polygons[key] = any(
+                    polygon_covers(p, h, w) or (inst.box is not None and polygon_covers_anywhere(p))
+                    for p in inst.polygons
+                )
             covers = polygons[key]
         elif inst.box is not None:
             kind = "box"
@@ -178,6 +218,11 @@ def refuse_empty_shapes(ann) -> None:
             continue
         if not covers:
             raise no_pixel_error(f"{ann.source}: {inst.where}", kind, w, h)
+
+
+def _empty_masks(instances) -> set[int]:
+    """The ``id`` of each instance whose RLE sets no pixel."""
+    return {id(i) for i in instances if i.rle is not None and rle_area(i.rle) == 0}
 
 
 def warn_cut_boxes(ann, beyond=(), *, stored: bool = True) -> None:
@@ -219,7 +264,7 @@ def warn_cut_boxes(ann, beyond=(), *, stored: bool = True) -> None:
         many = f"{len(beyond)} boxes lie" if len(beyond) > 1 else "1 box lies"
         warn(
             f"{ann.source}: {many} outside the {size} frame, covering no pixel of it "
-            f"({beyond[0].where} first: {_box_text(beyond[0].box)}): left out, as the animal "
+            f"({beyond[0].where} first: {box_text(beyond[0].box)}): left out, as the animal "
             "is out of view there",
             BoxesCutWarning,
         )
@@ -231,18 +276,26 @@ def warn_cut_boxes(ann, beyond=(), *, stored: bool = True) -> None:
     if beyond:
         gone = (
             f", {len(beyond)} so far that {'they cover' if len(beyond) > 1 else 'it covers'} "
-            f"no pixel of it ({beyond[0].where} first: {_box_text(beyond[0].box)}): left out, "
+            f"no pixel of it ({beyond[0].where} first: {box_text(beyond[0].box)}): left out, "
             "as the animal is out of view there"
         )
     warn(
         f"{ann.source}: {many} past the edge of the {size} frame "
-        f"({first.where} first: {_box_text(first.box)}){gone}; the store holds such boxes cut "
+        f"({first.where} first: {box_text(first.box)}){gone}; the store holds such boxes cut "
         "to the frame, so a box format exported from it gives the cut boxes",
         BoxesCutWarning,
     )
 
 
-def _box_text(box) -> str:
+def box_text(box) -> str:
+    """A box ``(x0, y0, x1, y1)`` as the warnings and refusals of boxes outside the frame
+    name it.
+
+    Examples
+    --------
+    >>> box_text((650.0, 2, 700.5, 60))
+    'x 650..700.5, y 2..60'
+    """
     x0, y0, x1, y1 = box
     return f"x {x0:g}..{x1:g}, y {y0:g}..{y1:g}"
 

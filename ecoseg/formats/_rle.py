@@ -73,8 +73,7 @@ def decode_rle(rle: Mapping, height: int, width: int, where: str) -> np.ndarray:
     counts = rle["counts"]
     try:
         if isinstance(counts, list):
-            if sum(int(c) for c in counts) != h * w or any(int(c) < 0 for c in counts):
-                raise ValueError("run lengths do not add up to height x width")
+            _check_runs(np.array([int(c) for c in counts], np.int64), h, w, where)
             coded = mask_utils.frPyObjects({"size": [h, w], "counts": counts}, h, w)
         elif isinstance(counts, str | bytes):
             check_rle(counts, h, w, where)  # pycocotools leaves a short mask's tail unset
@@ -152,6 +151,11 @@ def check_rle(counts: str | bytes, height: int, width: int, where: str) -> None:
         runs = rle_runs(counts)
     except ValueError as exc:
         raise FormatError(f"{where}: RLE cannot be decoded ({exc})") from None
+    _check_runs(runs, height, width, where)
+
+
+def _check_runs(runs: np.ndarray, height: int, width: int, where: str) -> None:
+    """Refuse run lengths that are negative or do not add up to ``height x width``."""
     if runs.size and runs.min() < 0:
         raise FormatError(f"{where}: RLE cannot be decoded (a run is negative)")
     total = int(runs.sum())

@@ -213,6 +213,8 @@ def write_store(
     """Write aligned annotations (frames = video frames, ``times`` set) into a new mask store.
 
     Scores: each instance's score on its frame (1.0 when the file has none), 0.0 elsewhere.
+    A score outside [0, 1] (a MOT ``det.txt``'s raw detector score, which reading keeps as it
+    is) is refused before anything is written: a store's scores are probabilities.
     """
     from tqdm.auto import tqdm
 
@@ -220,6 +222,14 @@ def write_store(
 
     if ann.times is None or len(ann.times) != ann.n_frames:
         raise FormatError(f"{ann.source}: frame times of the video are needed to write a store")
+    for inst in ann.instances:
+        if inst.score is not None and not 0.0 <= inst.score <= 1.0:
+            raise FormatError(
+                f"{ann.source}: {inst.where}: score {inst.score:g} is a detector's own score, "
+                "not a probability in [0, 1], which a store's scores are: rescale the file's "
+                "scores to [0, 1] to import it (its boxes prompt a segmentation as they are: "
+                "--prompts-from)"
+            )
     objects = [{"id": t.id, "class": t.class_, "source": "imported"} for t in ann.tracks]
     column = {t.id: k for k, t in enumerate(ann.tracks)}
     frames = ann.by_frame()

@@ -218,16 +218,16 @@ def parse_segmentation(seg, where: str, height: int, width: int):
     return None, ()
 
 
-def parse_box(value, where: str, width: int, height: int) -> tuple[float, float, float, float]:
+def parse_box(value, where: str) -> tuple[float, float, float, float]:
     """``(x0, y0, x1, y1)`` of a COCO ``[x, y, w, h]`` box; FormatError naming ``where`` for a
-    box that is not 4 numbers or has no area (one outside the ``width x height`` frame is
-    an animal out of view: :func:`~ecoseg.formats.read_annotations` leaves it out).
+    box that is not 4 numbers or has no area (one outside the frame is an animal out of view:
+    :func:`~ecoseg.formats.read_annotations` leaves it out).
 
     Examples
     --------
-    >>> parse_box([10, 20, 5, 4], "a.json: annotations[0]", 640, 360)
+    >>> parse_box([10, 20, 5, 4], "a.json: annotations[0]")
     (10.0, 20.0, 15.0, 24.0)
-    >>> parse_box([10, 20, -5, 4], "a.json: annotations[3]", 640, 360)
+    >>> parse_box([10, 20, -5, 4], "a.json: annotations[3]")
     Traceback (most recent call last):
     ecoseg.errors.FormatError: a.json: annotations[3]: bbox width and height must be positive, ...
     """
@@ -452,7 +452,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         if rle is None and not polys:
             if a.get("bbox") is None:
                 raise FormatError(f"{path}: {where}: has neither a segmentation nor a bbox")
-            box = parse_box(a["bbox"], f"{path}: {where}", width, height)
+            box = parse_box(a["bbox"], f"{path}: {where}")
         score = a.get("score")
         instances.append(
             Instance(

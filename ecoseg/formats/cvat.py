@@ -673,9 +673,21 @@ def _held(
             if t in gone:
                 continue
             g = geom
-            if t > frame and "box" in geom and nxt is not None and not nxt[1] and "box" in nxt[2]:
+            if (
+                t > frame
+                and _plain_box(geom)
+                and nxt is not None
+                and not nxt[1]
+                and _plain_box(nxt[2])
+            ):
                 a = (t - frame) / (nxt[0] - frame)
                 g = {"box": tuple((1 - a) * p + a * q for p, q in zip(geom["box"], nxt[2]["box"]))}
             where = swhere if t == frame else f"{swhere} (held to frame {t})"
             out.append(Instance(frame=t, track=oid, score=score, where=where, **g))
     return out
+
+
+def _plain_box(geom: dict) -> bool:
+    """Whether a shape's geometry is a box that is not turned (turned boxes are held, not
+    interpolated)."""
+    return "box" in geom and "polygons" not in geom

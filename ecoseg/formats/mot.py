@@ -17,7 +17,12 @@ writes it, one name per line), else ``"class_<class>"``; objects of other files,
 -1 or 0, are ``"unknown"``. Track id -1 marks a box without a track (MOTChallenge's
 ``det.txt``, CVAT's export of a single shape): each such row is an object of its own, as a
 COCO annotation without a track id is; a file mixing them with tracked rows is refused, naming
-the first of each. A comma ending every row makes no column of its own.
+the first of each. In such rows ``conf`` is the detector's own score, read as it is: MOT17's
+public detections carry raw detector scores (DPM's unbounded, negative ones too; SDP's and
+Faster R-CNN's in [0, 1]), so no range is asked of it (a NaN is refused), while a store holds
+probabilities only (:func:`~ecoseg.formats._stores.write_store` refuses one outside [0, 1]).
+Tracked rows' ``conf`` is a score in [0, 1]. A comma ending every row makes no column of its
+own.
 """
 
 from __future__ import annotations
@@ -110,8 +115,8 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         if gt and conf == 0:
             continue  # ground truth: not to be considered
         score = None  # ground truth: conf is a flag; -1: no score (the format's blank)
-        if not gt and conf is not None and conf != -1:
-            score = probability(row[6], w, "conf")
+        if not gt and conf is not None and conf != -1:  # det.txt: the detector's own score
+            score = conf if untracked_row else probability(row[6], w, "conf")
         (untracked if untracked_row else tracked).append(where)
         cls = _class_name(row[7], names, path, w) if gt else "unknown"
         instances.append(

@@ -18,8 +18,11 @@ Spaces around a field are CSV padding (a hand-edited ``1, 0, ..., grouper, 0.9``
 names are read without them, and a class that begins or ends with spaces is refused by the
 export, so a species reads back as it was written. Confidences are scores in [0, 1] (field 8
 may also be -1, the format's blank): any other, of field 8 or of a species pair, is refused.
-VIAME numbers tracks from 0: when a file has a track 0 every id is shifted by 1. Field 2 gives
-times for ``align="time"`` when it is a ``HH:MM:SS.f`` time stamp.
+An attribute whose value holds a comma is one field in double quotes, as DIVE writes it: a
+comma outside quotes splits it, and the rest, which is no species with a confidence, is refused
+as such (naming the attribute). VIAME numbers tracks from 0: when a file has a track 0 every
+id is shifted by 1. Field 2 gives times for ``align="time"`` when it is a ``HH:MM:SS.f`` time
+stamp.
 """
 
 from __future__ import annotations
@@ -266,6 +269,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             if not item:
                 raise FormatError(f"{w}: field {k + 1}: empty species name")
             if k + 1 >= len(fields) or fields[k + 1].strip().startswith("("):
+                _refuse_split_attribute(fields, k, w)
                 raise FormatError(
                     f"{w}: field {k + 1}: species '{item}' has no confidence (species and "
                     "confidence come in pairs from field 10)"
@@ -273,6 +277,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             try:
                 value = float(fields[k + 1])
             except ValueError:
+                _refuse_split_attribute(fields, k, w)
                 raise FormatError(
                     f"{w}: field {k + 2}: confidence '{fields[k + 1]}' of species '{item}' is "
                     "not a number (an unknown class column?)"
@@ -318,6 +323,28 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         )
     tracks = [Track(oid, name) for oid, (_, name) in best.items()]
     return file_annotations(path, width, height, tracks, instances)
+
+
+def _refuse_split_attribute(fields: list[str], k: int, where: str) -> None:
+    """FormatError when field ``k`` (0-based), which is no species with a confidence, follows
+    an attribute field (``(atr) name value``, ``(note) text``, ...): the rest of that field's
+    value after a comma that is not in quotes (it read as a species without a confidence).
+
+    Examples
+    --------
+    >>> fields = ["1"] * 9 + ["fish", "1", "(atr) note coral", " dead"]
+    >>> _refuse_split_attribute(fields, 12, "a.csv: line 4")
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: a.csv: line 4: field 13: ' dead' follows the attribute ...
+    """
+    before = fields[k - 1].strip()
+    if not before.startswith("("):
+        return
+    raise FormatError(
+        f"{where}: field {k + 1}: {fields[k]!r} follows the attribute '{before}' (field {k}) "
+        "and is no species with a confidence: a comma in an attribute's value splits the "
+        f'field unless it is in double quotes ("{fields[k - 1]},{fields[k]}"), as DIVE writes it'
+    )
 
 
 def _polygon(item: str, where: str, k: int) -> np.ndarray:

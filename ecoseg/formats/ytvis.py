@@ -250,7 +250,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             )
             box = None
             if rle is None and not polys and t < len(boxes) and boxes[t] is not None:
-                box = coco.parse_box(boxes[t], f"{path}: {fwhere}", width, height)
+                box = coco.parse_box(boxes[t], f"{path}: {fwhere}")
             if rle is None and not polys and box is None:
                 continue
             time = None

@@ -189,3 +189,70 @@ def test_a_youtube_vis_id_left_out_is_still_one_id(tmp_path):
         FormatError, match=r"annotations\[1\] \(id 9\): id 9 is given to two annotations"
     ):
         read_annotations(path, "ytvis", VIDEO)
+
+
+def test_the_refusal_and_the_warning_write_a_box_with_one_function():
+    """``_left_out`` and ``_painting`` each had a ``_box_text`` of their own."""
+    from ecoseg.formats import _left_out, _painting
+
+    assert not hasattr(_left_out, "_box_text") and not hasattr(_painting, "_box_text")
+    assert _left_out.box_text is _painting.box_text
+    assert _painting.box_text((650.0, 2, 700.5, 60)) == "x 650..700.5, y 2..60"
+
+
+def _turned(frame, x0, y0, x1, y1, rotation, outside=0):
+    return (f'<box frame="{frame}" keyframe="1" outside="{outside}" occluded="0" xtl="{x0}" '
+            f'ytl="{y0}" xbr="{x1}" ybr="{y1}" rotation="{rotation}"/>')  # fmt: skip
+
+
+# object 2 a turned box in view on frame 0, right of the frame on frame 1; object 3 a long
+# thin box turned across the frame's top left corner, beyond it (its corners' box overlaps
+# the frame, no pixel centre of the frame is in it) on frame 1 only
+_CVAT_TURNED = (
+    "<annotations><meta><task><size>3</size></task></meta>"
+    f'<track id="0" label="fish">{_cvat_box(0, 1, 4)}{_cvat_box(1, 1, 4, outside=1)}</track>'
+    f'<track id="1" label="fish">{_turned(0, 5, 2, 8, 5, 30)}{_turned(1, 12, 2, 15, 5, 30)}'
+    f"{_turned(2, 12, 2, 15, 5, 30, outside=1)}</track>"
+    f'<track id="2" label="fish">{_turned(1, -6.5, -2.25, 3.5, -0.75, 315)}'
+    f"{_turned(2, -6.5, -2.25, 3.5, -0.75, 315, outside=1)}</track>"
+    "</annotations>"
+)
+
+
+def test_a_turned_cvat_box_outside_the_frame_is_an_animal_out_of_view(tmp_path):
+    """It was refused as a polygon that covers no pixel of the frame, while the same box not
+    turned was left out: a turned box follows the rule of boxes."""
+    path = tmp_path / "a.xml"
+    path.write_text(_CVAT_TURNED, encoding="utf-8")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ann = read_annotations(path, "cvat", VIDEO)
+    assert [(i.frame, i.track) for i in ann.instances] == [(0, 1), (0, 2)]
+    assert [t.id for t in ann.tracks] == [1, 2]  # object 3: on no frame
+    (cut,) = [str(w.message) for w in seen if w.category is BoxesCutWarning]
+    assert cut.startswith(f"{path}: 2 boxes lie outside the 10x8 frame, covering no pixel of it")
+    (left,) = [str(w.message) for w in seen if w.category is ShapesLeftOutWarning]
+    assert left.startswith(
+        f'{path}: 1 object left out (object 3, <track id="2"> <box frame="1"> first): every box'
+    )
+    turned = ann.instances[1]  # the polygon of its corners, with the box they lie in
+    assert turned.box == tuple(
+        turned.polygons[0].min(0).tolist() + turned.polygons[0].max(0).tolist()
+    )
+
+
+def test_a_file_whose_every_turned_box_is_outside_the_frame_is_refused(tmp_path):
+    path = tmp_path / "a.xml"
+    path.write_text(_CVAT_TURNED, encoding="utf-8")
+    with pytest.raises(FormatError, match=r"every box lies outside the 1x1 frame \(.* first"):
+        read_annotations(path, "cvat", VideoInfo(1, 1, np.arange(3) / 5, {}))
+
+
+def test_a_viame_outline_outside_the_frame_is_an_animal_out_of_view(tmp_path):
+    """A row's ``(poly)`` is its pixels: one wholly outside the frame, in a box outside it,
+    was refused as a polygon that covers no pixel of the frame."""
+    path = tmp_path / "a.csv"
+    path.write_text(_VIAME + "3,,2,-9,2,-5,5,1,-1,fish,1,(poly) -9 2 -5 2 -5 5\n")
+    with pytest.warns(BoxesCutWarning, match="3 boxes lie outside the 10x8 frame"):
+        ann = read_annotations(path, "viame", VIDEO)
+    assert [(i.frame, i.track) for i in ann.instances] == [(0, 1), (0, 2)]

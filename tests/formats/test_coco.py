@@ -87,6 +87,20 @@ def test_polygons_and_boxes_are_read(tmp_path):
             lambda d: d["annotations"][0]["segmentation"].update(counts="51"),
             r"annotations\[0\].*RLE cannot be decoded .*6 pixels, not 5x6 = 30",
         ),
+        (  # uncompressed runs cut short: they said 'run lengths do not add up' alone
+            lambda d: d["annotations"][0]["segmentation"].update(counts=[10, 5]),
+            r"annotations\[0\].*RLE cannot be decoded \(its runs add up to 15 pixels, not 5x6",
+        ),
+        # masks that set no pixel were imported as nothing, as a polygon on no pixel was not
+        (
+            lambda d: d["annotations"][0]["segmentation"].update(counts=[30]),
+            r"c\.json: annotations\[0\] \(id 1\): the mask covers no pixel of the 6x5 frame "
+            r"\(its RLE sets none\)",
+        ),
+        (
+            lambda d: d["annotations"][1]["segmentation"].update(counts="n0"),  # 30: one run
+            r"annotations\[1\] \(id 2\): the mask covers no pixel",
+        ),
     ],
 )
 def test_bad_files_name_the_annotation(tmp_path, change, message):
@@ -450,3 +464,11 @@ def test_names_numbered_with_gaps_from_above_0_warn_that_positions_are_taken(tmp
     with pytest.warns(ImageOrderWarning, match=r"file names number them 3, 8, 13, not 0, 1, 2"):
         ann = read_annotations(path, "coco", video)
     assert [i.frame for i in ann.instances] == [1]
+
+
+def test_parse_box_takes_the_box_and_where_it_is():
+    """Its width and height arguments were never used (a box outside the frame is left out
+    later, by read_annotations)."""
+    from ecoseg.formats.coco import parse_box
+
+    assert parse_box([10, 20, 5, 4], "a.json: annotations[0]") == (10.0, 20.0, 15.0, 24.0)

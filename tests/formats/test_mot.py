@@ -163,6 +163,38 @@ def test_boxes_without_a_track_are_objects_of_their_own(tmp_path):
     assert sorted(t.id for t in ann.tracks) == [1, 2, 3]
 
 
+# MOT17's public detections (MOT17-02 det/det.txt of each detector): DPM's scores are raw
+# (above 1, below 0), SDP's and FRCNN's in [0, 1]
+_DPM = "1,-1,1.1,1.2,3,4,2.3092,-1,-1,-1\n1,-1,9.5,2,3,4,-0.35166,-1,-1,-1\n"
+_SDP = "1,-1,1.1,1.2,3,4,0.99832,-1,-1,-1\n"
+
+
+def test_mot17_public_detections_keep_their_detector_scores(tmp_path):
+    """DPM's det.txt was refused ('conf '2.3092' is not a score in [0, 1]'): in a row without
+    a track, conf is the detector's own score."""
+    (tmp_path / "det.txt").write_text(_DPM)
+    ann = read_annotations(tmp_path / "det.txt", "mot", VIDEO)
+    assert [i.score for i in ann.instances] == [2.3092, -0.35166]
+    (tmp_path / "tracks.txt").write_text(_DPM.replace(",-1,", ",1,", 1).replace(",-1,9", ",2,9"))
+    with pytest.raises(FormatError, match=r"tracks\.txt: line 1: conf '2\.3092' is not a score"):
+        read_annotations(tmp_path / "tracks.txt", "mot", VIDEO)  # a tracker's: a probability
+
+
+def test_a_store_refuses_a_detector_score_outside_0_1_naming_the_line(tmp_path):
+    from ecoseg.formats import import_annotations
+
+    (tmp_path / "det.txt").write_text(_DPM)
+    with pytest.raises(
+        FormatError,
+        match=r"det\.txt: line 1: score 2\.3092 is a detector's own score, not a probability in "
+        r"\[0, 1\], which a store's scores are",
+    ):
+        import_annotations(tmp_path / "det.txt", "mot", VIDEO, tmp_path / "d.zarr")
+    assert not (tmp_path / "d.zarr").exists()
+    (tmp_path / "sdp.txt").write_text(_SDP)  # scores in [0, 1]: stored
+    import_annotations(tmp_path / "sdp.txt", "mot", VIDEO, tmp_path / "s.zarr")
+
+
 def test_a_file_mixing_tracked_and_untracked_boxes_is_refused(tmp_path):
     (tmp_path / "m.txt").write_text("1,4,2,2,3,3,1,-1,-1,-1\n1,-1,8,2,3,3,1,-1,-1,-1\n")
     with pytest.raises(FormatError, match=r"m\.txt: line 2 has track id -1 .* \(line 1 first\)"):

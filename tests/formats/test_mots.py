@@ -89,6 +89,15 @@ def test_a_cut_short_rle_names_the_line(tmp_path, counts):
         read_annotations(tmp_path / "m.txt", "mots", video)
 
 
+def test_a_mask_that_sets_no_pixel_names_the_line(tmp_path):
+    """A mask of one run over the frame was imported as nothing, without a word."""
+    empty = mask_utils.encode(np.zeros((5, 7, 1), np.uint8, order="F"))[0]["counts"].decode()
+    (tmp_path / "m.txt").write_text(f"1 2 1 5 7 ;23000004\n2 2 1 5 7 {empty}\n")
+    video = VideoInfo(7, 5, np.zeros(2), {})
+    with pytest.raises(FormatError, match=r"m\.txt: line 2: the mask covers no pixel of the 7x5"):
+        read_annotations(tmp_path / "m.txt", "mots", video)
+
+
 def test_ten_or_more_classes_survive_a_round_trip(tmp_path):
     """The tenth class was written as class_id 10, MOTS's ignore class, which the reader
     skips: every object of that species vanished from the imported store."""

@@ -108,6 +108,18 @@ def test_dive_style_file_is_read(tmp_path):
         ),
         ("1,x,0,1,1,3,3,1,-1,fish,-2.3", r"line 3: field 11: species 'fish': confidence '-2\.3'"),
         ("1,x,0,1,1,3,3,1,-1,fish,nan", r"line 3: field 11: species 'fish': confidence 'nan'"),
+        # a comma in an attribute's value, not quoted: the rest read as a species
+        (
+            "1,x,0,1,1,3,3,1,-1,fish,1,(atr) note coral, dead",
+            r"line 3: field 13: ' dead' follows the attribute '\(atr\) note coral' \(field 12\) "
+            r"and is no species with a confidence: .* \(\"\(atr\) note coral, dead\"\)",
+        ),
+        (
+            "1,x,0,1,1,3,3,1,-1,fish,1,(atr) note a, b, c",
+            r"line 3: field 13: ' b' follows the attribute '\(atr\) note a'",
+        ),
+        ("1,x,0,1,1,3,3,1,-1,fish,1,(atr) note coral,crab,0.5", None),  # a species pair
+        ('1,x,0,1,1,3,3,1,-1,fish,1,"(atr) note coral, dead"', None),  # quoted, as DIVE does
         ("1,x,9,1,1,3,3,1,-1", r"line 3: frame 9 is past the end of the video \(4 frames"),
         ("1,x,0,1,1,30,3,1,-1", None),  # partly outside is fine (clipped)
         ("1,x,0,20,1,30,3,1,-1", None),  # wholly outside: out of view there, left out

@@ -5,10 +5,11 @@ object's score, though a store's scores are probabilities in [0, 1]; a bare CVAT
 ``<annotations/>`` (no task, no tracks) became a store of frames "with no animals"; and
 ``--first-frame`` on another format was refused in the Python name (``first_frame``). A VIAME
 species confidence in percent picked the class; a shape that covers no pixel (a polygon whose
-points lie on a line, a box between pixel centres) and a YouTube-VIS split whose annotations
-are withheld were imported as nothing. A file whose every box lies outside the frame is
-another video's (one such box among others is an animal out of view, left out). Each is now
-one line naming the file and the value (or the option as typed), and no store is made.
+points lie on a line, a box between pixel centres, a COCO mask whose RLE sets none) and a
+YouTube-VIS split whose annotations are withheld were imported as nothing. A file whose every
+box lies outside the frame is another video's (one such box among others is an animal out of
+view, left out). Each is now one line naming the file and the value (or the option as typed),
+and no store is made.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ def _coco() -> str:
     ann = {"id": 5, "image_id": 1, "category_id": 1, "bbox": [1, 1, 3, 3], "score": 35.0}
     cats = [{"id": 1, "name": "fish"}]
     return json.dumps({"images": [image], "annotations": [ann], "categories": cats})
+
+
+def _coco_empty_mask() -> str:  # counts over the frame, no pixel set: it became nothing
+    data = json.loads(_coco())
+    data["annotations"][0].update(segmentation={"size": [H, W], "counts": [H * W]}, score=1)
+    return json.dumps(data)
 
 
 def _ytvis() -> str:
@@ -60,8 +67,22 @@ CASES = [
     ("mot-percent", "mot", "d.txt", "1,1,1,1,3,3,35.0,-1,-1,-1\n", ["line 1: conf '35.0'"]),
     ("mot-logit", "mot", "d.txt", "1,1,1,1,3,3,-2.3,-1,-1,-1\n", ["line 1: conf '-2.3'"]),
     ("mot-nan", "mot", "d.txt", "1,1,1,1,3,3,nan,-1,-1,-1\n", ["line 1: conf 'nan'"]),
+    (  # MOT17's DPM detections: read as they are, but a store's scores are probabilities
+        "mot-det-raw-score",
+        "mot",
+        "det.txt",
+        "1,-1,1,1,3,3,2.3092,-1,-1,-1\n",
+        ["line 1: score 2.3092 is a detector's own score", "rescale"],
+    ),
     ("coco-percent", "coco", "a.json", _coco(), ["annotations[0] (id 5): score 35.0"]),
     ("ytvis-percent", "ytvis", "a.json", _ytvis(), ["frame 0: score 87"]),
+    (
+        "coco-empty-mask",
+        "coco",
+        "a.json",
+        _coco_empty_mask(),
+        ["annotations[0] (id 5)", "the mask covers no pixel", "its RLE sets none"],
+    ),
     ("cvat-percent", "cvat", "a.xml", _CVAT, ['<box frame="0">', "score '35'"]),
     ("viame-percent", "viame", "a.csv", "0,,0,1,1,4,4,35,-1,fish,1\n", ["field 8", "'35'"]),
     (
@@ -70,6 +91,13 @@ CASES = [
         "a.csv",
         "0,,0,1,1,4,4,1,-1,fish,87\n",
         ["field 11", "'fish'", "'87'"],
+    ),
+    (  # a comma in an attribute's value, not quoted: it said "species ' dead' has no confidence"
+        "viame-attribute-comma",
+        "viame",
+        "a.csv",
+        "0,,0,1,1,4,4,1,-1,fish,1,(atr) note coral, dead\n",
+        ["line 1: field 13", "(atr) note coral", "double quotes"],
     ),
     ("cvat-no-pixel", "cvat", "a.xml", _CVAT_FLAT, ['<polygon frame="0">', "covers no pixel"]),
     ("mot-thin-box", "mot", "d.txt", "1,1,1.6,1,0.8,3,1,-1,-1,-1\n", ["line 1", "covers no pixel"]),
