@@ -117,6 +117,24 @@ def test_empty_data_still_give_a_figure(make, args, kwargs):
     assert Image.open(io.BytesIO(data)).size[0] > 100
 
 
+def test_the_last_frames_count_is_drawn_over_its_frame():
+    # old code: a post step ends at the last point, so the last frame's count (3 here, the
+    # MaxN) was a vertical tick of no width at 2.5 s; it now holds for one frame (0.5 s, the
+    # median step between the frame times), as every other frame's count does
+    counts = pd.DataFrame(
+        {"video": "v", "time_s": [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.0, 4.0],
+         "class": ["wrasse"] * 7 + ["parrotfish"] * 2, "count": [1, 1, 2, 2, 1, 1, 3, 0, 1]}
+    )  # fmt: skip
+    fig = F.counts_figure(counts, F.class_colors(["parrotfish", "wrasse"]))
+    (ax,) = fig.axes
+    parrotfish, wrasse = (np.asarray(line.get_xydata()) for line in ax.lines)
+    # each class's own last frame, held for the video's frame duration
+    assert wrasse[-1].tolist() == [3.5, 3.0] and wrasse[-2].tolist() == [3.0, 3.0]
+    assert parrotfish[-1].tolist() == [4.5, 1.0] and parrotfish[-2].tolist() == [4.0, 1.0]
+    one = F.counts_figure(counts.iloc[:1], F.class_colors(["wrasse"]))  # one frame: as before
+    assert np.asarray(one.axes[0].lines[0].get_xydata()).tolist() == [[0.0, 1.0]]
+
+
 def test_trajectories_draw_on_a_blank_background_without_a_video():
     tracks = pd.DataFrame(
         {
