@@ -4,11 +4,14 @@ Run from the repository root::
 
     PYTHONPATH=. python benchmarks/report_4k_memory_bench.py
     PYTHONPATH=. python benchmarks/report_4k_memory_bench.py --frames 300 --store /tmp/s4k.zarr
+    PYTHONPATH=. python benchmarks/report_4k_memory_bench.py --steps measure --roi polygon
 
 A synthetic 3840x2160 store (``--frames`` frames, 4 a chunk as ``ecoseg segment`` writes them,
 ``--objects`` ellipses of 60 to 420 px moving across the frame, two of them large colonies that
 stay) is made once; then each step runs in a fresh child process, so one's imports and caches
-do not count in another's peak.
+do not count in another's peak. ``--roi polygon`` measures with a region of interest given as
+a polygon (:data:`ROI_POLYGON`, five vertices over most of the frame), as
+``ecoseg measure --roi`` takes one.
 
 Figures
 -------
@@ -36,6 +39,8 @@ from pathlib import Path
 import numpy as np
 
 H, W = 2160, 3840
+#: The ``--roi polygon`` region: (x, y) vertices over most of the frame (some fractional).
+ROI_POLYGON = [(200, 150), (3600.5, 100), (3700, 2000.25), (1900, 2100), (150, 1900)]
 
 
 def make_store(path: Path, frames: int, objects: int) -> None:
@@ -88,7 +93,7 @@ def _vm(key: str) -> float:
     return float("nan")
 
 
-def child(step: str, store: str, out: str) -> None:
+def child(step: str, store: str, out: str, roi: str = "none") -> None:
     """One step in this (fresh) process; prints its figures as one JSON line."""
     import tracemalloc
     import warnings
@@ -103,7 +108,7 @@ def child(step: str, store: str, out: str) -> None:
     tracemalloc.start()
     page = Path(out) / "report.html"
     if step == "measure":
-        tables = measure(store)
+        tables = measure(store, roi=ROI_POLYGON if roi == "polygon" else None)
     else:
         ecoseg.report(store, page, overwrite=True)
         tables = None
@@ -112,6 +117,7 @@ def child(step: str, store: str, out: str) -> None:
     done = os.times()
     line = {
         "step": step,
+        **({"roi": roi} if step == "measure" else {}),
         "peak_rss_mb": round(_vm("VmHWM"), 1),
         "rss_before_mb": round(rss_before, 1),
         "python_peak_mb": round(python_peak, 1),
@@ -134,7 +140,10 @@ def main() -> None:
     ap.add_argument("--objects", type=int, default=14)
     ap.add_argument("--store", default=None, help="keep the store here (made when missing)")
     ap.add_argument("--steps", nargs="+", default=["measure", "report"])
-    ap.add_argument("--child", nargs=3, metavar=("STEP", "STORE", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--roi", choices=("none", "polygon"), default="none", help="measure's ROI")
+    ap.add_argument(
+        "--child", nargs=4, metavar=("STEP", "STORE", "OUT", "ROI"), help=argparse.SUPPRESS
+    )
     args = ap.parse_args()
     if args.child:
         child(*args.child)
@@ -145,7 +154,7 @@ def main() -> None:
             make_store(store, args.frames, args.objects)
         for step in args.steps:
             done = subprocess.run(
-                [sys.executable, __file__, "--child", step, str(store), tmp],
+                [sys.executable, __file__, "--child", step, str(store), tmp, args.roi],
                 check=True,
                 capture_output=True,
                 text=True,

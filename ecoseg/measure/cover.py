@@ -8,6 +8,7 @@ label, so the fractions of all classes in a frame sum to at most 1.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -74,8 +75,6 @@ def roi_mask(roi, shape: tuple[int, int]) -> np.ndarray | None:
         if mask.shape != tuple(shape):
             raise ConfigError(f"roi mask of shape {mask.shape} does not match frames {shape}")
     else:
-        from skimage.draw import polygon2mask
-
         try:
             pts = np.asarray(roi, dtype=np.float64)
         except (TypeError, ValueError):
@@ -85,9 +84,41 @@ def roi_mask(roi, shape: tuple[int, int]) -> np.ndarray | None:
         if not np.isfinite(pts).all():
             raise ConfigError("roi polygon has non-finite vertices")
         check_polygon(pts)
-        mask = polygon2mask(tuple(shape), pts[:, ::-1])
+        mask = _polygon_mask(pts, shape)
     if not mask.any():
         raise ConfigError("roi is empty (covers no pixel centre of the frame)")
+    return mask
+
+
+#: Pixel centres tested against a polygon at a time (their coordinates: 4 MB).
+_POLYGON_BAND_PX = 1 << 18
+
+
+def _polygon_mask(pts: np.ndarray, shape) -> np.ndarray:
+    """The pixels whose centres are inside or on the polygon ``pts`` ((x, y) vertices), tested
+    by skimage's ``points_in_poly`` a band of rows of the polygon's box at a time: the mask
+    of skimage's ``polygon2mask`` (tests/measure/test_cover.py compares them), whose lists
+    of the coordinates of every pixel inside took about 90 bytes a pixel (620 MB for most
+    of a 4K frame); this holds the mask and one band's coordinates."""
+    from skimage.measure import points_in_poly
+
+    H, W = shape
+    mask = np.zeros((H, W), dtype=bool)
+    x, y = pts[:, 0], pts[:, 1]
+    r0, r1 = max(0, math.ceil(y.min())), min(H - 1, math.floor(y.max()))
+    c0, c1 = max(0, math.ceil(x.min())), min(W - 1, math.floor(x.max()))
+    if r0 > r1 or c0 > c1:
+        return mask
+    verts = np.ascontiguousarray(pts, dtype=np.float64)
+    cols = np.arange(c0, c1 + 1, dtype=np.float64)
+    step = max(1, _POLYGON_BAND_PX // len(cols))
+    for top in range(r0, r1 + 1, step):
+        rows = np.arange(top, min(top + step, r1 + 1), dtype=np.float64)
+        centres = np.empty((len(rows), len(cols), 2))
+        centres[..., 0] = cols
+        centres[..., 1] = rows[:, None]
+        inside = points_in_poly(centres.reshape(-1, 2), verts)
+        mask[top : top + len(rows), c0 : c1 + 1] = inside.reshape(len(rows), len(cols))
     return mask
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from ecoseg.errors import ConfigError
+from ecoseg.measure import cover as cover_module
 from ecoseg.measure import measure
 from ecoseg.measure.cover import class_cover, cover_table, roi_mask
 from ecoseg.store import MaskStore
@@ -58,6 +59,44 @@ def test_cover_in_a_roi_mask_and_polygon(tmp_path):
     # the same rectangle as a polygon (x, y) through the pixel centres
     poly = [(10, 5), (44, 5), (44, 29), (10, 29)]
     pd.testing.assert_frame_equal(measure(tmp_path / "m.zarr", roi=poly)["cover"], cov)
+
+
+@pytest.mark.parametrize("band", [1, 7, 1 << 18])
+def test_a_polygon_roi_is_skimages_polygon2mask(monkeypatch, band):
+    """The polygon is rasterised a band of rows at a time; the mask is polygon2mask's, pixel
+    for pixel (centres on an edge or a vertex included), however the rows are banded."""
+    from skimage.draw import polygon2mask
+
+    monkeypatch.setattr(cover_module, "_POLYGON_BAND_PX", band)
+    rng = np.random.default_rng(3)
+    compared = 0
+    for k in range(300):
+        h, w = (int(v) for v in rng.integers(2, 30, 2))
+        n = int(rng.integers(3, 9))
+        # star-shaped around a point (no crossing); whole, half and free coordinates, some
+        # vertices outside the frame
+        angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+        radii = rng.uniform(1, 1.4 * max(h, w), n)
+        centre = rng.uniform(-2, [w + 2, h + 2])
+        pts = centre + radii[:, None] * np.c_[np.cos(angles), np.sin(angles)]
+        pts = [np.round(pts), np.round(2 * pts) / 2, pts][k % 3]
+        try:
+            got = roi_mask(pts, (h, w))
+        except ConfigError:  # refused: degenerate after rounding, or no pixel inside
+            continue
+        np.testing.assert_array_equal(got, polygon2mask((h, w), pts[:, ::-1]), err_msg=str(k))
+        compared += 1
+    assert compared > 150
+
+
+def test_a_polygon_roi_over_a_large_frame_is_not_listed_pixel_by_pixel(python_peak):
+    """polygon2mask listed the coordinates of every pixel inside as Python integers: 130 MB
+    of Python allocations for most of a 1080p frame (620 MB at 4K), to make a 2 MB mask."""
+    shape = (1080, 1920)
+    poly = [(100, 75), (1800.5, 50), (1850, 1000.25), (950, 1050), (75, 950)]
+    mask, peak = python_peak(lambda: roi_mask(poly, shape))
+    assert mask.sum() > 0.75 * mask.size
+    assert peak < 8 * mask.size, f"peak {peak / 1e6:.1f} MB for a {mask.nbytes / 1e6:.1f} MB mask"
 
 
 def test_cover_with_calibration_and_class_filter(tmp_path):

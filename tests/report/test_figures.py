@@ -117,6 +117,24 @@ def test_empty_data_still_give_a_figure(make, args, kwargs):
     assert Image.open(io.BytesIO(data)).size[0] > 100
 
 
+def test_the_last_frames_count_is_drawn_over_its_frame():
+    # old code: a post step ends at the last point, so the last frame's count (3 here, the
+    # MaxN) was a vertical tick of no width at 2.5 s; it now holds for one frame (0.5 s, the
+    # median step between the frame times), as every other frame's count does
+    counts = pd.DataFrame(
+        {"video": "v", "time_s": [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.0, 4.0],
+         "class": ["wrasse"] * 7 + ["parrotfish"] * 2, "count": [1, 1, 2, 2, 1, 1, 3, 0, 1]}
+    )  # fmt: skip
+    fig = F.counts_figure(counts, F.class_colors(["parrotfish", "wrasse"]))
+    (ax,) = fig.axes
+    parrotfish, wrasse = (np.asarray(line.get_xydata()) for line in ax.lines)
+    # each class's own last frame, held for the video's frame duration
+    assert wrasse[-1].tolist() == [3.5, 3.0] and wrasse[-2].tolist() == [3.0, 3.0]
+    assert parrotfish[-1].tolist() == [4.5, 1.0] and parrotfish[-2].tolist() == [4.0, 1.0]
+    one = F.counts_figure(counts.iloc[:1], F.class_colors(["wrasse"]))  # one frame: as before
+    assert np.asarray(one.axes[0].lines[0].get_xydata()).tolist() == [[0.0, 1.0]]
+
+
 def test_trajectories_draw_on_a_blank_background_without_a_video():
     tracks = pd.DataFrame(
         {
@@ -245,20 +263,72 @@ def test_a_4k_still_reaches_matplotlib_no_larger_than_its_panel(monkeypatch):
     # old code: the 3840 x 2160 still was brightened in float32 and handed to imshow whole
     # (matplotlib resampled it in float64 RGBA: ~465 MB above the level before, for a panel
     # of 500 to 1000 pixels); now reduced to under twice the panel's pixels, drawn over the
-    # video's pixels so the tracks stay where they were
+    # video's pixels so the tracks stay where they were (a blank still is no image at all)
     shown = _shown(monkeypatch)
     colors = F.class_colors(["wrasse"])
     blank = {**_4k_panel(), "still": None}  # a video not found: a blank still
     F.png(F.trajectory_figure, [_4k_panel(), blank], colors)
     frame = {"image": np.full((2160, 3840, 3), 90, np.uint8), "caption": "c", "labels": []}
     F.png(F.frames_figure, [{"title": "v", "frames": [frame] * 3}])
-    assert len(shown) == 5
+    assert len(shown) == 4
     for i, ((h, w, _), image, ax) in enumerate(shown):
-        panel = F.panel_pixels(2 if i < 2 else 3)
+        panel = F.panel_pixels(2 if i < 1 else 3)
         assert w < 2 * panel and h < 2 * panel
         k = 3840 // panel  # the last block (a part of one) ends past the video's last pixel
         assert image.get_extent() == pytest.approx((-0.5, 3839.5, 2159.5, -0.5), abs=k)
         assert (ax.get_xlim(), ax.get_ylim()) == ((-0.5, 3839.5), (2159.5, -0.5))
+
+
+def test_a_blank_still_is_the_axes_grey_not_an_image(monkeypatch, python_peak):
+    # old code: a grey image at the reduced size (720 x 1280 for a 4K video), which
+    # matplotlib resampled in float64 RGBA: 77 MB of Python allocations for the figure of a
+    # video not found (now 0.5); the pixels are the same
+    from matplotlib.figure import Figure
+
+    from ecoseg.report.figures._stills import still_axes
+
+    def page(still):
+        def make():
+            fig = Figure(figsize=(3, 2), dpi=F.DPI)
+            still_axes(fig.subplots(), still, 48, 64)
+            return fig
+
+        return F.png(make)
+
+    assert page(None) == page(np.full((48, 64, 3), 235, np.uint8))
+    shown = _shown(monkeypatch)
+    colors = F.class_colors(["wrasse"])
+    blank = {**_4k_panel(), "still": None}
+    F.png(F.trajectory_figure, [blank], colors)  # imports, fonts: out of the count
+    _, peak = python_peak(lambda: F.png(F.trajectory_figure, [blank], colors))
+    assert not shown
+    assert peak < 5e6, f"{peak / 1e6:.1f} MB for a blank panel"
+
+
+def test_a_reduced_still_is_resampled_in_float32_not_float64(monkeypatch, python_peak):
+    # old code: the 1280 x 720 still of a 4K frame went to imshow as RGB, which matplotlib
+    # made float64 RGBA to resample: 84 bytes of Python allocations per still pixel for the
+    # figure (77 MB); with its alpha channel (255) it stays float32 (57 bytes, 52 MB) and
+    # draws the same picture (1 pixel in a million 1 level apart)
+    rng = np.random.default_rng(4)
+    small = rng.integers(0, 256, (45, 80, 3), dtype=np.uint8)
+    frame = np.asarray(Image.fromarray(small).resize((3840, 2160), Image.BICUBIC))
+    panel, colors = {**_4k_panel(), "still": frame}, F.class_colors(["wrasse"])
+    F.png(F.trajectory_figure, [panel], colors)  # imports, fonts: out of the count
+    shown = _shown(monkeypatch)
+    drawn, peak = python_peak(lambda: F.png(F.trajectory_figure, [panel], colors))
+    ((h, w, channels), image, _), *_ = shown
+    assert channels == 4 and image.get_array()[..., 3].min() == 255
+    assert peak / (h * w) < 68, f"{peak / (h * w):.1f} bytes per still pixel"
+    rgb = np.asarray(Image.open(io.BytesIO(drawn)).convert("RGB")).astype(int)
+    from matplotlib.axes import Axes
+
+    imshow = Axes.imshow  # the still as RGB, as the old code gave it
+    monkeypatch.setattr(Axes, "imshow", lambda ax, im, *a, **k: imshow(ax, im[..., :3], *a, **k))
+    old = np.asarray(
+        Image.open(io.BytesIO(F.png(F.trajectory_figure, [panel], colors))).convert("RGB")
+    )
+    assert (np.abs(rgb - old).max(axis=2) > 1).mean() < 1e-5
 
 
 def test_stills_no_larger_than_twice_their_panel_are_drawn_as_given(monkeypatch):

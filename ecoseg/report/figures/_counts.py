@@ -25,6 +25,10 @@ def counts_figure(
 ):
     """Number of individuals per class over time, one panel per video, MaxN marked.
 
+    A frame's count is drawn as a step from its time to the next frame's; the last frame's
+    to its time plus the video's frame duration (the median step between its frame times),
+    not a step of no width at its start.
+
     ``counts`` has columns video, time_s, class, count; ``maxn`` (optional) video, class,
     maxn, time_s. ``videos`` (default: those in ``counts``) sets the panels and their order.
     A video's classes are those its rows hold (a flat line at 0: looked for, never seen); a
@@ -37,9 +41,13 @@ def counts_figure(
     ymax = max(1, int(counts["count"].max())) if len(counts) else 1
     used: list[str] = []
     for ax, video, d in panels:
+        frame_s = _frame_duration(d["time_s"])
         for cls in sorted(d["class"].unique()):
             c = d[d["class"] == cls].sort_values("time_s")
-            ax.step(c["time_s"], c["count"], where="post", color=colors[cls], lw=1.4)
+            t, n = c["time_s"].to_numpy(dtype=float), c["count"].to_numpy()
+            if len(t) and frame_s:  # the last frame's count held over its frame, as the others
+                t, n = np.r_[t, t[-1] + frame_s], np.r_[n, n[-1]]
+            ax.step(t, n, where="post", color=colors[cls], lw=1.4)
             if cls not in used:
                 used.append(cls)
             if maxn is not None and len(maxn):
@@ -61,6 +69,20 @@ def counts_figure(
         ax.yaxis.get_major_locator().set_params(integer=True)
     legend(fig, colors, sorted(used))
     return fig
+
+
+def _frame_duration(times) -> float:
+    """The median step between a video's distinct frame ``times`` (0 for fewer than two).
+
+    Examples
+    --------
+    >>> _frame_duration([0.0, 0.5, 0.5, 1.0, 2.5])
+    0.5
+    >>> _frame_duration([3.0])
+    0.0
+    """
+    steps = np.diff(np.unique(np.asarray(times, dtype=float)))
+    return float(np.median(steps)) if len(steps) else 0.0
 
 
 def maxn_figure(maxn, colors: Mapping[str, str], *, videos: Sequence[str] | None = None):

@@ -11,7 +11,10 @@ import numpy as np
 from ecoseg.report._fit import fit_still
 from ecoseg.report.figures._style import NO_DATA, WIDTH_IN, new_figure, panel_pixels
 
-__all__ = ["overlay", "still_axes", "outlined_text", "frames_figure"]
+__all__ = ["BLANK", "overlay", "still_axes", "outlined_text", "frames_figure"]
+
+#: The grey of a blank still (a frame whose video is not found): RGB 235, 235, 235.
+BLANK = "#ebebeb"
 
 
 def overlay(
@@ -64,10 +67,12 @@ def overlay(
 
 
 def still_axes(ax, still: np.ndarray | None, height: int, width: int, scale: int = 1):
-    """``still`` (None: a blank one) in ``ax`` over the video's ``height x width`` pixels;
-    ``scale``: the factor :func:`fit_still` reduced it by."""
+    """``still`` (None: a blank one, the axes filled with :data:`BLANK`: the pixels of a
+    grey image, without matplotlib resampling one) in ``ax`` over the video's
+    ``height x width`` pixels; ``scale``: the factor :func:`fit_still` reduced it by."""
     if still is None:
-        ax.imshow(np.full((height, width, 3), 235, np.uint8))
+        ax.set_facecolor(BLANK)
+        ax.set_aspect("equal")  # as imshow sets it
     elif scale == 1:
         ax.imshow(still)
     else:

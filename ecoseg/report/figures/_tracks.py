@@ -38,14 +38,7 @@ def trajectory_figure(
         still, scale = p.get("still"), p.get("scale", 1)
         if still is not None:  # reduced to the panel before it is brightened
             still, k = fit_still(still, panel_pixels(cols))
-            still, scale = (
-                (0.55 * still.astype(np.float32) + 0.45 * 255).astype(np.uint8),
-                scale * k,
-            )
-        else:  # a blank one, as small as a reduced still
-            scale = max(1, p["width"] // panel_pixels(cols))
-            shape = (-(-p["height"] // scale), -(-p["width"] // scale), 3)
-            still = np.full(shape, 235, np.uint8)
+            still, scale = _brightened(still, opaque=scale * k > 1), scale * k
         still_axes(ax, still, p["height"], p["width"], scale)
         for cls, xy in _track_points(p["tracks"]):
             c = colors[cls]
@@ -67,6 +60,24 @@ def trajectory_figure(
         ax.set_title(title, loc="left", fontsize=9)
     legend(fig, colors, sorted(used), marker="o")
     return fig
+
+
+def _brightened(still: np.ndarray, *, opaque: bool) -> np.ndarray:
+    """``still`` (RGB uint8) brightened (55 % of it, 45 % white) for tracks to stand out;
+    ``opaque``: with an alpha channel (255).
+
+    matplotlib resamples an RGB image in float64 RGBA (its alpha channel of ones is float64),
+    an RGBA one of uint8 in float32: the figure of a 4K video, its still reduced to 1280 x
+    720, made 77 MB of Python allocations (most in ``savefig``, the peak of a 4K report)
+    and makes 52 MB opaque, a pixel in a million 1 level apart. A still drawn as given (not
+    reduced: the demo's, ``data/study``'s) is drawn as before.
+    """
+    h, w = still.shape[:2]
+    out = np.empty((h, w, 4 if opaque else 3), np.uint8)
+    out[..., :3] = 0.55 * still.astype(np.float32) + 0.45 * 255
+    if opaque:
+        out[..., 3] = 255
+    return out
 
 
 def _scale_bar(ax, width: int, height: int, mm_per_px: float | None) -> None:
