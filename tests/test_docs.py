@@ -553,3 +553,53 @@ def test_the_bad_input_count_in_reliability_md_is_the_suites():
         f"docs/reliability.md says {said.group(2)} bad-input cases; the suite has "
         f"{counted.group(1)}: update the count"
     )
+
+
+def documented_columns(text: str) -> dict[str, dict[str, str]]:
+    """``{table: {column: unit}}`` of the column tables of docs/tables.md: the rows of the
+    table under each ``## NAME — ...`` heading whose first cell names columns in backticks
+    (several: ``\\`a\\`, \\`b\\```); a unit of ``""`` where the row gives none, and a row that
+    refers back (``as in regions``) names its columns only."""
+    tables: dict[str, dict[str, str]] = {}
+    table = None
+    for line in text.splitlines():
+        heading = re.match(r"## (\w+) —", line)
+        if heading:
+            table = tables.setdefault(heading.group(1), {})
+        elif line.startswith("## "):
+            table = None
+        elif table is not None and line.startswith("| `"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            unit = cells[1].replace("²", "^2") if len(cells) > 2 else ""
+            for column in re.findall(r"`([^`]+)`", cells[0]):
+                table[column] = unit
+    return tables
+
+
+def test_tables_md_shows_the_columns_and_units_measure_writes(tmp_path):
+    """docs/tables.md's column tables are what ``ecoseg.measure`` writes for a calibrated
+    store: the same columns, and the unit it gives each (``attrs["units"]``), so a column
+    renamed or added in ``ecoseg/measure`` shows here until the page says so."""
+    import ecoseg
+
+    clip = ecoseg.synth(tmp_path / "clip", seed=3, frames=4, size=(96, 64), n_fish=2)
+    written = ecoseg.measure(clip.truth, formats=())  # a synthetic truth is calibrated
+    shown = documented_columns((ROOT / "docs" / "tables.md").read_text(encoding="utf-8"))
+    assert sorted(shown) == sorted(written), "docs/tables.md has a section per table"
+    for name, df in written.items():
+        assert sorted(shown[name]) == sorted(df.columns), (
+            f"docs/tables.md's {name} columns differ from measure's: "
+            f"only on the page {sorted(set(shown[name]) - set(df.columns))}, "
+            f"only in the table {sorted(set(df.columns) - set(shown[name]))}"
+        )
+        wrong = {
+            column: (unit, df.attrs["units"][column])
+            for column, unit in shown[name].items()
+            if unit and unit != df.attrs["units"][column]
+        }
+        assert not wrong, f"docs/tables.md's {name} units (page, table) differ: {wrong}"
+
+
+def test_a_wrong_column_in_tables_md_is_caught():
+    text = "## maxn — one row per class\n\n| `class` | | class |\n| `maxn`, `frame` | index | x |\n"
+    assert documented_columns(text) == {"maxn": {"class": "", "maxn": "index", "frame": "index"}}
