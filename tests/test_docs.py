@@ -603,3 +603,91 @@ def test_tables_md_shows_the_columns_and_units_measure_writes(tmp_path):
 def test_a_wrong_column_in_tables_md_is_caught():
     text = "## maxn — one row per class\n\n| `class` | | class |\n| `maxn`, `frame` | index | x |\n"
     assert documented_columns(text) == {"maxn": {"class": "", "maxn": "index", "frame": "index"}}
+
+
+def documented_defaults(text: str) -> dict[str, str]:
+    """``{name: default}`` of the settings tables of a page (those whose header reads
+    ``| name/key/setting | default | ...``): a row may name several settings in backticks with
+    as many defaults, comma-separated (``| `a`, `b` | 1, 2 |``); ``keep_alive_init/max/min``
+    names three."""
+    shown: dict[str, str] = {}
+    in_table = False
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if not line.startswith("|"):
+            in_table = False
+        elif len(cells) > 1 and cells[0] in ("name", "key", "setting") and cells[1] == "default":
+            in_table = True
+        elif in_table and cells[0].startswith("`"):
+            names = []
+            for name in re.findall(r"`([^`]+)`", cells[0]):
+                head, *tails = name.split("/")
+                names += [head] + [head.rsplit("_", 1)[0] + "_" + tail for tail in tails]
+            values = [value.strip() for value in cells[1].split(",")]
+            if len(values) != len(names):
+                values = [cells[1]] * len(names)
+            shown.update(zip(names, values))
+    return shown
+
+
+def _literal(text: str) -> object:
+    """A default as a page writes it, as Python (``True``, ``0.5``, ``[]``), else the text."""
+    try:
+        return yaml.safe_load(text.replace("True", "true").replace("False", "false"))
+    except yaml.YAMLError:
+        return text
+
+
+SETTINGS_TABLES = [
+    ("classical.md", "ecoseg.engine.classical", "ClassicalParams"),
+    ("discovery.md", "ecoseg.engine.discovery", "DiscoveryParams"),
+    ("concepts.md", "ecoseg.engine.concept_rules", "ConceptSettings"),
+]
+
+
+@pytest.mark.parametrize(("page", "module", "name"), SETTINGS_TABLES, ids=lambda v: str(v))
+def test_each_settings_table_shows_the_dataclass_defaults(page, module, name):
+    """The defaults a settings table shows are the dataclass's (a value the page states in
+    words, as ``2 % of the diagonal``, is not compared), and each name is one of its fields."""
+    import dataclasses
+
+    fields = {
+        field.name: field
+        for field in dataclasses.fields(getattr(importlib.import_module(module), name))
+    }
+    shown = documented_defaults((ROOT / "docs" / page).read_text(encoding="utf-8"))
+    assert shown, f"docs/{page} shows no settings table"
+    unknown = sorted(set(shown) - set(fields))
+    assert not unknown, f"docs/{page} shows settings {name} does not have: {unknown}"
+    wrong = {}
+    for key, text in shown.items():
+        field = fields[key]
+        default = (
+            field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        )
+        value = _literal(text)
+        if isinstance(value, (bool, int, float, list, dict)) or value is None:
+            if isinstance(default, tuple):
+                default = list(default)
+            if value != default or type(value) is bool is not type(default):
+                wrong[key] = (text, default)
+    assert not wrong, f"docs/{page}'s defaults (page, code) differ from {name}'s: {wrong}"
+
+
+def test_a_wrong_default_in_a_settings_table_is_caught():
+    text = (
+        "| name | default | meaning |\n| --- | --- | --- |\n| `a`, `b` | 1, [] | x |\n"
+        "| `keep_alive_init/max` | 30, 2 % | y |\n\n| `c` | 3 | not a settings table |\n"
+    )
+    assert documented_defaults(text) == {
+        "a": "1",
+        "b": "[]",
+        "keep_alive_init": "30",
+        "keep_alive_max": "2 %",
+    }
+    assert [_literal(v) for v in ("1", "[]", "True", "0.02 % of frame")] == [
+        1,
+        [],
+        True,
+        "0.02 % of frame",
+    ]
