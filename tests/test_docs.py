@@ -691,3 +691,34 @@ def test_a_wrong_default_in_a_settings_table_is_caught():
         True,
         "0.02 % of frame",
     ]
+
+
+# files of other projects the pages cite by name (Meta's SAM 3, TrackEval, davis2017-evaluation)
+FOREIGN_FILES = {"vitdet.py", "clear.py", "identity.py", "j_and_f.py", "mots_challenge.py"}
+FOREIGN_FILES |= {"_base_dataset.py"}
+_FILE = re.compile(r"^[\w-]+\.py$")
+
+
+def missing_files(path: Path, root: Path = ROOT) -> list[str]:
+    """The Python files a page names without a folder (an inline span that is just
+    ``figures.py``) that are nowhere in the project: a module renamed, split into a package or
+    deleted while the page still sends the reader to it."""
+    present = {file.name for folder in PROJECT_FOLDERS for file in (root / folder).rglob("*.py")}
+    return [
+        f"{path.name}:{line}: {span}"
+        for line, span in inline_spans(path)
+        if _FILE.match(span) and span not in present and span not in FOREIGN_FILES
+    ]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_each_python_file_a_page_names_exists(page):
+    assert not missing_files(page), missing_files(page)
+
+
+def test_a_python_file_that_is_gone_is_caught(tmp_path):
+    (tmp_path / "ecoseg").mkdir()
+    (tmp_path / "ecoseg" / "stills.py").write_text("")
+    page = tmp_path / "page.md"
+    page.write_text("figures in `figures.py`, stills in `stills.py`, `vitdet.py` is Meta's\n")
+    assert missing_files(page, tmp_path) == ["page.md:1: figures.py"]
