@@ -16,7 +16,11 @@ Checks over every Markdown page a user reads:
   discovery settings with :class:`ecoseg.engine.discovery.DiscoveryParams`;
 - every ``ecoseg.x.y`` name an inline code span shows is a module or an attribute ecoseg has,
   and every path of the project it shows (``store/commit.py``, ``tests/...``,
-  ``benchmarks/...``) is there.
+  ``benchmarks/...``) is there, and so is every Python file it names alone (``figures.py``);
+- the pages that show what the code makes agree with it: docs/tables.md's columns and units
+  with ``ecoseg.measure``'s tables, the settings tables of classical.md, discovery.md and
+  concepts.md with their dataclasses' defaults, and docs/formats.md's examples with what
+  ``ecoseg.export`` writes.
 """
 
 from __future__ import annotations
@@ -722,3 +726,60 @@ def test_a_python_file_that_is_gone_is_caught(tmp_path):
     page = tmp_path / "page.md"
     page.write_text("figures in `figures.py`, stills in `stills.py`, `vitdet.py` is Meta's\n")
     assert missing_files(page, tmp_path) == ["page.md:1: figures.py"]
+
+
+def _keys_by_level(document: dict) -> dict[str, set[str]]:
+    """The keys of each list of records of an exported JSON document (``images``,
+    ``annotations``, ...), the union over its records, and of the top level."""
+    keys = {"": set(document)}
+    for name, value in document.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            keys[name] = set().union(*(set(record) for record in value))
+    return keys
+
+
+def _tags(xml: str) -> dict[str, set[str]]:
+    """The attribute names of each tag of an XML text, and the names of its ``<attribute>``s."""
+    tags: dict[str, set[str]] = {}
+    for tag, attributes in re.findall(r"<(\w+)((?:\s+\w+=\"[^\"]*\")*)", xml):
+        tags.setdefault(tag, set()).update(re.findall(r"(\w+)=", attributes))
+    tags["attribute names"] = set(re.findall(r"<attribute name=\"(\w+)\"", xml))
+    return tags
+
+
+def test_formats_md_examples_show_what_export_writes(tmp_path):
+    """docs/formats.md's "Examples of each format" are export's: the JSON examples' records
+    have the keys export writes (the top level may leave out ``info``, ``licenses``), the CVAT
+    example's tags the attributes, the text examples the columns."""
+    import ecoseg
+
+    page = ROOT / "docs" / "formats.md"
+    clip = ecoseg.synth(tmp_path / "clip", seed=3, frames=3, size=(96, 64), n_fish=2)
+    written = {
+        name: Path(ecoseg.export(clip.truth, name, tmp_path / f"out.{name}")).read_text("utf-8")
+        for name in ("coco", "ytvis", "mot", "mots", "cvat")
+    }
+    out = ecoseg.export(clip.truth, "viame", tmp_path / "out.csv", polygons=True)
+    written["viame"] = Path(out).read_text("utf-8")
+    coco, ytvis = (json.loads(text) for _, text in code_blocks(page, "json")[-2:])
+    for shown, name in ((coco, "coco"), (ytvis, "ytvis")):
+        real = _keys_by_level(json.loads(written[name]))
+        for level, keys in _keys_by_level(shown).items():
+            extra = {"info", "licenses"} if level == "" else set()
+            assert keys == real[level] - extra, (
+                f"docs/formats.md's {name} example, {level or 'top'}"
+            )
+    (xml,) = (text for _, text in code_blocks(page, "xml"))
+    real = _tags(written["cvat"])
+    for tag, names in _tags(xml).items():
+        assert names == real[tag], (
+            f"docs/formats.md's CVAT example: <{tag}> has {names}, export {real[tag]}"
+        )
+    mot, mots, viame = (text.splitlines() for _, text in code_blocks(page, "text")[-3:])
+    for shown, name, sep in ((mot, "mot", ","), (mots, "mots", " "), (viame, "viame", ",")):
+        rows = written[name].splitlines()
+        header = [line for line in shown if line.startswith("#")]
+        for line, row in zip(header, rows):  # VIAME's comment lines, the first cut at "..."
+            assert row.startswith(line.removesuffix("...")), f"docs/formats.md's {name}: {line}"
+        columns = len(rows[len(header)].split(sep))
+        assert len(shown[-1].split(sep)) == columns, f"docs/formats.md's {name}: {shown[-1]}"
