@@ -402,13 +402,15 @@ def scored_note(scored, n: int) -> str:
     Examples
     --------
     >>> scored_note(range(10, 60, 5), 60)
-    'scored on 10 of 60 frames: the truth annotates only those (frames 10, 15, 20..55); \
+    'scored on 10 of 60 frames: the truth annotates only those (frames 10, 15, 20, ..., 55); \
 masks on the other frames are not counted'
+    >>> scored_note([0, 5, 10, 15], 60).split("(")[1]
+    'frames 0, 5, 10, 15); masks on the other frames are not counted'
     """
     scored = [int(f) for f in scored]
-    shown = ", ".join(str(f) for f in scored[:3])
-    if len(scored) > 3:
-        shown = ", ".join(str(f) for f in scored[:2]) + f", {scored[2]}..{scored[-1]}"
+    shown = ", ".join(str(f) for f in scored)
+    if len(scored) > 4:  # "..." for the frames left out: "20..55" read as every frame between
+        shown = ", ".join(str(f) for f in scored[:3]) + f", ..., {scored[-1]}"
     return (
         f"scored on {len(scored)} of {n} frames: the truth annotates only those (frames "
         f"{shown}); masks on the other frames are not counted"

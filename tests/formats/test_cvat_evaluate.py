@@ -75,7 +75,7 @@ def test_evaluate_scores_the_task_frames_only(stepped_truth, tracked):
     assert r["jf"]["per_object"]["1"]["frames"] == 4
     assert r["counts"]["all"]["mae"] == 0.0
     assert r["note"].startswith("scored on 4 of 40 frames: the truth annotates only those")
-    assert "frames 10, 15, 20..25" in r["note"]
+    assert "frames 10, 15, 20, 25" in r["note"]
 
 
 def test_a_truth_of_every_frame_is_scored_on_every_frame(tmp_path, tracked):

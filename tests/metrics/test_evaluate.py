@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import numpy as np
@@ -12,7 +13,15 @@ from skimage.morphology import disk
 from suite_helpers import labels_store
 
 from ecoseg.errors import StoreError
-from ecoseg.metrics import bound_pixels, boundary_f, evaluate, jaccard, pair_counts, seg2bmap
+from ecoseg.metrics import (
+    bound_pixels,
+    boundary_f,
+    evaluate,
+    jaccard,
+    pair_counts,
+    scored_note,
+    seg2bmap,
+)
 from ecoseg.store import MaskStore
 
 H, W, N = 48, 64, 10
@@ -348,3 +357,19 @@ def test_refusals_of_other_frames_name_both_stores_and_their_videos(tmp_path):
         f"{tmp_path / 'east-pngs' / '00000.png'}: mask is 80x48 but the video {video} of the "
         f"store {north.truth} is 64x48"
     )
+
+
+@pytest.mark.parametrize(
+    ("frames", "shown"),
+    [
+        ([0, 5, 10, 15], "frames 0, 5, 10, 15)"),
+        ([3], "frames 3)"),
+        (range(10, 60, 5), "frames 10, 15, 20, ..., 55)"),
+    ],
+)
+def test_the_note_of_a_partial_truth_names_no_frame_it_did_not_score(frames, shown):
+    """The frames a partial truth was scored on, as the note lists them: four frames were
+    'frames 0, 5, 10..15', which reads as every frame from 10 to 15."""
+    note = scored_note(frames, 60)
+    assert shown in note
+    assert not re.search(r"\d\.\.\d", note)
