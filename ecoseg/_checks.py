@@ -220,6 +220,21 @@ def few_items(items, limit: int = 8) -> str:
     return f"[{head}, ...] ({len(items)})"
 
 
+def frame_list(frames, limit: int = 4) -> str:
+    """Frame numbers for a message: all of them up to ``limit``, else the first three,
+    ``...`` and the last (never ``20..55``, which reads as every frame between).
+
+    Examples
+    --------
+    >>> frame_list([0, 5, 10, 15]), frame_list(range(10, 60, 5))
+    ('0, 5, 10, 15', '10, 15, 20, ..., 55')
+    """
+    frames = [int(f) for f in frames]
+    if len(frames) > limit:
+        return ", ".join(str(f) for f in frames[:3]) + f", ..., {frames[-1]}"
+    return ", ".join(str(f) for f in frames)
+
+
 def check_path_arg(value, name: str, what: str, *, hint: str = "") -> None:
     """Refuse a ``value`` that is no path (a str or :class:`os.PathLike`) in one line naming
     the argument, before ``Path(value)`` fails with *expected str, bytes or os.PathLike*.

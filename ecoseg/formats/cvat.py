@@ -88,6 +88,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ecoseg._checks import frame_list
 from ecoseg._version import __version__
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
@@ -405,11 +406,11 @@ class TaskFrames:
         k, r = divmod(frame - self.start, self.step)
         if r == 0 and k >= 0:
             return f"frame {frame} is past the end of the task (its last frame is {self.last})"
-        frames = ", ".join(str(self.start + k * self.step) for k in range(3))
-        end = f"..{self.last}" if self.last is not None else ", ..."
-        return (
-            f"frame {frame} is not a frame of the task ({self.setting}: video frames {frames}{end})"
-        )
+        if self.last is None:  # the size is unknown
+            frames = ", ".join(str(self.start + k * self.step) for k in range(3)) + ", ..."
+        else:
+            frames = frame_list(range(self.start, self.last + 1, self.step))
+        return f"frame {frame} is not a frame of the task ({self.setting}: video frames {frames})"
 
 
 def task_frames(task: ET.Element | None, path: Path) -> TaskFrames:

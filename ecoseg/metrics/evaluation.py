@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ecoseg._checks import positive_int, short_repr, whole_number
+from ecoseg._checks import frame_list, positive_int, short_repr, whole_number
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.metrics._boundaries import pairs_boundary_f
@@ -407,13 +407,10 @@ masks on the other frames are not counted'
     >>> scored_note([0, 5, 10, 15], 60).split("(")[1]
     'frames 0, 5, 10, 15); masks on the other frames are not counted'
     """
-    scored = [int(f) for f in scored]
-    shown = ", ".join(str(f) for f in scored)
-    if len(scored) > 4:  # "..." for the frames left out: "20..55" read as every frame between
-        shown = ", ".join(str(f) for f in scored[:3]) + f", ..., {scored[-1]}"
+    scored = list(scored)
     return (
         f"scored on {len(scored)} of {n} frames: the truth annotates only those (frames "
-        f"{shown}); masks on the other frames are not counted"
+        f"{frame_list(scored)}); masks on the other frames are not counted"
     )
 
 

@@ -307,7 +307,7 @@ def test_an_outside_shape_one_step_past_the_end_ends_the_track(tmp_path):
             12,
             0,
             r'<box frame="12">: frame 12 is not a frame of the task \(<start_frame> 10, '
-            r"<frame_filter> step=5: video frames 10, 15, 20\.\.25\)",
+            r"<frame_filter> step=5: video frames 10, 15, 20, 25\)",
         ),
         (5, 1, "frame 5 is not a frame of the task"),
         (30, 0, r"frame 30 is past the end of the task \(its last frame is 25\)"),
@@ -318,6 +318,21 @@ def test_a_shape_off_the_task_frames_is_refused(tmp_path, frame, outside, messag
     (tmp_path / "t.xml").write_text(task_xml(STEP5, BOX.format(frame, 0, 2, outside)))
     with pytest.raises(FormatError, match=message):
         read_annotations(tmp_path / "t.xml", "cvat", VideoInfo(10, 8, np.arange(40) / 30, {}))
+
+
+@pytest.mark.filterwarnings("ignore::ecoseg.formats.cvat.SkippedFramesWarning")
+@pytest.mark.parametrize(
+    ("size", "frames"), [(2, "10, 15)"), (9, "10, 15, 20, ..., 50)"), (None, "10, 15, 20, ...)")]
+)
+def test_a_refusal_lists_the_task_frames_it_shows_and_no_other(tmp_path, size, frames):
+    """Old code wrote "10, 15, 20..25": read as every frame from 20 to 25, and a task of two
+    frames became "10, 15, 20..15"."""
+    meta = "<start_frame>10</start_frame><frame_filter>step=5</frame_filter>"
+    meta += f"<size>{size}</size>" if size else ""
+    (tmp_path / "t.xml").write_text(task_xml(meta, BOX.format(12, 0, 2, 0)))
+    with pytest.raises(FormatError) as caught:
+        read_annotations(tmp_path / "t.xml", "cvat", VideoInfo(10, 8, np.arange(60) / 30, {}))
+    assert str(caught.value).endswith(f"video frames {frames}")
 
 
 def test_a_frame_filter_other_than_a_step_is_refused(tmp_path):
