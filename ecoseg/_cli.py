@@ -148,7 +148,9 @@ def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
         default=None,
         help="SAM 2 variant (default sam2.1-tiny), or sam3 / sam3-reduced with --concepts",
     )
-    p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
+    p.add_argument(
+        "--checkpoint", default=None, metavar="PATH", help="checkpoint file (.pt or .safetensors)"
+    )
     p.add_argument(
         "--concepts", nargs="+", action="extend", default=None, metavar="NAME", help=concepts_help
     )
@@ -157,15 +159,21 @@ def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
         type=int,
         default=1,
         metavar="N",
-        help="with --concepts on a video: run the concept detector on every N-th frame",
+        help="with --concepts on a video: run the concept detector on every N-th frame (default 1)",
     )
-    p.add_argument("--image-size", type=int, default=None, help="network input size")
+    p.add_argument(
+        "--image-size",
+        type=int,
+        default=None,
+        metavar="PIXELS",
+        help="network input size in pixels (default: the model's)",
+    )
     p.add_argument(
         "--device",
         choices=("auto", "cpu", "cuda", "mps"),
         default="auto",
         metavar="auto|cpu|cuda|mps",
-        help="where the network runs (sam2 engine); auto: CUDA, else Apple MPS, else CPU",
+        help="where the network runs (sam2 engine; default auto: CUDA, else Apple MPS, else CPU)",
     )
     p.add_argument(
         "--auto",
@@ -298,7 +306,7 @@ def check_out_file(path: str | None, overwrite: bool, flag: str = "-o") -> None:
     check_text_replaceable(path)
 
 
-OUTPUT_OPTIONS = {"out": "--out", "output": "--output", "save_model": "--save-model"}
+OUTPUT_OPTIONS = {"out": "--out", "save_model": "--save-model"}
 """The options that name an output (argparse ``dest`` -> option), checked by
 :func:`check_outputs`."""
 

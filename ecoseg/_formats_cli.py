@@ -25,9 +25,11 @@ def add_prompts_from(p) -> None:
     p.add_argument("--format", default=None, choices=FORMAT_NAMES, help="format of --prompts-from")
     p.add_argument(
         "--prompt-frames",
+        action="append",  # repeated, the frames add up (argparse kept the last list only)
         default=None,
         metavar="N,M,...",
-        help="with --prompts-from: prompt only on these frames (default: every annotated frame)",
+        help="with --prompts-from: prompt only on these frames (default: every annotated "
+        "frame); may be repeated",
     )
 
 
@@ -45,10 +47,12 @@ def prompts_from(args):
 
     frames = None
     if args.prompt_frames is not None:
-        try:
-            frames = [int(v) for v in args.prompt_frames.split(",") if v.strip()]
-        except ValueError:
-            raise ConfigError(f"--prompt-frames: {args.prompt_frames!r} is not N,M,...") from None
+        frames = []
+        for given in args.prompt_frames:
+            try:
+                frames += [int(v) for v in given.split(",") if v.strip()]
+            except ValueError:
+                raise ConfigError(f"--prompt-frames: {given!r} is not N,M,...") from None
     return prompts_from_file(args.prompts_from, args.format, args.video, frames=frames)
 
 
@@ -106,10 +110,10 @@ def add_import(sub) -> None:
         "--align",
         choices=("index", "time"),
         default="index",
-        help="match frames by number (default) or by the file's time stamps",
+        help="match frames by number (index) or by the file's time stamps (time); default index",
     )
     p.add_argument(
-        "--first-frame", type=int, default=None, help="mots: number of the first frame (1)"
+        "--first-frame", type=int, default=None, help="mots: number of the first frame (default 1)"
     )
     add_fps_option(p, "--video")
     p.add_argument("--overwrite", action="store_true", help="replace an existing store")

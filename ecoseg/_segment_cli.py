@@ -41,7 +41,7 @@ def add_segment(sub) -> None:
         "an image or a folder of images is segmented photo by photo)",
     )
     p.add_argument("-o", "--out", required=True, help="mask store to write (STORE.zarr)")
-    p.add_argument("--prompts", default=None, help="prompt file (JSON)")
+    p.add_argument("--prompts", default=None, metavar="FILE.json", help="prompt file (JSON)")
     add_engine_options(
         p,
         concepts_help="SAM 3: find and track every instance of these concepts through a video "

@@ -179,13 +179,17 @@ def add_classify(sub) -> None:
         default=None,
         help="stores with reviewed tracks to train on",
     )
-    p.add_argument("--model", default=None, help="a saved species model (JSON) instead")
-    p.add_argument("--save-model", default=None, help="write the trained model here (JSON)")
+    p.add_argument(
+        "--model", default=None, metavar="FILE", help="a saved species model (JSON) instead"
+    )
+    p.add_argument(
+        "--save-model", default=None, metavar="FILE", help="write the trained model here (JSON)"
+    )
     p.add_argument(
         "--threshold",
         type=float,
         default=0.5,
-        help="probability below which a track stays unknown (0.5)",
+        help="probability below which a track stays unknown (default 0.5)",
     )
     p.add_argument(
         "--video",
@@ -202,7 +206,7 @@ def add_classify(sub) -> None:
         help="the video of each --train store (default: from its provenance)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace --save-model")
-    p.add_argument("--queue", type=int, default=10, help="review-queue rows to print (10)")
+    p.add_argument("--queue", type=int, default=10, help="review-queue rows to print (default 10)")
     p.add_argument(
         "--keep-visual",
         action="store_true",

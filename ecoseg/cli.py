@@ -87,13 +87,19 @@ def _add_synth(sub):
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--frames", type=int, default=150, help="number of frames (default 150)")
-    p.add_argument("--size", type=_size, default=(640, 360), help="WIDTHxHEIGHT (640x360)")
-    p.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
+    p.add_argument(
+        "--size",
+        type=_size,
+        default=(640, 360),
+        metavar="WIDTHxHEIGHT",
+        help="frame size in pixels (default 640x360)",
+    )
+    p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     p.add_argument(
         "--camera",
         choices=("static", "pan", "shake", "fast-pan"),
         default="static",
-        help="camera motion",
+        help="camera motion (default static)",
     )
     p.add_argument("--fish", type=int, default=6, help="number of fish (default 6)")
     p.add_argument(
@@ -278,7 +284,11 @@ def _add_study(sub):
         ),
     )
     p.add_argument("study", metavar="STUDY.yaml", help="the study file")
-    p.add_argument("-o", "--output", default=None, help="output folder (default: `output:`)")
+    p.add_argument(
+        "-o", "--out", default=None, help="output folder (default: the study file's `output:`)"
+    )
+    # its older name (every other command's output is -o/--out): still read, not shown
+    p.add_argument("--output", dest="out", default=None, help=argparse.SUPPRESS)
     p.add_argument("--scheduler", default=None, help="Dask scheduler address for the videos")
     p.add_argument(
         "--workers", type=int, default=None, help="segment on a local Dask cluster of N workers"
@@ -309,7 +319,7 @@ def _run_study(args) -> int:
         from ecoseg.study.moved import check_renamed, moved_truths, moved_videos
 
         study = load_study(args.study, require_videos=False)
-        output = study.output if args.output is None else Path(args.output).resolve()
+        output = study.output if args.out is None else Path(args.out).resolve()
         check_out_folder(output)
         # a video moved away: its finished store is kept, or the run would refuse it
         placed = dataclasses.replace(study, output=output)
@@ -329,7 +339,7 @@ def _run_study(args) -> int:
         return 0
     result = run_study(
         args.study,
-        output=args.output,
+        output=args.out,
         progress=not args.quiet,
         scheduler=args.scheduler,
         report=not args.no_report,
@@ -362,8 +372,15 @@ def _add_batch(sub):
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files, folders or URLs")
     p.add_argument("-o", "--out", required=True, help="folder or URL for the stores")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
-    p.add_argument("--workers", type=int, default=None, help="local cluster: worker processes")
-    p.add_argument("--threads", type=int, default=None, help="local cluster: threads/worker")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="local cluster: worker processes (default one per core, at most 4)",
+    )
+    p.add_argument(
+        "--threads", type=int, default=None, help="threads per local Dask worker (default 1)"
+    )
     p.add_argument(
         "--retries",
         type=int,
@@ -521,7 +538,7 @@ def _add_demo(sub):
             "compare with its ground truth. Works offline on a CPU."
         ),
     )
-    p.add_argument("--out", default="ecoseg-demo", help="output folder (default ./ecoseg-demo)")
+    p.add_argument("-o", "--out", default="ecoseg-demo", help="output folder (default ecoseg-demo)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier demo run")
     p.set_defaults(func=_run_demo)
 

@@ -273,3 +273,70 @@ def test_concepts_given_twice_add_up():
         + ["--concepts", "sea urchin", "wrasse"]
     )
     assert args.concepts == ["parrotfish", "sea urchin", "wrasse"]
+
+
+def _options(parser, name="ecoseg"):
+    """(command, action) of every option of every (sub)command."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub, subparser in action.choices.items():
+                yield from _options(subparser, f"{name} {sub}")
+        elif action.option_strings:
+            yield name, action
+
+
+def test_every_option_with_a_default_says_it_in_its_help():
+    """One spelling of defaults in --help: 'default X' with X the value used (some said
+    '(0.5)', '(640x360)', '(default)', or nothing: --camera, --device, --detect-every)."""
+    import argparse
+
+    missing = []
+    for command, action in _options(build_parser()):
+        value = action.default
+        if value is None or value is False or action.help == argparse.SUPPRESS:
+            continue
+        if isinstance(action, argparse._HelpAction | argparse._VersionAction):
+            continue
+        shown = str(value)
+        if isinstance(value, tuple):  # --size
+            shown = "x".join(map(str, value))
+        elif isinstance(value, float):
+            shown = f"{value:g}"
+        if f"default {shown}" not in " ".join(action.help.split()):
+            missing.append(f"{command} {action.option_strings[-1]}: {action.help!r}")
+    assert not missing, missing
+
+
+def test_every_output_option_is_dash_o_out():
+    """Every command that writes one output takes it as -o/--out (study said -o/--output,
+    demo had no -o); --output stays a hidden alias for study's old scripts."""
+    parser = build_parser()
+    for args in (["study", "s.yaml"], ["demo"]):
+        assert parser.parse_args([*args, "-o", "d"]).out == "d"
+        assert parser.parse_args([*args, "--out", "d"]).out == "d"
+    assert parser.parse_args(["study", "s.yaml", "--output", "d"]).out == "d"
+    for command, action in _options(parser):
+        if "-o" in action.option_strings:
+            assert action.option_strings == ["-o", "--out"], command
+    help_text = parser._subparsers._group_actions[0].choices["study"].format_help()
+    assert "-o OUT, --out OUT" in help_text and "--output" not in help_text
+
+
+def test_prompt_frames_given_twice_add_up(monkeypatch):
+    """``--prompt-frames 0,10 --prompt-frames 20`` prompts on all three frames (argparse kept
+    the last list: frame 20 alone, silently)."""
+    import ecoseg.formats
+    from ecoseg._formats_cli import prompts_from
+
+    seen = {}
+    monkeypatch.setattr(
+        ecoseg.formats, "prompts_from_file", lambda *a, frames=None: seen.setdefault("f", frames)
+    )
+    args = build_parser().parse_args(
+        ["segment", "v.mp4", "-o", "v.zarr", "--prompts-from", "a.json", "--format", "coco"]
+        + ["--prompt-frames", "0,10", "--prompt-frames", "20"]
+    )
+    prompts_from(args)
+    assert seen["f"] == [0, 10, 20]
