@@ -68,7 +68,7 @@ def add_export(sub) -> None:
             "PNGs). See docs/formats.md for what each keeps."
         ),
     )
-    p.add_argument("store", help="mask store")
+    p.add_argument("store", metavar="STORE", help="mask store")
     p.add_argument("--format", required=True, choices=FORMAT_NAMES, help="output format")
     p.add_argument("-o", "--out", required=True, help="output file (a folder for davis)")
     p.add_argument("--polygons", action="store_true", help="viame: add (poly) outlines")

@@ -37,6 +37,7 @@ def add_segment(sub) -> None:
     )
     p.add_argument(
         "video",
+        metavar="VIDEO",
         help="video file or folder of numbered images (with --concepts: a video file is tracked; "
         "an image or a folder of images is segmented photo by photo)",
     )

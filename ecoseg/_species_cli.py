@@ -42,7 +42,7 @@ def add_edit(sub) -> None:
             "killed command is completed as a whole by the next edit or --resume."
         ),
     )
-    p.add_argument("store", help="mask store (edited in place)")
+    p.add_argument("store", metavar="STORE", help="mask store (edited in place)")
     for flag, dest, metavar, text in (
         ("--set-class", "set_class", "ID=NAME", "name a track's species (marks it reviewed)"),
         ("--merge", "merge", "A,B", "merge track B into track A"),

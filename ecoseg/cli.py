@@ -149,7 +149,7 @@ def _add_measure(sub):
             "'lasers:x0,y0,x1,y1,SPACING_MM' (stored with the store)."
         ),
     )
-    p.add_argument("store", help="mask store")
+    p.add_argument("store", metavar="STORE", help="mask store")
     p.add_argument("-o", "--out", required=True, help="output folder for the tables")
     p.add_argument("--calibration", default=None, help="mm per pixel or scale-bar/lasers spec")
     p.add_argument("--overwrite", action="store_true", help="replace existing tables")
@@ -181,7 +181,7 @@ def _add_evaluate(sub):
             "compared on those frames only, and the output says so."
         ),
     )
-    p.add_argument("store", help="predicted mask store")
+    p.add_argument("store", metavar="STORE", help="predicted mask store")
     p.add_argument(
         "--truth",
         required=True,
@@ -574,7 +574,7 @@ def _add_weights(sub):
     wsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     wsub.add_parser("list", help="variants, files and whether they are cached")
     d = wsub.add_parser("download", help="download a checkpoint into the cache")
-    d.add_argument("name", help="variant, e.g. sam2.1-tiny or sam3")
+    d.add_argument("name", metavar="NAME", help="variant, e.g. sam2.1-tiny or sam3")
     d.add_argument(
         "--checkpoint",
         metavar="PATH",
@@ -587,9 +587,9 @@ def _add_weights(sub):
         help="let --checkpoint replace a different checkpoint already in the cache",
     )
     v = wsub.add_parser("verify", help="check cached checkpoints against their sha256")
-    v.add_argument("name", nargs="?", default=None)
+    v.add_argument("name", nargs="?", default=None, metavar="NAME", help="variant (default: all)")
     pa = wsub.add_parser("path", help="print the cache path of a checkpoint")
-    pa.add_argument("name")
+    pa.add_argument("name", metavar="NAME", help="variant, e.g. sam2.1-tiny or sam3")
     p.set_defaults(func=_run_weights)
 
 

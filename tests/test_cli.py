@@ -340,3 +340,22 @@ def test_prompt_frames_given_twice_add_up(monkeypatch):
     )
     prompts_from(args)
     assert seen["f"] == [0, 10, 20]
+
+
+def test_every_input_is_named_in_capitals_as_in_the_docs():
+    """Usage lines name inputs as the docs do, `ecoseg measure STORE`, `ecoseg segment VIDEO`
+    (measure, evaluate, export, edit said `store`, segment `video`, weights `name`)."""
+    import argparse
+
+    parser = build_parser()
+    for action in parser._subparsers._group_actions[0].choices.values():
+        for sub in [action] + [
+            p
+            for a in action._actions
+            if isinstance(a, argparse._SubParsersAction)
+            for p in a.choices.values()
+        ]:
+            for arg in sub._actions:
+                if not arg.option_strings and not isinstance(arg, argparse._SubParsersAction):
+                    name = arg.metavar or arg.dest
+                    assert name == name.upper() or name.endswith(".yaml"), (sub.prog, name)
