@@ -37,6 +37,7 @@ __all__ = [
     "logger",
     "one_line",
     "one_line_warnings",
+    "option_words",
 ]
 
 
@@ -370,6 +371,29 @@ def one_line_warnings() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.showwarning = show
         yield
+
+
+@contextlib.contextmanager
+def option_words(**options: str) -> Iterator[None]:
+    """Within: a :class:`~ecoseg.errors.ConfigError` of the Python API that starts with one of
+    its keywords (``n_fish must be ...``) names the command's option instead (``--fish must
+    be ...``), as the checks the CLI makes itself do.
+
+    Examples
+    --------
+    >>> with option_words(n_fish="--fish"):
+    ...     raise ConfigError("n_fish must be an integer between 0 and 1000, got -1")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: --fish must be an integer between 0 and 1000, got -1
+    """
+    try:
+        yield
+    except ConfigError as exc:
+        text = str(exc)
+        for keyword, option in options.items():
+            if text.startswith(f"{keyword} "):
+                raise type(exc)(option + text[len(keyword) :]) from None
+        raise
 
 
 def logger(

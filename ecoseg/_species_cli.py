@@ -239,18 +239,21 @@ def _run_classify(args) -> int:
 
     if args.queue < 0:
         raise ConfigError(f"--queue must be 0 or more (rows of the review queue), got {args.queue}")
-    table = classify(
-        args.stores,
-        train=args.train,
-        model=args.model,
-        save_model=args.save_model,
-        threshold=args.threshold,
-        videos=args.video,
-        train_videos=args.train_video,
-        overwrite=args.overwrite,
-        progress=True,
-        keep_visual=args.keep_visual,
-    )
+    from ecoseg._cli import option_words
+
+    with option_words(threshold="--threshold"):
+        table = classify(
+            args.stores,
+            train=args.train,
+            model=args.model,
+            save_model=args.save_model,
+            threshold=args.threshold,
+            videos=args.video,
+            train_videos=args.train_video,
+            overwrite=args.overwrite,
+            progress=True,
+            keep_visual=args.keep_visual,
+        )
     for store in table.attrs["stores"]:
         sub = table[table["store"] == store]
         if not len(sub):  # an empty store (or one whose tracks were all deleted)

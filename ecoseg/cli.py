@@ -24,6 +24,7 @@ from ecoseg._cli import (
     engine_options,
     one_line,
     one_line_warnings,
+    option_words,
 )
 from ecoseg._formats_cli import add_export, add_import
 from ecoseg._info_cli import add_info
@@ -115,18 +116,23 @@ def _add_synth(sub):
 def _run_synth(args) -> int:
     from ecoseg.synth import synth
 
-    result = synth(
-        args.out,
-        seed=args.seed,
-        frames=args.frames,
-        size=args.size,
-        fps=args.fps,
-        camera=args.camera,
-        n_fish=args.fish,
-        n_invertebrates=args.invertebrates,
-        crf=args.crf,
-        overwrite=args.overwrite,
+    keywords = ("seed", "frames", "size", "fps", "camera", "crf")
+    words = option_words(
+        n_fish="--fish", n_invertebrates="--invertebrates", **{k: f"--{k}" for k in keywords}
     )
+    with words:  # the library's check, in the options' names
+        result = synth(
+            args.out,
+            seed=args.seed,
+            frames=args.frames,
+            size=args.size,
+            fps=args.fps,
+            camera=args.camera,
+            n_fish=args.fish,
+            n_invertebrates=args.invertebrates,
+            crf=args.crf,
+            overwrite=args.overwrite,
+        )
     print(f"video: {result.video}")
     print(f"truth: {result.truth}")
     print(f"calibration: {result.mm_per_px:g} mm/px")
@@ -445,19 +451,23 @@ def _run_batch(args) -> int:
             path = folder / f"{name}.json"
             if path.is_file():
                 prompts[name] = path
-    summary = batch(  # checks every option before any work, as segment() does
-        args.videos,
-        args.out,
-        scheduler=args.scheduler,
-        workers=args.workers,
-        threads=args.threads,
-        retries=args.retries,
-        prompts=prompts,
-        chunk_frames=args.chunk_frames,
-        progress=not args.quiet,
-        fps=args.fps,
-        **options,
+    words = option_words(
+        retries="--retries", workers="--workers", threads="--threads", chunk_frames="--chunk-frames"
     )
+    with words:  # checks every option before any work, as segment() does
+        summary = batch(
+            args.videos,
+            args.out,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            threads=args.threads,
+            retries=args.retries,
+            prompts=prompts,
+            chunk_frames=args.chunk_frames,
+            progress=not args.quiet,
+            fps=args.fps,
+            **options,
+        )
     for row in summary.itertuples():
         extra = f" ({row.error})" if row.error else ""
         print(f"{row.video}: {row.status}, {row.frames} frames -> {row.store}{extra}")

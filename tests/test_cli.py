@@ -359,3 +359,21 @@ def test_every_input_is_named_in_capitals_as_in_the_docs():
                 if not arg.option_strings and not isinstance(arg, argparse._SubParsersAction):
                     name = arg.metavar or arg.dest
                     assert name == name.upper() or name.endswith(".yaml"), (sub.prog, name)
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["synth", "--fish", "-1"], "--fish must be an integer between 0 and 1000, got -1"),
+        (["synth", "--invertebrates", "-2"], "--invertebrates must be an integer between 0"),
+        (["synth", "--crf", "99"], "--crf must be an integer between 0 and 51, got 99"),
+        (["classify", "s.zarr", "--model", "m.json", "--threshold", "2"], "--threshold must be"),
+        (["batch", "v.mp4", "--retries", "-1"], "--retries must be a whole number >= 0, got -1"),
+    ],
+)
+def test_a_bad_value_is_named_by_its_option(tmp_path, capsys, args, reason):
+    """The library's checks named its keywords: `synth --fish -1` said 'n_fish must be ...',
+    an option the command does not have; `--threshold 2` said 'threshold'."""
+    assert main([*args, "-o", str(tmp_path / "out")] if args[0] != "classify" else args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"ecoseg: error: {reason}") and len(err.splitlines()) == 1, err
