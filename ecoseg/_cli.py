@@ -287,7 +287,7 @@ def check_network_options(args: argparse.Namespace, has_prompts: bool) -> None:
     )
 
 
-def check_out_file(path: str | None, overwrite: bool, flag: str = "-o") -> None:
+def check_out_file(path: str | None, overwrite: bool, flag: str = "--out") -> None:
     """Refuse an output file that is a folder or a binary file (a video), that cannot be made,
     or that exists without ``--overwrite``.
 
@@ -296,7 +296,7 @@ def check_out_file(path: str | None, overwrite: bool, flag: str = "-o") -> None:
     >>> import tempfile
     >>> check_out_file(tempfile.mkdtemp(), overwrite=True)
     Traceback (most recent call last):
-    ecoseg.errors.ConfigError: ...: is a folder; give a file name (-o)
+    ecoseg.errors.ConfigError: ...: is a folder; give a file name (--out)
     """
     if path is None:
         return

@@ -377,3 +377,12 @@ def test_a_bad_value_is_named_by_its_option(tmp_path, capsys, args, reason):
     assert main([*args, "-o", str(tmp_path / "out")] if args[0] != "classify" else args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"ecoseg: error: {reason}") and len(err.splitlines()) == 1, err
+
+
+def test_evaluate_out_that_is_a_folder_names_the_option_as_the_other_output_checks(
+    tmp_path, capsys
+):
+    """Said '(-o)' where every other output check says '(--out)'."""
+    assert main(["evaluate", "p.zarr", "--truth", "t.zarr", "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().endswith(": is a folder; give a file name (--out)"), err
