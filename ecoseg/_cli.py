@@ -147,6 +147,7 @@ def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
     p.add_argument(
         "--model",
         default=None,
+        metavar="NAME",
         help="SAM 2 variant (default sam2.1-tiny), or sam3 / sam3-reduced with --concepts",
     )
     p.add_argument(

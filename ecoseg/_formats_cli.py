@@ -104,7 +104,9 @@ def add_import(sub) -> None:
     )
     p.add_argument("annotations", metavar="FILE_OR_FOLDER", help="annotation file (davis: folder)")
     p.add_argument("--format", required=True, choices=FORMAT_NAMES, help="input format")
-    p.add_argument("--video", required=True, help="the video the annotations belong to")
+    p.add_argument(
+        "--video", required=True, metavar="VIDEO", help="the video the annotations belong to"
+    )
     p.add_argument("-o", "--out", required=True, help="mask store to write")
     p.add_argument(
         "--align",
@@ -113,7 +115,11 @@ def add_import(sub) -> None:
         help="match frames by number (index) or by the file's time stamps (time); default index",
     )
     p.add_argument(
-        "--first-frame", type=int, default=None, help="mots: number of the first frame (default 1)"
+        "--first-frame",
+        type=int,
+        metavar="N",
+        default=None,
+        help="mots: number of the first frame (default 1)",
     )
     add_fps_option(p, "--video")
     p.add_argument("--overwrite", action="store_true", help="replace an existing store")

@@ -52,6 +52,7 @@ def add_segment(sub) -> None:
     p.add_argument(
         "--score-threshold",
         type=float,
+        metavar="S",
         default=None,
         help="with --concepts: keep instances scoring above this (default 0.5)",
     )

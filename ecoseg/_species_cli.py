@@ -188,6 +188,7 @@ def add_classify(sub) -> None:
     p.add_argument(
         "--threshold",
         type=float,
+        metavar="P",
         default=0.5,
         help="probability below which a track stays unknown (default 0.5)",
     )
@@ -195,6 +196,7 @@ def add_classify(sub) -> None:
         "--video",
         nargs="+",
         action="extend",
+        metavar="VIDEO",
         default=None,
         help="the video of each STORE (default: from the store's provenance)",
     )
@@ -202,11 +204,14 @@ def add_classify(sub) -> None:
         "--train-video",
         nargs="+",
         action="extend",
+        metavar="VIDEO",
         default=None,
         help="the video of each --train store (default: from its provenance)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace --save-model")
-    p.add_argument("--queue", type=int, default=10, help="review-queue rows to print (default 10)")
+    p.add_argument(
+        "--queue", type=int, metavar="N", default=10, help="review-queue rows to print (default 10)"
+    )
     p.add_argument(
         "--keep-visual",
         action="store_true",

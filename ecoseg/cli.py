@@ -86,8 +86,10 @@ def _add_synth(sub):
         description="Render a procedural reef clip (video.mp4) and its truth store (truth.zarr).",
     )
     p.add_argument("-o", "--out", required=True, help="output folder")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--frames", type=int, default=150, help="number of frames (default 150)")
+    p.add_argument("--seed", type=int, metavar="N", default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--frames", type=int, metavar="N", default=150, help="number of frames (default 150)"
+    )
     p.add_argument(
         "--size",
         type=_size,
@@ -95,19 +97,29 @@ def _add_synth(sub):
         metavar="WIDTHxHEIGHT",
         help="frame size in pixels (default 640x360)",
     )
-    p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    p.add_argument(
+        "--fps", type=float, metavar="N", default=30.0, help="frames per second (default 30)"
+    )
     p.add_argument(
         "--camera",
         choices=("static", "pan", "shake", "fast-pan"),
         default="static",
         help="camera motion (default static)",
     )
-    p.add_argument("--fish", type=int, default=6, help="number of fish (default 6)")
+    p.add_argument("--fish", type=int, metavar="N", default=6, help="number of fish (default 6)")
     p.add_argument(
-        "--invertebrates", type=int, default=2, help="number of slow invertebrates (default 2)"
+        "--invertebrates",
+        type=int,
+        metavar="N",
+        default=2,
+        help="number of slow invertebrates (default 2)",
     )
     p.add_argument(
-        "--crf", type=int, default=20, help="H.264 quality, 0 = lossless, 51 = worst (default 20)"
+        "--crf",
+        type=int,
+        metavar="N",
+        default=20,
+        help="H.264 quality, 0 = lossless, 51 = worst (default 20)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.set_defaults(func=_run_synth)
@@ -191,6 +203,7 @@ def _add_evaluate(sub):
     p.add_argument(
         "--truth",
         required=True,
+        metavar="TRUTH",
         help=(
             "ground-truth mask store, or a DAVIS-style folder of indexed PNG masks (of every "
             "frame, or of some frames: only those are scored)"
@@ -242,7 +255,12 @@ def _add_report(sub):
     )
     p.add_argument("stores", nargs="+", metavar="STORE", help="mask stores, one per video")
     p.add_argument("-o", "--out", required=True, help="HTML file to write")
-    p.add_argument("--study", default=None, help="study file the stores belong to (STUDY.yaml)")
+    p.add_argument(
+        "--study",
+        default=None,
+        metavar="STUDY.yaml",
+        help="study file the stores belong to (STUDY.yaml)",
+    )
     p.add_argument(
         "--truth",
         action="append",
@@ -295,12 +313,22 @@ def _add_study(sub):
     )
     # its older name (every other command's output is -o/--out): still read, not shown
     p.add_argument("--output", dest="out", default=None, help=argparse.SUPPRESS)
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address for the videos")
     p.add_argument(
-        "--workers", type=int, default=None, help="segment on a local Dask cluster of N workers"
+        "--scheduler", default=None, metavar="ADDR", help="Dask scheduler address for the videos"
     )
     p.add_argument(
-        "--threads", type=int, default=None, help="threads per local Dask worker (default 1)"
+        "--workers",
+        type=int,
+        metavar="N",
+        default=None,
+        help="segment on a local Dask cluster of N workers",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        default=None,
+        help="threads per local Dask worker (default 1)",
     )
     p.add_argument(
         "--check",
@@ -377,19 +405,27 @@ def _add_batch(sub):
     )
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files, folders or URLs")
     p.add_argument("-o", "--out", required=True, help="folder or URL for the stores")
-    p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
+    p.add_argument(
+        "--scheduler", default=None, metavar="ADDR", help="address of a running Dask scheduler"
+    )
     p.add_argument(
         "--workers",
         type=int,
+        metavar="N",
         default=None,
         help="local cluster: worker processes (default one per core, at most 4)",
     )
     p.add_argument(
-        "--threads", type=int, default=None, help="threads per local Dask worker (default 1)"
+        "--threads",
+        type=int,
+        metavar="N",
+        default=None,
+        help="threads per local Dask worker (default 1)",
     )
     p.add_argument(
         "--retries",
         type=int,
+        metavar="N",
         default=2,
         help=(
             "new attempts of a failed video (default 2); a failure certain to come again "
@@ -410,7 +446,11 @@ def _add_batch(sub):
     )
     add_fps_option(p, "every VIDEO")
     p.add_argument(
-        "--chunk-frames", type=int, default=4, help="frames per labels chunk (default 4)"
+        "--chunk-frames",
+        type=int,
+        metavar="N",
+        default=4,
+        help="frames per labels chunk (default 4)",
     )
     p.add_argument(
         "--measure",

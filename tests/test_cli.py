@@ -386,3 +386,14 @@ def test_evaluate_out_that_is_a_folder_names_the_option_as_the_other_output_chec
     assert main(["evaluate", "p.zarr", "--truth", "t.zarr", "-o", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.strip().endswith(": is a folder; give a file name (--out)"), err
+
+
+def test_every_count_option_reads_n_in_usage_as_in_the_readme():
+    """`--workers N`, `--frames N` as the README writes them (usage said --workers WORKERS,
+    --frames FRAMES, --retries RETRIES, where --detect-every and --fps said N)."""
+    odd = [
+        f"{command} {action.option_strings[-1]} {action.metavar}"
+        for command, action in _options(build_parser())
+        if action.type is int and action.metavar not in ("N", "PIXELS")
+    ]
+    assert not odd, odd
