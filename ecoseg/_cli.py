@@ -37,6 +37,7 @@ __all__ = [
     "logger",
     "one_line",
     "one_line_warnings",
+    "option_words",
 ]
 
 
@@ -146,9 +147,12 @@ def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
     p.add_argument(
         "--model",
         default=None,
+        metavar="NAME",
         help="SAM 2 variant (default sam2.1-tiny), or sam3 / sam3-reduced with --concepts",
     )
-    p.add_argument("--checkpoint", default=None, help="checkpoint file (.pt or .safetensors)")
+    p.add_argument(
+        "--checkpoint", default=None, metavar="PATH", help="checkpoint file (.pt or .safetensors)"
+    )
     p.add_argument(
         "--concepts", nargs="+", action="extend", default=None, metavar="NAME", help=concepts_help
     )
@@ -157,15 +161,21 @@ def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
         type=int,
         default=1,
         metavar="N",
-        help="with --concepts on a video: run the concept detector on every N-th frame",
+        help="with --concepts on a video: run the concept detector on every N-th frame (default 1)",
     )
-    p.add_argument("--image-size", type=int, default=None, help="network input size")
+    p.add_argument(
+        "--image-size",
+        type=int,
+        default=None,
+        metavar="PIXELS",
+        help="network input size in pixels (default: the model's)",
+    )
     p.add_argument(
         "--device",
         choices=("auto", "cpu", "cuda", "mps"),
         default="auto",
         metavar="auto|cpu|cuda|mps",
-        help="where the network runs (sam2 engine); auto: CUDA, else Apple MPS, else CPU",
+        help="where the network runs (sam2 engine; default auto: CUDA, else Apple MPS, else CPU)",
     )
     p.add_argument(
         "--auto",
@@ -278,7 +288,7 @@ def check_network_options(args: argparse.Namespace, has_prompts: bool) -> None:
     )
 
 
-def check_out_file(path: str | None, overwrite: bool, flag: str = "-o") -> None:
+def check_out_file(path: str | None, overwrite: bool, flag: str = "--out") -> None:
     """Refuse an output file that is a folder or a binary file (a video), that cannot be made,
     or that exists without ``--overwrite``.
 
@@ -287,7 +297,7 @@ def check_out_file(path: str | None, overwrite: bool, flag: str = "-o") -> None:
     >>> import tempfile
     >>> check_out_file(tempfile.mkdtemp(), overwrite=True)
     Traceback (most recent call last):
-    ecoseg.errors.ConfigError: ...: is a folder; give a file name (-o)
+    ecoseg.errors.ConfigError: ...: is a folder; give a file name (--out)
     """
     if path is None:
         return
@@ -298,7 +308,7 @@ def check_out_file(path: str | None, overwrite: bool, flag: str = "-o") -> None:
     check_text_replaceable(path)
 
 
-OUTPUT_OPTIONS = {"out": "--out", "output": "--output", "save_model": "--save-model"}
+OUTPUT_OPTIONS = {"out": "--out", "save_model": "--save-model"}
 """The options that name an output (argparse ``dest`` -> option), checked by
 :func:`check_outputs`."""
 
@@ -362,6 +372,29 @@ def one_line_warnings() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.showwarning = show
         yield
+
+
+@contextlib.contextmanager
+def option_words(**options: str) -> Iterator[None]:
+    """Within: a :class:`~ecoseg.errors.ConfigError` of the Python API that starts with one of
+    its keywords (``n_fish must be ...``) names the command's option instead (``--fish must
+    be ...``), as the checks the CLI makes itself do.
+
+    Examples
+    --------
+    >>> with option_words(n_fish="--fish"):
+    ...     raise ConfigError("n_fish must be an integer between 0 and 1000, got -1")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: --fish must be an integer between 0 and 1000, got -1
+    """
+    try:
+        yield
+    except ConfigError as exc:
+        text = str(exc)
+        for keyword, option in options.items():
+            if text.startswith(f"{keyword} "):
+                raise type(exc)(option + text[len(keyword) :]) from None
+        raise
 
 
 def logger(

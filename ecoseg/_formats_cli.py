@@ -25,9 +25,11 @@ def add_prompts_from(p) -> None:
     p.add_argument("--format", default=None, choices=FORMAT_NAMES, help="format of --prompts-from")
     p.add_argument(
         "--prompt-frames",
+        action="append",  # repeated, the frames add up (argparse kept the last list only)
         default=None,
         metavar="N,M,...",
-        help="with --prompts-from: prompt only on these frames (default: every annotated frame)",
+        help="with --prompts-from: prompt only on these frames (default: every annotated "
+        "frame); may be repeated",
     )
 
 
@@ -45,10 +47,12 @@ def prompts_from(args):
 
     frames = None
     if args.prompt_frames is not None:
-        try:
-            frames = [int(v) for v in args.prompt_frames.split(",") if v.strip()]
-        except ValueError:
-            raise ConfigError(f"--prompt-frames: {args.prompt_frames!r} is not N,M,...") from None
+        frames = []
+        for given in args.prompt_frames:
+            try:
+                frames += [int(v) for v in given.split(",") if v.strip()]
+            except ValueError:
+                raise ConfigError(f"--prompt-frames: {given!r} is not N,M,...") from None
     return prompts_from_file(args.prompts_from, args.format, args.video, frames=frames)
 
 
@@ -64,7 +68,7 @@ def add_export(sub) -> None:
             "PNGs). See docs/formats.md for what each keeps."
         ),
     )
-    p.add_argument("store", help="mask store")
+    p.add_argument("store", metavar="STORE", help="mask store")
     p.add_argument("--format", required=True, choices=FORMAT_NAMES, help="output format")
     p.add_argument("-o", "--out", required=True, help="output file (a folder for davis)")
     p.add_argument("--polygons", action="store_true", help="viame: add (poly) outlines")
@@ -100,16 +104,22 @@ def add_import(sub) -> None:
     )
     p.add_argument("annotations", metavar="FILE_OR_FOLDER", help="annotation file (davis: folder)")
     p.add_argument("--format", required=True, choices=FORMAT_NAMES, help="input format")
-    p.add_argument("--video", required=True, help="the video the annotations belong to")
+    p.add_argument(
+        "--video", required=True, metavar="VIDEO", help="the video the annotations belong to"
+    )
     p.add_argument("-o", "--out", required=True, help="mask store to write")
     p.add_argument(
         "--align",
         choices=("index", "time"),
         default="index",
-        help="match frames by number (default) or by the file's time stamps",
+        help="match frames by number (index) or by the file's time stamps (time); default index",
     )
     p.add_argument(
-        "--first-frame", type=int, default=None, help="mots: number of the first frame (1)"
+        "--first-frame",
+        type=int,
+        metavar="N",
+        default=None,
+        help="mots: number of the first frame (default 1)",
     )
     add_fps_option(p, "--video")
     p.add_argument("--overwrite", action="store_true", help="replace an existing store")

@@ -42,7 +42,10 @@ def add_info(sub) -> None:
         "--verify", action="store_true", help="read every chunk; report missing or damaged ones"
     )
     p.add_argument(
-        "--video", default=None, help="check that this video is the one the STORE was made from"
+        "--video",
+        default=None,
+        metavar="VIDEO",
+        help="check that this video is the one the STORE was made from",
     )
     p.add_argument("--json", action="store_true", help="one JSON object per store, one per line")
     p.set_defaults(func=_run_info)

@@ -37,11 +37,12 @@ def add_segment(sub) -> None:
     )
     p.add_argument(
         "video",
+        metavar="VIDEO",
         help="video file or folder of numbered images (with --concepts: a video file is tracked; "
         "an image or a folder of images is segmented photo by photo)",
     )
     p.add_argument("-o", "--out", required=True, help="mask store to write (STORE.zarr)")
-    p.add_argument("--prompts", default=None, help="prompt file (JSON)")
+    p.add_argument("--prompts", default=None, metavar="FILE.json", help="prompt file (JSON)")
     add_engine_options(
         p,
         concepts_help="SAM 3: find and track every instance of these concepts through a video "
@@ -51,6 +52,7 @@ def add_segment(sub) -> None:
     p.add_argument(
         "--score-threshold",
         type=float,
+        metavar="S",
         default=None,
         help="with --concepts: keep instances scoring above this (default 0.5)",
     )

@@ -42,7 +42,7 @@ def add_edit(sub) -> None:
             "killed command is completed as a whole by the next edit or --resume."
         ),
     )
-    p.add_argument("store", help="mask store (edited in place)")
+    p.add_argument("store", metavar="STORE", help="mask store (edited in place)")
     for flag, dest, metavar, text in (
         ("--set-class", "set_class", "ID=NAME", "name a track's species (marks it reviewed)"),
         ("--merge", "merge", "A,B", "merge track B into track A"),
@@ -179,18 +179,24 @@ def add_classify(sub) -> None:
         default=None,
         help="stores with reviewed tracks to train on",
     )
-    p.add_argument("--model", default=None, help="a saved species model (JSON) instead")
-    p.add_argument("--save-model", default=None, help="write the trained model here (JSON)")
+    p.add_argument(
+        "--model", default=None, metavar="FILE", help="a saved species model (JSON) instead"
+    )
+    p.add_argument(
+        "--save-model", default=None, metavar="FILE", help="write the trained model here (JSON)"
+    )
     p.add_argument(
         "--threshold",
         type=float,
+        metavar="P",
         default=0.5,
-        help="probability below which a track stays unknown (0.5)",
+        help="probability below which a track stays unknown (default 0.5)",
     )
     p.add_argument(
         "--video",
         nargs="+",
         action="extend",
+        metavar="VIDEO",
         default=None,
         help="the video of each STORE (default: from the store's provenance)",
     )
@@ -198,11 +204,14 @@ def add_classify(sub) -> None:
         "--train-video",
         nargs="+",
         action="extend",
+        metavar="VIDEO",
         default=None,
         help="the video of each --train store (default: from its provenance)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace --save-model")
-    p.add_argument("--queue", type=int, default=10, help="review-queue rows to print (10)")
+    p.add_argument(
+        "--queue", type=int, metavar="N", default=10, help="review-queue rows to print (default 10)"
+    )
     p.add_argument(
         "--keep-visual",
         action="store_true",
@@ -235,18 +244,21 @@ def _run_classify(args) -> int:
 
     if args.queue < 0:
         raise ConfigError(f"--queue must be 0 or more (rows of the review queue), got {args.queue}")
-    table = classify(
-        args.stores,
-        train=args.train,
-        model=args.model,
-        save_model=args.save_model,
-        threshold=args.threshold,
-        videos=args.video,
-        train_videos=args.train_video,
-        overwrite=args.overwrite,
-        progress=True,
-        keep_visual=args.keep_visual,
-    )
+    from ecoseg._cli import option_words
+
+    with option_words(threshold="--threshold"):
+        table = classify(
+            args.stores,
+            train=args.train,
+            model=args.model,
+            save_model=args.save_model,
+            threshold=args.threshold,
+            videos=args.video,
+            train_videos=args.train_video,
+            overwrite=args.overwrite,
+            progress=True,
+            keep_visual=args.keep_visual,
+        )
     for store in table.attrs["stores"]:
         sub = table[table["store"] == store]
         if not len(sub):  # an empty store (or one whose tracks were all deleted)

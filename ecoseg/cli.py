@@ -24,6 +24,7 @@ from ecoseg._cli import (
     engine_options,
     one_line,
     one_line_warnings,
+    option_words,
 )
 from ecoseg._formats_cli import add_export, add_import
 from ecoseg._info_cli import add_info
@@ -85,22 +86,40 @@ def _add_synth(sub):
         description="Render a procedural reef clip (video.mp4) and its truth store (truth.zarr).",
     )
     p.add_argument("-o", "--out", required=True, help="output folder")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--frames", type=int, default=150, help="number of frames (default 150)")
-    p.add_argument("--size", type=_size, default=(640, 360), help="WIDTHxHEIGHT (640x360)")
-    p.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
+    p.add_argument("--seed", type=int, metavar="N", default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--frames", type=int, metavar="N", default=150, help="number of frames (default 150)"
+    )
+    p.add_argument(
+        "--size",
+        type=_size,
+        default=(640, 360),
+        metavar="WIDTHxHEIGHT",
+        help="frame size in pixels (default 640x360)",
+    )
+    p.add_argument(
+        "--fps", type=float, metavar="N", default=30.0, help="frames per second (default 30)"
+    )
     p.add_argument(
         "--camera",
         choices=("static", "pan", "shake", "fast-pan"),
         default="static",
-        help="camera motion",
+        help="camera motion (default static)",
     )
-    p.add_argument("--fish", type=int, default=6, help="number of fish (default 6)")
+    p.add_argument("--fish", type=int, metavar="N", default=6, help="number of fish (default 6)")
     p.add_argument(
-        "--invertebrates", type=int, default=2, help="number of slow invertebrates (default 2)"
+        "--invertebrates",
+        type=int,
+        metavar="N",
+        default=2,
+        help="number of slow invertebrates (default 2)",
     )
     p.add_argument(
-        "--crf", type=int, default=20, help="H.264 quality, 0 = lossless, 51 = worst (default 20)"
+        "--crf",
+        type=int,
+        metavar="N",
+        default=20,
+        help="H.264 quality, 0 = lossless, 51 = worst (default 20)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.set_defaults(func=_run_synth)
@@ -109,18 +128,23 @@ def _add_synth(sub):
 def _run_synth(args) -> int:
     from ecoseg.synth import synth
 
-    result = synth(
-        args.out,
-        seed=args.seed,
-        frames=args.frames,
-        size=args.size,
-        fps=args.fps,
-        camera=args.camera,
-        n_fish=args.fish,
-        n_invertebrates=args.invertebrates,
-        crf=args.crf,
-        overwrite=args.overwrite,
+    keywords = ("seed", "frames", "size", "fps", "camera", "crf")
+    words = option_words(
+        n_fish="--fish", n_invertebrates="--invertebrates", **{k: f"--{k}" for k in keywords}
     )
+    with words:  # the library's check, in the options' names
+        result = synth(
+            args.out,
+            seed=args.seed,
+            frames=args.frames,
+            size=args.size,
+            fps=args.fps,
+            camera=args.camera,
+            n_fish=args.fish,
+            n_invertebrates=args.invertebrates,
+            crf=args.crf,
+            overwrite=args.overwrite,
+        )
     print(f"video: {result.video}")
     print(f"truth: {result.truth}")
     print(f"calibration: {result.mm_per_px:g} mm/px")
@@ -143,7 +167,7 @@ def _add_measure(sub):
             "'lasers:x0,y0,x1,y1,SPACING_MM' (stored with the store)."
         ),
     )
-    p.add_argument("store", help="mask store")
+    p.add_argument("store", metavar="STORE", help="mask store")
     p.add_argument("-o", "--out", required=True, help="output folder for the tables")
     p.add_argument("--calibration", default=None, help="mm per pixel or scale-bar/lasers spec")
     p.add_argument("--overwrite", action="store_true", help="replace existing tables")
@@ -175,10 +199,11 @@ def _add_evaluate(sub):
             "compared on those frames only, and the output says so."
         ),
     )
-    p.add_argument("store", help="predicted mask store")
+    p.add_argument("store", metavar="STORE", help="predicted mask store")
     p.add_argument(
         "--truth",
         required=True,
+        metavar="TRUTH",
         help=(
             "ground-truth mask store, or a DAVIS-style folder of indexed PNG masks (of every "
             "frame, or of some frames: only those are scored)"
@@ -230,7 +255,12 @@ def _add_report(sub):
     )
     p.add_argument("stores", nargs="+", metavar="STORE", help="mask stores, one per video")
     p.add_argument("-o", "--out", required=True, help="HTML file to write")
-    p.add_argument("--study", default=None, help="study file the stores belong to (STUDY.yaml)")
+    p.add_argument(
+        "--study",
+        default=None,
+        metavar="STUDY.yaml",
+        help="study file the stores belong to (STUDY.yaml)",
+    )
     p.add_argument(
         "--truth",
         action="append",
@@ -278,13 +308,27 @@ def _add_study(sub):
         ),
     )
     p.add_argument("study", metavar="STUDY.yaml", help="the study file")
-    p.add_argument("-o", "--output", default=None, help="output folder (default: `output:`)")
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address for the videos")
     p.add_argument(
-        "--workers", type=int, default=None, help="segment on a local Dask cluster of N workers"
+        "-o", "--out", default=None, help="output folder (default: the study file's `output:`)"
+    )
+    # its older name (every other command's output is -o/--out): still read, not shown
+    p.add_argument("--output", dest="out", default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--scheduler", default=None, metavar="ADDR", help="Dask scheduler address for the videos"
     )
     p.add_argument(
-        "--threads", type=int, default=None, help="threads per local Dask worker (default 1)"
+        "--workers",
+        type=int,
+        metavar="N",
+        default=None,
+        help="segment on a local Dask cluster of N workers",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        default=None,
+        help="threads per local Dask worker (default 1)",
     )
     p.add_argument(
         "--check",
@@ -309,7 +353,7 @@ def _run_study(args) -> int:
         from ecoseg.study.moved import check_renamed, moved_truths, moved_videos
 
         study = load_study(args.study, require_videos=False)
-        output = study.output if args.output is None else Path(args.output).resolve()
+        output = study.output if args.out is None else Path(args.out).resolve()
         check_out_folder(output)
         # a video moved away: its finished store is kept, or the run would refuse it
         placed = dataclasses.replace(study, output=output)
@@ -329,7 +373,7 @@ def _run_study(args) -> int:
         return 0
     result = run_study(
         args.study,
-        output=args.output,
+        output=args.out,
         progress=not args.quiet,
         scheduler=args.scheduler,
         report=not args.no_report,
@@ -361,12 +405,27 @@ def _add_batch(sub):
     )
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files, folders or URLs")
     p.add_argument("-o", "--out", required=True, help="folder or URL for the stores")
-    p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
-    p.add_argument("--workers", type=int, default=None, help="local cluster: worker processes")
-    p.add_argument("--threads", type=int, default=None, help="local cluster: threads/worker")
+    p.add_argument(
+        "--scheduler", default=None, metavar="ADDR", help="address of a running Dask scheduler"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        default=None,
+        help="local cluster: worker processes (default one per core, at most 4)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        default=None,
+        help="threads per local Dask worker (default 1)",
+    )
     p.add_argument(
         "--retries",
         type=int,
+        metavar="N",
         default=2,
         help=(
             "new attempts of a failed video (default 2); a failure certain to come again "
@@ -387,7 +446,11 @@ def _add_batch(sub):
     )
     add_fps_option(p, "every VIDEO")
     p.add_argument(
-        "--chunk-frames", type=int, default=4, help="frames per labels chunk (default 4)"
+        "--chunk-frames",
+        type=int,
+        metavar="N",
+        default=4,
+        help="frames per labels chunk (default 4)",
     )
     p.add_argument(
         "--measure",
@@ -428,19 +491,23 @@ def _run_batch(args) -> int:
             path = folder / f"{name}.json"
             if path.is_file():
                 prompts[name] = path
-    summary = batch(  # checks every option before any work, as segment() does
-        args.videos,
-        args.out,
-        scheduler=args.scheduler,
-        workers=args.workers,
-        threads=args.threads,
-        retries=args.retries,
-        prompts=prompts,
-        chunk_frames=args.chunk_frames,
-        progress=not args.quiet,
-        fps=args.fps,
-        **options,
+    words = option_words(
+        retries="--retries", workers="--workers", threads="--threads", chunk_frames="--chunk-frames"
     )
+    with words:  # checks every option before any work, as segment() does
+        summary = batch(
+            args.videos,
+            args.out,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            threads=args.threads,
+            retries=args.retries,
+            prompts=prompts,
+            chunk_frames=args.chunk_frames,
+            progress=not args.quiet,
+            fps=args.fps,
+            **options,
+        )
     for row in summary.itertuples():
         extra = f" ({row.error})" if row.error else ""
         print(f"{row.video}: {row.status}, {row.frames} frames -> {row.store}{extra}")
@@ -521,7 +588,7 @@ def _add_demo(sub):
             "compare with its ground truth. Works offline on a CPU."
         ),
     )
-    p.add_argument("--out", default="ecoseg-demo", help="output folder (default ./ecoseg-demo)")
+    p.add_argument("-o", "--out", default="ecoseg-demo", help="output folder (default ecoseg-demo)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier demo run")
     p.set_defaults(func=_run_demo)
 
@@ -557,7 +624,7 @@ def _add_weights(sub):
     wsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     wsub.add_parser("list", help="variants, files and whether they are cached")
     d = wsub.add_parser("download", help="download a checkpoint into the cache")
-    d.add_argument("name", help="variant, e.g. sam2.1-tiny or sam3")
+    d.add_argument("name", metavar="NAME", help="variant, e.g. sam2.1-tiny or sam3")
     d.add_argument(
         "--checkpoint",
         metavar="PATH",
@@ -570,9 +637,9 @@ def _add_weights(sub):
         help="let --checkpoint replace a different checkpoint already in the cache",
     )
     v = wsub.add_parser("verify", help="check cached checkpoints against their sha256")
-    v.add_argument("name", nargs="?", default=None)
+    v.add_argument("name", nargs="?", default=None, metavar="NAME", help="variant (default: all)")
     pa = wsub.add_parser("path", help="print the cache path of a checkpoint")
-    pa.add_argument("name")
+    pa.add_argument("name", metavar="NAME", help="variant, e.g. sam2.1-tiny or sam3")
     p.set_defaults(func=_run_weights)
 
 

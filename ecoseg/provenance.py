@@ -23,9 +23,10 @@ Records
     and, for species work, where the class came from (:data:`CLASS_SOURCES`), its probability
     and whether a person reviewed the object.
 
-Class names are kept in one spelling (:func:`clean_class_name`: Unicode NFC, one space between
-words, ``unknown`` in any case is ``unknown``), so ``"Ōtaki"`` typed on a Mac (decomposed) and
-on Linux (composed) is one species in every table. That is the one place where ``from_dict``
+Class names are kept in one spelling (:func:`clean_class_name`, in :mod:`ecoseg._class_names`
+and named here too: Unicode NFC, one space between words, ``unknown`` in any case is
+``unknown``), so ``"Ōtaki"`` typed on a Mac (decomposed) and on Linux (composed) is one species
+in every table. That is the one place where ``from_dict``
 then ``to_dict`` may change a store's JSON: a name stored in another spelling of the same text
 is written back in this one.
 """
@@ -35,14 +36,13 @@ from __future__ import annotations
 import copy
 import math
 import os
-import re
 import time
-import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from ecoseg._class_names import case_clashes, class_key, clean_class_name, one_spelling
 from ecoseg.errors import StoreError
 
 __all__ = [
@@ -80,72 +80,6 @@ def created() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     t = float(epoch) if epoch else time.time()
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
-
-
-_SPACE = re.compile(r"\s+")
-
-
-def clean_class_name(name: Any) -> str:
-    """A class (species) name in the one spelling ecoseg stores and counts.
-
-    Unicode NFC (a name typed with a combining macron is the one typed with the precomposed
-    letter), every run of white space (tabs, no-break spaces) one space, none at the ends;
-    ``None``, an empty name and ``unknown`` in any case are ``"unknown"``. Letter case is kept
-    otherwise: :func:`case_clashes` finds names that differ only in it.
-
-    Examples
-    --------
-    >>> clean_class_name("O\u0304taki") == clean_class_name("\u014ctaki") == "\u014ctaki"
-    True
-    >>> clean_class_name("  blue\u00a0 tang "), clean_class_name("Unknown"), clean_class_name("")
-    ('blue tang', 'unknown', 'unknown')
-    """
-    text = one_spelling(str(name or ""))
-    return "unknown" if not text or text.casefold() == "unknown" else text
-
-
-def one_spelling(text: str) -> str:
-    """A name's text in one spelling: Unicode NFC, every run of white space one space, none at
-    the ends (:func:`clean_class_name` without its ``unknown``; :class:`ecoseg.prompts.Concept`
-    keeps its text so, so a concept is the class the review and classify tools write).
-
-    Examples
-    --------
-    >>> one_spelling(" Re\u0301cif  nord ") == "R\u00e9cif nord"
-    True
-    """
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
-
-
-def class_key(name: Any) -> str:
-    """How two class, species or concept names are compared for sameness: their one spelling
-    (:func:`clean_class_name`) with letter case ignored. Store *file* names follow another
-    rule (``ecoseg._paths.folder_key``: spaces are kept, a file system keeps them).
-
-    Examples
-    --------
-    >>> class_key(" Sea  Urchin") == class_key("sea urchin")
-    True
-    >>> class_key("O\u0304taki") == class_key("\u014ctaki")
-    True
-    """
-    return clean_class_name(name).casefold()
-
-
-def case_clashes(names: Iterable[str]) -> list[tuple[str, ...]]:
-    """Groups of distinct class names that differ only in letter case (each group sorted).
-
-    They are counted as different species; a person usually meant one.
-
-    Examples
-    --------
-    >>> case_clashes(["parrotfish", "wrasse", "Parrotfish", "parrotfish"])
-    [('Parrotfish', 'parrotfish')]
-    """
-    groups: dict[str, set[str]] = {}
-    for name in names:
-        groups.setdefault(class_key(name), set()).add(clean_class_name(name))
-    return [tuple(sorted(g)) for g in groups.values() if len(g) > 1]
 
 
 # ---------------------------------------------------------------------------- JSON plumbing

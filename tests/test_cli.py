@@ -273,3 +273,127 @@ def test_concepts_given_twice_add_up():
         + ["--concepts", "sea urchin", "wrasse"]
     )
     assert args.concepts == ["parrotfish", "sea urchin", "wrasse"]
+
+
+def _options(parser, name="ecoseg"):
+    """(command, action) of every option of every (sub)command."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub, subparser in action.choices.items():
+                yield from _options(subparser, f"{name} {sub}")
+        elif action.option_strings:
+            yield name, action
+
+
+def test_every_option_with_a_default_says_it_in_its_help():
+    """One spelling of defaults in --help: 'default X' with X the value used (some said
+    '(0.5)', '(640x360)', '(default)', or nothing: --camera, --device, --detect-every)."""
+    import argparse
+
+    missing = []
+    for command, action in _options(build_parser()):
+        value = action.default
+        if value is None or value is False or action.help == argparse.SUPPRESS:
+            continue
+        if isinstance(action, argparse._HelpAction | argparse._VersionAction):
+            continue
+        shown = str(value)
+        if isinstance(value, tuple):  # --size
+            shown = "x".join(map(str, value))
+        elif isinstance(value, float):
+            shown = f"{value:g}"
+        if f"default {shown}" not in " ".join(action.help.split()):
+            missing.append(f"{command} {action.option_strings[-1]}: {action.help!r}")
+    assert not missing, missing
+
+
+def test_every_output_option_is_dash_o_out():
+    """Every command that writes one output takes it as -o/--out (study said -o/--output,
+    demo had no -o); --output stays a hidden alias for study's old scripts."""
+    parser = build_parser()
+    for args in (["study", "s.yaml"], ["demo"]):
+        assert parser.parse_args([*args, "-o", "d"]).out == "d"
+        assert parser.parse_args([*args, "--out", "d"]).out == "d"
+    assert parser.parse_args(["study", "s.yaml", "--output", "d"]).out == "d"
+    for command, action in _options(parser):
+        if "-o" in action.option_strings:
+            assert action.option_strings == ["-o", "--out"], command
+    help_text = parser._subparsers._group_actions[0].choices["study"].format_help()
+    assert "-o OUT, --out OUT" in help_text and "--output" not in help_text
+
+
+def test_prompt_frames_given_twice_add_up(monkeypatch):
+    """``--prompt-frames 0,10 --prompt-frames 20`` prompts on all three frames (argparse kept
+    the last list: frame 20 alone, silently)."""
+    import ecoseg.formats
+    from ecoseg._formats_cli import prompts_from
+
+    seen = {}
+    monkeypatch.setattr(
+        ecoseg.formats, "prompts_from_file", lambda *a, frames=None: seen.setdefault("f", frames)
+    )
+    args = build_parser().parse_args(
+        ["segment", "v.mp4", "-o", "v.zarr", "--prompts-from", "a.json", "--format", "coco"]
+        + ["--prompt-frames", "0,10", "--prompt-frames", "20"]
+    )
+    prompts_from(args)
+    assert seen["f"] == [0, 10, 20]
+
+
+def test_every_input_is_named_in_capitals_as_in_the_docs():
+    """Usage lines name inputs as the docs do, `ecoseg measure STORE`, `ecoseg segment VIDEO`
+    (measure, evaluate, export, edit said `store`, segment `video`, weights `name`)."""
+    import argparse
+
+    parser = build_parser()
+    for action in parser._subparsers._group_actions[0].choices.values():
+        for sub in [action] + [
+            p
+            for a in action._actions
+            if isinstance(a, argparse._SubParsersAction)
+            for p in a.choices.values()
+        ]:
+            for arg in sub._actions:
+                if not arg.option_strings and not isinstance(arg, argparse._SubParsersAction):
+                    name = arg.metavar or arg.dest
+                    assert name == name.upper() or name.endswith(".yaml"), (sub.prog, name)
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["synth", "--fish", "-1"], "--fish must be an integer between 0 and 1000, got -1"),
+        (["synth", "--invertebrates", "-2"], "--invertebrates must be an integer between 0"),
+        (["synth", "--crf", "99"], "--crf must be an integer between 0 and 51, got 99"),
+        (["classify", "s.zarr", "--model", "m.json", "--threshold", "2"], "--threshold must be"),
+        (["batch", "v.mp4", "--retries", "-1"], "--retries must be a whole number >= 0, got -1"),
+    ],
+)
+def test_a_bad_value_is_named_by_its_option(tmp_path, capsys, args, reason):
+    """The library's checks named its keywords: `synth --fish -1` said 'n_fish must be ...',
+    an option the command does not have; `--threshold 2` said 'threshold'."""
+    assert main([*args, "-o", str(tmp_path / "out")] if args[0] != "classify" else args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"ecoseg: error: {reason}") and len(err.splitlines()) == 1, err
+
+
+def test_evaluate_out_that_is_a_folder_names_the_option_as_the_other_output_checks(
+    tmp_path, capsys
+):
+    """Said '(-o)' where every other output check says '(--out)'."""
+    assert main(["evaluate", "p.zarr", "--truth", "t.zarr", "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().endswith(": is a folder; give a file name (--out)"), err
+
+
+def test_every_count_option_reads_n_in_usage_as_in_the_readme():
+    """`--workers N`, `--frames N` as the README writes them (usage said --workers WORKERS,
+    --frames FRAMES, --retries RETRIES, where --detect-every and --fps said N)."""
+    odd = [
+        f"{command} {action.option_strings[-1]} {action.metavar}"
+        for command, action in _options(build_parser())
+        if action.type is int and action.metavar not in ("N", "PIXELS")
+    ]
+    assert not odd, odd

@@ -246,3 +246,14 @@ def test_long_prompts_are_summarized_in_the_record_s_repr():
     assert text.endswith("extra={'seed': 3})") and len(text) < 400
     short = {"objects": [{"id": 1, "prompts": [box]}]}
     assert f"prompts={short!r}, " in repr(Provenance.from_dict({"prompts": short}))
+
+
+def test_class_name_helpers_keep_their_old_import_path():
+    """The class-name spelling moved to ecoseg._class_names; ``from ecoseg.provenance import
+    clean_class_name`` (and the others) still gives the same functions."""
+    import ecoseg._class_names as class_names
+    import ecoseg.provenance as provenance
+
+    for name in class_names.__all__:
+        assert getattr(provenance, name) is getattr(class_names, name)
+        assert name in provenance.__all__

@@ -356,7 +356,7 @@ def _outputs_under_a_file(store, clip, notes, tmp_path):
             ("classify", store, "--train", store, "--train-video", video, "--save-model", under),
             "--save-model",
         ),
-        "study": (("study", study, "-o", under), "--output"),
+        "study": (("study", study, "-o", under), "--out"),
     }
 
 
