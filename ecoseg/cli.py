@@ -182,8 +182,9 @@ def _run_measure(args) -> int:
     tables = measure(
         args.store, args.out, calibration=calibration, overwrite=args.overwrite, progress=True
     )
-    for name, df in tables.items():
-        print(f"{name}: {len(df)} rows -> {Path(args.out) / name}.parquet")
+    for name, df in tables.items():  # write_table writes both files
+        rows = f"{len(df)} row{'' if len(df) == 1 else 's'}"
+        print(f"{name}: {rows} -> {Path(args.out) / name}.parquet, .csv")
     return 0
 
 

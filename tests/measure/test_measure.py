@@ -404,3 +404,18 @@ def test_a_store_passed_in_stays_open(tmp_path, call):
             assert call == "measure of an unknown class"
         assert not store.closed
         assert store.read_labels(0, 1).shape == (1, 30, 40)
+
+
+def test_the_command_names_both_files_of_each_table_and_counts_rows_in_words(tmp_path, capsys):
+    """It listed only the .parquet of each table (it writes the .csv too) and said '1 rows'."""
+    from ecoseg.cli import main
+
+    store = tmp_path / "s.zarr"
+    make_store(store)
+    assert main(["measure", str(store), "-o", str(tmp_path / "t")]) == 0
+    lines = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines())
+    for name, line in lines.items():
+        rows = len(read_table(tmp_path / "t" / f"{name}.csv"))
+        want = f"{rows} row{'' if rows == 1 else 's'} -> {tmp_path / 't' / name}.parquet, .csv"
+        assert line == want
+        assert (tmp_path / "t" / f"{name}.parquet").is_file()
