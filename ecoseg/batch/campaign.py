@@ -174,7 +174,7 @@ def batch(
         raise ConfigError(f"retries must be a whole number >= 0, got {retries!r}")
     out = os.fspath(out)
     check_out_folder(out)
-    check_names(videos)  # (before the files are looked at: the names alone refused)
+    run_names = check_names(videos)  # (before the files are looked at: the names alone refused)
     for video in videos:
         if not is_url(video) and not Path(local_path(video)).exists():
             from ecoseg.io._common import missing_video  # (the io package imports PyAV)
@@ -210,11 +210,16 @@ def batch(
             options["fps"] = fps
     resources = task_resources(run_engine, device)
     log = logger(progress, "batch", redact_text)
-    named = [(v, n) for v, n in zip(videos, names) if n != video_name(v)]
-    if named:  # a file name used in several folders: the stores say which folder
-        shown = ", ".join(f"{redact_url(v)} -> {n}.zarr" for v, n in named[:4])
-        more = f" and {len(named) - 4} more" if len(named) > 4 else ""
-        log(f"stores named after their folders (file names used more than once): {shown}{more}")
+    named = [(v, n) for v, n, r in zip(videos, names, run_names) if n == r != video_name(v)]
+    kept = [(v, n) for v, n, r in zip(videos, names, run_names) if n != r]
+    for pairs, why in (
+        (named, "stores named after their folders (file names used more than once)"),
+        (kept, "stores kept under the names an earlier run gave them"),
+    ):
+        if pairs:  # the stores say which folder, or keep the name they have
+            shown = ", ".join(f"{redact_url(v)} -> {n}.zarr" for v, n in pairs[:4])
+            more = f" and {len(pairs) - 4} more" if len(pairs) > 4 else ""
+            log(f"{why}: {shown}{more}")
 
     if "://" not in out:
         Path(out).mkdir(parents=True, exist_ok=True)

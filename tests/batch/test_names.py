@@ -86,7 +86,10 @@ def test_a_campaign_with_a_file_name_in_every_site_runs_and_keeps_its_names(
     assert store_status(out / "site-b__GX010001.zarr").record.video.path == str(b)
     assert f"{a} -> site-a__GX010001.zarr, {b} -> site-b__GX010001.zarr" in capsys.readouterr().err
     # the same names on every run, with any of the videos: nothing made twice
-    assert run([b], out)["status"].tolist() == ["skipped"]
+    assert run([b], out, capsys)["status"].tolist() == ["skipped"]
+    err = capsys.readouterr().err  # one video's file name is used once: it was said it was not
+    assert "used more than once" not in err
+    assert f"stores kept under the names an earlier run gave them: {b} -> site-b__GX" in err
     assert store_names([str(a2), str(a)], out) == ["GX010002", "site-a__GX010001"]
     assert sorted(os.listdir(out)) == sorted([f"{n}.zarr" for n in names] + ["batch-summary.csv"])
 
