@@ -16,11 +16,15 @@ corrections painted into the layer and not saved are kept through the reload
 (:func:`ecoseg.napari._hand_edits.strokes`): painted back over the store's frames, with a
 merge, split or delete applied to the ids painted too.
 
-An edit (and *Diverse first*) runs in a napari worker thread
-(:func:`ecoseg.napari._review_work.run_edits`: the store's rewrite, its regions table and the
-gallery's rows read back): the status line says what runs, the buttons are greyed out and the
-layer's painting tools wait until the result is applied here, on the Qt thread; a refusal
-comes back as one status line, as before. :meth:`ReviewWidget.wait` waits for it.
+An edit (and *Diverse first*, and the gallery's read when a store is listed) runs in a napari
+worker thread, one at a time (:func:`ecoseg.napari._review_work.run_edits`: the store's
+rewrite, its regions table, the gallery's rows and the layer's masks read back;
+:func:`~ecoseg.napari._review_work.gallery_rows`): the status line says what runs, the buttons
+are greyed out and the layer's painting tools wait until the result is handed to the layers
+and the gallery here, on the Qt thread; a refusal comes back as one status line, as before.
+The layer an edit was pressed on is reloaded only while it still shows the store; closed or
+showing another store by then, it is left as it is and the status line names it
+(:func:`~ecoseg.napari._review_words.left_behind`). :meth:`ReviewWidget.wait` waits for it.
 
 A store an interrupted ``ecoseg edit`` left half written is listed as it is, with the status
 line saying so (:func:`ecoseg.napari._check.edit_warning`); the widget's first edit completes
