@@ -625,8 +625,9 @@ class ReviewWidget(QWidget):
             layer.mode = mode
 
     def wait(self, timeout: float = 120.0) -> None:
-        """Wait for a running edit to finish and be applied (scripts, tests), Qt's events
-        handled meanwhile; returns at once when none runs."""
+        """Wait for a running edit (or gallery read, and the read it left to follow) to
+        finish and be applied (scripts, tests), Qt's events handled meanwhile; returns at
+        once when none runs."""
         import time
 
         from qtpy.QtWidgets import QApplication
