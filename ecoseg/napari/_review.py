@@ -16,11 +16,15 @@ corrections painted into the layer and not saved are kept through the reload
 (:func:`ecoseg.napari._hand_edits.strokes`): painted back over the store's frames, with a
 merge, split or delete applied to the ids painted too.
 
-An edit (and *Diverse first*) runs in a napari worker thread
-(:func:`ecoseg.napari._review_work.run_edits`: the store's rewrite, its regions table and the
-gallery's rows read back): the status line says what runs, the buttons are greyed out and the
-layer's painting tools wait until the result is applied here, on the Qt thread; a refusal
-comes back as one status line, as before. :meth:`ReviewWidget.wait` waits for it.
+An edit (and *Diverse first*, and the gallery's read when a store is listed) runs in a napari
+worker thread, one at a time (:func:`ecoseg.napari._review_work.run_edits`: the store's
+rewrite, its regions table, the gallery's rows and the layer's masks read back;
+:func:`~ecoseg.napari._review_work.gallery_rows`): the status line says what runs, the buttons
+are greyed out and the layer's painting tools wait until the result is handed to the layers
+and the gallery here, on the Qt thread; a refusal comes back as one status line, as before.
+The layer an edit was pressed on is reloaded only while it still shows the store; closed or
+showing another store by then, it is left as it is and the status line names it
+(:func:`~ecoseg.napari._review_words.left_behind`). :meth:`ReviewWidget.wait` waits for it.
 
 A store an interrupted ``ecoseg edit`` left half written is listed as it is, with the status
 line saying so (:func:`ecoseg.napari._check.edit_warning`); the widget's first edit completes
@@ -55,13 +59,14 @@ from ecoseg.errors import EcosegError
 from ecoseg.napari._gallery import COLUMNS, THUMB, SortItem, icon
 from ecoseg.napari._hand_edits import watch
 from ecoseg.napari._layers import META_KEY
-from ecoseg.napari._review_reload import painted, reload_layer
+from ecoseg.napari._review_reload import reload_layer, snapshot
 from ecoseg.napari._review_words import (
     BUTTONS,
     HISTORY_NOTE,
     button_words,
     changes_masks,
     done_line,
+    left_behind,
     refusal,
 )
 from ecoseg.napari._review_work import (
@@ -177,6 +182,14 @@ class ReviewWidget(QWidget):
         self._worker = None
         #: the layer whose painting waits for the running edit, its tool, what runs
         self._held: tuple | None = None
+        #: what runs ("edit": an edit or *Diverse first*; "read": the gallery's rows) and
+        #: its status line
+        self._kind, self._running_said = "edit", ""
+        #: whether the gallery is to be read once the running edit is applied (another
+        #: layer or store was listed meanwhile)
+        self._pending = False
+        #: the status line of the edit applied before that read (said again with its rows)
+        self._after: str | None = None
         #: the warnings of the running worker, shown when it is done
         self._warnings: list[tuple] = []
         self._refresh_layers()
@@ -286,21 +299,26 @@ class ReviewWidget(QWidget):
         video = self._video
         return None if video is None or video not in self.viewer.layers else video.data
 
-    def refresh(self, reg: pd.DataFrame | None = None, rows: Gallery | None = None) -> None:
-        """Re-read the store: gallery rows and thumbnails (``reg``: its regions table, when
-        read already; ``rows``: the rows themselves, read in an edit's worker)."""
+    def refresh(self, rows: Gallery | None = None) -> None:
+        """List the chosen layer's store: the gallery's rows and thumbnails are read in a
+        worker thread (:func:`~ecoseg.napari._review_work.gallery_rows`: a full pass over the
+        store's masks) and drawn here when read (:meth:`wait` waits for them); ``rows``: read
+        already (in an edit's worker), drawn at once. Meanwhile the gallery is empty and its
+        buttons greyed out; while an edit or another read runs, the store is read once it is
+        done (a read's rows are then dropped: another layer or store is listed)."""
         from ecoseg.napari._check import video_to_open
 
         path = self.store_path
         self._listed = None if path is None else str(path)
         self.gallery.setSortingEnabled(False)
         self.gallery.setRowCount(0)
+        self.table = pd.DataFrame()
+        self.gallery.setSortingEnabled(True)
         self._video = self.video_layer()
         self.video_note = None
         if path is None:
-            self.table = pd.DataFrame()
-            self.gallery.setSortingEnabled(True)
             self._enable()
+            self._after = None
             self.status.setText("no mask store open: open one (File > Open) to review its tracks")
             return
         if self._video is None:
@@ -308,9 +326,31 @@ class ReviewWidget(QWidget):
             self.video_note = (
                 f"thumbnails show the masks only: {video_to_open(meta, len(self._videos()))}"
             )
-        if rows is None:
-            rows = gallery_rows(path, reg, self._frames())
+        reading = f"reading the tracks of {Path(str(path)).name}…"
+        if rows is not None:
+            self._show(rows, path)
+        elif self._worker is not None:  # one read (or edit: it rewrites the store) at a time:
+            self._pending = True  # read when it is done (a read's rows are dropped then)
+            self._enable()
+            if self._kind == "read":
+                self._running_said = reading
+                self.status.setText(reading)
+        else:
+            self._start(
+                gallery_rows,
+                (path, None, self._frames()),
+                lambda read: None if self._pending else self._show(read, path),
+                path,
+                reading,
+                kind="read",
+            )
+
+    def _show(self, rows: Gallery, path) -> None:
+        """Draw the gallery's ``rows`` of the store at ``path`` (only while it is listed)."""
+        if str(path) != self._listed:
+            return
         self.table = rows.table
+        self.gallery.setSortingEnabled(False)
         self.gallery.setRowCount(len(self.table))
         for r, (row, thumb) in enumerate(zip(self.table.itertuples(index=False), rows.thumbs)):
             item = SortItem("", int(row.object_id))
@@ -335,7 +375,12 @@ class ReviewWidget(QWidget):
         said = f"{len(self.table)} tracks in {Path(str(path)).name}"
         if rows.warning is not None:  # the reader warned once; the gallery says it too
             said += f". Warning: {rows.warning} (or make any edit here: it completes them first)"
-        self.status.setText(self._noted(said))
+        said, self._after = self._then(self._noted(said)), None
+        self.status.setText(said)
+
+    def _then(self, said: str) -> str:
+        """``said`` after the line of the edit applied before the gallery was read, if any."""
+        return said if self._after is None else f"{self._after}. {said}"
 
     def _enable(self) -> None:
         """Grey out what has nothing to act on: every button without a store's tracks listed,
@@ -388,14 +433,20 @@ class ReviewWidget(QWidget):
         self._start(
             diverse_queue,
             (path, frame_of),
-            self._ordered,
+            lambda queue: self._ordered(queue, path),
             path,
             "diverse first: ordering the tracks…",
             (Exception,),  # a missing video: say so, keep the gallery
         )
 
-    def _ordered(self, queue: pd.DataFrame) -> None:
-        """Sort the gallery by the queue :meth:`diverse_first` made."""
+    def _ordered(self, queue: pd.DataFrame, path) -> None:
+        """Sort the gallery by the queue :meth:`diverse_first` made of the store at ``path``
+        (while its rows are listed: another layer's are not sorted by it)."""
+        if self._listed != str(path) or not len(self.table):
+            self.status.setText(
+                f"diverse first: {Path(str(path)).name} is no longer listed; nothing ordered"
+            )
+            return
         rank = {int(i): r for r, i in enumerate(queue["object_id"])}
         for r in range(self.gallery.rowCount()):
             item = self.gallery.item(r, 0)
@@ -434,67 +485,74 @@ class ReviewWidget(QWidget):
         if self._running():
             return
         chosen = self.selected_ids()  # chosen again after the gallery is redrawn
-        if str(path) != self._listed:  # the layer was saved to a new store: list that one
-            self._follow(str(path))
-        try:
-            strokes = self._strokes(path)  # before the edit: the store's frames as they were
-        except (EcosegError, OSError) as exc:
-            self._fail(error_line(exc, path))
-            return
+        layer = self.layer  # the layer reloaded after it (while it still shows the store)
+        if str(path) != self._listed:  # the layer was saved to a new store: that one's rows
+            self._repoint_tracks(str(path))  # come with the edit's
+            self._listed = str(path)
         self._video = self.video_layer()
         what = BUTTONS.get(edits[0].kind, edits[0].kind) if edits else "edit"
         self._start(
-            run_edits,
-            (path, tuple(edits), self._frames(), button_words),  # refusals name buttons
-            lambda done: self._edited(path, edits, chosen, strokes, done),
+            run_edits,  # refusals name buttons; strokes read before the edit
+            (path, tuple(edits), self._frames(), button_words, snapshot(layer)),
+            lambda done: self._edited(layer, path, edits, chosen, done),
             path,
             f"{what}: writing {Path(str(path)).name} and reading its tracks back…",
         )
 
-    def _edited(self, path, edits, chosen, strokes, done: EditDone) -> None:
-        """Apply an edit :meth:`_edit` ran: the layer, the tracks layer and the gallery."""
-        entries = done.entries
-        edit = edits[0] if len(edits) == 1 else None  # several: names only, no masks change
-        if edit is not None and entries[0].get("new_id"):
-            from ecoseg.species.edits import with_new_id
-
-            edit = with_new_id(edit, entries[0]["new_id"])
+    def _edited(self, layer, path, edits, chosen, done: EditDone) -> None:
+        """Apply an edit :meth:`_edit` ran: the layer, the tracks layer and the gallery
+        (what is read is handed over: the cheap part, here on the Qt thread). A layer closed
+        meanwhile, or showing another store now (saved to a new one, or taken out of it by a
+        run), is left as it is, and the status line says so, naming it."""
         said, masks = [], False
-        typed = edits if len(edits) == len(entries) else [None] * len(entries)
-        for given, entry in zip(typed, entries):
+        typed = edits if len(edits) == len(done.entries) else [None] * len(done.entries)
+        for given, entry in zip(typed, done.entries):
             words, undone = done_line(entry, path, given)
             said.append(words)
             masks = masks or changes_masks(entry, undone)
         said = "; ".join(said)
-        layer = self.layer
-        if layer is not None and str(self.store_path) == str(path):
-            if reload_layer(self.viewer, layer, path, strokes, edit, masks=masks, reg=done.reg):
+        left = left_behind(layer, path, layer in self.viewer.layers)
+        if left is not None:
+            said += f". {left}"
+        else:
+            if reload_layer(self.viewer, layer, path, done.loaded, done.reg, masks=masks):
                 said += f". {HISTORY_NOTE}"
-            self.refresh(rows=done.gallery)
-        left = set(self.table["object_id"]) if len(self.table) else set()
-        self.gallery.blockSignals(True)  # as chosen: the viewer stays on its frame
-        self.select(*(i for i in chosen if i in left))
-        self.gallery.blockSignals(False)
+            if layer is self.layer and not self._pending:
+                self.refresh(rows=done.gallery)
+        if self._pending:  # the gallery read next says it after this line
+            self._after = said
+        if self._listed == str(path) and len(self.table):  # its rows: as chosen
+            left_ids = set(self.table["object_id"])
+            self.gallery.blockSignals(True)  # the viewer stays on its frame
+            self.select(*(i for i in chosen if i in left_ids))
+            self.gallery.blockSignals(False)
         self.status.setText(self._noted(said))
 
     # ------------------------------------------------------------------ the worker
     def _running(self) -> bool:
-        """Whether an edit (or *Diverse first*) runs; a second is refused in the status line
-        (its buttons are greyed out; a script may still call)."""
+        """Whether an edit (or *Diverse first*, or the gallery's read) runs; a second is
+        refused in the status line (its buttons are greyed out; a script may still call)."""
         if self._worker is None:
             return False
-        self._fail("an edit is running: wait for it to finish")
+        if self._kind == "read":
+            self._fail(f"{self._running_said.rstrip('…')}: wait for it to finish")
+        else:
+            self._fail("an edit is running: wait for it to finish")
         return True
 
-    def _start(self, func, args: tuple, done, path, running: str, catch: tuple = ()) -> None:
+    def _start(
+        self, func, args: tuple, done, path, running: str, catch: tuple = (), kind: str = "edit"
+    ) -> None:
         """Run ``func(*args)`` in a napari worker thread (a busy bar in the activity dock),
         ``done(result)`` here on the Qt thread; a refusal (:func:`caught`: ``catch`` too)
-        comes back as one status line, saying ``running`` meanwhile."""
+        comes back as one status line, saying ``running`` meanwhile (``kind``: ``"read"``,
+        the gallery's rows; ``"edit"``, an edit or *Diverse first*)."""
         from napari.qt.threading import create_worker
 
         def returned(result) -> None:
             if isinstance(result, Failed):
-                self._fail(result.line)
+                if not (kind == "read" and self._pending):  # not a store listed now
+                    self._fail(result.line)
             else:
                 done(result)
 
@@ -517,9 +575,9 @@ class ReviewWidget(QWidget):
                 "warned": self._warnings.append,
             },
         )
-        self._worker = worker
+        self._worker, self._kind, self._running_said = worker, kind, running
         self._enable()
-        self.status.setText(running)
+        self.status.setText(self._then(running))
         if func is run_edits:  # the layer is reloaded after it: no strokes meanwhile
             self._hold_painting(running)
         worker.start()
@@ -531,6 +589,9 @@ class ReviewWidget(QWidget):
         shown, self._warnings[:] = list(self._warnings), []
         for args in shown:
             warnings.showwarning(*args)
+        if self._pending:  # another layer or store was listed while it ran: read it now
+            self._pending = False
+            self.refresh()
 
     def _hold_painting(self, running: str) -> None:
         """No stroke is painted into the store's layer while an edit runs (the reload after it
@@ -564,8 +625,9 @@ class ReviewWidget(QWidget):
             layer.mode = mode
 
     def wait(self, timeout: float = 120.0) -> None:
-        """Wait for a running edit to finish and be applied (scripts, tests), Qt's events
-        handled meanwhile; returns at once when none runs."""
+        """Wait for a running edit (or gallery read, and the read it left to follow) to
+        finish and be applied (scripts, tests), Qt's events handled meanwhile; returns at
+        once when none runs."""
         import time
 
         from qtpy.QtWidgets import QApplication
@@ -580,15 +642,15 @@ class ReviewWidget(QWidget):
     def _follow(self, path: str) -> None:
         """The layer was saved to the store at ``path`` (the ecoseg writer points it there):
         the tracks layer of the store it showed follows it too, and the gallery lists it."""
+        self._repoint_tracks(path)
+        self.refresh()
+
+    def _repoint_tracks(self, path: str) -> None:
+        """The tracks layer of the store listed now shows the store at ``path``."""
         for layer in self.viewer.layers:
             meta = layer.metadata.get(META_KEY) or {}
             if meta.get("kind") == "tracks" and str(meta.get("store")) == self._listed:
                 meta["store"] = path
-        self.refresh()
-
-    def _strokes(self, path) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """The chosen layer's hand corrections not saved (:func:`painted`)."""
-        return painted(self.layer, path)
 
     def _one(self) -> int | None:
         ids = self.selected_ids()

@@ -3,7 +3,8 @@ an edit named by the button that makes it (:func:`button_words`, also of the par
 that is none: :func:`pressed`), the status line's words for an edit made
 (:func:`done_line`) and for one refused before it was made (:func:`refusal`), and whether an
 edit changed the masks, so that the layer's undo history starts again (:func:`changes_masks`,
-:data:`HISTORY_NOTE`).
+:data:`HISTORY_NOTE`), and why an edit's layer was not reloaded (:func:`left_behind`: closed,
+or showing another store, while the edit ran).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = [
     "button_words",
     "changes_masks",
     "done_line",
+    "left_behind",
     "pressed",
     "refusal",
 ]
@@ -121,3 +123,41 @@ def refusal(exc: Exception, kind: str, ids, store=None, **parts) -> str:
             break
     where = f"{store}: " if store else ""
     return f"{where}{pressed(kind, ids, **parts)}: {reason}; nothing was changed"
+
+
+def left_behind(layer, path, open_: bool = True) -> str | None:
+    """Why an edit of the store at ``path`` is not reloaded into ``layer``, the layer it was
+    pressed on (its ``name`` and ``metadata``): closed while the edit ran (``open_`` False),
+    or showing another store now (saved to a new one, or taken out of its store by a run);
+    None while it still shows that store (it is reloaded).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> layer = SimpleNamespace(name="T1 masks", metadata={"ecoseg": {"store": "a/T1.zarr"}})
+    >>> left_behind(layer, "a/T1.zarr") is None
+    True
+    >>> left_behind(layer, "a/T1.zarr", open_=False)
+    "the layer 'T1 masks' was closed while the edit ran: the edit is in T1.zarr, nothing reloaded"
+    >>> left_behind(layer, "b/T0.zarr")
+    "the layer 'T1 masks' shows T1.zarr now, not T0.zarr (changed while the edit ran): not reloaded"
+    """
+    from pathlib import Path
+
+    shows = (layer.metadata.get("ecoseg") or {}).get("store")
+    if open_ and shows is not None and str(shows) == str(path):
+        return None
+    name = Path(str(path)).name
+    if not open_:
+        return (
+            f"the layer '{layer.name}' was closed while the edit ran: the edit is in {name}, "
+            "nothing reloaded"
+        )
+    other = None if shows is None else Path(str(shows)).name
+    if other == name:  # the same name in another folder: the paths tell them apart
+        other, name = str(shows), str(path)
+    now = "no store" if other is None else other
+    return (
+        f"the layer '{layer.name}' shows {now} now, not {name} (changed while the edit ran): "
+        "not reloaded"
+    )

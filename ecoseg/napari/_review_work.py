@@ -1,11 +1,12 @@
 """What *Review tracks* runs off the Qt thread, free of Qt: an edit and the gallery's rows.
 
 An edit rewrites the store and then reads its regions table again (a full pass over the
-labels: minutes on an hour of video), and the gallery's thumbnails read one frame per track.
-:func:`run_edits` does all of it in a napari worker thread and returns an :class:`EditDone`;
-the widget applies it on the Qt thread (the layer, the tracks layer and the gallery reloaded
-from it), with its buttons greyed out meanwhile. :func:`gallery_rows` is the gallery's part
-alone (its table, thumbnails and the store's warning), also used by a plain refresh.
+labels: minutes on an hour of video), its masks for the layer, and the gallery's thumbnails
+(one frame per track). :func:`run_edits` does all of it in a napari worker thread and returns
+an :class:`EditDone`; the widget hands it to the layer, the tracks layer and the gallery on
+the Qt thread, with its buttons greyed out meanwhile. :func:`gallery_rows` is the gallery's
+part alone (its table, thumbnails and the store's warning): the widget runs it in a worker
+too when a layer is chosen, opened or saved to a new store.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ecoseg.napari._review_reload import Loaded
 
 __all__ = ["EditDone", "Failed", "Gallery", "caught", "error_line", "gallery_rows", "run_edits"]
 
@@ -51,11 +54,15 @@ class EditDone:
         The edited store's regions table (for the tracks layer and the gallery).
     gallery : Gallery
         The edited store's gallery rows.
+    loaded : Loaded
+        The edited store's masks (strokes painted back) and objects for its layer
+        (:func:`~ecoseg.napari._review_reload.read_layer`).
     """
 
     entries: list[dict]
     reg: pd.DataFrame
     gallery: Gallery
+    loaded: Loaded
 
 
 def gallery_rows(path, reg: pd.DataFrame | None = None, frames: Any = None) -> Gallery:
@@ -87,12 +94,18 @@ def gallery_rows(path, reg: pd.DataFrame | None = None, frames: Any = None) -> G
     return Gallery(table, thumbs, edit_warning(store))
 
 
-def run_edits(path, edits: Sequence, frames: Any = None, words: Any = None) -> EditDone:
+def run_edits(
+    path, edits: Sequence, frames: Any = None, words: Any = None, layer: Any = None
+) -> EditDone:
     """Write ``edits`` to the store at ``path``, all or nothing
     (:func:`~ecoseg.species.apply_edits`, refusals in ``words``: by default the widget's
     buttons', :func:`~ecoseg.napari._review_words.button_words`), then read
-    its regions table once and the gallery's rows from it (``frames``: as
-    :func:`gallery_rows`). A refusal raises, the store as it was.
+    its regions table once, the gallery's rows from it (``frames``: as
+    :func:`gallery_rows`) and its masks for the layer
+    (:func:`~ecoseg.napari._review_reload.read_layer`), with the hand corrections not saved
+    of ``layer`` (its :func:`~ecoseg.napari._review_reload.snapshot`; read before the edit)
+    painted back, one edit's merge, split or delete applied to their ids. A refusal raises,
+    the store as it was.
 
     Examples
     --------
@@ -105,12 +118,20 @@ def run_edits(path, edits: Sequence, frames: Any = None, words: Any = None) -> E
     ('delete', False)
     """
     from ecoseg.measure.regions import regions
+    from ecoseg.napari._review_reload import painted, read_layer
     from ecoseg.napari._review_words import button_words
     from ecoseg.species import apply_edits
 
-    entries = apply_edits(path, edits, words=button_words if words is None else words)
+    strokes = {} if layer is None else painted(layer, path)  # the store's frames as they were
+    entries = list(apply_edits(path, edits, words=button_words if words is None else words))
+    edit = edits[0] if len(edits) == 1 else None  # several: names only, no masks change
+    if edit is not None and entries[0].get("new_id"):
+        from ecoseg.species.edits import with_new_id
+
+        edit = with_new_id(edit, entries[0]["new_id"])
     reg = regions(path)  # read once for the tracks layer and the gallery (a full pass)
-    return EditDone(list(entries), reg, gallery_rows(path, reg, frames))
+    gallery = gallery_rows(path, reg, frames)
+    return EditDone(entries, reg, gallery, read_layer(path, strokes, edit))
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,7 @@ def review_screenshot(out: str, folder: str) -> None:
     viewer.open(str(store), plugin="ecoseg")
     widget = ReviewWidget(viewer)
     viewer.window.add_dock_widget(widget, name="Review tracks", area="right")
+    widget.wait()  # the gallery is read in a worker thread
     widget.least_confident_first()
     widget.select(int(widget.gallery.item(0, 0).data(Qt.UserRole)))
     from qtpy.QtWidgets import QApplication

@@ -19,7 +19,8 @@ def review(make_napari_viewer):
     viewer = make_napari_viewer()
     w = ReviewWidget(viewer)
     viewer.window.add_dock_widget(w)
-    return viewer, w
+    yield viewer, w
+    w.wait()
 
 
 def test_a_layer_saved_to_a_store_is_listed_at_once(review, tmp_path):
@@ -29,6 +30,7 @@ def test_a_layer_saved_to_a_store_is_listed_at_once(review, tmp_path):
     assert w.masks_combo.count() == 0  # no store yet: nothing to review
     out = tmp_path / "painted.zarr"
     layer.save(str(out), plugin="ecoseg")  # File > Save Selected Layers
+    w.wait()  # its gallery is read in a worker thread
     assert w.masks_combo.currentText() == "painted"
     assert str(w.store_path) == str(out)
     assert w.gallery.rowCount() == len(MaskStore.open(out).objects) > 0
@@ -40,6 +42,7 @@ def test_a_renamed_layer_stays_chosen_and_a_dropped_store_leaves(review, tmp_pat
 
     viewer, w = review
     viewer.open(str(sample().truth), plugin="ecoseg")
+    w.wait()
     masks = next(layer for layer in viewer.layers if layer.name == w.masks_combo.currentText())
     rows = w.gallery.rowCount()
     assert rows == len(MaskStore.open(sample().truth).objects)

@@ -25,6 +25,7 @@ def widget(make_napari_viewer, tmp_path):
     viewer.open(str(tmp_path / "truth.zarr"), plugin="ecoseg")
     w = ReviewWidget(viewer)
     viewer.window.add_dock_widget(w)
+    w.wait()  # the gallery is read in a worker thread
     return w, tmp_path / "truth.zarr"
 
 
@@ -157,6 +158,7 @@ def test_a_layer_saved_to_a_new_store_is_reviewed_there(widget, tmp_path):
     w.viewer.layers.selection = {layer}
     out = str(tmp_path / "fixed.zarr")
     w.viewer.layers.save(out, selected=True, plugin="ecoseg")
+    w.wait()  # the new store's gallery is read in a worker thread
     assert w.store_path == out
     w.select(1)
     w.delete()

@@ -39,7 +39,9 @@ def widget(make_napari_viewer, clips):
     assert videos[:2] == [str(b.video), str(a.video)]  # the other video is the first layer
     w = ReviewWidget(viewer)
     viewer.window.add_dock_widget(w)
-    return w
+    w.wait()  # the gallery is read in a worker thread
+    yield w
+    w.wait()
 
 
 def _icon_pixels(w, row: int) -> np.ndarray:
@@ -99,6 +101,7 @@ def test_without_the_stores_video_thumbnails_show_masks_only_and_name_it(widget,
         layer for layer in w.viewer.layers if layer.metadata["ecoseg"].get("video") == str(a.video)
     ]
     w.viewer.layers.remove(mine)  # only the other clip's video is left open
+    w.wait()
     assert _rows_show(w, a.truth, None)
     assert w.video_layer() is None
     said = w.status.text()
@@ -108,6 +111,7 @@ def test_without_the_stores_video_thumbnails_show_masks_only_and_name_it(widget,
     copy = tmp_path / "copy of a.mp4"
     shutil.copy(a.video, copy)
     w.viewer.open(str(copy), plugin="ecoseg")
+    w.wait()
     assert _rows_show(w, a.truth, copy)
     assert w.video_layer().metadata["ecoseg"]["video"] == str(copy)
     assert "masks only" not in w.status.text()

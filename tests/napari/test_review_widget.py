@@ -27,6 +27,7 @@ def widget(make_napari_viewer, tmp_path):
     viewer.open(str(folder / "truth.zarr"), plugin="ecoseg")
     w = ReviewWidget(viewer)
     viewer.window.add_dock_widget(w)
+    w.wait()  # the gallery is read in a worker thread
     return w, folder / "truth.zarr"
 
 
@@ -111,6 +112,7 @@ def test_set_class_on_several_tracks_is_all_or_nothing(widget):
     assert {o["id"]: o["class"] for o in MaskStore.open(path).objects}[2] != "bluefish"
     assert [e["kind"] for e in edit_log(path)] == ["delete"]  # nothing else written
     w.refresh()
+    w.wait()
     w.select(2, 3)
     w.set_class("bluefish")  # every result is in the status line
     w.wait()
@@ -166,6 +168,7 @@ def test_a_half_edited_store_is_flagged_until_an_edit_completes_it(
     viewer.open(str(path), plugin="ecoseg")
     w = ReviewWidget(viewer)
     viewer.window.add_dock_widget(w)
+    w.wait()  # the gallery is read in a worker thread
     assert message is not None and message in w.status.text()
     assert "any edit here" in w.status.text()
     w.diverse_first()  # no queue (nor track features) from half an edit: the one line
@@ -204,6 +207,7 @@ def test_closing_the_last_stores_layer_clears_the_gallery(widget):
     assert w.status.text().startswith("error:")
     assert all(o["class"] != "bluefish" for o in MaskStore.open(path).objects)
     w.viewer.open(str(path), plugin="ecoseg")  # opened again: its rows come back
+    w.wait()
     assert w.gallery.rowCount() == len(MaskStore.open(path).objects)
     assert all(b.isEnabled() for b in greyed)
 
@@ -247,6 +251,7 @@ def test_an_edit_keeps_a_large_stores_layer_lazy(make_napari_viewer, tmp_path, m
     viewer = make_napari_viewer()
     viewer.open(str(path), plugin="ecoseg")
     w = ReviewWidget(viewer)
+    w.wait()
     assert isinstance(w.layer.data, da.Array)
     w.select(1)
     w.set_class("bluefish")

@@ -25,6 +25,7 @@ def widget(make_napari_viewer, tmp_path):
     viewer.open(str(path), plugin="ecoseg")
     w = ReviewWidget(viewer)
     viewer.window.add_dock_widget(w)
+    w.wait()  # the gallery is read in a worker thread
     yield w, path
     w.wait()  # never a worker left running into the next test
 
@@ -94,3 +95,161 @@ def test_a_refusal_in_the_worker_is_one_status_line(widget, monkeypatch):
     assert errors == []
     assert [e["kind"] for e in edit_log(path)] == ["delete"]  # nothing else written
     assert w.buttons["merge"].isEnabled() and w._worker is None
+
+
+def _held(monkeypatch, module, name, release, threads):
+    """``module.name`` held in a worker thread until ``release`` (on the Qt thread it runs at
+    once: the old widget); ``threads`` records whether each call ran on the Qt thread."""
+    real = getattr(module, name)
+
+    def held(*args, **kwargs):
+        threads.append(threading.current_thread() is threading.main_thread())
+        if not threads[-1]:
+            release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, held)
+
+
+def test_the_gallery_of_a_layer_chosen_is_read_off_the_ui_thread(widget, monkeypatch, tmp_path):
+    """Choosing (or opening) a store's layer read its regions table and every thumbnail on
+    the Qt thread: napari froze for a full pass over the store's masks. Now the widget says
+    it reads, greyed out, and draws the rows when they are read; a read another choice
+    overtook is dropped (never the rows of a layer no longer chosen)."""
+    from ecoseg.napari import _gallery
+    from ecoseg.species import edit_log
+
+    w, path = widget
+    other = shutil.copytree(path, tmp_path / "other.zarr")
+    w.viewer.open(str(other), plugin="ecoseg")
+    w.wait()
+    release, threads = threading.Event(), []
+    _held(monkeypatch, _gallery, "gallery_table", release, threads)
+    w.masks_combo.setCurrentText("other masks")  # returns at once: read in a worker
+    try:
+        assert w.status.text() == "reading the tracks of other.zarr…", w.status.text()
+        assert w.gallery.rowCount() == 0 and not w.buttons["undo"].isEnabled()
+        w.undo()  # a script's edit meanwhile: refused
+        assert w.status.text() == "error: reading the tracks of other.zarr: wait for it to finish"
+        w.masks_combo.setCurrentText("truth masks")  # chosen back before other.zarr is read
+        assert w.status.text() == "reading the tracks of truth.zarr…", w.status.text()
+    finally:
+        release.set()
+    w.wait()
+    assert threads == [False, False]
+    n = len(MaskStore.open(path).objects)
+    assert w.status.text().startswith(f"{n} tracks in truth.zarr. ") and w.gallery.rowCount() == n
+    assert all(b.isEnabled() for b in w.buttons.values())
+    assert edit_log(path) == []  # nothing was written
+
+
+def test_an_edits_reload_reads_the_store_off_the_ui_thread(widget, monkeypatch):
+    """After an edit, the layer's masks were read from the store on the Qt thread (the whole
+    of them), and so were the store's frames under the strokes painted before it."""
+    from ecoseg.napari import _layers
+
+    w, path = widget
+    layer = w.layer
+    frame = int(np.flatnonzero((np.asarray(layer.data) == 2).any(axis=(1, 2)))[0])
+    ys, xs = np.nonzero(np.asarray(layer.data)[frame] == 0)
+    layer.paint((frame, int(ys[0]), int(xs[0])), 2, refresh=False)  # a stroke to keep
+    on_qt = []
+    real_read = MaskStore.read_labels
+
+    def read_labels(self, *args, **kwargs):
+        on_qt.append(("read_labels", threading.current_thread() is threading.main_thread()))
+        return real_read(self, *args, **kwargs)
+
+    real_labels = _layers.layer_labels
+
+    def layer_labels(*args, **kwargs):
+        on_qt.append(("layer_labels", threading.current_thread() is threading.main_thread()))
+        return real_labels(*args, **kwargs)
+
+    monkeypatch.setattr(MaskStore, "read_labels", read_labels)
+    monkeypatch.setattr(_layers, "layer_labels", layer_labels)
+    w.select(1, 2)
+    w.set_class("bluefish")  # named alike, so they can merge
+    w.wait()
+    w.merge()
+    w.wait()
+    assert w.status.text().startswith("edit 3: Merge on tracks 1 and 2"), w.status.text()
+    assert ("layer_labels", False) in on_qt and ("read_labels", False) in on_qt
+    assert [call for call, qt in on_qt if qt] == [], on_qt
+    shown = np.asarray(layer.data)
+    assert not (shown == 2).any() and shown[frame, ys[0], xs[0]] == 1  # the stroke, merged
+
+
+@pytest.fixture
+def two_stores(widget, tmp_path):
+    """The widget on truth.zarr, with a copy (other.zarr) open too."""
+    w, path = widget
+    other = shutil.copytree(path, tmp_path / "other.zarr")
+    w.viewer.open(str(other), plugin="ecoseg")
+    w.wait()
+    assert w.masks_combo.currentText() == "truth masks"
+    return w, path, other
+
+
+def test_a_layer_closed_while_its_edit_runs_is_said_and_nothing_else_changes(
+    two_stores, monkeypatch
+):
+    """The edit's result went to whichever layer was chosen when it came: the status line
+    said the edit as if the layer were reloaded, and the tracks it named were selected in
+    the other store's gallery (the next press would edit those)."""
+    import ecoseg.species
+
+    w, path, other = two_stores
+    release, threads = threading.Event(), []
+    _held(monkeypatch, ecoseg.species, "apply_edits", release, threads)
+    w.select(2)
+    w.delete()
+    try:
+        w.viewer.layers.remove(w.viewer.layers["truth masks"])
+        assert w.masks_combo.currentText() == "other masks"
+        assert w.gallery.rowCount() == 0  # no rows of a store not shown; read after the edit
+    finally:
+        release.set()
+    w.wait()
+    assert w.status.text().startswith(
+        "edit 1: Delete on track 2. the layer 'truth masks' was closed while the edit ran: "
+        "the edit is in truth.zarr, nothing reloaded. 8 tracks in other.zarr. "
+    ), w.status.text()
+    assert 2 not in MaskStore.open(path).object_ids.tolist()
+    shown = np.asarray(w.viewer.layers["other masks"].data)
+    assert np.array_equal(shown, MaskStore.open(other).read_labels())  # as it was
+    assert w.gallery.rowCount() == len(MaskStore.open(other).objects)  # listed, once read
+    assert w.selected_ids() == [] and w._listed == str(other)
+
+
+def test_a_layer_saved_to_another_store_while_its_edit_runs_keeps_its_masks(
+    widget, monkeypatch, tmp_path
+):
+    """A layer saved to a new store while an edit of its old store ran shows the new store:
+    the old store's edited masks are never loaded into it, and the status line says so."""
+    import ecoseg.species
+
+    w, path = widget
+    layer = w.layer
+    release, threads = threading.Event(), []
+    _held(monkeypatch, ecoseg.species, "apply_edits", release, threads)
+    w.select(2)
+    w.delete()
+    out = tmp_path / "saved" / "truth.zarr"  # the same name in another folder
+    out.parent.mkdir()
+    try:
+        w.viewer.layers.selection = {layer}
+        w.viewer.layers.save(str(out), selected=True, plugin="ecoseg")  # File > Save
+        assert w.store_path == str(out)
+    finally:
+        release.set()
+    w.wait()
+    assert w.status.text().startswith(
+        f"edit 1: Delete on track 2. the layer 'truth masks' shows {out} now, not {path} "
+        "(changed while the edit ran): not reloaded. 8 tracks in truth.zarr. "
+    ), w.status.text()
+    assert 2 not in MaskStore.open(path).object_ids.tolist()  # the edit is in the old store
+    assert 2 in MaskStore.open(out).object_ids.tolist()
+    assert np.array_equal(np.asarray(layer.data), MaskStore.open(out).read_labels())
+    assert 2 in set(w.table["object_id"]) and w._listed == str(out)
+    assert w.layer is layer and w.selected_ids() == []

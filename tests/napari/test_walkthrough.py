@@ -34,6 +34,7 @@ def test_track_save_review_undo_measure_export(segment_widget, qtbot, tmp_path):
 
     out = tmp_path / "transect.zarr"
     masks.save(str(out), plugin="ecoseg")
+    review.wait()  # its gallery is read in a worker thread
     ids = sorted(int(o["id"]) for o in MaskStore.open(out).objects)
     assert said.endswith(f" ({len(ids)} objects)"), said  # what it found, in the layer
     assert review.status.text() == f"{len(ids)} tracks in transect.zarr", review.status.text()
