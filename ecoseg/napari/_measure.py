@@ -40,6 +40,7 @@ from qtpy.QtWidgets import (
 from ecoseg.errors import EcosegError
 from ecoseg.napari._check import napari_remedy
 from ecoseg.napari._layers import META_KEY, labels_to_store, tracks_from_regions
+from ecoseg.report.figures._counts import frame_duration, held_steps
 
 if TYPE_CHECKING:
     import napari
@@ -573,8 +574,10 @@ class MeasureWidget(QWidget):
             wide = counts.pivot_table(
                 index="time_s", columns="class", values="count", aggfunc="sum"
             )
+            frame_s = frame_duration(wide.index)  # the last frame's count held over its frame
             for cls in wide.columns:
-                ax.step(wide.index, wide[cls], where="post", label=str(cls))
+                t, n = held_steps(wide.index, wide[cls], frame_s)
+                ax.step(t, n, where="post", label=str(cls))
             ax.legend(fontsize=7, ncols=2, frameon=False)
         ax.set_xlabel("time (s)")
         ax.set_ylabel("count")

@@ -46,6 +46,10 @@ def test_tables_match_ecoseg_measure(widget, qtbot):
     # the plot: one line per class, plus the current-time cursor
     ax = w.figure.axes[0]
     assert len(ax.lines) == want["counts"]["class"].nunique() + 1
+    # each line holds the last frame's count over its frame (it ended in a step of no width)
+    times = np.unique(want["counts"]["time_s"])
+    for line in ax.lines[:-1]:
+        assert line.get_xdata()[-1] == pytest.approx(times[-1] + np.median(np.diff(times)))
 
 
 def test_sorting_and_row_selection_jump_to_object(widget, qtbot):

@@ -41,12 +41,10 @@ def counts_figure(
     ymax = max(1, int(counts["count"].max())) if len(counts) else 1
     used: list[str] = []
     for ax, video, d in panels:
-        frame_s = _frame_duration(d["time_s"])
+        frame_s = frame_duration(d["time_s"])
         for cls in sorted(d["class"].unique()):
             c = d[d["class"] == cls].sort_values("time_s")
-            t, n = c["time_s"].to_numpy(dtype=float), c["count"].to_numpy()
-            if len(t) and frame_s:  # the last frame's count held over its frame, as the others
-                t, n = np.r_[t, t[-1] + frame_s], np.r_[n, n[-1]]
+            t, n = held_steps(c["time_s"], c["count"], frame_s)
             ax.step(t, n, where="post", color=colors[cls], lw=1.4)
             if cls not in used:
                 used.append(cls)
@@ -71,18 +69,36 @@ def counts_figure(
     return fig
 
 
-def _frame_duration(times) -> float:
+def frame_duration(times) -> float:
     """The median step between a video's distinct frame ``times`` (0 for fewer than two).
 
     Examples
     --------
-    >>> _frame_duration([0.0, 0.5, 0.5, 1.0, 2.5])
+    >>> frame_duration([0.0, 0.5, 0.5, 1.0, 2.5])
     0.5
-    >>> _frame_duration([3.0])
+    >>> frame_duration([3.0])
     0.0
     """
     steps = np.diff(np.unique(np.asarray(times, dtype=float)))
     return float(np.median(steps)) if len(steps) else 0.0
+
+
+def held_steps(times, counts, frame_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The points of a ``where="post"`` step line of ``counts`` at ``times`` whose last count
+    is held over its frame (``frame_s`` long), as every other count is, not drawn as a step of
+    no width; unchanged when ``frame_s`` is 0 or there are no points. The report's counts
+    figure and the napari Measure widget's plot draw with it.
+
+    Examples
+    --------
+    >>> t, n = held_steps([0.0, 0.5], [1, 3], 0.5)
+    >>> t.tolist(), n.tolist()
+    ([0.0, 0.5, 1.0], [1, 3, 3])
+    """
+    t, n = np.asarray(times, dtype=float), np.asarray(counts)
+    if len(t) and frame_s:
+        t, n = np.r_[t, t[-1] + frame_s], np.r_[n, n[-1]]
+    return t, n
 
 
 def maxn_figure(maxn, colors: Mapping[str, str], *, videos: Sequence[str] | None = None):
