@@ -99,7 +99,7 @@ def add_edit(sub) -> None:
 def _run_edit(args) -> int:
     from ecoseg.species import Edit, Review, apply_edits, edit_log, parse_edit_args
     from ecoseg.species._edit_log import done_words
-    from ecoseg.species.edits import cli_words
+    from ecoseg.species._edit_record import cli_words
 
     edits = []
     for kind, value in args.edits:
@@ -296,7 +296,7 @@ def queue_line(row) -> str:
     ...             "class_source": "classified"})
     'a.zarr track 5: wrasse p=0.61'
     """
-    from ecoseg.species.edits import Edit, cli_words
+    from ecoseg.species._edit_record import Edit, cli_words
 
     p = row["class_probability"]  # none for a class the model did not give (a prompt's)
     how = f"p={p:.2f}" if p == p else f"class from {row['class_source']}, no probability"

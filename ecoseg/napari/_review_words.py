@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ecoseg.species.edits import Edit
+    from ecoseg.species._edit_record import Edit
 
 __all__ = [
     "BUTTONS",
@@ -80,7 +80,7 @@ HISTORY_NOTE = (
 def changes_masks(entry: dict, undone: dict) -> bool:
     """Whether an edit (its log entry; for an undo, the entry of the edit it took back)
     changed the store's masks, not only its object table."""
-    from ecoseg.species.edits import LABEL_KINDS
+    from ecoseg.species._edit_record import LABEL_KINDS
 
     return entry.get("kind") in LABEL_KINDS or undone.get("kind") in LABEL_KINDS
 

@@ -126,7 +126,7 @@ def run_edits(
     entries = list(apply_edits(path, edits, words=button_words if words is None else words))
     edit = edits[0] if len(edits) == 1 else None  # several: names only, no masks change
     if edit is not None and entries[0].get("new_id"):
-        from ecoseg.species.edits import with_new_id
+        from ecoseg.species._edit_record import with_new_id
 
         edit = with_new_id(edit, entries[0]["new_id"])
     reg = regions(path)  # read once for the tracks layer and the gallery (a full pass)

@@ -337,7 +337,7 @@ def review_steps(
     >>> review_steps("reef.zarr", [{"n": 1, "kind": "classify", "ids": [2]}], visual=[1])[0]
     'ecoseg classify reef.zarr --model SPECIES_MODEL.json --keep-visual   # model SHA-256 ...'
     """
-    from ecoseg.species.edits import Edit
+    from ecoseg.species._edit_record import Edit
 
     merges = merges or {}
     steps: list[str] = []

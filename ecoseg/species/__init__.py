@@ -15,9 +15,9 @@ Never imports torch or the engines: it reads stores (and the video they were mad
 writes the object table, the labels array and the edit log back into the store.
 """
 
+from ecoseg.species._edit_record import Edit, parse_edit_args
 from ecoseg.species.classify import classify, review_queue, train_model
 from ecoseg.species.diverse import diverse_queue
-from ecoseg.species.edits import Edit, parse_edit_args
 from ecoseg.species.model import ModelError, SpeciesModel
 from ecoseg.species.review import Review, apply_edits, edit_log
 

@@ -152,14 +152,14 @@ def done_words(
 
 
 def _undo() -> Any:
-    from ecoseg.species.edits import Edit
+    from ecoseg.species._edit_record import Edit
 
     return Edit("undo")
 
 
 def _logged(entry: dict, words: Callable[[Any], str]) -> str:
     from ecoseg.errors import ConfigError
-    from ecoseg.species.edits import Edit
+    from ecoseg.species._edit_record import Edit
 
     try:
         return words(Edit.from_dict(entry))

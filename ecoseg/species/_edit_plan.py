@@ -10,18 +10,14 @@ import numpy as np
 
 from ecoseg.errors import ConfigError
 from ecoseg.species._edit_log import read_meta, utc_now
+from ecoseg.species._edit_record import LABEL_KINDS, Edit, EditWords, cli_words, with_new_id
 from ecoseg.species._edit_writes import Step, read_backup, undo_objects
 from ecoseg.species.edits import (
-    LABEL_KINDS,
-    Edit,
-    EditWords,
     check_review,
     check_split,
-    cli_words,
     edit_objects,
     present_after,
     touched_frames,
-    with_new_id,
 )
 
 __all__ = ["command_of", "plan_edits", "undo_targets"]

@@ -12,7 +12,8 @@ import numpy as np
 
 from ecoseg.errors import StoreError
 from ecoseg.species._edit_log import read_meta, utc_now, write_meta
-from ecoseg.species.edits import LABEL_KINDS, Edit, edit_objects, edit_scores, relabel
+from ecoseg.species._edit_record import LABEL_KINDS, Edit
+from ecoseg.species.edits import edit_objects, edit_scores, relabel
 
 __all__ = [
     "Step",

@@ -15,10 +15,9 @@ import numpy as np
 
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.species._edit_log import ATTR_KEY
+from ecoseg.species._edit_record import LABEL_KINDS, Edit
 from ecoseg.species._edit_writes import backup_attrs, read_backup
 from ecoseg.species.edits import (
-    LABEL_KINDS,
-    Edit,
     check_review,
     check_split,
     edit_objects,

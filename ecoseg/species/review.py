@@ -55,6 +55,7 @@ from ecoseg.errors import ConfigError, StoreError
 from ecoseg.measure.counts import warn_case_clashes
 from ecoseg.species._edit_log import ATTR_KEY, check_log, edit_log, read_meta, write_meta
 from ecoseg.species._edit_plan import command_of, plan_edits
+from ecoseg.species._edit_record import Edit, EditWords, cli_words, python_call, python_words
 from ecoseg.species._edit_writes import apply_from_backup, record_classification, write_steps
 from ecoseg.species._old_edits import (
     kept_visual,
@@ -62,7 +63,6 @@ from ecoseg.species._old_edits import (
     refused_reviews,
     unchecked_splits,
 )
-from ecoseg.species.edits import Edit, EditWords, cli_words, python_call, python_words
 
 __all__ = [
     "ATTR_KEY",

@@ -43,3 +43,21 @@ def test_species_imports_run_one_way():
                 assert not any(name == b or name.startswith(b + ".") for b in bad), (
                     f"{path.relative_to(PACKAGE)} imports {name}"
                 )
+
+
+def test_package_imports_edit_record_names_where_they_live():
+    """``ecoseg.species.edits`` re-exports the Edit record and its words for users; the
+    package itself imports them from ``_edit_record``, where they live (no module goes
+    through a re-export)."""
+    import ecoseg.species._edit_record as record
+
+    moved = set(record.__all__)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "species" / "edits.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module == "ecoseg.species.edits":
+                through = sorted(moved & {a.name for a in node.names})
+                assert not through, (
+                    f"{path.relative_to(PACKAGE)} imports {through} through ecoseg.species.edits"
+                )
