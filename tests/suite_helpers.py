@@ -55,3 +55,22 @@ def labels_store(path, labels, classes=None, chunk_frames=4, complete=True, defa
         store.mark_complete()
     store.close()
     return path
+
+
+def fit_species_model(root, *, frames: int, size=(160, 96), seed: int = 9) -> Path:
+    """A species model fitted on the truth tracks of a synthetic clip (``root/ref``), saved as
+    ``root/species.json``; returns its path."""
+    import ecoseg
+    from ecoseg.species import SpeciesModel
+    from ecoseg.species.features import FEATURE_VERSION, track_features
+
+    ref = ecoseg.synth(Path(root) / "ref", seed=seed, frames=frames, size=size)
+    feats = track_features(ref.truth)
+    model = SpeciesModel.fit(
+        feats.values,
+        list(feats.classes),
+        feature_names=feats.names,
+        feature_version=FEATURE_VERSION,
+    )
+    model.save(Path(root) / "species.json")
+    return Path(root) / "species.json"

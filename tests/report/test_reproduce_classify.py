@@ -7,32 +7,20 @@ import importlib
 import shlex
 import shutil
 
+from suite_helpers import fit_species_model
+
 import ecoseg
 from ecoseg.cli import main
 from ecoseg.measure import measure
 from ecoseg.measure.regions import class_source_of
 from ecoseg.report.read import read_video
 from ecoseg.report.reproduce import review_steps
-from ecoseg.species import SpeciesModel, apply_edits, classify
+from ecoseg.species import apply_edits, classify
 from ecoseg.species._edit_log import read_meta, write_meta
 from ecoseg.species.edits import Edit
-from ecoseg.species.features import FEATURE_VERSION, track_features
 from ecoseg.store import MaskStore
 
 SIZE = (160, 96)
-
-
-def _model(root):
-    ref = ecoseg.synth(root / "ref", seed=9, frames=12, size=SIZE)
-    feats = track_features(ref.truth)
-    model = SpeciesModel.fit(
-        feats.values,
-        list(feats.classes),
-        feature_names=feats.names,
-        feature_version=FEATURE_VERSION,
-    )
-    model.save(root / "species.json")
-    return root / "species.json"
 
 
 def _replay(steps, model) -> None:
@@ -42,7 +30,7 @@ def _replay(steps, model) -> None:
 
 
 def test_an_old_classify_is_replayed_leaving_visual_tracks_as_they_were(tmp_path, monkeypatch):
-    model = _model(tmp_path)
+    model = fit_species_model(tmp_path, frames=12, size=SIZE)
     clip = ecoseg.synth(
         tmp_path / "clip", seed=3, frames=12, size=SIZE, n_fish=4, n_invertebrates=0
     )
@@ -91,7 +79,7 @@ def test_an_old_classify_is_replayed_leaving_visual_tracks_as_they_were(tmp_path
 
 
 def test_a_classify_of_today_records_that_it_named_visual_tracks(tmp_path):
-    model = _model(tmp_path)
+    model = fit_species_model(tmp_path, frames=12, size=SIZE)
     clip = ecoseg.synth(
         tmp_path / "clip", seed=3, frames=12, size=SIZE, n_fish=2, n_invertebrates=0
     )

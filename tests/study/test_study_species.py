@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from study_helpers import EPOCH, write_study
+from suite_helpers import fit_species_model
 
 import ecoseg
 from ecoseg.errors import ConfigError
-from ecoseg.species import SpeciesModel
-from ecoseg.species.features import FEATURE_VERSION, track_features
 from ecoseg.study import load_study, run_study
 
 
@@ -19,15 +18,7 @@ def study(tmp_path_factory):
     root = tmp_path_factory.mktemp("species-study")
     for name, seed in (("a", 3), ("b", 4)):
         ecoseg.synth(root / name, seed=seed, frames=30, size=(160, 96), n_fish=3, n_invertebrates=0)
-    ref = ecoseg.synth(root / "ref", seed=9, frames=30, size=(160, 96))
-    feats = track_features(ref.truth)
-    model = SpeciesModel.fit(
-        feats.values,
-        list(feats.classes),
-        feature_names=feats.names,
-        feature_version=FEATURE_VERSION,
-    )
-    model.save(root / "species.json")
+    fit_species_model(root, frames=30)
     write_study(root, extra_a="    species_model: species.json")
     return root
 
