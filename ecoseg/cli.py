@@ -342,6 +342,15 @@ def _add_study(sub):
         ),
     )
     p.add_argument("--no-report", action="store_true", help="stop after the tables")
+    p.add_argument(
+        "--no-classify",
+        action="store_true",
+        help=(
+            "measure without the videos' species_model (a report's reproduce steps use it "
+            "where a store's first classification was not the study's model's); the next run "
+            "classifies and measures them again"
+        ),
+    )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_run_study)
 
@@ -380,6 +389,7 @@ def _run_study(args) -> int:
         report=not args.no_report,
         workers=args.workers,
         threads=args.threads,
+        classify=not args.no_classify,
     )
     print(result.summary())
     return 0

@@ -84,14 +84,23 @@ def reproduce(
     """
     if study is not None:
         run = f"ecoseg study {_q(study.path.name)}"
-        reviews = [step for v in videos for step in _study_reviews(v, study)]
+        replays = [_study_reviews(v, study) for v in videos]
+        if any(r.unclassified for r in replays):  # a first run that classifies none: every
+            # store's classifications of the study's model before its first review are steps
+            replays = [_study_reviews(v, study, whole=True) for v in videos]
+        reviews = [step for r in replays for step in r.steps]
+        # the first run classifies a store only where the study's model made its log's first
+        # entry (not a model added after a review, nor a model file since replaced)
+        first = f"{run} --no-report" + (" --no-classify" * any(r.unclassified for r in replays))
+        files = {f.name: f for r in replays for f in r.files}
         return {
             "study": run,
             "where": "in the folder that holds the study file (its text is below)",
             # a person's review goes between a run that makes the stores and one that
             # measures them again and writes the page
-            "steps": [f"{run} --no-report", *reviews, run] if reviews else [],
-            "files": [],
+            "steps": [first, *reviews, run] if reviews else [],
+            "files": list(files.values()),
+            "notes": [note for r in replays for note in r.notes],
         }
     commands = [store_command(v) for v in videos]
     stores = " ".join(_q(v.store_shown) for v in videos)
@@ -129,6 +138,7 @@ def reproduce(
         "where": None,
         "steps": steps,
         "files": [f for c in commands for f in c.files],
+        "notes": [],
     }
 
 
@@ -394,7 +404,19 @@ def review_steps(
     return steps
 
 
-def _study_reviews(v: VideoInfo, study: Any) -> list[str]:
+@dataclass(frozen=True)
+class _Replay:
+    """The review steps of a study's store, the files they read and the notes they need."""
+
+    steps: list[str]
+    files: list[InputFile]
+    notes: list[str]
+    #: the store's log does not start with a classification of the study's model: the
+    #: first run must not classify (``ecoseg study --no-classify``)
+    unclassified: bool = False
+
+
+def _study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> _Replay:
     """The review steps of a study's store, run from the study folder.
 
     A study with a ``species_model`` classifies its store itself each time it measures it.
@@ -404,34 +426,39 @@ def _study_reviews(v: VideoInfo, study: Any) -> list[str]:
     ``ecoseg classify`` steps with the study's model and video, in their place in the log, so
     an ``--undo`` of one takes back what it took back then. None of them is a review: a log
     of the study's classifications alone gives no steps.
+
+    A classification with another model (a model file the study named before it was replaced,
+    a person's own ``ecoseg classify``) is a step too, with the study's video and the model
+    named ``species_model.<SHA-256, first 12>.json``: the copy the study kept of it
+    (``output/species_models/<SHA-256>.json``, :func:`ecoseg.species.model.keep_copy`; or a
+    file of that name beside the study file) is offered with the page; a note names each such
+    model, its classifications and their dates, and says when no copy is there (the step then
+    stops for want of the file: the tables made without it would differ). A log that does not
+    start with a classification of the study's model (one added after the first review, or
+    replaced since the first run) needs a first run that does not classify
+    (``unclassified``), or it would name the tracks where the study did not; then (``whole``)
+    every store's classifications before its first review are steps too.
     """
     try:
         spec = study.video(v.name)
     except KeyError:
-        return []
+        return _Replay([], [], [])
     log = list(v.edits)
     models: dict[str, list[str]] = {}
     sha = _model_sha256(getattr(spec, "species_model", None))
+    video = study.relative(spec.path)
     if sha is not None:  # the study's own classifications, named by its model's SHA-256
-        models[sha] = [
-            "--model",
-            study.relative(spec.species_model),
-            "--video",
-            study.relative(spec.path),
-        ]
+        models[sha] = ["--model", study.relative(spec.species_model), "--video", video]
+    files, notes = _other_models(v.name, log, sha, study, spec, models, video)
 
-        def own(entry: dict) -> bool:
-            record = entry.get("classification")
-            return (
-                entry.get("kind") == "classify"
-                and isinstance(record, dict)
-                and (record.get("model_sha256") == sha)
-            )
+    def own(entry: dict) -> bool:
+        return sha is not None and _classified_by(entry) == sha
 
-        person = [k for k, entry in enumerate(log) if not own(entry)]
-        log = log[person[0] : person[-1] + 1] if person else []
+    person = [k for k, entry in enumerate(log) if not own(entry)]
+    unclassified = sha is not None and bool(person) and person[0] == 0
+    log = log[0 if whole else person[0] : person[-1] + 1] if person else []
     where = study.relative(study.store_path(spec))
-    return review_steps(
+    steps = review_steps(
         where,
         log,
         v.unchecked_splits,
@@ -440,6 +467,85 @@ def _study_reviews(v: VideoInfo, study: Any) -> list[str]:
         v.kept_visual,
         models=models,
     )
+    return _Replay(steps, files, notes, unclassified)
+
+
+def _classified_by(entry: dict) -> str | None:
+    """The model SHA-256 of a classification's log entry (None for any other entry)."""
+    record = entry.get("classification")
+    if entry.get("kind") != "classify" or not isinstance(record, dict):
+        return None
+    return record.get("model_sha256") or "not recorded"
+
+
+def _other_models(
+    name: str,
+    log: list[dict],
+    sha: str | None,
+    study: Any,
+    spec: Any,
+    models: dict[str, list[str]],
+    video: str,
+) -> tuple[list[InputFile], list[str]]:
+    """The ``ecoseg classify`` options (into ``models``), the files and the notes of a study
+    store's classifications with a model that is not the study's species model now."""
+    from ecoseg.species.model import find_copy
+
+    used: dict[str, list[dict]] = {}
+    for entry in log:
+        other = _classified_by(entry)
+        if other is not None and other != sha:
+            used.setdefault(other, []).append(entry)
+    files, notes = [], []
+    now = (
+        f"the study's species_model now is {study.relative(spec.species_model)} (SHA-256 {sha})"
+        if sha is not None
+        else "the study names no species_model now"
+    )
+    for other, entries in used.items():
+        when = ", ".join(
+            f"entry {e.get('n')} of {_when(e.get('time') or e['classification'].get('time'))}"
+            for e in entries
+        )
+        if other == "not recorded":  # no file to name: the steps say SPECIES_MODEL.json
+            notes.append(
+                f"{name}: classified (edit log {when}) with a species model whose SHA-256 it "
+                "did not record: its step needs that model saved as SPECIES_MODEL.json."
+            )
+            continue
+        file = f"species_model.{other[:12]}.json"
+        models[other] = ["--model", file, "--video", video]
+        said = (
+            f"{name}: classified (edit log {when}) with the species model of SHA-256 {other}, "
+            f"which is not the study's: {now}. "
+        )
+        copy = find_copy(study.output / "species_models", other, None) or find_copy(
+            study.folder, other, file
+        )
+        if copy is not None:
+            files.append(InputFile(file, copy.read_text(encoding="utf-8")))
+            notes.append(said + f"Its step reads the copy of that model offered below, {file}.")
+        else:
+            notes.append(
+                said + f"No copy of that model is kept (a study keeps one of each model it "
+                f"classifies with in {study.relative(study.output / 'species_models')}/): its "
+                f"step needs that model saved as {file} beside the study file and stops "
+                "without it (the tables made without it would differ)."
+            )
+    return files, notes
+
+
+def _when(time: Any) -> str:
+    """A log entry's UTC time as a date and minute (``2026-12-06 10:38 UTC``).
+
+    Examples
+    --------
+    >>> _when("2026-12-06T10:38:10+00:00"), _when(None)
+    ('2026-12-06 10:38 UTC', 'an unrecorded date')
+    """
+    if not isinstance(time, str) or len(time) < 16:
+        return "an unrecorded date"
+    return time[:16].replace("T", " ") + " UTC"
 
 
 def _model_sha256(path: Any) -> str | None:

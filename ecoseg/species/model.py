@@ -49,6 +49,8 @@ __all__ = [
     "SpeciesModel",
     "SpeciesModelWarning",
     "check_model_output",
+    "find_copy",
+    "keep_copy",
     "payload_sha256",
     "scale_ratio",
 ]
@@ -115,6 +117,50 @@ def payload_sha256(payload: dict[str, Any]) -> str:
     body = {k: v for k, v in payload.items() if k != "sha256"}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def keep_copy(path: str | os.PathLike, folder: str | os.PathLike) -> Path:
+    """Keep a copy of the species model file ``path`` in ``folder`` as ``<SHA-256>.json``.
+
+    The name is the SHA-256 the model records of itself (the one a classification's record
+    names, ``model_sha256``), so a study keeps each model it classified with once, whatever
+    its file is called or becomes (a study's ``output/species_models/``). A copy already there
+    is kept as it is. Returns the copy's path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> m = SpeciesModel.fit(np.array([[0.0], [1.0], [5.0], [6.0]]), ["a", "a", "b", "b"],
+    ...                      feature_names=("x",))
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> copy = keep_copy(m.save(tmp / "species.json"), tmp / "kept")
+    >>> copy.name == m.to_dict()["sha256"] + ".json", find_copy(tmp / "kept", copy.stem) == copy
+    (True, True)
+    """
+    data = read_file_bytes(path, "species model file")
+    sha = json.loads(data)["sha256"]  # a file classify read: a species model
+    dest = Path(folder) / f"{sha}.json"
+    if not dest.is_file():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_name(dest.name + ".part")
+        part.write_bytes(data)
+        os.replace(part, dest)  # never a half-written copy under the model's name
+    return dest
+
+
+def find_copy(folder: str | os.PathLike, sha256: str, name: str | None = None) -> Path | None:
+    """The species model file with the SHA-256 ``sha256`` in ``folder``: its copy
+    ``<sha256>.json`` (:func:`keep_copy`), else the file ``name`` there; ``None`` when neither
+    is that model (a file whose contents do not match the SHA-256 it records is not)."""
+    for candidate in (f"{sha256}.json", name):
+        path = Path(folder) / candidate if candidate else None
+        try:
+            data = json.loads(path.read_bytes()) if path is not None else None
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("sha256") == sha256 == payload_sha256(data):
+            return path
+    return None
 
 
 def _floats(a: np.ndarray) -> list:

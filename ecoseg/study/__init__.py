@@ -10,6 +10,7 @@ study's output folder::
       stores/<video>.zarr        one mask store per video
       tables/<table>.parquet     regions, tracks, counts, maxn, cover (+ .csv), all videos
       tables/videos/<video>/     the per-video tables the combined ones are built from
+      species_models/<sha>.json  a copy of each species model the study classified with
       report.html                the report (ecoseg.report)
       ecoseg-study.json          fingerprints of everything above (the manifest)
 

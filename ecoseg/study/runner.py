@@ -143,6 +143,7 @@ def run_study(
     report: bool = True,
     workers: int | None = None,
     threads: int | None = None,
+    classify: bool = True,
 ) -> StudyResult:
     """Run a study: segment each video, measure, combine the tables and write the report.
 
@@ -168,6 +169,13 @@ def run_study(
         CUDA ask for a ``GPU`` resource).
     report : bool
         Write the report (default); ``False`` stops after the tables.
+    classify : bool
+        Name the tracks of the videos that have a ``species_model:`` with it before they are
+        measured (default). ``False`` measures them without it (``ecoseg study
+        --no-classify``), as a study whose ``species_model:`` was added later measured them
+        first; the next run that classifies measures them again. A report's reproduce steps
+        use it where a store's first classification was not the study's model's (a model
+        added after a person's first review, or a model file since replaced).
     workers, threads : int, optional
         With no ``scheduler``: segment the videos on a local Dask cluster of this many worker
         processes / threads per worker (:func:`ecoseg.batch.connect`) instead of one after
@@ -321,10 +329,11 @@ def run_study(
             "store": entry["segment"]["fingerprint"],
             "calibration": calibration_record(video),
         }
-        if video.species_model is not None:
+        species_model = video.species_model if classify else None
+        if species_model is not None:
             from ecoseg._hashing import sha256_file
 
-            m_inputs["species_model"] = sha256_file(video.species_model)
+            m_inputs["species_model"] = sha256_file(species_model)
         store = study.store_path(video)
         m_fp = digest({**m_inputs, "review": review_state(store)})
         folder = per_video_dir / video.name
@@ -353,19 +362,23 @@ def run_study(
 
         if video.calibration is None:
             _clear_calibration(store)  # an earlier run's calibration must not linger
-        if video.species_model is not None and video.name in moved:
+        if species_model is not None and video.name in moved:
             raise ConfigError(
                 f"{places[video.name]['']} species_model: its tables are measured again and "
                 f"the species model names the tracks from the video's frames, but the video "
                 f"is not found at {video.source} (bring it back, then run the study again)"
             )
-        if video.species_model is not None:  # sizes in mm need the calibration first
+        if species_model is not None:  # sizes in mm need the calibration first
             from ecoseg.measure.regions import save_calibration
-            from ecoseg.species import classify
+            from ecoseg.species import classify as name_tracks
+            from ecoseg.species.model import keep_copy
 
             if video.calibration is not None:
                 save_calibration(store, video.calibration)
-            classify(store, model=video.species_model, videos=[video.path], progress=False)
+            name_tracks(store, model=species_model, videos=[video.path], progress=False)
+            # by its SHA-256: a replay can make this classification again after the study's
+            # file is replaced (the report offers the copy)
+            keep_copy(species_model, output / "species_models")
         tables = measure(store, None, calibration=video.calibration, progress=False)
         for name in sorted(tables):
             write_table(tables[name], folder, name, formats=("parquet",))

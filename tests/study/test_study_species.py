@@ -3,6 +3,12 @@ the same classes byte for byte, and another model file re-measures."""
 
 from __future__ import annotations
 
+import base64
+import html
+import re
+import shlex
+import shutil
+
 import numpy as np
 import pytest
 from study_helpers import EPOCH, write_study
@@ -88,9 +94,6 @@ def test_a_studys_own_classification_between_reviews_is_replayed(study, tmp_path
     ``--undo --undo`` found nothing left to undo. They now hold an ``ecoseg classify`` with
     the study's model and video where one falls between a person's edits, and running them
     in a fresh folder gives the same tables and the same page."""
-    import html
-    import re
-    import shlex
     import shutil
 
     from ecoseg.cli import main
@@ -112,9 +115,7 @@ def test_a_studys_own_classification_between_reviews_is_replayed(study, tmp_path
     run_study(root / "study.yaml", progress=False)  # 7: classified again; the page
     kinds = ["classify", "undo", "classify", "delete", "undo", "undo", "classify"]
     assert [e["kind"] for e in edit_log(store)] == kinds
-    page = (root / "out" / "report.html").read_text()
-    section = page.split("Reproduce this report", 1)[1]
-    steps = html.unescape(re.search(r"<pre>(.*?)</pre>", section, re.S).group(1)).splitlines()
+    steps = _page_steps(root)
     sha = edit_log(store)[2]["classification"]["model_sha256"]
     where = "out/stores/reef-a.zarr"
     assert steps == [
@@ -125,13 +126,163 @@ def test_a_studys_own_classification_between_reviews_is_replayed(study, tmp_path
         f"ecoseg edit {where} --undo --undo",
         "ecoseg study study.yaml",
     ]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(fresh)
-        for step in steps:
-            argv = shlex.split(step, comments=True)[1:]
-            assert main(argv + ["--quiet"] * (argv[0] == "study")) == 0, step
+    _run_steps(steps, fresh)
     again = fresh / "out" / "stores" / "reef-a.zarr"
     assert [e["kind"] for e in edit_log(again)] == kinds
     assert ecoseg.MaskStore.open(again).objects == ecoseg.MaskStore.open(store).objects
     for name in [f"tables/{t}.parquet" for t in ("maxn", "tracks", "counts")] + ["report.html"]:
         assert (fresh / "out" / name).read_bytes() == (root / "out" / name).read_bytes(), name
+
+
+def _page_steps(root) -> list[str]:
+    """The reproduce steps of a study's page."""
+    section = (root / "out" / "report.html").read_text().split("Reproduce this report", 1)[1]
+    return html.unescape(re.search(r"<pre>(.*?)</pre>", section, re.S).group(1)).splitlines()
+
+
+def _page_files(page) -> dict[str, bytes]:
+    """The files the page offers with its reproduce steps, by name."""
+    section = page.read_text().split("Reproduce this report", 1)[1].split("<details>", 1)[0]
+    found = re.findall(r'download="([^"]+)" href="data:application/json;base64,([^"]+)"', section)
+    return {html.unescape(name): base64.b64decode(data) for name, data in found}
+
+
+def _run_steps(steps, folder) -> list[str]:
+    """Run a page's steps in ``folder``; returns the steps that failed (the rest still run)."""
+    from ecoseg.cli import main
+
+    failed = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(folder)
+        for step in steps:
+            argv = shlex.split(step, comments=True)[1:]
+            if main(argv + ["--quiet"] * (argv[0] == "study")) != 0:
+                failed.append(step)
+    return failed
+
+
+def _same_results(root, fresh, name="reef-a") -> None:
+    from ecoseg.species import edit_log
+
+    def kinds(store):  # each entry's kind and a classification's model
+        return [
+            (e["kind"], (e.get("classification") or {}).get("model_sha256"))
+            for e in edit_log(store)
+        ]
+
+    store, again = (f / "out" / "stores" / f"{name}.zarr" for f in (root, fresh))
+    assert kinds(again) == kinds(store)
+    assert ecoseg.MaskStore.open(again).objects == ecoseg.MaskStore.open(store).objects
+    for t in ("maxn", "tracks", "counts"):
+        name = f"tables/{t}.parquet"
+        assert (fresh / "out" / name).read_bytes() == (root / "out" / name).read_bytes(), name
+
+
+def test_a_classification_with_a_replaced_model_file_is_replayed_with_its_copy(
+    study, tmp_path, monkeypatch
+):
+    """The study's model file is replaced after a review: the store's first classification
+    used the old file. The page said ``--model SPECIES_MODEL.json`` for it after a first run
+    that classified with the new file, nowhere saying the model had changed. Now the study
+    keeps a copy of each model it classifies with (``out/species_models/<SHA-256>.json``),
+    the page names the old model, its date, and offers the copy; its steps make the same
+    store and tables in a fresh folder (a first run that does not classify)."""
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    store = root / "out" / "stores" / "reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # classified with model A
+    old = edit_log(store)[0]["classification"]["model_sha256"]
+    assert (root / "out" / "species_models" / f"{old}.json").is_file()
+    track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
+    assert main(["edit", str(store), f"--delete={track}"]) == 0
+    new = fit_species_model(tmp_path / "other", frames=30, seed=5)
+    shutil.copyfile(new, root / "species.json")  # the study's model file replaced
+    run_study(root / "study.yaml", progress=False)  # measured again with model B; the page
+    log = edit_log(store)
+    sha = log[-1]["classification"]["model_sha256"]
+    assert [e["kind"] for e in log] == ["classify", "delete", "classify"] and sha != old
+    where, file = "out/stores/reef-a.zarr", f"species_model.{old[:12]}.json"
+    steps = _page_steps(root)
+    assert steps == [
+        "ecoseg study study.yaml --no-report --no-classify",
+        f"ecoseg classify {where} --model {file} --video a/video.mp4   # model SHA-256 {old}",
+        f"ecoseg edit {where} --delete {track}",
+        "ecoseg study study.yaml",
+    ]
+    page = root / "out" / "report.html"
+    when = log[0]["time"][:16].replace("T", " ")
+    assert (
+        html.unescape(page.read_text()).count(
+            f"reef-a: classified (edit log entry 1 of {when} UTC) with the species model of "
+            f"SHA-256 {old}, which is not the study's: the study's species_model now is "
+            f"species.json (SHA-256 {sha}). Its step reads the copy of that model offered below, "
+            f"{file}."
+        )
+        == 1
+    )
+    files = _page_files(page)
+    assert list(files) == [file]
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
+    (fresh / file).write_bytes(files[file])
+    assert _run_steps(steps, fresh) == []
+    _same_results(root, fresh)
+
+    # no copy kept (a study run by an older ecoseg): the page says so, and its steps fail
+    # at that classification (no such file) rather than make other tables unnoticed
+    shutil.rmtree(root / "out" / "species_models")
+    stores = [str(root / "out" / "stores" / f"reef-{x}.zarr") for x in "ab"]
+    other = tmp_path / "page.html"
+    assert main(["report", *stores, "-o", str(other), "--study", str(root / "study.yaml")]) == 0
+    assert "No copy of that model is kept" in html.unescape(other.read_text())
+    assert _page_files(other) == {}
+    bare = tmp_path / "bare"
+    shutil.copytree(root, bare, ignore=shutil.ignore_patterns("out"))
+    assert _run_steps(steps, bare) == [steps[1]]  # species_model...json not found
+
+
+def test_a_species_model_added_after_a_review_is_replayed_where_it_classified(
+    study, tmp_path, monkeypatch
+):
+    """``species_model`` is added to reef-a's entry after a person's review: the study never
+    classified reef-a before that edit. The page's first ``ecoseg study --no-report``
+    classified it, so the replayed log began with a classification the study never made.
+    Now the first run does not classify (``--no-classify``), reef-b's classification before
+    its review (its model from the start) is a step of its own, and the fresh folder makes
+    the same stores, tables and page."""
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    model = "    species_model: species.json"
+    write_study(root, extra_b=model)  # reef-a without a model at first
+    run_study(root / "study.yaml", progress=False, report=False)
+    stores = {x: root / "out" / "stores" / f"reef-{x}.zarr" for x in "ab"}
+    tracks = {x: ecoseg.MaskStore.open(s).object_ids.tolist()[-1] for x, s in stores.items()}
+    for x, s in stores.items():
+        assert main(["edit", str(s), f"--delete={tracks[x]}"]) == 0
+    write_study(root, extra_a=model, extra_b=model)  # reef-a gets the model
+    run_study(root / "study.yaml", progress=False)
+    assert [e["kind"] for e in edit_log(stores["a"])] == ["delete", "classify"]
+    assert [e["kind"] for e in edit_log(stores["b"])] == ["classify", "delete", "classify"]
+    sha = edit_log(stores["b"])[0]["classification"]["model_sha256"]
+    steps = _page_steps(root)
+    assert steps == [
+        "ecoseg study study.yaml --no-report --no-classify",
+        f"ecoseg edit out/stores/reef-a.zarr --delete {tracks['a']}",
+        "ecoseg classify out/stores/reef-b.zarr --model species.json --video b/video.mp4"
+        f"   # model SHA-256 {sha}",
+        f"ecoseg edit out/stores/reef-b.zarr --delete {tracks['b']}",
+        "ecoseg study study.yaml",
+    ]
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
+    assert _run_steps(steps, fresh) == []
+    _same_results(root, fresh)
+    _same_results(root, fresh, "reef-b")
+    page = (fresh / "out" / "report.html").read_bytes()
+    assert page == (root / "out" / "report.html").read_bytes()
