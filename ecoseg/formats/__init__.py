@@ -578,8 +578,11 @@ def import_annotations(
     from ecoseg._paths import check_overwrite
     from ecoseg.errors import StoreError
     from ecoseg.store import Location
+    from ecoseg.store.identify import not_replaceable
 
     loc = Location(out)  # an existing store is refused before the file is parsed (as create)
+    if (kept := not_replaceable(loc)) is not None:  # a file, a folder: even with overwrite
+        raise StoreError(kept)
     check_overwrite(str(loc), overwrite, error=StoreError, exists=loc.exists())
     info = VideoInfo.of(video, record=True)
     ann, beyond = _read(path, format, info, align, first_frame)

@@ -16,7 +16,7 @@ import zipfile
 from ecoseg.store._util import short_error
 from ecoseg.store.location import Location
 
-__all__ = ["plain_error", "refusal"]
+__all__ = ["not_replaceable", "plain_error", "refusal"]
 
 #: What a mask store is, for the end of a refusal.
 EXPECTED = "expected a store: a folder with zarr.json, or a .zip of one"
@@ -126,3 +126,31 @@ def refusal(loc: Location, exc: BaseException | None = None) -> str:
         why = f" ({plain_error(exc)})" if exc is not None else ""
         what = f"cannot be opened as a zarr group{why}"
     return f"{loc}: {what}"
+
+
+def not_replaceable(loc: Location) -> str | None:
+    """Why the thing at ``loc`` is never replaced by a new store (not even with overwrite), or
+    None: nothing is there, or a zarr store is (overwrite replaces that).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> notes = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> _ = notes.write_text("hello")
+    >>> print(not_replaceable(Location(notes)).split(": ", 1)[1])
+    exists and is not a zarr store (a file); refusing to replace it even with overwrite \
+(choose another output path)
+    >>> not_replaceable(Location(notes.parent / "new.zarr")) is None
+    True
+    """
+    if not loc.exists() or loc.is_zarr():
+        return None
+    kind = ""
+    if loc.local is not None:
+        folder = loc.local.is_dir()
+        empty = folder and not any(loc.local.iterdir())
+        kind = " (an empty folder)" if empty else " (a folder)" if folder else " (a file)"
+    return (
+        f"{loc}: exists and is not a zarr store{kind}; refusing to replace it even with "
+        "overwrite (choose another output path)"
+    )

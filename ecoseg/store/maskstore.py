@@ -27,7 +27,7 @@ from ecoseg.store._reading import ReadingMixin
 from ecoseg.store._util import short_error
 from ecoseg.store._writing import WritingMixin
 from ecoseg.store.commit import ChunkCommitter
-from ecoseg.store.identify import refusal
+from ecoseg.store.identify import not_replaceable, refusal
 from ecoseg.store.layout import (
     ALL_CHUNKS,
     ARRAYS,
@@ -172,16 +172,15 @@ class MaskStore(ReadingMixin, WritingMixin):
             raise StoreError(f"{loc}: provenance must be a dict or a Provenance")
         cal = check_calibration(calibration, str(loc))
         objs = parse_objects(objects or [], set(), str(loc))
+        if (kept := not_replaceable(loc)) is not None:  # not 'pass --overwrite': refused too
+            raise StoreError(kept)
         check_overwrite(str(loc), overwrite, error=StoreError, exists=loc.exists())
         lock = WriterLock.acquire(loc)  # before anything is touched
         staging, started = None, False
         try:
             if loc.exists():
-                if not loc.is_zarr():
-                    raise StoreError(
-                        f"{loc}: exists and is not a zarr store; refusing to replace it even "
-                        "with overwrite (choose another output path)"
-                    )
+                if (kept := not_replaceable(loc)) is not None:  # made since the check
+                    raise StoreError(kept)
                 loc.clear()
             staging = loc.new_staging() if loc.is_zip else None
             started = True

@@ -18,6 +18,7 @@ import pytest
 import zarr
 from reliability_helpers import assert_names, assert_one_line_error
 
+import ecoseg
 from ecoseg.errors import StoreError
 from ecoseg.store import MaskStore
 
@@ -154,3 +155,36 @@ def test_a_report_truth_that_is_no_store_is_said_on_the_page(clip, tmp_path, cli
     said = re.search(r"could not evaluate: ([^<]*)", text).group(1)
     assert said.startswith(f"{notes}: a file, not a mask store"), said
     assert not INTERNALS.search(said), said
+
+
+@pytest.mark.parametrize("kind", ["text-file", "empty-folder", "folder"])
+@pytest.mark.parametrize("command", ["segment", "import"])
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]], ids=["", "overwrite"])
+def test_an_output_that_is_no_store_is_refused_in_one_wording(
+    kind, command, overwrite, clip, tmp_path, cli
+):
+    """``segment -o notes.txt`` said ``already exists; pass overwrite=True (--overwrite) to
+    replace it``, and with ``--overwrite`` that it is never replaced: now the second first."""
+    out = tmp_path / ("notes.txt" if kind == "text-file" else kind)
+    if kind == "text-file":
+        _text(out)
+    else:
+        out.mkdir()
+        if kind == "folder":
+            (out / "dive-log.csv").write_text("site,depth\n")
+    pngs = tmp_path / "pngs"
+    ecoseg.export(clip.truth, "davis", pngs)
+    if command == "segment":
+        args = ["segment", clip.video, "-o", out, "--engine", "classical"]
+    else:
+        args = ["import", pngs, "--format", "davis", "--video", clip.video, "-o", out]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    code, _, err = cli(*args, *overwrite)
+    what = {"text-file": "a file", "empty-folder": "an empty folder", "folder": "a folder"}[kind]
+    assert_one_line_error(
+        code,
+        err,
+        f"{out}: exists and is not a zarr store ({what}); refusing to replace it even with "
+        "overwrite (choose another output path)",
+    )
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
