@@ -49,7 +49,9 @@ def _node(raw: bytes | None) -> str | None:
         where = f" (line {exc.lineno} column {exc.colno})" if hasattr(exc, "lineno") else ""
         return f"a damaged store: its zarr.json is not valid JSON{where}"
     if not isinstance(meta, dict):
-        return f"a damaged store: its zarr.json holds a JSON {type(meta).__name__}, not an object"
+        kind = {list: "list", str: "string", bool: "true or false", type(None): "null"}
+        held = kind.get(type(meta), "number")
+        return f"a damaged store: its zarr.json holds a JSON {held}, not an object"
     node, version = meta.get("node_type"), meta.get("zarr_format")
     if version == 3 and node == "array":
         return "a zarr array, not a mask store (a mask store is a zarr group of arrays)"

@@ -105,6 +105,7 @@ def test_every_command_says_what_is_there(kind, command, clip, tmp_path, cli):
         ("dir.zip", lambda p: p.mkdir(), "a folder named .zip, not a mask store"),
         ("list.zarr", lambda p: (p.mkdir(), (p / "zarr.json").write_text("[1]")), "a JSON list"),
         ("blank.zarr", lambda p: (p.mkdir(), (p / "zarr.json").write_text(" ")), "is empty"),
+        ("null.zarr", lambda p: (p.mkdir(), (p / "zarr.json").write_text("null")), "JSON null"),
         (
             "node.zarr",
             lambda p: (
