@@ -28,6 +28,9 @@ __all__ = [
     "OUTPUT_OPTIONS",
     "add_engine_options",
     "add_fps_option",
+    "add_quiet_options",
+    "QUIET_COMMANDS",
+    "show_progress",
     "check_network_options",
     "check_out_file",
     "check_outputs",
@@ -477,3 +480,45 @@ def add_fps_option(p: argparse.ArgumentParser, what: str = "VIDEO") -> None:
         "of frames extracted at another rate). Refused for a video file: its timestamps are "
         "its time",
     )
+
+
+#: The commands with progress bars or progress lines on stderr: they take ``--quiet``.
+QUIET_COMMANDS = (
+    "segment",
+    "measure",
+    "evaluate",
+    "export",
+    "import",
+    "report",
+    "classify",
+    "info",
+    "study",
+    "batch",
+)
+
+
+def add_quiet_options(sub: argparse._SubParsersAction) -> None:
+    """Add ``--quiet`` to each command of :data:`QUIET_COMMANDS` (once, for all of them).
+
+    Examples
+    --------
+    >>> p = OneLineParser(prog="ecoseg")
+    >>> sub = p.add_subparsers(dest="command")
+    >>> _ = sub.add_parser("measure")
+    >>> add_quiet_options(sub)
+    >>> [show_progress(p.parse_args(["measure", *quiet])) for quiet in (["--quiet"], [])]
+    [False, True]
+    """
+    for name in QUIET_COMMANDS:
+        if name in sub.choices:
+            sub.choices[name].add_argument(
+                "--quiet",
+                action="store_true",
+                help="no progress bars or progress lines on stderr (results, warnings and "
+                "errors still print): for scripts and cluster logs",
+            )
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Whether a command shows its progress on stderr: not with ``--quiet``."""
+    return not getattr(args, "quiet", False)

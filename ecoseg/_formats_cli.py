@@ -6,7 +6,7 @@ Public names in a private module: :mod:`ecoseg.cli` registers them; users run th
 
 from __future__ import annotations
 
-from ecoseg._cli import add_fps_option
+from ecoseg._cli import add_fps_option, show_progress
 from ecoseg.errors import ConfigError
 
 __all__ = ["FORMAT_NAMES", "add_export", "add_import", "add_prompts_from", "prompts_from"]
@@ -84,7 +84,7 @@ def _run_export(args) -> int:
         args.format,
         args.out,
         overwrite=args.overwrite,
-        progress=True,
+        progress=show_progress(args),
         polygons=args.polygons,
     )
     print(f"{args.format}: {path}")
@@ -148,7 +148,7 @@ def _run_import(args) -> int:
         args.out,
         align=args.align,
         overwrite=args.overwrite,
-        progress=True,
+        progress=show_progress(args),
         first_frame=args.first_frame,
     )
     print(f"masks: {out}")

@@ -82,6 +82,7 @@ def _video_one(path, args) -> None:
 
 def _info_one(path, store, args) -> int:
     """Summarise (and check) one open store; print it; its exit status."""
+    from ecoseg._cli import show_progress
     from ecoseg.info import summary, verify
 
     checking = args.verify or args.video is not None
@@ -94,7 +95,9 @@ def _info_one(path, store, args) -> int:
         found, unreadable = None, " ".join(str(exc).split())
     problems = None
     if checking:
-        problems = verify(store, args.video, chunks=args.verify, progress=not args.json)
+        problems = verify(
+            store, args.video, chunks=args.verify, progress=show_progress(args) and not args.json
+        )
         if unreadable is not None and not problems:
             raise StoreError(unreadable)  # not damage that verify can name
         status = EXIT_DAMAGED if problems else 0

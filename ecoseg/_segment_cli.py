@@ -15,6 +15,7 @@ from ecoseg._cli import (
     check_network_options,
     engine_options,
     engine_params,
+    show_progress,
 )
 from ecoseg._formats_cli import add_prompts_from, prompts_from
 from ecoseg.errors import ConfigError
@@ -125,6 +126,7 @@ def _run_segment(args) -> int:
             overwrite=args.overwrite,
             backward=not args.forward_only,
             fps=args.fps,
+            progress=show_progress(args),
             **options,
         )
     print(f"masks: {out}")
@@ -199,6 +201,7 @@ def _run_concept_tracking(args, prompts, options) -> int:
         resume=args.resume,
         overwrite=args.overwrite,
         fps=args.fps,  # refused: a video file has its own timestamps
+        progress=show_progress(args),
         **options,
     )
     print(f"masks: {out}")
@@ -241,6 +244,7 @@ def _run_concepts(args, options) -> int:
         device=options["device"],
         overwrite=args.overwrite,
         score_threshold=0.5 if args.score_threshold is None else args.score_threshold,
+        progress=show_progress(args),
     )
     print(f"masks: {out}")
     return 0

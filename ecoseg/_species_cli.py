@@ -244,7 +244,7 @@ def _run_classify(args) -> int:
 
     if args.queue < 0:
         raise ConfigError(f"--queue must be 0 or more (rows of the review queue), got {args.queue}")
-    from ecoseg._cli import option_words
+    from ecoseg._cli import option_words, show_progress
 
     with option_words(threshold="--threshold"):
         table = classify(
@@ -256,7 +256,7 @@ def _run_classify(args) -> int:
             videos=args.video,
             train_videos=args.train_video,
             overwrite=args.overwrite,
-            progress=True,
+            progress=show_progress(args),
             keep_visual=args.keep_visual,
         )
     for store in table.attrs["stores"]:

@@ -18,6 +18,7 @@ from ecoseg._cli import (
     OneLineParser,
     add_engine_options,
     add_fps_option,
+    add_quiet_options,
     check_network_options,
     check_out_file,
     check_outputs,
@@ -25,6 +26,7 @@ from ecoseg._cli import (
     one_line,
     one_line_warnings,
     option_words,
+    show_progress,
 )
 from ecoseg._formats_cli import add_export, add_import
 from ecoseg._info_cli import add_info
@@ -180,7 +182,11 @@ def _run_measure(args) -> int:
 
     calibration = parse_calibration(args.calibration) if args.calibration is not None else None
     tables = measure(
-        args.store, args.out, calibration=calibration, overwrite=args.overwrite, progress=True
+        args.store,
+        args.out,
+        calibration=calibration,
+        overwrite=args.overwrite,
+        progress=show_progress(args),
     )
     for name, df in tables.items():  # write_table writes both files
         rows = f"{len(df)} row{'' if len(df) == 1 else 's'}"
@@ -224,7 +230,7 @@ def _run_evaluate(args) -> int:
         pngs = is_png_folder(args.truth)
         kind = "folder of PNG masks" if pngs else "mask store"
         check_outside_store(args.out, args.truth, kind=kind)
-    result = evaluate(args.store, args.truth, progress=True)  # bars on stderr; stdout: JSON
+    result = evaluate(args.store, args.truth, progress=show_progress(args))  # stdout: JSON
     text = json.dumps(result, indent=2, allow_nan=True)
     if args.out:
         Path(args.out).write_text(text + "\n")
@@ -289,7 +295,7 @@ def _run_report(args) -> int:
         title=args.title,
         truth=args.truth,
         overwrite=args.overwrite,
-        progress=True,
+        progress=show_progress(args),
     )
     print(f"report: {path}")
     return 0
@@ -351,7 +357,6 @@ def _add_study(sub):
             "classifies and measures them again"
         ),
     )
-    p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_run_study)
 
 
@@ -384,7 +389,7 @@ def _run_study(args) -> int:
     result = run_study(
         args.study,
         output=args.out,
-        progress=not args.quiet,
+        progress=show_progress(args),
         scheduler=args.scheduler,
         report=not args.no_report,
         workers=args.workers,
@@ -477,7 +482,6 @@ def _add_batch(sub):
         "or DIR/<video name>/ (PNG masks), as `ecoseg evaluate` does, into one table "
         "OUT/campaign-scores.csv; videos without a truth there are named and not scored",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_run_batch)
 
 
@@ -515,7 +519,7 @@ def _run_batch(args) -> int:
             retries=args.retries,
             prompts=prompts,
             chunk_frames=args.chunk_frames,
-            progress=not args.quiet,
+            progress=show_progress(args),
             fps=args.fps,
             **options,
         )
@@ -532,7 +536,7 @@ def _run_batch(args) -> int:
         failed = summary.loc[~ok, "video"].tolist()
         if names:
             stores = {name: store_location(args.out, name) for name in names}
-            tables = campaign_tables(stores, scheduler=args.scheduler, progress=not args.quiet)
+            tables = campaign_tables(stores, scheduler=args.scheduler, progress=show_progress(args))
             gone = {video_name(store) for store in summary.loc[~ok, "store"]}  # (said below)
             dropped = [v for v in tables_videos(args.out) if v not in stores and v not in gone]
             written = write_tables(tables, args.out)
@@ -572,7 +576,7 @@ def _batch_scores(args, summary) -> None:
     missing = [n for n in names if n not in truths]
     if truths:
         stores = {n: store_location(args.out, n) for n in names}
-        scores = campaign_scores(stores, truths, progress=not args.quiet)
+        scores = campaign_scores(stores, truths, progress=show_progress(args))
         location = join_url(args.out, "campaign-scores.csv")
         write_csv(scores, location)
         failed = (~ok).sum()
@@ -707,6 +711,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in _COMMANDS.values():
         add(sub)
+    add_quiet_options(sub)
     return parser
 
 

@@ -322,7 +322,12 @@ replace it, or resume=True (--resume) to continue its interrupted run (0 frames 
     """
     from ecoseg._paths import check_overwrite
     from ecoseg.errors import StoreError
+    from ecoseg.store import Location
+    from ecoseg.store.identify import not_replaceable
 
+    kept = None if resume else not_replaceable(Location(out))  # --resume: open names it
+    if kept is not None:  # not 'pass --overwrite': that is refused too
+        raise StoreError(kept)
     try:
         check_overwrite(out, resume or overwrite, error=StoreError)
     except StoreError as refusal:

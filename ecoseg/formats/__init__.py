@@ -68,6 +68,7 @@ from ecoseg.formats._stores import (  # noqa: F401
     store_labels,
     write_store,
 )
+from ecoseg.formats._values import SizeMismatch
 from ecoseg.provenance import created
 
 __all__ = [
@@ -117,12 +118,15 @@ class VideoInfo:
         Frame times (s); ``len(times)`` is the number of frames.
     record : dict
         Provenance of the video (path, sha256, fps, size, frames).
+    name : str
+        The video's path, named where a file's size is not the video's ("" when unknown).
     """
 
     width: int
     height: int
     times: np.ndarray
     record: dict
+    name: str = ""
 
     @classmethod
     def of(cls, video: Any, *, record: bool = False) -> VideoInfo:
@@ -137,12 +141,13 @@ class VideoInfo:
         if isinstance(video, MaskStore):
             times = video.read_time()
             record = dict(video.provenance.get("video") or {})
-            return cls(video.width, video.height, times, record)
+            return cls(video.width, video.height, times, record, str(record.get("path") or ""))
         from ecoseg.io.video import VideoReader, open_video
 
         reader = video if isinstance(video, VideoReader) else open_video(video)
         info = reader.record() if record else {}
-        return cls(reader.width, reader.height, np.asarray(reader.times, np.float64), info)
+        times = np.asarray(reader.times, np.float64)
+        return cls(reader.width, reader.height, times, info, str(reader.path))
 
 
 def export(
@@ -502,7 +507,12 @@ def _read(
         kwargs["first_frame"] = non_negative_int(
             first_frame, "first_frame", where=src, error=FormatError
         )
-    ann = module.read(src, width=info.width, height=info.height, **kwargs)
+    try:
+        ann = module.read(src, width=info.width, height=info.height, **kwargs)
+    except SizeMismatch as exc:  # which video: the file may be another's
+        if not info.name:
+            raise
+        raise SizeMismatch(f"{exc} ({info.name})") from None
     refuse_empty_shapes(ann)  # they were imported as nothing, without a word
     ann, beyond = leave_out_beyond(ann)  # out of view there: one row refused the whole file
     listed = ann.n_frames  # the frames the file lists, with no animals on some
@@ -568,8 +578,11 @@ def import_annotations(
     from ecoseg._paths import check_overwrite
     from ecoseg.errors import StoreError
     from ecoseg.store import Location
+    from ecoseg.store.identify import not_replaceable
 
     loc = Location(out)  # an existing store is refused before the file is parsed (as create)
+    if (kept := not_replaceable(loc)) is not None:  # a file, a folder: even with overwrite
+        raise StoreError(kept)
     check_overwrite(str(loc), overwrite, error=StoreError, exists=loc.exists())
     info = VideoInfo.of(video, record=True)
     ann, beyond = _read(path, format, info, align, first_frame)

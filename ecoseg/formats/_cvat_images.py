@@ -44,7 +44,7 @@ from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._cvat_shapes import NO_AREA, shape_geometry, shape_score, warn_left_out
-from ecoseg.formats._values import integer, positive_id
+from ecoseg.formats._values import integer, positive_id, size_differs
 from ecoseg.provenance import AnnotatedFrames
 
 
@@ -116,10 +116,7 @@ def read_images(
             raise FormatError(f"{path}: {iwhere}: {frames.refusal(frame)}")
         for key, size in (("width", width), ("height", height)):
             if el.get(key) and integer(el.get(key), f"{path}: {iwhere}", key) != size:
-                raise FormatError(
-                    f"{path}: {iwhere}: {key} {el.get(key)} differs from the video's "
-                    f"{width}x{height}"
-                )
+                raise size_differs(f"{path}: {iwhere}", f"{key} {el.get(key)}", width, height)
         for k, sh in enumerate(el):
             if sh.tag == "tag":
                 continue

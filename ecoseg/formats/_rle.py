@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ecoseg.errors import FormatError
+from ecoseg.formats._values import size_differs
 
 __all__ = [
     "encode_masks",
@@ -69,7 +70,7 @@ def decode_rle(rle: Mapping, height: int, width: int, where: str) -> np.ndarray:
     except (TypeError, ValueError):
         raise FormatError(f"{where}: RLE size {size!r} is not [height, width]") from None
     if (h, w) != (height, width):
-        raise FormatError(f"{where}: mask size {w}x{h} differs from the video's {width}x{height}")
+        raise size_differs(where, f"mask size {w}x{h}", width, height)
     counts = rle["counts"]
     try:
         if isinstance(counts, list):

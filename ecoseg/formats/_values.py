@@ -8,7 +8,23 @@ from typing import Any
 
 from ecoseg.errors import FormatError
 
-__all__ = ["number", "integer", "positive_id", "probability"]
+__all__ = ["SizeMismatch", "number", "integer", "positive_id", "probability", "size_differs"]
+
+
+class SizeMismatch(FormatError):
+    """A size in an annotation file that is not the video's (:func:`size_differs`); the
+    import adds the video's name (``ecoseg.formats.import_annotations``)."""
+
+
+def size_differs(where: str, found: str, width: int, height: int) -> SizeMismatch:
+    """The error of a size in a file that is not the video's ``width`` x ``height``.
+
+    Examples
+    --------
+    >>> print(size_differs("gt.txt: line 3", "image size 64x48", 1920, 1080))
+    gt.txt: line 3: image size 64x48 differs from the video's 1920x1080
+    """
+    return SizeMismatch(f"{where}: {found} differs from the video's {width}x{height}")
 
 
 def number(value: Any, where: str, what: str) -> float:

@@ -45,7 +45,7 @@ from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlis
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._files import read_text
 from ecoseg.formats._rle import check_rle, decode_rle, encode_masks, rle_area
-from ecoseg.formats._values import integer, number, positive_id, probability
+from ecoseg.formats._values import integer, number, positive_id, probability, size_differs
 from ecoseg.provenance import created
 
 NAME = "coco"
@@ -191,9 +191,7 @@ def parse_segmentation(seg, where: str, height: int, width: int):
     if isinstance(seg, dict):
         size = seg.get("size")
         if isinstance(size, list) and len(size) == 2 and list(size) != [height, width]:
-            raise FormatError(
-                f"{where}: mask size {size[1]}x{size[0]} differs from the video's {width}x{height}"
-            )
+            raise size_differs(where, f"mask size {size[1]}x{size[0]}", width, height)
         counts = seg.get("counts")
         if isinstance(counts, list):  # uncompressed: compress through pycocotools
             mask = decode_rle(seg, height, width, where)
@@ -285,9 +283,7 @@ def read_images(images: list[dict], path: Path, width: int, height: int) -> dict
             raise FormatError(f"{where}: the id is given to two images")
         for side, expect in (("width", width), ("height", height)):
             if side in img and integer(img[side], where, side) != expect:
-                raise FormatError(
-                    f"{where}: {side} {img[side]} differs from the video's {width}x{height}"
-                )
+                raise size_differs(where, f"{side} {img[side]}", width, height)
         default = pos if named is None else named[img["id"]]
         frame = integer(img.get("frame_index", img.get("frame_id", default)), where, "frame_index")
         if frame in on_frame:

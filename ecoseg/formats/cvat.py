@@ -100,7 +100,7 @@ from ecoseg.formats._cvat_shapes import NOT_SHOWN, shape_geometry, shape_score, 
 from ecoseg.formats._cvat_shapes import ShapesLeftOutWarning as ShapesLeftOutWarning
 from ecoseg.formats._cvat_shapes import cvat_to_mask as cvat_to_mask
 from ecoseg.formats._rle import decode_rle
-from ecoseg.formats._values import integer, positive_id
+from ecoseg.formats._values import integer, positive_id, size_differs
 from ecoseg.provenance import AnnotatedFrames, created
 
 NAME = "cvat"
@@ -471,9 +471,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             w = integer(osize.findtext("width"), f"{path}: <original_size>", "width")
             h = integer(osize.findtext("height"), f"{path}: <original_size>", "height")
             if (w, h) != (width, height):
-                raise FormatError(
-                    f"{path}: <original_size> {w}x{h} differs from the video's {width}x{height}"
-                )
+                raise size_differs(f"{path}", f"<original_size> {w}x{h}", width, height)
     frames = task_frames(task, path)
     if frames.step > 1:
         warn(

@@ -32,6 +32,7 @@ from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlis
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._painting import paint_frame
 from ecoseg.formats._rle import encode_masks
+from ecoseg.formats._values import size_differs
 
 NAME = "davis"
 KIND = "mask"
@@ -160,9 +161,8 @@ def read_png(path: Path, width: int, height: int) -> tuple[np.ndarray, np.ndarra
     except (UnidentifiedImageError, OSError) as exc:
         raise FormatError(f"{path}: not a readable PNG ({exc})") from None
     if labels.shape != (height, width):
-        raise FormatError(
-            f"{path}: mask is {labels.shape[1]}x{labels.shape[0]} but the video is {width}x{height}"
-        )
+        found = f"mask size {labels.shape[1]}x{labels.shape[0]}"
+        raise size_differs(str(path), found, width, height)
     if mode not in ("L", "1"):  # indexed: DAVIS's void
         is_void = labels == VOID
         if is_void.any():

@@ -22,7 +22,7 @@ from ecoseg.formats import coco
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._files import read_table
 from ecoseg.formats._rle import check_rle
-from ecoseg.formats._values import integer, positive_id
+from ecoseg.formats._values import integer, positive_id, size_differs
 
 NAME = "mots"
 KIND = "mask"
@@ -87,7 +87,7 @@ def read(path: Path, *, width: int, height: int, first_frame: int = 1) -> Annota
         oid = positive_id(fields[1], w)
         h, wd = integer(fields[3], w, "img_height"), integer(fields[4], w, "img_width")
         if (h, wd) != (height, width):
-            raise FormatError(f"{w}: image size {wd}x{h} differs from the video's {width}x{height}")
+            raise size_differs(w, f"image size {wd}x{h}", width, height)
         name = f"class_{cls}"
         if tracks.setdefault(oid, Track(oid, name)).class_ != name:
             raise FormatError(f"{w}: object {oid} changes class to {cls}")

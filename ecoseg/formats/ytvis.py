@@ -43,7 +43,7 @@ from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_
 from ecoseg.formats._left_out import warn_objects_left_out
 from ecoseg.formats._rle import rle_area
 from ecoseg.formats._spill import Spill, spill_path
-from ecoseg.formats._values import integer, number, positive_id, probability
+from ecoseg.formats._values import integer, number, positive_id, probability, size_differs
 
 NAME = "ytvis"
 KIND = "mask"
@@ -190,9 +190,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     where = f"{path}: videos[0] (id {video.get('id')})"
     for side, expect in (("width", width), ("height", height)):
         if side in video and integer(video[side], where, side) != expect:
-            raise FormatError(
-                f"{where}: {side} {video[side]} differs from the video's {width}x{height}"
-            )
+            raise size_differs(where, f"{side} {video[side]}", width, height)
     times = video.get("timestamps_s")
     indices = _frame_indices(video, where)
     listed = _listed_count(video, indices, where)

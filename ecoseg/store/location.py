@@ -74,7 +74,7 @@ class Location:
             from zarr.core.sync import sync
 
             return not sync(self.obj.is_empty(""))
-        fs, root = self._fs()
+        fs, root = self.filesystem()
         try:
             return bool(fs.exists(root) and (fs.isfile(root) or fs.ls(root)))
         except (FileNotFoundError, NotADirectoryError):
@@ -82,9 +82,7 @@ class Location:
         except Exception as exc:  # no credentials, no network, refused: not "no such store"
             from ecoseg.store._util import short_error
 
-            raise StoreError(
-                f"{self.text}: cannot be reached ({type(exc).__name__}: {short_error(exc)})"
-            ) from None
+            raise StoreError(f"{self.text}: cannot be reached ({short_error(exc)})") from None
 
     def stores_inside(self) -> list[Path]:
         """The zarr stores directly inside a local folder that is not one itself (the folder
@@ -128,10 +126,10 @@ class Location:
             )
         if self.obj is not None:
             return True
-        fs, root = self._fs()
+        fs, root = self.filesystem()
         return fs.exists(f"{root.rstrip('/')}/zarr.json")
 
-    def _fs(self):
+    def filesystem(self):
         """The fsspec filesystem of a URL; an unknown protocol, or one whose package is not
         installed, is a StoreError naming the URL.
 

@@ -27,6 +27,7 @@ from ecoseg.store._reading import ReadingMixin
 from ecoseg.store._util import short_error
 from ecoseg.store._writing import WritingMixin
 from ecoseg.store.commit import ChunkCommitter
+from ecoseg.store.identify import not_replaceable, refusal
 from ecoseg.store.layout import (
     ALL_CHUNKS,
     ARRAYS,
@@ -171,16 +172,15 @@ class MaskStore(ReadingMixin, WritingMixin):
             raise StoreError(f"{loc}: provenance must be a dict or a Provenance")
         cal = check_calibration(calibration, str(loc))
         objs = parse_objects(objects or [], set(), str(loc))
+        if (kept := not_replaceable(loc)) is not None:  # not 'pass --overwrite': refused too
+            raise StoreError(kept)
         check_overwrite(str(loc), overwrite, error=StoreError, exists=loc.exists())
         lock = WriterLock.acquire(loc)  # before anything is touched
         staging, started = None, False
         try:
             if loc.exists():
-                if not loc.is_zarr():
-                    raise StoreError(
-                        f"{loc}: exists and is not a zarr store; refusing to replace it even "
-                        "with overwrite (choose another output path)"
-                    )
+                if (kept := not_replaceable(loc)) is not None:  # made since the check
+                    raise StoreError(kept)
                 loc.clear()
             staging = loc.new_staging() if loc.is_zip else None
             started = True
@@ -280,7 +280,7 @@ class MaskStore(ReadingMixin, WritingMixin):
         staging = None
         if loc.is_zip:
             if not zipfile.is_zipfile(loc.local):
-                raise StoreError(f"{loc}: not a zarr store (not a zip archive)")
+                raise StoreError(refusal(loc))
             if mode == "a":
                 staging = loc.new_staging()
                 with zipfile.ZipFile(loc.local) as zf:
@@ -289,11 +289,10 @@ class MaskStore(ReadingMixin, WritingMixin):
             group = zarr.open_group(
                 loc.zarr_store(mode == "r", staging), mode="r" if mode == "r" else "r+"
             )
-        except Exception as exc:  # zarr raises many kinds for "not a group"
+        except Exception as exc:  # zarr raises many kinds for "not a group": say what is there
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
-            inside = loc.stores_inside_note()  # e.g. the folder `ecoseg synth -o clip` writes
-            raise StoreError(f"{loc}: not a zarr store ({short_error(exc)}){inside}") from None
+            raise StoreError(refusal(loc, exc)) from None
         try:
             meta = validate_group(group, loc)
         except StoreError:

@@ -123,7 +123,7 @@ CASES = [
     (
         "group-json-garbage",
         lambda d: (d / "zarr.json").write_text("{not json"),
-        ["not a zarr store"],
+        ["a damaged store: its zarr.json is not valid JSON (line 1 column 2)"],
     ),
     (
         "array-json-garbage",
@@ -138,7 +138,11 @@ CASES = [
         ),
         ["'labels'", "codec"],
     ),
-    ("plain-folder", lambda d: [p.unlink() for p in d.rglob("zarr.json")], ["not a zarr store"]),
+    (
+        "plain-folder",
+        lambda d: [p.unlink() for p in d.rglob("zarr.json")],
+        ["a folder without zarr.json, not a mask store"],
+    ),
     (
         "zarr-v2-group",
         lambda d: (shutil.rmtree(d), zarr.open_group(str(d), mode="w", zarr_format=2)),
@@ -349,7 +353,7 @@ def test_a_synth_folder_given_as_a_store_names_the_store_inside(clip, tmp_path, 
     shutil.copy(clip.video, folder / "video.mp4")
     inside = f"; it holds a store: {folder / 'truth.zarr'}"
     code, _, err = cli("measure", folder, "-o", tmp_path / "tables")
-    assert_one_line_error(code, err, f"{folder}: not a zarr store", inside)
+    assert_one_line_error(code, err, f"{folder}: a folder without zarr.json, not a mask", inside)
     code, _, err = cli("evaluate", folder / "truth.zarr", "--truth", folder)
     assert_one_line_error(code, err, f"{folder}: is neither a mask store", inside)
     assert not (tmp_path / "tables").exists()

@@ -126,15 +126,15 @@ def test_not_a_store(tmp_path):
     folder = tmp_path / "plain"
     folder.mkdir()
     (folder / "a.txt").write_text("hi")
-    with pytest.raises(StoreError, match="not a zarr store"):
+    with pytest.raises(StoreError, match="a folder without zarr.json, not a mask store"):
         MaskStore.open(folder)
     text = tmp_path / "notes.txt"
     text.write_text("hello")
-    with pytest.raises(StoreError, match="not a zarr store"):
+    with pytest.raises(StoreError, match="notes.txt: a file, not a mask store"):
         MaskStore.open(text)
     fake_zip = tmp_path / "fake.zip"
     fake_zip.write_text("no zip")
-    with pytest.raises(StoreError, match="not a zarr store"):
+    with pytest.raises(StoreError, match="fake.zip: a file that is not a zip archive"):
         MaskStore.open(fake_zip)
     with pytest.raises(StoreError, match="no such store"):
         open_masks(memory_url())

@@ -1,0 +1,158 @@
+"""What is at a location zarr cannot open as a group: the one-line reason it is no mask store.
+
+Zarr's own errors name its internals (``No group found in store LocalStore('file://notes.txt')
+at path ''``, ``An array already exists in store file://arr.zarr at path .``). When
+:meth:`~ecoseg.store.MaskStore.open` fails, :func:`refusal` looks at what is there instead (a
+file, an empty folder, a folder without ``zarr.json``, a zarr array, a ``zarr.json`` that is no
+JSON or no group's metadata) and says so in the user's words.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+
+from ecoseg.store._util import short_error
+from ecoseg.store.location import Location
+
+__all__ = ["not_replaceable", "plain_error", "refusal"]
+
+#: What a mask store is, for the end of a refusal.
+EXPECTED = "expected a store: a folder with zarr.json, or a .zip of one"
+
+_STORE_REPR = re.compile(r"(?:\s+in store)?\s*\b\w*Store\((?:'[^']*'|\"[^\"]*\"|[^)])*\)")
+_URL_FILE = re.compile(r"\bfile://")
+
+
+def plain_error(exc: BaseException) -> str:
+    """:func:`~ecoseg.store._util.short_error` without zarr's store reprs and ``file://``.
+
+    Examples
+    --------
+    >>> plain_error(FileNotFoundError("No group found in store LocalStore('file://a') at path ''"))
+    "No group found at path ''"
+    """
+    text = _URL_FILE.sub("", _STORE_REPR.sub("", short_error(exc)))
+    return " ".join(text.split())
+
+
+def _node(raw: bytes | None) -> str | None:
+    """What ``zarr.json``'s bytes say is there; None for a zarr v3 group (or no file)."""
+    if raw is None:
+        return None
+    if not raw.strip():
+        return "a damaged store: its zarr.json is empty"
+    try:
+        meta = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        where = f" (line {exc.lineno} column {exc.colno})" if hasattr(exc, "lineno") else ""
+        return f"a damaged store: its zarr.json is not valid JSON{where}"
+    if not isinstance(meta, dict):
+        kind = {list: "list", str: "string", bool: "true or false", type(None): "null"}
+        held = kind.get(type(meta), "number")
+        return f"a damaged store: its zarr.json holds a JSON {held}, not an object"
+    node, version = meta.get("node_type"), meta.get("zarr_format")
+    if version == 3 and node == "array":
+        return "a zarr array, not a mask store (a mask store is a zarr group of arrays)"
+    if version != 3 or node != "group":
+        return (
+            f"a damaged store: its zarr.json is not a zarr v3 group's metadata "
+            f"(zarr_format {version!r}, node_type {node!r})"
+        )
+    return None
+
+
+def _look(loc: Location) -> tuple[str | None, bytes | None]:
+    """(what is there when it is no folder-like store, the bytes of its ``zarr.json``)."""
+    if loc.is_zip:
+        if not loc.local.is_file() or not zipfile.is_zipfile(loc.local):
+            what = (
+                "a folder named .zip" if loc.local.is_dir() else "a file that is not a zip archive"
+            )
+            return f"{what}, not a mask store ({EXPECTED})", None
+        with zipfile.ZipFile(loc.local) as zf:
+            if "zarr.json" not in zf.namelist():
+                return f"a zip archive without zarr.json, not a mask store ({EXPECTED})", None
+            return None, zf.read("zarr.json")
+    if loc.local is not None:
+        if not loc.local.is_dir():
+            return f"a file, not a mask store ({EXPECTED})", None
+        meta = loc.local / "zarr.json"
+        if meta.is_file():
+            return None, meta.read_bytes()
+        if not any(loc.local.iterdir()):
+            return f"an empty folder, not a mask store ({EXPECTED})", None
+        if (loc.local / ".zarray").is_file():
+            return "a zarr v2 array, not a mask store (ecoseg stores are zarr v3 groups)", None
+        note = loc.stores_inside_note()
+        return f"a folder without zarr.json, not a mask store ({EXPECTED}){note}", None
+    if loc.obj is not None:
+        from zarr.core.buffer import default_buffer_prototype
+        from zarr.core.sync import sync
+
+        buf = sync(loc.obj.get("zarr.json", default_buffer_prototype()))
+        if buf is None:
+            return f"a zarr store without zarr.json, not a mask store ({EXPECTED})", None
+        return None, buf.to_bytes()
+    fs, root = loc.filesystem()
+    if fs.isfile(root):
+        return f"a file, not a mask store ({EXPECTED})", None
+    meta = f"{root.rstrip('/')}/zarr.json"
+    if not fs.exists(meta):
+        return f"a folder without zarr.json, not a mask store ({EXPECTED})", None
+    return None, fs.cat_file(meta)
+
+
+def refusal(loc: Location, exc: BaseException | None = None) -> str:
+    """The one-line reason the thing at ``loc`` (which exists) did not open as a zarr group.
+
+    It names ``loc`` and says what is there and what a mask store is; ``exc`` (zarr's error)
+    (zarr's error, if any) is quoted, without zarr's internals, only where nothing more is
+    found.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> notes = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> _ = notes.write_text("hello")
+    >>> print(refusal(Location(notes), FileNotFoundError("No group found")).split(": ", 1)[1])
+    a file, not a mask store (expected a store: a folder with zarr.json, or a .zip of one)
+    """
+    try:
+        what, raw = _look(loc)
+        what = what or _node(raw)
+    except Exception:  # looking failed too (a URL gone away): zarr's words, cleaned
+        what = None
+    if what is None:
+        why = f" ({plain_error(exc)})" if exc is not None else ""
+        what = f"cannot be opened as a zarr group{why}"
+    return f"{loc}: {what}"
+
+
+def not_replaceable(loc: Location) -> str | None:
+    """Why the thing at ``loc`` is never replaced by a new store (not even with overwrite), or
+    None: nothing is there, or a zarr store is (overwrite replaces that).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> notes = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> _ = notes.write_text("hello")
+    >>> print(not_replaceable(Location(notes)).split(": ", 1)[1])
+    exists and is not a zarr store (a file); refusing to replace it even with overwrite \
+(choose another output path)
+    >>> not_replaceable(Location(notes.parent / "new.zarr")) is None
+    True
+    """
+    if not loc.exists() or loc.is_zarr():
+        return None
+    kind = ""
+    if loc.local is not None:
+        folder = loc.local.is_dir()
+        empty = folder and not any(loc.local.iterdir())
+        kind = " (an empty folder)" if empty else " (a folder)" if folder else " (a file)"
+    return (
+        f"{loc}: exists and is not a zarr store{kind}; refusing to replace it even with "
+        "overwrite (choose another output path)"
+    )

@@ -1,0 +1,191 @@
+"""Something that is no mask store given where a STORE is read: one line naming the path, what
+is there and what a store is, from every command, in the user's words.
+
+It quoted zarr's internals: ``notes.txt: not a zarr store (No group found in store
+LocalStore('file://notes.txt') at path '')``, ``arr.zarr: not a zarr store (An array already
+exists in store file://arr.zarr at path .)``, and a store whose zarr.json was damaged was said to
+"hold a store" (its own arrays). ``segment --resume`` onto a text file said ``[Errno 17] File
+exists``. All of them go through ``MaskStore.open`` (``ecoseg.store.identify.refusal``).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+
+import pytest
+import zarr
+from reliability_helpers import assert_names, assert_one_line_error
+
+import ecoseg
+from ecoseg.errors import StoreError
+from ecoseg.store import MaskStore
+
+pytestmark = pytest.mark.bad_input
+
+#: zarr/numcodecs internals and Python exception names that a refusal must not quote.
+INTERNALS = re.compile(
+    r"LocalStore|ZipStore|file://|zarr\.(?!json)|numcodecs|\b\w*(Error|Exception)\b"
+)
+
+
+def _text(path):
+    path.write_text("field notes\n")
+
+
+def _damaged(path, good):
+    shutil.copytree(good, path)
+    (path / "zarr.json").write_text('{"zarr_format": 3, "node_ty')
+
+
+#: name -> (make it at a path (from the good store), what the line must say)
+KINDS = {
+    "text-file": (lambda p, g: _text(p), "a file, not a mask store (expected a store"),
+    "empty-folder": (lambda p, g: p.mkdir(), "an empty folder, not a mask store"),
+    "zarr-group": (
+        lambda p, g: zarr.open_group(p, mode="w", zarr_format=3).attrs.put({"x": 1}),
+        "not an ecoseg mask store (a zarr group without 'ecoseg' attributes",
+    ),
+    "zarr-array": (
+        lambda p, g: zarr.create_array(p, shape=(3,), dtype="i4"),
+        "a zarr array, not a mask store",
+    ),
+    "missing": (lambda p, g: None, "no such store"),
+    "damaged-zarr-json": (_damaged, "a damaged store: its zarr.json is not valid JSON (line 1"),
+}
+
+#: The commands that read a STORE, with S where the bad path goes and G a good store.
+COMMANDS = {
+    "info": ["info", "S"],
+    "info-verify": ["info", "--verify", "S"],
+    "measure": ["measure", "S", "-o", "{tmp}/tables"],
+    "edit": ["edit", "S", "--delete", "1"],
+    "edit-log": ["edit", "S", "--log"],
+    "export": ["export", "S", "--format", "coco", "-o", "{tmp}/out.json"],
+    "evaluate": ["evaluate", "S", "--truth", "G"],
+    "evaluate-truth": ["evaluate", "G", "--truth", "S"],
+    "report": ["report", "S", "-o", "{tmp}/report.html"],
+    "classify": ["classify", "S", "--train", "G"],
+    "classify-train": ["classify", "G", "--train", "S"],
+    "segment-resume": ["segment", "V", "-o", "S", "--engine", "classical", "--resume"],
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_says_what_is_there(kind, command, clip, tmp_path, cli):
+    make, says = KINDS[kind]
+    if command == "evaluate-truth" and kind == "empty-folder":
+        says = "is neither a mask store nor a folder of PNG masks"  # PNG folders are truth too
+    if command == "segment-resume" and kind == "missing":
+        pytest.skip("--resume onto nothing makes the store")
+    good = tmp_path / "good.zarr"
+    shutil.copytree(clip.truth, good)
+    bad = tmp_path / ("notes.txt" if kind == "text-file" else f"{kind}.zarr")
+    make(bad, good)
+    swap = {"S": str(bad), "G": str(good), "V": str(clip.video)}
+    args = [swap.get(a, a.replace("{tmp}", str(tmp_path))) for a in COMMANDS[command]]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, _, err = cli(*args)
+    line = assert_one_line_error(code, err, f"{bad}: ", says)
+    assert not INTERNALS.search(line), line
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written, no lock
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "says"),
+    [
+        ("plain.zip", lambda p: p.write_text("no zip"), "a file that is not a zip archive"),
+        (
+            "other.zip",
+            lambda p: zipfile.ZipFile(p, "w").close(),
+            "a zip archive without zarr.json, not a mask store",
+        ),
+        ("dir.zip", lambda p: p.mkdir(), "a folder named .zip, not a mask store"),
+        ("list.zarr", lambda p: (p.mkdir(), (p / "zarr.json").write_text("[1]")), "a JSON list"),
+        ("blank.zarr", lambda p: (p.mkdir(), (p / "zarr.json").write_text(" ")), "is empty"),
+        ("null.zarr", lambda p: (p.mkdir(), (p / "zarr.json").write_text("null")), "JSON null"),
+        (
+            "node.zarr",
+            lambda p: (
+                p.mkdir(),
+                (p / "zarr.json").write_text('{"zarr_format": 3, "node_type": 1}'),
+            ),
+            "not a zarr v3 group's metadata (zarr_format 3, node_type 1)",
+        ),
+        (
+            "v2array.zarr",
+            lambda p: zarr.create_array(p, shape=(2,), dtype="i4", zarr_format=2),
+            "a zarr v2 array, not a mask store",
+        ),
+    ],
+)
+@pytest.mark.parametrize("mode", ["r", "a"])
+def test_open_says_what_else_is_there(name, make, says, mode, tmp_path):
+    path = tmp_path / name
+    make(path)
+    with pytest.raises(StoreError) as info:
+        MaskStore.open(path, mode)
+    text = assert_names(info, f"{path}: ", says)
+    assert not INTERNALS.search(text), text
+
+
+def test_a_damaged_store_is_not_said_to_hold_stores(clip, tmp_path):
+    """Its arrays were listed as stores it holds: ``damaged.zarr: not a zarr store (...); it
+    holds a store: damaged.zarr/labels, damaged.zarr/scores, damaged.zarr/time``."""
+    path = tmp_path / "damaged.zarr"
+    _damaged(path, clip.truth)
+    with pytest.raises(StoreError) as info:
+        MaskStore.open(path)
+    assert "holds a store" not in assert_names(info, str(path), "damaged")
+
+
+def test_a_report_truth_that_is_no_store_is_said_on_the_page(clip, tmp_path, cli):
+    """``report --truth`` puts what it could not evaluate on the page (a study's truth may have
+    moved away); it quoted zarr there too: ``could not evaluate: notes.txt: not a zarr store (No
+    group found in store LocalStore('file://notes.txt') at path '')``."""
+    import html
+
+    notes = tmp_path / "notes.txt"
+    _text(notes)
+    page = tmp_path / "report.html"
+    code, _, err = cli("report", clip.truth, "--truth", notes, "-o", page)
+    assert code == 0, err
+    text = html.unescape(page.read_text())
+    said = re.search(r"could not evaluate: ([^<]*)", text).group(1)
+    assert said.startswith(f"{notes}: a file, not a mask store"), said
+    assert not INTERNALS.search(said), said
+
+
+@pytest.mark.parametrize("kind", ["text-file", "empty-folder", "folder"])
+@pytest.mark.parametrize("command", ["segment", "import"])
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]], ids=["", "overwrite"])
+def test_an_output_that_is_no_store_is_refused_in_one_wording(
+    kind, command, overwrite, clip, tmp_path, cli
+):
+    """``segment -o notes.txt`` said ``already exists; pass overwrite=True (--overwrite) to
+    replace it``, and with ``--overwrite`` that it is never replaced: now the second first."""
+    out = tmp_path / ("notes.txt" if kind == "text-file" else kind)
+    if kind == "text-file":
+        _text(out)
+    else:
+        out.mkdir()
+        if kind == "folder":
+            (out / "dive-log.csv").write_text("site,depth\n")
+    pngs = tmp_path / "pngs"
+    ecoseg.export(clip.truth, "davis", pngs)
+    if command == "segment":
+        args = ["segment", clip.video, "-o", out, "--engine", "classical"]
+    else:
+        args = ["import", pngs, "--format", "davis", "--video", clip.video, "-o", out]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    code, _, err = cli(*args, *overwrite)
+    what = {"text-file": "a file", "empty-folder": "an empty folder", "folder": "a folder"}[kind]
+    assert_one_line_error(
+        code,
+        err,
+        f"{out}: exists and is not a zarr store ({what}); refusing to replace it even with "
+        "overwrite (choose another output path)",
+    )
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
