@@ -117,7 +117,7 @@ def test_evaluate_cli_scores_a_partial_folder(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("00012.png", r"00012\.png: frame 12 is past the end of the store \S+ \(10 frames, 0\.\.9\)"),
+        ("00012.png", r"00012\.png: frame 12 is past the end of the store \S+ \(10 frames, 0\.\.9"),
         ("mask.png", r"mask\.png: no frame number in the file name"),
     ],
 )
