@@ -12,13 +12,15 @@ temporary folder, or ``--clip`` names one. Each run is a fresh child process tha
 :func:`ecoseg.open_video` and reads the frames ``--reads`` by index (``VideoReader.read``: seek
 to the keyframe before, decode forward), as the report's still and sample frames and napari's
 frames are read. ``--threads`` names the seeking decoder's FFmpeg threading for each run
-(``videofile.SEEK_THREADS``; ``reader``: the reader's own, what ecoseg does); the runs are
+(``videofile.SEEK_THREADS``; ``reader``: the reader's own, what ecoseg does; ``FRAME:16``: frame
+threads, 16 of them, as FFmpeg starts on a machine of 16 cores or more); the runs are
 interleaved, ``--repeats`` rounds.
 
 Figures
 -------
 seek_memory
-    Per run: peak RSS of the child in MB (``os.wait4``), its RSS after the imports and
+    Per run: peak RSS of the child in MB (its ``VmHWM``: a child's ``ru_maxrss`` counts the
+    parent's peak, which writing the clip sets), its RSS after the imports and
     ``open_video`` (the packet index), before the reads, and after them with the reader still
     open; wall and CPU seconds (all threads) of the reads; and the sha256 of the frames read,
     which must be the same for every threading (the frames are bit-identical).
@@ -39,27 +41,37 @@ import numpy as np
 
 CHILD = r"""
 import hashlib, json, os, sys, time
+import numpy as np
 from ecoseg.io import videofile
 from ecoseg.io.video import open_video
 
 clip, threads, reads = sys.argv[1], sys.argv[2], [int(i) for i in sys.argv[3].split(",")]
+threads, _, count = threads.partition(":")
 if threads != "reader":
     videofile.SEEK_THREADS = threads
+if count:  # FFmpeg's thread count (0: cores + 1, at most 16), as a machine of more cores has
+    decoder_open = videofile._Decoder._open
 
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    def _open(self):
+        decoder_open(self)
+        self._stream.codec_context.thread_count = int(count)
+
+    videofile._Decoder._open = _open
+
+def status(key):  # VmRSS (now) or VmHWM (peak) of this process, MB
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(key)) / 1024
 
 reader = open_video(clip)
-opened = rss()
+opened = status("VmRSS")
 digest = hashlib.sha256()
 wall, cpu = time.perf_counter(), time.process_time()
 for i in reads:
-    digest.update(reader.read(i).image.tobytes())
+    digest.update(np.ascontiguousarray(reader.read(i).image).data)  # no copy
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-print(json.dumps({"open_rss_mb": round(opened, 1), "after_rss_mb": round(rss(), 1),
-                  "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
-                  "frames_sha256": digest.hexdigest()[:16]}))
+print(json.dumps({"peak_rss_mb": round(status("VmHWM"), 1), "open_rss_mb": round(opened, 1),
+                  "after_rss_mb": round(status("VmRSS"), 1), "wall_s": round(wall, 2),
+                  "cpu_s": round(cpu, 2), "frames_sha256": digest.hexdigest()[:16]}))
 reader.close()
 """
 
@@ -93,12 +105,10 @@ def run(clip: Path, threads: str, reads: str) -> dict:
         stdout=subprocess.PIPE,
         text=True,
     )
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.stdout.close()
-    if status != 0:
+    out = proc.communicate()[0]
+    if proc.returncode != 0:
         raise RuntimeError(f"child failed ({threads}): {out}")
-    return {"peak_rss_mb": round(usage.ru_maxrss / 1024, 1), **json.loads(out)}
+    return json.loads(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=60, help="frames of the clip written")
     parser.add_argument("--gop", type=int, default=30, help="keyframe interval of the clip")
     parser.add_argument("--reads", default="30,5,45,20", help="frame indices read, in order")
-    parser.add_argument("--threads", default="reader", help="comma-separated: reader, AUTO, ...")
+    parser.add_argument(
+        "--threads", default="reader", help="comma-separated: reader, AUTO, SLICE:16, ..."
+    )
     parser.add_argument("--repeats", type=int, default=2, help="rounds of the runs")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ecoseg-seek-bench-") as tmp:
