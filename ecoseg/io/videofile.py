@@ -32,7 +32,21 @@ from ecoseg.io._pyav import (
 from ecoseg.io.reader import Frame, VideoReader
 from ecoseg.io.rotation import TURN_FILTERS, upright_turns
 
-__all__ = ["VideoFileReader", "probe_file"]
+__all__ = ["SEEK_THREADS", "STREAM_THREADS", "VideoFileReader", "probe_file"]
+
+#: FFmpeg threading of the decoder that streams frames in order (``frames``, ``batches``:
+#: segment, batch, napari's Segment & track): frame and slice threads.
+STREAM_THREADS = "AUTO"
+#: FFmpeg threading of the decoder that reads frames by index (``read``, ``read_at``, ``[i]``:
+#: the report's still and sample frames, napari's frames and thumbnails): slice threads only.
+#: A frame-threaded decoder holds a picture and a decoding context per thread (cores + 1 of
+#: them, at most 16) and hands out a picture only after the next few are under way, so a
+#: seek decoded that many frames more and a 4K read held that many 12 MB pictures more, in
+#: memory its threads allocated and the process kept after it let them go (4 reads of a 4K
+#: H.264 clip: 191 MB peak RSS on 2 cores, 528 MB with 16 threads; 139 MB with slice
+#: threads, docs/scale.md). Same pixels either way. Reads in order (napari playing) of a
+#: stream of one slice a picture run on one thread.
+SEEK_THREADS = "SLICE"
 
 
 class VideoFileReader(VideoReader):
@@ -156,7 +170,7 @@ class VideoFileReader(VideoReader):
 
     def _read(self, index: int) -> Frame:
         if self._reader is None:
-            self._reader = _Decoder(self)
+            self._reader = _Decoder(self, threads=SEEK_THREADS)
         try:
             return self._reader.get(index)
         except BaseException:
@@ -359,7 +373,7 @@ class _Decoder:
     finally to the start of the file when a demuxer seeks imprecisely).
     """
 
-    def __init__(self, reader: VideoFileReader, *, threads: bool = True) -> None:
+    def __init__(self, reader: VideoFileReader, *, threads: str = STREAM_THREADS) -> None:
         self._r = reader
         self._threads = threads
         self._container = None
@@ -375,7 +389,7 @@ class _Decoder:
             self._container.close()
         self._container = open_container(self._r.path)
         self._stream = self._container.streams[self._r._stream_index]
-        self._stream.codec_context.thread_type = "AUTO" if self._threads else "NONE"
+        self._stream.codec_context.thread_type = self._threads
         self._fresh = True
 
     def close(self) -> None:
@@ -507,7 +521,7 @@ class _Decoder:
             try:
                 frames = packet.decode()
             except av.FFmpegError as e:
-                index = self._locate_error(self._expected) if self._threads else None
+                index = self._locate_error(self._expected) if self._threads != "NONE" else None
                 if index is None:
                     index = self._expected
                 raise r._frame_error(index, describe_error(e)) from None
@@ -527,7 +541,7 @@ class _Decoder:
         re-decoding without threads from the keyframe before ``first_missing`` pins it down.
         """
         r = self._r
-        probe = _Decoder(r, threads=False)
+        probe = _Decoder(r, threads="NONE")
         try:
             kf = r._index.keyframes
             keyframe = int(kf[np.searchsorted(kf, first_missing, side="right") - 1])

@@ -94,6 +94,41 @@ def test_seek_matches_sequential_decode(tmp_path, name, codec, pix_fmt):
     np.testing.assert_array_equal(got[0].image, ref[45])
 
 
+@pytest.mark.parametrize(
+    ("codec", "options"),
+    [
+        ("libx264", {"qp": "0", "g": "8", "slices": "3"}),  # slices: the slice threads decode
+        ("libx265", {"x265-params": "keyint=8:wpp=1:log-level=error"}),  # HEVC, wavefronts
+    ],
+)
+def test_reads_by_index_use_slice_threads_and_give_the_streamed_frames(
+    tmp_path, monkeypatch, codec, options
+):
+    """A read by index (the report's stills, napari's frames) decodes with slice threads
+    only: a frame-threaded decoder held a picture and a context per core, about 400 MB for a
+    few 4K frames. Iteration keeps frame threads. The frames are the same either way."""
+    from ecoseg.io import videofile
+
+    opened = []  # the threading of each decoder the reader opens
+    original = videofile._Decoder._open
+
+    def spy(self):
+        original(self)
+        opened.append(self._stream.codec_context.thread_type.name)
+
+    monkeypatch.setattr(videofile._Decoder, "_open", spy)
+    path = write_clip(tmp_path / "seek.mp4", 40, codec=codec, options=options)
+    with open_video(path) as v:
+        streamed = [f.image for f in v]
+        assert opened == ["AUTO"]
+        for i in (20, 3, 39, 17, 18, 0, 9):
+            np.testing.assert_array_equal(v.read(i).image, streamed[i])
+        np.testing.assert_array_equal(v.read_at(1.0).image, streamed[30])
+    assert opened[0] == "AUTO" and set(opened[1:]) == {"SLICE"}
+    assert videofile.SEEK_THREADS == "SLICE" and videofile.STREAM_THREADS == "AUTO"
+    assert [closest_pattern(f, 40) for f in streamed[::5]] == list(range(0, 40, 5))
+
+
 VFR_MS = [0, 33, 50, 120, 200, 210, 400, 433, 466, 700, 733, 766]
 
 
