@@ -62,6 +62,7 @@ from ecoseg.errors import EcosegError
 from ecoseg.napari._gallery import COLUMNS, THUMB, SortItem, icon
 from ecoseg.napari._hand_edits import watch
 from ecoseg.napari._layers import META_KEY
+from ecoseg.napari._pool import start as start_worker
 from ecoseg.napari._review_reload import redraw_tracks, reload_layer, snapshot
 from ecoseg.napari._review_words import (
     BUTTONS,
@@ -616,7 +617,7 @@ class ReviewWidget(QWidget):
         self.status.setText(self._then(running))
         if func is run_edits:  # the layers are reloaded after it: no strokes meanwhile
             self._hold_painting(path, running)
-        worker.start()
+        start_worker(worker)  # with a thread of its own (_pool)
 
     def _finished(self) -> None:
         self._worker = None
