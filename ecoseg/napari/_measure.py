@@ -40,6 +40,7 @@ from qtpy.QtWidgets import (
 from ecoseg.errors import EcosegError
 from ecoseg.napari._check import napari_remedy
 from ecoseg.napari._layers import META_KEY, labels_to_store, tracks_from_regions
+from ecoseg.napari._pool import start as start_worker
 from ecoseg.report.figures._counts import frame_duration, held_steps
 
 if TYPE_CHECKING:
@@ -449,7 +450,7 @@ class MeasureWidget(QWidget):
         self._watch(layer)
         self.measure_btn.setEnabled(False)
         self.status.setText(f"measuring {layer.name}…")
-        worker.start()
+        start_worker(worker)  # with a thread of its own (_pool)
 
     def _watch(self, layer) -> None:
         """Watch ``layer`` (the one measured now) for changes of its masks or classes: a

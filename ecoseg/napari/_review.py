@@ -24,7 +24,10 @@ are greyed out and the layer's painting tools wait until the result is handed to
 and the gallery here, on the Qt thread; a refusal comes back as one status line, as before.
 The layer an edit was pressed on is reloaded only while it still shows the store; closed or
 showing another store by then, it is left as it is and the status line names it
-(:func:`~ecoseg.napari._review_words.left_behind`). :meth:`ReviewWidget.wait` waits for it.
+(:func:`~ecoseg.napari._review_words.left_behind`); every other layer that shows the store then
+is reloaded too (one opened while the edit ran was read from a store being rewritten), and the
+store's tracks layer is redrawn whichever masks layer is open. :meth:`ReviewWidget.wait` waits
+for it.
 
 A store an interrupted ``ecoseg edit`` left half written is listed as it is, with the status
 line saying so (:func:`ecoseg.napari._check.edit_warning`); the widget's first edit completes
@@ -59,7 +62,8 @@ from ecoseg.errors import EcosegError
 from ecoseg.napari._gallery import COLUMNS, THUMB, SortItem, icon
 from ecoseg.napari._hand_edits import watch
 from ecoseg.napari._layers import META_KEY
-from ecoseg.napari._review_reload import reload_layer, snapshot
+from ecoseg.napari._pool import start as start_worker
+from ecoseg.napari._review_reload import redraw_tracks, reload_layer, snapshot
 from ecoseg.napari._review_words import (
     BUTTONS,
     HISTORY_NOTE,
@@ -68,6 +72,7 @@ from ecoseg.napari._review_words import (
     done_line,
     left_behind,
     refusal,
+    reloaded_too,
 )
 from ecoseg.napari._review_work import (
     EditDone,
@@ -180,8 +185,12 @@ class ReviewWidget(QWidget):
         self.viewer.layers.events.connect(self._layers_changed)
         #: the napari worker of the edit (or *Diverse first*) running, or None
         self._worker = None
-        #: the layer whose painting waits for the running edit, its tool, what runs
-        self._held: tuple | None = None
+        #: the store the running edit rewrites (None: none runs), and what the status line
+        #: says meanwhile
+        self._editing: str | None = None
+        self._editing_said = ""
+        #: the layers of that store whose painting waits for the edit, and their tools
+        self._held: list[tuple] = []
         #: what runs ("edit": an edit or *Diverse first*; "read": the gallery's rows) and
         #: its status line
         self._kind, self._running_said = "edit", ""
@@ -196,8 +205,23 @@ class ReviewWidget(QWidget):
 
     # ------------------------------------------------------------------ layers and store
     def _layers_changed(self, event) -> None:
+        if event.type == "inserted" and self._editing is not None:
+            if any(layer is event.value for layer in self._showing(self._editing)):
+                self._hold(event.value)  # the store opened again while an edit rewrites it
         if event.type in _FOLLOWED:
             self._refresh_layers()
+
+    def _showing(self, path) -> list:
+        """The Labels layers that show the store at ``path``, the chosen one first."""
+        import napari
+
+        shown = [
+            layer
+            for layer in self.viewer.layers
+            if isinstance(layer, napari.layers.Labels)
+            and str((layer.metadata.get(META_KEY) or {}).get("store")) == str(path)
+        ]
+        return sorted(shown, key=lambda layer: layer is not self.layer)
 
     def _refresh_layers(self, event=None) -> None:
         """List the Labels layers that show a mask store, by name, keeping the one chosen
@@ -486,6 +510,7 @@ class ReviewWidget(QWidget):
             return
         chosen = self.selected_ids()  # chosen again after the gallery is redrawn
         layer = self.layer  # the layer reloaded after it (while it still shows the store)
+        layers = self._showing(path)  # and any other of the store: their strokes are kept
         if str(path) != self._listed:  # the layer was saved to a new store: that one's rows
             self._repoint_tracks(str(path))  # come with the edit's
             self._listed = str(path)
@@ -493,17 +518,19 @@ class ReviewWidget(QWidget):
         what = BUTTONS.get(edits[0].kind, edits[0].kind) if edits else "edit"
         self._start(
             run_edits,  # refusals name buttons; strokes read before the edit
-            (path, tuple(edits), self._frames(), button_words, snapshot(layer)),
-            lambda done: self._edited(layer, path, edits, chosen, done),
+            (path, tuple(edits), self._frames(), button_words, tuple(map(snapshot, layers))),
+            lambda done: self._edited(layer, layers, path, edits, chosen, done),
             path,
             f"{what}: writing {Path(str(path)).name} and reading its tracks back…",
         )
 
-    def _edited(self, layer, path, edits, chosen, done: EditDone) -> None:
-        """Apply an edit :meth:`_edit` ran: the layer, the tracks layer and the gallery
-        (what is read is handed over: the cheap part, here on the Qt thread). A layer closed
-        meanwhile, or showing another store now (saved to a new one, or taken out of it by a
-        run), is left as it is, and the status line says so, naming it."""
+    def _edited(self, layer, before, path, edits, chosen, done: EditDone) -> None:
+        """Apply an edit :meth:`_edit` ran: the layers that show the store now, its tracks
+        layer and the gallery (what is read is handed over: the cheap part, here on the Qt
+        thread). The layer it was pressed on, closed meanwhile or showing another store now
+        (saved to a new one, or taken out of it by a run), is left as it is, and the status
+        line says so, naming it; a layer of the store opened meanwhile (``before`` are those
+        open when it was pressed, their strokes read) is reloaded too."""
         said, masks = [], False
         typed = edits if len(edits) == len(done.entries) else [None] * len(done.entries)
         for given, entry in zip(typed, done.entries):
@@ -511,14 +538,24 @@ class ReviewWidget(QWidget):
             said.append(words)
             masks = masks or changes_masks(entry, undone)
         said = "; ".join(said)
-        left = left_behind(layer, path, layer in self.viewer.layers)
+        shown = self._showing(path)
+        others = [other.name for other in shown if other is not layer]
+        left = left_behind(layer, path, layer in self.viewer.layers, reloaded=bool(others))
+        lost = False
+        for k, target in enumerate(sorted(shown, key=lambda one: one is layer)):
+            strokes = next((s for one, s in zip(before, done.strokes) if one is target), None)
+            copy = k < len(shown) - 1  # the last one takes the masks read, the others a copy
+            lost = reload_layer(target, done.loaded, strokes, copy, masks=masks) or lost
+        redraw_tracks(self.viewer, path, done.reg)  # its trajectories, whichever layer is open
         if left is not None:
             said += f". {left}"
-        else:
-            if reload_layer(self.viewer, layer, path, done.loaded, done.reg, masks=masks):
-                said += f". {HISTORY_NOTE}"
-            if layer is self.layer and not self._pending:
-                self.refresh(rows=done.gallery)
+        if others:
+            said += f". {reloaded_too(others, path, left is None)}"
+        if lost:
+            said += f". {HISTORY_NOTE}"
+        if self.store_path == str(path):  # its rows, read with the edit (no second read)
+            self._pending = False
+            self.refresh(rows=done.gallery)
         if self._pending:  # the gallery read next says it after this line
             self._after = said
         if self._listed == str(path) and len(self.table):  # its rows: as chosen
@@ -578,9 +615,9 @@ class ReviewWidget(QWidget):
         self._worker, self._kind, self._running_said = worker, kind, running
         self._enable()
         self.status.setText(self._then(running))
-        if func is run_edits:  # the layer is reloaded after it: no strokes meanwhile
-            self._hold_painting(running)
-        worker.start()
+        if func is run_edits:  # the layers are reloaded after it: no strokes meanwhile
+            self._hold_painting(path, running)
+        start_worker(worker)  # with a thread of its own (_pool)
 
     def _finished(self) -> None:
         self._worker = None
@@ -593,36 +630,40 @@ class ReviewWidget(QWidget):
             self._pending = False
             self.refresh()
 
-    def _hold_painting(self, running: str) -> None:
-        """No stroke is painted into the store's layer while an edit runs (the reload after it
-        replaces the layer's masks: a stroke painted meanwhile would be lost, unasked): its
-        paint, fill, erase and polygon tools wait in pan & zoom until :meth:`_let_paint`
-        (napari's own ``editable`` would also drop the layer's undo history)."""
-        layer = self.layer
-        if layer is None:
+    def _hold_painting(self, path, running: str) -> None:
+        """No stroke is painted into a layer of the store at ``path`` while an edit rewrites
+        it (the reload after it replaces the layers' masks: a stroke painted meanwhile would
+        be lost, unasked): their paint, fill, erase and polygon tools wait in pan & zoom until
+        :meth:`_let_paint`, also those of a layer of the store opened meanwhile (napari's own
+        ``editable`` would also drop the layer's undo history)."""
+        self._editing, self._editing_said = str(path), running
+        for layer in self._showing(path):
+            self._hold(layer)
+
+    def _hold(self, layer) -> None:
+        if any(held is layer for held, _ in self._held):
             return
-        self._held = (layer, str(layer.mode), running)
+        self._held.append((layer, str(layer.mode)))
         if str(layer.mode) in _PAINTING:
             layer.mode = "pan_zoom"
         layer.events.mode.connect(self._no_painting)
 
     def _no_painting(self, event=None) -> None:
-        if self._held is None or self._worker is None:
+        if self._editing is None:
             return
-        layer, _, running = self._held
-        if str(layer.mode) in _PAINTING:
-            layer.mode = "pan_zoom"
-            self.status.setText(f"{running} (painting waits until it is done)")
+        for layer, _ in self._held:
+            if str(layer.mode) in _PAINTING:
+                layer.mode = "pan_zoom"
+                self.status.setText(f"{self._editing_said} (painting waits until it is done)")
 
     def _let_paint(self) -> None:
-        """The painting tool :meth:`_hold_painting` held is given back."""
-        if self._held is None:
-            return
-        layer, mode, _ = self._held
-        self._held = None
-        layer.events.mode.disconnect(self._no_painting)
-        if layer in self.viewer.layers and str(layer.mode) == "pan_zoom" and mode != "pan_zoom":
-            layer.mode = mode
+        """The painting tools :meth:`_hold_painting` held are given back."""
+        self._editing = None
+        held, self._held = self._held, []
+        for layer, mode in held:
+            layer.events.mode.disconnect(self._no_painting)
+            if layer in self.viewer.layers and str(layer.mode) == "pan_zoom" and mode != "pan_zoom":
+                layer.mode = mode
 
     def wait(self, timeout: float = 120.0) -> None:
         """Wait for a running edit (or gallery read, and the read it left to follow) to

@@ -1,12 +1,14 @@
-"""The reload of a store's Labels layer after each *Review tracks* edit: the layer gets the
-store's masks, objects and trajectories again, and the hand corrections painted into it and
-not saved (:func:`painted`, read before the edit) are painted back over them, with the edit
-applied to their ids as to the store's.
+"""The reload of a store's Labels layers after each *Review tracks* edit: every layer that
+shows the store when the edit is done gets the store's masks and objects again (the one the
+edit was pressed on, another opened before, or one opened while it ran, read then from a store
+half rewritten), its tracks layer its trajectories, and the hand corrections painted into a
+layer and not saved (:func:`painted`, read before the edit) are painted back over them, with
+the edit applied to their ids as to the store's.
 
-The reading is :func:`painted` (of a :func:`snapshot` of the layer, before the edit) and
-:func:`read_layer` (the store's masks and objects, the strokes painted back): free of Qt, they
-run in the edit's worker thread; :func:`reload_layer` only hands what they read to the layer,
-on the Qt thread.
+The reading is :func:`painted` (of a :func:`snapshot` of each layer, before the edit),
+:func:`read_layer` (the store's masks and objects) and :func:`relabelled` (the strokes' ids
+after the edit): free of Qt, they run in the edit's worker thread; :func:`reload_layer` and
+:func:`redraw_tracks` only hand what they read to the layers, on the Qt thread.
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from ecoseg.napari._hand_edits import strokes as stroke
 from ecoseg.napari._hand_edits import unsaved
 from ecoseg.napari._layers import META_KEY
 
-__all__ = ["Loaded", "painted", "read_layer", "reload_layer", "snapshot"]
+__all__ = [
+    "Loaded",
+    "paint_strokes",
+    "painted",
+    "read_layer",
+    "redraw_tracks",
+    "relabelled",
+    "reload_layer",
+    "snapshot",
+]
 
 
 def snapshot(layer) -> SimpleNamespace:
@@ -83,11 +94,55 @@ class Loaded:
     objects: list
 
 
+def relabelled(strokes: dict, edit=None) -> dict:
+    """``strokes`` (:func:`painted`) with the ids a merge, split or delete (``edit``) changes
+    changed, as the store's are (a merged-away track's pixels take the kept id, a split
+    track's from the split frame the new id, a deleted track's none).
+
+    Examples
+    --------
+    >>> from ecoseg.species import Edit
+    >>> where = np.array([[True, True]])
+    >>> strokes = {4: (where, np.array([5, 7], np.uint32))}
+    >>> relabelled(strokes, Edit("merge", (3, 5)))[4][1].tolist()
+    [3, 7]
+    >>> relabelled(strokes) is strokes
+    True
+    """
+    from ecoseg.species.edits import relabel
+
+    if edit is None:
+        return strokes
+    return {
+        frame: (where, relabel(values[None], edit, frame)[0])
+        for frame, (where, values) in strokes.items()
+    }
+
+
+def paint_strokes(labels, strokes: dict) -> None:
+    """Paint ``strokes`` (:func:`relabelled`) into ``labels`` in place (an array in memory; a
+    lazy one, read-only, is left as it is).
+
+    Examples
+    --------
+    >>> labels = np.zeros((2, 1, 2), np.uint32)
+    >>> paint_strokes(labels, {1: (np.array([[False, True]]), np.array([9], np.uint32))})
+    >>> labels[1].tolist()
+    [[0, 9]]
+    """
+    if not isinstance(labels, np.ndarray):
+        return
+    for frame, (where, values) in strokes.items():
+        if frame < len(labels):
+            labels[frame][where] = values
+
+
 def read_layer(path, strokes=None, edit=None) -> Loaded:
     """Read the store at ``path`` as its layer is to show it: its masks (in memory, or lazy for
     a large store: :func:`~ecoseg.napari._layers.layer_labels`) with ``strokes``
     (:func:`painted`) over them, the ids a merge, split or delete (``edit``) changes changed
-    there too, and its objects. Free of Qt (an edit's worker thread runs it).
+    there too (:func:`relabelled`), and its objects. Free of Qt (an edit's worker thread runs
+    it).
 
     Examples
     --------
@@ -97,39 +152,47 @@ def read_layer(path, strokes=None, edit=None) -> Loaded:
     ((150, 360, 640), True)
     """
     from ecoseg.napari._layers import layer_labels
-    from ecoseg.species.edits import relabel
     from ecoseg.store import MaskStore, open_masks
 
     store = MaskStore.open(path)
     labels = layer_labels(open_masks(store))  # a large store stays lazy, as it opened
-    for frame, (where, values) in (strokes or {}).items():
-        if isinstance(labels, np.ndarray) and frame < len(labels):
-            if edit is not None:  # the strokes' ids as the store's: merged, split, deleted
-                values = relabel(values[None], edit, frame)[0]
-            labels[frame][where] = values
+    paint_strokes(labels, relabelled(strokes or {}, edit))
     objects = store.objects
     if isinstance(labels, np.ndarray):  # read whole: the store is not read from again
         store.close()
     return Loaded(labels, objects)
 
 
-def reload_layer(viewer, layer, path, loaded: Loaded, reg, masks: bool = True) -> bool:
-    """Give ``layer`` the masks and objects :func:`read_layer` read from the store at
-    ``path`` (the cheap part, on the Qt thread). When the store's masks changed (``masks``)
-    the layer's undo history starts again (napari's Ctrl+Z would replay strokes' old ids, a
-    merged-away track's, over the new masks); returns whether it held strokes that Ctrl+Z can
-    no longer take back. The store's Tracks layer is redrawn from its regions table ``reg``
-    (:func:`~ecoseg.napari._layers.update_tracks`)."""
+def reload_layer(
+    layer, loaded: Loaded, strokes=None, copy: bool = False, masks: bool = True
+) -> bool:
+    """Give ``layer`` the masks and objects :func:`read_layer` read from the store (the cheap
+    part, on the Qt thread), with its own ``strokes`` (:func:`relabelled`) painted back;
+    ``copy``: into a copy of the masks (another layer of the store takes them as they are).
+    When the store's masks changed (``masks``) the layer's undo history starts again (napari's
+    Ctrl+Z would replay strokes' old ids, a merged-away track's, over the new masks); returns
+    whether it held strokes that Ctrl+Z can no longer take back."""
     from ecoseg.napari._hand_edits import restart_history
-    from ecoseg.napari._layers import object_features, update_tracks
+    from ecoseg.napari._layers import object_features
 
-    layer.data = loaded.labels
+    labels = loaded.labels
+    if copy and isinstance(labels, np.ndarray):
+        labels = labels.copy()
+    paint_strokes(labels, strokes or {})
+    layer.data = labels
     layer.features = object_features(loaded.objects)
     meta = dict(layer.metadata)
     meta[META_KEY] = dict(meta.get(META_KEY) or {}, objects=loaded.objects)
     layer.metadata = meta
     layer.show_selected_label = False
-    # the store's trajectories follow (a merged-away track's points stayed on its old id)
+    return restart_history(layer) if masks else False
+
+
+def redraw_tracks(viewer, path, reg) -> None:
+    """Redraw the store's Tracks layers from its regions table ``reg``
+    (:func:`~ecoseg.napari._layers.update_tracks`: a merged-away track's points join the kept
+    id), closing one left without any point; whichever masks layer is open, or none."""
+    from ecoseg.napari._layers import update_tracks
+
     for empty in update_tracks(viewer.layers, path, reg):
         viewer.layers.remove(empty)
-    return restart_history(layer) if masks else False

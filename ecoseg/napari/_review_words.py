@@ -3,8 +3,9 @@ an edit named by the button that makes it (:func:`button_words`, also of the par
 that is none: :func:`pressed`), the status line's words for an edit made
 (:func:`done_line`) and for one refused before it was made (:func:`refusal`), and whether an
 edit changed the masks, so that the layer's undo history starts again (:func:`changes_masks`,
-:data:`HISTORY_NOTE`), and why an edit's layer was not reloaded (:func:`left_behind`: closed,
-or showing another store, while the edit ran).
+:data:`HISTORY_NOTE`), why an edit's layer was not reloaded (:func:`left_behind`: closed,
+or showing another store, while the edit ran), and which other layers of the store were
+(:func:`reloaded_too`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "left_behind",
     "pressed",
     "refusal",
+    "reloaded_too",
 ]
 
 #: The edit buttons' labels by edit kind: the buttons show them, and refusals name edits by them.
@@ -125,11 +127,12 @@ def refusal(exc: Exception, kind: str, ids, store=None, **parts) -> str:
     return f"{where}{pressed(kind, ids, **parts)}: {reason}; nothing was changed"
 
 
-def left_behind(layer, path, open_: bool = True) -> str | None:
+def left_behind(layer, path, open_: bool = True, reloaded: bool = False) -> str | None:
     """Why an edit of the store at ``path`` is not reloaded into ``layer``, the layer it was
     pressed on (its ``name`` and ``metadata``): closed while the edit ran (``open_`` False),
     or showing another store now (saved to a new one, or taken out of its store by a run);
-    None while it still shows that store (it is reloaded).
+    None while it still shows that store (it is reloaded). ``reloaded``: another layer of
+    the store is (:func:`reloaded_too` names it).
 
     Examples
     --------
@@ -139,6 +142,8 @@ def left_behind(layer, path, open_: bool = True) -> str | None:
     True
     >>> left_behind(layer, "a/T1.zarr", open_=False)
     "the layer 'T1 masks' was closed while the edit ran: the edit is in T1.zarr, nothing reloaded"
+    >>> left_behind(layer, "a/T1.zarr", open_=False, reloaded=True)
+    "the layer 'T1 masks' was closed while the edit ran: the edit is in T1.zarr"
     >>> left_behind(layer, "b/T0.zarr")
     "the layer 'T1 masks' shows T1.zarr now, not T0.zarr (changed while the edit ran): not reloaded"
     """
@@ -149,10 +154,8 @@ def left_behind(layer, path, open_: bool = True) -> str | None:
         return None
     name = Path(str(path)).name
     if not open_:
-        return (
-            f"the layer '{layer.name}' was closed while the edit ran: the edit is in {name}, "
-            "nothing reloaded"
-        )
+        said = f"the layer '{layer.name}' was closed while the edit ran: the edit is in {name}"
+        return said if reloaded else f"{said}, nothing reloaded"
     other = None if shows is None else Path(str(shows)).name
     if other == name:  # the same name in another folder: the paths tell them apart
         other, name = str(shows), str(path)
@@ -161,3 +164,26 @@ def left_behind(layer, path, open_: bool = True) -> str | None:
         f"the layer '{layer.name}' shows {now} now, not {name} (changed while the edit ran): "
         "not reloaded"
     )
+
+
+def reloaded_too(names, path, too: bool = True) -> str:
+    """The status line's words for the other layers that show the store at ``path`` (opened
+    before the edit, or while it ran), ``names``, reloaded with it (``too``: besides the
+    layer the edit was pressed on).
+
+    Examples
+    --------
+    >>> reloaded_too(["T1 masks [1]"], "a/T1.zarr", too=False)
+    "the layer 'T1 masks [1]' showing T1.zarr is reloaded"
+    >>> reloaded_too(["b", "c"], "a/T1.zarr")
+    "the layers 'b' and 'c' showing T1.zarr are reloaded too"
+    """
+    from pathlib import Path
+
+    quoted = [f"'{name}'" for name in names]
+    which = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+    verb = "is" if len(quoted) == 1 else "are"
+    said = (
+        f"the layer{'s' * (len(quoted) > 1)} {which} showing {Path(str(path)).name} {verb} reloaded"
+    )
+    return f"{said} too" if too else said

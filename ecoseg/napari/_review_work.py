@@ -55,14 +55,18 @@ class EditDone:
     gallery : Gallery
         The edited store's gallery rows.
     loaded : Loaded
-        The edited store's masks (strokes painted back) and objects for its layer
+        The edited store's masks and objects for its layers
         (:func:`~ecoseg.napari._review_reload.read_layer`).
+    strokes : tuple of dict
+        The hand corrections not saved of each layer given, to paint back over them
+        (:func:`~ecoseg.napari._review_reload.relabelled`: the edit applied to their ids).
     """
 
     entries: list[dict]
     reg: pd.DataFrame
     gallery: Gallery
     loaded: Loaded
+    strokes: tuple = ()
 
 
 def gallery_rows(path, reg: pd.DataFrame | None = None, frames: Any = None) -> Gallery:
@@ -95,17 +99,17 @@ def gallery_rows(path, reg: pd.DataFrame | None = None, frames: Any = None) -> G
 
 
 def run_edits(
-    path, edits: Sequence, frames: Any = None, words: Any = None, layer: Any = None
+    path, edits: Sequence, frames: Any = None, words: Any = None, layers: Sequence = ()
 ) -> EditDone:
     """Write ``edits`` to the store at ``path``, all or nothing
     (:func:`~ecoseg.species.apply_edits`, refusals in ``words``: by default the widget's
     buttons', :func:`~ecoseg.napari._review_words.button_words`), then read
     its regions table once, the gallery's rows from it (``frames``: as
-    :func:`gallery_rows`) and its masks for the layer
+    :func:`gallery_rows`) and its masks for its layers
     (:func:`~ecoseg.napari._review_reload.read_layer`), with the hand corrections not saved
-    of ``layer`` (its :func:`~ecoseg.napari._review_reload.snapshot`; read before the edit)
-    painted back, one edit's merge, split or delete applied to their ids. A refusal raises,
-    the store as it was.
+    of each of ``layers`` (their :func:`~ecoseg.napari._review_reload.snapshot`; read before
+    the edit), one edit's merge, split or delete applied to their ids, to paint back. A
+    refusal raises, the store as it was.
 
     Examples
     --------
@@ -114,15 +118,15 @@ def run_edits(
     >>> from ecoseg.species import Edit
     >>> path = shutil.copytree(sample().truth, tempfile.mkdtemp() + "/t.zarr")
     >>> done = run_edits(path, [Edit("delete", (3,))])
-    >>> done.entries[0]["kind"], 3 in set(done.gallery.table["object_id"])
-    ('delete', False)
+    >>> done.entries[0]["kind"], 3 in set(done.gallery.table["object_id"]), done.strokes
+    ('delete', False, ())
     """
     from ecoseg.measure.regions import regions
-    from ecoseg.napari._review_reload import painted, read_layer
+    from ecoseg.napari._review_reload import painted, read_layer, relabelled
     from ecoseg.napari._review_words import button_words
     from ecoseg.species import apply_edits
 
-    strokes = {} if layer is None else painted(layer, path)  # the store's frames as they were
+    strokes = [painted(layer, path) for layer in layers]  # the store's frames as they were
     entries = list(apply_edits(path, edits, words=button_words if words is None else words))
     edit = edits[0] if len(edits) == 1 else None  # several: names only, no masks change
     if edit is not None and entries[0].get("new_id"):
@@ -131,7 +135,8 @@ def run_edits(
         edit = with_new_id(edit, entries[0]["new_id"])
     reg = regions(path)  # read once for the tracks layer and the gallery (a full pass)
     gallery = gallery_rows(path, reg, frames)
-    return EditDone(entries, reg, gallery, read_layer(path, strokes, edit))
+    kept = tuple(relabelled(each, edit) for each in strokes)
+    return EditDone(entries, reg, gallery, read_layer(path), kept)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ from ecoseg.napari._masks_layer import (
     timed,
 )
 from ecoseg.napari._masks_layer import meta as layer_meta
+from ecoseg.napari._pool import start as start_worker
 from ecoseg.napari._prompt_layers import (
     add_prompt_layers,
     check_boxes,
@@ -563,7 +564,7 @@ class SegmentWidget(QWidget):
         engine = {"sam2": "SAM 2", "sam3": "SAM 3 concepts"}.get(job.engine, "motion tracker")
         rate = "" if job.fps is None else f" (image folder at {rate_text(job.fps)} fps)"
         self.status.setText(f"tracking with the {engine}{rate}…")
-        worker.start()
+        start_worker(worker)  # with a thread of its own (_pool)
 
     def _layer_closed(self, event) -> None:
         """Closing the layer a run paints into stops the run: its masks have nowhere to go."""

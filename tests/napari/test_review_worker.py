@@ -253,3 +253,98 @@ def test_a_layer_saved_to_another_store_while_its_edit_runs_keeps_its_masks(
     assert np.array_equal(np.asarray(layer.data), MaskStore.open(out).read_labels())
     assert 2 in set(w.table["object_id"]) and w._listed == str(out)
     assert w.layer is layer and w.selected_ids() == []
+
+
+def _tracks(viewer, path):
+    """The Tracks layers of the store at ``path``."""
+    return [
+        layer
+        for layer in viewer.layers
+        if (layer.metadata.get("ecoseg") or {}).get("kind") == "tracks"
+        and str(layer.metadata["ecoseg"].get("store")) == str(path)
+    ]
+
+
+def test_the_tracks_layer_is_redrawn_when_the_masks_layer_closed_during_the_edit(
+    widget, monkeypatch
+):
+    """The masks layer closed while its edit ran: the store's tracks layer, still open, kept
+    the trajectory of the track the edit deleted (nothing of the edit's result was used)."""
+    import ecoseg.species
+
+    w, path = widget
+    (tracks,) = _tracks(w.viewer, path)
+    assert 2 in set(tracks.data[:, 0].astype(int))
+    release, threads = threading.Event(), []
+    _held(monkeypatch, ecoseg.species, "apply_edits", release, threads)
+    w.select(2)
+    w.delete()
+    try:
+        w.viewer.layers.remove(w.viewer.layers["truth masks"])
+    finally:
+        release.set()
+    w.wait()
+    assert w.status.text().startswith(
+        "edit 1: Delete on track 2. the layer 'truth masks' was closed while the edit ran: "
+        "the edit is in truth.zarr, nothing reloaded"
+    ), w.status.text()
+    assert tracks in w.viewer.layers and _tracks(w.viewer, path) == [tracks]
+    assert 2 not in set(tracks.data[:, 0].astype(int))  # the edit's trajectories
+    assert set(tracks.data[:, 0].astype(int)) == set(MaskStore.open(path).object_ids) - {2}
+
+
+def test_the_store_opened_again_during_the_edit_is_reloaded_after_it(widget, monkeypatch):
+    """The store reopened (File > Open) while an edit rewrote it was read then, before the
+    edit: its new layer kept the deleted track, unreloaded, and could be painted into."""
+    import ecoseg.species
+
+    w, path = widget
+    release, threads = threading.Event(), []
+    _held(monkeypatch, ecoseg.species, "apply_edits", release, threads)
+    w.select(2)
+    w.delete()
+    try:
+        w.viewer.layers.remove(w.viewer.layers["truth masks"])
+        w.viewer.open(str(path), plugin="ecoseg")  # read while the edit runs
+        again = w.viewer.layers["truth masks"]
+        assert (np.asarray(again.data) == 2).any()  # read before the edit was written
+        again.mode = "paint"  # no stroke while the edit runs: the reload would replace it
+        assert again.mode == "pan_zoom" and "painting waits" in w.status.text()
+    finally:
+        release.set()
+    w.wait()
+    assert w.status.text().startswith(
+        "edit 1: Delete on track 2. the layer 'truth masks' was closed while the edit ran: "
+        "the edit is in truth.zarr. the layer 'truth masks' showing truth.zarr is reloaded"
+    ), w.status.text()
+    store = MaskStore.open(path)
+    assert np.array_equal(np.asarray(again.data), store.read_labels())
+    assert 2 not in set(again.features["object_id"])
+    for tracks in _tracks(w.viewer, path):  # the old tracks layer and the one opened again
+        assert set(tracks.data[:, 0].astype(int)) == set(store.object_ids)
+    assert w.layer is again and set(w.table["object_id"]) == set(store.object_ids)
+
+
+def test_another_layer_of_the_store_is_reloaded_with_its_strokes(widget, monkeypatch):
+    """A second layer of the same store kept the masks of before the edit; now it is
+    reloaded with the edit, its own strokes painted back (not the pressed layer's)."""
+    w, path = widget
+    layer = w.layer
+    w.viewer.open(str(path), plugin="ecoseg")
+    w.wait()
+    second = w.viewer.layers["truth masks [1]"]
+    frame = int(np.flatnonzero((np.asarray(second.data) == 2).any(axis=(1, 2)))[0])
+    ys, xs = np.nonzero(np.asarray(second.data)[frame] == 0)
+    second.paint((frame, int(ys[0]), int(xs[0])), 5, refresh=False)  # a stroke to keep
+    w.masks_combo.setCurrentText("truth masks")
+    w.wait()
+    w.select(2)
+    w.delete()
+    w.wait()
+    assert "the layer 'truth masks [1]' showing truth.zarr is reloaded too" in w.status.text()
+    shown, stored = np.asarray(second.data), MaskStore.open(path).read_labels()
+    assert not (shown == 2).any() and shown[frame, ys[0], xs[0]] == 5
+    differ = shown != stored  # only the stroke (a brush's disc)
+    assert (shown[differ] == 5).all() and differ[frame].sum() == differ.sum()
+    assert np.array_equal(np.asarray(layer.data), stored)  # not the other layer's stroke
+    assert layer.data is not second.data
