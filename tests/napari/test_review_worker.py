@@ -111,6 +111,22 @@ def _held(monkeypatch, module, name, release, threads):
     monkeypatch.setattr(module, name, held)
 
 
+def _delete_while(w, monkeypatch, during) -> None:
+    """Delete track 2 with the edit held in its worker, ``during()`` meanwhile, then wait for
+    the edit to be applied."""
+    import ecoseg.species
+
+    release, threads = threading.Event(), []
+    _held(monkeypatch, ecoseg.species, "apply_edits", release, threads)
+    w.select(2)
+    w.delete()
+    try:
+        during()
+    finally:
+        release.set()
+    w.wait()
+
+
 def test_the_gallery_of_a_layer_chosen_is_read_off_the_ui_thread(widget, monkeypatch, tmp_path):
     """Choosing (or opening) a store's layer read its regions table and every thumbnail on
     the Qt thread: napari froze for a full pass over the store's masks. Now the widget says
@@ -197,20 +213,14 @@ def test_a_layer_closed_while_its_edit_runs_is_said_and_nothing_else_changes(
     """The edit's result went to whichever layer was chosen when it came: the status line
     said the edit as if the layer were reloaded, and the tracks it named were selected in
     the other store's gallery (the next press would edit those)."""
-    import ecoseg.species
-
     w, path, other = two_stores
-    release, threads = threading.Event(), []
-    _held(monkeypatch, ecoseg.species, "apply_edits", release, threads)
-    w.select(2)
-    w.delete()
-    try:
+
+    def close():
         w.viewer.layers.remove(w.viewer.layers["truth masks"])
         assert w.masks_combo.currentText() == "other masks"
         assert w.gallery.rowCount() == 0  # no rows of a store not shown; read after the edit
-    finally:
-        release.set()
-    w.wait()
+
+    _delete_while(w, monkeypatch, close)
     assert w.status.text().startswith(
         "edit 1: Delete on track 2. the layer 'truth masks' was closed while the edit ran: "
         "the edit is in truth.zarr, nothing reloaded. 8 tracks in other.zarr. "
@@ -227,23 +237,17 @@ def test_a_layer_saved_to_another_store_while_its_edit_runs_keeps_its_masks(
 ):
     """A layer saved to a new store while an edit of its old store ran shows the new store:
     the old store's edited masks are never loaded into it, and the status line says so."""
-    import ecoseg.species
-
     w, path = widget
     layer = w.layer
-    release, threads = threading.Event(), []
-    _held(monkeypatch, ecoseg.species, "apply_edits", release, threads)
-    w.select(2)
-    w.delete()
     out = tmp_path / "saved" / "truth.zarr"  # the same name in another folder
     out.parent.mkdir()
-    try:
+
+    def save():
         w.viewer.layers.selection = {layer}
         w.viewer.layers.save(str(out), selected=True, plugin="ecoseg")  # File > Save
         assert w.store_path == str(out)
-    finally:
-        release.set()
-    w.wait()
+
+    _delete_while(w, monkeypatch, save)
     assert w.status.text().startswith(
         f"edit 1: Delete on track 2. the layer 'truth masks' shows {out} now, not {path} "
         "(changed while the edit ran): not reloaded. 8 tracks in truth.zarr. "
@@ -270,20 +274,10 @@ def test_the_tracks_layer_is_redrawn_when_the_masks_layer_closed_during_the_edit
 ):
     """The masks layer closed while its edit ran: the store's tracks layer, still open, kept
     the trajectory of the track the edit deleted (nothing of the edit's result was used)."""
-    import ecoseg.species
-
     w, path = widget
     (tracks,) = _tracks(w.viewer, path)
     assert 2 in set(tracks.data[:, 0].astype(int))
-    release, threads = threading.Event(), []
-    _held(monkeypatch, ecoseg.species, "apply_edits", release, threads)
-    w.select(2)
-    w.delete()
-    try:
-        w.viewer.layers.remove(w.viewer.layers["truth masks"])
-    finally:
-        release.set()
-    w.wait()
+    _delete_while(w, monkeypatch, lambda: w.viewer.layers.remove(w.viewer.layers["truth masks"]))
     assert w.status.text().startswith(
         "edit 1: Delete on track 2. the layer 'truth masks' was closed while the edit ran: "
         "the edit is in truth.zarr, nothing reloaded"
@@ -296,23 +290,18 @@ def test_the_tracks_layer_is_redrawn_when_the_masks_layer_closed_during_the_edit
 def test_the_store_opened_again_during_the_edit_is_reloaded_after_it(widget, monkeypatch):
     """The store reopened (File > Open) while an edit rewrote it was read then, before the
     edit: its new layer kept the deleted track, unreloaded, and could be painted into."""
-    import ecoseg.species
-
     w, path = widget
-    release, threads = threading.Event(), []
-    _held(monkeypatch, ecoseg.species, "apply_edits", release, threads)
-    w.select(2)
-    w.delete()
-    try:
+
+    def reopen():
         w.viewer.layers.remove(w.viewer.layers["truth masks"])
         w.viewer.open(str(path), plugin="ecoseg")  # read while the edit runs
         again = w.viewer.layers["truth masks"]
         assert (np.asarray(again.data) == 2).any()  # read before the edit was written
         again.mode = "paint"  # no stroke while the edit runs: the reload would replace it
         assert again.mode == "pan_zoom" and "painting waits" in w.status.text()
-    finally:
-        release.set()
-    w.wait()
+
+    _delete_while(w, monkeypatch, reopen)
+    again = w.viewer.layers["truth masks"]
     assert w.status.text().startswith(
         "edit 1: Delete on track 2. the layer 'truth masks' was closed while the edit ran: "
         "the edit is in truth.zarr. the layer 'truth masks' showing truth.zarr is reloaded"
