@@ -45,6 +45,7 @@ __all__ = [
     "HandEdits",
     "forget",
     "painted_frames",
+    "record_copy",
     "refusal",
     "restart_history",
     "run_frame",
@@ -117,6 +118,22 @@ def unsaved(layer, start: int = 0, stop: int | None = None) -> list[int]:
 def _record(layer) -> dict:
     """The layer's record of hand edits not saved (:data:`KEY`; empty: none)."""
     return (layer.metadata.get(META_KEY) or {}).get(KEY) or {}
+
+
+def record_copy(layer) -> dict:
+    """The layer's metadata of hand edits alone, copied (its frames a new list): what a
+    stand-in for the layer carries into a worker thread while the layer may be painted.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> layer = SimpleNamespace(metadata={"ecoseg": {KEY: {"frames": [2]}, "fps": 10.0}})
+    >>> copy = record_copy(layer)
+    >>> copy, copy["ecoseg"][KEY]["frames"] is layer.metadata["ecoseg"][KEY]["frames"]
+    ({'ecoseg': {'hand_edits': {'frames': [2]}}}, False)
+    """
+    record = _record(layer)
+    return {META_KEY: {KEY: dict(record, frames=list(record.get("frames") or []))}}
 
 
 def forget(layer, start: int = 0, stop: int | None = None) -> None:

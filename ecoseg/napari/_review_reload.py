@@ -46,11 +46,9 @@ def snapshot(layer) -> SimpleNamespace:
     >>> snapshot(layer).metadata
     {'ecoseg': {'hand_edits': {'frames': [2]}}}
     """
-    from ecoseg.napari._hand_edits import KEY
+    from ecoseg.napari._hand_edits import record_copy
 
-    record = (layer.metadata.get(META_KEY) or {}).get(KEY) or {}
-    frames = list(record.get("frames") or [])
-    return SimpleNamespace(data=layer.data, metadata={META_KEY: {KEY: dict(record, frames=frames)}})
+    return SimpleNamespace(data=layer.data, metadata=record_copy(layer))
 
 
 def painted(layer, store) -> dict[int, tuple[np.ndarray, np.ndarray]]:
