@@ -302,6 +302,28 @@ def _run_report(args) -> int:
 
 
 # --------------------------------------------------------------------------- study
+def _cluster_options(p) -> None:
+    """``--scheduler``, ``--workers`` and ``--threads``: where ``study`` and ``batch`` segment
+    (both size a local cluster with :func:`ecoseg.batch.cluster.local_workers`)."""
+    p.add_argument(
+        "--scheduler", default=None, metavar="ADDR", help="address of a running Dask scheduler"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        default=None,
+        help="local cluster: worker processes (default one per core, at most 4)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        default=None,
+        help="threads per local Dask worker (default 1)",
+    )
+
+
 @command("study")
 def _add_study(sub):
     p = sub.add_parser(
@@ -320,23 +342,7 @@ def _add_study(sub):
     )
     # its older name (every other command's output is -o/--out): still read, not shown
     p.add_argument("--output", dest="out", default=None, help=argparse.SUPPRESS)
-    p.add_argument(
-        "--scheduler", default=None, metavar="ADDR", help="Dask scheduler address for the videos"
-    )
-    p.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        default=None,
-        help="segment on a local Dask cluster of N workers",
-    )
-    p.add_argument(
-        "--threads",
-        type=int,
-        metavar="N",
-        default=None,
-        help="threads per local Dask worker (default 1)",
-    )
+    _cluster_options(p)
     p.add_argument(
         "--check",
         action="store_true",
@@ -421,23 +427,7 @@ def _add_batch(sub):
     )
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files, folders or URLs")
     p.add_argument("-o", "--out", required=True, help="folder or URL for the stores")
-    p.add_argument(
-        "--scheduler", default=None, metavar="ADDR", help="address of a running Dask scheduler"
-    )
-    p.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        default=None,
-        help="local cluster: worker processes (default one per core, at most 4)",
-    )
-    p.add_argument(
-        "--threads",
-        type=int,
-        metavar="N",
-        default=None,
-        help="threads per local Dask worker (default 1)",
-    )
+    _cluster_options(p)
     p.add_argument(
         "--retries",
         type=int,
