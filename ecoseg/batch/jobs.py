@@ -267,12 +267,13 @@ def probe_url(url: str) -> None:
 
 @contextmanager
 def _fetching(url: str) -> Iterator[None]:
-    """Errors of fetching ``url`` as one-line :class:`VideoError` naming it (redacted)."""
+    """Errors of fetching ``url`` as one-line :class:`VideoError` naming it (redacted): those
+    of :func:`_fetch_errors`; anything else (a bug) is raised as it is."""
     try:
         yield
     except VideoError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a client's own errors (aiohttp, botocore) too
+    except _fetch_errors() as exc:
         cause: BaseException = exc  # (fsspec's http says 'not found' for a host that does not
         while isinstance(cause, FileNotFoundError) and cause.__cause__ is not None:  # answer)
             cause = cause.__cause__
@@ -282,6 +283,26 @@ def _fetching(url: str) -> Iterator[None]:
             raise VideoError(missing_video(redact_url(url))) from None
         why = " ".join(redact_text(str(cause)).split()) or type(cause).__name__
         raise VideoError(f"{redact_url(url)}: cannot fetch the video ({why})") from None
+
+
+def _fetch_errors() -> tuple[type[BaseException], ...]:
+    """The errors that fetching a URL raises when the storage, the network or the URL is at
+    fault, not the code: ``OSError`` (timeouts, refused connections, fsspec's own), ``ValueError``
+    (a URL fsspec cannot use), ``ImportError`` (a storage library not installed), and the base
+    errors of the client libraries fsspec's storages use, where this process has imported them
+    (an error of one that is not imported cannot have been raised): aiohttp's
+    ``ClientError`` (http, s3 through aiobotocore), botocore's ``BotoCoreError`` and
+    ``ClientError``."""
+    import sys
+
+    errors: list[type[BaseException]] = [OSError, ValueError, ImportError]
+    for module, names in (
+        ("aiohttp", ("ClientError",)),
+        ("botocore.exceptions", ("BotoCoreError", "ClientError")),
+    ):
+        loaded = sys.modules.get(module)
+        errors += [getattr(loaded, n) for n in names if hasattr(loaded, n)]
+    return tuple(errors)
 
 
 def _reraise_redacted(exc: BaseException) -> None:

@@ -113,3 +113,41 @@ def test_probe_url_says_why_a_url_cannot_be_fetched_in_one_line():
     text = str(refused.value)
     assert text.startswith("http://127.0.0.1:1/T1.mp4: cannot fetch the video (Cannot connect")
     assert "SECRET" not in text and "pw" not in text and "\n" not in text
+
+
+def test_a_bug_in_fetching_a_url_is_raised_as_it_is_not_as_a_video_error(monkeypatch):
+    """Fetching a URL caught every Exception (to catch aiohttp's and botocore's errors), so a
+    programming error (a TypeError) came out as a one-line VideoError 'cannot fetch the
+    video', retried and reported as the URL's fault. Now only the storage's and client
+    libraries' errors are (OSError, ValueError, ImportError, aiohttp's ClientError, botocore's
+    BotoCoreError and ClientError); a bug is raised as it is, by the probe and the fetch."""
+    import aiohttp
+    import botocore.exceptions
+    import fsspec
+
+    from ecoseg.batch.jobs import probe_url
+
+    url = "https://user:pw@example.org/v/T1.mp4?sig=SECRET"
+    raised: list[BaseException] = []
+
+    def failing(*args, **kwargs):
+        raise raised[-1]
+
+    monkeypatch.setattr(fsspec, "open", failing)
+    raised.append(TypeError("open() got an unexpected keyword argument 'blocksize'"))
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        probe_url(url)
+    job = Job("T1", url, "unused.zarr", {"engine": "classical", "progress": False})
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        run_job(job)  # (where a batch task fetches the video)
+    for error, why in (
+        (aiohttp.ClientPayloadError("Response payload is not completed"), "Response payload"),
+        (botocore.exceptions.EndpointConnectionError(endpoint_url=url), "Could not connect"),
+        (TimeoutError(), "TimeoutError"),
+    ):
+        raised.append(error)
+        with pytest.raises(VideoError) as refused:
+            probe_url(url)
+        text = str(refused.value)
+        assert text.startswith(f"https://example.org/v/T1.mp4: cannot fetch the video ({why}")
+        assert "SECRET" not in text and "pw@" not in text and "\n" not in text
