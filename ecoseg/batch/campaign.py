@@ -31,7 +31,7 @@ from ecoseg.batch.cluster import (
     task_resources,
 )
 from ecoseg.batch.jobs import Job, StoreStatus, run_job, store_status
-from ecoseg.batch.names import check_names, store_names, video_check
+from ecoseg.batch.names import check_names, store_names, video_check, video_checks
 from ecoseg.batch.tables import write_csv
 from ecoseg.batch.urls import (
     file_name,
@@ -225,6 +225,8 @@ def batch(
         Path(out).mkdir(parents=True, exist_ok=True)
     rows: dict[str, dict[str, Any]] = {}
     jobs = []
+    statuses = {name: _planned_status(store_location(out, name)) for name in names}
+    probed = _probe_urls(names, videos, statuses)  # (concurrently: a request or two each)
     for name, video in zip(names, videos):
         store = store_location(out, name)
         row = {
@@ -237,11 +239,10 @@ def batch(
             "error": "",
         }
         rows[name] = row
-        try:
-            status = store_status(store)
-        except EcosegError as exc:  # not a store: the task reports it (after retries) too
+        status = statuses[name]
+        if isinstance(status, EcosegError):  # not a store: the task reports it (after
+            log(f"{name}: {redact_text(status)}")  # retries) too
             status = None
-            log(f"{name}: {redact_text(exc)}")
         state, frames = (status.state, status.frames) if status else ("unknown", 0)
         source = status.video if status else None
         if source is not None and source != file_name(video):
@@ -258,7 +259,12 @@ def batch(
                 "to segment this video with these settings"
             )
             continue
-        why, broken = video_check(video, status.record.video) if made else (None, None)
+        if name in probed:
+            why, broken = probed[name]
+        elif made and not is_url(video):  # (a partial store's URL: its resume checks it)
+            why, broken = video_check(video, status.record.video)
+        else:
+            why, broken = None, None
         if why is not None:
             row["error"] = (
                 f"{redact_url(store)}: the store was made from another {file_name(video)} ({why}); "
@@ -396,6 +402,29 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
             bar.update(1)
     finally:
         bar.close()
+
+
+def _planned_status(store: str) -> StoreStatus | EcosegError:
+    """The store's :func:`~ecoseg.batch.jobs.store_status`, or why it is not a store."""
+    try:
+        return store_status(store)
+    except EcosegError as exc:
+        return exc
+
+
+def _probe_urls(names, videos, statuses) -> dict[str, tuple[str | None, str | None]]:
+    """:func:`~ecoseg.batch.names.video_check` of each URL video beside its complete store
+    (by name), the URLs probed concurrently (:func:`~ecoseg.batch.names.video_checks`)."""
+    probe = [
+        (name, video)
+        for name, video in zip(names, videos)
+        if is_url(video)
+        and isinstance(status := statuses[name], StoreStatus)
+        and status.complete
+        and status.video in (None, file_name(video))  # (another video's store: refused)
+    ]
+    checks = [(video, statuses[name].record.video) for name, video in probe]
+    return {name: result for (name, _), result in zip(probe, video_checks(checks))}
 
 
 def _kept_beside(reason: str, video: str, store: str, status: StoreStatus, log) -> str:

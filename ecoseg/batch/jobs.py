@@ -24,6 +24,7 @@ from ecoseg.provenance import VideoSource
 
 __all__ = [
     "STORE_STATES",
+    "URL_BYTES",
     "Job",
     "StoreStatus",
     "UnreadableVideo",
@@ -31,6 +32,11 @@ __all__ = [
     "run_job",
     "store_status",
 ]
+
+#: The key of a URL video's size in bytes in its store's provenance (``video``), recorded
+#: by :func:`run_job` after fetching it, so a later run can tell cheaply that the video at
+#: that URL changed (:func:`~ecoseg.batch.names.video_check`).
+URL_BYTES = "bytes"
 
 #: Values of :attr:`StoreStatus.state`.
 STORE_STATES = ("missing", "partial", "complete")
@@ -212,7 +218,10 @@ def _segment(job: Job) -> None:
 
         with MaskStore.open(job.store, mode="a") as store:  # the URL, not the temporary copy
             video = store.provenance_record.video or VideoSource()
-            store.set_provenance(video=replace(video, path=redact_url(job.video)).to_dict())
+            # and its size, which a later run can check cheaply (video_check: a probe)
+            extra = {**video.extra, URL_BYTES: local.stat().st_size}
+            video = replace(video, path=redact_url(job.video), extra=extra)
+            store.set_provenance(video=video.to_dict())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -234,7 +243,7 @@ def _fetch(url: str, local: Path) -> None:
         shutil.copyfileobj(src, dst, 2**22)
 
 
-def probe_url(url: str) -> None:
+def probe_url(url: str) -> int | None:
     """Check cheaply that a video URL can still be fetched: it is opened and its first bytes
     read (not the whole video, nor decoded), as a run fetching it would.
 
@@ -242,6 +251,12 @@ def probe_url(url: str) -> None:
     ----------
     url : str
         An fsspec URL (``s3://``, ``https://``, ``memory://`` ...).
+
+    Returns
+    -------
+    int or None
+        The file's size in bytes, as the storage gives it when the file is opened (an HTTP
+        ``Content-Length``, an S3 object's size), ``None`` where it gives none.
 
     Raises
     ------
@@ -254,6 +269,7 @@ def probe_url(url: str) -> None:
     >>> import fsspec
     >>> fsspec.filesystem("memory").pipe("/probe-doc/T1.mp4", b"\\x00\\x00\\x00\\x18ftyp")
     >>> probe_url("memory://probe-doc/T1.mp4")
+    8
     >>> probe_url("memory://probe-doc/T2.mp4")
     Traceback (most recent call last):
     ecoseg.errors.VideoError: memory://probe-doc/T2.mp4: no such file or directory
@@ -263,6 +279,8 @@ def probe_url(url: str) -> None:
     with _fetching(url), fsspec.open(url, "rb") as src:
         if not src.read(16):
             raise VideoError(f"{redact_url(url)}: empty file (0 bytes), not a video")
+        size = getattr(src, "size", None)
+    return size if isinstance(size, int) and not isinstance(size, bool) else None
 
 
 @contextmanager

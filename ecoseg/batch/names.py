@@ -22,7 +22,15 @@ from ecoseg._paths import folder_key, plain_name
 from ecoseg.batch.urls import file_name, is_url, local_path, redact_url, video_name
 from ecoseg.errors import ConfigError, EcosegError
 
-__all__ = ["FOLDER_SEPARATOR", "check_names", "store_names", "video_check", "video_replaced"]
+__all__ = [
+    "FOLDER_SEPARATOR",
+    "PROBE_THREADS",
+    "check_names",
+    "store_names",
+    "video_check",
+    "video_checks",
+    "video_replaced",
+]
 
 #: What joins the folders and the file name of a video named after its path.
 FOLDER_SEPARATOR = "__"
@@ -264,8 +272,11 @@ def video_check(video: str | os.PathLike, recorded: Any) -> tuple[str | None, st
     """A local ``video`` opened once: how it differs from the one a store was made from (as
     :func:`video_replaced`; ``None`` where ``recorded`` holds no sha256), and why it cannot be
     opened or read (its one-line error), each ``None`` where all is well. A URL is probed
-    (:func:`~ecoseg.batch.jobs.probe_url`: its first bytes fetched, not the whole video): why
-    it cannot be fetched, or ``(None, None)``.
+    (:func:`~ecoseg.batch.jobs.probe_url`: its first bytes fetched, not the whole video): how
+    it differs, when the storage gives a size in bytes other than the one the store records
+    (:data:`~ecoseg.batch.jobs.URL_BYTES`, which ``ecoseg batch`` records: the video at that
+    URL was replaced; the same size is not taken for the same bytes, nor
+    checked further), and why it cannot be fetched.
 
     Examples
     --------
@@ -284,12 +295,18 @@ def video_check(video: str | os.PathLike, recorded: Any) -> tuple[str | None, st
     """
     video = os.fspath(video)
     if is_url(video):
-        from ecoseg.batch.jobs import probe_url
+        from ecoseg.batch.jobs import URL_BYTES, probe_url
 
         try:
-            probe_url(video)
+            size = probe_url(video)
         except EcosegError as exc:
             return None, " ".join(str(exc).split())
+        made = (getattr(recorded, "extra", None) or {}).get(URL_BYTES)
+        if isinstance(size, int) and isinstance(made, int) and size != made:
+            return (
+                f"the video at that URL has {size} bytes now, {made} when the store was made: "
+                "it changed since"
+            ), None
         return None, None
     from ecoseg.io.video import open_video, video_mismatch
 
@@ -300,3 +317,37 @@ def video_check(video: str | os.PathLike, recorded: Any) -> tuple[str | None, st
             return video_mismatch(reader, recorded), None
     except (EcosegError, OSError) as exc:
         return None, " ".join(str(exc).split()) or type(exc).__name__
+
+
+#: URL videos :func:`video_checks` probes at once (each probe is a request or two, mostly
+#: waiting on the storage).
+PROBE_THREADS = 16
+
+
+def video_checks(
+    checks: Sequence[tuple[str | os.PathLike, Any]],
+) -> list[tuple[str | None, str | None]]:
+    """:func:`video_check` of each ``(video, recorded)`` pair, in order: URLs probed up to
+    :data:`PROBE_THREADS` at once (hundreds of videos on object storage are planned in the
+    time of a few requests, not of hundreds one after another), local files one after another.
+
+    Examples
+    --------
+    >>> import fsspec
+    >>> fsspec.filesystem("memory").pipe("/checks-doc/T1.mp4", b"\\x00\\x00\\x00\\x18ftyp")
+    >>> video_checks([("memory://checks-doc/T1.mp4", None), ("memory://checks-doc/T2.mp4", None)])
+    [(None, None), (None, 'memory://checks-doc/T2.mp4: no such file or directory')]
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    results: list[tuple[str | None, str | None]] = [(None, None)] * len(checks)
+    urls = [i for i, (video, _) in enumerate(checks) if is_url(os.fspath(video))]
+    if urls:
+        with ThreadPoolExecutor(min(PROBE_THREADS, len(urls))) as pool:
+            for i, result in zip(urls, pool.map(lambda i: video_check(*checks[i]), urls)):
+                results[i] = result
+    probed = set(urls)
+    for i, (video, recorded) in enumerate(checks):
+        if i not in probed:
+            results[i] = video_check(video, recorded)
+    return results

@@ -1,0 +1,134 @@
+"""ecoseg.batch: URL videos beside their finished stores, probed while a campaign is planned
+(ecoseg.batch.names.video_checks), on a local HTTP server that counts the requests it serves
+at once (a thread; no network)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import ecoseg
+from ecoseg.batch import batch
+
+
+class _Counted(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder; each request waits ``delay`` seconds, counted while it is served."""
+
+    delay = 0.0
+    lock = threading.Lock()
+    active = 0
+    most = 0  # the most requests served at once
+
+    def log_message(self, *args):
+        pass
+
+    def _counted(self, serve):
+        cls = type(self)
+        with cls.lock:
+            cls.active += 1
+            cls.most = max(cls.most, cls.active)
+        try:
+            time.sleep(cls.delay)
+            serve()
+        finally:
+            with cls.lock:
+                cls.active -= 1
+
+    def do_GET(self):
+        self._counted(super().do_GET)
+
+    def do_HEAD(self):
+        self._counted(super().do_HEAD)
+
+
+@contextlib.contextmanager
+def _served(folder):
+    """``folder`` on a local HTTP server whose handler class is yielded with its base URL."""
+    handler = type("Handler", (_Counted,), {"lock": threading.Lock()})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(folder))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield handler, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def campaign(tmp_path):
+    """Six URL videos on a local server, segmented into OUT: (served folder, handler, urls,
+    out); the server serves while the test runs."""
+    clip = ecoseg.synth(tmp_path / "clip", frames=4, size=(64, 48), seed=3)
+    served = tmp_path / "served"
+    served.mkdir()
+    data = clip.video.read_bytes()
+    for i in range(6):
+        (served / f"T{i}.mp4").write_bytes(data)
+    out = tmp_path / "out"
+    with _served(served) as (handler, base), ThreadPoolExecutor(1) as pool:
+        urls = [f"{base}/T{i}.mp4" for i in range(6)]
+        first = batch(urls, out, scheduler=pool, engine="classical", progress=False)
+        assert first["status"].tolist() == ["done"] * 6
+        yield served, handler, urls, out
+
+
+def test_url_probes_of_a_campaign_run_at_once_not_one_after_another(campaign, monkeypatch):
+    """Planning a campaign probed each URL video beside its finished store one after
+    another: hundreds of S3 videos made hundreds of small requests in a row (a minute of
+    waiting before anything started). Now they run up to PROBE_THREADS at once: the server
+    sees several requests at a time, never more than the bound; results keep the input order
+    and each failure names its URL."""
+    from ecoseg.batch import names
+
+    served, handler, urls, out = campaign
+    monkeypatch.setattr(names, "PROBE_THREADS", 3, raising=False)
+    (served / "T4.mp4").unlink()
+    handler.delay, handler.most = 0.3, 0
+    with ThreadPoolExecutor(1) as pool:
+        summary = batch(urls, out, scheduler=pool, engine="classical", progress=False)
+    assert 2 <= handler.most <= 3  # one after another: 1
+    assert summary["status"].tolist() == ["skipped"] * 4 + ["failed", "skipped"]
+    assert summary["error"].iloc[4].startswith(f"{urls[4]}: no such file or directory; its ")
+    assert summary["attempts"].tolist() == [0] * 6  # nothing segmented again
+
+
+def test_a_url_whose_size_changed_since_its_store_was_made_is_failed_not_skipped(campaign):
+    """A URL video replaced since its store was made (another file uploaded under the name)
+    was probed, found fetchable and reported 'skipped' as finished. The store now records the
+    video's size in bytes (provenance video 'bytes'), and the probe's size (from the file's
+    opening: HTTP Content-Length, S3 object size) is compared with it: another size is
+    'failed', one line naming the store and both sizes; nothing is downloaded whole and the
+    store is kept. The same size is skipped as before (not taken for proof: said in docs)."""
+    from ecoseg.store import MaskStore
+
+    served, handler, urls, out = campaign
+    size = (served / "T1.mp4").stat().st_size
+    with MaskStore.open(out / "T1.zarr") as store:
+        made = store.provenance["video"]
+        labels = store.read_labels()
+    other = ecoseg.synth(served.parent / "other", frames=5, size=(64, 48), seed=4)
+    (served / "T1.mp4").write_bytes(other.video.read_bytes())
+    now = (served / "T1.mp4").stat().st_size
+    assert now != size
+    with ThreadPoolExecutor(1) as pool:
+        summary = batch(urls, out, scheduler=pool, engine="classical", progress=False)
+    assert summary["status"].tolist() == ["skipped", "failed"] + ["skipped"] * 4
+    assert summary["attempts"].tolist() == [0] * 6
+    assert summary["error"].iloc[1] == (
+        f"{out / 'T1.zarr'}: the store was made from another T1.mp4 (the video at that URL "
+        f"has {now} bytes now, {size} when the store was made: it changed since); move the "
+        "store away to segment this video anew"
+    )
+    with MaskStore.open(out / "T1.zarr") as store:
+        assert (store.read_labels() == labels).all()
+    assert made["path"] == urls[1] and made["bytes"] == size  # (ecoseg.batch.jobs.URL_BYTES)
