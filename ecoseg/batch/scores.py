@@ -15,9 +15,10 @@ __all__ = ["SCORE_COLUMNS", "campaign_scores", "find_truths"]
 
 #: Columns of :func:`campaign_scores`, in order: the scalar figures of :func:`ecoseg.evaluate`
 #: (``count_mae``, ``maxn_*``: all classes together; ``area_error``: the median relative
-#: area error), its ``note`` (the frames scored, and its ``video_note``: a truth that records
-#: another video than the store, joined by "; ") and the ``error`` of a video that could not
-#: be scored.
+#: area error), its ``note`` (:func:`ecoseg.metrics.result_note`: the frames scored, its
+#: ``video_note``, a truth that records another video than the store, and its ``unfinished``,
+#: a store whose run did not finish, joined by "; ") and the ``error`` of a video that could
+#: not be scored.
 SCORE_COLUMNS = (
     "video", "frames", "scored_frames", "truth_objects", "pred_objects",
     "jf", "j", "f", "hota", "deta", "assa", "idf1", "mota", "idsw",
@@ -71,7 +72,9 @@ def campaign_scores(
         has its one-line ``error`` and no figures; nothing is raised for it. A truth that
         records another video than its store (a wrong pairing, or a truth drawn on a
         re-encoded copy) is scored, and its ``note`` names both videos and how they differ
-        (:func:`ecoseg.metrics.video_note`; :func:`ecoseg.evaluate` also warns).
+        (:func:`ecoseg.metrics.video_note`; :func:`ecoseg.evaluate` also warns); so is a
+        store whose run did not finish but holds every frame of the truth, its ``note``
+        saying so in ``measure``'s words.
 
     Examples
     --------

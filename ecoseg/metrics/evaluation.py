@@ -416,9 +416,9 @@ masks on the other frames are not counted'
 
 def result_note(result: dict[str, Any]) -> str:
     """What an :func:`evaluate` result says beside its figures, in one line: its ``note``
-    (the frames scored) and its ``video_note`` (a truth made from another video), ``"; "``
-    between them, ``""`` when neither is there; a campaign's scores and the report's accuracy
-    table show it.
+    (the frames scored), its ``video_note`` (a truth made from another video) and its
+    ``unfinished`` (a prediction whose run did not finish), ``"; "`` between them, ``""``
+    when none is there; a campaign's scores and the report's accuracy table show it.
 
     Examples
     --------
@@ -427,7 +427,8 @@ def result_note(result: dict[str, Any]) -> str:
     >>> result_note({"jf": {}})
     ''
     """
-    return "; ".join(filter(None, (result.get(k) for k in ("note", "video_note"))))
+    keys = ("note", "video_note", "unfinished")
+    return "; ".join(filter(None, (result.get(k) for k in keys)))
 
 
 def _chunks(truth, pred, step, progress, desc, frames=None, void=None):

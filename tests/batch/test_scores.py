@@ -75,3 +75,27 @@ def test_a_truth_of_another_video_is_scored_and_named_in_the_note(tmp_path):
     assert wrong["note"].startswith(f"{b.truth}: the truth was made from video.mp4, the store")
     assert "other files (sha256 " in wrong["note"] and wrong["error"] == ""
     assert 0 <= wrong["jf"] < 1 and right["note"] == "" and right["jf"] == 1.0
+
+
+def test_a_store_whose_run_did_not_finish_says_so_in_the_note(tmp_path):
+    """A store whose run did not finish but holds every frame of its truth is scored (as
+    `ecoseg evaluate` scores it, keeping measure's words in its 'unfinished' field), but the
+    campaign scores' note said nothing of it: the figures passed for a finished run's. Now
+    the note carries those words."""
+    import json
+
+    from ecoseg.measure import IncompleteStoreWarning, incomplete_note
+    from ecoseg.store import ATTRS_KEY, MaskStore
+
+    clip = ecoseg.synth(tmp_path / "a", frames=4, size=(64, 48), seed=1)
+    store = tmp_path / "A.zarr"
+    shutil.copytree(clip.truth, store)
+    meta = json.loads((store / "zarr.json").read_text())
+    meta["attributes"][ATTRS_KEY]["complete"] = False  # (every frame there)
+    (store / "zarr.json").write_text(json.dumps(meta))
+    with pytest.warns(IncompleteStoreWarning):
+        table = campaign_scores({"A": store, "B": clip.truth}, {"A": clip.truth, "B": clip.truth})
+    with MaskStore.open(store) as opened:
+        said = incomplete_note(opened, "the metrics")
+    assert table["note"].tolist() == [said, ""] and table["jf"].tolist() == [1.0, 1.0]
+    assert table["error"].tolist() == ["", ""]
