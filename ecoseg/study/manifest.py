@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ecoseg._hashing import CACHE_MIN_BYTES, file_stamp, may_cache, sha256_file
+from ecoseg._hashing import CACHE_MIN_BYTES, cached_digest, file_stamp, may_cache, sha256_file
 from ecoseg.errors import ConfigError
 from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.study.records import VideoSpec
@@ -57,6 +57,9 @@ def file_sha256(path: Path, cache: dict) -> str:
     Only large files (videos, checkpoints) are cached; prompt files and the like are hashed
     every time, so an edit that keeps the size and the (coarse) mtime is still seen. Nor is a
     file touched in the last 2 s or changed while it was read (:func:`ecoseg._hashing.may_cache`).
+    A single file's digest goes through :func:`ecoseg._hashing.cached_digest` as well (the
+    entry :func:`~ecoseg._hashing.cached_sha256_file` reads), so the run's check of the video
+    against its store does not read a video the manifest has just read.
 
     Examples
     --------
@@ -85,8 +88,8 @@ def file_sha256(path: Path, cache: dict) -> str:
             h.update(f.relative_to(path).as_posix().encode() + b"\0")
             h.update(sha256_file(f).encode())
         sha = h.hexdigest()
-    else:
-        sha = sha256_file(path)
+    else:  # through the process's hash cache too, where the run's video check finds it
+        sha = cached_digest("file", [path], lambda: sha256_file(path))
     if sum(s[0] for s in stamps) >= CACHE_MIN_BYTES and may_cache(files, stamps):
         cache[key] = {"stat": stat, "sha256": sha}
     return sha

@@ -83,6 +83,29 @@ def test_fresh_or_changing_files_are_not_cached(tmp_path, monkeypatch):
     assert cache[str(big)]["sha256"] == real(big)
 
 
+def test_a_video_hashed_for_the_manifest_is_not_read_again_for_its_store(tmp_path, monkeypatch):
+    """A study's first run read each new video whole twice: once for the manifest
+    (``file_sha256``) and once for the store's provenance (``cached_sha256_file``); the two
+    now share the process's hash cache."""
+    monkeypatch.setattr(hashing, "SETTLE_NS", 0)
+    hashing.forget_hashes()
+    big = tmp_path / "video.mp4"
+    big.write_bytes(b"\1" * (8 << 20))
+    reads: list[str] = []
+    real = hashing.sha256_file
+
+    def counting(path, **kw):
+        reads.append(str(path))
+        return real(path, **kw)
+
+    monkeypatch.setattr(hashing, "sha256_file", counting)
+    monkeypatch.setattr(manifest_module, "sha256_file", counting)
+    sha = file_sha256(big, {})
+    assert hashing.cached_sha256_file(big) == sha == real(big)
+    assert reads == [str(big)]
+    hashing.forget_hashes()
+
+
 def test_a_folder_is_hashed_by_its_files(tmp_path):
     (tmp_path / "frames").mkdir()
     (tmp_path / "frames" / "0001.png").write_bytes(b"a")
