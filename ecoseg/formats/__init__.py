@@ -68,7 +68,7 @@ from ecoseg.formats._stores import (  # noqa: F401
     store_labels,
     write_store,
 )
-from ecoseg.formats._values import SizeMismatch
+from ecoseg.formats._values import SizeMismatch, size_differs
 from ecoseg.provenance import created
 
 __all__ = [
@@ -512,7 +512,7 @@ def _read(
     except SizeMismatch as exc:  # which video: the file may be another's
         if not info.name:
             raise
-        raise SizeMismatch(f"{exc} ({info.name})") from None
+        raise size_differs(*exc.parts, of=f"the video {info.name}") from None
     refuse_empty_shapes(ann)  # they were imported as nothing, without a word
     ann, beyond = leave_out_beyond(ann)  # out of view there: one row refused the whole file
     listed = ann.n_frames  # the frames the file lists, with no animals on some

@@ -27,11 +27,15 @@ __all__ = [
     "NO_AREA",
     "NOT_SHOWN",
     "ShapesLeftOutWarning",
+    "box_between",
+    "box_geometry",
+    "box_pose",
     "cvat_to_mask",
     "ellipse_mask",
     "rotated_box",
     "shape_geometry",
     "shape_score",
+    "shortest_turn",
     "warn_left_out",
 ]
 
@@ -96,20 +100,15 @@ def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
             raise _no_pixel(where, "polygon", width, height)
         return {"polygons": (points,)}
     if el.tag == "box":
-        x0, y0, x1, y1 = (number(el.get(k), where, k) for k in ("xtl", "ytl", "xbr", "ybr"))
-        if not (x0 < x1 and y0 < y1):
-            raise FormatError(f"{where}: box is empty or inverted")
-        angle = number(el.get("rotation", "0"), where, "rotation")
-        if angle % 360:  # CVAT's rotated box: its corners turned about its centre
-            corners = rotated_box((x0, y0, x1, y1), angle)
-            if not polygon_covers_anywhere(corners):  # one outside the frame: left out
+        geom = box_geometry(*box_pose(el, where))
+        if "polygons" in geom:  # CVAT's rotated box: its corners turned about its centre
+            if not polygon_covers_anywhere(geom["polygons"][0]):  # one outside: left out
                 raise _no_pixel(where, "box", width, height)
-            low, high = corners.min(axis=0).tolist(), corners.max(axis=0).tolist()
-            return {"polygons": (corners,), "box": (*low, *high)}
-        c0, r0, c1, r1 = box_pixels((x0, y0, x1, y1))
+            return geom
+        c0, r0, c1, r1 = box_pixels(geom["box"])
         if c1 <= c0 or r1 <= r0:  # one outside the frame is out of view: left out
             raise _no_pixel(where, "box", width, height)
-        return {"box": (x0, y0, x1, y1)}
+        return geom
     if el.tag == "ellipse":
         cx, cy, rx, ry = (number(el.get(k), where, k) for k in ("cx", "cy", "rx", "ry"))
         if rx <= 0 or ry <= 0:
@@ -127,6 +126,76 @@ def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
 def _no_pixel(where: str, kind: str, width: int, height: int, *why: str) -> FormatError:
     """The refusal of a shape that covers no pixel (it was imported as an empty object)."""
     return no_pixel_error(where, kind, width, height, *why, fix="enlarge it or delete it in CVAT")
+
+
+def box_pose(el: ET.Element, where: str) -> tuple[tuple[float, float, float, float], float]:
+    """The box ``(xtl, ytl, xbr, ybr)`` of a CVAT ``<box>`` and its ``rotation`` (degrees,
+    0 without one); an empty or inverted box is refused.
+
+    Examples
+    --------
+    >>> box_pose(ET.fromstring('<box xtl="1" ytl="2" xbr="4" ybr="5" rotation="30"/>'), "b")
+    ((1.0, 2.0, 4.0, 5.0), 30.0)
+    """
+    x0, y0, x1, y1 = (number(el.get(k), where, k) for k in ("xtl", "ytl", "xbr", "ybr"))
+    if not (x0 < x1 and y0 < y1):
+        raise FormatError(f"{where}: box is empty or inverted")
+    return (x0, y0, x1, y1), number(el.get("rotation", "0"), where, "rotation")
+
+
+def box_geometry(box: tuple[float, float, float, float], angle: float) -> dict:
+    """The geometry of a CVAT box turned by ``angle`` degrees: ``{"box": box}``, or for a
+    turned box the polygon of its corners (:func:`rotated_box`) with the box they lie in.
+
+    Examples
+    --------
+    >>> box_geometry((0, 0, 4, 2), 360)
+    {'box': (0, 0, 4, 2)}
+    >>> np.round(box_geometry((0, 0, 4, 2), 90)["box"], 6).tolist()
+    [1.0, -1.0, 3.0, 3.0]
+    """
+    if not angle % 360:
+        return {"box": tuple(box)}
+    corners = rotated_box(box, angle)
+    low, high = corners.min(axis=0).tolist(), corners.max(axis=0).tolist()
+    return {"polygons": (corners,), "box": (*low, *high)}
+
+
+def shortest_turn(start: float, end: float) -> float:
+    """The turn (degrees, clockwise positive) from ``start`` to ``end`` the short way round,
+    in (-180, 180]: a half turn is +180, as CVAT's annotation view (cvat-core's
+    ``findAngleDiff``) takes it.
+
+    Examples
+    --------
+    >>> shortest_turn(350, 10), shortest_turn(10, 350), shortest_turn(0, 180)
+    (20.0, -20.0, 180.0)
+    """
+    turn = float((end - start) % 360)
+    return turn - 360 if turn > 180 else turn
+
+
+def box_between(
+    start: tuple[tuple[float, float, float, float], float],
+    end: tuple[tuple[float, float, float, float], float],
+    a: float,
+) -> dict:
+    """The geometry (:func:`box_geometry`) of a track's box a fraction ``a`` of the way from
+    the keyframe box ``start`` to the next, ``end`` (each ``(box, rotation)``,
+    :func:`box_pose`), as CVAT interpolates a box: its edges linearly, and its rotation
+    linearly the short way round (:func:`shortest_turn`).
+
+    Examples
+    --------
+    >>> box_between(((0, 0, 4, 2), 0), ((2, 0, 6, 2), 0), 0.5)
+    {'box': (1.0, 0.0, 5.0, 2.0)}
+    >>> g = box_between(((0, 0, 4, 2), 350), ((0, 0, 4, 2), 50), 0.25)  # 350 + 60 / 4 = 5
+    >>> np.allclose(g["polygons"][0], rotated_box((0, 0, 4, 2), 5))
+    True
+    """
+    (b0, r0), (b1, r1) = start, end
+    box = tuple((1 - a) * p + a * q for p, q in zip(b0, b1))
+    return box_geometry(box, r0 + a * shortest_turn(r0, r1))
 
 
 def _turn(dx: np.ndarray, dy: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:

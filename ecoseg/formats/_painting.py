@@ -85,7 +85,7 @@ def box_pixels(box) -> tuple[int, int, int, int]:
 
 def polygon_covers(points: np.ndarray, height: int, width: int) -> bool:
     """Whether a polygon ``(x, y)`` (pixel edges) holds the centre of a pixel of the frame,
-    as :func:`rasterize` fills it (without drawing the frame).
+    as :func:`rasterize` fills it (without drawing the frame: :func:`_fills`).
 
     Examples
     --------
@@ -94,21 +94,15 @@ def polygon_covers(points: np.ndarray, height: int, width: int) -> bool:
     >>> polygon_covers(np.array([[1, 1], [4, 4], [7, 7]]), 6, 8)  # points on a line
     False
     """
-    points = np.asarray(points, np.float64)
-    top, bottom = float(points[:, 1].min()), float(points[:, 1].max())
-    for y in (0.5 * (top + bottom), 0.75 * top + 0.25 * bottom, 0.25 * top + 0.75 * bottom):
-        if 0 <= y < height and _row_covers(points, math.floor(y), width):
-            return True  # the common case, found in O(points): a pixel well inside
-    from skimage.draw import polygon as draw_polygon  # the exact fill, O(box x points)
-
-    rows, _ = draw_polygon(points[:, 1] - 0.5, points[:, 0] - 0.5, shape=(height, width))
-    return len(rows) > 0
+    return _fills(np.asarray(points, np.float64), height, width)
 
 
 def polygon_covers_anywhere(points: np.ndarray) -> bool:
     """Whether a polygon ``(x, y)`` (pixel edges) holds the centre of any pixel, wherever it
-    lies (the frame's or not): one that holds none is a broken annotation, one that holds
-    some, but none of the frame, is out of view there.
+    lies (the frame's or not), as :func:`rasterize` would fill it on a frame large enough:
+    one that holds none is a broken annotation, one that holds some, but none of the frame,
+    is out of view there. Exact at any size (:func:`_fills`: a polygon spanning more than
+    2048 x 2048 pixels was taken to cover some, a flat one too).
 
     Examples
     --------
@@ -118,39 +112,95 @@ def polygon_covers_anywhere(points: np.ndarray) -> bool:
     False
     >>> polygon_covers_anywhere(np.array([[0, 0], [1e6, 1e6], [1e6, 1e6 + 1e-3]]))  # huge
     True
+    >>> polygon_covers_anywhere(np.array([[0, 0], [1e6, 1e6], [2e6, 2e6]]))  # huge, flat
+    False
     """
-    points = np.asarray(points, np.float64)
-    low = np.floor(points.min(axis=0)) - 1  # whole pixels: the centres stay centres
-    width, height = (np.ceil(points.max(axis=0) - low) + 1).tolist()
-    if width * height > _EXACT_AREA:  # the exact fill costs its area: not a sliver to refuse
-        return True
-    return polygon_covers(points - low, int(height), int(width))
+    return _fills(np.asarray(points, np.float64), None, None)
 
 
-#: the largest box (pixels) :func:`polygon_covers_anywhere` fills exactly (2048 x 2048, under
-#: a second for a sliver that fails the quick test); a polygon spanning more is taken to cover
-#: pixel centres (a sliver 20000 pixels long took 10 s)
-_EXACT_AREA = 2**22
+#: crossings (rows x edges) :func:`_fills` computes at a time, bounding its memory
+_CHUNK = 2**20
 
 
-def _row_covers(points: np.ndarray, row: int, width: int) -> bool:
-    """Whether a pixel centre of ``row`` lies strictly between two crossings of the polygon's
-    edges with the row's centre line: inside by the even-odd rule, the rule of
-    :func:`rasterize`'s fill (which takes in centres on an edge too). An edge crosses the line
-    where one end is above it and the other on or below it, so a vertex on the line is
-    counted once."""
-    y = row + 0.5
-    x0, y0 = points[:, 0], points[:, 1]
-    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
-    cross = (y0 > y) != (y1 > y)
-    a, b = x0[cross], x1[cross]
-    xs = np.sort(a + (y - y0[cross]) * (b - a) / (y1[cross] - y0[cross]))
-    for left, right in zip(xs[::2], xs[1::2]):
-        first = max(math.floor(left - 0.5) + 1, 0)  # the first centre c + 0.5 > left
-        last = min(math.ceil(right - 0.5) - 1, width - 1)  # the last centre < right
-        if first <= last:
+def _fills(points: np.ndarray, height: int | None, width: int | None) -> bool:
+    """Whether :func:`rasterize`'s fill (skimage's, pixel centres at integer + 0.5) paints a
+    pixel of the ``height`` x ``width`` frame (None: of any frame), in time and memory of the
+    rows it spans times its edges (a fill costs its box's area), in chunks of rows.
+
+    On each row's centre line the edges' crossings (an edge crosses where one end is above
+    the line and the other on or below it, the fill's rule) pair up, even-odd, into spans:
+    a centre inside a span by more than rounding is painted. Centres the fill may paint that
+    no span holds so are on the outline: near a crossing, on a horizontal edge along the
+    line, at a vertex; those few are put to the fill's own test (skimage's
+    ``points_in_poly``, the test its fill runs on every pixel of the box)."""
+    p = points - 0.5  # pixel centres at integers, as rasterize shifts them for the fill
+    x0, y0 = p[:, 0].copy(), p[:, 1].copy()  # an edge from (x0, y0) to (x1, y1)
+    x1, y1 = np.concatenate((x0[1:], x0[:1])), np.concatenate((y0[1:], y0[:1]))
+    xmin, ymin, xmax, ymax = float(x0.min()), float(y0.min()), float(x0.max()), float(y0.max())
+    tol = 1e-9 * max(1.0, -xmin, -ymin, xmax, ymax)  # beyond rounding of the crossings
+    r_lo, r_hi = math.ceil(ymin - tol), math.floor(ymax + tol)
+    c_lo, c_hi = math.ceil(xmin - tol), math.floor(xmax + tol)
+    if height is not None:
+        r_lo, r_hi, c_lo, c_hi = (
+            max(r_lo, 0),
+            min(r_hi, height - 1),
+            max(c_lo, 0),
+            min(c_hi, width - 1),
+        )
+    if r_lo > r_hi or c_lo > c_hi:
+        return False
+    near: list[np.ndarray] = []  # (x, y) centres on the outline, for the fill's own test
+
+    def outline_covers() -> bool:
+        from skimage.measure import points_in_poly
+
+        pts = np.concatenate(near) if near else np.empty((0, 2))
+        pts = pts[
+            (pts[:, 0] >= c_lo) & (pts[:, 0] <= c_hi) & (pts[:, 1] >= r_lo) & (pts[:, 1] <= r_hi)
+        ]
+        return any(points_in_poly(pts[k : k + _CHUNK], p).any() for k in range(0, len(pts), _CHUNK))
+
+    slanted = y0 != y1
+    ex0, ey0, ex1, ey1 = x0[slanted], y0[slanted], x1[slanted], y1[slanted]
+    slope = (ex1 - ex0) / (ey1 - ey0)
+
+    def spans_hold(rows: np.ndarray) -> bool:
+        """Whether a centre lies well inside a span of one of ``rows`` (the others near a
+        crossing go to ``near``)."""
+        rows = rows.astype(np.float64)[:, None]
+        xs = np.where((ey0 > rows) != (ey1 > rows), ex0 + (rows - ey0) * slope, np.inf)
+        xs.sort(axis=1)  # an even number of crossings, then inf (one at least if odd)
+        n = xs.shape[1] // 2 * 2
+        first = np.maximum(np.floor(xs[:, 0:n:2] + tol) + 1, c_lo)  # first centre > left
+        last = np.minimum(np.ceil(xs[:, 1:n:2] - tol) - 1, c_hi)  # last centre < right
+        if (first <= last).any():  # (no span: inf <= c_hi is False)
             return True
-    return False
+        with np.errstate(invalid="ignore"):  # inf - inf where a row has fewer crossings
+            r, k = np.nonzero(np.abs(xs - np.round(xs)) <= tol)
+        near.append(np.stack([np.round(xs[r, k]), rows[r, 0]], axis=1))
+        return False
+
+    for f in (0.5, 0.25, 0.75):  # the common case, in O(points): a centre inside such a row
+        if spans_hold(np.array([r_lo + math.floor(f * (r_hi - r_lo))])):
+            return True
+    corner = np.round(p)
+    near.append(corner[(np.abs(corner - p) <= tol).all(axis=1)])
+    flat = (y0 == y1) & (y0 == np.round(y0)) & (y0 >= r_lo) & (y0 <= r_hi)
+    for xa, xb, y in zip(x0[flat], x1[flat], y0[flat]):  # horizontal edges along a line
+        a = max(math.ceil(min(xa, xb) - tol), c_lo)
+        b = min(math.floor(max(xa, xb) + tol), c_hi)
+        for k in range(a, b + 1, _CHUNK):
+            xs = np.arange(k, min(k + _CHUNK, b + 1), dtype=np.float64)
+            near.append(np.stack([xs, np.full_like(xs, y)], axis=1))
+    step = max(1, _CHUNK // max(1, len(ex0)))
+    for start in range(r_lo, r_hi + 1, step):
+        if spans_hold(np.arange(start, min(start + step, r_hi + 1))):
+            return True
+        if sum(len(n) for n in near) > _CHUNK:
+            if outline_covers():
+                return True
+            near.clear()
+    return outline_covers()
 
 
 def no_pixel_error(

@@ -180,7 +180,18 @@ def rle_boxes(rles: list[dict]) -> list[tuple[float, float, float, float]]:
 
 
 def rle_area(rle: dict) -> int:
-    """Pixel count of a compressed RLE (pycocotools ``area``)."""
+    """Pixel count of a compressed RLE (pycocotools ``area``).
+
+    One RLE per call, by design: ``area`` of a list builds a throwaway uint8 array of the
+    list's length, which numpy 2 refuses past 255 RLEs (``OverflowError``); its uint32 result
+    is right, so chunks of 255 would be too, but a call costs ~4 us a mask, mostly parsing the
+    RLE (measured on 3000 box-like masks), so batching saves nothing worth the code.
+
+    Examples
+    --------
+    >>> rle_area({"size": [3, 4], "counts": "714"})
+    1
+    """
     from pycocotools import mask as mask_utils
 
     return int(mask_utils.area({"size": rle["size"], "counts": rle["counts"].encode()}))

@@ -12,19 +12,32 @@ __all__ = ["SizeMismatch", "number", "integer", "positive_id", "probability", "s
 
 
 class SizeMismatch(FormatError):
-    """A size in an annotation file that is not the video's (:func:`size_differs`); the
-    import adds the video's name (``ecoseg.formats.import_annotations``)."""
+    """A size in an annotation file, or of a truth PNG, that is not the video's
+    (:func:`size_differs`). ``parts`` holds what it says, so a caller that knows more of the
+    video says it again naming it (``ecoseg.formats.import_annotations``: the video's path;
+    ``ecoseg.evaluate``: the video and its store)."""
+
+    parts: tuple[str, str, int, int] = ("", "", 0, 0)
 
 
-def size_differs(where: str, found: str, width: int, height: int) -> SizeMismatch:
-    """The error of a size in a file that is not the video's ``width`` x ``height``.
+def size_differs(
+    where: str, found: str, width: int, height: int, *, of: str = "the video"
+) -> SizeMismatch:
+    """The error of a size ``found`` at ``where`` (a file, its line or element) that is not
+    the ``width`` x ``height`` of ``of`` (the video, as far as the caller can name it): the
+    one wording of the import's refusals and evaluate's.
 
     Examples
     --------
     >>> print(size_differs("gt.txt: line 3", "image size 64x48", 1920, 1080))
-    gt.txt: line 3: image size 64x48 differs from the video's 1920x1080
+    gt.txt: line 3: image size 64x48, but the video is 1920x1080
+    >>> error = size_differs("pngs/00000.png", "mask size 80x48", 64, 48)
+    >>> print(size_differs(*error.parts, of="the video V.mp4 of the store S.zarr"))
+    pngs/00000.png: mask size 80x48, but the video V.mp4 of the store S.zarr is 64x48
     """
-    return SizeMismatch(f"{where}: {found} differs from the video's {width}x{height}")
+    error = SizeMismatch(f"{where}: {found}, but {of} is {width}x{height}")
+    error.parts = (where, found, width, height)
+    return error
 
 
 def number(value: Any, where: str, what: str) -> float:

@@ -44,7 +44,9 @@ whose centre is inside); tracks of shapes without an area (``<points>``, ``<poly
 ``<cuboid>``, ``<skeleton>``) are left out with a :class:`ShapesLeftOutWarning`, and ``<tag>``
 elements are ignored. As in CVAT, a track continues from its last shape until an
 ``outside="1"`` shape or the end of the task; on frames between two shapes boxes are
-interpolated linearly and polygons and ellipses keep the earlier shape. A mask lies on its own
+interpolated as CVAT interpolates them, their edges linearly and their ``rotation`` linearly
+the short way round (350 to 10 degrees turns through 0; a half turn goes clockwise), and
+polygons and ellipses keep the earlier shape. A mask lies on its own
 frame only: CVAT has no mask tracks (it writes each mask as a track of one shape, and reads a
 mask track as its first shape), so its export of a mask on the task's last-but-one frame, which
 has no ``outside`` shape, is not held onto the last. The task's settings come from
@@ -96,7 +98,14 @@ from ecoseg.formats._annotated import annotated_range
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._cvat_images import read_images
 from ecoseg.formats._cvat_shapes import NO_AREA as NO_AREA
-from ecoseg.formats._cvat_shapes import NOT_SHOWN, shape_geometry, shape_score, warn_left_out
+from ecoseg.formats._cvat_shapes import (
+    NOT_SHOWN,
+    box_between,
+    box_pose,
+    shape_geometry,
+    shape_score,
+    warn_left_out,
+)
 from ecoseg.formats._cvat_shapes import ShapesLeftOutWarning as ShapesLeftOutWarning
 from ecoseg.formats._cvat_shapes import cvat_to_mask as cvat_to_mask
 from ecoseg.formats._rle import decode_rle
@@ -610,7 +619,7 @@ def deleted_frames(path: Path, frames: TaskFrames, tracks: list[tuple]) -> tuple
     if named and frames.size is not None:
         gone = {t for t in range(frames.start, frames.last + 1, frames.step) if t not in named}
         for shapes, _ in tracks:
-            for frame, outside, _, _, where, _ in shapes:
+            for frame, outside, _, _, where, *_ in shapes:
                 if frame in gone and not outside:
                     raise FormatError(
                         f"{path}: {where}: frame {frame} has no image in {images} (CVAT leaves "
@@ -633,7 +642,8 @@ def deleted_frames(path: Path, frames: TaskFrames, tracks: list[tuple]) -> tuple
 
 
 def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
-    """``(frame, outside, geometry, score, where, tag)`` of a track's shapes, by frame."""
+    """``(frame, outside, geometry, score, where, tag, pose)`` of a track's shapes, by frame
+    (``pose``: a visible box's ``(box, rotation)``, :func:`box_pose`; else None)."""
     shapes = []
     for sh in el:
         swhere = f'{twhere} <{sh.tag} frame="{sh.get("frame")}">'
@@ -645,7 +655,8 @@ def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
             raise FormatError(f"{path}: {swhere}: {frames.refusal(frame)}")
         geom = None if outside else shape_geometry(sh, f"{path}: {swhere}", width, height)
         score = shape_score(sh, f"{path}: {swhere}")
-        shapes.append((frame, outside, geom, score, swhere, sh.tag))
+        pose = box_pose(sh, f"{path}: {swhere}") if geom and sh.tag == "box" else None
+        shapes.append((frame, outside, geom, score, swhere, sh.tag, pose))
     shapes.sort(key=lambda s: s[0])
     return shapes
 
@@ -654,11 +665,12 @@ def _held(
     shapes: list[tuple], oid: int, frames: TaskFrames, deleted: tuple[int, ...] = ()
 ) -> list[Instance]:
     """Each visible shape on its task frame and the task frames after it, up to the next shape
-    (boxes interpolated towards a next box) or the end of the task (its own frame when the file
-    gives no size; a mask's own frame always), deleted frames left out."""
+    (a box interpolated towards a next box, turned or not, as CVAT does: :func:`box_between`)
+    or the end of the task (its own frame when the file gives no size; a mask's own frame
+    always), deleted frames left out."""
     gone = set(deleted)
     out = []
-    for k, (frame, outside, geom, score, swhere, tag) in enumerate(shapes):
+    for k, (frame, outside, geom, score, swhere, tag, pose) in enumerate(shapes):
         if outside:
             continue
         nxt = shapes[k + 1] if k + 1 < len(shapes) else None
@@ -672,21 +684,8 @@ def _held(
             if t in gone:
                 continue
             g = geom
-            if (
-                t > frame
-                and _plain_box(geom)
-                and nxt is not None
-                and not nxt[1]
-                and _plain_box(nxt[2])
-            ):
-                a = (t - frame) / (nxt[0] - frame)
-                g = {"box": tuple((1 - a) * p + a * q for p, q in zip(geom["box"], nxt[2]["box"]))}
+            if t > frame and pose is not None and nxt is not None and nxt[6] is not None:
+                g = box_between(pose, nxt[6], (t - frame) / (nxt[0] - frame))
             where = swhere if t == frame else f"{swhere} (held to frame {t})"
             out.append(Instance(frame=t, track=oid, score=score, where=where, **g))
     return out
-
-
-def _plain_box(geom: dict) -> bool:
-    """Whether a shape's geometry is a box that is not turned (turned boxes are held, not
-    interpolated)."""
-    return "box" in geom and "polygons" not in geom

@@ -23,7 +23,6 @@ from ecoseg.metrics.jf import BOUND_TH, bound_pixels
 from ecoseg.metrics.pairing import OtherVideoWarning, video_note
 from ecoseg.metrics.truth import (
     VoidPixels,
-    check_png_sizes,
     is_png_folder,
     png_frames,
     png_side,
@@ -157,7 +156,6 @@ def evaluate(
             if frames is None:  # a mask past the end of a run that did not finish: say so
                 why = _unfinished(pred_store)
                 frames = png_frames(truth, pred_store.n_frames, why=why, of=side)
-            check_png_sizes(truth, pred_store.width, pred_store.height, of=side)
             void = VoidPixels(truth, width=pred_store.width, height=pred_store.height)
             with tempfile.TemporaryDirectory(prefix="ecoseg-truth-") as tmp:
                 with truth_from_pngs(truth, pred_store, Path(tmp) / "truth.zarr") as store:

@@ -12,7 +12,6 @@ import numpy as np
 
 __all__ = [
     "VoidPixels",
-    "check_png_sizes",
     "is_png_folder",
     "png_frames",
     "png_side",
@@ -44,19 +43,26 @@ def truth_from_pngs(folder: Any, pred: Any, out: Any) -> Any:
     ------
     FormatError
         A file name holds no frame number, two files give one frame, a PNG is past the last
-        frame of ``pred`` or of another size.
+        frame of ``pred`` or of another size (``".../00000.png: mask size 80x48, but the
+        video V of the store S is 64x48"``: :func:`png_side`; each PNG is read once, by the
+        import, which refuses it).
     """
     import warnings
 
     from ecoseg.formats import UnannotatedFramesWarning, VideoInfo, import_annotations
+    from ecoseg.formats._values import SizeMismatch, size_differs
     from ecoseg.formats.davis import VoidPixelsWarning
     from ecoseg.store import MaskStore
 
     png_frames(folder, pred.n_frames)
+    info = VideoInfo.of(pred)
     with warnings.catch_warnings():  # evaluate scores the frames with a PNG, listed or not,
         warnings.simplefilter("ignore", UnannotatedFramesWarning)  # and leaves void out
         warnings.simplefilter("ignore", VoidPixelsWarning)
-        import_annotations(folder, "davis", VideoInfo.of(pred), out, chunk_frames=pred.chunk_frames)
+        try:
+            import_annotations(folder, "davis", info, out, chunk_frames=pred.chunk_frames)
+        except SizeMismatch as exc:  # named as evaluate names the prediction
+            raise size_differs(*exc.parts, of=png_side(pred)) from None
     return MaskStore.open(out)
 
 
@@ -113,30 +119,6 @@ def png_side(store: Any) -> str:
     video = store.provenance_record.video
     named = f"the video {video.path} of " if video is not None and video.path else ""
     return f"{named}the store {store.path}"
-
-
-def check_png_sizes(folder: Any, width: int, height: int, *, of: str = "the video") -> None:
-    """Refuse a PNG of a DAVIS-style folder that is not ``width`` x ``height``, naming it and
-    ``of`` (:func:`png_side`); only each file's header is read.
-
-    Raises
-    ------
-    FormatError
-        ``".../00000.png: mask is 80x48 but the video V of the store S is 64x48"``.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    from ecoseg.errors import FormatError
-    from ecoseg.formats.davis import frame_files
-
-    for _, path in sorted(frame_files(Path(folder)).items()):
-        try:
-            with Image.open(path) as image:
-                size = image.size
-        except (UnidentifiedImageError, OSError):
-            continue  # (read with its pixels later, and refused in the reader's words)
-        if size != (width, height):
-            raise FormatError(f"{path}: mask is {size[0]}x{size[1]} but {of} is {width}x{height}")
 
 
 class VoidPixels:

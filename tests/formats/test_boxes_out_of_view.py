@@ -256,3 +256,19 @@ def test_a_viame_outline_outside_the_frame_is_an_animal_out_of_view(tmp_path):
     with pytest.warns(BoxesCutWarning, match="3 boxes lie outside the 10x8 frame"):
         ann = read_annotations(path, "viame", VIDEO)
     assert [(i.frame, i.track) for i in ann.instances] == [(0, 1), (0, 2)]
+
+
+def test_a_huge_flat_viame_outline_beyond_the_frame_is_refused(tmp_path):
+    """An outline 30000 pixels across whose points lie on a line covers no pixel anywhere: a
+    broken annotation, refused. Old code took any outline spanning more than 2048 x 2048
+    pixels to cover some, so it was left out as an animal out of view; a real one of that
+    size still is."""
+    flat = "3,,2,-30005,5,-5,30005,1,-1,fish,1,(poly) -30005 5 -15005 15005 -5 30005\n"
+    path = tmp_path / "a.csv"
+    path.write_text(_VIAME + flat)
+    with pytest.raises(FormatError, match=r"line 5: the polygon covers no pixel of the 10x8"):
+        read_annotations(path, "viame", VIDEO)
+    path.write_text(_VIAME + flat.replace("-15005 15005", "-5 5"))
+    with pytest.warns(BoxesCutWarning, match="3 boxes lie outside the 10x8 frame"):
+        ann = read_annotations(path, "viame", VIDEO)
+    assert [(i.frame, i.track) for i in ann.instances] == [(0, 1), (0, 2)]

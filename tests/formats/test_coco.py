@@ -69,7 +69,7 @@ def test_polygons_and_boxes_are_read(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d["images"][0].update(width=99), r"image id 1: width 99 differs"),
+        (lambda d: d["images"][0].update(width=99), r"image id 1: width 99, but the video is"),
         (lambda d: d["annotations"][0].update(category_id=77), r"annotations\[0\].*category_id 77"),
         (lambda d: d["annotations"][0]["segmentation"].update(size=[3, 3]), "mask size 3x3"),
         (lambda d: d["images"][0].update(frame_index=40), "frame 40 is past the end"),

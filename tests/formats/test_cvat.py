@@ -216,7 +216,10 @@ def test_polygons_boxes_gaps_and_track_zero(tmp_path):
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (("<width>640</width>", "<width>64</width>"), "<original_size> 64x360 differs"),
+        (
+            ("<width>640</width>", "<width>64</width>"),
+            r"<original_size> 64x360, but the video .*video\.mp4 is 640x360",
+        ),
         (('frame="3" keyframe', 'frame="300" keyframe'), r'<mask frame="300">: frame 300 is past'),
         (('outside="0"', 'outside="yes"'), r'outside="yes" must be 0 or 1'),
         (("<annotations>", "<annotations><broken>"), "not well-formed XML"),

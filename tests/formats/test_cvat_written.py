@@ -75,6 +75,36 @@ def test_a_box_turned_by_a_whole_turn_stays_a_box(tmp_path):
     assert {i.box for i in ann.instances} == {(2.0, 3.0, 8.0, 5.0)}
 
 
+def test_a_turned_box_is_interpolated_turning_the_short_way(tmp_path):
+    """CVAT interpolates a box's rotation with its edges (cvat-core ``RectangleTrack``, the
+    server's ``simple_interpolation``), the short way round: keyframes on frames 0 and 3,
+    60 degrees to 330 (-90, not +270), the box moving 3 right. Frame 1: box (2, 2, 6, 4),
+    centre (4, 3), turned 30 degrees; frame 2: box (3, 2, 7, 4) and not turned. Old code held
+    frame 0's box (turned boxes were held, plain ones interpolated)."""
+    path = cvat_file(
+        tmp_path,
+        """<track id="0" label="eel" source="manual">
+    <box frame="0" keyframe="1" outside="0" occluded="0" xtl="1" ytl="2" xbr="5" ybr="4"
+         rotation="60" z_order="0"/>
+    <box frame="3" keyframe="1" outside="0" occluded="0" xtl="4" ytl="2" xbr="8" ybr="4"
+         rotation="330" z_order="0"/></track>""",
+    )
+    ann = read_annotations(path, "cvat", VIDEO)
+    one, two = (i for i in ann.instances if i.frame in (1, 2))
+    c, s = np.sqrt(3) / 2, 0.5  # cos and sin of 30 degrees, corners (4, 3) + turned (+-2, +-1)
+    expected = [
+        (4 - 2 * c + s, 3 - 2 * s - c),
+        (4 + 2 * c + s, 3 + 2 * s - c),
+        (4 + 2 * c - s, 3 + 2 * s + c),
+        (4 - 2 * c - s, 3 - 2 * s + c),
+    ]
+    np.testing.assert_allclose(one.polygons[0], expected, atol=1e-9)
+    assert "held to frame 1" in one.where
+    flat = np.zeros((8, 10), bool)
+    flat[2:4, 3:7] = True
+    np.testing.assert_array_equal(rasterize(two, 8, 10), flat)
+
+
 def test_an_ellipse_is_the_pixels_whose_centre_is_inside(tmp_path):
     """Centre (5, 4), radii 3 and 1: rows 3 and 4 (centres 0.5 off, so |dx| <= 2.6), columns
     2..7; turned 90 degrees: columns 4 and 5, rows 1..6."""

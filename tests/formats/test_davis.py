@@ -163,9 +163,7 @@ def test_one_bit_masks_are_object_1(tmp_path):
 def test_wrong_size_names_the_file(tmp_path):
     (tmp_path / "f").mkdir()
     Image.fromarray(np.zeros((5, 5), np.uint8), mode="L").save(tmp_path / "f" / "00003.png")
-    with pytest.raises(
-        FormatError, match=r"00003\.png: mask size 5x5 differs from the video.s 6x5"
-    ):
+    with pytest.raises(FormatError, match=r"00003\.png: mask size 5x5, but the video is 6x5"):
         read_annotations(tmp_path / "f", "davis", VideoInfo(6, 5, np.zeros(9), {}))
 
 

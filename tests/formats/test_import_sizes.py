@@ -2,7 +2,10 @@
 
 ``ecoseg import --format davis`` said ``00000.png: mask is 64x48 but the video is 32x24``, and
 coco, ytvis, cvat and mots ``... differs from the video's 32x24``, without saying which video
-(the file may be another video's, or the wrong video given)."""
+(the file may be another video's, or the wrong video given). Then the import said ``...: mask
+size 64x48 differs from the video's 32x24 (V)`` and evaluate ``...: mask is 80x48 but the video
+V of the store S is 64x48``: now both say it one way (``size_differs``), each naming what it
+knows of the video."""
 
 from __future__ import annotations
 
@@ -41,5 +44,5 @@ def test_import_names_the_video_whose_size_differs(fmt, clips, tmp_path, capsys)
     code = main(args)
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1, err
-    assert f"{FOUND[fmt]} differs from the video's 32x24 ({small.video})" in err, err
+    assert f"{FOUND[fmt]}, but the video {small.video} is 32x24" in err, err
     assert not out.exists()

@@ -174,3 +174,45 @@ def test_polygon_covers_is_what_the_fill_paints():
             pts[:, 1] = pts[:, 1] * 0.05 + rng.uniform(0, H)  # thin slivers
         rows, _ = draw_polygon(pts[:, 1] - 0.5, pts[:, 0] - 0.5, shape=(H, W))
         assert polygon_covers(pts, H, W) == (len(rows) > 0), pts.tolist()
+
+
+def test_polygon_covers_anywhere_is_what_the_fill_paints_wherever_it_lies():
+    """Whether a polygon covers any pixel centre, on the frame or beyond it, agrees with the
+    fill's own test of every centre of its box (skimage's ``points_in_poly``, which its fill
+    runs), flat polygons and slivers included."""
+    from skimage.measure import points_in_poly
+
+    from ecoseg.formats._painting import polygon_covers_anywhere
+
+    rng = np.random.default_rng(3)
+    for k in range(2000):
+        pts = rng.uniform(-20, 20, (int(rng.integers(3, 9)), 2))
+        if k % 3 == 0:
+            pts = np.round(pts * 2) / 2  # vertices on pixel centres and edges
+        if k % 5 == 0:
+            pts[:, 1] = pts[:, 1] * 0.03 + rng.uniform(-5, 5)  # thin slivers
+        if k % 11 == 0:  # points on a line
+            pts[2:] = pts[0] + np.outer(rng.uniform(0, 2, len(pts) - 2), pts[1] - pts[0])
+        edges = pts - 0.5  # pixel centres at integers, as the fill takes them
+        low, high = np.floor(edges.min(0)) - 1, np.ceil(edges.max(0)) + 1
+        xs, ys = np.meshgrid(np.arange(low[0], high[0] + 1), np.arange(low[1], high[1] + 1))
+        fill = points_in_poly(np.stack([xs.ravel(), ys.ravel()], axis=1), edges).any()
+        assert polygon_covers_anywhere(pts) == fill, pts.tolist()
+
+
+@pytest.mark.parametrize(
+    ("points", "covers"),
+    [
+        ([[-30005, 5], [-15005, 15005], [-5, 30005]], False),  # points on a line
+        ([[0, 0], [20000, 20000.3], [20000, 20000.4]], False),  # a sliver between centres
+        ([[-30005, 5], [-5, 5], [-5, 30005]], True),
+        ([[0, 0], [20000, 20000.3], [20000, 20001.4]], True),  # a thin wedge
+    ],
+)
+def test_a_huge_polygon_covers_pixels_only_if_the_fill_paints_some(points, covers):
+    """Old code took any polygon spanning more than 2048 x 2048 pixels to cover pixel
+    centres (filling it exactly cost its area: 10 s for the sliver), so a flat one beyond
+    the frame was an animal out of view, not a broken annotation."""
+    from ecoseg.formats._painting import polygon_covers_anywhere
+
+    assert polygon_covers_anywhere(np.array(points, float)) is covers

@@ -63,7 +63,7 @@ def test_first_frame_on_another_format_names_the_file(tmp_path):
 
 def test_wrong_size_names_line(tmp_path):
     (tmp_path / "m.txt").write_text("1 2 1 4 4 24\n")
-    with pytest.raises(FormatError, match=r"m\.txt: line 1: image size 4x4 differs"):
+    with pytest.raises(FormatError, match=r"m\.txt: line 1: image size 4x4, but the video is"):
         read_annotations(tmp_path / "m.txt", "mots", VideoInfo(5, 4, np.zeros(2), {}))
 
 

@@ -354,7 +354,7 @@ def test_refusals_of_other_frames_name_both_stores_and_their_videos(tmp_path):
     with pytest.raises(FormatError) as wide:
         evaluate(north.truth, export(east.truth, "davis", tmp_path / "east-pngs"))
     assert str(wide.value) == (
-        f"{tmp_path / 'east-pngs' / '00000.png'}: mask is 80x48 but the video {video} of the "
+        f"{tmp_path / 'east-pngs' / '00000.png'}: mask size 80x48, but the video {video} of the "
         f"store {north.truth} is 64x48"
     )
 
