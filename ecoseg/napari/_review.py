@@ -38,7 +38,6 @@ is reloaded whole.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -92,6 +91,7 @@ from ecoseg.napari._review_work import (
     gallery_rows,
     run_edits,
 )
+from ecoseg.napari._warned import Kept, kept, show
 
 if TYPE_CHECKING:
     import napari
@@ -202,8 +202,9 @@ class ReviewWidget(QWidget):
         self._pending = False
         #: the status line of the edit applied before that read (said again with its rows)
         self._after: str | None = None
-        #: the warnings of the running worker, shown when it is done
-        self._warnings: list[tuple] = []
+        #: the warnings of the running worker's thread (:func:`~ecoseg.napari._warned.kept`),
+        #: shown when it is done
+        self._warnings: list = []
         self._refresh_layers()
 
     # ------------------------------------------------------------------ layers and store
@@ -542,10 +543,15 @@ class ReviewWidget(QWidget):
         """Run ``func(*args)`` in a napari worker thread (a busy bar in the activity dock),
         ``done(result)`` here on the Qt thread; a refusal (:func:`caught`: ``catch`` too)
         comes back as one status line, saying ``running`` meanwhile (``kind``: ``"read"``,
-        the gallery's rows; ``"edit"``, an edit or *Diverse first*)."""
+        the gallery's rows; ``"edit"``, an edit or *Diverse first*). The warnings of its
+        thread (a dropped interrupted edit) are kept with its result, never another
+        worker's (:mod:`ecoseg.napari._warned`), and shown when it is done, where napari's
+        notifications and the Python console see them."""
         from napari.qt.threading import create_worker
 
-        def returned(result) -> None:
+        def returned(ran: Kept) -> None:
+            self._warnings[:] = ran.warnings
+            result = ran.result
             if isinstance(result, Failed):
                 if not (kind == "read" and self._pending):  # not a store listed now
                     self._fail(result.line)
@@ -553,6 +559,7 @@ class ReviewWidget(QWidget):
                 done(result)
 
         worker = create_worker(
+            kept,
             caught,
             func,
             args,
@@ -565,10 +572,6 @@ class ReviewWidget(QWidget):
                 "returned": returned,
                 "errored": lambda exc: self._fail(error_line(exc, path)),
                 "finished": self._finished,
-                # napari's workers keep their warnings (a dropped interrupted edit): shown when
-                # it is done (the worker's own warning hook is gone then), where napari's
-                # notifications and the Python console see them
-                "warned": self._warnings.append,
             },
         )
         self._worker, self._kind, self._running_said = worker, kind, running
@@ -583,8 +586,7 @@ class ReviewWidget(QWidget):
         self._enable()
         self._painting.release(self.viewer.layers)
         shown, self._warnings[:] = list(self._warnings), []
-        for args in shown:
-            warnings.showwarning(*args)
+        show(shown)
         if self._pending:  # another layer or store was listed while it ran: read it now
             self._pending = False
             self.refresh()
