@@ -474,13 +474,14 @@ def _network(family, job: Job):
 
 def _fast(job: Job, device) -> bool:
     """``job.fast`` as it runs on ``device``; on a CPU without bf16 instructions the reason it
-    runs fp32 goes to ``job.notices`` (the widget shows it), not to the terminal."""
-    import warnings
-
+    runs fp32 goes to ``job.notices`` (the widget shows it), not to the terminal (kept from
+    this thread only, :func:`~ecoseg.napari._warned.own_warnings`: Python's
+    ``catch_warnings`` took every thread's warnings meanwhile, and on leaving put back the
+    settings it found, over those of a napari worker started or ended meanwhile)."""
     from ecoseg.engine._runtime import SlowBf16Warning, fast_bf16
+    from ecoseg.napari._warned import own_warnings
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SlowBf16Warning)
+    with own_warnings() as caught:
         fast = fast_bf16(job.fast, device)
     job.notices.extend(str(w.message) for w in caught if w.category is SlowBf16Warning)
     return fast

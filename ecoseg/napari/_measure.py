@@ -41,6 +41,7 @@ from ecoseg.errors import EcosegError
 from ecoseg.napari._check import napari_remedy
 from ecoseg.napari._layers import META_KEY, labels_to_store, tracks_from_regions
 from ecoseg.napari._pool import start as start_worker
+from ecoseg.napari._warned import Kept, kept, show
 from ecoseg.report.figures._counts import frame_duration, held_steps
 
 if TYPE_CHECKING:
@@ -432,6 +433,7 @@ class MeasureWidget(QWidget):
         if isinstance(data, np.ndarray):
             data = data.copy()  # the user may keep painting while we measure
         worker = create_worker(
+            kept,  # its own thread's warnings, never another widget's worker's (_warned)
             measure_labels,
             data,
             metadata=dict(layer.metadata),
@@ -482,8 +484,9 @@ class MeasureWidget(QWidget):
         self._worker = None
         self.measure_btn.setEnabled(True)
 
-    def _measured(self, result) -> None:
-        self.tables, self._store = result
+    def _measured(self, ran: Kept) -> None:
+        show(ran.warnings)  # here, where napari's notifications see them
+        self.tables, self._store = ran.result
         self.export_btn.setEnabled(not self._stale)  # changed while measured: not these
         self._show_table(self.table_combo.currentText())
         self._plot()

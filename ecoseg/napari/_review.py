@@ -4,9 +4,9 @@ One row per track: a thumbnail at its best-scored frame (the mask outlined on th
 class, where the class came from, its probability, frames present and duration. Sort by any
 column; *Least confident first* puts the tracks the species model is least sure of on top.
 The thumbnails are cut from the open video layer that shows the video the masks were made on
-(:func:`ecoseg.napari._check.matching_video`: by path, or by sha256), whichever layer is first;
-with none open they show the masks alone and the status line names the video to open (another
-video's pixels under a track would have a reviewer name the wrong species).
+(:func:`ecoseg.napari._review_layers.video_layer`: by path, or by sha256), whichever layer
+is first; with none open they show the masks alone and the status line names the video to open
+(another video's pixels under a track would have a reviewer name the wrong species).
 Clicking a row jumps the viewer to the track's best frame and shows it alone. Edits go to the
 store at once (:class:`ecoseg.species.Review`: chunk-atomic, logged, undoable) and the Labels
 layer is reloaded from it: set class (recent classes on buttons with the shortcuts Ctrl+1 ..
@@ -20,7 +20,8 @@ An edit (and *Diverse first*, and the gallery's read when a store is listed) run
 worker thread, one at a time (:func:`ecoseg.napari._review_work.run_edits`: the store's
 rewrite, its regions table, the gallery's rows and the layer's masks read back;
 :func:`~ecoseg.napari._review_work.gallery_rows`): the status line says what runs, the buttons
-are greyed out and the layer's painting tools wait until the result is handed to the layers
+are greyed out and the layer's painting tools wait
+(:class:`~ecoseg.napari._review_hold.PaintingHold`) until the result is handed to the layers
 and the gallery here, on the Qt thread; a refusal comes back as one status line, as before.
 The layer an edit was pressed on is reloaded only while it still shows the store; closed or
 showing another store by then, it is left as it is and the status line names it
@@ -37,7 +38,6 @@ is reloaded whole.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,6 +63,14 @@ from ecoseg.napari._gallery import COLUMNS, THUMB, SortItem, icon
 from ecoseg.napari._hand_edits import watch
 from ecoseg.napari._layers import META_KEY
 from ecoseg.napari._pool import start as start_worker
+from ecoseg.napari._review_hold import PaintingHold
+from ecoseg.napari._review_layers import (
+    fitting_videos,
+    repoint_tracks,
+    showing,
+    store_layers,
+    video_layer,
+)
 from ecoseg.napari._review_reload import redraw_tracks, reload_layer, snapshot
 from ecoseg.napari._review_words import (
     BUTTONS,
@@ -83,6 +91,7 @@ from ecoseg.napari._review_work import (
     gallery_rows,
     run_edits,
 )
+from ecoseg.napari._warned import Kept, kept, show
 
 if TYPE_CHECKING:
     import napari
@@ -93,8 +102,6 @@ __all__ = ["ReviewWidget"]
 _RECENT = 9
 #: The viewer's layer events the masks list follows.
 _FOLLOWED = frozenset({"inserted", "removed", "moved", "name", "metadata", "data"})
-#: The Labels layer's tools that paint (held while an edit rewrites the store).
-_PAINTING = frozenset({"paint", "fill", "erase", "polygon"})
 
 
 class ReviewWidget(QWidget):
@@ -185,12 +192,8 @@ class ReviewWidget(QWidget):
         self.viewer.layers.events.connect(self._layers_changed)
         #: the napari worker of the edit (or *Diverse first*) running, or None
         self._worker = None
-        #: the store the running edit rewrites (None: none runs), and what the status line
-        #: says meanwhile
-        self._editing: str | None = None
-        self._editing_said = ""
-        #: the layers of that store whose painting waits for the edit, and their tools
-        self._held: list[tuple] = []
+        #: the painting tools of the layers of the store an edit rewrites, held while it runs
+        self._painting = PaintingHold(self.status.setText)
         #: what runs ("edit": an edit or *Diverse first*; "read": the gallery's rows) and
         #: its status line
         self._kind, self._running_said = "edit", ""
@@ -199,43 +202,30 @@ class ReviewWidget(QWidget):
         self._pending = False
         #: the status line of the edit applied before that read (said again with its rows)
         self._after: str | None = None
-        #: the warnings of the running worker, shown when it is done
-        self._warnings: list[tuple] = []
+        #: the warnings of the running worker's thread (:func:`~ecoseg.napari._warned.kept`),
+        #: shown when it is done
+        self._warnings: list = []
         self._refresh_layers()
 
     # ------------------------------------------------------------------ layers and store
     def _layers_changed(self, event) -> None:
-        if event.type == "inserted" and self._editing is not None:
-            if any(layer is event.value for layer in self._showing(self._editing)):
-                self._hold(event.value)  # the store opened again while an edit rewrites it
+        editing = self._painting.path
+        if event.type == "inserted" and editing is not None:
+            if any(layer is event.value for layer in self._showing(editing)):
+                self._painting.add(event.value)  # the store opened again while it is rewritten
         if event.type in _FOLLOWED:
             self._refresh_layers()
 
     def _showing(self, path) -> list:
         """The Labels layers that show the store at ``path``, the chosen one first."""
-        import napari
-
-        shown = [
-            layer
-            for layer in self.viewer.layers
-            if isinstance(layer, napari.layers.Labels)
-            and str((layer.metadata.get(META_KEY) or {}).get("store")) == str(path)
-        ]
-        return sorted(shown, key=lambda layer: layer is not self.layer)
+        return showing(self.viewer.layers, path, first=self.layer)
 
     def _refresh_layers(self, event=None) -> None:
         """List the Labels layers that show a mask store, by name, keeping the one chosen
         (renamed: under its new name); the gallery is redrawn when the layer or its store
         changed, or the masks' video was opened or closed (thumbnails from it, or none)."""
-        import napari
-
         chosen = self._chosen if self._chosen in self.viewer.layers else self.layer
-        stores = [
-            layer
-            for layer in self.viewer.layers
-            if isinstance(layer, napari.layers.Labels)
-            and (layer.metadata.get(META_KEY) or {}).get("store")
-        ]
+        stores = store_layers(self.viewer.layers)
         for layer in stores:  # hand corrections painted from now on are recorded (and kept)
             watch(layer)
         names = [layer.name for layer in stores]
@@ -275,40 +265,11 @@ class ReviewWidget(QWidget):
         layer = self.layer
         return None if layer is None else (layer.metadata.get(META_KEY) or {}).get("store")
 
-    def _videos(self) -> list[tuple[str, str]]:
-        """``(name, file)`` of the open video layers whose frames fit the masks, in layer order:
-        RGB image layers of a file (ecoseg's reader records it; napari's own readers leave it
-        in the layer's source), with the masks' frame size and at least their frame count."""
-        import napari
-
-        masks = self.layer
-        if masks is None:
-            return []
-        n, h, w = (int(s) for s in masks.data.shape[-3:])
-        out = []
-        for layer in self.viewer.layers:
-            if not (isinstance(layer, napari.layers.Image) and layer.rgb and layer.ndim == 3):
-                continue
-            shape = tuple(int(s) for s in layer.data.shape)
-            if shape[1:3] != (h, w) or shape[0] < n:
-                continue
-            meta = layer.metadata.get(META_KEY) or {}
-            path = meta.get("video") if meta.get("kind") == "video" else None
-            path = path or getattr(getattr(layer, "source", None), "path", None)
-            if path:
-                out.append((layer.name, str(path)))
-        return out
-
     def video_layer(self):
         """The open video layer that shows the video the masks were made on, or None
-        (:func:`ecoseg.napari._check.matching_video`)."""
-        from ecoseg.napari._check import matching_video
-
+        (:func:`ecoseg.napari._review_layers.video_layer`)."""
         layer = self.layer
-        if layer is None:
-            return None
-        name = matching_video(layer.metadata.get(META_KEY) or {}, self._videos())
-        return None if name is None else self.viewer.layers[name]
+        return None if layer is None else video_layer(self.viewer.layers, layer)
 
     def _video_frame(self, frame: int) -> np.ndarray | None:
         """A frame of :meth:`video_layer` (None without one): never another video's."""
@@ -347,9 +308,8 @@ class ReviewWidget(QWidget):
             return
         if self._video is None:
             meta = self.layer.metadata.get(META_KEY) or {}
-            self.video_note = (
-                f"thumbnails show the masks only: {video_to_open(meta, len(self._videos()))}"
-            )
+            fitting = len(fitting_videos(self.viewer.layers, self.layer))
+            self.video_note = f"thumbnails show the masks only: {video_to_open(meta, fitting)}"
         reading = f"reading the tracks of {Path(str(path)).name}…"
         if rows is not None:
             self._show(rows, path)
@@ -512,7 +472,7 @@ class ReviewWidget(QWidget):
         layer = self.layer  # the layer reloaded after it (while it still shows the store)
         layers = self._showing(path)  # and any other of the store: their strokes are kept
         if str(path) != self._listed:  # the layer was saved to a new store: that one's rows
-            self._repoint_tracks(str(path))  # come with the edit's
+            repoint_tracks(self.viewer.layers, self._listed, str(path))  # come with the edit's
             self._listed = str(path)
         self._video = self.video_layer()
         what = BUTTONS.get(edits[0].kind, edits[0].kind) if edits else "edit"
@@ -583,10 +543,15 @@ class ReviewWidget(QWidget):
         """Run ``func(*args)`` in a napari worker thread (a busy bar in the activity dock),
         ``done(result)`` here on the Qt thread; a refusal (:func:`caught`: ``catch`` too)
         comes back as one status line, saying ``running`` meanwhile (``kind``: ``"read"``,
-        the gallery's rows; ``"edit"``, an edit or *Diverse first*)."""
+        the gallery's rows; ``"edit"``, an edit or *Diverse first*). The warnings of its
+        thread (a dropped interrupted edit) are kept with its result, never another
+        worker's (:mod:`ecoseg.napari._warned`), and shown when it is done, where napari's
+        notifications and the Python console see them."""
         from napari.qt.threading import create_worker
 
-        def returned(result) -> None:
+        def returned(ran: Kept) -> None:
+            self._warnings[:] = ran.warnings
+            result = ran.result
             if isinstance(result, Failed):
                 if not (kind == "read" and self._pending):  # not a store listed now
                     self._fail(result.line)
@@ -594,6 +559,7 @@ class ReviewWidget(QWidget):
                 done(result)
 
         worker = create_worker(
+            kept,
             caught,
             func,
             args,
@@ -606,64 +572,24 @@ class ReviewWidget(QWidget):
                 "returned": returned,
                 "errored": lambda exc: self._fail(error_line(exc, path)),
                 "finished": self._finished,
-                # napari's workers keep their warnings (a dropped interrupted edit): shown when
-                # it is done (the worker's own warning hook is gone then), where napari's
-                # notifications and the Python console see them
-                "warned": self._warnings.append,
             },
         )
         self._worker, self._kind, self._running_said = worker, kind, running
         self._enable()
         self.status.setText(self._then(running))
         if func is run_edits:  # the layers are reloaded after it: no strokes meanwhile
-            self._hold_painting(path, running)
+            self._painting.hold(path, self._showing(path), running)
         start_worker(worker)  # with a thread of its own (_pool)
 
     def _finished(self) -> None:
         self._worker = None
         self._enable()
-        self._let_paint()
+        self._painting.release(self.viewer.layers)
         shown, self._warnings[:] = list(self._warnings), []
-        for args in shown:
-            warnings.showwarning(*args)
+        show(shown)
         if self._pending:  # another layer or store was listed while it ran: read it now
             self._pending = False
             self.refresh()
-
-    def _hold_painting(self, path, running: str) -> None:
-        """No stroke is painted into a layer of the store at ``path`` while an edit rewrites
-        it (the reload after it replaces the layers' masks: a stroke painted meanwhile would
-        be lost, unasked): their paint, fill, erase and polygon tools wait in pan & zoom until
-        :meth:`_let_paint`, also those of a layer of the store opened meanwhile (napari's own
-        ``editable`` would also drop the layer's undo history)."""
-        self._editing, self._editing_said = str(path), running
-        for layer in self._showing(path):
-            self._hold(layer)
-
-    def _hold(self, layer) -> None:
-        if any(held is layer for held, _ in self._held):
-            return
-        self._held.append((layer, str(layer.mode)))
-        if str(layer.mode) in _PAINTING:
-            layer.mode = "pan_zoom"
-        layer.events.mode.connect(self._no_painting)
-
-    def _no_painting(self, event=None) -> None:
-        if self._editing is None:
-            return
-        for layer, _ in self._held:
-            if str(layer.mode) in _PAINTING:
-                layer.mode = "pan_zoom"
-                self.status.setText(f"{self._editing_said} (painting waits until it is done)")
-
-    def _let_paint(self) -> None:
-        """The painting tools :meth:`_hold_painting` held are given back."""
-        self._editing = None
-        held, self._held = self._held, []
-        for layer, mode in held:
-            layer.events.mode.disconnect(self._no_painting)
-            if layer in self.viewer.layers and str(layer.mode) == "pan_zoom" and mode != "pan_zoom":
-                layer.mode = mode
 
     def wait(self, timeout: float = 120.0) -> None:
         """Wait for a running edit (or gallery read, and the read it left to follow) to
@@ -683,15 +609,8 @@ class ReviewWidget(QWidget):
     def _follow(self, path: str) -> None:
         """The layer was saved to the store at ``path`` (the ecoseg writer points it there):
         the tracks layer of the store it showed follows it too, and the gallery lists it."""
-        self._repoint_tracks(path)
+        repoint_tracks(self.viewer.layers, self._listed, path)
         self.refresh()
-
-    def _repoint_tracks(self, path: str) -> None:
-        """The tracks layer of the store listed now shows the store at ``path``."""
-        for layer in self.viewer.layers:
-            meta = layer.metadata.get(META_KEY) or {}
-            if meta.get("kind") == "tracks" and str(meta.get("store")) == self._listed:
-                meta["store"] = path
 
     def _one(self) -> int | None:
         ids = self.selected_ids()

@@ -68,13 +68,66 @@ print(measure.status.text())
 """
 
 
-def test_a_review_edit_and_measure_at_once_do_not_hang_napari():
-    """A Delete in *Review tracks* and *Measure* pressed together hung napari (every time on
-    this 2-core machine); both finish now, each with its own status line."""
+#: a *Segment & track* run (the motion tracker) and *Review tracks* reading its gallery (a
+#: store listed while the run goes), on a 2-core machine's pool
+TRACK_AND_READ = r"""
+import threading, time
+
+import napari
+from qtpy.QtCore import QThreadPool
+from qtpy.QtWidgets import QApplication
+
+from ecoseg.napari import _review, _segment
+
+QThreadPool.globalInstance().setMaxThreadCount(2)  # as on a 2-core machine, whatever this is
+both = threading.Barrier(2, timeout=20)
+
+
+def together(func):  # each worker holds its thread until the other one runs too
+    def run(*args, **kwargs):
+        both.wait()
+        time.sleep(1.0)  # the Qt thread shows both busy bars meanwhile
+        return func(*args, **kwargs)
+
+    return run
+
+
+def together_frames(func):  # the same for a run: a generator (napari's generator worker)
+    def run(*args, **kwargs):
+        both.wait()
+        time.sleep(1.0)
+        yield from func(*args, **kwargs)
+
+    return run
+
+
+_segment.run_job = together_frames(_segment.run_job)
+_review.gallery_rows = together(_review.gallery_rows)
+viewer = napari.Viewer(show=False)
+viewer.open_sample("ecoseg", "reef")  # the sample video and its masks' store
+segment = _segment.SegmentWidget(viewer)
+viewer.window.add_dock_widget(segment)
+segment.engine_combo.setCurrentIndex(segment.engine_combo.findData("classical"))
+segment.until_spin.setValue(9)
+segment.run()
+review = _review.ReviewWidget(viewer)  # lists the store: its gallery is read meanwhile
+viewer.window.add_dock_widget(review)
+end = time.monotonic() + 60
+while (segment._worker is not None or review._worker is not None) and time.monotonic() < end:
+    QApplication.processEvents()
+    time.sleep(0.01)
+print(segment.status.text())
+print(review.status.text())
+"""
+
+
+def _lines(script: str, hung: str) -> list[str]:
+    """The last two lines ``script`` prints, run in a child process (the test fails with
+    ``hung`` when it has not finished after two minutes)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
     try:
         done = subprocess.run(
-            [sys.executable, "-c", SCRIPT],
+            [sys.executable, "-c", script],
             capture_output=True,
             text=True,
             timeout=120,
@@ -82,11 +135,29 @@ def test_a_review_edit_and_measure_at_once_do_not_hang_napari():
             cwd=ROOT,
         )
     except subprocess.TimeoutExpired:
-        pytest.fail("napari hung with a Review edit and Measure running at once")
+        pytest.fail(hung)
     assert done.returncode == 0, done.stderr[-2000:]
-    review, measure = done.stdout.splitlines()[-2:]
-    assert review.startswith("edit 1: Delete on track 2"), done.stdout
-    assert measure.startswith("truth masks: ") and " regions, " in measure, done.stdout
+    assert len(done.stdout.splitlines()) >= 2, done.stdout
+    return done.stdout.splitlines()[-2:]
+
+
+def test_a_review_edit_and_measure_at_once_do_not_hang_napari():
+    """A Delete in *Review tracks* and *Measure* pressed together hung napari (every time on
+    this 2-core machine); both finish now, each with its own status line."""
+    review, measure = _lines(SCRIPT, "napari hung with a Review edit and Measure running at once")
+    assert review.startswith("edit 1: Delete on track 2"), review
+    assert measure.startswith("truth masks: ") and " regions, " in measure, measure
+
+
+def test_a_track_run_and_a_review_read_at_once_do_not_hang_napari():
+    """*Segment & track* tracking while *Review tracks* reads the gallery of a store listed
+    meanwhile: the same two Python workers in a pool of two threads, the same hang (the
+    Review + Measure case above only covered the Review and Measure widgets); both finish."""
+    segment, review = _lines(
+        TRACK_AND_READ, "napari hung with a Track run and a Review read running at once"
+    )
+    assert segment.startswith("done: 10 frames tracked into 'ecoseg masks'"), segment
+    assert review.startswith("8 tracks in truth.zarr"), review
 
 
 def test_the_pool_keeps_qt_its_threads(qtbot):
