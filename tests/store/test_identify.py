@@ -4,8 +4,10 @@ without zarr's internals, for local paths, fsspec URLs and zarr ``Store`` object
 from __future__ import annotations
 
 import re
+import zipfile
 
 import fsspec
+import numpy as np
 import pytest
 import zarr
 from zarr.storage import MemoryStore
@@ -47,3 +49,25 @@ def test_when_looking_fails_zarrs_reason_is_kept_in_plain_words(monkeypatch):
     exc = FileNotFoundError("No group found in store FsspecStore('memory://nowhere') at path ''")
     text = refusal(Location("memory://nowhere"), exc)
     assert text == "memory://nowhere: cannot be opened as a zarr group (No group found at path '')"
+
+
+def test_a_damaged_array_is_named_in_zips_and_at_urls(tmp_path):
+    """``array_damage``: the array's metadata file named, what is wrong said (not the JSON
+    library's ``Expecting value: line 1 column 1 (char 0)``), in a zip store and at a URL."""
+    with MaskStore.create(tmp_path / "reef.zip", height=2, width=2) as store:
+        store.append(np.zeros((1, 2, 2), np.uint32), [0.0])
+    with zipfile.ZipFile(tmp_path / "reef.zip") as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    files["labels/zarr.json"] = b""
+    with zipfile.ZipFile(tmp_path / "reef.zip", "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    with pytest.raises(StoreError) as info:
+        MaskStore.open(tmp_path / "reef.zip")
+    assert str(info.value) == f"{tmp_path / 'reef.zip'}/labels/zarr.json: damaged (empty)"
+    MaskStore.create("memory://ident-dam", height=2, width=2, overwrite=True).close()
+    fsspec.filesystem("memory").pipe("/ident-dam/time/zarr.json", b"{")
+    with pytest.raises(StoreError) as info:
+        MaskStore.open("memory://ident-dam")
+    assert str(info.value) == "memory://ident-dam/time/zarr.json: damaged (not valid JSON)"
+
