@@ -6,7 +6,7 @@ at path ''``, ``An array already exists in store file://arr.zarr at path .``). W
 file, an empty folder, a folder without ``zarr.json``, a zarr array, a ``zarr.json`` that is no
 JSON or no group's metadata) and says so in the user's words; :func:`array_damage` does the
 same for an array of a store whose metadata zarr cannot read. :func:`not_replaceable` says why
-a new store may not replace what is there (a file, a folder; even with overwrite).
+a new store may not replace what is there (anything but an ecoseg store, even with overwrite).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import re
 import zipfile
 
 from ecoseg.store._util import short_error
+from ecoseg.store.layout import ARRAYS, ATTRS_KEY
 from ecoseg.store.location import Location
 
 __all__ = [
@@ -92,6 +93,27 @@ def _read(loc: Location, key: str) -> bytes | None:
     return fs.cat_file(path) if fs.isfile(path) else None
 
 
+def _members(loc: Location) -> set[str]:
+    """The names directly inside the store at ``loc`` (``zarr.json``, its arrays' folders),
+    without hidden files and the temporary ``.partial`` files of a killed write."""
+    if loc.is_zip:
+        with zipfile.ZipFile(loc.local) as zf:
+            names = {n.split("/", 1)[0] for n in zf.namelist()}
+    elif loc.local is not None:
+        names = {p.name for p in loc.local.iterdir()}
+    elif loc.obj is not None:
+        from zarr.core.sync import sync
+
+        async def listed() -> set[str]:
+            return {n async for n in loc.obj.list_dir("")}
+
+        names = sync(listed())
+    else:
+        fs, root = loc.filesystem()
+        names = {p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(root, detail=False)}
+    return {n for n in names if not n.startswith(".") and not n.endswith(".partial")}
+
+
 def _look(loc: Location) -> tuple[str | None, bytes | None]:
     """(what is there when it is no folder-like store, the bytes of its ``zarr.json``)."""
     if loc.is_zip:
@@ -166,13 +188,38 @@ def _json(raw: bytes) -> tuple[object, str | None]:
         return None, "not valid JSON"
 
 
+def _foreign(loc: Location) -> str | None:
+    """What the zarr store at ``loc`` is when another tool made it (``"a zarr group"``), or
+    None for an ecoseg store: its group has ecoseg's attributes, or (a run killed while it was
+    made, or its ``zarr.json`` damaged) no attributes and nothing but ecoseg's arrays in it."""
+    raw = _read(loc, "zarr.json")
+    if raw is None:  # a zarr v2 group, a zip archive of other things
+        if loc.is_zip:
+            return "a zip archive"
+        return "a zarr v2 group" if _read(loc, ".zgroup") is not None else "a zarr store"
+    meta, _ = _json(raw)
+    if isinstance(meta, dict):
+        node, version = meta.get("node_type"), meta.get("zarr_format")
+        if node == "array":
+            return "a zarr array"
+        attrs = meta.get("attributes") or {}
+        if node == "group" and version == 3 and isinstance(attrs, dict) and ATTRS_KEY in attrs:
+            return None
+        if attrs:
+            return "a zarr group"
+    if _members(loc) <= {"zarr.json", *ARRAYS}:
+        return None
+    return "a zarr group"
+
+
 def not_replaceable(loc: Location) -> str | None:
     """Why the thing at ``loc`` is never replaced by a new store (not even with overwrite), or
-    None: nothing is there, or a zarr store is (overwrite replaces that).
+    None: nothing is there, or an ecoseg mask store is (overwrite replaces that). A zarr store
+    another tool made (a group, an array) is someone's data: ecoseg leaves it alone.
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import tempfile, pathlib, zarr
     >>> notes = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
     >>> _ = notes.write_text("hello")
     >>> print(not_replaceable(Location(notes)).split(": ", 1)[1])
@@ -180,9 +227,24 @@ def not_replaceable(loc: Location) -> str | None:
 (choose another output path)
     >>> not_replaceable(Location(notes.parent / "new.zarr")) is None
     True
+    >>> zarr.open_group(notes.parent / "other.zarr").attrs["site"] = "north"
+    >>> print(not_replaceable(Location(notes.parent / "other.zarr")).split(": ", 1)[1])
+    a zarr group that is not an ecoseg mask store; ecoseg will not overwrite it (remove it \
+yourself or choose another output path)
     """
-    if not loc.exists() or loc.is_zarr():
+    if not loc.exists():
         return None
+    if loc.is_zarr():
+        try:
+            what = _foreign(loc)
+        except Exception:  # looking failed (a URL gone away): the write will say why
+            what = None
+        if what is None:
+            return None
+        return (
+            f"{loc}: {what} that is not an ecoseg mask store; ecoseg will not overwrite it "
+            "(remove it yourself or choose another output path)"
+        )
     kind = ""
     if loc.local is not None:
         folder = loc.local.is_dir()
