@@ -16,6 +16,7 @@ import re
 import zipfile
 
 from ecoseg.store._util import short_error
+from ecoseg.store.embeddings import EMBEDDINGS_KEY
 from ecoseg.store.layout import ARRAYS, ATTRS_KEY
 from ecoseg.store.location import Location
 
@@ -27,6 +28,11 @@ __all__ = [
     "plain_error",
     "refusal",
 ]
+
+#: What a mask store holds at its top: its metadata, arrays, embeddings and the review edits'
+#: backups (``ecoseg.species``); a group without ecoseg's attributes that holds nothing else is
+#: a store whose making or metadata broke off, which overwrite replaces.
+_OURS = frozenset({"zarr.json", *ARRAYS, EMBEDDINGS_KEY, "edits"})
 
 #: What a mask store is, for the end of a refusal.
 EXPECTED = "expected a store: a folder with zarr.json, or a .zip of one"
@@ -207,7 +213,7 @@ def _foreign(loc: Location) -> str | None:
             return None
         if attrs:
             return "a zarr group"
-    if _members(loc) <= {"zarr.json", *ARRAYS}:
+    if _members(loc) <= _OURS:
         return None
     return "a zarr group"
 

@@ -102,12 +102,14 @@ def test_a_damaged_array_is_named_in_zips_and_at_urls(tmp_path):
 
 def test_an_ecoseg_store_is_still_replaced(tmp_path):
     """A store ecoseg wrote, one whose run was killed before its attributes were written, and
-    one whose zarr.json was damaged: overwrite replaces each (they hold ecoseg's arrays and
-    nothing else)."""
+    one whose zarr.json was damaged: overwrite replaces each (they hold ecoseg's arrays, its
+    embeddings and review backups, and nothing else)."""
     good, killed, damaged = (tmp_path / f"{name}.zarr" for name in ("good", "killed", "damaged"))
     for path in (good, killed, damaged):
         MaskStore.create(path, height=2, width=2).close()
     (killed / "zarr.json").write_text('{"zarr_format": 3, "node_type": "group", "attributes": {}}')
+    zarr.open_group(damaged / "edits" / "00001", mode="w")  # a review's backups
+    zarr.create_array(damaged / "embeddings", shape=(1, 4), dtype="f2")
     (damaged / "zarr.json").write_text('{"zarr_format": 3, "node_ty')
     for path in (good, killed, damaged):
         assert not_replaceable(Location(path)) is None
