@@ -601,7 +601,7 @@ def _add_demo(sub):
 def _run_demo(args) -> int:
     from ecoseg.demo import run_demo
 
-    summary = run_demo(args.out, overwrite=args.overwrite)
+    summary = run_demo(args.out, overwrite=args.overwrite, progress=show_progress(args))
     print(summary)
     return 0
 

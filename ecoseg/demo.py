@@ -73,9 +73,12 @@ def run_demo(out: str | Path = "ecoseg-demo", *, overwrite: bool = False, progre
     out = Path(out)
     check_out_folder(out)
     if out.exists() and any(out.iterdir()):
+        if not (out / "demo.json").exists():  # never deleted: said first, not 'pass --overwrite'
+            raise ConfigError(
+                f"{out}: not an ecoseg demo folder (no demo.json); refusing to delete it even "
+                "with overwrite (choose another --out)"
+            )
         check_overwrite(out, overwrite, exists=True)
-        if not (out / "demo.json").exists():
-            raise ConfigError(f"{out}: not an ecoseg demo folder; refusing to delete it")
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = sample()

@@ -4,7 +4,7 @@ on stderr, and still print their results.
 Only ``study`` and ``batch`` took it: ``segment``, ``measure``, ``evaluate``, ``export``,
 ``import``, ``report``, ``classify`` and ``info --verify`` wrote tqdm bars into every script's
 and cluster job's log (``features: 100%|██████████| 8/8 [...]``, redrawn with carriage returns),
-and refused ``--quiet`` as an unknown option."""
+and refused ``--quiet`` as an unknown option; ``demo`` too, until stop 51."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def work(tmp_path_factory):
 
 
 COMMANDS = {
+    "demo": ["demo", "--out", "{tmp}/demo"],  # segment, classify and measure bars (~10 s)
     "segment": ["segment", "{video}", "-o", "{tmp}/s.zarr", "--engine", "classical"],
     "measure": ["measure", "{truth}", "-o", "{tmp}/tables"],
     "evaluate": ["evaluate", "{truth}", "--truth", "{truth}"],

@@ -150,11 +150,13 @@ def segment_images(
     PromptError
         No concept, or an empty one.
     StoreError
-        ``out`` exists and ``overwrite`` is not set.
+        ``out`` exists and ``overwrite`` is not set, or is something no ecoseg store (a file,
+        a folder, another tool's zarr store), which is never replaced.
     """
     from ecoseg.io.folder import exif_upright
     from ecoseg.io.folder import image_size as read_size
-    from ecoseg.store import MaskStore, discard_on_failure
+    from ecoseg.store import Location, MaskStore, discard_on_failure
+    from ecoseg.store.identify import not_replaceable
 
     files = list_images(source)
     concepts = list(concepts or [])
@@ -172,6 +174,8 @@ def segment_images(
                 f"{path}: {size[0]}x{size[1]} px, but {files[0].name} is "
                 f"{sizes[0][0]}x{sizes[0][1]}; one store holds images of one size"
             )
+    if (kept := not_replaceable(Location(out))) is not None:  # not 'pass --overwrite' first
+        raise StoreError(kept)
     check_overwrite(out, overwrite, error=StoreError)
 
     from ecoseg.engine.concept_session import concept_tokenizer

@@ -1,10 +1,12 @@
-"""What is at a location zarr cannot open as a group: the one-line reason it is no mask store.
+"""What is at a location: the one-line reason it is no mask store, or may not be replaced.
 
 Zarr's own errors name its internals (``No group found in store LocalStore('file://notes.txt')
 at path ''``, ``An array already exists in store file://arr.zarr at path .``). When
 :meth:`~ecoseg.store.MaskStore.open` fails, :func:`refusal` looks at what is there instead (a
 file, an empty folder, a folder without ``zarr.json``, a zarr array, a ``zarr.json`` that is no
-JSON or no group's metadata) and says so in the user's words.
+JSON or no group's metadata) and says so in the user's words; :func:`array_damage` does the
+same for an array of a store whose metadata zarr cannot read. :func:`not_replaceable` says why
+a new store may not replace what is there (anything but an ecoseg store, even with overwrite).
 """
 
 from __future__ import annotations
@@ -14,9 +16,23 @@ import re
 import zipfile
 
 from ecoseg.store._util import short_error
+from ecoseg.store.embeddings import EMBEDDINGS_KEY
+from ecoseg.store.layout import ARRAYS, ATTRS_KEY
 from ecoseg.store.location import Location
 
-__all__ = ["not_replaceable", "plain_error", "refusal"]
+__all__ = [
+    "array_damage",
+    "array_file",
+    "expected_shape",
+    "not_replaceable",
+    "plain_error",
+    "refusal",
+]
+
+#: What a mask store holds at its top: its metadata, arrays, embeddings and the review edits'
+#: backups (``ecoseg.species``); a group without ecoseg's attributes that holds nothing else is
+#: a store whose making or metadata broke off, which overwrite replaces.
+_OURS = frozenset({"zarr.json", *ARRAYS, EMBEDDINGS_KEY, "edits"})
 
 #: What a mask store is, for the end of a refusal.
 EXPECTED = "expected a store: a folder with zarr.json, or a .zip of one"
@@ -63,6 +79,47 @@ def _node(raw: bytes | None) -> str | None:
     return None
 
 
+def _read(loc: Location, key: str) -> bytes | None:
+    """The bytes of the file ``key`` (``"zarr.json"``, ``"labels/zarr.json"``) in the store at
+    ``loc``, or None where there is none."""
+    if loc.is_zip:
+        with zipfile.ZipFile(loc.local) as zf:
+            return zf.read(key) if key in zf.namelist() else None
+    if loc.local is not None:
+        path = loc.local / key
+        return path.read_bytes() if path.is_file() else None
+    if loc.obj is not None:
+        from zarr.core.buffer import default_buffer_prototype
+        from zarr.core.sync import sync
+
+        buf = sync(loc.obj.get(key, default_buffer_prototype()))
+        return None if buf is None else buf.to_bytes()
+    fs, root = loc.filesystem()
+    path = f"{root.rstrip('/')}/{key}"
+    return fs.cat_file(path) if fs.isfile(path) else None
+
+
+def _members(loc: Location) -> set[str]:
+    """The names directly inside the store at ``loc`` (``zarr.json``, its arrays' folders),
+    without hidden files and the temporary ``.partial`` files of a killed write."""
+    if loc.is_zip:
+        with zipfile.ZipFile(loc.local) as zf:
+            names = {n.split("/", 1)[0] for n in zf.namelist()}
+    elif loc.local is not None:
+        names = {p.name for p in loc.local.iterdir()}
+    elif loc.obj is not None:
+        from zarr.core.sync import sync
+
+        async def listed() -> set[str]:
+            return {n async for n in loc.obj.list_dir("")}
+
+        names = sync(listed())
+    else:
+        fs, root = loc.filesystem()
+        names = {p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(root, detail=False)}
+    return {n for n in names if not n.startswith(".") and not n.endswith(".partial")}
+
+
 def _look(loc: Location) -> tuple[str | None, bytes | None]:
     """(what is there when it is no folder-like store, the bytes of its ``zarr.json``)."""
     if loc.is_zip:
@@ -71,10 +128,10 @@ def _look(loc: Location) -> tuple[str | None, bytes | None]:
                 "a folder named .zip" if loc.local.is_dir() else "a file that is not a zip archive"
             )
             return f"{what}, not a mask store ({EXPECTED})", None
-        with zipfile.ZipFile(loc.local) as zf:
-            if "zarr.json" not in zf.namelist():
-                return f"a zip archive without zarr.json, not a mask store ({EXPECTED})", None
-            return None, zf.read("zarr.json")
+        raw = _read(loc, "zarr.json")
+        if raw is None:
+            return f"a zip archive without zarr.json, not a mask store ({EXPECTED})", None
+        return None, raw
     if loc.local is not None:
         if not loc.local.is_dir():
             return f"a file, not a mask store ({EXPECTED})", None
@@ -88,13 +145,10 @@ def _look(loc: Location) -> tuple[str | None, bytes | None]:
         note = loc.stores_inside_note()
         return f"a folder without zarr.json, not a mask store ({EXPECTED}){note}", None
     if loc.obj is not None:
-        from zarr.core.buffer import default_buffer_prototype
-        from zarr.core.sync import sync
-
-        buf = sync(loc.obj.get("zarr.json", default_buffer_prototype()))
-        if buf is None:
+        raw = _read(loc, "zarr.json")
+        if raw is None:
             return f"a zarr store without zarr.json, not a mask store ({EXPECTED})", None
-        return None, buf.to_bytes()
+        return None, raw
     fs, root = loc.filesystem()
     if fs.isfile(root):
         return f"a file, not a mask store ({EXPECTED})", None
@@ -130,13 +184,48 @@ def refusal(loc: Location, exc: BaseException | None = None) -> str:
     return f"{loc}: {what}"
 
 
+def _json(raw: bytes) -> tuple[object, str | None]:
+    """(the JSON value of a metadata file, or why it has none: empty, not valid JSON)."""
+    if not raw.strip():
+        return None, "empty"
+    try:
+        return json.loads(raw), None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None, "not valid JSON"
+
+
+def _foreign(loc: Location) -> str | None:
+    """What the zarr store at ``loc`` is when another tool made it (``"a zarr group"``), or
+    None for an ecoseg store: its group has ecoseg's attributes, or (a run killed while it was
+    made, or its ``zarr.json`` damaged) no attributes and nothing but ecoseg's arrays in it."""
+    raw = _read(loc, "zarr.json")
+    if raw is None:  # a zarr v2 group, a zip archive of other things
+        if loc.is_zip:
+            return "a zip archive"
+        return "a zarr v2 group" if _read(loc, ".zgroup") is not None else "a zarr store"
+    meta, _ = _json(raw)
+    if isinstance(meta, dict):
+        node, version = meta.get("node_type"), meta.get("zarr_format")
+        if node == "array":
+            return "a zarr array"
+        attrs = meta.get("attributes") or {}
+        if node == "group" and version == 3 and isinstance(attrs, dict) and ATTRS_KEY in attrs:
+            return None
+        if attrs:
+            return "a zarr group"
+    if _members(loc) <= _OURS:
+        return None
+    return "a zarr group"
+
+
 def not_replaceable(loc: Location) -> str | None:
     """Why the thing at ``loc`` is never replaced by a new store (not even with overwrite), or
-    None: nothing is there, or a zarr store is (overwrite replaces that).
+    None: nothing is there, or an ecoseg mask store is (overwrite replaces that). A zarr store
+    another tool made (a group, an array) is someone's data: ecoseg leaves it alone.
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import tempfile, pathlib, zarr
     >>> notes = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
     >>> _ = notes.write_text("hello")
     >>> print(not_replaceable(Location(notes)).split(": ", 1)[1])
@@ -144,9 +233,24 @@ def not_replaceable(loc: Location) -> str | None:
 (choose another output path)
     >>> not_replaceable(Location(notes.parent / "new.zarr")) is None
     True
+    >>> zarr.open_group(notes.parent / "other.zarr").attrs["site"] = "north"
+    >>> print(not_replaceable(Location(notes.parent / "other.zarr")).split(": ", 1)[1])
+    a zarr group that is not an ecoseg mask store; ecoseg will not overwrite it (remove it \
+yourself or choose another output path)
     """
-    if not loc.exists() or loc.is_zarr():
+    if not loc.exists():
         return None
+    if loc.is_zarr():
+        try:
+            what = _foreign(loc)
+        except Exception:  # looking failed (a URL gone away): the write will say why
+            what = None
+        if what is None:
+            return None
+        return (
+            f"{loc}: {what} that is not an ecoseg mask store; ecoseg will not overwrite it "
+            "(remove it yourself or choose another output path)"
+        )
     kind = ""
     if loc.local is not None:
         folder = loc.local.is_dir()
@@ -156,3 +260,84 @@ def not_replaceable(loc: Location) -> str | None:
         f"{loc}: exists and is not a zarr store{kind}; refusing to replace it even with "
         "overwrite (choose another output path)"
     )
+
+
+def _array_fault(raw: bytes, ndim: int) -> str | None:
+    """What is wrong with an array's ``zarr.json`` (``raw``) that zarr refused, in the user's
+    words, or None where nothing is found (an unknown codec: zarr's words then)."""
+    meta, why = _json(raw)
+    if why is not None:
+        return why
+    if not isinstance(meta, dict):
+        return "not a JSON object"
+    if meta.get("zarr_format") != 3 or meta.get("node_type") != "array":
+        return (
+            f"not a zarr v3 array's metadata: zarr_format {meta.get('zarr_format')!r}, "
+            f"node_type {meta.get('node_type')!r}"
+        )
+    for key in ("shape", "data_type", "chunk_grid", "chunk_key_encoding", "codecs"):
+        if key not in meta:
+            return f"no {key!r}"
+
+    def counts(value, least: int) -> bool:
+        return isinstance(value, list) and all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= least for v in value
+        )
+
+    shape = meta["shape"]
+    if not counts(shape, 0) or len(shape) != ndim:
+        return f"shape {shape!r}: {expected_shape(ndim, 0)}"
+    grid = meta["chunk_grid"]
+    chunks = grid.get("configuration", {}).get("chunk_shape") if isinstance(grid, dict) else None
+    if not counts(chunks, 1) or len(chunks) != ndim:
+        return f"chunk shape {chunks!r}: {expected_shape(ndim, 1)}"
+    return None
+
+
+def expected_shape(ndim: int, least: int) -> str:
+    """What a shape (``least`` 0) or chunk shape (``least`` 1) of ``ndim`` dimensions holds.
+
+    Examples
+    --------
+    >>> expected_shape(1, 0), expected_shape(3, 1)
+    ('expected 1 whole number, 0 or more', 'expected 3 whole numbers, 1 or more')
+    """
+    return f"expected {ndim} whole number{'s' * (ndim != 1)}, {least} or more"
+
+
+def array_file(loc: Location, name: str) -> str:
+    """How a refusal names the metadata file of the array ``name`` of the store at ``loc``.
+
+    Examples
+    --------
+    >>> array_file(Location("survey/reef.zarr"), "labels")
+    'survey/reef.zarr/labels/zarr.json'
+    """
+    return f"{str(loc).rstrip('/')}/{name}/zarr.json"
+
+
+def array_damage(loc: Location, name: str, ndim: int, exc: BaseException) -> str:
+    """The one-line reason the array ``name`` (of ``ndim`` dimensions) of the store at ``loc``
+    did not open (zarr raised ``exc``): its metadata file named, and what is wrong with it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> store = pathlib.Path(tempfile.mkdtemp()) / "reef.zarr"
+    >>> (store / "labels").mkdir(parents=True)
+    >>> _ = (store / "labels" / "zarr.json").write_text("{")
+    >>> print(array_damage(Location(store), "labels", 3, ValueError("Expecting value")))
+    ... # doctest: +ELLIPSIS
+    /.../reef.zarr/labels/zarr.json: damaged (not valid JSON)
+    """
+    try:
+        raw = _read(loc, f"{name}/zarr.json")
+    except Exception:  # looking failed too (a URL gone away): zarr's words, cleaned
+        raw, why = b"", None
+    else:
+        if raw is None:
+            return f"{loc}: the store has no '{name}' array"
+        why = _array_fault(raw, ndim)
+    if why is None:
+        return f"{loc}: the '{name}' array cannot be opened ({plain_error(exc)})"
+    return f"{array_file(loc, name)}: damaged ({why})"

@@ -17,7 +17,8 @@ import numpy as np
 from ecoseg._version import __version__
 from ecoseg.errors import CalibrationError, StoreError
 from ecoseg.provenance import ObjectRecord, Provenance
-from ecoseg.store._util import is_int, short_error
+from ecoseg.store._util import is_int
+from ecoseg.store.identify import array_damage, array_file, expected_shape
 from ecoseg.store.layout import ARRAYS, ATTRS_KEY, MAX_ID, STORE_FORMAT, STORE_VERSION
 from ecoseg.store.location import Location
 
@@ -309,18 +310,19 @@ def validate_group(group, loc: Location) -> dict[str, Any]:
     for name, (dtype, dims, _) in ARRAYS.items():
         try:
             arr = group[name]
-        except KeyError:
-            raise StoreError(f"{loc}: the store has no '{name}' array") from None
-        except Exception as exc:  # unreadable metadata, unknown (e.g. pickle) codec, ...
-            raise StoreError(
-                f"{loc}: the '{name}' array cannot be opened ({short_error(exc)})"
-            ) from None
+        except Exception as exc:  # missing, damaged metadata, unknown (e.g. pickle) codec, ...
+            raise StoreError(array_damage(loc, name, len(dims), exc)) from None
         if not isinstance(arr, zarr.Array):
             raise StoreError(f"{loc}: the store has no '{name}' array (a group of that name)")
         if arr.dtype != dtype or arr.ndim != len(dims):
             raise StoreError(
                 f"{loc}: '{name}' must be a {len(dims)}-d {dtype} array {dims}, found a "
                 f"{arr.ndim}-d {arr.dtype} array"
+            )
+        if not all(c > 0 for c in arr.chunks):  # zarr opens it; reading divides by it
+            raise StoreError(
+                f"{array_file(loc, name)}: damaged (chunk shape {list(arr.chunks)}: "
+                f"{expected_shape(len(dims), 1)})"
             )
         found = tuple(arr.metadata.dimension_names or ())
         if found != dims:

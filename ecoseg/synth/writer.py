@@ -115,7 +115,8 @@ def synth(
     ConfigError
         A parameter is out of range, or ``out/video.mp4`` exists and ``overwrite`` is false.
     StoreError
-        ``out/truth.zarr`` exists and ``overwrite`` is false.
+        ``out/truth.zarr`` exists and ``overwrite`` is false, or is no ecoseg store (a file, a
+        folder, another tool's zarr store), which is never replaced.
     TypeError
         ``out`` is not a path (``None``).
 
@@ -132,7 +133,8 @@ def synth(
     from ecoseg._hashing import sha256_file
     from ecoseg._version import __version__
     from ecoseg.errors import StoreError
-    from ecoseg.store import MaskStore
+    from ecoseg.store import Location, MaskStore
+    from ecoseg.store.identify import not_replaceable
 
     check_path_arg(out, "synth: out", "a path to the output folder")
     if isinstance(crf, bool) or not isinstance(crf, int | np.integer) or not 0 <= crf <= 51:
@@ -155,6 +157,8 @@ def synth(
     out = Path(out)
     video_path, truth_path = out / "video.mp4", out / "truth.zarr"
     check_out_folder(out)
+    if (kept := not_replaceable(Location(truth_path))) is not None:  # even with overwrite
+        raise StoreError(kept)
     check_overwrite(video_path, overwrite)
     check_overwrite(truth_path, overwrite, error=StoreError)
     out.mkdir(parents=True, exist_ok=True)

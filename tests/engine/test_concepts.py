@@ -11,6 +11,7 @@ from PIL import Image
 
 from ecoseg.engine.concepts import instance_labels, list_images, segment_images
 from ecoseg.errors import ConfigError, PromptError, StoreError, VideoError
+from ecoseg.store import MaskStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sam3"))
 
@@ -62,7 +63,11 @@ def test_inputs_are_checked_before_any_model_is_built(tmp_path):
         segment_images(src, [], out=tmp_path / "s.zarr", model=None)
     with pytest.raises(PromptError, match=r"^concepts: concepts\[1\] is blank \(only spaces\)"):
         segment_images(src, ["coral", "  "], out=tmp_path / "s.zarr", model=None)
-    (tmp_path / "s.zarr").mkdir()
+    (tmp_path / "s.zarr").mkdir()  # never replaced: said at once, not 'pass overwrite'
+    with pytest.raises(StoreError, match="exists and is not a zarr store"):
+        segment_images(src, ["coral"], out=tmp_path / "s.zarr", model=None, overwrite=True)
+    (tmp_path / "s.zarr").rmdir()
+    MaskStore.create(tmp_path / "s.zarr", height=20, width=30).close()
     with pytest.raises(StoreError, match="already exists"):
         segment_images(src, ["coral"], out=tmp_path / "s.zarr", model=None)
 

@@ -263,7 +263,7 @@ def _existing_output_cases(store, clip, tmp_path):
     notes.write_text("keep me")
     demo = tmp_path / "demo"
     demo.mkdir()
-    (demo / "notes.txt").write_text("keep me")
+    (demo / "demo.json").write_text("keep me")  # an earlier run's
     synth = tmp_path / "synth"
     synth.mkdir()
     (synth / "video.mp4").write_bytes(b"keep me")
@@ -305,6 +305,24 @@ def test_an_existing_output_is_refused_in_one_wording(command, store, clip, tmp_
     code, _, err = cli(*args)
     assert_one_line_error(code, err, f"{existing}: {WORDING}")
     assert _tree(existing) == before
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]], ids=["", "overwrite"])
+def test_demo_refuses_a_folder_it_did_not_make_at_once(overwrite, tmp_path, cli):
+    """``demo --out thesis`` (a folder without demo.json) said ``already exists; pass
+    overwrite=True (--overwrite)``, then refused --overwrite: now the second first."""
+    folder = tmp_path / "thesis"
+    folder.mkdir()
+    (folder / "chapter1.docx").write_text("precious")
+    code, _, err = cli("demo", "--out", folder, *overwrite)
+    assert_one_line_error(
+        code,
+        err,
+        f"{folder}: not an ecoseg demo folder (no demo.json); refusing to delete it even with "
+        "overwrite (choose another --out)",
+    )
+    assert [p.name for p in folder.iterdir()] == ["chapter1.docx"]
 
 
 @pytest.mark.bad_input

@@ -128,7 +128,46 @@ CASES = [
     (
         "array-json-garbage",
         lambda d: (d / "labels" / "zarr.json").write_text("{oops"),
-        ["'labels'", "cannot be opened"],
+        ["site-A.zarr/labels/zarr.json: damaged (not valid JSON)"],
+    ),
+    # an array's metadata zarr refuses: the file named, and what is wrong, in the user's
+    # words (it was the JSON library's: 'Expecting value: line 1 column 1 (char 0)')
+    (
+        "array-json-empty",
+        lambda d: (d / "time" / "zarr.json").write_text(""),
+        ["site-A.zarr/time/zarr.json: damaged (empty)"],
+    ),
+    (
+        "array-json-list",
+        lambda d: (d / "scores" / "zarr.json").write_text("[1, 2]"),
+        ["site-A.zarr/scores/zarr.json: damaged (not a JSON object)"],
+    ),
+    (
+        "array-node-group",
+        _array("labels", lambda j: j.update(node_type="group")),
+        ["site-A.zarr/labels/zarr.json: damaged (not a zarr v3 array's metadata: zarr_format 3"],
+    ),
+    (
+        "labels-shape-2d",
+        _array("labels", lambda j: j.update(shape=j["shape"][1:])),
+        ["site-A.zarr/labels/zarr.json: damaged (shape [", "expected 3 whole numbers"],
+    ),
+    (
+        "time-shape-negative",
+        _array("time", lambda j: j.update(shape=[-4])),
+        ["site-A.zarr/time/zarr.json: damaged (shape [-4]: expected 1 whole number, 0 or more)"],
+    ),
+    (
+        "labels-no-chunk-grid",  # was 'the store has no 'labels' array'
+        _array("labels", lambda j: j.pop("chunk_grid")),
+        ["site-A.zarr/labels/zarr.json: damaged (no 'chunk_grid')"],
+    ),
+    (
+        "labels-chunk-zero",  # zarr opened it; reading divided by zero
+        _array(
+            "labels", lambda j: j["chunk_grid"]["configuration"]["chunk_shape"].__setitem__(0, 0)
+        ),
+        ["site-A.zarr/labels/zarr.json: damaged (chunk shape [0, ", "1 or more)"],
     ),
     (
         "unknown-codec",

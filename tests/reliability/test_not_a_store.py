@@ -159,14 +159,24 @@ def test_a_report_truth_that_is_no_store_is_said_on_the_page(clip, tmp_path, cli
 
 
 @pytest.mark.parametrize("kind", ["text-file", "empty-folder", "folder"])
-@pytest.mark.parametrize("command", ["segment", "import"])
+@pytest.mark.parametrize("command", ["segment", "import", "survey", "synth"])
 @pytest.mark.parametrize("overwrite", [[], ["--overwrite"]], ids=["", "overwrite"])
 def test_an_output_that_is_no_store_is_refused_in_one_wording(
-    kind, command, overwrite, clip, tmp_path, cli
+    kind, command, overwrite, clip, tmp_path, cli, monkeypatch
 ):
     """``segment -o notes.txt`` said ``already exists; pass overwrite=True (--overwrite) to
-    replace it``, and with ``--overwrite`` that it is never replaced: now the second first."""
-    out = tmp_path / ("notes.txt" if kind == "text-file" else kind)
+    replace it``, and with ``--overwrite`` that it is never replaced: now the second first.
+    A concept photo survey (``survey``) and ``synth`` (its ``truth.zarr``) said the first
+    until stop 51."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was built before the output was refused")
+
+    monkeypatch.setattr(ecoseg.sam3, "build", refuse)
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    name = {"text-file": "notes.txt", "empty-folder": "empty", "folder": "folder"}[kind]
+    out = folder / ("truth.zarr" if command == "synth" else name)
     if kind == "text-file":
         _text(out)
     else:
@@ -175,10 +185,12 @@ def test_an_output_that_is_no_store_is_refused_in_one_wording(
             (out / "dive-log.csv").write_text("site,depth\n")
     pngs = tmp_path / "pngs"
     ecoseg.export(clip.truth, "davis", pngs)
-    if command == "segment":
-        args = ["segment", clip.video, "-o", out, "--engine", "classical"]
-    else:
-        args = ["import", pngs, "--format", "davis", "--video", clip.video, "-o", out]
+    args = {
+        "segment": ["segment", clip.video, "-o", out, "--engine", "classical"],
+        "import": ["import", pngs, "--format", "davis", "--video", clip.video, "-o", out],
+        "survey": ["segment", pngs, "-o", out, "--concepts", "coral", "--random-weights"],
+        "synth": ["synth", "-o", folder, "--frames", "3", "--size", "64x48"],
+    }[command]
     before = sorted(p.name for p in tmp_path.rglob("*"))
     code, _, err = cli(*args, *overwrite)
     what = {"text-file": "a file", "empty-folder": "an empty folder", "folder": "a folder"}[kind]
