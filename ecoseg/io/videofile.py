@@ -18,7 +18,7 @@ import numpy as np
 from ecoseg._hashing import cached_sha256_file
 from ecoseg._warn import warn
 from ecoseg.errors import VideoError
-from ecoseg.io._common import check_path, describe_error
+from ecoseg.io._common import check_path, describe_error, release_freed_memory
 from ecoseg.io._pyav import (
     RETIMED_FORMATS,
     PixelAspectWarning,
@@ -190,7 +190,8 @@ class VideoFileReader(VideoReader):
     def _drop_decoder(self) -> None:
         if self._reader is not None:
             self._reader.close()
-            self._reader = None
+            self._reader = None  # (its codec context goes with its last reference)
+            release_freed_memory()  # its pictures and contexts, which glibc would keep
         self._playing = False
 
     def _read(self, index: int) -> Frame:
@@ -230,6 +231,8 @@ class VideoFileReader(VideoReader):
                 yield decoder.get(i)
         finally:
             decoder.close()
+            del decoder
+            release_freed_memory()
 
     # -- conversion to RGB ---------------------------------------------------------------------
     def _converter(self, stream) -> _ToRGB:
