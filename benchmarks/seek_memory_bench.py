@@ -22,8 +22,9 @@ seek_memory
     Per run: peak RSS of the child in MB (its ``VmHWM``: a child's ``ru_maxrss`` counts the
     parent's peak, which writing the clip sets), its RSS after the imports and
     ``open_video`` (the packet index), before the reads, after them with the reader still
-    open, and after it closed (``closed_rss_mb``: what the process kept); wall and CPU seconds (all threads) of the reads; and the sha256 of the frames read,
-    which must be the same for every threading (the frames are bit-identical).
+    open, and after it closed (``closed_rss_mb``: what the process kept); wall and CPU
+    seconds (all threads) of the reads; and the sha256 of the frames read, which must be the
+    same for every threading (the frames are bit-identical).
 """
 
 from __future__ import annotations
