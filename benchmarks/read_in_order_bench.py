@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             record = {"benchmark": "read_in_order", "size": size, "codec": codec,
                       "gop": None if args.clip else args.gop, "round": r,
                       "cpus": os.cpu_count(), "play_after": videofile.PLAY_AFTER,
-                      "play_threads": videofile.PLAY_THREADS}  # fmt: skip
+                      "play_threads": min(videofile.PLAY_THREADS, os.cpu_count() or 1)}  # fmt: skip
             for name, got in (("before", before), ("now", now)):
                 record.update({f"{name}_{k}": v for k, v in got.items() if k != "wall_s"})
             record["wall_ratio_before_now"] = round(before["wall_s"] / now["wall_s"], 3)

@@ -62,9 +62,12 @@ SEEK_THREADS = "SLICE"
 #: threads alone decode a stream of one slice a picture (most cameras', ``ecoseg synth``'s)
 #: on one thread. The switch decodes again at most this many frames. ``None``: never switch.
 PLAY_AFTER: int | None = 4
-#: Frame threads of the decoder that reads in order: a picture each is held in flight
-#: (12 MB at 4K), so fewer than :data:`STREAM_THREADS` starts on a machine of many cores.
-PLAY_THREADS = 4
+#: Frame threads of the decoder that reads in order (at most; fewer on fewer cores): each
+#: holds a picture in flight (12 MB at 4K) and the memory its thread allocated, which glibc
+#: keeps in that thread's arena (60 MB of a 4K clip after the reader closed, where
+#: :func:`~ecoseg.io._common.release_freed_memory` cannot reach): 2, one picture decoded
+#: ahead of the one read, not the 16 :data:`STREAM_THREADS` starts on a machine of many cores.
+PLAY_THREADS = 2
 
 
 class VideoFileReader(VideoReader):
