@@ -150,8 +150,11 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(args.store) if args.store else Path(tmp) / "s4k.zarr"
+        made = f"{W}x{H} synthetic, {args.frames} frames, {args.objects} objects"
         if not store.exists():
             make_store(store, args.frames, args.objects)
+        elif args.store:
+            made = f"given: {store.name}"  # not made here: the options do not describe it
         for step in args.steps:
             done = subprocess.run(
                 [sys.executable, __file__, "--child", step, str(store), tmp, args.roi],
@@ -164,7 +167,7 @@ def main() -> None:
                 json.dumps(
                     {
                         "benchmark": "report_4k_memory",
-                        "store": f"{W}x{H} synthetic, {args.frames} frames, {args.objects} objects",
+                        "store": made,
                         **figures,
                     }
                 )

@@ -1,15 +1,25 @@
-"""Helpers shared by the readers: path checks and one-line error reasons."""
+"""Helpers shared by the readers: path checks, one-line error reasons, freed memory."""
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import math
 import os
+import sys
 from pathlib import Path
 
 from ecoseg._checks import check_path_arg
 from ecoseg.errors import VideoError
 
-__all__ = ["DEFAULT_FPS", "check_fps", "check_path", "describe_error", "missing_video"]
+__all__ = [
+    "DEFAULT_FPS",
+    "check_fps",
+    "check_path",
+    "describe_error",
+    "missing_video",
+    "release_freed_memory",
+]
 
 #: Frames per second assumed where the source gives no time: an image folder opened without
 #: ``fps`` (frame ``i`` at ``i / DEFAULT_FPS`` s), and a video stream with neither
@@ -95,3 +105,37 @@ def check_path(path) -> Path:
         if p.stat().st_size == 0:
             raise VideoError(f"{p}: file is empty (0 bytes), not a video")
     return p
+
+
+def release_freed_memory() -> bool:
+    """Hand the memory the process has freed back to the system, where the C library can.
+
+    A video decoder frees its pictures and contexts when it closes, but glibc's allocator
+    keeps much of what was freed (in the arenas of the decoder's threads and under its raised
+    mmap threshold): the process stayed about 100 MB larger after a 4K reader closed.
+    ``malloc_trim(0)`` returns it (a fraction of a millisecond). A no-op, returning False,
+    where there is none (macOS, Windows, C libraries other than glibc).
+
+    Examples
+    --------
+    >>> release_freed_memory() in (True, False)
+    True
+    """
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim = ctypes.CDLL(None).malloc_trim  # the C library the process already has
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim

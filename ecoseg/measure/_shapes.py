@@ -196,19 +196,20 @@ def region_stats(
 
 
 class RoiRows:
-    """A region of interest (bool, (H, W)) as its running count of pixels along each row, so
-    the ROI pixels of a run of columns ``c0..c1`` of a row are one difference.
+    """A region of interest (bool, (H, W)) as its runs of pixels along each row, so the ROI
+    pixels of a run of columns ``c0..c1`` of a row are a difference of two running counts.
 
-    Made once per store, not once per chunk of frames: the count is kept in the smallest
-    unsigned integer that holds the width (``uint16`` for frames up to 65534 pixels wide, a
-    quarter of the int64 count made for every chunk before), and the difference is exact.
+    Made once per store, not once per chunk of frames. A polygon's mask is a run or two a row
+    (50 KB at 4K, where a running count of every pixel, ``uint16``, was 16 MB); a mask of more
+    runs than that count would weigh keeps the count (``cum``, the smallest unsigned integer
+    that holds the width). Exact either way. ``area``: the ROI's pixels.
 
     Examples
     --------
     >>> roi = np.zeros((2, 5), bool); roi[1, 1:4] = True
     >>> r = RoiRows(roi)
-    >>> r.shape, r.count(np.array([1, 1]), np.array([0, 2]), np.array([1, 4])).tolist()
-    ((2, 5), [1, 2])
+    >>> r.shape, r.area, r.count(np.array([1, 1]), np.array([0, 2]), np.array([1, 4])).tolist()
+    ((2, 5), 3, [1, 2])
     """
 
     def __init__(self, roi: np.ndarray) -> None:
@@ -216,14 +217,33 @@ class RoiRows:
         if roi.ndim != 2:
             raise ValueError(f"roi must be (H, W), got shape {roi.shape}")
         H, W = roi.shape
-        dtype = np.uint16 if W < np.iinfo(np.uint16).max else np.uint32
-        self.cum = np.zeros((H, W + 1), dtype=dtype)
-        np.cumsum(roi, axis=1, dtype=dtype, out=self.cum[:, 1:])
         self.shape = (H, W)
+        self.area = int(np.count_nonzero(roi))
+        dtype = np.uint16 if W < np.iinfo(np.uint16).max else np.uint32
+        # where each row's runs start and end (exclusive), in positions row * (W + 1) + column:
+        # the column between rows keeps a run from running on into the next row
+        edges = np.flatnonzero(np.diff(roi, axis=1, prepend=False, append=False))
+        self.cum = None
+        if 3 * 8 * len(edges) // 2 > np.dtype(dtype).itemsize * H * (W + 1):
+            self.cum = np.zeros((H, W + 1), dtype=dtype)
+            np.cumsum(roi, axis=1, dtype=dtype, out=self.cum[:, 1:])
+            return
+        # a run of no pixels at -1 first, so every position >= 0 has a run starting before it
+        self._starts = np.r_[-1, edges[0::2]].astype(np.int64)
+        self._ends = np.r_[-1, edges[1::2]].astype(np.int64)
+        self._before = np.r_[0, 0, np.cumsum(self._ends[1:-1] - self._starts[1:-1])]
 
     def count(self, rows: np.ndarray, c0: np.ndarray, c1: np.ndarray) -> np.ndarray:
         """ROI pixels (int64) of the runs ``c0..c1`` (inclusive) of ``rows``."""
-        return self.cum[rows, c1 + 1].astype(np.int64) - self.cum[rows, c0]
+        if self.cum is not None:
+            return self.cum[rows, c1 + 1].astype(np.int64) - self.cum[rows, c0]
+        at = np.asarray(rows, dtype=np.int64) * (self.shape[1] + 1)
+        return self._upto(at + c1 + 1) - self._upto(at + c0)
+
+    def _upto(self, q: np.ndarray) -> np.ndarray:
+        """ROI pixels at positions before ``q`` (all rows before it included)."""
+        k = np.searchsorted(self._starts, q) - 1  # the last run starting before q
+        return self._before[k] + np.minimum(q, self._ends[k]) - self._starts[k]
 
 
 def _sum_sq(x: np.ndarray) -> np.ndarray:

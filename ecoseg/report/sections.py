@@ -30,7 +30,13 @@ from ecoseg.report._tables import MAX_EMBED_BYTES, TABLE_INFO, TABLE_ORDER, tabl
 from ecoseg.report.read import read_tables, read_video
 from ecoseg.report.reproduce import reproduce
 from ecoseg.report.species import species_table
-from ecoseg.report.stills import frame_rows, sample_labels, trajectory_panels
+from ecoseg.report.stills import (
+    frame_rows,
+    sample_labels,
+    stills_wanted,
+    trajectory_panels,
+    video_frames,
+)
 
 __all__ = ["MAX_EMBED_BYTES", "MAX_VIDEO_PANELS", "TABLE_INFO", "TABLE_ORDER", "build_context"]
 
@@ -139,7 +145,9 @@ def build_context(
 
     # the sample frames' labels read ahead of any video frame decoded (sample_labels)
     picked = sample_labels(shown_videos, counts)
-    panels, missing = trajectory_panels(shown_videos, tables.get("regions"))
+    # each video opened once for its still and its sample frames, held at their panels' size
+    seen = video_frames(shown_videos, stills_wanted(shown_videos, picked))
+    panels, missing = trajectory_panels(shown_videos, tables.get("regions"), seen)
     ctx["missing_video"] = missing
     figs["trajectories"] = _fig(
         F.trajectory_figure,
@@ -149,8 +157,8 @@ def build_context(
         alt="Tracks over a still of each video",
     )
     del panels  # every shown video's track points
-    rows = frame_rows(shown_videos, tables, colors, picked)
-    del picked
+    rows = frame_rows(shown_videos, tables, colors, picked, seen)
+    del picked, seen
     figs["frames"] = _fig(
         F.frames_figure, rows, palette=True, alt="Sample frames with masks overlaid"
     )

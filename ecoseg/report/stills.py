@@ -1,4 +1,7 @@
-"""The report's images from the videos: a still per video under its tracks, sample frames."""
+"""The report's images from the videos: a still per video under its tracks, sample frames.
+
+Each video is opened once for both (:func:`video_frames`): opening one indexes every packet
+of the file, and each reader started a decoder of its own."""
 
 from __future__ import annotations
 
@@ -16,22 +19,72 @@ __all__ = [
     "frame_rows",
     "sample_indices",
     "sample_labels",
+    "stills_wanted",
     "trajectory_panels",
+    "video_frames",
 ]
 
 SAMPLE_FRAMES = 3
 
 
-def trajectory_panels(videos: list[VideoInfo], regions: Any) -> tuple[list[dict], list[dict]]:
+def video_frames(videos: list[VideoInfo], wanted: list[dict[int, list[int]]]) -> list[dict]:
+    """Per video the frames ``wanted`` of it (frame index -> the widths of the panels it is
+    drawn in), each reduced to each width as it is read (:func:`~ecoseg.report.figures.fit_still`),
+    the video opened once and its frames read in order.
+
+    Returns per video ``{"reason", "fitted", "errors"}``: why its video is not used (None when
+    it is), ``fitted[(frame, width)] = (image, scale, (height, width) read)``, and per frame
+    that did not decode the reason.
+    """
+    out = []
+    for v, frames in zip(videos, wanted):
+        reader, reason = open_reader(v) if frames else (None, None)
+        fitted, errors = {}, {}
+        if reader is not None:
+            try:
+                for i in sorted(frames):
+                    try:
+                        image = reader.read(i).image
+                    except (EcosegError, IndexError) as exc:
+                        errors[i] = " ".join(str(exc).split())
+                        continue
+                    for width_px in frames[i]:
+                        fitted[(i, width_px)] = (*F.fit_still(image, width_px), image.shape[:2])
+                    del image  # (a 4K frame is 25 MB) before the next is read
+            finally:
+                reader.close()
+        out.append({"reason": reason, "fitted": fitted, "errors": errors})
+    return out
+
+
+def stills_wanted(
+    videos: list[VideoInfo], picked: list[list[dict[str, Any]]] | None = None
+) -> list[dict[int, list[int]]]:
+    """The frames :func:`trajectory_panels` (frame n/2) and :func:`frame_rows` (``picked``,
+    :func:`sample_labels`'s) draw of each video, for :func:`video_frames`."""
+    width_px = F.panel_pixels(min(len(videos), F.TRAJECTORY_COLUMNS))
+    wanted: list[dict[int, list[int]]] = [{v.n_frames // 2: [width_px]} for v in videos]
+    for frames, samples in zip(wanted, picked or []):
+        for sample in samples:
+            frames.setdefault(sample["frame"], []).append(F.panel_pixels(len(samples)))
+    return wanted
+
+
+def trajectory_panels(
+    videos: list[VideoInfo], regions: Any, seen: list[dict] | None = None
+) -> tuple[list[dict], list[dict]]:
     """Per video its tracks over a still (frame n/2), and the videos that had no still.
 
     A still is held reduced to its panel's pixels (:func:`~ecoseg.report.figures.fit_still`),
-    not the video's."""
+    not the video's. ``seen``: the videos' frames as :func:`video_frames` gives them for
+    :func:`stills_wanted` (default: read here)."""
     import pandas as pd
 
+    if seen is None:
+        seen = video_frames(videos, stills_wanted(videos))
     panels, missing = [], []
     width_px = F.panel_pixels(min(len(videos), F.TRAJECTORY_COLUMNS))
-    for v in videos:
+    for v, got in zip(videos, seen):
         if regions is not None and len(regions):
             columns = ["object_id", "class", "frame", "centroid_x_px", "centroid_y_px"]
             d = regions.loc[regions["video"] == v.name, columns]  # not the other columns
@@ -46,16 +99,13 @@ def trajectory_panels(videos: list[VideoInfo], regions: Any) -> tuple[list[dict]
             )
         else:
             tracks = pd.DataFrame({"object_id": [], "class": [], "frame": [], "x": [], "y": []})
-        reader, reason = open_reader(v)
+        index = v.n_frames // 2
         still, note, scale = None, None, 1
-        if reader is not None:
-            index = v.n_frames // 2
-            try:
-                still, scale = F.fit_still(reader.read(index).image, width_px)
-            except (EcosegError, IndexError) as exc:
-                reason = f"frame {index} unreadable ({' '.join(str(exc).split())})"
-            finally:
-                reader.close()
+        reason = got["reason"]
+        if (index, width_px) in got["fitted"]:
+            still, scale, _ = got["fitted"][(index, width_px)]
+        elif index in got["errors"]:
+            reason = f"frame {index} unreadable ({got['errors'][index]})"
         if still is None:
             note = f"{reason}: drawn on a blank background"
             missing.append({"video": v.name, "reason": reason})
@@ -155,65 +205,55 @@ def frame_rows(
     tables: Any,
     colors: dict,
     picked: list[list[dict[str, Any]]] | None = None,
+    seen: list[dict] | None = None,
 ) -> list[dict[str, Any]]:
     """Per video its sample frames with the masks overlaid, labels and captions.
 
     A frame wider than twice its panel's pixels is reduced to them
     (:func:`~ecoseg.report.figures.fit_still`; its labels picked at each block's centre)
     before the masks are painted on it. ``picked``: the frames' labels as
-    :func:`sample_labels` gives them (default: read here)."""
+    :func:`sample_labels` gives them (default: read here); ``seen``: the videos' frames as
+    :func:`video_frames` gives them for :func:`stills_wanted` (default: read here)."""
     regions, counts = tables.get("regions"), tables.get("counts")
     if picked is None:
         picked = sample_labels(videos, counts)
+    if seen is None:
+        seen = video_frames(videos, stills_wanted(videos, picked))
     rows = []
-    for v, samples in zip(videos, picked):
-        reader, reason = open_reader(v)
+    for v, samples, got in zip(videos, picked, seen):
         frames = []
         width_px = F.panel_pixels(len(samples))  # the figure's panels are no wider
-        try:
-            for sample in samples:
-                i = sample["frame"]
-                image = None
-                if reader is not None:
-                    try:
-                        image = reader.read(i).image
-                    except (EcosegError, IndexError):
-                        image = None
-                if image is None:  # grey, made at the panel's size (a 4K frame is 25 MB)
-                    size = (v.height, v.width)
-                    image, scale = blank_still(v.height, v.width, width_px)
-                else:
-                    size = image.shape[:2]
-                    image, scale = F.fit_still(image, width_px)
-                shown = sample["labels"]
-                if scale != sample["scale"]:  # a frame of another width than the store's
-                    shown = F.fit_labels(_labels(v, i), scale)
-                by_id = {
-                    oid: colors.get(v.classes.get(oid, ""), "#8a8f94") for oid in sample["ids"]
+        for sample in samples:
+            i = sample["frame"]
+            if (i, width_px) in got["fitted"]:
+                image, scale, size = got["fitted"][(i, width_px)]
+            else:  # grey, made at the panel's size (a 4K frame is 25 MB)
+                size = (v.height, v.width)
+                image, scale = blank_still(v.height, v.width, width_px)
+            shown = sample["labels"]
+            if scale != sample["scale"]:  # a frame of another width than the store's
+                shown = F.fit_labels(_labels(v, i), scale)
+            by_id = {oid: colors.get(v.classes.get(oid, ""), "#8a8f94") for oid in sample["ids"]}
+            tags = []
+            if regions is not None and len(regions):
+                r = regions[(regions["video"] == v.name) & (regions["frame"] == i)]
+                tags = [
+                    (float(x), float(y), f"#{int(o)}")
+                    for o, x, y in zip(r["object_id"], r["centroid_x_px"], r["centroid_y_px"])
+                ]
+            n_obj = len(by_id)
+            caption = f"frame {i} · {_t(v, i)} · {n_obj} object{'s' if n_obj != 1 else ''}"
+            if got["reason"] is not None:
+                caption += " · no video"
+            frames.append(
+                {
+                    "image": F.overlay(image, shown, by_id),
+                    "labels": tags,
+                    "caption": caption,
+                    "size": size,
+                    "scale": scale,
                 }
-                tags = []
-                if regions is not None and len(regions):
-                    r = regions[(regions["video"] == v.name) & (regions["frame"] == i)]
-                    tags = [
-                        (float(x), float(y), f"#{int(o)}")
-                        for o, x, y in zip(r["object_id"], r["centroid_x_px"], r["centroid_y_px"])
-                    ]
-                n_obj = len(by_id)
-                caption = f"frame {i} · {_t(v, i)} · {n_obj} object{'s' if n_obj != 1 else ''}"
-                if reader is None:
-                    caption += " · no video"
-                frames.append(
-                    {
-                        "image": F.overlay(image, shown, by_id),
-                        "labels": tags,
-                        "caption": caption,
-                        "size": size,
-                        "scale": scale,
-                    }
-                )
-        finally:
-            if reader is not None:
-                reader.close()
+            )
         rows.append({"title": v.name, "frames": frames})
     return rows
 

@@ -181,12 +181,42 @@ def test_a_roi_measured_a_frame_at_a_time_gives_the_chunks_tables(tmp_path, monk
     assert chunked["cover"]["cover_fraction"].gt(0).any()
     for name, table in tables.items():
         assert csv_bytes(table) == csv_bytes(chunked[name]), name
-    # the ROI's row counts equal the int64 cumulative sum they replace
+    # the ROI's counts of a run of columns equal the int64 cumulative sum's they replace
+    _check_roi_rows(roi, runs=True)
+
+
+def _check_roi_rows(roi: np.ndarray, *, runs: bool, n: int = 4000) -> None:
+    """RoiRows(roi) counts what an int64 cumulative sum along the rows counts, exactly."""
     rows = regions_module.RoiRows(roi)
-    assert rows.cum.dtype == np.uint16
-    want = np.zeros((540, 961), np.int64)
-    np.cumsum(roi, axis=1, out=want[:, 1:])
-    np.testing.assert_array_equal(rows.cum, want)
+    assert (rows.cum is None) is runs  # held as its runs, or as a count per pixel
+    assert rows.area == int(roi.sum())
+    H, W = roi.shape
+    cum = np.zeros((H, W + 1), np.int64)
+    np.cumsum(roi, axis=1, out=cum[:, 1:])
+    rng = np.random.default_rng(H * W)
+    r, a, b = rng.integers(0, H, n), rng.integers(0, W, n), rng.integers(0, W, n)
+    c0, c1 = np.minimum(a, b), np.maximum(a, b)
+    got = rows.count(r, c0, c1)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, cum[r, c1 + 1] - cum[r, c0])
+
+
+def test_a_polygon_roi_is_held_as_its_runs_not_a_count_per_pixel():
+    # a 4K ROI cost its 8 MB mask and a running count of every pixel (uint16, 16 MB) while a
+    # store was measured; a polygon's mask is a run or two a row, and the mask goes once they
+    # are found (measure.RoiRows: 50 KB)
+    from ecoseg.measure.cover import roi_mask
+
+    polygon = [(200, 150), (3600.5, 100), (3700, 2000.25), (1900, 2100), (150, 1900)]
+    mask = roi_mask(polygon, (2160, 3840))
+    rows = regions_module.RoiRows(mask)
+    held = sum(a.nbytes for a in vars(rows).values() if isinstance(a, np.ndarray))
+    assert held < 100_000, f"{held / 2**20:.1f} MB"
+    _check_roi_rows(mask, runs=True)
+    rng = np.random.default_rng(3)
+    _check_roi_rows(rng.random((50, 70)) < 0.5, runs=False)  # many runs: the count instead
+    _check_roi_rows(np.zeros((4, 6), bool), runs=True)
+    _check_roi_rows(np.ones((3, 40), bool), runs=True)
 
 
 @pytest.mark.parametrize(

@@ -125,3 +125,31 @@ def test_the_sample_frames_labels_are_read_before_any_video_frame_is_decoded(tmp
     assert "no video" not in page.read_text()  # the stills are the video's
     assert events.count("frame") == 1 + stills.SAMPLE_FRAMES
     assert "labels" not in events[events.index("frame") :]
+
+
+def test_a_report_opens_each_video_once_and_reads_its_frames_in_order(tmp_path, monkeypatch):
+    # the trajectories' still and the sample frames each opened the video (indexing every
+    # packet of the file and starting a decoder each time): twice per video, now once, its
+    # frames read in order (the still among the sample frames) and each decoded once
+    import ecoseg
+    from ecoseg.io import video
+    from ecoseg.io.reader import VideoReader
+
+    clip = ecoseg.synth(tmp_path / "clip", seed=2, frames=10, size=(96, 64), n_fish=2)
+    opened, read = [], []
+    open_video, read_frame = video.open_video, VideoReader.read
+
+    def spy_open(path, *args, **kwargs):
+        opened.append(path)
+        return open_video(path, *args, **kwargs)
+
+    def spy_read(self, index):
+        read.append(index)
+        return read_frame(self, index)
+
+    monkeypatch.setattr(video, "open_video", spy_open)
+    monkeypatch.setattr(VideoReader, "read", spy_read)
+    page = ecoseg.report(clip.truth, tmp_path / "report.html").read_text()
+    assert "no video" not in page and "blank background" not in page
+    assert len(opened) == 1
+    assert read == sorted(set(read)) and 5 in read  # frame n/2 and the sample frames
