@@ -9,7 +9,6 @@ one FFmpeg filter graph. A per-frame pixel transform belongs in :class:`_ToRGB`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import av
@@ -33,14 +32,7 @@ from ecoseg.io._pyav import (
 from ecoseg.io.reader import Frame, VideoReader
 from ecoseg.io.rotation import TURN_FILTERS, upright_turns
 
-__all__ = [
-    "PLAY_AFTER",
-    "PLAY_THREADS",
-    "SEEK_THREADS",
-    "STREAM_THREADS",
-    "VideoFileReader",
-    "probe_file",
-]
+__all__ = ["SEEK_THREADS", "STREAM_THREADS", "VideoFileReader", "probe_file"]
 
 #: FFmpeg threading of the decoder that streams frames in order (``frames``, ``batches``:
 #: segment, batch, napari's Segment & track): frame and slice threads.
@@ -52,22 +44,9 @@ STREAM_THREADS = "AUTO"
 #: seek decoded that many frames more and a 4K read held that many 12 MB pictures more, in
 #: memory its threads allocated and the process kept after it let them go (4 reads of a 4K
 #: H.264 clip: 191 MB peak RSS on 2 cores, 528 MB with 16 threads; 139 MB with slice
-#: threads, docs/scale.md). Same pixels either way. Reads in order are :data:`PLAY_AFTER`'s.
+#: threads, docs/scale.md). Same pixels either way. Reads in order (napari playing) of a
+#: stream of one slice a picture run on one thread.
 SEEK_THREADS = "SLICE"
-#: Reads by index in order (frame i + 1 after frame i, as napari plays a video): after this
-#: many of them in a row, the next that lies at most this many frames after a keyframe (the
-#: first frame of a clip, or a keyframe) is decoded by a decoder of frame threads
-#: (:data:`PLAY_THREADS` at most), which goes on decoding forward as long as the reads follow
-#: each other and is let go at the first read out of order (slice threads again). Slice
-#: threads alone decode a stream of one slice a picture (most cameras', ``ecoseg synth``'s)
-#: on one thread. The switch decodes again at most this many frames. ``None``: never switch.
-PLAY_AFTER: int | None = 4
-#: Frame threads of the decoder that reads in order (at most; fewer on fewer cores): each
-#: holds a picture in flight (12 MB at 4K) and the memory its thread allocated, which glibc
-#: keeps in that thread's arena (60 MB of a 4K clip after the reader closed, where
-#: :func:`~ecoseg.io._common.release_freed_memory` cannot reach): 2, one picture decoded
-#: ahead of the one read, not the 16 :data:`STREAM_THREADS` starts on a machine of many cores.
-PLAY_THREADS = 2
 
 
 class VideoFileReader(VideoReader):
@@ -144,9 +123,6 @@ class VideoFileReader(VideoReader):
         self._seekable = index.ts_to_index is not None and fmt not in RETIMED_FORMATS
         super().__init__(p, index.times, index.fps, source, crop, size, index.duration)
         self._reader: _Decoder | None = None
-        self._playing = False  # self._reader has frame threads (reads in order)
-        self._last = -2  # the index read last by index, and how many reads in a row follow
-        self._run = 0  # each other (frame i + 1 after frame i) up to it
         if aspect != 1:
             shown = (max(1, round(source[0] * aspect)), source[1])
             even = max(2, 2 * round(source[0] * aspect / 2))  # codecs want an even width
@@ -195,18 +171,8 @@ class VideoFileReader(VideoReader):
             self._reader.close()
             self._reader = None  # (its codec context goes with its last reference)
             release_freed_memory()  # its pictures and contexts, which glibc would keep
-        self._playing = False
 
     def _read(self, index: int) -> Frame:
-        self._run = self._run + 1 if index == self._last + 1 else 0
-        self._last = index
-        if self._playing and self._run == 0:
-            self._drop_decoder()  # out of order: a seek, with slice threads (PLAY_AFTER)
-        elif not self._playing and self._plays_from(index):
-            self._drop_decoder()
-            count = min(PLAY_THREADS, os.cpu_count() or 1)
-            self._reader = _Decoder(self, threads=STREAM_THREADS, count=count)
-            self._playing = True
         if self._reader is None:
             self._reader = _Decoder(self, threads=SEEK_THREADS)
         try:
@@ -214,16 +180,6 @@ class VideoFileReader(VideoReader):
         except BaseException:
             self._drop_decoder()
             raise
-
-    def _plays_from(self, index: int) -> bool:
-        """Reads in order have run :data:`PLAY_AFTER` times up to ``index``, and a decoder
-        that starts there decodes at most that many frames before it (from the keyframe
-        before, or from the start of a stream that is not seeked)."""
-        if PLAY_AFTER is None or self._run < PLAY_AFTER:
-            return False
-        kf = self._index.keyframes
-        start = int(kf[np.searchsorted(kf, index, side="right") - 1]) if self._seekable else 0
-        return index - start <= PLAY_AFTER
 
     def _iter_indices(self, indices: range) -> Iterator[Frame]:
         if len(indices) == 0:
@@ -422,12 +378,9 @@ class _Decoder:
     finally to the start of the file when a demuxer seeks imprecisely).
     """
 
-    def __init__(
-        self, reader: VideoFileReader, *, threads: str = STREAM_THREADS, count: int = 0
-    ) -> None:
+    def __init__(self, reader: VideoFileReader, *, threads: str = STREAM_THREADS) -> None:
         self._r = reader
         self._threads = threads
-        self._count = count  # FFmpeg's thread count; 0: its own (cores + 1, at most 16)
         self._container = None
         self._gen: Iterator[tuple[int, object]] | None = None
         self._next = 0  # index the running generator yields next
@@ -442,8 +395,6 @@ class _Decoder:
         self._container = open_container(self._r.path)
         self._stream = self._container.streams[self._r._stream_index]
         self._stream.codec_context.thread_type = self._threads
-        if self._count:
-            self._stream.codec_context.thread_count = self._count
         self._fresh = True
 
     def close(self) -> None:

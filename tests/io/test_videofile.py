@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import warnings
 from fractions import Fraction
 
@@ -128,52 +127,6 @@ def test_reads_by_index_use_slice_threads_and_give_the_streamed_frames(
     assert opened[0] == "AUTO" and set(opened[1:]) == {"SLICE"}
     assert videofile.SEEK_THREADS == "SLICE" and videofile.STREAM_THREADS == "AUTO"
     assert [closest_pattern(f, 40) for f in streamed[::5]] == list(range(0, 40, 5))
-
-
-@pytest.mark.parametrize(
-    ("codec", "options"),
-    [
-        # keyframes at 0, 8, 16, 24, 32 (no scene cuts: the test pattern changes a lot)
-        ("libx264", {"qp": "0", "g": "8", "slices": "3", "x264-params": "scenecut=0"}),
-        ("libx265", {"x265-params": "keyint=8:min-keyint=8:scenecut=0:wpp=1:log-level=error"}),
-        ("libx264", {"qp": "0", "g": "100", "x264-params": "scenecut=0"}),  # one keyframe
-    ],
-)
-def test_reads_by_index_in_order_go_on_with_frame_threads(tmp_path, monkeypatch, codec, options):
-    """Reads by index in order (napari playing a video) change to a decoder of frame threads
-    once PLAY_AFTER of them follow each other, at a keyframe or a few frames after one, and
-    back to slice threads at the first read out of order: slice threads alone decode a
-    stream of one slice a picture on one thread (45 fps against 70 to 80 for a 4K clip on 2
-    idle cores). The frames are the same either way."""
-    from ecoseg.io import videofile
-
-    opened = []  # (threading, thread count, frame read) of each decoder opened for reads
-    original = videofile._Decoder._open
-
-    def spy(self):
-        original(self)
-        ctx = self._stream.codec_context
-        opened.append((ctx.thread_type.name, getattr(self, "_count", 0), self._r._last))
-
-    monkeypatch.setattr(videofile._Decoder, "_open", spy)
-    n, after = 40, getattr(videofile, "PLAY_AFTER", None)
-    assert after == 4 and videofile.PLAY_THREADS == 2
-    count = min(2, os.cpu_count() or 1)  # frame threads, no more than the cores
-    path = write_clip(tmp_path / "play.mp4", n, codec=codec, options=options)
-    with open_video(path) as v:
-        streamed = [f.image for f in v]
-        del opened[:]
-        for i in range(n):  # from the first frame on: the switch at frame 4 decodes 0 to 4
-            np.testing.assert_array_equal(v.read(i).image, streamed[i])
-        assert opened == [("SLICE", 0, 0), ("AUTO", count, 4)]
-        np.testing.assert_array_equal(v.read(3).image, streamed[3])  # out of order
-        assert opened[2:] == [("SLICE", 0, 3)]
-        del opened[:]
-        # from the middle of a group of pictures (the decoder of the read of frame 3 goes
-        # on): frame threads from its next keyframe on, where there is one
-        for i in range(11, 30):
-            np.testing.assert_array_equal(v.read(i).image, streamed[i])
-        assert opened == ([] if len(v._index.keyframes) == 1 else [("AUTO", count, 16)])
 
 
 VFR_MS = [0, 33, 50, 120, 200, 210, 400, 433, 466, 700, 733, 766]
