@@ -432,7 +432,8 @@ def _study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> _Replay:
     named ``species_model.<SHA-256, first 12>.json``: the copy the study kept of it
     (``output/species_models/<SHA-256>.json``, :func:`ecoseg.species.model.keep_copy`; or a
     file of that name beside the study file) is offered with the page; a note names each such
-    model, its classifications and their dates, and says when no copy is there (the step then
+    model and its classifications (by their entries in the log: their dates would differ on a
+    page made again), and says when no copy is there (the step then
     stops for want of the file: the tables made without it would differ). A log that does not
     start with a classification of the study's model (one added after the first review, or
     replaced since the first run) needs a first run that does not classify
@@ -503,10 +504,10 @@ def _other_models(
         else "the study names no species_model now"
     )
     for other, entries in used.items():
-        when = ", ".join(
-            f"entry {e.get('n')} of {_when(e.get('time') or e['classification'].get('time'))}"
-            for e in entries
-        )
+        # by their entries, not their dates: a replay makes them again on the day it runs,
+        # and its page is the same page
+        numbers = [str(e.get("n")) for e in entries]
+        when = f"entr{'y' if len(numbers) == 1 else 'ies'} {', '.join(numbers)}"
         if other == "not recorded":  # no file to name: the steps say SPECIES_MODEL.json
             notes.append(
                 f"{name}: classified (edit log {when}) with a species model whose SHA-256 it "
@@ -533,19 +534,6 @@ def _other_models(
                 "without it (the tables made without it would differ)."
             )
     return files, notes
-
-
-def _when(time: Any) -> str:
-    """A log entry's UTC time as a date and minute (``2026-12-06 10:38 UTC``).
-
-    Examples
-    --------
-    >>> _when("2026-12-06T10:38:10+00:00"), _when(None)
-    ('2026-12-06 10:38 UTC', 'an unrecorded date')
-    """
-    if not isinstance(time, str) or len(time) < 16:
-        return "an unrecorded date"
-    return time[:16].replace("T", " ") + " UTC"
 
 
 def _model_sha256(path: Any) -> str | None:
