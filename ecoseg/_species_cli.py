@@ -183,6 +183,13 @@ def add_classify(sub) -> None:
         "--model", default=None, metavar="FILE", help="a saved species model (JSON) instead"
     )
     p.add_argument(
+        "--model-sha256",
+        default=None,
+        metavar="HEX",
+        help="refuse a --model file that is not the species model of this SHA-256 (the one a "
+        "classification's record names; a report's reproduce steps give it)",
+    )
+    p.add_argument(
         "--save-model", default=None, metavar="FILE", help="write the trained model here (JSON)"
     )
     p.add_argument(
@@ -246,7 +253,7 @@ def _run_classify(args) -> int:
         raise ConfigError(f"--queue must be 0 or more (rows of the review queue), got {args.queue}")
     from ecoseg._cli import option_words, show_progress
 
-    with option_words(threshold="--threshold"):
+    with option_words(threshold="--threshold", model_sha256="--model-sha256"):
         table = classify(
             args.stores,
             train=args.train,
@@ -258,6 +265,7 @@ def _run_classify(args) -> int:
             overwrite=args.overwrite,
             progress=show_progress(args),
             keep_visual=args.keep_visual,
+            model_sha256=args.model_sha256,
         )
     for store in table.attrs["stores"]:
         sub = table[table["store"] == store]

@@ -297,7 +297,8 @@ def review_steps(
     :func:`ecoseg.species.review.apply_edits`), so there each command of the log is one ``ecoseg
     edit`` (an entry of a log from before commands were numbered: its own) and each command an
     undo took back one ``--undo``; a classification needs the species model file the log names
-    by its SHA-256. The splits numbered in ``unchecked``
+    by its SHA-256 (``--model-sha256``: another model's file is refused). The splits numbered
+    in ``unchecked``
     (:func:`ecoseg.species.review.unchecked_splits`: made before ecoseg checked splits, which
     ``--split`` now refuses, or before a split's new part lost the name a person gave the track,
     which ``--split`` would count as ``unknown``) are replayed with ``--unchecked-split``, which
@@ -325,7 +326,7 @@ def review_steps(
     >>> for step in review_steps("reef.zarr", log):
     ...     print(step)
     ecoseg edit reef.zarr --merge 3,7 --split 5@9
-    ecoseg classify reef.zarr --model SPECIES_MODEL.json --threshold 0.7   # model SHA-256 ab12
+    ecoseg classify reef.zarr --model SPECIES_MODEL.json --model-sha256 ab12 --threshold 0.7
     ecoseg edit reef.zarr --undo
     >>> old = [{"n": 1, "kind": "split", "ids": [5], "frame": 3, "new_id": 6}]
     >>> review_steps("reef.zarr", old, unchecked=[1])
@@ -345,7 +346,7 @@ def review_steps(
     >>> review_steps("reef.zarr", [{"n": 1, "kind": "reviewed", "ids": [4]}], reviews=[1])
     ['ecoseg edit reef.zarr --unchecked-reviewed 4']
     >>> review_steps("reef.zarr", [{"n": 1, "kind": "classify", "ids": [2]}], visual=[1])[0]
-    'ecoseg classify reef.zarr --model SPECIES_MODEL.json --keep-visual   # model SHA-256 ...'
+    'ecoseg classify reef.zarr --model SPECIES_MODEL.json --keep-visual   # model SHA-256 not ...'
     """
     from ecoseg.species._edit_record import Edit
 
@@ -393,13 +394,18 @@ def review_steps(
         record = entry.get("classification") or {}
         sha = record.get("model_sha256") or "not recorded"
         known = (models or {}).get(sha, ["--model", "SPECIES_MODEL.json"])
-        cmd = ["ecoseg", "classify", _q(store), *(_q(a) for a in known)]
+        # ``--model FILE`` and the model's SHA-256, so a substitute file of another model is
+        # refused, then the rest (``--video``)
+        cmd = ["ecoseg", "classify", _q(store), *(_q(a) for a in known[:2])]
+        if sha != "not recorded":
+            cmd += ["--model-sha256", _q(sha)]
+        cmd += [_q(a) for a in known[2:]]
         threshold = record.get("threshold", 0.5)
         if threshold != 0.5:
             cmd += ["--threshold", f"{threshold:g}"]
         if n in visual:  # as it was made: the tracks of an exemplar-only concept left visual
             cmd.append("--keep-visual")
-        steps.append(" ".join(cmd) + f"   # model SHA-256 {sha}")
+        steps.append(" ".join(cmd) + ("   # model SHA-256 not recorded" * (sha == "not recorded")))
     flush()
     return steps
 

@@ -284,6 +284,7 @@ def classify(
     overwrite: bool = False,
     progress: bool = False,
     keep_visual: bool = False,
+    model_sha256: str | None = None,
 ) -> pd.DataFrame:
     """Name the unreviewed tracks of ``stores`` with a model trained on reviewed tracks.
 
@@ -312,6 +313,10 @@ def classify(
         ``classify`` did before it named them (``ecoseg classify --keep-visual``): for
         replaying an old edit log (:func:`ecoseg.species.review.kept_visual`). The store's
         classification record says which was done (``names_visual``).
+    model_sha256 : str, optional
+        The SHA-256 the model must record of itself (the one a classification's record
+        names, ``ecoseg classify --model-sha256``): a substitute file of another model is
+        refused before any store is read (a report's reproduce steps give it).
 
     Returns
     -------
@@ -332,7 +337,8 @@ def classify(
         left it half written (:func:`ecoseg.store.check_finished`); nothing is trained, saved
         or written then.
     ModelError
-        The model file is tampered with, foreign, or made for other features.
+        The model file is tampered with, foreign, made for other features, or not the model
+        of ``model_sha256``.
 
     Examples
     --------
@@ -372,6 +378,8 @@ def classify(
         check_path_arg(model, "classify: model", "a species model file or a SpeciesModel")
     if save_model is not None:
         check_path_arg(save_model, "classify: save_model", "a path to the model file to write")
+    if model_sha256 is not None and not _is_sha256(model_sha256):
+        raise ConfigError(f"model_sha256 must be 64 hexadecimal digits, got {model_sha256!r}")
     stores = _as_list(stores)
     check_distinct_stores(stores, "classify")  # each would be classified (and logged) twice
     store_videos = _videos(videos, len(stores))  # before training (and --save-model)
@@ -395,6 +403,12 @@ def classify(
             f"computes version {FEATURE_VERSION}; re-train it with this ecoseg"
         )
     model_hash = fitted.to_dict()["sha256"]
+    if model_sha256 is not None and model_hash != model_sha256.lower():
+        where = model if model is not None and not isinstance(model, SpeciesModel) else "model"
+        raise ModelError(
+            f"{where}: the species model of SHA-256 {model_hash}, expected {model_sha256.lower()}"
+            " (another model than the one asked for; nothing was classified)"
+        )
     named = []  # every store checked and named before any is written: all or nothing
     for store, video in zip(stores, store_videos):
         feats = track_features(
@@ -441,6 +455,15 @@ def classify(
     out.attrs["stores"] = [str(feats.store) for _, feats, _ in named]  # also those without tracks
     out.attrs["changed"] = changed  # stores with an edit-log entry (a track's entry changed)
     return out
+
+
+def _is_sha256(text) -> bool:
+    """Whether ``text`` is a SHA-256 in hex (64 digits, either case)."""
+    return (
+        isinstance(text, str)
+        and len(text) == 64
+        and all(c in "0123456789abcdef" for c in text.lower())
+    )
 
 
 def _queue(store: str, objects: list[dict], present: set[int]) -> pd.DataFrame:

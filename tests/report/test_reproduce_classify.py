@@ -62,7 +62,10 @@ def test_an_old_classify_is_replayed_leaving_visual_tracks_as_they_were(tmp_path
     info = read_video("clip", str(store), "clip/truth.zarr")
     assert info.kept_visual == [1]
     steps = review_steps(str(fresh[0]), info.edits, visual=info.kept_visual)
-    assert steps[0].startswith(f"ecoseg classify {fresh[0]} --model SPECIES_MODEL.json --thr")
+    sha = info.edits[0]["classification"]["model_sha256"]
+    assert steps[0].startswith(
+        f"ecoseg classify {fresh[0]} --model SPECIES_MODEL.json --model-sha256 {sha} --thr"
+    )
     assert "--keep-visual" in steps[0]
     _replay(steps, model)
     assert MaskStore.open(fresh[0]).objects == MaskStore.open(store).objects
@@ -93,3 +96,30 @@ def test_a_classify_of_today_records_that_it_named_visual_tracks(tmp_path):
     assert ecoseg.species.edit_log(clip.truth)[-1]["classification"]["names_visual"] is True
     assert ecoseg.species.review.kept_visual(clip.truth) == []
     assert MaskStore.open(clip.truth).objects[0]["class"] != "visual"
+
+
+def test_a_classify_step_refuses_a_substitute_model_file(tmp_path, capsys):
+    """A classification's step names its model by SHA-256: it took any file saved as
+    SPECIES_MODEL.json, so a replay with another model made other classes unnoticed. The step
+    now gives ``--model-sha256``, and another model's file is refused, naming both SHA-256s."""
+    model = fit_species_model(tmp_path / "a", frames=12, size=SIZE)
+    other = fit_species_model(tmp_path / "b", frames=12, size=SIZE, seed=5)
+    clip = ecoseg.synth(tmp_path / "clip", seed=3, frames=12, size=SIZE, n_invertebrates=0)
+    with MaskStore.open(clip.truth, mode="a") as s:  # as the motion tracker leaves them
+        meta = read_meta(s)
+        for o in meta["objects"]:
+            o.update({"class": "unknown", "source": "tracker", "class_source": "unknown"})
+        write_meta(s, meta)
+    fresh = shutil.copytree(clip.truth, tmp_path / "clip" / "again.zarr")
+    classify(clip.truth, model=model)
+    log = read_video("clip", str(clip.truth), "clip/truth.zarr").edits
+    sha = log[0]["classification"]["model_sha256"]
+    (step,) = review_steps(str(fresh), log)
+    assert step == f"ecoseg classify {fresh} --model SPECIES_MODEL.json --model-sha256 {sha}"
+    argv = shlex.split(step)[1:]
+    assert main([str(other) if a == "SPECIES_MODEL.json" else a for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert f"{other}: the species model of SHA-256 " in err and f"expected {sha}" in err
+    assert MaskStore.open(fresh).objects != MaskStore.open(clip.truth).objects  # not classified
+    _replay([step], model)
+    assert MaskStore.open(fresh).objects == MaskStore.open(clip.truth).objects

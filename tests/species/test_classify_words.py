@@ -12,7 +12,7 @@ from ecoseg.errors import ConfigError
 from ecoseg.species import classify, edit_log
 from ecoseg.species.classify import train_model
 from ecoseg.species.edits import Edit
-from ecoseg.species.model import SpeciesModelWarning
+from ecoseg.species.model import ModelError, SpeciesModelWarning
 from ecoseg.species.review import apply_edits
 from ecoseg.store import MaskStore
 
@@ -211,3 +211,38 @@ def test_repeated_train_and_video_options_add_up(monkeypatch):
     assert seen["train"] == ["a.zarr", "b.zarr", "c.zarr"]
     assert seen["videos"] == ["s1.mp4", "s2.mp4"]
     assert seen["train_videos"] == ["a.mp4", "b.mp4", "c.mp4"]
+
+
+def test_model_sha256_refuses_a_substitute_model_file(tmp_path, monkeypatch, capsys):
+    """``--model FILE`` took any species model: a reproduce step whose file had been swapped
+    for another model classified with it, unnoticed. ``--model-sha256`` names the model (the
+    SHA-256 a classification's record names); another one is refused in one line naming the
+    file, the SHA-256 asked for and the file's, before any store is read."""
+    import json
+    import sys
+
+    model = saved_model(tmp_path)
+    sha = json.loads(model.read_text())["sha256"]
+    store = tmp_path / "m.zarr"
+    img = small_store(store)
+    other = "0" * 64
+
+    def no_features(*args, **kwargs):
+        raise AssertionError("track features were computed for a model that was refused")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(sys.modules["ecoseg.species.classify"], "track_features", no_features)
+        assert main(["classify", str(store), "--model", str(model), "--model-sha256", other]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == (
+            f"ecoseg: error: {model}: the species model of SHA-256 {sha}, expected {other} "
+            "(another model than the one asked for; nothing was classified)"
+        )
+        assert main(["classify", str(store), "--model", str(model), "--model-sha256", "ab12"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == "ecoseg: error: --model-sha256 must be 64 hexadecimal digits, got 'ab12'"
+    assert edit_log(store) == []
+    with pytest.raises(ModelError, match=f"{other}"):  # from Python alike
+        classify(store, model=model, videos=[img], model_sha256=other)
+    out = classify(store, model=model, videos=[img], model_sha256=sha.upper())  # its own
+    assert out.attrs["model_sha256"] == sha and len(edit_log(store)) == 1

@@ -123,7 +123,7 @@ def test_a_studys_own_classification_between_reviews_is_replayed(study, tmp_path
     assert steps == [
         "ecoseg study study.yaml --no-report",
         f"ecoseg edit {where} --undo",
-        f"ecoseg classify {where} --model species.json --video a/video.mp4   # model SHA-256 {sha}",
+        f"ecoseg classify {where} --model species.json --model-sha256 {sha} --video a/video.mp4",
         f"ecoseg edit {where} --delete {track}",
         f"ecoseg edit {where} --undo --undo",
         "ecoseg study study.yaml",
@@ -219,7 +219,7 @@ def test_a_classification_with_a_replaced_model_file_is_replayed_with_its_copy(
     steps = _page_steps(root)
     assert steps == [
         "ecoseg study study.yaml --no-report --no-classify",
-        f"ecoseg classify {where} --model {file} --video a/video.mp4   # model SHA-256 {old}",
+        f"ecoseg classify {where} --model {file} --model-sha256 {old} --video a/video.mp4",
         f"ecoseg edit {where} --delete {track}",
         "ecoseg study study.yaml",
     ]
@@ -290,8 +290,8 @@ def test_a_species_model_added_after_a_review_is_replayed_where_it_classified(
     assert steps == [
         "ecoseg study study.yaml --no-report --no-classify",
         f"ecoseg edit out/stores/reef-a.zarr --delete {tracks['a']}",
-        "ecoseg classify out/stores/reef-b.zarr --model species.json --video b/video.mp4"
-        f"   # model SHA-256 {sha}",
+        f"ecoseg classify out/stores/reef-b.zarr --model species.json --model-sha256 {sha}"
+        " --video b/video.mp4",
         f"ecoseg edit out/stores/reef-b.zarr --delete {tracks['b']}",
         "ecoseg study study.yaml",
     ]
