@@ -152,7 +152,15 @@ def train_model(
     ------
     ConfigError
         Fewer than two species among the reviewed tracks.
+    VideoError
+        A store's video is not found (given with ``videos=``) or is not the store's.
     """
+    return _train_model(stores, videos, samples, C, progress, "videos=...")
+
+
+def _train_model(stores, videos, samples, C, progress, video_option: str) -> SpeciesModel:
+    """:func:`train_model`, naming the keyword that gives the videos (``video_option``: a
+    caller's own, :func:`classify`'s ``train_videos=...``) when one is not found."""
     X, y, names, training, units, where = [], [], None, [], set(), []
     stores = _as_list(stores)
     for store, video in zip(stores, _videos(videos, len(stores), "--train-video")):
@@ -161,7 +169,7 @@ def train_model(
             video,
             samples=samples,
             progress=progress,
-            video_option="train_videos=... / --train-video",
+            video_option=video_option,
         )
         if names is not None and feats.names != names:
             raise ConfigError(
@@ -391,7 +399,7 @@ def classify(
         for store in [*stores, *_as_list(train)]:  # not among a store's chunks
             check_outside_store(save_model, store, "--save-model")
     if model is None:
-        fitted = train_model(train, videos=train_videos, samples=samples, progress=progress)
+        fitted = _train_model(train, train_videos, samples, 1.0, progress, "train_videos=...")
     elif isinstance(model, SpeciesModel):
         fitted = model
     else:
@@ -412,7 +420,7 @@ def classify(
     named = []  # every store checked and named before any is written: all or nothing
     for store, video in zip(stores, store_videos):
         feats = track_features(
-            store, video, samples=samples, progress=progress, video_option="videos=... / --video"
+            store, video, samples=samples, progress=progress, video_option="videos=..."
         )
         fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
         if feats.units == "px":

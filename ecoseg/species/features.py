@@ -378,8 +378,8 @@ def track_features(
     progress : bool
         Show a progress bar.
     video_option : str
-        How the caller's user gives the video, named when it is not found (``train_model``:
-        ``train_videos=... / --train-video``).
+        How the caller's user gives the video, named when it is not found (``classify``:
+        ``train_videos=...`` for a training store; ``ecoseg classify`` names its option).
 
     Returns
     -------

@@ -119,8 +119,9 @@ def payload_sha256(payload: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def keep_copy(path: str | os.PathLike, folder: str | os.PathLike) -> Path:
-    """Keep a copy of the species model file ``path`` in ``folder`` as ``<SHA-256>.json``.
+def keep_copy(model: str | os.PathLike | bytes, folder: str | os.PathLike) -> Path:
+    """Keep a copy of the species model file ``model`` (its path, or its bytes when the caller
+    has read them already) in ``folder`` as ``<SHA-256>.json``.
 
     The name is the SHA-256 the model records of itself (the one a classification's record
     names, ``model_sha256``), so a study keeps each model it classified with once, whatever
@@ -136,8 +137,10 @@ def keep_copy(path: str | os.PathLike, folder: str | os.PathLike) -> Path:
     >>> copy = keep_copy(m.save(tmp / "species.json"), tmp / "kept")
     >>> copy.name == m.to_dict()["sha256"] + ".json", find_copy(tmp / "kept", copy.stem) == copy
     (True, True)
+    >>> keep_copy((tmp / "species.json").read_bytes(), tmp / "kept") == copy
+    True
     """
-    data = read_file_bytes(path, "species model file")
+    data = model if isinstance(model, bytes) else read_file_bytes(model, "species model file")
     sha = json.loads(data)["sha256"]  # a file classify read: a species model
     dest = Path(folder) / f"{sha}.json"
     if not dest.is_file():

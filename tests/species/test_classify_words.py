@@ -8,7 +8,7 @@ import pytest
 from species_helpers import small_store
 
 from ecoseg.cli import main
-from ecoseg.errors import ConfigError
+from ecoseg.errors import ConfigError, VideoError
 from ecoseg.species import classify, edit_log
 from ecoseg.species.classify import train_model
 from ecoseg.species.edits import Edit
@@ -158,23 +158,26 @@ def test_a_video_not_found_is_named_with_the_option_that_gives_it(tmp_path, caps
     code = main(["classify", str(path), "--train", str(train)])
     err = capsys.readouterr().err
     assert code == 2
-    assert (
-        f"{train}: the store records no video; give it with train_videos=... / --train-video" in err
-    )
+    # the option typed (it said "train_videos=... / --train-video", a Python keyword too)
+    assert err.strip().endswith(f"{train}: the store records no video; give it with --train-video")
     code = main(["classify", str(path), "--model", str(saved_model(tmp_path / "m"))])
     err = capsys.readouterr().err
     assert code == 2
     assert (
         f"{path}: the video it was made from (dive/video.mp4) is not found, at that path or "
-        "beside the store; give it with videos=... / --video"
+        "beside the store; give it with --video"
     ) in err
+    # from Python: the keyword of the function called
+    with pytest.raises(VideoError, match=r"no video; give it with train_videos=\.\.\.$"):
+        classify(path, train=train)
+    with pytest.raises(VideoError, match=r"no video; give it with videos=\.\.\.$"):
+        train_model(train)
 
 
 def test_a_store_refused_after_training_leaves_no_model_file(tmp_path):
     """The model was saved before the stores to classify were read: a store whose video was
     not found left species.json behind, and the corrected command was refused with
     "species.json: already exists"."""
-    from ecoseg.errors import VideoError
 
     train = tmp_path / "train.zarr"
     img = small_store(train)
@@ -184,7 +187,7 @@ def test_a_store_refused_after_training_leaves_no_model_file(tmp_path):
     out = tmp_path / "species.json"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpeciesModelWarning)
-        with pytest.raises(VideoError, match="--video"):
+        with pytest.raises(VideoError, match="give it with videos="):
             classify(path, train=train, train_videos=[img], save_model=out)
         assert not out.exists()
         classify(path, train=train, train_videos=[img], videos=[img], save_model=out)

@@ -301,3 +301,36 @@ def test_a_species_model_added_after_a_review_is_replayed_where_it_classified(
     _same_results(root, fresh, "reef-b")
     page = (fresh / "out" / "report.html").read_bytes()
     assert page == (root / "out" / "report.html").read_bytes()
+
+
+def test_a_study_run_reads_its_species_model_file_once_for_its_hash_and_copy(
+    study, tmp_path, monkeypatch
+):
+    """The run hashed the model file (the measure fingerprint), then ``keep_copy`` read it
+    again for the copy it keeps; now the bytes it hashed are the ones it keeps (one read
+    fewer, and never a copy of a file replaced in between). The classification reads it
+    itself."""
+    import builtins
+    import pathlib
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root = tmp_path / "s"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    study_file = load_study(root / "study.yaml")  # (reading the study file checks the model)
+    model = (root / "species.json").resolve()
+    opened = []
+
+    def counted(real):
+        def open_(file, *args, **kwargs):
+            if pathlib.Path(file).resolve() == model:
+                opened.append(file)
+            return real(file, *args, **kwargs)
+
+        return open_
+
+    monkeypatch.setattr(builtins, "open", counted(builtins.open))
+    real_path_open = pathlib.Path.open
+    monkeypatch.setattr(pathlib.Path, "open", lambda self, *a, **k: counted(real_path_open)(
+        self, *a, **k))  # fmt: skip
+    run_study(study_file, progress=False, report=False)
+    assert len(opened) == 2  # the run's hash and copy, then classify's load
