@@ -29,6 +29,7 @@ __all__ = [
     "InputFile",
     "calibration_arg",
     "measure_command",
+    "recorded_models",
     "reproduce",
     "review_steps",
     "store_command",
@@ -314,7 +315,9 @@ def review_steps(
     (:func:`ecoseg.species.review.kept_visual`: made before ``classify`` named the tracks of a
     concept of exemplars alone, which it left ``visual``) with ``--keep-visual``. ``models``
     gives the ``ecoseg classify`` options of a model known by its SHA-256 (a study's own
-    species model: its file and video); any other is ``--model SPECIES_MODEL.json``.
+    species model: its file and video; :func:`recorded_models`: a file a classification records
+    that is still its model); any other is ``--model SPECIES_MODEL.json``, with a comment
+    saying why no file is named.
 
     Examples
     --------
@@ -323,11 +326,14 @@ def review_steps(
     ...        {"n": 3, "kind": "classify", "ids": [5], "classification":
     ...         {"model_sha256": "ab12", "threshold": 0.7}},
     ...        {"n": 4, "kind": "undo", "ids": [], "undoes": 3}]
-    >>> for step in review_steps("reef.zarr", log):
-    ...     print(step)
+    >>> steps = review_steps("reef.zarr", log)
+    >>> for step in steps:
+    ...     print(step.split("   # ")[0])
     ecoseg edit reef.zarr --merge 3,7 --split 5@9
     ecoseg classify reef.zarr --model SPECIES_MODEL.json --model-sha256 ab12 --threshold 0.7
     ecoseg edit reef.zarr --undo
+    >>> steps[1].split("   # ")[1]  # what the file stands for, and why it is not named
+    'SPECIES_MODEL.json: that model (the store records no file of it)'
     >>> old = [{"n": 1, "kind": "split", "ids": [5], "frame": 3, "new_id": 6}]
     >>> review_steps("reef.zarr", old, unchecked=[1])
     ['ecoseg edit reef.zarr --unchecked-split 5@3']
@@ -351,6 +357,7 @@ def review_steps(
     from ecoseg.species._edit_record import Edit
 
     merges = merges or {}
+    models = {**recorded_models(log), **(models or {})}
     steps: list[str] = []
     edits: list[str] = []
 
@@ -393,7 +400,7 @@ def review_steps(
         flush()
         record = entry.get("classification") or {}
         sha = record.get("model_sha256") or "not recorded"
-        known = (models or {}).get(sha, ["--model", "SPECIES_MODEL.json"])
+        known = models.get(sha, ["--model", "SPECIES_MODEL.json"])
         # ``--model FILE`` and the model's SHA-256, so a substitute file of another model is
         # refused, then the rest (``--video``)
         cmd = ["ecoseg", "classify", _q(store), *(_q(a) for a in known[:2])]
@@ -405,9 +412,49 @@ def review_steps(
             cmd += ["--threshold", f"{threshold:g}"]
         if n in visual:  # as it was made: the tracks of an exemplar-only concept left visual
             cmd.append("--keep-visual")
-        steps.append(" ".join(cmd) + ("   # model SHA-256 not recorded" * (sha == "not recorded")))
+        steps.append(" ".join(cmd) + _placeholder(sha, known, record.get("model_file")))
     flush()
     return steps
+
+
+def _placeholder(sha: str, known: list[str], recorded: Any) -> str:
+    """The comment after a classification's step that names no model file (``--model
+    SPECIES_MODEL.json``): what the file must be, and why the step does not name one."""
+    if sha == "not recorded":
+        return "   # model SHA-256 not recorded"
+    if known[1] != "SPECIES_MODEL.json":
+        return ""
+    if isinstance(recorded, str) and recorded:
+        why = f"{recorded} was it: gone or another model now"
+    else:
+        why = "the store records no file of it"
+    return f"   # SPECIES_MODEL.json: that model ({why})"
+
+
+def recorded_models(log: list[dict]) -> dict[str, list[str]]:
+    """The ``--model FILE`` of each species model a store's classifications record a file of
+    (``model_file``, as ``classify`` was given it) that is still that model (the file there
+    has the recorded SHA-256), by the SHA-256: the steps name it rather than
+    ``SPECIES_MODEL.json``. A path is tried as recorded (relative to the folder the report's
+    commands run in, as the stores and videos are).
+
+    Examples
+    --------
+    >>> recorded_models([{"n": 1, "kind": "classify", "ids": [2], "classification":
+    ...     {"model_sha256": "ab12", "model_file": "nowhere/species.json"}}])
+    {}
+    """
+    from ecoseg.species.model import is_model
+
+    found: dict[str, list[str]] = {}
+    for entry in log:
+        sha = _classified_by(entry)
+        file = (entry.get("classification") or {}).get("model_file")
+        if sha is None or sha in found or not isinstance(file, str) or not file:
+            continue
+        if is_model(file, sha):
+            found[sha] = ["--model", file]
+    return found
 
 
 @dataclass(frozen=True)

@@ -138,11 +138,6 @@ def train_model(
         Inverse L2 regularisation strength of the logistic regression.
     progress : bool
         Show progress bars.
-    keep_visual : bool
-        Leave the tracks of a concept of exemplars alone (class ``visual``) as they are, as
-        ``classify`` did before it named them (``ecoseg classify --keep-visual``): for
-        replaying an old edit log (:func:`ecoseg.species.review.kept_visual`). The store's
-        classification record says which was done (``names_visual``).
 
     Returns
     -------
@@ -411,6 +406,7 @@ def classify(
             f"computes version {FEATURE_VERSION}; re-train it with this ecoseg"
         )
     model_hash = fitted.to_dict()["sha256"]
+    model_file = save_model if model is None else None if isinstance(model, SpeciesModel) else model
     if model_sha256 is not None and model_hash != model_sha256.lower():
         where = model if model is not None and not isinstance(model, SpeciesModel) else "model"
         raise ModelError(
@@ -452,6 +448,9 @@ def classify(
                 # whether tracks of a concept of exemplars alone were named: a record without
                 # it is of a classify before they were (a replay keeps them, ``kept_visual``)
                 "names_visual": not keep_visual,
+                # the file it read (or saved), as given: a report's steps name it while it
+                # is still that model (:func:`ecoseg.report.reproduce.reproduce`)
+                **({"model_file": os.fspath(model_file)} if model_file is not None else {}),
                 "time": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             if record_classification(s, objects, record) is not None:  # one undoable entry

@@ -50,6 +50,7 @@ __all__ = [
     "SpeciesModelWarning",
     "check_model_output",
     "find_copy",
+    "is_model",
     "keep_copy",
     "payload_sha256",
     "scale_ratio",
@@ -156,14 +157,25 @@ def find_copy(folder: str | os.PathLike, sha256: str, name: str | None = None) -
     ``<sha256>.json`` (:func:`keep_copy`), else the file ``name`` there; ``None`` when neither
     is that model (a file whose contents do not match the SHA-256 it records is not)."""
     for candidate in (f"{sha256}.json", name):
-        path = Path(folder) / candidate if candidate else None
-        try:
-            data = json.loads(path.read_bytes()) if path is not None else None
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict) and data.get("sha256") == sha256 == payload_sha256(data):
-            return path
+        if candidate and is_model(Path(folder) / candidate, sha256):
+            return Path(folder) / candidate
     return None
+
+
+def is_model(path: str | os.PathLike, sha256: str) -> bool:
+    """Whether the file ``path`` is the species model of SHA-256 ``sha256`` (its contents
+    match the SHA-256 it records); False for a missing, unreadable or other file.
+
+    Examples
+    --------
+    >>> is_model("nowhere.json", "ab12")
+    False
+    """
+    try:
+        data = json.loads(Path(path).read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("sha256") == sha256 == payload_sha256(data)
 
 
 def _floats(a: np.ndarray) -> list:

@@ -15,7 +15,7 @@ from ecoseg.measure import measure
 from ecoseg.measure.regions import class_source_of
 from ecoseg.report.read import read_video
 from ecoseg.report.reproduce import review_steps
-from ecoseg.species import apply_edits, classify
+from ecoseg.species import SpeciesModel, apply_edits, classify
 from ecoseg.species._edit_log import read_meta, write_meta
 from ecoseg.species.edits import Edit
 from ecoseg.store import MaskStore
@@ -64,7 +64,7 @@ def test_an_old_classify_is_replayed_leaving_visual_tracks_as_they_were(tmp_path
     steps = review_steps(str(fresh[0]), info.edits, visual=info.kept_visual)
     sha = info.edits[0]["classification"]["model_sha256"]
     assert steps[0].startswith(
-        f"ecoseg classify {fresh[0]} --model SPECIES_MODEL.json --model-sha256 {sha} --thr"
+        f"ecoseg classify {fresh[0]} --model {model} --model-sha256 {sha} --thr"
     )
     assert "--keep-visual" in steps[0]
     _replay(steps, model)
@@ -104,22 +104,70 @@ def test_a_classify_step_refuses_a_substitute_model_file(tmp_path, capsys):
     now gives ``--model-sha256``, and another model's file is refused, naming both SHA-256s."""
     model = fit_species_model(tmp_path / "a", frames=12, size=SIZE)
     other = fit_species_model(tmp_path / "b", frames=12, size=SIZE, seed=5)
-    clip = ecoseg.synth(tmp_path / "clip", seed=3, frames=12, size=SIZE, n_invertebrates=0)
-    with MaskStore.open(clip.truth, mode="a") as s:  # as the motion tracker leaves them
-        meta = read_meta(s)
-        for o in meta["objects"]:
-            o.update({"class": "unknown", "source": "tracker", "class_source": "unknown"})
-        write_meta(s, meta)
+    clip = _tracked_clip(tmp_path / "clip")
     fresh = shutil.copytree(clip.truth, tmp_path / "clip" / "again.zarr")
-    classify(clip.truth, model=model)
+    classify(clip.truth, model=SpeciesModel.load(model))  # no file recorded
     log = read_video("clip", str(clip.truth), "clip/truth.zarr").edits
     sha = log[0]["classification"]["model_sha256"]
     (step,) = review_steps(str(fresh), log)
-    assert step == f"ecoseg classify {fresh} --model SPECIES_MODEL.json --model-sha256 {sha}"
-    argv = shlex.split(step)[1:]
+    assert step == (
+        f"ecoseg classify {fresh} --model SPECIES_MODEL.json --model-sha256 {sha}   "
+        "# SPECIES_MODEL.json: that model (the store records no file of it)"
+    )
+    argv = shlex.split(step, comments=True)[1:]
     assert main([str(other) if a == "SPECIES_MODEL.json" else a for a in argv]) == 2
     err = capsys.readouterr().err
     assert f"{other}: the species model of SHA-256 " in err and f"expected {sha}" in err
     assert MaskStore.open(fresh).objects != MaskStore.open(clip.truth).objects  # not classified
     _replay([step], model)
     assert MaskStore.open(fresh).objects == MaskStore.open(clip.truth).objects
+
+
+def _tracked_clip(folder):
+    """A synthetic clip whose truth store's tracks are unnamed, as the motion tracker's."""
+    clip = ecoseg.synth(folder, seed=3, frames=12, size=SIZE, n_invertebrates=0)
+    with MaskStore.open(clip.truth, mode="a") as s:
+        meta = read_meta(s)
+        for o in meta["objects"]:
+            o.update({"class": "unknown", "source": "tracker", "class_source": "unknown"})
+        write_meta(s, meta)
+    return clip
+
+
+def test_a_classify_step_names_the_model_file_while_it_is_still_that_model(tmp_path, monkeypatch):
+    """A report without a study said ``--model SPECIES_MODEL.json`` for every classification,
+    even with the model file right there. ``classify`` now records the file it read
+    (``model_file``, as given), and the step names it while the file there still has the
+    recorded SHA-256; otherwise the placeholder stays, with a comment saying why."""
+    from pathlib import Path
+
+    from ecoseg.report.reproduce import reproduce
+
+    model = fit_species_model(tmp_path / "a", frames=12, size=SIZE)
+    other = fit_species_model(tmp_path / "b", frames=12, size=SIZE, seed=5)
+    clip = _tracked_clip(tmp_path / "clip")
+    fresh = shutil.copytree(clip.truth, tmp_path / "clip" / "again.zarr")
+    shutil.copyfile(model, tmp_path / "species.json")
+    monkeypatch.chdir(tmp_path)
+    assert main(["classify", str(clip.truth), "--model", "species.json"]) == 0
+    sha = MaskStore.open(clip.truth).attrs["ecoseg"]["edits"][0]["classification"]
+    assert sha["model_file"] == "species.json"
+    sha = sha["model_sha256"]
+
+    def classify_steps():
+        info = read_video("clip", str(clip.truth), "clip/again.zarr")
+        steps = reproduce([info], None, Path("report.html"))["steps"]
+        return [step for step in steps if step.startswith("ecoseg classify")]
+
+    (step,) = classify_steps()
+    assert step == f"ecoseg classify clip/again.zarr --model species.json --model-sha256 {sha}"
+    assert main(shlex.split(step)[1:]) == 0  # made again as it was
+    assert MaskStore.open(fresh).objects == MaskStore.open(clip.truth).objects
+
+    shutil.copyfile(other, tmp_path / "species.json")  # the file holds another model now
+    assert classify_steps() == [
+        f"ecoseg classify clip/again.zarr --model SPECIES_MODEL.json --model-sha256 {sha}   "
+        "# SPECIES_MODEL.json: that model (species.json was it: gone or another model now)"
+    ]
+    (tmp_path / "species.json").unlink()
+    assert classify_steps()[0].endswith("(species.json was it: gone or another model now)")
