@@ -218,6 +218,14 @@ def add_classify(sub) -> None:
         default=None,
         help="the video of each --train store (default: from its provenance)",
     )
+    p.add_argument(
+        "--calibration",
+        default=None,
+        metavar="SPEC",
+        help="measure the tracks with this calibration (MM_PER_PX, scale-bar or lasers spec, "
+        "as for ecoseg measure), saved into the stores with the classification (default: "
+        "each store's own); a report's steps give the one a classification recorded",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace --save-model")
     p.add_argument(
         "--queue", type=int, metavar="N", default=10, help="review-queue rows to print (default 10)"
@@ -294,6 +302,7 @@ def _run_classify(args) -> int:
             progress=show_progress(args),
             keep_visual=args.keep_visual,
             model_sha256=args.model_sha256,
+            calibration=args.calibration,
         )
     for store in table.attrs["stores"]:
         sub = table[table["store"] == store]

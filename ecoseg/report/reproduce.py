@@ -120,6 +120,7 @@ def reproduce(
             v.refused_merges,
             v.refused_reviews,
             v.kept_visual,
+            calibrated=_made_calibrated(v),
         )
     ]
     # a calibration is saved into a store by `ecoseg measure`, not by `segment`: without
@@ -210,6 +211,17 @@ def store_command(v: VideoInfo) -> Command:
     return Command(" ".join(cmd), tuple(files))
 
 
+def _made_calibrated(v: Any) -> str | None:
+    """The calibration a store's command gives it (its ``--calibration`` spec): a synthetic
+    clip's own (``ecoseg synth`` records it), else none (``segment`` records none)."""
+    cal = getattr(v, "calibration", None)
+    prov = getattr(v, "provenance", None)
+    if isinstance(cal, dict) and cal.get("method") == "synthetic" and prov is not None:
+        if prov.get("generator") == "ecoseg.synth":
+            return calibration_arg(cal)
+    return None
+
+
 def _unfinished_note(v: Any) -> str:
     """A comment under an unfinished store's command: the command makes more than it holds."""
     video = getattr(v.provenance, "video", None)
@@ -290,6 +302,7 @@ def review_steps(
     reviews: Sequence[int] = (),
     visual: Sequence[int] = (),
     models: Mapping[str, Sequence[str]] | None = None,
+    calibrated: str | None = None,
 ) -> list[str]:
     """The ``ecoseg edit`` and ``ecoseg classify`` commands that replay a store's edit log.
 
@@ -317,7 +330,11 @@ def review_steps(
     gives the ``ecoseg classify`` options of a model known by its SHA-256 (a study's own
     species model: its file and video; :func:`recorded_models`: a file a classification records
     that is still its model); any other is ``--model SPECIES_MODEL.json``, with a comment
-    saying why no file is named.
+    saying why no file is named. ``calibrated`` is the ``--calibration`` spec of the store
+    where the steps begin (None: none): a classification that recorded another calibration
+    than the store has at its step (``calibration`` in its record) is made with
+    ``--calibration``, which saves it into the store, as the study or ``ecoseg measure`` did
+    before it classified (a record from before classifications recorded it: as the store is).
 
     Examples
     --------
@@ -410,9 +427,18 @@ def review_steps(
         threshold = record.get("threshold", 0.5)
         if threshold != 0.5:
             cmd += ["--threshold", f"{threshold:g}"]
+        notes = [_placeholder(sha, known, record.get("model_file"))]
+        if _other_calibration(entry, calibrated):  # than the store has at this step
+            spec = calibration_arg(record["calibration"])
+            if spec is None:
+                notes.append("classified uncalibrated (sizes in px): this step measures in mm")
+            else:
+                cmd += ["--calibration", _q(spec)]
+                calibrated = spec
         if n in visual:  # as it was made: the tracks of an exemplar-only concept left visual
             cmd.append("--keep-visual")
-        steps.append(" ".join(cmd) + _placeholder(sha, known, record.get("model_file")))
+        notes = [n for n in notes if n]
+        steps.append(" ".join(cmd) + ("   # " + "; ".join(notes) if notes else ""))
     flush()
     return steps
 
@@ -421,14 +447,14 @@ def _placeholder(sha: str, known: list[str], recorded: Any) -> str:
     """The comment after a classification's step that names no model file (``--model
     SPECIES_MODEL.json``): what the file must be, and why the step does not name one."""
     if sha == "not recorded":
-        return "   # model SHA-256 not recorded"
+        return "model SHA-256 not recorded"
     if known[1] != "SPECIES_MODEL.json":
         return ""
     if isinstance(recorded, str) and recorded:
         why = f"{recorded} was it: gone or another model now"
     else:
         why = "the store records no file of it"
-    return f"   # SPECIES_MODEL.json: that model ({why})"
+    return f"SPECIES_MODEL.json: that model ({why})"
 
 
 def recorded_models(log: list[dict]) -> dict[str, list[str]]:
@@ -509,7 +535,16 @@ def _study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> _Replay:
         return sha is not None and _classified_by(entry) == sha
 
     person = [k for k, entry in enumerate(log) if not own(entry)]
-    unclassified = sha is not None and bool(person) and person[0] == 0
+    # the calibration the study gives the store now: its first run measures with it
+    today = calibration_arg(spec.calibration.to_dict()) if spec.calibration else None
+    first = log[: person[0]] if person else []  # the study's classifications before a review
+    # the first run makes one classification, with today's calibration: two (a calibration
+    # changed and measured again) or one with another calibration are steps of their own
+    unclassified = (
+        sha is not None
+        and bool(person)
+        and (person[0] == 0 or len(first) > 1 or _other_calibration(first[0], today))
+    )
     log = log[0 if whole else person[0] : person[-1] + 1] if person else []
     where = study.relative(study.store_path(spec))
     steps = review_steps(
@@ -520,8 +555,17 @@ def _study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> _Replay:
         v.refused_reviews,
         v.kept_visual,
         models=models,
+        calibrated=today,
     )
     return _Replay(steps, files, notes, unclassified)
+
+
+def _other_calibration(entry: dict, calibrated: str | None) -> bool:
+    """Whether a classification recorded a calibration other than ``calibrated`` (a
+    ``--calibration`` spec, None for none); a record from before classifications recorded
+    one is taken to have had it."""
+    record = entry.get("classification") or {}
+    return "calibration" in record and calibration_arg(record["calibration"]) != calibrated
 
 
 def _classified_by(entry: dict) -> str | None:

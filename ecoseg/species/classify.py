@@ -288,6 +288,7 @@ def classify(
     progress: bool = False,
     keep_visual: bool = False,
     model_sha256: str | None = None,
+    calibration=None,
 ) -> pd.DataFrame:
     """Name the unreviewed tracks of ``stores`` with a model trained on reviewed tracks.
 
@@ -320,6 +321,13 @@ def classify(
         The SHA-256 the model must record of itself (the one a classification's record
         names, ``ecoseg classify --model-sha256``): a substitute file of another model is
         refused before any store is read (a report's reproduce steps give it).
+    calibration : Calibration, str or float, optional
+        Measure the tracks' sizes and speeds with this calibration (a
+        :class:`~ecoseg.measure.calibration.Calibration` or an ``ecoseg measure
+        --calibration`` spec), saved into each store with its classification, as a study
+        saves its calibration before it classifies (default: each store's own). Each
+        classification's record keeps the calibration it measured with (``calibration``), so
+        a report's steps make it again with it (``ecoseg classify --calibration``).
 
     Returns
     -------
@@ -383,6 +391,11 @@ def classify(
         check_path_arg(save_model, "classify: save_model", "a path to the model file to write")
     if model_sha256 is not None and not _is_sha256(model_sha256):
         raise ConfigError(f"model_sha256 must be 64 hexadecimal digits, got {model_sha256!r}")
+    if calibration is not None and not hasattr(calibration, "to_dict"):
+        from ecoseg.measure.calibration import parse_calibration
+
+        calibration = parse_calibration(calibration)
+    measured_with = calibration.to_dict() if calibration is not None else None
     stores = _as_list(stores)
     check_distinct_stores(stores, "classify")  # each would be classified (and logged) twice
     store_videos = _videos(videos, len(stores))  # before training (and --save-model)
@@ -416,7 +429,12 @@ def classify(
     named = []  # every store checked and named before any is written: all or nothing
     for store, video in zip(stores, store_videos):
         feats = track_features(
-            store, video, samples=samples, progress=progress, video_option="videos=..."
+            store,
+            video,
+            samples=samples,
+            progress=progress,
+            video_option="videos=...",
+            calibration=measured_with,
         )
         fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
         if feats.units == "px":
@@ -431,6 +449,8 @@ def classify(
     frames, changed = [], []
     for store, feats, best in named:
         with open_for_edit(store) as s:
+            if calibration is not None:  # the one its features were measured with
+                calibration.save(s)
             meta = read_meta(s)
             objects = []
             for obj in meta["objects"]:
@@ -448,6 +468,9 @@ def classify(
                 # whether tracks of a concept of exemplars alone were named: a record without
                 # it is of a classify before they were (a replay keeps them, ``kept_visual``)
                 "names_visual": not keep_visual,
+                # the calibration its features were measured with (None: in pixels), so a
+                # replay measures them alike (a study's may have changed since)
+                "calibration": s.calibration or None,
                 # the file it read (or saved), as given: a report's steps name it while it
                 # is still that model (:func:`ecoseg.report.reproduce.reproduce`)
                 **({"model_file": os.fspath(model_file)} if model_file is not None else {}),

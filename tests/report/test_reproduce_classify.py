@@ -14,7 +14,7 @@ from ecoseg.cli import main
 from ecoseg.measure import measure
 from ecoseg.measure.regions import class_source_of
 from ecoseg.report.read import read_video
-from ecoseg.report.reproduce import review_steps
+from ecoseg.report.reproduce import calibration_arg, review_steps
 from ecoseg.species import SpeciesModel, apply_edits, classify
 from ecoseg.species._edit_log import read_meta, write_meta
 from ecoseg.species.edits import Edit
@@ -61,7 +61,8 @@ def test_an_old_classify_is_replayed_leaving_visual_tracks_as_they_were(tmp_path
 
     info = read_video("clip", str(store), "clip/truth.zarr")
     assert info.kept_visual == [1]
-    steps = review_steps(str(fresh[0]), info.edits, visual=info.kept_visual)
+    made = calibration_arg(MaskStore.open(fresh[0]).calibration)  # the clip's own
+    steps = review_steps(str(fresh[0]), info.edits, visual=info.kept_visual, calibrated=made)
     sha = info.edits[0]["classification"]["model_sha256"]
     assert steps[0].startswith(
         f"ecoseg classify {fresh[0]} --model {model} --model-sha256 {sha} --thr"
@@ -75,7 +76,7 @@ def test_an_old_classify_is_replayed_leaving_visual_tracks_as_they_were(tmp_path
     assert ecoseg.species.review.kept_visual(fresh[0]) == [1]
 
     # without the flag (as the steps were): today's classify names the visual tracks
-    _replay(review_steps(str(fresh[1]), info.edits), model)
+    _replay(review_steps(str(fresh[1]), info.edits, calibrated=made), model)
     named = {o["id"]: o["class"] for o in MaskStore.open(fresh[1]).objects}
     assert named[1] != "visual"  # (track 2 is in no frame: no features, never named)
     assert MaskStore.open(fresh[1]).objects != MaskStore.open(store).objects
@@ -109,7 +110,8 @@ def test_a_classify_step_refuses_a_substitute_model_file(tmp_path, capsys):
     classify(clip.truth, model=SpeciesModel.load(model))  # no file recorded
     log = read_video("clip", str(clip.truth), "clip/truth.zarr").edits
     sha = log[0]["classification"]["model_sha256"]
-    (step,) = review_steps(str(fresh), log)
+    made = calibration_arg(MaskStore.open(fresh).calibration)  # the clip's own
+    (step,) = review_steps(str(fresh), log, calibrated=made)
     assert step == (
         f"ecoseg classify {fresh} --model SPECIES_MODEL.json --model-sha256 {sha}   "
         "# SPECIES_MODEL.json: that model (the store records no file of it)"
@@ -171,3 +173,29 @@ def test_a_classify_step_names_the_model_file_while_it_is_still_that_model(tmp_p
     ]
     (tmp_path / "species.json").unlink()
     assert classify_steps()[0].endswith("(species.json was it: gone or another model now)")
+
+
+def test_a_classify_step_gives_the_calibration_its_record_names_where_the_store_has_another():
+    """A classification measured with a calibration (``ecoseg measure --calibration``, then
+    ``classify``) was replayed on the store as made again: uncalibrated, where a model of
+    sizes in mm refuses it. Its step now gives the calibration it recorded where the store
+    has another one there, and only there."""
+    cal = {"mm_per_px": 0.5, "method": "scale"}
+    sha = "ab" * 32
+
+    def entry(n, calibration):
+        record = {"model_sha256": sha, "calibration": calibration}
+        return {"n": n, "kind": "classify", "ids": [1], "classification": record}
+
+    log = [entry(1, cal), entry(2, cal), {"n": 3, "kind": "delete", "ids": [2]}, entry(4, None)]
+    steps = [s.split("   # ")[0] for s in review_steps("r.zarr", log)]
+    classify = f"ecoseg classify r.zarr --model SPECIES_MODEL.json --model-sha256 {sha}"
+    assert steps == [
+        f"{classify} --calibration 0.5",
+        classify,
+        "ecoseg edit r.zarr --delete 2",
+        classify,
+    ]
+    assert "classified uncalibrated" in review_steps("r.zarr", log[-1:], calibrated="0.5")[0]
+    old = {"n": 1, "kind": "classify", "ids": [1], "classification": {"model_sha256": sha}}
+    assert review_steps("r.zarr", [old], calibrated="0.5")[0].startswith(f"{classify}   #")

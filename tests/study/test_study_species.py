@@ -334,3 +334,68 @@ def test_a_study_run_reads_its_species_model_file_once_for_its_hash_and_copy(
         self, *a, **k))  # fmt: skip
     run_study(study_file, progress=False, report=False)
     assert len(opened) == 2  # the run's hash and copy, then classify's load
+
+
+def _calibrate(root, mm_per_px: str) -> None:
+    """Set the study's calibration (the defaults' ``calibration:``)."""
+    text = re.sub(
+        r"calibration: \S+", f"calibration: {mm_per_px}", (root / "study.yaml").read_text()
+    )
+    (root / "study.yaml").write_text(text)
+
+
+def test_classifications_are_replayed_each_with_the_calibration_it_recorded(
+    study, tmp_path, monkeypatch
+):
+    """The study's classifications measure the tracks with the study's calibration. Two
+    before the first review (the calibration changed and the store measured again) were
+    made again as one, by the first run, and one between two edits with the calibration of
+    today: the store made again had another edit log (an ``--undo`` after it takes back
+    another classification). Each classification now records its calibration, and its step
+    gives it (``ecoseg classify --calibration``) where it is not the one the store has then;
+    the first run classifies nothing when its one classification would not be the first."""
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    store = root / "out" / "stores" / "reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: classified at 20 mm/px
+    _calibrate(root, "10.0")
+    run_study(root / "study.yaml", progress=False, report=False)  # 2: measured again at 10
+    track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
+    assert main(["edit", str(store), f"--delete={track}"]) == 0  # 3
+    _calibrate(root, "20.0")
+    run_study(root / "study.yaml", progress=False, report=False)  # 4: at 20 again
+    assert main(["edit", str(store), "--undo"]) == 0  # 5: takes back 4 (back to 2's classes)
+    run_study(root / "study.yaml", progress=False)  # 6: classified again; the page
+    log = edit_log(store)
+    assert [e["kind"] for e in log] == ["classify"] * 2 + ["delete", "classify", "undo"] * 1 + [
+        "classify"
+    ]
+    assert [e["classification"]["calibration"]["mm_per_px"] for e in log if "ids" in e and
+            e["kind"] == "classify"] == [20.0, 10.0, 20.0, 20.0]  # fmt: skip
+    sha = log[0]["classification"]["model_sha256"]
+    where = "out/stores/reef-a.zarr"
+    classify = (
+        f"ecoseg classify {where} --model species.json --model-sha256 {sha} --video a/video.mp4"
+    )
+    assert _page_steps(root) == [
+        "ecoseg study study.yaml --no-report --no-classify",
+        classify,
+        f"{classify} --calibration 10",
+        f"ecoseg edit {where} --delete {track}",
+        f"{classify} --calibration 20",
+        f"ecoseg edit {where} --undo",
+        "ecoseg study study.yaml",
+    ]
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
+    assert _run_steps(_page_steps(root), fresh) == []
+    _same_results(root, fresh)
+    again = [e["classification"]["calibration"] for e in edit_log(fresh / where) if e["kind"] ==
+             "classify"]  # fmt: skip
+    assert again == [e["classification"]["calibration"] for e in log if e["kind"] == "classify"]
+    assert (fresh / "out" / "report.html").read_bytes() == (
+        root / "out" / "report.html"
+    ).read_bytes()
