@@ -249,3 +249,33 @@ def test_model_sha256_refuses_a_substitute_model_file(tmp_path, monkeypatch, cap
         classify(store, model=model, videos=[img], model_sha256=other)
     out = classify(store, model=model, videos=[img], model_sha256=sha.upper())  # its own
     assert out.attrs["model_sha256"] == sha and len(edit_log(store)) == 1
+
+
+def test_a_calibration_that_is_not_one_is_refused_in_one_line(tmp_path, capsys):
+    model = saved_model(tmp_path)
+    store = tmp_path / "m.zarr"
+    small_store(store)
+    assert main(["classify", str(store), "--model", str(model), "--calibration", "reef"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ecoseg: error: ") and "'reef'" in err and "\n" not in err
+    assert edit_log(store) == [] and MaskStore.open(store).calibration in (None, {})
+
+
+def test_classify_measures_with_the_calibration_given_and_records_it(tmp_path):
+    """``calibration=`` measures the tracks with it, saves it into the store and records it
+    in the classification (``ecoseg classify --calibration``, which a report's steps give)."""
+    train = tmp_path / "train.zarr"
+    img = small_store(train)
+    named(train, {1: "red", 2: "blue", 3: "red", 4: "blue"})
+    from ecoseg.measure.calibration import parse_calibration
+    from ecoseg.measure.regions import save_calibration
+
+    save_calibration(train, parse_calibration("0.5"))  # a model of sizes in mm
+    path = tmp_path / "m.zarr"
+    small_store(path)  # uncalibrated: the model would refuse it without the calibration
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpeciesModelWarning)
+        classify(path, train=train, train_videos=[img], videos=[img], calibration="0.5")
+    saved = MaskStore.open(path).calibration
+    assert saved["mm_per_px"] == 0.5
+    assert edit_log(path)[-1]["classification"]["calibration"] == saved
