@@ -6,7 +6,9 @@ Public names in a private module: :mod:`ecoseg.cli` registers them; users run th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+from collections.abc import Iterator
 
 from ecoseg.errors import ConfigError
 
@@ -16,6 +18,7 @@ __all__ = [
     "add_edit",
     "class_lines",
     "queue_line",
+    "video_words",
 ]
 
 
@@ -183,6 +186,13 @@ def add_classify(sub) -> None:
         "--model", default=None, metavar="FILE", help="a saved species model (JSON) instead"
     )
     p.add_argument(
+        "--model-sha256",
+        default=None,
+        metavar="HEX",
+        help="refuse a --model file that is not the species model of this SHA-256 (the one a "
+        "classification's record names; a report's reproduce steps give it)",
+    )
+    p.add_argument(
         "--save-model", default=None, metavar="FILE", help="write the trained model here (JSON)"
     )
     p.add_argument(
@@ -208,6 +218,14 @@ def add_classify(sub) -> None:
         default=None,
         help="the video of each --train store (default: from its provenance)",
     )
+    p.add_argument(
+        "--calibration",
+        default=None,
+        metavar="SPEC",
+        help="measure the tracks with this calibration (MM_PER_PX, scale-bar or lasers spec, "
+        "as for ecoseg measure), saved into the stores with the classification (default: "
+        "each store's own); a report's steps give the one a classification recorded",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace --save-model")
     p.add_argument(
         "--queue", type=int, metavar="N", default=10, help="review-queue rows to print (default 10)"
@@ -219,6 +237,31 @@ def add_classify(sub) -> None:
         "classify did before it named them; for replaying old edit logs",
     )
     p.set_defaults(func=_run_classify)
+
+
+@contextlib.contextmanager
+def video_words() -> Iterator[None]:
+    """Within: a video not found names the ``classify`` option that gives it (``--video``,
+    ``--train-video``) rather than the Python keyword (``videos=...``, ``train_videos=...``).
+
+    Examples
+    --------
+    >>> from ecoseg.errors import VideoError
+    >>> with video_words():
+    ...     raise VideoError("t.zarr: the store records no video; give it with train_videos=...")
+    Traceback (most recent call last):
+    ecoseg.errors.VideoError: t.zarr: the store records no video; give it with --train-video
+    """
+    from ecoseg.errors import VideoError
+
+    try:
+        yield
+    except VideoError as exc:
+        text = str(exc)
+        for keyword, option in (("train_videos=...", "--train-video"), ("videos=...", "--video")):
+            if text.endswith(f"give it with {keyword}"):
+                raise VideoError(text[: -len(keyword)] + option) from None
+        raise
 
 
 def class_lines(counts) -> list[str]:
@@ -246,7 +289,7 @@ def _run_classify(args) -> int:
         raise ConfigError(f"--queue must be 0 or more (rows of the review queue), got {args.queue}")
     from ecoseg._cli import option_words, show_progress
 
-    with option_words(threshold="--threshold"):
+    with option_words(threshold="--threshold", model_sha256="--model-sha256"), video_words():
         table = classify(
             args.stores,
             train=args.train,
@@ -258,6 +301,8 @@ def _run_classify(args) -> int:
             overwrite=args.overwrite,
             progress=show_progress(args),
             keep_visual=args.keep_visual,
+            model_sha256=args.model_sha256,
+            calibration=args.calibration,
         )
     for store in table.attrs["stores"]:
         sub = table[table["store"] == store]

@@ -29,6 +29,7 @@ __all__ = [
     "InputFile",
     "calibration_arg",
     "measure_command",
+    "recorded_models",
     "reproduce",
     "review_steps",
     "store_command",
@@ -119,6 +120,7 @@ def reproduce(
             v.refused_merges,
             v.refused_reviews,
             v.kept_visual,
+            calibrated=_made_calibrated(v),
         )
     ]
     # a calibration is saved into a store by `ecoseg measure`, not by `segment`: without
@@ -209,6 +211,17 @@ def store_command(v: VideoInfo) -> Command:
     return Command(" ".join(cmd), tuple(files))
 
 
+def _made_calibrated(v: Any) -> str | None:
+    """The calibration a store's command gives it (its ``--calibration`` spec): a synthetic
+    clip's own (``ecoseg synth`` records it), else none (``segment`` records none)."""
+    cal = getattr(v, "calibration", None)
+    prov = getattr(v, "provenance", None)
+    if isinstance(cal, dict) and cal.get("method") == "synthetic" and prov is not None:
+        if prov.get("generator") == "ecoseg.synth":
+            return calibration_arg(cal)
+    return None
+
+
 def _unfinished_note(v: Any) -> str:
     """A comment under an unfinished store's command: the command makes more than it holds."""
     video = getattr(v.provenance, "video", None)
@@ -289,6 +302,7 @@ def review_steps(
     reviews: Sequence[int] = (),
     visual: Sequence[int] = (),
     models: Mapping[str, Sequence[str]] | None = None,
+    calibrated: str | None = None,
 ) -> list[str]:
     """The ``ecoseg edit`` and ``ecoseg classify`` commands that replay a store's edit log.
 
@@ -297,7 +311,8 @@ def review_steps(
     :func:`ecoseg.species.review.apply_edits`), so there each command of the log is one ``ecoseg
     edit`` (an entry of a log from before commands were numbered: its own) and each command an
     undo took back one ``--undo``; a classification needs the species model file the log names
-    by its SHA-256. The splits numbered in ``unchecked``
+    by its SHA-256 (``--model-sha256``: another model's file is refused). The splits numbered
+    in ``unchecked``
     (:func:`ecoseg.species.review.unchecked_splits`: made before ecoseg checked splits, which
     ``--split`` now refuses, or before a split's new part lost the name a person gave the track,
     which ``--split`` would count as ``unknown``) are replayed with ``--unchecked-split``, which
@@ -313,7 +328,13 @@ def review_steps(
     (:func:`ecoseg.species.review.kept_visual`: made before ``classify`` named the tracks of a
     concept of exemplars alone, which it left ``visual``) with ``--keep-visual``. ``models``
     gives the ``ecoseg classify`` options of a model known by its SHA-256 (a study's own
-    species model: its file and video); any other is ``--model SPECIES_MODEL.json``.
+    species model: its file and video; :func:`recorded_models`: a file a classification records
+    that is still its model); any other is ``--model SPECIES_MODEL.json``, with a comment
+    saying why no file is named. ``calibrated`` is the ``--calibration`` spec of the store
+    where the steps begin (None: none): a classification that recorded another calibration
+    than the store has at its step (``calibration`` in its record) is made with
+    ``--calibration``, which saves it into the store, as the study or ``ecoseg measure`` did
+    before it classified (a record from before classifications recorded it: as the store is).
 
     Examples
     --------
@@ -322,11 +343,14 @@ def review_steps(
     ...        {"n": 3, "kind": "classify", "ids": [5], "classification":
     ...         {"model_sha256": "ab12", "threshold": 0.7}},
     ...        {"n": 4, "kind": "undo", "ids": [], "undoes": 3}]
-    >>> for step in review_steps("reef.zarr", log):
-    ...     print(step)
+    >>> steps = review_steps("reef.zarr", log)
+    >>> for step in steps:
+    ...     print(step.split("   # ")[0])
     ecoseg edit reef.zarr --merge 3,7 --split 5@9
-    ecoseg classify reef.zarr --model SPECIES_MODEL.json --threshold 0.7   # model SHA-256 ab12
+    ecoseg classify reef.zarr --model SPECIES_MODEL.json --model-sha256 ab12 --threshold 0.7
     ecoseg edit reef.zarr --undo
+    >>> steps[1].split("   # ")[1]  # what the file stands for, and why it is not named
+    'SPECIES_MODEL.json: that model (the store records no file of it)'
     >>> old = [{"n": 1, "kind": "split", "ids": [5], "frame": 3, "new_id": 6}]
     >>> review_steps("reef.zarr", old, unchecked=[1])
     ['ecoseg edit reef.zarr --unchecked-split 5@3']
@@ -345,11 +369,12 @@ def review_steps(
     >>> review_steps("reef.zarr", [{"n": 1, "kind": "reviewed", "ids": [4]}], reviews=[1])
     ['ecoseg edit reef.zarr --unchecked-reviewed 4']
     >>> review_steps("reef.zarr", [{"n": 1, "kind": "classify", "ids": [2]}], visual=[1])[0]
-    'ecoseg classify reef.zarr --model SPECIES_MODEL.json --keep-visual   # model SHA-256 ...'
+    'ecoseg classify reef.zarr --model SPECIES_MODEL.json --keep-visual   # model SHA-256 not ...'
     """
     from ecoseg.species._edit_record import Edit
 
     merges = merges or {}
+    models = {**recorded_models(log), **(models or {})}
     steps: list[str] = []
     edits: list[str] = []
 
@@ -392,16 +417,70 @@ def review_steps(
         flush()
         record = entry.get("classification") or {}
         sha = record.get("model_sha256") or "not recorded"
-        known = (models or {}).get(sha, ["--model", "SPECIES_MODEL.json"])
-        cmd = ["ecoseg", "classify", _q(store), *(_q(a) for a in known)]
+        known = models.get(sha, ["--model", "SPECIES_MODEL.json"])
+        # ``--model FILE`` and the model's SHA-256, so a substitute file of another model is
+        # refused, then the rest (``--video``)
+        cmd = ["ecoseg", "classify", _q(store), *(_q(a) for a in known[:2])]
+        if sha != "not recorded":
+            cmd += ["--model-sha256", _q(sha)]
+        cmd += [_q(a) for a in known[2:]]
         threshold = record.get("threshold", 0.5)
         if threshold != 0.5:
             cmd += ["--threshold", f"{threshold:g}"]
+        notes = [_placeholder(sha, known, record.get("model_file"))]
+        if _other_calibration(entry, calibrated):  # than the store has at this step
+            spec = calibration_arg(record["calibration"])
+            if spec is None:
+                notes.append("classified uncalibrated (sizes in px): this step measures in mm")
+            else:
+                cmd += ["--calibration", _q(spec)]
+                calibrated = spec
         if n in visual:  # as it was made: the tracks of an exemplar-only concept left visual
             cmd.append("--keep-visual")
-        steps.append(" ".join(cmd) + f"   # model SHA-256 {sha}")
+        notes = [n for n in notes if n]
+        steps.append(" ".join(cmd) + ("   # " + "; ".join(notes) if notes else ""))
     flush()
     return steps
+
+
+def _placeholder(sha: str, known: list[str], recorded: Any) -> str:
+    """The comment after a classification's step that names no model file (``--model
+    SPECIES_MODEL.json``): what the file must be, and why the step does not name one."""
+    if sha == "not recorded":
+        return "model SHA-256 not recorded"
+    if known[1] != "SPECIES_MODEL.json":
+        return ""
+    if isinstance(recorded, str) and recorded:
+        why = f"{recorded} was it: gone or another model now"
+    else:
+        why = "the store records no file of it"
+    return f"SPECIES_MODEL.json: that model ({why})"
+
+
+def recorded_models(log: list[dict]) -> dict[str, list[str]]:
+    """The ``--model FILE`` of each species model a store's classifications record a file of
+    (``model_file``, as ``classify`` was given it) that is still that model (the file there
+    has the recorded SHA-256), by the SHA-256: the steps name it rather than
+    ``SPECIES_MODEL.json``. A path is tried as recorded (relative to the folder the report's
+    commands run in, as the stores and videos are).
+
+    Examples
+    --------
+    >>> recorded_models([{"n": 1, "kind": "classify", "ids": [2], "classification":
+    ...     {"model_sha256": "ab12", "model_file": "nowhere/species.json"}}])
+    {}
+    """
+    from ecoseg.species.model import is_model
+
+    found: dict[str, list[str]] = {}
+    for entry in log:
+        sha = _classified_by(entry)
+        file = (entry.get("classification") or {}).get("model_file")
+        if sha is None or sha in found or not isinstance(file, str) or not file:
+            continue
+        if is_model(file, sha):
+            found[sha] = ["--model", file]
+    return found
 
 
 @dataclass(frozen=True)
@@ -432,7 +511,8 @@ def _study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> _Replay:
     named ``species_model.<SHA-256, first 12>.json``: the copy the study kept of it
     (``output/species_models/<SHA-256>.json``, :func:`ecoseg.species.model.keep_copy`; or a
     file of that name beside the study file) is offered with the page; a note names each such
-    model, its classifications and their dates, and says when no copy is there (the step then
+    model and its classifications (by their entries in the log: their dates would differ on a
+    page made again), and says when no copy is there (the step then
     stops for want of the file: the tables made without it would differ). A log that does not
     start with a classification of the study's model (one added after the first review, or
     replaced since the first run) needs a first run that does not classify
@@ -455,7 +535,16 @@ def _study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> _Replay:
         return sha is not None and _classified_by(entry) == sha
 
     person = [k for k, entry in enumerate(log) if not own(entry)]
-    unclassified = sha is not None and bool(person) and person[0] == 0
+    # the calibration the study gives the store now: its first run measures with it
+    today = calibration_arg(spec.calibration.to_dict()) if spec.calibration else None
+    first = log[: person[0]] if person else []  # the study's classifications before a review
+    # the first run makes one classification, with today's calibration: two (a calibration
+    # changed and measured again) or one with another calibration are steps of their own
+    unclassified = (
+        sha is not None
+        and bool(person)
+        and (person[0] == 0 or len(first) > 1 or _other_calibration(first[0], today))
+    )
     log = log[0 if whole else person[0] : person[-1] + 1] if person else []
     where = study.relative(study.store_path(spec))
     steps = review_steps(
@@ -466,8 +555,17 @@ def _study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> _Replay:
         v.refused_reviews,
         v.kept_visual,
         models=models,
+        calibrated=today,
     )
     return _Replay(steps, files, notes, unclassified)
+
+
+def _other_calibration(entry: dict, calibrated: str | None) -> bool:
+    """Whether a classification recorded a calibration other than ``calibrated`` (a
+    ``--calibration`` spec, None for none); a record from before classifications recorded
+    one is taken to have had it."""
+    record = entry.get("classification") or {}
+    return "calibration" in record and calibration_arg(record["calibration"]) != calibrated
 
 
 def _classified_by(entry: dict) -> str | None:
@@ -503,10 +601,10 @@ def _other_models(
         else "the study names no species_model now"
     )
     for other, entries in used.items():
-        when = ", ".join(
-            f"entry {e.get('n')} of {_when(e.get('time') or e['classification'].get('time'))}"
-            for e in entries
-        )
+        # by their entries, not their dates: a replay makes them again on the day it runs,
+        # and its page is the same page
+        numbers = [str(e.get("n")) for e in entries]
+        when = f"entr{'y' if len(numbers) == 1 else 'ies'} {', '.join(numbers)}"
         if other == "not recorded":  # no file to name: the steps say SPECIES_MODEL.json
             notes.append(
                 f"{name}: classified (edit log {when}) with a species model whose SHA-256 it "
@@ -533,19 +631,6 @@ def _other_models(
                 "without it (the tables made without it would differ)."
             )
     return files, notes
-
-
-def _when(time: Any) -> str:
-    """A log entry's UTC time as a date and minute (``2026-12-06 10:38 UTC``).
-
-    Examples
-    --------
-    >>> _when("2026-12-06T10:38:10+00:00"), _when(None)
-    ('2026-12-06 10:38 UTC', 'an unrecorded date')
-    """
-    if not isinstance(time, str) or len(time) < 16:
-        return "an unrecorded date"
-    return time[:16].replace("T", " ") + " UTC"
 
 
 def _model_sha256(path: Any) -> str | None:

@@ -138,11 +138,6 @@ def train_model(
         Inverse L2 regularisation strength of the logistic regression.
     progress : bool
         Show progress bars.
-    keep_visual : bool
-        Leave the tracks of a concept of exemplars alone (class ``visual``) as they are, as
-        ``classify`` did before it named them (``ecoseg classify --keep-visual``): for
-        replaying an old edit log (:func:`ecoseg.species.review.kept_visual`). The store's
-        classification record says which was done (``names_visual``).
 
     Returns
     -------
@@ -152,7 +147,15 @@ def train_model(
     ------
     ConfigError
         Fewer than two species among the reviewed tracks.
+    VideoError
+        A store's video is not found (given with ``videos=``) or is not the store's.
     """
+    return _train_model(stores, videos, samples, C, progress, "videos=...")
+
+
+def _train_model(stores, videos, samples, C, progress, video_option: str) -> SpeciesModel:
+    """:func:`train_model`, naming the keyword that gives the videos (``video_option``: a
+    caller's own, :func:`classify`'s ``train_videos=...``) when one is not found."""
     X, y, names, training, units, where = [], [], None, [], set(), []
     stores = _as_list(stores)
     for store, video in zip(stores, _videos(videos, len(stores), "--train-video")):
@@ -161,7 +164,7 @@ def train_model(
             video,
             samples=samples,
             progress=progress,
-            video_option="train_videos=... / --train-video",
+            video_option=video_option,
         )
         if names is not None and feats.names != names:
             raise ConfigError(
@@ -284,6 +287,8 @@ def classify(
     overwrite: bool = False,
     progress: bool = False,
     keep_visual: bool = False,
+    model_sha256: str | None = None,
+    calibration=None,
 ) -> pd.DataFrame:
     """Name the unreviewed tracks of ``stores`` with a model trained on reviewed tracks.
 
@@ -312,6 +317,17 @@ def classify(
         ``classify`` did before it named them (``ecoseg classify --keep-visual``): for
         replaying an old edit log (:func:`ecoseg.species.review.kept_visual`). The store's
         classification record says which was done (``names_visual``).
+    model_sha256 : str, optional
+        The SHA-256 the model must record of itself (the one a classification's record
+        names, ``ecoseg classify --model-sha256``): a substitute file of another model is
+        refused before any store is read (a report's reproduce steps give it).
+    calibration : Calibration, str or float, optional
+        Measure the tracks' sizes and speeds with this calibration (a
+        :class:`~ecoseg.measure.calibration.Calibration` or an ``ecoseg measure
+        --calibration`` spec), saved into each store with its classification, as a study
+        saves its calibration before it classifies (default: each store's own). Each
+        classification's record keeps the calibration it measured with (``calibration``), so
+        a report's steps make it again with it (``ecoseg classify --calibration``).
 
     Returns
     -------
@@ -332,7 +348,8 @@ def classify(
         left it half written (:func:`ecoseg.store.check_finished`); nothing is trained, saved
         or written then.
     ModelError
-        The model file is tampered with, foreign, or made for other features.
+        The model file is tampered with, foreign, made for other features, or not the model
+        of ``model_sha256``.
 
     Examples
     --------
@@ -372,6 +389,13 @@ def classify(
         check_path_arg(model, "classify: model", "a species model file or a SpeciesModel")
     if save_model is not None:
         check_path_arg(save_model, "classify: save_model", "a path to the model file to write")
+    if model_sha256 is not None and not _is_sha256(model_sha256):
+        raise ConfigError(f"model_sha256 must be 64 hexadecimal digits, got {model_sha256!r}")
+    if calibration is not None and not hasattr(calibration, "to_dict"):
+        from ecoseg.measure.calibration import parse_calibration
+
+        calibration = parse_calibration(calibration)
+    measured_with = calibration.to_dict() if calibration is not None else None
     stores = _as_list(stores)
     check_distinct_stores(stores, "classify")  # each would be classified (and logged) twice
     store_videos = _videos(videos, len(stores))  # before training (and --save-model)
@@ -383,7 +407,7 @@ def classify(
         for store in [*stores, *_as_list(train)]:  # not among a store's chunks
             check_outside_store(save_model, store, "--save-model")
     if model is None:
-        fitted = train_model(train, videos=train_videos, samples=samples, progress=progress)
+        fitted = _train_model(train, train_videos, samples, 1.0, progress, "train_videos=...")
     elif isinstance(model, SpeciesModel):
         fitted = model
     else:
@@ -395,10 +419,22 @@ def classify(
             f"computes version {FEATURE_VERSION}; re-train it with this ecoseg"
         )
     model_hash = fitted.to_dict()["sha256"]
+    model_file = save_model if model is None else None if isinstance(model, SpeciesModel) else model
+    if model_sha256 is not None and model_hash != model_sha256.lower():
+        where = model if model is not None and not isinstance(model, SpeciesModel) else "model"
+        raise ModelError(
+            f"{where}: the species model of SHA-256 {model_hash}, expected {model_sha256.lower()}"
+            " (another model than the one asked for; nothing was classified)"
+        )
     named = []  # every store checked and named before any is written: all or nothing
     for store, video in zip(stores, store_videos):
         feats = track_features(
-            store, video, samples=samples, progress=progress, video_option="videos=... / --video"
+            store,
+            video,
+            samples=samples,
+            progress=progress,
+            video_option="videos=...",
+            calibration=measured_with,
         )
         fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
         if feats.units == "px":
@@ -413,6 +449,8 @@ def classify(
     frames, changed = [], []
     for store, feats, best in named:
         with open_for_edit(store) as s:
+            if calibration is not None:  # the one its features were measured with
+                calibration.save(s)
             meta = read_meta(s)
             objects = []
             for obj in meta["objects"]:
@@ -430,6 +468,12 @@ def classify(
                 # whether tracks of a concept of exemplars alone were named: a record without
                 # it is of a classify before they were (a replay keeps them, ``kept_visual``)
                 "names_visual": not keep_visual,
+                # the calibration its features were measured with (None: in pixels), so a
+                # replay measures them alike (a study's may have changed since)
+                "calibration": s.calibration or None,
+                # the file it read (or saved), as given: a report's steps name it while it
+                # is still that model (:func:`ecoseg.report.reproduce.reproduce`)
+                **({"model_file": os.fspath(model_file)} if model_file is not None else {}),
                 "time": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             if record_classification(s, objects, record) is not None:  # one undoable entry
@@ -441,6 +485,15 @@ def classify(
     out.attrs["stores"] = [str(feats.store) for _, feats, _ in named]  # also those without tracks
     out.attrs["changed"] = changed  # stores with an edit-log entry (a track's entry changed)
     return out
+
+
+def _is_sha256(text) -> bool:
+    """Whether ``text`` is a SHA-256 in hex (64 digits, either case)."""
+    return (
+        isinstance(text, str)
+        and len(text) == 64
+        and all(c in "0123456789abcdef" for c in text.lower())
+    )
 
 
 def _queue(store: str, objects: list[dict], present: set[int]) -> pd.DataFrame:

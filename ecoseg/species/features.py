@@ -361,6 +361,7 @@ def track_features(
     regions: pd.DataFrame | None = None,
     progress: bool = False,
     video_option: str = "video=... / --video",
+    calibration: dict | None = None,
 ) -> TrackFeatures:
     """Features of every track in a store.
 
@@ -378,8 +379,11 @@ def track_features(
     progress : bool
         Show a progress bar.
     video_option : str
-        How the caller's user gives the video, named when it is not found (``train_model``:
-        ``train_videos=... / --train-video``).
+        How the caller's user gives the video, named when it is not found (``classify``:
+        ``train_videos=...`` for a training store; ``ecoseg classify`` names its option).
+    calibration : dict, optional
+        The calibration to measure sizes and speeds with (as stored, ``mm_per_px``), in place
+        of the store's (``classify(..., calibration=...)``, which saves it into the store).
 
     Returns
     -------
@@ -414,7 +418,9 @@ def track_features(
     samples = check_samples(samples)
     with opened_store(store) as opened:  # a path: opened and closed here
         check_finished(opened)  # no features (nor classes) from half an edit
-        feats = _track_features(opened, video, samples, regions, progress, video_option)
+        feats = _track_features(
+            opened, video, samples, regions, progress, video_option, calibration
+        )
         note = incomplete_note(opened, "the track features")
     if note is not None:  # features of part of a video: made, and said so
         warn(note, IncompleteStoreWarning)
@@ -422,13 +428,13 @@ def track_features(
 
 
 def _track_features(
-    store, video, samples: int, regions, progress: bool, video_option: str
+    store, video, samples: int, regions, progress: bool, video_option: str, calibration=None
 ) -> TrackFeatures:
     from ecoseg.measure.regions import regions as region_rows
     from ecoseg.measure.tracks import track_table
 
     reg = region_rows(store, calibration=None) if regions is None else regions
-    cal = store.calibration or {}
+    cal = (store.calibration if calibration is None else calibration) or {}
     mm = cal.get("mm_per_px")
     ids = np.unique(reg["object_id"].to_numpy(np.int64))
     table = {int(o["id"]): o for o in store.objects}

@@ -50,6 +50,7 @@ __all__ = [
     "SpeciesModelWarning",
     "check_model_output",
     "find_copy",
+    "is_model",
     "keep_copy",
     "payload_sha256",
     "scale_ratio",
@@ -119,8 +120,9 @@ def payload_sha256(payload: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def keep_copy(path: str | os.PathLike, folder: str | os.PathLike) -> Path:
-    """Keep a copy of the species model file ``path`` in ``folder`` as ``<SHA-256>.json``.
+def keep_copy(model: str | os.PathLike | bytes, folder: str | os.PathLike) -> Path:
+    """Keep a copy of the species model file ``model`` (its path, or its bytes when the caller
+    has read them already) in ``folder`` as ``<SHA-256>.json``.
 
     The name is the SHA-256 the model records of itself (the one a classification's record
     names, ``model_sha256``), so a study keeps each model it classified with once, whatever
@@ -136,8 +138,10 @@ def keep_copy(path: str | os.PathLike, folder: str | os.PathLike) -> Path:
     >>> copy = keep_copy(m.save(tmp / "species.json"), tmp / "kept")
     >>> copy.name == m.to_dict()["sha256"] + ".json", find_copy(tmp / "kept", copy.stem) == copy
     (True, True)
+    >>> keep_copy((tmp / "species.json").read_bytes(), tmp / "kept") == copy
+    True
     """
-    data = read_file_bytes(path, "species model file")
+    data = model if isinstance(model, bytes) else read_file_bytes(model, "species model file")
     sha = json.loads(data)["sha256"]  # a file classify read: a species model
     dest = Path(folder) / f"{sha}.json"
     if not dest.is_file():
@@ -153,14 +157,25 @@ def find_copy(folder: str | os.PathLike, sha256: str, name: str | None = None) -
     ``<sha256>.json`` (:func:`keep_copy`), else the file ``name`` there; ``None`` when neither
     is that model (a file whose contents do not match the SHA-256 it records is not)."""
     for candidate in (f"{sha256}.json", name):
-        path = Path(folder) / candidate if candidate else None
-        try:
-            data = json.loads(path.read_bytes()) if path is not None else None
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict) and data.get("sha256") == sha256 == payload_sha256(data):
-            return path
+        if candidate and is_model(Path(folder) / candidate, sha256):
+            return Path(folder) / candidate
     return None
+
+
+def is_model(path: str | os.PathLike, sha256: str) -> bool:
+    """Whether the file ``path`` is the species model of SHA-256 ``sha256`` (its contents
+    match the SHA-256 it records); False for a missing, unreadable or other file.
+
+    Examples
+    --------
+    >>> is_model("nowhere.json", "ab12")
+    False
+    """
+    try:
+        data = json.loads(Path(path).read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("sha256") == sha256 == payload_sha256(data)
 
 
 def _floats(a: np.ndarray) -> list:

@@ -330,10 +330,13 @@ def run_study(
             "calibration": calibration_record(video),
         }
         species_model = video.species_model if classify else None
-        if species_model is not None:
-            from ecoseg._hashing import sha256_file
+        if species_model is not None:  # read once: its hash here, its copy kept below
+            import hashlib
 
-            m_inputs["species_model"] = sha256_file(species_model)
+            from ecoseg._paths import read_file_bytes
+
+            model_bytes = read_file_bytes(species_model, "species model file")
+            m_inputs["species_model"] = hashlib.sha256(model_bytes).hexdigest()
         store = study.store_path(video)
         m_fp = digest({**m_inputs, "review": review_state(store)})
         folder = per_video_dir / video.name
@@ -378,7 +381,7 @@ def run_study(
             name_tracks(store, model=species_model, videos=[video.path], progress=False)
             # by its SHA-256: a replay can make this classification again after the study's
             # file is replaced (the report offers the copy)
-            keep_copy(species_model, output / "species_models")
+            keep_copy(model_bytes, output / "species_models")
         tables = measure(store, None, calibration=video.calibration, progress=False)
         for name in sorted(tables):
             write_table(tables[name], folder, name, formats=("parquet",))

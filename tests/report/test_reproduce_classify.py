@@ -14,8 +14,8 @@ from ecoseg.cli import main
 from ecoseg.measure import measure
 from ecoseg.measure.regions import class_source_of
 from ecoseg.report.read import read_video
-from ecoseg.report.reproduce import review_steps
-from ecoseg.species import apply_edits, classify
+from ecoseg.report.reproduce import calibration_arg, review_steps
+from ecoseg.species import SpeciesModel, apply_edits, classify
 from ecoseg.species._edit_log import read_meta, write_meta
 from ecoseg.species.edits import Edit
 from ecoseg.store import MaskStore
@@ -61,8 +61,12 @@ def test_an_old_classify_is_replayed_leaving_visual_tracks_as_they_were(tmp_path
 
     info = read_video("clip", str(store), "clip/truth.zarr")
     assert info.kept_visual == [1]
-    steps = review_steps(str(fresh[0]), info.edits, visual=info.kept_visual)
-    assert steps[0].startswith(f"ecoseg classify {fresh[0]} --model SPECIES_MODEL.json --thr")
+    made = calibration_arg(MaskStore.open(fresh[0]).calibration)  # the clip's own
+    steps = review_steps(str(fresh[0]), info.edits, visual=info.kept_visual, calibrated=made)
+    sha = info.edits[0]["classification"]["model_sha256"]
+    assert steps[0].startswith(
+        f"ecoseg classify {fresh[0]} --model {model} --model-sha256 {sha} --thr"
+    )
     assert "--keep-visual" in steps[0]
     _replay(steps, model)
     assert MaskStore.open(fresh[0]).objects == MaskStore.open(store).objects
@@ -72,7 +76,7 @@ def test_an_old_classify_is_replayed_leaving_visual_tracks_as_they_were(tmp_path
     assert ecoseg.species.review.kept_visual(fresh[0]) == [1]
 
     # without the flag (as the steps were): today's classify names the visual tracks
-    _replay(review_steps(str(fresh[1]), info.edits), model)
+    _replay(review_steps(str(fresh[1]), info.edits, calibrated=made), model)
     named = {o["id"]: o["class"] for o in MaskStore.open(fresh[1]).objects}
     assert named[1] != "visual"  # (track 2 is in no frame: no features, never named)
     assert MaskStore.open(fresh[1]).objects != MaskStore.open(store).objects
@@ -93,3 +97,105 @@ def test_a_classify_of_today_records_that_it_named_visual_tracks(tmp_path):
     assert ecoseg.species.edit_log(clip.truth)[-1]["classification"]["names_visual"] is True
     assert ecoseg.species.review.kept_visual(clip.truth) == []
     assert MaskStore.open(clip.truth).objects[0]["class"] != "visual"
+
+
+def test_a_classify_step_refuses_a_substitute_model_file(tmp_path, capsys):
+    """A classification's step names its model by SHA-256: it took any file saved as
+    SPECIES_MODEL.json, so a replay with another model made other classes unnoticed. The step
+    now gives ``--model-sha256``, and another model's file is refused, naming both SHA-256s."""
+    model = fit_species_model(tmp_path / "a", frames=12, size=SIZE)
+    other = fit_species_model(tmp_path / "b", frames=12, size=SIZE, seed=5)
+    clip = _tracked_clip(tmp_path / "clip")
+    fresh = shutil.copytree(clip.truth, tmp_path / "clip" / "again.zarr")
+    classify(clip.truth, model=SpeciesModel.load(model))  # no file recorded
+    log = read_video("clip", str(clip.truth), "clip/truth.zarr").edits
+    sha = log[0]["classification"]["model_sha256"]
+    made = calibration_arg(MaskStore.open(fresh).calibration)  # the clip's own
+    (step,) = review_steps(str(fresh), log, calibrated=made)
+    assert step == (
+        f"ecoseg classify {fresh} --model SPECIES_MODEL.json --model-sha256 {sha}   "
+        "# SPECIES_MODEL.json: that model (the store records no file of it)"
+    )
+    argv = shlex.split(step, comments=True)[1:]
+    assert main([str(other) if a == "SPECIES_MODEL.json" else a for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert f"{other}: the species model of SHA-256 " in err and f"expected {sha}" in err
+    assert MaskStore.open(fresh).objects != MaskStore.open(clip.truth).objects  # not classified
+    _replay([step], model)
+    assert MaskStore.open(fresh).objects == MaskStore.open(clip.truth).objects
+
+
+def _tracked_clip(folder):
+    """A synthetic clip whose truth store's tracks are unnamed, as the motion tracker's."""
+    clip = ecoseg.synth(folder, seed=3, frames=12, size=SIZE, n_invertebrates=0)
+    with MaskStore.open(clip.truth, mode="a") as s:
+        meta = read_meta(s)
+        for o in meta["objects"]:
+            o.update({"class": "unknown", "source": "tracker", "class_source": "unknown"})
+        write_meta(s, meta)
+    return clip
+
+
+def test_a_classify_step_names_the_model_file_while_it_is_still_that_model(tmp_path, monkeypatch):
+    """A report without a study said ``--model SPECIES_MODEL.json`` for every classification,
+    even with the model file right there. ``classify`` now records the file it read
+    (``model_file``, as given), and the step names it while the file there still has the
+    recorded SHA-256; otherwise the placeholder stays, with a comment saying why."""
+    from pathlib import Path
+
+    from ecoseg.report.reproduce import reproduce
+
+    model = fit_species_model(tmp_path / "a", frames=12, size=SIZE)
+    other = fit_species_model(tmp_path / "b", frames=12, size=SIZE, seed=5)
+    clip = _tracked_clip(tmp_path / "clip")
+    fresh = shutil.copytree(clip.truth, tmp_path / "clip" / "again.zarr")
+    shutil.copyfile(model, tmp_path / "species.json")
+    monkeypatch.chdir(tmp_path)
+    assert main(["classify", str(clip.truth), "--model", "species.json"]) == 0
+    sha = MaskStore.open(clip.truth).attrs["ecoseg"]["edits"][0]["classification"]
+    assert sha["model_file"] == "species.json"
+    sha = sha["model_sha256"]
+
+    def classify_steps():
+        info = read_video("clip", str(clip.truth), "clip/again.zarr")
+        steps = reproduce([info], None, Path("report.html"))["steps"]
+        return [step for step in steps if step.startswith("ecoseg classify")]
+
+    (step,) = classify_steps()
+    assert step == f"ecoseg classify clip/again.zarr --model species.json --model-sha256 {sha}"
+    assert main(shlex.split(step)[1:]) == 0  # made again as it was
+    assert MaskStore.open(fresh).objects == MaskStore.open(clip.truth).objects
+
+    shutil.copyfile(other, tmp_path / "species.json")  # the file holds another model now
+    assert classify_steps() == [
+        f"ecoseg classify clip/again.zarr --model SPECIES_MODEL.json --model-sha256 {sha}   "
+        "# SPECIES_MODEL.json: that model (species.json was it: gone or another model now)"
+    ]
+    (tmp_path / "species.json").unlink()
+    assert classify_steps()[0].endswith("(species.json was it: gone or another model now)")
+
+
+def test_a_classify_step_gives_the_calibration_its_record_names_where_the_store_has_another():
+    """A classification measured with a calibration (``ecoseg measure --calibration``, then
+    ``classify``) was replayed on the store as made again: uncalibrated, where a model of
+    sizes in mm refuses it. Its step now gives the calibration it recorded where the store
+    has another one there, and only there."""
+    cal = {"mm_per_px": 0.5, "method": "scale"}
+    sha = "ab" * 32
+
+    def entry(n, calibration):
+        record = {"model_sha256": sha, "calibration": calibration}
+        return {"n": n, "kind": "classify", "ids": [1], "classification": record}
+
+    log = [entry(1, cal), entry(2, cal), {"n": 3, "kind": "delete", "ids": [2]}, entry(4, None)]
+    steps = [s.split("   # ")[0] for s in review_steps("r.zarr", log)]
+    classify = f"ecoseg classify r.zarr --model SPECIES_MODEL.json --model-sha256 {sha}"
+    assert steps == [
+        f"{classify} --calibration 0.5",
+        classify,
+        "ecoseg edit r.zarr --delete 2",
+        classify,
+    ]
+    assert "classified uncalibrated" in review_steps("r.zarr", log[-1:], calibrated="0.5")[0]
+    old = {"n": 1, "kind": "classify", "ids": [1], "classification": {"model_sha256": sha}}
+    assert review_steps("r.zarr", [old], calibrated="0.5")[0].startswith(f"{classify}   #")

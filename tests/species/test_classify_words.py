@@ -8,11 +8,11 @@ import pytest
 from species_helpers import small_store
 
 from ecoseg.cli import main
-from ecoseg.errors import ConfigError
+from ecoseg.errors import ConfigError, VideoError
 from ecoseg.species import classify, edit_log
 from ecoseg.species.classify import train_model
 from ecoseg.species.edits import Edit
-from ecoseg.species.model import SpeciesModelWarning
+from ecoseg.species.model import ModelError, SpeciesModelWarning
 from ecoseg.species.review import apply_edits
 from ecoseg.store import MaskStore
 
@@ -158,23 +158,26 @@ def test_a_video_not_found_is_named_with_the_option_that_gives_it(tmp_path, caps
     code = main(["classify", str(path), "--train", str(train)])
     err = capsys.readouterr().err
     assert code == 2
-    assert (
-        f"{train}: the store records no video; give it with train_videos=... / --train-video" in err
-    )
+    # the option typed (it said "train_videos=... / --train-video", a Python keyword too)
+    assert err.strip().endswith(f"{train}: the store records no video; give it with --train-video")
     code = main(["classify", str(path), "--model", str(saved_model(tmp_path / "m"))])
     err = capsys.readouterr().err
     assert code == 2
     assert (
         f"{path}: the video it was made from (dive/video.mp4) is not found, at that path or "
-        "beside the store; give it with videos=... / --video"
+        "beside the store; give it with --video"
     ) in err
+    # from Python: the keyword of the function called
+    with pytest.raises(VideoError, match=r"no video; give it with train_videos=\.\.\.$"):
+        classify(path, train=train)
+    with pytest.raises(VideoError, match=r"no video; give it with videos=\.\.\.$"):
+        train_model(train)
 
 
 def test_a_store_refused_after_training_leaves_no_model_file(tmp_path):
     """The model was saved before the stores to classify were read: a store whose video was
     not found left species.json behind, and the corrected command was refused with
     "species.json: already exists"."""
-    from ecoseg.errors import VideoError
 
     train = tmp_path / "train.zarr"
     img = small_store(train)
@@ -184,7 +187,7 @@ def test_a_store_refused_after_training_leaves_no_model_file(tmp_path):
     out = tmp_path / "species.json"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpeciesModelWarning)
-        with pytest.raises(VideoError, match="--video"):
+        with pytest.raises(VideoError, match="give it with videos="):
             classify(path, train=train, train_videos=[img], save_model=out)
         assert not out.exists()
         classify(path, train=train, train_videos=[img], videos=[img], save_model=out)
@@ -211,3 +214,68 @@ def test_repeated_train_and_video_options_add_up(monkeypatch):
     assert seen["train"] == ["a.zarr", "b.zarr", "c.zarr"]
     assert seen["videos"] == ["s1.mp4", "s2.mp4"]
     assert seen["train_videos"] == ["a.mp4", "b.mp4", "c.mp4"]
+
+
+def test_model_sha256_refuses_a_substitute_model_file(tmp_path, monkeypatch, capsys):
+    """``--model FILE`` took any species model: a reproduce step whose file had been swapped
+    for another model classified with it, unnoticed. ``--model-sha256`` names the model (the
+    SHA-256 a classification's record names); another one is refused in one line naming the
+    file, the SHA-256 asked for and the file's, before any store is read."""
+    import json
+    import sys
+
+    model = saved_model(tmp_path)
+    sha = json.loads(model.read_text())["sha256"]
+    store = tmp_path / "m.zarr"
+    img = small_store(store)
+    other = "0" * 64
+
+    def no_features(*args, **kwargs):
+        raise AssertionError("track features were computed for a model that was refused")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(sys.modules["ecoseg.species.classify"], "track_features", no_features)
+        assert main(["classify", str(store), "--model", str(model), "--model-sha256", other]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == (
+            f"ecoseg: error: {model}: the species model of SHA-256 {sha}, expected {other} "
+            "(another model than the one asked for; nothing was classified)"
+        )
+        assert main(["classify", str(store), "--model", str(model), "--model-sha256", "ab12"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == "ecoseg: error: --model-sha256 must be 64 hexadecimal digits, got 'ab12'"
+    assert edit_log(store) == []
+    with pytest.raises(ModelError, match=f"{other}"):  # from Python alike
+        classify(store, model=model, videos=[img], model_sha256=other)
+    out = classify(store, model=model, videos=[img], model_sha256=sha.upper())  # its own
+    assert out.attrs["model_sha256"] == sha and len(edit_log(store)) == 1
+
+
+def test_a_calibration_that_is_not_one_is_refused_in_one_line(tmp_path, capsys):
+    model = saved_model(tmp_path)
+    store = tmp_path / "m.zarr"
+    small_store(store)
+    assert main(["classify", str(store), "--model", str(model), "--calibration", "reef"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ecoseg: error: ") and "'reef'" in err and "\n" not in err
+    assert edit_log(store) == [] and MaskStore.open(store).calibration in (None, {})
+
+
+def test_classify_measures_with_the_calibration_given_and_records_it(tmp_path):
+    """``calibration=`` measures the tracks with it, saves it into the store and records it
+    in the classification (``ecoseg classify --calibration``, which a report's steps give)."""
+    train = tmp_path / "train.zarr"
+    img = small_store(train)
+    named(train, {1: "red", 2: "blue", 3: "red", 4: "blue"})
+    from ecoseg.measure.calibration import parse_calibration
+    from ecoseg.measure.regions import save_calibration
+
+    save_calibration(train, parse_calibration("0.5"))  # a model of sizes in mm
+    path = tmp_path / "m.zarr"
+    small_store(path)  # uncalibrated: the model would refuse it without the calibration
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpeciesModelWarning)
+        classify(path, train=train, train_videos=[img], videos=[img], calibration="0.5")
+    saved = MaskStore.open(path).calibration
+    assert saved["mm_per_px"] == 0.5
+    assert edit_log(path)[-1]["classification"]["calibration"] == saved

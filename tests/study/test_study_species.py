@@ -4,7 +4,9 @@ the same classes byte for byte, and another model file re-measures."""
 from __future__ import annotations
 
 import base64
+import datetime
 import html
+import importlib
 import re
 import shlex
 import shutil
@@ -121,7 +123,7 @@ def test_a_studys_own_classification_between_reviews_is_replayed(study, tmp_path
     assert steps == [
         "ecoseg study study.yaml --no-report",
         f"ecoseg edit {where} --undo",
-        f"ecoseg classify {where} --model species.json --video a/video.mp4   # model SHA-256 {sha}",
+        f"ecoseg classify {where} --model species.json --model-sha256 {sha} --video a/video.mp4",
         f"ecoseg edit {where} --delete {track}",
         f"ecoseg edit {where} --undo --undo",
         "ecoseg study study.yaml",
@@ -161,6 +163,14 @@ def _run_steps(steps, folder) -> list[str]:
     return failed
 
 
+class _Later(datetime.datetime):
+    """``datetime`` a year on: classifications made by a replay on another day."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.datetime.now(tz) + datetime.timedelta(days=365)
+
+
 def _same_results(root, fresh, name="reef-a") -> None:
     from ecoseg.species import edit_log
 
@@ -185,7 +195,7 @@ def test_a_classification_with_a_replaced_model_file_is_replayed_with_its_copy(
     used the old file. The page said ``--model SPECIES_MODEL.json`` for it after a first run
     that classified with the new file, nowhere saying the model had changed. Now the study
     keeps a copy of each model it classifies with (``out/species_models/<SHA-256>.json``),
-    the page names the old model, its date, and offers the copy; its steps make the same
+    the page names the old model and its entries, and offers the copy; its steps make the same
     store and tables in a fresh folder (a first run that does not classify)."""
     from ecoseg.cli import main
     from ecoseg.species import edit_log
@@ -209,15 +219,14 @@ def test_a_classification_with_a_replaced_model_file_is_replayed_with_its_copy(
     steps = _page_steps(root)
     assert steps == [
         "ecoseg study study.yaml --no-report --no-classify",
-        f"ecoseg classify {where} --model {file} --video a/video.mp4   # model SHA-256 {old}",
+        f"ecoseg classify {where} --model {file} --model-sha256 {old} --video a/video.mp4",
         f"ecoseg edit {where} --delete {track}",
         "ecoseg study study.yaml",
     ]
     page = root / "out" / "report.html"
-    when = log[0]["time"][:16].replace("T", " ")
     assert (
         html.unescape(page.read_text()).count(
-            f"reef-a: classified (edit log entry 1 of {when} UTC) with the species model of "
+            f"reef-a: classified (edit log entry 1) with the species model of "
             f"SHA-256 {old}, which is not the study's: the study's species_model now is "
             f"species.json (SHA-256 {sha}). Its step reads the copy of that model offered below, "
             f"{file}."
@@ -228,8 +237,14 @@ def test_a_classification_with_a_replaced_model_file_is_replayed_with_its_copy(
     assert list(files) == [file]
     shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
     (fresh / file).write_bytes(files[file])
-    assert _run_steps(steps, fresh) == []
+    with monkeypatch.context() as later:  # replayed on another day
+        for name in ("ecoseg.species.classify", "ecoseg.species._edit_log"):
+            later.setattr(importlib.import_module(name), "datetime", _Later)
+        assert _run_steps(steps, fresh) == []
     _same_results(root, fresh)
+    # the page made again is the page: its note named the old model's classifications with
+    # their dates, which the replay's were not (it makes them on the day it runs)
+    assert (fresh / "out" / "report.html").read_bytes() == page.read_bytes()
 
     # no copy kept (a study run by an older ecoseg): the page says so, and its steps fail
     # at that classification (no such file) rather than make other tables unnoticed
@@ -275,8 +290,8 @@ def test_a_species_model_added_after_a_review_is_replayed_where_it_classified(
     assert steps == [
         "ecoseg study study.yaml --no-report --no-classify",
         f"ecoseg edit out/stores/reef-a.zarr --delete {tracks['a']}",
-        "ecoseg classify out/stores/reef-b.zarr --model species.json --video b/video.mp4"
-        f"   # model SHA-256 {sha}",
+        f"ecoseg classify out/stores/reef-b.zarr --model species.json --model-sha256 {sha}"
+        " --video b/video.mp4",
         f"ecoseg edit out/stores/reef-b.zarr --delete {tracks['b']}",
         "ecoseg study study.yaml",
     ]
@@ -286,3 +301,101 @@ def test_a_species_model_added_after_a_review_is_replayed_where_it_classified(
     _same_results(root, fresh, "reef-b")
     page = (fresh / "out" / "report.html").read_bytes()
     assert page == (root / "out" / "report.html").read_bytes()
+
+
+def test_a_study_run_reads_its_species_model_file_once_for_its_hash_and_copy(
+    study, tmp_path, monkeypatch
+):
+    """The run hashed the model file (the measure fingerprint), then ``keep_copy`` read it
+    again for the copy it keeps; now the bytes it hashed are the ones it keeps (one read
+    fewer, and never a copy of a file replaced in between). The classification reads it
+    itself."""
+    import builtins
+    import pathlib
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root = tmp_path / "s"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    study_file = load_study(root / "study.yaml")  # (reading the study file checks the model)
+    model = (root / "species.json").resolve()
+    opened = []
+
+    def counted(real):
+        def open_(file, *args, **kwargs):
+            if pathlib.Path(file).resolve() == model:
+                opened.append(file)
+            return real(file, *args, **kwargs)
+
+        return open_
+
+    monkeypatch.setattr(builtins, "open", counted(builtins.open))
+    real_path_open = pathlib.Path.open
+    monkeypatch.setattr(pathlib.Path, "open", lambda self, *a, **k: counted(real_path_open)(
+        self, *a, **k))  # fmt: skip
+    run_study(study_file, progress=False, report=False)
+    assert len(opened) == 2  # the run's hash and copy, then classify's load
+
+
+def _calibrate(root, mm_per_px: str) -> None:
+    """Set the study's calibration (the defaults' ``calibration:``)."""
+    text = re.sub(
+        r"calibration: \S+", f"calibration: {mm_per_px}", (root / "study.yaml").read_text()
+    )
+    (root / "study.yaml").write_text(text)
+
+
+def test_classifications_are_replayed_each_with_the_calibration_it_recorded(
+    study, tmp_path, monkeypatch
+):
+    """The study's classifications measure the tracks with the study's calibration. Two
+    before the first review (the calibration changed and the store measured again) were
+    made again as one, by the first run, and one between two edits with the calibration of
+    today: the store made again had another edit log (an ``--undo`` after it takes back
+    another classification). Each classification now records its calibration, and its step
+    gives it (``ecoseg classify --calibration``) where it is not the one the store has then;
+    the first run classifies nothing when its one classification would not be the first."""
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    store = root / "out" / "stores" / "reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: classified at 20 mm/px
+    _calibrate(root, "10.0")
+    run_study(root / "study.yaml", progress=False, report=False)  # 2: measured again at 10
+    track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
+    assert main(["edit", str(store), f"--delete={track}"]) == 0  # 3
+    _calibrate(root, "20.0")
+    run_study(root / "study.yaml", progress=False, report=False)  # 4: at 20 again
+    assert main(["edit", str(store), "--undo"]) == 0  # 5: takes back 4 (back to 2's classes)
+    run_study(root / "study.yaml", progress=False)  # 6: classified again; the page
+    log = edit_log(store)
+    assert [e["kind"] for e in log] == ["classify"] * 2 + ["delete", "classify", "undo"] * 1 + [
+        "classify"
+    ]
+    assert [e["classification"]["calibration"]["mm_per_px"] for e in log if "ids" in e and
+            e["kind"] == "classify"] == [20.0, 10.0, 20.0, 20.0]  # fmt: skip
+    sha = log[0]["classification"]["model_sha256"]
+    where = "out/stores/reef-a.zarr"
+    classify = (
+        f"ecoseg classify {where} --model species.json --model-sha256 {sha} --video a/video.mp4"
+    )
+    assert _page_steps(root) == [
+        "ecoseg study study.yaml --no-report --no-classify",
+        classify,
+        f"{classify} --calibration 10",
+        f"ecoseg edit {where} --delete {track}",
+        f"{classify} --calibration 20",
+        f"ecoseg edit {where} --undo",
+        "ecoseg study study.yaml",
+    ]
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
+    assert _run_steps(_page_steps(root), fresh) == []
+    _same_results(root, fresh)
+    again = [e["classification"]["calibration"] for e in edit_log(fresh / where) if e["kind"] ==
+             "classify"]  # fmt: skip
+    assert again == [e["classification"]["calibration"] for e in log if e["kind"] == "classify"]
+    assert (fresh / "out" / "report.html").read_bytes() == (
+        root / "out" / "report.html"
+    ).read_bytes()
