@@ -19,19 +19,12 @@ pytest.importorskip("napari", reason="napari is not installed (pip install -e '.
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-#: a *Review tracks* Delete and *Measure* pressed together on a 2-core machine's pool
-SCRIPT = r"""
-import shutil, sys, tempfile, threading, time
-from pathlib import Path
+#: run before each script: Qt's pool of a 2-core machine, and ``together``, which makes each
+#: worker (function) hold its thread until the other one runs too
+POOL = r"""
+import threading, time
 
-import napari
 from qtpy.QtCore import QThreadPool
-from qtpy.QtWidgets import QApplication
-
-import ecoseg.species
-from ecoseg.napari import _measure
-from ecoseg.napari._review import ReviewWidget
-from ecoseg.sample import sample
 
 QThreadPool.globalInstance().setMaxThreadCount(2)  # as on a 2-core machine, whatever this is
 both = threading.Barrier(2, timeout=20)
@@ -44,6 +37,20 @@ def together(func):  # each worker holds its thread until the other one runs too
         return func(*args, **kwargs)
 
     return run
+"""
+
+#: a *Review tracks* Delete and *Measure* pressed together on a 2-core machine's pool
+SCRIPT = r"""
+import shutil, tempfile
+from pathlib import Path
+
+import napari
+from qtpy.QtWidgets import QApplication
+
+import ecoseg.species
+from ecoseg.napari import _measure
+from ecoseg.napari._review import ReviewWidget
+from ecoseg.sample import sample
 
 
 ecoseg.species.apply_edits = together(ecoseg.species.apply_edits)
@@ -71,25 +78,10 @@ print(measure.status.text())
 #: a *Segment & track* run (the motion tracker) and *Review tracks* reading its gallery (a
 #: store listed while the run goes), on a 2-core machine's pool
 TRACK_AND_READ = r"""
-import threading, time
-
 import napari
-from qtpy.QtCore import QThreadPool
 from qtpy.QtWidgets import QApplication
 
 from ecoseg.napari import _review, _segment
-
-QThreadPool.globalInstance().setMaxThreadCount(2)  # as on a 2-core machine, whatever this is
-both = threading.Barrier(2, timeout=20)
-
-
-def together(func):  # each worker holds its thread until the other one runs too
-    def run(*args, **kwargs):
-        both.wait()
-        time.sleep(1.0)  # the Qt thread shows both busy bars meanwhile
-        return func(*args, **kwargs)
-
-    return run
 
 
 def together_frames(func):  # the same for a run: a generator (napari's generator worker)
@@ -122,12 +114,12 @@ print(review.status.text())
 
 
 def _lines(script: str, hung: str) -> list[str]:
-    """The last two lines ``script`` prints, run in a child process (the test fails with
-    ``hung`` when it has not finished after two minutes)."""
+    """The last two lines ``script`` prints, run after :data:`POOL` in a child process (the
+    test fails with ``hung`` when it has not finished after two minutes)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
     try:
         done = subprocess.run(
-            [sys.executable, "-c", script],
+            [sys.executable, "-c", POOL + script],
             capture_output=True,
             text=True,
             timeout=120,
