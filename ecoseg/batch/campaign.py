@@ -19,7 +19,9 @@ from typing import Any
 
 from ecoseg._checks import check_path_arg, short_repr
 from ecoseg._cli import logger
-from ecoseg._paths import check_checkpoint, check_file, check_out_folder, plain_name
+from ecoseg._paths import check_out_folder
+from ecoseg.batch._inputs import check_folder_rate, check_folders, check_same_bytes
+from ecoseg.batch._options import check_this_machine, concept_options, segment_options
 from ecoseg.batch.cluster import (
     check_count,
     check_gpu_workers,
@@ -180,22 +182,22 @@ def batch(
             from ecoseg.io._common import missing_video  # (the io package imports PyAV)
 
             raise VideoError(missing_video(video))
-    _check_folders(videos)
-    _check_same_bytes(videos)
+    check_folders(videos)
+    check_same_bytes(videos)
     names = store_names(videos, out)
     check_count(chunk_frames, "chunk_frames")
     if fps is not None:
-        fps = _check_folder_rate(fps, videos)
+        fps = check_folder_rate(fps, videos)
     concept_run = str(model).startswith("sam3") or bool(concepts)
     if not concept_run and detect_every != 1:
         raise ConfigError("detect_every needs concepts (SAM 3 concept tracking, model sam3)")
     if concept_run:
-        seg = _concept_options(
+        seg = concept_options(
             names, engine, model, checkpoint, pretrained, image_size, device, params, prompts,
             auto, concepts, detect_every,
         )  # fmt: skip
     else:
-        seg = _segment_options(
+        seg = segment_options(
             names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto
         )
     from ecoseg.engine import check_fast
@@ -203,7 +205,7 @@ def batch(
     run_engine = "sam3" if concept_run else seg[names[0]]["engine"]
     check_fast(fast, run_engine)
     if scheduler is None:  # a local cluster runs on this machine: its device and weights cache
-        _check_this_machine(run_engine, seg[names[0]])
+        check_this_machine(run_engine, seg[names[0]])
     for options in seg.values():
         options.update(chunk_frames=chunk_frames, fast=fast)
         if fps is not None:  # absent otherwise: a video file refuses any fps
@@ -490,221 +492,3 @@ def _error_text(exc: BaseException) -> str:
     if not isinstance(exc, EcosegError):
         text = f"{name}: {text}" if text else name
     return text or name
-
-
-def _check_folder_rate(fps: Any, videos: Sequence[str]) -> float:
-    """``fps`` as a rate, for videos that are all local image folders (one-line errors)."""
-    from ecoseg.io.folder import check_fps
-
-    try:
-        rate = check_fps(fps)
-    except VideoError as exc:
-        raise ConfigError(f"fps (--fps): {exc}") from None
-    for video in videos:
-        if is_url(video) or not Path(local_path(video)).is_dir():
-            raise ConfigError(
-                f"{redact_url(video)}: fps (--fps) applies to image folders only; a video file "
-                "is timed by its own timestamps (give the image folders a batch of their own)"
-            )
-    return rate
-
-
-def _check_folders(videos: Sequence[str]) -> None:
-    """Refuse, before any work, a local folder given as a video that holds no images (each
-    task would fail on it, after its retries), naming the videos it holds at any depth: a
-    campaign folder given where its video files go."""
-    from ecoseg.io.folder import VIDEO_SUFFIXES, folder_images
-
-    for video in videos:
-        path = local_path(video)
-        if is_url(video) or not os.path.isdir(path):
-            continue
-        try:
-            folder_images(path)
-        except VideoError:
-            found = sorted(
-                os.path.join(top, f)
-                for top, _, files in os.walk(path)
-                for f in files
-                if os.path.splitext(f)[1].lower() in VIDEO_SUFFIXES
-            )
-            if not found:
-                raise
-            first = os.path.relpath(found[0], path) + (", ..." if len(found) > 1 else "")
-            glob = os.path.join(video, "**", "*" + os.path.splitext(found[0])[1])
-            raise VideoError(
-                f"{redact_url(video)}: folder has no images, but {len(found)} video file(s) "
-                f"in it or its sub-folders ({first}): give the video files, not their "
-                f"folder (e.g. {redact_url(glob)} with bash's globstar)"
-            ) from None
-
-
-def _check_same_bytes(videos: Sequence[str]) -> None:
-    """Refuse, before any work, two local video files with the same bytes under two names
-    (a copy): both would be segmented and measured, and their animals counted twice. Only
-    files of equal size are hashed (:func:`ecoseg._hashing.cached_sha256_file`); empty files,
-    image folders and URLs are not compared."""
-    from ecoseg._hashing import cached_sha256_file
-
-    by_size: dict[int, list[str]] = {}
-    for video in videos:
-        path = local_path(video)
-        if not is_url(video) and os.path.isfile(path) and os.path.getsize(path) > 0:
-            by_size.setdefault(os.path.getsize(path), []).append(video)
-    for group in by_size.values():
-        seen: dict[str, str] = {}
-        for video in group if len(group) > 1 else ():
-            digest = cached_sha256_file(local_path(video))
-            if digest in seen:
-                raise ConfigError(
-                    f"{redact_url(seen[digest])} and {redact_url(video)} are the same video "
-                    "(the same bytes): its animals would be counted twice; remove one of them "
-                    "from the campaign"
-                )
-            seen[digest] = video
-
-
-def _segment_options(
-    names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto
-) -> dict[str, dict[str, Any]]:
-    """Per-video keyword arguments of :func:`ecoseg.segment`, validated before any work."""
-    from ecoseg.engine import (
-        DEFAULT_MODEL,
-        check_device,
-        check_image_size,
-        check_network_settings,
-        check_params,
-        choose_engine,
-        params_dict,
-    )
-
-    prompts = _prompt_files(prompts, names)
-    check_network_settings(  # what each video's segment() would refuse, before any work
-        engine, bool(prompts), auto, model=model, checkpoint=checkpoint, pretrained=pretrained
-    )
-    engine = choose_engine(engine, prompts=bool(prompts), auto=auto)
-    params = params_dict(params)
-    check_params(params, engine, auto)
-    _check_device(device)
-    check_image_size(image_size, engine)
-    check_device(device, engine)
-    if engine == "classical":
-        from ecoseg.engine.classical import ClassicalParams
-
-        ClassicalParams.from_dict(params)
-    else:
-        from ecoseg.sam2.variants import VARIANTS
-
-        model = DEFAULT_MODEL if model is None else model
-        if model not in VARIANTS:
-            raise ConfigError(f"unknown SAM 2 variant {model!r} (see `ecoseg weights list`)")
-        missing = [n for n in names if n not in prompts]
-        if missing and not auto:
-            raise ConfigError(
-                f"the sam2 engine needs a prompt file for every video; none for {missing[0]!r} "
-                "(or use auto discovery)"
-            )
-        for name, path in prompts.items():
-            check_file(path, f"prompt file of {name!r}", kind="JSON")
-        check_checkpoint(checkpoint, model)
-    common = {"engine": engine, "auto": auto}
-    return _per_video(
-        names, prompts, common, model, checkpoint, pretrained, image_size, device, params
-    )
-
-
-def _per_video(
-    names, prompts, common, model, checkpoint, pretrained, image_size, device, params
-) -> dict[str, dict[str, Any]]:
-    """The keyword arguments of each video's run: the network options, ``common`` and the
-    video's own prompt file."""
-    common = {
-        **common,
-        "model": model,
-        "checkpoint": None if checkpoint is None else os.fspath(checkpoint),
-        "pretrained": pretrained,
-        "image_size": image_size,
-        "device": device,
-        "params": params,
-        "progress": False,
-    }
-    return {n: {**common, "prompts": prompts.get(n)} for n in names}
-
-
-def _check_this_machine(engine: str, options: dict[str, Any]) -> None:
-    """Refuse, before any work, a network run this machine cannot do: a device it lacks, or
-    weights neither given nor in its cache; every video's run would fail on it (each then
-    reported, not retried). Checked only for a local cluster: a scheduler's workers are other
-    machines, and each task meets what its own lacks."""
-    if engine == "classical":
-        return
-    from ecoseg._device import resolve_device
-
-    resolve_device(options["device"])  # 'device 'cuda': CUDA is not available here'
-    if options["pretrained"] and options["checkpoint"] is None:
-        if engine == "sam3":
-            from ecoseg.sam3.weights import cached_weights
-        else:
-            from ecoseg.sam2.weights import cached_weights
-        cached_weights(options["model"])
-
-
-def _prompt_files(prompts, names) -> dict[str, str]:
-    """Prompt file paths by video name; one-line :class:`ConfigError` for a name not a video."""
-    prompts = {plain_name(str(k)) or str(k): os.fspath(v) for k, v in (prompts or {}).items()}
-    unknown = sorted(set(prompts) - set(names))
-    if unknown:
-        raise ConfigError(f"prompts given for {unknown[0]!r}, which is not one of the videos")
-    return prompts
-
-
-def _check_device(device) -> None:
-    """A device name ``segment`` accepts (or None), else one-line :class:`ConfigError`."""
-    from ecoseg._device import DEVICES
-
-    if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
-        raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
-
-
-def _concept_options(
-    names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto,
-    concepts, detect_every,
-) -> dict[str, dict[str, Any]]:  # fmt: skip
-    """Per-video keyword arguments of a SAM 3 concept run, validated before any work."""
-    from ecoseg.engine import check_concept_run, check_image_size, params_dict
-    from ecoseg.engine.concept_rules import ConceptSettings
-    from ecoseg.errors import PromptError
-    from ecoseg.prompts import combine_concepts, load_prompts, parse_concepts
-    from ecoseg.sam3.config import PRESETS
-
-    model = "sam3" if model is None else model  # concepts alone: SAM 3, as in segment()
-    check_concept_run(model, engine, auto)
-    if model not in PRESETS:
-        raise ConfigError(f"unknown SAM 3 model {model!r} (choose {', '.join(PRESETS)})")
-    check_image_size(image_size, "sam3", model)  # each video's run would refuse it
-    if isinstance(detect_every, bool) or not isinstance(detect_every, int) or detect_every < 1:
-        raise ConfigError(f"detect_every must be a positive integer, got {detect_every!r}")
-    concepts = [str(c) for c in concepts or ()]
-    try:
-        parse_concepts(concepts, "concepts")  # empty or repeated names fail here
-    except PromptError as exc:
-        raise ConfigError(str(exc)) from None
-    params = params_dict(params)
-    ConceptSettings.from_params(params, detect_every)
-    prompts = _prompt_files(prompts, names)
-    for name in names:
-        path = prompts.get(name)
-        given = load_prompts(path) if path is not None else None  # one-line errors naming it
-        if given is not None:  # names spelled like the file's but not alike: two species
-            combine_concepts(given.concepts, concepts, str(path))
-        if not concepts and (given is None or not given.concepts):
-            raise ConfigError(
-                f"nothing to find in {name!r}: give --concepts NAME... or a prompt file with "
-                "'concepts'"
-            )
-    check_checkpoint(checkpoint, model)
-    _check_device(device)
-    common = {"concepts": concepts, "detect_every": detect_every}
-    return _per_video(
-        names, prompts, common, model, checkpoint, pretrained, image_size, device, params
-    )

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from formats_helpers import make_store
 
-import ecoseg.formats as formats
+import ecoseg.formats._export as exporting
 from ecoseg.formats import export, format_module
 
 FORMATS = ["coco", "ytvis", "mot", "mots", "cvat", "viame", "davis"]
@@ -64,12 +64,12 @@ def test_a_fault_mid_export_leaves_the_earlier_output_and_nothing_else(
     export(_store(6), fmt, out)
     before = _snapshot(tmp_path)
     for name in ("store_frames", "store_labels"):
-        monkeypatch.setattr(formats, name, _failing_after(getattr(formats, name), 4, error))
+        monkeypatch.setattr(exporting, name, _failing_after(getattr(exporting, name), 4, error))
     with pytest.raises(OSError, match=error.strerror):
         export(_store(6, shift=3), fmt, out, overwrite=True)
     assert _snapshot(tmp_path) == before  # no partial, no spill, the old output's bytes
     for name in ("store_frames", "store_labels"):
-        monkeypatch.setattr(formats, name, getattr(formats, name).__wrapped__)
+        monkeypatch.setattr(exporting, name, getattr(exporting, name).__wrapped__)
     export(_store(6, shift=3), fmt, out, overwrite=True)  # and a later export replaces it
     assert _snapshot(tmp_path) != before
 
@@ -92,7 +92,7 @@ def test_an_interrupted_export_leaves_the_earlier_output_and_nothing_else(
         return read
 
     for name in ("store_frames", "store_labels"):
-        monkeypatch.setattr(formats, name, interrupted(getattr(formats, name)))
+        monkeypatch.setattr(exporting, name, interrupted(getattr(exporting, name)))
     with pytest.raises(KeyboardInterrupt):
         export(_store(6, shift=3), fmt, out, overwrite=True)
     assert _snapshot(tmp_path) == before

@@ -1,0 +1,89 @@
+"""The videos of a campaign, checked before any work: two local files of the same bytes
+(:func:`check_same_bytes`), a folder of videos given for its videos (:func:`check_folders`), a
+frame rate for what is not an image folder (:func:`check_folder_rate`). Each would otherwise
+fail, or be counted twice, video by video after the cluster started.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ecoseg.batch.urls import is_url, local_path, redact_url
+from ecoseg.errors import ConfigError, VideoError
+
+__all__ = ["check_folder_rate", "check_folders", "check_same_bytes"]
+
+
+def check_folder_rate(fps: Any, videos: Sequence[str]) -> float:
+    """``fps`` as a rate, for videos that are all local image folders (one-line errors)."""
+    from ecoseg.io.folder import check_fps
+
+    try:
+        rate = check_fps(fps)
+    except VideoError as exc:
+        raise ConfigError(f"fps (--fps): {exc}") from None
+    for video in videos:
+        if is_url(video) or not Path(local_path(video)).is_dir():
+            raise ConfigError(
+                f"{redact_url(video)}: fps (--fps) applies to image folders only; a video file "
+                "is timed by its own timestamps (give the image folders a batch of their own)"
+            )
+    return rate
+
+
+def check_folders(videos: Sequence[str]) -> None:
+    """Refuse, before any work, a local folder given as a video that holds no images (each
+    task would fail on it, after its retries), naming the videos it holds at any depth: a
+    campaign folder given where its video files go."""
+    from ecoseg.io.folder import VIDEO_SUFFIXES, folder_images
+
+    for video in videos:
+        path = local_path(video)
+        if is_url(video) or not os.path.isdir(path):
+            continue
+        try:
+            folder_images(path)
+        except VideoError:
+            found = sorted(
+                os.path.join(top, f)
+                for top, _, files in os.walk(path)
+                for f in files
+                if os.path.splitext(f)[1].lower() in VIDEO_SUFFIXES
+            )
+            if not found:
+                raise
+            first = os.path.relpath(found[0], path) + (", ..." if len(found) > 1 else "")
+            glob = os.path.join(video, "**", "*" + os.path.splitext(found[0])[1])
+            raise VideoError(
+                f"{redact_url(video)}: folder has no images, but {len(found)} video file(s) "
+                f"in it or its sub-folders ({first}): give the video files, not their "
+                f"folder (e.g. {redact_url(glob)} with bash's globstar)"
+            ) from None
+
+
+def check_same_bytes(videos: Sequence[str]) -> None:
+    """Refuse, before any work, two local video files with the same bytes under two names
+    (a copy): both would be segmented and measured, and their animals counted twice. Only
+    files of equal size are hashed (:func:`ecoseg._hashing.cached_sha256_file`); empty files,
+    image folders and URLs are not compared."""
+    from ecoseg._hashing import cached_sha256_file
+
+    by_size: dict[int, list[str]] = {}
+    for video in videos:
+        path = local_path(video)
+        if not is_url(video) and os.path.isfile(path) and os.path.getsize(path) > 0:
+            by_size.setdefault(os.path.getsize(path), []).append(video)
+    for group in by_size.values():
+        seen: dict[str, str] = {}
+        for video in group if len(group) > 1 else ():
+            digest = cached_sha256_file(local_path(video))
+            if digest in seen:
+                raise ConfigError(
+                    f"{redact_url(seen[digest])} and {redact_url(video)} are the same video "
+                    "(the same bytes): its animals would be counted twice; remove one of them "
+                    "from the campaign"
+                )
+            seen[digest] = video

@@ -1,0 +1,227 @@
+"""Export: a mask store written in an annotation format (:func:`export`), frame by frame, under
+a partial name beside the output and renamed into place once whole (:mod:`._partials`), so an
+export that fails leaves an earlier output as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecoseg._checks import check_path_arg
+from ecoseg._paths import check_outside_store, check_text_replaceable
+from ecoseg._warn import warn
+from ecoseg.errors import EmptyExportWarning, FormatError
+from ecoseg.formats._annotated import annotated_range, check_annotated, off_grid
+from ecoseg.formats._annotation_model import Annotations, Instance
+from ecoseg.formats._files import check_output
+from ecoseg.formats._partials import partial_name, remove_path, remove_stale_partials
+from ecoseg.formats._registry import format_module
+from ecoseg.formats._stores import mask_where, store_frames, store_head, store_labels
+
+__all__ = ["export"]
+
+
+def export(
+    store: Any,
+    format: str,
+    path: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    progress: bool = False,
+    polygons: bool = False,
+) -> str:
+    """Write a mask store in an annotation format.
+
+    Parameters
+    ----------
+    store : MaskStore, str or Path
+        The mask store.
+    format : {"coco", "ytvis", "mot", "mots", "cvat", "viame", "davis"}
+    path : str or Path
+        Output file (a folder for ``davis``).
+    overwrite : bool
+        Replace an existing file or folder (once the new one is written: an export that
+        fails leaves it as it was).
+    progress : bool
+        Show a progress bar over the frames, each read and written in turn ("reading masks";
+        ``davis``: "writing PNGs"; ``cvat``: "writing CVAT", whose writing takes longer than
+        the reading).
+    polygons : bool
+        ``viame`` only: add each object's outline as a ``(poly)`` field.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    FormatError
+        Unknown format, an existing output without ``overwrite``, or a store the format cannot
+        hold (DAVIS: object ids above 254; a mask on a frame the store says nobody annotated).
+    StoreError
+        The store is missing or malformed, or an interrupted ``ecoseg edit`` left it half
+        written (:func:`ecoseg.store.check_finished`); nothing is written.
+    TypeError
+        ``path`` is not a path (``None``, a list).
+
+    Warns
+    -----
+    UnannotatedFramesWarning
+        The store annotates some frames only (``provenance["annotated_frames"]``, e.g. a CVAT
+        task of every 5th frame) and the format cannot list them (``mot``, ``mots``,
+        ``viame``): a reader will take the other frames as frames with no animals. ``cvat``
+        writes them as its task frames (``start_frame``, ``stop_frame``, ``frame_filter``),
+        ``coco`` and ``ytvis`` list only them, ``davis`` writes a PNG for them only.
+    EmptyExportWarning
+        The store has no objects (or no masks): the output is written and holds no
+        annotations.
+    IncompleteStoreWarning
+        The store's run did not finish (an interrupted ``ecoseg segment``): the output holds
+        the frames written so far (:func:`ecoseg.measure.incomplete_note`, as ``measure`` says).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile, os, json
+    >>> d = tempfile.mkdtemp()
+    >>> clip = ecoseg.synth(os.path.join(d, "clip"), frames=2, size=(64, 48))
+    >>> out = ecoseg.export(clip.truth, "coco", os.path.join(d, "masks.json"))
+    >>> len(json.load(open(out))["images"])
+    2
+    """
+    from ecoseg.measure import IncompleteStoreWarning, incomplete_note
+    from ecoseg.store import opened_store
+
+    module = format_module(format)
+    check_path_arg(path, "export: path", "a path to the output file (a folder for davis)")
+    if polygons and module.NAME != "viame":
+        raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
+    out = check_output(path, overwrite)
+    _check_replaceable(out, folder=module.NAME == "davis")
+    check_outside_store(path, store, error=FormatError)  # its zarr.json, a zip store
+    with opened_store(store) as st:  # one opened from a path is closed again
+        head = store_head(st)  # no masks yet: read frame by frame while they are written
+        options = _viame_options(st, polygons) if module.NAME == "viame" else {}
+        note = incomplete_note(st, "the annotations")
+        # written beside the output and swapped in at the end: an export that fails (DAVIS
+        # ids above 254, a full disk, a mask off the annotated frames) leaves an earlier
+        # output as it was
+        full = out.resolve()  # a name to put the partial output beside, also for "-o ."
+        remove_stale_partials(full)
+        part = full.with_name(partial_name(full.name))
+        if part.exists():
+            remove_path(part)
+        desc = _WRITING.get(module.NAME, "reading masks")
+        if hasattr(module, "write_labels"):  # label images: the store's frames as they are
+            frames = _CheckedLabels(head, store_labels(st, head, progress=progress, desc=desc))
+            write = module.write_labels
+        else:
+            frames = _Checked(head, store_frames(st, head, progress=progress, desc=desc))
+            write = module.write_frames
+        try:  # frame by frame: memory flat in the frames
+            write(head, frames, part, **options)
+            check_annotated(head, module.NAME)  # warn: a format that cannot list the frames
+            if full.is_dir():
+                remove_path(full)  # a folder cannot be replaced in one step
+            os.replace(part, full)
+        finally:
+            if part.exists():
+                remove_path(part)
+    if not frames.instances:  # a valid file, but likely not what was meant: say so
+        what = "objects" if not head.tracks else "masks"
+        warn(
+            f"{head.source}: the store has no {what}; {out} holds no annotations",
+            EmptyExportWarning,
+        )
+    if note is not None:  # annotations of part of a video: written, and said so
+        warn(note, IncompleteStoreWarning)
+    return str(out)
+
+
+class _Checked:
+    """A store's frames as an export writes them: refused at the first mask on a frame the
+    store says nobody annotated (:func:`~ecoseg.formats._annotated.off_grid`), counted."""
+
+    def __init__(self, head: Annotations, frames: Iterator[tuple[int, Any]]):
+        self.head, self.frames, self.instances = head, frames, 0
+        kept = annotated_range(head)
+        self.kept = kept if kept is None or isinstance(kept, range) else set(kept)
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        for t, frame in self.frames:
+            n = self._count(frame)
+            if n and self.kept is not None and t not in self.kept:
+                raise off_grid(self.head, self._first(t, frame), annotated_range(self.head))
+            self.instances += n
+            yield t, frame
+
+    def _count(self, items: list[Instance]) -> int:
+        return len(items)
+
+    def _first(self, t: int, items: list[Instance]) -> Instance:
+        return items[0]
+
+
+class _CheckedLabels(_Checked):
+    """:class:`_Checked` over label frames (:func:`store_labels`): each object id present is
+    an instance (store masks never overlap)."""
+
+    def _count(self, lab: np.ndarray) -> int:
+        from ecoseg.store import present_ids
+
+        return int(present_ids(lab).size)
+
+    def _first(self, t: int, lab: np.ndarray) -> Instance:
+        from ecoseg.store import present_ids
+
+        oid = int(present_ids(lab)[0])
+        return Instance(frame=t, track=oid, where=mask_where(t, oid))
+
+
+#: the bar of formats whose writing takes longer than reading the store (each frame read and
+#: written in turn)
+_WRITING = {"davis": "writing PNGs", "cvat": "writing CVAT"}
+
+
+def _viame_options(store: Any, polygons: bool) -> dict[str, Any]:
+    """The keywords of the viame writer beyond the masks: outlines or not, each object's class
+    probability (classified objects only) and the video's frame rate."""
+    probs = {
+        oid: float(r.class_probability)
+        for oid, r in store.object_records().items()
+        if r.class_probability is not None
+    }
+    fps = (store.provenance.get("video") or {}).get("fps")
+    return {"polygons": polygons, "probabilities": probs, "fps": fps}
+
+
+def _check_replaceable(path: Path, folder: bool) -> None:
+    """Refuse, even with ``overwrite``, to replace what an export cannot have written: a folder
+    or a binary file (a video, a zipped store) by a file format; a file, or a folder holding
+    anything but PNGs (a mask store, a video folder), by ``davis``."""
+    if not path.exists():
+        return
+    if not folder and path.is_dir():
+        raise FormatError(
+            f"{path}: is a folder; refusing to replace it even with overwrite "
+            "(choose another output path)"
+        )
+    if not folder:  # every file format is text: not over a video, a zip store
+        check_text_replaceable(path, error=FormatError)
+    if folder and (
+        not path.is_dir()
+        or any(
+            p.is_dir() or p.suffix.lower() != ".png"
+            for p in path.iterdir()
+            if not p.name.startswith(".")
+        )
+    ):
+        raise FormatError(
+            f"{path}: exists and is not a folder of PNG masks; refusing to replace it even "
+            "with overwrite (choose another output path)"
+        )
