@@ -59,8 +59,9 @@ def test_unsaid_holds_the_warnings_of_its_own_thread_only():
     filters (the process's, not the thread's) are not touched."""
     import types
 
-    from ecoseg._warn import unsaid
     from suite_helpers import warned_while_held
+
+    from ecoseg._warn import unsaid
 
     steps = types.SimpleNamespace(step=lambda: warn("theirs", UserWarning))
 

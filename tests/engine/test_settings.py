@@ -116,9 +116,10 @@ def test_a_cut_box_is_unsaid_in_its_thread_only(tmp_path):
     filter, which are the process's: run from a batch or napari worker thread, it hid every
     thread's PromptClippedWarning meanwhile (and then put back the filters it found). Now only
     its own thread's, and Python's filters stay as they were."""
+    from suite_helpers import warned_while_held
+
     import ecoseg.prompts
     from ecoseg.errors import PromptClippedWarning
-    from suite_helpers import warned_while_held
 
     box = {"objects": [{"id": 1, "prompts": [{"frame": 0, "box": [50, 10, 90, 30]}]}]}
     (tmp_path / "p.json").write_text(json.dumps(box))
