@@ -1,12 +1,19 @@
-"""Warnings that point at the user's line, however deep in ecoseg they are raised: :func:`warn`."""
+"""Warnings that point at the user's line, however deep in ecoseg they are raised: :func:`warn`;
+and ecoseg's own warnings left unsaid in one thread only: :func:`unsaid`."""
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["warn"]
+__all__ = ["unsaid", "warn"]
+
+#: this thread's categories left unsaid (:func:`unsaid`)
+_LOCAL = threading.local()
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -48,9 +55,45 @@ def warn(message: str, category: type[Warning]) -> None:
     >>> caught[0].filename.startswith("<doctest")  # this example's line, not ecoseg's
     True
     """
+    if issubclass(category, getattr(_LOCAL, "unsaid", ())):
+        return
     level = 2  # warn's caller, then up while the frame is ecoseg's own
     frame = sys._getframe(1)
     while frame is not None and _ours(frame.f_code.co_filename):
         frame = frame.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)
+
+
+@contextmanager
+def unsaid(*categories: type[Warning]) -> Iterator[None]:
+    """Within: ecoseg's warnings of ``categories`` (or their subclasses) issued in this thread
+    are not issued at all (:func:`warn` returns), as when a caller says the same itself.
+
+    Unlike ``warnings.catch_warnings()`` with ``simplefilter("ignore", ...)``, this changes
+    nothing outside the calling thread: Python's warnings filters are the process's, so a
+    filter set in one thread (a napari worker, a dask thread) hid another thread's warnings
+    while it lasted, and when it ended it put back the filters it found, undoing those set
+    meanwhile. A warning that is never issued also leaves Python's "once" registries alone.
+
+    Parameters
+    ----------
+    *categories : type of Warning
+        ecoseg warning classes (warnings that do not go through :func:`warn` are not held).
+
+    Examples
+    --------
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     with unsaid(UserWarning):
+    ...         warn("not said", UserWarning)
+    ...     warn("said", UserWarning)
+    >>> [str(w.message) for w in caught]
+    ['said']
+    """
+    outer = getattr(_LOCAL, "unsaid", ())
+    _LOCAL.unsaid = outer + categories
+    try:
+        yield
+    finally:
+        _LOCAL.unsaid = outer

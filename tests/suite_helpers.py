@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+import warnings
 from html import unescape
 from pathlib import Path
 
@@ -74,3 +76,56 @@ def fit_species_model(root, *, frames: int, size=(160, 96), seed: int = 9) -> Pa
     )
     model.save(Path(root) / "species.json")
     return Path(root) / "species.json"
+
+
+def warned_while_held(run, owner, name: str, category: type[Warning]) -> dict:
+    """Run ``run()`` in a second thread, held at its first call of ``owner.name``; while it
+    waits there, this thread warns ``"meanwhile"`` (``category``, through ecoseg's ``warn``).
+
+    Returns ``{"filters_kept": ..., "heard": ..., "others": ..., "result": ...}``: whether
+    Python's (process-wide) warnings filters were as this thread left them while the other
+    was held, whether this thread's warning was heard, the other warnings of ``category``
+    heard from start to end (from either thread), and ``run()``'s value. A
+    ``warnings.catch_warnings()`` with ``simplefilter("ignore", category)`` around that call
+    changed the filters of every thread, and hid "meanwhile". Events, no sleeps."""
+    from ecoseg._warn import warn
+
+    inside, go = threading.Event(), threading.Event()
+    real = getattr(owner, name)
+
+    def held(*args, **kwargs):
+        if not inside.is_set():
+            inside.set()
+            go.wait(120)
+        return real(*args, **kwargs)
+
+    out: dict = {}
+
+    def target():
+        try:
+            out["result"] = run()
+        except BaseException as exc:  # re-raised in the test's thread
+            out["error"] = exc
+
+    setattr(owner, name, held)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            filters = list(warnings.filters)
+            thread = threading.Thread(target=target)
+            thread.start()
+            try:
+                assert inside.wait(120), f"{name} was never called"
+                out["filters_kept"] = warnings.filters == filters
+                warn("meanwhile", category)
+            finally:
+                go.set()
+                thread.join()
+    finally:
+        setattr(owner, name, real)
+    if "error" in out:
+        raise out.pop("error")
+    said = [w for w in caught if issubclass(w.category, category)]
+    out["heard"] = any(str(w.message) == "meanwhile" for w in said)
+    out["others"] = [str(w.message) for w in said if str(w.message) != "meanwhile"]
+    return out

@@ -235,6 +235,46 @@ def test_the_warning_rule_sees_a_direct_call(monkeypatch):
     assert warns_directly("ecoseg.anything") == [4]
 
 
+#: Python's warnings filters are the process's, not a thread's: library code run in a napari
+#: worker, a dask thread or the engine's prefetch thread must not change them
+FILTER_CALLS = {"catch_warnings", "simplefilter", "filterwarnings", "resetwarnings"}
+#: the command line and the docs' screenshot script (``python -m``), on the main thread only
+MAIN_THREAD_ONLY = {"ecoseg.cli", "ecoseg._cli", "ecoseg._segment_cli", "ecoseg.napari._screenshot"}
+
+
+def changes_filters(name: str) -> list[int]:
+    """Lines where module ``name`` calls ``warnings.catch_warnings`` or sets a filter."""
+    return [
+        node.lineno
+        for node in ast.walk(tree(name))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in FILTER_CALLS
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "warnings"
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(set(MODULES) - MAIN_THREAD_ONLY))
+def test_library_code_changes_no_warnings_filter(name):
+    """``warnings.catch_warnings()`` + ``simplefilter("ignore", X)`` in a worker thread hid
+    every thread's X meanwhile and, on leaving, put back the filters it found (undoing those
+    set meanwhile): leave ecoseg's own warnings unsaid (``ecoseg._warn.unsaid``, per thread),
+    avoid numpy's (``np.errstate`` is per thread), or keep a thread's own (napari/_warned)."""
+    lines = changes_filters(name)
+    assert not lines, f"{name} changes Python's warnings filters on lines {lines}"
+
+
+def test_the_filter_rule_sees_a_catch_warnings(monkeypatch):
+    """The rule is not blind (docstring examples, not code, are left alone)."""
+    source = (
+        'def f():\n    """>>> warnings.simplefilter("always")"""\n'
+        "    with warnings.catch_warnings():\n        warnings.simplefilter('ignore')\n"
+    )
+    monkeypatch.setitem(globals(), "tree", lambda name: ast.parse(source))
+    assert changes_filters("ecoseg.anything") == [3, 4]
+
+
 ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
 
 

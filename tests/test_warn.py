@@ -51,3 +51,24 @@ def test_once_per_line_of_the_caller():
             call("once here")
         call("once here")
     assert len(caught) == 2
+
+
+def test_unsaid_holds_the_warnings_of_its_own_thread_only():
+    """``unsaid`` keeps ecoseg's warnings of a category from being issued in the calling
+    thread; another thread's of that category are heard meanwhile, and Python's warnings
+    filters (the process's, not the thread's) are not touched."""
+    import types
+
+    from suite_helpers import warned_while_held
+
+    from ecoseg._warn import unsaid
+
+    steps = types.SimpleNamespace(step=lambda: warn("theirs", UserWarning))
+
+    def run():
+        with unsaid(UserWarning):
+            steps.step()
+        return "done"
+
+    got = warned_while_held(run, steps, "step", UserWarning)
+    assert got == {"filters_kept": True, "heard": True, "others": [], "result": "done"}

@@ -28,6 +28,7 @@ __all__ = [
     "BackgroundModel",
     "ShiftEstimator",
     "downscale_opponent",
+    "nanmean0",
     "nanmedian0",
     "shift_image",
     "still_median",
@@ -402,6 +403,26 @@ def still_median(stack: np.ndarray, lag: int = 3) -> np.ndarray:
     if few.any():
         med[:, few] = nanmedian0(stack[:, :, few])
     return med
+
+
+def nanmean0(a: np.ndarray) -> np.ndarray:
+    """Mean over axis 0 ignoring NaN, NaN where all are NaN: ``np.nanmean(a, axis=0)``'s
+    values without its "Mean of empty slice" warning.
+
+    That warning can only be hushed by a warnings filter, which is the whole process's: set
+    while the motion tracker runs in a worker thread, it hid every other thread's
+    ``RuntimeWarning`` (and put back, when done, the filters it found). ``0 / 0`` here is
+    numpy's floating-point ``invalid``, which ``np.errstate`` holds in this thread only.
+
+    Examples
+    --------
+    >>> nanmean0(np.array([[1.0, np.nan], [3.0, np.nan]])).tolist()
+    [2.0, nan]
+    """
+    total = np.nansum(a, axis=0)
+    count = np.count_nonzero(~np.isnan(a), axis=0)
+    with np.errstate(invalid="ignore"):  # 0 / 0: NaN, as np.nanmean gives
+        return np.divide(total, count, out=total, casting="unsafe")
 
 
 def nanmedian0(a: np.ndarray) -> np.ndarray:

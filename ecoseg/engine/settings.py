@@ -438,12 +438,10 @@ def _as_cut(prompts, made: Provenance | None):
     size = (made.video.width, made.video.height) if made and made.video else (None, None)
     if not all(isinstance(n, int) and n > 0 for n in size):
         return prompts
-    import warnings
-
+    from ecoseg._warn import unsaid
     from ecoseg.errors import PromptClippedWarning
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PromptClippedWarning)
+    with unsaid(PromptClippedWarning):  # this thread's only (a filter is every thread's)
         return prompts.validate(*size)
 
 

@@ -47,8 +47,7 @@ def truth_from_pngs(folder: Any, pred: Any, out: Any) -> Any:
         video V of the store S is 64x48"``: :func:`png_side`; each PNG is read once, by the
         import, which refuses it).
     """
-    import warnings
-
+    from ecoseg._warn import unsaid
     from ecoseg.formats import UnannotatedFramesWarning, VideoInfo, import_annotations
     from ecoseg.formats._values import SizeMismatch, size_differs
     from ecoseg.formats.davis import VoidPixelsWarning
@@ -56,9 +55,9 @@ def truth_from_pngs(folder: Any, pred: Any, out: Any) -> Any:
 
     png_frames(folder, pred.n_frames)
     info = VideoInfo.of(pred)
-    with warnings.catch_warnings():  # evaluate scores the frames with a PNG, listed or not,
-        warnings.simplefilter("ignore", UnannotatedFramesWarning)  # and leaves void out
-        warnings.simplefilter("ignore", VoidPixelsWarning)
+    # evaluate scores the frames with a PNG, listed or not, and leaves void out (this
+    # thread's warnings only: a warnings filter would be every thread's)
+    with unsaid(UnannotatedFramesWarning, VoidPixelsWarning):
         try:
             import_annotations(folder, "davis", info, out, chunk_frames=pred.chunk_frames)
         except SizeMismatch as exc:  # named as evaluate names the prediction

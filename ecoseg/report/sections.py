@@ -12,12 +12,11 @@ the classes a video looked for are decided by ``_looked`` (tables and figures al
 from __future__ import annotations
 
 import base64
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ecoseg._warn import warn
+from ecoseg._warn import unsaid, warn
 from ecoseg.measure import IncompleteStoreWarning
 from ecoseg.report import figures as F
 from ecoseg.report._accuracy import accuracy
@@ -215,7 +214,7 @@ def _fig(make, *args, alt: str, **kwargs) -> dict[str, str]:
 
 def _said(read, *args, **kwargs):
     """``read(*args, **kwargs)`` without the :class:`~ecoseg.measure.IncompleteStoreWarning`
-    of measuring or evaluating a store (:func:`build_context` gave it once per store)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", IncompleteStoreWarning)
+    of measuring or evaluating a store (:func:`build_context` gave it once per store); other
+    threads' warnings are theirs (:func:`~ecoseg._warn.unsaid`, not a warnings filter)."""
+    with unsaid(IncompleteStoreWarning):
         return read(*args, **kwargs)

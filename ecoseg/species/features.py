@@ -34,7 +34,6 @@ Examples
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -491,9 +490,7 @@ def _track_features(
         bar.close()
         if closer is not None:
             closer.close()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a track with no colour: NaN
-        col = _mean_colour(colour, ids)
+    col = _mean_colour(colour, ids)
     values = np.concatenate([col, shape_motion[list(SHAPE_NAMES + MOTION_NAMES)].to_numpy()], 1)
     emb, emb_names = track_embeddings(store, ids)
     values = np.concatenate([values, emb], axis=1).astype(np.float64)
@@ -509,14 +506,18 @@ def _track_features(
 
 
 def _mean_colour(colour: dict[int, list], ids: np.ndarray) -> np.ndarray:
-    return np.array(
-        [
-            np.nanmean(np.array(colour[int(i)]), axis=0)
-            if colour[int(i)]
-            else np.full(len(COLOUR_NAMES), np.nan)
-            for i in ids
-        ]
-    )
+    """Each track's colour statistics averaged over its samples (``np.nanmean``'s values), NaN
+    where it has none (no sample, or only empty masks); without numpy's "Mean of empty slice"
+    warning, which only a warnings filter hushes, and a filter is every thread's (a napari
+    worker's hid the others' warnings): ``0 / 0`` is held by ``np.errstate``, in this thread."""
+    rows = np.full((len(ids), len(COLOUR_NAMES)), np.nan)
+    for k, i in enumerate(ids):
+        if colour[int(i)]:
+            stats = np.array(colour[int(i)])
+            count = np.count_nonzero(~np.isnan(stats), axis=0)
+            with np.errstate(invalid="ignore"):
+                rows[k] = np.nansum(stats, axis=0) / count
+    return rows
 
 
 def check_samples(samples: Any) -> int:

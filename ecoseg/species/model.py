@@ -29,7 +29,6 @@ import hashlib
 import json
 import math
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -266,9 +265,9 @@ class SpeciesModel:
                 f"training needs reviewed tracks of at least two species (found: {found}); "
                 "review more tracks (ecoseg edit STORE --set-class ID=NAME)"
             )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: 0 below
-            median = np.nanmedian(X, axis=0)
+        median = np.zeros(X.shape[1])  # all-NaN columns: 0, without np.nanmedian's warning
+        seen = ~np.isnan(X).all(axis=0)  # (a warnings filter would be every thread's)
+        median[seen] = np.nanmedian(X[:, seen], axis=0)
         median = np.where(np.isfinite(median), median, 0.0)
         X = np.where(np.isfinite(X), X, median)
         scaler = StandardScaler().fit(X)

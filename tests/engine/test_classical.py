@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -541,3 +542,34 @@ def test_crossing_animals_of_different_colour_keep_their_ids():
     ]
     assert both  # the discs do touch
     assert all(len(results[t].object_ids) == 2 for t in both)
+
+
+def test_the_tracker_leaves_other_threads_warnings_alone():
+    """The motion tracker's background build hushed numpy's RuntimeWarning of all-NaN pixels
+    (a pan) with ``warnings.catch_warnings()`` and a filter, which are the process's: run in
+    a napari worker it hid every other thread's RuntimeWarning meanwhile (and then put back
+    the filters it found). Now it gives none (``nanmean0``) and changes no filter."""
+    from suite_helpers import warned_while_held
+
+    import ecoseg.engine.classical.tracker as tracker
+
+    frames, _ = disc_clip(12, [(48, 20, 3.0, 9, (230, 200, 40))])
+    got = warned_while_held(lambda: list(track(frames)), tracker, "still_median", RuntimeWarning)
+    assert got["filters_kept"] and got["heard"]
+    assert got["others"] == [] and len(got["result"]) == 12
+
+
+def test_nanmean0_is_nanmeans_values_without_its_warning():
+    from ecoseg.engine.background import nanmean0
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(5, 3, 4, 6)).astype(np.float32)
+    a[rng.random(a.shape) < 0.6] = np.nan
+    a[:, :, 0, 0] = np.nan  # never seen
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = np.nanmean(a, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = nanmean0(a)
+    assert got.dtype == want.dtype and np.array_equal(got, want, equal_nan=True)

@@ -108,3 +108,29 @@ def test_requested_settings_are_what_segment_records(tmp_path, options):
     wanted = requested_settings({**options, **network}, clip.video).to_dict()
     keys = ("engine", "parameters", "prompts", "model", "auto", "backward")
     assert {k: recorded[k] for k in keys if k in recorded} == wanted
+
+
+def test_a_cut_box_is_unsaid_in_its_thread_only(tmp_path):
+    """``requested_settings`` cuts a prompt box to the store's frame without the
+    PromptClippedWarning its run gave. It hid that with ``warnings.catch_warnings()`` and a
+    filter, which are the process's: run from a batch or napari worker thread, it hid every
+    thread's PromptClippedWarning meanwhile (and then put back the filters it found). Now only
+    its own thread's, and Python's filters stay as they were."""
+    from suite_helpers import warned_while_held
+
+    import ecoseg.prompts
+    from ecoseg.errors import PromptClippedWarning
+
+    box = {"objects": [{"id": 1, "prompts": [{"frame": 0, "box": [50, 10, 90, 30]}]}]}
+    (tmp_path / "p.json").write_text(json.dumps(box))
+    made = Provenance.from_dict({"engine": "classical", "video": {"width": 64, "height": 48}})
+    options = {"engine": "classical", "prompts": tmp_path / "p.json"}
+    got = warned_while_held(
+        lambda: requested_settings(options, None, made),
+        ecoseg.prompts.Prompts,
+        "validate",
+        PromptClippedWarning,
+    )
+    assert got["filters_kept"] and got["heard"]
+    assert got["others"] == []  # its own cut still unsaid
+    assert got["result"].prompts["objects"][0]["prompts"][0]["box"] == [50, 10, 64, 30]

@@ -217,6 +217,38 @@ def test_an_unfinished_run_warns_once_with_its_tables_given_or_not(tmp_path):
         assert said[0].filename == __file__
 
 
+def test_a_report_in_a_worker_thread_leaves_other_threads_warnings_alone(tmp_path):
+    """``report`` says an unfinished store once and measures it without measure's own
+    IncompleteStoreWarning. It hushed that one with ``warnings.catch_warnings()`` and a
+    filter, which are the process's: a report made in a worker thread (napari, dask's
+    threads) hid every other thread's IncompleteStoreWarning while it measured, and then put
+    back the filters it found. Now only its own thread's."""
+    from suite_helpers import warned_while_held
+
+    import ecoseg.report.sections as sections
+    from ecoseg import report
+    from ecoseg.measure import IncompleteStoreWarning, incomplete_note
+    from ecoseg.store import MaskStore
+
+    clip = synth(tmp_path / "clip", frames=4, size=(96, 64))
+    path = tmp_path / "killed.zarr"
+    with MaskStore.open(clip.truth) as t:
+        with MaskStore.create(
+            path, height=t.height, width=t.width, objects=t.objects, provenance=t.provenance
+        ) as s:
+            s.append(t.read_labels(), t.read_time())  # never marked complete: the run was killed
+    with MaskStore.open(path) as s:
+        note = incomplete_note(s)
+    got = warned_while_held(
+        lambda: report(path, tmp_path / "r.html"),
+        sections,
+        "read_tables",
+        IncompleteStoreWarning,
+    )
+    assert got["filters_kept"] and got["heard"]
+    assert got["others"] == [note]  # the report's once; measure's in its thread unsaid
+
+
 def test_the_old_edit_judges_run_only_for_a_log_with_their_kind_of_edit(tmp_path, monkeypatch):
     """Each judge reads the store's attributes again; a log without its kind gives it nothing
     to find (the attributes were read five times for a store without edits, now twice)."""

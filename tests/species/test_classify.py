@@ -410,3 +410,29 @@ def test_tracks_of_a_concept_of_exemplars_alone_are_named_like_other_guesses(tmp
     apply_edits(path, [Edit("undo")])  # the concept's class comes back
     back = [o["class"] for o in MaskStore.open(path).objects]
     assert back == ["visual", "visual", "red", "unknown"]
+
+
+def test_track_features_leave_other_threads_warnings_alone(tmp_path):
+    """``track_features`` hushed numpy's RuntimeWarning of a colour statistic with no value
+    (NaN in every sample) with ``warnings.catch_warnings()`` and a filter, which are the
+    process's: run in a napari worker it hid every other thread's RuntimeWarning meanwhile
+    (and then put back the filters it found). Now it gives none and changes no filter."""
+    import warnings
+
+    from suite_helpers import warned_while_held
+
+    import ecoseg.species.features as features
+
+    clip = ecoseg.synth(tmp_path / "c", seed=0, frames=6, size=(96, 64))
+    got = warned_while_held(
+        lambda: track_features(clip.truth), features, "_mean_colour", RuntimeWarning
+    )
+    assert got["filters_kept"] and got["heard"] and got["others"] == []
+    assert np.isfinite(got["result"].values[:, : len(features.COLOUR_NAMES)]).all()
+    one = np.ones(len(features.COLOUR_NAMES))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no colour in any sample: NaN, not a warning
+        col = features._mean_colour(
+            {1: [one * np.nan], 2: [], 3: [one, one * np.nan, 3 * one]}, [1, 2, 3]
+        )
+    assert np.isnan(col[:2]).all() and (col[2] == 2).all()

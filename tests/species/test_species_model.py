@@ -184,3 +184,26 @@ def test_a_model_prints_one_short_line_in_a_notebook():
         np.arange(40.0).reshape(20, 2), [f"s{i}" for i in range(20)], feature_names=["a", "b"]
     )
     assert "..." in repr(many) and "\n" not in repr(many) and len(repr(many)) < 200
+
+
+def test_fitting_leaves_other_threads_warnings_alone():
+    """``SpeciesModel.fit`` hushed numpy's all-NaN RuntimeWarning (a feature no track has)
+    with ``warnings.catch_warnings()`` and a filter, which are the process's: fitted in a
+    worker thread it hid every other thread's RuntimeWarning meanwhile (and then put back the
+    filters it found). Now it gives none and changes no filter; that feature's median is 0."""
+    import sklearn.linear_model  # noqa: F401  (scipy's import adds filters of its own)
+    from suite_helpers import warned_while_held
+
+    rng = np.random.default_rng(1)
+    X = np.concatenate([rng.normal(3 * c, 1.0, (8, 4)) for c in range(2)])
+    X[:, 3] = np.nan  # no track has feature d
+    y = [f"species_{c}" for c in range(2) for _ in range(8)]
+    got = warned_while_held(
+        lambda: SpeciesModel.fit(X, y, feature_names=["a", "b", "c", "d"]),
+        np,
+        "nanmedian",
+        RuntimeWarning,
+    )
+    assert got["filters_kept"] and got["heard"] and got["others"] == []
+    assert got["result"].median[3] == 0.0
+    assert np.array_equal(got["result"].median[:3], np.median(X[:, :3], axis=0))

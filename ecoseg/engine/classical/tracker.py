@@ -7,7 +7,6 @@ videos. The steps are described in :mod:`ecoseg.engine.classical`.
 
 from __future__ import annotations
 
-import warnings
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from ecoseg.engine.background import (
     BackgroundModel,
     ShiftEstimator,
     downscale_opponent,
+    nanmean0,
     nanmedian0,
     shift_image,
     still_median,
@@ -230,22 +230,20 @@ class ClassicalTracker:
         stack = np.stack(aligned)
         del aligned
         floor = np.array([1.0, 0.25, 0.25], np.float32)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels (pans)
-            med = still_median(stack)
-            med = np.where(np.isnan(med), warm[0][2], med).astype(np.float32)
-            stack -= med
-            var = nanmedian0(np.abs(stack)) ** 2 * np.float32(1.4826**2)
-            var = np.maximum(np.nan_to_num(var, nan=0.0), floor[:, None, None])
-            # the robust spread misses flicker (caustics) that touches a pixel now and then;
-            # learn it from the deviations that are not animal-shaped blobs
-            weights = (self.params.luma_weight, 1.0, 1.0)
-            model = BackgroundModel(med, var, var_floor=floor, weights=weights)
-            for dev in stack:
-                fg, _, n = self._foreground(model.distance(dev + med))
-                if n:
-                    dev[:, dilate3(fg)] = np.nan
-            learnt = np.nanmean(stack * stack, axis=0)
+        med = still_median(stack)  # NaN where a pixel was never seen (pans)
+        med = np.where(np.isnan(med), warm[0][2], med).astype(np.float32)
+        stack -= med
+        var = nanmedian0(np.abs(stack)) ** 2 * np.float32(1.4826**2)
+        var = np.maximum(np.nan_to_num(var, nan=0.0), floor[:, None, None])
+        # the robust spread misses flicker (caustics) that touches a pixel now and then;
+        # learn it from the deviations that are not animal-shaped blobs
+        weights = (self.params.luma_weight, 1.0, 1.0)
+        model = BackgroundModel(med, var, var_floor=floor, weights=weights)
+        for dev in stack:
+            fg, _, n = self._foreground(model.distance(dev + med))
+            if n:
+                dev[:, dilate3(fg)] = np.nan
+        learnt = nanmean0(stack * stack)
         var = np.where(np.isnan(learnt), var, np.maximum(var, learnt))
         typical = np.maximum(np.median(var.reshape(3, -1), axis=1), floor)[:, None, None]
         var = np.maximum(var, 0.5 * typical).astype(np.float32)
