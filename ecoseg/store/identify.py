@@ -243,7 +243,8 @@ yourself or choose another output path)
     if loc.is_zarr():
         try:
             what = _foreign(loc)
-        except Exception:  # looking failed (a URL gone away): the write will say why
+        except (OSError, ValueError, zipfile.BadZipFile):  # looking failed (a URL gone away,
+            # a damaged zip): the write will say why
             what = None
         if what is None:
             return None
