@@ -1,7 +1,9 @@
 """A shape of a CVAT XML file (of a track or an image) read into ecoseg's geometry, shared by
 :mod:`ecoseg.formats.cvat` (tracks) and :mod:`ecoseg.formats._cvat_images` (images): masks
 (CVAT's run lengths in their box), polygons, boxes (turned by their ``rotation``), ellipses
-(the pixels whose centre is inside), a shape's ``score`` attribute, and the shapes that mark no
+(the pixels whose centre is inside), the in-between shapes of a track as CVAT interpolates
+them (boxes and ellipses: :func:`box_between`, :func:`ellipse_between`), a shape's ``score``
+attribute, and the shapes that mark no
 area (:data:`NO_AREA`), left out with one :class:`ShapesLeftOutWarning`."""
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ecoseg.formats._rle import decode_rle, encode_masks
 from ecoseg.formats._values import integer, number, probability
 
 __all__ = [
+    "HeldPolygonsWarning",
     "NO_AREA",
     "NOT_SHOWN",
     "ShapesLeftOutWarning",
@@ -31,11 +34,15 @@ __all__ = [
     "box_geometry",
     "box_pose",
     "cvat_to_mask",
+    "ellipse_between",
+    "ellipse_geometry",
     "ellipse_mask",
+    "ellipse_pose",
     "rotated_box",
     "shape_geometry",
     "shape_score",
     "shortest_turn",
+    "warn_held_polygons",
     "warn_left_out",
 ]
 
@@ -110,14 +117,10 @@ def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
             raise _no_pixel(where, "box", width, height)
         return geom
     if el.tag == "ellipse":
-        cx, cy, rx, ry = (number(el.get(k), where, k) for k in ("cx", "cy", "rx", "ry"))
-        if rx <= 0 or ry <= 0:
-            raise FormatError(f"{where}: ellipse radii must be positive, got rx={rx:g} ry={ry:g}")
-        angle = number(el.get("rotation", "0"), where, "rotation")
-        mask = ellipse_mask(cx, cy, rx, ry, angle, height, width)
-        if not mask.any():
+        geom = ellipse_geometry(*ellipse_pose(el, where), height, width)
+        if geom is None:
             raise _no_pixel(where, "ellipse", width, height)
-        return {"rle": encode_masks(mask[None])[0]}
+        return geom
     raise FormatError(
         f"{where}: <{el.tag}> shapes are not supported (use masks, polygons, boxes or ellipses)"
     )
@@ -196,6 +199,65 @@ def box_between(
     (b0, r0), (b1, r1) = start, end
     box = tuple((1 - a) * p + a * q for p, q in zip(b0, b1))
     return box_geometry(box, r0 + a * shortest_turn(r0, r1))
+
+
+def ellipse_pose(el: ET.Element, where: str) -> tuple[tuple[float, float, float, float], float]:
+    """The ``(cx, cy, rx, ry)`` of a CVAT ``<ellipse>`` and its ``rotation`` (degrees, 0
+    without one); radii that are not positive are refused.
+
+    Examples
+    --------
+    >>> ellipse_pose(ET.fromstring('<ellipse cx="5" cy="4" rx="3" ry="1" rotation="90"/>'), "e")
+    ((5.0, 4.0, 3.0, 1.0), 90.0)
+    """
+    cx, cy, rx, ry = (number(el.get(k), where, k) for k in ("cx", "cy", "rx", "ry"))
+    if rx <= 0 or ry <= 0:
+        raise FormatError(f"{where}: ellipse radii must be positive, got rx={rx:g} ry={ry:g}")
+    return (cx, cy, rx, ry), number(el.get("rotation", "0"), where, "rotation")
+
+
+def ellipse_geometry(
+    ellipse: tuple[float, float, float, float], angle: float, height: int, width: int
+) -> dict | None:
+    """``{"rle": ...}`` of the pixels of an ellipse ``(cx, cy, rx, ry)`` turned ``angle``
+    degrees (:func:`ellipse_mask`); None when it covers no pixel centre of the frame.
+
+    Examples
+    --------
+    >>> ellipse_geometry((2.0, 1.5, 2.0, 1.0), 0.0, 3, 5)["rle"]["size"]
+    [3, 5]
+    >>> ellipse_geometry((50.0, 1.5, 2.0, 1.0), 0.0, 3, 5) is None
+    True
+    """
+    mask = ellipse_mask(*ellipse, angle, height, width)
+    return {"rle": encode_masks(mask[None])[0]} if mask.any() else None
+
+
+def ellipse_between(
+    start: tuple[tuple[float, float, float, float], float],
+    end: tuple[tuple[float, float, float, float], float],
+    a: float,
+    height: int,
+    width: int,
+) -> dict | None:
+    """The geometry (:func:`ellipse_geometry`) of a track's ellipse a fraction ``a`` of the way
+    from the keyframe ellipse ``start`` to the next, ``end`` (each ``((cx, cy, rx, ry),
+    rotation)``, :func:`ellipse_pose`), as CVAT interpolates an ellipse: it stores one as the
+    points ``cx, cy, cx + rx, cy - ry`` and moves them linearly (so centre and radii move
+    linearly), and its rotation linearly the short way round (:func:`shortest_turn`), as a box.
+    None when that ellipse covers no pixel centre (a thin one between two rows).
+
+    Examples
+    --------
+    >>> g = ellipse_between(((2, 1.5, 1, 1), 0), ((2, 1.5, 3, 1), 0), 0.5, 3, 5)  # rx 2
+    >>> np.array_equal(
+    ...     decode_rle(g["rle"], 3, 5, "e"), ellipse_mask(2, 1.5, 2, 1, 0, 3, 5)
+    ... )
+    True
+    """
+    (e0, r0), (e1, r1) = start, end
+    ellipse = tuple((1 - a) * p + a * q for p, q in zip(e0, e1))
+    return ellipse_geometry(ellipse, r0 + a * shortest_turn(r0, r1), height, width)
 
 
 def _turn(dx: np.ndarray, dy: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
@@ -281,6 +343,60 @@ def warn_left_out(path: Path, skipped: dict[str, int], what: str) -> None:
     warn(
         f"{path}: {n} {what}{'s' if n > 1 else ''} left out ({kinds}): {'; '.join(why)}",
         ShapesLeftOutWarning,
+    )
+
+
+class HeldPolygonsWarning(UserWarning):
+    """A track of polygon keyframes only, with task frames between two different polygons:
+    CVAT morphs the one into the other on those frames, ecoseg holds the earlier one."""
+
+
+def warn_held_polygons(path: Path, tracks: list[list[tuple]], step: int) -> None:
+    """One :class:`HeldPolygonsWarning` naming the first track (of ``tracks``, the shapes of
+    the tracks of keyframes only, as ``cvat._shapes`` gives them) with task frames between
+    two visible polygons whose points differ, and how many more there are (none: nothing).
+
+    CVAT interpolates a polygon between its keyframes (cvat-core's ``PolyTrack`` and the
+    server's ``polyshape_interpolation``, one algorithm: vertices paired by their fraction
+    of the perimeter, the pairs moved linearly, points closer than a threshold merged);
+    ecoseg holds the earlier polygon there. CVAT's own exports write every frame of a track,
+    so only a file of keyframes (a hand-written or converted one) is read differently.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> square = {"polygons": (np.array([[0, 0], [4, 0], [4, 4]]),)}
+    >>> moved = {"polygons": (np.array([[2, 0], [6, 0], [6, 4]]),)}
+    >>> track = [(0, False, square, None, '<track id="3"> <polygon frame="0">', "polygon"),
+    ...          (4, False, moved, None, '<track id="3"> <polygon frame="4">', "polygon")]
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_held_polygons(Path("a.xml"), [track], 1)
+    >>> print(caught[0].message)
+    a.xml: <track id="3"> <polygon frame="0"> is held over frames 1..3 up to the next,
+    different polygon of its track (frame 4), where CVAT morphs the one into the other;
+    CVAT's own exports write those frames, so export the task from CVAT to read them as it
+    shows them
+    """
+    gaps = []
+    for shapes in tracks:
+        for s, n in zip(shapes, shapes[1:]):
+            if (s[5], n[5]) != ("polygon", "polygon") or s[1] or n[1] or n[0] - s[0] <= step:
+                continue
+            p, q = s[2]["polygons"][0], n[2]["polygons"][0]
+            if p.shape != q.shape or not np.array_equal(p, q):
+                gaps.append((s[4], s[0], n[0]))
+                break
+    if not gaps:
+        return
+    where, frame, nxt = gaps[0]
+    more = f" (and {len(gaps) - 1} more tracks)" if len(gaps) > 1 else ""
+    warn(
+        f"{path}: {where}{more} is held over frames {frame + step}..{nxt - step} up to the "
+        f"next, different polygon of its track (frame {nxt}), where CVAT morphs the one into "
+        "the other; CVAT's own exports write those frames, so export the task from CVAT to "
+        "read them as it shows them",
+        HeldPolygonsWarning,
     )
 
 

@@ -43,10 +43,20 @@ the polygon of its turned corners, as CVAT converts it) or ``<ellipse>`` shapes 
 whose centre is inside); tracks of shapes without an area (``<points>``, ``<polyline>``,
 ``<cuboid>``, ``<skeleton>``) are left out with a :class:`ShapesLeftOutWarning`, and ``<tag>``
 elements are ignored. As in CVAT, a track continues from its last shape until an
-``outside="1"`` shape or the end of the task; on frames between two shapes boxes are
-interpolated as CVAT interpolates them, their edges linearly and their ``rotation`` linearly
-the short way round (350 to 10 degrees turns through 0; a half turn goes clockwise), and
-polygons and ellipses keep the earlier shape. A mask lies on its own
+``outside="1"`` shape or the end of the task; on frames between two shapes boxes and
+ellipses are interpolated as CVAT interpolates them (cvat-core's ``RectangleTrack`` and
+``EllipseTrack``, the server's ``simple_interpolation``): a box's edges, an ellipse's centre
+and radii linearly, and the ``rotation`` linearly the short way round (350 to 10 degrees
+turns through 0; a half turn goes clockwise as CVAT's annotation view turns it; the server's
+export, ``find_angle_diff``, turns a half turn by +1 degree instead). Polygons keep the
+earlier shape: CVAT morphs one (cvat-core's ``PolyTrack``, the server's
+``polyshape_interpolation``, one algorithm: the polygon closed by its first point, each
+vertex of either keyframe paired by its fraction of the perimeter with the nearest of the
+other, the pairs moved linearly, then points nearer than a threshold merged), which ecoseg
+does not reproduce; CVAT's own exports write every frame of a track (``keyframe="0"`` on the
+in-between ones), so only a file of keyframes reads differently, and a
+:class:`HeldPolygonsWarning` names its first track with a polygon held up to a different
+one. A mask lies on its own
 frame only: CVAT has no mask tracks (it writes each mask as a track of one shape, and reads a
 mask track as its first shape), so its export of a mask on the task's last-but-one frame, which
 has no ``outside`` shape, is not held onto the last. The task's settings come from
@@ -102,10 +112,14 @@ from ecoseg.formats._cvat_shapes import (
     NOT_SHOWN,
     box_between,
     box_pose,
+    ellipse_between,
+    ellipse_pose,
     shape_geometry,
     shape_score,
+    warn_held_polygons,
     warn_left_out,
 )
+from ecoseg.formats._cvat_shapes import HeldPolygonsWarning as HeldPolygonsWarning
 from ecoseg.formats._cvat_shapes import ShapesLeftOutWarning as ShapesLeftOutWarning
 from ecoseg.formats._cvat_shapes import cvat_to_mask as cvat_to_mask
 from ecoseg.formats._rle import decode_rle
@@ -538,7 +552,8 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     deleted = deleted_frames(path, frames, [(shapes, every) for _, shapes, every in parsed])
     instances = []
     for oid, shapes, _ in parsed:
-        instances.extend(_held(shapes, oid, frames, deleted))
+        instances.extend(_held(shapes, oid, frames, (height, width), deleted))
+    warn_held_polygons(path, [shapes for _, shapes, every in parsed if not every], frames.step)
     last = frames.last
     return file_annotations(
         path,
@@ -641,9 +656,14 @@ def deleted_frames(path: Path, frames: TaskFrames, tracks: list[tuple]) -> tuple
     return tuple(sorted(gone | (gaps - shaped)))
 
 
+#: the shapes CVAT interpolates that ecoseg interpolates too: the pose of one (its numbers)
+_POSES = {"box": box_pose, "ellipse": ellipse_pose}
+
+
 def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
     """``(frame, outside, geometry, score, where, tag, pose)`` of a track's shapes, by frame
-    (``pose``: a visible box's ``(box, rotation)``, :func:`box_pose`; else None)."""
+    (``pose``: a visible box's or ellipse's numbers and rotation, :func:`box_pose`,
+    :func:`ellipse_pose`; else None)."""
     shapes = []
     for sh in el:
         swhere = f'{twhere} <{sh.tag} frame="{sh.get("frame")}">'
@@ -655,19 +675,24 @@ def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
             raise FormatError(f"{path}: {swhere}: {frames.refusal(frame)}")
         geom = None if outside else shape_geometry(sh, f"{path}: {swhere}", width, height)
         score = shape_score(sh, f"{path}: {swhere}")
-        pose = box_pose(sh, f"{path}: {swhere}") if geom and sh.tag == "box" else None
+        pose = _POSES[sh.tag](sh, f"{path}: {swhere}") if geom and sh.tag in _POSES else None
         shapes.append((frame, outside, geom, score, swhere, sh.tag, pose))
     shapes.sort(key=lambda s: s[0])
     return shapes
 
 
 def _held(
-    shapes: list[tuple], oid: int, frames: TaskFrames, deleted: tuple[int, ...] = ()
+    shapes: list[tuple],
+    oid: int,
+    frames: TaskFrames,
+    size: tuple[int, int],
+    deleted: tuple[int, ...] = (),
 ) -> list[Instance]:
     """Each visible shape on its task frame and the task frames after it, up to the next shape
-    (a box interpolated towards a next box, turned or not, as CVAT does: :func:`box_between`)
-    or the end of the task (its own frame when the file gives no size; a mask's own frame
-    always), deleted frames left out."""
+    (a box or an ellipse interpolated towards a next one, as CVAT does: :func:`box_between`,
+    :func:`ellipse_between`; ``size``: the frame's ``(height, width)``) or the end of the task
+    (its own frame when the file gives no size; a mask's own frame always), deleted frames
+    left out."""
     gone = set(deleted)
     out = []
     for k, (frame, outside, geom, score, swhere, tag, pose) in enumerate(shapes):
@@ -684,8 +709,14 @@ def _held(
             if t in gone:
                 continue
             g = geom
-            if t > frame and pose is not None and nxt is not None and nxt[6] is not None:
-                g = box_between(pose, nxt[6], (t - frame) / (nxt[0] - frame))
+            if t > frame and pose and nxt and nxt[5] == tag and nxt[6] is not None:
+                a = (t - frame) / (nxt[0] - frame)
+                if tag == "box":
+                    g = box_between(pose, nxt[6], a)
+                else:
+                    g = ellipse_between(pose, nxt[6], a, *size)
+                    if g is None:  # a thin one between pixel centres: nothing on the frame
+                        continue
             where = swhere if t == frame else f"{swhere} (held to frame {t})"
             out.append(Instance(frame=t, track=oid, score=score, where=where, **g))
     return out

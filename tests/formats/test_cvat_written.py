@@ -19,7 +19,7 @@ import pytest
 from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, read_annotations
 from ecoseg.formats._painting import rasterize
-from ecoseg.formats.cvat import ShapesLeftOutWarning
+from ecoseg.formats.cvat import HeldPolygonsWarning, ShapesLeftOutWarning
 
 META = "<size>4</size><mode>interpolation</mode><start_frame>0</start_frame>"
 META += "<stop_frame>3</stop_frame>"
@@ -119,13 +119,96 @@ def test_an_ellipse_is_the_pixels_whose_centre_is_inside(tmp_path):
     )
     ann = read_annotations(path, "cvat", VIDEO)
     masks = masks_of(ann, 1)
-    np.testing.assert_array_equal(masks[0], masks[1])  # held, as CVAT holds a track's shape
+    np.testing.assert_array_equal(masks[2], masks[3])  # held after the last, as in CVAT
     flat, upright = np.zeros((8, 10), bool), np.zeros((8, 10), bool)
     flat[3:5, 2:8] = True
     upright[1:7, 4:6] = True
     np.testing.assert_array_equal(masks[0], flat)
     np.testing.assert_array_equal(masks[2], upright)
     assert sorted(masks) == [0, 1, 2, 3]
+
+
+def test_an_ellipse_is_interpolated_between_its_keyframes(tmp_path):
+    """CVAT interpolates an ellipse as a box (cvat-core ``EllipseTrack``, the server's
+    ``simple_interpolation``): its points ``cx, cy, cx + rx, cy - ry`` linearly, so centre
+    and radii move linearly, and its rotation the short way round. Keyframes on frames 0 and
+    3: centre (2, 4) to (5, 4), rx 1 to 4, ry 1, rotation 330 to 60 (+90 through 0). Frame 2:
+    centre (4, 4), rx 3, ry 1, rotation 30 (by hand: the pixel centres (x + 0.5, y + 0.5)
+    with (u / 3)^2 + v^2 <= 1, u = dx cos 30 + dy sin 30, v = -dx sin 30 + dy cos 30). The
+    old code held frame 0's ellipse (a 2x2 square of pixels) on frames 1 and 2."""
+    path = cvat_file(
+        tmp_path,
+        """<track id="0" label="urchin" source="manual">
+    <ellipse frame="0" keyframe="1" outside="0" occluded="0" cx="2" cy="4" rx="1" ry="1"
+             rotation="330" z_order="0"/>
+    <ellipse frame="3" keyframe="1" outside="0" occluded="0" cx="5" cy="4" rx="4" ry="1"
+             rotation="60" z_order="0"/></track>""",
+    )
+    masks = masks_of(read_annotations(path, "cvat", VIDEO), 1)
+    expected = np.zeros((8, 10), bool)
+    expected[2, 1:3] = True  # pixel (1, 2), centre (1.5, 2.5): u = -2.92, v = -0.05
+    expected[3, 2:5] = True
+    expected[4, 3:6] = True
+    expected[5, 5:7] = True  # pixel (6, 5), centre (6.5, 5.5): u = 2.92, v = 0.05
+    c, s = np.cos(np.pi / 6), np.sin(np.pi / 6)
+    rows, cols = np.mgrid[0:8, 0:10]
+    dx, dy = cols + 0.5 - 4, rows + 0.5 - 4
+    by_hand = ((dx * c + dy * s) / 3) ** 2 + (-dx * s + dy * c) ** 2 <= 1
+    np.testing.assert_array_equal(by_hand, expected)  # the drawing above is that formula
+    np.testing.assert_array_equal(masks[2], expected)
+    one = np.zeros((8, 10), bool)  # centre (3, 4), rx 2, ry 1, turned 0: rows 3, 4
+    one[3:5, 1:5] = True
+    np.testing.assert_array_equal(masks[1], one)
+
+
+def polygon_track(track: int, frames: dict[int, str], keyframes=None) -> str:
+    """A polygon track with ``points`` on ``frames`` (keyframes: those in ``keyframes``,
+    default all)."""
+    shapes = "".join(
+        f'<polygon frame="{f}" keyframe="{int(keyframes is None or f in keyframes)}" '
+        f'outside="0" occluded="0" points="{pts}" z_order="0"/>'
+        for f, pts in frames.items()
+    )
+    return f'<track id="{track}" label="coral" source="manual">{shapes}</track>'
+
+
+SQUARE, MOVED = "1,1;4,1;4,4;1,4", "4,1;7,1;7,4;4,4"
+
+
+def test_keyframe_polygons_held_over_a_gap_warn_once_naming_the_track(tmp_path):
+    """CVAT morphs a polygon into the next keyframe's (cvat-core ``PolyTrack``, the server's
+    ``polyshape_interpolation``); ecoseg holds it, and says so once per file, naming the
+    first track where it matters (the old code held it without a word)."""
+    path = cvat_file(
+        tmp_path,
+        polygon_track(0, {0: SQUARE, 3: MOVED}) + polygon_track(1, {0: MOVED, 2: SQUARE}),
+    )
+    with pytest.warns(HeldPolygonsWarning) as caught:
+        ann = read_annotations(path, "cvat", VIDEO)
+    assert len([w for w in caught if w.category is HeldPolygonsWarning]) == 1
+    message = str(caught[0].message)
+    assert '<track id="0"> <polygon frame="0"> (and 1 more tracks) is held over frames 1..2' in (
+        message
+    )
+    masks = masks_of(ann, 1)
+    np.testing.assert_array_equal(masks[1], masks[0])
+    np.testing.assert_array_equal(masks[2], masks[0])
+
+
+@pytest.mark.parametrize(
+    "tracks",
+    [
+        polygon_track(0, {0: SQUARE, 3: SQUARE}),  # the same polygon: held is interpolated
+        polygon_track(0, {0: SQUARE, 1: MOVED}),  # no frame between
+        polygon_track(0, dict.fromkeys(range(4), SQUARE) | {3: MOVED}, keyframes={0, 3}),
+    ],
+    ids=["same", "adjacent", "every-frame"],
+)
+def test_polygons_held_as_cvat_shows_them_do_not_warn(tmp_path, recwarn, tracks):
+    """No warning where holding is what CVAT shows: the same polygon, no frame between, or a
+    track CVAT wrote on every frame (its exports write the in-between shapes, keyframe 0)."""
+    read_annotations(cvat_file(tmp_path, tracks), "cvat", VIDEO)
+    assert not [w for w in recwarn if w.category is HeldPolygonsWarning]
 
 
 def test_an_ellipse_off_the_frame_is_refused_naming_it(tmp_path):
