@@ -2,8 +2,8 @@
 :mod:`ecoseg.formats.cvat` (tracks) and :mod:`ecoseg.formats._cvat_images` (images): masks
 (CVAT's run lengths in their box), polygons, boxes (turned by their ``rotation``), ellipses
 (the pixels whose centre is inside), the in-between shapes of a track as CVAT interpolates
-them (boxes and ellipses: :func:`box_between`, :func:`ellipse_between`), a shape's ``score``
-attribute, and the shapes that mark no
+them (:func:`box_between`, :func:`ellipse_between`, :func:`polygon_between`), a shape's
+``score`` attribute, and the shapes that mark no
 area (:data:`NO_AREA`), left out with one :class:`ShapesLeftOutWarning`."""
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from ecoseg.formats._rle import decode_rle, encode_masks
 from ecoseg.formats._values import integer, number, probability
 
 __all__ = [
-    "HeldPolygonsWarning",
     "NO_AREA",
     "NOT_SHOWN",
     "ShapesLeftOutWarning",
@@ -38,11 +37,13 @@ __all__ = [
     "ellipse_geometry",
     "ellipse_mask",
     "ellipse_pose",
+    "polygon_between",
+    "polygon_pose",
     "rotated_box",
     "shape_geometry",
+    "shape_between",
     "shape_score",
     "shortest_turn",
-    "warn_held_polygons",
     "warn_left_out",
 ]
 
@@ -67,6 +68,17 @@ def cvat_to_mask(
     mask = np.zeros((height, width), bool)
     mask[top : top + h, left : left + w] = crop
     return mask
+
+
+def polygon_pose(el: ET.Element, where: str) -> np.ndarray:
+    """The points ``(n, 2)`` of a CVAT ``<polygon>`` (at least 3, finite).
+
+    Examples
+    --------
+    >>> polygon_pose(ET.fromstring('<polygon points="0,0;4,0;4,3"/>'), "p").tolist()
+    [[0.0, 0.0], [4.0, 0.0], [4.0, 3.0]]
+    """
+    return _points(el.get("points"), where)
 
 
 def _points(text: str | None, where: str) -> np.ndarray:
@@ -260,6 +272,130 @@ def ellipse_between(
     return ellipse_geometry(ellipse, r0 + a * shortest_turn(r0, r1), height, width)
 
 
+def polygon_between(start: np.ndarray, end: np.ndarray, a: float) -> np.ndarray:
+    """The points of a track's polygon a fraction ``a`` (0 < a < 1) of the way from the
+    keyframe polygon ``start`` to the next, ``end`` (each ``(n, 2)``), as CVAT interpolates
+    a polygon (cvat-core's ``PolyTrack``, the server's ``polyshape_interpolation``, which an
+    export writes): both are closed by their first point; each vertex is placed at its
+    fraction of the perimeter from there; each vertex of ``start`` is paired with the vertex
+    of ``end`` nearest in that fraction, and each vertex of ``end`` left unpaired with the
+    nearest of ``start`` (the first on a tie); each pair moves linearly; then the points of
+    each run (the start vertices paired with one end vertex, or the end vertices paired with
+    one start vertex) are thinned: a point nearer than ``L / (2 N)`` to the last one kept is
+    dropped (``L``: the run's length on its keyframe, ``N``: its number of vertices there),
+    and a run of two points nearer than that becomes their mean; the closing point is
+    dropped again (the last one).
+
+    Examples
+    --------
+    >>> square = np.array([[0, 0], [4, 0], [4, 4], [0, 4]])
+    >>> polygon_between(square, square + [2, 0], 0.5).tolist()
+    [[1.0, 0.0], [5.0, 0.0], [5.0, 4.0], [1.0, 4.0]]
+    >>> five = np.array([[0, 0], [4, 0], [6, 2], [4, 4], [0, 4]])  # a vertex more
+    >>> polygon_between(square, five, 0.5).tolist()
+    [[0.0, 0.0], [4.0, 0.0], [5.0, 3.0], [4.0, 4.0], [0.0, 4.0]]
+    >>> notch = np.array([[0, 0], [4, 0], [4, 2], [4, 4], [0, 4]])  # (4, 0) and (4, 2) pair
+    >>> polygon_between(notch, square, 0.9).round(9).tolist()  # with (4, 0): 0.2 apart, merged
+    [[0.0, 0.0], [4.0, 0.1], [4.0, 4.0], [0.0, 4.0]]
+    """
+    left = np.vstack([start, start[:1]]).astype(np.float64)
+    right = np.vstack([end, end[:1]]).astype(np.float64)
+    lf, rf = _perimeter_fractions(left), _perimeter_fractions(right)
+    pairs = [[int(np.argmin(np.abs(rf - f)))] for f in lf]  # argmin: the first on a tie
+    paired = {j for js in pairs for j in js}
+    for j in range(len(right)):
+        if j not in paired:
+            pairs[int(np.argmin(np.abs(lf - rf[j])))].append(j)
+    pairs = [sorted(js) for js in pairs]
+    moved = np.array([left[i] + (right[j] - left[i]) * a for i, js in enumerate(pairs) for j in js])
+    first = np.cumsum([0] + [len(js) for js in pairs])  # each start vertex's first moved point
+    out: list[np.ndarray] = []
+    opened = None  # the first start vertex of a run paired with one end vertex
+
+    def thin(length: float, n: int, lo: int, hi: int) -> None:
+        limit = length / (2 * n)
+        kept, last = [moved[lo]], lo
+        for k in range(lo + 1, hi):
+            if _distance(moved[k], moved[last]) >= limit:
+                kept.append(moved[k])
+                last = k
+        kept.append(moved[hi])
+        if len(kept) == 2 and _distance(moved[hi], moved[lo]) < limit:
+            kept = [(moved[lo] + moved[hi]) / 2]
+        out.extend(kept)
+
+    def left_run(i0: int, i1: int) -> None:  # start vertices i0..i1, paired with one
+        if first[i0] == first[i1]:
+            out.append(moved[first[i0]])
+        else:
+            thin(_length(left[i0 : i1 + 1]), i1 - i0 + 1, first[i0], first[i1])
+
+    for i, js in enumerate(pairs):
+        if len(js) == 1:
+            if opened is not None and js[0] == pairs[opened][0]:
+                continue
+            if opened is not None:
+                left_run(opened, i - 1)
+            opened = i
+            continue
+        if opened is not None:
+            left_run(opened, i - 1)
+            opened = None
+        thin(_length(right[js[0] : js[-1] + 1]), js[-1] - js[0] + 1, first[i], first[i + 1] - 1)
+    if opened is not None:
+        left_run(opened, len(pairs) - 1)
+    return np.array(out[:-1])
+
+
+#: the shapes a track interpolates between keyframes, and the pose (numbers) of each
+POSES = {"box": box_pose, "ellipse": ellipse_pose, "polygon": polygon_pose}
+
+
+def shape_between(tag: str, start, end, a: float, height: int, width: int) -> dict | None:
+    """The geometry of a track's ``tag`` shape (one of :data:`POSES`) a fraction ``a`` of the
+    way from the keyframe pose ``start`` to the next, ``end``, as CVAT interpolates it
+    (:func:`box_between`, :func:`ellipse_between`, :func:`polygon_between`); None when it
+    covers no pixel centre of the frame (an ellipse or polygon between two keyframes that
+    do; a box is kept, as a box is, and left out later when wholly outside).
+
+    Examples
+    --------
+    >>> shape_between("polygon", np.array([[0, 0], [4, 0], [4, 4]]),
+    ...               np.array([[2, 0], [6, 0], [6, 4]]), 0.5, 8, 8)["polygons"][0].tolist()
+    [[1.0, 0.0], [5.0, 0.0], [5.0, 4.0]]
+    """
+    if tag == "box":
+        return box_between(start, end, a)
+    if tag == "ellipse":
+        return ellipse_between(start, end, a, height, width)
+    points = polygon_between(start, end, a)
+    if len(points) < 3 or not polygon_covers(points, height, width):
+        return None
+    return {"polygons": (points,)}
+
+
+def _along(points: np.ndarray) -> np.ndarray:
+    """Each point's distance from the first along the path through ``points`` (n, 2), added
+    up step by step as CVAT adds them (so that near ties are paired as CVAT pairs them)."""
+    dx, dy = np.diff(points, axis=0).T
+    return np.concatenate([[0.0], np.cumsum(np.sqrt(dx**2 + dy**2))])
+
+
+def _distance(p: np.ndarray, q: np.ndarray) -> float:
+    return float(np.sqrt((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2))
+
+
+def _length(points: np.ndarray) -> float:
+    """The length of the path through ``points`` (n, 2)."""
+    return float(_along(points)[-1])
+
+
+def _perimeter_fractions(points: np.ndarray) -> np.ndarray:
+    """Each point's distance along the path through ``points`` as a fraction of its length."""
+    along = _along(points)
+    return along / along[-1]
+
+
 def _turn(dx: np.ndarray, dy: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
     """Offsets ``(dx, dy)`` turned by ``angle`` degrees clockwise on screen (y down), as CVAT
     turns its shapes."""
@@ -343,60 +479,6 @@ def warn_left_out(path: Path, skipped: dict[str, int], what: str) -> None:
     warn(
         f"{path}: {n} {what}{'s' if n > 1 else ''} left out ({kinds}): {'; '.join(why)}",
         ShapesLeftOutWarning,
-    )
-
-
-class HeldPolygonsWarning(UserWarning):
-    """A track of polygon keyframes only, with task frames between two different polygons:
-    CVAT morphs the one into the other on those frames, ecoseg holds the earlier one."""
-
-
-def warn_held_polygons(path: Path, tracks: list[list[tuple]], step: int) -> None:
-    """One :class:`HeldPolygonsWarning` naming the first track (of ``tracks``, the shapes of
-    the tracks of keyframes only, as ``cvat._shapes`` gives them) with task frames between
-    two visible polygons whose points differ, and how many more there are (none: nothing).
-
-    CVAT interpolates a polygon between its keyframes (cvat-core's ``PolyTrack`` and the
-    server's ``polyshape_interpolation``, one algorithm: vertices paired by their fraction
-    of the perimeter, the pairs moved linearly, points closer than a threshold merged);
-    ecoseg holds the earlier polygon there. CVAT's own exports write every frame of a track,
-    so only a file of keyframes (a hand-written or converted one) is read differently.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> square = {"polygons": (np.array([[0, 0], [4, 0], [4, 4]]),)}
-    >>> moved = {"polygons": (np.array([[2, 0], [6, 0], [6, 4]]),)}
-    >>> track = [(0, False, square, None, '<track id="3"> <polygon frame="0">', "polygon"),
-    ...          (4, False, moved, None, '<track id="3"> <polygon frame="4">', "polygon")]
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     warn_held_polygons(Path("a.xml"), [track], 1)
-    >>> print(caught[0].message)
-    a.xml: <track id="3"> <polygon frame="0"> is held over frames 1..3 up to the next,
-    different polygon of its track (frame 4), where CVAT morphs the one into the other;
-    CVAT's own exports write those frames, so export the task from CVAT to read them as it
-    shows them
-    """
-    gaps = []
-    for shapes in tracks:
-        for s, n in zip(shapes, shapes[1:]):
-            if (s[5], n[5]) != ("polygon", "polygon") or s[1] or n[1] or n[0] - s[0] <= step:
-                continue
-            p, q = s[2]["polygons"][0], n[2]["polygons"][0]
-            if p.shape != q.shape or not np.array_equal(p, q):
-                gaps.append((s[4], s[0], n[0]))
-                break
-    if not gaps:
-        return
-    where, frame, nxt = gaps[0]
-    more = f" (and {len(gaps) - 1} more tracks)" if len(gaps) > 1 else ""
-    warn(
-        f"{path}: {where}{more} is held over frames {frame + step}..{nxt - step} up to the "
-        f"next, different polygon of its track (frame {nxt}), where CVAT morphs the one into "
-        "the other; CVAT's own exports write those frames, so export the task from CVAT to "
-        "read them as it shows them",
-        HeldPolygonsWarning,
     )
 
 

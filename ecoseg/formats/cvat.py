@@ -43,20 +43,17 @@ the polygon of its turned corners, as CVAT converts it) or ``<ellipse>`` shapes 
 whose centre is inside); tracks of shapes without an area (``<points>``, ``<polyline>``,
 ``<cuboid>``, ``<skeleton>``) are left out with a :class:`ShapesLeftOutWarning`, and ``<tag>``
 elements are ignored. As in CVAT, a track continues from its last shape until an
-``outside="1"`` shape or the end of the task; on frames between two shapes boxes and
-ellipses are interpolated as CVAT interpolates them (cvat-core's ``RectangleTrack`` and
-``EllipseTrack``, the server's ``simple_interpolation``): a box's edges, an ellipse's centre
-and radii linearly, and the ``rotation`` linearly the short way round (350 to 10 degrees
-turns through 0; a half turn goes clockwise as CVAT's annotation view turns it; the server's
-export, ``find_angle_diff``, turns a half turn by +1 degree instead). Polygons keep the
-earlier shape: CVAT morphs one (cvat-core's ``PolyTrack``, the server's
-``polyshape_interpolation``, one algorithm: the polygon closed by its first point, each
-vertex of either keyframe paired by its fraction of the perimeter with the nearest of the
-other, the pairs moved linearly, then points nearer than a threshold merged), which ecoseg
-does not reproduce; CVAT's own exports write every frame of a track (``keyframe="0"`` on the
-in-between ones), so only a file of keyframes reads differently, and a
-:class:`HeldPolygonsWarning` names its first track with a polygon held up to a different
-one. A mask lies on its own
+``outside="1"`` shape or the end of the task; on frames between two shapes of a kind,
+boxes, ellipses and polygons are interpolated as CVAT interpolates them (cvat-core's
+``RectangleTrack``, ``EllipseTrack`` and ``PolyTrack``; the server's
+``simple_interpolation`` and ``polyshape_interpolation``, which its export writes): a box's
+edges, an ellipse's centre and radii linearly, and the ``rotation`` linearly the short way
+round (350 to 10 degrees turns through 0; a half turn goes clockwise as CVAT's annotation
+view turns it; the server's export, ``find_angle_diff``, turns a half turn by +1 degree
+instead); a polygon's vertices paired by their fraction of the perimeter and moved
+linearly, then thinned (``_cvat_shapes.polygon_between``). CVAT's own exports write every
+frame of a track (``keyframe="0"`` on the in-between ones), so this matters for files of
+keyframes only (written by hand or by other tools). A mask lies on its own
 frame only: CVAT has no mask tracks (it writes each mask as a track of one shape, and reads a
 mask track as its first shape), so its export of a mask on the task's last-but-one frame, which
 has no ``outside`` shape, is not held onto the last. The task's settings come from
@@ -73,7 +70,7 @@ Task frames: a CVAT task made from part of a video (``<start_frame>``, ``<stop_f
 from every N-th frame (``<frame_filter>step=N</frame_filter>``) shows the annotator the video
 frames ``start_frame + k * N``, ``k = 0 .. size - 1``, and CVAT writes those video frame numbers
 in ``frame`` (its export maps task frame k to ``k * N + start_frame``; its import maps back and
-refuses any other frame). A shape is therefore held, and a box interpolated, over task frames
+refuses any other frame). A shape is therefore held, or interpolated, over task frames
 only: video frames between them, which the annotator never saw, get nothing (a
 :class:`SkippedFramesWarning` says so). :attr:`Annotations.annotated` holds the task frames;
 an imported store records them (``provenance["annotated_frames"]``) and
@@ -110,16 +107,12 @@ from ecoseg.formats._cvat_images import read_images
 from ecoseg.formats._cvat_shapes import NO_AREA as NO_AREA
 from ecoseg.formats._cvat_shapes import (
     NOT_SHOWN,
-    box_between,
-    box_pose,
-    ellipse_between,
-    ellipse_pose,
+    POSES,
+    shape_between,
     shape_geometry,
     shape_score,
-    warn_held_polygons,
     warn_left_out,
 )
-from ecoseg.formats._cvat_shapes import HeldPolygonsWarning as HeldPolygonsWarning
 from ecoseg.formats._cvat_shapes import ShapesLeftOutWarning as ShapesLeftOutWarning
 from ecoseg.formats._cvat_shapes import cvat_to_mask as cvat_to_mask
 from ecoseg.formats._rle import decode_rle
@@ -553,7 +546,6 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     instances = []
     for oid, shapes, _ in parsed:
         instances.extend(_held(shapes, oid, frames, (height, width), deleted))
-    warn_held_polygons(path, [shapes for _, shapes, every in parsed if not every], frames.step)
     last = frames.last
     return file_annotations(
         path,
@@ -656,14 +648,9 @@ def deleted_frames(path: Path, frames: TaskFrames, tracks: list[tuple]) -> tuple
     return tuple(sorted(gone | (gaps - shaped)))
 
 
-#: the shapes CVAT interpolates that ecoseg interpolates too: the pose of one (its numbers)
-_POSES = {"box": box_pose, "ellipse": ellipse_pose}
-
-
 def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
     """``(frame, outside, geometry, score, where, tag, pose)`` of a track's shapes, by frame
-    (``pose``: a visible box's or ellipse's numbers and rotation, :func:`box_pose`,
-    :func:`ellipse_pose`; else None)."""
+    (``pose``: a visible box's, ellipse's or polygon's numbers, ``POSES``; else None)."""
     shapes = []
     for sh in el:
         swhere = f'{twhere} <{sh.tag} frame="{sh.get("frame")}">'
@@ -675,7 +662,7 @@ def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
             raise FormatError(f"{path}: {swhere}: {frames.refusal(frame)}")
         geom = None if outside else shape_geometry(sh, f"{path}: {swhere}", width, height)
         score = shape_score(sh, f"{path}: {swhere}")
-        pose = _POSES[sh.tag](sh, f"{path}: {swhere}") if geom and sh.tag in _POSES else None
+        pose = POSES[sh.tag](sh, f"{path}: {swhere}") if geom and sh.tag in POSES else None
         shapes.append((frame, outside, geom, score, swhere, sh.tag, pose))
     shapes.sort(key=lambda s: s[0])
     return shapes
@@ -689,8 +676,8 @@ def _held(
     deleted: tuple[int, ...] = (),
 ) -> list[Instance]:
     """Each visible shape on its task frame and the task frames after it, up to the next shape
-    (a box or an ellipse interpolated towards a next one, as CVAT does: :func:`box_between`,
-    :func:`ellipse_between`; ``size``: the frame's ``(height, width)``) or the end of the task
+    (a box, an ellipse or a polygon interpolated towards a next one of its kind, as CVAT
+    does: ``shape_between``; ``size``: the frame's ``(height, width)``) or the end of the task
     (its own frame when the file gives no size; a mask's own frame always), deleted frames
     left out."""
     gone = set(deleted)
@@ -709,14 +696,10 @@ def _held(
             if t in gone:
                 continue
             g = geom
-            if t > frame and pose and nxt and nxt[5] == tag and nxt[6] is not None:
-                a = (t - frame) / (nxt[0] - frame)
-                if tag == "box":
-                    g = box_between(pose, nxt[6], a)
-                else:
-                    g = ellipse_between(pose, nxt[6], a, *size)
-                    if g is None:  # a thin one between pixel centres: nothing on the frame
-                        continue
+            if t > frame and pose is not None and nxt and nxt[5] == tag and nxt[6] is not None:
+                g = shape_between(tag, pose, nxt[6], (t - frame) / (nxt[0] - frame), *size)
+                if g is None:  # a thin one between pixel centres: nothing on the frame
+                    continue
             where = swhere if t == frame else f"{swhere} (held to frame {t})"
             out.append(Instance(frame=t, track=oid, score=score, where=where, **g))
     return out

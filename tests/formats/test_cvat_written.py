@@ -19,7 +19,7 @@ import pytest
 from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, read_annotations
 from ecoseg.formats._painting import rasterize
-from ecoseg.formats.cvat import HeldPolygonsWarning, ShapesLeftOutWarning
+from ecoseg.formats.cvat import ShapesLeftOutWarning
 
 META = "<size>4</size><mode>interpolation</mode><start_frame>0</start_frame>"
 META += "<stop_frame>3</stop_frame>"
@@ -172,43 +172,38 @@ def polygon_track(track: int, frames: dict[int, str], keyframes=None) -> str:
     return f'<track id="{track}" label="coral" source="manual">{shapes}</track>'
 
 
-SQUARE, MOVED = "1,1;4,1;4,4;1,4", "4,1;7,1;7,4;4,4"
-
-
-def test_keyframe_polygons_held_over_a_gap_warn_once_naming_the_track(tmp_path):
-    """CVAT morphs a polygon into the next keyframe's (cvat-core ``PolyTrack``, the server's
-    ``polyshape_interpolation``); ecoseg holds it, and says so once per file, naming the
-    first track where it matters (the old code held it without a word)."""
-    path = cvat_file(
-        tmp_path,
-        polygon_track(0, {0: SQUARE, 3: MOVED}) + polygon_track(1, {0: MOVED, 2: SQUARE}),
+def test_a_polygon_is_interpolated_between_its_keyframes(tmp_path):
+    """CVAT moves a polygon towards the next keyframe's (cvat-core ``PolyTrack``, the
+    server's ``polyshape_interpolation``): a square of 4 vertices to one of 5 (a vertex (6, 2)
+    added on its right). Perimeter fractions (closed by the first point): 0, 1/4, 1/2, 3/4, 1
+    and 0, .227, .387, .547, .773, 1; each square vertex paired with the nearest fraction
+    (the 3rd, 1/2, with .547, (4, 4)), the unpaired (6, 2) with the nearest square vertex, the
+    3rd (4, 4); half way (frame 2 of 0 and 4) the pair (4, 4)-(6, 2) is at (5, 3), 1.41 from
+    (4, 4), more than the limit sqrt(8) / 4, so both are kept. The old code held the square
+    on frames 1..3."""
+    square, five = "0,0;4,0;4,4;0,4", "0,0;4,0;6,2;4,4;0,4"
+    video = VideoInfo(10, 8, np.arange(5) / 5, {})
+    path = cvat_file(tmp_path, polygon_track(0, {0: square, 4: five}))
+    path.write_text(
+        path.read_text()
+        .replace("<size>4</size>", "<size>5</size>")
+        .replace("<stop_frame>3</stop_frame>", "<stop_frame>4</stop_frame>")
     )
-    with pytest.warns(HeldPolygonsWarning) as caught:
-        ann = read_annotations(path, "cvat", VIDEO)
-    assert len([w for w in caught if w.category is HeldPolygonsWarning]) == 1
-    message = str(caught[0].message)
-    assert '<track id="0"> <polygon frame="0"> (and 1 more tracks) is held over frames 1..2' in (
-        message
-    )
-    masks = masks_of(ann, 1)
-    np.testing.assert_array_equal(masks[1], masks[0])
-    np.testing.assert_array_equal(masks[2], masks[0])
+    ann = read_annotations(path, "cvat", video)
+    half = next(i for i in ann.instances if i.frame == 2)
+    np.testing.assert_allclose(half.polygons[0], [[0, 0], [4, 0], [5, 3], [4, 4], [0, 4]])
+    assert "held to frame 2" in half.where
 
 
-@pytest.mark.parametrize(
-    "tracks",
-    [
-        polygon_track(0, {0: SQUARE, 3: SQUARE}),  # the same polygon: held is interpolated
-        polygon_track(0, {0: SQUARE, 1: MOVED}),  # no frame between
-        polygon_track(0, dict.fromkeys(range(4), SQUARE) | {3: MOVED}, keyframes={0, 3}),
-    ],
-    ids=["same", "adjacent", "every-frame"],
-)
-def test_polygons_held_as_cvat_shows_them_do_not_warn(tmp_path, recwarn, tracks):
-    """No warning where holding is what CVAT shows: the same polygon, no frame between, or a
-    track CVAT wrote on every frame (its exports write the in-between shapes, keyframe 0)."""
-    read_annotations(cvat_file(tmp_path, tracks), "cvat", VIDEO)
-    assert not [w for w in recwarn if w.category is HeldPolygonsWarning]
+def test_a_moving_polygon_moves_between_its_keyframes(tmp_path):
+    """Keyframes on frames 0 and 3, a 3x3 square moving 3 right: each vertex moves 1 a frame
+    (one vertex paired with each), so frame 1 covers columns 2..4 (it held columns 1..3)."""
+    path = cvat_file(tmp_path, polygon_track(0, {0: "1,1;4,1;4,4;1,4", 3: "4,1;7,1;7,4;4,4"}))
+    masks = masks_of(read_annotations(path, "cvat", VIDEO), 1)
+    expected = np.zeros((8, 10), bool)
+    expected[1:4, 2:5] = True
+    np.testing.assert_array_equal(masks[1], expected)
+    np.testing.assert_array_equal(masks[2], np.roll(expected, 1, axis=1))
 
 
 def test_an_ellipse_off_the_frame_is_refused_naming_it(tmp_path):
