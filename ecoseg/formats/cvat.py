@@ -51,7 +51,9 @@ edges, an ellipse's centre and radii linearly, and the ``rotation`` linearly the
 round (350 to 10 degrees turns through 0; a half turn goes clockwise as CVAT's annotation
 view turns it; the server's export, ``find_angle_diff``, turns a half turn by +1 degree
 instead); a polygon's vertices paired by their fraction of the perimeter and moved
-linearly, then thinned (``_cvat_shapes.polygon_between``). CVAT's own exports write every
+linearly, then thinned (``_cvat_shapes.polygon_between``). CVAT interpolates towards an
+``outside="1"`` shape too (it keeps where the animal was when it left: the position there,
+when the annotator marked it outside between two keyframes). CVAT's own exports write every
 frame of a track (``keyframe="0"`` on the in-between ones), so this matters for files of
 keyframes only (written by hand or by other tools). A mask lies on its own
 frame only: CVAT has no mask tracks (it writes each mask as a track of one shape, and reads a
@@ -650,7 +652,7 @@ def deleted_frames(path: Path, frames: TaskFrames, tracks: list[tuple]) -> tuple
 
 def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
     """``(frame, outside, geometry, score, where, tag, pose)`` of a track's shapes, by frame
-    (``pose``: a visible box's, ellipse's or polygon's numbers, ``POSES``; else None)."""
+    (``pose``: a box's, ellipse's or polygon's numbers, :func:`_pose`; else None)."""
     shapes = []
     for sh in el:
         swhere = f'{twhere} <{sh.tag} frame="{sh.get("frame")}">'
@@ -662,10 +664,25 @@ def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
             raise FormatError(f"{path}: {swhere}: {frames.refusal(frame)}")
         geom = None if outside else shape_geometry(sh, f"{path}: {swhere}", width, height)
         score = shape_score(sh, f"{path}: {swhere}")
-        pose = POSES[sh.tag](sh, f"{path}: {swhere}") if geom and sh.tag in POSES else None
+        pose = _pose(sh, f"{path}: {swhere}") if geom or outside else None
         shapes.append((frame, outside, geom, score, swhere, sh.tag, pose))
     shapes.sort(key=lambda s: s[0])
     return shapes
+
+
+def _pose(el: ET.Element, where: str):
+    """The pose (``POSES``) of a box, ellipse or polygon, which CVAT interpolates towards
+    from the shape before, an ``outside="1"`` one too (it keeps where the animal was last
+    seen); None for other shapes and for an outside one without a valid pose (nothing is
+    read from it but its frame: the shape before is held up to it)."""
+    if el.tag not in POSES:
+        return None
+    try:
+        return POSES[el.tag](el, where)
+    except FormatError:
+        if el.get("outside") != "1":
+            raise
+        return None
 
 
 def _held(
@@ -676,8 +693,9 @@ def _held(
     deleted: tuple[int, ...] = (),
 ) -> list[Instance]:
     """Each visible shape on its task frame and the task frames after it, up to the next shape
-    (a box, an ellipse or a polygon interpolated towards a next one of its kind, as CVAT
-    does: ``shape_between``; ``size``: the frame's ``(height, width)``) or the end of the task
+    (a box, an ellipse or a polygon interpolated towards a next one of its kind, an
+    ``outside`` one too, as CVAT does: ``shape_between``; ``size``: the frame's ``(height,
+    width)``) or the end of the task
     (its own frame when the file gives no size; a mask's own frame always), deleted frames
     left out."""
     gone = set(deleted)

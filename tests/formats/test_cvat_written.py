@@ -206,6 +206,32 @@ def test_a_moving_polygon_moves_between_its_keyframes(tmp_path):
     np.testing.assert_array_equal(masks[2], np.roll(expected, 1, axis=1))
 
 
+def test_a_track_moves_towards_its_outside_shape(tmp_path):
+    """CVAT interpolates towards the next keyframe whether it is ``outside`` or not (cvat-core
+    ``Track.getPosition``, the server's ``get_interpolated_shapes``): marking an animal gone
+    between two keyframes keeps the position there in the outside shape. A box (1, 2, 5, 4)
+    on frame 0, outside on frame 2 at (3, 2, 7, 4): frame 1 is (2, 2, 6, 4), nothing on 2 and
+    3 (the old code held frame 0's box on frame 1). An outside shape with no coordinates
+    holds the shape before up to it, as before."""
+    path = cvat_file(
+        tmp_path,
+        """<track id="0" label="eel" source="manual">
+    <box frame="0" keyframe="1" outside="0" occluded="0" xtl="1" ytl="2" xbr="5" ybr="4"/>
+    <box frame="2" keyframe="1" outside="1" occluded="0" xtl="3" ytl="2" xbr="7" ybr="4"/>
+    </track><track id="1" label="eel" source="manual">
+    <box frame="0" keyframe="1" outside="0" occluded="0" xtl="1" ytl="2" xbr="5" ybr="4"/>
+    <box frame="2" keyframe="1" outside="1" occluded="0"/></track>""",
+    )
+    ann = read_annotations(path, "cvat", VIDEO)
+    boxes = {(i.track, i.frame): i.box for i in ann.instances}
+    assert boxes == {
+        (1, 0): (1.0, 2.0, 5.0, 4.0),
+        (1, 1): (2.0, 2.0, 6.0, 4.0),
+        (2, 0): (1.0, 2.0, 5.0, 4.0),
+        (2, 1): (1.0, 2.0, 5.0, 4.0),
+    }
+
+
 def test_an_ellipse_off_the_frame_is_refused_naming_it(tmp_path):
     path = cvat_file(
         tmp_path,
