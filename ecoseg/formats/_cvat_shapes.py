@@ -1,7 +1,9 @@
 """A shape of a CVAT XML file (of a track or an image) read into ecoseg's geometry, shared by
 :mod:`ecoseg.formats.cvat` (tracks) and :mod:`ecoseg.formats._cvat_images` (images): masks
 (CVAT's run lengths in their box), polygons, boxes (turned by their ``rotation``), ellipses
-(the pixels whose centre is inside), a shape's ``score`` attribute, and the shapes that mark no
+(the pixels whose centre is inside), the in-between shapes of a track as CVAT interpolates
+them (:func:`box_between`, :func:`ellipse_between`, :func:`polygon_between`), a shape's
+``score`` attribute, and the shapes that mark no
 area (:data:`NO_AREA`), left out with one :class:`ShapesLeftOutWarning`."""
 
 from __future__ import annotations
@@ -31,9 +33,15 @@ __all__ = [
     "box_geometry",
     "box_pose",
     "cvat_to_mask",
+    "ellipse_between",
+    "ellipse_geometry",
     "ellipse_mask",
+    "ellipse_pose",
+    "polygon_between",
+    "polygon_pose",
     "rotated_box",
     "shape_geometry",
+    "shape_between",
     "shape_score",
     "shortest_turn",
     "warn_left_out",
@@ -60,6 +68,17 @@ def cvat_to_mask(
     mask = np.zeros((height, width), bool)
     mask[top : top + h, left : left + w] = crop
     return mask
+
+
+def polygon_pose(el: ET.Element, where: str) -> np.ndarray:
+    """The points ``(n, 2)`` of a CVAT ``<polygon>`` (at least 3, finite).
+
+    Examples
+    --------
+    >>> polygon_pose(ET.fromstring('<polygon points="0,0;4,0;4,3"/>'), "p").tolist()
+    [[0.0, 0.0], [4.0, 0.0], [4.0, 3.0]]
+    """
+    return _points(el.get("points"), where)
 
 
 def _points(text: str | None, where: str) -> np.ndarray:
@@ -110,14 +129,10 @@ def shape_geometry(el: ET.Element, where: str, width: int, height: int) -> dict:
             raise _no_pixel(where, "box", width, height)
         return geom
     if el.tag == "ellipse":
-        cx, cy, rx, ry = (number(el.get(k), where, k) for k in ("cx", "cy", "rx", "ry"))
-        if rx <= 0 or ry <= 0:
-            raise FormatError(f"{where}: ellipse radii must be positive, got rx={rx:g} ry={ry:g}")
-        angle = number(el.get("rotation", "0"), where, "rotation")
-        mask = ellipse_mask(cx, cy, rx, ry, angle, height, width)
-        if not mask.any():
+        geom = ellipse_geometry(*ellipse_pose(el, where), height, width)
+        if geom is None:
             raise _no_pixel(where, "ellipse", width, height)
-        return {"rle": encode_masks(mask[None])[0]}
+        return geom
     raise FormatError(
         f"{where}: <{el.tag}> shapes are not supported (use masks, polygons, boxes or ellipses)"
     )
@@ -196,6 +211,189 @@ def box_between(
     (b0, r0), (b1, r1) = start, end
     box = tuple((1 - a) * p + a * q for p, q in zip(b0, b1))
     return box_geometry(box, r0 + a * shortest_turn(r0, r1))
+
+
+def ellipse_pose(el: ET.Element, where: str) -> tuple[tuple[float, float, float, float], float]:
+    """The ``(cx, cy, rx, ry)`` of a CVAT ``<ellipse>`` and its ``rotation`` (degrees, 0
+    without one); radii that are not positive are refused.
+
+    Examples
+    --------
+    >>> ellipse_pose(ET.fromstring('<ellipse cx="5" cy="4" rx="3" ry="1" rotation="90"/>'), "e")
+    ((5.0, 4.0, 3.0, 1.0), 90.0)
+    """
+    cx, cy, rx, ry = (number(el.get(k), where, k) for k in ("cx", "cy", "rx", "ry"))
+    if rx <= 0 or ry <= 0:
+        raise FormatError(f"{where}: ellipse radii must be positive, got rx={rx:g} ry={ry:g}")
+    return (cx, cy, rx, ry), number(el.get("rotation", "0"), where, "rotation")
+
+
+def ellipse_geometry(
+    ellipse: tuple[float, float, float, float], angle: float, height: int, width: int
+) -> dict | None:
+    """``{"rle": ...}`` of the pixels of an ellipse ``(cx, cy, rx, ry)`` turned ``angle``
+    degrees (:func:`ellipse_mask`); None when it covers no pixel centre of the frame.
+
+    Examples
+    --------
+    >>> ellipse_geometry((2.0, 1.5, 2.0, 1.0), 0.0, 3, 5)["rle"]["size"]
+    [3, 5]
+    >>> ellipse_geometry((50.0, 1.5, 2.0, 1.0), 0.0, 3, 5) is None
+    True
+    """
+    mask = ellipse_mask(*ellipse, angle, height, width)
+    return {"rle": encode_masks(mask[None])[0]} if mask.any() else None
+
+
+def ellipse_between(
+    start: tuple[tuple[float, float, float, float], float],
+    end: tuple[tuple[float, float, float, float], float],
+    a: float,
+    height: int,
+    width: int,
+) -> dict | None:
+    """The geometry (:func:`ellipse_geometry`) of a track's ellipse a fraction ``a`` of the way
+    from the keyframe ellipse ``start`` to the next, ``end`` (each ``((cx, cy, rx, ry),
+    rotation)``, :func:`ellipse_pose`), as CVAT interpolates an ellipse: it stores one as the
+    points ``cx, cy, cx + rx, cy - ry`` and moves them linearly (so centre and radii move
+    linearly), and its rotation linearly the short way round (:func:`shortest_turn`), as a box.
+    None when that ellipse covers no pixel centre (a thin one between two rows).
+
+    Examples
+    --------
+    >>> g = ellipse_between(((2, 1.5, 1, 1), 0), ((2, 1.5, 3, 1), 0), 0.5, 3, 5)  # rx 2
+    >>> np.array_equal(
+    ...     decode_rle(g["rle"], 3, 5, "e"), ellipse_mask(2, 1.5, 2, 1, 0, 3, 5)
+    ... )
+    True
+    """
+    (e0, r0), (e1, r1) = start, end
+    ellipse = tuple((1 - a) * p + a * q for p, q in zip(e0, e1))
+    return ellipse_geometry(ellipse, r0 + a * shortest_turn(r0, r1), height, width)
+
+
+def polygon_between(start: np.ndarray, end: np.ndarray, a: float) -> np.ndarray:
+    """The points of a track's polygon a fraction ``a`` (0 < a < 1) of the way from the
+    keyframe polygon ``start`` to the next, ``end`` (each ``(n, 2)``), as CVAT interpolates
+    a polygon (cvat-core's ``PolyTrack``, the server's ``polyshape_interpolation``, which an
+    export writes): both are closed by their first point; each vertex is placed at its
+    fraction of the perimeter from there; each vertex of ``start`` is paired with the vertex
+    of ``end`` nearest in that fraction, and each vertex of ``end`` left unpaired with the
+    nearest of ``start`` (the first on a tie); each pair moves linearly; then the points of
+    each run (the start vertices paired with one end vertex, or the end vertices paired with
+    one start vertex) are thinned: a point nearer than ``L / (2 N)`` to the last one kept is
+    dropped (``L``: the run's length on its keyframe, ``N``: its number of vertices there),
+    and a run of two points nearer than that becomes their mean; the closing point is
+    dropped again (the last one).
+
+    Examples
+    --------
+    >>> square = np.array([[0, 0], [4, 0], [4, 4], [0, 4]])
+    >>> polygon_between(square, square + [2, 0], 0.5).tolist()
+    [[1.0, 0.0], [5.0, 0.0], [5.0, 4.0], [1.0, 4.0]]
+    >>> five = np.array([[0, 0], [4, 0], [6, 2], [4, 4], [0, 4]])  # a vertex more
+    >>> polygon_between(square, five, 0.5).tolist()
+    [[0.0, 0.0], [4.0, 0.0], [5.0, 3.0], [4.0, 4.0], [0.0, 4.0]]
+    >>> notch = np.array([[0, 0], [4, 0], [4, 2], [4, 4], [0, 4]])  # (4, 0) and (4, 2) pair
+    >>> polygon_between(notch, square, 0.9).round(9).tolist()  # with (4, 0): 0.2 apart, merged
+    [[0.0, 0.0], [4.0, 0.1], [4.0, 4.0], [0.0, 4.0]]
+    """
+    left = np.vstack([start, start[:1]]).astype(np.float64)
+    right = np.vstack([end, end[:1]]).astype(np.float64)
+    lf, rf = _perimeter_fractions(left), _perimeter_fractions(right)
+    pairs = [[int(np.argmin(np.abs(rf - f)))] for f in lf]  # argmin: the first on a tie
+    paired = {j for js in pairs for j in js}
+    for j in range(len(right)):
+        if j not in paired:
+            pairs[int(np.argmin(np.abs(lf - rf[j])))].append(j)
+    pairs = [sorted(js) for js in pairs]
+    moved = np.array([left[i] + (right[j] - left[i]) * a for i, js in enumerate(pairs) for j in js])
+    first = np.cumsum([0] + [len(js) for js in pairs])  # each start vertex's first moved point
+    out: list[np.ndarray] = []
+    opened = None  # the first start vertex of a run paired with one end vertex
+
+    def thin(length: float, n: int, lo: int, hi: int) -> None:
+        limit = length / (2 * n)
+        kept, last = [moved[lo]], lo
+        for k in range(lo + 1, hi):
+            if _distance(moved[k], moved[last]) >= limit:
+                kept.append(moved[k])
+                last = k
+        kept.append(moved[hi])
+        if len(kept) == 2 and _distance(moved[hi], moved[lo]) < limit:
+            kept = [(moved[lo] + moved[hi]) / 2]
+        out.extend(kept)
+
+    def left_run(i0: int, i1: int) -> None:  # start vertices i0..i1, paired with one
+        if first[i0] == first[i1]:
+            out.append(moved[first[i0]])
+        else:
+            thin(_length(left[i0 : i1 + 1]), i1 - i0 + 1, first[i0], first[i1])
+
+    for i, js in enumerate(pairs):
+        if len(js) == 1:
+            if opened is not None and js[0] == pairs[opened][0]:
+                continue
+            if opened is not None:
+                left_run(opened, i - 1)
+            opened = i
+            continue
+        if opened is not None:
+            left_run(opened, i - 1)
+            opened = None
+        thin(_length(right[js[0] : js[-1] + 1]), js[-1] - js[0] + 1, first[i], first[i + 1] - 1)
+    if opened is not None:
+        left_run(opened, len(pairs) - 1)
+    return np.array(out[:-1])
+
+
+#: the shapes a track interpolates between keyframes, and the pose (numbers) of each
+POSES = {"box": box_pose, "ellipse": ellipse_pose, "polygon": polygon_pose}
+
+
+def shape_between(tag: str, start, end, a: float, height: int, width: int) -> dict | None:
+    """The geometry of a track's ``tag`` shape (one of :data:`POSES`) a fraction ``a`` of the
+    way from the keyframe pose ``start`` to the next, ``end``, as CVAT interpolates it
+    (:func:`box_between`, :func:`ellipse_between`, :func:`polygon_between`); None when it
+    covers no pixel centre of the frame (an ellipse or polygon between two keyframes that
+    do; a box is kept, as a box is, and left out later when wholly outside).
+
+    Examples
+    --------
+    >>> shape_between("polygon", np.array([[0, 0], [4, 0], [4, 4]]),
+    ...               np.array([[2, 0], [6, 0], [6, 4]]), 0.5, 8, 8)["polygons"][0].tolist()
+    [[1.0, 0.0], [5.0, 0.0], [5.0, 4.0]]
+    """
+    if tag == "box":
+        return box_between(start, end, a)
+    if tag == "ellipse":
+        return ellipse_between(start, end, a, height, width)
+    points = polygon_between(start, end, a)
+    if len(points) < 3 or not polygon_covers(points, height, width):
+        return None
+    return {"polygons": (points,)}
+
+
+def _along(points: np.ndarray) -> np.ndarray:
+    """Each point's distance from the first along the path through ``points`` (n, 2), added
+    up step by step as CVAT adds them (so that near ties are paired as CVAT pairs them)."""
+    dx, dy = np.diff(points, axis=0).T
+    return np.concatenate([[0.0], np.cumsum(np.sqrt(dx**2 + dy**2))])
+
+
+def _distance(p: np.ndarray, q: np.ndarray) -> float:
+    return float(np.sqrt((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2))
+
+
+def _length(points: np.ndarray) -> float:
+    """The length of the path through ``points`` (n, 2)."""
+    return float(_along(points)[-1])
+
+
+def _perimeter_fractions(points: np.ndarray) -> np.ndarray:
+    """Each point's distance along the path through ``points`` as a fraction of its length."""
+    along = _along(points)
+    return along / along[-1]
 
 
 def _turn(dx: np.ndarray, dy: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:

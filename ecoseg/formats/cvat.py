@@ -43,10 +43,19 @@ the polygon of its turned corners, as CVAT converts it) or ``<ellipse>`` shapes 
 whose centre is inside); tracks of shapes without an area (``<points>``, ``<polyline>``,
 ``<cuboid>``, ``<skeleton>``) are left out with a :class:`ShapesLeftOutWarning`, and ``<tag>``
 elements are ignored. As in CVAT, a track continues from its last shape until an
-``outside="1"`` shape or the end of the task; on frames between two shapes boxes are
-interpolated as CVAT interpolates them, their edges linearly and their ``rotation`` linearly
-the short way round (350 to 10 degrees turns through 0; a half turn goes clockwise), and
-polygons and ellipses keep the earlier shape. A mask lies on its own
+``outside="1"`` shape or the end of the task; on frames between two shapes of a kind,
+boxes, ellipses and polygons are interpolated as CVAT interpolates them (cvat-core's
+``RectangleTrack``, ``EllipseTrack`` and ``PolyTrack``; the server's
+``simple_interpolation`` and ``polyshape_interpolation``, which its export writes): a box's
+edges, an ellipse's centre and radii linearly, and the ``rotation`` linearly the short way
+round (350 to 10 degrees turns through 0; a half turn goes clockwise as CVAT's annotation
+view turns it; the server's export, ``find_angle_diff``, turns a half turn by +1 degree
+instead); a polygon's vertices paired by their fraction of the perimeter and moved
+linearly, then thinned (``_cvat_shapes.polygon_between``). CVAT interpolates towards an
+``outside="1"`` shape too (it keeps where the animal was when it left: the position there,
+when the annotator marked it outside between two keyframes). CVAT's own exports write every
+frame of a track (``keyframe="0"`` on the in-between ones), so this matters for files of
+keyframes only (written by hand or by other tools). A mask lies on its own
 frame only: CVAT has no mask tracks (it writes each mask as a track of one shape, and reads a
 mask track as its first shape), so its export of a mask on the task's last-but-one frame, which
 has no ``outside`` shape, is not held onto the last. The task's settings come from
@@ -63,7 +72,7 @@ Task frames: a CVAT task made from part of a video (``<start_frame>``, ``<stop_f
 from every N-th frame (``<frame_filter>step=N</frame_filter>``) shows the annotator the video
 frames ``start_frame + k * N``, ``k = 0 .. size - 1``, and CVAT writes those video frame numbers
 in ``frame`` (its export maps task frame k to ``k * N + start_frame``; its import maps back and
-refuses any other frame). A shape is therefore held, and a box interpolated, over task frames
+refuses any other frame). A shape is therefore held, or interpolated, over task frames
 only: video frames between them, which the annotator never saw, get nothing (a
 :class:`SkippedFramesWarning` says so). :attr:`Annotations.annotated` holds the task frames;
 an imported store records them (``provenance["annotated_frames"]``) and
@@ -100,8 +109,8 @@ from ecoseg.formats._cvat_images import read_images
 from ecoseg.formats._cvat_shapes import NO_AREA as NO_AREA
 from ecoseg.formats._cvat_shapes import (
     NOT_SHOWN,
-    box_between,
-    box_pose,
+    POSES,
+    shape_between,
     shape_geometry,
     shape_score,
     warn_left_out,
@@ -538,7 +547,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     deleted = deleted_frames(path, frames, [(shapes, every) for _, shapes, every in parsed])
     instances = []
     for oid, shapes, _ in parsed:
-        instances.extend(_held(shapes, oid, frames, deleted))
+        instances.extend(_held(shapes, oid, frames, (height, width), deleted))
     last = frames.last
     return file_annotations(
         path,
@@ -643,7 +652,7 @@ def deleted_frames(path: Path, frames: TaskFrames, tracks: list[tuple]) -> tuple
 
 def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
     """``(frame, outside, geometry, score, where, tag, pose)`` of a track's shapes, by frame
-    (``pose``: a visible box's ``(box, rotation)``, :func:`box_pose`; else None)."""
+    (``pose``: a box's, ellipse's or polygon's numbers, :func:`_pose`; else None)."""
     shapes = []
     for sh in el:
         swhere = f'{twhere} <{sh.tag} frame="{sh.get("frame")}">'
@@ -655,19 +664,40 @@ def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
             raise FormatError(f"{path}: {swhere}: {frames.refusal(frame)}")
         geom = None if outside else shape_geometry(sh, f"{path}: {swhere}", width, height)
         score = shape_score(sh, f"{path}: {swhere}")
-        pose = box_pose(sh, f"{path}: {swhere}") if geom and sh.tag == "box" else None
+        pose = _pose(sh, f"{path}: {swhere}") if geom or outside else None
         shapes.append((frame, outside, geom, score, swhere, sh.tag, pose))
     shapes.sort(key=lambda s: s[0])
     return shapes
 
 
+def _pose(el: ET.Element, where: str):
+    """The pose (``POSES``) of a box, ellipse or polygon, which CVAT interpolates towards
+    from the shape before, an ``outside="1"`` one too (it keeps where the animal was last
+    seen); None for other shapes and for an outside one without a valid pose (nothing is
+    read from it but its frame: the shape before is held up to it)."""
+    if el.tag not in POSES:
+        return None
+    try:
+        return POSES[el.tag](el, where)
+    except FormatError:
+        if el.get("outside") != "1":
+            raise
+        return None
+
+
 def _held(
-    shapes: list[tuple], oid: int, frames: TaskFrames, deleted: tuple[int, ...] = ()
+    shapes: list[tuple],
+    oid: int,
+    frames: TaskFrames,
+    size: tuple[int, int],
+    deleted: tuple[int, ...] = (),
 ) -> list[Instance]:
     """Each visible shape on its task frame and the task frames after it, up to the next shape
-    (a box interpolated towards a next box, turned or not, as CVAT does: :func:`box_between`)
-    or the end of the task (its own frame when the file gives no size; a mask's own frame
-    always), deleted frames left out."""
+    (a box, an ellipse or a polygon interpolated towards a next one of its kind, an
+    ``outside`` one too, as CVAT does: ``shape_between``; ``size``: the frame's ``(height,
+    width)``) or the end of the task
+    (its own frame when the file gives no size; a mask's own frame always), deleted frames
+    left out."""
     gone = set(deleted)
     out = []
     for k, (frame, outside, geom, score, swhere, tag, pose) in enumerate(shapes):
@@ -684,8 +714,10 @@ def _held(
             if t in gone:
                 continue
             g = geom
-            if t > frame and pose is not None and nxt is not None and nxt[6] is not None:
-                g = box_between(pose, nxt[6], (t - frame) / (nxt[0] - frame))
+            if t > frame and pose is not None and nxt and nxt[5] == tag and nxt[6] is not None:
+                g = shape_between(tag, pose, nxt[6], (t - frame) / (nxt[0] - frame), *size)
+                if g is None:  # a thin one between pixel centres: nothing on the frame
+                    continue
             where = swhere if t == frame else f"{swhere} (held to frame {t})"
             out.append(Instance(frame=t, track=oid, score=score, where=where, **g))
     return out

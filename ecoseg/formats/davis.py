@@ -21,7 +21,9 @@ are left empty, with a :class:`VoidPixelsWarning`; a greyscale PNG's 255 is obje
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +48,40 @@ VOID = 255
 
 class VoidPixelsWarning(UserWarning):
     """DAVIS PNGs with void pixels (value 255 of a palette PNG), imported as background."""
+
+
+#: the dict :func:`read` keeps the void pixels it finds in, while :func:`keeping_void` is open
+_KEPT_VOID: ContextVar[dict[int, dict] | None] = ContextVar("ecoseg_davis_void", default=None)
+
+
+@contextmanager
+def keeping_void() -> Iterator[dict[int, dict]]:
+    """While open, :func:`read` (and so an import of a PNG folder) keeps the void pixels it
+    finds in the dict this yields: ``{frame: RLE}`` of the frames that have some, so a caller
+    that needs them (:func:`ecoseg.evaluate`'s :class:`~ecoseg.metrics.VoidPixels`) need not
+    decode each PNG again.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> png = Image.fromarray(np.array([[0, 1, 255]], np.uint8), mode="P")
+    >>> png.putpalette(palette().ravel().tolist())  # an indexed PNG, as DAVIS's
+    >>> png.save(d / "00002.png")
+    >>> import warnings
+    >>> with keeping_void() as void, warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     _ = read(d, width=3, height=1)
+    >>> sorted(void), void[2]["size"]
+    ([2], [1, 3])
+    """
+    kept: dict[int, dict] = {}
+    token = _KEPT_VOID.set(kept)
+    try:
+        yield kept
+    finally:
+        _KEPT_VOID.reset(token)
 
 
 def write(ann: Annotations, path: Path, *, progress: bool = False) -> None:
@@ -192,10 +228,13 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     instances = []
     ids: set[int] = set()
     voids: list[str] = []
+    kept = _KEPT_VOID.get()
     for frame, file in files.items():
         labels, void = read_png(file, width, height)
         if void is not None:
             voids.append(file.name)
+            if kept is not None:
+                kept[frame] = encode_masks(void[None])[0]
         present = np.unique(labels)
         present = present[present != 0]
         if present.size == 0:

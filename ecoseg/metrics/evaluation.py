@@ -158,7 +158,8 @@ def evaluate(
                 frames = png_frames(truth, pred_store.n_frames, why=why, of=side)
             void = VoidPixels(truth, width=pred_store.width, height=pred_store.height)
             with tempfile.TemporaryDirectory(prefix="ecoseg-truth-") as tmp:
-                with truth_from_pngs(truth, pred_store, Path(tmp) / "truth.zarr") as store:
+                out = Path(tmp) / "truth.zarr"  # (the import finds the void: read once)
+                with truth_from_pngs(truth, pred_store, out, void=void) as store:
                     result = _evaluate(pred_store, store, *settings, frames, void)
         else:
             if isinstance(truth, str | Path) and Path(truth).is_dir():

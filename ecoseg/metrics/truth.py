@@ -29,7 +29,7 @@ def is_png_folder(path: Any) -> bool:
     return any(p.suffix.lower() == ".png" for p in folder.iterdir())
 
 
-def truth_from_pngs(folder: Any, pred: Any, out: Any) -> Any:
+def truth_from_pngs(folder: Any, pred: Any, out: Any, *, void: VoidPixels | None = None) -> Any:
     """A truth store at ``out`` from a DAVIS-style PNG folder of some or all frames of ``pred``.
 
     Frames are matched by the numbers in the file names (``00000.png`` is frame 0); the
@@ -37,7 +37,9 @@ def truth_from_pngs(folder: Any, pred: Any, out: Any) -> Any:
     annotation of every k-th frame): the frames without one are empty in the store, and
     :func:`evaluate` scores only the frames that have a PNG (:func:`png_frames`). Void pixels
     are background in the store (:func:`evaluate` leaves them out with :class:`VoidPixels`,
-    so the import's ``VoidPixelsWarning`` is not given here).
+    so the import's ``VoidPixelsWarning`` is not given here). ``void``: the
+    :class:`VoidPixels` of ``folder``, given the void pixels the import finds, so that it
+    decodes no PNG again.
 
     Raises
     ------
@@ -50,18 +52,21 @@ def truth_from_pngs(folder: Any, pred: Any, out: Any) -> Any:
     from ecoseg._warn import unsaid
     from ecoseg.formats import UnannotatedFramesWarning, VideoInfo, import_annotations
     from ecoseg.formats._values import SizeMismatch, size_differs
-    from ecoseg.formats.davis import VoidPixelsWarning
+    from ecoseg.formats.davis import VoidPixelsWarning, keeping_void
     from ecoseg.store import MaskStore
 
     png_frames(folder, pred.n_frames)
     info = VideoInfo.of(pred)
-    # evaluate scores the frames with a PNG, listed or not, and leaves void out (this
-    # thread's warnings only: a warnings filter would be every thread's)
-    with unsaid(UnannotatedFramesWarning, VoidPixelsWarning):
+    # evaluate scores the frames with a PNG, listed or not, and leaves the void out (which
+    # the import keeps for it; this thread's warnings only: a warnings filter would be every
+    # thread's)
+    with unsaid(UnannotatedFramesWarning, VoidPixelsWarning), keeping_void() as found:
         try:
             import_annotations(folder, "davis", info, out, chunk_frames=pred.chunk_frames)
         except SizeMismatch as exc:  # named as evaluate names the prediction
             raise size_differs(*exc.parts, of=png_side(pred)) from None
+    if void is not None:
+        void.found(found)
     return MaskStore.open(out)
 
 
@@ -130,7 +135,9 @@ class VoidPixels:
 
     Calling it with ``(start, stop)`` gives the void of those frames (bool, ``(stop - start,
     H, W)``), or None when they have none; :attr:`counts` holds the void pixels of each frame
-    read that has some.
+    read that has some. Each PNG is decoded when its frame is first asked for, unless
+    :meth:`found` was given the void the folder's import found (:func:`truth_from_pngs`):
+    then none is decoded.
 
     Examples
     --------
@@ -154,15 +161,40 @@ class VoidPixels:
         self.shape = (height, width)
         self.counts: dict[int, int] = {}
         self._clean: set[int] = set()  # frames read that have none: not decoded again
+        self._found: dict[int, dict] | None = None  # the import's void, by frame (RLE)
+
+    def found(self, void: dict[int, dict]) -> None:
+        """Take the void pixels of the folder's PNGs as its import found them, ``{frame:
+        RLE}`` of the frames that have some (:func:`ecoseg.formats.davis.keeping_void`):
+        from now on no PNG is decoded again.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, numpy as np
+        >>> from ecoseg.formats._rle import encode_masks
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> (d / "00000.png").touch()  # not read: the void was found already
+        >>> void = VoidPixels(d, width=3, height=1)
+        >>> void.found({0: encode_masks(np.array([[[False, True, True]]]))[0]})
+        >>> void(0, 1).astype(int).tolist(), void.counts
+        ([[[0, 1, 1]]], {0: 2})
+        """
+        self._found = dict(void)
 
     def __call__(self, start: int, stop: int) -> np.ndarray | None:
+        from ecoseg.formats._rle import decode_rle
         from ecoseg.formats.davis import read_png
 
         out = None
         for frame in range(start, stop):
             if frame not in self.files or frame in self._clean:
                 continue
-            _, void = read_png(self.files[frame], self.shape[1], self.shape[0])
+            if self._found is None:
+                _, void = read_png(self.files[frame], self.shape[1], self.shape[0])
+            elif frame in self._found:
+                void = decode_rle(self._found[frame], *self.shape, str(self.files[frame]))
+            else:
+                void = None
             if void is None:
                 self._clean.add(frame)
                 continue

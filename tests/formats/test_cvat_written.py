@@ -119,13 +119,117 @@ def test_an_ellipse_is_the_pixels_whose_centre_is_inside(tmp_path):
     )
     ann = read_annotations(path, "cvat", VIDEO)
     masks = masks_of(ann, 1)
-    np.testing.assert_array_equal(masks[0], masks[1])  # held, as CVAT holds a track's shape
+    np.testing.assert_array_equal(masks[2], masks[3])  # held after the last, as in CVAT
     flat, upright = np.zeros((8, 10), bool), np.zeros((8, 10), bool)
     flat[3:5, 2:8] = True
     upright[1:7, 4:6] = True
     np.testing.assert_array_equal(masks[0], flat)
     np.testing.assert_array_equal(masks[2], upright)
     assert sorted(masks) == [0, 1, 2, 3]
+
+
+def test_an_ellipse_is_interpolated_between_its_keyframes(tmp_path):
+    """CVAT interpolates an ellipse as a box (cvat-core ``EllipseTrack``, the server's
+    ``simple_interpolation``): its points ``cx, cy, cx + rx, cy - ry`` linearly, so centre
+    and radii move linearly, and its rotation the short way round. Keyframes on frames 0 and
+    3: centre (2, 4) to (5, 4), rx 1 to 4, ry 1, rotation 330 to 60 (+90 through 0). Frame 2:
+    centre (4, 4), rx 3, ry 1, rotation 30 (by hand: the pixel centres (x + 0.5, y + 0.5)
+    with (u / 3)^2 + v^2 <= 1, u = dx cos 30 + dy sin 30, v = -dx sin 30 + dy cos 30). The
+    old code held frame 0's ellipse (a 2x2 square of pixels) on frames 1 and 2."""
+    path = cvat_file(
+        tmp_path,
+        """<track id="0" label="urchin" source="manual">
+    <ellipse frame="0" keyframe="1" outside="0" occluded="0" cx="2" cy="4" rx="1" ry="1"
+             rotation="330" z_order="0"/>
+    <ellipse frame="3" keyframe="1" outside="0" occluded="0" cx="5" cy="4" rx="4" ry="1"
+             rotation="60" z_order="0"/></track>""",
+    )
+    masks = masks_of(read_annotations(path, "cvat", VIDEO), 1)
+    expected = np.zeros((8, 10), bool)
+    expected[2, 1:3] = True  # pixel (1, 2), centre (1.5, 2.5): u = -2.92, v = -0.05
+    expected[3, 2:5] = True
+    expected[4, 3:6] = True
+    expected[5, 5:7] = True  # pixel (6, 5), centre (6.5, 5.5): u = 2.92, v = 0.05
+    c, s = np.cos(np.pi / 6), np.sin(np.pi / 6)
+    rows, cols = np.mgrid[0:8, 0:10]
+    dx, dy = cols + 0.5 - 4, rows + 0.5 - 4
+    by_hand = ((dx * c + dy * s) / 3) ** 2 + (-dx * s + dy * c) ** 2 <= 1
+    np.testing.assert_array_equal(by_hand, expected)  # the drawing above is that formula
+    np.testing.assert_array_equal(masks[2], expected)
+    one = np.zeros((8, 10), bool)  # centre (3, 4), rx 2, ry 1, turned 0: rows 3, 4
+    one[3:5, 1:5] = True
+    np.testing.assert_array_equal(masks[1], one)
+
+
+def polygon_track(track: int, frames: dict[int, str], keyframes=None) -> str:
+    """A polygon track with ``points`` on ``frames`` (keyframes: those in ``keyframes``,
+    default all)."""
+    shapes = "".join(
+        f'<polygon frame="{f}" keyframe="{int(keyframes is None or f in keyframes)}" '
+        f'outside="0" occluded="0" points="{pts}" z_order="0"/>'
+        for f, pts in frames.items()
+    )
+    return f'<track id="{track}" label="coral" source="manual">{shapes}</track>'
+
+
+def test_a_polygon_is_interpolated_between_its_keyframes(tmp_path):
+    """CVAT moves a polygon towards the next keyframe's (cvat-core ``PolyTrack``, the
+    server's ``polyshape_interpolation``): a square of 4 vertices to one of 5 (a vertex (6, 2)
+    added on its right). Perimeter fractions (closed by the first point): 0, 1/4, 1/2, 3/4, 1
+    and 0, .227, .387, .547, .773, 1; each square vertex paired with the nearest fraction
+    (the 3rd, 1/2, with .547, (4, 4)), the unpaired (6, 2) with the nearest square vertex, the
+    3rd (4, 4); half way (frame 2 of 0 and 4) the pair (4, 4)-(6, 2) is at (5, 3), 1.41 from
+    (4, 4), more than the limit sqrt(8) / 4, so both are kept. The old code held the square
+    on frames 1..3."""
+    square, five = "0,0;4,0;4,4;0,4", "0,0;4,0;6,2;4,4;0,4"
+    video = VideoInfo(10, 8, np.arange(5) / 5, {})
+    path = cvat_file(tmp_path, polygon_track(0, {0: square, 4: five}))
+    path.write_text(
+        path.read_text()
+        .replace("<size>4</size>", "<size>5</size>")
+        .replace("<stop_frame>3</stop_frame>", "<stop_frame>4</stop_frame>")
+    )
+    ann = read_annotations(path, "cvat", video)
+    half = next(i for i in ann.instances if i.frame == 2)
+    np.testing.assert_allclose(half.polygons[0], [[0, 0], [4, 0], [5, 3], [4, 4], [0, 4]])
+    assert "held to frame 2" in half.where
+
+
+def test_a_moving_polygon_moves_between_its_keyframes(tmp_path):
+    """Keyframes on frames 0 and 3, a 3x3 square moving 3 right: each vertex moves 1 a frame
+    (one vertex paired with each), so frame 1 covers columns 2..4 (it held columns 1..3)."""
+    path = cvat_file(tmp_path, polygon_track(0, {0: "1,1;4,1;4,4;1,4", 3: "4,1;7,1;7,4;4,4"}))
+    masks = masks_of(read_annotations(path, "cvat", VIDEO), 1)
+    expected = np.zeros((8, 10), bool)
+    expected[1:4, 2:5] = True
+    np.testing.assert_array_equal(masks[1], expected)
+    np.testing.assert_array_equal(masks[2], np.roll(expected, 1, axis=1))
+
+
+def test_a_track_moves_towards_its_outside_shape(tmp_path):
+    """CVAT interpolates towards the next keyframe whether it is ``outside`` or not (cvat-core
+    ``Track.getPosition``, the server's ``get_interpolated_shapes``): marking an animal gone
+    between two keyframes keeps the position there in the outside shape. A box (1, 2, 5, 4)
+    on frame 0, outside on frame 2 at (3, 2, 7, 4): frame 1 is (2, 2, 6, 4), nothing on 2 and
+    3 (the old code held frame 0's box on frame 1). An outside shape with no coordinates
+    holds the shape before up to it, as before."""
+    path = cvat_file(
+        tmp_path,
+        """<track id="0" label="eel" source="manual">
+    <box frame="0" keyframe="1" outside="0" occluded="0" xtl="1" ytl="2" xbr="5" ybr="4"/>
+    <box frame="2" keyframe="1" outside="1" occluded="0" xtl="3" ytl="2" xbr="7" ybr="4"/>
+    </track><track id="1" label="eel" source="manual">
+    <box frame="0" keyframe="1" outside="0" occluded="0" xtl="1" ytl="2" xbr="5" ybr="4"/>
+    <box frame="2" keyframe="1" outside="1" occluded="0"/></track>""",
+    )
+    ann = read_annotations(path, "cvat", VIDEO)
+    boxes = {(i.track, i.frame): i.box for i in ann.instances}
+    assert boxes == {
+        (1, 0): (1.0, 2.0, 5.0, 4.0),
+        (1, 1): (2.0, 2.0, 6.0, 4.0),
+        (2, 0): (1.0, 2.0, 5.0, 4.0),
+        (2, 1): (1.0, 2.0, 5.0, 4.0),
+    }
 
 
 def test_an_ellipse_off_the_frame_is_refused_naming_it(tmp_path):

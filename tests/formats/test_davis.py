@@ -247,3 +247,30 @@ def test_void_pixels_of_a_davis_png_are_not_an_object(tmp_path):
         tmp_path / "g" / "00000.png"
     )
     assert [t.id for t in read_annotations(tmp_path / "g", "davis", video).tracks] == [255]
+
+
+def test_keeping_void_holds_the_void_the_reader_found(tmp_path):
+    """Inside ``keeping_void`` the reader keeps each frame's void pixels (RLE) as it decoded
+    them, the frames without void left out, so ``evaluate`` need not decode the PNGs again;
+    outside it nothing is kept."""
+    from ecoseg.formats._rle import decode_rle
+    from ecoseg.formats.davis import VoidPixelsWarning, keeping_void
+
+    (tmp_path / "p").mkdir()
+    void = np.zeros((4, 5), bool)
+    void[1:3, 2:5] = True
+    for t in range(3):
+        lab = np.where(void & (t != 1), 255, 0).astype(np.uint8)
+        lab[0, 0] = 2
+        image = Image.fromarray(lab, mode="P")
+        image.putpalette(palette().ravel().tolist())
+        image.save(tmp_path / "p" / f"{t:05d}.png")
+    video = VideoInfo(5, 4, np.zeros(3), {})
+    with keeping_void() as kept, pytest.warns(VoidPixelsWarning):
+        read_annotations(tmp_path / "p", "davis", video)
+    assert sorted(kept) == [0, 2]
+    for t in (0, 2):
+        np.testing.assert_array_equal(decode_rle(kept[t], 4, 5, "v"), void)
+    with pytest.warns(VoidPixelsWarning):
+        read_annotations(tmp_path / "p", "davis", video)
+    assert sorted(kept) == [0, 2]  # closed: the second read kept nothing

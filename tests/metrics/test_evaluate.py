@@ -373,3 +373,37 @@ def test_the_note_of_a_partial_truth_names_no_frame_it_did_not_score(frames, sho
     note = scored_note(frames, 60)
     assert shown in note
     assert not re.search(r"\d\.\.\d", note)
+
+
+def test_a_png_truth_is_decoded_once_its_void_taken_from_the_import(tmp_path, monkeypatch):
+    """``evaluate`` against a DAVIS folder decodes each PNG once: the import keeps the void
+    pixels it found (``keeping_void``) for ``VoidPixels``. The old code decoded every PNG
+    twice, in the import and again for its void: 8 here.
+    Results as before: object 1 is 4x4, its prediction 6x6 covering a void band (255) on
+    frames 1 and 3 only: J 16 / 36 on frames 0 and 2, 1 on frames 1 and 3 (the band left
+    out), void pixels 2 x 20."""
+    from PIL import Image
+
+    from ecoseg.formats import davis
+
+    truth = np.zeros((4, 16, 16), np.uint8)
+    truth[[1, 3], 3:9, 3:9] = 255
+    truth[:, 4:8, 4:8] = 1
+    pred = np.zeros((4, 16, 16), np.uint32)
+    pred[:, 3:9, 3:9] = 1
+    (tmp_path / "pngs").mkdir()
+    for t, frame in enumerate(truth):
+        png = Image.fromarray(frame, mode="P")
+        png.putpalette(davis.palette().ravel().tolist())
+        png.save(tmp_path / "pngs" / f"{t:05d}.png")
+    decoded = []
+    read_png = davis.read_png
+    monkeypatch.setattr(
+        davis, "read_png", lambda path, *a: decoded.append(path) or read_png(path, *a)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", davis.VoidPixelsWarning)  # left out, as before
+        r = evaluate(labels_store(tmp_path / "p.zarr", pred, None), tmp_path / "pngs")
+    assert sorted(p.name for p in decoded) == [f"{t:05d}.png" for t in range(4)]
+    assert r["void_pixels"] == 40
+    assert r["jf"]["j_mean"] == pytest.approx((2 * 16 / 36 + 2) / 4)
