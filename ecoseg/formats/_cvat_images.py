@@ -85,12 +85,12 @@ def read_images(
     """The :class:`Annotations` of a CVAT for images file (shapes without an area are left
     out, with a :class:`~ecoseg.formats._left_out.ShapesLeftOutWarning`).
 
-    ``frames``: the task's frames (:class:`~ecoseg.formats.cvat.TaskFrames`; ``meta``: whether
+    ``frames``: the task's frames (:class:`~ecoseg.formats._cvat_task.TaskFrames`; ``meta``: whether
     the file has task settings).
 
     Examples
     --------
-    >>> from ecoseg.formats.cvat import TaskFrames
+    >>> from ecoseg.formats._cvat_task import TaskFrames
     >>> xml = ('<annotations><image id="5" name="frame_000005"><box label="cod" xtl="1" '
     ...        'ytl="1" xbr="3" ybr="3"/><points label="cod" points="1,1"/></image>'
     ...        '<image id="10"/></annotations>')

@@ -92,20 +92,18 @@ them as ``deleted``. The export writes a store's deleted frames as task frames w
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-
-from ecoseg._checks import frame_list
 from ecoseg._version import __version__
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._cvat_images import read_images
+from ecoseg.formats._cvat_rle import mask_to_cvat as mask_to_cvat
+from ecoseg.formats._cvat_rle import rle_to_cvat
 from ecoseg.formats._cvat_shapes import NO_AREA as NO_AREA
 from ecoseg.formats._cvat_shapes import (
     NOT_SHOWN,
@@ -117,9 +115,9 @@ from ecoseg.formats._cvat_shapes import (
 )
 from ecoseg.formats._cvat_shapes import ShapesLeftOutWarning as ShapesLeftOutWarning
 from ecoseg.formats._cvat_shapes import cvat_to_mask as cvat_to_mask
-from ecoseg.formats._rle import decode_rle
+from ecoseg.formats._cvat_task import TaskFrames, deleted_frames, project_task, task_frames
 from ecoseg.formats._values import integer, positive_id, size_differs
-from ecoseg.provenance import AnnotatedFrames, created
+from ecoseg.provenance import created
 
 NAME = "cvat"
 KIND = "mask"
@@ -129,106 +127,6 @@ SUFFIX = ".xml"
 #: the mask attribute that names its object (CVAT keeps a mask's attributes that its label
 #: declares; it drops the ``group_id`` of a mask track: module docstring)
 OBJECT_ID = "object_id"
-
-
-# --------------------------------------------------------------------------- CVAT mask RLE
-def mask_to_cvat(mask: np.ndarray) -> tuple[list[int], int, int, int, int]:
-    """CVAT's run lengths of a non-empty mask over its box: ``(runs, left, top, w, h)``.
-
-    Examples
-    --------
-    >>> m = np.zeros((4, 5), bool); m[1, 1:3] = True; m[2, 2] = True
-    >>> mask_to_cvat(m)
-    ([0, 2, 1, 1], 1, 1, 2, 2)
-    """
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    top, left = int(rows[0]), int(cols[0])
-    h, w = int(rows[-1]) - top + 1, int(cols[-1]) - left + 1
-    return _box_runs(mask[top : top + h, left : left + w]), left, top, w, h
-
-
-def _box_runs(crop: np.ndarray) -> list[int]:
-    """CVAT's run lengths of a mask's box (row-major, starting with background)."""
-    flat = crop.ravel().astype(np.int8)
-    edges = np.concatenate(([0], np.flatnonzero(np.diff(flat)) + 1, [flat.size]))
-    runs = np.diff(edges).tolist()
-    if flat[0]:
-        runs = [0, *runs]  # runs start with background
-    return [int(r) for r in runs]
-
-
-def rle_to_cvat(rle, height: int, width: int, where: str) -> tuple[list[int], int, int, int, int]:
-    """:func:`mask_to_cvat` of a COCO RLE mask, read from its runs without decoding the frame
-    (a well-formed compressed RLE of a non-empty mask; anything else is decoded by
-    :func:`~ecoseg.formats._rle.decode_rle`, which names what is wrong).
-
-    Examples
-    --------
-    >>> m = np.zeros((4, 5), bool); m[1, 1:3] = True; m[2, 2] = True
-    >>> from ecoseg.formats._rle import encode_masks
-    >>> rle_to_cvat(encode_masks(m[None])[0], 4, 5, "x") == mask_to_cvat(m)
-    True
-    """
-    runs = _counts(rle, height, width)
-    if runs is None:  # not the common case: checked and decoded whole
-        return mask_to_cvat(decode_rle(rle, height, width, where))
-    # each object run (odd places) as the column-major pixels [start, end) of the frame
-    spans = []
-    at = 0
-    for k, n in enumerate(runs):
-        if k % 2 and n:
-            spans.append((at, at + n))
-        at += n
-    left, right = spans[0][0] // height, (spans[-1][1] - 1) // height
-    top = min(a % height if a // height == (b - 1) // height else 0 for a, b in spans)
-    bottom = max(
-        (b - 1) % height if a // height == (b - 1) // height else height - 1 for a, b in spans
-    )
-    w, h = right - left + 1, bottom - top + 1
-    crop = np.zeros(w * height, bool)  # the box's columns, whole, column-major
-    for a, b in spans:
-        crop[a - left * height : b - left * height] = True
-    box = crop.reshape(w, height)[:, top : bottom + 1].T
-    return _box_runs(box), left, top, w, h
-
-
-def _counts(rle, height: int, width: int) -> list[int] | None:
-    """The run lengths of a compressed COCO RLE string of a ``height`` x ``width`` mask with
-    at least one pixel set, decoded as pycocotools does; None for anything else (another
-    size, a counts list, a character outside the alphabet, a cut-off or negative run, runs
-    that do not cover the frame, no pixel set)."""
-    try:
-        counts, size = rle["counts"], rle["size"]
-        if not isinstance(counts, str) or [int(v) for v in size] != [height, width]:
-            return None
-    except (TypeError, KeyError, ValueError):
-        return None
-    runs: list[int] = []
-    p, end = 0, len(counts)
-    while p < end:
-        x = k = 0
-        more = True
-        while more:
-            if p == end:
-                return None  # cut off
-            c = ord(counts[p]) - 48
-            if not 0 <= c <= 63:
-                return None
-            x |= (c & 0x1F) << (5 * k)
-            more = bool(c & 0x20)
-            p += 1
-            k += 1
-            if not more and c & 0x10:
-                x |= -1 << (5 * k)
-        if len(runs) > 2:
-            x += runs[-2]
-        if x < 0 or k > 12:
-            return None
-        runs.append(x)
-    if sum(runs) != height * width or not any(runs[1::2]):
-        return None
-    return runs
 
 
 # --------------------------------------------------------------------------- writing
@@ -390,77 +288,6 @@ class SkippedFramesWarning(UserWarning):
     """A CVAT task with a frame step: the video frames between its frames were never shown."""
 
 
-class TaskFrames:
-    """The video frames a CVAT task shows: ``start + k * step`` for ``k = 0 .. size - 1``.
-
-    ``size`` None: the file does not say how many (no ``<size>`` nor ``<stop_frame>``).
-
-    Examples
-    --------
-    >>> f = TaskFrames(start=100, step=5, size=3, setting="start_frame 100, step=5")
-    >>> [f.contains(t) for t in (100, 103, 110, 115)], f.last
-    ([True, False, True, False], 110)
-    """
-
-    def __init__(self, start: int, step: int, size: int | None, setting: str):
-        self.start, self.step, self.size, self.setting = start, step, size, setting
-
-    @property
-    def last(self) -> int | None:
-        """The last task frame (a video frame number), None if the size is unknown."""
-        return None if self.size is None else self.start + (self.size - 1) * self.step
-
-    def annotated(self, deleted: tuple[int, ...] = ()) -> AnnotatedFrames:
-        """The task frames as a store's provenance records them (less ``deleted``)."""
-        return AnnotatedFrames(start=self.start, step=self.step, count=self.size, deleted=deleted)
-
-    def contains(self, frame: int) -> bool:
-        """Whether the video frame ``frame`` is a frame of the task."""
-        k, r = divmod(frame - self.start, self.step)
-        return r == 0 and k >= 0 and (self.size is None or k < self.size)
-
-    def refusal(self, frame: int) -> str:
-        """Why a shape on ``frame`` cannot be placed (it is no frame of the task)."""
-        k, r = divmod(frame - self.start, self.step)
-        if r == 0 and k >= 0:
-            return f"frame {frame} is past the end of the task (its last frame is {self.last})"
-        if self.last is None:  # the size is unknown
-            frames = ", ".join(str(self.start + k * self.step) for k in range(3)) + ", ..."
-        else:
-            frames = frame_list(range(self.start, self.last + 1, self.step))
-        return f"frame {frame} is not a frame of the task ({self.setting}: video frames {frames})"
-
-
-def task_frames(task: ET.Element | None, path: Path) -> TaskFrames:
-    """The task frames of ``<meta><task>`` (or ``<job>``): start_frame, frame_filter, size."""
-    if task is None:
-        return TaskFrames(0, 1, None, "no <meta>")
-    where = f"{path}: <meta>"
-    start = integer(task.findtext("start_frame") or "0", where, "start_frame")
-    if start < 0:
-        raise FormatError(f"{where}: <start_frame> {start} is negative")
-    text = (task.findtext("frame_filter") or "").strip()
-    step = 1
-    if text:
-        key, _, value = text.partition("=")
-        if key.strip() != "step":
-            raise FormatError(
-                f"{where}: <frame_filter> '{text}' is not understood (CVAT writes 'step=N')"
-            )
-        step = integer(value.strip(), where, "frame_filter step")
-        if step < 1:
-            raise FormatError(f"{where}: <frame_filter> '{text}': the step must be at least 1")
-    size = None
-    if task.findtext("size"):
-        size = integer(task.findtext("size"), where, "size")
-    elif task.findtext("stop_frame"):
-        stop = integer(task.findtext("stop_frame"), where, "stop_frame")
-        size = max(0, (stop - start) // step + 1)
-    parts = [f"<start_frame> {start}"] if start else []
-    parts += [f"<frame_filter> step={step}"] if step != 1 else []
-    return TaskFrames(start, step, size, ", ".join(parts) or "the task's frames")
-
-
 def read(path: Path, *, width: int, height: int) -> Annotations:
     """Read a CVAT for video 1.1 XML file."""
     try:
@@ -582,72 +409,6 @@ def object_of(el: ET.Element, where: str) -> int | None:
                 swhere = f'{where} <{sh.tag} frame="{sh.get("frame")}">'
                 return positive_id(attr.text.strip(), swhere)
     return None
-
-
-def project_task(root: ET.Element, tracks: list[ET.Element], path: Path) -> ET.Element | None:
-    """The ``<task>`` of a CVAT project export (``<meta><project><tasks>``) whose tracks the
-    file holds (their ``task_id``), or its only task; None when neither says which.
-
-    A project export holds the tracks of every task of the project, each task a video of its
-    own with its own frame numbers: a file with tracks of several tasks is refused, naming
-    them (they would be laid over each other on one video).
-    """
-    ids = list(dict.fromkeys(t.get("task_id") for t in tracks if t.get("task_id") is not None))
-    if len(ids) > 1:
-        named = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-        raise FormatError(
-            f"{path}: a CVAT project export with the tracks of {len(ids)} tasks (task_id "
-            f"{named}); a store is one video: export the task of that video instead"
-        )
-    tasks = root.findall("meta/project/tasks/task")
-    if ids:
-        return next((t for t in tasks if (t.findtext("id") or "").strip() == ids[0]), None)
-    return tasks[0] if len(tasks) == 1 else None
-
-
-def deleted_frames(path: Path, frames: TaskFrames, tracks: list[tuple]) -> tuple[int, ...]:
-    """The task frames deleted in CVAT, as far as an export shows them.
-
-    ``tracks``: ``(shapes, every)`` per track (:func:`_shapes`; ``every``: the track has
-    interpolated shapes, ``keyframe="0"``). CVAT's XML does not list deleted frames; its export
-    leaves them out. A dataset export (``annotations.xml`` beside ``images/``) has no
-    ``images/frame_NNNNNN.*`` file for a deleted frame: every task frame without one is
-    deleted (a visible shape on one is refused). CVAT writes an interpolated track on every
-    task frame from its first shape to its ``outside="1"`` shape or the end of the task, less
-    the deleted frames: a task frame missing inside such a stretch that no track has a shape
-    on is deleted. Other deleted frames cannot be told from empty ones.
-    """
-    gone: set[int] = set()
-    images = path.parent / "images"
-    named: set[int] = set()
-    if images.is_dir():
-        for p in images.iterdir():
-            m = re.fullmatch(r"frame_(\d+)", p.stem)
-            if m and p.is_file():
-                named.add(int(m.group(1)))
-    if named and frames.size is not None:
-        gone = {t for t in range(frames.start, frames.last + 1, frames.step) if t not in named}
-        for shapes, _ in tracks:
-            for frame, outside, _, _, where, *_ in shapes:
-                if frame in gone and not outside:
-                    raise FormatError(
-                        f"{path}: {where}: frame {frame} has no image in {images} (CVAT leaves "
-                        "out the images of deleted frames), but a shape lies on it"
-                    )
-    gaps: set[int] = set()
-    for shapes, every in tracks:
-        for k, (frame, outside, *_) in enumerate(shapes):
-            if not every or outside:
-                continue
-            if k + 1 < len(shapes):
-                end = shapes[k + 1][0]
-            elif frames.last is not None:
-                end = frames.last + frames.step
-            else:
-                continue
-            gaps.update(range(frame + frames.step, end, frames.step))
-    shaped = {s[0] for shapes, _ in tracks for s in shapes}
-    return tuple(sorted(gone | (gaps - shaped)))
 
 
 def _shapes(el, twhere, path, frames: TaskFrames, width, height) -> list[tuple]:
