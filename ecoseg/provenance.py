@@ -33,8 +33,6 @@ is written back in this one.
 
 from __future__ import annotations
 
-import copy
-import math
 import os
 import time
 from collections.abc import Mapping
@@ -42,7 +40,17 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from ecoseg._annotated_frames import AnnotatedFrames, describe_frames
 from ecoseg._class_names import case_clashes, class_key, clean_class_name, one_spelling
+from ecoseg._record_json import (
+    as_json_object,
+    as_pair,
+    as_rate,
+    expect_mapping,
+    nested,
+    read_fields,
+    write_fields,
+)
 from ecoseg.errors import StoreError
 
 __all__ = [
@@ -80,85 +88,6 @@ def created() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     t = float(epoch) if epoch else time.time()
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
-
-
-# ---------------------------------------------------------------------------- JSON plumbing
-def _mapping(data: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise StoreError(f"{what} must be a JSON object, got {type(data).__name__}")
-    return data
-
-
-def _read(cls, data: Mapping[str, Any], convert: Mapping[str, Any]) -> dict[str, Any]:
-    """Constructor arguments of ``cls`` from JSON: known keys, ``extra`` and ``order``."""
-    keys = cls._JSON_KEYS  # json key -> attribute
-    known, extra = {}, {}
-    for key, value in data.items():
-        attr = keys.get(key)
-        if attr is None:
-            extra[key] = copy.deepcopy(value)
-            continue
-        read = convert.get(attr)
-        value = read(value) if read is not None else copy.deepcopy(value)
-        if value is _KEEP_RAW:  # not the expected shape: keep it verbatim
-            extra[key] = copy.deepcopy(data[key])
-        else:
-            known[attr] = value
-    return {**known, "extra": extra, "order": tuple(data)}
-
-
-def _write(record, write: Mapping[str, Any], first: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The JSON of ``record``: keys in their original order, then new ones; defaults omitted."""
-    defaults = {f.name: f.default for f in fields(record)}
-    values: dict[str, Any] = {}
-    for key, attr in record._JSON_KEYS.items():
-        value = getattr(record, attr)
-        if key in record.extra:  # kept verbatim (not the expected shape)
-            continue
-        if key in record.order or key in first or value != defaults[attr]:
-            out = write.get(attr)
-            values[key] = out(value) if out is not None and value is not None else value
-    out: dict[str, Any] = {}
-    for key in first:
-        out[key] = values.pop(key)
-    for key in record.order:
-        if key in values:
-            out[key] = values.pop(key)
-        elif key in record.extra:
-            out[key] = copy.deepcopy(record.extra[key])
-    out.update(values)
-    for key, value in record.extra.items():
-        if key not in out:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-class _KeepRaw:
-    pass
-
-
-_KEEP_RAW = _KeepRaw()
-
-
-def _size(value: Any) -> Any:
-    if isinstance(value, list | tuple) and len(value) == 2:
-        return tuple(value)
-    return _KEEP_RAW
-
-
-def _rate(value: Any) -> Any:
-    """A frame rate: a finite positive number (a hand-edited ``"30"`` or ``0`` is kept raw)."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf:
-        return value
-    return _KEEP_RAW
-
-
-def _nested(cls):
-    return lambda value: cls.from_dict(value) if isinstance(value, Mapping) else _KEEP_RAW
-
-
-def _json_object(value: Any) -> Any:
-    return copy.deepcopy(dict(value)) if isinstance(value, Mapping) else _KEEP_RAW
 
 
 # ---------------------------------------------------------------------------- records
@@ -199,11 +128,12 @@ class VideoSource:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> VideoSource:
         """Read the ``video`` entry of a provenance record."""
-        return cls(**_read(cls, _mapping(data, "provenance video"), {"size": _size, "fps": _rate}))
+        convert = {"size": as_pair, "fps": as_rate}
+        return cls(**read_fields(cls, expect_mapping(data, "provenance video"), convert))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON entry (``size`` as a list)."""
-        return _write(self, {"size": list})
+        return write_fields(self, {"size": list})
 
 
 @dataclass(frozen=True)
@@ -242,104 +172,12 @@ class ModelInfo:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelInfo:
         """Read the ``model`` entry of a provenance record."""
-        return cls(**_read(cls, _mapping(data, "provenance model"), {"checkpoint": _json_object}))
+        convert = {"checkpoint": as_json_object}
+        return cls(**read_fields(cls, expect_mapping(data, "provenance model"), convert))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON entry."""
-        return _write(self, {})
-
-
-def _count(value: Any) -> Any:
-    """A non-negative integer (a hand-edited ``"5"``, ``-1`` or ``2.5`` is kept raw)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return _KEEP_RAW
-
-
-def _count_or_none(value: Any) -> Any:
-    return None if value is None else _count(value)
-
-
-def _frame_list(value: Any) -> Any:
-    """Frame numbers (a list of non-negative integers), as a sorted tuple."""
-    if isinstance(value, list) and all(_count(v) is not _KEEP_RAW for v in value):
-        return tuple(sorted(set(value)))
-    return _KEEP_RAW
-
-
-@dataclass(frozen=True)
-class AnnotatedFrames:
-    """The frames a truth store's annotation covers (``provenance["annotated_frames"]``).
-
-    Frames ``start + k * step`` for ``k = 0 .. count - 1``: a CVAT task of every ``step``-th
-    video frame from ``start`` shows the annotator only those, so the frames between are
-    empty because nobody looked, not because no animal was there. ``deleted`` lists frames of
-    that grid the annotator deleted in CVAT (corrupt or unusable frames): they are not
-    annotated either. A store without the entry annotates every frame.
-
-    Examples
-    --------
-    >>> a = AnnotatedFrames.from_dict({"start": 10, "step": 5, "count": 4})
-    >>> list(a.frames(40)), list(a.frames(22)), a.valid
-    ([10, 15, 20, 25], [10, 15, 20], True)
-    >>> a.to_dict()
-    {'start': 10, 'step': 5, 'count': 4}
-    >>> AnnotatedFrames.from_dict({"start": 0, "step": "5", "count": 4}).valid
-    False
-    >>> AnnotatedFrames(start=3, step=2).to_dict()
-    {'start': 3, 'step': 2}
-    >>> d = AnnotatedFrames.from_dict({"start": 0, "step": 5, "count": 4, "deleted": [10]})
-    >>> d.kept(40), d.to_dict()["deleted"]
-    ([0, 5, 15], [10])
-    """
-
-    start: int = 0
-    step: int = 1
-    count: int | None = None
-    deleted: tuple[int, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
-    order: tuple[str, ...] = field(default=(), compare=False, repr=False)
-
-    _JSON_KEYS: ClassVar[dict[str, str]] = {k: k for k in ("start", "step", "count", "deleted")}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AnnotatedFrames:
-        """Read the ``annotated_frames`` entry of a provenance record."""
-        convert = {
-            "start": _count,
-            "step": _count,
-            "count": _count_or_none,
-            "deleted": _frame_list,
-        }
-        return cls(**_read(cls, _mapping(data, "annotated_frames"), convert))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON record (start and step always written; count when known)."""
-        return _write(
-            self,
-            {"deleted": list},
-            first=tuple(k for k in ("start", "step") if k not in self.extra),
-        )
-
-    @property
-    def valid(self) -> bool:
-        """Whether the entry is usable: integer start >= 0, step >= 1 and count >= 0."""
-        return not (set(self._JSON_KEYS) & set(self.extra)) and self.step >= 1
-
-    def frames(self, n_frames: int) -> range:
-        """The annotated frames of a store of ``n_frames`` frames, in order."""
-        stop = n_frames
-        if self.count is not None:
-            stop = min(stop, self.start + self.count * self.step)
-        return range(self.start, max(stop, self.start), self.step)
-
-    def kept(self, n_frames: int) -> range | list[int]:
-        """:meth:`frames` less the ``deleted`` ones (a range when none was deleted)."""
-        frames = self.frames(n_frames)
-        if not self.deleted:
-            return frames
-        gone = set(self.deleted)
-        return [f for f in frames if f not in gone]
+        return write_fields(self, {})
 
 
 def annotated_frames(
@@ -373,38 +211,6 @@ def annotated_frames(
             ">= 0, step >= 1, count >= 0, deleted a list of frames)"
         )
     return entry.kept(n_frames)
-
-
-def describe_frames(frames: range, n_frames: int) -> str:
-    """The annotated frames of a store of ``n_frames`` frames in words, for people (``ecoseg
-    info``, export warnings): the first three, the last, how many and the grid.
-
-    Examples
-    --------
-    >>> describe_frames(range(0, 41, 5), 41)
-    '0, 5, 10 ... 40 (9 of 41, every 5th from 0)'
-    >>> describe_frames(range(10, 20), 41)
-    '10, 11, 12 ... 19 (10 of 41, every frame from 10)'
-    >>> describe_frames(range(3, 8, 2), 10)
-    '3, 5, 7 (3 of 10, every 2nd from 3)'
-    >>> describe_frames(range(0), 10)
-    'none (0 of 10)'
-    """
-    if not len(frames):
-        return f"none (0 of {n_frames})"
-    shown = ", ".join(str(f) for f in frames[:3])
-    if len(frames) > 4:
-        shown += f" ... {frames[-1]}"
-    elif len(frames) == 4:
-        shown += f", {frames[-1]}"
-    step = frames.step
-    if step == 1:
-        grid = "every frame"
-    else:
-        tens, last = step % 100 // 10, step % 10
-        suffix = "th" if tens == 1 or last not in (1, 2, 3) else ("st", "nd", "rd")[last - 1]
-        grid = f"every {step}{suffix}"
-    return f"{shown} ({len(frames)} of {n_frames}, {grid} from {frames[0]})"
 
 
 @dataclass(frozen=True)
@@ -460,11 +266,11 @@ class CameraMotion:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CameraMotion:
         """Read the ``camera_motion`` entry of a provenance record."""
-        return cls(**_read(cls, _mapping(data, "camera_motion"), {}))
+        return cls(**read_fields(cls, expect_mapping(data, "camera_motion"), {}))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON record (all measured values, also when they are 0)."""
-        return _write(self, {}, first=tuple(self._JSON_KEYS))
+        return write_fields(self, {}, first=tuple(self._JSON_KEYS))
 
     def summary(self) -> str:
         """One sentence: what was measured and, when too fast, what to use instead."""
@@ -537,14 +343,14 @@ class Provenance:
     def from_dict(cls, data: Mapping[str, Any] | None) -> Provenance:
         """Read a provenance record (``None`` or ``{}``: an empty one)."""
         convert = {
-            "video": _nested(VideoSource),
-            "model": _nested(ModelInfo),
-            "camera_motion": _nested(CameraMotion),
-            "annotated_frames": _nested(AnnotatedFrames),
-            "parameters": _json_object,
-            "prompts": _json_object,
+            "video": nested(VideoSource),
+            "model": nested(ModelInfo),
+            "camera_motion": nested(CameraMotion),
+            "annotated_frames": nested(AnnotatedFrames),
+            "parameters": as_json_object,
+            "prompts": as_json_object,
         }
-        return cls(**_read(cls, _mapping(data or {}, "provenance"), convert))
+        return cls(**read_fields(cls, expect_mapping(data or {}, "provenance"), convert))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON record."""
@@ -554,7 +360,7 @@ class Provenance:
             "camera_motion": CameraMotion.to_dict,
             "annotated_frames": AnnotatedFrames.to_dict,
         }
-        return _write(self, nested)
+        return write_fields(self, nested)
 
     def get(self, key: str, default: Any = None) -> Any:
         """The JSON value stored under ``key`` (known field or extra), or ``default``."""
@@ -659,8 +465,8 @@ class ObjectRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ObjectRecord:
         """Read one object-table entry (``class`` and ``source`` default to ``"unknown"``)."""
-        data = _mapping(data, "object entry")
-        args = _read(cls, data, {})
+        data = expect_mapping(data, "object entry")
+        args = read_fields(cls, data, {})
         if "id" not in args:
             raise StoreError(f"object entry {dict(data)!r} has no id")
         oid = args["id"]
@@ -672,4 +478,4 @@ class ObjectRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON entry: ``id``, ``class``, ``source`` first, then the other keys."""
-        return _write(self, {}, first=("id", "class", "source"))
+        return write_fields(self, {}, first=("id", "class", "source"))

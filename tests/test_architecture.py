@@ -105,7 +105,15 @@ FORBIDDEN = {
 # What the two lowest layers of docs/architecture.md may import at all (of ecoseg): the helpers
 # `errors` only, the records the helpers (layer 0) and each other.
 HELPERS = ("errors", "_version", "_lazy", "_checks", "_hashing", "_paths", "_device", "_warn")
-RECORDS = ("provenance", "_class_names", "prompts", "_prompt_concepts", "_prompt_values")
+RECORDS = (
+    "provenance",
+    "_record_json",
+    "_annotated_frames",
+    "_class_names",
+    "prompts",
+    "_prompt_concepts",
+    "_prompt_values",
+)
 MAY_IMPORT = {
     **{f"ecoseg.{m}": {"ecoseg.errors"} for m in HELPERS},
     **{f"ecoseg.{m}": {f"ecoseg.{n}" for n in (*HELPERS, *RECORDS)} for m in RECORDS},

@@ -257,3 +257,16 @@ def test_class_name_helpers_keep_their_old_import_path():
     for name in class_names.__all__:
         assert getattr(provenance, name) is getattr(class_names, name)
         assert name in provenance.__all__
+
+
+def test_annotated_frames_keep_their_old_import_path():
+    """AnnotatedFrames and describe_frames moved to ecoseg._annotated_frames (the JSON plumbing
+    to ecoseg._record_json); ``from ecoseg.provenance import ...`` still gives them."""
+    import ecoseg._annotated_frames as annotated
+    import ecoseg.provenance as provenance
+
+    for name in ("AnnotatedFrames", "describe_frames"):
+        assert getattr(provenance, name) is getattr(annotated, name)
+        assert name in provenance.__all__
+    record = provenance.Provenance.from_dict({"annotated_frames": {"start": 2, "step": 3}})
+    assert isinstance(record.annotated_frames, annotated.AnnotatedFrames)
