@@ -211,3 +211,25 @@ def _python_peak(fn):
 def python_peak():
     """``python_peak(fn)``: ``fn()`` and the peak of the Python allocations it made, bytes."""
     return _python_peak
+
+
+@pytest.fixture
+def hash_reads(monkeypatch):
+    """The files :func:`ecoseg._hashing.sha256_file` reads while the test runs, in order:
+    the function is replaced by a counting one in ``ecoseg._hashing`` and in every ecoseg
+    module already imported that took the name (``from ecoseg._hashing import sha256_file``)."""
+    import ecoseg._hashing as hashing
+
+    seen: list[str] = []
+    real = hashing.sha256_file
+
+    def counting(path, **kw):
+        seen.append(str(path))
+        return real(path, **kw)
+
+    for name, module in list(sys.modules.items()):
+        if (name == "ecoseg" or name.startswith("ecoseg.")) and (
+            vars(module).get("sha256_file") is real  # (vars: no lazy attribute resolved)
+        ):
+            monkeypatch.setattr(module, "sha256_file", counting)
+    return seen

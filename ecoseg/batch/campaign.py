@@ -22,6 +22,7 @@ from ecoseg._cli import logger
 from ecoseg._paths import check_out_folder
 from ecoseg.batch._inputs import check_folder_rate, check_folders, check_same_bytes
 from ecoseg.batch._options import check_this_machine, concept_options, segment_options
+from ecoseg.batch._threads import in_threads
 from ecoseg.batch.cluster import (
     check_count,
     check_gpu_workers,
@@ -47,7 +48,7 @@ from ecoseg.batch.urls import (
 )
 from ecoseg.errors import ConfigError, EcosegError, VideoError
 
-__all__ = ["STATUSES", "SUMMARY_COLUMNS", "SUMMARY_FILE", "batch"]
+__all__ = ["STATUSES", "STATUS_THREADS", "SUMMARY_COLUMNS", "SUMMARY_FILE", "batch"]
 
 #: Name of the summary table written next to the stores.
 SUMMARY_FILE = "batch-summary.csv"
@@ -227,7 +228,7 @@ def batch(
         Path(out).mkdir(parents=True, exist_ok=True)
     rows: dict[str, dict[str, Any]] = {}
     jobs = []
-    statuses = {name: _planned_status(store_location(out, name)) for name in names}
+    statuses = _planned_statuses(out, names)  # (on object storage: several at once)
     probed = _probe_urls(names, videos, statuses)  # (concurrently: a request or two each)
     for name, video in zip(names, videos):
         store = store_location(out, name)
@@ -412,6 +413,21 @@ def _planned_status(store: str) -> StoreStatus | EcosegError:
         return store_status(store)
     except EcosegError as exc:
         return exc
+
+
+#: Stores of a remote ``OUT`` (object storage, HTTP) whose status is read at once while a
+#: campaign is planned (each a few small requests, mostly waiting on the storage).
+STATUS_THREADS = 16
+
+
+def _planned_statuses(out: str, names: Sequence[str]) -> dict[str, StoreStatus | EcosegError]:
+    """:func:`_planned_status` of each video's store in ``out``, by name in the order of
+    ``names``: up to :data:`STATUS_THREADS` at once where ``out`` is a URL (zarr's reads go
+    through its one event loop, which any thread may call), one after another on a local
+    disk (a read there does not wait on a network)."""
+    stores = [store_location(out, name) for name in names]
+    threads = STATUS_THREADS if is_url(out) else 1
+    return dict(zip(names, in_threads(_planned_status, stores, threads)))
 
 
 def _probe_urls(names, videos, statuses) -> dict[str, tuple[str | None, str | None]]:

@@ -330,6 +330,8 @@ def video_checks(
     """:func:`video_check` of each ``(video, recorded)`` pair, in order: URLs probed up to
     :data:`PROBE_THREADS` at once (hundreds of videos on object storage are planned in the
     time of a few requests, not of hundreds one after another), local files one after another.
+    A Ctrl-C while probes wait on the storage is raised at once (the probes under way are not
+    waited for: :func:`~ecoseg.batch._threads.in_threads`).
 
     Examples
     --------
@@ -338,16 +340,11 @@ def video_checks(
     >>> video_checks([("memory://checks-doc/T1.mp4", None), ("memory://checks-doc/T2.mp4", None)])
     [(None, None), (None, 'memory://checks-doc/T2.mp4: no such file or directory')]
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from ecoseg.batch._threads import in_threads
 
-    results: list[tuple[str | None, str | None]] = [(None, None)] * len(checks)
     urls = [i for i, (video, _) in enumerate(checks) if is_url(os.fspath(video))]
-    if urls:
-        with ThreadPoolExecutor(min(PROBE_THREADS, len(urls))) as pool:
-            for i, result in zip(urls, pool.map(lambda i: video_check(*checks[i]), urls)):
-                results[i] = result
-    probed = set(urls)
-    for i, (video, recorded) in enumerate(checks):
-        if i not in probed:
-            results[i] = video_check(video, recorded)
-    return results
+    results = dict(zip(urls, in_threads(lambda i: video_check(*checks[i]), urls, PROBE_THREADS)))
+    return [
+        results[i] if i in results else video_check(video, recorded)
+        for i, (video, recorded) in enumerate(checks)
+    ]

@@ -608,9 +608,8 @@ def _run_segment_jobs(
     if scheduler is None and not local:
         for video, store, _inputs, _fp, resume in jobs:
             log(f"segment {video.name}" + (" (resuming)" if resume else ""))
-            task = (_job(video, store, resume, progress), video, places[video.name])
-            try:
-                segment_task(task)
+            try:  # (not segment_task: run_study checked this machine for it up front)
+                run_job(_job(video, store, resume, progress))
             except EcosegError as exc:
                 _raise_in_study(exc, places[video.name][""])
             finished(video)

@@ -7,11 +7,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import signal
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from suite_helpers import child_env
 
 import ecoseg
 from ecoseg.batch import batch
@@ -21,6 +25,7 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
     """Serves a folder; each request waits ``delay`` seconds, counted while it is served."""
 
     delay = 0.0
+    gate = None  # a threading.Event each request waits for (a storage that does not answer)
     lock = threading.Lock()
     active = 0
     most = 0  # the most requests served at once
@@ -35,6 +40,8 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
             cls.most = max(cls.most, cls.active)
         try:
             time.sleep(cls.delay)
+            if cls.gate is not None:
+                cls.gate.wait(120)
             serve()
         finally:
             with cls.lock:
@@ -132,3 +139,36 @@ def test_a_url_whose_size_changed_since_its_store_was_made_is_failed_not_skipped
     with MaskStore.open(out / "T1.zarr") as store:
         assert (store.read_labels() == labels).all()
     assert made["path"] == urls[1] and made["bytes"] == size  # (ecoseg.batch.jobs.URL_BYTES)
+
+
+def test_ctrl_c_while_url_probes_wait_on_the_storage_ends_the_command_at_once(campaign):
+    """Ctrl-C while the URL probes of a plan waited on a storage that did not answer left the
+    probe pool waiting for every probe under way (ThreadPoolExecutor's exit, then its join at
+    interpreter exit): 'ecoseg batch' hung until the requests timed out. Now the interrupt is
+    raised at once: 'ecoseg: interrupted', exit status 130, probes under way abandoned."""
+    served, handler, urls, out = campaign
+    handler.gate, handler.most = threading.Event(), 0
+    code = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from ecoseg.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    args = [sys.executable, "-c", code, "batch", *urls, "-o", str(out), "--engine", "classical"]
+    proc = subprocess.Popen(args, env=child_env(), stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(1200):  # until probes wait on the server (or the command ended)
+            if handler.active >= 2 or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert handler.active >= 2
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail("ecoseg batch still waits on its probes after Ctrl-C")
+    finally:
+        handler.gate.set()  # (the server's requests end)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "ecoseg: interrupted"

@@ -36,20 +36,6 @@ def cache(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def reads(monkeypatch):
-    """The files ``sha256_file`` reads, in order."""
-    seen: list[str] = []
-    real = hashing.sha256_file
-
-    def counting(path, **kw):
-        seen.append(str(path))
-        return real(path, **kw)
-
-    monkeypatch.setattr(hashing, "sha256_file", counting)
-    return seen
-
-
-@pytest.fixture
 def video(clip, tmp_path):
     """A copy of the io clip, free to change, and the record of a store made from it."""
     path = shutil.copy(clip, tmp_path / "clip.mp4")
@@ -77,18 +63,18 @@ def rewrite_same_size(path) -> None:
         f.write(data)
 
 
-def test_a_second_check_of_an_unchanged_video_does_not_read_it(cache, reads, video):
+def test_a_second_check_of_an_unchanged_video_does_not_read_it(cache, hash_reads, video):
     path, recorded = video
     assert check(path, recorded) is None
-    assert reads == [str(path)]
+    assert hash_reads == [str(path)]
     assert check(path, recorded) is None  # the same process: remembered
     hashing.forget_hashes()  # as a new process: from the cache file
     assert check(path, recorded) is None
-    assert reads == [str(path)]
+    assert hash_reads == [str(path)]
     assert cache.is_file()
 
 
-def test_same_size_new_mtime_is_read_again_and_differs(cache, reads, video):
+def test_same_size_new_mtime_is_read_again_and_differs(cache, hash_reads, video):
     path, recorded = video
     assert check(path, recorded) is None
     before = os.stat(path)
@@ -96,10 +82,10 @@ def test_same_size_new_mtime_is_read_again_and_differs(cache, reads, video):
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
     assert os.stat(path).st_size == before.st_size
     assert check(path, recorded) == "the sha256 differs"
-    assert reads == [str(path)] * 2
+    assert hash_reads == [str(path)] * 2
 
 
-def test_same_size_with_the_old_mtime_put_back_is_read_again_by_its_ctime(cache, reads, video):
+def test_same_size_with_the_old_mtime_put_back_is_read_again_by_its_ctime(cache, hash_reads, video):
     path, recorded = video
     assert check(path, recorded) is None
     before = os.stat(path)
@@ -117,29 +103,29 @@ def test_same_size_with_the_old_mtime_put_back_is_read_again_by_its_ctime(cache,
     )
     assert now.st_ctime_ns != before.st_ctime_ns
     assert check(path, recorded) == "the sha256 differs"
-    assert len(reads) == 2
+    assert len(hash_reads) == 2
 
 
-def test_another_path_to_the_same_file_shares_the_entry(cache, reads, video, tmp_path):
+def test_another_path_to_the_same_file_shares_the_entry(cache, hash_reads, video, tmp_path):
     path, recorded = video
     os.symlink(path, tmp_path / "link.mp4")
     assert check(path, recorded) is None
     assert check(tmp_path / "link.mp4", recorded) is None
-    assert len(reads) == 1
+    assert len(hash_reads) == 1
 
 
-def test_small_or_fresh_files_are_read_every_time(tmp_path, monkeypatch, reads, video):
+def test_small_or_fresh_files_are_read_every_time(tmp_path, monkeypatch, hash_reads, video):
     monkeypatch.setenv("ECOSEG_HASH_CACHE", str(tmp_path / "sha256.json"))
     hashing.forget_hashes()
     path, recorded = video
     assert os.path.getsize(path) < hashing.CACHE_MIN_BYTES
     monkeypatch.setattr(hashing, "SETTLE_NS", 0)
     check(path, recorded), check(path, recorded)  # small: below the size floor
-    assert len(reads) == 2
+    assert len(hash_reads) == 2
     monkeypatch.setattr(hashing, "CACHE_MIN_BYTES", 0)
     monkeypatch.setattr(hashing, "SETTLE_NS", 3600 * 10**9)  # touched within the hour: fresh
     check(path, recorded), check(path, recorded)
-    assert len(reads) == 4
+    assert len(hash_reads) == 4
     assert not (tmp_path / "sha256.json").exists()
 
 
@@ -160,18 +146,18 @@ def test_files_that_change_while_read_are_not_cached(cache, monkeypatch, video):
 
 
 @pytest.mark.parametrize("content", ["not json {", '{"version": 1, "entries": [1]}', "[]", "7"])
-def test_a_corrupt_cache_file_is_ignored_and_replaced(cache, reads, video, content):
+def test_a_corrupt_cache_file_is_ignored_and_replaced(cache, hash_reads, video, content):
     path, recorded = video
     cache.parent.mkdir(parents=True)
     cache.write_text(content)
     assert check(path, recorded) is None
     hashing.forget_hashes()
     assert check(path, recorded) is None
-    assert len(reads) == 1
+    assert len(hash_reads) == 1
     assert json.loads(cache.read_text())["version"] == 1
 
 
-def test_wrong_digests_in_the_cache_file_are_ignored(cache, reads, video):
+def test_wrong_digests_in_the_cache_file_are_ignored(cache, hash_reads, video):
     path, recorded = video
     check(path, recorded)
     data = json.loads(cache.read_text())
@@ -179,10 +165,10 @@ def test_wrong_digests_in_the_cache_file_are_ignored(cache, reads, video):
     cache.write_text(json.dumps(data))
     hashing.forget_hashes()
     assert check(path, recorded) is None
-    assert len(reads) == 2
+    assert len(hash_reads) == 2
 
 
-def test_an_unwritable_cache_never_fails_a_check(tmp_path, monkeypatch, reads, video):
+def test_an_unwritable_cache_never_fails_a_check(tmp_path, monkeypatch, hash_reads, video):
     monkeypatch.setattr(hashing, "CACHE_MIN_BYTES", 0)
     monkeypatch.setattr(hashing, "SETTLE_NS", 0)
     (tmp_path / "a-file").write_text("")
@@ -192,12 +178,12 @@ def test_an_unwritable_cache_never_fails_a_check(tmp_path, monkeypatch, reads, v
         hashing.forget_hashes()
         assert check(path, recorded) is None
         assert check(path, recorded) is None  # still remembered in the process
-    assert len(reads) == 2
+    assert len(hash_reads) == 2
     left = [p for p in tmp_path.parent.iterdir() if p.name.startswith(tmp_path.name)]
     assert not [p for p in left if p.name.endswith(".tmp")]
 
 
-def test_set_empty_nothing_is_written(tmp_path, monkeypatch, reads, video):
+def test_set_empty_nothing_is_written(tmp_path, monkeypatch, hash_reads, video):
     monkeypatch.setattr(hashing, "CACHE_MIN_BYTES", 0)
     monkeypatch.setattr(hashing, "SETTLE_NS", 0)
     monkeypatch.setenv("ECOSEG_HASH_CACHE", "")

@@ -418,6 +418,34 @@ def test_scheduler_runs_videos_as_tasks(clips, tmp_path, calls):
     assert not result.report.exists() and not result.report_written
 
 
+def test_a_serial_run_checks_each_video_for_this_machine_once(clips, tmp_path, monkeypatch):
+    """A serial run checked what this machine lacks for each video up front, then again in
+    segment_task just before segmenting it; now once. segment_task itself still checks (a
+    Dask worker is another machine)."""
+    import ecoseg.study.runner as runner
+
+    checked = []
+    real = runner.check_video
+
+    def counting(video, places):
+        checked.append(video.name)
+        return real(video, places)
+
+    monkeypatch.setattr(runner, "check_video", counting)
+    shutil.copytree(clips, tmp_path, dirs_exist_ok=True)
+    write_study(tmp_path)
+    result = run_study(tmp_path / "study.yaml", progress=False, report=False)
+    assert sorted(result.segmented) == ["reef-a", "reef-b"]
+    assert sorted(checked) == ["reef-a", "reef-b"]  # each twice before
+
+    study = load_study(tmp_path / "study.yaml")
+    video = next(v for v in study.videos if v.name == "reef-a")
+    monkeypatch.setattr(runner, "run_job", lambda job: {"status": "done"})
+    checked.clear()
+    runner.segment_task((None, video, {"": "study.yaml: videos[0] (reef-a):"}))
+    assert checked == ["reef-a"]
+
+
 def test_output_override_leaves_the_study_folder_alone(clips, tmp_path):
     shutil.copytree(clips, tmp_path / "study", dirs_exist_ok=True)
     write_study(tmp_path / "study")

@@ -1,0 +1,103 @@
+"""ecoseg.batch.campaign: the status of each video's store, read while a campaign is planned;
+for an OUT on object storage several at once (memory:// storage whose reads are counted while
+they are under way; no network)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import fsspec
+import numpy as np
+import pytest
+from fsspec.implementations.memory import MemoryFileSystem
+
+from ecoseg.batch import batch, campaign
+from ecoseg.batch.jobs import store_status
+from ecoseg.store import MaskStore
+
+
+@pytest.fixture
+def root():
+    """A fresh memory:// folder, removed afterwards."""
+    path = f"statuses-{uuid.uuid4().hex}"
+    yield path
+    fsspec.filesystem("memory").rm(path, recursive=True)
+
+
+def _store(url: str, complete: bool = True) -> None:
+    with MaskStore.create(url, height=2, width=2, overwrite=True) as store:
+        store.append(np.zeros((3, 2, 2), np.uint32), [0.0, 0.5, 1.0])
+        if complete:
+            store.mark_complete()
+
+
+@pytest.fixture
+def reading(monkeypatch):
+    """The most stores with a read under way at once (memory:// reads, each held a moment)."""
+    lock = threading.Lock()
+    active: dict[str, int] = {}
+    most = [0]
+    real = MemoryFileSystem.cat_file
+
+    def cat_file(self, path, *args, **kwargs):
+        store = next((p for p in str(path).split("/") if p.endswith(".zarr")), "")
+        with lock:
+            active[store] = active.get(store, 0) + 1
+            most[0] = max(most[0], sum(1 for n in active.values() if n))
+        try:
+            time.sleep(0.02)
+            return real(self, path, *args, **kwargs)
+        finally:
+            with lock:
+                active[store] -= 1
+
+    monkeypatch.setattr(MemoryFileSystem, "cat_file", cat_file)
+    return most
+
+
+def test_stores_on_object_storage_are_read_at_once_when_a_campaign_is_planned(
+    root, reading, monkeypatch
+):
+    """Planning a campaign read each store's status one after another: hundreds of stores on
+    S3, a few requests each, in a row. An OUT that is a URL now has up to STATUS_THREADS
+    stores read at once (several under way, never more than the bound); the summary keeps
+    the input order."""
+    monkeypatch.setattr(campaign, "STATUS_THREADS", 3)
+    fs = fsspec.filesystem("memory")
+    videos = []
+    for i in range(6):
+        fs.pipe(f"{root}/videos/T{i}.mp4", bytes([i]) * 32)
+        videos.append(f"memory://{root}/videos/T{i}.mp4")
+        if i != 4:  # (no store: T4 is segmented, and fails on its 32 bytes)
+            _store(f"memory://{root}/out/T{i}.zarr")
+    reading[0] = 0
+    with ThreadPoolExecutor(1) as pool:
+        summary = batch(
+            videos, f"memory://{root}/out", scheduler=pool, engine="classical", progress=False,
+            retries=0,
+        )  # fmt: skip
+    assert 2 <= reading[0] <= 3  # one after another: 1
+    assert summary["status"].tolist() == ["skipped"] * 4 + ["failed", "skipped"]
+    assert summary["attempts"].tolist() == [0] * 4 + [1, 0]
+
+
+def test_statuses_read_at_once_are_those_read_one_after_another_in_order(root, reading):
+    """Whatever finishes first, each name gets its own store's status (complete, partial,
+    missing, or why it is not a store), in the order of the names."""
+    fs = fsspec.filesystem("memory")
+    _store(f"memory://{root}/out/a.zarr")
+    _store(f"memory://{root}/out/b.zarr", complete=False)
+    fs.pipe(f"{root}/out/c.zarr/zarr.json", b"not json")
+    _store(f"memory://{root}/out/e.zarr")
+    names = ["e", "c", "d", "b", "a"]
+    out = f"memory://{root}/out"
+    got = campaign._planned_statuses(out, names)
+    assert list(got) == names
+    assert [getattr(s, "state", None) for s in got.values()] == [
+        "complete", None, "missing", "partial", "complete"
+    ]  # fmt: skip
+    assert str(got["c"]) == str(campaign._planned_status(f"{out}/c.zarr"))
+    assert got["a"] == store_status(f"{out}/a.zarr")
