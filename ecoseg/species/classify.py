@@ -289,6 +289,7 @@ def classify(
     keep_visual: bool = False,
     model_sha256: str | None = None,
     calibration=None,
+    model_bytes: bytes | None = None,
 ) -> pd.DataFrame:
     """Name the unreviewed tracks of ``stores`` with a model trained on reviewed tracks.
 
@@ -328,6 +329,9 @@ def classify(
         saves its calibration before it classifies (default: each store's own). Each
         classification's record keeps the calibration it measured with (``calibration``), so
         a report's steps make it again with it (``ecoseg classify --calibration``).
+    model_bytes : bytes, optional
+        The contents of the file ``model`` when the caller has read them already (a study
+        hashes them first): the file is not read again.
 
     Returns
     -------
@@ -411,7 +415,7 @@ def classify(
     elif isinstance(model, SpeciesModel):
         fitted = model
     else:
-        fitted = SpeciesModel.load(model)
+        fitted = SpeciesModel.load(model, model_bytes)
     if fitted.feature_version != FEATURE_VERSION:  # before hours of features, naming the model
         raise ModelError(
             f"{model if model is not None and not isinstance(model, SpeciesModel) else 'model'}"

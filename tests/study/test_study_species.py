@@ -308,8 +308,8 @@ def test_a_study_run_reads_its_species_model_file_once_for_its_hash_and_copy(
 ):
     """The run hashed the model file (the measure fingerprint), then ``keep_copy`` read it
     again for the copy it keeps; now the bytes it hashed are the ones it keeps (one read
-    fewer, and never a copy of a file replaced in between). The classification reads it
-    itself."""
+    fewer, and never a copy of a file replaced in between). The classification read it a
+    second time (``SpeciesModel.load``); now it is given those bytes: one read in all."""
     import builtins
     import pathlib
 
@@ -333,7 +333,7 @@ def test_a_study_run_reads_its_species_model_file_once_for_its_hash_and_copy(
     monkeypatch.setattr(pathlib.Path, "open", lambda self, *a, **k: counted(real_path_open)(
         self, *a, **k))  # fmt: skip
     run_study(study_file, progress=False, report=False)
-    assert len(opened) == 2  # the run's hash and copy, then classify's load
+    assert len(opened) == 1  # the run's hash, copy and classify's load
 
 
 def _calibrate(root, mm_per_px: str) -> None:
