@@ -115,7 +115,9 @@ def review_steps(
     where the steps begin (None: none): a classification that recorded another calibration
     than the store has at its step (``calibration`` in its record) is made with
     ``--calibration``, which saves it into the store, as the study or ``ecoseg measure`` did
-    before it classified (a record from before classifications recorded it: as the store is).
+    before it classified (``--calibration none`` for one made uncalibrated: in pixels, the
+    store's calibration cleared, as a study with no calibration left it; a record from before
+    classifications recorded it: as the store is).
 
     Examples
     --------
@@ -211,11 +213,8 @@ def review_steps(
         notes = [_placeholder(sha, known, record.get("model_file"))]
         if _other_calibration(entry, calibrated):  # than the store has at this step
             spec = calibration_arg(record["calibration"])
-            if spec is None:
-                notes.append("classified uncalibrated (sizes in px): this step measures in mm")
-            else:
-                cmd += ["--calibration", _q(spec)]
-                calibrated = spec
+            cmd += ["--calibration", _q(spec or "none")]  # none: in px, the store's cleared
+            calibrated = spec
         if n in visual:  # as it was made: the tracks of an exemplar-only concept left visual
             cmd.append("--keep-visual")
         notes = [n for n in notes if n]
