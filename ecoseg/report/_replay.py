@@ -2,7 +2,7 @@
 
 A reviewed or classified store's edit log becomes ``ecoseg edit`` / ``ecoseg classify``
 commands (:func:`review_steps`); a study's store gets those of a person's reviews, with the
-study's species model and the copies it kept of other models (``_study_reviews``). The files
+study's species model and the copies it kept of other models (:func:`study_reviews`). The files
 the commands read (:class:`InputFile`) and the ``--calibration`` value of a recorded
 calibration (:func:`calibration_arg`) are shared with :mod:`ecoseg.report.reproduce`, which
 re-exports the public names.
@@ -21,7 +21,7 @@ from typing import Any
 from ecoseg._checks import number_text
 from ecoseg.report.read import VideoInfo
 
-__all__ = ["InputFile", "calibration_arg", "recorded_models", "review_steps"]
+__all__ = ["InputFile", "calibration_arg", "recorded_models", "review_steps", "study_reviews"]
 
 _q = shlex.quote
 
@@ -275,7 +275,7 @@ class _Replay:
     unclassified: bool = False
 
 
-def _study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> _Replay:
+def study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> _Replay:
     """The review steps of a study's store, run from the study folder.
 
     A study with a ``species_model`` classifies its store itself each time it measures it.

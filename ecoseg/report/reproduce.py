@@ -23,10 +23,10 @@ from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.provenance import ModelInfo
 from ecoseg.report._replay import (
     InputFile,
-    _study_reviews,
     calibration_arg,
     recorded_models,
     review_steps,
+    study_reviews,
 )
 from ecoseg.report.read import VideoInfo
 
@@ -77,10 +77,10 @@ def reproduce(
     """
     if study is not None:
         run = f"ecoseg study {_q(study.path.name)}"
-        replays = [_study_reviews(v, study) for v in videos]
+        replays = [study_reviews(v, study) for v in videos]
         if any(r.unclassified for r in replays):  # a first run that classifies none: every
             # store's classifications of the study's model before its first review are steps
-            replays = [_study_reviews(v, study, whole=True) for v in videos]
+            replays = [study_reviews(v, study, whole=True) for v in videos]
         reviews = [step for r in replays for step in r.steps]
         # the first run classifies a store only where the study's model made its log's first
         # entry (not a model added after a review, nor a model file since replaced)
