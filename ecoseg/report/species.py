@@ -83,7 +83,10 @@ def species_table(tracks) -> dict[str, Any] | None:
     auto = src == "classified"
     prob = None
     if auto.any() and "class_probability" in tracks.columns:
-        prob = float(np.nanmean(tracks["class_probability"].to_numpy(np.float64)[auto]))
+        values = tracks["class_probability"].to_numpy(np.float64)[auto]
+        values = values[~np.isnan(values)]
+        # np.nanmean's NaN for no values, without its "Mean of empty slice" warning
+        prob = float(values.mean()) if values.size else float("nan")
     return {
         "columns": [SOURCES[s] for s in used],
         "groups": groups,

@@ -289,6 +289,7 @@ def classify(
     keep_visual: bool = False,
     model_sha256: str | None = None,
     calibration=None,
+    model_bytes: bytes | None = None,
 ) -> pd.DataFrame:
     """Name the unreviewed tracks of ``stores`` with a model trained on reviewed tracks.
 
@@ -328,6 +329,12 @@ def classify(
         saves its calibration before it classifies (default: each store's own). Each
         classification's record keeps the calibration it measured with (``calibration``), so
         a report's steps make it again with it (``ecoseg classify --calibration``).
+        ``"none"`` measures in pixels and clears the stores' calibrations (recorded as
+        none), as a study with no calibration leaves its stores: the step that replays a
+        classification made uncalibrated on a store made again with a calibration.
+    model_bytes : bytes, optional
+        The contents of the file ``model`` when the caller has read them already (a study
+        hashes them first): the file is not read again.
 
     Returns
     -------
@@ -391,11 +398,18 @@ def classify(
         check_path_arg(save_model, "classify: save_model", "a path to the model file to write")
     if model_sha256 is not None and not _is_sha256(model_sha256):
         raise ConfigError(f"model_sha256 must be 64 hexadecimal digits, got {model_sha256!r}")
-    if calibration is not None and not hasattr(calibration, "to_dict"):
+    # "none": in pixels, the stores' calibrations cleared (a report's step for a
+    # classification recorded uncalibrated, on a store made again with one)
+    uncalibrated = isinstance(calibration, str) and calibration.strip().lower() == "none"
+    if uncalibrated:
+        calibration = None
+    elif calibration is not None and not hasattr(calibration, "to_dict"):
         from ecoseg.measure.calibration import parse_calibration
 
         calibration = parse_calibration(calibration)
     measured_with = calibration.to_dict() if calibration is not None else None
+    if uncalibrated:
+        measured_with = {}  # no mm per pixel: not the store's own
     stores = _as_list(stores)
     check_distinct_stores(stores, "classify")  # each would be classified (and logged) twice
     store_videos = _videos(videos, len(stores))  # before training (and --save-model)
@@ -411,7 +425,7 @@ def classify(
     elif isinstance(model, SpeciesModel):
         fitted = model
     else:
-        fitted = SpeciesModel.load(model)
+        fitted = SpeciesModel.load(model, model_bytes)
     if fitted.feature_version != FEATURE_VERSION:  # before hours of features, naming the model
         raise ModelError(
             f"{model if model is not None and not isinstance(model, SpeciesModel) else 'model'}"
@@ -451,6 +465,8 @@ def classify(
         with open_for_edit(store) as s:
             if calibration is not None:  # the one its features were measured with
                 calibration.save(s)
+            elif uncalibrated and s.calibration:
+                s.calibration = None
             meta = read_meta(s)
             objects = []
             for obj in meta["objects"]:

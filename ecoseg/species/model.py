@@ -426,8 +426,11 @@ class SpeciesModel:
         )
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> SpeciesModel:
+    def load(cls, path: str | os.PathLike, data: bytes | None = None) -> SpeciesModel:
         """Read a model written by :meth:`save` (plain JSON: nothing is executed).
+
+        ``data``: the file's contents when the caller has read them already (a study hashes
+        them first): the file is not read again, and ``path`` names it in messages.
 
         Raises
         ------
@@ -435,9 +438,11 @@ class SpeciesModel:
             Missing, too large, not JSON, not an ecoseg species model, another version, or
             its contents do not match its sha256 (tampered).
         """
-        raw = read_file_bytes(
-            path, "species model file", limit=_MAX_BYTES + 1, kind="JSON", error=ModelError
-        )
+        raw = data
+        if raw is None:
+            raw = read_file_bytes(
+                path, "species model file", limit=_MAX_BYTES + 1, kind="JSON", error=ModelError
+            )
         path = Path(path)
         if len(raw) > _MAX_BYTES:
             raise ModelError(f"{path}: too large for a species model (> 64 MiB)")

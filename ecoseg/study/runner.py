@@ -378,7 +378,13 @@ def run_study(
 
             if video.calibration is not None:
                 save_calibration(store, video.calibration)
-            name_tracks(store, model=species_model, videos=[video.path], progress=False)
+            name_tracks(
+                store,
+                model=species_model,
+                model_bytes=model_bytes,  # the bytes hashed above, not read a third time
+                videos=[video.path],
+                progress=False,
+            )
             # by its SHA-256: a replay can make this classification again after the study's
             # file is replaced (the report offers the copy)
             keep_copy(model_bytes, output / "species_models")

@@ -194,8 +194,58 @@ def test_a_classify_step_gives_the_calibration_its_record_names_where_the_store_
         f"{classify} --calibration 0.5",
         classify,
         "ecoseg edit r.zarr --delete 2",
-        classify,
+        f"{classify} --calibration none",  # said in a comment that it measured in mm
     ]
-    assert "classified uncalibrated" in review_steps("r.zarr", log[-1:], calibrated="0.5")[0]
+    # made uncalibrated on a store that has a calibration there: in px, its calibration cleared
+    (step,) = review_steps("r.zarr", log[-1:], calibrated="0.5")
+    assert step.split("   # ")[0] == f"{classify} --calibration none"
+    assert "uncalibrated" not in step  # the comment said it would measure in mm
     old = {"n": 1, "kind": "classify", "ids": [1], "classification": {"model_sha256": sha}}
     assert review_steps("r.zarr", [old], calibrated="0.5")[0].startswith(f"{classify}   #")
+
+
+def test_a_classification_made_uncalibrated_is_replayed_on_a_calibrated_store(
+    tmp_path, monkeypatch
+):
+    """A store classified uncalibrated (sizes in px: a study with no calibration clears its
+    stores'), then calibrated (``ecoseg measure --calibration``), was replayed on a store
+    made again with a calibration (a synthetic clip's): its step said, in a comment, that it
+    measured in mm, and its classes and probabilities were not the ones recorded. The step
+    now says ``--calibration none`` (in px, the store's calibration cleared, recorded as none),
+    and the steps make the same object table, edit log record and tables."""
+    from ecoseg.report.reproduce import measure_command
+
+    fit_species_model(tmp_path, frames=12, size=SIZE)
+    clip = _tracked_clip(tmp_path / "clip")
+    fresh = shutil.copytree(clip.truth, tmp_path / "clip" / "again.zarr")
+    before = shutil.copytree(clip.truth, tmp_path / "clip" / "before.zarr")
+    assert MaskStore.open(fresh).calibration  # as `ecoseg synth` makes it again
+    with MaskStore.open(clip.truth, mode="a") as s:  # as a study with no calibration left it
+        s.calibration = None
+    monkeypatch.chdir(tmp_path)
+    assert main(["classify", str(clip.truth), "--model", "species.json"]) == 0
+    assert main(["measure", str(clip.truth), "-o", "t", "--calibration", "0.5"]) == 0
+    (record,) = [e["classification"] for e in ecoseg.species.edit_log(clip.truth)]
+    assert record["calibration"] is None
+
+    info = read_video("clip", str(clip.truth), "clip/again.zarr")
+    made = calibration_arg(MaskStore.open(fresh).calibration)  # the synthetic clip's
+    steps = [*review_steps("clip/again.zarr", info.edits, calibrated=made), measure_command(info)]
+    sha = record["model_sha256"]
+    assert steps == [
+        f"ecoseg classify clip/again.zarr --model species.json --model-sha256 {sha} "
+        "--calibration none",
+        "ecoseg measure clip/again.zarr -o clip.tables --calibration 0.5",
+    ]
+    for step in steps:
+        assert main(shlex.split(step)[1:]) == 0, step
+    assert MaskStore.open(fresh).objects == MaskStore.open(clip.truth).objects
+    # the step as it was (in mm) does not make the tracks' probabilities again
+    step = steps[0].replace(" --calibration none", "").replace("again.zarr", "before.zarr")
+    assert main(shlex.split(step)[1:]) == 0
+    assert MaskStore.open(before).objects != MaskStore.open(clip.truth).objects
+    (again,) = [e["classification"] for e in ecoseg.species.edit_log(fresh)]
+    assert again["calibration"] is None
+    assert MaskStore.open(fresh).calibration == MaskStore.open(clip.truth).calibration
+    for name, table in measure(clip.truth).items():
+        assert measure(fresh)[name].equals(table), name

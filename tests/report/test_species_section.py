@@ -38,3 +38,29 @@ def test_no_section_when_every_class_came_with_the_objects(tmp_path):
     clip = ecoseg.synth(tmp_path / "clip", seed=2, frames=4, size=(96, 64))
     report([clip.truth], tmp_path / "r.html")
     assert 'id="species-table"' not in (tmp_path / "r.html").read_text()
+
+
+def test_classified_tracks_without_probabilities_warn_nothing(tmp_path):
+    """Auto-classified tracks whose probabilities are all missing (NaN) give no mean, and
+    no numpy "Mean of empty slice" RuntimeWarning reaches the person making the report."""
+    import warnings
+
+    import pandas as pd
+
+    import ecoseg
+    from ecoseg.report.species import species_table
+
+    clip = ecoseg.synth(tmp_path / "clip", seed=1, frames=8, size=(128, 72))
+    with open_for_edit(clip.truth) as s:
+        meta = read_meta(s)
+        for o in meta["objects"][1:3]:
+            o.update(class_source="classified", class_probability=None)
+        write_meta(s, meta)
+    tracks = pd.DataFrame(
+        {"class": ["wrasse"], "class_source": ["classified"], "class_probability": [None]}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert species_table(tracks)["mean_probability"] == "nan"  # as before
+        report([clip.truth], tmp_path / "r.html")
+    assert 'id="species-table"' in (tmp_path / "r.html").read_text()

@@ -308,8 +308,8 @@ def test_a_study_run_reads_its_species_model_file_once_for_its_hash_and_copy(
 ):
     """The run hashed the model file (the measure fingerprint), then ``keep_copy`` read it
     again for the copy it keeps; now the bytes it hashed are the ones it keeps (one read
-    fewer, and never a copy of a file replaced in between). The classification reads it
-    itself."""
+    fewer, and never a copy of a file replaced in between). The classification read it a
+    second time (``SpeciesModel.load``); now it is given those bytes: one read in all."""
     import builtins
     import pathlib
 
@@ -333,7 +333,7 @@ def test_a_study_run_reads_its_species_model_file_once_for_its_hash_and_copy(
     monkeypatch.setattr(pathlib.Path, "open", lambda self, *a, **k: counted(real_path_open)(
         self, *a, **k))  # fmt: skip
     run_study(study_file, progress=False, report=False)
-    assert len(opened) == 2  # the run's hash and copy, then classify's load
+    assert len(opened) == 1  # the run's hash, copy and classify's load
 
 
 def _calibrate(root, mm_per_px: str) -> None:
@@ -396,6 +396,48 @@ def test_classifications_are_replayed_each_with_the_calibration_it_recorded(
     again = [e["classification"]["calibration"] for e in edit_log(fresh / where) if e["kind"] ==
              "classify"]  # fmt: skip
     assert again == [e["classification"]["calibration"] for e in log if e["kind"] == "classify"]
+    assert (fresh / "out" / "report.html").read_bytes() == (
+        root / "out" / "report.html"
+    ).read_bytes()
+
+
+def test_a_classification_made_before_the_study_had_a_calibration_is_replayed(
+    study, tmp_path, monkeypatch
+):
+    """A study run with no calibration classifies in pixels (its stores' calibrations
+    cleared); a review, then a calibration and a run that measures again. The page's step for
+    the first classification said, in a comment, that it measured in mm (the store made again
+    by the first run has the study's calibration): the stores made again had other
+    probabilities. It now says ``--calibration none`` and the history replays to the same
+    store, tables and page."""
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    text = (root / "study.yaml").read_text()
+    (root / "study.yaml").write_text(text.replace("  calibration: 20.0\n", ""))
+    store = root / "out" / "stores" / "reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: classified in px
+    track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
+    assert main(["edit", str(store), f"--delete={track}"]) == 0  # 2
+    (root / "study.yaml").write_text(text)  # calibrated at 20 mm/px from now on
+    run_study(root / "study.yaml", progress=False)  # 3: classified in mm; the page
+    log = edit_log(store)
+    assert log[0]["kind"] == "classify" and log[0]["classification"]["calibration"] is None
+    sha = log[0]["classification"]["model_sha256"]
+    where = "out/stores/reef-a.zarr"
+    assert _page_steps(root) == [
+        "ecoseg study study.yaml --no-report --no-classify",
+        f"ecoseg classify {where} --model species.json --model-sha256 {sha} --video a/video.mp4"
+        " --calibration none",
+        f"ecoseg edit {where} --delete {track}",
+        "ecoseg study study.yaml",
+    ]
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
+    assert _run_steps(_page_steps(root), fresh) == []
+    _same_results(root, fresh)
     assert (fresh / "out" / "report.html").read_bytes() == (
         root / "out" / "report.html"
     ).read_bytes()
