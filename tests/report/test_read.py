@@ -191,13 +191,8 @@ def test_a_half_written_edit_gives_no_page_also_with_tables_given(tmp_path, inte
     assert read_video("t", str(clip.truth), "t", need_frames=False).n_frames == 4
 
 
-def test_an_unfinished_run_warns_once_with_its_tables_given_or_not(tmp_path):
-    """A store whose ``ecoseg segment`` did not finish: ``ecoseg report`` (measuring it now)
-    warned in ``measure``'s words, ``report(tables=...)`` (as ``ecoseg study`` calls it) only
-    wrote "(unfinished)" on the page. Now both warn once in those words, at the caller's line,
-    evaluating it against a truth included (``evaluate`` warns too)."""
-    from ecoseg import measure, report
-    from ecoseg.measure import IncompleteStoreWarning
+def _killed_store(tmp_path):
+    """A synthetic clip and a store of its every frame whose run never finished (killed)."""
     from ecoseg.store import MaskStore
 
     clip = synth(tmp_path / "clip", frames=4, size=(96, 64))
@@ -207,6 +202,18 @@ def test_an_unfinished_run_warns_once_with_its_tables_given_or_not(tmp_path):
             path, height=t.height, width=t.width, objects=t.objects, provenance=t.provenance
         ) as s:
             s.append(t.read_labels(), t.read_time())  # never marked complete: the run was killed
+    return clip, path
+
+
+def test_an_unfinished_run_warns_once_with_its_tables_given_or_not(tmp_path):
+    """A store whose ``ecoseg segment`` did not finish: ``ecoseg report`` (measuring it now)
+    warned in ``measure``'s words, ``report(tables=...)`` (as ``ecoseg study`` calls it) only
+    wrote "(unfinished)" on the page. Now both warn once in those words, at the caller's line,
+    evaluating it against a truth included (``evaluate`` warns too)."""
+    from ecoseg import measure, report
+    from ecoseg.measure import IncompleteStoreWarning
+
+    clip, path = _killed_store(tmp_path)
     with pytest.warns(IncompleteStoreWarning) as measured:
         tables = measure(path)
     for given in (tables, None):
@@ -230,13 +237,7 @@ def test_a_report_in_a_worker_thread_leaves_other_threads_warnings_alone(tmp_pat
     from ecoseg.measure import IncompleteStoreWarning, incomplete_note
     from ecoseg.store import MaskStore
 
-    clip = synth(tmp_path / "clip", frames=4, size=(96, 64))
-    path = tmp_path / "killed.zarr"
-    with MaskStore.open(clip.truth) as t:
-        with MaskStore.create(
-            path, height=t.height, width=t.width, objects=t.objects, provenance=t.provenance
-        ) as s:
-            s.append(t.read_labels(), t.read_time())  # never marked complete: the run was killed
+    clip, path = _killed_store(tmp_path)
     with MaskStore.open(path) as s:
         note = incomplete_note(s)
     got = warned_while_held(
