@@ -37,8 +37,9 @@ def species_table(tracks) -> dict[str, Any] | None:
         ``columns`` (headings), ``groups``: one per video, each ``video`` (None without a
         ``video`` column), ``rows`` (``class``, ``cells``, ``total``) and ``unknown`` (tracks
         nobody or no model named); ``videos`` (how many) and ``mean_probability`` of the
-        auto-classified tracks of all videos; None when no track was reviewed, classified, named
-        by a SAM 3 concept or left unknown (every class then is the one its prompt gave).
+        auto-classified tracks of all videos (None where none records one); None when no
+        track was reviewed, classified, named by a SAM 3 concept or left unknown (every class
+        then is the one its prompt gave).
 
     Examples
     --------
@@ -85,8 +86,9 @@ def species_table(tracks) -> dict[str, Any] | None:
     if auto.any() and "class_probability" in tracks.columns:
         values = tracks["class_probability"].to_numpy(np.float64)[auto]
         values = values[~np.isnan(values)]
-        # np.nanmean's NaN for no values, without its "Mean of empty slice" warning
-        prob = float(values.mean()) if values.size else float("nan")
+        # none recorded: no mean to show (np.nanmean warned "Mean of empty slice", and the
+        # page said "mean probability nan")
+        prob = float(values.mean()) if values.size else None
     return {
         "columns": [SOURCES[s] for s in used],
         "groups": groups,

@@ -61,6 +61,7 @@ def test_classified_tracks_without_probabilities_warn_nothing(tmp_path):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        assert species_table(tracks)["mean_probability"] == "nan"  # as before
+        assert species_table(tracks)["mean_probability"] is None  # was "nan"
         report([clip.truth], tmp_path / "r.html")
-    assert 'id="species-table"' in (tmp_path / "r.html").read_text()
+    page = (tmp_path / "r.html").read_text()
+    assert 'id="species-table"' in page and "mean probability" not in page
