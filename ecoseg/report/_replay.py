@@ -21,7 +21,14 @@ from typing import Any
 from ecoseg._checks import number_text
 from ecoseg.report.read import VideoInfo
 
-__all__ = ["InputFile", "calibration_arg", "recorded_models", "review_steps", "study_reviews"]
+__all__ = [
+    "InputFile",
+    "StudyReplay",
+    "calibration_arg",
+    "recorded_models",
+    "review_steps",
+    "study_reviews",
+]
 
 _q = shlex.quote
 
@@ -264,7 +271,7 @@ def recorded_models(log: list[dict]) -> dict[str, list[str]]:
 
 
 @dataclass(frozen=True)
-class _Replay:
+class StudyReplay:
     """The review steps of a study's store, the files they read and the notes they need."""
 
     steps: list[str]
@@ -275,7 +282,7 @@ class _Replay:
     unclassified: bool = False
 
 
-def study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> _Replay:
+def study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> StudyReplay:
     """The review steps of a study's store, run from the study folder.
 
     A study with a ``species_model`` classifies its store itself each time it measures it.
@@ -302,7 +309,7 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> _Replay:
     try:
         spec = study.video(v.name)
     except KeyError:
-        return _Replay([], [], [])
+        return StudyReplay([], [], [])
     log = list(v.edits)
     models: dict[str, list[str]] = {}
     sha = _model_sha256(getattr(spec, "species_model", None))
@@ -337,7 +344,7 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> _Replay:
         models=models,
         calibrated=today,
     )
-    return _Replay(steps, files, notes, unclassified)
+    return StudyReplay(steps, files, notes, unclassified)
 
 
 def _other_calibration(entry: dict, calibrated: str | None) -> bool:
