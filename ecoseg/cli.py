@@ -166,25 +166,29 @@ def _add_measure(sub):
         description=(
             "Measure a mask store into tidy tables (Parquet + CSV): regions, tracks, counts, "
             "maxn, cover. Calibration: MM_PER_PX, 'scale-bar:x0,y0,x1,y1,LENGTH_MM' or "
-            "'lasers:x0,y0,x1,y1,SPACING_MM' (stored with the store)."
+            "'lasers:x0,y0,x1,y1,SPACING_MM' (stored with the store); 'none': in pixels, "
+            "the store's calibration cleared."
         ),
     )
     p.add_argument("store", metavar="STORE", help="mask store")
     p.add_argument("-o", "--out", required=True, help="output folder for the tables")
-    p.add_argument("--calibration", default=None, help="mm per pixel or scale-bar/lasers spec")
+    p.add_argument(
+        "--calibration",
+        default=None,
+        help="mm per pixel or scale-bar/lasers spec (default: the store's own); 'none': in "
+        "pixels, the store's calibration cleared",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace existing tables")
     p.set_defaults(func=_run_measure)
 
 
 def _run_measure(args) -> int:
     from ecoseg.measure import measure
-    from ecoseg.measure.calibration import parse_calibration
 
-    calibration = parse_calibration(args.calibration) if args.calibration is not None else None
     tables = measure(
         args.store,
         args.out,
-        calibration=calibration,
+        calibration=args.calibration,  # a spec, or 'none': measure parses it
         overwrite=args.overwrite,
         progress=show_progress(args),
     )

@@ -243,6 +243,9 @@ def batch(
         }
         rows[name] = row
         status = statuses[name]
+        if isinstance(status, OSError):  # unreadable (permissions, a storage error): this
+            row["error"] = f"{redact_url(store)}: the store cannot be read ({_error_text(status)})"
+            continue  # video fails, the others are planned
         if isinstance(status, EcosegError):  # not a store: the task reports it (after
             log(f"{name}: {redact_text(status)}")  # retries) too
             status = None
@@ -407,11 +410,12 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
         bar.close()
 
 
-def _planned_status(store: str) -> StoreStatus | EcosegError:
-    """The store's :func:`~ecoseg.batch.jobs.store_status`, or why it is not a store."""
+def _planned_status(store: str) -> StoreStatus | EcosegError | OSError:
+    """The store's :func:`~ecoseg.batch.jobs.store_status`, or why it is not a store, or
+    the OSError that reading it raised (permissions, a storage error: that video fails)."""
     try:
         return store_status(store)
-    except EcosegError as exc:
+    except (EcosegError, OSError) as exc:
         return exc
 
 
@@ -420,7 +424,9 @@ def _planned_status(store: str) -> StoreStatus | EcosegError:
 STATUS_THREADS = 16
 
 
-def _planned_statuses(out: str, names: Sequence[str]) -> dict[str, StoreStatus | EcosegError]:
+def _planned_statuses(
+    out: str, names: Sequence[str]
+) -> dict[str, StoreStatus | EcosegError | OSError]:
     """:func:`_planned_status` of each video's store in ``out``, by name in the order of
     ``names``: up to :data:`STATUS_THREADS` at once where ``out`` is a URL (zarr's reads go
     through its one event loop, which any thread may call), one after another on a local

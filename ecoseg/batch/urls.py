@@ -84,7 +84,17 @@ def redact_url(text: str | os.PathLike) -> str:
         scheme, _, rest = text.partition("://")
         return f"{scheme}://{rest.rpartition('@')[2].split('?')[0].split('#')[0]}"
     netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return _unsplit(parts.scheme, netloc, parts.path)
+
+
+def _unsplit(scheme: str, netloc: str, path: str, query: str = "", fragment: str = "") -> str:
+    """A URL of these parts that keeps its ``//`` with no host (``memory:///x``):
+    :func:`urllib.parse.urlunsplit` writes ``memory:/x`` for a scheme it does not know, which
+    the storage library reads as a local path."""
+    url = urlunsplit((scheme, netloc, path, query, fragment))
+    if not netloc and url.startswith(f"{scheme}:") and not url.startswith(f"{scheme}://"):
+        url = f"{scheme}://{url[len(scheme) + 1 :]}"
+    return url
 
 
 def redact_text(text: str) -> str:
@@ -124,7 +134,7 @@ def store_location(out: str | os.PathLike, name: str) -> str:
     if "://" in out:
         parts = urlsplit(out)
         path = parts.path.rstrip("/") + f"/{name}.zarr"
-        return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+        return _unsplit(parts.scheme, parts.netloc, path, parts.query, parts.fragment)
     return str(Path(out) / f"{name}.zarr")
 
 
@@ -139,7 +149,7 @@ def join_url(out: str, filename: str) -> str:
     if "://" in out:
         parts = urlsplit(out)
         path = parts.path.rstrip("/") + f"/{filename}"
-        return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+        return _unsplit(parts.scheme, parts.netloc, path, parts.query, parts.fragment)
     return str(Path(out) / filename)
 
 

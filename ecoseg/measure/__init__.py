@@ -36,7 +36,12 @@ from ecoseg._lazy import make_callable
 from ecoseg._paths import check_out_folder, check_outside_store, check_overwrite
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError
-from ecoseg.measure.calibration import Calibration, as_calibration, parse_calibration
+from ecoseg.measure.calibration import (
+    Calibration,
+    as_calibration,
+    is_uncalibrated,
+    parse_calibration,
+)
 from ecoseg.measure.counts import (
     class_order,
     counts_table,
@@ -210,7 +215,9 @@ def measure(
         mm per pixel (a number, a CLI spec such as ``"scale-bar:0,0,200,0,100"``, or a
         :class:`Calibration`). It is validated and **saved into the store** before measuring;
         one that replaces another stored calibration warns
-        (:class:`~ecoseg.errors.CalibrationReplacedWarning`, naming both).
+        (:class:`~ecoseg.errors.CalibrationReplacedWarning`, naming both). ``"none"``
+        measures in pixels and clears the store's calibration (warning as well when it had
+        one), as ``ecoseg classify --calibration none`` does.
         Default: the calibration already stored with the store (if any).
     roi : array of bool (H, W) or sequence of (x, y), optional
         Region of interest for the cover table (default: the whole frame).
@@ -261,7 +268,14 @@ def measure(
         check_path_arg(out, "measure: out", "a path to the tables' folder or None")
         check_outside_store(out, store)
     targets = _targets(out, formats, overwrite)
-    new_cal = as_calibration(calibration) if calibration is not None else None
+    # "none": in pixels, the store's calibration cleared (False: the store's own, kept)
+    new_cal = (
+        False
+        if is_uncalibrated(calibration)
+        else as_calibration(calibration)
+        if calibration is not None
+        else None
+    )
     with opened_store(store) as opened:  # one opened from a path is closed again
         check_finished(opened)  # no numbers from half an edit
         frames = check_has_frames(opened)  # no numbers, not zeros, from nothing observed
@@ -279,7 +293,8 @@ def _tables(
     store, frames, new_cal, roi, classes, chunk_frames, progress
 ) -> dict[str, pd.DataFrame]:
     """The tables of :func:`measure` from an open store checked by :func:`check_has_frames`
-    (``frames``: what it returned; ``new_cal``: saved into the store first)."""
+    (``frames``: what it returned; ``new_cal``: saved into the store first; False: the
+    store's calibration cleared, measured in pixels)."""
     from ecoseg.measure.regions import (
         RoiRows,
         concat_stats,
@@ -307,7 +322,12 @@ def _tables(
     mask = roi_mask(roi, shape)
     roi_rows = RoiRows(mask) if mask is not None else None
     del mask
-    if new_cal is not None:
+    if new_cal is False:
+        if store.calibration:  # one without is left as it is (not opened for writing)
+            _warn_if_replaced(store, None)
+            save_calibration(store, None)
+        cal = None
+    elif new_cal is not None:
         new_cal.check_frame(store.width, store.height, store.path)
         _warn_if_replaced(store, new_cal)
         save_calibration(store, new_cal)
@@ -408,22 +428,28 @@ def observed_frames(
     return frames
 
 
-def _warn_if_replaced(store, new: Calibration) -> None:
+def _warn_if_replaced(store, new: Calibration | None) -> None:
     """Warn when ``new`` replaces another calibration stored with ``store`` (the store keeps
-    one): a different ``mm_per_px`` or way of measuring it, named both."""
+    one): a different ``mm_per_px`` or way of measuring it, or none (pixels), named both."""
     from ecoseg._checks import number_text
     from ecoseg.errors import CalibrationReplacedWarning
 
     old = Calibration.load(store)
-    if old is None or old.to_dict() == new.to_dict():
+    if old is None or (new is not None and old.to_dict() == new.to_dict()):
         return
 
-    def text(c: Calibration) -> str:
+    def text(c: Calibration | None) -> str:
+        if c is None:
+            return "none (pixels)"
         return f"{number_text(c.mm_per_px)} mm/px ({c.method.replace('_', ' ')})"
 
     warn(
         f"{store.path}: the calibration {text(new)} replaces the stored {text(old)}; "
-        "sizes are now measured with the new one",
+        + (
+            "sizes are now measured with the new one"
+            if new is not None
+            else "sizes are now in pixels"
+        ),
         CalibrationReplacedWarning,
     )
 

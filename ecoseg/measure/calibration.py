@@ -14,6 +14,9 @@ Command-line syntax (``ecoseg measure --calibration SPEC``), parsed by
 ``lasers:x0,y0,x1,y1[,x2,y2,x3,y3...],spacing_mm``
     Spots of parallel lasers a known distance apart (the usual two-laser rig, or several
     pairs): consecutive points form pairs, mm/px = spacing_mm / mean pair distance.
+``none``
+    No calibration: measure in pixels and clear the one stored with the store
+    (:func:`is_uncalibrated`; ``ecoseg measure`` and ``ecoseg classify``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ __all__ = [
     "MIN_MM_PER_PX",
     "Calibration",
     "as_calibration",
+    "is_uncalibrated",
     "parse_calibration",
 ]
 
@@ -284,6 +288,19 @@ the 96x64 px frame (the bar is 5000 px long; give its ends in the video's pixels
         """
         data = store.calibration
         return cls.from_dict(data) if data else None
+
+
+def is_uncalibrated(spec: Any) -> bool:
+    """Whether ``spec`` is the calibration spec ``"none"`` (any case, spaces around): measure in
+    pixels and clear a store's calibration (``ecoseg measure`` / ``ecoseg classify
+    --calibration none``).
+
+    Examples
+    --------
+    >>> is_uncalibrated(" None "), is_uncalibrated("0.5"), is_uncalibrated(None)
+    (True, False, False)
+    """
+    return isinstance(spec, str) and spec.strip().lower() == "none"
 
 
 def parse_calibration(spec: str | float) -> Calibration:

@@ -106,19 +106,26 @@ def _frame_from_stats(stats, *, frame_offset=0, times=None) -> pd.DataFrame:
 # --------------------------------------------------------------------------- store shell
 def save_calibration(store, calibration) -> None:
     """Write ``calibration`` into ``store`` (a writable store object, or a path / read-only
-    store object, which is opened for writing and closed again)."""
+    store object, which is opened for writing and closed again); None clears it."""
     from ecoseg.store import MaskStore
 
     if isinstance(store, MaskStore):
         if store.mode == "a":
-            calibration.save(store)
+            _save(store, calibration)
             return
         store = store.location  # open read-only: write through a second handle
     writer = MaskStore.open(store, mode="a")
     try:
-        calibration.save(writer)
+        _save(writer, calibration)
     finally:
         writer.close()
+
+
+def _save(store, calibration) -> None:
+    if calibration is None:
+        store.calibration = None
+    else:
+        calibration.save(store)
 
 
 #: Bytes of label frames read at a time when no ``chunk_frames`` is given: a store's chunk

@@ -205,13 +205,23 @@ def store_command(v: VideoInfo) -> Command:
 
 def _made_calibrated(v: Any) -> str | None:
     """The calibration a store's command gives it (its ``--calibration`` spec): a synthetic
-    clip's own (``ecoseg synth`` records it), else none (``segment`` records none)."""
-    cal = getattr(v, "calibration", None)
+    clip's own (:func:`_made_calibration`), else none (``segment`` records none)."""
+    return calibration_arg(_made_calibration(v))
+
+
+def _made_calibration(v: Any) -> dict | None:
+    """The calibration a store is made with by its command: a synthetic clip's own, which
+    ``ecoseg synth`` records in its provenance (not the one ``measure --calibration`` gave it
+    since); for a clip of an older ecoseg, which did not record it, its calibration while
+    that is still the synthetic one. None for any other store (``segment`` records none)."""
     prov = getattr(v, "provenance", None)
-    if isinstance(cal, dict) and cal.get("method") == "synthetic" and prov is not None:
-        if prov.get("generator") == "ecoseg.synth":
-            return calibration_arg(cal)
-    return None
+    if prov is None or prov.get("generator") != "ecoseg.synth":
+        return None
+    made = prov.get("calibration")
+    if made is None:  # not recorded: only a calibration of the synthetic method says
+        cal = getattr(v, "calibration", None)
+        made = cal if isinstance(cal, dict) and cal.get("method") == "synthetic" else None
+    return dict(made) if made else None
 
 
 def _unfinished_note(v: Any) -> str:
@@ -227,7 +237,8 @@ def _unfinished_note(v: Any) -> str:
 
 def measure_command(v: VideoInfo) -> str | None:
     """The ``ecoseg measure`` command that saves a store's calibration into it (None if none,
-    or the synthetic clip's own, which its ``ecoseg synth`` command records again).
+    or the synthetic clip's own, which its ``ecoseg synth`` command records again;
+    ``--calibration none`` for a synthetic clip whose calibration was cleared since).
 
     Examples
     --------
@@ -237,12 +248,12 @@ def measure_command(v: VideoInfo) -> str | None:
     "ecoseg measure 'reef 1.zarr' -o 'reef 1.tables' --calibration 0.25"
     >>> measure_command(SimpleNamespace(name="r", store_shown="r.zarr", calibration=None))
     """
-    cal = getattr(v, "calibration", None)
-    prov = getattr(v, "provenance", None)
-    if isinstance(cal, dict) and cal.get("method") == "synthetic" and prov is not None:
-        if prov.get("generator") == "ecoseg.synth":  # `ecoseg synth` records it itself
-            return None
-    spec = calibration_arg(cal)
+    cal = getattr(v, "calibration", None) or None
+    made = _made_calibration(v)
+    if cal == made:  # none, or the synthetic clip's own: its `ecoseg synth` makes it again
+        return None
+    # a synthetic clip's calibration cleared since: in pixels, as the store is now
+    spec = calibration_arg(cal) if cal is not None else "none"
     if spec is None:
         return None
     out = f"{_file_stem(v.name)}.tables"

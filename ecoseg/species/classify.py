@@ -33,6 +33,7 @@ from ecoseg._checks import check_path_arg
 from ecoseg._paths import check_distinct_stores, check_outside_store
 from ecoseg._warn import warn
 from ecoseg.errors import ClassNameWarning, ConfigError
+from ecoseg.measure.calibration import is_uncalibrated, parse_calibration
 from ecoseg.measure.regions import class_source_of as class_source
 from ecoseg.provenance import case_clashes, clean_class_name
 from ecoseg.species.edits import named_by_person
@@ -400,12 +401,10 @@ def classify(
         raise ConfigError(f"model_sha256 must be 64 hexadecimal digits, got {model_sha256!r}")
     # "none": in pixels, the stores' calibrations cleared (a report's step for a
     # classification recorded uncalibrated, on a store made again with one)
-    uncalibrated = isinstance(calibration, str) and calibration.strip().lower() == "none"
+    uncalibrated = is_uncalibrated(calibration)
     if uncalibrated:
         calibration = None
     elif calibration is not None and not hasattr(calibration, "to_dict"):
-        from ecoseg.measure.calibration import parse_calibration
-
         calibration = parse_calibration(calibration)
     measured_with = calibration.to_dict() if calibration is not None else None
     if uncalibrated:

@@ -180,6 +180,8 @@ def synth(
         },
     }
     calibration = {"mm_per_px": scene.mm_per_px, "method": "synthetic"}
+    # its own, kept when the store is calibrated again (a report's steps make it with this)
+    provenance["calibration"] = calibration
     store = MaskStore.create(
         truth_path,
         height=scene.height,

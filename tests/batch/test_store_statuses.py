@@ -101,3 +101,63 @@ def test_statuses_read_at_once_are_those_read_one_after_another_in_order(root, r
     ]  # fmt: skip
     assert str(got["c"]) == str(campaign._planned_status(f"{out}/c.zarr"))
     assert got["a"] == store_status(f"{out}/a.zarr")
+
+
+def test_a_store_that_cannot_be_read_fails_its_video_and_the_others_are_planned(root, monkeypatch):
+    """An OSError reading one store's status (permissions, a storage error) stopped the
+    whole campaign's planning with a traceback; now that video fails with a one-line reason
+    naming the store, and the others are planned (here: skipped, complete)."""
+    fs = fsspec.filesystem("memory")
+    videos = []
+    for i in range(3):
+        fs.pipe(f"{root}/videos/T{i}.mp4", bytes([i]) * 32)
+        videos.append(f"memory://{root}/videos/T{i}.mp4")
+        _store(f"memory://{root}/out/T{i}.zarr")
+    real = campaign.store_status
+
+    def status(store):
+        if store.endswith("T1.zarr"):
+            raise PermissionError(13, "Permission denied")
+        return real(store)
+
+    monkeypatch.setattr(campaign, "store_status", status)
+    with ThreadPoolExecutor(1) as pool:
+        summary = batch(
+            videos, f"memory://{root}/out", scheduler=pool, engine="classical", progress=False,
+            retries=0,
+        )  # fmt: skip
+    assert summary["status"].tolist() == ["skipped", "failed", "skipped"]
+    assert summary["attempts"].tolist() == [0, 0, 0]
+    assert summary["error"].tolist()[1] == (
+        f"memory://{root}/out/T1.zarr: the store cannot be read "
+        "(PermissionError: [Errno 13] Permission denied)"
+    )
+
+
+def test_an_out_url_of_three_slashes_keeps_its_scheme(root):
+    """``memory:///x`` (no host): the summary's location was joined as ``memory:/x/...``,
+    which is no URL (a local path), so writing the summary failed; the stores' locations
+    and the names shown lost the ``//`` too. Now each keeps it (and an s3:// one its host)."""
+    from ecoseg.batch.urls import join_url, redact_url, store_location
+
+    assert join_url("memory:///x", "batch-summary.csv") == "memory:///x/batch-summary.csv"
+    assert store_location("memory:///x/", "T1") == "memory:///x/T1.zarr"
+    assert redact_url("memory:///x/T1.zarr") == "memory:///x/T1.zarr"
+    assert join_url("s3://bucket/x", "batch-summary.csv") == "s3://bucket/x/batch-summary.csv"
+    assert store_location("s3://k:s@bucket/x?a=1", "T1") == "s3://k:s@bucket/x/T1.zarr?a=1"
+    assert redact_url("s3://k:s@bucket/x/T1.zarr?a=1") == "s3://bucket/x/T1.zarr"
+    fs = fsspec.filesystem("memory")
+    videos = []
+    for i in range(2):
+        fs.pipe(f"{root}/videos/T{i}.mp4", bytes([i]) * 32)
+        videos.append(f"memory://{root}/videos/T{i}.mp4")
+        _store(f"memory://{root}/out/T{i}.zarr")
+    with ThreadPoolExecutor(1) as pool:
+        summary = batch(
+            videos, f"memory:///{root}/out", scheduler=pool, engine="classical",
+            progress=False,
+        )  # fmt: skip
+    assert summary["status"].tolist() == ["skipped", "skipped"]
+    assert summary["store"].tolist() == [f"memory:///{root}/out/T{i}.zarr" for i in range(2)]
+    assert summary.attrs["summary"] == f"memory:///{root}/out/batch-summary.csv"
+    assert fs.cat_file(f"/{root}/out/batch-summary.csv").startswith(b"video,")

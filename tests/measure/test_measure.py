@@ -247,6 +247,31 @@ def test_a_calibration_that_replaces_another_warns_naming_both(tmp_path):
     assert MaskStore.open(tmp_path / "m.zarr").calibration["mm_per_px"] == 0.5
 
 
+def test_calibration_none_measures_in_pixels_and_clears_the_stored_one(tmp_path, capsys):
+    """``ecoseg measure --calibration none``, as ``ecoseg classify --calibration none``: in
+    pixels, the store's calibration cleared (it was refused as not a number)."""
+    from ecoseg.cli import main
+
+    make_store(tmp_path / "m.zarr", calibration={"mm_per_px": 0.5, "method": "scale"})
+    code = main(["measure", str(tmp_path / "m.zarr"), "-o", str(tmp_path / "t"),
+                 "--calibration", "none"])  # fmt: skip
+    assert code == 0
+    assert (
+        f"{tmp_path / 'm.zarr'}: the calibration none (pixels) replaces the stored 0.5 mm/px "
+        "(scale); sizes are now in pixels"
+    ) in capsys.readouterr().err
+    assert MaskStore.open(tmp_path / "m.zarr").calibration is None
+    regions_px = read_table(tmp_path / "t" / "regions.parquet")
+    assert "area_mm2" not in regions_px and "area_px" in regions_px
+    assert json.loads((tmp_path / "t" / "tables.json").read_text())["calibration"] is None
+    # a store without one: nothing to clear, nothing said
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CalibrationReplacedWarning)
+        tables = measure(tmp_path / "m.zarr", calibration=" None ")
+    assert "area_mm2" not in tables["regions"]
+    assert MaskStore.open(tmp_path / "m.zarr").calibration is None
+
+
 @pytest.mark.parametrize("bad", [0, -1.0, float("nan"), "0", "lasers:0,0,0,0,5"])
 def test_bad_calibration(tmp_path, bad):
     make_store(tmp_path / "m.zarr")

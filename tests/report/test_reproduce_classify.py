@@ -249,3 +249,45 @@ def test_a_classification_made_uncalibrated_is_replayed_on_a_calibrated_store(
     assert MaskStore.open(fresh).calibration == MaskStore.open(clip.truth).calibration
     for name, table in measure(clip.truth).items():
         assert measure(fresh)[name].equals(table), name
+
+
+def test_a_synthetic_clip_calibrated_again_is_replayed_from_its_own_calibration(
+    tmp_path, monkeypatch
+):
+    """A report's steps took a synthetic clip's store to be made with its final calibration
+    (``_made_calibrated``): one classified with its own (synthetic) calibration, then measured
+    in pixels (``measure --calibration none``), was replayed as made uncalibrated: its
+    classify step said ``--calibration <the synthetic mm/px>`` and no step cleared it again,
+    so the tables made again were in mm. ``ecoseg synth`` now records its calibration in
+    the provenance, the steps start from it, and they make the same log and tables."""
+    from pathlib import Path
+
+    from ecoseg.report.reproduce import reproduce
+
+    fit_species_model(tmp_path, frames=12, size=SIZE)
+    clip = _tracked_clip(tmp_path / "clip")
+    own = MaskStore.open(clip.truth).calibration
+    assert MaskStore.open(clip.truth).provenance["calibration"] == own
+    fresh = shutil.copytree(clip.truth, tmp_path / "clip" / "again.zarr")  # as synth makes it
+    monkeypatch.chdir(tmp_path)
+    assert main(["classify", str(clip.truth), "--model", "species.json"]) == 0
+    assert main(["measure", str(clip.truth), "-o", "t", "--calibration", "none"]) == 0
+    (record,) = [e["classification"] for e in ecoseg.species.edit_log(clip.truth)]
+    assert record["calibration"] == own
+
+    info = read_video("clip", str(clip.truth), "clip/again.zarr")
+    steps = reproduce([info], None, Path("report.html"))["steps"]
+    steps = [s for s in steps if s.startswith(("ecoseg classify", "ecoseg measure"))]
+    sha = record["model_sha256"]
+    assert steps == [
+        f"ecoseg classify clip/again.zarr --model species.json --model-sha256 {sha}",
+        "ecoseg measure clip/again.zarr -o clip.tables --calibration none",
+    ]
+    for step in steps:
+        assert main(shlex.split(step)[1:]) == 0, step
+    (again,) = [e["classification"] for e in ecoseg.species.edit_log(fresh)]
+    assert again["calibration"] == own
+    assert MaskStore.open(fresh).objects == MaskStore.open(clip.truth).objects
+    assert MaskStore.open(fresh).calibration is None
+    for name, table in measure(clip.truth).items():
+        assert measure(fresh)[name].equals(table), name
