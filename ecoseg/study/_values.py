@@ -96,10 +96,13 @@ def _not_a_date(text: str) -> str:
 
 def study_calibration(value: Any, ctx: str):
     """``calibration:`` as a ``Calibration`` and the spec it was written as (``None, None``
-    when there is none): mm per pixel, or a scale-bar or lasers spec."""
-    if value is None:
+    when there is none, or ``none``, as ``ecoseg measure --calibration none`` spells it: a
+    video's entry so measures in pixels whatever ``defaults:`` say): mm per pixel, or a
+    scale-bar or lasers spec."""
+    from ecoseg.measure.calibration import Calibration, is_uncalibrated, parse_calibration
+
+    if value is None or is_uncalibrated(value):
         return None, None
-    from ecoseg.measure.calibration import Calibration, parse_calibration
 
     try:
         if isinstance(value, bool):

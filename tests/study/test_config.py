@@ -9,6 +9,19 @@ from ecoseg.errors import ConfigError
 from ecoseg.study import load_study
 
 
+def test_a_video_entry_of_calibration_none_is_measured_in_pixels(tmp_path):
+    """``calibration: none`` (as ``ecoseg measure --calibration none`` spells it) in a video's
+    entry overrides the defaults' calibration: that video has none. It was refused as no
+    number ("calibration: ... 'none'")."""
+    for clip in ("a", "b"):
+        (tmp_path / clip).mkdir()
+        (tmp_path / clip / "video.mp4").write_bytes(b"")
+    path = write_study(tmp_path, extra_b="    calibration: none")
+    a, b = load_study(path).videos
+    assert a.calibration.mm_per_px == pytest.approx(20.0)  # the defaults'
+    assert b.calibration is None and b.calibration_spec is None
+
+
 def test_load_study_resolves_paths_defaults_and_metadata(tmp_path):
     for clip in ("a", "b"):  # the study file is validated without reading the videos
         (tmp_path / clip).mkdir()
