@@ -34,6 +34,19 @@ def _store(url: str, complete: bool = True) -> None:
             store.mark_complete()
 
 
+def _campaign(root: str, n: int, *, no_store: tuple[int, ...] = ()) -> list[str]:
+    """``n`` small videos ``memory://ROOT/videos/T<i>.mp4`` (32 bytes each), each with a
+    complete store in ``memory://ROOT/out`` but those in ``no_store``: their URLs."""
+    fs = fsspec.filesystem("memory")
+    videos = []
+    for i in range(n):
+        fs.pipe(f"{root}/videos/T{i}.mp4", bytes([i]) * 32)
+        videos.append(f"memory://{root}/videos/T{i}.mp4")
+        if i not in no_store:
+            _store(f"memory://{root}/out/T{i}.zarr")
+    return videos
+
+
 @pytest.fixture
 def reading(monkeypatch):
     """The most stores with a read under way at once (memory:// reads, each held a moment)."""
@@ -66,13 +79,7 @@ def test_stores_on_object_storage_are_read_at_once_when_a_campaign_is_planned(
     stores read at once (several under way, never more than the bound); the summary keeps
     the input order."""
     monkeypatch.setattr(campaign, "STATUS_THREADS", 3)
-    fs = fsspec.filesystem("memory")
-    videos = []
-    for i in range(6):
-        fs.pipe(f"{root}/videos/T{i}.mp4", bytes([i]) * 32)
-        videos.append(f"memory://{root}/videos/T{i}.mp4")
-        if i != 4:  # (no store: T4 is segmented, and fails on its 32 bytes)
-            _store(f"memory://{root}/out/T{i}.zarr")
+    videos = _campaign(root, 6, no_store=(4,))  # (T4 is segmented, fails on its 32 bytes)
     reading[0] = 0
     with ThreadPoolExecutor(1) as pool:
         summary = batch(
@@ -107,12 +114,7 @@ def test_a_store_that_cannot_be_read_fails_its_video_and_the_others_are_planned(
     """An OSError reading one store's status (permissions, a storage error) stopped the
     whole campaign's planning with a traceback; now that video fails with a one-line reason
     naming the store, and the others are planned (here: skipped, complete)."""
-    fs = fsspec.filesystem("memory")
-    videos = []
-    for i in range(3):
-        fs.pipe(f"{root}/videos/T{i}.mp4", bytes([i]) * 32)
-        videos.append(f"memory://{root}/videos/T{i}.mp4")
-        _store(f"memory://{root}/out/T{i}.zarr")
+    videos = _campaign(root, 3)
     real = campaign.store_status
 
     def status(store):
@@ -146,12 +148,7 @@ def test_an_out_url_of_three_slashes_keeps_its_scheme(root):
     assert join_url("s3://bucket/x", "batch-summary.csv") == "s3://bucket/x/batch-summary.csv"
     assert store_location("s3://k:s@bucket/x?a=1", "T1") == "s3://k:s@bucket/x/T1.zarr?a=1"
     assert redact_url("s3://k:s@bucket/x/T1.zarr?a=1") == "s3://bucket/x/T1.zarr"
-    fs = fsspec.filesystem("memory")
-    videos = []
-    for i in range(2):
-        fs.pipe(f"{root}/videos/T{i}.mp4", bytes([i]) * 32)
-        videos.append(f"memory://{root}/videos/T{i}.mp4")
-        _store(f"memory://{root}/out/T{i}.zarr")
+    videos = _campaign(root, 2)
     with ThreadPoolExecutor(1) as pool:
         summary = batch(
             videos, f"memory:///{root}/out", scheduler=pool, engine="classical",
@@ -160,4 +157,5 @@ def test_an_out_url_of_three_slashes_keeps_its_scheme(root):
     assert summary["status"].tolist() == ["skipped", "skipped"]
     assert summary["store"].tolist() == [f"memory:///{root}/out/T{i}.zarr" for i in range(2)]
     assert summary.attrs["summary"] == f"memory:///{root}/out/batch-summary.csv"
-    assert fs.cat_file(f"/{root}/out/batch-summary.csv").startswith(b"video,")
+    written = fsspec.filesystem("memory").cat_file(f"/{root}/out/batch-summary.csv")
+    assert written.startswith(b"video,")
