@@ -22,13 +22,18 @@ from ecoseg.batch import batch
 
 
 class _Counted(http.server.SimpleHTTPRequestHandler):
-    """Serves a folder; each request waits ``delay`` seconds, counted while it is served."""
+    """Serves a folder; each request waits ``delay`` seconds, counted while it is served.
+
+    ``most`` counts videos (paths), not requests: one probe's requests (a HEAD, then a ranged
+    GET) may overlap for an instant, as the client has the first reply before this handler's
+    count of it drops (a 4th request seen with 3 probes at once)."""
 
     delay = 0.0
     gate = None  # a threading.Event each request waits for (a storage that does not answer)
     lock = threading.Lock()
-    active = 0
-    most = 0  # the most requests served at once
+    active = 0  # requests being served
+    serving: dict = {}  # path -> its requests being served
+    most = 0  # the most videos (paths) served at once
 
     def log_message(self, *args):
         pass
@@ -37,7 +42,8 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
         cls = type(self)
         with cls.lock:
             cls.active += 1
-            cls.most = max(cls.most, cls.active)
+            cls.serving[self.path] = cls.serving.get(self.path, 0) + 1
+            cls.most = max(cls.most, sum(1 for n in cls.serving.values() if n))
         try:
             time.sleep(cls.delay)
             if cls.gate is not None:
@@ -46,6 +52,7 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
         finally:
             with cls.lock:
                 cls.active -= 1
+                cls.serving[self.path] -= 1
 
     def do_GET(self):
         self._counted(super().do_GET)
@@ -57,7 +64,7 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
 @contextlib.contextmanager
 def _served(folder):
     """``folder`` on a local HTTP server whose handler class is yielded with its base URL."""
-    handler = type("Handler", (_Counted,), {"lock": threading.Lock()})
+    handler = type("Handler", (_Counted,), {"lock": threading.Lock(), "serving": {}})
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(handler, directory=str(folder))
     )
