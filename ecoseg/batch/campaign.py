@@ -229,7 +229,7 @@ def batch(
     rows: dict[str, dict[str, Any]] = {}
     jobs = []
     statuses = _planned_statuses(out, names)  # (on object storage: several at once)
-    probed = _probe_urls(names, videos, statuses)  # (concurrently: a request or two each)
+    probed = _probe_urls(names, videos, statuses)  # (concurrently: 2 or 3 requests each)
     for name, video in zip(names, videos):
         store = store_location(out, name)
         row = {

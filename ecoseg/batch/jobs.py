@@ -11,11 +11,11 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from ecoseg.batch.urls import file_name, is_url, local_path, redact_text, redact_url
@@ -23,11 +23,14 @@ from ecoseg.errors import EcosegError, VideoError
 from ecoseg.provenance import VideoSource
 
 __all__ = [
+    "ETAG_KEYS",
     "STORE_STATES",
     "URL_BYTES",
+    "URL_ETAG",
     "Job",
     "StoreStatus",
     "UnreadableVideo",
+    "UrlVersion",
     "probe_url",
     "run_job",
     "store_status",
@@ -37,6 +40,21 @@ __all__ = [
 #: by :func:`run_job` after fetching it, so a later run can tell cheaply that the video at
 #: that URL changed (:func:`~ecoseg.batch.names.video_check`).
 URL_BYTES = "bytes"
+
+#: The key of a URL video's ETag in its store's provenance (``video``): the storage's tag of
+#: the version of the file it fetched (:data:`ETAG_KEYS`), recorded by :func:`run_job` where
+#: the storage gives one, so a later run can tell that another file of the same size was put
+#: at that URL (:meth:`UrlVersion.changed`).
+URL_ETAG = "etag"
+
+#: The keys of an fsspec ``info()`` that hold a file's ETag, the first one present taken:
+#: HTTP's ``ETag`` header and S3's ``ETag`` (s3fs; the MD5 of the bytes of an object put whole),
+#: GCS's ``md5Hash`` (gcsfs: the MD5 of the bytes; a composite object has none, then its
+#: ``etag``), Azure's ``etag`` (adlfs). Times (``Last-Modified``, S3's ``LastModified``, GCS's
+#: ``updated``, Azure's ``last_modified``) and upload counters (S3's ``VersionId``, GCS's
+#: ``generation``) are not used: they change when the very same bytes are uploaded again or the
+#: file is touched, which would report a video unchanged as replaced.
+ETAG_KEYS = ("ETag", "md5Hash", "etag")
 
 #: Values of :attr:`StoreStatus.state`.
 STORE_STATES = ("missing", "partial", "complete")
@@ -212,14 +230,17 @@ def _segment(job: Job) -> None:
     folder = Path(tempfile.mkdtemp(prefix="ecoseg-batch-"))
     try:
         local = folder / (job.name + Path(urlsplit(job.video).path).suffix)
-        _fetch(job.video, local)
+        etag = _fetch(job.video, local)
         _decode(segment, str(local), prompts, kwargs, job.video)
         from ecoseg.store import MaskStore
 
         with MaskStore.open(job.store, mode="a") as store:  # the URL, not the temporary copy
             video = store.provenance_record.video or VideoSource()
-            # and its size, which a later run can check cheaply (video_check: a probe)
-            extra = {**video.extra, URL_BYTES: local.stat().st_size}
+            # and its size and ETag, which a later run can check cheaply (video_check: a probe)
+            extra = {k: v for k, v in video.extra.items() if k != URL_ETAG}
+            extra[URL_BYTES] = local.stat().st_size
+            if etag is not None:
+                extra[URL_ETAG] = etag
             video = replace(video, path=redact_url(job.video), extra=extra)
             store.set_provenance(video=video.to_dict())
     finally:
@@ -236,14 +257,92 @@ def _decode(segment, path: str, prompts, kwargs: dict, video: str) -> None:
         raise UnreadableVideo(text) from None
 
 
-def _fetch(url: str, local: Path) -> None:
+def _fetch(url: str, local: Path) -> str | None:
+    """``url`` copied to ``local``; its ETag as the storage gave it on opening (before the
+    copy: a file put there during the copy is then seen as changed by the next probe)."""
+    with _opened(url) as (src, etag), open(local, "wb") as dst:
+        shutil.copyfileobj(src, dst, 2**22)
+    return etag
+
+
+class UrlVersion(NamedTuple):
+    """Which file a URL holds, as its storage says when it is opened (nothing downloaded):
+    its size in bytes (an HTTP ``Content-Length``, an S3 object's size) and its ETag
+    (:data:`ETAG_KEYS`), each ``None`` where the storage gives none.
+
+    Examples
+    --------
+    >>> now = UrlVersion(bytes=8, etag='"5d41"')
+    >>> now.changed({"bytes": 8, "etag": '"5d41"'}) is None
+    True
+    >>> now.changed({"bytes": 8, "etag": '"a3f1"'})
+    'the video at that URL has ETag "5d41" now, "a3f1" when the store was made: it changed since'
+    >>> now.changed({"bytes": 8, "etag": 'W/"5d41"'}) is None  # (a weak tag: the same)
+    True
+    >>> now.changed({"bytes": 8}) is None  # (a store of an older ecoseg: the size alone)
+    True
+    """
+
+    bytes: int | None
+    etag: str | None
+
+    def changed(self, made: Mapping[str, Any]) -> str | None:
+        """How the file differs from the one a store was made from, by what the store
+        recorded of it (its provenance ``video`` entry: :data:`URL_BYTES`,
+        :data:`URL_ETAG`), ``None`` where nothing recorded differs. A size or an ETag missing
+        on either side (a store of an older ecoseg, a storage that gives none) is not
+        compared; ETags are compared as HTTP's weak comparison does (``W/"x"`` is ``"x"``)."""
+        size, etag = made.get(URL_BYTES), made.get(URL_ETAG)
+        if _is_int(self.bytes) and _is_int(size) and self.bytes != size:
+            return (
+                f"the video at that URL has {self.bytes} bytes now, {size} when the store was "
+                "made: it changed since"
+            )
+        if isinstance(self.etag, str) and isinstance(etag, str) and _weak(self.etag) != _weak(etag):
+            return (
+                f"the video at that URL has ETag {self.etag} now, {etag} when the store was "
+                "made: it changed since"
+            )
+        return None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _weak(etag: str) -> str:
+    """An ETag without its weak mark (``W/``)."""
+    etag = etag.strip()
+    return etag[2:] if etag.startswith("W/") else etag
+
+
+def _etag(info: Any) -> str | None:
+    """The ETag in an fsspec ``info()`` (:data:`ETAG_KEYS`), ``None`` where it holds none."""
+    if isinstance(info, Mapping):
+        for key in ETAG_KEYS:
+            value = info.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return None
+
+
+@contextmanager
+def _opened(url: str) -> Iterator[tuple[IO[bytes], str | None]]:
+    """``url`` opened for reading, with its ETag as the storage gives it: from the file's own
+    details where the opening fetched them (s3fs, gcsfs, adlfs), otherwise from ``info()`` (an
+    HTTP ``HEAD``: fsspec's http keeps only the size of the one its opening made)."""
     import fsspec
 
-    with _fetching(url), fsspec.open(url, "rb") as src, open(local, "wb") as dst:
-        shutil.copyfileobj(src, dst, 2**22)
+    with _fetching(url):
+        opened = fsspec.open(url, "rb")
+        with opened as src:
+            etag = _etag(getattr(src, "details", None))
+            if etag is None:
+                etag = _etag(opened.fs.info(opened.path))
+            yield src, etag
 
 
-def probe_url(url: str) -> int | None:
+def probe_url(url: str) -> UrlVersion:
     """Check cheaply that a video URL can still be fetched: it is opened and its first bytes
     read (not the whole video, nor decoded), as a run fetching it would.
 
@@ -254,9 +353,9 @@ def probe_url(url: str) -> int | None:
 
     Returns
     -------
-    int or None
-        The file's size in bytes, as the storage gives it when the file is opened (an HTTP
-        ``Content-Length``, an S3 object's size), ``None`` where it gives none.
+    UrlVersion
+        The file's size in bytes and its ETag, as the storage gives them when the file is
+        opened, each ``None`` where it gives none.
 
     Raises
     ------
@@ -269,18 +368,16 @@ def probe_url(url: str) -> int | None:
     >>> import fsspec
     >>> fsspec.filesystem("memory").pipe("/probe-doc/T1.mp4", b"\\x00\\x00\\x00\\x18ftyp")
     >>> probe_url("memory://probe-doc/T1.mp4")
-    8
+    UrlVersion(bytes=8, etag=None)
     >>> probe_url("memory://probe-doc/T2.mp4")
     Traceback (most recent call last):
     ecoseg.errors.VideoError: memory://probe-doc/T2.mp4: no such file or directory
     """
-    import fsspec
-
-    with _fetching(url), fsspec.open(url, "rb") as src:
+    with _opened(url) as (src, etag):
         if not src.read(16):
             raise VideoError(f"{redact_url(url)}: empty file (0 bytes), not a video")
         size = getattr(src, "size", None)
-    return size if isinstance(size, int) and not isinstance(size, bool) else None
+    return UrlVersion(size if _is_int(size) else None, etag)
 
 
 @contextmanager

@@ -273,10 +273,10 @@ def video_check(video: str | os.PathLike, recorded: Any) -> tuple[str | None, st
     :func:`video_replaced`; ``None`` where ``recorded`` holds no sha256), and why it cannot be
     opened or read (its one-line error), each ``None`` where all is well. A URL is probed
     (:func:`~ecoseg.batch.jobs.probe_url`: its first bytes fetched, not the whole video): how
-    it differs, when the storage gives a size in bytes other than the one the store records
-    (:data:`~ecoseg.batch.jobs.URL_BYTES`, which ``ecoseg batch`` records: the video at that
-    URL was replaced; the same size is not taken for the same bytes, nor
-    checked further), and why it cannot be fetched.
+    it differs, when the storage gives a size in bytes or an ETag other than the one the store
+    records (:meth:`~ecoseg.batch.jobs.UrlVersion.changed`, by what ``ecoseg batch`` records:
+    the video at that URL was replaced; the same size without an ETag on either side is not
+    taken for the same bytes, nor checked further), and why it cannot be fetched.
 
     Examples
     --------
@@ -295,19 +295,13 @@ def video_check(video: str | os.PathLike, recorded: Any) -> tuple[str | None, st
     """
     video = os.fspath(video)
     if is_url(video):
-        from ecoseg.batch.jobs import URL_BYTES, probe_url
+        from ecoseg.batch.jobs import probe_url
 
         try:
-            size = probe_url(video)
+            now = probe_url(video)
         except EcosegError as exc:
             return None, " ".join(str(exc).split())
-        made = (getattr(recorded, "extra", None) or {}).get(URL_BYTES)
-        if isinstance(size, int) and isinstance(made, int) and size != made:
-            return (
-                f"the video at that URL has {size} bytes now, {made} when the store was made: "
-                "it changed since"
-            ), None
-        return None, None
+        return now.changed(getattr(recorded, "extra", None) or {}), None
     from ecoseg.io.video import open_video, video_mismatch
 
     try:
@@ -319,7 +313,7 @@ def video_check(video: str | os.PathLike, recorded: Any) -> tuple[str | None, st
         return None, " ".join(str(exc).split()) or type(exc).__name__
 
 
-#: URL videos :func:`video_checks` probes at once (each probe is a request or two, mostly
+#: URL videos :func:`video_checks` probes at once (each probe is two or three requests, mostly
 #: waiting on the storage).
 PROBE_THREADS = 16
 

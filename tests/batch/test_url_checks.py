@@ -1,12 +1,14 @@
 """ecoseg.batch: URL videos beside their finished stores, probed while a campaign is planned
 (ecoseg.batch.names.video_checks), on a local HTTP server that counts the requests it serves
-at once (a thread; no network)."""
+at once (a thread; no network) and tags each file with an ETag as object storages do."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import http.server
+import os
 import signal
 import subprocess
 import sys
@@ -21,13 +23,24 @@ import ecoseg
 from ecoseg.batch import batch
 
 
+def _etag(path) -> str:
+    """The ETag the test server gives a file: a hash of its bytes, as S3 gives an object put
+    whole (the MD5 of its bytes)."""
+    with open(path, "rb") as f:
+        return '"' + hashlib.sha256(f.read()).hexdigest()[:32] + '"'
+
+
 class _Counted(http.server.SimpleHTTPRequestHandler):
     """Serves a folder; each request waits ``delay`` seconds, counted while it is served.
+    A file is sent with an ``ETag`` (:func:`_etag`; none where ``etags`` is false) and, as
+    Python's server sends it, a ``Last-Modified`` from its mtime (none where ``dates`` is false).
 
     ``most`` counts videos (paths), not requests: one probe's requests (a HEAD, then a ranged
     GET) may overlap for an instant, as the client has the first reply before this handler's
     count of it drops (a 4th request seen with 3 probes at once)."""
 
+    etags = True
+    dates = True
     delay = 0.0
     gate = None  # a threading.Event each request waits for (a storage that does not answer)
     lock = threading.Lock()
@@ -54,6 +67,16 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
                 cls.active -= 1
                 cls.serving[self.path] -= 1
 
+    def send_header(self, keyword, value):
+        if keyword != "Last-Modified" or type(self).dates:
+            super().send_header(keyword, value)
+
+    def end_headers(self):
+        path = self.translate_path(self.path)
+        if type(self).etags and os.path.isfile(path):
+            self.send_header("ETag", _etag(path))
+        super().end_headers()
+
     def do_GET(self):
         self._counted(super().do_GET)
 
@@ -79,9 +102,10 @@ def _served(folder):
 
 
 @pytest.fixture
-def campaign(tmp_path):
+def campaign(tmp_path, request):
     """Six URL videos on a local server, segmented into OUT: (served folder, handler, urls,
-    out); the server serves while the test runs."""
+    out); the server serves while the test runs. A parameter (``indirect``) sets the handler's
+    attributes from the start (``{"etags": False}``: a server that gives no ETag)."""
     clip = ecoseg.synth(tmp_path / "clip", frames=4, size=(64, 48), seed=3)
     served = tmp_path / "served"
     served.mkdir()
@@ -90,6 +114,8 @@ def campaign(tmp_path):
         (served / f"T{i}.mp4").write_bytes(data)
     out = tmp_path / "out"
     with _served(served) as (handler, base), ThreadPoolExecutor(1) as pool:
+        for key, value in getattr(request, "param", {}).items():
+            setattr(handler, key, value)
         urls = [f"{base}/T{i}.mp4" for i in range(6)]
         first = batch(urls, out, scheduler=pool, engine="classical", progress=False)
         assert first["status"].tolist() == ["done"] * 6
@@ -146,6 +172,86 @@ def test_a_url_whose_size_changed_since_its_store_was_made_is_failed_not_skipped
     with MaskStore.open(out / "T1.zarr") as store:
         assert (store.read_labels() == labels).all()
     assert made["path"] == urls[1] and made["bytes"] == size  # (ecoseg.batch.jobs.URL_BYTES)
+
+
+def _same_size_other_bytes(path) -> None:
+    """Another file of the same size put at ``path``: the same first bytes (which the probe
+    reads), the last 100 others."""
+    data = bytearray(path.read_bytes())
+    data[-100:] = bytes(255 - b for b in data[-100:])
+    path.write_bytes(bytes(data))
+
+
+def _again(urls, out):
+    with ThreadPoolExecutor(1) as pool:
+        return batch(urls, out, scheduler=pool, engine="classical", progress=False)
+
+
+def test_a_url_replaced_by_a_file_of_the_same_size_is_failed_by_its_etag(campaign):
+    """Another file of exactly the same size put at a URL since its store was made was probed,
+    its size found unchanged and reported 'skipped' as finished. The store now records the
+    ETag the storage gave the video when it was fetched (provenance video 'etag'), and the
+    probe compares it with the one the storage gives now: another is 'failed', one line naming
+    the store and both ETags; nothing is downloaded whole, the store is kept. The very same
+    bytes written again (a touch, a copy: a new Last-Modified) keep their ETag and are skipped:
+    times are not compared."""
+    from ecoseg.store import MaskStore
+
+    served, handler, urls, out = campaign
+    made = _etag(served / "T1.mp4")
+    with MaskStore.open(out / "T1.zarr") as store:
+        assert store.provenance["video"]["etag"] == made  # (ecoseg.batch.jobs.URL_ETAG)
+        labels = store.read_labels()
+    size = (served / "T1.mp4").stat().st_size
+    _same_size_other_bytes(served / "T1.mp4")
+    assert (served / "T1.mp4").stat().st_size == size
+    later = time.time() + 5  # (T2: the same bytes again, another Last-Modified)
+    (served / "T2.mp4").write_bytes((served / "T2.mp4").read_bytes())
+    os.utime(served / "T2.mp4", (later, later))
+    summary = _again(urls, out)
+    assert summary["status"].tolist() == ["skipped", "failed"] + ["skipped"] * 4
+    assert summary["attempts"].tolist() == [0] * 6
+    assert summary["error"].iloc[1] == (
+        f"{out / 'T1.zarr'}: the store was made from another T1.mp4 (the video at that URL "
+        f"has ETag {_etag(served / 'T1.mp4')} now, {made} when the store was made: it changed "
+        "since); move the store away to segment this video anew"
+    )
+    with MaskStore.open(out / "T1.zarr") as store:
+        assert (store.read_labels() == labels).all()
+
+
+def test_a_store_without_an_etag_is_checked_by_its_size_as_before(campaign):
+    """A store of an older ecoseg (its provenance video has 'bytes' but no 'etag'): the ETag
+    the storage gives now is compared with nothing, and the size alone decides, as before: a
+    file of the same size is skipped, one of another size is failed."""
+    from ecoseg.store import MaskStore
+
+    served, handler, urls, out = campaign
+    for name in ("T1", "T2"):
+        with MaskStore.open(out / f"{name}.zarr", mode="a") as store:
+            video = {k: v for k, v in store.provenance["video"].items() if k != "etag"}
+            store.set_provenance(video=video)
+    _same_size_other_bytes(served / "T1.mp4")
+    (served / "T2.mp4").write_bytes((served / "T2.mp4").read_bytes() + bytes(8))
+    summary = _again(urls, out)
+    assert summary["status"].tolist() == ["skipped", "skipped", "failed"] + ["skipped"] * 3
+    assert "bytes now" in summary["error"].iloc[2]
+
+
+@pytest.mark.parametrize("campaign", [{"etags": False, "dates": False}], indirect=True)
+def test_a_server_without_etags_leaves_the_size_alone_to_compare(campaign):
+    """A storage that gives no ETag (nor Last-Modified): the store records none, and the size
+    alone is compared, as before (the known limit: the same size is skipped)."""
+    from ecoseg.store import MaskStore
+
+    served, handler, urls, out = campaign
+    with MaskStore.open(out / "T1.zarr") as store:
+        assert "etag" not in store.provenance["video"] and "bytes" in store.provenance["video"]
+    _same_size_other_bytes(served / "T1.mp4")
+    (served / "T2.mp4").write_bytes((served / "T2.mp4").read_bytes() + bytes(8))
+    summary = _again(urls, out)
+    assert summary["status"].tolist() == ["skipped", "skipped", "failed"] + ["skipped"] * 3
+    assert "bytes now" in summary["error"].iloc[2]
 
 
 def test_ctrl_c_while_url_probes_wait_on_the_storage_ends_the_command_at_once(campaign):
