@@ -115,6 +115,38 @@ def test_probe_url_says_why_a_url_cannot_be_fetched_in_one_line():
     assert "SECRET" not in text and "pw" not in text and "\n" not in text
 
 
+@pytest.mark.parametrize(
+    "info, etag",
+    [
+        ({"ETag": '"5d41"', "LastModified": "2026-01-01", "VersionId": "v2"}, '"5d41"'),  # S3
+        ({"md5Hash": "XrY7u+Ae==", "etag": "CKih16E=", "generation": "17"}, "XrY7u+Ae=="),  # GCS
+        ({"etag": "CKih16E=", "generation": "17"}, "CKih16E="),  # GCS, a composite object
+        ({"etag": '"0x8D4BCC2E4835CD0"', "last_modified": "2026-01-01"}, '"0x8D4BCC2E4835CD0"'),
+        ({"Last-Modified": "Sun, 06 Dec 2026 10:00:00 GMT"}, None),  # (a time: not taken)
+    ],
+)
+def test_probe_url_takes_the_etag_of_each_storage_not_its_times(monkeypatch, info, etag):
+    """The ETag a probe gives (and a store records) is read from fsspec's info() as each
+    storage's library names it: S3's 'ETag', GCS's 'md5Hash' (the MD5 of the bytes) before
+    its 'etag', Azure's 'etag'; times and upload counters, which change when the same bytes are
+    uploaded again, are not taken."""
+    import fsspec
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    from ecoseg.batch.jobs import UrlVersion, probe_url
+
+    plain = MemoryFileSystem.info
+    monkeypatch.setattr(
+        MemoryFileSystem, "info", lambda fs, path, **kw: {**plain(fs, path), **info}
+    )
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/s52-etag/T1.mp4", b"\x00\x00\x00\x18ftypisom" + bytes(64))
+    try:
+        assert probe_url("memory://s52-etag/T1.mp4") == UrlVersion(76, etag)
+    finally:
+        fs.rm("/s52-etag", recursive=True)
+
+
 def test_a_bug_in_fetching_a_url_is_raised_as_it_is_not_as_a_video_error(monkeypatch):
     """Fetching a URL caught every Exception (to catch aiohttp's and botocore's errors), so a
     programming error (a TypeError) came out as a one-line VideoError 'cannot fetch the
