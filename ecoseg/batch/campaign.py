@@ -34,7 +34,13 @@ from ecoseg.batch.cluster import (
     task_resources,
 )
 from ecoseg.batch.jobs import Job, StoreStatus, run_job, store_status
-from ecoseg.batch.names import check_names, store_names, video_check, video_checks
+from ecoseg.batch.names import (
+    check_names,
+    status_threads,
+    store_names,
+    video_check,
+    video_checks,
+)
 from ecoseg.batch.tables import write_csv
 from ecoseg.batch.urls import (
     file_name,
@@ -48,7 +54,7 @@ from ecoseg.batch.urls import (
 )
 from ecoseg.errors import ConfigError, EcosegError, VideoError
 
-__all__ = ["STATUSES", "STATUS_THREADS", "SUMMARY_COLUMNS", "SUMMARY_FILE", "batch"]
+__all__ = ["STATUSES", "SUMMARY_COLUMNS", "SUMMARY_FILE", "batch"]
 
 #: Name of the summary table written next to the stores.
 SUMMARY_FILE = "batch-summary.csv"
@@ -419,21 +425,14 @@ def _planned_status(store: str) -> StoreStatus | EcosegError | OSError:
         return exc
 
 
-#: Stores of a remote ``OUT`` (object storage, HTTP) whose status is read at once while a
-#: campaign is planned (each a few small requests, mostly waiting on the storage).
-STATUS_THREADS = 16
-
-
 def _planned_statuses(
     out: str, names: Sequence[str]
 ) -> dict[str, StoreStatus | EcosegError | OSError]:
     """:func:`_planned_status` of each video's store in ``out``, by name in the order of
-    ``names``: up to :data:`STATUS_THREADS` at once where ``out`` is a URL (zarr's reads go
-    through its one event loop, which any thread may call), one after another on a local
-    disk (a read there does not wait on a network)."""
+    ``names``: up to :data:`~ecoseg.batch.names.STATUS_THREADS` at once where ``out`` is a
+    URL, one after another on a local disk (:func:`~ecoseg.batch.names.status_threads`)."""
     stores = [store_location(out, name) for name in names]
-    threads = STATUS_THREADS if is_url(out) else 1
-    return dict(zip(names, in_threads(_planned_status, stores, threads)))
+    return dict(zip(names, in_threads(_planned_status, stores, status_threads(out))))
 
 
 def _probe_urls(names, videos, statuses) -> dict[str, tuple[str | None, str | None]]:

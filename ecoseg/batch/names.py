@@ -25,7 +25,9 @@ from ecoseg.errors import ConfigError, EcosegError
 __all__ = [
     "FOLDER_SEPARATOR",
     "PROBE_THREADS",
+    "STATUS_THREADS",
     "check_names",
+    "status_threads",
     "store_names",
     "video_check",
     "video_checks",
@@ -176,16 +178,25 @@ def store_names(videos: Sequence[str], out: str | os.PathLike) -> list[str]:
     ConfigError
         As :func:`check_names`, or two videos that would then share a store.
 
+    Notes
+    -----
+    Only the videos with another store in ``out`` that could be theirs have stores read
+    (their own name's first); where ``out`` is a URL, up to :data:`STATUS_THREADS` such
+    videos at once (:func:`status_threads`), each video's stores one after another.
+
     Examples
     --------
     >>> import tempfile
     >>> store_names(["site-a/GX010001.MP4", "site-b/GX010001.MP4"], tempfile.mkdtemp())
     ['site-a__GX010001', 'site-b__GX010001']
     """
+    from ecoseg.batch._threads import in_threads
+
     names = check_names(videos)
     out = os.fspath(out)
     listed = _stores_in(out)
     taken = {folder_key(n) for n in names}  # (a store another video of the run is named for)
+    maybe = []  # (i, video, its name, the stores in out that could be its)
     for i, (video, name) in enumerate(zip(videos, names)):
         stem = folder_key(plain_name(video_name(video)) or "")
         others = [
@@ -194,14 +205,40 @@ def store_names(videos: Sequence[str], out: str | os.PathLike) -> list[str]:
             if folder_key(o) not in taken
             and (folder_key(o) == stem or folder_key(o).endswith(FOLDER_SEPARATOR + stem))
         ]
-        if not others or _made_from(_store_status(out, name), video):
-            continue  # (no other store could be this video's: nothing read)
-        for other in others:
-            if _made_from(_store_status(out, other), video):
-                names[i] = other
-                break
+        if others:  # (else no other store could be this video's: nothing read)
+            maybe.append((i, video, name, others))
+    kept = in_threads(lambda m: _kept_name(out, *m[1:]), maybe, status_threads(out))
+    for (i, *_), name in zip(maybe, kept):
+        names[i] = name
     _check_unique(videos, names)
     return names
+
+
+def _kept_name(out: str, video: str, name: str, others: Sequence[str]) -> str:
+    """``name``, unless its store in ``out`` was not made from ``video`` and one of ``others``
+    was (the first): that one's."""
+    if _made_from(_store_status(out, name), video):
+        return name
+    return next((o for o in others if _made_from(_store_status(out, o), video)), name)
+
+
+#: Stores of an ``out`` on remote storage (object storage, HTTP) read at once while a run is
+#: planned, each a few small requests mostly waiting on the storage: the stores that could be
+#: a video's (:func:`store_names`) and each video's store (``ecoseg.batch.batch``).
+STATUS_THREADS = 16
+
+
+def status_threads(out: str | os.PathLike) -> int:
+    """How many stores of ``out`` are read at once: :data:`STATUS_THREADS` where ``out`` is a
+    URL (zarr's reads go through its one event loop, which any thread may call), one on a
+    local disk (a read there does not wait on a network).
+
+    Examples
+    --------
+    >>> status_threads("s3://bucket/campaign"), status_threads("campaign/out")
+    (16, 1)
+    """
+    return STATUS_THREADS if is_url(os.fspath(out)) else 1
 
 
 def _stores_in(out: str) -> list[str]:

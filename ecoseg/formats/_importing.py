@@ -42,6 +42,10 @@ class VideoInfo:
         Provenance of the video (path, sha256, fps, size, frames).
     name : str
         The video's path, named where a file's size is not the video's ("" when unknown).
+    called : str
+        How a file's size that is not the video's names it, where it is more than
+        ``"the video NAME"`` (``"the video V of the store S"``: :func:`ecoseg.evaluate`'s
+        truth PNGs); "" for that.
     """
 
     width: int
@@ -49,6 +53,7 @@ class VideoInfo:
     times: np.ndarray
     record: dict
     name: str = ""
+    called: str = ""
 
     @classmethod
     def of(cls, video: Any, *, record: bool = False) -> VideoInfo:
@@ -160,9 +165,10 @@ def _read(
     try:
         ann = module.read(src, width=info.width, height=info.height, **kwargs)
     except SizeMismatch as exc:  # which video: the file may be another's
-        if not info.name:
+        called = info.called or (f"the video {info.name}" if info.name else "")
+        if not called:
             raise
-        raise size_differs(*exc.parts, of=f"the video {info.name}") from None
+        raise size_differs(*exc.parts, of=called) from None
     refuse_empty_shapes(ann)  # they were imported as nothing, without a word
     ann, beyond = leave_out_beyond(ann)  # out of view there: one row refused the whole file
     listed = ann.n_frames  # the frames the file lists, with no animals on some

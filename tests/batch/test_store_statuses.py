@@ -1,6 +1,7 @@
-"""ecoseg.batch.campaign: the status of each video's store, read while a campaign is planned;
-for an OUT on object storage several at once (memory:// storage whose reads are counted while
-they are under way; no network)."""
+"""ecoseg.batch.campaign: the status of each video's store, read while a campaign is planned,
+and ecoseg.batch.names.store_names: the stores that could be a video's; for an OUT on object
+storage several at once (memory:// storage whose reads are counted while they are under way;
+no network)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
-from ecoseg.batch import batch, campaign
+from ecoseg.batch import batch, campaign, names
 from ecoseg.batch.jobs import store_status
 from ecoseg.store import MaskStore
 
@@ -27,9 +28,11 @@ def root():
     fsspec.filesystem("memory").rm(path, recursive=True)
 
 
-def _store(url: str, complete: bool = True) -> None:
+def _store(url: str, complete: bool = True, video: str | None = None) -> None:
     with MaskStore.create(url, height=2, width=2, overwrite=True) as store:
         store.append(np.zeros((3, 2, 2), np.uint32), [0.0, 0.5, 1.0])
+        if video is not None:  # the video it was made from
+            store.set_provenance(video={"path": video})
         if complete:
             store.mark_complete()
 
@@ -78,7 +81,7 @@ def test_stores_on_object_storage_are_read_at_once_when_a_campaign_is_planned(
     S3, a few requests each, in a row. An OUT that is a URL now has up to STATUS_THREADS
     stores read at once (several under way, never more than the bound); the summary keeps
     the input order."""
-    monkeypatch.setattr(campaign, "STATUS_THREADS", 3)
+    monkeypatch.setattr(names, "STATUS_THREADS", 3)
     videos = _campaign(root, 6, no_store=(4,))  # (T4 is segmented, fails on its 32 bytes)
     reading[0] = 0
     with ThreadPoolExecutor(1) as pool:
@@ -134,6 +137,30 @@ def test_a_store_that_cannot_be_read_fails_its_video_and_the_others_are_planned(
         f"memory://{root}/out/T1.zarr: the store cannot be read "
         "(PermissionError: [Errno 13] Permission denied)"
     )
+
+
+def test_the_stores_that_could_be_a_videos_are_read_at_once_in_order(root, reading, monkeypatch):
+    """store_names read the stores that could be each video's (its own name's, then those of
+    another name ending in ``__`` and its file name: made in a run that held other videos)
+    one video after another: on object storage, a campaign re-run read hundreds of stores in
+    a row before it was planned. An OUT that is a URL now has up to STATUS_THREADS videos'
+    stores read at once (several stores under way, never more than the bound); each video
+    keeps its own store's name, in the order of the videos, and one whose store cannot be
+    read is named as before (its own name)."""
+    monkeypatch.setattr(names, "STATUS_THREADS", 3)
+    fs = fsspec.filesystem("memory")
+    videos = []
+    for i in range(6):  # stores named in a run that held site-b's videos too
+        fs.pipe(f"{root}/site-a/T{i}.mp4", bytes([i]) * 32)
+        videos.append(f"memory://{root}/site-a/T{i}.mp4")
+        if i != 2:
+            _store(f"memory://{root}/out/site-a__T{i}.zarr", video=videos[-1])
+    fs.pipe(f"{root}/out/site-a__T2.zarr/zarr.json", b"not json")  # cannot be read
+    _store(f"memory://{root}/out/site-b__T3.zarr", video=f"memory://{root}/site-b/T3.mp4")
+    reading[0] = 0
+    got = names.store_names(videos, f"memory://{root}/out")
+    assert got == ["site-a__T0", "site-a__T1", "T2", "site-a__T3", "site-a__T4", "site-a__T5"]
+    assert 2 <= reading[0] <= 3  # one after another: 1
 
 
 def test_an_out_url_of_three_slashes_keeps_its_scheme(root):
