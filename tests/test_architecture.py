@@ -208,48 +208,6 @@ def test_no_private_name_is_imported_from_another_module(name):
             assert not private, f"{name} imports {private} from {node.module}"
 
 
-def private_modules_of_others(name: str) -> set[str]:
-    """The private modules of another package that ``name`` imports (``ecoseg.formats._values``
-    from ``ecoseg.metrics.truth``); the top-level ones (``ecoseg._checks``) are everyone's."""
-    out = set()
-    for target in module_edges(name):
-        parts = target.split(".")
-        private = [i for i in range(2, len(parts)) if parts[i].startswith("_")]
-        if private and not parts[private[0]].startswith("__"):
-            owner = ".".join(parts[: private[0]])
-            if not in_package(name, owner):
-                out.add(target)
-    return out
-
-
-#: the crossings there were when the rule came (debt to pay, never to add to): the package
-#: that imports, and the private modules of another it imports
-KNOWN_CROSSINGS = {
-    "ecoseg._species_cli": {"ecoseg.species._edit_log", "ecoseg.species._edit_record"},
-    "ecoseg.batch": {"ecoseg.io._common"},
-    "ecoseg.engine": {"ecoseg.io._common", "ecoseg.sam3._det_ops"},
-    "ecoseg.info": {"ecoseg.store._util"},
-    "ecoseg.napari": {
-        "ecoseg.engine._runtime",
-        "ecoseg.io._common",
-        "ecoseg.report.figures._counts",
-        "ecoseg.species._edit_log",
-        "ecoseg.species._edit_record",
-    },
-    "ecoseg.report": {"ecoseg.species._edit_record"},
-    "ecoseg.study": {"ecoseg.io._common"},
-}
-
-
-@pytest.mark.parametrize("name", sorted(MODULES))
-def test_no_private_module_of_another_package_is_imported(name):
-    """A package's private modules are its own: another imports its public names
-    (``ecoseg.metrics.truth`` imported ``ecoseg.formats._values`` and ``_rle``)."""
-    known = set().union(*(v for k, v in KNOWN_CROSSINGS.items() if in_package(name, k)))
-    extra = private_modules_of_others(name) - known
-    assert not extra, f"{name} imports {sorted(extra)}, private modules of another package"
-
-
 def test_test_files_have_unique_names():
     """pytest imports test files by base name (no packages under tests/): two alike collide."""
     tests = PACKAGE.parent / "tests"

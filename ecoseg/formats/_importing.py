@@ -42,10 +42,6 @@ class VideoInfo:
         Provenance of the video (path, sha256, fps, size, frames).
     name : str
         The video's path, named where a file's size is not the video's ("" when unknown).
-    called : str
-        How a file's size that is not the video's names it, where it is more than
-        ``"the video NAME"`` (``"the video V of the store S"``: :func:`ecoseg.evaluate`'s
-        truth PNGs); "" for that.
     """
 
     width: int
@@ -53,7 +49,6 @@ class VideoInfo:
     times: np.ndarray
     record: dict
     name: str = ""
-    called: str = ""
 
     @classmethod
     def of(cls, video: Any, *, record: bool = False) -> VideoInfo:
@@ -165,10 +160,9 @@ def _read(
     try:
         ann = module.read(src, width=info.width, height=info.height, **kwargs)
     except SizeMismatch as exc:  # which video: the file may be another's
-        called = info.called or (f"the video {info.name}" if info.name else "")
-        if not called:
+        if not info.name:
             raise
-        raise size_differs(*exc.parts, of=called) from None
+        raise size_differs(*exc.parts, of=f"the video {info.name}") from None
     refuse_empty_shapes(ann)  # they were imported as nothing, without a word
     ann, beyond = leave_out_beyond(ann)  # out of view there: one row refused the whole file
     listed = ann.n_frames  # the frames the file lists, with no animals on some

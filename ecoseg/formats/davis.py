@@ -33,7 +33,7 @@ from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._painting import paint_frame
-from ecoseg.formats._rle import decode_rle, encode_masks
+from ecoseg.formats._rle import encode_masks
 from ecoseg.formats._values import size_differs
 
 NAME = "davis"
@@ -57,9 +57,9 @@ _KEPT_VOID: ContextVar[dict[int, dict] | None] = ContextVar("ecoseg_davis_void",
 @contextmanager
 def keeping_void() -> Iterator[dict[int, dict]]:
     """While open, :func:`read` (and so an import of a PNG folder) keeps the void pixels it
-    finds in the dict this yields: ``{frame: RLE}`` of the frames that have some (each a mask
-    again by :func:`kept_void`), so a caller that needs them (:func:`ecoseg.evaluate`'s
-    :class:`~ecoseg.metrics.VoidPixels`) need not decode each PNG again.
+    finds in the dict this yields: ``{frame: RLE}`` of the frames that have some, so a caller
+    that needs them (:func:`ecoseg.evaluate`'s :class:`~ecoseg.metrics.VoidPixels`) need not
+    decode each PNG again.
 
     Examples
     --------
@@ -82,18 +82,6 @@ def keeping_void() -> Iterator[dict[int, dict]]:
         yield kept
     finally:
         _KEPT_VOID.reset(token)
-
-
-def kept_void(rle: dict, height: int, width: int, where: str) -> np.ndarray:
-    """The void pixels (bool, ``(height, width)``) of a frame as :func:`keeping_void` kept
-    them (``rle``, a COCO RLE); ``where`` names its PNG in an error.
-
-    Examples
-    --------
-    >>> kept_void({"size": [1, 3], "counts": [1, 2]}, 1, 3, "00000.png").astype(int).tolist()
-    [[0, 1, 1]]
-    """
-    return decode_rle(rle, height, width, where)
 
 
 def write(ann: Annotations, path: Path, *, progress: bool = False) -> None:

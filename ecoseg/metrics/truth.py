@@ -49,21 +49,22 @@ def truth_from_pngs(folder: Any, pred: Any, out: Any, *, void: VoidPixels | None
         video V of the store S is 64x48"``: :func:`png_side`; each PNG is read once, by the
         import, which refuses it).
     """
-    from dataclasses import replace
-
     from ecoseg._warn import unsaid
     from ecoseg.formats import UnannotatedFramesWarning, VideoInfo, import_annotations
+    from ecoseg.formats._values import SizeMismatch, size_differs
     from ecoseg.formats.davis import VoidPixelsWarning, keeping_void
     from ecoseg.store import MaskStore
 
     png_frames(folder, pred.n_frames)
-    # a PNG of another size named as evaluate names the prediction
-    info = replace(VideoInfo.of(pred), called=png_side(pred))
+    info = VideoInfo.of(pred)
     # evaluate scores the frames with a PNG, listed or not, and leaves the void out (which
     # the import keeps for it; this thread's warnings only: a warnings filter would be every
     # thread's)
     with unsaid(UnannotatedFramesWarning, VoidPixelsWarning), keeping_void() as found:
-        import_annotations(folder, "davis", info, out, chunk_frames=pred.chunk_frames)
+        try:
+            import_annotations(folder, "davis", info, out, chunk_frames=pred.chunk_frames)
+        except SizeMismatch as exc:  # named as evaluate names the prediction
+            raise size_differs(*exc.parts, of=png_side(pred)) from None
     if void is not None:
         void.found(found)
     return MaskStore.open(out)
@@ -169,18 +170,20 @@ class VoidPixels:
 
         Examples
         --------
-        >>> import tempfile, pathlib
+        >>> import tempfile, pathlib, numpy as np
+        >>> from ecoseg.formats._rle import encode_masks
         >>> d = pathlib.Path(tempfile.mkdtemp())
         >>> (d / "00000.png").touch()  # not read: the void was found already
         >>> void = VoidPixels(d, width=3, height=1)
-        >>> void.found({0: {"size": [1, 3], "counts": [1, 2]}})  # COCO RLE: 1 out, 2 void
+        >>> void.found({0: encode_masks(np.array([[[False, True, True]]]))[0]})
         >>> void(0, 1).astype(int).tolist(), void.counts
         ([[[0, 1, 1]]], {0: 2})
         """
         self._found = dict(void)
 
     def __call__(self, start: int, stop: int) -> np.ndarray | None:
-        from ecoseg.formats.davis import kept_void, read_png
+        from ecoseg.formats._rle import decode_rle
+        from ecoseg.formats.davis import read_png
 
         out = None
         for frame in range(start, stop):
@@ -189,7 +192,7 @@ class VoidPixels:
             if self._found is None:
                 _, void = read_png(self.files[frame], self.shape[1], self.shape[0])
             elif frame in self._found:
-                void = kept_void(self._found[frame], *self.shape, str(self.files[frame]))
+                void = decode_rle(self._found[frame], *self.shape, str(self.files[frame]))
             else:
                 void = None
             if void is None:
