@@ -287,11 +287,12 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> StudyReplay:
 
     A study with a ``species_model`` classifies its store itself each time it measures it.
     Its classifications (those of that model's SHA-256) before a person's first edit are
-    made again by the first ``ecoseg study --no-report``, and those after the last one by the
-    closing ``ecoseg study``; the ones between (a study run between two rounds of review) are
-    ``ecoseg classify`` steps with the study's model and video, in their place in the log, so
-    an ``--undo`` of one takes back what it took back then. None of them is a review: a log
-    of the study's classifications alone gives no steps.
+    made again by the first ``ecoseg study --no-report``, and the last one after the last
+    one by the closing ``ecoseg study``; the others (a study run between two rounds of
+    review, or run again after the last with another calibration) are ``ecoseg classify``
+    steps with the study's model and video, in their place in the log, so an ``--undo`` of
+    one takes back what it took back then. None of them is a review: a log of the study's
+    classifications alone gives no steps.
 
     A classification with another model (a model file the study named before it was replaced,
     a person's own ``ecoseg classify``) is a step too, with the study's video and the model
@@ -332,7 +333,10 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> StudyReplay:
         and bool(person)
         and (person[0] == 0 or len(first) > 1 or _other_calibration(first[0], today))
     )
-    log = log[0 if whole else person[0] : person[-1] + 1] if person else []
+    # the closing run makes the last classification after the last review; any before it
+    # (the study run again with another calibration) are steps, or the store made again
+    # would lack them
+    log = log[0 if whole else person[0] : max(person[-1] + 1, len(log) - 1)] if person else []
     where = study.relative(study.store_path(spec))
     steps = review_steps(
         where,

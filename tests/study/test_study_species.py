@@ -508,3 +508,44 @@ def test_a_moved_study_folder_still_names_its_species_model(study, tmp_path, mon
     classify = [s for s in re.findall(r"^ecoseg classify .*$", page, re.M)]
     assert classify and all(s.startswith(step) for s in classify), classify
     assert not any(str(first) in s for s in classify)
+
+
+def test_two_classifications_after_the_last_review_are_both_replayed(study, tmp_path, monkeypatch):
+    """After a person's last edit the study was run with another calibration and then with
+    its first one again: two classifications of the study's after the review. The steps left
+    every classification after the last review to the closing ``ecoseg study``, which made
+    one, so the store made again had another edit log. Now all but the last are steps (with
+    the calibration each recorded): the same log, tables and page."""
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    store = root / "out" / "stores" / "reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: at 20 mm/px
+    track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
+    assert main(["edit", str(store), f"--delete={track}"]) == 0  # 2: the last review
+    _calibrate(root, "10.0")
+    run_study(root / "study.yaml", progress=False, report=False)  # 3: at 10
+    _calibrate(root, "20.0")
+    run_study(root / "study.yaml", progress=False)  # 4: at 20 again; the page
+    log = edit_log(store)
+    assert [e["kind"] for e in log] == ["classify", "delete", "classify", "classify"]
+    assert [e["classification"]["calibration"]["mm_per_px"] for e in log if e["kind"] ==
+            "classify"] == [20.0, 10.0, 20.0]  # fmt: skip
+    sha = log[0]["classification"]["model_sha256"]
+    where = "out/stores/reef-a.zarr"
+    assert _page_steps(root) == [
+        "ecoseg study study.yaml --no-report",
+        f"ecoseg edit {where} --delete {track}",
+        f"ecoseg classify {where} --model species.json --model-sha256 {sha} --video a/video.mp4"
+        " --calibration 10",
+        "ecoseg study study.yaml",
+    ]
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
+    assert _run_steps(_page_steps(root), fresh) == []
+    _same_results(root, fresh)
+    assert (fresh / "out" / "report.html").read_bytes() == (
+        root / "out" / "report.html"
+    ).read_bytes()
