@@ -549,3 +549,38 @@ def test_two_classifications_after_the_last_review_are_both_replayed(study, tmp_
     assert (fresh / "out" / "report.html").read_bytes() == (
         root / "out" / "report.html"
     ).read_bytes()
+
+
+def test_a_classification_that_recorded_no_calibration_is_said_so(study, tmp_path, monkeypatch):
+    """Classifications from before they recorded their calibration are made again with the
+    calibration the store has there (nothing else records which one they used): the page
+    said nothing of it. Now the step of such a classification says so in its comment, and a
+    note says so of the one the first run makes."""
+    from ecoseg.cli import main
+    from ecoseg.species._edit_log import read_meta, write_meta
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root = tmp_path / "s"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    store, track = _undo_then_review(root)
+    with ecoseg.MaskStore.open(store, mode="a") as s:  # the records of an older ecoseg
+        meta = read_meta(s)
+        for entry in meta["edits"]:
+            (entry.get("classification") or {}).pop("calibration", None)
+        write_meta(s, meta)
+    stores = [str(root / "out" / "stores" / f"reef-{x}.zarr") for x in "ab"]
+    page = tmp_path / "page.html"
+    assert main(["report", *stores, "-o", str(page), "--study", str(root / "study.yaml")]) == 0
+    steps = _page_steps_of(page)
+    classify = [s for s in steps if s.startswith("ecoseg classify")]
+    assert len(classify) == 1 and classify[0].endswith(
+        "--video a/video.mp4   # calibration not recorded (an older ecoseg's): made with the "
+        "store's here, 20; it may have used another"
+    )
+    assert steps[0] == "ecoseg study study.yaml --no-report"
+    text = " ".join(html.unescape(page.read_text()).split())
+    assert (
+        "reef-a: edit log entry 1, a classification of an older ecoseg, did not record its "
+        "calibration: the first run makes it with the study's now (20), which may not be the "
+        "one it used." in text
+    )
