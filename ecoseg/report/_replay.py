@@ -28,6 +28,7 @@ __all__ = [
     "recorded_models",
     "review_steps",
     "study_reviews",
+    "unrecorded_calibration",
 ]
 
 _q = shlex.quote
@@ -124,14 +125,15 @@ def review_steps(
     ``--calibration``, which saves it into the store, as the study or ``ecoseg measure`` did
     before it classified (``--calibration none`` for one made uncalibrated: in pixels, the
     store's calibration cleared, as a study with no calibration left it; a record from before
-    classifications recorded it: as the store is).
+    classifications recorded it: as the store is, which its comment says,
+    :func:`unrecorded_calibration`).
 
     Examples
     --------
     >>> log = [{"n": 1, "kind": "merge", "ids": [3, 7], "command": 1},
     ...        {"n": 2, "kind": "split", "ids": [5], "frame": 9, "new_id": 12, "command": 1},
     ...        {"n": 3, "kind": "classify", "ids": [5], "classification":
-    ...         {"model_sha256": "ab12", "threshold": 0.7}},
+    ...         {"model_sha256": "ab12", "threshold": 0.7, "calibration": None}},
     ...        {"n": 4, "kind": "undo", "ids": [], "undoes": 3}]
     >>> steps = review_steps("reef.zarr", log)
     >>> for step in steps:
@@ -158,8 +160,8 @@ def review_steps(
      'ecoseg edit reef.zarr --undo --undo']
     >>> review_steps("reef.zarr", [{"n": 1, "kind": "reviewed", "ids": [4]}], reviews=[1])
     ['ecoseg edit reef.zarr --unchecked-reviewed 4']
-    >>> review_steps("reef.zarr", [{"n": 1, "kind": "classify", "ids": [2]}], visual=[1])[0]
-    'ecoseg classify reef.zarr --model SPECIES_MODEL.json --keep-visual   # model SHA-256 not ...'
+    >>> print(review_steps("reef.zarr", [{"n": 1, "kind": "classify", "ids": [2]}], visual=[1])[0])
+    ecoseg classify reef.zarr --model SPECIES_MODEL.json --keep-visual   # model SHA-256 not ...
     """
     from ecoseg.species._edit_record import Edit
 
@@ -222,12 +224,37 @@ def review_steps(
             spec = calibration_arg(record["calibration"])
             cmd += ["--calibration", _q(spec or "none")]  # none: in px, the store's cleared
             calibrated = spec
+        elif "calibration" not in record:  # an older ecoseg's: not known, said
+            notes.append(unrecorded_calibration(calibrated))
         if n in visual:  # as it was made: the tracks of an exemplar-only concept left visual
             cmd.append("--keep-visual")
         notes = [n for n in notes if n]
         steps.append(" ".join(cmd) + ("   # " + "; ".join(notes) if notes else ""))
     flush()
     return steps
+
+
+def unrecorded_calibration(calibrated: str | None) -> str:
+    """What a replay says of a classification recorded before classifications recorded
+    their calibration: it is made with the calibration the store has there (``calibrated``,
+    a ``--calibration`` spec; None: none, in pixels), which may not be the one it used.
+
+    Nothing else tells which that was: a store keeps the calibration it has now, not the
+    ones it had, and a study's manifest the one of its last measure. (A species model that
+    records its units refuses a store in other units, so with one, what can differ unnoticed
+    is the mm per pixel.)
+
+    Examples
+    --------
+    >>> unrecorded_calibration("20")
+    "calibration not recorded (an older ecoseg's): made with the store's here, 20; it may ..."
+    >>> unrecorded_calibration(None)
+    "calibration not recorded (an older ecoseg's): made in pixels, as the store is here; it ..."
+    """
+    here = (
+        f"with the store's here, {calibrated}" if calibrated else "in pixels, as the store is here"
+    )
+    return f"calibration not recorded (an older ecoseg's): made {here}; it may have used another"
 
 
 def _placeholder(sha: str, known: list[str], recorded: Any) -> str:
@@ -287,11 +314,14 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> StudyReplay:
 
     A study with a ``species_model`` classifies its store itself each time it measures it.
     Its classifications (those of that model's SHA-256) before a person's first edit are
-    made again by the first ``ecoseg study --no-report``, and those after the last one by the
-    closing ``ecoseg study``; the ones between (a study run between two rounds of review) are
-    ``ecoseg classify`` steps with the study's model and video, in their place in the log, so
-    an ``--undo`` of one takes back what it took back then. None of them is a review: a log
-    of the study's classifications alone gives no steps.
+    made again by the first ``ecoseg study --no-report``, and the last one after the last
+    one by the closing ``ecoseg study``; the others (a study run between two rounds of
+    review, or run again after the last with another calibration) are ``ecoseg classify``
+    steps with the study's model and video, in their place in the log, so an ``--undo`` of
+    one takes back what it took back then. None of them is a review: a log of the study's
+    classifications alone gives no steps. A classification recorded before classifications
+    recorded their calibration is made with the store's calibration there, and the page
+    says so (:func:`unrecorded_calibration`; for the first run's, a note).
 
     A classification with another model (a model file the study named before it was replaced,
     a person's own ``ecoseg classify``) is a step too, with the study's video and the model
@@ -332,7 +362,16 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> StudyReplay:
         and bool(person)
         and (person[0] == 0 or len(first) > 1 or _other_calibration(first[0], today))
     )
-    log = log[0 if whole else person[0] : person[-1] + 1] if person else []
+    # the closing run makes the last classification after the last review; any before it
+    # (the study run again with another calibration) are steps, or the store made again
+    # would lack them
+    log = log[0 if whole else person[0] : max(person[-1] + 1, len(log) - 1)] if person else []
+    if first and not unclassified and "calibration" not in (first[0].get("classification") or {}):
+        notes.append(  # remade by the first run, with the calibration the study gives now
+            f"{v.name}: edit log entry {first[0].get('n')}, a classification of an older "
+            "ecoseg, did not record its calibration: the first run makes it with the study's "
+            f"now ({today or 'none, in pixels'}), which may not be the one it used."
+        )
     where = study.relative(study.store_path(spec))
     steps = review_steps(
         where,

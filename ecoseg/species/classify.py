@@ -291,6 +291,7 @@ def classify(
     model_sha256: str | None = None,
     calibration=None,
     model_bytes: bytes | None = None,
+    model_file: str | None = None,
 ) -> pd.DataFrame:
     """Name the unreviewed tracks of ``stores`` with a model trained on reviewed tracks.
 
@@ -336,6 +337,10 @@ def classify(
     model_bytes : bytes, optional
         The contents of the file ``model`` when the caller has read them already (a study
         hashes them first): the file is not read again.
+    model_file : str, optional
+        How each classification's record names the model file (``model_file``), in place of
+        ``model`` as given: a study names its ``species_model`` relative to the study's folder,
+        where its report's steps run, so a study folder moved or shared still names it.
 
     Returns
     -------
@@ -432,7 +437,10 @@ def classify(
             f"computes version {FEATURE_VERSION}; re-train it with this ecoseg"
         )
     model_hash = fitted.to_dict()["sha256"]
-    model_file = save_model if model is None else None if isinstance(model, SpeciesModel) else model
+    if model_file is None:  # the file it read (or saved), as given
+        model_file = (
+            save_model if model is None else None if isinstance(model, SpeciesModel) else model
+        )
     if model_sha256 is not None and model_hash != model_sha256.lower():
         where = model if model is not None and not isinstance(model, SpeciesModel) else "model"
         raise ModelError(
@@ -486,8 +494,8 @@ def classify(
                 # the calibration its features were measured with (None: in pixels), so a
                 # replay measures them alike (a study's may have changed since)
                 "calibration": s.calibration or None,
-                # the file it read (or saved), as given: a report's steps name it while it
-                # is still that model (:func:`ecoseg.report.reproduce.reproduce`)
+                # the file it read (or saved), as given (or ``model_file``): a report's steps
+                # name it while it is still that model (:func:`ecoseg.report.reproduce.reproduce`)
                 **({"model_file": os.fspath(model_file)} if model_file is not None else {}),
                 "time": datetime.now(UTC).isoformat(timespec="seconds"),
             }

@@ -170,3 +170,19 @@ class Study:
     def relative(self, path: str | os.PathLike) -> str:
         """``path`` relative to the study folder (as written, with ``/``), for display."""
         return relpath(path, self.folder)
+
+    def recorded(self, path: str | os.PathLike) -> str:
+        """A file of the study as a record in a store names it: relative to the study folder
+        (with ``/``) when it lies inside it, so the record still names it when the folder is
+        moved or shared (a report's steps run in the study folder); else its absolute path.
+
+        Examples
+        --------
+        >>> study = Study(path=Path("/field/study.yaml"), name="s", output=Path("/field/out"),
+        ...               videos=())
+        >>> study.recorded("/field/models/../species.json"), study.recorded("/lab/m.json")
+        ('species.json', '/lab/m.json')
+        """
+        shown = relpath(path, self.folder)
+        inside = shown != ".." and not shown.startswith("../") and not Path(shown).is_absolute()
+        return shown if inside else Path(os.path.abspath(path)).as_posix()

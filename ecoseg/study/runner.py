@@ -384,6 +384,8 @@ def run_study(
                 model_bytes=model_bytes,  # the bytes hashed above, not read a third time
                 videos=[video.path],
                 progress=False,
+                # named as the study file names it: the record holds no path of this machine
+                model_file=study.recorded(species_model),
             )
             # by its SHA-256: a replay can make this classification again after the study's
             # file is replaced (the report offers the copy)

@@ -138,7 +138,12 @@ def test_a_studys_own_classification_between_reviews_is_replayed(study, tmp_path
 
 def _page_steps(root) -> list[str]:
     """The reproduce steps of a study's page."""
-    section = (root / "out" / "report.html").read_text().split("Reproduce this report", 1)[1]
+    return _page_steps_of(root / "out" / "report.html")
+
+
+def _page_steps_of(page) -> list[str]:
+    """The reproduce steps of a page."""
+    section = page.read_text().split("Reproduce this report", 1)[1]
     return html.unescape(re.search(r"<pre>(.*?)</pre>", section, re.S).group(1)).splitlines()
 
 
@@ -441,3 +446,141 @@ def test_a_classification_made_before_the_study_had_a_calibration_is_replayed(
     assert (fresh / "out" / "report.html").read_bytes() == (
         root / "out" / "report.html"
     ).read_bytes()
+
+
+def _undo_then_review(root) -> tuple:
+    """Run the study, undo its classification, run it again, delete a track and run it with
+    the page: the log holds a classification of the study's between two of a person's
+    edits. Returns the store and the deleted track."""
+    from ecoseg.cli import main
+
+    store = root / "out" / "stores" / "reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: the study's classify
+    assert main(["edit", str(store), "--undo"]) == 0  # 2: takes it back
+    run_study(root / "study.yaml", progress=False, report=False)  # 3: classified again
+    track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
+    assert main(["edit", str(store), f"--delete={track}"]) == 0  # 4
+    return store, track
+
+
+def test_a_moved_study_folder_still_names_its_species_model(study, tmp_path, monkeypatch):
+    """A study's classification recorded its species model file as the study had resolved
+    it (``model_file``: an absolute path of the machine it ran on), so the store of a study
+    folder moved or shared named a file that is not there, and a report of its stores said
+    ``--model SPECIES_MODEL.json`` (``<old path> was it: gone``). It now records the file
+    relative to the study's folder, where the page's steps run: the folder moved, its steps
+    replay to the same stores, logs, tables and page, and nothing names the old folder."""
+    import json
+
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    first, root, fresh = tmp_path / "first", tmp_path / "moved", tmp_path / "fresh"
+    shutil.copytree(study, first, ignore=shutil.ignore_patterns("out"))
+    shutil.copytree(first, fresh)
+    _undo_then_review(first)
+    shutil.move(first, root)
+    run_study(root / "study.yaml", progress=False)  # the page, in the moved folder
+    store = root / "out" / "stores" / "reef-a.zarr"
+    log = edit_log(store)
+    files = [e["classification"]["model_file"] for e in log if e["kind"] == "classify"]
+    assert files == ["species.json"] * 2
+    assert str(first) not in json.dumps(log)
+    steps = _page_steps(root)
+    sha = log[0]["classification"]["model_sha256"]
+    step = f"ecoseg classify out/stores/reef-a.zarr --model species.json --model-sha256 {sha}"
+    assert f"{step} --video a/video.mp4" in steps
+    assert str(first) not in (root / "out" / "report.html").read_text()
+    assert _run_steps(steps, fresh) == []
+    _same_results(root, fresh)
+    again = [e["classification"]["model_file"] for e in edit_log(fresh / "out" / "stores" /
+             "reef-a.zarr") if e["kind"] == "classify"]  # fmt: skip
+    assert again == files  # the replay records the file alike
+    assert (fresh / "out" / "report.html").read_bytes() == (
+        root / "out" / "report.html"
+    ).read_bytes()
+    # a report of the stores without the study, in the study folder: the file is named
+    monkeypatch.chdir(root)
+    stores = [f"out/stores/reef-{x}.zarr" for x in "ab"]
+    assert main(["report", *stores, "-o", str(tmp_path / "plain.html"), "--quiet"]) == 0
+    page = html.unescape((tmp_path / "plain.html").read_text())
+    classify = [s for s in re.findall(r"^ecoseg classify .*$", page, re.M)]
+    assert classify and all(s.startswith(step) for s in classify), classify
+    assert not any(str(first) in s for s in classify)
+
+
+def test_two_classifications_after_the_last_review_are_both_replayed(study, tmp_path, monkeypatch):
+    """After a person's last edit the study was run with another calibration and then with
+    its first one again: two classifications of the study's after the review. The steps left
+    every classification after the last review to the closing ``ecoseg study``, which made
+    one, so the store made again had another edit log. Now all but the last are steps (with
+    the calibration each recorded): the same log, tables and page."""
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    store = root / "out" / "stores" / "reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: at 20 mm/px
+    track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
+    assert main(["edit", str(store), f"--delete={track}"]) == 0  # 2: the last review
+    _calibrate(root, "10.0")
+    run_study(root / "study.yaml", progress=False, report=False)  # 3: at 10
+    _calibrate(root, "20.0")
+    run_study(root / "study.yaml", progress=False)  # 4: at 20 again; the page
+    log = edit_log(store)
+    assert [e["kind"] for e in log] == ["classify", "delete", "classify", "classify"]
+    assert [e["classification"]["calibration"]["mm_per_px"] for e in log if e["kind"] ==
+            "classify"] == [20.0, 10.0, 20.0]  # fmt: skip
+    sha = log[0]["classification"]["model_sha256"]
+    where = "out/stores/reef-a.zarr"
+    assert _page_steps(root) == [
+        "ecoseg study study.yaml --no-report",
+        f"ecoseg edit {where} --delete {track}",
+        f"ecoseg classify {where} --model species.json --model-sha256 {sha} --video a/video.mp4"
+        " --calibration 10",
+        "ecoseg study study.yaml",
+    ]
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
+    assert _run_steps(_page_steps(root), fresh) == []
+    _same_results(root, fresh)
+    assert (fresh / "out" / "report.html").read_bytes() == (
+        root / "out" / "report.html"
+    ).read_bytes()
+
+
+def test_a_classification_that_recorded_no_calibration_is_said_so(study, tmp_path, monkeypatch):
+    """Classifications from before they recorded their calibration are made again with the
+    calibration the store has there (nothing else records which one they used): the page
+    said nothing of it. Now the step of such a classification says so in its comment, and a
+    note says so of the one the first run makes."""
+    from ecoseg.cli import main
+    from ecoseg.species._edit_log import read_meta, write_meta
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root = tmp_path / "s"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    store, track = _undo_then_review(root)
+    with ecoseg.MaskStore.open(store, mode="a") as s:  # the records of an older ecoseg
+        meta = read_meta(s)
+        for entry in meta["edits"]:
+            (entry.get("classification") or {}).pop("calibration", None)
+        write_meta(s, meta)
+    stores = [str(root / "out" / "stores" / f"reef-{x}.zarr") for x in "ab"]
+    page = tmp_path / "page.html"
+    assert main(["report", *stores, "-o", str(page), "--study", str(root / "study.yaml")]) == 0
+    steps = _page_steps_of(page)
+    classify = [s for s in steps if s.startswith("ecoseg classify")]
+    assert len(classify) == 1 and classify[0].endswith(
+        "--video a/video.mp4   # calibration not recorded (an older ecoseg's): made with the "
+        "store's here, 20; it may have used another"
+    )
+    assert steps[0] == "ecoseg study study.yaml --no-report"
+    text = " ".join(html.unescape(page.read_text()).split())
+    assert (
+        "reef-a: edit log entry 1, a classification of an older ecoseg, did not record its "
+        "calibration: the first run makes it with the study's now (20), which may not be the "
+        "one it used." in text
+    )
