@@ -37,12 +37,37 @@ pytestmark = pytest.mark.fault
 NAMES = ("reef-a", "reef-b", "reef-c")
 FRAMES = 48
 
-# The child: slows the tracker down, runs a batch on a 1-worker in-process cluster.
+# The child: slows the tracker down, runs a batch on a 1-worker in-process cluster; once one
+# store is finished and another has 16 frames committed, it waits (stdin, or the kill): a test
+# process a loaded machine pauses cannot miss that state, nor find the campaign finished.
 CHILD = r"""
-import json, sys, time
+import json, os, sys, time
 import ecoseg.engine.classical as classical
 
 real_track = classical.track
+STORES = [
+    os.path.join(sys.argv[3], os.path.splitext(os.path.basename(v))[0] + ".zarr")
+    for v in json.loads(sys.argv[2])
+]
+held = []
+
+
+def state(store):
+    try:
+        with open(os.path.join(store, "zarr.json")) as file:
+            meta = json.load(file)["attributes"]["ecoseg"]
+        return int(meta["frames_written"]), bool(meta["complete"])
+    except (OSError, ValueError, KeyError):
+        return 0, False
+
+
+def hold():
+    states = [state(store) for store in STORES]
+    if not held and any(done for _, done in states) and any(
+        n >= 16 and not done for n, done in states
+    ):
+        held.append(True)
+        sys.stdin.readline()
 
 
 class slow_track:
@@ -54,6 +79,7 @@ class slow_track:
     def __iter__(self):
         for item in self.results:
             time.sleep(float(sys.argv[1]))
+            hold()
             yield item
 
     def __getattr__(self, name):
@@ -152,6 +178,7 @@ def test_kill_the_batch_then_rerun_skips_finished_and_resumes_partial(campaign, 
     child = subprocess.Popen(
         [sys.executable, str(script), "0.03", json.dumps(videos), str(out)],
         env=child_env(),
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -166,6 +193,7 @@ def test_kill_the_batch_then_rerun_skips_finished_and_resumes_partial(campaign, 
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
+        child.stdin.close()
     assert child.returncode == -signal.SIGKILL
     states = {name: committed(out / f"{name}.zarr") for name in NAMES}
     finished = {n: mtimes(out / f"{n}.zarr") for n, (_, done) in states.items() if done}
