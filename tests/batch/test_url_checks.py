@@ -37,13 +37,18 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
 
     ``most`` counts videos (paths), not requests: one probe's requests (a HEAD, then a ranged
     GET) may overlap for an instant, as the client has the first reply before this handler's
-    count of it drops (a 4th request seen with 3 probes at once)."""
+    count of it drops (a 4th request seen with 3 probes at once).
+
+    With ``overlap`` set, until two videos have been served at once a request waits (a
+    minute at most) for one of another video: probes made at once overlap however the
+    threads are scheduled, probes made one after another wait that minute once."""
 
     etags = True
     dates = True
     delay = 0.0
     gate = None  # a threading.Event each request waits for (a storage that does not answer)
-    lock = threading.Lock()
+    overlap = False
+    lock = threading.Condition()
     active = 0  # requests being served
     serving: dict = {}  # path -> its requests being served
     most = 0  # the most videos (paths) served at once
@@ -57,6 +62,9 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
             cls.active += 1
             cls.serving[self.path] = cls.serving.get(self.path, 0) + 1
             cls.most = max(cls.most, sum(1 for n in cls.serving.values() if n))
+            cls.lock.notify_all()
+            if cls.overlap:
+                cls.overlap = cls.lock.wait_for(lambda: cls.most >= 2, timeout=60)
         try:
             time.sleep(cls.delay)
             if cls.gate is not None:
@@ -87,7 +95,7 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
 @contextlib.contextmanager
 def _served(folder):
     """``folder`` on a local HTTP server whose handler class is yielded with its base URL."""
-    handler = type("Handler", (_Counted,), {"lock": threading.Lock(), "serving": {}})
+    handler = type("Handler", (_Counted,), {"lock": threading.Condition(), "serving": {}})
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(handler, directory=str(folder))
     )
@@ -133,7 +141,7 @@ def test_url_probes_of_a_campaign_run_at_once_not_one_after_another(campaign, mo
     served, handler, urls, out = campaign
     monkeypatch.setattr(names, "PROBE_THREADS", 3, raising=False)
     (served / "T4.mp4").unlink()
-    handler.delay, handler.most = 0.3, 0
+    handler.delay, handler.most, handler.overlap = 0.3, 0, True
     with ThreadPoolExecutor(1) as pool:
         summary = batch(urls, out, scheduler=pool, engine="classical", progress=False)
     assert 2 <= handler.most <= 3  # one after another: 1

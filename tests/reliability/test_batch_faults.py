@@ -37,12 +37,37 @@ pytestmark = pytest.mark.fault
 NAMES = ("reef-a", "reef-b", "reef-c")
 FRAMES = 48
 
-# The child: slows the tracker down, runs a batch on a 1-worker in-process cluster.
+# The child: slows the tracker down, runs a batch on a 1-worker in-process cluster; once one
+# store is finished and another has 16 frames committed, it waits (stdin, or the kill): a test
+# process a loaded machine pauses cannot miss that state, nor find the campaign finished.
 CHILD = r"""
-import json, sys, time
+import json, os, sys, time
 import ecoseg.engine.classical as classical
 
 real_track = classical.track
+STORES = [
+    os.path.join(sys.argv[3], os.path.splitext(os.path.basename(v))[0] + ".zarr")
+    for v in json.loads(sys.argv[2])
+]
+held = []
+
+
+def state(store):
+    try:
+        with open(os.path.join(store, "zarr.json")) as file:
+            meta = json.load(file)["attributes"]["ecoseg"]
+        return int(meta["frames_written"]), bool(meta["complete"])
+    except (OSError, ValueError, KeyError):
+        return 0, False
+
+
+def hold():
+    states = [state(store) for store in STORES]
+    if not held and any(done for _, done in states) and any(
+        n >= 16 and not done for n, done in states
+    ):
+        held.append(True)
+        sys.stdin.readline()
 
 
 class slow_track:
@@ -54,6 +79,7 @@ class slow_track:
     def __iter__(self):
         for item in self.results:
             time.sleep(float(sys.argv[1]))
+            hold()
             yield item
 
     def __getattr__(self, name):
@@ -70,8 +96,38 @@ with LocalCluster(n_workers=1, threads_per_worker=1, processes=False) as cluster
 """
 
 
-def slow_tracker(delay: float = 0.05) -> None:
-    """Slow the motion tracker down in this process (run on Dask workers with client.run)."""
+def hold_a_writer(out, held) -> None:
+    """In a Dask worker, once per campaign (the first to write ``held``): wait (until the
+    test kills this process; 5 minutes at most) in the state a writer is killed in: a store
+    finished and closed, and this process writing another with 16 frames committed. ``held``
+    names the store and this pid."""
+    import time as _time
+
+    states = {name: committed(out / f"{name}.zarr") for name in NAMES}
+    if held.exists() or not any(
+        done and not lock_path(out / f"{name}.zarr").exists() for name, (_, done) in states.items()
+    ):
+        return
+    for name, (frames, done) in states.items():
+        lock = lock_path(out / f"{name}.zarr")
+        try:
+            mine = json.loads(lock.read_text())["pid"] == os.getpid()
+        except (OSError, ValueError, KeyError):
+            mine = False
+        if mine and not done and frames >= 16:
+            note = held.with_name(f"{held.name}.{os.getpid()}")
+            note.write_text(json.dumps({"victim": name, "pid": os.getpid()}))
+            try:
+                os.link(note, held)  # (one writer only)
+            except FileExistsError:
+                return
+            _time.sleep(300)
+            return
+
+
+def slow_tracker(delay: float = 0.05, hold=None) -> None:
+    """Slow the motion tracker down in this process (run on Dask workers with client.run);
+    ``hold``: ``(out, held)``, each frame first calls :func:`hold_a_writer`."""
     import time as _time
 
     import ecoseg.engine.classical as classical
@@ -91,6 +147,8 @@ def slow_tracker(delay: float = 0.05) -> None:
         def __iter__(self):
             for item in self.results:
                 _time.sleep(delay)
+                if hold is not None:
+                    hold_a_writer(*hold)
                 yield item
 
         def __getattr__(self, name):
@@ -152,6 +210,7 @@ def test_kill_the_batch_then_rerun_skips_finished_and_resumes_partial(campaign, 
     child = subprocess.Popen(
         [sys.executable, str(script), "0.03", json.dumps(videos), str(out)],
         env=child_env(),
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -166,6 +225,7 @@ def test_kill_the_batch_then_rerun_skips_finished_and_resumes_partial(campaign, 
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
+        child.stdin.close()
     assert child.returncode == -signal.SIGKILL
     states = {name: committed(out / f"{name}.zarr") for name in NAMES}
     finished = {n: mtimes(out / f"{n}.zarr") for n, (_, done) in states.items() if done}
@@ -203,28 +263,20 @@ def test_a_killed_worker_loses_no_finished_store(campaign, tmp_path):
         ) as cluster,
         Client(cluster) as client,
     ):
-        client.run(slow_tracker, 0.05)
+        held = tmp_path / "held"
+        client.run(slow_tracker, 0.05, (out, held))
 
         def kill_a_writer() -> None:
-            """Once a store is finished and closed, SIGKILL the worker writing another one."""
-
-            def ready():
-                states = {name: committed(out / f"{name}.zarr") for name in NAMES}
-                closed = [
-                    name
-                    for name, (_, done) in states.items()
-                    if done and not lock_path(out / f"{name}.zarr").exists()
-                ]
-                for name, (frames, done) in states.items():
-                    lock = lock_path(out / f"{name}.zarr")
-                    if closed and not done and frames >= 16 and lock.exists():
-                        killed["finished"] = {n: mtimes(out / f"{n}.zarr") for n in closed}
-                        killed["victim"] = name
-                        killed["pid"] = json.loads(lock.read_text())["pid"]
-                        return True
-                return False
-
-            wait_for(ready)
+            """SIGKILL the worker waiting with a store finished and closed and another part
+            way (it names itself in ``held``)."""
+            wait_for(held.exists)
+            killed.update(json.loads(held.read_text()))
+            states = {name: committed(out / f"{name}.zarr") for name in NAMES}
+            killed["finished"] = {
+                name: mtimes(out / f"{name}.zarr")
+                for name, (_, done) in states.items()
+                if done and not lock_path(out / f"{name}.zarr").exists()
+            }
             os.kill(killed["pid"], signal.SIGKILL)
 
         import threading

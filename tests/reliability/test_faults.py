@@ -2,8 +2,11 @@
 
 A killed run is a child process (``python -m ecoseg`` semantics through ``ecoseg.cli.main``,
 slowed down per frame so the kill lands mid-run) that gets SIGKILL once the store's progress
-marker shows committed frames. Afterwards every store must open, and re-running the command
-(``--resume`` for ``segment``) must give exactly what an uninterrupted run gives.
+marker shows committed frames. The child waits, at its next frame (or table), once that state
+is on disk, until the test lets it go on (a line on its stdin) or kills it: a test process a
+loaded machine pauses cannot miss the state, nor find the run finished. Afterwards every
+store must open, and re-running the command (``--resume`` for ``segment``) must give exactly
+what an uninterrupted run gives.
 """
 
 from __future__ import annotations
@@ -27,13 +30,32 @@ from ecoseg.store import ATTRS_KEY, MaskStore, lock_path
 
 pytestmark = pytest.mark.fault
 
-# The child: slows the engines down (same results) and runs the CLI or the Python API.
+# The child: slows the engines down (same results) and runs the CLI or the Python API;
+# once the state its HOLD names is on disk it waits for a line on stdin (or the kill).
 CHILD = r"""
-import json, sys, time
+import json, os, sys, time
 import ecoseg.engine.classical as classical
 import ecoseg.engine.storing as storing
 
 DELAY = float(sys.argv[1])
+HOLD = json.loads(os.environ.get("HOLD", "[]"))  # [path, frames]: committed; frames null: exists
+
+
+def committed(store):
+    try:
+        with open(os.path.join(store, "zarr.json")) as file:
+            return int(json.load(file)["attributes"]["ecoseg"]["frames_written"])
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def hold():
+    global HOLD
+    if HOLD and all(
+        os.path.exists(p) if n is None else committed(p) >= n for p, n in HOLD
+    ):
+        HOLD = []  # (once)
+        sys.stdin.readline()
 
 
 class slow:
@@ -45,6 +67,7 @@ class slow:
     def __iter__(self):
         for item in self.results:
             time.sleep(DELAY)
+            hold()
             yield item
 
     def __getattr__(self, name):
@@ -66,6 +89,7 @@ else:
 
     def slow_parquet(self, *a, **k):  # measure: a pause between table files
         time.sleep(DELAY)
+        hold()
         return real_parquet(self, *a, **k)
 
     pd.DataFrame.to_parquet = slow_parquet
@@ -82,10 +106,13 @@ def child_script(tmp_path_factory):
     return path
 
 
-def start(child_script, *args, delay=0.04):
+def start(child_script, *args, hold, delay=0.04):
+    """The child running ``args``; ``hold``: ``(path, frames)`` pairs (``frames`` None: the
+    file exists), the state it waits in (it cannot end before the test has seen it)."""
     return subprocess.Popen(
         [sys.executable, str(child_script), str(delay), *map(str, args)],
-        env=child_env(),
+        env={**child_env(), "HOLD": json.dumps([[str(p), n] for p, n in hold])},
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -111,6 +138,7 @@ def kill_when(child, ready, timeout=90) -> None:
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
+        child.stdin.close()
     assert child.returncode == -signal.SIGKILL
 
 
@@ -151,7 +179,7 @@ def test_kill_segment_classical_twice_then_resume(
     args = ["segment", long_clip.video, "-o", out, "--engine", "classical"]
     kills = 0
     for target in (16, 40):  # a first commit; then mid-run after a resume
-        child = start(child_script, *args, *(["--resume"] if kills else []))
+        child = start(child_script, *args, *(["--resume"] if kills else []), hold=[(out, target)])
         kill_when(child, lambda t=target: committed(out) >= t)
         kills += 1
         n = assert_readable(out)
@@ -206,7 +234,10 @@ def test_kill_segment_sam2_then_resume_from_its_resume_state(sam2_setup, tmp_pat
     kwargs, ref = sam2_setup
     out = tmp_path / "m.zarr"
     saved = Path(resume_location(str(out)))
-    child = start(child_script, "api", json.dumps({**kwargs, "out": str(out)}), delay=0.03)
+    child = start(
+        child_script, "api", json.dumps({**kwargs, "out": str(out)}), delay=0.03,
+        hold=[(saved, None), (out, 16)],
+    )  # fmt: skip
     kill_when(child, lambda: saved.exists() and committed(out) >= 16)
     n = assert_readable(out)
     assert 16 <= n < 72
@@ -222,7 +253,10 @@ def test_kill_measure_then_rerun(long_clip, tmp_path, child_script, cli):
     ecoseg.segment(long_clip.video, out=store, engine="classical", progress=False)
     ref = ecoseg.measure(store, tmp_path / "ref", calibration=0.5)
     tables = tmp_path / "tables"
-    child = start(child_script, "measure", store, "-o", tables, "--calibration", "0.5", delay=0.5)
+    child = start(
+        child_script, "measure", store, "-o", tables, "--calibration", "0.5", delay=0.5,
+        hold=[(tables / "regions.parquet", None)],
+    )  # fmt: skip
     kill_when(child, lambda: (tables / "regions.parquet").exists())
     assert_readable(store)
     assert MaskStore.open(store).calibration["mm_per_px"] == 0.5
@@ -254,10 +288,11 @@ def test_kill_study_then_rerun(study_folder, tmp_path, child_script):
     done = run_cli("study", study_folder / "study.yaml", "-o", fresh, "--quiet")
     assert done.returncode == 0, done.stderr
     out = tmp_path / "killed"
-    child = start(
-        child_script, "study", study_folder / "study.yaml", "-o", out, "--quiet", delay=0.04
-    )
     south = out / "stores" / "south.zarr"
+    child = start(
+        child_script, "study", study_folder / "study.yaml", "-o", out, "--quiet", delay=0.04,
+        hold=[(south, 16)],
+    )  # fmt: skip
     kill_when(child, lambda: committed(south) >= 16)  # north done, south part way
     assert_readable(out / "stores" / "north.zarr")
     assert assert_readable(south) < 48
@@ -329,7 +364,7 @@ def test_disk_full_while_writing_tables(classical_reference, tmp_path, monkeypat
 def test_second_writer_is_refused(long_clip, tmp_path, child_script, cli):
     out = tmp_path / "m.zarr"
     args = ["segment", long_clip.video, "-o", out, "--engine", "classical"]
-    child = start(child_script, *args, delay=0.05)
+    child = start(child_script, *args, delay=0.05, hold=[(out, 16)])  # it waits there
     try:
         deadline = time.monotonic() + 60
         while committed(out) < 16:
@@ -345,6 +380,7 @@ def test_second_writer_is_refused(long_clip, tmp_path, child_script, cli):
         tables = ecoseg.measure(out)  # readers are welcome: they see committed frames
         assert tables["regions"]["frame"].max() < 72
     finally:
+        child.stdin.close()  # it goes on
         rest = child.wait(timeout=120)
     assert rest == 0, child.stderr.read()
     assert not lock_path(out).exists()

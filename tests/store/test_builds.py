@@ -106,11 +106,13 @@ def test_a_failed_create_leaves_nothing_even_when_a_gathered_write_lands_late(
     attributes, which a later ``--resume`` called "not an ecoseg mask store"."""
     import asyncio
     import errno
-    import time
+    import threading
 
     from zarr.storage import LocalStore
 
     real_set, real_if_absent = LocalStore.set, LocalStore.set_if_not_exists
+    slow_writes = threading.Condition()
+    running = [0, 0]  # slow writes begun, ended
 
     async def full(self, key, value):
         if key == "scores/zarr.json":
@@ -118,15 +120,23 @@ def test_a_failed_create_leaves_nothing_even_when_a_gathered_write_lands_late(
         return await real_set(self, key, value)
 
     async def slow(self, key, value):
-        await asyncio.sleep(0.2)
-        return await real_if_absent(self, key, value)
+        with slow_writes:
+            running[0] += 1
+        try:
+            await asyncio.sleep(0.2)
+            return await real_if_absent(self, key, value)
+        finally:
+            with slow_writes:
+                running[1] += 1
+                slow_writes.notify_all()
 
     monkeypatch.setattr(LocalStore, "set", full)
     monkeypatch.setattr(LocalStore, "set_if_not_exists", slow)
     path = tmp_path / "m.zarr"
     with pytest.raises(StoreError, match="No space left on device"):
         MaskStore.create(path, height=6, width=7)
-    time.sleep(0.4)  # long after the slow write would have landed
+    with slow_writes:  # the slow writes have landed (a fixed sleep could end first)
+        assert slow_writes.wait_for(lambda: 0 < running[0] == running[1], timeout=60)
     assert list(tmp_path.iterdir()) == []
 
 
