@@ -181,10 +181,10 @@ def test_the_stores_that_could_be_a_videos_are_read_at_once_in_order(root, readi
             _store(f"memory://{root}/out/site-a__T{i}.zarr", video=videos[-1])
     fs.pipe(f"{root}/out/site-a__T2.zarr/zarr.json", b"not json")  # cannot be read
     _store(f"memory://{root}/out/site-b__T3.zarr", video=f"memory://{root}/site-b/T3.mp4")
-    reading[0] = 0
+    reading.count()
     got = names.store_names(videos, f"memory://{root}/out")
     assert got == ["site-a__T0", "site-a__T1", "T2", "site-a__T3", "site-a__T4", "site-a__T5"]
-    assert 2 <= reading[0] <= 3  # one after another: 1
+    assert 2 <= reading.most <= 3  # one after another: 1
 
 
 def test_an_out_url_of_three_slashes_keeps_its_scheme(root):
