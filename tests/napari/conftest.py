@@ -71,7 +71,10 @@ def _collect_qt_objects_here():
     if "qtpy" in sys.modules:
         from qtpy.QtCore import QThreadPool
 
+        from ecoseg.napari._pool import wait
+
         QThreadPool.globalInstance().waitForDone(120_000)
+        wait(120_000)  # the widgets' workers run in ecoseg's own pool
     gc.collect()
 
 

@@ -1,10 +1,11 @@
-"""Two widgets' workers at once never hang napari (ecoseg.napari._pool).
+"""Widgets' workers never hang napari (ecoseg.napari._pool).
 
 Each napari worker takes a thread of Qt's global pool (one per core). With every thread taken
 by a Python worker, the activity dock's busy bar (its animation is scaled in that pool, called
 from Python on the Qt thread) waited for a free thread while holding the interpreter's lock the
-workers waited for: napari hung for good, using no CPU. The viewer runs in a child process, so
-that a hang fails the test after a timeout instead of hanging the test run.
+workers waited for: napari hung for good, using no CPU. Two ecoseg widgets at once did it, and
+so did one beside other plugins' workers. The viewer runs in a child process, so that a hang
+fails the test after a timeout instead of hanging the test run.
 """
 
 from __future__ import annotations
@@ -113,6 +114,96 @@ print(review.status.text())
 """
 
 
+#: *Measure* while two long workers of another plugin (superqt workers started in Qt's global
+#: pool, no busy bar of their own) take the two threads that pool has, and the Qt thread scales
+#: a large image (as napari does for a busy bar or an image layer) while Measure runs
+BESIDE_OTHERS = r"""
+import napari
+from napari.qt.threading import create_worker
+from qtpy.QtCore import Qt, QTimer
+from qtpy.QtGui import QImage
+from qtpy.QtWidgets import QApplication
+
+from ecoseg.napari import _measure
+
+released = threading.Event()
+
+
+def other_plugins_work():  # Python code until released, holding a thread of the global pool
+    while not released.wait(0.01):
+        sum(range(1000))
+
+
+def slowly(func):
+    def run(*args, **kwargs):
+        time.sleep(2.0)  # the Qt thread scales its image meanwhile
+        return func(*args, **kwargs)
+
+    return run
+
+
+_measure.measure_labels = slowly(_measure.measure_labels)
+viewer = napari.Viewer(show=False)
+viewer.open_sample("ecoseg", "reef")
+measure = _measure.MeasureWidget(viewer)
+viewer.window.add_dock_widget(measure)
+measure.masks_combo.setCurrentText("truth masks")
+shared = QThreadPool.globalInstance()
+others = [create_worker(other_plugins_work, _start_thread=False) for _ in range(2)]
+for worker in others:
+    worker.start()  # superqt's own start: Qt's global pool
+end = time.monotonic() + 30
+while shared.activeThreadCount() < 2 and time.monotonic() < end:
+    time.sleep(0.01)
+assert shared.activeThreadCount() == shared.maxThreadCount() == 2, "the pool is not full"
+big = QImage(4000, 3000, QImage.Format_RGB32)
+big.fill(0)
+scaling = QTimer()
+scaling.timeout.connect(
+    lambda: big.scaled(400, 300, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+)
+measure.measure()
+scaling.start(100)
+end = time.monotonic() + 60
+while measure._worker is not None and time.monotonic() < end:
+    QApplication.processEvents()
+    time.sleep(0.01)
+scaling.stop()
+print(measure.status.text())
+released.set()
+end = time.monotonic() + 30
+while shared.activeThreadCount() and time.monotonic() < end:
+    time.sleep(0.01)
+print("the other plugin's workers:", "running" if shared.activeThreadCount() else "done")
+"""
+
+
+#: quitting napari while an ecoseg worker runs (one that ends only when asked to)
+QUIT = r"""
+import napari
+from napari.qt.threading import create_worker
+from qtpy.QtCore import QTimer
+from qtpy.QtWidgets import QApplication
+
+from ecoseg.napari._pool import start
+
+
+def endless():  # stops when asked to: napari's generator workers look at each yield
+    while True:
+        time.sleep(0.01)
+        yield
+
+
+viewer = napari.Viewer(show=False)
+worker = create_worker(endless, _start_thread=False)
+start(worker)
+QTimer.singleShot(500, QApplication.quit)
+QApplication.instance().exec_()
+print("asked to stop:", worker.abort_requested)
+print("still running:", worker.is_running)
+"""
+
+
 def _lines(script: str, hung: str) -> list[str]:
     """The last two lines ``script`` prints, run after :data:`POOL` in a child process (the
     test fails with ``hung`` when it has not finished after two minutes)."""
@@ -152,26 +243,46 @@ def test_a_track_run_and_a_review_read_at_once_do_not_hang_napari():
     assert review.startswith("8 tracks in truth.zarr"), review
 
 
-def test_the_pool_keeps_qt_its_threads(qtbot):
-    """Every ecoseg worker running adds a thread to Qt's pool: the threads Qt has by itself
-    (one per core) are never all taken by ecoseg's workers."""
+def test_a_widget_beside_other_plugins_workers_does_not_hang_napari():
+    """Two long workers of another plugin take both threads of Qt's global pool, and the Qt
+    thread scales a large image while *Measure* runs: it hung for good before (Measure ran in
+    the global pool, grown by one thread for it only, so no thread was left for Qt's image
+    parts); Measure finishes now, and so do the other plugin's workers once released."""
+    measure, others = _lines(
+        BESIDE_OTHERS, "napari hung with Measure running beside another plugin's workers"
+    )
+    assert measure.startswith("truth masks: ") and " regions, " in measure, measure
+    assert others == "the other plugin's workers: done", others
+
+
+def test_quitting_napari_stops_and_waits_for_ecosegs_workers():
+    """Quitting the application asks a running ecoseg worker to stop and waits for it (napari
+    does so only for the workers of Qt's global pool)."""
+    asked, running = _lines(QUIT, "napari did not quit with an ecoseg worker running")
+    assert asked == "asked to stop: True", asked
+    assert running == "still running: False", running
+
+
+def test_ecosegs_workers_take_no_thread_of_qts_global_pool(qtbot):
+    """ecoseg's workers run in its own pool, each on a thread of its own: the threads of Qt's
+    global pool stay free for Qt and other plugins however many of them run."""
     import threading
 
     from napari.qt.threading import create_worker
-    from qtpy.QtCore import QThread, QThreadPool
+    from qtpy.QtCore import QThreadPool
 
-    from ecoseg.napari._pool import running, start
+    from ecoseg.napari._pool import pool, running, start
 
-    pool = QThreadPool.globalInstance()
-    before = pool.maxThreadCount()
+    shared = QThreadPool.globalInstance()
+    before = shared.activeThreadCount(), shared.maxThreadCount()
     release = threading.Event()
     workers = [create_worker(release.wait, 30, _start_thread=False) for _ in range(3)]
     try:
         for worker in workers:
             start(worker)
         assert running() == 3
-        assert pool.maxThreadCount() >= max(1, QThread.idealThreadCount()) + 3
+        qtbot.waitUntil(lambda: pool().activeThreadCount() == 3, timeout=10_000)
+        assert (shared.activeThreadCount(), shared.maxThreadCount()) == before
     finally:
         release.set()
     qtbot.waitUntil(lambda: running() == 0, timeout=30_000)
-    pool.setMaxThreadCount(before)
