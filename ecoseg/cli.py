@@ -481,7 +481,6 @@ def _add_batch(sub):
 
 def _run_batch(args) -> int:
     from ecoseg.batch import batch, video_name
-    from ecoseg.batch.names import store_names
 
     check_network_options(args, args.prompts_dir is not None)  # before the checkpoint's file
     options = engine_options(args)
@@ -489,17 +488,11 @@ def _run_batch(args) -> int:
         check_out_folder(args.truth_dir)  # a file given for the folder: not 'not found'
         if not Path(args.truth_dir).is_dir():
             raise ConfigError(f"{args.truth_dir}: truth folder not found")
-    prompts = None
-    if args.prompts_dir is not None:
-        folder = Path(args.prompts_dir)
+    if args.prompts_dir is not None:  # (checked before the videos; batch() finds each
+        folder = Path(args.prompts_dir)  # video's file under its store's name, docs/scale.md)
         check_out_folder(folder)  # a file given for the folder: not 'not found'
         if not folder.is_dir():
             raise ConfigError(f"{args.prompts_dir}: prompts folder not found")  # as typed
-        prompts = {}
-        for name in store_names(args.videos, args.out):  # the stores' names (docs/scale.md)
-            path = folder / f"{name}.json"
-            if path.is_file():
-                prompts[name] = path
     words = option_words(
         retries="--retries", workers="--workers", threads="--threads", chunk_frames="--chunk-frames"
     )
@@ -511,7 +504,7 @@ def _run_batch(args) -> int:
             workers=args.workers,
             threads=args.threads,
             retries=args.retries,
-            prompts=prompts,
+            prompts=args.prompts_dir,
             chunk_frames=args.chunk_frames,
             progress=show_progress(args),
             fps=args.fps,

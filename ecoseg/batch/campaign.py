@@ -80,7 +80,7 @@ def batch(
     image_size: int | None = None,
     device: str | None = None,
     params: Mapping[str, Any] | None = None,
-    prompts: Mapping[str, str | os.PathLike] | None = None,
+    prompts: Mapping[str, str | os.PathLike] | str | os.PathLike | None = None,
     auto: bool = False,
     concepts: Sequence[str] | None = None,
     detect_every: int = 1,
@@ -112,9 +112,11 @@ def batch(
         worker and other failures are.
     engine, model, checkpoint, pretrained, image_size, device, params, auto
         As for :func:`ecoseg.segment`, the same for every video.
-    prompts : mapping, optional
+    prompts : mapping, str or Path, optional
         Prompt file of each video by video name (sam2 engine; with SAM 3, files whose
-        ``"concepts"`` hold exemplar boxes).
+        ``"concepts"`` hold exemplar boxes), or a folder holding each video's as
+        ``<video name>.json`` under its store's name, as ``ecoseg batch --prompts-dir`` (a
+        video with no file there has none).
     concepts : sequence of str, optional
         SAM 3 concept tracking (``model="sam3"``): find these on every frame of every video
         (the same for all; combined with each video's prompt file). ``params`` are then

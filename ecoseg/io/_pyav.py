@@ -8,6 +8,7 @@ for seeking.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -167,8 +168,11 @@ def stream_kinds(container) -> str:
     return ", ".join(kinds) if kinds else "none"
 
 
-def scan(path: str, container, stream) -> StreamIndex:
-    """Demux every packet of ``stream`` (no decoding) and index their timestamps."""
+def scan(path: str, container, stream, packets: Iterable | None = None) -> StreamIndex:
+    """Demux every packet of ``stream`` (no decoding) and index their timestamps.
+
+    ``packets`` are ``container.demux(stream)`` (the default) passed on by the caller, which
+    may decode some of them once indexed (the reader's first picture, in the same open)."""
     stamps: list[int | None] = []
     decode_ts: list[int | None] = []
     keys: list[bool] = []
@@ -176,7 +180,7 @@ def scan(path: str, container, stream) -> StreamIndex:
     corrupt: list[bool] = []
     discarded = 0  # whole packets an edit list leaves out: frames of the file, not shown
     try:
-        for packet in container.demux(stream):
+        for packet in container.demux(stream) if packets is None else packets:
             if packet.size and getattr(packet, "is_discard", False) and not packet.is_corrupt:
                 discarded += 1
             if packet.size == 0 or getattr(packet, "is_discard", False):

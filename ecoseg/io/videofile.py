@@ -1,7 +1,8 @@
 """Video files decoded with PyAV (FFmpeg): the reader and its decode path.
 
-:class:`VideoFileReader` indexes the stream once (:func:`~ecoseg.io._pyav.scan`) and decodes
-on demand. The decode path, in order: :class:`_Decoder` demuxes and decodes packets, maps each
+:class:`VideoFileReader` indexes the stream once (:func:`~ecoseg.io._pyav.scan`; the same
+pass over the packets decodes the first picture, :class:`_FirstPicture`) and decodes on
+demand. The decode path, in order: :class:`_Decoder` demuxes and decodes packets, maps each
 picture to its frame index by PTS and seeks to keyframes for random access; :class:`_ToRGB`
 turns a decoded ``av.VideoFrame`` into the (H, W, 3) uint8 RGB image (crop, then resize) in
 one FFmpeg filter graph. A per-frame pixel transform belongs in :class:`_ToRGB`.
@@ -80,18 +81,21 @@ class VideoFileReader(VideoReader):
         p, container, stream = _opened(path)
         try:
             self._stream_index = stream.index
-            index = scan(p, container, stream)
-            source = _frame_size(p, stream)
+            header = _header_size(stream)  # (before the decoder, which sets it, has run)
             self.codec = stream.codec_context.name
             aspect = pixel_aspect(stream)
             fmt = container.format.name
+            # one pass over the packets indexes them and decodes the first picture
+            first = _FirstPicture(container, stream)
+            index = scan(p, container, stream, first)
+            source = _frame_size(p, header)
         finally:
             container.close()
         # a display matrix (phones, action cameras): frames are turned upright when decoded;
         # the first picture's size is the video's (demuxing may leave the header at a later
         # part's size when recordings of different sizes were joined)
-        rotation, first_size, interlaced = _first_frame(p, self._stream_index)
-        source = first_size or source
+        rotation, interlaced = first.rotation, first.interlaced
+        source = first.size or source
         #: (width, height) of the decoded pictures, before any turn
         self._stored = source
         self.turns = upright_turns(rotation)
@@ -226,7 +230,7 @@ def probe_file(path) -> None:
     """
     p, container, stream = _opened(path)
     try:
-        _frame_size(p, stream)
+        _frame_size(p, _header_size(stream))
         try:
             for _ in container.decode(stream):
                 return
@@ -259,29 +263,48 @@ def _opened(path) -> tuple[str, av.container.InputContainer, av.video.stream.Vid
     return p, container, stream
 
 
-def _frame_size(path: str, stream) -> tuple[int, int]:
-    """(width, height) the stream's header gives; refused when it gives none."""
-    size = (stream.codec_context.width, stream.codec_context.height)
+def _header_size(stream) -> tuple[int, int]:
+    """(width, height) of the stream's header: its codec context's before anything decodes."""
+    return stream.codec_context.width, stream.codec_context.height
+
+
+def _frame_size(path: str, size: tuple[int, int]) -> tuple[int, int]:
+    """``size`` (the header's, :func:`_header_size`); refused when the header gives none."""
     if size[0] <= 0 or size[1] <= 0:
         raise VideoError(f"{path}: video stream has no frame size (damaged header?)")
     return size
 
 
-def _first_frame(path: str, stream_index: int) -> tuple[float, tuple[int, int] | None, bool]:
-    """The display-matrix rotation FFmpeg attaches to the first decoded frame (0 if none),
-    that frame's (width, height) (None when nothing decodes) and whether it is interlaced."""
-    container = open_container(path)
-    try:
-        stream = container.streams[stream_index]
-        for frame in container.decode(stream):
-            rotation = float(getattr(frame, "rotation", 0) or 0)
-            interlaced = bool(getattr(frame, "interlaced_frame", False))
-            return rotation, (frame.width, frame.height), interlaced
-    except av.FFmpegError:
-        return 0.0, None, False  # undecodable: the decoder reports it where frames are read
-    finally:
-        container.close()
-    return 0.0, None, False
+class _FirstPicture:
+    """The packets of ``stream`` as demuxed (:func:`~ecoseg.io._pyav.scan` indexes them), each
+    then decoded by the stream's decoder, as ``container.decode(stream)`` of a fresh open
+    does, until the first picture comes out: its display-matrix ``rotation`` (0 if none),
+    ``size`` (width, height; None when nothing decodes) and whether it is ``interlaced``.
+    A packet that does not decode stops the decoding, not the index (the decoder reports it
+    where frames are read)."""
+
+    def __init__(self, container, stream) -> None:
+        self._packets = container.demux(stream)
+        self.rotation, self.size, self.interlaced = 0.0, None, False
+
+    def __iter__(self):
+        decoding = True
+        for packet in self._packets:
+            yield packet  # (indexed before it is decoded)
+            if decoding:
+                decoding = self._decode(packet)
+
+    def _decode(self, packet) -> bool:
+        """Decode ``packet`` (a flush packet at the end); whether to decode the next one."""
+        try:
+            for frame in packet.decode():
+                self.rotation = float(getattr(frame, "rotation", 0) or 0)
+                self.interlaced = bool(getattr(frame, "interlaced_frame", False))
+                self.size = (frame.width, frame.height)
+                return False
+        except av.FFmpegError:
+            return False
+        return True
 
 
 def _size_change(frame, stored: tuple[int, int]) -> str:

@@ -550,6 +550,18 @@ def test_a_folder_given_as_a_prompt_file_is_named_a_folder(clips, tmp_path):
         batch(videos_of(folder, GOOD[:1]), tmp_path / "out", prompts={"north": "south.json"})
 
 
+def test_prompts_given_as_a_folder_must_be_one(clips, tmp_path):
+    """prompts=FOLDER (as --prompts-dir): a file or a missing path is named, before any work."""
+    folder, _ = clips
+    videos = videos_of(folder, GOOD[:1])
+    with pytest.raises(ConfigError, match=r"none: prompts folder not found$"):
+        batch(videos, tmp_path / "out", engine="sam2", prompts=tmp_path / "none")
+    with pytest.raises(ConfigError, match=r"north\.mp4: exists and is not a folder$"):
+        batch(videos, tmp_path / "out", engine="sam2", prompts=videos[0])
+    with pytest.raises(ConfigError, match="needs a prompt file for every video; none for 'north'"):
+        batch(videos, tmp_path / "out", engine="sam2", prompts=tmp_path)  # (no north.json)
+
+
 # --------------------------------------------------------------------------- GPU resources
 def test_gpu_tasks_declare_a_gpu_resource(clips, tmp_path, client, monkeypatch):
     from distributed import Client, LocalCluster

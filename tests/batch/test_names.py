@@ -140,6 +140,34 @@ def test_cli_measure_and_prompts_use_the_store_names(gopro, tmp_path, capsys):
         ))  # fmt: skip
 
 
+def test_cli_prompts_dir_reads_the_candidate_stores_once(gopro, tmp_path, monkeypatch):
+    """``batch --prompts-dir`` named the stores (store_names) in the CLI to find the prompt
+    files, and batch() named them again: every store that could be a video's was read twice
+    (8 reads here, hundreds of requests on object storage). Now once, with the same files:
+    site-a's under the name its earlier store keeps."""
+    from ecoseg.batch import jobs
+    from ecoseg.cli import _run_batch, build_parser
+
+    a, b = gopro / "site-a/GX010001.MP4", gopro / "site-b/GX010001.MP4"
+    out = tmp_path / "out"
+    run([a], out)  # out/GX010001.zarr: site-a's store, kept under that name below
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    (prompts / "GX010001.json").write_text("{}")
+    reads = []
+    real = jobs.store_status
+    monkeypatch.setattr(jobs, "store_status", lambda store: reads.append(store) or real(store))
+    args = ["batch", str(a), str(b), "-o", str(out), "--engine", "sam2", "--prompts-dir",
+            str(prompts), "--random-weights", "--quiet"]  # fmt: skip
+    with pytest.raises(ConfigError, match="prompt file for every video; none for 'site-b__GX"):
+        _run_batch(build_parser().parse_args(args))  # (site-a's file found: none missing)
+    names = [os.path.basename(r) for r in reads]
+    assert sorted(names) == ["GX010001.zarr"] * 2 + [
+        "site-a__GX010001.zarr",
+        "site-b__GX010001.zarr",
+    ]
+
+
 def test_a_video_that_cannot_be_read_takes_no_other_videos_store(gopro, tmp_path):
     """A truncated site-c/GX010001.MP4 was taken for the video of site-b__GX010001.zarr (its
     bytes could not be compared, which passed), so the run named it after that store and

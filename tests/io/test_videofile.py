@@ -216,6 +216,20 @@ def test_open_failure_of_ffmpeg_is_reported(tmp_path, clip, monkeypatch):
     assert "permission" in one_line_naming(info, "clip.mp4")
 
 
+def test_opening_reads_the_file_once(clip, monkeypatch):
+    """The reader opened the file twice: once to index the packets, once more to decode the
+    first picture (its size, rotation, interlacing); now one pass over the packets does both,
+    with the pictures and times of the old reader's (the tests above)."""
+    import ecoseg.io.videofile as videofile
+
+    opened = []
+    real = videofile.open_container
+    monkeypatch.setattr(videofile, "open_container", lambda p: opened.append(p) or real(p))
+    with open_video(clip) as v:
+        assert len(opened) == 1 and len(v) == 40 and v.source_size == (W, H)
+        assert not v.interlaced and v.turns == 0
+
+
 def test_no_video_stream(tmp_path):
     path = tmp_path / "sound.wav"
     with av.open(str(path), "w") as out:
