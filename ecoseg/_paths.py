@@ -17,6 +17,7 @@ from ecoseg.errors import ConfigError
 __all__ = [
     "check_checkpoint",
     "check_file",
+    "check_in_folder",
     "check_not_folder",
     "check_out_folder",
     "check_out_parent",
@@ -166,6 +167,23 @@ def check_out_folder(path: str | os.PathLike) -> None:
     text = os.fspath(path)
     if "://" not in text and os.path.exists(text) and not os.path.isdir(text):
         raise ConfigError(f"{text}: exists and is not a folder")
+
+
+def check_in_folder(path: str | os.PathLike, what: str) -> Path:
+    """A folder to read from, as a ``Path``: refused as a file (:func:`check_out_folder`'s
+    wording) or, not there, as ``'<path>: <what> folder not found'`` (the path as given).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_in_folder(tempfile.mkdtemp() + "/nowhere", "prompts")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...nowhere: prompts folder not found
+    """
+    check_out_folder(path)  # a file given for the folder: not 'not found'
+    if not Path(path).is_dir():
+        raise ConfigError(f"{os.fspath(path)}: {what} folder not found")
+    return Path(path)
 
 
 def check_not_folder(

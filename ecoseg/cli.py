@@ -30,7 +30,7 @@ from ecoseg._cli import (
 )
 from ecoseg._formats_cli import add_export, add_import
 from ecoseg._info_cli import add_info
-from ecoseg._paths import check_out_folder, check_outside_store
+from ecoseg._paths import check_in_folder, check_out_folder, check_outside_store
 from ecoseg._segment_cli import add_segment
 from ecoseg._species_cli import add_classify, add_edit
 from ecoseg._version import __version__
@@ -485,14 +485,9 @@ def _run_batch(args) -> int:
     check_network_options(args, args.prompts_dir is not None)  # before the checkpoint's file
     options = engine_options(args)
     if args.truth_dir is not None:
-        check_out_folder(args.truth_dir)  # a file given for the folder: not 'not found'
-        if not Path(args.truth_dir).is_dir():
-            raise ConfigError(f"{args.truth_dir}: truth folder not found")
+        check_in_folder(args.truth_dir, "truth")
     if args.prompts_dir is not None:  # (checked before the videos; batch() finds each
-        folder = Path(args.prompts_dir)  # video's file under its store's name, docs/scale.md)
-        check_out_folder(folder)  # a file given for the folder: not 'not found'
-        if not folder.is_dir():
-            raise ConfigError(f"{args.prompts_dir}: prompts folder not found")  # as typed
+        check_in_folder(args.prompts_dir, "prompts")  # video's file by its store's name)
     words = option_words(
         retries="--retries", workers="--workers", threads="--threads", chunk_frames="--chunk-frames"
     )

@@ -7,10 +7,9 @@ SAM 3 concept tracking: :func:`concept_options`), checked before any work as eac
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
-from ecoseg._paths import check_checkpoint, check_file, check_out_folder, plain_name
+from ecoseg._paths import check_checkpoint, check_file, check_in_folder, plain_name
 from ecoseg.errors import ConfigError
 
 __all__ = ["check_this_machine", "concept_options", "segment_options"]
@@ -105,10 +104,7 @@ def _prompt_files(prompts, names) -> dict[str, str]:
     """Prompt file paths by video name; one-line :class:`ConfigError` for a name not a video.
     ``prompts`` a folder: its ``<name>.json`` of each of ``names`` that has one there."""
     if isinstance(prompts, str | os.PathLike):  # (names already resolved: no store read again)
-        folder = Path(os.fspath(prompts))
-        check_out_folder(folder)  # a file given for the folder: not 'not found'
-        if not folder.is_dir():
-            raise ConfigError(f"{os.fspath(prompts)}: prompts folder not found")
+        folder = check_in_folder(prompts, "prompts")
         files = {n: folder / f"{n}.json" for n in names}
         return {n: os.fspath(path) for n, path in files.items() if path.is_file()}
     prompts = {plain_name(str(k)) or str(k): os.fspath(v) for k, v in (prompts or {}).items()}
