@@ -106,12 +106,7 @@ def test_a_studys_own_classification_between_reviews_is_replayed(study, tmp_path
     shutil.copytree(study, root)
     shutil.rmtree(root / "out", ignore_errors=True)
     shutil.copytree(root, fresh)
-    store = root / "out" / "stores" / "reef-a.zarr"
-    run_study(root / "study.yaml", progress=False, report=False)  # 1: the study's classify
-    assert main(["edit", str(store), "--undo"]) == 0  # 2: takes it back
-    run_study(root / "study.yaml", progress=False, report=False)  # 3: classified again
-    track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
-    assert main(["edit", str(store), f"--delete={track}"]) == 0  # 4
+    store, track = _undo_then_review(root)  # 1-4: classify, undo, classify, delete
     assert main(["edit", str(store), "--undo"]) == 0  # 5: takes back the delete
     assert main(["edit", str(store), "--undo"]) == 0  # 6: takes back the study's classify 3
     run_study(root / "study.yaml", progress=False)  # 7: classified again; the page
