@@ -30,8 +30,9 @@ __all__ = [
 ]
 
 #: What a mask store holds at its top: its metadata, arrays, embeddings and the review edits'
-#: backups (``ecoseg.species``); a group without ecoseg's attributes that holds nothing else is
-#: a store whose making or metadata broke off, which overwrite replaces.
+#: backups (``ecoseg.species``); a group without ecoseg's attributes that holds nothing else,
+#: and whose arrays carry ecoseg's signature (:func:`_signed`), is a store whose making or
+#: metadata broke off, which overwrite replaces.
 _OURS = frozenset({"zarr.json", *ARRAYS, EMBEDDINGS_KEY, "edits"})
 
 #: What a mask store is, for the end of a refusal.
@@ -197,7 +198,8 @@ def _json(raw: bytes) -> tuple[object, str | None]:
 def _foreign(loc: Location) -> str | None:
     """What the zarr store at ``loc`` is when another tool made it (``"a zarr group"``), or
     None for an ecoseg store: its group has ecoseg's attributes, or (a run killed while it was
-    made, or its ``zarr.json`` damaged) no attributes and nothing but ecoseg's arrays in it."""
+    made, or its ``zarr.json`` damaged) no attributes and nothing but ecoseg's arrays in it
+    (:func:`_broken_off`)."""
     raw = _read(loc, "zarr.json")
     if raw is None:  # a zarr v2 group, a zip archive of other things
         if loc.is_zip:
@@ -213,9 +215,63 @@ def _foreign(loc: Location) -> str | None:
             return None
         if attrs:
             return "a zarr group"
-    if _members(loc) <= _OURS:
+    members = _members(loc)
+    if members <= _OURS and _broken_off(loc, members):
         return None
     return "a zarr group"
+
+
+def _signed(meta: object, name: str) -> bool:
+    """Whether an array's metadata (``meta``, its ``zarr.json`` read as JSON) carries what
+    every ecoseg version writes into the array ``name`` (``labels``, ``time``, ``scores``):
+    its data type, dimension names and ``units`` attribute (:data:`~ecoseg.store.layout.ARRAYS`).
+    Chunk shapes and codec settings differ between versions and runs, so they are not looked at.
+
+    Examples
+    --------
+    >>> _signed({"node_type": "array", "data_type": "float64", "dimension_names": ["t"],
+    ...          "attributes": {"units": "s"}}, "time")
+    True
+    >>> _signed({"node_type": "array", "data_type": "uint8", "dimension_names": None,
+    ...          "attributes": {}}, "labels")
+    False
+    """
+    if not isinstance(meta, dict) or meta.get("node_type") != "array":
+        return False
+    dtype, dims, units = ARRAYS[name]
+    attrs = meta.get("attributes")
+    return (
+        meta.get("data_type") == dtype.name
+        and meta.get("dimension_names") == list(dims)
+        and isinstance(attrs, dict)
+        and attrs.get("units") == units
+    )
+
+
+def _broken_off(loc: Location, members: set[str]) -> bool:
+    """Whether a group without ecoseg's attributes holding only ``members`` (names of
+    ``_OURS``) is an ecoseg store whose making or metadata broke off: nothing but its
+    ``zarr.json`` (a run killed before the first array), or at least one of ``labels``,
+    ``time``, ``scores`` carries ecoseg's signature (:func:`_signed`) and none of them is an
+    array or group of another kind. Another tool's group whose arrays happen to be named so
+    (``labels`` as uint8 images, a ``time`` without units) is not.
+
+    An array whose ``zarr.json`` is missing, empty or not valid JSON says nothing either way:
+    the group is still replaced when another of its arrays is ecoseg's (a store with a damaged
+    array), and refused when none is (nothing shows that ecoseg made it).
+    """
+    signed = False
+    for name in sorted(members & ARRAYS.keys()):
+        raw = _read(loc, f"{name}/zarr.json")
+        if raw is None:
+            continue
+        meta, why = _json(raw)
+        if why is not None:
+            continue
+        if not _signed(meta, name):
+            return False
+        signed = True
+    return signed or members <= {"zarr.json"}
 
 
 def not_replaceable(loc: Location) -> str | None:

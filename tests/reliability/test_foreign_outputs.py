@@ -5,7 +5,9 @@
 zip archive of other files) and wrote a mask store in its place; ``synth`` and the concept
 photo survey answered an output that could never be replaced with ``pass overwrite=True
 (--overwrite)``, then refused ``--overwrite`` too. Stores are recognised by
-``ecoseg.store.identify.not_replaceable``; an ecoseg store is still replaced.
+``ecoseg.store.identify.not_replaceable``; an ecoseg store is still replaced. A group of
+another tool holding only arrays named like ecoseg's (``labels``, ``time``) was taken for an
+ecoseg store killed before its attributes were written, and replaced, until stop 53.
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ def _zip(path):
         zf.writestr("notes.txt", "site A\n")
 
 
+def _our_names(path):
+    """A labelling tool's group whose arrays are named like ecoseg's (``labels``, ``time``),
+    without ecoseg's attributes: ``--overwrite`` took it for a broken-off store and deleted it."""
+    group = zarr.open_group(path, mode="w")
+    group.create_array("labels", shape=(2, 8, 8), dtype="u1")[:] = 1
+    group.create_array("time", shape=(2,), dtype="f8")[:] = [0.0, 0.5]
+
+
 #: name -> (make it at a path, what the line calls it)
 KINDS = {
     "group-attrs": (
@@ -43,6 +53,7 @@ KINDS = {
         lambda p: zarr.open_group(p, mode="w").create_array("depth", shape=(3,), dtype="f4"),
         "a zarr group",
     ),
+    "group-our-names": (lambda p: _our_names(p), "a zarr group"),
     "array": (lambda p: zarr.create_array(p, shape=(3,), dtype="i4"), "a zarr array"),
     "v2-group": (lambda p: zarr.open_group(p, mode="w", zarr_format=2), "a zarr v2 group"),
     "zip": (_zip, "a zip archive"),

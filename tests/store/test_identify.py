@@ -4,7 +4,9 @@ without zarr's internals, for local paths, fsspec URLs and zarr ``Store`` object
 from __future__ import annotations
 
 import re
+import shutil
 import zipfile
+from pathlib import Path
 
 import fsspec
 import numpy as np
@@ -15,6 +17,8 @@ from zarr.storage import MemoryStore
 from ecoseg.errors import StoreError
 from ecoseg.store import Location, MaskStore
 from ecoseg.store.identify import not_replaceable, plain_error, refusal
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "store_v0"
 
 
 def test_plain_error_drops_store_reprs():
@@ -113,5 +117,81 @@ def test_an_ecoseg_store_is_still_replaced(tmp_path):
     (damaged / "zarr.json").write_text('{"zarr_format": 3, "node_ty')
     for path in (good, killed, damaged):
         assert not_replaceable(Location(path)) is None
+        MaskStore.create(path, height=3, width=2, overwrite=True).close()
+        assert MaskStore.open(path).height == 3
+
+
+def _foreign_names(path, labels_dtype="u1"):
+    """Another tool's group (no attributes) with arrays named like ecoseg's."""
+    group = zarr.open_group(path, mode="w")
+    group.create_array("labels", shape=(2, 5, 7), dtype=labels_dtype)[:] = 3
+    group.create_array("time", shape=(2,), dtype="f8")[:] = [0.0, 1.0]
+
+
+def _tree(root):
+    return sorted((str(p), p.read_bytes()) for p in root.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        _foreign_names,
+        # ecoseg's labels dtype, but no dimension names or units: still another tool's
+        lambda p: _foreign_names(p, labels_dtype="u4"),
+        # one array ecoseg's own, one of another tool: not ecoseg's alone
+        lambda p: (
+            MaskStore.create(p, height=2, width=2).close(),
+            (p / "zarr.json").write_text('{"zarr_format": 3, "node_type": "group"}'),
+            zarr.create_array(p / "scores", shape=(4,), dtype="i8", overwrite=True),
+        ),
+        # only a damaged array: nothing says ecoseg made it
+        lambda p: (
+            zarr.open_group(p, mode="w"),
+            (p / "labels").mkdir(),
+            (p / "labels" / "zarr.json").write_text("{"),
+        ),
+    ],
+    ids=["labels-uint8-and-time", "labels-uint32", "foreign-scores", "damaged-only"],
+)
+def test_another_tools_group_with_ecoseg_array_names_is_not_replaced(tmp_path, make):
+    """A group without ecoseg's attributes whose arrays are named ``labels``, ``time``,
+    ``scores`` but lack ecoseg's signature (data type, dimension names, ``units``) is someone's
+    data: refused with and without overwrite, left as it was. It was taken for an ecoseg
+    store killed before its attributes were written, and overwrite deleted it."""
+    path = tmp_path / "tool.zarr"
+    make(path)
+    before = _tree(path)
+    refused = (
+        f"{path}: a zarr group that is not an ecoseg mask store; ecoseg will not overwrite "
+        "it (remove it yourself or choose another output path)"
+    )
+    assert not_replaceable(Location(path)) == refused
+    for overwrite in (False, True):
+        with pytest.raises(StoreError) as info:
+            MaskStore.create(path, height=2, width=2, overwrite=overwrite)
+        assert str(info.value) == refused
+    assert _tree(path) == before
+
+
+def test_broken_off_ecoseg_stores_are_still_replaced(tmp_path):
+    """Stores whose making or metadata broke off are still replaced: killed before the
+    attributes (as now, and as the pre-package writer left them: tests/data/store_v0), killed
+    before the first array, and one with a damaged array besides ecoseg's arrays."""
+    stripped = '{"zarr_format": 3, "node_type": "group", "attributes": {}}'
+    made = {}
+    for name in ("truth", "classical"):
+        made[name] = tmp_path / f"{name}.zarr"
+        shutil.copytree(DATA / f"{name}.zarr", made[name])
+    made["now"] = tmp_path / "now.zarr"
+    with MaskStore.create(made["now"], height=2, width=2, objects=[(1, "fish", "prompt")]) as s:
+        s.append(np.ones((1, 2, 2), np.uint32), [0.0])
+    made["bare"] = tmp_path / "bare.zarr"
+    zarr.open_group(made["bare"], mode="w")
+    made["damaged-array"] = tmp_path / "damaged-array.zarr"
+    MaskStore.create(made["damaged-array"], height=2, width=2).close()
+    (made["damaged-array"] / "labels" / "zarr.json").write_text("")
+    for path in made.values():
+        (path / "zarr.json").write_text(stripped)
+        assert not_replaceable(Location(path)) is None, path
         MaskStore.create(path, height=3, width=2, overwrite=True).close()
         assert MaskStore.open(path).height == 3
