@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 from pathlib import Path
 
 import av
@@ -73,6 +74,24 @@ def audio_only(clip, d):
     return path.read_bytes(), "no video stream"
 
 
+def no_frame_size(clip, d):
+    # an AVI of raw pictures whose headers (avih, the BITMAPINFOHEADER) give no frame size:
+    # a raw picture says nothing of its size, so nothing can supply one
+    path = d / "tmp.avi"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("rawvideo", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "bgr24"
+        frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            out.mux(packet)
+    data = bytearray(path.read_bytes())
+    avih, strf = data.index(b"avih") + 8, data.index(b"strf") + 8
+    assert struct.unpack("<II", data[avih + 32 : avih + 40]) == (64, 48)
+    assert struct.unpack("<ii", data[strf + 4 : strf + 12]) == (64, -48)
+    data[avih + 32 : avih + 40] = data[strf + 4 : strf + 12] = bytes(8)
+    return bytes(data), "video stream has no frame size (damaged header?)"
+
+
 FILE_CASES = [
     zero_bytes,
     text_as_mp4,
@@ -81,6 +100,7 @@ FILE_CASES = [
     truncated_end,
     unsupported_codec,
     audio_only,
+    no_frame_size,
 ]
 
 
