@@ -29,10 +29,40 @@ def _inputs(b=2, dim=32, side=4, seed=0):
     )
 
 
+def _built(cfg=SMALL, seed=0):
+    """A decoder of random weights drawn from ``seed``: the same whatever ran before, and
+    leaving the global RNG as it was for whatever runs after."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return MaskDecoder(cfg).eval()
+
+
 @pytest.fixture
 def decoder():
-    torch.manual_seed(0)
-    return MaskDecoder(SMALL).eval()
+    return _built()
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        SMALL,
+        dataclasses.replace(SMALL, use_high_res_features=False),
+        dataclasses.replace(SMALL, pred_obj_scores=False),
+    ],
+    ids=["small", "no_high_res", "no_object_score"],
+)
+def test_the_decoders_built_here_do_not_depend_on_what_ran_before(cfg):
+    """Two tests built their decoders from the global RNG unseeded, so their weights were
+    whatever the tests run before them left it at; every decoder here is now _built."""
+    with torch.random.fork_rng(devices=[]):  # (this test's own draws are not left behind)
+        torch.manual_seed(1)
+        first = _built(cfg).state_dict()
+        torch.rand(7)  # another test's draws
+        state = torch.random.get_rng_state()
+        second = _built(cfg).state_dict()
+        assert torch.equal(torch.random.get_rng_state(), state)  # the global RNG as it was
+    assert first.keys() == second.keys()
+    assert all(torch.equal(first[k], second[k]) for k in first)
 
 
 def test_multimask_and_single_outputs(decoder):
@@ -52,7 +82,7 @@ def test_multimask_and_single_outputs(decoder):
 
 
 def test_hypernetworks_batched_equal_per_token(decoder):
-    tokens = torch.randn(3, 4, 32)
+    tokens = torch.randn(3, 4, 32, generator=torch.Generator().manual_seed(0))
     from ecoseg.sam2.mask_decoder import _stacked_mlp
 
     ref = torch.stack([m(tokens[:, i]) for i, m in enumerate(decoder.output_hypernetworks_mlps)], 1)
@@ -76,7 +106,7 @@ def test_high_res_features_required(decoder):
     inp["high_res_features"] = None
     with pytest.raises(ValueError, match="high_res_features"):
         decoder(**inp, multimask_output=True, repeat_image=False)
-    plain = MaskDecoder(dataclasses.replace(SMALL, use_high_res_features=False)).eval()
+    plain = _built(dataclasses.replace(SMALL, use_high_res_features=False))
     assert plain.project_high_res([torch.zeros(1)]) == []
     assert plain(**inp, multimask_output=False, repeat_image=False).masks.shape == (2, 1, 16, 16)
 
@@ -106,7 +136,7 @@ def test_dynamic_fallback_picks_best_multimask(decoder):
 
 def test_object_score_without_head():
     cfg = dataclasses.replace(SMALL, pred_obj_scores=False)
-    dec = MaskDecoder(cfg).eval()
+    dec = _built(cfg)
     assert not hasattr(dec, "obj_score_token")
     out = dec(**_inputs(), multimask_output=True, repeat_image=False)
     assert torch.equal(out.object_score_logits, torch.full((2, 1), 10.0))
