@@ -329,16 +329,26 @@ def _etag(info: Any) -> str | None:
 @contextmanager
 def _opened(url: str) -> Iterator[tuple[IO[bytes], str | None]]:
     """``url`` opened for reading, with its ETag as the storage gives it: from the file's own
-    details where the opening fetched them (s3fs, gcsfs, adlfs), otherwise from ``info()`` (an
-    HTTP ``HEAD``: fsspec's http keeps only the size of the one its opening made)."""
+    details where the opening fetched them (s3fs, gcsfs, adlfs), otherwise from ``info()``.
+    Over HTTP the one ``HEAD`` of ``info()`` gives both: its size is handed to the opening,
+    which then makes none of its own (fsspec's http file keeps only the size of the ``HEAD``
+    it makes), unless the server refuses ranges (the opening then streams, as it chooses)."""
     import fsspec
 
     with _fetching(url):
         opened = fsspec.open(url, "rb")
+        fs, path = opened.fs, opened.path
+        protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+        if {"http", "https"} & set(protocols):
+            info = fs.info(path)
+            size = info.get("size") if info.get("partial", True) else None
+            with fs.open(path, "rb", **({"size": size} if size else {})) as src:
+                yield src, _etag(info)
+            return
         with opened as src:
             etag = _etag(getattr(src, "details", None))
             if etag is None:
-                etag = _etag(opened.fs.info(opened.path))
+                etag = _etag(fs.info(path))
             yield src, etag
 
 

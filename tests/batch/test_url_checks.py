@@ -45,6 +45,7 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
 
     etags = True
     dates = True
+    ranges = True  # False: 'Accept-Ranges: none' (a server that asks for no ranged requests)
     delay = 0.0
     gate = None  # a threading.Event each request waits for (a storage that does not answer)
     overlap = False
@@ -52,6 +53,7 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
     active = 0  # requests being served
     serving: dict = {}  # path -> its requests being served
     most = 0  # the most videos (paths) served at once
+    requests: list = []  # (method, path) of each request, in the order they came
 
     def log_message(self, *args):
         pass
@@ -59,6 +61,7 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
     def _counted(self, serve):
         cls = type(self)
         with cls.lock:
+            cls.requests.append((self.command, self.path))
             cls.active += 1
             cls.serving[self.path] = cls.serving.get(self.path, 0) + 1
             cls.most = max(cls.most, sum(1 for n in cls.serving.values() if n))
@@ -83,6 +86,8 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
         path = self.translate_path(self.path)
         if type(self).etags and os.path.isfile(path):
             self.send_header("ETag", _etag(path))
+        if not type(self).ranges:
+            self.send_header("Accept-Ranges", "none")
         super().end_headers()
 
     def do_GET(self):
@@ -95,7 +100,9 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
 @contextlib.contextmanager
 def _served(folder):
     """``folder`` on a local HTTP server whose handler class is yielded with its base URL."""
-    handler = type("Handler", (_Counted,), {"lock": threading.Condition(), "serving": {}})
+    handler = type(
+        "Handler", (_Counted,), {"lock": threading.Condition(), "serving": {}, "requests": []}
+    )
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(handler, directory=str(folder))
     )
@@ -148,6 +155,30 @@ def test_url_probes_of_a_campaign_run_at_once_not_one_after_another(campaign, mo
     assert summary["status"].tolist() == ["skipped"] * 4 + ["failed", "skipped"]
     assert summary["error"].iloc[4].startswith(f"{urls[4]}: no such file or directory; its ")
     assert summary["attempts"].tolist() == [0] * 6  # nothing segmented again
+
+
+@pytest.mark.parametrize(
+    ("etags", "ranges"),
+    [(True, True), (False, True), (True, False)],
+    ids=["etag", "no_etag", "stream"],
+)
+def test_a_url_probe_asks_the_server_twice_not_three_times(tmp_path, etags, ranges):
+    """A probe made three requests: fsspec's opening a HEAD (for the size), the first bytes
+    (a GET), then one more HEAD for the ETag (fsspec's http file keeps only the size). Now
+    the one HEAD gives both, its size handed to the opening. A server that asks for no
+    ranged requests is read as a stream, as fsspec chooses, after a HEAD of the opening's: three
+    requests, as before."""
+    from ecoseg.batch.jobs import UrlVersion, probe_url
+
+    (tmp_path / "T1.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(100))
+    with _served(tmp_path) as (handler, base):
+        handler.etags, handler.ranges = etags, ranges
+        version = probe_url(f"{base}/T1.mp4")
+    heads = 1 if ranges else 2
+    assert sorted(handler.requests) == [("GET", "/T1.mp4")] + [("HEAD", "/T1.mp4")] * heads
+    assert version == UrlVersion(
+        112 if ranges else None, _etag(tmp_path / "T1.mp4") if etags else None
+    )
 
 
 def test_a_url_whose_size_changed_since_its_store_was_made_is_failed_not_skipped(campaign):
