@@ -11,7 +11,8 @@ written by a pool of writer threads. Every :data:`~ecoseg.store.layout.COMMIT_FR
 and on a flush, a commit writes the ``time`` and ``scores`` rows of frames whose ``labels``
 chunks are written and only then the attributes with the advanced progress marker
 (``frames_written``). Commits are submitted strictly in order, one at a time; array resizes
-happen on the caller's thread with nothing in flight.
+happen on the caller's thread with nothing in flight. The keys it encodes itself (label chunks,
+rows, the commit record) are written by :class:`~ecoseg.store.keys.KeyWriter`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import numpy as np
 from ecoseg.errors import StoreError
 from ecoseg.store._util import copy_max, guard, short_error
 from ecoseg.store.blosc_chunks import FrameEncoder
+from ecoseg.store.keys import KeyWriter
 from ecoseg.store.layout import ATTRS_KEY, COMMIT_FRAMES
 from ecoseg.store.row_chunks import RowChunks
 
@@ -101,6 +103,9 @@ class ChunkCommitter:
         # compressed mode: the blocks of the chunk's frames from its first frame on (None: not
         # loaded yet), and the frames stage() compressed
         self._encoder = FrameEncoder.for_array(labels)
+        # the keys the writer encodes itself (label chunks, the commit record)
+        self._label_keys = KeyWriter(labels.store_path)
+        self._group_keys = KeyWriter(group.store_path)
         self._blocks: list[list[bytes]] | None = None
         self._staged: list[list[bytes]] = []
         # time and score rows: their partial chunks kept in memory and written whole (None:
@@ -217,8 +222,17 @@ class ChunkCommitter:
         self._finish_commit()
 
     def write_marker(self, meta: dict[str, Any]) -> None:
-        """Write the attributes (the commit record) now."""
-        self.group.attrs[ATTRS_KEY] = meta
+        """Write the attributes (the commit record) now.
+
+        As zarr's ``group.attrs[key] = meta`` (the group's metadata updated in memory, then
+        its ``zarr.json`` written whole), the key written by :class:`KeyWriter`.
+        """
+        from zarr.core.buffer import default_buffer_prototype
+
+        metadata = self.group.metadata
+        metadata.attributes[ATTRS_KEY] = meta
+        items = metadata.to_buffer_dict(default_buffer_prototype())
+        self._group_keys.write({key: value.to_bytes() for key, value in items.items()})
 
     def resize_all(self, length: int) -> None:
         """Give all three arrays ``length`` frames (their metadata written concurrently)."""
@@ -296,13 +310,8 @@ class ChunkCommitter:
 
     def _write_chunk(self, index: int, blocks: list[list[bytes]]) -> None:  # writer thread
         """Write ``labels`` chunk ``index`` from compressed frames (zeros after them)."""
-        from zarr.core.buffer import default_buffer_prototype
-        from zarr.core.sync import sync
-
         data = self._encoder.chunk(blocks, self.chunk_frames)
-        key = self.labels.metadata.encode_chunk_key((index, 0, 0))
-        where = self.labels.store_path / key
-        sync(where.set(default_buffer_prototype().buffer.from_bytes(data)))
+        self._label_keys.write({self.labels.metadata.encode_chunk_key((index, 0, 0)): data})
 
     def _load_blocks(self) -> None:
         """Compressed mode: compress the chunk's frames before the first one to buffer (frames
@@ -345,12 +354,13 @@ class ChunkCommitter:
             if chunks is None:
                 jobs.append(array.async_array.setitem(slice(start, stop), values))
             else:
-                jobs += chunks.setters(chunks.encode(start, values))
+                chunks.write(chunks.encode(start, values))
+        if jobs:
 
-        async def write():
-            await asyncio.gather(*jobs)
+            async def write():
+                await asyncio.gather(*jobs)
 
-        sync(write())
+            sync(write())
         self.write_marker(meta)  # only once the rows it covers are written
 
     def _collect(self, keep: int) -> None:

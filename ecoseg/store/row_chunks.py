@@ -3,8 +3,9 @@
 A commit adds a few rows (frames) to ``time`` and ``scores``. Written through zarr, each commit
 is a read-modify-write of a partial chunk (read, decompress, merge, compress, write). A
 :class:`RowChunks` keeps the chunk being filled in memory instead, so a commit compresses it
-whole and hands its bytes to the store: no read, and the same bytes zarr would write. A store
-opened to resume loads its last partial chunk once, on the first commit.
+whole and writes its bytes as the chunk's key (:class:`~ecoseg.store.keys.KeyWriter`): no read,
+and the same bytes zarr would write. A store opened to resume loads its last partial chunk once,
+on the first commit.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+
+from ecoseg.store.keys import KeyWriter
 
 __all__ = ["RowChunks"]
 
@@ -50,6 +53,7 @@ class RowChunks:
         self._codec = Zstd(level=level, checksum=checksum)  # what zarr's ZstdCodec runs
         self._start: int | None = None  # first row of the chunk held
         self._held: np.ndarray | None = None  # its rows so far (then zeros, the fill value)
+        self._keys = KeyWriter(array.store_path)
 
     @classmethod
     def for_array(cls, array) -> RowChunks | None:
@@ -93,25 +97,11 @@ class RowChunks:
                 self._start, self._held = row + k, None
         return out
 
-    def setters(self, chunks: list[tuple[str, bytes]]) -> list:
-        """Coroutines that write encoded chunks (each key atomically, as the store writes keys),
-        for the caller to gather with its other writes."""
-        from zarr.core.buffer import default_buffer_prototype
-
-        buffer = default_buffer_prototype().buffer
-        where = self.array.store_path
-        return [(where / k).set(buffer.from_bytes(b)) for k, b in chunks]
-
     def write(self, chunks: list[tuple[str, bytes]]) -> None:
-        """Write encoded chunks now (:meth:`setters`, gathered)."""
-        import asyncio
-
-        from zarr.core.sync import sync
-
-        async def write():
-            await asyncio.gather(*self.setters(chunks))
-
-        sync(write())
+        """Write encoded chunks now, each key atomically (:class:`~ecoseg.store.keys.KeyWriter`:
+        files written directly in a local folder store, else through zarr); of a key given
+        twice, the last bytes."""
+        self._keys.write(dict(chunks))
 
     def _hold(self, row: int, columns: tuple[int, ...]) -> np.ndarray:
         """The held chunk for ``row``, at least ``columns`` wide (objects added since the last

@@ -308,19 +308,31 @@ def test_kill_study_then_rerun(study_folder, tmp_path, child_script):
 
 
 def _disk_full_after(monkeypatch, writes: int):
-    """Make zarr's local store fail with ENOSPC after ``writes`` successful writes."""
+    """Make writes to a local store fail with ENOSPC after ``writes`` successful writes: the
+    keys zarr's local store writes and those the store's writer writes as files itself
+    (``ecoseg.store.keys``: label chunks, time and score rows, the commit record)."""
     from zarr.storage import LocalStore
 
-    real = LocalStore.set
+    import ecoseg.store.keys
+
+    real, real_put = LocalStore.set, ecoseg.store.keys.put_file
     count = {"n": 0}
 
-    async def set_or_fail(self, key, value):
+    def full(key):
         count["n"] += 1
         if count["n"] > writes:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), key)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(key))
+
+    async def set_or_fail(self, key, value):
+        full(key)
         return await real(self, key, value)
 
+    def put_or_fail(path, data):
+        full(path)
+        return real_put(path, data)
+
     monkeypatch.setattr(LocalStore, "set", set_or_fail)
+    monkeypatch.setattr(ecoseg.store.keys, "put_file", put_or_fail)
 
 
 @pytest.mark.parametrize("writes", [3, 12, 25])
