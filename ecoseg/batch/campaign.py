@@ -407,11 +407,11 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
                 # what the attempts committed stays (a video that breaks off at frame 205):
                 # the summary says how much, not 0
                 row.update(status="failed", error=_error_text(error), frames=_held(stores[name]))
-                if name in checked and isinstance(error, VideoError):
-                    if not isinstance(error, UnreadableVideo):  # (that one: other bytes)
-                        row["error"] = _kept_text(
-                            row["error"], stores[name], row["frames"], _NOT_CHECKED
-                        )
+                fetch = isinstance(error, VideoError) and not isinstance(error, UnreadableVideo)
+                if name in checked and fetch:  # (UnreadableVideo: other bytes, said so)
+                    row["error"] = _kept_text(
+                        row["error"], stores[name], row["frames"], _NOT_CHECKED
+                    )
                 certain = attempts <= retries  # (not retried: it would fail again)
                 say(
                     f"{name}: failed after {attempts} attempt(s)"
