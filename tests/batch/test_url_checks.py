@@ -434,3 +434,36 @@ def test_a_url_that_cannot_be_fetched_for_its_check_fails_as_one_that_cannot_be_
     )
     with MaskStore.open(out / "T1.zarr") as store:
         assert store.provenance["video"] == made
+
+
+@pytest.mark.parametrize("campaign", [{"tag": staticmethod(_write_etag)}], indirect=True)
+def test_a_run_stopped_during_a_check_by_the_bytes_says_so_in_the_summary(campaign, monkeypatch):
+    """Ctrl-C while a video is checked by its bytes: its row is failed, 'interrupted' before
+    the check (not 'done', as a complete store whose segmentation had not come back reads),
+    with the store's frames; the store's ETag is left as it was."""
+    import pandas as pd
+
+    from ecoseg import _hashing
+    from ecoseg.batch import SUMMARY_FILE
+    from ecoseg.store import MaskStore
+
+    served, handler, urls, out = campaign
+    with MaskStore.open(out / "T1.zarr") as store:
+        made = store.provenance["video"]
+    _rewritten(served / "T1.mp4")
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_hashing, "sha256_file", ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        _again(urls, out)
+    summary = pd.read_csv(out / SUMMARY_FILE, keep_default_na=False)
+    assert summary["status"].tolist() == ["skipped", "failed"] + ["skipped"] * 4
+    assert summary["frames"].tolist() == [4] * 6
+    assert summary["error"].iloc[1] == (
+        "interrupted: the run was stopped before this video was checked against its store; "
+        "run the same command again to check it"
+    )
+    with MaskStore.open(out / "T1.zarr") as store:
+        assert store.provenance["video"] == made
