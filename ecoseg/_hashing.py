@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 __all__ = [
     "CACHE_MIN_BYTES",
@@ -58,9 +59,11 @@ _lock = threading.Lock()
 _memo: dict[str, str] = {}
 
 
-def update_from_file(h, path: str | os.PathLike, *, block: int = 1 << 20) -> None:
+def update_from_file(h, path: str | os.PathLike | BinaryIO, *, block: int = 1 << 20) -> None:
     """Feed the bytes of a file to the hash ``h`` in blocks (constant memory): the one loop of
-    every file hash (a file's sha256, an image folder's fingerprint).
+    every file hash (a file's sha256, an image folder's fingerprint). ``path`` may also be a
+    binary file already open (a remote file streamed as it is read: ``ecoseg batch``'s check
+    of a URL video against its store), read from where it stands to its end, not closed.
 
     Examples
     --------
@@ -71,14 +74,23 @@ def update_from_file(h, path: str | os.PathLike, *, block: int = 1 << 20) -> Non
     >>> update_from_file(h, f.name)
     >>> h.hexdigest() == hashlib.sha256(b"reef").hexdigest()
     True
+    >>> import io
+    >>> h = hashlib.sha256()
+    >>> update_from_file(h, io.BytesIO(b"reef"))  # (an open file: read to its end)
+    >>> h.hexdigest() == hashlib.sha256(b"reef").hexdigest()
+    True
     """
-    with open(path, "rb") as f:
-        while chunk := f.read(block):
+    if hasattr(path, "read"):
+        while chunk := path.read(block):
             h.update(chunk)
+        return
+    with open(path, "rb") as f:
+        update_from_file(h, f, block=block)
 
 
-def sha256_file(path: str | os.PathLike, *, block: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in blocks (constant memory).
+def sha256_file(path: str | os.PathLike | BinaryIO, *, block: int = 1 << 20) -> str:
+    """Hex sha256 of a file (a path, or a binary file open for reading:
+    :func:`update_from_file`), read in blocks (constant memory).
 
     Examples
     --------

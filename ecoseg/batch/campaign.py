@@ -33,14 +33,8 @@ from ecoseg.batch.cluster import (
     run_tasks,
     task_resources,
 )
-from ecoseg.batch.jobs import Job, StoreStatus, run_job, store_status
-from ecoseg.batch.names import (
-    check_names,
-    status_threads,
-    store_names,
-    video_check,
-    video_checks,
-)
+from ecoseg.batch.jobs import Job, StoreStatus, UnreadableVideo, run_job, store_status
+from ecoseg.batch.names import check_names, status_threads, store_names, url_checks, video_check
 from ecoseg.batch.tables import write_csv
 from ecoseg.batch.urls import (
     file_name,
@@ -273,12 +267,18 @@ def batch(
                 "to segment this video with these settings"
             )
             continue
+        retagged = False
         if name in probed:
-            why, broken = probed[name]
+            why, broken, retagged = probed[name]
         elif made and not is_url(video):  # (a partial store's URL: its resume checks it)
             why, broken = video_check(video, status.record.video)
         else:
             why, broken = None, None
+        if retagged and getattr(status.record.video, "sha256", None):
+            # only the ETag differs (a storage that tags every write anew): the bytes tell,
+            # fetched once by a task of the campaign (jobs.Job.verify), not by the probe
+            jobs.append((name, Job(name, video, store, seg[name], verify=True), None))
+            continue
         if why is not None:
             row["error"] = (
                 f"{redact_url(store)}: the store was made from another {file_name(video)} ({why}); "
@@ -318,7 +318,7 @@ def batch(
         except KeyboardInterrupt:  # the summary says what this run did, not the last run's
             for name, job, _ in jobs:
                 if rows[name]["attempts"] == 0:  # not reported finished (nor failed)
-                    _interrupted(rows[name], job.store)
+                    _interrupted(rows[name], job)
             _write_summary(rows, names, out)  # (the command says 'ecoseg: interrupted')
             raise
 
@@ -338,12 +338,23 @@ _INTERRUPTED = (
 )
 
 
-def _interrupted(row: dict[str, Any], store: str) -> None:
+#: The error of a video whose check against its store by its bytes (``jobs.Job.verify``) the
+#: run was stopped before.
+_INTERRUPTED_CHECK = (
+    "interrupted: the run was stopped before this video was checked against its store; run "
+    "the same command again to check it"
+)
+
+
+def _interrupted(row: dict[str, Any], job: Job) -> None:
     """The summary row of a video whose result the stopped run did not get: done if its store
     was finished (its time unknown, as for a lost worker's), else interrupted with the frames
-    its store holds."""
-    status = _status(store)
-    if status is not None and status.complete:
+    its store holds; a video whose check by its bytes had not come back is interrupted too
+    (its store was complete before the run)."""
+    status = _status(job.store)
+    if job.verify:
+        row.update(error=_INTERRUPTED_CHECK, frames=status.frames if status else 0)
+    elif status is not None and status.complete:
         row.update(status="done", attempts=1, frames=status.frames, seconds=float("nan"))
     else:
         row.update(error=_INTERRUPTED, frames=status.frames if status else 0)
@@ -377,6 +388,7 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
     t0 = time.perf_counter()
     frames_done = 0
     stores = {name: job.store for name, job, _ in jobs}
+    checked = {name: job.video for name, job, _ in jobs if job.verify}
 
     def say(msg: str) -> None:
         if progress:
@@ -395,11 +407,23 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
                 # what the attempts committed stays (a video that breaks off at frame 205):
                 # the summary says how much, not 0
                 row.update(status="failed", error=_error_text(error), frames=_held(stores[name]))
+                fetch = isinstance(error, VideoError) and not isinstance(error, UnreadableVideo)
+                if name in checked and fetch:  # (UnreadableVideo: other bytes, said so)
+                    row["error"] = _kept_text(
+                        row["error"], stores[name], row["frames"], _NOT_CHECKED
+                    )
                 certain = attempts <= retries  # (not retried: it would fail again)
                 say(
                     f"{name}: failed after {attempts} attempt(s)"
                     + (", not retried (it would fail again)" if certain else "")
                     + f": {row['error']}"
+                )
+            elif result["status"] == "verified":  # the same bytes under a new ETag
+                row.update(status="skipped", frames=result["frames"], seconds=result["seconds"])
+                say(
+                    f"{checked[name]}: its ETag changed ({result['was']} when the store was "
+                    f"made, {result['etag']} now) but not its bytes (the store's SHA-256): "
+                    "skipped; the store records the new ETag"
                 )
             elif result["status"] == "skipped":
                 # Only stores found unfinished were submitted: a task that finds its store
@@ -437,9 +461,9 @@ def _planned_statuses(
     return dict(zip(names, in_threads(_planned_status, stores, status_threads(out))))
 
 
-def _probe_urls(names, videos, statuses) -> dict[str, tuple[str | None, str | None]]:
-    """:func:`~ecoseg.batch.names.video_check` of each URL video beside its complete store
-    (by name), the URLs probed concurrently (:func:`~ecoseg.batch.names.video_checks`)."""
+def _probe_urls(names, videos, statuses) -> dict[str, tuple[str | None, str | None, bool]]:
+    """:func:`~ecoseg.batch.names.url_check` of each URL video beside its complete store
+    (by name), the URLs probed concurrently (:func:`~ecoseg.batch.names.url_checks`)."""
     probe = [
         (name, video)
         for name, video in zip(names, videos)
@@ -449,7 +473,7 @@ def _probe_urls(names, videos, statuses) -> dict[str, tuple[str | None, str | No
         and status.video in (None, file_name(video))  # (another video's store: refused)
     ]
     checks = [(video, statuses[name].record.video) for name, video in probe]
-    return {name: result for (name, _), result in zip(probe, video_checks(checks))}
+    return {name: result for (name, _), result in zip(probe, url_checks(checks))}
 
 
 def _kept_beside(reason: str, video: str, store: str, status: StoreStatus, log) -> str:
@@ -461,7 +485,7 @@ def _kept_beside(reason: str, video: str, store: str, status: StoreStatus, log) 
     path = local_path(video)
     recorded = getattr(status.record, "video", None)
     if is_url(video):
-        why = "this run cannot check it against the video at that URL"
+        why = _NOT_CHECKED
     elif getattr(recorded, "sha256", None) and os.path.isfile(path):
         from ecoseg._hashing import cached_sha256_file
 
@@ -472,8 +496,18 @@ def _kept_beside(reason: str, video: str, store: str, status: StoreStatus, log) 
         why = f"it was made from a readable {file_name(video)} of other bytes"
     else:
         why = "it cannot be checked against this file"
+    return _kept_text(reason, store, status.frames, why)
+
+
+#: Why a complete store beside a URL video that cannot be fetched is not vouched for.
+_NOT_CHECKED = "this run cannot check it against the video at that URL"
+
+
+def _kept_text(reason: str, store: str, frames: int, why: str) -> str:
+    """The summary error of a video beside its complete store of ``frames`` that this run
+    cannot vouch for (``why``), after ``reason``, the video's one-line error."""
     return (
-        f"{redact_text(reason)}; its complete store {redact_url(store)} ({status.frames} "
+        f"{redact_text(reason)}; its complete store {redact_url(store)} ({frames} "
         f"frames) is kept, but {why}: bring back the video it was made from (or move the store "
         "away to segment this one anew)"
     )

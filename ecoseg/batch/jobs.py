@@ -93,6 +93,12 @@ class Job:
         anew.
     overwrite : bool
         Replace an existing store (only with ``resume=False``).
+    verify : bool
+        Do not segment: check a URL video against its complete store by its bytes (its ETag
+        changed since, its size did not: :meth:`UrlVersion.retagged`). :func:`run_job` fetches
+        it once and compares its SHA-256 with the one the store records: the same bytes give
+        ``"verified"`` (the store's recorded ETag, :data:`URL_ETAG`, updated to the new one);
+        other bytes fail as :class:`UnreadableVideo` (not retried) naming both SHA-256s.
 
     Examples
     --------
@@ -106,6 +112,7 @@ class Job:
     segment: dict = field(default_factory=dict)
     resume: bool = True
     overwrite: bool = False
+    verify: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "video", os.fspath(self.video))
@@ -178,7 +185,9 @@ def store_status(location: str | Path) -> StoreStatus:
 def run_job(job: Job) -> dict[str, Any]:
     """Segment one video into its store (module level: workers import it by name).
 
-    With ``job.resume`` a complete store is skipped and a partial one continued.
+    With ``job.resume`` a complete store is skipped and a partial one continued; with
+    ``job.verify`` the URL video is checked against its complete store by its bytes instead
+    (see :class:`Job`).
 
     Parameters
     ----------
@@ -187,13 +196,16 @@ def run_job(job: Job) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"status": "done" | "skipped", "frames": int, "seconds": float}``.
+        ``{"status": "done" | "skipped" | "verified", "frames": int, "seconds": float}``;
+        ``"verified"`` (``job.verify``, the same bytes) also holds the ETag the store
+        recorded (``"was"``) and the one it records now (``"etag"``).
 
     Raises
     ------
     EcosegError
         Whatever the segmentation raised; a message that named a URL with credentials is
-        raised again without them.
+        raised again without them. With ``job.verify``: :class:`UnreadableVideo` for other
+        bytes, :class:`~ecoseg.errors.VideoError` for a URL that cannot be fetched.
 
     Examples
     --------
@@ -206,6 +218,8 @@ def run_job(job: Job) -> dict[str, Any]:
     """
     t0 = time.perf_counter()
     try:
+        if job.verify:
+            return _verify(job, t0)
         if job.resume:
             status = store_status(job.store)
             if status.complete:
@@ -245,6 +259,47 @@ def _segment(job: Job) -> None:
             store.set_provenance(video=video.to_dict())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _verify(job: Job, t0: float) -> dict[str, Any]:
+    """:func:`run_job` of a ``job.verify`` job: the URL video streamed once through SHA-256
+    (nothing written to disk) and compared with the sha256 its complete store records."""
+    from ecoseg._hashing import sha256_file
+    from ecoseg.store import MaskStore
+
+    status = store_status(job.store)
+    made = getattr(status.record, "video", None)
+    wanted = getattr(made, "sha256", None)
+    if not status.complete or not wanted:  # (the campaign sends only stores that have both)
+        raise EcosegError(
+            f"{redact_url(job.store)}: no complete store recording its video's sha256 to check "
+            "the video against"
+        )
+    was = made.extra.get(URL_ETAG)
+    with _opened(job.video) as (src, etag):
+        digest = sha256_file(src)
+    if digest != wanted:
+        tags = f"ETag {etag} now, {was} then, and " if etag and was else ""
+        raise UnreadableVideo(
+            f"{redact_url(job.store)}: the store was made from another "
+            f"{file_name(job.video)} (the video at that URL has {tags}other bytes: SHA-256 "
+            f"{digest} now, {wanted} when the store was made); move the store away to segment "
+            "this video anew"
+        )
+    with MaskStore.open(job.store, mode="a") as store:  # the same bytes: its new tag recorded
+        video = store.provenance_record.video
+        extra = {k: v for k, v in video.extra.items() if k != URL_ETAG}
+        if etag is not None:
+            extra[URL_ETAG] = etag
+        store.set_provenance(video=replace(video, extra=extra).to_dict())
+    seconds = time.perf_counter() - t0
+    return {
+        "status": "verified",
+        "frames": status.frames,
+        "seconds": seconds,
+        "was": was,
+        "etag": etag,
+    }
 
 
 def _decode(segment, path: str, prompts, kwargs: dict, video: str) -> None:
@@ -304,6 +359,28 @@ class UrlVersion(NamedTuple):
                 "made: it changed since"
             )
         return None
+
+    def retagged(self, made: Mapping[str, Any]) -> bool:
+        """Whether only the ETag tells the file from the one a store was made from: both
+        recorded and different (:meth:`changed`), the size the same (or unknown on a side).
+        Storages whose ETag changes with every write (Azure; nginx and Apache, whose ETag is
+        the file's time and size) give such a file for the very same bytes written again: its
+        bytes can tell (``ecoseg batch`` fetches it once: :attr:`Job.verify`).
+
+        Examples
+        --------
+        >>> now = UrlVersion(bytes=8, etag='"5d41"')
+        >>> now.retagged({"bytes": 8, "etag": '"a3f1"'})  # (the same size: fetched to tell)
+        True
+        >>> now.retagged({"bytes": 9, "etag": '"a3f1"'})  # (another size: another file)
+        False
+        >>> now.retagged({"bytes": 8, "etag": 'W/"5d41"'}), now.retagged({"bytes": 8})
+        (False, False)
+        """
+        size = made.get(URL_BYTES)
+        return self.changed(made) is not None and not (
+            _is_int(self.bytes) and _is_int(size) and self.bytes != size
+        )
 
 
 def _is_int(value: Any) -> bool:

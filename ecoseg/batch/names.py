@@ -29,6 +29,8 @@ __all__ = [
     "check_names",
     "status_threads",
     "store_names",
+    "url_check",
+    "url_checks",
     "video_check",
     "video_checks",
     "video_replaced",
@@ -332,13 +334,7 @@ def video_check(video: str | os.PathLike, recorded: Any) -> tuple[str | None, st
     """
     video = os.fspath(video)
     if is_url(video):
-        from ecoseg.batch.jobs import probe_url
-
-        try:
-            now = probe_url(video)
-        except EcosegError as exc:
-            return None, " ".join(str(exc).split())
-        return now.changed(getattr(recorded, "extra", None) or {}), None
+        return url_check(video, recorded)[:2]
     from ecoseg.io.video import open_video, video_mismatch
 
     try:
@@ -348,6 +344,37 @@ def video_check(video: str | os.PathLike, recorded: Any) -> tuple[str | None, st
             return video_mismatch(reader, recorded), None
     except (EcosegError, OSError) as exc:
         return None, " ".join(str(exc).split()) or type(exc).__name__
+
+
+def url_check(url: str, recorded: Any) -> tuple[str | None, str | None, bool]:
+    """:func:`video_check` of a URL video (how it differs, why it cannot be fetched), and
+    whether only its ETag tells it from the one the store was made from, its size the same
+    (:meth:`~ecoseg.batch.jobs.UrlVersion.retagged`: ``ecoseg batch`` then compares its bytes
+    with the store's SHA-256 in a task, as the probe does not fetch them).
+
+    Examples
+    --------
+    >>> import fsspec
+    >>> fsspec.filesystem("memory").pipe("/url-check-doc/T1.mp4", b"ftyp....")
+    >>> url_check("memory://url-check-doc/T1.mp4", None)
+    (None, None, False)
+    """
+    from ecoseg.batch.jobs import probe_url
+
+    try:
+        now = probe_url(url)
+    except EcosegError as exc:
+        return None, " ".join(str(exc).split()), False
+    made = getattr(recorded, "extra", None) or {}
+    return now.changed(made), None, now.retagged(made)
+
+
+def url_checks(checks: Sequence[tuple[str, Any]]) -> list[tuple[str | None, str | None, bool]]:
+    """:func:`url_check` of each ``(url, recorded)`` pair, in order, up to
+    :data:`PROBE_THREADS` at once (see :func:`video_checks`)."""
+    from ecoseg.batch._threads import in_threads
+
+    return in_threads(lambda check: url_check(*check), list(checks), PROBE_THREADS)
 
 
 #: URL videos :func:`video_checks` probes at once (each probe is two or three requests, mostly
@@ -371,10 +398,9 @@ def video_checks(
     >>> video_checks([("memory://checks-doc/T1.mp4", None), ("memory://checks-doc/T2.mp4", None)])
     [(None, None), (None, 'memory://checks-doc/T2.mp4: no such file or directory')]
     """
-    from ecoseg.batch._threads import in_threads
-
     urls = [i for i, (video, _) in enumerate(checks) if is_url(os.fspath(video))]
-    results = dict(zip(urls, in_threads(lambda i: video_check(*checks[i]), urls, PROBE_THREADS)))
+    probed = url_checks([(os.fspath(checks[i][0]), checks[i][1]) for i in urls])
+    results = {i: result[:2] for i, result in zip(urls, probed)}
     return [
         results[i] if i in results else video_check(video, recorded)
         for i, (video, recorded) in enumerate(checks)

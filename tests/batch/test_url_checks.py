@@ -30,9 +30,17 @@ def _etag(path) -> str:
         return '"' + hashlib.sha256(f.read()).hexdigest()[:32] + '"'
 
 
+def _write_etag(path) -> str:
+    """An ETag made from the file's time and size, as nginx and Apache give one: the same
+    bytes written again get another."""
+    st = os.stat(path)
+    return f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+
+
 class _Counted(http.server.SimpleHTTPRequestHandler):
     """Serves a folder; each request waits ``delay`` seconds, counted while it is served.
-    A file is sent with an ``ETag`` (:func:`_etag`; none where ``etags`` is false) and, as
+    A file is sent with an ``ETag`` (``tag``: :func:`_etag` unless set otherwise; none where
+    ``etags`` is false) and, as
     Python's server sends it, a ``Last-Modified`` from its mtime (none where ``dates`` is false).
 
     ``most`` counts videos (paths), not requests: one probe's requests (a HEAD, then a ranged
@@ -44,6 +52,7 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
     threads are scheduled, probes made one after another wait that minute once."""
 
     etags = True
+    tag = staticmethod(_etag)
     dates = True
     ranges = True  # False: 'Accept-Ranges: none' (a server that asks for no ranged requests)
     delay = 0.0
@@ -85,7 +94,7 @@ class _Counted(http.server.SimpleHTTPRequestHandler):
     def end_headers(self):
         path = self.translate_path(self.path)
         if type(self).etags and os.path.isfile(path):
-            self.send_header("ETag", _etag(path))
+            self.send_header("ETag", type(self).tag(path))
         if not type(self).ranges:
             self.send_header("Accept-Ranges", "none")
         super().end_headers()
@@ -230,10 +239,12 @@ def test_a_url_replaced_by_a_file_of_the_same_size_is_failed_by_its_etag(campaig
     """Another file of exactly the same size put at a URL since its store was made was probed,
     its size found unchanged and reported 'skipped' as finished. The store now records the
     ETag the storage gave the video when it was fetched (provenance video 'etag'), and the
-    probe compares it with the one the storage gives now: another is 'failed', one line naming
-    the store and both ETags; nothing is downloaded whole, the store is kept. The very same
-    bytes written again (a touch, a copy: a new Last-Modified) keep their ETag and are skipped:
-    times are not compared."""
+    probe compares it with the one the storage gives now: another (the size the same) has the
+    video fetched once by a task and its SHA-256 compared with the store's: other bytes are
+    'failed' (attempts 1, not retried), one line naming the store, both ETags and both
+    SHA-256s; the store is kept. The very same bytes written again (a touch, a copy: a new
+    Last-Modified) keep their ETag and are skipped, not fetched: times are not compared."""
+    from ecoseg._hashing import sha256_file
     from ecoseg.store import MaskStore
 
     served, handler, urls, out = campaign
@@ -249,11 +260,14 @@ def test_a_url_replaced_by_a_file_of_the_same_size_is_failed_by_its_etag(campaig
     os.utime(served / "T2.mp4", (later, later))
     summary = _again(urls, out)
     assert summary["status"].tolist() == ["skipped", "failed"] + ["skipped"] * 4
-    assert summary["attempts"].tolist() == [0] * 6
+    assert summary["attempts"].tolist() == [0, 1, 0, 0, 0, 0]
+    with MaskStore.open(out / "T1.zarr") as store:
+        sha = store.provenance["video"]["sha256"]
     assert summary["error"].iloc[1] == (
         f"{out / 'T1.zarr'}: the store was made from another T1.mp4 (the video at that URL "
-        f"has ETag {_etag(served / 'T1.mp4')} now, {made} when the store was made: it changed "
-        "since); move the store away to segment this video anew"
+        f"has ETag {_etag(served / 'T1.mp4')} now, {made} then, and other bytes: SHA-256 "
+        f"{sha256_file(served / 'T1.mp4')} now, {sha} when the store was made); move the "
+        "store away to segment this video anew"
     )
     with MaskStore.open(out / "T1.zarr") as store:
         assert (store.read_labels() == labels).all()
@@ -324,3 +338,160 @@ def test_ctrl_c_while_url_probes_wait_on_the_storage_ends_the_command_at_once(ca
             proc.wait()
     assert proc.returncode == 130
     assert err.strip().splitlines()[-1] == "ecoseg: interrupted"
+
+
+def _rewritten(path, data=None) -> None:
+    """``data`` (the file's own bytes by default) written to ``path``, its time moved on (a
+    new ETag on a server that makes it from the time: :func:`_write_etag`)."""
+    path.write_bytes(path.read_bytes() if data is None else data)
+    later = time.time() + 5
+    os.utime(path, (later, later))
+
+
+def _requests(handler, name) -> list:
+    return [method for method, path in handler.requests if path == f"/{name}.mp4"]
+
+
+@pytest.mark.parametrize("campaign", [{"tag": staticmethod(_write_etag)}], indirect=True)
+def test_the_same_bytes_under_a_new_etag_are_skipped_once_checked_and_keep_it(campaign, capsys):
+    """A URL video whose ETag changed but not its size (a storage whose ETag changes with every
+    write: nginx, Apache, Azure) was failed as replaced, though the very same bytes had been
+    written again: the user had to compare SHA-256s by hand. Now a task of the campaign fetches
+    it once and compares its SHA-256 with the store's: the same bytes are 'skipped' (attempts
+    1: the check's task), one line says so, and the store records the new ETag, so the next
+    run probes it as any unchanged video (no fetch of the whole file). Its masks are kept."""
+    from ecoseg.store import MaskStore
+
+    served, handler, urls, out = campaign
+    with MaskStore.open(out / "T1.zarr") as store:
+        made = store.provenance["video"]
+        labels = store.read_labels()
+    _rewritten(served / "T1.mp4")
+    now = _write_etag(served / "T1.mp4")
+    assert now != made["etag"]
+    handler.requests.clear()
+    with ThreadPoolExecutor(1) as pool:
+        summary = batch(urls, out, scheduler=pool, engine="classical", progress=True)
+    assert summary["status"].tolist() == ["skipped"] * 6
+    assert summary["attempts"].tolist() == [0, 1, 0, 0, 0, 0]
+    assert summary["frames"].tolist() == [4] * 6 and summary["error"].fillna("").eq("").all()
+    assert _requests(handler, "T1").count("GET") > _requests(handler, "T2").count("GET")
+    assert (
+        f"ecoseg batch: {urls[1]}: its ETag changed ({made['etag']} when the store was made, "
+        f"{now} now) but not its bytes (the store's SHA-256): skipped; the store records the "
+        "new ETag"
+    ) in capsys.readouterr().err.splitlines()
+    with MaskStore.open(out / "T1.zarr") as store:
+        assert store.provenance["video"] == {**made, "etag": now}  # (nothing else changed)
+        assert (store.read_labels() == labels).all()
+    handler.requests.clear()
+    again = _again(urls, out)
+    assert again["status"].tolist() == ["skipped"] * 6
+    assert again["attempts"].tolist() == [0] * 6
+    assert _requests(handler, "T1") == _requests(handler, "T2")  # (probed, as T2 is: no fetch)
+
+
+@pytest.mark.parametrize("campaign", [{"tag": staticmethod(_write_etag)}], indirect=True)
+def test_a_new_etag_on_other_bytes_of_the_same_size_fails_naming_both_sha256s(campaign):
+    """The same size under a new ETag but other bytes: failed as replaced (after one attempt,
+    not retried: the bytes would differ again), the line naming both ETags and both SHA-256s
+    (the video's now and the one its store records); the store is kept as it was."""
+    from ecoseg._hashing import sha256_file
+    from ecoseg.store import MaskStore
+
+    served, handler, urls, out = campaign
+    with MaskStore.open(out / "T1.zarr") as store:
+        made = store.provenance["video"]
+    _same_size_other_bytes(served / "T1.mp4")
+    _rewritten(served / "T1.mp4")
+    summary = _again(urls, out)
+    assert summary["status"].tolist() == ["skipped", "failed"] + ["skipped"] * 4
+    assert summary["attempts"].tolist() == [0, 1, 0, 0, 0, 0]
+    assert summary["error"].iloc[1] == (
+        f"{out / 'T1.zarr'}: the store was made from another T1.mp4 (the video at that URL "
+        f"has ETag {_write_etag(served / 'T1.mp4')} now, {made['etag']} then, and other bytes: "
+        f"SHA-256 {sha256_file(served / 'T1.mp4')} now, {made['sha256']} when the store was "
+        "made); move the store away to segment this video anew"
+    )
+    with MaskStore.open(out / "T1.zarr") as store:
+        assert store.provenance["video"] == made
+
+
+@pytest.mark.parametrize("campaign", [{"tag": staticmethod(_write_etag)}], indirect=True)
+def test_another_size_under_a_new_etag_fails_without_fetching_the_video(campaign):
+    """Another size is certainly another file: failed by the probe, as before, with no fetch
+    of the whole file (the same requests as an unchanged video's probe) and no task."""
+    served, handler, urls, out = campaign
+    _rewritten(served / "T1.mp4", (served / "T1.mp4").read_bytes() + bytes(8))
+    handler.requests.clear()
+    summary = _again(urls, out)
+    assert summary["status"].tolist() == ["skipped", "failed"] + ["skipped"] * 4
+    assert summary["attempts"].tolist() == [0] * 6
+    assert "bytes now" in summary["error"].iloc[1]
+    assert _requests(handler, "T1") == _requests(handler, "T2")
+
+
+@pytest.mark.parametrize("campaign", [{"tag": staticmethod(_write_etag)}], indirect=True)
+def test_a_url_that_cannot_be_fetched_for_its_check_fails_as_one_that_cannot_be_probed(
+    campaign, monkeypatch
+):
+    """The fetch of a video checked by its bytes breaks off (a connection reset): retried as
+    any URL that cannot be fetched, then failed in the words of a URL that cannot be fetched
+    beside its complete store (kept, not vouched for); its recorded ETag is left as it was."""
+    from ecoseg import _hashing
+    from ecoseg.store import MaskStore
+
+    served, handler, urls, out = campaign
+    with MaskStore.open(out / "T1.zarr") as store:
+        made = store.provenance["video"]
+    _rewritten(served / "T1.mp4")
+
+    def reset(*args, **kwargs):
+        raise ConnectionResetError("connection reset by peer")
+
+    monkeypatch.setattr(_hashing, "sha256_file", reset)
+    summary = _again(urls, out)
+    assert summary["status"].tolist() == ["skipped", "failed"] + ["skipped"] * 4
+    assert summary["attempts"].tolist() == [0, 3, 0, 0, 0, 0]
+    assert summary["frames"].iloc[1] == 4
+    assert summary["error"].iloc[1] == (
+        f"{urls[1]}: cannot fetch the video (connection reset by peer); its complete store "
+        f"{out / 'T1.zarr'} (4 frames) is kept, but this run cannot check it against the "
+        "video at that URL: bring back the video it was made from (or move the store away to "
+        "segment this one anew)"
+    )
+    with MaskStore.open(out / "T1.zarr") as store:
+        assert store.provenance["video"] == made
+
+
+@pytest.mark.parametrize("campaign", [{"tag": staticmethod(_write_etag)}], indirect=True)
+def test_a_run_stopped_during_a_check_by_the_bytes_says_so_in_the_summary(campaign, monkeypatch):
+    """Ctrl-C while a video is checked by its bytes: its row is failed, 'interrupted' before
+    the check (not 'done', as a complete store whose segmentation had not come back reads),
+    with the store's frames; the store's ETag is left as it was."""
+    import pandas as pd
+
+    from ecoseg import _hashing
+    from ecoseg.batch import SUMMARY_FILE
+    from ecoseg.store import MaskStore
+
+    served, handler, urls, out = campaign
+    with MaskStore.open(out / "T1.zarr") as store:
+        made = store.provenance["video"]
+    _rewritten(served / "T1.mp4")
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_hashing, "sha256_file", ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        _again(urls, out)
+    summary = pd.read_csv(out / SUMMARY_FILE, keep_default_na=False)
+    assert summary["status"].tolist() == ["skipped", "failed"] + ["skipped"] * 4
+    assert summary["frames"].tolist() == [4] * 6
+    assert summary["error"].iloc[1] == (
+        "interrupted: the run was stopped before this video was checked against its store; "
+        "run the same command again to check it"
+    )
+    with MaskStore.open(out / "T1.zarr") as store:
+        assert store.provenance["video"] == made
