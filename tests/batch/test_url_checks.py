@@ -230,6 +230,19 @@ def _same_size_other_bytes(path) -> None:
     path.write_bytes(bytes(data))
 
 
+def _replaced(out, served, tag, was, sha) -> str:
+    """The line of T1.mp4 failed as replaced by other bytes of its size: its ETag now (the
+    server's ``tag``) and ``was``, its SHA-256 now and the store's ``sha``."""
+    from ecoseg._hashing import sha256_file
+
+    return (
+        f"{out / 'T1.zarr'}: the store was made from another T1.mp4 (the video at that URL "
+        f"has ETag {tag(served / 'T1.mp4')} now, {was} then, and other bytes: SHA-256 "
+        f"{sha256_file(served / 'T1.mp4')} now, {sha} when the store was made); move the "
+        "store away to segment this video anew"
+    )
+
+
 def _again(urls, out):
     with ThreadPoolExecutor(1) as pool:
         return batch(urls, out, scheduler=pool, engine="classical", progress=False)
@@ -244,7 +257,6 @@ def test_a_url_replaced_by_a_file_of_the_same_size_is_failed_by_its_etag(campaig
     'failed' (attempts 1, not retried), one line naming the store, both ETags and both
     SHA-256s; the store is kept. The very same bytes written again (a touch, a copy: a new
     Last-Modified) keep their ETag and are skipped, not fetched: times are not compared."""
-    from ecoseg._hashing import sha256_file
     from ecoseg.store import MaskStore
 
     served, handler, urls, out = campaign
@@ -263,12 +275,7 @@ def test_a_url_replaced_by_a_file_of_the_same_size_is_failed_by_its_etag(campaig
     assert summary["attempts"].tolist() == [0, 1, 0, 0, 0, 0]
     with MaskStore.open(out / "T1.zarr") as store:
         sha = store.provenance["video"]["sha256"]
-    assert summary["error"].iloc[1] == (
-        f"{out / 'T1.zarr'}: the store was made from another T1.mp4 (the video at that URL "
-        f"has ETag {_etag(served / 'T1.mp4')} now, {made} then, and other bytes: SHA-256 "
-        f"{sha256_file(served / 'T1.mp4')} now, {sha} when the store was made); move the "
-        "store away to segment this video anew"
-    )
+    assert summary["error"].iloc[1] == _replaced(out, served, _etag, made, sha)
     with MaskStore.open(out / "T1.zarr") as store:
         assert (store.read_labels() == labels).all()
 
@@ -396,7 +403,6 @@ def test_a_new_etag_on_other_bytes_of_the_same_size_fails_naming_both_sha256s(ca
     """The same size under a new ETag but other bytes: failed as replaced (after one attempt,
     not retried: the bytes would differ again), the line naming both ETags and both SHA-256s
     (the video's now and the one its store records); the store is kept as it was."""
-    from ecoseg._hashing import sha256_file
     from ecoseg.store import MaskStore
 
     served, handler, urls, out = campaign
@@ -407,11 +413,8 @@ def test_a_new_etag_on_other_bytes_of_the_same_size_fails_naming_both_sha256s(ca
     summary = _again(urls, out)
     assert summary["status"].tolist() == ["skipped", "failed"] + ["skipped"] * 4
     assert summary["attempts"].tolist() == [0, 1, 0, 0, 0, 0]
-    assert summary["error"].iloc[1] == (
-        f"{out / 'T1.zarr'}: the store was made from another T1.mp4 (the video at that URL "
-        f"has ETag {_write_etag(served / 'T1.mp4')} now, {made['etag']} then, and other bytes: "
-        f"SHA-256 {sha256_file(served / 'T1.mp4')} now, {made['sha256']} when the store was "
-        "made); move the store away to segment this video anew"
+    assert summary["error"].iloc[1] == _replaced(
+        out, served, _write_etag, made["etag"], made["sha256"]
     )
     with MaskStore.open(out / "T1.zarr") as store:
         assert store.provenance["video"] == made
