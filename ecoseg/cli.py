@@ -285,8 +285,11 @@ def _add_report(sub):
 
 
 def _run_report(args) -> int:
+    from ecoseg.metrics.truth import check_truth
     from ecoseg.report import report
 
+    for truth in args.truth or ():  # a typo is refused, as by `evaluate --truth`, not put on
+        check_truth(truth)  # the page (where a study's truth moved away with its video goes)
     study = None
     if args.study is not None:
         from ecoseg.study import load_study
