@@ -485,6 +485,7 @@ def add_fps_option(p: argparse.ArgumentParser, what: str = "VIDEO") -> None:
 #: The commands with progress bars or progress lines on stderr: they take ``--quiet``.
 QUIET_COMMANDS = (
     "demo",
+    "synth",
     "segment",
     "measure",
     "evaluate",

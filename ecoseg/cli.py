@@ -146,6 +146,7 @@ def _run_synth(args) -> int:
             n_invertebrates=args.invertebrates,
             crf=args.crf,
             overwrite=args.overwrite,
+            progress=show_progress(args),
         )
     print(f"video: {result.video}")
     print(f"truth: {result.truth}")
