@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,6 +40,7 @@ from ecoseg.errors import ConfigError, EcosegError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_READER_GONE = 141  # as a shell reports a command ended by SIGPIPE (`... | head -1`)
 
 
 def _worker_ignores_ctrl_c() -> None:
@@ -701,6 +704,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _reader_gone() -> bool:
+    """Whether stdout is a pipe (its reader, ``head``, may have stopped reading): then the rest
+    of the output goes to the null device, so that nothing is said, now or at exit."""
+    try:
+        if not stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode):
+            return False
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # no real stdout (captured by a test, a notebook)
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ecoseg`` console script."""
     parser = build_parser()
@@ -708,8 +725,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_outputs(args)
         with one_line_warnings():
-            return int(args.func(args) or 0)
+            code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a reader gone is found here, not in Python's flush at exit
+        return code
     except (EcosegError, OSError) as exc:  # OSError: disk full, permissions, ...: not a bug
+        if isinstance(exc, BrokenPipeError) and _reader_gone():
+            return EXIT_READER_GONE
         if args.debug:
             raise
         print(f"ecoseg: error: {one_line(exc)}", file=sys.stderr)
