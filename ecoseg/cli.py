@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import os
+import select
 import stat
 import sys
 from collections.abc import Callable, Sequence
@@ -705,11 +706,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _reader_gone() -> bool:
-    """Whether stdout is a pipe (its reader, ``head``, may have stopped reading): then the rest
-    of the output goes to the null device, so that nothing is said, now or at exit."""
+    """Whether stdout is a pipe whose reader (``head``) stopped reading, not a broken pipe of
+    something else (a cluster's): then the rest of the output goes to the null device, so that
+    nothing is said, now or at exit."""
     try:
-        if not stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode):
+        fd = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
             return False
+        if hasattr(select, "poll"):  # a pipe's writing end without a reader polls as an error
+            poll = select.poll()
+            poll.register(fd, select.POLLOUT)
+            if not any(e & (select.POLLERR | select.POLLHUP) for _, e in poll.poll(0)):
+                return False
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
         os.close(null)
