@@ -307,8 +307,8 @@ def check_out_file(path: str | None, overwrite: bool, flag: str = "--out") -> No
     if Path(path).is_dir():
         raise ConfigError(f"{path}: is a folder; give a file name ({flag})")
     check_out_parent(path, flag)
+    check_text_replaceable(path)  # first: --overwrite would not help
     check_overwrite(path, overwrite)
-    check_text_replaceable(path)
 
 
 OUTPUT_OPTIONS = {"out": "--out", "save_model": "--save-model"}
@@ -485,6 +485,7 @@ def add_fps_option(p: argparse.ArgumentParser, what: str = "VIDEO") -> None:
 #: The commands with progress bars or progress lines on stderr: they take ``--quiet``.
 QUIET_COMMANDS = (
     "demo",
+    "synth",
     "segment",
     "measure",
     "evaluate",

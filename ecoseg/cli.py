@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
+import select
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,6 +41,7 @@ from ecoseg.errors import ConfigError, EcosegError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_READER_GONE = 141  # as a shell reports a command ended by SIGPIPE (`... | head -1`)
 
 
 def _worker_ignores_ctrl_c() -> None:
@@ -146,6 +150,7 @@ def _run_synth(args) -> int:
             n_invertebrates=args.invertebrates,
             crf=args.crf,
             overwrite=args.overwrite,
+            progress=show_progress(args),
         )
     print(f"video: {result.video}")
     print(f"truth: {result.truth}")
@@ -285,8 +290,11 @@ def _add_report(sub):
 
 
 def _run_report(args) -> int:
+    from ecoseg.metrics.truth import check_truth
     from ecoseg.report import report
 
+    for truth in args.truth or ():  # a typo is refused, as by `evaluate --truth`, not put on
+        check_truth(truth)  # the page (where a study's truth moved away with its video goes)
     study = None
     if args.study is not None:
         from ecoseg.study import load_study
@@ -697,6 +705,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader (``head``) stopped reading, not a broken pipe of
+    something else (a cluster's): then the rest of the output goes to the null device, so that
+    nothing is said, now or at exit."""
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return False
+        if hasattr(select, "poll"):  # a pipe's writing end without a reader polls as an error
+            poll = select.poll()
+            poll.register(fd, select.POLLOUT)
+            if not any(e & (select.POLLERR | select.POLLHUP) for _, e in poll.poll(0)):
+                return False
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # no real stdout (captured by a test, a notebook)
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ecoseg`` console script."""
     parser = build_parser()
@@ -704,8 +733,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_outputs(args)
         with one_line_warnings():
-            return int(args.func(args) or 0)
+            code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a reader gone is found here, not in Python's flush at exit
+        return code
     except (EcosegError, OSError) as exc:  # OSError: disk full, permissions, ...: not a bug
+        if isinstance(exc, BrokenPipeError) and _reader_gone():
+            return EXIT_READER_GONE
         if args.debug:
             raise
         print(f"ecoseg: error: {one_line(exc)}", file=sys.stderr)

@@ -63,6 +63,51 @@ def assert_one_line_error(proc, *needles):
         assert needle in lines[0]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a pipe without a reader: POSIX")
+def test_a_reader_gone_ends_the_command_quietly(tmp_path):
+    """``ecoseg info --json ... | head -1``: the output's reader went away. It said ``ecoseg:
+    error: [Errno 32] Broken pipe`` (status 1), or Python's ``Exception ignored ...
+    BrokenPipeError`` at exit (status 120); now nothing, and the status of a command ended
+    by SIGPIPE (141)."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before a word is written
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ecoseg", "weights", "list"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ, ECOSEG_WEIGHTS_DIR=str(tmp_path)),
+        )
+    finally:
+        os.close(write)
+    assert proc.stderr == ""
+    assert proc.returncode == 141
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pipe without a reader: POSIX")
+def test_a_broken_pipe_of_something_else_is_still_an_error():
+    """Only stdout's reader gone is said with silence: a broken pipe of something else (a
+    cluster's connection) while stdout is a pipe that is read is an error line."""
+    code = (
+        "import sys\n"
+        "from ecoseg import cli\n"
+        "def broken(args):\n"
+        "    raise BrokenPipeError(32, 'Broken pipe')\n"
+        "parser = cli.build_parser\n"
+        "def build():\n"
+        "    p = parser()\n"
+        "    p._subparsers._group_actions[0].choices['info'].set_defaults(func=broken)\n"
+        "    return p\n"
+        "cli.build_parser = build\n"
+        "sys.exit(cli.main(['info', 'x.zarr']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (proc.returncode, proc.stderr) == (1, "ecoseg: error: [Errno 32] Broken pipe\n")
+
+
 def test_missing_video_is_one_line(tmp_path):
     missing = tmp_path / "nope.mp4"
     proc = run("segment", str(missing), "-o", str(tmp_path / "out.zarr"))

@@ -35,6 +35,7 @@ def work(tmp_path_factory):
 
 COMMANDS = {
     "demo": ["demo", "--out", "{tmp}/demo"],  # segment, classify and measure bars (~10 s)
+    "synth": ["synth", "-o", "{tmp}/synth", "--frames", "8", "--size", "64x48"],
     "segment": ["segment", "{video}", "-o", "{tmp}/s.zarr", "--engine", "classical"],
     "measure": ["measure", "{truth}", "-o", "{tmp}/tables"],
     "evaluate": ["evaluate", "{truth}", "--truth", "{truth}"],
@@ -82,6 +83,13 @@ def test_without_quiet_the_bars_are_there(work, tmp_path, capsys):
     """The check above sees a bar where there is one."""
     _, err = _run("measure", work, tmp_path, capsys)
     assert BAR.search(err), err
+
+
+def test_synth_shows_its_progress(work, tmp_path, capsys):
+    """``ecoseg synth`` rendered and encoded in silence (200 frames of 1080p: 24 s, a minute
+    of it minutes) and refused ``--quiet``; now a bar of the frames written."""
+    _, err = _run("synth", work, tmp_path, capsys)
+    assert "synth: 100%|" in err, err
 
 
 def test_every_command_with_progress_takes_quiet():

@@ -101,8 +101,8 @@ def export(
     check_path_arg(path, "export: path", "a path to the output file (a folder for davis)")
     if polygons and module.NAME != "viame":
         raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
-    out = check_output(path, overwrite)
-    _check_replaceable(out, folder=module.NAME == "davis")
+    _check_replaceable(Path(path), folder=module.NAME == "davis")  # first: overwrite would
+    out = check_output(path, overwrite)  # not help there
     check_outside_store(path, store, error=FormatError)  # its zarr.json, a zip store
     with opened_store(store) as st:  # one opened from a path is closed again
         head = store_head(st)  # no masks yet: read frame by frame while they are written

@@ -12,6 +12,7 @@ import numpy as np
 
 __all__ = [
     "VoidPixels",
+    "check_truth",
     "is_png_folder",
     "png_frames",
     "png_side",
@@ -27,6 +28,39 @@ def is_png_folder(path: Any) -> bool:
     if not folder.is_dir() or (folder / "zarr.json").exists():
         return False
     return any(p.suffix.lower() == ".png" for p in folder.iterdir())
+
+
+def check_truth(truth: Any) -> None:
+    """Refuse a truth path that is neither a mask store nor a folder of PNG masks, in one line.
+
+    A path or URL is opened as a store (read-only, closed again); a store object is left to
+    the caller. ``ecoseg report --truth`` checks its truths with this before any work, as
+    ``ecoseg evaluate --truth`` refuses them.
+
+    Raises
+    ------
+    StoreError
+        Nothing there (``no such store``), a folder with neither ``zarr.json`` nor PNGs, or
+        anything else that is no mask store, named as :meth:`MaskStore.open` names it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_truth(tempfile.mkdtemp() + "/nope.zarr")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.StoreError: .../nope.zarr: no such store
+    """
+    if not isinstance(truth, str | Path) or is_png_folder(truth):
+        return
+    from ecoseg.errors import StoreError
+    from ecoseg.store import Location, opened_store
+
+    if Path(truth).is_dir() and not (Path(truth) / "zarr.json").exists():
+        inside = Location(truth).stores_inside_note()  # `synth -o clip`'s folder
+        raise StoreError(f"{truth}: is neither a mask store nor a folder of PNG masks{inside}")
+    with opened_store(truth):
+        pass
 
 
 def truth_from_pngs(folder: Any, pred: Any, out: Any, *, void: VoidPixels | None = None) -> Any:

@@ -115,8 +115,8 @@ def report(
     if out.is_dir():  # even with overwrite: a folder is never replaced by a page
         raise ConfigError(f"{out}: is a folder; give the report's file name (e.g. report.html)")
     check_out_parent(out)
+    check_text_replaceable(out)  # first: overwrite would not help
     check_overwrite(out, overwrite)
-    check_text_replaceable(out)
     if study is not None and not hasattr(study, "videos"):
         raise ConfigError(
             f"report: study={short_repr(study)} is not a loaded study; pass "

@@ -76,7 +76,6 @@ def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
     path = Path(path)
     if not path.exists():
         return path
-    check_overwrite(path, overwrite, exists=True)
     try:
         with open(path, "rb") as fh:
             head = fh.read(_MAX_BYTES + 1)
@@ -88,6 +87,7 @@ def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
             f"{path}: exists and is not an ecoseg species model; refusing to replace it even "
             "with overwrite (choose another output path)"
         )
+    check_overwrite(path, overwrite, exists=True)  # after: overwrite would not help there
     return path
 
 

@@ -87,6 +87,7 @@ def synth(
     overwrite: bool = False,
     crf: int = 20,
     chunk_frames: int = 25,
+    progress: bool = False,
 ) -> SynthResult:
     """Write a synthetic reef clip ``out/video.mp4`` and its truth store ``out/truth.zarr``.
 
@@ -105,6 +106,9 @@ def synth(
         may differ in a few pixels on another processor (see :mod:`ecoseg.synth`).
     chunk_frames : int
         Frames per chunk of the truth store's labels.
+    progress : bool
+        Show a progress bar of the frames written on stderr (``ecoseg synth`` does, unless
+        ``--quiet``: a minute of 1080p takes minutes).
 
     Returns
     -------
@@ -129,6 +133,7 @@ def synth(
     """
     import av
     import pandas as pd
+    from tqdm.auto import tqdm
 
     from ecoseg._hashing import sha256_file
     from ecoseg._version import __version__
@@ -215,9 +220,13 @@ def synth(
                 )
 
             # rendering overlaps encoding and compression (numpy, x264 and blosc release the GIL)
-            with ThreadPoolExecutor(max_workers=1) as pool:
+            with (
+                ThreadPoolExecutor(max_workers=1) as pool,
+                tqdm(total=scene.frames, desc="synth", unit="frame", disable=not progress) as bar,
+            ):
                 pending = None
                 for frame in synth_frames(scene):
+                    bar.update(1)
                     visible[frame.index, [column[k] for k in frame.ids]] = True
                     batch.append(frame)
                     if len(batch) == chunk_frames or frame.index == scene.frames - 1:

@@ -21,6 +21,12 @@ def _tree(path):
     return {str(p.relative_to(path)): p.read_bytes() for p in path.rglob("*") if p.is_file()}
 
 
+#: Where a refusal holds even with --overwrite, it is said first, also without it: the line
+#: said ``already exists; pass overwrite=True (--overwrite) to replace it``, and --overwrite
+#: was then refused too.
+OVERWRITE = pytest.mark.parametrize("overwrite", [[], ["--overwrite"]], ids=["", "overwrite"])
+
+
 @pytest.fixture
 def store(clip, tmp_path):
     path = tmp_path / "masks.zarr"
@@ -38,21 +44,23 @@ def test_export_never_replaces_its_own_store(fmt, store, cli):
 
 
 @pytest.mark.bad_input
-def test_export_never_replaces_a_folder_of_other_files(store, tmp_path, cli):
+@OVERWRITE
+def test_export_never_replaces_a_folder_of_other_files(overwrite, store, tmp_path, cli):
     folder = tmp_path / "survey"
     folder.mkdir()
     (folder / "notes.txt").write_text("site A, 12 m")
     for fmt in ("mot", "davis"):
-        code, _, err = cli("export", store, "--format", fmt, "-o", folder, "--overwrite")
+        code, _, err = cli("export", store, "--format", fmt, "-o", folder, *overwrite)
         assert_one_line_error(code, err, str(folder), "even with overwrite")
     assert (folder / "notes.txt").read_text() == "site A, 12 m"
 
 
 @pytest.mark.bad_input
-def test_davis_export_never_replaces_a_file(store, tmp_path, cli):
+@OVERWRITE
+def test_davis_export_never_replaces_a_file(overwrite, store, tmp_path, cli):
     notes = tmp_path / "notes.txt"
     notes.write_text("keep me")
-    code, _, err = cli("export", store, "--format", "davis", "-o", notes, "--overwrite")
+    code, _, err = cli("export", store, "--format", "davis", "-o", notes, *overwrite)
     assert_one_line_error(code, err, str(notes), "not a folder of PNG masks")
     assert notes.read_text() == "keep me"
 
@@ -91,7 +99,7 @@ def test_evaluate_does_not_overwrite_a_file_without_overwrite(store, clip, tmp_p
     shutil.copy(clip.video, video)
     before = video.read_bytes()
     code, _, err = cli("evaluate", store, "--truth", clip.truth, "-o", video)
-    assert_one_line_error(code, err, str(video), "--overwrite")
+    assert_one_line_error(code, err, str(video), "not a text file", "even with overwrite")
     assert video.read_bytes() == before
     code, _, err = cli("evaluate", store, "--truth", clip.truth, "-o", tmp_path, "--overwrite")
     assert_one_line_error(code, err, str(tmp_path), "folder")
@@ -101,7 +109,10 @@ def test_evaluate_does_not_overwrite_a_file_without_overwrite(store, clip, tmp_p
 
 
 @pytest.mark.bad_input
-def test_classify_never_saves_its_model_over_a_video_or_store(store, clip, tmp_path, cli):
+@OVERWRITE
+def test_classify_never_saves_its_model_over_a_video_or_store(
+    overwrite, store, clip, tmp_path, cli
+):
     video = tmp_path / "video.mp4"
     shutil.copy(clip.video, video)
     before = video.read_bytes()
@@ -109,7 +120,7 @@ def test_classify_never_saves_its_model_over_a_video_or_store(store, clip, tmp_p
         kept = _tree(target)
         code, _, err = cli(
             "classify", store, "--train", store, "--train-video", video,
-            "--save-model", target, "--overwrite",
+            "--save-model", target, *overwrite,
         )  # fmt: skip
         assert_one_line_error(code, err, str(target), "not an ecoseg species model")
         assert _tree(target) == kept
@@ -274,6 +285,10 @@ def _existing_output_cases(store, clip, tmp_path):
     import ecoseg
 
     coco = ecoseg.export(store, "coco", tmp_path / "coco.json")
+    from ecoseg.demo import species_model_path
+
+    model = tmp_path / "species.json"  # an earlier model: --overwrite replaces it (notes.txt:
+    shutil.copy(species_model_path(), model)  # never, so said first; test_classify_never_...)
     return {
         "segment": (("segment", video, "-o", store), store),
         "measure": (("measure", store, "-o", tables), tables / "regions.parquet"),
@@ -284,8 +299,8 @@ def _existing_output_cases(store, clip, tmp_path):
         "synth": (("synth", "-o", synth, "--frames", "2", "--size", "32x32"), synth / "video.mp4"),
         "demo": (("demo", "--out", demo), demo),
         "classify": (
-            ("classify", store, "--train", store, "--train-video", video, "--save-model", notes),
-            notes,
+            ("classify", store, "--train", store, "--train-video", video, "--save-model", model),
+            model,
         ),
     }
 
@@ -507,21 +522,25 @@ def test_an_output_inside_a_store_read_as_truth_is_refused(
 
 
 @pytest.mark.bad_input
+@OVERWRITE
 @pytest.mark.parametrize("command", ["evaluate", "report"])
-def test_evaluate_and_report_never_replace_a_binary_file(command, store, clip, tmp_path, cli):
+def test_evaluate_and_report_never_replace_a_binary_file(
+    command, overwrite, store, clip, tmp_path, cli
+):
     # as export: `evaluate -o reef.mp4 --overwrite` replaced the video with the metrics JSON,
     # `report -o` with the page
     target = tmp_path / "reef.mp4"
     shutil.copy(clip.video, target)
     before = _tree(target)
-    code, _, err = cli(command, store, "--truth", store, "-o", target, "--overwrite")
+    code, _, err = cli(command, store, "--truth", store, "-o", target, *overwrite)
     assert_one_line_error(code, err, str(target), "not a text file", "even with overwrite")
     assert _tree(target) == before
 
 
 @pytest.mark.bad_input
+@OVERWRITE
 @pytest.mark.parametrize("what", ["video", "zip"])
-def test_export_never_replaces_a_binary_file(what, store, clip, tmp_path, cli):
+def test_export_never_replaces_a_binary_file(what, overwrite, store, clip, tmp_path, cli):
     # every file format is text; --overwrite replaced a video or another zipped store
     target = tmp_path / "reef.mp4"
     if what == "video":
@@ -529,7 +548,7 @@ def test_export_never_replaces_a_binary_file(what, store, clip, tmp_path, cli):
     else:
         target = _zipped(store, tmp_path / "other-site.zip")
     before = _tree(target)
-    code, _, err = cli("export", store, "--format", "mot", "-o", target, "--overwrite")
+    code, _, err = cli("export", store, "--format", "mot", "-o", target, *overwrite)
     assert_one_line_error(code, err, str(target), "not a text file", "even with overwrite")
     assert _tree(target) == before
 

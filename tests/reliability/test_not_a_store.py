@@ -66,6 +66,7 @@ COMMANDS = {
     "evaluate": ["evaluate", "S", "--truth", "G"],
     "evaluate-truth": ["evaluate", "G", "--truth", "S"],
     "report": ["report", "S", "-o", "{tmp}/report.html"],
+    "report-truth": ["report", "G", "--truth", "S", "-o", "{tmp}/report.html"],
     "classify": ["classify", "S", "--train", "G"],
     "classify-train": ["classify", "G", "--train", "S"],
     "segment-resume": ["segment", "V", "-o", "S", "--engine", "classical", "--resume"],
@@ -82,7 +83,7 @@ MAKES_THE_STORE = {("segment-resume", "missing")}
 )
 def test_every_command_says_what_is_there(kind, command, clip, tmp_path, cli):
     make, says = KINDS[kind]
-    if command == "evaluate-truth" and kind == "empty-folder":
+    if command in ("evaluate-truth", "report-truth") and kind == "empty-folder":
         says = "is neither a mask store nor a folder of PNG masks"  # PNG folders are truth too
     good = tmp_path / "good.zarr"
     shutil.copytree(clip.truth, good)
@@ -145,17 +146,17 @@ def test_a_damaged_store_is_not_said_to_hold_stores(clip, tmp_path):
     assert "holds a store" not in assert_names(info, str(path), "damaged")
 
 
-def test_a_report_truth_that_is_no_store_is_said_on_the_page(clip, tmp_path, cli):
-    """``report --truth`` puts what it could not evaluate on the page (a study's truth may have
-    moved away); it quoted zarr there too: ``could not evaluate: notes.txt: not a zarr store (No
-    group found in store LocalStore('file://notes.txt') at path '')``."""
+def test_a_report_truth_that_is_no_store_is_said_on_the_page(clip, tmp_path):
+    """``ecoseg.report(truth=...)`` puts what it could not evaluate on the page (a study's truth
+    may have moved away; ``ecoseg report --truth`` refuses it, above); it quoted zarr there too:
+    ``could not evaluate: notes.txt: not a zarr store (No group found in store
+    LocalStore('file://notes.txt') at path '')``."""
     import html
 
     notes = tmp_path / "notes.txt"
     _text(notes)
     page = tmp_path / "report.html"
-    code, _, err = cli("report", clip.truth, "--truth", notes, "-o", page)
-    assert code == 0, err
+    ecoseg.report(clip.truth, page, truth=str(notes))
     text = html.unescape(page.read_text())
     said = re.search(r"could not evaluate: ([^<]*)", text).group(1)
     assert said.startswith(f"{notes}: a file, not a mask store"), said
