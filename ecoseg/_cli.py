@@ -8,6 +8,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
+import select
+import stat
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -41,6 +44,7 @@ __all__ = [
     "one_line",
     "one_line_warnings",
     "option_words",
+    "reader_gone",
 ]
 
 
@@ -524,3 +528,24 @@ def add_quiet_options(sub: argparse._SubParsersAction) -> None:
 def show_progress(args: argparse.Namespace) -> bool:
     """Whether a command shows its progress on stderr: not with ``--quiet``."""
     return not getattr(args, "quiet", False)
+
+
+def reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader (``head``) stopped reading, not a broken pipe of
+    something else (a cluster's): then the rest of the output goes to the null device, so that
+    nothing is said, now or at exit."""
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return False
+        if hasattr(select, "poll"):  # a pipe's writing end without a reader polls as an error
+            poll = select.poll()
+            poll.register(fd, select.POLLOUT)
+            if not any(e & (select.POLLERR | select.POLLHUP) for _, e in poll.poll(0)):
+                return False
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # no real stdout (captured by a test, a notebook)
+        return False
+    return True

@@ -10,9 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import select
-import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,6 +26,7 @@ from ecoseg._cli import (
     one_line,
     one_line_warnings,
     option_words,
+    reader_gone,
     show_progress,
 )
 from ecoseg._formats_cli import add_export, add_import
@@ -705,27 +703,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _reader_gone() -> bool:
-    """Whether stdout is a pipe whose reader (``head``) stopped reading, not a broken pipe of
-    something else (a cluster's): then the rest of the output goes to the null device, so that
-    nothing is said, now or at exit."""
-    try:
-        fd = sys.stdout.fileno()
-        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
-            return False
-        if hasattr(select, "poll"):  # a pipe's writing end without a reader polls as an error
-            poll = select.poll()
-            poll.register(fd, select.POLLOUT)
-            if not any(e & (select.POLLERR | select.POLLHUP) for _, e in poll.poll(0)):
-                return False
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
-        os.close(null)
-    except (OSError, ValueError):  # no real stdout (captured by a test, a notebook)
-        return False
-    return True
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ecoseg`` console script."""
     parser = build_parser()
@@ -737,7 +714,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a reader gone is found here, not in Python's flush at exit
         return code
     except (EcosegError, OSError) as exc:  # OSError: disk full, permissions, ...: not a bug
-        if isinstance(exc, BrokenPipeError) and _reader_gone():
+        if isinstance(exc, BrokenPipeError) and reader_gone():
             return EXIT_READER_GONE
         if args.debug:
             raise
