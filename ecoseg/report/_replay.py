@@ -307,9 +307,13 @@ class StudyReplay:
     #: the store's log does not start with a classification of the study's model: the
     #: first run must not classify (``ecoseg study --no-classify``)
     unclassified: bool = False
+    #: the store's last classification after its last review recorded another calibration
+    #: than today's (the study's last run did not classify, ``--no-classify``): the closing
+    #: run must not classify either, or it would make one with today's
+    last_unclassified: bool = False
 
 
-def study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> StudyReplay:
+def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = False) -> StudyReplay:
     """The review steps of a study's store, run from the study folder.
 
     A study with a ``species_model`` classifies its store itself each time it measures it.
@@ -334,7 +338,12 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> StudyReplay:
     start with a classification of the study's model (one added after the first review, or
     replaced since the first run) needs a first run that does not classify
     (``unclassified``), or it would name the tracks where the study did not; then (``whole``)
-    every store's classifications before its first review are steps too.
+    every store's classifications before its first review are steps too. Likewise a last
+    classification after the last review with another calibration than today's (the study
+    run again with another calibration, then with today's and ``--no-classify``) needs a
+    closing run that does not classify (``last_unclassified``), or it would make one with
+    today's calibration; then (``last``) every store's classifications after its last review
+    are steps too (a store with no review: all but the one the first run makes).
     """
     try:
         spec = study.video(v.name)
@@ -362,10 +371,19 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> StudyReplay:
         and bool(person)
         and (person[0] == 0 or len(first) > 1 or _other_calibration(first[0], today))
     )
-    # the closing run makes the last classification after the last review; any before it
-    # (the study run again with another calibration) are steps, or the store made again
-    # would lack them
-    log = log[0 if whole else person[0] : max(person[-1] + 1, len(log) - 1)] if person else []
+    # the closing run makes the last classification after the last review, with today's
+    # calibration: one with another (the last run did not classify) is a step of its own
+    last_unclassified = (
+        sha is not None and bool(person) and own(log[-1]) and _other_calibration(log[-1], today)
+    )
+    # any before it (the study run again with another calibration) are steps, or the store
+    # made again would lack them; all of them where the closing run does not classify
+    if person:
+        end = len(log) if last else max(person[-1] + 1, len(log) - 1)
+        log = log[0 if whole else person[0] : end]
+    else:  # the study's classifications alone: made by the first run or the closing one;
+        # with a closing run that does not classify, all but the first run's are steps
+        log = log[0 if whole else 1 :] if last and sha is not None else []
     if first and not unclassified and "calibration" not in (first[0].get("classification") or {}):
         notes.append(  # remade by the first run, with the calibration the study gives now
             f"{v.name}: edit log entry {first[0].get('n')}, a classification of an older "
@@ -383,7 +401,7 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False) -> StudyReplay:
         models=models,
         calibrated=today,
     )
-    return StudyReplay(steps, files, notes, unclassified)
+    return StudyReplay(steps, files, notes, unclassified, last_unclassified)
 
 
 def _other_calibration(entry: dict, calibrated: str | None) -> bool:

@@ -78,20 +78,25 @@ def reproduce(
     if study is not None:
         run = f"ecoseg study {_q(study.path.name)}"
         replays = [study_reviews(v, study) for v in videos]
-        if any(r.unclassified for r in replays):  # a first run that classifies none: every
-            # store's classifications of the study's model before its first review are steps
-            replays = [study_reviews(v, study, whole=True) for v in videos]
+        whole = any(r.unclassified for r in replays)
+        last = any(r.last_unclassified for r in replays)
+        if whole or last:  # a first (closing) run that classifies none: every store's
+            # classifications of the study's model before its first (after its last) review
+            # are steps
+            replays = [study_reviews(v, study, whole=whole, last=last) for v in videos]
         reviews = [step for r in replays for step in r.steps]
         # the first run classifies a store only where the study's model made its log's first
         # entry (not a model added after a review, nor a model file since replaced)
-        first = f"{run} --no-report" + (" --no-classify" * any(r.unclassified for r in replays))
+        first = f"{run} --no-report" + (" --no-classify" * whole)
+        # the closing run only where it makes the last one with today's calibration
+        closing = run + " --no-classify" * last
         files = {f.name: f for r in replays for f in r.files}
         return {
             "study": run,
             "where": "in the folder that holds the study file (its text is below)",
             # a person's review goes between a run that makes the stores and one that
             # measures them again and writes the page
-            "steps": [first, *reviews, run] if reviews else [],
+            "steps": [first, *reviews, closing] if reviews else [],
             "files": list(files.values()),
             "notes": [note for r in replays for note in r.notes],
         }

@@ -574,3 +574,56 @@ def test_a_classification_that_recorded_no_calibration_is_said_so(study, tmp_pat
         "calibration: the first run makes it with the study's now (20), which may not be the "
         "one it used." in text
     )
+
+
+def test_a_last_run_without_classifying_after_a_calibration_change_is_replayed(
+    study, tmp_path, monkeypatch
+):
+    """After a person's last edit the study classified at 20 mm/px, then went back to 10
+    and was run with ``--no-classify`` (the page): the store's last classification was made
+    at 20. The steps left it to the closing ``ecoseg study``, which made it at today's 10:
+    the store made again recorded another calibration (and could name the tracks otherwise).
+    Now it is a step with the calibration it recorded, and the closing run does not classify
+    (``ecoseg study --no-classify``), as the last one did not; so are the classifications of
+    reef-b, never reviewed, but for its first (the first run's): the same logs, tables and
+    page."""
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    model = "    species_model: species.json"
+    write_study(root, extra_a=model, extra_b=model)
+    _calibrate(root, "10.0")
+    store = root / "out" / "stores" / "reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: at 10 mm/px
+    track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
+    assert main(["edit", str(store), f"--delete={track}"]) == 0  # 2: the last review
+    _calibrate(root, "20.0")
+    run_study(root / "study.yaml", progress=False, report=False)  # 3: at 20
+    _calibrate(root, "10.0")
+    run_study(root / "study.yaml", progress=False, classify=False)  # 4: at 10, unclassified
+    log = edit_log(store)
+    assert [e["kind"] for e in log] == ["classify", "delete", "classify"]
+    made = [e["classification"]["calibration"] for e in log if e["kind"] == "classify"]
+    assert [c["mm_per_px"] for c in made] == [10.0, 20.0]
+    b = root / "out" / "stores" / "reef-b.zarr"
+    made_b = [e["classification"]["calibration"]["mm_per_px"] for e in edit_log(b)]
+    assert made_b == [10.0, 20.0]  # measured again at 20, then not classified
+    sha = log[0]["classification"]["model_sha256"]
+    where = "out/stores/reef-a.zarr"
+    classify = f"--model species.json --model-sha256 {sha} --video"
+    assert _page_steps(root) == [
+        "ecoseg study study.yaml --no-report",
+        f"ecoseg edit {where} --delete {track}",
+        f"ecoseg classify {where} {classify} a/video.mp4 --calibration 20",
+        f"ecoseg classify out/stores/reef-b.zarr {classify} b/video.mp4 --calibration 20",
+        "ecoseg study study.yaml --no-classify",
+    ]
+    _replays_identically(root, fresh)
+    _same_results(root, fresh, "reef-b")
+    for store in (where, "out/stores/reef-b.zarr"):
+        made, again = ([e["classification"]["calibration"] for e in edit_log(f / store) if
+                        e["kind"] == "classify"] for f in (root, fresh))  # fmt: skip
+        assert again == made, store
