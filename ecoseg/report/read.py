@@ -7,7 +7,7 @@ for stills, if its file is there and matches the store.
 
 ``study`` is a loaded study object (:func:`ecoseg.study.load_study`) or ``None``; it is only
 read through its attributes (``videos``, ``video(name)``, ``relative(path)``, ``output``,
-``path``), so the report never imports :mod:`ecoseg.study`.
+``path``, ``store_path(video)``), so the report never imports :mod:`ecoseg.study`.
 """
 
 from __future__ import annotations
@@ -81,6 +81,14 @@ class VideoInfo:
     #: :func:`ecoseg.measure.incomplete_note` of a store whose run did not finish (read with
     #: ``need_frames``), else ``None``: the report warns with it once
     incomplete: str | None = None
+    #: the calibration the report measures the store with when no tables are given: its
+    #: study entry's, for the study's own store (which :func:`ecoseg.measure` saves into it,
+    #: as ``ecoseg study`` does); ``None``: the store's own, nothing written
+    measure_calibration: Any = None
+    #: why the store is not measured with its study entry's calibration: it is not the
+    #: study's store of that video and holds another one (the report changes no store but
+    #: the study's); ``None`` when nothing stands in the way
+    not_the_studys: str | None = None
 
     @property
     def mm_per_px(self) -> float | None:
@@ -213,11 +221,74 @@ def read_video(
         info.calibration_spec = spec.calibration_spec
         info.pretrained = spec.pretrained
         if spec.calibration is not None:
+            if is_study_store(path, study, spec):
+                info.measure_calibration = spec.calibration
+            else:  # named like the study's video, but another store: never written into
+                info.not_the_studys = _not_the_studys(info, study, spec)
             info.calibration = calibration_dict(spec.calibration, spec.calibration_spec)
         if spec.truth is not None:
             info.truth = str(spec.truth)
             info.truth_shown = study.relative(spec.truth)
     return info
+
+
+def is_study_store(path: str | os.PathLike, study: Any, spec: Any) -> bool:
+    """Whether the store at ``path`` is ``study``'s own store of the video ``spec``: the one
+    ``ecoseg study`` writes (``study.store_path(spec)``, under the study's output), not
+    another store that bears the video's name (``a.zarr`` of an ``ecoseg segment`` run
+    elsewhere). A URL is never the study's (its output is a folder).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from types import SimpleNamespace
+    >>> out = Path(tempfile.mkdtemp())
+    >>> study = SimpleNamespace(store_path=lambda spec: out / "stores" / f"{spec.name}.zarr")
+    >>> spec = SimpleNamespace(name="a")
+    >>> (out / "stores" / "a.zarr").mkdir(parents=True)
+    >>> (out / "a.zarr").mkdir()
+    >>> is_study_store(out / "stores" / "a.zarr", study, spec)
+    True
+    >>> is_study_store(out / "a.zarr", study, spec)  # another store of that name
+    False
+    """
+    if "://" in str(path):
+        return False
+    try:
+        return os.path.samefile(path, study.store_path(spec))
+    except OSError:  # the study's store is not there: this one is another
+        return False
+
+
+def _not_the_studys(info: VideoInfo, study: Any, spec: Any) -> str | None:
+    """Why ``info``'s store, not the study's store of the video ``spec``, cannot be measured
+    with the study's calibration (it holds another, which measuring would replace); ``None``
+    when it holds the study's already (measured as it is, nothing written)."""
+    from ecoseg._checks import number_text
+    from ecoseg.measure.calibration import Calibration
+
+    try:
+        stored = Calibration.from_dict(info.calibration) if info.calibration else None
+    except (EcosegError, TypeError, ValueError):
+        stored = None
+    if stored is not None and stored.to_dict() == spec.calibration.to_dict():
+        return None
+
+    def text(cal) -> str:
+        if cal is None:
+            return "none"
+        return f"{number_text(cal.mm_per_px)} mm/px, {cal.method.replace('_', ' ')}"
+
+    given = spec.calibration_spec
+    given = number_text(given) if isinstance(given, float | int) else str(given)
+    return (
+        f"report: {info.store_path}: not the study's store of video {info.name!r} (that is "
+        f"{study.relative(study.store_path(spec))}), and its calibration ({text(stored)}) is "
+        f"not the study's ({text(spec.calibration)}), which the report would save into it: "
+        "give the study's store, calibrate this one first (`ecoseg measure "
+        f"{info.store_path} --calibration {given}`), or report it without the study"
+    )
 
 
 def calibration_dict(cal: Any, spec: Any) -> dict:
@@ -260,9 +331,7 @@ counts, maxn, cover)
             raise ConfigError(f"report: tables[{name!r}] must be a DataFrame, got {short_repr(df)}")
 
 
-def read_tables(
-    videos: list[VideoInfo], tables: Any, study: Any = None, *, progress: bool = False
-) -> dict[str, Any]:
+def read_tables(videos: list[VideoInfo], tables: Any, *, progress: bool = False) -> dict[str, Any]:
     """The tables of the report, combined across videos (a ``video`` column first).
 
     ``tables`` given with one store may lack the ``video`` column; their class names are read
@@ -270,8 +339,12 @@ def read_tables(
     (:func:`~ecoseg.measure.tables.one_spelling`: a DataFrame an older ecoseg wrote with
     ``"sea  urchin"`` and ``"sea urchin"`` gives one species; a ``maxn`` table with two
     spellings of one name has those rows rebuilt from the ``counts`` table given, with a
-    warning, and is refused without one). ``None`` measures every store now (with the study's
-    calibration, if any; ``progress``: a bar per store).
+    warning, and is refused without one). ``None`` measures every store now, each with its
+    :attr:`VideoInfo.measure_calibration` (a study's own store with the study's, which
+    :func:`ecoseg.measure` saves into it; any other with its own, nothing written), and
+    first refuses a store that is not the study's but bears the name of a study video whose
+    calibration it does not hold (:attr:`VideoInfo.not_the_studys`: measuring it would save
+    the study's into it); ``progress``: a bar per store.
     """
     if tables is not None:
         check_tables(tables)
@@ -289,15 +362,13 @@ def read_tables(
         return {name: out[name] for name in tables}
     from ecoseg.measure import measure
 
-    per_video = {}
-    for v in videos:
-        cal = None
-        if study is not None:
-            try:
-                cal = study.video(v.name).calibration
-            except KeyError:
-                cal = None
-        per_video[v.name] = measure(v.store_path, None, calibration=cal, progress=progress)
+    for v in videos:  # before any store is measured (the study's own take its calibration)
+        if v.not_the_studys:
+            raise ConfigError(v.not_the_studys)
+    per_video = {
+        v.name: measure(v.store_path, None, calibration=v.measure_calibration, progress=progress)
+        for v in videos
+    }
     meta = {
         v.name: {"site": v.site, "transect": v.transect, "date": v.date, "depth_m": v.depth_m}
         for v in videos

@@ -66,7 +66,7 @@ def build_context(
         if v.truth is None and v.name in truth:
             v.truth = str(truth[v.name])
             v.truth_shown = str(truth[v.name])
-    tables = _said(read_tables, videos, tables, study, progress=progress)
+    tables = _said(read_tables, videos, tables, progress=progress)
     classes = sorted(
         set().union(
             *(set(tables[t]["class"].astype(str)) for t in ("regions", "maxn") if t in tables),
