@@ -60,12 +60,17 @@ def report(
         The HTML file to write (its folder is created).
     tables : dict of DataFrame, optional
         Measurement tables combined across the stores (with a ``video`` column, as written by
-        :func:`ecoseg.study.run_study`). Default: measure each store now (with the study's
-        calibration when a study is given, which :func:`ecoseg.measure` saves with the store).
+        :func:`ecoseg.study.run_study`). Default: measure each store now; with a study, the
+        study's own store of a video (``study.store_path(video)``, where ``ecoseg study``
+        writes it) is measured with the study's calibration, which :func:`ecoseg.measure`
+        saves into it, as ``ecoseg study`` does. Any other store is never written into: one
+        that bears the name of a study video (``a.zarr`` of an ``ecoseg segment`` run
+        elsewhere) is measured as it is when it holds the calibration the study gives that
+        video, and refused otherwise.
     study : Study, optional
         The study the stores belong to, loaded (:func:`ecoseg.study.load_study`): adds
         site/transect/date/depth, calibration, ground truth, and the study file itself to the
-        page.
+        page; a store's video is its entry of the same name.
     title : str, optional
         Page title (default: the study's title or name).
     truth : mapping or sequence, optional
@@ -85,6 +90,10 @@ def report(
     ------
     ConfigError
         No store, truth stores that do not match the stores, ``study`` is not a loaded study,
+        a store to measure that is not the study's but bears the name of a study video whose
+        calibration it does not hold (one line naming it and the study's store of that name;
+        measuring it would save the study's calibration into it: ``ecoseg measure STORE
+        --calibration SPEC`` calibrates it, if that is meant; nothing is measured),
         ``out`` is a folder or a binary file (a video), cannot be made, or exists and
         ``overwrite`` is false.
     StoreError

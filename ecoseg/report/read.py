@@ -26,7 +26,7 @@ from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure.tables import combine_tables, one_spelling
 from ecoseg.provenance import ObjectRecord, Provenance
 
-__all__ = ["VideoInfo", "open_reader", "read_tables", "read_video", "shown_paths"]
+__all__ = ["VideoInfo", "is_study_store", "open_reader", "read_tables", "read_video", "shown_paths"]
 
 
 @dataclass

@@ -141,3 +141,23 @@ def test_bad_calibration_in_a_study_file(value, clip, tmp_path):
 def test_calibration_needs_a_writable_store_not_a_crash(clip, tmp_path):
     with pytest.raises(StoreError):
         MaskStore.open(clip.truth).calibration = {"mm_per_px": 0.5}
+
+
+def test_report_of_a_store_that_is_not_the_studys_leaves_it_alone(clip, tmp_path, cli):
+    """``ecoseg report STORE --study`` saved the study's calibration into STORE when STORE
+    bore the name of a study video, even one made elsewhere (this copy of a synthetic truth,
+    16.7 mm/px, became 0.5 mm/px with a warning). Refused in one line; the store is unchanged."""
+    shutil.copy(clip.video, tmp_path / "reef.mp4")
+    (tmp_path / "study.yaml").write_text(
+        "output: out\ndefaults: {calibration: 0.5}\nvideos:\n  - {path: reef.mp4}\n"
+    )
+    store = tmp_path / "elsewhere" / "reef.zarr"
+    shutil.copytree(clip.truth, store)
+    before = {f: f.read_bytes() for f in store.rglob("*") if f.is_file()}
+    page = tmp_path / "r.html"
+    code, _, err = cli("report", store, "-o", page, "--study", tmp_path / "study.yaml")
+    assert_one_line_error(code, err, f"report: {store}: not the study's store of video 'reef'")
+    assert "(that is out/stores/reef.zarr), and its calibration (16.6" in err
+    assert "mm/px, synthetic) is not the study's (0.5 mm/px, scale)" in err
+    assert {f: f.read_bytes() for f in store.rglob("*") if f.is_file()} == before
+    assert not page.exists()

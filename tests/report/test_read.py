@@ -283,3 +283,88 @@ def ecoseg_objects(path) -> list[dict]:
 
     with MaskStore.open(path) as s:
         return s.objects
+
+
+# --------------------------------------------------------------------------- study calibration
+STUDY = """\
+name: s
+output: out
+defaults: {calibration: 0.5}
+videos:
+  - {path: a.mp4, name: a}
+  - {path: b.mp4, name: b}
+"""
+
+
+def _study(root):
+    """A study of videos ``a`` and ``b`` (0.5 mm/px) with its own, uncalibrated stores."""
+    from report_helpers import make_store
+
+    from ecoseg.study import load_study
+
+    for name in "ab":
+        (root / f"{name}.mp4").write_bytes(b"")
+        make_store(root / "out" / "stores" / f"{name}.zarr", [(1, "wrasse", "prompt")], {1: [0]})
+    (root / "study.yaml").write_text(STUDY)
+    return load_study(root / "study.yaml")
+
+
+def _made(root, cal):
+    """A store named like the study's video ``a`` but made elsewhere, calibrated with ``cal``."""
+    from report_helpers import make_store
+
+    from ecoseg.store import MaskStore
+
+    store = root / "elsewhere" / "a.zarr"
+    make_store(store, [(1, "wrasse", "prompt")], {1: [0, 1]})
+    if cal is not None:
+        with MaskStore.open(store, mode="a") as s:
+            s.calibration = {"mm_per_px": cal, "method": "scale"}
+    return store
+
+
+def _files(store) -> dict[str, bytes]:
+    return {str(f.relative_to(store)): f.read_bytes() for f in store.rglob("*") if f.is_file()}
+
+
+@pytest.mark.parametrize("held", [None, 0.25], ids=["uncalibrated", "another"])
+def test_a_store_named_like_a_study_video_is_not_calibrated_by_its_report(tmp_path, held):
+    """The report measured each store with the calibration of the study entry of its name and
+    so saved it into the store: one made elsewhere that bears that name (``a.zarr`` of an
+    ``ecoseg segment`` run) was changed by a report. Now it is refused in one line, before
+    any store is measured, and every store is left as it was, byte for byte."""
+    from ecoseg.errors import ConfigError
+    from ecoseg.report import report
+
+    study = _study(tmp_path)
+    other = _made(tmp_path, held)
+    before = {p: _files(p) for p in (other, study.store_path(study.videos[1]))}
+    page = tmp_path / "r.html"
+    with pytest.raises(ConfigError) as exc:  # the study's own b first: not measured either
+        report({"b": study.store_path(study.videos[1]), "a": other}, page, study=study)
+    text = str(exc.value)
+    assert "\n" not in text and text.startswith(f"report: {other}: not the study's store of ")
+    held_text = "none" if held is None else "0.25 mm/px, scale"
+    assert f"(that is out/stores/a.zarr), and its calibration ({held_text}) is not " in text
+    assert f"`ecoseg measure {other} --calibration 0.5`" in text
+    assert {p: _files(p) for p in before} == before
+    assert not page.exists()
+
+
+def test_the_studys_own_stores_take_its_calibration_and_a_store_that_holds_it_is_read(tmp_path):
+    import ecoseg
+    from ecoseg.report import report
+
+    study = _study(tmp_path)
+    html = report(None, tmp_path / "r.html", study=study).read_text(encoding="utf-8")
+    for video in study.videos:  # saved into the study's own stores, as before
+        with ecoseg.MaskStore.open(study.store_path(video)) as s:
+            assert s.calibration["mm_per_px"] == 0.5
+    assert "Median length (mm)" in html
+    # a store of that name elsewhere that holds the study's calibration (`ecoseg measure
+    # --calibration 0.5`, the refusal's way out) is measured as it is: nothing written
+    other = _made(tmp_path, 0.5)
+    before = _files(other)
+    html = report([other], tmp_path / "o.html", study=study).read_text(encoding="utf-8")
+    assert "Median length (mm)" in html and "(pixels: uncalibrated)" not in html
+    assert _files(other) == before
