@@ -240,7 +240,8 @@ def _run_evaluate(args) -> int:
         check_outside_store(args.out, args.truth, kind=kind)
     result = evaluate(args.store, args.truth, progress=show_progress(args))  # stdout: JSON
     text = json.dumps(result, indent=2, allow_nan=True)
-    if args.out:
+    if args.out:  # its folder made, as every command's output (checked before the work)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text + "\n")
         print(f"metrics: {args.out}")
     else:
