@@ -168,7 +168,8 @@ def _add_measure(sub):
         help="regions, tracks, counts/MaxN and cover tables from a mask store",
         description=(
             "Measure a mask store into tidy tables (Parquet + CSV): regions, tracks, counts, "
-            "maxn, cover. Calibration: MM_PER_PX, 'scale-bar:x0,y0,x1,y1,LENGTH_MM' or "
+            "maxn, cover. Calibration: MM_PER_PX (a number, or one followed by 'mm/px' as ecoseg "
+            "prints it: '2.5 mm/px'), 'scale-bar:x0,y0,x1,y1,LENGTH_MM' or "
             "'lasers:x0,y0,x1,y1,SPACING_MM' (stored with the store); 'none': in pixels, "
             "the store's calibration cleared."
         ),
@@ -178,8 +179,8 @@ def _add_measure(sub):
     p.add_argument(
         "--calibration",
         default=None,
-        help="mm per pixel or scale-bar/lasers spec (default: the store's own); 'none': in "
-        "pixels, the store's calibration cleared",
+        help="mm per pixel ('2.5' or '2.5 mm/px') or scale-bar/lasers spec (default: the "
+        "store's own); 'none': in pixels, the store's calibration cleared",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing tables")
     p.set_defaults(func=_run_measure)
@@ -239,7 +240,8 @@ def _run_evaluate(args) -> int:
         check_outside_store(args.out, args.truth, kind=kind)
     result = evaluate(args.store, args.truth, progress=show_progress(args))  # stdout: JSON
     text = json.dumps(result, indent=2, allow_nan=True)
-    if args.out:
+    if args.out:  # its folder made, as every command's output (checked before the work)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text + "\n")
         print(f"metrics: {args.out}")
     else:

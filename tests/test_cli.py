@@ -442,3 +442,45 @@ def test_every_count_option_reads_n_in_usage_as_in_the_readme():
         if action.type is int and action.metavar not in ("N", "PIXELS")
     ]
     assert not odd, odd
+
+
+def test_the_calibration_synth_prints_is_accepted_back_by_measure(tmp_path, capsys):
+    """`ecoseg synth` prints `calibration: 12.5 mm/px`; `ecoseg measure --calibration
+    "12.5 mm/px"` refused it (`'12.5 mm/px' is not a number`). Typed back it is the bare
+    number: the same calibration stored, the same warning, the same tables byte for byte."""
+    import shutil
+    import warnings
+    from pathlib import Path
+
+    from ecoseg.store import MaskStore
+
+    assert main(["synth", "-o", str(tmp_path / "clip"), "--frames", "2", "--size", "128x72"]) == 0
+    printed = capsys.readouterr().out.splitlines()[-1]
+    assert printed == "calibration: 12.5 mm/px"
+    typed = printed.removeprefix("calibration: ")
+    truth, bare = tmp_path / "clip" / "truth.zarr", tmp_path / "bare.zarr"
+    shutil.copytree(truth, bare)
+    said = []
+    for store, spec in [(truth, typed), (bare, "12.5")]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert (
+                main(["measure", str(store), "-o", f"{store}.tables", "--calibration", spec]) == 0
+            )
+        said.append([str(w.message).replace(str(store), "STORE") for w in caught])
+    assert said[0] == said[1]  # the synthetic method replaced by 'scale', in the same words
+    calibrations = [MaskStore.open(p).calibration for p in (truth, bare)]
+    assert calibrations[0] == calibrations[1] == {"mm_per_px": 12.5, "method": "scale"}
+    typed_tables = sorted(Path(f"{truth}.tables").glob("*.csv"))
+    assert len(typed_tables) == 5
+    for csv in typed_tables:
+        assert csv.read_bytes() == (tmp_path / "bare.zarr.tables" / csv.name).read_bytes(), csv.name
+
+
+def test_measure_refuses_another_unit_in_one_line(tmp_path):
+    from ecoseg.synth import synth
+
+    clip = synth(tmp_path / "clip", frames=2, size=(64, 48))
+    proc = run("measure", str(clip.truth), "-o", str(tmp_path / "t"), "--calibration", "4 px/mm")
+    assert_one_line_error(proc, "'4 px/mm'", "unit 'px/mm' is not accepted", "'mm/px'")
+    assert not (tmp_path / "t").exists()

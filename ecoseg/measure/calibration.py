@@ -6,8 +6,9 @@ table measured from the store later uses the same scale.
 Command-line syntax (``ecoseg measure --calibration SPEC``), parsed by
 :func:`parse_calibration`:
 
-``0.5``
-    0.5 mm per pixel.
+``0.5`` or ``0.5 mm/px``
+    0.5 mm per pixel; the unit ``mm/px`` (as ecoseg prints a calibration) may follow the
+    number and changes nothing (:func:`bare_spec`); any other unit is refused.
 ``scale-bar:x0,y0,x1,y1,length_mm``
     The two ends of a scale bar (or any object of known length) in video pixels, and its
     real length in millimetres: mm/px = length_mm / distance.
@@ -22,6 +23,7 @@ Command-line syntax (``ecoseg measure --calibration SPEC``), parsed by
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,8 +35,10 @@ from ecoseg.errors import CalibrationError
 __all__ = [
     "MAX_MM_PER_PX",
     "MIN_MM_PER_PX",
+    "SCALE_UNIT",
     "Calibration",
     "as_calibration",
+    "bare_spec",
     "is_uncalibrated",
     "parse_calibration",
 ]
@@ -43,6 +47,15 @@ __all__ = [
 #: almost certainly a unit mistake (m or um instead of mm, px/mm instead of mm/px).
 MIN_MM_PER_PX = 1e-4
 MAX_MM_PER_PX = 1e3
+
+#: The one unit a number in a spec may carry: how ecoseg prints a calibration (``2.5 mm/px``).
+SCALE_UNIT = "mm/px"
+
+# a number (as float() reads it) and a unit after it: a letter or a slash, then anything
+_NUMBER_UNIT = re.compile(
+    r"([-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|inf(?:inity)?|nan))\s*((?:[^\W\d_]|/).*)",
+    re.IGNORECASE,
+)
 
 
 def _check_scale(value: Any, what: str = "mm_per_px") -> float:
@@ -313,8 +326,8 @@ def parse_calibration(spec: str | float) -> Calibration:
 
     Examples
     --------
-    >>> parse_calibration("0.5").mm_per_px
-    0.5
+    >>> parse_calibration("0.5").mm_per_px, parse_calibration("0.5 mm/px").mm_per_px
+    (0.5, 0.5)
     >>> parse_calibration("scale-bar:0,0,200,0,100").mm_per_px
     0.5
     >>> parse_calibration("lasers:10,10,10,110,50").mm_per_px
@@ -325,7 +338,7 @@ def parse_calibration(spec: str | float) -> Calibration:
     text = str(spec).strip()
     kind, sep, rest = text.partition(":")
     if not sep:
-        return Calibration.from_scale(_number(text, text))
+        return Calibration.from_scale(_scale(text))
     values = [_number(v, text) for v in rest.split(",")] if rest.strip() else []
     kind = kind.strip().lower().replace("_", "-")
     if kind == "scale-bar":
@@ -346,6 +359,53 @@ def parse_calibration(spec: str | float) -> Calibration:
         f"calibration {text!r}: unknown kind {kind!r} (use a number, 'scale-bar:...' or "
         "'lasers:...')"
     )
+
+
+def bare_spec(spec: Any) -> Any:
+    """``spec`` without the unit ``mm/px`` after its number, as ecoseg prints a calibration
+    (``"2.5 mm/px"`` -> ``"2.5"``): the spec recorded and replayed, the same whichever of the
+    two was typed; any other spec as given (a unit other than ``mm/px`` is left for
+    :func:`parse_calibration` to refuse).
+
+    Examples
+    --------
+    >>> bare_spec("2.5 mm/px"), bare_spec(" 0.833333MM / px"), bare_spec("2.5")
+    ('2.5', '0.833333', '2.5')
+    >>> bare_spec("scale-bar:0,0,200,0,100"), bare_spec("2.5 cm/px"), bare_spec(2.5)
+    ('scale-bar:0,0,200,0,100', '2.5 cm/px', 2.5)
+    """
+    if isinstance(spec, str):
+        number, unit = _split_unit(spec.strip())
+        if _is_scale_unit(unit):
+            return number
+    return spec
+
+
+def _split_unit(text: str) -> tuple[str, str | None]:
+    """``text`` as its number and the unit after it (as typed), or ``(text, None)`` (a
+    number such as ``1e9``, whose ``e9`` is no unit, or no number)."""
+    try:
+        float(text)
+    except ValueError:
+        match = _NUMBER_UNIT.fullmatch(text)
+        if match is not None:
+            return match[1], match[2].strip()
+    return text, None
+
+
+def _is_scale_unit(unit: str | None) -> bool:
+    return unit is not None and re.sub(r"\s+", "", unit).lower() == SCALE_UNIT
+
+
+def _scale(text: str) -> float:
+    """The mm per pixel of a spec that is a number, alone or followed by ``mm/px``."""
+    number, unit = _split_unit(text)
+    if unit is not None and not _is_scale_unit(unit):
+        raise CalibrationError(
+            f"calibration {text!r}: unit {unit!r} is not accepted; give millimetres per pixel, "
+            f"a number alone or followed by {SCALE_UNIT!r}"
+        )
+    return _number(number, text)
 
 
 def _number(value: str, spec: str) -> float:

@@ -97,9 +97,15 @@ def _not_a_date(text: str) -> str:
 def study_calibration(value: Any, ctx: str):
     """``calibration:`` as a ``Calibration`` and the spec it was written as (``None, None``
     when there is none, or ``none``, as ``ecoseg measure --calibration none`` spells it: a
-    video's entry so measures in pixels whatever ``defaults:`` say): mm per pixel, or a
+    video's entry so measures in pixels whatever ``defaults:`` say): mm per pixel (a number,
+    or one followed by ``mm/px`` as ecoseg prints it, recorded as the number alone), or a
     scale-bar or lasers spec."""
-    from ecoseg.measure.calibration import Calibration, is_uncalibrated, parse_calibration
+    from ecoseg.measure.calibration import (
+        Calibration,
+        bare_spec,
+        is_uncalibrated,
+        parse_calibration,
+    )
 
     if value is None or is_uncalibrated(value):
         return None, None
@@ -110,7 +116,7 @@ def study_calibration(value: Any, ctx: str):
         if isinstance(value, int | float):
             return Calibration.from_scale(float(value)), float(value)
         if isinstance(value, str):
-            return parse_calibration(value), value
+            return parse_calibration(value), bare_spec(value)  # '2.5 mm/px': '2.5'
         raise CalibrationError(
             f"expected mm per pixel, 'scale-bar:x0,y0,x1,y1,LENGTH_MM' or "
             f"'lasers:x0,y0,x1,y1,SPACING_MM', got {value!r}"

@@ -15,6 +15,7 @@ from ecoseg.measure.calibration import (
     MIN_MM_PER_PX,
     Calibration,
     as_calibration,
+    bare_spec,
     parse_calibration,
 )
 from ecoseg.store import MaskStore
@@ -74,6 +75,27 @@ def test_parse_cli_forms():
     lasers = parse_calibration("lasers:0,0,100,0,0,10,0,110,50")
     assert lasers.mm_per_px == pytest.approx(0.5) and lasers.method == "laser_points"
     assert parse_calibration(2) == Calibration.from_scale(2)
+
+
+@pytest.mark.parametrize("spec", ["2.5 mm/px", "2.5mm/px", " 2.5  MM / px ", "25e-1 mm/px"])
+def test_a_number_with_the_unit_ecoseg_prints_is_the_number(spec):
+    """``ecoseg synth`` prints ``calibration: 2.5 mm/px`` (the report, ``ecoseg info`` show
+    ``N mm/px`` too): typed back it was refused, ``'2.5 mm/px' is not a number``."""
+    cal = parse_calibration(spec)
+    assert cal == parse_calibration("2.5")
+    assert cal.to_dict() == {"mm_per_px": 2.5, "method": "scale"}
+    assert bare_spec(spec) in ("2.5", "25e-1")  # what a study records and a report replays
+
+
+@pytest.mark.parametrize("unit", ["cm/px", "px/mm", "mm", "um/px", "mm per px"])
+def test_another_unit_is_refused_naming_it_and_the_one_accepted(unit):
+    with pytest.raises(CalibrationError) as info:
+        parse_calibration(f"0.4 {unit}")
+    assert str(info.value) == (
+        f"calibration '0.4 {unit}': unit {unit!r} is not accepted; give millimetres per pixel, "
+        "a number alone or followed by 'mm/px'"
+    )
+    assert bare_spec(f"0.4 {unit}") == f"0.4 {unit}"  # left for parse_calibration to refuse
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,10 @@ SPECS = [
     ("1e9", ["1e+09", "plausible range"]),  # metres per pixel typed as mm? no: absurd
     ("1e-9", ["1e-09", "plausible range"]),
     ("half", ["'half'", "not a number"]),
+    # a unit other than the one ecoseg prints (`2.5 mm/px`), which means the bare number
+    ("2.5 cm/px", ["'2.5 cm/px'", "unit 'cm/px' is not accepted", "'mm/px'"]),
+    ("0.4 px/mm", ["'0.4 px/mm'", "unit 'px/mm' is not accepted", "'mm/px'"]),
+    ("2.5 mm", ["'2.5 mm'", "unit 'mm' is not accepted", "'mm/px'"]),
     ("scale-bar:10,10,10,10,50", ["zero length"]),
     ("scale-bar:0,0,100,0", ["scale-bar", "5 numbers"]),
     ("scale-bar:0,0,100,0,-3", ["-3"]),
@@ -116,7 +120,7 @@ def test_implausible_stored_calibration_is_caught_by_measure(clip, tmp_path):
     assert_names(info, "5e+06", "plausible range")
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "lasers:1,1,1,1,4", "[1, 2]"])
+@pytest.mark.parametrize("value", ["0", "-1", "lasers:1,1,1,1,4", "[1, 2]", "2.5 cm/px"])
 def test_bad_calibration_in_a_study_file(value, clip, tmp_path):
     from ecoseg.study import load_study
 

@@ -7,6 +7,7 @@ a folder of other files or anything the command could not have written.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from reliability_helpers import assert_one_line_error
@@ -408,6 +409,33 @@ def test_an_output_under_a_file_is_one_line_before_any_work(command, store, clip
     assert "Errno" not in line
     assert notes.read_text() == "keep me"
     assert _tree(store) == kept  # nothing was classified, measured or saved
+
+
+#: Each command that writes one file or folder, and its output in two folders not made yet.
+MISSING_FOLDERS = {
+    "measure": lambda store, clip, new: ("measure", store, "-o", new / "tables"),
+    "evaluate": lambda store, clip, new: (
+        "evaluate",
+        store,
+        "--truth",
+        clip.truth,
+        "-o",
+        new / "m.json",
+    ),
+    "export": lambda store, clip, new: ("export", store, "--format", "mot", "-o", new / "m.txt"),
+    "report": lambda store, clip, new: ("report", store, "-o", new / "r.html"),
+}
+
+
+@pytest.mark.parametrize("command", MISSING_FOLDERS)
+def test_an_output_in_folders_not_made_yet_is_written_there(command, store, clip, tmp_path, cli):
+    """Every output's folders are made, as the CLI's check before the work allows
+    (``check_out_parent``): ``evaluate -o new/dir/m.json`` alone computed every metric and
+    then failed, ``[Errno 2] No such file or directory: 'new/dir/m.json'``."""
+    args = MISSING_FOLDERS[command](store, clip, tmp_path / "new" / "dir")
+    code, out, err = cli(*args)
+    assert code == 0, err
+    assert Path(args[-1]).exists() and str(args[-1]) in out
 
 
 # --------------------------------------------------------------------------- report

@@ -22,6 +22,25 @@ def test_a_video_entry_of_calibration_none_is_measured_in_pixels(tmp_path):
     assert b.calibration is None and b.calibration_spec is None
 
 
+def test_a_calibration_with_the_unit_ecoseg_prints_is_recorded_as_the_number(tmp_path):
+    """``calibration: 2.5 mm/px`` (as ``ecoseg synth`` prints it) was refused (``'2.5 mm/px'
+    is not a number``); now it is ``'2.5'``: the same spec in the manifest, the report's text
+    and its ``--calibration`` step as a video given ``'2.5'``."""
+    from ecoseg.report._replay import calibration_arg
+    from ecoseg.study.manifest import calibration_record
+
+    for clip in ("a", "b"):
+        (tmp_path / clip).mkdir()
+        (tmp_path / clip / "video.mp4").write_bytes(b"")
+    path = write_study(
+        tmp_path, extra_a="    calibration: '2.5'", extra_b="    calibration: 2.5 mm/px"
+    )
+    a, b = load_study(path).videos
+    assert b.calibration == a.calibration and b.calibration_spec == a.calibration_spec == "2.5"
+    assert calibration_record(b) == calibration_record(a)
+    assert calibration_arg(calibration_record(b)) == "2.5"
+
+
 def test_load_study_resolves_paths_defaults_and_metadata(tmp_path):
     for clip in ("a", "b"):  # the study file is validated without reading the videos
         (tmp_path / clip).mkdir()
