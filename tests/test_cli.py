@@ -477,6 +477,27 @@ def test_the_calibration_synth_prints_is_accepted_back_by_measure(tmp_path, caps
         assert csv.read_bytes() == (tmp_path / "bare.zarr.tables" / csv.name).read_bytes(), csv.name
 
 
+def test_the_calibration_synth_and_info_print_is_the_stored_one_to_the_last_digit(tmp_path, capsys):
+    """At 96x64 a synthetic clip's calibration is 16.666666666666668 mm/px; `ecoseg synth` and
+    `ecoseg info` printed `16.6667 mm/px`, which typed back into `measure --calibration`
+    replaced the stored calibration by another (areas off by ~2e-6 relative)."""
+    from ecoseg.measure.calibration import parse_calibration
+    from ecoseg.store import MaskStore
+
+    assert main(["synth", "-o", str(tmp_path / "clip"), "--frames", "2", "--size", "96x64"]) == 0
+    printed = capsys.readouterr().out.splitlines()[-1].removeprefix("calibration: ")
+    truth = tmp_path / "clip" / "truth.zarr"
+    assert main(["info", str(truth)]) == 0
+    (shown,) = [
+        ln for ln in capsys.readouterr().out.splitlines() if ln.split()[:1] == ["calibration"]
+    ]
+    stored = MaskStore.open(truth).calibration["mm_per_px"]
+    assert stored == 1600 / 96
+    assert printed == "16.666666666666668 mm/px"
+    assert shown.split()[1:] == ["16.666666666666668", "mm/px", "(synthetic)"]
+    assert parse_calibration(printed).mm_per_px == stored
+
+
 def test_measure_refuses_another_unit_in_one_line(tmp_path):
     from ecoseg.synth import synth
 

@@ -270,8 +270,10 @@ def _counts(counts: dict[str, int]) -> str:
 def _calibration(cal: dict[str, Any] | None) -> str:
     if not cal:
         return "none"
-    mm = cal.get("mm_per_px")
-    text = f"{mm:g} mm/px" if isinstance(mm, int | float) else "recorded"
+    from ecoseg._checks import number_text
+
+    mm = cal.get("mm_per_px")  # every digit it needs: typed back, it is the same calibration
+    text = f"{number_text(mm)} mm/px" if isinstance(mm, int | float) else "recorded"
     method = cal.get("method")
     return f"{text} ({method})" if method else text
 
