@@ -87,8 +87,9 @@ def another_videos(ann: Annotations, beyond: tuple[Instance, ...]) -> str | None
     --------
     >>> boxes = tuple(Instance(k, 1, box=(2, 1, 4, 3), where=f"line {k + 1}") for k in range(3))
     >>> far = tuple(Instance(k, 2, box=(90, 1, 94, 3), where=f"line {k + 4}") for k in range(10))
+    >>> from ecoseg.formats._annotation_model import Track
     >>> ann = Annotations(width=10, height=8, n_frames=10, source="gt.txt",
-    ...                   instances=boxes + far)
+    ...                   tracks=(Track(1), Track(2)), instances=boxes + far)
     >>> print(another_videos(ann, far))  # doctest: +ELLIPSIS
     gt.txt: 10 of its 13 boxes lie outside the 10x8 frame (line 4 first: x 90..94, y 1..3; ...
     >>> another_videos(ann, far[:9]) is None  # a few: animals out of view, left out
