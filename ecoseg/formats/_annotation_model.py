@@ -16,6 +16,7 @@ import numpy as np
 from ecoseg._checks import few_items
 from ecoseg.errors import FormatError
 from ecoseg.formats._rle import rle_boxes
+from ecoseg.formats._values import ANOTHER_VIDEO
 from ecoseg.provenance import AnnotatedFrames
 
 __all__ = ["Track", "Instance", "Annotations", "file_annotations", "align_frames"]
@@ -261,7 +262,7 @@ def align_frames(ann: Annotations, times: np.ndarray, align: str = "index") -> A
             if not 0 <= inst.frame < n:
                 raise FormatError(
                     f"{ann.source}: {inst.where}: frame {inst.frame} is past the end of the "
-                    f"video ({n} frames, 0..{n - 1})"
+                    f"video ({n} frames, 0..{n - 1}): {ANOTHER_VIDEO}"
                     if inst.frame >= n
                     else f"{ann.source}: {inst.where}: frame {inst.frame} is negative"
                 )

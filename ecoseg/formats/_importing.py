@@ -23,7 +23,7 @@ from ecoseg.formats._left_out import leave_out_beyond
 from ecoseg.formats._painting import refuse_empty_shapes, warn_cut_boxes
 from ecoseg.formats._registry import format_module
 from ecoseg.formats._stores import write_store
-from ecoseg.formats._values import SizeMismatch, size_differs
+from ecoseg.formats._values import ANOTHER_SIZE, ANOTHER_VIDEO, SizeMismatch, size_differs
 from ecoseg.provenance import created
 
 __all__ = ["VideoInfo", "annotated_frames", "import_annotations", "read_annotations"]
@@ -105,12 +105,13 @@ def read_annotations(
     ------
     FormatError
         The file is malformed or does not fit the video (size, frames past the end, a bad
-        class column, every box outside the frame); the message names the line or element.
+        class column, every box outside the frame or many: ten or more and a quarter of its
+        boxes); the message names the line or element.
 
     Warns
     -----
     BoxesCutWarning
-        Boxes lie wholly outside the frame (the animal out of view there): left out.
+        A few boxes lie wholly outside the frame (the animal out of view there): left out.
     ShapesLeftOutWarning
         Objects that no frame shows (every box outside the frame; a YouTube-VIS track whose
         every segmentation is null; CVAT tracks of points or with no visible shape): left out.
@@ -160,9 +161,10 @@ def _read(
     try:
         ann = module.read(src, width=info.width, height=info.height, **kwargs)
     except SizeMismatch as exc:  # which video: the file may be another's
-        if not info.name:
-            raise
-        raise size_differs(*exc.parts, of=f"the video {info.name}") from None
+        of = f"the video {info.name}" if info.name else "the video"
+        error = SizeMismatch(f"{size_differs(*exc.parts, of=of)}: {ANOTHER_SIZE}")
+        error.parts = exc.parts  # evaluate names the video its way
+        raise error from None
     refuse_empty_shapes(ann)  # they were imported as nothing, without a word
     ann, beyond = leave_out_beyond(ann)  # out of view there: one row refused the whole file
     listed = ann.n_frames  # the frames the file lists, with no animals on some
@@ -173,7 +175,7 @@ def _read(
     if align == "index" and getattr(module, "LISTS", None) and listed > n:
         raise FormatError(  # frames with no animals there were dropped without a word
             f"{src}: its {module.LISTS} go on to frame {listed - 1}, past the end of the "
-            f"video ({n} frames, 0..{n - 1}): is it the annotation of another video?"
+            f"video ({n} frames, 0..{n - 1}): {ANOTHER_VIDEO}"
         )
     return aligned, beyond
 

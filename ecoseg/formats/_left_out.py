@@ -23,9 +23,12 @@ from ecoseg.formats._painting import (
     polygon_covers,
     polygon_covers_anywhere,
 )
+from ecoseg.formats._values import ANOTHER_SIZE
 
 __all__ = [
     "ShapesLeftOutWarning",
+    "MANY_OUTSIDE",
+    "another_videos",
     "beyond_frame",
     "leave_out_beyond",
     "warn_objects_left_out",
@@ -68,12 +71,57 @@ def beyond_frame(inst: Instance, width: int, height: int) -> bool:
     return min(c1, width) <= max(c0, 0) or min(r1, height) <= max(r0, 0)
 
 
+MANY_OUTSIDE = 10
+"""The boxes wholly outside the frame (at least this many, and at least a quarter of the
+file's boxes) that make a file another video's: MOT ground truth and trackers keep an animal
+a few frames past the edge, never most of a file's animals out of view."""
+
+
+def another_videos(ann: Annotations, beyond: tuple[Instance, ...]) -> str | None:
+    """The refusal of a file ``ann`` whose boxes wholly outside the frame (``beyond``) are
+    every box, or many (:data:`MANY_OUTSIDE` or more, and a quarter of its boxes or more):
+    made for another video, or for another frame size of it (a file of a 1280x720 video on
+    its 640x360 copy has three quarters of its boxes outside); None for a few.
+
+    Examples
+    --------
+    >>> boxes = tuple(Instance(k, 1, box=(2, 1, 4, 3), where=f"line {k + 1}") for k in range(3))
+    >>> far = tuple(Instance(k, 2, box=(90, 1, 94, 3), where=f"line {k + 4}") for k in range(10))
+    >>> from ecoseg.formats._annotation_model import Track
+    >>> ann = Annotations(width=10, height=8, n_frames=10, source="gt.txt",
+    ...                   tracks=(Track(1), Track(2)), instances=boxes + far)
+    >>> print(another_videos(ann, far))  # doctest: +ELLIPSIS
+    gt.txt: 10 of its 13 boxes lie outside the 10x8 frame (line 4 first: x 90..94, y 1..3; ...
+    >>> another_videos(ann, far[:9]) is None  # a few: animals out of view, left out
+    True
+    """
+    boxes = [i for i in ann.instances if i.box is not None and i.rle is None]
+    n = len(beyond)
+    if n < len(ann.instances) and (n < MANY_OUTSIDE or 4 * n < len(boxes)):
+        return None
+    first = beyond[0]
+    x0, y0 = (min(i.box[k] for i in boxes) for k in (0, 1))
+    x1, y1 = (max(i.box[k] for i in boxes) for k in (2, 3))
+    where = (
+        f"{first.where} first: {box_text(first.box)}; its boxes span {box_text((x0, y0, x1, y1))}"
+    )
+    if n == len(ann.instances):
+        many, nothing = "every box lies", "nothing of it is on the video; "
+    else:
+        many, nothing = f"{n} of its {len(boxes)} boxes lie", ""
+    return (
+        f"{ann.source}: {many} outside the {ann.width}x{ann.height} frame ({where}): {nothing}"
+        + ANOTHER_SIZE
+    )
+
+
 def leave_out_beyond(ann: Annotations) -> tuple[Annotations, tuple[Instance, ...]]:
     """``ann`` without its boxes that lie wholly outside the frame (:func:`beyond_frame`),
     and those boxes. An object whose every instance is such a box has no pixel: it is left
     out too, with one :class:`ShapesLeftOutWarning` naming the file and the objects (it was
-    an object with no mask). A file whose every instance is such a box is refused: it does
-    not fit the video (another video's annotation, or another size's).
+    an object with no mask). A file whose every instance is such a box, or many of its boxes
+    (:func:`another_videos`), is refused: it does not fit the video (another video's
+    annotation, or another size's).
 
     Examples
     --------
@@ -95,13 +143,8 @@ def leave_out_beyond(ann: Annotations) -> tuple[Annotations, tuple[Instance, ...
     beyond = tuple(i for i in ann.instances if beyond_frame(i, ann.width, ann.height))
     if not beyond:
         return ann, ()
-    if len(beyond) == len(ann.instances):
-        first = beyond[0]
-        raise FormatError(
-            f"{ann.source}: every box lies outside the {ann.width}x{ann.height} frame "
-            f"({first.where} first: {box_text(first.box)}): nothing of it is on the video; is "
-            "it the annotation of another video (or of another frame size)?"
-        )
+    if (refusal := another_videos(ann, beyond)) is not None:
+        raise FormatError(refusal)
     out = {id(i) for i in beyond}
     kept = tuple(i for i in ann.instances if id(i) not in out)
     shown = {i.track for i in kept}

@@ -8,7 +8,27 @@ from typing import Any
 
 from ecoseg.errors import FormatError
 
-__all__ = ["SizeMismatch", "number", "integer", "positive_id", "probability", "size_differs"]
+__all__ = [
+    "ANOTHER_SIZE",
+    "ANOTHER_VIDEO",
+    "SizeMismatch",
+    "number",
+    "integer",
+    "positive_id",
+    "probability",
+    "size_differs",
+]
+
+
+ANOTHER_VIDEO = "is it the annotation of another video? Import it with the video it was made for"
+"""How an import's refusal of a file that does not fit the video ends (frames past its end)."""
+
+ANOTHER_SIZE = (
+    "is it the annotation of another video (or of another frame size)? Import it with the "
+    "video it was made for"
+)
+"""How an import's refusal of a file of another frame size ends (its recorded size, or its
+boxes outside the frame)."""
 
 
 class SizeMismatch(FormatError):

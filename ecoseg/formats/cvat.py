@@ -123,6 +123,8 @@ NAME = "cvat"
 KIND = "mask"
 TIMES = False
 SUFFIX = ".xml"
+#: what names the frames a file annotates (its frames past the video's end are refused)
+LISTS = "task frames"
 
 #: the mask attribute that names its object (CVAT keeps a mask's attributes that its label
 #: declares; it drops the ``group_id`` of a mask track: module docstring)

@@ -272,3 +272,36 @@ def test_a_huge_flat_viame_outline_beyond_the_frame_is_refused(tmp_path):
     with pytest.warns(BoxesCutWarning, match="3 boxes lie outside the 10x8 frame"):
         ann = read_annotations(path, "viame", VIDEO)
     assert [(i.frame, i.track) for i in ann.instances] == [(0, 1), (0, 2)]
+
+
+def _in_and_out(inside: int, outside: int) -> str:
+    """A MOT file of one fish in view on ``inside`` frames and one right of the 10x8 frame on
+    ``outside`` frames."""
+    rows = [f"{t + 1},1,1,1,3,3,1,-1,-1,-1\n" for t in range(inside)]
+    return "".join(rows + [f"{t + 1},2,12,2,3,3,1,-1,-1,-1\n" for t in range(outside)])
+
+
+@pytest.mark.parametrize(("inside", "outside"), [(1, 9), (31, 10)], ids=["nine", "a-few-in-41"])
+def test_a_few_boxes_outside_are_left_out(tmp_path, inside, outside):
+    """Fewer than ten, or under a quarter of the file's boxes: animals out of view."""
+    path = tmp_path / "gt.txt"
+    path.write_text(_in_and_out(inside, outside))
+    with pytest.warns(BoxesCutWarning, match=f"{outside} boxes lie outside the 10x8 frame"):
+        ann = read_annotations(path, "mot", VideoInfo(10, 8, np.arange(40) / 5, {}))
+    assert len(ann.instances) == inside
+
+
+@pytest.mark.parametrize(("inside", "outside"), [(30, 10), (2, 12)], ids=["a-quarter", "most"])
+def test_many_boxes_outside_are_another_videos_file(tmp_path, inside, outside):
+    """Ten or more, and a quarter of the file's boxes or more: it was imported with the
+    animals in view only, and exit 0."""
+    path = tmp_path / "gt.txt"
+    path.write_text(_in_and_out(inside, outside))
+    with pytest.raises(FormatError) as caught:
+        read_annotations(path, "mot", VideoInfo(10, 8, np.arange(40) / 5, {}))
+    assert str(caught.value) == (
+        f"{path}: {outside} of its {inside + outside} boxes lie outside the 10x8 frame (line "
+        f"{inside + 1} first: x 12..15, y 2..5; its boxes span x 1..15, y 1..5): is it the "
+        "annotation of another video (or of another frame size)? Import it with the video it "
+        "was made for"
+    )
