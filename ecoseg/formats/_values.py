@@ -20,11 +20,11 @@ __all__ = [
 ]
 
 
-ANOTHER_VIDEO = "is it the annotation of another video? Import it with the video it was made for"
+ANOTHER_VIDEO = "is it the annotation of another video? Use it with the video it was made for"
 """How an import's refusal of a file that does not fit the video ends (frames past its end)."""
 
 ANOTHER_SIZE = (
-    "is it the annotation of another video (or of another frame size)? Import it with the "
+    "is it the annotation of another video (or of another frame size)? Use it with the "
     "video it was made for"
 )
 """How an import's refusal of a file of another frame size ends (its recorded size, or its

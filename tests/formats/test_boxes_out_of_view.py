@@ -302,6 +302,6 @@ def test_many_boxes_outside_are_another_videos_file(tmp_path, inside, outside):
     assert str(caught.value) == (
         f"{path}: {outside} of its {inside + outside} boxes lie outside the 10x8 frame (line "
         f"{inside + 1} first: x 12..15, y 2..5; its boxes span x 1..15, y 1..5): is it the "
-        "annotation of another video (or of another frame size)? Import it with the video it "
+        "annotation of another video (or of another frame size)? Use it with the video it "
         "was made for"
     )

@@ -46,7 +46,7 @@ def test_import_names_the_video_whose_size_differs(fmt, clips, tmp_path, capsys)
     assert code == 2 and len(err.splitlines()) == 1, err
     assert f"{FOUND[fmt]}, but the video {small.video} is 32x24" in err, err
     assert err.endswith(  # and how to proceed, as a box file with many boxes outside says it
-        ": is it the annotation of another video (or of another frame size)? Import it with the "
+        ": is it the annotation of another video (or of another frame size)? Use it with the "
         "video it was made for"
     ), err
     assert not out.exists()

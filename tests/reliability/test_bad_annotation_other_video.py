@@ -23,7 +23,7 @@ from ecoseg.formats import export
 
 pytestmark = pytest.mark.bad_input
 
-HOW = "Import it with the video it was made for"
+HOW = "Use it with the video it was made for"
 
 # four fish on 24 frames of a 192x128 video: two in its top-left quarter (the 96x64 clip's
 # frame), two right of it: 48 of the 96 boxes lie outside the clip's frame
