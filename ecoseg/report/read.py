@@ -89,6 +89,9 @@ class VideoInfo:
     #: study's store of that video and holds another one (the report changes no store but
     #: the study's); ``None`` when nothing stands in the way
     not_the_studys: str | None = None
+    #: whether the store is the study's own store of its video (:func:`is_study_store`), the
+    #: one ``ecoseg study`` makes; ``False`` for any other, and without a study
+    study_store: bool = False
 
     @property
     def mm_per_px(self) -> float | None:
@@ -220,8 +223,9 @@ def read_video(
         info.video_path, info.video_shown = spec.path, spec.source
         info.calibration_spec = spec.calibration_spec
         info.pretrained = spec.pretrained
+        info.study_store = is_study_store(path, study, spec)
         if spec.calibration is not None:
-            if is_study_store(path, study, spec):
+            if info.study_store:
                 info.measure_calibration = spec.calibration
             else:  # named like the study's video, but another store: never written into
                 info.not_the_studys = _not_the_studys(info, study, spec)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,9 @@ __all__ = [
     "store_command",
 ]
 
+#: where the commands of a page with a study run
+_BESIDE_STUDY = "in the folder that holds the study file (its text is below)"
+
 #: recorded parameters that are not settings of the engine (or that have their own flag)
 _NOT_SETTINGS = ("device", "fast")
 
@@ -56,10 +59,15 @@ class Command:
 def reproduce(
     videos: list[VideoInfo], study: Any, out: Path, title: str | None = None
 ) -> dict[str, Any]:
-    """How to make the page again: ``ecoseg study`` for a study, else one command per store.
+    """How to make the page again: ``ecoseg study`` for a study's own stores, else one command
+    per store.
 
     ``title`` is the page title the report was asked for (``--title``); the ground-truth
-    stores of the videos (``--truth``) come from ``videos``.
+    stores of the videos (``--truth``) come from ``videos``. ``ecoseg study`` makes the
+    study's own stores (``study.store_path(video)``) and its page, not another store of a
+    video's name nor the page of one: a page with any store that is not the study's own of
+    its video (:attr:`VideoInfo.study_store`) gets one command per store as a page without
+    a study, run in the study folder, and the closing ``ecoseg report ... --study``.
 
     Returns
     -------
@@ -75,7 +83,7 @@ def reproduce(
     >>> reproduce([], study, Path("field/out/report.html"))["study"]
     'ecoseg study study.yaml'
     """
-    if study is not None:
+    if study is not None and all(getattr(v, "study_store", False) for v in videos):
         run = f"ecoseg study {_q(study.path.name)}"
         replays = [study_reviews(v, study) for v in videos]
         whole = any(r.unclassified for r in replays)
@@ -93,13 +101,15 @@ def reproduce(
         files = {f.name: f for r in replays for f in r.files}
         return {
             "study": run,
-            "where": "in the folder that holds the study file (its text is below)",
+            "where": _BESIDE_STUDY,
             # a person's review goes between a run that makes the stores and one that
             # measures them again and writes the page
             "steps": [first, *reviews, closing] if reviews else [],
             "files": list(files.values()),
             "notes": [note for r in replays for note in r.notes],
         }
+    if study is not None:  # the commands run beside the study file: stores named from there
+        videos = [replace(v, store_shown=_from_study_folder(v, study)) for v in videos]
     commands = [store_command(v) for v in videos]
     stores = " ".join(_q(v.store_shown) for v in videos)
     steps = []
@@ -124,21 +134,42 @@ def reproduce(
     # this step the page made again would be in pixels
     steps += [cmd for v in videos if (cmd := measure_command(v)) is not None]
     page = ["ecoseg", "report", stores, "-o", _q(out.name)]
+    if study is not None:
+        page += ["--study", _q(study.path.name)]
     truths = [v.truth_shown or v.truth for v in videos]
-    if all(truths):
+    # a study's truth of its video comes with --study; --truth is given once per store
+    given = [t for v, t in zip(videos, truths) if t and not _study_truth(study, v.name)]
+    if given and all(truths):
         page += [a for t in truths for a in ("--truth", _q(t))]
     if title:
         page += ["--title", _q(title)]
     steps.append(" ".join(page))
-    if any(truths) and not all(truths):
+    if given and not all(truths):
         steps.append("# the ground truth of some videos was given in Python (report(truth=...))")
     return {
         "study": None,
-        "where": None,
+        "where": None if study is None else _BESIDE_STUDY,
         "steps": steps,
         "files": [f for c in commands for f in c.files],
         "notes": [],
     }
+
+
+def _from_study_folder(v: VideoInfo, study: Any) -> str:
+    """A store's path from the study folder (where the commands of a page with a study run);
+    a URL as given."""
+    if "://" in str(v.store_path):
+        return v.store_shown
+    return study.relative(Path(v.store_path).resolve())
+
+
+def _study_truth(study: Any, name: str) -> bool:
+    """Whether ``study`` gives the video ``name`` a ground truth (``report --study`` reads
+    it)."""
+    try:
+        return study is not None and study.video(name).truth is not None
+    except KeyError:
+        return False
 
 
 def store_command(v: VideoInfo) -> Command:
