@@ -64,10 +64,11 @@ def reproduce(
 
     ``title`` is the page title the report was asked for (``--title``); the ground-truth
     stores of the videos (``--truth``) come from ``videos``. ``ecoseg study`` makes the
-    study's own stores (``study.store_path(video)``) and its page, not another store of a
-    video's name nor the page of one: a page with any store that is not the study's own of
-    its video (:attr:`VideoInfo.study_store`) gets one command per store as a page without
-    a study, run in the study folder, and the closing ``ecoseg report ... --study``.
+    study's own stores (``study.store_path(video)``) of all its videos and its page, not
+    another store of a video's name nor a page of some of them or titled otherwise: such a
+    page (any store not the study's own of its video, :attr:`VideoInfo.study_store`) gets
+    one command per store as a page without a study, run in the study folder, and the
+    closing ``ecoseg report ... --study``.
 
     Returns
     -------
@@ -79,11 +80,11 @@ def reproduce(
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> study = SimpleNamespace(path=Path("field/study.yaml"))
+    >>> study = SimpleNamespace(path=Path("field/study.yaml"), videos=(), title=None, name="s")
     >>> reproduce([], study, Path("field/out/report.html"))["study"]
     'ecoseg study study.yaml'
     """
-    if study is not None and all(getattr(v, "study_store", False) for v in videos):
+    if _study_page(videos, study, title):
         run = f"ecoseg study {_q(study.path.name)}"
         replays = [study_reviews(v, study) for v in videos]
         whole = any(r.unclassified for r in replays)
@@ -153,6 +154,16 @@ def reproduce(
         "files": [f for c in commands for f in c.files],
         "notes": [],
     }
+
+
+def _study_page(videos: list[VideoInfo], study: Any, title: str | None) -> bool:
+    """Whether ``ecoseg study`` makes this page: it reports the study's own stores of all its
+    videos, in its order, under its own title; not a page of some of them, of another
+    store of a video's name, nor one titled otherwise (``--title``)."""
+    if study is None or not all(getattr(v, "study_store", False) for v in videos):
+        return False
+    every = [v.name for v in videos] == [spec.name for spec in study.videos]
+    return every and title in (None, study.title or study.name)
 
 
 def _from_study_folder(v: VideoInfo, study: Any) -> str:

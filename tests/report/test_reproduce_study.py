@@ -33,8 +33,9 @@ EPOCH = "1710000000"
 @pytest.fixture(scope="module")
 def field(tmp_path_factory):
     """A study of two clips run by ``ecoseg study``, a store of video ``a`` made elsewhere with
-    the same settings and calibration, and three pages: of that store, of it and the study's
-    ``b``, and of the study's own two stores."""
+    the same settings and calibration, and five pages: of that store, of it and the study's
+    ``b``, of the study's own two stores, of its ``b`` alone, and of its two under another
+    title."""
     import ecoseg
     from ecoseg.cli import main
 
@@ -53,9 +54,12 @@ def field(tmp_path_factory):
             "outside": ["elsewhere/a.zarr"],
             "mixed": ["out/stores/b.zarr", "elsewhere/a.zarr"],
             "own": ["out/stores/a.zarr", "out/stores/b.zarr"],
+            "some": ["out/stores/b.zarr"],
         }
         for page, stores in pages.items():
             assert main(["report", *stores, "-o", f"{page}.html", "--study", "study.yaml"]) == 0
+        own = ["out/stores/a.zarr", "out/stores/b.zarr", "-o", "titled.html", "--title", "Reef"]
+        assert main(["report", *own, "--study", "study.yaml"]) == 0
     return root
 
 
@@ -130,6 +134,19 @@ def test_a_page_of_the_studys_own_stores_still_says_ecoseg_study(field):
     page = (field / "own.html").read_text()
     assert _steps(field / "own.html") == ["ecoseg study study.yaml"]
     assert "Regenerate with <code>ecoseg study study.yaml</code>" in page
+
+
+@pytest.mark.parametrize("page", ["some.html", "titled.html"])
+def test_a_page_of_some_of_the_studys_stores_or_another_title_gives_their_commands(
+    field, tmp_path, monkeypatch, page
+):
+    """``ecoseg study`` makes the page of all the study's videos under its own title: a page
+    of its ``b`` alone, or of both under ``--title Reef``, said ``ecoseg study study.yaml``
+    too, which makes another page. They give their stores' commands and ``ecoseg report``."""
+    steps = _steps(field / page)
+    assert not any("ecoseg study" in step for step in steps)
+    assert steps[-1].startswith("ecoseg report out/stores/")
+    _made_again(field, page, tmp_path / "fresh", monkeypatch)
 
 
 def _info(root: Path, name: str, truth: str | None) -> VideoInfo:
