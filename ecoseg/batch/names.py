@@ -32,7 +32,6 @@ __all__ = [
     "url_check",
     "url_checks",
     "video_check",
-    "video_checks",
     "video_replaced",
 ]
 
@@ -369,39 +368,25 @@ def url_check(url: str, recorded: Any) -> tuple[str | None, str | None, bool]:
     return now.changed(made), None, now.retagged(made)
 
 
-def url_checks(checks: Sequence[tuple[str, Any]]) -> list[tuple[str | None, str | None, bool]]:
-    """:func:`url_check` of each ``(url, recorded)`` pair, in order, up to
-    :data:`PROBE_THREADS` at once (see :func:`video_checks`)."""
-    from ecoseg.batch._threads import in_threads
-
-    return in_threads(lambda check: url_check(*check), list(checks), PROBE_THREADS)
-
-
-#: URL videos :func:`video_checks` probes at once (each probe is two or three requests, mostly
+#: URL videos :func:`url_checks` probes at once (each probe is two or three requests, mostly
 #: waiting on the storage).
 PROBE_THREADS = 16
 
 
-def video_checks(
-    checks: Sequence[tuple[str | os.PathLike, Any]],
-) -> list[tuple[str | None, str | None]]:
-    """:func:`video_check` of each ``(video, recorded)`` pair, in order: URLs probed up to
+def url_checks(checks: Sequence[tuple[str, Any]]) -> list[tuple[str | None, str | None, bool]]:
+    """:func:`url_check` of each ``(url, recorded)`` pair, in order, up to
     :data:`PROBE_THREADS` at once (hundreds of videos on object storage are planned in the
-    time of a few requests, not of hundreds one after another), local files one after another.
-    A Ctrl-C while probes wait on the storage is raised at once (the probes under way are not
-    waited for: :func:`~ecoseg.batch._threads.in_threads`).
+    time of a few requests, not of hundreds one after another). A Ctrl-C while probes wait on
+    the storage is raised at once (the probes under way are not waited for:
+    :func:`~ecoseg.batch._threads.in_threads`).
 
     Examples
     --------
     >>> import fsspec
     >>> fsspec.filesystem("memory").pipe("/checks-doc/T1.mp4", b"\\x00\\x00\\x00\\x18ftyp")
-    >>> video_checks([("memory://checks-doc/T1.mp4", None), ("memory://checks-doc/T2.mp4", None)])
-    [(None, None), (None, 'memory://checks-doc/T2.mp4: no such file or directory')]
+    >>> url_checks([("memory://checks-doc/T1.mp4", None), ("memory://checks-doc/T2.mp4", None)])
+    [(None, None, False), (None, 'memory://checks-doc/T2.mp4: no such file or directory', False)]
     """
-    urls = [i for i, (video, _) in enumerate(checks) if is_url(os.fspath(video))]
-    probed = url_checks([(os.fspath(checks[i][0]), checks[i][1]) for i in urls])
-    results = {i: result[:2] for i, result in zip(urls, probed)}
-    return [
-        results[i] if i in results else video_check(video, recorded)
-        for i, (video, recorded) in enumerate(checks)
-    ]
+    from ecoseg.batch._threads import in_threads
+
+    return in_threads(lambda check: url_check(*check), list(checks), PROBE_THREADS)

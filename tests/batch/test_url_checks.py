@@ -1,5 +1,5 @@
 """ecoseg.batch: URL videos beside their finished stores, probed while a campaign is planned
-(ecoseg.batch.names.video_checks), on a local HTTP server that counts the requests it serves
+(ecoseg.batch.names.url_checks), on a local HTTP server that counts the requests it serves
 at once (a thread; no network) and tags each file with an ETag as object storages do."""
 
 from __future__ import annotations
