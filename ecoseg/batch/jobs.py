@@ -251,10 +251,7 @@ def _segment(job: Job) -> None:
         with MaskStore.open(job.store, mode="a") as store:  # the URL, not the temporary copy
             video = store.provenance_record.video or VideoSource()
             # and its size and ETag, which a later run can check cheaply (video_check: a probe)
-            extra = {k: v for k, v in video.extra.items() if k != URL_ETAG}
-            extra[URL_BYTES] = local.stat().st_size
-            if etag is not None:
-                extra[URL_ETAG] = etag
+            extra = {**_tagged(video.extra, etag), URL_BYTES: local.stat().st_size}
             video = replace(video, path=redact_url(job.video), extra=extra)
             store.set_provenance(video=video.to_dict())
     finally:
@@ -288,10 +285,7 @@ def _verify(job: Job, t0: float) -> dict[str, Any]:
         )
     with MaskStore.open(job.store, mode="a") as store:  # the same bytes: its new tag recorded
         video = store.provenance_record.video
-        extra = {k: v for k, v in video.extra.items() if k != URL_ETAG}
-        if etag is not None:
-            extra[URL_ETAG] = etag
-        store.set_provenance(video=replace(video, extra=extra).to_dict())
+        store.set_provenance(video=replace(video, extra=_tagged(video.extra, etag)).to_dict())
     seconds = time.perf_counter() - t0
     return {
         "status": "verified",
@@ -300,6 +294,15 @@ def _verify(job: Job, t0: float) -> dict[str, Any]:
         "was": was,
         "etag": etag,
     }
+
+
+def _tagged(extra: Mapping[str, Any], etag: str | None) -> dict[str, Any]:
+    """A video's provenance extras with ``etag`` as its :data:`URL_ETAG` (none recorded
+    where the storage gave none, not the one of another fetch)."""
+    out = {k: v for k, v in extra.items() if k != URL_ETAG}
+    if etag is not None:
+        out[URL_ETAG] = etag
+    return out
 
 
 def _decode(segment, path: str, prompts, kwargs: dict, video: str) -> None:
@@ -348,7 +351,7 @@ class UrlVersion(NamedTuple):
         on either side (a store of an older ecoseg, a storage that gives none) is not
         compared; ETags are compared as HTTP's weak comparison does (``W/"x"`` is ``"x"``)."""
         size, etag = made.get(URL_BYTES), made.get(URL_ETAG)
-        if _is_int(self.bytes) and _is_int(size) and self.bytes != size:
+        if self._other_size(made):
             return (
                 f"the video at that URL has {self.bytes} bytes now, {size} when the store was "
                 "made: it changed since"
@@ -377,10 +380,12 @@ class UrlVersion(NamedTuple):
         >>> now.retagged({"bytes": 8, "etag": 'W/"5d41"'}), now.retagged({"bytes": 8})
         (False, False)
         """
+        return self.changed(made) is not None and not self._other_size(made)
+
+    def _other_size(self, made: Mapping[str, Any]) -> bool:
+        """Whether both sizes are known and differ."""
         size = made.get(URL_BYTES)
-        return self.changed(made) is not None and not (
-            _is_int(self.bytes) and _is_int(size) and self.bytes != size
-        )
+        return _is_int(self.bytes) and _is_int(size) and self.bytes != size
 
 
 def _is_int(value: Any) -> bool:
