@@ -42,7 +42,10 @@ PNG for some frames only (every k-th frame): the frames with a PNG are scored. T
 A truth whose provenance records another video than the prediction's (another sha256, length,
 size or frame count) is scored all the same, a truth drawn on a re-encoded copy being
 legitimate, but the result's ``video_note`` and an :class:`OtherVideoWarning` name both videos
-and how they differ (:mod:`ecoseg.metrics.pairing`).
+and how they differ (:mod:`ecoseg.metrics.pairing`). A pair given the wrong way round is
+refused: an annotation (``ecoseg synth``'s truth, or one imported without confidences) as the
+prediction and a run of ``ecoseg segment`` nobody reviewed as its truth
+(:func:`~ecoseg.metrics.pairing.swap_note`); any other pair is scored as given.
 
 The stores are read chunk by chunk, once for the overlaps and the boundary F of every pair of
 objects that overlap on a frame, and again only on the frames where a pair matched over the
@@ -57,7 +60,8 @@ The package, one module per part (every name below is importable from ``ecoseg.m
 - :mod:`ecoseg.metrics.truth`: a DAVIS-style PNG folder as the truth (:func:`truth_from_pngs`)
   and its void pixels (:class:`VoidPixels`);
 - :mod:`ecoseg.metrics.pairing`: whether the truth records the prediction's video
-  (:func:`video_note`, the result's ``video_note`` and :class:`OtherVideoWarning`);
+  (:func:`video_note`, the result's ``video_note`` and :class:`OtherVideoWarning`), and
+  whether the two are given the wrong way round (:func:`swap_note`, :func:`check_pair`);
 - ``_overlaps`` (:func:`pair_counts` and the sparse per-object areas both passes share),
   ``_boundaries`` (the boundary F of many mask pairs of two label stacks at once, equal to
   :func:`boundary_f` of each), ``_tracking`` (HOTA, IDF1 and MOTA by TrackEval), ``_counting``
@@ -69,7 +73,7 @@ from __future__ import annotations
 from ecoseg.metrics._overlaps import pair_counts
 from ecoseg.metrics.evaluation import evaluate, result_note, scored_note
 from ecoseg.metrics.jf import BOUND_TH, bound_pixels, boundary_f, jaccard, seg2bmap
-from ecoseg.metrics.pairing import OtherVideoWarning, video_note
+from ecoseg.metrics.pairing import OtherVideoWarning, check_pair, swap_note, video_note
 from ecoseg.metrics.truth import VoidPixels, is_png_folder, png_frames, truth_from_pngs
 
 __all__ = [
@@ -78,6 +82,7 @@ __all__ = [
     "VoidPixels",
     "bound_pixels",
     "boundary_f",
+    "check_pair",
     "evaluate",
     "is_png_folder",
     "jaccard",
@@ -86,6 +91,7 @@ __all__ = [
     "result_note",
     "scored_note",
     "seg2bmap",
+    "swap_note",
     "truth_from_pngs",
     "video_note",
 ]

@@ -20,7 +20,7 @@ from ecoseg.metrics._counting import area_error, count_errors
 from ecoseg.metrics._overlaps import Presence, pair_counts
 from ecoseg.metrics._tracking import trackeval_scores
 from ecoseg.metrics.jf import BOUND_TH, bound_pixels
-from ecoseg.metrics.pairing import OtherVideoWarning, video_note
+from ecoseg.metrics.pairing import OtherVideoWarning, swap_note, video_note
 from ecoseg.metrics.truth import (
     VoidPixels,
     is_png_folder,
@@ -118,8 +118,10 @@ def evaluate(
         A store is missing or malformed, an interrupted ``ecoseg edit`` left one half written
         (:func:`ecoseg.store.check_finished`), the two do not have the same frames (the
         message says when ``pred``'s run did not finish: its scores would be of part of the
-        video), the truth's ``annotated_frames`` entry is malformed or names no frame of it, or
-        ``frames`` names a frame the truth does not annotate.
+        video), the truth's ``annotated_frames`` entry is malformed or names no frame of it,
+        ``frames`` names a frame the truth does not annotate, or the two look swapped: an
+        annotation (``ecoseg synth``'s truth, an imported one) given as ``pred`` and a run
+        nobody reviewed as ``truth`` (:func:`~ecoseg.metrics.pairing.swap_note`).
     ConfigError
         ``iou_threshold`` outside (0, 1], ``bound_th`` <= 0, ``frames`` or ``chunk_frames`` bad.
     FormatError
@@ -172,6 +174,8 @@ def evaluate(
                     )
             with opened_store(truth) as truth_store:
                 check_finished(truth_store)
+                if (swapped := swap_note(pred_store, truth_store)) is not None:
+                    raise StoreError(swapped)  # an annotation scored against a run: no figures
                 result = _evaluate(pred_store, truth_store, *settings, frames)
     if "video_note" in result:  # a wrong pairing or a re-encoded copy: scored, and said
         warn(result["video_note"], OtherVideoWarning)

@@ -19,6 +19,23 @@ What counts as "another video", from the two stores' provenance (``video``) and 
   scores nothing); said mildly, naming both;
 - a store that records no video, or one of the pair that records no sha256 where nothing else
   differs: nothing to tell; no note.
+
+Which way round (:func:`swap_note`, refused by :func:`check_pair`): given the other way round,
+a prediction scored against its truth gives wrong figures with no word (recall read as
+precision, the truth's counts as the prediction's). The two stores' provenance says which is
+which where it can:
+
+- an annotation: the exact truth of ``ecoseg synth`` (engine ``truth``), or an annotation
+  imported from another tool (engine ``import``) whose file gave no confidences (every score
+  1.0; one with confidences is another tool's predictions);
+- a run nobody reviewed: a store of ``ecoseg segment`` (engine ``sam2``, ``classical`` or
+  ``sam3-concepts``) with no review edit in its edit log, no reviewed object and no
+  painting in napari (a ``napari`` entry).
+
+An annotation given as the prediction and a run nobody reviewed as its truth is refused. Every
+other pair is scored as given: a store against itself, two imports, two runs (one engine
+against another), a run a person reviewed (the truth a review makes), a napari layer, a store
+whose provenance says too little.
 """
 
 from __future__ import annotations
@@ -27,7 +44,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["OtherVideoWarning", "video_note"]
+__all__ = ["RUN_ENGINES", "OtherVideoWarning", "check_pair", "swap_note", "video_note"]
+
+#: The engines of ``ecoseg segment`` as its stores record them (provenance ``engine``).
+RUN_ENGINES = ("sam2", "classical", "sam3-concepts")
 
 
 class OtherVideoWarning(UserWarning):
@@ -103,6 +123,111 @@ is a re-encoded copy of the other, meaningless scores if they are different clip
         f"{head}: other files ({sha}) of the same {len(p_times)} frames{size}{long}: fine if "
         "one is a re-encoded copy of the other, meaningless scores if they are different clips"
     )
+
+
+def swap_note(pred: Any, truth: Any) -> str | None:
+    """One line when ``pred`` and ``truth`` look given the wrong way round: an annotation as
+    the prediction, a run nobody reviewed as its truth (see the module docs); ``None`` for
+    every other pair.
+
+    Parameters
+    ----------
+    pred, truth : MaskStore
+        Open stores, as given to :func:`~ecoseg.metrics.evaluate`.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> from ecoseg.store import MaskStore
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48))
+    >>> run = ecoseg.segment(clip.video, out=clip.truth.parent / "masks.zarr", progress=False)
+    >>> truth, masks = MaskStore.open(clip.truth), MaskStore.open(run)
+    >>> swap_note(masks, truth) is None, swap_note(truth, truth) is None
+    (True, True)
+    >>> swap_note(truth, masks)  # doctest: +ELLIPSIS
+    '.../truth.zarr: given as the prediction, is the exact truth of a synthetic clip, and the \
+truth .../masks.zarr is a classical run nobody reviewed: they look swapped; swap them (evaluate \
+.../masks.zarr against the truth .../truth.zarr)'
+    """
+    if str(pred.path) == str(truth.path):
+        return None
+    made = _annotation(pred)
+    if made is None or not _unreviewed_run(truth):
+        return None
+    return (
+        f"{pred.path}: given as the prediction, is {made}, and the truth {truth.path} is a "
+        f"{truth.provenance_record.engine} run nobody reviewed: they look swapped; swap them "
+        f"(evaluate {truth.path} against the truth {pred.path})"
+    )
+
+
+def check_pair(pred: Any, truth: Any) -> None:
+    """Refuse a prediction and its truth given the wrong way round (:func:`swap_note`).
+
+    ``pred`` and ``truth``: mask stores, paths or URLs (opened read-only and closed again). A
+    truth that is a folder of PNG masks, or a side that does not open, is left to the
+    caller's own checks (:func:`~ecoseg.metrics.evaluate` refuses it in its words).
+
+    Raises
+    ------
+    StoreError
+        :func:`swap_note`'s line.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48))
+    >>> run = ecoseg.segment(clip.video, out=clip.truth.parent / "masks.zarr", progress=False)
+    >>> check_pair(run, clip.truth)
+    >>> check_pair(clip.truth, run)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.StoreError: .../truth.zarr: given as the prediction, ...: they look swapped; ...
+    """
+    from ecoseg.errors import StoreError
+    from ecoseg.metrics.truth import is_png_folder
+    from ecoseg.store import opened_store
+
+    if is_png_folder(truth):
+        return
+    try:
+        with opened_store(pred) as p, opened_store(truth) as t:
+            note = swap_note(p, t)
+    except StoreError:  # missing, damaged: the caller says so in its own words
+        return
+    if note is not None:
+        raise StoreError(note)
+
+
+def _annotation(store: Any) -> str | None:
+    """What ``store`` is when it is an annotation (the module docs), else None."""
+    prov = store.provenance_record
+    if prov.engine == "truth":
+        return "the exact truth of a synthetic clip"
+    if prov.engine != "import":
+        return None
+    scores = store.read_scores()
+    if np.any((scores > 0) & (scores < 1)):  # the file's confidences: another tool's output
+        return None
+    source = prov.get("import")
+    source = source if isinstance(source, dict) else {}
+    named = " ".join(f"{source.get(k)}" for k in ("format", "file") if source.get(k))
+    return f"an annotation imported from {named}" if named else "an imported annotation"
+
+
+def _unreviewed_run(store: Any) -> bool:
+    """Whether ``store`` is a run of ``ecoseg segment`` that no person touched (the module
+    docs): no review edit, no reviewed object, no napari painting."""
+    from ecoseg.store import ATTRS_KEY
+
+    prov = store.provenance_record
+    if prov.engine not in RUN_ENGINES or prov.get("napari") is not None:
+        return False
+    records = store.object_records().values()
+    if any(r.reviewed or r.class_source == "reviewed" for r in records):
+        return False
+    meta = store.attrs.get(ATTRS_KEY)
+    return not (isinstance(meta, dict) and meta.get("edits"))
 
 
 def _comparable_sha256(a: Any, b: Any) -> tuple[str | None, str | None]:

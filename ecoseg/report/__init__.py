@@ -98,8 +98,9 @@ def report(
         ``overwrite`` is false.
     StoreError
         A store is missing or malformed, an interrupted ``ecoseg edit`` left it half written
-        (:func:`ecoseg.store.check_finished`; also with ``tables`` given), or it holds no
-        frames (:func:`ecoseg.measure.check_has_frames`); nothing is written.
+        (:func:`ecoseg.store.check_finished`; also with ``tables`` given), it holds no
+        frames (:func:`ecoseg.measure.check_has_frames`), or a store and its truth look
+        swapped (:func:`ecoseg.metrics.check_pair`); nothing is written.
     TypeError
         ``out`` is not a path (``None``).
 
@@ -133,6 +134,11 @@ def report(
         )
     named = _named_stores(stores, study)
     truth_map = _truth_map(truth, named)
+    if truth_map:  # a run given as the truth of an annotation: refused before any work
+        from ecoseg.metrics import check_pair
+
+        for name, truth_store in truth_map.items():
+            check_pair(named[name], truth_store)
     study_truth = [v.truth for v in study.videos if v.truth is not None] if study else []
     for store in [*named.values(), *truth_map.values(), *study_truth]:
         check_outside_store(out, store)  # not into a store it reads (its zarr.json, a zip store)
