@@ -29,8 +29,9 @@ which where it can:
   imported from another tool (engine ``import``) whose file gave no confidences (every score
   1.0; one with confidences is another tool's predictions);
 - a run nobody reviewed: a store of ``ecoseg segment`` (engine ``sam2``, ``classical`` or
-  ``sam3-concepts``) with no review edit in its edit log, no reviewed object and no
-  painting in napari (a ``napari`` entry).
+  ``sam3-concepts``) with no review edit in its edit log (a classification by
+  ``ecoseg classify`` is no review), no reviewed object and no painting in napari (a
+  ``napari`` entry).
 
 An annotation given as the prediction and a run nobody reviewed as its truth is refused. Every
 other pair is scored as given: a store against itself, two imports, two runs (one engine
@@ -227,7 +228,9 @@ def _unreviewed_run(store: Any) -> bool:
     if any(r.reviewed or r.class_source == "reviewed" for r in records):
         return False
     meta = store.attrs.get(ATTRS_KEY)
-    return not (isinstance(meta, dict) and meta.get("edits"))
+    edits = meta.get("edits") if isinstance(meta, dict) else None
+    # ecoseg classify logs its naming too: a model's, not a person's
+    return not any(e.get("kind") != "classify" for e in edits or () if isinstance(e, dict))
 
 
 def _comparable_sha256(a: Any, b: Any) -> tuple[str | None, str | None]:

@@ -146,3 +146,16 @@ def test_check_pair_leaves_png_folders_and_missing_stores_to_the_caller(tmp_path
 
     check_pair(run, export(run, "davis", tmp_path / "pngs"))
     check_pair(tmp_path / "nope.zarr", run)
+
+
+def test_a_run_named_by_a_species_model_alone_is_still_a_run_nobody_reviewed(tmp_path, truth):
+    """``ecoseg classify`` logs its naming in the edit log (kind ``classify``): no review."""
+    from ecoseg.species._edit_log import read_meta, write_meta
+
+    run = store(tmp_path / "m.zarr", "sam2")
+    with MaskStore.open(run, mode="a") as s:
+        meta = read_meta(s)
+        meta["edits"] = [{"n": 1, "kind": "classify", "ids": [1], "command": 1}]
+        write_meta(s, meta)
+    with pytest.raises(StoreError, match="a sam2 run nobody reviewed: they look swapped"):
+        check_pair(truth, run)
