@@ -372,8 +372,8 @@ def _add_study(sub):
         action="store_true",
         help=(
             "measure without the videos' species_model (a report's reproduce steps use it "
-            "where a store's first classification was not the study's model's, or its last "
-            "was made with another calibration than today's); the next run classifies and "
+            "where a store's first classification was not the study's model's, or the last "
+            "run did not classify); the next run classifies and "
             "measures them again"
         ),
     )

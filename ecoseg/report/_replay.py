@@ -304,12 +304,13 @@ class StudyReplay:
     steps: list[str]
     files: list[InputFile]
     notes: list[str]
-    #: the store's log does not start with a classification of the study's model: the
-    #: first run must not classify (``ecoseg study --no-classify``)
+    #: the store's log does not start with the one classification of the study's model
+    #: the first run makes (none, another calibration, several): the first run must not
+    #: classify (``ecoseg study --no-classify``)
     unclassified: bool = False
-    #: the store's last classification after its last review recorded another calibration
-    #: than today's (the study's last run did not classify, ``--no-classify``): the closing
-    #: run must not classify either, or it would make one with today's
+    #: the store's log does not end with a classification of the study's model with
+    #: today's calibration (the study's last run did not classify, ``--no-classify``): the
+    #: closing run must not classify either, or it would classify the store once more
     last_unclassified: bool = False
 
 
@@ -322,8 +323,10 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
     one by the closing ``ecoseg study``; the others (a study run between two rounds of
     review, or run again after the last with another calibration) are ``ecoseg classify``
     steps with the study's model and video, in their place in the log, so an ``--undo`` of
-    one takes back what it took back then. None of them is a review: a log of the study's
-    classifications alone gives no steps. A classification recorded before classifications
+    one takes back what it took back then. None of them is a review: a log of one
+    classification of the study's alone, with today's calibration, gives no steps (the
+    study run once); one of several (the study run again with another calibration) gives a
+    step for each but the one a run makes. A classification recorded before classifications
     recorded their calibration is made with the store's calibration there, and the page
     says so (:func:`unrecorded_calibration`; for the first run's, a note).
 
@@ -337,13 +340,17 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
     stops for want of the file: the tables made without it would differ). A log that does not
     start with a classification of the study's model (one added after the first review, or
     replaced since the first run) needs a first run that does not classify
-    (``unclassified``), or it would name the tracks where the study did not; then (``whole``)
-    every store's classifications before its first review are steps too. Likewise a last
-    classification after the last review with another calibration than today's (the study
-    run again with another calibration, then with today's and ``--no-classify``) needs a
-    closing run that does not classify (``last_unclassified``), or it would make one with
-    today's calibration; then (``last``) every store's classifications after its last review
-    are steps too (a store with no review: all but the one the first run makes).
+    (``unclassified``), or it would name the tracks where the study did not; so does a log
+    with no review and several classifications of the study's where the closing run
+    classifies (``last`` False: it makes the last); then (``whole``) every store's
+    classifications before its first review are steps too. Likewise a log that does not end
+    with a classification of the study's model (the study's last run, after the last review,
+    did not classify: ``--no-classify``; or it never classified) or that ends with one of
+    another calibration than today's (the study run again with another calibration, then
+    with today's and ``--no-classify``) needs a closing run that does not classify
+    (``last_unclassified``), or it would classify the store once more; then (``last``) every
+    store's classifications after its last review are steps too (a store with no review: all
+    but the one the first run makes).
     """
     try:
         spec = study.video(v.name)
@@ -363,27 +370,32 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
     person = [k for k, entry in enumerate(log) if not own(entry)]
     # the calibration the study gives the store now: its first run measures with it
     today = calibration_arg(spec.calibration.to_dict()) if spec.calibration else None
-    first = log[: person[0]] if person else []  # the study's classifications before a review
-    # the first run makes one classification, with today's calibration: two (a calibration
-    # changed and measured again) or one with another calibration are steps of their own
-    unclassified = (
-        sha is not None
-        and bool(person)
-        and (person[0] == 0 or len(first) > 1 or _other_calibration(first[0], today))
+    # the study's classifications before a review (a log of them alone: all of them)
+    first = log[: person[0]] if person else log
+    # the first run makes one classification, with today's calibration: none (the first
+    # entry a review, or no entry), one with another calibration or two (a calibration
+    # changed and measured again) are steps of their own; but two with no review after them
+    # where the closing run does not classify (``last``): the first run's, then steps
+    unclassified = sha is not None and (
+        not first
+        or _other_calibration(first[0], today)
+        or (len(first) > 1 and (bool(person) or not last))
     )
     # the closing run makes the last classification after the last review, with today's
-    # calibration: one with another (the last run did not classify) is a step of its own
-    last_unclassified = (
-        sha is not None and bool(person) and own(log[-1]) and _other_calibration(log[-1], today)
+    # calibration: a log that does not end with one (the last run did not classify) or ends
+    # with one of another calibration needs a closing run that does not classify
+    last_unclassified = sha is not None and (
+        not log or not own(log[-1]) or _other_calibration(log[-1], today)
     )
     # any before it (the study run again with another calibration) are steps, or the store
     # made again would lack them; all of them where the closing run does not classify
     if person:
+        start = 0 if whole else person[0]
         end = len(log) if last else max(person[-1] + 1, len(log) - 1)
-        log = log[0 if whole else person[0] : end]
-    else:  # the study's classifications alone: made by the first run or the closing one;
-        # with a closing run that does not classify, all but the first run's are steps
-        log = log[0 if whole else 1 :] if last and sha is not None else []
+    else:  # the study's classifications alone: the first run makes the first (or none:
+        # ``whole``), the closing one the last (or none: ``last``), steps the others
+        start, end = (0 if whole else 1), (len(log) if last else len(log) - 1)
+    log = log[start:end]
     if first and not unclassified and "calibration" not in (first[0].get("classification") or {}):
         notes.append(  # remade by the first run, with the calibration the study gives now
             f"{v.name}: edit log entry {first[0].get('n')}, a classification of an older "

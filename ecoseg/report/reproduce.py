@@ -87,12 +87,15 @@ def reproduce(
     if _study_page(videos, study, title):
         run = f"ecoseg study {_q(study.path.name)}"
         replays = [study_reviews(v, study) for v in videos]
-        whole = any(r.unclassified for r in replays)
+        # a closing (first) run that classifies none: every store's classifications of the
+        # study's model after its last (before its first) review are steps; whether the
+        # first run may classify depends on the closing run
         last = any(r.last_unclassified for r in replays)
-        if whole or last:  # a first (closing) run that classifies none: every store's
-            # classifications of the study's model before its first (after its last) review
-            # are steps
-            replays = [study_reviews(v, study, whole=whole, last=last) for v in videos]
+        if last:
+            replays = [study_reviews(v, study, last=True) for v in videos]
+        whole = any(r.unclassified for r in replays)
+        if whole:
+            replays = [study_reviews(v, study, whole=True, last=last) for v in videos]
         reviews = [step for r in replays for step in r.steps]
         # the first run classifies a store only where the study's model made its log's first
         # entry (not a model added after a review, nor a model file since replaced)
@@ -101,7 +104,9 @@ def reproduce(
         closing = run + " --no-classify" * last
         files = {f.name: f for r in replays for f in r.files}
         return {
-            "study": run,
+            # no steps: one run, which classifies none where the closing run would not (a
+            # study run with --no-classify alone)
+            "study": run if reviews else closing,
             "where": _BESIDE_STUDY,
             # a person's review goes between a run that makes the stores and one that
             # measures them again and writes the page

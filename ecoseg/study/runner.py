@@ -176,8 +176,8 @@ def run_study(
         first; the next run that classifies measures them again. A report's reproduce steps
         use it where a store's first classification was not the study's model's (a model
         added after a person's first review, or a model file since replaced), and to close
-        where its last was made with another calibration than today's (the study's last run
-        did not classify).
+        where the study's last run did not classify (a store's log does not end with a
+        classification of the study's model with today's calibration).
     workers, threads : int, optional
         With no ``scheduler``: segment the videos on a local Dask cluster of this many worker
         processes / threads per worker (:func:`ecoseg.batch.connect`) instead of one after

@@ -627,3 +627,77 @@ def test_a_last_run_without_classifying_after_a_calibration_change_is_replayed(
         made, again = ([e["classification"]["calibration"] for e in edit_log(f / store) if
                         e["kind"] == "classify"] for f in (root, fresh))  # fmt: skip
         assert again == made, store
+
+
+def test_a_last_run_without_classifying_after_a_review_is_replayed(study, tmp_path, monkeypatch):
+    """The study classified, a person split a track and the study was run with
+    ``--no-classify`` (the page): no classification after the last review. The closing
+    ``ecoseg study`` of the steps classified the store again: the store made again had one
+    more classification in its log. Now the closing run does not classify either: the same
+    log, tables and page."""
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    store = root / "out" / "stores" / "reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: classified
+    track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
+    present = np.flatnonzero((ecoseg.MaskStore.open(store).read_labels() == track).any(axis=(1, 2)))
+    cut = f"{track}@{present[-1]}"  # both parts keep pixels; a classification names them anew
+    assert main(["edit", str(store), f"--split={cut}"]) == 0  # 2: the last review
+    run_study(root / "study.yaml", progress=False, classify=False)  # measured; the page
+    assert [e["kind"] for e in edit_log(store)] == ["classify", "split"]
+    assert _page_steps(root) == [
+        "ecoseg study study.yaml --no-report",
+        f"ecoseg edit out/stores/reef-a.zarr --split {cut}",
+        "ecoseg study study.yaml --no-classify",
+    ]
+    _replays_identically(root, fresh)
+
+
+def test_a_study_never_classified_is_replayed_without_classifying(study, tmp_path, monkeypatch):
+    """A study with a species model run with ``--no-classify`` alone (the page): its page
+    said ``ecoseg study study.yaml``, which classifies the store. It now says ``ecoseg study
+    study.yaml --no-classify``: the same log (none), tables and page."""
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    run_study(root / "study.yaml", progress=False, classify=False)  # the page
+    assert edit_log(root / "out" / "stores" / "reef-a.zarr") == []
+    assert _page_steps(root) == ["ecoseg study study.yaml --no-classify"]
+    assert (
+        "Regenerate with <code>ecoseg study study.yaml --no-classify</code>"
+        in (root / "out" / "report.html").read_text()
+    )
+    _replays_identically(root, fresh)
+
+
+def test_classifications_of_a_study_never_reviewed_are_replayed_each(study, tmp_path, monkeypatch):
+    """No review: the study classified at 20 mm/px, then at 10 (the page). The page said
+    ``ecoseg study study.yaml``, which classifies once, at 10: the store made again had one
+    classification in its log, not two. Now the first run does not classify, the first
+    classification is a step with the calibration it recorded and the closing run makes the
+    last: the same log, tables and page."""
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    store = root / "out" / "stores" / "reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: at 20 mm/px
+    _calibrate(root, "10.0")
+    run_study(root / "study.yaml", progress=False)  # 2: at 10; the page
+    log = edit_log(store)
+    assert [e["classification"]["calibration"]["mm_per_px"] for e in log] == [20.0, 10.0]
+    sha = log[0]["classification"]["model_sha256"]
+    assert _page_steps(root) == [
+        "ecoseg study study.yaml --no-report --no-classify",
+        "ecoseg classify out/stores/reef-a.zarr --model species.json --model-sha256 "
+        f"{sha} --video a/video.mp4 --calibration 20",
+        "ecoseg study study.yaml",
+    ]
+    _replays_identically(root, fresh)
