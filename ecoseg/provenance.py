@@ -55,6 +55,7 @@ from ecoseg.errors import StoreError
 
 __all__ = [
     "CLASS_SOURCES",
+    "RUN_ENGINES",
     "AnnotatedFrames",
     "CameraMotion",
     "ModelInfo",
@@ -72,6 +73,9 @@ __all__ = [
 
 #: Where an object's class came from.
 CLASS_SOURCES = ("prompt", "concept", "reviewed", "classified", "rule", "unknown")
+
+#: The engines of ``ecoseg segment`` as its stores record them (provenance ``engine``).
+RUN_ENGINES = ("sam2", "classical", "sam3-concepts")
 
 
 def created() -> str:

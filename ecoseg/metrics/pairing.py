@@ -45,10 +45,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RUN_ENGINES", "OtherVideoWarning", "check_pair", "swap_note", "video_note"]
+from ecoseg.provenance import RUN_ENGINES
 
-#: The engines of ``ecoseg segment`` as its stores record them (provenance ``engine``).
-RUN_ENGINES = ("sam2", "classical", "sam3-concepts")
+__all__ = ["OtherVideoWarning", "check_pair", "swap_note", "video_note"]
 
 
 class OtherVideoWarning(UserWarning):

@@ -20,7 +20,7 @@ from typing import Any
 
 from ecoseg._checks import number_text
 from ecoseg.io.folder import DEFAULT_FPS
-from ecoseg.provenance import ModelInfo
+from ecoseg.provenance import RUN_ENGINES, ModelInfo
 from ecoseg.report._replay import (
     InputFile,
     calibration_arg,
@@ -212,7 +212,7 @@ def store_command(v: VideoInfo) -> Command:
     engine = prov.engine or "classical"
     if engine == "import":
         return Command(_import_command(v))
-    if engine not in ("sam2", "classical", "sam3-concepts"):
+    if engine not in RUN_ENGINES:
         return Command(f"# {v.name}: made by {engine!r}; ecoseg has no command for it")
     cmd = ["ecoseg", "segment", _q(v.video_shown), "-o", _q(v.store_shown), *_rate_flags(prov)]
     if engine != "sam3-concepts":
