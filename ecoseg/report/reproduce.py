@@ -275,8 +275,8 @@ def _made_calibration(v: Any) -> dict | None:
 
 def _missing_video_note(v: Any, command: str) -> str | None:
     """A comment under a store's command that names its video where the video is not found
-    on this machine (at its recorded path, beside the store, nor in a folder moved whole):
-    the command shows the path the store records, which will not run as it is.
+    on this machine (at its recorded path, beside the store, nor in a folder moved whole;
+    or at a study's ``path:``): the command shows that path, which will not run as it is.
 
     Examples
     --------
@@ -285,15 +285,14 @@ def _missing_video_note(v: Any, command: str) -> str | None:
     >>> v = SimpleNamespace(name="reef", video_path=Path("/gone/reef.mp4"),
     ...                     video_shown="/gone/reef.mp4")
     >>> print(_missing_video_note(v, "ecoseg segment /gone/reef.mp4 -o reef.zarr"))
-    # reef: its video is not found here (not at /gone/reef.mp4, the path its store records): \
-put its path in the command above
+    # reef: its video is not found here (not at /gone/reef.mp4): put its path in the command above
     """
     path = getattr(v, "video_path", None)
     if path is None or path.exists() or _q(v.video_shown) not in command.split():
         return None
     return (
-        f"# {v.name}: its video is not found here (not at {v.video_shown}, the path its store "
-        "records): put its path in the command above"
+        f"# {v.name}: its video is not found here (not at {v.video_shown}): put its path in the "
+        "command above"
     )
 
 

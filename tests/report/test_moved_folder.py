@@ -60,6 +60,6 @@ def test_a_moved_folder_without_its_video_says_so_under_the_command(tmp_path, mo
     command = next(i for i, s in enumerate(steps) if s.startswith("ecoseg segment"))
     assert steps[command].startswith(f"ecoseg segment {old / 'a' / 'video.mp4'} -o out/a.zarr")
     assert steps[command + 1] == (
-        f"# a: its video is not found here (not at {old / 'a' / 'video.mp4'}, the path its "
-        "store records): put its path in the command above"
+        f"# a: its video is not found here (not at {old / 'a' / 'video.mp4'}): put its path in "
+        "the command above"
     )
