@@ -453,8 +453,13 @@ def find_video(recorded: str | os.PathLike | None, store: str | os.PathLike) -> 
 
     The path recorded in the store's provenance is tried as it is (absolute, or relative to
     the working folder), then relative to the store's folder, then as a file of that name next
-    to the store (a store moved together with its video). A video file or an image folder
-    counts; a recorded URL, or a store at a URL, is only tried as recorded.
+    to the store (a store moved together with its video), then as a folder moved or copied
+    whole with its stores and videos (a study or campaign folder on another disk or machine):
+    the recorded path's last folders and name (two parts or more: ``a/video.mp4`` of
+    ``/old/study/a/video.mp4``) under each folder above the store, the nearest first and the
+    most parts first. A video file or an image folder counts; a recorded URL, or a store at a
+    URL, is only tried as recorded. Whether what is found is the store's video (its sha256) is
+    the caller's check.
 
     Parameters
     ----------
@@ -466,7 +471,8 @@ def find_video(recorded: str | os.PathLike | None, store: str | os.PathLike) -> 
     Returns
     -------
     Path or None
-        The first candidate that exists; ``None`` when nothing is recorded or found.
+        The first candidate that exists (relative to the working folder where ``store`` is
+        given so); ``None`` when nothing is recorded or found.
 
     Examples
     --------
@@ -476,6 +482,9 @@ def find_video(recorded: str | os.PathLike | None, store: str | os.PathLike) -> 
     >>> find_video("elsewhere/T1.mp4", d / "T1.zarr") == d / "T1.mp4"
     True
     >>> find_video("elsewhere/T2.mp4", d / "T2.zarr") is None
+    True
+    >>> (d / "a").mkdir(); _ = (d / "a" / "video.mp4").write_bytes(b"")  # a moved study
+    >>> find_video("/old/study/a/video.mp4", d / "out" / "stores" / "a.zarr") == d / "a/video.mp4"
     True
     """
     if not recorded:
@@ -493,6 +502,23 @@ def find_video(recorded: str | os.PathLike | None, store: str | os.PathLike) -> 
     for candidate in candidates:
         if candidate.exists():
             return candidate
+    if "://" in os.fspath(store):
+        return None
+    return _moved_with(video, Path(store))
+
+
+def _moved_with(video: Path, store: Path) -> Path | None:
+    """:func:`find_video`'s last try: the recorded ``video``'s last parts (two or more) under
+    each folder above ``store``, shown as ``store`` is (absolute, or from the working folder)."""
+    parts = [p for p in video.parts if p not in (video.anchor, ".", "..")]
+    tails = [Path(*parts[-n:]) for n in range(len(parts) - (video.is_absolute()), 1, -1)]
+    if not tails:
+        return None
+    for above in Path(os.path.abspath(store)).parents:
+        shown = above if store.is_absolute() else Path(os.path.relpath(above))
+        for tail in tails:
+            if (above / tail).exists():
+                return shown / tail
     return None
 
 

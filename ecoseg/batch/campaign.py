@@ -22,7 +22,7 @@ from ecoseg._cli import logger
 from ecoseg._paths import check_out_folder
 from ecoseg.batch._inputs import check_folder_rate, check_folders, check_same_bytes
 from ecoseg.batch._options import check_this_machine, concept_options, segment_options
-from ecoseg.batch._threads import in_threads
+from ecoseg.batch._threads import DaemonPool, in_threads
 from ecoseg.batch.cluster import (
     check_count,
     check_gpu_workers,
@@ -95,7 +95,9 @@ def batch(
     out : str or Path
         Folder or URL for the stores and ``batch-summary.csv``.
     scheduler : None, str or client
-        See :func:`connect`: ``None`` starts a local cluster, a string is a scheduler address.
+        See :func:`connect`: ``None`` starts a local cluster (none where the only tasks check
+        URL videos by their bytes, ``jobs.Job.verify``: threads of this process run them), a
+        string is a scheduler address.
     workers, threads, processes
         Local cluster shape (see :func:`~ecoseg.batch.cluster.connect`).
     retries : int
@@ -304,13 +306,17 @@ def batch(
 
     if jobs:
         try:
-            with connect(
-                scheduler,
-                workers=local_workers(workers, threads, len(jobs), resources),
-                threads=threads,
-                processes=processes,
-                resources=resources if scheduler is None else None,
-                log=log,
+            with (
+                _checking_here(len(jobs), workers, threads, log)
+                if scheduler is None and all(job.verify for _, job, _ in jobs)
+                else connect(
+                    scheduler,
+                    workers=local_workers(workers, threads, len(jobs), resources),
+                    threads=threads,
+                    processes=processes,
+                    resources=resources if scheduler is None else None,
+                    log=log,
+                )
             ) as client:
                 if resources and is_dask(client):
                     check_gpu_workers(client)
@@ -329,6 +335,17 @@ def batch(
         + f"; summary: {summary.attrs['summary']}"
     )
     return summary
+
+
+def _checking_here(n: int, workers: int | None, threads: int | None, log) -> DaemonPool:
+    """Where the tasks of a campaign run when its only ones check URL videos by their bytes
+    (``jobs.Job.verify``: every store complete, some videos re-tagged) and no scheduler was
+    given: threads of this process, as many at once as the local cluster would have run
+    them, since each only streams a video through SHA-256 (no cluster started for that: its
+    seconds of start-up and its worker processes)."""
+    at_once = local_workers(workers, threads, n, None) * (threads or 1)
+    log(f"{n} video(s) to check by their bytes only: checked here, no local cluster started")
+    return DaemonPool(min(at_once, n))
 
 
 #: The error of a video the run was stopped (Ctrl-C, a signal) before it finished.

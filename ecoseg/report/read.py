@@ -210,7 +210,11 @@ def read_video(
     recorded = video.path if video is not None else None
     info.video_shown = str(recorded) if recorded else "(not recorded)"
     if recorded:
-        info.video_path = find_video(recorded, path) or Path(str(recorded))
+        found = find_video(recorded, path)
+        info.video_path = found or Path(str(recorded))
+        if found is not None and Path(str(recorded)).is_absolute() and found != Path(recorded):
+            # where it is now (a study folder moved or copied), not where it was
+            info.video_shown = shown_beside(found, path, shown)
     spec = None
     if study is not None:
         try:
@@ -234,6 +238,25 @@ def read_video(
             info.truth = str(spec.truth)
             info.truth_shown = study.relative(spec.truth)
     return info
+
+
+def shown_beside(found: Path, path: Any, shown: str) -> str:
+    """``found`` (a video found for the store at ``path``) as the page shows paths: from the
+    folder the store's shown path ``shown`` is relative to (as it is where ``shown`` is
+    absolute, or ``path`` is not a local path).
+
+    Examples
+    --------
+    >>> shown_beside(Path("/new/study/a/video.mp4"), "/new/study/out/a.zarr", "out/a.zarr")
+    'a/video.mp4'
+    """
+    if not isinstance(path, str | os.PathLike) or os.path.isabs(shown):
+        return str(found)
+    store, tail = os.path.abspath(path), os.sep + os.path.normpath(shown)
+    if not store.endswith(tail):  # (shown from another folder: ../x.zarr)
+        return str(found)
+    root = store[: -len(tail)] or os.sep
+    return Path(os.path.relpath(os.path.abspath(found), root)).as_posix()
 
 
 def is_study_store(path: str | os.PathLike, study: Any, spec: Any) -> bool:

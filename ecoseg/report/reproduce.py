@@ -121,6 +121,8 @@ def reproduce(
     steps = []
     for v, c in zip(videos, commands):
         steps.append(c.text)
+        if (note := _missing_video_note(v, c.text)) is not None:
+            steps.append(note)
         if not getattr(v, "complete", True):
             steps.append(_unfinished_note(v))
     steps += [
@@ -274,6 +276,29 @@ def _made_calibration(v: Any) -> dict | None:
         cal = getattr(v, "calibration", None)
         made = cal if isinstance(cal, dict) and cal.get("method") == "synthetic" else None
     return dict(made) if made else None
+
+
+def _missing_video_note(v: Any, command: str) -> str | None:
+    """A comment under a store's command that names its video where the video is not found
+    on this machine (at its recorded path, beside the store, nor in a folder moved whole;
+    or at a study's ``path:``): the command shows that path, which will not run as it is.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from types import SimpleNamespace
+    >>> v = SimpleNamespace(name="reef", video_path=Path("/gone/reef.mp4"),
+    ...                     video_shown="/gone/reef.mp4")
+    >>> print(_missing_video_note(v, "ecoseg segment /gone/reef.mp4 -o reef.zarr"))
+    # reef: its video is not found here (not at /gone/reef.mp4): put its path in the command above
+    """
+    path = getattr(v, "video_path", None)
+    if path is None or path.exists() or _q(v.video_shown) not in command.split():
+        return None
+    return (
+        f"# {v.name}: its video is not found here (not at {v.video_shown}): put its path in the "
+        "command above"
+    )
 
 
 def _unfinished_note(v: Any) -> str:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
+from ecoseg._paths import find_video
 from ecoseg._version import __version__
 from ecoseg.errors import CalibrationError, StoreError
 from ecoseg.provenance import ObjectRecord, Provenance
@@ -95,7 +97,10 @@ def resume_command(video: str | None, path: Any) -> str:
     Parameters
     ----------
     video : str or None
-        The video the store records; ``VIDEO`` stands for it when none is recorded.
+        The video the store records; ``VIDEO`` stands for it when none is recorded. A
+        recorded absolute path that is not there is shown where
+        :func:`ecoseg._paths.find_video` finds the video now (a folder moved or copied whole
+        with its stores and videos).
     path : str or Path
         The store. Both are quoted for a shell where they need it.
 
@@ -110,6 +115,9 @@ def resume_command(video: str | None, path: Any) -> str:
     >>> resume_command(None, "m.zarr")
     'ecoseg segment VIDEO -o m.zarr --resume'
     """
+    if video and isinstance(path, str | os.PathLike) and os.path.isabs(video):
+        found = find_video(video, path)  # (where it is now: the folder moved)
+        video = str(found) if found is not None else video
     shown = shlex.quote(video) if video else "VIDEO"
     return f"ecoseg segment {shown} -o {shlex.quote(str(path))} --resume"
 

@@ -9,6 +9,7 @@ import functools
 import hashlib
 import http.server
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -498,3 +499,56 @@ def test_a_run_stopped_during_a_check_by_the_bytes_says_so_in_the_summary(campai
     )
     with MaskStore.open(out / "T1.zarr") as store:
         assert store.provenance["video"] == made
+
+
+@pytest.mark.parametrize("campaign", [{"tag": staticmethod(_write_etag)}], indirect=True)
+def test_a_campaign_whose_only_tasks_check_bytes_starts_no_local_cluster(
+    campaign, monkeypatch, capsys
+):
+    """Every store complete, two URL videos re-tagged (one the same bytes, one other bytes of
+    its size): the only tasks stream two videos through SHA-256. With no scheduler given, a
+    local Dask cluster (worker processes, seconds of start-up) was started for them; now they
+    run on threads here (the cluster factory fails if called) and give the same rows: the
+    same bytes skipped with the new ETag recorded, the other bytes failed naming both
+    SHA-256s. A video to segment still gets the cluster (connect called)."""
+    import distributed
+
+    from ecoseg.store import MaskStore
+
+    served, handler, urls, out = campaign
+    with MaskStore.open(out / "T1.zarr") as store:
+        made = store.provenance["video"]
+    _same_size_other_bytes(served / "T1.mp4")
+    _rewritten(served / "T1.mp4")
+    _rewritten(served / "T3.mp4")
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a local cluster was started")
+
+    monkeypatch.setattr(distributed, "LocalCluster", no_cluster)
+    summary = batch(urls, out, engine="classical", progress=True)
+    assert summary["status"].tolist() == ["skipped", "failed"] + ["skipped"] * 4
+    assert summary["attempts"].tolist() == [0, 1, 0, 1, 0, 0]
+    assert summary["error"].iloc[1] == _replaced(
+        out, served, _write_etag, made["etag"], made["sha256"]
+    )
+    err = capsys.readouterr().err
+    assert "checked here, no local cluster started" in err and "dashboard" not in err
+    with MaskStore.open(out / "T3.zarr") as store:
+        assert store.provenance["video"]["etag"] == _write_etag(served / "T3.mp4")
+
+    connected = []
+
+    @contextlib.contextmanager
+    def connect(*args, **kwargs):
+        connected.append(args)
+        with ThreadPoolExecutor(1) as pool:
+            yield pool
+
+    monkeypatch.setattr("ecoseg.batch.campaign.connect", connect)
+    _rewritten(served / "T4.mp4")
+    shutil.rmtree(out / "T5.zarr")  # (a video to segment: the cluster as before)
+    again = batch(urls, out, engine="classical", progress=False)
+    assert connected == [(None,)]
+    assert again["status"].tolist() == ["skipped", "failed"] + ["skipped"] * 3 + ["done"]
+    assert again["attempts"].tolist() == [0, 1, 0, 0, 1, 1]

@@ -63,6 +63,35 @@ def test_summary_of_an_interrupted_store(clip, tmp_path):
     assert f"ecoseg segment {src.provenance['video']['path']} -o {path} --resume" in text
 
 
+def test_an_interrupted_store_of_a_moved_folder_resumes_from_its_video_there(
+    clip, tmp_path, monkeypatch
+):
+    """A folder moved whole (a study's videos and stores on another disk): the store records
+    its video's absolute path before the move, and ``ecoseg info`` told the user to resume
+    with that path, which is not there. It now names the video where the folder holds it."""
+    import shutil
+
+    src = MaskStore.open(clip.truth)
+    old = tmp_path / "old"
+    shutil.copy(clip.video, (old / "clips").mkdir(parents=True) or old / "clips" / "T1.mp4")
+    video = {**src.provenance["video"], "path": str(old / "clips" / "T1.mp4")}
+    store = MaskStore.create(
+        old / "out" / "T1.zarr",
+        height=48,
+        width=64,
+        chunk_frames=4,
+        objects=list(src.object_records().values()),
+        provenance={**src.provenance, "engine": "classical", "video": video},
+    )
+    store.append(src.read_labels(0, 8), src.read_time()[:8])
+    store.close()  # killed before mark_complete()
+    shutil.move(old, tmp_path / "new")
+    monkeypatch.chdir(tmp_path / "new")
+    text = "\n".join(summary("out/T1.zarr").lines())
+    assert "ecoseg segment clips/T1.mp4 -o out/T1.zarr --resume" in text
+    assert str(old) not in text
+
+
 def test_summary_counts_review_edits(truth):
     from ecoseg.species import Review
 
