@@ -457,6 +457,16 @@ def check_times(path: str, time: Any, n: int, start: int, last: float | None) ->
         raise StoreError(f"{path}: frame {start}: time must be numbers (s)") from None
     if times.shape != (n,):
         raise StoreError(f"{path}: frame {start}: {n} label frames but {times.size} times")
+    if n == 1:  # one frame (as engines append): the same checks on a float, no array passes
+        t = float(times[0])
+        if not math.isfinite(t):
+            raise StoreError(f"{path}: frame {start}: time {t} is not finite")
+        if last is not None and t <= last:
+            raise StoreError(
+                f"{path}: frame {start}: time {t:.6g} s is not after the previous frame's "
+                f"{last:.6g} s (times must increase)"
+            )
+        return times
     bad = np.flatnonzero(~np.isfinite(times))
     if bad.size:
         i = int(bad[0])
@@ -512,6 +522,10 @@ def check_ids(
     return present if per_frame else None
 
 
+# score types set as they are (their float32 value is the same taken one by one or in a list)
+_FLOATS = (float, np.float32, np.float64)
+
+
 def score_rows(path: str, index: ObjectIndex, scores, present, n: int, start: int, times):
     """Scores (n, objects) float32 from ``None`` (presence), an array or ``{id: score}``.
 
@@ -527,6 +541,7 @@ def score_rows(path: str, index: ObjectIndex, scores, present, n: int, start: in
             rows[i, index.columns(ids)] = 1.0
         return rows
     if isinstance(scores, Mapping):
+        columns, numbers = [], []  # plain float scores, set in one assignment
         for oid, value in scores.items():
             col = index.column_of.get(int(oid)) if is_int(oid) else None
             if col is None:
@@ -534,6 +549,10 @@ def score_rows(path: str, index: ObjectIndex, scores, present, n: int, start: in
                     f"{path}: frame {start}: score given for object {oid!r}, which is "
                     "not registered (add_objects first)"
                 )
+            if type(value) in _FLOATS:  # one number for every frame
+                columns.append(col)
+                numbers.append(value)
+                continue
             try:
                 rows[:, col] = np.asarray(value, dtype=np.float32)
             except (TypeError, ValueError):
@@ -541,6 +560,7 @@ def score_rows(path: str, index: ObjectIndex, scores, present, n: int, start: in
                     f"{path}: frame {start}: score of object {oid} must be a number or "
                     f"{n} numbers, got {value!r}"
                 ) from None
+        rows[:, columns] = numbers
     else:
         try:
             arr = np.asarray(scores, dtype=np.float32)
@@ -554,8 +574,8 @@ def score_rows(path: str, index: ObjectIndex, scores, present, n: int, start: in
                 f"{(n, k)} (frames, objects in object_ids order)"
             )
         rows[:] = arr
-    bad = np.argwhere(~np.isfinite(rows))
-    if bad.size:
+    if not np.isfinite(rows).all():
+        bad = np.argwhere(~np.isfinite(rows))
         i, j = (int(v) for v in bad[0])
         raise StoreError(
             f"{path}: frame {start + i} (t={times[i]:.3f} s): score of object "

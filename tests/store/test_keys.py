@@ -24,6 +24,29 @@ def test_put_file_replaces_a_key_whole_and_leaves_no_partial_file_when_it_fails(
     assert sorted(p.name for p in key.parent.iterdir()) == ["0"]
 
 
+def test_put_file_makes_only_the_folders_of_new_keys(tmp_path, monkeypatch):
+    """A key whose folder exists is written with no mkdir (nor the stat that follows a failed
+    one): commit files and a chunk's folder once made; a new key's folders are made."""
+    import os
+
+    made = []
+    real = os.mkdir
+
+    def mkdir(path, *args, **kwargs):
+        made.append(os.path.relpath(path, tmp_path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    put_file(tmp_path / "labels" / "c" / "0" / "0" / "0", b"new chunk")
+    assert os.path.join("labels", "c", "0", "0") in made  # the new key's folders
+    made.clear()
+    put_file(tmp_path / "labels" / "c" / "0" / "0" / "0", b"again")
+    put_file(tmp_path / "zarr.json", b"{}")
+    assert made == []
+    assert (tmp_path / "labels" / "c" / "0" / "0" / "0").read_bytes() == b"again"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labels", "zarr.json"]
+
+
 def test_local_stores_get_files_and_other_stores_get_keys_through_zarr(tmp_path):
     from numcodecs import Zstd
 

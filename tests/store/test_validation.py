@@ -192,6 +192,43 @@ def test_append_time_errors(store):
         store.append(frames(1), ["soon"])
 
 
+def test_one_frame_times_and_float_scores_are_checked_as_arrays_are():
+    """check_times on one frame and score_rows on plain float scores take shortcuts (no array
+    passes): the same values and the same messages as the general path (the frame as the
+    first of two, the scores as numpy arrays)."""
+    from ecoseg.store.validation import ObjectIndex, check_times, score_rows
+
+    late = (
+        "m.zarr: frame 7: time {} s is not after the previous frame's 0.4 s (times must increase)"
+    )
+    for t, last, want in (
+        (0.5, 0.4, [0.5]),
+        (0.5, None, [0.5]),
+        (0.4, 0.4, late.format("0.4")),
+        (0.3, 0.4, late.format("0.3")),
+        (math.nan, None, "m.zarr: frame 7: time nan is not finite"),
+        (-math.inf, 0.4, "m.zarr: frame 7: time -inf is not finite"),
+    ):
+        for one in (t, [t], np.array([t]), np.float64(t)):
+            try:
+                got = check_times("m.zarr", one, 1, 7, last).tolist()
+            except StoreError as exc:
+                got = str(exc)
+            assert got == want, (one, last)
+            try:  # the same frame as the first of two: the general path says the same
+                two = check_times("m.zarr", [t, 1e9], 2, 7, last).tolist()[:1]
+            except StoreError as exc:
+                two = str(exc)
+            assert two == want
+    index = ObjectIndex([3, 1, 2])
+    mixed = {2: 0.1, 3: np.float32(1 / 3), 1: [0.25, 0.5]}
+    as_arrays = {k: np.full(2, v, np.float32) if np.ndim(v) == 0 else v for k, v in mixed.items()}
+    got = score_rows("m.zarr", index, mixed, None, 2, 0, [0.0, 0.1])
+    np.testing.assert_array_equal(got, score_rows("m.zarr", index, as_arrays, None, 2, 0, [0, 1]))
+    assert got.dtype == np.float32 and got[0].tolist() == np.float32([1 / 3, 0.25, 0.1]).tolist()
+    assert score_rows("m.zarr", index, {}, None, 1, 0, [0.0]).tolist() == [[0.0, 0.0, 0.0]]
+
+
 def test_append_unknown_label(store):
     labels = frames(3, start=3)
     labels[2, 0, 0] = 77
