@@ -242,8 +242,9 @@ def add_classify(sub) -> None:
 
 @contextlib.contextmanager
 def video_words() -> Iterator[None]:
-    """Within: a video not found names the ``classify`` option that gives it (``--video``,
-    ``--train-video``) rather than the Python keyword (``videos=...``, ``train_videos=...``).
+    """Within: a video not found names the ``classify`` option that gives it (``--video
+    PATH``, ``--train-video PATH``) rather than the Python keyword (``videos=...``,
+    ``train_videos=...``).
 
     Examples
     --------
@@ -251,7 +252,7 @@ def video_words() -> Iterator[None]:
     >>> with video_words():
     ...     raise VideoError("t.zarr: the store records no video; give it with train_videos=...")
     Traceback (most recent call last):
-    ecoseg.errors.VideoError: t.zarr: the store records no video; give it with --train-video
+    ecoseg.errors.VideoError: t.zarr: the store records no video; give it with --train-video PATH
     """
     from ecoseg.errors import VideoError
 
@@ -261,7 +262,7 @@ def video_words() -> Iterator[None]:
         text = str(exc)
         for keyword, option in (("train_videos=...", "--train-video"), ("videos=...", "--video")):
             if text.endswith(f"give it with {keyword}"):
-                raise VideoError(text[: -len(keyword)] + option) from None
+                raise VideoError(text[: -len(keyword)] + f"{option} PATH") from None
         raise
 
 

@@ -85,8 +85,9 @@ def _per_video(
 def check_this_machine(engine: str, options: dict[str, Any]) -> None:
     """Refuse, before any work, a network run this machine cannot do: a device it lacks, or
     weights neither given nor in its cache; every video's run would fail on it (each then
-    reported, not retried). Checked only for a local cluster: a scheduler's workers are other
-    machines, and each task meets what its own lacks."""
+    reported, not retried). Checked only for a local cluster (a scheduler's workers are other
+    machines, and each task meets what its own lacks), once the campaign is planned and only
+    where a video is to be segmented: stores all complete need neither."""
     if engine == "classical":
         return
     from ecoseg._device import resolve_device

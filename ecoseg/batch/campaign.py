@@ -149,7 +149,9 @@ def batch(
         not raised.
     CheckpointError
         Before any work, on a local cluster: network weights neither given (``checkpoint``)
-        nor in this machine's weights cache (nothing is downloaded).
+        nor in this machine's weights cache (nothing is downloaded). This machine's device
+        and weights are checked only where a video is to be segmented: a campaign whose
+        stores are all complete runs again anywhere.
 
     Examples
     --------
@@ -209,8 +211,6 @@ def batch(
 
     run_engine = "sam3" if concept_run else seg[names[0]]["engine"]
     check_fast(fast, run_engine)
-    if scheduler is None:  # a local cluster runs on this machine: its device and weights cache
-        check_this_machine(run_engine, seg[names[0]])
     for options in seg.values():
         options.update(chunk_frames=chunk_frames, fast=fast)
         if fps is not None:  # absent otherwise: a video file refuses any fps
@@ -228,9 +228,8 @@ def batch(
             more = f" and {len(pairs) - 4} more" if len(pairs) > 4 else ""
             log(f"{why}: {shown}{more}")
 
-    if "://" not in out:
-        Path(out).mkdir(parents=True, exist_ok=True)
     rows: dict[str, dict[str, Any]] = {}
+    resuming = []
     jobs = []
     statuses = _planned_statuses(out, names)  # (on object storage: several at once)
     probed = _probe_urls(names, videos, statuses)  # (concurrently: 2 or 3 requests each)
@@ -298,8 +297,17 @@ def batch(
             row.update(status="skipped", frames=frames)
             continue
         if state == "partial":
-            log(f"{name}: resuming after {frames} frames")
+            resuming.append(f"{name}: resuming after {frames} frames")
         jobs.append((name, Job(name, video, store, seg[name]), resources))
+    if scheduler is None and any(not job.verify for _, job, _ in jobs):
+        # a local cluster segments on this machine: its device and weights cache, checked
+        # only where a video is to be segmented (stores all complete: the tables again on a
+        # laptop with no GPU nor weights), before any store or the output folder is touched
+        check_this_machine(run_engine, seg[names[0]])
+    if "://" not in out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    for line in resuming:
+        log(line)
     skipped = sum(row["status"] == "skipped" for row in rows.values())  # (not refused ones)
     if skipped:
         log(f"{skipped} of {len(videos)} stores complete, skipped")

@@ -281,7 +281,8 @@ def _shape_motion(reg: pd.DataFrame, tracks: pd.DataFrame, mm: float | None) -> 
 # --------------------------------------------------------------------------- store shell
 def resolve_video(store, video=None):
     """The video a store was made from: ``video`` if given, else the provenance path (as
-    recorded, relative to the store's folder, or by name beside the store). Path or None.
+    recorded, relative to the store's folder, by name beside the store, or in a folder moved
+    whole: :func:`ecoseg._paths.find_video`). Path or None.
 
     Examples
     --------
@@ -370,7 +371,8 @@ def track_features(
         The mask store.
     video : str, Path, VideoReader, ndarray (t, H, W, 3) or callable, optional
         The frames the store was made from (a callable maps a frame index to an RGB image).
-        Default: the video named in the store's provenance, looked up beside the store.
+        Default: the video named in the store's provenance, looked up as
+        :func:`ecoseg._paths.find_video` does (beside the store, in a folder moved whole).
     samples : int
         Frames per track whose colours are measured.
     regions : pandas.DataFrame, optional
@@ -457,9 +459,9 @@ def _track_features(
     source = resolve_video(store, video)
     if source is None:
         recorded = (store.provenance.get("video") or {}).get("path")
-        where = (
-            f"the video it was made from ({recorded}) is not found, at that path or beside the "
-            "store"
+        where = (  # where find_video looked
+            f"the video it was made from ({recorded}) is not found: not at that path, nor "
+            "beside the store, nor in a folder moved whole with it"
             if recorded
             else "the store records no video"
         )

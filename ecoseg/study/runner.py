@@ -21,7 +21,7 @@ from ecoseg.batch.jobs import Job, run_job, store_status
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure import TABLES
 from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
-from ecoseg.study.checks import check_machine, check_readable, check_video, video_places
+from ecoseg.study.checks import check_readable, check_video, machine_lack, video_places
 from ecoseg.study.config import load_study
 from ecoseg.study.manifest import (
     calibration_record,
@@ -194,8 +194,9 @@ def run_study(
         A bad study file, or an output folder/store the study did not make; a video that is
         not there whose store the study cannot keep (none finished, other settings), or
         whose tables it must measure again with a ``species_model:``; a ``device:``
-        this machine lacks (:mod:`ecoseg.study.checks`), before any work (with a
-        ``scheduler``: where the video's task runs).
+        this machine lacks (:mod:`ecoseg.study.checks`) for a video to segment (a video
+        whose store is kept needs none), before any work (with a ``scheduler``: where the
+        video's task runs).
     CheckpointError
         Network weights neither given (``checkpoint:``) nor in the weights cache, likewise.
     StoreError
@@ -234,8 +235,11 @@ def run_study(
     check_out_folder(output)
     manifest = load_manifest(output)
     moved = moved_videos(study, manifest, shown)  # not there: kept on their stores, or refused
-    if scheduler is None:  # this machine runs the videos: what it lacks fails at once
-        check_machine(study)  # (each unfinished video, before any is hashed)
+    if scheduler is None:  # this machine segments a video with no store yet: what it lacks
+        # fails at once, before any video is hashed (a video with a store: once planned)
+        new = [v for v in study.videos if not study.store_path(v).exists()]
+        for video in (v for v in new if machine_lack(v) is not None):
+            check_video(video, video_places(study)[video.name])
     hashes = manifest["hashes"]
     entries = manifest["videos"]
     result = StudyResult(
@@ -282,7 +286,7 @@ def run_study(
         jobs.append((video, store, inputs, fingerprint, same))  # same inputs: resume
 
     places = video_places(study)  # the study file read once
-    if scheduler is None:  # and a finished one whose inputs changed, before any work
+    if scheduler is None:  # only a video to segment needs this machine's device or weights
         for video, *_ in jobs:
             check_video(video, places[video.name])
     # a cut-off or damaged video: every one named now, not the first once the others are done

@@ -237,3 +237,44 @@ def test_a_parameter_the_store_does_not_record_is_taken_at_its_default(video, tm
         "reef.zarr: the parameters differ from the run that made the store "
         "(min_hits: not recorded in the store, 2 now)"
     ) in _error(other)
+
+
+def test_complete_stores_need_no_gpu_nor_weights_here(video, tmp_path, capsys, monkeypatch):
+    """A local campaign checked this machine's --device and weights cache before it was
+    planned: its tables asked for again on a laptop with no GPU (stores all complete, nothing
+    to segment) were refused. Now only a campaign with a video to segment is, before any
+    store or summary is touched."""
+    import pandas as pd
+    import torch
+
+    from ecoseg.cli import main
+
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    (prompts / "reef.json").write_text(json.dumps(POINT))
+    out = tmp_path / "out"
+    made = _run(video, out, prompts={"reef": prompts / "reef.json"}, **SAM2)
+    assert made["status"].tolist() == ["done"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # this machine: no GPU
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "no weights"))
+    args = ["--prompts-dir", prompts, "--random-weights", "--image-size", "64"]
+    args = [str(a) for a in (*args, "--device", "cuda", "-o", out, "--quiet")]
+    capsys.readouterr()
+    assert main(["batch", str(video), *args, "--measure"]) == 0
+    stdout = capsys.readouterr().out
+    assert f"{video}: skipped, 3 frames -> {out / 'reef.zarr'}" in stdout
+    summary = pd.read_csv(out / "batch-summary.csv")
+    assert summary[["video", "status", "frames"]].values.tolist() == [[str(video), "skipped", 3]]
+    counts = pd.read_csv(out / "campaign-counts.csv")
+    expected = ecoseg.measure(out / "reef.zarr")["counts"]
+    assert counts["count"].tolist() == expected["count"].tolist() and len(counts) > 0
+
+    other = tmp_path / "other.mp4"  # a video to segment: this machine is refused at once
+    shutil.copy(ecoseg.synth(tmp_path / "o", frames=3, size=(96, 64), seed=5).video, other)
+    (prompts / "other.json").write_text(json.dumps(POINT))
+    before = (out / "batch-summary.csv").read_bytes()
+    assert main(["batch", str(video), str(other), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("ecoseg: error: ") and "'cuda': " in err
+    assert not (out / "other.zarr").exists()
+    assert (out / "batch-summary.csv").read_bytes() == before

@@ -159,14 +159,19 @@ def test_a_video_not_found_is_named_with_the_option_that_gives_it(tmp_path, caps
     err = capsys.readouterr().err
     assert code == 2
     # the option typed (it said "train_videos=... / --train-video", a Python keyword too)
-    assert err.strip().endswith(f"{train}: the store records no video; give it with --train-video")
+    assert err.strip().endswith(
+        f"{train}: the store records no video; give it with --train-video PATH"
+    )
     code = main(["classify", str(path), "--model", str(saved_model(tmp_path / "m"))])
     err = capsys.readouterr().err
     assert code == 2
-    assert (
-        f"{path}: the video it was made from (dive/video.mp4) is not found, at that path or "
-        "beside the store; give it with --video"
-    ) in err
+    # it said "at that path or beside the store", but find_video also looks for the video of
+    # a folder moved whole (dive/video.mp4 under each folder above the store)
+    assert err == (
+        f"ecoseg: error: {path}: the video it was made from (dive/video.mp4) is not found: not "
+        "at that path, nor beside the store, nor in a folder moved whole with it; give it with "
+        "--video PATH\n"
+    )
     # from Python: the keyword of the function called
     with pytest.raises(VideoError, match=r"no video; give it with train_videos=\.\.\.$"):
         classify(path, train=train)

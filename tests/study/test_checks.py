@@ -140,6 +140,40 @@ def test_a_finished_video_is_not_checked_again(folder, capsys):
         run_study(path, progress=False, report=False)  # to segment again: checked first
 
 
+def test_a_store_finished_but_not_yet_recorded_needs_nothing_here(folder):
+    """A run stopped after a video's store was finished but before the study's manifest said
+    so (a scheduler's task done, then the run interrupted) keeps the store on a re-run (same
+    inputs, complete), but this machine's device was checked for it before the plan: the
+    study, its tables asked for again on a laptop with no GPU, was refused though nothing
+    was to be segmented. A video to segment is still refused before any work."""
+    import pandas as pd
+
+    cpu = f"{SAM2}    pretrained: false\n    device: cpu\n"
+    path = _study(folder, f"videos:\n  - path: v.mp4\n{cpu}")
+    made = run_study(path, progress=False, report=False)
+    tables = {t: pd.read_parquet(p) for t, p in made.tables.items()}
+    manifest = json.loads((folder / "out" / MANIFEST).read_text())
+    manifest["videos"]["v"]["segment"]["done"] = False  # the run stopped right there
+    (folder / "out" / MANIFEST).write_text(json.dumps(manifest))
+    cuda = cpu.replace("cpu", "cuda")
+    path = _study(folder, f"videos:\n  - path: v.mp4\n{cuda}")
+    again = run_study(path, progress=False, report=False)
+    assert again.segmented == [] and sorted(again.tables) == sorted(tables)
+    for name, table in tables.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(again.tables[name]), table)
+    assert json.loads((folder / "out" / MANIFEST).read_text())["videos"]["v"]["segment"]["done"]
+
+    manifest["videos"]["v"]["segment"]["done"] = False
+    (folder / "out" / MANIFEST).write_text(json.dumps(manifest))
+    before = (folder / "out" / MANIFEST).read_bytes()
+    other = cuda.replace("64", "96")  # the same file segmented at another size: a video to do
+    path = _study(folder, f"videos:\n  - path: v.mp4\n{cuda}  - path: v.mp4\n    name: w\n{other}")
+    with pytest.raises(ConfigError, match=r"^\S+: line 13: videos\[1\] \(w\): device: 'cuda'"):
+        run_study(path, progress=False, report=False)
+    assert (folder / "out" / MANIFEST).read_bytes() == before
+    assert not load_study(path).store_path(load_study(path).videos[1]).exists()
+
+
 def test_a_check_with_a_scheduler_leaves_the_machine_to_its_workers(folder, capsys):
     path = _study(folder, f"videos:\n  - path: v.mp4\n{SAM2}")
     capsys.readouterr()
