@@ -329,7 +329,8 @@ def store_layers(
         An ecoseg mask store.
     with_video : bool
         Also open the video named in the store's provenance when it is found (by its
-        recorded path, or beside the store); the layers then line up in the viewer.
+        recorded path, beside the store, or in a folder moved whole with it); the layers
+        then line up in the viewer.
     store : MaskStore, optional
         The store at ``path``, already open (read from, not opened again, left open for the
         caller to close: see :func:`reads_store`). Default: opened here and left open.
