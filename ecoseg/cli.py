@@ -130,7 +130,7 @@ def _add_synth(sub):
 
 
 def _run_synth(args) -> int:
-    from ecoseg._checks import number_text
+    from ecoseg.measure.calibration import scale_text
     from ecoseg.synth import synth
 
     keywords = ("seed", "frames", "size", "fps", "camera", "crf")
@@ -153,7 +153,7 @@ def _run_synth(args) -> int:
         )
     print(f"video: {result.video}")
     print(f"truth: {result.truth}")
-    print(f"calibration: {number_text(result.mm_per_px)} mm/px")  # typed back: the same
+    print(f"calibration: {scale_text(result.mm_per_px)}")  # typed back: the same
     return 0
 
 

@@ -268,14 +268,17 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def _calibration(cal: dict[str, Any] | None) -> str:
+    """The stored calibration as ecoseg prints one (``str(Calibration)``: typed back, it is
+    the same), or why it cannot be used."""
     if not cal:
         return "none"
-    from ecoseg._checks import number_text
+    from ecoseg.errors import EcosegError
+    from ecoseg.measure.calibration import Calibration
 
-    mm = cal.get("mm_per_px")  # every digit it needs: typed back, it is the same calibration
-    text = f"{number_text(mm)} mm/px" if isinstance(mm, int | float) else "recorded"
-    method = cal.get("method")
-    return f"{text} ({method})" if method else text
+    try:
+        return str(Calibration.from_dict(cal))
+    except (EcosegError, TypeError, ValueError) as exc:
+        return f"not usable ({exc})"
 
 
 def _tally(values) -> dict[str, int]:

@@ -215,7 +215,10 @@ def measure(
         mm per pixel (a number, a CLI spec such as ``"scale-bar:0,0,200,0,100"``, or a
         :class:`Calibration`). It is validated and **saved into the store** before measuring;
         one that replaces another stored calibration warns
-        (:class:`~ecoseg.errors.CalibrationReplacedWarning`, naming both). ``"none"``
+        (:class:`~ecoseg.errors.CalibrationReplacedWarning`, naming both). The stored one's
+        mm per pixel as a plain number (as ``ecoseg synth`` or ``ecoseg info`` print it)
+        is that calibration: kept as stored, with how it was measured, without a word
+        (:meth:`Calibration.saved_over`). ``"none"``
         measures in pixels and clears the store's calibration (warning as well when it had
         one), as ``ecoseg classify --calibration none`` does.
         Default: the calibration already stored with the store (if any).
@@ -329,9 +332,11 @@ def _tables(
         cal = None
     elif new_cal is not None:
         new_cal.check_frame(store.width, store.height, store.path)
-        _warn_if_replaced(store, new_cal)
-        save_calibration(store, new_cal)
-        cal = new_cal
+        stored = Calibration.load(store)
+        cal = new_cal.saved_over(stored)  # its own mm/px typed back: kept as it was measured
+        if cal is not stored:
+            _warn_if_replaced(store, cal)
+            save_calibration(store, cal)
     else:
         cal = Calibration.load(store)
 
@@ -431,25 +436,20 @@ def observed_frames(
 def _warn_if_replaced(store, new: Calibration | None) -> None:
     """Warn when ``new`` replaces another calibration stored with ``store`` (the store keeps
     one): a different ``mm_per_px`` or way of measuring it, or none (pixels), named both."""
-    from ecoseg._checks import number_text
     from ecoseg.errors import CalibrationReplacedWarning
 
     old = Calibration.load(store)
     if old is None or (new is not None and old.to_dict() == new.to_dict()):
         return
-
-    def text(c: Calibration | None) -> str:
-        if c is None:
-            return "none (pixels)"
-        return f"{number_text(c.mm_per_px)} mm/px ({c.method.replace('_', ' ')})"
-
+    if new is None:
+        then = "sizes are now in pixels"
+    elif new.mm_per_px == old.mm_per_px:  # another way of measuring the same scale
+        then = "the same mm per pixel: sizes are unchanged"
+    else:
+        then = "sizes are now measured with the new one"
     warn(
-        f"{store.path}: the calibration {text(new)} replaces the stored {text(old)}; "
-        + (
-            "sizes are now measured with the new one"
-            if new is not None
-            else "sizes are now in pixels"
-        ),
+        f"{store.path}: the calibration {new or 'none (pixels)'} replaces the stored {old}; "
+        + then,
         CalibrationReplacedWarning,
     )
 

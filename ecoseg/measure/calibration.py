@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._checks import number_text
 from ecoseg.errors import CalibrationError
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "bare_spec",
     "is_uncalibrated",
     "parse_calibration",
+    "scale_text",
 ]
 
 #: Plausible range of a video calibration (0.1 um to 1 m per pixel); outside it the value is
@@ -56,6 +58,18 @@ _NUMBER_UNIT = re.compile(
     r"([-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|inf(?:inity)?|nan))\s*((?:[^\W\d_]|/).*)",
     re.IGNORECASE,
 )
+
+
+def scale_text(mm_per_px: float) -> str:
+    """``mm_per_px`` as ecoseg prints it, with every digit it needs: typed back (``ecoseg
+    measure --calibration``, a study's ``calibration:``) it is the same number.
+
+    Examples
+    --------
+    >>> scale_text(0.25), scale_text(25.0), scale_text(50 / 3)
+    ('0.25 mm/px', '25 mm/px', '16.666666666666668 mm/px')
+    """
+    return f"{number_text(mm_per_px)} {SCALE_UNIT}"
 
 
 def _check_scale(value: Any, what: str = "mm_per_px") -> float:
@@ -124,6 +138,8 @@ class Calibration:
     0.5
     >>> Calibration.from_dict(cal.to_dict()) == cal
     True
+    >>> print(cal)
+    0.5 mm/px (scale bar)
     """
 
     mm_per_px: float
@@ -134,6 +150,30 @@ class Calibration:
         object.__setattr__(self, "mm_per_px", _check_scale(self.mm_per_px))
         object.__setattr__(self, "method", str(self.method))
         object.__setattr__(self, "details", dict(self.details or {}))
+
+    def __str__(self) -> str:
+        """How ecoseg names a calibration in what it prints: every digit of its mm per pixel
+        (:func:`scale_text`) and how it was measured (``16.666666666666668 mm/px
+        (synthetic)``)."""
+        return f"{scale_text(self.mm_per_px)} ({self.method.replace('_', ' ')})"
+
+    def saved_over(self, stored: Calibration | None) -> Calibration:
+        """The calibration to save in place of ``stored``: ``stored`` itself when this one is
+        its mm per pixel typed back as a plain number (as ecoseg prints a calibration: the
+        same scale, and the store keeps how it was measured), else this one.
+
+        Examples
+        --------
+        >>> synthetic = Calibration(50 / 3, "synthetic")
+        >>> Calibration.from_scale(50 / 3).saved_over(synthetic) is synthetic
+        True
+        >>> print(Calibration.from_scale(16.67).saved_over(synthetic))
+        16.67 mm/px (scale)
+        """
+        typed_back = self.method == "scale" and not self.details
+        if stored is not None and typed_back and stored.mm_per_px == self.mm_per_px:
+            return stored
+        return self
 
     # ------------------------------------------------------------------ constructors
     @classmethod

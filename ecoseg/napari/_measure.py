@@ -410,7 +410,7 @@ class MeasureWidget(QWidget):
             layer.units = (*units[:-2], "mm", "mm")
         self.viewer.scale_bar.visible = True
         self.viewer.reset_view()
-        self.status.setText(f"calibrated: {mm:.6g} mm per pixel ({cal.method})")
+        self.status.setText(f"calibrated: {cal}")  # every digit, as ecoseg prints one
 
     # ------------------------------------------------------------------ measuring
     def measure(self) -> None:

@@ -106,14 +106,20 @@ def concepts_text(concepts) -> str:
 
 
 def _calibration_text(v: VideoInfo) -> str:
+    """Its mm per pixel with every digit (typed back, the same calibration) and where it came
+    from: a scale bar's or lasers' spec as given, or another way of measuring it (a synthetic
+    clip's); a plain number says nothing more, however it was written (``0.25``,
+    ``"0.25 mm/px"``)."""
+    from ecoseg.measure.calibration import scale_text
+
     if not v.mm_per_px:
         return "none: lengths in pixels"
     cal = v.calibration or {}
-    text = f"{v.mm_per_px:.4g} mm/px"
-    how = cal.get("method")
+    text = scale_text(v.mm_per_px)
+    how = cal.get("method") or "scale"
+    if how == "scale":
+        return text
     spec = v.calibration_spec if v.calibration_spec is not None else cal.get("spec")
-    if isinstance(spec, str):
-        text += f" from {spec}"
-    elif how and how != "scale":
-        text += f" ({how.replace('_', ' ')})"
-    return text
+    if isinstance(spec, str) and spec:
+        return f"{text} from {spec}"
+    return f"{text} ({how.replace('_', ' ')})"

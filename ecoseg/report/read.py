@@ -291,7 +291,8 @@ def is_study_store(path: str | os.PathLike, study: Any, spec: Any) -> bool:
 def _not_the_studys(info: VideoInfo, study: Any, spec: Any) -> str | None:
     """Why ``info``'s store, not the study's store of the video ``spec``, cannot be measured
     with the study's calibration (it holds another, which measuring would replace); ``None``
-    when it holds the study's already (measured as it is, nothing written)."""
+    when it holds the study's already (measured as it is, nothing written): the same, or the
+    study's is its mm per pixel as a plain number (:meth:`Calibration.saved_over`)."""
     from ecoseg._checks import number_text
     from ecoseg.measure.calibration import Calibration
 
@@ -299,22 +300,16 @@ def _not_the_studys(info: VideoInfo, study: Any, spec: Any) -> str | None:
         stored = Calibration.from_dict(info.calibration) if info.calibration else None
     except (EcosegError, TypeError, ValueError):
         stored = None
-    if stored is not None and stored.to_dict() == spec.calibration.to_dict():
+    if stored is not None and spec.calibration.saved_over(stored).to_dict() == stored.to_dict():
         return None
-
-    def text(cal) -> str:
-        if cal is None:
-            return "none"
-        return f"{number_text(cal.mm_per_px)} mm/px, {cal.method.replace('_', ' ')}"
-
     given = spec.calibration_spec
     given = number_text(given) if isinstance(given, float | int) else str(given)
     return (
         f"report: {info.store_path}: not the study's store of video {info.name!r} (that is "
-        f"{study.relative(study.store_path(spec))}), and its calibration ({text(stored)}) is "
-        f"not the study's ({text(spec.calibration)}), which the report would save into it: "
-        "give the study's store, calibrate this one first (`ecoseg measure "
-        f"{info.store_path} --calibration {given}`), or report it without the study"
+        f"{study.relative(study.store_path(spec))}), and its calibration "
+        f"{stored or 'none (pixels)'} is not the study's {spec.calibration}, which the report "
+        "would save into it: give the study's store, calibrate this one first (`ecoseg "
+        f"measure {info.store_path} --calibration {given}`), or report it without the study"
     )
 
 

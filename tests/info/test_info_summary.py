@@ -171,3 +171,23 @@ def test_video_notes_show_what_was_done_to_the_footage(truth):
 def test_plain_footage_has_no_video_notes(clip):
     s = summary(clip.truth)
     assert s.video_notes == [] and s.to_dict()["video_notes"] == []
+
+
+def test_the_calibration_reads_as_ecoseg_prints_one(truth):
+    """``ecoseg info`` named how a calibration was measured by its stored key
+    (``0.5 mm/px (scale_bar)``), where ``measure`` and the report say ``scale bar``; a
+    calibration that measuring refuses read as if it could be used (``5000 mm/px (scale)``)."""
+    import json
+
+    from ecoseg.measure.calibration import Calibration
+
+    with MaskStore.open(truth, mode="a") as s:
+        Calibration.from_scale_bar((0, 0), (0, 40), 20).save(s)
+    assert "calibration  0.5 mm/px (scale bar)" in "\n".join(summary(truth).lines())
+    meta = truth / "zarr.json"
+    data = json.loads(meta.read_text())
+    data["attributes"]["ecoseg"]["calibration"] = {"mm_per_px": 5000, "method": "scale"}
+    meta.write_text(json.dumps(data))
+    assert "calibration  not usable (calibration mm_per_px=5000 mm/px is outside the " in (
+        "\n".join(summary(truth).lines())
+    )

@@ -81,6 +81,8 @@ def test_calibration_from_drawn_line(widget, qtbot):
     w.length_spin.setValue(50.0)
     w.calibrate_from_line()
     assert w.mm_spin.value() == pytest.approx(0.25)
+    # as ecoseg prints a calibration (it said '0.25 mm per pixel (scale_bar)', at 6 digits)
+    assert w.status.text() == "calibrated: 0.25 mm/px (scale bar)"
     for name in ("reef sample", "truth masks", "truth tracks"):
         assert tuple(w.viewer.layers[name].scale[-2:]) == (0.25, 0.25)
     _measure(w, qtbot)

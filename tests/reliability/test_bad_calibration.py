@@ -161,7 +161,7 @@ def test_report_of_a_store_that_is_not_the_studys_leaves_it_alone(clip, tmp_path
     page = tmp_path / "r.html"
     code, _, err = cli("report", store, "-o", page, "--study", tmp_path / "study.yaml")
     assert_one_line_error(code, err, f"report: {store}: not the study's store of video 'reef'")
-    assert "(that is out/stores/reef.zarr), and its calibration (16.6" in err
-    assert "mm/px, synthetic) is not the study's (0.5 mm/px, scale)" in err
+    assert "(that is out/stores/reef.zarr), and its calibration 16.6" in err
+    assert "mm/px (synthetic) is not the study's 0.5 mm/px (scale), which" in err
     assert {f: f.read_bytes() for f in store.rglob("*") if f.is_file()} == before
     assert not page.exists()

@@ -309,8 +309,9 @@ def _study(root):
     return load_study(root / "study.yaml")
 
 
-def _made(root, cal):
-    """A store named like the study's video ``a`` but made elsewhere, calibrated with ``cal``."""
+def _made(root, cal, method="scale"):
+    """A store named like the study's video ``a`` but made elsewhere, calibrated with ``cal``
+    (mm per pixel) measured by ``method``."""
     from report_helpers import make_store
 
     from ecoseg.store import MaskStore
@@ -319,7 +320,7 @@ def _made(root, cal):
     make_store(store, [(1, "wrasse", "prompt")], {1: [0, 1]})
     if cal is not None:
         with MaskStore.open(store, mode="a") as s:
-            s.calibration = {"mm_per_px": cal, "method": "scale"}
+            s.calibration = {"mm_per_px": cal, "method": method}
     return store
 
 
@@ -344,8 +345,8 @@ def test_a_store_named_like_a_study_video_is_not_calibrated_by_its_report(tmp_pa
         report({"b": study.store_path(study.videos[1]), "a": other}, page, study=study)
     text = str(exc.value)
     assert "\n" not in text and text.startswith(f"report: {other}: not the study's store of ")
-    held_text = "none" if held is None else "0.25 mm/px, scale"
-    assert f"(that is out/stores/a.zarr), and its calibration ({held_text}) is not " in text
+    held_text = "none (pixels)" if held is None else "0.25 mm/px (scale)"
+    assert f"(that is out/stores/a.zarr), and its calibration {held_text} is not " in text
     assert f"`ecoseg measure {other} --calibration 0.5`" in text
     assert {p: _files(p) for p in before} == before
     assert not page.exists()
@@ -364,6 +365,21 @@ def test_the_studys_own_stores_take_its_calibration_and_a_store_that_holds_it_is
     # a store of that name elsewhere that holds the study's calibration (`ecoseg measure
     # --calibration 0.5`, the refusal's way out) is measured as it is: nothing written
     other = _made(tmp_path, 0.5)
+    before = _files(other)
+    html = report([other], tmp_path / "o.html", study=study).read_text(encoding="utf-8")
+    assert "Median length (mm)" in html and "(pixels: uncalibrated)" not in html
+    assert _files(other) == before
+
+
+def test_a_store_that_holds_the_studys_mm_per_px_measured_otherwise_is_read(tmp_path):
+    """A store elsewhere whose calibration is the study's ``0.5`` measured otherwise (a
+    synthetic clip's own) was refused, and the refusal's way out, ``ecoseg measure STORE
+    --calibration 0.5``, keeps that calibration (the store's own mm per pixel typed back),
+    so it was refused again: now it is measured as it is, nothing written."""
+    from ecoseg.report import report
+
+    study = _study(tmp_path)
+    other = _made(tmp_path, 0.5, "synthetic")
     before = _files(other)
     html = report([other], tmp_path / "o.html", study=study).read_text(encoding="utf-8")
     assert "Median length (mm)" in html and "(pixels: uncalibrated)" not in html
