@@ -41,12 +41,25 @@ class Step:
 
 
 def _write_backup(
-    store, number: int, frames: np.ndarray, objects: list, edit: dict, bar=None
+    store, number: int, frames: np.ndarray, objects: list, edit: dict, progress: bool = False
 ) -> None:
-    """Step 1: what the edit is about to change, into ``edits/NNNNN`` (``bar`` counts the
-    label frames backed up)."""
+    """Step 1: what the edit is about to change, into ``edits/NNNNN`` (``progress``: a bar of
+    the label frames backed up)."""
     from ecoseg.store import labels_codec  # the labels codec (same bytes on undo)
+    from ecoseg.store.chunks import read_checked
 
+    # the scores of the tracks in the object table now: not read_scores(), whose column count
+    # is the one the store was opened with (a split earlier in the command added a column);
+    # checked, as read_scores() is: a missing chunk would be backed up and rewritten as zeros,
+    # the damage gone from the store and from `ecoseg info --verify`
+    n, k = store.n_frames, len(objects)
+    scores = (
+        np.asarray(
+            read_checked(store.scores, 0, n, n, store.all_chunks, store.path)[:, :k], np.float32
+        )
+        if n and k
+        else np.zeros((n, k))
+    )
     g = store.group.require_group(_BACKUPS).require_group(f"{number:05d}")
     h, w = store.height, store.width
     arr = g.create_array(
@@ -59,18 +72,14 @@ def _write_backup(
         overwrite=True,
     )
     step, k = store.chunk_frames, 0
-    while k < len(frames):  # read each labels chunk once
-        start = int(frames[k]) - int(frames[k]) % step
-        block = store.read_labels(start, start + step)
-        stop = k + int(np.searchsorted(frames[k:], start + step))
-        arr[k:stop] = block[frames[k:stop] - start]
-        if bar is not None:
+    with _bar(f"edit {number}: backup", len(frames), progress) as bar:
+        while k < len(frames):  # read each labels chunk once
+            start = int(frames[k]) - int(frames[k]) % step
+            block = store.read_labels(start, start + step)
+            stop = k + int(np.searchsorted(frames[k:], start + step))
+            arr[k:stop] = block[frames[k:stop] - start]
             bar.update(stop - k)
-        k = stop
-    # the scores of the tracks in the object table now: not read_scores(), whose column count
-    # is the one the store was opened with (a split earlier in the command added a column)
-    n, k = store.n_frames, len(objects)
-    scores = np.asarray(store.scores[:n, :k], np.float32) if n and k else np.zeros((n, k))
+            k = stop
     sc = g.create_array(
         "scores",
         shape=scores.shape,
@@ -241,8 +250,7 @@ def write_steps(store, steps: Sequence[Step], *, progress: bool = False) -> None
             raise StoreError(f"{store.path}: the edit log changed while edits were written")
         bars = progress and len(step.frames) > 0
         if step.edit.kind != "undo":
-            with _bar(f"edit {number}: backup", len(step.frames), bars) as bar:
-                _write_backup(store, number, step.frames, meta["objects"], step.entry, bar)
+            _write_backup(store, number, step.frames, meta["objects"], step.entry, bars)
             if step.edit.unchecked:  # the log entry does not say it (it is the old edit's)
                 store.group[f"{_BACKUPS}/{number:05d}"].attrs.update({"unchecked": True})
         meta["edit_pending"] = step.entry
