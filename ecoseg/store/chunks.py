@@ -244,16 +244,16 @@ def _read(array, selection: tuple, frames: range, committed: int, whole: bool, p
 
 
 def _unreadable(array, frames: range, start: int, stop: int) -> tuple[int, int]:
-    """The frames of the first chunk among ``frames`` that cannot be read, so a damaged chunk
-    is named by its own frames, not by all those of the read (``start, stop`` when each
-    reads on its own: the damage was passing, or is not one chunk's)."""
+    """The frames of the read (``start`` to ``stop``) in the first chunk among ``frames`` that
+    cannot be read, so a damaged chunk is named by its frames, not by all those of the read
+    (``start, stop`` when each reads on its own: the damage was passing, or not one chunk's)."""
     step = int(array.metadata.chunk_grid.chunk_shape[0])
     if frames.step <= step:  # every chunk between the first and the last frame
         chunks: Iterable[int] = range(frames[0] // step, frames[-1] // step + 1)
     else:
         chunks = sorted({f // step for f in frames})
     for c in chunks:
-        a, b = c * step, min((c + 1) * step, int(array.shape[0]))
+        a, b = max(c * step, start), min((c + 1) * step, stop)  # the read's frames of it
         try:
             array[a:b]
         except Exception:
