@@ -491,6 +491,7 @@ QUIET_COMMANDS = (
     "demo",
     "synth",
     "segment",
+    "edit",
     "measure",
     "evaluate",
     "export",

@@ -100,6 +100,7 @@ def add_edit(sub) -> None:
 
 
 def _run_edit(args) -> int:
+    from ecoseg._cli import show_progress
     from ecoseg.species import Edit, Review, apply_edits, edit_log, parse_edit_args
     from ecoseg.species._edit_log import done_words
     from ecoseg.species._edit_record import cli_words
@@ -127,7 +128,12 @@ def _run_edit(args) -> int:
     done = len(edit_log(args.store)) - before
     if done:
         print(f"completed {done} edit(s) an interrupted command left pending")
-    applied = apply_edits(args.store, edits, words=cli_words) if edits else []  # all checked first
+    # all checked first
+    applied = (
+        apply_edits(args.store, edits, words=cli_words, progress=show_progress(args))
+        if edits
+        else []
+    )
     undid = any(e["kind"] == "undo" for e in applied)  # the log, read for what it undid
     log = {e.get("n"): e for e in edit_log(args.store)} if undid else {}
     typed = edits if len(edits) == len(applied) else [None] * len(applied)

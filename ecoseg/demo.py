@@ -81,6 +81,9 @@ def run_demo(out: str | Path = "ecoseg-demo", *, overwrite: bool = False, progre
         check_overwrite(out, overwrite, exists=True)
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
+    # the folder is the demo's from the start: one a Ctrl-C left half made is replaced by
+    # --overwrite (it held no demo.json, so the demo refused it even with --overwrite)
+    (out / "demo.json").write_text(json.dumps({"summary": None}) + "\n")
     paths = sample()
     store = segment(paths.video, out=out / "masks.zarr", engine="classical", progress=progress)
     # the sample's scale is known (2.5 mm/px): sizes in mm, as the species model was trained

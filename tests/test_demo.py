@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -84,3 +85,24 @@ def test_a_second_run_makes_the_same_numbers(demo):
     assert (out / "metrics.json").read_text() == metrics
     for name, table in before.items():
         pd.testing.assert_frame_equal(pd.read_parquet(out / "tables" / f"{name}.parquet"), table)
+
+
+def test_a_demo_folder_left_by_ctrl_c_is_replaced_with_overwrite(tmp_path, monkeypatch):
+    """A demo stopped with Ctrl-C left ``masks.zarr`` and no ``demo.json``; running it again
+    was refused with and without --overwrite ("not an ecoseg demo folder"), so the user had
+    to delete the demo's own folder by hand."""
+    import ecoseg.engine
+    from ecoseg.errors import ConfigError
+
+    def interrupted(video, out, **kwargs):
+        Path(out).mkdir()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ecoseg.engine, "segment", interrupted)
+    out = tmp_path / "demo"
+    with pytest.raises(KeyboardInterrupt):
+        run_demo(out, progress=False)
+    with pytest.raises(ConfigError, match="already exists; pass overwrite"):
+        run_demo(out, progress=False)
+    with pytest.raises(KeyboardInterrupt):  # replaced: the demo ran again
+        run_demo(out, overwrite=True, progress=False)

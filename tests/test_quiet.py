@@ -4,7 +4,8 @@ on stderr, and still print their results.
 Only ``study`` and ``batch`` took it: ``segment``, ``measure``, ``evaluate``, ``export``,
 ``import``, ``report``, ``classify`` and ``info --verify`` wrote tqdm bars into every script's
 and cluster job's log (``features: 100%|██████████| 8/8 [...]``, redrawn with carriage returns),
-and refused ``--quiet`` as an unknown option; ``demo`` too, until stop 51."""
+and refused ``--quiet`` as an unknown option; ``demo`` too, until stop 51; ``edit``, which
+rewrites every frame of a merged, split or deleted track without a word, until stop 54."""
 
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ COMMANDS = {
         "{video}",
     ],  # fmt: skip
     "info": ["info", "--verify", "{truth}"],
+    "edit": ["edit", "{copy}", "--delete", "1"],  # a backup and a rewrite bar
 }
 
 
@@ -97,3 +99,12 @@ def test_every_command_with_progress_takes_quiet():
     for name in QUIET_COMMANDS:
         assert "--quiet" in sub[name].format_help(), name
     assert set(COMMANDS) | {"study", "batch"} == set(QUIET_COMMANDS)
+
+
+def test_edit_shows_its_progress(work, tmp_path, capsys):
+    """``ecoseg edit`` (a merge, a split, a delete) backed up and rewrote every frame of a
+    track in silence (a track present for 14 s of 720p: 31 s) and refused ``--quiet``; now
+    a bar of each."""
+    _, err = _run("edit", work, tmp_path, capsys)
+    assert "edit 1: backup" in err and "edit 1: rewrite" in err, err
+    assert BAR.search(err), err

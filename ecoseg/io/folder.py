@@ -152,7 +152,8 @@ def folder_images(folder: str | os.PathLike) -> list[str]:
 
     The one refusal of an image folder with no images, for the folder reader and the photo
     survey alike. Where the folder holds video files the message names them: a folder such as
-    ``ecoseg synth -o clip.mp4`` makes (``clip.mp4/video.mp4``) is then given by its video.
+    ``ecoseg synth -o clip.mp4`` makes (``clip.mp4/video.mp4``) is then given by its video;
+    a zarr store (a mask store given where its video belongs) is named as one.
 
     Raises
     ------
@@ -174,6 +175,11 @@ def folder_images(folder: str | os.PathLike) -> list[str]:
     names = image_names(folder)
     if names:
         return names
+    if os.path.isfile(os.path.join(folder, "zarr.json")):  # a store given for its video
+        raise VideoError(
+            f"{folder}: a zarr store (a mask store?), not a video or a folder of images; give "
+            "the video (`ecoseg info STORE` names the video a mask store was made from)"
+        )
     kinds = "/".join(sorted(s.lstrip(".") for s in IMAGE_SUFFIXES))
     videos = sorted(
         (

@@ -78,6 +78,8 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
     {'a': tensor([0., 0.])}
     """
     p = check_file(path, "checkpoint file", error=CheckpointError)
+    if p.stat().st_size == 0:  # torch says EOFError with no text: "(...)" gave "()"
+        raise CheckpointError(f"{p}: file is empty (0 bytes), not a checkpoint")
     if p.suffix == ".safetensors":
         from safetensors import SafetensorError
         from safetensors.torch import load_file
@@ -96,7 +98,7 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
                 f"({_pickle_reason(exc)})"
             ) from None
         except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-            reason = " ".join(str(exc).split())[:200]
+            reason = " ".join(str(exc).split())[:200] or type(exc).__name__
             raise CheckpointError(f"{p} is not a readable checkpoint ({reason})") from None
         except Exception as exc:  # a damaged or foreign file trips the safe unpickler anywhere
             # only the kind of failure: its text is the unpickler's internals (a bare number

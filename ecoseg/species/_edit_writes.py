@@ -40,10 +40,26 @@ class Step:
     origin: int = 0
 
 
-def _write_backup(store, number: int, frames: np.ndarray, objects: list, edit: dict) -> None:
-    """Step 1: what the edit is about to change, into ``edits/NNNNN``."""
+def _write_backup(
+    store, number: int, frames: np.ndarray, objects: list, edit: dict, progress: bool = False
+) -> None:
+    """Step 1: what the edit is about to change, into ``edits/NNNNN`` (``progress``: a bar of
+    the label frames backed up)."""
     from ecoseg.store import labels_codec  # the labels codec (same bytes on undo)
+    from ecoseg.store.chunks import read_checked
 
+    # the scores of the tracks in the object table now: not read_scores(), whose column count
+    # is the one the store was opened with (a split earlier in the command added a column);
+    # checked, as read_scores() is: a missing chunk would be backed up and rewritten as zeros,
+    # the damage gone from the store and from `ecoseg info --verify`
+    n, k = store.n_frames, len(objects)
+    scores = (
+        np.asarray(
+            read_checked(store.scores, 0, n, n, store.all_chunks, store.path)[:, :k], np.float32
+        )
+        if n and k
+        else np.zeros((n, k))
+    )
     g = store.group.require_group(_BACKUPS).require_group(f"{number:05d}")
     h, w = store.height, store.width
     arr = g.create_array(
@@ -56,16 +72,14 @@ def _write_backup(store, number: int, frames: np.ndarray, objects: list, edit: d
         overwrite=True,
     )
     step, k = store.chunk_frames, 0
-    while k < len(frames):  # read each labels chunk once
-        start = int(frames[k]) - int(frames[k]) % step
-        block = store.read_labels(start, start + step)
-        stop = k + int(np.searchsorted(frames[k:], start + step))
-        arr[k:stop] = block[frames[k:stop] - start]
-        k = stop
-    # the scores of the tracks in the object table now: not read_scores(), whose column count
-    # is the one the store was opened with (a split earlier in the command added a column)
-    n, k = store.n_frames, len(objects)
-    scores = np.asarray(store.scores[:n, :k], np.float32) if n and k else np.zeros((n, k))
+    with _bar(f"edit {number}: backup", len(frames), progress) as bar:
+        while k < len(frames):  # read each labels chunk once
+            start = int(frames[k]) - int(frames[k]) % step
+            block = store.read_labels(start, start + step)
+            stop = k + int(np.searchsorted(frames[k:], start + step))
+            arr[k:stop] = block[frames[k:stop] - start]
+            bar.update(stop - k)
+            k = stop
     sc = g.create_array(
         "scores",
         shape=scores.shape,
@@ -89,11 +103,19 @@ def _write_backup(store, number: int, frames: np.ndarray, objects: list, edit: d
     g.attrs.update({"objects_before": objects, "edit": edit})
 
 
-def read_backup(store, number: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+def read_backup(store, number: int) -> tuple[np.ndarray, object, np.ndarray, list]:
+    """The backup of edit ``number``: its frames, labels, scores and object table before it.
+
+    The labels are the backup's zarr array (one frame per chunk), read when indexed: a merge
+    of two tracks present for minutes holds thousands of full frames, which are read a chunk
+    of the store at a time, never all at once.
+    """
     try:
         g = store.group[f"{_BACKUPS}/{number:05d}"]
         frames = np.asarray(g["frames"][...], np.int64)
-        labels = np.asarray(g["labels"][...], np.uint32)
+        labels = g["labels"]
+        if labels.shape != (len(frames), store.height, store.width):
+            raise ValueError(f"labels of shape {labels.shape} for {len(frames)} frames")
         scores = np.asarray(g["scores"][...], np.float32)
         objects = list(g.attrs.asdict()["objects_before"])
     except Exception as exc:
@@ -113,8 +135,10 @@ def backup_attrs(store, number: int) -> dict:
         ) from None
 
 
-def _rewrite_labels(store, frames: np.ndarray, new_frames: np.ndarray) -> None:
-    """Step 3: rewrite each labels chunk that holds a changed frame, whole."""
+def _rewrite_labels(store, frames: np.ndarray, backup, change=None, bar=None) -> None:
+    """Step 3: rewrite each labels chunk that holds a changed frame, whole: the frames of the
+    backup (``backup[k]`` is frame ``frames[k]`` before the edit), ``change(frame_labels,
+    frame)`` applied to each (none: an undo puts them back), read a chunk at a time."""
     if not len(frames):
         return
     step, n = store.chunk_frames, store.n_frames
@@ -124,9 +148,14 @@ def _rewrite_labels(store, frames: np.ndarray, new_frames: np.ndarray) -> None:
     for c, ks in sorted(by_chunk.items()):
         c0, c1 = c * step, min((c + 1) * step, n)
         block = np.array(store.labels[c0:c1], dtype=np.uint32)
+        old = np.asarray(backup[ks[0] : ks[-1] + 1], np.uint32)  # frames are sorted
         for k in ks:
-            block[int(frames[k]) - c0] = new_frames[k]
+            f = int(frames[k])
+            frame = old[k - ks[0]]
+            block[f - c0] = frame if change is None else change(frame, f)
         _write_chunk(store, c0, block)
+        if bar is not None:
+            bar.update(len(ks))
 
 
 def _write_chunk(store, start: int, block: np.ndarray) -> None:
@@ -161,13 +190,14 @@ def undo_objects(now: list[dict], before: list[dict], done: dict) -> list[dict]:
     return [by_id.get(int(o["id"]), o) if int(o["id"]) not in touched else o for o in before]
 
 
-def apply_from_backup(store, meta: dict, entry: dict) -> dict:
-    """Steps 3 and 4 of a pending edit (or undo), computed from its backup; returns meta."""
+def apply_from_backup(store, meta: dict, entry: dict, bar=None) -> dict:
+    """Steps 3 and 4 of a pending edit (or undo), computed from its backup; returns meta.
+    ``bar``: a progress bar that counts the label frames rewritten."""
     meta = dict(meta)
     if entry["kind"] == "undo":
         target = int(entry["undoes"])
         frames, labels, scores, objects = read_backup(store, target)
-        new_labels, new_scores = labels, scores
+        change, new_scores = None, scores
         # the tracks the edit touched get their old entries back; the others keep what
         # happened since (a later classification), in the old table's order
         done = next(e for e in meta.get("edits", []) if int(e.get("n", 0)) == target)
@@ -178,7 +208,8 @@ def apply_from_backup(store, meta: dict, entry: dict) -> dict:
             if before is not None:
                 meta["classification"] = before
     elif entry["kind"] == "classify":
-        frames, new_labels, new_scores, _ = read_backup(store, int(entry["n"]))
+        frames, labels, new_scores, _ = read_backup(store, int(entry["n"]))  # no frames
+        change = None
         new_objects = backup_attrs(store, int(entry["n"]))["objects_after"]
         meta["classification"] = entry["classification"]
     else:
@@ -186,20 +217,17 @@ def apply_from_backup(store, meta: dict, entry: dict) -> dict:
         frames, labels, scores, objects = read_backup(store, int(entry["n"]))
         if edit.kind == "split" and backup_attrs(store, int(entry["n"])).get("unchecked") is True:
             edit = replace(edit, unchecked=True)  # its new part keeps the track's name
-        new_labels = (
-            np.stack(
-                [relabel(labels[k : k + 1], edit, int(f))[0] for k, f in enumerate(frames.tolist())]
-            )
-            if len(frames)
-            else labels
-        )
+
+        def change(frame: np.ndarray, f: int, edit: Edit = edit) -> np.ndarray:
+            return relabel(frame[None], edit, f)[0]
+
         ids = [int(o["id"]) for o in objects]
         if edit.kind in LABEL_KINDS:
             new_scores, _ = edit_scores(scores, ids, edit)
         else:
             new_scores = scores
         new_objects = edit_objects(objects, edit)
-    _rewrite_labels(store, frames, new_labels)
+    _rewrite_labels(store, frames, labels, change, bar)
     _write_scores(store, new_scores)
     meta["objects"] = new_objects
     meta["edits"] = [*meta.get("edits", []), entry]
@@ -209,18 +237,20 @@ def apply_from_backup(store, meta: dict, entry: dict) -> dict:
     return meta
 
 
-def write_steps(store, steps: Sequence[Step]) -> None:
+def write_steps(store, steps: Sequence[Step], *, progress: bool = False) -> None:
     """Write checked steps, each in the four steps of :mod:`ecoseg.species.review`'s doc. The
     intent of each also records the edits of the command still to come (``edit_queue``), so a
     killed command is completed as a whole by the next
-    :func:`~ecoseg.species.review.open_for_edit`."""
+    :func:`~ecoseg.species.review.open_for_edit`. ``progress``: bars on stderr for a step that
+    changes label frames, over its backup and then its rewrite of them."""
     for k, step in enumerate(steps):
         meta = read_meta(store)
         number = int(step.entry["n"])
         if number != len(meta.get("edits", [])) + 1:  # the lock is held: cannot happen
             raise StoreError(f"{store.path}: the edit log changed while edits were written")
+        bars = progress and len(step.frames) > 0
         if step.edit.kind != "undo":
-            _write_backup(store, number, step.frames, meta["objects"], step.entry)
+            _write_backup(store, number, step.frames, meta["objects"], step.entry, bars)
             if step.edit.unchecked:  # the log entry does not say it (it is the old edit's)
                 store.group[f"{_BACKUPS}/{number:05d}"].attrs.update({"unchecked": True})
         meta["edit_pending"] = step.entry
@@ -231,7 +261,15 @@ def write_steps(store, steps: Sequence[Step]) -> None:
         if rest:
             meta["edit_queue"] = [rest[o].queued() for o in sorted(rest)]
         write_meta(store, meta)
-        apply_from_backup(store, meta, step.entry)
+        with _bar(f"edit {number}: rewrite", len(step.frames), bars) as bar:
+            apply_from_backup(store, meta, step.entry, bar)
+
+
+def _bar(desc: str, total: int, enabled: bool):
+    """A progress bar over label frames on stderr (a no-op when not ``enabled``)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="frame", disable=not enabled, leave=False)
 
 
 def record_classification(store, objects: list[dict], classification: dict) -> dict | None:

@@ -81,10 +81,11 @@ def unchecked_splits(store) -> list[int]:
                 frames, labels, _, _ = read_backup(s, int(done["n"]))
             except StoreError:
                 break  # the frames before it are not known
-            if kind == "undo":  # before it: the frames as the edit it undid left them
-                edit = Edit.from_dict(done)
-                labels = [relabel(labels[k : k + 1], edit, f)[0] for k, f in enumerate(frames)]
-            for f, frame in zip(frames.tolist(), labels):
+            edit = Edit.from_dict(done)
+            for k, f in enumerate(frames.tolist()):  # a frame of the backup at a time
+                frame = np.asarray(labels[k], np.uint32)
+                if kind == "undo":  # before it: the frame as the edit it undid left it
+                    frame = relabel(frame[None], edit, f)[0]
                 ids_in[f] = split_tracks_in(frame)
             if kind == "split":
                 track = int(entry["ids"][0])

@@ -159,7 +159,9 @@ def _command_left(meta: dict) -> int | None:
     return command_of(log[-1]) if log and "command" in log[-1] else None
 
 
-def apply_edits(store, edits: Iterable[Edit], *, words: EditWords = python_words) -> list[dict]:
+def apply_edits(
+    store, edits: Iterable[Edit], *, words: EditWords = python_words, progress: bool = False
+) -> list[dict]:
     """Apply edits in order to a store (path or closed store); returns their log entries.
 
     All or nothing: every edit is checked against the store and the edits before it first;
@@ -167,6 +169,8 @@ def apply_edits(store, edits: Iterable[Edit], *, words: EditWords = python_words
     is written. ``words`` names edits in the refusal (:data:`~ecoseg.species.edits.EditWords`):
     as the :class:`Review` call (:func:`~ecoseg.species.edits.python_words`), as ``ecoseg
     edit`` options (:func:`~ecoseg.species.edits.cli_words`) or in a shell's own words.
+    ``progress``: progress bars on stderr while an edit backs up and rewrites label frames
+    (a merge, split or delete of a track present for minutes rewrites thousands of them).
 
     Examples
     --------
@@ -185,7 +189,7 @@ def apply_edits(store, edits: Iterable[Edit], *, words: EditWords = python_words
     edits = list(edits)
     with open_for_edit(store) as s:
         steps = plan_edits(s, edits, words=words)  # all checked before anything is written
-        write_steps(s, steps)
+        write_steps(s, steps, progress=progress)
     named = {e.cls for e in edits if e.kind == "set_class"}
     if named:  # the names as written: read back
         from ecoseg.store import MaskStore

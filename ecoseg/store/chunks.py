@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -235,10 +236,29 @@ def _read(array, selection: tuple, frames: range, committed: int, whole: bool, p
         start, stop = lost.first, lost.last + 1
     except Exception as exc:  # a chunk that does not decompress, or vanished
         reason = short_error(exc)
+        start, stop = _unreadable(array, frames, start, stop)
     raise StoreError(
         f"{path}: '{array.basename}' frames {start}..{stop - 1} cannot be read; the store is "
         f"damaged ({reason})"
     )
+
+
+def _unreadable(array, frames: range, start: int, stop: int) -> tuple[int, int]:
+    """The frames of the read (``start`` to ``stop``) in the first chunk among ``frames`` that
+    cannot be read, so a damaged chunk is named by its frames, not by all those of the read
+    (``start, stop`` when each reads on its own: the damage was passing, or not one chunk's)."""
+    step = int(array.metadata.chunk_grid.chunk_shape[0])
+    if frames.step <= step:  # every chunk between the first and the last frame
+        chunks: Iterable[int] = range(frames[0] // step, frames[-1] // step + 1)
+    else:
+        chunks = sorted({f // step for f in frames})
+    for c in chunks:
+        a, b = max(c * step, start), min((c + 1) * step, stop)  # the read's frames of it
+        try:
+            array[a:b]
+        except Exception:
+            return a, b
+    return start, stop
 
 
 class CheckedArray:

@@ -153,7 +153,7 @@ def load_manifest(output: Path) -> dict:
         if output.exists() and any(output.iterdir()):
             raise ConfigError(
                 f"{output}: output folder exists, is not empty and has no {MANIFEST}; it was "
-                "not made by `ecoseg study` (choose another `output:`)"
+                "not made by `ecoseg study` (choose another: the study file's `output:`, or `-o`)"
             )
         return {"version": MANIFEST_VERSION, "videos": {}, "hashes": {}}
     try:

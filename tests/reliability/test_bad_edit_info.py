@@ -348,3 +348,17 @@ def test_classify_without_a_store_is_refused_before_any_training(store, tmp_path
         ecoseg.classify(stores, train=[store], save_model=model)
     assert str(err.value) == "classify: no stores to classify (give at least one store)"
     assert not model.exists() and _files(store.parent) == before
+
+
+@pytest.mark.parametrize("args", [["--delete", "2"], ["--set-class", "3=goby"]])
+def test_an_edit_of_a_store_missing_a_scores_chunk_is_refused(store, tmp_path, cli, args):
+    """An edit read the scores unchecked: a missing ``scores`` chunk was backed up and written
+    back as zeros (every score of those frames 0), after which ``info --verify`` called the
+    store sound. Now it is refused in ``measure``'s words and the store is left as it was."""
+    (store / "scores" / "c" / "0" / "0").unlink()
+    before = _files(tmp_path)
+    code, _, err = cli("edit", store, *args)
+    assert_one_line_error(code, err, str(store), "'scores' frames 0..", "scores/c/0/0 is missing")
+    assert _files(tmp_path) == before
+    code, out, _ = cli("info", store, "--verify")
+    assert code == 1 and "missing (chunk scores/c/0/0)" in out

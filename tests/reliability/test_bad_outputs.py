@@ -651,3 +651,18 @@ def test_classify_names_a_missing_store_before_training_and_saving(store, clip, 
     )  # fmt: skip
     assert_one_line_error(code, err, str(missing))
     assert not model.exists() and not missing.exists()
+
+
+@pytest.mark.bad_input
+def test_a_study_output_of_other_files_names_the_option_given(clip, tmp_path, cli):
+    """``ecoseg study study.yaml -o tables`` (a folder of the user's files) was refused with
+    "choose another `output:`", a key the user had not used: the remedy names ``-o`` too."""
+    study = tmp_path / "study.yaml"
+    study.write_text(f"output: out\nvideos:\n  - path: {clip.video}\n    name: reef\n")
+    mine = tmp_path / "tables"
+    mine.mkdir()
+    (mine / "notes.csv").write_text("site,count\n")
+    code, _, err = cli("study", study, "-o", mine, "--quiet")
+    assert_one_line_error(code, err, str(mine), "not made by `ecoseg study`", "`-o`")
+    assert (mine / "notes.csv").read_text() == "site,count\n"
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.csv"]

@@ -396,3 +396,20 @@ def test_a_synth_folder_given_as_a_store_names_the_store_inside(clip, tmp_path, 
     code, _, err = cli("evaluate", folder / "truth.zarr", "--truth", folder)
     assert_one_line_error(code, err, f"{folder}: is neither a mask store", inside)
     assert not (tmp_path / "tables").exists()
+
+
+@pytest.mark.bad_input
+def test_a_chunk_that_does_not_decompress_is_named_by_its_own_frames(lost_middle, cli):
+    """A labels chunk of garbage (frames 8..11 of 4 per chunk) was named by every frame of the
+    read that met it: 'frames 0..23' from ``read_labels()`` and ``ecoseg measure``, 'frames
+    0..24' from ``ecoseg evaluate``'s blocks, as if the whole store were lost."""
+    path, labels = lost_middle
+    (path / "labels" / "c" / "2" / "0" / "0").write_bytes(b"this is not blosc data")
+    with pytest.raises(StoreError, match=r"'labels' frames 8\.\.11 cannot be read") as info:
+        MaskStore.open(path).read_labels()
+    assert str(path) in str(info.value)
+    with pytest.raises(StoreError, match=r"'labels' frames 8\.\.11 cannot be read"):
+        _ = ecoseg.open_masks(path).labels[2:20].values
+    code, _, err = cli("measure", path, "-o", path.parent / "tables", "--quiet")
+    assert_one_line_error(code, err, str(path), "'labels' frames 8..11 cannot be read")
+    np.testing.assert_array_equal(MaskStore.open(path).read_labels(0, 8), labels[:8])

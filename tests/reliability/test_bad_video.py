@@ -287,3 +287,21 @@ def test_classify_refuses_a_video_that_is_not_the_stores(clip, tmp_path, cli):
     shutil.copy(clip.video, copy)
     code, _, err = cli("classify", store, "--model", model, "--video", copy)
     assert code == 0, err
+
+
+@pytest.mark.parametrize("command", ["segment", "import"])
+def test_a_mask_store_given_as_the_video_is_named_as_a_store(tmp_path, cli, clip, command):
+    """``ecoseg segment masks.zarr -o new.zarr`` (the store, not its video) said "masks.zarr:
+    folder has no images (jpeg/jpg/png/tif/tiff)", as of an empty photo folder; ``import
+    --video masks.zarr`` the same."""
+    out = tmp_path / "m.zarr"
+    if command == "segment":
+        code, _, err = cli("segment", clip.truth, "-o", out)
+    else:
+        ecoseg.export(clip.truth, "mot", tmp_path / "gt.txt")
+        code, _, err = cli(
+            "import", tmp_path / "gt.txt", "--format", "mot", "--video", clip.truth, "-o", out
+        )
+    assert_one_line_error(code, err, str(clip.truth), "a zarr store", "not a video")
+    assert "folder has no images" not in err
+    assert not out.exists()

@@ -326,3 +326,17 @@ def test_reading_and_measuring_a_store_never_unpickles(clip, tmp_path, monkeypat
     assert len(read_table(tmp_path / "tables" / "regions.parquet")) == len(tables["regions"])
     digest = hashlib.sha256((store / "zarr.json").read_bytes()).hexdigest()
     assert len(digest) == 64  # the attributes are a plain JSON document
+
+
+@pytest.mark.bad_input
+def test_an_empty_checkpoint_gives_a_reason(tmp_path, cli):
+    """``ecoseg weights download sam2.1-tiny --checkpoint empty.pt`` (a download that wrote
+    nothing) said "empty.pt is not a readable checkpoint ()": torch's EOFError has no text."""
+    from ecoseg.sam2.checkpoint import read_state_dict
+
+    path = tmp_path / "empty.pt"
+    path.write_bytes(b"")
+    code, _, err = cli("weights", "download", "sam2.1-tiny", "--checkpoint", path)
+    assert_one_line_error(code, err, str(path), "file is empty (0 bytes), not a checkpoint")
+    with pytest.raises(CheckpointError, match="file is empty"):
+        read_state_dict(path)

@@ -183,6 +183,7 @@ def test_cli_edit_and_log(store3, capsys):
     assert kinds == ["set_class", "merge", "split", "delete"]
     assert main(["edit", str(path), "--undo"]) == 0  # one command: all four taken back
     assert [o["id"] for o in MaskStore.open(path).objects] == [1, 2, 3]
+    capsys.readouterr()  # the undo's progress bars
     assert main(["edit", str(path), "--merge", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("ecoseg: error: ") and "--merge '1'" in err and "\n" not in err
