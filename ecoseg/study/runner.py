@@ -17,11 +17,17 @@ from ecoseg._checks import check_path_arg
 from ecoseg._cli import logger, one_line
 from ecoseg._paths import check_out_folder, relpath
 from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks, task_resources
-from ecoseg.batch.jobs import Job, run_job, store_status
+from ecoseg.batch.jobs import Job, run_job
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure import TABLES
 from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
-from ecoseg.study.checks import check_readable, check_video, machine_lack, video_places
+from ecoseg.study.checks import (
+    check_readable,
+    check_video,
+    machine_lack,
+    store_kept,
+    video_places,
+)
 from ecoseg.study.config import load_study
 from ecoseg.study.manifest import (
     calibration_record,
@@ -270,7 +276,7 @@ def run_study(
         if same:  # kept or resumed: its tables and report must not come from half an edit
             with opened_store(store) as opened:
                 check_finished(opened)
-        if same and (seg.get("done") or _store_complete(store)):
+        if store_kept(store, seg, fingerprint):
             seg["done"] = True
             if video.name in moved:
                 log(f"segment {video.name}: video not found at {video.source}; its store kept")
@@ -532,13 +538,6 @@ def _clear_calibration(store: Path) -> None:
             return
     with MaskStore.open(store, mode="a") as writer:
         writer.calibration = None
-
-
-def _store_complete(store: Path) -> bool:
-    try:
-        return store_status(store).complete
-    except EcosegError:  # not a store (any more): made again
-        return False
 
 
 def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
