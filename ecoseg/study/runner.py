@@ -35,6 +35,7 @@ from ecoseg.study.manifest import (
     file_sha256,
     files_match,
     load_manifest,
+    measured_from,
     save_manifest,
     segment_inputs,
 )
@@ -350,11 +351,11 @@ def run_study(
             model_bytes = read_file_bytes(species_model, "species model file")
             m_inputs["species_model"] = hashlib.sha256(model_bytes).hexdigest()
         store = study.store_path(video)
-        m_fp = digest({**m_inputs, "review": review_state(store)})
         folder = per_video_dir / video.name
         meas = entry.get("measure") or {}
         stored = [folder / f"{t}.parquet" for t in meas.get("tables", ())]
-        if meas.get("fingerprint") == m_fp and all(p.exists() for p in stored):
+        # a calibration written another way that means the same is the same (0.25, "0.25")
+        if measured_from(meas, m_inputs, review_state(store)) and all(p.exists() for p in stored):
             # tables an older ecoseg wrote with a class name in another spelling (NFD, two
             # spaces) are measured again: their rows of one species cannot all be joined
             old = sorted({n for p in stored for n in unclean_class_names(p)})
