@@ -38,6 +38,7 @@ __all__ = [
     "check_readable",
     "check_video",
     "machine_lack",
+    "store_finished",
     "store_kept",
     "unfinished_videos",
     "unreadable_videos",
@@ -188,10 +189,9 @@ def check_machine(study: Study, output: str | Path | None = None) -> None:
 def store_kept(store: Path, segment: Mapping, fingerprint: str) -> bool:
     """Whether a study run keeps ``store`` rather than segmenting its video (again): the
     store is there, its manifest record ``segment`` holds ``fingerprint`` (the video's
-    inputs now, :func:`~ecoseg.study.manifest.segment_inputs`) and it is finished, as the
-    manifest records or as the store itself says (complete: a run stopped after a task had
-    finished it, before the manifest said so). The rule of
-    :func:`~ecoseg.study.runner.run_study`'s plan and of ``ecoseg study --check``.
+    inputs now, :func:`~ecoseg.study.manifest.segment_inputs`) and it is finished
+    (:func:`store_finished`). The rule of :func:`~ecoseg.study.runner.run_study`'s plan and
+    of ``ecoseg study --check``.
 
     Examples
     --------
@@ -204,13 +204,29 @@ def store_kept(store: Path, segment: Mapping, fingerprint: str) -> bool:
     True
     >>> store_kept(store, {"fingerprint": "f", "done": True}, "g")  # other inputs
     False
-    >>> store_kept(store, {"fingerprint": "f", "done": False}, "f")  # not a complete store
+    """
+    if not (store.exists() and segment.get("fingerprint") == fingerprint):
+        return False
+    return store_finished(store, segment)
+
+
+def store_finished(store: Path, segment: Mapping) -> bool:
+    """Whether ``store`` is finished, as its manifest record ``segment`` says (``done``) or
+    as the store itself says (complete: a run stopped after a task had finished it, before
+    the manifest said so); what a run keeps (:func:`store_kept`) and, for a video moved
+    away, needs (:func:`~ecoseg.study.moved.moved_videos`).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> store_finished(clip.truth, {"done": False})  # complete, not yet recorded
+    True
+    >>> store_finished(clip.truth.parent / "none.zarr", {"done": False})
     False
     """
     from ecoseg.batch.jobs import store_status
 
-    if not (store.exists() and segment.get("fingerprint") == fingerprint):
-        return False
     if segment.get("done"):
         return True
     try:
