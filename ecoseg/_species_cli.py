@@ -231,7 +231,8 @@ def add_classify(sub) -> None:
         help="measure the tracks with this calibration (MM_PER_PX, also as '2.5 mm/px', "
         "scale-bar or lasers spec, as for ecoseg measure), saved into the stores with the "
         "classification (default: each store's own); 'none': in pixels, the stores' "
-        "calibrations cleared; a report's steps give the one a classification recorded",
+        "calibrations cleared; a report's steps give the one a classification recorded; "
+        "one that replaces another stored warns, naming both, as ecoseg measure does",
     )
     p.add_argument("--overwrite", action="store_true", help="replace --save-model")
     p.add_argument(

@@ -360,7 +360,8 @@ def _add_study(sub):
         "--check",
         action="store_true",
         help=(
-            "only validate the study file, that each unfinished video opens (its header and "
+            "only validate the study file, that each video a run would segment (not one "
+            "whose finished store it keeps) opens (its header and "
             "first frame: a cut-off or damaged file is named), and that this machine has its "
             "device and network weights (not with --scheduler: its workers run the videos); "
             "a video not found (moved away) must have a finished store, which a run keeps"

@@ -41,6 +41,7 @@ from ecoseg.measure.calibration import (
     as_calibration,
     is_uncalibrated,
     parse_calibration,
+    warn_if_replaced,
 )
 from ecoseg.measure.counts import (
     class_order,
@@ -327,7 +328,7 @@ def _tables(
     del mask
     if new_cal is False:
         if store.calibration:  # one without is left as it is (not opened for writing)
-            _warn_if_replaced(store, None)
+            warn_if_replaced(store, None)
             save_calibration(store, None)
         cal = None
     elif new_cal is not None:
@@ -335,7 +336,7 @@ def _tables(
         stored = Calibration.load(store)
         cal = new_cal.saved_over(stored)  # its own mm/px typed back: kept as it was measured
         if cal is not stored:
-            _warn_if_replaced(store, cal)
+            warn_if_replaced(store, cal)
             save_calibration(store, cal)
     else:
         cal = Calibration.load(store)
@@ -431,27 +432,6 @@ def observed_frames(
             "entry or the masks"
         )
     return frames
-
-
-def _warn_if_replaced(store, new: Calibration | None) -> None:
-    """Warn when ``new`` replaces another calibration stored with ``store`` (the store keeps
-    one): a different ``mm_per_px`` or way of measuring it, or none (pixels), named both."""
-    from ecoseg.errors import CalibrationReplacedWarning
-
-    old = Calibration.load(store)
-    if old is None or (new is not None and old.to_dict() == new.to_dict()):
-        return
-    if new is None:
-        then = "sizes are now in pixels"
-    elif new.mm_per_px == old.mm_per_px:  # another way of measuring the same scale
-        then = "the same mm per pixel: sizes are unchanged"
-    else:
-        then = "sizes are now measured with the new one"
-    warn(
-        f"{store.path}: the calibration {new or 'none (pixels)'} replaces the stored {old}; "
-        + then,
-        CalibrationReplacedWarning,
-    )
 
 
 def _check_formats(formats) -> tuple[str, ...]:

@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import number_text
-from ecoseg.errors import CalibrationError
+from ecoseg._warn import warn
+from ecoseg.errors import CalibrationError, CalibrationReplacedWarning
 
 __all__ = [
     "MAX_MM_PER_PX",
@@ -43,6 +44,7 @@ __all__ = [
     "is_uncalibrated",
     "parse_calibration",
     "scale_text",
+    "warn_if_replaced",
 ]
 
 #: Plausible range of a video calibration (0.1 um to 1 m per pixel); outside it the value is
@@ -474,3 +476,39 @@ def as_calibration(value: Any) -> Calibration | None:
     if isinstance(value, bool):
         raise CalibrationError(f"calibration {value!r} is not a number")
     return Calibration.from_scale(value)
+
+
+def warn_if_replaced(store, new: Calibration | None) -> None:
+    """Warn when ``new`` replaces another calibration stored with ``store`` (a store object;
+    it keeps one): a different ``mm_per_px`` or way of measuring it, or none (pixels), named
+    both (:class:`~ecoseg.errors.CalibrationReplacedWarning`), as ``ecoseg measure`` and
+    ``ecoseg classify --calibration`` say it. Nothing stored, or the same one: no word.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from ecoseg.store import MaskStore
+    >>> store = MaskStore.create("memory://doc-cal-warn", height=2, width=2, overwrite=True)
+    >>> warn_if_replaced(store, Calibration.from_scale(0.5))  # none stored: no word
+    >>> Calibration.from_scale(0.25).save(store)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_replaced(store, Calibration.from_scale(0.5))
+    >>> print(caught[0].message)
+    memory://doc-cal-warn: the calibration 0.5 mm/px (scale) replaces the stored 0.25 mm/px \
+(scale); sizes are now measured with the new one
+    """
+    old = Calibration.load(store)
+    if old is None or (new is not None and old.to_dict() == new.to_dict()):
+        return
+    if new is None:
+        then = "sizes are now in pixels"
+    elif new.mm_per_px == old.mm_per_px:  # another way of measuring the same scale
+        then = "the same mm per pixel: sizes are unchanged"
+    else:
+        then = "sizes are now measured with the new one"
+    warn(
+        f"{store.path}: the calibration {new or 'none (pixels)'} replaces the stored {old}; "
+        + then,
+        CalibrationReplacedWarning,
+    )

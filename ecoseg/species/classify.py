@@ -33,7 +33,7 @@ from ecoseg._checks import check_path_arg
 from ecoseg._paths import check_distinct_stores, check_outside_store
 from ecoseg._warn import warn
 from ecoseg.errors import ClassNameWarning, ConfigError
-from ecoseg.measure.calibration import is_uncalibrated, parse_calibration
+from ecoseg.measure.calibration import is_uncalibrated, parse_calibration, warn_if_replaced
 from ecoseg.measure.regions import class_source_of as class_source
 from ecoseg.provenance import case_clashes, clean_class_name
 from ecoseg.species.edits import named_by_person
@@ -328,7 +328,10 @@ def classify(
         Measure the tracks' sizes and speeds with this calibration (a
         :class:`~ecoseg.measure.calibration.Calibration` or an ``ecoseg measure
         --calibration`` spec), saved into each store with its classification, as a study
-        saves its calibration before it classifies (default: each store's own). Each
+        saves its calibration before it classifies (default: each store's own); one that
+        replaces another stored warns as :func:`ecoseg.measure` does
+        (:func:`~ecoseg.measure.calibration.warn_if_replaced`; the stored mm per pixel as a
+        number too: it is saved as given, not kept as measure keeps it). Each
         classification's record keeps the calibration it measured with (``calibration``), so
         a report's steps make it again with it (``ecoseg classify --calibration``).
         ``"none"`` measures in pixels and clears the stores' calibrations (recorded as
@@ -470,9 +473,14 @@ def classify(
     frames, changed = [], []
     for store, feats, best in named:
         with open_for_edit(store) as s:
-            if calibration is not None:  # the one its features were measured with
+            # the one its features were measured with; another stored is replaced, said as
+            # `ecoseg measure` says it (its own mm/px typed back too: a replay's record
+            # must be the calibration typed, so it is not kept as measure keeps it)
+            if calibration is not None:
+                warn_if_replaced(s, calibration)
                 calibration.save(s)
             elif uncalibrated and s.calibration:
+                warn_if_replaced(s, None)
                 s.calibration = None
             meta = read_meta(s)
             objects = []

@@ -7,8 +7,9 @@ true``, SAM 3 concepts), weights that are neither given (``checkpoint:``) nor in
 cache (:func:`ecoseg.sam2.weights.weights_path`, :func:`ecoseg.sam3.weights.weights_path`). A
 video with ``pretrained: false`` (random weights) needs none, and the classical motion tracker
 neither. Each error is one line naming the study file, the line, the video and the study key to
-set. ``ecoseg study --check`` checks every video whose store the output does not hold finished
-(:func:`check_machine`); :func:`~ecoseg.study.runner.run_study` checks the videos it is about to
+set. ``ecoseg study --check`` checks every video a run would segment (:func:`check_machine`,
+:func:`unfinished_videos`: those whose store a run would not keep, :func:`store_kept`, the one
+rule of the run's plan); :func:`~ecoseg.study.runner.run_study` checks the videos it is about to
 segment before any work, and every segmentation task again where it runs
 (:func:`check_video`: a Dask scheduler's worker is another machine).
 
@@ -37,6 +38,8 @@ __all__ = [
     "check_readable",
     "check_video",
     "machine_lack",
+    "store_finished",
+    "store_kept",
     "unfinished_videos",
     "unreadable_videos",
     "video_places",
@@ -159,9 +162,8 @@ def check_video(video: VideoSpec, places: Mapping[str, str]) -> None:
 
 def check_machine(study: Study, output: str | Path | None = None) -> None:
     """Check that this machine can segment the study's videos (``ecoseg study --check``):
-    every video, except those whose store in ``output`` (default: the study's) a run has
-    finished (a re-run keeps them; one whose inputs changed is checked when the run plans
-    it, before any work).
+    every video a run would segment (:func:`unfinished_videos`), not those whose store in
+    ``output`` (default: the study's) a run keeps.
 
     Raises
     ------
@@ -184,19 +186,78 @@ def check_machine(study: Study, output: str | Path | None = None) -> None:
             check_video(video, video_places(study)[video.name])
 
 
+def store_kept(store: Path, segment: Mapping, fingerprint: str) -> bool:
+    """Whether a study run keeps ``store`` rather than segmenting its video (again): the
+    store is there, its manifest record ``segment`` holds ``fingerprint`` (the video's
+    inputs now, :func:`~ecoseg.study.manifest.segment_inputs`) and it is finished
+    (:func:`store_finished`). The rule of :func:`~ecoseg.study.runner.run_study`'s plan and
+    of ``ecoseg study --check``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> store = pathlib.Path(tempfile.mkdtemp()) / "a.zarr"
+    >>> store_kept(store, {"fingerprint": "f", "done": True}, "f")  # no store
+    False
+    >>> store.mkdir()
+    >>> store_kept(store, {"fingerprint": "f", "done": True}, "f")
+    True
+    >>> store_kept(store, {"fingerprint": "f", "done": True}, "g")  # other inputs
+    False
+    """
+    if not (store.exists() and segment.get("fingerprint") == fingerprint):
+        return False
+    return store_finished(store, segment)
+
+
+def store_finished(store: Path, segment: Mapping) -> bool:
+    """Whether ``store`` is finished, as its manifest record ``segment`` says (``done``) or
+    as the store itself says (complete: a run stopped after a task had finished it, before
+    the manifest said so); what a run keeps (:func:`store_kept`) and, for a video moved
+    away, needs (:func:`~ecoseg.study.moved.moved_videos`).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> store_finished(clip.truth, {"done": False})  # complete, not yet recorded
+    True
+    >>> store_finished(clip.truth.parent / "none.zarr", {"done": False})
+    False
+    """
+    from ecoseg.batch.jobs import store_status
+
+    if segment.get("done"):
+        return True
+    try:
+        return store_status(store).complete
+    except EcosegError:  # not a store (any more): made again
+        return False
+
+
 def unfinished_videos(study: Study, output: str | Path | None = None) -> list[VideoSpec]:
-    """The study's videos whose store in ``output`` (default: the study's) no run finished,
-    in the study's order: those a run segments, and ``--check`` checks."""
-    from ecoseg.study.manifest import load_manifest
+    """The study's videos a run would segment, in the study's order: those whose store in
+    ``output`` (default: the study's) it would not keep (:func:`store_kept`), and ``--check``
+    checks. A video not there is left out: a run keeps its store or refuses it
+    (:func:`~ecoseg.study.moved.moved_videos`). The videos' sha256 come from the manifest's
+    and the process's hash caches where their files are unchanged."""
+    from ecoseg._paths import relpath
+    from ecoseg.study.manifest import digest, load_manifest, segment_inputs
 
     if output is not None:
         study = dataclasses.replace(study, output=Path(output).resolve())
-    entries = load_manifest(study.output)["videos"]
+    manifest = load_manifest(study.output)
     left = []
     for video in study.videos:
-        segment = (entries.get(video.name) or {}).get("segment") or {}
-        if not (segment.get("done") and study.store_path(video).exists()):
-            left.append(video)
+        if not video.path.exists():
+            continue
+        store = study.store_path(video)
+        entry = manifest["videos"].get(video.name) or {}
+        if store.exists() and entry.get("store") == relpath(store, study.output):
+            fingerprint = digest(segment_inputs(video, manifest["hashes"]))
+            if store_kept(store, entry.get("segment") or {}, fingerprint):
+                continue
+        left.append(video)
     return left
 
 

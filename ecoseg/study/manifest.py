@@ -31,6 +31,7 @@ __all__ = [
     "file_sha256",
     "files_match",
     "load_manifest",
+    "measured_from",
     "save_manifest",
     "segment_inputs",
 ]
@@ -103,6 +104,42 @@ def calibration_record(video: VideoSpec) -> dict | None:
     to_dict = getattr(cal, "to_dict", None)
     record = dict(to_dict()) if callable(to_dict) else {"mm_per_px": float(cal.mm_per_px)}
     return {"spec": video.calibration_spec, **record}
+
+
+def measured_from(record: Mapping, inputs: Mapping, review: str) -> bool:
+    """Whether the tables whose manifest record is ``record`` were measured from ``inputs``
+    (store fingerprint, calibration record, species model) and the review state ``review``.
+
+    A calibration written another way that means the same (``0.25``, ``"0.25"``, ``"0.250
+    mm/px"``; a scale-bar spec spaced otherwise) counts as the same: the calibrations are
+    compared as the store records them (mm per pixel, method, details), not as written. A
+    manifest's fingerprint (its own or an older ecoseg's) holds the spec as written, so
+    this recomputes it with the recorded calibration in place of today's.
+
+    Examples
+    --------
+    >>> cal = {"spec": 0.25, "mm_per_px": 0.25, "method": "scale"}
+    >>> record = {"fingerprint": digest({"calibration": cal, "review": "r"}),
+    ...           "inputs": {"calibration": cal}}
+    >>> measured_from(record, {"calibration": {**cal, "spec": "0.25"}}, "r")
+    True
+    >>> measured_from(record, {"calibration": {**cal, "spec": "0.5", "mm_per_px": 0.5}}, "r")
+    False
+    >>> measured_from(record, {"calibration": {**cal, "spec": "0.25"}}, "edited")
+    False
+    """
+    fingerprint = record.get("fingerprint")
+    if fingerprint == digest({**inputs, "review": review}):
+        return True
+    recorded = (record.get("inputs") or {}).get("calibration")
+    today = inputs.get("calibration")
+    if not (isinstance(recorded, dict) and isinstance(today, dict)):
+        return False
+    if {k: v for k, v in recorded.items() if k != "spec"} != {
+        k: v for k, v in today.items() if k != "spec"
+    }:
+        return False
+    return fingerprint == digest({**inputs, "calibration": recorded, "review": review})
 
 
 def segment_inputs(

@@ -24,6 +24,7 @@ from ecoseg._cli import one_line
 from ecoseg._paths import relpath
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.io._common import missing_video
+from ecoseg.study.checks import store_finished
 from ecoseg.study.config import video_places
 from ecoseg.study.manifest import digest, segment_inputs
 from ecoseg.study.records import Study, VideoSpec
@@ -97,7 +98,7 @@ def _why_not_kept(
     shown = relpath(store, study.output)
     if entry.get("store") != shown or not store.exists() or not isinstance(recorded, str):
         return ""  # no store of it in this output: the study file's own refusal
-    if not segment.get("done"):
+    if not store_finished(store, segment):  # finished, not yet recorded: kept as a run keeps it
         return f"; its store {shown} is not finished (finishing it needs the video)"
     if segment.get("fingerprint") != digest(segment_inputs(video, hashes, recorded)):
         return (

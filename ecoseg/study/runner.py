@@ -17,11 +17,17 @@ from ecoseg._checks import check_path_arg
 from ecoseg._cli import logger, one_line
 from ecoseg._paths import check_out_folder, relpath
 from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks, task_resources
-from ecoseg.batch.jobs import Job, run_job, store_status
+from ecoseg.batch.jobs import Job, run_job
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure import TABLES
 from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
-from ecoseg.study.checks import check_readable, check_video, machine_lack, video_places
+from ecoseg.study.checks import (
+    check_readable,
+    check_video,
+    machine_lack,
+    store_kept,
+    video_places,
+)
 from ecoseg.study.config import load_study
 from ecoseg.study.manifest import (
     calibration_record,
@@ -29,6 +35,7 @@ from ecoseg.study.manifest import (
     file_sha256,
     files_match,
     load_manifest,
+    measured_from,
     save_manifest,
     segment_inputs,
 )
@@ -270,7 +277,7 @@ def run_study(
         if same:  # kept or resumed: its tables and report must not come from half an edit
             with opened_store(store) as opened:
                 check_finished(opened)
-        if same and (seg.get("done") or _store_complete(store)):
+        if store_kept(store, seg, fingerprint):
             seg["done"] = True
             if video.name in moved:
                 log(f"segment {video.name}: video not found at {video.source}; its store kept")
@@ -344,11 +351,11 @@ def run_study(
             model_bytes = read_file_bytes(species_model, "species model file")
             m_inputs["species_model"] = hashlib.sha256(model_bytes).hexdigest()
         store = study.store_path(video)
-        m_fp = digest({**m_inputs, "review": review_state(store)})
         folder = per_video_dir / video.name
         meas = entry.get("measure") or {}
         stored = [folder / f"{t}.parquet" for t in meas.get("tables", ())]
-        if meas.get("fingerprint") == m_fp and all(p.exists() for p in stored):
+        # a calibration written another way that means the same is the same (0.25, "0.25")
+        if measured_from(meas, m_inputs, review_state(store)) and all(p.exists() for p in stored):
             # tables an older ecoseg wrote with a class name in another spelling (NFD, two
             # spaces) are measured again: their rows of one species cannot all be joined
             old = sorted({n for p in stored for n in unclean_class_names(p)})
@@ -532,13 +539,6 @@ def _clear_calibration(store: Path) -> None:
             return
     with MaskStore.open(store, mode="a") as writer:
         writer.calibration = None
-
-
-def _store_complete(store: Path) -> bool:
-    try:
-        return store_status(store).complete
-    except EcosegError:  # not a store (any more): made again
-        return False
 
 
 def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:

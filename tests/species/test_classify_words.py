@@ -284,3 +284,42 @@ def test_classify_measures_with_the_calibration_given_and_records_it(tmp_path):
     saved = MaskStore.open(path).calibration
     assert saved["mm_per_px"] == 0.5
     assert edit_log(path)[-1]["classification"]["calibration"] == saved
+
+
+def test_a_calibration_classify_saves_over_another_is_said_as_measure_says_it(tmp_path):
+    """``classify --calibration`` saved over the store's calibration without a word, where
+    ``ecoseg measure`` warns naming both (:func:`~ecoseg.measure.calibration.warn_if_replaced`).
+    The same one again is not said. The stored mm/px typed back replaces a scale bar's (said:
+    the sizes are unchanged) rather than keeping it as measure does: a report's step gives the
+    calibration a classification recorded, which must be recorded again as it was."""
+    from ecoseg.errors import CalibrationReplacedWarning
+    from ecoseg.measure.calibration import parse_calibration
+    from ecoseg.measure.regions import save_calibration
+
+    train = tmp_path / "train.zarr"
+    img = small_store(train)
+    named(train, {1: "red", 2: "blue", 3: "red", 4: "blue"})
+    save_calibration(train, parse_calibration("0.5"))  # a model of sizes in mm
+    path = tmp_path / "m.zarr"
+    small_store(path)
+    save_calibration(path, parse_calibration("scale-bar:0,0,0,10,5"))  # 0.5 mm/px
+
+    def run(spec):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            classify(path, train=train, train_videos=[img], videos=[img], calibration=spec)
+        said = [str(w.message) for w in caught if w.category is CalibrationReplacedWarning]
+        record = edit_log(path)[-1]["classification"]["calibration"] if edit_log(path) else None
+        return said, record
+
+    said, record = run("0.5")
+    assert said == [
+        f"{path}: the calibration 0.5 mm/px (scale) replaces the stored 0.5 mm/px (scale bar); "
+        "the same mm per pixel: sizes are unchanged"
+    ]
+    assert record == MaskStore.open(path).calibration == {"mm_per_px": 0.5, "method": "scale"}
+    assert run("0.5 mm/px")[0] == []  # the same one again
+    assert run("0.25")[0] == [
+        f"{path}: the calibration 0.25 mm/px (scale) replaces the stored 0.5 mm/px (scale); "
+        "sizes are now measured with the new one"
+    ]

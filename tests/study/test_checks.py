@@ -174,6 +174,32 @@ def test_a_store_finished_but_not_yet_recorded_needs_nothing_here(folder):
     assert not load_study(path).store_path(load_study(path).videos[1]).exists()
 
 
+def test_check_says_what_the_run_does_with_a_store_not_yet_recorded(folder, capsys):
+    """`--check` went by the manifest's done flag alone: a store a stopped run had finished
+    but not yet recorded, which a real run keeps, was refused for a device this machine
+    lacks; and a finished store whose inputs changed, which a run segments again (and so
+    refuses), was said ok. Now `--check` keeps and refuses what the run does."""
+    cpu = f"{SAM2}    pretrained: false\n    device: cpu\n"
+    path = _study(folder, f"videos:\n  - path: v.mp4\n{cpu}")
+    run_study(path, progress=False, report=False)
+    manifest = json.loads((folder / "out" / MANIFEST).read_text())
+    manifest["videos"]["v"]["segment"]["done"] = False  # the run stopped right there
+    (folder / "out" / MANIFEST).write_text(json.dumps(manifest))
+    path = _study(folder, f"videos:\n  - path: v.mp4\n{cpu.replace('cpu', 'cuda')}")
+    assert _check(path, capsys) == (0, "")
+    assert run_study(path, progress=False, report=False).segmented == []
+
+    manifest = json.loads((folder / "out" / MANIFEST).read_text())
+    manifest["videos"]["v"]["segment"]["fingerprint"] = "changed"  # its inputs changed
+    (folder / "out" / MANIFEST).write_text(json.dumps(manifest))
+    refused = f"{path}: line 7: videos[0] (v): device: 'cuda': CUDA is not available here"
+    code, err = _check(path, capsys)
+    assert code == 2 and err.startswith(f"ecoseg: error: {refused}")
+    with pytest.raises(ConfigError) as info:
+        run_study(path, progress=False, report=False)
+    assert str(info.value).startswith(refused)
+
+
 def test_a_check_with_a_scheduler_leaves_the_machine_to_its_workers(folder, capsys):
     path = _study(folder, f"videos:\n  - path: v.mp4\n{SAM2}")
     capsys.readouterr()

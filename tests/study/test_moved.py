@@ -117,10 +117,25 @@ def test_a_changed_calibration_measures_a_moved_video_again_from_its_store(study
     assert result.tables_written
 
 
-def _unfinished(out: Path) -> None:
+def _not_recorded(out: Path) -> None:
+    """The run stopped after reef-a's store was finished, before the manifest said so."""
     manifest = json.loads((out / MANIFEST).read_text())
     manifest["videos"]["reef-a"]["segment"]["done"] = False
     (out / MANIFEST).write_text(json.dumps(manifest))
+
+
+def _unfinished(out: Path) -> None:
+    """The run stopped while segmenting reef-a: its store not complete."""
+    from ecoseg.species._edit_log import read_meta, write_meta
+    from ecoseg.store import MaskStore
+
+    _not_recorded(out)
+    with MaskStore.open(out / "stores" / "reef-a.zarr", mode="a") as s:
+        meta = read_meta(s)
+        meta["complete"] = False
+        write_meta(s, meta)
+    with MaskStore.open(out / "stores" / "reef-a.zarr") as s:
+        assert not s.complete
 
 
 def _other_video(out: Path) -> None:
@@ -167,6 +182,22 @@ def test_a_moved_video_whose_store_cannot_be_kept_is_refused(study, cli, change,
         assert code == 2 and err == f"ecoseg: error: study.yaml: {expected}{rest}\n"
     assert (files(out) if out.exists() else {}) == before  # nothing written or removed
     assert out.exists() == bool(before)  # (nor an output folder made)
+
+
+def test_a_moved_video_whose_store_was_finished_but_not_recorded_is_kept(study, cli):
+    """A run stopped after a video's store was finished but before the manifest said so: a
+    run keeps such a store of a video that is there (checks.store_finished), but with the
+    video moved away the run and `--check` refused it as 'not finished (finishing it needs
+    the video)'. Now it is kept as any finished store of a moved video."""
+    out = study / "out"
+    _not_recorded(out)
+    stores = files(out / "stores")
+    code, printed, _ = cli("study", study / "study.yaml", "--check")
+    assert code == 0 and "not found, their stores kept: reef-a, reef-b" in printed
+    result = run_study(study / "study.yaml", progress=False, report=False)
+    assert result.not_found == list(NAMES) and not result.segmented and not result.measured
+    assert files(out / "stores") == stores
+    assert json.loads((out / MANIFEST).read_text())["videos"]["reef-a"]["segment"]["done"]
 
 
 def test_a_study_file_refuses_a_missing_video_unless_told_not_to(study):

@@ -701,3 +701,36 @@ def test_classifications_of_a_study_never_reviewed_are_replayed_each(study, tmp_
         "ecoseg study study.yaml",
     ]
     _replays_identically(root, fresh)
+
+
+@pytest.mark.parametrize("spelling", ["'20'", "20 mm/px", "20.0 mm/px"])
+def test_a_calibration_written_another_way_is_not_measured_again(
+    study, tmp_path, monkeypatch, spelling
+):
+    """The manifest's fingerprint held the calibration as written: `20.0` edited to `'20'`
+    or `20 mm/px` (the same 20 mm per pixel) measured every video again, and a video with a
+    species model was classified again (one more classification in its store's log, so one
+    more step in the report's replay). Now calibrations are compared as the store records
+    them, with the manifests a run wrote before (the fingerprint as written) still kept."""
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root = tmp_path / "s"
+    shutil.copytree(study, root)
+    run_study(root / "study.yaml", progress=False, report=False)
+    store = load_study(root / "study.yaml").store_path(load_study(root / "study.yaml").videos[0])
+    log = edit_log(store)
+    tables = root / "out" / "tables" / "videos" / "reef-a" / "tracks.parquet"
+    before = tables.read_bytes()
+    text = (root / "study.yaml").read_text()
+    assert text.count("calibration: 20.0") == 1
+    (root / "study.yaml").write_text(text.replace("calibration: 20.0", f"calibration: {spelling}"))
+    again = run_study(root / "study.yaml", progress=False, report=False)
+    assert (again.measured, again.tables_written) == ([], False)
+    assert edit_log(store) == log and tables.read_bytes() == before
+    text = (root / "study.yaml").read_text().replace(f"calibration: {spelling}", "calibration: 10")
+    (root / "study.yaml").write_text(text)  # another calibration: measured again
+    assert run_study(root / "study.yaml", progress=False, report=False).measured == [
+        "reef-a",
+        "reef-b",
+    ]
