@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import select
 import stat
 import sys
@@ -41,6 +42,7 @@ __all__ = [
     "engine_params",
     "frame_rate",
     "logger",
+    "cli_words",
     "one_line",
     "one_line_warnings",
     "option_words",
@@ -352,6 +354,42 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+_KEYWORD_OPTION = re.compile(
+    r"(?<![\w-])[a-z_][a-z0-9_]*=([^\s()]+) \((--[a-z][a-z0-9-]*(?: [A-Z][A-Z0-9_]*)?)\)"
+)
+
+
+def cli_words(text: str) -> str:
+    """``text`` with the Python spelling of an option, written before the command's
+    (``overwrite=True (--overwrite)``), left out: the command line says only ``--overwrite``;
+    a value other than True/False follows its option (``detect_every=5 (--detect-every)`` ->
+    ``--detect-every 5``) unless the option names its own (``checkpoint=PATH (--checkpoint
+    PATH)`` -> ``--checkpoint PATH``).
+
+    The one mechanism by which the ``ecoseg`` command shows the library's errors and warnings
+    in its own words; the Python API keeps both spellings.
+
+    Examples
+    --------
+    >>> cli_words("T1: already exists; pass overwrite=True (--overwrite) to replace it")
+    'T1: already exists; pass --overwrite to replace it'
+    >>> cli_words("backward=False (--forward-only) applies to the sam2 engine")
+    '--forward-only applies to the sam2 engine'
+    >>> cli_words("detect_every 3 differs from detect_every=5 (--detect-every)")
+    'detect_every 3 differs from --detect-every 5'
+    >>> cli_words("pass a checkpoint file with checkpoint=PATH (--checkpoint PATH)")
+    'pass a checkpoint file with --checkpoint PATH'
+    """
+
+    def option(match: re.Match) -> str:
+        value, flag = match[1], match[2]
+        if value in ("True", "False") or " " in flag:  # a switch, or "--video PATH" itself
+            return flag
+        return f"{flag} {value}"
+
+    return _KEYWORD_OPTION.sub(option, text)
+
+
 @contextlib.contextmanager
 def one_line_warnings() -> Iterator[None]:
     """Within: ecoseg's own warnings print as one ``ecoseg: warning: ...`` line on stderr.
@@ -372,7 +410,7 @@ def one_line_warnings() -> Iterator[None]:
 
     def show(message, category, filename, lineno, file=None, line=None):
         if category.__module__.split(".")[0] == "ecoseg":
-            print(f"ecoseg: warning: {one_line(message)}", file=sys.stderr)
+            print(f"ecoseg: warning: {cli_words(one_line(message))}", file=sys.stderr)
         else:
             shown(message, category, filename, lineno, file, line)
 

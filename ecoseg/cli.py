@@ -22,6 +22,7 @@ from ecoseg._cli import (
     check_network_options,
     check_out_file,
     check_outputs,
+    cli_words,
     engine_options,
     one_line,
     one_line_warnings,
@@ -723,7 +724,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_READER_GONE
         if args.debug:
             raise
-        print(f"ecoseg: error: {one_line(exc)}", file=sys.stderr)
+        print(f"ecoseg: error: {cli_words(one_line(exc))}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, EcosegError) else 1
     except KeyboardInterrupt:
         print("ecoseg: interrupted", file=sys.stderr)

@@ -203,15 +203,15 @@ def refuse_missing(missing: MissingWeights | None) -> None:
     name = missing.name
     if missing.path is None:
         raise CheckpointError(
-            f"{name} has no published weights: pass a checkpoint file (--checkpoint PATH, "
-            "checkpoint=PATH in Python) or build it with random weights for tests "
-            "(--random-weights, pretrained=False)"
+            f"{name} has no published weights: pass a checkpoint file with checkpoint=PATH "
+            "(--checkpoint PATH) or build it with random weights for tests with "
+            "pretrained=False (--random-weights)"
         )
     gated = f" (gated: accept the SAM License on {missing.page} first)" if missing.page else ""
     raise CheckpointError(
         f"no weights for {name} in the cache ({missing.path}); download them with "
         f"`ecoseg weights download {name}`{gated} or pass a checkpoint file with "
-        f"--checkpoint PATH (checkpoint=PATH in Python)"
+        "checkpoint=PATH (--checkpoint PATH)"
     )
 
 

@@ -27,6 +27,7 @@ def test_concept_tracking_refuses_an_option_it_would_ignore(cli, clip, tmp_path,
     out = tmp_path / "m.zarr"
     code, _, err = cli("segment", clip.video, "-o", out, *SAM3, *extra)
     assert_one_line_error(code, err, str(clip.video), extra[0], "concept tracking")
+    assert "backward=" not in err  # the command's spelling only, not the Python keyword's
     assert not out.exists()
 
 

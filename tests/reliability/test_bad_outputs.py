@@ -266,7 +266,7 @@ def test_score_threshold_reaches_concept_tracking(clip, tmp_path, cli):
 
 
 # --------------------------------------------------------------------------- one wording
-WORDING = "already exists; pass overwrite=True (--overwrite) to replace it"
+WORDING = "already exists; pass --overwrite to replace it"
 
 
 def _existing_output_cases(store, clip, tmp_path):
