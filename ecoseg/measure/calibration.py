@@ -22,9 +22,10 @@ Command-line syntax (``ecoseg measure --calibration SPEC``), parsed by
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_MM_PER_PX",
     "MIN_MM_PER_PX",
     "SCALE_UNIT",
+    "SPEC_FORMS",
     "Calibration",
     "as_calibration",
     "bare_spec",
@@ -54,6 +56,12 @@ MAX_MM_PER_PX = 1e3
 
 #: The one unit a number in a spec may carry: how ecoseg prints a calibration (``2.5 mm/px``).
 SCALE_UNIT = "mm/px"
+
+#: The forms of a calibration spec, as a refused one names them.
+SPEC_FORMS = (
+    "mm per pixel ('0.5' or '0.5 mm/px'), 'scale-bar:x0,y0,x1,y1,length_mm', "
+    "'lasers:x0,y0,x1,y1[,...],spacing_mm' or 'none' (pixels)"
+)
 
 # a number (as float() reads it) and a unit after it: a letter or a slash, then anything
 _NUMBER_UNIT = re.compile(
@@ -234,7 +242,8 @@ class Calibration:
         d = np.hypot(*(pts[1::2] - pts[0::2]).T)
         if (d == 0).any():
             raise CalibrationError(
-                f"calibration laser pair {int(np.flatnonzero(d == 0)[0])} has zero distance"
+                f"calibration laser pair {int(np.flatnonzero(d == 0)[0])} has zero distance "
+                "(its two spots are one point)"
             )
         mean = float(d.mean())
         return cls(
@@ -389,18 +398,29 @@ def parse_calibration(spec: str | float) -> Calibration:
                 f"calibration {text!r}: scale-bar needs x0,y0,x1,y1,length_mm "
                 f"(5 numbers), got {len(values)}"
             )
-        return Calibration.from_scale_bar(values[0:2], values[2:4], values[4])
+        with _named(text, "scale-bar:x0,y0,x1,y1,length_mm"):
+            return Calibration.from_scale_bar(values[0:2], values[2:4], values[4])
     if kind in ("lasers", "laser", "laser-points"):
         if len(values) < 5 or (len(values) - 1) % 4:
             raise CalibrationError(
                 f"calibration {text!r}: lasers needs x0,y0,x1,y1[,...],spacing_mm "
                 f"(4 numbers per pair + 1), got {len(values)}"
             )
-        return Calibration.from_laser_points(np.reshape(values[:-1], (-1, 2)), values[-1])
-    raise CalibrationError(
-        f"calibration {text!r}: unknown kind {kind!r} (use a number, 'scale-bar:...' or "
-        "'lasers:...')"
-    )
+        with _named(text, "lasers:x0,y0,x1,y1[,...],spacing_mm"):
+            return Calibration.from_laser_points(np.reshape(values[:-1], (-1, 2)), values[-1])
+    raise CalibrationError(f"calibration {text!r}: unknown kind {kind!r}; give {SPEC_FORMS}")
+
+
+@contextlib.contextmanager
+def _named(spec: str, form: str) -> Iterator[None]:
+    """Within: a :class:`CalibrationError` names the spec it came from and the ``form`` of
+    its kind (``calibration 'lasers:1,1,1,1,100': laser pair 0 has zero distance (...);
+    give 'lasers:x0,y0,x1,y1[,...],spacing_mm'``)."""
+    try:
+        yield
+    except CalibrationError as exc:
+        reason = str(exc).removeprefix("calibration ")
+        raise CalibrationError(f"calibration {spec!r}: {reason}; give {form!r}") from None
 
 
 def bare_spec(spec: Any) -> Any:
@@ -447,7 +467,12 @@ def _scale(text: str) -> float:
             f"calibration {text!r}: unit {unit!r} is not accepted; give millimetres per pixel, "
             f"a number alone or followed by {SCALE_UNIT!r}"
         )
-    return _number(number, text)
+    try:
+        return float(number)
+    except ValueError:
+        raise CalibrationError(
+            f"calibration {text!r}: not a number nor a spec; give {SPEC_FORMS}"
+        ) from None
 
 
 def _number(value: str, spec: str) -> float:

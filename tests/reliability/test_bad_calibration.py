@@ -25,20 +25,29 @@ SPECS = [
     ("inf", ["inf", "not finite"]),
     ("1e9", ["1e+09", "plausible range"]),  # metres per pixel typed as mm? no: absurd
     ("1e-9", ["1e-09", "plausible range"]),
-    ("half", ["'half'", "not a number"]),
+    (
+        "half",
+        ["'half'", "not a number", "'0.5 mm/px'", "'scale-bar:x0,y0,x1,y1,length_mm'", "'none'"],
+    ),
     # a unit other than the one ecoseg prints (`2.5 mm/px`), which means the bare number
     ("2.5 cm/px", ["'2.5 cm/px'", "unit 'cm/px' is not accepted", "'mm/px'"]),
     ("0.4 px/mm", ["'0.4 px/mm'", "unit 'px/mm' is not accepted", "'mm/px'"]),
     ("2.5 mm", ["'2.5 mm'", "unit 'mm' is not accepted", "'mm/px'"]),
-    ("scale-bar:10,10,10,10,50", ["zero length"]),
+    ("scale-bar:10,10,10,10,50", ["'scale-bar:10,10,10,10,50'", "zero length", "x0,y0,x1,y1"]),
     ("scale-bar:0,0,100,0", ["scale-bar", "5 numbers"]),
     ("scale-bar:0,0,100,0,-3", ["-3"]),
     ("scale-bar:0,0,100,0,0", ["positive"]),
-    ("lasers:5,5,5,5,100", ["laser pair 0", "zero distance"]),
+    ("lasers:5,5,5,5,100", ["'lasers:5,5,5,5,100'", "laser pair 0", "zero distance", "x0,y0"]),
     ("lasers:0,0,100,0,nan", ["nan"]),
     ("lasers:0,0,100,0,10,3", ["lasers", "4 numbers per pair"]),
-    ("ruler:0,0,1,1,5", ["unknown kind 'ruler'"]),
-    ("", ["calibration ''"]),  # an empty shell variable: the CLI measured uncalibrated
+    (
+        "ruler:0,0,1,1,5",
+        ["unknown kind 'ruler'", "'0.5 mm/px'", "'scale-bar:x0,y0,x1,y1,length_mm'", "'none'"],
+    ),
+    (
+        "",
+        ["calibration ''", "'0.5 mm/px'", "'scale-bar:x0,y0,x1,y1,length_mm'", "'none'"],
+    ),  # an empty shell variable: the CLI measured uncalibrated
 ]
 
 
