@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ecoseg._cli import cli_words
 from ecoseg._paths import exists_message
 from ecoseg.cli import main
 from ecoseg.errors import CheckpointError
@@ -318,7 +319,7 @@ def test_adopting_another_checkpoint_keeps_the_cached_one_without_overwrite(
     capsys.readouterr()
     assert main(["weights", "download", "sam3", "--checkpoint", str(second)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"ecoseg: error: {exists_message(cached)}"]
+    assert err == [f"ecoseg: error: {cli_words(exists_message(cached))}"]
     assert cached.read_bytes() == meta and main(["weights", "verify", "sam3"]) == 0
     args = ["weights", "download", "sam3", "--checkpoint", str(second), "--overwrite"]
     assert main(args) == 0
