@@ -89,6 +89,8 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
         except (SafetensorError, OSError, ValueError) as exc:
             raise CheckpointError(f"{p} is not a readable safetensors file ({exc})") from None
     else:
+        if not_torch := _not_a_torch_file(p):
+            raise CheckpointError(f"{p}: not a checkpoint ({not_torch})")
         try:
             obj = torch.load(os.fspath(p), map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as exc:
@@ -117,6 +119,19 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
             f"{p} is not a state dict: {len(bad)} entries are not tensors (e.g. {bad[0]!r})"
         )
     return obj
+
+
+def _not_a_torch_file(path: Path) -> str | None:
+    """Why ``path`` cannot be a ``torch.save`` file, judged from its first bytes (a zip, or
+    a pickle for the old format), or ``None`` if it may be one: the unpickler says nothing a
+    user understands of a CSV (``Unsupported operand 102``) or other text."""
+    with open(path, "rb") as f:
+        head = f.read(512)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\x80"):
+        return None
+    if b"\0" not in head and head.decode("utf-8", "replace").count("\ufffd") <= 1:
+        return "it holds text: a CSV, JSON or other text file?"
+    return "not a torch .pt/.pth file: it starts with neither a zip nor a pickle header"
 
 
 def _pickle_reason(exc: Exception) -> str:

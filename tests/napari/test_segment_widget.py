@@ -434,7 +434,7 @@ def test_a_run_that_fails_says_so_once_without_a_traceback(widget, qtbot, tmp_pa
     w.run()
     assert w._worker is not None  # a file that is there: only loading it tells
     qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
-    assert w.status.text().startswith(f"error: {bad} is not a plain-weights checkpoint: ")
+    assert w.status.text().startswith(f"error: {bad}: not a checkpoint (it holds text")
     assert w.run_btn.isEnabled()
 
 

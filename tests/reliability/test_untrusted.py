@@ -340,3 +340,19 @@ def test_an_empty_checkpoint_gives_a_reason(tmp_path, cli):
     assert_one_line_error(code, err, str(path), "file is empty (0 bytes), not a checkpoint")
     with pytest.raises(CheckpointError, match="file is empty"):
         read_state_dict(path)
+
+
+@pytest.mark.bad_input
+def test_a_text_file_as_checkpoint_says_so(tmp_path, cli):
+    """``ecoseg weights download sam2.1-tiny --checkpoint regions.csv`` said "... it is
+    corrupt, or loading it would run code ... (Unsupported operand 102)": the unpickler's
+    reading of the CSV's first byte ('f'), meaningless to a user."""
+    from ecoseg.sam2.checkpoint import read_state_dict
+
+    path = tmp_path / "regions.csv"
+    path.write_text("frame,time_s,object_id,area_px\n0,0.0,1,120\n")
+    code, _, err = cli("weights", "download", "sam2.1-tiny", "--checkpoint", path)
+    assert_one_line_error(code, err, f"{path}: not a checkpoint", "text file?")
+    assert "operand" not in err
+    with pytest.raises(CheckpointError, match=r"regions\.csv: not a checkpoint \(it holds text"):
+        read_state_dict(path)

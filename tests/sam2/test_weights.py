@@ -198,7 +198,7 @@ def test_a_hand_fetched_checkpoint_is_adopted(cache, tmp_path, offline, capsys):
     "content, needle",
     [
         ("sam2-large", "does not match sam2.1-tiny: "),
-        (b"not a checkpoint", "is not a plain-weights checkpoint"),
+        (b"not a checkpoint", ": not a checkpoint (it holds text"),
     ],
     ids=["other-variant", "not-a-checkpoint"],
 )

@@ -359,10 +359,10 @@ def test_a_wrong_checkpoint_is_one_line_naming_the_file_and_the_way_to_the_weigh
     from ecoseg import sam3
 
     junk = tmp_path / "junk.pt"
-    junk.write_text("junk\n")  # torch.load raised KeyError on this one
+    junk.write_text("junk\n")  # torch.load raised KeyError on this one: now found to be text
     other = tmp_path / "other.pt"
     torch.save({"a": torch.zeros(2)}, other)
-    for path, why in ((junk, "not a readable checkpoint"), (other, "not a SAM 3 checkpoint")):
+    for path, why in ((junk, "not a checkpoint (it holds text"), (other, "not a SAM 3 checkpoint")):
         with pytest.raises(CheckpointError) as info:
             sam3.build("sam3-reduced", checkpoint=path, device="cpu")
         text = str(info.value)
@@ -370,10 +370,10 @@ def test_a_wrong_checkpoint_is_one_line_naming_the_file_and_the_way_to_the_weigh
         assert "ecoseg weights download sam3" in text
     from ecoseg.sam2.checkpoint import read_state_dict
 
-    with pytest.raises(CheckpointError, match="junk.pt is not a readable checkpoint") as info:
+    with pytest.raises(CheckpointError, match="junk.pt: not a checkpoint") as info:
         read_state_dict(junk)  # the SAM 2 loader shares the reader
-    # the kind of failure, not the unpickler's text (it said 'KeyError 174812789')
-    assert str(info.value).endswith("(loading failed with KeyError)")
+    # what the file is, not the unpickler's text (it said 'KeyError 174812789')
+    assert str(info.value).endswith("(it holds text: a CSV, JSON or other text file?)")
 
 
 def test_cached_weights_without_their_vocabulary_are_missing(cache):
