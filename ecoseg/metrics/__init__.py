@@ -45,7 +45,8 @@ legitimate, but the result's ``video_note`` and an :class:`OtherVideoWarning` na
 and how they differ (:mod:`ecoseg.metrics.pairing`). A pair given the wrong way round is
 refused: an annotation (``ecoseg synth``'s truth, or one imported without confidences) as the
 prediction and a run of ``ecoseg segment`` nobody reviewed as its truth
-(:func:`~ecoseg.metrics.pairing.swap_note`); any other pair is scored as given.
+(:func:`~ecoseg.metrics.pairing.swap_note`); any other pair is scored as given, a store
+against itself with a :class:`SameStoreWarning` (most likely a wrong path).
 
 The stores are read chunk by chunk, once for the overlaps and the boundary F of every pair of
 objects that overlap on a frame, and again only on the frames where a pair matched over the
@@ -61,7 +62,8 @@ The package, one module per part (every name below is importable from ``ecoseg.m
   and its void pixels (:class:`VoidPixels`);
 - :mod:`ecoseg.metrics.pairing`: whether the truth records the prediction's video
   (:func:`video_note`, the result's ``video_note`` and :class:`OtherVideoWarning`), and
-  whether the two are given the wrong way round (:func:`swap_note`, :func:`check_pair`);
+  whether the two are given the wrong way round (:func:`swap_note`, :func:`check_pair`) or
+  are one store (:func:`same_store_note`, :class:`SameStoreWarning`);
 - ``_overlaps`` (:func:`pair_counts` and the sparse per-object areas both passes share),
   ``_boundaries`` (the boundary F of many mask pairs of two label stacks at once, equal to
   :func:`boundary_f` of each), ``_tracking`` (HOTA, IDF1 and MOTA by TrackEval), ``_counting``
@@ -73,12 +75,20 @@ from __future__ import annotations
 from ecoseg.metrics._overlaps import pair_counts
 from ecoseg.metrics.evaluation import evaluate, result_note, scored_note
 from ecoseg.metrics.jf import BOUND_TH, bound_pixels, boundary_f, jaccard, seg2bmap
-from ecoseg.metrics.pairing import OtherVideoWarning, check_pair, swap_note, video_note
+from ecoseg.metrics.pairing import (
+    OtherVideoWarning,
+    SameStoreWarning,
+    check_pair,
+    same_store_note,
+    swap_note,
+    video_note,
+)
 from ecoseg.metrics.truth import VoidPixels, is_png_folder, png_frames, truth_from_pngs
 
 __all__ = [
     "BOUND_TH",
     "OtherVideoWarning",
+    "SameStoreWarning",
     "VoidPixels",
     "bound_pixels",
     "boundary_f",
@@ -89,6 +99,7 @@ __all__ = [
     "pair_counts",
     "png_frames",
     "result_note",
+    "same_store_note",
     "scored_note",
     "seg2bmap",
     "swap_note",

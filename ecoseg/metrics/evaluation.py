@@ -20,7 +20,13 @@ from ecoseg.metrics._counting import area_error, count_errors
 from ecoseg.metrics._overlaps import Presence, pair_counts
 from ecoseg.metrics._tracking import trackeval_scores
 from ecoseg.metrics.jf import BOUND_TH, bound_pixels
-from ecoseg.metrics.pairing import OtherVideoWarning, swap_note, video_note
+from ecoseg.metrics.pairing import (
+    OtherVideoWarning,
+    SameStoreWarning,
+    same_store_note,
+    swap_note,
+    video_note,
+)
 from ecoseg.metrics.truth import (
     VoidPixels,
     is_png_folder,
@@ -132,6 +138,9 @@ def evaluate(
     -----
     OtherVideoWarning
         The truth records another video than ``pred`` (the result's ``video_note``).
+    SameStoreWarning
+        ``truth`` is ``pred`` itself (the same path or the same files,
+        :func:`~ecoseg.metrics.pairing.same_store_note`): scored, every figure perfect.
     IncompleteStoreWarning
         ``pred``'s run did not finish (its frames still match the truth's): scored, and said
         once in ``measure``'s words (:func:`ecoseg.measure.incomplete_note`); the same words
@@ -141,7 +150,10 @@ def evaluate(
     --------
     >>> import ecoseg, tempfile
     >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=4, size=(96, 64))
-    >>> r = evaluate(clip.truth, clip.truth)
+    >>> import warnings
+    >>> with warnings.catch_warnings():  # a store against itself says so: a sanity check here
+    ...     warnings.simplefilter("ignore")
+    ...     r = evaluate(clip.truth, clip.truth)
     >>> r["jf"]["mean"], r["hota"]["hota"], r["identity"]["idf1"], r["clear"]["mota"]
     (1.0, 1.0, 1.0, 1.0)
     """
@@ -176,6 +188,8 @@ def evaluate(
                 check_finished(truth_store)
                 if (swapped := swap_note(pred_store, truth_store)) is not None:
                     raise StoreError(swapped)  # an annotation scored against a run: no figures
+                if (same := same_store_note(pred_store, truth_store)) is not None:
+                    warn(same, SameStoreWarning)  # a sanity check, or a wrong path: scored
                 result = _evaluate(pred_store, truth_store, *settings, frames)
     if "video_note" in result:  # a wrong pairing or a re-encoded copy: scored, and said
         warn(result["video_note"], OtherVideoWarning)

@@ -37,17 +37,30 @@ An annotation given as the prediction and a run nobody reviewed as its truth is 
 other pair is scored as given: a store against itself, two imports, two runs (one engine
 against another), a run a person reviewed (the truth a review makes), a napari layer, a store
 whose provenance says too little.
+
+A store against itself (:func:`same_store_note`: the same path, or the same files under
+another name) is a legitimate sanity check, but more often a wrong path (``evaluate
+masks.zarr --truth masks.zarr``) whose perfect scores look like a result: scored, and a
+:class:`SameStoreWarning` says so. A copy of a store is another store (no word).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
 from ecoseg.provenance import RUN_ENGINES
 
-__all__ = ["OtherVideoWarning", "check_pair", "swap_note", "video_note"]
+__all__ = [
+    "OtherVideoWarning",
+    "SameStoreWarning",
+    "check_pair",
+    "same_store_note",
+    "swap_note",
+    "video_note",
+]
 
 
 class OtherVideoWarning(UserWarning):
@@ -122,6 +135,53 @@ is a re-encoded copy of the other, meaningless scores if they are different clip
     return (
         f"{head}: other files ({sha}) of the same {len(p_times)} frames{size}{long}: fine if "
         "one is a re-encoded copy of the other, meaningless scores if they are different clips"
+    )
+
+
+class SameStoreWarning(UserWarning):
+    """The truth is the predicted store itself (:func:`same_store_note`)."""
+
+
+def same_store_note(pred: Any, truth: Any) -> str | None:
+    """One line when ``truth`` is the store ``pred`` itself: the same path, or the same files
+    under another name (a link, another spelling: :func:`os.path.samefile`); URLs and
+    in-memory stores as written. ``None`` for two stores, a copy included.
+
+    Parameters
+    ----------
+    pred, truth : MaskStore
+        Open stores, as given to :func:`~ecoseg.metrics.evaluate`.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> from ecoseg.store import MaskStore
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48))
+    >>> truth = MaskStore.open(clip.truth)
+    >>> same_store_note(truth, truth)  # doctest: +ELLIPSIS
+    '.../truth.zarr: scored against itself (the truth is the same store): every score is \
+perfect and says nothing; was another truth store meant?'
+    """
+    a, b = pred.location, truth.location
+    if not isinstance(a, str | os.PathLike) or not isinstance(b, str | os.PathLike):
+        same = a is b  # zarr Store objects
+    else:
+        from ecoseg.store import Location
+
+        here, there = Location(a).local, Location(b).local
+        if here is None or there is None:
+            same = os.fspath(a) == os.fspath(b)
+        else:
+            try:
+                same = os.path.samefile(here, there)
+            except OSError:  # one is not there: not the same store
+                same = False
+    if not same:
+        return None
+    named = "" if str(truth.path) == str(pred.path) else f" {truth.path}"
+    return (
+        f"{pred.path}: scored against itself (the truth{named} is the same store): every "
+        "score is perfect and says nothing; was another truth store meant?"
     )
 
 

@@ -9,6 +9,9 @@ naming both stores and saying to swap them, exit 2, and nothing written.
 
 from __future__ import annotations
 
+import json
+import warnings
+
 import pytest
 from reliability_helpers import assert_one_line_error
 
@@ -52,3 +55,32 @@ def test_report_refuses_a_truth_swapped_with_its_store(clip, run, tmp_path, cli)
     code, _, err = cli("report", clip.truth, "--truth", run, "-o", page)
     assert_one_line_error(code, err, str(clip.truth), run, "they look swapped; swap them")
     assert not page.exists()
+
+
+def test_evaluate_warns_of_a_store_scored_against_itself(clip, tmp_path, cli):
+    """``ecoseg evaluate masks.zarr --truth masks.zarr`` (a wrong path, most likely) exited 0
+    with perfect scores and no word. Scored still (a sanity check), with one warning line
+    naming the store; so for the same files under another name (a link), not for a copy."""
+    import os
+    import shutil
+
+    import ecoseg
+    from ecoseg.metrics import SameStoreWarning
+
+    store = str(clip.truth)
+
+    code, text, err = cli("evaluate", store, "--truth", store, "--quiet")
+    assert code == 0 and json.loads(text)["jf"]["mean"] == 1.0
+    assert err.splitlines() == [
+        f"ecoseg: warning: {store}: scored against itself (the truth is the same store): every "
+        "score is perfect and says nothing; was another truth store meant?"
+    ]
+    link = tmp_path / "link.zarr"
+    os.symlink(store, link)
+    with pytest.warns(SameStoreWarning, match=f"the truth {link} is the same store"):
+        assert ecoseg.evaluate(store, link)["jf"]["mean"] == 1.0
+    copy = tmp_path / "copy.zarr"
+    shutil.copytree(store, copy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # another store with the same masks: not a word
+        ecoseg.evaluate(copy, store)
