@@ -666,3 +666,16 @@ def test_a_study_output_of_other_files_names_the_option_given(clip, tmp_path, cl
     assert_one_line_error(code, err, str(mine), "not made by `ecoseg study`", "`-o`")
     assert (mine / "notes.csv").read_text() == "site,count\n"
     assert sorted(p.name for p in mine.iterdir()) == ["notes.csv"]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("check", [[], ["--check"]], ids=["run", "check"])
+def test_a_study_output_that_is_a_file_is_named_as_typed(check, clip, tmp_path, monkeypatch, cli):
+    """``ecoseg study study.yaml -o clip/video.mp4`` named the file by its absolute path,
+    not as the user typed it."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(clip.video, tmp_path / "reef.mp4")
+    Path("study.yaml").write_text("output: out\nvideos:\n  - path: reef.mp4\n")
+    code, _, err = cli("study", "study.yaml", "-o", "reef.mp4", *check)
+    line = assert_one_line_error(code, err, "reef.mp4: exists and is not a folder")
+    assert str(tmp_path) not in line
