@@ -489,9 +489,10 @@ def _write(tables: dict[str, pd.DataFrame], targets: list[Path], out: Path) -> N
         for path, tmp in zip(targets, staged):
             os.replace(tmp, path)
         marker.unlink()
-    finally:  # disk full, interrupted: no half-written file is left
-        for tmp in staged:
-            tmp.unlink(missing_ok=True)
+    finally:  # disk full, interrupted: no half-written file is left (nor a killed run's)
+        names = [f"{t}.{f}" for t in TABLES for f in _FORMATS] + ["tables.json"]
+        for name in names:
+            (out / f".{name}.partial").unlink(missing_ok=True)
 
 
 def _metadata(tables) -> dict:
