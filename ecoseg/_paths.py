@@ -21,6 +21,7 @@ __all__ = [
     "check_not_folder",
     "check_out_folder",
     "check_out_parent",
+    "check_out_suffix",
     "check_distinct_stores",
     "check_outside_store",
     "check_overwrite",
@@ -311,6 +312,58 @@ def read_file_text(path: str | os.PathLike, what: str, **check: Any) -> str:
     """
     text = read_file_bytes(path, what, **check).decode("utf-8")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+#: File name suffixes by the kind of file they say a file is: an output named with a suffix
+#: of another kind than it is written as is refused (:func:`check_out_suffix`); any other
+#: suffix, or none, is the user's choice.
+SUFFIX_KINDS = (
+    (".json",),
+    (".xml",),
+    (".csv", ".txt", ".tsv"),  # text tables: MOT, MOTS and VIAME files go by either name
+    (".html", ".htm"),
+    (".parquet", ".yaml", ".yml", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".mp4", ".mov"),
+    (".avi", ".mkv", ".zip", ".zarr", ".pdf", ".md", ".npy", ".xlsx"),
+)
+
+
+def check_out_suffix(
+    path: str | os.PathLike, suffix: str, what: str, *, error: type[Exception] = ConfigError
+) -> None:
+    """Refuse an output whose name says it is another kind of file than it is written as (a
+    report named ``r.csv`` holds an HTML page; a DAVIS export named ``x.json`` is a folder),
+    in one line naming the output as given, what it is and the name to give it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output, as the user named it.
+    suffix : str
+        The suffix it is written as (``".html"``), ``""`` for a folder.
+    what : str
+        What it is, a phrase for the message (``"a report is an HTML page"``).
+    error : type of Exception
+        Raised when refused.
+
+    Examples
+    --------
+    >>> check_out_suffix("r.html", ".html", "a report is an HTML page")
+    >>> check_out_suffix("gt.csv", ".txt", "a mot export is a text table")
+    >>> check_out_suffix("r.csv", ".html", "a report is an HTML page")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: r.csv: a report is an HTML page, not a .csv file; name it r.html
+    >>> check_out_suffix("out/x.json", "", "a davis export is a folder of PNG masks")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: out/x.json: a davis export is ..., not a .json file; name it out/x
+    """
+    text = os.fspath(path)
+    given = Path(text).suffix
+    kind = next((k for k in SUFFIX_KINDS if given.lower() in k), None)
+    if kind is None or suffix.lower() in kind:
+        return
+    bare = text.rstrip("/" + os.sep)
+    name = bare[: len(bare) - len(given)] + suffix  # as typed: ./r.csv -> ./r.html
+    raise error(f"{text}: {what}, not a {given} file; name it {name}")
 
 
 def check_out_parent(

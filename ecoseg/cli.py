@@ -391,7 +391,7 @@ def _run_study(args) -> int:
 
         study = load_study(args.study, require_videos=False)
         output = study.output if args.out is None else Path(args.out).resolve()
-        check_out_folder(output)
+        check_out_folder(output if args.out is None else args.out)  # -o named as typed
         # a video moved away: its finished store is kept, or the run would refuse it
         placed = dataclasses.replace(study, output=output)
         manifest = load_manifest(output)

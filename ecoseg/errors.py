@@ -66,6 +66,12 @@ class CalibrationReplacedWarning(UserWarning):
     warning names the store and both (the store keeps only the new one)."""
 
 
+class InterruptedTablesWarning(UserWarning):
+    """``measure`` replaces tables an earlier run into the same folder left when it was stopped
+    while renaming them into place (``tables.incomplete`` beside them): not one set, so
+    replaced without ``overwrite``; the warning names the folder."""
+
+
 class EmptyExportWarning(UserWarning):
     """An export of a store with no objects (or objects without masks): the file is still
     written (an empty annotation file is valid); the warning names the store and the file."""

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import check_path_arg
-from ecoseg._paths import check_outside_store, check_text_replaceable
+from ecoseg._paths import check_out_suffix, check_outside_store, check_text_replaceable
 from ecoseg._warn import warn
 from ecoseg.errors import EmptyExportWarning, FormatError
 from ecoseg.formats._annotated import annotated_range, check_annotated, off_grid
@@ -62,8 +62,10 @@ def export(
     Raises
     ------
     FormatError
-        Unknown format, an existing output without ``overwrite``, or a store the format cannot
-        hold (DAVIS: object ids above 254; a mask on a frame the store says nobody annotated).
+        Unknown format, an existing output without ``overwrite``, an output named as another
+        kind of file (``--format davis -o x.json``, ``coco -o ann.csv``), or a store the
+        format cannot hold (DAVIS: object ids above 254; a mask on a frame the store says
+        nobody annotated).
     StoreError
         The store is missing or malformed, or an interrupted ``ecoseg edit`` left it half
         written (:func:`ecoseg.store.check_finished`); nothing is written.
@@ -102,8 +104,9 @@ def export(
     if polygons and module.NAME != "viame":
         raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
     _check_replaceable(Path(path), folder=module.NAME == "davis")  # first: overwrite would
-    out = check_output(path, overwrite)  # not help there
-    check_outside_store(path, store, error=FormatError)  # its zarr.json, a zip store
+    check_outside_store(path, store, error=FormatError)  # not help there: its zarr.json, a
+    check_out_suffix(path, module.SUFFIX, _WHAT[module.SUFFIX] % module.NAME, error=FormatError)
+    out = check_output(path, overwrite)  # zip store, davis -o x.json
     with opened_store(store) as st:  # one opened from a path is closed again
         head = store_head(st)  # no masks yet: read frame by frame while they are written
         options = _viame_options(st, polygons) if module.NAME == "viame" else {}
@@ -185,6 +188,15 @@ class _CheckedLabels(_Checked):
 
 #: the bar of formats whose writing takes longer than reading the store (each frame read and
 #: written in turn)
+# what an export is, by its module's SUFFIX (check_out_suffix: x.json for davis is refused)
+_WHAT = {
+    "": "a %s export is a folder of PNG masks",
+    ".json": "a %s export is a JSON file",
+    ".xml": "a %s export is an XML file",
+    ".txt": "a %s export is a text table",
+    ".csv": "a %s export is a CSV table",
+}
+
 _WRITING = {"davis": "writing PNGs", "cvat": "writing CVAT"}
 
 

@@ -35,7 +35,7 @@ from ecoseg._checks import check_path_arg
 from ecoseg._lazy import make_callable
 from ecoseg._paths import check_out_folder, check_outside_store, check_overwrite
 from ecoseg._warn import warn
-from ecoseg.errors import ConfigError
+from ecoseg.errors import ConfigError, InterruptedTablesWarning
 from ecoseg.measure.calibration import (
     Calibration,
     as_calibration,
@@ -75,6 +75,10 @@ __all__ = [
 ]
 
 _FORMATS = ("parquet", "csv")
+
+#: The file :func:`measure` leaves in its output folder while it renames its tables into
+#: place: found there, the tables beside it are of a run stopped then, not one set.
+INCOMPLETE = "tables.incomplete"
 
 
 class IncompleteStoreWarning(UserWarning):
@@ -230,7 +234,10 @@ def measure(
     formats : sequence of {"parquet", "csv"}
         File formats written when ``out`` is given.
     overwrite : bool
-        Replace existing table files in ``out``.
+        Replace existing table files in ``out``. The tables are written all or none: a run
+        stopped part-way leaves ``out`` as it was, and one stopped while renaming them into
+        place leaves ``tables.incomplete`` beside them; the next run replaces those without
+        ``overwrite``, with a :class:`~ecoseg.errors.InterruptedTablesWarning`.
     chunk_frames : int, optional
         Label frames read at a time (default: the store's chunk, fewer frames where they are
         large: :func:`ecoseg.measure.regions.read_step`).
@@ -271,7 +278,8 @@ def measure(
     if out is not None:
         check_path_arg(out, "measure: out", "a path to the tables' folder or None")
         check_outside_store(out, store)
-    targets = _targets(out, formats, overwrite)
+    interrupted = out is not None and (Path(out) / INCOMPLETE).is_file()
+    targets = _targets(out, formats, overwrite or interrupted)  # a half set: replaced
     # "none": in pixels, the store's calibration cleared (False: the store's own, kept)
     new_cal = (
         False
@@ -288,6 +296,12 @@ def measure(
         note = incomplete_note(opened)
     if targets:
         _write(tables, targets, Path(out))
+    if interrupted:
+        warn(
+            f"{os.fspath(out)}: an earlier measure into it was interrupted while putting its "
+            "tables in place; they were not one set and are replaced",
+            InterruptedTablesWarning,
+        )
     if note is not None:  # numbers of part of a video: measured, and said so
         warn(note, IncompleteStoreWarning)
     return tables
@@ -454,19 +468,31 @@ def _targets(out, formats, overwrite) -> list[Path]:
 
 
 def _write(tables: dict[str, pd.DataFrame], targets: list[Path], out: Path) -> None:
+    """Write the tables all or none: each to a hidden name beside its target first (an
+    interrupted or failed run removes them, leaving the folder as it was), then all renamed
+    into place with ``tables.incomplete`` beside them meanwhile (a run stopped in those
+    milliseconds leaves it, and the next run replaces the half set without --overwrite)."""
     out.mkdir(parents=True, exist_ok=True)
-    for path in targets:
-        tmp = path.with_name(path.name + ".partial")
-        try:
+    staged = [path.with_name(f".{path.name}.partial") for path in targets]
+    try:
+        for path, tmp in zip(targets, staged):
             if path.name == "tables.json":
                 meta = _metadata(tables)
                 tmp.write_text(json.dumps(meta, indent=2, allow_nan=False) + "\n")
             else:
                 save_table(tables[path.stem], tmp, path.suffix[1:])
+        marker = out / INCOMPLETE
+        marker.write_text(
+            "ecoseg measure was stopped while putting its tables in place: the tables in this "
+            "folder are not one set; measure the store again (no --overwrite needed)\n"
+        )
+        for path, tmp in zip(targets, staged):
             os.replace(tmp, path)
-        except BaseException:  # disk full, interrupted: no half-written file is left
-            tmp.unlink(missing_ok=True)
-            raise
+        marker.unlink()
+    finally:  # disk full, interrupted: no half-written file is left (nor a killed run's)
+        names = [f"{t}.{f}" for t in TABLES for f in _FORMATS] + ["tables.json"]
+        for name in names:
+            (out / f".{name}.partial").unlink(missing_ok=True)
 
 
 def _metadata(tables) -> dict:

@@ -25,6 +25,7 @@ from ecoseg._checks import check_path_arg, short_repr
 from ecoseg._lazy import make_callable
 from ecoseg._paths import (
     check_out_parent,
+    check_out_suffix,
     check_outside_store,
     check_overwrite,
     check_text_replaceable,
@@ -94,7 +95,8 @@ def report(
         calibration it does not hold (one line naming it and the study's store of that name;
         measuring it would save the study's calibration into it: ``ecoseg measure STORE
         --calibration SPEC`` calibrates it, if that is meant; nothing is measured),
-        ``out`` is a folder or a binary file (a video), cannot be made, or exists and
+        ``out`` is a folder or a binary file (a video), is named as another kind of file
+        (``r.csv``: :func:`ecoseg._paths.check_out_suffix`), cannot be made, or exists and
         ``overwrite`` is false.
     StoreError
         A store is missing or malformed, an interrupted ``ecoseg edit`` left it half written
@@ -126,7 +128,6 @@ def report(
         raise ConfigError(f"{out}: is a folder; give the report's file name (e.g. report.html)")
     check_out_parent(out)
     check_text_replaceable(out)  # first: overwrite would not help
-    check_overwrite(out, overwrite)
     if study is not None and not hasattr(study, "videos"):
         raise ConfigError(
             f"report: study={short_repr(study)} is not a loaded study; pass "
@@ -142,6 +143,8 @@ def report(
     study_truth = [v.truth for v in study.videos if v.truth is not None] if study else []
     for store in [*named.values(), *truth_map.values(), *study_truth]:
         check_outside_store(out, store)  # not into a store it reads (its zarr.json, a zip store)
+    check_out_suffix(out, ".html", "a report is an HTML page")  # r.csv: nor would overwrite
+    check_overwrite(out, overwrite)
     template, ctx = _page(
         named, out=out, tables=tables, study=study, title=title, truth=truth_map, progress=progress
     )

@@ -236,6 +236,7 @@ def run_study(
         check_path_arg(study, "run_study: study", "a study file or a study from load_study")
         shown, study = study, load_study(study, require_videos=False)
     if output is not None:
+        check_out_folder(output)  # a file: named as the user typed it, not resolved
         study = dataclasses.replace(study, output=Path(output).resolve())
     log = logger(progress, "study")
     output = study.output

@@ -468,3 +468,81 @@ def test_the_command_names_both_files_of_each_table_and_counts_rows_in_words(tmp
         want = f"{rows} row{'' if rows == 1 else 's'} -> {tmp_path / 't' / name}.parquet, .csv"
         assert line == want
         assert (tmp_path / "t" / f"{name}.parquet").is_file()
+
+
+def _interrupt_on(monkeypatch, module, name, when):
+    """Make ``module.name`` raise KeyboardInterrupt (Ctrl-C) on the call ``when`` says."""
+    real = getattr(module, name)
+
+    def stop(*args, **kwargs):
+        if when(*args):
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, stop)
+
+
+def test_a_run_interrupted_while_writing_leaves_no_tables(tmp_path, monkeypatch, capsys):
+    """Ctrl-C while the tracks table was written left regions.parquet and .csv; the next run
+    said 'regions.parquet: already exists' and a user could trust half a set."""
+    import ecoseg.measure as measure_pkg
+    from ecoseg.cli import main
+
+    make_store(tmp_path / "m.zarr")
+    out = tmp_path / "lt"
+    with monkeypatch.context() as patch:
+        _interrupt_on(patch, measure_pkg, "save_table", lambda df, path, fmt: "tracks" in str(path))
+        with pytest.raises(KeyboardInterrupt):
+            measure(tmp_path / "m.zarr", out)
+    assert not out.exists() or not list(out.iterdir())  # nothing, not half a set
+    assert main(["measure", str(tmp_path / "m.zarr"), "-o", str(out)]) == 0
+    assert "already exists" not in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{t}.{f}" for t in TABLES for f in ("parquet", "csv")] + ["tables.json"]
+    )
+
+
+def test_an_earlier_set_is_kept_whole_when_overwriting_is_interrupted(tmp_path, monkeypatch):
+    """--overwrite stopped part-way replaced some of the earlier tables and not the others."""
+    import ecoseg.measure as measure_pkg
+
+    make_store(tmp_path / "m.zarr")
+    out = tmp_path / "lt"
+    measure(tmp_path / "m.zarr", out, formats=["csv"])
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with monkeypatch.context() as patch:
+        _interrupt_on(patch, measure_pkg, "save_table", lambda df, path, fmt: "cover" in str(path))
+        with pytest.raises(KeyboardInterrupt):
+            measure(tmp_path / "m.zarr", out, formats=["csv"], calibration=0.5, overwrite=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_tables_half_renamed_are_marked_and_replaced_by_the_next_run(tmp_path, monkeypatch, capsys):
+    """Stopped while renaming the tables into place: a file in the folder says the set is
+    not whole, and the next run replaces it without --overwrite, saying why."""
+    import os
+
+    from ecoseg.cli import main
+
+    make_store(tmp_path / "m.zarr")
+    out = tmp_path / "lt"
+    renamed = []
+
+    def third(src, dst):
+        renamed.append(dst)
+        return len(renamed) == 3
+
+    with monkeypatch.context() as patch:
+        _interrupt_on(patch, os, "replace", third)
+        with pytest.raises(KeyboardInterrupt):
+            measure(tmp_path / "m.zarr", out)
+    assert "not one set" in (out / "tables.incomplete").read_text()
+    assert len(list(out.glob("*.parquet")) + list(out.glob("*.csv"))) == 2
+    assert not list(out.glob(".*"))  # no staged file left
+    assert main(["measure", str(tmp_path / "m.zarr"), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"ecoseg: warning: {out}: an earlier measure into it was interrupted" in err
+    assert not (out / "tables.incomplete").exists()
+    assert len(list(out.glob("*.parquet")) + list(out.glob("*.csv"))) == 10
+    # a set that is whole again is the user's: not replaced without --overwrite
+    assert main(["measure", str(tmp_path / "m.zarr"), "-o", str(out)]) == 2

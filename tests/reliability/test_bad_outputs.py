@@ -273,6 +273,9 @@ def _existing_output_cases(store, clip, tmp_path):
     """(command args, the existing output it must refuse), one per command with an output."""
     notes = tmp_path / "notes.txt"
     notes.write_text("keep me")
+    page, earlier = tmp_path / "r.html", tmp_path / "earlier.json"  # a report, an export
+    page.write_text("keep me")  # named as a file of another kind, they are refused even with
+    earlier.write_text("keep me")  # --overwrite (test_an_output_named_as_another_kind_...)
     demo = tmp_path / "demo"
     demo.mkdir()
     (demo / "demo.json").write_text("keep me")  # an earlier run's
@@ -294,9 +297,9 @@ def _existing_output_cases(store, clip, tmp_path):
         "segment": (("segment", video, "-o", store), store),
         "measure": (("measure", store, "-o", tables), tables / "regions.parquet"),
         "evaluate": (("evaluate", store, "--truth", clip.truth, "-o", notes), notes),
-        "export": (("export", store, "--format", "coco", "-o", notes), notes),
+        "export": (("export", store, "--format", "coco", "-o", earlier), earlier),
         "import": (("import", coco, "--format", "coco", "--video", video, "-o", store), store),
-        "report": (("report", store, "-o", notes), notes),
+        "report": (("report", store, "-o", page), page),
         "synth": (("synth", "-o", synth, "--frames", "2", "--size", "32x32"), synth / "video.mp4"),
         "demo": (("demo", "--out", demo), demo),
         "classify": (
@@ -666,3 +669,111 @@ def test_a_study_output_of_other_files_names_the_option_given(clip, tmp_path, cl
     assert_one_line_error(code, err, str(mine), "not made by `ecoseg study`", "`-o`")
     assert (mine / "notes.csv").read_text() == "site,count\n"
     assert sorted(p.name for p in mine.iterdir()) == ["notes.csv"]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("check", [[], ["--check"]], ids=["run", "check"])
+def test_a_study_output_that_is_a_file_is_named_as_typed(check, clip, tmp_path, monkeypatch, cli):
+    """``ecoseg study study.yaml -o clip/video.mp4`` named the file by its absolute path,
+    not as the user typed it."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(clip.video, tmp_path / "reef.mp4")
+    Path("study.yaml").write_text("output: out\nvideos:\n  - path: reef.mp4\n")
+    code, _, err = cli("study", "study.yaml", "-o", "reef.mp4", *check)
+    line = assert_one_line_error(code, err, "reef.mp4: exists and is not a folder")
+    assert str(tmp_path) not in line
+
+
+#: (command, output named as another kind of file, what the line says, the name it suggests)
+MISNAMED = {
+    "report-csv": (
+        ("report", "S", "-o", "r.csv"),
+        "a report is an HTML page, not a .csv file",
+        "r.html",
+    ),
+    "report-json": (
+        ("report", "S", "-o", "out/r.json"),
+        "a report is an HTML page, not a .json",
+        "out/r.html",
+    ),
+    "davis-json": (
+        ("export", "S", "--format", "davis", "-o", "x.json"),
+        "a davis export is a folder of PNG masks, not a .json file",
+        "name it x",
+    ),
+    "davis-png": (
+        ("export", "S", "--format", "davis", "-o", "masks.png"),
+        "a davis export is a folder of PNG masks, not a .png file",
+        "name it masks",
+    ),
+    "coco-csv": (
+        ("export", "S", "--format", "coco", "-o", "ann.csv"),
+        "a coco export is a JSON file, not a .csv file",
+        "ann.json",
+    ),
+    "cvat-json": (
+        ("export", "S", "--format", "cvat", "-o", "task.json"),
+        "a cvat export is an XML file, not a .json file",
+        "task.xml",
+    ),
+    "mot-json": (
+        ("export", "S", "--format", "mot", "-o", "gt.json"),
+        "a mot export is a text table, not a .json file",
+        "gt.txt",
+    ),
+    "viame-html": (
+        ("export", "S", "--format", "viame", "-o", "v.html"),
+        "a viame export is a CSV table, not a .html file",
+        "v.csv",
+    ),
+}
+
+
+@pytest.mark.bad_input
+@OVERWRITE
+@pytest.mark.parametrize("case", MISNAMED)
+def test_an_output_named_as_another_kind_of_file_is_refused(
+    case, overwrite, store, tmp_path, monkeypatch, cli
+):
+    """``report -o r.csv`` wrote an HTML page into a .csv file and ``export --format davis -o
+    x.json`` made a folder named x.json, both without a word."""
+    monkeypatch.chdir(tmp_path)
+    args, said, suggested = MISNAMED[case]
+    out = args[-1]
+    args = [store if a == "S" else a for a in args]
+    code, _, err = cli(*args, *overwrite)
+    assert_one_line_error(code, err, f"{out}: {said}", suggested)
+    assert not Path(out).exists() and not Path("out").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("report", "S", "-o", "r.htm"),
+        ("report", "S", "-o", "r.2024"),
+        ("export", "S", "--format", "mot", "-o", "gt.csv"),
+        ("export", "S", "--format", "viame", "-o", "v.txt"),
+        ("export", "S", "--format", "davis", "-o", "run.v2"),
+        ("export", "S", "--format", "coco", "-o", "ann"),
+    ],
+    ids=lambda a: f"{a[0]}-{a[-1]}",
+)
+def test_a_name_of_the_same_kind_or_of_no_known_kind_is_the_users_choice(
+    args, store, tmp_path, monkeypatch, cli
+):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(*[store if a == "S" else a for a in args], "--quiet")
+    assert code == 0, err
+    assert Path(args[-1]).exists()
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("fmt", ["report", "coco"])
+def test_overwrite_never_puts_a_page_or_an_export_into_a_users_table(fmt, store, tmp_path, cli):
+    """``report -o counts.csv --overwrite`` replaced the user's table by an HTML page."""
+    mine = tmp_path / "counts.csv"
+    mine.write_text("site,count\nA,3\n")
+    args = ("report",) if fmt == "report" else ("export", "--format", fmt)
+    code, _, err = cli(args[0], store, *args[1:], "-o", mine, "--overwrite")
+    assert_one_line_error(code, err, f"{mine}: a", "not a .csv file")
+    assert mine.read_text() == "site,count\nA,3\n"

@@ -253,18 +253,20 @@ def test_kill_measure_then_rerun(long_clip, tmp_path, child_script, cli):
     ecoseg.segment(long_clip.video, out=store, engine="classical", progress=False)
     ref = ecoseg.measure(store, tmp_path / "ref", calibration=0.5)
     tables = tmp_path / "tables"
+    staged = tables / ".regions.parquet.partial"  # the tables appear together at the end
     child = start(
         child_script, "measure", store, "-o", tables, "--calibration", "0.5", delay=0.5,
-        hold=[(tables / "regions.parquet", None)],
+        hold=[(staged, None)],
     )  # fmt: skip
-    kill_when(child, lambda: (tables / "regions.parquet").exists())
+    kill_when(child, staged.exists)
     assert_readable(store)
     assert MaskStore.open(store).calibration["mm_per_px"] == 0.5
-    assert not (tables / "cover.parquet").exists()  # killed part way
+    # killed part way: no table under its name (it left regions.parquet, and the re-run said
+    # 'already exists' of half a set); the re-run needs no --overwrite
+    assert not list(tables.glob("*.parquet")) and not list(tables.glob("*.csv"))
     code, _, err = cli("measure", store, "-o", tables, "--calibration", "0.5")
-    assert_one_line_error(code, err, "already exists", "--overwrite")
-    code, _, err = cli("measure", store, "-o", tables, "--calibration", "0.5", "--overwrite")
     assert code == 0, err
+    assert not list(tables.glob(".*"))  # the killed run's staged file is gone
     for name, df in ref.items():
         got = pd.read_parquet(tables / f"{name}.parquet")
         pd.testing.assert_frame_equal(got, df.reset_index(drop=True), check_like=False)
