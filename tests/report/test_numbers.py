@@ -296,9 +296,10 @@ def test_reproduce_commands_say_a_store_is_unfinished_and_calibrate_it(made):
     html, _ = made
     steps = unescape(re.search(r"<pre>(.*?)</pre>", html, re.S).group(1)).splitlines()
     seg_b = next(i for i, s in enumerate(steps) if s.startswith("ecoseg segment b.mp4"))
-    assert (
-        steps[seg_b + 1].startswith("# ") and "holds 6 frames of the video's 20" in steps[seg_b + 1]
-    )
+    notes = steps[seg_b + 1 : seg_b + 3]  # the comments under its command
+    assert all(note.startswith("# ") for note in notes)
+    assert "holds 6 frames of the video's 20" in notes[1]
+    assert "its video is not found here (not at b.mp4)" in notes[0]  # (the fixture's: none)
     assert not any("a.zarr holds" in s for s in steps)
     assert any(re.fullmatch(r"ecoseg edit \S*a\.zarr --set-class 1=wrasse", s) for s in steps)
     assert any(re.fullmatch(r"ecoseg measure \S*a\.zarr -o a\.tables --calibration 0\.5", s)
