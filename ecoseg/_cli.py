@@ -45,7 +45,6 @@ __all__ = [
     "cli_words",
     "one_line",
     "one_line_warnings",
-    "option_words",
     "reader_gone",
 ]
 
@@ -355,19 +354,25 @@ def one_line(exc: BaseException) -> str:
 
 
 _KEYWORD_OPTION = re.compile(
-    r"(?<![\w-])[a-z_][a-z0-9_]*=([^\s()]+) \((--[a-z][a-z0-9-]*(?: [A-Z][A-Z0-9_]*)?)\)"
+    r"(?<![\w-])([a-z_][a-z0-9_]*)(?:=([^\s()]+))? "
+    r"\((--[a-z][a-z0-9-]*)( [A-Z][A-Z0-9_]*)?(?:, ([^()]+))?\)"
 )
 
 
 def cli_words(text: str) -> str:
-    """``text`` with the Python spelling of an option, written before the command's
-    (``overwrite=True (--overwrite)``), left out: the command line says only ``--overwrite``;
-    a value other than True/False follows its option (``detect_every=5 (--detect-every)`` ->
-    ``--detect-every 5``) unless the option names its own (``checkpoint=PATH (--checkpoint
-    PATH)`` -> ``--checkpoint PATH``).
+    """``text`` with the Python spelling of an option, written before the command's, left
+    out: ``image_size (--image-size) must be ...`` says ``--image-size must be ...`` and
+    ``pass overwrite=True (--overwrite)`` says ``pass --overwrite``; a value other than
+    True/False follows its option (``detect_every=5 (--detect-every)`` -> ``--detect-every
+    5``) unless the option names its own (``checkpoint=PATH (--checkpoint PATH)`` ->
+    ``--checkpoint PATH``), and words after the option stay in parentheses
+    (``fast (--fast, bf16)`` -> ``--fast (bf16)``). A keyword without a value is snake_case
+    (``n_fish (--fish)``) or the option's own name (``fps (--fps)``), so prose before an option
+    (``automatic discovery (--auto)``) stays.
 
     The one mechanism by which the ``ecoseg`` command shows the library's errors and warnings
-    in its own words; the Python API keeps both spellings.
+    in its own words: the library spells an option ``keyword (--flag)`` or ``keyword=VALUE
+    (--flag ...)``, and the Python API keeps both spellings.
 
     Examples
     --------
@@ -379,13 +384,23 @@ def cli_words(text: str) -> str:
     'detect_every 3 differs from --detect-every 5'
     >>> cli_words("pass a checkpoint file with checkpoint=PATH (--checkpoint PATH)")
     'pass a checkpoint file with --checkpoint PATH'
+    >>> cli_words("image_size (--image-size) must be a multiple of 14, got 500")
+    '--image-size must be a multiple of 14, got 500'
+    >>> cli_words("n_fish (--fish) must be an integer between 0 and 1000, got -1")
+    '--fish must be an integer between 0 and 1000, got -1'
+    >>> cli_words("fast (--fast, bf16) is for the networks")
+    '--fast (bf16) is for the networks'
+    >>> cli_words("automatic discovery (--auto) needs the sam2 engine")
+    'automatic discovery (--auto) needs the sam2 engine'
     """
 
     def option(match: re.Match) -> str:
-        value, flag = match[1], match[2]
-        if value in ("True", "False") or " " in flag:  # a switch, or "--video PATH" itself
-            return flag
-        return f"{flag} {value}"
+        keyword, value, flag, metavar, more = match.groups()
+        if value is None and "_" not in keyword and keyword != flag[2:]:
+            return match[0]  # prose before an option, not its keyword
+        if value is not None and value not in ("True", "False") and not metavar:
+            flag += f" {value}"  # "--detect-every 5"; a switch, or "--video PATH" itself
+        return f"{flag}{metavar or ''}" + (f" ({more})" if more else "")
 
     return _KEYWORD_OPTION.sub(option, text)
 
@@ -417,29 +432,6 @@ def one_line_warnings() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.showwarning = show
         yield
-
-
-@contextlib.contextmanager
-def option_words(**options: str) -> Iterator[None]:
-    """Within: a :class:`~ecoseg.errors.ConfigError` of the Python API that starts with one of
-    its keywords (``n_fish must be ...``) names the command's option instead (``--fish must
-    be ...``), as the checks the CLI makes itself do.
-
-    Examples
-    --------
-    >>> with option_words(n_fish="--fish"):
-    ...     raise ConfigError("n_fish must be an integer between 0 and 1000, got -1")
-    Traceback (most recent call last):
-    ecoseg.errors.ConfigError: --fish must be an integer between 0 and 1000, got -1
-    """
-    try:
-        yield
-    except ConfigError as exc:
-        text = str(exc)
-        for keyword, option in options.items():
-            if text.startswith(f"{keyword} "):
-                raise type(exc)(option + text[len(keyword) :]) from None
-        raise
 
 
 def logger(

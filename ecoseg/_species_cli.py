@@ -6,9 +6,7 @@ Public names in a private module: :mod:`ecoseg.cli` registers them; users run th
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-from collections.abc import Iterator
 
 from ecoseg.errors import ConfigError
 
@@ -18,7 +16,6 @@ __all__ = [
     "add_edit",
     "class_lines",
     "queue_line",
-    "video_words",
 ]
 
 
@@ -247,32 +244,6 @@ def add_classify(sub) -> None:
     p.set_defaults(func=_run_classify)
 
 
-@contextlib.contextmanager
-def video_words() -> Iterator[None]:
-    """Within: a video not found names the ``classify`` option that gives it (``--video
-    PATH``, ``--train-video PATH``) rather than the Python keyword (``videos=...``,
-    ``train_videos=...``).
-
-    Examples
-    --------
-    >>> from ecoseg.errors import VideoError
-    >>> with video_words():
-    ...     raise VideoError("t.zarr: the store records no video; give it with train_videos=...")
-    Traceback (most recent call last):
-    ecoseg.errors.VideoError: t.zarr: the store records no video; give it with --train-video PATH
-    """
-    from ecoseg.errors import VideoError
-
-    try:
-        yield
-    except VideoError as exc:
-        text = str(exc)
-        for keyword, option in (("train_videos=...", "--train-video"), ("videos=...", "--video")):
-            if text.endswith(f"give it with {keyword}"):
-                raise VideoError(text[: -len(keyword)] + f"{option} PATH") from None
-        raise
-
-
 def class_lines(counts) -> list[str]:
     """The lines of a store's tracks per class and class source, in aligned columns (a
     species name longer than 16 characters widens its column rather than shifting its row).
@@ -296,23 +267,22 @@ def _run_classify(args) -> int:
 
     if args.queue < 0:
         raise ConfigError(f"--queue must be 0 or more (rows of the review queue), got {args.queue}")
-    from ecoseg._cli import option_words, show_progress
+    from ecoseg._cli import show_progress
 
-    with option_words(threshold="--threshold", model_sha256="--model-sha256"), video_words():
-        table = classify(
-            args.stores,
-            train=args.train,
-            model=args.model,
-            save_model=args.save_model,
-            threshold=args.threshold,
-            videos=args.video,
-            train_videos=args.train_video,
-            overwrite=args.overwrite,
-            progress=show_progress(args),
-            keep_visual=args.keep_visual,
-            model_sha256=args.model_sha256,
-            calibration=args.calibration,
-        )
+    table = classify(
+        args.stores,
+        train=args.train,
+        model=args.model,
+        save_model=args.save_model,
+        threshold=args.threshold,
+        videos=args.video,
+        train_videos=args.train_video,
+        overwrite=args.overwrite,
+        progress=show_progress(args),
+        keep_visual=args.keep_visual,
+        model_sha256=args.model_sha256,
+        calibration=args.calibration,
+    )
     for store in table.attrs["stores"]:
         sub = table[table["store"] == store]
         if not len(sub):  # an empty store (or one whose tracks were all deleted)

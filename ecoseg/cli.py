@@ -26,7 +26,6 @@ from ecoseg._cli import (
     engine_options,
     one_line,
     one_line_warnings,
-    option_words,
     reader_gone,
     show_progress,
 )
@@ -134,24 +133,19 @@ def _run_synth(args) -> int:
     from ecoseg.measure.calibration import scale_text
     from ecoseg.synth import synth
 
-    keywords = ("seed", "frames", "size", "fps", "camera", "crf")
-    words = option_words(
-        n_fish="--fish", n_invertebrates="--invertebrates", **{k: f"--{k}" for k in keywords}
+    result = synth(
+        args.out,
+        seed=args.seed,
+        frames=args.frames,
+        size=args.size,
+        fps=args.fps,
+        camera=args.camera,
+        n_fish=args.fish,
+        n_invertebrates=args.invertebrates,
+        crf=args.crf,
+        overwrite=args.overwrite,
+        progress=show_progress(args),
     )
-    with words:  # the library's check, in the options' names
-        result = synth(
-            args.out,
-            seed=args.seed,
-            frames=args.frames,
-            size=args.size,
-            fps=args.fps,
-            camera=args.camera,
-            n_fish=args.fish,
-            n_invertebrates=args.invertebrates,
-            crf=args.crf,
-            overwrite=args.overwrite,
-            progress=show_progress(args),
-        )
     print(f"video: {result.video}")
     print(f"truth: {result.truth}")
     print(f"calibration: {scale_text(result.mm_per_px)}")  # typed back: the same
@@ -500,23 +494,19 @@ def _run_batch(args) -> int:
         check_in_folder(args.truth_dir, "truth")
     if args.prompts_dir is not None:  # (checked before the videos; batch() finds each
         check_in_folder(args.prompts_dir, "prompts")  # video's file by its store's name)
-    words = option_words(
-        retries="--retries", workers="--workers", threads="--threads", chunk_frames="--chunk-frames"
+    summary = batch(  # checks every option before any work, as segment() does
+        args.videos,
+        args.out,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        threads=args.threads,
+        retries=args.retries,
+        prompts=args.prompts_dir,
+        chunk_frames=args.chunk_frames,
+        progress=show_progress(args),
+        fps=args.fps,
+        **options,
     )
-    with words:  # checks every option before any work, as segment() does
-        summary = batch(
-            args.videos,
-            args.out,
-            scheduler=args.scheduler,
-            workers=args.workers,
-            threads=args.threads,
-            retries=args.retries,
-            prompts=args.prompts_dir,
-            chunk_frames=args.chunk_frames,
-            progress=show_progress(args),
-            fps=args.fps,
-            **options,
-        )
     for row in summary.itertuples():
         extra = f" ({row.error})" if row.error else ""
         print(f"{row.video}: {row.status}, {row.frames} frames -> {row.store}{extra}")

@@ -4,7 +4,10 @@ import sys
 
 import pytest
 
+import ecoseg
+from ecoseg._cli import cli_words
 from ecoseg.cli import build_parser, main
+from ecoseg.errors import ConfigError
 
 COMMANDS = ["demo", "synth", "segment", "measure", "evaluate", "info", "weights"]
 
@@ -414,14 +417,59 @@ def test_every_input_is_named_in_capitals_as_in_the_docs():
         (["synth", "--crf", "99"], "--crf must be an integer between 0 and 51, got 99"),
         (["classify", "s.zarr", "--model", "m.json", "--threshold", "2"], "--threshold must be"),
         (["batch", "v.mp4", "--retries", "-1"], "--retries must be a whole number >= 0, got -1"),
+        (["batch", "v.mp4", "--workers", "0"], "--workers must be a positive whole number, got 0"),
+        (["synth", "--size", "5000x5000"], "--size must be at most 4096x4096, got 5000x5000"),
+        (["synth", "--size", "18x17"], "--size must have an even width and height"),
+        (["segment", "v.mp4", "--model", "sam3", "--image-size", "500"], "--image-size must be"),
     ],
 )
 def test_a_bad_value_is_named_by_its_option(tmp_path, capsys, args, reason):
     """The library's checks named its keywords: `synth --fish -1` said 'n_fish must be ...',
-    an option the command does not have; `--threshold 2` said 'threshold'."""
+    an option the command does not have; `--threshold 2` said 'threshold'; `--image-size 500`
+    said 'image_size (--image-size) must be ...', both spellings."""
     assert main([*args, "-o", str(tmp_path / "out")] if args[0] != "classify" else args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"ecoseg: error: {reason}") and len(err.splitlines()) == 1, err
+    assert " (--" not in err, err  # no Python keyword before its option
+
+
+def test_segment_image_size_is_named_by_its_option_alone(tmp_path, capsys):
+    """``segment --image-size 500`` said "image_size (--image-size) must be a multiple of 14",
+    the Python keyword too; the command says only its option, the Python API both."""
+    video, out = tmp_path / "v.mp4", tmp_path / "m.zarr"
+    args = ["segment", str(video), "-o", str(out), "--model", "sam3", "--image-size", "500"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "ecoseg: error: --image-size must be a multiple of 14 from 112 to 4032 "
+        "(e.g. 336, 672, 1008), got 500\n"
+    )
+    with pytest.raises(ConfigError, match=r"^image_size \(--image-size\) must be a multiple"):
+        ecoseg.segment(video, out=out, model="sam3", image_size=500)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "message, said",
+    [
+        ("fast (--fast, bf16) is for the networks", "--fast (bf16) is for the networks"),
+        ("fps (--fps) applies to image folders only", "--fps applies to image folders only"),
+        ("fps (--fps): not a number", "--fps: not a number"),
+        (
+            "concepts (--concepts) need a SAM 3 model (--model sam3)",
+            "--concepts need a SAM 3 model (--model sam3)",
+        ),
+        ("give it with train_videos=... (--train-video PATH)", "give it with --train-video PATH"),
+        ("automatic discovery (--auto) needs the sam2 engine", None),
+        ("no training stores given (--train STORE...)", None),
+        ("frame rate (--fps: the store's 0.5 fps, now 2) differs", None),
+        ("not found (--params takes JSON text or a file)", None),
+        ("a photo survey (--concepts on images) takes no --fast", None),
+        ("device 'cuda:1' (--device) is for the sam2 and sam3 engines", None),
+    ],
+)
+def test_cli_words_rewrites_a_keyword_before_its_option_and_leaves_prose(message, said):
+    assert cli_words(message) == (message if said is None else said)
 
 
 def test_evaluate_out_that_is_a_folder_names_the_option_as_the_other_output_checks(

@@ -177,10 +177,10 @@ def batch(
     videos = [os.fspath(v) for v in videos]
     if not videos:
         raise ConfigError("no videos given")
-    check_count(workers, "workers")
-    check_count(threads, "threads")
+    check_count(workers, "workers (--workers)")
+    check_count(threads, "threads (--threads)")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ConfigError(f"retries must be a whole number >= 0, got {retries!r}")
+        raise ConfigError(f"retries (--retries) must be a whole number >= 0, got {retries!r}")
     out = os.fspath(out)
     check_out_folder(out)
     run_names = check_names(videos)  # (before the files are looked at: the names alone refused)
@@ -192,7 +192,7 @@ def batch(
     check_folders(videos)
     check_same_bytes(videos)
     names = store_names(videos, out)
-    check_count(chunk_frames, "chunk_frames")
+    check_count(chunk_frames, "chunk_frames (--chunk-frames)")
     if fps is not None:
         fps = check_folder_rate(fps, videos)
     concept_run = str(model).startswith("sam3") or bool(concepts)

@@ -170,8 +170,8 @@ def connect(
             log(f"dashboard {scheduler.dashboard_link}")
         yield scheduler
         return
-    check_count(workers, "workers")
-    check_count(threads, "threads")
+    check_count(workers, "workers (--workers)")
+    check_count(threads, "threads (--threads)")
     try:
         from distributed import Client, LocalCluster
     except ImportError:

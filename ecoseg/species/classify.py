@@ -151,12 +151,13 @@ def train_model(
     VideoError
         A store's video is not found (given with ``videos=``) or is not the store's.
     """
-    return _train_model(stores, videos, samples, C, progress, "videos=...")
+    return _train_model(stores, videos, samples, C, progress, "videos=... (--video PATH)")
 
 
 def _train_model(stores, videos, samples, C, progress, video_option: str) -> SpeciesModel:
     """:func:`train_model`, naming the keyword that gives the videos (``video_option``: a
-    caller's own, :func:`classify`'s ``train_videos=...``) when one is not found."""
+    caller's own, :func:`classify`'s ``train_videos=... (--train-video PATH)``) when one is not
+    found."""
     X, y, names, training, units, where = [], [], None, [], set(), []
     stores = _as_list(stores)
     for store, video in zip(stores, _videos(videos, len(stores), "--train-video")):
@@ -400,13 +401,17 @@ def classify(
         or not isinstance(threshold, numbers.Real)
         or not 0.0 <= float(threshold) <= 1.0
     ):
-        raise ConfigError(f"threshold must be a probability in [0, 1], got {threshold!r}")
+        raise ConfigError(
+            f"threshold (--threshold) must be a probability in [0, 1], got {threshold!r}"
+        )
     if model is not None and not isinstance(model, SpeciesModel):
         check_path_arg(model, "classify: model", "a species model file or a SpeciesModel")
     if save_model is not None:
         check_path_arg(save_model, "classify: save_model", "a path to the model file to write")
     if model_sha256 is not None and not _is_sha256(model_sha256):
-        raise ConfigError(f"model_sha256 must be 64 hexadecimal digits, got {model_sha256!r}")
+        raise ConfigError(
+            f"model_sha256 (--model-sha256) must be 64 hexadecimal digits, got {model_sha256!r}"
+        )
     # "none": in pixels, the stores' calibrations cleared (a report's step for a
     # classification recorded uncalibrated, on a store made again with one)
     uncalibrated = is_uncalibrated(calibration)
@@ -428,7 +433,9 @@ def classify(
         for store in [*stores, *_as_list(train)]:  # not among a store's chunks
             check_outside_store(save_model, store, "--save-model")
     if model is None:
-        fitted = _train_model(train, train_videos, samples, 1.0, progress, "train_videos=...")
+        fitted = _train_model(
+            train, train_videos, samples, 1.0, progress, "train_videos=... (--train-video PATH)"
+        )
     elif isinstance(model, SpeciesModel):
         fitted = model
     else:
@@ -457,7 +464,7 @@ def classify(
             video,
             samples=samples,
             progress=progress,
-            video_option="videos=...",
+            video_option="videos=... (--video PATH)",
             calibration=measured_with,
         )
         fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)

@@ -360,7 +360,7 @@ def track_features(
     samples: int = 8,
     regions: pd.DataFrame | None = None,
     progress: bool = False,
-    video_option: str = "video=... / --video",
+    video_option: str = "video=... (--video PATH)",
     calibration: dict | None = None,
 ) -> TrackFeatures:
     """Features of every track in a store.
@@ -381,7 +381,8 @@ def track_features(
         Show a progress bar.
     video_option : str
         How the caller's user gives the video, named when it is not found (``classify``:
-        ``train_videos=...`` for a training store; ``ecoseg classify`` names its option).
+        ``train_videos=... (--train-video PATH)`` for a training store; the ``ecoseg`` command
+        names only its option, :func:`ecoseg._cli.cli_words`).
     calibration : dict, optional
         The calibration to measure sizes and speeds with (as stored, ``mm_per_px``), in place
         of the store's (``classify(..., calibration=...)``, which saves it into the store).

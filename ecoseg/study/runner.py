@@ -227,8 +227,8 @@ def run_study(
     from ecoseg.store import check_finished, opened_store
 
     if workers is not None or threads is not None:
-        check_count(workers, "workers")
-        check_count(threads, "threads")
+        check_count(workers, "workers (--workers)")
+        check_count(threads, "threads (--threads)")
     if output is not None:
         check_path_arg(output, "run_study: output", "a path to the output folder")
     shown = None  # how errors name the study file: as given (a Study: its path)

@@ -84,32 +84,34 @@ def frame_rate(fps: float) -> Fraction:
 
 def check_parameters(seed, frames, size, fps, camera, n_fish, n_inv) -> tuple[int, int]:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
+        raise ConfigError(f"seed (--seed) must be an integer >= 0, got {seed!r}")
     try:
         width, height = (int(v) for v in size)
         if (width, height) != tuple(size):
             raise ValueError
     except (TypeError, ValueError):
-        raise ConfigError(f"size must be (width, height) in whole pixels, got {size!r}") from None
+        raise ConfigError(
+            f"size (--size) must be (width, height) in whole pixels, got {size!r}"
+        ) from None
     if width < 16 or height < 16:
-        raise ConfigError(f"size must be at least 16x16 pixels, got {width}x{height}")
+        raise ConfigError(f"size (--size) must be at least 16x16 pixels, got {width}x{height}")
     if width % 2 or height % 2:
         raise ConfigError(
-            f"size must have an even width and height (H.264 4:2:0), got {width}x{height}"
+            f"size (--size) must have an even width and height (H.264 4:2:0), got {width}x{height}"
         )
     if width * height > 4096 * 4096:
-        raise ConfigError(f"size {width}x{height} is larger than 4096x4096")
+        raise ConfigError(f"size (--size) must be at most 4096x4096, got {width}x{height}")
     if isinstance(frames, bool) or not isinstance(frames, int | np.integer) or frames < 1:
-        raise ConfigError(f"frames must be an integer >= 1, got {frames!r}")
+        raise ConfigError(f"frames (--frames) must be an integer >= 1, got {frames!r}")
     try:  # text ("25") and bool are refused like seed's; numpy numbers are numbers
         fps_ok = not isinstance(fps, str | bytes | bool) and 0.1 <= float(fps) <= 1000
     except (TypeError, ValueError):
         fps_ok = False
     if not fps_ok:
-        raise ConfigError(f"fps must be a number between 0.1 and 1000, got {fps!r}")
+        raise ConfigError(f"fps (--fps) must be a number between 0.1 and 1000, got {fps!r}")
     if camera not in CAMERAS:
-        raise ConfigError(f"camera must be one of {', '.join(CAMERAS)}; got {camera!r}")
-    for name, n in (("n_fish", n_fish), ("n_invertebrates", n_inv)):
+        raise ConfigError(f"camera (--camera) must be one of {', '.join(CAMERAS)}; got {camera!r}")
+    for name, n in (("n_fish (--fish)", n_fish), ("n_invertebrates (--invertebrates)", n_inv)):
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 0 <= n <= 1000:
             raise ConfigError(f"{name} must be an integer between 0 and 1000, got {n!r}")
     return width, height

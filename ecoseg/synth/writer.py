@@ -143,7 +143,7 @@ def synth(
 
     check_path_arg(out, "synth: out", "a path to the output folder")
     if isinstance(crf, bool) or not isinstance(crf, int | np.integer) or not 0 <= crf <= 51:
-        raise ConfigError(f"crf must be an integer between 0 and 51, got {crf!r}")
+        raise ConfigError(f"crf (--crf) must be an integer between 0 and 51, got {crf!r}")
     if (
         isinstance(chunk_frames, bool)
         or not isinstance(chunk_frames, int | np.integer)

@@ -283,7 +283,7 @@ def test_cli_fast_option(clip, tmp_path, machine, monkeypatch, capsys):
     capsys.readouterr()
     assert main(["segment", str(clip.video), "-o", str(tmp_path / "c.zarr"), "--fast"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("ecoseg: error: fast (--fast, bf16) is for the networks (sam2 engine")
+    assert err.startswith("ecoseg: error: --fast (bf16) is for the networks (sam2 engine")
     assert err.count("\n") == 1 and not (tmp_path / "c.zarr").exists()
 
 

@@ -173,9 +173,11 @@ def test_a_video_not_found_is_named_with_the_option_that_gives_it(tmp_path, caps
         "--video PATH\n"
     )
     # from Python: the keyword of the function called
-    with pytest.raises(VideoError, match=r"no video; give it with train_videos=\.\.\.$"):
+    with pytest.raises(
+        VideoError, match=r"give it with train_videos=\.\.\. \(--train-video PATH\)$"
+    ):
         classify(path, train=train)
-    with pytest.raises(VideoError, match=r"no video; give it with videos=\.\.\.$"):
+    with pytest.raises(VideoError, match=r"no video; give it with videos=\.\.\. \(--video PATH\)$"):
         train_model(train)
 
 

@@ -326,11 +326,11 @@ def test_refuses_to_overwrite(tmp_path):
         (dict(camera="zoom"), "camera"),
         (dict(fps=0), "fps"),
         (dict(fps=float("nan")), "fps"),
-        (dict(fps="25"), "fps must be a number between 0.1 and 1000, got '25'"),
+        (dict(fps="25"), r"fps \(--fps\) must be a number between 0.1 and 1000, got '25'"),
         (dict(fps=True), "fps"),
         (dict(n_fish=-1), "n_fish"),
         (dict(n_invertebrates="2"), "n_invertebrates"),
-        (dict(seed=-1), "seed must be an integer >= 0, got -1"),
+        (dict(seed=-1), r"seed \(--seed\) must be an integer >= 0, got -1"),
         (dict(seed=1.5), "seed"),
     ],
 )
