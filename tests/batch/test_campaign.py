@@ -208,8 +208,8 @@ def test_names_and_locations():
 @pytest.mark.parametrize(
     "kwargs, error, text",
     [
-        ({"workers": 0}, ConfigError, "workers must be a positive whole number"),
-        ({"threads": -1}, ConfigError, "threads must be a positive whole number"),
+        ({"workers": 0}, ConfigError, r"workers \(--workers\) must be a positive whole number"),
+        ({"threads": -1}, ConfigError, r"threads \(--threads\) must be a positive whole"),
         ({"retries": -1}, ConfigError, "retries"),
         ({"params": {"no_such": 1}}, ConfigError, "no_such"),
         # the --params JSON text was a ValueError from dict() (dictionary update sequence ...)
@@ -635,7 +635,7 @@ def test_study_on_a_local_cluster_equals_serial(clips, serial, tmp_path):
     assert sorted(result.segmented) == ["north", "south"]
     for name in GOOD[:2]:
         assert_same_store(result.stores[name], serial[name])
-    with pytest.raises(ConfigError, match="threads must be"):
+    with pytest.raises(ConfigError, match=r"threads \(--threads\) must be"):
         run_study(tmp_path / "study.yaml", progress=False, report=False, threads=0)
 
 

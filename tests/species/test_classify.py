@@ -129,7 +129,9 @@ def test_a_notebooks_numbers_and_wrong_arguments(clips, tmp_path):
     assert ecoseg.Review(other).log == []  # nothing named
     got = classify(other, train=[store], threshold=np.float32(0.9), **videos)
     assert (got["class_probability"].dropna() >= 0).all()
-    with pytest.raises(ecoseg.EcosegError, match="threshold must be a probability"):
+    with pytest.raises(
+        ecoseg.EcosegError, match=r"threshold \(--threshold\) must be a probability"
+    ):
         classify(other, train=[store], threshold=np.True_, **videos)
     # no store: it trained (and saved) a model and returned an empty table without a word
     model = tmp_path / "m.json"
