@@ -6,6 +6,7 @@ and every value refused as :func:`ecoseg.segment` would refuse it, named with it
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from ecoseg.study._values import (
 )
 from ecoseg.study.records import VideoSpec
 
-__all__ = ["parse_video"]
+__all__ = ["key_words", "parse_video"]
 
 _FALLBACK_MODELS = (
     "sam2-tiny",
@@ -38,6 +39,21 @@ _FALLBACK_MODELS = (
     "sam2.1-base-plus",
     "sam2.1-large",
 )
+
+
+def key_words(exc: Exception) -> str:
+    """The message of a check of the library, whose keyword leads it before its ``ecoseg``
+    option, in the study file's words: its key (``image_size (--image-size) must be ...`` ->
+    ``image_size: must be ...``), as the study's own checks say ``image_size: must be``.
+
+    Examples
+    --------
+    >>> key_words(ConfigError("image_size (--image-size) must be a multiple of 14, got 500"))
+    'image_size: must be a multiple of 14, got 500'
+    >>> key_words(ConfigError("fast (--fast, bf16) is for the networks"))
+    'fast: is for the networks'
+    """
+    return re.sub(r"^([a-z_]+) \(--[^()]*\)", r"\1:", str(exc))
 
 
 def parse_video(
@@ -187,7 +203,7 @@ def parse_video(
     try:
         check_fast(fast, engine)
     except ConfigError as exc:
-        raise ConfigError(f"{at('fast')} {exc}") from None
+        raise ConfigError(f"{at('fast')} {key_words(exc)}") from None
     image_size = merged.get("image_size")
     if image_size is not None and (
         isinstance(image_size, bool) or not isinstance(image_size, int) or image_size <= 0
@@ -200,7 +216,7 @@ def parse_video(
     try:  # the size the network takes (the classical engine has none), as segment() checks it
         check_image_size(image_size, engine, model)
     except ConfigError as exc:
-        raise ConfigError(f"{at('image_size')} {exc}") from None
+        raise ConfigError(f"{at('image_size')} {key_words(exc)}") from None
     device = merged.get("device")
     from ecoseg._device import DEVICES
 

@@ -108,15 +108,15 @@ def test_load_study_resolves_paths_defaults_and_metadata(tmp_path):
         (study_text("- path: v.mp4\n  image_size: -5\n"), "image_size"),
         (
             study_text("- path: v.mp4\n  concepts: a\n  image_size: 500\n"),
-            "image_size (--image-size) must be a multiple of 14 from 112 to 4032",
+            "image_size: must be a multiple of 14 from 112 to 4032",
         ),
         (study_text("- path: v.mp4\n  auto: true\n  image_size: 500\n"), "multiple of 32"),
         (
             study_text("- path: v.mp4\n  image_size: 512\n"),
-            "image_size (--image-size) applies to the sam2 and sam3 engines; the classical",
+            "image_size: applies to the sam2 and sam3 engines; the classical",
         ),
         (study_text("- path: v.mp4\n  fast: quickly\n"), "fast: must be true or false"),
-        (study_text("- path: v.mp4\n  fast: true\n"), "fast (--fast, bf16) is for the networks"),
+        (study_text("- path: v.mp4\n  fast: true\n"), "fast: is for the networks"),
         (study_text("- path: v.mp4\n  params: {bogus: 1}\n"), "params"),
         (study_text("- path: v.mp4\n  auto: false\n"), "needs a `prompts:` file"),
         (study_text("- path: v.mp4\n  auto: true\n  engine: classical\n"), "drop `engine"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from study_helpers import refusal, study_text
 
+from ecoseg.cli import main
 from ecoseg.errors import ConfigError
 from ecoseg.study import load_study
 
@@ -89,8 +90,8 @@ def test_image_size_or_a_gpu_for_the_motion_tracker_is_refused_with_its_line(tmp
     refused them."""
     text = "videos:\n  - path: v.mp4\n    engine: classical\n    image_size: 512\n"
     assert refusal(tmp_path, text) == (
-        f"{tmp_path / 'study.yaml'}: line 4: videos[0] (v): image_size (--image-size) applies "
-        "to the sam2 and sam3 engines; the classical engine has no network to size"
+        f"{tmp_path / 'study.yaml'}: line 4: videos[0] (v): image_size: applies to the "
+        "sam2 and sam3 engines; the classical engine has no network to size"
     )
     text = "videos:\n  - path: v.mp4\n    device: cuda\n"
     assert refusal(tmp_path, text) == (
@@ -112,3 +113,17 @@ def test_a_default_image_size_or_gpu_is_for_the_videos_with_a_network(tmp_path):
     a, b = load_study(tmp_path / "study.yaml").videos
     assert (a.engine, a.image_size, a.device) == ("classical", None, None)
     assert (b.engine, b.image_size, b.device) == ("sam2", 512, "cuda")
+
+
+def test_a_check_of_the_library_names_the_study_key_not_the_segment_option(tmp_path, capsys):
+    """The checks `segment` shares said "image_size (--image-size) must be ..." in a study
+    file, where the setting is `image_size:`; the command line would have said only
+    "--image-size", an option `ecoseg study` has not."""
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(study_text("- path: v.mp4\n  concepts: fish\n  image_size: 500\n"))
+    assert main(["study", str(path), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ecoseg: error: {path}: line ") and err.count("\n") == 1, err
+    assert "videos[0] (v): image_size: must be a multiple of 14 from 112 to 4032" in err, err
+    assert "--image-size" not in err, err
