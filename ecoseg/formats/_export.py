@@ -19,7 +19,12 @@ from ecoseg.errors import EmptyExportWarning, FormatError
 from ecoseg.formats._annotated import annotated_range, check_annotated, off_grid
 from ecoseg.formats._annotation_model import Annotations, Instance
 from ecoseg.formats._files import check_output
-from ecoseg.formats._partials import partial_name, remove_path, remove_stale_partials
+from ecoseg.formats._partials import (
+    partial_name,
+    remove_path,
+    remove_stale_partials,
+    replace_path,
+)
 from ecoseg.formats._registry import format_module
 from ecoseg.formats._stores import mask_where, store_frames, store_head, store_labels
 
@@ -103,6 +108,9 @@ def export(
     check_path_arg(path, "export: path", "a path to the output file (a folder for davis)")
     if polygons and module.NAME != "viame":
         raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
+    # first: an output folder a killed export left aside is put back, and then checked as
+    # any output is (replaced only with overwrite)
+    remove_stale_partials(Path(path).resolve())
     _check_replaceable(Path(path), folder=module.NAME == "davis")  # first: overwrite would
     check_outside_store(path, store, error=FormatError)  # not help there: its zarr.json, a
     check_out_suffix(path, module.SUFFIX, _WHAT[module.SUFFIX] % module.NAME, error=FormatError)
@@ -115,7 +123,6 @@ def export(
         # ids above 254, a full disk, a mask off the annotated frames) leaves an earlier
         # output as it was
         full = out.resolve()  # a name to put the partial output beside, also for "-o ."
-        remove_stale_partials(full)
         part = full.with_name(partial_name(full.name))
         if part.exists():
             remove_path(part)
@@ -129,9 +136,7 @@ def export(
         try:  # frame by frame: memory flat in the frames
             write(head, frames, part, **options)
             check_annotated(head, module.NAME)  # warn: a format that cannot list the frames
-            if full.is_dir():
-                remove_path(full)  # a folder cannot be replaced in one step
-            os.replace(part, full)
+            replace_path(part, full)  # a folder: the old one aside until the new one is in
         finally:
             if part.exists():
                 remove_path(part)

@@ -1,9 +1,11 @@
 """An export's partial output: the hidden name it is written under beside the output before it
-is renamed into place (:func:`partial_name`), and what exports killed on this machine left
-there (:func:`remove_stale_partials`).
+is renamed into place (:func:`partial_name`, :func:`replace_path`), and what exports killed on
+this machine left there (:func:`remove_stale_partials`).
 
 An export that fails or is interrupted removes its partial output itself; one that is killed
-cannot, and the next export of the same output removes it.
+cannot, and the next export of the same output removes it. A folder it replaces (DAVIS) is
+renamed aside (:func:`aside_name`) until the new one is in: one killed between the two renames
+leaves the old aside, and the next export of that output puts it back.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ import re
 import socket
 from pathlib import Path
 
-__all__ = ["host_tag", "partial_name", "remove_path", "remove_stale_partials"]
+__all__ = [
+    "aside_name",
+    "host_tag",
+    "partial_name",
+    "remove_path",
+    "remove_stale_partials",
+    "replace_path",
+]
 
 
 def partial_name(name: str, pid: int | None = None) -> str:
@@ -28,6 +37,54 @@ def partial_name(name: str, pid: int | None = None) -> str:
     return f".{name}.partial-{host_tag()}-{os.getpid() if pid is None else pid}"
 
 
+def aside_name(name: str, pid: int | None = None) -> str:
+    """The hidden name an existing output folder ``name`` is renamed to while
+    :func:`replace_path` puts a new one in its place (this machine's name and the process id,
+    as :func:`partial_name`).
+
+    Examples
+    --------
+    >>> aside_name("pngs", 42) == f".pngs.replaced-{host_tag()}-42"
+    True
+    """
+    return f".{name}.replaced-{host_tag()}-{os.getpid() if pid is None else pid}"
+
+
+def replace_path(part: Path, full: Path) -> None:
+    """Rename the finished output ``part`` to ``full``, replacing what is there: a file in one
+    rename; a folder (which a rename cannot replace) renamed aside (:func:`aside_name`), the
+    new one renamed in, then the old one removed. At no moment is there no output: a failed
+    second rename puts the old folder back, and an export killed between the two leaves it
+    aside for the next export of ``full`` to put back (:func:`remove_stale_partials`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "new").mkdir(); (d / "new" / "b.png").write_bytes(b"b")
+    1
+    >>> (d / "out").mkdir(); (d / "out" / "a.png").write_bytes(b"a")
+    1
+    >>> replace_path(d / "new", d / "out")
+    >>> sorted(p.name for p in d.iterdir()), [p.name for p in (d / "out").iterdir()]
+    (['out'], ['b.png'])
+    """
+    if not full.is_dir():
+        os.replace(part, full)
+        return
+    aside = full.with_name(aside_name(full.name))
+    os.replace(full, aside)
+    try:
+        os.replace(part, full)
+    except BaseException:
+        os.replace(aside, full)  # the old output back as it was
+        raise
+    try:
+        remove_path(aside)
+    except OSError:
+        pass  # the new output is in place; the next export removes what is left of the old
+
+
 def host_tag() -> str:
     """This machine's name as it goes into a file name (``[A-Za-z0-9._-]`` only)."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", socket.gethostname()) or "host"
@@ -37,13 +94,16 @@ def remove_stale_partials(full: Path) -> list[Path]:
     """Remove what exports of ``full`` killed on this machine left beside it
     (``.NAME.partial-HOST-PID`` of a process that is gone, and its ``.spill`` file, where
     YouTube-VIS and CVAT keep each object's pieces; ``.NAME.partial-PID`` as older versions
-    named it, taken as this machine's). Leftovers of a running process or of another
-    machine (a shared disk: its processes cannot be checked) are left alone.
+    named it, taken as this machine's), and put back an output folder one left aside
+    (``.NAME.replaced-HOST-PID``, :func:`replace_path`) where ``full`` is missing (where it
+    is there, the new output was put in: the old one is removed). Leftovers of a running
+    process or of another machine (a shared disk: its processes cannot be checked) are left
+    alone.
 
     Returns
     -------
     list of Path
-        What was removed.
+        What was removed (not what was put back).
 
     Examples
     --------
@@ -56,7 +116,9 @@ def remove_stale_partials(full: Path) -> list[Path]:
     """
     from ecoseg.store.lock import pid_alive
 
-    pattern = re.compile(rf"\.{re.escape(full.name)}\.partial-(?:(.+)-)?(\d+)(?:\.spill)?")
+    pattern = re.compile(
+        rf"\.{re.escape(full.name)}\.(partial|replaced)-(?:(.+)-)?(\d+)(?:\.spill)?"
+    )
     host = host_tag()
     removed = []
     try:
@@ -65,10 +127,16 @@ def remove_stale_partials(full: Path) -> list[Path]:
         return removed
     for p in siblings:
         match = pattern.fullmatch(p.name)
-        if not match or match[1] not in (None, host):
+        if not match or match[2] not in (None, host):
             continue
-        pid = int(match[2])
+        pid = int(match[3])
         if pid == os.getpid() or pid_alive(pid):
+            continue
+        if match[1] == "replaced" and not full.exists():
+            try:  # killed between its renames: the old output back where it was
+                os.replace(p, full)
+            except FileNotFoundError:
+                pass
             continue
         try:
             remove_path(p)

@@ -36,6 +36,7 @@ from ecoseg._lazy import make_callable
 from ecoseg._paths import check_out_folder, check_outside_store, check_overwrite
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, InterruptedTablesWarning
+from ecoseg.measure._tables_lock import tables_lock
 from ecoseg.measure.calibration import (
     Calibration,
     as_calibration,
@@ -258,7 +259,9 @@ def measure(
         laser spots lie outside the frame.
     ConfigError
         An unknown class or format, a bad ROI, or an output file exists and ``overwrite`` is
-        false (nothing is computed or written then).
+        false (nothing is computed or written then), or another measure into ``out`` is
+        running (:mod:`ecoseg.measure._tables_lock`: one at a time; the second is refused
+        before it measures anything).
     TypeError
         ``out`` is neither a path nor None (a list).
 
@@ -278,24 +281,26 @@ def measure(
     if out is not None:
         check_path_arg(out, "measure: out", "a path to the tables' folder or None")
         check_outside_store(out, store)
-    interrupted = out is not None and (Path(out) / INCOMPLETE).is_file()
-    targets = _targets(out, formats, overwrite or interrupted)  # a half set: replaced
-    # "none": in pixels, the store's calibration cleared (False: the store's own, kept)
-    new_cal = (
-        False
-        if is_uncalibrated(calibration)
-        else as_calibration(calibration)
-        if calibration is not None
-        else None
-    )
-    with opened_store(store) as opened:  # one opened from a path is closed again
-        check_finished(opened)  # no numbers from half an edit
-        frames = check_has_frames(opened)  # no numbers, not zeros, from nothing observed
-        warn_case_clashes(opened)  # 'parrotfish' and 'Parrotfish' are two rows of every table
-        tables = _tables(opened, frames, new_cal, roi, classes, chunk_frames, progress)
-        note = incomplete_note(opened)
-    if targets:
-        _write(tables, targets, Path(out))
+        check_out_folder(out)
+    with tables_lock(out):  # one measure into a folder at a time: a second one is refused
+        interrupted = out is not None and (Path(out) / INCOMPLETE).is_file()
+        targets = _targets(out, formats, overwrite or interrupted)  # a half set: replaced
+        # "none": in pixels, the store's calibration cleared (False: the store's own, kept)
+        new_cal = (
+            False
+            if is_uncalibrated(calibration)
+            else as_calibration(calibration)
+            if calibration is not None
+            else None
+        )
+        with opened_store(store) as opened:  # one opened from a path is closed again
+            check_finished(opened)  # no numbers from half an edit
+            frames = check_has_frames(opened)  # no numbers, not zeros, from nothing observed
+            warn_case_clashes(opened)  # 'parrotfish' and 'Parrotfish': two rows of every table
+            tables = _tables(opened, frames, new_cal, roi, classes, chunk_frames, progress)
+            note = incomplete_note(opened)
+        if targets:
+            _write(tables, targets, Path(out))
     if interrupted:
         warn(
             f"{os.fspath(out)}: an earlier measure into it was interrupted while putting its "

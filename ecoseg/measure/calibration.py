@@ -389,7 +389,9 @@ def parse_calibration(spec: str | float) -> Calibration:
     text = str(spec).strip()
     kind, sep, rest = text.partition(":")
     if not sep:
-        return Calibration.from_scale(_scale(text))
+        mm_per_px = _scale(text)
+        with _named(text, SPEC_FORMS, quote=False):  # '0': the spec typed, not mm_per_px=0
+            return Calibration.from_scale(mm_per_px)
     values = [_number(v, text) for v in rest.split(",")] if rest.strip() else []
     kind = kind.strip().lower().replace("_", "-")
     if kind == "scale-bar":
@@ -412,15 +414,17 @@ def parse_calibration(spec: str | float) -> Calibration:
 
 
 @contextlib.contextmanager
-def _named(spec: str, form: str) -> Iterator[None]:
+def _named(spec: str, form: str, quote: bool = True) -> Iterator[None]:
     """Within: a :class:`CalibrationError` names the spec it came from and the ``form`` of
     its kind (``calibration 'lasers:1,1,1,1,100': laser pair 0 has zero distance (...);
-    give 'lasers:x0,y0,x1,y1[,...],spacing_mm'``)."""
+    give 'lasers:x0,y0,x1,y1[,...],spacing_mm'``; ``quote=False``: ``form`` is prose, such
+    as :data:`SPEC_FORMS`, given as it is)."""
     try:
         yield
     except CalibrationError as exc:
         reason = str(exc).removeprefix("calibration ")
-        raise CalibrationError(f"calibration {spec!r}: {reason}; give {form!r}") from None
+        give = repr(form) if quote else form
+        raise CalibrationError(f"calibration {spec!r}: {reason}; give {give}") from None
 
 
 def bare_spec(spec: Any) -> Any:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecoseg._checks import number_text
 from ecoseg.report._looked import video_classes
-from ecoseg.report._numbers import fixed_decimals, significant_digits
+from ecoseg.report._numbers import fixed_decimals
 from ecoseg.report.read import VideoInfo
 
 __all__ = ["maxn_cell", "maxn_table", "summary_rows", "unfinished"]
@@ -42,7 +43,9 @@ def summary_rows(videos: list[VideoInfo], tables) -> list[dict[str, Any]]:
                 "duration": f"{v.duration_s:.1f}",
                 "frames": _frames_text(v),
                 "size": f"{v.width}×{v.height}",
-                "mm_per_px": significant_digits(v.mm_per_px) if v.mm_per_px else "none",
+                # every digit, as the calibration section and `scale_text` print it: the
+                # stored calibration typed back, not one rounded to 4 digits
+                "mm_per_px": number_text(v.mm_per_px) if v.mm_per_px else "none",
                 "individuals": n_ind,
                 "maxn": maxn_text or "none",
                 "cover": fixed_decimals(mean_cover, 2),

@@ -6,6 +6,7 @@ as an unreadable chunk raises it, ENOSPC as a full disk would, and Ctrl+C."""
 from __future__ import annotations
 
 import errno
+import os
 
 import numpy as np
 import pytest
@@ -96,3 +97,33 @@ def test_an_interrupted_export_leaves_the_earlier_output_and_nothing_else(
     with pytest.raises(KeyboardInterrupt):
         export(_store(6, shift=3), fmt, out, overwrite=True)
     assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    "error", [OSError(errno.EIO, "Input/output error"), KeyboardInterrupt()], ids=repr
+)
+def test_a_fault_at_the_rename_into_place_leaves_the_earlier_output(
+    tmp_path, monkeypatch, fmt, error
+):
+    """The new output is whole and its rename into place fails (or Ctrl+C comes then). Old
+    code removed an earlier DAVIS folder first (a rename cannot replace a folder): the user
+    was left with neither."""
+    out = tmp_path / f"out{format_module(fmt).SUFFIX}"
+    export(_store(6), fmt, out)
+    before = _snapshot(tmp_path)
+    real = os.replace
+
+    def failing(src, dst, **kwargs):
+        if ".partial-" in os.fspath(src):
+            raise error
+        return real(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "replace", failing)
+    with pytest.raises(type(error)):
+        export(_store(6, shift=3), fmt, out, overwrite=True)
+    assert _snapshot(tmp_path) == before  # the old output, whole, and no partial or aside
+    monkeypatch.setattr(os, "replace", real)
+    export(_store(6, shift=3), fmt, out, overwrite=True)
+    assert _snapshot(tmp_path) != before
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # the old one removed

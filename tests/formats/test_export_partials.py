@@ -7,9 +7,12 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pytest
 from formats_helpers import make_store
 
+from ecoseg.errors import FormatError
 from ecoseg.formats import export, host_tag, partial_name
+from ecoseg.formats._partials import aside_name
 
 DEAD = 999_999_990  # above pid_max (at most 2**22 on Linux): never a running process
 
@@ -43,3 +46,32 @@ def test_a_killed_davis_exports_partial_folder_is_removed(tmp_path):
     export(store, "davis", tmp_path / "pngs")
     assert not stale.exists()
     assert sorted(p.name for p in (tmp_path / "pngs").iterdir()) == ["00000.png", "00001.png"]
+
+
+def _davis_left_aside(tmp_path, pid: int):
+    """What an export killed between its two renames leaves: the old DAVIS folder aside."""
+    aside = tmp_path / aside_name("pngs", pid)
+    aside.mkdir()
+    (aside / "00000.png").write_bytes(b"old")
+    return aside
+
+
+def test_a_davis_folder_a_killed_export_left_aside_is_put_back(tmp_path):
+    store = make_store(np.ones((2, 4, 4)))
+    aside = _davis_left_aside(tmp_path, DEAD)
+    running = _davis_left_aside(tmp_path, os.getppid())  # a running export's: left alone
+    with pytest.raises(FormatError, match="overwrite"):  # back in place: replaced only with it
+        export(store, "davis", tmp_path / "pngs")
+    assert not aside.exists() and running.exists()
+    assert (tmp_path / "pngs" / "00000.png").read_bytes() == b"old"
+    export(store, "davis", tmp_path / "pngs", overwrite=True)
+    assert sorted(p.name for p in (tmp_path / "pngs").iterdir()) == ["00000.png", "00001.png"]
+
+
+def test_a_davis_folder_left_aside_after_the_new_one_was_put_in_is_removed(tmp_path):
+    store = make_store(np.ones((2, 4, 4)))
+    export(store, "davis", tmp_path / "pngs")
+    aside = _davis_left_aside(tmp_path, DEAD)
+    export(store, "davis", tmp_path / "pngs", overwrite=True)
+    assert not aside.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pngs"]

@@ -12,7 +12,7 @@ from reliability_helpers import assert_names, assert_one_line_error
 
 import ecoseg
 from ecoseg.errors import CalibrationError, ConfigError, StoreError
-from ecoseg.measure.calibration import Calibration, parse_calibration
+from ecoseg.measure.calibration import SPEC_FORMS, Calibration, parse_calibration
 from ecoseg.store import ATTRS_KEY, MaskStore
 
 pytestmark = pytest.mark.bad_input
@@ -63,6 +63,16 @@ def test_bad_calibration_spec(spec, culprits, clip, tmp_path, cli):
     assert_one_line_error(code, err, *culprits)
     assert not (tmp_path / "tables").exists()  # nothing measured...
     assert MaskStore.open(store).calibration == before  # ...and nothing saved
+
+
+@pytest.mark.parametrize("spec", ["0", "-0.5", "0 mm/px", "nan", "1e9"])
+def test_refused_number_quotes_the_spec_typed(spec, clip, tmp_path, cli):
+    """`--calibration 0` was refused as `calibration mm_per_px=0 must be positive`: neither
+    what was typed nor what to type instead."""
+    store = tmp_path / "m.zarr"
+    shutil.copytree(clip.truth, store)
+    code, _, err = cli("measure", store, "-o", tmp_path / "tables", "--calibration", spec)
+    assert_one_line_error(code, err, f"calibration {spec!r}: ", f"; give {SPEC_FORMS}")
 
 
 # (CLI spec on the 96x64 clip, substrings of the message)
