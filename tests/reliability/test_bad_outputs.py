@@ -6,6 +6,7 @@ a folder of other files or anything the command could not have written.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -485,6 +486,10 @@ def test_report_names_a_store_given_twice(store, tmp_path, cli):
     again = f"{store.parent}/./{store.name}"  # the same store under another spelling
     code, _, err = cli("report", store, again, "-o", out)
     assert_one_line_error(code, err, again, "given twice", str(store))
+    zipped, linked = _zipped(store, tmp_path / "masks.zip"), tmp_path / "linked.zip"
+    os.link(zipped, linked)  # the same file under two names: it was two videos of the page
+    code, _, err = cli("report", zipped, linked, "-o", out)
+    assert_one_line_error(code, err, f"report: {linked}: the same store is given twice")
     assert not out.exists()
 
 
@@ -594,17 +599,22 @@ def two_species(store, clip, tmp_path, cli):
 
 
 @pytest.mark.bad_input
-@pytest.mark.parametrize("twice", ["same", "dot-slash"])
+@pytest.mark.parametrize("twice", ["same", "dot-slash", "hard-link"])
 def test_classify_refuses_a_store_given_twice(
     twice, store, two_species, tmp_path, cli, monkeypatch
 ):
-    # it classified the store twice (two classify entries in its edit log)
+    # it classified the store twice (two classify entries in its edit log); a zip store under
+    # two hard links (or a bind mount) was two stores to it: only samefile sees one
     monkeypatch.chdir(tmp_path)
-    again = store if twice == "same" else f"./{store.name}"
+    first, again = store, store if twice == "same" else f"./{store.name}"
+    if twice == "hard-link":
+        first = _zipped(store, tmp_path / "masks.zip")
+        again = tmp_path / "linked.zip"
+        os.link(first, again)
     video = two_species
     before = _tree(tmp_path)
     code, _, err = cli(
-        "classify", store, again, "--train", store, "--train-video", video,
+        "classify", first, again, "--train", store, "--train-video", video,
         "--video", video, video,
     )  # fmt: skip
     assert_one_line_error(code, err, "classify", str(again), "the same store is given twice")
