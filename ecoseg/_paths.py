@@ -30,7 +30,7 @@ __all__ = [
     "folder_key",
     "plain_name",
     "find_video",
-    "local_path",
+    "as_local_path",
     "read_file_bytes",
     "read_file_text",
     "relpath",
@@ -433,15 +433,15 @@ used when --checkpoint is left out (`ecoseg weights list` shows the variants)
         check_file(checkpoint, "checkpoint file", shown=shown, hint=hint)
 
 
-def local_path(where: str | os.PathLike) -> Path | None:
+def as_local_path(where: str | os.PathLike) -> Path | None:
     """``where`` as a local path (a ``file://`` URL as the path it names), or ``None`` for any
     other URL.
 
     Examples
     --------
-    >>> local_path("survey/a.zarr").as_posix(), local_path("file:///data/a.zarr").as_posix()
+    >>> as_local_path("survey/a.zarr").as_posix(), as_local_path("file:///data/a.zarr").as_posix()
     ('survey/a.zarr', '/data/a.zarr')
-    >>> local_path("s3://bucket/a.zarr") is None
+    >>> as_local_path("s3://bucket/a.zarr") is None
     True
     """
     text = os.fspath(where)
@@ -493,7 +493,7 @@ def _location_key(where: Any) -> tuple:
     if not isinstance(where, str | os.PathLike):
         return ("object", id(where))  # a zarr Store object: itself only
     text = os.fspath(where)
-    local = local_path(text) if text.strip() else None
+    local = as_local_path(text) if text.strip() else None
     if local is None:
         return ("url", text)  # (an empty path is its store's own error)
     try:

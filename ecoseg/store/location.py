@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._checks import short_repr
-from ecoseg._paths import local_path
+from ecoseg._paths import as_local_path
 from ecoseg.errors import StoreError
 
 __all__ = ["Location"]
@@ -55,7 +55,7 @@ class Location:
         if self.obj is None and not self.text.strip():  # "" would be the working folder
             raise StoreError(f"{self.text!r}: an empty path is not a store")
         # a file:// URL is local: an atomic LocalStore
-        self.local = None if self.obj is not None else local_path(self.text)
+        self.local = None if self.obj is not None else as_local_path(self.text)
         self.is_url = self.obj is None and self.local is None
         self.is_zip = self.local is not None and self.text.lower().endswith(".zip")
 
