@@ -277,6 +277,8 @@ def _existing_output_cases(store, clip, tmp_path):
     page, earlier = tmp_path / "r.html", tmp_path / "earlier.json"  # a report, an export
     page.write_text("keep me")  # named as a file of another kind, they are refused even with
     earlier.write_text("keep me")  # --overwrite (test_an_output_named_as_another_kind_...)
+    metrics = tmp_path / "metrics.json"  # an earlier evaluation's
+    metrics.write_text("keep me")
     demo = tmp_path / "demo"
     demo.mkdir()
     (demo / "demo.json").write_text("keep me")  # an earlier run's
@@ -297,7 +299,7 @@ def _existing_output_cases(store, clip, tmp_path):
     return {
         "segment": (("segment", video, "-o", store), store),
         "measure": (("measure", store, "-o", tables), tables / "regions.parquet"),
-        "evaluate": (("evaluate", store, "--truth", clip.truth, "-o", notes), notes),
+        "evaluate": (("evaluate", store, "--truth", clip.truth, "-o", metrics), metrics),
         "export": (("export", store, "--format", "coco", "-o", earlier), earlier),
         "import": (("import", coco, "--format", "coco", "--video", video, "-o", store), store),
         "report": (("report", store, "-o", page), page),
@@ -736,6 +738,17 @@ MISNAMED = {
         "a viame export is a CSV table, not a .html file",
         "v.csv",
     ),
+    # evaluate -o wrote its JSON into a file named .csv (or .html) without a word
+    "evaluate-csv": (
+        ("evaluate", "S", "--truth", "S", "-o", "out.csv"),
+        "the metrics are a JSON file, not a .csv file",
+        "name it out.json",
+    ),
+    "evaluate-html": (
+        ("evaluate", "S", "--truth", "S", "-o", "out/m.html"),
+        "the metrics are a JSON file, not a .html file",
+        "name it out/m.json",
+    ),
 }
 
 
@@ -765,6 +778,8 @@ def test_an_output_named_as_another_kind_of_file_is_refused(
         ("export", "S", "--format", "viame", "-o", "v.txt"),
         ("export", "S", "--format", "davis", "-o", "run.v2"),
         ("export", "S", "--format", "coco", "-o", "ann"),
+        ("evaluate", "S", "--truth", "S", "-o", "m.JSON"),
+        ("evaluate", "S", "--truth", "S", "-o", "eval.v2"),
     ],
     ids=lambda a: f"{a[0]}-{a[-1]}",
 )
