@@ -21,6 +21,7 @@ from typing import Any
 from ecoseg._paths import (
     check_checkpoint,
     check_out_parent,
+    check_out_suffix,
     check_overwrite,
     check_text_replaceable,
     read_file_text,
@@ -296,9 +297,17 @@ def check_network_options(args: argparse.Namespace, has_prompts: bool) -> None:
     )
 
 
-def check_out_file(path: str | None, overwrite: bool, flag: str = "--out") -> None:
+def check_out_file(
+    path: str | None,
+    overwrite: bool,
+    flag: str = "--out",
+    *,
+    suffix: str | None = None,
+    what: str = "",
+) -> None:
     """Refuse an output file that is a folder or a binary file (a video), that cannot be made,
-    or that exists without ``--overwrite``.
+    that is named as another kind of file than ``suffix`` (``what`` it is: the phrase of
+    :func:`ecoseg._paths.check_out_suffix`), or that exists without ``--overwrite``.
 
     Examples
     --------
@@ -306,6 +315,9 @@ def check_out_file(path: str | None, overwrite: bool, flag: str = "--out") -> No
     >>> check_out_file(tempfile.mkdtemp(), overwrite=True)
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: ...: is a folder; give a file name (--out)
+    >>> check_out_file("m.csv", False, suffix=".json", what="the metrics are a JSON file")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: m.csv: the metrics are a JSON file, not a .csv file; name it m.json
     """
     if path is None:
         return
@@ -313,6 +325,8 @@ def check_out_file(path: str | None, overwrite: bool, flag: str = "--out") -> No
         raise ConfigError(f"{path}: is a folder; give a file name ({flag})")
     check_out_parent(path, flag)
     check_text_replaceable(path)  # first: --overwrite would not help
+    if suffix is not None:  # nor would it here
+        check_out_suffix(path, suffix, what)
     check_overwrite(path, overwrite)
 
 

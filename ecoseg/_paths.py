@@ -30,9 +30,11 @@ __all__ = [
     "folder_key",
     "plain_name",
     "find_video",
+    "as_local_path",
     "read_file_bytes",
     "read_file_text",
     "relpath",
+    "same_location",
 ]
 
 
@@ -431,9 +433,84 @@ used when --checkpoint is left out (`ecoseg weights list` shows the variants)
         check_file(checkpoint, "checkpoint file", shown=shown, hint=hint)
 
 
+def as_local_path(where: str | os.PathLike) -> Path | None:
+    """``where`` as a local path (a ``file://`` URL as the path it names), or ``None`` for any
+    other URL.
+
+    Examples
+    --------
+    >>> as_local_path("survey/a.zarr").as_posix(), as_local_path("file:///data/a.zarr").as_posix()
+    ('survey/a.zarr', '/data/a.zarr')
+    >>> as_local_path("s3://bucket/a.zarr") is None
+    True
+    """
+    text = os.fspath(where)
+    if text.startswith("file://"):
+        from urllib.parse import urlparse
+        from urllib.request import url2pathname
+
+        text = url2pathname(urlparse(text).path)
+    return None if "://" in text else Path(text)
+
+
+def same_location(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are one store (or file): the one answer of every command that
+    asks (a store given twice, a store scored against itself, a study's own store, a video
+    layer that is the recorded video).
+
+    Local paths (and ``file://`` URLs) that both exist are compared as
+    :func:`os.path.samefile` compares them, so the same files under another name are one: a
+    symbolic or hard link, a bind mount, another spelling (``./a.zarr``; ``A.zarr`` on a
+    case-insensitive disk); otherwise by their absolute paths with links resolved. URLs
+    (and empty paths) are compared as written; zarr ``Store`` objects by identity. An open
+    store (anything with a ``location``, a ``MaskStore``) is compared by where it was
+    opened from. A copy is another store.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> os.mkdir(os.path.join(folder, "a.zarr"))
+    >>> os.symlink(os.path.join(folder, "a.zarr"), os.path.join(folder, "link.zarr"))
+    >>> same_location(f"{folder}/a.zarr", f"{folder}/./link.zarr")
+    True
+    >>> same_location(f"{folder}/new/a.zarr", f"{folder}/new/../new/a.zarr")  # not there (yet)
+    True
+    >>> same_location(f"{folder}/a.zarr", f"{folder}/b.zarr")
+    False
+    >>> same_location("s3://bucket/a.zarr", "s3://bucket//a.zarr")
+    False
+    """
+    return _location_key(a) == _location_key(b)
+
+
+def _location_key(where: Any) -> tuple:
+    """What :func:`same_location` compares, hashable (:func:`check_distinct_stores` keeps the
+    stores seen in a dict): ``("file", device, inode)`` for a local path that exists (what
+    :func:`os.path.samefile` compares), ``("path", absolute path)`` for one that does not,
+    ``("url", text)``, ``("object", id)``."""
+    where = getattr(where, "location", where)  # an open store: where it was opened from
+    if not isinstance(where, str | os.PathLike):
+        return ("object", id(where))  # a zarr Store object: itself only
+    text = os.fspath(where)
+    local = as_local_path(text) if text.strip() else None
+    if local is None:
+        return ("url", text)  # (an empty path is its store's own error)
+    try:
+        stat = os.stat(local)
+    except (OSError, ValueError):  # not there (or no path this system can have)
+        stat = None
+    if stat is not None and stat.st_ino:  # (0: a file system without file ids)
+        return ("file", stat.st_dev, stat.st_ino)
+    try:
+        return ("path", local.resolve())
+    except (OSError, RuntimeError):  # a loop of links
+        return ("path", Path(os.path.abspath(local)))
+
+
 def check_distinct_stores(stores: list, command: str) -> None:
-    """Refuse the same store given twice (also as ``./a.zarr`` and ``a.zarr``): one line
-    naming it and ``command``. URLs and zarr ``Store`` objects are compared as given.
+    """Refuse the same store given twice (also as ``./a.zarr`` and ``a.zarr``, or through a
+    link: :func:`same_location`): one line naming it and ``command``.
 
     Examples
     --------
@@ -442,15 +519,15 @@ def check_distinct_stores(stores: list, command: str) -> None:
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: classify: ./a.zarr: the same store is given twice (also as a.zarr)
     """
-    seen: dict[Any, Any] = {}
+    seen: dict[tuple, Any] = {}
     for store in stores:
         where = getattr(store, "location", store)
-        if not isinstance(where, str | os.PathLike):
-            continue
-        text = os.fspath(where)
-        key = text if "://" in text or not text.strip() else Path(text).resolve()
+        key = _location_key(where)
+        text = os.fspath(where) if isinstance(where, str | os.PathLike) else repr(where)
         if key in seen:
-            also = "" if os.fspath(seen[key]) == text else f" (also as {os.fspath(seen[key])})"
+            first = seen[key]
+            first = os.fspath(first) if isinstance(first, str | os.PathLike) else repr(first)
+            also = "" if first == text else f" (also as {first})"
             raise ConfigError(f"{command}: {text}: the same store is given twice{also}")
         seen[key] = where
 

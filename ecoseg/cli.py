@@ -220,7 +220,9 @@ def _add_evaluate(sub):
             "frame, or of some frames: only those are scored)"
         ),
     )
-    p.add_argument("-o", "--out", default=None, help="write the JSON here (default: stdout)")
+    p.add_argument(
+        "-o", "--out", default=None, help="write the JSON here, a .json file (default: stdout)"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=_run_evaluate)
 
@@ -228,7 +230,7 @@ def _add_evaluate(sub):
 def _run_evaluate(args) -> int:
     from ecoseg.metrics import evaluate, is_png_folder
 
-    check_out_file(args.out, args.overwrite)
+    check_out_file(args.out, args.overwrite, suffix=".json", what="the metrics are a JSON file")
     if args.out:  # not into a store it reads (its zarr.json), nor into a DAVIS truth folder
         check_outside_store(args.out, args.store)
         pngs = is_png_folder(args.truth)

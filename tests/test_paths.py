@@ -10,6 +10,7 @@ import pytest
 
 from ecoseg._paths import (
     check_checkpoint,
+    check_distinct_stores,
     check_file,
     check_out_parent,
     check_overwrite,
@@ -17,6 +18,7 @@ from ecoseg._paths import (
     read_file_bytes,
     read_file_text,
     relpath,
+    same_location,
 )
 from ecoseg.errors import ConfigError, PromptError, StoreError
 
@@ -212,3 +214,52 @@ def test_store_names_and_class_names_are_compared_by_distinct_rules():
     assert folder_key("T1  a") != folder_key("T1 a")
     assert class_key("Sea  Urchin ") == class_key("sea urchin") == class_key("SEA\u00a0urchin")
     assert class_key("Re\u0301cif") == class_key("r\u00e9cif")
+
+
+def test_same_location_is_samefile_where_both_are_there_and_the_path_where_not(tmp_path):
+    """One answer to "is this the same store?" (four places had four rules): the same files
+    under another name are one store (a link, a hard link, another spelling, a file:// URL);
+    a copy, and a URL spelled otherwise, are not; a zarr Store object is itself only."""
+    import shutil
+
+    from zarr.storage import MemoryStore
+
+    folder = tmp_path / "a.zarr"
+    folder.mkdir()
+    (tmp_path / "link.zarr").symlink_to(folder)
+    zipped = tmp_path / "a.zip"
+    zipped.write_bytes(b"PK")
+    os.link(zipped, tmp_path / "hard.zip")  # caught only by samefile: resolve() keeps both
+    shutil.copytree(folder, tmp_path / "copy.zarr")
+    assert same_location(folder, tmp_path / "link.zarr")
+    assert same_location(zipped, tmp_path / "hard.zip")
+    assert same_location(folder, f"{tmp_path}/./a.zarr")
+    assert same_location(folder, folder.as_uri())
+    assert not same_location(folder, tmp_path / "copy.zarr")
+    assert same_location(tmp_path / "new.zarr", tmp_path / "x" / ".." / "new.zarr")  # not there
+    assert not same_location(folder, tmp_path / "new.zarr")
+    assert same_location("s3://b/a.zarr", "s3://b/a.zarr")
+    assert not same_location("s3://b/a.zarr", "s3://b/./a.zarr")  # a URL: as written
+    memory = MemoryStore()
+    assert same_location(memory, memory) and not same_location(memory, MemoryStore())
+
+
+@pytest.mark.parametrize("twice", ["hard-link", "file-url", "store-object"])
+def test_check_distinct_stores_refuses_the_same_files_under_another_name(twice, tmp_path):
+    """It compared resolved paths: a zip store under two hard links (a bind mount, a
+    case-insensitive disk's other spelling) or given once as a file:// URL, and one zarr Store
+    object given twice, passed as two stores (classify classified it twice, the report showed
+    it twice)."""
+    from zarr.storage import MemoryStore
+
+    zipped = tmp_path / "a.zip"
+    zipped.write_bytes(b"PK")
+    os.link(zipped, tmp_path / "b.zip")
+    first, again = {
+        "hard-link": (zipped, tmp_path / "b.zip"),
+        "file-url": (zipped, zipped.as_uri()),
+        "store-object": (MemoryStore(),) * 2,
+    }[twice]
+    with pytest.raises(ConfigError, match="classify: .*: the same store is given twice"):
+        check_distinct_stores([first, again], "classify")
+    check_distinct_stores([first, tmp_path / "other.zip", MemoryStore()], "classify")

@@ -16,9 +16,9 @@ __all__ = ["SCORE_COLUMNS", "campaign_scores", "find_truths"]
 #: Columns of :func:`campaign_scores`, in order: the scalar figures of :func:`ecoseg.evaluate`
 #: (``count_mae``, ``maxn_*``: all classes together; ``area_error``: the median relative
 #: area error), its ``note`` (:func:`ecoseg.metrics.result_note`: the frames scored, its
-#: ``video_note``, a truth that records another video than the store, and its ``unfinished``,
-#: a store whose run did not finish, joined by "; ") and the ``error`` of a video that could
-#: not be scored.
+#: ``video_note``, a truth that records another video than the store, its ``same_store_note``,
+#: a store scored against itself, and its ``unfinished``, a store whose run did not finish,
+#: joined by "; ") and the ``error`` of a video that could not be scored.
 SCORE_COLUMNS = (
     "video", "frames", "scored_frames", "truth_objects", "pred_objects",
     "jf", "j", "f", "hota", "deta", "assa", "idf1", "mota", "idsw",

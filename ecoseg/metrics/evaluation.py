@@ -81,6 +81,7 @@ def evaluate(
 
             {"frames": int, "scored_frames": int, "note": str (only when scored_frames <
              frames), "video_note": str (only when the truth records another video),
+             "same_store_note": str (only when the truth is pred itself),
              "unfinished": str (only when pred's run did not finish),
              "void_pixels": int (only when a PNG truth marks some on the scored frames),
              "size": [W, H], "truth_objects": int, "pred_objects": int,
@@ -108,6 +109,9 @@ def evaluate(
         (:func:`~ecoseg.metrics.pairing.video_note`: another sha256, length, size or frame
         count); scored all the same (a truth drawn on a re-encoded copy is legitimate), but
         said, naming both videos and how they differ.
+        ``same_store_note``: ``truth`` is ``pred`` itself (the same path, or the same files
+        under another name: :func:`~ecoseg.metrics.pairing.same_store_note`), so every figure
+        is perfect; the line of the :class:`~ecoseg.metrics.pairing.SameStoreWarning`.
         ``void_pixels``: the truth's void pixels on the scored frames, where the prediction
         was set to background before scoring.
         ``jf`` values are means over truth objects of per-object means over frames.
@@ -140,7 +144,8 @@ def evaluate(
         The truth records another video than ``pred`` (the result's ``video_note``).
     SameStoreWarning
         ``truth`` is ``pred`` itself (the same path or the same files,
-        :func:`~ecoseg.metrics.pairing.same_store_note`): scored, every figure perfect.
+        :func:`~ecoseg.metrics.pairing.same_store_note`): scored, every figure perfect; the
+        same line is kept in the result's ``same_store_note``.
     IncompleteStoreWarning
         ``pred``'s run did not finish (its frames still match the truth's): scored, and said
         once in ``measure``'s words (:func:`ecoseg.measure.incomplete_note`); the same words
@@ -188,9 +193,12 @@ def evaluate(
                 check_finished(truth_store)
                 if (swapped := swap_note(pred_store, truth_store)) is not None:
                     raise StoreError(swapped)  # an annotation scored against a run: no figures
-                if (same := same_store_note(pred_store, truth_store)) is not None:
+                same = same_store_note(pred_store, truth_store)
+                if same is not None:
                     warn(same, SameStoreWarning)  # a sanity check, or a wrong path: scored
                 result = _evaluate(pred_store, truth_store, *settings, frames)
+                if same is not None:  # and kept with the figures (a script reads the JSON)
+                    result["same_store_note"] = same
     if "video_note" in result:  # a wrong pairing or a re-encoded copy: scored, and said
         warn(result["video_note"], OtherVideoWarning)
     if note is not None:  # scored: every frame the truth has is there, but said so, and
@@ -433,9 +441,10 @@ masks on the other frames are not counted'
 
 def result_note(result: dict[str, Any]) -> str:
     """What an :func:`evaluate` result says beside its figures, in one line: its ``note``
-    (the frames scored), its ``video_note`` (a truth made from another video) and its
-    ``unfinished`` (a prediction whose run did not finish), ``"; "`` between them, ``""``
-    when none is there; a campaign's scores and the report's accuracy table show it.
+    (the frames scored), its ``video_note`` (a truth made from another video), its
+    ``same_store_note`` (a store scored against itself) and its ``unfinished`` (a prediction
+    whose run did not finish), ``"; "`` between them, ``""`` when none is there; a campaign's
+    scores and the report's accuracy table show it.
 
     Examples
     --------
@@ -444,7 +453,7 @@ def result_note(result: dict[str, Any]) -> str:
     >>> result_note({"jf": {}})
     ''
     """
-    keys = ("note", "video_note", "unfinished")
+    keys = ("note", "video_note", "same_store_note", "unfinished")
     return "; ".join(filter(None, (result.get(k) for k in keys)))
 
 

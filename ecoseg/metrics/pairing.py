@@ -46,11 +46,11 @@ masks.zarr --truth masks.zarr``) whose perfect scores look like a result: scored
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 
+from ecoseg._paths import same_location
 from ecoseg.provenance import RUN_ENGINES
 
 __all__ = [
@@ -144,8 +144,8 @@ class SameStoreWarning(UserWarning):
 
 def same_store_note(pred: Any, truth: Any) -> str | None:
     """One line when ``truth`` is the store ``pred`` itself: the same path, or the same files
-    under another name (a link, another spelling: :func:`os.path.samefile`); URLs and
-    in-memory stores as written. ``None`` for two stores, a copy included.
+    under another name (a link, another spelling: :func:`ecoseg._paths.same_location`); URLs
+    as written, zarr ``Store`` objects by identity. ``None`` for two stores, a copy included.
 
     Parameters
     ----------
@@ -162,21 +162,7 @@ def same_store_note(pred: Any, truth: Any) -> str | None:
     '.../truth.zarr: scored against itself (the truth is the same store): every score is \
 perfect and says nothing; was another truth store meant?'
     """
-    a, b = pred.location, truth.location
-    if not isinstance(a, str | os.PathLike) or not isinstance(b, str | os.PathLike):
-        same = a is b  # zarr Store objects
-    else:
-        from ecoseg.store import Location
-
-        here, there = Location(a).local, Location(b).local
-        if here is None or there is None:
-            same = os.fspath(a) == os.fspath(b)
-        else:
-            try:
-                same = os.path.samefile(here, there)
-            except OSError:  # one is not there: not the same store
-                same = False
-    if not same:
+    if not same_location(pred, truth):
         return None
     named = "" if str(truth.path) == str(pred.path) else f" {truth.path}"
     return (

@@ -32,11 +32,11 @@ is written: :func:`ecoseg.napari._review_words.button_words`.)
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ecoseg._paths import same_location
 from ecoseg.errors import EcosegError
 
 __all__ = [
@@ -205,7 +205,7 @@ def matching_video(meta: Mapping[str, Any], videos: Sequence[tuple[str, str]]) -
     if found is not None:
         paths.append(str(found))
     for name, video in videos:  # every path first: a match by content reads the file
-        if any(_same_path(p, video) for p in paths):
+        if any(same_location(p, video) for p in paths):
             return name
     if sha:
         for name, video in videos:
@@ -291,7 +291,7 @@ def video_to_open(meta: Mapping[str, Any], fits: int = 0) -> str:
 
 def _same_video(video: str, recorded: Mapping[str, Any]) -> bool:
     made = recorded.get("path")
-    if made and _same_path(str(made), video):
+    if made and same_location(str(made), video):
         return True
     if recorded.get("sha256"):
         return _same_content(video, recorded)
@@ -304,13 +304,6 @@ def _same_content(video: str, recorded: Mapping[str, Any], store: str = "") -> b
     from ecoseg.provenance import VideoSource
 
     return video_warning(video, store, VideoSource.from_dict(dict(recorded))) is None
-
-
-def _same_path(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _warn(message: str) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from ecoseg._checks import check_path_arg, short_repr
 from ecoseg._lazy import make_callable
 from ecoseg._paths import (
+    check_distinct_stores,
     check_out_parent,
     check_out_suffix,
     check_outside_store,
@@ -225,13 +226,7 @@ def _named_stores(stores, study) -> dict[str, Any]:
         if isinstance(stores, str | os.PathLike | MaskStore):
             stores = [stores]
         stores = [where(s) for s in stores]
-        seen: dict[Any, Any] = {}
-        for s in stores:
-            key = str(s) if "://" in str(s) else Path(s).resolve()
-            if key in seen:
-                also = "" if str(seen[key]) == str(s) else f" (also as {seen[key]})"
-                raise ConfigError(f"report: {s}: the same store is given twice{also}")
-            seen[key] = s
+        check_distinct_stores(stores, "report")
         names = [_store_name(s) for s in stores]
         if len(set(names)) != len(names):
             names = [str(s).rstrip("/").removesuffix(".zarr") for s in stores]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import short_repr
-from ecoseg._paths import find_video
+from ecoseg._paths import find_video, same_location
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure.tables import combine_tables, one_spelling
 from ecoseg.provenance import ObjectRecord, Provenance
@@ -263,7 +263,9 @@ def is_study_store(path: str | os.PathLike, study: Any, spec: Any) -> bool:
     """Whether the store at ``path`` is ``study``'s own store of the video ``spec``: the one
     ``ecoseg study`` writes (``study.store_path(spec)``, under the study's output), not
     another store that bears the video's name (``a.zarr`` of an ``ecoseg segment`` run
-    elsewhere). A URL is never the study's (its output is a folder).
+    elsewhere): :func:`ecoseg._paths.same_location` (the same files under another name, a link,
+    are its store). A URL is never the study's, even one its output is written as (a study's
+    output is a local folder).
 
     Examples
     --------
@@ -282,10 +284,7 @@ def is_study_store(path: str | os.PathLike, study: Any, spec: Any) -> bool:
     """
     if "://" in str(path):
         return False
-    try:
-        return os.path.samefile(path, study.store_path(spec))
-    except OSError:  # the study's store is not there: this one is another
-        return False
+    return same_location(path, study.store_path(spec))
 
 
 def _not_the_studys(info: VideoInfo, study: Any, spec: Any) -> str | None:

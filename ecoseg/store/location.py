@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._checks import short_repr
+from ecoseg._paths import as_local_path
 from ecoseg.errors import StoreError
 
 __all__ = ["Location"]
@@ -53,15 +54,10 @@ class Location:
             self.obj, self.text = path, repr(path)
         if self.obj is None and not self.text.strip():  # "" would be the working folder
             raise StoreError(f"{self.text!r}: an empty path is not a store")
-        local_text = self.text
-        if self.obj is None and self.text.startswith("file://"):  # local: atomic LocalStore
-            from urllib.parse import urlparse
-            from urllib.request import url2pathname
-
-            local_text = url2pathname(urlparse(self.text).path)
-        self.is_url = self.obj is None and "://" in local_text
-        self.is_zip = self.obj is None and not self.is_url and local_text.lower().endswith(".zip")
-        self.local = None if (self.obj is not None or self.is_url) else Path(local_text)
+        # a file:// URL is local: an atomic LocalStore
+        self.local = None if self.obj is not None else as_local_path(self.text)
+        self.is_url = self.obj is None and self.local is None
+        self.is_zip = self.local is not None and self.text.lower().endswith(".zip")
 
     def __str__(self) -> str:
         return self.text

@@ -140,3 +140,31 @@ def test_cli_evaluate_says_it_on_stderr_and_keeps_it_in_the_json(tmp_path, capsy
     out, err = capsys.readouterr()
     note = json.loads(out)["video_note"]
     assert err.count("ecoseg: warning: ") == 1 and f"ecoseg: warning: {note}\n" in err
+
+
+def test_a_store_scored_against_itself_is_kept_in_the_json(tmp_path, capsys):
+    """``evaluate masks.zarr --truth masks.zarr --json``: the SameStoreWarning went to stderr
+    only; a script reading the JSON (or a saved ``-o eval.json``) saw perfect scores and no
+    word. Now the result's ``same_store_note`` holds the warning's line (as ``video_note``
+    holds OtherVideoWarning's), and a campaign's or report's note carries it; two stores have
+    no such key."""
+    import json
+    import os
+
+    from ecoseg.cli import main
+    from ecoseg.metrics import SameStoreWarning, result_note
+
+    pred = store(tmp_path / "p.zarr", video("T1.mp4"))
+    assert main(["evaluate", pred, "--truth", pred, "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    note = json.loads(out)["same_store_note"]
+    assert note.startswith(f"{pred}: scored against itself (the truth is the same store)")
+    assert err == f"ecoseg: warning: {note}\n"
+    link = tmp_path / "link.zarr"
+    os.symlink(pred, link)
+    with pytest.warns(SameStoreWarning) as said:
+        result = evaluate(pred, link)
+    assert result["same_store_note"] == str(said[0].message)
+    assert result_note(result) == result["same_store_note"]
+    other = store(tmp_path / "t.zarr", video("T1.mp4"))
+    assert "same_store_note" not in scored(pred, other)

@@ -6,6 +6,7 @@ a folder of other files or anything the command could not have written.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -276,6 +277,8 @@ def _existing_output_cases(store, clip, tmp_path):
     page, earlier = tmp_path / "r.html", tmp_path / "earlier.json"  # a report, an export
     page.write_text("keep me")  # named as a file of another kind, they are refused even with
     earlier.write_text("keep me")  # --overwrite (test_an_output_named_as_another_kind_...)
+    metrics = tmp_path / "metrics.json"  # an earlier evaluation's
+    metrics.write_text("keep me")
     demo = tmp_path / "demo"
     demo.mkdir()
     (demo / "demo.json").write_text("keep me")  # an earlier run's
@@ -296,7 +299,7 @@ def _existing_output_cases(store, clip, tmp_path):
     return {
         "segment": (("segment", video, "-o", store), store),
         "measure": (("measure", store, "-o", tables), tables / "regions.parquet"),
-        "evaluate": (("evaluate", store, "--truth", clip.truth, "-o", notes), notes),
+        "evaluate": (("evaluate", store, "--truth", clip.truth, "-o", metrics), metrics),
         "export": (("export", store, "--format", "coco", "-o", earlier), earlier),
         "import": (("import", coco, "--format", "coco", "--video", video, "-o", store), store),
         "report": (("report", store, "-o", page), page),
@@ -485,6 +488,10 @@ def test_report_names_a_store_given_twice(store, tmp_path, cli):
     again = f"{store.parent}/./{store.name}"  # the same store under another spelling
     code, _, err = cli("report", store, again, "-o", out)
     assert_one_line_error(code, err, again, "given twice", str(store))
+    zipped, linked = _zipped(store, tmp_path / "masks.zip"), tmp_path / "linked.zip"
+    os.link(zipped, linked)  # the same file under two names: it was two videos of the page
+    code, _, err = cli("report", zipped, linked, "-o", out)
+    assert_one_line_error(code, err, f"report: {linked}: the same store is given twice")
     assert not out.exists()
 
 
@@ -594,17 +601,22 @@ def two_species(store, clip, tmp_path, cli):
 
 
 @pytest.mark.bad_input
-@pytest.mark.parametrize("twice", ["same", "dot-slash"])
+@pytest.mark.parametrize("twice", ["same", "dot-slash", "hard-link"])
 def test_classify_refuses_a_store_given_twice(
     twice, store, two_species, tmp_path, cli, monkeypatch
 ):
-    # it classified the store twice (two classify entries in its edit log)
+    # it classified the store twice (two classify entries in its edit log); a zip store under
+    # two hard links (or a bind mount) was two stores to it: only samefile sees one
     monkeypatch.chdir(tmp_path)
-    again = store if twice == "same" else f"./{store.name}"
+    first, again = store, store if twice == "same" else f"./{store.name}"
+    if twice == "hard-link":
+        first = _zipped(store, tmp_path / "masks.zip")
+        again = tmp_path / "linked.zip"
+        os.link(first, again)
     video = two_species
     before = _tree(tmp_path)
     code, _, err = cli(
-        "classify", store, again, "--train", store, "--train-video", video,
+        "classify", first, again, "--train", store, "--train-video", video,
         "--video", video, video,
     )  # fmt: skip
     assert_one_line_error(code, err, "classify", str(again), "the same store is given twice")
@@ -726,6 +738,17 @@ MISNAMED = {
         "a viame export is a CSV table, not a .html file",
         "v.csv",
     ),
+    # evaluate -o wrote its JSON into a file named .csv (or .html) without a word
+    "evaluate-csv": (
+        ("evaluate", "S", "--truth", "S", "-o", "out.csv"),
+        "the metrics are a JSON file, not a .csv file",
+        "name it out.json",
+    ),
+    "evaluate-html": (
+        ("evaluate", "S", "--truth", "S", "-o", "out/m.html"),
+        "the metrics are a JSON file, not a .html file",
+        "name it out/m.json",
+    ),
 }
 
 
@@ -755,6 +778,8 @@ def test_an_output_named_as_another_kind_of_file_is_refused(
         ("export", "S", "--format", "viame", "-o", "v.txt"),
         ("export", "S", "--format", "davis", "-o", "run.v2"),
         ("export", "S", "--format", "coco", "-o", "ann"),
+        ("evaluate", "S", "--truth", "S", "-o", "m.JSON"),
+        ("evaluate", "S", "--truth", "S", "-o", "eval.v2"),
     ],
     ids=lambda a: f"{a[0]}-{a[-1]}",
 )
