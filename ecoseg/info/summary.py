@@ -406,7 +406,8 @@ def _summary(store: Any) -> StoreSummary:
         device=str(params["device"]) if params.get("device") else None,
         video=PurePath(recorded).name if recorded else None,
         video_path=recorded,
-        video_found=_found(recorded, text),
+        # where the reader found it (find_video); looked for and not found: None
+        video_found=str(info.video_path) if recorded and not info.video_looked else None,
         video_sha256=video.sha256 if video is not None else None,
         fps=float(video.fps) if video is not None and video.fps else None,
         video_notes=video_notes(video.extra if video is not None else {}),
@@ -416,14 +417,6 @@ def _summary(store: Any) -> StoreSummary:
         pending_edits=pending_edits(store),
         annotated_frames=_annotated_frames(prov, info.n_frames, text),
     )
-
-
-def _found(recorded: str | None, store: str) -> str | None:
-    """The ``video_found`` field of a summary (see :class:`StoreSummary`)."""
-    from ecoseg._paths import find_video
-
-    found = find_video(recorded, store)
-    return None if found is None else str(found)
 
 
 def _annotated_frames(prov: Any, n_frames: int, where: str) -> dict[str, Any] | None:
