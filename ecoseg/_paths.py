@@ -31,6 +31,7 @@ __all__ = [
     "plain_name",
     "find_video",
     "as_local_path",
+    "video_looked_in",
     "read_file_bytes",
     "read_file_text",
     "relpath",
@@ -617,24 +618,69 @@ def find_video(recorded: str | os.PathLike | None, store: str | os.PathLike) -> 
     >>> find_video("/old/study/a/video.mp4", d / "out" / "stores" / "a.zarr") == d / "a/video.mp4"
     True
     """
-    if not recorded:
+    if not recorded or "://" in os.fspath(recorded):
         return None
-    text = os.fspath(recorded)
-    if "://" in text:
+    for candidate in _candidates(Path(os.fspath(recorded)), store):
+        if candidate.exists():
+            return candidate
+    if "://" in os.fspath(store):
         return None
-    video = Path(text)
+    return _moved_with(Path(os.fspath(recorded)), Path(store))
+
+
+def _candidates(video: Path, store: str | os.PathLike) -> list[Path]:
+    """:func:`find_video`'s first tries, in order, each once: ``video`` as recorded, then
+    relative to the store's folder and by name beside the store (a local store only)."""
     candidates = [video]
     if "://" not in os.fspath(store):
         here = Path(store).parent
         if not video.is_absolute():
             candidates.append(here / video)
         candidates.append(here / video.name)
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate
-    if "://" in os.fspath(store):
-        return None
-    return _moved_with(video, Path(store))
+    return list(dict.fromkeys(candidates))
+
+
+def video_looked_in(
+    recorded: str | os.PathLike,
+    store: str | os.PathLike,
+    shown: Any = None,
+) -> str:
+    """Where :func:`find_video` looked for a store's video it finds nowhere, in the one
+    wording of every such message (``(PATH) is not found: `` goes before it): the recorded
+    path as "that path" (tried from the current folder where it is relative), then each other
+    place by its path, absolute or from the current folder as ``store`` is given, then the
+    folders above the store.
+
+    Parameters
+    ----------
+    recorded : str or Path
+        The video path from the store's provenance.
+    store : str or Path
+        Where the store is, as given.
+    shown : callable, optional
+        How a place is shown (the report shows paths from where its commands run); default
+        as found.
+
+    Examples
+    --------
+    >>> print(video_looked_in("video.mp4", "moved/T1.zarr"))
+    not at that path from the current folder, nor at moved/video.mp4, nor in a folder moved
+    whole with the store
+    >>> print(video_looked_in("/reef/T1.mp4", "T1.zarr"))
+    not at that path, nor at T1.mp4, nor in a folder moved whole with the store
+    >>> print(video_looked_in("T1.mp4", "s3://bucket/T1.zarr"))
+    not at that path from the current folder
+    """
+    text = os.fspath(recorded)
+    if "://" in text:
+        return "a URL is not fetched to look for it"
+    video = Path(text)
+    first = "not at that path" + ("" if video.is_absolute() else " from the current folder")
+    show = shown or str
+    places = [first] + [f"nor at {show(p)}" for p in _candidates(video, store)[1:]]
+    if "://" not in os.fspath(store):
+        places.append("nor in a folder moved whole with the store")
+    return ", ".join(places)
 
 
 def _moved_with(video: Path, store: Path) -> Path | None:

@@ -61,6 +61,12 @@ class StoreSummary:
         False: the network had random weights (tests and benchmarks only).
     video, video_path, video_sha256 : str or None
         The video's file name, its path as recorded and its sha256.
+    video_found : str or None
+        Where the video is found now (:func:`ecoseg._paths.find_video`: at the recorded
+        path, relative to or beside the store, or in a folder moved whole with it), absolute
+        or from the current folder as the store is given; None when it is found nowhere, not
+        recorded, or a URL (not looked for). Found by path only: whether it is the store's
+        video (its sha256) is what ``ecoseg info STORE --video`` checks.
     fps : float or None
         The video's frame rate as recorded.
     video_notes : list of str
@@ -108,6 +114,7 @@ class StoreSummary:
     device: str | None = None
     video: str | None = None
     video_path: str | None = None
+    video_found: str | None = None
     video_sha256: str | None = None
     fps: float | None = None
     video_notes: list[str] = field(default_factory=list)
@@ -203,6 +210,8 @@ rewritten; run `ecoseg edit m.zarr --resume`
             out.append(f"edit         {self.pending_note}")
         out.append(f"made by      {self._made_by()}")
         video = self.video or "(not recorded)"
+        if self.video_path:
+            video += f" ({self._where_found()})"
         if self.video_sha256:
             video += f", sha256 {self.video_sha256}"
         if self.fps:
@@ -211,6 +220,25 @@ rewritten; run `ecoseg edit m.zarr --resume`
         out += [f"             {note}" for note in self.video_notes]
         out.append(f"calibration  {_calibration(self.calibration)}")
         return out[:1] + ["  " + line for line in out[1:]]
+
+    def _where_found(self) -> str:
+        """Where the recorded video is now, in words (:attr:`video_found`).
+
+        Examples
+        --------
+        >>> s = StoreSummary("out/m.zarr", 64, 48, 3, True, 0.1, 0.0, 0.07, 4, 0,
+        ...                  video="a.mp4", video_path="/old/a.mp4", video_found="clips/a.mp4")
+        >>> s._where_found()
+        'found at clips/a.mp4'
+        >>> s = StoreSummary("m.zarr", 64, 48, 3, True, 0.1, 0.0, 0.07, 4, 0, video_path="a.mp4")
+        >>> s._where_found()
+        'not found'
+        """
+        if self.video_found is not None:
+            return f"found at {self.video_found}"
+        if "://" in (self.video_path or ""):
+            return "a URL: not looked for"
+        return "not found"
 
     def _annotated(self) -> str:
         """The annotated frames in words (:func:`ecoseg.provenance.describe_frames`).
@@ -378,6 +406,8 @@ def _summary(store: Any) -> StoreSummary:
         device=str(params["device"]) if params.get("device") else None,
         video=PurePath(recorded).name if recorded else None,
         video_path=recorded,
+        # where the reader found it (find_video); looked for and not found: None
+        video_found=str(info.video_path) if recorded and not info.video_looked else None,
         video_sha256=video.sha256 if video is not None else None,
         fps=float(video.fps) if video is not None and video.fps else None,
         video_notes=video_notes(video.extra if video is not None else {}),

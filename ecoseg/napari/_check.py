@@ -230,25 +230,27 @@ def missing_video(meta: Mapping[str, Any]) -> str | None:
 
     Examples
     --------
-    >>> meta = {"store": "T1.zarr", "provenance": {"video": {"path": "/reef/T1.mp4"}}}
+    >>> meta = {"store": "reef/T1.zarr", "provenance": {"video": {"path": "/reef/T1.mp4"}}}
     >>> print(missing_video(meta))
-    /reef/T1.mp4, the video T1.zarr was made from, is not found (not at that path, nor beside
-    the store, nor in a folder moved whole with it): its masks open without it, and no video
-    already open in the viewer is checked against them; open /reef/T1.mp4 to see them on their
-    own footage
+    /reef/T1.mp4, the video reef/T1.zarr was made from, is not found (not at that path, nor at
+    reef/T1.mp4, nor in a folder moved whole with the store): its masks open without it, and no
+    video already open in the viewer is checked against them; open the video to see them on
+    their own footage
     >>> missing_video({"store": "drawn.zarr", "provenance": {}}) is None
     True
     """
+    from ecoseg._paths import video_looked_in
+
     recorded = (meta.get("provenance") or {}).get("video")
     made = recorded.get("path") if isinstance(recorded, Mapping) else None
     if not made:
         return None
-    store = meta.get("store") or "the store"
+    store = meta.get("store")
+    looked = video_looked_in(made, store) if store else "not at that path"
     return (
-        f"{made}, the video {store} was made from, is not found (not at that path, nor beside "
-        "the store, nor in a folder moved whole with it): its masks open without it, and no "
-        f"video already open in the viewer is checked against them; open {made} to see them on "
-        "their own footage"
+        f"{made}, the video {store or 'the store'} was made from, is not found ({looked}): its "
+        "masks open without it, and no video already open in the viewer is checked against "
+        "them; open the video to see them on their own footage"
     )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import short_repr
-from ecoseg._paths import find_video, same_location
+from ecoseg._paths import find_video, same_location, video_looked_in
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure.tables import combine_tables, one_spelling
 from ecoseg.provenance import ObjectRecord, Provenance
@@ -52,6 +52,9 @@ class VideoInfo:
     notes: str | None = None
     video_path: Path | None = None  # to read stills from
     video_shown: str = ""
+    #: where a recorded video found nowhere was looked for (:func:`ecoseg._paths.video_looked_in`,
+    #: from where the page's commands run); "" when found, or not a store's recorded path
+    video_looked: str = ""
     calibration_spec: Any = None
     truth: str | None = None
     truth_shown: str | None = None
@@ -215,6 +218,10 @@ def read_video(
         if found is not None and Path(str(recorded)).is_absolute() and found != Path(recorded):
             # where it is now (a study folder moved or copied), not where it was
             info.video_shown = shown_beside(found, path, shown)
+        if found is None:
+            info.video_looked = video_looked_in(
+                recorded, path, shown=lambda p: shown_beside(p, path, shown)
+            )
     spec = None
     if study is not None:
         try:
@@ -225,6 +232,7 @@ def read_video(
         info.site, info.transect, info.date = spec.site, spec.transect, spec.date
         info.depth_m, info.notes = spec.depth_m, spec.notes
         info.video_path, info.video_shown = spec.path, spec.source
+        info.video_looked = ""  # the study's path: entry, the one place
         info.calibration_spec = spec.calibration_spec
         info.pretrained = spec.pretrained
         info.study_store = is_study_store(path, study, spec)
@@ -412,6 +420,8 @@ def open_reader(v: VideoInfo) -> tuple[Any, str | None]:
     if v.video_path is None:
         return None, "the video path is not recorded in the store"
     if not v.video_path.exists():
+        if v.video_looked:  # the recorded path once, then where it was looked for
+            return None, f"{v.video_shown} is not found: {v.video_looked}"
         return None, f"video not found at {v.video_shown}"
     if v.video_refused:
         return None, v.video_refused

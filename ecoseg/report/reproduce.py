@@ -291,14 +291,17 @@ def _missing_video_note(v: Any, command: str) -> str | None:
     ...                     video_shown="/gone/reef.mp4")
     >>> print(_missing_video_note(v, "ecoseg segment /gone/reef.mp4 -o reef.zarr"))
     # reef: its video is not found here (not at /gone/reef.mp4): put its path in the command above
+    >>> v.video_looked = "not at that path, nor at reef.mp4, nor in a folder moved whole with it"
+    >>> print(_missing_video_note(v, "ecoseg segment /gone/reef.mp4 -o reef.zarr"))
+    # reef: its video is not found here (not at that path, nor at reef.mp4, nor in a folder moved
+    whole with it): put its path in the command above
     """
     path = getattr(v, "video_path", None)
     if path is None or path.exists() or _q(v.video_shown) not in command.split():
         return None
-    return (
-        f"# {v.name}: its video is not found here (not at {v.video_shown}): put its path in the "
-        "command above"
-    )
+    # a store's recorded path: named once (in the command), then where it was looked for
+    looked = getattr(v, "video_looked", "") or f"not at {v.video_shown}"
+    return f"# {v.name}: its video is not found here ({looked}): put its path in the command above"
 
 
 def _unfinished_note(v: Any) -> str:

@@ -460,9 +460,11 @@ def _track_features(
     source = resolve_video(store, video)
     if source is None:
         recorded = (store.provenance.get("video") or {}).get("path")
+        from ecoseg._paths import video_looked_in
+
         where = (  # where find_video looked
-            f"the video it was made from ({recorded}) is not found: not at that path, nor "
-            "beside the store, nor in a folder moved whole with it"
+            f"the video it was made from ({recorded}) is not found: "
+            f"{video_looked_in(recorded, str(store.path))}"
             if recorded
             else "the store records no video"
         )

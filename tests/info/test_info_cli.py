@@ -118,3 +118,32 @@ def test_help(capsys):
         main(["info", "--help"])
     assert info.value.code == 0
     assert "--verify" in capsys.readouterr().out
+
+
+def test_json_and_lines_say_where_the_recorded_video_is_found_now(
+    capsys, clip, tmp_path, monkeypatch
+):
+    """``video_path`` is the path as recorded (``video.mp4``, from where the store was made),
+    so a script could not tell whether the video is there now: it is not where the store is
+    named from, but beside it. ``video_found`` says where find_video finds it (from the
+    current folder, as the store is named), or null, and the summary's video line says so."""
+    import shutil
+
+    shutil.copytree(clip.truth, tmp_path / "clips" / "T1.zarr")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "clips/T1.zarr", "--json")
+    assert code == 0
+    record = json.loads(out)
+    assert record["video_path"] == "video.mp4"  # as recorded: its meaning kept
+    assert record["video_found"] is None  # moved without its video
+    _, out, _ = run(capsys, "clips/T1.zarr")
+    assert "  video        video.mp4 (not found), sha256 " in out
+    shutil.copy(clip.video, tmp_path / "clips" / "video.mp4")
+    _, out, _ = run(capsys, "clips/T1.zarr", "--json")
+    record = json.loads(out)
+    assert (record["video_path"], record["video_found"]) == ("video.mp4", "clips/video.mp4")
+    _, out, _ = run(capsys, "clips/T1.zarr")
+    assert "  video        video.mp4 (found at clips/video.mp4), sha256 " in out
+    monkeypatch.chdir(tmp_path / "clips")  # the recorded path itself, from here
+    _, out, _ = run(capsys, "T1.zarr", "--json")
+    assert json.loads(out)["video_found"] == "video.mp4"

@@ -172,11 +172,11 @@ def test_a_store_whose_video_is_not_found_warns_that_no_open_video_is_checked(
     assert [layer.metadata["ecoseg"]["kind"] for layer in layers] == ["masks", "tracks"]
     (said,) = _ecoseg_warnings()[before:]
     made = ecoseg.open_masks(store).attrs["provenance"]["video"]["path"]
-    assert said == (
-        f"ecoseg: {made}, the video {store} was made from, is not found (not at that path, "
-        "nor beside the store, nor in a folder moved whole with it): its masks open without it, "
-        "and no video already open in the viewer is checked against them; open "
-        f"{made} to see them on their own footage"
+    assert said == (  # the recorded path once ('open video.mp4' named it twice), then where
+        f"ecoseg: {made}, the video {store} was made from, is not found (not at that path "
+        f"from the current folder, nor at {store.parent / made}, nor in a folder moved whole "
+        "with the store): its masks open without it, and no video already open in the viewer "
+        "is checked against them; open the video to see them on their own footage"
     )
     # a store that records no video (masks drawn by hand): nothing to look for, no warning
     from ecoseg.napari._writer import write_labels

@@ -59,7 +59,7 @@ def test_a_moved_folder_without_its_video_says_so_under_the_command(tmp_path, mo
     steps = re.findall(r"^(?:ecoseg|#) .*$", _page(new / "page.html"), re.M)
     command = next(i for i, s in enumerate(steps) if s.startswith("ecoseg segment"))
     assert steps[command].startswith(f"ecoseg segment {old / 'a' / 'video.mp4'} -o out/a.zarr")
-    assert steps[command + 1] == (
-        f"# a: its video is not found here (not at {old / 'a' / 'video.mp4'}): put its path in "
-        "the command above"
+    assert steps[command + 1] == (  # the command names the path; the note where it looked
+        "# a: its video is not found here (not at that path, nor at out/video.mp4, nor in a "
+        "folder moved whole with the store): put its path in the command above"
     )

@@ -169,7 +169,8 @@ def test_a_video_not_found_is_named_with_the_option_that_gives_it(tmp_path, caps
     # a folder moved whole (dive/video.mp4 under each folder above the store)
     assert err == (
         f"ecoseg: error: {path}: the video it was made from (dive/video.mp4) is not found: not "
-        "at that path, nor beside the store, nor in a folder moved whole with it; give it with "
+        f"at that path from the current folder, nor at {tmp_path / 'dive' / 'video.mp4'}, nor "
+        f"at {tmp_path / 'video.mp4'}, nor in a folder moved whole with the store; give it with "
         "--video PATH\n"
     )
     # from Python: the keyword of the function called
