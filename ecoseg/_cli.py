@@ -1,4 +1,5 @@
-"""Helpers shared by the command-line shells (``cli``, ``study``, ``batch``).
+"""Helpers shared by the command-line shells (``cli``, ``study``, ``batch``; ``napari`` reads
+the library's spelling of an option, :data:`KEYWORD_OPTION`).
 
 Public names in a private module: other ecoseg modules import them, users do not.
 """
@@ -41,6 +42,7 @@ __all__ = [
     "check_outputs",
     "engine_options",
     "engine_params",
+    "KEYWORD_OPTION",
     "frame_rate",
     "logger",
     "cli_words",
@@ -367,7 +369,11 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-_KEYWORD_OPTION = re.compile(
+#: An option as the library spells it for both kinds of user: ``keyword (--flag)`` or
+#: ``keyword=VALUE (--flag METAVAR, more words)`` (groups: keyword, value, flag, metavar,
+#: more). :func:`cli_words` names it by its flag; the napari widgets by the label of their
+#: control (:func:`ecoseg.napari._check.napari_words`).
+KEYWORD_OPTION = re.compile(
     r"(?<![\w-])([a-z_][a-z0-9_]*)(?:=([^\s()]+))? "
     r"\((--[a-z][a-z0-9-]*)( [A-Z][A-Z0-9_]*)?(?:, ([^()]+))?\)"
 )
@@ -416,7 +422,7 @@ def cli_words(text: str) -> str:
             flag += f" {value}"  # "--detect-every 5"; a switch, or "--video PATH" itself
         return f"{flag}{metavar or ''}" + (f" ({more})" if more else "")
 
-    return _KEYWORD_OPTION.sub(option, text)
+    return KEYWORD_OPTION.sub(option, text)
 
 
 @contextlib.contextmanager

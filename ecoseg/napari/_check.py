@@ -25,7 +25,9 @@ whether a video already open (another clip of the same size) is the store's; the
 that none is checked, so the masks are not read over another clip's footage unawares.
 
 An output that exists is refused in the package's one wording, whose remedy (``overwrite=True``,
-``--overwrite``) napari has no control for: :func:`napari_remedy` gives the widget's own. (An
+``--overwrite``) napari has no control for: :func:`napari_remedy` gives the widget's own; any
+other option a library message names as ``keyword (--flag)`` the widgets name by the label of
+their control that sets it, or by its keyword where they have none (:func:`napari_words`). (An
 edit the *Review tracks* widget makes is refused naming the widget's buttons where the message
 is written: :func:`ecoseg.napari._review_words.button_words`.)
 """
@@ -47,6 +49,7 @@ __all__ = [
     "matching_video",
     "missing_video",
     "napari_remedy",
+    "napari_words",
     "note_missing_video",
     "other_video",
     "video_to_open",
@@ -456,3 +459,55 @@ def napari_remedy(message: str, remedy: str) -> str:
     if message.endswith(advice):
         return message[: -len(advice)] + "; " + remedy
     return message
+
+
+def napari_words(text: str, labels: Mapping[str, str]) -> str:
+    """``text`` with each option the library spells for Python and the command line
+    (``keyword (--flag)``, ``keyword=VALUE (--flag ...)``: :data:`ecoseg._cli.KEYWORD_OPTION`)
+    named by what a napari user sees: the label of the widget control that sets it
+    (``labels``, by the option's flag), or, for an option the widget has no control for, its
+    Python keyword alone; the flag, which means nothing in napari, left out. A value follows
+    the label (a switch's True/False, or a placeholder such as PATH, does not); words after the
+    flag stay in parentheses unless the label has them; prose before an option (``automatic
+    discovery (--auto)``) stays, with the control's label in parentheses.
+
+    The one mechanism by which the widgets show the library's errors and warnings in their own
+    words (:func:`napari_remedy` first, for an output that exists).
+
+    Examples
+    --------
+    >>> labels = {"--image-size": "input size", "--fast": "fast (bf16)",
+    ...           "--checkpoint": "checkpoint", "--random-weights": "random weights (testing only)",
+    ...           "--detect-every": "detect every", "--auto": "discover automatically"}
+    >>> napari_words("image_size (--image-size) must be a multiple of 14, got 500", labels)
+    'input size must be a multiple of 14, got 500'
+    >>> napari_words("fast (--fast, bf16) is for the networks", labels)
+    'fast (bf16) is for the networks'
+    >>> napari_words("pass a checkpoint file with checkpoint=PATH (--checkpoint PATH) or build it "
+    ...              "with random weights with pretrained=False (--random-weights)", labels)
+    'pass a checkpoint file with checkpoint or build it with random weights with random
+    weights (testing only)'
+    >>> napari_words("detect_every 3 differs from detect_every=5 (--detect-every)", labels)
+    'detect_every 3 differs from detect every 5'
+    >>> napari_words("automatic discovery (--auto) needs the sam2 engine", labels)
+    'automatic discovery (discover automatically) needs the sam2 engine'
+    >>> napari_words("backward=False (--forward-only) applies to the sam2 engine", labels)
+    'backward=False applies to the sam2 engine'
+    >>> napari_words("fast (--fast, bf16) is for the networks", {})
+    'fast (bf16) is for the networks'
+    """
+    from ecoseg._cli import KEYWORD_OPTION
+
+    def option(match) -> str:
+        keyword, value, flag, metavar, more = match.groups()
+        label = labels.get(flag)
+        if value is None and "_" not in keyword and keyword != flag[2:]:  # prose, not a keyword
+            return keyword if label is None else f"{keyword} ({label})"
+        if label is None:
+            said = keyword if value is None else f"{keyword}={value}"
+        else:
+            shown = value is not None and value not in ("True", "False") and not metavar
+            said = f"{label} {value}" if shown else label
+        return said + (f" ({more})" if more and (label is None or more not in label) else "")
+
+    return KEYWORD_OPTION.sub(option, text)

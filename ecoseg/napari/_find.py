@@ -25,13 +25,19 @@ from qtpy.QtWidgets import (
 from ecoseg.napari._jobs import check_rectangles, concepts_from_layers, split_names
 from ecoseg.napari._layers import META_KEY, layer_grid
 
-__all__ = ["EXEMPLARS", "VISUAL", "FindBox"]
+__all__ = ["EXEMPLARS", "LABELS", "VISUAL", "FindBox"]
 
 EXEMPLARS = "ecoseg exemplars"
 #: The *exemplars for* choice of exemplars without a name (class "visual").
 VISUAL = "(no name: visual)"
 _POSITIVE = "lime"
 _NEGATIVE = "red"
+
+
+#: The labels of the controls that set ``ecoseg segment`` options, by the option: the box
+#: shows them, and library messages name the options by them
+#: (:func:`ecoseg.napari._check.napari_words`).
+LABELS = {"--concepts": "find", "--detect-every": "detect every"}
 
 
 class FindBox(QGroupBox):
@@ -63,8 +69,8 @@ class FindBox(QGroupBox):
         self.layer_btn.setToolTip("A Shapes layer: draw rectangles around examples on any frame")
         self.layer_btn.clicked.connect(self.add_exemplar_layer)
         form = QFormLayout(self)
-        form.addRow("find", self.find_edit)
-        form.addRow("detect every", self.detect_spin)
+        form.addRow(LABELS["--concepts"], self.find_edit)
+        form.addRow(LABELS["--detect-every"], self.detect_spin)
         form.addRow(self.layer_btn)
         form.addRow("exemplars for", self.exemplar_combo)
         form.addRow("", self.negative_check)

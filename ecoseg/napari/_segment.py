@@ -42,6 +42,8 @@ from qtpy.QtWidgets import (
 
 from ecoseg.engine import check_fast
 from ecoseg.errors import EcosegError
+from ecoseg.napari._check import napari_words
+from ecoseg.napari._find import LABELS as FIND_LABELS
 from ecoseg.napari._find import FindBox
 from ecoseg.napari._hand_edits import HandEdits, forget, run_frame, watch
 from ecoseg.napari._jobs import FrameUpdate, Job, check_job, correction_prompts, run_job
@@ -67,7 +69,24 @@ from ecoseg.napari._rate import DEFAULT_FPS, folder_rate, is_folder, rate_text, 
 if TYPE_CHECKING:
     import napari
 
-__all__ = ["SegmentWidget"]
+__all__ = ["LABELS", "SegmentWidget"]
+
+#: The labels of the controls that set ``ecoseg segment`` options, by the option (the *Find*
+#: box's too): the widget shows them, and its status line and notifications name the options
+#: of library messages by them (:func:`~ecoseg.napari._check.napari_words`: ``image_size
+#: (--image-size) must be ...`` says ``input size must be ...``).
+LABELS = {
+    "--fps": "frame rate",
+    "--engine": "engine",
+    "--model": "model",
+    "--checkpoint": "checkpoint",
+    "--random-weights": "random weights (testing only)",
+    "--image-size": "input size",
+    "--device": "device",
+    "--fast": "fast (bf16)",
+    "--auto": "discover automatically",
+    **FIND_LABELS,
+}
 
 
 class SegmentWidget(QWidget):
@@ -124,7 +143,7 @@ class SegmentWidget(QWidget):
         ckpt = QHBoxLayout()
         ckpt.addWidget(self.checkpoint_edit)
         ckpt.addWidget(browse)
-        self.random_check = QCheckBox("random weights (testing only)")
+        self.random_check = QCheckBox(LABELS["--random-weights"])
         self.size_spin = QSpinBox()
         self.size_spin.setRange(0, 2048)
         self.size_spin.setSingleStep(64)
@@ -134,7 +153,7 @@ class SegmentWidget(QWidget):
         self.device_combo.addItem("auto", None)
         self.device_combo.addItem("cpu", "cpu")
         self.device_combo.addItem("cuda", "cuda")
-        self.fast_check = QCheckBox("fast (bf16)")
+        self.fast_check = QCheckBox(LABELS["--fast"])
         self.fast_check.setToolTip(
             "SAM 2 and SAM 3: run the network in bf16 (faster on GPUs and on CPUs with bf16 "
             "support; a CPU without it stays fp32); the masks are close to, not bit-identical "
@@ -153,7 +172,7 @@ class SegmentWidget(QWidget):
         obj_row.addWidget(new_obj)
         self.layers_btn = QPushButton("Add click && box layers")
         self.layers_btn.clicked.connect(self.add_prompt_layers)
-        self.auto_check = QCheckBox("discover automatically")
+        self.auto_check = QCheckBox(LABELS["--auto"])
 
         self.until_spin = QSpinBox()
         self.until_spin.setRange(-1, 2**31 - 1)
@@ -179,13 +198,13 @@ class SegmentWidget(QWidget):
         engine_box = QGroupBox("Engine")
         form = QFormLayout(engine_box)
         form.addRow("video", video_row)
-        form.addRow("frame rate", self.fps_edit)
-        form.addRow("engine", self.engine_combo)
-        form.addRow("model", self.model_combo)
-        form.addRow("checkpoint", ckpt)
+        form.addRow(LABELS["--fps"], self.fps_edit)
+        form.addRow(LABELS["--engine"], self.engine_combo)
+        form.addRow(LABELS["--model"], self.model_combo)
+        form.addRow(LABELS["--checkpoint"], ckpt)
         form.addRow("", self.random_check)
-        form.addRow("input size", self.size_spin)
-        form.addRow("device", self.device_combo)
+        form.addRow(LABELS["--image-size"], self.size_spin)
+        form.addRow(LABELS["--device"], self.device_combo)
         form.addRow("", self.fast_check)
         prompt_box = QGroupBox("Objects")
         pform = QFormLayout(prompt_box)
@@ -635,7 +654,7 @@ class SegmentWidget(QWidget):
             from napari.utils.notifications import show_warning
 
             for notice in notices:
-                show_warning(f"ecoseg: {notice}")
+                show_warning(f"ecoseg: {napari_words(notice, LABELS)}")
             what = "notice" if len(notices) == 1 else f"{len(notices)} notices"
             self.status.setText(f"{self.status.text()} (warning: see the {what})")
 
@@ -662,6 +681,7 @@ class SegmentWidget(QWidget):
     def _fail(self, message: str) -> None:
         from napari.utils.notifications import show_error
 
+        message = napari_words(message, LABELS)  # its controls, not the command's options
         self.status.setText(f"error: {message}")
         show_error(f"ecoseg: {message}")
 

@@ -189,8 +189,38 @@ def test_fast_runs_sam2_in_bf16_and_is_refused_elsewhere(widget, qtbot, monkeypa
     assert w.frames_done == 3 and calls and all(calls)
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
     w.run()
-    assert w.status.text().startswith("error: fast (--fast, bf16) is for the networks")
+    assert w.status.text().startswith("error: fast (bf16) is for the networks")
     assert w._worker is None
+
+
+def test_library_errors_name_the_widgets_controls_not_the_commands_options(
+    widget, tmp_path, monkeypatch
+):
+    """A library message spells an option ``image_size (--image-size)``; the widget names its
+    control (napari_words with the widget's LABELS), or the keyword where it has none."""
+    from ecoseg.napari._segment import LABELS
+    from ecoseg.sam2.weights import ENV_DIR
+
+    w = widget
+    _random_sam2(w, until=2)
+    _click(w, FISH)
+    w.size_spin.setValue(500)  # typed: the spin box steps by 64
+    w.run()
+    assert w._worker is None
+    assert w.status.text() == (
+        "error: input size must be a multiple of 32 from 64 to 4096 (e.g. 256, 512, 1024), got 500"
+    ), w.status.text()
+    form = w.size_spin.parentWidget().layout()  # the label the user reads beside the spin box
+    assert form.labelForField(w.size_spin).text() == LABELS["--image-size"] == "input size"
+
+    monkeypatch.setenv(ENV_DIR, str(tmp_path))  # an empty weights cache
+    w.size_spin.setValue(128)
+    w.random_check.setChecked(False)
+    w.run()
+    assert w._worker is None
+    said = w.status.text()
+    assert said.startswith("error: no weights for sam2.1-tiny in the cache") and "--" not in said
+    assert said.endswith("or pass a checkpoint file with checkpoint"), said
 
 
 def test_prompts_from_layers_groups_objects_frames_boxes():
