@@ -464,8 +464,8 @@ def napari_remedy(message: str, remedy: str) -> str:
 def napari_words(text: str, labels: Mapping[str, str]) -> str:
     """``text`` with each option the library spells for Python and the command line
     (``keyword (--flag)``, ``keyword=VALUE (--flag ...)``: :data:`ecoseg._cli.KEYWORD_OPTION`)
-    named by what a napari user sees: the label of the widget control that sets it
-    (``labels``, by the option's flag), or, for an option the widget has no control for, its
+    named by what a napari user sees: the label of the widget control that sets it, in
+    quotes (``labels``, by the option's flag), or, for an option the widget has no control for, its
     Python keyword alone; the flag, which means nothing in napari, left out. A value follows
     the label (a switch's True/False, or a placeholder such as PATH, does not); words after the
     flag stay in parentheses unless the label has them; prose before an option (``automatic
@@ -480,17 +480,17 @@ def napari_words(text: str, labels: Mapping[str, str]) -> str:
     ...           "--checkpoint": "checkpoint", "--random-weights": "random weights (testing only)",
     ...           "--detect-every": "detect every", "--auto": "discover automatically"}
     >>> napari_words("image_size (--image-size) must be a multiple of 14, got 500", labels)
-    'input size must be a multiple of 14, got 500'
+    '"input size" must be a multiple of 14, got 500'
     >>> napari_words("fast (--fast, bf16) is for the networks", labels)
-    'fast (bf16) is for the networks'
+    '"fast (bf16)" is for the networks'
     >>> napari_words("pass a checkpoint file with checkpoint=PATH (--checkpoint PATH) or build it "
     ...              "with random weights with pretrained=False (--random-weights)", labels)
-    'pass a checkpoint file with checkpoint or build it with random weights with random
-    weights (testing only)'
+    'pass a checkpoint file with "checkpoint" or build it with random weights with "random
+    weights (testing only)"'
     >>> napari_words("detect_every 3 differs from detect_every=5 (--detect-every)", labels)
-    'detect_every 3 differs from detect every 5'
+    'detect_every 3 differs from "detect every" 5'
     >>> napari_words("automatic discovery (--auto) needs the sam2 engine", labels)
-    'automatic discovery (discover automatically) needs the sam2 engine'
+    'automatic discovery ("discover automatically") needs the sam2 engine'
     >>> napari_words("backward=False (--forward-only) applies to the sam2 engine", labels)
     'backward=False applies to the sam2 engine'
     >>> napari_words("fast (--fast, bf16) is for the networks", {})
@@ -502,12 +502,12 @@ def napari_words(text: str, labels: Mapping[str, str]) -> str:
         keyword, value, flag, metavar, more = match.groups()
         label = labels.get(flag)
         if value is None and "_" not in keyword and keyword != flag[2:]:  # prose, not a keyword
-            return keyword if label is None else f"{keyword} ({label})"
+            return keyword if label is None else f'{keyword} ("{label}")'
         if label is None:
             said = keyword if value is None else f"{keyword}={value}"
         else:
             shown = value is not None and value not in ("True", "False") and not metavar
-            said = f"{label} {value}" if shown else label
+            said = f'"{label}" {value}' if shown else f'"{label}"'
         return said + (f" ({more})" if more and (label is None or more not in label) else "")
 
     return KEYWORD_OPTION.sub(option, text)

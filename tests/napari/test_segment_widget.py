@@ -189,7 +189,7 @@ def test_fast_runs_sam2_in_bf16_and_is_refused_elsewhere(widget, qtbot, monkeypa
     assert w.frames_done == 3 and calls and all(calls)
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
     w.run()
-    assert w.status.text().startswith("error: fast (bf16) is for the networks")
+    assert w.status.text().startswith('error: "fast (bf16)" is for the networks')
     assert w._worker is None
 
 
@@ -208,7 +208,7 @@ def test_library_errors_name_the_widgets_controls_not_the_commands_options(
     w.run()
     assert w._worker is None
     assert w.status.text() == (
-        "error: input size must be a multiple of 32 from 64 to 4096 (e.g. 256, 512, 1024), got 500"
+        'error: "input size" must be a multiple of 32 from 64 to 4096 (e.g. 256, 512, 1024), got 500'
     ), w.status.text()
     form = w.size_spin.parentWidget().layout()  # the label the user reads beside the spin box
     assert form.labelForField(w.size_spin).text() == LABELS["--image-size"] == "input size"
@@ -220,7 +220,7 @@ def test_library_errors_name_the_widgets_controls_not_the_commands_options(
     assert w._worker is None
     said = w.status.text()
     assert said.startswith("error: no weights for sam2.1-tiny in the cache") and "--" not in said
-    assert said.endswith("or pass a checkpoint file with checkpoint"), said
+    assert said.endswith('or pass a checkpoint file with "checkpoint"'), said
 
 
 def test_prompts_from_layers_groups_objects_frames_boxes():
