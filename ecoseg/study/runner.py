@@ -23,6 +23,7 @@ from ecoseg.measure import TABLES
 from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
 from ecoseg.study.checks import (
     check_readable,
+    check_store_made,
     check_video,
     machine_lack,
     store_kept,
@@ -267,12 +268,7 @@ def run_study(
         inputs = segment_inputs(video, hashes, moved.get(video.name))
         fingerprint = digest(inputs)
         entry = entries.get(video.name)
-        made_here = entry is not None and entry.get("store") == relpath(store, output)
-        if store.exists() and not made_here:
-            raise ConfigError(
-                f"{store}: a store exists that this study did not make; move it away or rename "
-                f"video {video.name!r}"
-            )
+        check_store_made(study, video, entry)  # (as `study --check` refuses it)
         seg = (entry or {}).get("segment") or {}
         same = store.exists() and seg.get("fingerprint") == fingerprint
         if same:  # kept or resumed: its tables and report must not come from half an edit
