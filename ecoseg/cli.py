@@ -361,7 +361,8 @@ def _add_study(sub):
             "whose finished store it keeps) opens (its header and "
             "first frame: a cut-off or damaged file is named), and that this machine has its "
             "device and network weights (not with --scheduler: its workers run the videos); "
-            "a video not found (moved away) must have a finished store, which a run keeps"
+            "a video not found (moved away) must have a finished store, which a run keeps; "
+            "a store the study did not make is refused as a run refuses it"
         ),
     )
     p.add_argument("--no-report", action="store_true", help="stop after the tables")
@@ -393,7 +394,10 @@ def _run_study(args) -> int:
         manifest = load_manifest(output)
         moved = moved_videos(placed, manifest, args.study)
         check_renamed(placed, manifest, args.study)  # a store the run would leave unused
-        from ecoseg.study.checks import check_machine, check_readable
+        from ecoseg.study.checks import check_machine, check_readable, check_store_made
+
+        for video in placed.videos:  # a store the study did not make: refused as a run does
+            check_store_made(placed, video, manifest["videos"].get(video.name))
 
         if args.scheduler is None:  # the videos run here: a device or weights it lacks
             check_machine(study, output)

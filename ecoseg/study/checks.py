@@ -36,6 +36,7 @@ __all__ = [
     "Lack",
     "check_machine",
     "check_readable",
+    "check_store_made",
     "check_video",
     "machine_lack",
     "store_finished",
@@ -184,6 +185,43 @@ def check_machine(study: Study, output: str | Path | None = None) -> None:
     for video in unfinished_videos(study, output):
         if machine_lack(video) is not None:
             check_video(video, video_places(study)[video.name])
+
+
+def check_store_made(study: Study, video: VideoSpec, entry: Mapping | None) -> None:
+    """Refuse a store at the study's store path of ``video`` that the study did not make
+    (its manifest record ``entry`` names no such store: a plain ``ecoseg segment`` into the
+    study's output, say), which a run would neither keep nor overwrite. The one refusal of
+    :func:`~ecoseg.study.runner.run_study`'s plan and of ``ecoseg study --check``.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the store and the video.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ecoseg.study.config import load_study
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.mp4").write_bytes(b"")
+    >>> _ = (d / "study.yaml").write_text("output: out\\nvideos:\\n  - path: a.mp4\\n")
+    >>> study = load_study(d / "study.yaml")
+    >>> check_store_made(study, study.videos[0], None)  # no store: nothing to refuse
+    >>> study.store_path(study.videos[0]).mkdir(parents=True)
+    >>> check_store_made(study, study.videos[0], {})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: .../out/stores/a.zarr: a store exists that this study did not \
+make; move it away or rename video 'a'
+    """
+    from ecoseg._paths import relpath
+
+    store = study.store_path(video)
+    if store.exists() and (entry or {}).get("store") != relpath(store, study.output):
+        raise ConfigError(
+            f"{store}: a store exists that this study did not make; move it away or rename "
+            f"video {video.name!r}"
+        )
 
 
 def store_kept(store: Path, segment: Mapping, fingerprint: str) -> bool:

@@ -18,11 +18,12 @@ from ecoseg._cli import logger, one_line
 from ecoseg._paths import check_out_folder, relpath
 from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks, task_resources
 from ecoseg.batch.jobs import Job, run_job
-from ecoseg.errors import ConfigError, EcosegError
+from ecoseg.errors import CalibrationError, ConfigError, EcosegError
 from ecoseg.measure import TABLES
 from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
 from ecoseg.study.checks import (
     check_readable,
+    check_store_made,
     check_video,
     machine_lack,
     store_kept,
@@ -267,12 +268,7 @@ def run_study(
         inputs = segment_inputs(video, hashes, moved.get(video.name))
         fingerprint = digest(inputs)
         entry = entries.get(video.name)
-        made_here = entry is not None and entry.get("store") == relpath(store, output)
-        if store.exists() and not made_here:
-            raise ConfigError(
-                f"{store}: a store exists that this study did not make; move it away or rename "
-                f"video {video.name!r}"
-            )
+        check_store_made(study, video, entry)  # (as `study --check` refuses it)
         seg = (entry or {}).get("segment") or {}
         same = store.exists() and seg.get("fingerprint") == fingerprint
         if same:  # kept or resumed: its tables and report must not come from half an edit
@@ -377,21 +373,19 @@ def run_study(
             log(f"measure {video.name}")
         from ecoseg.measure import measure
 
-        if video.calibration is None:
-            _clear_calibration(store)  # an earlier run's calibration must not linger
         if species_model is not None and video.name in moved:
             raise ConfigError(
                 f"{places[video.name]['']} species_model: its tables are measured again and "
                 f"the species model names the tracks from the video's frames, but the video "
                 f"is not found at {video.source} (bring it back, then run the study again)"
             )
-        if species_model is not None:  # sizes in mm need the calibration first
-            from ecoseg.measure.regions import save_calibration
+        # saved first (sizes in mm of a species model need it; an earlier run's must not
+        # linger), said once when it replaces another
+        save_study_calibration(store, video, (meas.get("inputs") or {}).get("calibration"), log)
+        if species_model is not None:
             from ecoseg.species import classify as name_tracks
             from ecoseg.species.model import keep_copy
 
-            if video.calibration is not None:
-                save_calibration(store, video.calibration)
             name_tracks(
                 store,
                 model=species_model,
@@ -532,14 +526,44 @@ def _no_maxn_rows(video, folder: Path) -> bool:
     return len(read_table(folder / "maxn.parquet")) == 0
 
 
-def _clear_calibration(store: Path) -> None:
+def save_study_calibration(store: Path, video: VideoSpec, recorded: dict | None, log) -> None:
+    """Save the study's calibration of ``video`` into its ``store`` (none: clear it) before
+    the store is classified and measured, as :func:`ecoseg.measure.measure` would save it
+    (a plain mm per pixel equal to the stored one's keeps how that was measured), and say
+    it once when it replaces another calibration stored there:
+
+    - one the study did not save (``recorded``, the manifest's record of the calibration of
+      the video's last measurement, says otherwise: set by hand with ``ecoseg measure`` or
+      ``ecoseg classify --calibration``, or in napari): the
+      :class:`~ecoseg.errors.CalibrationReplacedWarning` of ``ecoseg measure``
+      (:func:`~ecoseg.measure.calibration.warn_if_replaced`), since that calibration is lost;
+    - the study's own of its last measurement (its study file's calibration changed since):
+      a progress line, ``measure NAME: calibration NEW replaces the study's own OLD, as the
+      study file now gives it``, not a warning, since the study file asked for it.
+    """
+    from ecoseg.measure.calibration import Calibration, warn_if_replaced
+    from ecoseg.measure.regions import save_calibration
     from ecoseg.store import MaskStore
 
     with MaskStore.open(store) as reader:
-        if not reader.calibration:
-            return
+        stored = Calibration.load(reader)
+    new = None if video.calibration is None else video.calibration.saved_over(stored)
+    if (None if new is None else new.to_dict()) == (None if stored is None else stored.to_dict()):
+        return  # nothing changes (and nothing is opened for writing)
     with MaskStore.open(store, mode="a") as writer:
-        writer.calibration = None
+        if stored is not None:
+            try:  # what the study saved at its last measurement, as it saved it
+                ours = Calibration.from_dict(recorded).saved_over(stored).to_dict()
+            except (CalibrationError, TypeError):  # none (pixels), or a record of no calibration
+                ours = None
+            if ours == stored.to_dict():
+                log(
+                    f"measure {video.name}: calibration {new or 'none (pixels)'} replaces the "
+                    f"study's own {stored}, as the study file now gives it"
+                )
+            else:
+                warn_if_replaced(writer, new)
+        save_calibration(writer, new)
 
 
 def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:

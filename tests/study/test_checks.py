@@ -250,3 +250,23 @@ def test_a_run_refuses_unreadable_videos_before_any_work(folder, scheduler):
     assert not (folder / "out").exists()
     (folder / "cut.mp4").write_bytes(whole)
     assert run_study(path, progress=False, report=False).segmented == ["v", "cut"]
+
+
+def test_check_and_run_refuse_a_store_the_study_did_not_make_in_one_line(folder, capsys):
+    """A store at a new video's store path written by a plain `ecoseg segment`: `--check`
+    said ok and the run refused it; now both refuse it with the same line."""
+    path = _study(folder, "videos:\n  - path: v.mp4\n    name: a\n")
+    run_study(path, progress=False, report=False)
+    other = ecoseg.synth(folder / "b", frames=4, size=(64, 48), seed=5).video
+    path = _study(
+        folder, "videos:\n  - path: v.mp4\n    name: a\n  - path: b/video.mp4\n    name: b\n"
+    )
+    store = folder / "out" / "stores" / "b.zarr"
+    assert main(["segment", str(other), "-o", str(store), "--engine", "classical"]) == 0
+    code, err = _check(path, capsys)
+    capsys.readouterr()
+    assert main(["study", str(path), "--no-report"]) == 2
+    run_err = capsys.readouterr().err
+    said = f"ecoseg: error: {store}: a store exists that this study did not make; move it "
+    assert code == 2 and err.startswith(said)
+    assert err.strip().splitlines() == run_err.strip().splitlines()[-1:]

@@ -1,0 +1,86 @@
+"""A study that replaces a calibration stored with one of its stores says so once: a warning,
+in `ecoseg measure`'s words, where the one it replaces is not its own (set by hand); a progress
+line where it is the study's own of its last run (the study file's calibration changed)."""
+
+from __future__ import annotations
+
+import pytest
+from study_helpers import write_study
+from suite_helpers import fit_species_model
+
+import ecoseg
+from ecoseg.cli import main
+from ecoseg.store import MaskStore
+
+WARNING = "ecoseg: warning: {store}: the calibration {new} replaces the stored 30 mm/px (scale)"
+
+
+@pytest.fixture
+def study(tmp_path):
+    for name, seed in (("a", 3), ("b", 4)):
+        ecoseg.synth(tmp_path / name, seed=seed, frames=6, size=(96, 64), n_invertebrates=0)
+    write_study(tmp_path)  # calibration 20 mm/px for both
+    assert main(["study", str(tmp_path / "study.yaml"), "--no-report", "--quiet"]) == 0
+    return tmp_path
+
+
+def _rerun(study, capsys, old: str, new: str) -> str:
+    """The study run again with ``old`` of its file written ``new``; its stderr."""
+    path = study / "study.yaml"
+    path.write_text(path.read_text().replace(old, new, 1))
+    capsys.readouterr()
+    assert main(["study", str(path), "--no-report"]) == 0
+    return capsys.readouterr().err
+
+
+def _calibrate_by_hand(study, capsys) -> str:
+    store = study / "out" / "stores" / "reef-a.zarr"
+    hand = ["measure", str(store), "-o", str(study / "hand"), "--calibration", "30"]
+    assert main([*hand, "--quiet"]) == 0
+    capsys.readouterr()
+    return str(store)
+
+
+def test_a_calibration_set_by_hand_is_replaced_with_a_warning(study, capsys):
+    """`ecoseg measure --calibration 30` on the study's store, then the study file says
+    `calibration: none` for it: the run cleared the store's 30 mm/px without a word."""
+    store = _calibrate_by_hand(study, capsys)
+    err = _rerun(study, capsys, "    name: reef-a\n", "    name: reef-a\n    calibration: none\n")
+    warned = [line for line in err.splitlines() if "replaces the stored" in line]
+    assert warned == [
+        WARNING.format(store=store, new="none (pixels)") + "; sizes are now in pixels"
+    ]
+    assert MaskStore.open(store).calibration is None
+
+
+def test_the_studys_own_calibration_changed_in_its_file_is_a_progress_line(study, capsys):
+    """The study file's calibration of a video changed from 20 to 25 mm/px: the run warned that
+    it replaced the stored 20 mm/px, which the study itself had saved there; now it says so in
+    its progress, once per store, and warns only for a store calibrated by hand."""
+    err = _rerun(study, capsys, "calibration: 20.0", "calibration: 25.0")
+    assert "warning" not in err
+    for name in ("reef-a", "reef-b"):
+        said = (
+            f"ecoseg study: measure {name}: calibration 25 mm/px (scale) replaces the study's "
+            "own 20 mm/px (scale), as the study file now gives it"
+        )
+        assert err.splitlines().count(said) == 1
+        store = MaskStore.open(study / "out" / "stores" / f"{name}.zarr")
+        assert store.calibration == {"mm_per_px": 25.0, "method": "scale"}
+
+
+def test_a_species_model_study_warns_once_for_a_calibration_set_by_hand(study, capsys):
+    """With a `species_model:` the study saved its calibration into the store before naming
+    its tracks, without a word, over one set by hand (and measuring then found nothing to
+    replace)."""
+    fit_species_model(study, frames=6, size=(96, 64))
+    store = _calibrate_by_hand(study, capsys)
+    err = _rerun(
+        study, capsys, "    name: reef-a\n", "    name: reef-a\n    species_model: species.json\n"
+    )
+    warned = [line for line in err.splitlines() if "replaces the stored" in line]
+    assert warned == [
+        WARNING.format(store=store, new="20 mm/px (scale)") + "; sizes are now measured with "
+        "the new one"
+    ]
+    assert MaskStore.open(store).calibration == {"mm_per_px": 20.0, "method": "scale"}
