@@ -107,7 +107,8 @@ class Annotations:
         of the video); None: every frame.
     first_frame : int
         The number the file gives the video's first frame (MOT: 1, MOTS: 1 or ``first_frame``;
-        0 for the others): messages name a frame as the file does.
+        0 for the others): messages name a frame as the file does. ``frame`` of the instances
+        counts from 0 all the same.
     """
 
     width: int
@@ -300,4 +301,5 @@ def align_frames(ann: Annotations, times: np.ndarray, align: str = "index") -> A
         times=times,
         source=ann.source,
         annotated=ann.annotated,
+        first_frame=ann.first_frame,
     )
