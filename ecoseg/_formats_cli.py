@@ -28,8 +28,8 @@ def add_prompts_from(p) -> None:
         action="append",  # repeated, the frames add up (argparse kept the last list only)
         default=None,
         metavar="N,M,...",
-        help="with --prompts-from: prompt only on these frames (default: every annotated "
-        "frame); may be repeated",
+        help="with --prompts-from: prompt only on these video frames, counted from 0 (a MOT "
+        "file's frame 1 is frame 0; default: every annotated frame); may be repeated",
     )
 
 

@@ -74,7 +74,12 @@ def _results(predictor, files, concepts, objects) -> Iterator[FrameResult]:
         masks, scores, ids = [], [], []
         for instances in found:
             for k in range(len(instances)):
-                objects[next_id] = {"class": instances.concept, "source": "concept"}
+                objects[next_id] = {  # as a concept track is stored: its detection score
+                    "class": instances.concept,
+                    "source": "concept",
+                    "class_source": "concept",
+                    "class_probability": round(float(instances.scores[k]), 6),
+                }
                 ids.append(next_id)
                 masks.append(instances.masks[k])
                 scores.append(float(instances.scores[k]))

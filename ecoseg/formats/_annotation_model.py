@@ -105,6 +105,10 @@ class Annotations:
     annotated : AnnotatedFrames, optional
         The frames the file's annotator was shown (a CVAT task of every N-th frame or of part
         of the video); None: every frame.
+    first_frame : int
+        The number the file gives the video's first frame (MOT: 1, MOTS: 1 or ``first_frame``;
+        0 for the others): messages name a frame as the file does. ``frame`` of the instances
+        counts from 0 all the same.
     """
 
     width: int
@@ -115,6 +119,7 @@ class Annotations:
     times: np.ndarray | None = field(default=None, repr=False)
     source: str = ""
     annotated: AnnotatedFrames | None = None
+    first_frame: int = 0
 
     def __repr__(self) -> str:  # not every instance's RLE: megabytes of text in a notebook
         counts: dict[str, int] = {}
@@ -198,6 +203,7 @@ def file_annotations(
     *,
     n_frames: int | None = None,
     annotated: AnnotatedFrames | None = None,
+    first_frame: int = 0,
 ) -> Annotations:
     """Annotations read from the file ``path``, of ``n_frames`` frames (default: as many as
     reach the last annotated one, for a file that does not state the video's length).
@@ -211,7 +217,14 @@ def file_annotations(
     if n_frames is None:
         n_frames = max((i.frame for i in instances), default=-1) + 1
     return Annotations(
-        width, height, n_frames, tuple(tracks), instances, source=str(path), annotated=annotated
+        width,
+        height,
+        n_frames,
+        tuple(tracks),
+        instances,
+        source=str(path),
+        annotated=annotated,
+        first_frame=first_frame,
     )
 
 
@@ -258,22 +271,25 @@ def align_frames(ann: Annotations, times: np.ndarray, align: str = "index") -> A
                 )
             out.append(replace(inst, frame=k))
     else:
+        first = ann.first_frame  # a frame is named as the file numbers it (MOT from 1)
+        counted = f"; the file counts them from {first}: {first}..{n - 1 + first}" if first else ""
         for inst in ann.instances:
             if not 0 <= inst.frame < n:
                 raise FormatError(
-                    f"{ann.source}: {inst.where}: frame {inst.frame} is past the end of the "
-                    f"video ({n} frames, 0..{n - 1}): {ANOTHER_VIDEO}"
+                    f"{ann.source}: {inst.where}: frame {inst.frame + first} is past the end of "
+                    f"the video ({n} frames, 0..{n - 1}{counted}): {ANOTHER_VIDEO}"
                     if inst.frame >= n
-                    else f"{ann.source}: {inst.where}: frame {inst.frame} is negative"
+                    else f"{ann.source}: {inst.where}: frame {inst.frame + first} is negative"
                 )
             out.append(inst)
+    offset = ann.first_frame if align == "index" else 0
     seen: set[tuple[int, int]] = set()
     for inst in out:
         key = (inst.frame, inst.track)
         if key in seen:
             raise FormatError(
                 f"{ann.source}: {inst.where}: object {inst.track} appears twice on frame "
-                f"{inst.frame}"
+                f"{inst.frame + offset}"
             )
         seen.add(key)
     return Annotations(
@@ -285,4 +301,5 @@ def align_frames(ann: Annotations, times: np.ndarray, align: str = "index") -> A
         times=times,
         source=ann.source,
         annotated=ann.annotated,
+        first_frame=ann.first_frame,
     )

@@ -29,7 +29,8 @@ def to_prompts(ann: Annotations, *, frames: Any = None) -> Any:
     FormatError
         No annotation on the chosen frames.
     ConfigError
-        ``frames`` is no list of whole frame numbers.
+        ``frames`` is no list of whole frame numbers, or names a frame the video does not have
+        (frames are the video's, counted from 0, whatever the file's numbering).
     TypeError
         ``ann`` is not :class:`Annotations` (a file: read it with :func:`read_annotations`).
 
@@ -58,6 +59,15 @@ def to_prompts(ann: Annotations, *, frames: Any = None) -> Any:
         raise ConfigError(
             f"to_prompts: frames must be a list of frame numbers, got {short_repr(frames)}"
         ) from None
+    n = ann.n_frames
+    outside = sorted(f for f in wanted or () if not 0 <= f < n)
+    if outside:  # they prompted on nothing, without a word
+        numbered = f" (this file's frame {ann.first_frame} is frame 0)" if ann.first_frame else ""
+        raise ConfigError(
+            f"{ann.source or 'to_prompts'}: prompt frames {', '.join(map(str, outside[:5]))}"
+            f"{' ...' if len(outside) > 5 else ''} are not frames of the video ({n} frames, "
+            f"0..{n - 1}): give the video's frame numbers, counted from 0{numbered}"
+        )
     shapes = []
     for inst in ann.instances:
         if wanted is not None and inst.frame not in wanted:

@@ -143,7 +143,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         classes = [tracks[-k].class_ for k in range(1, len(untracked) + 1)]
         tracks = {k: Track(k, cls) for k, cls in enumerate(classes, 1)}
         instances = [replace(inst, track=k) for k, inst in enumerate(instances, 1)]
-    return file_annotations(path, width, height, tracks.values(), instances)
+    return file_annotations(path, width, height, tracks.values(), instances, first_frame=1)
 
 
 def _label_names(path: Path) -> list[str] | None:

@@ -97,4 +97,6 @@ def read(path: Path, *, width: int, height: int, first_frame: int = 1) -> Annota
                 frame=frame, track=oid, rle={"size": [h, wd], "counts": fields[5]}, where=where
             )
         )
-    return file_annotations(path, width, height, tracks.values(), instances)
+    return file_annotations(
+        path, width, height, tracks.values(), instances, first_frame=first_frame
+    )

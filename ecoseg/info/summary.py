@@ -90,6 +90,9 @@ class StoreSummary:
         of them deleted in CVAT, when any); the frames between are empty because nobody
         annotated them. ``{"malformed": entry}`` when the entry is not
         usable (``ecoseg evaluate`` refuses such a truth). None: every frame.
+    photos : bool
+        A photo survey (``--concepts`` on images): one frame per photograph, whose ``time``
+        is the image's index, not a time; ``lines`` says so rather than a duration in s.
     """
 
     path: str
@@ -123,6 +126,7 @@ class StoreSummary:
     calibration: dict[str, Any] | None = None
     pending_edits: int = 0
     annotated_frames: dict[str, Any] | None = None
+    photos: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data: every attribute under its own name, always present.
@@ -192,10 +196,16 @@ rewritten; run `ecoseg edit m.zarr --resume`
         if not self.complete:
             state = f"INCOMPLETE: continue with {self.resume_command} and the run's options"
         span = "" if self.start_s is None else f" ({self.start_s:.3f} to {self.end_s:.3f} s)"
+        time = f"{self.duration_s:.3g} s{span}, {self.chunk_frames} frames per chunk"
+        if self.photos:  # its times are the images' indices 0, 1, 2, ...: it said "3 s"
+            time = (
+                f"none: a photo survey, one frame per photograph (time_s is its index), "
+                f"{self.chunk_frames} per chunk"
+            )
         out = [
             self.path,
             f"frames       {self.frames} of {self.width}x{self.height} px, {state}",
-            f"time         {self.duration_s:.3g} s{span}, {self.chunk_frames} frames per chunk",
+            f"time         {time}",
             f"objects      {self.objects}" + (f": {_counts(self.classes)}" if self.classes else ""),
         ]
         if self.objects:
@@ -416,6 +426,7 @@ def _summary(store: Any) -> StoreSummary:
         calibration=info.calibration,
         pending_edits=pending_edits(store),
         annotated_frames=_annotated_frames(prov, info.n_frames, text),
+        photos=video is not None and "images" in (video.extra or {}),
     )
 
 

@@ -148,7 +148,7 @@ def test_photographs_become_a_store_with_one_object_per_instance(tmp_path):
         ids, masks, best = [], [], []
         for instances in found:
             for k in range(len(instances)):
-                classes[next_id] = instances.concept
+                classes[next_id] = (instances.concept, float(instances.scores[k]))
                 ids.append(next_id)
                 masks.append(instances.masks[k])
                 best.append(instances.scores[k])
@@ -159,6 +159,15 @@ def test_photographs_become_a_store_with_one_object_per_instance(tmp_path):
     tables = ecoseg.measure(out)
     assert set(tables["cover"]["class"]) <= set(concepts)
     assert len(classes) == next_id - 1
+    # the class and its probability, the instance's detection score, as a concept track's
+    # (the probability was NaN: docs/concepts.md, docs/tables.md)
+    tracks = tables["tracks"].set_index("object_id")  # an instance painted over has no row
+    assert len(tracks) > 1
+    for oid in tracks.index:
+        concept, score = classes[oid]
+        assert tracks.loc[oid, "class"] == concept
+        assert tracks.loc[oid, "class_source"] == "concept"
+        assert tracks.loc[oid, "class_probability"] == pytest.approx(score, abs=1e-6)
 
 
 def test_cli_concepts_need_a_sam3_model_and_no_video_options(tmp_path, capsys):

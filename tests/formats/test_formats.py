@@ -414,3 +414,25 @@ def test_prompts_from_a_file_or_from_frames_that_are_no_list_are_named_in_one_li
         with pytest.raises(ConfigError, match="^to_prompts: frames must be a list of frame num"):
             to_prompts(ann, frames=frames)
     assert to_prompts(ann, frames=[np.int64(12), 2.0]).frames() == [2, 12]
+
+
+def test_prompt_frames_the_video_does_not_have_are_refused(tmp_path):
+    """``frames=[0, 500]`` on a 150-frame video prompted on frame 0 alone without a word (a
+    typo, or a MOT file's numbers taken for the video's): refused, naming the frames, the
+    video's range and, for a file counted from 1, which of its frames is frame 0."""
+    import ecoseg
+    from ecoseg.errors import ConfigError
+    from ecoseg.formats import prompts_from_file
+
+    clip = ecoseg.synth(tmp_path / "clip", frames=3, size=(64, 48))
+    mot = ecoseg.export(clip.truth, "mot", tmp_path / "gt.txt")
+    assert prompts_from_file(mot, "mot", clip.video, frames=[0, 2]).frames() == [0, 2]
+    with pytest.raises(ConfigError) as said:
+        prompts_from_file(mot, "mot", clip.video, frames=[0, 3, -1])
+    assert str(said.value) == (
+        f"{mot}: prompt frames -1, 3 are not frames of the video (3 frames, 0..2): give the "
+        "video's frame numbers, counted from 0 (this file's frame 1 is frame 0)"
+    )
+    viame = ecoseg.export(clip.truth, "viame", tmp_path / "b.csv")
+    with pytest.raises(ConfigError, match=r"b\.csv: prompt frames 7 are not .*counted from 0$"):
+        prompts_from_file(viame, "viame", clip.video, frames=[7])

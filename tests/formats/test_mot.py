@@ -82,7 +82,13 @@ def test_rows_are_motchallenge(tmp_path):
     [
         ("1,1,2,2,3", r"line 2: expected at least 6"),
         ("1,1,2,x,3,3,1,-1,-1,-1", r"line 2: box value 'x' is not a number"),
-        ("9,1,2,2,3,3,1,-1,-1,-1", r"line 2: frame 8 is past the end of the video \(4 frames"),
+        # named as the file numbers it (it said frame 8, a number the file does not hold)
+        (
+            "9,1,2,2,3,3,1,-1,-1,-1",
+            r"line 2: frame 9 is past the end of the video \(4 frames, 0\.\.3; the file "
+            r"counts them from 1: 1\.\.4\)",
+        ),
+        ("1,1,3,2,3,3,1,-1,-1,-1", r"line 2: object 1 appears twice on frame 1$"),
         ("0,1,2,2,3,3,1,-1,-1,-1", r"line 2: frame 0 \(MOT frames count from 1\)"),
         # was read as frame 2 (the fraction dropped)
         ("2.5,1,2,2,3,3,1,-1,-1,-1", r"line 2: frame '2\.5' is not an integer"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from formats_helpers import make_store
@@ -39,6 +41,27 @@ def test_kitti_frames_from_zero_and_ignore_regions(tmp_path):
     video = VideoInfo(7, 5, MaskStore.open(store).read_time(), {})
     ann = read_annotations(tmp_path / "k.txt", "mots", video, first_frame=0)
     assert [(i.frame, i.track) for i in ann.instances] == [(1, 3)]
+
+
+@pytest.mark.parametrize(
+    ("first_frame", "said"),
+    [
+        (None, "frame 3 .* \\(2 frames, 0\\.\\.1; the file counts them from 1: 1\\.\\.2\\)"),
+        (0, "frame 3 .* \\(2 frames, 0\\.\\.1\\): is it"),
+    ],
+)
+def test_a_frame_past_the_end_is_named_as_the_file_numbers_it(tmp_path, first_frame, said):
+    """Line 2 holds frame 3: it was named 'frame 2' (its index from 0), a number the file
+    does not hold; with ``first_frame=0`` (KITTI MOTS) the two agree."""
+    lab = np.zeros((2, 5, 7), np.uint32)
+    lab[0, 1:3, 2:6] = 4
+    path = Path(export(make_store(lab), "mots", tmp_path / "m.txt"))
+    line = path.read_text().splitlines()[0]
+    path.write_text(f"{line}\n3{line[1:]}\n")
+    video = VideoInfo(7, 5, np.arange(2) / 10, {})
+    kw = {} if first_frame is None else {"first_frame": first_frame}
+    with pytest.raises(FormatError, match=f"m.txt: line 2: {said}"):
+        read_annotations(path, "mots", video, **kw)
 
 
 def test_a_negative_first_frame_is_refused_up_front(tmp_path):

@@ -191,3 +191,26 @@ def test_the_calibration_reads_as_ecoseg_prints_one(truth):
     assert "calibration  not usable (calibration mm_per_px=5000 mm/px is outside the " in (
         "\n".join(summary(truth).lines())
     )
+
+
+def test_a_photo_survey_has_no_time_span(tmp_path):
+    """A photo survey's ``time`` is each image's index: it said ``time  3 s (0.000 to 2.000 s)``
+    of three photographs; it says there is no time axis, and ``--json`` has ``photos``."""
+    video = {"path": "quadrats", "images": ["q1.png", "q2.png", "q10.png"], "frames": 3}
+    store = MaskStore.create(
+        tmp_path / "survey.zarr",
+        height=4,
+        width=6,
+        chunk_frames=4,
+        provenance={"engine": "sam3-concepts", "video": video},
+    )
+    store.append(np.zeros((3, 4, 6), np.uint32), np.arange(3.0))
+    store.close()
+    s = summary(tmp_path / "survey.zarr")
+    assert s.photos and s.to_dict()["photos"]
+    assert s.lines()[2] == (
+        "  time         none: a photo survey, one frame per photograph (time_s is its index), "
+        "4 per chunk"
+    )
+    video = StoreSummary("m.zarr", 6, 4, 3, True, 0.1, 0.0, 0.07, 4, 0)  # a video's: as before
+    assert video.lines()[2] == "  time         0.1 s (0.000 to 0.070 s), 4 frames per chunk"
