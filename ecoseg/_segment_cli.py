@@ -85,8 +85,6 @@ def add_segment(sub) -> None:
 
 
 def _run_segment(args) -> int:
-    from ecoseg.engine import segment
-
     prompts = prompts_from(args)
     # network options on a motion-tracker run: refused as such before a missing --checkpoint
     # file is (concept runs are checked by engine_options)
@@ -118,20 +116,28 @@ def _run_segment(args) -> int:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FastCameraWarning)  # said below, in one line
-        out = segment(
-            args.video,
-            prompts,
-            out=args.out,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            backward=not args.forward_only,
-            fps=args.fps,
-            progress=show_progress(args),
-            **options,
-        )
-    print(f"masks: {out}")
+        out = _segment(args, prompts, options)
     _warn_fast_camera(out)
     return 0
+
+
+def _segment(args, prompts, options: dict) -> str:
+    """:func:`ecoseg.segment` with the command's options; prints and returns the store."""
+    from ecoseg.engine import segment
+
+    out = segment(
+        args.video,
+        prompts,
+        out=args.out,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        backward=not args.forward_only,  # concept tracking refuses --forward-only first
+        fps=args.fps,  # concept tracking refuses it: a video file has its own timestamps
+        progress=show_progress(args),
+        **options,
+    )
+    print(f"masks: {out}")
+    return out
 
 
 def _warn_fast_camera(out) -> None:
@@ -162,8 +168,6 @@ def _is_video_file(path: str) -> bool:
 
 
 def _run_concept_tracking(args, prompts, options) -> int:
-    from ecoseg.engine import segment
-
     if args.detect_every < 1:
         raise ConfigError(f"--detect-every must be a positive integer, got {args.detect_every}")
     ignored = [
@@ -194,17 +198,7 @@ def _run_concept_tracking(args, prompts, options) -> int:
             raise ConfigError("give the score threshold once: --score-threshold or --params")
         options["params"] = {**(params or {}), "score_threshold": args.score_threshold}
     # concept tracking: segment() refuses --engine and --auto (check_concept_run)
-    out = segment(
-        args.video,
-        prompts,
-        out=args.out,
-        resume=args.resume,
-        overwrite=args.overwrite,
-        fps=args.fps,  # refused: a video file has its own timestamps
-        progress=show_progress(args),
-        **options,
-    )
-    print(f"masks: {out}")
+    _segment(args, prompts, options)
     return 0
 
 

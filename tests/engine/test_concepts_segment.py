@@ -107,6 +107,27 @@ def test_concepts_without_a_model_are_tracked_by_sam3(clip, tmp_path):
     assert not out.exists()
 
 
+def test_cli_concept_tracking_writes_what_segment_writes(clip, tmp_path, capsys):
+    """``ecoseg segment VIDEO --concepts ...`` runs concept tracking to the end: the store
+    ``ecoseg.segment`` writes with the same settings, its path printed."""
+    import torch
+
+    import ecoseg
+    from ecoseg.cli import main
+
+    out = tmp_path / "cli.zarr"
+    torch.manual_seed(0)  # as _segment: the same random network
+    args = ["segment", str(clip.video), "-o", str(out), "--model", "sam3-reduced"]
+    args += ["--random-weights", "--device", "cpu", "--concepts", "parrotfish"]
+    assert main([*args, "--params", json.dumps(PARAMS)]) == 0
+    assert capsys.readouterr().out == f"masks: {out}\n"
+    api = ecoseg.open_masks(_segment(clip, tmp_path / "api.zarr"))
+    cli = ecoseg.open_masks(out)
+    assert cli.attrs["provenance"]["engine"] == "sam3-concepts"
+    assert (cli["labels"].values == api["labels"].values).all()
+    assert cli["labels"].values.any()
+
+
 def test_bad_inputs_fail_before_work(clip, tmp_path):
     with pytest.raises(ConfigError, match="needs concepts"):
         _segment(clip, tmp_path / "x.zarr", concepts=None)
