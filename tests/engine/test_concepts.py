@@ -181,9 +181,13 @@ def test_cli_concepts_need_a_sam3_model_and_no_video_options(tmp_path, capsys):
     )
     from ecoseg.engine import check_concept_run
 
+    from ecoseg._cli import cli_words
+
     with pytest.raises(ConfigError) as refused:  # the CLI refuses in the library's words
-        check_concept_run("sam2.1-tiny")
-    assert capsys.readouterr().err == f"ecoseg: error: {refused.value}\n"
+        check_concept_run("sam2.1-tiny")  # (its options named by the command's flags alone)
+    said = capsys.readouterr().err
+    assert said == f"ecoseg: error: {cli_words(str(refused.value))}\n"
+    assert said.startswith("ecoseg: error: --concepts need a SAM 3 model (--model sam3)")
     assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--auto"]) == 2
     assert "a photo survey (--concepts on images) takes no --auto" in capsys.readouterr().err
     # it said "--concepts does not combine with --fast", which concept tracking on a video does
