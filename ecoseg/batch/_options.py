@@ -86,8 +86,9 @@ def check_this_machine(engine: str, options: dict[str, Any]) -> None:
     """Refuse, before any work, a network run this machine cannot do: a device it lacks, or
     weights neither given nor in its cache; every video's run would fail on it (each then
     reported, not retried). Checked only for a local cluster (a scheduler's workers are other
-    machines, and each task meets what its own lacks), once the campaign is planned and only
-    where a video is to be segmented: stores all complete need neither."""
+    machines, and each task meets what its own lacks), and only where a video is to be
+    segmented (stores all complete need neither): before any video is probed where one has
+    no store yet, else once the campaign is planned."""
     if engine == "classical":
         return
     from ecoseg._device import resolve_device

@@ -151,7 +151,8 @@ def batch(
         Before any work, on a local cluster: network weights neither given (``checkpoint``)
         nor in this machine's weights cache (nothing is downloaded). This machine's device
         and weights are checked only where a video is to be segmented: a campaign whose
-        stores are all complete runs again anywhere.
+        stores are all complete runs again anywhere. A video with no store (segmented for
+        certain) has them checked before any video beside a store is opened or fetched.
 
     Examples
     --------
@@ -232,6 +233,14 @@ def batch(
     resuming = []
     jobs = []
     statuses = _planned_statuses(out, names)  # (on object storage: several at once)
+    # a local cluster segments on this machine: its device and weights cache are checked
+    # only where a video is to be segmented (stores all complete: the tables again on a
+    # laptop with no GPU nor weights), before any store or the output folder is touched;
+    # a video with no store is segmented for certain, so then before any video is probed
+    here = scheduler is None
+    if here and any(map(_certain_to_segment, statuses.values())):
+        check_this_machine(run_engine, seg[names[0]])
+        here = False  # (checked)
     probed = _probe_urls(names, videos, statuses)  # (concurrently: 2 or 3 requests each)
     for name, video in zip(names, videos):
         store = store_location(out, name)
@@ -299,10 +308,7 @@ def batch(
         if state == "partial":
             resuming.append(f"{name}: resuming after {frames} frames")
         jobs.append((name, Job(name, video, store, seg[name]), resources))
-    if scheduler is None and any(not job.verify for _, job, _ in jobs):
-        # a local cluster segments on this machine: its device and weights cache, checked
-        # only where a video is to be segmented (stores all complete: the tables again on a
-        # laptop with no GPU nor weights), before any store or the output folder is touched
+    if here and any(not job.verify for _, job, _ in jobs):  # (a partial store resumed)
         check_this_machine(run_engine, seg[names[0]])
     if "://" not in out:
         Path(out).mkdir(parents=True, exist_ok=True)
@@ -484,6 +490,15 @@ def _planned_statuses(
     URL, one after another on a local disk (:func:`~ecoseg.batch.names.status_threads`)."""
     stores = [store_location(out, name) for name in names]
     return dict(zip(names, in_threads(_planned_status, stores, status_threads(out))))
+
+
+def _certain_to_segment(status: StoreStatus | EcosegError | OSError) -> bool:
+    """Whether a video of this store status (:func:`_planned_status`) gets a task that
+    segments it whatever its video holds: no store yet, or something that is not a store
+    (its task reports it). A partial store is resumed only once its video is found to be the
+    one it was made from (a probe); a complete one is not segmented again."""
+    missing = isinstance(status, StoreStatus) and status.state == "missing"
+    return missing or isinstance(status, EcosegError)
 
 
 def _probe_urls(names, videos, statuses) -> dict[str, tuple[str | None, str | None, bool]]:

@@ -140,6 +140,27 @@ def test_a_finished_video_is_not_checked_again(folder, capsys):
         run_study(path, progress=False, report=False)  # to segment again: checked first
 
 
+def test_a_new_video_is_refused_before_any_video_is_hashed(folder, monkeypatch):
+    """As ``ecoseg batch`` does: a video with no store is segmented for certain, so the
+    machine is checked before the study is planned (each video hashed for its inputs, minutes
+    for hours of footage), not once it is; a video with a store only once planned."""
+    import ecoseg.study.runner as runner
+
+    cpu = f"{SAM2}    pretrained: false\n    device: cpu\n"
+    path = _study(folder, f"videos:\n  - path: v.mp4\n{cpu}")
+    run_study(path, progress=False, report=False)
+    hashed = []
+    inputs = runner.segment_inputs
+    monkeypatch.setattr(runner, "segment_inputs", lambda v, *a: hashed.append(v) or inputs(v, *a))
+    other = ecoseg.synth(folder / "_w", frames=4, size=(64, 48), seed=3).video
+    (folder / "w.mp4").write_bytes(other.read_bytes())
+    cuda = cpu.replace("cpu", "cuda")
+    path = _study(folder, f"videos:\n  - path: v.mp4\n{cuda}  - path: w.mp4\n{cuda}")
+    with pytest.raises(ConfigError, match=r"videos\[1\] \(w\): device: 'cuda': CUDA"):
+        run_study(path, progress=False, report=False)
+    assert hashed == []
+
+
 def test_a_store_finished_but_not_yet_recorded_needs_nothing_here(folder):
     """A run stopped after a video's store was finished but before the study's manifest said
     so (a scheduler's task done, then the run interrupted) keeps the store on a re-run (same
