@@ -179,9 +179,8 @@ def test_cli_concepts_need_a_sam3_model_and_no_video_options(tmp_path, capsys):
         main(["segment", str(image), "-o", out, "--concepts", "coral", "--model", "sam2.1-tiny"])
         == 2
     )
-    from ecoseg.engine import check_concept_run
-
     from ecoseg._cli import cli_words
+    from ecoseg.engine import check_concept_run
 
     with pytest.raises(ConfigError) as refused:  # the CLI refuses in the library's words
         check_concept_run("sam2.1-tiny")  # (its options named by the command's flags alone)

@@ -208,7 +208,8 @@ def test_library_errors_name_the_widgets_controls_not_the_commands_options(
     w.run()
     assert w._worker is None
     assert w.status.text() == (
-        'error: "input size" must be a multiple of 32 from 64 to 4096 (e.g. 256, 512, 1024), got 500'
+        'error: "input size" must be a multiple of 32 from 64 to 4096 (e.g. 256, 512, 1024), '
+        "got 500"
     ), w.status.text()
     form = w.size_spin.parentWidget().layout()  # the label the user reads beside the spin box
     assert form.labelForField(w.size_spin).text() == LABELS["--image-size"] == "input size"
