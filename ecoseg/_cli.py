@@ -44,6 +44,7 @@ __all__ = [
     "engine_params",
     "KEYWORD_OPTION",
     "frame_rate",
+    "is_keyword",
     "logger",
     "cli_words",
     "one_line",
@@ -379,6 +380,20 @@ KEYWORD_OPTION = re.compile(
 )
 
 
+def is_keyword(keyword: str, value: str | None, flag: str) -> bool:
+    """Whether ``keyword`` before ``(flag)`` (a :data:`KEYWORD_OPTION` match) is the option's
+    Python keyword, not prose: one with a value, one in snake_case, the flag's own name or
+    its plural (the keyword of a repeated option).
+
+    Examples
+    --------
+    >>> is_keyword("videos", None, "--video"), is_keyword("discovery", None, "--auto")
+    (True, False)
+    """
+    name = flag[2:]
+    return value is not None or "_" in keyword or keyword in (name, f"{name}s")
+
+
 def cli_words(text: str) -> str:
     """``text`` with the Python spelling of an option, written before the command's, left
     out: ``image_size (--image-size) must be ...`` says ``--image-size must be ...`` and
@@ -387,7 +402,8 @@ def cli_words(text: str) -> str:
     5``) unless the option names its own (``checkpoint=PATH (--checkpoint PATH)`` ->
     ``--checkpoint PATH``), and words after the option stay in parentheses
     (``fast (--fast, bf16)`` -> ``--fast (bf16)``). A keyword without a value is snake_case
-    (``n_fish (--fish)``) or the option's own name (``fps (--fps)``), so prose before an option
+    (``n_fish (--fish)``) or the option's own name (``fps (--fps)``; or its plural, the keyword
+    of a repeated option: ``videos (--video)``), so prose before an option
     (``automatic discovery (--auto)``) stays.
 
     The one mechanism by which the ``ecoseg`` command shows the library's errors and warnings
@@ -410,13 +426,15 @@ def cli_words(text: str) -> str:
     '--fish must be an integer between 0 and 1000, got -1'
     >>> cli_words("fast (--fast, bf16) is for the networks")
     '--fast (bf16) is for the networks'
+    >>> cli_words("videos (--video): 3 videos given for 2 stores (give one per store)")
+    '--video: 3 videos given for 2 stores (give one per store)'
     >>> cli_words("automatic discovery (--auto) needs the sam2 engine")
     'automatic discovery (--auto) needs the sam2 engine'
     """
 
     def option(match: re.Match) -> str:
         keyword, value, flag, metavar, more = match.groups()
-        if value is None and "_" not in keyword and keyword != flag[2:]:
+        if not is_keyword(keyword, value, flag):
             return match[0]  # prose before an option, not its keyword
         if value is not None and value not in ("True", "False") and not metavar:
             flag += f" {value}"  # "--detect-every 5"; a switch, or "--video PATH" itself

@@ -30,7 +30,7 @@ def _ours(filename: str) -> bool:
     return path.startswith(_PACKAGE) or path.endswith(_WRAPPERS)
 
 
-def warn(message: str, category: type[Warning]) -> None:
+def warn(message: str | Warning, category: type[Warning]) -> None:
     """Issue a warning attributed to the first caller outside the ecoseg package.
 
     A fixed ``stacklevel`` names the right line only while the call path stays as it was
@@ -41,8 +41,8 @@ def warn(message: str, category: type[Warning]) -> None:
 
     Parameters
     ----------
-    message : str
-        The warning's one line.
+    message : str or Warning
+        The warning's one line (or the warning itself, of ``category``).
     category : type of Warning
         Its class (an ecoseg warning class, so that the CLI prints it as one line).
 

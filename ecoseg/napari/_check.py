@@ -496,12 +496,12 @@ def napari_words(text: str, labels: Mapping[str, str]) -> str:
     >>> napari_words("fast (--fast, bf16) is for the networks", {})
     'fast (bf16) is for the networks'
     """
-    from ecoseg._cli import KEYWORD_OPTION
+    from ecoseg._cli import KEYWORD_OPTION, is_keyword
 
     def option(match) -> str:
         keyword, value, flag, metavar, more = match.groups()
         label = labels.get(flag)
-        if value is None and "_" not in keyword and keyword != flag[2:]:  # prose, not a keyword
+        if not is_keyword(keyword, value, flag):  # prose, not a keyword
             return keyword if label is None else f'{keyword} ("{label}")'
         if label is None:
             said = keyword if value is None else f"{keyword}={value}"

@@ -78,6 +78,7 @@ from ecoseg.napari._review_words import (
     button_words,
     changes_masks,
     done_line,
+    in_buttons,
     left_behind,
     refusal,
     reloaded_too,
@@ -203,7 +204,7 @@ class ReviewWidget(QWidget):
         #: the status line of the edit applied before that read (said again with its rows)
         self._after: str | None = None
         #: the warnings of the running worker's thread (:func:`~ecoseg.napari._warned.kept`),
-        #: shown when it is done
+        #: shown when it is done, in the buttons' words (:func:`in_buttons`)
         self._warnings: list = []
         self._refresh_layers()
 
@@ -550,7 +551,7 @@ class ReviewWidget(QWidget):
         from napari.qt.threading import create_worker
 
         def returned(ran: Kept) -> None:
-            self._warnings[:] = ran.warnings
+            self._warnings[:] = [in_buttons(w) for w in ran.warnings]
             result = ran.result
             if isinstance(result, Failed):
                 if not (kind == "read" and self._pending):  # not a store listed now

@@ -1,11 +1,11 @@
 """What *Review tracks* says, in its buttons' words: the buttons' labels (:data:`BUTTONS`),
 an edit named by the button that makes it (:func:`button_words`, also of the parts of an edit
-that is none: :func:`pressed`), the status line's words for an edit made
-(:func:`done_line`) and for one refused before it was made (:func:`refusal`), and whether an
-edit changed the masks, so that the layer's undo history starts again (:func:`changes_masks`,
-:data:`HISTORY_NOTE`), why an edit's layer was not reloaded (:func:`left_behind`: closed,
-or showing another store, while the edit ran), and which other layers of the store were
-(:func:`reloaded_too`).
+that is none: :func:`pressed`, and in a warning: :func:`in_buttons`), the status line's words
+for an edit made (:func:`done_line`) and for one refused before it was made (:func:`refusal`),
+and whether an edit changed the masks, so that the layer's undo history starts again
+(:func:`changes_masks`, :data:`HISTORY_NOTE`), why an edit's layer was not reloaded
+(:func:`left_behind`: closed, or showing another store, while the edit ran), and which other
+layers of the store were (:func:`reloaded_too`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ __all__ = [
     "button_words",
     "changes_masks",
     "done_line",
+    "in_buttons",
     "left_behind",
     "pressed",
     "refusal",
@@ -70,6 +71,34 @@ def pressed(kind: str, ids, cls=None, frame=None, unchecked: bool = False) -> st
     if kind == "split":  # the button makes checked splits only; a replayed one says so
         return f"{button} on track {ids[0]} at frame {frame}" + " (an unchecked split)" * unchecked
     return f"{button} on track {ids[0]}"  # delete, reviewed
+
+
+def in_buttons(kept):
+    """A warning a worker kept (a ``warnings.WarningMessage``) in the buttons' words: the
+    rest of an interrupted command that was dropped names its edits by :func:`button_words`
+    (the queue does not say who made the command, so the store's warning names them as
+    ``ecoseg edit`` options: ``--delete 99``, no control here); any other warning as it is.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from ecoseg.species import Edit
+    >>> from ecoseg.species.edits import marked_words
+    >>> from ecoseg.species.review import DroppedEditsWarning
+    >>> said = DroppedEditsWarning(f"dropped ({marked_words(Edit('delete', (99,)))}: no track 99)")
+    >>> str(in_buttons(warnings.WarningMessage(said, DroppedEditsWarning, "x.py", 1)).message)
+    'dropped (Delete on track 99: no track 99)'
+    """
+    import warnings
+
+    from ecoseg.species.review import DroppedEditsWarning
+
+    if not isinstance(kept.message, DroppedEditsWarning):
+        return kept
+    said = kept.message.worded(button_words)
+    return warnings.WarningMessage(
+        said, kept.category, kept.filename, kept.lineno, kept.file, kept.line, kept.source
+    )
 
 
 #: What the status line adds after an edit that replaced masks painted over by hand.

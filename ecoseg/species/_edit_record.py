@@ -2,7 +2,8 @@
 made; plain JSON for the edit log and a command's queue) and its words, the
 :class:`~ecoseg.species.review.Review` call (:func:`python_words`), the ``ecoseg edit`` options
 (:func:`cli_words`, parsed back by :func:`parse_edit_args`) or a shell's own
-(:data:`EditWords`). Part of :mod:`ecoseg.species.edits`, which re-exports every name; what an
+(:data:`EditWords`), or worded later, by whoever shows the text (:func:`marked_words`,
+:func:`in_words`). Part of :mod:`ecoseg.species.edits`, which re-exports every name; what an
 edit does to labels, scores and the object table is there.
 
 Examples
@@ -14,6 +15,8 @@ Examples
 
 from __future__ import annotations
 
+import json
+import re
 import shlex
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -32,6 +35,8 @@ __all__ = [
     "Edit",
     "EditWords",
     "cli_words",
+    "in_words",
+    "marked_words",
     "parse_edit_args",
     "python_call",
     "python_words",
@@ -255,6 +260,35 @@ def cli_words(edit: Edit) -> str:
     if edit.kind == "set_class":
         return f"--set-class {edit.ids[0]}={shlex.quote(str(edit.cls))}"
     return shlex.join(edit.cli_args())
+
+
+def marked_words(edit: Edit) -> str:
+    """``edit`` as a mark that :func:`in_words` words later (an :data:`EditWords`): for a
+    message made before it is known who reads it, so that each front end can name its edits
+    in its own words (the rest of an interrupted command: the queue does not say who made it).
+
+    Examples
+    --------
+    >>> marked_words(Edit("delete", (9,)))
+    '\\x00{"ids":[9],"kind":"delete"}\\x00'
+    """
+    # NUL: no class name (nor any other part of an edit) holds a control character
+    return f"\x00{json.dumps(edit.queued(), sort_keys=True, separators=(',', ':'))}\x00"
+
+
+_MARK = re.compile("\x00([^\x00]*)\x00")
+
+
+def in_words(text: str, words: EditWords) -> str:
+    """``text`` with each edit marked by :func:`marked_words` named in ``words``.
+
+    Examples
+    --------
+    >>> said = f"{marked_words(Edit('merge', (3, 7)))}: no track 7"
+    >>> in_words(said, cli_words), in_words(said, python_words)
+    ('--merge 3,7: no track 7', 'merge(3, 7): no track 7')
+    """
+    return _MARK.sub(lambda m: words(Edit.from_dict(json.loads(m[1]))), text)
 
 
 def _whole(value: Any, what: str) -> int:

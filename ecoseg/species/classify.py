@@ -98,7 +98,17 @@ def _as_list(items) -> list:
     return list(items)
 
 
-def _videos(videos, n: int, option: str = "--video") -> list:
+def _videos(videos, n: int, option: str = "videos (--video)") -> list:
+    """One video (or None) per store of ``n``; ``option``: the caller's keyword, spelled
+    ``keyword (--flag)`` (the CLI says the flag alone).
+
+    Examples
+    --------
+    >>> _videos(["a.mp4", "b.mp4", "c.mp4"], 2, "train_videos (--train-video)")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: train_videos (--train-video): 3 videos given for 2 stores ...
+    """
     videos = _as_list(videos)
     if not videos:
         return [None] * n
@@ -151,16 +161,17 @@ def train_model(
     VideoError
         A store's video is not found (given with ``videos=``) or is not the store's.
     """
-    return _train_model(stores, videos, samples, C, progress, "videos=... (--video PATH)")
+    return _train_model(stores, videos, samples, C, progress, "videos", "--video")
 
 
-def _train_model(stores, videos, samples, C, progress, video_option: str) -> SpeciesModel:
-    """:func:`train_model`, naming the keyword that gives the videos (``video_option``: a
-    caller's own, :func:`classify`'s ``train_videos=... (--train-video PATH)``) when one is not
-    found."""
+def _train_model(stores, videos, samples, C, progress, keyword: str, flag: str) -> SpeciesModel:
+    """:func:`train_model`, naming the keyword that gives the videos (``keyword``, ``flag``:
+    a caller's own, :func:`classify`'s ``train_videos`` and ``--train-video``) when their
+    number is not the stores' or one is not found."""
     X, y, names, training, units, where = [], [], None, [], set(), []
     stores = _as_list(stores)
-    for store, video in zip(stores, _videos(videos, len(stores), "--train-video")):
+    video_option = f"{keyword}=... ({flag} PATH)"
+    for store, video in zip(stores, _videos(videos, len(stores), f"{keyword} ({flag})")):
         feats = track_features(
             store,
             video,
@@ -434,7 +445,7 @@ def classify(
             check_outside_store(save_model, store, "--save-model")
     if model is None:
         fitted = _train_model(
-            train, train_videos, samples, 1.0, progress, "train_videos=... (--train-video PATH)"
+            train, train_videos, samples, 1.0, progress, "train_videos", "--train-video"
         )
     elif isinstance(model, SpeciesModel):
         fitted = model

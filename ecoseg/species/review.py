@@ -55,7 +55,15 @@ from ecoseg.errors import ConfigError, StoreError
 from ecoseg.measure.counts import warn_case_clashes
 from ecoseg.species._edit_log import ATTR_KEY, check_log, edit_log, read_meta, write_meta
 from ecoseg.species._edit_plan import command_of, plan_edits
-from ecoseg.species._edit_record import Edit, EditWords, cli_words, python_call, python_words
+from ecoseg.species._edit_record import (
+    Edit,
+    EditWords,
+    cli_words,
+    in_words,
+    marked_words,
+    python_call,
+    python_words,
+)
 from ecoseg.species._edit_writes import apply_from_backup, record_classification, write_steps
 from ecoseg.species._old_edits import (
     kept_visual,
@@ -84,7 +92,38 @@ __all__ = [
 
 class DroppedEditsWarning(UserWarning):
     """The rest of an interrupted edit command no longer fits the store and was dropped
-    (printed by the CLI as one ``ecoseg: warning:`` line)."""
+    (printed by the CLI as one ``ecoseg: warning:`` line).
+
+    The queue does not say who made the command, so its text names the edits as ``ecoseg
+    edit`` options, for every caller; a front end that made it otherwise words it its own way
+    (:meth:`worded`: napari's *Review tracks* names its buttons).
+
+    Parameters
+    ----------
+    marked : str
+        The text, its edits marked by :func:`~ecoseg.species.edits.marked_words`.
+    edits : sequence of Edit
+        The edits dropped (empty when the queue itself was not one of edits).
+    words : EditWords
+        How the text names the edits.
+
+    Examples
+    --------
+    >>> from ecoseg.species.edits import marked_words
+    >>> w = DroppedEditsWarning(f"dropped ({marked_words(Edit('delete', (9,)))}: no track 9)",
+    ...                         [Edit("delete", (9,))])
+    >>> str(w), str(w.worded(python_words)), [e.kind for e in w.edits]
+    ('dropped (--delete 9: no track 9)', 'dropped (delete(9): no track 9)', ['delete'])
+    """
+
+    def __init__(self, marked: str, edits: Iterable[Edit] = (), words: EditWords = cli_words):
+        super().__init__(in_words(marked, words))
+        self.marked = marked
+        self.edits = tuple(edits)
+
+    def worded(self, words: EditWords) -> DroppedEditsWarning:
+        """This warning with its edits named in ``words``."""
+        return type(self)(self.marked, self.edits, words)
 
 
 def _as_path(store) -> Any:
@@ -121,22 +160,22 @@ def _complete_pending(store) -> bool:
     if pending:
         meta = apply_from_backup(store, meta, pending)
     if queue:
+        edits: list[Edit] = []
         try:
-            # the rest of a command, not the resumer's own edits: named as ``ecoseg edit``
-            # options whoever completes it (the queue does not say who made the command)
+            edits = [Edit.from_dict(e) for e in queue]
+            # the rest of a command, not the resumer's own edits: named later, by whoever
+            # shows the warning (the queue does not say who made the command)
             steps = plan_edits(
                 store,
-                [Edit.from_dict(e) for e in queue],
-                words=cli_words,
+                edits,
+                words=marked_words,
                 command=_command_left(meta),  # the rest keeps its command's number (old: its own)
             )
         except ConfigError as exc:  # only if the store was changed by other means since
             meta.pop("edit_queue", None)
             write_meta(store, meta)
-            warn(
-                f"{store.path}: the rest of an interrupted edit command was dropped ({exc})",
-                DroppedEditsWarning,
-            )
+            said = f"{store.path}: the rest of an interrupted edit command was dropped ({exc})"
+            warn(DroppedEditsWarning(said, edits), DroppedEditsWarning)
         else:
             write_steps(store, steps)
     return bool(pending or queue)

@@ -322,11 +322,38 @@ def test_refusals_name_the_widgets_buttons_where_they_are_written(edits, said, t
     assert str(info.value).startswith(f"{path}: {said}"), str(info.value)
 
 
+def test_a_dropped_interrupted_command_is_named_by_the_buttons(widget):
+    """The rest of an interrupted command that no longer fits the store is dropped with a
+    warning; the widget showed it as ``ecoseg edit`` options (``--merge 1,2``, ``deleted by
+    --delete 1``), which a napari user never typed: now each edit is named by its button."""
+    from ecoseg.species._edit_log import read_meta, write_meta
+    from ecoseg.species.review import DroppedEditsWarning
+
+    w, path = widget
+    with MaskStore.open(path, mode="a") as s:
+        meta = read_meta(s)
+        meta["edit_queue"] = [{"kind": "delete", "ids": [1]}, {"kind": "merge", "ids": [1, 2]}]
+        write_meta(s, meta)
+    w.select(2)
+    with pytest.warns(DroppedEditsWarning) as caught:
+        w.mark_reviewed()
+        w.wait()
+    said = str(caught[0].message)
+    assert (
+        "dropped (" + f"{path}: edit 2 of 2 (Merge on tracks 1 and 2): no track 1, deleted by "
+        "Delete on track 1 earlier in this command (known: "
+    ) in said, said
+    assert "--" not in said, said
+    assert [e.kind for e in caught[0].message.edits] == ["delete", "merge"]
+    assert w.status.text().startswith("edit 1: Reviewed on track 2"), w.status.text()
+
+
 def test_a_reviewers_text_is_never_read_as_a_button(widget):
     """The widget re-worded a refusal by finding Review calls in its text: a species typed as
     ``undo()`` (the button meant) was shown as ``track 1 is 'Undo'``; a name with a tab
     raised out of the button (a traceback, not the status line). The rest of an interrupted
-    ``ecoseg edit`` that no longer fits is named as its options, as the CLI names it."""
+    command that no longer fits is named by the buttons that make its edits: it was named as
+    ``ecoseg edit`` options (``--delete 99``), no control of the widget's."""
     from ecoseg.species._edit_log import read_meta, write_meta
     from ecoseg.species.review import DroppedEditsWarning
 
@@ -344,7 +371,7 @@ def test_a_reviewers_text_is_never_read_as_a_button(widget):
         "control character (newline, tab, NUL, ...); nothing was changed"
     ), w.status.text()
     assert MaskStore.open(path).attrs["ecoseg"]["edit_queue"]  # nothing was done
-    with pytest.warns(DroppedEditsWarning, match=r"dropped \(.*: --delete 99: no track 99 "):
+    with pytest.warns(DroppedEditsWarning, match=r"dropped \(.*: Delete on track 99: no track 99 "):
         w.set_class("undo()")
         w.wait()  # the worker's warning is shown on the Qt thread, as it was
     w.select(2)

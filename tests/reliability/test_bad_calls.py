@@ -10,6 +10,7 @@ from reliability_helpers import assert_names
 
 import ecoseg
 from ecoseg.errors import ConfigError, PromptError, StoreError, VideoError
+from ecoseg.species.classify import train_model
 from ecoseg.store import MaskStore
 
 pytestmark = pytest.mark.bad_input
@@ -275,3 +276,23 @@ def test_report_names_a_study_that_is_not_loaded_in_one_line(clip, tmp_path, stu
     name = "<pandas.DataFrame>" if study == "a DataFrame" else "<dict>"
     assert_names(exc, f"report: study={name} is not a loaded study", "load_study(path)")
     assert not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.parametrize(
+    "call, said",
+    [
+        (lambda s, v: ecoseg.classify(s, train=s, videos=[v] * 3), "videos (--video)"),
+        (
+            lambda s, v: ecoseg.classify(s, train=s, train_videos=[v] * 3),
+            "train_videos (--train-video)",
+        ),
+        (lambda s, v: train_model(s, videos=[v] * 3), "videos (--video)"),
+    ],
+    ids=["videos", "train_videos", "train_model"],
+)
+def test_classify_names_the_keyword_given_too_many_videos(clip, call, said):
+    # it said "--train-video: 3 videos given ..." to a caller who passed train_videos= (and
+    # to one of train_model, which has videos=): an option of the ecoseg command only
+    with pytest.raises(ConfigError) as exc:
+        call(clip.truth, clip.video)
+    assert_names(exc, f"{said}: 3 videos given for 1 stores (give one per store)")
