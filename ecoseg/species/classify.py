@@ -114,7 +114,8 @@ def _videos(videos, n: int, option: str = "videos (--video)") -> list:
         return [None] * n
     if len(videos) != n:
         raise ConfigError(
-            f"{option}: {len(videos)} videos given for {n} stores (give one per store)"
+            f"{option}: {len(videos)} video{'s' * (len(videos) != 1)} given for {n} "
+            f"store{'s' * (n != 1)} (give one per store)"
         )
     return videos
 

@@ -295,4 +295,4 @@ def test_classify_names_the_keyword_given_too_many_videos(clip, call, said):
     # to one of train_model, which has videos=): an option of the ecoseg command only
     with pytest.raises(ConfigError) as exc:
         call(clip.truth, clip.video)
-    assert_names(exc, f"{said}: 3 videos given for 1 stores (give one per store)")
+    assert_names(exc, f"{said}: 3 videos given for 1 store (give one per store)")

@@ -138,13 +138,13 @@ def test_classify_names_the_training_stores_and_the_video_option(store, clip, cl
     video = str(clip.video)
     code, _, err = cli("classify", store, "--train", store, "--train-video", video, video)
     # the CLI names its flag alone (the library says train_videos (--train-video))
-    line = assert_one_line_error(code, err, "--train-video: 2 videos given for 1 stores")
+    line = assert_one_line_error(code, err, "--train-video: 2 videos given for 1 store")
     assert "train_videos" not in line, line
     assert cli("edit", store, "--reviewed", "2")[0] == 0  # a second species: training works
     code, _, err = cli(
         "classify", store, "--train", store, "--train-video", video, "--video", video, video
     )
-    line = assert_one_line_error(code, err, "--video: 2 videos given for 1 stores")
+    line = assert_one_line_error(code, err, "--video: 2 videos given for 1 store")
     assert "videos (" not in line, line
 
 
@@ -651,7 +651,7 @@ def test_classify_checks_the_video_count_before_training(store, two_species, tmp
         "classify", store, "--train", store, "--train-video", video, "--video", video, video,
         "--save-model", model,
     )  # fmt: skip
-    line = assert_one_line_error(code, err, "--video: 2 videos given for 1 stores")
+    line = assert_one_line_error(code, err, "--video: 2 videos given for 1 store")
     assert "videos (" not in line, line
     assert "features" not in err  # no training progress before the refusal
     assert not model.exists()
