@@ -198,15 +198,9 @@ def _document(ann: Annotations, name: str) -> ET.Element:
     return root
 
 
-def write(ann: Annotations, path: Path, *, progress: bool = False) -> None:
-    """Write ``ann`` as a CVAT for video 1.1 XML file (``progress``: a bar over the frames)."""
-    from tqdm.auto import tqdm
-
-    frames = tqdm(
-        ann.frames(), total=ann.n_frames, desc="writing CVAT", unit="frame", disable=not progress
-    )
-    with frames:
-        write_frames(ann, frames, path)
+def write(ann: Annotations, path: Path) -> None:
+    """Write ``ann`` as a CVAT for video 1.1 XML file."""
+    write_frames(ann, ann.frames(), path)
 
 
 def write_frames(

@@ -84,15 +84,9 @@ def keeping_void() -> Iterator[dict[int, dict]]:
         _KEPT_VOID.reset(token)
 
 
-def write(ann: Annotations, path: Path, *, progress: bool = False) -> None:
-    """Write one indexed PNG per frame into the folder ``path`` (``progress``: a bar)."""
-    from tqdm.auto import tqdm
-
-    bar = tqdm(
-        ann.frames(), total=ann.n_frames, desc="writing PNGs", unit="frame", disable=not progress
-    )
-    with bar:
-        write_frames(ann, bar, path)
+def write(ann: Annotations, path: Path) -> None:
+    """Write one indexed PNG per annotated frame into the folder ``path``."""
+    write_frames(ann, ann.frames(), path)
 
 
 def write_frames(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -33,6 +34,42 @@ def is_int(value: Any) -> bool:
     (True, True, False, False)
     """
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def bytes_then(array, kind: type, ndims: tuple[int, ...]):
+    """The last codec of ``array`` where its chunks are plain little-endian bytes then one
+    codec of class ``kind`` (no sharding, no other codec), it has one of ``ndims`` dimensions
+    and this machine is little-endian, else None: the arrays whose chunk bytes the store
+    encodes or decodes itself rather than through zarr.
+
+    Nothing else about a zarr v3 array changes those bytes: every key is the array's own
+    ``metadata.encode_chunk_key`` (any chunk key encoding), and the ``bytes`` codec lays a
+    chunk out in C order whatever the array's ``order`` (only the memory order of what zarr
+    reads; ``tests/store/test_commit.py`` writes and reads such arrays).
+
+    Examples
+    --------
+    >>> import zarr
+    >>> g = zarr.open_group("memory://doc-bytes-then", mode="w", zarr_format=3)
+    >>> a = g.create_array("time", shape=(4,), chunks=(4,), dtype="float64")
+    >>> type(bytes_then(a, zarr.codecs.ZstdCodec, (1, 2))).__name__
+    'ZstdCodec'
+    >>> bytes_then(a, zarr.codecs.BloscCodec, (1,)), bytes_then(a, zarr.codecs.ZstdCodec, (3,))
+    (None, None)
+    """
+    from zarr.codecs import BytesCodec
+
+    codecs = tuple(getattr(getattr(array, "metadata", None), "codecs", ()))
+    if (
+        sys.byteorder != "little"
+        or getattr(array, "ndim", None) not in ndims
+        or len(codecs) != 2
+        or not isinstance(codecs[0], BytesCodec)
+        or getattr(codecs[0].endian, "value", "little") != "little"
+        or not isinstance(codecs[1], kind)
+    ):
+        return None
+    return codecs[1]
 
 
 def settle_writes(timeout: float = 10.0) -> int:

@@ -13,11 +13,11 @@ with the same settings (``tests/store/test_blosc_chunks.py``), so any Blosc read
 from __future__ import annotations
 
 import struct
-import sys
 import threading
 
 import numpy as np
 
+from ecoseg.store._util import bytes_then
 from ecoseg.store.layout import block_rows
 
 __all__ = ["FrameEncoder"]
@@ -68,24 +68,15 @@ class FrameEncoder:
         """The encoder for a zarr ``labels`` array whose chunks it can write byte for byte
         (uint32, whole frames per chunk, Blosc zstd level 1..8 without shuffle, blocks of
         whole frame rows, little-endian), or None (then zarr writes the chunks)."""
-        from zarr.codecs import BloscCodec, BytesCodec
+        from zarr.codecs import BloscCodec
 
-        meta = getattr(array, "metadata", None)
-        codecs = tuple(getattr(meta, "codecs", ()))
-        if (
-            sys.byteorder != "little"
-            or array.dtype != np.uint32
-            or array.ndim != 3
-            or len(codecs) != 2
-            or not isinstance(codecs[0], BytesCodec)
-            or not isinstance(codecs[1], BloscCodec)
-        ):
+        blosc = bytes_then(array, BloscCodec, (3,))
+        if blosc is None or array.dtype != np.uint32:
             return None
-        blosc, (height, width) = codecs[1], array.shape[1:]
+        height, width = array.shape[1:]
         rows = block_rows(height, width)
         if (
-            getattr(codecs[0].endian, "value", "little") != "little"
-            or tuple(array.chunks[1:]) != (height, width)
+            tuple(array.chunks[1:]) != (height, width)
             or blosc.cname.value != "zstd"
             or blosc.shuffle.value != "noshuffle"
             or blosc.typesize != 4

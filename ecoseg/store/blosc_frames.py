@@ -21,9 +21,10 @@ zarr (:func:`~ecoseg.store.chunks.read_checked`), which names what is wrong.
 from __future__ import annotations
 
 import struct
-import sys
 
 import numpy as np
+
+from ecoseg.store._util import bytes_then
 
 __all__ = ["read_frames"]
 
@@ -34,21 +35,9 @@ _MEMCPYED = 0x2  # header flag: the data is stored as is, after the header (no b
 def _blosc(array):
     """The numcodecs Blosc codec of a 3-D array whose chunks are whole frames in plain
     little-endian bytes then Blosc (no sharding, no other codec), else None."""
-    from zarr.codecs import BloscCodec, BytesCodec
+    from zarr.codecs import BloscCodec
 
-    meta = getattr(array, "metadata", None)
-    codecs = tuple(getattr(meta, "codecs", ()))
-    if (
-        sys.byteorder != "little"
-        or getattr(array, "ndim", 0) != 3
-        or len(codecs) != 2
-        or not isinstance(codecs[0], BytesCodec)
-        or getattr(codecs[0].endian, "value", "little") != "little"
-        or not isinstance(codecs[1], BloscCodec)
-        or getattr(meta, "chunk_key_encoding", None) is None
-        or array.order != "C"
-        or tuple(array.chunks[1:]) != tuple(array.shape[1:])
-    ):
+    if bytes_then(array, BloscCodec, (3,)) is None or tuple(array.chunks[1:]) != array.shape[1:]:
         return None
     from numcodecs import Blosc
 

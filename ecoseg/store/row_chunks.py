@@ -10,10 +10,9 @@ on the first commit.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
+from ecoseg.store._util import bytes_then
 from ecoseg.store.keys import KeyWriter
 
 __all__ = ["RowChunks"]
@@ -59,23 +58,12 @@ class RowChunks:
     def for_array(cls, array) -> RowChunks | None:
         """The writer for ``array`` if its chunks are plain bytes then zstd (what zarr creates
         by default) with fill value 0, else None (then zarr writes the rows)."""
-        from zarr.codecs import BytesCodec, ZstdCodec
+        from zarr.codecs import ZstdCodec
 
-        meta = getattr(array, "metadata", None)
-        codecs = tuple(getattr(meta, "codecs", ()))
-        if (
-            sys.byteorder != "little"
-            or array.ndim not in (1, 2)
-            or len(codecs) != 2
-            or not isinstance(codecs[0], BytesCodec)
-            or getattr(codecs[0].endian, "value", "little") != "little"
-            or not isinstance(codecs[1], ZstdCodec)
-            or getattr(meta, "chunk_key_encoding", None) is None
-            or array.fill_value != 0
-            or array.order != "C"
-        ):
+        zstd = bytes_then(array, ZstdCodec, (1, 2))
+        if zstd is None or array.fill_value != 0:
             return None
-        return cls(array, codecs[1].level, codecs[1].checksum)
+        return cls(array, zstd.level, zstd.checksum)
 
     def encode(self, start: int, values: np.ndarray) -> list[tuple[str, bytes]]:
         """Rows ``start:start + len(values)`` (following the rows encoded before, or the rows

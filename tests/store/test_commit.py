@@ -279,3 +279,50 @@ def test_the_commit_record_is_zarrs_own_json_of_the_group_without_a_deep_copy(
             assert written == zarrs["zarr.json"].to_bytes()
             assert json.loads(written)["attributes"][ATTRS_KEY]["frames_written"] == k + 4
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        {"chunk_key_encoding": {"name": "default", "separator": "."}},
+        {"chunk_key_encoding": {"name": "v2", "separator": "/"}},
+        {"chunk_key_encoding": {"name": "v2", "separator": "."}},
+        {"config": {"order": "F"}},
+    ],
+    ids=["dot keys", "v2 keys", "v2 dot keys", "order F"],
+)
+def test_chunks_the_writer_encodes_read_back_through_zarr_whatever_keys_or_order(tmp_path, layout):
+    """Every key the writer encodes itself is the array's own (any chunk key encoding), and a
+    zarr v3 chunk's bytes are in C order whatever the array's (memory) order, so the writer
+    encodes label, time and score chunks of all such arrays and zarr reads back what it wrote."""
+    from ecoseg.store.blosc_frames import read_frames
+    from ecoseg.store.layout import labels_codec
+
+    n, ids = 23, (1, 4, 9)
+    labels, ts = frames(n), times(n)
+    scores = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
+    g = zarr.open_group(tmp_path / "s.zarr", mode="w", zarr_format=3)
+    arrays = [
+        g.create_array(name, shape=(0, *rest), chunks=chunks, dtype=dtype, fill_value=0, **extra)
+        for name, rest, chunks, dtype, extra in [
+            ("labels", (H, W), (4, H, W), "uint32", {"compressors": labels_codec(H, W)}),
+            ("time", (), (8,), "float64", {}),
+            ("scores", (len(ids),), (8, 64), "float32", {}),
+        ]
+        for extra in [{**extra, **layout}]
+    ]
+    assert FrameEncoder.for_array(arrays[0]) is not None  # the writer encodes every chunk
+    assert all(RowChunks.for_array(a) is not None for a in arrays[1:])
+    c = ChunkCommitter(g, *arrays, "s.zarr", 0, lambda k: {"frames_written": k})
+    c.n_objects = len(ids)
+    for i in range(0, n, 5):
+        c.buffer(labels[i : i + 5], ts[i : i + 5], scores[i : i + 5])
+    c.flush()
+    c.shutdown()
+    back = zarr.open_group(tmp_path / "s.zarr", mode="r")
+    for got in (back, dict(zip(("labels", "time", "scores"), arrays, strict=True))):
+        np.testing.assert_array_equal(got["labels"][:], labels)
+        np.testing.assert_array_equal(got["time"][:], ts)
+        np.testing.assert_array_equal(got["scores"][:], scores)
+    for a in (back["labels"], arrays[0]):
+        np.testing.assert_array_equal(read_frames(a, 3, 9), labels[3:9])
