@@ -363,6 +363,11 @@ def run_study(
                 # left its video out of its site's mean, rather than 'unknown' 0
                 log(f"measure {video.name}: tables of an older ecoseg (no MaxN row), again")
             else:
+                # a calibration set since by hand (`ecoseg measure --calibration`, napari):
+                # the study file is the record, so the study's is saved back, said once; the
+                # tables were measured with it and are kept
+                recorded = (meas.get("inputs") or {}).get("calibration")
+                save_study_calibration(store, video, recorded, log)
                 log(f"measure {video.name}: unchanged, kept")
                 continue
             # its fingerprint stays; the combined tables and the report made of the old

@@ -84,3 +84,25 @@ def test_a_species_model_study_warns_once_for_a_calibration_set_by_hand(study, c
         "the new one"
     ]
     assert MaskStore.open(store).calibration == {"mm_per_px": 20.0, "method": "scale"}
+
+
+def test_a_rerun_puts_the_studys_calibration_back_over_one_set_by_hand(study, capsys):
+    """`ecoseg measure --calibration 30` on the study's store, the study file unchanged: a
+    re-run kept the study's tables (measured at 20 mm/px) and left the store at 30 mm/px
+    without a word, so the store and the study's tables disagreed. Now it warns once, naming
+    the store and both calibrations, saves the study's back, and keeps the tables (measured
+    with the study's calibration, which the store holds again)."""
+    store = _calibrate_by_hand(study, capsys)
+    tables = study / "out" / "tables" / "videos" / "reef-a" / "regions.parquet"
+    before = tables.stat().st_mtime_ns
+    err = _rerun(study, capsys, "", "")
+    warned = [line for line in err.splitlines() if "replaces the stored" in line]
+    assert warned == [
+        WARNING.format(store=store, new="20 mm/px (scale)") + "; sizes are now measured with "
+        "the new one"
+    ]
+    assert MaskStore.open(store).calibration == {"mm_per_px": 20.0, "method": "scale"}
+    assert "ecoseg study: measure reef-a: unchanged, kept" in err.splitlines()
+    assert tables.stat().st_mtime_ns == before
+    # and the next run finds nothing to say
+    assert "warning" not in _rerun(study, capsys, "", "")
