@@ -106,3 +106,16 @@ def test_a_rerun_puts_the_studys_calibration_back_over_one_set_by_hand(study, ca
     assert tables.stat().st_mtime_ns == before
     # and the next run finds nothing to say
     assert "warning" not in _rerun(study, capsys, "", "")
+
+
+def test_a_scale_bar_outside_the_frame_is_refused_before_the_store_is_written(tmp_path):
+    """A study file's scale bar longer than the 96x64 frame: the run refused it (as
+    `ecoseg measure` does) only after it had saved it into the store."""
+    ecoseg.synth(tmp_path / "a", seed=3, frames=6, size=(96, 64), n_invertebrates=0)
+    (tmp_path / "study.yaml").write_text(
+        "name: s\noutput: out\ndefaults: {engine: classical, params: {warmup: 5, min_hits: 2},"
+        ' calibration: "scale-bar:0,10,500,10,100"}\nvideos:\n  - {path: a/video.mp4, name: a}\n'
+    )
+    with pytest.raises(ecoseg.errors.CalibrationError, match=r"\(500, 10\) is outside the 96x64"):
+        ecoseg.study.run_study(tmp_path / "study.yaml", progress=False, report=False)
+    assert MaskStore.open(tmp_path / "out" / "stores" / "a.zarr").calibration is None
