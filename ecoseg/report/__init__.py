@@ -64,8 +64,9 @@ def report(
         Measurement tables combined across the stores (with a ``video`` column, as written by
         :func:`ecoseg.study.run_study`). Default: measure each store now; with a study, the
         study's own store of a video (``study.store_path(video)``, where ``ecoseg study``
-        writes it) is measured with the study's calibration, which :func:`ecoseg.measure`
-        saves into it, as ``ecoseg study`` does. Any other store is never written into: one
+        writes it) is measured with the study's calibration, saved into it first as
+        ``ecoseg study`` saves it (none: the store's cleared, measured in pixels). Any
+        other store is never written into: one
         that bears the name of a study video (``a.zarr`` of an ``ecoseg segment`` run
         elsewhere) is measured as it is when it holds the calibration the study gives that
         video, and refused otherwise.
@@ -112,6 +113,9 @@ def report(
     IncompleteStoreWarning
         Once per store whose run did not finish, with ``tables`` given or measured now, in
         ``measure``'s words (:func:`ecoseg.measure.incomplete_note`); the page says it too.
+    CalibrationReplacedWarning
+        Once per study's own store measured now whose calibration the study's replaces (one
+        set by hand), naming the store and both, in ``ecoseg measure``'s words.
 
     Examples
     --------

@@ -25,6 +25,7 @@ from ecoseg._paths import find_video, same_location, video_looked_in
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure.tables import combine_tables, one_spelling
 from ecoseg.provenance import ObjectRecord, Provenance
+from ecoseg.report._calibration import save_study_calibration
 
 __all__ = ["VideoInfo", "is_study_store", "open_reader", "read_tables", "read_video", "shown_paths"]
 
@@ -84,9 +85,10 @@ class VideoInfo:
     #: :func:`ecoseg.measure.incomplete_note` of a store whose run did not finish (read with
     #: ``need_frames``), else ``None``: the report warns with it once
     incomplete: str | None = None
-    #: the calibration the report measures the store with when no tables are given: its
-    #: study entry's, for the study's own store (which :func:`ecoseg.measure` saves into it,
-    #: as ``ecoseg study`` does); ``None``: the store's own, nothing written
+    #: the calibration the report measures the study's own store with when no tables are
+    #: given (:attr:`study_store`): its study entry's (``None``: in pixels), saved into it
+    #: first as ``ecoseg study`` saves it (:func:`~ecoseg.report._calibration.
+    #: save_study_calibration`); any other store is measured with its own, nothing written
     measure_calibration: Any = None
     #: why the store is not measured with its study entry's calibration: it is not the
     #: study's store of that video and holds another one (the report changes no store but
@@ -236,11 +238,13 @@ def read_video(
         info.calibration_spec = spec.calibration_spec
         info.pretrained = spec.pretrained
         info.study_store = is_study_store(path, study, spec)
+        if info.study_store:  # measured with the study's calibration, saved into it first
+            info.measure_calibration = spec.calibration
+            if spec.calibration is None:  # in pixels, as the study measures it: cleared
+                info.calibration = None
         if spec.calibration is not None:
-            if info.study_store:
-                info.measure_calibration = spec.calibration
-            else:  # named like the study's video, but another store: never written into
-                info.not_the_studys = _not_the_studys(info, study, spec)
+            if not info.study_store:  # named like the study's video, but another store:
+                info.not_the_studys = _not_the_studys(info, study, spec)  # never written into
             info.calibration = calibration_dict(spec.calibration, spec.calibration_spec)
         if spec.truth is not None:
             info.truth = str(spec.truth)
@@ -368,12 +372,14 @@ def read_tables(videos: list[VideoInfo], tables: Any, *, progress: bool = False)
     (:func:`~ecoseg.measure.tables.one_spelling`: a DataFrame an older ecoseg wrote with
     ``"sea  urchin"`` and ``"sea urchin"`` gives one species; a ``maxn`` table with two
     spellings of one name has those rows rebuilt from the ``counts`` table given, with a
-    warning, and is refused without one). ``None`` measures every store now, each with its
-    :attr:`VideoInfo.measure_calibration` (a study's own store with the study's, which
-    :func:`ecoseg.measure` saves into it; any other with its own, nothing written), and
-    first refuses a store that is not the study's but bears the name of a study video whose
+    warning, and is refused without one). ``None`` measures every store now: first it
+    refuses a store that is not the study's but bears the name of a study video whose
     calibration it does not hold (:attr:`VideoInfo.not_the_studys`: measuring it would save
-    the study's into it); ``progress``: a bar per store.
+    the study's into it), then saves into each study's own store its
+    :attr:`VideoInfo.measure_calibration` (the study's; none: cleared, in pixels) as ``ecoseg
+    study`` saves it, warning once for one that replaces another (set by hand), and measures
+    each store with the calibration it holds (any other store: its own, nothing written);
+    ``progress``: a bar per store.
     """
     if tables is not None:
         check_tables(tables)
@@ -394,10 +400,11 @@ def read_tables(videos: list[VideoInfo], tables: Any, *, progress: bool = False)
     for v in videos:  # before any store is measured (the study's own take its calibration)
         if v.not_the_studys:
             raise ConfigError(v.not_the_studys)
-    per_video = {
-        v.name: measure(v.store_path, None, calibration=v.measure_calibration, progress=progress)
-        for v in videos
-    }
+    for v in videos:  # as `ecoseg study` saves it: said once where it replaces another
+        if v.study_store:
+            save_study_calibration(v.store_path, v.name, v.measure_calibration)
+    # each measured with the calibration it holds now (a study's own store: the study's)
+    per_video = {v.name: measure(v.store_path, None, progress=progress) for v in videos}
     meta = {
         v.name: {"site": v.site, "transect": v.transect, "date": v.date, "depth_m": v.depth_m}
         for v in videos

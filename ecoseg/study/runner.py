@@ -18,9 +18,10 @@ from ecoseg._cli import logger, one_line
 from ecoseg._paths import check_out_folder, relpath
 from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks, task_resources
 from ecoseg.batch.jobs import Job, run_job
-from ecoseg.errors import CalibrationError, ConfigError, EcosegError
+from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure import TABLES
 from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
+from ecoseg.report._calibration import save_study_calibration
 from ecoseg.study.checks import (
     check_readable,
     check_store_made,
@@ -363,6 +364,11 @@ def run_study(
                 # left its video out of its site's mean, rather than 'unknown' 0
                 log(f"measure {video.name}: tables of an older ecoseg (no MaxN row), again")
             else:
+                # a calibration set since by hand (`ecoseg measure --calibration`, napari):
+                # the study file is the record, so the study's is saved back, said once; the
+                # tables were measured with it and are kept
+                recorded = (meas.get("inputs") or {}).get("calibration")
+                save_study_calibration(store, video.name, video.calibration, recorded, log)
                 log(f"measure {video.name}: unchanged, kept")
                 continue
             # its fingerprint stays; the combined tables and the report made of the old
@@ -381,7 +387,8 @@ def run_study(
             )
         # saved first (sizes in mm of a species model need it; an earlier run's must not
         # linger), said once when it replaces another
-        save_study_calibration(store, video, (meas.get("inputs") or {}).get("calibration"), log)
+        recorded = (meas.get("inputs") or {}).get("calibration")
+        save_study_calibration(store, video.name, video.calibration, recorded, log)
         if species_model is not None:
             from ecoseg.species import classify as name_tracks
             from ecoseg.species.model import keep_copy
@@ -524,46 +531,6 @@ def _no_maxn_rows(video, folder: Path) -> bool:
     if not (video.engine == "classical" or video.auto):
         return False
     return len(read_table(folder / "maxn.parquet")) == 0
-
-
-def save_study_calibration(store: Path, video: VideoSpec, recorded: dict | None, log) -> None:
-    """Save the study's calibration of ``video`` into its ``store`` (none: clear it) before
-    the store is classified and measured, as :func:`ecoseg.measure.measure` would save it
-    (a plain mm per pixel equal to the stored one's keeps how that was measured), and say
-    it once when it replaces another calibration stored there:
-
-    - one the study did not save (``recorded``, the manifest's record of the calibration of
-      the video's last measurement, says otherwise: set by hand with ``ecoseg measure`` or
-      ``ecoseg classify --calibration``, or in napari): the
-      :class:`~ecoseg.errors.CalibrationReplacedWarning` of ``ecoseg measure``
-      (:func:`~ecoseg.measure.calibration.warn_if_replaced`), since that calibration is lost;
-    - the study's own of its last measurement (its study file's calibration changed since):
-      a progress line, ``measure NAME: calibration NEW replaces the study's own OLD, as the
-      study file now gives it``, not a warning, since the study file asked for it.
-    """
-    from ecoseg.measure.calibration import Calibration, warn_if_replaced
-    from ecoseg.measure.regions import save_calibration
-    from ecoseg.store import MaskStore
-
-    with MaskStore.open(store) as reader:
-        stored = Calibration.load(reader)
-    new = None if video.calibration is None else video.calibration.saved_over(stored)
-    if (None if new is None else new.to_dict()) == (None if stored is None else stored.to_dict()):
-        return  # nothing changes (and nothing is opened for writing)
-    with MaskStore.open(store, mode="a") as writer:
-        if stored is not None:
-            try:  # what the study saved at its last measurement, as it saved it
-                ours = Calibration.from_dict(recorded).saved_over(stored).to_dict()
-            except (CalibrationError, TypeError):  # none (pixels), or a record of no calibration
-                ours = None
-            if ours == stored.to_dict():
-                log(
-                    f"measure {video.name}: calibration {new or 'none (pixels)'} replaces the "
-                    f"study's own {stored}, as the study file now gives it"
-                )
-            else:
-                warn_if_replaced(writer, new)
-        save_calibration(writer, new)
 
 
 def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:

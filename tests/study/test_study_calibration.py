@@ -84,3 +84,38 @@ def test_a_species_model_study_warns_once_for_a_calibration_set_by_hand(study, c
         "the new one"
     ]
     assert MaskStore.open(store).calibration == {"mm_per_px": 20.0, "method": "scale"}
+
+
+def test_a_rerun_puts_the_studys_calibration_back_over_one_set_by_hand(study, capsys):
+    """`ecoseg measure --calibration 30` on the study's store, the study file unchanged: a
+    re-run kept the study's tables (measured at 20 mm/px) and left the store at 30 mm/px
+    without a word, so the store and the study's tables disagreed. Now it warns once, naming
+    the store and both calibrations, saves the study's back, and keeps the tables (measured
+    with the study's calibration, which the store holds again)."""
+    store = _calibrate_by_hand(study, capsys)
+    tables = study / "out" / "tables" / "videos" / "reef-a" / "regions.parquet"
+    before = tables.stat().st_mtime_ns
+    err = _rerun(study, capsys, "", "")
+    warned = [line for line in err.splitlines() if "replaces the stored" in line]
+    assert warned == [
+        WARNING.format(store=store, new="20 mm/px (scale)") + "; sizes are now measured with "
+        "the new one"
+    ]
+    assert MaskStore.open(store).calibration == {"mm_per_px": 20.0, "method": "scale"}
+    assert "ecoseg study: measure reef-a: unchanged, kept" in err.splitlines()
+    assert tables.stat().st_mtime_ns == before
+    # and the next run finds nothing to say
+    assert "warning" not in _rerun(study, capsys, "", "")
+
+
+def test_a_scale_bar_outside_the_frame_is_refused_before_the_store_is_written(tmp_path):
+    """A study file's scale bar longer than the 96x64 frame: the run refused it (as
+    `ecoseg measure` does) only after it had saved it into the store."""
+    ecoseg.synth(tmp_path / "a", seed=3, frames=6, size=(96, 64), n_invertebrates=0)
+    (tmp_path / "study.yaml").write_text(
+        "name: s\noutput: out\ndefaults: {engine: classical, params: {warmup: 5, min_hits: 2},"
+        ' calibration: "scale-bar:0,10,500,10,100"}\nvideos:\n  - {path: a/video.mp4, name: a}\n'
+    )
+    with pytest.raises(ecoseg.errors.CalibrationError, match=r"\(500, 10\) is outside the 96x64"):
+        ecoseg.study.run_study(tmp_path / "study.yaml", progress=False, report=False)
+    assert MaskStore.open(tmp_path / "out" / "stores" / "a.zarr").calibration is None

@@ -1,0 +1,83 @@
+"""Saving a study's calibration of a video into the study's own store of it, said once: the
+one function of ``ecoseg study`` (before a video is classified and measured, and when it keeps
+a video's tables) and of ``ecoseg report --study`` (before it measures a study's store). It
+lives here, below :mod:`ecoseg.study`, because the report never imports the study package."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ecoseg.errors import CalibrationError
+
+__all__ = ["save_study_calibration"]
+
+
+def save_study_calibration(
+    store: str | Path,
+    name: str,
+    calibration: Any,
+    recorded: dict | None = None,
+    log: Callable[[str], None] | None = None,
+) -> None:
+    """Save a study's ``calibration`` of video ``name`` (a
+    :class:`~ecoseg.measure.calibration.Calibration`; ``None``: in pixels, clear it) into
+    its ``store``, as :func:`ecoseg.measure.measure` would save it (refused when its points
+    fall outside the store's frame; a plain mm per pixel equal to the stored one's keeps how
+    that was measured), and say it once when it replaces another calibration stored there:
+
+    - one the study did not save (``recorded``, the study manifest's record of the
+      calibration of the video's last measurement, says otherwise, or there is none: set by
+      hand with ``ecoseg measure`` or ``ecoseg classify --calibration``, or in napari): the
+      :class:`~ecoseg.errors.CalibrationReplacedWarning` of ``ecoseg measure``
+      (:func:`~ecoseg.measure.calibration.warn_if_replaced`), since that calibration is lost;
+    - the study's own of its last measurement (its study file's calibration changed since):
+      the progress line ``measure NAME: calibration NEW replaces the study's own OLD, as the
+      study file now gives it`` through ``log``, not a warning, since the study file asked
+      for it.
+
+    Nothing changes (and the store is not opened for writing) when it holds that calibration.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from ecoseg.measure.calibration import Calibration
+    >>> from ecoseg.store import MaskStore
+    >>> store = MaskStore.create("memory://doc-study-cal", height=2, width=2, overwrite=True)
+    >>> Calibration.from_scale(0.3).save(store)  # set by hand
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     save_study_calibration(store.path, "a", Calibration.from_scale(0.2))
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    memory://doc-study-cal: the calibration 0.2 mm/px (scale) replaces the stored 0.3 mm/px ...
+    >>> study_own = {"mm_per_px": 0.2, "method": "scale"}
+    >>> save_study_calibration(store.path, "a", Calibration.from_scale(0.25), study_own, print)
+    measure a: calibration 0.25 mm/px (scale) replaces the study's own 0.2 mm/px (scale), as \
+the study file now gives it
+    """
+    from ecoseg.measure.calibration import Calibration, warn_if_replaced
+    from ecoseg.measure.regions import save_calibration
+    from ecoseg.store import MaskStore
+
+    with MaskStore.open(store) as reader:
+        stored = Calibration.load(reader)
+        if calibration is not None:  # as measure refuses it, before anything is written
+            calibration.check_frame(reader.width, reader.height, reader.path)
+    new = None if calibration is None else calibration.saved_over(stored)
+    if (None if new is None else new.to_dict()) == (None if stored is None else stored.to_dict()):
+        return  # nothing changes (and nothing is opened for writing)
+    with MaskStore.open(store, mode="a") as writer:
+        if stored is not None:
+            try:  # what the study saved at its last measurement, as it saved it
+                ours = Calibration.from_dict(recorded).saved_over(stored).to_dict()
+            except (CalibrationError, TypeError):  # none (pixels), or a record of no calibration
+                ours = None
+            if ours == stored.to_dict() and log is not None:
+                log(
+                    f"measure {name}: calibration {new or 'none (pixels)'} replaces the "
+                    f"study's own {stored}, as the study file now gives it"
+                )
+            else:
+                warn_if_replaced(writer, new)
+        save_calibration(writer, new)
