@@ -15,6 +15,7 @@ from ecoseg.species._edit_writes import Step, read_backup, undo_objects
 from ecoseg.species.edits import (
     check_review,
     check_split,
+    check_survey_merge,
     edit_objects,
     present_after,
     touched_frames,
@@ -125,6 +126,7 @@ def plan_edits(
     command = len(log) + 1 if command is None else int(command)
     objects = meta["objects"]
     present = _presence(store) if any(e.kind in LABEL_KINDS for e in edits) else None
+    photos = _survey_photos(store)
     used = {int(o["id"]) for o in objects}  # never reuse the id of a merged or deleted track
     for e in log:
         used.update(int(i) for i in e.get("ids", []))
@@ -171,6 +173,10 @@ def plan_edits(
                 edit = with_new_id(edit, max(used) + 1)
                 if not edit.unchecked:  # a replay of a split made before the rule
                     check_split(edit.ids[0], edit.frame, present.get(edit.ids[0], []))
+            if edit.kind == "merge" and photos is not None:
+                a, b = edit.ids
+                none = np.zeros(0, np.int64)
+                check_survey_merge(a, b, present.get(a, none), present.get(b, none), photos)
             check_review(objects, edit, words)
             new_objects = edit_objects(objects, edit, words)
             frames, new_present = np.zeros(0, np.int64), present
@@ -193,6 +199,14 @@ def plan_edits(
         add(edit, entry, frames, new_objects, new_present)
         planned.append(edit)
     return steps
+
+
+def _survey_photos(store) -> list[str] | None:
+    """The image names of a photo survey (``--concepts`` on images: its provenance's
+    ``images``, one per frame); None for any other store."""
+    video = store.provenance_record.video
+    names = (video.extra or {}).get("images") if video is not None else None
+    return [str(n) for n in names] if isinstance(names, list) else None
 
 
 def _frame_ranges(frames: np.ndarray) -> list[list[int]]:

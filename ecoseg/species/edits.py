@@ -49,6 +49,7 @@ __all__ = [
     "EditWords",
     "check_review",
     "check_split",
+    "check_survey_merge",
     "cli_words",
     "edit_objects",
     "edit_scores",
@@ -152,6 +153,52 @@ def check_split(track: int, frame: int, present: np.ndarray) -> None:
             f"cannot split track {track} at frame {frame}: it is present from frame {first} "
             f"to frame {last}, so the split frame must be after {first} and at most {last}"
         )
+
+
+def check_survey_merge(
+    a: int, b: int, present_a: np.ndarray, present_b: np.ndarray, photos: Sequence[str]
+) -> None:
+    """Refuse to merge instances of two photographs of a photo survey (``--concepts`` on
+    images): each photograph is its own sample, so an instance in one is not the same animal
+    as one in another, and a merged "track" would give a path, a speed and a count of one
+    animal across quadrats. Instances of one photograph merge (one animal found as two).
+
+    Parameters
+    ----------
+    a, b : int
+        The merge's tracks (``b`` into ``a``).
+    present_a, present_b : ndarray of int
+        The frames (photographs) each is present in.
+    photos : sequence of str
+        The survey's image names, frame by frame (its provenance's ``images``).
+
+    Raises
+    ------
+    ConfigError
+        One line naming both tracks and their photographs.
+
+    Examples
+    --------
+    >>> check_survey_merge(4, 5, np.array([0]), np.array([0]), ["q1.png", "q2.png"])
+    >>> check_survey_merge(4, 9, np.array([0]), np.array([1]), ["q1.png", "q2.png"])
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: cannot merge track 9 into track 4: they are in different ...
+    """
+    frames = np.union1d(np.asarray(present_a, np.int64), np.asarray(present_b, np.int64))
+    if len(frames) < 2:
+        return
+
+    def shown(present) -> str:
+        names = [photos[f] if 0 <= f < len(photos) else f"frame {f}" for f in present]
+        return ", ".join(names) if names else "no photograph"
+
+    raise ConfigError(
+        f"cannot merge track {b} into track {a}: they are in different photographs of a photo "
+        f"survey (track {a} in {shown(present_a)}, track {b} in {shown(present_b)}), and an "
+        "instance in one photograph is not the same animal as one in another; merge instances "
+        "of one photograph, or delete a duplicate"
+    )
 
 
 def check_review(

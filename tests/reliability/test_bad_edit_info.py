@@ -362,3 +362,39 @@ def test_an_edit_of_a_store_missing_a_scores_chunk_is_refused(store, tmp_path, c
     assert _files(tmp_path) == before
     code, out, _ = cli("info", store, "--verify")
     assert code == 1 and "missing (chunk scores/c/0/0)" in out
+
+
+def _survey(path: Path) -> Path:
+    """A photo survey (``--concepts`` on images) as ``segment`` stores one: a frame per
+    photograph, its ``images`` in the provenance; instances 1 and 2 in q1.png, 3 in q2.png."""
+    labels = np.zeros((2, 8, 10), np.uint32)
+    labels[0, 0:2, 0:2], labels[0, 4:6, 4:6], labels[1, 2:4, 2:4] = 1, 2, 3
+    objects = [(k, "parrotfish", "concept") for k in (1, 2, 3)]
+    video = {"path": "quadrats", "width": 10, "height": 8, "images": ["q1.png", "q2.png"]}
+    provenance = {"video": video, "engine": "sam3-concepts"}
+    with MaskStore.create(path, height=8, width=10, objects=objects, provenance=provenance) as s:
+        s.append(labels, np.arange(2.0))
+        s.mark_complete()
+    return path
+
+
+def test_instances_of_two_photographs_of_a_survey_are_not_merged(tmp_path, cli):
+    """A merge across photographs of a survey was accepted: one "track" in two quadrats,
+    with a path length and a speed between them, counted as one animal by the tracks table.
+    Now it is one line naming both photographs; instances of one photograph still merge."""
+    store = _survey(tmp_path / "survey.zarr")
+    before = _files(tmp_path)
+    code, _, err = cli("edit", store, "--merge", "1,3")
+    assert_one_line_error(
+        code,
+        err,
+        str(store),
+        "--merge 1,3",
+        "track 1 in q1.png, track 3 in q2.png",
+        "not the same animal",
+    )
+    assert _files(tmp_path) == before
+    code, _, err = cli("edit", store, "--merge", "1,2")
+    assert code == 0, err
+    with MaskStore.open(store) as s:
+        assert [o["id"] for o in s.objects] == [1, 3]
