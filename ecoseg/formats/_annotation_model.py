@@ -109,6 +109,10 @@ class Annotations:
         The number the file gives the video's first frame (MOT: 1, MOTS: 1 or ``first_frame``;
         0 for the others): messages name a frame as the file does. ``frame`` of the instances
         counts from 0 all the same.
+    image_names : tuple of str, optional
+        The file name of each frame where the frames are photographs (a photo survey:
+        ``--concepts`` on images, whose provenance lists its ``images``); None: frames of a
+        video.
     """
 
     width: int
@@ -120,6 +124,7 @@ class Annotations:
     source: str = ""
     annotated: AnnotatedFrames | None = None
     first_frame: int = 0
+    image_names: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:  # not every instance's RLE: megabytes of text in a notebook
         counts: dict[str, int] = {}

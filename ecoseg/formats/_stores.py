@@ -78,7 +78,17 @@ def store_head(st: Any) -> Annotations:
         times=st.read_time(),
         source=st.path,
         annotated=_annotated(st),
+        image_names=_image_names(st),
     )
+
+
+def _image_names(st: Any) -> tuple[str, ...] | None:
+    """The photographs' file names of a photo survey (one per frame), None for a video."""
+    video = st.provenance_record.video
+    names = (video.extra or {}).get("images") if video is not None else None
+    if not isinstance(names, list) or len(names) != st.n_frames:
+        return None
+    return tuple(str(n) for n in names)
 
 
 def store_labels(

@@ -12,7 +12,9 @@ Written (one file)::
                       "attributes": {"track_id": 3}}, ...]}
 
 ``frame_index`` and ``time_s`` are ecoseg's additions (readers that do not know them ignore
-them); the track id is an annotation attribute, as CVAT and Datumaro write it. Read: masks as
+them); the track id is an annotation attribute, as CVAT and Datumaro write it. A photo
+survey's images keep their own names (``"file_name": "quadrat_01.jpg"``: :func:`file_name`), so
+the file pairs with the survey's folder. Read: masks as
 RLE (compressed or counts lists, whatever ``iscrowd`` says: CVAT writes its masks as
 ``iscrowd: 1`` uncompressed RLE) or polygons, else the ``bbox`` (``segmentation: []``); the frame
 from ``frame_index``, ``frame_id``, the number in the ``file_name`` where the names are frame
@@ -61,6 +63,22 @@ def frame_name(frame: int) -> str:
     return f"frame_{frame:06d}.png"
 
 
+def file_name(ann: Annotations, frame: int) -> str:
+    """The ``file_name`` of a frame: a photo survey's photograph as it is named (so the file
+    pairs with the survey's folder of images), else :func:`frame_name`.
+
+    Examples
+    --------
+    >>> file_name(Annotations(width=8, height=8, n_frames=2, image_names=("q1.jpg", "q2.jpg")), 1)
+    'q2.jpg'
+    >>> file_name(Annotations(width=8, height=8, n_frames=2), 1)
+    'frame_000001.png'
+    """
+    if ann.image_names is not None and 0 <= frame < len(ann.image_names):
+        return ann.image_names[frame]
+    return frame_name(frame)
+
+
 def categories(ann: Annotations) -> dict[str, int]:
     """Category id (1-based, sorted by name) of each class."""
     return {name: k + 1 for k, name in enumerate(ann.classes)}
@@ -80,7 +98,7 @@ def image(ann: Annotations, t: int) -> dict:
     """The ``images`` entry of frame ``t``."""
     entry = {
         "id": t + 1,
-        "file_name": frame_name(t),
+        "file_name": file_name(ann, t),
         "width": ann.width,
         "height": ann.height,
         "frame_index": t,

@@ -110,7 +110,7 @@ def _write_video(fh, head: Annotations, listed, some: bool, dump) -> None:
     """The ``videos`` entry, its per-frame lists written in batches."""
     head_entry = {"id": 1, "width": head.width, "height": head.height, "length": len(listed)}
     fh.write(dump(head_entry)[:-1] + ',"file_names":[')
-    coco.write_items(fh, (coco.frame_name(t) for t in listed), dump)
+    coco.write_items(fh, (coco.file_name(head, t) for t in listed), dump)
     if some:
         fh.write('],"frame_indices":[')
         coco.write_items(fh, iter(listed), dump)

@@ -236,6 +236,29 @@ def test_json_exports_name_ecoseg_and_the_store(tmp_path, fmt):
     assert info["version"] == __version__ and info["date_created"]
 
 
+def test_a_photo_survey_is_exported_under_its_photographs_names(tmp_path):
+    """A photo survey (``--concepts`` on images) was exported as frame_000000.png, ... which
+    no file of its folder is called, so the COCO file did not pair with the photographs (in
+    CVAT, FiftyOne or pycocotools); its images now keep their names, and their frames."""
+    labels = np.zeros((2, 6, 8), np.uint32)
+    labels[0, 1:3, 2:5], labels[1, 3:5, 1:4] = 1, 2
+    names = ["IMG_0912.JPG", "IMG_0915.JPG"]  # numbers that are not frames
+    video = {"path": "quadrats", "width": 8, "height": 6, "images": names}
+    objects = [(1, "parrotfish", "concept"), (2, "sea urchin", "concept")]
+    store = tmp_path / "survey.zarr"
+    with MaskStore.create(
+        store, height=6, width=8, objects=objects, provenance={"video": video}
+    ) as s:
+        s.append(labels, np.arange(2.0))
+        s.mark_complete()
+    coco = json.loads(open(export(store, "coco", tmp_path / "a.json")).read())
+    assert [i["file_name"] for i in coco["images"]] == names
+    ytvis = json.loads(open(export(store, "ytvis", tmp_path / "v.json")).read())
+    assert ytvis["videos"][0]["file_names"] == names
+    back = read_annotations(tmp_path / "a.json", "coco", VideoInfo(8, 6, np.arange(2.0), {}))
+    assert [(i.frame, i.track) for i in back.instances] == [(0, 1), (1, 2)]
+
+
 @pytest.mark.parametrize("fmt", ["coco", "ytvis"])
 def test_json_exports_are_dated_by_source_date_epoch(tmp_path, fmt, monkeypatch):
     # exports took the clock while stores took SOURCE_DATE_EPOCH: two runs differed in bytes
