@@ -129,6 +129,21 @@ class VideoSource:
             return (made[0], made[1])
         return None
 
+    @property
+    def photos(self) -> tuple[str, ...] | None:
+        """The image names of a photo survey (``--concepts`` on images: a frame per
+        photograph, its ``images`` recorded), None for a video.
+
+        Examples
+        --------
+        >>> VideoSource.from_dict({"path": "q", "images": ["a.png", "b.png"]}).photos
+        ('a.png', 'b.png')
+        >>> VideoSource.from_dict({"path": "reef.mp4"}).photos is None
+        True
+        """
+        names = (self.extra or {}).get("images")
+        return tuple(str(n) for n in names) if isinstance(names, list) else None
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> VideoSource:
         """Read the ``video`` entry of a provenance record."""

@@ -85,10 +85,8 @@ def store_head(st: Any) -> Annotations:
 def _image_names(st: Any) -> tuple[str, ...] | None:
     """The photographs' file names of a photo survey (one per frame), None for a video."""
     video = st.provenance_record.video
-    names = (video.extra or {}).get("images") if video is not None else None
-    if not isinstance(names, list) or len(names) != st.n_frames:
-        return None
-    return tuple(str(n) for n in names)
+    names = video.photos if video is not None else None
+    return names if names is not None and len(names) == st.n_frames else None
 
 
 def store_labels(

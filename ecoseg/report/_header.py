@@ -29,10 +29,23 @@ def report_date(videos: list[VideoInfo]) -> dict[str, str] | None:
     return None
 
 
+def _footage(videos: list[VideoInfo]) -> list[dict[str, str]]:
+    """What the stores hold: the seconds of footage of the videos, the photographs of the
+    photo surveys (whose frames are photographs, not times: they said "3.0 s of footage")."""
+    films = [v for v in videos if v.photos is None]
+    photos = sum(v.n_frames for v in videos if v.photos is not None)
+    out = []
+    if films or not photos:
+        out.append({"value": duration(sum(v.duration_s for v in films)), "label": "of footage"})
+    if photos:
+        out.append({"value": str(photos), "label": _counted(photos, "photograph", "photographs")})
+    return out
+
+
 def subtitle(videos: list[VideoInfo], sites: list[str]) -> str:
-    hours = sum(v.duration_s for v in videos)
     n = len(videos)
-    parts = [f"{n} video{'s' if n != 1 else ''}", f"{duration(hours)} of footage"]
+    parts = [f"{n} video{'s' if n != 1 else ''}"]
+    parts += [f"{c['value']} {c['label']}" for c in _footage(videos)]
     if sites:
         parts.insert(1, f"{len(sites)} site{'s' if len(sites) != 1 else ''}")
     return " · ".join(parts)
@@ -57,7 +70,7 @@ def headline(videos, tables, sites) -> list[dict[str, str]]:
     n_cls, unnamed = len(seen - {"unknown"}), "unknown" in seen
     cards = [
         {"value": str(len(videos)), "label": _counted(len(videos), "video", "videos")},
-        {"value": duration(sum(v.duration_s for v in videos)), "label": "of footage"},
+        *_footage(videos),
         {"value": str(n_ind), "label": _counted(n_ind, "individual", "individuals") + " tracked"},
         {
             "value": str(n_cls),

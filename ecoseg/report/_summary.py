@@ -40,7 +40,7 @@ def summary_rows(videos: list[VideoInfo], tables) -> list[dict[str, Any]]:
                 "transect": v.transect or "",
                 "date": v.date or "",
                 "depth": fixed_decimals(v.depth_m, 1),
-                "duration": f"{v.duration_s:.1f}",
+                "duration": f"{v.duration_s:.1f}" if v.photos is None else "–",  # photographs
                 "frames": _frames_text(v),
                 "size": f"{v.width}×{v.height}",
                 # every digit, as the calibration section and `scale_text` print it: the
@@ -99,7 +99,8 @@ def maxn_table(videos, maxn, classes) -> dict[str, Any] | None:
             if c not in own:  # not a class of this video: its tables say nothing of it
                 cells.append("–")
             elif c in d.index and int(d.loc[c, "maxn"]) > 0:
-                cells.append(maxn_cell(d.loc[c, "maxn"], d.loc[c].get("frame"), d.loc[c, "time_s"]))
+                row = d.loc[c]
+                cells.append(maxn_cell(row["maxn"], row.get("frame"), row["time_s"], v.photos))
             else:
                 cells.append("0")
         rows.append({"video": v.name, "cells": cells})
@@ -107,8 +108,9 @@ def maxn_table(videos, maxn, classes) -> dict[str, Any] | None:
     return {"classes": classes, "rows": rows, "absent": absent}
 
 
-def maxn_cell(maxn, frame, time_s) -> str:
-    """A MaxN table cell: the value, when (ms: frame steps of any rate stay apart) and where.
+def maxn_cell(maxn, frame, time_s, photos=None) -> str:
+    """A MaxN table cell: the value, when (ms: frame steps of any rate stay apart) and where;
+    in a photo survey (``photos``: its images, one per frame) the photograph, not a time.
 
     Examples
     --------
@@ -116,9 +118,13 @@ def maxn_cell(maxn, frame, time_s) -> str:
     '3 at 0.070 s (frame 2)'
     >>> maxn_cell(1, None, 12.5)
     '1 at 12.500 s'
+    >>> maxn_cell(4, 1, 1.0, ("q1.jpg", "q2.jpg"))
+    '4 in q2.jpg (frame 1)'
     """
-    text = f"{int(maxn)} at {float(time_s):.3f} s"
     try:
-        return text + f" (frame {int(frame)})"
+        frame = int(frame)
     except (TypeError, ValueError):  # no frame column (tables made elsewhere), or <NA>
-        return text
+        return f"{int(maxn)} at {float(time_s):.3f} s"
+    if photos is not None and 0 <= frame < len(photos):
+        return f"{int(maxn)} in {photos[frame]} (frame {frame})"
+    return f"{int(maxn)} at {float(time_s):.3f} s (frame {frame})"

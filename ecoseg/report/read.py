@@ -105,6 +105,12 @@ class VideoInfo:
         return float(v) if v else None
 
     @property
+    def photos(self) -> tuple[str, ...] | None:
+        """The photographs of a photo survey, one per frame (None: a video)."""
+        video = self.provenance.video
+        return video.photos if video is not None else None
+
+    @property
     def duration_s(self) -> float:
         t = self.times
         if len(t) == 0:

@@ -244,7 +244,8 @@ def store_command(v: VideoInfo) -> Command:
             attach("prompts", prompts, "--prompts")
         else:
             cmd += ["--concepts", *(_q(c["text"]) for c in concepts)]
-        if _is_image_survey(prov):  # photo quadrats: one threshold, no tracking settings
+        # photo quadrats: one threshold, no tracking settings
+        if prov.video is not None and prov.video.photos is not None:
             threshold = params.pop("score_threshold", 0.5)
             params = {}
             if threshold != 0.5:
@@ -392,11 +393,6 @@ def _rate_flags(prov) -> list[str]:
     if video is None or not video.extra.get("image_folder") or video.fps in (None, DEFAULT_FPS):
         return []
     return ["--fps", number_text(video.fps)]
-
-
-def _is_image_survey(prov) -> bool:
-    video = prov.video
-    return video is not None and "images" in (video.extra or {})
 
 
 def _synth_command(v: VideoInfo) -> str:

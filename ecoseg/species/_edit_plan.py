@@ -201,12 +201,10 @@ def plan_edits(
     return steps
 
 
-def _survey_photos(store) -> list[str] | None:
-    """The image names of a photo survey (``--concepts`` on images: its provenance's
-    ``images``, one per frame); None for any other store."""
+def _survey_photos(store) -> tuple[str, ...] | None:
+    """The image names of a photo survey, None for any other store."""
     video = store.provenance_record.video
-    names = (video.extra or {}).get("images") if video is not None else None
-    return [str(n) for n in names] if isinstance(names, list) else None
+    return video.photos if video is not None else None
 
 
 def _frame_ranges(frames: np.ndarray) -> list[list[int]]:

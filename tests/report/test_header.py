@@ -10,7 +10,7 @@ from ecoseg.report._header import headline, subtitle
 
 
 def _cards(n_videos: int, n_tracks: int, classes: list[str], sites: list[str]) -> dict:
-    videos = [SimpleNamespace(duration_s=2.0)] * n_videos
+    videos = [SimpleNamespace(duration_s=2.0, photos=None)] * n_videos
     tables = {
         "tracks": pd.DataFrame({"object_id": range(n_tracks)}),
         "maxn": pd.DataFrame({"class": classes, "maxn": [1] * len(classes)}),
@@ -29,7 +29,9 @@ def test_headline_labels_are_singular_for_one():
         "individual tracked": "1",
         "class seen (and unknown)": "1",
     }
-    assert subtitle([SimpleNamespace(duration_s=2.0)], ["North"]).startswith("1 video · 1 site")
+    assert subtitle([SimpleNamespace(duration_s=2.0, photos=None)], ["North"]).startswith(
+        "1 video · 1 site"
+    )
     many = _cards(2, 3, ["wrasse", "parrotfish"], ["North", "South"])
     assert set(many) == {"videos", "sites", "of footage", "individuals tracked", "classes seen"}
     assert _cards(1, 0, [], [])["classes seen"] == "0"
@@ -49,3 +51,30 @@ def test_the_engine_parameters_count_one_object_in_the_singular(tmp_path):
     assert made == ["1 object", "2 objects"]  # it read "1 objects"
     cards = re.findall(r'<div class="v">([^<]*)</div><div class="l">([^<]*)</div>', page)
     assert ("2", "videos") in cards and ("1", "class seen") in cards  # sponge: never seen
+
+
+def test_a_photo_survey_counts_photographs_not_seconds_of_footage(tmp_path):
+    """A photo survey's frames are photographs, its times their indices: the page said "3.0 s
+    of footage" for three photographs and "4 at 2.000 s (frame 2)" for the MaxN; it now
+    counts the photographs and names the one where the MaxN is."""
+    import re
+
+    import numpy as np
+
+    from ecoseg.report import report
+    from ecoseg.store import MaskStore
+
+    labels = np.zeros((3, 8, 10), np.uint32)
+    labels[0, 0:2, 0:2], labels[2, 4:6, 4:6], labels[2, 0:2, 6:8] = 1, 2, 3
+    names = ["q1.jpg", "q2.jpg", "q3.jpg"]
+    video = {"path": "quadrats", "width": 10, "height": 8, "images": names}
+    objects = [(k, "parrotfish", "concept") for k in (1, 2, 3)]
+    with MaskStore.create(
+        tmp_path / "s.zarr", height=8, width=10, objects=objects, provenance={"video": video}
+    ) as s:
+        s.append(labels, np.arange(3.0))
+        s.mark_complete()
+    page = report([tmp_path / "s.zarr"], tmp_path / "s.html").read_text()
+    cards = re.findall(r'<div class="v">([^<]*)</div><div class="l">([^<]*)</div>', page)
+    assert ("3", "photographs") in cards and "of footage" not in page
+    assert "1 video · 3 photographs" in page and "2 in q3.jpg (frame 2)" in page
