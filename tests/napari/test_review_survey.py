@@ -1,0 +1,65 @@
+"""Review tracks widget on a photo survey (``--concepts`` on images): every instance listed,
+named and merged within its photograph, a merge across photographs refused in the widget's
+words, as on the command line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
+
+from ecoseg.store import MaskStore  # noqa: E402
+
+
+@pytest.fixture
+def widget(make_napari_viewer, tmp_path):
+    from PIL import Image
+
+    from ecoseg.napari._review import ReviewWidget
+
+    photos = tmp_path / "quadrats"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    names = ["q1.png", "q2.png"]
+    for name in names:
+        Image.fromarray(rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(photos / name)
+    labels = np.zeros((2, 24, 32), np.uint32)
+    labels[0, 2:8, 2:8], labels[0, 12:20, 14:22], labels[1, 4:12, 4:12] = 1, 2, 3
+    video = {"path": str(photos), "width": 32, "height": 24, "frames": 2, "images": names}
+    objects = [
+        (1, "parrotfish", "concept"),
+        (2, "parrotfish", "concept"),
+        (3, "parrotfish", "concept"),
+    ]
+    path = tmp_path / "survey.zarr"
+    prov = {"video": video, "engine": "sam3-concepts"}
+    with MaskStore.create(path, height=24, width=32, objects=objects, provenance=prov) as s:
+        s.append(labels, np.arange(2.0))
+        s.mark_complete()
+    viewer = make_napari_viewer()
+    viewer.open(str(path), plugin="ecoseg")
+    w = ReviewWidget(viewer)
+    viewer.window.add_dock_widget(w)
+    w.wait()
+    return w, path
+
+
+def test_a_survey_is_reviewed_within_its_photographs(widget):
+    w, path = widget
+    assert w.gallery.rowCount() == 3
+    w.select(1, 3)  # q1.png and q2.png: two animals
+    w.merge()
+    w.wait()
+    text = w.status.text()
+    assert text.startswith("error:") and "track 1 in q1.png, track 3 in q2.png" in text
+    assert "--" not in text and [o["id"] for o in MaskStore.open(path).objects] == [1, 2, 3]
+    w.select(3)
+    w.set_class("sea urchin")
+    w.wait()
+    w.select(1, 2)  # one animal of q1.png found twice
+    w.merge()
+    w.wait()
+    objects = {o["id"]: o for o in MaskStore.open(path).objects}
+    assert sorted(objects) == [1, 3] and objects[3]["class"] == "sea urchin"
+    assert objects[3]["reviewed"] and w.gallery.rowCount() == 2
