@@ -148,6 +148,11 @@ def check_split(track: int, frame: int, present: np.ndarray) -> None:
     if not len(present):
         raise ConfigError(f"cannot split track {track}: it is present in no frame")
     first, last = int(present[0]), int(present[-1])
+    if first == last:  # it read "the split frame must be after 2 and at most 2"
+        raise ConfigError(
+            f"cannot split track {track}: it is present in frame {first} only (as every "
+            "instance of a photo survey is in one photograph), so there is nothing to cut"
+        )
     if not first < int(frame) <= last:
         raise ConfigError(
             f"cannot split track {track} at frame {frame}: it is present from frame {first} "

@@ -65,6 +65,14 @@ def test_a_split_must_cut_the_track_in_two(frame):
         check_split(4, frame, np.array([2, 3, 7, 8]))
 
 
+@pytest.mark.parametrize("frame", [2, 3])
+def test_a_track_of_one_frame_has_nothing_to_split(frame):
+    """A survey's instance (one photograph) was refused with "the split frame must be after
+    2 and at most 2", a range with no frame in it."""
+    with pytest.raises(ConfigError, match="^cannot split track 4: it is present in frame 2 only"):
+        check_split(4, frame, np.array([2]))
+
+
 @pytest.mark.parametrize("frame", [3, 5, 8])
 def test_a_split_inside_the_track_is_allowed(frame):
     check_split(4, frame, np.array([2, 3, 7, 8]))  # raises nothing
