@@ -136,6 +136,39 @@ def test_points_on_the_outer_edge_of_the_first_pixel_are_in_the_frame():
         Calibration.from_scale_bar((-0.6, 10), (95.5, 10), 48).check_frame(96, 64)
 
 
+@pytest.mark.parametrize(
+    ("p0", "p1", "outside"),
+    [
+        ((-0.5, 10), (95.5, 10), None),  # the outer edges of the first and last pixels
+        ((10, -0.5), (10, 63.5), None),
+        ((-0.5, 10), (95.75, 10), (95.75, 10)),  # a quarter pixel past the last one
+        ((10, -0.5), (10, 63.75), (10, 63.75)),
+        ((-0.5, 10), (96, 10), (96, 10)),  # x == width was accepted
+        ((10, 0), (10, 64), (10, 64)),
+        ((-0.75, 10), (95.5, 10), (-0.75, 10)),  # a quarter pixel before the first one
+        ((10, -0.75), (10, 63.5), (10, -0.75)),
+    ],
+)
+def test_the_frame_check_allows_the_same_half_pixel_on_each_side(p0, p1, outside):
+    """Pixel centres are at 0 .. width - 1, so the frame's outer edges are -0.5 and
+    width - 0.5; the check allowed up to ``width`` on the right and bottom (a point half a
+    pixel past the last pixel's edge) but only -0.5 on the left and top."""
+    for cal in (
+        Calibration.from_scale_bar(p0, p1, 48),
+        Calibration.from_laser_points([p0, p1], 48),
+    ):
+        if outside is None:
+            cal.check_frame(96, 64)
+            continue
+        with pytest.raises(CalibrationError) as info:
+            cal.check_frame(96, 64, "m.zarr")
+        said = str(info.value)
+        what = "scale-bar end" if cal.method == "scale_bar" else "laser spot"
+        point = f"({outside[0]:g}, {outside[1]:g})"
+        assert said.startswith(f"m.zarr: calibration {what} {point} is outside the 96x64 px frame")
+        assert "from -0.5 to 95.5 in x and 63.5 in y" in said and "\n" not in said
+
+
 def test_regions_refuses_calibration_points_outside_the_frame_as_measure_does(tmp_path):
     """`regions(store, calibration=...)` measured with a scale bar longer than the frame
     (coordinates of another video) that `measure` refuses."""
