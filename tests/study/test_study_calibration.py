@@ -119,3 +119,18 @@ def test_a_scale_bar_outside_the_frame_is_refused_before_the_store_is_written(tm
     with pytest.raises(ecoseg.errors.CalibrationError, match=r"\(500, 10\) is outside the 96x64"):
         ecoseg.study.run_study(tmp_path / "study.yaml", progress=False, report=False)
     assert MaskStore.open(tmp_path / "out" / "stores" / "a.zarr").calibration is None
+
+
+def test_a_store_measure_refuses_keeps_its_calibration(study, capsys):
+    """The study file's calibration of a video changed (20 -> 25 mm/px) and its store is one
+    measure refuses (an annotation that covers none of its frames): the run saved 25 mm/px
+    into the store, then measure refused it, leaving the store changed by a failed run. Now
+    the store is checked first and keeps the study's 20 mm/px."""
+    store = study / "out" / "stores" / "reef-a.zarr"
+    with MaskStore.open(store, mode="a") as s:
+        s.set_provenance(annotated_frames={"start": 100, "step": 1})
+    path = study / "study.yaml"
+    path.write_text(path.read_text().replace("calibration: 20.0", "calibration: 25.0", 1))
+    with pytest.raises(ecoseg.errors.StoreError, match=r"covers none of its 6 frames"):
+        ecoseg.study.run_study(path, progress=False, report=False)
+    assert MaskStore.open(store).calibration == {"mm_per_px": 20.0, "method": "scale"}
