@@ -188,3 +188,23 @@ def test_regions_refuses_calibration_points_outside_the_frame_as_measure_does(tm
     assert math.isclose(
         regions(path, calibration="scale-bar:0,0,5,0,1")["area_mm2"].iloc[0], 24 / 25
     )
+
+
+def test_a_measure_that_fails_leaves_the_stores_calibration(tmp_path):
+    """``measure(store, calibration=...)`` saved the new calibration into the store before
+    it read the masks, so a store found damaged while measuring (a lost chunk) was left
+    with a calibration of a measurement that never was; now it is saved once the tables are
+    made, and a measure that fails leaves the store as it was."""
+    from ecoseg.errors import StoreError
+    from ecoseg.measure import measure
+
+    path = tmp_path / "m.zarr"
+    with MaskStore.create(path, height=4, width=6, objects=[{"id": 1}], chunk_frames=1) as s:
+        s.append(np.ones((3, 4, 6), np.uint32), [0.0, 0.1, 0.2])
+        Calibration.from_scale(0.25).save(s)
+    (path / "labels" / "c" / "1" / "0" / "0").unlink()  # lost: the store is damaged
+    for spec in ("0.5", "none"):
+        with pytest.raises(StoreError, match=r"'labels' frames 1\.\.1 cannot be read"):
+            measure(path, tmp_path / "tables", calibration=spec)
+        assert MaskStore.open(path).calibration == {"mm_per_px": 0.25, "method": "scale"}
+        assert not (tmp_path / "tables").exists()
