@@ -134,3 +134,31 @@ def test_a_store_measure_refuses_keeps_its_calibration(study, capsys):
     with pytest.raises(ecoseg.errors.StoreError, match=r"covers none of its 6 frames"):
         ecoseg.study.run_study(path, progress=False, report=False)
     assert MaskStore.open(store).calibration == {"mm_per_px": 20.0, "method": "scale"}
+
+
+def test_check_names_a_calibration_set_by_hand_and_changes_nothing(study, capsys):
+    """`ecoseg study --check` said the study was ok and nothing of the store calibrated by hand
+    at 30 mm/px, which the run then replaced with the study's 20 mm/px (with a warning). Now it
+    says it, one line naming the store and both calibrations, and leaves the store as it is."""
+    path = str(study / "study.yaml")
+    assert main(["study", path, "--check"]) == 0
+    assert "by hand" not in capsys.readouterr().out  # the study's own: nothing to say
+    store = _calibrate_by_hand(study, capsys)
+    assert main(["study", path, "--check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:-1] == [
+        f"{store}: its calibration 30 mm/px (scale) was set by hand since the study saved "
+        "20 mm/px (scale) there; a run will put the study's 20 mm/px (scale) back"
+    ]
+    assert out[-1].startswith(f"{path}: ok, 2 video(s)")
+    assert MaskStore.open(store).calibration == {"mm_per_px": 30.0, "method": "scale"}
+    # cleared by hand (`--calibration none`): said alike, though a run puts it back silently
+    hand = ["measure", store, "-o", str(study / "hand2"), "--calibration", "none", "--quiet"]
+    assert main(hand) == 0
+    capsys.readouterr()
+    assert main(["study", path, "--check"]) == 0
+    assert capsys.readouterr().out.splitlines()[:-1] == [
+        f"{store}: its calibration none (pixels) was set by hand since the study saved "
+        "20 mm/px (scale) there; a run will put the study's 20 mm/px (scale) back"
+    ]
+    assert MaskStore.open(store).calibration is None
