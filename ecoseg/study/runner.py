@@ -385,10 +385,14 @@ def run_study(
                 f"the species model names the tracks from the video's frames, but the video "
                 f"is not found at {video.source} (bring it back, then run the study again)"
             )
-        # refused as measure refuses it (no frames observed) before its calibration is saved,
-        # so a refused run leaves the store as it was
+        # refused as measure refuses it (no frames observed), and a species model file that
+        # is no model, before its calibration is saved: a refused run leaves the store as it was
         with opened_store(store) as opened:
             check_has_frames(opened)
+        if species_model is not None:
+            from ecoseg.species.model import SpeciesModel
+
+            fitted = SpeciesModel.load(species_model, model_bytes)  # the bytes hashed above
         # saved first (sizes in mm of a species model need it; an earlier run's must not
         # linger), said once when it replaces another
         recorded = (meas.get("inputs") or {}).get("calibration")
@@ -399,8 +403,7 @@ def run_study(
 
             name_tracks(
                 store,
-                model=species_model,
-                model_bytes=model_bytes,  # the bytes hashed above, not read a third time
+                model=fitted,  # read above, from the bytes hashed
                 videos=[video.path],
                 progress=False,
                 # named as the study file names it: the record holds no path of this machine

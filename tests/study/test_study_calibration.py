@@ -162,3 +162,17 @@ def test_check_names_a_calibration_set_by_hand_and_changes_nothing(study, capsys
         "20 mm/px (scale) there; a run will put the study's 20 mm/px (scale) back"
     ]
     assert MaskStore.open(store).calibration is None
+
+
+def test_a_species_model_that_is_no_model_leaves_the_calibration(study):
+    """The study file's calibration changed (20 -> 25 mm/px) with a `species_model:` that is
+    no model file: the run saved 25 mm/px into the store, then classify refused the model, so
+    the failed run had changed the store. Now the model is read first."""
+    store = study / "out" / "stores" / "reef-a.zarr"
+    (study / "species.json").write_text("{not json")
+    path = study / "study.yaml"
+    new = "    name: reef-a\n    calibration: 25.0\n    species_model: species.json\n"
+    path.write_text(path.read_text().replace("    name: reef-a\n", new))
+    with pytest.raises(ecoseg.errors.EcosegError, match="species.json"):
+        ecoseg.study.run_study(path, progress=False, report=False)
+    assert MaskStore.open(store).calibration == {"mm_per_px": 20.0, "method": "scale"}
