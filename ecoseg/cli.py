@@ -362,7 +362,9 @@ def _add_study(sub):
             "first frame: a cut-off or damaged file is named), and that this machine has its "
             "device and network weights (not with --scheduler: its workers run the videos); "
             "a video not found (moved away) must have a finished store, which a run keeps; "
-            "a store the study did not make is refused as a run refuses it"
+            "a store the study did not make is refused as a run refuses it; a study store "
+            "whose calibration was set by hand since the study saved its own is named (a run "
+            "puts the study's back)"
         ),
     )
     p.add_argument("--no-report", action="store_true", help="stop after the tables")
@@ -394,10 +396,18 @@ def _run_study(args) -> int:
         manifest = load_manifest(output)
         moved = moved_videos(placed, manifest, args.study)
         check_renamed(placed, manifest, args.study)  # a store the run would leave unused
-        from ecoseg.study.checks import check_machine, check_readable, check_store_made
+        from ecoseg.study.checks import (
+            check_machine,
+            check_readable,
+            check_store_made,
+            hand_calibrations,
+        )
 
         for video in placed.videos:  # a store the study did not make: refused as a run does
             check_store_made(placed, video, manifest["videos"].get(video.name))
+        # a calibration set by hand on a study's store: said, as a run warns when it puts
+        # the study's back (nothing is changed here)
+        hand = hand_calibrations(placed, manifest)
 
         if args.scheduler is None:  # the videos run here: a device or weights it lacks
             check_machine(study, output)
@@ -406,6 +416,8 @@ def _run_study(args) -> int:
         gone = f"; not found, their stores kept: {', '.join(moved)}" if moved else ""
         if truths := moved_truths(study):
             gone += f"; truth not found, not scored: {', '.join(truths)}"
+        for line in hand:
+            print(line)
         print(f"{args.study}: ok, {len(study.videos)} video(s), output {output}{gone}")
         return 0
     result = run_study(

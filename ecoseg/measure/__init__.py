@@ -316,8 +316,8 @@ def _tables(
     store, frames, new_cal, roi, classes, chunk_frames, progress
 ) -> dict[str, pd.DataFrame]:
     """The tables of :func:`measure` from an open store checked by :func:`check_has_frames`
-    (``frames``: what it returned; ``new_cal``: saved into the store first; False: the
-    store's calibration cleared, measured in pixels)."""
+    (``frames``: what it returned; ``new_cal``: saved into the store once the tables are
+    made; False: the store's calibration cleared, measured in pixels)."""
     from ecoseg.measure.regions import (
         RoiRows,
         concat_stats,
@@ -345,20 +345,17 @@ def _tables(
     mask = roi_mask(roi, shape)
     roi_rows = RoiRows(mask) if mask is not None else None
     del mask
+    # the calibration measured with, and whether it is saved into the store (once the tables
+    # are made, so a measure refused or failed, a damaged chunk, leaves the store as it was)
     if new_cal is False:
-        if store.calibration:  # one without is left as it is (not opened for writing)
-            warn_if_replaced(store, None)
-            save_calibration(store, None)
-        cal = None
+        cal, save = None, bool(store.calibration)  # one without is left as it is
     elif new_cal is not None:
         new_cal.check_frame(store.width, store.height, store.path)
         stored = Calibration.load(store)
         cal = new_cal.saved_over(stored)  # its own mm/px typed back: kept as it was measured
-        if cal is not stored:
-            warn_if_replaced(store, cal)
-            save_calibration(store, cal)
+        save = cal is not stored
     else:
-        cal = Calibration.load(store)
+        cal, save = Calibration.load(store), False
 
     # the chunks' stats are joined as they come and become the regions table's columns:
     # measuring holds about the tables it returns (tests/measure/test_measure_memory.py)
@@ -403,6 +400,9 @@ def _tables(
             df.attrs.update(extra, roi="frame" if roi_rows is None else "roi")
         if classes is not None:
             df.attrs["classes"] = list(classes)
+    if save:
+        warn_if_replaced(store, cal)
+        save_calibration(store, cal)
     return tables
 
 

@@ -256,10 +256,10 @@ class Calibration:
         """Refuse scale-bar ends or laser spots outside a ``width`` x ``height`` frame.
 
         Points are measured on the video, so one outside the frame (a scale bar longer than
-        the frame, coordinates of another video, x and y swapped) is a mistake. The frame runs
-        from -0.5 (the outer edge of the first pixel, whose centre is 0: where a line drawn
-        in napari to the image's left or top edge ends) to ``width`` / ``height`` (its right
-        or bottom edge counted in pixel edges).
+        the frame, coordinates of another video, x and y swapped) is a mistake. Pixel centres
+        are at integers, so the frame runs from -0.5 (the outer edge of the first pixel: where
+        a line drawn in napari to the image's left or top edge ends) to ``width - 0.5`` /
+        ``height - 0.5`` (the outer edge of the last pixel), the same half pixel on each side.
 
         Raises
         ------
@@ -274,7 +274,8 @@ class Calibration:
         Traceback (most recent call last):
         ...
         ecoseg.errors.CalibrationError: m.zarr: calibration scale-bar end (5000, 0) is outside \
-the 96x64 px frame (the bar is 5000 px long; give its ends in the video's pixels)
+the 96x64 px frame, whose pixels' outer edges run from -0.5 to 95.5 in x and 63.5 in y (the \
+bar is 5000 px long; give its ends in the video's pixels)
         """
         d = self.details
         if self.method == "scale_bar" and "p0" in d and "p1" in d:
@@ -289,10 +290,11 @@ the 96x64 px frame (the bar is 5000 px long; give its ends in the video's pixels
             return
         prefix = "" if where is None else f"{where}: "
         for x, y in points:
-            if not (-0.5 <= x <= width and -0.5 <= y <= height):
+            if not (-0.5 <= x <= width - 0.5 and -0.5 <= y <= height - 0.5):
                 raise CalibrationError(
                     f"{prefix}calibration {what} ({x:g}, {y:g}) is outside the {width}x{height} "
-                    f"px frame ({hint})"
+                    f"px frame, whose pixels' outer edges run from -0.5 to {width - 0.5:g} in x "
+                    f"and {height - 0.5:g} in y ({hint})"
                 )
 
     # ------------------------------------------------------------------ conversion

@@ -1,7 +1,9 @@
 """Saving a study's calibration of a video into the study's own store of it, said once: the
 one function of ``ecoseg study`` (before a video is classified and measured, and when it keeps
 a video's tables) and of ``ecoseg report --study`` (before it measures a study's store). It
-lives here, below :mod:`ecoseg.study`, because the report never imports the study package."""
+lives here, below :mod:`ecoseg.study`, because the report never imports the study package.
+:func:`calibration_set_by_hand` says, without writing, what a run would replace (for ``ecoseg
+study --check``)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any
 
 from ecoseg.errors import CalibrationError
 
-__all__ = ["save_study_calibration"]
+__all__ = ["calibration_set_by_hand", "save_study_calibration"]
 
 
 def save_study_calibration(
@@ -69,10 +71,7 @@ the study file now gives it
         return  # nothing changes (and nothing is opened for writing)
     with MaskStore.open(store, mode="a") as writer:
         if stored is not None:
-            try:  # what the study saved at its last measurement, as it saved it
-                ours = Calibration.from_dict(recorded).saved_over(stored).to_dict()
-            except (CalibrationError, TypeError):  # none (pixels), or a record of no calibration
-                ours = None
+            ours = _as_dict(_study_own(recorded, stored))
             if ours == stored.to_dict() and log is not None:
                 log(
                     f"measure {name}: calibration {new or 'none (pixels)'} replaces the "
@@ -81,3 +80,59 @@ the study file now gives it
             else:
                 warn_if_replaced(writer, new)
         save_calibration(writer, new)
+
+
+def calibration_set_by_hand(
+    store: str | Path, calibration: Any, recorded: dict | None = None
+) -> str | None:
+    """What ``ecoseg study --check`` says of a study's ``store`` whose calibration was set by
+    hand since the study saved its own there (``recorded``: the manifest's record of the
+    calibration of the video's last measurement; ``calibration``: the study's now, a
+    :class:`~ecoseg.measure.calibration.Calibration` or ``None`` for pixels), which a run
+    replaces with the study's (:func:`save_study_calibration`): one line naming the store and
+    both calibrations; ``None`` when the store holds the study's own (or what a run will save
+    there anyway). Nothing is written.
+
+    Examples
+    --------
+    >>> from ecoseg.measure.calibration import Calibration
+    >>> from ecoseg.store import MaskStore
+    >>> store = MaskStore.create("memory://doc-study-hand", height=2, width=2, overwrite=True)
+    >>> study_own = {"mm_per_px": 0.2, "method": "scale"}
+    >>> Calibration.from_scale(0.2).save(store)  # as the study saved it
+    >>> print(calibration_set_by_hand(store.path, Calibration.from_scale(0.2), study_own))
+    None
+    >>> Calibration.from_scale(0.3).save(store)  # set by hand
+    >>> print(calibration_set_by_hand(store.path, Calibration.from_scale(0.2), study_own))
+    memory://doc-study-hand: its calibration 0.3 mm/px (scale) was set by hand since the study \
+saved 0.2 mm/px (scale) there; a run will put the study's 0.2 mm/px (scale) back
+    """
+    from ecoseg.measure.calibration import Calibration
+    from ecoseg.store import MaskStore
+
+    with MaskStore.open(store) as reader:
+        stored, where = Calibration.load(reader), reader.path
+    new = None if calibration is None else calibration.saved_over(stored)
+    ours = _study_own(recorded, stored)
+    if _as_dict(new) == _as_dict(stored) or _as_dict(ours) == _as_dict(stored):
+        return None  # nothing a run changes, or the study's own (its file changed since)
+    return (
+        f"{where}: its calibration {stored or 'none (pixels)'} was set by hand since the study "
+        f"saved {ours or 'none (pixels)'} there; a run will put the study's "
+        f"{new or 'none (pixels)'} back"
+    )
+
+
+def _study_own(recorded: dict | None, stored: Any) -> Any:
+    """What the study saved at its last measurement (``recorded``), as it saved it over
+    ``stored``; ``None``: none (pixels), or a record of no calibration."""
+    from ecoseg.measure.calibration import Calibration
+
+    try:
+        return Calibration.from_dict(recorded).saved_over(stored)
+    except (CalibrationError, TypeError):
+        return None
+
+
+def _as_dict(calibration: Any) -> dict | None:
+    return None if calibration is None else calibration.to_dict()

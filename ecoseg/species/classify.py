@@ -440,6 +440,8 @@ def classify(
     for store in [*stores, *_as_list(train)]:  # named before training and saving the model
         with opened_store(store) as opened:  # missing, or half rewritten by an interrupted edit
             check_finished(opened)
+            if calibration is not None and store in stores:  # saved into it: refused as
+                calibration.check_frame(opened.width, opened.height, opened.path)  # measure
     if save_model is not None:
         check_model_output(save_model, overwrite)  # before any training
         for store in [*stores, *_as_list(train)]:  # not among a store's chunks

@@ -18,6 +18,8 @@ container, its header and first frame, :func:`ecoseg.io.video.probe_video`), and
 :func:`~ecoseg.study.runner.run_study` with the videos it is about to segment, before any work
 (with or without a scheduler), so a cut-off or damaged file is named with every other such one
 rather than stopping a run at the first of them after segmenting the videos before it.
+It names, too, each study store whose calibration was set by hand since the study saved its own
+there, which a run puts back (:func:`hand_calibrations`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "check_readable",
     "check_store_made",
     "check_video",
+    "hand_calibrations",
     "machine_lack",
     "store_finished",
     "store_kept",
@@ -371,3 +374,34 @@ def check_readable(
             f"{file}{len(bad)} of {n} video{'s' if n > 1 else ''} cannot be read (a run "
             f"starts only once every video opens): {'; '.join(each)}"
         )
+
+
+def hand_calibrations(study: Study, manifest: Mapping) -> list[str]:
+    """One line for each store of ``study`` that the study measured (its ``manifest``
+    records the calibration of that measurement) whose calibration was set by hand since
+    (``ecoseg measure --calibration``, ``ecoseg classify --calibration``, napari): the store
+    and both calibrations, and that a run will put the study's back, as the run warns when it
+    does (:func:`ecoseg.report._calibration.calibration_set_by_hand`). Nothing is written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ecoseg.study.config import load_study
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.mp4").write_bytes(b"")
+    >>> _ = (d / "study.yaml").write_text("output: out\\nvideos:\\n  - path: a.mp4\\n")
+    >>> hand_calibrations(load_study(d / "study.yaml"), {"videos": {}})  # nothing measured
+    []
+    """
+    from ecoseg.report._calibration import calibration_set_by_hand
+
+    said = []
+    for video in study.videos:
+        measured = ((manifest.get("videos") or {}).get(video.name) or {}).get("measure")
+        store = study.store_path(video)
+        if measured and store.exists():
+            recorded = (measured.get("inputs") or {}).get("calibration")
+            line = calibration_set_by_hand(store, video.calibration, recorded)
+            if line is not None:
+                said.append(line)
+    return said

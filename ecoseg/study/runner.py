@@ -19,7 +19,7 @@ from ecoseg._paths import check_out_folder, relpath
 from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks, task_resources
 from ecoseg.batch.jobs import Job, run_job
 from ecoseg.errors import ConfigError, EcosegError
-from ecoseg.measure import TABLES
+from ecoseg.measure import TABLES, check_has_frames
 from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
 from ecoseg.report._calibration import save_study_calibration
 from ecoseg.study.checks import (
@@ -385,6 +385,14 @@ def run_study(
                 f"the species model names the tracks from the video's frames, but the video "
                 f"is not found at {video.source} (bring it back, then run the study again)"
             )
+        # refused as measure refuses it (no frames observed), and a species model file that
+        # is no model, before its calibration is saved: a refused run leaves the store as it was
+        with opened_store(store) as opened:
+            check_has_frames(opened)
+        if species_model is not None:
+            from ecoseg.species.model import SpeciesModel
+
+            fitted = SpeciesModel.load(species_model, model_bytes)  # the bytes hashed above
         # saved first (sizes in mm of a species model need it; an earlier run's must not
         # linger), said once when it replaces another
         recorded = (meas.get("inputs") or {}).get("calibration")
@@ -395,8 +403,7 @@ def run_study(
 
             name_tracks(
                 store,
-                model=species_model,
-                model_bytes=model_bytes,  # the bytes hashed above, not read a third time
+                model=fitted,  # read above, from the bytes hashed
                 videos=[video.path],
                 progress=False,
                 # named as the study file names it: the record holds no path of this machine

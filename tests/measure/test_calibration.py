@@ -136,6 +136,39 @@ def test_points_on_the_outer_edge_of_the_first_pixel_are_in_the_frame():
         Calibration.from_scale_bar((-0.6, 10), (95.5, 10), 48).check_frame(96, 64)
 
 
+@pytest.mark.parametrize(
+    ("p0", "p1", "outside"),
+    [
+        ((-0.5, 10), (95.5, 10), None),  # the outer edges of the first and last pixels
+        ((10, -0.5), (10, 63.5), None),
+        ((-0.5, 10), (95.75, 10), (95.75, 10)),  # a quarter pixel past the last one
+        ((10, -0.5), (10, 63.75), (10, 63.75)),
+        ((-0.5, 10), (96, 10), (96, 10)),  # x == width was accepted
+        ((10, 0), (10, 64), (10, 64)),
+        ((-0.75, 10), (95.5, 10), (-0.75, 10)),  # a quarter pixel before the first one
+        ((10, -0.75), (10, 63.5), (10, -0.75)),
+    ],
+)
+def test_the_frame_check_allows_the_same_half_pixel_on_each_side(p0, p1, outside):
+    """Pixel centres are at 0 .. width - 1, so the frame's outer edges are -0.5 and
+    width - 0.5; the check allowed up to ``width`` on the right and bottom (a point half a
+    pixel past the last pixel's edge) but only -0.5 on the left and top."""
+    for cal in (
+        Calibration.from_scale_bar(p0, p1, 48),
+        Calibration.from_laser_points([p0, p1], 48),
+    ):
+        if outside is None:
+            cal.check_frame(96, 64)
+            continue
+        with pytest.raises(CalibrationError) as info:
+            cal.check_frame(96, 64, "m.zarr")
+        said = str(info.value)
+        what = "scale-bar end" if cal.method == "scale_bar" else "laser spot"
+        point = f"({outside[0]:g}, {outside[1]:g})"
+        assert said.startswith(f"m.zarr: calibration {what} {point} is outside the 96x64 px frame")
+        assert "from -0.5 to 95.5 in x and 63.5 in y" in said and "\n" not in said
+
+
 def test_regions_refuses_calibration_points_outside_the_frame_as_measure_does(tmp_path):
     """`regions(store, calibration=...)` measured with a scale bar longer than the frame
     (coordinates of another video) that `measure` refuses."""
@@ -155,3 +188,23 @@ def test_regions_refuses_calibration_points_outside_the_frame_as_measure_does(tm
     assert math.isclose(
         regions(path, calibration="scale-bar:0,0,5,0,1")["area_mm2"].iloc[0], 24 / 25
     )
+
+
+def test_a_measure_that_fails_leaves_the_stores_calibration(tmp_path):
+    """``measure(store, calibration=...)`` saved the new calibration into the store before
+    it read the masks, so a store found damaged while measuring (a lost chunk) was left
+    with a calibration of a measurement that never was; now it is saved once the tables are
+    made, and a measure that fails leaves the store as it was."""
+    from ecoseg.errors import StoreError
+    from ecoseg.measure import measure
+
+    path = tmp_path / "m.zarr"
+    with MaskStore.create(path, height=4, width=6, objects=[{"id": 1}], chunk_frames=1) as s:
+        s.append(np.ones((3, 4, 6), np.uint32), [0.0, 0.1, 0.2])
+        Calibration.from_scale(0.25).save(s)
+    (path / "labels" / "c" / "1" / "0" / "0").unlink()  # lost: the store is damaged
+    for spec in ("0.5", "none"):
+        with pytest.raises(StoreError, match=r"'labels' frames 1\.\.1 cannot be read"):
+            measure(path, tmp_path / "tables", calibration=spec)
+        assert MaskStore.open(path).calibration == {"mm_per_px": 0.25, "method": "scale"}
+        assert not (tmp_path / "tables").exists()

@@ -253,7 +253,7 @@ def test_the_stored_mm_per_px_typed_back_keeps_how_it_was_measured(tmp_path):
     scale bar's ends; now it is that calibration, kept without a word. Another way of
     measuring the same scale replaces it, and the warning says the sizes are unchanged."""
     make_store(tmp_path / "m.zarr")
-    measure(tmp_path / "m.zarr", calibration="scale-bar:0,0,0,30,10")  # 1/3 mm/px
+    measure(tmp_path / "m.zarr", calibration="scale-bar:0,0,30,0,10")  # 1/3 mm/px
     stored = MaskStore.open(tmp_path / "m.zarr").calibration
     assert stored["method"] == "scale_bar" and stored["mm_per_px"] == 1 / 3
     with warnings.catch_warnings():
@@ -262,7 +262,7 @@ def test_the_stored_mm_per_px_typed_back_keeps_how_it_was_measured(tmp_path):
     assert MaskStore.open(tmp_path / "m.zarr").calibration == stored
     assert tables["regions"]["area_mm2"].iloc[0] == pytest.approx(16 / 9)
     with pytest.warns(CalibrationReplacedWarning) as caught:
-        measure(tmp_path / "m.zarr", calibration="lasers:0,0,0,30,10")
+        measure(tmp_path / "m.zarr", calibration="lasers:0,0,30,0,10")
     assert str(caught[0].message) == (
         f"{tmp_path / 'm.zarr'}: the calibration 0.3333333333333333 mm/px (laser points) "
         "replaces the stored 0.3333333333333333 mm/px (scale bar); the same mm per pixel: "

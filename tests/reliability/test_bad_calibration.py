@@ -80,6 +80,10 @@ OUTSIDE = [
     ("scale-bar:0,0,5000,0,100", ["scale-bar end (5000, 0)", "96x64 px frame", "5000 px long"]),
     ("scale-bar:10,10,50,-20,100", ["scale-bar end (50, -20)", "96x64 px frame"]),
     ("lasers:10,10,10,30,50,70,50,90,20", ["laser spot (50, 70)", "96x64 px frame"]),
+    # half a pixel past the last pixel's outer edge (95.5, 63.5) was accepted on the right
+    # and bottom, while the same half pixel before the first one (-0.5) was refused
+    ("scale-bar:-0.5,10,96,10,100", ["scale-bar end (96, 10)", "-0.5 to 95.5 in x"]),
+    ("lasers:10,-0.5,10,64,32", ["laser spot (10, 64)", "63.5 in y"]),
 ]
 
 
@@ -100,7 +104,8 @@ def test_calibration_points_outside_the_frame(spec, culprits, clip, tmp_path, cl
 def test_calibration_points_on_the_frame_edge_are_fine(clip, tmp_path):
     store = tmp_path / "m.zarr"
     shutil.copytree(clip.truth, store)
-    tables = ecoseg.measure(store, calibration="scale-bar:0,0,96,64,100")
+    # the outer edges of the first and last pixels (centres at 0 .. 95 and 0 .. 63)
+    tables = ecoseg.measure(store, calibration="scale-bar:-0.5,-0.5,95.5,63.5,100")
     assert tables["regions"].attrs["calibration"]["method"] == "scale_bar"
 
 

@@ -269,6 +269,29 @@ def test_a_calibration_that_is_not_one_is_refused_in_one_line(tmp_path, capsys):
     assert edit_log(store) == [] and MaskStore.open(store).calibration in (None, {})
 
 
+def test_a_scale_bar_outside_the_frame_is_refused_before_anything_is_written(tmp_path, capsys):
+    """``classify --calibration`` with a scale bar longer than the store's 40x8 frame measured
+    the tracks with it and saved it into the store, where ``ecoseg measure`` refuses it; now
+    it is refused alike, in one line, before anything is trained or written."""
+    from ecoseg.errors import CalibrationError
+
+    model = saved_model(tmp_path)
+    store = tmp_path / "m.zarr"
+    small_store(store)
+    spec = "scale-bar:0,2,500,2,50"
+    args = ["classify", str(store), "--model", str(model), "--calibration", spec]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"ecoseg: error: {store}: calibration scale-bar end (500, 2) is outside the 40x8 px "
+        "frame, whose pixels' outer edges run from -0.5 to 39.5 in x and 7.5 in y (the bar is "
+        "500 px long; give its ends in the video's pixels)"
+    )
+    with pytest.raises(CalibrationError, match=r"\(500, 2\) is outside the 40x8"):
+        classify(store, model=model, videos=[np.zeros((3, 8, 40, 3), np.uint8)], calibration=spec)
+    assert edit_log(store) == [] and MaskStore.open(store).calibration in (None, {})
+
+
 def test_classify_measures_with_the_calibration_given_and_records_it(tmp_path):
     """``calibration=`` measures the tracks with it, saves it into the store and records it
     in the classification (``ecoseg classify --calibration``, which a report's steps give)."""

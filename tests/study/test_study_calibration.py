@@ -119,3 +119,60 @@ def test_a_scale_bar_outside_the_frame_is_refused_before_the_store_is_written(tm
     with pytest.raises(ecoseg.errors.CalibrationError, match=r"\(500, 10\) is outside the 96x64"):
         ecoseg.study.run_study(tmp_path / "study.yaml", progress=False, report=False)
     assert MaskStore.open(tmp_path / "out" / "stores" / "a.zarr").calibration is None
+
+
+def test_a_store_measure_refuses_keeps_its_calibration(study, capsys):
+    """The study file's calibration of a video changed (20 -> 25 mm/px) and its store is one
+    measure refuses (an annotation that covers none of its frames): the run saved 25 mm/px
+    into the store, then measure refused it, leaving the store changed by a failed run. Now
+    the store is checked first and keeps the study's 20 mm/px."""
+    store = study / "out" / "stores" / "reef-a.zarr"
+    with MaskStore.open(store, mode="a") as s:
+        s.set_provenance(annotated_frames={"start": 100, "step": 1})
+    path = study / "study.yaml"
+    path.write_text(path.read_text().replace("calibration: 20.0", "calibration: 25.0", 1))
+    with pytest.raises(ecoseg.errors.StoreError, match=r"covers none of its 6 frames"):
+        ecoseg.study.run_study(path, progress=False, report=False)
+    assert MaskStore.open(store).calibration == {"mm_per_px": 20.0, "method": "scale"}
+
+
+def test_check_names_a_calibration_set_by_hand_and_changes_nothing(study, capsys):
+    """`ecoseg study --check` said the study was ok and nothing of the store calibrated by hand
+    at 30 mm/px, which the run then replaced with the study's 20 mm/px (with a warning). Now it
+    says it, one line naming the store and both calibrations, and leaves the store as it is."""
+    path = str(study / "study.yaml")
+    assert main(["study", path, "--check"]) == 0
+    assert "by hand" not in capsys.readouterr().out  # the study's own: nothing to say
+    store = _calibrate_by_hand(study, capsys)
+    assert main(["study", path, "--check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:-1] == [
+        f"{store}: its calibration 30 mm/px (scale) was set by hand since the study saved "
+        "20 mm/px (scale) there; a run will put the study's 20 mm/px (scale) back"
+    ]
+    assert out[-1].startswith(f"{path}: ok, 2 video(s)")
+    assert MaskStore.open(store).calibration == {"mm_per_px": 30.0, "method": "scale"}
+    # cleared by hand (`--calibration none`): said alike, though a run puts it back silently
+    hand = ["measure", store, "-o", str(study / "hand2"), "--calibration", "none", "--quiet"]
+    assert main(hand) == 0
+    capsys.readouterr()
+    assert main(["study", path, "--check"]) == 0
+    assert capsys.readouterr().out.splitlines()[:-1] == [
+        f"{store}: its calibration none (pixels) was set by hand since the study saved "
+        "20 mm/px (scale) there; a run will put the study's 20 mm/px (scale) back"
+    ]
+    assert MaskStore.open(store).calibration is None
+
+
+def test_a_species_model_that_is_no_model_leaves_the_calibration(study):
+    """The study file's calibration changed (20 -> 25 mm/px) with a `species_model:` that is
+    no model file: the run saved 25 mm/px into the store, then classify refused the model, so
+    the failed run had changed the store. Now the model is read first."""
+    store = study / "out" / "stores" / "reef-a.zarr"
+    (study / "species.json").write_text("{not json")
+    path = study / "study.yaml"
+    new = "    name: reef-a\n    calibration: 25.0\n    species_model: species.json\n"
+    path.write_text(path.read_text().replace("    name: reef-a\n", new))
+    with pytest.raises(ecoseg.errors.EcosegError, match="species.json"):
+        ecoseg.study.run_study(path, progress=False, report=False)
+    assert MaskStore.open(store).calibration == {"mm_per_px": 20.0, "method": "scale"}
