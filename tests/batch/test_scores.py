@@ -69,8 +69,9 @@ def test_a_truth_of_another_video_is_scored_and_named_in_the_note(tmp_path):
     refused (a truth drawn on a re-encoded copy is legitimate), and its note names both."""
     a = ecoseg.synth(tmp_path / "a", frames=4, size=(64, 48), seed=1)
     b = ecoseg.synth(tmp_path / "b", frames=4, size=(64, 48), seed=2)
+    copy = shutil.copytree(b.truth, tmp_path / "B.zarr")  # (b.truth itself: a same-store note)
     with pytest.warns(OtherVideoWarning, match="the truth was made from"):
-        table = campaign_scores({"A": a.truth, "B": b.truth}, {"A": b.truth, "B": b.truth})
+        table = campaign_scores({"A": a.truth, "B": copy}, {"A": b.truth, "B": b.truth})
     wrong, right = table.iloc[0], table.iloc[1]
     assert wrong["note"].startswith(f"{b.truth}: the truth was made from video.mp4, the store")
     assert "other files (sha256 " in wrong["note"] and wrong["error"] == ""
@@ -94,7 +95,8 @@ def test_a_store_whose_run_did_not_finish_says_so_in_the_note(tmp_path):
     meta["attributes"][ATTRS_KEY]["complete"] = False  # (every frame there)
     (store / "zarr.json").write_text(json.dumps(meta))
     with pytest.warns(IncompleteStoreWarning):
-        table = campaign_scores({"A": store, "B": clip.truth}, {"A": clip.truth, "B": clip.truth})
+        copy = shutil.copytree(clip.truth, tmp_path / "B.zarr")  # (not the truth itself)
+        table = campaign_scores({"A": store, "B": copy}, {"A": clip.truth, "B": clip.truth})
     with MaskStore.open(store) as opened:
         said = incomplete_note(opened, "the metrics")
     assert table["note"].tolist() == [said, ""] and table["jf"].tolist() == [1.0, 1.0]
