@@ -69,6 +69,7 @@ __all__ = [
     "created",
     "describe_frames",
     "one_spelling",
+    "survey_video",
 ]
 
 #: Where an object's class came from.
@@ -92,6 +93,28 @@ def created() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     t = float(epoch) if epoch else time.time()
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
+
+
+def survey_video(record: Mapping[str, Any], names: list[str] | tuple[str, ...]) -> dict:
+    """The provenance ``video`` entry of a photo survey (one store frame per photograph, its
+    ``time`` the photograph's index): ``record`` (the folder's path, sha256, size ...) with
+    its photographs' file ``images`` in frame order, which mark the store as a survey
+    (:attr:`VideoSource.photos`), and no frame rate (photographs have no time axis). Its
+    ``sha256`` is the folder's as ``open_video`` hashes it (``sha256_of``), which is how a
+    survey's folder is checked.
+
+    ``ecoseg segment --concepts`` on images and ``ecoseg import`` of a folder's photographs
+    both make their stores' entry here.
+
+    Examples
+    --------
+    >>> survey_video({"path": "quadrats", "fps": 30.0, "image_folder": True}, ["a.jpg", "b.jpg"])
+    {'path': 'quadrats', 'frames': 2, 'images': ['a.jpg', 'b.jpg']}
+    """
+    entry = {k: v for k, v in record.items() if k not in ("fps", "image_folder")}
+    if "sha256" in entry:
+        entry.setdefault("sha256_of", "open_video")
+    return {**entry, "frames": len(names), "images": [str(n) for n in names]}
 
 
 # ---------------------------------------------------------------------------- records

@@ -24,7 +24,7 @@ from ecoseg._device import resolve_device
 from ecoseg._paths import check_overwrite
 from ecoseg.engine.results import FrameResult, write_results
 from ecoseg.errors import PromptError, StoreError, VideoError
-from ecoseg.provenance import created
+from ecoseg.provenance import created, survey_video
 
 __all__ = ["segment_images", "list_images", "instance_labels"]
 
@@ -205,17 +205,17 @@ def segment_images(
     width, height = sizes[0]
     info = getattr(net, "checkpoint_info", None)
     upright = exif_upright(files) if Path(source).is_dir() else None  # read upright
+    folder = {
+        "path": str(source),
+        "sha256": _fingerprint(source, files),
+        "sha256_of": "open_video",
+        "width": width,
+        "height": height,
+        "frames": len(files),
+        **({"exif_upright": upright} if upright is not None else {}),
+    }
     provenance = {
-        "video": {
-            "path": str(source),
-            "sha256": _fingerprint(source, files),
-            "sha256_of": "open_video",
-            "width": width,
-            "height": height,
-            "frames": len(files),
-            "images": [p.name for p in files],
-            **({"exif_upright": upright} if upright is not None else {}),
-        },
+        "video": survey_video(folder, [p.name for p in files]),
         "engine": "sam3-concepts",
         "parameters": {"score_threshold": float(score_threshold), "device": run_device},
         "prompts": {"concepts": [{"text": c} for c in concepts]},

@@ -111,8 +111,8 @@ class Annotations:
         counts from 0 all the same.
     image_names : tuple of str, optional
         The file name of each frame where the frames are photographs (a photo survey:
-        ``--concepts`` on images, whose provenance lists its ``images``); None: frames of a
-        video.
+        ``--concepts`` on images, whose provenance lists its ``images``; a COCO file whose
+        images are a folder's photographs, matched to them by name); None: frames of a video.
     """
 
     width: int
@@ -209,9 +209,11 @@ def file_annotations(
     n_frames: int | None = None,
     annotated: AnnotatedFrames | None = None,
     first_frame: int = 0,
+    image_names: tuple[str, ...] | None = None,
 ) -> Annotations:
     """Annotations read from the file ``path``, of ``n_frames`` frames (default: as many as
-    reach the last annotated one, for a file that does not state the video's length).
+    reach the last annotated one, for a file that does not state the video's length), the
+    frames photographs of those ``image_names`` where it names them.
 
     Examples
     --------
@@ -230,6 +232,7 @@ def file_annotations(
         source=str(path),
         annotated=annotated,
         first_frame=first_frame,
+        image_names=image_names,
     )
 
 
@@ -307,4 +310,5 @@ def align_frames(ann: Annotations, times: np.ndarray, align: str = "index") -> A
         source=ann.source,
         annotated=ann.annotated,
         first_frame=ann.first_frame,
+        image_names=ann.image_names,
     )

@@ -6,7 +6,7 @@ size and frame times, :class:`VideoInfo`) and written as a mask store
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,9 @@ from ecoseg.formats._painting import refuse_empty_shapes, warn_cut_boxes
 from ecoseg.formats._registry import format_module
 from ecoseg.formats._stores import write_store
 from ecoseg.formats._values import ANOTHER_SIZE, ANOTHER_VIDEO, SizeMismatch, size_differs
-from ecoseg.provenance import created
+from ecoseg.provenance import created, survey_video
 
-__all__ = ["VideoInfo", "annotated_frames", "import_annotations", "read_annotations"]
+__all__ = ["VideoInfo", "annotated_frames", "import_annotations", "is_survey", "read_annotations"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,10 @@ class VideoInfo:
         Provenance of the video (path, sha256, fps, size, frames).
     name : str
         The video's path, named where a file's size is not the video's ("" when unknown).
+    images : tuple of str, optional
+        The file names of a folder's images (or of a photo survey's photographs), one per
+        frame in frame order: a COCO file's images are matched to them by name. None for a
+        video file.
     """
 
     width: int
@@ -49,6 +53,7 @@ class VideoInfo:
     times: np.ndarray
     record: dict
     name: str = ""
+    images: tuple[str, ...] | None = None
 
     @classmethod
     def of(cls, video: Any, *, record: bool = False) -> VideoInfo:
@@ -63,13 +68,19 @@ class VideoInfo:
         if isinstance(video, MaskStore):
             times = video.read_time()
             record = dict(video.provenance.get("video") or {})
-            return cls(video.width, video.height, times, record, str(record.get("path") or ""))
+            photos = video.provenance_record.video
+            photos = photos.photos if photos is not None else None
+            photos = photos if photos is not None and len(photos) == len(times) else None
+            path = str(record.get("path") or "")
+            return cls(video.width, video.height, times, record, path, photos)
         from ecoseg.io.video import VideoReader, open_video
 
         reader = video if isinstance(video, VideoReader) else open_video(video)
         info = reader.record() if record else {}
         times = np.asarray(reader.times, np.float64)
-        return cls(reader.width, reader.height, times, info, str(reader.path))
+        files = getattr(reader, "files", None)  # an image folder's, in frame order
+        images = tuple(os.path.basename(f) for f in files) if files is not None else None
+        return cls(reader.width, reader.height, times, info, str(reader.path), images)
 
 
 def read_annotations(
@@ -150,6 +161,8 @@ def _read(
             "(align='index', --align index)"
         )
     kwargs = {}
+    if getattr(module, "BY_NAME", False) and info.images is not None:
+        kwargs["images"] = info.images  # its images matched to the folder's by name
     if first_frame is not None:
         if module.NAME != "mots":
             raise FormatError(
@@ -251,6 +264,9 @@ def import_annotations(
         "video": info.record,
         "created": created(),
     }
+    if align == "index" and is_survey(ann, info):  # made as segment makes a survey's
+        provenance["video"] = survey_video(info.record, info.images)
+        ann = replace(ann, times=np.arange(ann.n_frames, dtype=np.float64))
     annotated = annotated_frames(ann)
     if annotated is not None:
         provenance["annotated_frames"] = annotated
@@ -262,6 +278,31 @@ def import_annotations(
         chunk_frames=chunk_frames,
         progress=progress,
     )
+
+
+def is_survey(ann: Annotations, info: VideoInfo) -> bool:
+    """Whether aligned annotations of an image folder are a photo survey's: their images were
+    matched to the folder's photographs by name (a COCO file of still images, from ecoseg's
+    survey export, CVAT, Roboflow ...) and no object is on two of them (a track through
+    frames is footage). A store imported from them is then a survey, as ``ecoseg segment
+    --concepts`` on the folder makes it: frames are photographs, not times.
+
+    Examples
+    --------
+    >>> from ecoseg.formats._annotation_model import Instance
+    >>> info = VideoInfo(8, 6, np.arange(2) / 30, {}, images=("a.jpg", "b.jpg"))
+    >>> box = (0.0, 0.0, 2.0, 2.0)
+    >>> ann = Annotations(8, 6, 2, instances=(Instance(0, 1, box=box), Instance(1, 2, box=box)),
+    ...                   image_names=("a.jpg", "b.jpg"))
+    >>> is_survey(ann, info)
+    True
+    >>> is_survey(replace(ann, instances=(Instance(0, 1, box=box), Instance(1, 1, box=box))), info)
+    False
+    """
+    if info.images is None or ann.image_names != info.images:
+        return False
+    frames: dict[int, int] = {}
+    return all(frames.setdefault(i.track, i.frame) == i.frame for i in ann.instances)
 
 
 def annotated_frames(ann: Annotations) -> dict | None:

@@ -56,6 +56,8 @@ TIMES = True
 SUFFIX = ".json"
 #: what names the frames a file annotates (its frames past the video's end are refused)
 LISTS = "images"
+#: :func:`read` matches the images to an image folder's files by name (``images=``)
+BY_NAME = True
 
 
 def frame_name(frame: int) -> str:
@@ -274,12 +276,15 @@ def records(data: dict, key: str, path: Path) -> list[dict]:
     return value
 
 
-def read_images(images: list[dict], path: Path, width: int, height: int) -> dict:
-    """``{image id: (frame, time or None)}``: the frame from ``frame_index``, ``frame_id``,
-    the number in the image's file name where those are frame numbers (:func:`_named_frames`)
-    or the image's position in frame order (:func:`_frame_order`). Refuses an image without an
-    id, an id given twice, images of several videos (``video_id``) and two images on one
-    frame, naming them."""
+def read_images(
+    images: list[dict], path: Path, width: int, height: int, folder: tuple[str, ...] | None = None
+) -> dict:
+    """``{image id: (frame, time or None)}``: the frame of the image folder's file of that name
+    (``folder``: the folder's file names in frame order; :func:`_folder_frames`), else from
+    ``frame_index``, ``frame_id``, the number in the image's file name where those are frame
+    numbers (:func:`_named_frames`) or the image's position in frame order
+    (:func:`_frame_order`). Refuses an image without an id, an id given twice, images of
+    several videos (``video_id``) and two images on one frame, naming them."""
     for k, img in enumerate(images):
         if not is_key(img.get("id")):
             raise FormatError(f"{path}: images[{k}] has no 'id' (a number)")
@@ -293,9 +298,11 @@ def read_images(images: list[dict], path: Path, width: int, height: int) -> dict
         )
     out: dict = {}
     on_frame: dict[int, object] = {}
-    numbers = _file_numbers(images)
-    named = _named_frames(images, numbers, path)
-    for pos, img in enumerate(_frame_order(images, numbers, path)):
+    by_file = _folder_frames(images, folder, path)
+    numbers = _file_numbers(images) if by_file is None else None
+    named = _named_frames(images, numbers, path) if by_file is None else by_file
+    order = _frame_order(images, numbers, path)
+    for pos, img in enumerate(order):
         where = f"{path}: image id {img['id']}"
         if img["id"] in out:
             raise FormatError(f"{where}: the id is given to two images")
@@ -303,7 +310,8 @@ def read_images(images: list[dict], path: Path, width: int, height: int) -> dict
             if side in img and integer(img[side], where, side) != expect:
                 raise size_differs(where, f"{side} {img[side]}", width, height)
         default = pos if named is None else named[img["id"]]
-        frame = integer(img.get("frame_index", img.get("frame_id", default)), where, "frame_index")
+        stated = img.get("frame_index", img.get("frame_id", default))
+        frame = default if by_file is not None else integer(stated, where, "frame_index")
         if frame in on_frame:
             raise FormatError(f"{where}: frame {frame} is also image id {on_frame[frame]}")
         on_frame[frame] = img["id"]
@@ -316,6 +324,28 @@ class ImageOrderWarning(UserWarning):
     """A COCO file's images are placed on frames in a way their ids or file names could
     contradict (ids and names order them differently: the names are followed; names numbered
     with gaps, not from 0: the positions are taken)."""
+
+
+def _folder_frames(images: list[dict], folder: tuple[str, ...] | None, path: Path) -> dict | None:
+    """``{image id: frame}`` where the images' file names (folders left out) are the image
+    folder's files (``folder``, in frame order): a photo survey's COCO file, or one another
+    tool wrote of the folder's images, in its own order. None where no name is the folder's.
+    Refuses an image whose name is not in the folder when others are, naming it."""
+    if not folder:
+        return None
+    frames = {name: k for k, name in enumerate(folder)}
+    names = {
+        i["id"]: PurePosixPath(str(i.get("file_name")).replace("\\", "/")).name for i in images
+    }
+    if not any(name in frames for name in names.values()):
+        return None
+    for img in images:
+        if names[img["id"]] not in frames:
+            raise FormatError(
+                f"{path}: image id {img['id']}: '{img.get('file_name')}' is not an image of the "
+                "video's folder (the file's other images are, and are matched to them by name)"
+            )
+    return {i: frames[name] for i, name in names.items()}
 
 
 #: the name CVAT gives a video task's frame: ``frame_`` and the video frame number
@@ -414,8 +444,13 @@ def _frame_order(images: list[dict], numbers: dict | None, path: Path) -> list[d
     return [img for _, img in sorted(zip(order, by_id), key=lambda p: p[0])]
 
 
-def read(path: Path, *, width: int, height: int) -> Annotations:
-    """Read a COCO JSON file (images = frames of one video)."""
+def read(
+    path: Path, *, width: int, height: int, images: tuple[str, ...] | None = None
+) -> Annotations:
+    """Read a COCO JSON file (images = frames of one video; ``images``: an image folder's file
+    names, in frame order, which the file's images are matched to by name where they are
+    its files: the annotations then carry them as ``image_names``)."""
+    folder = images
     data = load_json(path)
     for key in ("images", "annotations"):
         if not isinstance(data.get(key), list):
@@ -425,7 +460,9 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         if not is_key(cat.get("id")):
             raise FormatError(f"{path}: categories[{k}] has no 'id' (a number)")
         cats[cat["id"]] = str(cat.get("name") or f"category_{cat['id']}")
-    images = read_images(records(data, "images", path), path, width, height)
+    listing = records(data, "images", path)
+    images = read_images(listing, path, width, height, folder)
+    by_name = folder is not None and _folder_frames(listing, folder, path) is not None
     if not images:  # its frames were imported as frames with no animals
         raise FormatError(
             f"{path}: 'images' is empty: the file annotates no frame (a COCO file lists an "
@@ -504,4 +541,5 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
         instances,
         n_frames=max(listed, default=-1) + 1,
         annotated=annotated,
+        image_names=tuple(folder) if by_name else None,
     )

@@ -1,0 +1,126 @@
+"""A photo survey's COCO file imported back onto its folder of photographs.
+
+A survey (``ecoseg segment FOLDER --concepts``) exported to COCO names each image by its
+photograph; imported onto the folder it made a video-like store (times 0, 0.033, ... s, not
+marked as a survey), so info, report and edit took the photographs for footage (speeds, merges
+across photographs). A COCO file whose images are the folder's photographs, matched by name,
+with no object on two of them, now makes a survey store as ``segment`` does. A file of a video
+(tracks through frames, or names that are not the folder's) is imported as before.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from PIL import Image
+
+from ecoseg.formats import export, import_annotations
+from ecoseg.io.video import open_video
+from ecoseg.provenance import survey_video
+from ecoseg.store import MaskStore
+
+NAMES = ["north.png", "south.png", "west.png"]  # no numbers: nothing but the names places them
+
+
+def _folder(tmp_path, names=NAMES):
+    folder = tmp_path / "quadrats"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in names:
+        Image.fromarray(rng.integers(0, 255, (6, 8, 3), np.uint8)).save(folder / name)
+    return folder
+
+
+def _labels():
+    labels = np.zeros((3, 6, 8), np.uint32)
+    labels[0, 1:3, 2:5], labels[1, 3:5, 1:4], labels[2, 0:2, 0:2], labels[2, 4:6, 5:8] = 1, 2, 3, 4
+    return labels
+
+
+def _survey(tmp_path, folder):
+    """A survey store of ``folder`` as ``segment --concepts`` records it."""
+    video = survey_video(open_video(folder).record(), NAMES)
+    objects = [(1, "brain coral", "concept"), (2, "sea urchin", "concept")]
+    objects += [(3, "sea urchin", "concept"), (4, "brain coral", "concept")]
+    store = tmp_path / "survey.zarr"
+    with MaskStore.create(
+        store, height=6, width=8, objects=objects, provenance={"video": video}
+    ) as s:
+        s.append(_labels(), np.arange(3.0))
+        s.mark_complete()
+    return store
+
+
+def _per_photo(store):
+    s = MaskStore.open(store)
+    labels = s.read_labels()
+    classes = {int(o["id"]): o["class"] for o in s.objects}
+    return [
+        sorted((classes[int(i)], int((lab == i).sum())) for i in np.unique(lab) if i)
+        for lab in labels
+    ]
+
+
+def test_a_surveys_coco_file_imports_back_as_the_survey(tmp_path):
+    folder = _folder(tmp_path)
+    survey = _survey(tmp_path, folder)
+    coco = export(survey, "coco", tmp_path / "survey.json")
+    back = import_annotations(coco, "coco", folder, tmp_path / "back.zarr")
+    store = MaskStore.open(back)
+    video = store.provenance_record.video
+    assert video.photos == tuple(NAMES)  # a survey, as segment marks one
+    assert store.read_time().tolist() == [0.0, 1.0, 2.0]  # the photographs' indices, no times
+    assert "fps" not in store.provenance["video"]
+    assert video.sha256 == MaskStore.open(survey).provenance_record.video.sha256
+    assert _per_photo(back) == _per_photo(survey)  # the same objects on each photograph
+
+
+def test_another_tools_coco_of_the_photographs_is_placed_by_name(tmp_path):
+    """CVAT, Roboflow ... list the images in their own order, ids not the folder's order: the
+    annotations went on the photograph at the image's position (south's on north)."""
+    folder = _folder(tmp_path)
+    data = json.loads(open(export(_survey(tmp_path, folder), "coco", tmp_path / "a.json")).read())
+    ids = {img["id"]: 10 - img["id"] for img in data["images"]}  # ids in reverse
+    for img in data["images"]:
+        img["id"] = ids[img["id"]]
+        img["file_name"] = f"task/{img['file_name']}"  # tools keep a folder in the name
+        del img["frame_index"], img["time_s"]
+    for a in data["annotations"]:
+        a["image_id"] = ids[a["image_id"]]
+        del a["attributes"]  # still images carry no tracks
+    (tmp_path / "b.json").write_text(json.dumps(data))
+    back = import_annotations(tmp_path / "b.json", "coco", folder, tmp_path / "back.zarr")
+    assert _per_photo(back) == _per_photo(tmp_path / "survey.zarr")
+    assert MaskStore.open(back).provenance_record.video.photos == tuple(NAMES)
+
+
+def test_a_videos_coco_file_stays_a_video(tmp_path):
+    """Objects tracked through the frames are footage, even on a folder of images; a file
+    whose names are not the folder's is placed by its frames as before."""
+    folder = _folder(tmp_path)
+    labels = np.zeros((3, 6, 8), np.uint32)
+    labels[:, 1:3, 2:5] = 1  # one animal through the three frames
+    video = open_video(folder).record()
+    with MaskStore.create(
+        tmp_path / "v.zarr",
+        height=6,
+        width=8,
+        objects=[(1, "fish", "prompt")],
+        provenance={"video": video},
+    ) as s:
+        s.append(labels, np.arange(3) / 30)
+        s.mark_complete()
+    coco = export(tmp_path / "v.zarr", "coco", tmp_path / "v.json")
+    data = json.loads(open(coco).read())
+    assert data["images"][0]["file_name"] == "frame_000000.png"
+    for name, file in (("a", coco), ("b", None)):
+        if file is None:  # the folder's names, but one track through them: footage
+            for img, photo in zip(data["images"], NAMES):
+                img["file_name"] = photo
+            file = tmp_path / "named.json"
+            file.write_text(json.dumps(data))
+        back = MaskStore.open(import_annotations(file, "coco", folder, tmp_path / f"{name}.zarr"))
+        assert back.provenance_record.video.photos is None
+        assert np.allclose(back.read_time(), np.arange(3) / 30)
+        assert (back.read_labels() == labels).all()
