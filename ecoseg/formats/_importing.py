@@ -289,10 +289,10 @@ def is_survey(ann: Annotations, info: VideoInfo) -> bool:
 
     Examples
     --------
-    >>> from ecoseg.formats._annotation_model import Instance
+    >>> from ecoseg.formats._annotation_model import Instance, Track
     >>> info = VideoInfo(8, 6, np.arange(2) / 30, {}, images=("a.jpg", "b.jpg"))
-    >>> box = (0.0, 0.0, 2.0, 2.0)
-    >>> ann = Annotations(8, 6, 2, instances=(Instance(0, 1, box=box), Instance(1, 2, box=box)),
+    >>> box, tracks = (0.0, 0.0, 2.0, 2.0), (Track(1), Track(2))
+    >>> ann = Annotations(8, 6, 2, tracks, (Instance(0, 1, box=box), Instance(1, 2, box=box)),
     ...                   image_names=("a.jpg", "b.jpg"))
     >>> is_survey(ann, info)
     True
