@@ -313,7 +313,8 @@ def read_images(
         stated = img.get("frame_index", img.get("frame_id", default))
         frame = default if by_file is not None else integer(stated, where, "frame_index")
         if frame in on_frame:
-            raise FormatError(f"{where}: frame {frame} is also image id {on_frame[frame]}")
+            what = f"frame {frame}" if by_file is None else f"'{folder[frame]}' (frame {frame})"
+            raise FormatError(f"{where}: {what} is also image id {on_frame[frame]}")
         on_frame[frame] = img["id"]
         time = img.get("time_s")
         out[img["id"]] = (frame, None if time is None else number(time, where, "time_s"))
