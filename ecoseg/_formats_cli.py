@@ -150,6 +150,7 @@ def _run_import(args) -> int:
         overwrite=args.overwrite,
         progress=show_progress(args),
         first_frame=args.first_frame,
+        photos=args.fps is None,  # --fps times the folder as footage, not a photo survey
     )
     print(f"masks: {out}")
     return 0

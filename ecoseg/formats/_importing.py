@@ -219,6 +219,7 @@ def import_annotations(
     progress: bool = False,
     chunk_frames: int = 4,
     first_frame: int | None = None,
+    photos: bool = True,
 ) -> str:
     """Turn an annotation file into a mask store for ``video`` (e.g. a truth store).
 
@@ -228,6 +229,10 @@ def import_annotations(
     none). The store's provenance names the file, its sha256 and format, and the video, and
     (``annotated_frames``) the frames the file annotates when that is not every frame (a CVAT
     task of every N-th frame): :func:`ecoseg.evaluate` scores on those frames only.
+
+    A COCO file of a folder's photographs (:func:`is_survey`) makes a photo survey store, as
+    ``ecoseg segment FOLDER --concepts`` does, unless ``photos=False`` (``ecoseg import
+    --fps``: the folder is footage timed at that rate).
 
     Examples
     --------
@@ -264,7 +269,7 @@ def import_annotations(
         "video": info.record,
         "created": created(),
     }
-    if align == "index" and is_survey(ann, info):  # made as segment makes a survey's
+    if photos and align == "index" and is_survey(ann, info):  # made as segment makes a survey's
         provenance["video"] = survey_video(info.record, info.images)
         ann = replace(ann, times=np.arange(ann.n_frames, dtype=np.float64))
     annotated = annotated_frames(ann)

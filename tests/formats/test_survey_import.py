@@ -124,3 +124,20 @@ def test_a_videos_coco_file_stays_a_video(tmp_path):
         assert back.provenance_record.video.photos is None
         assert np.allclose(back.read_time(), np.arange(3) / 30)
         assert (back.read_labels() == labels).all()
+
+
+def test_import_fps_keeps_the_photographs_footage(tmp_path, capsys):
+    """``--fps`` says the folder is footage (frames extracted from a video, annotated one by
+    one): it is timed at that rate, not made a survey (whose photographs have no times)."""
+    from ecoseg.cli import main
+
+    folder = _folder(tmp_path)
+    coco = export(_survey(tmp_path, folder), "coco", tmp_path / "survey.json")
+    args = ["import", str(coco), "--format", "coco", "--video", str(folder)]
+    assert main([*args, "-o", str(tmp_path / "video.zarr"), "--fps", "2"]) == 0
+    store = MaskStore.open(tmp_path / "video.zarr")
+    assert store.provenance_record.video.photos is None
+    assert store.read_time().tolist() == [0.0, 0.5, 1.0]
+    assert _per_photo(tmp_path / "video.zarr") == _per_photo(tmp_path / "survey.zarr")
+    assert main([*args, "-o", str(tmp_path / "survey2.zarr")]) == 0  # without: a survey
+    assert MaskStore.open(tmp_path / "survey2.zarr").provenance_record.video.photos is not None
