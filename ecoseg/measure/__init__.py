@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -219,7 +219,9 @@ def measure(
         calibration, for CSV readers) into; created if needed.
     calibration : Calibration, float, str or dict, optional
         mm per pixel (a number, a CLI spec such as ``"scale-bar:0,0,200,0,100"``, or a
-        :class:`Calibration`). It is validated and **saved into the store** before measuring;
+        :class:`Calibration`). It is validated before measuring and **saved into the
+        store** once the tables are made and, with ``out``, written (a measure that fails,
+        on a damaged chunk or a full disk, leaves the store's calibration as it was);
         one that replaces another stored calibration warns
         (:class:`~ecoseg.errors.CalibrationReplacedWarning`, naming both). The stored one's
         mm per pixel as a plain number (as ``ecoseg synth`` or ``ecoseg info`` print it)
@@ -297,10 +299,14 @@ def measure(
             check_finished(opened)  # no numbers from half an edit
             frames = check_has_frames(opened)  # no numbers, not zeros, from nothing observed
             warn_case_clashes(opened)  # 'parrotfish' and 'Parrotfish': two rows of every table
-            tables = _tables(opened, frames, new_cal, roi, classes, chunk_frames, progress)
+            tables, save = _tables(opened, frames, new_cal, roi, classes, chunk_frames, progress)
             note = incomplete_note(opened)
-        if targets:
-            _write(tables, targets, Path(out))
+            # the calibration the tables record is saved into the store as they are put in
+            # place, so a failed write (a full disk) leaves the store as it was
+            if targets:
+                _write(tables, targets, Path(out), save)
+            elif save is not None:
+                save()
     if interrupted:
         warn(
             f"{os.fspath(out)}: an earlier measure into it was interrupted while putting its "
@@ -314,10 +320,11 @@ def measure(
 
 def _tables(
     store, frames, new_cal, roi, classes, chunk_frames, progress
-) -> dict[str, pd.DataFrame]:
+) -> tuple[dict[str, pd.DataFrame], Callable[[], None] | None]:
     """The tables of :func:`measure` from an open store checked by :func:`check_has_frames`
-    (``frames``: what it returned; ``new_cal``: saved into the store once the tables are
-    made; False: the store's calibration cleared, measured in pixels)."""
+    (``frames``: what it returned; ``new_cal``: the calibration to measure with; False: the
+    store's calibration cleared, measured in pixels), and what saves that calibration into
+    the store (``None``: it holds it), called once the tables are in place."""
     from ecoseg.measure.regions import (
         RoiRows,
         concat_stats,
@@ -346,7 +353,8 @@ def _tables(
     roi_rows = RoiRows(mask) if mask is not None else None
     del mask
     # the calibration measured with, and whether it is saved into the store (once the tables
-    # are made, so a measure refused or failed, a damaged chunk, leaves the store as it was)
+    # are in place, so a measure refused or failed, a damaged chunk or a full disk, leaves
+    # the store as it was)
     if new_cal is False:
         cal, save = None, bool(store.calibration)  # one without is left as it is
     elif new_cal is not None:
@@ -400,10 +408,12 @@ def _tables(
             df.attrs.update(extra, roi="frame" if roi_rows is None else "roi")
         if classes is not None:
             df.attrs["classes"] = list(classes)
-    if save:
+
+    def saved() -> None:
         warn_if_replaced(store, cal)
         save_calibration(store, cal)
-    return tables
+
+    return tables, (saved if save else None)
 
 
 def observed_frames(
@@ -472,11 +482,19 @@ def _targets(out, formats, overwrite) -> list[Path]:
     return paths
 
 
-def _write(tables: dict[str, pd.DataFrame], targets: list[Path], out: Path) -> None:
+def _write(
+    tables: dict[str, pd.DataFrame],
+    targets: list[Path],
+    out: Path,
+    save: Callable[[], None] | None = None,
+) -> None:
     """Write the tables all or none: each to a hidden name beside its target first (an
     interrupted or failed run removes them, leaving the folder as it was), then all renamed
     into place with ``tables.incomplete`` beside them meanwhile (a run stopped in those
-    milliseconds leaves it, and the next run replaces the half set without --overwrite)."""
+    milliseconds leaves it, and the next run replaces the half set without --overwrite).
+    ``save`` (saving into the store the calibration the tables record) is called once they
+    are all written, before the first is renamed: a write that fails leaves the store as
+    it was, and a run stopped after the save leaves ``tables.incomplete``."""
     out.mkdir(parents=True, exist_ok=True)
     staged = [path.with_name(f".{path.name}.partial") for path in targets]
     try:
@@ -487,10 +505,18 @@ def _write(tables: dict[str, pd.DataFrame], targets: list[Path], out: Path) -> N
             else:
                 save_table(tables[path.stem], tmp, path.suffix[1:])
         marker = out / INCOMPLETE
+        ours = not marker.exists()  # not an earlier run's, beside its half set
         marker.write_text(
             "ecoseg measure was stopped while putting its tables in place: the tables in this "
             "folder are not one set; measure the store again (no --overwrite needed)\n"
         )
+        if save is not None:
+            try:
+                save()
+            except BaseException:  # nothing renamed yet: the folder is as it was
+                if ours:
+                    marker.unlink(missing_ok=True)
+                raise
         for path, tmp in zip(targets, staged):
             os.replace(tmp, path)
         marker.unlink()

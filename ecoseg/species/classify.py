@@ -53,6 +53,7 @@ from ecoseg.species.model import (
 )
 
 __all__ = [
+    "check_model_fits",
     "classify",
     "review_queue",
     "store_sha256",
@@ -88,6 +89,62 @@ def frame_size(store) -> tuple[int, int]:
 
     with opened_store(store) as s:
         return int(s.width), int(s.height)
+
+
+def check_model_fits(fitted: SpeciesModel, store, calibration=None, model="model") -> None:
+    """Refuse a species model that cannot name the tracks of ``store`` for what the model
+    and the store alone say, before a track feature is measured or anything is written: a
+    model of another feature version than this ecoseg's, one whose sizes are in other units
+    than the store's will be (mm for a calibrated store, px for one without:
+    :meth:`~ecoseg.species.model.SpeciesModel.check_features`), or, in pixels, one of frames
+    of another scale (:meth:`~ecoseg.species.model.SpeciesModel.check_frame`).
+    :func:`classify` checks every store with it before measuring any, and ``ecoseg study``
+    before it saves a video's calibration into its store, so a refused run leaves the store
+    as it was.
+
+    Parameters
+    ----------
+    fitted : SpeciesModel
+        The model.
+    store : MaskStore, str or Path
+        The store it would name the tracks of.
+    calibration : dict, optional
+        The calibration its features will be measured with (``Calibration.to_dict()``);
+        ``{}``: none, in pixels; default: the store's own.
+    model : str or Path
+        The model as the refusal of another feature version names it (its file).
+
+    Raises
+    ------
+    ModelError
+        Naming the model (another feature version) or the store (other units, frames of
+        another scale).
+
+    Examples
+    --------
+    >>> from ecoseg.store import MaskStore
+    >>> store = MaskStore.create("memory://doc-fits", height=2, width=2, overwrite=True)
+    >>> m = SpeciesModel.fit([[0.0], [1.0]], ["a", "b"], feature_names=["x"], units="mm",
+    ...                      feature_version=FEATURE_VERSION)
+    >>> check_model_fits(m, store, {"mm_per_px": 0.5, "method": "scale"})
+    >>> check_model_fits(m, store)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.species.model.ModelError: memory://doc-fits: the model was trained on calibrated ...
+    """
+    from ecoseg.store import opened_store
+
+    if fitted.feature_version != FEATURE_VERSION:
+        raise ModelError(
+            f"{model}: trained on track features of version {fitted.feature_version}, this "
+            f"ecoseg computes version {FEATURE_VERSION}; re-train it with this ecoseg"
+        )
+    with opened_store(store) as s:  # the units as track_features will measure them
+        cal = (s.calibration if calibration is None else calibration) or {}
+        units = "mm" if cal.get("mm_per_px") else "px"
+        fitted.check_features(fitted.feature_names, FEATURE_VERSION, str(s.path), units)
+        if units == "px":
+            fitted.check_frame(int(s.width), int(s.height), str(s.path))
 
 
 def _as_list(items) -> list:
@@ -454,19 +511,15 @@ def classify(
         fitted = model
     else:
         fitted = SpeciesModel.load(model, model_bytes)
-    if fitted.feature_version != FEATURE_VERSION:  # before hours of features, naming the model
-        raise ModelError(
-            f"{model if model is not None and not isinstance(model, SpeciesModel) else 'model'}"
-            f": trained on track features of version {fitted.feature_version}, this ecoseg "
-            f"computes version {FEATURE_VERSION}; re-train it with this ecoseg"
-        )
+    where = model if model is not None and not isinstance(model, SpeciesModel) else "model"
+    for store in stores:  # before hours of features: what the model and the store say
+        check_model_fits(fitted, store, measured_with, where)
     model_hash = fitted.to_dict()["sha256"]
     if model_file is None:  # the file it read (or saved), as given
         model_file = (
             save_model if model is None else None if isinstance(model, SpeciesModel) else model
         )
     if model_sha256 is not None and model_hash != model_sha256.lower():
-        where = model if model is not None and not isinstance(model, SpeciesModel) else "model"
         raise ModelError(
             f"{where}: the species model of SHA-256 {model_hash}, expected {model_sha256.lower()}"
             " (another model than the one asked for; nothing was classified)"
@@ -482,8 +535,6 @@ def classify(
             calibration=measured_with,
         )
         fitted.check_features(feats.names, FEATURE_VERSION, str(feats.store), feats.units)
-        if feats.units == "px":
-            fitted.check_frame(*frame_size(store), str(feats.store))
         _warn_unknown_species(fitted, feats)
         names, probs = fitted.predict(feats.values)
         named.append(

@@ -386,13 +386,18 @@ def run_study(
                 f"is not found at {video.source} (bring it back, then run the study again)"
             )
         # refused as measure refuses it (no frames observed), and a species model file that
-        # is no model, before its calibration is saved: a refused run leaves the store as it was
+        # is no model or that classify refuses for the store (another feature version, sizes
+        # in mm for the store in pixels the study makes it, or the reverse), before its
+        # calibration is saved: a refused run leaves the store as it was
         with opened_store(store) as opened:
             check_has_frames(opened)
         if species_model is not None:
+            from ecoseg.species.classify import check_model_fits
             from ecoseg.species.model import SpeciesModel
 
             fitted = SpeciesModel.load(species_model, model_bytes)  # the bytes hashed above
+            cal = video.calibration  # the one saved below, which its features are measured with
+            check_model_fits(fitted, store, {} if cal is None else cal.to_dict(), species_model)
         # saved first (sizes in mm of a species model need it; an earlier run's must not
         # linger), said once when it replaces another
         recorded = (meas.get("inputs") or {}).get("calibration")

@@ -208,3 +208,55 @@ def test_a_measure_that_fails_leaves_the_stores_calibration(tmp_path):
             measure(path, tmp_path / "tables", calibration=spec)
         assert MaskStore.open(path).calibration == {"mm_per_px": 0.25, "method": "scale"}
         assert not (tmp_path / "tables").exists()
+
+
+def test_tables_that_cannot_be_written_leave_the_stores_calibration(tmp_path, monkeypatch):
+    """``measure(store, out, calibration=...)`` saved the new calibration into the store once
+    the tables were made but before they were written, so a write that failed (a full disk)
+    left the store calibrated for tables that never were. Now it is saved once they are all
+    written, before the first is put in place; a store that cannot take it (read-only) puts
+    none in place, and leaves no ``tables.incomplete`` but an earlier run's."""
+    import json
+
+    import ecoseg.measure as measure_pkg
+    import ecoseg.measure.regions as regions_module
+    from ecoseg.measure import INCOMPLETE, measure
+
+    path = tmp_path / "m.zarr"
+    with MaskStore.create(path, height=4, width=6, objects=[{"id": 1}]) as s:
+        s.append(np.ones((3, 4, 6), np.uint32), [0.0, 0.1, 0.2])
+        Calibration.from_scale(0.25).save(s)
+    out = tmp_path / "tables"
+    stored = {"mm_per_px": 0.25, "method": "scale"}
+
+    def full(df, dest, fmt):
+        raise OSError(28, "No space left on device")
+
+    def read_only(store, calibration):
+        raise OSError(13, "Permission denied")
+
+    def left() -> list[str]:  # a folder made for the run and left empty is removed
+        return sorted(p.name for p in out.iterdir()) if out.exists() else []
+
+    with monkeypatch.context() as patch:
+        patch.setattr(measure_pkg, "save_table", full)
+        for spec in ("0.5", "none"):
+            with pytest.raises(OSError, match="No space left"):
+                measure(path, out, calibration=spec)
+            assert MaskStore.open(path).calibration == stored
+            assert left() == []
+    with monkeypatch.context() as patch:
+        patch.setattr(regions_module, "save_calibration", read_only)
+        with pytest.raises(OSError, match="Permission denied"):
+            measure(path, out, calibration="0.5")
+        assert left() == []  # nothing in place, and no marker of a half set
+        out.mkdir()
+        (out / INCOMPLETE).write_text("an earlier run's half set\n")
+        with pytest.raises(OSError, match="Permission denied"):
+            measure(path, out, calibration="0.5")
+        assert left() == [INCOMPLETE]  # still said
+    assert MaskStore.open(path).calibration == stored
+    measure(path, out, calibration="0.5")
+    assert MaskStore.open(path).calibration == {"mm_per_px": 0.5, "method": "scale"}
+    assert json.loads((out / "tables.json").read_text())["calibration"]["mm_per_px"] == 0.5
+    assert not (out / INCOMPLETE).exists()

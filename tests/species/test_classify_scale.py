@@ -62,3 +62,31 @@ def test_calibrated_and_old_models_are_not_checked(tmp_path, trained):
     big = tmp_path / "big.zarr"
     big_img = small_store(big, scale=2)
     classify(big, model=old, videos=[big_img])  # nothing to compare with: named as before
+
+
+def test_a_model_the_store_refuses_is_refused_before_any_feature(tmp_path, trained, monkeypatch):
+    """A pixel model for a store of another scale, or for one classify calibrates: refused
+    only after the track features of every store before it were measured (hours of video);
+    now the model and the stores are checked first (:func:`check_model_fits`, which
+    ``ecoseg study`` calls before it saves a calibration)."""
+    import sys
+
+    classify_module = sys.modules[
+        classify.__module__
+    ]  # the module (the package names the function)
+    train, train_img = trained
+    model = train_model(train, videos=[train_img])
+    same = tmp_path / "same.zarr"
+    same_img = small_store(same)
+    big = tmp_path / "big.zarr"
+    big_img = small_store(big, scale=2)
+
+    def measured(*args, **kwargs):
+        raise AssertionError("track features measured before the model was checked")
+
+    monkeypatch.setattr(classify_module, "track_features", measured)
+    with pytest.raises(ModelError, match=r"big\.zarr: .* pixels of 40x8 frames"):
+        classify([same, big], model=model, videos=[same_img, big_img])
+    with pytest.raises(ModelError, match=r"same\.zarr: .* uncalibrated stores .* in mm"):
+        classify(same, model=model, videos=[same_img], calibration="0.5")
+    assert MaskStore.open(same).calibration is None

@@ -176,3 +176,40 @@ def test_a_species_model_that_is_no_model_leaves_the_calibration(study):
     with pytest.raises(ecoseg.errors.EcosegError, match="species.json"):
         ecoseg.study.run_study(path, progress=False, report=False)
     assert MaskStore.open(store).calibration == {"mm_per_px": 20.0, "method": "scale"}
+
+
+def test_a_species_model_classify_refuses_leaves_the_calibration(study):
+    """The study file's calibration changed with a `species_model:` that classify refuses for
+    the store: one of sizes in pixels for a store the study calibrates, one in mm for a store
+    it makes uncalibrated, one in pixels of 4K frames, one of another feature version. The run
+    saved the new calibration into the store, then classify refused the model, so the failed
+    run had changed the store. Now classify's checks of the model and the store run first."""
+    from ecoseg.species import SpeciesModel
+    from ecoseg.species.features import FEATURE_VERSION, track_features
+    from ecoseg.species.model import ModelError
+
+    ref = ecoseg.synth(study / "ref", seed=9, frames=6, size=(96, 64))
+    feats = track_features(ref.truth)
+    store = study / "out" / "stores" / "reef-a.zarr"
+    path = study / "study.yaml"
+    text = path.read_text()
+    cases = [  # the store's calibration in the study file, the model's units and version
+        ("25.0", "px", FEATURE_VERSION, r"trained on uncalibrated stores \(sizes in px\)"),
+        ("none", "mm", FEATURE_VERSION, r"trained on calibrated stores \(sizes in mm\)"),
+        ("none", "px", FEATURE_VERSION, r"frames are 96x64, so every size would be read 19\.1"),
+        ("25.0", "mm", FEATURE_VERSION + 1, r"species\.json: trained on track features of v"),
+    ]
+    for spec, units, version, said in cases:
+        SpeciesModel.fit(
+            feats.values,
+            list(feats.classes),
+            feature_names=feats.names,
+            feature_version=version,
+            units=units,
+            training=[{"store": "t.zarr", "size": [1920, 1080]}],
+        ).save(study / "species.json", overwrite=True)
+        new = f"    name: reef-a\n    calibration: {spec}\n    species_model: species.json\n"
+        path.write_text(text.replace("    name: reef-a\n", new))
+        with pytest.raises(ModelError, match=said):
+            ecoseg.study.run_study(path, progress=False, report=False)
+        assert MaskStore.open(store).calibration == {"mm_per_px": 20.0, "method": "scale"}
