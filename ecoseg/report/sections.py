@@ -149,6 +149,7 @@ def build_context(
             _rows_of(cover, shown_names),
             colors,
             videos=[v.name for v in shown_videos],
+            photos={v.name: v.photos for v in shown_videos if v.photos is not None},
             alt="Percent cover per class over time, one panel per video",
         )
 
@@ -202,7 +203,7 @@ def build_context(
         ("sizes", "Size-frequency"),
         ("trajectories", "Trajectories"),
         ("speeds", "Speeds"),
-        ("cover", "Percent cover"),
+        ("cover", "Percent cover per photograph" if ctx["all_surveys"] else "Percent cover"),
         ("frames", "Sample frames with masks"),
         ("sites", "Site comparison"),
         ("accuracy", "Accuracy against ground truth"),

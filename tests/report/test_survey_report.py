@@ -33,6 +33,7 @@ def test_a_survey_report_counts_per_photograph_and_leaves_out_paths_and_speeds(t
     titles = re.findall(r'<section id="(\w+)">', page)
     assert "trajectories" not in titles and "speeds" not in titles
     assert "Counts per photograph and MaxN" in page and "x: time in s" not in page
+    assert "Percent cover per photograph" in page and "Percent cover over time" not in page
     assert 'id="survey-note"' in page and "no trajectory or speed" in page
 
 
@@ -86,3 +87,27 @@ def test_a_survey_beside_a_video_is_left_out_of_its_paths_and_speeds(tmp_path):
     assert "trajectories" in titles and "speeds" in titles
     assert page.count("Photo surveys (s) are left out") == 2
     assert "panel (s) counts per photograph" in page
+
+
+def test_a_survey_cover_panel_stacks_a_bar_per_photograph():
+    """The cover figure drew a survey's cover as an area over "time (s)"; it stacks a bar per
+    photograph now, named on the x axis."""
+    import pandas as pd
+
+    from ecoseg.report.figures import cover_figure
+
+    cover = pd.DataFrame(
+        {
+            "video": ["s"] * 4,
+            "frame": [0, 0, 1, 1],
+            "time_s": [0.0, 0.0, 1.0, 1.0],
+            "class": ["coral", "sponge"] * 2,
+            "cover_fraction": [0.25, 0.5, 0.0, 0.1],
+        }
+    )
+    colors = {"coral": "#f00", "sponge": "#00f"}
+    ax = cover_figure(cover, colors, photos={"s": ("q1.jpg", "q2.jpg")}).axes[0]
+    assert ax.get_xlabel() == "photograph"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["q1.jpg", "q2.jpg"]
+    tops = sorted(round(p.get_y() + p.get_height()) for p in ax.patches)
+    assert tops == [0, 10, 25, 75]  # coral 25 %, 0 %; sponge stacked on them

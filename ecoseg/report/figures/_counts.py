@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ecoseg.report._looked import video_classes
-from ecoseg.report.figures._panels import video_names, video_panels
+from ecoseg.report.figures._panels import photograph_axis, video_names, video_panels
 from ecoseg.report.figures._style import WIDTH_IN, legend, message, new_figure
 
 __all__ = ["counts_figure", "maxn_figure"]
@@ -79,12 +79,9 @@ def counts_figure(
     return fig
 
 
-MAX_PHOTO_TICKS = 12  # a survey panel names at most this many photographs on its axis
-
-
 def survey_counts(ax, d, colors: Mapping[str, str], maxn, video, names: Sequence[str]):
     """Draw a photo survey's counts on ``ax``: per photograph (x: its index, named by its
-    file when there are at most :data:`MAX_PHOTO_TICKS`) a bar per class, MaxN marked over
+    file: :func:`~ecoseg.report.figures._panels.photograph_axis`) a bar per class, MaxN marked over
     its photograph; returns the classes drawn."""
     classes = sorted(d["class"].unique())
     width = 0.8 / max(1, len(classes))
@@ -106,17 +103,8 @@ def survey_counts(ax, d, colors: Mapping[str, str], maxn, video, names: Sequence
                     markeredgewidth=0.5,
                     linestyle="",
                 )
-    frames = sorted(d["frame"].unique())
-    if 0 < len(names) <= MAX_PHOTO_TICKS:
-        ax.set_xticks(range(len(names)), list(names), rotation=30, ha="right", fontsize=7)
-        ax.set_xlabel("photograph")
-    else:
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.set_xlabel("photograph (index)")
-    if frames:
-        ax.set_xlim(-0.6, max(len(names), int(frames[-1]) + 1) - 0.4)
+    photograph_axis(ax, names, int(d["frame"].max()) + 1 if len(d) else 0)
     ax.set_ylabel("individuals in photograph")
-    ax.grid(axis="x", visible=False)
     return classes
 
 
