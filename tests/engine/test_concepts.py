@@ -299,7 +299,7 @@ def test_a_survey_that_fails_after_storing_images_leaves_no_store(tmp_path, monk
     assert not (tmp_path / ".survey.zarr.lock").exists()
 
 
-def test_an_instance_wholly_under_a_better_one_is_no_object(tmp_path, monkeypatch):
+def test_an_instance_wholly_under_a_better_one_is_no_object(tmp_path, monkeypatch, capsys):
     """Of three instances of a photograph, one lies wholly under a better-scoring one: it
     was stored as an object with no pixel (``ecoseg info`` counted 3 objects, ``measure`` 2
     tracks); it is dropped as the video concept tracker drops a track left with no pixel,
@@ -343,3 +343,9 @@ def test_an_instance_wholly_under_a_better_one_is_no_object(tmp_path, monkeypatc
         assert store.object_ids.tolist() == [1, 2, 3, 4]  # it was 1..6, 2 and 5 with no pixel
         labels = store.read_labels()
     assert np.unique(labels[0]).tolist() == [0, 1, 2] and np.unique(labels[1]).tolist() == [0, 3, 4]
+    from ecoseg.cli import main
+    from ecoseg.measure import measure
+
+    assert main(["info", str(out)]) == 0  # info and measure count the same objects
+    assert "objects      4: urchin 4" in capsys.readouterr().out
+    assert measure(out)["tracks"]["object_id"].tolist() == [1, 2, 3, 4]
