@@ -109,5 +109,6 @@ def test_a_survey_cover_panel_stacks_a_bar_per_photograph():
     ax = cover_figure(cover, colors, photos={"s": ("q1.jpg", "q2.jpg")}).axes[0]
     assert ax.get_xlabel() == "photograph"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["q1.jpg", "q2.jpg"]
+    assert ax.get_ylabel() == "cover (% of photograph)"
     tops = sorted(round(p.get_y() + p.get_height()) for p in ax.patches)
     assert tops == [0, 10, 25, 75]  # coral 25 %, 0 %; sponge stacked on them

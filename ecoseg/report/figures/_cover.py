@@ -63,7 +63,7 @@ def cover_figure(
             photograph_axis(ax, photos[video], int(d["frame"].max()) + 1)
         else:
             ax.set_xlabel("time (s)")
-        ax.set_ylabel("cover (% of frame)")
+        ax.set_ylabel("cover (% of photograph)" if survey else "cover (% of frame)")
     for ax in axes:
         ax.set_ylim(0, top * 1.15)
     legend(fig, colors, sorted(used))
