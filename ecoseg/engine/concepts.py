@@ -6,7 +6,9 @@ get the same tables (cover, counts, regions) as videos. The store's ``t`` axis i
 index (``time`` = 0, 1, 2, ... "seconds", one per image, in natural file-name order; the file
 names are kept in the provenance); every instance is an object of its own (nothing is tracked
 from one photograph to the next) whose class is the concept that found it, with source
-``"concept"``. Where instances overlap, the higher-scoring one keeps the pixel.
+``"concept"``. Where instances overlap, the higher-scoring one keeps the pixel; an instance
+left with no pixel is no object (as a concept track whose every pixel went to another is not
+on its frame), and the objects are numbered on without a gap.
 
 All images must have one size (a store has one frame size).
 """
@@ -66,33 +68,46 @@ def instance_labels(masks: np.ndarray, scores: np.ndarray, ids: Sequence[int]) -
 
 
 def _results(predictor, files, concepts, objects) -> Iterator[FrameResult]:
+    """Each photograph's instances, numbered on from the last photograph's; an instance left
+    with no pixel (wholly under better-scoring ones, or an empty mask) is not an object, as a
+    concept track whose every pixel went to another is not on its frame: ``ecoseg info``,
+    ``measure`` and the review count the same objects."""
     from ecoseg.io.folder import load_rgb8
 
     next_id = 1
     for index, path in enumerate(files):
         found = predictor.predict(load_rgb8(str(path)), text=list(concepts))
-        masks, scores, ids = [], [], []
+        masks, scores, records = [], [], []
         for instances in found:
             for k in range(len(instances)):
-                objects[next_id] = {  # as a concept track is stored: its detection score
-                    "class": instances.concept,
-                    "source": "concept",
-                    "class_source": "concept",
-                    "class_probability": round(float(instances.scores[k]), 6),
-                }
-                ids.append(next_id)
+                records.append(  # as a concept track is stored: its detection score
+                    {
+                        "class": instances.concept,
+                        "source": "concept",
+                        "class_source": "concept",
+                        "class_probability": round(float(instances.scores[k]), 6),
+                    }
+                )
                 masks.append(instances.masks[k])
                 scores.append(float(instances.scores[k]))
-                next_id += 1
         h, w = predictor.original_size
         stack = np.stack(masks) if masks else np.zeros((0, h, w), bool)
+        labels = instance_labels(stack, np.asarray(scores), range(1, len(masks) + 1))
+        present = np.zeros(len(masks) + 1, bool)
+        present[np.unique(labels)] = True
+        kept = np.flatnonzero(present[1:])  # in the order found
+        renumber = np.zeros(len(masks) + 1, np.uint32)
+        renumber[kept + 1] = np.arange(next_id, next_id + len(kept), dtype=np.uint32)
+        for k, oid in zip(kept, range(next_id, next_id + len(kept))):
+            objects[oid] = records[k]
         yield FrameResult(
             index=index,
             time=float(index),
-            object_ids=np.asarray(ids, np.int64),
-            scores=np.asarray(scores, np.float32),
-            labels=instance_labels(stack, np.asarray(scores), ids),
+            object_ids=np.arange(next_id, next_id + len(kept), dtype=np.int64),
+            scores=np.asarray(scores, np.float32)[kept],
+            labels=renumber[labels],
         )
+        next_id += len(kept)
 
 
 def _fingerprint(source: str | os.PathLike, files: Sequence[Path]) -> str:

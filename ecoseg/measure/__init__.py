@@ -385,7 +385,10 @@ def _tables(
         roi_px = np.asarray(roi_px)[keep]
         report_classes = classes
 
-    tracks = track_table(reg, calibration=cal)
+    video = store.provenance_record.video
+    tracks = track_table(
+        reg, calibration=cal, survey=video is not None and video.photos is not None
+    )
     counts = counts_table(reg, times, report_classes, frames=observed)
     maxn = maxn_table(counts)
     cov_src = pd.DataFrame({"frame": reg["frame"], "class": reg["class"], "px": roi_px}, copy=False)

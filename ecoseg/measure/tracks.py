@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["TRACK_UNITS", "TRACK_MM_COLUMNS", "track_table"]
+__all__ = ["MOTION_COLUMNS", "TRACK_UNITS", "TRACK_MM_COLUMNS", "track_table"]
 
 #: Pixel-unit columns of the tracks table and their units.
 TRACK_UNITS: dict[str, str] = {
@@ -43,7 +43,18 @@ TRACK_MM_COLUMNS: dict[str, tuple[str, int, str]] = {
 }
 
 
-def track_table(regions: pd.DataFrame, *, calibration=None) -> pd.DataFrame:
+#: The columns that need a time axis: NaN in a photo survey's tracks (:func:`track_table`).
+MOTION_COLUMNS = (
+    "duration_s",
+    "path_length_px",
+    "net_displacement_px",
+    "mean_speed_px_s",
+    "max_speed_px_s",
+    "straightness",
+)
+
+
+def track_table(regions: pd.DataFrame, *, calibration=None, survey: bool = False) -> pd.DataFrame:
     """Summarise each object's trajectory from a regions table.
 
     Parameters
@@ -53,6 +64,10 @@ def track_table(regions: pd.DataFrame, *, calibration=None) -> pd.DataFrame:
         ``centroid_y_px``, ``area_px`` (and ``class`` if present).
     calibration : Calibration, float, str or dict, optional
         Adds mm columns; default: ``regions.attrs["calibration"]`` if any.
+    survey : bool
+        The regions are of a photo survey (frames are photographs, ``time_s`` their
+        indices): an object has no duration, path or speed, so :data:`MOTION_COLUMNS` (and
+        their mm versions) are NaN, not 0 "seconds" and 0 px.
 
     Returns
     -------
@@ -170,6 +185,8 @@ def track_table(regions: pd.DataFrame, *, calibration=None) -> pd.DataFrame:
             "mean_area_px": mean_area,
         }
     )
+    if survey:
+        out[list(MOTION_COLUMNS)] = np.nan
     units = dict(TRACK_UNITS)
     if cal is not None:
         for name, (src, power, unit) in TRACK_MM_COLUMNS.items():

@@ -110,6 +110,7 @@ def build_context(
             colors,
             maxn,
             videos=[v.name for v in shown_videos],
+            photos={v.name: v.photos for v in shown_videos if v.photos is not None},
             alt="Individuals in frame over time per class, one panel per video",
         )
     if maxn is not None:
@@ -127,10 +128,19 @@ def build_context(
         F.size_figure, sizes, colors, unit=units["length"], alt="Size-frequency per class"
     )
     ctx["size_stats"] = class_stats(sizes, "size", classes)
-    speeds = individual_speeds(tables.get("tracks"), calibrated)
-    figs["speeds"] = _fig(
-        F.speed_figure, speeds, colors, unit=units["speed"], alt="Mean speed per individual"
-    )
+    # a photo survey's instance is in one photograph: no path, no speed, no time axis
+    surveys = [v.name for v in videos if v.photos is not None]
+    ctx["surveys"] = surveys
+    ctx["all_surveys"] = bool(surveys) and len(surveys) == len(videos)
+    ctx["surveys_left_out"] = surveys and not ctx["all_surveys"]
+    tracks = tables.get("tracks")
+    if surveys and tracks is not None:
+        tracks = tracks[~tracks["video"].isin(surveys)]
+    speeds = individual_speeds(tracks, calibrated)
+    if not ctx["all_surveys"]:
+        figs["speeds"] = _fig(
+            F.speed_figure, speeds, colors, unit=units["speed"], alt="Mean speed per individual"
+        )
     ctx["speed_stats"] = class_stats(speeds, "speed", classes)
     cover = tables.get("cover")
     if cover is not None:
@@ -139,6 +149,7 @@ def build_context(
             _rows_of(cover, shown_names),
             colors,
             videos=[v.name for v in shown_videos],
+            photos={v.name: v.photos for v in shown_videos if v.photos is not None},
             alt="Percent cover per class over time, one panel per video",
         )
 
@@ -146,16 +157,23 @@ def build_context(
     picked = sample_labels(shown_videos, counts)
     # each video opened once for its still and its sample frames, held at their panels' size
     seen = video_frames(shown_videos, stills_wanted(shown_videos, picked))
-    panels, missing = trajectory_panels(shown_videos, tables.get("regions"), seen)
+    moving = [(v, got) for v, got in zip(shown_videos, seen) if v.photos is None]
+    if moving:
+        panels, missing = trajectory_panels(
+            [v for v, _ in moving], tables.get("regions"), [got for _, got in moving]
+        )
+        figs["trajectories"] = _fig(
+            F.trajectory_figure,
+            panels,
+            colors,
+            palette=True,
+            alt="Tracks over a still of each video",
+        )
+        del panels  # every shown video's track points
+    else:
+        missing = []
+    del moving
     ctx["missing_video"] = missing
-    figs["trajectories"] = _fig(
-        F.trajectory_figure,
-        panels,
-        colors,
-        palette=True,
-        alt="Tracks over a still of each video",
-    )
-    del panels  # every shown video's track points
     rows = frame_rows(shown_videos, tables, colors, picked, seen)
     del picked, seen
     figs["frames"] = _fig(
@@ -177,12 +195,15 @@ def build_context(
     sections = [
         ("provenance", "Study and provenance"),
         ("summary", "Per-video summary"),
-        ("counts", "Counts over time and MaxN"),
+        (
+            "counts",
+            "Counts per photograph and MaxN" if ctx["all_surveys"] else "Counts over time and MaxN",
+        ),
         ("species", "Species identification"),
         ("sizes", "Size-frequency"),
         ("trajectories", "Trajectories"),
         ("speeds", "Speeds"),
-        ("cover", "Percent cover"),
+        ("cover", "Percent cover per photograph" if ctx["all_surveys"] else "Percent cover"),
         ("frames", "Sample frames with masks"),
         ("sites", "Site comparison"),
         ("accuracy", "Accuracy against ground truth"),
@@ -194,6 +215,8 @@ def build_context(
         "sites": "sites" in figs,
         "accuracy": ctx["accuracy"] is not None,
         "species": ctx["species"] is not None,
+        "trajectories": "trajectories" in figs,
+        "speeds": not ctx["all_surveys"],
     }
     sections = [(k, t) for k, t in sections if present.get(k, True)]
     ctx["sections"] = [{"id": k, "title": t, "num": i + 1} for i, (k, t) in enumerate(sections)]

@@ -142,26 +142,35 @@ def test_photographs_become_a_store_with_one_object_per_instance(tmp_path):
     ds = ecoseg.open_masks(out)
     assert ds.sizes["t"] == 2 and ds["time"].values.tolist() == [0.0, 1.0]
     predictor = ConceptPredictor(model, tokenizer=tokenizer, score_threshold=threshold)
-    next_id, classes = 1, {}
+    next_id, classes, covered = 1, {}, 0
     for t, photo in enumerate(photos):
         found = predictor.predict(photo, text=concepts)
-        ids, masks, best = [], [], []
+        found_classes, masks, best = [], [], []
         for instances in found:
             for k in range(len(instances)):
-                classes[next_id] = (instances.concept, float(instances.scores[k]))
-                ids.append(next_id)
+                found_classes.append((instances.concept, float(instances.scores[k])))
                 masks.append(instances.masks[k])
                 best.append(instances.scores[k])
-                next_id += 1
-        assert ids  # each photograph has instances
-        expected = instance_labels(np.stack(masks), np.asarray(best), ids)
-        np.testing.assert_array_equal(ds["labels"].values[t], expected)
+        assert masks  # each photograph has instances
+        # the instances left with pixels, numbered on in the order found; one wholly under
+        # better-scoring ones is no object (it was one, with no pixel: info counted it)
+        order = list(range(1, len(masks) + 1))
+        expected = instance_labels(np.stack(masks), np.asarray(best), order)
+        ids = np.zeros(len(masks) + 1, np.uint32)
+        for k in np.unique(expected[expected > 0]):
+            classes[next_id] = found_classes[k - 1]
+            ids[k], next_id = next_id, next_id + 1
+        covered += len(masks) - int((ids > 0).sum())
+        np.testing.assert_array_equal(ds["labels"].values[t], ids[expected])
     tables = ecoseg.measure(out)
     assert set(tables["cover"]["class"]) <= set(concepts)
-    assert len(classes) == next_id - 1
     # the class and its probability, the instance's detection score, as a concept track's
     # (the probability was NaN: docs/concepts.md, docs/tables.md)
-    tracks = tables["tracks"].set_index("object_id")  # an instance painted over has no row
+    tracks = tables["tracks"].set_index("object_id")  # every object has pixels: one row each
+    assert covered > 0  # the case is met: some instance was wholly painted over
+    with MaskStore.open(out) as store:
+        assert sorted(store.object_ids.tolist()) == sorted(tracks.index)
+    assert sorted(tracks.index) == sorted(classes) == list(range(1, next_id))
     assert len(tracks) > 1
     for oid in tracks.index:
         concept, score = classes[oid]
@@ -288,3 +297,55 @@ def test_a_survey_that_fails_after_storing_images_leaves_no_store(tmp_path, monk
         )
     assert not out.exists()
     assert not (tmp_path / ".survey.zarr.lock").exists()
+
+
+def test_an_instance_wholly_under_a_better_one_is_no_object(tmp_path, monkeypatch, capsys):
+    """Of three instances of a photograph, one lies wholly under a better-scoring one: it
+    was stored as an object with no pixel (``ecoseg info`` counted 3 objects, ``measure`` 2
+    tracks); it is dropped as the video concept tracker drops a track left with no pixel,
+    and the objects are numbered on without a gap, across photographs."""
+    from types import SimpleNamespace
+
+    import ecoseg.sam3
+
+    masks = np.zeros((3, 6, 8), bool)
+    masks[0, 0:4, 0:4] = True  # 0.9
+    masks[1, 1:3, 1:3] = True  # 0.5: wholly under the first
+    masks[2, 4:6, 5:8] = True  # 0.7
+
+    class Found(SimpleNamespace):
+        def __len__(self):
+            return len(self.scores)
+
+    class Predictor:
+        original_size = (6, 8)
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def predict(self, image, text):
+            return [Found(concept="urchin", masks=masks, scores=np.array([0.9, 0.5, 0.7]))]
+
+    monkeypatch.setattr(ecoseg.sam3, "ConceptPredictor", Predictor)
+    for name in ("q1.png", "q2.png"):
+        _write(tmp_path / "photos", name, np.zeros((6, 8, 3), np.uint8))
+    net = SimpleNamespace(image_size=8, config=SimpleNamespace(name="fake"))
+    out = segment_images(
+        tmp_path / "photos",
+        ["urchin"],
+        out=tmp_path / "s.zarr",
+        model=net,
+        tokenizer=object(),
+        device="cpu",
+        progress=False,
+    )
+    with MaskStore.open(out) as store:
+        assert store.object_ids.tolist() == [1, 2, 3, 4]  # it was 1..6, 2 and 5 with no pixel
+        labels = store.read_labels()
+    assert np.unique(labels[0]).tolist() == [0, 1, 2] and np.unique(labels[1]).tolist() == [0, 3, 4]
+    from ecoseg.cli import main
+    from ecoseg.measure import measure
+
+    assert main(["info", str(out)]) == 0  # info and measure count the same objects
+    assert "objects      4: urchin 4" in capsys.readouterr().out
+    assert measure(out)["tracks"]["object_id"].tolist() == [1, 2, 3, 4]

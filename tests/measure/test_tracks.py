@@ -142,3 +142,27 @@ def test_an_unknown_a_person_looked_at_has_no_class_probability(tmp_path):
     assert math.isnan(tracks.loc[1, "class_probability"])
     assert tracks.loc[2, "class_probability"] == 1.0  # a name a person gave
     assert tracks.loc[3, "class_probability"] == 1.0  # the clip's own (prompted) name
+
+
+def test_a_photo_survey_has_no_duration_path_or_speed(tmp_path):
+    """A survey's instance is in one photograph, its ``time_s`` the photograph's index: its
+    track said ``duration_s`` 0 (seconds) and a path of 0 px; they are NaN now, as its speeds
+    and straightness, in px and mm alike (an instance's area stays measured)."""
+    from ecoseg.measure import measure
+    from ecoseg.measure.tracks import MOTION_COLUMNS
+    from ecoseg.store import MaskStore
+
+    labels = np.zeros((2, 8, 10), np.uint32)
+    labels[0, 0:2, 0:2], labels[1, 4:6, 4:7] = 1, 2
+    video = {"path": "quadrats", "width": 10, "height": 8, "images": ["q1.jpg", "q2.jpg"]}
+    objects = [(k, "sea urchin", "concept") for k in (1, 2)]
+    with MaskStore.create(
+        tmp_path / "s.zarr", height=8, width=10, objects=objects, provenance={"video": video}
+    ) as s:
+        s.append(labels, np.arange(2.0))
+        s.mark_complete()
+    tracks = measure(tmp_path / "s.zarr", calibration=0.5)["tracks"]
+    motion = [*MOTION_COLUMNS, "path_length_mm", "net_displacement_mm", "mean_speed_mm_s"]
+    assert tracks[motion].isna().all().all()
+    assert tracks["mean_area_px"].tolist() == [4.0, 6.0]
+    assert tracks["first_frame"].tolist() == [0, 1]

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ecoseg.report._looked import video_classes
-from ecoseg.report.figures._panels import video_names, video_panels
+from ecoseg.report.figures._panels import photograph_axis, video_names, video_panels
 from ecoseg.report.figures._style import WIDTH_IN, legend, message, new_figure
 
 __all__ = ["counts_figure", "maxn_figure"]
@@ -21,9 +21,14 @@ def counts_figure(
     *,
     videos: Sequence[str] | None = None,
     classes: Sequence[str] | None = None,
+    photos: Mapping[str, Sequence[str]] | None = None,
     ncols=2,
 ):
     """Number of individuals per class over time, one panel per video, MaxN marked.
+
+    A photo survey's panel (a video of ``photos``, mapped to its photographs' names, one per
+    frame) has no time axis: it counts per photograph, a bar per class over each photograph
+    (:func:`survey_counts`), not a step line over its images' indices taken for seconds.
 
     A frame's count is drawn as a step from its time to the next frame's; the last frame's
     to its time plus the video's frame duration (the median step between its frame times),
@@ -41,6 +46,11 @@ def counts_figure(
     ymax = max(1, int(counts["count"].max())) if len(counts) else 1
     used: list[str] = []
     for ax, video, d in panels:
+        if photos is not None and video in photos:
+            used += [c for c in survey_counts(ax, d, colors, maxn, video, photos[video])]
+            ax.set_ylim(0, ymax + 0.6)
+            ax.yaxis.get_major_locator().set_params(integer=True)
+            continue
         frame_s = frame_duration(d["time_s"])
         for cls in sorted(d["class"].unique()):
             c = d[d["class"] == cls].sort_values("time_s")
@@ -65,8 +75,37 @@ def counts_figure(
         ax.set_ylabel("individuals in frame")
         ax.set_ylim(0, ymax + 0.6)
         ax.yaxis.get_major_locator().set_params(integer=True)
-    legend(fig, colors, sorted(used))
+    legend(fig, colors, sorted(set(used)))
     return fig
+
+
+def survey_counts(ax, d, colors: Mapping[str, str], maxn, video, names: Sequence[str]):
+    """Draw a photo survey's counts on ``ax``: per photograph (x: its index, named by its
+    file: :func:`~ecoseg.report.figures._panels.photograph_axis`) a bar per class, MaxN marked over
+    its photograph; returns the classes drawn."""
+    classes = sorted(d["class"].unique())
+    width = 0.8 / max(1, len(classes))
+    for k, cls in enumerate(classes):
+        c = d[d["class"] == cls]
+        x = c["frame"].to_numpy(dtype=float) - 0.4 + width * (k + 0.5)
+        ax.bar(x, c["count"].to_numpy(), width=width * 0.9, color=colors[cls])
+        if maxn is not None and len(maxn):
+            m = maxn[(maxn["video"] == video) & (maxn["class"] == cls)]
+            if len(m) and m["maxn"].iloc[0] > 0:
+                xm = float(m["frame"].iloc[0]) - 0.4 + width * (k + 0.5)
+                ax.plot(
+                    xm,
+                    m["maxn"].iloc[0] + 0.3,
+                    marker="v",
+                    color=colors[cls],
+                    markersize=7,
+                    markeredgecolor="black",
+                    markeredgewidth=0.5,
+                    linestyle="",
+                )
+    photograph_axis(ax, names, int(d["frame"].max()) + 1 if len(d) else 0)
+    ax.set_ylabel("individuals in photograph")
+    return classes
 
 
 def frame_duration(times) -> float:

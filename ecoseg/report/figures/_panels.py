@@ -79,3 +79,20 @@ def video_panels(table, videos: Sequence[str] | None, classes: Sequence[str] | N
         panel_titles(ax, str(video), [c for c in classes if c not in own])
         panels.append((ax, video, d))
     return fig, axes, panels
+
+
+MAX_PHOTO_TICKS = 12  # a survey panel names at most this many photographs on its axis
+
+
+def photograph_axis(ax, names: Sequence[str], n: int) -> None:
+    """A photo survey panel's x axis: its photographs (``names``, one per frame; ``n``: the
+    frames drawn), each named when there are at most :data:`MAX_PHOTO_TICKS`, else by
+    index; no time axis."""
+    if 0 < len(names) <= MAX_PHOTO_TICKS:
+        ax.set_xticks(range(len(names)), list(names), rotation=30, ha="right", fontsize=7)
+        ax.set_xlabel("photograph")
+    else:
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_xlabel("photograph (index)")
+    ax.set_xlim(-0.6, max(len(names), n) - 0.4)
+    ax.grid(axis="x", visible=False)
