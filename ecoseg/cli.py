@@ -364,7 +364,9 @@ def _add_study(sub):
             "a video not found (moved away) must have a finished store, which a run keeps; "
             "a store the study did not make is refused as a run refuses it; a study store "
             "whose calibration was set by hand since the study saved its own is named (a run "
-            "puts the study's back)"
+            "puts the study's back); a species_model that is no species model, or that "
+            "cannot name the tracks of a study store for the calibration the study file "
+            "gives its video, is refused naming the store (not with --no-classify)"
         ),
     )
     p.add_argument("--no-report", action="store_true", help="stop after the tables")
@@ -399,6 +401,7 @@ def _run_study(args) -> int:
         from ecoseg.study.checks import (
             check_machine,
             check_readable,
+            check_species_models,
             check_store_made,
             hand_calibrations,
         )
@@ -408,6 +411,8 @@ def _run_study(args) -> int:
         # a calibration set by hand on a study's store: said, as a run warns when it puts
         # the study's back (nothing is changed here)
         hand = hand_calibrations(placed, manifest)
+        if not args.no_classify:  # a species model a run would refuse, for a study store too
+            check_species_models(placed, shown=args.study)
 
         if args.scheduler is None:  # the videos run here: a device or weights it lacks
             check_machine(study, output)

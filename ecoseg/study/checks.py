@@ -19,7 +19,10 @@ container, its header and first frame, :func:`ecoseg.io.video.probe_video`), and
 (with or without a scheduler), so a cut-off or damaged file is named with every other such one
 rather than stopping a run at the first of them after segmenting the videos before it.
 It names, too, each study store whose calibration was set by hand since the study saved its own
-there, which a run puts back (:func:`hand_calibrations`).
+there, which a run puts back (:func:`hand_calibrations`), and refuses what a run would refuse
+of a ``species_model:`` (:func:`check_species_models`): a file that is no species model, or
+one that cannot name the tracks of a study store for the calibration the study file gives its
+video (:func:`ecoseg.species.classify.check_model_fits`).
 """
 
 from __future__ import annotations
@@ -28,20 +31,26 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecoseg._device import unavailable
 from ecoseg.errors import CheckpointError, ConfigError, EcosegError, VideoError
 from ecoseg.study.config import video_places as key_places
 from ecoseg.study.records import Study, VideoSpec
 
+if TYPE_CHECKING:
+    from ecoseg.species.model import SpeciesModel
+
 __all__ = [
     "Lack",
     "check_machine",
     "check_readable",
+    "check_species_models",
     "check_store_made",
     "check_video",
     "hand_calibrations",
     "machine_lack",
+    "read_species_model",
     "store_finished",
     "store_kept",
     "unfinished_videos",
@@ -405,3 +414,87 @@ def hand_calibrations(study: Study, manifest: Mapping) -> list[str]:
             if line is not None:
                 said.append(line)
     return said
+
+
+def read_species_model(path: Path) -> tuple[bytes, SpeciesModel]:
+    """The bytes (a study hashes them) and the model of a ``species_model:`` file, refused in
+    one line naming it as :func:`~ecoseg.study.runner.run_study` and ``ecoseg study --check``
+    refuse it: missing, unreadable, or not a species model
+    (:meth:`~ecoseg.species.model.SpeciesModel.load`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "species.json"
+    >>> _ = bad.write_text("{}")
+    >>> read_species_model(bad)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.species.model.ModelError: .../species.json: not ...
+    """
+    from ecoseg._paths import read_file_bytes
+    from ecoseg.species.model import SpeciesModel
+
+    data = read_file_bytes(path, "species model file")
+    return data, SpeciesModel.load(path, data)
+
+
+def check_species_models(study: Study, *, shown: str | Path | None = None) -> None:
+    """Refuse, without writing anything, what a run would refuse of the study's
+    ``species_model:`` files (``ecoseg study --check``): a file that is no species model
+    (:func:`read_species_model`), and a model that cannot name the tracks of an existing study
+    store for the calibration the study file gives its video
+    (:func:`ecoseg.species.classify.check_model_fits`: another feature version, sizes in other
+    units, pixels of frames of another scale), every such store named. A store that does not
+    open is left to the run, which segments its video again.
+
+    Raises
+    ------
+    ModelError
+        One line: the refusal (naming the store); for several stores, how many, then each.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ecoseg.study.config import load_study
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.mp4").write_bytes(b"")
+    >>> _ = (d / "study.yaml").write_text("output: out\\nvideos:\\n  - path: a.mp4\\n")
+    >>> check_species_models(load_study(d / "study.yaml"))  # no species model: nothing to do
+    """
+    from ecoseg.species.classify import check_model_fits
+    from ecoseg.species.model import ModelError
+
+    models: dict[Path, SpeciesModel] = {}
+    refused: list[str] = []
+    for video in study.videos:
+        if video.species_model is None:
+            continue
+        if video.species_model not in models:  # each file read once, refused as a run does
+            models[video.species_model] = read_species_model(video.species_model)[1]
+        store = study.store_path(video)
+        if not store.exists():
+            continue
+        cal = video.calibration  # the one a run saves into the store before it classifies
+        try:
+            check_model_fits(
+                models[video.species_model],
+                store,
+                {} if cal is None else cal.to_dict(),
+                video.species_model,
+            )
+        except ModelError as exc:
+            from ecoseg._cli import one_line
+
+            if one_line(exc) not in refused:  # another feature version: said once
+                refused.append(one_line(exc))
+        except EcosegError:  # not a store (any more): the run segments its video again
+            continue
+    if len(refused) == 1:
+        raise ModelError(refused[0])
+    if refused:
+        file = study.path if shown is None else shown
+        raise ModelError(
+            f"{file}: {len(refused)} study stores do not fit their species model (a run "
+            f"refuses them): {'; '.join(refused)}"
+        )

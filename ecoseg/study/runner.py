@@ -344,9 +344,9 @@ def run_study(
         if species_model is not None:  # read once: its hash here, its copy kept below
             import hashlib
 
-            from ecoseg._paths import read_file_bytes
+            from ecoseg.study.checks import read_species_model
 
-            model_bytes = read_file_bytes(species_model, "species model file")
+            model_bytes, fitted = read_species_model(species_model)  # refused as --check does
             m_inputs["species_model"] = hashlib.sha256(model_bytes).hexdigest()
         store = study.store_path(video)
         folder = per_video_dir / video.name
@@ -393,9 +393,7 @@ def run_study(
             check_has_frames(opened)
         if species_model is not None:
             from ecoseg.species.classify import check_model_fits
-            from ecoseg.species.model import SpeciesModel
 
-            fitted = SpeciesModel.load(species_model, model_bytes)  # the bytes hashed above
             cal = video.calibration  # the one saved below, which its features are measured with
             check_model_fits(fitted, store, {} if cal is None else cal.to_dict(), species_model)
         # saved first (sizes in mm of a species model need it; an earlier run's must not

@@ -291,3 +291,53 @@ def test_check_and_run_refuse_a_store_the_study_did_not_make_in_one_line(folder,
     said = f"ecoseg: error: {store}: a store exists that this study did not make; move it "
     assert code == 2 and err.startswith(said)
     assert err.strip().splitlines() == run_err.strip().splitlines()[-1:]
+
+
+def _model(path, units: str) -> None:
+    """A species model file of sizes in ``units`` (trained on 1080p frames)."""
+    from ecoseg.species import SpeciesModel
+    from ecoseg.species.features import FEATURE_VERSION
+
+    SpeciesModel.fit(
+        [[0.0], [1.0]],
+        ["a", "b"],
+        feature_names=["x"],
+        feature_version=FEATURE_VERSION,
+        units=units,
+        training=[{"store": "t.zarr", "size": [1920, 1080]}],
+    ).save(path, overwrite=True)
+
+
+def test_check_names_a_store_the_species_model_does_not_fit(folder, capsys):
+    """A px-trained species model for a study the study file calibrates in mm: the run refuses
+    it for the store (classify's checks), `--check` said ok. Now --check names the store, and
+    a model in mm passes; --no-classify leaves the model alone, as the run does."""
+    cal = "    engine: classical\n    calibration: 20.0\n    params: {warmup: 2, min_hits: 2}\n"
+    path = _study(folder, f"videos:\n  - path: v.mp4\n    name: v\n{cal}")
+    assert main(["study", str(path), "--no-report", "--quiet"]) == 0
+    _model(folder / "species.json", "px")
+    path.write_text(path.read_text() + "    species_model: species.json\n")
+    store = folder / "out" / "stores" / "v.zarr"
+    before = sorted(p.stat().st_mtime_ns for p in (folder / "out").rglob("*"))
+    code, err = _check(path, capsys)
+    assert code == 2
+    assert err.count("\n") == 1
+    assert f"{store}: the model was trained on uncalibrated stores (sizes in px)" in err
+    assert sorted(p.stat().st_mtime_ns for p in (folder / "out").rglob("*")) == before
+    capsys.readouterr()
+    assert main(["study", str(path), "--check", "--no-classify"]) == 0
+    _model(folder / "species.json", "mm")
+    assert _check(path, capsys) == (0, "")
+
+
+def test_check_refuses_a_species_model_file_that_is_missing_or_no_model(folder, capsys):
+    """In one line naming the file, as the run refuses it (a file that is no model: --check
+    said ok, the run refused it once it measured the video)."""
+    path = _study(folder, "videos:\n  - path: v.mp4\n    species_model: species.json\n")
+    code, err = _check(path, capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "line 4: videos[0] (v): species.json: species model file not found" in err
+    (folder / "species.json").write_text('{"not": "a model"}')
+    code, err = _check(path, capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert f"{folder / 'species.json'}: not an ecoseg species model" in err, err
