@@ -25,8 +25,9 @@ THUMB = 64
 
 
 def gallery_table(store, reg: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per track of a store: best frame, class, source, probability, frames present
-    (from the store's regions table ``reg`` when given: read once for the reload too).
+    """One row per track of a store: best frame, class, source, probability, frames present,
+    duration (NaN for a photo survey's instance: it has no time axis) (from the store's regions
+    table ``reg`` when given: read once for the reload too).
 
     Examples
     --------
@@ -52,7 +53,12 @@ def gallery_table(store, reg: pd.DataFrame | None = None) -> pd.DataFrame:
                 "bbox",
             ]
         )
-    tracks = track_table(reg).set_index("object_id")
+    from ecoseg.store import opened_store
+
+    with opened_store(store) as s:  # a survey's instances: no duration (NaN)
+        video = s.provenance_record.video
+    survey = video is not None and video.photos is not None
+    tracks = track_table(reg, survey=survey).set_index("object_id")
     order = reg.sort_values(["object_id", "score", "area_px"], ascending=[True, False, False])
     best = order.groupby("object_id").head(1).set_index("object_id")
     out = pd.DataFrame(

@@ -4,11 +4,11 @@
 :func:`ecoseg.measure` on it, in a worker thread, so the tables are exactly the ones the CLI and
 the Python API give for the same masks. Selecting a row moves the viewer to its frame and
 shows only its object; the plot shows the counts per class over time with the current frame
-marked. Calibration: type mm per pixel, or draw a line along a scale bar, give its length and
-press *Use drawn line*; every ecoseg layer is then scaled in mm (the scale bar shows mm). The
-widget measures with the exact calibration it holds (the store's, or the drawn line's, with its
-kind and points), whatever digits the box shows; a value typed in the box replaces it with a
-plain scale.
+marked (a photo survey's: per photograph, a bar per class, as in the report). Calibration: type
+mm per pixel, or draw a line along a scale bar, give its length and press *Use drawn line*;
+every ecoseg layer is then scaled in mm (the scale bar shows mm). The widget measures with the
+exact calibration it holds (the store's, or the drawn line's, with its kind and points),
+whatever digits the box shows; a value typed in the box replaces it with a plain scale.
 A layer read from a store an interrupted ``ecoseg edit`` left half written is measured as
 shown, and the status line says the numbers come from an unfinished edit.
 """
@@ -42,7 +42,7 @@ from ecoseg.napari._check import napari_remedy
 from ecoseg.napari._layers import META_KEY, labels_to_store, tracks_from_regions
 from ecoseg.napari._pool import start as start_worker
 from ecoseg.napari._warned import Kept, kept, show
-from ecoseg.report.figures._counts import frame_duration, held_steps
+from ecoseg.report.figures._counts import frame_duration, held_steps, survey_counts
 
 if TYPE_CHECKING:
     import napari
@@ -118,6 +118,33 @@ def measure_labels(
 
     store = labels_store(layer_data, metadata, features, calibration)
     return measure(store), store
+
+
+def survey_plot(ax, counts: pd.DataFrame | None, photos) -> None:
+    """Draw a photo survey's ``counts`` table on ``ax`` as the report does: per photograph
+    (``photos``, one per frame) a bar per class
+    (:func:`~ecoseg.report.figures._counts.survey_counts`, its axis
+    :func:`~ecoseg.report.figures._panels.photograph_axis`), classes in the colour cycle.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().add_subplot()
+    >>> counts = pd.DataFrame({"frame": [0, 1], "time_s": [0.0, 1.0],
+    ...                        "class": ["urchin", "urchin"], "count": [2, 0]})
+    >>> survey_plot(ax, counts, ("q1.png", "q2.png"))
+    >>> ax.get_xlabel(), [t.get_text() for t in ax.get_xticklabels()]
+    ('photograph', ['q1.png', 'q2.png'])
+    """
+    from matplotlib.patches import Patch
+
+    if counts is None:
+        counts = pd.DataFrame(columns=["frame", "time_s", "class", "count"])
+    colors = {c: f"C{i}" for i, c in enumerate(sorted(counts["class"].unique()))}
+    survey_counts(ax, counts, colors, None, None, photos)
+    if colors:
+        handles = [Patch(color=v, label=str(k)) for k, v in colors.items()]
+        ax.legend(handles=handles, fontsize=7, ncols=2, frameon=False)
 
 
 class TableModel(QAbstractTableModel):
@@ -574,7 +601,10 @@ class MeasureWidget(QWidget):
         self.figure.clear()
         ax = self.figure.add_subplot(111)
         counts = self.tables.get("counts")
-        if counts is not None and len(counts):
+        photos = self._photos()
+        if photos is not None:  # a photo survey: no time axis, its counts per photograph
+            survey_plot(ax, counts, photos)
+        elif counts is not None and len(counts):
             wide = counts.pivot_table(
                 index="time_s", columns="class", values="count", aggfunc="sum"
             )
@@ -583,17 +613,28 @@ class MeasureWidget(QWidget):
                 t, n = held_steps(wide.index, wide[cls], frame_s)
                 ax.step(t, n, where="post", label=str(cls))
             ax.legend(fontsize=7, ncols=2, frameon=False)
-        ax.set_xlabel("time (s)")
-        ax.set_ylabel("count")
+        if photos is None:
+            ax.set_xlabel("time (s)")
+            ax.set_ylabel("count")
         ax.tick_params(labelsize=7)
         self._cursor = ax.axvline(self._current_time(), color="0.3", lw=1, ls="--")
         self.canvas.draw_idle()
 
+    def _photos(self) -> tuple[str, ...] | None:
+        """The photographs of the masks layer's photo survey (None: a video)."""
+        from ecoseg.provenance import Provenance
+
+        layer = self.masks_layer()
+        prov = _meta(layer).get("provenance") if layer is not None else None
+        video = Provenance.from_dict(prov).video if prov else None
+        return video.photos if video is not None else None
+
     def _current_time(self) -> float:
+        """The cursor's x: the current frame's time (a survey's: its photograph's index)."""
         layer = self.masks_layer()
         times = _meta(layer).get("time_s") if layer is not None else None
         t = int(self.viewer.dims.current_step[0]) if self.viewer.dims.ndim else 0
-        if times is not None and 0 <= t < len(times):
+        if times is not None and 0 <= t < len(times) and self._photos() is None:
             return float(times[t])
         return float(t)
 

@@ -342,14 +342,14 @@ class ReviewWidget(QWidget):
             item.setIcon(icon(thumb))
             item.setData(Qt.UserRole, int(row.object_id))
             self.gallery.setItem(r, 0, item)
-            p = float(row.class_probability)
+            p, dur = float(row.class_probability), float(row.duration_s)  # NaN: blank cell
             cells = (
                 (str(row.object_id), int(row.object_id)),
                 (str(row._1), str(row._1)),
                 (str(row.class_source), str(row.class_source)),
                 ("" if np.isnan(p) else f"{p:.2f}", p),
                 (str(row.frames_present), int(row.frames_present)),
-                (f"{row.duration_s:.1f}", float(row.duration_s)),
+                ("" if np.isnan(dur) else f"{dur:.1f}", dur),  # NaN for a survey's instance
             )
             for c, (text, value) in enumerate(cells, start=1):
                 cell = SortItem(text, value)

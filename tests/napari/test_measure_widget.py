@@ -257,3 +257,43 @@ def test_tables_of_masks_changed_since_are_not_exported(widget, qtbot, tmp_path)
     _measure(w, qtbot)
     assert w.export_btn.isEnabled() and 77 in set(w.tables["regions"]["object_id"])
     assert len(w.export(str(tmp_path / "new"))) == 10
+
+
+def test_a_survey_is_plotted_per_photograph(make_napari_viewer, qtbot, tmp_path):
+    """A photo survey's counts are bars per photograph named by its file (as in the report),
+    not step lines over its images' indices taken for seconds; the cursor is on the
+    photograph shown."""
+    from PIL import Image
+
+    from ecoseg.napari._measure import MeasureWidget
+    from ecoseg.store import MaskStore
+
+    names = ["q1.png", "q2.png", "q3.png"]
+    photos = tmp_path / "quadrats"
+    photos.mkdir()
+    for name in names:
+        Image.fromarray(np.full((24, 32, 3), 90, np.uint8)).save(photos / name)
+    labels = np.zeros((3, 24, 32), np.uint32)
+    labels[0, 2:8, 2:8], labels[0, 12:20, 14:22], labels[2, 4:12, 4:12] = 1, 2, 3
+    video = {"path": str(photos), "width": 32, "height": 24, "frames": 3, "images": names}
+    objects = [(1, "parrotfish", "concept"), (2, "parrotfish", "concept"), (3, "urchin", "x")]
+    path = tmp_path / "survey.zarr"
+    prov = {"video": video, "engine": "sam3-concepts"}
+    with MaskStore.create(path, height=24, width=32, objects=objects, provenance=prov) as s:
+        s.append(labels, np.arange(3.0))
+        s.mark_complete()
+    viewer = make_napari_viewer()
+    viewer.open(str(path), plugin="ecoseg")
+    w = MeasureWidget(viewer)
+    viewer.window.add_dock_widget(w)
+    _measure(w, qtbot)
+    ax = w.figure.axes[0]
+    assert ax.get_xlabel() == "photograph"
+    assert [t.get_text() for t in ax.get_xticklabels()] == names
+    heights = {}  # per class (bar colour): the count over each photograph
+    for bar in ax.patches:
+        heights.setdefault(bar.get_facecolor(), []).append(bar.get_height())
+    assert sorted(heights.values()) == [[0, 0, 1], [2, 0, 0]]
+    assert len(ax.lines) == 1  # the cursor, no step line
+    viewer.dims.set_current_step(0, 2)
+    assert list(w._cursor.get_xdata()) == [2.0, 2.0]

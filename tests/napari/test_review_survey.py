@@ -45,6 +45,15 @@ def widget(make_napari_viewer, tmp_path):
     return w, path
 
 
+def test_a_survey_instance_has_no_duration(widget):
+    """An instance of one photograph has no duration (NaN in the tracks table): its cell is
+    blank, not ``nan`` nor ``0.0`` seconds."""
+    w, _ = widget
+    col = [w.gallery.horizontalHeaderItem(c).text() for c in range(w.gallery.columnCount())]
+    dur = col.index("duration s")
+    assert [w.gallery.item(r, dur).text() for r in range(w.gallery.rowCount())] == [""] * 3
+
+
 def test_a_survey_is_reviewed_within_its_photographs(widget):
     w, path = widget
     assert w.gallery.rowCount() == 3

@@ -61,16 +61,7 @@ def counts_figure(
             if maxn is not None and len(maxn):
                 m = maxn[(maxn["video"] == video) & (maxn["class"] == cls)]
                 if len(m) and m["maxn"].iloc[0] > 0:
-                    ax.plot(
-                        m["time_s"].iloc[0],
-                        m["maxn"].iloc[0],
-                        marker="v",
-                        color=colors[cls],
-                        markersize=7,
-                        markeredgecolor="black",
-                        markeredgewidth=0.5,
-                        linestyle="",
-                    )
+                    maxn_marker(ax, m["time_s"].iloc[0], m["maxn"].iloc[0], colors[cls])
         ax.set_xlabel("time (s)")
         ax.set_ylabel("individuals in frame")
         ax.set_ylim(0, ymax + 0.6)
@@ -93,19 +84,25 @@ def survey_counts(ax, d, colors: Mapping[str, str], maxn, video, names: Sequence
             m = maxn[(maxn["video"] == video) & (maxn["class"] == cls)]
             if len(m) and m["maxn"].iloc[0] > 0:
                 xm = float(m["frame"].iloc[0]) - 0.4 + width * (k + 0.5)
-                ax.plot(
-                    xm,
-                    m["maxn"].iloc[0] + 0.3,
-                    marker="v",
-                    color=colors[cls],
-                    markersize=7,
-                    markeredgecolor="black",
-                    markeredgewidth=0.5,
-                    linestyle="",
-                )
+                maxn_marker(ax, xm, m["maxn"].iloc[0] + 0.3, colors[cls])
     photograph_axis(ax, names, int(d["frame"].max()) + 1 if len(d) else 0)
     ax.set_ylabel("individuals in photograph")
     return classes
+
+
+def maxn_marker(ax, x, y, color: str) -> None:
+    """Mark a class's MaxN on ``ax``: a down triangle of ``color``, edged black, at (``x``,
+    ``y``); the counts figure's step lines and a survey's bars mark it the same way."""
+    ax.plot(
+        x,
+        y,
+        marker="v",
+        color=color,
+        markersize=7,
+        markeredgecolor="black",
+        markeredgewidth=0.5,
+        linestyle="",
+    )
 
 
 def frame_duration(times) -> float:
