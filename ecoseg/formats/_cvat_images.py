@@ -42,8 +42,10 @@ from pathlib import Path
 
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
+from ecoseg.formats._annotated import listed_frames, warn_unlisted
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._cvat_shapes import NO_AREA, shape_geometry, shape_score, warn_left_out
+from ecoseg.formats._photo_names import folder_frames
 from ecoseg.formats._values import integer, positive_id, size_differs
 from ecoseg.provenance import AnnotatedFrames
 
@@ -80,13 +82,24 @@ def _named(sh: ET.Element, where: str) -> tuple[str, int] | None:
 
 
 def read_images(
-    root: ET.Element, path: Path, frames, *, width: int, height: int, meta: bool
+    root: ET.Element,
+    path: Path,
+    frames,
+    *,
+    width: int,
+    height: int,
+    meta: bool,
+    folder: tuple[str, ...] | None = None,
 ) -> Annotations:
     """The :class:`Annotations` of a CVAT for images file (shapes without an area are left
     out, with a :class:`~ecoseg.formats._left_out.ShapesLeftOutWarning`).
 
     ``frames``: the task's frames (:class:`~ecoseg.formats._cvat_task.TaskFrames`; ``meta``: whether
-    the file has task settings).
+    the file has task settings). ``folder``: an image folder's file names, in frame order:
+    where the images' ``name``s are its files (an images task of photographs), each image goes
+    on the file of its name (:func:`~ecoseg.formats._photo_names.folder_frames`), not on the
+    frame of its ``id``, and the annotations carry them as ``image_names``; the frames it
+    annotates are then those it lists.
 
     Examples
     --------
@@ -103,10 +116,12 @@ def read_images(
     ([(5, 1)], {'start': 5, 'step': 5, 'count': 2})
     """
     images = root.findall("image")
+    named = [(f'<image id="{el.get("id")}">', el.get("name")) for el in images]
+    by_name = folder_frames(named, folder, path)
     seen: dict[int, str] = {}
     shapes = []  # (frame, element, where, named)
     skipped: dict[str, int] = {}
-    for el in images:
+    for j, el in enumerate(images):
         frame = _frame_of(el, path)
         iwhere = f'<image id="{el.get("id")}">'
         if frame in seen:
@@ -124,7 +139,8 @@ def read_images(
                 skipped[sh.tag] = skipped.get(sh.tag, 0) + 1
                 continue
             where = f"{iwhere} <{sh.tag}> #{k + 1}"
-            shapes.append((frame, sh, where, _named(sh, f"{path}: {where}")))
+            on = frame if by_name is None else by_name[j]  # the photograph of its name
+            shapes.append((on, sh, where, _named(sh, f"{path}: {where}")))
     start, step, count = frames.start, frames.step, frames.size
     if not meta and seen:  # the frames the file lists: their first, step and last
         ts = sorted(seen)
@@ -167,6 +183,13 @@ def read_images(
     listed = range(start, last + 1, step) if last is not None else ()
     deleted = tuple(t for t in listed if t not in seen)
     annotated = AnnotatedFrames(start=start, step=step, count=count, deleted=deleted)
+    n_frames = None if last is None else last + 1
+    if not (seen or meta):
+        annotated = None
+    if by_name is not None:  # the photographs it lists (as a COCO file's images)
+        annotated, n_frames = listed_frames(by_name), max(by_name) + 1
+        if annotated is None:
+            warn_unlisted(str(path), by_name, "images")
     warn_left_out(path, skipped, "shape")
     return file_annotations(
         path,
@@ -174,6 +197,7 @@ def read_images(
         height,
         [Track(oid, label) for oid, label in sorted(classes.items())],
         instances,
-        n_frames=None if last is None else last + 1,
-        annotated=annotated if seen or meta else None,
+        n_frames=n_frames,
+        annotated=annotated,
+        image_names=None if by_name is None else tuple(folder),
     )

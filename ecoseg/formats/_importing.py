@@ -44,8 +44,9 @@ class VideoInfo:
         The video's path, named where a file's size is not the video's ("" when unknown).
     images : tuple of str, optional
         The file names of a folder's images (or of a photo survey's photographs), one per
-        frame in frame order: a COCO file's images are matched to them by name. None for a
-        video file.
+        frame in frame order: a COCO, CVAT for images or YouTube-VIS file's images are
+        matched to them by name (:func:`~ecoseg.formats._photo_names.folder_frames`). None
+        for a video file.
     """
 
     width: int
@@ -230,7 +231,8 @@ def import_annotations(
     (``annotated_frames``) the frames the file annotates when that is not every frame (a CVAT
     task of every N-th frame): :func:`ecoseg.evaluate` scores on those frames only.
 
-    A COCO file of a folder's photographs (:func:`is_survey`) makes a photo survey store, as
+    A COCO, CVAT for images or YouTube-VIS file of a folder's photographs (:func:`is_survey`)
+    makes a photo survey store, as
     ``ecoseg segment FOLDER --concepts`` does, unless ``photos=False`` (``ecoseg import
     --fps``: the folder is footage timed at that rate).
 

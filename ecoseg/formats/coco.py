@@ -46,6 +46,7 @@ from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._files import read_text
+from ecoseg.formats._photo_names import folder_frames
 from ecoseg.formats._rle import check_rle, decode_rle, encode_masks, rle_area
 from ecoseg.formats._values import integer, number, positive_id, probability, size_differs
 from ecoseg.provenance import created
@@ -278,9 +279,10 @@ def records(data: dict, key: str, path: Path) -> list[dict]:
 
 def read_images(
     images: list[dict], path: Path, width: int, height: int, folder: tuple[str, ...] | None = None
-) -> dict:
-    """``{image id: (frame, time or None)}``: the frame of the image folder's file of that name
-    (``folder``: the folder's file names in frame order; :func:`_folder_frames`), else from
+) -> tuple[dict, bool]:
+    """``{image id: (frame, time or None)}`` and whether the images were matched by name: the
+    frame of the image folder's file of that name (``folder``: the folder's file names in frame
+    order; :func:`~ecoseg.formats._photo_names.folder_frames`), else from
     ``frame_index``, ``frame_id``, the number in the image's file name where those are frame
     numbers (:func:`_named_frames`) or the image's position in frame order
     (:func:`_frame_order`). Refuses an image without an id, an id given twice, images of
@@ -298,7 +300,9 @@ def read_images(
         )
     out: dict = {}
     on_frame: dict[int, object] = {}
-    by_file = _folder_frames(images, folder, path)
+    named_files = [(f"image id {i['id']}", i.get("file_name")) for i in images]
+    matched = folder_frames(named_files, folder, path)
+    by_file = None if matched is None else {i["id"]: f for i, f in zip(images, matched)}
     numbers = _file_numbers(images) if by_file is None else None
     named = _named_frames(images, numbers, path) if by_file is None else by_file
     order = _frame_order(images, numbers, path)
@@ -312,41 +316,18 @@ def read_images(
         default = pos if named is None else named[img["id"]]
         stated = img.get("frame_index", img.get("frame_id", default))
         frame = default if by_file is not None else integer(stated, where, "frame_index")
-        if frame in on_frame:
-            what = f"frame {frame}" if by_file is None else f"'{folder[frame]}' (frame {frame})"
-            raise FormatError(f"{where}: {what} is also image id {on_frame[frame]}")
+        if frame in on_frame:  # by name: refused by folder_frames, naming the photograph
+            raise FormatError(f"{where}: frame {frame} is also image id {on_frame[frame]}")
         on_frame[frame] = img["id"]
         time = img.get("time_s")
         out[img["id"]] = (frame, None if time is None else number(time, where, "time_s"))
-    return out
+    return out, by_file is not None
 
 
 class ImageOrderWarning(UserWarning):
     """A COCO file's images are placed on frames in a way their ids or file names could
     contradict (ids and names order them differently: the names are followed; names numbered
     with gaps, not from 0: the positions are taken)."""
-
-
-def _folder_frames(images: list[dict], folder: tuple[str, ...] | None, path: Path) -> dict | None:
-    """``{image id: frame}`` where the images' file names (folders left out) are the image
-    folder's files (``folder``, in frame order): a photo survey's COCO file, or one another
-    tool wrote of the folder's images, in its own order. None where no name is the folder's.
-    Refuses an image whose name is not in the folder when others are, naming it."""
-    if not folder:
-        return None
-    frames = {name: k for k, name in enumerate(folder)}
-    names = {
-        i["id"]: PurePosixPath(str(i.get("file_name")).replace("\\", "/")).name for i in images
-    }
-    if not any(name in frames for name in names.values()):
-        return None
-    for img in images:
-        if names[img["id"]] not in frames:
-            raise FormatError(
-                f"{path}: image id {img['id']}: '{img.get('file_name')}' is not an image of the "
-                "video's folder (the file's other images are, and are matched to them by name)"
-            )
-    return {i: frames[name] for i, name in names.items()}
 
 
 #: the name CVAT gives a video task's frame: ``frame_`` and the video frame number
@@ -462,8 +443,7 @@ def read(
             raise FormatError(f"{path}: categories[{k}] has no 'id' (a number)")
         cats[cat["id"]] = str(cat.get("name") or f"category_{cat['id']}")
     listing = records(data, "images", path)
-    images = read_images(listing, path, width, height, folder)
-    by_name = folder is not None and _folder_frames(listing, folder, path) is not None
+    images, by_name = read_images(listing, path, width, height, folder)
     if not images:  # its frames were imported as frames with no animals
         raise FormatError(
             f"{path}: 'images' is empty: the file annotates no frame (a COCO file lists an "

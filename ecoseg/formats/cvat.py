@@ -125,6 +125,9 @@ TIMES = False
 SUFFIX = ".xml"
 #: what names the frames a file annotates (its frames past the video's end are refused)
 LISTS = "task frames"
+#: :func:`read` matches an images task's ``<image name=...>`` to an image folder's files by
+#: name (``images=``)
+BY_NAME = True
 
 #: the mask attribute that names its object (CVAT keeps a mask's attributes that its label
 #: declares; it drops the ``group_id`` of a mask track: module docstring)
@@ -284,14 +287,19 @@ class SkippedFramesWarning(UserWarning):
     """A CVAT task with a frame step: the video frames between its frames were never shown."""
 
 
-def read(path: Path, *, width: int, height: int) -> Annotations:
-    """Read a CVAT for video 1.1 XML file."""
+def read(
+    path: Path, *, width: int, height: int, images: tuple[str, ...] | None = None
+) -> Annotations:
+    """Read a CVAT for video 1.1 (or for images 1.1) XML file (``images``: an image folder's
+    file names, in frame order, which a CVAT for images file's images are matched to by name
+    where they are its files: :func:`~ecoseg.formats._cvat_images.read_images`)."""
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:
         raise FormatError(f"{path}: not well-formed XML ({exc})") from None
     if root.tag != "annotations":
         raise FormatError(f"{path}: root element is <{root.tag}>, not <annotations>")
+    folder = images
     images = root.find("image") is not None and root.find("track") is None
     tracks_el = root.findall("image" if images else "track")  # images name their task_id too
     task = root.find("meta/task")
@@ -330,6 +338,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             width=width,
             height=height,
             meta=task is not None,
+            folder=folder,
         )
     raw_ids = [integer(t.get("id"), f'{path}: <track id="{t.get("id")}">', "id") for t in tracks_el]
     shift = 1 if any(i == 0 for i in raw_ids) else 0

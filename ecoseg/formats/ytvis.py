@@ -41,6 +41,7 @@ from ecoseg.formats import coco
 from ecoseg.formats._annotated import annotated_range, listed_frames, warn_unlisted
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._left_out import warn_objects_left_out
+from ecoseg.formats._photo_names import folder_frames
 from ecoseg.formats._rle import rle_area
 from ecoseg.formats._spill import Spill, spill_path
 from ecoseg.formats._values import integer, number, positive_id, probability, size_differs
@@ -51,6 +52,8 @@ TIMES = True
 SUFFIX = ".json"
 #: what names the frames a file annotates (its frames past the video's end are refused)
 LISTS = "frames"
+#: :func:`read` matches ``file_names`` to an image folder's files by name (``images=``)
+BY_NAME = True
 
 
 def write(ann: Annotations, path: Path) -> None:
@@ -166,10 +169,15 @@ def _write_track(fh, spill: Spill, oid: int, n: int, done: int, dump, head, cate
     fh.write("}")
 
 
-def read(path: Path, *, width: int, height: int) -> Annotations:
+def read(
+    path: Path, *, width: int, height: int, images: tuple[str, ...] | None = None
+) -> Annotations:
     """Read a YouTube-VIS JSON file holding one video (a file of several is refused, naming
     them: YouTube-VIS's own ``train.json`` holds thousands, and which one is ``--video``
-    cannot be told)."""
+    cannot be told). ``images``: an image folder's file names, in frame order: where the
+    video's ``file_names`` are its files, each listed frame goes on the file of its name
+    (:func:`~ecoseg.formats._photo_names.folder_frames`; before ``frame_indices``) and the
+    annotations carry them as ``image_names``."""
     data = coco.load_json(path)
     videos = data.get("videos")
     if not isinstance(videos, list) or not videos or not isinstance(videos[0], dict):
@@ -194,6 +202,8 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     times = video.get("timestamps_s")
     indices = _frame_indices(video, where)
     listed = _listed_count(video, indices, where)
+    by_name = _named_frames(video, images, listed, path, where)
+    placed, placing = (indices, "frame_indices") if by_name is None else (by_name, "file_names")
     cats = {
         c["id"]: str(c.get("name") or f"category_{c['id']}")
         for c in coco.records(data, "categories", path)
@@ -236,10 +246,8 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             fwhere = f"{awhere} frame {t}"
             if seg is None:
                 continue
-            if indices is not None and t >= len(indices):
-                raise FormatError(
-                    f"{path}: {fwhere}: past the {len(indices)} frames of 'frame_indices'"
-                )
+            if placed is not None and t >= len(placed):
+                raise FormatError(f"{path}: {fwhere}: past the {len(placed)} frames of '{placing}'")
             rle, polys = coco.parse_segmentation(seg, f"{path}: {fwhere}", height, width)
             score = (
                 frame_scores[t]
@@ -256,7 +264,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 time = number(times[t], f"{path}: videos[0] timestamps_s[{t}]", "time")
             instances.append(
                 Instance(
-                    frame=t if indices is None else indices[t],
+                    frame=t if placed is None else placed[t],
                     track=oid,
                     rle=rle,
                     box=box,
@@ -277,17 +285,44 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     )
     n = integer(video.get("length", 0), where, "length")
     annotated = None
-    if indices is None and listed is not None:  # frames 0..listed-1: those after are not
+    if placed is None and listed is not None:  # frames 0..listed-1: those after are not
         annotated = listed_frames(range(listed))  # annotated (they were 'no animals')
         n = listed
-    if indices is not None:
-        annotated = listed_frames(indices)
-        if annotated is None and indices:
-            warn_unlisted(str(path), indices, "frame_indices")
-        n = max(indices, default=-1) + 1
+    if placed is not None:
+        annotated = listed_frames(placed)
+        if annotated is None and placed:
+            warn_unlisted(str(path), placed, placing)
+        n = max(placed, default=-1) + 1
     return file_annotations(
-        path, width, height, tracks.values(), instances, n_frames=n, annotated=annotated
+        path,
+        width,
+        height,
+        tracks.values(),
+        instances,
+        n_frames=n,
+        annotated=annotated,
+        image_names=None if by_name is None else tuple(images),
     )
+
+
+def _named_frames(
+    video: dict, folder: tuple[str, ...] | None, listed: int | None, path: Path, where: str
+) -> list[int] | None:
+    """The frame of each listed frame where the video's ``file_names`` are an image folder's
+    files (``folder``; :func:`~ecoseg.formats._photo_names.folder_frames`), else None.
+    Refuses names of fewer or more frames than the video lists, and what ``folder_frames``
+    refuses."""
+    names = video.get("file_names")
+    if not folder or not isinstance(names, list):
+        return None
+    items = [(f"videos[0] file_names[{k}]", name) for k, name in enumerate(names)]
+    frames = folder_frames(items, folder, path)
+    if frames is not None and listed is not None and len(frames) != listed:
+        raise FormatError(
+            f"{where}: 'file_names' has {len(frames)} names for the {listed} frames the video "
+            "lists (one per frame, matched to the folder's images by name); cut short?"
+        )
+    return frames
 
 
 def _listed_count(video: dict, indices: list[int] | None, where: str) -> int | None:

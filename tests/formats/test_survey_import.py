@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from ecoseg.formats import export, import_annotations
@@ -141,3 +142,82 @@ def test_import_fps_keeps_the_photographs_footage(tmp_path, capsys):
     assert _per_photo(tmp_path / "video.zarr") == _per_photo(tmp_path / "survey.zarr")
     assert main([*args, "-o", str(tmp_path / "survey2.zarr")]) == 0  # without: a survey
     assert MaskStore.open(tmp_path / "survey2.zarr").provenance_record.video.photos is not None
+
+
+def _cvat_images(order, names=None):
+    """A CVAT for images 1.1 file of an images task of the photographs, listed in CVAT's own
+    ``order`` (ids 0, 1, 2 in that order, not the folder's); one box per photograph, as
+    ``_labels`` draws its first object there, named by its photograph's class."""
+    names = names or order
+    boxes = {"north.png": (2, 1, 5, 3), "south.png": (1, 3, 4, 5), "west.png": (0, 0, 2, 2)}
+    kinds = {"north.png": "brain coral", "south.png": "sea urchin", "west.png": "sea urchin"}
+    images = "".join(
+        f'<image id="{k}" name="task/{name}" width="8" height="6">'
+        f'<box label="{kinds[photo]}" source="manual" occluded="0" xtl="{boxes[photo][0]}" '
+        f'ytl="{boxes[photo][1]}" xbr="{boxes[photo][2]}" ybr="{boxes[photo][3]}" z_order="0"/>'
+        "</image>"
+        for k, (photo, name) in enumerate(zip(order, names))
+    )
+    return (
+        "<annotations><version>1.1</version><meta><task><id>7</id><size>3</size>"
+        "<mode>annotation</mode><start_frame>0</start_frame><stop_frame>2</stop_frame>"
+        "<frame_filter></frame_filter><original_size><width>8</width><height>6</height>"
+        f"</original_size></task></meta>{images}</annotations>"
+    )
+
+
+def test_a_cvat_images_task_of_the_photographs_imports_as_a_survey(tmp_path):
+    """A CVAT images task lists the photographs in its own order (ids 0, 1, 2): each image
+    went on the frame of its id, south's box on north, and the store was a video's."""
+    folder = _folder(tmp_path)
+    path = tmp_path / "annotations.xml"
+    path.write_text(_cvat_images(["west.png", "north.png", "south.png"]))
+    with pytest.warns(UserWarning, match="each of its shapes is an object of its own"):
+        back = MaskStore.open(import_annotations(path, "cvat", folder, tmp_path / "b.zarr"))
+    assert back.provenance_record.video.photos == tuple(NAMES)
+    assert back.read_time().tolist() == [0.0, 1.0, 2.0]
+    labels = back.read_labels()
+    classes = {int(o["id"]): o["class"] for o in back.objects}
+    boxes = [
+        [(classes[int(i)], np.argwhere(lab == i).min(0).tolist()) for i in np.unique(lab) if i]
+        for lab in labels
+    ]
+    assert boxes == [[("brain coral", [1, 2])], [("sea urchin", [3, 1])], [("sea urchin", [0, 0])]]
+
+
+def test_a_surveys_ytvis_file_imports_back_by_the_photographs_names(tmp_path):
+    """YouTube-VIS names each listed frame (``file_names``): onto the folder each goes on its
+    photograph, in any order, and the store is the survey (it was a video's, by position)."""
+    folder = _folder(tmp_path)
+    survey = _survey(tmp_path, folder)
+    data = json.loads(open(export(survey, "ytvis", tmp_path / "s.json")).read())
+    video = data["videos"][0]
+    assert video["file_names"] == NAMES
+    order = [2, 0, 1]  # another tool's order: every per-frame list with the names
+    video["file_names"] = [video["file_names"][k] for k in order]
+    del video["timestamps_s"]
+    for a in data["annotations"]:
+        for key in ("segmentations", "bboxes", "areas", "frame_scores"):
+            a[key] = [a[key][k] for k in order]
+    (tmp_path / "t.json").write_text(json.dumps(data))
+    back = import_annotations(tmp_path / "t.json", "ytvis", folder, tmp_path / "back.zarr")
+    store = MaskStore.open(back)
+    assert store.provenance_record.video.photos == tuple(NAMES)
+    assert store.read_time().tolist() == [0.0, 1.0, 2.0]
+    assert _per_photo(back) == _per_photo(survey)
+
+
+def test_names_in_another_letter_case_are_the_photographs(tmp_path):
+    """A tool (or a Windows disk) that changes a name's case: ``NORTH.PNG`` is the folder's
+    ``north.png`` where no other file is spelled so; it was no image of the folder, so the
+    file was placed by position and made no survey."""
+    folder = _folder(tmp_path)
+    data = json.loads(open(export(_survey(tmp_path, folder), "coco", tmp_path / "a.json")).read())
+    for img in data["images"]:
+        img["file_name"] = img["file_name"].upper()
+        del img["frame_index"]
+    data["images"].reverse()
+    (tmp_path / "b.json").write_text(json.dumps(data))
+    back = import_annotations(tmp_path / "b.json", "coco", folder, tmp_path / "back.zarr")
+    assert MaskStore.open(back).provenance_record.video.photos == tuple(NAMES)
+    assert _per_photo(back) == _per_photo(tmp_path / "survey.zarr")
