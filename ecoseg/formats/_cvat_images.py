@@ -28,6 +28,11 @@ unless shapes name their object, by a ``track_id`` XML attribute or an ``object_
 ``track_id``) ``<attribute>``: then shapes naming one id are one object (a track id 0 is
 shifted by 1, as for tracks), and a shape naming none is an object of its own.
 
+Written (:func:`write_images`) for a photo survey's store, as an images task (``<mode>annotation``):
+an ``<image>`` per photograph, ``id`` its frame and ``name`` its file name, each mask a
+``<mask>`` of its image with the ``score`` and ``object_id`` attributes (so the file is read
+back into the same objects, and onto the folder, by name, into the survey).
+
 Annotated frames: the frames of the ``<image>`` elements. Task frames without one (with the
 task's ``<size>`` known) are deleted frames; a file without ``<meta>`` annotates the frames it
 lists (their first, step and last: the ones missing between are deleted).
@@ -38,12 +43,15 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import listed_frames, warn_unlisted
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
+from ecoseg.formats._cvat_rle import rle_to_cvat
 from ecoseg.formats._cvat_shapes import NO_AREA, shape_geometry, shape_score, warn_left_out
 from ecoseg.formats._photo_names import folder_frames
 from ecoseg.formats._values import integer, positive_id, size_differs
@@ -201,3 +209,68 @@ def read_images(
         annotated=annotated,
         image_names=None if by_name is None else tuple(folder),
     )
+
+
+def write_images(fh: TextIO, head: Annotations, frames: Iterable, task: range, object_id: str):
+    """Write the ``<image>`` elements of a photo survey's CVAT for images file: one per task
+    frame (``task``; empty ones too, as CVAT writes them), named by its photograph
+    (``head.image_names``), each holding its masks (``frames``: ``(frame, instances)`` in
+    frame order) with their ``score`` and object id (the attribute ``object_id``), as they
+    come (memory does not grow with the frames).
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> from ecoseg.formats._rle import encode_masks
+    >>> mask = np.zeros((1, 3, 4), bool); mask[0, 1, 1:3] = True
+    >>> inst = Instance(frame=1, track=2, rle=encode_masks(mask)[0], score=0.5)
+    >>> head = Annotations(4, 3, 2, (Track(2, "cod"),), image_names=("a.jpg", "b.jpg"))
+    >>> fh = io.StringIO()
+    >>> write_images(fh, head, [(0, []), (1, [inst])], range(2), "object_id")
+    >>> print(fh.getvalue())  # doctest: +NORMALIZE_WHITESPACE
+    <BLANKLINE>
+      <image id="0" name="a.jpg" width="4" height="3" />
+      <image id="1" name="b.jpg" width="4" height="3">
+        <mask label="cod" source="auto" occluded="0" rle="0, 2" left="1" top="1" width="2"
+              height="1" z_order="0">
+          <attribute name="score">0.5</attribute>
+          <attribute name="object_id">2</attribute>
+        </mask>
+      </image>
+    """
+    classes = head.class_of()
+    labels: dict[int, str] = {}  # each object's label="..." as ET escapes it
+    pending = iter(frames)
+    item = next(pending, None)
+    for t in task:
+        items = []
+        while item is not None and item[0] <= t:
+            if item[0] == t:
+                items = item[1]
+            item = next(pending, None)
+        el = ET.Element("image", {"id": str(t), "name": head.image_names[t]})
+        el.set("width", str(head.width))
+        el.set("height", str(head.height))
+        opened = ET.tostring(el, encoding="unicode")[: -len(" />")]
+        if not items:
+            fh.write(f"\n  {opened} />")
+            continue
+        fh.write(f"\n  {opened}>")
+        for inst in items:
+            oid = inst.track
+            if oid not in labels:
+                tag = ET.tostring(ET.Element("mask", {"label": classes[oid]}), encoding="unicode")
+                labels[oid] = tag[len("<mask ") : -len(" />")]
+            runs, left, top, w, h = rle_to_cvat(inst.rle, head.height, head.width, inst.where)
+            score = (
+                ""
+                if inst.score is None
+                else f'\n      <attribute name="score">{float(inst.score)!r}</attribute>'
+            )
+            fh.write(
+                f'\n    <mask {labels[oid]} source="auto" occluded="0" '
+                f'rle="{", ".join(map(str, runs))}" left="{left}" top="{top}" width="{w}" '
+                f'height="{h}" z_order="0">{score}'
+                f'\n      <attribute name="{object_id}">{int(oid)}</attribute>\n    </mask>'
+            )
+        fh.write("\n  </image>")

@@ -101,7 +101,7 @@ from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
-from ecoseg.formats._cvat_images import read_images
+from ecoseg.formats._cvat_images import read_images, write_images
 from ecoseg.formats._cvat_rle import mask_to_cvat as mask_to_cvat
 from ecoseg.formats._cvat_rle import rle_to_cvat
 from ecoseg.formats._cvat_shapes import NO_AREA as NO_AREA
@@ -149,7 +149,8 @@ def _task_frames(ann: Annotations) -> range:
 
 
 def _document(ann: Annotations, name: str) -> ET.Element:
-    """The ``<annotations>`` element with its ``<version>`` and ``<meta>``, no tracks."""
+    """The ``<annotations>`` element with its ``<version>`` and ``<meta>``, no tracks: a video
+    task (``interpolation``), or an images task (``annotation``) for a photo survey."""
     frames = _task_frames(ann)
     last = frames[-1] if len(frames) else frames.start
     root = ET.Element("annotations")
@@ -161,7 +162,7 @@ def _document(ann: Annotations, name: str) -> ET.Element:
         ("id", 0),
         ("name", name),
         ("size", len(frames)),
-        ("mode", "interpolation"),
+        ("mode", "interpolation" if ann.image_names is None else "annotation"),
         ("overlap", 0),
         ("bugtracker", ""),
         ("flipped", "False"),
@@ -202,7 +203,8 @@ def _document(ann: Annotations, name: str) -> ET.Element:
 
 
 def write(ann: Annotations, path: Path) -> None:
-    """Write ``ann`` as a CVAT for video 1.1 XML file."""
+    """Write ``ann`` as a CVAT for video 1.1 XML file (CVAT for images 1.1 for a photo
+    survey's: :func:`write_frames`)."""
     write_frames(ann, ann.frames(), path)
 
 
@@ -215,7 +217,10 @@ def write_frames(
 
     Each mask is a ``<track>`` of its own (CVAT keeps one mask per track, :func:`_track`),
     numbered from 0 in frame order; its object is the ``group_id`` and the ``object_id``
-    attribute.
+    attribute. A photo survey's (``head.image_names``: its photographs) is a CVAT for images
+    1.1 file of an images task, an ``<image>`` per photograph named by its file
+    (:func:`~ecoseg.formats._cvat_images.write_images`), so CVAT shows the photographs'
+    names and the file is read back, onto the folder, into the survey.
     """
     task = _task_frames(head)
     root = _document(head, Path(head.source).stem or "ecoseg")
@@ -223,27 +228,35 @@ def write_frames(
     text = ET.tostring(root, encoding="unicode")
     end = "\n</annotations>"  # after the tracks, each on a line of its own
     assert text.endswith(end), text[-40:]
+    with open(path, "w", encoding="utf-8", errors="xmlcharrefreplace", newline="\n") as fh:
+        fh.write("<?xml version='1.0' encoding='utf-8'?>\n" + text[: -len(end)])
+        if head.image_names is not None:  # a photo survey: an images task
+            write_images(fh, head, frames, task, OBJECT_ID)
+        else:
+            _write_tracks(fh, head, frames, task)
+        fh.write(end)
+
+
+def _write_tracks(fh, head: Annotations, frames: Iterable, task: range) -> None:
+    """Each mask of ``frames`` as a ``<track>`` of its own, numbered from 0 as they come."""
     classes = head.class_of()
     opened: dict[int, str] = {}  # each object's <track ... as ET escapes its label
     n = 0
-    with open(path, "w", encoding="utf-8", errors="xmlcharrefreplace", newline="\n") as fh:
-        fh.write("<?xml version='1.0' encoding='utf-8'?>\n" + text[: -len(end)])
-        for _, items in frames:
-            for inst in items:
-                oid = inst.track
-                if oid not in opened:
-                    el = ET.Element("track", {"label": classes[oid], "source": "auto"})
-                    opened[oid] = ET.tostring(el, encoding="unicode")[len("<track ") : -len(" />")]
-                coded = rle_to_cvat(inst.rle, head.height, head.width, inst.where)
-                nxt = inst.frame + task.step  # the next task frame: the mask's end
-                fh.write(
-                    f'\n  <track id="{n}" {opened[oid]} group_id="{oid}">'
-                    + _mask(inst.frame, coded, outside=False, score=inst.score, oid=oid)
-                    + (_mask(nxt, coded, outside=True, score=None) if nxt in task else "")
-                    + "\n  </track>"
-                )
-                n += 1
-        fh.write(end)
+    for _, items in frames:
+        for inst in items:
+            oid = inst.track
+            if oid not in opened:
+                el = ET.Element("track", {"label": classes[oid], "source": "auto"})
+                opened[oid] = ET.tostring(el, encoding="unicode")[len("<track ") : -len(" />")]
+            coded = rle_to_cvat(inst.rle, head.height, head.width, inst.where)
+            nxt = inst.frame + task.step  # the next task frame: the mask's end
+            fh.write(
+                f'\n  <track id="{n}" {opened[oid]} group_id="{oid}">'
+                + _mask(inst.frame, coded, outside=False, score=inst.score, oid=oid)
+                + (_mask(nxt, coded, outside=True, score=None) if nxt in task else "")
+                + "\n  </track>"
+            )
+            n += 1
 
 
 def _mask(frame: int, coded: tuple, *, outside: bool, score, oid: int | None = None) -> str:

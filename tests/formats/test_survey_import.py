@@ -221,3 +221,30 @@ def test_names_in_another_letter_case_are_the_photographs(tmp_path):
     back = import_annotations(tmp_path / "b.json", "coco", folder, tmp_path / "back.zarr")
     assert MaskStore.open(back).provenance_record.video.photos == tuple(NAMES)
     assert _per_photo(back) == _per_photo(tmp_path / "survey.zarr")
+
+
+def test_a_surveys_cvat_export_is_an_images_task_that_imports_back_as_the_survey(tmp_path):
+    """A survey's CVAT export was a video task (frames 0, 1, 2, no names: CVAT showed no
+    photograph's name, and the file imported back as a video's store); it is an images task
+    naming the photographs, and comes back as the survey, object for object."""
+    import xml.etree.ElementTree as ET
+
+    folder = _folder(tmp_path)
+    survey = _survey(tmp_path, folder)
+    xml = export(survey, "cvat", tmp_path / "annotations.xml")
+    root = ET.parse(xml).getroot()
+    assert root.findtext("meta/task/mode") == "annotation"
+    assert [(i.get("id"), i.get("name")) for i in root.iter("image")] == [
+        ("0", "north.png"),
+        ("1", "south.png"),
+        ("2", "west.png"),
+    ]
+    assert root.find("track") is None
+    back = MaskStore.open(import_annotations(xml, "cvat", folder, tmp_path / "back.zarr"))
+    assert back.provenance_record.video.photos == tuple(NAMES)
+    assert back.read_time().tolist() == [0.0, 1.0, 2.0]
+    assert (back.read_labels() == _labels()).all()  # the same ids on the same pixels
+    original = MaskStore.open(survey)
+    assert [(o["id"], o["class"]) for o in back.objects] == [
+        (o["id"], o["class"]) for o in original.objects
+    ]
