@@ -80,7 +80,8 @@ an imported store records them (``provenance["annotated_frames"]``) and
 frame that is not a task frame is refused, naming the setting.
 
 CVAT for images 1.1 files (``<image>`` elements of shapes, no tracks) are read by
-:mod:`ecoseg.formats._cvat_images`, with the same task settings.
+:mod:`ecoseg.formats._cvat_images`, with the same task settings; a photo survey's store is
+written as one (an images task, an ``<image>`` per photograph named by its file).
 
 Deleted frames: CVAT's XML does not list the frames deleted in CVAT; its export leaves them
 out, and :func:`deleted_frames` finds them from that (a dataset export's missing
