@@ -538,8 +538,9 @@ def _check_machine_first(
         except EcosegError:
             return statuses, True
     first = seg[settled[0]]
-    check_this_machine("sam3" if concept_run else first["engine"], first)
-    return statuses, False
+    engine = "sam3" if concept_run else first["engine"]
+    check_this_machine(engine, first)
+    return statuses, engine == "classical"  # (nothing checked: the run's engine decides)
 
 
 def _certain_to_segment(status: StoreStatus | EcosegError | OSError) -> bool:
