@@ -87,8 +87,9 @@ def check_this_machine(engine: str, options: dict[str, Any]) -> None:
     weights neither given nor in its cache; every video's run would fail on it (each then
     reported, not retried). Checked only for a local cluster (a scheduler's workers are other
     machines, and each task meets what its own lacks), and only where a video is to be
-    segmented (stores all complete need neither): before any video is probed where one has
-    no store yet, else once the campaign is planned."""
+    segmented (stores all complete need neither): before any video is opened, hashed or
+    probed where one has no store yet (and no other store in OUT could be its), else once the
+    campaign is planned."""
     if engine == "classical":
         return
     from ecoseg._device import resolve_device

@@ -34,7 +34,14 @@ from ecoseg.batch.cluster import (
     task_resources,
 )
 from ecoseg.batch.jobs import Job, StoreStatus, UnreadableVideo, run_job, store_status
-from ecoseg.batch.names import check_names, status_threads, store_names, url_checks, video_check
+from ecoseg.batch.names import (
+    check_names,
+    other_stores,
+    status_threads,
+    store_names,
+    url_checks,
+    video_check,
+)
 from ecoseg.batch.tables import write_csv
 from ecoseg.batch.urls import (
     file_name,
@@ -152,7 +159,9 @@ def batch(
         nor in this machine's weights cache (nothing is downloaded). This machine's device
         and weights are checked only where a video is to be segmented: a campaign whose
         stores are all complete runs again anywhere. A video with no store (segmented for
-        certain) has them checked before any video beside a store is opened or fetched.
+        certain) has them checked before any video is opened, hashed or fetched (unless
+        another store in ``out`` could be its under an earlier run's name: that takes its
+        bytes).
 
     Examples
     --------
@@ -191,23 +200,34 @@ def batch(
 
             raise VideoError(missing_video(video))
     check_folders(videos)
-    check_same_bytes(videos)
-    names = store_names(videos, out)
     check_count(chunk_frames, "chunk_frames (--chunk-frames)")
     if fps is not None:
         fps = check_folder_rate(fps, videos)
     concept_run = str(model).startswith("sam3") or bool(concepts)
     if not concept_run and detect_every != 1:
         raise ConfigError("detect_every needs concepts (SAM 3 concept tracking, model sam3)")
-    if concept_run:
-        seg = concept_options(
-            names, engine, model, checkpoint, pretrained, image_size, device, params, prompts,
-            auto, concepts, detect_every,
-        )  # fmt: skip
-    else:
-        seg = segment_options(
+
+    def options_for(names: list[str]) -> dict[str, dict[str, Any]]:
+        if concept_run:
+            return concept_options(
+                names, engine, model, checkpoint, pretrained, image_size, device, params,
+                prompts, auto, concepts, detect_every,
+            )  # fmt: skip
+        return segment_options(
             names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto
         )
+
+    # a video no other store in OUT could be (out's listing) keeps the name check_names gave
+    unsettled = other_stores(videos, run_names, out)
+    seg = None if unsettled else options_for(run_names)  # (the names final: no file opened)
+    known = {}
+    here = scheduler is None
+    if here:  # before any video is opened or hashed (no copies hashed, no store's name kept)
+        known, here = _check_machine_first(run_names, unsettled, out, seg, options_for, concept_run)
+    check_same_bytes(videos)
+    names = store_names(videos, out)  # (opens a video another store in OUT could be made from)
+    if seg is None:
+        seg = options_for(names)
     from ecoseg.engine import check_fast
 
     run_engine = "sam3" if concept_run else seg[names[0]]["engine"]
@@ -232,12 +252,12 @@ def batch(
     rows: dict[str, dict[str, Any]] = {}
     resuming = []
     jobs = []
-    statuses = _planned_statuses(out, names)  # (on object storage: several at once)
+    statuses = _planned_statuses(out, names, known)  # (on object storage: several at once)
     # a local cluster segments on this machine: its device and weights cache are checked
     # only where a video is to be segmented (stores all complete: the tables again on a
     # laptop with no GPU nor weights), before any store or the output folder is touched;
     # a video with no store is segmented for certain, so then before any video is probed
-    here = scheduler is None
+    # (_check_machine_first: before any is opened, where its name is certain)
     if here and any(map(_certain_to_segment, statuses.values())):
         check_this_machine(run_engine, seg[names[0]])
         here = False  # (checked)
@@ -483,13 +503,44 @@ def _planned_status(store: str) -> StoreStatus | EcosegError | OSError:
 
 
 def _planned_statuses(
-    out: str, names: Sequence[str]
+    out: str, names: Sequence[str], known: Mapping[str, Any] | None = None
 ) -> dict[str, StoreStatus | EcosegError | OSError]:
     """:func:`_planned_status` of each video's store in ``out``, by name in the order of
     ``names``: up to :data:`~ecoseg.batch.names.STATUS_THREADS` at once where ``out`` is a
-    URL, one after another on a local disk (:func:`~ecoseg.batch.names.status_threads`)."""
-    stores = [store_location(out, name) for name in names]
-    return dict(zip(names, in_threads(_planned_status, stores, status_threads(out))))
+    URL, one after another on a local disk (:func:`~ecoseg.batch.names.status_threads`);
+    those in ``known`` (read earlier in this run) are not read again."""
+    known = known or {}
+    read = [name for name in names if name not in known]
+    stores = [store_location(out, name) for name in read]
+    found = {**known, **dict(zip(read, in_threads(_planned_status, stores, status_threads(out))))}
+    return {name: found[name] for name in names}
+
+
+def _check_machine_first(
+    names, unsettled, out, seg, options_for, concept_run: bool
+) -> tuple[dict, bool]:
+    """Refuse, on a local cluster, a run this machine cannot do (:func:`check_this_machine`)
+    before any video is opened or hashed, where a video is certain to be segmented whatever
+    its file holds: its name is final (no other store in ``out`` could be its, ``unsettled``
+    holds the others by index) and its store is missing (or not a store). The options are
+    ``seg`` (every name final), else those of the final names alone (``options_for``; not
+    checked here where they fail: the run checks every video's options and says so).
+
+    Returns the store statuses read (by name) and whether the machine is still to be checked.
+    """
+    settled = [name for i, name in enumerate(names) if i not in unsettled]
+    statuses = _planned_statuses(out, settled)
+    if not any(map(_certain_to_segment, statuses.values())):
+        return statuses, True
+    if seg is None:
+        try:  # (the prompt files of the final names: the engine they choose)
+            seg = options_for(settled)
+        except EcosegError:
+            return statuses, True
+    first = seg[settled[0]]
+    engine = "sam3" if concept_run else first["engine"]
+    check_this_machine(engine, first)
+    return statuses, engine == "classical"  # (nothing checked: the run's engine decides)
 
 
 def _certain_to_segment(status: StoreStatus | EcosegError | OSError) -> bool:

@@ -27,6 +27,7 @@ __all__ = [
     "PROBE_THREADS",
     "STATUS_THREADS",
     "check_names",
+    "other_stores",
     "status_threads",
     "store_names",
     "url_check",
@@ -195,10 +196,49 @@ def store_names(videos: Sequence[str], out: str | os.PathLike) -> list[str]:
 
     names = check_names(videos)
     out = os.fspath(out)
-    listed = _stores_in(out)
+    others = other_stores(videos, names, out)
+    maybe = [(i, videos[i], names[i], others[i]) for i in sorted(others)]
+    kept = in_threads(lambda m: _kept_name(out, *m[1:]), maybe, status_threads(out))
+    for (i, *_), name in zip(maybe, kept):
+        names[i] = name
+    _check_unique(videos, names)
+    return names
+
+
+def other_stores(
+    videos: Sequence[str], names: Sequence[str], out: str | os.PathLike
+) -> dict[int, list[str]]:
+    """The stores in ``out`` that could be a video's under another name than its own in
+    ``names`` (:func:`check_names`), by the video's index; a video none could be is left out:
+    its name is final (:func:`store_names` keeps it). Only ``out`` is listed: no store is
+    read and no video opened.
+
+    Parameters
+    ----------
+    videos : sequence of str
+        Local paths or URLs.
+    names : sequence of str
+        Their :func:`check_names`.
+    out : str or Path
+        The run's output folder or URL.
+
+    Returns
+    -------
+    dict of int to list of str
+        Names of the stores (sorted), for each video that has some.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> out = tempfile.mkdtemp()
+    >>> os.mkdir(os.path.join(out, "site-a__GX010001.zarr"))
+    >>> other_stores(["GX010001.MP4", "T1.mp4"], ["GX010001", "T1"], out)
+    {0: ['site-a__GX010001']}
+    """
+    listed = _stores_in(os.fspath(out))
     taken = {folder_key(n) for n in names}  # (a store another video of the run is named for)
-    maybe = []  # (i, video, its name, the stores in out that could be its)
-    for i, (video, name) in enumerate(zip(videos, names)):
+    found = {}
+    for i, video in enumerate(videos):
         stem = folder_key(plain_name(video_name(video)) or "")
         others = [
             o
@@ -206,13 +246,9 @@ def store_names(videos: Sequence[str], out: str | os.PathLike) -> list[str]:
             if folder_key(o) not in taken
             and (folder_key(o) == stem or folder_key(o).endswith(FOLDER_SEPARATOR + stem))
         ]
-        if others:  # (else no other store could be this video's: nothing read)
-            maybe.append((i, video, name, others))
-    kept = in_threads(lambda m: _kept_name(out, *m[1:]), maybe, status_threads(out))
-    for (i, *_), name in zip(maybe, kept):
-        names[i] = name
-    _check_unique(videos, names)
-    return names
+        if others:  # (else no other store could be this video's)
+            found[i] = others
+    return found
 
 
 def _kept_name(out: str, video: str, name: str, others: Sequence[str]) -> str:

@@ -4,7 +4,8 @@
 :func:`ecoseg.measure` on it, in a worker thread, so the tables are exactly the ones the CLI and
 the Python API give for the same masks. Selecting a row moves the viewer to its frame and
 shows only its object; the plot shows the counts per class over time with the current frame
-marked (a photo survey's: per photograph, a bar per class, as in the report). Calibration: type
+and each class's MaxN marked (a photo survey's: per photograph, a bar per class), as in the
+report. Calibration: type
 mm per pixel, or draw a line along a scale bar, give its length and press *Use drawn line*;
 every ecoseg layer is then scaled in mm (the scale bar shows mm). The widget measures with the
 exact calibration it holds (the store's, or the drawn line's, with its kind and points),
@@ -42,7 +43,13 @@ from ecoseg.napari._check import napari_remedy
 from ecoseg.napari._layers import META_KEY, labels_to_store, tracks_from_regions
 from ecoseg.napari._pool import start as start_worker
 from ecoseg.napari._warned import Kept, kept, show
-from ecoseg.report.figures._counts import frame_duration, held_steps, survey_counts
+from ecoseg.report.figures._counts import (
+    class_maxn,
+    frame_duration,
+    held_steps,
+    maxn_marker,
+    survey_counts,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -120,10 +127,10 @@ def measure_labels(
     return measure(store), store
 
 
-def survey_plot(ax, counts: pd.DataFrame | None, photos) -> None:
+def survey_plot(ax, counts: pd.DataFrame | None, photos, maxn: pd.DataFrame | None = None) -> None:
     """Draw a photo survey's ``counts`` table on ``ax`` as the report does: per photograph
-    (``photos``, one per frame) a bar per class
-    (:func:`~ecoseg.report.figures._counts.survey_counts`, its axis
+    (``photos``, one per frame) a bar per class, each class's MaxN (``maxn`` table) marked
+    over its photograph (:func:`~ecoseg.report.figures._counts.survey_counts`, its axis
     :func:`~ecoseg.report.figures._panels.photograph_axis`), classes in the colour cycle.
 
     Examples
@@ -132,16 +139,19 @@ def survey_plot(ax, counts: pd.DataFrame | None, photos) -> None:
     >>> ax = Figure().add_subplot()
     >>> counts = pd.DataFrame({"frame": [0, 1], "time_s": [0.0, 1.0],
     ...                        "class": ["urchin", "urchin"], "count": [2, 0]})
-    >>> survey_plot(ax, counts, ("q1.png", "q2.png"))
+    >>> maxn = pd.DataFrame({"class": ["urchin"], "maxn": [2], "frame": [0], "time_s": [0.0]})
+    >>> survey_plot(ax, counts, ("q1.png", "q2.png"), maxn)
     >>> ax.get_xlabel(), [t.get_text() for t in ax.get_xticklabels()]
     ('photograph', ['q1.png', 'q2.png'])
+    >>> [(line.get_marker(), float(line.get_xdata()[0])) for line in ax.lines]  # MaxN: photo 0
+    [('v', 0.0)]
     """
     from matplotlib.patches import Patch
 
     if counts is None:
         counts = pd.DataFrame(columns=["frame", "time_s", "class", "count"])
     colors = {c: f"C{i}" for i, c in enumerate(sorted(counts["class"].unique()))}
-    survey_counts(ax, counts, colors, None, None, photos)
+    survey_counts(ax, counts, colors, maxn, None, photos)
     if colors:
         handles = [Patch(color=v, label=str(k)) for k, v in colors.items()]
         ax.legend(handles=handles, fontsize=7, ncols=2, frameon=False)
@@ -602,16 +612,19 @@ class MeasureWidget(QWidget):
         ax = self.figure.add_subplot(111)
         counts = self.tables.get("counts")
         photos = self._photos()
+        maxn = self.tables.get("maxn")
         if photos is not None:  # a photo survey: no time axis, its counts per photograph
-            survey_plot(ax, counts, photos)
+            survey_plot(ax, counts, photos, maxn)
         elif counts is not None and len(counts):
             wide = counts.pivot_table(
                 index="time_s", columns="class", values="count", aggfunc="sum"
             )
             frame_s = frame_duration(wide.index)  # the last frame's count held over its frame
-            for cls in wide.columns:
+            for i, cls in enumerate(wide.columns):
                 t, n = held_steps(wide.index, wide[cls], frame_s)
-                ax.step(t, n, where="post", label=str(cls))
+                ax.step(t, n, where="post", label=str(cls), color=f"C{i}")
+                if (m := class_maxn(maxn, cls)) is not None:  # as the report marks it
+                    maxn_marker(ax, m["time_s"], m["maxn"], f"C{i}")
             ax.legend(fontsize=7, ncols=2, frameon=False)
         if photos is None:
             ax.set_xlabel("time (s)")

@@ -163,3 +163,74 @@ def test_a_partial_store_of_a_replaced_video_needs_no_device(campaign, probes, t
     assert summary["status"].tolist() == ["failed"] + ["skipped"] * (len(MADE) - 1)
     assert "reef0.zarr: the store was made from another reef0.mp4" in summary["error"][0]
     assert len(probes) == len(MADE)
+
+
+@pytest.fixture
+def opened(monkeypatch, probes):
+    """The video files planning opened or hashed (each fails: nothing may be read before the
+    refusal), on that machine."""
+    import ecoseg._hashing
+    import ecoseg.io.video
+
+    seen = []
+
+    def refuse(name):
+        def read(path, *args, **kwargs):
+            seen.append((name, str(path)))
+            raise AssertionError(f"{name}({path}) before the machine was checked")
+
+        return read
+
+    for module, name in (
+        (ecoseg._hashing, "sha256_file"),
+        (ecoseg._hashing, "cached_sha256_file"),
+        (ecoseg._hashing, "cached_digest"),
+        (ecoseg.io.video, "open_video"),
+        (ecoseg.io.video, "cached_digest"),
+    ):
+        monkeypatch.setattr(module, name, refuse(name))
+    return seen
+
+
+def _refused(args, capsys) -> str:
+    from ecoseg.cli import main
+
+    capsys.readouterr()
+    try:
+        code = main(["batch", *args])
+    except AssertionError as exc:  # (a video read before the check)
+        code = exc
+    err = capsys.readouterr().err
+    assert code == 2, (code, err)
+    return err
+
+
+def test_videos_of_one_size_are_not_hashed_before_the_refusal(opened, tmp_path, capsys):
+    """Videos of the same size (GoPro chapters of a long dive are all 4 GB) were hashed to
+    refuse copies before the machine was checked: minutes for a large campaign, then the
+    one-line refusal. The machine's check needs no video's bytes: now it comes first."""
+    videos = [tmp_path / f"GX0{i}0001.MP4" for i in range(1, 4)]
+    for seed, video in enumerate(videos):
+        video.write_bytes(bytes([seed]) * 4096)  # (never read: any bytes do)
+    args = [*videos, "--auto", "--random-weights", "--device", "cuda", "-o", tmp_path / "out"]
+    err = _refused([str(a) for a in args], capsys)
+    assert err.count("\n") == 1 and "'cuda': " in err
+    assert opened == []
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_store_of_another_name_does_not_open_its_video_before_the_refusal(
+    campaign, opened, probes, tmp_path, capsys
+):
+    """A store in OUT that an earlier run named after its folder (site-a__reef0) could be
+    reef0.mp4's: planning opened and hashed reef0.mp4 to tell, before the machine was checked
+    for reef4.mp4, which has no store and is segmented whatever reef0.mp4 holds. Now the
+    refusal comes first."""
+    videos, prompts, made = campaign
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copytree(made / "reef0.zarr", out / "site-a__reef0.zarr")
+    err = _refused(_args(videos, prompts, out, ["reef0", "reef4"]), capsys)
+    assert err.count("\n") == 1 and "'cuda': " in err
+    assert opened == [] and probes == []
+    assert sorted(p.name for p in out.iterdir()) == ["site-a__reef0.zarr"]

@@ -43,13 +43,42 @@ def test_tables_match_ecoseg_measure(widget, qtbot):
     # the trajectories layer is refreshed from the measured centroids
     tracks = w.viewer.layers["truth tracks"]
     assert len(tracks.data) == len(want["regions"])
-    # the plot: one line per class, plus the current-time cursor
+    # the plot: one line per class, its MaxN marked, plus the current-time cursor
     ax = w.figure.axes[0]
-    assert len(ax.lines) == want["counts"]["class"].nunique() + 1
+    steps, marks = _steps_and_marks(ax)
+    assert len(steps) == want["counts"]["class"].nunique()
+    assert len(ax.lines) == len(steps) + sum(map(len, marks.values())) + 1
     # each line holds the last frame's count over its frame (it ended in a step of no width)
     times = np.unique(want["counts"]["time_s"])
-    for line in ax.lines[:-1]:
+    for line in steps:
         assert line.get_xdata()[-1] == pytest.approx(times[-1] + np.median(np.diff(times)))
+
+
+def _steps_and_marks(ax):
+    """The step lines of a counts plot (one per class), and its MaxN markers (the report's:
+    ``maxn_marker``) by colour as [(x, y)], the cursor left out."""
+    steps = [line for line in ax.lines if line.get_drawstyle() == "steps-post"]
+    marks = {}
+    for line in ax.lines:
+        if line.get_marker() == "v":
+            marks.setdefault(line.get_color(), []).append(
+                (float(line.get_xdata()[0]), float(line.get_ydata()[0]))
+            )
+    return steps, marks
+
+
+def test_the_plot_marks_each_classs_maxn_as_the_report_does(widget, qtbot):
+    """The counts plot of a video had no MaxN marker, which the report's counts figure has
+    on every class's line (ecoseg.report.figures._counts.maxn_marker): now each class seen
+    is marked at its MaxN's time and value, in its line's colour, as in the report."""
+    w = widget
+    _measure(w, qtbot)
+    steps, marks = _steps_and_marks(w.figure.axes[0])
+    want = measure(sample().truth)["maxn"]
+    assert len(marks) == len(steps) == (want["maxn"] > 0).sum()  # one marker per class
+    for line in steps:
+        row = want[want["class"] == line.get_label()].iloc[0]
+        assert marks[line.get_color()] == [(pytest.approx(row["time_s"]), row["maxn"])]
 
 
 def test_sorting_and_row_selection_jump_to_object(widget, qtbot):
@@ -294,6 +323,20 @@ def test_a_survey_is_plotted_per_photograph(make_napari_viewer, qtbot, tmp_path)
     for bar in ax.patches:
         heights.setdefault(bar.get_facecolor(), []).append(bar.get_height())
     assert sorted(heights.values()) == [[0, 0, 1], [2, 0, 0]]
-    assert len(ax.lines) == 1  # the cursor, no step line
+    # MaxN marked over its photograph, as in the report (it had no marker): parrotfish 2 on
+    # q1.png, urchin 1 on q3.png, each over its own bar
+    _, marks = _steps_and_marks(ax)
+    tops = {
+        (bar.get_facecolor(), round(bar.get_x() + bar.get_width() / 2, 6)): bar.get_height()
+        for bar in ax.patches
+    }
+    from matplotlib.colors import to_rgba
+
+    assert sorted(
+        (round(x), round(y - 0.3, 6), tops[to_rgba(c), round(x, 6)])
+        for c, xy in marks.items()
+        for x, y in xy
+    ) == [(0, 2, 2), (2, 1, 1)]
+    assert len(ax.lines) == 1 + 2  # the cursor and the markers, no step line
     viewer.dims.set_current_step(0, 2)
     assert list(w._cursor.get_xdata()) == [2.0, 2.0]

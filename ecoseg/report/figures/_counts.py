@@ -58,10 +58,8 @@ def counts_figure(
             ax.step(t, n, where="post", color=colors[cls], lw=1.4)
             if cls not in used:
                 used.append(cls)
-            if maxn is not None and len(maxn):
-                m = maxn[(maxn["video"] == video) & (maxn["class"] == cls)]
-                if len(m) and m["maxn"].iloc[0] > 0:
-                    maxn_marker(ax, m["time_s"].iloc[0], m["maxn"].iloc[0], colors[cls])
+            if (m := class_maxn(maxn, cls, video)) is not None:
+                maxn_marker(ax, m["time_s"], m["maxn"], colors[cls])
         ax.set_xlabel("time (s)")
         ax.set_ylabel("individuals in frame")
         ax.set_ylim(0, ymax + 0.6)
@@ -73,26 +71,49 @@ def counts_figure(
 def survey_counts(ax, d, colors: Mapping[str, str], maxn, video, names: Sequence[str]):
     """Draw a photo survey's counts on ``ax``: per photograph (x: its index, named by its
     file: :func:`~ecoseg.report.figures._panels.photograph_axis`) a bar per class, MaxN marked over
-    its photograph; returns the classes drawn."""
+    its photograph (``maxn`` of ``video``, as :func:`class_maxn`); returns the classes drawn."""
     classes = sorted(d["class"].unique())
     width = 0.8 / max(1, len(classes))
     for k, cls in enumerate(classes):
         c = d[d["class"] == cls]
         x = c["frame"].to_numpy(dtype=float) - 0.4 + width * (k + 0.5)
         ax.bar(x, c["count"].to_numpy(), width=width * 0.9, color=colors[cls])
-        if maxn is not None and len(maxn):
-            m = maxn[(maxn["video"] == video) & (maxn["class"] == cls)]
-            if len(m) and m["maxn"].iloc[0] > 0:
-                xm = float(m["frame"].iloc[0]) - 0.4 + width * (k + 0.5)
-                maxn_marker(ax, xm, m["maxn"].iloc[0] + 0.3, colors[cls])
+        if (m := class_maxn(maxn, cls, video)) is not None:
+            xm = float(m["frame"]) - 0.4 + width * (k + 0.5)
+            maxn_marker(ax, xm, m["maxn"] + 0.3, colors[cls])
     photograph_axis(ax, names, int(d["frame"].max()) + 1 if len(d) else 0)
     ax.set_ylabel("individuals in photograph")
     return classes
 
 
+def class_maxn(maxn, cls: str, video: str | None = None):
+    """The row of class ``cls`` in a ``maxn`` table (columns class, maxn, frame, time_s, as
+    :func:`ecoseg.measure` gives; the report's also video: the row of ``video``, where
+    given), or None where there is none or its MaxN is 0: nothing to mark (:func:`maxn_marker`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> maxn = pd.DataFrame({"class": ["urchin", "wrasse"], "maxn": [3, 0], "frame": [4, 0],
+    ...                      "time_s": [2.0, 0.0]})
+    >>> m = class_maxn(maxn, "urchin")
+    >>> int(m["maxn"]), int(m["frame"]), float(m["time_s"])
+    (3, 4, 2.0)
+    >>> class_maxn(maxn, "wrasse") is None, class_maxn(None, "urchin") is None
+    (True, True)
+    """
+    if maxn is None or not len(maxn):
+        return None
+    m = maxn[maxn["class"] == cls]
+    if video is not None:
+        m = m[m["video"] == video]
+    return m.iloc[0] if len(m) and m["maxn"].iloc[0] > 0 else None
+
+
 def maxn_marker(ax, x, y, color: str) -> None:
     """Mark a class's MaxN on ``ax``: a down triangle of ``color``, edged black, at (``x``,
-    ``y``); the counts figure's step lines and a survey's bars mark it the same way."""
+    ``y``); the counts figure's step lines and a survey's bars mark it the same way, and so
+    does the napari Measurements widget's plot."""
     ax.plot(
         x,
         y,
