@@ -28,6 +28,8 @@ __all__ = [
     "check_text_replaceable",
     "exists_message",
     "folder_key",
+    "is_within",
+    "location_key",
     "plain_name",
     "find_video",
     "as_local_path",
@@ -482,14 +484,22 @@ def same_location(a: Any, b: Any) -> bool:
     >>> same_location("s3://bucket/a.zarr", "s3://bucket//a.zarr")
     False
     """
-    return _location_key(a) == _location_key(b)
+    return location_key(a) == location_key(b)
 
 
-def _location_key(where: Any) -> tuple:
-    """What :func:`same_location` compares, hashable (:func:`check_distinct_stores` keeps the
-    stores seen in a dict): ``("file", device, inode)`` for a local path that exists (what
-    :func:`os.path.samefile` compares), ``("path", absolute path)`` for one that does not,
-    ``("url", text)``, ``("object", id)``."""
+def location_key(where: Any) -> tuple:
+    """What :func:`same_location` compares, hashable, for a dict of the places seen
+    (:func:`check_distinct_stores`, a study's videos): ``("file", device, inode)`` for a
+    local path that exists (what :func:`os.path.samefile` compares), ``("path", absolute
+    path)`` for one that does not, ``("url", text)``, ``("object", id)``.
+
+    Examples
+    --------
+    >>> location_key("s3://bucket/a.zarr")
+    ('url', 's3://bucket/a.zarr')
+    >>> location_key("no/such/a.zarr")[0]
+    'path'
+    """
     where = getattr(where, "location", where)  # an open store: where it was opened from
     if not isinstance(where, str | os.PathLike):
         return ("object", id(where))  # a zarr Store object: itself only
@@ -509,6 +519,39 @@ def _location_key(where: Any) -> tuple:
         return ("path", Path(os.path.abspath(local)))
 
 
+def is_within(inner: str | os.PathLike, outer: Any) -> bool:
+    """Whether the local path ``inner`` is ``outer`` or inside it, at any depth: ``outer`` is
+    ``inner`` or one of the folders above it (links resolved), compared as
+    :func:`same_location` compares (the same files under another name are one: a hard link, a
+    bind mount, another spelling on a case-insensitive disk). An output not there yet is
+    inside a folder above it that is. A URL (either one) is inside nothing.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> os.mkdir(os.path.join(folder, "a.zarr"))
+    >>> os.symlink(os.path.join(folder, "a.zarr"), os.path.join(folder, "link.zarr"))
+    >>> is_within(f"{folder}/link.zarr/tables", f"{folder}/a.zarr")
+    True
+    >>> is_within(f"{folder}/a.zarr", f"{folder}/a.zarr/..")
+    True
+    >>> is_within(f"{folder}/b.zarr", f"{folder}/a.zarr")
+    False
+    >>> is_within("s3://bucket/a.zarr/x", "s3://bucket/a.zarr")
+    False
+    """
+    target = location_key(outer)
+    local = as_local_path(inner)
+    if target[0] not in ("file", "path") or local is None:
+        return False
+    try:
+        here = local.resolve()
+    except (OSError, RuntimeError):  # a loop of links
+        here = Path(os.path.abspath(local))
+    return any(location_key(p) == target for p in (here, *here.parents))
+
+
 def check_distinct_stores(stores: list, command: str) -> None:
     """Refuse the same store given twice (also as ``./a.zarr`` and ``a.zarr``, or through a
     link: :func:`same_location`): one line naming it and ``command``.
@@ -523,7 +566,7 @@ def check_distinct_stores(stores: list, command: str) -> None:
     seen: dict[tuple, Any] = {}
     for store in stores:
         where = getattr(store, "location", store)
-        key = _location_key(where)
+        key = location_key(where)
         text = os.fspath(where) if isinstance(where, str | os.PathLike) else repr(where)
         if key in seen:
             first = seen[key]
@@ -542,8 +585,9 @@ def check_outside_store(
     kind: str = "mask store",
 ) -> None:
     """Refuse an output that is the input mask store or inside it (tables written among its
-    chunks, an export replacing its ``zarr.json``). Local paths only; a URL or a zarr
-    ``Store`` object is not checked.
+    chunks, an export replacing its ``zarr.json``), also under another name (:func:`is_within`:
+    a link, a hard link of a zip store, ``T1.ZARR`` on a case-insensitive disk). Local paths
+    only; a URL or a zarr ``Store`` object is not checked.
 
     Parameters
     ----------
@@ -571,9 +615,8 @@ def check_outside_store(
     local, text = os.fspath(where), os.fspath(out)
     if "://" in text or "://" in local or not local.strip() or not text.strip():
         return  # an empty path is its store's or output's own error
-    here, inside = Path(local).resolve(), Path(text).resolve()
-    if inside == here or here in inside.parents:
-        what = f"is the {kind}" if inside == here else f"is inside the {kind}"
+    if is_within(text, local):  # also the store under another name (a hard link, A.zarr)
+        what = f"is the {kind}" if same_location(text, local) else f"is inside the {kind}"
         raise error(
             f"{text}: {what} {local} that the command reads ({flag}); choose an output outside it"
         )

@@ -404,6 +404,37 @@ class Provenance:
         }
         return write_fields(self, nested)
 
+    @property
+    def photos(self) -> tuple[str, ...] | None:
+        """The photographs of a photo survey, one per frame (its video's
+        :attr:`VideoSource.photos`), None for a video (or no video recorded).
+
+        Examples
+        --------
+        >>> Provenance.from_dict({"video": {"path": "q", "images": ["a.png"]}}).photos
+        ('a.png',)
+        >>> Provenance.from_dict({"video": {"path": "reef.mp4"}}).photos is None
+        True
+        """
+        return self.video.photos if self.video is not None else None
+
+    @property
+    def is_survey(self) -> bool:
+        """Whether the store is a photo survey (one frame per photograph, its ``time`` the
+        photograph's index, no time axis): its video records the photographs
+        (:func:`survey_video`). The one test of it in the package.
+
+        Examples
+        --------
+        >>> Provenance.from_dict({"video": {"path": "q", "images": ["a.png"]}}).is_survey
+        True
+        >>> Provenance.from_dict({"video": {"path": "reef.mp4"}}).is_survey
+        False
+        >>> Provenance().is_survey  # nothing recorded: a video
+        False
+        """
+        return self.photos is not None
+
     def get(self, key: str, default: Any = None) -> Any:
         """The JSON value stored under ``key`` (known field or extra), or ``default``."""
         return self.to_dict().get(key, default)

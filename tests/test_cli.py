@@ -465,7 +465,10 @@ def test_segment_image_size_is_named_by_its_option_alone(tmp_path, capsys):
         ("frame rate (--fps: the store's 0.5 fps, now 2) differs", None),
         ("not found (--params takes JSON text or a file)", None),
         ("a photo survey (--concepts on images) takes no --fast", None),
-        ("device 'cuda:1' (--device) is for the sam2 and sam3 engines", None),
+        (
+            "device='cuda:1' (--device) is for the sam2 and sam3 engines",
+            "--device 'cuda:1' is for the sam2 and sam3 engines",
+        ),
     ],
 )
 def test_cli_words_rewrites_a_keyword_before_its_option_and_leaves_prose(message, said):

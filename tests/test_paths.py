@@ -13,8 +13,10 @@ from ecoseg._paths import (
     check_distinct_stores,
     check_file,
     check_out_parent,
+    check_outside_store,
     check_overwrite,
     find_video,
+    is_within,
     read_file_bytes,
     read_file_text,
     relpath,
@@ -263,3 +265,33 @@ def test_check_distinct_stores_refuses_the_same_files_under_another_name(twice, 
     with pytest.raises(ConfigError, match="classify: .*: the same store is given twice"):
         check_distinct_stores([first, again], "classify")
     check_distinct_stores([first, tmp_path / "other.zip", MemoryStore()], "classify")
+
+
+def test_an_output_that_is_the_store_under_another_name_is_refused(tmp_path):
+    """check_outside_store compared resolved paths, which tell a hard link of a zip store (one
+    file under two names) from the store: a report over it was told to pass --overwrite. It
+    asks as same_location asks (a link, a hard link, A.zarr on a case-insensitive disk)."""
+    zipped = tmp_path / "a.zip"
+    zipped.write_bytes(b"PK\x03\x04 not really a store")
+    os.link(zipped, tmp_path / "hard.html")
+    with pytest.raises(ConfigError, match=r"hard.html: is the mask store .*a.zip that the comm"):
+        check_outside_store(tmp_path / "hard.html", zipped)
+    folder = tmp_path / "T1.zarr"
+    folder.mkdir()
+    (tmp_path / "link").symlink_to(folder)  # a symbolic link: refused before too
+    with pytest.raises(ConfigError, match=r"tables: is inside the mask store .*T1.zarr"):
+        check_outside_store(tmp_path / "link" / "new" / "tables", folder)
+    check_outside_store(tmp_path / "tables", folder)
+    check_outside_store(tmp_path / "T1.zarr.csv", folder)  # beside it, its name a prefix
+
+
+def test_is_within_follows_links_and_the_same_file_and_stays_out_of_urls(tmp_path):
+    folder = tmp_path / "a.zarr"
+    folder.mkdir()
+    (tmp_path / "link.zarr").symlink_to(folder)
+    assert is_within(tmp_path / "link.zarr" / "x" / "y.csv", folder)
+    assert is_within(folder, tmp_path / "link.zarr")
+    assert is_within(tmp_path / "x" / ".." / "a.zarr" / "t", folder)
+    assert not is_within(tmp_path / "a.zarr2", folder) and not is_within(tmp_path, folder)
+    assert not is_within("s3://b/a.zarr/t", "s3://b/a.zarr")
+    assert not is_within(folder / "t", "s3://b/a.zarr")

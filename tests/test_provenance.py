@@ -17,6 +17,7 @@ from ecoseg.provenance import (
     Provenance,
     VideoSource,
     created,
+    survey_video,
 )
 from ecoseg.store import MaskStore
 
@@ -270,3 +271,28 @@ def test_annotated_frames_keep_their_old_import_path():
         assert name in provenance.__all__
     record = provenance.Provenance.from_dict({"annotated_frames": {"start": 2, "step": 3}})
     assert isinstance(record.annotated_frames, annotated.AnnotatedFrames)
+
+
+@pytest.mark.parametrize(
+    "video, photos",
+    [
+        ({"path": "quadrats", "images": ["a.jpg", "b.jpg"]}, ("a.jpg", "b.jpg")),
+        ({"path": "reef.mp4", "fps": 30.0}, None),
+        ({"path": "quadrats", "images": "a.jpg"}, None),  # not a list: not a survey's record
+        ([1, 2], None),  # a misshapen video entry, kept verbatim
+        (None, None),  # no video recorded
+    ],
+)
+def test_is_a_photo_survey_is_asked_of_the_provenance_record(video, photos):
+    """``video is not None and video.photos is not None`` was spelled out at each place that
+    asked (measure, info, report, napari); the record answers it, as each place did."""
+    prov = Provenance.from_dict({} if video is None else {"video": video})
+    assert prov.photos == photos
+    assert prov.is_survey is (photos is not None)
+
+
+def test_a_survey_store_made_as_segment_makes_it_is_a_survey(tmp_path):
+    video = survey_video({"path": "quadrats", "image_folder": True}, ["a.jpg"])
+    with MaskStore.create(tmp_path / "s.zarr", height=2, width=2, provenance={"video": video}):
+        pass
+    assert MaskStore.open(tmp_path / "s.zarr").provenance_record.is_survey

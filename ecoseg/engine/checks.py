@@ -237,7 +237,10 @@ def check_device(
     engine : str
         The engine that runs.
     option : str or None, optional
-        The option named after the device (none: a study file names its key before).
+        The option of the device, named in the library's spelling ``device='cuda' (--device)``
+        that the command line and the napari widget rewrite in their own words
+        (:func:`ecoseg._cli.cli_words`, :func:`ecoseg.napari._check.napari_words`); none: a
+        study file names its key before.
     remedy : str, optional
         What to do: the CLI's words by default.
 
@@ -248,12 +251,14 @@ def check_device(
     >>> check_device("cuda:1", "classical")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ecoseg.errors.ConfigError: device 'cuda:1' (--device) is for the sam2 and sam3 engines' ...
+    ecoseg.errors.ConfigError: device='cuda:1' (--device) is for the sam2 and sam3 engines' ...
     """
     if engine == "classical" and device not in (None, "auto", "cpu"):
-        named = f" ({option})" if option else ""
+        # keyword=VALUE (--flag), so each front end names the option its own way (was
+        # "device 'cuda' (--device)", which neither rewrote: the flag stayed in napari)
+        named = f"device={device!r} ({option})" if option else f"device {device!r}"
         raise ConfigError(
-            f"device {device!r}{named} is for the sam2 and sam3 engines' networks; the "
+            f"{named} is for the sam2 and sam3 engines' networks; the "
             f"classical motion tracker runs on the CPU: {remedy}"
         )
 

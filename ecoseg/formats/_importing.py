@@ -69,8 +69,7 @@ class VideoInfo:
         if isinstance(video, MaskStore):
             times = video.read_time()
             record = dict(video.provenance.get("video") or {})
-            photos = video.provenance_record.video
-            photos = photos.photos if photos is not None else None
+            photos = video.provenance_record.photos
             photos = photos if photos is not None and len(photos) == len(times) else None
             path = str(record.get("path") or "")
             return cls(video.width, video.height, times, record, path, photos)

@@ -84,8 +84,7 @@ def store_head(st: Any) -> Annotations:
 
 def _image_names(st: Any) -> tuple[str, ...] | None:
     """The photographs' file names of a photo survey (one per frame), None for a video."""
-    video = st.provenance_record.video
-    names = video.photos if video is not None else None
+    names = st.provenance_record.photos
     return names if names is not None and len(names) == st.n_frames else None
 
 

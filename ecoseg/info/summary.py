@@ -426,7 +426,7 @@ def _summary(store: Any) -> StoreSummary:
         calibration=info.calibration,
         pending_edits=pending_edits(store),
         annotated_frames=_annotated_frames(prov, info.n_frames, text),
-        photos=video is not None and video.photos is not None,
+        photos=prov.is_survey,
     )
 
 

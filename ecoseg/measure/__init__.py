@@ -385,10 +385,7 @@ def _tables(
         roi_px = np.asarray(roi_px)[keep]
         report_classes = classes
 
-    video = store.provenance_record.video
-    tracks = track_table(
-        reg, calibration=cal, survey=video is not None and video.photos is not None
-    )
+    tracks = track_table(reg, calibration=cal, survey=store.provenance_record.is_survey)
     counts = counts_table(reg, times, report_classes, frames=observed)
     maxn = maxn_table(counts)
     cov_src = pd.DataFrame({"frame": reg["frame"], "class": reg["class"], "px": roi_px}, copy=False)

@@ -24,22 +24,24 @@ COLUMNS = ("track", "id", "class", "source", "p", "frames", "duration s")
 THUMB = 64
 
 
-def gallery_table(store, reg: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per track of a store: best frame, class, source, probability, frames present,
-    duration (NaN for a photo survey's instance: it has no time axis) (from the store's regions
-    table ``reg`` when given: read once for the reload too).
+def gallery_table(reg: pd.DataFrame, survey: bool = False) -> pd.DataFrame:
+    """One row per track of a store, from its regions table ``reg``: best frame, class,
+    source, probability, frames present, duration (NaN where ``survey``, a photo survey's
+    instance: it has no time axis; :attr:`ecoseg.provenance.Provenance.is_survey`). The
+    caller, who has the store open, reads both.
 
     Examples
     --------
+    >>> from ecoseg.measure.regions import regions
     >>> from ecoseg.sample import sample
-    >>> t = gallery_table(sample().truth)
+    >>> t = gallery_table(regions(sample().truth))
     >>> t.columns.tolist()[:4]
     ['object_id', 'class', 'class_source', 'class_probability']
+    >>> bool(gallery_table(regions(sample().truth), survey=True)["duration_s"].isna().all())
+    True
     """
-    from ecoseg.measure.regions import regions
     from ecoseg.measure.tracks import track_table
 
-    reg = regions(store) if reg is None else reg
     if not len(reg):
         return pd.DataFrame(
             columns=[
@@ -53,11 +55,6 @@ def gallery_table(store, reg: pd.DataFrame | None = None) -> pd.DataFrame:
                 "bbox",
             ]
         )
-    from ecoseg.store import opened_store
-
-    with opened_store(store) as s:  # a survey's instances: no duration (NaN)
-        video = s.provenance_record.video
-    survey = video is not None and video.photos is not None
     tracks = track_table(reg, survey=survey).set_index("object_id")
     order = reg.sort_values(["object_id", "score", "area_px"], ascending=[True, False, False])
     best = order.groupby("object_id").head(1).set_index("object_id")

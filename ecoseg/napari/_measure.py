@@ -639,8 +639,7 @@ class MeasureWidget(QWidget):
 
         layer = self.masks_layer()
         prov = _meta(layer).get("provenance") if layer is not None else None
-        video = Provenance.from_dict(prov).video if prov else None
-        return video.photos if video is not None else None
+        return Provenance.from_dict(prov).photos if prov else None
 
     def _current_time(self) -> float:
         """The cursor's x: the current frame's time (a survey's: its photograph's index)."""

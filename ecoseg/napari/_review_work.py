@@ -72,7 +72,8 @@ class EditDone:
 def gallery_rows(path, reg: pd.DataFrame | None = None, frames: Any = None) -> Gallery:
     """The gallery of the store at ``path``: its table (from its regions table ``reg`` when
     read already), a thumbnail per track cut from ``frames`` (the video layer's data: frames
-    along the first axis; None: the masks alone) and the store's unfinished-edit warning.
+    along the first axis; None: the masks alone) and the store's unfinished-edit warning,
+    all from the store opened once here (closed after).
 
     Examples
     --------
@@ -81,21 +82,24 @@ def gallery_rows(path, reg: pd.DataFrame | None = None, frames: Any = None) -> G
     >>> len(rows.thumbs) == len(rows.table), rows.thumbs[0].shape, rows.warning
     (True, (64, 64, 3), None)
     """
+    from ecoseg.measure.regions import regions
     from ecoseg.napari._check import edit_warning
     from ecoseg.napari._gallery import gallery_table, thumbnail
     from ecoseg.store import MaskStore
 
-    store = MaskStore.open(path)
-    table = gallery_table(store, reg)
-    thumbs = []
-    for row in table.itertuples(index=False):
-        frame = int(row.best_frame)
-        labels = store.read_labels(frame, frame + 1)[0]
-        image = None
-        if frames is not None and frame < frames.shape[0]:
-            image = np.asarray(frames[frame])
-        thumbs.append(thumbnail(image, labels == row.object_id, row.bbox))
-    return Gallery(table, thumbs, edit_warning(store))
+    # opened once (its regions, its survey flag, its thumbnails' masks, its edit log), closed
+    with MaskStore.open(path) as store:
+        reg = regions(store) if reg is None else reg
+        table = gallery_table(reg, survey=store.provenance_record.is_survey)
+        thumbs = []
+        for row in table.itertuples(index=False):
+            frame = int(row.best_frame)
+            labels = store.read_labels(frame, frame + 1)[0]
+            image = None
+            if frames is not None and frame < frames.shape[0]:
+                image = np.asarray(frames[frame])
+            thumbs.append(thumbnail(image, labels == row.object_id, row.bbox))
+        return Gallery(table, thumbs, edit_warning(store))
 
 
 def run_edits(

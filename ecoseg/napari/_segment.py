@@ -40,7 +40,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ecoseg.engine import check_fast
+from ecoseg.engine import check_device, check_fast
 from ecoseg.errors import EcosegError
 from ecoseg.napari._check import napari_words
 from ecoseg.napari._find import LABELS as FIND_LABELS
@@ -481,6 +481,8 @@ class SegmentWidget(QWidget):
             if auto and engine != "sam2":
                 raise EcosegError("discover automatically needs the SAM 2 engine")
             check_fast(self.fast_check.isChecked(), engine)
+            remedy = f'set "{LABELS["--device"]}" to auto or cpu'  # (the flag named: _fail)
+            check_device(self.device_combo.currentData(), engine, remedy=remedy)
             prompts = None
             if engine == "sam2":
                 self._check_boxes()  # a drawn ellipse is refused, with or without discovery

@@ -32,8 +32,8 @@ def report_date(videos: list[VideoInfo]) -> dict[str, str] | None:
 def _footage(videos: list[VideoInfo]) -> list[dict[str, str]]:
     """What the stores hold: the seconds of footage of the videos, the photographs of the
     photo surveys (whose frames are photographs, not times: they said "3.0 s of footage")."""
-    films = [v for v in videos if v.photos is None]
-    photos = sum(v.n_frames for v in videos if v.photos is not None)
+    films = [v for v in videos if not v.provenance.is_survey]
+    photos = sum(v.n_frames for v in videos if v.provenance.is_survey)
     out = []
     if films or not photos:
         out.append({"value": duration(sum(v.duration_s for v in films)), "label": "of footage"})

@@ -40,7 +40,7 @@ def summary_rows(videos: list[VideoInfo], tables) -> list[dict[str, Any]]:
                 "transect": v.transect or "",
                 "date": v.date or "",
                 "depth": fixed_decimals(v.depth_m, 1),
-                "duration": f"{v.duration_s:.1f}" if v.photos is None else "–",  # photographs
+                "duration": "–" if v.provenance.is_survey else f"{v.duration_s:.1f}",  # photographs
                 "frames": _frames_text(v),
                 "size": f"{v.width}×{v.height}",
                 # every digit, as the calibration section and `scale_text` print it: the

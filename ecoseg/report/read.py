@@ -107,8 +107,7 @@ class VideoInfo:
     @property
     def photos(self) -> tuple[str, ...] | None:
         """The photographs of a photo survey, one per frame (None: a video)."""
-        video = self.provenance.video
-        return video.photos if video is not None else None
+        return self.provenance.photos
 
     @property
     def duration_s(self) -> float:

@@ -245,7 +245,7 @@ def store_command(v: VideoInfo) -> Command:
         else:
             cmd += ["--concepts", *(_q(c["text"]) for c in concepts)]
         # photo quadrats: one threshold, no tracking settings
-        if prov.video is not None and prov.video.photos is not None:
+        if prov.is_survey:
             threshold = params.pop("score_threshold", 0.5)
             params = {}
             if threshold != 0.5:

@@ -110,7 +110,7 @@ def build_context(
             colors,
             maxn,
             videos=[v.name for v in shown_videos],
-            photos={v.name: v.photos for v in shown_videos if v.photos is not None},
+            photos={v.name: v.photos for v in shown_videos if v.provenance.is_survey},
             alt="Individuals in frame over time per class, one panel per video",
         )
     if maxn is not None:
@@ -129,7 +129,7 @@ def build_context(
     )
     ctx["size_stats"] = class_stats(sizes, "size", classes)
     # a photo survey's instance is in one photograph: no path, no speed, no time axis
-    surveys = [v.name for v in videos if v.photos is not None]
+    surveys = [v.name for v in videos if v.provenance.is_survey]
     ctx["surveys"] = surveys
     ctx["all_surveys"] = bool(surveys) and len(surveys) == len(videos)
     ctx["surveys_left_out"] = surveys and not ctx["all_surveys"]
@@ -149,7 +149,7 @@ def build_context(
             _rows_of(cover, shown_names),
             colors,
             videos=[v.name for v in shown_videos],
-            photos={v.name: v.photos for v in shown_videos if v.photos is not None},
+            photos={v.name: v.photos for v in shown_videos if v.provenance.is_survey},
             alt="Percent cover per class over time, one panel per video",
         )
 
@@ -157,7 +157,7 @@ def build_context(
     picked = sample_labels(shown_videos, counts)
     # each video opened once for its still and its sample frames, held at their panels' size
     seen = video_frames(shown_videos, stills_wanted(shown_videos, picked))
-    moving = [(v, got) for v, got in zip(shown_videos, seen) if v.photos is None]
+    moving = [(v, got) for v, got in zip(shown_videos, seen) if not v.provenance.is_survey]
     if moving:
         panels, missing = trajectory_panels(
             [v for v, _ in moving], tables.get("regions"), [got for _, got in moving]

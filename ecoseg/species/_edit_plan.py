@@ -126,7 +126,7 @@ def plan_edits(
     command = len(log) + 1 if command is None else int(command)
     objects = meta["objects"]
     present = _presence(store) if any(e.kind in LABEL_KINDS for e in edits) else None
-    photos = _survey_photos(store)
+    photos = store.provenance_record.photos  # a photo survey's image names
     used = {int(o["id"]) for o in objects}  # never reuse the id of a merged or deleted track
     for e in log:
         used.update(int(i) for i in e.get("ids", []))
@@ -199,12 +199,6 @@ def plan_edits(
         add(edit, entry, frames, new_objects, new_present)
         planned.append(edit)
     return steps
-
-
-def _survey_photos(store) -> tuple[str, ...] | None:
-    """The image names of a photo survey, None for any other store."""
-    video = store.provenance_record.video
-    return video.photos if video is not None else None
 
 
 def _frame_ranges(frames: np.ndarray) -> list[list[int]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ecoseg._paths import folder_key
+from ecoseg._paths import folder_key, is_within, location_key
 from ecoseg.errors import ConfigError
 from ecoseg.provenance import class_key
 from ecoseg.study._lines import at_line
@@ -90,7 +90,7 @@ video a unique `name:`
     def __init__(self, where: str, output: Path, output_text: str) -> None:
         self.where, self.output, self.output_text = where, output, output_text
         self.names: dict[str, tuple[int, str]] = {}
-        self.sources: dict[Path, list[tuple[int, VideoSpec]]] = {}
+        self.sources: dict[tuple, list[tuple[int, VideoSpec]]] = {}  # by location_key
         self.sites: dict[str, tuple[int, str]] = {}
 
     def add(self, spec: VideoSpec, i: int, entry_lines: dict, line: int | None) -> None:
@@ -113,7 +113,8 @@ video a unique `name:`
         self.names[folder_key(spec.name)] = (i, spec.name)
         at_path = at_line(where, entry_lines.get("path"), line)
         check_apart(spec, output, self.output_text, f"{at_path} videos[{i}] ({spec.name}):")
-        earlier = self.sources.setdefault(spec.path.resolve(), [])
+        # one video under two names (a link, a hard link, another case) is one video
+        earlier = self.sources.setdefault(location_key(spec.path), [])
         check_once(spec, i, earlier, f"{at_path} videos[{i}]")
         if spec.site is not None:
             at_site = at_line(where, entry_lines.get("site"), line)
@@ -154,13 +155,12 @@ def check_apart(video: VideoSpec, output: Path, output_text: str, ctx: str) -> N
     """The output folder and the video's own files stay apart: a study writing into an image
     folder would change the video it fingerprints (segmented anew on every run), and a video
     inside the output folder is among files the study manages."""
-    out, source = output.resolve(), video.path.resolve()
-    if video.path.is_dir() and (out == source or source in out.parents):
+    if video.path.is_dir() and is_within(output, video.path):
         raise ConfigError(
             f"{ctx} output: {output_text!r} is inside the video's image folder {video.source}; "
             "its files would be read as part of the video (choose an output outside it)"
         )
-    if out == source or out in source.parents:
+    if is_within(video.path, output):
         raise ConfigError(
             f"{ctx} the video {video.source} is inside the output folder {output_text!r}, "
             "whose files the study writes and replaces (move the video or choose another output)"

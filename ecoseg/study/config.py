@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._checks import check_path_arg
-from ecoseg._paths import read_file_text
+from ecoseg._paths import is_within, read_file_text
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.study._across import Entries, default_names
 from ecoseg.study._entry import parse_video
@@ -152,7 +152,7 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict, require_videos: bool)
     description = opt_str(doc, "description", where, top)
     output_text = opt_str(doc, "output", where, top) or "output"
     output = resolve(folder, output_text)
-    if output == folder or output in folder.parents:
+    if is_within(folder, output):  # the study's folder or one above it (also "..")
         raise ConfigError(
             f"{at_line(where, top.get('output'))} output: {output_text!r} must be a folder of "
             "its own"

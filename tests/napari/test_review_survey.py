@@ -72,3 +72,34 @@ def test_a_survey_is_reviewed_within_its_photographs(widget):
     objects = {o["id"]: o for o in MaskStore.open(path).objects}
     assert sorted(objects) == [1, 3] and objects[3]["class"] == "sea urchin"
     assert objects[3]["reviewed"] and w.gallery.rowCount() == 2
+
+
+def test_the_gallery_is_read_from_one_open_store_closed_after(widget, opened):
+    """The gallery's rows opened the store and left it open (a zip store's file held), and
+    the gallery's table opened it again, from a path, only to ask whether it is a photo
+    survey. One open store now gives its regions, the survey flag, the thumbnails' masks and
+    the edit warning, and is closed after."""
+    from ecoseg.napari._review_work import gallery_rows
+
+    _, path = widget
+    opened.clear()
+    rows = gallery_rows(path)
+    assert [p for p, _ in opened] == [str(path)]
+    assert opened[0][1].closed
+    assert len(rows.table) == 3 and rows.table["duration_s"].isna().all()
+
+
+def test_the_gallery_table_is_made_from_the_regions_table_and_the_flag(widget, monkeypatch):
+    """The table asks no store (its caller has it open): the survey flag is given."""
+    from ecoseg.measure.regions import regions
+    from ecoseg.napari._gallery import gallery_table
+
+    _, path = widget
+    reg = regions(path)
+
+    def refused(cls, *args, **kwargs):
+        raise AssertionError("the gallery's table opened a store")
+
+    monkeypatch.setattr(MaskStore, "open", classmethod(refused))
+    table = gallery_table(reg, survey=True)
+    assert table["object_id"].tolist() == [1, 2, 3] and table["duration_s"].isna().all()

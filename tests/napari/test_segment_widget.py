@@ -224,6 +224,39 @@ def test_library_errors_name_the_widgets_controls_not_the_commands_options(
     assert said.endswith('or pass a checkpoint file with "checkpoint"'), said
 
 
+def test_a_gpu_for_the_motion_tracker_is_refused_naming_the_device_control(widget):
+    """The widget ran the motion tracker on the CPU with "device" set to cuda and said nothing
+    (``segment --device cuda`` refuses it); and the library's message, spelled ``device 'cuda'
+    (--device)``, was not rewritten by napari_words (a value after a space, quoted), so it
+    would have named the command's flag. Now refused before the run, naming the control."""
+    from ecoseg.napari._segment import LABELS
+
+    w = widget
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.device_combo.setCurrentIndex(w.device_combo.findData("cuda"))
+    w.run()
+    assert w._worker is None
+    assert w.status.text() == (
+        "error: \"device\" 'cuda' is for the sam2 and sam3 engines' networks; the classical "
+        'motion tracker runs on the CPU: set "device" to auto or cpu'
+    ), w.status.text()
+    form = w.device_combo.parentWidget().layout()
+    assert form.labelForField(w.device_combo).text() == LABELS["--device"] == "device"
+
+
+def test_the_library_s_device_refusal_is_said_in_the_widget_s_words():
+    from ecoseg.engine import check_device
+    from ecoseg.errors import ConfigError
+    from ecoseg.napari._check import napari_words
+    from ecoseg.napari._segment import LABELS
+
+    with pytest.raises(ConfigError) as info:
+        check_device("cuda:1", "classical")
+    said = napari_words(str(info.value), LABELS)
+    assert said.startswith("\"device\" 'cuda:1' is for the sam2 and sam3 engines"), said
+    assert "(--device)" not in said
+
+
 def test_prompts_from_layers_groups_objects_frames_boxes():
     pts = np.array([[0, 10, 20], [0, 12, 22], [5, 30, 40]], float)
     feats = pd.DataFrame(

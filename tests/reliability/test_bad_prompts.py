@@ -207,11 +207,11 @@ def test_a_gpu_for_the_classical_engine_is_refused(device, clip, tmp_path, cli):
     said nothing."""
     out = tmp_path / "m.zarr"
     code, _, err = cli("segment", clip.video, "-o", out, "--device", device)
-    assert_one_line_error(code, err, f"device '{device}' (--device)", "runs on the CPU")
+    assert_one_line_error(code, err, f"--device '{device}' is for", "runs on the CPU")
     assert not out.exists()
     with pytest.raises(ConfigError) as info:
         ecoseg.segment(clip.video, out=out, engine="classical", device=device)
-    assert_names(info, f"device '{device}'", "classical motion tracker runs on the CPU")
+    assert_names(info, f"device='{device}' (--device)", "classical motion tracker runs on the CPU")
     assert not out.exists()
     ecoseg.segment(clip.video, out=out, engine="classical", device="cpu", progress=False)
 

@@ -6,11 +6,12 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from ecoseg.provenance import Provenance
 from ecoseg.report._header import headline, subtitle
 
 
 def _cards(n_videos: int, n_tracks: int, classes: list[str], sites: list[str]) -> dict:
-    videos = [SimpleNamespace(duration_s=2.0, photos=None)] * n_videos
+    videos = [SimpleNamespace(duration_s=2.0, provenance=Provenance())] * n_videos
     tables = {
         "tracks": pd.DataFrame({"object_id": range(n_tracks)}),
         "maxn": pd.DataFrame({"class": classes, "maxn": [1] * len(classes)}),
@@ -29,9 +30,8 @@ def test_headline_labels_are_singular_for_one():
         "individual tracked": "1",
         "class seen (and unknown)": "1",
     }
-    assert subtitle([SimpleNamespace(duration_s=2.0, photos=None)], ["North"]).startswith(
-        "1 video · 1 site"
-    )
+    one_video = [SimpleNamespace(duration_s=2.0, provenance=Provenance())]
+    assert subtitle(one_video, ["North"]).startswith("1 video · 1 site")
     many = _cards(2, 3, ["wrasse", "parrotfish"], ["North", "South"])
     assert set(many) == {"videos", "sites", "of footage", "individuals tracked", "classes seen"}
     assert _cards(1, 0, [], [])["classes seen"] == "0"

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ecoseg.measure.calibration import scale_text
+from ecoseg.provenance import Provenance
 from ecoseg.report._summary import summary_rows
 
 
@@ -15,7 +16,7 @@ def _video(mm_per_px):
     return SimpleNamespace(
         name="a", site=None, transect=None, date=None, depth_m=None, duration_s=1.0,
         complete=True, n_frames=10, width=60, height=40, mm_per_px=mm_per_px,
-        times=np.arange(10) / 10, photos=None,
+        times=np.arange(10) / 10, photos=None, provenance=Provenance(),
     )  # fmt: skip
 
 

@@ -3,6 +3,8 @@ listed twice, sites spelled two ways, the output apart from the videos)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from study_helpers import refusal, study_text
 
@@ -95,3 +97,29 @@ def test_one_site_written_alike_and_one_video_with_two_settings_are_kept(tmp_pat
     text = "- {path: a.mp4, site: N}\n- {path: a.mp4, name: b, site: N, params: {min_area: 9}}\n"
     (tmp_path / "study.yaml").write_text(study_text(text))
     assert len(load_study(tmp_path / "study.yaml").videos) == 2
+
+
+def test_one_video_under_another_name_is_one_video(tmp_path):
+    """Videos were told apart by their resolved paths: a hard link (one file under two names)
+    was two videos, so one clip listed under both names at two sites counted in two site
+    means, with no error. They are now compared as every command compares places
+    (ecoseg._paths.location_key: the same file is one video)."""
+    (tmp_path / "a.mp4").write_bytes(b"not really a video")
+    os.link(tmp_path / "a.mp4", tmp_path / "copy.mp4")
+    second = "- path: copy.mp4\n  name: y\n  site: South\n"
+    message = refusal(tmp_path, study_text("- path: a.mp4\n  name: x\n  site: North\n" + second))
+    assert message.endswith(
+        "line 7: videos[1] (y): the video copy.mp4 is also videos[0] (x) at site 'North', not "
+        "'South'; one video is footage of one site"
+    ), message
+
+
+def test_an_output_inside_an_image_folder_linked_under_another_name_is_refused(tmp_path):
+    """The image folder reached through a symbolic link: refused as before (resolved)."""
+    (tmp_path / "frames").mkdir()
+    (tmp_path / "frames" / "000.png").write_bytes(b"not really an image")
+    (tmp_path / "link").symlink_to(tmp_path / "frames")
+    path = tmp_path / "study.yaml"
+    path.write_text("output: link/out\nvideos:\n  - path: frames\n    fps: 1\n")
+    with pytest.raises(ConfigError, match="is inside the video's image folder frames"):
+        load_study(path)

@@ -245,6 +245,21 @@ def test_output_must_not_be_the_study_folder(tmp_path):
         load_study(path)
 
 
+@pytest.mark.parametrize("output", [".", "..", "../s", "../../"])
+def test_an_output_that_is_the_study_s_folder_or_above_it_is_refused(tmp_path, output):
+    """The study's folder or a folder above it was refused by comparing paths as written:
+    ``output: ..`` (``s/..``, not among the folder's parents as written) was taken, and a
+    study of videos kept elsewhere wrote its stores and tables among the parent folder's
+    files."""
+    (tmp_path / "s").mkdir()
+    (tmp_path / "videos").mkdir()
+    (tmp_path / "videos" / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "s" / "study.yaml"
+    path.write_text(f"output: {output}\nvideos:\n  - path: {tmp_path / 'videos' / 'v.mp4'}\n")
+    with pytest.raises(ConfigError, match=f"line 1: output: '{output}' must be a folder of its"):
+        load_study(path)
+
+
 def test_video_names_may_contain_spaces(tmp_path):
     (tmp_path / "site 1 dive.mp4").write_bytes(b"not really a video")
     path = tmp_path / "study.yaml"
