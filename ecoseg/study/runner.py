@@ -316,6 +316,55 @@ def run_study(
             models[path] = read_species_model(path)
         return None if path is None else models[path]
 
+    per_video_dir = output / "tables" / "videos"
+
+    def planned(videos: list[VideoSpec]) -> list[tuple[VideoSpec, dict, Any]]:
+        """Each video's tables inputs and whether they are measured again
+        (:func:`_measure_again`), after what a run refuses of a video to measure is checked
+        for every one of them, before any store is written (a calibration saved, tracks
+        named): a species model classify refuses for its store, a store measure refuses, a
+        calibration outside its frame."""
+        plans = []
+        for video in videos:
+            entry = entries[video.name]
+            m_inputs = {
+                "store": entry["segment"]["fingerprint"],
+                "calibration": calibration_record(video),
+            }
+            if (read := species_model_of(video)) is not None:  # hashed; its copy kept below
+                m_inputs["species_model"] = hashlib.sha256(read[0]).hexdigest()
+            again = _measure_again(
+                video, entry.get("measure") or {}, m_inputs, study, per_video_dir
+            )
+            plans.append((video, m_inputs, again))
+        for video, _inputs, again in plans:
+            store, cal = study.store_path(video), video.calibration
+            with opened_store(store) as opened:  # (as save_study_calibration refuses it)
+                if cal is not None:
+                    cal.check_frame(opened.width, opened.height, opened.path)
+                if again is not None:  # refused as measure refuses it (no frames observed)
+                    check_has_frames(opened)
+            if again is None or (read := species_model_of(video)) is None:
+                continue
+            if video.name in moved:
+                raise ConfigError(
+                    f"{places[video.name]['']} species_model: its tables are measured again and "
+                    f"the species model names the tracks from the video's frames, but the video "
+                    f"is not found at {video.source} (bring it back, then run the study again)"
+                )
+            # what classify refuses of the model and the store alone (another feature
+            # version, other features, sizes in mm for a store in pixels or the reverse,
+            # pixels of frames of another scale), with the calibration saved below
+            from ecoseg.species.classify import check_model_fits
+
+            check_model_fits(
+                read[1], store, {} if cal is None else cal.to_dict(), video.species_model
+            )
+        return plans
+
+    # a store kept (not segmented now): what a run refuses of it to measure, before any work
+    segmented_now = {video.name for video, *_ in jobs}
+    planned([video for video in study.videos if video.name not in segmented_now])
     output.mkdir(parents=True, exist_ok=True)  # (a refused run leaves no folder behind)
     prints = {}
     for video, store, inputs, fingerprint, same in jobs:
@@ -352,43 +401,9 @@ def run_study(
         threads=threads,
     )
 
-    # 2. per-video tables: store fingerprint + calibration. Every video planned first, so
-    # what a run refuses of one to measure (a species model classify refuses for its store,
-    # a store measure refuses, a calibration outside its frame) is refused before any store
-    # is written (a calibration saved, tracks named): a refused run leaves them as they were
-    per_video_dir = output / "tables" / "videos"
-    plans = []
-    for video in study.videos:
-        entry = entries[video.name]
-        m_inputs = {
-            "store": entry["segment"]["fingerprint"],
-            "calibration": calibration_record(video),
-        }
-        if (read := species_model_of(video)) is not None:  # its hash here, its copy kept below
-            m_inputs["species_model"] = hashlib.sha256(read[0]).hexdigest()
-        again = _measure_again(video, entry.get("measure") or {}, m_inputs, study, per_video_dir)
-        plans.append((video, m_inputs, again))
-    for video, _inputs, again in plans:
-        store, cal = study.store_path(video), video.calibration
-        with opened_store(store) as opened:  # (as save_study_calibration refuses it)
-            if cal is not None:
-                cal.check_frame(opened.width, opened.height, opened.path)
-            if again is not None:  # refused as measure refuses it (no frames observed)
-                check_has_frames(opened)
-        if again is None or (read := species_model_of(video)) is None:
-            continue
-        if video.name in moved:
-            raise ConfigError(
-                f"{places[video.name]['']} species_model: its tables are measured again and "
-                f"the species model names the tracks from the video's frames, but the video "
-                f"is not found at {video.source} (bring it back, then run the study again)"
-            )
-        # what classify refuses of the model and the store alone (another feature version,
-        # other features, sizes in mm for a store in pixels or the reverse, pixels of frames
-        # of another scale), with the calibration saved below, its features' measure
-        from ecoseg.species.classify import check_model_fits
-
-        check_model_fits(read[1], store, {} if cal is None else cal.to_dict(), video.species_model)
+    # 2. per-video tables: store fingerprint + calibration. Every video planned and checked
+    # first (a store kept: before step 1 too), so a refused run leaves every store as it was
+    plans = planned(study.videos)
     for video, m_inputs, again in plans:
         entry = entries[video.name]
         store = study.store_path(video)

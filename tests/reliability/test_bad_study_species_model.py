@@ -128,3 +128,18 @@ def test_check_refuses_a_model_of_another_feature_version_without_a_store(tmp_pa
         assert not (tmp_path / "out").exists()
     # --no-classify: the model is not read, the study runs
     assert cli("study", path, "--check", "--no-classify")[0] == 0
+
+
+def test_a_kept_store_the_model_does_not_fit_is_refused_before_any_segmentation(study, cli):
+    """a's store is kept, its tables measured again (25 mm/px now) with a model of other
+    features; b's store is gone, so b is segmented anew: the run segmented b first, then
+    refused a's model. Now a kept store is checked before any video is segmented."""
+    import shutil
+
+    _model(study, "emb.json", emb=1, units="mm")
+    shutil.rmtree(study / "out" / "stores" / "b.zarr")
+    _give(study, "a", "    calibration: 25.0\n    species_model: emb.json\n")
+    code, _, err = cli("study", study / "study.yaml", "--no-report", "--quiet")
+    assert_one_line_error(code, err, "a.zarr: the store's track features")
+    assert not (study / "out" / "stores" / "b.zarr").exists()
+    assert MaskStore.open(study / "out" / "stores" / "a.zarr").calibration["mm_per_px"] == 20.0
