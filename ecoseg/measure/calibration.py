@@ -386,8 +386,9 @@ def parse_calibration(spec: str | float) -> Calibration:
     >>> parse_calibration("lasers:10,10,10,110,50").mm_per_px
     0.5
     """
-    if isinstance(spec, int | float):
-        return Calibration.from_scale(spec)
+    if isinstance(spec, int | float):  # a number (a study file's YAML one): named as given
+        with _named(spec, SPEC_FORMS, quote=False):
+            return Calibration.from_scale(spec)
     text = str(spec).strip()
     kind, sep, rest = text.partition(":")
     if not sep:

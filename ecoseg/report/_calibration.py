@@ -1,7 +1,10 @@
 """Saving a study's calibration of a video into the study's own store of it, said once: the
 one function of ``ecoseg study`` (before a video is classified and measured, and when it keeps
 a video's tables) and of ``ecoseg report --study`` (before it measures a study's store). It
-lives here, below :mod:`ecoseg.study`, because the report never imports the study package.
+lives here, below :mod:`ecoseg.study`, because the report never imports the study package;
+so does :func:`recorded_calibration`, the report's reading of the study manifest's record
+(:mod:`ecoseg.study.manifest` names its file with :data:`MANIFEST`), which tells the study's
+own earlier calibration from one set by hand, for both alike.
 :func:`calibration_set_by_hand` says, without writing, what a run would replace (for ``ecoseg
 study --check``)."""
 
@@ -13,7 +16,36 @@ from typing import Any
 
 from ecoseg.errors import CalibrationError
 
-__all__ = ["calibration_set_by_hand", "save_study_calibration"]
+__all__ = ["MANIFEST", "calibration_set_by_hand", "recorded_calibration", "save_study_calibration"]
+
+#: The study manifest's file name in a study's output folder (:mod:`ecoseg.study.manifest`).
+MANIFEST = "ecoseg-study.json"
+
+
+def recorded_calibration(output: str | Path, name: str) -> dict | None:
+    """The study manifest's record (in the study's ``output`` folder) of the calibration of
+    video ``name``'s last measurement, as ``ecoseg study`` hands it to
+    :func:`save_study_calibration` (``recorded``); ``None`` when there is none: not measured,
+    no manifest, or one that does not read (a calibration stored then counts as set by hand).
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> cal = {"spec": 0.2, "mm_per_px": 0.2, "method": "scale"}
+    >>> doc = {"videos": {"a": {"measure": {"inputs": {"calibration": cal}}}}}
+    >>> _ = (out / MANIFEST).write_text(json.dumps(doc))
+    >>> recorded_calibration(out, "a")["mm_per_px"], recorded_calibration(out, "b")
+    (0.2, None)
+    """
+    import json
+
+    try:
+        manifest = json.loads((Path(output) / MANIFEST).read_text())
+        record = manifest["videos"][name]["measure"]["inputs"]["calibration"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def save_study_calibration(

@@ -25,7 +25,7 @@ from ecoseg._paths import find_video, same_location, video_looked_in
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure.tables import combine_tables, one_spelling
 from ecoseg.provenance import ObjectRecord, Provenance
-from ecoseg.report._calibration import save_study_calibration
+from ecoseg.report._calibration import recorded_calibration, save_study_calibration
 
 __all__ = ["VideoInfo", "is_study_store", "open_reader", "read_tables", "read_video", "shown_paths"]
 
@@ -90,6 +90,10 @@ class VideoInfo:
     #: first as ``ecoseg study`` saves it (:func:`~ecoseg.report._calibration.
     #: save_study_calibration`); any other store is measured with its own, nothing written
     measure_calibration: Any = None
+    #: the study manifest's record of the calibration of the video's last measurement by
+    #: ``ecoseg study`` (:func:`~ecoseg.report._calibration.recorded_calibration`), so one
+    #: the study saved is told from one set by hand as the study tells them
+    measure_recorded: dict | None = None
     #: why the store is not measured with its study entry's calibration: it is not the
     #: study's store of that video and holds another one (the report changes no store but
     #: the study's); ``None`` when nothing stands in the way
@@ -245,6 +249,7 @@ def read_video(
         info.study_store = is_study_store(path, study, spec)
         if info.study_store:  # measured with the study's calibration, saved into it first
             info.measure_calibration = spec.calibration
+            info.measure_recorded = recorded_calibration(study.output, name)
             if spec.calibration is None:  # in pixels, as the study measures it: cleared
                 info.calibration = None
         if spec.calibration is not None:
@@ -382,7 +387,9 @@ def read_tables(videos: list[VideoInfo], tables: Any, *, progress: bool = False)
     calibration it does not hold (:attr:`VideoInfo.not_the_studys`: measuring it would save
     the study's into it), then saves into each study's own store its
     :attr:`VideoInfo.measure_calibration` (the study's; none: cleared, in pixels) as ``ecoseg
-    study`` saves it, warning once for one that replaces another (set by hand), and measures
+    study`` saves it, warning once for one that replaces another set by hand, and saying in a
+    progress line (``progress``) one that replaces the study's own of its last measurement
+    (:attr:`VideoInfo.measure_recorded`), as the study says them, and measures
     each store with the calibration it holds (any other store: its own, nothing written);
     ``progress``: a bar per store.
     """
@@ -405,9 +412,14 @@ def read_tables(videos: list[VideoInfo], tables: Any, *, progress: bool = False)
     for v in videos:  # before any store is measured (the study's own take its calibration)
         if v.not_the_studys:
             raise ConfigError(v.not_the_studys)
-    for v in videos:  # as `ecoseg study` saves it: said once where it replaces another
+    from ecoseg._cli import logger
+
+    log = logger(progress, "report")
+    for v in videos:  # as `ecoseg study` saves it and says it, once where it replaces another
         if v.study_store:
-            save_study_calibration(v.store_path, v.name, v.measure_calibration)
+            save_study_calibration(
+                v.store_path, v.name, v.measure_calibration, v.measure_recorded, log
+            )
     # each measured with the calibration it holds now (a study's own store: the study's)
     per_video = {v.name: measure(v.store_path, None, progress=progress) for v in videos}
     meta = {

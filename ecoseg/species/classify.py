@@ -41,6 +41,7 @@ from ecoseg.species.features import (
     FEATURE_VERSION,
     TrackFeatures,
     feature_weights,
+    store_feature_names,
     track_features,
 )
 from ecoseg.species.model import (
@@ -53,6 +54,7 @@ from ecoseg.species.model import (
 )
 
 __all__ = [
+    "check_feature_version",
     "check_model_fits",
     "classify",
     "review_queue",
@@ -91,11 +93,45 @@ def frame_size(store) -> tuple[int, int]:
         return int(s.width), int(s.height)
 
 
+def check_feature_version(fitted: SpeciesModel, model="model") -> None:
+    """Refuse a species model trained on track features of another version than this
+    ecoseg computes, from the model alone (``ecoseg study --check`` before any store is made).
+
+    Parameters
+    ----------
+    fitted : SpeciesModel
+        The model.
+    model : str or Path
+        The model as the refusal names it (its file).
+
+    Raises
+    ------
+    ModelError
+        Naming ``model`` and both versions.
+
+    Examples
+    --------
+    >>> m = SpeciesModel.fit([[0.0], [1.0]], ["a", "b"], feature_names=["x"],
+    ...                      feature_version=FEATURE_VERSION + 1)
+    >>> check_feature_version(m, "species.json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.species.model.ModelError: species.json: trained on track features of version 2, ...
+    """
+    if fitted.feature_version != FEATURE_VERSION:
+        raise ModelError(
+            f"{model}: trained on track features of version {fitted.feature_version}, this "
+            f"ecoseg computes version {FEATURE_VERSION}; re-train it with this ecoseg"
+        )
+
+
 def check_model_fits(fitted: SpeciesModel, store, calibration=None, model="model") -> None:
     """Refuse a species model that cannot name the tracks of ``store`` for what the model
     and the store alone say, before a track feature is measured or anything is written: a
-    model of another feature version than this ecoseg's, one whose sizes are in other units
-    than the store's will be (mm for a calibrated store, px for one without:
+    model of another feature version than this ecoseg's (:func:`check_feature_version`), one
+    whose sizes are in other units than the store's will be (mm for a calibrated store, px
+    for one without), one of other features than the store's (network embeddings in one
+    only: :func:`~ecoseg.species.features.store_feature_names`; both
     :meth:`~ecoseg.species.model.SpeciesModel.check_features`), or, in pixels, one of frames
     of another scale (:meth:`~ecoseg.species.model.SpeciesModel.check_frame`).
     :func:`classify` checks every store with it before measuring any, and ``ecoseg study``
@@ -117,32 +153,36 @@ def check_model_fits(fitted: SpeciesModel, store, calibration=None, model="model
     Raises
     ------
     ModelError
-        Naming the model (another feature version) or the store (other units, frames of
-        another scale).
+        Naming the model (another feature version) or the store (other units, other
+        features, frames of another scale).
 
     Examples
     --------
+    >>> from ecoseg.species.features import FEATURE_NAMES
     >>> from ecoseg.store import MaskStore
     >>> store = MaskStore.create("memory://doc-fits", height=2, width=2, overwrite=True)
-    >>> m = SpeciesModel.fit([[0.0], [1.0]], ["a", "b"], feature_names=["x"], units="mm",
+    >>> X = np.eye(2, len(FEATURE_NAMES))
+    >>> m = SpeciesModel.fit(X, ["a", "b"], feature_names=FEATURE_NAMES, units="mm",
     ...                      feature_version=FEATURE_VERSION)
     >>> check_model_fits(m, store, {"mm_per_px": 0.5, "method": "scale"})
     >>> check_model_fits(m, store)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ecoseg.species.model.ModelError: memory://doc-fits: the model was trained on calibrated ...
+    >>> m = SpeciesModel.fit([[0.0], [1.0]], ["a", "b"], feature_names=["emb_0"], units="mm",
+    ...                      feature_version=FEATURE_VERSION)
+    >>> check_model_fits(m, store, {"mm_per_px": 0.5})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.species.model.ModelError: memory://doc-fits: the store's track features (...) are ...
     """
     from ecoseg.store import opened_store
 
-    if fitted.feature_version != FEATURE_VERSION:
-        raise ModelError(
-            f"{model}: trained on track features of version {fitted.feature_version}, this "
-            f"ecoseg computes version {FEATURE_VERSION}; re-train it with this ecoseg"
-        )
-    with opened_store(store) as s:  # the units as track_features will measure them
+    check_feature_version(fitted, model)
+    with opened_store(store) as s:  # the names and units as track_features will give them
         cal = (s.calibration if calibration is None else calibration) or {}
         units = "mm" if cal.get("mm_per_px") else "px"
-        fitted.check_features(fitted.feature_names, FEATURE_VERSION, str(s.path), units)
+        fitted.check_features(store_feature_names(s), FEATURE_VERSION, str(s.path), units)
         if units == "px":
             fitted.check_frame(int(s.width), int(s.height), str(s.path))
 

@@ -56,6 +56,7 @@ __all__ = [
     "feature_weights",
     "mask_colour_stats",
     "resolve_video",
+    "store_feature_names",
     "track_embeddings",
     "track_features",
 ]
@@ -353,6 +354,25 @@ def track_embeddings(store, ids: np.ndarray) -> tuple[np.ndarray, tuple[str, ...
     return rows, tuple(f"emb_{k}" for k in range(width))
 
 
+def store_feature_names(store) -> tuple[str, ...]:
+    """The names of the track features of ``store``, known before any is measured:
+    :data:`FEATURE_NAMES`, then ``emb_0 ...`` for its network embeddings where a network made
+    it (:func:`track_embeddings`), as :func:`track_features` names them (also with no track).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> store_feature_names(ecoseg.store.MaskStore.open(clip.truth)) == FEATURE_NAMES
+    True
+    """
+    from ecoseg.store.embeddings import read_embeddings
+
+    table = read_embeddings(store)
+    width = 0 if table is None else int(table.values.shape[1])
+    return (*FEATURE_NAMES, *(f"emb_{k}" for k in range(width)))
+
+
 def track_features(
     store,
     video=None,
@@ -442,8 +462,8 @@ def _track_features(
     table = {int(o["id"]): o for o in store.objects}
     classes = tuple(str(table.get(int(i), {}).get("class") or "unknown") for i in ids)
     reviewed = np.array([bool(table.get(int(i), {}).get("reviewed", False)) for i in ids])
-    if len(ids) == 0:
-        names = FEATURE_NAMES
+    if len(ids) == 0:  # named as a store of tracks is: a model that fits it fits this one
+        names = store_feature_names(store)
         units = "mm" if mm else "px"
         return TrackFeatures(
             str(store.path), ids, names, np.zeros((0, len(names))), (), reviewed, units

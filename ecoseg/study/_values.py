@@ -101,7 +101,6 @@ def study_calibration(value: Any, ctx: str):
     or one followed by ``mm/px`` as ecoseg prints it, recorded as the number alone), or a
     scale-bar or lasers spec."""
     from ecoseg.measure.calibration import (
-        Calibration,
         bare_spec,
         is_uncalibrated,
         parse_calibration,
@@ -113,8 +112,8 @@ def study_calibration(value: Any, ctx: str):
     try:
         if isinstance(value, bool):
             raise CalibrationError(f"expected mm per pixel or a spec, got {value!r}")
-        if isinstance(value, int | float):
-            return Calibration.from_scale(float(value)), float(value)
+        if isinstance(value, int | float):  # refused as the spec typed: `calibration 0: ...`
+            return parse_calibration(value), float(value)
         if isinstance(value, str):
             return parse_calibration(value), bare_spec(value)  # '2.5 mm/px': '2.5'
         raise CalibrationError(

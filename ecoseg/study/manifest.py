@@ -21,6 +21,7 @@ from typing import Any
 from ecoseg._hashing import CACHE_MIN_BYTES, cached_digest, file_stamp, may_cache, sha256_file
 from ecoseg.errors import ConfigError
 from ecoseg.io.folder import DEFAULT_FPS
+from ecoseg.report._calibration import MANIFEST
 from ecoseg.study.records import VideoSpec
 
 __all__ = [
@@ -36,7 +37,6 @@ __all__ = [
     "segment_inputs",
 ]
 
-MANIFEST = "ecoseg-study.json"
 MANIFEST_VERSION = 1
 
 

@@ -8,6 +8,7 @@ its inputs have not changed. Videos are segmented by the same task as ``ecoseg b
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +24,12 @@ from ecoseg.measure import TABLES, check_has_frames
 from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
 from ecoseg.report._calibration import save_study_calibration
 from ecoseg.study.checks import (
+    check_model_versions,
     check_readable,
     check_store_made,
     check_video,
     machine_lack,
+    read_species_model,
     store_kept,
     video_places,
 )
@@ -215,6 +218,11 @@ def run_study(
         Before any work, every video to segment that does not open (cut off, damaged, not a
         video), in one line naming each (:func:`~ecoseg.study.checks.check_readable`, as
         ``ecoseg study --check`` says it).
+    ModelError
+        A ``species_model:`` that ``classify`` refuses for a store the run measures again
+        (:func:`~ecoseg.species.classify.check_model_fits`), before any store is written into;
+        one of another feature version, for a video to segment, before any work
+        (:func:`~ecoseg.study.checks.check_model_versions`).
     EcosegError
         What a video's segmentation raised, named after the video's entry in the study file
         (``study.yaml: line 9: videos[1] (south):``).
@@ -296,6 +304,67 @@ def run_study(
             check_video(video, places[video.name])
     # a cut-off or damaged video: every one named now, not the first once the others are done
     check_readable(study, shown=shown, videos=[video for video, *_ in jobs])
+    models: dict[Path, tuple[bytes, Any]] = {}  # each species_model file read once (hashed)
+    if classify:  # of a video to segment: a model no store fits, before any work, as --check
+        check_model_versions(study, [video for video, *_ in jobs], shown=shown, models=models)
+
+    def species_model_of(video: VideoSpec) -> tuple[bytes, Any] | None:
+        """The bytes and the model of the video's ``species_model:`` (``None``: none, or not
+        classified), refused as ``study --check`` refuses it (no model: its file named)."""
+        path = video.species_model if classify else None
+        if path is not None and path not in models:
+            models[path] = read_species_model(path)
+        return None if path is None else models[path]
+
+    per_video_dir = output / "tables" / "videos"
+
+    def planned(videos: list[VideoSpec]) -> list[tuple[VideoSpec, dict, Any]]:
+        """Each video's tables inputs and whether they are measured again
+        (:func:`_measure_again`), after what a run refuses of a video to measure is checked
+        for every one of them, before any store is written (a calibration saved, tracks
+        named): a species model classify refuses for its store, a store measure refuses, a
+        calibration outside its frame."""
+        plans = []
+        for video in videos:
+            entry = entries[video.name]
+            m_inputs = {
+                "store": entry["segment"]["fingerprint"],
+                "calibration": calibration_record(video),
+            }
+            if (read := species_model_of(video)) is not None:  # hashed; its copy kept below
+                m_inputs["species_model"] = hashlib.sha256(read[0]).hexdigest()
+            again = _measure_again(
+                video, entry.get("measure") or {}, m_inputs, study, per_video_dir
+            )
+            plans.append((video, m_inputs, again))
+        for video, _inputs, again in plans:
+            store, cal = study.store_path(video), video.calibration
+            with opened_store(store) as opened:  # (as save_study_calibration refuses it)
+                if cal is not None:
+                    cal.check_frame(opened.width, opened.height, opened.path)
+                if again is not None:  # refused as measure refuses it (no frames observed)
+                    check_has_frames(opened)
+            if again is None or (read := species_model_of(video)) is None:
+                continue
+            if video.name in moved:
+                raise ConfigError(
+                    f"{places[video.name]['']} species_model: its tables are measured again and "
+                    f"the species model names the tracks from the video's frames, but the video "
+                    f"is not found at {video.source} (bring it back, then run the study again)"
+                )
+            # what classify refuses of the model and the store alone (another feature
+            # version, other features, sizes in mm for a store in pixels or the reverse,
+            # pixels of frames of another scale), with the calibration saved below
+            from ecoseg.species.classify import check_model_fits
+
+            check_model_fits(
+                read[1], store, {} if cal is None else cal.to_dict(), video.species_model
+            )
+        return plans
+
+    # a store kept (not segmented now): what a run refuses of it to measure, before any work
+    segmented_now = {video.name for video, *_ in jobs}
+    planned([video for video in study.videos if video.name not in segmented_now])
     output.mkdir(parents=True, exist_ok=True)  # (a refused run leaves no folder behind)
     prints = {}
     for video, store, inputs, fingerprint, same in jobs:
@@ -332,85 +401,43 @@ def run_study(
         threads=threads,
     )
 
-    # 2. per-video tables: store fingerprint + calibration
-    per_video_dir = output / "tables" / "videos"
-    for video in study.videos:
+    # 2. per-video tables: store fingerprint + calibration. Every video planned and checked
+    # first (a store kept: before step 1 too), so a refused run leaves every store as it was
+    plans = planned(study.videos)
+    for video, m_inputs, again in plans:
         entry = entries[video.name]
-        m_inputs = {
-            "store": entry["segment"]["fingerprint"],
-            "calibration": calibration_record(video),
-        }
-        species_model = video.species_model if classify else None
-        if species_model is not None:  # read once: its hash here, its copy kept below
-            import hashlib
-
-            from ecoseg.study.checks import read_species_model
-
-            model_bytes, fitted = read_species_model(species_model)  # refused as --check does
-            m_inputs["species_model"] = hashlib.sha256(model_bytes).hexdigest()
         store = study.store_path(video)
         folder = per_video_dir / video.name
-        meas = entry.get("measure") or {}
-        stored = [folder / f"{t}.parquet" for t in meas.get("tables", ())]
-        # a calibration written another way that means the same is the same (0.25, "0.25")
-        if measured_from(meas, m_inputs, review_state(store)) and all(p.exists() for p in stored):
-            # tables an older ecoseg wrote with a class name in another spelling (NFD, two
-            # spaces) are measured again: their rows of one species cannot all be joined
-            old = sorted({n for p in stored for n in unclean_class_names(p)})
-            if old:
-                log(f"measure {video.name}: tables of an older ecoseg (class {old[0]!r}), again")
-            elif _no_maxn_rows(video, folder):
-                # an older ecoseg gave a motion-tracker run that found nothing no rows, which
-                # left its video out of its site's mean, rather than 'unknown' 0
-                log(f"measure {video.name}: tables of an older ecoseg (no MaxN row), again")
-            else:
-                # a calibration set since by hand (`ecoseg measure --calibration`, napari):
-                # the study file is the record, so the study's is saved back, said once; the
-                # tables were measured with it and are kept
-                recorded = (meas.get("inputs") or {}).get("calibration")
-                save_study_calibration(store, video.name, video.calibration, recorded, log)
-                log(f"measure {video.name}: unchanged, kept")
-                continue
-            # its fingerprint stays; the combined tables and the report made of the old
-            # tables are made again (also after a run killed in between)
+        # the study's calibration, saved first (sizes in mm of a species model need it; an
+        # earlier run's must not linger), said once when it replaces another; where the
+        # tables are kept, one set since by hand (`ecoseg measure --calibration`, napari) is
+        # replaced: the study file is the record, and the tables were measured with it
+        recorded = ((entry.get("measure") or {}).get("inputs") or {}).get("calibration")
+        if again is None:
+            save_study_calibration(store, video.name, video.calibration, recorded, log)
+            log(f"measure {video.name}: unchanged, kept")
+            continue
+        said, older = again
+        log(said)
+        if older:  # its fingerprint stays; the combined tables and the report made of the
+            # old tables are made again (also after a run killed in between)
             manifest.pop("tables", None)
             manifest.pop("report", None)
-        else:
-            log(f"measure {video.name}")
         from ecoseg.measure import measure
 
-        if species_model is not None and video.name in moved:
-            raise ConfigError(
-                f"{places[video.name]['']} species_model: its tables are measured again and "
-                f"the species model names the tracks from the video's frames, but the video "
-                f"is not found at {video.source} (bring it back, then run the study again)"
-            )
-        # refused as measure refuses it (no frames observed), and a species model file that
-        # is no model or that classify refuses for the store (another feature version, sizes
-        # in mm for the store in pixels the study makes it, or the reverse), before its
-        # calibration is saved: a refused run leaves the store as it was
-        with opened_store(store) as opened:
-            check_has_frames(opened)
-        if species_model is not None:
-            from ecoseg.species.classify import check_model_fits
-
-            cal = video.calibration  # the one saved below, which its features are measured with
-            check_model_fits(fitted, store, {} if cal is None else cal.to_dict(), species_model)
-        # saved first (sizes in mm of a species model need it; an earlier run's must not
-        # linger), said once when it replaces another
-        recorded = (meas.get("inputs") or {}).get("calibration")
         save_study_calibration(store, video.name, video.calibration, recorded, log)
-        if species_model is not None:
+        if (read := species_model_of(video)) is not None:
             from ecoseg.species import classify as name_tracks
             from ecoseg.species.model import keep_copy
 
+            model_bytes, fitted = read
             name_tracks(
                 store,
                 model=fitted,  # read above, from the bytes hashed
                 videos=[video.path],
                 progress=False,
                 # named as the study file names it: the record holds no path of this machine
-                model_file=study.recorded(species_model),
+                model_file=study.recorded(video.species_model),
             )
             # by its SHA-256: a replay can make this classification again after the study's
             # file is replaced (the report offers the copy)
@@ -512,6 +539,32 @@ def _text_sha256(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+def _measure_again(
+    video: VideoSpec, meas: dict, m_inputs: dict, study: Study, per_video_dir: Path
+) -> tuple[str, bool] | None:
+    """Whether the video's tables are measured again: ``None`` when they are kept (measured
+    from these inputs and this review state, all there), else the progress line that says
+    why and whether they are an older ecoseg's (the combined tables and report made of them
+    are made again)."""
+    folder = per_video_dir / video.name
+    stored = [folder / f"{t}.parquet" for t in meas.get("tables", ())]
+    # a calibration written another way that means the same is the same (0.25, "0.25")
+    if not measured_from(meas, m_inputs, review_state(study.store_path(video))) or not all(
+        p.exists() for p in stored
+    ):
+        return f"measure {video.name}", False
+    # tables an older ecoseg wrote with a class name in another spelling (NFD, two spaces)
+    # are measured again: their rows of one species cannot all be joined
+    old = sorted({n for p in stored for n in unclean_class_names(p)})
+    if old:
+        return f"measure {video.name}: tables of an older ecoseg (class {old[0]!r}), again", True
+    if _no_maxn_rows(video, folder):
+        # an older ecoseg gave a motion-tracker run that found nothing no rows, which left its
+        # video out of its site's mean, rather than 'unknown' 0
+        return f"measure {video.name}: tables of an older ecoseg (no MaxN row), again", True
+    return None
 
 
 def review_state(store: Path) -> str:

@@ -166,6 +166,23 @@ def test_bad_calibration_in_a_study_file(value, clip, tmp_path):
     assert_names(info, str(study), "reef", "calibration")
 
 
+@pytest.mark.parametrize("value", ["0", "-1", ".nan", "1.0e+9"])
+def test_a_yaml_number_calibration_quotes_it_and_the_accepted_forms(value, clip, tmp_path, cli):
+    """`calibration: 0` (a YAML number) was refused as `calibration: calibration
+    mm_per_px=0 must be positive`, where `calibration: '0'` (text) quoted the spec and listed
+    the accepted forms: now both say it alike, after the study file's key."""
+    shutil.copy(clip.video, tmp_path / "reef.mp4")
+    study = tmp_path / "study.yaml"
+    study.write_text(f"output: out\nvideos:\n  - path: reef.mp4\n    calibration: {value}\n")
+    shown = {"0": "0", "-1": "-1", ".nan": "nan", "1.0e+9": "1000000000.0"}[value]
+    code, _, err = cli("study", study, "--check")
+    assert_one_line_error(
+        code, err, f"{study}: line 4: videos[0] (reef): calibration: calibration {shown}: "
+    )
+    assert err.rstrip().endswith(f"; give {SPEC_FORMS}"), err
+    assert not (tmp_path / "out").exists()
+
+
 def test_calibration_needs_a_writable_store_not_a_crash(clip, tmp_path):
     with pytest.raises(StoreError):
         MaskStore.open(clip.truth).calibration = {"mm_per_px": 0.5}

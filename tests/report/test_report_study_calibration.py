@@ -57,3 +57,30 @@ def test_report_study_replaces_a_hand_calibration_as_the_study_does(
     assert MaskStore.open(store).calibration == saved
     page = (tmp_path / "r.html").read_text()  # its sizes in the study's units
     assert ("Lengths and areas are in pixels" in page) == (saved is None)
+
+
+def test_report_study_says_the_studys_own_calibration_replaced_as_the_study_does(
+    tmp_path, monkeypatch, capsys
+):
+    """The study file's calibration changed (20 -> 25 mm/px) since the study measured the
+    store: ``ecoseg study`` says so in its progress, but ``ecoseg report --study`` (which did
+    not read the study's manifest) warned that 25 mm/px replaced the stored 20 mm/px as if
+    that had been set by hand. Now the report says it in its progress, in the study's words
+    (a calibration set by hand still warns: the test above)."""
+    monkeypatch.chdir(tmp_path)
+    ecoseg.synth("a", seed=3, frames=6, size=(96, 64), n_invertebrates=0)
+    study = tmp_path / "study.yaml"
+    study.write_text(STUDY.format(calibration=", calibration: 20.0"))
+    assert main(["study", "study.yaml", "--no-report", "--quiet"]) == 0
+    study.write_text(STUDY.format(calibration=", calibration: 25.0"))
+    store = "out/stores/a.zarr"
+    capsys.readouterr()
+    assert main(["report", store, "-o", "r.html", "--study", "study.yaml"]) == 0
+    err = capsys.readouterr().err
+    assert "warning" not in err
+    said = [line for line in err.splitlines() if "replaces" in line]
+    assert said == [
+        "ecoseg report: measure a: calibration 25 mm/px (scale) replaces the study's own "
+        "20 mm/px (scale), as the study file now gives it"
+    ]
+    assert MaskStore.open(store).calibration == {"mm_per_px": 25.0, "method": "scale"}

@@ -294,14 +294,17 @@ def test_check_and_run_refuse_a_store_the_study_did_not_make_in_one_line(folder,
 
 
 def _model(path, units: str) -> None:
-    """A species model file of sizes in ``units`` (trained on 1080p frames)."""
+    """A species model file of sizes in ``units`` (trained on 1080p frames), of the track
+    features of a store of the motion tracker (no network embeddings)."""
+    import numpy as np
+
     from ecoseg.species import SpeciesModel
-    from ecoseg.species.features import FEATURE_VERSION
+    from ecoseg.species.features import FEATURE_NAMES, FEATURE_VERSION
 
     SpeciesModel.fit(
-        [[0.0], [1.0]],
+        np.eye(2, len(FEATURE_NAMES)),
         ["a", "b"],
-        feature_names=["x"],
+        feature_names=FEATURE_NAMES,
         feature_version=FEATURE_VERSION,
         units=units,
         training=[{"store": "t.zarr", "size": [1920, 1080]}],
