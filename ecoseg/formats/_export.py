@@ -137,6 +137,10 @@ def export(
             write(head, frames, part, **options)
             check_annotated(head, module.NAME)  # warn: a format that cannot list the frames
             replace_path(part, full)  # a folder: the old one aside until the new one is in
+        except OSError as exc:  # a full disk, no permission: named by the output, not by
+            if not _names_partial(exc, part):  # the hidden name it was written under
+                raise
+            raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
         finally:
             if part.exists():
                 remove_path(part)
@@ -203,6 +207,14 @@ _WHAT = {
 }
 
 _WRITING = {"davis": "writing PNGs", "cvat": "writing CVAT"}
+
+
+def _names_partial(exc: OSError, part: Path) -> bool:
+    """Whether ``exc`` names the partial output ``part`` or a file in it (a DAVIS PNG)."""
+    name = exc.filename
+    return name is not None and (
+        os.fspath(name) == str(part) or os.fspath(name).startswith(str(part) + os.sep)
+    )
 
 
 def _viame_options(store: Any, polygons: bool) -> dict[str, Any]:
