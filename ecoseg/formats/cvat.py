@@ -116,6 +116,7 @@ from ecoseg.formats._cvat_shapes import (
 from ecoseg.formats._cvat_shapes import ShapesLeftOutWarning as ShapesLeftOutWarning
 from ecoseg.formats._cvat_shapes import cvat_to_mask as cvat_to_mask
 from ecoseg.formats._cvat_task import TaskFrames, deleted_frames, project_task, task_frames
+from ecoseg.formats._files import check_not_binary
 from ecoseg.formats._values import integer, positive_id, size_differs
 from ecoseg.provenance import created
 
@@ -286,6 +287,11 @@ class SkippedFramesWarning(UserWarning):
 
 def read(path: Path, *, width: int, height: int) -> Annotations:
     """Read a CVAT for video 1.1 XML file."""
+    with open(path, "rb") as fh:
+        head = fh.read(8192)
+    check_not_binary(path, head)  # a video given as the file: "not well-formed XML (invalid token)"
+    if len(head) < 8192 and not head.strip():  # "not well-formed XML (no element found: ...)"
+        raise FormatError(f"{path}: the file is empty (no XML in it)")
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:

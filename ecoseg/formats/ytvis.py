@@ -194,19 +194,18 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
     times = video.get("timestamps_s")
     indices = _frame_indices(video, where)
     listed = _listed_count(video, indices, where)
-    cats = {
-        c["id"]: str(c.get("name") or f"category_{c['id']}")
-        for c in coco.records(data, "categories", path)
-        if coco.is_key(c.get("id"))
-    }
+    cats = coco.category_names(data, path)
     tracks: dict[int, Track] = {}
     instances = []
     unseen: list[str] = []  # the tracks no frame shows, left out
     gone: set[int] = set()  # their ids
     for k, a in enumerate(coco.records(data, "annotations", path)):
         awhere = f"annotations[{k}] (id {a.get('id')})"
-        if a.get("video_id", video.get("id")) != video.get("id"):
-            continue
+        if "id" in video and a.get("video_id", video["id"]) != video["id"]:
+            raise FormatError(  # it was left out without a word, and its animal with it
+                f"{path}: {awhere}: video_id {a.get('video_id')!r} is not the file's video "
+                f"(id {video['id']!r}): keep only that video's annotations in the file"
+            )
         oid = positive_id(a.get("id"), f"{path}: {awhere}")
         if oid in tracks or oid in gone:
             raise FormatError(f"{path}: {awhere}: id {oid} is given to two annotations (tracks)")
