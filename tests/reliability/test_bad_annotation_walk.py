@@ -1,12 +1,13 @@
 """What a careful user moving annotations between tools hits: a file of one format given as
 another, a video given as the annotation file, a file saved as UTF-16 or with ';' between its
-fields, an empty file, a category id given twice, an annotation of another video, a negative
-frame number.
+fields, an empty file, a CVAT label the file does not declare, a category id given twice, an
+annotation of another video, a negative frame number.
 
 Before: a MOT file read as VIAME was refused as ``box (70, 51, 21, 1) is empty or inverted``
 (no word of the format), a video as ``line 1: not UTF-8 text (byte 0x9f); save it as UTF-8``,
 a UTF-16 MOT file as ``frame '1\\x00' is not a number``, an empty COCO file as ``invalid JSON
-at line 1 column 1: Expecting value``; a category id given to two categories renamed the
+at line 1 column 1: Expecting value``; a misspelt CVAT track label became a species of its
+own; a category id given to two categories renamed the
 first one's animals after the second, a YouTube-VIS annotation of another ``video_id`` was left
 out with its animal (exit 0), a negative COCO ``frame_index`` was refused at an annotation
 after a warning about the frames. Each is now one line naming the file (and the entry), and
@@ -51,6 +52,11 @@ def _ytvis(**change) -> dict:
 
 _TWO_CATEGORIES = [{"id": 1, "name": "crab"}, {"id": 1, "name": "goby"}]
 _CVAT = "<annotations><version>1.1</version></annotations>"
+_CVAT_MISSPELT = (  # a hand-edited label: it became a species of its own, counted apart
+    "<annotations><meta><task><size>2</size><labels><label><name>parrotfish</name></label>"
+    '</labels></task></meta><track id="0" label="parotfish"><box frame="0" keyframe="1" '
+    'outside="0" occluded="0" xtl="1" ytl="1" xbr="4" ybr="4"/></track></annotations>'
+)
 
 CASES = [  # (id, format, file name, content, what the line names)
     ("mot-as-viame", "viame", "t.csv", _MOT, ["looks like MOT text", "--format mot"]),
@@ -67,6 +73,13 @@ CASES = [  # (id, format, file name, content, what the line names)
     ("video-as-mot", "mot", "v.mp4", b"\0\0\0\x1cftypisom" + bytes(64), ["not a text file"]),
     ("video-as-coco", "coco", "v.mp4", b"\0\0\0\x1cftypisom" + bytes(64), ["not a text file"]),
     ("video-as-cvat", "cvat", "v.mp4", b"\0\0\0\x1cftypisom" + bytes(64), ["not a text file"]),
+    (
+        "cvat-undeclared-label",
+        "cvat",
+        "a.xml",
+        _CVAT_MISSPELT,
+        ['<track id="0">', "label 'parotfish' is not one of the labels", "'parrotfish'"],
+    ),
     ("empty-coco", "coco", "a.json", "", ["the file is empty"]),
     ("empty-ytvis", "ytvis", "a.json", "\n", ["the file is empty"]),
     ("empty-cvat", "cvat", "a.xml", "", ["the file is empty"]),
