@@ -1,7 +1,7 @@
 """What a careful user moving annotations between tools hits: a file of one format given as
 another, a video given as the annotation file, a file saved as UTF-16 or with ';' between its
 fields, an empty file, a CVAT label the file does not declare, a category id given twice, an
-annotation of another video, a negative frame number.
+annotation of another video, a negative frame number, a frame number too long for a float.
 
 Before: a MOT file read as VIAME was refused as ``box (70, 51, 21, 1) is empty or inverted``
 (no word of the format), a video as ``line 1: not UTF-8 text (byte 0x9f); save it as UTF-8``,
@@ -10,7 +10,8 @@ at line 1 column 1: Expecting value``; a misspelt CVAT track label became a spec
 own; a category id given to two categories renamed the
 first one's animals after the second, a YouTube-VIS annotation of another ``video_id`` was left
 out with its animal (exit 0), a negative COCO ``frame_index`` was refused at an annotation
-after a warning about the frames. Each is now one line naming the file (and the entry), and
+after a warning about the frames, and MOT frame 99999999999999999999 was named as
+100000000000000000000. Each is now one line naming the file (and the entry), and
 nothing is written.
 """
 
@@ -79,6 +80,13 @@ CASES = [  # (id, format, file name, content, what the line names)
         "a.xml",
         _CVAT_MISSPELT,
         ['<track id="0">', "label 'parotfish' is not one of the labels", "'parrotfish'"],
+    ),
+    (  # read through a float: named as frame 100000000000000000000
+        "mot-frame-far-past-the-end",
+        "mot",
+        "t.txt",
+        "99999999999999999999,1,1,1,3,3,1,-1,-1,-1\n",
+        ["line 1: frame 99999999999999999999 is past the end"],
     ),
     ("empty-coco", "coco", "a.json", "", ["the file is empty"]),
     ("empty-ytvis", "ytvis", "a.json", "\n", ["the file is empty"]),
