@@ -68,7 +68,8 @@ def looks_like(path: str | Path) -> str | None:
         fields = [f.strip() for f in row.split(",")]
         if len(fields) >= 10 and (_TIME.fullmatch(fields[1]) or not _number(fields[9])):
             return "viame"  # a time stamp in field 2, or a species in field 10
-        return "mot" if 6 <= len(fields) <= 10 and all(map(_number, fields)) else None
+        # 9 numbers are MOT's gt.txt or a VIAME row without species: either
+        return "mot" if len(fields) in (6, 7, 8, 10) and all(map(_number, fields)) else None
     fields = row.split()
     if len(fields) == 6 and all(map(_number, fields[:5])) and not _number(fields[5]):
         return "mots"  # time_frame id class_id img_height img_width rle
