@@ -108,6 +108,12 @@ def export(
     check_path_arg(path, "export: path", "a path to the output file (a folder for davis)")
     if polygons and module.NAME != "viame":
         raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
+    text = os.fspath(path)
+    if module.NAME != "davis" and text.endswith(("/", os.sep)):  # a file named as the folder
+        raise FormatError(  # was written ('-o exports/' wrote the JSON as a file 'exports')
+            f"{text}: names a folder, but a {module.NAME} export is one file: name the file "
+            f"({text.rstrip('/' + os.sep) or '.'}/masks{module.SUFFIX})"
+        )
     # first: an output folder a killed export left aside is put back, and then checked as
     # any output is (replaced only with overwrite)
     remove_stale_partials(Path(path).resolve())

@@ -818,3 +818,13 @@ def test_an_export_over_a_named_pipe_is_refused_even_with_overwrite(clip, tmp_pa
     code, _, err = cli("export", clip.truth, "--format", fmt, "-o", pipe, "--overwrite")
     assert_one_line_error(code, err, str(pipe), "is not a file", "even with overwrite")
     assert pipe.is_fifo()  # not replaced by a file
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("fmt, name", [("coco", "masks.json"), ("mot", "masks.txt")])
+def test_a_file_export_to_a_path_ending_in_a_slash_is_refused(clip, tmp_path, cli, fmt, name):
+    """``-o exports/`` wrote the file under the name ``exports``, not into a folder."""
+    out = f"{tmp_path / 'exports'}/"
+    code, _, err = cli("export", clip.truth, "--format", fmt, "-o", out)
+    assert_one_line_error(code, err, out, "names a folder", f"exports/{name}")
+    assert not (tmp_path / "exports").exists()
