@@ -96,8 +96,9 @@ def write_frames(
                         "the file lists"
                     )
                 _spill_instance(spill, inst, k, done, dump)
-        for j, oid in enumerate(done):
-            fh.write("," if j else "")
+        shown = [oid for oid in done if done[oid]]  # an object with no mask is no track: it
+        for j, oid in enumerate(shown):  # was written with every frame null, which a reader
+            fh.write("," if j else "")  # leaves out with a warning (ours too)
             _write_track(fh, spill, oid, n, done[oid], dump, head, cats[classes[oid]])
         fh.write("]}\n")
 
