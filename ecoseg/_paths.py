@@ -132,7 +132,9 @@ def check_text_replaceable(
 ) -> None:
     """Refuse, even with ``overwrite``, to replace a binary file (a video, a zipped mask store,
     an image: a NUL byte in its first 8 KiB) by a text output (JSON, HTML, CSV, XML), which no
-    ecoseg command could have written there.
+    ecoseg command could have written there, and anything that is not a file or a folder (a
+    named pipe, a device such as ``/dev/null``: the output is renamed into place, which put a
+    file where the pipe or the device was).
 
     Examples
     --------
@@ -145,8 +147,13 @@ def check_text_replaceable(
     ecoseg.errors.ConfigError: ...reef.mp4: is not a text file ... even with overwrite ...
     """
     text = os.fspath(path)
-    if "://" in text or not os.path.isfile(text):
+    if "://" in text or not os.path.exists(text) or os.path.isdir(text):
         return
+    if not os.path.isfile(text):
+        raise error(
+            f"{text}: is not a file (a named pipe, a device?); refusing to replace it even with "
+            "overwrite (choose another output path)"
+        )
     with open(text, "rb") as fh:
         if b"\0" in fh.read(8192):
             raise error(

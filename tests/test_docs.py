@@ -783,3 +783,31 @@ def test_formats_md_examples_show_what_export_writes(tmp_path):
             assert row.startswith(line.removesuffix("...")), f"docs/formats.md's {name}: {line}"
         columns = len(rows[len(header)].split(sep))
         assert len(shown[-1].split(sep)) == columns, f"docs/formats.md's {name}: {shown[-1]}"
+
+
+def _python_outputs(source: str) -> set[str]:
+    """The files a Python example writes: the path of ``export(store, format, PATH)`` and
+    ``import_annotations(file, format, video, PATH)``, and ``out=PATH``."""
+    outputs = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+        where = {"export": 2, "import_annotations": 3}.get(name)
+        if where is not None and len(node.args) > where:
+            outputs.add(ast.literal_eval(node.args[where]))
+        outputs |= {ast.literal_eval(k.value) for k in node.keywords if k.arg == "out"}
+    return outputs
+
+
+def test_formats_md_first_examples_run_one_after_the_other():
+    """The opening commands and Python lines of docs/formats.md write other files: run in
+    one folder, the Python lines were refused (``masks.json: already exists``), as they wrote
+    the commands' masks.json, truth.zarr and tracks.zarr again."""
+    page = ROOT / "docs" / "formats.md"
+    (_, shell), *_ = code_blocks(page, "bash")
+    (_, python), *_ = code_blocks(page, "python")
+    commands = set(re.findall(r"-o (\S+)", shell))
+    written = _python_outputs(python)
+    assert len(commands) == 3 and len(written) == 3, (commands, written)
+    assert not commands & written, commands & written

@@ -108,6 +108,12 @@ def export(
     check_path_arg(path, "export: path", "a path to the output file (a folder for davis)")
     if polygons and module.NAME != "viame":
         raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
+    text = os.fspath(path)
+    if module.NAME != "davis" and text.endswith(("/", os.sep)):  # a file named as the folder
+        raise FormatError(  # was written ('-o exports/' wrote the JSON as a file 'exports')
+            f"{text}: names a folder, but a {module.NAME} export is one file: name the file "
+            f"({text.rstrip('/' + os.sep) or '.'}/masks{module.SUFFIX})"
+        )
     # first: an output folder a killed export left aside is put back, and then checked as
     # any output is (replaced only with overwrite)
     remove_stale_partials(Path(path).resolve())
@@ -137,6 +143,10 @@ def export(
             write(head, frames, part, **options)
             check_annotated(head, module.NAME)  # warn: a format that cannot list the frames
             replace_path(part, full)  # a folder: the old one aside until the new one is in
+        except OSError as exc:  # a full disk, no permission: named by the output, not by
+            if not _names_partial(exc, part):  # the hidden name it was written under
+                raise
+            raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
         finally:
             if part.exists():
                 remove_path(part)
@@ -203,6 +213,14 @@ _WHAT = {
 }
 
 _WRITING = {"davis": "writing PNGs", "cvat": "writing CVAT"}
+
+
+def _names_partial(exc: OSError, part: Path) -> bool:
+    """Whether ``exc`` names the partial output ``part`` or a file in it (a DAVIS PNG)."""
+    name = exc.filename
+    return name is not None and (
+        os.fspath(name) == str(part) or os.fspath(name).startswith(str(part) + os.sep)
+    )
 
 
 def _viame_options(store: Any, polygons: bool) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from ecoseg._hashing import update_from_file
 from ecoseg._paths import check_overwrite
 from ecoseg.errors import FormatError
 
-__all__ = ["check_output", "file_sha256", "read_text", "read_table"]
+__all__ = ["check_not_binary", "check_output", "file_sha256", "read_text", "read_table"]
 
 
 def check_output(path: str | os.PathLike, overwrite: bool) -> Path:
@@ -52,8 +52,15 @@ def read_text(path: Path) -> str:
     >>> read_text(f)
     Traceback (most recent call last):
     ecoseg.errors.FormatError: ...gt.csv: line 2: not UTF-8 text (byte 0xe7); save it as UTF-8
+    >>> _ = f.write_bytes("id,species\\n".encode("utf-16-le"))
+    >>> read_text(f)
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: ...gt.csv: UTF-16 text, not UTF-8; save it as UTF-8
     """
     data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or _utf16(data[:4096]):  # Windows "Unicode"
+        raise FormatError(f"{path}: UTF-16 text, not UTF-8; save it as UTF-8")
+    check_not_binary(path, data[:8192])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -61,6 +68,39 @@ def read_text(path: Path) -> str:
         raise FormatError(
             f"{path}: line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8"
         ) from None
+
+
+def check_not_binary(path: Path, head: bytes | None = None) -> None:
+    """Refuse a file that is no text (a NUL byte in its first 8 KiB ``head``, UTF-16 text
+    aside): a video or an image given as the annotation file, whose bytes were read as text
+    (``line 1: not UTF-8 text (byte 0x9f); save it as UTF-8``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "dive.mp4"
+    >>> _ = f.write_bytes(bytes(3) + b"\\x1cftypisom")
+    >>> check_not_binary(f)
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: ...dive.mp4: not a text file (it holds NUL bytes: a video, ...
+    """
+    if head is None:
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+    if b"\0" in head and not _utf16(head[:4096]):  # in no text file: it read as 'x\x00'
+        raise FormatError(
+            f"{path}: not a text file (it holds NUL bytes: a video, an image, an archive?); "
+            "an annotation file of this format is text"
+        )
+
+
+def _utf16(head: bytes) -> bool:
+    """Whether ``head`` reads as UTF-16 text without a byte order mark: a NUL in nearly every
+    other byte (ASCII characters are written so), and in nearly none of the bytes between."""
+    if len(head) < 4:
+        return False
+    odd, even = head[1::2].count(0) / len(head[1::2]), head[0::2].count(0) / len(head[0::2])
+    return max(odd, even) > 0.75 and min(odd, even) < 0.05
 
 
 def read_table(path: Path, sep: str = ",") -> Any:

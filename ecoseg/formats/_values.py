@@ -4,6 +4,7 @@ FormatError naming where the value is and what it should be."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from ecoseg.errors import FormatError
@@ -71,8 +72,24 @@ def number(value: Any, where: str, what: str) -> float:
     return out
 
 
+#: an integer's text, taken exactly by :func:`integer`
+_INTEGER = re.compile(r"[-+]?[0-9]+")
+
+
 def integer(value: Any, where: str, what: str) -> int:
-    """An integer (also from '12' or 12.0), or FormatError."""
+    """An integer (also from '12' or 12.0), or FormatError. Integers and their text are
+    taken exactly, not through a float (which named a frame 99999999999999999999 as
+    100000000000000000000, an id 2**64 + 1 as 2**64).
+
+    Examples
+    --------
+    >>> integer("99999999999999999999", "gt.txt: line 1", "frame"), integer(12.0, "a", "id")
+    (99999999999999999999, 12)
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value)
     out = number(value, where, what)
     if out != int(out):
         raise FormatError(f"{where}: {what} {value!r} is not an integer")

@@ -189,8 +189,11 @@ def write_items(fh, items: Iterable, dump, batch: int = 256) -> None:
 
 def load_json(path: Path) -> dict:
     """Parse a JSON file; FormatError with line and column on bad JSON."""
+    text = read_text(path)
+    if not text.strip():  # it said "invalid JSON at line 1 column 1: Expecting value"
+        raise FormatError(f"{path}: the file is empty (no JSON in it)")
     try:
-        data = json.loads(read_text(path))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FormatError(
             f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
@@ -277,6 +280,39 @@ def records(data: dict, key: str, path: Path) -> list[dict]:
     return value
 
 
+def category_names(data: dict, path: Path) -> dict:
+    """``{category id: name}`` of a COCO or YouTube-VIS file's ``categories`` (a category
+    without a name is ``category_<id>``). Refuses a category without an id, and an id given
+    to two categories of different names, naming both: which of them an annotation of that
+    id is cannot be told (the later name was taken, renaming the earlier one's animals).
+
+    Examples
+    --------
+    >>> category_names({"categories": [{"id": 1, "name": "crab"}, {"id": 2}]}, Path("a.json"))
+    {1: 'crab', 2: 'category_2'}
+    >>> category_names({"categories": [{"id": 1, "name": "crab"}, {"id": 1, "name": "goby"}]},
+    ...                Path("a.json"))
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: a.json: categories[1] (id 1, 'goby'): the id is also \
+categories[0]'s ('crab'); give each category an id of its own
+    """
+    cats: dict = {}
+    first: dict = {}
+    for k, cat in enumerate(records(data, "categories", path)):
+        if not is_key(cat.get("id")):
+            raise FormatError(f"{path}: categories[{k}] has no 'id' (a number)")
+        cid = cat["id"]
+        name = str(cat.get("name") or f"category_{cid}")
+        if cid in cats and cats[cid] != name:
+            raise FormatError(
+                f"{path}: categories[{k}] (id {cid!r}, '{name}'): the id is also "
+                f"categories[{first[cid]}]'s ('{cats[cid]}'); give each category an id of its own"
+            )
+        cats[cid] = name
+        first.setdefault(cid, k)
+    return cats
+
+
 def read_images(
     images: list[dict], path: Path, width: int, height: int, folder: tuple[str, ...] | None = None
 ) -> tuple[dict, bool]:
@@ -316,8 +352,12 @@ def read_images(
         default = pos if named is None else named[img["id"]]
         stated = img.get("frame_index", img.get("frame_id", default))
         frame = default if by_file is not None else integer(stated, where, "frame_index")
-        if frame in on_frame:  # by name: refused by folder_frames, naming the photograph
-            raise FormatError(f"{where}: frame {frame} is also image id {on_frame[frame]}")
+        if frame < 0:  # it was refused at its first annotation, after a warning on the frames
+            key = "frame_index" if "frame_index" in img else "frame_id"
+            raise FormatError(f"{where}: {key} {frame} is negative (video frames count from 0)")
+        if frame in on_frame:
+            what = f"frame {frame}" if by_file is None else f"'{folder[frame]}' (frame {frame})"
+            raise FormatError(f"{where}: {what} is also image id {on_frame[frame]}")
         on_frame[frame] = img["id"]
         time = img.get("time_s")
         out[img["id"]] = (frame, None if time is None else number(time, where, "time_s"))
@@ -437,11 +477,7 @@ def read(
     for key in ("images", "annotations"):
         if not isinstance(data.get(key), list):
             raise FormatError(f"{path}: no '{key}' list (not a COCO instances file)")
-    cats = {}
-    for k, cat in enumerate(records(data, "categories", path)):
-        if not is_key(cat.get("id")):
-            raise FormatError(f"{path}: categories[{k}] has no 'id' (a number)")
-        cats[cat["id"]] = str(cat.get("name") or f"category_{cat['id']}")
+    cats = category_names(data, path)
     listing = records(data, "images", path)
     images, by_name = read_images(listing, path, width, height, folder)
     if not images:  # its frames were imported as frames with no animals

@@ -117,6 +117,7 @@ from ecoseg.formats._cvat_shapes import (
 from ecoseg.formats._cvat_shapes import ShapesLeftOutWarning as ShapesLeftOutWarning
 from ecoseg.formats._cvat_shapes import cvat_to_mask as cvat_to_mask
 from ecoseg.formats._cvat_task import TaskFrames, deleted_frames, project_task, task_frames
+from ecoseg.formats._files import check_not_binary
 from ecoseg.formats._values import integer, positive_id, size_differs
 from ecoseg.provenance import created
 
@@ -301,12 +302,52 @@ class SkippedFramesWarning(UserWarning):
     """A CVAT task with a frame step: the video frames between its frames were never shown."""
 
 
+def _check_labels(root: ET.Element, tracks: list[ET.Element], path: Path) -> None:
+    """Refuse a track's (or an image's shape's) label that the file's ``<labels>`` do not
+    declare, where it declares some: a misspelt label ('parotfish') was imported as a
+    species of its own, counted apart from the task's 'parrotfish'.
+
+    Examples
+    --------
+    >>> xml = ('<annotations><meta><task><labels><label><name>goby</name></label></labels>'
+    ...        '</task></meta><track id="0" label="gobi"/></annotations>')
+    >>> root = ET.fromstring(xml)
+    >>> _check_labels(root, root.findall("track"), Path("a.xml"))
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: a.xml: <track id="0">: label 'gobi' is not one of the \
+labels the file declares (<labels>: 'goby'): ...
+    """
+    declared = {(n.text or "").strip() for n in root.iterfind("meta//labels/label/name")}
+    declared.discard("")
+    if not declared:  # a file written by hand or by another tool: any label
+        return
+    for el in tracks:
+        for shape in (el, *el):  # a track's label, or the shapes' of an image
+            label = shape.get("label")
+            if label is None or label.strip() in declared:
+                continue
+            where = f'<{el.tag} id="{el.get("id")}">' + (
+                f" <{shape.tag}>" if shape is not el else ""
+            )
+            names = ", ".join(repr(n) for n in sorted(declared)[:8])
+            raise FormatError(
+                f"{path}: {where}: label {label!r} is not one of the labels the file declares "
+                f"(<labels>: {names}{', ...' if len(declared) > 8 else ''}): a misspelt label "
+                "would be counted as a species of its own; correct it, or declare it in <labels>"
+            )
+
+
 def read(
     path: Path, *, width: int, height: int, images: tuple[str, ...] | None = None
 ) -> Annotations:
     """Read a CVAT for video 1.1 (or for images 1.1) XML file (``images``: an image folder's
     file names, in frame order, which a CVAT for images file's images are matched to by name
     where they are its files: :func:`~ecoseg.formats._cvat_images.read_images`)."""
+    with open(path, "rb") as fh:
+        head = fh.read(8192)
+    check_not_binary(path, head)  # a video given as the file: "not well-formed XML (invalid token)"
+    if len(head) < 8192 and not head.strip():  # "not well-formed XML (no element found: ...)"
+        raise FormatError(f"{path}: the file is empty (no XML in it)")
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:
@@ -335,6 +376,7 @@ def read(
             h = integer(osize.findtext("height"), f"{path}: <original_size>", "height")
             if (w, h) != (width, height):
                 raise size_differs(f"{path}", f"<original_size> {w}x{h}", width, height)
+    _check_labels(root, tracks_el, path)
     frames = task_frames(task, path)
     if frames.step > 1:
         warn(

@@ -99,8 +99,9 @@ def write_frames(
                         "the file lists"
                     )
                 _spill_instance(spill, inst, k, done, dump)
-        for j, oid in enumerate(done):
-            fh.write("," if j else "")
+        shown = [oid for oid in done if done[oid]]  # an object with no mask is no track: it
+        for j, oid in enumerate(shown):  # was written with every frame null, which a reader
+            fh.write("," if j else "")  # leaves out with a warning (ours too)
             _write_track(fh, spill, oid, n, done[oid], dump, head, cats[classes[oid]])
         fh.write("]}\n")
 
@@ -204,19 +205,18 @@ def read(
     listed = _listed_count(video, indices, where)
     by_name = _named_frames(video, images, listed, path, where)
     placed, placing = (indices, "frame_indices") if by_name is None else (by_name, "file_names")
-    cats = {
-        c["id"]: str(c.get("name") or f"category_{c['id']}")
-        for c in coco.records(data, "categories", path)
-        if coco.is_key(c.get("id"))
-    }
+    cats = coco.category_names(data, path)
     tracks: dict[int, Track] = {}
     instances = []
     unseen: list[str] = []  # the tracks no frame shows, left out
     gone: set[int] = set()  # their ids
     for k, a in enumerate(coco.records(data, "annotations", path)):
         awhere = f"annotations[{k}] (id {a.get('id')})"
-        if a.get("video_id", video.get("id")) != video.get("id"):
-            continue
+        if "id" in video and a.get("video_id", video["id"]) != video["id"]:
+            raise FormatError(  # it was left out without a word, and its animal with it
+                f"{path}: {awhere}: video_id {a.get('video_id')!r} is not the file's video "
+                f"(id {video['id']!r}): keep only that video's annotations in the file"
+            )
         oid = positive_id(a.get("id"), f"{path}: {awhere}")
         if oid in tracks or oid in gone:
             raise FormatError(f"{path}: {awhere}: id {oid} is given to two annotations (tracks)")

@@ -127,3 +127,26 @@ def test_a_fault_at_the_rename_into_place_leaves_the_earlier_output(
     export(_store(6, shift=3), fmt, out, overwrite=True)
     assert _snapshot(tmp_path) != before
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # the old one removed
+
+
+@pytest.mark.parametrize("fmt", ["coco", "davis"])
+def test_a_full_disk_is_said_of_the_output_not_of_its_hidden_partial_name(
+    tmp_path, monkeypatch, fmt
+):
+    """The writer fails on the file it writes (ENOSPC, EACCES): the error named the hidden
+    ``.out.json.partial-HOST-PID`` the user never asked for; it names the output now, and
+    keeps its errno."""
+    out = tmp_path / f"out{format_module(fmt).SUFFIX}"
+    module = format_module(fmt)
+    name = "write_labels" if hasattr(module, "write_labels") else "write_frames"
+
+    def full(head, frames, part, **kwargs):
+        target = part / "00000.png" if fmt == "davis" else part
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+
+    monkeypatch.setattr(module, name, full)
+    with pytest.raises(OSError) as info:
+        export(_store(3), fmt, out)
+    assert info.value.errno == errno.ENOSPC
+    assert info.value.filename == str(out) and ".partial" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []

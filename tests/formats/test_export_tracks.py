@@ -71,6 +71,8 @@ def ytvis_dict(ann: Annotations) -> dict:
         video["timestamps_s"] = [float(ann.times[t]) for t in frames]
     annotations = []
     for oid, items in ann.by_track().items():
+        if not items:  # an object on no frame is no track (it was one of every frame null)
+            continue
         lists = {k: [None] * n for k in ("segmentations", "bboxes", "areas", "frame_scores")}
         for inst in items:
             x0, y0, x1, y1 = inst.bounds()

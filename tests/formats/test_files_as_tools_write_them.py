@@ -51,7 +51,8 @@ CVAT = f"""<?xml version="1.0" encoding="utf-8"?>
       <labels><label><name>Ōtaki wrasse</name><type>any</type><attributes><attribute>
         <name>sex</name><mutable>False</mutable><input_type>select</input_type>
         <default_value>f</default_value><values>f
-m</values></attribute></attributes></label></labels>
+m</values></attribute></attributes></label>
+        <label><name>crab</name><type>any</type><attributes></attributes></label></labels>
       <original_size><width>{W}</width><height>{H}</height></original_size>
     </task>
     <dumped>2024-01-01 00:00:00.000000+00:00</dumped>

@@ -187,3 +187,27 @@ def test_a_file_of_fewer_frames_than_the_video_records_the_frames_it_lists(tmp_p
     assert annotated_frames(ann) == {"start": 0, "step": 1, "count": 3}
     ann = read_annotations(path, "ytvis", VideoInfo(8, 6, np.arange(3) / 6, {}))
     assert annotated_frames(ann) is None  # every frame of the video
+
+
+def test_an_object_with_no_mask_is_no_track_of_the_file(tmp_path):
+    """A store's object that no frame shows (the others' file read back) was written as a
+    track whose every frame is null, which read_annotations left out with a
+    ShapesLeftOutWarning: ecoseg's own export warned on the way back."""
+    import warnings
+
+    from ecoseg.formats import ytvis
+
+    lab = np.zeros((3, 8, 10), np.uint32)
+    lab[:, 1:4, 1:4] = 1
+    objects = [{"id": 1, "class": "crab", "source": "truth"}]
+    objects.append({"id": 2, "class": "goby", "source": "truth"})  # on no frame
+    with MaskStore.create(tmp_path / "s.zarr", height=8, width=10, objects=objects) as store:
+        store.append(lab, np.arange(3) / 30)
+        store.mark_complete()
+    export(tmp_path / "s.zarr", "ytvis", tmp_path / "v.json")
+    data = json.loads((tmp_path / "v.json").read_text())
+    assert [a["id"] for a in data["annotations"]] == [1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ann = ytvis.read(tmp_path / "v.json", width=10, height=8)
+    assert [t.id for t in ann.tracks] == [1]

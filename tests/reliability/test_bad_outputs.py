@@ -806,3 +806,25 @@ def test_overwrite_never_puts_a_page_or_an_export_into_a_users_table(fmt, store,
     code, _, err = cli(args[0], store, *args[1:], "-o", mine, "--overwrite")
     assert_one_line_error(code, err, f"{mine}: a", "not a .csv file")
     assert mine.read_text() == "site,count\nA,3\n"
+
+
+@pytest.mark.bad_input
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+@pytest.mark.parametrize("fmt", ["coco", "mot"])
+def test_an_export_over_a_named_pipe_is_refused_even_with_overwrite(clip, tmp_path, cli, fmt):
+    """It was renamed into the pipe's place (into a device's, such as /dev/full, for root)."""
+    pipe = tmp_path / ("out.json" if fmt == "coco" else "out.txt")
+    os.mkfifo(pipe)
+    code, _, err = cli("export", clip.truth, "--format", fmt, "-o", pipe, "--overwrite")
+    assert_one_line_error(code, err, str(pipe), "is not a file", "even with overwrite")
+    assert pipe.is_fifo()  # not replaced by a file
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("fmt, name", [("coco", "masks.json"), ("mot", "masks.txt")])
+def test_a_file_export_to_a_path_ending_in_a_slash_is_refused(clip, tmp_path, cli, fmt, name):
+    """``-o exports/`` wrote the file under the name ``exports``, not into a folder."""
+    out = f"{tmp_path / 'exports'}/"
+    code, _, err = cli("export", clip.truth, "--format", fmt, "-o", out)
+    assert_one_line_error(code, err, out, "names a folder", f"exports/{name}")
+    assert not (tmp_path / "exports").exists()

@@ -1,0 +1,147 @@
+"""What a careful user moving annotations between tools hits: a file of one format given as
+another, a video given as the annotation file, a file saved as UTF-16 or with ';' between its
+fields, an empty file, a CVAT label the file does not declare, a category id given twice, an
+annotation of another video, a negative frame number, a frame number too long for a float.
+
+Before: a MOT file read as VIAME was refused as ``box (70, 51, 21, 1) is empty or inverted``
+(no word of the format), a video as ``line 1: not UTF-8 text (byte 0x9f); save it as UTF-8``,
+a UTF-16 MOT file as ``frame '1\\x00' is not a number``, an empty COCO file as ``invalid JSON
+at line 1 column 1: Expecting value``; a misspelt CVAT track label became a species of its
+own; a category id given to two categories renamed the
+first one's animals after the second, a YouTube-VIS annotation of another ``video_id`` was left
+out with its animal (exit 0), a negative COCO ``frame_index`` was refused at an annotation
+after a warning about the frames, and MOT frame 99999999999999999999 was named as
+100000000000000000000. Each is now one line naming the file (and the entry), and
+nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from reliability_helpers import assert_one_line_error
+
+pytestmark = pytest.mark.bad_input
+
+W, H = 96, 64  # the tiny clip's size
+
+_MOT = "1,3,70,51,21,12,1,-1,-1,-1\n2,3,71,51,21,12,1,-1,-1,-1\n"
+_VIAME = (
+    "# 1: Detection or Track-id,2: Video or Image Identifier,3: Unique Frame Identifier\n"
+    "3,00:00:00.000000,0,10,11,31,23,1,-1,goby,0.9\n"
+)
+_MOTS = "1 1 1 64 96 PPQ11O10O10O0nKn\n"
+
+
+def _coco(**change) -> dict:
+    image = {"id": 1, "file_name": "frame_000000.png", "width": W, "height": H}
+    ann = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 3, 3]}
+    data = {"images": [image], "annotations": [ann], "categories": [{"id": 1, "name": "crab"}]}
+    data.update(change)
+    return data
+
+
+def _ytvis(**change) -> dict:
+    video = {"id": 1, "width": W, "height": H, "length": 2}
+    ann = {"id": 1, "video_id": 1, "category_id": 1, "bboxes": [[1, 1, 3, 3], None]}
+    ann["segmentations"] = [[[1, 1, 4, 1, 4, 4]], None]
+    data = {"videos": [video], "annotations": [ann], "categories": [{"id": 1, "name": "crab"}]}
+    data.update(change)
+    return data
+
+
+_TWO_CATEGORIES = [{"id": 1, "name": "crab"}, {"id": 1, "name": "goby"}]
+_CVAT = "<annotations><version>1.1</version></annotations>"
+_CVAT_MISSPELT = (  # a hand-edited label: it became a species of its own, counted apart
+    "<annotations><meta><task><size>2</size><labels><label><name>parrotfish</name></label>"
+    '</labels></task></meta><track id="0" label="parotfish"><box frame="0" keyframe="1" '
+    'outside="0" occluded="0" xtl="1" ytl="1" xbr="4" ybr="4"/></track></annotations>'
+)
+
+CASES = [  # (id, format, file name, content, what the line names)
+    ("mot-as-viame", "viame", "t.csv", _MOT, ["looks like MOT text", "--format mot"]),
+    ("viame-as-mot", "mot", "t.txt", _VIAME, ["line 2", "looks like a VIAME CSV"]),
+    ("mots-as-mot", "mot", "t.txt", _MOTS, ["line 1", "looks like MOTS text"]),
+    ("mot-as-mots", "mots", "t.txt", _MOT, ["line 1", "looks like MOT text"]),
+    ("coco-as-ytvis", "ytvis", "a.json", json.dumps(_coco()), ["looks like a COCO file"]),
+    ("ytvis-as-coco", "coco", "a.json", json.dumps(_ytvis()), ["looks like a YouTube-VIS"]),
+    ("cvat-as-coco", "coco", "a.json", _CVAT, ["looks like a CVAT XML file", "--format cvat"]),
+    ("viame-semicolons", "viame", "t.csv", _VIAME.replace(",", ";"), ["separated by ';'"]),
+    ("mot-semicolons", "mot", "t.txt", _MOT.replace(",", ";"), ["separated by ';'"]),
+    ("utf16-mot", "mot", "t.txt", _MOT.encode("utf-16-le"), ["UTF-16 text", "save it as UTF-8"]),
+    ("utf16-viame", "viame", "t.csv", _VIAME.encode("utf-16"), ["UTF-16 text"]),
+    ("video-as-mot", "mot", "v.mp4", b"\0\0\0\x1cftypisom" + bytes(64), ["not a text file"]),
+    ("video-as-coco", "coco", "v.mp4", b"\0\0\0\x1cftypisom" + bytes(64), ["not a text file"]),
+    ("video-as-cvat", "cvat", "v.mp4", b"\0\0\0\x1cftypisom" + bytes(64), ["not a text file"]),
+    (
+        "cvat-undeclared-label",
+        "cvat",
+        "a.xml",
+        _CVAT_MISSPELT,
+        ['<track id="0">', "label 'parotfish' is not one of the labels", "'parrotfish'"],
+    ),
+    (  # read through a float: named as frame 100000000000000000000
+        "mot-frame-far-past-the-end",
+        "mot",
+        "t.txt",
+        "99999999999999999999,1,1,1,3,3,1,-1,-1,-1\n",
+        ["line 1: frame 99999999999999999999 is past the end"],
+    ),
+    ("empty-coco", "coco", "a.json", "", ["the file is empty"]),
+    ("empty-ytvis", "ytvis", "a.json", "\n", ["the file is empty"]),
+    ("empty-cvat", "cvat", "a.xml", "", ["the file is empty"]),
+    (
+        "coco-category-id-twice",
+        "coco",
+        "a.json",
+        json.dumps(_coco(categories=_TWO_CATEGORIES)),
+        ["categories[1] (id 1, 'goby')", "categories[0]'s ('crab')"],
+    ),
+    (
+        "ytvis-category-id-twice",
+        "ytvis",
+        "a.json",
+        json.dumps(_ytvis(categories=_TWO_CATEGORIES)),
+        ["categories[1] (id 1, 'goby')", "categories[0]'s ('crab')"],
+    ),
+    (
+        "ytvis-annotation-of-another-video",
+        "ytvis",
+        "a.json",
+        json.dumps(_ytvis(annotations=[{**_ytvis()["annotations"][0], "video_id": 2}])),
+        ["annotations[0] (id 1)", "video_id 2 is not the file's video (id 1)"],
+    ),
+    (
+        "coco-negative-frame-index",
+        "coco",
+        "a.json",
+        json.dumps(
+            _coco(
+                images=[
+                    {"id": 1, "width": W, "height": H, "frame_index": -1},
+                    {"id": 2, "width": W, "height": H, "frame_index": 1},
+                    {"id": 3, "width": W, "height": H, "frame_index": 2},
+                ]
+            )
+        ),
+        ["image id 1", "frame_index -1 is negative"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "content", "culprits"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_a_file_a_careful_user_could_hand_over_is_refused_in_one_line(
+    clip, tmp_path, cli, fmt, name, content, culprits
+):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    out = tmp_path / "t.zarr"
+    code, _, err = cli("import", path, "--format", fmt, "--video", clip.video, "-o", out)
+    assert_one_line_error(code, err, str(path), *culprits)
+    assert not out.exists()
