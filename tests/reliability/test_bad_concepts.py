@@ -319,3 +319,34 @@ def test_a_concept_named_as_a_track_nobody_named_is_refused(cli, clip, tmp_path,
     code, _, err = cli("segment", video, "-o", out, *SAM3[:5], *given)
     assert_one_line_error(code, err, f"{place}: concept {name!r} is the class of")
     assert not out.exists()
+
+
+def test_a_survey_folder_with_a_renamed_photograph_names_it(cli, tmp_path):
+    """``classify SURVEY --video FOLDER`` with one photograph renamed said *its image names
+    differ from those the store records*, naming none; it names the first that differs."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from PIL import Image
+
+    folder = tmp_path / "quadrats"
+    folder.mkdir()
+    for name in ("north.png", "south.png"):
+        Image.fromarray(np.zeros((6, 8, 3), np.uint8)).save(folder / name)
+    coco = tmp_path / "survey.json"
+    coco.write_text(json.dumps({
+        "images": [{"id": k, "file_name": n, "width": 8, "height": 6}
+                   for k, n in enumerate(("north.png", "south.png"), 1)],
+        "categories": [{"id": 1, "name": "brain coral"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 3, 2]}],
+    }))  # fmt: skip
+    store = tmp_path / "survey.zarr"
+    code, _, err = cli("import", coco, "--format", "coco", "--video", folder, "-o", store)
+    assert code == 0, err
+    moved = tmp_path / "moved"
+    shutil.copytree(folder, moved)
+    (moved / "south.png").rename(moved / "west.png")
+    model = Path(ecoseg.__file__).parents[1] / "data" / "species_model.json"  # the shipped one
+    code, _, err = cli("classify", store, "--model", model, "--video", moved, "--calibration", 1)
+    assert_one_line_error(code, err, str(moved), "(image 2: west.png, the store's south.png)")
