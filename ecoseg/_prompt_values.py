@@ -235,8 +235,9 @@ def blank_text(text) -> str | None:
 
 def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") -> None:
     """Refuse concepts named twice, or spelled like another concept or class but not alike,
-    and a concept whose text is a class ecoseg keeps for tracks nobody named (``unknown``,
-    ``visual``, in any case).
+    a concept whose text is a class ecoseg keeps for tracks nobody named (``unknown``,
+    ``visual``, in any case), and one with a comma (two names typed as one, as napari's
+    *find* box would split them).
 
     Tracks take their concept's name as class, and every table counts classes by their exact
     spelling: ``"Parrotfish"`` and ``"parrotfish"`` would be two species in MaxN.
@@ -269,6 +270,13 @@ case or spacing: their tracks would be counted as two species; spell them the sa
         key = class_key(c.name)  # a concept of exemplars alone is the class "visual"
         if c.text and key in _RESERVED:  # typed: the class of tracks nobody named
             raise PromptError(f"concept {c.text!r} is {_RESERVED[key]}")
+        if c.text and "," in c.text:  # "parrotfish,wrasse": one concept, tracked as one class
+            parts = [repr(p.strip()) for p in c.text.split(",") if p.strip()]
+            fix = "give each concept as a name of its own" if len(parts) > 1 else "leave it out"
+            raise PromptError(
+                f"concept {c.text!r} holds a comma: it would be one concept, its tracks one "
+                f"class; {fix} ({', '.join(parts)})"
+            )
         if key in seen:
             if not c.text:  # so was the other: no text may be "visual"
                 raise PromptError(

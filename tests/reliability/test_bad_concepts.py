@@ -350,3 +350,20 @@ def test_a_survey_folder_with_a_renamed_photograph_names_it(cli, tmp_path):
     model = Path(ecoseg.__file__).parents[1] / "data" / "species_model.json"  # the shipped one
     code, _, err = cli("classify", store, "--model", model, "--video", moved, "--calibration", 1)
     assert_one_line_error(code, err, str(moved), "(image 2: west.png, the store's south.png)")
+
+
+@pytest.mark.parametrize("where", ["--concepts", "prompt file"])
+def test_two_concepts_typed_as_one_with_a_comma_are_refused(cli, clip, tmp_path, where):
+    """``--concepts parrotfish,wrasse`` (napari's *find* box takes names so) tracked one
+    concept 'parrotfish,wrasse', its tracks one class, without a word."""
+    import json
+
+    out = tmp_path / "m.zarr"
+    given, place = ["--concepts", "parrotfish,wrasse"], "--concepts"
+    if where == "prompt file":
+        prompts = tmp_path / "p.json"
+        prompts.write_text(json.dumps({"concepts": ["parrotfish, wrasse"]}))
+        given, place = ["--prompts", prompts], str(prompts)
+    code, _, err = cli("segment", clip.video, "-o", out, *SAM3[:5], *given)
+    assert_one_line_error(code, err, f"{place}: concept 'parrotfish", "holds a comma", "'wrasse')")
+    assert not out.exists()
