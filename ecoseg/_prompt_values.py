@@ -234,7 +234,10 @@ def blank_text(text) -> str | None:
 
 
 def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") -> None:
-    """Refuse concepts named twice, or spelled like another concept or class but not alike.
+    """Refuse concepts named twice, or spelled like another concept or class but not alike,
+    a concept whose text is a class ecoseg keeps for tracks nobody named (``unknown``,
+    ``visual``, in any case), and one with a comma (two names typed as one, as napari's
+    *find* box would split them).
 
     Tracks take their concept's name as class, and every table counts classes by their exact
     spelling: ``"Parrotfish"`` and ``"parrotfish"`` would be two species in MaxN.
@@ -263,20 +266,22 @@ def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") 
 case or spacing: their tracks would be counted as two species; spell them the same
     """
     seen: dict[str, str] = {}
-    untexted = False  # a concept of exemplars alone is the class "visual"
     for c in concepts:
-        key = class_key(c.name)
+        key = class_key(c.name)  # a concept of exemplars alone is the class "visual"
+        if c.text and key in _RESERVED:  # typed: the class of tracks nobody named
+            raise PromptError(f"concept {c.text!r} is {_RESERVED[key]}")
+        if c.text and "," in c.text:  # "parrotfish,wrasse": one concept, tracked as one class
+            parts = [repr(p.strip()) for p in c.text.split(",") if p.strip()]
+            fix = "give each concept as a name of its own" if len(parts) > 1 else "leave it out"
+            raise PromptError(
+                f"concept {c.text!r} holds a comma: it would be one concept, its tracks one "
+                f"class; {fix} ({', '.join(parts)})"
+            )
         if key in seen:
-            if not c.text and untexted:
+            if not c.text:  # so was the other: no text may be "visual"
                 raise PromptError(
                     "two concepts without text would both be the class 'visual': their "
                     "tracks would be counted as one species; give each a text"
-                )
-            if not c.text or (untexted and key == class_key("visual")):
-                texted = c.text or seen[key]
-                raise PromptError(
-                    f"a concept without text is the class 'visual', like the concept "
-                    f"{texted!r}: give the one without text a text of its own"
                 )
             if seen[key] == c.name:
                 raise PromptError(f"concept {c.name!r} is given twice")
@@ -284,7 +289,6 @@ case or spacing: their tracks would be counted as two species; spell them the sa
                 f"concepts {seen[key]!r} and {c.name!r} {_ALIKE}; give the concept once"
             )
         seen[key] = c.name
-        untexted = untexted or not c.text
     for name in classes:
         other = seen.get(class_key(name))  # one spelling in the store: one species, fine
         if other is not None and clean_class_name(other) != clean_class_name(name):
@@ -308,6 +312,16 @@ def check_object_classes(objects) -> None:
                 "only in case: their tracks would be counted as two species; spell them the same"
             )
 
+
+#: Texts a person cannot give a concept: the classes ecoseg gives tracks nobody named (their
+#: tracks would be counted apart as unnamed, or named by ``classify`` as a guess).
+_RESERVED = {
+    "unknown": "the class of tracks nobody named: its tracks would be counted apart as "
+    'unnamed, not as a species; give the name of what to find (e.g. "parrotfish")',
+    "visual": "the class of a concept of exemplar boxes alone, whose tracks classify names as "
+    'a guess; give the name of what to find (e.g. "parrotfish"), or leave the text out to '
+    "find what the exemplar boxes show",
+}
 
 #: How two names alike but for case or spacing are refused (a concept's text is kept in its
 #: one spelling, so two Unicode forms of one name are the same name, "given twice").

@@ -321,8 +321,11 @@ frame; cut to [50.0, 10.0, 64.0, 30.0]
         <Prompts: objects {2: 'unknown'} on frames [4], concepts []>
         """
         if not isinstance(data, Mapping) or not ({"objects", "concepts"} & set(data)):
+            # a misspelt key ("concept", "object") is the likely mistake: name it
+            others = sorted(map(str, set(data) - {"version"})) if isinstance(data, Mapping) else []
+            named = f"; unknown key(s) {others}" if others else ""
             raise PromptError(
-                f"{source}: expected an object with an 'objects' list (or a 'concepts' list)"
+                f"{source}: expected an object with an 'objects' list (or a 'concepts' list){named}"
             )
         unknown = set(data) - {"objects", "concepts", "version"}
         if unknown:

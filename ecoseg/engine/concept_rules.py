@@ -223,10 +223,20 @@ class ConceptSettings:
         from ecoseg.errors import ConfigError
 
         given = dict(params or {}).get("detect_every", detect_every)
+        if given != detect_every and (
+            isinstance(given, bool) or not isinstance(given, int) or given < 1
+        ):
+            raise ConfigError(
+                f"concept tracking parameters: detect_every must be a positive integer, "
+                f"got {given!r}"
+            )
         if given != detect_every:  # the argument would silently win
+            # at 1 the argument is most likely its default, given by nobody: say so, and how
+            default = ", its default" if detect_every == 1 else ""
             raise ConfigError(
                 f"concept tracking parameters: detect_every {given!r} differs from "
-                f"detect_every={detect_every} (--detect-every); give it once, as its own setting"
+                f"detect_every={detect_every} (--detect-every{default}); give it once, as its "
+                f"own setting: detect_every={given!r} (--detect-every)"
             )
         values = field_values(cls, params, "concept tracking parameters", error=ConfigError)
         return cls(**{**values, "detect_every": detect_every})

@@ -331,8 +331,9 @@ class ConceptRun:
                 best[px] = b_scores[k]
         if ids:
             # a track whose every pixel went to another track is not on this frame (else the
-            # store lists an object with no pixels)
-            lost = m.any(axis=(1, 2)) & ~np.isin(np.asarray(ids, np.int64), np.unique(labels))
+            # store lists an object with no pixels): one of another concept (here), or of its
+            # own, whose mask output_masks left empty
+            lost = ~np.isin(np.asarray(ids, np.int64), np.unique(labels))
             if lost.any():
                 ids = [i for i, gone in zip(ids, lost) if not gone]
                 scores = scores[~lost]

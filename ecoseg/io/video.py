@@ -228,8 +228,12 @@ def video_mismatch(reader: VideoReader, recorded: VideoSource | None) -> str | N
     extra = recorded.extra or {}
     names = extra.get("images")
     files = list(getattr(reader, "files", None) or [str(reader.path)])
-    if isinstance(names, list) and [os.path.basename(f) for f in files] != names:
-        return "its image names differ from those the store records"
+    here = [os.path.basename(f) for f in files]
+    if isinstance(names, list) and here != names:
+        # name the first that differs (a renamed photograph), counted from 1 as a user would
+        k = next((k for k, (a, b) in enumerate(zip(here, names)) if a != b), None)
+        which = f" (image {k + 1}: {here[k]}, the store's {names[k]})" if k is not None else ""
+        return f"its image names differ from those the store records{which}"
     if not recorded.sha256:
         return None
     if legacy_survey(recorded):  # a photo survey stored before one fingerprint

@@ -331,6 +331,13 @@ def _parse_concepts(merged: dict, at) -> tuple[tuple[str, ...], int]:
             f"{ctx} concepts: {first!r} and {names[dup]!r} differ only in case or spacing: "
             "their tracks would be counted as two species; give the concept once"
         )
+    from ecoseg.errors import PromptError
+    from ecoseg.prompts import Concept, check_concept_names
+
+    try:  # a name with a comma (YAML's `concepts: a, b` is one name), 'unknown', 'visual'
+        check_concept_names([Concept(n) for n in names])
+    except PromptError as exc:
+        raise ConfigError(f"{ctx} concepts: {exc}") from None
     every = merged.get("detect_every", 1)
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ConfigError(

@@ -111,7 +111,10 @@ def _compare(
     """Same objects on every frame under one id matching, IoU >= ``min_iou`` each; with
     ``noise`` (the oracle's output in another precision), a mask below ``min_iou`` may still
     differ from the oracle's by twice the pixels the oracle's own masks differ between the
-    two precisions (+2): ours and the oracle each round about as far from the exact masks."""
+    two precisions (+2): ours and the oracle each round about as far from the exact masks.
+    An object whose mask is empty on a frame is not on it (the port lists it there; ours, as
+    the store, leaves it out: its every pixel went to another track)."""
+    truth = {t: {i: m for i, m in f.items() if m.any()} for t, f in truth.items()}
     if sorted(ours) != sorted(truth):
         return False, f"frames {sorted(ours)} vs {sorted(truth)}"
     ids_ours = sorted({i for f in ours.values() for i in f})
@@ -223,11 +226,12 @@ ORACLE_HOTSTART = {
 
 
 def _births(out: dict) -> dict[int, int]:
-    """First frame of every object id shown."""
+    """First frame of every object id shown (with pixels: see :func:`_compare`)."""
     first: dict[int, int] = {}
     for t in sorted(out):
-        for i in out[t]:
-            first.setdefault(i, t)
+        for i, m in out[t].items():
+            if m.any():
+                first.setdefault(i, t)
     return first
 
 

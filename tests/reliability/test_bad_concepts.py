@@ -5,6 +5,7 @@ the valid names."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from reliability_helpers import assert_names, assert_one_line_error, run_cli
 
@@ -251,4 +252,118 @@ def test_a_sam3_checkpoint_without_a_vocabulary_is_refused_before_loading(
     with pytest.raises(CheckpointError) as exc:  # the Python call too
         ecoseg.segment(video, out=out, concepts=["coral"], checkpoint=given, **SAM3_ARGS)
     assert_names(exc, str(given), "bpe_simple_vocab_16e6.txt.gz")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("key", ["concept", "object"])
+def test_a_misspelt_prompt_file_key_is_named(cli, clip, tmp_path, key):
+    """``{"concept": ["fish"]}`` said *expected an object with an 'objects' list (or a
+    'concepts' list)*, naming nothing the user wrote; it names the unknown key now."""
+    import json
+
+    prompts = tmp_path / "p.json"
+    prompts.write_text(json.dumps({key: ["fish"]}))
+    out = tmp_path / "m.zarr"
+    code, _, err = cli("segment", clip.video, "-o", out, *SAM3[:5], "--prompts", prompts)
+    assert_one_line_error(code, err, str(prompts), f"unknown key(s) ['{key}']")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("where", ["--params", "python"])
+def test_detect_every_in_the_settings_alone_says_how_to_give_it(cli, clip, tmp_path, where):
+    """``--params '{"detect_every": 2}'`` without ``--detect-every`` said *detect_every 2
+    differs from --detect-every 1*, an option nobody gave; it names its default and the
+    option to give now."""
+    out = tmp_path / "m.zarr"
+    if where == "python":
+        with pytest.raises(ConfigError) as exc:
+            ecoseg.segment(clip.video, out=out, concepts=["coral"], params={"detect_every": 2},
+                           **SAM3_ARGS)  # fmt: skip
+        assert_names(exc, "detect_every=1 (--detect-every, its default)", "detect_every=2")
+    else:
+        given = ["--params", '{"detect_every": 2}']
+        code, _, err = cli("segment", clip.video, "-o", out, *SAM3, *given)
+        assert_one_line_error(code, err, "--detect-every 1 (its default)", ": --detect-every 2")
+    assert not out.exists()
+
+
+def test_detect_every_in_the_settings_that_is_no_count_is_named(cli, clip, tmp_path):
+    """``--params '{"detect_every": "2"}'`` was told to give ``--detect-every '2'``."""
+    out = tmp_path / "m.zarr"
+    given = ["--params", '{"detect_every": "2"}']
+    code, _, err = cli("segment", clip.video, "-o", out, *SAM3, *given)
+    assert_one_line_error(code, err, "detect_every must be a positive integer, got '2'")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["unknown", "Visual"])
+@pytest.mark.parametrize("where", ["--concepts", "prompt file", "survey"])
+def test_a_concept_named_as_a_track_nobody_named_is_refused(cli, clip, tmp_path, where, name):
+    """``--concepts unknown`` tracked the concept and stored its tracks as ``unknown`` (counted
+    apart as unnamed, yet with the concept as class source); a text ``visual`` made tracks that
+    ``classify`` renamed as if no name had been typed."""
+    import json
+
+    import imageio.v3 as iio
+
+    out = tmp_path / "m.zarr"
+    video, given, place = clip.video, ["--concepts", "fish", name], "--concepts"
+    if where == "prompt file":
+        prompts = tmp_path / "p.json"
+        prompts.write_text(json.dumps({"concepts": ["fish", {"text": name}]}))
+        given, place = ["--prompts", prompts], str(prompts)
+    elif where == "survey":
+        video = tmp_path / "quadrats"
+        video.mkdir()
+        iio.imwrite(video / "q1.png", np.zeros((24, 32, 3), np.uint8))
+    code, _, err = cli("segment", video, "-o", out, *SAM3[:5], *given)
+    assert_one_line_error(code, err, f"{place}: concept {name!r} is the class of")
+    assert not out.exists()
+
+
+def test_a_survey_folder_with_a_renamed_photograph_names_it(cli, tmp_path):
+    """``classify SURVEY --video FOLDER`` with one photograph renamed said *its image names
+    differ from those the store records*, naming none; it names the first that differs."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from PIL import Image
+
+    folder = tmp_path / "quadrats"
+    folder.mkdir()
+    for name in ("north.png", "south.png"):
+        Image.fromarray(np.zeros((6, 8, 3), np.uint8)).save(folder / name)
+    coco = tmp_path / "survey.json"
+    coco.write_text(json.dumps({
+        "images": [{"id": k, "file_name": n, "width": 8, "height": 6}
+                   for k, n in enumerate(("north.png", "south.png"), 1)],
+        "categories": [{"id": 1, "name": "brain coral"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 3, 2]}],
+    }))  # fmt: skip
+    store = tmp_path / "survey.zarr"
+    code, _, err = cli("import", coco, "--format", "coco", "--video", folder, "-o", store)
+    assert code == 0, err
+    moved = tmp_path / "moved"
+    shutil.copytree(folder, moved)
+    (moved / "south.png").rename(moved / "west.png")
+    model = Path(ecoseg.__file__).parents[1] / "data" / "species_model.json"  # the shipped one
+    code, _, err = cli("classify", store, "--model", model, "--video", moved, "--calibration", 1)
+    assert_one_line_error(code, err, str(moved), "(image 2: west.png, the store's south.png)")
+
+
+@pytest.mark.parametrize("where", ["--concepts", "prompt file"])
+def test_two_concepts_typed_as_one_with_a_comma_are_refused(cli, clip, tmp_path, where):
+    """``--concepts parrotfish,wrasse`` (napari's *find* box takes names so) tracked one
+    concept 'parrotfish,wrasse', its tracks one class, without a word."""
+    import json
+
+    out = tmp_path / "m.zarr"
+    given, place = ["--concepts", "parrotfish,wrasse"], "--concepts"
+    if where == "prompt file":
+        prompts = tmp_path / "p.json"
+        prompts.write_text(json.dumps({"concepts": ["parrotfish, wrasse"]}))
+        given, place = ["--prompts", prompts], str(prompts)
+    code, _, err = cli("segment", clip.video, "-o", out, *SAM3[:5], *given)
+    assert_one_line_error(code, err, f"{place}: concept 'parrotfish", "holds a comma", "'wrasse')")
     assert not out.exists()

@@ -96,6 +96,11 @@ def test_load_study_resolves_paths_defaults_and_metadata(tmp_path):
             "'Parrotfish' and 'parrotfish' differ only in case or spacing",
         ),
         (study_text("- path: v.mp4\n  concepts: [a, '']\n"), "concepts: must be a name"),
+        (  # YAML's `concepts: a, b` is one name, 'a, b': it tracked one concept, one class
+            study_text("- path: v.mp4\n  concepts: parrotfish, wrasse\n"),
+            "concepts: concept 'parrotfish, wrasse' holds a comma",
+        ),
+        (study_text("- path: v.mp4\n  concepts: [a, Unknown]\n"), "concept 'Unknown' is the class"),
         (study_text("- path: v.mp4\n  concepts: a\n  engine: sam2\n"), "drop `engine: sam2`"),
         (study_text("- path: v.mp4\n  concepts: a\n  auto: true\n"), "no `auto: true`"),
         (study_text("- path: v.mp4\n  concepts: a\n  detect_every: 0\n"), "detect_every"),
