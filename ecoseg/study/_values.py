@@ -120,8 +120,10 @@ def study_calibration(value: Any, ctx: str):
             f"expected mm per pixel, 'scale-bar:x0,y0,x1,y1,LENGTH_MM' or "
             f"'lasers:x0,y0,x1,y1,SPACING_MM', got {value!r}"
         )
-    except CalibrationError as exc:
-        raise ConfigError(f"{ctx} calibration: {one_line(exc)}") from None
+    except CalibrationError as exc:  # `calibration 0: ...` names the key: not said twice
+        reason = one_line(exc)
+        key = "" if reason.startswith("calibration ") else "calibration: "
+        raise ConfigError(f"{ctx} {key}{reason}") from None
 
 
 def study_file(folder: Path, text: str, what: str, where: str) -> Path:
