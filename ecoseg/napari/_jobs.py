@@ -25,6 +25,7 @@ __all__ = [
     "FrameUpdate",
     "Job",
     "check_job",
+    "check_no_network",
     "check_rectangles",
     "concepts_from_layers",
     "correction_prompts",
@@ -172,6 +173,7 @@ def check_job(job: Job, n_frames: int) -> None:
 
         get_config(job.model, job.image_size)
     else:
+        check_no_network(job)
         return
     if job.checkpoint is not None:
         if not os.path.isfile(job.checkpoint):  # as the network's loader says it
@@ -180,6 +182,54 @@ def check_job(job: Job, n_frames: int) -> None:
             weights.require_vocabulary(job.checkpoint)
     elif job.pretrained:
         weights.cached_weights(job.model)
+
+
+def check_no_network(job: Job) -> None:
+    """Refuse a network setting (an input size, a checkpoint, random weights) for the motion
+    tracker, which has none, as ``ecoseg segment --engine classical`` refuses ``--image-size``,
+    ``--checkpoint`` and ``--random-weights``: the widget ran it and said nothing. Spelled
+    ``keyword (--flag)``, so the widget names its controls
+    (:func:`~ecoseg.napari._check.napari_words`).
+
+    Raises
+    ------
+    ConfigError
+        One line naming every setting given and how to take it back.
+
+    Examples
+    --------
+    >>> check_no_network(Job("v.mp4", engine="classical"))
+    >>> check_no_network(Job("v.mp4", engine="classical", image_size=512, pretrained=False))
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: image_size=512 (--image-size), pretrained=False \
+(--random-weights) are for the sam2 and sam3 engines' networks; the classical motion tracker \
+has none: set image_size (--image-size) to model default, untick pretrained=False \
+(--random-weights)
+    """
+    given = [
+        (said, remedy)
+        for said, remedy, on in (
+            (
+                f"image_size={job.image_size} (--image-size)",
+                "set image_size (--image-size) to model default",
+                bool(job.image_size),
+            ),
+            ("checkpoint (--checkpoint)", "clear checkpoint (--checkpoint)", bool(job.checkpoint)),
+            (
+                "pretrained=False (--random-weights)",
+                "untick pretrained=False (--random-weights)",
+                not job.pretrained,
+            ),
+        )
+        if on
+    ]
+    if given:
+        raise ConfigError(
+            f"{', '.join(s for s, _ in given)} {'is' if len(given) == 1 else 'are'} for the "
+            "sam2 and sam3 engines' networks; the classical motion tracker has none: "
+            + ", ".join(r for _, r in given)
+        )
 
 
 def _column(features: Any, name: str, n: int, default: Any) -> list[Any]:

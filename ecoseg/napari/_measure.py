@@ -536,13 +536,21 @@ class MeasureWidget(QWidget):
             said += f". Warning: {self._unfinished}"
         if self._stale:
             said += f". {self._stale_note()}"
+        if self.measured_layer() is None:  # its tracks are drawn on no other layer
+            said += f". The layer {name!r} was closed while it was measured: no tracks drawn"
         self.status.setText(said)
+
+    def measured_layer(self):
+        """The Labels layer the tables were measured from while it is open, else None (not
+        the layer chosen in *Masks* since: the tables' tracks and rows are that layer's)."""
+        layer = self._measured_layer
+        return layer if layer is not None and layer in self.viewer.layers else None
 
     def _update_tracks(self) -> None:
         """Show the measured trajectories (mask centroids) in a Tracks layer."""
         from napari.layers import Tracks
 
-        layer = self.masks_layer()
+        layer = self.measured_layer()
         regions = self.tables.get("regions")
         if layer is None or regions is None or not len(regions) or layer.ndim != 3:
             return
@@ -589,7 +597,7 @@ class MeasureWidget(QWidget):
         frame = row.get("frame", row.get("first_frame"))
         if frame is not None and pd.notna(frame):
             self.viewer.dims.set_current_step(0, int(frame))
-        layer = self.masks_layer()
+        layer = self.measured_layer()
         oid = row.get("object_id")
         if layer is not None and oid is not None and pd.notna(oid):
             layer.selected_label = int(oid)
@@ -602,7 +610,7 @@ class MeasureWidget(QWidget):
                 camera.center = (*camera.center[:-2], *yx)
 
     def _show_all(self) -> None:
-        layer = self.masks_layer()
+        layer = self.measured_layer()
         if layer is not None:
             layer.show_selected_label = False
 
@@ -634,16 +642,16 @@ class MeasureWidget(QWidget):
         self.canvas.draw_idle()
 
     def _photos(self) -> tuple[str, ...] | None:
-        """The photographs of the masks layer's photo survey (None: a video)."""
+        """The photographs of the measured layer's photo survey (None: a video)."""
         from ecoseg.provenance import Provenance
 
-        layer = self.masks_layer()
+        layer = self._measured_layer  # its tables are plotted (closed since: its metadata)
         prov = _meta(layer).get("provenance") if layer is not None else None
         return Provenance.from_dict(prov).photos if prov else None
 
     def _current_time(self) -> float:
         """The cursor's x: the current frame's time (a survey's: its photograph's index)."""
-        layer = self.masks_layer()
+        layer = self._measured_layer
         times = _meta(layer).get("time_s") if layer is not None else None
         t = int(self.viewer.dims.current_step[0]) if self.viewer.dims.ndim else 0
         if times is not None and 0 <= t < len(times) and self._photos() is None:

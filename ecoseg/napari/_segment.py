@@ -371,8 +371,8 @@ class SegmentWidget(QWidget):
         engine = self.engine_combo.currentData()
         sam = engine == "sam2"
         network = engine in ("sam2", "sam3")
-        for w in (self.model_combo, self.checkpoint_edit, self.random_check, self.size_spin):
-            w.setEnabled(network)
+        # the motion tracker refuses what the others hold (check_no_network): left to be cleared
+        self.model_combo.setEnabled(network)
         if network and engine != self._models_of:
             if engine == "sam3":
                 from ecoseg.sam3.config import PRESETS as names

@@ -340,3 +340,30 @@ def test_a_survey_is_plotted_per_photograph(make_napari_viewer, qtbot, tmp_path)
     assert len(ax.lines) == 1 + 2  # the cursor and the markers, no step line
     viewer.dims.set_current_step(0, 2)
     assert list(w._cursor.get_xdata()) == [2.0, 2.0]
+
+
+def test_tracks_and_rows_stay_with_the_layer_measured(widget, qtbot):
+    """The tables' tracks were drawn on, and a row click selected its object in, the layer
+    chosen in *Masks* when measuring ended, not the layer measured: another layer chosen (or
+    the measured one closed) while it measured took the trajectories under its own name and
+    scale ('other tracks'). They stay with the measured layer; closed, none are drawn and the
+    status line says so."""
+    w = widget
+    truth = w.viewer.layers["truth masks"]
+    other = w.viewer.add_labels(np.zeros((3, 36, 64), np.uint8), name="other masks")
+    w.masks_combo.setCurrentText("truth masks")
+    w.measure()
+    w.masks_combo.setCurrentText("other masks")  # chosen while it measures
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert "other tracks" not in w.viewer.layers
+    w.select_row(0)
+    assert truth.show_selected_label and not other.show_selected_label
+
+    w.masks_combo.setCurrentText("truth masks")
+    w.measure()
+    w.viewer.layers.remove(truth)  # closed while it measures
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert "other tracks" not in w.viewer.layers
+    assert w.status.text().endswith(
+        "The layer 'truth masks' was closed while it was measured: no tracks drawn"
+    ), w.status.text()

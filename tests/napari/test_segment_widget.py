@@ -244,6 +244,33 @@ def test_a_gpu_for_the_motion_tracker_is_refused_naming_the_device_control(widge
     assert form.labelForField(w.device_combo).text() == LABELS["--device"] == "device"
 
 
+def test_network_settings_for_the_motion_tracker_are_refused_naming_their_controls(widget):
+    """With the motion tracker the widget ran with an "input size", a "checkpoint" or "random
+    weights" left from SAM 2 (greyed out, so they could not be cleared) and said nothing, while
+    ``segment --engine classical --image-size 512`` refuses it. Now refused before the run,
+    naming the controls, which stay enabled to be cleared."""
+    w = widget
+    w.size_spin.setValue(512)  # chosen for SAM 2
+    w.random_check.setChecked(True)
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    assert w.size_spin.isEnabled() and w.random_check.isEnabled() and w.checkpoint_edit.isEnabled()
+    w.run()
+    assert w._worker is None and "ecoseg masks" not in w.viewer.layers
+    assert w.status.text() == (
+        'error: "input size" 512, "random weights (testing only)" are for the sam2 and sam3 '
+        'engines\' networks; the classical motion tracker has none: set "input size" to model '
+        'default, untick "random weights (testing only)"'
+    ), w.status.text()
+    w.size_spin.setValue(0)
+    w.random_check.setChecked(False)
+    w.checkpoint_edit.setText("tiny.pt")
+    w.run()
+    assert w._worker is None and w.status.text() == (
+        'error: "checkpoint" is for the sam2 and sam3 engines\' networks; the classical motion '
+        'tracker has none: clear "checkpoint"'
+    ), w.status.text()
+
+
 def test_the_library_s_device_refusal_is_said_in_the_widget_s_words():
     from ecoseg.engine import check_device
     from ecoseg.errors import ConfigError
@@ -562,6 +589,8 @@ def test_closing_the_masks_layer_stops_the_run_and_says_so(widget, qtbot):
     )
     assert w.run_btn.isEnabled() and not w.cancel_btn.isEnabled()
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.random_check.setChecked(False)  # the motion tracker refuses the network's settings
+    w.size_spin.setValue(0)
     w.until_spin.setValue(2)
     w.run()  # and the widget tracks again, into a new layer
     _wait_done(qtbot, w)
