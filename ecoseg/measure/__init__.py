@@ -113,10 +113,23 @@ def incomplete_note(store, what: str = "the tables") -> str | None:
     """
     if store.complete:
         return None
+    writer = _writer(store)
+    if writer is not None:  # not interrupted: --resume would be refused by its lock
+        return (
+            f"{store.path}: its run is still going ({writer}), so {what} cover only the "
+            f"{store.n_frames} frames written so far; make them again once it has finished"
+        )
     return (
         f"{store.path}: its run did not finish, so {what} cover only the {store.n_frames} "
         f"frames it holds; continue it with {resume_hint(store)}"
     )
+
+
+def _writer(store) -> str | None:
+    """Who writes ``store`` now from another process (:func:`ecoseg.store.live_writer`)."""
+    from ecoseg.store import live_writer
+
+    return live_writer(store.location)
 
 
 def resume_hint(store) -> str:
@@ -187,7 +200,9 @@ def check_has_frames(store) -> range | list[int]:
             )
         return frames
     why = "its video gave none"
-    if not store.complete:
+    if not store.complete and (writer := _writer(store)) is not None:
+        why = f"its run is still going ({writer}) and has written none yet; wait for it"
+    elif not store.complete:
         why = "its run stopped before its first frame; continue it with " + resume_hint(store)
     raise StoreError(
         f"{store.path}: holds no frames, so nothing was observed and there are no counts, "

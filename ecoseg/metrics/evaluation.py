@@ -217,9 +217,12 @@ def _unfinished(pred) -> str:
     """Why ``pred`` has fewer frames than the truth when its run did not finish ("" if it did):
     the tail of a refusal (metrics of part of a video against the whole would be wrong)."""
     from ecoseg.measure import resume_hint
+    from ecoseg.store import live_writer
 
     if pred.complete:
         return ""
+    if (writer := live_writer(pred.location)) is not None:
+        return f": its run is still going ({writer}); evaluate it once that has finished"
     return f": its run did not finish; continue it with {resume_hint(pred)}"
 
 
