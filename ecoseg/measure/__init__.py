@@ -295,6 +295,15 @@ def measure(
     from ecoseg.store import check_finished, opened_store
 
     formats = _check_formats(formats)
+    # "none": in pixels, the store's calibration cleared (False: the store's own, kept); a
+    # wrong one is said first, before tables that exist (--overwrite would not help)
+    new_cal = (
+        False
+        if is_uncalibrated(calibration)
+        else as_calibration(calibration)
+        if calibration is not None
+        else None
+    )
     if out is not None:
         check_path_arg(out, "measure: out", "a path to the tables' folder or None")
         check_outside_store(out, store)
@@ -302,14 +311,6 @@ def measure(
     with tables_lock(out):  # one measure into a folder at a time: a second one is refused
         interrupted = out is not None and (Path(out) / INCOMPLETE).is_file()
         targets = _targets(out, formats, overwrite or interrupted)  # a half set: replaced
-        # "none": in pixels, the store's calibration cleared (False: the store's own, kept)
-        new_cal = (
-            False
-            if is_uncalibrated(calibration)
-            else as_calibration(calibration)
-            if calibration is not None
-            else None
-        )
         with opened_store(store) as opened:  # one opened from a path is closed again
             check_finished(opened)  # no numbers from half an edit
             frames = check_has_frames(opened)  # no numbers, not zeros, from nothing observed
