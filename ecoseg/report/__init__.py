@@ -221,6 +221,7 @@ def _named_stores(stores, study) -> dict[str, Any]:
         if study is None:
             raise ConfigError("report: give at least one store (or a study)")
         return {v.name: study.store_path(v) for v in study.videos}
+    from ecoseg.report.read import store_names
     from ecoseg.store import MaskStore
 
     def where(store):  # an open store, as measure and export take it: where it lives
@@ -233,22 +234,15 @@ def _named_stores(stores, study) -> dict[str, Any]:
             stores = [stores]
         stores = [where(s) for s in stores]
         check_distinct_stores(stores, "report")
-        names = [_store_name(s) for s in stores]
-        if len(set(names)) != len(names):
-            names = [str(s).rstrip("/").removesuffix(".zarr") for s in stores]
-        if len(set(names)) != len(names):
-            a, b = [s for s, n in zip(stores, names) if names.count(n) > 1][:2]
+        names = store_names(stores)
+        if names is None:
+            paths = [str(s).rstrip("/").removesuffix(".zarr") for s in stores]
+            a, b = [s for s, n in zip(stores, paths) if paths.count(n) > 1][:2]
             raise ConfigError(f"report: {a} and {b} would get the same name; rename one")
         named = dict(zip(names, stores))
     if not named:
         raise ConfigError("report: give at least one store")
     return named
-
-
-def _store_name(path) -> str:
-    text = str(path).rstrip("/")
-    base = text.rsplit("/", 1)[-1]
-    return base.removesuffix(".zarr").removesuffix(".zip") or text
 
 
 def _study_truths(study, named: Mapping[str, Any]) -> dict[str, Any]:
