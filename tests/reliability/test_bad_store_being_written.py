@@ -91,3 +91,13 @@ def test_evaluate_of_a_store_being_written_says_to_wait(being_written, tmp_path,
     code, _, err = cli("evaluate", store, "--truth", truth, "--quiet")
     line = assert_one_line_error(code, err, str(store), f"process {pid}", "still going")
     assert "--resume" not in line
+
+
+@pytest.mark.bad_input
+def test_info_of_a_store_being_written_says_to_wait(being_written, cli):
+    store, pid = being_written(8)
+    code, out, err = cli("info", store)
+    assert code == 0, err
+    line = next(line for line in out.splitlines() if line.strip().startswith("frames"))
+    assert f"INCOMPLETE: still being written (process {pid} on host " in line, out
+    assert "--resume" not in line

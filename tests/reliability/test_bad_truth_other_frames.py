@@ -58,3 +58,16 @@ def test_report_refuses_a_study_truth_of_other_frames(clip, run, tmp_path):
         ecoseg.report(run, page, study=load_study(study_file), progress=False)
     assert_names(exc, run, "has 24 frames", f"but the truth {truth} has 30")
     assert not page.exists()
+
+
+def test_a_study_run_names_the_truth_line_of_other_frames(clip, tmp_path, cli):
+    truth = _truth(tmp_path / "other.zarr", 30, 96, 64)
+    study_file = tmp_path / "study.yaml"
+    study_file.write_text(
+        f"output: out\nvideos:\n  - path: {clip.video}\n    name: a\n    truth: {truth}\n"
+    )
+    code, _, err = cli("study", study_file, "--quiet")
+    assert_one_line_error(
+        code, err, f"{study_file}: line 5: videos[0] (a):", "has 24 frames", "has 30"
+    )
+    assert not (tmp_path / "out" / "report.html").exists()
