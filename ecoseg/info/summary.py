@@ -192,8 +192,12 @@ rewritten; run `ecoseg edit m.zarr --resume`
           video        (not recorded)
           calibration  none
         """
+        from ecoseg.store import live_writer
+
         state = "complete"
-        if not self.complete:
+        if not self.complete and (writer := live_writer(self.path)) is not None:
+            state = f"INCOMPLETE: still being written ({writer}); wait for that run to finish"
+        elif not self.complete:
             state = f"INCOMPLETE: continue with {self.resume_command} and the run's options"
         span = "" if self.start_s is None else f" ({self.start_s:.3f} to {self.end_s:.3f} s)"
         time = f"{self.duration_s:.3g} s{span}, {self.chunk_frames} frames per chunk"

@@ -113,10 +113,23 @@ def incomplete_note(store, what: str = "the tables") -> str | None:
     """
     if store.complete:
         return None
+    writer = _writer(store)
+    if writer is not None:  # not interrupted: --resume would be refused by its lock
+        return (
+            f"{store.path}: its run is still going ({writer}), so {what} cover only the "
+            f"{store.n_frames} frames written so far; make them again once it has finished"
+        )
     return (
         f"{store.path}: its run did not finish, so {what} cover only the {store.n_frames} "
         f"frames it holds; continue it with {resume_hint(store)}"
     )
+
+
+def _writer(store) -> str | None:
+    """Who writes ``store`` now from another process (:func:`ecoseg.store.live_writer`)."""
+    from ecoseg.store import live_writer
+
+    return live_writer(store.location)
 
 
 def resume_hint(store) -> str:
@@ -187,7 +200,9 @@ def check_has_frames(store) -> range | list[int]:
             )
         return frames
     why = "its video gave none"
-    if not store.complete:
+    if not store.complete and (writer := _writer(store)) is not None:
+        why = f"its run is still going ({writer}) and has written none yet; wait for it"
+    elif not store.complete:
         why = "its run stopped before its first frame; continue it with " + resume_hint(store)
     raise StoreError(
         f"{store.path}: holds no frames, so nothing was observed and there are no counts, "
@@ -280,6 +295,15 @@ def measure(
     from ecoseg.store import check_finished, opened_store
 
     formats = _check_formats(formats)
+    # "none": in pixels, the store's calibration cleared (False: the store's own, kept); a
+    # wrong one is said first, before tables that exist (--overwrite would not help)
+    new_cal = (
+        False
+        if is_uncalibrated(calibration)
+        else as_calibration(calibration)
+        if calibration is not None
+        else None
+    )
     if out is not None:
         check_path_arg(out, "measure: out", "a path to the tables' folder or None")
         check_outside_store(out, store)
@@ -287,14 +311,6 @@ def measure(
     with tables_lock(out):  # one measure into a folder at a time: a second one is refused
         interrupted = out is not None and (Path(out) / INCOMPLETE).is_file()
         targets = _targets(out, formats, overwrite or interrupted)  # a half set: replaced
-        # "none": in pixels, the store's calibration cleared (False: the store's own, kept)
-        new_cal = (
-            False
-            if is_uncalibrated(calibration)
-            else as_calibration(calibration)
-            if calibration is not None
-            else None
-        )
         with opened_store(store) as opened:  # one opened from a path is closed again
             check_finished(opened)  # no numbers from half an edit
             frames = check_has_frames(opened)  # no numbers, not zeros, from nothing observed

@@ -23,6 +23,7 @@ from ecoseg.metrics.jf import BOUND_TH, bound_pixels
 from ecoseg.metrics.pairing import (
     OtherVideoWarning,
     SameStoreWarning,
+    frames_note,
     same_store_note,
     swap_note,
     video_note,
@@ -207,19 +208,16 @@ def evaluate(
     return result
 
 
-def _video_of(store) -> str:
-    """``" (video V)"``: the video a store records, for a refusal naming it; ``""`` if none."""
-    video = store.provenance_record.video
-    return f" (video {video.path})" if video is not None and video.path else ""
-
-
 def _unfinished(pred) -> str:
     """Why ``pred`` has fewer frames than the truth when its run did not finish ("" if it did):
     the tail of a refusal (metrics of part of a video against the whole would be wrong)."""
     from ecoseg.measure import resume_hint
+    from ecoseg.store import live_writer
 
     if pred.complete:
         return ""
+    if (writer := live_writer(pred.location)) is not None:
+        return f": its run is still going ({writer}); evaluate it once that has finished"
     return f": its run did not finish; continue it with {resume_hint(pred)}"
 
 
@@ -230,17 +228,9 @@ def _evaluate(
     (:class:`~ecoseg.metrics.truth.VoidPixels`), where the prediction is set to background."""
     n = truth.n_frames
     shape = (truth.height, truth.width)
-    if (pred.height, pred.width) != shape:
-        raise StoreError(
-            f"{pred.path}: frames are {pred.width}x{pred.height}{_video_of(pred)} but the "
-            f"truth {truth.path} has {shape[1]}x{shape[0]}{_video_of(truth)}"
-        )
-    if pred.n_frames != n:
-        why = _unfinished(pred) if pred.n_frames < n else ""  # a killed run: not scored
-        raise StoreError(
-            f"{pred.path}: has {pred.n_frames} frames{_video_of(pred)} but the truth "
-            f"{truth.path} has {n}{_video_of(truth)}{why}"
-        )
+    why = _unfinished(pred) if pred.n_frames < n else ""  # a killed run: not scored
+    if (mismatch := frames_note(pred, truth, why)) is not None:
+        raise StoreError(mismatch)
     step = chunk_frames or truth.chunk_frames  # -1 read no frame: a perfect match scored 0
     step = positive_int(step, "chunk_frames", where="evaluate", error=ConfigError)
     bound_pix = bound_pixels(shape, bound_th)

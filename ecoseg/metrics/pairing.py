@@ -57,6 +57,7 @@ __all__ = [
     "OtherVideoWarning",
     "SameStoreWarning",
     "check_pair",
+    "frames_note",
     "same_store_note",
     "swap_note",
     "video_note",
@@ -207,8 +208,47 @@ truth .../masks.zarr is a classical run nobody reviewed: they look swapped; swap
     )
 
 
+def frames_note(pred: Any, truth: Any, why: str = "") -> str | None:
+    """Why two open stores cannot be scored frame by frame (another frame size, another frame
+    count, each named with the video it records), or None: the one line of
+    :func:`~ecoseg.metrics.evaluate`'s refusal and of the report's (:func:`check_pair`).
+    ``why``: the tail for a count of a run that did not finish.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> a = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48)).truth
+    >>> b = ecoseg.synth(tempfile.mkdtemp(), frames=4, size=(64, 48)).truth
+    >>> from ecoseg.store import MaskStore
+    >>> frames_note(MaskStore.open(a), MaskStore.open(a)) is None
+    True
+    >>> print(frames_note(MaskStore.open(a), MaskStore.open(b)))  # doctest: +ELLIPSIS
+    /.../truth.zarr: has 3 frames (video video.mp4) but the truth /.../truth.zarr has 4 (video ...)
+    """
+    if (pred.height, pred.width) != (truth.height, truth.width):
+        return (
+            f"{pred.path}: frames are {pred.width}x{pred.height}{_video_of(pred)} but the "
+            f"truth {truth.path} has {truth.width}x{truth.height}{_video_of(truth)}"
+        )
+    if pred.n_frames != truth.n_frames:
+        return (
+            f"{pred.path}: has {pred.n_frames} frames{_video_of(pred)} but the truth "
+            f"{truth.path} has {truth.n_frames}{_video_of(truth)}{why}"
+        )
+    return None
+
+
+def _video_of(store: Any) -> str:
+    """``" (video V)"``: the video a store records, for a refusal naming it; ``""`` if none."""
+    video = store.provenance_record.video
+    return f" (video {video.path})" if video is not None and video.path else ""
+
+
 def check_pair(pred: Any, truth: Any) -> None:
-    """Refuse a prediction and its truth given the wrong way round (:func:`swap_note`).
+    """Refuse a prediction and its truth given the wrong way round (:func:`swap_note`), or
+    that cannot be scored frame by frame (:func:`frames_note`: another frame size or count;
+    a prediction whose run did not finish, with fewer frames, is left to ``evaluate``, which
+    says so in its words).
 
     ``pred`` and ``truth``: mask stores, paths or URLs (opened read-only and closed again). A
     truth that is a folder of PNG masks, or a side that does not open, is left to the
@@ -217,7 +257,7 @@ def check_pair(pred: Any, truth: Any) -> None:
     Raises
     ------
     StoreError
-        :func:`swap_note`'s line.
+        :func:`swap_note`'s or :func:`frames_note`'s line.
 
     Examples
     --------
@@ -239,6 +279,8 @@ def check_pair(pred: Any, truth: Any) -> None:
     try:
         with opened_store(pred) as p, opened_store(truth) as t:
             note = swap_note(p, t)
+            if note is None and (p.complete or p.n_frames > t.n_frames):
+                note = frames_note(p, t)
     except StoreError:  # missing, damaged: the caller says so in its own words
         return
     if note is not None:

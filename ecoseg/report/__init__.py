@@ -103,8 +103,9 @@ def report(
     StoreError
         A store is missing or malformed, an interrupted ``ecoseg edit`` left it half written
         (:func:`ecoseg.store.check_finished`; also with ``tables`` given), it holds no
-        frames (:func:`ecoseg.measure.check_has_frames`), or a store and its truth look
-        swapped (:func:`ecoseg.metrics.check_pair`); nothing is written.
+        frames (:func:`ecoseg.measure.check_has_frames`), or a store and its truth (given
+        or the study's) look swapped or have other frame sizes or counts
+        (:func:`ecoseg.metrics.check_pair`); nothing is written.
     TypeError
         ``out`` is not a path (``None``).
 
@@ -140,10 +141,11 @@ def report(
         )
     named = _named_stores(stores, study)
     truth_map = _truth_map(truth, named)
-    if truth_map:  # a run given as the truth of an annotation: refused before any work
+    pairs = {**truth_map, **_study_truths(study, named)}  # (a study's truth is the one used)
+    if pairs:  # swapped, or of another frame size or count: refused before any work
         from ecoseg.metrics import check_pair
 
-        for name, truth_store in truth_map.items():
+        for name, truth_store in pairs.items():
             check_pair(named[name], truth_store)
     study_truth = [v.truth for v in study.videos if v.truth is not None] if study else []
     for store in [*named.values(), *truth_map.values(), *study_truth]:
@@ -219,6 +221,7 @@ def _named_stores(stores, study) -> dict[str, Any]:
         if study is None:
             raise ConfigError("report: give at least one store (or a study)")
         return {v.name: study.store_path(v) for v in study.videos}
+    from ecoseg.report.read import store_names
     from ecoseg.store import MaskStore
 
     def where(store):  # an open store, as measure and export take it: where it lives
@@ -231,11 +234,10 @@ def _named_stores(stores, study) -> dict[str, Any]:
             stores = [stores]
         stores = [where(s) for s in stores]
         check_distinct_stores(stores, "report")
-        names = [_store_name(s) for s in stores]
-        if len(set(names)) != len(names):
-            names = [str(s).rstrip("/").removesuffix(".zarr") for s in stores]
-        if len(set(names)) != len(names):
-            a, b = [s for s, n in zip(stores, names) if names.count(n) > 1][:2]
+        names = store_names(stores)
+        if names is None:
+            paths = [str(s).rstrip("/").removesuffix(".zarr") for s in stores]
+            a, b = [s for s, n in zip(stores, paths) if paths.count(n) > 1][:2]
             raise ConfigError(f"report: {a} and {b} would get the same name; rename one")
         named = dict(zip(names, stores))
     if not named:
@@ -243,10 +245,11 @@ def _named_stores(stores, study) -> dict[str, Any]:
     return named
 
 
-def _store_name(path) -> str:
-    text = str(path).rstrip("/")
-    base = text.rsplit("/", 1)[-1]
-    return base.removesuffix(".zarr").removesuffix(".zip") or text
+def _study_truths(study, named: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``truth:`` store a study gives each of the ``named`` stores' videos."""
+    if study is None:
+        return {}
+    return {v.name: v.truth for v in study.videos if v.truth is not None and v.name in named}
 
 
 def _truth_map(truth, named: Mapping[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,39 @@ from ecoseg.measure.tables import combine_tables, one_spelling
 from ecoseg.provenance import ObjectRecord, Provenance
 from ecoseg.report._calibration import recorded_calibration, save_study_calibration
 
-__all__ = ["VideoInfo", "is_study_store", "open_reader", "read_tables", "read_video", "shown_paths"]
+__all__ = [
+    "VideoInfo",
+    "is_study_store",
+    "open_reader",
+    "read_tables",
+    "read_video",
+    "shown_paths",
+    "store_names",
+]
+
+
+def store_names(stores: list[Any]) -> list[str] | None:
+    """The names a report gives stores passed as a list (``ecoseg report STORE...``): each
+    store's file name without ``.zarr`` (or ``.zip``), or its path without ``.zarr`` where two
+    file names are alike; None where two paths still are.
+
+    Examples
+    --------
+    >>> store_names(["out/north.zarr", "south.zarr"])
+    ['north', 'south']
+    >>> store_names(["a/masks.zarr", "b/masks.zarr"])
+    ['a/masks', 'b/masks']
+    """
+    names = [_store_name(s) for s in stores]
+    if len(set(names)) != len(names):
+        names = [str(s).rstrip("/").removesuffix(".zarr") for s in stores]
+    return names if len(set(names)) == len(names) else None
+
+
+def _store_name(path: Any) -> str:
+    text = str(path).rstrip("/")
+    base = text.rsplit("/", 1)[-1]
+    return base.removesuffix(".zarr").removesuffix(".zip") or text
 
 
 @dataclass

@@ -20,6 +20,7 @@ from typing import Any
 
 from ecoseg._checks import number_text
 from ecoseg.io.folder import DEFAULT_FPS
+from ecoseg.measure.calibration import scale_text
 from ecoseg.provenance import RUN_ENGINES, ModelInfo
 from ecoseg.report._replay import (
     InputFile,
@@ -28,7 +29,7 @@ from ecoseg.report._replay import (
     review_steps,
     study_reviews,
 )
-from ecoseg.report.read import VideoInfo
+from ecoseg.report.read import VideoInfo, store_names
 
 __all__ = [
     "Command",
@@ -140,7 +141,11 @@ def reproduce(
     ]
     # a calibration is saved into a store by `ecoseg measure`, not by `segment`: without
     # this step the page made again would be in pixels
-    steps += [cmd for v in videos if (cmd := measure_command(v)) is not None]
+    for v in videos:
+        if (cmd := measure_command(v)) is not None:
+            steps.append(cmd)
+            if (note := _method_note(v)) is not None:
+                steps.append(note)
     page = ["ecoseg", "report", stores, "-o", _q(out.name)]
     if study is not None:
         page += ["--study", _q(study.path.name)]
@@ -154,6 +159,8 @@ def reproduce(
     steps.append(" ".join(page))
     if given and not all(truths):
         steps.append("# the ground truth of some videos was given in Python (report(truth=...))")
+    if (note := _names_note(videos)) is not None:
+        steps.append(note)
     return {
         "study": None,
         "where": None if study is None else _BESIDE_STUDY,
@@ -279,6 +286,38 @@ def _made_calibration(v: Any) -> dict | None:
     return dict(made) if made else None
 
 
+def _names_note(videos: list[VideoInfo]) -> str | None:
+    """A comment under ``ecoseg report`` where the page names its videos otherwise than the
+    command names their stores (:func:`~ecoseg.report.read.store_names`): names given in
+    Python (``report({"sample": store})``), which the command cannot give, so the tables'
+    ``video`` column and the page made again would differ. None where they agree.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as V
+    >>> print(_names_note([V(name="sample", store_shown="out/masks.zarr")]))  # doctest: +ELLIPSIS
+    # the page names the video sample; this command names it after its store (masks): ...
+    >>> _names_note([V(name="masks", store_shown="out/masks.zarr")]) is None
+    True
+    """
+    names = [v.name for v in videos]
+    given = store_names([v.store_shown for v in videos])
+    if given == names:
+        return None
+    differ = [(v.name, g) for v, g in zip(videos, given or [None] * len(videos)) if v.name != g]
+    ours = ", ".join(n for n, _ in differ)
+    theirs = ", ".join(g or "?" for _, g in differ)
+    one = len(differ) == 1
+    stores = " or ".join(f"{n}.zarr" for n, _ in differ)
+    pairs = ", ".join(f'"{n}": STORE' for n, _ in differ)
+    return (
+        f"# the page names the video{'' if one else 's'} {ours}; this command names "
+        f"{'it' if one else 'them'} after {'its store' if one else 'their stores'} ({theirs}): "
+        f"rename the store{'' if one else 's'} {stores}, or make the page in Python with "
+        f"ecoseg.report({{{pairs}}})"
+    )
+
+
 def _missing_video_note(v: Any, command: str) -> str | None:
     """A comment under a store's command that names its video where the video is not found
     on this machine (at its recorded path, beside the store, nor in a folder moved whole;
@@ -303,6 +342,33 @@ def _missing_video_note(v: Any, command: str) -> str | None:
     # a store's recorded path: named once (in the command), then where it was looked for
     looked = getattr(v, "video_looked", "") or f"not at {v.video_shown}"
     return f"# {v.name}: its video is not found here ({looked}): put its path in the command above"
+
+
+def _method_note(v: Any) -> str | None:
+    """A comment under a calibrated store's ``ecoseg measure`` where no ``--calibration`` spec
+    records how its calibration was measured (``synthetic``, copied into a run's store from
+    its synthetic clip, as ``ecoseg demo`` does): the command records the same mm per pixel
+    as ``scale``, so the page made again says ``2.5 mm/px`` where this one says ``2.5 mm/px
+    (synthetic)``. None for a scale, scale bar or lasers (a spec records them).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as V
+    >>> print(_method_note(V(name="m", calibration={"mm_per_px": 2.5, "method": "synthetic"})))
+    # m: its calibration 2.5 mm/px was measured as synthetic, which no --calibration records: ...
+    >>> _method_note(V(name="m", calibration={"mm_per_px": 2.5, "method": "scale"})) is None
+    True
+    """
+    cal = getattr(v, "calibration", None)
+    method = cal.get("method") if isinstance(cal, dict) else None
+    if method in (None, "scale", "scale_bar", "laser_points"):
+        return None
+    shown = str(method).replace("_", " ")
+    return (
+        f"# {v.name}: its calibration {scale_text(cal['mm_per_px'])} was measured as {shown}, "
+        "which no --calibration records: the command above records the same mm per pixel, "
+        f"and the page made again shows no ({shown})"
+    )
 
 
 def _unfinished_note(v: Any) -> str:

@@ -92,7 +92,7 @@ from ecoseg.store.layout import (
     labels_codec,
 )
 from ecoseg.store.location import Location
-from ecoseg.store.lock import WriterLock, check_no_writer, lock_path
+from ecoseg.store.lock import WriterLock, check_no_writer, live_writer, lock_path
 from ecoseg.store.maskstore import MaskStore
 from ecoseg.store.validation import (
     check_finished,
@@ -120,6 +120,7 @@ __all__ = [
     "WriterLock",
     "check_finished",
     "check_no_writer",
+    "live_writer",
     "discard_on_failure",
     "labels_codec",
     "lock_path",

@@ -21,7 +21,7 @@ from ecoseg.errors import StoreError
 from ecoseg.store._util import short_error
 from ecoseg.store.location import Location
 
-__all__ = ["WriterLock", "check_no_writer", "lock_path", "pid_alive"]
+__all__ = ["WriterLock", "check_no_writer", "live_writer", "lock_path", "pid_alive"]
 
 
 class Holder(Protocol):
@@ -110,6 +110,29 @@ def check_no_writer(path: Any) -> None:
     holder = probe._read()
     if not probe._stale(holder):
         raise StoreError(probe._refusal(holder))
+
+
+def live_writer(path: Any) -> str | None:
+    """Who is writing the store at ``path`` now, from another process (``"process 12 on host
+    h since 2026-01-05T10:00:00+00:00"``), or None: no lock, a stale one, or this process's.
+
+    For readers of a store whose run has not finished: one still being written is not an
+    interrupted run, so its message says to wait, not to ``--resume`` (which the lock refuses).
+
+    Examples
+    --------
+    >>> live_writer("memory://nothing-here") is None  # URLs are never locked
+    True
+    """
+    loc = path if isinstance(path, Location) else Location(path)
+    lock_file = lock_path(loc)
+    if lock_file is None or not lock_file.exists():
+        return None
+    probe = WriterLock(lock_file, loc.text)
+    holder = probe._read()
+    if probe._stale(holder) or probe._ours(holder):
+        return None
+    return probe._who(holder)
 
 
 class WriterLock:
@@ -208,14 +231,22 @@ class WriterLock:
         start = holder.get("start")
         return start is not None and start != _process_start(pid)
 
-    def _refusal(self, holder: dict | None) -> str:
+    def _ours(self, holder: dict | None) -> bool:
+        """Whether ``holder`` is this process."""
+        holder = holder or {}
+        return holder.get("pid") == os.getpid() and holder.get("host") == self.record["host"]
+
+    def _who(self, holder: dict | None) -> str:
+        """The holder in words: ``process PID on host HOST since CREATED``."""
         holder = holder or {}
         who = f"process {holder.get('pid', '?')} on host {holder.get('host', '?')}"
-        if holder.get("pid") == os.getpid() and holder.get("host") == self.record["host"]:
+        if self._ours(holder):
             who = "another MaskStore in this process (close it first)"
-        since = f" since {holder['created']}" if holder.get("created") else ""
+        return who + (f" since {holder['created']}" if holder.get("created") else "")
+
+    def _refusal(self, holder: dict | None) -> str:
         return (
-            f"{self.store_text}: another writer has this store open ({who}{since}); two "
+            f"{self.store_text}: another writer has this store open ({self._who(holder)}); two "
             f"writers would corrupt it. Wait for it to finish; if that process is no longer "
             f"running, delete {self.path}"
         )

@@ -514,6 +514,7 @@ def run_study(
         from ecoseg._hashing import sha256_file
         from ecoseg.report import report as write_report
 
+        _check_truths(study, result.stores)  # named with its `truth:` line, not the store's
         tables = {name: read_table(path) for name, path in result.tables.items()}
         write_report(
             [result.stores[v.name] for v in study.videos],
@@ -529,6 +530,24 @@ def run_study(
     manifest["ecoseg"] = __version__
     save_manifest(output, manifest)
     return result
+
+
+def _check_truths(study: Study, stores: dict[str, Path]) -> None:
+    """Refuse a video's ``truth:`` store that cannot be its truth (another frame size or
+    count, or swapped: :func:`ecoseg.metrics.check_pair`, as the report refuses it) in one
+    line naming the study file's ``truth:`` line; one not found (moved away) is the page's."""
+    from ecoseg.metrics import check_pair
+    from ecoseg.study.config import video_places as key_places
+
+    places = None
+    for video in study.videos:
+        if video.truth is None:
+            continue
+        try:
+            check_pair(stores[video.name], video.truth)
+        except EcosegError as exc:
+            places = places or key_places(study, ("truth",))
+            _raise_in_study(exc, places[video.name]["truth"])
 
 
 def _text_sha256(path: Path) -> str | None:
