@@ -806,3 +806,17 @@ def test_overwrite_never_puts_a_page_or_an_export_into_a_users_table(fmt, store,
     code, _, err = cli(args[0], store, *args[1:], "-o", mine, "--overwrite")
     assert_one_line_error(code, err, f"{mine}: a", "not a .csv file")
     assert mine.read_text() == "site,count\nA,3\n"
+
+
+@pytest.mark.bad_input
+def test_resume_and_overwrite_together_say_which_does_what(clip, tmp_path, cli):
+    """``segment ... --resume --overwrite`` said "resume and overwrite exclude each other":
+    neither an option's spelling nor what each would do to the store."""
+    out = tmp_path / "m.zarr"
+    ecoseg.segment(clip.video, out=out, engine="classical", progress=False)
+    before = _tree(out)
+    code, _, err = cli("segment", clip.video, "-o", out, "--resume", "--overwrite")
+    assert_one_line_error(code, err, "--resume continues", "--overwrite replaces", "give one")
+    assert _tree(out) == before
+    with pytest.raises(ecoseg.errors.ConfigError, match=r"resume=True \(--resume\) continues"):
+        ecoseg.segment(clip.video, out=out, resume=True, overwrite=True)
