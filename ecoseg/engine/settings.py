@@ -12,7 +12,8 @@ Not compared: the device (``cpu``, ``cuda``, ``mps``): the same network and sett
 the same masks up to float rounding there (a logit within one float step of 0 may flip a
 pixel), so a store made on a GPU is the one a CPU run would make; nor progress bars, threads,
 workers or chunk sizes. bf16 (``fast``) is compared as recorded: a store made in bf16 is not
-the exact fp32 run asked for, and the other way round.
+the exact fp32 run asked for, and the other way round; a record without it (``fast`` is
+recorded only when bf16 ran) is an fp32 run, said ``fast: False``.
 
 An engine parameter added to ecoseg after a store was made is not in that store's record;
 the older code behaved as its default, so a run that asks for the default still matches
@@ -179,6 +180,9 @@ def changed_settings(stored: Provenance, wanted: Provenance, model: bool = True)
                     m.pop("device", None)
             if isinstance(a, dict) and isinstance(b, dict) and set(b) - set(a):
                 a.update(_unrecorded_defaults(a, b, wanted))
+            for m, other in ((a, b), (b, a)):  # bf16 is recorded only when it ran: else fp32
+                if isinstance(m, dict) and isinstance(other, dict) and "fast" in other:
+                    m.setdefault("fast", False)
         return a, b
 
     names = {

@@ -66,7 +66,10 @@ def test_a_parameter_a_store_does_not_record_is_compared_with_its_default():
     # SAM 2 with prompts records no defaults: bf16 asked for of a store without it is a change
     fp32 = Provenance.from_dict({"engine": "sam2", "parameters": {"device": "cpu"}})
     bf16 = Provenance.from_dict({"engine": "sam2", "parameters": {"fast": True}})
-    assert changed_settings(fp32, bf16)[1] == "fast: not recorded in the store, True now"
+    # said "fast: not recorded in the store, True now" of an fp32 store: fast is recorded only
+    # when bf16 ran, so its absence is fp32
+    assert changed_settings(fp32, bf16)[1] == "fast: False in the store, True now"
+    assert changed_settings(bf16, fp32)[1] == "fast: True in the store, False now"
     # discovery and concept settings likewise
     for engine, extra in (("sam2", {"auto": True}), ("sam3-concepts", {})):
         every = parameter_defaults(engine, bool(extra))
