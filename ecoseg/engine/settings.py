@@ -199,7 +199,7 @@ def changed_settings(stored: Provenance, wanted: Provenance, model: bool = True)
         a, b = values(key)
         if a != b:
             changed.append(text)
-            details.append(describe_change(a, b))
+            details.append(_backward_change(a, b) if key == "backward" else describe_change(a, b))
     made, now = (p.video.fps if p.video is not None else None for p in (stored, wanted))
     if wanted.video is not None and wanted.video.extra.get("image_folder") and made != now:
         made_text = f"{made:g} fps" if isinstance(made, int | float) else "not recorded"
@@ -208,6 +208,24 @@ def changed_settings(stored: Provenance, wanted: Provenance, model: bool = True)
         ", ".join(changed[:-1]) + " and " + changed[-1] if len(changed) > 1 else "".join(changed)
     )
     return listed, "; ".join(d for d in details if d)
+
+
+def _backward_change(stored, wanted) -> str:
+    """A change of ``backward`` in the option's words (it said "True in the store, False
+    now"): a store without the key was tracked forwards only, as the code then did.
+
+    Examples
+    --------
+    >>> _backward_change(True, False)
+    'the store tracked the frames before the first prompt backwards, --forward-only now'
+    >>> _backward_change(None, True)
+    'the store left the frames before the first prompt empty (--forward-only), not now'
+    """
+    if stored is True:
+        return "the store tracked the frames before the first prompt backwards, --forward-only now"
+    if wanted is True:
+        return "the store left the frames before the first prompt empty (--forward-only), not now"
+    return describe_change(stored, wanted)
 
 
 def parameter_defaults(engine: str | None, auto: bool = False) -> dict[str, Any]:

@@ -137,3 +137,17 @@ def test_a_cut_box_is_unsaid_in_its_thread_only(tmp_path):
     assert got["filters_kept"] and got["heard"]
     assert got["others"] == []  # its own cut still unsaid
     assert got["result"].prompts["objects"][0]["prompts"][0]["box"] == [50, 10, 64, 30]
+
+
+def test_a_change_of_direction_is_said_in_the_options_words():
+    """``segment --resume --forward-only`` of a store tracked backwards said "the backward
+    tracking setting differs ... (True in the store, False now)"."""
+    back = Provenance.from_dict({"engine": "sam2", "backward": True})
+    forward = Provenance.from_dict({"engine": "sam2", "backward": False})
+    assert changed_settings(back, forward) == (
+        "backward tracking setting",
+        "the store tracked the frames before the first prompt backwards, --forward-only now",
+    )
+    assert changed_settings(forward, back)[1] == (
+        "the store left the frames before the first prompt empty (--forward-only), not now"
+    )
