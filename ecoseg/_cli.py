@@ -618,3 +618,15 @@ def reader_gone() -> bool:
     except (OSError, ValueError):  # no real stdout (captured by a test, a notebook)
         return False
     return True
+
+
+def close_progress_bars() -> None:
+    """Close the progress bars still open (a pass a Ctrl-C left suspended, as the backward
+    pass of ``segment``), so that they end their lines now: left to the interpreter's exit,
+    a bar redrew itself after ``ecoseg: interrupted``, or that line joined a bar's."""
+    tqdm = sys.modules.get("tqdm")  # no bar was made unless tqdm was imported
+    if tqdm is None:
+        return
+    for bar in list(getattr(tqdm.tqdm, "_instances", ())):
+        with contextlib.suppress(Exception):  # a bar half made: nothing to close
+            bar.close()

@@ -23,6 +23,7 @@ from ecoseg._cli import (
     check_out_file,
     check_outputs,
     cli_words,
+    close_progress_bars,
     engine_options,
     one_line,
     one_line_warnings,
@@ -737,9 +738,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_READER_GONE
         if args.debug:
             raise
+        close_progress_bars()
         print(f"ecoseg: error: {cli_words(one_line(exc))}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, EcosegError) else 1
     except KeyboardInterrupt:
+        close_progress_bars()
         print("ecoseg: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
 

@@ -353,8 +353,15 @@ frame; cut to [50.0, 10.0, 64.0, 30.0]
                     raise PromptError(f"{source}: object {oid}: each prompt needs a 'frame'")
                 extra = set(fp) - {"frame", "points", "labels", "box"}
                 if extra:
+                    known = "a prompt takes 'frame', 'points', 'labels' and 'box'"
+                    if "mask" in extra or "masks" in extra:  # masks come from annotation files
+                        known += (
+                            "; mask prompts come from another tool's masks: "
+                            "--prompts-from FILE --format davis|coco|mots, or "
+                            "FramePrompt(mask=...) in Python"
+                        )
                     raise PromptError(
-                        f"{source}: object {oid}: unknown prompt key(s) {sorted(extra)}"
+                        f"{source}: object {oid}: unknown prompt key(s) {sorted(extra)} ({known})"
                     )
                 points = fp.get("points", [])
                 labels = fp.get("labels", [1] * len(points))  # clicks default to positive

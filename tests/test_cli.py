@@ -557,3 +557,34 @@ def test_measure_refuses_another_unit_in_one_line(tmp_path):
     proc = run("measure", str(clip.truth), "-o", str(tmp_path / "t"), "--calibration", "4 px/mm")
     assert_one_line_error(proc, "'4 px/mm'", "unit 'px/mm' is not accepted", "'mm/px'")
     assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, ConfigError("bad input")])
+def test_the_last_line_is_the_commands_after_a_pass_left_suspended(stop, monkeypatch, capsys):
+    """Ctrl-C during ``segment``'s backward pass: its bar, in a generator left suspended, was
+    closed only at the interpreter's exit, so it redrew itself after ``ecoseg: interrupted``
+    (and that line was glued to the bar's). Open bars are closed before the last line."""
+    from tqdm.auto import tqdm
+
+    import ecoseg._info_cli
+
+    held = []
+
+    def command(args):
+        def frames():
+            with tqdm(total=4, desc="segment (backwards)") as bar:
+                for i in range(4):
+                    bar.update(1)
+                    yield i
+
+        held.append(frames())
+        next(held[-1])
+        raise stop
+
+    monkeypatch.setattr(ecoseg._info_cli, "_run_info", command)
+    code = main(["info", "x.zarr"])
+    err = capsys.readouterr().err
+    last = "ecoseg: interrupted" if code == 130 else "ecoseg: error: bad input"
+    assert code in (130, 2) and err.endswith(f"\n{last}\n"), err
+    held.clear()  # the bar closes now, as at exit: it was closed already and says nothing
+    assert capsys.readouterr().err == ""

@@ -162,7 +162,10 @@ def segment(
     from ecoseg.prompts import Prompts, load_prompts
 
     if resume and overwrite:
-        raise ConfigError("resume and overwrite exclude each other")
+        raise ConfigError(
+            "resume=True (--resume) continues the store's run and overwrite=True (--overwrite) "
+            "replaces the store: give one of them"
+        )
     if not (progress is None or isinstance(progress, bool) or callable(progress)):
         # "no" was taken as true: a bar
         raise TypeError(

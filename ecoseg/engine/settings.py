@@ -12,7 +12,8 @@ Not compared: the device (``cpu``, ``cuda``, ``mps``): the same network and sett
 the same masks up to float rounding there (a logit within one float step of 0 may flip a
 pixel), so a store made on a GPU is the one a CPU run would make; nor progress bars, threads,
 workers or chunk sizes. bf16 (``fast``) is compared as recorded: a store made in bf16 is not
-the exact fp32 run asked for, and the other way round.
+the exact fp32 run asked for, and the other way round; a record without it (``fast`` is
+recorded only when bf16 ran) is an fp32 run, said ``fast: False``.
 
 An engine parameter added to ecoseg after a store was made is not in that store's record;
 the older code behaved as its default, so a run that asks for the default still matches
@@ -179,6 +180,9 @@ def changed_settings(stored: Provenance, wanted: Provenance, model: bool = True)
                     m.pop("device", None)
             if isinstance(a, dict) and isinstance(b, dict) and set(b) - set(a):
                 a.update(_unrecorded_defaults(a, b, wanted))
+            for m, other in ((a, b), (b, a)):  # bf16 is recorded only when it ran: else fp32
+                if isinstance(m, dict) and isinstance(other, dict) and "fast" in other:
+                    m.setdefault("fast", False)
         return a, b
 
     names = {
@@ -195,7 +199,7 @@ def changed_settings(stored: Provenance, wanted: Provenance, model: bool = True)
         a, b = values(key)
         if a != b:
             changed.append(text)
-            details.append(describe_change(a, b))
+            details.append(_backward_change(a, b) if key == "backward" else describe_change(a, b))
     made, now = (p.video.fps if p.video is not None else None for p in (stored, wanted))
     if wanted.video is not None and wanted.video.extra.get("image_folder") and made != now:
         made_text = f"{made:g} fps" if isinstance(made, int | float) else "not recorded"
@@ -204,6 +208,24 @@ def changed_settings(stored: Provenance, wanted: Provenance, model: bool = True)
         ", ".join(changed[:-1]) + " and " + changed[-1] if len(changed) > 1 else "".join(changed)
     )
     return listed, "; ".join(d for d in details if d)
+
+
+def _backward_change(stored, wanted) -> str:
+    """A change of ``backward`` in the option's words (it said "True in the store, False
+    now"): a store without the key was tracked forwards only, as the code then did.
+
+    Examples
+    --------
+    >>> _backward_change(True, False)
+    'the store tracked the frames before the first prompt backwards, --forward-only now'
+    >>> _backward_change(None, True)
+    'the store left the frames before the first prompt empty (--forward-only), not now'
+    """
+    if stored is True:
+        return "the store tracked the frames before the first prompt backwards, --forward-only now"
+    if wanted is True:
+        return "the store left the frames before the first prompt empty (--forward-only), not now"
+    return describe_change(stored, wanted)
 
 
 def parameter_defaults(engine: str | None, auto: bool = False) -> dict[str, Any]:

@@ -15,7 +15,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-__all__ = ["StoreSummary", "open_store", "pending_edits", "summary", "video_notes"]
+__all__ = [
+    "StoreSummary",
+    "open_store",
+    "pending_edits",
+    "run_settings",
+    "summary",
+    "video_notes",
+]
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,14 @@ class StoreSummary:
         Entries of the edit log (review edits, classifications, undos).
     engine, model, device : str or None
         What made the masks (``parameters["device"]`` for the device).
+    settings : list of str
+        The run's settings that shape the masks, in words (:func:`run_settings`): bf16
+        (``--fast``), automatic discovery (``--auto``), no backward pass (``--forward-only``),
+        the motion tracker's parameters that differ from their defaults (``--params``).
+    camera : str or None
+        The motion tracker's measurement of the camera's motion (every run of that engine
+        records it; when too fast, the warning the run gave:
+        :meth:`ecoseg.provenance.CameraMotion.summary`), None for other engines.
     image_size : int or None
         The network's input size.
     pretrained : bool or None
@@ -115,6 +130,8 @@ class StoreSummary:
     image_size: int | None = None
     pretrained: bool | None = None
     device: str | None = None
+    settings: list[str] = field(default_factory=list)
+    camera: str | None = None
     video: str | None = None
     video_path: str | None = None
     video_found: str | None = None
@@ -223,6 +240,10 @@ rewritten; run `ecoseg edit m.zarr --resume`
         if self.pending_edits:
             out.append(f"edit         {self.pending_note}")
         out.append(f"made by      {self._made_by()}")
+        if self.settings:
+            out.append(f"settings     {'; '.join(self.settings)}")
+        if self.camera:
+            out.append(f"camera       {self.camera}")
         video = self.video or "(not recorded)"
         if self.video_path:
             video += f" ({self._where_found()})"
@@ -303,6 +324,61 @@ nobody annotated them
         if self.created:
             parts.append(f"created {self.created}")
         return ", ".join(parts)
+
+
+def run_settings(prov: Any) -> list[str]:
+    """The settings of the run that made a store that shape its masks, in words, as its
+    provenance records them (empty: the defaults, or nothing recorded).
+
+    Parameters
+    ----------
+    prov : ecoseg.provenance.Provenance
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> from ecoseg.provenance import Provenance
+    >>> run_settings(Provenance.from_dict({"engine": "sam2", "auto": True, "backward": False,
+    ...     "parameters": {"device": "cpu", "fast": True, "key_interval": 30}}))
+    ['bf16 (--fast)', 'automatic discovery (--auto, every 30 frames)', \
+'frames before the first prompt left empty (--forward-only)']
+    >>> run_settings(Provenance.from_dict({"engine": "classical",
+    ...     "parameters": {"threshold": 4.5, "max_gap": 10}}))
+    ['motion tracker parameters threshold 4.5 (others at their defaults)']
+    """
+    params = prov.parameters if isinstance(prov.parameters, Mapping) else {}
+    out = []
+    if params.get("fast") is True:
+        out.append("bf16 (--fast)")
+    if prov.get("auto") is True:
+        every = params.get("key_interval")
+        out.append("automatic discovery (--auto" + (f", every {every} frames)" if every else ")"))
+    if prov.engine == "sam2" and prov.get("backward") is False:
+        out.append("frames before the first prompt left empty (--forward-only)")
+    if prov.engine == "classical":  # its defaults need no network code (light to import)
+        from ecoseg.engine.classical.params import ClassicalParams
+
+        defaults = ClassicalParams().to_dict()
+        changed = [f"{k} {v}" for k, v in params.items() if k in defaults and v != defaults[k]]
+        if changed:
+            out.append(f"motion tracker parameters {', '.join(changed)} (others at their defaults)")
+    return out
+
+
+def _camera(motion: Any) -> str | None:
+    """The motion tracker's camera measurement: the warning it gave when too fast, else the
+    figure (as the report shows it)."""
+    if motion is None:
+        return None
+    if motion.too_fast:
+        return motion.summary()
+    return (
+        f"moved {motion.camera_speed:.1f} px per frame, within the motion tracker's limit of "
+        f"{motion.limit:.1f} px per frame"
+    )
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -418,6 +494,8 @@ def _summary(store: Any) -> StoreSummary:
         image_size=model.image_size if model is not None else None,
         pretrained=model.pretrained if model is not None else None,
         device=str(params["device"]) if params.get("device") else None,
+        settings=run_settings(prov),
+        camera=_camera(prov.camera_motion),
         video=PurePath(recorded).name if recorded else None,
         video_path=recorded,
         # where the reader found it (find_video); looked for and not found: None

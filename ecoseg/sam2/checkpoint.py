@@ -84,6 +84,8 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
+        if short := _cut_short(p):
+            raise CheckpointError(f"{p}: {short}")
         try:
             obj = load_file(os.fspath(p), device="cpu")
         except (SafetensorError, OSError, ValueError) as exc:
@@ -91,6 +93,8 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
     else:
         if not_torch := _not_a_torch_file(p):
             raise CheckpointError(f"{p}: not a checkpoint ({not_torch})")
+        if short := _cut_short(p):  # torch's own words break off mid-sentence at 200 chars
+            raise CheckpointError(f"{p}: {short}")
         try:
             obj = torch.load(os.fspath(p), map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as exc:
@@ -132,6 +136,51 @@ def _not_a_torch_file(path: Path) -> str | None:
     if b"\0" not in head and head.decode("utf-8", "replace").count("\ufffd") <= 1:
         return "it holds text: a CSV, JSON or other text file?"
     return "not a torch .pt/.pth file: it starts with neither a zip nor a pickle header"
+
+
+def _cut_short(path: Path) -> str | None:
+    """Why ``path`` looks cut off before its end (a download or copy that stopped), or
+    ``None``: a ``torch.save`` zip whose end (its central directory) is missing, or a
+    safetensors file shorter than its header says.
+
+    Examples
+    --------
+    >>> import tempfile, torch
+    >>> p = Path(tempfile.mkdtemp()) / "w.pt"
+    >>> torch.save({"model": {"a": torch.zeros(1000)}}, p)
+    >>> _cut_short(p) is None
+    True
+    >>> _ = p.write_bytes(p.read_bytes()[:2000])
+    >>> print(_cut_short(p))  # doctest: +ELLIPSIS
+    the file is cut short (2000 bytes; its zip archive has no end): ...
+    """
+    import json
+    import struct
+
+    size = path.stat().st_size
+    again = "a download or copy that stopped early? fetch or copy it again"
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if head.startswith(b"PK\x03\x04"):
+            if zipfile.is_zipfile(f):
+                return None
+            return f"the file is cut short ({size} bytes; its zip archive has no end): {again}"
+        if path.suffix != ".safetensors" or len(head) < 8:
+            return None
+        (n,) = struct.unpack("<Q", head)
+        if n > size - 8:  # a header length past the end: damage, not a cut (load_file says)
+            return None
+        try:
+            header = json.loads(f.read(n))
+            end = max(
+                (int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"),
+                default=0,
+            )
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return None
+    if 8 + n + end > size:
+        return f"the file is cut short ({size} bytes of {8 + n + end}): {again}"
+    return None
 
 
 def _pickle_reason(exc: Exception) -> str:

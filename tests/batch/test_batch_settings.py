@@ -96,7 +96,7 @@ def test_fast_is_compared_as_the_store_records_it(video, tmp_path, monkeypatch):
     ]
     assert _skipped(_run(video, out, prompts={"reef": prompts}, fast=True, **SAM2))
     exact = _run(video, out, prompts={"reef": prompts}, **SAM2)
-    assert "(fast: True in the store, not set now)" in _error(exact)
+    assert "(fast: True in the store, False now)" in _error(exact)
 
 
 # random weights score every query about the same: the best few start tracks
@@ -155,7 +155,7 @@ def test_sam3_fast_is_compared_as_the_store_records_it(video, tmp_path, monkeypa
     assert _run(video, out, fast=True, **run)["status"].tolist() == ["done"]
     assert MaskStore.open(out / "reef.zarr").provenance["parameters"]["fast"] is True
     assert _skipped(_run(video, out, fast=True, **run))
-    assert "(fast: True in the store, not set now)" in _error(_run(video, out, **run))
+    assert "(fast: True in the store, False now)" in _error(_run(video, out, **run))
 
 
 def test_an_image_folder_at_another_rate_is_not_skipped(video, tmp_path):

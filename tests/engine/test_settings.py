@@ -66,7 +66,10 @@ def test_a_parameter_a_store_does_not_record_is_compared_with_its_default():
     # SAM 2 with prompts records no defaults: bf16 asked for of a store without it is a change
     fp32 = Provenance.from_dict({"engine": "sam2", "parameters": {"device": "cpu"}})
     bf16 = Provenance.from_dict({"engine": "sam2", "parameters": {"fast": True}})
-    assert changed_settings(fp32, bf16)[1] == "fast: not recorded in the store, True now"
+    # said "fast: not recorded in the store, True now" of an fp32 store: fast is recorded only
+    # when bf16 ran, so its absence is fp32
+    assert changed_settings(fp32, bf16)[1] == "fast: False in the store, True now"
+    assert changed_settings(bf16, fp32)[1] == "fast: True in the store, False now"
     # discovery and concept settings likewise
     for engine, extra in (("sam2", {"auto": True}), ("sam3-concepts", {})):
         every = parameter_defaults(engine, bool(extra))
@@ -134,3 +137,17 @@ def test_a_cut_box_is_unsaid_in_its_thread_only(tmp_path):
     assert got["filters_kept"] and got["heard"]
     assert got["others"] == []  # its own cut still unsaid
     assert got["result"].prompts["objects"][0]["prompts"][0]["box"] == [50, 10, 64, 30]
+
+
+def test_a_change_of_direction_is_said_in_the_options_words():
+    """``segment --resume --forward-only`` of a store tracked backwards said "the backward
+    tracking setting differs ... (True in the store, False now)"."""
+    back = Provenance.from_dict({"engine": "sam2", "backward": True})
+    forward = Provenance.from_dict({"engine": "sam2", "backward": False})
+    assert changed_settings(back, forward) == (
+        "backward tracking setting",
+        "the store tracked the frames before the first prompt backwards, --forward-only now",
+    )
+    assert changed_settings(forward, back)[1] == (
+        "the store left the frames before the first prompt empty (--forward-only), not now"
+    )

@@ -214,3 +214,79 @@ def test_a_photo_survey_has_no_time_span(tmp_path):
     )
     video = StoreSummary("m.zarr", 6, 4, 3, True, 0.1, 0.0, 0.07, 4, 0)  # a video's: as before
     assert video.lines()[2] == "  time         0.1 s (0.000 to 0.070 s), 4 frames per chunk"
+
+
+def _store_made_with(clip, path, **provenance):
+    src = MaskStore.open(clip.truth)
+    store = MaskStore.create(
+        path,
+        height=48,
+        width=64,
+        chunk_frames=4,
+        objects=list(src.object_records().values()),
+        provenance={**src.provenance, **provenance},
+    )
+    store.append(src.read_labels(0, 4), src.read_time()[:4])
+    store.mark_complete()
+    store.close()
+    return path
+
+
+def test_summary_says_the_settings_the_masks_were_made_with(clip, tmp_path):
+    """``segment --fast --auto --forward-only`` and ``--params '{"threshold": 4.5}'``: info's
+    `made by` line said only the engine, model and device, so a bf16 run, a discovery run or a
+    motion tracker run at another threshold read like a default one."""
+    network = _store_made_with(
+        clip,
+        tmp_path / "sam2.zarr",
+        engine="sam2",
+        model={"variant": "sam2.1-tiny", "image_size": 64, "pretrained": True},
+        parameters={"device": "cpu", "fast": True, "key_interval": 4},
+        auto=True,
+        backward=False,
+    )
+    s = summary(network)
+    assert s.settings == [
+        "bf16 (--fast)",
+        "automatic discovery (--auto, every 4 frames)",
+        "frames before the first prompt left empty (--forward-only)",
+    ]
+    assert "  settings     bf16 (--fast); automatic discovery" in "\n".join(s.lines())
+    assert s.camera is None and s.to_dict()["settings"] == s.settings
+    plain = _store_made_with(
+        clip,
+        tmp_path / "plain.zarr",
+        engine="sam2",
+        model={"variant": "sam2.1-tiny"},
+        parameters={"device": "cpu"},
+        backward=True,
+    )
+    assert summary(plain).settings == []
+    assert not any(x.startswith("  settings") for x in summary(plain).lines())
+
+
+def test_summary_says_the_motion_trackers_parameters_and_camera(clip, tmp_path):
+    """A motion tracker run records its parameters and the camera's motion (the warning of a
+    camera too fast for it); info showed neither."""
+    import ecoseg
+
+    out = ecoseg.segment(
+        clip.video, out=tmp_path / "m.zarr", engine="classical", params={"threshold": 4.5}
+    )
+    s = summary(out)
+    assert s.settings == ["motion tracker parameters threshold 4.5 (others at their defaults)"]
+    assert s.camera.startswith("moved 0.0 px per frame, within the motion tracker's limit")
+    fast = {"camera_speed": 12.6, "animal_speed": 7.9, "limit": 3.2, "too_fast": True}
+    fast |= {"frames": 40, "frame_width": 320}
+    panned = _store_made_with(
+        clip, tmp_path / "pan.zarr", engine="classical", parameters={}, camera_motion=fast
+    )
+    line = [x for x in summary(panned).lines() if x.startswith("  camera")]
+    assert line == [
+        "  camera       the camera moved 12.6 px per frame (3.9 % of the frame width), 1.6x as "
+        "fast as the tracked animals (7.9 px per frame) and above the motion tracker's limit "
+        "of 3.2 px per frame: motion segmentation cannot separate the animals from the moving "
+        "scene; the sam2 engine is the tool for such footage (ecoseg segment --engine sam2 "
+        "with --prompts or --auto)"
+    ]
+    assert summary(panned).settings == []

@@ -828,3 +828,17 @@ def test_a_file_export_to_a_path_ending_in_a_slash_is_refused(clip, tmp_path, cl
     code, _, err = cli("export", clip.truth, "--format", fmt, "-o", out)
     assert_one_line_error(code, err, out, "names a folder", f"exports/{name}")
     assert not (tmp_path / "exports").exists()
+
+
+@pytest.mark.bad_input
+def test_resume_and_overwrite_together_say_which_does_what(clip, tmp_path, cli):
+    """``segment ... --resume --overwrite`` said "resume and overwrite exclude each other":
+    neither an option's spelling nor what each would do to the store."""
+    out = tmp_path / "m.zarr"
+    ecoseg.segment(clip.video, out=out, engine="classical", progress=False)
+    before = _tree(out)
+    code, _, err = cli("segment", clip.video, "-o", out, "--resume", "--overwrite")
+    assert_one_line_error(code, err, "--resume continues", "--overwrite replaces", "give one")
+    assert _tree(out) == before
+    with pytest.raises(ecoseg.errors.ConfigError, match=r"resume=True \(--resume\) continues"):
+        ecoseg.segment(clip.video, out=out, resume=True, overwrite=True)

@@ -82,6 +82,18 @@ CASES = [
     ("labels-not-binary", doc(obj(labels=[2])), ["object 1", "frame 0", "0 or 1"]),
     ("points-not-numbers", doc(obj(points=[["a", "b"]])), ["object 1", "frame 0", "numbers"]),
     ("unknown-key", doc(obj(colour="red")), ["object 1", "colour"]),
+    # a misspelt key said only "unknown prompt key(s) ['point']", not which keys there are
+    (
+        "point-for-points",
+        doc({"id": 1, "prompts": [{"frame": 0, "point": [[10, 10]]}]}),
+        ["object 1", "'point'", "a prompt takes 'frame', 'points', 'labels' and 'box'"],
+    ),
+    # a mask (the prompt kind the Python API and annotation files take) said the same
+    (
+        "mask-in-json",
+        doc({"id": 1, "prompts": [{"frame": 0, "mask": [[0, 1], [1, 1]]}]}),
+        ["object 1", "'mask'", "--prompts-from FILE --format davis|coco|mots"],
+    ),
     ("malformed-json", '{"objects": [{"id": 1,, }]}', ["invalid JSON", "line 1"]),
     ("trailing-comma", '{"objects": [],}', ["invalid JSON"]),
     ("not-an-object", "[1, 2, 3]", ["'objects'"]),

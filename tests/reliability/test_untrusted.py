@@ -356,3 +356,31 @@ def test_a_text_file_as_checkpoint_says_so(tmp_path, cli):
     assert "operand" not in err
     with pytest.raises(CheckpointError, match=r"regions\.csv: not a checkpoint \(it holds text"):
         read_state_dict(path)
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_a_checkpoint_cut_short_says_so(tmp_path, cli, clip, good_prompts, suffix):
+    """A checkpoint whose download or copy stopped half way: ``segment --checkpoint
+    half.pt`` said "... (PytorchStreamReader failed reading zip archive: failed finding
+    central directory. ... there is a high likelihood that your checkpoint file is)", torch's
+    text cut off mid-sentence, and a ``.safetensors`` "(Error while deserializing header:
+    incomplete metadata, file not fully covered)"."""
+    from ecoseg.sam2.checkpoint import read_state_dict, save_safetensors
+
+    path = tmp_path / f"half{suffix}"
+    state = {"a": torch.zeros(4000), "b": torch.ones(4000)}
+    if suffix == ".pt":
+        torch.save({"model": state}, path)
+    else:
+        save_safetensors(state, path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "m.zarr"
+    args = ("segment", clip.video, "-o", out, "--prompts", good_prompts, "--checkpoint", path)
+    code, _, err = cli(*args, "--image-size", "64", "--device", "cpu")
+    line = assert_one_line_error(code, err, str(path), "the file is cut short", "again")
+    assert not out.exists()
+    assert "likelihood" not in line and "deserializing" not in line
+    with pytest.raises(CheckpointError, match=r"cut short \(\d+ bytes"):
+        read_state_dict(path)
