@@ -282,6 +282,7 @@ def batch(
             log(f"{name}: {redact_text(status)}")  # retries) too
             status = None
         state, frames = (status.state, status.frames) if status else ("unknown", 0)
+        row["frames"] = frames  # a store refused below is kept: the frames it holds
         source = status.video if status else None
         if source is not None and source != file_name(video):
             row["error"] = (
@@ -320,10 +321,10 @@ def batch(
             and broken
             and (kept := _kept_beside(broken, video, store, status, log))
         ):
-            row.update(frames=frames, error=kept)  # failed: the store is kept, not vouched for
+            row["error"] = kept  # failed: the store is kept, not vouched for
             continue
         if state == "complete":
-            row.update(status="skipped", frames=frames)
+            row["status"] = "skipped"
             continue
         if state == "partial":
             resuming.append(f"{name}: resuming after {frames} frames")
