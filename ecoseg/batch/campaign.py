@@ -20,7 +20,12 @@ from typing import Any
 from ecoseg._checks import check_path_arg, short_repr
 from ecoseg._cli import logger
 from ecoseg._paths import check_out_folder
-from ecoseg.batch._inputs import check_folder_rate, check_folders, check_same_bytes
+from ecoseg.batch._inputs import (
+    check_folder_rate,
+    check_folders,
+    check_own_tables,
+    check_same_bytes,
+)
 from ecoseg.batch._options import check_this_machine, concept_options, segment_options
 from ecoseg.batch._threads import DaemonPool, in_threads
 from ecoseg.batch.cluster import (
@@ -193,6 +198,7 @@ def batch(
         raise ConfigError(f"retries (--retries) must be a whole number >= 0, got {retries!r}")
     out = os.fspath(out)
     check_out_folder(out)
+    check_own_tables(out, [SUMMARY_FILE])
     run_names = check_names(videos)  # (before the files are looked at: the names alone refused)
     for video in videos:
         if not is_url(video) and not Path(local_path(video)).exists():
