@@ -93,6 +93,9 @@ class StoreSummary:
     photos : bool
         A photo survey (``--concepts`` on images): one frame per photograph, whose ``time``
         is the image's index, not a time; ``lines`` says so rather than a duration in s.
+    writer : str or None
+        Who holds the store's writer lock now (a run still writing it: ``"process 4307 on
+        host vm since ..."``); None where nobody does.
     """
 
     path: str
@@ -127,6 +130,7 @@ class StoreSummary:
     pending_edits: int = 0
     annotated_frames: dict[str, Any] | None = None
     photos: bool = False
+    writer: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data: every attribute under its own name, always present.
@@ -193,7 +197,9 @@ rewritten; run `ecoseg edit m.zarr --resume`
           calibration  none
         """
         state = "complete"
-        if not self.complete:
+        if not self.complete and self.writer:  # its run is still at work: no resume yet
+            state = f"INCOMPLETE: being written now ({self.writer})"
+        elif not self.complete:
             state = f"INCOMPLETE: continue with {self.resume_command} and the run's options"
         span = "" if self.start_s is None else f" ({self.start_s:.3f} to {self.end_s:.3f} s)"
         time = f"{self.duration_s:.3g} s{span}, {self.chunk_frames} frames per chunk"
@@ -368,6 +374,7 @@ def _summary(store: Any) -> StoreSummary:
     from ecoseg.errors import EcosegError, StoreError
     from ecoseg.measure.regions import class_source_of  # as the tables say it
     from ecoseg.report.read import read_video
+    from ecoseg.store.lock import live_writer
 
     text = store.path
     try:
@@ -427,6 +434,7 @@ def _summary(store: Any) -> StoreSummary:
         pending_edits=pending_edits(store),
         annotated_frames=_annotated_frames(prov, info.n_frames, text),
         photos=prov.is_survey,
+        writer=None if info.complete else live_writer(text),
     )
 
 

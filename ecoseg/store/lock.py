@@ -21,7 +21,7 @@ from ecoseg.errors import StoreError
 from ecoseg.store._util import short_error
 from ecoseg.store.location import Location
 
-__all__ = ["WriterLock", "check_no_writer", "lock_path", "pid_alive"]
+__all__ = ["WriterLock", "check_no_writer", "live_writer", "lock_path", "pid_alive"]
 
 
 class Holder(Protocol):
@@ -90,6 +90,26 @@ def pid_alive(pid: int) -> bool:
         return False
     fields = _proc_stat(pid)  # a killed child its parent has not reaped yet is a zombie: dead
     return not fields or fields[0] != "Z"
+
+
+def live_writer(path: Any) -> str | None:
+    """Who is writing the store at ``path`` now (``"process 4307 on host vm since
+    2026-12-07T04:09:38+00:00"``), or None where no live writer holds its lock (a URL: never).
+
+    Examples
+    --------
+    >>> live_writer("memory://nothing-here") is None
+    True
+    """
+    loc = path if isinstance(path, Location) else Location(path)
+    lock_file = lock_path(loc)
+    if lock_file is None or not lock_file.exists():
+        return None
+    probe = WriterLock(lock_file, loc.text)
+    holder = probe._read()
+    if probe._stale(holder):
+        return None
+    return probe._who(holder)
 
 
 def check_no_writer(path: Any) -> None:
@@ -208,14 +228,17 @@ class WriterLock:
         start = holder.get("start")
         return start is not None and start != _process_start(pid)
 
-    def _refusal(self, holder: dict | None) -> str:
+    def _who(self, holder: dict | None) -> str:
         holder = holder or {}
         who = f"process {holder.get('pid', '?')} on host {holder.get('host', '?')}"
         if holder.get("pid") == os.getpid() and holder.get("host") == self.record["host"]:
             who = "another MaskStore in this process (close it first)"
         since = f" since {holder['created']}" if holder.get("created") else ""
+        return who + since
+
+    def _refusal(self, holder: dict | None) -> str:
         return (
-            f"{self.store_text}: another writer has this store open ({who}{since}); two "
+            f"{self.store_text}: another writer has this store open ({self._who(holder)}); two "
             f"writers would corrupt it. Wait for it to finish; if that process is no longer "
             f"running, delete {self.path}"
         )
