@@ -516,6 +516,11 @@ def _run_batch(args) -> int:
     options = engine_options(args)
     if args.truth_dir is not None:
         check_in_folder(args.truth_dir, "truth")
+    from ecoseg.batch._inputs import check_own_tables
+
+    measured = ["campaign-counts.csv", "campaign-cover.csv"] if args.measure else []
+    scored = ["campaign-scores.csv"] if args.truth_dir is not None else []
+    check_own_tables(str(args.out), measured + scored)  # (batch() checks its summary)
     if args.prompts_dir is not None:  # (checked before the videos; batch() finds each
         check_in_folder(args.prompts_dir, "prompts")  # video's file by its store's name)
     summary = batch(  # checks every option before any work, as segment() does

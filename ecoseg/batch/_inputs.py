@@ -1,7 +1,9 @@
 """The videos of a campaign, checked before any work: two local files of the same bytes
 (:func:`check_same_bytes`), a folder of videos given for its videos (:func:`check_folders`), a
 frame rate for what is not an image folder (:func:`check_folder_rate`). Each would otherwise
-fail, or be counted twice, video by video after the cluster started.
+fail, or be counted twice, video by video after the cluster started. And the tables a run
+rewrites in ``OUT`` (:func:`check_own_tables`): a user's own file of such a name is refused,
+not replaced.
 """
 
 from __future__ import annotations
@@ -14,7 +16,48 @@ from typing import Any
 from ecoseg.batch.urls import is_url, local_path, redact_url
 from ecoseg.errors import ConfigError, VideoError
 
-__all__ = ["check_folder_rate", "check_folders", "check_same_bytes"]
+__all__ = ["check_folder_rate", "check_folders", "check_own_tables", "check_same_bytes"]
+
+
+def check_own_tables(out: str, files: Sequence[str]) -> None:
+    """Refuse a run that would replace a file of ``out`` (local) named as one of the tables
+    ``files`` it writes (``batch-summary.csv``, ``campaign-counts.csv``, ...) that ecoseg did
+    not write: every ecoseg campaign table starts with its ``video`` column (an empty file
+    holds nothing to lose). One line naming the file, before any work.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (out / "batch-summary.csv").write_text("video,store,status\\n")
+    >>> check_own_tables(str(out), ["batch-summary.csv"])  # an earlier run's: rewritten
+    >>> _ = (out / "batch-summary.csv").write_text("site,diver,notes\\nA,Kim,calm\\n")
+    >>> check_own_tables(str(out), ["batch-summary.csv"])
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...batch-summary.csv: exists and is not a campaign table \
+(its first line is 'site,diver,notes', not 'video,...'); ecoseg batch rewrites that file: move \
+it away or choose another output folder
+    """
+    if "://" in out:
+        return
+    for name in files:
+        path = Path(out) / name
+        if not os.path.lexists(path):
+            continue
+        if not path.is_file():
+            raise ConfigError(
+                f"{path}: exists and is not a file; ecoseg batch writes its "
+                "table there: move it away or choose another output folder"
+            )
+        with open(path, "rb") as f:
+            head = f.read(256).split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf")
+        if head and not head.startswith(b"video,"):
+            first = head.decode("utf-8", "replace").strip()
+            raise ConfigError(
+                f"{path}: exists and is not a campaign table (its first line is "
+                f"{first[:60]!r}, not 'video,...'); ecoseg batch rewrites that file: move it "
+                "away or choose another output folder"
+            )
 
 
 def check_folder_rate(fps: Any, videos: Sequence[str]) -> float:

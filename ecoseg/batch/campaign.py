@@ -20,7 +20,12 @@ from typing import Any
 from ecoseg._checks import check_path_arg, short_repr
 from ecoseg._cli import logger
 from ecoseg._paths import check_out_folder
-from ecoseg.batch._inputs import check_folder_rate, check_folders, check_same_bytes
+from ecoseg.batch._inputs import (
+    check_folder_rate,
+    check_folders,
+    check_own_tables,
+    check_same_bytes,
+)
 from ecoseg.batch._options import check_this_machine, concept_options, segment_options
 from ecoseg.batch._threads import DaemonPool, in_threads
 from ecoseg.batch.cluster import (
@@ -193,6 +198,7 @@ def batch(
         raise ConfigError(f"retries (--retries) must be a whole number >= 0, got {retries!r}")
     out = os.fspath(out)
     check_out_folder(out)
+    check_own_tables(out, [SUMMARY_FILE])
     run_names = check_names(videos)  # (before the files are looked at: the names alone refused)
     for video in videos:
         if not is_url(video) and not Path(local_path(video)).exists():
@@ -282,6 +288,7 @@ def batch(
             log(f"{name}: {redact_text(status)}")  # retries) too
             status = None
         state, frames = (status.state, status.frames) if status else ("unknown", 0)
+        row["frames"] = frames  # a store refused below is kept: the frames it holds
         source = status.video if status else None
         if source is not None and source != file_name(video):
             row["error"] = (
@@ -320,10 +327,10 @@ def batch(
             and broken
             and (kept := _kept_beside(broken, video, store, status, log))
         ):
-            row.update(frames=frames, error=kept)  # failed: the store is kept, not vouched for
+            row["error"] = kept  # failed: the store is kept, not vouched for
             continue
         if state == "complete":
-            row.update(status="skipped", frames=frames)
+            row["status"] = "skipped"
             continue
         if state == "partial":
             resuming.append(f"{name}: resuming after {frames} frames")

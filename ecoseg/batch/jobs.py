@@ -228,6 +228,8 @@ def run_job(job: Job) -> dict[str, Any]:
         frames = store_status(job.store).frames
     except BaseException as exc:
         _reraise_redacted(exc)
+        if isinstance(exc, EcosegError):  # its message says it all; a library's error behind
+            exc.__cause__ = exc.__context__ = None  # it (zarr's) may not cross to the client
         raise
     return {"status": "done", "frames": frames, "seconds": time.perf_counter() - t0}
 

@@ -108,6 +108,9 @@ class StoreSummary:
     photos : bool
         A photo survey (``--concepts`` on images): one frame per photograph, whose ``time``
         is the image's index, not a time; ``lines`` says so rather than a duration in s.
+    writer : str or None
+        Who holds the store's writer lock now (a run still writing it: ``"process 4307 on
+        host vm since ..."``); None where nobody does.
     """
 
     path: str
@@ -144,6 +147,7 @@ class StoreSummary:
     pending_edits: int = 0
     annotated_frames: dict[str, Any] | None = None
     photos: bool = False
+    writer: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data: every attribute under its own name, always present.
@@ -209,11 +213,9 @@ rewritten; run `ecoseg edit m.zarr --resume`
           video        (not recorded)
           calibration  none
         """
-        from ecoseg.store import live_writer
-
         state = "complete"
-        if not self.complete and (writer := live_writer(self.path)) is not None:
-            state = f"INCOMPLETE: still being written ({writer}); wait for that run to finish"
+        if not self.complete and self.writer:  # its run is still at work: no resume yet
+            state = f"INCOMPLETE: still being written ({self.writer}); wait for that run to finish"
         elif not self.complete:
             state = f"INCOMPLETE: continue with {self.resume_command} and the run's options"
         span = "" if self.start_s is None else f" ({self.start_s:.3f} to {self.end_s:.3f} s)"
@@ -448,6 +450,7 @@ def _summary(store: Any) -> StoreSummary:
     from ecoseg.errors import EcosegError, StoreError
     from ecoseg.measure.regions import class_source_of  # as the tables say it
     from ecoseg.report.read import read_video
+    from ecoseg.store.lock import live_writer
 
     text = store.path
     try:
@@ -509,6 +512,7 @@ def _summary(store: Any) -> StoreSummary:
         pending_edits=pending_edits(store),
         annotated_frames=_annotated_frames(prov, info.n_frames, text),
         photos=prov.is_survey,
+        writer=None if info.complete else live_writer(text),
     )
 
 

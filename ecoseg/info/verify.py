@@ -184,6 +184,8 @@ def _chunk_problems(store, text: str, progress: bool) -> list[Problem]:
 
 def _damaged(array, n: int, columns: int | None, text: str, bar) -> Iterator[Problem]:
     """The chunks of ``array``'s first ``n`` rows (and ``columns`` columns) that do not read."""
+    from ecoseg.store.chunks import chunk_named
+
     step = int(array.chunks[0])
     row_bytes = int(np.prod(array.shape[1:], dtype=np.int64)) * array.dtype.itemsize
     block = max(step, BLOCK_BYTES // max(row_bytes, 1) // step * step)
@@ -197,6 +199,7 @@ def _damaged(array, n: int, columns: int | None, text: str, bar) -> Iterator[Pro
             last = min(first + step, stop)
             reason = _read_fails(array, first, last, cols)
             if reason is not None:
+                reason = chunk_named(array, first, last - 1, reason)
                 yield Problem(text, array.basename, "damaged", first, last - 1, reason)
             bar.update(last - first)
 

@@ -33,6 +33,7 @@ from ecoseg.store._util import short_error
 __all__ = [
     "CheckedArray",
     "MissingChunk",
+    "chunk_named",
     "find_missing",
     "frame_range",
     "min_frames",
@@ -235,12 +236,38 @@ def _read(array, selection: tuple, frames: range, committed: int, whole: bool, p
         reason = f"chunk {lost.key} is missing"
         start, stop = lost.first, lost.last + 1
     except Exception as exc:  # a chunk that does not decompress, or vanished
-        reason = short_error(exc)
         start, stop = _unreadable(array, frames, start, stop)
+        reason = chunk_named(array, start, stop - 1, short_error(exc))
     raise StoreError(
         f"{path}: '{array.basename}' frames {start}..{stop - 1} cannot be read; the store is "
         f"damaged ({reason})"
     )
+
+
+def chunk_named(array, first: int, last: int, reason: str) -> str:
+    """``reason`` (why frames ``first`` to ``last`` of ``array`` did not read) led by the key
+    of the chunk file that holds them, where they lie in one chunk: ``"chunk labels/c/2/0/0:
+    REASON"`` (the file to restore from a backup); ``reason`` as it is otherwise.
+
+    Examples
+    --------
+    >>> import zarr
+    >>> g = zarr.open_group("memory://doc-chunk-named", mode="w", zarr_format=3)
+    >>> a = g.create_array("labels", shape=(8, 4, 4), chunks=(4, 4, 4), dtype="uint32")
+    >>> chunk_named(a, 4, 7, "error during blosc decompression: -1")
+    'chunk labels/c/1/0/0: error during blosc decompression: -1'
+    >>> chunk_named(a, 0, 7, "bad bytes")  # two chunks: no one file to name
+    'bad bytes'
+    """
+    meta = array.metadata
+    grid = tuple(int(c) for c in meta.chunk_grid.chunk_shape)
+    if first // grid[0] != last // grid[0]:
+        return reason
+    if any(-(-int(n) // c) != 1 for n, c in zip(array.shape[1:], grid[1:])):
+        return reason  # a frame chunk of several files
+    key = meta.encode_chunk_key((first // grid[0], *(0,) * (len(grid) - 1)))
+    prefix = f"{array.store_path.path}/" if array.store_path.path else ""
+    return f"chunk {prefix}{key}: {reason}"
 
 
 def _unreadable(array, frames: range, start: int, stop: int) -> tuple[int, int]:

@@ -121,10 +121,25 @@ def _members(loc: Location) -> set[str]:
     return {n for n in names if not n.startswith(".") and not n.endswith(".partial")}
 
 
+def _zip_cut_off(path) -> bool:
+    """Whether the file ``path``, which zipfile does not read, starts as a zip archive does
+    (a local file header): a zip store cut off, not some other file named .zip."""
+    if not path.is_file():
+        return False
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
 def _look(loc: Location) -> tuple[str | None, bytes | None]:
     """(what is there when it is no folder-like store, the bytes of its ``zarr.json``)."""
     if loc.is_zip:
         if not loc.local.is_file() or not zipfile.is_zipfile(loc.local):
+            if _zip_cut_off(loc.local):
+                return (
+                    "a damaged zip archive: it begins as one but its end, the central directory "
+                    "listing its files, is missing or unreadable (a copy or download cut off?); "
+                    "copy it again from where it came"
+                ), None
             what = (
                 "a folder named .zip" if loc.local.is_dir() else "a file that is not a zip archive"
             )

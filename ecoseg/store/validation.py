@@ -280,6 +280,25 @@ def _object_record(entry: Any, where: str) -> ObjectRecord:
         raise StoreError(f"{where}: {exc}") from None
 
 
+def _json_kind(value: Any) -> str:
+    """The JSON name of ``value``'s type, for messages.
+
+    Examples
+    --------
+    >>> _json_kind("x"), _json_kind({}), _json_kind(None), _json_kind(2.5)
+    ('string', 'object', 'null', 'number')
+    """
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, list):
+        return "list"
+    return "null" if value is None else "number"
+
+
 def validate_group(group, loc: Location) -> dict[str, Any]:
     """Check a zarr group is an ecoseg store of a supported version; return its metadata.
 
@@ -346,8 +365,17 @@ def validate_group(group, loc: Location) -> dict[str, Any]:
                 f"{n} were written"
             )
     objects = meta.get("objects")
-    if not isinstance(objects, list):
+    if objects is None:
         raise StoreError(f"{loc}: the object table is missing")
+    if not isinstance(objects, list):  # (it said 'missing' for one edited into a string)
+        raise StoreError(
+            f"{loc}: the object table ('objects') is a JSON {_json_kind(objects)}, not a list"
+        )
+    if not isinstance(meta.get("complete", False), bool):  # "yes", 1: taken as finished
+        raise StoreError(
+            f"{loc}: 'complete' is {meta['complete']!r}, not true or false (the store's "
+            "attributes were edited by hand?)"
+        )
     try:
         records = parse_objects(objects, set(), str(loc))
     except StoreError as exc:

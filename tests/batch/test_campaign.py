@@ -369,6 +369,8 @@ def test_a_video_replaced_by_another_of_its_name_is_not_skipped(clips, tmp_path)
         shutil.copy(folder / "south.mp4", videos / "north.mp4")
         replaced = batch([videos / "north.mp4"], out, scheduler=pool, progress=False)
     assert replaced["status"].tolist() == ["failed"]
+    # the frames the kept store holds, as for every failed video (was 0: an empty store?)
+    assert replaced["frames"].tolist() == [len(labels)]
     error = replaced["error"].iloc[0]
     assert "north.zarr: the store was made from another north.mp4 (the sha256 differs)" in error
     assert np.array_equal(MaskStore.open(out / "north.zarr").read_labels(), labels)  # kept
@@ -415,6 +417,7 @@ def test_a_partial_store_of_another_file_or_settings_is_reported_not_run(clips, 
         "the store, None now); move the store away"
     ) in other["error"].iloc[0]
     assert replaced["status"].tolist() == ["failed"] and replaced["attempts"].tolist() == [0]
+    assert other["frames"].tolist() == replaced["frames"].tolist() == [len(labels)]
     error = replaced["error"].iloc[0]
     assert "north.zarr: the store was made from another north.mp4 (the sha256 differs)" in error
     assert "overwrite" not in error

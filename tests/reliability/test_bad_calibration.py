@@ -176,9 +176,7 @@ def test_a_yaml_number_calibration_quotes_it_and_the_accepted_forms(value, clip,
     study.write_text(f"output: out\nvideos:\n  - path: reef.mp4\n    calibration: {value}\n")
     shown = {"0": "0", "-1": "-1", ".nan": "nan", "1.0e+9": "1000000000.0"}[value]
     code, _, err = cli("study", study, "--check")
-    assert_one_line_error(
-        code, err, f"{study}: line 4: videos[0] (reef): calibration {shown}: "
-    )
+    assert_one_line_error(code, err, f"{study}: line 4: videos[0] (reef): calibration {shown}: ")
     assert err.rstrip().endswith(f"; give {SPEC_FORMS}"), err
     assert not (tmp_path / "out").exists()
 

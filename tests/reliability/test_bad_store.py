@@ -119,6 +119,10 @@ CASES = [
     ),
     ("objects-bad-id", _meta("objects", [{"id": "fish"}]), ["'fish'", "object table"]),
     ("objects-not-a-list", _meta("objects", {"1": "fish"}), ["object table"]),
+    # a table edited into a string was 'the object table is missing'
+    ("objects-a-string", _meta("objects", "x"), ["('objects') is a JSON string, not a list"]),
+    # 'complete' edited by hand to "yes" was taken as a finished store
+    ("complete-text", _meta("complete", "yes"), ["'complete' is 'yes', not true or false"]),
     ("provenance-not-a-dict", _meta("provenance", ["x"]), ["provenance"]),
     (
         "group-json-garbage",
