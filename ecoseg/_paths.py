@@ -520,10 +520,15 @@ def location_key(where: Any) -> tuple:
         stat = None
     if stat is not None and stat.st_ino:  # (0: a file system without file ids)
         return ("file", stat.st_dev, stat.st_ino)
+    return ("path", _resolved(local))
+
+
+def _resolved(local: Path) -> Path:
+    """``local`` absolute with its links resolved (only made absolute in a loop of links)."""
     try:
-        return ("path", local.resolve())
+        return local.resolve()
     except (OSError, RuntimeError):  # a loop of links
-        return ("path", Path(os.path.abspath(local)))
+        return Path(os.path.abspath(local))
 
 
 def is_within(inner: str | os.PathLike, outer: Any) -> bool:
@@ -552,10 +557,7 @@ def is_within(inner: str | os.PathLike, outer: Any) -> bool:
     local = as_local_path(inner)
     if target[0] not in ("file", "path") or local is None:
         return False
-    try:
-        here = local.resolve()
-    except (OSError, RuntimeError):  # a loop of links
-        here = Path(os.path.abspath(local))
+    here = _resolved(local)
     return any(location_key(p) == target for p in (here, *here.parents))
 
 
