@@ -404,6 +404,7 @@ def _run_study(args) -> int:
             check_readable,
             check_species_models,
             check_store_made,
+            check_truth_frames,
             hand_calibrations,
         )
 
@@ -419,6 +420,8 @@ def _run_study(args) -> int:
             check_machine(study, output)
         # a cut-off or damaged video: every one named now, not the first when a run reaches it
         check_readable(study, output, shown=args.study)
+        # a truth of other frames than its video: refused now, not at the report step
+        check_truth_frames(placed, shown=args.study)
         gone = f"; not found, their stores kept: {', '.join(moved)}" if moved else ""
         if truths := moved_truths(study):
             gone += f"; truth not found, not scored: {', '.join(truths)}"

@@ -69,7 +69,11 @@ def _frames_text(v: VideoInfo) -> str:
 
 
 def unfinished(videos: list[VideoInfo]) -> list[str]:
-    """A sentence per store whose run did not finish: the frames and times its numbers cover."""
+    """A sentence per store whose run did not finish: the frames and times its numbers cover;
+    one another live process still writes (its writer lock) is said to be still being written,
+    by whom, as ``ecoseg info`` says it, not to have stopped."""
+    from ecoseg.store import live_writer
+
     lines = []
     for v in videos:
         if v.complete:
@@ -79,9 +83,14 @@ def unfinished(videos: list[VideoInfo]) -> list[str]:
         span = ""
         if len(v.times):
             span = f" ({float(v.times[0]):.3f}–{float(v.times[-1]):.3f} s)"
+        writer = live_writer(v.store_path)
+        state = (
+            f"still being written ({writer}); wait for that run to finish"
+            if writer
+            else "its run did not finish"
+        )
         lines.append(
-            f"{v.name}: its run did not finish; its numbers cover frames 0–{v.n_frames - 1}"
-            f"{span}{of} only"
+            f"{v.name}: {state}; its numbers cover frames 0–{v.n_frames - 1}{span}{of} only"
         )
     return lines
 

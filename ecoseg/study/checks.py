@@ -18,6 +18,8 @@ container, its header and first frame, :func:`ecoseg.io.video.probe_video`), and
 :func:`~ecoseg.study.runner.run_study` with the videos it is about to segment, before any work
 (with or without a scheduler), so a cut-off or damaged file is named with every other such one
 rather than stopping a run at the first of them after segmenting the videos before it.
+A ``truth:`` store of other frames than its video (another size or count) is refused so too,
+in the report step's words (:func:`check_truth_frames`).
 It names, too, each study store whose calibration was set by hand since the study saved its own
 there, which a run puts back (:func:`hand_calibrations`), and refuses what a run would refuse
 of a ``species_model:`` (:func:`check_species_models`): a file that is no species model or
@@ -49,6 +51,7 @@ __all__ = [
     "check_readable",
     "check_species_models",
     "check_store_made",
+    "check_truth_frames",
     "check_video",
     "hand_calibrations",
     "machine_lack",
@@ -385,6 +388,74 @@ def check_readable(
             f"{file}{len(bad)} of {n} video{'s' if n > 1 else ''} cannot be read (a run "
             f"starts only once every video opens): {'; '.join(each)}"
         )
+
+
+def check_truth_frames(
+    study: Study, *, shown: str | Path | None = None, videos: Sequence[VideoSpec] | None = None
+) -> None:
+    """Refuse a video's ``truth:`` store of other frames than the video (another frame size or
+    frame count: the truth of another clip) before any work, in the one line the report step
+    refuses it with (:func:`ecoseg.metrics.pairing.frames_note`, the study store standing for
+    the masks its run will write), after the study file's ``truth:`` line.
+
+    Of the videos without a finished store (:func:`unfinished_videos`; or ``videos``: those a
+    run is about to segment): a store kept is checked against its truth where the report is
+    made. A truth or video not there, a truth that is a folder of PNG masks or that does not
+    open, a video that does not open (:func:`check_readable`'s), are left to the run. The
+    video is opened as a run opens it (its packets indexed, no frame decoded), only where its
+    truth store opens.
+
+    Raises
+    ------
+    StoreError
+        ``"study.yaml: line 5: videos[0] (a): .../stores/a.zarr: has 24 frames (video
+        .../a.mp4) but the truth .../other.zarr has 30 (video ...)"``.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> clip, other = ecoseg.synth(d / "c", frames=3), ecoseg.synth(d / "o", frames=4)
+    >>> text = f"videos:\\n  - path: {clip.video}\\n    truth: {other.truth}\\n"
+    >>> _ = (d / "study.yaml").write_text(text)
+    >>> from ecoseg.study.config import load_study
+    >>> check_truth_frames(load_study(d / "study.yaml"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.StoreError: ...study.yaml: line 3: videos[0] (video): ...: has 3 frames ...
+    """
+    from types import SimpleNamespace
+
+    from ecoseg.errors import StoreError
+    from ecoseg.io.video import open_video
+    from ecoseg.metrics.pairing import frames_note
+    from ecoseg.metrics.truth import is_png_folder
+    from ecoseg.provenance import Provenance
+    from ecoseg.store import opened_store
+
+    places = None
+    for video in unfinished_videos(study) if videos is None else videos:
+        truth = video.truth
+        if truth is None or not truth.exists() or is_png_folder(truth) or not video.path.exists():
+            continue
+        try:
+            with opened_store(truth) as t:
+                with open_video(video.path, fps=video.fps) as reader:
+                    (width, height), n = reader.size, len(reader)
+                record = {"video": {"path": str(video.path)}}
+                pred = SimpleNamespace(
+                    path=study.store_path(video),
+                    height=height,
+                    width=width,
+                    n_frames=n,
+                    provenance_record=Provenance.from_dict(record),
+                )
+                note = frames_note(pred, t)
+        except EcosegError:  # missing, damaged: the run says so in its own words
+            continue
+        if note is not None:
+            places = places or key_places(study, ("truth",), shown)
+            raise StoreError(f"{places[video.name]['truth']} {note}")
 
 
 def hand_calibrations(study: Study, manifest: Mapping) -> list[str]:

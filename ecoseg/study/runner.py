@@ -27,6 +27,7 @@ from ecoseg.study.checks import (
     check_model_versions,
     check_readable,
     check_store_made,
+    check_truth_frames,
     check_video,
     machine_lack,
     read_species_model,
@@ -304,6 +305,8 @@ def run_study(
             check_video(video, places[video.name])
     # a cut-off or damaged video: every one named now, not the first once the others are done
     check_readable(study, shown=shown, videos=[video for video, *_ in jobs])
+    # a truth of other frames than its video: the report step's refusal, before any work
+    check_truth_frames(study, shown=shown, videos=[video for video, *_ in jobs])
     models: dict[Path, tuple[bytes, Any]] = {}  # each species_model file read once (hashed)
     if classify:  # of a video to segment: a model no store fits, before any work, as --check
         check_model_versions(study, [video for video, *_ in jobs], shown=shown, models=models)

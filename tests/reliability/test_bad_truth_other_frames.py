@@ -71,3 +71,33 @@ def test_a_study_run_names_the_truth_line_of_other_frames(clip, tmp_path, cli):
         code, err, f"{study_file}: line 5: videos[0] (a):", "has 24 frames", "has 30"
     )
     assert not (tmp_path / "out" / "report.html").exists()
+
+
+def test_study_check_refuses_a_truth_of_other_frames_in_the_run_s_words(clip, tmp_path, cli):
+    """``study --check`` said "ok" of a ``truth:`` of 30 frames for a video of 24; a run
+    refused it only at the report step, after segmenting and measuring every video. Now the
+    check refuses it in the run's line, naming the ``truth:`` line, and nothing is written."""
+    truth = _truth(tmp_path / "other.zarr", 30, 96, 64)
+    study_file = tmp_path / "study.yaml"
+    study_file.write_text(
+        f"output: out\nvideos:\n  - path: {clip.video}\n    name: a\n    truth: {truth}\n"
+    )
+    code, _, err = cli("study", study_file, "--check")
+    store = tmp_path / "out" / "stores" / "a.zarr"
+    assert_one_line_error(
+        code, err, f"{study_file}: line 5: videos[0] (a): {store}: has 24 frames", "has 30"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_study_run_refuses_a_truth_of_another_size_before_segmenting(clip, tmp_path, cli):
+    truth = _truth(tmp_path / "other.zarr", 24, 80, 64)
+    study_file = tmp_path / "study.yaml"
+    study_file.write_text(
+        f"output: out\nvideos:\n  - path: {clip.video}\n    name: a\n    truth: {truth}\n"
+    )
+    code, _, err = cli("study", study_file, "--quiet")
+    assert_one_line_error(
+        code, err, f"{study_file}: line 5: videos[0] (a):", "frames are 96x64", "has 80x64"
+    )
+    assert not (tmp_path / "out" / "stores" / "a.zarr").exists()  # nothing segmented

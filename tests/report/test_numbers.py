@@ -7,6 +7,7 @@ concept and not at all; ``b`` is uncalibrated and its run did not finish (6 of 2
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from html import unescape
@@ -20,7 +21,7 @@ import ecoseg
 from ecoseg.report import report
 from ecoseg.species import apply_edits
 from ecoseg.species.edits import Edit
-from ecoseg.store import MaskStore
+from ecoseg.store import MaskStore, lock_path
 
 H, W = 40, 60
 TIMES_A = np.array([0, 0.04, 0.07, 0.15, 0.2, 0.33, 0.34, 0.5, 0.52, 0.9])
@@ -149,6 +150,25 @@ def test_summary_rows_equal_the_tables_and_say_a_run_did_not_finish(made):
     assert summary.loc["b", "Frames"] == "6 of 20 (unfinished)"
     assert "b: its run did not finish; its numbers cover frames 0–5 (0.000–0.167 s)" in html
     assert "a: its run did not finish" not in html
+
+
+def test_summary_says_a_store_still_being_written_is_not_a_stopped_run(tmp_path):
+    """A store another live process writes (its writer lock, here from another host, which is
+    respected) is not a run that stopped: the page said "its run did not finish", while
+    ``ecoseg info`` says it is still being written, by whom, and to wait. Now the page does."""
+    _store_b(tmp_path / "b.zarr")
+    lock_path(tmp_path / "b.zarr").write_text(
+        json.dumps({"pid": 1, "host": "far-away", "created": "then"})
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # b is unfinished: measure warns
+        report([tmp_path / "b.zarr"], tmp_path / "r.html")
+    html = unescape((tmp_path / "r.html").read_text(encoding="utf-8"))
+    assert (
+        "b: still being written (process 1 on host far-away since then); wait for that run "
+        "to finish; its numbers cover frames 0–5 (0.000–0.167 s) of the video's 20 only" in html
+    )
+    assert "b: its run did not finish" not in html
 
 
 def _species_groups(html: str) -> dict[str, pd.DataFrame]:
