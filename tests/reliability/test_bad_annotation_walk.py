@@ -88,6 +88,31 @@ CASES = [  # (id, format, file name, content, what the line names)
         "99999999999999999999,1,1,1,3,3,1,-1,-1,-1\n",
         ["line 1: frame 99999999999999999999 is past the end"],
     ),
+    (  # as pandas writes one: refused as "frame 'frame' is not a number", with no hint
+        "mot-header-row",
+        "mot",
+        "t.txt",
+        "frame,id,bb_left,bb_top,bb_width,bb_height,conf,x,y,z\n" + _MOT,
+        [
+            "line 1: frame 'frame' is not a number",
+            "line 1 ('frame,id,bb_left,...') looks like "
+            "a header row: MOT files have none: remove it",
+        ],
+    ),
+    (
+        "mots-header-row",
+        "mots",
+        "t.txt",
+        "frame id class_id img_height img_width rle\n" + _MOTS,
+        ["line 1 ('frame id class_id ...') looks like a header row: MOTS files have none"],
+    ),
+    (  # VIAME's own header lines start with '#' (those are read as comments)
+        "viame-header-row",
+        "viame",
+        "t.csv",
+        _VIAME.replace("\n", "\ntrack,time,frame,x0,y0,x1,y1,conf,length,species,c\n", 1),
+        ["line 2 ('track,time,frame,...') looks like a header row", "start it with '#'"],
+    ),
     ("empty-coco", "coco", "a.json", "", ["the file is empty"]),
     ("empty-ytvis", "ytvis", "a.json", "\n", ["the file is empty"]),
     ("empty-cvat", "cvat", "a.xml", "", ["the file is empty"]),
