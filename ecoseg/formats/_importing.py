@@ -162,6 +162,8 @@ def _read(
             "(align='index', --align index)"
         )
     kwargs = {}
+    if align == "time" and module.NAME == "viame":
+        kwargs["times"] = True  # a malformed stamp named as such, not as 'has no time'
     if getattr(module, "BY_NAME", False) and info.images is not None:
         kwargs["images"] = info.images  # its images matched to the folder's by name
     if first_frame is not None:

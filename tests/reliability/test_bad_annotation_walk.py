@@ -170,3 +170,21 @@ def test_a_file_a_careful_user_could_hand_over_is_refused_in_one_line(
     code, _, err = cli("import", path, "--format", fmt, "--video", clip.video, "-o", out)
     assert_one_line_error(code, err, str(path), *culprits)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("stamp", ["00:99:00", "12:30"], ids=["minutes-99", "no-hours"])
+def test_a_malformed_viame_time_stamp_aligned_by_time_is_named_as_such(clip, tmp_path, cli, stamp):
+    # before: "line 2: has no time; align by index instead", as for an image name
+    path = tmp_path / "t.csv"
+    path.write_text(_VIAME.replace("00:00:00.000000", stamp), encoding="utf-8")
+    out = tmp_path / "t.zarr"
+    args = ("import", path, "--format", "viame", "--align", "time", "--video", clip.video)
+    code, _, err = cli(*args, "-o", out)
+    assert_one_line_error(
+        code,
+        err,
+        str(path),
+        f"line 2: time stamp (field 2) '{stamp}' is malformed",
+        "expected HH:MM:SS.ffffff",
+    )
+    assert not out.exists()
