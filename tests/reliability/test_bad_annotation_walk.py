@@ -81,6 +81,15 @@ CASES = [  # (id, format, file name, content, what the line names)
         _CVAT_MISSPELT,
         ['<track id="0">', "label 'parotfish' is not one of the labels", "'parrotfish'"],
     ),
+    (  # CVAT writes both from one frame range: <size> was taken without a word
+        "cvat-size-and-stop-frame-disagree",
+        "cvat",
+        "a.xml",
+        _CVAT_MISSPELT.replace("parotfish", "parrotfish").replace(
+            "<size>2</size>", "<size>2</size><start_frame>0</start_frame><stop_frame>5</stop_frame>"
+        ),
+        ["<meta>: <size> 2 disagrees with <stop_frame> 5 (which makes 6 task frames"],
+    ),
     (  # read through a float: named as frame 100000000000000000000
         "mot-frame-far-past-the-end",
         "mot",
