@@ -393,11 +393,16 @@ def check_out_parent(
     >>> check_out_parent(notes / "out.csv", "-o")
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: ...: cannot be written: ...notes.txt is a file, not a folder (-o)
+    >>> check_out_parent("", "-o")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: '': the output path is empty (-o): name the file or folder to write
     """
     text = os.fspath(path)
     if "://" in text:
         return
     named = f" ({flag})" if flag else ""  # no option to name: a save dialog's path
+    if not text.strip():  # Path("") is the working folder: it was refused as '.'
+        raise error(f"{text!r}: the output path is empty{named}: name the file or folder to write")
     for parent in Path(text).parents:
         if not parent.exists():
             continue

@@ -63,7 +63,24 @@ class TaskFrames:
 
 
 def task_frames(task: ET.Element | None, path: Path) -> TaskFrames:
-    """The task frames of ``<meta><task>`` (or ``<job>``): start_frame, frame_filter, size."""
+    """The task frames of ``<meta><task>`` (or ``<job>``): start_frame, frame_filter, size.
+
+    CVAT writes ``<size>`` and ``<stop_frame>`` from one frame range (``size`` frames from
+    ``start_frame`` every ``step``, the last at most ``stop_frame``): a file where they
+    disagree is refused, naming both (before, ``<size>`` was taken without a word), as the
+    task's frames (which the store records as annotated) cannot be told.
+
+    Examples
+    --------
+    >>> meta = ET.fromstring("<task><size>4</size><start_frame>10</start_frame><stop_frame>"
+    ...                      "29</stop_frame><frame_filter>step=5</frame_filter></task>")
+    >>> task_frames(meta, Path("a.xml")).last
+    25
+    >>> meta.find("size").text = "5"
+    >>> task_frames(meta, Path("a.xml"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: a.xml: <meta>: <size> 5 disagrees with <stop_frame> 29 (which ...
+    """
     if task is None:
         return TaskFrames(0, 1, None, "no <meta>")
     where = f"{path}: <meta>"
@@ -81,12 +98,19 @@ def task_frames(task: ET.Element | None, path: Path) -> TaskFrames:
         step = integer(value.strip(), where, "frame_filter step")
         if step < 1:
             raise FormatError(f"{where}: <frame_filter> '{text}': the step must be at least 1")
-    size = None
-    if task.findtext("size"):
-        size = integer(task.findtext("size"), where, "size")
-    elif task.findtext("stop_frame"):
+    size = stop = None
+    if task.findtext("stop_frame"):
         stop = integer(task.findtext("stop_frame"), where, "stop_frame")
         size = max(0, (stop - start) // step + 1)
+    if task.findtext("size"):
+        given = integer(task.findtext("size"), where, "size")
+        if stop is not None and given != size:  # CVAT writes both from one frame range
+            raise FormatError(
+                f"{where}: <size> {given} disagrees with <stop_frame> {stop} (which makes "
+                f"{size} task frames from <start_frame> {start}, step {step}): the file was "
+                "edited or cut; export the task from CVAT again, or make them agree"
+            )
+        size = given
     parts = [f"<start_frame> {start}"] if start else []
     parts += [f"<frame_filter> step={step}"] if step != 1 else []
     return TaskFrames(start, step, size, ", ".join(parts) or "the task's frames")

@@ -109,6 +109,10 @@ def export(
     if polygons and module.NAME != "viame":
         raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
     text = os.fspath(path)
+    if not text.strip():  # Path("") is the working folder: it was refused as '.'
+        raise FormatError(
+            f"export: path {text!r} is empty: name the output file (a folder for davis)"
+        )
     if module.NAME != "davis" and text.endswith(("/", os.sep)):  # a file named as the folder
         raise FormatError(  # was written ('-o exports/' wrote the JSON as a file 'exports')
             f"{text}: names a folder, but a {module.NAME} export is one file: name the file "

@@ -22,7 +22,7 @@ from ecoseg.formats._files import file_sha256
 from ecoseg.formats._left_out import leave_out_beyond
 from ecoseg.formats._painting import refuse_empty_shapes, warn_cut_boxes
 from ecoseg.formats._registry import format_module
-from ecoseg.formats._sniff import other_format_hint
+from ecoseg.formats._sniff import header_row_hint, other_format_hint
 from ecoseg.formats._stores import write_store
 from ecoseg.formats._values import ANOTHER_SIZE, ANOTHER_VIDEO, SizeMismatch, size_differs
 from ecoseg.provenance import created, survey_video
@@ -162,6 +162,8 @@ def _read(
             "(align='index', --align index)"
         )
     kwargs = {}
+    if align == "time" and module.NAME == "viame":
+        kwargs["times"] = True  # a malformed stamp named as such, not as 'has no time'
     if getattr(module, "BY_NAME", False) and info.images is not None:
         kwargs["images"] = info.images  # its images matched to the folder's by name
     if first_frame is not None:
@@ -180,7 +182,7 @@ def _read(
         error.parts = exc.parts  # evaluate names the video its way
         raise error from None
     except FormatError as exc:  # a file of another format: say which it looks like
-        hint = other_format_hint(src, module.NAME)
+        hint = header_row_hint(src, module.NAME) or other_format_hint(src, module.NAME)
         if hint is None:
             raise
         raise FormatError(f"{exc}; {hint}") from None

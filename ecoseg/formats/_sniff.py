@@ -1,6 +1,7 @@
 """Which annotation format a file looks like (:func:`looks_like`), from its first bytes: the
 hint a refusal adds where a file was given as another format (a MOT file read as VIAME was
-refused as ``box (70, 51, 21, 1) is empty or inverted``, with no word of the format).
+refused as ``box (70, 51, 21, 1) is empty or inverted``, with no word of the format), and
+the hint where a text file begins with a column header row (:func:`header_row_hint`).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-__all__ = ["looks_like", "other_format_hint"]
+__all__ = ["header_row_hint", "looks_like", "other_format_hint"]
 
 #: how a hint names each format
 LABELS = {
@@ -102,6 +103,50 @@ def other_format_hint(path: str | Path, given: str) -> str | None:
         f"the file looks like {LABELS[seen]}, not {LABELS[given]} "
         f"(format='{seen}', --format {seen})"
     )
+
+
+#: what each text format keeps in place of a header row
+_NO_HEADER = {
+    "mot": "MOT files have none: remove it",
+    "mots": "MOTS files have none: remove it",
+    "viame": "VIAME CSV's header lines start with '#': remove it or start it with '#'",
+}
+
+
+def header_row_hint(path: str | Path, given: str) -> str | None:
+    """What a refusal of ``path`` read as ``given`` (MOT, MOTS or VIAME text) adds where its
+    first data row is a column header (no field a number, as pandas writes one: before, it
+    was refused as ``line 1: frame 'frame' is not a number``), None where it is not.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "gt.txt"
+    >>> _ = f.write_text("frame,id,bb_left,bb_top,bb_width,bb_height\\n1,3,70,51,21,12\\n")
+    >>> header_row_hint(f, "mot")
+    "line 1 ('frame,id,bb_left,...') looks like a header row: MOT files have none: remove it"
+    >>> _ = f.write_text("1,3,70,51,21,12\\n")
+    >>> header_row_hint(f, "mot") is None
+    True
+    """
+    if given not in _NO_HEADER:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536).decode("utf-8", errors="replace").lstrip("\ufeff")
+    except OSError:
+        return None
+    for number, line in enumerate(head.splitlines(), 1):
+        row = line.strip()
+        if not row or row.startswith("#"):
+            continue
+        sep = "," if "," in row else " "
+        fields = [f.strip() for f in (row.split(",") if sep == "," else row.split())]
+        if len(fields) < 2 or any(_number(f) or _TIME.fullmatch(f) for f in fields):
+            return None
+        shown = sep.join(fields[:3]) + (sep + "..." if len(fields) > 3 else "")
+        return f"line {number} ('{shown}') looks like a header row: {_NO_HEADER[given]}"
+    return None
 
 
 def _semicolons(path: str | Path) -> bool:

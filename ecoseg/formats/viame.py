@@ -22,7 +22,7 @@ An attribute whose value holds a comma is one field in double quotes, as DIVE wr
 comma outside quotes splits it, and the rest, which is no species with a confidence, is refused
 as such (naming the attribute). VIAME numbers tracks from 0: when a file has a track 0 every
 id is shifted by 1. Field 2 gives times for ``align="time"`` when it is a ``HH:MM:SS.f`` time
-stamp.
+stamp; aligned by time, one meant as a stamp but malformed (``00:99:00``) is refused as such.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ HEADER = (
     "Confidence Pairs or Attributes"
 )
 _STAMP = re.compile(r"^(\d+):([0-5]\d):(\d+(?:\.\d*)?)$")
+#: a field 2 meant as a time stamp (digits, ':' and '.'), well-formed or not
+_STAMP_LIKE = re.compile(r"[\d.:]*\d:[\d.:]*")
 
 
 def timestamp(seconds: float) -> str:
@@ -232,8 +234,9 @@ def write_frames(
     check_classes(head, found)
 
 
-def read(path: Path, *, width: int, height: int) -> Annotations:
-    """Read a VIAME CSV."""
+def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotations:
+    """Read a VIAME CSV. With ``times`` (the file aligned by time), a field 2 meant as a time
+    stamp but malformed (``00:99:00``) is refused, quoting it (before: ``has no time``)."""
     table = read_table(path, ",")
     ncol = table.shape[1] - 1
     records = []
@@ -289,6 +292,12 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
             )
             species.append((item, value))
             k += 2
+        time = parse_timestamp(fields[1])
+        if times and time is None and _STAMP_LIKE.fullmatch(fields[1].strip()):
+            raise FormatError(
+                f"{w}: time stamp (field 2) '{fields[1].strip()}' is malformed: expected "
+                "HH:MM:SS.ffffff (minutes 00..59)"
+            )
         records.append(
             (
                 tid,
@@ -297,7 +306,7 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
                 conf,
                 species,
                 tuple(polys),
-                parse_timestamp(fields[1]),
+                time,
                 f"line {row.line}",
             )
         )

@@ -81,12 +81,46 @@ CASES = [  # (id, format, file name, content, what the line names)
         _CVAT_MISSPELT,
         ['<track id="0">', "label 'parotfish' is not one of the labels", "'parrotfish'"],
     ),
+    (  # CVAT writes both from one frame range: <size> was taken without a word
+        "cvat-size-and-stop-frame-disagree",
+        "cvat",
+        "a.xml",
+        _CVAT_MISSPELT.replace("parotfish", "parrotfish").replace(
+            "<size>2</size>", "<size>2</size><start_frame>0</start_frame><stop_frame>5</stop_frame>"
+        ),
+        ["<meta>: <size> 2 disagrees with <stop_frame> 5 (which makes 6 task frames"],
+    ),
     (  # read through a float: named as frame 100000000000000000000
         "mot-frame-far-past-the-end",
         "mot",
         "t.txt",
         "99999999999999999999,1,1,1,3,3,1,-1,-1,-1\n",
         ["line 1: frame 99999999999999999999 is past the end"],
+    ),
+    (  # as pandas writes one: refused as "frame 'frame' is not a number", with no hint
+        "mot-header-row",
+        "mot",
+        "t.txt",
+        "frame,id,bb_left,bb_top,bb_width,bb_height,conf,x,y,z\n" + _MOT,
+        [
+            "line 1: frame 'frame' is not a number",
+            "line 1 ('frame,id,bb_left,...') looks like "
+            "a header row: MOT files have none: remove it",
+        ],
+    ),
+    (
+        "mots-header-row",
+        "mots",
+        "t.txt",
+        "frame id class_id img_height img_width rle\n" + _MOTS,
+        ["line 1 ('frame id class_id ...') looks like a header row: MOTS files have none"],
+    ),
+    (  # VIAME's own header lines start with '#' (those are read as comments)
+        "viame-header-row",
+        "viame",
+        "t.csv",
+        _VIAME.replace("\n", "\ntrack,time,frame,x0,y0,x1,y1,conf,length,species,c\n", 1),
+        ["line 2 ('track,time,frame,...') looks like a header row", "start it with '#'"],
     ),
     ("empty-coco", "coco", "a.json", "", ["the file is empty"]),
     ("empty-ytvis", "ytvis", "a.json", "\n", ["the file is empty"]),
@@ -144,4 +178,22 @@ def test_a_file_a_careful_user_could_hand_over_is_refused_in_one_line(
     out = tmp_path / "t.zarr"
     code, _, err = cli("import", path, "--format", fmt, "--video", clip.video, "-o", out)
     assert_one_line_error(code, err, str(path), *culprits)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("stamp", ["00:99:00", "12:30"], ids=["minutes-99", "no-hours"])
+def test_a_malformed_viame_time_stamp_aligned_by_time_is_named_as_such(clip, tmp_path, cli, stamp):
+    # before: "line 2: has no time; align by index instead", as for an image name
+    path = tmp_path / "t.csv"
+    path.write_text(_VIAME.replace("00:00:00.000000", stamp), encoding="utf-8")
+    out = tmp_path / "t.zarr"
+    args = ("import", path, "--format", "viame", "--align", "time", "--video", clip.video)
+    code, _, err = cli(*args, "-o", out)
+    assert_one_line_error(
+        code,
+        err,
+        str(path),
+        f"line 2: time stamp (field 2) '{stamp}' is malformed",
+        "expected HH:MM:SS.ffffff",
+    )
     assert not out.exists()
