@@ -36,6 +36,7 @@ from ecoseg._lazy import make_callable
 from ecoseg._paths import check_out_folder, check_outside_store, check_overwrite
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, InterruptedTablesWarning
+from ecoseg.measure._own_files import check_own_table
 from ecoseg.measure._tables_lock import tables_lock
 from ecoseg.measure.calibration import (
     Calibration,
@@ -494,6 +495,7 @@ def _targets(out, formats, overwrite) -> list[Path]:
     check_out_folder(out)
     paths = [out / f"{name}.{fmt}" for name in TABLES for fmt in formats] + [out / "tables.json"]
     for p in paths:
+        check_own_table(p)  # first: --overwrite would not help
         check_overwrite(p, overwrite)
     return paths
 
