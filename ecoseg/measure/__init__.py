@@ -307,14 +307,17 @@ def measure(
     )
     if out is not None:
         check_path_arg(out, "measure: out", "a path to the tables' folder or None")
-        check_outside_store(out, store)
-        check_out_folder(out)
-    with tables_lock(out):  # one measure into a folder at a time: a second one is refused
-        interrupted = out is not None and (Path(out) / INCOMPLETE).is_file()
-        targets = _targets(out, formats, overwrite or interrupted)  # a half set: replaced
-        with opened_store(store) as opened:  # one opened from a path is closed again
-            check_finished(opened)  # no numbers from half an edit
-            frames = check_has_frames(opened)  # no numbers, not zeros, from nothing observed
+    # the store first (a damaged or unfinished one is the more fundamental error), then the
+    # tables folder: a user who fixes one does not then meet the other
+    with opened_store(store) as opened:  # one opened from a path is closed again
+        check_finished(opened)  # no numbers from half an edit
+        frames = check_has_frames(opened)  # no numbers, not zeros, from nothing observed
+        if out is not None:
+            check_outside_store(out, store)
+            check_out_folder(out)
+        with tables_lock(out):  # one measure into a folder at a time: a second one is refused
+            interrupted = out is not None and (Path(out) / INCOMPLETE).is_file()
+            targets = _targets(out, formats, overwrite or interrupted)  # a half set: replaced
             warn_case_clashes(opened)  # 'parrotfish' and 'Parrotfish': two rows of every table
             tables, save = _tables(opened, frames, new_cal, roi, classes, chunk_frames, progress)
             note = incomplete_note(opened)
