@@ -36,6 +36,7 @@ from ecoseg._lazy import make_callable
 from ecoseg._paths import check_out_folder, check_outside_store, check_overwrite
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, InterruptedTablesWarning
+from ecoseg.measure._own_files import check_own_table
 from ecoseg.measure._tables_lock import tables_lock
 from ecoseg.measure.calibration import (
     Calibration,
@@ -306,14 +307,17 @@ def measure(
     )
     if out is not None:
         check_path_arg(out, "measure: out", "a path to the tables' folder or None")
-        check_outside_store(out, store)
-        check_out_folder(out)
-    with tables_lock(out):  # one measure into a folder at a time: a second one is refused
-        interrupted = out is not None and (Path(out) / INCOMPLETE).is_file()
-        targets = _targets(out, formats, overwrite or interrupted)  # a half set: replaced
-        with opened_store(store) as opened:  # one opened from a path is closed again
-            check_finished(opened)  # no numbers from half an edit
-            frames = check_has_frames(opened)  # no numbers, not zeros, from nothing observed
+    # the store first (a damaged or unfinished one is the more fundamental error), then the
+    # tables folder: a user who fixes one does not then meet the other
+    with opened_store(store) as opened:  # one opened from a path is closed again
+        check_finished(opened)  # no numbers from half an edit
+        frames = check_has_frames(opened)  # no numbers, not zeros, from nothing observed
+        if out is not None:
+            check_outside_store(out, store)
+            check_out_folder(out)
+        with tables_lock(out):  # one measure into a folder at a time: a second one is refused
+            interrupted = out is not None and (Path(out) / INCOMPLETE).is_file()
+            targets = _targets(out, formats, overwrite or interrupted)  # a half set: replaced
             warn_case_clashes(opened)  # 'parrotfish' and 'Parrotfish': two rows of every table
             tables, save = _tables(opened, frames, new_cal, roi, classes, chunk_frames, progress)
             note = incomplete_note(opened)
@@ -494,6 +498,7 @@ def _targets(out, formats, overwrite) -> list[Path]:
     check_out_folder(out)
     paths = [out / f"{name}.{fmt}" for name in TABLES for fmt in formats] + [out / "tables.json"]
     for p in paths:
+        check_own_table(p)  # first: --overwrite would not help
         check_overwrite(p, overwrite)
     return paths
 

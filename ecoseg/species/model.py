@@ -461,10 +461,19 @@ class SpeciesModel:
         trained = (self.params or {}).get("units")
         if units is not None and trained is not None and units != trained:
             kind = "calibrated" if trained == "mm" else "uncalibrated"
+            names = [str(t["store"]) for t in self.training if isinstance(t.get("store"), str)]
+            were = "its training stores"
+            if names:
+                were = f"{were} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+            alike = (
+                f"calibrate this store as {were} were (ecoseg measure STORE --calibration "
+                "MM_PER_PX)"
+                if trained == "mm"
+                else f"measure this store in pixels as {were} were (--calibration none)"
+            )
             raise ModelError(
                 f"{where}: the model was trained on {kind} stores (sizes in {trained}), this "
-                f"store's sizes are in {units}; calibrate the stores alike (ecoseg measure "
-                "--calibration) or re-train"
+                f"store's sizes are in {units}; {alike} or re-train"
             )
         if int(feature_version) != self.feature_version:
             raise ModelError(

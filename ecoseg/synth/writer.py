@@ -117,7 +117,9 @@ def synth(
     Raises
     ------
     ConfigError
-        A parameter is out of range, or ``out/video.mp4`` exists and ``overwrite`` is false.
+        A parameter is out of range, or ``out/video.mp4`` exists and ``overwrite`` is false,
+        or is not a clip ecoseg synth wrote (``truth.zarr`` beside it does not record its
+        bytes), which is never replaced.
     StoreError
         ``out/truth.zarr`` exists and ``overwrite`` is false, or is no ecoseg store (a file, a
         folder, another tool's zarr store), which is never replaced.
@@ -164,6 +166,11 @@ def synth(
     check_out_folder(out)
     if (kept := not_replaceable(Location(truth_path))) is not None:  # even with overwrite
         raise StoreError(kept)
+    if (why := _not_our_video(video_path, truth_path)) is not None:  # even with overwrite
+        raise ConfigError(
+            f"{video_path}: exists and is not a clip ecoseg synth wrote ({why}); refusing to "
+            "replace it even with overwrite (move it away or choose another output folder)"
+        )
     check_overwrite(video_path, overwrite)
     check_overwrite(truth_path, overwrite, error=StoreError)
     out.mkdir(parents=True, exist_ok=True)
@@ -279,6 +286,32 @@ def synth(
         objects=objects,
         maxn=maxn,
     )
+
+
+def _not_our_video(video: Path, truth: Path) -> str | None:
+    """Why the file ``video`` (``out/video.mp4``) is not a clip ``ecoseg synth`` wrote, or None:
+    nothing (or an empty file) is there, or ``truth.zarr`` beside it, a store of ecoseg synth,
+    records its bytes (``provenance["video"]["sha256"]``)."""
+    from ecoseg._hashing import sha256_file
+    from ecoseg.store import MaskStore
+
+    if not os.path.lexists(video):
+        return None
+    if not video.is_file():
+        return "not a file"
+    if video.stat().st_size == 0:
+        return None  # nothing to lose
+    try:
+        with MaskStore.open(truth) as store:
+            prov = store.provenance
+    except Exception:  # noqa: BLE001 - no store, a damaged one: nothing vouches for the video
+        return f"no store {truth.name} of ecoseg synth beside it records its bytes"
+    recorded = (prov.get("video") or {}).get("sha256") if isinstance(prov, dict) else None
+    if prov.get("generator") != GENERATOR or recorded is None:
+        return f"{truth.name} beside it is no finished clip of ecoseg synth"
+    if recorded != sha256_file(video):
+        return f"its bytes are not those {truth.name} beside it records"
+    return None
 
 
 def _yuv420(frame):

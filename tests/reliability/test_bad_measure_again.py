@@ -26,3 +26,19 @@ def test_a_wrong_calibration_is_said_before_the_tables_there(spec, said, clip, t
     line = assert_one_line_error(code, err, f"calibration '{spec}'", said)
     assert "already exists" not in line
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_damaged_store_is_said_before_the_tables_there(clip, tmp_path, cli):
+    """The store is checked before the tables folder: a damaged store into a folder that
+    already holds tables said ``tables/regions.parquet: already exists; pass --overwrite``,
+    and only once that was fixed that the store was damaged."""
+    out = tmp_path / "tables"
+    assert cli("measure", clip.truth, "-o", out, "--quiet")[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    damaged = tmp_path / "T1.zarr"
+    damaged.mkdir()
+    (damaged / "zarr.json").write_text('{"zarr_format": 3, "node_type": ')
+    code, _, err = cli("measure", damaged, "-o", out, "--quiet")
+    line = assert_one_line_error(code, err, "T1.zarr", "damaged", status=None)
+    assert "already exists" not in line
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

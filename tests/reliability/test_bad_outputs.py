@@ -10,6 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from reliability_helpers import assert_one_line_error
 
@@ -285,12 +286,11 @@ def _existing_output_cases(store, clip, tmp_path):
     demo = tmp_path / "demo"
     demo.mkdir()
     (demo / "demo.json").write_text("keep me")  # an earlier run's
-    synth = tmp_path / "synth"
-    synth.mkdir()
-    (synth / "video.mp4").write_bytes(b"keep me")
-    tables = tmp_path / "tables"
+    synth = tmp_path / "synth"  # an earlier clip (a user's own video.mp4: refused even with
+    shutil.copytree(Path(clip.video).parent, synth)  # --overwrite, test_bad_own_outputs.py)
+    tables = tmp_path / "tables"  # an earlier run's table (likewise)
     tables.mkdir()
-    (tables / "regions.parquet").write_bytes(b"keep me")
+    pd.DataFrame({"frame": [0], "time_s": [0.0]}).to_parquet(tables / "regions.parquet")
     video = str(clip.video)
     import ecoseg
 

@@ -1,5 +1,6 @@
 import json
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -131,6 +132,23 @@ def test_sizes_in_other_units_are_refused():
     m.check_features(["x"], 1, "s.zarr", "mm")
     with pytest.raises(ModelError, match="calibrated stores .sizes in mm.*in px"):
         m.check_features(["x"], 1, "s.zarr", "px")
+
+
+@pytest.mark.parametrize(
+    ("trained", "given", "said"),
+    [
+        ("mm", "px", "calibrate this store as its training stores (north.zarr, south.zarr) were"),
+        ("px", "mm", "in pixels as its training stores (north.zarr, south.zarr) were"),
+    ],
+)
+def test_sizes_in_other_units_name_the_training_stores(trained, given, said):
+    """It said 'calibrate the stores alike' without naming the stores the model learned."""
+    training = [{"store": "north.zarr", "tracks": 1}, {"store": "south.zarr", "tracks": 1}]
+    m = SpeciesModel.fit(
+        [[0.0], [1.0]], ["a", "b"], feature_names=["x"], units=trained, training=training
+    )
+    with pytest.raises(ModelError, match=re.escape(said)):
+        m.check_features(["x"], 1, "s.zarr", given)
 
 
 def test_feature_weights_damp_a_feature_and_are_kept_in_the_file(tmp_path):

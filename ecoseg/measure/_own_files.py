@@ -1,0 +1,87 @@
+"""The files ``ecoseg measure`` rewrites in its output folder, told from a user's own file of
+the same name (:func:`check_own_table`): ``--overwrite`` replaces an earlier run's tables, never
+a user's ``counts.csv`` or ``tables.json``, which is refused, naming it and why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ecoseg.errors import ConfigError
+
+__all__ = ["check_own_table"]
+
+#: the first two columns of each table ecoseg measure writes (its header starts with them)
+_FIRST_COLUMNS = {
+    "regions": ("frame", "time_s"),
+    "tracks": ("object_id", "class"),
+    "counts": ("frame", "time_s"),
+    "maxn": ("class", "maxn"),
+    "cover": ("frame", "time_s"),
+}
+
+
+def _not_ours(path: Path) -> str | None:
+    """Why the file ``path`` is not one ecoseg measure wrote, or None (it is, or is empty)."""
+    if path.stat().st_size == 0:
+        return None  # nothing to lose
+    name, suffix = path.stem, path.suffix
+    if path.name == "tables.json":
+        try:
+            meta = json.loads(path.read_bytes())
+        except (ValueError, UnicodeDecodeError):
+            return "not JSON"
+        if not isinstance(meta, dict) or "tables" not in meta:
+            return "no 'tables' key"
+        return None
+    first = _FIRST_COLUMNS[name]
+    if suffix == ".csv":
+        with open(path, "rb") as f:
+            head = f.read(256).split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf")
+        line = head.decode("utf-8", "replace").strip()
+        if line.split(",")[:2] == list(first):
+            return None
+        return f"its first line is {line[:60]!r}, not '{','.join(first)},...'"
+    import pyarrow.parquet as pq
+
+    try:
+        columns = pq.read_schema(path).names
+    except Exception:  # noqa: BLE001 - any unreadable file is not one of ours
+        return "not a Parquet file"
+    if columns[:2] == list(first):
+        return None
+    return f"its columns are {', '.join(columns[:3])[:60]!r}, not '{', '.join(first)}, ...'"
+
+
+def check_own_table(path: str | os.PathLike) -> None:
+    """Refuse, even with ``overwrite``, to replace ``path`` (``<table>.csv``,
+    ``<table>.parquet`` or ``tables.json`` in the tables folder) when it is not a file
+    ecoseg measure wrote: a table's header starts with that table's first two columns,
+    ``tables.json`` is a JSON object with ``tables``; an empty file holds nothing to lose.
+    Nothing there, or an earlier run's file, passes.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (out / "counts.csv").write_text("frame,time_s,class,count\\n")
+    >>> check_own_table(out / "counts.csv")  # an earlier run's: replaced with overwrite
+    >>> _ = (out / "counts.csv").write_text("site,diver,count\\nA,Kim,3\\n")
+    >>> check_own_table(out / "counts.csv")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...counts.csv: exists and is not a table ecoseg measure wrote \
+(its first line is 'site,diver,count', not 'frame,time_s,...'); refusing to replace it even with \
+overwrite (move it away or choose another output folder)
+    """
+    path = Path(path)
+    if not os.path.lexists(path):
+        return
+    why = "not a file" if not path.is_file() else _not_ours(path)
+    if why is not None:
+        raise ConfigError(
+            f"{os.fspath(path)}: exists and is not a table ecoseg measure wrote ({why}); "
+            "refusing to replace it even with overwrite (move it away or choose another "
+            "output folder)"
+        )

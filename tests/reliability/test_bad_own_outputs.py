@@ -1,0 +1,68 @@
+"""Bad input: a user's own file in an output folder, named like a file ecoseg writes there.
+
+``ecoseg measure -o DIR --overwrite`` replaced a user's own ``counts.csv`` (or
+``counts.parquet``, ``tables.json``), and without ``--overwrite`` said only ``already exists;
+pass --overwrite``. Such a file is now refused even with ``--overwrite``, naming it and why;
+an earlier run's tables are still replaced. ``ecoseg synth --overwrite`` likewise replaced a
+user's own ``video.mp4``: refused now unless the ``truth.zarr`` beside it records its bytes.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from reliability_helpers import assert_one_line_error
+
+pytestmark = pytest.mark.bad_input
+
+
+@pytest.mark.parametrize("again", [[], ["--overwrite"]])
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("counts.csv", "its first line is 'site,diver,count'"),
+        ("tables.json", "no 'tables' key"),
+        ("maxn.parquet", "its columns are 'site, maxn'"),
+    ],
+)
+def test_measure_refuses_a_users_own_table(name, said, again, clip, tmp_path, cli):
+    out = tmp_path / "tables"
+    out.mkdir()
+    mine = out / name
+    if name.endswith(".parquet"):
+        pd.DataFrame({"site": ["A"], "maxn": [3]}).to_parquet(mine)
+    elif name.endswith(".json"):
+        mine.write_text('{"site": "A"}\n')
+    else:
+        mine.write_text("site,diver,count\nA,Kim,3\n")
+    before = mine.read_bytes()
+    code, _, err = cli("measure", clip.truth, "-o", out, *again, "--quiet")
+    line = assert_one_line_error(code, err, name, "not a table ecoseg measure wrote", said)
+    assert "already exists" not in line
+    assert mine.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == [name]
+
+
+def test_measure_still_replaces_its_own_tables(clip, tmp_path, cli):
+    out = tmp_path / "tables"
+    assert cli("measure", clip.truth, "-o", out, "--quiet")[0] == 0
+    assert cli("measure", clip.truth, "-o", out, "--overwrite", "--quiet")[0] == 0
+
+
+@pytest.mark.parametrize("again", [[], ["--overwrite"]])
+def test_synth_refuses_a_users_own_video(again, tmp_path, cli):
+    out = tmp_path / "clip"
+    out.mkdir()
+    mine = out / "video.mp4"
+    mine.write_bytes(bytes(4) + b"ftypisom dive 3")
+    code, _, err = cli("synth", "-o", out, "--frames", "3", "--size", "64x48", *again, "--quiet")
+    line = assert_one_line_error(code, err, "video.mp4", "not a clip ecoseg synth wrote")
+    assert "already exists" not in line
+    assert mine.read_bytes() == bytes(4) + b"ftypisom dive 3"
+    assert sorted(p.name for p in out.iterdir()) == ["video.mp4"]
+
+
+def test_synth_still_replaces_its_own_clip(tmp_path, cli):
+    args = ("synth", "-o", tmp_path / "clip", "--frames", "3", "--size", "64x48", "--quiet")
+    assert cli(*args)[0] == 0
+    assert cli(*args, "--overwrite")[0] == 0
