@@ -161,7 +161,8 @@ def test_check_file_ends_either_message_with_a_hint(tmp_path, monkeypatch):
 def test_a_file_where_a_command_writes_a_folder_is_one_line_and_kept(command, tmp_path, capsys):
     """``--out notes.txt`` of a command that writes a folder: demo, study and batch ended in
     ``ecoseg: error: [Errno 20] Not a directory`` (or ``[Errno 17] File exists``) with exit
-    status 1; every such command now says it as measure and synth did, and the file stays."""
+    status 1; every such command now says it as measure and synth did, and the file stays.
+    (measure checks its store first: it is given one.)"""
     from ecoseg.cli import main
 
     notes = tmp_path / "notes.txt"
@@ -174,9 +175,14 @@ def test_a_file_where_a_command_writes_a_folder_is_one_line_and_kept(command, tm
         "demo": ["demo", "--out", notes],
         "study": ["study", study, "-o", notes, "--quiet"],
         "batch": ["batch", video, "-o", notes, "--quiet"],
-        "measure": ["measure", tmp_path / "s.zarr", "-o", notes],
+        "measure": ["measure", tmp_path / "clip" / "truth.zarr", "-o", notes],
         "synth": ["synth", "-o", notes],
     }[command]
+    if command == "measure":
+        import ecoseg
+
+        ecoseg.synth(tmp_path / "clip", frames=3, size=(96, 64), seed=1)
+        capsys.readouterr()
     assert main([str(a) for a in args]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"ecoseg: error: {notes}: exists and is not a folder"
