@@ -102,14 +102,9 @@ def check_no_writer(path: Any) -> None:
     --------
     >>> check_no_writer("memory://nothing-here")  # URLs are never locked
     """
-    loc = path if isinstance(path, Location) else Location(path)
-    lock_file = lock_path(loc)
-    if lock_file is None or not lock_file.exists():
-        return
-    probe = WriterLock(lock_file, loc.text)
-    holder = probe._read()
-    if not probe._stale(holder):
-        raise StoreError(probe._refusal(holder))
+    found = _live_holder(path)
+    if found is not None:
+        raise StoreError(found[0]._refusal(found[1]))
 
 
 def live_writer(path: Any) -> str | None:
@@ -124,15 +119,22 @@ def live_writer(path: Any) -> str | None:
     >>> live_writer("memory://nothing-here") is None  # URLs are never locked
     True
     """
+    found = _live_holder(path)
+    if found is None or found[0]._ours(found[1]):
+        return None
+    return found[0]._who(found[1])
+
+
+def _live_holder(path: Any) -> tuple[WriterLock, dict | None] | None:
+    """The lock of the store at ``path`` and its live holder's record, or None (no lock file,
+    a URL, or a stale lock)."""
     loc = path if isinstance(path, Location) else Location(path)
     lock_file = lock_path(loc)
     if lock_file is None or not lock_file.exists():
         return None
     probe = WriterLock(lock_file, loc.text)
     holder = probe._read()
-    if probe._stale(holder) or probe._ours(holder):
-        return None
-    return probe._who(holder)
+    return None if probe._stale(holder) else (probe, holder)
 
 
 class WriterLock:
