@@ -11,7 +11,15 @@ from ecoseg.report._looked import video_classes
 from ecoseg.report.figures._panels import photograph_axis, video_names, video_panels
 from ecoseg.report.figures._style import WIDTH_IN, legend, message, new_figure
 
-__all__ = ["counts_figure", "maxn_figure"]
+__all__ = [
+    "counts_figure",
+    "maxn_figure",
+    "survey_counts",
+    "class_maxn",
+    "maxn_marker",
+    "frame_duration",
+    "held_steps",
+]
 
 
 def counts_figure(
