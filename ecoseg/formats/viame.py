@@ -22,7 +22,8 @@ An attribute whose value holds a comma is one field in double quotes, as DIVE wr
 comma outside quotes splits it, and the rest, which is no species with a confidence, is refused
 as such (naming the attribute). VIAME numbers tracks from 0: when a file has a track 0 every
 id is shifted by 1. Field 2 gives times for ``align="time"`` when it is a ``HH:MM:SS.f`` time
-stamp; aligned by time, one meant as a stamp but malformed (``00:99:00``) is refused as such.
+stamp; aligned by time, one meant as a stamp but malformed (``00:99:00``, ``00:01:75.000``) is
+refused as such.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ HEADER = (
     "9: Target Length (0 or -1 if invalid),10-11+: Repeated Species,"
     "Confidence Pairs or Attributes"
 )
-_STAMP = re.compile(r"^(\d+):([0-5]\d):(\d+(?:\.\d*)?)$")
+_STAMP = re.compile(r"^(\d+):([0-5]\d):([0-5]?\d(?:\.\d*)?)$")
 #: a field 2 meant as a time stamp (digits, ':' and '.'), well-formed or not
 _STAMP_LIKE = re.compile(r"[\d.:]*\d:[\d.:]*")
 
@@ -72,7 +73,16 @@ def timestamp(seconds: float) -> str:
 
 
 def parse_timestamp(text: str) -> float | None:
-    """Seconds of a ``HH:MM:SS.f`` stamp, None for anything else (an image name)."""
+    """Seconds of a ``HH:MM:SS.f`` stamp, None for anything else (an image name, or a stamp
+    whose minutes or seconds are 60 or more, such as ``00:01:75.000``).
+
+    Examples
+    --------
+    >>> parse_timestamp("00:01:15.5")
+    75.5
+    >>> parse_timestamp("00:01:75.000") is None
+    True
+    """
     match = _STAMP.match(text.strip())
     if not match:
         return None
@@ -236,7 +246,8 @@ def write_frames(
 
 def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotations:
     """Read a VIAME CSV. With ``times`` (the file aligned by time), a field 2 meant as a time
-    stamp but malformed (``00:99:00``) is refused, quoting it (before: ``has no time``)."""
+    stamp but malformed (``00:99:00``, ``00:01:75.000``) is refused, quoting it (before:
+    ``has no time``)."""
     table = read_table(path, ",")
     ncol = table.shape[1] - 1
     records = []
@@ -296,7 +307,7 @@ def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotat
         if times and time is None and _STAMP_LIKE.fullmatch(fields[1].strip()):
             raise FormatError(
                 f"{w}: time stamp (field 2) '{fields[1].strip()}' is malformed: expected "
-                "HH:MM:SS.ffffff (minutes 00..59)"
+                "HH:MM:SS.ffffff (minutes and seconds 00..59)"
             )
         records.append(
             (

@@ -181,9 +181,14 @@ def test_a_file_a_careful_user_could_hand_over_is_refused_in_one_line(
     assert not out.exists()
 
 
-@pytest.mark.parametrize("stamp", ["00:99:00", "12:30"], ids=["minutes-99", "no-hours"])
+@pytest.mark.parametrize(
+    "stamp",
+    ["00:99:00", "12:30", "00:60:00.000", "00:01:75.000", "00:00:60"],
+    ids=["minutes-99", "no-hours", "minutes-60", "seconds-75", "seconds-60"],
+)
 def test_a_malformed_viame_time_stamp_aligned_by_time_is_named_as_such(clip, tmp_path, cli, stamp):
-    # before: "line 2: has no time; align by index instead", as for an image name
+    # before: "line 2: has no time; align by index instead", as for an image name; seconds
+    # of 60 or more were read on (00:01:75.000 as 135 s, 00:00:60 as 60 s)
     path = tmp_path / "t.csv"
     path.write_text(_VIAME.replace("00:00:00.000000", stamp), encoding="utf-8")
     out = tmp_path / "t.zarr"
