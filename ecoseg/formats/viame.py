@@ -13,7 +13,8 @@ DIVE writes for videos), field 8 the object's score on the frame, one species pa
 object's class with the store's class probability, else its score on the frame) and, with
 ``polygons=True``, the outline of the object's largest part as ``(poly)``. Boxes are pixel
 edges: a mask covering columns 10..19 has TL_x 10 and BR_x 20. Read: the object's class is its
-species of highest confidence; a ``(poly)`` polygon, when given, is the mask, else the box is.
+species of highest confidence, and that confidence its class probability; a ``(poly)``
+polygon, when given, is the mask, else the box is.
 Spaces around a field are CSV padding (a hand-edited ``1, 0, ..., grouper, 0.9``): species
 names are read without them, and a class that begins or ends with spaces is refused by the
 export, so a species reads back as it was written. Confidences are scores in [0, 1] (field 8
@@ -341,7 +342,10 @@ def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotat
                 where=where,
             )
         )
-    tracks = [Track(oid, name) for oid, (_, name) in best.items()]
+    # the species' confidence is its class probability (VIAME's "species, confidence" pair)
+    tracks = [
+        Track(oid, name, float(p) if np.isfinite(p) else None) for oid, (p, name) in best.items()
+    ]
     return file_annotations(path, width, height, tracks, instances)
 
 
