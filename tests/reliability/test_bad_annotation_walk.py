@@ -161,6 +161,32 @@ CASES = [  # (id, format, file name, content, what the line names)
         ),
         ["image id 1", "frame_index -1 is negative"],
     ),
+    (  # one object, two class probabilities: the first one was not kept at all
+        "coco-two-class-probabilities",
+        "coco",
+        "a.json",
+        json.dumps(
+            _coco(
+                images=[
+                    {"id": 1, "width": W, "height": H, "frame_index": 0},
+                    {"id": 2, "width": W, "height": H, "frame_index": 1},
+                ],
+                annotations=[
+                    {**_coco()["annotations"][0], "id": k, "image_id": k}
+                    | {"attributes": {"track_id": 4, "class_probability": p}}
+                    for k, p in ((1, 0.9), (2, 0.4))
+                ],
+            )
+        ),
+        ["annotations[1] (id 2)", "class_probability 0.4 of track 4, but 0.9 at annotations[0]"],
+    ),
+    (  # a store's class probability is in [0, 1] (a percentage, a logit: rescale it)
+        "ytvis-class-probability-in-percent",
+        "ytvis",
+        "a.json",
+        json.dumps(_ytvis(annotations=[{**_ytvis()["annotations"][0], "class_probability": 87}])),
+        ["annotations[0] (id 1)", "class_probability 87 is not a score in [0, 1]"],
+    ),
 ]
 
 
