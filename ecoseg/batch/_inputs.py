@@ -3,7 +3,8 @@
 frame rate for what is not an image folder (:func:`check_folder_rate`). Each would otherwise
 fail, or be counted twice, video by video after the cluster started. And the tables a run
 rewrites in ``OUT`` (:func:`check_own_tables`): a user's own file of such a name is refused,
-not replaced.
+not replaced; so is a user's own folder or file where a video's store goes
+(:func:`check_store_places`), which each of the video's attempts failed on.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from typing import Any
 from ecoseg.batch.urls import is_url, local_path, redact_url
 from ecoseg.errors import ConfigError, VideoError
 
-__all__ = ["check_folder_rate", "check_folders", "check_own_tables", "check_same_bytes"]
+__all__ = [
+    "check_folder_rate",
+    "check_folders",
+    "check_own_tables",
+    "check_same_bytes",
+    "check_store_places",
+]
 
 
 def check_own_tables(out: str, files: Sequence[str]) -> None:
@@ -58,6 +65,45 @@ it away or choose another output folder
                 f"{first[:60]!r}, not 'video,...'); ecoseg batch rewrites that file: move it "
                 "away or choose another output folder"
             )
+
+
+def check_store_places(stores: Sequence[tuple[str, str, Any]]) -> None:
+    """Refuse, before any work, a run whose store of a video (``(video, store, status)``,
+    the status as the campaign read it: a ``StoreStatus``, or the error that reading the
+    store raised) would go where something is that no ecoseg store is (a user's folder or
+    file, another tool's zarr store: :func:`~ecoseg.store.identify.not_replaceable`), as
+    ``ecoseg segment -o`` refuses it. One line naming it; it was submitted 1 + ``retries``
+    times, each attempt failing on it. A store that reads as damaged but is ecoseg's (its
+    arrays) is left to its task (resumed or reported).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ecoseg.errors import StoreError
+    >>> store = pathlib.Path(tempfile.mkdtemp()) / "T1.zarr"
+    >>> _ = store.mkdir(), (store / "notes.txt").write_text("site A")
+    >>> check_store_places([("T1.mp4", str(store), StoreError("not a mask store"))])
+    Traceback (most recent call last):
+    ecoseg.errors.StoreError: ...T1.zarr: exists and is not a zarr store (a folder); ecoseg \
+batch writes the store of T1.mp4 there and will not replace it: move it away or choose another \
+output folder
+    """
+    from ecoseg.errors import EcosegError, StoreError
+    from ecoseg.store import Location
+    from ecoseg.store.identify import not_replaceable
+
+    for video, store, status in stores:
+        if not isinstance(status, EcosegError):  # a store, none, or unreadable (OSError)
+            continue
+        kept = not_replaceable(Location(store))
+        if kept is None:
+            continue
+        # "<store>: <what it is>; refusing ..." said as a batch's: no --overwrite to pass
+        what = kept[len(str(Location(store))) :].split("; ", 1)[0]
+        raise StoreError(
+            f"{redact_url(store)}{what}; ecoseg batch writes the store of {redact_url(video)} "
+            "there and will not replace it: move it away or choose another output folder"
+        )
 
 
 def check_folder_rate(fps: Any, videos: Sequence[str]) -> float:

@@ -25,6 +25,7 @@ from ecoseg.batch._inputs import (
     check_folders,
     check_own_tables,
     check_same_bytes,
+    check_store_places,
 )
 from ecoseg.batch._options import check_this_machine, concept_options, segment_options
 from ecoseg.batch._threads import DaemonPool, in_threads
@@ -229,7 +230,9 @@ def batch(
     known = {}
     here = scheduler is None
     if here:  # before any video is opened or hashed (no copies hashed, no store's name kept)
-        known, here = _check_machine_first(run_names, unsettled, out, seg, options_for, concept_run)
+        known, here = _check_machine_first(
+            videos, run_names, unsettled, out, seg, options_for, concept_run
+        )
     check_same_bytes(videos)
     names = store_names(videos, out)  # (opens a video another store in OUT could be made from)
     if seg is None:
@@ -259,6 +262,8 @@ def batch(
     resuming = []
     jobs = []
     statuses = _planned_statuses(out, names, known)  # (on object storage: several at once)
+    # a user's folder where a store goes: refused once, before any work (each attempt failed)
+    check_store_places([(v, store_location(out, n), statuses[n]) for v, n in zip(videos, names)])
     # a local cluster segments on this machine: its device and weights cache are checked
     # only where a video is to be segmented (stores all complete: the tables again on a
     # laptop with no GPU nor weights), before any store or the output folder is touched;
@@ -284,8 +289,8 @@ def batch(
         if isinstance(status, OSError):  # unreadable (permissions, a storage error): this
             row["error"] = f"{redact_url(store)}: the store cannot be read ({_error_text(status)})"
             continue  # video fails, the others are planned
-        if isinstance(status, EcosegError):  # not a store: the task reports it (after
-            log(f"{name}: {redact_text(status)}")  # retries) too
+        if isinstance(status, EcosegError):  # a damaged ecoseg store (check_store_places
+            log(f"{name}: {redact_text(status)}")  # refused others): its task reports it too
             status = None
         state, frames = (status.state, status.frames) if status else ("unknown", 0)
         row["frames"] = frames  # a store refused below is kept: the frames it holds
@@ -524,7 +529,7 @@ def _planned_statuses(
 
 
 def _check_machine_first(
-    names, unsettled, out, seg, options_for, concept_run: bool
+    videos, names, unsettled, out, seg, options_for, concept_run: bool
 ) -> tuple[dict, bool]:
     """Refuse, on a local cluster, a run this machine cannot do (:func:`check_this_machine`)
     before any video is opened or hashed, where a video is certain to be segmented whatever
@@ -537,6 +542,13 @@ def _check_machine_first(
     """
     settled = [name for i, name in enumerate(names) if i not in unsettled]
     statuses = _planned_statuses(out, settled)
+    check_store_places(  # (a user's folder: said before the machine, as it is cheaper)
+        [
+            (v, store_location(out, n), statuses[n])
+            for i, (v, n) in enumerate(zip(videos, names))
+            if i not in unsettled
+        ]
+    )
     if not any(map(_certain_to_segment, statuses.values())):
         return statuses, True
     if seg is None:
@@ -552,9 +564,11 @@ def _check_machine_first(
 
 def _certain_to_segment(status: StoreStatus | EcosegError | OSError) -> bool:
     """Whether a video of this store status (:func:`_planned_status`) gets a task that
-    segments it whatever its video holds: no store yet, or something that is not a store
-    (its task reports it). A partial store is resumed only once its video is found to be the
-    one it was made from (a probe); a complete one is not segmented again."""
+    segments it whatever its video holds: no store yet, or a store that cannot be read as one
+    (a damaged ecoseg store: its task reports it; anything else was refused,
+    :func:`~ecoseg.batch._inputs.check_store_places`). A partial store is resumed only once
+    its video is found to be the one it was made from (a probe); a complete one is not
+    segmented again."""
     missing = isinstance(status, StoreStatus) and status.state == "missing"
     return missing or isinstance(status, EcosegError)
 

@@ -32,10 +32,15 @@ class Track:
         Positive object id, the value of the object in the store's label images.
     class_ : str
         Class (species) name.
+    class_probability : float, optional
+        The probability of that class (0..1), where the file gives one for the object (VIAME's
+        species confidence, YouTube-VIS's track ``score`` of a results file, ecoseg's
+        ``class_probability`` in COCO and YouTube-VIS); a store's object table keeps it.
     """
 
     id: int
     class_: str = "unknown"
+    class_probability: float | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,6 +20,7 @@ from ecoseg.formats._annotated import annotated_range, check_annotated, off_grid
 from ecoseg.formats._annotation_model import Annotations, Instance
 from ecoseg.formats._files import check_output
 from ecoseg.formats._partials import (
+    FOLDER_FILE,
     partial_name,
     remove_path,
     remove_stale_partials,
@@ -242,7 +243,9 @@ def _viame_options(store: Any, polygons: bool) -> dict[str, Any]:
 def _check_replaceable(path: Path, folder: bool) -> None:
     """Refuse, even with ``overwrite``, to replace what an export cannot have written: a folder
     or a binary file (a video, a zipped store) by a file format; a file, or a folder holding
-    anything but PNGs (a mask store, a video folder), by ``davis``."""
+    anything but a DAVIS export's PNGs (``00000.png``, ...: a mask store, a video folder, a
+    user's ``legend.png``), by ``davis``, naming it. Hidden entries (``.DS_Store``, ``.git``)
+    are kept in the new folder (:func:`~ecoseg.formats._partials.replace_path`)."""
     if not path.exists():
         return
     if not folder and path.is_dir():
@@ -252,15 +255,24 @@ def _check_replaceable(path: Path, folder: bool) -> None:
         )
     if not folder:  # every file format is text: not over a video, a zip store
         check_text_replaceable(path, error=FormatError)
-    if folder and (
-        not path.is_dir()
-        or any(
-            p.is_dir() or p.suffix.lower() != ".png"
-            for p in path.iterdir()
-            if not p.name.startswith(".")
-        )
-    ):
+    if folder and not path.is_dir():
         raise FormatError(
             f"{path}: exists and is not a folder of PNG masks; refusing to replace it even "
             "with overwrite (choose another output path)"
         )
+    if folder:  # replacing it removes the export's own files only: anything else is refused
+        other = next(
+            (
+                p
+                for p in sorted(path.iterdir())
+                if not p.name.startswith(".") and (p.is_dir() or not FOLDER_FILE.fullmatch(p.name))
+            ),
+            None,
+        )
+        if other is not None:
+            raise FormatError(
+                f"{path}: holds {other.name}{'/' if other.is_dir() else ''}, which a davis "
+                "export does not write (it writes 00000.png, 00001.png, ...); refusing to "
+                "replace the folder even with overwrite (move it away or choose another "
+                "output path)"
+            )

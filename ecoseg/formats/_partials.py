@@ -5,7 +5,9 @@ this machine left there (:func:`remove_stale_partials`).
 An export that fails or is interrupted removes its partial output itself; one that is killed
 cannot, and the next export of the same output removes it. A folder it replaces (DAVIS) is
 renamed aside (:func:`aside_name`) until the new one is in: one killed between the two renames
-leaves the old aside, and the next export of that output puts it back.
+leaves the old aside, and the next export of that output puts it back. Replacing a folder
+removes only the files an export wrote there (:data:`FOLDER_FILE`): what else the old one holds
+(``.DS_Store``, ``.git``, a user's ``.notes``) is moved into the new one (:func:`carry_over`).
 """
 
 from __future__ import annotations
@@ -16,13 +18,19 @@ import socket
 from pathlib import Path
 
 __all__ = [
+    "FOLDER_FILE",
     "aside_name",
+    "carry_over",
     "host_tag",
     "partial_name",
     "remove_path",
     "remove_stale_partials",
     "replace_path",
 ]
+
+
+#: the name of a file an export writes into a folder: a DAVIS frame's PNG (``00042.png``)
+FOLDER_FILE = re.compile(r"\d{5,}\.png")
 
 
 def partial_name(name: str, pid: int | None = None) -> str:
@@ -57,17 +65,22 @@ def replace_path(part: Path, full: Path) -> None:
     second rename puts the old folder back, and an export killed between the two leaves it
     aside for the next export of ``full`` to put back (:func:`remove_stale_partials`).
 
+    What the old folder holds that an export does not write (a hidden ``.DS_Store`` or
+    ``.git``) is moved into the new one (:func:`carry_over`); it was removed with the old.
+
     Examples
     --------
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> (d / "new").mkdir(); (d / "new" / "b.png").write_bytes(b"b")
+    >>> (d / "new").mkdir(); (d / "new" / "00000.png").write_bytes(b"b")
     1
-    >>> (d / "out").mkdir(); (d / "out" / "a.png").write_bytes(b"a")
+    >>> (d / "out").mkdir(); (d / "out" / "00001.png").write_bytes(b"a")
     1
+    >>> (d / "out" / ".notes").write_text("site A")
+    6
     >>> replace_path(d / "new", d / "out")
-    >>> sorted(p.name for p in d.iterdir()), [p.name for p in (d / "out").iterdir()]
-    (['out'], ['b.png'])
+    >>> sorted(p.name for p in d.iterdir()), sorted(p.name for p in (d / "out").iterdir())
+    (['out'], ['.notes', '00000.png'])
     """
     if not full.is_dir():
         os.replace(part, full)
@@ -80,9 +93,34 @@ def replace_path(part: Path, full: Path) -> None:
         os.replace(aside, full)  # the old output back as it was
         raise
     try:
+        carry_over(aside, full)
         remove_path(aside)
     except OSError:
-        pass  # the new output is in place; the next export removes what is left of the old
+        pass  # the new output is in place; the next export carries over and removes the rest
+
+
+def carry_over(old: Path, new: Path) -> None:
+    """Move what the folder ``old`` holds that an export does not write (a name other than
+    :data:`FOLDER_FILE`'s: ``.DS_Store``, ``.git``, a user's ``.notes``) into the folder
+    ``new``, where ``new`` has nothing of that name, so removing ``old`` removes only an
+    export's own files.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("old", "new"):
+    ...     (d / name).mkdir()
+    >>> for name in ("00000.png", ".DS_Store"):
+    ...     _ = (d / "old" / name).write_bytes(b"x")
+    >>> carry_over(d / "old", d / "new")
+    >>> [p.name for p in (d / "old").iterdir()], [p.name for p in (d / "new").iterdir()]
+    (['00000.png'], ['.DS_Store'])
+    """
+    for p in list(old.iterdir()):
+        if FOLDER_FILE.fullmatch(p.name) or os.path.lexists(new / p.name):
+            continue
+        os.replace(p, new / p.name)
 
 
 def host_tag() -> str:
@@ -96,7 +134,8 @@ def remove_stale_partials(full: Path) -> list[Path]:
     YouTube-VIS and CVAT keep each object's pieces; ``.NAME.partial-PID`` as older versions
     named it, taken as this machine's), and put back an output folder one left aside
     (``.NAME.replaced-HOST-PID``, :func:`replace_path`) where ``full`` is missing (where it
-    is there, the new output was put in: the old one is removed). Leftovers of a running
+    is there, the new output was put in: what the old one holds that an export does not
+    write is moved into it, :func:`carry_over`, and the rest removed). Leftovers of a running
     process or of another machine (a shared disk: its processes cannot be checked) are left
     alone.
 
@@ -139,6 +178,8 @@ def remove_stale_partials(full: Path) -> list[Path]:
                 pass
             continue
         try:
+            if match[1] == "replaced" and p.is_dir() and full.is_dir():
+                carry_over(p, full)  # a user's .git, .DS_Store: kept in the new output
             remove_path(p)
         except FileNotFoundError:
             continue  # another export removed it first

@@ -74,11 +74,21 @@ def store_head(st: Any) -> Annotations:
         width=st.width,
         height=st.height,
         n_frames=st.n_frames,
-        tracks=tuple(Track(int(o["id"]), str(o.get("class") or "unknown")) for o in st.objects),
+        tracks=tuple(_track(o) for o in st.objects),
         times=st.read_time(),
         source=st.path,
         annotated=_annotated(st),
         image_names=_image_names(st),
+    )
+
+
+def _track(entry: dict) -> Track:
+    """The :class:`Track` of an object-table entry: id, class and class probability."""
+    p = entry.get("class_probability")
+    return Track(
+        int(entry["id"]),
+        str(entry.get("class") or "unknown"),
+        None if p is None else float(p),
     )
 
 
@@ -237,7 +247,11 @@ def write_store(
                 "scores to [0, 1] to import it (its boxes prompt a segmentation as they are: "
                 "--prompts-from)"
             )
-    objects = [{"id": t.id, "class": t.class_, "source": "imported"} for t in ann.tracks]
+    objects = [
+        {"id": t.id, "class": t.class_, "source": "imported"}
+        | ({} if t.class_probability is None else {"class_probability": t.class_probability})
+        for t in ann.tracks
+    ]
     column = {t.id: k for k, t in enumerate(ann.tracks)}
     frames = ann.by_frame()
     h, w = ann.height, ann.width

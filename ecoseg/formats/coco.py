@@ -12,7 +12,9 @@ Written (one file)::
                       "attributes": {"track_id": 3}}, ...]}
 
 ``frame_index`` and ``time_s`` are ecoseg's additions (readers that do not know them ignore
-them); the track id is an annotation attribute, as CVAT and Datumaro write it. A photo
+them); the track id is an annotation attribute, as CVAT and Datumaro write it, and so is the
+object's class probability (``"class_probability": 0.87``, ecoseg's), where the store has
+one (a classified or concept object's). A photo
 survey's images keep their own names (``"file_name": "quadrat_01.jpg"``: :func:`file_name`), so
 the file pairs with the survey's folder. Read: masks as
 RLE (compressed or counts lists, whatever ``iscrowd`` says: CVAT writes its masks as
@@ -21,7 +23,9 @@ from ``frame_index``, ``frame_id``, the number in the ``file_name`` where the na
 numbers (CVAT's ``frame_000105``; names from 0 with gaps) or the image's position in order of
 ids (of the file names' numbers where those order the images otherwise, with a warning);
 the object id from
-``attributes.track_id`` or ``track_id``, else each annotation becomes its own object (a file
+``attributes.track_id`` or ``track_id``, else each annotation becomes its own object; its
+class probability from ``attributes.class_probability`` (ecoseg's, written where the store
+has one; one value per object: a second one is refused) (a file
 whose annotations mix the two is refused, naming the first of each). CVAT's
 COCO export numbers tracks from 0: when a file has a track id 0 every id is shifted by 1
 (store ids are positive), as for CVAT XML and VIAME. A ``bbox`` (used where there is no
@@ -116,8 +120,11 @@ def category_list(cats: dict[str, int]) -> list[dict]:
     return [{"id": cid, "name": name, "supercategory": "organism"} for name, cid in cats.items()]
 
 
-def annotation(inst: Instance, number: int, category: int) -> dict:
-    """The ``annotations`` entry of one instance (a mask)."""
+def annotation(
+    inst: Instance, number: int, category: int, class_probability: float | None = None
+) -> dict:
+    """The ``annotations`` entry of one instance (a mask); the object's class probability,
+    where it has one, as the attribute ``class_probability``."""
     x0, y0, x1, y1 = inst.bounds()
     entry = {
         "id": number,
@@ -129,6 +136,8 @@ def annotation(inst: Instance, number: int, category: int) -> dict:
         "bbox": [x0, y0, x1 - x0, y1 - y0],
         "attributes": {"track_id": inst.track},
     }
+    if class_probability is not None:
+        entry["attributes"]["class_probability"] = class_probability
     if inst.score is not None:
         entry["score"] = inst.score
     return entry
@@ -149,6 +158,7 @@ def write_frames(
     """
     cats = categories(head)
     classes = head.class_of()
+    probs = {t.id: t.class_probability for t in head.tracks}
 
     dump = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps's, made once
     with open(path, "w", encoding="utf-8") as fh:
@@ -157,7 +167,7 @@ def write_frames(
         write_items(fh, images, dump)
         fh.write(f'],"categories":{dump(category_list(cats))},"annotations":[')
         entries = (
-            annotation(inst, k, cats[classes[inst.track]])
+            annotation(inst, k, cats[classes[inst.track]], probs.get(inst.track))
             for k, inst in enumerate((i for _, items in frames for i in items), 1)
         )
         write_items(fh, entries, dump)
@@ -486,6 +496,7 @@ def read(
             "image for each annotated frame, those with no animals too)"
         )
     tracks: dict[int, str] = {}
+    probs: dict[int, tuple[float, str]] = {}  # each track's class probability, where given
     instances = []
     auto_id = 0
     tracked: list[str] = []  # where the annotations with a track id are
@@ -515,6 +526,7 @@ def read(
             raise FormatError(
                 f"{path}: {where}: track {oid} is '{cls}' here but '{tracks[oid]}' before"
             )
+        _class_probability(attrs, oid, probs, f"{path}: {where}")
         rle, polys = parse_segmentation(a.get("segmentation"), f"{path}: {where}", height, width)
         box = None
         if rle is None and not polys:
@@ -554,9 +566,33 @@ def read(
         path,
         width,
         height,
-        [Track(oid + shift, cls) for oid, cls in tracks.items()],
+        [Track(oid + shift, cls, probs.get(oid, (None,))[0]) for oid, cls in tracks.items()],
         instances,
         n_frames=max(listed, default=-1) + 1,
         annotated=annotated,
         image_names=tuple(folder) if by_name else None,
     )
+
+
+def _class_probability(attrs: dict, oid: int, probs: dict, where: str) -> None:
+    """Note an annotation's ``attributes.class_probability`` as its track's (``probs``:
+    value and where it was first given), refusing a second, other value for the track.
+
+    Examples
+    --------
+    >>> probs = {}
+    >>> _class_probability({"class_probability": 0.5}, 3, probs, "a.json: annotations[0]")
+    >>> _class_probability({"class_probability": 0.7}, 3, probs, "a.json: annotations[4]")
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: a.json: annotations[4]: class_probability 0.7 of track 3, but \
+0.5 at annotations[0] (one per object)
+    """
+    if attrs.get("class_probability") is None:
+        return
+    value = probability(attrs["class_probability"], where, "class_probability")
+    first = probs.setdefault(oid, (value, where.rsplit(": ", 1)[-1]))
+    if first[0] != value:
+        raise FormatError(
+            f"{where}: class_probability {value:g} of track {oid}, but {first[0]:g} at "
+            f"{first[1]} (one per object)"
+        )

@@ -13,7 +13,8 @@ DIVE writes for videos), field 8 the object's score on the frame, one species pa
 object's class with the store's class probability, else its score on the frame) and, with
 ``polygons=True``, the outline of the object's largest part as ``(poly)``. Boxes are pixel
 edges: a mask covering columns 10..19 has TL_x 10 and BR_x 20. Read: the object's class is its
-species of highest confidence; a ``(poly)`` polygon, when given, is the mask, else the box is.
+species of highest confidence, and that confidence its class probability; a ``(poly)``
+polygon, when given, is the mask, else the box is.
 Spaces around a field are CSV padding (a hand-edited ``1, 0, ..., grouper, 0.9``): species
 names are read without them, and a class that begins or ends with spaces is refused by the
 export, so a species reads back as it was written. Confidences are scores in [0, 1] (field 8
@@ -22,7 +23,8 @@ An attribute whose value holds a comma is one field in double quotes, as DIVE wr
 comma outside quotes splits it, and the rest, which is no species with a confidence, is refused
 as such (naming the attribute). VIAME numbers tracks from 0: when a file has a track 0 every
 id is shifted by 1. Field 2 gives times for ``align="time"`` when it is a ``HH:MM:SS.f`` time
-stamp; aligned by time, one meant as a stamp but malformed (``00:99:00``) is refused as such.
+stamp; aligned by time, one meant as a stamp but malformed (``00:99:00``, ``00:01:75.000``) is
+refused as such.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ HEADER = (
     "9: Target Length (0 or -1 if invalid),10-11+: Repeated Species,"
     "Confidence Pairs or Attributes"
 )
-_STAMP = re.compile(r"^(\d+):([0-5]\d):(\d+(?:\.\d*)?)$")
+_STAMP = re.compile(r"^(\d+):([0-5]\d):([0-5]?\d(?:\.\d*)?)$")
 #: a field 2 meant as a time stamp (digits, ':' and '.'), well-formed or not
 _STAMP_LIKE = re.compile(r"[\d.:]*\d:[\d.:]*")
 
@@ -72,7 +74,16 @@ def timestamp(seconds: float) -> str:
 
 
 def parse_timestamp(text: str) -> float | None:
-    """Seconds of a ``HH:MM:SS.f`` stamp, None for anything else (an image name)."""
+    """Seconds of a ``HH:MM:SS.f`` stamp, None for anything else (an image name, or a stamp
+    whose minutes or seconds are 60 or more, such as ``00:01:75.000``).
+
+    Examples
+    --------
+    >>> parse_timestamp("00:01:15.5")
+    75.5
+    >>> parse_timestamp("00:01:75.000") is None
+    True
+    """
     match = _STAMP.match(text.strip())
     if not match:
         return None
@@ -236,7 +247,8 @@ def write_frames(
 
 def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotations:
     """Read a VIAME CSV. With ``times`` (the file aligned by time), a field 2 meant as a time
-    stamp but malformed (``00:99:00``) is refused, quoting it (before: ``has no time``)."""
+    stamp but malformed (``00:99:00``, ``00:01:75.000``) is refused, quoting it (before:
+    ``has no time``)."""
     table = read_table(path, ",")
     ncol = table.shape[1] - 1
     records = []
@@ -296,7 +308,7 @@ def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotat
         if times and time is None and _STAMP_LIKE.fullmatch(fields[1].strip()):
             raise FormatError(
                 f"{w}: time stamp (field 2) '{fields[1].strip()}' is malformed: expected "
-                "HH:MM:SS.ffffff (minutes 00..59)"
+                "HH:MM:SS.ffffff (minutes and seconds 00..59)"
             )
         records.append(
             (
@@ -330,7 +342,10 @@ def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotat
                 where=where,
             )
         )
-    tracks = [Track(oid, name) for oid, (_, name) in best.items()]
+    # the species' confidence is its class probability (VIAME's "species, confidence" pair)
+    tracks = [
+        Track(oid, name, float(p) if np.isfinite(p) else None) for oid, (p, name) in best.items()
+    ]
     return file_annotations(path, width, height, tracks, instances)
 
 

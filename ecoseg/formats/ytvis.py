@@ -20,7 +20,10 @@ k) and records the listed frames as the annotated ones.
 
 The annotation ``id`` is the object id; ``score`` is the mean over the frames where the object
 is present (the YouTube-VIS results convention) and ``frame_scores`` (ecoseg's addition) keeps
-each frame's score. Frames without the object are ``null``. A file without an
+each frame's score; ``class_probability`` (ecoseg's addition) the object's class probability,
+where the store has one. Read, a track's class probability is its ``class_probability``, else
+the ``score`` of a results file (one without ``frame_scores``: a model's confidence in the
+track's category). Frames without the object are ``null``. A file without an
 ``annotations`` list (YouTube-VIS's valid and test splits withhold theirs) is refused: it
 does not say what is on the frames (``"annotations": []`` is a video with no animals). An
 annotation that no frame shows (every segmentation null, or empty with no box) is left out with
@@ -80,6 +83,7 @@ def write_frames(
     """
     cats = coco.categories(head)
     classes = head.class_of()
+    probs = {t.id: t.class_probability for t in head.tracks if t.class_probability is not None}
     some = annotated_range(head)
     listed = some or range(head.n_frames)
     n = len(listed)
@@ -102,7 +106,7 @@ def write_frames(
         shown = [oid for oid in done if done[oid]]  # an object with no mask is no track: it
         for j, oid in enumerate(shown):  # was written with every frame null, which a reader
             fh.write("," if j else "")  # leaves out with a warning (ours too)
-            _write_track(fh, spill, oid, n, done[oid], dump, head, cats[classes[oid]])
+            _write_track(fh, spill, oid, n, done[oid], dump, head, cats[classes[oid]], probs)
         fh.write("]}\n")
 
 
@@ -144,10 +148,12 @@ def _spill_instance(spill: Spill, inst: Instance, k: int, done: dict, dump) -> N
     done[oid] = k + 1
 
 
-def _write_track(fh, spill: Spill, oid: int, n: int, done: int, dump, head, category) -> None:
+def _write_track(
+    fh, spill: Spill, oid: int, n: int, done: int, dump, head, category, probs: dict
+) -> None:
     """An object's annotation, its lists read back from the spill file; ``score`` the mean of
     its frame scores (read back too: ``repr`` of a float parses to the same float), summed as
-    ``sum`` sums them."""
+    ``sum`` sums them; ``class_probability`` where the object has one (``probs``)."""
     present = array("d")
     for piece in spill.read((oid, "frame_scores")):
         present.extend(float(v) for v in piece.split(",") if v not in ("", "null"))
@@ -160,6 +166,8 @@ def _write_track(fh, spill: Spill, oid: int, n: int, done: int, dump, head, cate
         "height": head.height,
         "length": n,
     }
+    if oid in probs:
+        entry["class_probability"] = probs[oid]
     fh.write(dump(entry)[:-1])
     for name in _LISTS:
         if name == "frame_scores":
@@ -224,7 +232,7 @@ def read(
             raise FormatError(
                 f"{path}: {awhere}: category_id {a.get('category_id')!r} is not in 'categories'"
             )
-        tracks[oid] = Track(oid, cats[a["category_id"]])
+        tracks[oid] = Track(oid, cats[a["category_id"]], _class_probability(a, path, awhere))
         before = len(instances)
         segs = a.get("segmentations")
         boxes = a.get("bboxes") or []
@@ -303,6 +311,27 @@ def read(
         annotated=annotated,
         image_names=None if by_name is None else tuple(images),
     )
+
+
+def _class_probability(a: dict, path: Path, where: str) -> float | None:
+    """A track's class probability: ecoseg's ``class_probability``, else the ``score`` of a
+    results file (a track's confidence in its category, as YouTube-VIS's evaluation reads
+    it; ecoseg's own files give each frame's score, ``frame_scores``, and their ``score`` is
+    the mean of those, no class probability), else None.
+
+    Examples
+    --------
+    >>> _class_probability({"score": 0.8}, Path("r.json"), "annotations[0]")
+    0.8
+    >>> _class_probability({"score": 0.8, "frame_scores": [0.8]}, Path("r.json"), "a") is None
+    True
+    """
+    if a.get("class_probability") is not None:
+        value = a["class_probability"]
+        return probability(value, f"{path}: {where}", "class_probability")
+    if a.get("score") is not None and "frame_scores" not in a:
+        return probability(a["score"], f"{path}: {where}", "score")
+    return None
 
 
 def _named_frames(

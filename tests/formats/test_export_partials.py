@@ -75,3 +75,43 @@ def test_a_davis_folder_left_aside_after_the_new_one_was_put_in_is_removed(tmp_p
     export(store, "davis", tmp_path / "pngs", overwrite=True)
     assert not aside.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pngs"]
+
+
+def _users_files(folder):
+    """What a user (or their tools) put in an exported DAVIS folder: hidden files, a repo."""
+    (folder / ".DS_Store").write_bytes(b"Bud1")
+    (folder / ".notes").write_text("site A, 12 m")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+
+
+def _kept(folder):
+    return (
+        (folder / ".DS_Store").read_bytes() == b"Bud1"
+        and (folder / ".notes").read_text() == "site A, 12 m"
+        and (folder / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    )
+
+
+def test_replacing_a_davis_export_removes_only_the_pngs_it_wrote(tmp_path):
+    # before: the old folder went with everything in it (.DS_Store, .git, a user's .notes)
+    pngs = tmp_path / "pngs"
+    export(make_store(np.ones((3, 4, 4))), "davis", pngs)
+    _users_files(pngs)
+    export(make_store(np.full((2, 4, 4), 2)), "davis", pngs, overwrite=True)
+    assert _kept(pngs)
+    names = sorted(p.name for p in pngs.iterdir() if not p.name.startswith("."))
+    assert names == ["00000.png", "00001.png"]  # the old 00002.png went with the old export
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pngs"]
+
+
+def test_a_davis_folder_left_aside_after_the_new_one_was_put_in_keeps_the_users_files(tmp_path):
+    # killed after the new folder was put in, before the old one's hidden files were moved
+    store = make_store(np.ones((2, 4, 4)))
+    export(store, "davis", tmp_path / "pngs")
+    aside = _davis_left_aside(tmp_path, DEAD)
+    _users_files(aside)
+    export(store, "davis", tmp_path / "pngs", overwrite=True)
+    assert not aside.exists()
+    assert _kept(tmp_path / "pngs")
+    assert (tmp_path / "pngs" / "00000.png").read_bytes() != b"old"

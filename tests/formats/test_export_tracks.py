@@ -55,6 +55,7 @@ def ytvis_dict(ann: Annotations) -> dict:
     """The YouTube-VIS JSON structure the whole-store writer built (``ytvis.to_dict``)."""
     cats = coco.categories(ann)
     classes = ann.class_of()
+    probs = {t.id: t.class_probability for t in ann.tracks}
     some = annotated_range(ann)
     frames = some or range(ann.n_frames)
     n = len(frames)
@@ -82,6 +83,7 @@ def ytvis_dict(ann: Annotations) -> dict:
             lists["areas"][k] = rle_area(inst.rle)
             lists["frame_scores"][k] = inst.score
         present = [s for s in lists["frame_scores"] if s is not None]
+        prob = probs.get(oid)  # (written since stop 57, where the object has one)
         annotations.append(
             {
                 "id": oid,
@@ -91,6 +93,7 @@ def ytvis_dict(ann: Annotations) -> dict:
                 "width": ann.width,
                 "height": ann.height,
                 "length": n,
+                **({} if prob is None else {"class_probability": prob}),
                 "segmentations": lists["segmentations"],
                 "bboxes": lists["bboxes"],
                 "areas": lists["areas"],

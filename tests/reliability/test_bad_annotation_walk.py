@@ -161,6 +161,32 @@ CASES = [  # (id, format, file name, content, what the line names)
         ),
         ["image id 1", "frame_index -1 is negative"],
     ),
+    (  # one object, two class probabilities: the first one was not kept at all
+        "coco-two-class-probabilities",
+        "coco",
+        "a.json",
+        json.dumps(
+            _coco(
+                images=[
+                    {"id": 1, "width": W, "height": H, "frame_index": 0},
+                    {"id": 2, "width": W, "height": H, "frame_index": 1},
+                ],
+                annotations=[
+                    {**_coco()["annotations"][0], "id": k, "image_id": k}
+                    | {"attributes": {"track_id": 4, "class_probability": p}}
+                    for k, p in ((1, 0.9), (2, 0.4))
+                ],
+            )
+        ),
+        ["annotations[1] (id 2)", "class_probability 0.4 of track 4, but 0.9 at annotations[0]"],
+    ),
+    (  # a store's class probability is in [0, 1] (a percentage, a logit: rescale it)
+        "ytvis-class-probability-in-percent",
+        "ytvis",
+        "a.json",
+        json.dumps(_ytvis(annotations=[{**_ytvis()["annotations"][0], "class_probability": 87}])),
+        ["annotations[0] (id 1)", "class_probability 87 is not a score in [0, 1]"],
+    ),
 ]
 
 
@@ -181,9 +207,14 @@ def test_a_file_a_careful_user_could_hand_over_is_refused_in_one_line(
     assert not out.exists()
 
 
-@pytest.mark.parametrize("stamp", ["00:99:00", "12:30"], ids=["minutes-99", "no-hours"])
+@pytest.mark.parametrize(
+    "stamp",
+    ["00:99:00", "12:30", "00:60:00.000", "00:01:75.000", "00:00:60"],
+    ids=["minutes-99", "no-hours", "minutes-60", "seconds-75", "seconds-60"],
+)
 def test_a_malformed_viame_time_stamp_aligned_by_time_is_named_as_such(clip, tmp_path, cli, stamp):
-    # before: "line 2: has no time; align by index instead", as for an image name
+    # before: "line 2: has no time; align by index instead", as for an image name; seconds
+    # of 60 or more were read on (00:01:75.000 as 135 s, 00:00:60 as 60 s)
     path = tmp_path / "t.csv"
     path.write_text(_VIAME.replace("00:00:00.000000", stamp), encoding="utf-8")
     out = tmp_path / "t.zarr"

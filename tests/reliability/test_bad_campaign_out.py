@@ -1,7 +1,7 @@
 """An ``ecoseg batch`` OUT folder holding a user's own files: a file named as one of the
-run's tables is refused before any work (it was replaced without a word), and a folder named
-as a video's store is failed in ecoseg's one line (it came through Dask as
-``Exception: StoreError('...')``)."""
+run's tables is refused before any work (it was replaced without a word), and so is a folder
+named as a video's store (it came through Dask as ``Exception: StoreError('...')``, then in
+ecoseg's one line after 1 + --retries attempts, each failing on it)."""
 
 from __future__ import annotations
 
@@ -55,21 +55,67 @@ def test_an_earlier_runs_summary_is_rewritten(clip, tmp_path):
         batch([clip.video], out, engine="classical", progress=False)
 
 
-def test_a_users_folder_named_as_a_store_fails_in_one_line(clip, tmp_path):
-    from dask.distributed import Client, LocalCluster
+def _users_own(place, kind):
+    """What a user keeps where a video's store goes: a folder of notes, or a zarr group that
+    another tool wrote (not an ecoseg store)."""
+    if kind == "folder":
+        place.mkdir(parents=True)
+        (place / "notes.txt").write_text("my notes")
+    else:
+        import zarr
 
+        zarr.open_group(place, mode="w").attrs["site"] = "north"
+
+
+@pytest.mark.parametrize(
+    ("kind", "what"),
+    [
+        ("folder", "exists and is not a zarr store (a folder)"),
+        ("zarr", "a zarr group that is not an ecoseg mask store"),
+    ],
+)
+def test_a_users_folder_named_as_a_store_is_refused_once_before_any_work(
+    kind, what, clip, tmp_path, monkeypatch
+):
+    """It was submitted 1 + retries times (3 attempts, each failing on it: 'a folder without
+    zarr.json, not a mask store'), and the run went on; now refused before any task, as
+    `ecoseg segment -o` refuses it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import ecoseg.batch.campaign
+    from ecoseg.errors import StoreError
+
+    calls = []
+    real = ecoseg.batch.campaign.run_job
+
+    def counted(job):
+        calls.append(job.name)
+        return real(job)
+
+    monkeypatch.setattr(ecoseg.batch.campaign, "run_job", counted)
     out = tmp_path / "out"
     video = tmp_path / "T1.mp4"
     shutil.copy(clip.video, video)
-    (out / "T1.zarr").mkdir(parents=True)
-    (out / "T1.zarr" / "notes.txt").write_text("my notes")
-    with (
-        LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster,
-        Client(cluster) as client,
-    ):
-        summary = batch([video], out, scheduler=client, engine="classical", progress=False)
-    assert summary["status"].tolist() == ["failed"]
-    error = summary["error"].iloc[0]
-    assert error.startswith(f"{out / 'T1.zarr'}: a folder without zarr.json, not a mask store")
-    assert "Exception" not in error and "StoreError(" not in error
+    _users_own(out / "T1.zarr", kind)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    with ThreadPoolExecutor(1) as pool, pytest.raises(StoreError) as refused:
+        batch([video], out, scheduler=pool, engine="classical", retries=2, progress=False)
+    assert str(refused.value) == (
+        f"{out / 'T1.zarr'}: {what}; ecoseg batch writes the store of {video} there and will "
+        "not replace it: move it away or choose another output folder"
+    )
+    assert calls == []  # no attempt (there were 3)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before  # nor a summary
+
+
+def test_cli_a_users_folder_named_as_a_store_is_refused_in_one_line(clip, tmp_path, cli):
+    out = tmp_path / "out"
+    video = tmp_path / "T1.mp4"
+    shutil.copy(clip.video, video)
+    _users_own(out / "T1.zarr", "folder")
+    code, _, err = cli("batch", video, "-o", out, "--engine", "classical", "--quiet")
+    assert code == 2 and err.count("\n") == 1 and err.startswith("ecoseg: error: ")
+    assert f"{out / 'T1.zarr'}: exists and is not a zarr store (a folder)" in err
+    assert "will not replace it" in err
     assert (out / "T1.zarr" / "notes.txt").read_text() == "my notes"
+    assert sorted(p.name for p in out.iterdir()) == ["T1.zarr"]  # no summary: nothing ran

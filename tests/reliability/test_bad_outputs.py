@@ -69,6 +69,26 @@ def test_davis_export_never_replaces_a_file(overwrite, store, tmp_path, cli):
 
 
 @pytest.mark.bad_input
+@pytest.mark.parametrize("name", ["legend.png", "frame_0001.png", "previews"])
+def test_davis_export_never_replaces_a_png_folder_holding_what_it_did_not_write(
+    name, store, tmp_path, cli
+):
+    """--overwrite replaced the whole folder of an earlier export, with a user's own PNG (or
+    folder) in it; now refused, naming it (hidden files are kept: tests/formats)."""
+    pngs = tmp_path / "pngs"
+    assert cli("export", store, "--format", "davis", "-o", pngs)[0] == 0
+    if name == "previews":
+        (pngs / name).mkdir()
+        (pngs / name / "00000.jpg").write_bytes(b"\xff\xd8")
+    else:
+        shutil.copy(pngs / "00000.png", pngs / name)
+    before = _tree(pngs)
+    code, _, err = cli("export", store, "--format", "davis", "-o", pngs, "--overwrite")
+    assert_one_line_error(code, err, str(pngs), f"holds {name}", "even with overwrite")
+    assert _tree(pngs) == before
+
+
+@pytest.mark.bad_input
 def test_a_refused_davis_export_keeps_the_earlier_folder(store, tmp_path, cli):
     """--overwrite removed the earlier PNGs before finding that an id does not fit a PNG."""
     import numpy as np
