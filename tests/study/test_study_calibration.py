@@ -167,7 +167,8 @@ def test_a_species_model_of_other_units_or_frames_is_refused_before_the_video_is
         ).save(tmp_path / "species.json", overwrite=True)
         (tmp_path / "study.yaml").write_text(
             "name: s\noutput: out\ndefaults: {engine: classical}\nvideos:\n"
-            f"  - {{path: a/video.mp4, name: a, calibration: {spec}, species_model: species.json}}\n"
+            f"  - {{path: a/video.mp4, name: a, calibration: {spec},"
+            " species_model: species.json}\n"
         )
         with pytest.raises(ModelError, match=r"line 5: videos\[0\] \(a\): .*a\.zarr: .*" + said):
             ecoseg.study.run_study(tmp_path / "study.yaml", progress=False, report=False)
