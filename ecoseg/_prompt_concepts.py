@@ -24,10 +24,10 @@ import numpy as np
 
 from ecoseg._prompt_values import (
     blank_text,
+    check_box,
     check_concept_names,
     check_frame,
     fit_box,
-    float_array,
     is_number,
     shown,
 )
@@ -51,12 +51,7 @@ class Exemplar:
             raise PromptError(f"exemplar frame must be an integer, got {self.frame!r}")
         if int(self.frame) < 0:
             raise PromptError(f"exemplar frame must be >= 0, got {self.frame}")
-        box = float_array(self.box, f"exemplar on frame {self.frame}", "box").reshape(-1)
-        if box.shape != (4,) or box[2] <= box[0] or box[3] <= box[1]:
-            raise PromptError(
-                f"exemplar on frame {self.frame}: box must be [x0, y0, x1, y1] with x1 > x0 "
-                f"and y1 > y0, got {np.asarray(self.box).tolist()}"
-            )
+        box = check_box(self.box, f"exemplar on frame {self.frame}")
         if not is_number(self.label, "iu") or self.label not in (0, 1):
             raise PromptError(
                 f"exemplar on frame {self.frame}: label must be the integer 1 (positive) or 0 "

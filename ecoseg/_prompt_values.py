@@ -21,6 +21,7 @@ from ecoseg.provenance import class_key, clean_class_name
 
 __all__ = [
     "blank_text",
+    "check_box",
     "check_concept_names",
     "check_frame",
     "check_object_classes",
@@ -181,6 +182,36 @@ def check_points(points, width: int, height: int, where: str) -> None:
             raise PromptError(
                 f"{where}: point ({x:g}, {y:g}) is outside the {width}x{height} frame"
             )
+
+
+def check_box(box, where: str) -> np.ndarray:
+    """``box`` as ``[x0, y0, x1, y1]`` float64 numbers, refused in one line starting with
+    ``where`` when it is not four numbers in one flat list (corner pairs ``[[x0, y0], [x1,
+    y1]]`` too: read flat, they were taken silently) or is empty or inverted: an object's box
+    and an exemplar's alike, in a prompt file and in Python.
+
+    Examples
+    --------
+    >>> check_box([0, 0, 10, 5], "frame 0").tolist()
+    [0.0, 0.0, 10.0, 5.0]
+    >>> check_box([[0, 0], [10, 5]], "frame 0")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: frame 0: box must be [x0, y0, x1, y1], got [[0.0, 0.0], [10.0, 5.0]]
+    >>> check_box([10, 0, 10, 5], "frame 0")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: frame 0: box [10.0, 0.0, 10.0, 5.0] is empty or inverted (need \
+x0 < x1, y0 < y1)
+    """
+    arr = float_array(box, where, "box")
+    if arr.shape != (4,):
+        raise PromptError(f"{where}: box must be [x0, y0, x1, y1], got {arr.tolist()}")
+    if not (arr[0] < arr[2] and arr[1] < arr[3]):
+        raise PromptError(
+            f"{where}: box {arr.tolist()} is empty or inverted (need x0 < x1, y0 < y1)"
+        )
+    return arr
 
 
 def fit_box(box, width: int, height: int, where: str) -> np.ndarray | None:

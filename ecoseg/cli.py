@@ -400,6 +400,7 @@ def _run_study(args) -> int:
         moved = moved_videos(placed, manifest, args.study)
         check_renamed(placed, manifest, args.study)  # a store the run would leave unused
         from ecoseg.study.checks import (
+            check_frames_fit,
             check_machine,
             check_readable,
             check_species_models,
@@ -422,6 +423,9 @@ def _run_study(args) -> int:
         check_readable(study, output, shown=args.study)
         # a truth of other frames than its video: refused now, not at the report step
         check_truth_frames(placed, shown=args.study)
+        # a calibration or species model of another frame size or units: refused now, not
+        # once the video is segmented
+        check_frames_fit(placed, shown=args.study, classify=not args.no_classify)
         gone = f"; not found, their stores kept: {', '.join(moved)}" if moved else ""
         if truths := moved_truths(study):
             gone += f"; truth not found, not scored: {', '.join(truths)}"

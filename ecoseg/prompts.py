@@ -43,6 +43,7 @@ from ecoseg._prompt_concepts import (
     validate_concepts,
 )
 from ecoseg._prompt_values import (
+    check_box,
     check_concept_names,
     check_frame,
     check_object_classes,
@@ -107,13 +108,7 @@ class FramePrompt:
             raise PromptError(f"{where}: {len(points)} points but {len(labels)} labels")
         box = self.box
         if box is not None:
-            box = float_array(box, where, "box").reshape(-1)
-            if box.shape != (4,):
-                raise PromptError(f"{where}: box must be [x0, y0, x1, y1], got {box.tolist()}")
-            if not (box[0] < box[2] and box[1] < box[3]):
-                raise PromptError(
-                    f"{where}: box {box.tolist()} is empty or inverted (need x0 < x1, y0 < y1)"
-                )
+            box = check_box(box, where)
         mask = self.mask
         if mask is not None:
             mask = np.asarray(mask).astype(bool)

@@ -198,8 +198,10 @@ def segment_images(
         raise StoreError(kept)
     check_overwrite(out, overwrite, error=StoreError)
 
+    from ecoseg import sam3
     from ecoseg.engine.concept_session import concept_tokenizer
-    from ecoseg.sam3 import ConceptPredictor, build
+    from ecoseg.engine.settings import RANDOM_WEIGHTS_SEED, build_network
+    from ecoseg.sam3 import ConceptPredictor
 
     run_device = resolve_device(device)
     if isinstance(model, str):
@@ -208,9 +210,7 @@ def segment_images(
             from ecoseg.sam3.weights import require_vocabulary
 
             require_vocabulary(checkpoint)
-        net = build(
-            model, checkpoint, pretrained=pretrained, image_size=image_size, device=run_device
-        )
+        net = build_network(sam3, model, checkpoint, pretrained, image_size, run_device)
     else:
         net, name = model, getattr(getattr(model, "config", None), "name", "custom")
     if tokenizer is None:  # random weights without a downloaded vocabulary: bytes will do
@@ -238,6 +238,8 @@ def segment_images(
             "variant": name,
             "image_size": int(net.image_size),
             "pretrained": info is not None,
+            # random weights this run drew: their seed (a network passed in: the caller's)
+            **({"seed": RANDOM_WEIGHTS_SEED} if info is None and isinstance(model, str) else {}),
             **({"checkpoint": {"path": info["path"], "sha256": info["sha256"]}} if info else {}),
         },
         "created": created(),

@@ -29,7 +29,7 @@ from ecoseg.engine.checks import (
 )
 from ecoseg.engine.results import write_results
 from ecoseg.engine.resume import check_resumable
-from ecoseg.engine.settings import DEFAULT_MODEL, model_record
+from ecoseg.engine.settings import DEFAULT_MODEL, build_network, model_record
 from ecoseg.errors import Cancelled, ConfigError, PromptError, StoreError
 from ecoseg.provenance import created
 
@@ -378,7 +378,7 @@ def _exists(path) -> bool:
 def _build_model(name, checkpoint, pretrained, image_size, device):
     from ecoseg import sam2
 
-    return sam2.build(name, checkpoint, pretrained=pretrained, image_size=image_size, device=device)
+    return build_network(sam2, name, checkpoint, pretrained, image_size, device)
 
 
 # ---------------------------------------------------------------------------------------
@@ -488,9 +488,7 @@ def _segment_concepts(
         from ecoseg.sam3.weights import require_vocabulary
 
         require_vocabulary(checkpoint)
-    net = sam3.build(
-        model, checkpoint, pretrained=pretrained, image_size=image_size, device=run_device
-    )
+    net = build_network(sam3, model, checkpoint, pretrained, image_size, run_device)
     provenance["model"] = model_record(model, checkpoint, pretrained, net.image_size)
     run = ConceptRun(
         net,

@@ -20,6 +20,9 @@ the older code behaved as its default, so a run that asks for the default still 
 (resumed, or skipped by ``batch``) and one that asks for another value is a change, named
 *not recorded in the store* (:func:`parameter_defaults`). ``backward`` is no such parameter:
 a store that does not record it was tracked forwards only, as the code then did.
+Random weights (``pretrained=False``) are drawn from :data:`RANDOM_WEIGHTS_SEED`, recorded
+as the model entry's ``seed``; a store made before they were seeded records none and was made
+by unseeded weights no run can draw again, so its lack of a seed is no change.
 
 Exports
 -------
@@ -34,11 +37,16 @@ parameter_defaults
     parameter was made with).
 model_record
     The provenance entry of the network a run uses.
+build_network
+    That network, its random weights (``pretrained=False``) drawn from
+    :data:`RANDOM_WEIGHTS_SEED` so a run can be repeated.
 requested_settings
     The provenance a :func:`ecoseg.segment` run with given keyword arguments records, without
     reading the video or loading a network (for ``ecoseg batch``).
 DEFAULT_MODEL
     The SAM 2 variant a run uses when none is given (re-exported by :mod:`ecoseg.engine`).
+RANDOM_WEIGHTS_SEED
+    The seed of a run's random weights (recorded as the model entry's ``seed``).
 """
 
 from __future__ import annotations
@@ -53,6 +61,8 @@ from ecoseg.provenance import Provenance
 
 __all__ = [
     "DEFAULT_MODEL",
+    "RANDOM_WEIGHTS_SEED",
+    "build_network",
     "changed_settings",
     "describe_change",
     "model_record",
@@ -63,6 +73,10 @@ __all__ = [
 
 #: The SAM 2 variant a run uses when no model is given (``model=None``, no ``--model``).
 DEFAULT_MODEL = "sam2.1-tiny"
+
+#: The seed of the random weights of a run without real ones (``pretrained=False``,
+#: ``--random-weights``): the same network every time, so its store can be made again.
+RANDOM_WEIGHTS_SEED = 0
 
 
 def describe_change(stored, wanted, limit: int = 3) -> str:
@@ -174,6 +188,8 @@ def changed_settings(stored: Provenance, wanted: Provenance, model: bool = True)
             for m in (a, b):
                 if isinstance(m, dict) and isinstance(m.get("checkpoint"), dict):
                     m["checkpoint"].pop("path", None)
+            if isinstance(a, dict) and isinstance(b, dict) and "seed" not in a:
+                b.pop("seed", None)  # random weights of a store made before they were seeded
         if key == "parameters":  # another device: the same masks up to float rounding
             for m in (a, b):
                 if isinstance(m, dict):
@@ -348,18 +364,65 @@ def model_record(
     Examples
     --------
     >>> model_record("sam2.1-tiny", None, False, 1024)
-    {'variant': 'sam2.1-tiny', 'image_size': 1024, 'pretrained': False}
+    {'variant': 'sam2.1-tiny', 'image_size': 1024, 'pretrained': False, 'seed': 0}
     """
     info: dict[str, Any] = {
         "variant": name,
         "image_size": image_size,
         "pretrained": bool(pretrained or checkpoint is not None),
     }
+    if not info["pretrained"]:  # random weights: the seed they were drawn from
+        info["seed"] = RANDOM_WEIGHTS_SEED
     if checkpoint is not None:
         from ecoseg._hashing import cached_sha256_file
 
         info["checkpoint"] = {"path": str(checkpoint), "sha256": cached_sha256_file(checkpoint)}
     return info
+
+
+def build_network(
+    family,
+    name: str,
+    checkpoint: str | os.PathLike | None,
+    pretrained: bool,
+    image_size: int | None,
+    device,
+):
+    """``family.build(name, checkpoint, ...)`` (:mod:`ecoseg.sam2` or :mod:`ecoseg.sam3`),
+    random weights drawn from :data:`RANDOM_WEIGHTS_SEED`: a run with ``pretrained=False``
+    (``--random-weights``) gets the same network each time, so its store can be made again
+    (the report's reproduce line, a study run again). The caller's torch random state is left
+    as it was.
+
+    Parameters
+    ----------
+    family : module
+        :mod:`ecoseg.sam2` or :mod:`ecoseg.sam3`.
+    name, checkpoint, pretrained, image_size, device
+        As for ``family.build``.
+
+    Returns
+    -------
+    torch.nn.Module
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ecoseg import sam2
+    >>> a = build_network(sam2, "sam2.1-tiny", None, False, 64, "cpu")
+    >>> _ = torch.rand(3)  # the caller's random state moves on: the weights do not
+    >>> b = build_network(sam2, "sam2.1-tiny", None, False, 64, "cpu")
+    >>> all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    True
+    """
+    kwargs = dict(pretrained=pretrained, image_size=image_size, device=device)
+    if pretrained or checkpoint is not None:
+        return family.build(name, checkpoint, **kwargs)
+    import torch
+
+    with torch.random.fork_rng(devices=[]):  # the weights are made on the CPU
+        torch.default_generator.manual_seed(RANDOM_WEIGHTS_SEED)
+        return family.build(name, checkpoint, **kwargs)
 
 
 def requested_settings(

@@ -498,6 +498,10 @@ def as_calibration(value: Any) -> Calibration | None:
     2.0
     >>> as_calibration(None) is None
     True
+    >>> as_calibration(0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.CalibrationError: calibration=0: mm_per_px=0 must be positive; give mm per ...
     """
     if value is None or isinstance(value, Calibration):
         return value
@@ -507,7 +511,11 @@ def as_calibration(value: Any) -> Calibration | None:
         return parse_calibration(value)
     if isinstance(value, bool):
         raise CalibrationError(f"calibration {value!r} is not a number")
-    return Calibration.from_scale(value)
+    try:
+        return Calibration.from_scale(value)
+    except CalibrationError as exc:  # as `--calibration 0` says it, the argument as typed
+        reason = str(exc).removeprefix("calibration ")
+        raise CalibrationError(f"calibration={value}: {reason}; give {SPEC_FORMS}") from None
 
 
 def warn_if_replaced(store, new: Calibration | None) -> None:

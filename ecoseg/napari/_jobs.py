@@ -513,12 +513,11 @@ def _sam2_results(job: Job, reader) -> Iterator[Any]:
 
 def _network(family, job: Job):
     """``family.build`` (:mod:`ecoseg.sam2` or :mod:`ecoseg.sam3`) of the job's network."""
-    return family.build(
-        job.model,
-        job.checkpoint,
-        pretrained=job.pretrained,
-        image_size=job.image_size,
-        device=job.device,
+    from ecoseg.engine.settings import build_network
+
+    # random weights from the seed a segment run uses: the same network as `ecoseg segment`
+    return build_network(
+        family, job.model, job.checkpoint, job.pretrained, job.image_size, job.device
     )
 
 

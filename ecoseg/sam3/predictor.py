@@ -56,6 +56,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ecoseg._prompt_values import check_box, fit_box
 from ecoseg.errors import ConfigError, PromptError
 from ecoseg.sam2.predictor import check_image, decode_prompts
 from ecoseg.sam3._det_ops import box_xyxy_to_cxcywh
@@ -248,8 +249,8 @@ class ConceptPredictor:
             if not self.always_encode_geometry:
                 return None
             return GeometryPrompt.from_lists(batch_size=batch, device=self.device)
-        boxes, labels = _parse_exemplars(exemplars)
         h, w = self._orig_hw
+        boxes, labels = _parse_exemplars(exemplars, w, h)
         scale = np.array([w, h, w, h], np.float32)
         cxcywh = box_xyxy_to_cxcywh(torch.from_numpy(boxes / scale)).tolist()
         return GeometryPrompt.from_lists(
@@ -277,7 +278,9 @@ class ConceptPredictor:
             Boxes ``[x0, y0, x1, y1]`` in image pixels around example instances, as an
             ``(N, 4)`` array (all positive) or as ``[{"box": [...], "label": 1 or 0}, ...]``
             (0 = a negative example). With a single concept, or alone (then the concept is
-            ``"visual"``).
+            ``"visual"``). Checked as a prompt file's exemplars are: a box of four numbers in
+            one flat list (not corner pairs), not empty or inverted, not wholly outside the
+            image; one that reaches past its edge is cut to it, with a warning.
         points : array-like or list of dict, optional
             Clicks ``[x, y]`` in image pixels on one object, as an ``(N, 2)`` array (all on
             the object) or ``[{"point": [x, y], "label": 1 or 0}, ...]`` (0 = background).
@@ -293,8 +296,9 @@ class ConceptPredictor:
         Raises
         ------
         PromptError
-            No concept given, malformed exemplars, points or boxes, exemplars with several
-            concepts, or points/boxes together with concepts.
+            No concept given, malformed exemplars, points or boxes, an exemplar box outside
+            the image (naming the box and the image size), exemplars with several concepts,
+            or points/boxes together with concepts.
         """
         if image is not None:
             self.set_image(image)
@@ -318,8 +322,8 @@ class ConceptPredictor:
             raise PromptError(
                 f"exemplars belong to one concept, got {len(texts)} concepts: {texts}"
             )
+        geometry = self._exemplars(exemplars, len(texts))  # refused before any encoding
         feats, valid = self._encode_texts(texts)
-        geometry = self._exemplars(exemplars, len(texts))
         f = self._features
         out = self.model.detector(f.fpn, f.pos, feats, valid, geometry, masks=False)
         results = [self._postprocess(out, i, t) for i, t in enumerate(texts)]
@@ -428,24 +432,30 @@ def _parse_points(points) -> tuple[np.ndarray, np.ndarray]:
     return xy, labels
 
 
-def _parse_exemplars(exemplars) -> tuple[np.ndarray, list[int]]:
-    """``(N, 4)`` xyxy pixel boxes and their labels from an array or a list of dicts."""
+def _parse_exemplars(exemplars, width: int, height: int) -> tuple[np.ndarray, list[int]]:
+    """``(N, 4)`` xyxy pixel boxes and their labels from an array or a list of dicts, each
+    box checked as a prompt file's exemplar box is (:func:`ecoseg._prompt_values.check_box`,
+    :func:`~ecoseg._prompt_values.fit_box` against the ``width`` x ``height`` image)."""
     items = list(exemplars) if not isinstance(exemplars, np.ndarray) else exemplars
     if len(items) and isinstance(items[0], dict):
         try:
-            boxes = np.asarray([e["box"] for e in items], np.float32)
+            boxes = [e["box"] for e in items]
             labels = [int(e.get("label", 1)) for e in items]
         except (KeyError, TypeError, ValueError):
             raise PromptError(
                 'exemplars must look like [{"box": [x0, y0, x1, y1], "label": 1}, ...]'
             ) from None
-    else:
-        boxes = np.asarray(items, np.float32).reshape(-1, 4) if len(items) else None
-        labels = [1] * (0 if boxes is None else len(boxes))
-    if boxes is None or boxes.ndim != 2 or boxes.shape[1] != 4 or len(boxes) == 0:
+    else:  # one flat box, or a list of them
+        boxes = [items] if len(items) and np.ndim(items[0]) == 0 else list(items)
+        labels = [1] * len(boxes)
+    if not boxes:
         raise PromptError(f"exemplars must be boxes [x0, y0, x1, y1], got {exemplars!r}")
-    if not np.isfinite(boxes).all() or (boxes[:, 2:] <= boxes[:, :2]).any():
-        raise PromptError(f"exemplar boxes must be finite with x1 > x0 and y1 > y0: {boxes}")
     if any(label not in (0, 1) for label in labels):
         raise PromptError(f"exemplar labels must be 1 (positive) or 0 (negative): {labels}")
-    return boxes, labels
+    checked = []
+    for i, box in enumerate(boxes):
+        where = f"exemplar {i}"
+        box = check_box(box, where)
+        cut = fit_box(box, width, height, where)  # outside: refused; past the edge: cut
+        checked.append(box if cut is None else cut)
+    return np.asarray(checked, np.float32), labels

@@ -19,7 +19,11 @@ container, its header and first frame, :func:`ecoseg.io.video.probe_video`), and
 (with or without a scheduler), so a cut-off or damaged file is named with every other such one
 rather than stopping a run at the first of them after segmenting the videos before it.
 A ``truth:`` store of other frames than its video (another size or count) is refused so too,
-in the report step's words (:func:`check_truth_frames`).
+in the report step's words (:func:`check_truth_frames`), and what the measure and classify steps
+would refuse of a video's frame size or units once it is segmented: a ``calibration:`` whose
+scale-bar ends or laser spots lie outside the frame, a ``species_model:`` in other units than
+the calibration gives (mm / px) or, in pixels, of frames of another scale
+(:func:`check_frames_fit`).
 It names, too, each study store whose calibration was set by hand since the study saved its own
 there, which a run puts back (:func:`hand_calibrations`), and refuses what a run would refuse
 of a ``species_model:`` (:func:`check_species_models`): a file that is no species model or
@@ -46,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Lack",
+    "check_frames_fit",
     "check_machine",
     "check_model_versions",
     "check_readable",
@@ -456,6 +461,84 @@ def check_truth_frames(
         if note is not None:
             places = places or key_places(study, ("truth",), shown)
             raise StoreError(f"{places[video.name]['truth']} {note}")
+
+
+def check_frames_fit(
+    study: Study,
+    *,
+    shown: str | Path | None = None,
+    videos: Sequence[VideoSpec] | None = None,
+    classify: bool = True,
+    models: dict[Path, tuple[bytes, SpeciesModel]] | None = None,
+) -> None:
+    """Refuse, before a video is segmented, what a run refuses of it only once it has made
+    its store: the study file's ``calibration:`` with a scale-bar end or laser spot outside
+    the video's frame (:meth:`~ecoseg.measure.calibration.Calibration.check_frame`, as the
+    measure step refuses it) and, with ``classify``, a ``species_model:`` whose sizes are in
+    other units than that calibration gives the store (mm / px), or in pixels of frames of
+    another scale (:meth:`~ecoseg.species.model.SpeciesModel.check_frame`), as the classify
+    step refuses them. The refusal is the one the run gave after segmenting (naming the store
+    it would write), after the study file's line of the key.
+
+    Of the videos without a finished store (:func:`unfinished_videos`; or ``videos``: those a
+    run is about to segment); a video not there or that does not open is left to
+    :func:`check_readable`. Each video is opened as a run opens it (its packets indexed, no
+    frame decoded), only where it has a calibration or species model to check. ``models``:
+    the species model files read so far (filled here), each read once.
+
+    Raises
+    ------
+    CalibrationError, ModelError
+        ``"study.yaml: line 4: videos[0] (a): .../stores/a.zarr: calibration scale-bar end
+        (500, 10) is outside the 96x64 px frame, ..."``.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> clip = ecoseg.synth(d / "c", frames=2, size=(96, 64))
+    >>> text = f"videos:\\n  - path: {clip.video}\\n    calibration: scale-bar:0,10,500,10,100\\n"
+    >>> _ = (d / "study.yaml").write_text(text)
+    >>> from ecoseg.study.config import load_study
+    >>> check_frames_fit(load_study(d / "study.yaml"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.CalibrationError: ...line 3: videos[0] (video): ...(500, 10) is outside the ...
+    """
+    from ecoseg._cli import one_line
+    from ecoseg.errors import CalibrationError
+    from ecoseg.io.video import open_video
+    from ecoseg.species.model import ModelError
+
+    models = {} if models is None else models
+    places = None
+    for video in unfinished_videos(study) if videos is None else videos:
+        cal, path = video.calibration, video.species_model if classify else None
+        if (cal is None and path is None) or not video.path.exists():
+            continue
+        try:
+            with open_video(video.path, fps=video.fps) as reader:
+                width, height = reader.size
+        except EcosegError:  # check_readable's to say
+            continue
+        store, key = study.store_path(video), "calibration"
+        try:
+            if cal is not None:
+                cal.check_frame(width, height, store)
+            if path is not None:
+                key = "species_model"
+                if path not in models:
+                    models[path] = read_species_model(path)
+                fitted = models[path][1]
+                units = "mm" if cal is not None and cal.to_dict().get("mm_per_px") else "px"
+                # its own features and version (checked by check_model_versions): units alone
+                fitted.check_features(
+                    fitted.feature_names, fitted.feature_version, str(store), units
+                )
+                fitted.check_frame(width, height, str(store))  # (a model in pixels only)
+        except (CalibrationError, ModelError) as exc:
+            places = places or key_places(study, ("calibration", "species_model"), shown)
+            raise type(exc)(f"{places[video.name][key]} {one_line(exc)}") from None
 
 
 def hand_calibrations(study: Study, manifest: Mapping) -> list[str]:

@@ -24,6 +24,7 @@ from ecoseg.measure import TABLES, check_has_frames
 from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
 from ecoseg.report._calibration import save_study_calibration
 from ecoseg.study.checks import (
+    check_frames_fit,
     check_model_versions,
     check_readable,
     check_store_made,
@@ -222,8 +223,14 @@ def run_study(
     ModelError
         A ``species_model:`` that ``classify`` refuses for a store the run measures again
         (:func:`~ecoseg.species.classify.check_model_fits`), before any store is written into;
-        one of another feature version, for a video to segment, before any work
-        (:func:`~ecoseg.study.checks.check_model_versions`).
+        one of another feature version, or of other units or frames of another scale than
+        the video's calibration and frame size give its store, for a video to segment, before
+        any work (:func:`~ecoseg.study.checks.check_model_versions`,
+        :func:`~ecoseg.study.checks.check_frames_fit`).
+    CalibrationError
+        A ``calibration:`` outside the frame: for a video to segment, before any work
+        (:func:`~ecoseg.study.checks.check_frames_fit`), for a store kept, before any store
+        is written into.
     EcosegError
         What a video's segmentation raised, named after the video's entry in the study file
         (``study.yaml: line 9: videos[1] (south):``).
@@ -310,6 +317,11 @@ def run_study(
     models: dict[Path, tuple[bytes, Any]] = {}  # each species_model file read once (hashed)
     if classify:  # of a video to segment: a model no store fits, before any work, as --check
         check_model_versions(study, [video for video, *_ in jobs], shown=shown, models=models)
+    # what the measure and classify steps refuse of its frame size or units: not after the
+    # long segmentation, before any
+    check_frames_fit(
+        study, shown=shown, videos=[video for video, *_ in jobs], classify=classify, models=models
+    )
 
     def species_model_of(video: VideoSpec) -> tuple[bytes, Any] | None:
         """The bytes and the model of the video's ``species_model:`` (``None``: none, or not

@@ -185,7 +185,7 @@ def test_old_prompt_files_stay_valid_and_have_no_concepts():
     "concepts, needle",
     [
         ([{"text": ""}], r"concepts\[0\] is empty"),
-        ([{"text": "a", "exemplars": [{"frame": 0, "box": [5, 5, 1, 1]}]}], "x1 > x0"),
+        ([{"text": "a", "exemplars": [{"frame": 0, "box": [5, 5, 1, 1]}]}], "empty or inverted"),
         ([{"text": "a", "exemplars": [{"frame": 0, "box": [0, 0, 1, 1], "label": 2}]}], "label"),
         ([{"text": "a", "colour": 1}], "unknown key"),
         (["a", "a"], "given twice"),

@@ -349,3 +349,30 @@ def test_an_instance_wholly_under_a_better_one_is_no_object(tmp_path, monkeypatc
     assert main(["info", str(out)]) == 0  # info and measure count the same objects
     assert "objects      4: urchin 4" in capsys.readouterr().out
     assert measure(out)["tracks"]["object_id"].tolist() == [1, 2, 3, 4]
+
+
+def test_a_survey_with_random_weights_is_the_same_each_run(tmp_path):
+    """A photo survey with ``pretrained=False`` drew new random weights on each run; they come
+    from the fixed seed a segment run uses, recorded in the model entry."""
+    import torch
+
+    folder = tmp_path / "photos"
+    rng = np.random.default_rng(0)
+    _write(folder, "a.png", rng.integers(0, 255, (40, 60, 3), dtype=np.uint8))
+    scores = []
+    for k in range(2):
+        torch.manual_seed(k)
+        out = segment_images(
+            folder,
+            ["urchin"],
+            out=tmp_path / f"{k}.zarr",
+            model="sam3-reduced",
+            pretrained=False,
+            device="cpu",
+            score_threshold=0.0,
+            progress=False,
+        )
+        with MaskStore.open(out) as store:
+            scores.append(np.asarray(store.read_scores()))
+            assert store.provenance["model"]["seed"] == 0
+    assert scores[0].size and np.array_equal(scores[0], scores[1])

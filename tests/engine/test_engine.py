@@ -392,3 +392,25 @@ def test_a_parameter_the_store_does_not_record_is_taken_at_its_default(clip, tmp
             clip.video, out=out, progress=False, resume=True, params={"still_frames": 10}
         )
     assert (ecoseg.open_masks(out).labels.values == before).all()
+
+
+def test_random_weights_are_the_same_each_run(clip, tmp_path):
+    """``pretrained=False`` (``--random-weights``) drew new weights on each run, so the report's
+    reproduce line (or a study run again) made another store; now they come from a fixed seed,
+    recorded in the model entry, and the caller's torch random state is left as it was."""
+    import numpy as np
+    import torch
+
+    stores = []
+    for k, seed in enumerate((1, 2)):
+        torch.manual_seed(seed)  # whatever the caller's random state, the same network
+        before = torch.get_rng_state()
+        out = ecoseg.segment(clip.video, PROMPT, out=tmp_path / f"{k}.zarr", **RANDOM_NET)
+        assert torch.equal(torch.get_rng_state(), before)
+        stores.append(ecoseg.open_masks(out))
+    a, b = stores
+    assert a.labels.values.any()
+    np.testing.assert_array_equal(a.labels.values, b.labels.values)
+    np.testing.assert_array_equal(a.scores.values, b.scores.values)
+    model = MaskStore.open(tmp_path / "0.zarr").provenance["model"]
+    assert model["pretrained"] is False and model["seed"] == 0

@@ -151,3 +151,18 @@ def test_a_change_of_direction_is_said_in_the_options_words():
     assert changed_settings(forward, back)[1] == (
         "the store left the frames before the first prompt empty (--forward-only), not now"
     )
+
+
+def test_random_weights_record_their_seed_and_an_older_store_still_matches():
+    """Random weights are recorded with their seed; a store made before they were seeded (no
+    seed recorded: weights no run can draw again) is no change, another seed is."""
+    from ecoseg.engine.settings import RANDOM_WEIGHTS_SEED, model_record
+
+    now = model_record("sam2.1-tiny", None, False, 64)
+    assert now["seed"] == RANDOM_WEIGHTS_SEED
+    assert "seed" not in model_record("sam2.1-tiny", None, True, 64)
+    run = Provenance.from_dict({"engine": "sam2", "model": now})
+    older = {k: v for k, v in now.items() if k != "seed"}
+    assert settings_change(Provenance.from_dict({"engine": "sam2", "model": older}), run) == ""
+    other = Provenance.from_dict({"engine": "sam2", "model": {**now, "seed": 5}})
+    assert changed_settings(other, run) == ("model settings", "seed: 5 in the store, 0 now")

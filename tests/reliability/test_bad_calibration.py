@@ -75,6 +75,18 @@ def test_refused_number_quotes_the_spec_typed(spec, clip, tmp_path, cli):
     assert_one_line_error(code, err, f"calibration {spec!r}: ", f"; give {SPEC_FORMS}")
 
 
+@pytest.mark.parametrize(("value", "shown"), [(0, "0"), (-0.5, "-0.5"), (math.nan, "nan")])
+def test_a_refused_number_in_python_is_said_as_the_cli_says_it(value, shown, clip):
+    """`ecoseg.measure(store, calibration=0)` said `calibration mm_per_px=0 must be positive`,
+    the wording `--calibration 0` and a study's `calibration: 0` lost: now the argument as
+    Python spells it, the reason and the accepted forms."""
+    with pytest.raises(CalibrationError) as info:
+        ecoseg.measure(clip.truth, calibration=value)
+    text = str(info.value)
+    assert text.startswith(f"calibration={shown}: mm_per_px="), text
+    assert text.endswith(f"; give {SPEC_FORMS}") and "\n" not in text
+
+
 # (CLI spec on the 96x64 clip, substrings of the message)
 OUTSIDE = [
     ("scale-bar:0,0,5000,0,100", ["scale-bar end (5000, 0)", "96x64 px frame", "5000 px long"]),

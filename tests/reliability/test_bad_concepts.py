@@ -367,3 +367,74 @@ def test_two_concepts_typed_as_one_with_a_comma_are_refused(cli, clip, tmp_path,
     code, _, err = cli("segment", clip.video, "-o", out, *SAM3[:5], *given)
     assert_one_line_error(code, err, f"{place}: concept 'parrotfish", "holds a comma", "'wrasse')")
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def concept_predictor():
+    """A SAM 3 concept predictor on random weights, with the byte tokenizer a random-weights
+    run uses."""
+    pytest.importorskip("torch")
+    from ecoseg import sam3
+    from ecoseg.engine.concept_session import concept_tokenizer
+    from ecoseg.engine.settings import build_network
+
+    net = build_network(sam3, "sam3-reduced", None, False, None, "cpu")
+    return sam3.ConceptPredictor(net, tokenizer=concept_tokenizer(net, False))
+
+
+IMAGE_BOXES = [  # (exemplars, the one-line refusal)
+    ([[100, 100, 120, 120]], "exemplar 0: box [100.0, 100.0, 120.0, 120.0] is outside the 64x48"),
+    (
+        [{"box": [10, 10, 20, 20]}, {"box": [70, 0, 80, 10], "label": 0}],
+        "exemplar 1: box [70.0, 0.0, 80.0, 10.0] is outside the 64x48 frame",
+    ),
+    ([[[10, 10], [20, 20]]], "exemplar 0: box must be [x0, y0, x1, y1], got [[10.0, 10.0], [20"),
+    ([[10, 10, 5, 20]], "exemplar 0: box [10.0, 10.0, 5.0, 20.0] is empty or inverted"),
+]
+
+
+@pytest.mark.parametrize(
+    ("exemplars", "said"), IMAGE_BOXES, ids=["outside", "outside-dict", "pairs", "inverted"]
+)
+def test_concept_predictor_refuses_an_exemplar_box_as_a_prompt_file_does(
+    concept_predictor, exemplars, said
+):
+    """``ConceptPredictor.predict`` took an exemplar box outside the image (and one written
+    as corner pairs, read flat) without a word; now refused as a prompt file's exemplar box is
+    (the same checks), naming the box and the image size."""
+    image = np.zeros((48, 64, 3), np.uint8)
+    with pytest.raises(PromptError) as info:
+        concept_predictor.predict(image, text="fish", exemplars=exemplars)
+    assert said in str(info.value) and "\n" not in str(info.value)
+
+
+def test_concept_predictor_cuts_an_exemplar_box_past_the_edge_with_a_warning(concept_predictor):
+    """As a prompt file's exemplar box reaching past the frame's edge is cut, with a warning."""
+    from ecoseg.errors import PromptClippedWarning
+
+    image = np.zeros((48, 64, 3), np.uint8)
+    with pytest.warns(PromptClippedWarning, match=r"exemplar 0: box .* cut to \[50.0, 10.0, 64.0"):
+        concept_predictor.predict(image, text="fish", exemplars=[[50, 10, 90, 30]])
+
+
+@pytest.mark.parametrize("kind", ["exemplar", "object"])
+def test_a_box_written_as_corner_pairs_is_refused_in_a_prompt_file(cli, clip, tmp_path, kind):
+    """A prompt file's box written ``[[x0, y0], [x1, y1]]`` was read flat without a word (an
+    exemplar's and an object's alike); now refused in one line naming the file and the box."""
+    import json
+
+    pairs = [[10, 10], [30, 20]]
+    doc = (
+        {"concepts": [{"text": "fish", "exemplars": [{"frame": 0, "box": pairs}]}]}
+        if kind == "exemplar"
+        else {"objects": [{"id": 1, "prompts": [{"frame": 0, "box": pairs}]}]}
+    )
+    prompts = tmp_path / "p.json"
+    prompts.write_text(json.dumps(doc))
+    out = tmp_path / "m.zarr"
+    model = SAM3[:5] if kind == "exemplar" else ["--random-weights", "--image-size", "64"]
+    code, _, err = cli("segment", clip.video, "-o", out, *model, "--prompts", prompts)
+    assert_one_line_error(
+        code, err, str(prompts), "box must be [x0, y0, x1, y1], got [[10.0, 10.0], [30.0, 20.0]]"
+    )
+    assert not out.exists()

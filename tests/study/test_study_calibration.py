@@ -108,17 +108,73 @@ def test_a_rerun_puts_the_studys_calibration_back_over_one_set_by_hand(study, ca
     assert "warning" not in _rerun(study, capsys, "", "")
 
 
-def test_a_scale_bar_outside_the_frame_is_refused_before_the_store_is_written(tmp_path):
+def _no_segmenting(monkeypatch):
+    import ecoseg.batch.jobs
+
+    def segmented(job):
+        raise AssertionError(f"{job.video} segmented before the refusal")
+
+    monkeypatch.setattr(ecoseg.batch.jobs, "_segment", segmented)
+
+
+def test_a_scale_bar_outside_the_frame_is_refused_before_the_video_is_segmented(
+    tmp_path, monkeypatch, capsys
+):
     """A study file's scale bar longer than the 96x64 frame: the run refused it (as
-    `ecoseg measure` does) only after it had saved it into the store."""
+    `ecoseg measure` does) only after it had segmented the video (an hour's work for a long
+    one) and saved it into the store; now before any segmentation, at its study file line,
+    and `study --check` says it too."""
     ecoseg.synth(tmp_path / "a", seed=3, frames=6, size=(96, 64), n_invertebrates=0)
     (tmp_path / "study.yaml").write_text(
         "name: s\noutput: out\ndefaults: {engine: classical, params: {warmup: 5, min_hits: 2},"
         ' calibration: "scale-bar:0,10,500,10,100"}\nvideos:\n  - {path: a/video.mp4, name: a}\n'
     )
-    with pytest.raises(ecoseg.errors.CalibrationError, match=r"\(500, 10\) is outside the 96x64"):
+    _no_segmenting(monkeypatch)
+    said = r"line 3: videos\[0\] \(a\): .*a\.zarr: calibration scale-bar end \(500, 10\) is outside"
+    with pytest.raises(ecoseg.errors.CalibrationError, match=said):
         ecoseg.study.run_study(tmp_path / "study.yaml", progress=False, report=False)
-    assert MaskStore.open(tmp_path / "out" / "stores" / "a.zarr").calibration is None
+    assert not (tmp_path / "out" / "stores" / "a.zarr").exists()
+    assert main(["study", str(tmp_path / "study.yaml"), "--check"]) != 0
+    assert "is outside the 96x64 px frame" in capsys.readouterr().err
+
+
+def test_a_species_model_of_other_units_or_frames_is_refused_before_the_video_is_segmented(
+    tmp_path, monkeypatch
+):
+    """A `species_model:` whose sizes are in other units than the video's calibration gives,
+    or in pixels of frames of another scale: refused by the classify step only after the
+    video was segmented; now before any segmentation (`--no-classify`: not checked)."""
+    from ecoseg.species import SpeciesModel
+    from ecoseg.species.features import FEATURE_VERSION, track_features
+    from ecoseg.species.model import ModelError
+
+    ecoseg.synth(tmp_path / "a", seed=3, frames=6, size=(96, 64), n_invertebrates=0)
+    feats = track_features(ecoseg.synth(tmp_path / "ref", seed=9, frames=6, size=(96, 64)).truth)
+    _no_segmenting(monkeypatch)
+    cases = [  # the study file's calibration, the model's units, the refusal
+        ("25.0", "px", r"trained on uncalibrated stores \(sizes in px\)"),
+        ("none", "mm", r"trained on calibrated stores \(sizes in mm\)"),
+        ("none", "px", r"frames are 96x64, so every size would be read 19\.1"),
+    ]
+    for spec, units, said in cases:
+        SpeciesModel.fit(
+            feats.values,
+            list(feats.classes),
+            feature_names=feats.names,
+            feature_version=FEATURE_VERSION,
+            units=units,
+            training=[{"store": "t.zarr", "size": [1920, 1080]}],
+        ).save(tmp_path / "species.json", overwrite=True)
+        (tmp_path / "study.yaml").write_text(
+            "name: s\noutput: out\ndefaults: {engine: classical}\nvideos:\n"
+            f"  - {{path: a/video.mp4, name: a, calibration: {spec},"
+            " species_model: species.json}\n"
+        )
+        with pytest.raises(ModelError, match=r"line 5: videos\[0\] \(a\): .*a\.zarr: .*" + said):
+            ecoseg.study.run_study(tmp_path / "study.yaml", progress=False, report=False)
+        assert not (tmp_path / "out" / "stores" / "a.zarr").exists()
+    with pytest.raises(AssertionError, match="segmented before"):  # not classified: no refusal
+        ecoseg.study.run_study(tmp_path / "study.yaml", progress=False, classify=False)
 
 
 def test_a_store_measure_refuses_keeps_its_calibration(study, capsys):
