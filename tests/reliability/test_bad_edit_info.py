@@ -45,15 +45,18 @@ def store(tmp_path):
 
 # (edit options, what the one line names)
 EDITS = [
-    (["--set-class", "1=wra\nsse"], ["track 1", "'wra\\nsse'", "control character"]),
-    (["--set-class", "1=wrasse\x00"], ["track 1", "control character"]),
-    (["--set-class", "1=blue\ttang"], ["track 1", "control character"]),
-    (["--set-class", "1=ok", "--set-class", "2=a\rb"], ["track 2", "control character"]),
+    (["--set-class", "1=wra\nsse"], ["--set-class 1=wra", "'wra\\nsse'", "control character"]),
+    (["--set-class", "1=wrasse\x00"], ["--set-class 1=wrasse", "control character"]),
+    (["--set-class", "1=blue\ttang"], ["--set-class 1=blue", "control character"]),
+    (["--set-class", "1=ok", "--set-class", "2=a\rb"], ["--set-class 2=a", "control character"]),
     (["--set-class", "1="], ["--set-class", "ID=CLASS"]),
-    (["--merge", "1,1"], ["track 1", "itself"]),
+    # one line, the merge named once (it read "--merge 1,1: merge: cannot merge track 1 ...")
+    (["--merge", "1,1"], ["site-A.zarr: --merge 1,1: a track cannot be merged with itself;"]),
+    (["--merge", "0,2"], ["site-A.zarr: --merge 0,2: track ids are positive, got [0, 2];"]),
+    (["--delete", "0"], ["site-A.zarr: --delete 0: track ids are positive, got [0];"]),
     (["--merge", "1,2,3"], ["--merge", "'1,2,3'", "two track ids"]),
     (["--merge", "1,99"], ["--merge 1,99", "no track 99"]),
-    (["--split", "3@-1"], ["track 3", "frame >= 0"]),
+    (["--split", "3@-1"], ["site-A.zarr: --split 3@-1: the split frame must be >= 0;"]),
     (["--split", "2@99999999999999999999"], ["--split 2@99999999999999999999", "at most 9"]),
     (["--delete", "1,2"], ["--delete", "a track id"]),
     (["--delete", str(2**40)], [f"no track {2**40}"]),
@@ -309,12 +312,13 @@ def test_an_unfinished_prediction_short_of_the_truth_says_why(store, tmp_path, c
 
 # Review calls refused as the Edit is made (before the store's checks): (call, what it names)
 REVIEW_CALLS = [
-    (lambda r: r.merge(1, 1), "merge(1, 1): merge: cannot merge track 1 with itself"),
-    (lambda r: r.set_class(2, "wra\nsse"), "set_class(2, 'wra\\nsse'): set_class of track 2"),
-    (lambda r: r.set_class(2, " "), "set_class(2, ' '): set_class of track 2: the class name"),
-    (lambda r: r.split(3, -1), "split(3, -1): split of track 3: needs a frame >= 0"),
-    (lambda r: r.delete(0), "delete(0): delete: track ids are positive"),
-    (lambda r: r.mark_reviewed(2.5), "mark_reviewed(2.5): reviewed: track id must be a whole"),
+    # the call named once (it read "merge(1, 1): merge: cannot merge track 1 with itself")
+    (lambda r: r.merge(1, 1), "merge(1, 1): a track cannot be merged with itself;"),
+    (lambda r: r.set_class(2, "wra\nsse"), "set_class(2, 'wra\\nsse'): the class name 'wra"),
+    (lambda r: r.set_class(2, " "), "set_class(2, ' '): the class name is empty;"),
+    (lambda r: r.split(3, -1), "split(3, -1): the split frame must be >= 0;"),
+    (lambda r: r.delete(0), "delete(0): track ids are positive, got [0];"),
+    (lambda r: r.mark_reviewed(2.5), "mark_reviewed(2.5): a track id must be a whole number"),
 ]
 
 
