@@ -13,7 +13,7 @@ import fsspec
 import numpy as np
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
-from reliability_helpers import assert_one_line_error
+from reliability_helpers import assert_names, assert_one_line_error
 
 from ecoseg.errors import StoreError
 from ecoseg.store import MaskStore
@@ -402,3 +402,74 @@ def test_instances_of_two_photographs_of_a_survey_are_not_merged(tmp_path, cli):
     assert code == 0, err
     with MaskStore.open(store) as s:
         assert [o["id"] for o in s.objects] == [1, 3]
+
+
+# an edit of a track an earlier command removed: (earlier commands, the edit, what it names);
+# it said only "no track 3 (known: 1, 2)", as of an id that never was a track
+GONE = [
+    ([["--delete", "3"]], ["--delete", "3"], "track 3 was deleted by edit 1 (--delete 3)"),
+    ([["--delete", "3"]], ["--set-class", "3=goby"], "deleted by edit 1 (--delete 3)"),
+    ([["--delete", "3"]], ["--reviewed", "3"], "deleted by edit 1 (--delete 3)"),
+    ([["--delete", "3"]], ["--merge", "1,3"], "deleted by edit 1 (--delete 3)"),
+    ([["--delete", "3"]], ["--merge", "3,1"], "deleted by edit 1 (--delete 3)"),
+    ([["--delete", "3"]], ["--split", "3@6"], "deleted by edit 1 (--delete 3)"),
+    ([["--merge", "1,3"]], ["--delete", "3"], "track 3 was merged into track 1 by edit 1"),
+]
+
+
+@pytest.mark.parametrize(("before", "args", "culprit"), GONE)
+def test_an_edit_of_a_track_an_earlier_command_removed_says_so(
+    store, tmp_path, cli, before, args, culprit
+):
+    for earlier in before:
+        assert cli("edit", store, *earlier)[0] == 0
+    files = _files(tmp_path)
+    code, _, err = cli("edit", store, *args)
+    line = assert_one_line_error(code, err, str(store), culprit, "--undo takes it back")
+    assert "known" not in line and line.endswith("; nothing was changed")
+    assert _files(tmp_path) == files
+    assert cli("edit", store, "--undo")[0] == 0  # as it says: the track is back
+    assert cli("edit", store, *args)[0] == 0
+
+
+def test_a_track_deleted_commands_ago_says_how_many_undos_and_a_new_id_says_nothing(
+    store, tmp_path, cli
+):
+    for earlier in (["--delete", "3"], ["--set-class", "1=goby"], ["--reviewed", "2"]):
+        assert cli("edit", store, *earlier)[0] == 0
+    code, _, err = cli("edit", store, "--reviewed", "3")
+    assert_one_line_error(
+        code,
+        err,
+        "no track 3: track 3 was deleted by edit 1 (--delete 3); --undo, repeated 3 "
+        "times, takes it back (and the 2 later commands); nothing was changed",
+    )
+    code, _, err = cli("edit", store, "--delete", "7")  # never a track: no edit is blamed
+    line = assert_one_line_error(code, err, "--delete 7: no track 7 (known: 1, 2)")
+    assert line.endswith(": --delete 7: no track 7 (known: 1, 2); nothing was changed")
+
+
+def test_a_track_made_by_a_split_taken_back_says_so(store, cli):
+    for earlier in (["--split", "1@6"], ["--undo"]):
+        assert cli("edit", store, *earlier)[0] == 0
+    code, _, err = cli("edit", store, "--set-class", "4=goby")
+    assert_one_line_error(
+        code,
+        err,
+        "no track 4: track 4 was made by edit 1 (--split 1@6), taken back by edit 2 (--undo)",
+    )
+
+
+def test_a_review_call_on_a_deleted_track_says_so_in_its_own_words(store):
+    from ecoseg.errors import ConfigError
+    from ecoseg.species import Review
+
+    review = Review(store)
+    review.delete(3)
+    with pytest.raises(ConfigError) as err:
+        review.mark_reviewed(3)
+    assert_names(
+        err,
+        "mark_reviewed(3): no track 3: track 3 was deleted by edit 1 (delete(3)); undo() "
+        "takes it back; nothing was changed",
+    )
