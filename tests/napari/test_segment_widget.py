@@ -168,6 +168,44 @@ def test_errors_show_in_the_widget(widget):
     assert w.status.text().startswith("error: discover automatically needs the SAM 2")
 
 
+def test_prompts_the_engine_would_ignore_are_refused_naming_the_engine_that_uses_them(
+    widget, qtbot
+):
+    """Clicks and boxes with the motion tracker or SAM 3, a *find* text with SAM 2 or the
+    motion tracker: the run left them out without a word (the find box was greyed out, so its
+    text could not even be cleared). Now refused before the run, as discovery and network
+    settings are for an engine without a use for them; the find box stays enabled."""
+    w = widget
+    points = _click(w, FISH)
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.until_spin.setValue(2)
+    w.run()
+    assert w._worker is None and "ecoseg masks" not in w.viewer.layers
+    assert w.status.text() == (
+        'error: 1 click in the "ecoseg clicks" layer is a prompt for the SAM 2 engine, which '
+        "the motion tracker ignores: choose the SAM 2 engine, or delete it"
+    ), w.status.text()
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam3"))
+    w.run()
+    assert w._worker is None and "which SAM 3 ignores" in w.status.text(), w.status.text()
+    points.data = np.zeros((0, 3))
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam2"))
+    assert w.find.isEnabled()
+    w.find.find_edit.setText("parrotfish")
+    w.run()
+    assert w._worker is None and w.status.text() == (
+        "error: \"find\" 'parrotfish' is for the SAM 3 engine, which SAM 2 ignores: choose the "
+        'SAM 3 engine, or clear "find"'
+    ), w.status.text()
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.run()
+    assert "which the motion tracker ignores" in w.status.text(), w.status.text()
+    w.find.find_edit.setText("")  # nothing left to ignore: it runs
+    w.run()
+    _wait_done(qtbot, w)
+    assert w.frames_done == 3
+
+
 def test_fast_runs_sam2_in_bf16_and_is_refused_elsewhere(widget, qtbot, monkeypatch):
     from ecoseg.engine import session
 
