@@ -592,6 +592,7 @@ def test_a_run_that_cannot_start_keeps_the_masks_made_before(widget, qtbot, tmp_
     assert w.status.text() == f"error: {missing}: checkpoint file not found", w.status.text()
     assert np.array_equal(np.asarray(masks.data), made)
 
+    w.viewer.layers.remove("ecoseg clicks")  # SAM 3 would ignore the click: refused
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam3"))
     w.find.find_edit.setText("parrotfish")
     w.size_spin.setValue(336)
@@ -627,6 +628,7 @@ def test_closing_the_masks_layer_stops_the_run_and_says_so(widget, qtbot):
     )
     assert w.run_btn.isEnabled() and not w.cancel_btn.isEnabled()
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.viewer.layers.remove("ecoseg clicks")  # which the motion tracker would ignore
     w.random_check.setChecked(False)  # the motion tracker refuses the network's settings
     w.size_spin.setValue(0)
     w.until_spin.setValue(2)
@@ -675,6 +677,7 @@ def test_shapes_other_than_rectangles_are_refused_not_left_out(widget):
     w.run()
     assert w.status.text().startswith(f"error: {want}") and w._worker is None
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam3"))
+    w.viewer.layers.remove("ecoseg boxes")  # SAM 3 would ignore the boxes: refused
     w.auto_check.setChecked(False)
     w.find.find_edit.setText("parrotfish")
     w.find.add_exemplar_layer().add_ellipses(ellipse)
