@@ -15,6 +15,7 @@ from typing import Any
 
 from ecoseg._checks import short_repr
 from ecoseg._warn import warn
+from ecoseg.batch._inputs import check_own_tables
 from ecoseg.batch.cluster import connect, is_dask
 from ecoseg.batch.urls import join_url, redact_url, video_name
 from ecoseg.errors import ConfigError
@@ -238,6 +239,9 @@ def campaign_tables(
 
 def write_tables(tables: Mapping[str, Any], out: str | os.PathLike) -> list[str]:
     """Write :func:`campaign_tables` as ``OUT/campaign-<table>.csv`` (local path or URL).
+    A local file of such a name that ecoseg did not write (a user's own) is refused before
+    any is written, naming it (:func:`~ecoseg.batch._inputs.check_own_tables`, as ``ecoseg
+    batch`` checks them before any work).
 
     Returns
     -------
@@ -252,6 +256,7 @@ def write_tables(tables: Mapping[str, Any], out: str | os.PathLike) -> list[str]
     True
     """
     out = os.fspath(out)
+    check_own_tables(out, [f"campaign-{name}.csv" for name in tables])
     written = []
     for name, df in tables.items():
         location = join_url(out, f"campaign-{name}.csv")

@@ -1,12 +1,15 @@
-"""The files ``ecoseg measure`` rewrites in its output folder, told from a user's own file of
-the same name (:func:`check_own_table`): ``--overwrite`` replaces an earlier run's tables, never
-a user's ``counts.csv`` or ``tables.json``, which is refused, naming it and why.
+"""The table files ecoseg rewrites, told from a user's own file of the same name
+(:func:`check_own_table`): ``ecoseg measure --overwrite`` replaces an earlier run's tables, never
+a user's ``counts.csv`` or ``tables.json``, and
+:func:`~ecoseg.measure.tables.write_table` (a study's tables) never a user's file either; each
+is refused, naming it and why.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from ecoseg.errors import ConfigError
@@ -23,11 +26,12 @@ _FIRST_COLUMNS = {
 }
 
 
-def _not_ours(path: Path) -> str | None:
-    """Why the file ``path`` is not one ecoseg measure wrote, or None (it is, or is empty)."""
+def _not_ours(path: Path, first: Sequence[str]) -> str | None:
+    """Why the file ``path`` is not one ecoseg wrote (a table whose columns start with
+    ``first``), or None (it is, or is empty)."""
     if path.stat().st_size == 0:
         return None  # nothing to lose
-    name, suffix = path.stem, path.suffix
+    suffix = path.suffix
     if path.name == "tables.json":
         try:
             meta = json.loads(path.read_bytes())
@@ -36,12 +40,11 @@ def _not_ours(path: Path) -> str | None:
         if not isinstance(meta, dict) or "tables" not in meta:
             return "no 'tables' key"
         return None
-    first = _FIRST_COLUMNS[name]
     if suffix == ".csv":
         with open(path, "rb") as f:
             head = f.read(256).split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf")
         line = head.decode("utf-8", "replace").strip()
-        if line.split(",")[:2] == list(first):
+        if line.split(",")[: len(first)] == list(first):
             return None
         return f"its first line is {line[:60]!r}, not '{','.join(first)},...'"
     import pyarrow.parquet as pq
@@ -50,17 +53,20 @@ def _not_ours(path: Path) -> str | None:
         columns = pq.read_schema(path).names
     except Exception:  # noqa: BLE001 - any unreadable file is not one of ours
         return "not a Parquet file"
-    if columns[:2] == list(first):
+    if columns[: len(first)] == list(first):
         return None
     return f"its columns are {', '.join(columns[:3])[:60]!r}, not '{', '.join(first)}, ...'"
 
 
-def check_own_table(path: str | os.PathLike) -> None:
+def check_own_table(
+    path: str | os.PathLike, first: Sequence[str] | None = None, writer: str = "ecoseg measure"
+) -> None:
     """Refuse, even with ``overwrite``, to replace ``path`` (``<table>.csv``,
     ``<table>.parquet`` or ``tables.json`` in the tables folder) when it is not a file
-    ecoseg measure wrote: a table's header starts with that table's first two columns,
-    ``tables.json`` is a JSON object with ``tables``; an empty file holds nothing to lose.
-    Nothing there, or an earlier run's file, passes.
+    ``writer`` wrote: a table's header starts with its first columns ``first`` (by default
+    those of the table of that name ecoseg measure writes: its first two), ``tables.json``
+    is a JSON object with ``tables``; an empty file holds nothing to lose. Nothing there, or
+    an earlier run's file, passes.
 
     Examples
     --------
@@ -78,10 +84,12 @@ overwrite (move it away or choose another output folder)
     path = Path(path)
     if not os.path.lexists(path):
         return
-    why = "not a file" if not path.is_file() else _not_ours(path)
+    if first is None and path.name != "tables.json":
+        first = _FIRST_COLUMNS[path.stem]
+    why = "not a file" if not path.is_file() else _not_ours(path, first or ())
     if why is not None:
         raise ConfigError(
-            f"{os.fspath(path)}: exists and is not a table ecoseg measure wrote ({why}); "
+            f"{os.fspath(path)}: exists and is not a table {writer} wrote ({why}); "
             "refusing to replace it even with overwrite (move it away or choose another "
             "output folder)"
         )

@@ -30,6 +30,7 @@ import pandas as pd
 from ecoseg._hashing import sha256_file
 from ecoseg._warn import warn
 from ecoseg.errors import ClassNameWarning, ConfigError
+from ecoseg.measure._own_files import check_own_table
 from ecoseg.measure.counts import COUNT_UNITS, MAXN_UNITS, maxn_table
 from ecoseg.provenance import case_clashes, clean_class_name
 
@@ -430,7 +431,10 @@ def write_table(
     """Write ``df`` as ``folder/name.parquet`` and ``.csv`` with deterministic bytes.
 
     Each file is written to a temporary name and moved into place, so a reader never sees
-    half a table.
+    half a table. A file there that ecoseg did not write (its columns do not start with the
+    table's first two: a user's own ``counts.csv``) is refused before any file is written,
+    naming it (:func:`~ecoseg.measure._own_files.check_own_table`, the check of
+    :func:`ecoseg.measure`'s output); an earlier run's file is replaced.
 
     Parameters
     ----------
@@ -453,12 +457,20 @@ def write_table(
     >>> sha = write_table(pd.DataFrame({"maxn": [3]}), folder, "maxn")
     >>> sorted(sha), read_table(f"{folder}/maxn.parquet")["maxn"].tolist()
     (['csv', 'parquet'], [3])
+    >>> _ = open(f"{folder}/maxn.csv", "w").write("site,diver\\nA,Kim\\n")
+    >>> write_table(pd.DataFrame({"maxn": [4]}), folder, "maxn")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...maxn.csv: exists and is not a table ecoseg wrote (its first \
+line is 'site,diver', not 'maxn,...'); refusing to replace it even with overwrite (move it away \
+or choose another output folder)
     """
     folder = Path(folder)
+    targets = {fmt: folder / f"{name}.{fmt}" for fmt in formats}
+    for target in targets.values():  # all first: none of the set replaced, then refused
+        check_own_table(target, tuple(map(str, df.columns[:2])), writer="ecoseg")
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
-    for fmt in formats:
-        target = folder / f"{name}.{fmt}"
+    for fmt, target in targets.items():
         tmp = folder / f".{name}.{fmt}.tmp"
         save_table(df, tmp, fmt)
         os.replace(tmp, target)

@@ -6,6 +6,8 @@ Shapes layer (a rectangle around an animal), each shape carrying its object id a
 and boxes the object id and class typed in the widget, :func:`recolor` keeps each click's
 colour its sign, :func:`next_id` is the next free object id and :func:`drawn_prompts` reads
 the prompts drawn (video pixels; an ellipse or polygon is refused, not left out).
+:func:`check_engine_uses` refuses prompts the chosen engine would ignore (clicks and boxes
+but for SAM 2, a *find* text or exemplar boxes but for SAM 3).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ecoseg.errors import ConfigError
 from ecoseg.napari._jobs import check_rectangles, prompts_from_layers
 from ecoseg.napari._layers import META_KEY, layer_grid
 
@@ -25,6 +28,7 @@ __all__ = [
     "POSITIVE",
     "add_prompt_layers",
     "check_boxes",
+    "check_engine_uses",
     "drawn_prompts",
     "next_id",
     "recolor",
@@ -143,3 +147,64 @@ def drawn_prompts(viewer):
         keep = [k == "rectangle" for k in kinds]
         bfeats = boxes.features[keep].reset_index(drop=True)
     return prompts_from_layers(pts, feats, rects, bfeats)
+
+
+#: The engines as the widget's *engine* choices name them.
+_ENGINE_NAMES = {"sam2": "SAM 2", "sam3": "SAM 3", "classical": "the motion tracker"}
+
+
+def _many(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 'es' if what.endswith('x') else 's'}"
+
+
+def check_engine_uses(
+    engine: str, *, clicks: int = 0, boxes: int = 0, find: str = "", exemplars: int = 0
+) -> None:
+    """Refuse prompts the chosen ``engine`` would ignore, as the widget refuses *discover
+    automatically* and network settings for an engine that has no use for them: ``clicks``
+    and ``boxes`` (how many the ``ecoseg clicks`` and ``ecoseg boxes`` layers hold) are SAM 2
+    prompts, the *find* text and ``exemplars`` (boxes of the ``ecoseg exemplars`` layer) SAM
+    3's. They were left out without a word (a run of the motion tracker over a parrotfish a
+    person had clicked on). One line naming each, the engine that uses it and the remedy.
+
+    Examples
+    --------
+    >>> check_engine_uses("sam2", clicks=3, boxes=1)
+    >>> check_engine_uses("classical", clicks=3, boxes=1)
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: 3 clicks and 1 box in the "ecoseg clicks" and "ecoseg boxes" \
+layers are prompts for the SAM 2 engine, which the motion tracker ignores: choose the SAM 2 \
+engine, or delete them
+    >>> check_engine_uses("sam2", find="parrotfish", exemplars=2)
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: "find" 'parrotfish' and 2 boxes in the "ecoseg exemplars" layer \
+are for the SAM 3 engine, which SAM 2 ignores: choose the SAM 3 engine, or clear "find" and \
+delete the exemplar boxes
+    """
+    engine_name = _ENGINE_NAMES.get(engine, engine)
+    said = []
+    if engine != "sam2" and (clicks or boxes):
+        held = [_many(clicks, "click")] if clicks else []
+        held += [_many(boxes, "box")] if boxes else []
+        names = [f'"{CLICKS}"'] if clicks else []
+        names += [f'"{BOXES}"'] if boxes else []
+        where = f"the {' and '.join(names)} layer{'s' if len(names) > 1 else ''}"
+        said.append(
+            f"{' and '.join(held)} in {where} "
+            f"{'is a prompt' if clicks + boxes == 1 else 'are prompts'} for the SAM 2 engine, "
+            f"which {engine_name} ignores: choose the SAM 2 engine, or delete "
+            f"{'it' if clicks + boxes == 1 else 'them'}"
+        )
+    text = " ".join(str(find).split())
+    if engine != "sam3" and (text or exemplars):
+        held = [f'"find" {text!r}'] if text else []
+        held += [f'{_many(exemplars, "box")} in the "ecoseg exemplars" layer'] if exemplars else []
+        undo = ['clear "find"'] if text else []
+        undo += ["delete the exemplar boxes"] if exemplars else []
+        verb = "are" if len(held) > 1 or exemplars > 1 else "is"
+        said.append(
+            f"{' and '.join(held)} {verb} for the SAM 3 engine, which {engine_name} ignores: "
+            f"choose the SAM 3 engine, or {' and '.join(undo)}"
+        )
+    if said:
+        raise ConfigError("; ".join(said))

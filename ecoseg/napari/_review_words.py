@@ -143,15 +143,10 @@ def refusal(exc: Exception, kind: str, ids, store=None, **parts) -> str:
 
     Examples
     --------
-    >>> refusal(ValueError("set_class of track 2: a tab in the name"), "set_class", [2],
-    ...         "T1.zarr", cls="a\\tb")
+    >>> refusal(ValueError("a tab in the name"), "set_class", [2], "T1.zarr", cls="a\\tb")
     "T1.zarr: Set class 'a\\\\tb' on track 2: a tab in the name; nothing was changed"
     """
-    reason = " ".join(str(exc).split())
-    for said in (f"{kind} of track {ids[0]}: " if ids else "", f"{kind}: "):
-        if said and reason.startswith(said):  # Edit's own naming of it, in Python words
-            reason = reason[len(said) :]
-            break
+    reason = " ".join(str(exc).split())  # Edit's refusals do not name the edit themselves
     where = f"{store}: " if store else ""
     return f"{where}{pressed(kind, ids, **parts)}: {reason}; nothing was changed"
 

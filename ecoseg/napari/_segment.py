@@ -58,8 +58,11 @@ from ecoseg.napari._masks_layer import (
 from ecoseg.napari._masks_layer import meta as layer_meta
 from ecoseg.napari._pool import start as start_worker
 from ecoseg.napari._prompt_layers import (
+    BOXES,
+    CLICKS,
     add_prompt_layers,
     check_boxes,
+    check_engine_uses,
     drawn_prompts,
     next_id,
     set_defaults,
@@ -382,7 +385,8 @@ class SegmentWidget(QWidget):
             self.model_combo.addItems(list(names))
             self._models_of = engine
         self.size_spin.setSingleStep(56 if engine == "sam3" else 64)  # SAM 3: 14 px patches
-        self.find.setEnabled(engine == "sam3")
+        # the Find box stays enabled with another engine: its text is refused then
+        # (check_engine_uses), so it must be there to be cleared
         self.retrack_btn.setEnabled(sam and self._worker is None)
 
     def _show_time(self, event=None) -> None:
@@ -397,6 +401,18 @@ class SegmentWidget(QWidget):
 
     def _check_boxes(self) -> None:
         check_boxes(self.viewer)
+
+    def _check_engine_uses(self, engine: str) -> None:
+        """Refuse clicks, boxes, a *find* text or exemplars that ``engine`` would ignore."""
+        held = {
+            key: 0 if layer is None else len(layer.data)
+            for key, layer in (
+                ("clicks", self._layer(CLICKS)),
+                ("boxes", self._layer(BOXES)),
+                ("exemplars", self.find.exemplar_layer()),
+            )
+        }
+        check_engine_uses(engine, find=self.find.find_edit.text(), **held)
 
     def prompts(self):
         """The prompts drawn in the clicks and boxes layers (video pixels)."""
@@ -483,6 +499,7 @@ class SegmentWidget(QWidget):
             check_fast(self.fast_check.isChecked(), engine)
             remedy = f'set "{LABELS["--device"]}" to auto or cpu'  # (the flag named: _fail)
             check_device(self.device_combo.currentData(), engine, remedy=remedy)
+            self._check_engine_uses(engine)
             prompts = None
             if engine == "sam2":
                 self._check_boxes()  # a drawn ellipse is refused, with or without discovery

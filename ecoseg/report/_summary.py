@@ -61,19 +61,19 @@ def _video_frames(v: VideoInfo) -> int | None:
 
 
 def _frames_text(v: VideoInfo) -> str:
-    """Frames the numbers cover; an unfinished run's says of how many and that it stopped."""
+    """Frames the numbers cover; an unfinished run's says of how many and that it stopped
+    (or, one another process still writes, that it is still being written)."""
     if v.complete:
         return str(v.n_frames)
     total = _video_frames(v)
-    return f"{v.n_frames} of {total} (unfinished)" if total else f"{v.n_frames} (unfinished)"
+    state = "still being written" if v.writer else "unfinished"
+    return f"{v.n_frames} of {total} ({state})" if total else f"{v.n_frames} ({state})"
 
 
 def unfinished(videos: list[VideoInfo]) -> list[str]:
     """A sentence per store whose run did not finish: the frames and times its numbers cover;
     one another live process still writes (its writer lock) is said to be still being written,
     by whom, as ``ecoseg info`` says it, not to have stopped."""
-    from ecoseg.store import live_writer
-
     lines = []
     for v in videos:
         if v.complete:
@@ -83,10 +83,9 @@ def unfinished(videos: list[VideoInfo]) -> list[str]:
         span = ""
         if len(v.times):
             span = f" ({float(v.times[0]):.3f}–{float(v.times[-1]):.3f} s)"
-        writer = live_writer(v.store_path)
         state = (
-            f"still being written ({writer}); wait for that run to finish"
-            if writer
+            f"still being written ({v.writer}); wait for that run to finish"
+            if v.writer
             else "its run did not finish"
         )
         lines.append(

@@ -133,6 +133,11 @@ class VideoInfo:
     #: whether the store is the study's own store of its video (:func:`is_study_store`), the
     #: one ``ecoseg study`` makes; ``False`` for any other, and without a study
     study_store: bool = False
+    #: who writes a store whose run has not finished, from another live process (its writer
+    #: lock: :func:`ecoseg.store.live_writer`, read once as the store is read), so every part
+    #: of the page says "still being written", not "unfinished"; ``None`` for a finished store
+    #: or a run that stopped
+    writer: str | None = None
 
     @property
     def mm_per_px(self) -> float | None:
@@ -210,7 +215,7 @@ def read_video(
         refused_reviews,
         unchecked_splits,
     )
-    from ecoseg.store import MaskStore, check_finished
+    from ecoseg.store import MaskStore, check_finished, live_writer
 
     owned = store is None
     if owned:
@@ -235,6 +240,7 @@ def read_video(
             edits=edit_log(store),
             chunk_frames=store.chunk_frames,
             incomplete=incomplete_note(store) if need_frames else None,
+            writer=None if store.complete else live_writer(path),
         )
         # each judge reads the store's attributes again: only for a log with its kind of edit
         # (a log without one gives it nothing to find)

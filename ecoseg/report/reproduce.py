@@ -372,13 +372,16 @@ def _method_note(v: Any) -> str | None:
 
 
 def _unfinished_note(v: Any) -> str:
-    """A comment under an unfinished store's command: the command makes more than it holds."""
+    """A comment under an unfinished store's command: the command makes more than it holds
+    (of a store another process still writes: it was still being written, as the page says).
+    """
     video = getattr(v.provenance, "video", None)
     total = getattr(video, "frames", None)
     of = f" of the video's {total}" if total else ""
+    state = "it was still being written" if getattr(v, "writer", None) else "its run did not finish"
     return (
-        f"# {v.store_shown} holds {v.n_frames} frames{of} (its run did not finish); the command "
-        "above runs to the end, so its numbers will differ"
+        f"# {v.store_shown} holds {v.n_frames} frames{of} ({state}); the command above runs to "
+        "the end, so its numbers will differ"
     )
 
 

@@ -21,7 +21,7 @@ from ecoseg.species.edits import (
     touched_frames,
 )
 
-__all__ = ["command_of", "plan_edits", "undo_targets"]
+__all__ = ["command_of", "gone_before", "plan_edits", "undo_targets"]
 
 
 def _presence(store) -> dict[int, np.ndarray]:
@@ -67,15 +67,7 @@ def undo_targets(log: Sequence[dict]) -> list[int]:
     ...                     {"n": 5, "kind": "undo", "undoes": 2, "command": 4}])
     [1]
     """
-    stack: list[dict] = []
-    for entry in log:
-        if entry["kind"] == "undo":
-            undoes = entry.get("undoes")
-            k = next((k for k, e in enumerate(stack) if e["n"] == undoes), len(stack) - 1)
-            if stack:
-                del stack[k]
-        else:
-            stack.append(entry)
+    stack = _standing(log)
     if not stack:
         return []
     last = command_of(stack[-1])
@@ -85,6 +77,81 @@ def undo_targets(log: Sequence[dict]) -> list[int]:
             break
         out.append(int(entry["n"]))
     return out
+
+
+def _standing(log: Sequence[dict]) -> list[dict]:
+    """The entries of ``log`` not taken back by an undo (nor undo entries), in log order."""
+    stack: list[dict] = []
+    for entry in log:
+        if entry["kind"] == "undo":
+            undoes = entry.get("undoes")
+            k = next((k for k, e in enumerate(stack) if e["n"] == undoes), len(stack) - 1)
+            if stack:
+                del stack[k]
+        else:
+            stack.append(entry)
+    return stack
+
+
+def gone_before(log: Sequence[dict], track: int, words: EditWords = cli_words) -> str | None:
+    """Why ``track`` is no track of the store, where an edit of the ``log`` says: deleted or
+    merged into another by an edit not taken back (and how many undos take it back: each
+    takes back the last command not yet undone), or made by a split an undo took back;
+    None for an id no edit made or removed (it never was a track). Named in ``words``.
+
+    Examples
+    --------
+    >>> log = [{"n": 1, "kind": "delete", "ids": [9], "command": 1},
+    ...        {"n": 2, "kind": "set_class", "ids": [4], "cls": "wrasse", "command": 2}]
+    >>> gone_before(log[:1], 9)
+    'track 9 was deleted by edit 1 (--delete 9); --undo takes it back'
+    >>> gone_before(log, 9).split("; ")[1]
+    '--undo, repeated 2 times, takes it back (and the 1 later command)'
+    >>> gone_before(log, 7) is None
+    True
+    """
+    stack = _standing(log)
+    undo = words(Edit("undo"))
+    for k in range(len(stack) - 1, -1, -1):
+        entry = stack[k]
+        ids = [int(i) for i in entry.get("ids", [])]
+        if entry["kind"] == "delete" and ids == [track]:
+            how = "deleted"
+        elif entry["kind"] == "merge" and len(ids) == 2 and ids[1] == track:
+            how = f"merged into track {ids[0]}"
+        else:
+            continue
+        commands = len({command_of(e) for e in stack[k:]})
+        back = f"{undo} takes it back"
+        if commands > 1:
+            later = commands - 1
+            back = (  # each undo takes back the last command not yet undone
+                f"{undo}, repeated {commands} times, takes it back (and the {later} later "
+                f"command{'s' if later > 1 else ''})"
+            )
+        return f"track {track} was {how} by edit {entry['n']} ({_named(entry, words)}); {back}"
+    standing = {int(e["n"]) for e in stack}
+    for entry in log:
+        if entry["kind"] == "split" and entry.get("new_id") == track:
+            if int(entry["n"]) not in standing:
+                undone = next(
+                    (e["n"] for e in log if e["kind"] == "undo" and e.get("undoes") == entry["n"]),
+                    None,
+                )
+                by = f" by edit {undone} ({undo})" if undone is not None else ""
+                return (
+                    f"track {track} was made by edit {entry['n']} ({_named(entry, words)}), "
+                    f"taken back{by}"
+                )
+    return None
+
+
+def _named(entry: dict, words: EditWords) -> str:
+    """A log entry in ``words`` (its kind alone where it is no edit of today's)."""
+    try:
+        return words(Edit.from_dict(entry))
+    except (ConfigError, KeyError, TypeError, ValueError):
+        return str(entry.get("kind"))
 
 
 def _present_restored(
@@ -167,7 +234,13 @@ def plan_edits(
             ids = {int(o["id"]) for o in objects}
             for oid in edit.ids:
                 if oid not in ids:
-                    why = f", {gone[oid]} earlier in this command" if oid in gone else ""
+                    if oid in gone:
+                        why = f", {gone[oid]} earlier in this command"
+                    else:  # a track an earlier command removed is no typo: say so
+                        said = gone_before(log, oid, words)
+                        if said is not None:
+                            raise ConfigError(f"no track {oid}: {said}")
+                        why = ""
                     raise ConfigError(f"no track {oid}{why} (known: {_ids_text(ids)})")
             if edit.kind == "split":
                 edit = with_new_id(edit, max(used) + 1)

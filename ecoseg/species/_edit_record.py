@@ -95,38 +95,38 @@ class Edit:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ConfigError(f"unknown edit {self.kind!r} (use one of {', '.join(KINDS)})")
-        ids = tuple(_whole(i, f"{self.kind}: track id") for i in self.ids)
+        # the messages below are worded to follow the edit's own words (the ``ecoseg edit``
+        # option or the Review call that a shell puts before them), so they do not name the
+        # kind again: "--merge 4,4: merge: cannot merge track 4 ..." said it twice
+        ids = tuple(_whole(i, "a track id") for i in self.ids)
         object.__setattr__(self, "ids", ids)
         for key in ("frame", "new_id"):  # numpy integers from a table are plain ints in the log
             if getattr(self, key) is not None:
-                object.__setattr__(self, key, _whole(getattr(self, key), f"{self.kind}: {key}"))
+                what = {"frame": "the frame", "new_id": "the new track id"}[key]
+                object.__setattr__(self, key, _whole(getattr(self, key), what))
         need = {"merge": 2, "undo": 0}.get(self.kind, 1)
         if len(ids) != need:
             raise ConfigError(f"a {self.kind} edit takes {need} track id(s), got {list(ids)}")
         if self.kind == "set_class" and not isinstance(self.cls, str | None):
             # a list or a number from a notebook was stored as the species "['wrasse']", "3"
-            raise ConfigError(
-                f"set_class of track {ids[0]}: the class name must be text, "
-                f"got {short_repr(self.cls)}"
-            )
+            raise ConfigError(f"the class name must be text, got {short_repr(self.cls)}")
         if self.cls is not None:
             object.__setattr__(self, "cls", str(self.cls))
         if any(i <= 0 for i in ids):
-            raise ConfigError(f"{self.kind}: track ids are positive, got {list(ids)}")
+            raise ConfigError(f"track ids are positive, got {list(ids)}")
         if self.kind == "merge" and ids[0] == ids[1]:
-            raise ConfigError(f"merge: cannot merge track {ids[0]} with itself")
+            raise ConfigError("a track cannot be merged with itself")
         if self.kind == "set_class" and not (self.cls and str(self.cls).strip()):
-            raise ConfigError(f"set_class of track {ids[0]}: the class name is empty")
+            raise ConfigError("the class name is empty")
         if self.kind == "set_class" and any(unicodedata.category(c) == "Cc" for c in str(self.cls)):
             # a newline or NUL in a species name splits or cuts table rows and one-line output
             raise ConfigError(
-                f"set_class of track {ids[0]}: the class name {str(self.cls)!r} has a control "
-                "character (newline, tab, NUL, ...)"
+                f"the class name {str(self.cls)!r} has a control character (newline, tab, NUL, ...)"
             )
         if self.kind == "set_class":  # one spelling: NFC, single spaces (as stored, counted)
             object.__setattr__(self, "cls", clean_class_name(self.cls))
         if self.kind == "split" and (self.frame is None or int(self.frame) < 0):
-            raise ConfigError(f"split of track {ids[0]}: needs a frame >= 0")
+            raise ConfigError("the split frame must be >= 0")
         if self.unchecked and self.kind not in ("split", "reviewed"):
             raise ConfigError(
                 f"a {self.kind} edit is always checked (only a split or a reviewed mark can be not)"
@@ -299,10 +299,10 @@ def _whole(value: Any, what: str) -> int:
     --------
     >>> _whole(np.int64(5), "frame"), _whole("7", "id"), _whole(3.0, "id")
     (5, 7, 3)
-    >>> _whole(2.5, "split: frame")
+    >>> _whole(2.5, "the frame")
     Traceback (most recent call last):
     ...
-    ecoseg.errors.ConfigError: split: frame must be a whole number, got 2.5
+    ecoseg.errors.ConfigError: the frame must be a whole number, got 2.5
     """
     if isinstance(value, bool | np.bool_):
         raise ConfigError(f"{what} must be a whole number, got {value!r}")

@@ -168,6 +168,44 @@ def test_errors_show_in_the_widget(widget):
     assert w.status.text().startswith("error: discover automatically needs the SAM 2")
 
 
+def test_prompts_the_engine_would_ignore_are_refused_naming_the_engine_that_uses_them(
+    widget, qtbot
+):
+    """Clicks and boxes with the motion tracker or SAM 3, a *find* text with SAM 2 or the
+    motion tracker: the run left them out without a word (the find box was greyed out, so its
+    text could not even be cleared). Now refused before the run, as discovery and network
+    settings are for an engine without a use for them; the find box stays enabled."""
+    w = widget
+    points = _click(w, FISH)
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.until_spin.setValue(2)
+    w.run()
+    assert w._worker is None and "ecoseg masks" not in w.viewer.layers
+    assert w.status.text() == (
+        'error: 1 click in the "ecoseg clicks" layer is a prompt for the SAM 2 engine, which '
+        "the motion tracker ignores: choose the SAM 2 engine, or delete it"
+    ), w.status.text()
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam3"))
+    w.run()
+    assert w._worker is None and "which SAM 3 ignores" in w.status.text(), w.status.text()
+    points.data = np.zeros((0, 3))
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam2"))
+    assert w.find.isEnabled()
+    w.find.find_edit.setText("parrotfish")
+    w.run()
+    assert w._worker is None and w.status.text() == (
+        "error: \"find\" 'parrotfish' is for the SAM 3 engine, which SAM 2 ignores: choose the "
+        'SAM 3 engine, or clear "find"'
+    ), w.status.text()
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.run()
+    assert "which the motion tracker ignores" in w.status.text(), w.status.text()
+    w.find.find_edit.setText("")  # nothing left to ignore: it runs
+    w.run()
+    _wait_done(qtbot, w)
+    assert w.frames_done == 3
+
+
 def test_fast_runs_sam2_in_bf16_and_is_refused_elsewhere(widget, qtbot, monkeypatch):
     from ecoseg.engine import session
 
@@ -554,6 +592,7 @@ def test_a_run_that_cannot_start_keeps_the_masks_made_before(widget, qtbot, tmp_
     assert w.status.text() == f"error: {missing}: checkpoint file not found", w.status.text()
     assert np.array_equal(np.asarray(masks.data), made)
 
+    w.viewer.layers.remove("ecoseg clicks")  # SAM 3 would ignore the click: refused
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam3"))
     w.find.find_edit.setText("parrotfish")
     w.size_spin.setValue(336)
@@ -589,6 +628,7 @@ def test_closing_the_masks_layer_stops_the_run_and_says_so(widget, qtbot):
     )
     assert w.run_btn.isEnabled() and not w.cancel_btn.isEnabled()
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.viewer.layers.remove("ecoseg clicks")  # which the motion tracker would ignore
     w.random_check.setChecked(False)  # the motion tracker refuses the network's settings
     w.size_spin.setValue(0)
     w.until_spin.setValue(2)
@@ -637,6 +677,7 @@ def test_shapes_other_than_rectangles_are_refused_not_left_out(widget):
     w.run()
     assert w.status.text().startswith(f"error: {want}") and w._worker is None
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam3"))
+    w.viewer.layers.remove("ecoseg boxes")  # SAM 3 would ignore the boxes: refused
     w.auto_check.setChecked(False)
     w.find.find_edit.setText("parrotfish")
     w.find.add_exemplar_layer().add_ellipses(ellipse)

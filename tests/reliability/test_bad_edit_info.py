@@ -13,7 +13,7 @@ import fsspec
 import numpy as np
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
-from reliability_helpers import assert_one_line_error
+from reliability_helpers import assert_names, assert_one_line_error
 
 from ecoseg.errors import StoreError
 from ecoseg.store import MaskStore
@@ -45,15 +45,18 @@ def store(tmp_path):
 
 # (edit options, what the one line names)
 EDITS = [
-    (["--set-class", "1=wra\nsse"], ["track 1", "'wra\\nsse'", "control character"]),
-    (["--set-class", "1=wrasse\x00"], ["track 1", "control character"]),
-    (["--set-class", "1=blue\ttang"], ["track 1", "control character"]),
-    (["--set-class", "1=ok", "--set-class", "2=a\rb"], ["track 2", "control character"]),
+    (["--set-class", "1=wra\nsse"], ["--set-class 1=wra", "'wra\\nsse'", "control character"]),
+    (["--set-class", "1=wrasse\x00"], ["--set-class 1=wrasse", "control character"]),
+    (["--set-class", "1=blue\ttang"], ["--set-class 1=blue", "control character"]),
+    (["--set-class", "1=ok", "--set-class", "2=a\rb"], ["--set-class 2=a", "control character"]),
     (["--set-class", "1="], ["--set-class", "ID=CLASS"]),
-    (["--merge", "1,1"], ["track 1", "itself"]),
+    # one line, the merge named once (it read "--merge 1,1: merge: cannot merge track 1 ...")
+    (["--merge", "1,1"], ["site-A.zarr: --merge 1,1: a track cannot be merged with itself;"]),
+    (["--merge", "0,2"], ["site-A.zarr: --merge 0,2: track ids are positive, got [0, 2];"]),
+    (["--delete", "0"], ["site-A.zarr: --delete 0: track ids are positive, got [0];"]),
     (["--merge", "1,2,3"], ["--merge", "'1,2,3'", "two track ids"]),
     (["--merge", "1,99"], ["--merge 1,99", "no track 99"]),
-    (["--split", "3@-1"], ["track 3", "frame >= 0"]),
+    (["--split", "3@-1"], ["site-A.zarr: --split 3@-1: the split frame must be >= 0;"]),
     (["--split", "2@99999999999999999999"], ["--split 2@99999999999999999999", "at most 9"]),
     (["--delete", "1,2"], ["--delete", "a track id"]),
     (["--delete", str(2**40)], [f"no track {2**40}"]),
@@ -309,12 +312,13 @@ def test_an_unfinished_prediction_short_of_the_truth_says_why(store, tmp_path, c
 
 # Review calls refused as the Edit is made (before the store's checks): (call, what it names)
 REVIEW_CALLS = [
-    (lambda r: r.merge(1, 1), "merge(1, 1): merge: cannot merge track 1 with itself"),
-    (lambda r: r.set_class(2, "wra\nsse"), "set_class(2, 'wra\\nsse'): set_class of track 2"),
-    (lambda r: r.set_class(2, " "), "set_class(2, ' '): set_class of track 2: the class name"),
-    (lambda r: r.split(3, -1), "split(3, -1): split of track 3: needs a frame >= 0"),
-    (lambda r: r.delete(0), "delete(0): delete: track ids are positive"),
-    (lambda r: r.mark_reviewed(2.5), "mark_reviewed(2.5): reviewed: track id must be a whole"),
+    # the call named once (it read "merge(1, 1): merge: cannot merge track 1 with itself")
+    (lambda r: r.merge(1, 1), "merge(1, 1): a track cannot be merged with itself;"),
+    (lambda r: r.set_class(2, "wra\nsse"), "set_class(2, 'wra\\nsse'): the class name 'wra"),
+    (lambda r: r.set_class(2, " "), "set_class(2, ' '): the class name is empty;"),
+    (lambda r: r.split(3, -1), "split(3, -1): the split frame must be >= 0;"),
+    (lambda r: r.delete(0), "delete(0): track ids are positive, got [0];"),
+    (lambda r: r.mark_reviewed(2.5), "mark_reviewed(2.5): a track id must be a whole number"),
 ]
 
 
@@ -398,3 +402,74 @@ def test_instances_of_two_photographs_of_a_survey_are_not_merged(tmp_path, cli):
     assert code == 0, err
     with MaskStore.open(store) as s:
         assert [o["id"] for o in s.objects] == [1, 3]
+
+
+# an edit of a track an earlier command removed: (earlier commands, the edit, what it names);
+# it said only "no track 3 (known: 1, 2)", as of an id that never was a track
+GONE = [
+    ([["--delete", "3"]], ["--delete", "3"], "track 3 was deleted by edit 1 (--delete 3)"),
+    ([["--delete", "3"]], ["--set-class", "3=goby"], "deleted by edit 1 (--delete 3)"),
+    ([["--delete", "3"]], ["--reviewed", "3"], "deleted by edit 1 (--delete 3)"),
+    ([["--delete", "3"]], ["--merge", "1,3"], "deleted by edit 1 (--delete 3)"),
+    ([["--delete", "3"]], ["--merge", "3,1"], "deleted by edit 1 (--delete 3)"),
+    ([["--delete", "3"]], ["--split", "3@6"], "deleted by edit 1 (--delete 3)"),
+    ([["--merge", "1,3"]], ["--delete", "3"], "track 3 was merged into track 1 by edit 1"),
+]
+
+
+@pytest.mark.parametrize(("before", "args", "culprit"), GONE)
+def test_an_edit_of_a_track_an_earlier_command_removed_says_so(
+    store, tmp_path, cli, before, args, culprit
+):
+    for earlier in before:
+        assert cli("edit", store, *earlier)[0] == 0
+    files = _files(tmp_path)
+    code, _, err = cli("edit", store, *args)
+    line = assert_one_line_error(code, err, str(store), culprit, "--undo takes it back")
+    assert "known" not in line and line.endswith("; nothing was changed")
+    assert _files(tmp_path) == files
+    assert cli("edit", store, "--undo")[0] == 0  # as it says: the track is back
+    assert cli("edit", store, *args)[0] == 0
+
+
+def test_a_track_deleted_commands_ago_says_how_many_undos_and_a_new_id_says_nothing(
+    store, tmp_path, cli
+):
+    for earlier in (["--delete", "3"], ["--set-class", "1=goby"], ["--reviewed", "2"]):
+        assert cli("edit", store, *earlier)[0] == 0
+    code, _, err = cli("edit", store, "--reviewed", "3")
+    assert_one_line_error(
+        code,
+        err,
+        "no track 3: track 3 was deleted by edit 1 (--delete 3); --undo, repeated 3 "
+        "times, takes it back (and the 2 later commands); nothing was changed",
+    )
+    code, _, err = cli("edit", store, "--delete", "7")  # never a track: no edit is blamed
+    line = assert_one_line_error(code, err, "--delete 7: no track 7 (known: 1, 2)")
+    assert line.endswith(": --delete 7: no track 7 (known: 1, 2); nothing was changed")
+
+
+def test_a_track_made_by_a_split_taken_back_says_so(store, cli):
+    for earlier in (["--split", "1@6"], ["--undo"]):
+        assert cli("edit", store, *earlier)[0] == 0
+    code, _, err = cli("edit", store, "--set-class", "4=goby")
+    assert_one_line_error(
+        code,
+        err,
+        "no track 4: track 4 was made by edit 1 (--split 1@6), taken back by edit 2 (--undo)",
+    )
+
+
+def test_a_review_call_on_a_deleted_track_says_so_in_its_own_words(store):
+    from ecoseg.errors import ConfigError
+    from ecoseg.species import Review
+
+    review = Review(store)
+    review.delete(3)
+    with pytest.raises(ConfigError) as err:
+        review.mark_reviewed(3)
+    assert_names(
+        err,
+        "mark_reviewed(3): no track 3: track 3 was deleted by edit 1 (delete(3)); undo() "
+        "takes it back; nothing was changed",
+    )

@@ -5,6 +5,8 @@
 pass --overwrite``. Such a file is now refused even with ``--overwrite``, naming it and why;
 an earlier run's tables are still replaced. ``ecoseg synth --overwrite`` likewise replaced a
 user's own ``video.mp4``: refused now unless the ``truth.zarr`` beside it records its bytes.
+The tables writer of a study (``write_table``) and a campaign's (``ecoseg.batch.write_tables``)
+replaced such a file without a word: refused now, naming it, before any file is written.
 """
 
 from __future__ import annotations
@@ -66,3 +68,44 @@ def test_synth_still_replaces_its_own_clip(tmp_path, cli):
     args = ("synth", "-o", tmp_path / "clip", "--frames", "3", "--size", "64x48", "--quiet")
     assert cli(*args)[0] == 0
     assert cli(*args, "--overwrite")[0] == 0
+
+
+@pytest.mark.parametrize("name", ["counts.csv", "counts.parquet"])
+def test_write_table_refuses_a_users_own_table(name, tmp_path):
+    from ecoseg.errors import ConfigError
+    from ecoseg.measure.tables import write_table
+
+    mine = tmp_path / name
+    if name.endswith(".parquet"):
+        pd.DataFrame({"site": ["A"], "count": [3]}).to_parquet(mine)
+    else:
+        mine.write_text("site,diver,count\nA,Kim,3\n")
+    before = mine.read_bytes()
+    table = pd.DataFrame({"video": ["reef-a"], "site": ["North"], "count": [4]})
+    with pytest.raises(ConfigError) as err:
+        write_table(table, tmp_path, "counts")
+    assert str(err.value).startswith(f"{mine}: exists and is not a table ecoseg wrote (its ")
+    assert "'video, site, ...'" in str(err.value) or "'video,site,...'" in str(err.value)
+    assert mine.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # neither format written
+    mine.unlink()
+    write_table(table, tmp_path, "counts")  # its own files: replaced
+    assert write_table(table.assign(count=5), tmp_path, "counts")
+
+
+def test_campaign_write_tables_refuses_a_users_own_table(tmp_path):
+    from ecoseg.batch import write_tables
+    from ecoseg.errors import ConfigError
+
+    mine = tmp_path / "campaign-maxn.csv"
+    mine.write_text("site,diver,maxn\nA,Kim,3\n")
+    tables = {
+        "counts": pd.DataFrame({"video": ["T1"], "count": [1]}),
+        "maxn": pd.DataFrame({"video": ["T1"], "maxn": [2]}),
+    }
+    with pytest.raises(ConfigError, match="campaign-maxn.csv: exists and is not a campaign"):
+        write_tables(tables, tmp_path)
+    assert mine.read_text() == "site,diver,maxn\nA,Kim,3\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["campaign-maxn.csv"]
+    mine.unlink()
+    assert len(write_tables(tables, tmp_path)) == len(write_tables(tables, tmp_path)) == 2

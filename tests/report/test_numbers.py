@@ -169,6 +169,16 @@ def test_summary_says_a_store_still_being_written_is_not_a_stopped_run(tmp_path)
         "to finish; its numbers cover frames 0–5 (0.000–0.167 s) of the video's 20 only" in html
     )
     assert "b: its run did not finish" not in html
+    # the Frames cell and the reproduce comment said "unfinished", "its run did not finish"
+    summary = page_table(html, "summary-table").set_index("Video")
+    assert summary.loc["b", "Frames"] == "6 of 20 (still being written)"
+    steps = unescape(re.search(r"<pre>(.*?)</pre>", html, re.S).group(1)).splitlines()
+    assert any(
+        "b.zarr holds 6 frames of the video's 20 (it was still being written); the command above "
+        "runs to the end" in step
+        for step in steps
+    ), steps
+    assert "unfinished" not in summary.to_string() and "did not finish" not in html
 
 
 def _species_groups(html: str) -> dict[str, pd.DataFrame]:

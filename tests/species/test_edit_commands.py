@@ -60,9 +60,9 @@ INVALID = [
     (["--delete", "3", "--undo", "--undo"], "edit 3 of 3 (--undo): nothing to undo"),
     (["--set-class", "1=goby", "--undo", "--undo", "--delete", "1"], "edit 3 of 4 (--undo)"),
     # refused before the store is read (old code: the store and option were not named)
-    (["--split", "1@-3"], "--split 1@-3: split of track 1: needs a frame >= 0"),
+    (["--split", "1@-3"], "--split 1@-3: the split frame must be >= 0;"),
     (["--delete", "1", "--split", "x"], "--split 'x': expected ID@FRAME"),
-    (["--merge", "2,2"], "--merge 2,2: merge: cannot merge track 2 with itself"),
+    (["--merge", "2,2"], "--merge 2,2: a track cannot be merged with itself;"),
 ]
 
 

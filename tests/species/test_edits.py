@@ -195,7 +195,7 @@ def test_a_class_name_that_is_not_text_is_refused_and_nothing_stored(store3, nam
     path, _, _ = store3
     review = Review(path)
     before = review.objects
-    with pytest.raises(ConfigError, match=r"m\.zarr: set_class\(2, .*\): set_class of track 2: t"):
+    with pytest.raises(ConfigError, match=r"m\.zarr: set_class\(2, .*\): the class name must be t"):
         review.set_class(2, name)
     assert review.objects == before and review.log == []
     review.set_class(np.int64(2), np.str_("wrasse"))  # a name from a numpy array is text

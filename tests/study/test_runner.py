@@ -112,6 +112,18 @@ def test_rerun_with_nothing_changed_does_nothing(study_copy, calls):
     assert after == before
 
 
+def test_a_users_own_file_among_the_combined_tables_is_refused(study_copy):
+    """A user's own ``tables/counts.csv`` was replaced by the study's combined table (its
+    bytes differ from the manifest's, so the tables are written again) without a word."""
+    mine = study_copy / "out" / "tables" / "counts.csv"
+    mine.write_text("site,diver,count\nNorth,Kim,3\n")
+    with pytest.raises(ConfigError, match=r"counts\.csv: exists and is not a table ecoseg wrote"):
+        run_study(study_copy / "study.yaml", progress=False)
+    assert mine.read_text() == "site,diver,count\nNorth,Kim,3\n"
+    mine.unlink()
+    assert run_study(study_copy / "study.yaml", progress=False).tables_written
+
+
 def test_the_result_shows_in_one_line(study_copy):
     # the dataclass repr held the whole study (every video's settings): a wall in a notebook
     result = run_study(study_copy / "study.yaml", progress=False)
