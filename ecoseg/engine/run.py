@@ -120,10 +120,11 @@ def segment(
         (:func:`ecoseg.engine.concepts.segment_images`, which takes only ``params``'
         ``score_threshold``; what it cannot use is refused,
         :func:`~ecoseg.engine.concepts.check_survey`). ``as_video=True`` tracks a folder of
-        video frames instead; a video file is always tracked. Concept tracking with SAM 3 (``model="sam3"``): names of what to find on every frame
-        ("parrotfish"); combined with the prompt file's ``"concepts"`` (exemplar boxes). The
-        prompt file's ``"objects"`` (clicks, boxes) are tracked with them by SAM 3's tracker
-        (frames before the first prompted frame by a backward pass). See
+        video frames instead; a video file is always tracked. Concept tracking with SAM 3
+        (``model="sam3"``): names of what to find on every frame ("parrotfish"); combined
+        with the prompt file's ``"concepts"`` (exemplar boxes). The prompt file's
+        ``"objects"`` (clicks, boxes) are tracked with them by SAM 3's tracker (frames
+        before the first prompted frame by a backward pass). See
         :mod:`ecoseg.engine.concept_session` and docs/concepts.md.
     detect_every : int
         Concept tracking: run the detector on every N-th frame (1: every frame).
@@ -147,12 +148,12 @@ def segment(
         photo survey (:func:`ecoseg.engine.concepts.is_photo_survey`, the one rule). Refused
         without concepts (every other engine tracks a folder as a video).
     fps : float, optional
-        Frame rate of an image folder ``video`` (tracked as a video): frame ``i`` is stored at ``i / fps`` s
-        (default :data:`ecoseg.io.folder.DEFAULT_FPS`, 30; images carry no time, so times,
-        durations and speeds are as true as this rate). Refused for a video file (its
-        timestamps are its time) and for a reader (open it with ``open_video(folder,
-        fps=...)``). Recorded in the provenance (``video["fps"]``); a store resumes only at the
-        same rate.
+        Frame rate of an image folder ``video`` (tracked as a video): frame ``i`` is stored
+        at ``i / fps`` s (default :data:`ecoseg.io.folder.DEFAULT_FPS`, 30; images carry no
+        time, so times, durations and speeds are as true as this rate). Refused for a video
+        file (its timestamps are its time) and for a reader (open it with
+        ``open_video(folder, fps=...)``). Recorded in the provenance (``video["fps"]``); a
+        store resumes only at the same rate.
 
     Returns
     -------
