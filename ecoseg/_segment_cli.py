@@ -115,10 +115,8 @@ def _run_segment(args) -> int:
     return 0
 
 
-def _segment(args, prompts, options: dict, survey: bool | None = None) -> str:
-    """:func:`ecoseg.segment` with the command's options; prints and returns the store (a
-    concept run, ``survey`` True or False: and what it made, ``3 photographs, a survey`` or
-    ``120 frames, a video``)."""
+def _segment(args, prompts, options: dict) -> str:
+    """:func:`ecoseg.segment` with the command's options; prints and returns the store."""
     from ecoseg.engine import segment
 
     out = segment(
@@ -132,14 +130,7 @@ def _segment(args, prompts, options: dict, survey: bool | None = None) -> str:
         progress=show_progress(args),
         **options,
     )
-    said = ""
-    if survey is not None:
-        from ecoseg.engine.concepts import survey_line
-        from ecoseg.store import MaskStore
-
-        with MaskStore.open(out) as store:
-            said = f" ({survey_line(store.n_frames, survey)})"
-    print(f"masks: {out}{said}")
+    print(f"masks: {out}")
     return out
 
 
@@ -190,7 +181,7 @@ def _run_concepts(args, prompts, options) -> int:
             raise ConfigError("give the score threshold once: --score-threshold or --params")
         options["params"] = {**(params or {}), "score_threshold": args.score_threshold}
     # segment() refuses --engine and --auto (check_concept_run), and what a survey cannot use
-    _segment(args, prompts, options, survey=survey)
+    _segment(args, prompts, options)  # its progress bar says "2 photographs, a survey"
     return 0
 
 

@@ -68,7 +68,8 @@ def test_cli_prompt_file_concepts_on_a_folder_make_a_survey(folder, tmp_path, ca
     out = tmp_path / "s.zarr"
     args = ["segment", str(folder), "--prompts", str(prompts), "-o", str(out), *FLAGS]
     assert main([*args, "--score-threshold", "0.2"]) == 0, capsys.readouterr().err
-    assert capsys.readouterr().out == f"masks: {out} (2 photographs, a survey)\n"
+    said = capsys.readouterr()
+    assert said.out == f"masks: {out}\n" and "2 photographs, a survey: 100%" in said.err
     record, _ = _record(out)
     assert record.is_survey  # it was tracked as a video of frames
     assert record.prompts == {"concepts": [{"text": "brain coral"}]}
@@ -76,7 +77,7 @@ def test_cli_prompt_file_concepts_on_a_folder_make_a_survey(folder, tmp_path, ca
     tracked = tmp_path / "v.zarr"
     assert main(["segment", str(folder), "--concepts", "coral", "--as-video", "-o", str(tracked)]
                 + FLAGS) == 0  # fmt: skip
-    assert capsys.readouterr().out == f"masks: {tracked} (2 frames, a video)\n"
+    assert "2 frames, a video: 100%" in capsys.readouterr().err
     assert not _record(tracked)[0].is_survey
 
 
