@@ -153,21 +153,28 @@ def _run_concepts(args, prompts, options) -> int:
     from ecoseg.engine.concepts import is_photo_survey
 
     survey = is_photo_survey(args.video, args.as_video)
-    what = "a photo survey" if survey else "concept tracking"
     if args.detect_every < 1:
         raise ConfigError(f"--detect-every must be a positive integer, got {args.detect_every}")
     ignored = [
         flag
         for flag, on in (
+            # concept tracking runs forward only (a survey's refusal names it with the rest)
+            ("--forward-only", args.forward_only and not survey),
             ("--key-interval", args.key_interval is not None),  # --auto's
             ("--discovery", args.discovery is not None),  # --auto's
         )
         if on
     ]
     if ignored:
+        what = (
+            "a photo survey (--concepts on images: each photograph detected on its own)"
+            if survey
+            else "concept tracking (--concepts on a video: the detector finds the concepts' "
+            "instances on every --detect-every frame)"
+        )
         raise ConfigError(
             f"{args.video}: {', '.join(ignored)} {'do' if len(ignored) > 1 else 'does'} not "
-            f"apply to {what} (--concepts: they are --auto's); leave it out"
+            f"apply to {what}; leave it out"
         )
     if isinstance(prompts, str | os.PathLike) and args.concepts:  # named as typed: --concepts
         from ecoseg.prompts import combine_concepts, load_prompts
