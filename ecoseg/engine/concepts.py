@@ -54,7 +54,8 @@ def is_photo_survey(source: Any, as_video: bool = False) -> bool:
     A local folder (of images) or a single image file is a survey: each photograph is
     detected on its own, nothing is tracked from one to the next (docs/concepts.md). A video
     file, a URL or an open reader is a video. ``as_video=True`` (``--as-video``) makes a
-    folder a video of frames whose instances are tracked from frame to frame.
+    folder a video of frames whose instances are tracked from frame to frame. A path that is
+    not there (a study's video moved away) is a folder's if its name has no suffix.
 
     Examples
     --------
@@ -64,6 +65,8 @@ def is_photo_survey(source: Any, as_video: bool = False) -> bool:
     (True, False)
     >>> is_photo_survey("quadrat.JPG"), is_photo_survey("transect.mp4")
     (True, False)
+    >>> is_photo_survey("moved/quadrats")  # not there: a folder's name
+    True
     """
     from ecoseg.io.folder import IMAGE_SUFFIXES
 
@@ -72,6 +75,8 @@ def is_photo_survey(source: Any, as_video: bool = False) -> bool:
     if as_video or not isinstance(source, str | os.PathLike) or "://" in str(source):
         return False
     path = Path(source)
+    if not path.exists():  # moved away (a study's store kept): a name without a suffix is a
+        return not path.suffix or path.suffix.lower() in IMAGE_SUFFIXES  # folder's
     return path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES
 
 

@@ -48,6 +48,10 @@ def test_a_folder_given_concepts_is_a_survey_unless_as_video(study_file, monkeyp
     run_study(study, progress=False, report=False)
     with MaskStore.open(study.store_path(study.videos[0])) as store:
         assert store.provenance_record.is_survey  # it was tracked as a video
+    (study_file.parent / "quadrats").rename(study_file.parent / "archive")  # moved away
+    moved = load_study(study_file, require_videos=False).videos[0]
+    assert moved.survey  # its inputs as when the store was made: the store is kept
+    (study_file.parent / "archive").rename(study_file.parent / "quadrats")
     study_file.write_text(STUDY + "    as_video: true\n")
     tracked = load_study(study_file).videos[0]
     assert tracked.as_video and not tracked.survey
