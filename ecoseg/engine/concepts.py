@@ -160,7 +160,7 @@ def check_survey(
             ("fast=True (--fast)", bool(fast)),
             ("resume=True (--resume)", bool(resume)),
             ("backward=False (--forward-only)", not backward),
-            (f"fps={fps} (--fps)", fps is not None),
+            (f"fps={fps} (--fps, photographs have no time axis)", fps is not None),
             (f"params (--params) other than score_threshold: {', '.join(other)}", bool(other)),
             ("cancel", cancel is not None),
         )
