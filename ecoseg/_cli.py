@@ -176,6 +176,13 @@ def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
         help="with --concepts on a video: run the concept detector on every N-th frame (default 1)",
     )
     p.add_argument(
+        "--as-video",
+        action="store_true",
+        help="with --concepts: track a folder of images as the frames of a video (default: a "
+        "folder of images, or one image, given concepts is a photo survey, each photograph "
+        "detected on its own; docs/concepts.md)",
+    )
+    p.add_argument(
         "--image-size",
         type=int,
         default=None,
@@ -268,6 +275,7 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
         "concepts": args.concepts,
         "detect_every": args.detect_every,
         "fast": args.fast,
+        "as_video": args.as_video,
     }
 
 

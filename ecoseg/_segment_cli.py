@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from ecoseg._cli import (
     add_engine_options,
@@ -40,7 +39,8 @@ def add_segment(sub) -> None:
         "video",
         metavar="VIDEO",
         help="video file or folder of numbered images (with --concepts: a video file is tracked; "
-        "an image or a folder of images is segmented photo by photo)",
+        "an image or a folder of images is a photo survey, segmented photo by photo, unless "
+        "--as-video)",
     )
     p.add_argument("-o", "--out", required=True, help="mask store to write (STORE.zarr)")
     p.add_argument("--prompts", default=None, metavar="FILE.json", help="prompt file (JSON)")
@@ -55,7 +55,8 @@ def add_segment(sub) -> None:
         type=float,
         metavar="S",
         default=None,
-        help="with --concepts: keep instances scoring above this (default 0.5)",
+        help="with --concepts: keep instances scoring above this (default 0.5; a photo survey's "
+        "one setting)",
     )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.add_argument("--overwrite", action="store_true", help="replace an existing store")
@@ -94,19 +95,12 @@ def _run_segment(args) -> int:
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"--score-threshold must be a score in [0, 1], got {threshold}")
     concepts = args.concepts is not None or (options["model"] or "").startswith("sam3")
-    if concepts and _is_video_file(args.video):
-        return _run_concept_tracking(args, prompts, options)
-    if args.detect_every != 1 and args.concepts is not None:
-        raise ConfigError(
-            f"{args.video}: --detect-every is for concept tracking in a video file; with "
-            "--concepts an image or a folder is a photo survey, each image detected on its own"
-        )
+    if concepts:  # a survey or a video by the one rule (is_photo_survey), in segment() too
+        return _run_concepts(args, prompts, options)
     if args.detect_every != 1:
         raise ConfigError("--detect-every needs --concepts and a video file")
-    if threshold is not None and args.concepts is None:
+    if threshold is not None:
         raise ConfigError("--score-threshold needs --concepts")
-    if args.concepts is not None:
-        return _run_concepts(args, options)
     if (args.discovery is not None or args.key_interval is not None) and not args.auto:
         raise ConfigError("--discovery and --key-interval need --auto")
     options["params"] = _segment_params(args, options["params"])
@@ -153,38 +147,34 @@ def _warn_fast_camera(out) -> None:
         print(f"ecoseg: warning: {motion.summary()}", file=sys.stderr)
 
 
-def _is_video_file(path: str) -> bool:
-    """A video file (concept tracking) rather than an image or a folder (photo surveys)."""
-    from ecoseg.engine.concepts import list_images
+def _run_concepts(args, prompts, options) -> int:
+    """A concept run: a photo survey or concept tracking, as :func:`ecoseg.segment` decides
+    (:func:`ecoseg.engine.concepts.is_photo_survey`), which refuses what each cannot use."""
+    from ecoseg.engine.concepts import is_photo_survey
 
-    p = Path(path)
-    if p.is_dir():
-        return False
-    try:
-        list_images(p)
-    except Exception:  # not an image: a video (its reader names any problem)
-        return True
-    return False
-
-
-def _run_concept_tracking(args, prompts, options) -> int:
+    survey = is_photo_survey(args.video, args.as_video)
     if args.detect_every < 1:
         raise ConfigError(f"--detect-every must be a positive integer, got {args.detect_every}")
     ignored = [
         flag
         for flag, on in (
-            ("--forward-only", args.forward_only),  # concept tracking runs forward only
+            # concept tracking runs forward only (a survey's refusal names it with the rest)
+            ("--forward-only", args.forward_only and not survey),
             ("--key-interval", args.key_interval is not None),  # --auto's
             ("--discovery", args.discovery is not None),  # --auto's
         )
         if on
     ]
     if ignored:
+        what = (
+            "a photo survey (--concepts on images: each photograph detected on its own)"
+            if survey
+            else "concept tracking (--concepts on a video: the detector finds the concepts' "
+            "instances on every --detect-every frame)"
+        )
         raise ConfigError(
             f"{args.video}: {', '.join(ignored)} {'do' if len(ignored) > 1 else 'does'} not "
-            "apply to concept tracking (--concepts "
-            "on a video: the detector finds the concepts' instances on every --detect-every "
-            "frame); leave it out"
+            f"apply to {what}; leave it out"
         )
     if isinstance(prompts, str | os.PathLike) and args.concepts:  # named as typed: --concepts
         from ecoseg.prompts import combine_concepts, load_prompts
@@ -193,54 +183,12 @@ def _run_concept_tracking(args, prompts, options) -> int:
             load_prompts(prompts).concepts, args.concepts, str(prompts), name="--concepts"
         )
     params = options["params"]
-    if args.score_threshold is not None:  # a concept-tracking setting like the others
+    if args.score_threshold is not None:  # a concept setting like the others
         if "score_threshold" in (params or {}):
             raise ConfigError("give the score threshold once: --score-threshold or --params")
         options["params"] = {**(params or {}), "score_threshold": args.score_threshold}
-    # concept tracking: segment() refuses --engine and --auto (check_concept_run)
-    _segment(args, prompts, options)
-    return 0
-
-
-def _run_concepts(args, options) -> int:
-    from ecoseg.engine.concepts import segment_images
-
-    used = [
-        f
-        for f, on in (
-            ("--prompts", args.prompts),
-            ("--auto", args.auto),
-            ("--resume", args.resume),
-            ("--engine", args.engine),
-            ("--fast", args.fast),
-            ("--params", args.params),
-        )
-        if on
-    ]
-    if used:
-        # (concept tracking on a video takes --prompts, --resume, --fast and --params)
-        raise ConfigError(
-            f"{args.video}: a photo survey (--concepts on images) takes no {', '.join(used)}"
-        )
-    if args.fps is not None:
-        raise ConfigError(
-            f"{args.video}: --fps does not apply to a photo survey (--concepts on images): its "
-            "images are separate photos, with no time axis (time_s is the image's index)"
-        )
-    out = segment_images(
-        args.video,
-        args.concepts,
-        out=args.out,
-        model=options["model"],
-        checkpoint=options["checkpoint"],
-        pretrained=options["pretrained"],
-        image_size=options["image_size"],
-        device=options["device"],
-        overwrite=args.overwrite,
-        score_threshold=0.5 if args.score_threshold is None else args.score_threshold,
-        progress=show_progress(args),
-    )
-    print(f"masks: {out}")
+    # segment() refuses --engine and --auto (check_concept_run), and what a survey cannot use
+    _segment(args, prompts, options)  # its progress bar says "2 photographs, a survey"
     return 0
 
 

@@ -127,9 +127,10 @@ def _check_device(device) -> None:
 
 def concept_options(
     names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto,
-    concepts, detect_every,
+    concepts, detect_every, as_video=False,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
-    """Per-video keyword arguments of a SAM 3 concept run, validated before any work."""
+    """Per-video keyword arguments of a SAM 3 concept run (a photo survey's where the video
+    is an image folder and not ``as_video``), validated before any work."""
     from ecoseg.engine import check_concept_run, check_image_size, params_dict
     from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.errors import PromptError
@@ -164,6 +165,8 @@ def concept_options(
     check_checkpoint(checkpoint, model)
     _check_device(device)
     common = {"concepts": concepts, "detect_every": detect_every}
+    if as_video:  # absent otherwise: the options of runs made before it existed
+        common["as_video"] = True
     return _per_video(
         names, prompts, common, model, checkpoint, pretrained, image_size, device, params
     )

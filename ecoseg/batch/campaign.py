@@ -95,6 +95,7 @@ def batch(
     fast: bool = False,
     progress: bool = True,
     fps: float | None = None,
+    as_video: bool = False,
 ) -> Any:
     """Segment many videos, one Dask task each, into ``OUT/<video name>.zarr``.
 
@@ -129,7 +130,10 @@ def batch(
     concepts : sequence of str, optional
         SAM 3 concept tracking (``model="sam3"``): find these on every frame of every video
         (the same for all; combined with each video's prompt file). ``params`` are then
-        :class:`~ecoseg.engine.concept_rules.ConceptSettings` fields.
+        :class:`~ecoseg.engine.concept_rules.ConceptSettings` fields. A local image folder
+        given concepts is a photo survey, as for :func:`ecoseg.segment`, unless ``as_video``;
+        what a survey cannot use (``detect_every``, ``fast``, ``fps``, tracking ``params``)
+        is refused before any work (:func:`~ecoseg.engine.concepts.check_survey`).
     detect_every : int
         Concept tracking: the detector runs on every N-th frame.
     chunk_frames : int
@@ -143,6 +147,9 @@ def batch(
     fps : float, optional
         Frame rate of the image folders, as for :func:`ecoseg.segment` (default 30); every
         video must then be a local image folder (a video file is timed by its timestamps).
+    as_video : bool
+        With concepts: track the image folders as videos of frames, not photo surveys (as
+        :func:`ecoseg.segment`'s ``as_video``, ``--as-video``).
 
     Returns
     -------
@@ -213,12 +220,13 @@ def batch(
     concept_run = str(model).startswith("sam3") or bool(concepts)
     if not concept_run and detect_every != 1:
         raise ConfigError("detect_every needs concepts (SAM 3 concept tracking, model sam3)")
+    _check_surveys(videos, concept_run, as_video, concepts, detect_every, fast, fps, params)
 
     def options_for(names: list[str]) -> dict[str, dict[str, Any]]:
         if concept_run:
             return concept_options(
                 names, engine, model, checkpoint, pretrained, image_size, device, params,
-                prompts, auto, concepts, detect_every,
+                prompts, auto, concepts, detect_every, as_video,
             )  # fmt: skip
         return segment_options(
             names, engine, model, checkpoint, pretrained, image_size, device, params, prompts, auto
@@ -638,6 +646,26 @@ def _status(store: str) -> StoreStatus | None:
         return store_status(store)
     except (EcosegError, OSError):
         return None
+
+
+def _check_surveys(videos, concept_run, as_video, concepts, detect_every, fast, fps, params):
+    """Refuse, before any work, what the campaign's photo surveys (local image folders given
+    concepts, :func:`~ecoseg.engine.concepts.is_photo_survey`) cannot use, as each one's
+    :func:`ecoseg.segment` would (naming the first survey); ``as_video`` without concepts."""
+    from ecoseg.engine.concepts import check_survey, is_photo_survey
+
+    surveys = [v for v in videos if not is_url(v) and is_photo_survey(local_path(v), as_video)]
+    if not concept_run:
+        if as_video:
+            raise ConfigError(
+                "as_video=True (--as-video) is for concepts (SAM 3): the other engines track a "
+                "folder of images as a video anyway; drop it"
+            )
+        return
+    if surveys:
+        check_survey(
+            surveys[0], concepts or (), detect_every=detect_every, fast=fast, fps=fps, params=params
+        )
 
 
 def _other_settings(options: dict[str, Any], video: str, record: Any) -> str:

@@ -220,11 +220,14 @@ def run_job(job: Job) -> dict[str, Any]:
     try:
         if job.verify:
             return _verify(job, t0)
+        resume = job.resume
         if job.resume:
             status = store_status(job.store)
             if status.complete:
                 return {"status": "skipped", "frames": status.frames, "seconds": 0.0}
-        _segment(job)
+            # nothing to resume: a new store (a photo survey, which cannot resume, too)
+            resume = status.state != "missing"
+        _segment(job, resume)
         frames = store_status(job.store).frames
     except BaseException as exc:
         _reraise_redacted(exc)
@@ -234,12 +237,12 @@ def run_job(job: Job) -> dict[str, Any]:
     return {"status": "done", "frames": frames, "seconds": time.perf_counter() - t0}
 
 
-def _segment(job: Job) -> None:
+def _segment(job: Job, resume: bool) -> None:
     from ecoseg.engine import segment
 
     kwargs = dict(job.segment)
     prompts = kwargs.pop("prompts", None)
-    kwargs.update(out=job.store, resume=job.resume, overwrite=job.overwrite)
+    kwargs.update(out=job.store, resume=resume, overwrite=job.overwrite)
     if not is_url(job.video):
         _decode(segment, local_path(job.video), prompts, kwargs, job.video)
         return

@@ -11,12 +11,18 @@ left with no pixel is no object (as a concept track whose every pixel went to an
 on its frame), and the objects are numbered on without a gap.
 
 All images must have one size (a store has one frame size).
+
+Which runs are surveys is one rule, :func:`is_photo_survey`: a folder of images (or one image)
+given concepts, from any source (``--concepts``, a prompt file, :func:`ecoseg.segment`,
+``ecoseg batch``, a study, the napari widget), is a photo survey; ``as_video=True``
+(``--as-video``) tracks a folder of video frames by concept instead. Every entry point asks it
+and refuses what a survey cannot use with :func:`check_survey`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +31,155 @@ import numpy as np
 from ecoseg._device import resolve_device
 from ecoseg._paths import check_overwrite
 from ecoseg.engine.results import FrameResult, write_results
-from ecoseg.errors import PromptError, StoreError, VideoError
+from ecoseg.errors import ConfigError, PromptError, StoreError, VideoError
 from ecoseg.provenance import created, survey_video
 
-__all__ = ["segment_images", "list_images", "instance_labels"]
+__all__ = [
+    "check_survey",
+    "instance_labels",
+    "is_photo_survey",
+    "list_images",
+    "segment_images",
+    "survey_line",
+    "survey_predictor",
+    "survey_results",
+]
+
+
+def is_photo_survey(source: Any, as_video: bool = False) -> bool:
+    """Whether ``source`` given SAM 3 concepts is a photo survey: THE rule every entry point
+    (``ecoseg segment``, prompt files, :func:`ecoseg.segment`, ``ecoseg batch``, studies, the
+    napari widget) follows.
+
+    A local folder (of images) or a single image file is a survey: each photograph is
+    detected on its own, nothing is tracked from one to the next (docs/concepts.md). A video
+    file, a URL or an open reader is a video. ``as_video=True`` (``--as-video``) makes a
+    folder a video of frames whose instances are tracked from frame to frame. A path that is
+    not there (a study's video moved away) is a folder's if its name has no suffix.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> is_photo_survey(folder), is_photo_survey(folder, as_video=True)
+    (True, False)
+    >>> is_photo_survey("quadrat.JPG"), is_photo_survey("transect.mp4")
+    (True, False)
+    >>> is_photo_survey("moved/quadrats")  # not there: a folder's name
+    True
+    """
+    from ecoseg.io.folder import IMAGE_SUFFIXES
+
+    if not isinstance(as_video, bool):
+        raise ConfigError(f"as_video (--as-video) must be True or False, got {as_video!r}")
+    if as_video or not isinstance(source, str | os.PathLike) or "://" in str(source):
+        return False
+    path = Path(source)
+    if not path.exists():  # moved away (a study's store kept): a name without a suffix is a
+        return not path.suffix or path.suffix.lower() in IMAGE_SUFFIXES  # folder's
+    return path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def survey_line(n: int, survey: bool) -> str:
+    """What a concept run's progress and summary say it is.
+
+    Examples
+    --------
+    >>> survey_line(3, True), survey_line(1, False)
+    ('3 photographs, a survey', '1 frame, a video')
+    """
+    if survey:
+        return f"{n} photograph{'s' * (n != 1)}, a survey"
+    return f"{n} frame{'s' * (n != 1)}, a video"
+
+
+def check_survey(
+    source: Any,
+    concepts: Sequence[Any] = (),
+    *,
+    objects: Sequence[Any] = (),
+    prompt_file: Any = None,
+    detect_every: int = 1,
+    fast: bool = False,
+    resume: bool = False,
+    backward: bool = True,
+    fps: float | None = None,
+    params: Mapping[str, Any] | None = None,
+    cancel: Any = None,
+) -> float | None:
+    """Refuse, in one line naming each, what a photo survey cannot use; return the score
+    threshold of ``params`` (None: not given).
+
+    A survey detects each photograph on its own: it has no frames to click objects on or to
+    draw exemplars on, no detector interval, no bf16 path, nothing to resume or to track
+    backwards, no frame rate and no tracking parameters (only ``score_threshold``). The
+    library spells each option ``keyword (--flag)``, so ``ecoseg`` and the napari widget name
+    it their own way.
+
+    Parameters
+    ----------
+    source
+        The folder or image (named first in the message).
+    concepts : sequence of Concept or str
+        What to find (a :class:`~ecoseg.prompts.Concept` with exemplars is refused).
+    objects : sequence
+        A prompt file's objects (clicks, boxes), refused.
+    prompt_file : str or Path, optional
+        Where ``concepts`` and ``objects`` came from, named in the message.
+    detect_every, fast, resume, backward, fps, params, cancel
+        As given to :func:`ecoseg.segment`.
+
+    Raises
+    ------
+    ConfigError
+
+    Examples
+    --------
+    >>> check_survey("quadrats", ["coral"], params={"score_threshold": 0.3})
+    0.3
+    >>> check_survey("quadrats", ["coral"], fast=True, detect_every=2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: quadrats: a photo survey (concepts on images, each photograph ...
+    """
+    where = f" in {prompt_file}" if prompt_file is not None else ""
+    params = dict(params or {})
+    other = sorted(k for k in params if k != "score_threshold")
+    exemplars = [
+        getattr(c, "name", None) or "visual" for c in concepts if getattr(c, "exemplars", ())
+    ]
+    used = [
+        said
+        for said, on in (
+            (f"objects to track (clicks, boxes{where})", len(objects) > 0),
+            (
+                f"exemplar boxes (concept {', '.join(map(repr, exemplars))}{where})",
+                bool(exemplars),
+            ),
+            (f"detect_every={detect_every} (--detect-every)", detect_every != 1),
+            ("fast=True (--fast)", bool(fast)),
+            ("resume=True (--resume)", bool(resume)),
+            ("backward=False (--forward-only)", not backward),
+            (f"fps={fps} (--fps, photographs have no time axis)", fps is not None),
+            (f"params (--params) other than score_threshold: {', '.join(other)}", bool(other)),
+            ("cancel", cancel is not None),
+        )
+        if on
+    ]
+    if used:
+        raise ConfigError(
+            f"{source}: a photo survey (concepts on images, each photograph detected on its "
+            f"own) takes no {', '.join(used)}; to track a folder of video frames instead, pass "
+            "as_video=True (--as-video)"
+        )
+    threshold = params.get("score_threshold")
+    if threshold is None:
+        return None
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        raise ConfigError(f"score_threshold must be a score in [0, 1], got {threshold!r}")
+    if not 0.0 <= threshold <= 1.0:
+        raise ConfigError(f"score_threshold must be a score in [0, 1], got {threshold}")
+    return float(threshold)
 
 
 def list_images(source: str | os.PathLike) -> list[Path]:
@@ -67,8 +218,9 @@ def instance_labels(masks: np.ndarray, scores: np.ndarray, ids: Sequence[int]) -
     return labels
 
 
-def _results(predictor, files, concepts, objects) -> Iterator[FrameResult]:
-    """Each photograph's instances, numbered on from the last photograph's; an instance left
+def survey_results(predictor, files, concepts, objects) -> Iterator[FrameResult]:
+    """Each photograph's instances (``files``, found by ``predictor`` for ``concepts``; their
+    records go into the dict ``objects``), numbered on from the last photograph's; an instance left
     with no pixel (wholly under better-scoring ones, or an empty mask) is not an object, as a
     concept track whose every pixel went to another is not on its frame: ``ecoseg info``,
     ``measure`` and the review count the same objects."""
@@ -118,6 +270,39 @@ def _fingerprint(source: str | os.PathLike, files: Sequence[Path]) -> str:
     return images_sha256(files) if Path(source).is_dir() else sha256_file(files[0])
 
 
+def survey_predictor(
+    model: Any = "sam3",
+    checkpoint: str | os.PathLike | None = None,
+    *,
+    pretrained: bool = True,
+    image_size: int | None = None,
+    device: str | None = "auto",
+    score_threshold: float = 0.5,
+    tokenizer=None,
+):
+    """The :class:`~ecoseg.sam3.ConceptPredictor` of a survey, as :func:`segment_images` builds
+    it (the napari widget too): ``(predictor, network, model name, device)``."""
+    from ecoseg import sam3
+    from ecoseg.engine.concept_session import concept_tokenizer
+    from ecoseg.engine.settings import build_network
+    from ecoseg.sam3 import ConceptPredictor
+
+    run_device = resolve_device(device)
+    if isinstance(model, str):
+        name = model
+        if checkpoint is not None and tokenizer is None:  # before the checkpoint is read
+            from ecoseg.sam3.weights import require_vocabulary
+
+            require_vocabulary(checkpoint)
+        net = build_network(sam3, model, checkpoint, pretrained, image_size, run_device)
+    else:
+        net, name = model, getattr(getattr(model, "config", None), "name", "custom")
+    if tokenizer is None:  # random weights without a downloaded vocabulary: bytes will do
+        tokenizer = concept_tokenizer(net, pretrained or checkpoint is not None)
+    predictor = ConceptPredictor(net, tokenizer=tokenizer, score_threshold=score_threshold)
+    return predictor, net, name, run_device
+
+
 def segment_images(
     source: str | os.PathLike,
     concepts: Sequence[str],
@@ -132,6 +317,7 @@ def segment_images(
     score_threshold: float = 0.5,
     tokenizer=None,
     progress: bool | Callable[[int, int], Any] = True,
+    chunk_frames: int = 4,
 ) -> str:
     """Find every instance of ``concepts`` in still images and store them as masks.
 
@@ -156,7 +342,10 @@ def segment_images(
         Default: the vocabulary downloaded with the weights (:func:`ecoseg.sam3.load_tokenizer`);
         with random weights and no vocabulary downloaded, a byte-level one.
     progress : bool or callable
-        Progress bar, or ``progress(done, total)`` after each image.
+        Progress bar (``3 photographs, a survey``), or ``progress(done, total)`` after each
+        image.
+    chunk_frames : int
+        Images per store chunk.
 
     Returns
     -------
@@ -198,25 +387,17 @@ def segment_images(
         raise StoreError(kept)
     check_overwrite(out, overwrite, error=StoreError)
 
-    from ecoseg import sam3
-    from ecoseg.engine.concept_session import concept_tokenizer
-    from ecoseg.engine.settings import RANDOM_WEIGHTS_SEED, build_network
-    from ecoseg.sam3 import ConceptPredictor
+    from ecoseg.engine.settings import RANDOM_WEIGHTS_SEED
 
-    run_device = resolve_device(device)
-    if isinstance(model, str):
-        name = model
-        if checkpoint is not None and tokenizer is None:  # before the checkpoint is read
-            from ecoseg.sam3.weights import require_vocabulary
-
-            require_vocabulary(checkpoint)
-        net = build_network(sam3, model, checkpoint, pretrained, image_size, run_device)
-    else:
-        net, name = model, getattr(getattr(model, "config", None), "name", "custom")
-    if tokenizer is None:  # random weights without a downloaded vocabulary: bytes will do
-        tokenizer = concept_tokenizer(net, pretrained or checkpoint is not None)
-    predictor = ConceptPredictor(net, tokenizer=tokenizer, score_threshold=score_threshold)
-
+    predictor, net, name, run_device = survey_predictor(
+        model,
+        checkpoint,
+        pretrained=pretrained,
+        image_size=image_size,
+        device=device,
+        score_threshold=score_threshold,
+        tokenizer=tokenizer,
+    )
     width, height = sizes[0]
     info = getattr(net, "checkpoint_info", None)
     upright = exif_upright(files) if Path(source).is_dir() else None  # read upright
@@ -245,18 +426,24 @@ def segment_images(
         "created": created(),
     }
     store = MaskStore.create(
-        out, height=height, width=width, provenance=provenance, overwrite=overwrite
+        out,
+        height=height,
+        width=width,
+        chunk_frames=chunk_frames,
+        provenance=provenance,
+        overwrite=overwrite,
     )
     objects: dict[int, dict[str, str]] = {}
     with discard_on_failure(store):  # a survey cannot resume: a failed one leaves no store
         write_results(
             store,
-            _results(predictor, files, concepts, objects),
+            survey_results(predictor, files, concepts, objects),
             times=np.arange(len(files), dtype=np.float64),
             objects=objects,
             source="concept",
             total=len(files),
             progress=progress,
+            desc=survey_line(len(files), True),
         )
         store.mark_complete()
     return str(out)

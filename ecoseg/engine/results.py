@@ -158,6 +158,7 @@ def write_results(
     source: str = "prompt",
     total: int | None = None,
     progress: bool | Callable[[int, int | None], Any] = False,
+    desc: str = "segment",
 ) -> int:
     """Stream per-frame results into a mask store, in frame order.
 
@@ -187,6 +188,9 @@ def write_results(
         Number of frames in the video (for the progress bar and trailing empty frames).
     progress : bool or callable
         ``True`` shows a tqdm bar; a callable is called as ``progress(done, total)``.
+    desc : str
+        What the bar says it is writing (a concept run: ``3 photographs, a survey`` or
+        ``120 frames, a video``).
 
     Returns
     -------
@@ -240,7 +244,7 @@ def write_results(
     if progress is True:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total, initial=start, unit="frame", desc="segment")
+        bar = tqdm(total=total, initial=start, unit="frame", desc=desc)
 
     def tick() -> None:
         if bar is not None:

@@ -60,6 +60,7 @@ def segment(
     detect_every: int = 1,
     fast: bool = False,
     fps: float | None = None,
+    as_video: bool = False,
 ) -> str:
     """Segment and track organisms in a video into a mask store.
 
@@ -114,10 +115,16 @@ def segment(
         recorded with source ``"discovered"``; ``resume`` re-runs discovery from frame 0 and
         writes only the frames the store lacks.
     concepts : list of str, optional
-        Concept tracking with SAM 3 (``model="sam3"``): names of what to find on every frame
-        ("parrotfish"); combined with the prompt file's ``"concepts"`` (exemplar boxes). The
-        prompt file's ``"objects"`` (clicks, boxes) are tracked with them by SAM 3's tracker
-        (frames before the first prompted frame by a backward pass). See
+        SAM 3 concepts. A folder of images (or one image) given concepts, here or in the
+        prompt file, is a photo survey: each photograph is detected on its own
+        (:func:`ecoseg.engine.concepts.segment_images`, which takes only ``params``'
+        ``score_threshold``; what it cannot use is refused,
+        :func:`~ecoseg.engine.concepts.check_survey`). ``as_video=True`` tracks a folder of
+        video frames instead; a video file is always tracked. Concept tracking with SAM 3
+        (``model="sam3"``): names of what to find on every frame ("parrotfish"); combined
+        with the prompt file's ``"concepts"`` (exemplar boxes). The prompt file's
+        ``"objects"`` (clicks, boxes) are tracked with them by SAM 3's tracker (frames
+        before the first prompted frame by a backward pass). See
         :mod:`ecoseg.engine.concept_session` and docs/concepts.md.
     detect_every : int
         Concept tracking: run the detector on every N-th frame (1: every frame).
@@ -136,13 +143,17 @@ def segment(
         bf16 instructions (AVX-512 BF16 or AMX), where bf16 runs several times slower, the
         run stays fp32 with a ``SlowBf16Warning``. Recorded in the provenance
         (``parameters["fast"]``, when bf16 ran); a store resumes only with the same setting.
+    as_video : bool
+        With concepts: track an image folder as a video of frames (concept tracking), not a
+        photo survey (:func:`ecoseg.engine.concepts.is_photo_survey`, the one rule). Refused
+        without concepts (every other engine tracks a folder as a video).
     fps : float, optional
-        Frame rate of an image folder ``video``: frame ``i`` is stored at ``i / fps`` s
-        (default :data:`ecoseg.io.folder.DEFAULT_FPS`, 30; images carry no time, so times,
-        durations and speeds are as true as this rate). Refused for a video file (its
-        timestamps are its time) and for a reader (open it with ``open_video(folder,
-        fps=...)``). Recorded in the provenance (``video["fps"]``); a store resumes only at the
-        same rate.
+        Frame rate of an image folder ``video`` (tracked as a video): frame ``i`` is stored
+        at ``i / fps`` s (default :data:`ecoseg.io.folder.DEFAULT_FPS`, 30; images carry no
+        time, so times, durations and speeds are as true as this rate). Refused for a video
+        file (its timestamps are its time) and for a reader (open it with
+        ``open_video(folder, fps=...)``). Recorded in the provenance (``video["fps"]``); a
+        store resumes only at the same rate.
 
     Returns
     -------
@@ -173,8 +184,18 @@ def segment(
             f"{short_repr(progress)}"
         )
     params_dict(params)  # the --params JSON text: a ValueError from dict() deep inside
+    from ecoseg.engine.concepts import is_photo_survey
+
+    survey = is_photo_survey(video, as_video)  # (as_video checked to be a bool)
     if str(model).startswith("sam3") or concepts:
+        if survey:
+            return _segment_survey(**locals())
         return _segment_concepts(**locals())
+    if as_video:
+        raise ConfigError(
+            "as_video=True (--as-video) is for concepts (SAM 3): the other engines track a "
+            "folder of images as a video anyway; drop it"
+        )
     reader = as_reader(video, fps=fps)
     prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
     if prompts is not None and not isinstance(prompts, Prompts):
@@ -384,6 +405,75 @@ def _build_model(name, checkpoint, pretrained, image_size, device):
 # ---------------------------------------------------------------------------------------
 # concept tracking (SAM 3)
 # ---------------------------------------------------------------------------------------
+def _segment_survey(
+    *,
+    video,
+    prompts,
+    out,
+    model,
+    checkpoint,
+    pretrained,
+    image_size,
+    device,
+    resume,
+    overwrite,
+    chunk_frames,
+    progress,
+    params,
+    cancel,
+    concepts,
+    detect_every,
+    fast,
+    **ignored,
+) -> str:
+    """:func:`segment` of a photo survey (a folder of images, or one, given concepts):
+    :func:`ecoseg.engine.concepts.segment_images`, after refusing what it cannot use."""
+    from ecoseg.engine.concepts import check_survey, segment_images
+    from ecoseg.prompts import Prompts, combine_concepts, load_prompts
+
+    model = "sam3" if model is None else model  # concepts alone: SAM 3 (as --concepts)
+    check_concept_run(model, ignored.get("engine"), ignored.get("auto", False))
+    check_image_size(image_size, "sam3", model)
+    prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
+    if prompts is not None and not isinstance(prompts, Prompts):
+        prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
+    given = list(prompts.concepts) if prompts is not None else []
+    wanted = list(combine_concepts(given, concepts, prompt_file and str(prompt_file)))
+    threshold = check_survey(
+        video,
+        wanted,
+        objects=tuple(prompts.objects) if prompts is not None else (),
+        prompt_file=prompt_file,
+        detect_every=detect_every,
+        fast=fast,
+        resume=resume,
+        backward=ignored.get("backward", True),
+        fps=ignored.get("fps"),
+        params=params,
+        cancel=cancel,
+    )
+    if not wanted:
+        none_in = f" ({prompt_file} has none)" if prompt_file else ""
+        raise ConfigError(
+            f"model {model} needs concepts: --concepts NAME... or a prompt file's "
+            f"'concepts'{none_in}"
+        )
+    return segment_images(
+        video,
+        [c.name for c in wanted],
+        out=out,
+        model=model,
+        checkpoint=checkpoint,
+        pretrained=pretrained,
+        image_size=image_size,
+        device=device,
+        overwrite=overwrite,
+        score_threshold=0.5 if threshold is None else threshold,
+        progress=progress,
+        chunk_frames=chunk_frames,
+    )
+
+
 def _segment_concepts(
     *,
     video,
@@ -411,6 +501,7 @@ def _segment_concepts(
     the store lacks.
     """
     from ecoseg.engine.concept_rules import ConceptSettings
+    from ecoseg.engine.concepts import survey_line
     from ecoseg.io.video import as_reader
     from ecoseg.prompts import Prompts, combine_concepts, load_prompts
 
@@ -512,6 +603,7 @@ def _segment_concepts(
             source="concept",
             total=len(reader),
             progress=progress,
+            desc=survey_line(len(reader), False),
         )
         store.mark_complete()
     finally:

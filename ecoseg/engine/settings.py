@@ -440,9 +440,11 @@ def requested_settings(
     options : mapping
         :func:`ecoseg.segment`'s keyword arguments, already validated, with ``prompts`` the
         prompt file's path (or ``None``); ``concepts`` present: a SAM 3 concept run, else
-        ``engine`` is the one chosen (``"sam2"`` or ``"classical"``).
+        ``engine`` is the one chosen (``"sam2"`` or ``"classical"``); ``as_video`` as for
+        :func:`ecoseg.segment`.
     video : str or Path, optional
-        The video; a local image folder adds its rate (``fps``, default 30).
+        The video; a local image folder adds its rate (``fps``, default 30); given concepts
+        it is a photo survey's by :func:`ecoseg.engine.concepts.is_photo_survey`.
     made : Provenance, optional
         The store's record: where it was made on a CPU and records no bf16, ``fast`` is taken
         as that CPU's exact fp32 (a CPU without bf16 instructions runs ``fast`` in fp32).
@@ -464,8 +466,10 @@ def requested_settings(
     given = load_prompts(path) if path is not None else None
     params = dict(options.get("params") or {})
     record: dict[str, Any] = {}
+    survey = False
     if "concepts" in options:
         from ecoseg.engine.concept_rules import ConceptSettings
+        from ecoseg.engine.concepts import is_photo_survey
         from ecoseg.prompts import Prompts, combine_concepts
         from ecoseg.sam3.config import get_config
 
@@ -474,6 +478,15 @@ def requested_settings(
             given.concepts if given is not None else (), options["concepts"], path and str(path)
         )
         objects = tuple(given.objects) if given is not None else ()
+        survey = video is not None and is_photo_survey(video, options.get("as_video", False))
+    if survey:  # as segment_images records it
+        size = get_config(model, options.get("image_size")).image_size
+        record.update(
+            engine="sam3-concepts",
+            parameters={"score_threshold": float(params.get("score_threshold", 0.5))},
+            prompts={"concepts": [{"text": c.name} for c in wanted]},
+        )
+    elif "concepts" in options:
         settings = ConceptSettings.from_params(params, options.get("detect_every", 1))
         size = get_config(model, options.get("image_size")).image_size
         record.update(
@@ -509,7 +522,7 @@ def requested_settings(
         record["model"] = model_record(
             model, options.get("checkpoint"), options.get("pretrained", True), size
         )
-    if video is not None and "://" not in str(video) and Path(video).is_dir():
+    if not survey and video is not None and "://" not in str(video) and Path(video).is_dir():
         from ecoseg.io.folder import DEFAULT_FPS
 
         fps = options.get("fps")

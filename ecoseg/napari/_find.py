@@ -37,7 +37,11 @@ _NEGATIVE = "red"
 #: The labels of the controls that set ``ecoseg segment`` options, by the option: the box
 #: shows them, and library messages name the options by them
 #: (:func:`ecoseg.napari._check.napari_words`).
-LABELS = {"--concepts": "find", "--detect-every": "detect every"}
+LABELS = {
+    "--concepts": "find",
+    "--detect-every": "detect every",
+    "--as-video": "image folder as video frames",
+}
 
 
 class FindBox(QGroupBox):
@@ -65,12 +69,18 @@ class FindBox(QGroupBox):
         self.exemplar_combo = QComboBox()
         self.exemplar_combo.setToolTip("The concept the next exemplar boxes belong to")
         self.negative_check = QCheckBox("negative exemplar (not this)")
+        self.as_video_check = QCheckBox(LABELS["--as-video"])
+        self.as_video_check.setToolTip(
+            "Track a folder of images as the frames of a video (--as-video); unticked, a "
+            "folder of images is a photo survey: each photograph is searched on its own"
+        )
         self.layer_btn = QPushButton("Add exemplar layer")
         self.layer_btn.setToolTip("A Shapes layer: draw rectangles around examples on any frame")
         self.layer_btn.clicked.connect(self.add_exemplar_layer)
         form = QFormLayout(self)
         form.addRow(LABELS["--concepts"], self.find_edit)
         form.addRow(LABELS["--detect-every"], self.detect_spin)
+        form.addRow("", self.as_video_check)
         form.addRow(self.layer_btn)
         form.addRow("exemplars for", self.exemplar_combo)
         form.addRow("", self.negative_check)

@@ -32,6 +32,7 @@ __all__ = [
     "prompts_from_layers",
     "run_job",
     "split_names",
+    "survey",
 ]
 
 #: What a job can run: SAM 2 (prompted objects), SAM 3 (concepts), the motion tracker.
@@ -64,6 +65,10 @@ class Job:
         Needed by ``"sam3"``: what to find on every frame (names and/or exemplar boxes).
     detect_every : int
         ``"sam3"``: run the concept detector on every N-th frame.
+    as_video : bool
+        ``"sam3"`` on an image folder: track it as a video of frames; otherwise a folder
+        given concepts is a photo survey, each photograph searched on its own
+        (:func:`ecoseg.engine.concepts.is_photo_survey`, as ``ecoseg segment``).
     model, checkpoint, pretrained, image_size, device
         As for :func:`ecoseg.sam2.build` (``"sam3"``: :func:`ecoseg.sam3.build`).
     fast : bool
@@ -94,6 +99,7 @@ class Job:
     prompts: Any = None
     concepts: tuple = ()
     detect_every: int = 1
+    as_video: bool = False
     model: str = "sam2.1-tiny"
     checkpoint: str | None = None
     pretrained: bool = True
@@ -172,6 +178,17 @@ def check_job(job: Job, n_frames: int) -> None:
         from ecoseg.sam3.config import get_config
 
         get_config(job.model, job.image_size)
+        if survey(job):  # what a photo survey cannot use, in the words segment() says it
+            from ecoseg.engine.concepts import check_survey
+
+            check_survey(
+                job.video,
+                job.concepts,
+                detect_every=job.detect_every,
+                fast=job.fast,
+                fps=job.fps,
+                params=job.params,
+            )
     else:
         check_no_network(job)
         return
@@ -182,6 +199,22 @@ def check_job(job: Job, n_frames: int) -> None:
             weights.require_vocabulary(job.checkpoint)
     elif job.pretrained:
         weights.cached_weights(job.model)
+
+
+def survey(job: Job) -> bool:
+    """Whether ``job`` is a photo survey: SAM 3 on a folder of images (or an image), not
+    ``as_video`` (:func:`ecoseg.engine.concepts.is_photo_survey`, the rule of every entry).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> survey(Job(folder, engine="sam3")), survey(Job(folder, engine="sam3", as_video=True))
+    (True, False)
+    """
+    from ecoseg.engine.concepts import is_photo_survey
+
+    return job.engine == "sam3" and is_photo_survey(job.video, job.as_video)
 
 
 def check_no_network(job: Job) -> None:
@@ -552,6 +585,29 @@ def _sam3_results(job: Job, reader) -> Iterator[Any]:
     return run.run(cancel=job.cancel)
 
 
+def _survey_results(job: Job) -> Iterator[Any]:
+    """A photo survey's results, each photograph searched on its own, as ``ecoseg segment``
+    makes them (:func:`ecoseg.engine.concepts.survey_results`)."""
+    from ecoseg.engine.concepts import check_survey, list_images, survey_predictor, survey_results
+
+    if not job.concepts:
+        raise PromptError("SAM 3 needs something to find: type a name")
+    threshold = check_survey(
+        job.video, job.concepts, detect_every=job.detect_every, fast=job.fast, fps=job.fps,
+        params=job.params,
+    )  # fmt: skip
+    predictor = survey_predictor(
+        job.model,
+        job.checkpoint,
+        pretrained=job.pretrained,
+        image_size=job.image_size,
+        device=job.device,
+        score_threshold=0.5 if threshold is None else threshold,
+    )[0]
+    files = list_images(job.video)
+    return survey_results(predictor, files, [c.name for c in job.concepts], job.objects)
+
+
 def run_job(job: Job) -> Iterator[FrameUpdate]:
     """Run a job, yielding the masks of every frame from ``job.start`` as they are made.
 
@@ -600,6 +656,8 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
             results = track(
                 reader.frames(0, stop), params=job.params or None, fps=reader.fps, warn=False
             )
+        elif survey(job):
+            results = _survey_results(checked)
         elif job.engine == "sam3":
             results = _sam3_results(checked, reader)
         else:

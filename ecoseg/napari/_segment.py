@@ -46,7 +46,14 @@ from ecoseg.napari._check import napari_words
 from ecoseg.napari._find import LABELS as FIND_LABELS
 from ecoseg.napari._find import FindBox
 from ecoseg.napari._hand_edits import HandEdits, forget, run_frame, watch
-from ecoseg.napari._jobs import FrameUpdate, Job, check_job, correction_prompts, run_job
+from ecoseg.napari._jobs import (
+    FrameUpdate,
+    Job,
+    check_job,
+    correction_prompts,
+    run_job,
+    survey,
+)
 from ecoseg.napari._layers import META_KEY
 from ecoseg.napari._masks_layer import (
     MASKS,
@@ -476,6 +483,8 @@ class SegmentWidget(QWidget):
             fps=self.folder_fps(),
             **kwargs,
         )
+        if survey(job):  # photographs: no time axis, the folder's rate times nothing
+            job.fps = None
         check_job(job, int(video.data.shape[0]))  # refused before Track clears the layer
         return job
 
@@ -513,6 +522,7 @@ class SegmentWidget(QWidget):
                     concepts=self.find.concepts(),
                     detect_every=int(self.find.detect_spin.value()),
                     params=dict(self.concept_params),
+                    as_video=self.find.as_video_check.isChecked(),
                 )
             elif auto:
                 job = self._make_job(prompts=prompts, auto=True, params=dict(self.discovery_params))
@@ -526,6 +536,8 @@ class SegmentWidget(QWidget):
         if prompts is not None:
             self._classes.update(prompts.classes())
         self._timed(job, layer)
+        if survey(job):
+            _surveyed(job, layer)
         layer.data[:] = 0
         forget(layer)
         meta = layer.metadata.setdefault(META_KEY, {})
@@ -601,6 +613,10 @@ class SegmentWidget(QWidget):
         self._busy(True)
         engine = {"sam2": "SAM 2", "sam3": "SAM 3 concepts"}.get(job.engine, "motion tracker")
         rate = "" if job.fps is None else f" (image folder at {rate_text(job.fps)} fps)"
+        if job.engine == "sam3":  # which the one rule made it (is_photo_survey)
+            from ecoseg.engine.concepts import survey_line
+
+            rate = f" ({survey_line(int(layer.data.shape[0]), survey(job))})"
         self.status.setText(f"tracking with the {engine}{rate}…")
         start_worker(worker)  # with a thread of its own (_pool)
 
@@ -715,6 +731,20 @@ class SegmentWidget(QWidget):
         """Record objects' classes in the layer
         (:func:`~ecoseg.napari._masks_layer.set_objects`)."""
         set_objects(layer, classes, source, reset, records)
+
+
+def _surveyed(job: Job, layer) -> None:
+    """The masks layer of a photo survey records one (its photographs, their indices as
+    times, no rate), so saving it writes a survey's store, as ``ecoseg segment`` does."""
+    from ecoseg.engine.concepts import list_images
+    from ecoseg.provenance import survey_video
+
+    record = layer.metadata.setdefault(META_KEY, {})
+    names = [p.name for p in list_images(job.video)]
+    provenance = dict(record.get("provenance") or {})
+    provenance["video"] = survey_video(provenance.get("video") or {"path": job.video}, names)
+    record["provenance"] = provenance
+    record["time_s"], record["fps"] = [float(i) for i in range(len(names))], None
 
 
 def _reason(exc: BaseException) -> str:

@@ -260,6 +260,9 @@ def store_command(v: VideoInfo) -> Command:
         every = params.pop("detect_every", 1)
         if every != 1:
             cmd += ["--detect-every", str(every)]
+        video = prov.video
+        if not prov.is_survey and video is not None and video.extra.get("image_folder"):
+            cmd.append("--as-video")  # an image folder tracked: a survey without it
     if params:
         attach("params", params, "--params")
     return Command(" ".join(cmd), tuple(files))

@@ -243,6 +243,7 @@ def parse_video(
 
     calibration, spec = study_calibration(merged.get("calibration"), at("calibration"))
     fps = parse_fps(merged.get("fps"), video_path, source, at("fps"))
+    as_video = _check_survey(merged, engine, video_path, prompts, concepts, detect_every, at)
 
     truth = entry.get("truth")
     if truth is not None:
@@ -304,7 +305,51 @@ def parse_video(
         fast=fast,
         auto=bool(auto),
         fps=fps,
+        as_video=as_video,
     )
+
+
+def _check_survey(merged, engine, video, prompts, concepts, detect_every, at) -> bool:
+    """``as_video:`` checked; for a photo survey (SAM 3 on an image folder or an image, not
+    ``as_video``: :func:`ecoseg.engine.concepts.is_photo_survey`, as ``ecoseg segment``),
+    what it cannot use refused in the study file's words (``fast: true``), naming the key."""
+    from ecoseg.engine.concepts import check_survey, is_photo_survey
+
+    as_video = merged.get("as_video", False)
+    if not isinstance(as_video, bool):
+        raise ConfigError(f"{at('as_video')} as_video: must be true or false, got {as_video!r}")
+    if engine != "sam3":
+        if as_video:
+            raise ConfigError(
+                f"{at('as_video')} as_video: is for `concepts:` (SAM 3); the other engines "
+                "track a folder of images as a video anyway"
+            )
+        return False
+    if not is_photo_survey(video, as_video):
+        return as_video
+    from ecoseg.prompts import load_prompts
+
+    given = load_prompts(prompts) if prompts is not None else None
+    try:
+        check_survey(
+            video.name,
+            [*concepts, *(given.concepts if given is not None else ())],
+            objects=given.objects if given is not None else (),
+            prompt_file=prompts.name if prompts is not None else None,
+            detect_every=detect_every,
+            fast=bool(merged.get("fast", False)),
+            fps=merged.get("fps"),
+            params=merged.get("params") or {},
+        )
+    except ConfigError as exc:
+        said = re.sub(
+            r"\b([a-z_]+)=(\S+) \(--[^()]*\)",
+            lambda m: f"`{m[1]}: {m[2].lower() if m[2] in ('True', 'False') else m[2]}`",
+            str(exc),
+        )
+        said = said.replace("params (--params)", "`params:`")
+        raise ConfigError(f"{at('concepts')} {said}") from None
+    return False
 
 
 def _parse_concepts(merged: dict, at) -> tuple[tuple[str, ...], int]:

@@ -25,6 +25,7 @@ SETTING_KEYS = (
     "species_model",
     "concepts",
     "detect_every",
+    "as_video",
     "fast",
     "fps",
 )

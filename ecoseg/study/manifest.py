@@ -171,6 +171,8 @@ def segment_inputs(
     if video.engine == "sam3":
         inputs["concepts"] = list(video.concepts)
         inputs["detect_every"] = video.detect_every
+        if video.survey:  # absent for a video: a folder a study tracked before the rule is
+            inputs["survey"] = True  # made again, as the survey it now is
     if video.fps is not None and video.fps != DEFAULT_FPS:  # the default rate: absent, as before
         inputs["fps"] = video.fps
     return inputs

@@ -60,6 +60,10 @@ class VideoSpec:
         ``"sam3"``: what to find on every frame by name ("parrotfish").
     detect_every : int
         ``"sam3"``: the concept detector runs on every N-th frame.
+    as_video : bool
+        ``"sam3"`` on an image folder: track it as a video of frames (``as_video: true``);
+        otherwise a folder (or an image) given concepts is a photo survey
+        (:func:`ecoseg.engine.concepts.is_photo_survey`).
     fast : bool
         ``"sam2"`` and ``"sam3"``: the network in bf16 (:func:`ecoseg.segment`'s ``fast``).
     auto : bool
@@ -94,6 +98,15 @@ class VideoSpec:
     fast: bool = False
     auto: bool = False
     fps: float | None = None
+    as_video: bool = False
+
+    @property
+    def survey(self) -> bool:
+        """Whether the video is a photo survey (SAM 3 concepts on a folder of images or an
+        image, not ``as_video``: :func:`ecoseg.engine.concepts.is_photo_survey`)."""
+        from ecoseg.engine.concepts import is_photo_survey
+
+        return self.engine == "sam3" and is_photo_survey(self.path, self.as_video)
 
     @property
     def meta(self) -> dict[str, Any]:

@@ -654,6 +654,8 @@ def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
     if video.engine == "sam3":  # ecoseg.segment tells concept tracking by the model name
         del options["engine"]
         options.update(concepts=list(video.concepts), detect_every=video.detect_every)
+        if video.as_video:  # absent otherwise (a folder given concepts is a photo survey)
+            options["as_video"] = True
     overwrite = not resume and store.exists()
     return Job(video.name, str(video.path), str(store), options, resume, overwrite)
 

@@ -86,9 +86,11 @@ def test_a_survey_refuses_concepts_alike_and_detect_every(tmp_path, capsys):
     args = ["segment", str(src), "-o", str(out), "--concepts", "coral", "--detect-every", "2"]
     assert main(args) == 2
     err = capsys.readouterr().err
+    assert err.count("\n") == 1
     assert (
-        err.count("\n") == 1
-        and "quadrats: --detect-every is for concept tracking in a video" in err
+        "quadrats: a photo survey (concepts on images, each photograph detected on its own) "
+        "takes no --detect-every 2; to track a folder of video frames instead, pass --as-video"
+        in err
     )
     assert not out.exists()
 
@@ -197,11 +199,15 @@ def test_cli_concepts_need_a_sam3_model_and_no_video_options(tmp_path, capsys):
     assert said == f"ecoseg: error: {cli_words(str(refused.value))}\n"
     assert said.startswith("ecoseg: error: --concepts need a SAM 3 model (--model sam3)")
     assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--auto"]) == 2
-    assert "a photo survey (--concepts on images) takes no --auto" in capsys.readouterr().err
+    # the words concept tracking refuses it in (check_concept_run): a survey is SAM 3's too
+    assert "concept tracking (SAM 3) takes no --engine and no --auto" in capsys.readouterr().err
     # it said "--concepts does not combine with --fast", which concept tracking on a video does
     assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--fast"]) == 2
     err = capsys.readouterr().err
-    assert err == f"ecoseg: error: {image}: a photo survey (--concepts on images) takes no --fast\n"
+    assert err == (
+        f"ecoseg: error: {image}: a photo survey (concepts on images, each photograph detected on "
+        "its own) takes no --fast; to track a folder of video frames instead, pass --as-video\n"
+    )
     assert not (tmp_path / "s.zarr").exists()
 
 

@@ -109,6 +109,16 @@ def test_concept_commands_name_their_concepts_or_ship_the_prompt_file():
         )
     )
     assert photos.text.endswith("--concepts coral --score-threshold 0.3") and not photos.files
+    # a folder tracked by concept (as_video): its command says so, else it would make a survey
+    frames = store_command(
+        _video(
+            engine="sam3-concepts",
+            video={"path": "quadrats", "fps": 30.0, "image_folder": True},
+            parameters={"detect_every": 1},
+            prompts={"concepts": [{"text": "coral"}]},
+        )
+    )
+    assert frames.text.endswith("--concepts coral --as-video"), frames.text
 
 
 # --------------------------------------------------------------------------- end to end

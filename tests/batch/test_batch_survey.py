@@ -1,0 +1,65 @@
+"""``ecoseg batch`` follows the one rule for a folder given concepts
+(:func:`ecoseg.engine.concepts.is_photo_survey`): a photo survey unless ``as_video``
+(``--as-video``); what a survey cannot use is refused before any work, in ``segment``'s line.
+It tracked every folder as a video."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ecoseg.batch import batch
+from ecoseg.store import MaskStore
+
+pytest.importorskip("torch")
+
+NET = {"model": "sam3-reduced", "pretrained": False, "device": "cpu", "image_size": 112}
+
+
+@pytest.fixture
+def folder(tmp_path):
+    rng = np.random.default_rng(1)
+    out = tmp_path / "quadrats"
+    out.mkdir()
+    for name in ("q1.png", "q2.png"):
+        Image.fromarray(rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(out / name)
+    return out
+
+
+def _run(folder, out, **kw):
+    with ThreadPoolExecutor(1) as pool:
+        return batch([folder], out, scheduler=pool, progress=False, concepts=["coral"], **NET, **kw)
+
+
+@pytest.mark.slow
+def test_a_folder_given_concepts_is_a_survey_and_a_rerun_skips_it(folder, tmp_path):
+    summary = _run(folder, tmp_path / "out")
+    assert summary[["status", "frames"]].values.tolist() == [["done", 2]]
+    with MaskStore.open(tmp_path / "out" / "quadrats.zarr") as store:
+        assert store.provenance_record.is_survey  # it was tracked as a video
+    again = _run(folder, tmp_path / "out")  # the same settings as the survey records
+    assert again[["status", "error"]].values.tolist() == [["skipped", ""]]
+    tracked = _run(folder, tmp_path / "video", as_video=True)
+    assert tracked["status"].tolist() == ["done"]
+    with MaskStore.open(tmp_path / "video" / "quadrats.zarr") as store:
+        assert not store.provenance_record.is_survey
+
+
+def test_batch_refuses_what_a_survey_cannot_use_in_segments_line(folder, tmp_path, capsys):
+    from ecoseg.cli import main
+
+    lines = []
+    for command, out in (("segment", "s.zarr"), ("batch", "out")):
+        args = [command, str(folder), "-o", str(tmp_path / out), "--concepts", "coral"]
+        assert main([*args, "--fast", "--detect-every", "3", "--random-weights"]) == 2
+        lines.append(capsys.readouterr().err)
+    assert lines[0] == lines[1]
+    assert lines[0] == (
+        f"ecoseg: error: {folder}: a photo survey (concepts on images, each photograph detected "
+        "on its own) takes no --detect-every 3, --fast; to track a folder of video frames "
+        "instead, pass --as-video\n"
+    )
+    assert not (tmp_path / "out").exists()

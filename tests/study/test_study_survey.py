@@ -1,0 +1,73 @@
+"""A study follows the one rule for a folder given concepts
+(:func:`ecoseg.engine.concepts.is_photo_survey`): a photo survey unless ``as_video: true``;
+what a survey cannot use is refused by its key. A study tracked every folder as a video (and
+had no ``as_video:``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ecoseg.errors import ConfigError
+from ecoseg.store import MaskStore
+from ecoseg.study import load_study, run_study
+from ecoseg.study.manifest import segment_inputs
+
+pytest.importorskip("torch")
+
+STUDY = """output: out
+defaults:
+  model: sam3-reduced
+  pretrained: false
+  device: cpu
+  image_size: 112
+videos:
+  - path: quadrats
+    concepts: [coral]
+"""
+
+
+@pytest.fixture
+def study_file(tmp_path):
+    rng = np.random.default_rng(2)
+    folder = tmp_path / "quadrats"
+    folder.mkdir()
+    for name in ("q1.png", "q2.png"):
+        Image.fromarray(rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(folder / name)
+    path = tmp_path / "study.yaml"
+    path.write_text(STUDY)
+    return path
+
+
+@pytest.mark.slow
+def test_a_folder_given_concepts_is_a_survey_unless_as_video(study_file, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1710000000")
+    study = load_study(study_file)
+    assert study.videos[0].survey and segment_inputs(study.videos[0], {})["survey"] is True
+    run_study(study, progress=False, report=False)
+    with MaskStore.open(study.store_path(study.videos[0])) as store:
+        assert store.provenance_record.is_survey  # it was tracked as a video
+    (study_file.parent / "quadrats").rename(study_file.parent / "archive")  # moved away
+    moved = load_study(study_file, require_videos=False).videos[0]
+    assert moved.survey  # its inputs as when the store was made: the store is kept
+    (study_file.parent / "archive").rename(study_file.parent / "quadrats")
+    study_file.write_text(STUDY + "    as_video: true\n")
+    tracked = load_study(study_file).videos[0]
+    assert tracked.as_video and not tracked.survey
+    assert "survey" not in segment_inputs(tracked, {})  # a study's earlier tracking stays
+
+
+def test_a_survey_refuses_what_it_cannot_use_by_its_key(study_file):
+    study_file.write_text(STUDY + "    fast: true\n    detect_every: 2\n")
+    with pytest.raises(ConfigError) as refused:
+        load_study(study_file)
+    said = str(refused.value)
+    assert "a photo survey (concepts on images" in said and "\n" not in said
+    assert said.endswith(
+        "takes no `detect_every: 2`, `fast: true`; to track a folder of video frames instead, "
+        "pass `as_video: true`"
+    )
+    study_file.write_text("output: out\nvideos:\n  - path: quadrats\n    as_video: true\n")
+    with pytest.raises(ConfigError, match=r"as_video: is for `concepts:` \(SAM 3\)"):
+        load_study(study_file)
