@@ -114,6 +114,11 @@ def build(
     dev = torch.device(resolve_device(device))
     path = tokenizer = None
     if checkpoint is not None:
+        if not isinstance(checkpoint, (str, os.PathLike)):  # e.g. a state dict already loaded
+            raise CheckpointError(
+                "checkpoint: expected the path of a checkpoint file (Meta's sam3.pt or the "
+                f"hub's model.safetensors), got a {type(checkpoint).__name__}"
+            )
         path = os.fspath(checkpoint)
     elif pretrained:
         from ecoseg.sam3 import weights

@@ -182,6 +182,21 @@ class ConceptPredictor:
         mask_threshold: float = 0.5,
         always_encode_geometry: bool = True,
     ) -> None:
+        missing = [
+            n
+            for n in ("image_size", "encode_image", "encode_text", "detector")
+            if not hasattr(model, n)
+        ]
+        if missing:  # a SAM 2 model, a checkpoint path: AttributeError at the first predict
+            raise ConfigError(
+                f"model: expected a SAM 3 model (ecoseg.sam3.build(...)), got a "
+                f"{type(model).__name__} (it has no {', '.join(missing)})"
+            )
+        if tokenizer is not None and not callable(tokenizer):
+            raise ConfigError(
+                f"tokenizer: expected a Tokenizer (sam3.load_tokenizer() or "
+                f"sam3.Tokenizer.from_file(PATH)), got a {type(tokenizer).__name__} {tokenizer!r}"
+            )
         self.model = model
         self.tokenizer = tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
         self.score_threshold = float(score_threshold)
@@ -307,9 +322,15 @@ class ConceptPredictor:
                 )
             return self._predict_objects(points, boxes)
         single = isinstance(text, str) or text is None
+        if not single and not isinstance(text, (list, tuple)):
+            raise PromptError(
+                f"text must be a concept name or a list of them, got a {type(text).__name__}"
+            )
         texts = [text] if isinstance(text, str) else list(text or [])
-        if any(not isinstance(t, str) or not t.strip() for t in texts):
-            raise PromptError(f"concepts must be non-empty strings, got {text!r}")
+        for i, t in enumerate(texts):
+            if not isinstance(t, str) or not t.strip():
+                where = "text" if single else f"text[{i}]"
+                raise PromptError(f"{where} must be a concept name (non-blank text), got {t!r}")
         if not texts:
             if exemplars is None:
                 raise PromptError("give a concept: text=..., exemplars=... or both")
@@ -409,6 +430,8 @@ def _mask_box(mask: np.ndarray) -> np.ndarray:
 
 def _parse_points(points) -> tuple[np.ndarray, np.ndarray]:
     """``(N, 2)`` pixel clicks and ``(N,)`` labels from an array or a list of dicts."""
+    if isinstance(points, (str, bytes)) or not hasattr(points, "__len__"):
+        raise PromptError(f"points must be clicks [x, y], got {points!r}")
     items = list(points) if not isinstance(points, np.ndarray) else points
     if len(items) and isinstance(items[0], dict):
         try:
@@ -418,7 +441,10 @@ def _parse_points(points) -> tuple[np.ndarray, np.ndarray]:
             message = 'points must look like [{"point": [x, y], "label": 1}, ...]'
             raise PromptError(message) from None
     else:
-        xy = np.asarray(items, np.float32) if len(items) else np.zeros((0, 2))
+        try:
+            xy = np.asarray(items, np.float32) if len(items) else np.zeros((0, 2))
+        except (TypeError, ValueError):  # "x", ragged lists: a numpy message naming no click
+            raise PromptError(f"points must be clicks [x, y], got {points!r}") from None
         xy = xy.reshape(-1, 2) if xy.ndim == 1 and xy.size == 2 else xy
         labels = np.ones(len(xy), np.int64)
     if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) == 0 or not np.isfinite(xy).all():

@@ -320,7 +320,8 @@ def read_vocabulary(place: str | os.PathLike, *, then: str = ""):
         return Tokenizer.from_file(found[0])
     except (CheckpointError, ValueError, OSError, UnicodeDecodeError, KeyError, EOFError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
-    reason = f"{found[0]}: not a usable tokenizer vocabulary ({reason})"
+    if not reason.startswith(f"{found[0]}: "):  # Tokenizer.from_file names the file itself
+        reason = f"{found[0]}: not a usable tokenizer vocabulary ({reason})"
     raise CheckpointError(f"{reason}; {then}" if then else reason) from None
 
 
