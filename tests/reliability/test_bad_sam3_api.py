@@ -1,6 +1,7 @@
-"""Mistakes with ``ecoseg.sam3``'s Python API (build, checkpoint, tokenizer, ConceptPredictor):
-each is one line naming what is wrong, where it was a Python traceback (TypeError,
-UnicodeDecodeError, EOFError, AttributeError) or no error at all."""
+"""Mistakes with ``ecoseg.sam3``'s Python API (build, checkpoint, tokenizer, ConceptPredictor),
+and an empty ``--checkpoint`` on the command line: each is one line naming what is wrong, where
+it was a Python traceback (TypeError, UnicodeDecodeError, EOFError, AttributeError), a folder
+named ``.`` or no error at all."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import gzip
 
 import numpy as np
 import pytest
-from reliability_helpers import assert_names
+from reliability_helpers import assert_names, assert_one_line_error
 
 from ecoseg import sam2, sam3
 from ecoseg.errors import CheckpointError, ConfigError, PromptError
@@ -16,6 +17,7 @@ from ecoseg.errors import CheckpointError, ConfigError, PromptError
 pytestmark = pytest.mark.bad_input
 
 IMAGE = np.zeros((48, 64, 3), np.uint8)
+SAM3 = ["--model", "sam3", "--device", "cpu", "--concepts", "coral"]
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +91,24 @@ def test_an_empty_checkpoint_path_is_named_as_such(build):
     with pytest.raises(CheckpointError) as exc:
         build(name, "", device="cpu")
     assert_names(exc, "'': an empty path is not a checkpoint file")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["weights", "download", "sam3"],
+        ["weights", "download", "sam2.1-tiny"],
+        ["segment", "CLIP", "-o", "m.zarr", *SAM3],
+    ],
+    ids=["weights sam3", "weights sam2", "segment sam3"],
+)
+def test_an_empty_checkpoint_option_is_named_as_such(cli, clip, tmp_path, monkeypatch, args):
+    """``--checkpoint ""`` said ``.: is a folder`` or ``: is a folder, not a checkpoint file``."""
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(*[clip.video if a == "CLIP" else a for a in args], "--checkpoint", "")
+    assert_one_line_error(code, err, "'': an empty path is not a checkpoint file")
+    assert not (tmp_path / "cache" / "sam3").exists() and not (tmp_path / "m.zarr").exists()
 
 
 def test_a_state_dict_given_as_the_checkpoint_is_named(model):
