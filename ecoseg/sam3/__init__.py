@@ -107,9 +107,14 @@ def build(
     import torch
 
     from ecoseg._device import resolve_device
-    from ecoseg.errors import CheckpointError
-    from ecoseg.sam3.config import get_config
+    from ecoseg.errors import CheckpointError, ConfigError
+    from ecoseg.sam3.config import Sam3Config, get_config
 
+    if config is not None and not isinstance(config, Sam3Config):  # build(config="sam3")
+        raise ConfigError(
+            f"config: expected a Sam3Config, got a {type(config).__name__} {config!r:.60}; a "
+            "preset goes by name (build('sam3-reduced'))"
+        )
     cfg = config.with_image_size(image_size) if config is not None else get_config(name, image_size)
     dev = torch.device(resolve_device(device))
     path = tokenizer = None

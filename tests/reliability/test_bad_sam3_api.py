@@ -118,6 +118,14 @@ def test_a_state_dict_given_as_the_checkpoint_is_named(model):
     assert_names(exc, "checkpoint: expected the path of a checkpoint file", "got a OrderedDict")
 
 
+def test_a_preset_name_given_as_the_config_is_named():
+    """``build(config="sam3-reduced")``: AttributeError 'str' object has no attribute
+    'with_image_size'."""
+    with pytest.raises(ConfigError) as exc:
+        sam3.build(config="sam3-reduced", pretrained=False, device="cpu")
+    assert_names(exc, "config: expected a Sam3Config, got a str 'sam3-reduced'", "by name")
+
+
 def test_a_sam2_model_is_refused_by_the_concept_predictor():
     """ConceptPredictor(sam2 model) was accepted; predict then failed with AttributeError."""
     with pytest.raises(ConfigError) as exc:
