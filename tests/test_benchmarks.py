@@ -50,6 +50,26 @@ def test_the_compiled_configuration_is_refused_on_a_cpu():
         evs.main(["--device", "cpu", "--configs", "ecoseg-bf16-compiled"])
 
 
+def test_the_child_is_given_the_warmup_the_run_was_given(monkeypatch, capsys):
+    """``--frames 5 --warmup 1`` passed the run's check, but its child, given no --warmup,
+    refused 5 frames against its default of 3 (``{"error": 2}``, no figures)."""
+    seen = []
+
+    def fake_run(cmd, **kwargs):
+        seen.append(cmd)
+        return subprocess.CompletedProcess(cmd, 1, "", "")
+
+    monkeypatch.setattr(evs.subprocess, "run", fake_run)
+    evs.main(
+        ["--device", "cpu", "--image-sizes", "256", "--objects", "1", "--frames", "5"]
+        + ["--warmup", "1", "--configs", "ecoseg-fp32"]
+    )
+    (cmd,) = seen
+    monkeypatch.setattr(evs, "run_pair", lambda a, folder, weights: [])
+    evs.main(cmd[2:])  # the child's own argument check
+    assert capsys.readouterr().out.strip().endswith("[]")
+
+
 def test_the_gpu_script_parses_and_lists_every_step_it_runs():
     script = BENCH / "gpu_figures.sh"
     subprocess.run(["bash", "-n", str(script)], check=True)
