@@ -199,8 +199,8 @@ class ConceptPredictor:
             )
         self.model = model
         self.tokenizer = tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
-        self.score_threshold = float(score_threshold)
-        self.mask_threshold = float(mask_threshold)
+        self.score_threshold = _probability("score_threshold", score_threshold)
+        self.mask_threshold = _probability("mask_threshold", mask_threshold)
         self.always_encode_geometry = bool(always_encode_geometry)
         self.image_size = int(model.image_size)
         config = getattr(model, "config", None)
@@ -418,6 +418,18 @@ class ConceptPredictor:
             scores=iou[rows, best].cpu().numpy(),
             presence=float(out.object_score_logits.float().sigmoid().min()),
         )
+
+
+def _probability(name: str, value) -> float:
+    """``value`` as a float from 0 to 1, else a one-line ConfigError naming ``name`` (a
+    percentage such as 50 found nothing, text was a bare ValueError)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not 0.0 <= number <= 1.0:
+        raise ConfigError(f"{name} must be a probability from 0 to 1, got {value!r}")
+    return number
 
 
 def _mask_box(mask: np.ndarray) -> np.ndarray:

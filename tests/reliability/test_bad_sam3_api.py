@@ -141,6 +141,17 @@ def test_a_vocabulary_path_given_as_the_tokenizer_is_named(model, tmp_path):
 
 
 @pytest.mark.parametrize(
+    "setting", [{"score_threshold": 50}, {"mask_threshold": "high"}], ids=["percent", "text"]
+)
+def test_a_threshold_that_is_no_probability_is_named(model, setting):
+    """50 (a percentage) kept no instance without a word; text was a bare ValueError."""
+    with pytest.raises(ConfigError) as exc:
+        sam3.ConceptPredictor(model, **setting)
+    ((name, value),) = setting.items()
+    assert_names(exc, f"{name} must be a probability from 0 to 1, got {value!r}")
+
+
+@pytest.mark.parametrize(
     "text, culprit",
     [
         (5, "text must be a concept name or a list of them, got a int"),
