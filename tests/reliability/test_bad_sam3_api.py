@@ -169,6 +169,16 @@ def test_a_text_that_is_no_concept_names_the_culprit(predictor, text, culprit):
     assert_names(exc, culprit)
 
 
+@pytest.mark.parametrize("image", ["reef/photo.jpg", b"photo.jpg"], ids=["str", "bytes"])
+def test_a_photo_path_given_as_the_image_is_named(predictor, image):
+    """It said ``got shape () dtype <U14``: a user reading the photo first had no hint."""
+    from ecoseg.errors import VideoError
+
+    with pytest.raises(VideoError) as exc:
+        predictor.predict(image, text="fish")
+    assert_names(exc, "got the path", "photo.jpg", "read it first")
+
+
 @pytest.mark.parametrize("points", ["x", 7, [[1, 2], [3]]], ids=["str", "int", "ragged"])
 def test_points_that_are_no_clicks_are_refused_in_one_line(predictor, points):
     """ValueError (could not convert string to float), TypeError, numpy's ragged-array error."""
