@@ -106,3 +106,20 @@ def test_the_long_store_is_finished_and_objects_leave_and_come_back(tmp_path):
         b"reading masks:  40%|####  | 4/10 [00:01<00:01, 3.9frame/s]"
     )
     assert not long_store_bench._BAR.search(b"frames: 300 (complete)")
+
+
+def test_the_long_store_bench_reads_a_store_folder_given_relative(tmp_path, monkeypatch, capsys):
+    """``--store DIR`` (relative, as docs/scale.md shows it): every command ran in its own
+    folder and said ``DIR/long-N.zarr: no such store`` (rc 2 in each line)."""
+    import json
+
+    import long_store_bench
+
+    monkeypatch.chdir(tmp_path)
+    long_store_bench.main(
+        ["--frames", "2", "--size", "32x18", "--objects", "1"]
+        + ["--store", "stores", "--commands", "info"]
+    )
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    (info,) = [x for x in lines if x["command"] == "info"]
+    assert info["rc"] == 0, info
