@@ -164,17 +164,25 @@ def build(
 
 
 def _find_tokenizer(name: str, checkpoint: str | None):
-    """The tokenizer whose vocabulary sits next to the checkpoint or in ``name``'s cache."""
+    """The tokenizer whose vocabulary sits next to the checkpoint or in ``name``'s cache. For
+    a checkpoint, the first place holding vocabulary files must be able to read them (else one
+    line naming the file: a broken vocabulary beside it was passed over without a word); for
+    random weights an unreadable one is passed over."""
     from pathlib import Path
 
     from ecoseg.errors import CheckpointError
     from ecoseg.sam3 import weights
-    from ecoseg.sam3.tokenizer import Tokenizer
+    from ecoseg.sam3.tokenizer import Tokenizer, find_vocabulary
 
-    places = [Path(checkpoint).parent] if checkpoint is not None else []
+    beside = checkpoint is not None and Path(checkpoint).is_file()
+    places = [Path(checkpoint).parent] if beside else []
     if name in weights.entries():
         places.append(weights.tokenizer_path(name))
-    for place in places:
+    for i, place in enumerate(places):
+        if checkpoint is not None and find_vocabulary(place):
+            cached = i == len(places) - 1 and name in weights.entries()
+            fix = f"delete it and run `ecoseg weights download {name}`" if cached else "replace it"
+            return weights.read_vocabulary(place, then=fix)
         try:
             return Tokenizer.from_file(place)
         except (CheckpointError, ValueError, OSError):

@@ -84,6 +84,18 @@ def test_an_empty_cached_vocabulary_is_refused_by_load_tokenizer(tmp_path, monke
     assert_names(exc, str(path), "no BPE merges", "ecoseg weights download sam3")
 
 
+def test_a_broken_vocabulary_beside_the_checkpoint_is_named_before_it_is_read(tmp_path):
+    """It was passed over without a word: ``model.tokenizer`` None (the predictor then said
+    "no tokenizer"), or the cache's vocabulary instead of the one the user put there."""
+    checkpoint = tmp_path / "sam3.pt"
+    checkpoint.write_bytes(b"never read")
+    vocabulary = tmp_path / "bpe_simple_vocab_16e6.txt"
+    vocabulary.write_text("species,count\nfish,3\n")
+    with pytest.raises(CheckpointError) as exc:
+        sam3.build("sam3-reduced", checkpoint, device="cpu")
+    assert_names(exc, f"{vocabulary}: not a usable tokenizer vocabulary", "replace it")
+
+
 @pytest.mark.parametrize("build", [sam3.build, sam2.build], ids=["sam3", "sam2"])
 def test_an_empty_checkpoint_path_is_named_as_such(build):
     """``checkpoint=""`` read the working folder: ``: is a folder, not a checkpoint file``."""
