@@ -383,7 +383,8 @@ def main(argv=None) -> None:
                         cmd = [sys.executable, __file__, "--child", str(folder), str(weights)]
                         cmd += ["--variant", variant, "--n-objects", str(n_obj)]
                         cmd += ["--device", a.device, "--image-size", str(size)]
-                        cmd += ["--frames", str(a.frames), "--threads", str(a.threads)]
+                        cmd += ["--frames", str(a.frames), "--warmup", str(a.warmup)]
+                        cmd += ["--threads", str(a.threads)]
                         cmd += ["--configs", *a.configs, "--prefetch", str(a.prefetch)]
                         res = subprocess.run(cmd, capture_output=True, text=True)
                         if res.returncode:  # say why, and go on with the next setting

@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
     with tempfile.TemporaryDirectory(prefix="ecoseg-long-") as tmp:
-        folder = Path(args.store) if args.store else Path(tmp)
+        # absolute: the commands run in their own folders (a relative DIR was "no such store")
+        folder = Path(args.store).resolve() if args.store else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         store, truth = folder / f"long-{args.frames}.zarr", folder / f"truth-{args.frames}.zarr"
         common = {"frames": args.frames, "size": f"{w}x{h}", "objects": args.objects}

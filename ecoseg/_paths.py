@@ -268,7 +268,12 @@ def check_file(
     >>> check_file("s.json", "settings file", hint=" (--params takes a JSON object)")
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: s.json: settings file not found (--params takes a JSON object)
+    >>> check_file("", "checkpoint file")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: '': an empty path is not a checkpoint file
     """
+    if not os.fspath(path):  # Path("") is the working folder (it said ": is a folder")
+        raise error(f"'': an empty path is not a {what}")
     p = Path(path)
     if p.is_file():
         return p

@@ -50,6 +50,26 @@ def test_the_compiled_configuration_is_refused_on_a_cpu():
         evs.main(["--device", "cpu", "--configs", "ecoseg-bf16-compiled"])
 
 
+def test_the_child_is_given_the_warmup_the_run_was_given(monkeypatch, capsys):
+    """``--frames 5 --warmup 1`` passed the run's check, but its child, given no --warmup,
+    refused 5 frames against its default of 3 (``{"error": 2}``, no figures)."""
+    seen = []
+
+    def fake_run(cmd, **kwargs):
+        seen.append(cmd)
+        return subprocess.CompletedProcess(cmd, 1, "", "")
+
+    monkeypatch.setattr(evs.subprocess, "run", fake_run)
+    evs.main(
+        ["--device", "cpu", "--image-sizes", "256", "--objects", "1", "--frames", "5"]
+        + ["--warmup", "1", "--configs", "ecoseg-fp32"]
+    )
+    (cmd,) = seen
+    monkeypatch.setattr(evs, "run_pair", lambda a, folder, weights: [])
+    evs.main(cmd[2:])  # the child's own argument check
+    assert capsys.readouterr().out.strip().endswith("[]")
+
+
 def test_the_gpu_script_parses_and_lists_every_step_it_runs():
     script = BENCH / "gpu_figures.sh"
     subprocess.run(["bash", "-n", str(script)], check=True)
@@ -86,3 +106,20 @@ def test_the_long_store_is_finished_and_objects_leave_and_come_back(tmp_path):
         b"reading masks:  40%|####  | 4/10 [00:01<00:01, 3.9frame/s]"
     )
     assert not long_store_bench._BAR.search(b"frames: 300 (complete)")
+
+
+def test_the_long_store_bench_reads_a_store_folder_given_relative(tmp_path, monkeypatch, capsys):
+    """``--store DIR`` (relative, as docs/scale.md shows it): every command ran in its own
+    folder and said ``DIR/long-N.zarr: no such store`` (rc 2 in each line)."""
+    import json
+
+    import long_store_bench
+
+    monkeypatch.chdir(tmp_path)
+    long_store_bench.main(
+        ["--frames", "2", "--size", "32x18", "--objects", "1"]
+        + ["--store", "stores", "--commands", "info"]
+    )
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    (info,) = [x for x in lines if x["command"] == "info"]
+    assert info["rc"] == 0, info

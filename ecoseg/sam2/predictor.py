@@ -40,6 +40,8 @@ Examples
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -104,6 +106,11 @@ def check_image(image) -> np.ndarray:
     Traceback (most recent call last):
     ecoseg.errors.VideoError: image must be an (H, W, 3) uint8 RGB array, got shape (4, 6) ...
     """
+    if isinstance(image, (str, bytes, os.PathLike)):  # it said: got shape () dtype <U9
+        raise VideoError(
+            f"image must be an (H, W, 3) uint8 RGB array, got the path {os.fspath(image)!r}: "
+            "read it first (numpy.asarray(PIL.Image.open(path).convert('RGB')))"
+        )
     arr = np.asarray(image)
     if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
         raise VideoError(

@@ -107,13 +107,23 @@ def build(
     import torch
 
     from ecoseg._device import resolve_device
-    from ecoseg.errors import CheckpointError
-    from ecoseg.sam3.config import get_config
+    from ecoseg.errors import CheckpointError, ConfigError
+    from ecoseg.sam3.config import Sam3Config, get_config
 
+    if config is not None and not isinstance(config, Sam3Config):  # build(config="sam3")
+        raise ConfigError(
+            f"config: expected a Sam3Config, got a {type(config).__name__} {config!r:.60}; a "
+            "preset goes by name (build('sam3-reduced'))"
+        )
     cfg = config.with_image_size(image_size) if config is not None else get_config(name, image_size)
     dev = torch.device(resolve_device(device))
     path = tokenizer = None
     if checkpoint is not None:
+        if not isinstance(checkpoint, (str, os.PathLike)):  # e.g. a state dict already loaded
+            raise CheckpointError(
+                "checkpoint: expected the path of a checkpoint file (Meta's sam3.pt or the "
+                f"hub's model.safetensors), got a {type(checkpoint).__name__}"
+            )
         path = os.fspath(checkpoint)
     elif pretrained:
         from ecoseg.sam3 import weights
@@ -154,17 +164,25 @@ def build(
 
 
 def _find_tokenizer(name: str, checkpoint: str | None):
-    """The tokenizer whose vocabulary sits next to the checkpoint or in ``name``'s cache."""
+    """The tokenizer whose vocabulary sits next to the checkpoint or in ``name``'s cache. For
+    a checkpoint, the first place holding vocabulary files must be able to read them (else one
+    line naming the file: a broken vocabulary beside it was passed over without a word); for
+    random weights an unreadable one is passed over."""
     from pathlib import Path
 
     from ecoseg.errors import CheckpointError
     from ecoseg.sam3 import weights
-    from ecoseg.sam3.tokenizer import Tokenizer
+    from ecoseg.sam3.tokenizer import Tokenizer, find_vocabulary
 
-    places = [Path(checkpoint).parent] if checkpoint is not None else []
+    beside = checkpoint is not None and Path(checkpoint).is_file()
+    places = [Path(checkpoint).parent] if beside else []
     if name in weights.entries():
         places.append(weights.tokenizer_path(name))
-    for place in places:
+    for i, place in enumerate(places):
+        if checkpoint is not None and find_vocabulary(place):
+            cached = i == len(places) - 1 and name in weights.entries()
+            fix = f"delete it and run `ecoseg weights download {name}`" if cached else "replace it"
+            return weights.read_vocabulary(place, then=fix)
         try:
             return Tokenizer.from_file(place)
         except (CheckpointError, ValueError, OSError):

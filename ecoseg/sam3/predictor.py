@@ -183,10 +183,25 @@ class ConceptPredictor:
         mask_threshold: float = 0.5,
         always_encode_geometry: bool = True,
     ) -> None:
+        missing = [
+            n
+            for n in ("image_size", "encode_image", "encode_text", "detector")
+            if not hasattr(model, n)
+        ]
+        if missing:  # a SAM 2 model, a checkpoint path: AttributeError at the first predict
+            raise ConfigError(
+                f"model: expected a SAM 3 model (ecoseg.sam3.build(...)), got a "
+                f"{type(model).__name__} (it has no {', '.join(missing)})"
+            )
+        if tokenizer is not None and not callable(tokenizer):
+            raise ConfigError(
+                f"tokenizer: expected a Tokenizer (sam3.load_tokenizer() or "
+                f"sam3.Tokenizer.from_file(PATH)), got a {type(tokenizer).__name__} {tokenizer!r}"
+            )
         self.model = model
         self.tokenizer = tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
-        self.score_threshold = float(score_threshold)
-        self.mask_threshold = float(mask_threshold)
+        self.score_threshold = _probability("score_threshold", score_threshold)
+        self.mask_threshold = _probability("mask_threshold", mask_threshold)
         self.always_encode_geometry = bool(always_encode_geometry)
         self.image_size = int(model.image_size)
         config = getattr(model, "config", None)
@@ -311,9 +326,15 @@ class ConceptPredictor:
                 )
             return self._predict_objects(points, boxes)
         single = isinstance(text, str) or text is None
+        if not single and not isinstance(text, (list, tuple)):
+            raise PromptError(
+                f"text must be a concept name or a list of them, got a {type(text).__name__}"
+            )
         texts = [text] if isinstance(text, str) else list(text or [])
-        if any(not isinstance(t, str) or not t.strip() for t in texts):
-            raise PromptError(f"concepts must be non-empty strings, got {text!r}")
+        for i, t in enumerate(texts):
+            if not isinstance(t, str) or not t.strip():
+                where = "text" if single else f"text[{i}]"
+                raise PromptError(f"{where} must be a concept name (non-blank text), got {t!r}")
         if not texts:
             if exemplars is None:
                 raise PromptError("give a concept: text=..., exemplars=... or both")
@@ -403,6 +424,18 @@ class ConceptPredictor:
         )
 
 
+def _probability(name: str, value) -> float:
+    """``value`` as a float from 0 to 1, else a one-line ConfigError naming ``name`` (a
+    percentage such as 50 found nothing, text was a bare ValueError)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not 0.0 <= number <= 1.0:
+        raise ConfigError(f"{name} must be a probability from 0 to 1, got {value!r}")
+    return number
+
+
 def _mask_box(mask: np.ndarray) -> np.ndarray:
     """Tight ``x0, y0, x1, y1`` pixel box of a boolean mask (zeros when empty)."""
     ys, xs = np.nonzero(mask)
@@ -413,6 +446,8 @@ def _mask_box(mask: np.ndarray) -> np.ndarray:
 
 def _parse_points(points) -> tuple[np.ndarray, np.ndarray]:
     """``(N, 2)`` pixel clicks and ``(N,)`` labels from an array or a list of dicts."""
+    if isinstance(points, (str, bytes)) or not hasattr(points, "__len__"):
+        raise PromptError(f"points must be clicks [x, y], got {points!r}")
     items = list(points) if not isinstance(points, np.ndarray) else points
     if len(items) and isinstance(items[0], dict):
         try:
@@ -422,7 +457,10 @@ def _parse_points(points) -> tuple[np.ndarray, np.ndarray]:
             message = 'points must look like [{"point": [x, y], "label": 1}, ...]'
             raise PromptError(message) from None
     else:
-        xy = np.asarray(items, np.float32) if len(items) else np.zeros((0, 2))
+        try:
+            xy = np.asarray(items, np.float32) if len(items) else np.zeros((0, 2))
+        except (TypeError, ValueError):  # "x", ragged lists: a numpy message naming no click
+            raise PromptError(f"points must be clicks [x, y], got {points!r}") from None
         xy = xy.reshape(-1, 2) if xy.ndim == 1 and xy.size == 2 else xy
         labels = np.ones(len(xy), np.int64)
     if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) == 0 or not np.isfinite(xy).all():

@@ -158,6 +158,35 @@ def find_vocabulary(folder: str | os.PathLike) -> list[Path]:
     return [p for p in sorted(place.glob("bpe_simple_vocab*.txt*")) if p.is_file()][:1]
 
 
+def _read_text(path: Path) -> str:
+    """A vocabulary file's text (gunzipped for ``.gz``), or one line naming the file."""
+    try:
+        raw = gzip.open(path).read() if path.name.endswith(".gz") else path.read_bytes()
+        return raw.decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise CheckpointError(f"{path}: not a usable tokenizer vocabulary ({reason})") from None
+
+
+def _merges(path: Path, lines: list[str], start: int, stop: int) -> list[tuple[str, str]]:
+    """The BPE merges of ``lines[start:stop]`` (blank lines skipped), or one line naming the
+    file and the first line that is not two symbols, or saying the file holds none (a toy
+    ``merges.txt`` of a ``#version`` line alone is allowed)."""
+    merges = []
+    for number, line in enumerate(lines[start:stop], start + 1):
+        pair = tuple(line.split())
+        if len(pair) == 2:
+            merges.append(pair)
+        elif pair:
+            raise CheckpointError(
+                f"{path}: not a usable tokenizer vocabulary (line {number} is not a BPE merge "
+                f"of two symbols: {line[:40]!r})"
+            )
+    if not merges and not lines[0].startswith("#version"):
+        raise CheckpointError(f"{path}: not a usable tokenizer vocabulary (it holds no BPE merges)")
+    return merges
+
+
 def _pairs(word: tuple[str, ...]) -> set[tuple[str, str]]:
     return {(a, b) for a, b in zip(word[:-1], word[1:])}
 
@@ -218,7 +247,9 @@ class Tokenizer:
         Raises
         ------
         CheckpointError
-            Nothing usable at ``path``.
+            Nothing at ``path``, or a file that is no vocabulary (not UTF-8 text, a damaged
+            gzip or JSON file, a line that is not a merge of two symbols, no merges at all):
+            one line naming the file.
         """
         p = Path(path)
         if p.is_dir():
@@ -237,15 +268,22 @@ class Tokenizer:
             merges_file = p.with_name("merges.txt")
             if not merges_file.is_file():
                 raise CheckpointError(f"{p} has no merges.txt next to it")
-            with open(p, encoding="utf-8") as f:
-                vocab = json.load(f)
-            lines = merges_file.read_text(encoding="utf-8").split("\n")
-            merges = [tuple(x.split()) for x in lines if x and not x.startswith("#version")]
+            try:
+                vocab = json.loads(_read_text(p))
+            except ValueError as exc:
+                raise CheckpointError(f"{p}: not a usable tokenizer vocabulary ({exc})") from None
+            if not isinstance(vocab, dict) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in vocab.values()
+            ):
+                raise CheckpointError(
+                    f"{p}: not a usable tokenizer vocabulary (no {{token: id}} object)"
+                )
+            lines = _read_text(merges_file).split("\n")
+            start = 1 if lines[0].startswith("#version") else 0
+            merges = _merges(merges_file, lines, start, len(lines))
             return cls(merges, vocab, context_length)
-        raw = gzip.open(p).read() if p.name.endswith(".gz") else p.read_bytes()
-        lines = raw.decode("utf-8").split("\n")
-        merges = [tuple(x.split()) for x in lines[1 : _NUM_MERGES + 1]]
-        return cls(merges, None, context_length)
+        lines = _read_text(p).split("\n")
+        return cls(_merges(p, lines, 1, _NUM_MERGES + 1), None, context_length)
 
     # ------------------------------------------------------------------ encoding
     def _bpe(self, piece: str) -> list[str]:

@@ -320,7 +320,8 @@ def read_vocabulary(place: str | os.PathLike, *, then: str = ""):
         return Tokenizer.from_file(found[0])
     except (CheckpointError, ValueError, OSError, UnicodeDecodeError, KeyError, EOFError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
-    reason = f"{found[0]}: not a usable tokenizer vocabulary ({reason})"
+    if not reason.startswith(f"{found[0]}: "):  # Tokenizer.from_file names the file itself
+        reason = f"{found[0]}: not a usable tokenizer vocabulary ({reason})"
     raise CheckpointError(f"{reason}; {then}" if then else reason) from None
 
 
@@ -364,9 +365,9 @@ def _no_vocabulary(entry: dict, source: Path, why: str) -> NoReturn:
     )
 
 
-def _adopt(name: str, entry: dict, source: Path, overwrite: bool, token, progress) -> Path:
+def _adopt(name: str, entry: dict, source, overwrite: bool, token, progress) -> Path:
     """Copy a hand-fetched ``sam3.pt`` and a vocabulary into the cache, or nothing at all."""
-    check_file(source, "checkpoint file", error=CheckpointError)
+    source = check_file(source, "checkpoint file", error=CheckpointError)  # "" too, not as "."
     vocabulary = _local_vocabulary(name, entry, source)
     copy = _check_source(name, source, overwrite)
     target = folder(name)
@@ -446,7 +447,7 @@ def download(
     """
     entry = _entry(name)
     if checkpoint is not None:
-        return _adopt(name, entry, Path(checkpoint), overwrite, token, progress)
+        return _adopt(name, entry, checkpoint, overwrite, token, progress)
     target_dir = folder(name)
     tokenizer_files = [] if find_vocabulary(target_dir) else entry.get("tokenizer_files", [])
     wanted = [f for f in (entry["file"], *tokenizer_files) if not (target_dir / f).is_file()]
