@@ -97,7 +97,8 @@ def float_array(value, where: str, what: str) -> np.ndarray:
     except (TypeError, ValueError):  # ragged lists
         raise PromptError(f"{where}: {what} must be numbers, got {shown(value)}") from None
     if not np.isfinite(arr).all():
-        raise PromptError(f"{where}: {what} contain NaN or infinity: {arr.tolist()}")
+        verb = "contain" if what.endswith("s") else "contains"  # points contain, a box contains
+        raise PromptError(f"{where}: {what} {verb} NaN or infinity: {arr.tolist()}")
     if what == "points" and arr.size % 2:
         raise PromptError(f"{where}: points must be [[x, y], ...], got {arr.tolist()}")
     return arr

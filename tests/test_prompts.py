@@ -382,7 +382,7 @@ def _exemplar(**exemplar):
         (_obj(points=[[True, 2]]), "object 1: frame 0: points must be numbers"),
         (_obj(box=[0, 0, "10", 5]), "object 1: frame 0: box must be numbers"),
         (_obj(box=[False, 0, 10, 5]), "box must be numbers (not text or true/false)"),
-        (_obj(box=[0, 0, 1e999, 5]), "box contain NaN or infinity"),
+        (_obj(box=[0, 0, 1e999, 5]), "box contains NaN or infinity"),
         (_obj(points=[[1, 2]], frame=1.5), "frame index must be an integer, got 1.5"),
         (_obj(points=[[1, 2]], frame=True), "frame index must be an integer, got True"),
         (_exemplar(label=True), "concepts[0]: exemplar on frame 0: label must be the integer"),

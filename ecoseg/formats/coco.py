@@ -585,7 +585,7 @@ def _class_probability(attrs: dict, oid: int, probs: dict, where: str) -> None:
     >>> _class_probability({"class_probability": 0.7}, 3, probs, "a.json: annotations[4]")
     Traceback (most recent call last):
     ecoseg.errors.FormatError: a.json: annotations[4]: class_probability 0.7 of track 3, but \
-0.5 at annotations[0] (one per object)
+0.5 at annotations[0]: one class probability per object
     """
     if attrs.get("class_probability") is None:
         return
@@ -594,5 +594,5 @@ def _class_probability(attrs: dict, oid: int, probs: dict, where: str) -> None:
     if first[0] != value:
         raise FormatError(
             f"{where}: class_probability {value:g} of track {oid}, but {first[0]:g} at "
-            f"{first[1]} (one per object)"
+            f"{first[1]}: one class probability per object"
         )

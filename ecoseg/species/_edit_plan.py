@@ -94,7 +94,8 @@ def _standing(log: Sequence[dict]) -> list[dict]:
 
 
 def gone_before(log: Sequence[dict], track: int, words: EditWords = cli_words) -> str | None:
-    """Why ``track`` is no track of the store, where an edit of the ``log`` says: deleted or
+    """Why ``track`` is no track of the store (said after "no track N, "), where an edit of
+    the ``log`` says: deleted or
     merged into another by an edit not taken back (and how many undos take it back: each
     takes back the last command not yet undone), or made by a split an undo took back;
     None for an id no edit made or removed (it never was a track). Named in ``words``.
@@ -104,7 +105,7 @@ def gone_before(log: Sequence[dict], track: int, words: EditWords = cli_words) -
     >>> log = [{"n": 1, "kind": "delete", "ids": [9], "command": 1},
     ...        {"n": 2, "kind": "set_class", "ids": [4], "cls": "wrasse", "command": 2}]
     >>> gone_before(log[:1], 9)
-    'track 9 was deleted by edit 1 (--delete 9); --undo takes it back'
+    'deleted by edit 1 (--delete 9); --undo takes it back'
     >>> gone_before(log, 9).split("; ")[1]
     '--undo, repeated 2 times, takes it back (and the 1 later command)'
     >>> gone_before(log, 7) is None
@@ -129,7 +130,7 @@ def gone_before(log: Sequence[dict], track: int, words: EditWords = cli_words) -
                 f"{undo}, repeated {commands} times, takes it back (and the {later} later "
                 f"command{'s' if later > 1 else ''})"
             )
-        return f"track {track} was {how} by edit {entry['n']} ({_named(entry, words)}); {back}"
+        return f"{how} by edit {entry['n']} ({_named(entry, words)}); {back}"
     standing = {int(e["n"]) for e in stack}
     for entry in log:
         if entry["kind"] == "split" and entry.get("new_id") == track:
@@ -139,10 +140,7 @@ def gone_before(log: Sequence[dict], track: int, words: EditWords = cli_words) -
                     None,
                 )
                 by = f" by edit {undone} ({undo})" if undone is not None else ""
-                return (
-                    f"track {track} was made by edit {entry['n']} ({_named(entry, words)}), "
-                    f"taken back{by}"
-                )
+                return f"made by edit {entry['n']} ({_named(entry, words)}), taken back{by}"
     return None
 
 
@@ -239,7 +237,7 @@ def plan_edits(
                     else:  # a track an earlier command removed is no typo: say so
                         said = gone_before(log, oid, words)
                         if said is not None:
-                            raise ConfigError(f"no track {oid}: {said}")
+                            raise ConfigError(f"no track {oid}, {said}")
                         why = ""
                     raise ConfigError(f"no track {oid}{why} (known: {_ids_text(ids)})")
             if edit.kind == "split":

@@ -3,8 +3,10 @@
 Every import stored no class probability: a classified or concept store exported to COCO,
 YouTube-VIS or VIAME came back without its objects' ``class_probability`` (VIAME's species
 confidence picked the species and was dropped; a YouTube-VIS results file's ``score``, a
-model's confidence in a track's category, too). Now kept where the format has a field for it;
-the class source is in no format, so an imported object's is ``unknown``.
+model's confidence in a track's category, too). Now kept where the format has a field for it.
+The class source is in no format: an imported object records none, and ``ecoseg.measure``'s
+tables show ``prompt`` for a named one (a class given with the object, as a truth store's;
+``ecoseg.measure.regions.class_source_of``).
 """
 
 from __future__ import annotations
@@ -75,7 +77,18 @@ def test_a_round_trip_keeps_the_class_probability_where_the_format_has_a_field(
     path = export(store, fmt, tmp_path / f"out-{fmt}")
     back = _records(import_annotations(path, fmt, video, tmp_path / "back.zarr"))
     assert [back[i].class_probability for i in OBJECTS] == BACK[fmt]
-    assert {r.class_source for r in back.values()} == {"unknown"}  # in no format
+
+
+@pytest.mark.parametrize("fmt", ["coco", "viame"])
+def test_the_tables_show_an_imported_named_objects_class_source_as_prompt(
+    classified, tmp_path, fmt
+):
+    """As docs/formats.md says: a class given with the object, whatever its probability."""
+    video, store = classified
+    path = export(store, fmt, tmp_path / f"out-{fmt}")
+    back = import_annotations(path, fmt, video, tmp_path / "back.zarr")
+    tracks = ecoseg.measure(back)["tracks"].set_index("object_id")
+    assert tracks.loc[list(OBJECTS), "class_source"].tolist() == ["prompt"] * 3
 
 
 def test_a_ytvis_results_files_score_is_the_tracks_class_probability(classified, tmp_path):

@@ -178,7 +178,11 @@ CASES = [  # (id, format, file name, content, what the line names)
                 ],
             )
         ),
-        ["annotations[1] (id 2)", "class_probability 0.4 of track 4, but 0.9 at annotations[0]"],
+        [  # where the first was, said once ("(id 1) (one per object)" until the stop 57 review)
+            "annotations[1] (id 2)",
+            "class_probability 0.4 of track 4, but 0.9 at annotations[0] (id 1): one class "
+            "probability per object",
+        ],
     ),
     (  # a store's class probability is in [0, 1] (a percentage, a logit: rescale it)
         "ytvis-class-probability-in-percent",

@@ -405,15 +405,16 @@ def test_instances_of_two_photographs_of_a_survey_are_not_merged(tmp_path, cli):
 
 
 # an edit of a track an earlier command removed: (earlier commands, the edit, what it names);
-# it said only "no track 3 (known: 1, 2)", as of an id that never was a track
+# it said only "no track 3 (known: 1, 2)", as of an id that never was a track (and, until the
+# review of stop 57, "no track 3: track 3 was deleted ...", the track named twice)
 GONE = [
-    ([["--delete", "3"]], ["--delete", "3"], "track 3 was deleted by edit 1 (--delete 3)"),
+    ([["--delete", "3"]], ["--delete", "3"], "no track 3, deleted by edit 1 (--delete 3)"),
     ([["--delete", "3"]], ["--set-class", "3=goby"], "deleted by edit 1 (--delete 3)"),
     ([["--delete", "3"]], ["--reviewed", "3"], "deleted by edit 1 (--delete 3)"),
     ([["--delete", "3"]], ["--merge", "1,3"], "deleted by edit 1 (--delete 3)"),
     ([["--delete", "3"]], ["--merge", "3,1"], "deleted by edit 1 (--delete 3)"),
     ([["--delete", "3"]], ["--split", "3@6"], "deleted by edit 1 (--delete 3)"),
-    ([["--merge", "1,3"]], ["--delete", "3"], "track 3 was merged into track 1 by edit 1"),
+    ([["--merge", "1,3"]], ["--delete", "3"], "no track 3, merged into track 1 by edit 1"),
 ]
 
 
@@ -441,7 +442,7 @@ def test_a_track_deleted_commands_ago_says_how_many_undos_and_a_new_id_says_noth
     assert_one_line_error(
         code,
         err,
-        "no track 3: track 3 was deleted by edit 1 (--delete 3); --undo, repeated 3 "
+        "no track 3, deleted by edit 1 (--delete 3); --undo, repeated 3 "
         "times, takes it back (and the 2 later commands); nothing was changed",
     )
     code, _, err = cli("edit", store, "--delete", "7")  # never a track: no edit is blamed
@@ -456,7 +457,7 @@ def test_a_track_made_by_a_split_taken_back_says_so(store, cli):
     assert_one_line_error(
         code,
         err,
-        "no track 4: track 4 was made by edit 1 (--split 1@6), taken back by edit 2 (--undo)",
+        "no track 4, made by edit 1 (--split 1@6), taken back by edit 2 (--undo)",
     )
 
 
@@ -470,6 +471,6 @@ def test_a_review_call_on_a_deleted_track_says_so_in_its_own_words(store):
         review.mark_reviewed(3)
     assert_names(
         err,
-        "mark_reviewed(3): no track 3: track 3 was deleted by edit 1 (delete(3)); undo() "
+        "mark_reviewed(3): no track 3, deleted by edit 1 (delete(3)); undo() "
         "takes it back; nothing was changed",
     )
