@@ -109,3 +109,31 @@ def test_campaign_write_tables_refuses_a_users_own_table(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["campaign-maxn.csv"]
     mine.unlink()
     assert len(write_tables(tables, tmp_path)) == len(write_tables(tables, tmp_path)) == 2
+
+
+@pytest.mark.parametrize("mine", ["tables/tracks.csv", "tables/videos/reef/regions.parquet"])
+def test_a_study_refuses_a_users_own_table_before_writing_any(mine, clip, tmp_path, cli):
+    """A user's own ``tables/tracks.csv`` in a study's output was refused only once the
+    combined tables before it by name (counts, cover, maxn, regions) were written again."""
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        f"output: out\ndefaults:\n  engine: classical\n  params: {{warmup: 3, min_hits: 2}}\n"
+        f"videos:\n  - path: {clip.video}\n    name: reef\n"
+    )
+    assert cli("study", study, "--quiet", "--no-report")[0] == 0
+    path = tmp_path / "out" / mine
+    if path.suffix == ".csv":
+        path.write_text("site,diver,notes\nA,Kim,calm\n")
+    else:
+        pd.DataFrame({"site": ["A"], "area": [3.0]}).to_parquet(path)
+    before = path.read_bytes()
+
+    def files():
+        stats = ((p, p.stat()) for p in (tmp_path / "out").rglob("*") if p.is_file())
+        return {p: (s.st_ino, s.st_mtime_ns, s.st_size) for p, s in stats}
+
+    untouched = files()
+    code, out, err = cli("study", study, "--quiet", "--no-report")
+    assert_one_line_error(code, err, f"{path}: exists and is not a table ecoseg wrote (its ")
+    assert path.read_bytes() == before
+    assert files() == untouched  # no table written again, nor the manifest
