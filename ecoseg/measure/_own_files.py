@@ -75,14 +75,20 @@ def _not_ours(path: Path, first: Sequence[str]) -> str | None:
 
 
 def check_own_table(
-    path: str | os.PathLike, first: Sequence[str] | None = None, writer: str = "ecoseg measure"
+    path: str | os.PathLike,
+    first: Sequence[str] | None = None,
+    writer: str = "ecoseg measure",
+    *,
+    with_overwrite: bool = True,
 ) -> None:
     """Refuse, even with ``overwrite``, to replace ``path`` (``<table>.csv``,
     ``<table>.parquet`` or ``tables.json`` in the tables folder) when it is not a file
     ``writer`` wrote: a table's header starts with its first columns ``first`` (by default
     those of the table of that name ecoseg measure writes: its first two), ``tables.json``
     is a JSON object with ``tables``; an empty file holds nothing to lose. Nothing there, or
-    an earlier run's file, passes.
+    an earlier run's file, passes. The refusal says "even with overwrite" where ``writer``
+    has that option (``with_overwrite``: ``ecoseg measure``'s ``--overwrite``), else only
+    that it will not replace the file (a study's tables, which it rewrites on each run).
 
     Examples
     --------
@@ -106,6 +112,6 @@ overwrite (move it away or choose another output folder)
     if why is not None:
         raise ConfigError(
             f"{os.fspath(path)}: exists and is not a table {writer} wrote ({why}); "
-            "refusing to replace it even with overwrite (move it away or choose another "
-            "output folder)"
+            f"refusing to replace it{' even with overwrite' if with_overwrite else ''} (move "
+            "it away or choose another output folder)"
         )

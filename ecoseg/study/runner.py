@@ -565,9 +565,11 @@ def _check_own_tables(study: Study) -> None:
     tables = study.output / "tables"
     for name in TABLES:
         for video in study.videos:
-            check_own_table(tables / "videos" / video.name / f"{name}.parquet", writer="ecoseg")
+            per_video = tables / "videos" / video.name / f"{name}.parquet"
+            check_own_table(per_video, writer="ecoseg", with_overwrite=False)
         for fmt in ("parquet", "csv"):
-            check_own_table(tables / f"{name}.{fmt}", META_COLUMNS[:2], writer="ecoseg")
+            combined = tables / f"{name}.{fmt}"
+            check_own_table(combined, META_COLUMNS[:2], writer="ecoseg", with_overwrite=False)
 
 
 def _check_truths(study: Study, stores: dict[str, Path]) -> None:

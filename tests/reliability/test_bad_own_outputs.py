@@ -40,7 +40,7 @@ def test_measure_refuses_a_users_own_table(name, said, again, clip, tmp_path, cl
     before = mine.read_bytes()
     code, _, err = cli("measure", clip.truth, "-o", out, *again, "--quiet")
     line = assert_one_line_error(code, err, name, "not a table ecoseg measure wrote", said)
-    assert "already exists" not in line
+    assert "already exists" not in line and "refusing to replace it even with overwrite" in line
     assert mine.read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == [name]
 
@@ -86,6 +86,7 @@ def test_write_table_refuses_a_users_own_table(name, tmp_path):
         write_table(table, tmp_path, "counts")
     assert str(err.value).startswith(f"{mine}: exists and is not a table ecoseg wrote (its ")
     assert "'video, site, ...'" in str(err.value) or "'video,site,...'" in str(err.value)
+    assert "overwrite" not in str(err.value)  # an option write_table does not have
     assert mine.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # neither format written
     mine.unlink()
@@ -134,6 +135,7 @@ def test_a_study_refuses_a_users_own_table_before_writing_any(mine, clip, tmp_pa
 
     untouched = files()
     code, out, err = cli("study", study, "--quiet", "--no-report")
-    assert_one_line_error(code, err, f"{path}: exists and is not a table ecoseg wrote (its ")
+    line = assert_one_line_error(code, err, f"{path}: exists and is not a table ecoseg wrote (")
+    assert line.endswith("; refusing to replace it (move it away or choose another output folder)")
     assert path.read_bytes() == before
     assert files() == untouched  # no table written again, nor the manifest
