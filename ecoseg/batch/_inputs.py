@@ -16,6 +16,7 @@ from typing import Any
 
 from ecoseg.batch.urls import is_url, local_path, redact_url
 from ecoseg.errors import ConfigError, VideoError
+from ecoseg.measure._own_files import first_line
 
 __all__ = [
     "check_folder_rate",
@@ -56,10 +57,9 @@ it away or choose another output folder
                 f"{path}: exists and is not a file; ecoseg batch writes its "
                 "table there: move it away or choose another output folder"
             )
-        with open(path, "rb") as f:
-            head = f.read(256).split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf")
-        if head and not head.startswith(b"video,"):
-            first = head.decode("utf-8", "replace").strip()
+        line = first_line(path)
+        if line and not line.startswith("video,"):
+            first = line.strip()
             raise ConfigError(
                 f"{path}: exists and is not a campaign table (its first line is "
                 f"{first[:60]!r}, not 'video,...'); ecoseg batch rewrites that file: move it "

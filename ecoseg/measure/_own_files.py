@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ecoseg.errors import ConfigError
 
-__all__ = ["check_own_table"]
+__all__ = ["check_own_table", "first_line"]
 
 #: the first two columns of each table ecoseg measure writes (its header starts with them)
 _FIRST_COLUMNS = {
@@ -24,6 +24,24 @@ _FIRST_COLUMNS = {
     "maxn": ("class", "maxn"),
     "cover": ("frame", "time_s"),
 }
+
+
+def first_line(path: str | os.PathLike) -> str:
+    """The first line of the CSV file ``path`` as its header test reads it: of its first 256
+    bytes, without a UTF-8 byte order mark (a spreadsheet's), decoded as UTF-8 (a byte that
+    is not: U+FFFD), not stripped; ``""`` for an empty file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.csv"
+    >>> _ = path.write_bytes(b"\\xef\\xbb\\xbfsite,diver\\r\\nA,Kim\\n")
+    >>> first_line(path)
+    'site,diver\\r'
+    """
+    with open(path, "rb") as f:
+        head = f.read(256).split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf")
+    return head.decode("utf-8", "replace")
 
 
 def _not_ours(path: Path, first: Sequence[str]) -> str | None:
@@ -41,9 +59,7 @@ def _not_ours(path: Path, first: Sequence[str]) -> str | None:
             return "no 'tables' key"
         return None
     if suffix == ".csv":
-        with open(path, "rb") as f:
-            head = f.read(256).split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf")
-        line = head.decode("utf-8", "replace").strip()
+        line = first_line(path).strip()
         if line.split(",")[: len(first)] == list(first):
             return None
         return f"its first line is {line[:60]!r}, not '{','.join(first)},...'"
@@ -59,14 +75,20 @@ def _not_ours(path: Path, first: Sequence[str]) -> str | None:
 
 
 def check_own_table(
-    path: str | os.PathLike, first: Sequence[str] | None = None, writer: str = "ecoseg measure"
+    path: str | os.PathLike,
+    first: Sequence[str] | None = None,
+    writer: str = "ecoseg measure",
+    *,
+    with_overwrite: bool = True,
 ) -> None:
     """Refuse, even with ``overwrite``, to replace ``path`` (``<table>.csv``,
     ``<table>.parquet`` or ``tables.json`` in the tables folder) when it is not a file
     ``writer`` wrote: a table's header starts with its first columns ``first`` (by default
     those of the table of that name ecoseg measure writes: its first two), ``tables.json``
     is a JSON object with ``tables``; an empty file holds nothing to lose. Nothing there, or
-    an earlier run's file, passes.
+    an earlier run's file, passes. The refusal says "even with overwrite" where ``writer``
+    has that option (``with_overwrite``: ``ecoseg measure``'s ``--overwrite``), else only
+    that it will not replace the file (a study's tables, which it rewrites on each run).
 
     Examples
     --------
@@ -90,6 +112,6 @@ overwrite (move it away or choose another output folder)
     if why is not None:
         raise ConfigError(
             f"{os.fspath(path)}: exists and is not a table {writer} wrote ({why}); "
-            "refusing to replace it even with overwrite (move it away or choose another "
-            "output folder)"
+            f"refusing to replace it{' even with overwrite' if with_overwrite else ''} (move "
+            "it away or choose another output folder)"
         )

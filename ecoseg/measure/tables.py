@@ -461,13 +461,15 @@ def write_table(
     >>> write_table(pd.DataFrame({"maxn": [4]}), folder, "maxn")
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: ...maxn.csv: exists and is not a table ecoseg wrote (its first \
-line is 'site,diver', not 'maxn,...'); refusing to replace it even with overwrite (move it away \
-or choose another output folder)
+line is 'site,diver', not 'maxn,...'); refusing to replace it (move it away or choose another \
+output folder)
     """
     folder = Path(folder)
     targets = {fmt: folder / f"{name}.{fmt}" for fmt in formats}
     for target in targets.values():  # all first: none of the set replaced, then refused
-        check_own_table(target, tuple(map(str, df.columns[:2])), writer="ecoseg")
+        check_own_table(
+            target, tuple(map(str, df.columns[:2])), writer="ecoseg", with_overwrite=False
+        )
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for fmt, target in targets.items():

@@ -41,7 +41,9 @@ def provenance_row(v: VideoInfo) -> dict[str, Any]:
             ckpt_text = model.checkpoint_sha256
             ckpt_name = Path(str(model.checkpoint_path or "")).name
         elif _random_weights(v):
-            ckpt_text, ckpt_name = "none: random weights (pretrained = false)", ""
+            seed = model.extra.get("seed")  # recorded since the weights were seeded
+            seeded = f", seed {seed}" if type(seed) is int else ""  # (not a bool)
+            ckpt_text, ckpt_name = f"none: random weights{seeded} (pretrained = false)", ""
         else:
             ckpt_text, ckpt_name = "not recorded (weights cache)", ""
     else:

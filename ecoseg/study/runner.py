@@ -21,7 +21,14 @@ from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks,
 from ecoseg.batch.jobs import Job, run_job
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure import TABLES, check_has_frames
-from ecoseg.measure.tables import combine_tables, read_table, unclean_class_names, write_table
+from ecoseg.measure._own_files import check_own_table
+from ecoseg.measure.tables import (
+    META_COLUMNS,
+    combine_tables,
+    read_table,
+    unclean_class_names,
+    write_table,
+)
 from ecoseg.report._calibration import save_study_calibration
 from ecoseg.study.checks import (
     check_frames_fit,
@@ -205,7 +212,8 @@ def run_study(
     Raises
     ------
     ConfigError
-        A bad study file, or an output folder/store the study did not make; a video that is
+        A bad study file, or an output folder/store the study did not make, or a file the
+        study did not write where one of its tables goes, before any work; a video that is
         not there whose store the study cannot keep (none finished, other settings), or
         whose tables it must measure again with a ``species_model:``; a ``device:``
         this machine lacks (:mod:`ecoseg.study.checks`) for a video to segment (a video
@@ -278,6 +286,7 @@ def run_study(
     )
 
     check_renamed(study, manifest, shown)  # before any work, as `study --check` does
+    _check_own_tables(study)  # a user's own file among the tables: before any is written
     # 1. segmentation: plan every video first, so a bad store fails before any work
     jobs = []
     for video in study.videos:
@@ -545,6 +554,22 @@ def run_study(
     manifest["ecoseg"] = __version__
     save_manifest(output, manifest)
     return result
+
+
+def _check_own_tables(study: Study) -> None:
+    """Refuse, before any work, a run that would replace a file ecoseg did not write among
+    every table it may write (each video's ``tables/videos/<video>/<table>.parquet``, the
+    combined ``tables/<table>.parquet`` and ``.csv``, which start with ``video,site``), as
+    :func:`~ecoseg.measure.tables.write_table` refuses it: not after the segmentation, and
+    not once the combined tables before it (by name) are written."""
+    tables = study.output / "tables"
+    for name in TABLES:
+        for video in study.videos:
+            per_video = tables / "videos" / video.name / f"{name}.parquet"
+            check_own_table(per_video, writer="ecoseg", with_overwrite=False)
+        for fmt in ("parquet", "csv"):
+            combined = tables / f"{name}.{fmt}"
+            check_own_table(combined, META_COLUMNS[:2], writer="ecoseg", with_overwrite=False)
 
 
 def _check_truths(study: Study, stores: dict[str, Path]) -> None:

@@ -40,7 +40,7 @@ def test_measure_refuses_a_users_own_table(name, said, again, clip, tmp_path, cl
     before = mine.read_bytes()
     code, _, err = cli("measure", clip.truth, "-o", out, *again, "--quiet")
     line = assert_one_line_error(code, err, name, "not a table ecoseg measure wrote", said)
-    assert "already exists" not in line
+    assert "already exists" not in line and "refusing to replace it even with overwrite" in line
     assert mine.read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == [name]
 
@@ -86,6 +86,7 @@ def test_write_table_refuses_a_users_own_table(name, tmp_path):
         write_table(table, tmp_path, "counts")
     assert str(err.value).startswith(f"{mine}: exists and is not a table ecoseg wrote (its ")
     assert "'video, site, ...'" in str(err.value) or "'video,site,...'" in str(err.value)
+    assert "overwrite" not in str(err.value)  # an option write_table does not have
     assert mine.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # neither format written
     mine.unlink()
@@ -109,3 +110,32 @@ def test_campaign_write_tables_refuses_a_users_own_table(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["campaign-maxn.csv"]
     mine.unlink()
     assert len(write_tables(tables, tmp_path)) == len(write_tables(tables, tmp_path)) == 2
+
+
+@pytest.mark.parametrize("mine", ["tables/tracks.csv", "tables/videos/reef/regions.parquet"])
+def test_a_study_refuses_a_users_own_table_before_writing_any(mine, clip, tmp_path, cli):
+    """A user's own ``tables/tracks.csv`` in a study's output was refused only once the
+    combined tables before it by name (counts, cover, maxn, regions) were written again."""
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        f"output: out\ndefaults:\n  engine: classical\n  params: {{warmup: 3, min_hits: 2}}\n"
+        f"videos:\n  - path: {clip.video}\n    name: reef\n"
+    )
+    assert cli("study", study, "--quiet", "--no-report")[0] == 0
+    path = tmp_path / "out" / mine
+    if path.suffix == ".csv":
+        path.write_text("site,diver,notes\nA,Kim,calm\n")
+    else:
+        pd.DataFrame({"site": ["A"], "area": [3.0]}).to_parquet(path)
+    before = path.read_bytes()
+
+    def files():
+        stats = ((p, p.stat()) for p in (tmp_path / "out").rglob("*") if p.is_file())
+        return {p: (s.st_ino, s.st_mtime_ns, s.st_size) for p, s in stats}
+
+    untouched = files()
+    code, out, err = cli("study", study, "--quiet", "--no-report")
+    line = assert_one_line_error(code, err, f"{path}: exists and is not a table ecoseg wrote (")
+    assert line.endswith("; refusing to replace it (move it away or choose another output folder)")
+    assert path.read_bytes() == before
+    assert files() == untouched  # no table written again, nor the manifest

@@ -13,14 +13,16 @@ __all__ = ["H", "W", "make_store", "page_table"]
 H, W = 32, 48
 
 
-def make_store(path, objects, seen) -> None:
+def make_store(path, objects, seen, **prov_keys) -> None:
     """A finished 4-frame ``H`` x ``W`` store at 10 fps; ``objects`` are (id, class, source)
-    and ``seen`` maps an object id to the frames it is in (a small rectangle per id)."""
+    and ``seen`` maps an object id to the frames it is in (a small rectangle per id);
+    ``prov_keys`` replace or add keys of its provenance (the motion tracker's)."""
     labels = np.zeros((4, H, W), np.uint32)
     for oid, frames in seen.items():
         for i in frames:
             labels[i, 4 * oid : 4 * oid + 3, 2 + 5 * oid : 6 + 5 * oid] = oid
     prov = {"engine": "classical", "video": {"path": "v.mp4", "fps": 10.0, "frames": 4}}
+    prov.update(prov_keys)
     store = MaskStore.create(path, height=H, width=W, objects=objects, provenance=prov)
     store.append(labels, np.arange(4) / 10)
     store.mark_complete()
