@@ -200,6 +200,16 @@ class DiscoveryParams:
             r if isinstance(r, ClassRule) else ClassRule.from_dict(r) for r in self.classes
         )
         object.__setattr__(self, "classes", rules)
+        if not isinstance(self.motion_params, dict | None):
+            raise ConfigError(
+                "discovery: motion_params must be an object of motion tracker settings "
+                f'({{"threshold": 4.5}}), got {short_repr(self.motion_params)}'
+            )
+        if not self.generator and not self.motion:  # a run that could find nothing
+            raise ConfigError(
+                "discovery: generator and motion are both false: no proposal source is left, "
+                "so nothing would be found; turn one on"
+            )
         object.__setattr__(self, "motion_params", dict(self.motion_params or {}))
         if self.motion:
             from ecoseg.engine.classical import ClassicalParams

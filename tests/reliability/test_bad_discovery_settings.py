@@ -1,8 +1,8 @@
-"""Bad class rules in a discovery settings file (docs/discovery.md, ``segment --auto
---discovery FILE.json``): ``classes`` that is no list of rules was a traceback
-(``ValueError: dictionary update sequence element #0 ...``), and a colour bound no mean colour
-can reach made a rule that never matched, without a word. One line naming the rule, exit 2,
-no store."""
+"""Bad discovery settings (docs/discovery.md, ``segment --auto --discovery FILE.json``):
+``classes`` that is no list of rules, or ``motion_params`` that is no object, was a traceback
+(``ValueError: dictionary update sequence element #0 ...``); a colour bound no mean colour can
+reach made a rule that never matched, and both proposal sources off a run that found nothing,
+without a word. One line naming the setting, exit 2, no store."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ecoseg.errors import ConfigError
 
 pytestmark = pytest.mark.bad_input
 
-RULES = [
+RULES = [  # (the value of classes, or a whole settings object, and what is named)
     ('"fish"', 'discovery: classes must be a list of class rules ({"class": NAME, ...}), got '),
     ('{"class": "fish"}', "discovery: classes must be a list of class rules"),
     ('["fish"]', "discovery: classes[0] must be a class rule"),
@@ -26,6 +26,9 @@ RULES = [
         "class rule 'tang': min_rgb must be [r, g, b] of 0-255, got [180, 160, 300]",
     ),
     ('[{"class": "tang", "max_rgb": [-1, 0, 0]}]', "class rule 'tang': max_rgb must be"),
+    ('{"motion_params": "threshold=4"}', "discovery: motion_params must be an object of motion"),
+    ('{"motion_params": [4.5]}', "discovery: motion_params must be an object"),
+    ('{"generator": false, "motion": false}', "discovery: generator and motion are both false"),
     (
         '[{"class": "tang", "min_rgb": [200, 0, 0], "max_rgb": [100, 255, 255]}]',
         "class rule 'tang': min_rgb [200.0, 0.0, 0.0] is above max_rgb [100.0, 255.0, 255.0]",
@@ -33,10 +36,16 @@ RULES = [
 ]
 
 
+def _settings(text: str) -> dict:
+    """The settings object of a case: a whole one, or the value of its classes."""
+    given = json.loads(text)
+    return given if text.startswith(('{"motion', '{"generator')) else {"classes": given}
+
+
 @pytest.mark.parametrize("classes, culprit", RULES)
 def test_a_bad_class_rule_in_a_settings_file_is_one_line(classes, culprit, clip, tmp_path, cli):
     settings = tmp_path / "discovery.json"
-    settings.write_text(f'{{"classes": {classes}}}')
+    settings.write_text(json.dumps(_settings(classes)))
     out = tmp_path / "m.zarr"
     args = ("segment", clip.video, "-o", out, "--auto", "--random-weights")
     code, _, err = cli(*args, "--discovery", settings)
@@ -47,7 +56,7 @@ def test_a_bad_class_rule_in_a_settings_file_is_one_line(classes, culprit, clip,
 @pytest.mark.parametrize("classes, culprit", RULES)
 def test_a_bad_class_rule_in_python_is_named(classes, culprit):
     with pytest.raises(ConfigError) as exc:
-        DiscoveryParams.from_dict({"classes": json.loads(classes)})
+        DiscoveryParams.from_dict(_settings(classes))
     assert_names(exc, culprit)
 
 
