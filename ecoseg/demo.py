@@ -16,6 +16,29 @@ from ecoseg.errors import ConfigError
 
 __all__ = ["run_demo", "species_model_path"]
 
+#: what the demo writes into its folder, with the lock and temporary names its writers use
+#: there (a killed run may leave them): ``--overwrite`` deletes a folder of these only
+_OWN = {"demo.json", "masks.zarr", "tables", "metrics.json", "report.html"}
+_OWN |= {".masks.zarr.lock", ".report.html.tmp"}
+_OWN_TABLES = {
+    f"{t}.{x}" for t in ("regions", "tracks", "counts", "maxn", "cover") for x in ("csv", "parquet")
+}
+_OWN_TABLES |= {f".{name}.tmp" for name in _OWN_TABLES} | {"tables.json", ".measure.lock"}
+
+
+def _users_file(out: Path) -> Path | None:
+    """A file or folder in the demo folder ``out`` that the demo did not write (a user's
+    notes, photos or tables put there since), or None."""
+    for entry in sorted(out.iterdir()):
+        if entry.name not in _OWN:
+            return entry
+    tables = out / "tables"
+    if tables.is_dir():
+        for entry in sorted(tables.iterdir()):
+            if entry.name not in _OWN_TABLES:
+                return entry
+    return None
+
 
 def species_model_path() -> Path:
     """The shipped species model (``data/species_model.json``; inside the wheel as
@@ -44,7 +67,8 @@ def run_demo(out: str | Path = "ecoseg-demo", *, overwrite: bool = False, progre
     out : str or Path
         Output folder; must not exist (or be empty) unless ``overwrite``.
     overwrite : bool
-        Remove an earlier demo output in ``out`` first.
+        Remove an earlier demo output in ``out`` first (refused, naming it, when the folder
+        holds a file or folder the demo does not write: a user's own is never deleted).
     progress : bool
         Show progress bars.
 
@@ -77,6 +101,12 @@ def run_demo(out: str | Path = "ecoseg-demo", *, overwrite: bool = False, progre
             raise ConfigError(
                 f"{out}: not an ecoseg demo folder (no demo.json); refusing to delete it even "
                 "with overwrite (choose another --out)"
+            )
+        users = _users_file(out)
+        if users is not None:  # said first too: --overwrite would not delete it either
+            raise ConfigError(
+                f"{users}: not written by ecoseg demo; refusing to delete the demo folder "
+                f"{out} with it, even with overwrite (move it away or choose another --out)"
             )
         check_overwrite(out, overwrite, exists=True)
         shutil.rmtree(out)

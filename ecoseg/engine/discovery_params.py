@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecoseg._checks import check_field_kinds, field_values
+from ecoseg._checks import check_field_kinds, field_values, short_repr
 from ecoseg.errors import ConfigError
 
 __all__ = ["ClassRule", "DiscoveryParams"]
@@ -58,7 +58,17 @@ class ClassRule:
                 v = ()
             if len(v) != 3 or len(v) != len(given):
                 raise ConfigError(f"class rule {self.name!r}: {what} must be [r, g, b]")
+            if not all(0 <= c <= 255 for c in v):  # a mean colour is 0-255: never matched
+                raise ConfigError(
+                    f"class rule {self.name!r}: {what} must be [r, g, b] of 0-255, got "
+                    f"{list(given)}"
+                )
             object.__setattr__(self, what, v)
+        if any(lo > hi for lo, hi in zip(self.min_rgb, self.max_rgb)):
+            raise ConfigError(
+                f"class rule {self.name!r}: min_rgb {list(self.min_rgb)} is above max_rgb "
+                f"{list(self.max_rgb)} in a channel: the rule would never match"
+            )
         if not 0 <= self.min_area <= self.max_area:
             raise ConfigError(
                 f"class rule {self.name!r}: need 0 <= min_area <= max_area, got "
@@ -175,10 +185,31 @@ class DiscoveryParams:
         need(int(self.max_objects) >= 0, f"max_objects must be >= 0, got {self.max_objects}")
         need(int(self.mask_size) >= 16, f"mask_size must be >= 16, got {self.mask_size}")
         need(self.box_margin >= 0, f"box_margin must be >= 0, got {self.box_margin}")
+        if not isinstance(self.classes, list | tuple):
+            raise ConfigError(
+                'discovery: classes must be a list of class rules ({"class": NAME, ...}), '
+                f"got {short_repr(self.classes)}"
+            )
+        for k, r in enumerate(self.classes):
+            if not isinstance(r, ClassRule | dict):
+                raise ConfigError(
+                    f'discovery: classes[{k}] must be a class rule ({{"class": NAME, ...}}), '
+                    f"got {short_repr(r)}"
+                )
         rules = tuple(
             r if isinstance(r, ClassRule) else ClassRule.from_dict(r) for r in self.classes
         )
         object.__setattr__(self, "classes", rules)
+        if not isinstance(self.motion_params, dict | None):
+            raise ConfigError(
+                "discovery: motion_params must be an object of motion tracker settings "
+                f'({{"threshold": 4.5}}), got {short_repr(self.motion_params)}'
+            )
+        if not self.generator and not self.motion:  # a run that could find nothing
+            raise ConfigError(
+                "discovery: generator and motion are both false: no proposal source is left, "
+                "so nothing would be found; turn one on"
+            )
         object.__setattr__(self, "motion_params", dict(self.motion_params or {}))
         if self.motion:
             from ecoseg.engine.classical import ClassicalParams
@@ -222,8 +253,10 @@ class DiscoveryParams:
 max_rgb=(255.0, 255.0, 255.0)),)
         """
         values = field_values(cls, values, "discovery", error=ConfigError)
-        if "classes" in values:
-            values["classes"] = tuple(values["classes"] or ())
+        if isinstance(values.get("classes"), list):
+            values["classes"] = tuple(values["classes"])
+        elif values.get("classes", ()) is None:
+            values["classes"] = ()
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ read through its attributes (``videos``, ``video(name)``, ``relative(path)``, ``
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -363,12 +364,15 @@ def _not_the_studys(info: VideoInfo, study: Any, spec: Any) -> str | None:
         return None
     given = spec.calibration_spec
     given = number_text(given) if isinstance(given, float | int) else str(given)
+    # measure needs a tables folder: one beside the store, as the report's replay names it
+    tables = os.path.splitext(str(info.store_path).rstrip("/"))[0] + ".tables"
+    measure = " ".join(shlex.quote(a) for a in (str(info.store_path), "-o", tables))
     return (
         f"report: {info.store_path}: not the study's store of video {info.name!r} (that is "
         f"{study.relative(study.store_path(spec))}), and its calibration "
         f"{stored or 'none (pixels)'} is not the study's {spec.calibration}, which the report "
         "would save into it: give the study's store, calibrate this one first (`ecoseg "
-        f"measure {info.store_path} --calibration {given}`), or report it without the study"
+        f"measure {measure} --calibration {shlex.quote(given)}`), or report it without the study"
     )
 
 

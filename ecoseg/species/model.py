@@ -466,8 +466,8 @@ class SpeciesModel:
             if names:
                 were = f"{were} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
             alike = (
-                f"calibrate this store as {were} were (ecoseg measure STORE --calibration "
-                "MM_PER_PX)"
+                f"calibrate this store as {were} were (ecoseg classify --calibration "
+                "MM_PER_PX; calibration= in Python)"
                 if trained == "mm"
                 else f"measure this store in pixels as {were} were (--calibration none)"
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 import shutil
 import textwrap
 
@@ -216,3 +217,11 @@ def test_report_of_a_store_that_is_not_the_studys_leaves_it_alone(clip, tmp_path
     assert "mm/px (synthetic) is not the study's 0.5 mm/px (scale), which" in err
     assert {f: f.read_bytes() for f in store.rglob("*") if f.is_file()} == before
     assert not page.exists()
+    # the way out runs as written (it lacked measure's -o and failed) and calibrates the store
+    command = shlex.split(err.split("calibrate this one first (`")[1].split("`")[0])
+    assert command[:2] == ["ecoseg", "measure"]
+    code, _, err = cli(*command[1:])
+    assert code == 0, err
+    assert MaskStore.open(store).calibration["mm_per_px"] == 0.5
+    code, _, err = cli("report", store, "-o", page, "--study", tmp_path / "study.yaml")
+    assert code == 0, err

@@ -370,6 +370,53 @@ def test_demo_refuses_a_folder_it_did_not_make_at_once(overwrite, tmp_path, cli)
     assert [p.name for p in folder.iterdir()] == ["chapter1.docx"]
 
 
+def _demo_folder(tmp_path: Path) -> Path:
+    """A folder as a demo run stopped while measuring leaves it."""
+    out = tmp_path / "ecoseg-demo"
+    (out / "masks.zarr").mkdir(parents=True)
+    (out / "tables").mkdir()
+    (out / "demo.json").write_text('{"summary": null}')
+    (out / "tables" / "regions.csv").write_text("frame,time_s\n")
+    (out / "tables" / ".counts.csv.tmp").write_text("")
+    (out / ".masks.zarr.lock").write_text("")
+    return out
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("users", ["notes.txt", "tables/plot.png", "photos"])
+def test_demo_overwrite_keeps_a_users_file_in_its_folder(users, tmp_path, cli):
+    """``demo --overwrite`` deleted the whole demo folder, with the notes, plots or photos a
+    user had put into it since: it is refused, naming the user's file, and nothing is lost."""
+    out = _demo_folder(tmp_path)
+    if users == "photos":
+        (out / users).mkdir()
+        (out / users / "p.jpg").write_bytes(b"jpeg")
+    else:
+        (out / users).write_text("precious")
+    before = _tree(out)
+    code, _, err = cli("demo", "--out", out, "--overwrite")
+    assert_one_line_error(
+        code,
+        err,
+        f"{out / users}: not written by ecoseg demo; refusing to delete the demo folder {out} "
+        "with it, even with overwrite (move it away or choose another --out)",
+    )
+    assert _tree(out) == before
+
+
+def test_demo_overwrite_replaces_a_folder_of_its_own_files(tmp_path, cli, monkeypatch):
+    import ecoseg.engine
+
+    def interrupted(video, out, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ecoseg.engine, "segment", interrupted)
+    out = _demo_folder(tmp_path)
+    code, _, err = cli("demo", "--out", out, "--overwrite")
+    assert code == 130, err
+    assert sorted(p.name for p in out.iterdir()) == ["demo.json"]  # replaced, then stopped
+
+
 @pytest.mark.bad_input
 def test_import_refuses_an_existing_store_before_reading_the_file(store, clip, tmp_path, cli):
     """``ecoseg import`` parsed the whole annotation file (minutes for a long one) before it

@@ -151,6 +151,16 @@ def test_sizes_in_other_units_name_the_training_stores(trained, given, said):
         m.check_features(["x"], 1, "s.zarr", given)
 
 
+def test_sizes_in_pixels_are_told_the_calibration_option_of_classify():
+    """It told the user to run `ecoseg measure STORE --calibration MM_PER_PX`, which fails
+    (measure needs -o DIR); classify's own --calibration measures and saves it."""
+    m = SpeciesModel.fit([[0.0], [1.0]], ["a", "b"], feature_names=["x"], units="mm")
+    with pytest.raises(ModelError) as exc:
+        m.check_features(["x"], 1, "s.zarr", "px")
+    assert "(ecoseg classify --calibration MM_PER_PX; calibration= in Python)" in str(exc.value)
+    assert "ecoseg measure STORE --calibration" not in str(exc.value)
+
+
 def test_feature_weights_damp_a_feature_and_are_kept_in_the_file(tmp_path):
     from ecoseg.errors import ConfigError
 

@@ -139,6 +139,29 @@ class ClassicalParams:
         """Build from a dict, naming any unknown key in a :class:`ConfigError`."""
         return cls(**field_values(cls, values, "classical engine", error=ConfigError))
 
+    @classmethod
+    def coerce(cls, params: ClassicalParams | dict[str, Any] | None) -> ClassicalParams:
+        """``params`` as parameters: these, a dict of them, or None for the defaults.
+
+        Examples
+        --------
+        >>> ClassicalParams.coerce({"threshold": 4.5}).threshold
+        4.5
+        >>> ClassicalParams.coerce(4.5)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        TypeError: classical engine: params must be ClassicalParams, ... got float 4.5
+        """
+        if params is None:
+            return cls()
+        if isinstance(params, cls):
+            return params
+        if isinstance(params, dict):
+            return cls.from_dict(params)
+        raise TypeError(
+            "classical engine: params must be ClassicalParams, a dict of them or None, "
+            f"got {type(params).__name__} {params!r:.60}"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of all parameters (for provenance)."""
         return dataclasses.asdict(self)

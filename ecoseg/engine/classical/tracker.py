@@ -91,7 +91,7 @@ class ClassicalTracker:
     ----------
     height, width : int
         Frame size in pixels.
-    params : ClassicalParams, optional
+    params : ClassicalParams or dict, optional
     skip_until : int
         Frames with a smaller index are processed (to rebuild the state) but not rendered or
         returned: resuming a run gives exactly the frames an uninterrupted run would.
@@ -113,7 +113,7 @@ class ClassicalTracker:
         *,
         skip_until: int = 0,
     ):
-        self.params = p = params or ClassicalParams()
+        self.params = p = ClassicalParams.coerce(params)
         self.height, self.width = int(height), int(width)
         if self.height < 8 or self.width < 8:
             raise VideoError(f"frames of {self.width}x{self.height} are too small to track in")
@@ -155,8 +155,8 @@ class ClassicalTracker:
                 f"frame {index} (t={time:.3f} s) comes after frame {self._last_index}; "
                 "frames must arrive in increasing order"
             )
-        self._last_index = index
         _check_image(image, self.height, self.width, index, time)
+        self._last_index = index  # a refused frame leaves the tracker as it was
         work = downscale_opponent(image, self.factor)
         if self.background is None:
             self._look_ahead(index, float(time), work)

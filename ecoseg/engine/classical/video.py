@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -13,9 +14,10 @@ from ecoseg.engine.classical.motion import FastCameraWarning
 from ecoseg.engine.classical.params import ClassicalParams
 from ecoseg.engine.classical.tracker import ClassicalTracker
 from ecoseg.engine.results import FrameResult
-from ecoseg.errors import VideoError
+from ecoseg.errors import ConfigError, VideoError
 from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.provenance import CameraMotion
+from ecoseg.store.maskstore import MaskStore
 
 __all__ = ["TrackRun", "segment_classical", "track"]
 
@@ -92,12 +94,30 @@ def track(
     >>> [r.object_ids.tolist() for r in track(frames, warmup=12)][-1]
     [1]
     """
-    if isinstance(params, dict):
-        params = ClassicalParams.from_dict(params)
-    params = params or ClassicalParams()
+    _check_frames_given(video)
+    params = ClassicalParams.coerce(params)
     if kwargs:
         params = ClassicalParams.from_dict({**params.to_dict(), **kwargs})
+    if fps is not None and not (
+        isinstance(fps, int | float) and not isinstance(fps, bool) and 0 < fps < float("inf")
+    ):
+        raise ConfigError(f"track: fps must be a positive number of frames per second, got {fps!r}")
     return TrackRun(video, params, int(skip_until), fps, warn)
+
+
+def _check_frames_given(video: Any) -> None:
+    """Refuse, in one line, what is no sequence of frames: a path (open it first) or a
+    non-iterable (it failed deep in the tracker, or as a bare ``TypeError``)."""
+    if isinstance(video, str | bytes | os.PathLike):
+        raise TypeError(
+            f"track: {os.fsdecode(video)!r} is a path, not frames; open it first: "
+            "with ecoseg.open_video(path) as video: track(video)"
+        )
+    if not isinstance(video, Iterable):
+        raise TypeError(
+            "track: video must be a VideoReader (ecoseg.open_video), frames or an "
+            f"(n, H, W, 3) array, got {type(video).__name__}"
+        )
 
 
 class TrackRun(Iterator[FrameResult]):
@@ -208,8 +228,14 @@ def segment_classical(
     """
     from ecoseg.engine.results import write_results
 
-    if isinstance(params, dict):
-        params = ClassicalParams.from_dict(params)
+    if not isinstance(store, MaskStore):
+        raise TypeError(
+            "segment_classical: store must be a MaskStore open for writing "
+            f"(MaskStore.create(path, height=..., width=...)), got {type(store).__name__} "
+            f"{store!r:.60}"
+        )
+    _check_frames_given(video)
+    params = ClassicalParams.coerce(params)
     start = int(store.n_frames if start_frame is None else start_frame)
     try:
         total = len(video)
