@@ -129,3 +129,15 @@ def warned_while_held(run, owner, name: str, category: type[Warning]) -> dict:
     out["heard"] = any(str(w.message) == "meanwhile" for w in said)
     out["others"] = [str(w.message) for w in said if str(w.message) != "meanwhile"]
     return out
+
+
+def photo_folder(path, seed: int, names=("q1.png", "q2.png"), shape=(40, 56)) -> Path:
+    """A folder ``path`` of small noise photographs (a photo survey's quadrats), made."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    path = Path(path)
+    path.mkdir()
+    for name in names:
+        Image.fromarray(rng.integers(0, 255, (*shape, 3), dtype=np.uint8)).save(path / name)
+    return path

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 import pytest
-from PIL import Image
+from suite_helpers import photo_folder
 
 from ecoseg.batch import batch
 from ecoseg.store import MaskStore
@@ -21,12 +20,7 @@ NET = {"model": "sam3-reduced", "pretrained": False, "device": "cpu", "image_siz
 
 @pytest.fixture
 def folder(tmp_path):
-    rng = np.random.default_rng(1)
-    out = tmp_path / "quadrats"
-    out.mkdir()
-    for name in ("q1.png", "q2.png"):
-        Image.fromarray(rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(out / name)
-    return out
+    return photo_folder(tmp_path / "quadrats", 1)
 
 
 def _run(folder, out, **kw):

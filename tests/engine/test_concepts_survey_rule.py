@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-from PIL import Image
+from suite_helpers import photo_folder
 
 from ecoseg.errors import ConfigError
 
@@ -27,12 +26,7 @@ FLAGS = ["--model", "sam3-reduced", "--random-weights", "--device", "cpu", "--im
 @pytest.fixture
 def folder(tmp_path):
     """Two small photographs."""
-    rng = np.random.default_rng(0)
-    out = tmp_path / "quadrats"
-    out.mkdir()
-    for name in ("q1.png", "q2.png"):
-        Image.fromarray(rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(out / name)
-    return out
+    return photo_folder(tmp_path / "quadrats", 0)
 
 
 def _record(out):

@@ -6,21 +6,15 @@ tracked every folder as a video."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from PIL import Image
+from suite_helpers import photo_folder
 
 pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
 
 
 @pytest.fixture
 def folder(tmp_path):
-    rng = np.random.default_rng(3)
-    out = tmp_path / "quadrats"
-    out.mkdir()
-    for name in ("q1.png", "q2.png"):
-        Image.fromarray(rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(out / name)
-    return out
+    return photo_folder(tmp_path / "quadrats", 3)
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ had no ``as_video:``)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from PIL import Image
+from suite_helpers import photo_folder
 
 from ecoseg.errors import ConfigError
 from ecoseg.store import MaskStore
@@ -30,11 +29,7 @@ videos:
 
 @pytest.fixture
 def study_file(tmp_path):
-    rng = np.random.default_rng(2)
-    folder = tmp_path / "quadrats"
-    folder.mkdir()
-    for name in ("q1.png", "q2.png"):
-        Image.fromarray(rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(folder / name)
+    photo_folder(tmp_path / "quadrats", 2)
     path = tmp_path / "study.yaml"
     path.write_text(STUDY)
     return path
