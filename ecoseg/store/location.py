@@ -21,13 +21,17 @@ __all__ = ["Location"]
 
 
 def _hint(value: Any) -> str:
-    """What to pass instead of the dataset of :func:`~ecoseg.store.open_masks` (it names its
-    store in ``attrs["store"]``); empty for anything else."""
+    """What to pass instead of the dataset of :func:`~ecoseg.store.open_masks` or a table of
+    :func:`~ecoseg.measure.measure` (each names its store in ``attrs["store"]``); empty for
+    anything else."""
     store = getattr(value, "attrs", None)
     store = store.get("store") if isinstance(store, dict) else None
     if not isinstance(store, str):
         return ""
-    return f" (a dataset of open_masks: pass its store, {store!r})"
+    what = (
+        "a table of measure" if type(value).__name__ == "DataFrame" else "a dataset of open_masks"
+    )
+    return f" ({what}: pass its store, {store!r})"
 
 
 class Location:

@@ -296,3 +296,20 @@ def test_classify_names_the_keyword_given_too_many_videos(clip, call, said):
     with pytest.raises(ConfigError) as exc:
         call(clip.truth, clip.video)
     assert_names(exc, f"{said}: 3 videos given for 1 store (give one per store)")
+
+
+@pytest.mark.parametrize("call", ["measure", "evaluate", "Review"])
+def test_a_table_of_measure_given_for_a_store_is_called_a_table(clip, call):
+    # the hint called a table of measure "a dataset of open_masks"
+    regions = ecoseg.measure(clip.truth)["regions"]
+    calls = {
+        "measure": lambda: ecoseg.measure(regions),
+        "evaluate": lambda: ecoseg.evaluate(regions, clip.truth),
+        "Review": lambda: ecoseg.Review(regions),
+    }
+    with pytest.raises(StoreError) as exc:
+        calls[call]()
+    text = assert_names(
+        exc, "<pandas.DataFrame>: not a path", "(a table of measure: pass its store"
+    )
+    assert "dataset" not in text
