@@ -21,9 +21,13 @@ __all__ = ["Location"]
 
 
 def _hint(value: Any) -> str:
-    """What to pass instead of the dataset of :func:`~ecoseg.store.open_masks` or a table of
-    :func:`~ecoseg.measure.measure` (each names its store in ``attrs["store"]``); empty for
-    anything else."""
+    """What to pass instead of an opened MaskStore, the dataset of
+    :func:`~ecoseg.store.open_masks` or a table of :func:`~ecoseg.measure.measure` (these two
+    name their store in ``attrs["store"]``); empty for anything else."""
+    from ecoseg.store import MaskStore
+
+    if isinstance(value, MaskStore):
+        return f" (an opened MaskStore: pass its path, {value.path!r})"
     store = getattr(value, "attrs", None)
     store = store.get("store") if isinstance(store, dict) else None
     if not isinstance(store, str):

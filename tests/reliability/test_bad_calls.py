@@ -313,3 +313,14 @@ def test_a_table_of_measure_given_for_a_store_is_called_a_table(clip, call):
         exc, "<pandas.DataFrame>: not a path", "(a table of measure: pass its store"
     )
     assert "dataset" not in text
+
+
+@pytest.mark.parametrize("call", ["MaskStore.open", "segment out"])
+def test_an_opened_mask_store_given_for_a_path_names_its_path(clip, tmp_path, call):
+    # it said "<ecoseg.MaskStore>: not a path, URL or zarr store" without a way on
+    with MaskStore.open(clip.truth) as store, pytest.raises(StoreError) as exc:
+        if call == "MaskStore.open":
+            MaskStore.open(store)
+        else:
+            ecoseg.segment(clip.video, out=store, engine="classical", progress=False)
+    assert_names(exc, "<ecoseg.MaskStore>: not a path", f"pass its path, {str(clip.truth)!r}")
