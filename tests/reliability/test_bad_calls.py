@@ -4,9 +4,11 @@ traceback and never a silently wrong result."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
-from reliability_helpers import assert_names
+from reliability_helpers import assert_names, assert_one_line_error
 
 import ecoseg
 from ecoseg.errors import ConfigError, PromptError, StoreError, VideoError
@@ -324,3 +326,23 @@ def test_an_opened_mask_store_given_for_a_path_names_its_path(clip, tmp_path, ca
         else:
             ecoseg.segment(clip.video, out=store, engine="classical", progress=False)
     assert_names(exc, "<ecoseg.MaskStore>: not a path", f"pass its path, {str(clip.truth)!r}")
+
+
+@pytest.mark.parametrize("call", ["synth", "measure", "cli synth"])
+def test_a_mask_store_given_for_an_output_folder_is_refused(clip, tmp_path, cli, call):
+    # synth wrote a second clip (video.mp4 + truth.zarr) inside the store, measure its tables
+    store = tmp_path / "other.zarr"
+    shutil.copytree(clip.truth, store)
+    before = sorted(p.name for p in store.iterdir())
+    said = f"{store}: is a zarr store (a mask store?), not a folder to write into"
+    if call == "cli synth":
+        code, _, err = cli("synth", "-o", store, "--frames", 2, "--size", "64x48")
+        assert_one_line_error(code, err, said)
+    else:
+        with pytest.raises(ConfigError) as exc:
+            if call == "synth":
+                ecoseg.synth(store, frames=2, size=(64, 48), overwrite=True)
+            else:
+                ecoseg.measure(clip.truth, out=store)
+        assert_names(exc, said)
+    assert sorted(p.name for p in store.iterdir()) == before
