@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._checks import non_negative_int
+from ecoseg._checks import check_path_arg, non_negative_int
 from ecoseg._paths import check_file
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
@@ -259,6 +259,8 @@ def import_annotations(
     from ecoseg.store import Location
     from ecoseg.store.identify import not_replaceable
 
+    # a table read into pandas is no file: named, not "expected str, bytes or os.PathLike"
+    check_path_arg(path, "import_annotations: path", "the annotation file (a folder for davis)")
     loc = Location(out)  # an existing store is refused before the file is parsed (as create)
     if (kept := not_replaceable(loc)) is not None:  # a file, a folder: even with overwrite
         raise StoreError(kept)

@@ -346,3 +346,16 @@ def test_a_mask_store_given_for_an_output_folder_is_refused(clip, tmp_path, cli,
                 ecoseg.measure(clip.truth, out=store)
         assert_names(exc, said)
     assert sorted(p.name for p in store.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "given, culprit", [("a DataFrame", "got <pandas.DataFrame>"), (None, "got None")]
+)
+def test_import_annotations_names_a_file_that_is_no_path(clip, tmp_path, given, culprit):
+    # it was os.fspath's "expected str, bytes or os.PathLike object, not DataFrame"
+    if given == "a DataFrame":
+        given = ecoseg.measure(clip.truth)["regions"]
+    with pytest.raises(TypeError) as exc:
+        ecoseg.formats.import_annotations(given, "mot", clip.video, tmp_path / "t.zarr")
+    assert_names(exc, "import_annotations: path must be the annotation file", culprit)
+    assert not (tmp_path / "t.zarr").exists()
