@@ -359,3 +359,12 @@ def test_import_annotations_names_a_file_that_is_no_path(clip, tmp_path, given, 
         ecoseg.formats.import_annotations(given, "mot", clip.video, tmp_path / "t.zarr")
     assert_names(exc, "import_annotations: path must be the annotation file", culprit)
     assert not (tmp_path / "t.zarr").exists()
+
+
+def test_batch_names_a_table_given_for_its_videos(clip, tmp_path):
+    # a table iterated as its column names: "frame: no such file or directory"
+    table = ecoseg.measure(clip.truth)["regions"]
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.batch.batch(table, tmp_path / "out", progress=False)
+    assert_names(exc, "videos must be a list of videos, got <pandas.DataFrame>", "table['video']")
+    assert not (tmp_path / "out").exists()
