@@ -368,3 +368,16 @@ def test_batch_names_a_table_given_for_its_videos(clip, tmp_path):
         ecoseg.batch.batch(table, tmp_path / "out", progress=False)
     assert_names(exc, "videos must be a list of videos, got <pandas.DataFrame>", "table['video']")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("call", ["export", "import_annotations"])
+def test_a_format_and_path_given_in_the_wrong_order_are_named(clip, tmp_path, call):
+    # it said only "unknown format '.../gt.txt'; choose one of coco, ..."
+    gt = tmp_path / "gt.txt"
+    with pytest.raises(ecoseg.errors.FormatError) as exc:
+        if call == "export":
+            ecoseg.export(clip.truth, str(gt), "mot")
+        else:
+            ecoseg.formats.import_annotations("mot", str(gt), clip.video, tmp_path / "t.zarr")
+    assert_names(exc, f"unknown format {str(gt)!r}", "'mot', given for the path", "swapped")
+    assert list(tmp_path.iterdir()) == []
