@@ -24,9 +24,7 @@ def _hint(value: Any) -> str:
     """What to pass instead of an opened MaskStore, the dataset of
     :func:`~ecoseg.store.open_masks` or a table of :func:`~ecoseg.measure.measure` (these two
     name their store in ``attrs["store"]``); empty for anything else."""
-    from ecoseg.store import MaskStore
-
-    if isinstance(value, MaskStore):
+    if type(value).__name__ == "MaskStore" and isinstance(getattr(value, "path", None), str):
         return f" (an opened MaskStore: pass its path, {value.path!r})"
     store = getattr(value, "attrs", None)
     store = store.get("store") if isinstance(store, dict) else None
