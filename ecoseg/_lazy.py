@@ -102,6 +102,23 @@ class CallableModule(types.ModuleType):
     def __signature__(self) -> inspect.Signature:
         return inspect.signature(self._target())
 
+    # the module's docstring with how it is called after its summary line, so that
+    # ``help(ecoseg.measure)`` shows the call at its top (it was nowhere near: the signature sat
+    # among the package's contents, hundreds of lines down); a data descriptor on the type
+    # wins over the module's own ``__doc__``
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        doc = self.__dict__.get("__doc__")
+        target = self.__dict__.get(self.__dict__["__call_target__"])
+        if target is None:  # not defined yet (the module is being imported)
+            return doc
+        first = (inspect.getdoc(target) or "").split("\n\n")[0].replace("\n", " ")
+        call = f"Called as {self.__name__}{inspect.signature(target)}\n    {first}".rstrip()
+        if not doc:
+            return call
+        summary, _, rest = doc.partition("\n")
+        return f"{summary}\n\n{call}\n{rest}"
+
 
 def make_callable(module: str, function: str) -> None:
     """Make the module named ``module`` callable: calling it calls its attribute ``function``.

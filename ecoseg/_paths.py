@@ -163,9 +163,10 @@ def check_text_replaceable(
 
 
 def check_out_folder(path: str | os.PathLike) -> None:
-    """Refuse an output folder that exists as a file (the one wording of every command that
-    writes a folder: tables, a synthetic clip, a demo, a study, a batch's stores, and of a
-    folder read, ``batch --prompts-dir``); a URL is not checked.
+    """Refuse an output folder that exists as a file or is a zarr store (the one wording of
+    every command that writes a folder: tables, a synthetic clip, a demo, a study, a batch's
+    stores; a folder read, ``batch --prompts-dir``, is refused as a file in the same words); a
+    URL is not checked.
 
     Examples
     --------
@@ -176,7 +177,21 @@ def check_out_folder(path: str | os.PathLike) -> None:
     >>> check_out_folder(notes)
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: ...notes.txt: exists and is not a folder
+
+    A zarr store (a mask store) is no folder to write into either: what went in would sit
+    inside the store (``synth(out="truth.zarr")`` wrote a second clip there).
     """
+    _check_not_file(path)
+    text = os.fspath(path)
+    if "://" not in text and os.path.isfile(os.path.join(text, "zarr.json")):
+        raise ConfigError(
+            f"{text}: is a zarr store (a mask store?), not a folder to write into; choose "
+            "another output folder"
+        )
+
+
+def _check_not_file(path: str | os.PathLike) -> None:
+    """Refuse a folder that exists as a file; a URL is not checked."""
     text = os.fspath(path)
     if "://" not in text and os.path.exists(text) and not os.path.isdir(text):
         raise ConfigError(f"{text}: exists and is not a folder")
@@ -193,7 +208,7 @@ def check_in_folder(path: str | os.PathLike, what: str) -> Path:
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: ...nowhere: prompts folder not found
     """
-    check_out_folder(path)  # a file given for the folder: not 'not found'
+    _check_not_file(path)  # a file given for the folder: not 'not found'
     if not Path(path).is_dir():
         raise ConfigError(f"{os.fspath(path)}: {what} folder not found")
     return Path(path)

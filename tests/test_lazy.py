@@ -123,3 +123,29 @@ def test_a_callable_package_shows_its_function_doc_as_the_call_doc(name):
     function = getattr(package, name)
     assert package.__call__ is function
     assert "Parameters\n----------" in inspect.getdoc(package.__call__)
+
+
+@pytest.mark.parametrize("name", ["measure", "report", "synth"])
+def test_help_of_a_callable_package_shows_the_call_at_its_top(name):
+    # help(ecoseg.measure) showed the package's contents, the call's signature hundreds of
+    # lines down (among its functions) or not at all
+    import pydoc
+
+    package = getattr(ecoseg, name)
+    top = pydoc.render_doc(package, renderer=pydoc.plaintext).splitlines()[:8]
+    call = f"Called as ecoseg.{name}{inspect.signature(getattr(package, name))}"
+    assert call in [line.strip() for line in top], top
+    assert package.__doc__.startswith(package.__dict__["__doc__"].partition("\n")[0])
+
+
+def test_a_scratch_callable_module_without_a_doc_shows_the_call():
+    import types
+
+    mod = types.ModuleType("ecoseg_scratch_doc")
+    mod.ecoseg_scratch_doc = lambda x: x
+    sys.modules["ecoseg_scratch_doc"] = mod
+    try:
+        make_callable("ecoseg_scratch_doc", "ecoseg_scratch_doc")
+        assert mod.__doc__ == "Called as ecoseg_scratch_doc(x)"
+    finally:
+        del sys.modules["ecoseg_scratch_doc"]

@@ -194,6 +194,11 @@ def batch(
         raise ConfigError(f"videos must be a list of videos, got {given} (videos=[{given}])")
     if not isinstance(videos, Iterable):
         raise ConfigError(f"videos must be a list of videos, got {short_repr(videos)}")
+    if hasattr(videos, "columns"):  # a table iterates its column names: 'frame' was a video
+        raise ConfigError(
+            f"videos must be a list of videos, got {short_repr(videos)} (give its column of "
+            "video paths: videos=table['video'])"
+        )
     videos = list(videos)
     for video in videos:
         check_path_arg(video, "batch: each of videos", "a path or URL of a video")

@@ -26,7 +26,7 @@ from ecoseg.formats._partials import (
     remove_stale_partials,
     replace_path,
 )
-from ecoseg.formats._registry import format_module
+from ecoseg.formats._registry import check_not_swapped, format_module
 from ecoseg.formats._stores import mask_where, store_frames, store_head, store_labels
 
 __all__ = ["export"]
@@ -105,6 +105,7 @@ def export(
     from ecoseg.measure import IncompleteStoreWarning, incomplete_note
     from ecoseg.store import opened_store
 
+    check_not_swapped(format, path, "export(store, format, path)")
     module = format_module(format)
     check_path_arg(path, "export: path", "a path to the output file (a folder for davis)")
     if polygons and module.NAME != "viame":

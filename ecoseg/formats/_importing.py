@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._checks import non_negative_int
+from ecoseg._checks import check_path_arg, non_negative_int
 from ecoseg._paths import check_file
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
@@ -21,7 +21,7 @@ from ecoseg.formats._annotation_model import Annotations, align_frames
 from ecoseg.formats._files import file_sha256
 from ecoseg.formats._left_out import leave_out_beyond
 from ecoseg.formats._painting import refuse_empty_shapes, warn_cut_boxes
-from ecoseg.formats._registry import format_module
+from ecoseg.formats._registry import check_not_swapped, format_module
 from ecoseg.formats._sniff import header_row_hint, other_format_hint
 from ecoseg.formats._stores import write_store
 from ecoseg.formats._values import ANOTHER_SIZE, ANOTHER_VIDEO, SizeMismatch, size_differs
@@ -259,6 +259,9 @@ def import_annotations(
     from ecoseg.store import Location
     from ecoseg.store.identify import not_replaceable
 
+    # a table read into pandas is no file: named, not "expected str, bytes or os.PathLike"
+    check_not_swapped(format, path, "import_annotations(path, format, video, out)")
+    check_path_arg(path, "import_annotations: path", "the annotation file (a folder for davis)")
     loc = Location(out)  # an existing store is refused before the file is parsed (as create)
     if (kept := not_replaceable(loc)) is not None:  # a file, a folder: even with overwrite
         raise StoreError(kept)

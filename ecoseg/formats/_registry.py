@@ -14,7 +14,7 @@ from types import ModuleType
 
 from ecoseg.errors import FormatError
 
-__all__ = ["FORMATS", "format_module"]
+__all__ = ["FORMATS", "check_not_swapped", "format_module"]
 
 FORMATS = ("coco", "ytvis", "mot", "mots", "cvat", "viame", "davis")
 
@@ -31,3 +31,24 @@ def format_module(name: str) -> ModuleType:
     if key not in FORMATS:
         raise FormatError(f"unknown format {name!r}; choose one of {', '.join(FORMATS)}")
     return import_module(f"ecoseg.formats.{key}")
+
+
+def check_not_swapped(format: object, path: object, call: str) -> None:
+    """Refuse a format given where the path goes and a path where the format goes (the order
+    of ``call``'s arguments mistaken), naming both; it said only *unknown format 'gt.json'*.
+
+    Examples
+    --------
+    >>> check_not_swapped("coco", "gt.json", "export(store, format, path)")
+    >>> check_not_swapped("gt.json", "coco", "export(store, format, path)")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.FormatError: unknown format 'gt.json' and a format name, 'coco', given for ...
+    """
+    if not isinstance(path, str) or str(format).lower() in FORMATS:
+        return
+    if path.lower() in FORMATS:
+        raise FormatError(
+            f"unknown format {format!r} and a format name, {path!r}, given for the path: format "
+            f"and path swapped? ({call})"
+        )

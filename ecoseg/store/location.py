@@ -21,13 +21,19 @@ __all__ = ["Location"]
 
 
 def _hint(value: Any) -> str:
-    """What to pass instead of the dataset of :func:`~ecoseg.store.open_masks` (it names its
-    store in ``attrs["store"]``); empty for anything else."""
+    """What to pass instead of an opened MaskStore, the dataset of
+    :func:`~ecoseg.store.open_masks` or a table of :func:`~ecoseg.measure.measure` (these two
+    name their store in ``attrs["store"]``); empty for anything else."""
+    if type(value).__name__ == "MaskStore" and isinstance(getattr(value, "path", None), str):
+        return f" (an opened MaskStore: pass its path, {value.path!r})"
     store = getattr(value, "attrs", None)
     store = store.get("store") if isinstance(store, dict) else None
     if not isinstance(store, str):
         return ""
-    return f" (a dataset of open_masks: pass its store, {store!r})"
+    what = (
+        "a table of measure" if type(value).__name__ == "DataFrame" else "a dataset of open_masks"
+    )
+    return f" ({what}: pass its store, {store!r})"
 
 
 class Location:

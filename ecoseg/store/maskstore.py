@@ -316,10 +316,11 @@ class MaskStore(ReadingMixin, WritingMixin):
 
     def __repr__(self) -> str:
         state = ("complete" if self.complete else "incomplete") + ", closed" * self._closed
+        frames, objects = self._committer.committed, len(self._index)  # "1 objects" was said
         return (
-            f"<MaskStore {self.path!r} mode={self._mode!r}: {self._committer.committed} frames of "
-            f"{self.width}x{self.height}, {len(self._index)} objects, chunk {self.chunk_frames}, "
-            f"{state}>"
+            f"<MaskStore {self.path!r} mode={self._mode!r}: {frames} frame{'s' * (frames != 1)} "
+            f"of {self.width}x{self.height}, {objects} object{'s' * (objects != 1)}, chunk "
+            f"{self.chunk_frames}, {state}>"
         )
 
     def __enter__(self) -> MaskStore:

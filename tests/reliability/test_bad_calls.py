@@ -4,9 +4,11 @@ traceback and never a silently wrong result."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
-from reliability_helpers import assert_names
+from reliability_helpers import assert_names, assert_one_line_error
 
 import ecoseg
 from ecoseg.errors import ConfigError, PromptError, StoreError, VideoError
@@ -296,3 +298,86 @@ def test_classify_names_the_keyword_given_too_many_videos(clip, call, said):
     with pytest.raises(ConfigError) as exc:
         call(clip.truth, clip.video)
     assert_names(exc, f"{said}: 3 videos given for 1 store (give one per store)")
+
+
+@pytest.mark.parametrize("call", ["measure", "evaluate", "Review"])
+def test_a_table_of_measure_given_for_a_store_is_called_a_table(clip, call):
+    # the hint called a table of measure "a dataset of open_masks"
+    regions = ecoseg.measure(clip.truth)["regions"]
+    calls = {
+        "measure": lambda: ecoseg.measure(regions),
+        "evaluate": lambda: ecoseg.evaluate(regions, clip.truth),
+        "Review": lambda: ecoseg.Review(regions),
+    }
+    with pytest.raises(StoreError) as exc:
+        calls[call]()
+    text = assert_names(
+        exc, "<pandas.DataFrame>: not a path", "(a table of measure: pass its store"
+    )
+    assert "dataset" not in text
+
+
+@pytest.mark.parametrize("call", ["MaskStore.open", "segment out"])
+def test_an_opened_mask_store_given_for_a_path_names_its_path(clip, tmp_path, call):
+    # it said "<ecoseg.MaskStore>: not a path, URL or zarr store" without a way on
+    with MaskStore.open(clip.truth) as store, pytest.raises(StoreError) as exc:
+        if call == "MaskStore.open":
+            MaskStore.open(store)
+        else:
+            ecoseg.segment(clip.video, out=store, engine="classical", progress=False)
+    assert_names(exc, "<ecoseg.MaskStore>: not a path", f"pass its path, {str(clip.truth)!r}")
+
+
+@pytest.mark.parametrize("call", ["synth", "measure", "cli synth"])
+def test_a_mask_store_given_for_an_output_folder_is_refused(clip, tmp_path, cli, call):
+    # synth wrote a second clip (video.mp4 + truth.zarr) inside the store, measure its tables
+    store = tmp_path / "other.zarr"
+    shutil.copytree(clip.truth, store)
+    before = sorted(p.name for p in store.iterdir())
+    said = f"{store}: is a zarr store (a mask store?), not a folder to write into"
+    if call == "cli synth":
+        code, _, err = cli("synth", "-o", store, "--frames", 2, "--size", "64x48")
+        assert_one_line_error(code, err, said)
+    else:
+        with pytest.raises(ConfigError) as exc:
+            if call == "synth":
+                ecoseg.synth(store, frames=2, size=(64, 48), overwrite=True)
+            else:
+                ecoseg.measure(clip.truth, out=store)
+        assert_names(exc, said)
+    assert sorted(p.name for p in store.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "given, culprit", [("a DataFrame", "got <pandas.DataFrame>"), (None, "got None")]
+)
+def test_import_annotations_names_a_file_that_is_no_path(clip, tmp_path, given, culprit):
+    # it was os.fspath's "expected str, bytes or os.PathLike object, not DataFrame"
+    if given == "a DataFrame":
+        given = ecoseg.measure(clip.truth)["regions"]
+    with pytest.raises(TypeError) as exc:
+        ecoseg.formats.import_annotations(given, "mot", clip.video, tmp_path / "t.zarr")
+    assert_names(exc, "import_annotations: path must be the annotation file", culprit)
+    assert not (tmp_path / "t.zarr").exists()
+
+
+def test_batch_names_a_table_given_for_its_videos(clip, tmp_path):
+    # a table iterated as its column names: "frame: no such file or directory"
+    table = ecoseg.measure(clip.truth)["regions"]
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.batch.batch(table, tmp_path / "out", progress=False)
+    assert_names(exc, "videos must be a list of videos, got <pandas.DataFrame>", "table['video']")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("call", ["export", "import_annotations"])
+def test_a_format_and_path_given_in_the_wrong_order_are_named(clip, tmp_path, call):
+    # it said only "unknown format '.../gt.txt'; choose one of coco, ..."
+    gt = tmp_path / "gt.txt"
+    with pytest.raises(ecoseg.errors.FormatError) as exc:
+        if call == "export":
+            ecoseg.export(clip.truth, str(gt), "mot")
+        else:
+            ecoseg.formats.import_annotations("mot", str(gt), clip.video, tmp_path / "t.zarr")
+    assert_names(exc, f"unknown format {str(gt)!r}", "'mot', given for the path", "swapped")
+    assert list(tmp_path.iterdir()) == []

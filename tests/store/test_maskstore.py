@@ -258,3 +258,18 @@ def test_a_garbled_time_chunk_blocks_only_what_needs_the_times(tmp_path):
     with MaskStore.open(path, mode="a") as store:
         with pytest.raises(StoreError, match=r"'time' frames 5\.\.5 cannot be read"):
             store.append(labels[:1], 1.0)
+
+
+def test_the_repr_counts_one_frame_and_one_object_in_the_singular():
+    # it read "1 frames of 3x2, 1 objects"
+    store = MaskStore.create(
+        "memory://repr-singular", height=2, width=3, chunk_frames=1, overwrite=True
+    )
+    store.add_objects([(1, "wrasse", "prompt")])
+    store.append(np.ones((2, 3), np.uint32), 0.0)
+    store.flush()
+    assert ": 1 frame of 3x2, 1 object, chunk" in repr(store)
+    store.add_objects([(2, "sponge", "prompt")])
+    store.append(np.ones((2, 3), np.uint32), 0.1)
+    store.flush()
+    assert ": 2 frames of 3x2, 2 objects, chunk" in repr(store)
