@@ -149,8 +149,8 @@ def _warn_fast_camera(out) -> None:
 
 def _run_concepts(args, prompts, options) -> int:
     """A concept run: a photo survey or concept tracking, as :func:`ecoseg.segment` decides
-    (:func:`ecoseg.engine.concepts.is_photo_survey`), which refuses what each cannot use."""
-    from ecoseg.engine.concepts import is_photo_survey
+    (:func:`ecoseg.engine.survey_rule.is_photo_survey`), which refuses what each cannot use."""
+    from ecoseg.engine.survey_rule import is_photo_survey
 
     survey = is_photo_survey(args.video, args.as_video)
     if args.detect_every < 1:

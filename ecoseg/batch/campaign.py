@@ -655,9 +655,10 @@ def _status(store: str) -> StoreStatus | None:
 
 def _check_surveys(videos, concept_run, as_video, concepts, detect_every, fast, fps, params):
     """Refuse, before any work, what the campaign's photo surveys (local image folders given
-    concepts, :func:`~ecoseg.engine.concepts.is_photo_survey`) cannot use, as each one's
+    concepts, :func:`~ecoseg.engine.survey_rule.is_photo_survey`) cannot use, as each one's
     :func:`ecoseg.segment` would (naming the first survey); ``as_video`` without concepts."""
-    from ecoseg.engine.concepts import check_survey, is_photo_survey
+    from ecoseg.engine.concepts import check_survey
+    from ecoseg.engine.survey_rule import is_photo_survey
 
     surveys = [v for v in videos if not is_url(v) and is_photo_survey(local_path(v), as_video)]
     if not concept_run:

@@ -12,7 +12,8 @@ on its frame), and the objects are numbered on without a gap.
 
 All images must have one size (a store has one frame size).
 
-Which runs are surveys is one rule, :func:`is_photo_survey`: a folder of images (or one image)
+Which runs are surveys is one rule,
+:func:`ecoseg.engine.survey_rule.is_photo_survey`: a folder of images (or one image)
 given concepts, from any source (``--concepts``, a prompt file, :func:`ecoseg.segment`,
 ``ecoseg batch``, a study, the napari widget), is a photo survey; ``as_video=True``
 (``--as-video``) tracks a folder of video frames by concept instead. Every entry point asks it
@@ -37,47 +38,12 @@ from ecoseg.provenance import created, survey_video
 __all__ = [
     "check_survey",
     "instance_labels",
-    "is_photo_survey",
     "list_images",
     "segment_images",
     "survey_line",
     "survey_predictor",
     "survey_results",
 ]
-
-
-def is_photo_survey(source: Any, as_video: bool = False) -> bool:
-    """Whether ``source`` given SAM 3 concepts is a photo survey: THE rule every entry point
-    (``ecoseg segment``, prompt files, :func:`ecoseg.segment`, ``ecoseg batch``, studies, the
-    napari widget) follows.
-
-    A local folder (of images) or a single image file is a survey: each photograph is
-    detected on its own, nothing is tracked from one to the next (docs/concepts.md). A video
-    file, a URL or an open reader is a video. ``as_video=True`` (``--as-video``) makes a
-    folder a video of frames whose instances are tracked from frame to frame. A path that is
-    not there (a study's video moved away) is a folder's if its name has no suffix.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> folder = tempfile.mkdtemp()
-    >>> is_photo_survey(folder), is_photo_survey(folder, as_video=True)
-    (True, False)
-    >>> is_photo_survey("quadrat.JPG"), is_photo_survey("transect.mp4")
-    (True, False)
-    >>> is_photo_survey("moved/quadrats")  # not there: a folder's name
-    True
-    """
-    from ecoseg.io.folder import IMAGE_SUFFIXES
-
-    if not isinstance(as_video, bool):
-        raise ConfigError(f"as_video (--as-video) must be True or False, got {as_video!r}")
-    if as_video or not isinstance(source, str | os.PathLike) or "://" in str(source):
-        return False
-    path = Path(source)
-    if not path.exists():  # moved away (a study's store kept): a name without a suffix is a
-        return not path.suffix or path.suffix.lower() in IMAGE_SUFFIXES  # folder's
-    return path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES
 
 
 def survey_line(n: int, survey: bool) -> str:

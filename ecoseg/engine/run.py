@@ -145,7 +145,7 @@ def segment(
         (``parameters["fast"]``, when bf16 ran); a store resumes only with the same setting.
     as_video : bool
         With concepts: track an image folder as a video of frames (concept tracking), not a
-        photo survey (:func:`ecoseg.engine.concepts.is_photo_survey`, the one rule). Refused
+        photo survey (:func:`ecoseg.engine.survey_rule.is_photo_survey`, the one rule). Refused
         without concepts (every other engine tracks a folder as a video).
     fps : float, optional
         Frame rate of an image folder ``video`` (tracked as a video): frame ``i`` is stored
@@ -184,7 +184,7 @@ def segment(
             f"{short_repr(progress)}"
         )
     params_dict(params)  # the --params JSON text: a ValueError from dict() deep inside
-    from ecoseg.engine.concepts import is_photo_survey
+    from ecoseg.engine.survey_rule import is_photo_survey
 
     survey = is_photo_survey(video, as_video)  # (as_video checked to be a bool)
     if str(model).startswith("sam3") or concepts:

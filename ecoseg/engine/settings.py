@@ -444,7 +444,7 @@ def requested_settings(
         :func:`ecoseg.segment`.
     video : str or Path, optional
         The video; a local image folder adds its rate (``fps``, default 30); given concepts
-        it is a photo survey's by :func:`ecoseg.engine.concepts.is_photo_survey`.
+        it is a photo survey's by :func:`ecoseg.engine.survey_rule.is_photo_survey`.
     made : Provenance, optional
         The store's record: where it was made on a CPU and records no bf16, ``fast`` is taken
         as that CPU's exact fp32 (a CPU without bf16 instructions runs ``fast`` in fp32).
@@ -469,7 +469,7 @@ def requested_settings(
     survey = False
     if "concepts" in options:
         from ecoseg.engine.concept_rules import ConceptSettings
-        from ecoseg.engine.concepts import is_photo_survey
+        from ecoseg.engine.survey_rule import is_photo_survey
         from ecoseg.prompts import Prompts, combine_concepts
         from ecoseg.sam3.config import get_config
 

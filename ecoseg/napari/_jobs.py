@@ -68,7 +68,7 @@ class Job:
     as_video : bool
         ``"sam3"`` on an image folder: track it as a video of frames; otherwise a folder
         given concepts is a photo survey, each photograph searched on its own
-        (:func:`ecoseg.engine.concepts.is_photo_survey`, as ``ecoseg segment``).
+        (:func:`ecoseg.engine.survey_rule.is_photo_survey`, as ``ecoseg segment``).
     model, checkpoint, pretrained, image_size, device
         As for :func:`ecoseg.sam2.build` (``"sam3"``: :func:`ecoseg.sam3.build`).
     fast : bool
@@ -203,7 +203,7 @@ def check_job(job: Job, n_frames: int) -> None:
 
 def survey(job: Job) -> bool:
     """Whether ``job`` is a photo survey: SAM 3 on a folder of images (or an image), not
-    ``as_video`` (:func:`ecoseg.engine.concepts.is_photo_survey`, the rule of every entry).
+    ``as_video`` (:func:`ecoseg.engine.survey_rule.is_photo_survey`, the rule of every entry).
 
     Examples
     --------
@@ -212,7 +212,7 @@ def survey(job: Job) -> bool:
     >>> survey(Job(folder, engine="sam3")), survey(Job(folder, engine="sam3", as_video=True))
     (True, False)
     """
-    from ecoseg.engine.concepts import is_photo_survey
+    from ecoseg.engine.survey_rule import is_photo_survey
 
     return job.engine == "sam3" and is_photo_survey(job.video, job.as_video)
 

@@ -311,9 +311,10 @@ def parse_video(
 
 def _check_survey(merged, engine, video, prompts, concepts, detect_every, at) -> bool:
     """``as_video:`` checked; for a photo survey (SAM 3 on an image folder or an image, not
-    ``as_video``: :func:`ecoseg.engine.concepts.is_photo_survey`, as ``ecoseg segment``),
+    ``as_video``: :func:`ecoseg.engine.survey_rule.is_photo_survey`, as ``ecoseg segment``),
     what it cannot use refused in the study file's words (``fast: true``), naming the key."""
-    from ecoseg.engine.concepts import check_survey, is_photo_survey
+    from ecoseg.engine.concepts import check_survey
+    from ecoseg.engine.survey_rule import is_photo_survey
 
     as_video = merged.get("as_video", False)
     if not isinstance(as_video, bool):

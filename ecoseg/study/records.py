@@ -63,7 +63,7 @@ class VideoSpec:
     as_video : bool
         ``"sam3"`` on an image folder: track it as a video of frames (``as_video: true``);
         otherwise a folder (or an image) given concepts is a photo survey
-        (:func:`ecoseg.engine.concepts.is_photo_survey`).
+        (:func:`ecoseg.engine.survey_rule.is_photo_survey`).
     fast : bool
         ``"sam2"`` and ``"sam3"``: the network in bf16 (:func:`ecoseg.segment`'s ``fast``).
     auto : bool
@@ -103,8 +103,8 @@ class VideoSpec:
     @property
     def survey(self) -> bool:
         """Whether the video is a photo survey (SAM 3 concepts on a folder of images or an
-        image, not ``as_video``: :func:`ecoseg.engine.concepts.is_photo_survey`)."""
-        from ecoseg.engine.concepts import is_photo_survey
+        image, not ``as_video``: :func:`ecoseg.engine.survey_rule.is_photo_survey`)."""
+        from ecoseg.engine.survey_rule import is_photo_survey
 
         return self.engine == "sam3" and is_photo_survey(self.path, self.as_video)
 

@@ -1,5 +1,5 @@
 """``ecoseg batch`` follows the one rule for a folder given concepts
-(:func:`ecoseg.engine.concepts.is_photo_survey`): a photo survey unless ``as_video``
+(:func:`ecoseg.engine.survey_rule.is_photo_survey`): a photo survey unless ``as_video``
 (``--as-video``); what a survey cannot use is refused before any work, in ``segment``'s line.
 It tracked every folder as a video."""
 

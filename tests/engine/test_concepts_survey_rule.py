@@ -1,4 +1,4 @@
-"""One rule for a folder given SAM 3 concepts (``ecoseg.engine.concepts.is_photo_survey``):
+"""One rule for a folder given SAM 3 concepts (``ecoseg.engine.survey_rule.is_photo_survey``):
 a folder of images (or one image) is a photo survey from every entry point, ``as_video=True``
 (``--as-video``) tracks it as frames, and what a survey cannot use is refused in one line, the
 same from Python and the command line.

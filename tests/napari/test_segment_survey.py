@@ -1,5 +1,5 @@
 """*Segment & track* follows the one rule for a folder given concepts
-(:func:`ecoseg.engine.concepts.is_photo_survey`): SAM 3 on a folder of images is a photo
+(:func:`ecoseg.engine.survey_rule.is_photo_survey`): SAM 3 on a folder of images is a photo
 survey (each photograph searched on its own; its saved store a survey's) unless *image folder
 as video frames* is ticked; what a survey cannot use is refused by its control. The widget
 tracked every folder as a video."""

@@ -1,5 +1,5 @@
 """A study follows the one rule for a folder given concepts
-(:func:`ecoseg.engine.concepts.is_photo_survey`): a photo survey unless ``as_video: true``;
+(:func:`ecoseg.engine.survey_rule.is_photo_survey`): a photo survey unless ``as_video: true``;
 what a survey cannot use is refused by its key. A study tracked every folder as a video (and
 had no ``as_video:``)."""
 
