@@ -59,7 +59,10 @@ class StoreSummary:
     reviewed : int
         Objects a person marked reviewed.
     edits : int
-        Entries of the edit log (review edits, classifications, undos).
+        Edits the store holds: entries of the edit log (review edits, classifications) no
+        ``--undo`` took back (:func:`ecoseg.species._edit_log.standing_edits`), so a store
+        whose every edit was undone reads as before them (``ecoseg edit STORE --log`` lists
+        the whole log, undos and the entries they took back too).
     engine, model, device : str or None
         What made the masks (``parameters["device"]`` for the device).
     settings : list of str
@@ -450,6 +453,7 @@ def _summary(store: Any) -> StoreSummary:
     from ecoseg.errors import EcosegError, StoreError
     from ecoseg.measure.regions import class_source_of  # as the tables say it
     from ecoseg.report.read import read_video
+    from ecoseg.species._edit_log import standing_edits
     from ecoseg.store.lock import live_writer
 
     text = store.path
@@ -491,7 +495,7 @@ def _summary(store: Any) -> StoreSummary:
         sources=_tally(o.source for o in info.objects),
         class_sources=_tally(class_source_of(o.to_dict()) for o in info.objects),
         reviewed=sum(o.reviewed for o in info.objects),
-        edits=len(info.edits),
+        edits=len(standing_edits(info.edits)),
         engine=prov.engine,
         model=model.variant if model is not None else None,
         image_size=model.image_size if model is not None else None,

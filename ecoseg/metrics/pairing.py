@@ -29,9 +29,10 @@ which where it can:
   imported from another tool (engine ``import``) whose file gave no confidences (every score
   1.0; one with confidences is another tool's predictions);
 - a run nobody reviewed: a store of ``ecoseg segment`` (engine ``sam2``, ``classical`` or
-  ``sam3-concepts``) with no review edit in its edit log (a classification by
-  ``ecoseg classify`` is no review), no reviewed object and no painting in napari (a
-  ``napari`` entry).
+  ``sam3-concepts``) with no review edit in its edit log that it still holds (a
+  classification by ``ecoseg classify`` is no review, nor is an edit an ``--undo`` took back:
+  :func:`ecoseg.species._edit_log.person_edits`), no reviewed object and no painting in
+  napari (a ``napari`` entry).
 
 An annotation given as the prediction and a run nobody reviewed as its truth is refused. Every
 other pair is scored as given: a store against itself, two imports, two runs (one engine
@@ -305,7 +306,8 @@ def _annotation(store: Any) -> str | None:
 
 def _unreviewed_run(store: Any) -> bool:
     """Whether ``store`` is a run of ``ecoseg segment`` that no person touched (the module
-    docs): no review edit, no reviewed object, no napari painting."""
+    docs): no review edit it still holds, no reviewed object, no napari painting."""
+    from ecoseg.species._edit_log import person_edits
     from ecoseg.store import ATTRS_KEY
 
     prov = store.provenance_record
@@ -316,8 +318,9 @@ def _unreviewed_run(store: Any) -> bool:
         return False
     meta = store.attrs.get(ATTRS_KEY)
     edits = meta.get("edits") if isinstance(meta, dict) else None
-    # ecoseg classify logs its naming too: a model's, not a person's
-    return not any(e.get("kind") != "classify" for e in edits or () if isinstance(e, dict))
+    # ecoseg classify logs its naming too: a model's, not a person's; and an edit undone
+    # is one the store no longer holds
+    return not person_edits(edits if isinstance(edits, list) else [])
 
 
 def _comparable_sha256(a: Any, b: Any) -> tuple[str | None, str | None]:

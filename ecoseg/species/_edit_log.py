@@ -1,12 +1,13 @@
 """The edit log of :mod:`ecoseg.species.review` in the store's attributes: the attribute
 itself read and written whole (:func:`read_meta`, :func:`write_meta`), the checks that refuse a
-damaged log (:func:`check_log`), the log as a list (:func:`edit_log`), and what an applied
-edit did in its caller's words (:func:`done_words`)."""
+damaged log (:func:`check_log`), the log as a list (:func:`edit_log`), the edits of it that
+stand (:func:`standing_edits`) and those of a person (:func:`person_edits`), and what an
+applied edit did in its caller's words (:func:`done_words`)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +19,9 @@ __all__ = [
     "check_log",
     "done_words",
     "edit_log",
+    "person_edits",
     "read_meta",
+    "standing_edits",
     "utc_now",
     "write_meta",
 ]
@@ -116,6 +119,50 @@ def edit_log(store) -> list[dict[str, Any]]:
         meta = s.attrs.get(ATTR_KEY, {})
         check_log(meta, s.path)
         return list(meta.get("edits", []))
+
+
+def standing_edits(log: Sequence[dict]) -> list[dict]:
+    """The entries of ``log`` no undo took back (nor the undo entries), in log order: the
+    edits the store holds now. An undo entry takes back the entry it names (``undoes``; one
+    of an older log that names none, the last entry standing).
+
+    Examples
+    --------
+    >>> log = [{"n": 1, "kind": "delete"}, {"n": 2, "kind": "classify"},
+    ...        {"n": 3, "kind": "undo", "undoes": 2}]
+    >>> [e["n"] for e in standing_edits(log)]
+    [1]
+    """
+    stack: list[dict] = []
+    for entry in log:
+        if entry.get("kind") == "undo":
+            undoes = entry.get("undoes")
+            k = next((k for k, e in enumerate(stack) if e.get("n") == undoes), len(stack) - 1)
+            if stack:
+                del stack[k]
+        else:
+            stack.append(entry)
+    return stack
+
+
+def person_edits(log: Sequence[Any]) -> list[dict]:
+    """The edits of ``log`` a person made that the store still holds: the entries no undo
+    took back (:func:`standing_edits`) other than a model's naming (``ecoseg classify``,
+    ``kind="classify"``). None: nobody reviewed the store, even where its log has entries (a
+    classification, edits every one of which was undone). Entries that are not edits (not
+    a dict with a ``kind``: a log edited by hand) are left out.
+
+    Examples
+    --------
+    >>> classified = [{"n": 1, "kind": "classify"}, {"n": 2, "kind": "undo", "undoes": 1}]
+    >>> person_edits(classified), person_edits(classified[:1])
+    ([], [])
+    >>> reviewed = [{"n": 1, "kind": "reviewed", "ids": [4]}]
+    >>> person_edits(reviewed), person_edits([*reviewed, {"n": 2, "kind": "undo", "undoes": 1}])
+    ([{'n': 1, 'kind': 'reviewed', 'ids': [4]}], [])
+    """
+    entries = [e for e in log if isinstance(e, dict) and isinstance(e.get("kind"), str)]
+    return [e for e in standing_edits(entries) if e["kind"] != "classify"]
 
 
 def done_words(

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ecoseg.errors import ConfigError
-from ecoseg.species._edit_log import read_meta, utc_now
+from ecoseg.species._edit_log import read_meta, standing_edits, utc_now
 from ecoseg.species._edit_record import LABEL_KINDS, Edit, EditWords, cli_words, with_new_id
 from ecoseg.species._edit_writes import Step, read_backup, undo_objects
 from ecoseg.species.edits import (
@@ -67,7 +67,7 @@ def undo_targets(log: Sequence[dict]) -> list[int]:
     ...                     {"n": 5, "kind": "undo", "undoes": 2, "command": 4}])
     [1]
     """
-    stack = _standing(log)
+    stack = standing_edits(log)
     if not stack:
         return []
     last = command_of(stack[-1])
@@ -77,20 +77,6 @@ def undo_targets(log: Sequence[dict]) -> list[int]:
             break
         out.append(int(entry["n"]))
     return out
-
-
-def _standing(log: Sequence[dict]) -> list[dict]:
-    """The entries of ``log`` not taken back by an undo (nor undo entries), in log order."""
-    stack: list[dict] = []
-    for entry in log:
-        if entry["kind"] == "undo":
-            undoes = entry.get("undoes")
-            k = next((k for k, e in enumerate(stack) if e["n"] == undoes), len(stack) - 1)
-            if stack:
-                del stack[k]
-        else:
-            stack.append(entry)
-    return stack
 
 
 def gone_before(log: Sequence[dict], track: int, words: EditWords = cli_words) -> str | None:
@@ -111,7 +97,7 @@ def gone_before(log: Sequence[dict], track: int, words: EditWords = cli_words) -
     >>> gone_before(log, 7) is None
     True
     """
-    stack = _standing(log)
+    stack = standing_edits(log)
     undo = words(Edit("undo"))
     for k in range(len(stack) - 1, -1, -1):
         entry = stack[k]

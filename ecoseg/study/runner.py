@@ -635,15 +635,17 @@ def review_state(store: Path) -> str:
 
 
 def reviewed_edits(store: Path) -> int:
-    """How many edits a person made on the store (``ecoseg edit``: what a study cannot make
-    again, unlike the classifications it runs itself)."""
+    """How many edits a person made on the store that it still holds (``ecoseg edit``: what a
+    study cannot make again, unlike the classifications it runs itself; an edit an
+    ``--undo`` took back is gone already: :func:`ecoseg.species._edit_log.person_edits`)."""
     from ecoseg.species import edit_log
+    from ecoseg.species._edit_log import person_edits
 
     try:
         log = edit_log(store)
     except (EcosegError, OSError, ValueError):  # not a store (any more): nothing to keep
         return 0
-    return sum(e.get("kind") != "classify" for e in log)
+    return len(person_edits(log))
 
 
 def _no_maxn_rows(video, folder: Path) -> bool:

@@ -106,6 +106,21 @@ def test_summary_counts_review_edits(truth):
     assert "1 edit, 1 of" in "\n".join(s.lines())
 
 
+def test_summary_does_not_count_edits_an_undo_took_back(truth):
+    """A store whose edits were all undone holds none: ``review`` reads as before them (it
+    counted the edits and the undo entries: ``2 edits``), and a later edit is counted again."""
+    from ecoseg.species import Review
+
+    before = summary(truth).lines()
+    first = int(MaskStore.open(truth).object_ids[0])
+    review = Review(truth)
+    review.set_class(first, "grouper")
+    review.undo()
+    assert summary(truth).lines() == before and summary(truth).edits == 0
+    review.mark_reviewed(first)
+    assert "review       1 edit, 1 of" in "\n".join(summary(truth).lines())
+
+
 def test_summary_to_dict_keys_are_stable(clip):
     d = summary(clip.truth).to_dict()
     assert list(d)[:5] == ["path", "width", "height", "frames", "complete"]

@@ -159,3 +159,56 @@ def test_a_run_named_by_a_species_model_alone_is_still_a_run_nobody_reviewed(tmp
         write_meta(s, meta)
     with pytest.raises(StoreError, match="a sam2 run nobody reviewed: they look swapped"):
         check_pair(truth, run)
+
+
+def classified(run: str, track: int = 1, cls: str = "parrotfish") -> None:
+    """Name ``track`` of ``run`` as ``ecoseg classify`` does: one ``classify`` entry of its
+    log, written by the function classify writes with."""
+    from ecoseg.species._edit_writes import record_classification
+    from ecoseg.species.review import open_for_edit
+
+    guess = {"class": cls, "class_source": "classified", "class_probability": 0.9}
+    with open_for_edit(run) as s:
+        named = [{**o, **guess, "reviewed": False} if o["id"] == track else o for o in s.objects]
+        assert record_classification(s, named, {"model_sha256": "ab" * 32}) is not None
+
+
+def test_a_run_whose_classification_was_undone_is_still_a_run_nobody_reviewed(
+    tmp_path, truth, capsys
+):
+    """``ecoseg classify`` then ``ecoseg edit --undo``: the undo entry counted as a person's
+    review edit, so ``evaluate truth.zarr --truth run.zarr`` was scored, not refused as
+    swapped. An edit undone is one the store no longer holds."""
+    run = store(tmp_path / "m.zarr", "sam2")
+    objects = MaskStore.open(run).objects
+    classified(run)
+    with pytest.raises(StoreError, match="a sam2 run nobody reviewed: they look swapped"):
+        check_pair(truth, run)
+    assert main(["edit", run, "--undo"]) == 0
+    assert MaskStore.open(run).objects == objects
+    with pytest.raises(StoreError, match="a sam2 run nobody reviewed: they look swapped"):
+        check_pair(truth, run)
+    capsys.readouterr()
+    assert main(["evaluate", truth, "--truth", run]) == 2
+    assert "they look swapped" in capsys.readouterr().err
+
+
+def test_a_person_s_review_counts_until_it_is_undone(tmp_path, truth):
+    """``--reviewed ID`` makes a run a person reviewed (scored as given); its undo takes the
+    review back (refused as swapped again), also after a classification, whose undo leaves
+    the person's review standing."""
+    two = [{"id": 1, "class": "wrasse", "source": "prompt"}, {"id": 2, "class": "unknown"}]
+    run = store(tmp_path / "m.zarr", "sam2", objects=two)
+    assert main(["edit", run, "--reviewed", "1"]) == 0
+    check_pair(truth, run)  # reviewed: the truth a review makes
+    assert main(["edit", run, "--undo"]) == 0
+    with pytest.raises(StoreError, match="a sam2 run nobody reviewed"):
+        check_pair(truth, run)
+    assert main(["edit", run, "--set-class", "1=wrasse"]) == 0
+    classified(run, 2, "damselfish")  # the other track, a model's naming
+    assert main(["edit", run, "--undo"]) == 0  # takes back the classification only
+    check_pair(truth, run)
+    classified(run, 2, "damselfish")
+    assert main(["edit", run, "--undo", "--undo"]) == 0  # ... then the person's edit
+    with pytest.raises(StoreError, match="a sam2 run nobody reviewed"):
+        check_pair(truth, run)

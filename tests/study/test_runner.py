@@ -263,6 +263,26 @@ def test_a_review_of_a_store_remeasures_it_and_is_kept(study_copy, calls):
     assert ecoseg.MaskStore.open(store).object_records()[first].class_name == "wrasse"
 
 
+def test_an_undone_review_is_no_review_a_new_segmentation_would_lose(tmp_path):
+    """The review edits a study refuses to lose by segmenting a store again are those the
+    store still holds: an ``--undo`` and the edit it took back counted as 2."""
+    import numpy as np
+    from suite_helpers import labels_store
+
+    from ecoseg.cli import main
+    from ecoseg.study.runner import reviewed_edits
+
+    store = str(labels_store(tmp_path / "s.zarr", np.ones((2, 8, 8), np.uint32)))
+    assert main(["edit", store, "--set-class", "1=wrasse"]) == 0
+    assert reviewed_edits(store) == 1
+    assert main(["edit", store, "--undo"]) == 0
+    assert reviewed_edits(store) == 0
+    assert main(["edit", store, "--reviewed", "1", "--delete", "1", "--undo"]) == 0
+    assert reviewed_edits(store) == 0  # a command with its own undo: nothing held
+    assert main(["edit", store, "--reviewed", "1"]) == 0
+    assert reviewed_edits(store) == 1
+
+
 def test_a_half_written_edit_stops_the_study_before_any_work(study_copy, calls, interrupt_edit):
     """A study's store an interrupted ``ecoseg edit`` left half written: the edit log had not
     changed yet, so the study kept its tables and report and said nothing (and a rewritten
