@@ -139,3 +139,25 @@ def test_a_study_refuses_a_users_own_table_before_writing_any(mine, clip, tmp_pa
     assert line.endswith("; refusing to replace it (move it away or choose another output folder)")
     assert path.read_bytes() == before
     assert files() == untouched  # no table written again, nor the manifest
+
+
+@pytest.mark.parametrize("mine", ["tables/tracks.csv", "tables/videos/reef/regions.parquet"])
+def test_study_check_refuses_a_users_own_table(mine, clip, tmp_path, cli):
+    """``ecoseg study --check`` passed a study whose output holds a user's own
+    ``tables/tracks.csv``, which the run then refused: it says the run's refusal now."""
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        f"output: out\ndefaults:\n  engine: classical\n  params: {{warmup: 3, min_hits: 2}}\n"
+        f"videos:\n  - path: {clip.video}\n    name: reef\n"
+    )
+    assert cli("study", study, "--quiet", "--no-report")[0] == 0
+    path = tmp_path / "out" / mine
+    if path.suffix == ".csv":
+        path.write_text("site,diver,notes\nA,Kim,calm\n")
+    else:
+        pd.DataFrame({"site": ["A"], "area": [3.0]}).to_parquet(path)
+    code, out, err = cli("study", study, "--check")
+    line = assert_one_line_error(code, err, f"{path}: exists and is not a table ecoseg wrote (")
+    assert line.endswith("; refusing to replace it (move it away or choose another output folder)")
+    path.unlink()
+    assert cli("study", study, "--check")[0] == 0  # nothing else refused
