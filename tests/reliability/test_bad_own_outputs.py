@@ -94,6 +94,23 @@ def test_write_table_refuses_a_users_own_table(name, tmp_path):
     assert write_table(table.assign(count=5), tmp_path, "counts")
 
 
+def test_write_table_refuses_a_table_with_no_columns(tmp_path):
+    """A table with no columns checked nothing (no first columns to compare): a user's own
+    ``counts.csv`` was replaced by it. Refused now, nothing written."""
+    from ecoseg.errors import ConfigError
+    from ecoseg.measure.tables import write_table
+
+    mine = tmp_path / "counts.csv"
+    mine.write_text("site,diver,count\nA,Kim,3\n")
+    with pytest.raises(ConfigError) as err:
+        write_table(pd.DataFrame(index=range(2)), tmp_path, "counts")
+    assert (
+        str(err.value) == f"{tmp_path / 'counts'}: table 'counts' has no columns; nothing written"
+    )
+    assert mine.read_text() == "site,diver,count\nA,Kim,3\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.csv"]
+
+
 def test_campaign_write_tables_refuses_a_users_own_table(tmp_path):
     from ecoseg.batch import write_tables
     from ecoseg.errors import ConfigError
