@@ -121,7 +121,9 @@ def test_campaign_write_tables_refuses_a_users_own_table(tmp_path):
         "counts": pd.DataFrame({"video": ["T1"], "count": [1]}),
         "maxn": pd.DataFrame({"video": ["T1"], "maxn": [2]}),
     }
-    with pytest.raises(ConfigError, match="campaign-maxn.csv: exists and is not a campaign"):
+    with pytest.raises(
+        ConfigError, match="campaign-maxn.csv: exists and is not a table ecoseg batch wrote"
+    ):
         write_tables(tables, tmp_path)
     assert mine.read_text() == "site,diver,maxn\nA,Kim,3\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["campaign-maxn.csv"]
