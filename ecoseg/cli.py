@@ -402,6 +402,7 @@ def _run_study(args) -> int:
         from ecoseg.study.checks import (
             check_frames_fit,
             check_machine,
+            check_own_tables,
             check_readable,
             check_species_models,
             check_store_made,
@@ -409,6 +410,7 @@ def _run_study(args) -> int:
             hand_calibrations,
         )
 
+        check_own_tables(placed)  # a user's own file among the tables: refused as a run does
         for video in placed.videos:  # a store the study did not make: refused as a run does
             check_store_made(placed, video, manifest["videos"].get(video.name))
         # a calibration set by hand on a study's store: said, as a run warns when it puts

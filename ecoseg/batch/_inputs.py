@@ -16,7 +16,7 @@ from typing import Any
 
 from ecoseg.batch.urls import is_url, local_path, redact_url
 from ecoseg.errors import ConfigError, VideoError
-from ecoseg.measure._own_files import first_line
+from ecoseg.measure._own_files import check_own_table
 
 __all__ = [
     "check_folder_rate",
@@ -31,7 +31,8 @@ def check_own_tables(out: str, files: Sequence[str]) -> None:
     """Refuse a run that would replace a file of ``out`` (local) named as one of the tables
     ``files`` it writes (``batch-summary.csv``, ``campaign-counts.csv``, ...) that ecoseg did
     not write: every ecoseg campaign table starts with its ``video`` column (an empty file
-    holds nothing to lose). One line naming the file, before any work.
+    holds nothing to lose). One line naming the file, before any work, by the rule of every
+    table writer (:func:`~ecoseg.measure._own_files.check_own_table`).
 
     Examples
     --------
@@ -42,29 +43,14 @@ def check_own_tables(out: str, files: Sequence[str]) -> None:
     >>> _ = (out / "batch-summary.csv").write_text("site,diver,notes\\nA,Kim,calm\\n")
     >>> check_own_tables(str(out), ["batch-summary.csv"])
     Traceback (most recent call last):
-    ecoseg.errors.ConfigError: ...batch-summary.csv: exists and is not a campaign table \
-(its first line is 'site,diver,notes', not 'video,...'); ecoseg batch rewrites that file: move \
-it away or choose another output folder
+    ecoseg.errors.ConfigError: ...batch-summary.csv: exists and is not a table ecoseg batch \
+wrote (its first line is 'site,diver,notes', not 'video,...'); refusing to replace it (move it \
+away or choose another output folder)
     """
     if "://" in out:
         return
     for name in files:
-        path = Path(out) / name
-        if not os.path.lexists(path):
-            continue
-        if not path.is_file():
-            raise ConfigError(
-                f"{path}: exists and is not a file; ecoseg batch writes its "
-                "table there: move it away or choose another output folder"
-            )
-        line = first_line(path)
-        if line and not line.startswith("video,"):
-            first = line.strip()
-            raise ConfigError(
-                f"{path}: exists and is not a campaign table (its first line is "
-                f"{first[:60]!r}, not 'video,...'); ecoseg batch rewrites that file: move it "
-                "away or choose another output folder"
-            )
+        check_own_table(Path(out) / name, ("video",), "ecoseg batch", with_overwrite=False)
 
 
 def check_store_places(stores: Sequence[tuple[str, str, Any]]) -> None:

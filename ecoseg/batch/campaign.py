@@ -275,8 +275,11 @@ def batch(
     resuming = []
     jobs = []
     statuses = _planned_statuses(out, names, known)  # (on object storage: several at once)
-    # a user's folder where a store goes: refused once, before any work (each attempt failed)
-    check_store_places([(v, store_location(out, n), statuses[n]) for v, n in zip(videos, names)])
+    # a user's folder where a store goes: refused once, before any work (each attempt failed);
+    # those read in _check_machine_first (their names certain) were checked there
+    check_store_places(
+        [(v, store_location(out, n), statuses[n]) for v, n in zip(videos, names) if n not in known]
+    )
     # a local cluster segments on this machine: its device and weights cache are checked
     # only where a video is to be segmented (stores all complete: the tables again on a
     # laptop with no GPU nor weights), before any store or the output folder is touched;

@@ -1,8 +1,9 @@
 """The table files ecoseg rewrites, told from a user's own file of the same name
 (:func:`check_own_table`): ``ecoseg measure --overwrite`` replaces an earlier run's tables, never
 a user's ``counts.csv`` or ``tables.json``, and
-:func:`~ecoseg.measure.tables.write_table` (a study's tables) never a user's file either; each
-is refused, naming it and why.
+:func:`~ecoseg.measure.tables.write_table` (a study's tables) and ``ecoseg batch``'s campaign
+tables (:func:`~ecoseg.batch._inputs.check_own_tables`) never a user's file either; each is
+refused, naming it and why.
 """
 
 from __future__ import annotations

@@ -434,7 +434,8 @@ def write_table(
     half a table. A file there that ecoseg did not write (its columns do not start with the
     table's first two: a user's own ``counts.csv``) is refused before any file is written,
     naming it (:func:`~ecoseg.measure._own_files.check_own_table`, the check of
-    :func:`ecoseg.measure`'s output); an earlier run's file is replaced.
+    :func:`ecoseg.measure`'s output); an earlier run's file is replaced. A table with no
+    columns is refused (nothing to tell such a file from a user's own by).
 
     Parameters
     ----------
@@ -465,6 +466,8 @@ line is 'site,diver', not 'maxn,...'); refusing to replace it (move it away or c
 output folder)
     """
     folder = Path(folder)
+    if len(df.columns) == 0:  # its files' header: nothing to check a file there against
+        raise ConfigError(f"{folder / name}: table {name!r} has no columns; nothing written")
     targets = {fmt: folder / f"{name}.{fmt}" for fmt in formats}
     for target in targets.values():  # all first: none of the set replaced, then refused
         check_own_table(

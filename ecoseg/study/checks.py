@@ -30,6 +30,8 @@ of a ``species_model:`` (:func:`check_species_models`): a file that is no specie
 one of another feature version, from the file alone (:func:`check_model_versions`, which a run
 also runs before it segments a video), or one that cannot name the tracks of a study store for
 the calibration the study file gives its video (:func:`ecoseg.species.classify.check_model_fits`).
+A user's own file among the tables a run may write (``tables/tracks.csv`` of other columns) is
+refused by both, before any work (:func:`check_own_tables`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ __all__ = [
     "check_frames_fit",
     "check_machine",
     "check_model_versions",
+    "check_own_tables",
     "check_readable",
     "check_species_models",
     "check_store_made",
@@ -244,6 +247,45 @@ make; move it away or rename video 'a'
             f"{store}: a store exists that this study did not make; move it away or rename "
             f"video {video.name!r}"
         )
+
+
+def check_own_tables(study: Study) -> None:
+    """Refuse a user's own file among the tables a study run may write (each video's
+    ``tables/videos/<video>/<table>.parquet``, the combined ``tables/<table>.parquet`` and
+    ``.csv``, which start with ``video,site``), as
+    :func:`~ecoseg.measure.tables.write_table` refuses it (one line naming the file and why);
+    run by :func:`~ecoseg.study.runner.run_study` before any work and by ``ecoseg study
+    --check``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ecoseg.study.config import load_study
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.mp4").write_bytes(b"")
+    >>> _ = (d / "study.yaml").write_text("output: out\\nvideos:\\n  - path: a.mp4\\n")
+    >>> study = load_study(d / "study.yaml")
+    >>> check_own_tables(study)  # no tables yet: nothing to refuse
+    >>> (d / "out" / "tables").mkdir(parents=True)
+    >>> _ = (d / "out" / "tables" / "tracks.csv").write_text("site,diver\\nA,Kim\\n")
+    >>> check_own_tables(study)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: .../tracks.csv: exists and is not a table ecoseg wrote (its first \
+line is 'site,diver', not 'video,site,...'); refusing to replace it (move it away or choose \
+another output folder)
+    """
+    from ecoseg.measure._own_files import check_own_table
+    from ecoseg.measure.tables import META_COLUMNS, TABLES
+
+    tables = study.output / "tables"
+    for name in TABLES:
+        for video in study.videos:
+            per_video = tables / "videos" / video.name / f"{name}.parquet"
+            check_own_table(per_video, writer="ecoseg", with_overwrite=False)
+        for fmt in ("parquet", "csv"):
+            combined = tables / f"{name}.{fmt}"
+            check_own_table(combined, META_COLUMNS[:2], writer="ecoseg", with_overwrite=False)
 
 
 def store_kept(store: Path, segment: Mapping, fingerprint: str) -> bool:

@@ -21,9 +21,7 @@ from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks,
 from ecoseg.batch.jobs import Job, run_job
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure import TABLES, check_has_frames
-from ecoseg.measure._own_files import check_own_table
 from ecoseg.measure.tables import (
-    META_COLUMNS,
     combine_tables,
     read_table,
     unclean_class_names,
@@ -33,6 +31,7 @@ from ecoseg.report._calibration import save_study_calibration
 from ecoseg.study.checks import (
     check_frames_fit,
     check_model_versions,
+    check_own_tables,
     check_readable,
     check_store_made,
     check_truth_frames,
@@ -286,7 +285,7 @@ def run_study(
     )
 
     check_renamed(study, manifest, shown)  # before any work, as `study --check` does
-    _check_own_tables(study)  # a user's own file among the tables: before any is written
+    check_own_tables(study)  # a user's own file among the tables: before any is written
     # 1. segmentation: plan every video first, so a bad store fails before any work
     jobs = []
     for video in study.videos:
@@ -554,22 +553,6 @@ def run_study(
     manifest["ecoseg"] = __version__
     save_manifest(output, manifest)
     return result
-
-
-def _check_own_tables(study: Study) -> None:
-    """Refuse, before any work, a run that would replace a file ecoseg did not write among
-    every table it may write (each video's ``tables/videos/<video>/<table>.parquet``, the
-    combined ``tables/<table>.parquet`` and ``.csv``, which start with ``video,site``), as
-    :func:`~ecoseg.measure.tables.write_table` refuses it: not after the segmentation, and
-    not once the combined tables before it (by name) are written."""
-    tables = study.output / "tables"
-    for name in TABLES:
-        for video in study.videos:
-            per_video = tables / "videos" / video.name / f"{name}.parquet"
-            check_own_table(per_video, writer="ecoseg", with_overwrite=False)
-        for fmt in ("parquet", "csv"):
-            combined = tables / f"{name}.{fmt}"
-            check_own_table(combined, META_COLUMNS[:2], writer="ecoseg", with_overwrite=False)
 
 
 def _check_truths(study: Study, stores: dict[str, Path]) -> None:

@@ -210,3 +210,28 @@ def test_an_out_url_of_three_slashes_keeps_its_scheme(root):
     assert summary.attrs["summary"] == f"memory:///{root}/out/batch-summary.csv"
     written = fsspec.filesystem("memory").cat_file(f"/{root}/out/batch-summary.csv")
     assert written.startswith(b"video,")
+
+
+def test_each_store_place_is_checked_once(root, monkeypatch):
+    """On a local cluster, the stores of videos whose names are certain were checked for a
+    user's folder twice (before the machine is checked, then with every other store): each
+    store is checked once now, and every one of them is."""
+    videos = _campaign(root, 3, no_store=(1,))
+    checked = []
+    check = campaign.check_store_places
+
+    def check_store_places(stores):
+        checked.extend(store for _, store, _ in stores)
+        return check(stores)
+
+    class Planned(Exception):
+        pass
+
+    def probe(*args):
+        raise Planned  # (planning done: no cluster started)
+
+    monkeypatch.setattr(campaign, "check_store_places", check_store_places)
+    monkeypatch.setattr(campaign, "_probe_urls", probe)
+    with pytest.raises(Planned):
+        batch(videos, f"memory://{root}/out", engine="classical", progress=False)
+    assert sorted(checked) == [f"memory://{root}/out/T{i}.zarr" for i in range(3)]

@@ -36,7 +36,7 @@ def test_cli_a_users_file_named_as_a_table_is_refused(name, options, clip, tmp_p
         "batch", clip.video, "-o", out, "--engine", "classical", "--quiet", *options
     )  # fmt: skip
     assert code == 2 and err.count("\n") == 1
-    assert f"{out / name}: exists and is not a campaign table" in err
+    assert f"{out / name}: exists and is not a table ecoseg batch wrote" in err
     assert "'site,diver,notes'" in err
     assert (out / name).read_text() == NOTES  # kept
     assert sorted(p.name for p in out.iterdir()) == [name]  # nothing started
@@ -51,7 +51,9 @@ def test_an_earlier_runs_summary_is_rewritten(clip, tmp_path):
         again = batch([clip.video], out, scheduler=pool, engine="classical", progress=False)
     assert again["status"].tolist() == ["skipped"]
     (out / "batch-summary.csv").write_text(NOTES)
-    with pytest.raises(ConfigError, match="batch-summary.csv: exists and is not a campaign table"):
+    with pytest.raises(
+        ConfigError, match="batch-summary.csv: exists and is not a table ecoseg batch wrote"
+    ):
         batch([clip.video], out, engine="classical", progress=False)
 
 

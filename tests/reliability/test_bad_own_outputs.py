@@ -94,6 +94,23 @@ def test_write_table_refuses_a_users_own_table(name, tmp_path):
     assert write_table(table.assign(count=5), tmp_path, "counts")
 
 
+def test_write_table_refuses_a_table_with_no_columns(tmp_path):
+    """A table with no columns checked nothing (no first columns to compare): a user's own
+    ``counts.csv`` was replaced by it. Refused now, nothing written."""
+    from ecoseg.errors import ConfigError
+    from ecoseg.measure.tables import write_table
+
+    mine = tmp_path / "counts.csv"
+    mine.write_text("site,diver,count\nA,Kim,3\n")
+    with pytest.raises(ConfigError) as err:
+        write_table(pd.DataFrame(index=range(2)), tmp_path, "counts")
+    assert (
+        str(err.value) == f"{tmp_path / 'counts'}: table 'counts' has no columns; nothing written"
+    )
+    assert mine.read_text() == "site,diver,count\nA,Kim,3\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.csv"]
+
+
 def test_campaign_write_tables_refuses_a_users_own_table(tmp_path):
     from ecoseg.batch import write_tables
     from ecoseg.errors import ConfigError
@@ -104,7 +121,9 @@ def test_campaign_write_tables_refuses_a_users_own_table(tmp_path):
         "counts": pd.DataFrame({"video": ["T1"], "count": [1]}),
         "maxn": pd.DataFrame({"video": ["T1"], "maxn": [2]}),
     }
-    with pytest.raises(ConfigError, match="campaign-maxn.csv: exists and is not a campaign"):
+    with pytest.raises(
+        ConfigError, match="campaign-maxn.csv: exists and is not a table ecoseg batch wrote"
+    ):
         write_tables(tables, tmp_path)
     assert mine.read_text() == "site,diver,maxn\nA,Kim,3\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["campaign-maxn.csv"]
@@ -139,3 +158,25 @@ def test_a_study_refuses_a_users_own_table_before_writing_any(mine, clip, tmp_pa
     assert line.endswith("; refusing to replace it (move it away or choose another output folder)")
     assert path.read_bytes() == before
     assert files() == untouched  # no table written again, nor the manifest
+
+
+@pytest.mark.parametrize("mine", ["tables/tracks.csv", "tables/videos/reef/regions.parquet"])
+def test_study_check_refuses_a_users_own_table(mine, clip, tmp_path, cli):
+    """``ecoseg study --check`` passed a study whose output holds a user's own
+    ``tables/tracks.csv``, which the run then refused: it says the run's refusal now."""
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        f"output: out\ndefaults:\n  engine: classical\n  params: {{warmup: 3, min_hits: 2}}\n"
+        f"videos:\n  - path: {clip.video}\n    name: reef\n"
+    )
+    assert cli("study", study, "--quiet", "--no-report")[0] == 0
+    path = tmp_path / "out" / mine
+    if path.suffix == ".csv":
+        path.write_text("site,diver,notes\nA,Kim,calm\n")
+    else:
+        pd.DataFrame({"site": ["A"], "area": [3.0]}).to_parquet(path)
+    code, out, err = cli("study", study, "--check")
+    line = assert_one_line_error(code, err, f"{path}: exists and is not a table ecoseg wrote (")
+    assert line.endswith("; refusing to replace it (move it away or choose another output folder)")
+    path.unlink()
+    assert cli("study", study, "--check")[0] == 0  # nothing else refused
