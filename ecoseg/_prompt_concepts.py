@@ -27,9 +27,8 @@ from ecoseg._prompt_values import (
     check_box,
     check_concept_names,
     check_frame,
+    exemplar_label,
     fit_box,
-    is_number,
-    shown,
 )
 from ecoseg.errors import PromptError
 from ecoseg.provenance import one_spelling
@@ -52,14 +51,10 @@ class Exemplar:
         if int(self.frame) < 0:
             raise PromptError(f"exemplar frame must be >= 0, got {self.frame}")
         box = check_box(self.box, f"exemplar on frame {self.frame}")
-        if not is_number(self.label, "iu") or self.label not in (0, 1):
-            raise PromptError(
-                f"exemplar on frame {self.frame}: label must be the integer 1 (positive) or 0 "
-                f"(negative), got {shown(self.label)}"
-            )
+        label = exemplar_label(self.label, f"exemplar on frame {self.frame}")
         object.__setattr__(self, "frame", int(self.frame))
         object.__setattr__(self, "box", tuple(float(v) for v in box))
-        object.__setattr__(self, "label", int(self.label))
+        object.__setattr__(self, "label", label)
 
     def to_dict(self) -> dict[str, Any]:
         return {"frame": self.frame, "box": list(self.box), "label": self.label}
