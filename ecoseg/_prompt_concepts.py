@@ -26,6 +26,7 @@ from ecoseg._prompt_values import (
     blank_text,
     check_box,
     check_concept_names,
+    check_concept_text,
     check_frame,
     exemplar_label,
     fit_box,
@@ -82,6 +83,7 @@ both; its text is blank (only spaces)
     def __post_init__(self):
         # the class names' one spelling: "sea  urchin" is "sea urchin", a decomposed "é" the
         # composed one, as the review and classify tools write them
+        check_concept_text(self.text)  # before its spaces are folded: a line break among them
         text = one_spelling(self.text) if isinstance(self.text, str) else self.text
         if text is not None and not isinstance(text, str):
             raise PromptError(f"concept text must be a string, got {self.text!r}")

@@ -11,6 +11,7 @@ number: neither is a number here.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable
 
 import numpy as np
@@ -23,6 +24,7 @@ __all__ = [
     "blank_text",
     "check_box",
     "check_concept_names",
+    "check_concept_text",
     "check_frame",
     "check_object_classes",
     "check_points",
@@ -335,6 +337,31 @@ def blank_text(text) -> str | None:
     return "blank (only spaces)" if set(text) == {" "} else "blank (only whitespace)"
 
 
+def check_concept_text(text, where: str = "concept") -> None:
+    """Refuse a concept text with a line break, a NUL or another control character (a tab is
+    white space): a concept is one name on one line, and its text is the class its tracks get
+    (a prompt file's, ``--concepts``, :class:`ecoseg.prompts.Concept`, the SAM 3 image
+    predictor's ``text=``). A name folded onto one line, or cut at a NUL, is another name.
+
+    Examples
+    --------
+    >>> check_concept_text("parrot\\tfish")
+    >>> check_concept_text("parrotfish\\nwrasse")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: concept 'parrotfish\\nwrasse' holds a line break: a concept is \
+one name on one line
+    """
+    for ch in text if isinstance(text, str) else ():
+        if ch in _LINE_BREAKS:
+            what = "a line break"
+        elif unicodedata.category(ch) == "Cc" and ch != "\t":
+            what = "a NUL character" if ch == "\0" else f"the control character {ch!r}"
+        else:
+            continue
+        raise PromptError(f"{where} {text!r} holds {what}: a concept is one name on one line")
+
+
 def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") -> None:
     """Refuse concepts named twice, or spelled like another concept or class but not alike,
     a concept whose text is a class ecoseg keeps for tracks nobody named (``unknown``,
@@ -414,6 +441,9 @@ def check_object_classes(objects) -> None:
                 "only in case: their tracks would be counted as two species; spell them the same"
             )
 
+
+#: Characters that end a line (Python's str.splitlines, less the tab-like \x0b and \x0c).
+_LINE_BREAKS = "\n\r\x1c\x1d\x1e\x85\u2028\u2029"
 
 #: Texts a person cannot give a concept: the classes ecoseg gives tracks nobody named (their
 #: tracks would be counted apart as unnamed, or named by ``classify`` as a guess).

@@ -59,6 +59,7 @@ from torch import Tensor
 
 from ecoseg._prompt_values import (
     check_box,
+    check_concept_text,
     exemplar_label,
     fit_box,
     image_boxes,
@@ -346,6 +347,7 @@ class ConceptPredictor:
             if not isinstance(t, str) or not t.strip():
                 where = "text" if single else f"text[{i}]"
                 raise PromptError(f"{where} must be a concept name (non-blank text), got {t!r}")
+            check_concept_text(t, "text" if single else f"text[{i}]")
         if not texts:
             if exemplars is None:
                 raise PromptError("give a concept: text=..., exemplars=... or both")
