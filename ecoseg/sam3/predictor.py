@@ -62,8 +62,10 @@ from ecoseg._prompt_values import (
     check_concept_text,
     exemplar_label,
     fit_box,
+    float_array,
     image_boxes,
     image_points,
+    is_number,
     shown,
 )
 from ecoseg.errors import ConfigError, PromptError
@@ -400,8 +402,8 @@ class ConceptPredictor:
             image_points(coords, w, h)
         box = None
         if boxes is not None:
-            box = np.asarray(boxes, np.float32)
-            if box.ndim not in (1, 2) or box.shape[-1] != 4 or not np.isfinite(box).all():
+            box = float_array(boxes, "predict", "boxes")  # text, true/false, ragged, NaN
+            if box.ndim not in (1, 2) or box.shape[-1] != 4:
                 raise PromptError(f"boxes must be [x0, y0, x1, y1] or (K, 4), got {boxes!r}")
             box = image_boxes(box, w, h, "boxes").astype(np.float32)
             if coords is not None and len(box) != 1:
@@ -472,6 +474,8 @@ def _parse_points(points) -> tuple[np.ndarray, np.ndarray]:
             message = 'points must look like [{"point": [x, y], "label": 1}, ...]'
             raise PromptError(message) from None
     else:
+        if len(items) and not is_number(items):  # true/false read as 1/0
+            raise PromptError(f"points must be clicks [x, y], got {points!r}")
         try:
             xy = np.asarray(items, np.float32) if len(items) else np.zeros((0, 2))
         except (TypeError, ValueError):  # "x", ragged lists: a numpy message naming no click

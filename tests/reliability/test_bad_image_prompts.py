@@ -45,7 +45,9 @@ def sam3_predictor():
 
 
 def _sam2(predictor, points=None, box=None):
-    labels = None if points is None else np.ones(np.shape(points)[:-1], np.int64)
+    labels = None if points is None else [1] * len(points)  # one click per point
+    if isinstance(points, np.ndarray):  # K prompt sets
+        labels = np.ones(points.shape[:-1], np.int64)
     return predictor.predict(points=points, labels=labels, box=box, multimask_output=False)
 
 
@@ -129,3 +131,34 @@ def test_a_malformed_exemplar_is_refused_in_one_line_naming_it(sam3_predictor, e
     with pytest.raises(PromptError) as exc:
         sam3_predictor.predict(text="fish", exemplars=exemplars)
     assert_names(exc, said)
+
+
+NOT_NUMBERS = [  # (argument, value, the refusal)
+    ("points", "ab", 'predict: points must be numbers (not text or true/false), got "ab"'),
+    ("points", [[1, 2], [3]], "predict: points must be numbers, got [[1, 2], [3]]"),  # ragged
+    ("points", [[True, 2]], "predict: points must be numbers (not text or true/false)"),
+    ("box", "abcd", 'predict: {box} must be numbers (not text or true/false), got "abcd"'),
+    ("box", [[0, 0, 5, 5], [1, 2]], "predict: {box} must be numbers, got [[0, 0, 5, 5], [1, 2]]"),
+    ("box", [True, 0, 5, 5], "predict: {box} must be numbers (not text or true/false)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "argument", "value", "said"),
+    [
+        (kind, *case)
+        for kind in PREDICTORS
+        for case in NOT_NUMBERS
+        if (kind, case[0]) != ("sam3", "points")
+    ],
+)
+def test_clicks_or_boxes_that_are_no_numbers_are_refused_in_one_line(
+    request, kind, argument, value, said
+):
+    """Text and ragged lists were numpy's ValueError (could not convert string to float,
+    inhomogeneous shape); ``true`` was read as 1. (SAM 3's clicks were refused already:
+    test_bad_sam3_api.py.)"""
+    fixture, call, name = PREDICTORS[kind]
+    with pytest.raises(PromptError) as exc:
+        call(request.getfixturevalue(fixture), **{argument: value})
+    assert_names(exc, said.format(box=name))

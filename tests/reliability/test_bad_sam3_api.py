@@ -191,9 +191,12 @@ def test_a_photo_path_given_as_the_image_is_named(predictor, image):
     assert_names(exc, "got the path", "photo.jpg", "read it first")
 
 
-@pytest.mark.parametrize("points", ["x", 7, [[1, 2], [3]]], ids=["str", "int", "ragged"])
+@pytest.mark.parametrize(
+    "points", ["x", 7, [[1, 2], [3]], [[True, 2]]], ids=["str", "int", "ragged", "true"]
+)
 def test_points_that_are_no_clicks_are_refused_in_one_line(predictor, points):
-    """ValueError (could not convert string to float), TypeError, numpy's ragged-array error."""
+    """ValueError (could not convert string to float), TypeError, numpy's ragged-array error;
+    ``true`` was read as 1."""
     with pytest.raises(PromptError) as exc:
         predictor.predict(points=points)
     assert_names(exc, "points must be clicks [x, y]", repr(points))
