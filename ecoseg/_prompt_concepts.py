@@ -26,10 +26,10 @@ from ecoseg._prompt_values import (
     blank_text,
     check_box,
     check_concept_names,
+    check_concept_text,
     check_frame,
+    exemplar_label,
     fit_box,
-    is_number,
-    shown,
 )
 from ecoseg.errors import PromptError
 from ecoseg.provenance import one_spelling
@@ -52,14 +52,10 @@ class Exemplar:
         if int(self.frame) < 0:
             raise PromptError(f"exemplar frame must be >= 0, got {self.frame}")
         box = check_box(self.box, f"exemplar on frame {self.frame}")
-        if not is_number(self.label, "iu") or self.label not in (0, 1):
-            raise PromptError(
-                f"exemplar on frame {self.frame}: label must be the integer 1 (positive) or 0 "
-                f"(negative), got {shown(self.label)}"
-            )
+        label = exemplar_label(self.label, f"exemplar on frame {self.frame}")
         object.__setattr__(self, "frame", int(self.frame))
         object.__setattr__(self, "box", tuple(float(v) for v in box))
-        object.__setattr__(self, "label", int(self.label))
+        object.__setattr__(self, "label", label)
 
     def to_dict(self) -> dict[str, Any]:
         return {"frame": self.frame, "box": list(self.box), "label": self.label}
@@ -87,6 +83,7 @@ both; its text is blank (only spaces)
     def __post_init__(self):
         # the class names' one spelling: "sea  urchin" is "sea urchin", a decomposed "é" the
         # composed one, as the review and classify tools write them
+        check_concept_text(self.text)  # before its spaces are folded: a line break among them
         text = one_spelling(self.text) if isinstance(self.text, str) else self.text
         if text is not None and not isinstance(text, str):
             raise PromptError(f"concept text must be a string, got {self.text!r}")

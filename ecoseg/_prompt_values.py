@@ -11,6 +11,7 @@ number: neither is a number here.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable
 
 import numpy as np
@@ -23,10 +24,14 @@ __all__ = [
     "blank_text",
     "check_box",
     "check_concept_names",
+    "check_concept_text",
     "check_frame",
     "check_object_classes",
     "check_points",
     "click_labels",
+    "exemplar_label",
+    "image_boxes",
+    "image_points",
     "fit_box",
     "float_array",
     "is_number",
@@ -131,6 +136,28 @@ def click_labels(value, where: str) -> np.ndarray:
     return labels.astype(np.int64)
 
 
+def exemplar_label(value, where: str) -> int:
+    """An exemplar's label: the integer 1 (around an instance) or 0 (around something that is
+    not one); ``true`` and ``1.0`` are not labels (a prompt file's exemplars and the SAM 3
+    image predictor's alike).
+
+    Examples
+    --------
+    >>> exemplar_label(0, "exemplar 2")
+    0
+    >>> exemplar_label(1.5, "exemplar 2")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: exemplar 2: label must be the integer 1 (positive) or 0 \
+(negative), got 1.5
+    """
+    if not is_number(value, "iu") or np.ndim(value) or value not in (0, 1):
+        raise PromptError(
+            f"{where}: label must be the integer 1 (positive) or 0 (negative), got {shown(value)}"
+        )
+    return int(value)
+
+
 def check_frame(frame: int, n_frames: int | None, where: str) -> None:
     """Refuse a prompt's ``frame`` outside a video of ``n_frames`` frames (``0 <= frame <
     n_frames``; ``None``: the length is not known, any frame passes). Every route a prompt
@@ -154,8 +181,8 @@ def check_frame(frame: int, n_frames: int | None, where: str) -> None:
         raise PromptError(f"{where}: frame index out of range (video has {n_frames} frames)")
 
 
-def check_points(points, width: int, height: int, where: str) -> None:
-    """Refuse a click ``(x, y)`` outside a ``width`` x ``height`` frame: inside is
+def check_points(points, width: int, height: int, where: str, area: str = "frame") -> None:
+    """Refuse a click ``(x, y)`` outside a ``width`` x ``height`` frame (or ``area``): inside is
     ``0 <= x < width`` and ``0 <= y < height``.
 
     A click names a pixel, as in SAM 2, whose prompt encoder moves a point to the centre of
@@ -181,7 +208,7 @@ def check_points(points, width: int, height: int, where: str) -> None:
     for x, y in np.asarray(points, dtype=np.float64).reshape(-1, 2).tolist():
         if not (0 <= x < width and 0 <= y < height):
             raise PromptError(
-                f"{where}: point ({x:g}, {y:g}) is outside the {width}x{height} frame"
+                f"{where}: point ({x:g}, {y:g}) is outside the {width}x{height} {area}"
             )
 
 
@@ -215,8 +242,8 @@ x0 < x1, y0 < y1)
     return arr
 
 
-def fit_box(box, width: int, height: int, where: str) -> np.ndarray | None:
-    """``box`` ``(x0, y0, x1, y1)`` cut to a ``width`` x ``height`` frame, with a
+def fit_box(box, width: int, height: int, where: str, area: str = "frame") -> np.ndarray | None:
+    """``box`` ``(x0, y0, x1, y1)`` cut to a ``width`` x ``height`` frame (or ``area``), with a
     :class:`~ecoseg.errors.PromptClippedWarning`; None when it lies inside the frame.
 
     Raises
@@ -237,16 +264,61 @@ def fit_box(box, width: int, height: int, where: str) -> np.ndarray | None:
     box = np.asarray(box, dtype=np.float64)
     x0, y0, x1, y1 = box.tolist()
     if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
-        raise PromptError(f"{where}: box {box.tolist()} is outside the {width}x{height} frame")
+        raise PromptError(f"{where}: box {box.tolist()} is outside the {width}x{height} {area}")
     cut = np.clip(box, 0, [width, height, width, height])
     if (cut == box).all():
         return None
     warn(
-        f"{where}: box {box.tolist()} reaches past the edge of the {width}x{height} frame; "
+        f"{where}: box {box.tolist()} reaches past the edge of the {width}x{height} {area}; "
         f"cut to {cut.tolist()}",
         PromptClippedWarning,
     )
     return cut
+
+
+def image_points(points, width: int, height: int, labels=None) -> None:
+    """Refuse a click outside a ``width`` x ``height`` image (:func:`check_points`), in
+    ``(N, 2)`` or ``(K, N, 2)`` points, naming its index (``points[1]``, ``points[0][2]``): the
+    SAM 2 and SAM 3 image predictors. Only clicks (``labels`` 1 and 0) are checked: box corners
+    (2, 3) and padding (-1) are not clicks.
+
+    Examples
+    --------
+    >>> image_points([[5, 5], [64, 10]], 64, 48)
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: points[1]: point (64, 10) is outside the 64x48 image
+    """
+    arr = np.asarray(points, dtype=np.float64)
+    for index in np.ndindex(arr.shape[:-1]):
+        if labels is None or np.asarray(labels)[index] in (0, 1):
+            where = "points" + "".join(f"[{i}]" for i in index)
+            check_points(arr[index], width, height, where, "image")
+
+
+def image_boxes(boxes, width: int, height: int, name: str = "box") -> np.ndarray:
+    """``(K, 4)`` boxes checked as a prompt file's are (:func:`check_box`, :func:`fit_box`
+    against a ``width`` x ``height`` image), each named by its index (``box[1]``; ``box`` for
+    one flat box): the SAM 2 and SAM 3 image predictors.
+
+    Examples
+    --------
+    >>> image_boxes([[0, 0, 10, 5], [2, 2, 8, 8]], 64, 48).tolist()
+    [[0.0, 0.0, 10.0, 5.0], [2.0, 2.0, 8.0, 8.0]]
+    >>> image_boxes([[0, 0, 10, 5], [8, 2, 2, 8]], 64, 48)
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: box[1]: box [8.0, 2.0, 2.0, 8.0] is empty or inverted (need \
+x0 < x1, y0 < y1)
+    """
+    rows = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    checked = []
+    for i, row in enumerate(rows):
+        where = name if np.ndim(boxes) == 1 else f"{name}[{i}]"
+        row = check_box(row, where)
+        cut = fit_box(row, width, height, where, "image")  # outside: refused; past: cut
+        checked.append(row if cut is None else cut)
+    return np.asarray(checked, dtype=np.float64).reshape(-1, 4)
 
 
 def blank_text(text) -> str | None:
@@ -263,6 +335,31 @@ def blank_text(text) -> str | None:
     if not text:
         return "empty"
     return "blank (only spaces)" if set(text) == {" "} else "blank (only whitespace)"
+
+
+def check_concept_text(text, where: str = "concept") -> None:
+    """Refuse a concept text with a line break, a NUL or another control character (a tab is
+    white space): a concept is one name on one line, and its text is the class its tracks get
+    (a prompt file's, ``--concepts``, :class:`ecoseg.prompts.Concept`, the SAM 3 image
+    predictor's ``text=``). A name folded onto one line, or cut at a NUL, is another name.
+
+    Examples
+    --------
+    >>> check_concept_text("parrot\\tfish")
+    >>> check_concept_text("parrotfish\\nwrasse")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: concept 'parrotfish\\nwrasse' holds a line break: a concept is \
+one name on one line
+    """
+    for ch in text if isinstance(text, str) else ():
+        if ch in _LINE_BREAKS:
+            what = "a line break"
+        elif unicodedata.category(ch) == "Cc" and ch != "\t":
+            what = "a NUL character" if ch == "\0" else f"the control character {ch!r}"
+        else:
+            continue
+        raise PromptError(f"{where} {text!r} holds {what}: a concept is one name on one line")
 
 
 def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") -> None:
@@ -344,6 +441,9 @@ def check_object_classes(objects) -> None:
                 "only in case: their tracks would be counted as two species; spell them the same"
             )
 
+
+#: Characters that end a line (Python's str.splitlines, less the tab-like \x0b and \x0c).
+_LINE_BREAKS = "\n\r\x1c\x1d\x1e\x85\u2028\u2029"
 
 #: Texts a person cannot give a concept: the classes ecoseg gives tracks nobody named (their
 #: tracks would be counted apart as unnamed, or named by ``classify`` as a guess).

@@ -102,7 +102,10 @@ class FramePrompt:
             raise PromptError(f"frame index must be an integer, got {self.frame!r}")
         if self.frame < 0:
             raise PromptError(f"frame index must be >= 0, got {self.frame}")
-        points = float_array(self.points, where, "points").reshape(-1, 2)
+        points = float_array(self.points, where, "points")
+        if points.size and (points.ndim != 2 or points.shape[1] != 2):  # read flat, it was
+            raise PromptError(f"{where}: points must be [[x, y], ...], got {points.tolist()}")
+        points = points.reshape(-1, 2)
         labels = click_labels(self.labels, where)
         if len(labels) != len(points):
             raise PromptError(f"{where}: {len(points)} points but {len(labels)} labels")

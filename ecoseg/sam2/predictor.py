@@ -47,6 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ecoseg._prompt_values import float_array, image_boxes, image_points
 from ecoseg.errors import PromptError, VideoError
 from ecoseg.sam2.mask_decoder import MaskDecoderOutput
 from ecoseg.sam2.variants import IMAGENET_MEAN, IMAGENET_STD
@@ -274,8 +275,10 @@ class ImagePredictor:
         if points is not None or labels is not None:
             if points is None or labels is None:
                 raise PromptError("points and labels must be given together")
-            coords = torch.as_tensor(np.asarray(points, np.float32), device=device)
+            xy = float_array(points, "predict", "points")  # text, true/false, ragged, NaN
+            coords = torch.as_tensor(xy.astype(np.float32), device=device)
             lab = torch.as_tensor(np.asarray(labels), device=device)
+            given = xy.ndim  # (N, 2): the messages name points[i]
             if coords.ndim == 2:
                 coords, lab = coords[None], lab[None]
             if coords.ndim != 3 or coords.shape[-1] != 2 or lab.shape != coords.shape[:2]:
@@ -283,8 +286,6 @@ class ImagePredictor:
                     f"points must be (N, 2) or (K, N, 2) with labels (N,) or (K, N); got "
                     f"points {tuple(np.shape(points))} and labels {tuple(np.shape(labels))}"
                 )
-            if not torch.isfinite(coords).all():
-                raise PromptError("point coordinates must be finite")
             if lab.dtype.is_floating_point and not torch.equal(lab, lab.round()):
                 raise PromptError(f"point labels must be integers, got {np.asarray(labels)}")
             lab = lab.to(torch.int32)
@@ -293,13 +294,20 @@ class ImagePredictor:
                     "point labels must be 1 (object), 0 (background), 2/3 (box corners) or "
                     f"-1 (padding), got {sorted(set(lab.flatten().tolist()))}"
                 )
+            h, w = self._orig_hw  # clicks checked as a prompt file's are
+            xy, xy_labels = coords.cpu().numpy(), lab.cpu().numpy()
+            if given == 2:
+                xy, xy_labels = xy[0], xy_labels[0]
+            image_points(xy, w, h, labels=xy_labels)
             coords = self._to_input_frame(coords)
         if box is not None:
-            b = torch.as_tensor(np.asarray(box, np.float32), device=device)
+            b = float_array(box, "predict", "box").astype(np.float32)
+            b = torch.as_tensor(b, device=device)
             if b.shape[-1:] != (4,) or b.ndim > 2:
                 raise PromptError(f"box must be [x0, y0, x1, y1] or (K, 4), got {tuple(b.shape)}")
-            if not torch.isfinite(b).all():
-                raise PromptError("box coordinates must be finite")
+            h, w = self._orig_hw  # empty, inverted, outside: refused; past the edge: cut
+            cut = image_boxes(b.cpu().numpy(), w, h)
+            b = torch.as_tensor(cut, dtype=torch.float32, device=device).reshape(b.shape)
             corners = self._to_input_frame(b.reshape(-1, 2, 2))
             corner_labels = torch.tensor([[2, 3]], dtype=torch.int32, device=device)
             corner_labels = corner_labels.expand(corners.shape[0], 2)
@@ -372,7 +380,10 @@ class ImagePredictor:
         Raises
         ------
         PromptError
-            Malformed points, labels, box or mask input.
+            Malformed points, labels, box or mask input; a click outside the image, a box
+            empty, inverted or wholly outside it (each named by its index, with the image's
+            size), as in a prompt file. A box reaching past the edge is cut to it, with a
+            :class:`~ecoseg.errors.PromptClippedWarning`.
         """
         self._require_image()
         coords, lab, masks_in = self._prompts(points, labels, box, mask_input)

@@ -49,6 +49,7 @@ always_encode_geometry=True)``
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +57,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ecoseg._prompt_values import check_box, fit_box
+from ecoseg._prompt_values import (
+    check_box,
+    check_concept_text,
+    exemplar_label,
+    fit_box,
+    float_array,
+    image_boxes,
+    image_points,
+    is_number,
+    shown,
+)
 from ecoseg.errors import ConfigError, PromptError
 from ecoseg.sam2.predictor import check_image, decode_prompts
 from ecoseg.sam3._det_ops import box_xyxy_to_cxcywh
@@ -301,7 +312,10 @@ class ConceptPredictor:
             the object) or ``[{"point": [x, y], "label": 1 or 0}, ...]`` (0 = background).
         boxes : array-like, optional
             ``[x0, y0, x1, y1]`` around one object, or ``(K, 4)`` for K objects (with
-            ``points`` only one box). Points and boxes cannot be mixed with concepts.
+            ``points`` only one box). Points and boxes cannot be mixed with concepts. Clicks
+            and boxes are checked as a prompt file's are: a click outside the image, a box
+            empty, inverted or wholly outside it is refused (named by its index, with the
+            image's size); a box past the edge is cut to it, with a warning.
 
         Returns
         -------
@@ -335,6 +349,7 @@ class ConceptPredictor:
             if not isinstance(t, str) or not t.strip():
                 where = "text" if single else f"text[{i}]"
                 raise PromptError(f"{where} must be a concept name (non-blank text), got {t!r}")
+            check_concept_text(t, "text" if single else f"text[{i}]")
         if not texts:
             if exemplars is None:
                 raise PromptError("give a concept: text=..., exemplars=... or both")
@@ -383,12 +398,14 @@ class ConceptPredictor:
         h, w = self._orig_hw
         size = self.image_size
         coords, labels = _parse_points(points) if points is not None else (None, None)
+        if coords is not None:  # checked as a prompt file's clicks and boxes are
+            image_points(coords, w, h)
         box = None
         if boxes is not None:
-            box = np.asarray(boxes, np.float32)
-            if box.ndim not in (1, 2) or box.shape[-1] != 4 or not np.isfinite(box).all():
+            box = float_array(boxes, "predict", "boxes")  # text, true/false, ragged, NaN
+            if box.ndim not in (1, 2) or box.shape[-1] != 4:
                 raise PromptError(f"boxes must be [x0, y0, x1, y1] or (K, 4), got {boxes!r}")
-            box = box.reshape(-1, 4)
+            box = image_boxes(box, w, h, "boxes").astype(np.float32)
             if coords is not None and len(box) != 1:
                 raise PromptError(f"points go with one box, got {len(box)} boxes")
         k = 1 if box is None else len(box)
@@ -457,6 +474,8 @@ def _parse_points(points) -> tuple[np.ndarray, np.ndarray]:
             message = 'points must look like [{"point": [x, y], "label": 1}, ...]'
             raise PromptError(message) from None
     else:
+        if len(items) and not is_number(items):  # true/false read as 1/0
+            raise PromptError(f"points must be clicks [x, y], got {points!r}")
         try:
             xy = np.asarray(items, np.float32) if len(items) else np.zeros((0, 2))
         except (TypeError, ValueError):  # "x", ragged lists: a numpy message naming no click
@@ -472,27 +491,31 @@ def _parse_points(points) -> tuple[np.ndarray, np.ndarray]:
 
 def _parse_exemplars(exemplars, width: int, height: int) -> tuple[np.ndarray, list[int]]:
     """``(N, 4)`` xyxy pixel boxes and their labels from an array or a list of dicts, each
-    box checked as a prompt file's exemplar box is (:func:`ecoseg._prompt_values.check_box`,
-    :func:`~ecoseg._prompt_values.fit_box` against the ``width`` x ``height`` image)."""
-    items = list(exemplars) if not isinstance(exemplars, np.ndarray) else exemplars
-    if len(items) and isinstance(items[0], dict):
-        try:
-            boxes = [e["box"] for e in items]
-            labels = [int(e.get("label", 1)) for e in items]
-        except (KeyError, TypeError, ValueError):
-            raise PromptError(
-                'exemplars must look like [{"box": [x0, y0, x1, y1], "label": 1}, ...]'
-            ) from None
-    else:  # one flat box, or a list of them
-        boxes = [items] if len(items) and np.ndim(items[0]) == 0 else list(items)
-        labels = [1] * len(boxes)
-    if not boxes:
-        raise PromptError(f"exemplars must be boxes [x0, y0, x1, y1], got {exemplars!r}")
-    if any(label not in (0, 1) for label in labels):
-        raise PromptError(f"exemplar labels must be 1 (positive) or 0 (negative): {labels}")
-    checked = []
-    for i, box in enumerate(boxes):
+    checked as a prompt file's exemplar is (:func:`ecoseg._prompt_values.check_box`,
+    :func:`~ecoseg._prompt_values.fit_box` against the ``width`` x ``height`` image,
+    :func:`~ecoseg._prompt_values.exemplar_label`), a malformed one named by its index."""
+    if not isinstance(exemplars, list | tuple | np.ndarray):  # text, a dict, a number
+        raise PromptError(
+            'exemplars must be a list of boxes [x0, y0, x1, y1] or of {"box": [x0, y0, x1, '
+            f'y1], "label": 1}}, got {shown(exemplars)}'
+        )
+    items = list(exemplars)
+    if items and not isinstance(items[0], list | tuple | np.ndarray | Mapping):
+        items = [exemplars]  # one flat box
+    if not items:
+        raise PromptError(f"exemplars must be boxes [x0, y0, x1, y1], got {shown(exemplars)}")
+    checked, labels = [], []
+    for i, item in enumerate(items):
         where = f"exemplar {i}"
+        box, label = item, 1
+        if isinstance(item, Mapping):
+            if "box" not in item:
+                raise PromptError(
+                    f'{where}: {shown(item)} has no "box" (give {{"box": [x0, y0, x1, y1], '
+                    '"label": 1})'
+                )
+            box, label = item["box"], item.get("label", 1)
+        labels.append(exemplar_label(label, where))
         box = check_box(box, where)
         cut = fit_box(box, width, height, where)  # outside: refused; past the edge: cut
         checked.append(box if cut is None else cut)

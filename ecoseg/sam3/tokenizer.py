@@ -43,7 +43,7 @@ import os
 import unicodedata
 from pathlib import Path
 
-from ecoseg.errors import CheckpointError
+from ecoseg.errors import CheckpointError, PromptError
 
 __all__ = [
     "Tokenizer",
@@ -344,11 +344,32 @@ class Tokenizer:
         return out
 
     def decode(self, ids) -> str:
-        """Text of ids up to the end token (start token dropped), words separated by spaces."""
+        """Text of ids up to the end token (start token dropped), words separated by spaces.
+
+        Raises
+        ------
+        PromptError
+            An id that is not in the vocabulary, named with the vocabulary's range.
+
+        Examples
+        --------
+        >>> tok = Tokenizer([("s", "e"), ("se", "a</w>")], context_length=6)
+        >>> tok.decode([514, 513, 515, 0])
+        'sea'
+        >>> tok.decode([514, 9000])
+        Traceback (most recent call last):
+        ...
+        ecoseg.errors.PromptError: token id 9000 is not in the vocabulary (ids 0 to 515)
+        """
         tokens = []
         for i in (int(i) for i in ids):
             if i == self.end_id:
                 break
+            if i not in self.decoder:
+                raise PromptError(
+                    f"token id {i} is not in the vocabulary (ids {min(self.decoder)} to "
+                    f"{max(self.decoder)})"
+                )
             if i != self.start_id:
                 tokens.append(self.decoder[i])
         text = "".join(tokens)

@@ -438,3 +438,46 @@ def test_a_box_written_as_corner_pairs_is_refused_in_a_prompt_file(cli, clip, tm
         code, err, str(prompts), "box must be [x0, y0, x1, y1], got [[10.0, 10.0], [30.0, 20.0]]"
     )
     assert not out.exists()
+
+
+LINE_BREAK_OR_NUL = pytest.mark.parametrize(
+    ("text", "said"),
+    [("parrotfish\nwrasse", "a line break"), ("wrasse\x00", "a NUL character")],
+    ids=["newline", "nul"],
+)
+
+
+@LINE_BREAK_OR_NUL
+@pytest.mark.parametrize("where", ["--concepts", "prompt file", "python"])
+def test_a_concept_with_a_line_break_or_nul_is_refused(
+    cli, clip, tmp_path, no_sam3_model, where, text, said
+):
+    """A line break was folded into a space (``parrotfish wrasse``, one class) and a NUL kept
+    in the class name, without a word; now one line naming the concept, before any model."""
+    import json
+
+    out = tmp_path / "m.zarr"
+    culprit = f"concept {text!r} holds {said}"
+    if where == "python":
+        with pytest.raises(PromptError) as exc:
+            ecoseg.segment(clip.video, out=out, concepts=[text], **SAM3_ARGS)
+        assert_names(exc, f"concepts: concepts[0]: {culprit}")
+        assert not out.exists()
+        return
+    if where == "--concepts":
+        given, place = ["--concepts", text], "--concepts"
+    else:
+        prompts = tmp_path / "p.json"
+        prompts.write_text(json.dumps({"concepts": [{"text": text}]}))
+        given, place = ["--prompts", prompts], str(prompts)
+    code, _, err = cli("segment", clip.video, "-o", out, *SAM3[:5], *given)
+    assert_one_line_error(code, err, f"{place}: concepts[0]: {culprit}")
+    assert not out.exists()
+
+
+@LINE_BREAK_OR_NUL
+def test_a_predictor_text_with_a_line_break_or_nul_is_refused(concept_predictor, text, said):
+    """``ConceptPredictor.predict(text=...)`` tokenized it as given (a NUL as a byte token)."""
+    with pytest.raises(PromptError) as exc:
+        concept_predictor.predict(np.zeros((48, 64, 3), np.uint8), text=["fish", text])
+    assert_names(exc, f"text[1] {text!r} holds {said}: a concept is one name on one line")

@@ -81,6 +81,17 @@ CASES = [
     ("labels-count", doc(obj(labels=[1, 0])), ["object 1", "frame 0", "labels"]),
     ("labels-not-binary", doc(obj(labels=[2])), ["object 1", "frame 0", "0 or 1"]),
     ("points-not-numbers", doc(obj(points=[["a", "b"]])), ["object 1", "frame 0", "numbers"]),
+    # points nested once too often, or not at all, were read flat (reshape(-1, 2)) as clicks
+    (
+        "points-nested",
+        doc(obj(points=[[[10, 10]]], labels=[1])),
+        ["object 1", "frame 0", "points must be [[x, y], ...], got [[[10.0, 10.0]]]"],
+    ),
+    (
+        "points-flat",
+        doc(obj(points=[10, 10, 20, 20], labels=[1, 1])),
+        ["object 1", "frame 0", "points must be [[x, y], ...], got [10.0, 10.0, 20.0, 20.0]"],
+    ),
     ("unknown-key", doc(obj(colour="red")), ["object 1", "colour"]),
     # a misspelt key said only "unknown prompt key(s) ['point']", not which keys there are
     (
@@ -293,3 +304,19 @@ def test_a_prompt_file_that_fails_when_read_is_one_line(
     with pytest.raises(PromptError) as exc:
         ecoseg.load_prompts(path)
     assert_names(exc, f"{path}: {culprit}")
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("points", "labels"),
+    [([[[1, 2]]], [1]), ([1, 2], [1]), ([1, 2, 3, 4], [1, 0])],
+    ids=["nested", "one-flat", "two-flat"],
+)
+def test_frame_prompt_points_not_in_pairs_are_refused_as_a_box_is(points, labels):
+    """``FramePrompt`` read its points with ``reshape(-1, 2)``: an oddly nested list was taken
+    as clicks, where a box in corner pairs is refused."""
+    from ecoseg.prompts import FramePrompt
+
+    with pytest.raises(PromptError) as info:
+        FramePrompt(0, points=points, labels=labels)
+    assert_names(info, "frame 0: points must be [[x, y], ...], got ")

@@ -191,9 +191,21 @@ def test_a_photo_path_given_as_the_image_is_named(predictor, image):
     assert_names(exc, "got the path", "photo.jpg", "read it first")
 
 
-@pytest.mark.parametrize("points", ["x", 7, [[1, 2], [3]]], ids=["str", "int", "ragged"])
+@pytest.mark.parametrize(
+    "points", ["x", 7, [[1, 2], [3]], [[True, 2]]], ids=["str", "int", "ragged", "true"]
+)
 def test_points_that_are_no_clicks_are_refused_in_one_line(predictor, points):
-    """ValueError (could not convert string to float), TypeError, numpy's ragged-array error."""
+    """ValueError (could not convert string to float), TypeError, numpy's ragged-array error;
+    ``true`` was read as 1."""
     with pytest.raises(PromptError) as exc:
         predictor.predict(points=points)
     assert_names(exc, "points must be clicks [x, y]", repr(points))
+
+
+@pytest.mark.parametrize("token", [9000, -1], ids=["past-the-end", "negative"])
+def test_decoding_an_id_outside_the_vocabulary_names_it(token):
+    """``Tokenizer.decode`` of an unknown id was a bare ``KeyError: 9000``."""
+    tokenizer = sam3.Tokenizer([("f", "i"), ("fi", "sh</w>")])
+    with pytest.raises(PromptError) as exc:
+        tokenizer.decode([tokenizer.start_id, token, tokenizer.end_id])
+    assert_names(exc, f"token id {token} is not in the vocabulary (ids 0 to 515)")

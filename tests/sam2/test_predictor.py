@@ -97,7 +97,7 @@ def test_mask_input_round_trip(predictor):
         (dict(points=[[1, 2]]), "together"),
         (dict(points=[[1, 2, 3]], labels=[1]), "points must be"),
         (dict(points=[[1, 2], [3, 4]], labels=[1]), "points must be"),
-        (dict(points=[[np.nan, 2]], labels=[1]), "finite"),
+        (dict(points=[[np.nan, 2]], labels=[1]), "NaN or infinity"),
         (dict(points=[[1, 2]], labels=[7]), "labels must be"),
         (dict(points=[[1, 2]], labels=[0.5]), "integers"),
         (dict(box=[1, 2, 3]), "box must be"),
