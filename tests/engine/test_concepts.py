@@ -199,8 +199,11 @@ def test_cli_concepts_need_a_sam3_model_and_no_video_options(tmp_path, capsys):
     assert said == f"ecoseg: error: {cli_words(str(refused.value))}\n"
     assert said.startswith("ecoseg: error: --concepts need a SAM 3 model (--model sam3)")
     assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--auto"]) == 2
-    # the words concept tracking refuses it in (check_concept_run): a survey is SAM 3's too
-    assert "concept tracking (SAM 3) takes no --engine and no --auto" in capsys.readouterr().err
+    # the words SAM 3 concepts refuse it in (check_concept_run), true of a survey too (it
+    # said "concept tracking (SAM 3) takes no ...": a survey tracks nothing)
+    assert capsys.readouterr().err == (
+        "ecoseg: error: SAM 3 concepts take no --engine and no --auto\n"
+    )
     # it said "--concepts does not combine with --fast", which concept tracking on a video does
     assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--fast"]) == 2
     err = capsys.readouterr().err
