@@ -178,7 +178,7 @@ def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
     p.add_argument(
         "--as-video",
         action="store_true",
-        help="with --concepts: track a folder of images as the frames of a video (default: a "
+        help="with --concepts: track a folder of images as the frames of a video (by default a "
         "folder of images, or one image, given concepts is a photo survey, each photograph "
         "detected on its own; docs/concepts.md)",
     )
@@ -187,7 +187,7 @@ def add_engine_options(p: argparse.ArgumentParser, concepts_help: str) -> None:
         type=int,
         default=None,
         metavar="PIXELS",
-        help="network input size in pixels (default: the model's)",
+        help="network input size in pixels (default the model's)",
     )
     p.add_argument(
         "--device",

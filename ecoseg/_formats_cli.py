@@ -29,7 +29,7 @@ def add_prompts_from(p) -> None:
         default=None,
         metavar="N,M,...",
         help="with --prompts-from: prompt only on these video frames, counted from 0 (a MOT "
-        "file's frame 1 is frame 0; default: every annotated frame); may be repeated",
+        "file's frame 1 is frame 0; default every annotated frame); may be repeated",
     )
 
 

@@ -211,7 +211,7 @@ def add_classify(sub) -> None:
         action="extend",
         metavar="VIDEO",
         default=None,
-        help="the video of each STORE (default: from the store's provenance)",
+        help="the video of each STORE (default from the store's provenance)",
     )
     p.add_argument(
         "--train-video",
@@ -219,7 +219,7 @@ def add_classify(sub) -> None:
         action="extend",
         metavar="VIDEO",
         default=None,
-        help="the video of each --train store (default: from its provenance)",
+        help="the video of each --train store (default from its provenance)",
     )
     p.add_argument(
         "--calibration",
@@ -227,7 +227,7 @@ def add_classify(sub) -> None:
         metavar="SPEC",
         help="measure the tracks with this calibration (MM_PER_PX, also as '2.5 mm/px', "
         "scale-bar or lasers spec, as for ecoseg measure), saved into the stores with the "
-        "classification (default: each store's own); 'none': in pixels, the stores' "
+        "classification (default each store's own); 'none': in pixels, the stores' "
         "calibrations cleared; a report's steps give the one a classification recorded; "
         "one that replaces another stored warns, naming both, as ecoseg measure does",
     )

@@ -176,7 +176,7 @@ def _add_measure(sub):
     p.add_argument(
         "--calibration",
         default=None,
-        help="mm per pixel ('2.5' or '2.5 mm/px') or scale-bar/lasers spec (default: the "
+        help="mm per pixel ('2.5' or '2.5 mm/px') or scale-bar/lasers spec (default the "
         "store's own); 'none': in pixels, the store's calibration cleared",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing tables")
@@ -222,7 +222,7 @@ def _add_evaluate(sub):
         ),
     )
     p.add_argument(
-        "-o", "--out", default=None, help="write the JSON here, a .json file (default: stdout)"
+        "-o", "--out", default=None, help="write the JSON here, a .json file (default stdout)"
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=_run_evaluate)
@@ -349,7 +349,7 @@ def _add_study(sub):
     )
     p.add_argument("study", metavar="STUDY.yaml", help="the study file")
     p.add_argument(
-        "-o", "--out", default=None, help="output folder (default: the study file's `output:`)"
+        "-o", "--out", default=None, help="output folder (default the study file's `output:`)"
     )
     # its older name (every other command's output is -o/--out): still read, not shown
     p.add_argument("--output", dest="out", default=None, help=argparse.SUPPRESS)
@@ -674,7 +674,7 @@ def _add_weights(sub):
         help="let --checkpoint replace a different checkpoint already in the cache",
     )
     v = wsub.add_parser("verify", help="check cached checkpoints against their sha256")
-    v.add_argument("name", nargs="?", default=None, metavar="NAME", help="variant (default: all)")
+    v.add_argument("name", nargs="?", default=None, metavar="NAME", help="variant (default all)")
     pa = wsub.add_parser("path", help="print the cache path of a checkpoint")
     pa.add_argument("name", metavar="NAME", help="variant, e.g. sam2.1-tiny or sam3")
     p.set_defaults(func=_run_weights)

@@ -357,6 +357,24 @@ def test_every_option_with_a_default_says_it_in_its_help():
     assert not missing, missing
 
 
+def test_help_says_default_x_never_default_colon_x():
+    """--help gives each default as 'default X', as the README says; ten options and
+    arguments said 'default: X' ('--image-size ... (default: the model's)', 'weights verify
+    NAME ... (default: all)')."""
+    import argparse
+
+    def helps(parser, name="ecoseg"):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub, subparser in action.choices.items():
+                    yield from helps(subparser, f"{name} {sub}")
+            elif action.help and action.help != argparse.SUPPRESS:
+                yield f"{name} {(action.option_strings or [action.dest])[-1]}", action.help
+
+    said = [f"{where}: {text!r}" for where, text in helps(build_parser()) if "default:" in text]
+    assert not said, said
+
+
 def test_every_output_option_is_dash_o_out():
     """Every command that writes one output takes it as -o/--out (study said -o/--output,
     demo had no -o); --output stays a hidden alias for study's old scripts."""

@@ -72,15 +72,16 @@ def choose_engine(engine: str | None, *, prompts: bool, auto: bool) -> str:
 
 
 def check_concept_run(model: str, engine: str | None = None, auto: bool = False) -> None:
-    """Refuse what concept tracking cannot do: a model that is not SAM 3, another engine, or
-    discovery (``--auto``); they were ignored without a word.
+    """Refuse what SAM 3 concepts (tracked on a video, or a photo survey) cannot do: a model
+    that is not SAM 3, another engine, or discovery (``--auto``); they were ignored without a
+    word.
 
     Examples
     --------
     >>> check_concept_run("sam3")
     >>> check_concept_run("sam3", engine="classical")
     Traceback (most recent call last):
-    ecoseg.errors.ConfigError: concept tracking (SAM 3) takes no --engine and no --auto
+    ecoseg.errors.ConfigError: SAM 3 concepts take no --engine and no --auto
     >>> check_concept_run("sam2.1-tiny")
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: concepts (--concepts) need a SAM 3 model (--model sam3), not \
@@ -92,7 +93,8 @@ def check_concept_run(model: str, engine: str | None = None, auto: bool = False)
     if not str(model).startswith("sam3"):
         raise ConfigError(f"concepts (--concepts) need a SAM 3 model (--model sam3), not {model!r}")
     if engine is not None or auto:
-        raise ConfigError("concept tracking (SAM 3) takes no --engine and no --auto")
+        # worded for a photo survey as for concept tracking on a video (both callers use it)
+        raise ConfigError("SAM 3 concepts take no --engine and no --auto")
 
 
 def check_network_settings(

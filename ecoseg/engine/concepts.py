@@ -353,7 +353,7 @@ def segment_images(
         raise StoreError(kept)
     check_overwrite(out, overwrite, error=StoreError)
 
-    from ecoseg.engine.settings import RANDOM_WEIGHTS_SEED
+    from ecoseg.engine.settings import model_record
 
     predictor, net, name, run_device = survey_predictor(
         model,
@@ -365,7 +365,14 @@ def segment_images(
         tokenizer=tokenizer,
     )
     width, height = sizes[0]
+    # the weights the network holds (its checkpoint_info): the file given, or for real
+    # weights without one the cached download, recorded with the sha256 read when loaded
     info = getattr(net, "checkpoint_info", None)
+    model_entry = model_record(name, None, info is not None, int(net.image_size))
+    if info is not None:
+        model_entry["checkpoint"] = {"path": info["path"], "sha256": info["sha256"]}
+    elif not isinstance(model, str):  # random weights of a network passed in: the caller's
+        del model_entry["seed"]
     upright = exif_upright(files) if Path(source).is_dir() else None  # read upright
     folder = {
         "path": str(source),
@@ -381,14 +388,7 @@ def segment_images(
         "engine": "sam3-concepts",
         "parameters": {"score_threshold": float(score_threshold), "device": run_device},
         "prompts": {"concepts": [{"text": c} for c in concepts]},
-        "model": {
-            "variant": name,
-            "image_size": int(net.image_size),
-            "pretrained": info is not None,
-            # random weights this run drew: their seed (a network passed in: the caller's)
-            **({"seed": RANDOM_WEIGHTS_SEED} if info is None and isinstance(model, str) else {}),
-            **({"checkpoint": {"path": info["path"], "sha256": info["sha256"]}} if info else {}),
-        },
+        "model": model_entry,
         "created": created(),
     }
     store = MaskStore.create(

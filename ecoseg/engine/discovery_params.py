@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecoseg._checks import check_field_kinds, field_values, short_repr
+from ecoseg._class_names import case_clashes
 from ecoseg.errors import ConfigError
 
 __all__ = ["ClassRule", "DiscoveryParams"]
@@ -200,6 +201,12 @@ class DiscoveryParams:
             r if isinstance(r, ClassRule) else ClassRule.from_dict(r) for r in self.classes
         )
         object.__setattr__(self, "classes", rules)
+        for group in case_clashes(r.name for r in rules):  # as a prompt file's classes are
+            raise ConfigError(
+                f"discovery: class rules {' and '.join(repr(n) for n in group)} differ only "
+                "in letter case: their tracks would be counted as two species; spell them "
+                "the same"
+            )
         if not isinstance(self.motion_params, dict | None):
             raise ConfigError(
                 "discovery: motion_params must be an object of motion tracker settings "

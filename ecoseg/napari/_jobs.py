@@ -22,6 +22,8 @@ from ecoseg.errors import ConfigError, PromptError
 
 __all__ = [
     "ENGINES",
+    "ENGINE_NAMES",
+    "engine_choice",
     "FrameUpdate",
     "Job",
     "check_job",
@@ -37,6 +39,31 @@ __all__ = [
 
 #: What a job can run: SAM 2 (prompted objects), SAM 3 (concepts), the motion tracker.
 ENGINES = ("sam2", "sam3", "classical")
+
+#: The engines as the widget names them everywhere, in a sentence ("which SAM 2 ignores",
+#: "tracking with the motion tracker…") and, capitalised, in its *engine* choices
+#: (:func:`engine_choice`), with what each choice takes.
+ENGINE_NAMES = {"sam2": "SAM 2", "sam3": "SAM 3", "classical": "the motion tracker"}
+_ENGINE_TAKES = {
+    "sam2": "click / box prompts",
+    "sam3": "find by name or example",
+    "classical": "no prompts, no weights",
+}
+
+
+def engine_choice(engine: str) -> str:
+    """The label of ``engine`` among the widget's *engine* choices: its name in
+    :data:`ENGINE_NAMES` (capitalised, without the article) and what it takes.
+
+    Examples
+    --------
+    >>> engine_choice("sam3")
+    'SAM 3 (find by name or example)'
+    >>> engine_choice("classical")
+    'Motion tracker (no prompts, no weights)'
+    """
+    name = ENGINE_NAMES[engine].removeprefix("the ")
+    return f"{name[0].upper()}{name[1:]} ({_ENGINE_TAKES[engine]})"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ecoseg.errors import ConfigError
-from ecoseg.napari._jobs import check_rectangles, prompts_from_layers
+from ecoseg.napari._jobs import ENGINE_NAMES, check_rectangles, prompts_from_layers
 from ecoseg.napari._layers import META_KEY, layer_grid
 
 __all__ = [
@@ -149,10 +149,6 @@ def drawn_prompts(viewer):
     return prompts_from_layers(pts, feats, rects, bfeats)
 
 
-#: The engines as the widget's *engine* choices name them.
-_ENGINE_NAMES = {"sam2": "SAM 2", "sam3": "SAM 3", "classical": "the motion tracker"}
-
-
 def _many(n: int, what: str) -> str:
     return f"{n} {what}{'' if n == 1 else 'es' if what.endswith('x') else 's'}"
 
@@ -181,7 +177,7 @@ engine, or delete them
 are for the SAM 3 engine, which SAM 2 ignores: choose the SAM 3 engine, or clear "find" and \
 delete the exemplar boxes
     """
-    engine_name = _ENGINE_NAMES.get(engine, engine)
+    engine_name = ENGINE_NAMES.get(engine, engine)
     said = []
     if engine != "sam2" and (clicks or boxes):
         held = [_many(clicks, "click")] if clicks else []

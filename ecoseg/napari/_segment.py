@@ -47,10 +47,13 @@ from ecoseg.napari._find import LABELS as FIND_LABELS
 from ecoseg.napari._find import FindBox
 from ecoseg.napari._hand_edits import HandEdits, forget, run_frame, watch
 from ecoseg.napari._jobs import (
+    ENGINE_NAMES,
+    ENGINES,
     FrameUpdate,
     Job,
     check_job,
     correction_prompts,
+    engine_choice,
     run_job,
     survey,
 )
@@ -140,9 +143,8 @@ class SegmentWidget(QWidget):
         self.fps_edit.editingFinished.connect(self._apply_fps)
         self._fps_of: str | None = None  # the folder whose rate the field shows
         self.engine_combo = QComboBox()
-        self.engine_combo.addItem("SAM 2 (click / box prompts)", "sam2")
-        self.engine_combo.addItem("SAM 3 (find by name or example)", "sam3")
-        self.engine_combo.addItem("Motion tracker (no prompts, no weights)", "classical")
+        for engine in ENGINES:
+            self.engine_combo.addItem(engine_choice(engine), engine)
         self.model_combo = QComboBox()
         self._models_of = None  # the engine whose models the combo lists
         self.checkpoint_edit = QLineEdit()
@@ -611,13 +613,13 @@ class SegmentWidget(QWidget):
         self._running_into = layer
         self._closed = None
         self._busy(True)
-        engine = {"sam2": "SAM 2", "sam3": "SAM 3 concepts"}.get(job.engine, "motion tracker")
+        engine = ENGINE_NAMES[job.engine]
         rate = "" if job.fps is None else f" (image folder at {rate_text(job.fps)} fps)"
         if job.engine == "sam3":  # which the one rule made it (is_photo_survey)
             from ecoseg.engine.concepts import survey_line
 
             rate = f" ({survey_line(int(layer.data.shape[0]), survey(job))})"
-        self.status.setText(f"tracking with the {engine}{rate}…")
+        self.status.setText(f"tracking with {engine}{rate}…")
         start_worker(worker)  # with a thread of its own (_pool)
 
     def _layer_closed(self, event) -> None:

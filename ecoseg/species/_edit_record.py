@@ -203,7 +203,7 @@ class Edit:
             return {self.ids[0]: 0}
         if self.kind == "split":
             if self.new_id is None:
-                raise ConfigError(f"split of track {self.ids[0]}: no new id chosen")
+                raise ConfigError("no new track id chosen")
             return {self.ids[0]: int(self.new_id)}
         return {}
 

@@ -354,7 +354,8 @@ def edit_objects(
     index = {int(o["id"]): k for k, o in enumerate(out)}
     for oid in edit.ids[:1] if edit.kind != "merge" else edit.ids:
         if oid not in index:
-            raise ConfigError(f"{edit.kind}: no track {oid} in the object table")
+            # worded to follow the edit's own words a shell puts before it (as Edit's checks)
+            raise ConfigError(f"no track {oid} in the object table")
 
     def review(entry: dict[str, Any]) -> None:
         entry["reviewed"] = True
@@ -401,7 +402,7 @@ def edit_objects(
         del out[index[edit.ids[0]]]
     elif edit.kind == "split":
         if int(edit.new_id) in index:
-            raise ConfigError(f"split: id {edit.new_id} is already a track")
+            raise ConfigError(f"the new track id {edit.new_id} is already a track")
         old = out[index[edit.ids[0]]]
         new = {k: v for k, v in old.items() if k not in ("reviewed",)}
         new["id"] = int(edit.new_id)

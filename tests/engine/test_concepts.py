@@ -199,8 +199,11 @@ def test_cli_concepts_need_a_sam3_model_and_no_video_options(tmp_path, capsys):
     assert said == f"ecoseg: error: {cli_words(str(refused.value))}\n"
     assert said.startswith("ecoseg: error: --concepts need a SAM 3 model (--model sam3)")
     assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--auto"]) == 2
-    # the words concept tracking refuses it in (check_concept_run): a survey is SAM 3's too
-    assert "concept tracking (SAM 3) takes no --engine and no --auto" in capsys.readouterr().err
+    # the words SAM 3 concepts refuse it in (check_concept_run), true of a survey too (it
+    # said "concept tracking (SAM 3) takes no ...": a survey tracks nothing)
+    assert capsys.readouterr().err == (
+        "ecoseg: error: SAM 3 concepts take no --engine and no --auto\n"
+    )
     # it said "--concepts does not combine with --fast", which concept tracking on a video does
     assert main(["segment", str(image), "-o", out, "--concepts", "coral", "--fast"]) == 2
     err = capsys.readouterr().err
@@ -382,3 +385,51 @@ def test_a_survey_with_random_weights_is_the_same_each_run(tmp_path):
             scores.append(np.asarray(store.read_scores()))
             assert store.provenance["model"]["seed"] == 0
     assert scores[0].size and np.array_equal(scores[0], scores[1])
+
+
+@pytest.mark.parametrize(
+    ("model", "info", "entry"),
+    [  # as segment_images built the entry by hand before it used model_record
+        ("sam3", None, {"variant": "sam3", "image_size": 1008, "pretrained": False, "seed": 0}),
+        (
+            "sam3",
+            {"path": "w/sam3.pt", "sha256": "ab" * 32},
+            {
+                "variant": "sam3",
+                "image_size": 1008,
+                "pretrained": True,
+                "checkpoint": {"path": "w/sam3.pt", "sha256": "ab" * 32},
+            },
+        ),
+        (object(), None, {"variant": "custom", "image_size": 1008, "pretrained": False}),
+        (
+            object(),
+            {"path": "my.pt", "sha256": "cd" * 32},
+            {
+                "variant": "custom",
+                "image_size": 1008,
+                "pretrained": True,
+                "checkpoint": {"path": "my.pt", "sha256": "cd" * 32},
+            },
+        ),
+    ],
+)
+def test_a_survey_records_its_model_entry_as_before(tmp_path, monkeypatch, model, info, entry):
+    """The survey's model entry comes from the shared ``model_record`` (it was built by hand)
+    and is the entry it always was: random weights of a preset their seed, a network passed
+    in none (the caller's), the weights the network holds (a checkpoint given or the cached
+    download) their file and sha256. No network is built: the predictor finds nothing."""
+    from types import SimpleNamespace
+
+    from ecoseg.engine import concepts
+
+    net = SimpleNamespace(image_size=1008, checkpoint_info=info)
+    predictor = SimpleNamespace(original_size=(4, 6), predict=lambda image, text: [])
+    name = model if isinstance(model, str) else "custom"
+    monkeypatch.setattr(concepts, "survey_predictor", lambda *a, **k: (predictor, net, name, "cpu"))
+    _write(tmp_path / "photos", "a.png", np.zeros((4, 6, 3), np.uint8))
+    out = segment_images(
+        tmp_path / "photos", ["urchin"], out=tmp_path / "s.zarr", model=model, progress=False
+    )
+    with MaskStore.open(out) as store:
+        assert store.provenance["model"] == entry

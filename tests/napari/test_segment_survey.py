@@ -43,7 +43,7 @@ def test_sam3_on_a_folder_is_a_survey_and_saves_as_one(widget, qtbot, tmp_path):
 
     w = widget
     w.run()
-    assert w.status.text() == "tracking with the SAM 3 concepts (2 photographs, a survey)…"
+    assert w.status.text() == "tracking with SAM 3 (2 photographs, a survey)…"
     qtbot.waitUntil(lambda: w._worker is None, timeout=300_000)
     assert w.status.text().startswith("done: 2 frames"), w.status.text()
     data, state, _ = w.viewer.layers["ecoseg masks"].as_layer_data_tuple()
@@ -53,7 +53,7 @@ def test_sam3_on_a_folder_is_a_survey_and_saves_as_one(widget, qtbot, tmp_path):
     assert record.is_survey and record.video.photos == ("q1.png", "q2.png")
     w.find.as_video_check.setChecked(True)
     w.run()
-    assert w.status.text() == "tracking with the SAM 3 concepts (2 frames, a video)…"
+    assert w.status.text() == "tracking with SAM 3 (2 frames, a video)…"
     qtbot.waitUntil(lambda: w._worker is None, timeout=300_000)
 
 

@@ -728,3 +728,43 @@ def test_frames_not_tracked_are_not_counted_as_empty(widget, qtbot, tmp_path):
     store = ecoseg.MaskStore.open(out)
     assert store.provenance["annotated_frames"] == {"start": 0, "step": 1, "count": 10}
     assert sorted(ecoseg.measure(store)["counts"]["frame"].unique()) == list(range(10))
+
+
+def test_the_widget_names_each_engine_as_its_choices_do(widget, qtbot, monkeypatch):
+    """One table of engine names (``ENGINE_NAMES``): the *engine* choices, the refusals
+    ("which SAM 3 ignores") and the status line of a run name each engine alike. The status
+    line said "the SAM 3 concepts" and "the SAM 2" where the choices and refusals said "SAM 3"
+    and "SAM 2"."""
+    from ecoseg.napari import _segment
+    from ecoseg.napari._jobs import ENGINE_NAMES
+
+    def no_run(job):  # the line, not the run
+        yield from ()
+
+    monkeypatch.setattr(_segment, "run_job", no_run)
+    w = widget
+    w.random_check.setChecked(True)
+    w.device_combo.setCurrentIndex(w.device_combo.findData("cpu"))
+    w.until_spin.setValue(1)
+    points = _click(w, FISH)
+    said = {}
+    for i in range(w.engine_combo.count()):
+        engine = w.engine_combo.itemData(i)
+        w.engine_combo.setCurrentIndex(i)
+        w.find.find_edit.setText("parrotfish" if engine == "sam3" else "")
+        if engine != "sam2":
+            points.data = np.zeros((0, 3))
+        if engine == "classical":
+            w.random_check.setChecked(False)
+        w.run()
+        said[engine] = (w.engine_combo.itemText(i), w.status.text())
+        qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert said == {
+        "sam2": ("SAM 2 (click / box prompts)", "tracking with SAM 2…"),
+        "sam3": ("SAM 3 (find by name or example)", "tracking with SAM 3 (150 frames, a video)…"),
+        "classical": (
+            "Motion tracker (no prompts, no weights)",
+            "tracking with the motion tracker…",
+        ),
+    }
+    assert ENGINE_NAMES == {"sam2": "SAM 2", "sam3": "SAM 3", "classical": "the motion tracker"}

@@ -33,6 +33,12 @@ RULES = [  # (the value of classes, or a whole settings object, and what is name
         '[{"class": "tang", "min_rgb": [200, 0, 0], "max_rgb": [100, 255, 255]}]',
         "class rule 'tang': min_rgb [200.0, 0.0, 0.0] is above max_rgb [100.0, 255.0, 255.0]",
     ),
+    # accepted, though a prompt file refuses such classes: counted as two species
+    (
+        '[{"class": "Fish", "min_area": 80}, {"class": "wrasse"}, {"class": "fish"}]',
+        "discovery: class rules 'Fish' and 'fish' differ only in letter case: their tracks "
+        "would be counted as two species; spell them the same",
+    ),
 ]
 
 
@@ -58,6 +64,15 @@ def test_a_bad_class_rule_in_python_is_named(classes, culprit):
     with pytest.raises(ConfigError) as exc:
         DiscoveryParams.from_dict(_settings(classes))
     assert_names(exc, culprit)
+
+
+def test_rules_of_one_class_spelled_alike_are_one_class():
+    """Two rules of one class (two colour ranges of a fish) stay allowed, spelled alike."""
+    rules = [
+        {"class": "fish", "max_rgb": [90, 255, 255]},
+        {"class": "fish ", "min_rgb": [200, 0, 0]},
+    ]
+    assert len(DiscoveryParams.from_dict({"classes": rules}).classes) == 2
 
 
 def test_no_class_rules_may_be_given_as_null_or_an_empty_list():

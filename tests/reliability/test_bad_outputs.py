@@ -200,7 +200,7 @@ def test_concept_tracking_refuses_an_engine_or_discovery(extra, clip, tmp_path, 
     """They were ignored without a word: the run tracked concepts with SAM 3 anyway."""
     out = tmp_path / "m.zarr"
     code, _, err = cli("segment", clip.video, "-o", out, "--random-weights", *extra)
-    assert_one_line_error(code, err, "concept tracking (SAM 3) takes no --engine and no --auto")
+    assert_one_line_error(code, err, "SAM 3 concepts take no --engine and no --auto")
     assert not out.exists()
 
 

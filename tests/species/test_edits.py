@@ -362,3 +362,31 @@ def test_a_split_of_a_guess_keeps_the_guess_on_the_new_part():
     for k, track in enumerate(tracks):
         new = edit_objects(tracks, Edit("split", (track["id"],), frame=3, new_id=9))[-1]
         assert new == {**track, "id": 9, "reviewed": False, "split_from": track["id"]}, k
+
+
+_TWO = [{"id": 1, "class": "unknown"}, {"id": 2, "class": "unknown"}]
+
+
+@pytest.mark.parametrize(
+    ("edit", "call", "said"),
+    [
+        (Edit("delete", (9,)), lambda e: edit_objects(_TWO, e), "no track 9 in the object table"),
+        (
+            Edit("split", (1,), frame=3, new_id=2),
+            lambda e: edit_objects(_TWO, e),
+            "the new track id 2 is already a track",
+        ),
+        (Edit("split", (1,), frame=3), lambda e: relabel(stack(), e), "no new track id chosen"),
+    ],
+)
+def test_the_lower_level_refusals_name_the_edit_once(edit, call, said):
+    """``edit_objects`` and ``Edit.mapping`` (``relabel``) put the edit's kind before their
+    refusals, which a shell prefixes with the edit's own words again ('--split 1@3: split: id
+    2 is already a track'). ``Review`` and ``ecoseg edit`` check the ids and choose the new id
+    before they get there, so these are for direct callers; worded as ``Edit``'s checks are."""
+    from ecoseg.species._edit_record import cli_words
+
+    with pytest.raises(ConfigError) as err:
+        call(edit)
+    assert str(err.value) == said
+    assert f"{cli_words(edit)}: {err.value}".count(edit.kind) == 1  # as the CLI says it
