@@ -7,6 +7,7 @@ case, so ``pytest tests/reliability -m bad_input --collect-only -q`` counts them
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -68,3 +69,11 @@ def cli(capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def store(clip, tmp_path):
+    """A copy of the clip's truth store, for a command to read (and a test to spoil)."""
+    path = tmp_path / "masks.zarr"
+    shutil.copytree(clip.truth, path)
+    return path

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from suite_helpers import child_env as suite_env
 
 import ecoseg
@@ -57,3 +58,21 @@ def assert_names(exc_info, *culprits: str) -> str:
     for culprit in culprits:
         assert culprit in text, (culprit, text)
     return text
+
+
+def file_tree(path):
+    """Every file under ``path`` (or the file itself) with its bytes."""
+    if path.is_file():
+        return {path.name: path.read_bytes()}
+    return {str(p.relative_to(path)): p.read_bytes() for p in path.rglob("*") if p.is_file()}
+
+
+#: Where a refusal holds even with --overwrite, it is said first, also without it: the line
+#: said ``already exists; pass overwrite=True (--overwrite) to replace it``, and --overwrite
+#: was then refused too.
+OVERWRITE = pytest.mark.parametrize("overwrite", [[], ["--overwrite"]], ids=["", "overwrite"])
+
+#: every command that writes an output a user names (``-o``)
+COMMANDS_WITH_OUTPUTS = [
+    "segment", "measure", "evaluate", "export", "import", "report", "synth", "demo", "classify",
+]  # fmt: skip
