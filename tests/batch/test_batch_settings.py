@@ -64,7 +64,10 @@ def test_another_sam2_model_or_prompts_is_not_skipped(video, tmp_path):
     size = _run(video, out, prompts={"reef": prompts}, **{**SAM2, "image_size": 128})
     assert "(image_size: 64 in the store, 128 now)" in _error(size)
     weights = _run(video, out, prompts={"reef": prompts}, **{**SAM2, "pretrained": True})
-    assert "(pretrained: False in the store, True now)" in _error(weights)
+    assert (
+        "(pretrained: False in the store, True now; seed: 0 in the store, not set now)"
+        in _error(weights)
+    )
     moved = _run(video, out, prompts={"reef": other}, **SAM2)
     assert "the prompts differ from the run that made the store (prompts of object 1)" in (
         _error(moved)

@@ -347,7 +347,8 @@ def test_a_store_named_like_a_study_video_is_not_calibrated_by_its_report(tmp_pa
     assert "\n" not in text and text.startswith(f"report: {other}: not the study's store of ")
     held_text = "none (pixels)" if held is None else "0.25 mm/px (scale)"
     assert f"(that is out/stores/a.zarr), and its calibration {held_text} is not " in text
-    assert f"`ecoseg measure {other} --calibration 0.5`" in text
+    tables = str(other)[: -len(".zarr")] + ".tables"  # measure needs its -o (s57-walkstart)
+    assert f"`ecoseg measure {other} -o {tables} --calibration 0.5`" in text
     assert {p: _files(p) for p in before} == before
     assert not page.exists()
 

@@ -111,7 +111,7 @@ def test_a_rerun_puts_the_studys_calibration_back_over_one_set_by_hand(study, ca
 def _no_segmenting(monkeypatch):
     import ecoseg.batch.jobs
 
-    def segmented(job):
+    def segmented(job, *_):
         raise AssertionError(f"{job.video} segmented before the refusal")
 
     monkeypatch.setattr(ecoseg.batch.jobs, "_segment", segmented)
