@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ecoseg.errors import ConfigError
 
-__all__ = ["check_own_table", "first_line"]
+__all__ = ["check_own_table"]
 
 #: the first two columns of each table ecoseg measure writes (its header starts with them)
 _FIRST_COLUMNS = {
@@ -27,7 +27,7 @@ _FIRST_COLUMNS = {
 }
 
 
-def first_line(path: str | os.PathLike) -> str:
+def _first_line(path: str | os.PathLike) -> str:
     """The first line of the CSV file ``path`` as its header test reads it: of its first 256
     bytes, without a UTF-8 byte order mark (a spreadsheet's), decoded as UTF-8 (a byte that
     is not: U+FFFD), not stripped; ``""`` for an empty file.
@@ -37,7 +37,7 @@ def first_line(path: str | os.PathLike) -> str:
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.csv"
     >>> _ = path.write_bytes(b"\\xef\\xbb\\xbfsite,diver\\r\\nA,Kim\\n")
-    >>> first_line(path)
+    >>> _first_line(path)
     'site,diver\\r'
     """
     with open(path, "rb") as f:
@@ -60,7 +60,7 @@ def _not_ours(path: Path, first: Sequence[str]) -> str | None:
             return "no 'tables' key"
         return None
     if suffix == ".csv":
-        line = first_line(path).strip()
+        line = _first_line(path).strip()
         if line.split(",")[: len(first)] == list(first):
             return None
         return f"its first line is {line[:60]!r}, not '{','.join(first)},...'"

@@ -429,7 +429,7 @@ class AutomaticMaskGenerator:
         predictor = ImagePredictor(self.model)
         predictor.set_image(image)
         embed = predictor.image_embedding
-        high_res = list(predictor._high_res)
+        high_res = predictor.high_res_features
         return self.generate_from_embedding(embed, high_res, predictor.original_size)
 
     @torch.no_grad()

@@ -224,6 +224,15 @@ class ImagePredictor:
         self._require_image()
         return self._embed
 
+    @property
+    def high_res_features(self) -> list[Tensor]:
+        """The mask decoder's projected stride-4 and stride-8 features of the current image.
+
+        Empty for a model without high-resolution features.
+        """
+        self._require_image()
+        return list(self._high_res)
+
     def reset(self) -> None:
         """Forget the current image."""
         self._embed, self._high_res, self._orig_hw = None, [], None

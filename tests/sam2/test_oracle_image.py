@@ -97,7 +97,7 @@ def _encoder_figures(official, ours, captured) -> dict:
         for i, (a, b) in enumerate(zip(ref[kind], got[kind])):
             fig[f"{kind}[{i}]"] = feature_agreement(a, b)
     # what the predictor keeps: conv_s0/conv_s1 projections and stride 16 + no_mem_embed
-    for i, (a, b) in enumerate(zip(official._features["high_res_feats"], ours._high_res)):
+    for i, (a, b) in enumerate(zip(official._features["high_res_feats"], ours.high_res_features)):
         fig[f"high_res[{i}]"] = feature_agreement(a, b)
     fig["image_embed"] = feature_agreement(official._features["image_embed"], ours.image_embedding)
     return fig
