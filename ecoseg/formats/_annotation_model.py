@@ -36,11 +36,16 @@ class Track:
         The probability of that class (0..1), where the file gives one for the object (VIAME's
         species confidence, YouTube-VIS's track ``score`` of a results file, ecoseg's
         ``class_probability`` in COCO and YouTube-VIS); a store's object table keeps it.
+    class_source : str, optional
+        Where the class came from (one of :data:`ecoseg.provenance.CLASS_SOURCES`), where the
+        file gives it (ecoseg's ``class_source`` attribute in CVAT XML); a store's object
+        table keeps it.
     """
 
     id: int
     class_: str = "unknown"
     class_probability: float | None = None
+    class_source: str | None = None
 
 
 @dataclass(frozen=True, eq=False)

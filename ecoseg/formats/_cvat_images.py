@@ -31,7 +31,9 @@ shifted by 1, as for tracks), and a shape naming none is an object of its own.
 Written (:func:`write_images`) for a photo survey's store, as an images task (``<mode>annotation``):
 an ``<image>`` per photograph, ``id`` its frame and ``name`` its file name, each mask a
 ``<mask>`` of its image with the ``score`` and ``object_id`` attributes (so the file is read
-back into the same objects, and onto the folder, by name, into the survey).
+back into the same objects, and onto the folder, by name, into the survey), and the object's
+``class_probability`` and ``class_source`` where it has them (read back too:
+:mod:`~ecoseg.formats._cvat_class`).
 
 Annotated frames: the frames of the ``<image>`` elements. Task frames without one (with the
 task's ``<size>`` known) are deleted frames; a file without ``<meta>`` annotates the frames it
@@ -50,7 +52,8 @@ from typing import TextIO
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import listed_frames, warn_unlisted
-from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
+from ecoseg.formats._annotation_model import Annotations, Instance, file_annotations
+from ecoseg.formats._cvat_class import ObjectClasses, class_attributes
 from ecoseg.formats._cvat_rle import rle_to_cvat
 from ecoseg.formats._cvat_shapes import NO_AREA, shape_geometry, shape_score, warn_left_out
 from ecoseg.formats._photo_names import folder_frames
@@ -162,6 +165,7 @@ def read_images(
     }
     fresh = max(ids.values(), default=0)
     classes: dict[int, str] = {}
+    found = ObjectClasses(path)  # ecoseg's class probability and class source, if given
     instances = []
     for frame, sh, where, nm in shapes:
         if nm is None:
@@ -177,6 +181,7 @@ def read_images(
                 f"{path}: {where}: object {oid} is labelled {label!r} here and "
                 f"{classes[oid]!r} on an earlier shape; give all its shapes one label"
             )
+        found.note(oid, sh, where)
         score = shape_score(sh, f"{path}: {where}")
         geom = shape_geometry(sh, f"{path}: {where}", width, height)
         instances.append(Instance(frame=frame, track=oid, score=score, where=where, **geom))
@@ -203,7 +208,7 @@ def read_images(
         path,
         width,
         height,
-        [Track(oid, label) for oid, label in sorted(classes.items())],
+        [found.track(oid, label) for oid, label in sorted(classes.items())],
         instances,
         n_frames=n_frames,
         annotated=annotated,
@@ -221,6 +226,7 @@ def write_images(fh: TextIO, head: Annotations, frames: Iterable, task: range, o
     Examples
     --------
     >>> import io, numpy as np
+    >>> from ecoseg.formats._annotation_model import Track
     >>> from ecoseg.formats._rle import encode_masks
     >>> mask = np.zeros((1, 3, 4), bool); mask[0, 1, 1:3] = True
     >>> inst = Instance(frame=1, track=2, rle=encode_masks(mask)[0], score=0.5)
@@ -239,6 +245,7 @@ def write_images(fh: TextIO, head: Annotations, frames: Iterable, task: range, o
       </image>
     """
     classes = head.class_of()
+    also = {t.id: class_attributes(t) for t in head.tracks}  # class probability and source
     labels: dict[int, str] = {}  # each object's label="..." as ET escapes it
     pending = iter(frames)
     item = next(pending, None)
@@ -271,6 +278,7 @@ def write_images(fh: TextIO, head: Annotations, frames: Iterable, task: range, o
                 f'\n    <mask {labels[oid]} source="auto" occluded="0" '
                 f'rle="{", ".join(map(str, runs))}" left="{left}" top="{top}" width="{w}" '
                 f'height="{h}" z_order="0">{score}'
-                f'\n      <attribute name="{object_id}">{int(oid)}</attribute>\n    </mask>'
+                f'\n      <attribute name="{object_id}">{int(oid)}</attribute>{also[oid]}'
+                "\n    </mask>"
             )
         fh.write("\n  </image>")

@@ -230,15 +230,10 @@ def _names_partial(exc: OSError, part: Path) -> bool:
 
 
 def _viame_options(store: Any, polygons: bool) -> dict[str, Any]:
-    """The keywords of the viame writer beyond the masks: outlines or not, each object's class
-    probability (classified objects only) and the video's frame rate."""
-    probs = {
-        oid: float(r.class_probability)
-        for oid, r in store.object_records().items()
-        if r.class_probability is not None
-    }
+    """The keywords of the viame writer beyond the masks and objects: outlines or not and the
+    video's frame rate."""
     fps = (store.provenance.get("video") or {}).get("fps")
-    return {"polygons": polygons, "probabilities": probs, "fps": fps}
+    return {"polygons": polygons, "fps": fps}
 
 
 def _check_replaceable(path: Path, folder: bool) -> None:

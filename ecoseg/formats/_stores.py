@@ -83,12 +83,14 @@ def store_head(st: Any) -> Annotations:
 
 
 def _track(entry: dict) -> Track:
-    """The :class:`Track` of an object-table entry: id, class and class probability."""
-    p = entry.get("class_probability")
+    """The :class:`Track` of an object-table entry: id, class, class probability and (where
+    the entry records one) class source."""
+    p, source = entry.get("class_probability"), entry.get("class_source")
     return Track(
         int(entry["id"]),
         str(entry.get("class") or "unknown"),
         None if p is None else float(p),
+        None if source is None else str(source),
     )
 
 
@@ -250,6 +252,7 @@ def write_store(
     objects = [
         {"id": t.id, "class": t.class_, "source": "imported"}
         | ({} if t.class_probability is None else {"class_probability": t.class_probability})
+        | ({} if t.class_source is None else {"class_source": t.class_source})
         for t in ann.tracks
     ]
     column = {t.id: k for k, t in enumerate(ann.tracks)}

@@ -5,14 +5,17 @@ Written::
     <annotations>
       <version>1.1</version>
       <meta><task>... <size>T</size> <mode>interpolation</mode> <labels>(one <label> per class,
-            type mask, a mutable number attribute "score", a text attribute "object_id")
+            type mask, a mutable number attribute "score", text attributes "object_id" and,
+            where the store has them, "class_probability" and "class_source")
             </labels> <original_size><width>W</width><height>H</height></original_size>
             </task></meta>
       <track id="0" label="parrotfish" source="auto" group_id="3">
         <mask frame="0" keyframe="1" outside="0" occluded="0" rle="4, 2, 5, ..." left="120"
               top="80" width="31" height="12" z_order="0">
           <attribute name="score">0.97</attribute>
-          <attribute name="object_id">3</attribute></mask>
+          <attribute name="object_id">3</attribute>
+          <attribute name="class_probability">0.8125</attribute>   (where the store has one)
+          <attribute name="class_source">classified</attribute></mask>   (likewise)
         <mask frame="1" keyframe="1" outside="1" .../>   (the same mask, ending it)
       </track>
       <track id="1" label="parrotfish" source="auto" group_id="3"> (object 3 on frame 1) ...
@@ -64,7 +67,9 @@ has no ``outside`` shape, is not held onto the last. The task's settings come fr
 videos, are refused: :func:`project_task`). A track is an object, unless tracks name their
 objects (``object_id``, above); CVAT numbers tracks from 0: when a file has a track 0 every id
 is shifted by 1. The ``score`` attribute, if any, becomes the object's score on that frame (a
-score outside [0, 1] is refused); an object labelled differently on two tracks is refused. A
+score outside [0, 1] is refused); the ``class_probability`` and ``class_source`` attributes,
+if any, the object's (:mod:`~ecoseg.formats._cvat_class`; a file without them gives none);
+an object labelled differently on two tracks is refused. A
 file with neither a ``<meta>`` task nor tracks (a bare ``<annotations/>``) is refused: it
 cannot be told from a task where no animal was seen.
 
@@ -101,7 +106,8 @@ from ecoseg._version import __version__
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotated import annotated_range
-from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
+from ecoseg.formats._annotation_model import Annotations, Instance, file_annotations
+from ecoseg.formats._cvat_class import ObjectClasses, class_attributes, declared
 from ecoseg.formats._cvat_images import read_images, write_images
 from ecoseg.formats._cvat_rle import mask_to_cvat as mask_to_cvat
 from ecoseg.formats._cvat_rle import rle_to_cvat
@@ -176,15 +182,18 @@ def _document(ann: Annotations, name: str) -> ET.Element:
     ):
         _sub(task, tag, text)
     labels = _sub(task, "labels")
+    # the class attributes as text, default empty: a mask drawn in CVAT reads as having none
+    specs = (
+        ("score", "True", "number", "1", "0\n1\n0.0001"),
+        (OBJECT_ID, "False", "text", "", ""),
+        *((name, "False", "text", "", "") for name in declared(ann.tracks)),
+    )
     for cls in ann.classes:
         label = _sub(labels, "label")
         _sub(label, "name", cls)
         _sub(label, "type", "mask")
         attrs = _sub(label, "attributes")
-        for spec in (
-            ("score", "True", "number", "1", "0\n1\n0.0001"),
-            (OBJECT_ID, "False", "text", "", ""),
-        ):
+        for spec in specs:
             attr = _sub(attrs, "attribute")
             for tag, text in zip(
                 ("name", "mutable", "input_type", "default_value", "values"), spec
@@ -242,6 +251,7 @@ def write_frames(
 def _write_tracks(fh, head: Annotations, frames: Iterable, task: range) -> None:
     """Each mask of ``frames`` as a ``<track>`` of its own, numbered from 0 as they come."""
     classes = head.class_of()
+    also = {t.id: class_attributes(t) for t in head.tracks}  # class probability and source
     opened: dict[int, str] = {}  # each object's <track ... as ET escapes its label
     n = 0
     for _, items in frames:
@@ -254,17 +264,20 @@ def _write_tracks(fh, head: Annotations, frames: Iterable, task: range) -> None:
             nxt = inst.frame + task.step  # the next task frame: the mask's end
             fh.write(
                 f'\n  <track id="{n}" {opened[oid]} group_id="{oid}">'
-                + _mask(inst.frame, coded, outside=False, score=inst.score, oid=oid)
+                + _mask(inst.frame, coded, outside=False, score=inst.score, oid=oid, also=also[oid])
                 + (_mask(nxt, coded, outside=True, score=None) if nxt in task else "")
                 + "\n  </track>"
             )
             n += 1
 
 
-def _mask(frame: int, coded: tuple, *, outside: bool, score, oid: int | None = None) -> str:
+def _mask(
+    frame: int, coded: tuple, *, outside: bool, score, oid: int | None = None, also: str = ""
+) -> str:
     """One ``<mask>`` element of a track as ElementTree writes it (indented, on its own
     line; its attributes are numbers: nothing to escape), with the ``score`` and
-    ``object_id`` attributes of a visible mask.
+    ``object_id`` attributes of a visible mask, then ``also`` (its object's class
+    attributes, :func:`~ecoseg.formats._cvat_class.class_attributes`).
 
     Examples
     --------
@@ -287,7 +300,7 @@ def _mask(frame: int, coded: tuple, *, outside: bool, score, oid: int | None = N
     attrs = "" if score is None else f'\n      <attribute name="score">{float(score)!r}</attribute>'
     if oid is not None:
         attrs += f'\n      <attribute name="{OBJECT_ID}">{int(oid)}</attribute>'
-    return el + ">" + attrs + "\n    </mask>"
+    return el + ">" + attrs + also + "\n    </mask>"
 
 
 # --------------------------------------------------------------------------- reading
@@ -401,6 +414,7 @@ def read(
     named = [object_of(el, f'{path}: <track id="{raw}">') for el, raw in zip(tracks_el, raw_ids)]
     fresh = max((i for i in named if i is not None), default=None)
     classes: dict[int, str] = {}
+    found = ObjectClasses(path)  # ecoseg's class probability and class source, if given
     parsed = []
     skipped: dict[str, int] = {}
     for el, raw, ident in zip(tracks_el, raw_ids, named):
@@ -430,6 +444,8 @@ def read(
                 f"{path}: {twhere}: object {oid} is labelled {label!r} here and "
                 f"{classes[oid]!r} on an earlier track; give all its masks one label"
             )
+        for sh in el:
+            found.note(oid, sh, f'{twhere} <{sh.tag} frame="{sh.get("frame")}">')
         parsed.append((oid, shapes, any(sh.get("keyframe") == "0" for sh in el)))
     warn_left_out(path, skipped, "track")
     deleted = deleted_frames(path, frames, [(shapes, every) for _, shapes, every in parsed])
@@ -441,7 +457,7 @@ def read(
         path,
         width,
         height,
-        [Track(oid, label) for oid, label in classes.items()],
+        [found.track(oid, label) for oid, label in classes.items()],
         instances,
         n_frames=None if last is None else last + 1,
         annotated=None if task is None and not deleted else frames.annotated(deleted),

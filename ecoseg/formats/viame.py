@@ -9,12 +9,16 @@ One line per object and frame, comma separated (VIAME's "detection file conversi
 
 Lines starting with ``#`` are comments (the column header and DIVE's ``# metadata`` line).
 Written: field 2 is the frame's time from the video's timestamps as ``HH:MM:SS.ffffff`` (what
-DIVE writes for videos), field 8 the object's score on the frame, one species pair (the
-object's class with the store's class probability, else its score on the frame) and, with
-``polygons=True``, the outline of the object's largest part as ``(poly)``. Boxes are pixel
-edges: a mask covering columns 10..19 has TL_x 10 and BR_x 20. Read: the object's class is its
-species of highest confidence, and that confidence its class probability; a ``(poly)``
-polygon, when given, is the mask, else the box is.
+DIVE writes for videos), field 8 the object's score on the frame (the store's per-frame
+score), one species pair (the object's class with its class probability) and, with
+``polygons=True``, the outline of the object's largest part as ``(poly)``. An object without a
+class probability (a prompt's class, a truth's) has the species confidence 1, as DIVE writes a
+class a person gave, and the track attribute ``(trk-atr) class_probability none`` (ecoseg's;
+DIVE keeps a track attribute), so it reads back without one. Boxes are pixel edges: a mask
+covering columns 10..19 has TL_x 10 and BR_x 20. Read: field 8 is the object's score on the
+frame; the object's class is its species of highest confidence, and that confidence its class
+probability (none where a row of its track says ``(trk-atr) class_probability none``); a
+``(poly)`` polygon, when given, is the mask, else the box is.
 Spaces around a field are CSV padding (a hand-edited ``1, 0, ..., grouper, 0.9``): species
 names are read without them, and a class that begins or ends with spaces is refused by the
 export, so a species reads back as it was written. Confidences are scores in [0, 1] (field 8
@@ -56,6 +60,9 @@ HEADER = (
 _STAMP = re.compile(r"^(\d+):([0-5]\d):([0-5]?\d(?:\.\d*)?)$")
 #: a field 2 meant as a time stamp (digits, ':' and '.'), well-formed or not
 _STAMP_LIKE = re.compile(r"[\d.:]*\d:[\d.:]*")
+#: the track attribute of an object without a class probability (its species confidence 1
+#: is no classifier's probability)
+NO_PROBABILITY = "(trk-atr) class_probability none"
 
 
 def timestamp(seconds: float) -> str:
@@ -112,7 +119,7 @@ def _area(c: np.ndarray) -> float:
     return abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))) / 2
 
 
-def rows(ann: Annotations, *, polygons: bool = False, probabilities=None) -> list[list[str]]:
+def rows(ann: Annotations, *, polygons: bool = False) -> list[list[str]]:
     """The data rows of ``ann`` (strings).
 
     Raises
@@ -126,7 +133,13 @@ def rows(ann: Annotations, *, polygons: bool = False, probabilities=None) -> lis
     """
     check_classes(ann, {inst.track for inst in ann.instances})
     classes = ann.class_of()
-    return [row(ann, inst, classes, polygons, probabilities or {}) for inst in ann.instances]
+    probs = class_probabilities(ann)
+    return [row(ann, inst, classes, polygons, probs) for inst in ann.instances]
+
+
+def class_probabilities(ann: Annotations) -> dict[int, float | None]:
+    """Each object's class probability (None where it has none)."""
+    return {t.id: t.class_probability for t in ann.tracks}
 
 
 def unreadable_classes(ann: Annotations) -> set[int]:
@@ -163,11 +176,24 @@ def check_classes(ann: Annotations, objects) -> None:
 def row(
     ann: Annotations, inst: Instance, classes: dict, polygons: bool, probabilities: dict
 ) -> list[str]:
-    """The data row (strings) of one instance; ``classes``: :meth:`Annotations.class_of`."""
+    """The data row (strings) of one instance; ``classes``: :meth:`Annotations.class_of`,
+    ``probabilities``: :func:`class_probabilities`. With ``polygons`` the ``(poly)`` field is
+    there, empty where the instance has no outline.
+
+    Examples
+    --------
+    >>> ann = Annotations(20, 10, 1, (Track(2, "crab"), Track(3, "goby", 0.25)))
+    >>> inst = Instance(frame=0, track=2, box=(1, 2, 5, 6), score=0.5, time=0.0)
+    >>> ",".join(row(ann, inst, ann.class_of(), False, class_probabilities(ann)))
+    '2,00:00:00.000000,0,1,2,5,6,0.5,-1,crab,1,(trk-atr) class_probability none'
+    >>> inst = Instance(frame=0, track=3, box=(1, 2, 5, 6), score=0.5, time=0.0)
+    >>> ",".join(row(ann, inst, ann.class_of(), False, class_probabilities(ann)))
+    '3,00:00:00.000000,0,1,2,5,6,0.5,-1,goby,0.25'
+    """
     x0, y0, x1, y1 = inst.bounds()
     score = 1.0 if inst.score is None else inst.score
     time = inst.time if inst.time is not None else ann.time_of(inst.frame)
-    species_conf = probabilities.get(inst.track, score)
+    species_conf = probabilities.get(inst.track)
     out = [
         str(inst.track),
         timestamp(time) if time is not None else f"frame_{inst.frame:06d}",
@@ -176,12 +202,17 @@ def row(
         _num(score),
         "-1",
         classes[inst.track],
-        _num(species_conf),
+        _num(1.0 if species_conf is None else species_conf),
     ]
-    if polygons and inst.rle is not None:
-        poly = outline(decode_rle(inst.rle, ann.height, ann.width, inst.where))
-        if poly is not None:
-            out.append("(poly) " + " ".join(_num(round(v, 2)) for v in poly.ravel()))
+    if polygons:
+        poly = None
+        if inst.rle is not None:
+            poly = outline(decode_rle(inst.rle, ann.height, ann.width, inst.where))
+        out.append(
+            "" if poly is None else "(poly) " + " ".join(_num(round(v, 2)) for v in poly.ravel())
+        )
+    if species_conf is None:
+        out.append(NO_PROBABILITY)
     return out
 
 
@@ -190,11 +221,9 @@ def _num(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def write(
-    ann: Annotations, path: Path, *, polygons: bool = False, probabilities=None, fps=None
-) -> None:
+def write(ann: Annotations, path: Path, *, polygons: bool = False, fps=None) -> None:
     """Write ``ann`` as a VIAME CSV (readable by DIVE)."""
-    write_frames(ann, ann.frames(), path, polygons=polygons, probabilities=probabilities, fps=fps)
+    write_frames(ann, ann.frames(), path, polygons=polygons, fps=fps)
 
 
 def write_frames(
@@ -203,7 +232,6 @@ def write_frames(
     path: Path,
     *,
     polygons: bool = False,
-    probabilities=None,
     fps=None,
 ) -> None:
     """Write the boxes of ``frames`` (``(frame, instances)`` in frame order) as a VIAME CSV,
@@ -228,16 +256,13 @@ def write_frames(
     classes = head.class_of()
     unreadable = unreadable_classes(head)
     found: set[int] = set()
-    probabilities = probabilities or {}
+    probabilities = class_probabilities(head)
     with open(path, "w", encoding="utf-8") as fh:  # DIVE reads UTF-8, whatever the locale
         fh.write(HEADER + "\n" + pd.DataFrame([meta]).to_csv(header=False, index=False))
         out = csv.writer(fh, lineterminator="\n")  # as pandas' to_csv quotes and ends rows
         for _, items in frames:
             for inst in items:
-                fields = row(head, inst, classes, polygons, probabilities)
-                if polygons and len(fields) == 11:
-                    fields.append("")  # no outline: the column is there, empty
-                out.writerow(fields)
+                out.writerow(row(head, inst, classes, polygons, probabilities))
                 if inst.track in unreadable:
                     found.add(inst.track)
                     if inst.track == min(unreadable):  # no lower one to name: refuse now
@@ -273,12 +298,14 @@ def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotat
             conf = probability(fields[7], w, "confidence (field 8)")
         species: list[tuple[str, float]] = []
         polys = []
+        unclassified = False  # ecoseg's mark of a track without a class probability
         k = 9
         while k < len(fields):
             item = fields[k].strip()
             if item.startswith("("):
                 if item.startswith("(poly)"):
                     polys.append(_polygon(item, w, k))
+                unclassified |= " ".join(item.split()) == NO_PROBABILITY
                 k += 1
                 continue
             if not item:
@@ -320,17 +347,21 @@ def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotat
                 tuple(polys),
                 time,
                 f"line {row.line}",
+                unclassified,
             )
         )
     shift = 1 if any(r[0] == 0 for r in records) else 0
     best: dict[int, tuple[float, str]] = {}
+    unclassified_ids = set()
     instances = []
-    for tid, frame, box, conf, species, polys, time, where in records:
+    for tid, frame, box, conf, species, polys, time, where, unclassified in records:
         oid = positive_id(tid + shift, f"{path}: {where}")
         for name, value in species:
             if oid not in best or value > best[oid][0]:
                 best[oid] = (value, name)
         best.setdefault(oid, (-np.inf, "unknown"))
+        if unclassified:
+            unclassified_ids.add(oid)
         instances.append(
             Instance(
                 frame=frame,
@@ -342,9 +373,11 @@ def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotat
                 where=where,
             )
         )
-    # the species' confidence is its class probability (VIAME's "species, confidence" pair)
+    # the species' confidence is its class probability (VIAME's "species, confidence" pair),
+    # unless ecoseg marked the track as having none; field 8 is a score on the frame only
     tracks = [
-        Track(oid, name, float(p) if np.isfinite(p) else None) for oid, (p, name) in best.items()
+        Track(oid, name, float(p) if np.isfinite(p) and oid not in unclassified_ids else None)
+        for oid, (p, name) in best.items()
     ]
     return file_annotations(path, width, height, tracks, instances)
 

@@ -4,14 +4,19 @@ Every import stored no class probability: a classified or concept store exported
 YouTube-VIS or VIAME came back without its objects' ``class_probability`` (VIAME's species
 confidence picked the species and was dropped; a YouTube-VIS results file's ``score``, a
 model's confidence in a track's category, too). Now kept where the format has a field for it.
-The class source is in no format: an imported object records none, and ``ecoseg.measure``'s
-tables show ``prompt`` for a named one (a class given with the object, as a truth store's;
+VIAME wrote an object without one with its score on each frame as the species confidence,
+which read back as its class probability (the highest score); it is written with a
+confidence of 1 and ``(trk-atr) class_probability none``, and reads back without one. CVAT
+lost both; it keeps them as mask attributes now, and the class source too. Elsewhere the class
+source is in no format: an imported object records none, and ``ecoseg.measure``'s tables show
+``prompt`` for a named one (a class given with the object, as a truth store's;
 ``ecoseg.measure.regions.class_source_of``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -32,10 +37,8 @@ SCORES = np.array([[0.9, 0.6, 0.7], [0.8, 0.5, 0.75], [0.95, 0.55, 0.5], [0.85, 
 BACK = {
     "coco": [0.8125, 0.431, None],
     "ytvis": [0.8125, 0.431, None],
-    # the species confidence: an object without a class probability is written with its
-    # score on each frame, which reads back as one (the highest)
-    "viame": [0.8125, 0.431, 0.75],
-    "cvat": [None, None, None],
+    "viame": [0.8125, 0.431, None],  # the species confidence (0.75, object 3's best score)
+    "cvat": [0.8125, 0.431, None],  # mask attributes (lost)
     "mot": [None, None, None],
     "mots": [None, None, None],
     "davis": [None, None, None],
@@ -120,3 +123,108 @@ def test_a_dive_species_confidence_is_the_class_probability(classified, tmp_path
     )
     back = _records(import_annotations(csv, "viame", video, tmp_path / "d.zarr"))
     assert (back[1].class_name, back[1].class_probability) == ("wrasse", 0.7)
+
+
+@pytest.mark.parametrize("fmt", ["viame", "cvat"])
+def test_scores_and_class_probabilities_come_back_apart(classified, tmp_path, fmt):
+    """The score on each frame (VIAME's field 8, CVAT's ``score``) goes to the store's scores,
+    the class probability to the object table: neither reads as the other."""
+    video, store = classified
+    path = export(store, fmt, tmp_path / f"out-{fmt}")
+    back = import_annotations(path, fmt, video, tmp_path / "back.zarr")
+    with MaskStore.open(store) as before, MaskStore.open(back) as after:
+        assert np.array_equal(after.read_scores(), before.read_scores())
+        old, new = before.object_records(), after.object_records()
+    assert [new[i].class_probability for i in OBJECTS] == [
+        old[i].class_probability for i in OBJECTS
+    ]
+
+
+def test_a_cvat_round_trip_keeps_the_class_source(classified, tmp_path):
+    """ecoseg's ``class_source`` mask attribute: the tables show where each class came from
+    (they showed ``prompt`` for every object of the imported store)."""
+    video, store = classified
+    path = export(store, "cvat", tmp_path / "out.xml")
+    back = import_annotations(path, "cvat", video, tmp_path / "back.zarr")
+    assert [r.class_source for r in _records(back).values()] == ["classified", "concept", "prompt"]
+    tracks = ecoseg.measure(back)["tracks"].set_index("object_id")
+    assert tracks.loc[list(OBJECTS), "class_source"].tolist() == ["classified", "concept", "prompt"]
+
+
+def test_a_cvat_file_without_class_attributes_imports_as_before(classified, tmp_path):
+    """A file CVAT or another tool wrote: no class probability, no class source recorded."""
+    video, store = classified
+    path = export(store, "cvat", tmp_path / "out.xml")
+    text = open(path).read()
+    bare = re.sub(r'\s*<attribute name="class_(probability|source)">[^<]*</attribute>', "", text)
+    assert "class_probability" in bare  # still declared by the labels, as CVAT keeps them
+    assert '<attribute name="class_' not in bare
+    (tmp_path / "bare.xml").write_text(bare)
+    back = _records(import_annotations(tmp_path / "bare.xml", "cvat", video, tmp_path / "b.zarr"))
+    assert [back[i].class_probability for i in OBJECTS] == [None] * 3
+    assert [back[i].class_source for i in OBJECTS] == ["unknown"] * 3  # the record's default
+    assert [back[i].class_name for i in OBJECTS] == ["wrasse", "goby", "crab"]
+
+
+def test_a_cvat_mask_drawn_there_has_an_empty_class_probability(classified, tmp_path):
+    """CVAT gives a mask drawn in it its label's defaults: the text attributes are empty."""
+    video, store = classified
+    path = export(store, "cvat", tmp_path / "out.xml")
+    text = (
+        open(path)
+        .read()
+        .replace(
+            '<attribute name="class_probability">0.431</attribute>',
+            '<attribute name="class_probability"></attribute>',
+        )
+    )
+    (tmp_path / "drawn.xml").write_text(text)
+    back = _records(import_annotations(tmp_path / "drawn.xml", "cvat", video, tmp_path / "d.zarr"))
+    assert [back[i].class_probability for i in OBJECTS] == [0.8125, None, None]
+
+
+def test_a_dive_file_keeps_the_mark_of_no_class_probability_on_any_row(classified, tmp_path):
+    """DIVE writes a track attribute on each row of the track; one row is enough."""
+    video, _ = classified
+    csv = tmp_path / "dive.csv"
+    csv.write_text(
+        "# 1: Detection or Track-id,2: Video or Image Identifier,3: Unique Frame Identifier\n"
+        "0,00:00:00.000000,0,3,2,12,10,0.9,-1,wrasse,1\n"
+        "0,00:00:00.040000,1,3,2,12,10,0.6,-1,wrasse,1,(trk-atr)  class_probability none\n"
+        "1,00:00:00.000000,0,30,20,40,30,0.9,-1,goby,1,(trk-atr) class_probability high\n"
+    )
+    back = _records(import_annotations(csv, "viame", video, tmp_path / "d.zarr"))
+    assert (back[1].class_name, back[1].class_probability) == ("wrasse", None)
+    assert back[2].class_probability == 1.0  # another value: an attribute like any other
+
+
+def test_a_surveys_cvat_images_file_keeps_them(tmp_path):
+    """A photo survey is written as CVAT for images: its masks carry the attributes too."""
+    from PIL import Image
+
+    from ecoseg.io.video import open_video
+    from ecoseg.provenance import survey_video
+
+    folder, names = tmp_path / "quadrats", ["north.png", "south.png"]
+    folder.mkdir()
+    for name in names:
+        Image.fromarray(np.full((H, W, 3), 90, np.uint8)).save(folder / name)
+    objects = [
+        {"id": i, "class": c, "source": "concept", "class_source": s}
+        | ({} if p is None else {"class_probability": p})
+        for i, (c, s, p) in OBJECTS.items()
+    ]
+    labels = np.zeros((2, H, W), np.uint32)
+    labels[0, 2:10, 3:12], labels[1, 20:30, 30:40], labels[1, 35:40, 50:60] = 1, 2, 3
+    survey = tmp_path / "survey.zarr"
+    video = survey_video(open_video(folder).record(), names)
+    with MaskStore.create(
+        survey, height=H, width=W, objects=objects, provenance={"video": video}
+    ) as s:
+        s.append(labels, np.arange(2.0))
+        s.mark_complete()
+    path = export(survey, "cvat", tmp_path / "survey.xml")
+    assert "<image " in open(path).read()
+    back = _records(import_annotations(path, "cvat", folder, tmp_path / "back.zarr"))
+    assert [back[i].class_probability for i in OBJECTS] == [0.8125, 0.431, None]
+    assert [back[i].class_source for i in OBJECTS] == ["classified", "concept", "prompt"]

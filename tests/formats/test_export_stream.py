@@ -8,6 +8,8 @@ docs/scale.md), so an hour of video took gigabytes before the writer started."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import tracemalloc
 import warnings
@@ -81,7 +83,13 @@ def rich_store(path, provenance=None, keep=None) -> str:
             lab[t, 6:10, 9:13] = 200
     objects = [
         {"id": 3, "class": "parrotfish", "source": "truth"},
-        {"id": 12, "class": 'reef, "odd" Ōtaki', "source": "truth", "class_probability": 0.8},
+        {
+            "id": 12,
+            "class": 'reef, "odd" Ōtaki',
+            "source": "truth",
+            "class_probability": 0.8,
+            "class_source": "classified",
+        },
         {"id": 200, "class": "parrotfish", "source": "truth"},
         {"id": 9, "class": "never seen", "source": "truth"},
     ]
@@ -129,12 +137,13 @@ def old_text(fmt: str, ann, **options) -> str:
         ]
         return pd.DataFrame(rows).to_csv(sep=" ", header=False, index=False)
     meta = ["# metadata", f"Fps: {options['fps']:g}", f'exported_by: "ecoseg {viame.__version__}"']
-    data = viame.rows(ann, polygons=options["polygons"], probabilities=options["probabilities"])
+    data = io.StringIO()  # rows of their own lengths: a DataFrame pads the short ones
+    csv.writer(data, lineterminator="\n").writerows(viame.rows(ann, polygons=options["polygons"]))
     return (
         viame.HEADER
         + "\n"
         + pd.DataFrame([meta]).to_csv(header=False, index=False)
-        + pd.DataFrame(data).to_csv(header=False, index=False)
+        + data.getvalue()
     )
 
 
@@ -147,7 +156,7 @@ def test_streamed_files_are_the_whole_store_writers_bytes(tmp_path, monkeypatch,
     store = rich_store(tmp_path / "rich.zarr", {"video": {"fps": 29.97}})
     out = export(store, fmt, tmp_path / f"out.{fmt}", polygons=polygons)
     ann = read_store(store)
-    options = {"polygons": polygons, "probabilities": {12: 0.8}, "fps": 29.97}
+    options = {"polygons": polygons, "fps": 29.97}
     with open(out, encoding="utf-8", newline="") as fh:
         text = fh.read()
     assert text == old_text(fmt, ann, **options)
@@ -167,8 +176,7 @@ def test_export_writes_what_the_format_writes_of_the_whole_store(tmp_path, monke
         warnings.simplefilter("ignore")  # what the formats cannot list: tested elsewhere
         out = export(store, fmt, tmp_path / f"out-{fmt}")
         ann = read_store(store)
-        options = {"probabilities": {12: 0.8}} if fmt == "viame" else {}  # as export's
-        format_module(fmt).write(ann, tmp_path / f"whole-{fmt}", **options)
+        format_module(fmt).write(ann, tmp_path / f"whole-{fmt}")
     if fmt == "davis":
         files = sorted(p.name for p in (tmp_path / f"whole-{fmt}").iterdir())
         assert sorted(p.name for p in (tmp_path / f"out-{fmt}").iterdir()) == files

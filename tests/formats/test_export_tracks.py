@@ -112,10 +112,25 @@ def ytvis_dict(ann: Annotations) -> dict:
 def cvat_tree(ann: Annotations, name: str) -> ET.ElementTree:
     """The CVAT document built in memory: each mask a ``<track>`` of its own, in frame order,
     its object the ``group_id`` and the ``object_id`` attribute, ended by an ``outside`` copy
-    on the next task frame (as CVAT's ``dump_as_cvat_interpolation`` writes a mask)."""
+    on the next task frame (as CVAT's ``dump_as_cvat_interpolation`` writes a mask); since
+    stop 58 with the object's class probability and class source, where it has them."""
     root = cvat._document(ann, name)
     frames = cvat._task_frames(ann)
     classes = ann.class_of()
+    also = {
+        t.id: [
+            (key, text)
+            for key, text in (
+                (
+                    "class_probability",
+                    None if t.class_probability is None else repr(t.class_probability),
+                ),
+                ("class_source", t.class_source),
+            )
+            if text is not None
+        ]
+        for t in ann.tracks
+    }
     n = 0
     for _, items in ann.frames():
         for inst in items:
@@ -123,7 +138,15 @@ def cvat_tree(ann: Annotations, name: str) -> ET.ElementTree:
             track.set("source", "auto")
             track.set("group_id", str(inst.track))
             coded = cvat.mask_to_cvat(decode_rle(inst.rle, ann.height, ann.width, inst.where))
-            _cvat_shape(track, inst.frame, coded, outside=False, score=inst.score, oid=inst.track)
+            _cvat_shape(
+                track,
+                inst.frame,
+                coded,
+                outside=False,
+                score=inst.score,
+                oid=inst.track,
+                also=also[inst.track],
+            )
             if inst.frame + frames.step in frames:
                 _cvat_shape(track, inst.frame + frames.step, coded, outside=True, score=None)
             n += 1
@@ -131,7 +154,9 @@ def cvat_tree(ann: Annotations, name: str) -> ET.ElementTree:
     return ET.ElementTree(root)
 
 
-def _cvat_shape(track: ET.Element, frame: int, coded, *, outside: bool, score, oid=None) -> None:
+def _cvat_shape(
+    track: ET.Element, frame: int, coded, *, outside: bool, score, oid=None, also=()
+) -> None:
     runs, left, top, w, h = coded
     el = ET.SubElement(track, "mask")
     for key, value in (
@@ -152,6 +177,8 @@ def _cvat_shape(track: ET.Element, frame: int, coded, *, outside: bool, score, o
         attr.text = repr(float(score))
     if oid is not None:
         ET.SubElement(el, "attribute", {"name": "object_id"}).text = str(oid)
+    for key, text in also:
+        ET.SubElement(el, "attribute", {"name": key}).text = text
 
 
 @pytest.mark.parametrize("fmt", TRACKS)

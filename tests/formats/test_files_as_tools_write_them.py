@@ -180,6 +180,25 @@ def test_a_file_reads_the_same_however_it_was_saved(tmp_path, fmt, saved):
     assert all((again[1][t] == labels[t]).all() for t in labels)
 
 
+#: the class probabilities each tool's file states: DIVE's species confidences only
+STATED = {"viame": {1: 1.0, 2: 0.9}, "mot": {}, "cvat": {}, "coco": {}, "ytvis": {}}
+
+
+@pytest.mark.parametrize("fmt", list(FILES))
+def test_a_tools_file_without_ecosegs_fields_gives_what_it_states(tmp_path, fmt):
+    """No ``class_probability`` attribute (COCO, YouTube-VIS, CVAT), no ``(trk-atr)
+    class_probability none`` (VIAME), no ``class_source`` (CVAT): each object has the class
+    probability the file states, or none, and no class source."""
+    name, text = FILES[fmt]
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    if fmt == "mot":
+        (tmp_path / "labels.txt").write_text(LABELS, encoding="utf-8")
+    tracks = read_annotations(tmp_path / name, fmt, VIDEO).tracks
+    stated = {t.id: t.class_probability for t in tracks if t.class_probability is not None}
+    assert stated == STATED[fmt]
+    assert {t.class_source for t in tracks} == {None}
+
+
 def _flat_coco() -> str:
     data = json.loads(COCO)
     data["annotations"][0]["segmentation"] = [[1, 2, 5, 6, 9, 10]]  # points on a line

@@ -46,7 +46,8 @@ def test_documented_columns_field_by_field(sample, tmp_path):
     seen = set()
     for line in lines[2:]:
         f = line.split(",")
-        assert len(f) == 12  # 9 fields, one species pair, one polygon
+        # 9 fields, one species pair, one polygon, the truth's mark of no class probability
+        assert len(f) == 13
         oid, frame = int(f[0]), int(f[2])  # 1: track id; 3: frame from 0
         assert STAMP.match(f[1]) and parse_timestamp(f[1]) == pytest.approx(times[frame], abs=1e-6)
         box = tuple(int(v) for v in f[3:7])  # 4-7: TL_x, TL_y, BR_x, BR_y
@@ -56,6 +57,7 @@ def test_documented_columns_field_by_field(sample, tmp_path):
         assert f[8] == "-1"  # 9: target length (none)
         assert f[9] == classes[oid] and float(f[10]) == 1.0  # 10, 11: species, confidence
         assert f[11].startswith("(poly) ")
+        assert f[12] == "(trk-atr) class_probability none"
         xy = np.array(f[11].split()[1:], float).reshape(-1, 2)
         assert len(xy) >= 3
         # the outline hugs the box: every vertex within half a pixel of it

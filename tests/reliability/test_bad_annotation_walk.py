@@ -59,6 +59,20 @@ _CVAT_MISSPELT = (  # a hand-edited label: it became a species of its own, count
     'outside="0" occluded="0" xtl="1" ytl="1" xbr="4" ybr="4"/></track></annotations>'
 )
 
+
+def _cvat_masks(first: tuple[str, str], second: tuple[str, str]) -> str:
+    """A CVAT for video file of object 3 (as ecoseg writes it: a track per mask) on frames 0
+    and 1, each mask with one more ``<attribute>`` (name, text)."""
+    tracks = "".join(
+        f'<track id="{k}" label="crab"><mask frame="{k}" keyframe="1" outside="0" occluded="0" '
+        f'rle="0, 4" left="1" top="1" width="2" height="2" z_order="0">'
+        f'<attribute name="object_id">3</attribute><attribute name="{name}">{text}</attribute>'
+        "</mask></track>"
+        for k, (name, text) in enumerate((first, second))
+    )
+    return f"<annotations><meta><task><size>2</size></task></meta>{tracks}</annotations>"
+
+
 CASES = [  # (id, format, file name, content, what the line names)
     ("mot-as-viame", "viame", "t.csv", _MOT, ["looks like MOT text", "--format mot"]),
     ("viame-as-mot", "mot", "t.txt", _VIAME, ["line 2", "looks like a VIAME CSV"]),
@@ -190,6 +204,33 @@ CASES = [  # (id, format, file name, content, what the line names)
         "a.json",
         json.dumps(_ytvis(annotations=[{**_ytvis()["annotations"][0], "class_probability": 87}])),
         ["annotations[0] (id 1)", "class_probability 87 is not a score in [0, 1]"],
+    ),
+    (  # ecoseg's mask attributes (CVAT had no class probability): as COCO's, one per object
+        "cvat-two-class-probabilities",
+        "cvat",
+        "a.xml",
+        _cvat_masks(("class_probability", "0.9"), ("class_probability", "0.4")),
+        [
+            '<track id="1"> <mask frame="1">: class_probability 0.4 of object 3, but 0.9 at '
+            '<track id="0"> <mask frame="0">: one class_probability per object'
+        ],
+    ),
+    (
+        "cvat-class-probability-in-percent",
+        "cvat",
+        "a.xml",
+        _cvat_masks(("class_probability", "87"), ("class_probability", "87")),
+        ['<track id="0"> <mask frame="0">: class_probability \'87\' is not a score in [0, 1]'],
+    ),
+    (  # a store's class sources are a fixed set (its object table refused it, unnamed)
+        "cvat-class-source-of-another-word",
+        "cvat",
+        "a.xml",
+        _cvat_masks(("class_source", "classified"), ("class_source", "model")),
+        [
+            '<track id="1"> <mask frame="1">: class_source \'model\' is not one of prompt, '
+            "concept, reviewed, classified, rule, unknown"
+        ],
     ),
 ]
 
