@@ -23,7 +23,7 @@ in the report step's words (:func:`check_truth_frames`), and what the measure an
 would refuse of a video's frame size or units once it is segmented: a ``calibration:`` whose
 scale-bar ends or laser spots lie outside the frame, a ``species_model:`` in other units than
 the calibration gives (mm / px) or, in pixels, of frames of another scale
-(:func:`check_frames_fit`).
+(:func:`check_frames_fit`, with the frame size the probe of the video read).
 It names, too, each study store whose calibration was set by hand since the study saved its own
 there, which a run puts back (:func:`hand_calibrations`), and refuses what a run would refuse
 of a ``species_model:`` (:func:`check_species_models`): a file that is no species model or
@@ -369,6 +369,7 @@ def unreadable_videos(
     *,
     shown: str | Path | None = None,
     videos: Sequence[VideoSpec] | None = None,
+    shapes: dict[str, tuple[int, int]] | None = None,
 ) -> dict[str, str]:
     """The videos without a finished store (:func:`unfinished_videos`; or ``videos``: those a
     run is about to segment) that do not open, each with one line: its place in the study
@@ -377,7 +378,8 @@ def unreadable_videos(
 
     Only the container, its header and first frame are read (milliseconds a file, however
     long); a video not there (moved away: :mod:`ecoseg.study.moved` keeps its store or refuses
-    it) is left to the run.
+    it) is left to the run. ``shapes``: filled here with the frame shape (height, width) of
+    each video that opens, by name, as :func:`check_frames_fit` takes them.
 
     Examples
     --------
@@ -398,12 +400,15 @@ def unreadable_videos(
         if not video.path.exists():
             continue
         try:
-            probe_video(video.path)
+            shape = probe_video(video.path)
         except VideoError as exc:
             if places is None:  # the study file read once, and only for a video refused
                 places = key_places(study, ("", "path"), shown)
             where = places[video.name]
             found[video.name] = f"{where.get('path') or where['']} {one_line(exc)}"
+        else:
+            if shapes is not None:
+                shapes[video.name] = shape
     return found
 
 
@@ -413,10 +418,16 @@ def check_readable(
     *,
     shown: str | Path | None = None,
     videos: Sequence[VideoSpec] | None = None,
-) -> None:
+) -> dict[str, tuple[int, int]]:
     """Refuse a study with a video that does not open, naming every such video
     (:func:`unreadable_videos`), for ``ecoseg study --check`` and, with the ``videos`` it is
     about to segment, before a run does any work.
+
+    Returns
+    -------
+    dict
+        The frame shape (height, width) of each video checked, by name, as it is decoded
+        (:func:`ecoseg.io.video.probe_video`), for :func:`check_frames_fit`.
 
     Raises
     ------
@@ -426,7 +437,8 @@ def check_readable(
         every video opens): line 9: videos[1] (b): .../b.mp4: not a readable video (...);
         line 13: ..."``).
     """
-    bad = unreadable_videos(study, output, shown=shown, videos=videos)
+    shapes: dict[str, tuple[int, int]] = {}
+    bad = unreadable_videos(study, output, shown=shown, videos=videos, shapes=shapes)
     if bad:
         file = f"{study.path if shown is None else shown}: "
         each = [line.removeprefix(file) for line in bad.values()]  # the file named once
@@ -435,6 +447,7 @@ def check_readable(
             f"{file}{len(bad)} of {n} video{'s' if n > 1 else ''} cannot be read (a run "
             f"starts only once every video opens): {'; '.join(each)}"
         )
+    return shapes
 
 
 def check_truth_frames(
@@ -512,6 +525,7 @@ def check_frames_fit(
     videos: Sequence[VideoSpec] | None = None,
     classify: bool = True,
     models: dict[Path, tuple[bytes, SpeciesModel]] | None = None,
+    shapes: Mapping[str, tuple[int, int]] | None = None,
 ) -> None:
     """Refuse, before a video is segmented, what a run refuses of it only once it has made
     its store: the study file's ``calibration:`` with a scale-bar end or laser spot outside
@@ -524,9 +538,11 @@ def check_frames_fit(
 
     Of the videos without a finished store (:func:`unfinished_videos`; or ``videos``: those a
     run is about to segment); a video not there or that does not open is left to
-    :func:`check_readable`. Each video is opened as a run opens it (its packets indexed, no
-    frame decoded), only where it has a calibration or species model to check. ``models``:
-    the species model files read so far (filled here), each read once.
+    :func:`check_readable`. Its frame size is taken from ``shapes`` (the frame shape, height
+    and width, of each video by name, as :func:`check_readable` returns them), else probed
+    (:func:`ecoseg.io.video.probe_video`: its header and first frame), only where it has a
+    calibration or species model to check. ``models``: the species model files read so far
+    (filled here), each read once.
 
     Raises
     ------
@@ -549,18 +565,18 @@ def check_frames_fit(
     """
     from ecoseg._cli import one_line
     from ecoseg.errors import CalibrationError
-    from ecoseg.io.video import open_video
+    from ecoseg.io.video import probe_video
     from ecoseg.species.model import ModelError
 
     models = {} if models is None else models
+    shapes = {} if shapes is None else shapes
     places = None
     for video in unfinished_videos(study) if videos is None else videos:
         cal, path = video.calibration, video.species_model if classify else None
         if (cal is None and path is None) or not video.path.exists():
             continue
         try:
-            with open_video(video.path, fps=video.fps) as reader:
-                width, height = reader.size
+            height, width = shapes.get(video.name) or probe_video(video.path)
         except EcosegError:  # check_readable's to say
             continue
         store, key = study.store_path(video), "calibration"

@@ -319,16 +319,21 @@ def run_study(
         for video, *_ in jobs:
             check_video(video, places[video.name])
     # a cut-off or damaged video: every one named now, not the first once the others are done
-    check_readable(study, shown=shown, videos=[video for video, *_ in jobs])
+    shapes = check_readable(study, shown=shown, videos=[video for video, *_ in jobs])
     # a truth of other frames than its video: the report step's refusal, before any work
     check_truth_frames(study, shown=shown, videos=[video for video, *_ in jobs])
     models: dict[Path, tuple[bytes, Any]] = {}  # each species_model file read once (hashed)
     if classify:  # of a video to segment: a model no store fits, before any work, as --check
         check_model_versions(study, [video for video, *_ in jobs], shown=shown, models=models)
-    # what the measure and classify steps refuse of its frame size or units: not after the
-    # long segmentation, before any
+    # what the measure and classify steps refuse of its frame size (as probed above) or
+    # units: not after the long segmentation, before any
     check_frames_fit(
-        study, shown=shown, videos=[video for video, *_ in jobs], classify=classify, models=models
+        study,
+        shown=shown,
+        videos=[video for video, *_ in jobs],
+        classify=classify,
+        models=models,
+        shapes=shapes,
     )
 
     def species_model_of(video: VideoSpec) -> tuple[bytes, Any] | None:
