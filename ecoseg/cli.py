@@ -404,11 +404,11 @@ def _run_study(args) -> int:
             check_machine,
             check_own_tables,
             check_readable,
-            check_species_models,
             check_store_made,
             check_truth_frames,
             hand_calibrations,
         )
+        from ecoseg.study.species_models import check_species_models
 
         check_own_tables(placed)  # a user's own file among the tables: refused as a run does
         for video in placed.videos:  # a store the study did not make: refused as a run does
