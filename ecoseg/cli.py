@@ -404,11 +404,11 @@ def _run_study(args) -> int:
             check_machine,
             check_own_tables,
             check_readable,
-            check_species_models,
             check_store_made,
             check_truth_frames,
             hand_calibrations,
         )
+        from ecoseg.study.species_models import check_species_models
 
         check_own_tables(placed)  # a user's own file among the tables: refused as a run does
         for video in placed.videos:  # a store the study did not make: refused as a run does
@@ -422,12 +422,12 @@ def _run_study(args) -> int:
         if args.scheduler is None:  # the videos run here: a device or weights it lacks
             check_machine(study, output)
         # a cut-off or damaged video: every one named now, not the first when a run reaches it
-        check_readable(study, output, shown=args.study)
+        shapes = check_readable(study, output, shown=args.study)
         # a truth of other frames than its video: refused now, not at the report step
         check_truth_frames(placed, shown=args.study)
-        # a calibration or species model of another frame size or units: refused now, not
-        # once the video is segmented
-        check_frames_fit(placed, shown=args.study, classify=not args.no_classify)
+        # a calibration or species model of another frame size (as probed above) or units:
+        # refused now, not once the video is segmented
+        check_frames_fit(placed, shown=args.study, classify=not args.no_classify, shapes=shapes)
         gone = f"; not found, their stores kept: {', '.join(moved)}" if moved else ""
         if truths := moved_truths(study):
             gone += f"; truth not found, not scored: {', '.join(truths)}"

@@ -104,7 +104,17 @@ FORBIDDEN = {
 
 # What the two lowest layers of docs/architecture.md may import at all (of ecoseg): the helpers
 # `errors` only, the records the helpers (layer 0) and each other.
-HELPERS = ("errors", "_version", "_lazy", "_checks", "_hashing", "_paths", "_device", "_warn")
+HELPERS = (
+    "errors",
+    "_version",
+    "_lazy",
+    "_checks",
+    "_hashing",
+    "_paths",
+    "_store_video",
+    "_device",
+    "_warn",
+)
 RECORDS = (
     "provenance",
     "_record_json",

@@ -80,7 +80,7 @@ class StoreSummary:
     video, video_path, video_sha256 : str or None
         The video's file name, its path as recorded and its sha256.
     video_found : str or None
-        Where the video is found now (:func:`ecoseg._paths.find_video`: at the recorded
+        Where the video is found now (:func:`ecoseg._store_video.find_video`: at the recorded
         path, relative to or beside the store, or in a folder moved whole with it), absolute
         or from the current folder as the store is given; None when it is found nowhere, not
         recorded, or a URL (not looked for). Found by path only: whether it is the store's

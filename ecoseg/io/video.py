@@ -123,12 +123,20 @@ def open_video(
     return VideoFileReader(p, size=size, crop=crop)
 
 
-def probe_video(path: str | os.PathLike) -> None:
-    """Check cheaply that :func:`open_video` opens ``path``, without indexing a whole file.
+def probe_video(path: str | os.PathLike) -> tuple[int, int]:
+    """Check cheaply that :func:`open_video` opens ``path``, without indexing a whole file, and
+    say the shape of its frames.
 
     A video file: its container, header and first frame (:func:`ecoseg.io.videofile.probe_file`:
     milliseconds however long the file, where :func:`open_video` demuxes every packet). An
     image folder: opened as :func:`open_video` opens it (its images' headers).
+
+    Returns
+    -------
+    (height, width) : tuple of int
+        The shape of the frames :func:`open_video` decodes without a crop or size
+        (``frame.image.shape[:2]``): upright, footage with a display matrix and photos with
+        an EXIF orientation turned as they are decoded.
 
     Raises
     ------
@@ -142,16 +150,17 @@ def probe_video(path: str | os.PathLike) -> None:
     >>> import ecoseg, tempfile
     >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
     >>> probe_video(clip.video)
+    (48, 64)
     >>> probe_video(clip.truth)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ecoseg.errors.VideoError: ...truth.zarr: ...
     """
     p = check_path(path)
-    if p.is_dir():
-        ImageFolderReader(p).close()
-    else:
-        probe_file(p)
+    if not p.is_dir():
+        return probe_file(p)
+    with ImageFolderReader(p) as reader:
+        return reader.height, reader.width
 
 
 def as_reader(video: str | os.PathLike | VideoReader, *, fps: float | None = None) -> VideoReader:

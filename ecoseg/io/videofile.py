@@ -203,13 +203,20 @@ class VideoFileReader(VideoReader):
         return _ToRGB(stream, self._crop, self._size, self.turns)
 
 
-def probe_file(path) -> None:
+def probe_file(path) -> tuple[int, int]:
     """Check cheaply that a video file opens: its container and header, a video stream FFmpeg
     has a decoder for, a frame size, and a first frame that decodes.
 
     What :class:`VideoFileReader` refuses when it opens a file, less what only its index of
     every packet finds (a packet that cannot be read mid-file): no packet past the first
     frame is read, so it takes milliseconds however long the file (``ecoseg study --check``).
+
+    Returns
+    -------
+    (height, width) : tuple of int
+        The shape of the frames :class:`VideoFileReader` decodes (``frame.image.shape[:2]``,
+        no crop or resize): the first picture's, turned upright by its display matrix
+        (:mod:`ecoseg.io.rotation`) as the reader turns it.
 
     Raises
     ------
@@ -232,13 +239,15 @@ def probe_file(path) -> None:
     try:
         _frame_size(p, _header_size(stream))
         try:
-            for _ in container.decode(stream):
-                return
+            first = next(container.decode(stream), None)
         except (av.FFmpegError, OSError) as e:
             raise VideoError(
                 f"{p}: its first frame does not decode ({describe_error(e)})"
             ) from None
-        raise VideoError(f"{p}: video stream has no frames")
+        if first is None:
+            raise VideoError(f"{p}: video stream has no frames")
+        shape = (first.height, first.width)  # as VideoFileReader turns it (_FirstPicture)
+        return shape[::-1] if upright_turns(getattr(first, "rotation", 0) or 0) % 2 else shape
     finally:
         container.close()
 

@@ -161,7 +161,7 @@ def matching_video(meta: Mapping[str, Any], videos: Sequence[tuple[str, str]]) -
 
     The layer's recorded video (``provenance["video"]`` of its ``metadata["ecoseg"]``) is
     looked for first by path: as recorded, or where the reader finds it for the layer's store
-    (relative to the store, or beside it: :func:`ecoseg._paths.find_video`); then, when a
+    (relative to the store, or beside it: :func:`ecoseg._store_video.find_video`); then, when a
     sha256 is recorded, by content (a copy under another name; :func:`video_warning`, whose
     sha256 of a large file is computed once and cached). A layer that records no video fits
     the one video when exactly one is given, and none of several.
@@ -195,7 +195,7 @@ def matching_video(meta: Mapping[str, Any], videos: Sequence[tuple[str, str]]) -
     >>> matching_video(drawn, [("b", str(b.video))]), matching_video(drawn, [("a", ""), ("b", "")])
     ('b', None)
     """
-    from ecoseg._paths import find_video
+    from ecoseg._store_video import find_video
 
     recorded = (meta.get("provenance") or {}).get("video")
     recorded = dict(recorded) if isinstance(recorded, Mapping) else {}
@@ -242,7 +242,7 @@ def missing_video(meta: Mapping[str, Any]) -> str | None:
     >>> missing_video({"store": "drawn.zarr", "provenance": {}}) is None
     True
     """
-    from ecoseg._paths import video_looked_in
+    from ecoseg._store_video import video_looked_in
 
     recorded = (meta.get("provenance") or {}).get("video")
     made = recorded.get("path") if isinstance(recorded, Mapping) else None
@@ -276,7 +276,7 @@ def video_to_open(meta: Mapping[str, Any], fits: int = 0) -> str:
     >>> video_to_open({"store": "drawn.zarr"}, fits=2)
     'drawn.zarr records no video and 2 open videos have its frame size: close all but its own'
     """
-    from ecoseg._paths import find_video
+    from ecoseg._store_video import find_video
 
     recorded = (meta.get("provenance") or {}).get("video")
     made = recorded.get("path") if isinstance(recorded, Mapping) else None

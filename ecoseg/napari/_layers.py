@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ecoseg._paths import find_video
+from ecoseg._store_video import find_video
 from ecoseg.errors import StoreError
 from ecoseg.io.folder import VIDEO_SUFFIXES
 from ecoseg.provenance import ObjectRecord, Provenance

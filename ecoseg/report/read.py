@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import short_repr
-from ecoseg._paths import find_video, same_location, video_looked_in
+from ecoseg._paths import same_location
+from ecoseg._store_video import find_video, video_looked_in
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure.tables import combine_tables, one_spelling
 from ecoseg.provenance import ObjectRecord, Provenance
@@ -86,8 +87,9 @@ class VideoInfo:
     notes: str | None = None
     video_path: Path | None = None  # to read stills from
     video_shown: str = ""
-    #: where a recorded video found nowhere was looked for (:func:`ecoseg._paths.video_looked_in`,
-    #: from where the page's commands run); "" when found, or not a store's recorded path
+    #: where a recorded video found nowhere was looked for
+    #: (:func:`ecoseg._store_video.video_looked_in`, from where the page's commands run); ""
+    #: when found, or not a store's recorded path
     video_looked: str = ""
     calibration_spec: Any = None
     truth: str | None = None

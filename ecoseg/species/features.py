@@ -283,7 +283,7 @@ def _shape_motion(reg: pd.DataFrame, tracks: pd.DataFrame, mm: float | None) -> 
 def resolve_video(store, video=None):
     """The video a store was made from: ``video`` if given, else the provenance path (as
     recorded, relative to the store's folder, by name beside the store, or in a folder moved
-    whole: :func:`ecoseg._paths.find_video`). Path or None.
+    whole: :func:`ecoseg._store_video.find_video`). Path or None.
 
     Examples
     --------
@@ -292,7 +292,7 @@ def resolve_video(store, video=None):
     """
     if video is not None:
         return video
-    from ecoseg._paths import find_video
+    from ecoseg._store_video import find_video
 
     recorded = (store.provenance.get("video") or {}).get("path")
     return find_video(recorded, str(store.path))
@@ -392,7 +392,7 @@ def track_features(
     video : str, Path, VideoReader, ndarray (t, H, W, 3) or callable, optional
         The frames the store was made from (a callable maps a frame index to an RGB image).
         Default: the video named in the store's provenance, looked up as
-        :func:`ecoseg._paths.find_video` does (beside the store, in a folder moved whole).
+        :func:`ecoseg._store_video.find_video` does (beside the store, in a folder moved whole).
     samples : int
         Frames per track whose colours are measured.
     regions : pandas.DataFrame, optional
@@ -480,7 +480,7 @@ def _track_features(
     source = resolve_video(store, video)
     if source is None:
         recorded = (store.provenance.get("video") or {}).get("path")
-        from ecoseg._paths import video_looked_in
+        from ecoseg._store_video import video_looked_in
 
         where = (  # where find_video looked
             f"the video it was made from ({recorded}) is not found: "

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoseg._paths import find_video
+from ecoseg._store_video import find_video
 from ecoseg._version import __version__
 from ecoseg.errors import CalibrationError, StoreError
 from ecoseg.provenance import ObjectRecord, Provenance
@@ -99,7 +99,7 @@ def resume_command(video: str | None, path: Any) -> str:
     video : str or None
         The video the store records; ``VIDEO`` stands for it when none is recorded. A
         recorded absolute path that is not there is shown where
-        :func:`ecoseg._paths.find_video` finds the video now (a folder moved or copied whole
+        :func:`ecoseg._store_video.find_video` finds the video now (a folder moved or copied whole
         with its stores and videos).
     path : str or Path
         The store. Both are quoted for a shell where they need it.

@@ -23,13 +23,10 @@ in the report step's words (:func:`check_truth_frames`), and what the measure an
 would refuse of a video's frame size or units once it is segmented: a ``calibration:`` whose
 scale-bar ends or laser spots lie outside the frame, a ``species_model:`` in other units than
 the calibration gives (mm / px) or, in pixels, of frames of another scale
-(:func:`check_frames_fit`).
+(:func:`check_frames_fit`, with the frame size the probe of the video read).
 It names, too, each study store whose calibration was set by hand since the study saved its own
-there, which a run puts back (:func:`hand_calibrations`), and refuses what a run would refuse
-of a ``species_model:`` (:func:`check_species_models`): a file that is no species model or
-one of another feature version, from the file alone (:func:`check_model_versions`, which a run
-also runs before it segments a video), or one that cannot name the tracks of a study store for
-the calibration the study file gives its video (:func:`ecoseg.species.classify.check_model_fits`).
+there, which a run puts back (:func:`hand_calibrations`). What a run would refuse of a
+``species_model:`` file is checked in :mod:`ecoseg.study.species_models`.
 A user's own file among the tables a run may write (``tables/tracks.csv`` of other columns) is
 refused by both, before any work (:func:`check_own_tables`).
 """
@@ -54,16 +51,13 @@ __all__ = [
     "Lack",
     "check_frames_fit",
     "check_machine",
-    "check_model_versions",
     "check_own_tables",
     "check_readable",
-    "check_species_models",
     "check_store_made",
     "check_truth_frames",
     "check_video",
     "hand_calibrations",
     "machine_lack",
-    "read_species_model",
     "store_finished",
     "store_kept",
     "unfinished_videos",
@@ -369,6 +363,7 @@ def unreadable_videos(
     *,
     shown: str | Path | None = None,
     videos: Sequence[VideoSpec] | None = None,
+    shapes: dict[str, tuple[int, int]] | None = None,
 ) -> dict[str, str]:
     """The videos without a finished store (:func:`unfinished_videos`; or ``videos``: those a
     run is about to segment) that do not open, each with one line: its place in the study
@@ -377,7 +372,8 @@ def unreadable_videos(
 
     Only the container, its header and first frame are read (milliseconds a file, however
     long); a video not there (moved away: :mod:`ecoseg.study.moved` keeps its store or refuses
-    it) is left to the run.
+    it) is left to the run. ``shapes``: filled here with the frame shape (height, width) of
+    each video that opens, by name, as :func:`check_frames_fit` takes them.
 
     Examples
     --------
@@ -398,12 +394,15 @@ def unreadable_videos(
         if not video.path.exists():
             continue
         try:
-            probe_video(video.path)
+            shape = probe_video(video.path)
         except VideoError as exc:
             if places is None:  # the study file read once, and only for a video refused
                 places = key_places(study, ("", "path"), shown)
             where = places[video.name]
             found[video.name] = f"{where.get('path') or where['']} {one_line(exc)}"
+        else:
+            if shapes is not None:
+                shapes[video.name] = shape
     return found
 
 
@@ -413,10 +412,16 @@ def check_readable(
     *,
     shown: str | Path | None = None,
     videos: Sequence[VideoSpec] | None = None,
-) -> None:
+) -> dict[str, tuple[int, int]]:
     """Refuse a study with a video that does not open, naming every such video
     (:func:`unreadable_videos`), for ``ecoseg study --check`` and, with the ``videos`` it is
     about to segment, before a run does any work.
+
+    Returns
+    -------
+    dict
+        The frame shape (height, width) of each video checked, by name, as it is decoded
+        (:func:`ecoseg.io.video.probe_video`), for :func:`check_frames_fit`.
 
     Raises
     ------
@@ -426,7 +431,8 @@ def check_readable(
         every video opens): line 9: videos[1] (b): .../b.mp4: not a readable video (...);
         line 13: ..."``).
     """
-    bad = unreadable_videos(study, output, shown=shown, videos=videos)
+    shapes: dict[str, tuple[int, int]] = {}
+    bad = unreadable_videos(study, output, shown=shown, videos=videos, shapes=shapes)
     if bad:
         file = f"{study.path if shown is None else shown}: "
         each = [line.removeprefix(file) for line in bad.values()]  # the file named once
@@ -435,6 +441,7 @@ def check_readable(
             f"{file}{len(bad)} of {n} video{'s' if n > 1 else ''} cannot be read (a run "
             f"starts only once every video opens): {'; '.join(each)}"
         )
+    return shapes
 
 
 def check_truth_frames(
@@ -512,6 +519,7 @@ def check_frames_fit(
     videos: Sequence[VideoSpec] | None = None,
     classify: bool = True,
     models: dict[Path, tuple[bytes, SpeciesModel]] | None = None,
+    shapes: Mapping[str, tuple[int, int]] | None = None,
 ) -> None:
     """Refuse, before a video is segmented, what a run refuses of it only once it has made
     its store: the study file's ``calibration:`` with a scale-bar end or laser spot outside
@@ -524,9 +532,11 @@ def check_frames_fit(
 
     Of the videos without a finished store (:func:`unfinished_videos`; or ``videos``: those a
     run is about to segment); a video not there or that does not open is left to
-    :func:`check_readable`. Each video is opened as a run opens it (its packets indexed, no
-    frame decoded), only where it has a calibration or species model to check. ``models``:
-    the species model files read so far (filled here), each read once.
+    :func:`check_readable`. Its frame size is taken from ``shapes`` (the frame shape, height
+    and width, of each video by name, as :func:`check_readable` returns them), else probed
+    (:func:`ecoseg.io.video.probe_video`: its header and first frame), only where it has a
+    calibration or species model to check. ``models``: the species model files read so far
+    (filled here), each read once.
 
     Raises
     ------
@@ -549,18 +559,19 @@ def check_frames_fit(
     """
     from ecoseg._cli import one_line
     from ecoseg.errors import CalibrationError
-    from ecoseg.io.video import open_video
+    from ecoseg.io.video import probe_video
     from ecoseg.species.model import ModelError
+    from ecoseg.study.species_models import read_species_model
 
     models = {} if models is None else models
+    shapes = {} if shapes is None else shapes
     places = None
     for video in unfinished_videos(study) if videos is None else videos:
         cal, path = video.calibration, video.species_model if classify else None
         if (cal is None and path is None) or not video.path.exists():
             continue
         try:
-            with open_video(video.path, fps=video.fps) as reader:
-                width, height = reader.size
+            height, width = shapes.get(video.name) or probe_video(video.path)
         except EcosegError:  # check_readable's to say
             continue
         store, key = study.store_path(video), "calibration"
@@ -612,165 +623,3 @@ def hand_calibrations(study: Study, manifest: Mapping) -> list[str]:
             if line is not None:
                 said.append(line)
     return said
-
-
-def read_species_model(path: Path) -> tuple[bytes, SpeciesModel]:
-    """The bytes (a study hashes them) and the model of a ``species_model:`` file, refused in
-    one line naming it as :func:`~ecoseg.study.runner.run_study` and ``ecoseg study --check``
-    refuse it: missing, unreadable, or not a species model
-    (:meth:`~ecoseg.species.model.SpeciesModel.load`).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "species.json"
-    >>> _ = bad.write_text("{}")
-    >>> read_species_model(bad)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ecoseg.species.model.ModelError: .../species.json: not ...
-    """
-    from ecoseg._paths import read_file_bytes
-    from ecoseg.species.model import SpeciesModel
-
-    data = read_file_bytes(path, "species model file")
-    return data, SpeciesModel.load(path, data)
-
-
-def check_model_versions(
-    study: Study,
-    videos: Sequence[VideoSpec] | None = None,
-    *,
-    shown: str | Path | None = None,
-    models: dict[Path, tuple[bytes, SpeciesModel]] | None = None,
-) -> None:
-    """Refuse the ``species_model:`` files of ``videos`` (default: every video of ``study``)
-    that no store fits, from the model file alone: one that is no species model
-    (:func:`read_species_model`), and one trained on track features of another version than
-    this ecoseg computes (:func:`ecoseg.species.classify.check_feature_version`), named at
-    the study file's ``species_model:`` key of the first video that gives it, before any
-    store is made (``ecoseg study --check``, and a run before it segments a video).
-
-    Parameters
-    ----------
-    study : Study
-    videos : sequence of VideoSpec, optional
-        The videos whose models are checked.
-    shown : str or Path, optional
-        The study file as the user gave it (default: its path).
-    models : dict, optional
-        Where each file read is kept (path -> bytes and model), to be read once.
-
-    Raises
-    ------
-    ModelError
-        One line: the key's place, the model file and both versions; for several files, how
-        many, then each.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from ecoseg.species.model import SpeciesModel
-    >>> from ecoseg.study.config import load_study
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "a.mp4").write_bytes(b"")
-    >>> _ = SpeciesModel.fit([[0.0], [1.0]], ["a", "b"], feature_names=["x"],
-    ...                      feature_version=99).save(d / "species.json")
-    >>> text = "output: out\\nvideos:\\n  - path: a.mp4\\n    species_model: species.json\\n"
-    >>> _ = (d / "study.yaml").write_text(text)
-    >>> check_model_versions(load_study(d / "study.yaml"), shown="study.yaml")
-    Traceback (most recent call last):
-    ...
-    ecoseg.species.model.ModelError: study.yaml: line 4: videos[0] (a): species_model: \
-.../species.json: trained on track features of version 99, this ecoseg computes version 1; \
-re-train it with this ecoseg
-    """
-    from ecoseg._cli import one_line
-    from ecoseg.species.classify import check_feature_version
-    from ecoseg.species.model import ModelError
-
-    models = {} if models is None else models
-    places = None
-    stale: list[str] = []
-    for video in study.videos if videos is None else videos:
-        path = video.species_model
-        if path is None or path in models:  # each file said once, at its first video
-            continue
-        models[path] = read_species_model(path)
-        try:
-            check_feature_version(models[path][1], path)
-        except ModelError as exc:
-            if places is None:  # the study file read once, and only for a model refused
-                places = key_places(study, ("species_model",), shown)
-            stale.append(f"{places[video.name]['species_model']} species_model: {one_line(exc)}")
-    if len(stale) == 1:
-        raise ModelError(stale[0])
-    if stale:
-        file = f"{study.path if shown is None else shown}: "
-        each = [line.removeprefix(file) for line in stale]  # the file named once
-        raise ModelError(
-            f"{file}{len(stale)} species models no store fits (trained on other track "
-            f"features): {'; '.join(each)}"
-        )
-
-
-def check_species_models(study: Study, *, shown: str | Path | None = None) -> None:
-    """Refuse, without writing anything, what a run would refuse of the study's
-    ``species_model:`` files (``ecoseg study --check``): a file that is no species model
-    (:func:`read_species_model`) or one of another feature version, from the file alone
-    (:func:`check_model_versions`: named at its study file key, with or without a store),
-    and a model that cannot name the tracks of an existing study store for the calibration
-    the study file gives its video
-    (:func:`ecoseg.species.classify.check_model_fits`: another feature version, sizes in other
-    units, pixels of frames of another scale), every such store named. A store that does not
-    open is left to the run, which segments its video again.
-
-    Raises
-    ------
-    ModelError
-        One line: the refusal (naming the store); for several stores, how many, then each.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from ecoseg.study.config import load_study
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "a.mp4").write_bytes(b"")
-    >>> _ = (d / "study.yaml").write_text("output: out\\nvideos:\\n  - path: a.mp4\\n")
-    >>> check_species_models(load_study(d / "study.yaml"))  # no species model: nothing to do
-    """
-    from ecoseg.species.classify import check_model_fits
-    from ecoseg.species.model import ModelError
-
-    models: dict[Path, tuple[bytes, SpeciesModel]] = {}  # each file read once
-    check_model_versions(study, shown=shown, models=models)  # refused as a run refuses them
-    refused: list[str] = []
-    for video in study.videos:
-        if video.species_model is None:
-            continue
-        store = study.store_path(video)
-        if not store.exists():
-            continue
-        cal = video.calibration  # the one a run saves into the store before it classifies
-        try:
-            check_model_fits(
-                models[video.species_model][1],
-                store,
-                {} if cal is None else cal.to_dict(),
-                video.species_model,
-            )
-        except ModelError as exc:
-            from ecoseg._cli import one_line
-
-            if one_line(exc) not in refused:  # another feature version: said once
-                refused.append(one_line(exc))
-        except EcosegError:  # not a store (any more): the run segments its video again
-            continue
-    if len(refused) == 1:
-        raise ModelError(refused[0])
-    if refused:
-        file = study.path if shown is None else shown
-        raise ModelError(
-            f"{file}: {len(refused)} study stores do not fit their species model (a run "
-            f"refuses them): {'; '.join(refused)}"
-        )

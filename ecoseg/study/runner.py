@@ -30,14 +30,12 @@ from ecoseg.measure.tables import (
 from ecoseg.report._calibration import save_study_calibration
 from ecoseg.study.checks import (
     check_frames_fit,
-    check_model_versions,
     check_own_tables,
     check_readable,
     check_store_made,
     check_truth_frames,
     check_video,
     machine_lack,
-    read_species_model,
     store_kept,
     video_places,
 )
@@ -54,6 +52,7 @@ from ecoseg.study.manifest import (
 )
 from ecoseg.study.moved import check_renamed, moved_truths, moved_videos
 from ecoseg.study.records import Study, VideoSpec
+from ecoseg.study.species_models import check_model_versions, read_species_model
 
 __all__ = ["StudyResult", "run_study", "segment_task"]
 
@@ -232,7 +231,7 @@ def run_study(
         (:func:`~ecoseg.species.classify.check_model_fits`), before any store is written into;
         one of another feature version, or of other units or frames of another scale than
         the video's calibration and frame size give its store, for a video to segment, before
-        any work (:func:`~ecoseg.study.checks.check_model_versions`,
+        any work (:func:`~ecoseg.study.species_models.check_model_versions`,
         :func:`~ecoseg.study.checks.check_frames_fit`).
     CalibrationError
         A ``calibration:`` outside the frame: for a video to segment, before any work
@@ -319,16 +318,21 @@ def run_study(
         for video, *_ in jobs:
             check_video(video, places[video.name])
     # a cut-off or damaged video: every one named now, not the first once the others are done
-    check_readable(study, shown=shown, videos=[video for video, *_ in jobs])
+    shapes = check_readable(study, shown=shown, videos=[video for video, *_ in jobs])
     # a truth of other frames than its video: the report step's refusal, before any work
     check_truth_frames(study, shown=shown, videos=[video for video, *_ in jobs])
     models: dict[Path, tuple[bytes, Any]] = {}  # each species_model file read once (hashed)
     if classify:  # of a video to segment: a model no store fits, before any work, as --check
         check_model_versions(study, [video for video, *_ in jobs], shown=shown, models=models)
-    # what the measure and classify steps refuse of its frame size or units: not after the
-    # long segmentation, before any
+    # what the measure and classify steps refuse of its frame size (as probed above) or
+    # units: not after the long segmentation, before any
     check_frames_fit(
-        study, shown=shown, videos=[video for video, *_ in jobs], classify=classify, models=models
+        study,
+        shown=shown,
+        videos=[video for video, *_ in jobs],
+        classify=classify,
+        models=models,
+        shapes=shapes,
     )
 
     def species_model_of(video: VideoSpec) -> tuple[bytes, Any] | None:

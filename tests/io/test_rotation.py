@@ -14,6 +14,7 @@ import pytest
 
 from ecoseg.io import open_video
 from ecoseg.io.rotation import turn_image, upright_turns
+from ecoseg.io.video import probe_video
 
 
 def write_clip(path, frames=4, size=(64, 48)):
@@ -84,3 +85,15 @@ def test_clip_without_matrix_is_unchanged(tmp_path):
     stored = write_clip(path)
     got = np.stack([f.image for f in open_video(path)])
     assert np.abs(got.astype(int) - stored).max() <= 4
+
+
+@pytest.mark.parametrize("ccw", [0, 90, 180, 270])
+def test_probed_shape_is_the_decoded_frames_shape(tmp_path, ccw):
+    """The cheap probe (a study's check before any work) gives the frame shape a study checks
+    a calibration against: upright, as frames are decoded, not the stored picture's."""
+    path = tmp_path / f"phone clip {ccw}.mp4"
+    write_clip(path, frames=2, size=(64, 48))
+    if ccw:
+        set_display_matrix(path, ccw)
+    shape = (64, 48) if ccw % 180 else (48, 64)
+    assert probe_video(path) == shape == open_video(path).read(0).image.shape[:2]

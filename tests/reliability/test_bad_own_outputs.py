@@ -131,21 +131,29 @@ def test_campaign_write_tables_refuses_a_users_own_table(tmp_path):
     assert len(write_tables(tables, tmp_path)) == len(write_tables(tables, tmp_path)) == 2
 
 
-@pytest.mark.parametrize("mine", ["tables/tracks.csv", "tables/videos/reef/regions.parquet"])
-def test_a_study_refuses_a_users_own_table_before_writing_any(mine, clip, tmp_path, cli):
-    """A user's own ``tables/tracks.csv`` in a study's output was refused only once the
-    combined tables before it by name (counts, cover, maxn, regions) were written again."""
+@pytest.fixture(params=["tables/tracks.csv", "tables/videos/reef/regions.parquet"], ids=str)
+def own_table(request, clip, tmp_path, cli):
+    """A study of ``clip`` run once (no report), then a user's own file put where it wrote a
+    table (``request.param``, the table that is the user's own): the study file and that
+    file's path."""
     study = tmp_path / "study.yaml"
     study.write_text(
         f"output: out\ndefaults:\n  engine: classical\n  params: {{warmup: 3, min_hits: 2}}\n"
         f"videos:\n  - path: {clip.video}\n    name: reef\n"
     )
     assert cli("study", study, "--quiet", "--no-report")[0] == 0
-    path = tmp_path / "out" / mine
-    if path.suffix == ".csv":
-        path.write_text("site,diver,notes\nA,Kim,calm\n")
+    mine = tmp_path / "out" / request.param
+    if mine.suffix == ".csv":
+        mine.write_text("site,diver,notes\nA,Kim,calm\n")
     else:
-        pd.DataFrame({"site": ["A"], "area": [3.0]}).to_parquet(path)
+        pd.DataFrame({"site": ["A"], "area": [3.0]}).to_parquet(mine)
+    return study, mine
+
+
+def test_a_study_refuses_a_users_own_table_before_writing_any(own_table, tmp_path, cli):
+    """A user's own ``tables/tracks.csv`` in a study's output was refused only once the
+    combined tables before it by name (counts, cover, maxn, regions) were written again."""
+    study, path = own_table
     before = path.read_bytes()
 
     def files():
@@ -160,21 +168,10 @@ def test_a_study_refuses_a_users_own_table_before_writing_any(mine, clip, tmp_pa
     assert files() == untouched  # no table written again, nor the manifest
 
 
-@pytest.mark.parametrize("mine", ["tables/tracks.csv", "tables/videos/reef/regions.parquet"])
-def test_study_check_refuses_a_users_own_table(mine, clip, tmp_path, cli):
+def test_study_check_refuses_a_users_own_table(own_table, cli):
     """``ecoseg study --check`` passed a study whose output holds a user's own
     ``tables/tracks.csv``, which the run then refused: it says the run's refusal now."""
-    study = tmp_path / "study.yaml"
-    study.write_text(
-        f"output: out\ndefaults:\n  engine: classical\n  params: {{warmup: 3, min_hits: 2}}\n"
-        f"videos:\n  - path: {clip.video}\n    name: reef\n"
-    )
-    assert cli("study", study, "--quiet", "--no-report")[0] == 0
-    path = tmp_path / "out" / mine
-    if path.suffix == ".csv":
-        path.write_text("site,diver,notes\nA,Kim,calm\n")
-    else:
-        pd.DataFrame({"site": ["A"], "area": [3.0]}).to_parquet(path)
+    study, path = own_table
     code, out, err = cli("study", study, "--check")
     line = assert_one_line_error(code, err, f"{path}: exists and is not a table ecoseg wrote (")
     assert line.endswith("; refusing to replace it (move it away or choose another output folder)")

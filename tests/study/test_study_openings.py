@@ -1,7 +1,7 @@
 """How often a study run opens each video: once to probe it (before any work, with every
-other video a run segments), once to check its frame size against its calibration or species
-model (only a video that has one: ``study.checks.check_frames_fit``, before any work: its
-packets indexed, no frame decoded), once to segment it and once to draw the report's stills; a
+other video a run segments; the probe also gives the frame size that
+``study.checks.check_frames_fit`` checks a calibration or species model against, which opened
+the video once more until stop 58), once to segment it and once to draw the report's stills; a
 re-run with nothing to redo opens none, and one that only measures again opens each only for
 the report."""
 
@@ -44,7 +44,7 @@ def test_each_video_is_opened_once_a_step_and_not_again_by_a_rerun(tmp_path, ope
     videos = [str(tmp_path / name / "video.mp4") for name in ("a", "b")]
     run_study(path, progress=False)
     assert openings == Counter(
-        {**{("probe", v): 1 for v in videos}, **{("open", v): 3 for v in videos}}
+        {**{("probe", v): 1 for v in videos}, **{("open", v): 2 for v in videos}}
     )
 
     openings.clear()
