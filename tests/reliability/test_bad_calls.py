@@ -213,7 +213,7 @@ def test_a_mask_that_is_not_object_ids_is_named(mask, culprit):
 @pytest.mark.parametrize(
     "call, culprit",
     [
-        ("export", "export: path must be a path to the output file (a folder for davis), got None"),
+        ("export", "export: out must be a path to the output file (a folder for davis), got None"),
         ("synth", "synth: out must be a path to the output folder, got None"),
         ("report", "report: out must be a path to the report file (e.g. report.html), got None"),
         ("measure", "measure: out must be a path to the tables' folder or None, got ['x']"),
