@@ -36,6 +36,7 @@ from ecoseg.measure.counts import COUNT_UNITS, MAXN_UNITS, maxn_table
 from ecoseg.provenance import case_clashes, clean_class_name
 
 __all__ = [
+    "INCOMPLETE",
     "META_COLUMNS",
     "TABLES",
     "TEXT_COLUMNS",
@@ -58,6 +59,10 @@ META_COLUMNS = ("video", "site", "transect", "date", "depth_m")
 #: ``"0123"``, a transect ``"01"``), never as numbers or missing values; only an empty field
 #: (a missing site) is missing.
 TEXT_COLUMNS = ("class", "class_source", "video", "site", "transect", "date")
+
+#: The file :func:`ecoseg.measure` leaves in its output folder while it renames its tables
+#: into place: found there, the tables beside it are of a run stopped then, not one set.
+INCOMPLETE = "tables.incomplete"
 
 #: Names of the tables :func:`ecoseg.measure` returns, in order.
 TABLES = ("regions", "tracks", "counts", "maxn", "cover")
@@ -182,8 +187,6 @@ def read_table_folder(folder: str | os.PathLike, who: str = "tables") -> dict[st
     ...
     ecoseg.errors.ConfigError: report: tables: .../video.mp4: not a folder; give the folder ...
     """
-    from ecoseg.measure import INCOMPLETE
-
     path = Path(folder)
     written = "the folder ecoseg measure -o DIR wrote the tables into"
     if not path.is_dir():
