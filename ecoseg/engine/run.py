@@ -33,14 +33,46 @@ from ecoseg.engine.settings import DEFAULT_MODEL, build_network, model_record
 from ecoseg.errors import Cancelled, ConfigError, PromptError, StoreError
 from ecoseg.provenance import created
 
-__all__ = ["segment"]
+__all__ = ["check_out_arg", "segment"]
+
+
+def check_out_arg(prompts: Any, out: Any) -> None:
+    """Refuse a mask store given as :func:`segment`'s ``prompts`` (its second positional
+    argument: ``segment(video, "masks.zarr")`` read it as a prompt file) and a missing ``out``.
+
+    Examples
+    --------
+    >>> check_out_arg("prompts.json", "masks.zarr")
+    >>> check_out_arg("masks.zarr", None)
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: masks.zarr: a mask store given as ...; pass it as out='masks.zarr'
+    >>> check_out_arg("truth.zarr", "masks.zarr")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.PromptError: truth.zarr: a mask store given as ...; the store to write is out=
+    >>> check_out_arg(None, None)
+    Traceback (most recent call last):
+    ...
+    TypeError: segment() needs the mask store to write: pass out=PATH (a .zarr path)
+    """
+    if isinstance(prompts, str | os.PathLike):
+        text = os.fspath(prompts).rstrip("/\\")
+        if text.lower().endswith(".zarr") or os.path.isfile(os.path.join(text, "zarr.json")):
+            said = f"pass it as out={text!r}" if out is None else "the store to write is out="
+            raise PromptError(
+                f"{prompts}: a mask store given as prompts (segment's second positional "
+                f"argument, a prompt file, JSON); {said}"
+            )
+    if out is None:
+        raise TypeError("segment() needs the mask store to write: pass out=PATH (a .zarr path)")
 
 
 def segment(
     video,
     prompts=None,
     *,
-    out: str | os.PathLike,
+    out: str | os.PathLike | None = None,
     engine: str | None = None,
     model: str | None = None,
     checkpoint: str | os.PathLike | None = None,
@@ -71,7 +103,9 @@ def segment(
     prompts : str, Path, dict or Prompts, optional
         Prompt file or object (needed by the ``"sam2"`` engine).
     out : str or Path
-        Mask store to write (zarr; local path or URL).
+        Mask store to write (zarr; local path or URL); required, by keyword. A store path
+        given as the second positional argument (``prompts``: a path ending in ``.zarr`` or
+        naming a zarr store) is refused, saying to pass it as ``out=``.
     engine : {"sam2", "classical"}, optional
         Default: ``"sam2"`` when prompts are given, else ``"classical"``.
     model : str, optional
@@ -172,6 +206,7 @@ def segment(
     from ecoseg.io.video import as_reader
     from ecoseg.prompts import Prompts, load_prompts
 
+    check_out_arg(prompts, out)
     if resume and overwrite:
         raise ConfigError(
             "resume=True (--resume) continues the store's run and overwrite=True (--overwrite) "

@@ -35,11 +35,12 @@ __all__ = ["export"]
 def export(
     store: Any,
     format: str,
-    path: str | os.PathLike,
+    out: str | os.PathLike | None = None,
     *,
     overwrite: bool = False,
     progress: bool = False,
     polygons: bool = False,
+    path: str | os.PathLike | None = None,
 ) -> str:
     """Write a mask store in an annotation format.
 
@@ -48,8 +49,8 @@ def export(
     store : MaskStore, str or Path
         The mask store.
     format : {"coco", "ytvis", "mot", "mots", "cvat", "viame", "davis"}
-    path : str or Path
-        Output file (a folder for ``davis``).
+    out : str or Path
+        Output file (a folder for ``davis``); the third positional argument, or ``out=``.
     overwrite : bool
         Replace an existing file or folder (once the new one is written: an export that
         fails leaves it as it was).
@@ -59,11 +60,14 @@ def export(
         the reading).
     polygons : bool
         ``viame`` only: add each object's outline as a ``(poly)`` field.
+    path : str or Path, optional
+        Deprecated: the old name of ``out`` (every other function names its output ``out``);
+        still taken, with a ``DeprecationWarning``.
 
     Returns
     -------
     str
-        ``path``.
+        ``out``.
 
     Raises
     ------
@@ -76,7 +80,7 @@ def export(
         The store is missing or malformed, or an interrupted ``ecoseg edit`` left it half
         written (:func:`ecoseg.store.check_finished`); nothing is written.
     TypeError
-        ``path`` is not a path (``None``, a list).
+        ``out`` is not a path (``None``, a list), or is given twice (``out`` and ``path``).
 
     Warns
     -----
@@ -98,22 +102,23 @@ def export(
     >>> import ecoseg, tempfile, os, json
     >>> d = tempfile.mkdtemp()
     >>> clip = ecoseg.synth(os.path.join(d, "clip"), frames=2, size=(64, 48))
-    >>> out = ecoseg.export(clip.truth, "coco", os.path.join(d, "masks.json"))
-    >>> len(json.load(open(out))["images"])
+    >>> written = ecoseg.export(clip.truth, "coco", out=os.path.join(d, "masks.json"))
+    >>> len(json.load(open(written))["images"])
     2
     """
     from ecoseg.measure import IncompleteStoreWarning, incomplete_note
     from ecoseg.store import opened_store
 
-    check_not_swapped(format, path, "export(store, format, path)")
+    path = _given_out(out, path)
+    check_not_swapped(format, path, "export(store, format, out)")
     module = format_module(format)
-    check_path_arg(path, "export: path", "a path to the output file (a folder for davis)")
+    check_path_arg(path, "export: out", "a path to the output file (a folder for davis)")
     if polygons and module.NAME != "viame":
         raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
     text = os.fspath(path)
     if not text.strip():  # Path("") is the working folder: it was refused as '.'
         raise FormatError(
-            f"export: path {text!r} is empty: name the output file (a folder for davis)"
+            f"export: out {text!r} is empty: name the output file (a folder for davis)"
         )
     if module.NAME != "davis" and text.endswith(("/", os.sep)):  # a file named as the folder
         raise FormatError(  # was written ('-o exports/' wrote the JSON as a file 'exports')
@@ -165,6 +170,38 @@ def export(
     if note is not None:  # annotations of part of a video: written, and said so
         warn(note, IncompleteStoreWarning)
     return str(out)
+
+
+def _given_out(out: Any, path: Any) -> Any:
+    """The output :func:`export` was given: ``out``, or the deprecated ``path=`` with a
+    DeprecationWarning at the caller's line; both given is a TypeError.
+
+    Examples
+    --------
+    >>> _given_out("a.json", None)
+    'a.json'
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _given_out(None, "a.json"), caught[0].category.__name__
+    ('a.json', 'DeprecationWarning')
+    >>> _given_out("a.json", "b.json")
+    Traceback (most recent call last):
+    ...
+    TypeError: export: out (a.json) and path (b.json) given; path is the old name of out: give out
+    """
+    if path is None:
+        return out
+    if out is not None:
+        raise TypeError(
+            f"export: out ({out}) and path ({path}) given; path is the old name of out: give out"
+        )
+    warn(
+        "export(path=...) is now export(out=...), as every ecoseg function names its output; "
+        "path= will be removed",
+        DeprecationWarning,
+    )
+    return path
 
 
 class _Checked:

@@ -39,8 +39,8 @@ def check_not_swapped(format: object, path: object, call: str) -> None:
 
     Examples
     --------
-    >>> check_not_swapped("coco", "gt.json", "export(store, format, path)")
-    >>> check_not_swapped("gt.json", "coco", "export(store, format, path)")
+    >>> check_not_swapped("coco", "gt.json", "export(store, format, out)")
+    >>> check_not_swapped("gt.json", "coco", "export(store, format, out)")
     Traceback (most recent call last):
     ...
     ecoseg.errors.FormatError: unknown format 'gt.json' and a format name, 'coco', given for ...

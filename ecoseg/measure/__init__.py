@@ -54,7 +54,7 @@ from ecoseg.measure.counts import (
 )
 from ecoseg.measure.cover import cover_table, roi_mask
 from ecoseg.measure.regions import region_table
-from ecoseg.measure.tables import TABLES, read_table, save_table
+from ecoseg.measure.tables import INCOMPLETE, TABLES, read_table, save_table
 from ecoseg.measure.tracks import track_table
 from ecoseg.provenance import clean_class_name
 
@@ -77,10 +77,6 @@ __all__ = [
 ]
 
 _FORMATS = ("parquet", "csv")
-
-#: The file :func:`measure` leaves in its output folder while it renames its tables into
-#: place: found there, the tables beside it are of a run stopped then, not one set.
-INCOMPLETE = "tables.incomplete"
 
 
 class IncompleteStoreWarning(UserWarning):

@@ -1,7 +1,8 @@
 """Table files: read, write (deterministic bytes) and combine the measurement tables.
 
 - :func:`read_table` reads a table written by :func:`ecoseg.measure` or :func:`write_table`
-  (Parquet or CSV) with its ``attrs`` (units);
+  (Parquet or CSV) with its ``attrs`` (units); :func:`read_table_folder` every table of a
+  folder ``ecoseg measure`` (or ``ecoseg study``) wrote;
 - :func:`write_table` writes ``folder/<name>.parquet`` and ``.csv`` with the same bytes for the
   same table, and returns their sha256 (the study manifest records them);
 - :func:`combine_tables` stacks per-video tables into one, with ``video``, ``site``,
@@ -35,6 +36,7 @@ from ecoseg.measure.counts import COUNT_UNITS, MAXN_UNITS, maxn_table
 from ecoseg.provenance import case_clashes, clean_class_name
 
 __all__ = [
+    "INCOMPLETE",
     "META_COLUMNS",
     "TABLES",
     "TEXT_COLUMNS",
@@ -43,6 +45,7 @@ __all__ = [
     "csv_bytes",
     "one_spelling",
     "read_table",
+    "read_table_folder",
     "save_table",
     "unclean_class_names",
     "write_csv_bytes",
@@ -56,6 +59,10 @@ META_COLUMNS = ("video", "site", "transect", "date", "depth_m")
 #: ``"0123"``, a transect ``"01"``), never as numbers or missing values; only an empty field
 #: (a missing site) is missing.
 TEXT_COLUMNS = ("class", "class_source", "video", "site", "transect", "date")
+
+#: The file :func:`ecoseg.measure` leaves in its output folder while it renames its tables
+#: into place: found there, the tables beside it are of a run stopped then, not one set.
+INCOMPLETE = "tables.incomplete"
 
 #: Names of the tables :func:`ecoseg.measure` returns, in order.
 TABLES = ("regions", "tracks", "counts", "maxn", "cover")
@@ -148,6 +155,60 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if path.stem == "maxn" and "frame" in df.columns:
         df["frame"] = df["frame"].astype("Int64")
     return one_spelling(df, path.stem, path, counts=_counts_beside(df, path))
+
+
+def read_table_folder(folder: str | os.PathLike, who: str = "tables") -> dict[str, pd.DataFrame]:
+    """Every table of :data:`TABLES` in a folder ``ecoseg measure -o DIR`` (or a study's
+    ``tables/``) wrote, by name, each read by :func:`read_table` (its Parquet file, else its
+    CSV): the tables :func:`ecoseg.measure` returned when it wrote them.
+
+    Parameters
+    ----------
+    folder : str or Path
+    who : str
+        The caller's name for the folder, said before it in a refusal (``"report: tables"``).
+
+    Raises
+    ------
+    ConfigError
+        One line naming the folder: it is not a folder, holds none of the tables, or holds
+        the half-replaced set of a measure that was stopped (``tables.incomplete``).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=3, size=(64, 48))
+    >>> out = tempfile.mkdtemp()
+    >>> _ = ecoseg.measure(clip.truth, out)
+    >>> list(read_table_folder(out))
+    ['regions', 'tracks', 'counts', 'maxn', 'cover']
+    >>> read_table_folder(clip.video, "report: tables")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: report: tables: .../video.mp4: not a folder; give the folder ...
+    """
+    path = Path(folder)
+    written = "the folder ecoseg measure -o DIR wrote the tables into"
+    if not path.is_dir():
+        missing = "no such folder" if not path.exists() else "not a folder"
+        raise ConfigError(f"{who}: {path}: {missing}; give {written}")
+    if (path / INCOMPLETE).is_file():
+        raise ConfigError(
+            f"{who}: {path}: holds the tables of an ecoseg measure stopped while putting them "
+            f"in place ({INCOMPLETE}), not one set; measure the store again"
+        )
+    files = {}
+    for name in TABLES:
+        found = [path / f"{name}.{fmt}" for fmt in ("parquet", "csv")]
+        found = [f for f in found if f.is_file()]
+        if found:
+            files[name] = found[0]
+    if not files:
+        raise ConfigError(
+            f"{who}: {path}: no tables in it (regions, tracks, counts, maxn or cover, "
+            f".parquet or .csv); give {written}"
+        )
+    return {name: read_table(file) for name, file in files.items()}
 
 
 def _known_dtypes(stem: str, columns) -> dict[str, str]:

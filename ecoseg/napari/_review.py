@@ -498,7 +498,10 @@ class ReviewWidget(QWidget):
             words, undone = done_line(entry, path, given)
             said.append(words)
             masks = masks or changes_masks(entry, undone)
-        said = "; ".join(said)
+        # no entry: a name or mark the tracks had already (not written nor logged again)
+        said = "; ".join(said) or (
+            f"{Path(str(path)).name}: nothing changed (the tracks are so already; not logged)"
+        )
         shown = self._showing(path)
         others = [other.name for other in shown if other is not layer]
         left = left_behind(layer, path, layer in self.viewer.layers, reloaded=bool(others))

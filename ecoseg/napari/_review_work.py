@@ -133,7 +133,7 @@ def run_edits(
     strokes = [painted(layer, path) for layer in layers]  # the store's frames as they were
     entries = list(apply_edits(path, edits, words=button_words if words is None else words))
     edit = edits[0] if len(edits) == 1 else None  # several: names only, no masks change
-    if edit is not None and entries[0].get("new_id"):
+    if edit is not None and entries and entries[0].get("new_id"):  # none: a repeat
         from ecoseg.species._edit_record import with_new_id
 
         edit = with_new_id(edit, entries[0]["new_id"])

@@ -43,7 +43,7 @@ def report(
     stores: str | os.PathLike | Sequence[str | os.PathLike] | Mapping[str, Any] | None,
     out: str | os.PathLike,
     *,
-    tables: Mapping[str, Any] | None = None,
+    tables: Mapping[str, Any] | str | os.PathLike | None = None,
     study: Any = None,
     title: str | None = None,
     truth: Mapping[str, Any] | Sequence[Any] | None = None,
@@ -60,16 +60,18 @@ def report(
         the stores of ``study``.
     out : str or Path
         The HTML file to write (its folder is created).
-    tables : dict of DataFrame, optional
-        Measurement tables combined across the stores (with a ``video`` column, as written by
-        :func:`ecoseg.study.run_study`). Default: measure each store now; with a study, the
-        study's own store of a video (``study.store_path(video)``, where ``ecoseg study``
-        writes it) is measured with the study's calibration, saved into it first as
-        ``ecoseg study`` saves it (none: the store's cleared, measured in pixels). Any
-        other store is never written into: one
-        that bears the name of a study video (``a.zarr`` of an ``ecoseg segment`` run
-        elsewhere) is measured as it is when it holds the calibration the study gives that
-        video, and refused otherwise.
+    tables : dict of DataFrame, or str or Path, optional
+        Measurement tables: as :func:`ecoseg.measure` returns them (one store), or combined
+        across the stores (with a ``video`` column, as written by
+        :func:`ecoseg.study.run_study`); or the folder they were written into (``ecoseg
+        measure STORE -o DIR``, a study's ``tables/``), read by
+        :func:`~ecoseg.measure.tables.read_table_folder`. Default: measure each store now;
+        with a study, the study's own store of a video (``study.store_path(video)``, where
+        ``ecoseg study`` writes it) is measured with the study's calibration, saved into it
+        first as ``ecoseg study`` saves it (none: the store's cleared, measured in pixels).
+        Any other store is never written into: one that bears the name of a study video
+        (``a.zarr`` of an ``ecoseg segment`` run elsewhere) is measured as it is when it
+        holds the calibration the study gives that video, and refused otherwise.
     study : Study, optional
         The study the stores belong to, loaded (:func:`ecoseg.study.load_study`): adds
         site/transect/date/depth, calibration, ground truth, and the study file itself to the
@@ -93,6 +95,7 @@ def report(
     ------
     ConfigError
         No store, truth stores that do not match the stores, ``study`` is not a loaded study,
+        ``tables`` is no dict of tables nor a folder of them,
         a store to measure that is not the study's but bears the name of a study video whose
         calibration it does not hold (one line naming it and the study's store of that name;
         measuring it would save the study's calibration into it: ``ecoseg measure STORE
@@ -152,6 +155,10 @@ def report(
         check_outside_store(out, store)  # not into a store it reads (its zarr.json, a zip store)
     check_out_suffix(out, ".html", "a report is an HTML page")  # r.csv: nor would overwrite
     check_overwrite(out, overwrite)
+    if isinstance(tables, str | os.PathLike):  # the folder ecoseg measure wrote them into
+        from ecoseg.measure.tables import read_table_folder
+
+        tables = read_table_folder(tables, "report: tables")
     template, ctx = _page(
         named, out=out, tables=tables, study=study, title=title, truth=truth_map, progress=progress
     )

@@ -389,8 +389,9 @@ def calibration_dict(cal: Any, spec: Any) -> dict:
 
 def check_tables(tables: Any) -> None:
     """A ConfigError naming what is wrong with the ``tables`` given to :func:`ecoseg.report`:
-    not a dict, a table name that is not one of :data:`ecoseg.measure.TABLES` (its sections
-    were left out without a word) or a table that is not a DataFrame.
+    not a dict (nor a folder, which the report reads first), a table name that is not one of
+    :data:`ecoseg.measure.TABLES` (its sections were left out without a word) or a table that
+    is not a DataFrame.
 
     Examples
     --------
@@ -406,8 +407,8 @@ counts, maxn, cover)
 
     if not isinstance(tables, Mapping):
         raise ConfigError(
-            f"report: tables must be a dict of DataFrames by name, as ecoseg.measure returns, got "
-            f"{short_repr(tables)}"
+            "report: tables must be a dict of DataFrames by name, as ecoseg.measure returns, "
+            f"or the folder ecoseg measure wrote them into, got {short_repr(tables)}"
         )
     for name, df in tables.items():
         if name not in TABLES:

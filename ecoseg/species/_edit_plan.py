@@ -1,6 +1,8 @@
 """A command of edits checked as a whole before anything is written (:func:`plan_edits`):
 every edit against the store and the edits before it, following the object table and the
-frames each track is present in through the edits (see :mod:`ecoseg.species.review`)."""
+frames each track is present in through the edits (see :mod:`ecoseg.species.review`). A
+naming or reviewed mark that changes nothing (a repeat) is left out of the plan, with an
+:class:`UnchangedEditWarning`."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from ecoseg._warn import warn
 from ecoseg.errors import ConfigError
 from ecoseg.species._edit_log import read_meta, standing_edits, utc_now
 from ecoseg.species._edit_record import LABEL_KINDS, Edit, EditWords, cli_words, with_new_id
@@ -21,7 +24,25 @@ from ecoseg.species.edits import (
     touched_frames,
 )
 
-__all__ = ["command_of", "gone_before", "plan_edits", "undo_targets"]
+__all__ = ["UnchangedEditWarning", "command_of", "gone_before", "plan_edits", "undo_targets"]
+
+
+class UnchangedEditWarning(UserWarning):
+    """A ``set_class`` or reviewed mark that changes nothing (the track has that class and is
+    reviewed already: a notebook cell or command run again) is not written nor logged again;
+    the warning names the store, the edit and the track as it is."""
+
+
+def _as_is(objects: Sequence[dict], track: int) -> str:
+    """How a track's entry stands, for :class:`UnchangedEditWarning`.
+
+    Examples
+    --------
+    >>> _as_is([{"id": 3, "class": "wrasse", "reviewed": True}], 3)
+    "track 3 is 'wrasse' and reviewed already"
+    """
+    entry = next(o for o in objects if int(o["id"]) == track)
+    return f"track {track} is {entry.get('class')!r} and reviewed already"
 
 
 def _presence(store) -> dict[int, np.ndarray]:
@@ -166,7 +187,9 @@ def plan_edits(
     Every entry of the command carries its number ``command`` (by default the log number of
     its first entry; the rest of a killed command keeps the number it began with). An undo
     takes back every entry of the last command not yet undone (:func:`undo_targets`), last
-    first, one ``undo`` entry each.
+    first, one ``undo`` entry each. A ``set_class`` or reviewed mark that changes nothing
+    (the track has that class and is reviewed already) has no step: one
+    :class:`UnchangedEditWarning` names those of the command once it is all checked.
 
     The object table and the frames each track is present in are followed through the
     edits (exactly: :func:`~ecoseg.species.edits.present_after`, and for an undo the state
@@ -195,6 +218,7 @@ def plan_edits(
         steps.append(Step(edit, entry, frames, origin=len(planned)))
 
     planned: list[Edit] = []
+    unchanged: list[str] = []  # repeats left out, said once the whole command is checked
     for k, edit in enumerate(edits, 1):
         try:
             if edit.kind == "undo":
@@ -236,6 +260,9 @@ def plan_edits(
                 check_survey_merge(a, b, present.get(a, none), present.get(b, none), photos)
             check_review(objects, edit, words)
             new_objects = edit_objects(objects, edit, words)
+            if edit.kind in ("set_class", "reviewed") and new_objects == objects:
+                unchanged.append(f"{words(edit)}: {_as_is(objects, edit.ids[0])}")
+                continue  # a repeat: nothing to write, nothing to log (nor to undo)
             frames, new_present = np.zeros(0, np.int64), present
             if edit.kind in LABEL_KINDS:
                 frames = touched_frames(present, edit)
@@ -255,6 +282,9 @@ def plan_edits(
             raise ConfigError(f"{store.path}: {where}: {exc}; nothing was changed") from None
         add(edit, entry, frames, new_objects, new_present)
         planned.append(edit)
+    if unchanged:
+        said = "; ".join(unchanged)
+        warn(f"{store.path}: {said}; not written nor logged again", UnchangedEditWarning)
     return steps
 
 

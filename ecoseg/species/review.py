@@ -36,7 +36,9 @@ only), so undo gives the tracks it named their previous classes back.
 
 The object table records the review: a set class or a reviewed mark gives the track
 ``class_source="reviewed"``, ``class_probability=1.0`` (none for ``unknown``: looked at, no
-name) and ``reviewed=True``.
+name) and ``reviewed=True``. One that changes nothing (the track has that class and is
+reviewed already: a notebook cell or an ``ecoseg edit`` run again) is neither written nor
+logged; an :class:`UnchangedEditWarning` says so.
 
 The parts live in their own modules, all re-exported here: the edit log in the store's
 attributes (``_edit_log``), the check of a whole command before anything is written
@@ -54,7 +56,7 @@ from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, StoreError
 from ecoseg.measure.counts import warn_case_clashes
 from ecoseg.species._edit_log import ATTR_KEY, check_log, edit_log, read_meta, write_meta
-from ecoseg.species._edit_plan import command_of, plan_edits
+from ecoseg.species._edit_plan import UnchangedEditWarning, command_of, plan_edits
 from ecoseg.species._edit_record import (
     Edit,
     EditWords,
@@ -76,6 +78,7 @@ __all__ = [
     "ATTR_KEY",
     "DroppedEditsWarning",
     "Review",
+    "UnchangedEditWarning",
     "apply_edits",
     "check_log",
     "edit_log",
@@ -201,7 +204,9 @@ def _command_left(meta: dict) -> int | None:
 def apply_edits(
     store, edits: Iterable[Edit], *, words: EditWords = python_words, progress: bool = False
 ) -> list[dict]:
-    """Apply edits in order to a store (path or closed store); returns their log entries.
+    """Apply edits in order to a store (path or closed store); returns their log entries
+    (none for a ``set_class`` or reviewed mark that changes nothing: see
+    :class:`UnchangedEditWarning`).
 
     All or nothing: every edit is checked against the store and the edits before it first;
     the first invalid one raises :class:`~ecoseg.errors.ConfigError` naming it and nothing
@@ -276,10 +281,12 @@ class Review:
     def __repr__(self) -> str:
         return f"<Review {str(self._where)!r}: {len(self.objects)} objects, {len(self.log)} edits>"
 
-    def apply(self, edit: Edit, *, words: EditWords = python_words) -> dict:
-        """Apply one :class:`~ecoseg.species.edits.Edit`; returns its log entry (a refusal
-        names edits in ``words``, as :func:`apply_edits`: by default the Review call)."""
-        return apply_edits(self._where, [edit], words=words)[0]
+    def apply(self, edit: Edit, *, words: EditWords = python_words) -> dict | None:
+        """Apply one :class:`~ecoseg.species.edits.Edit`; returns its log entry, None for a
+        repeat that changes nothing (:class:`UnchangedEditWarning`) (a refusal names edits in
+        ``words``, as :func:`apply_edits`: by default the Review call)."""
+        entries = apply_edits(self._where, [edit], words=words)
+        return entries[0] if entries else None
 
     def _edit(self, kind: str, *ids, **kwargs) -> Edit:
         """The :class:`Edit` of a call; one it refuses (a merge of a track with itself, a
@@ -291,7 +298,8 @@ class Review:
             raise ConfigError(f"{self._where}: {call}: {exc}; nothing was changed") from None
 
     def set_class(self, track: int, name: str) -> None:
-        """Name the species of a track (marks it reviewed)."""
+        """Name the species of a track (marks it reviewed); the same name again on a reviewed
+        track changes nothing and is not logged again (an :class:`UnchangedEditWarning`)."""
         self.apply(self._edit("set_class", track, cls=name))
 
     def merge(self, keep: int, gone: int) -> None:
@@ -309,7 +317,8 @@ class Review:
     def mark_reviewed(self, track: int) -> None:
         """Confirm a track's current class (an ``unknown`` track that holds a
         ``class_suggestion`` is refused: name it with :meth:`set_class`, see
-        :func:`~ecoseg.species.edits.check_review`)."""
+        :func:`~ecoseg.species.edits.check_review`); a track reviewed already is left as it
+        is, not logged again (an :class:`UnchangedEditWarning`)."""
         self.apply(self._edit("reviewed", track))
 
     def undo(self) -> None:

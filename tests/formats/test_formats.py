@@ -292,6 +292,26 @@ def test_export_does_not_overwrite(sample, tmp_path):
     assert (tmp_path / "x.json").read_text() == "precious"
 
 
+def test_export_names_its_output_out_as_every_function_does(sample, tmp_path):
+    """``export(store, format, path)`` named its output ``path`` where every other function
+    says ``out``: ``out=`` is the keyword now; ``path=`` still works, with a
+    DeprecationWarning at the caller's line, and positional use is as it was."""
+    store = sample[0]
+    written = export(store, "mot", out=tmp_path / "a.txt")
+    assert written == str(tmp_path / "a.txt")
+    assert export(store, "mot", tmp_path / "b.txt") == str(tmp_path / "b.txt")
+    with pytest.warns(
+        DeprecationWarning, match=r"export\(path=...\) is now export\(out=...\)"
+    ) as w:
+        assert export(store, "mot", path=tmp_path / "c.txt") == str(tmp_path / "c.txt")
+    assert w[0].filename == __file__
+    texts = {n: (tmp_path / n).read_bytes() for n in ("a.txt", "b.txt", "c.txt")}
+    assert len(set(texts.values())) == 1
+    with pytest.raises(TypeError, match="path is the old name of out: give out"):
+        export(store, "mot", out=tmp_path / "d.txt", path=tmp_path / "e.txt")
+    assert not (tmp_path / "d.txt").exists() and not (tmp_path / "e.txt").exists()
+
+
 def test_an_export_cut_off_while_writing_keeps_the_earlier_file(tmp_path, monkeypatch):
     """With overwrite the earlier output was removed before the new one was written: an
     export that failed half way (a full disk) left a cut-off file and nothing else."""

@@ -123,6 +123,20 @@ def test_set_class_on_several_tracks_is_all_or_nothing(widget):
     assert all(f"'bluefish' on track {i}" in said for i in (2, 3)), said
 
 
+def test_set_class_pressed_again_is_not_logged_again(widget):
+    """A second press of Set class with the same name (the track reviewed as that already)
+    wrote a second edit-log entry, which a first Undo then took back to no effect."""
+    from ecoseg.species import edit_log
+
+    w, path = widget
+    for _ in range(2):
+        w.select(1)
+        w.set_class("bluefish")
+        w.wait()
+    assert w.status.text() == "truth.zarr: nothing changed (the tracks are so already; not logged)"
+    assert [e["kind"] for e in edit_log(path)] == ["set_class"]
+
+
 def test_diverse_first_orders_the_gallery_like_the_queue(widget):
     from qtpy.QtCore import Qt
 

@@ -53,6 +53,31 @@ def test_segment_names_a_progress_that_is_no_switch(clip, tmp_path, progress):
     assert not (tmp_path / "m.zarr").exists()
 
 
+@pytest.mark.parametrize(
+    "prompts, out, said",
+    [
+        ("masks.zarr", None, "pass it as out='masks.zarr'"),  # TypeError: missing out
+        ("masks.zarr/", "other.zarr", "the store to write is out="),  # prompt file not found
+        ("truth", "other.zarr", "the store to write is out="),  # a store, named without .zarr
+    ],
+)
+def test_a_store_given_as_prompts_says_out(clip, tmp_path, monkeypatch, prompts, out, said):
+    # segment(video, "masks.zarr"): the store's path was the second positional argument, the
+    # prompt file; the refusal said only "missing 1 required keyword-only argument: 'out'"
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(clip.truth, tmp_path / "truth")
+    with pytest.raises(PromptError) as exc:
+        ecoseg.segment(clip.video, prompts, **({} if out is None else {"out": out}))
+    assert_names(exc, f"{prompts}: a mask store given as prompts", said)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["truth"]
+
+
+def test_segment_without_out_says_out(clip, tmp_path):
+    with pytest.raises(TypeError) as exc:
+        ecoseg.segment(clip.video, progress=False)
+    assert_names(exc, "pass out=PATH")
+
+
 @pytest.mark.parametrize("chunk_frames", [-1, 2.5, True])
 def test_measure_names_a_bad_chunk_frames(clip, chunk_frames):
     # 2.5 was read 2 frames at a time, without a word
@@ -124,14 +149,27 @@ def test_a_video_that_is_no_path_is_named(tmp_path, monkeypatch, call, video):
     "tables, culprit",
     [
         ({"regions": 3}, "tables['regions'] must be a DataFrame, got 3"),  # AttributeError
-        ("regions", "tables must be a dict of DataFrames by name"),
         ({"region": None}, "unknown table 'region' (known: regions, tracks"),  # left out silently
         ("a DataFrame", "got <pandas.DataFrame>"),  # AttributeError: 'Series' ... 'columns'
+        (3, "tables must be a dict of DataFrames by name, as ecoseg.measure returns, or the"),
+        # a folder path (as ecoseg measure -o DIR wrote it) is read; one that holds no tables:
+        ("regions", "regions: no such folder; give the folder ecoseg measure -o DIR wrote"),
+        ("video.mp4", "video.mp4: not a folder; give the folder ecoseg measure"),
+        ("empty", "empty: no tables in it (regions, tracks, counts, maxn or cover"),
+        ("stopped", "stopped: holds the tables of an ecoseg measure stopped while putting"),
     ],
 )
-def test_report_names_bad_tables(clip, tmp_path, tables, culprit):
+def test_report_names_bad_tables(clip, tmp_path, monkeypatch, tables, culprit):
+    monkeypatch.chdir(tmp_path)
     if tables == "a DataFrame":
         tables = ecoseg.measure(clip.truth)["regions"]
+    elif tables == "video.mp4":
+        shutil.copyfile(clip.video, "video.mp4")
+    elif tables == "empty":
+        (tmp_path / "empty").mkdir()
+    elif tables == "stopped":  # the set is half replaced: not one
+        ecoseg.measure(clip.truth, "stopped")
+        (tmp_path / "stopped" / "tables.incomplete").write_text("stopped\n")
     with pytest.raises(ConfigError) as exc:
         ecoseg.report(clip.truth, tmp_path / "report.html", tables=tables)
     assert_names(exc, "report: tables", culprit)
@@ -175,7 +213,7 @@ def test_a_mask_that_is_not_object_ids_is_named(mask, culprit):
 @pytest.mark.parametrize(
     "call, culprit",
     [
-        ("export", "export: path must be a path to the output file (a folder for davis), got None"),
+        ("export", "export: out must be a path to the output file (a folder for davis), got None"),
         ("synth", "synth: out must be a path to the output folder, got None"),
         ("report", "report: out must be a path to the report file (e.g. report.html), got None"),
         ("measure", "measure: out must be a path to the tables' folder or None, got ['x']"),

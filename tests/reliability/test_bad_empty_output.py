@@ -28,5 +28,5 @@ def test_import_to_an_empty_path_is_refused_as_such(clip, tmp_path, cli):
 
 
 def test_the_library_export_to_an_empty_path_is_refused_as_such(clip):
-    with pytest.raises(FormatError, match=r"export: path '' is empty: name the output file"):
+    with pytest.raises(FormatError, match=r"export: out '' is empty: name the output file"):
         ecoseg.export(clip.truth, "coco", "")
