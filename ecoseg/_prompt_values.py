@@ -110,12 +110,18 @@ def float_array(value, where: str, what: str) -> np.ndarray:
 
 
 def click_labels(value, where: str) -> np.ndarray:
-    """Click labels as int64: each the integer 1 (on the object) or 0 (not on it).
+    """Click labels as int64: each the integer 1 (on the object) or 0 (not on it), flat.
+
+    The one check of every route a click label takes to a network: prompt files and
+    :class:`ecoseg.prompts.FramePrompt`, :func:`ecoseg.engine.propagate` and a session's
+    ``add_prompts`` (prompts of any type), the SAM 2 and SAM 3 image predictors. SAM 2's
+    network also reads 2 and 3 (a box's corners, which a box gives) and -1 (padding): as
+    click labels they would be taken for a box or for nothing.
 
     Raises
     ------
     PromptError
-        Another value, ``true``/``false`` or ``1.0`` among them.
+        Another value (2, 3, -1), ``true``/``false``, ``1.0`` or ``1.7`` among them.
 
     Examples
     --------
@@ -132,7 +138,8 @@ def click_labels(value, where: str) -> np.ndarray:
     except (TypeError, ValueError):
         labels = None
     if labels is None or not is_number(value, "iu") or not np.isin(labels, (0, 1)).all():
-        raise PromptError(f"{where}: click labels must be integers 0 or 1, got {shown(value)}")
+        given = value.tolist() if isinstance(value, np.ndarray) else value  # [2], not array([2])
+        raise PromptError(f"{where}: click labels must be integers 0 or 1, got {shown(given)}")
     return labels.astype(np.int64)
 
 
@@ -276,11 +283,10 @@ def fit_box(box, width: int, height: int, where: str, area: str = "frame") -> np
     return cut
 
 
-def image_points(points, width: int, height: int, labels=None) -> None:
+def image_points(points, width: int, height: int) -> None:
     """Refuse a click outside a ``width`` x ``height`` image (:func:`check_points`), in
     ``(N, 2)`` or ``(K, N, 2)`` points, naming its index (``points[1]``, ``points[0][2]``): the
-    SAM 2 and SAM 3 image predictors. Only clicks (``labels`` 1 and 0) are checked: box corners
-    (2, 3) and padding (-1) are not clicks.
+    SAM 2 and SAM 3 image predictors (whose click labels are :func:`click_labels`).
 
     Examples
     --------
@@ -291,9 +297,8 @@ def image_points(points, width: int, height: int, labels=None) -> None:
     """
     arr = np.asarray(points, dtype=np.float64)
     for index in np.ndindex(arr.shape[:-1]):
-        if labels is None or np.asarray(labels)[index] in (0, 1):
-            where = "points" + "".join(f"[{i}]" for i in index)
-            check_points(arr[index], width, height, where, "image")
+        where = "points" + "".join(f"[{i}]" for i in index)
+        check_points(arr[index], width, height, where, "image")
 
 
 def image_boxes(boxes, width: int, height: int, name: str = "box") -> np.ndarray:
@@ -337,11 +342,12 @@ def blank_text(text) -> str | None:
     return "blank (only spaces)" if set(text) == {" "} else "blank (only whitespace)"
 
 
-def check_concept_text(text, where: str = "concept") -> None:
+def check_concept_text(text, where: str = "concept", kind: str = "concept") -> None:
     """Refuse a concept text with a line break, a NUL or another control character (a tab is
     white space): a concept is one name on one line, and its text is the class its tracks get
     (a prompt file's, ``--concepts``, :class:`ecoseg.prompts.Concept`, the SAM 3 image
     predictor's ``text=``). A name folded onto one line, or cut at a NUL, is another name.
+    Discovery's class rules name classes so too (``kind="class"``).
 
     Examples
     --------
@@ -359,7 +365,7 @@ one name on one line
             what = "a NUL character" if ch == "\0" else f"the control character {ch!r}"
         else:
             continue
-        raise PromptError(f"{where} {text!r} holds {what}: a concept is one name on one line")
+        raise PromptError(f"{where} {text!r} holds {what}: a {kind} is one name on one line")
 
 
 def check_concept_names(concepts, classes: Iterable[str] = (), where: str = "") -> None:

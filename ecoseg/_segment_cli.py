@@ -65,7 +65,8 @@ def add_segment(sub) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="with --auto: look for new organisms every N frames (default 15)",
+        help="with --auto: the key interval, in frames: look for new organisms on every N-th "
+        "frame, from frame 0 (default 15)",
     )
     p.add_argument(
         "--discovery",
@@ -198,6 +199,9 @@ def _segment_params(args, params: dict | None) -> dict | None:
     if args.params is not None and args.discovery is not None:
         raise ConfigError("give the discovery settings once: --params or --discovery")
     params = params or engine_params(args.discovery, "--discovery")
-    if args.key_interval is not None:
+    if args.key_interval is not None:  # named as typed, not as the setting it becomes
+        from ecoseg.engine.discovery_params import check_key_interval
+
+        check_key_interval(args.key_interval, "--key-interval")
         params = {**(params or {}), "key_interval": args.key_interval}
     return params

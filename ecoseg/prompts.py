@@ -290,6 +290,7 @@ frame; cut to [50.0, 10.0, 64.0, 30.0]
                 where = f"{named}object {o.id}, frame {p.frame}"
                 check_frame(p.frame, n_frames, where)
                 check_points(p.points, width, height, where)
+                click_labels(p.labels, where)  # set in place after the FramePrompt was made
                 if p.mask is not None and p.mask.shape != (height, width):
                     raise PromptError(
                         f"{where}: mask shape {p.mask.shape} differs from the frame "

@@ -12,10 +12,36 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecoseg._checks import check_field_kinds, field_values, short_repr
-from ecoseg._class_names import case_clashes
-from ecoseg.errors import ConfigError
+from ecoseg._class_names import case_clashes, one_spelling
+from ecoseg._prompt_values import blank_text, check_concept_text
+from ecoseg.errors import ConfigError, PromptError
 
-__all__ = ["ClassRule", "DiscoveryParams"]
+__all__ = ["KEY_INTERVAL", "ClassRule", "DiscoveryParams", "check_key_interval"]
+
+#: Frames from one key frame (where discovery looks for new objects) to the next, by default.
+KEY_INTERVAL = 15
+
+
+def check_key_interval(value, name: str = "key_interval") -> None:
+    """Refuse a key interval below 1 frame in one line, by ``name``: ``--key-interval`` on the
+    command line, ``discovery: key_interval`` in settings (whole numbers are checked as every
+    setting's kind is, by ``check_field_kinds``).
+
+    Examples
+    --------
+    >>> check_key_interval(0, "--key-interval")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: --key-interval must be a positive whole number: the key \
+interval, in frames, from one key frame (where new organisms are looked for) to the next \
+(default 15), got 0
+    """
+    if int(value) < 1:
+        raise ConfigError(
+            f"{name} must be a positive whole number: the key interval, in frames, from one key "
+            f"frame (where new organisms are looked for) to the next (default {KEY_INTERVAL}), "
+            f"got {value}"
+        )
 
 
 @dataclass(frozen=True)
@@ -28,7 +54,9 @@ class ClassRule:
     Attributes
     ----------
     name : str
-        The class (``"class"`` in dicts).
+        The class (``"class"`` in dicts), read as a concept's name is: white space at the ends
+        dropped, runs of it one space; a blank name, or one with a line break or another
+        control character, refused.
     min_area, max_area : float
         Mask area in video pixels on the frame of discovery.
     min_rgb, max_rgb : tuple of float
@@ -48,8 +76,19 @@ class ClassRule:
     max_rgb: tuple[float, float, float] = (255.0, 255.0, 255.0)
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name.strip():
+        # read as a concept's name is: one name on one line, in one spelling (" fish " is
+        # "fish"), so a rule's class is the class a prompt file or a concept would give
+        if not isinstance(self.name, str):
             raise ConfigError(f"class rule: class must be a non-empty string, got {self.name!r}")
+        if blank_text(self.name):
+            raise ConfigError(
+                f'class rule: class is {blank_text(self.name)}; give a name such as "parrotfish"'
+            )
+        try:
+            check_concept_text(self.name, "class rule", kind="class")
+        except PromptError as exc:  # a settings file's mistake, as the others here
+            raise ConfigError(str(exc)) from None
+        object.__setattr__(self, "name", one_spelling(self.name))
         check_field_kinds(self, f"class rule {self.name!r}", error=ConfigError)
         for what in ("min_rgb", "max_rgb"):
             given = getattr(self, what)
@@ -114,7 +153,8 @@ class DiscoveryParams:
     Attributes
     ----------
     key_interval : int
-        Look for new objects every this many frames, from frame 0 (15).
+        The key interval, in frames: new objects are looked for on every this-many-th frame,
+        from frame 0 (15; ``--key-interval``).
     generator : bool
         Use the automatic mask generator's proposals (True).
     motion : bool
@@ -147,7 +187,7 @@ class DiscoveryParams:
         :class:`~ecoseg.engine.classical.ClassicalParams` fields for the motion pass.
     """
 
-    key_interval: int = 15
+    key_interval: int = KEY_INTERVAL
     generator: bool = True
     motion: bool = True
     points_per_side: int = 16
@@ -174,7 +214,7 @@ class DiscoveryParams:
 
         check_field_kinds(self, "discovery", error=ConfigError)  # "0.8" or "false" in a JSON file
 
-        need(int(self.key_interval) >= 1, f"key_interval must be >= 1, got {self.key_interval}")
+        check_key_interval(self.key_interval, "discovery: key_interval")
         need(
             0 <= self.min_area_fraction <= self.max_area_fraction <= 1,
             "need 0 <= min_area_fraction <= max_area_fraction <= 1, got "

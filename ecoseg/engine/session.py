@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ecoseg._prompt_values import check_frame, check_points, fit_box
+from ecoseg._prompt_values import check_frame, check_points, click_labels, fit_box
 from ecoseg._warn import warn
 from ecoseg.engine._runtime import (
     OUTPUTS,
@@ -98,9 +98,10 @@ def _check_prompts(prompts, width: int, height: int, n: int):
         raise PromptError("propagation needs prompts for at least one object")
     if hasattr(prompts, "validate"):
         return prompts.validate(width, height, n)
-    for o in prompts.objects:
+    for o in prompts.objects:  # prompts of another type: what reaches the network
         for p in o.prompts:
             check_frame(p.frame, n, f"object {o.id}, frame {p.frame}")
+            click_labels(p.labels, f"object {o.id}, frame {p.frame}")
     return prompts
 
 
@@ -120,6 +121,7 @@ def _check_frame_prompts(prompts, frame: int, width: int, height: int, n: int) -
     out = []
     for oid, p in prompts:
         check_points(p.points, width, height, f"object {oid}, frame {frame}")
+        click_labels(p.labels, f"object {oid}, frame {frame}")  # a FramePrompt's, or another's
         if p.box is not None:
             cut = fit_box(p.box, width, height, f"object {oid}, frame {frame}")
             if cut is not None:

@@ -47,7 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ecoseg._prompt_values import float_array, image_boxes, image_points
+from ecoseg._prompt_values import click_labels, float_array, image_boxes, image_points
 from ecoseg.errors import PromptError, VideoError
 from ecoseg.sam2.mask_decoder import MaskDecoderOutput
 from ecoseg.sam2.variants import IMAGENET_MEAN, IMAGENET_STD
@@ -286,8 +286,10 @@ class ImagePredictor:
                 raise PromptError("points and labels must be given together")
             xy = float_array(points, "predict", "points")  # text, true/false, ragged, NaN
             coords = torch.as_tensor(xy.astype(np.float32), device=device)
-            lab = torch.as_tensor(np.asarray(labels), device=device)
-            given = xy.ndim  # (N, 2): the messages name points[i]
+            # clicks only, as in a prompt file: 2/3 (box corners) and -1 (padding) are SAM 2's
+            # own encoding, which box= gives; true and 1.0 were read as 1
+            checked = click_labels(labels, "predict").reshape(np.shape(labels))
+            lab = torch.as_tensor(checked.astype(np.int32), device=device)
             if coords.ndim == 2:
                 coords, lab = coords[None], lab[None]
             if coords.ndim != 3 or coords.shape[-1] != 2 or lab.shape != coords.shape[:2]:
@@ -295,19 +297,8 @@ class ImagePredictor:
                     f"points must be (N, 2) or (K, N, 2) with labels (N,) or (K, N); got "
                     f"points {tuple(np.shape(points))} and labels {tuple(np.shape(labels))}"
                 )
-            if lab.dtype.is_floating_point and not torch.equal(lab, lab.round()):
-                raise PromptError(f"point labels must be integers, got {np.asarray(labels)}")
-            lab = lab.to(torch.int32)
-            if ((lab < -1) | (lab > 3)).any():
-                raise PromptError(
-                    "point labels must be 1 (object), 0 (background), 2/3 (box corners) or "
-                    f"-1 (padding), got {sorted(set(lab.flatten().tolist()))}"
-                )
             h, w = self._orig_hw  # clicks checked as a prompt file's are
-            xy, xy_labels = coords.cpu().numpy(), lab.cpu().numpy()
-            if given == 2:
-                xy, xy_labels = xy[0], xy_labels[0]
-            image_points(xy, w, h, labels=xy_labels)
+            image_points(xy, w, h)  # (N, 2) named points[i], (K, N, 2) points[k][i]
             coords = self._to_input_frame(coords)
         if box is not None:
             b = float_array(box, "predict", "box").astype(np.float32)
@@ -366,7 +357,8 @@ class ImagePredictor:
             ``(N, 2)`` click positions ``(x, y)`` in image pixels, or ``(K, N, 2)`` for K
             prompt sets.
         labels : array-like, optional
-            ``(N,)`` (or ``(K, N)``) labels: 1 object, 0 background.
+            ``(N,)`` (or ``(K, N)``) labels: the integers 1 (on the object) or 0 (not on it),
+            as in a prompt file; give a box as ``box``, not as corner labels 2 and 3.
         box : array-like, optional
             ``[x0, y0, x1, y1]`` in image pixels, or ``(K, 4)`` for K objects at once.
         mask_input : array-like, optional

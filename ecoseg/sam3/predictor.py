@@ -60,6 +60,7 @@ from torch import Tensor
 from ecoseg._prompt_values import (
     check_box,
     check_concept_text,
+    click_labels,
     exemplar_label,
     fit_box,
     float_array,
@@ -309,7 +310,8 @@ class ConceptPredictor:
             image; one that reaches past its edge is cut to it, with a warning.
         points : array-like or list of dict, optional
             Clicks ``[x, y]`` in image pixels on one object, as an ``(N, 2)`` array (all on
-            the object) or ``[{"point": [x, y], "label": 1 or 0}, ...]`` (0 = background).
+            the object) or ``[{"point": [x, y], "label": 1 or 0}, ...]`` (0 = background; the
+            integer 1 or 0, as in a prompt file: not ``true`` or ``1.7``).
         boxes : array-like, optional
             ``[x0, y0, x1, y1]`` around one object, or ``(K, 4)`` for K objects (with
             ``points`` only one box). Points and boxes cannot be mixed with concepts. Clicks
@@ -462,17 +464,19 @@ def _mask_box(mask: np.ndarray) -> np.ndarray:
 
 
 def _parse_points(points) -> tuple[np.ndarray, np.ndarray]:
-    """``(N, 2)`` pixel clicks and ``(N,)`` labels from an array or a list of dicts."""
+    """``(N, 2)`` pixel clicks and ``(N,)`` labels from an array or a list of dicts, a dict's
+    label checked as a prompt file's are (:func:`ecoseg._prompt_values.click_labels`)."""
     if isinstance(points, (str, bytes)) or not hasattr(points, "__len__"):
         raise PromptError(f"points must be clicks [x, y], got {points!r}")
     items = list(points) if not isinstance(points, np.ndarray) else points
     if len(items) and isinstance(items[0], dict):
         try:
             xy = np.asarray([p["point"] for p in items], np.float32)
-            labels = np.asarray([int(p.get("label", 1)) for p in items])
-        except (KeyError, TypeError, ValueError):
+            given = [p.get("label", 1) for p in items]
+        except (AttributeError, KeyError, TypeError, ValueError):
             message = 'points must look like [{"point": [x, y], "label": 1}, ...]'
             raise PromptError(message) from None
+        labels = click_labels(given, "predict")  # 1.7 and true were read as 1 by int()
     else:
         if len(items) and not is_number(items):  # true/false read as 1/0
             raise PromptError(f"points must be clicks [x, y], got {points!r}")
@@ -484,8 +488,6 @@ def _parse_points(points) -> tuple[np.ndarray, np.ndarray]:
         labels = np.ones(len(xy), np.int64)
     if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) == 0 or not np.isfinite(xy).all():
         raise PromptError(f"points must be clicks [x, y], got {points!r}")
-    if not set(labels.tolist()) <= {0, 1}:
-        raise PromptError(f"point labels must be 1 (object) or 0 (background): {labels}")
     return xy, labels
 
 
@@ -517,6 +519,6 @@ def _parse_exemplars(exemplars, width: int, height: int) -> tuple[np.ndarray, li
             box, label = item["box"], item.get("label", 1)
         labels.append(exemplar_label(label, where))
         box = check_box(box, where)
-        cut = fit_box(box, width, height, where)  # outside: refused; past the edge: cut
+        cut = fit_box(box, width, height, where, "image")  # outside: refused; past: cut
         checked.append(box if cut is None else cut)
     return np.asarray(checked, np.float32), labels

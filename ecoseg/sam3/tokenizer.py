@@ -39,6 +39,7 @@ import functools
 import gzip
 import html
 import json
+import operator
 import os
 import unicodedata
 from pathlib import Path
@@ -349,7 +350,8 @@ class Tokenizer:
         Raises
         ------
         PromptError
-            An id that is not in the vocabulary, named with the vocabulary's range.
+            An id that is not in the vocabulary, named with the vocabulary's range, or that is
+            not an integer (``2.5`` was cut to 2, ``True`` read as 1).
 
         Examples
         --------
@@ -360,9 +362,23 @@ class Tokenizer:
         Traceback (most recent call last):
         ...
         ecoseg.errors.PromptError: token id 9000 is not in the vocabulary (ids 0 to 515)
+        >>> tok.decode([514, 2.5])
+        Traceback (most recent call last):
+        ...
+        ecoseg.errors.PromptError: token id 2.5 is not an integer (token ids are whole numbers \
+from 0 to 515)
         """
         tokens = []
-        for i in (int(i) for i in ids):
+        for given in ids:
+            try:  # ints, numpy's and a LongTensor's; int() cut 2.5 to 2 and read True as 1
+                if isinstance(given, bool):
+                    raise TypeError
+                i = operator.index(given)
+            except TypeError:
+                raise PromptError(
+                    f"token id {given!r} is not an integer (token ids are whole numbers from "
+                    f"{min(self.decoder)} to {max(self.decoder)})"
+                ) from None
             if i == self.end_id:
                 break
             if i not in self.decoder:

@@ -389,3 +389,17 @@ def test_cli_auto_needs_the_sam2_engine(tmp_path, capsys):
     ]
     assert main(args) == 2
     assert "needs the sam2 engine" in capsys.readouterr().err
+
+
+def test_cli_key_interval_help_says_what_it_is_its_unit_and_default(capsys):
+    """It said "look for new organisms every N frames": what a key interval is, unsaid."""
+    from ecoseg.cli import main
+    from ecoseg.engine.discovery_params import KEY_INTERVAL
+
+    with pytest.raises(SystemExit):
+        main(["segment", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert (
+        "--key-interval N with --auto: the key interval, in frames: look for new organisms on "
+        f"every N-th frame, from frame 0 (default {KEY_INTERVAL})"
+    ) in text

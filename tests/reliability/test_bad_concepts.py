@@ -386,7 +386,7 @@ IMAGE_BOXES = [  # (exemplars, the one-line refusal)
     ([[100, 100, 120, 120]], "exemplar 0: box [100.0, 100.0, 120.0, 120.0] is outside the 64x48"),
     (
         [{"box": [10, 10, 20, 20]}, {"box": [70, 0, 80, 10], "label": 0}],
-        "exemplar 1: box [70.0, 0.0, 80.0, 10.0] is outside the 64x48 frame",
+        "exemplar 1: box [70.0, 0.0, 80.0, 10.0] is outside the 64x48 image",  # said frame
     ),
     ([[[10, 10], [20, 20]]], "exemplar 0: box must be [x0, y0, x1, y1], got [[10.0, 10.0], [20"),
     ([[10, 10, 5, 20]], "exemplar 0: box [10.0, 10.0, 5.0, 20.0] is empty or inverted"),
@@ -401,7 +401,8 @@ def test_concept_predictor_refuses_an_exemplar_box_as_a_prompt_file_does(
 ):
     """``ConceptPredictor.predict`` took an exemplar box outside the image (and one written
     as corner pairs, read flat) without a word; now refused as a prompt file's exemplar box is
-    (the same checks), naming the box and the image size."""
+    (the same checks), naming the box and the image size (the image's: it said "frame", the
+    word of a prompt file for a video)."""
     image = np.zeros((48, 64, 3), np.uint8)
     with pytest.raises(PromptError) as info:
         concept_predictor.predict(image, text="fish", exemplars=exemplars)

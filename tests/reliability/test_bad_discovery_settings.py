@@ -39,13 +39,28 @@ RULES = [  # (the value of classes, or a whole settings object, and what is name
         "discovery: class rules 'Fish' and 'fish' differ only in letter case: their tracks "
         "would be counted as two species; spell them the same",
     ),
+    # a class is read as a concept's name is: it said "class must be a non-empty string, got
+    # '  '", and a line break or a NUL was taken (the store folded the one, kept the other)
+    ('[{"class": "  "}]', 'class rule: class is blank (only spaces); give a name such as "'),
+    (
+        '[{"class": "fish\\nwrasse"}]',
+        "class rule 'fish\\nwrasse' holds a line break: a class is one name on one line",
+    ),
+    ('[{"class": "fish\\u0000"}]', "class rule 'fish\\x00' holds a NUL character: a class is"),
+    # said "key_interval must be >= 1": what it is, its flag, its unit and default unsaid
+    (
+        '{"key_interval": 0}',
+        "discovery: key_interval must be a positive whole number: the key "
+        "interval, in frames, from one key frame (where new organisms are looked for) to the "
+        "next (default 15), got 0",
+    ),
 ]
 
 
 def _settings(text: str) -> dict:
     """The settings object of a case: a whole one, or the value of its classes."""
     given = json.loads(text)
-    return given if text.startswith(('{"motion', '{"generator')) else {"classes": given}
+    return given if text.startswith(('{"motion', '{"generator', '{"key')) else {"classes": given}
 
 
 @pytest.mark.parametrize("classes, culprit", RULES)
@@ -73,6 +88,22 @@ def test_rules_of_one_class_spelled_alike_are_one_class():
         {"class": "fish ", "min_rgb": [200, 0, 0]},
     ]
     assert len(DiscoveryParams.from_dict({"classes": rules}).classes) == 2
+
+
+def test_a_class_rule_is_read_as_a_concept_name_is():
+    """Spaces at the ends of a rule's class were kept (``" large fish "`` in the run's
+    settings), where a concept's text drops them and folds runs of them."""
+    rules = DiscoveryParams.from_dict({"classes": [{"class": "  large   fish "}]}).classes
+    assert rules[0].name == "large fish" and rules[0].to_dict() == {"class": "large fish"}
+
+
+def test_key_interval_given_on_the_command_line_is_named_so(clip, tmp_path, cli):
+    out = tmp_path / "m.zarr"
+    args = ("segment", clip.video, "-o", out, "--auto", "--random-weights")
+    code, _, err = cli(*args, "--key-interval", "0")
+    said = "ecoseg: error: --key-interval must be a positive whole number: the key interval, in"
+    assert_one_line_error(code, err, said, "got 0")
+    assert not out.exists()
 
 
 def test_no_class_rules_may_be_given_as_null_or_an_empty_list():

@@ -133,6 +133,17 @@ def test_a_malformed_exemplar_is_refused_in_one_line_naming_it(sam3_predictor, e
     assert_names(exc, said)
 
 
+def test_an_exemplar_past_the_edge_is_cut_to_the_image_saying_image(sam3_predictor):
+    """The warning said "the 80x60 frame" for one image; prompt files for videos say frame."""
+    with pytest.warns(PromptClippedWarning) as caught:
+        sam3_predictor.predict(text="fish", exemplars=[[50, 10, 100, 40]])
+    said = str(caught[0].message)
+    assert said.startswith(
+        "exemplar 0: box [50.0, 10.0, 100.0, 40.0] reaches past the edge "
+        "of the 80x60 image; cut to [50.0, 10.0, 80.0, 40.0]"
+    ), said
+
+
 NOT_NUMBERS = [  # (argument, value, the refusal)
     ("points", "ab", 'predict: points must be numbers (not text or true/false), got "ab"'),
     ("points", [[1, 2], [3]], "predict: points must be numbers, got [[1, 2], [3]]"),  # ragged

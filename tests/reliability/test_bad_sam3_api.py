@@ -209,3 +209,20 @@ def test_decoding_an_id_outside_the_vocabulary_names_it(token):
     with pytest.raises(PromptError) as exc:
         tokenizer.decode([tokenizer.start_id, token, tokenizer.end_id])
     assert_names(exc, f"token id {token} is not in the vocabulary (ids 0 to 515)")
+
+
+@pytest.mark.parametrize(
+    "token", [2.5, True, "514", np.float64(3.0)], ids=["2.5", "true", "text", "float64"]
+)
+def test_decoding_an_id_that_is_no_integer_is_refused(token):
+    """``int()`` cut 2.5 to 2 and read ``True`` as 1 (a text, as ``int("514")``, too)."""
+    tokenizer = sam3.Tokenizer([("f", "i"), ("fi", "sh</w>")])
+    with pytest.raises(PromptError) as exc:
+        tokenizer.decode([tokenizer.start_id, 513, token, tokenizer.end_id])
+    assert_names(exc, f"token id {token!r} is not an integer (token ids are whole numbers from 0")
+
+
+def test_decoding_takes_the_ids_the_tokenizer_gives():
+    tokenizer = sam3.Tokenizer([("f", "i"), ("fi", "sh</w>")])
+    ids = tokenizer(["fish"])[0]  # a LongTensor row, padded with 0 after the end token
+    assert tokenizer.decode(ids) == tokenizer.decode(ids.numpy()) == "fish"
