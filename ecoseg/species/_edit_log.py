@@ -170,11 +170,16 @@ def done_words(
     words: Callable[[Any], str],
     edit: Any = None,
     log: Mapping[int, dict] | None = None,
+    store: Any = None,
 ) -> str:
     """What an applied edit did, in its caller's words (``words``, an
     :data:`~ecoseg.species.edits.EditWords`: ``ecoseg edit``'s options, the widget's buttons):
-    the edit with the class it set, a split's new id, and for an undo the edit it took back
-    (``log``: the edit log by entry number).
+    the edit with the class it set, a split's new id; an undo says in plain words, the same
+    in every front end, which edit it took back (``log``: the edit log by entry number) and,
+    given the ``store`` (its backups), what the store held before that edit
+    (:func:`~ecoseg.species._undo_words.undid_words`: ``undid edit 3: set class of track 4
+    to parrotfish (was: unknown)``, ``undid edit 5: classify of 12 tracks by model
+    species.json (sha256 ...) (was: 12 unknown)``).
 
     ``entry`` is the edit's log entry; ``edit`` the :class:`~ecoseg.species.edits.Edit` as
     given (an unchecked split or mark is worded so; the log entry does not say it). A
@@ -189,19 +194,18 @@ def done_words(
     '--split 4@8 -> new id 5'
     >>> done_words({"n": 4, "kind": "undo", "ids": [], "undoes": 3}, cli_words,
     ...            log={3: {"n": 3, "kind": "merge", "ids": [2, 4]}})
-    '--undo: undid edit 3 (--merge 2,4)'
+    'undid edit 3: merge of track 4 into track 2'
     """
     if entry["kind"] == "undo":  # its own ids are empty: say which edit it took back
-        undone = (log or {}).get(entry.get("undoes"), {})
-        return f"{words(_undo())}: undid edit {entry.get('undoes')} ({_logged(undone, words)})"
+        from ecoseg.species._undo_words import undid_words, undone_state
+
+        target = entry.get("undoes")
+        undone = (log or {}).get(target, {})
+        state = undone_state(store, target) if store is not None and target else None
+        said = undid_words(undone, state and state.objects_before, state)
+        return f"undid edit {target}: {said}"
     extra = f" -> new id {entry['new_id']}" if entry.get("new_id") else ""
     return f"{words(edit) if edit is not None else _logged(entry, words)}{extra}"
-
-
-def _undo() -> Any:
-    from ecoseg.species._edit_record import Edit
-
-    return Edit("undo")
 
 
 def _logged(entry: dict, words: Callable[[Any], str]) -> str:
