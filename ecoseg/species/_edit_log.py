@@ -1,8 +1,9 @@
 """The edit log of :mod:`ecoseg.species.review` in the store's attributes: the attribute
 itself read and written whole (:func:`read_meta`, :func:`write_meta`), the checks that refuse a
 damaged log (:func:`check_log`), the log as a list (:func:`edit_log`), the edits of it that
-stand (:func:`standing_edits`) and those of a person (:func:`person_edits`), and what an
-applied edit did in its caller's words (:func:`done_words`)."""
+stand (:func:`standing_edits`), those of a person (:func:`person_edits`) and those a replay
+makes again (:func:`replayed_edits`), and what an applied edit did in its caller's words
+(:func:`done_words`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ __all__ = [
     "edit_log",
     "person_edits",
     "read_meta",
+    "replayed_edits",
     "standing_edits",
     "utc_now",
     "write_meta",
@@ -143,6 +145,80 @@ def standing_edits(log: Sequence[dict]) -> list[dict]:
         else:
             stack.append(entry)
     return stack
+
+
+def _taken_back(log: Sequence[dict]) -> dict[int, int]:
+    """The position in ``log`` of each undo entry and of the entry it took back, undo first
+    (as :func:`standing_edits` pairs them); an undo that names an entry not in ``log`` (a
+    part of a log) is paired with none and left out."""
+    stack: list[int] = []
+    pairs: dict[int, int] = {}
+    for k, entry in enumerate(log):
+        if entry.get("kind") != "undo":
+            stack.append(k)
+            continue
+        undoes = entry.get("undoes")
+        if undoes is None:  # an older log's: the last entry standing
+            j = len(stack) - 1 if stack else None
+        else:
+            j = next((j for j, i in enumerate(stack) if log[i].get("n") == undoes), None)
+        if j is not None:
+            pairs[k] = stack.pop(j)
+    return pairs
+
+
+def replayed_edits(log: Sequence[dict]) -> list[dict]:
+    """The entries of ``log`` a replay makes again, in log order: an edit an undo took back
+    and that undo cancel out, as in :func:`standing_edits` (a classification and its
+    ``--undo`` are no two steps: the store is as before both, and the replay needs no model
+    file for them), so a replay makes the store that holds the same edits; what an undo took
+    back is kept, with its undo, only where leaving it out would change a later edit:
+
+    - a stretch of the log of undone edits and their undos that is not whole (an undo of an
+      edit outside it: a log edited by hand, a part of a log) is kept as it is;
+    - one with a split, before a split the replay makes: a split's new id is one above
+      every id the log ever used, so the later split would get another id without it.
+
+    Examples
+    --------
+    >>> log = [{"n": 1, "kind": "set_class", "ids": [4], "cls": "goby"},
+    ...        {"n": 2, "kind": "classify", "ids": [4, 5]},
+    ...        {"n": 3, "kind": "undo", "ids": [], "undoes": 2},
+    ...        {"n": 4, "kind": "delete", "ids": [5]}]
+    >>> [e["n"] for e in replayed_edits(log)]
+    [1, 4]
+    >>> split = {"n": 1, "kind": "split", "ids": [2], "frame": 3, "new_id": 6}
+    >>> undone = [split, {"n": 2, "kind": "undo", "ids": [], "undoes": 1}]
+    >>> [e["n"] for e in replayed_edits(undone)]
+    []
+    >>> [e["n"] for e in replayed_edits([*undone, {**split, "n": 3, "new_id": 7}])]
+    [1, 2, 3]
+    """
+    log = list(log)
+    pairs = _taken_back(log)
+    gone = set(pairs) | set(pairs.values())
+    runs: list[list[int]] = []  # stretches of the log taken back
+    for k in range(len(log)):
+        if k in gone:
+            if runs and runs[-1][-1] == k - 1:
+                runs[-1].append(k)
+            else:
+                runs.append([k])
+    keep: set[int] = set()
+    later_split = False
+    for k in range(len(log) - 1, -1, -1):
+        run = next((r for r in runs if r[-1] == k), None)
+        if run is not None:
+            inside = set(run)
+            whole = all(pairs[u] in inside for u in inside if u in pairs) and all(
+                u in inside for u, t in pairs.items() if t in inside
+            )
+            split = any(log[i].get("kind") == "split" for i in run)
+            if not whole or (split and later_split):
+                keep.update(run)
+        if log[k].get("kind") == "split" and (k not in gone or k in keep):
+            later_split = True
+    return [e for k, e in enumerate(log) if k not in gone or k in keep]
 
 
 def person_edits(log: Sequence[Any]) -> list[dict]:
