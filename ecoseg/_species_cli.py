@@ -135,7 +135,7 @@ def _run_edit(args) -> int:
     log = {e.get("n"): e for e in edit_log(args.store)} if undid else {}
     typed = edits if len(edits) == len(applied) else [None] * len(applied)
     for edit, entry in zip(typed, applied):
-        print(f"edit {entry['n']}: {done_words(entry, cli_words, edit, log)}")
+        print(f"edit {entry['n']}: {done_words(entry, cli_words, edit, log, args.store)}")
     if args.log:
         for entry in edit_log(args.store):
             print(json.dumps(entry))

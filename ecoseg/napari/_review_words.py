@@ -118,8 +118,10 @@ def changes_masks(entry: dict, undone: dict) -> bool:
 
 def done_line(entry: dict, path, edit: Edit | None = None) -> tuple[str, dict]:
     """The status line's words for one edit's log entry, in the buttons' words
-    (:func:`~ecoseg.species._edit_log.done_words`), and (for an undo) the entry of the
-    edit it took back (its own ids are empty: the line says which edit that was).
+    (:func:`~ecoseg.species._edit_log.done_words`; an undo in the plain words ``ecoseg edit
+    --undo`` prints too: the edit it took back and what the store held before it), and (for
+    an undo) the entry of the edit it took back (its own ids are empty: the line says which
+    edit that was).
 
     Examples
     --------
@@ -134,7 +136,7 @@ def done_line(entry: dict, path, edit: Edit | None = None) -> tuple[str, dict]:
 
         undone = {e.get("n"): e for e in edit_log(path)}.get(entry.get("undoes"), {})
     log = {entry.get("undoes"): undone}
-    return f"edit {entry['n']}: {done_words(entry, button_words, edit, log)}", undone
+    return f"edit {entry['n']}: {done_words(entry, button_words, edit, log, path)}", undone
 
 
 def refusal(exc: Exception, kind: str, ids, store=None, **parts) -> str:

@@ -100,7 +100,11 @@ def review_steps(
     :func:`ecoseg.species.review.apply_edits`), so there each command of the log is one ``ecoseg
     edit`` (an entry of a log from before commands were numbered: its own) and each command an
     undo took back one ``--undo``; a classification needs the species model file the log names
-    by its SHA-256 (``--model-sha256``: another model's file is refused). The splits numbered
+    by its SHA-256 (``--model-sha256``: another model's file is refused). An edit or a
+    classification an undo took back and that undo are no steps: they cancel out
+    (:func:`ecoseg.species._edit_log.replayed_edits`; kept only where a later split's new
+    id needs them), so the store made again holds the same edits, and no step asks for a
+    model file whose classification was undone. The splits numbered
     in ``unchecked``
     (:func:`ecoseg.species.review.unchecked_splits`: made before ecoseg checked splits, which
     ``--split`` now refuses, or before a split's new part lost the name a person gave the track,
@@ -133,38 +137,41 @@ def review_steps(
     >>> log = [{"n": 1, "kind": "merge", "ids": [3, 7], "command": 1},
     ...        {"n": 2, "kind": "split", "ids": [5], "frame": 9, "new_id": 12, "command": 1},
     ...        {"n": 3, "kind": "classify", "ids": [5], "classification":
-    ...         {"model_sha256": "ab12", "threshold": 0.7, "calibration": None}},
-    ...        {"n": 4, "kind": "undo", "ids": [], "undoes": 3}]
+    ...         {"model_sha256": "ab12", "threshold": 0.7, "calibration": None}}]
     >>> steps = review_steps("reef.zarr", log)
     >>> for step in steps:
     ...     print(step.split("   # ")[0])
     ecoseg edit reef.zarr --merge 3,7 --split 5@9
     ecoseg classify reef.zarr --model SPECIES_MODEL.json --model-sha256 ab12 --threshold 0.7
-    ecoseg edit reef.zarr --undo
     >>> steps[1].split("   # ")[1]  # what the file stands for, and why it is not named
     'SPECIES_MODEL.json: that model (the store records no file of it)'
+    >>> undone = {"n": 4, "kind": "undo", "ids": [], "undoes": 3, "command": 4}
+    >>> review_steps("reef.zarr", [*log, undone])  # the classification undone: no step
+    ['ecoseg edit reef.zarr --merge 3,7 --split 5@9']
     >>> old = [{"n": 1, "kind": "split", "ids": [5], "frame": 3, "new_id": 6}]
     >>> review_steps("reef.zarr", old, unchecked=[1])
     ['ecoseg edit reef.zarr --unchecked-split 5@3']
     >>> from ecoseg.species.edits import Edit
-    >>> old = [{"n": 1, "kind": "merge", "ids": [3, 7]}, {"n": 2, "kind": "undo", "ids": [],
-    ...         "undoes": 1}]
+    >>> old = [{"n": 1, "kind": "merge", "ids": [3, 7]}]
     >>> review_steps("reef.zarr", old, merges={1: Edit("set_class", (3,), cls="blue tang")})
-    ["ecoseg edit reef.zarr --set-class '3=blue tang' --merge 3,7", 'ecoseg edit reef.zarr --undo']
-    >>> # an old log (no command numbers): each entry its own command
-    >>> old = [{"n": 1, "kind": "delete", "ids": [2]}, {"n": 2, "kind": "delete", "ids": [4]},
-    ...        {"n": 3, "kind": "undo", "ids": [], "undoes": 2},
-    ...        {"n": 4, "kind": "undo", "ids": [], "undoes": 1}]
+    ["ecoseg edit reef.zarr --set-class '3=blue tang' --merge 3,7"]
+    >>> # an old log (no command numbers): each entry its own command; the split undone is
+    >>> # replayed, so the later split gets its new id (7) again
+    >>> old = [{"n": 1, "kind": "split", "ids": [5], "frame": 3, "new_id": 6},
+    ...        {"n": 2, "kind": "undo", "ids": [], "undoes": 1},
+    ...        {"n": 3, "kind": "split", "ids": [5], "frame": 4, "new_id": 7}]
     >>> review_steps("reef.zarr", old)  # doctest: +NORMALIZE_WHITESPACE
-    ['ecoseg edit reef.zarr --delete 2', 'ecoseg edit reef.zarr --delete 4',
-     'ecoseg edit reef.zarr --undo --undo']
+    ['ecoseg edit reef.zarr --split 5@3', 'ecoseg edit reef.zarr --undo',
+     'ecoseg edit reef.zarr --split 5@4']
     >>> review_steps("reef.zarr", [{"n": 1, "kind": "reviewed", "ids": [4]}], reviews=[1])
     ['ecoseg edit reef.zarr --unchecked-reviewed 4']
     >>> print(review_steps("reef.zarr", [{"n": 1, "kind": "classify", "ids": [2]}], visual=[1])[0])
     ecoseg classify reef.zarr --model SPECIES_MODEL.json --keep-visual   # model SHA-256 not ...
     """
+    from ecoseg.species._edit_log import replayed_edits
     from ecoseg.species._edit_record import Edit
 
+    log = replayed_edits(log)  # an edit taken back and its undo: no steps
     merges = merges or {}
     models = {**recorded_models(log), **(models or {})}
     steps: list[str] = []
@@ -356,7 +363,9 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
         spec = study.video(v.name)
     except KeyError:
         return StudyReplay([], [], [])
-    log = list(v.edits)
+    from ecoseg.species._edit_log import replayed_edits
+
+    log = replayed_edits(v.edits)  # before the log is cut: an undo beside what it took back
     models: dict[str, list[str]] = {}
     sha = _model_sha256(getattr(spec, "species_model", None))
     video = study.relative(spec.path)

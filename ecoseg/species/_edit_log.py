@@ -1,8 +1,9 @@
 """The edit log of :mod:`ecoseg.species.review` in the store's attributes: the attribute
 itself read and written whole (:func:`read_meta`, :func:`write_meta`), the checks that refuse a
 damaged log (:func:`check_log`), the log as a list (:func:`edit_log`), the edits of it that
-stand (:func:`standing_edits`) and those of a person (:func:`person_edits`), and what an
-applied edit did in its caller's words (:func:`done_words`)."""
+stand (:func:`standing_edits`), those of a person (:func:`person_edits`) and those a replay
+makes again (:func:`replayed_edits`), and what an applied edit did in its caller's words
+(:func:`done_words`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ __all__ = [
     "edit_log",
     "person_edits",
     "read_meta",
+    "replayed_edits",
     "standing_edits",
     "utc_now",
     "write_meta",
@@ -145,6 +147,80 @@ def standing_edits(log: Sequence[dict]) -> list[dict]:
     return stack
 
 
+def _taken_back(log: Sequence[dict]) -> dict[int, int]:
+    """The position in ``log`` of each undo entry and of the entry it took back, undo first
+    (as :func:`standing_edits` pairs them); an undo that names an entry not in ``log`` (a
+    part of a log) is paired with none and left out."""
+    stack: list[int] = []
+    pairs: dict[int, int] = {}
+    for k, entry in enumerate(log):
+        if entry.get("kind") != "undo":
+            stack.append(k)
+            continue
+        undoes = entry.get("undoes")
+        if undoes is None:  # an older log's: the last entry standing
+            j = len(stack) - 1 if stack else None
+        else:
+            j = next((j for j, i in enumerate(stack) if log[i].get("n") == undoes), None)
+        if j is not None:
+            pairs[k] = stack.pop(j)
+    return pairs
+
+
+def replayed_edits(log: Sequence[dict]) -> list[dict]:
+    """The entries of ``log`` a replay makes again, in log order: an edit an undo took back
+    and that undo cancel out, as in :func:`standing_edits` (a classification and its
+    ``--undo`` are no two steps: the store is as before both, and the replay needs no model
+    file for them), so a replay makes the store that holds the same edits; what an undo took
+    back is kept, with its undo, only where leaving it out would change a later edit:
+
+    - a stretch of the log of undone edits and their undos that is not whole (an undo of an
+      edit outside it: a log edited by hand, a part of a log) is kept as it is;
+    - one with a split, before a split the replay makes: a split's new id is one above
+      every id the log ever used, so the later split would get another id without it.
+
+    Examples
+    --------
+    >>> log = [{"n": 1, "kind": "set_class", "ids": [4], "cls": "goby"},
+    ...        {"n": 2, "kind": "classify", "ids": [4, 5]},
+    ...        {"n": 3, "kind": "undo", "ids": [], "undoes": 2},
+    ...        {"n": 4, "kind": "delete", "ids": [5]}]
+    >>> [e["n"] for e in replayed_edits(log)]
+    [1, 4]
+    >>> split = {"n": 1, "kind": "split", "ids": [2], "frame": 3, "new_id": 6}
+    >>> undone = [split, {"n": 2, "kind": "undo", "ids": [], "undoes": 1}]
+    >>> [e["n"] for e in replayed_edits(undone)]
+    []
+    >>> [e["n"] for e in replayed_edits([*undone, {**split, "n": 3, "new_id": 7}])]
+    [1, 2, 3]
+    """
+    log = list(log)
+    pairs = _taken_back(log)
+    gone = set(pairs) | set(pairs.values())
+    runs: list[list[int]] = []  # stretches of the log taken back
+    for k in range(len(log)):
+        if k in gone:
+            if runs and runs[-1][-1] == k - 1:
+                runs[-1].append(k)
+            else:
+                runs.append([k])
+    keep: set[int] = set()
+    later_split = False
+    for k in range(len(log) - 1, -1, -1):
+        run = next((r for r in runs if r[-1] == k), None)
+        if run is not None:
+            inside = set(run)
+            whole = all(pairs[u] in inside for u in inside if u in pairs) and all(
+                u in inside for u, t in pairs.items() if t in inside
+            )
+            split = any(log[i].get("kind") == "split" for i in run)
+            if not whole or (split and later_split):
+                keep.update(run)
+        if log[k].get("kind") == "split" and (k not in gone or k in keep):
+            later_split = True
+    return [e for k, e in enumerate(log) if k not in gone or k in keep]
+
+
 def person_edits(log: Sequence[Any]) -> list[dict]:
     """The edits of ``log`` a person made that the store still holds: the entries no undo
     took back (:func:`standing_edits`) other than a model's naming (``ecoseg classify``,
@@ -170,11 +246,16 @@ def done_words(
     words: Callable[[Any], str],
     edit: Any = None,
     log: Mapping[int, dict] | None = None,
+    store: Any = None,
 ) -> str:
     """What an applied edit did, in its caller's words (``words``, an
     :data:`~ecoseg.species.edits.EditWords`: ``ecoseg edit``'s options, the widget's buttons):
-    the edit with the class it set, a split's new id, and for an undo the edit it took back
-    (``log``: the edit log by entry number).
+    the edit with the class it set, a split's new id; an undo says in plain words, the same
+    in every front end, which edit it took back (``log``: the edit log by entry number) and,
+    given the ``store`` (its backups), what the store held before that edit
+    (:func:`~ecoseg.species._undo_words.undid_words`: ``undid edit 3: set class of track 4
+    to parrotfish (was: unknown)``, ``undid edit 5: classify of 12 tracks by model
+    species.json (sha256 ...) (was: 12 unknown)``).
 
     ``entry`` is the edit's log entry; ``edit`` the :class:`~ecoseg.species.edits.Edit` as
     given (an unchecked split or mark is worded so; the log entry does not say it). A
@@ -189,19 +270,18 @@ def done_words(
     '--split 4@8 -> new id 5'
     >>> done_words({"n": 4, "kind": "undo", "ids": [], "undoes": 3}, cli_words,
     ...            log={3: {"n": 3, "kind": "merge", "ids": [2, 4]}})
-    '--undo: undid edit 3 (--merge 2,4)'
+    'undid edit 3: merge of track 4 into track 2'
     """
     if entry["kind"] == "undo":  # its own ids are empty: say which edit it took back
-        undone = (log or {}).get(entry.get("undoes"), {})
-        return f"{words(_undo())}: undid edit {entry.get('undoes')} ({_logged(undone, words)})"
+        from ecoseg.species._undo_words import undid_words, undone_state
+
+        target = entry.get("undoes")
+        undone = (log or {}).get(target, {})
+        state = undone_state(store, target) if store is not None and target else None
+        said = undid_words(undone, state and state.objects_before, state)
+        return f"undid edit {target}: {said}"
     extra = f" -> new id {entry['new_id']}" if entry.get("new_id") else ""
     return f"{words(edit) if edit is not None else _logged(entry, words)}{extra}"
-
-
-def _undo() -> Any:
-    from ecoseg.species._edit_record import Edit
-
-    return Edit("undo")
 
 
 def _logged(entry: dict, words: Callable[[Any], str]) -> str:

@@ -19,13 +19,16 @@ __all__ = [
     "Step",
     "apply_from_backup",
     "backup_attrs",
+    "calibration_undone",
     "read_backup",
     "record_classification",
+    "undo_calibration",
     "undo_objects",
     "write_steps",
 ]
 
 _BACKUPS = "edits"
+_SAME = object()  # record_classification: the calibration before is the one stored now
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,52 @@ def undo_objects(now: list[dict], before: list[dict], done: dict) -> list[dict]:
     return [by_id.get(int(o["id"]), o) if int(o["id"]) not in touched else o for o in before]
 
 
+def undo_calibration(meta: dict, saved: dict) -> dict:
+    """The store's metadata ``meta`` after an undo of a classification whose backup
+    attributes are ``saved``: the calibration it replaced (``calibration_before``) back,
+    where the store still has the one it saved (``calibration_after``); one saved since
+    (``ecoseg measure --calibration``, a study) is not the classification's to take back,
+    and is kept (:func:`calibration_undone` says which). A backup of an ecoseg before it
+    recorded them: as it is.
+
+    Examples
+    --------
+    >>> saved = {"calibration_before": None, "calibration_after": {"mm_per_px": 0.5}}
+    >>> undo_calibration({"calibration": {"mm_per_px": 0.5}}, saved)
+    {}
+    >>> undo_calibration({"calibration": {"mm_per_px": 0.2}}, saved)  # saved since: kept
+    {'calibration': {'mm_per_px': 0.2}}
+    """
+    if calibration_undone(meta.get("calibration"), saved) is not True:
+        return meta
+    meta = {k: v for k, v in meta.items() if k != "calibration"}
+    if saved["calibration_before"]:
+        meta["calibration"] = saved["calibration_before"]
+    return meta
+
+
+def calibration_undone(now, saved: dict) -> bool | None:
+    """Whether an undo of the classification whose backup attributes are ``saved`` gives
+    the store, whose calibration is ``now``, its calibration from before back: True where
+    the classification changed it and the store has the one it saved; False where it
+    changed it and another has been saved since (kept); None where it changed none (or its
+    backup is of an ecoseg before it recorded them).
+
+    Examples
+    --------
+    >>> saved = {"calibration_before": {"mm_per_px": 1.0}, "calibration_after": None}
+    >>> calibration_undone(None, saved), calibration_undone({"mm_per_px": 2.0}, saved)
+    (True, False)
+    >>> calibration_undone(None, {"calibration_before": None, "calibration_after": None})
+    """
+    if "calibration_before" not in saved or "calibration_after" not in saved:
+        return None
+    before, after = saved["calibration_before"] or None, saved["calibration_after"] or None
+    if before == after:
+        return None
+    return (now or None) == after
+
+
 def apply_from_backup(store, meta: dict, entry: dict, bar=None) -> dict:
     """Steps 3 and 4 of a pending edit (or undo), computed from its backup; returns meta.
     ``bar``: a progress bar that counts the label frames rewritten."""
@@ -203,10 +252,12 @@ def apply_from_backup(store, meta: dict, entry: dict, bar=None) -> dict:
         done = next(e for e in meta.get("edits", []) if int(e.get("n", 0)) == target)
         new_objects = undo_objects(meta["objects"], objects, done)
         if done["kind"] == "classify":  # the record of the classification before it
-            before = backup_attrs(store, target).get("classification_before")
+            saved = backup_attrs(store, target)
+            before = saved.get("classification_before")
             meta.pop("classification", None)
             if before is not None:
                 meta["classification"] = before
+            meta = undo_calibration(meta, saved)
     elif entry["kind"] == "classify":
         frames, labels, new_scores, _ = read_backup(store, int(entry["n"]))  # no frames
         change = None
@@ -272,16 +323,21 @@ def _bar(desc: str, total: int, enabled: bool):
     return tqdm(total=total, desc=desc, unit="frame", disable=not enabled, leave=False)
 
 
-def record_classification(store, objects: list[dict], classification: dict) -> dict | None:
+def record_classification(
+    store, objects: list[dict], classification: dict, calibration_before=_SAME
+) -> dict | None:
     """Write a classification's object table as one undoable edit-log entry.
 
     ``store`` is open for writing (:func:`open_for_edit`); ``objects`` is the whole object
     table after the classification and ``classification`` its record (model hash, classes,
     threshold). The table before it is backed up like any edit's, so :meth:`Review.undo`
-    gives every track it changed its previous class, probability and source back. Returns
-    the log entry (``kind="classify"``, ``ids`` the tracks whose entry changed), or ``None``
-    when no track's entry changed: then nothing is written, so the next ``--undo`` still
-    undoes the last edit that changed something.
+    gives every track it changed its previous class, probability and source back.
+    ``calibration_before`` is the store's calibration before the classification saved its
+    own (``classify(..., calibration=...)``; by default the one stored now: unchanged); the
+    backup keeps both, so the undo puts the old one back too (:func:`undo_calibration`).
+    Returns the log entry (``kind="classify"``, ``ids`` the tracks whose entry changed), or
+    ``None`` when neither a track's entry nor the calibration changed: then nothing is
+    written, so the next ``--undo`` still undoes the last edit that changed something.
     """
     meta = read_meta(store)
     log = meta.get("edits", [])
@@ -289,7 +345,11 @@ def record_classification(store, objects: list[dict], classification: dict) -> d
     changed = [int(o["id"]) for o in objects if before.get(int(o["id"])) != o]
     if [int(o["id"]) for o in objects] != list(before):
         raise StoreError(f"{store.path}: a classification may not add or drop tracks")
-    if not changed:
+    calibration_after = meta.get("calibration") or None
+    if calibration_before is _SAME:
+        calibration_before = calibration_after
+    calibration_before = calibration_before or None
+    if not changed and calibration_before == calibration_after:
         return None
     number = len(log) + 1
     entry = {
@@ -303,7 +363,12 @@ def record_classification(store, objects: list[dict], classification: dict) -> d
     }
     _write_backup(store, number, np.zeros(0, np.int64), meta["objects"], entry)
     store.group[f"{_BACKUPS}/{number:05d}"].attrs.update(
-        {"objects_after": objects, "classification_before": meta.get("classification")}
+        {
+            "objects_after": objects,
+            "classification_before": meta.get("classification"),
+            "calibration_before": calibration_before,
+            "calibration_after": calibration_after,
+        }
     )
     meta["edit_pending"] = entry
     write_meta(store, meta)

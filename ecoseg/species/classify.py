@@ -12,7 +12,7 @@ Tracks named by a person (``reviewed``, a class typed with the prompt, a concept
 colour rules (``class_source="rule"``), from an earlier classification and from a concept of
 exemplars alone (class ``visual``: no name was typed) are replaced. Each classification of a
 store is one entry of its edit log (``kind="classify"``), so ``ecoseg edit STORE --undo``
-restores the classes it replaced.
+restores the classes it replaced, and the calibration a ``--calibration`` saved with it.
 """
 
 from __future__ import annotations
@@ -462,7 +462,8 @@ def classify(
         ``class_probability``, ``class_source``, ``class_suggestion`` (the best guess, also
         below the threshold), ``reviewed``; least confident first over all stores.
         ``attrs``: ``model_sha256``, ``stores`` (every store given) and ``changed`` (those
-        where a track's entry changed: only these get an undoable edit-log entry).
+        where a track's entry or the stored calibration changed: only these get an undoable
+        edit-log entry, whose undo gives both back).
 
     Raises
     ------
@@ -585,6 +586,7 @@ def classify(
     frames, changed = [], []
     for store, feats, best in named:
         with open_for_edit(store) as s:
+            calibration_before = s.calibration  # an undo of the classification puts it back
             # the one its features were measured with; another stored is replaced, said as
             # `ecoseg measure` says it (its own mm/px typed back too: a replay's record
             # must be the calibration typed, so it is not kept as measure keeps it)
@@ -619,14 +621,15 @@ def classify(
                 **({"model_file": os.fspath(model_file)} if model_file is not None else {}),
                 "time": datetime.now(UTC).isoformat(timespec="seconds"),
             }
-            if record_classification(s, objects, record) is not None:  # one undoable entry
+            # one undoable entry, the calibration it saved included
+            if record_classification(s, objects, record, calibration_before) is not None:
                 changed.append(str(feats.store))
         frames.append(_queue(str(feats.store), objects, set(best)))
     out = pd.concat(frames, ignore_index=True) if frames else _queue("", [], set())
     out = _least_confident_first(out)  # over all stores
     out.attrs["model_sha256"] = model_hash
     out.attrs["stores"] = [str(feats.store) for _, feats, _ in named]  # also those without tracks
-    out.attrs["changed"] = changed  # stores with an edit-log entry (a track's entry changed)
+    out.attrs["changed"] = changed  # stores with an edit-log entry (tracks or calibration)
     return out
 
 

@@ -67,10 +67,10 @@ def test_set_class_recent_shortcut_merge_split_undo(widget):
     w.undo()
     w.wait()
     assert np.array_equal(MaskStore.open(path).read_labels(), before)
-    # what it took back, in the buttons' words (it said "undo []", then "merge [1, 2]")
-    assert w.status.text() == "edit 4: Undo: undid edit 3 (Merge on tracks 1 and 2)", (
-        w.status.text()
-    )
+    # what it took back, in the words `ecoseg edit --undo` prints (it said "undo []", then
+    # "merge [1, 2]", then "Undo: undid edit 3 (Merge on tracks 1 and 2)")
+    said = w.status.text()
+    assert said.startswith("edit 4: undid edit 3: merge of track 2 into track 1 (was: "), said
 
     # a split must cut the track in two: at its first frame it is refused (same rule as the
     # CLI and the Python API), after it the part from the current frame on is a new track

@@ -53,8 +53,9 @@ def test_track_save_review_undo_measure_export(segment_widget, qtbot, tmp_path):
     review.undo()
     review.wait()
     said = review.status.text()  # one press, both tracks back; each undo named
-    assert said.startswith("edit 4: Undo: undid edit 3 (Set class 'wrasse' on track "), said
-    assert "; edit 5: Undo: undid edit 2 (Set class 'wrasse' on track " in said, said
+    assert said.startswith("edit 4: undid edit 3: set class of track "), said
+    assert "; edit 5: undid edit 2: set class of track " in said, said
+    assert said.count(" to wrasse (was: ") == 2, said
     classes = {int(o["id"]): o["class"] for o in MaskStore.open(out).objects}
     assert classes[ids[0]] == "parrotfish" and "wrasse" not in classes.values()
     assert np.array_equal(np.asarray(masks.data), tracked)  # the reloads kept every mask

@@ -18,6 +18,8 @@ import ecoseg
 from ecoseg.cli import main
 from ecoseg.info import summary
 from ecoseg.measure import measure
+from ecoseg.measure.calibration import Calibration
+from ecoseg.species import edit_log
 from ecoseg.store import MaskStore
 
 SIZE = (160, 96)
@@ -96,3 +98,68 @@ def test_a_person_s_review_counts_and_its_undo_takes_it_back(clip, tmp_path, cap
     assert what_it_reads(run) == before
     assert main(["evaluate", truth, "--truth", run]) == 2
     assert "nobody reviewed: they look swapped" in capsys.readouterr().err
+
+
+def attrs_but_the_log(store):
+    """The store's metadata (object table, calibration, classification record) but its log."""
+    meta = MaskStore.open(store).attrs["ecoseg"]
+    return json.dumps({k: v for k, v in meta.items() if k != "edits"}, sort_keys=True)
+
+
+def test_undo_of_a_classify_with_a_calibration_gives_the_calibration_back_and_says_so(
+    clip, model, tmp_path, capsys
+):
+    """``classify --calibration`` saves the calibration into the store; its ``--undo`` gave
+    the tracks their classes back but left the calibration (and the sizes measured with it)
+    as the classify had saved it, and said only ``undid edit 1 (classify [1, 2, ...])``."""
+    run = unnamed_run(clip, tmp_path / "run.zarr")
+    before, cal = attrs_but_the_log(run), MaskStore.open(run).calibration
+    args = ["classify", run, "--model", str(model), "--video", str(clip.video)]
+    assert main([*args, "--calibration", "20", "--threshold", "0"]) == 0
+    assert MaskStore.open(run).calibration == {"mm_per_px": 20.0, "method": "scale"} != cal
+    capsys.readouterr()
+    assert main(["edit", run, "--undo"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert attrs_but_the_log(run) == before  # classes, sources, probabilities, calibration
+    n = len(edit_log(run)[0]["ids"])  # the tracks present in the clip's frames
+    assert out == (
+        f"edit 2: undid edit 1: classify of {n} tracks by model {model} (sha256 "
+        f"{json.loads(model.read_text())['sha256'][:12]}) (was: {n} unknown); calibration back "
+        f"to {Calibration.from_dict(cal)}"
+    )
+    assert str(Calibration.from_dict(cal)).endswith(" mm/px (synthetic)")
+
+
+def test_a_calibration_saved_since_the_classify_is_kept_by_its_undo(clip, model, tmp_path, capsys):
+    """A calibration ``ecoseg measure --calibration`` saved after the classify is not the
+    classify's to take back: the undo keeps it, and says so."""
+    run = unnamed_run(clip, tmp_path / "run.zarr")
+    args = ["classify", run, "--model", str(model), "--video", str(clip.video)]
+    assert main([*args, "--calibration", "20"]) == 0
+    assert main(["measure", run, "-o", str(tmp_path / "tables"), "--calibration", "30"]) == 0
+    capsys.readouterr()
+    assert main(["edit", run, "--undo"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert MaskStore.open(run).calibration["mm_per_px"] == 30.0
+    assert out.endswith("; the calibration it saved was replaced since, and is kept"), out
+
+
+def test_a_classify_that_changes_only_the_calibration_is_an_undoable_edit(tmp_path):
+    """A classification that names no track differently but saves another calibration left
+    no log entry, so no ``--undo`` could take the calibration back (the next one took back
+    the edit before it)."""
+    from species_helpers import small_store
+
+    from ecoseg.species import Review
+    from ecoseg.species.review import open_for_edit, read_meta, record_classification
+
+    path = tmp_path / "m.zarr"
+    small_store(path)
+    with open_for_edit(path) as s:
+        objects = read_meta(s)["objects"]
+        assert record_classification(s, objects, {"model_sha256": "ab" * 32}) is None
+        s.calibration = {"mm_per_px": 0.5, "method": "scale"}  # as classify saves its own
+        entry = record_classification(s, objects, {"model_sha256": "ab" * 32}, None)
+    assert entry is not None and entry["ids"] == [] and edit_log(path)[-1] == entry
+    Review(path).undo()
+    assert MaskStore.open(path).calibration is None

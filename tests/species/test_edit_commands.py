@@ -108,7 +108,9 @@ def test_a_valid_command_does_every_edit(store3, capsys):
         "edit 1: --split 1@4 -> new id 4",
         "edit 2: --split 4@8 -> new id 5",
         "edit 3: --merge 2,4",
-        "edit 4: --undo: undid edit 3 (--merge 2,4)",  # it said "edit 4: undo []"
+        # it said "edit 4: undo []", then "edit 4: --undo: undid edit 3 (--merge 2,4)"
+        "edit 4: undid edit 3: merge of track 4 into track 2 (was: track 2 unknown, track 4 "
+        "unknown)",
         "edit 5: --delete 3",
         "edit 6: --set-class 5='blue goby'",
         "edit 7: --unchecked-reviewed 2",

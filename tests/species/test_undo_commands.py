@@ -32,8 +32,8 @@ def test_cli_undo_takes_back_a_whole_command_and_names_every_edit(store3, capsys
     assert main(["edit", str(path), "--undo"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines() == [
-        "edit 4: --undo: undid edit 3 (--set-class 1=wrasse)",
-        "edit 5: --undo: undid edit 2 (--set-class 3=wrasse)",
+        "edit 4: undid edit 3: set class of track 1 to wrasse (was: unknown)",
+        "edit 5: undid edit 2: set class of track 3 to wrasse (was: unknown)",
     ]
     assert classes(path) == {**before, 2: "goby"}  # the command before stays
     log = edit_log(path)

@@ -18,6 +18,7 @@ from suite_helpers import fit_species_model
 
 import ecoseg
 from ecoseg.errors import ConfigError
+from ecoseg.species._edit_log import standing_edits
 from ecoseg.study import load_study, run_study
 
 
@@ -89,13 +90,14 @@ def test_a_moved_video_is_not_classified_again_without_its_frames(study, tmp_pat
     assert "reef-a" in run_study(root / "study.yaml", progress=False, report=False).measured
 
 
-def test_a_studys_own_classification_between_reviews_is_replayed(study, tmp_path, monkeypatch):
+def test_a_studys_classification_a_person_undid_is_no_step(study, tmp_path, monkeypatch):
     """The study classifies its store each time it measures it. A person's ``--undo`` can
-    take back such a classification (here the one a study run made between two rounds of
-    review): the page's steps left the study's classifications out, so the replayed
-    ``--undo --undo`` found nothing left to undo. They now hold an ``ecoseg classify`` with
-    the study's model and video where one falls between a person's edits, and running them
-    in a fresh folder gives the same tables and the same page."""
+    take back such a classification, and a later one can take back a person's edit and the
+    study's classification between them. The page replayed each of them, and each undo, as
+    a step of its own (an ``ecoseg classify`` with the study's model and an ``--undo``): an
+    edit undone and its undo cancel out now (``replayed_edits``), so a log whose every
+    review was undone is the study run once, and the store made again holds the same edits,
+    tables and page."""
     import shutil
 
     from ecoseg.cli import main
@@ -112,22 +114,11 @@ def test_a_studys_own_classification_between_reviews_is_replayed(study, tmp_path
     run_study(root / "study.yaml", progress=False)  # 7: classified again; the page
     kinds = ["classify", "undo", "classify", "delete", "undo", "undo", "classify"]
     assert [e["kind"] for e in edit_log(store)] == kinds
-    steps = _page_steps(root)
-    sha = edit_log(store)[2]["classification"]["model_sha256"]
-    where = "out/stores/reef-a.zarr"
-    assert steps == [
-        "ecoseg study study.yaml --no-report",
-        f"ecoseg edit {where} --undo",
-        f"ecoseg classify {where} --model species.json --model-sha256 {sha} --video a/video.mp4",
-        f"ecoseg edit {where} --delete {track}",
-        f"ecoseg edit {where} --undo --undo",
-        "ecoseg study study.yaml",
-    ]
-    _run_steps(steps, fresh)
-    again = fresh / "out" / "stores" / "reef-a.zarr"
-    assert [e["kind"] for e in edit_log(again)] == kinds
-    assert ecoseg.MaskStore.open(again).objects == ecoseg.MaskStore.open(store).objects
-    for name in [f"tables/{t}.parquet" for t in ("maxn", "tracks", "counts")] + ["report.html"]:
+    # it said: --no-report, --undo, classify, --delete, --undo --undo, study
+    assert _page_steps(root) == ["ecoseg study study.yaml"]
+    _run_steps(_page_steps(root), fresh)
+    _same_results(root, fresh)
+    for name in ["report.html"]:
         assert (fresh / "out" / name).read_bytes() == (root / "out" / name).read_bytes(), name
 
 
@@ -172,12 +163,13 @@ class _Later(datetime.datetime):
 
 
 def _same_results(root, fresh, name="reef-a") -> None:
+    """The same edits held (an edit undone and its undo are no steps), objects and tables."""
     from ecoseg.species import edit_log
 
-    def kinds(store):  # each entry's kind and a classification's model
+    def kinds(store):  # each edit's kind and a classification's model, of the edits held
         return [
             (e["kind"], (e.get("classification") or {}).get("model_sha256"))
-            for e in edit_log(store)
+            for e in standing_edits(edit_log(store))
         ]
 
     store, again = (f / "out" / "stores" / f"{name}.zarr" for f in (root, fresh))
@@ -367,7 +359,8 @@ def test_classifications_are_replayed_each_with_the_calibration_it_recorded(
     today: the store made again had another edit log (an ``--undo`` after it takes back
     another classification). Each classification now records its calibration, and its step
     gives it (``ecoseg classify --calibration``) where it is not the one the store has then;
-    the first run classifies nothing when its one classification would not be the first."""
+    the first run classifies nothing when its one classification would not be the first.
+    The classification a person undid (4) and the undo are no steps: they cancel out."""
     from ecoseg.cli import main
     from ecoseg.species import edit_log
 
@@ -400,14 +393,13 @@ def test_classifications_are_replayed_each_with_the_calibration_it_recorded(
         classify,
         f"{classify} --calibration 10",
         f"ecoseg edit {where} --delete {track}",
-        f"{classify} --calibration 20",
-        f"ecoseg edit {where} --undo",
-        "ecoseg study study.yaml",
+        "ecoseg study study.yaml",  # 6, at 20 (4 and its undo: no steps)
     ]
     _replays_identically(root, fresh)
     again = [e["classification"]["calibration"] for e in edit_log(fresh / where) if e["kind"] ==
              "classify"]  # fmt: skip
-    assert again == [e["classification"]["calibration"] for e in log if e["kind"] == "classify"]
+    held = [e for e in standing_edits(log) if e["kind"] == "classify"]
+    assert again == [e["classification"]["calibration"] for e in held] and len(again) == 3
 
 
 def test_a_classification_made_before_the_study_had_a_calibration_is_replayed(
@@ -489,13 +481,14 @@ def test_a_moved_study_folder_still_names_its_species_model(study, tmp_path, mon
     steps = _page_steps(root)
     sha = log[0]["classification"]["model_sha256"]
     step = f"ecoseg classify out/stores/reef-a.zarr --model species.json --model-sha256 {sha}"
-    assert f"{step} --video a/video.mp4" in steps
+    # the classification undone and its undo are no steps: the first run makes the other
+    assert not any(s.startswith("ecoseg classify") for s in steps), steps
     assert str(first) not in (root / "out" / "report.html").read_text()
     assert _run_steps(steps, fresh) == []
     _same_results(root, fresh)
     again = [e["classification"]["model_file"] for e in edit_log(fresh / "out" / "stores" /
              "reef-a.zarr") if e["kind"] == "classify"]  # fmt: skip
-    assert again == files  # the replay records the file alike
+    assert again == files[1:]  # the replay records the file alike
     assert (fresh / "out" / "report.html").read_bytes() == (
         root / "out" / "report.html"
     ).read_bytes()
@@ -551,12 +544,20 @@ def test_a_classification_that_recorded_no_calibration_is_said_so(study, tmp_pat
     said nothing of it. Now the step of such a classification says so in its comment, and a
     note says so of the one the first run makes."""
     from ecoseg.cli import main
+    from ecoseg.species import edit_log
     from ecoseg.species._edit_log import read_meta, write_meta
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     root = tmp_path / "s"
     shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
-    store, track = _undo_then_review(root)
+    store = root / "out" / "stores" / "reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: at 20 mm/px
+    first, second = ecoseg.MaskStore.open(store).object_ids.tolist()[:2]
+    assert main(["edit", str(store), f"--delete={first}"]) == 0  # 2
+    _calibrate(root, "10.0")
+    run_study(root / "study.yaml", progress=False, report=False)  # 3: at 10, between reviews
+    assert main(["edit", str(store), f"--delete={second}"]) == 0  # 4
+    assert [e["kind"] for e in edit_log(store)] == ["classify", "delete", "classify", "delete"]
     with ecoseg.MaskStore.open(store, mode="a") as s:  # the records of an older ecoseg
         meta = read_meta(s)
         for entry in meta["edits"]:
@@ -569,13 +570,13 @@ def test_a_classification_that_recorded_no_calibration_is_said_so(study, tmp_pat
     classify = [s for s in steps if s.startswith("ecoseg classify")]
     assert len(classify) == 1 and classify[0].endswith(
         "--video a/video.mp4   # calibration not recorded (an older ecoseg's): made with the "
-        "store's here, 20; it may have used another"
+        "store's here, 10; it may have used another"
     )
     assert steps[0] == "ecoseg study study.yaml --no-report"
     text = " ".join(html.unescape(page.read_text()).split())
     assert (
         "reef-a: edit log entry 1, a classification of an older ecoseg, did not record its "
-        "calibration: the first run makes it with the study's now (20), which may not be the "
+        "calibration: the first run makes it with the study's now (10), which may not be the "
         "one it used." in text
     )
 

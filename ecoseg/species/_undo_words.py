@@ -1,0 +1,145 @@
+"""What an undo took back, in plain words (:func:`undid_words`), the same for every kind of
+edit and in every front end (``ecoseg edit --undo``, napari's *Review tracks* **Undo**): the
+edit it took back and what the store held before it (``was: ...``), read from the edit's
+backup (:func:`undone_state`). Part of :func:`ecoseg.species._edit_log.done_words`.
+
+Examples
+--------
+>>> undid_words({"n": 3, "kind": "set_class", "ids": [4], "cls": "parrotfish"},
+...             [{"id": 4, "class": "unknown"}])
+'set class of track 4 to parrotfish (was: unknown)'
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["UndoneState", "undid_words", "undone_state"]
+
+
+@dataclass(frozen=True)
+class UndoneState:
+    """What the backup of an edit an undo took back says: the object table before the edit
+    (None: not read) and, for a classification that saved a calibration, whether the undo
+    gave the store its calibration from before back (``calibration_back``: True, named
+    ``calibration_before``; False: another was saved since and is kept; None: it saved none)."""
+
+    objects_before: list[dict] | None = None
+    calibration_back: bool | None = None
+    calibration_before: dict | None = None
+
+
+def undone_state(store: Any, number: Any) -> UndoneState:
+    """:class:`UndoneState` of edit ``number``, after an undo took it back, from its backup in
+    ``store`` (a path or an open store); an empty one where the backup cannot be read (the
+    words then leave out what it held)."""
+    from ecoseg.store import opened_store
+
+    try:
+        with opened_store(store) as s:
+            g = s.group[f"edits/{int(number):05d}"]
+            saved = dict(g.attrs.asdict())
+            now = s.calibration
+    except Exception:  # the words are a courtesy: the undo is written already
+        return UndoneState()
+    objects = saved.get("objects_before")
+    back = None
+    if "calibration_before" in saved and "calibration_after" in saved:
+        before, after = saved["calibration_before"] or None, saved["calibration_after"] or None
+        if before != after:  # it saved one: back where the store has the old one now
+            back = (now or None) == before
+    return UndoneState(
+        objects if isinstance(objects, list) else None, back, saved.get("calibration_before")
+    )
+
+
+def _calibration_text(cal: Mapping | None) -> str:
+    from ecoseg.measure.calibration import Calibration
+
+    try:
+        return str(Calibration.from_dict(cal)) if cal else "none (pixels)"
+    except Exception:
+        return str(cal)
+
+
+def undid_words(
+    undone: Mapping[str, Any],
+    objects_before: Sequence[Mapping[str, Any]] | None = None,
+    state: UndoneState | None = None,
+) -> str:
+    """The edit (a log entry, ``undone``) an undo took back, in plain words, and what it
+    changed from (``was: ...``, from ``objects_before``, the object table before the edit,
+    where given); a classification names its tracks, its model and, from ``state``
+    (:func:`undone_state`), the calibration the undo gave back or kept.
+
+    Examples
+    --------
+    >>> before = [{"id": 3, "class": "wrasse"}, {"id": 7, "class": "unknown"}]
+    >>> undid_words({"kind": "merge", "ids": [3, 7]}, before)
+    'merge of track 7 into track 3 (was: track 3 wrasse, track 7 unknown)'
+    >>> undid_words({"kind": "split", "ids": [3], "frame": 9, "new_id": 8}, before)
+    'split of track 3 at frame 9 into new track 8 (was: one track, wrasse)'
+    >>> undid_words({"kind": "reviewed", "ids": [7]}, before)
+    'mark track 7 reviewed (was: not reviewed, unknown)'
+    >>> undid_words({"kind": "delete", "ids": [7]})
+    'delete of track 7'
+    >>> undid_words({"kind": "classify", "ids": [3, 7], "classification": {
+    ...     "model_sha256": "ab12" * 16, "model_file": "species.json"}}, before)
+    'classify of 2 tracks by model species.json (sha256 ab12ab12ab12) (was: 1 unknown, 1 wrasse)'
+    """
+    from ecoseg.provenance import clean_class_name
+
+    kind = undone.get("kind")
+    ids = [int(i) for i in undone.get("ids", []) if isinstance(i, int)]
+    known = objects_before is not None
+    was = {int(o["id"]): o for o in objects_before or [] if isinstance(o, Mapping) and "id" in o}
+
+    def name(track: int) -> str:
+        return clean_class_name(was[track].get("class")) if track in was else "no track"
+
+    if kind == "set_class" and ids:
+        said, before = f"set class of track {ids[0]} to {undone.get('cls')}", name(ids[0])
+    elif kind == "reviewed" and ids:
+        mark = "reviewed" if was.get(ids[0], {}).get("reviewed") else "not reviewed"
+        said, before = f"mark track {ids[0]} reviewed", f"{mark}, {name(ids[0])}"
+    elif kind == "merge" and len(ids) == 2:
+        said = f"merge of track {ids[1]} into track {ids[0]}"
+        before = f"track {ids[0]} {name(ids[0])}, track {ids[1]} {name(ids[1])}"
+    elif kind == "split" and ids:
+        said = (
+            f"split of track {ids[0]} at frame {undone.get('frame')} into new track "
+            f"{undone.get('new_id')}"
+        )
+        before = f"one track, {name(ids[0])}"
+    elif kind == "delete" and ids:
+        said, before = f"delete of track {ids[0]}", name(ids[0])
+    elif kind == "classify":
+        said, before = _classify_words(undone, ids), None
+        if known:
+            counts = Counter(name(i) for i in ids)
+            before = ", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or None
+    else:  # no edit of today's
+        said, before = f"{kind} {ids}", None
+    text = f"{said} (was: {before})" if known and before is not None else said
+    if kind == "classify" and state is not None and state.calibration_back is not None:
+        if state.calibration_back:
+            text += f"; calibration back to {_calibration_text(state.calibration_before)}"
+        else:
+            text += "; the calibration it saved was replaced since, and is kept"
+    return text
+
+
+def _classify_words(undone: Mapping[str, Any], ids: list[int]) -> str:
+    """``classify of N tracks by model FILE (sha256 FIRST-12)``, from the entry's record."""
+    record = undone.get("classification") or {}
+    sha = record.get("model_sha256") if isinstance(record, Mapping) else None
+    file = record.get("model_file") if isinstance(record, Mapping) else None
+    model = [str(file)] if isinstance(file, str) and file else []
+    if isinstance(sha, str) and sha:
+        model.append(f"(sha256 {sha[:12]})" if model else f"sha256 {sha[:12]}")
+    by = f" by model {' '.join(model)}" if model else ""
+    tracks = f"{len(ids)} track{'s' if len(ids) != 1 else ''}"
+    return f"classify of {tracks}{by}"
