@@ -460,25 +460,29 @@ def requested_settings(
     >>> requested_settings({"engine": "classical", "params": {"min_area": 50}}).engine
     'classical'
     """
-    from ecoseg.prompts import load_prompts
-
     path = options.get("prompts")
-    given = load_prompts(path) if path is not None else None
     params = dict(options.get("params") or {})
     record: dict[str, Any] = {}
     survey = False
     if "concepts" in options:
+        from ecoseg.engine.checks import concept_request
         from ecoseg.engine.concept_rules import ConceptSettings
         from ecoseg.engine.survey_rule import is_photo_survey
-        from ecoseg.prompts import Prompts, combine_concepts
+        from ecoseg.prompts import Prompts
         from ecoseg.sam3.config import get_config
 
-        model = options.get("model") or "sam3"
-        wanted = combine_concepts(
-            given.concepts if given is not None else (), options["concepts"], path and str(path)
+        request = concept_request(
+            options.get("model") or None,
+            path,
+            options["concepts"],
+            image_size=options.get("image_size"),
         )
-        objects = tuple(given.objects) if given is not None else ()
+        model, wanted, objects = request.model, request.concepts, request.objects
         survey = video is not None and is_photo_survey(video, options.get("as_video", False))
+    else:
+        from ecoseg.prompts import load_prompts
+
+        given = load_prompts(path) if path is not None else None
     if survey:  # as segment_images records it
         size = get_config(model, options.get("image_size")).image_size
         record.update(
