@@ -30,7 +30,7 @@ from ecoseg.engine.checks import (
 from ecoseg.engine.results import write_results
 from ecoseg.engine.resume import check_resumable
 from ecoseg.engine.settings import DEFAULT_MODEL, build_network, model_record
-from ecoseg.errors import Cancelled, ConfigError, PromptError, StoreError
+from ecoseg.errors import ConfigError, PromptError, StoreError
 from ecoseg.provenance import created
 
 __all__ = ["segment"]
@@ -270,6 +270,8 @@ def segment(
             provenance["parameters"]["fast"] = True
         net = _build_model(model, checkpoint, pretrained, image_size, run_device)
         provenance["model"] = model_record(model, checkpoint, pretrained, net.image_size)
+    from ecoseg.engine._runtime import until_cancelled
+
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
     try:
         if resume and store.complete:  # same settings, nothing left to track: left as it is
@@ -279,7 +281,7 @@ def segment(
             objects, source = {}, "tracker"
         elif auto:
             discovery = DiscoveryEngine(net, reader, prompts, params=dp, fast=fast)
-            results = _until_cancelled(
+            results = until_cancelled(
                 discovery.run(output="labels", cancel=cancel), cancel, store, len(reader)
             )
             objects, source = discovery.objects, "discovered"
@@ -321,20 +323,6 @@ def segment(
     finally:
         store.close()
     return str(out)
-
-
-def _until_cancelled(results, cancel, store, n: int):
-    """``results``, then :class:`Cancelled` if they stopped early because of ``cancel`` (and
-    not a trail of empty frames written in place of the rest)."""
-    from ecoseg.engine._runtime import is_cancelled
-
-    last = -1
-    for r in results:
-        last = r.index
-        yield r
-    if last < n - 1 and is_cancelled(cancel):
-        store.flush()
-        raise Cancelled.after(store.path, store.n_frames)
 
 
 def _backward_bar(progress):
@@ -445,11 +433,9 @@ def _segment_survey(
         prompt_file=request.prompt_file,
         detect_every=detect_every,
         fast=fast,
-        resume=resume,
         backward=ignored.get("backward", True),
         fps=ignored.get("fps"),
         params=params,
-        cancel=cancel,
     )
     request.require_concepts()  # after the survey's own refusals
     return segment_images(
@@ -465,6 +451,8 @@ def _segment_survey(
         score_threshold=0.5 if threshold is None else threshold,
         progress=progress,
         chunk_frames=chunk_frames,
+        resume=resume,
+        cancel=cancel,
     )
 
 
@@ -557,6 +545,7 @@ def _segment_concepts(
             if done:  # nothing left to track: the store is left as it is
                 return str(out)
     from ecoseg import sam3
+    from ecoseg.engine._runtime import until_cancelled
     from ecoseg.engine.concept_session import ConceptRun, concept_tokenizer
 
     if checkpoint is not None:  # its vocabulary, before the checkpoint is read
@@ -581,7 +570,7 @@ def _segment_concepts(
         results = (r for r in steps if r.index >= done)
         write_results(
             store,
-            _until_cancelled(results, cancel, store, len(reader)),
+            until_cancelled(results, cancel, store, len(reader)),
             times=reader.times,
             objects=run.objects,
             source="concept",
