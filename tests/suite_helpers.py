@@ -141,3 +141,36 @@ def photo_folder(path, seed: int, names=("q1.png", "q2.png"), shape=(40, 56)) ->
     for name in names:
         Image.fromarray(rng.integers(0, 255, (*shape, 3), dtype=np.uint8)).save(path / name)
     return path
+
+
+def cached_sam3_weights(tmp_path, monkeypatch, seed: int = 0):
+    """A weights cache holding random ``sam3-reduced`` weights (seed ``seed``) as if
+    downloaded (the manifest lists it, as it lists ``sam3``), with a vocabulary; returns the
+    checkpoint's path (written again with another ``seed`` to change the cached weights)."""
+    import json
+
+    import torch
+
+    from ecoseg import sam3
+    from ecoseg.sam2.checkpoint import save_safetensors
+    from ecoseg.sam3 import weights
+
+    cache = tmp_path / "weights"
+    entries = weights.entries()
+    entry = {**entries["sam3"], "name": "sam3-reduced", "file": "model.safetensors"}
+    monkeypatch.setattr(weights, "entries", lambda: {**entries, "sam3-reduced": entry})
+    monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(cache))
+    folder = cache / "sam3-reduced"
+    folder.mkdir(parents=True, exist_ok=True)
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    names = ["<|startoftext|>", "<|endoftext|>", *letters, *(f"{c}</w>" for c in letters)]
+    (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(names)}))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = sam3.build("sam3-reduced", pretrained=False, device="cpu")
+    path = folder / "model.safetensors"
+    path.unlink(missing_ok=True)
+    save_safetensors(net, path)
+    assert weights.weights_path("sam3-reduced") == path
+    return path

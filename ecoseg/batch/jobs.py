@@ -225,7 +225,7 @@ def run_job(job: Job) -> dict[str, Any]:
             status = store_status(job.store)
             if status.complete:
                 return {"status": "skipped", "frames": status.frames, "seconds": 0.0}
-            # nothing to resume: a new store (a photo survey, which cannot resume, too)
+            # nothing to resume: a new store
             resume = status.state != "missing"
         _segment(job, resume)
         frames = store_status(job.store).frames

@@ -19,8 +19,9 @@ bf16_autocast, preprocess_frame, FrameEncoder
 label_index, fetch, PendingResult, OUTPUTS
     Per-frame results resized and resolved into labels on the device, copied to the host
     without stalling the GPU.
-is_cancelled
-    Whether a ``threading.Event`` or callable asks a run to stop.
+is_cancelled, until_cancelled
+    Whether a ``threading.Event`` or callable asks a run to stop; a run's results, then
+    :class:`~ecoseg.errors.Cancelled` where they stopped early because of it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import numpy as np
 from ecoseg._checks import frame_range, short_repr
 from ecoseg._warn import warn
 from ecoseg.engine.results import FrameResult
+from ecoseg.errors import Cancelled
 from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.sam2.variants import IMAGENET_MEAN, IMAGENET_STD
 
@@ -66,6 +68,7 @@ __all__ = [
     "fetch",
     "frames_in_order",
     "is_cancelled",
+    "until_cancelled",
     "label_index",
     "prefetch",
     "preprocess_frame",
@@ -631,3 +634,18 @@ def is_cancelled(cancel) -> bool:
     if hasattr(cancel, "is_set"):
         return bool(cancel.is_set())
     return bool(cancel())
+
+
+def until_cancelled(
+    results: Iterable[FrameResult], cancel: Any, store, n: int
+) -> Iterator[FrameResult]:
+    """``results``, then :class:`~ecoseg.errors.Cancelled` (the store flushed) if they
+    stopped before frame ``n - 1`` because of ``cancel`` (and not a trail of empty frames
+    written in place of the rest by :func:`~ecoseg.engine.results.write_results`)."""
+    last = -1
+    for r in results:
+        last = r.index
+        yield r
+    if last < n - 1 and is_cancelled(cancel):
+        store.flush()
+        raise Cancelled.after(store.path, store.n_frames)

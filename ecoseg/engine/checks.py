@@ -6,20 +6,24 @@ command-line option: a network setting for the classical motion tracker
 (:func:`check_network_settings`), ``fast`` (:func:`check_fast`), an image size
 (:func:`check_image_size`), a device (:func:`check_device`), engine parameters
 (:func:`check_params`), what concept tracking cannot do (:func:`check_concept_run`) and an
-output store that exists (:func:`check_new_store`).
+output store that exists (:func:`check_new_store`). :func:`concept_request` is what a SAM 3
+concept run (a photo survey or a video) asks for, checked: its model and its concepts.
 :func:`ecoseg.segment`, ``ecoseg batch``, study files and the napari widget all check here;
 ``ecoseg.engine`` re-exports them.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ecoseg.errors import ConfigError
 
 __all__ = [
     "ENGINES",
+    "ConceptRequest",
     "check_concept_run",
     "check_device",
     "check_fast",
@@ -28,6 +32,7 @@ __all__ = [
     "check_new_store",
     "check_params",
     "choose_engine",
+    "concept_request",
     "params_dict",
 ]
 
@@ -95,6 +100,113 @@ def check_concept_run(model: str, engine: str | None = None, auto: bool = False)
     if engine is not None or auto:
         # worded for a photo survey as for concept tracking on a video (both callers use it)
         raise ConfigError("SAM 3 concepts take no --engine and no --auto")
+
+
+@dataclass(frozen=True)
+class ConceptRequest:
+    """What a SAM 3 concept run asks for (:func:`concept_request`).
+
+    Attributes
+    ----------
+    model : str
+        The SAM 3 model (``"sam3"`` when none was given).
+    prompt_file : str or Path, optional
+        The prompt file the concepts and objects came from (``None``: none, or prompts given
+        as a dict or :class:`~ecoseg.prompts.Prompts`).
+    concepts : tuple of Concept
+        The prompt's concepts followed by the ``concepts`` names they lack
+        (:func:`~ecoseg.prompts.combine_concepts`).
+    objects : tuple
+        The prompt's objects (clicks, boxes).
+    """
+
+    model: str
+    prompt_file: str | os.PathLike | None
+    concepts: tuple
+    objects: tuple
+
+    @property
+    def source(self) -> str | None:
+        """The prompt file's path as a string (``None``: no file)."""
+        return str(self.prompt_file) if self.prompt_file else None
+
+    def require_concepts(self) -> None:
+        """Refuse a run with no concepts to find (neither ``concepts`` nor the prompt's).
+
+        Examples
+        --------
+        >>> ConceptRequest("sam3", None, (), ()).require_concepts()
+        Traceback (most recent call last):
+        ecoseg.errors.ConfigError: model sam3 needs concepts: --concepts NAME... or a prompt \
+file's 'concepts'
+        """
+        if not self.concepts:
+            none_in = f" ({self.prompt_file} has none)" if self.prompt_file else ""
+            raise ConfigError(
+                f"model {self.model} needs concepts: --concepts NAME... or a prompt file's "
+                f"'concepts'{none_in}"
+            )
+
+
+def concept_request(
+    model: str | None,
+    prompts: Any,
+    concepts: Any,
+    *,
+    engine: str | None = None,
+    auto: bool = False,
+    image_size: int | None = None,
+    backward: bool | None = None,
+) -> ConceptRequest:
+    """The model and concepts of a SAM 3 concept run, checked in this order: the model
+    (:func:`check_concept_run`; ``"sam3"`` when ``None``), ``backward`` (``False`` refused:
+    a concept run on a video runs forward; ``None``: not asked, a photo survey's
+    :func:`~ecoseg.engine.concepts.check_survey` names it), the image size
+    (:func:`check_image_size`), then the prompt file read and its concepts combined with
+    ``concepts``. No concepts at all is :meth:`ConceptRequest.require_concepts`'s to refuse,
+    after a survey's own refusals.
+
+    :func:`ecoseg.segment` (a photo survey and concept tracking on a video) and
+    :func:`~ecoseg.engine.settings.requested_settings` ask here.
+
+    Parameters
+    ----------
+    model : str, optional
+        The SAM 3 model.
+    prompts : str, Path, dict or Prompts, optional
+        The prompt file (or its content).
+    concepts : sequence of str, optional
+        Concept names (``--concepts``).
+    engine, auto, image_size, backward
+        As given to :func:`ecoseg.segment`.
+
+    Returns
+    -------
+    ConceptRequest
+
+    Examples
+    --------
+    >>> r = concept_request(None, {"concepts": ["wrasse"]}, ["wrasse", "sea urchin"])
+    >>> r.model, [c.name for c in r.concepts], r.prompt_file
+    ('sam3', ['wrasse', 'sea urchin'], None)
+    """
+    from ecoseg.prompts import Prompts, combine_concepts, load_prompts
+
+    model = "sam3" if model is None else model  # concepts alone: SAM 3 (as --concepts)
+    check_concept_run(model, engine, auto)
+    if backward is False:  # it was ignored without a word
+        raise ConfigError(
+            "backward=False (--forward-only) applies to the sam2 engine with prompts; concept "
+            "tracking runs forward from frame 0"
+        )
+    check_image_size(image_size, "sam3", model)  # before the video is read and hashed
+    prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
+    if prompts is not None and not isinstance(prompts, Prompts):
+        prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
+    given = tuple(prompts.concepts) if prompts is not None else ()
+    wanted = combine_concepts(given, concepts, prompt_file and str(prompt_file))
+    objects = tuple(prompts.objects) if prompts is not None else ()
+    return ConceptRequest(model, prompt_file, tuple(wanted), objects)
 
 
 def check_network_settings(

@@ -24,15 +24,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ecoseg._device import resolve_device
-from ecoseg._paths import check_overwrite
 from ecoseg.engine.results import FrameResult, write_results
-from ecoseg.errors import ConfigError, PromptError, StoreError, VideoError
+from ecoseg.errors import Cancelled, ConfigError, PromptError, StoreError, VideoError
 from ecoseg.provenance import created, survey_video
 
 __all__ = [
@@ -67,20 +67,18 @@ def check_survey(
     prompt_file: Any = None,
     detect_every: int = 1,
     fast: bool = False,
-    resume: bool = False,
     backward: bool = True,
     fps: float | None = None,
     params: Mapping[str, Any] | None = None,
-    cancel: Any = None,
 ) -> float | None:
     """Refuse, in one line naming each, what a photo survey cannot use; return the score
     threshold of ``params`` (None: not given).
 
     A survey detects each photograph on its own: it has no frames to click objects on or to
-    draw exemplars on, no detector interval, no bf16 path, nothing to resume or to track
-    backwards, no frame rate and no tracking parameters (only ``score_threshold``). The
-    library spells each option ``keyword (--flag)``, so ``ecoseg`` and the napari widget name
-    it their own way.
+    draw exemplars on, no detector interval, no bf16 path, nothing to track backwards, no frame
+    rate and no tracking parameters (only ``score_threshold``). It resumes and is cancelled as
+    a video run is (:func:`segment_images`). The library spells each option ``keyword
+    (--flag)``, so ``ecoseg`` and the napari widget name it their own way.
 
     Parameters
     ----------
@@ -92,7 +90,7 @@ def check_survey(
         A prompt file's objects (clicks, boxes), refused.
     prompt_file : str or Path, optional
         Where ``concepts`` and ``objects`` came from, named in the message.
-    detect_every, fast, resume, backward, fps, params, cancel
+    detect_every, fast, backward, fps, params
         As given to :func:`ecoseg.segment`.
 
     Raises
@@ -124,11 +122,9 @@ def check_survey(
             ),
             (f"detect_every={detect_every} (--detect-every)", detect_every != 1),
             ("fast=True (--fast)", bool(fast)),
-            ("resume=True (--resume)", bool(resume)),
             ("backward=False (--forward-only)", not backward),
             (f"fps={fps} (--fps, photographs have no time axis)", fps is not None),
             (f"params (--params) other than score_threshold: {', '.join(other)}", bool(other)),
-            ("cancel", cancel is not None),
         )
         if on
     ]
@@ -184,16 +180,27 @@ def instance_labels(masks: np.ndarray, scores: np.ndarray, ids: Sequence[int]) -
     return labels
 
 
-def survey_results(predictor, files, concepts, objects) -> Iterator[FrameResult]:
+def survey_results(
+    predictor, files, concepts, objects, *, start: int = 0, first_id: int = 1, cancel: Any = None
+) -> Iterator[FrameResult]:
     """Each photograph's instances (``files``, found by ``predictor`` for ``concepts``; their
     records go into the dict ``objects``), numbered on from the last photograph's; an instance left
     with no pixel (wholly under better-scoring ones, or an empty mask) is not an object, as a
     concept track whose every pixel went to another is not on its frame: ``ecoseg info``,
-    ``measure`` and the review count the same objects."""
+    ``measure`` and the review count the same objects.
+
+    From photograph ``start`` on (a resumed survey: the store holds those before), its objects
+    numbered from ``first_id``; stops before the next photograph once ``cancel`` (a
+    ``threading.Event`` or a callable) is set."""
+    from ecoseg.engine._runtime import is_cancelled
     from ecoseg.io.folder import load_rgb8
 
-    next_id = 1
+    next_id = first_id
     for index, path in enumerate(files):
+        if index < start:
+            continue
+        if is_cancelled(cancel):
+            return
         found = predictor.predict(load_rgb8(str(path)), text=list(concepts))
         masks, scores, records = [], [], []
         for instances in found:
@@ -284,6 +291,8 @@ def segment_images(
     tokenizer=None,
     progress: bool | Callable[[int, int], Any] = True,
     chunk_frames: int = 4,
+    resume: bool = False,
+    cancel: Any = None,
 ) -> str:
     """Find every instance of ``concepts`` in still images and store them as masks.
 
@@ -312,6 +321,15 @@ def segment_images(
         image.
     chunk_frames : int
         Images per store chunk.
+    resume : bool
+        Continue a survey stopped early (cancelled, or its process killed) into its store:
+        the photographs it lacks are searched, their objects numbered on; a complete store is
+        left as it is. Refused where the store was made from other photographs or with
+        other settings (concepts, threshold, weights).
+    cancel : threading.Event or callable, optional
+        Stop before the next photograph once set: raises :class:`~ecoseg.errors.Cancelled`
+        and leaves a store that ``resume=True`` continues. (A survey that fails otherwise
+        leaves no store, unless it was resumed.)
 
     Returns
     -------
@@ -325,13 +343,15 @@ def segment_images(
     PromptError
         No concept, or an empty one.
     StoreError
-        ``out`` exists and ``overwrite`` is not set, or is something no ecoseg store (a file,
-        a folder, another tool's zarr store), which is never replaced.
+        ``out`` exists and neither ``overwrite`` nor ``resume`` is set, or is something no
+        ecoseg store (a file, a folder, another tool's zarr store), which is never replaced;
+        with ``resume``, the store was made from other photographs or with other settings.
+    Cancelled
+        ``cancel`` was set.
     """
     from ecoseg.io.folder import exif_upright
     from ecoseg.io.folder import image_size as read_size
-    from ecoseg.store import Location, MaskStore, discard_on_failure
-    from ecoseg.store.identify import not_replaceable
+    from ecoseg.store import MaskStore, discard_on_failure
 
     files = list_images(source)
     concepts = list(concepts or [])
@@ -349,30 +369,15 @@ def segment_images(
                 f"{path}: {size[0]}x{size[1]} px, but {files[0].name} is "
                 f"{sizes[0][0]}x{sizes[0][1]}; one store holds images of one size"
             )
-    if (kept := not_replaceable(Location(out))) is not None:  # not 'pass --overwrite' first
-        raise StoreError(kept)
-    check_overwrite(out, overwrite, error=StoreError)
+    if resume and overwrite:
+        raise ConfigError(
+            "resume=True (--resume) continues the store's run and overwrite=True (--overwrite) "
+            "replaces the store: give one of them"
+        )
+    from ecoseg.engine.checks import check_new_store
 
-    from ecoseg.engine.settings import model_record
-
-    predictor, net, name, run_device = survey_predictor(
-        model,
-        checkpoint,
-        pretrained=pretrained,
-        image_size=image_size,
-        device=device,
-        score_threshold=score_threshold,
-        tokenizer=tokenizer,
-    )
+    check_new_store(out, resume, overwrite)  # a partial store: the line says --resume
     width, height = sizes[0]
-    # the weights the network holds (its checkpoint_info): the file given, or for real
-    # weights without one the cached download, recorded with the sha256 read when loaded
-    info = getattr(net, "checkpoint_info", None)
-    model_entry = model_record(name, None, info is not None, int(net.image_size))
-    if info is not None:
-        model_entry["checkpoint"] = {"path": info["path"], "sha256": info["sha256"]}
-    elif not isinstance(model, str):  # random weights of a network passed in: the caller's
-        del model_entry["seed"]
     upright = exif_upright(files) if Path(source).is_dir() else None  # read upright
     folder = {
         "path": str(source),
@@ -386,30 +391,128 @@ def segment_images(
     provenance = {
         "video": survey_video(folder, [p.name for p in files]),
         "engine": "sam3-concepts",
-        "parameters": {"score_threshold": float(score_threshold), "device": run_device},
+        "parameters": {"score_threshold": float(score_threshold)},
         "prompts": {"concepts": [{"text": c} for c in concepts]},
-        "model": model_entry,
-        "created": created(),
     }
-    store = MaskStore.create(
-        out,
-        height=height,
-        width=width,
-        chunk_frames=chunk_frames,
-        provenance=provenance,
-        overwrite=overwrite,
-    )
-    objects: dict[int, dict[str, str]] = {}
-    with discard_on_failure(store):  # a survey cannot resume: a failed one leaves no store
-        write_results(
-            store,
-            survey_results(predictor, files, concepts, objects),
-            times=np.arange(len(files), dtype=np.float64),
-            objects=objects,
-            source="concept",
-            total=len(files),
-            progress=progress,
-            desc=survey_line(len(files), True),
+    store = None
+    if resume:  # before SAM 3 loads: another folder, a changed setting, or nothing to do
+        wanted = {**provenance, "model": _model_wanted(model, checkpoint, pretrained, image_size)}
+        store = _resumed(out, wanted)
+        if store is not None and store.complete:  # nothing left: the store is left as it is
+            store.close()
+            return str(out)
+    try:
+        predictor, net, name, run_device = survey_predictor(
+            model,
+            checkpoint,
+            pretrained=pretrained,
+            image_size=image_size,
+            device=device,
+            score_threshold=score_threshold,
+            tokenizer=tokenizer,
         )
-        store.mark_complete()
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
+    provenance["parameters"]["device"] = run_device
+    provenance.update(model=_model_entry(net, name, isinstance(model, str)), created=created())
+    if store is None:
+        store = MaskStore.create(
+            out,
+            height=height,
+            width=width,
+            chunk_frames=chunk_frames,
+            provenance=provenance,
+            overwrite=overwrite,
+        )
+    done = store.n_frames
+    objects: dict[int, dict[str, str]] = {}
+    found = survey_results(
+        predictor,
+        files,
+        concepts,
+        objects,
+        start=done,
+        first_id=max(map(int, store.object_ids), default=0) + 1,
+        cancel=cancel,
+    )
+    from ecoseg.engine._runtime import until_cancelled
+
+    stopped = None
+    # a failed survey leaves no store (a plain run again is not refused); a cancelled one, or
+    # one resumed, keeps what it stored: resume=True (--resume) continues it
+    with discard_on_failure(store) if done == 0 else _closing(store):
+        try:
+            write_results(
+                store,
+                until_cancelled(found, cancel, store, len(files)),
+                times=np.arange(len(files), dtype=np.float64),
+                objects=objects,
+                source="concept",
+                total=len(files),
+                progress=progress,
+                desc=survey_line(len(files), True),
+            )
+        except Cancelled as exc:
+            stopped = exc
+        else:
+            store.mark_complete()
+    if stopped is not None:
+        raise stopped
     return str(out)
+
+
+@contextmanager
+def _closing(store) -> Iterator[Any]:
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _model_wanted(model, checkpoint, pretrained: bool, image_size: int | None) -> dict:
+    """The model entry a survey records, before its network is built
+    (:func:`~ecoseg.engine.settings.survey_model_record`; a network passed in: its own)."""
+    if not isinstance(model, str):
+        return _model_entry(model, getattr(getattr(model, "config", None), "name", "custom"), False)
+    from ecoseg.engine.settings import survey_model_record
+    from ecoseg.sam3.config import get_config
+
+    size = get_config(model, image_size).image_size
+    return survey_model_record(model, checkpoint, pretrained, size)
+
+
+def _model_entry(net, name: str, built_here: bool) -> dict:
+    """The model entry of a survey's network: the weights it holds (its checkpoint_info), the
+    file given, or for real weights without one the cached download, recorded with the sha256
+    read when loaded."""
+    from ecoseg.engine.settings import model_record
+
+    info = getattr(net, "checkpoint_info", None)
+    entry = model_record(name, None, info is not None, int(net.image_size))
+    if info is not None:
+        entry["checkpoint"] = {"path": info["path"], "sha256": info["sha256"]}
+    elif not built_here:  # random weights of a network passed in: the caller's
+        del entry["seed"]
+    return entry
+
+
+def _resumed(out, wanted: dict):
+    """The survey store ``out`` opened to continue (``None``: none there, a new one is made),
+    after refusing one made from other photographs or with other settings."""
+    from ecoseg.engine.resume import check_resumable
+    from ecoseg.store import MaskStore
+
+    try:
+        store = MaskStore.open(out, mode="a")
+    except StoreError:
+        if "://" not in str(out) and Path(out).exists():
+            raise
+        return None  # nothing to resume: a new store
+    try:
+        check_resumable(out, store.provenance_record, wanted)
+    except BaseException:
+        store.close()
+        raise
+    return store

@@ -17,7 +17,6 @@ from typing import Any
 from ecoseg._checks import short_repr
 from ecoseg._device import resolve_device
 from ecoseg.engine.checks import (
-    check_concept_run,
     check_device,
     check_fast,
     check_image_size,
@@ -25,12 +24,13 @@ from ecoseg.engine.checks import (
     check_new_store,
     check_params,
     choose_engine,
+    concept_request,
     params_dict,
 )
 from ecoseg.engine.results import write_results
 from ecoseg.engine.resume import check_resumable
 from ecoseg.engine.settings import DEFAULT_MODEL, build_network, model_record
-from ecoseg.errors import Cancelled, ConfigError, PromptError, StoreError
+from ecoseg.errors import ConfigError, PromptError, StoreError
 from ecoseg.provenance import created
 
 __all__ = ["check_out_arg", "segment"]
@@ -305,6 +305,8 @@ def segment(
             provenance["parameters"]["fast"] = True
         net = _build_model(model, checkpoint, pretrained, image_size, run_device)
         provenance["model"] = model_record(model, checkpoint, pretrained, net.image_size)
+    from ecoseg.engine._runtime import until_cancelled
+
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
     try:
         if resume and store.complete:  # same settings, nothing left to track: left as it is
@@ -314,7 +316,7 @@ def segment(
             objects, source = {}, "tracker"
         elif auto:
             discovery = DiscoveryEngine(net, reader, prompts, params=dp, fast=fast)
-            results = _until_cancelled(
+            results = until_cancelled(
                 discovery.run(output="labels", cancel=cancel), cancel, store, len(reader)
             )
             objects, source = discovery.objects, "discovered"
@@ -356,20 +358,6 @@ def segment(
     finally:
         store.close()
     return str(out)
-
-
-def _until_cancelled(results, cancel, store, n: int):
-    """``results``, then :class:`Cancelled` if they stopped early because of ``cancel`` (and
-    not a trail of empty frames written in place of the rest)."""
-    from ecoseg.engine._runtime import is_cancelled
-
-    last = -1
-    for r in results:
-        last = r.index
-        yield r
-    if last < n - 1 and is_cancelled(cancel):
-        store.flush()
-        raise Cancelled.after(store.path, store.n_frames)
 
 
 def _backward_bar(progress):
@@ -464,40 +452,32 @@ def _segment_survey(
     """:func:`segment` of a photo survey (a folder of images, or one, given concepts):
     :func:`ecoseg.engine.concepts.segment_images`, after refusing what it cannot use."""
     from ecoseg.engine.concepts import check_survey, segment_images
-    from ecoseg.prompts import Prompts, combine_concepts, load_prompts
 
-    model = "sam3" if model is None else model  # concepts alone: SAM 3 (as --concepts)
-    check_concept_run(model, ignored.get("engine"), ignored.get("auto", False))
-    check_image_size(image_size, "sam3", model)
-    prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
-    if prompts is not None and not isinstance(prompts, Prompts):
-        prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
-    given = list(prompts.concepts) if prompts is not None else []
-    wanted = list(combine_concepts(given, concepts, prompt_file and str(prompt_file)))
+    request = concept_request(
+        model,
+        prompts,
+        concepts,
+        engine=ignored.get("engine"),
+        auto=ignored.get("auto", False),
+        image_size=image_size,
+    )
     threshold = check_survey(
         video,
-        wanted,
-        objects=tuple(prompts.objects) if prompts is not None else (),
-        prompt_file=prompt_file,
+        request.concepts,
+        objects=request.objects,
+        prompt_file=request.prompt_file,
         detect_every=detect_every,
         fast=fast,
-        resume=resume,
         backward=ignored.get("backward", True),
         fps=ignored.get("fps"),
         params=params,
-        cancel=cancel,
     )
-    if not wanted:
-        none_in = f" ({prompt_file} has none)" if prompt_file else ""
-        raise ConfigError(
-            f"model {model} needs concepts: --concepts NAME... or a prompt file's "
-            f"'concepts'{none_in}"
-        )
+    request.require_concepts()  # after the survey's own refusals
     return segment_images(
         video,
-        [c.name for c in wanted],
+        [c.name for c in request.concepts],
         out=out,
-        model=model,
+        model=request.model,
         checkpoint=checkpoint,
         pretrained=pretrained,
         image_size=image_size,
@@ -506,6 +486,8 @@ def _segment_survey(
         score_threshold=0.5 if threshold is None else threshold,
         progress=progress,
         chunk_frames=chunk_frames,
+        resume=resume,
+        cancel=cancel,
     )
 
 
@@ -538,32 +520,22 @@ def _segment_concepts(
     from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.engine.concepts import survey_line
     from ecoseg.io.video import as_reader
-    from ecoseg.prompts import Prompts, combine_concepts, load_prompts
+    from ecoseg.prompts import Prompts
 
-    model = "sam3" if model is None else model  # concepts alone: SAM 3 (as --concepts)
-    check_concept_run(model, ignored.get("engine"), ignored.get("auto", False))
-    if not ignored.get("backward", True):  # it was ignored without a word
-        raise ConfigError(
-            "backward=False (--forward-only) applies to the sam2 engine with prompts; concept "
-            "tracking runs forward from frame 0"
-        )
-    check_image_size(image_size, "sam3", model)  # before the video is read and hashed
+    request = concept_request(
+        model,
+        prompts,
+        concepts,
+        engine=ignored.get("engine"),
+        auto=ignored.get("auto", False),
+        image_size=image_size,
+        backward=bool(ignored.get("backward", True)),
+    )
     reader = as_reader(video, fps=ignored.get("fps"))
-    prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
-    if prompts is not None and not isinstance(prompts, Prompts):
-        prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
-    wanted = list(prompts.concepts) if prompts is not None else []
-    wanted = list(combine_concepts(wanted, concepts, prompt_file and str(prompt_file)))
-    if not wanted:
-        none_in = f" ({prompt_file} has none)" if prompt_file else ""
-        raise ConfigError(
-            f"model {model} needs concepts: --concepts NAME... or a prompt file's "
-            f"'concepts'{none_in}"
-        )
-    objects = tuple(prompts.objects) if prompts is not None else ()
-    source = str(prompt_file) if prompt_file else None
+    request.require_concepts()
+    model, source = request.model, request.source
     try:
-        prompts = Prompts(objects, tuple(wanted))
+        prompts = Prompts(request.objects, request.concepts)
     except PromptError as exc:
         raise PromptError(f"{source}: {exc}" if source else str(exc)) from None
     prompts = prompts.validate(reader.width, reader.height, len(reader), source=source)
@@ -608,6 +580,7 @@ def _segment_concepts(
             if done:  # nothing left to track: the store is left as it is
                 return str(out)
     from ecoseg import sam3
+    from ecoseg.engine._runtime import until_cancelled
     from ecoseg.engine.concept_session import ConceptRun, concept_tokenizer
 
     if checkpoint is not None:  # its vocabulary, before the checkpoint is read
@@ -632,7 +605,7 @@ def _segment_concepts(
         results = (r for r in steps if r.index >= done)
         write_results(
             store,
-            _until_cancelled(results, cancel, store, len(reader)),
+            until_cancelled(results, cancel, store, len(reader)),
             times=reader.times,
             objects=run.objects,
             source="concept",

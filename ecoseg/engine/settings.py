@@ -37,6 +37,9 @@ parameter_defaults
     parameter was made with).
 model_record
     The provenance entry of the network a run uses.
+survey_model_record
+    That entry for a photo survey, which records real weights taken from the cache with
+    their path and sha256.
 build_network
     That network, its random weights (``pretrained=False``) drawn from
     :data:`RANDOM_WEIGHTS_SEED` so a run can be repeated.
@@ -69,6 +72,7 @@ __all__ = [
     "parameter_defaults",
     "requested_settings",
     "settings_change",
+    "survey_model_record",
 ]
 
 #: The SAM 2 variant a run uses when no model is given (``model=None``, no ``--model``).
@@ -380,6 +384,35 @@ def model_record(
     return info
 
 
+def survey_model_record(
+    name: str,
+    checkpoint: str | os.PathLike | None,
+    pretrained: bool,
+    image_size: int,
+) -> dict[str, Any]:
+    """The model entry a photo survey records (:func:`ecoseg.engine.concepts.segment_images`),
+    before its network is built: :func:`model_record`, and for real weights without a
+    checkpoint the cached download's path and sha256, as the survey records the weights its
+    network holds (a video run records none for them). Where the cache lacks them, none: the
+    run itself refuses the missing weights.
+
+    Examples
+    --------
+    >>> survey_model_record("sam3-reduced", None, False, 112)
+    {'variant': 'sam3-reduced', 'image_size': 112, 'pretrained': False, 'seed': 0}
+    """
+    info = model_record(name, checkpoint, pretrained, image_size)
+    if checkpoint is None and pretrained:
+        from ecoseg.sam3 import weights
+
+        cached = weights.weights_path(name) if name in weights.entries() else None
+        if cached is not None and cached.is_file():
+            from ecoseg._hashing import cached_sha256_file
+
+            info["checkpoint"] = {"path": str(cached), "sha256": cached_sha256_file(cached)}
+    return info
+
+
 def build_network(
     family,
     name: str,
@@ -460,25 +493,29 @@ def requested_settings(
     >>> requested_settings({"engine": "classical", "params": {"min_area": 50}}).engine
     'classical'
     """
-    from ecoseg.prompts import load_prompts
-
     path = options.get("prompts")
-    given = load_prompts(path) if path is not None else None
     params = dict(options.get("params") or {})
     record: dict[str, Any] = {}
     survey = False
     if "concepts" in options:
+        from ecoseg.engine.checks import concept_request
         from ecoseg.engine.concept_rules import ConceptSettings
         from ecoseg.engine.survey_rule import is_photo_survey
-        from ecoseg.prompts import Prompts, combine_concepts
+        from ecoseg.prompts import Prompts
         from ecoseg.sam3.config import get_config
 
-        model = options.get("model") or "sam3"
-        wanted = combine_concepts(
-            given.concepts if given is not None else (), options["concepts"], path and str(path)
+        request = concept_request(
+            options.get("model") or None,
+            path,
+            options["concepts"],
+            image_size=options.get("image_size"),
         )
-        objects = tuple(given.objects) if given is not None else ()
+        model, wanted, objects = request.model, request.concepts, request.objects
         survey = video is not None and is_photo_survey(video, options.get("as_video", False))
+    else:
+        from ecoseg.prompts import load_prompts
+
+        given = load_prompts(path) if path is not None else None
     if survey:  # as segment_images records it
         size = get_config(model, options.get("image_size")).image_size
         record.update(
@@ -519,15 +556,26 @@ def requested_settings(
     if record["engine"] != "classical":
         if options.get("fast") and not _fp32_cpu(made):  # recorded when bf16 ran
             record["parameters"] = {**record["parameters"], "fast": True}
-        record["model"] = model_record(
-            model, options.get("checkpoint"), options.get("pretrained", True), size
-        )
+        weights = (options.get("checkpoint"), options.get("pretrained", True))
+        record["model"] = (survey_model_record if survey else model_record)(model, *weights, size)
+        if survey and all(weights[1:]) and weights[0] is None:
+            _cached_as_made(record["model"], made)
     if not survey and video is not None and "://" not in str(video) and Path(video).is_dir():
         from ecoseg.io.folder import DEFAULT_FPS
 
         fps = options.get("fps")
         record["video"] = {"fps": DEFAULT_FPS if fps is None else fps, "image_folder": True}
     return Provenance.from_dict(record)
+
+
+def _cached_as_made(model: dict[str, Any], made: Provenance | None) -> None:
+    """A survey asking for the cached weights where this machine's cache lacks them: the
+    weights its store records are taken as those (nothing here tells them apart; a run that
+    has to segment refuses the missing weights first), so a complete store is skipped on a
+    machine without them, as a video's is."""
+    recorded = made.get("model") if made is not None else None
+    if "checkpoint" not in model and isinstance(recorded, dict) and "checkpoint" in recorded:
+        model["checkpoint"] = recorded["checkpoint"]
 
 
 def _as_cut(prompts, made: Provenance | None):

@@ -209,7 +209,7 @@ class WritingMixin:
     def discard(self) -> bool:
         """Stop writing and remove the store if :meth:`create` made it on this machine.
 
-        For builds that cannot resume (image surveys, imports): a failed one leaves nothing
+        For builds that fail (image surveys, imports): a failed one leaves nothing
         behind. Buffered frames are dropped; a local folder store (or a ``.zip`` store's
         staging folder: the archive is left as it was) that this object created is removed and
         its lock released. A store opened with :meth:`open` (e.g. to resume), a URL or a zarr

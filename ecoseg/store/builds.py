@@ -4,10 +4,11 @@
 store it opens from a path is closed after the block (also after an error), a
 :class:`~ecoseg.store.MaskStore` the caller passed stays open.
 
-Builds that cannot resume (image surveys, imports) leave no half store. A video run commits
+Builds that fail (image surveys, imports) leave no half store. A video run commits
 frames as it goes and resumes from its progress marker, so a failed run keeps what it wrote. A
-build of a store from images or from an annotation file has no resume: half a store only
-blocks the next try ("already exists"). :func:`discard_on_failure` is the one place that
+build of a store from an annotation file has no resume, and a survey's failure (not its
+cancel) is no place to resume from: half a store only blocks the next try ("already
+exists"). :func:`discard_on_failure` is the one place that
 decides what such a failure removes (:meth:`MaskStore.discard
 <ecoseg.store.MaskStore.discard>`): only a local store the build created.
 """

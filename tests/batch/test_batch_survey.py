@@ -8,7 +8,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from suite_helpers import photo_folder
+from suite_helpers import cached_sam3_weights, photo_folder
 
 from ecoseg.batch import batch
 from ecoseg.store import MaskStore
@@ -24,8 +24,9 @@ def folder(tmp_path):
 
 
 def _run(folder, out, **kw):
+    kw = {**NET, **kw}
     with ThreadPoolExecutor(1) as pool:
-        return batch([folder], out, scheduler=pool, progress=False, concepts=["coral"], **NET, **kw)
+        return batch([folder], out, scheduler=pool, progress=False, concepts=["coral"], **kw)
 
 
 @pytest.mark.slow
@@ -57,3 +58,42 @@ def test_batch_refuses_what_a_survey_cannot_use_in_segments_line(folder, tmp_pat
         "instead, pass --as-video\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_partial_survey_store_is_resumed_as_a_video_s(folder, tmp_path):
+    """A survey stopped early (cancelled; a killed worker leaves the same) is continued, as a
+    partial video store is; it failed with segment's 'takes no resume=True (--resume)'."""
+    import ecoseg
+    from ecoseg.errors import Cancelled
+
+    store = tmp_path / "out" / "quadrats.zarr"
+    asked = []
+    with pytest.raises(Cancelled):  # stopped after the first photograph
+        ecoseg.segment(
+            folder, out=store, concepts=["coral"], progress=False,
+            cancel=lambda: bool(asked.append(1)) or len(asked) > 1, **NET,
+        )  # fmt: skip
+    with MaskStore.open(store) as made:
+        assert (made.n_frames, made.complete) == (1, False)
+    summary = _run(folder, tmp_path / "out")
+    assert summary[["status", "frames", "error"]].values.tolist() == [["done", 2, ""]]
+    with MaskStore.open(store) as made:
+        assert made.complete and made.provenance_record.is_survey
+
+
+@pytest.mark.slow
+def test_a_survey_made_with_cached_weights_is_skipped_with_them_not_with_others(
+    folder, tmp_path, monkeypatch
+):
+    """The store records the cached weights it was made with (path and sha256); the settings
+    asked for recorded none, so a re-run said 'the model settings differ'."""
+    cached_sam3_weights(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    assert _run(folder, out, pretrained=True)["status"].tolist() == ["done"]
+    again = _run(folder, out, pretrained=True)
+    assert again[["status", "error"]].values.tolist() == [["skipped", ""]]
+    cached_sam3_weights(tmp_path, monkeypatch, seed=1)  # other weights downloaded since
+    other = _run(folder, out, pretrained=True)
+    assert other["status"].tolist() == ["failed"]
+    assert "the model settings differ from the run that made the store" in other["error"][0]

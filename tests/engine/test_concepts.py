@@ -284,8 +284,9 @@ def test_random_weights_need_no_vocabulary_and_a_failed_run_leaves_no_store(
 
 
 def test_a_survey_that_fails_after_storing_images_leaves_no_store(tmp_path, monkeypatch):
-    """A survey cannot resume: frames committed before the failure do not keep a half store
-    (which would block the re-run with 'already exists')."""
+    """A failed survey is no place to resume from (a cancelled one is): frames committed before
+    the failure do not keep a half store (which would block the re-run with 'already
+    exists')."""
     import ecoseg.engine.concepts as concepts
 
     folder = tmp_path / "photos"

@@ -98,7 +98,6 @@ def _refusals(folder, tmp_path):
         ({"concepts": ["coral"], "fast": True}, ["--concepts", "coral", "--fast"]),
         ({"concepts": ["coral"], "detect_every": 2}, ["--concepts", "coral", "--detect-every",
                                                       "2"]),
-        ({"concepts": ["coral"], "resume": True}, ["--concepts", "coral", "--resume"]),
         ({"concepts": ["coral"], "backward": False}, ["--concepts", "coral", "--forward-only"]),
         ({"concepts": ["coral"], "fps": 2.0}, ["--concepts", "coral", "--fps", "2"]),
         (
