@@ -38,8 +38,8 @@ class Track:
         ``class_probability`` in COCO and YouTube-VIS); a store's object table keeps it.
     class_source : str, optional
         Where the class came from (one of :data:`ecoseg.provenance.CLASS_SOURCES`), where the
-        file gives it (ecoseg's ``class_source`` attribute in CVAT XML); a store's object
-        table keeps it.
+        file gives it (ecoseg's ``class_source`` in CVAT XML, COCO and YouTube-VIS); a store's
+        object table keeps it (``reviewed``: with the reviewed flag set, as a review sets it).
     """
 
     id: int

@@ -25,8 +25,7 @@ from xml.sax.saxutils import escape
 
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Track
-from ecoseg.formats._values import probability
-from ecoseg.provenance import CLASS_SOURCES
+from ecoseg.formats._values import class_source, probability
 
 #: the ``<attribute>`` names of an object's class probability and class source
 PROBABILITY, SOURCE = "class_probability", "class_source"
@@ -102,12 +101,8 @@ of object 3, but 0.5 at <track id="0"> <mask frame="0">: one class_probability p
             full = f"{self.path}: {where}"
             if name == PROBABILITY:
                 value: object = probability(text, full, PROBABILITY)
-            elif text in CLASS_SOURCES:
-                value = text
             else:
-                raise FormatError(
-                    f"{full}: {SOURCE} {text!r} is not one of {', '.join(CLASS_SOURCES)}"
-                )
+                value = class_source(text, full)
             first = self.found.setdefault((oid, name), (value, where))
             if first[0] != value:
                 shown = f"{value:g}" if name == PROBABILITY else repr(value)

@@ -232,6 +232,9 @@ def write_store(
     """Write aligned annotations (frames = video frames, ``times`` set) into a new mask store.
 
     Scores: each instance's score on its frame (1.0 when the file has none), 0.0 elsewhere.
+    Objects: class, class probability and class source as the file gives them; a class source
+    ``reviewed`` (a person's word, which a review records with the reviewed flag) sets the
+    flag too, as the review did: ``classify`` trains on the object, the review queue skips it.
     A score outside [0, 1] (a MOT ``det.txt``'s raw detector score, which reading keeps as it
     is) is refused before anything is written: a store's scores are probabilities.
     """
@@ -253,6 +256,7 @@ def write_store(
         {"id": t.id, "class": t.class_, "source": "imported"}
         | ({} if t.class_probability is None else {"class_probability": t.class_probability})
         | ({} if t.class_source is None else {"class_source": t.class_source})
+        | ({"reviewed": True} if t.class_source == "reviewed" else {})
         for t in ann.tracks
     ]
     column = {t.id: k for k, t in enumerate(ann.tracks)}

@@ -1,5 +1,5 @@
-"""The values of a file's fields: finite numbers, integers, object ids and scores, or a
-FormatError naming where the value is and what it should be."""
+"""The values of a file's fields: finite numbers, integers, object ids, scores and class
+sources, or a FormatError naming where the value is and what it should be."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import re
 from typing import Any
 
 from ecoseg.errors import FormatError
+from ecoseg.provenance import CLASS_SOURCES
 
 __all__ = [
     "ANOTHER_SIZE",
     "ANOTHER_VIDEO",
     "SizeMismatch",
+    "class_source",
     "number",
     "integer",
     "positive_id",
@@ -128,3 +130,23 @@ def probability(value: Any, where: str, what: str = "score") -> float:
             "(percentages: divide by 100; logits: apply a sigmoid)"
         )
     return out
+
+
+def class_source(value: Any, where: str) -> str:
+    """An object's class source (ecoseg's ``class_source`` in CVAT, COCO and YouTube-VIS):
+    one of :data:`ecoseg.provenance.CLASS_SOURCES`, or FormatError naming ``where``.
+
+    Examples
+    --------
+    >>> class_source("reviewed", "a.json: annotations[0]")
+    'reviewed'
+    >>> class_source("model", "a.json: annotations[3]")
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: a.json: annotations[3]: class_source 'model' is not one of \
+prompt, concept, reviewed, classified, rule, unknown
+    """
+    if value not in CLASS_SOURCES:
+        raise FormatError(
+            f"{where}: class_source {value!r} is not one of {', '.join(CLASS_SOURCES)}"
+        )
+    return str(value)

@@ -12,9 +12,9 @@ Written (one file)::
                       "attributes": {"track_id": 3}}, ...]}
 
 ``frame_index`` and ``time_s`` are ecoseg's additions (readers that do not know them ignore
-them); the track id is an annotation attribute, as CVAT and Datumaro write it, and so is the
-object's class probability (``"class_probability": 0.87``, ecoseg's), where the store has
-one (a classified or concept object's). A photo
+them); the track id is an annotation attribute, as CVAT and Datumaro write it, and so are the
+object's class probability and class source (``"class_probability": 0.87, "class_source":
+"classified"``, ecoseg's: :func:`class_fields`), where the store has them. A photo
 survey's images keep their own names (``"file_name": "quadrat_01.jpg"``: :func:`file_name`), so
 the file pairs with the survey's folder. Read: masks as
 RLE (compressed or counts lists, whatever ``iscrowd`` says: CVAT writes its masks as
@@ -23,10 +23,11 @@ from ``frame_index``, ``frame_id``, the number in the ``file_name`` where the na
 numbers (CVAT's ``frame_000105``; names from 0 with gaps) or the image's position in order of
 ids (of the file names' numbers where those order the images otherwise, with a warning);
 the object id from
-``attributes.track_id`` or ``track_id``, else each annotation becomes its own object; its
-class probability from ``attributes.class_probability`` (ecoseg's, written where the store
-has one; one value per object: a second one is refused) (a file
-whose annotations mix the two is refused, naming the first of each). CVAT's
+``attributes.track_id`` or ``track_id``, else each annotation becomes its own object (a file
+whose annotations mix the two is refused, naming the first of each); its class probability
+and class source from ``attributes.class_probability`` and ``attributes.class_source``
+(ecoseg's, written where the store has them; one value of each per object, a second one
+refused, as is a source not of :data:`~ecoseg.provenance.CLASS_SOURCES`). CVAT's
 COCO export numbers tracks from 0: when a file has a track id 0 every id is shifted by 1
 (store ids are positive), as for CVAT XML and VIAME. A ``bbox`` (used where there is no
 segmentation) must have a positive width and height and overlap the frame. A file holds one
@@ -52,7 +53,14 @@ from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_
 from ecoseg.formats._files import read_text
 from ecoseg.formats._photo_names import folder_frames
 from ecoseg.formats._rle import check_rle, decode_rle, encode_masks, rle_area
-from ecoseg.formats._values import integer, number, positive_id, probability, size_differs
+from ecoseg.formats._values import (
+    class_source,
+    integer,
+    number,
+    positive_id,
+    probability,
+    size_differs,
+)
 from ecoseg.provenance import created
 
 NAME = "coco"
@@ -120,11 +128,9 @@ def category_list(cats: dict[str, int]) -> list[dict]:
     return [{"id": cid, "name": name, "supercategory": "organism"} for name, cid in cats.items()]
 
 
-def annotation(
-    inst: Instance, number: int, category: int, class_probability: float | None = None
-) -> dict:
-    """The ``annotations`` entry of one instance (a mask); the object's class probability,
-    where it has one, as the attribute ``class_probability``."""
+def annotation(inst: Instance, number: int, category: int, track: Track | None = None) -> dict:
+    """The ``annotations`` entry of one instance (a mask) of the object ``track``: its class
+    probability and class source, where it has them, as attributes (:func:`class_fields`)."""
     x0, y0, x1, y1 = inst.bounds()
     entry = {
         "id": number,
@@ -136,11 +142,30 @@ def annotation(
         "bbox": [x0, y0, x1 - x0, y1 - y0],
         "attributes": {"track_id": inst.track},
     }
-    if class_probability is not None:
-        entry["attributes"]["class_probability"] = class_probability
+    if track is not None:
+        entry["attributes"].update(class_fields(track))
     if inst.score is not None:
         entry["score"] = inst.score
     return entry
+
+
+#: ecoseg's fields of an object's class: :class:`Track`'s attributes of the same names
+_CLASS_FIELDS = ("class_probability", "class_source")
+
+
+def class_fields(track: Track) -> dict:
+    """ecoseg's fields of an object's class probability and class source, those it has (COCO's
+    annotation attributes, YouTube-VIS's annotation).
+
+    Examples
+    --------
+    >>> class_fields(Track(3, "wrasse", 0.8125, "classified"))
+    {'class_probability': 0.8125, 'class_source': 'classified'}
+    >>> class_fields(Track(4, "crab"))
+    {}
+    """
+    values = {name: getattr(track, name) for name in _CLASS_FIELDS}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def write(ann: Annotations, path: Path) -> None:
@@ -158,7 +183,7 @@ def write_frames(
     """
     cats = categories(head)
     classes = head.class_of()
-    probs = {t.id: t.class_probability for t in head.tracks}
+    tracks = {t.id: t for t in head.tracks}
 
     dump = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps's, made once
     with open(path, "w", encoding="utf-8") as fh:
@@ -167,7 +192,7 @@ def write_frames(
         write_items(fh, images, dump)
         fh.write(f'],"categories":{dump(category_list(cats))},"annotations":[')
         entries = (
-            annotation(inst, k, cats[classes[inst.track]], probs.get(inst.track))
+            annotation(inst, k, cats[classes[inst.track]], tracks.get(inst.track))
             for k, inst in enumerate((i for _, items in frames for i in items), 1)
         )
         write_items(fh, entries, dump)
@@ -496,7 +521,8 @@ def read(
             "image for each annotated frame, those with no animals too)"
         )
     tracks: dict[int, str] = {}
-    probs: dict[int, tuple[float, str]] = {}  # each track's class probability, where given
+    # each track's class probability and class source, where given (value, where first)
+    given: dict[tuple[int, str], tuple[object, str]] = {}
     instances = []
     auto_id = 0
     tracked: list[str] = []  # where the annotations with a track id are
@@ -526,7 +552,7 @@ def read(
             raise FormatError(
                 f"{path}: {where}: track {oid} is '{cls}' here but '{tracks[oid]}' before"
             )
-        _class_probability(attrs, oid, probs, f"{path}: {where}")
+        _class_fields(attrs, oid, given, f"{path}: {where}")
         rle, polys = parse_segmentation(a.get("segmentation"), f"{path}: {where}", height, width)
         box = None
         if rle is None and not polys:
@@ -566,7 +592,10 @@ def read(
         path,
         width,
         height,
-        [Track(oid + shift, cls, probs.get(oid, (None,))[0]) for oid, cls in tracks.items()],
+        [
+            Track(oid + shift, cls, *(given.get((oid, k), (None,))[0] for k in _CLASS_FIELDS))
+            for oid, cls in tracks.items()
+        ],
         instances,
         n_frames=max(listed, default=-1) + 1,
         annotated=annotated,
@@ -574,25 +603,36 @@ def read(
     )
 
 
-def _class_probability(attrs: dict, oid: int, probs: dict, where: str) -> None:
-    """Note an annotation's ``attributes.class_probability`` as its track's (``probs``:
-    value and where it was first given), refusing a second, other value for the track.
+def _class_fields(attrs: dict, oid: int, given: dict, where: str) -> None:
+    """Note an annotation's ``attributes.class_probability`` and ``attributes.class_source``
+    as its track's (``given``: ``(track, name)`` -> value and where it was first given),
+    refusing a second, other value for the track.
 
     Examples
     --------
-    >>> probs = {}
-    >>> _class_probability({"class_probability": 0.5}, 3, probs, "a.json: annotations[0]")
-    >>> _class_probability({"class_probability": 0.7}, 3, probs, "a.json: annotations[4]")
+    >>> given = {}
+    >>> _class_fields({"class_probability": 0.5}, 3, given, "a.json: annotations[0]")
+    >>> _class_fields({"class_probability": 0.7}, 3, given, "a.json: annotations[4]")
     Traceback (most recent call last):
     ecoseg.errors.FormatError: a.json: annotations[4]: class_probability 0.7 of track 3, but \
 0.5 at annotations[0]: one class probability per object
+    >>> _class_fields({"class_source": "reviewed"}, 3, given, "a.json: annotations[0]")
+    >>> _class_fields({"class_source": "rule"}, 3, given, "a.json: annotations[4]")
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: a.json: annotations[4]: class_source 'rule' of track 3, but \
+'reviewed' at annotations[0]: one class source per object
     """
-    if attrs.get("class_probability") is None:
-        return
-    value = probability(attrs["class_probability"], where, "class_probability")
-    first = probs.setdefault(oid, (value, where.rsplit(": ", 1)[-1]))
-    if first[0] != value:
-        raise FormatError(
-            f"{where}: class_probability {value:g} of track {oid}, but {first[0]:g} at "
-            f"{first[1]}: one class probability per object"
-        )
+    for name in _CLASS_FIELDS:
+        if attrs.get(name) is None:
+            continue
+        if name == "class_probability":
+            value: object = probability(attrs[name], where, name)
+            show = "{:g}".format
+        else:
+            value, show = class_source(attrs[name], where), repr
+        first = given.setdefault((oid, name), (value, where.rsplit(": ", 1)[-1]))
+        if first[0] != value:
+            raise FormatError(
+                f"{where}: {name} {show(value)} of track {oid}, but {show(first[0])} at "
+                f"{first[1]}: one {name.replace('_', ' ')} per object"
+            )

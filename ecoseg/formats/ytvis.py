@@ -20,14 +20,16 @@ k) and records the listed frames as the annotated ones.
 
 The annotation ``id`` is the object id; ``score`` is the mean over the frames where the object
 is present (the YouTube-VIS results convention) and ``frame_scores`` (ecoseg's addition) keeps
-each frame's score; ``class_probability`` (ecoseg's addition) the object's class probability,
-where the store has one. Read, a track's class probability is its ``class_probability``, else
-the ``score`` of a results file (one without ``frame_scores``: a model's confidence in the
-track's category). Frames without the object are ``null``. A file without an
-``annotations`` list (YouTube-VIS's valid and test splits withhold theirs) is refused: it
-does not say what is on the frames (``"annotations": []`` is a video with no animals). An
-annotation that no frame shows (every segmentation null, or empty with no box) is left out with
-a :class:`~ecoseg.formats._left_out.ShapesLeftOutWarning` naming it (it became an object with no
+each frame's score; ``class_probability`` and ``class_source`` (ecoseg's additions) the
+object's class probability and class source, where the store has them. Read, a track's class
+probability is its ``class_probability``, else the ``score`` of a results file (one without
+``frame_scores``: a model's confidence in the track's category); its class source its
+``class_source`` (one of :data:`~ecoseg.provenance.CLASS_SOURCES`, else refused), else none.
+Frames without the object are ``null``. A file without an ``annotations`` list
+(YouTube-VIS's valid and test splits withhold theirs) is refused: it does not say what is on
+the frames (``"annotations": []`` is a video with no animals). An annotation that no frame
+shows (every segmentation null, or empty with no box) is left out with a
+:class:`~ecoseg.formats._left_out.ShapesLeftOutWarning` naming it (it became an object with no
 mask).
 """
 
@@ -47,7 +49,14 @@ from ecoseg.formats._left_out import warn_objects_left_out
 from ecoseg.formats._photo_names import folder_frames
 from ecoseg.formats._rle import rle_area
 from ecoseg.formats._spill import Spill, spill_path
-from ecoseg.formats._values import integer, number, positive_id, probability, size_differs
+from ecoseg.formats._values import (
+    class_source,
+    integer,
+    number,
+    positive_id,
+    probability,
+    size_differs,
+)
 
 NAME = "ytvis"
 KIND = "mask"
@@ -83,7 +92,7 @@ def write_frames(
     """
     cats = coco.categories(head)
     classes = head.class_of()
-    probs = {t.id: t.class_probability for t in head.tracks if t.class_probability is not None}
+    tracks = {t.id: t for t in head.tracks}
     some = annotated_range(head)
     listed = some or range(head.n_frames)
     n = len(listed)
@@ -106,7 +115,7 @@ def write_frames(
         shown = [oid for oid in done if done[oid]]  # an object with no mask is no track: it
         for j, oid in enumerate(shown):  # was written with every frame null, which a reader
             fh.write("," if j else "")  # leaves out with a warning (ours too)
-            _write_track(fh, spill, oid, n, done[oid], dump, head, cats[classes[oid]], probs)
+            _write_track(fh, spill, tracks[oid], n, done[oid], dump, head, cats[classes[oid]])
         fh.write("]}\n")
 
 
@@ -148,12 +157,12 @@ def _spill_instance(spill: Spill, inst: Instance, k: int, done: dict, dump) -> N
     done[oid] = k + 1
 
 
-def _write_track(
-    fh, spill: Spill, oid: int, n: int, done: int, dump, head, category, probs: dict
-) -> None:
+def _write_track(fh, spill: Spill, track: Track, n: int, done: int, dump, head, category) -> None:
     """An object's annotation, its lists read back from the spill file; ``score`` the mean of
     its frame scores (read back too: ``repr`` of a float parses to the same float), summed as
-    ``sum`` sums them; ``class_probability`` where the object has one (``probs``)."""
+    ``sum`` sums them; ``class_probability`` and ``class_source`` where the object has them
+    (:func:`~ecoseg.formats.coco.class_fields`)."""
+    oid = track.id
     present = array("d")
     for piece in spill.read((oid, "frame_scores")):
         present.extend(float(v) for v in piece.split(",") if v not in ("", "null"))
@@ -166,8 +175,7 @@ def _write_track(
         "height": head.height,
         "length": n,
     }
-    if oid in probs:
-        entry["class_probability"] = probs[oid]
+    entry.update(coco.class_fields(track))
     fh.write(dump(entry)[:-1])
     for name in _LISTS:
         if name == "frame_scores":
@@ -232,7 +240,10 @@ def read(
             raise FormatError(
                 f"{path}: {awhere}: category_id {a.get('category_id')!r} is not in 'categories'"
             )
-        tracks[oid] = Track(oid, cats[a["category_id"]], _class_probability(a, path, awhere))
+        given = a.get("class_source")
+        source = None if given is None else class_source(given, f"{path}: {awhere}")
+        p = _class_probability(a, path, awhere)
+        tracks[oid] = Track(oid, cats[a["category_id"]], p, source)
         before = len(instances)
         segs = a.get("segmentations")
         boxes = a.get("bboxes") or []

@@ -7,16 +7,19 @@ model's confidence in a track's category, too). Now kept where the format has a 
 VIAME wrote an object without one with its score on each frame as the species confidence,
 which read back as its class probability (the highest score); it is written with a
 confidence of 1 and ``(trk-atr) class_probability none``, and reads back without one. CVAT
-lost both; it keeps them as mask attributes now, and the class source too. Elsewhere the class
+lost both; it keeps them as mask attributes now, and the class source too, as COCO's
+annotation attributes and YouTube-VIS's annotations do since stop 58. Elsewhere the class
 source is in no format: an imported object records none, and ``ecoseg.measure``'s tables show
 ``prompt`` for a named one (a class given with the object, as a truth store's;
-``ecoseg.measure.regions.class_source_of``).
+``ecoseg.measure.regions.class_source_of``). A class source ``reviewed`` (a person's word)
+came back without the reviewed flag a review sets with it: an import sets it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,6 +53,11 @@ def classified(tmp_path_factory):
     """(video, store) of a store whose objects were classified, found by concept, prompted."""
     folder = tmp_path_factory.mktemp("classified")
     clip = ecoseg.synth(folder / "clip", frames=T, size=(W, H), seed=5)
+    return clip.video, _classified_store(folder / "classified.zarr", clip.video)
+
+
+def _classified_store(store: Path, video) -> Path:
+    """A store of the video whose objects are those of OBJECTS."""
     labels = np.zeros((T, H, W), np.uint32)
     labels[:, 2:10, 3:12] = 1
     labels[:, 20:30, 30:40] = 2
@@ -59,12 +67,11 @@ def classified(tmp_path_factory):
         | ({} if p is None else {"class_probability": p})
         for i, (c, s, p) in OBJECTS.items()
     ]
-    store = folder / "classified.zarr"
-    times = np.array([f.time for f in ecoseg.open_video(clip.video)])
+    times = np.array([f.time for f in ecoseg.open_video(video)])
     with MaskStore.create(str(store), height=H, width=W, objects=objects) as s:
         s.append(labels, times, SCORES.astype(np.float32))
         s.mark_complete()
-    return clip.video, store
+    return store
 
 
 def _records(store):
@@ -82,14 +89,12 @@ def test_a_round_trip_keeps_the_class_probability_where_the_format_has_a_field(
     assert [back[i].class_probability for i in OBJECTS] == BACK[fmt]
 
 
-@pytest.mark.parametrize("fmt", ["coco", "viame"])
-def test_the_tables_show_an_imported_named_objects_class_source_as_prompt(
-    classified, tmp_path, fmt
-):
-    """As docs/formats.md says: a class given with the object, whatever its probability."""
+def test_the_tables_show_an_imported_named_objects_class_source_as_prompt(classified, tmp_path):
+    """As docs/formats.md says: a class given with the object, whatever its probability (a
+    format with classes but no class source: VIAME)."""
     video, store = classified
-    path = export(store, fmt, tmp_path / f"out-{fmt}")
-    back = import_annotations(path, fmt, video, tmp_path / "back.zarr")
+    path = export(store, "viame", tmp_path / "out.csv")
+    back = import_annotations(path, "viame", video, tmp_path / "back.zarr")
     tracks = ecoseg.measure(back)["tracks"].set_index("object_id")
     assert tracks.loc[list(OBJECTS), "class_source"].tolist() == ["prompt"] * 3
 
@@ -140,15 +145,41 @@ def test_scores_and_class_probabilities_come_back_apart(classified, tmp_path, fm
     ]
 
 
-def test_a_cvat_round_trip_keeps_the_class_source(classified, tmp_path):
-    """ecoseg's ``class_source`` mask attribute: the tables show where each class came from
-    (they showed ``prompt`` for every object of the imported store)."""
+@pytest.mark.parametrize("fmt", ["cvat", "coco", "ytvis"])
+def test_a_round_trip_keeps_the_class_source(classified, tmp_path, fmt):
+    """ecoseg's ``class_source``, a CVAT mask attribute, a COCO annotation attribute, a
+    YouTube-VIS annotation's field: the tables show where each class came from (they showed
+    ``prompt`` for every object of the imported store)."""
     video, store = classified
-    path = export(store, "cvat", tmp_path / "out.xml")
-    back = import_annotations(path, "cvat", video, tmp_path / "back.zarr")
+    path = export(store, fmt, tmp_path / f"out-{fmt}")
+    back = import_annotations(path, fmt, video, tmp_path / "back.zarr")
     assert [r.class_source for r in _records(back).values()] == ["classified", "concept", "prompt"]
     tracks = ecoseg.measure(back)["tracks"].set_index("object_id")
     assert tracks.loc[list(OBJECTS), "class_source"].tolist() == ["classified", "concept", "prompt"]
+
+
+@pytest.mark.parametrize("fmt", ["cvat", "coco", "ytvis"])
+def test_a_round_trip_keeps_a_persons_review(classified, tmp_path, fmt):
+    """A store a person reviewed (the Review API: a class set, a class confirmed) comes back
+    reviewed: class source ``reviewed`` and the reviewed flag, as the review left them (the
+    import recorded the source alone: ``classify`` did not train on the person's names, its
+    review queue listed them again, ``ecoseg info`` counted no object reviewed)."""
+    video, _ = classified
+    store = _classified_store(tmp_path / "reviewed.zarr", video)
+    review = ecoseg.Review(store)
+    review.set_class(1, "parrotfish")
+    review.mark_reviewed(3)
+    path = export(store, fmt, tmp_path / f"out-{fmt}")
+    back = _records(import_annotations(path, fmt, video, tmp_path / "back.zarr"))
+
+    def kept(records):
+        return [
+            (r.class_name, r.class_source, r.reviewed, r.class_probability)
+            for r in records.values()
+        ]
+
+    assert [r.reviewed for r in back.values()] == [True, False, True]
+    assert kept(back) == kept(_records(store))
 
 
 def test_a_cvat_file_without_class_attributes_imports_as_before(classified, tmp_path):

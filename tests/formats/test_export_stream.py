@@ -107,17 +107,17 @@ def rich_store(path, provenance=None, keep=None) -> str:
 
 def coco_dict(ann) -> dict:
     """The COCO document of ``ann`` built whole (the writer's code before exports streamed;
-    with each object's class probability since stop 57)."""
+    with each object's class probability since stop 57, its class source since stop 58)."""
     cats = coco.categories(ann)
     classes = ann.class_of()
-    probs = {t.id: t.class_probability for t in ann.tracks}
+    tracks = {t.id: t for t in ann.tracks}
     return {
         "info": coco.info(ann),
         "licenses": [],
         "images": [coco.image(ann, t) for t in annotated_range(ann) or range(ann.n_frames)],
         "categories": coco.category_list(cats),
         "annotations": [
-            coco.annotation(inst, k + 1, cats[classes[inst.track]], probs[inst.track])
+            coco.annotation(inst, k + 1, cats[classes[inst.track]], tracks[inst.track])
             for k, inst in enumerate(ann.instances)
         ],
     }

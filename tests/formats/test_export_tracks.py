@@ -55,7 +55,7 @@ def ytvis_dict(ann: Annotations) -> dict:
     """The YouTube-VIS JSON structure the whole-store writer built (``ytvis.to_dict``)."""
     cats = coco.categories(ann)
     classes = ann.class_of()
-    probs = {t.id: t.class_probability for t in ann.tracks}
+    tracks = {t.id: t for t in ann.tracks}
     some = annotated_range(ann)
     frames = some or range(ann.n_frames)
     n = len(frames)
@@ -83,7 +83,8 @@ def ytvis_dict(ann: Annotations) -> dict:
             lists["areas"][k] = rle_area(inst.rle)
             lists["frame_scores"][k] = inst.score
         present = [s for s in lists["frame_scores"] if s is not None]
-        prob = probs.get(oid)  # (written since stop 57, where the object has one)
+        # (written where the object has them: the probability since stop 57, source since 58)
+        prob, source = tracks[oid].class_probability, tracks[oid].class_source
         annotations.append(
             {
                 "id": oid,
@@ -94,6 +95,7 @@ def ytvis_dict(ann: Annotations) -> dict:
                 "height": ann.height,
                 "length": n,
                 **({} if prob is None else {"class_probability": prob}),
+                **({} if source is None else {"class_source": source}),
                 "segmentations": lists["segmentations"],
                 "bboxes": lists["bboxes"],
                 "areas": lists["areas"],

@@ -187,8 +187,9 @@ STATED = {"viame": {1: 1.0, 2: 0.9}, "mot": {}, "cvat": {}, "coco": {}, "ytvis":
 @pytest.mark.parametrize("fmt", list(FILES))
 def test_a_tools_file_without_ecosegs_fields_gives_what_it_states(tmp_path, fmt):
     """No ``class_probability`` attribute (COCO, YouTube-VIS, CVAT), no ``(trk-atr)
-    class_probability none`` (VIAME), no ``class_source`` (CVAT): each object has the class
-    probability the file states, or none, and no class source."""
+    class_probability none`` (VIAME), no ``class_source`` (COCO, YouTube-VIS, CVAT): each
+    object has the class probability the file states, or none, and no class source (so
+    none is reviewed once imported)."""
     name, text = FILES[fmt]
     (tmp_path / name).write_text(text, encoding="utf-8")
     if fmt == "mot":

@@ -232,6 +232,54 @@ CASES = [  # (id, format, file name, content, what the line names)
             "concept, reviewed, classified, rule, unknown"
         ],
     ),
+    (  # COCO and YouTube-VIS carry it too (since stop 58), checked in the same words
+        "coco-class-source-of-another-word",
+        "coco",
+        "a.json",
+        json.dumps(
+            _coco(
+                annotations=[
+                    {**_coco()["annotations"][0], "attributes": {"class_source": "Reviewed"}}
+                ]
+            )
+        ),
+        [
+            "annotations[0] (id 1): class_source 'Reviewed' is not one of prompt, concept, "
+            "reviewed, classified, rule, unknown"
+        ],
+    ),
+    (
+        "coco-two-class-sources",
+        "coco",
+        "a.json",
+        json.dumps(
+            _coco(
+                images=[
+                    {"id": 1, "width": W, "height": H, "frame_index": 0},
+                    {"id": 2, "width": W, "height": H, "frame_index": 1},
+                ],
+                annotations=[
+                    {**_coco()["annotations"][0], "id": k, "image_id": k}
+                    | {"attributes": {"track_id": 4, "class_source": source}}
+                    for k, source in ((1, "reviewed"), (2, "classified"))
+                ],
+            )
+        ),
+        [
+            "annotations[1] (id 2): class_source 'classified' of track 4, but 'reviewed' at "
+            "annotations[0] (id 1): one class source per object"
+        ],
+    ),
+    (
+        "ytvis-class-source-not-a-word",
+        "ytvis",
+        "a.json",
+        json.dumps(_ytvis(annotations=[{**_ytvis()["annotations"][0], "class_source": 3}])),
+        [
+            "annotations[0] (id 1): class_source 3 is not one of prompt, concept, reviewed, "
+            "classified, rule, unknown"
+        ],
+    ),
 ]
 
 
