@@ -4,7 +4,9 @@ a video's tables) and of ``ecoseg report --study`` (before it measures a study's
 lives here, below :mod:`ecoseg.study`, because the report never imports the study package;
 so does :func:`recorded_calibration`, the report's reading of the study manifest's record
 (:mod:`ecoseg.study.manifest` names its file with :data:`MANIFEST`), which tells the study's
-own earlier calibration from one set by hand, for both alike.
+own earlier calibration from one set by hand, for both alike, and
+:func:`recorded_classification`, its record of the study's last classification of a store
+(which a report's steps need where that classification logged no entry).
 :func:`calibration_set_by_hand` says, without writing, what a run would replace (for ``ecoseg
 study --check``)."""
 
@@ -16,7 +18,13 @@ from typing import Any
 
 from ecoseg.errors import CalibrationError
 
-__all__ = ["MANIFEST", "calibration_set_by_hand", "recorded_calibration", "save_study_calibration"]
+__all__ = [
+    "MANIFEST",
+    "calibration_set_by_hand",
+    "recorded_calibration",
+    "recorded_classification",
+    "save_study_calibration",
+]
 
 #: The study manifest's file name in a study's output folder (:mod:`ecoseg.study.manifest`).
 MANIFEST = "ecoseg-study.json"
@@ -38,14 +46,45 @@ def recorded_calibration(output: str | Path, name: str) -> dict | None:
     >>> recorded_calibration(out, "a")["mm_per_px"], recorded_calibration(out, "b")
     (0.2, None)
     """
+    record = (_measure_record(output, name).get("inputs") or {}).get("calibration")
+    return record if isinstance(record, dict) else None
+
+
+def recorded_classification(output: str | Path, name: str) -> dict | None:
+    """The study manifest's record (in the study's ``output`` folder) of the classification
+    the study's last measurement of video ``name`` made: ``model_sha256``, ``calibration``
+    (the store's, as a classification records it) and ``edits``, the number of entries in
+    the store's edit log after it. ``None`` when that measurement did not classify (``ecoseg
+    study --no-classify``, no ``species_model``), or there is none, or the manifest is an
+    older ecoseg's or does not read.
+
+    A classification logs an entry only where it changed a track's entry (or the store's
+    calibration); this record says that the study did classify where it logged none.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> made = {"model_sha256": "ab12", "calibration": None, "edits": 2}
+    >>> doc = {"videos": {"a": {"measure": {"classified": made}}, "b": {"measure": {}}}}
+    >>> _ = (out / MANIFEST).write_text(json.dumps(doc))
+    >>> recorded_classification(out, "a")["edits"], recorded_classification(out, "b")
+    (2, None)
+    """
+    record = _measure_record(output, name).get("classified")
+    return record if isinstance(record, dict) else None
+
+
+def _measure_record(output: str | Path, name: str) -> dict:
+    """The study manifest's record of video ``name``'s last measurement (empty: none, no
+    manifest, or one that does not read)."""
     import json
 
     try:
-        manifest = json.loads((Path(output) / MANIFEST).read_text())
-        record = manifest["videos"][name]["measure"]["inputs"]["calibration"]
+        record = json.loads((Path(output) / MANIFEST).read_text())["videos"][name]["measure"]
     except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return record if isinstance(record, dict) else None
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 def save_study_calibration(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._checks import number_text
+from ecoseg.report._calibration import recorded_classification
 from ecoseg.report.read import VideoInfo
 
 __all__ = [
@@ -316,8 +317,9 @@ class StudyReplay:
     #: classify (``ecoseg study --no-classify``)
     unclassified: bool = False
     #: the store's log does not end with a classification of the study's model with
-    #: today's calibration (the study's last run did not classify, ``--no-classify``): the
-    #: closing run must not classify either, or it would classify the store once more
+    #: today's calibration, and the study's last run did not make one that logged nothing
+    #: (it did not classify, ``--no-classify``): the closing run must not classify either,
+    #: or it would classify the store once more
     last_unclassified: bool = False
 
 
@@ -357,7 +359,11 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
     with today's and ``--no-classify``) needs a closing run that does not classify
     (``last_unclassified``), or it would classify the store once more; then (``last``) every
     store's classifications after its last review are steps too (a store with no review: all
-    but the one the first run makes).
+    but the one the first run makes). A classification that changed no track's entry logs
+    none: where the study manifest records that the last run classified the store with the
+    study's model and today's calibration, after the log's last entry
+    (:func:`~ecoseg.report._calibration.recorded_classification`), the closing run
+    classifies as it did, and every entry of the log is a step or the first run's.
     """
     try:
         spec = study.video(v.name)
@@ -393,17 +399,21 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
     # the closing run makes the last classification after the last review, with today's
     # calibration: a log that does not end with one (the last run did not classify) or ends
     # with one of another calibration needs a closing run that does not classify
-    last_unclassified = sha is not None and (
-        not log or not own(log[-1]) or _other_calibration(log[-1], today)
-    )
+    ended = bool(log) and own(log[-1]) and not _other_calibration(log[-1], today)
+    # but where the study's last run did classify, after the log's last entry, and changed
+    # no track's entry (so it logged none), the closing run classifies as it did: no entry
+    unlogged = sha is not None and not ended and _classified_unlogged(v, study, sha, today)
+    last_unclassified = sha is not None and not ended and not unlogged
     # any before it (the study run again with another calibration) are steps, or the store
-    # made again would lack them; all of them where the closing run does not classify
+    # made again would lack them; all of them where the closing run does not classify, or
+    # where its classification is no entry of the log
+    closing = 0 if last or unlogged else 1
     if person:
         start = 0 if whole else person[0]
-        end = len(log) if last else max(person[-1] + 1, len(log) - 1)
+        end = max(person[-1] + 1, len(log) - closing)
     else:  # the study's classifications alone: the first run makes the first (or none:
         # ``whole``), the closing one the last (or none: ``last``), steps the others
-        start, end = (0 if whole else 1), (len(log) if last else len(log) - 1)
+        start, end = (0 if whole else 1), len(log) - closing
     log = log[start:end]
     if first and not unclassified and "calibration" not in (first[0].get("classification") or {}):
         notes.append(  # remade by the first run, with the calibration the study gives now
@@ -423,6 +433,22 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
         calibrated=today,
     )
     return StudyReplay(steps, files, notes, unclassified, last_unclassified)
+
+
+def _classified_unlogged(v: VideoInfo, study: Any, sha: str, calibrated: str | None) -> bool:
+    """Whether the study's last run classified video ``v``'s store with the model of SHA-256
+    ``sha``, with the calibration ``calibrated`` (a ``--calibration`` spec, None for none),
+    and the store's edit log has had no entry since, by the study manifest's record
+    (:func:`~ecoseg.report._calibration.recorded_classification`): a classification that
+    changed no track's entry logs none, yet the study did classify."""
+    record = recorded_classification(study.output, v.name)
+    return (
+        record is not None
+        and record.get("model_sha256") == sha
+        and record.get("edits") == len(v.edits)
+        and "calibration" in record
+        and not _other_calibration({"classification": record}, calibrated)
+    )
 
 
 def _other_calibration(entry: dict, calibrated: str | None) -> bool:

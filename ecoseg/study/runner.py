@@ -455,10 +455,11 @@ def run_study(
         save_study_calibration(store, video.name, video.calibration, recorded, log)
         if (read := species_model_of(video)) is not None:
             from ecoseg.species import classify as name_tracks
+            from ecoseg.species import edit_log
             from ecoseg.species.model import keep_copy
 
             model_bytes, fitted = read
-            name_tracks(
+            named = name_tracks(
                 store,
                 model=fitted,  # read above, from the bytes hashed
                 videos=[video.path],
@@ -469,12 +470,22 @@ def run_study(
             # by its SHA-256: a replay can make this classification again after the study's
             # file is replaced (the report offers the copy)
             keep_copy(model_bytes, output / "species_models")
+            # which model classified it, and the log's length after: a classification that
+            # changed no track's entry logs none, and a report's steps still know this run
+            # classified the store (:func:`ecoseg.report._calibration.recorded_classification`)
+            classified = {
+                "model_sha256": named.attrs["model_sha256"],
+                "calibration": None if video.calibration is None else video.calibration.to_dict(),
+                "edits": len(edit_log(store)),
+            }
         tables = measure(store, None, calibration=video.calibration, progress=False)
         for name in sorted(tables):
             write_table(tables[name], folder, name, formats=("parquet",))
         # the review state after the study's own classification: a later edit is a change
         m_fp = digest({**m_inputs, "review": review_state(store)})
         entry["measure"] = {"fingerprint": m_fp, "inputs": m_inputs, "tables": sorted(tables)}
+        if read is not None:
+            entry["measure"]["classified"] = classified
         result.measured.append(video.name)
         save_manifest(output, manifest)
 

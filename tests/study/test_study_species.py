@@ -261,19 +261,46 @@ def test_a_classification_with_a_replaced_model_file_is_replayed_with_its_copy(
     assert _run_steps(steps, bare) == [steps[1]]  # species_model...json not found
 
 
+def _batch_rounding(monkeypatch, rounds: bool) -> None:
+    """A species model's probabilities of a track that do not depend on the rows predicted
+    with it (each row alone), or (``rounds``) that a batch of an odd number of rows rounds one
+    unit in the last place lower: a machine whose matrix product rounds a batch of another
+    size otherwise, which a classification of the same tracks less one tells as a change."""
+    from ecoseg.species.model import SpeciesModel
+
+    real = SpeciesModel.predict_proba
+
+    def predict_proba(self, X):
+        rows = [real(self, X[i : i + 1]) for i in range(len(X))]
+        p = np.vstack(rows) if rows else real(self, X)
+        return np.nextafter(p, 0) if rounds and len(X) % 2 else p
+
+    monkeypatch.setattr(SpeciesModel, "predict_proba", predict_proba)
+
+
+@pytest.mark.parametrize("rounds", [False, True], ids=["unchanged", "rounded"])
 def test_a_species_model_added_after_a_review_is_replayed_where_it_classified(
-    study, tmp_path, monkeypatch
+    study, tmp_path, monkeypatch, rounds
 ):
     """``species_model`` is added to reef-a's entry after a person's review: the study never
     classified reef-a before that edit. The page's first ``ecoseg study --no-report``
     classified it, so the replayed log began with a classification the study never made.
     Now the first run does not classify (``--no-classify``), reef-b's classification before
     its review (its model from the start) is a step of its own, and the fresh folder makes
-    the same stores, tables and page."""
+    the same stores, tables and page.
+
+    reef-b is classified again with its tables, which logs an entry only where a track's
+    entry changed: for the same model and tracks less one, only where the probabilities
+    round otherwise in a batch of another size (``rounded``), which a machine may or may not
+    do. Where none was logged, the page took the study's last run for one that did not
+    classify (``ecoseg study --no-classify`` closing it, reef-a's classification a step of
+    its own); now the study manifest records that it classified, and the steps are the same
+    either way."""
     from ecoseg.cli import main
     from ecoseg.species import edit_log
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    _batch_rounding(monkeypatch, rounds)
     root, fresh = tmp_path / "s", tmp_path / "fresh"
     shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
     model = "    species_model: species.json"
@@ -286,11 +313,10 @@ def test_a_species_model_added_after_a_review_is_replayed_where_it_classified(
     write_study(root, extra_a=model, extra_b=model)  # reef-a gets the model
     run_study(root / "study.yaml", progress=False)
     assert [e["kind"] for e in edit_log(stores["a"])] == ["delete", "classify"]
-    # reef-b is classified again with its tables; that logs an entry only where a track's
-    # entry changed, which for the same model and tracks is float rounding of the features
-    # (batched differently once a track is gone): one machine logs it, another not
-    kinds_b = [e["kind"] for e in edit_log(stores["b"])]
-    assert kinds_b[:2] == ["classify", "delete"] and kinds_b[2:] in ([], ["classify"])
+    # reef-b is classified again with its tables: an entry only where a probability changed
+    assert [e["kind"] for e in edit_log(stores["b"])] == ["classify", "delete"] + [
+        "classify"
+    ] * rounds
     sha = edit_log(stores["b"])[0]["classification"]["model_sha256"]
     steps = _page_steps(root)
     assert steps == [
@@ -698,6 +724,39 @@ def test_classifications_of_a_study_never_reviewed_are_replayed_each(study, tmp_
     run_study(root / "study.yaml", progress=False)  # 2: at 10; the page
     log = edit_log(store)
     assert [e["classification"]["calibration"]["mm_per_px"] for e in log] == [20.0, 10.0]
+    sha = log[0]["classification"]["model_sha256"]
+    assert _page_steps(root) == [
+        "ecoseg study study.yaml --no-report --no-classify",
+        "ecoseg classify out/stores/reef-a.zarr --model species.json --model-sha256 "
+        f"{sha} --video a/video.mp4 --calibration 20",
+        "ecoseg study study.yaml",
+    ]
+    _replays_identically(root, fresh)
+
+
+def test_a_last_classification_that_changed_nothing_is_made_by_the_closing_run(
+    study, tmp_path, monkeypatch
+):
+    """No review: the study classified at 20 mm/px, then at 10 with a model that names every
+    track alike whatever its sizes, which changed no track's entry and so logged none (the
+    page). The page took the last run for one that did not classify: its closing run was
+    ``ecoseg study --no-classify``. Now the manifest records that it classified: the closing
+    run classifies (logging none again), after the classification at 20 as a step: the same
+    log, tables and page."""
+    from ecoseg.species import edit_log
+    from ecoseg.species.model import SpeciesModel
+
+    real = SpeciesModel.predict_proba
+    monkeypatch.setattr(SpeciesModel, "predict_proba", lambda self, X: real(self, 0 * X))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    store = root / "out" / "stores" / "reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: at 20 mm/px
+    _calibrate(root, "10.0")
+    assert run_study(root / "study.yaml", progress=False).measured == ["reef-a", "reef-b"]
+    log = edit_log(store)  # 2: at 10, no entry
+    assert [e["classification"]["calibration"]["mm_per_px"] for e in log] == [20.0]
     sha = log[0]["classification"]["model_sha256"]
     assert _page_steps(root) == [
         "ecoseg study study.yaml --no-report --no-classify",
