@@ -131,37 +131,31 @@ def concept_options(
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Per-video keyword arguments of a SAM 3 concept run (a photo survey's where the video
     is an image folder and not ``as_video``), validated before any work."""
-    from ecoseg.engine import check_concept_run, check_image_size, params_dict
+    from ecoseg.engine import params_dict
+    from ecoseg.engine.checks import concept_request
     from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.errors import PromptError
-    from ecoseg.prompts import combine_concepts, load_prompts, parse_concepts
-    from ecoseg.sam3.config import PRESETS
+    from ecoseg.sam3.config import get_config
 
-    model = "sam3" if model is None else model  # concepts alone: SAM 3, as in segment()
-    check_concept_run(model, engine, auto)
-    if model not in PRESETS:
-        raise ConfigError(f"unknown SAM 3 model {model!r} (choose {', '.join(PRESETS)})")
-    check_image_size(image_size, "sam3", model)  # each video's run would refuse it
+    try:  # the model (SAM 3 when none), --engine, --auto, the size; names blank or repeated
+        model = concept_request(
+            model, None, concepts, engine=engine, auto=auto, image_size=image_size
+        ).model
+    except PromptError as exc:
+        raise ConfigError(str(exc)) from None
+    get_config(model)  # an unknown SAM 3 model, in the words each video's run would say
     if isinstance(detect_every, bool) or not isinstance(detect_every, int) or detect_every < 1:
         raise ConfigError(f"detect_every must be a positive integer, got {detect_every!r}")
     concepts = [str(c) for c in concepts or ()]
-    try:
-        parse_concepts(concepts, "concepts")  # empty or repeated names fail here
-    except PromptError as exc:
-        raise ConfigError(str(exc)) from None
     params = params_dict(params)
     ConceptSettings.from_params(params, detect_every)
     prompts = _prompt_files(prompts, names)
-    for name in names:
-        path = prompts.get(name)
-        given = load_prompts(path) if path is not None else None  # one-line errors naming it
-        if given is not None:  # names spelled like the file's but not alike: two species
-            combine_concepts(given.concepts, concepts, str(path))
-        if not concepts and (given is None or not given.concepts):
-            raise ConfigError(
-                f"nothing to find in {name!r}: give --concepts NAME... or a prompt file with "
-                "'concepts'"
-            )
+    for name in names:  # each video's prompt file read (one-line errors naming it), combined
+        request = concept_request(model, prompts.get(name), concepts)
+        try:
+            request.require_concepts()
+        except ConfigError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
     check_checkpoint(checkpoint, model)
     _check_device(device)
     common = {"concepts": concepts, "detect_every": detect_every}

@@ -118,20 +118,32 @@ class ConceptRequest:
         (:func:`~ecoseg.prompts.combine_concepts`).
     objects : tuple
         The prompt's objects (clicks, boxes).
+    shown : str, optional
+        The prompt file as messages name it (``None``: its path; a study file: as written).
     """
 
     model: str
     prompt_file: str | os.PathLike | None
     concepts: tuple
     objects: tuple
+    shown: str | None = None
 
     @property
     def source(self) -> str | None:
-        """The prompt file's path as a string (``None``: no file)."""
-        return str(self.prompt_file) if self.prompt_file else None
+        """The prompt file as messages name it (``None``: no file)."""
+        return self.shown or (str(self.prompt_file) if self.prompt_file else None)
 
-    def require_concepts(self) -> None:
-        """Refuse a run with no concepts to find (neither ``concepts`` nor the prompt's).
+    def require_concepts(
+        self, remedy: str = "--concepts NAME... or a prompt file's 'concepts'"
+    ) -> None:
+        """Refuse a run with no concepts to find (neither ``concepts`` nor the prompt's), in
+        the same words from every entry point: ``model M needs concepts: REMEDY``, and the
+        prompt file that has none.
+
+        Parameters
+        ----------
+        remedy : str, optional
+            How to give concepts, in the caller's words (a study file names its keys).
 
         Examples
         --------
@@ -141,11 +153,8 @@ class ConceptRequest:
 file's 'concepts'
         """
         if not self.concepts:
-            none_in = f" ({self.prompt_file} has none)" if self.prompt_file else ""
-            raise ConfigError(
-                f"model {self.model} needs concepts: --concepts NAME... or a prompt file's "
-                f"'concepts'{none_in}"
-            )
+            none_in = f" ({self.source} has none)" if self.source else ""
+            raise ConfigError(f"model {self.model} needs concepts: {remedy}{none_in}")
 
 
 def concept_request(
@@ -157,6 +166,7 @@ def concept_request(
     auto: bool = False,
     image_size: int | None = None,
     backward: bool | None = None,
+    shown: str | None = None,
 ) -> ConceptRequest:
     """The model and concepts of a SAM 3 concept run, checked in this order: the model
     (:func:`check_concept_run`; ``"sam3"`` when ``None``), ``backward`` (``False`` refused:
@@ -166,8 +176,9 @@ def concept_request(
     ``concepts``. No concepts at all is :meth:`ConceptRequest.require_concepts`'s to refuse,
     after a survey's own refusals.
 
-    :func:`ecoseg.segment` (a photo survey and concept tracking on a video) and
-    :func:`~ecoseg.engine.settings.requested_settings` ask here.
+    :func:`ecoseg.segment` (a photo survey and concept tracking on a video),
+    :func:`~ecoseg.engine.settings.requested_settings`, ``ecoseg batch`` (each video's prompt
+    file) and study files ask here.
 
     Parameters
     ----------
@@ -179,6 +190,8 @@ def concept_request(
         Concept names (``--concepts``).
     engine, auto, image_size, backward
         As given to :func:`ecoseg.segment`.
+    shown : str, optional
+        The prompt file as messages name it (default: its path).
 
     Returns
     -------
@@ -204,9 +217,9 @@ def concept_request(
     if prompts is not None and not isinstance(prompts, Prompts):
         prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
     given = tuple(prompts.concepts) if prompts is not None else ()
-    wanted = combine_concepts(given, concepts, prompt_file and str(prompt_file))
+    wanted = combine_concepts(given, concepts, shown or (prompt_file and str(prompt_file)))
     objects = tuple(prompts.objects) if prompts is not None else ()
-    return ConceptRequest(model, prompt_file, tuple(wanted), objects)
+    return ConceptRequest(model, prompt_file, tuple(wanted), objects, shown)
 
 
 def check_network_settings(

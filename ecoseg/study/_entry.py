@@ -171,8 +171,9 @@ def parse_video(
         if not isinstance(model, str) or model not in models:
             hint = did_you_mean(str(model), models)
             raise ConfigError(f"{at('model')} model: unknown SAM 3 model {model!r}{hint}")
-        _check_concept_prompts(prompts, prompts_text, concepts, at("prompts"))
+        request = _concept_request(model, prompts, prompts_text, concepts, at("prompts"))
     else:
+        request = None  # no concepts: not a SAM 3 run
         model = merged.get("model", "sam2.1-tiny")
         models = _model_names()
         if not isinstance(model, str) or model not in models:
@@ -243,7 +244,7 @@ def parse_video(
 
     calibration, spec = study_calibration(merged.get("calibration"), at("calibration"))
     fps = parse_fps(merged.get("fps"), video_path, source, at("fps"))
-    as_video = _check_survey(merged, engine, video_path, prompts, concepts, detect_every, at)
+    as_video = _check_survey(merged, engine, video_path, prompts, request, detect_every, at)
 
     truth = entry.get("truth")
     if truth is not None:
@@ -309,7 +310,7 @@ def parse_video(
     )
 
 
-def _check_survey(merged, engine, video, prompts, concepts, detect_every, at) -> bool:
+def _check_survey(merged, engine, video, prompts, request, detect_every, at) -> bool:
     """``as_video:`` checked; for a photo survey (SAM 3 on an image folder or an image, not
     ``as_video``: :func:`ecoseg.engine.survey_rule.is_photo_survey`, as ``ecoseg segment``),
     what it cannot use refused in the study file's words (``fast: true``), naming the key."""
@@ -328,14 +329,11 @@ def _check_survey(merged, engine, video, prompts, concepts, detect_every, at) ->
         return False
     if not is_photo_survey(video, as_video):
         return as_video
-    from ecoseg.prompts import load_prompts
-
-    given = load_prompts(prompts) if prompts is not None else None
     try:
         check_survey(
             video.name,
-            [*concepts, *(given.concepts if given is not None else ())],
-            objects=given.objects if given is not None else (),
+            request.concepts,
+            objects=request.objects,
             prompt_file=prompts.name if prompts is not None else None,
             detect_every=detect_every,
             fast=bool(merged.get("fast", False)),
@@ -392,23 +390,22 @@ def _parse_concepts(merged: dict, at) -> tuple[tuple[str, ...], int]:
     return tuple(names), every
 
 
-def _check_concept_prompts(prompts: Path | None, shown, concepts, ctx: str) -> None:
-    """A SAM 3 video has something to find: ``concepts:`` or its prompt file's concepts."""
+def _concept_request(model: str, prompts: Path | None, shown, concepts, ctx: str):
+    """A SAM 3 video's :class:`~ecoseg.engine.checks.ConceptRequest`: its prompt file read,
+    its concepts combined with ``concepts:`` and something to find, as ``segment`` checks
+    them (:func:`~ecoseg.engine.checks.concept_request`), in the study file's words."""
+    from ecoseg.engine.checks import concept_request
     from ecoseg.errors import PromptError
-    from ecoseg.prompts import combine_concepts, load_prompts
 
-    given = None
-    if prompts is not None:
-        try:
-            given = load_prompts(prompts)
-            combine_concepts(given.concepts, concepts, str(shown or prompts))  # alike names
-        except PromptError as exc:
-            raise ConfigError(f"{ctx} prompts: {one_line(exc)}") from None
-    if not concepts and (given is None or not given.concepts):
-        raise ConfigError(
-            f"{ctx} SAM 3 needs something to find: `concepts: [name, ...]` or a `prompts:` "
-            f"file with concepts" + (f" ({shown} has none)" if shown else "")
-        )
+    try:
+        request = concept_request(model, prompts, concepts, shown=shown)
+    except PromptError as exc:
+        raise ConfigError(f"{ctx} prompts: {one_line(exc)}") from None
+    try:
+        request.require_concepts("`concepts: [name, ...]` or a `prompts:` file with concepts")
+    except ConfigError as exc:
+        raise ConfigError(f"{ctx} {exc}") from None
+    return request
 
 
 def _check_params(engine: str, params: dict, ctx: str) -> dict:

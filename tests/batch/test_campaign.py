@@ -727,9 +727,9 @@ def test_concept_tracking_per_video_records_its_provenance(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, text",
     [
-        ({"model": "sam3"}, "nothing to find in 'north'"),
+        ({"model": "sam3"}, "^north: model sam3 needs concepts: --concepts NAME"),
         ({"concepts": ["a"], "model": "sam2.1-tiny"}, "need a SAM 3 model"),
-        ({"concepts": ["a"], "model": "sam3-huge"}, "unknown SAM 3 model 'sam3-huge'"),
+        ({"concepts": ["a"], "model": "sam3-huge"}, "unknown SAM 3 model 'sam3-huge'; valid names"),
         ({"concepts": ["a"], "model": "sam3", "engine": "sam2"}, "no --engine"),
         ({"concepts": ["a"], "model": "sam3", "detect_every": 0}, "detect_every"),
         ({"concepts": ["a", "a"], "model": "sam3"}, "given twice"),

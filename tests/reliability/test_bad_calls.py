@@ -184,6 +184,16 @@ def test_concepts_given_as_one_string_are_refused(clip, tmp_path, no_model):
     assert not (tmp_path / "masks.zarr").exists()
 
 
+def test_batch_concepts_given_as_one_string_are_refused(clip, tmp_path, no_model):
+    # batch tracked "fish" as the four concepts 'f', 'i', 's' and 'h' (segment refused it)
+    from ecoseg.batch import batch
+
+    with pytest.raises(ConfigError) as exc:
+        batch([clip.video], tmp_path / "out", concepts="fish", progress=False)
+    assert_names(exc, "concepts must be a list of names, got 'fish' (concepts=['fish'])")
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize(
     "given, hint", [({"objects": []}, "Prompts.from_dict(data)"), (None, "got None")]
 )

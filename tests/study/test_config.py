@@ -85,7 +85,7 @@ def test_load_study_resolves_paths_defaults_and_metadata(tmp_path):
         (study_text("- path: v.mp4\n  engine: sam2\n"), "needs a `prompts:` file"),
         (study_text("- path: v.mp4\n  model: sam2-huge\n"), "unknown SAM 2 variant"),
         (study_text("- path: v.mp4\n  model: sam3-huge\n"), "unknown SAM 3 model"),
-        (study_text("- path: v.mp4\n  model: sam3\n"), "SAM 3 needs something to find"),
+        (study_text("- path: v.mp4\n  model: sam3\n"), "model sam3 needs concepts: `concepts:"),
         (study_text("- path: v.mp4\n  concepts: [a, a]\n"), "'a' is given twice"),
         (  # one name in NFC and NFD (a combining accent) was two concepts, one species
             study_text('- path: v.mp4\n  concepts: ["R\u00e9cif", "Re\\u0301cif"]\n'),

@@ -38,7 +38,10 @@ def test_concept_videos_are_sam3_runs_with_defaults_and_overrides(tmp_path):
     assert (b.concepts, b.detect_every) == (("sea urchin",), 4)
     assert c.concepts == () and c.prompts == tmp_path / "ex.json"
     (tmp_path / "ex.json").write_text(json.dumps({"objects": []}))
-    with pytest.raises(ConfigError, match=r"videos\[2\] \(c\): SAM 3 needs .*ex.json has none"):
+    with pytest.raises(
+        ConfigError,
+        match=r"videos\[2\] \(c\): model sam3-reduced needs concepts: .*ex.json has none",
+    ):
         load_study(path)
 
 
