@@ -289,7 +289,12 @@ def _run_classify(args) -> int:
             print(f"{store}: no tracks, nothing to classify")
             continue
         counts = sub.groupby(["class", "class_source"]).size()
-        same = "" if store in table.attrs["changed"] else ", none changed (no edit recorded)"
+        if store in table.attrs["calibration_only"]:
+            same = ", none changed; the calibration was saved (an edit: --undo takes it back)"
+        elif store not in table.attrs["changed"]:
+            same = ", none changed (no edit recorded)"
+        else:
+            same = ""
         print(f"{store}: {len(sub)} tracks{same}")
         for line in class_lines(counts):
             print(line)
