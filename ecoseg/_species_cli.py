@@ -124,7 +124,10 @@ def _run_edit(args) -> int:
                 text = str(exc) if str(exc).startswith("--") else f"{where}: {exc}"
                 raise ConfigError(f"{args.store}: {text}; nothing was changed") from None
     if args.json and not args.log:
-        raise ConfigError("--json says how --log prints the edit log; give it with --log")
+        raise ConfigError(
+            f"{args.store}: --json says how --log prints the edit log; give it with --log; "
+            "nothing was changed"
+        )
     if not edits and not args.resume and not args.log:
         raise ConfigError(
             "no edit given (--set-class, --merge, --split, --delete, --reviewed, "
