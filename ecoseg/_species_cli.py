@@ -92,7 +92,17 @@ def add_edit(sub) -> None:
         action="store_true",
         help="only complete what a killed run left pending (an edit and the rest of its command)",
     )
-    p.add_argument("--log", action="store_true", help="print the edit log (alone: read only)")
+    p.add_argument(
+        "--log",
+        action="store_true",
+        help="print the edit log in plain words, each edit an undo took back marked with that "
+        "undo (alone: read only)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="with --log: print the log's entries as stored, one JSON object per line",
+    )
     p.set_defaults(func=_run_edit, edits=[])
 
 
@@ -113,13 +123,18 @@ def _run_edit(args) -> int:
                 where = f"--{kind.replace('_', '-')} {value}"
                 text = str(exc) if str(exc).startswith("--") else f"{where}: {exc}"
                 raise ConfigError(f"{args.store}: {text}; nothing was changed") from None
+    if args.json and not args.log:
+        raise ConfigError(
+            f"{args.store}: --json says how --log prints the edit log; give it with --log; "
+            "nothing was changed"
+        )
     if not edits and not args.resume and not args.log:
         raise ConfigError(
             "no edit given (--set-class, --merge, --split, --delete, --reviewed, "
             "--undo, --resume or --log)"
         )
     if args.log and not edits and not args.resume:
-        return _print_log(args.store)
+        return _print_log(args.store, args.json)
     before = len(edit_log(args.store))
     Review(args.store)  # completes a pending edit (and the rest of its command) first
     done = len(edit_log(args.store)) - before
@@ -137,12 +152,19 @@ def _run_edit(args) -> int:
     for edit, entry in zip(typed, applied):
         print(f"edit {entry['n']}: {done_words(entry, cli_words, edit, log, args.store)}")
     if args.log:
-        for entry in edit_log(args.store):
-            print(json.dumps(entry))
+        _print_entries(edit_log(args.store), args.json)
     return 0
 
 
-def _print_log(path: str) -> int:
+def _print_entries(log: list[dict], as_json: bool) -> None:
+    """The log on stdout: in plain words, undone edits marked (``log_lines``), or as stored."""
+    from ecoseg.species._edit_log import log_lines
+
+    for line in [json.dumps(e) for e in log] if as_json else log_lines(log):
+        print(line)
+
+
+def _print_log(path: str, as_json: bool = False) -> int:
     """``ecoseg edit STORE --log`` alone: print the log read-only (no writer lock, so it works
     while another command writes the store) and say what an interrupted command left."""
     import sys
@@ -153,9 +175,8 @@ def _print_log(path: str) -> int:
     with MaskStore.open(path) as store:
         log = edit_log(store)
         left = unfinished_edits(store.attrs.get(ATTRS_KEY, {}))
-    for entry in log:
-        print(json.dumps(entry))
-    if not log and not left:  # on stderr: stdout stays the log's JSON lines (none)
+    _print_entries(log, as_json)
+    if not log and not left:  # on stderr: stdout stays the log's lines (none)
         print(f"{path}: no edits yet", file=sys.stderr)
     if left:  # informs only: reading the log is harmless
         print(f"{path}: {unfinished_note(left, path)} (not in the log yet)", file=sys.stderr)
@@ -289,7 +310,12 @@ def _run_classify(args) -> int:
             print(f"{store}: no tracks, nothing to classify")
             continue
         counts = sub.groupby(["class", "class_source"]).size()
-        same = "" if store in table.attrs["changed"] else ", none changed (no edit recorded)"
+        if store in table.attrs["calibration_only"]:
+            same = ", none changed; the calibration was saved (an edit: --undo takes it back)"
+        elif store not in table.attrs["changed"]:
+            same = ", none changed (no edit recorded)"
+        else:
+            same = ""
         print(f"{store}: {len(sub)} tracks{same}")
         for line in class_lines(counts):
             print(line)

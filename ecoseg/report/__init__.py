@@ -95,7 +95,10 @@ def report(
     ------
     ConfigError
         No store, truth stores that do not match the stores, ``study`` is not a loaded study,
-        ``tables`` is no dict of tables nor a folder of them,
+        ``tables`` is no dict of tables nor a folder of them, a folder of tables measured
+        from a store that is none of ``stores`` (one line naming both; a store moved or
+        copied together with its tables passes:
+        :func:`~ecoseg.report._tables_store.check_tables_store`),
         a store to measure that is not the study's but bears the name of a study video whose
         calibration it does not hold (one line naming it and the study's store of that name;
         measuring it would save the study's calibration into it: ``ecoseg measure STORE
@@ -157,8 +160,10 @@ def report(
     check_overwrite(out, overwrite)
     if isinstance(tables, str | os.PathLike):  # the folder ecoseg measure wrote them into
         from ecoseg.measure.tables import read_table_folder
+        from ecoseg.report._tables_store import check_tables_store
 
-        tables = read_table_folder(tables, "report: tables")
+        folder, tables = tables, read_table_folder(tables, "report: tables")
+        check_tables_store(tables, folder, named.values())  # not another store's tables
     template, ctx = _page(
         named, out=out, tables=tables, study=study, title=title, truth=truth_map, progress=progress
     )

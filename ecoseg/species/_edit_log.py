@@ -3,7 +3,8 @@ itself read and written whole (:func:`read_meta`, :func:`write_meta`), the check
 damaged log (:func:`check_log`), the log as a list (:func:`edit_log`), the edits of it that
 stand (:func:`standing_edits`), those of a person (:func:`person_edits`) and those a replay
 makes again (:func:`replayed_edits`), and what an applied edit did in its caller's words
-(:func:`done_words`)."""
+(:func:`done_words`), and the log in plain words, each entry marked with what undid it
+(:func:`log_lines`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ __all__ = [
     "check_log",
     "done_words",
     "edit_log",
+    "log_lines",
     "person_edits",
     "read_meta",
     "replayed_edits",
@@ -165,6 +167,44 @@ def _taken_back(log: Sequence[dict]) -> dict[int, int]:
         if j is not None:
             pairs[k] = stack.pop(j)
     return pairs
+
+
+def log_lines(log: Sequence[dict]) -> list[str]:
+    """The edit log in plain words, one line per entry, every entry kept (the log is the
+    record), as ``ecoseg edit STORE --log`` prints it: the entry's number and what it did
+    (:func:`~ecoseg.species._undo_words.undid_words`, the words an undo says it took back),
+    an entry an undo took back marked with that undo (paired as :func:`standing_edits` pairs
+    them), so what stands is the unmarked edits; an undo names the edit it took back.
+
+    Examples
+    --------
+    >>> log = [{"n": 1, "kind": "delete", "ids": [2]},
+    ...        {"n": 2, "kind": "set_class", "ids": [1], "cls": "wrasse"},
+    ...        {"n": 3, "kind": "undo", "ids": [], "undoes": 2}]
+    >>> for line in log_lines(log):
+    ...     print(line)
+    1  delete of track 2
+    2  set class of track 1 to wrasse  (undone by edit 3)
+    3  undid edit 2
+    """
+    from ecoseg.species._undo_words import undid_words
+
+    log = list(log)
+    undone_by = {taken: undo for undo, taken in _taken_back(log).items()}
+    width = max((len(str(e.get("n"))) for e in log), default=0)
+    lines = []
+    for k, entry in enumerate(log):
+        if entry.get("kind") == "undo":
+            target = entry.get("undoes")
+            if target is None:  # an older log's: the pairing says which
+                target = next((log[t].get("n") for t, u in undone_by.items() if u == k), "?")
+            said = f"undid edit {target}"
+        else:
+            said = undid_words(entry)
+        if k in undone_by:
+            said += f"  (undone by edit {log[undone_by[k]].get('n')})"
+        lines.append(f"{entry.get('n')!s:>{width}}  {said}")
+    return lines
 
 
 def replayed_edits(log: Sequence[dict]) -> list[dict]:

@@ -463,7 +463,8 @@ def classify(
         below the threshold), ``reviewed``; least confident first over all stores.
         ``attrs``: ``model_sha256``, ``stores`` (every store given) and ``changed`` (those
         where a track's entry or the stored calibration changed: only these get an undoable
-        edit-log entry, whose undo gives both back).
+        edit-log entry, whose undo gives both back) and ``calibration_only`` (those of
+        ``changed`` where no track's entry changed: the entry saved the calibration alone).
 
     Raises
     ------
@@ -583,7 +584,7 @@ def classify(
         )
     if save_model is not None:  # once every store is named: a refused store saves nothing
         fitted.save(save_model, overwrite=overwrite)
-    frames, changed = [], []
+    frames, changed, calibration_only = [], [], []
     for store, feats, best in named:
         with open_for_edit(store) as s:
             calibration_before = s.calibration  # an undo of the classification puts it back
@@ -622,14 +623,18 @@ def classify(
                 "time": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             # one undoable entry, the calibration it saved included
-            if record_classification(s, objects, record, calibration_before) is not None:
+            entry = record_classification(s, objects, record, calibration_before)
+            if entry is not None:
                 changed.append(str(feats.store))
+                if not entry["ids"]:
+                    calibration_only.append(str(feats.store))
         frames.append(_queue(str(feats.store), objects, set(best)))
     out = pd.concat(frames, ignore_index=True) if frames else _queue("", [], set())
     out = _least_confident_first(out)  # over all stores
     out.attrs["model_sha256"] = model_hash
     out.attrs["stores"] = [str(feats.store) for _, feats, _ in named]  # also those without tracks
     out.attrs["changed"] = changed  # stores with an edit-log entry (tracks or calibration)
+    out.attrs["calibration_only"] = calibration_only  # of those, where no track's entry did
     return out
 
 

@@ -67,6 +67,11 @@ EDITS = [
         ["--set-class", "2=wrasse", "--split", "2@5", "--reviewed", "4"],
         ["edit 3 of 3 (--reviewed 4)", "track 4 is unknown", "--set-class 4=wrasse"],
     ),
+    # --json says how --log prints the log: without it, it would be ignored silently
+    (
+        ["--set-class", "1=goby", "--json"],
+        ["site-A.zarr: --json says how --log prints", "with --log; nothing"],
+    ),
 ]
 
 

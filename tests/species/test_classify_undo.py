@@ -163,3 +163,25 @@ def test_a_classify_that_changes_only_the_calibration_is_an_undoable_edit(tmp_pa
     assert entry is not None and entry["ids"] == [] and edit_log(path)[-1] == entry
     Review(path).undo()
     assert MaskStore.open(path).calibration is None
+
+
+def test_a_classify_that_saved_only_the_calibration_says_no_track_changed(
+    clip, model, tmp_path, capsys
+):
+    """A classify whose one change was the calibration it saved (every track reviewed: none
+    to name) printed ``N tracks`` as if it had named them; it says no track changed and the
+    calibration was saved (its entry names no track)."""
+    from ecoseg.species import Edit, apply_edits
+
+    run = unnamed_run(clip, tmp_path / "run.zarr")
+    ids = [o["id"] for o in MaskStore.open(run).objects]
+    apply_edits(run, [Edit("reviewed", (i,)) for i in ids])
+    capsys.readouterr()
+    args = ["classify", run, "--model", str(model), "--video", str(clip.video)]
+    assert main([*args, "--calibration", "20"]) == 0
+    out = capsys.readouterr().out
+    assert edit_log(run)[-1]["kind"] == "classify" and edit_log(run)[-1]["ids"] == []
+    said = "tracks, none changed; the calibration was saved (an edit: --undo takes it back)\n"
+    assert out.startswith(f"{run}: ") and out.splitlines(True)[0].endswith(said), out
+    assert main([*args, "--calibration", "20"]) == 0  # again: nothing at all changes
+    assert "tracks, none changed (no edit recorded)\n" in capsys.readouterr().out

@@ -179,8 +179,12 @@ def test_cli_edit_and_log(store3, capsys):
     assert rc == 0
     out = capsys.readouterr().out
     assert "edit 3: --split 3@8 -> new id 4" in out
-    kinds = [json.loads(line)["kind"] for line in out.splitlines() if line.startswith("{")]
-    assert kinds == ["set_class", "merge", "split", "delete"]
+    assert out.splitlines()[4:] == [
+        "1  set class of track 3 to wrasse",
+        "2  merge of track 2 into track 1",
+        "3  split of track 3 at frame 8 into new track 4",
+        "4  delete of track 1",
+    ]
     assert main(["edit", str(path), "--undo"]) == 0  # one command: all four taken back
     assert [o["id"] for o in MaskStore.open(path).objects] == [1, 2, 3]
     capsys.readouterr()  # the undo's progress bars
@@ -190,7 +194,7 @@ def test_cli_edit_and_log(store3, capsys):
 
 
 def test_edit_log_of_a_store_without_edits_says_so_on_stderr(store3, capsys):
-    """It printed nothing at all; stdout stays the log's JSON lines (none)."""
+    """It printed nothing at all; stdout stays the log's lines (none)."""
     from ecoseg.cli import main
 
     path, _, _ = store3
@@ -209,7 +213,7 @@ def test_edit_log_alone_reads_while_another_command_writes(store3, capsys):
     assert main(["edit", str(path), "--set-class", "3=wrasse"]) == 0
     capsys.readouterr()
     lock_path(path).write_text(json.dumps({"pid": 1, "host": "field-laptop", "created": "now"}))
-    assert main(["edit", str(path), "--log"]) == 0
+    assert main(["edit", str(path), "--log", "--json"]) == 0
     out, err = capsys.readouterr()
     assert [json.loads(line)["kind"] for line in out.splitlines()] == ["set_class"]
     assert err == ""
@@ -225,12 +229,12 @@ def test_edit_log_alone_names_what_an_interrupted_command_left(store3, interrupt
     interrupt_edit(path)  # --merge 1,2 --delete 3 killed while rewriting labels
     capsys.readouterr()
     before = {p: p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
-    assert main(["edit", str(path), "--log"]) == 0
+    assert main(["edit", str(path), "--log", "--json"]) == 0
     out, err = capsys.readouterr()
     assert [json.loads(line)["kind"] for line in out.splitlines()] == ["set_class"]
     assert "left 2 edits unfinished" in err and f"`ecoseg edit {path} --resume`" in err
     assert {p: p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()} == before
-    assert main(["edit", str(path), "--resume", "--log"]) == 0  # completes, then prints
+    assert main(["edit", str(path), "--resume", "--log", "--json"]) == 0  # completes, prints
     kinds = [json.loads(line)["kind"] for line in capsys.readouterr().out.splitlines()[1:]]
     assert kinds == ["set_class", "merge", "delete"]
 
@@ -401,3 +405,31 @@ def test_the_tables_class_source_is_the_object_tables_reviewed_flag(store3):
     assert flags == {1: True, 2: True, 3: False, new: False}
     confirmed = tracks[(tracks["class_source"] == "reviewed") & (tracks["class"] != "unknown")]
     assert confirmed["object_id"].tolist() == [1]
+
+
+def test_edit_log_marks_what_an_undo_took_back(store3, capsys):
+    """``--log`` printed the raw entries, the undone ones among them with nothing saying so:
+    a reader could not tell what the store holds. Every entry is still listed (the log is the
+    record), in plain words, each one an undo took back marked with that undo; ``--json``
+    prints the entries as stored."""
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+    from ecoseg.species._edit_log import standing_edits
+
+    path, _, _ = store3
+    assert main(["edit", str(path), "--set-class", "3=wrasse"]) == 0
+    assert main(["edit", str(path), "--set-class", "1=goby", "--delete", "2"]) == 0
+    assert main(["edit", str(path), "--undo"]) == 0
+    capsys.readouterr()
+    assert main(["edit", str(path), "--log"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "1  set class of track 3 to wrasse",
+        "2  set class of track 1 to goby  (undone by edit 5)",
+        "3  delete of track 2  (undone by edit 4)",
+        "4  undid edit 3",
+        "5  undid edit 2",
+    ]
+    assert [e["n"] for e in standing_edits(edit_log(path))] == [1]  # the unmarked line
+    assert main(["edit", str(path), "--log", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert [json.loads(line) for line in out.splitlines()] == edit_log(path)
