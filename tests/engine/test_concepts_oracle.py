@@ -113,7 +113,12 @@ def _compare(
     differ from the oracle's by twice the pixels the oracle's own masks differ between the
     two precisions (+2): ours and the oracle each round about as far from the exact masks.
     An object whose mask is empty on a frame is not on it (the port lists it there; ours, as
-    the store, leaves it out: its every pixel went to another track)."""
+    the store, leaves it out: its every pixel went to another track). With ``noise``, an object
+    on a frame on one side only is a mask of no pixels on the other, held to the same pixel
+    bar, and two masks of at most ``SPECK_PX`` pixels each may differ as they like: specks that
+    bf16 rounding shows, hides or moves (seen: an object of 4 px in the port's bf16 output, 2
+    in its fp32 one, none in ours; with one thread, 3 px of ours beside 3 of the port's), whose
+    IoU says nothing; never an object of any size."""
     truth = {t: {i: m for i, m in f.items() if m.any()} for t, f in truth.items()}
     if sorted(ours) != sorted(truth):
         return False, f"frames {sorted(ours)} vs {sorted(truth)}"
@@ -124,10 +129,17 @@ def _compare(
     # ids are handed out in the same order (detection order), so match them in order
     match = dict(zip(ids_ours, ids_truth))
     worst, by_pixels = 1.0, []  # the worst IoU held to the bar; (differ, bar) of the others
+    specks = 0  # masks of a few pixels past the bar
     for t in truth:
         if {match[i] for i in ours[t]} != set(truth[t]):
-            return False, f"frame {t}: objects {sorted(ours[t])} vs oracle {sorted(truth[t])}"
+            if noise is None:
+                return False, f"frame {t}: objects {sorted(ours[t])} vs oracle {sorted(truth[t])}"
+            unmatched = _unmatched_within_noise(ours[t], truth[t], noise.get(t, {}), match)
+            if unmatched is not None:
+                return False, f"frame {t}: {unmatched}"
         for i, m in ours[t].items():
+            if match[i] not in truth[t]:
+                continue  # on our side only: within the bar, above
             ref = truth[t][match[i]]
             union = (m | ref).sum()
             iou = (m & ref).sum() / union if union else 1.0  # both empty: the same mask
@@ -139,13 +151,16 @@ def _compare(
             other = noise.get(t, {}).get(match[i])
             bar = 2 * int((ref ^ other).sum()) + 2 if other is not None else 0
             differ = int((m ^ ref).sum())
-            if differ > bar:
+            if differ > bar and not _specks(m, ref):
                 return False, (
                     f"frame {t}, object {i}: mask IoU {iou:.4f} < {min_iou} and {differ} px "
                     f"differ from the oracle's, over the bar of {bar} px (twice its own "
                     "precision noise + 2)"
                 )
-            by_pixels.append((differ, bar))
+            if differ > bar:
+                specks += 1
+            else:
+                by_pixels.append((differ, bar))
     why = f"{len(ids_truth)} tracks, worst IoU {worst:.4f} of the masks at IoU >= {min_iou}"
     if by_pixels:
         differ, bar = max(by_pixels, key=lambda p: p[0] / p[1])
@@ -153,7 +168,57 @@ def _compare(
             f"; {len(by_pixels)} masks below it within the pixel bar (closest: {differ} px "
             f"differ of {bar} allowed)"
         )
+    if specks:
+        why += f"; {specks} specks of <= {SPECK_PX} px apart"
     return True, why
+
+
+#: masks of at most this many pixels are specks under bf16 (:func:`_compare`)
+SPECK_PX = 8
+
+
+def _specks(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether both masks are specks of at most ``SPECK_PX`` pixels."""
+    return max(int(a.sum()), int(b.sum())) <= SPECK_PX
+
+
+def _unmatched_within_noise(ours: dict, truth: dict, noise: dict, match: dict) -> str | None:
+    """Why an object on one side of a frame only is more than precision noise, or None: its
+    mask against none on the other side differs by more than twice the pixels the oracle's
+    own mask of it differs between the two precisions, + 2 (:func:`_compare`'s bar), and it
+    is more than a speck."""
+    shape = next(iter([*ours.values(), *truth.values()])).shape
+    none = np.zeros(shape, bool)
+    back = {j: i for i, j in match.items()}
+    for j in sorted({match[i] for i in ours} ^ set(truth)):
+        mine = ours.get(back.get(j), none)
+        ref, other = truth.get(j, none), noise.get(j, none)
+        bar, differ = 2 * int((ref ^ other).sum()) + 2, int((mine ^ ref).sum())
+        if differ > bar and not _specks(mine, ref):
+            side = "ours" if ref is none else "the oracle's"
+            return (
+                f"object {j} of the oracle's ids on {side} side only, {differ} px over the "
+                f"bar of {bar} px (twice the oracle's own precision noise + 2)"
+            )
+    return None
+
+
+def test_compare_lets_only_a_speck_of_noise_be_on_one_side():
+    """:func:`_compare` with ``noise``: a 3-px object the oracle shows on a frame and ours
+    does not passes (a speck); one of 20 or 100 px the oracle shows alike in both precisions
+    fails, and without ``noise`` any difference in objects fails."""
+
+    def mask(n):
+        m = np.zeros((20, 20), bool)
+        m.flat[:n] = True
+        return m
+
+    ours = {0: {1: mask(50)}, 1: {}}
+    for size, ok in ((3, True), (20, False), (100, False)):
+        truth = {0: {7: mask(50)}, 1: {7: mask(size)}}
+        noise = {0: {7: mask(50)}, 1: {7: mask(min(size, 2) if size < 10 else size)}}
+        assert _compare(ours, truth, 0.98, noise=noise)[0] is ok, size
+        assert not _compare(ours, truth, 0.98)[0]
 
 
 def test_same_tracks_and_masks_as_transformers(setup):
