@@ -135,15 +135,13 @@ def concept_options(
     from ecoseg.engine.checks import concept_request
     from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.errors import PromptError
-    from ecoseg.sam3.config import get_config
 
-    try:  # the model (SAM 3 when none), --engine, --auto, the size; names blank or repeated
+    try:  # the model (SAM 3 when none; a preset), --engine, --auto, the size; names blank, repeated
         model = concept_request(
             model, None, concepts, engine=engine, auto=auto, image_size=image_size
         ).model
     except PromptError as exc:
         raise ConfigError(str(exc)) from None
-    get_config(model)  # an unknown SAM 3 model, in the words each video's run would say
     if isinstance(detect_every, bool) or not isinstance(detect_every, int) or detect_every < 1:
         raise ConfigError(f"detect_every must be a positive integer, got {detect_every!r}")
     concepts = [str(c) for c in concepts or ()]

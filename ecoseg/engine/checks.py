@@ -169,7 +169,8 @@ def concept_request(
     shown: str | None = None,
 ) -> ConceptRequest:
     """The model and concepts of a SAM 3 concept run, checked in this order: the model
-    (:func:`check_concept_run`; ``"sam3"`` when ``None``), ``backward`` (``False`` refused:
+    (:func:`check_concept_run`, then a preset of :func:`ecoseg.sam3.config.get_config`, in the
+    words the network's build uses; ``"sam3"`` when ``None``), ``backward`` (``False`` refused:
     a concept run on a video runs forward; ``None``: not asked, a photo survey's
     :func:`~ecoseg.engine.concepts.check_survey` names it), the image size
     (:func:`check_image_size`), then the prompt file read and its concepts combined with
@@ -202,11 +203,17 @@ def concept_request(
     >>> r = concept_request(None, {"concepts": ["wrasse"]}, ["wrasse", "sea urchin"])
     >>> r.model, [c.name for c in r.concepts], r.prompt_file
     ('sam3', ['wrasse', 'sea urchin'], None)
+    >>> concept_request("sam3-large", None, ["wrasse"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: unknown SAM 3 model 'sam3-large'; valid names: sam3, sam3-reduced
     """
     from ecoseg.prompts import Prompts, combine_concepts, load_prompts
+    from ecoseg.sam3.config import get_config
 
     model = "sam3" if model is None else model  # concepts alone: SAM 3 (as --concepts)
     check_concept_run(model, engine, auto)
+    get_config(model)  # an unknown SAM 3 model (a checkpoint too is built on a preset)
     if backward is False:  # it was ignored without a word
         raise ConfigError(
             "backward=False (--forward-only) applies to the sam2 engine with prompts; concept "

@@ -255,6 +255,31 @@ def test_a_sam3_checkpoint_without_a_vocabulary_is_refused_before_loading(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("checkpoint", [False, True], ids=["preset", "checkpoint"])
+def test_an_unknown_sam3_model_is_refused_before_the_video_is_opened(cli, tmp_path, checkpoint):
+    """``--model sam3-large`` was refused only when the network was built, after the video
+    was opened: a missing video was the error reported. A checkpoint is built on a preset too."""
+    video, out, given = tmp_path / "missing.mp4", tmp_path / "m.zarr", tmp_path / "w.pt"
+    given.write_bytes(b"weights")
+    extra = ["--checkpoint", given] if checkpoint else []
+    code, _, err = cli(
+        "segment", video, "-o", out, "--model", "sam3-large", "--concepts", "fish", *extra
+    )
+    said = "unknown SAM 3 model 'sam3-large'; valid names: sam3, sam3-reduced"
+    line = assert_one_line_error(code, err, said)
+    assert "missing.mp4" not in line
+    with pytest.raises(ConfigError) as exc:  # the Python call too
+        ecoseg.segment(
+            video,
+            out=out,
+            concepts=["fish"],
+            model="sam3-large",
+            checkpoint=given if checkpoint else None,
+        )
+    assert_names(exc, said)
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("key", ["concept", "object"])
 def test_a_misspelt_prompt_file_key_is_named(cli, clip, tmp_path, key):
     """``{"concept": ["fish"]}`` said *expected an object with an 'objects' list (or a
