@@ -158,8 +158,9 @@ class FindBox(QGroupBox):
         ):
             layer.edge_color = colors
 
-    def concepts(self) -> tuple[Any, ...]:
-        """The concepts to track: the typed names and the drawn exemplars (video pixels)."""
+    def concepts(self, model: str = "sam3") -> tuple[Any, ...]:
+        """The concepts to track: the typed names and the drawn exemplars (video pixels);
+        none refused, naming ``model``."""
         layer = self.exemplar_layer()
         rects, feats = [], None
         if layer is not None and len(layer.data):
@@ -167,4 +168,4 @@ class FindBox(QGroupBox):
             keep = [k == "rectangle" for k in layer.shape_type]
             rects = [s for s, k in zip(layer.data, keep) if k]
             feats = layer.features[keep].reset_index(drop=True)
-        return concepts_from_layers(self.names(), rects, feats)
+        return concepts_from_layers(self.names(), rects, feats, model)

@@ -23,6 +23,7 @@ from ecoseg.errors import ConfigError, PromptError
 __all__ = [
     "ENGINES",
     "ENGINE_NAMES",
+    "FIND_REMEDY",
     "engine_choice",
     "FrameUpdate",
     "Job",
@@ -32,6 +33,7 @@ __all__ = [
     "concepts_from_layers",
     "correction_prompts",
     "prompts_from_layers",
+    "require_concepts",
     "run_job",
     "split_names",
     "survey",
@@ -49,6 +51,10 @@ _ENGINE_TAKES = {
     "sam3": "find by name or example",
     "classical": "no prompts, no weights",
 }
+
+
+#: How to give SAM 3 something to find in the widget (its *Find* box's words).
+FIND_REMEDY = "type a name in Find or draw an exemplar box"
 
 
 def engine_choice(engine: str) -> str:
@@ -487,8 +493,28 @@ def split_names(text: str) -> list[str]:
     return out
 
 
+def require_concepts(model: str, concepts: Sequence, remedy: str = FIND_REMEDY) -> None:
+    """Refuse a SAM 3 run with nothing to find, in the engine's words (``model M needs
+    concepts``, :meth:`~ecoseg.engine.checks.ConceptRequest.require_concepts`) and the
+    widget's remedy.
+
+    Examples
+    --------
+    >>> require_concepts("sam3", [])
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: model sam3 needs concepts: type a name in Find or draw an \
+exemplar box
+    """
+    from ecoseg.engine.checks import ConceptRequest
+
+    ConceptRequest(model, None, tuple(concepts), ()).require_concepts(remedy)
+
+
 def concepts_from_layers(
-    names: Sequence[str] = (), boxes: Sequence[np.ndarray] = (), box_features: Any = None
+    names: Sequence[str] = (),
+    boxes: Sequence[np.ndarray] = (),
+    box_features: Any = None,
+    model: str = "sam3",
 ):
     """SAM 3 concepts from typed names and exemplar rectangles in (t, y, x) pixels.
 
@@ -501,6 +527,8 @@ def concepts_from_layers(
     box_features : DataFrame, optional
         Per box: ``concept`` (a name; empty: an exemplar-only concept, class ``"visual"``;
         default the first name) and ``positive`` (default True; False: "not this").
+    model : str, optional
+        The SAM 3 model, as nothing to find is refused (:func:`require_concepts`).
 
     Returns
     -------
@@ -511,8 +539,10 @@ def concepts_from_layers(
 
     Raises
     ------
+    ConfigError
+        Nothing to find.
     PromptError
-        Nothing to find, a box not drawn on the video's axes, names alike but spelled
+        A box not drawn on the video's axes, names alike but spelled
         otherwise ("Parrotfish", "parrotfish"), or "not this" boxes alone without a name.
 
     Examples
@@ -545,10 +575,7 @@ def concepts_from_layers(
     out = [Concept(n, tuple(e)) for n, e in per.items()]
     if unnamed:
         out.append(Concept(None, tuple(unnamed)))
-    if not out:
-        raise PromptError(
-            "nothing to find: type a name in the find box or draw an exemplar box first"
-        )
+    require_concepts(model, out)
     check_concept_names(out)  # "Parrotfish, parrotfish": one species, typed once
     return tuple(out)
 
@@ -601,8 +628,7 @@ def _sam3_results(job: Job, reader) -> Iterator[Any]:
     from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.engine.concept_session import ConceptRun, concept_tokenizer
 
-    if not job.concepts:
-        raise PromptError("SAM 3 needs something to find: type a name or draw an exemplar box")
+    require_concepts(job.model, job.concepts)
     settings = ConceptSettings.from_params(job.params, job.detect_every)
     net = _network(sam3, job)
     tokenizer = concept_tokenizer(net, job.pretrained or job.checkpoint is not None)
@@ -617,8 +643,7 @@ def _survey_results(job: Job) -> Iterator[Any]:
     makes them (:func:`ecoseg.engine.concepts.survey_results`)."""
     from ecoseg.engine.concepts import check_survey, list_images, survey_predictor, survey_results
 
-    if not job.concepts:
-        raise PromptError("SAM 3 needs something to find: type a name")
+    require_concepts(job.model, job.concepts, "type a name in Find")
     threshold = check_survey(
         job.video, job.concepts, detect_every=job.detect_every, fast=job.fast, fps=job.fps,
         params=job.params,

@@ -521,7 +521,7 @@ class SegmentWidget(QWidget):
                         raise
             if engine == "sam3":
                 job = self._make_job(
-                    concepts=self.find.concepts(),
+                    concepts=self.find.concepts(self.model_combo.currentText()),
                     detect_every=int(self.find.detect_spin.value()),
                     params=dict(self.concept_params),
                     as_video=self.find.as_video_check.isChecked(),

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
 
-from ecoseg.errors import PromptError  # noqa: E402
+from ecoseg.errors import ConfigError, PromptError  # noqa: E402
 from ecoseg.napari._jobs import correction_prompts, prompts_from_layers, run_job  # noqa: E402
 
 FISH = (0, 158, 330)  # (t, y, x): a parrotfish of the sample on frame 0 (in video pixels)
@@ -515,7 +515,10 @@ def test_sam3_needs_something_to_find(widget):
     w = widget
     w.engine_combo.setCurrentIndex(w.engine_combo.findData("sam3"))
     w.run()
-    assert w.status.text().startswith("error: nothing to find")
+    # the engine's reason (ecoseg.segment's, batch's, ...) with the widget's remedy
+    said = f"error: model {w.model_combo.currentText()} needs concepts: "
+    assert w.status.text().startswith(said + "type a name in Find or draw an exemplar box")
+    assert w.model_combo.currentText().startswith("sam3")
     assert w._worker is None
 
 
@@ -532,7 +535,7 @@ def test_concepts_from_layers_names_exemplars_and_visual():
     assert [c.name for c in got] == ["a", "visual"]
     assert got[0].exemplars[0].frame == 2 and got[1].exemplars[0].box == (2, 1, 9, 8)
     assert [c.name for c in concepts_from_layers([], [box])] == ["visual"]
-    with pytest.raises(PromptError, match="nothing to find"):
+    with pytest.raises(ConfigError, match="^model sam3 needs concepts: type a name in Find or"):
         concepts_from_layers([], [])
 
 
