@@ -95,9 +95,9 @@ def report(
     ------
     ConfigError
         No store, truth stores that do not match the stores, ``study`` is not a loaded study,
-        ``tables`` is no dict of tables nor a folder of them, a folder of tables measured
-        from a store that is none of ``stores`` (one line naming both; a store moved or
-        copied together with its tables passes:
+        ``tables`` is no dict of tables nor a folder of them, a folder of tables (or
+        tables ``ecoseg.measure`` returned) measured from a store that is none of ``stores``
+        (one line naming both; a store moved or copied together with its tables folder passes:
         :func:`~ecoseg.report._tables_store.check_tables_store`),
         a store to measure that is not the study's but bears the name of a study video whose
         calibration it does not hold (one line naming it and the study's store of that name;
@@ -164,6 +164,10 @@ def report(
 
         folder, tables = tables, read_table_folder(tables, "report: tables")
         check_tables_store(tables, folder, named.values())  # not another store's tables
+    elif isinstance(tables, Mapping):  # ecoseg.measure's: recorded where it was given
+        from ecoseg.report._tables_store import check_tables_store
+
+        check_tables_store(tables, None, named.values())
     template, ctx = _page(
         named, out=out, tables=tables, study=study, title=title, truth=truth_map, progress=progress
     )

@@ -363,7 +363,9 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
     none: where the study manifest records that the last run classified the store with the
     study's model and today's calibration, after the log's last entry
     (:func:`~ecoseg.report._calibration.recorded_classification`), the closing run
-    classifies as it did, and every entry of the log is a step or the first run's.
+    classifies as it did, and every entry of the log is a step or the first run's; where the
+    log has no entry at all (a store with no tracks: no classification logs one), the first
+    run classifies too, unless the closing run does not (``last``).
     """
     try:
         spec = study.video(v.name)
@@ -387,15 +389,6 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
     today = calibration_arg(spec.calibration.to_dict()) if spec.calibration else None
     # the study's classifications before a review (a log of them alone: all of them)
     first = log[: person[0]] if person else log
-    # the first run makes one classification, with today's calibration: none (the first
-    # entry a review, or no entry), one with another calibration or two (a calibration
-    # changed and measured again) are steps of their own; but two with no review after them
-    # where the closing run does not classify (``last``): the first run's, then steps
-    unclassified = sha is not None and (
-        not first
-        or _other_calibration(first[0], today)
-        or (len(first) > 1 and (bool(person) or not last))
-    )
     # the closing run makes the last classification after the last review, with today's
     # calibration: a log that does not end with one (the last run did not classify) or ends
     # with one of another calibration needs a closing run that does not classify
@@ -403,6 +396,23 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
     # but where the study's last run did classify, after the log's last entry, and changed
     # no track's entry (so it logged none), the closing run classifies as it did: no entry
     unlogged = sha is not None and not ended and _classified_unlogged(v, study, sha, today)
+    # no entry at all, and the last run classified (a store with no tracks: nothing to name):
+    # the first run classifies as well, logging none; not where the closing run does not
+    # classify (``last``), as the store made again would then record no classification
+    silent = not log and unlogged and not last
+    # the first run makes one classification, with today's calibration: none (the first
+    # entry a review, or no entry), one with another calibration or two (a calibration
+    # changed and measured again) are steps of their own; but two with no review after them
+    # where the closing run does not classify (``last``): the first run's, then steps
+    unclassified = (
+        sha is not None
+        and not silent
+        and (
+            not first
+            or _other_calibration(first[0], today)
+            or (len(first) > 1 and (bool(person) or not last))
+        )
+    )
     last_unclassified = sha is not None and not ended and not unlogged
     # any before it (the study run again with another calibration) are steps, or the store
     # made again would lack them; all of them where the closing run does not classify, or

@@ -1,11 +1,12 @@
-"""Whether a folder of tables given to :func:`ecoseg.report` (``tables=FOLDER``) was measured
-from the stores the report is of (:func:`check_tables_store`).
+"""Whether the tables given to :func:`ecoseg.report` (``tables=FOLDER``, or the mapping
+:func:`ecoseg.measure` returned) were measured from the stores the report is of
+(:func:`check_tables_store`).
 
-``ecoseg measure STORE -o DIR`` records in every table (its ``attrs``, and ``tables.json``
-beside them) the store it measured, as it was given (``store``: a path absolute or relative to
-the folder measure ran in, or a URL). Nothing in the folder fingerprints the store's content
-(its edit log, its frames), so tables of a store edited since cannot be told apart from
-tables of it as it is; only the location is checked.
+``ecoseg.measure`` records in every table (its ``attrs``, and ``ecoseg measure STORE -o DIR``
+in ``tables.json`` beside them) the store it measured, as it was given (``store``: a path
+absolute or relative to the folder measure ran in, or a URL). Nothing in the tables
+fingerprints the store's content (its edit log, its frames), so tables of a store edited
+since cannot be told apart from tables of it as it is; only the location is checked.
 """
 
 from __future__ import annotations
@@ -48,13 +49,16 @@ def recorded_places(recorded: str, folder: str | os.PathLike) -> list[Any]:
 
 
 def check_tables_store(
-    tables: Mapping[str, Any], folder: str | os.PathLike, stores: Iterable[Any]
+    tables: Mapping[str, Any], folder: str | os.PathLike | None, stores: Iterable[Any]
 ) -> None:
-    """Refuse, in one line naming both, a tables ``folder`` (read into ``tables``) that
-    records a store (``attrs["store"]``) that is none of ``stores`` (paths or open stores):
-    the tables of another store would be shown as theirs. A store moved or copied together
-    with its tables passes (:func:`recorded_places`); tables that record no store (a study's
-    combined tables, an older ecoseg's) are taken as they are.
+    """Refuse, in one line naming both, a tables ``folder`` (read into ``tables``), or with
+    ``folder`` None the mapping of tables given, that records a store (``attrs["store"]``)
+    that is none of ``stores`` (paths or open stores): the tables of another store would be
+    shown as theirs. A store moved or copied together with its tables folder passes
+    (:func:`recorded_places`); a mapping's store is where it is recorded (relative to the
+    current folder), or the repr of a store opened from a zarr ``Store`` object. Tables that
+    record no store (a study's combined tables, an older ecoseg's, tables made by hand) are
+    taken as they are.
 
     Examples
     --------
@@ -68,6 +72,11 @@ def check_tables_store(
     ...
     ecoseg.errors.ConfigError: report: tables: .../tables: measured from the store .../a.zarr, \
 not .../b.zarr; ...
+    >>> check_tables_store({"counts": counts}, None, [f"{d}/b.zarr"])
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: report: tables: measured from the store .../a.zarr, not \
+.../b.zarr; give the tables ecoseg.measure(.../b.zarr) returned, ...
     """
     stores = list(stores)
     recorded = {
@@ -75,14 +84,20 @@ not .../b.zarr; ...
         for df in tables.values()
         if isinstance(getattr(df, "attrs", None), dict) and isinstance(df.attrs.get("store"), str)
     }
+    objects = {repr(s) for s in stores if not isinstance(s, str | os.PathLike)}
     for store_text in sorted(recorded):
-        places = recorded_places(store_text, folder)
-        if any(same_location(p, s) for p in places for s in stores):
+        places = [store_text] if folder is None else recorded_places(store_text, folder)
+        if store_text in objects or any(same_location(p, s) for p in places for s in stores):
             continue
         shown = [str(getattr(s, "path", s)) for s in stores]
         given = shown[0] if len(shown) == 1 else f"any of the {len(shown)} stores given"
-        own = f"ecoseg measure {shown[0]} -o DIR" if len(shown) == 1 else "ecoseg measure"
+        if folder is None:
+            own = f"ecoseg.measure({shown[0]})" if len(shown) == 1 else "ecoseg.measure"
+            where, own = "", f"the tables {own} returned"
+        else:
+            own = f"ecoseg measure {shown[0]} -o DIR" if len(shown) == 1 else "ecoseg measure"
+            where, own = f" {folder}:", f"the folder {own} wrote"
         raise ConfigError(
-            f"report: tables: {folder}: measured from the store {store_text}, not {given}; "
-            f"give the folder {own} wrote, or leave tables out to measure the store now"
+            f"report: tables:{where} measured from the store {store_text}, not {given}; "
+            f"give {own}, or leave tables out to measure the store now"
         )

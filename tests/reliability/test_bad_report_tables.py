@@ -1,5 +1,5 @@
 """Bad input to ``ecoseg.report(stores, out, tables=FOLDER)``: a folder of tables that
-``ecoseg measure`` wrote for another store.
+``ecoseg measure`` wrote for another store (or the tables ``ecoseg.measure`` returned for it).
 
 The folder was read as the stores' tables whatever store it recorded (``tables.json`` and
 every table's ``attrs["store"]``): the page of ``site-B.zarr`` showed the counts and MaxN of
@@ -42,3 +42,25 @@ def test_tables_of_another_store_are_refused_naming_both(two_sites, tmp_path, se
     assert f"measured from the store {a}, not " in line
     assert ("any of the 2 stores given" if several else f"not {b};") in line
     assert not out.exists()
+
+
+def test_measured_tables_of_another_store_are_refused_naming_both(two_sites, tmp_path):
+    """The mapping ``ecoseg.measure(a)`` returned, given for ``b``, was shown as ``b``'s."""
+    a, b = two_sites
+    out = tmp_path / "r.html"
+    with pytest.raises(ConfigError) as refused:
+        ecoseg.report(b, out, tables=ecoseg.measure(a))
+    line = str(refused.value)
+    assert "\n" not in line and line.startswith(f"report: tables: measured from the store {a}, ")
+    assert f"not {b}; give the tables ecoseg.measure({b}) returned" in line
+    assert not out.exists()
+
+
+def test_measured_tables_of_the_store_and_hand_made_ones_are_taken(two_sites, tmp_path):
+    a, _ = two_sites
+    page = ecoseg.report(a, tmp_path / "r.html", tables=ecoseg.measure(a))
+    assert page.read_text().startswith("<!DOCTYPE html>")
+    made = {n: df.copy() for n, df in ecoseg.measure(a).items()}
+    for df in made.values():
+        df.attrs.clear()  # made by hand: records no store
+    assert ecoseg.report(a, tmp_path / "s.html", tables=made).exists()

@@ -446,3 +446,34 @@ def test_a_calibration_written_another_way_is_not_measured_again(
         "reef-a",
         "reef-b",
     ]
+
+
+def test_a_store_with_no_tracks_lets_the_first_run_classify(study, tmp_path, monkeypatch):
+    """reef-b, with the study's model too, has no tracks: its classifications log nothing.
+    Its empty log read as a first run that did not classify, so the page's first run was
+    ``ecoseg study --no-report --no-classify`` and reef-a's first classification a step of
+    its own. Now the manifest records that reef-b's last run classified: the first run
+    classifies (logging none for reef-b), then the review: the same logs, tables and page."""
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    write_study(  # reef-b: no track lasts long enough to be one
+        root,
+        extra_a="    species_model: species.json",
+        extra_b="    species_model: species.json\n    params: {warmup: 5, min_hits: 1000}",
+    )
+    stores = root / "out" / "stores"
+    run_study(root / "study.yaml", progress=False, report=False)
+    assert ecoseg.MaskStore.open(stores / "reef-b.zarr").object_ids.tolist() == []
+    track = ecoseg.MaskStore.open(stores / "reef-a.zarr").object_ids.tolist()[0]
+    assert main(["edit", str(stores / "reef-a.zarr"), f"--delete={track}"]) == 0
+    run_study(root / "study.yaml", progress=False)  # the page
+    assert edit_log(stores / "reef-b.zarr") == []
+    steps = page_steps(root)
+    assert steps[0] == "ecoseg study study.yaml --no-report"
+    assert steps[-1] == "ecoseg study study.yaml"
+    assert len(steps) == 3 and steps[1].startswith("ecoseg edit out/stores/reef-a.zarr")
+    replays_identically(root, fresh)
