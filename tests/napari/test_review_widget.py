@@ -450,7 +450,7 @@ def test_one_undo_takes_back_set_class_on_several_tracks(widget):
     assert now == {**classes, 1: "bluefish"}
     assert [e["kind"] for e in edit_log(path)] == ["set_class"] * 4 + ["undo"] * 3
     said = w.status.text()
-    assert all(f"(Set class 'damselfish' on track {i})" in said for i in (2, 3, 4)), said
+    assert all(f"set class of track {i} to damselfish (was: " in said for i in (2, 3, 4)), said
     w.undo()  # the next press takes back the one before
     w.wait()
     assert {o["id"]: o["class"] for o in MaskStore.open(path).objects} == classes
