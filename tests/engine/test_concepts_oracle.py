@@ -130,13 +130,15 @@ def _compare(
     match = dict(zip(ids_ours, ids_truth))
     worst, by_pixels = 1.0, []  # the worst IoU held to the bar; (differ, bar) of the others
     specks = 0  # masks of a few pixels past the bar
+    one_side = 0  # objects on one side of a frame only, within the bar or specks
     for t in truth:
         if {match[i] for i in ours[t]} != set(truth[t]):
             if noise is None:
                 return False, f"frame {t}: objects {sorted(ours[t])} vs oracle {sorted(truth[t])}"
-            unmatched = _unmatched_within_noise(ours[t], truth[t], noise.get(t, {}), match)
+            unmatched, n = _unmatched_within_noise(ours[t], truth[t], noise.get(t, {}), match)
             if unmatched is not None:
                 return False, f"frame {t}: {unmatched}"
+            one_side += n
         for i, m in ours[t].items():
             if match[i] not in truth[t]:
                 continue  # on our side only: within the bar, above
@@ -170,6 +172,8 @@ def _compare(
         )
     if specks:
         why += f"; {specks} specks of <= {SPECK_PX} px apart"
+    if one_side:
+        why += f"; objects on one side of a frame only (within the bar or specks): {one_side}"
     return True, why
 
 
@@ -182,15 +186,18 @@ def _specks(a: np.ndarray, b: np.ndarray) -> bool:
     return max(int(a.sum()), int(b.sum())) <= SPECK_PX
 
 
-def _unmatched_within_noise(ours: dict, truth: dict, noise: dict, match: dict) -> str | None:
-    """Why an object on one side of a frame only is more than precision noise, or None: its
-    mask against none on the other side differs by more than twice the pixels the oracle's
-    own mask of it differs between the two precisions, + 2 (:func:`_compare`'s bar), and it
-    is more than a speck."""
+def _unmatched_within_noise(
+    ours: dict, truth: dict, noise: dict, match: dict
+) -> tuple[str | None, int]:
+    """Why an object on one side of a frame only is more than precision noise (or None), and
+    how many objects are on one side only: an object fails when its mask against none on the
+    other side differs by more than twice the pixels the oracle's own mask of it differs
+    between the two precisions, + 2 (:func:`_compare`'s bar), and it is more than a speck."""
     shape = next(iter([*ours.values(), *truth.values()])).shape
     none = np.zeros(shape, bool)
     back = {j: i for i, j in match.items()}
-    for j in sorted({match[i] for i in ours} ^ set(truth)):
+    one_side = sorted({match[i] for i in ours} ^ set(truth))
+    for j in one_side:
         mine = ours.get(back.get(j), none)
         ref, other = truth.get(j, none), noise.get(j, none)
         bar, differ = 2 * int((ref ^ other).sum()) + 2, int((mine ^ ref).sum())
@@ -199,14 +206,14 @@ def _unmatched_within_noise(ours: dict, truth: dict, noise: dict, match: dict) -
             return (
                 f"object {j} of the oracle's ids on {side} side only, {differ} px over the "
                 f"bar of {bar} px (twice the oracle's own precision noise + 2)"
-            )
-    return None
+            ), len(one_side)
+    return None, len(one_side)
 
 
 def test_compare_lets_only_a_speck_of_noise_be_on_one_side():
     """:func:`_compare` with ``noise``: a 3-px object the oracle shows on a frame and ours
     does not passes (a speck); one of 20 or 100 px the oracle shows alike in both precisions
-    fails, and without ``noise`` any difference in objects fails."""
+    fails, and without ``noise`` any difference in objects fails; the summary counts it."""
 
     def mask(n):
         m = np.zeros((20, 20), bool)
@@ -217,7 +224,9 @@ def test_compare_lets_only_a_speck_of_noise_be_on_one_side():
     for size, ok in ((3, True), (20, False), (100, False)):
         truth = {0: {7: mask(50)}, 1: {7: mask(size)}}
         noise = {0: {7: mask(50)}, 1: {7: mask(min(size, 2) if size < 10 else size)}}
-        assert _compare(ours, truth, 0.98, noise=noise)[0] is ok, size
+        passed, why = _compare(ours, truth, 0.98, noise=noise)
+        assert passed is ok, size
+        assert not ok or "on one side of a frame only (within the bar or specks): 1" in why, why
         assert not _compare(ours, truth, 0.98)[0]
 
 
