@@ -39,13 +39,40 @@ class Track:
     class_source : str, optional
         Where the class came from (one of :data:`ecoseg.provenance.CLASS_SOURCES`), where the
         file gives it (ecoseg's ``class_source`` in CVAT XML, COCO and YouTube-VIS); a store's
-        object table keeps it (``reviewed``: with the reviewed flag set, as a review sets it).
+        object table keeps it (``reviewed``: with the reviewed flag set, as a review sets it,
+        unless ``reviewed`` says otherwise).
+    reviewed : bool, optional
+        Whether a person reviewed the object, where that is not what its class source says
+        (ecoseg's ``reviewed`` field, written only then): ``False`` for a ``reviewed`` class
+        source that no review of this object gave (the new part of a split made before
+        ecoseg's splits gave a person's name only as a suggestion: it kept the name and its
+        source, not the reviewed flag); ``True`` for a reviewed object of another source (a
+        store written before ``class_source`` existed). None: as the class source says
+        (:attr:`is_reviewed`).
     """
 
     id: int
     class_: str = "unknown"
     class_probability: float | None = None
     class_source: str | None = None
+    reviewed: bool | None = None
+
+    @property
+    def is_reviewed(self) -> bool:
+        """Whether a store writes the object with the reviewed flag: :attr:`reviewed` where
+        given, else whether its class source is ``reviewed`` (a person's word, which a review
+        records with the flag).
+
+        Examples
+        --------
+        >>> Track(3, "cod", 1.0, "reviewed").is_reviewed
+        True
+        >>> Track(4, "cod", 1.0, "reviewed", reviewed=False).is_reviewed
+        False
+        """
+        if self.reviewed is not None:
+            return self.reviewed
+        return self.class_source == "reviewed"
 
 
 @dataclass(frozen=True, eq=False)

@@ -32,7 +32,7 @@ Written (:func:`write_images`) for a photo survey's store, as an images task (``
 an ``<image>`` per photograph, ``id`` its frame and ``name`` its file name, each mask a
 ``<mask>`` of its image with the ``score`` and ``object_id`` attributes (so the file is read
 back into the same objects, and onto the folder, by name, into the survey), and the object's
-``class_probability`` and ``class_source`` where it has them (read back too:
+``class_probability``, ``class_source`` (and ``reviewed``) where it has them (read back too:
 :mod:`~ecoseg.formats._cvat_class`).
 
 Annotated frames: the frames of the ``<image>`` elements. Task frames without one (with the

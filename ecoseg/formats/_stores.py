@@ -83,14 +83,27 @@ def store_head(st: Any) -> Annotations:
 
 
 def _track(entry: dict) -> Track:
-    """The :class:`Track` of an object-table entry: id, class, class probability and (where
-    the entry records one) class source."""
+    """The :class:`Track` of an object-table entry: id, class, class probability, (where
+    the entry records one) class source, and its reviewed flag where the class source does
+    not say it (:attr:`Track.reviewed`: the new part of a split made before ecoseg's splits
+    gave a person's name only as a suggestion kept the source ``reviewed``, not the flag).
+
+    Examples
+    --------
+    >>> _track({"id": 8, "class": "cod", "class_source": "reviewed", "reviewed": False})
+    Track(id=8, class_='cod', class_probability=None, class_source='reviewed', reviewed=False)
+    >>> entry = {"id": 3, "class": "cod", "class_source": "reviewed", "reviewed": True}
+    >>> _track(entry).reviewed is None  # as its class source says
+    True
+    """
     p, source = entry.get("class_probability"), entry.get("class_source")
+    reviewed = bool(entry.get("reviewed", False))
     return Track(
         int(entry["id"]),
         str(entry.get("class") or "unknown"),
         None if p is None else float(p),
         None if source is None else str(source),
+        None if reviewed == (source == "reviewed") else reviewed,
     )
 
 
@@ -234,7 +247,11 @@ def write_store(
     Scores: each instance's score on its frame (1.0 when the file has none), 0.0 elsewhere.
     Objects: class, class probability and class source as the file gives them; a class source
     ``reviewed`` (a person's word, which a review records with the reviewed flag) sets the
-    flag too, as the review did: ``classify`` trains on the object, the review queue skips it.
+    flag too, as the review did: ``classify`` trains on the object, the review queue skips it;
+    unless the file says the object was not reviewed (ecoseg's ``reviewed: false``, written
+    for the new part of a split made before ecoseg's splits gave a person's name only as a
+    suggestion: that part, another animal, kept the name but no review of its own), or that
+    it was (``reviewed: true``; :attr:`Track.is_reviewed`).
     A score outside [0, 1] (a MOT ``det.txt``'s raw detector score, which reading keeps as it
     is) is refused before anything is written: a store's scores are probabilities.
     """
@@ -256,7 +273,7 @@ def write_store(
         {"id": t.id, "class": t.class_, "source": "imported"}
         | ({} if t.class_probability is None else {"class_probability": t.class_probability})
         | ({} if t.class_source is None else {"class_source": t.class_source})
-        | ({"reviewed": True} if t.class_source == "reviewed" else {})
+        | ({"reviewed": True} if t.is_reviewed else {})
         for t in ann.tracks
     ]
     column = {t.id: k for k, t in enumerate(ann.tracks)}

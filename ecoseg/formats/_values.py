@@ -15,6 +15,7 @@ __all__ = [
     "ANOTHER_VIDEO",
     "SizeMismatch",
     "class_source",
+    "flag",
     "number",
     "integer",
     "positive_id",
@@ -150,3 +151,23 @@ prompt, concept, reviewed, classified, rule, unknown
             f"{where}: class_source {value!r} is not one of {', '.join(CLASS_SOURCES)}"
         )
     return str(value)
+
+
+def flag(value: Any, where: str, what: str) -> bool:
+    """A yes/no field: JSON's ``true``/``false``, or their text (``"true"``, ``"false"``, any
+    case: a CVAT attribute's, a VIAME attribute's), or FormatError naming ``where`` and
+    ``what``.
+
+    Examples
+    --------
+    >>> flag(False, "a.json: annotations[0]", "reviewed"), flag(" True", "a.xml", "reviewed")
+    (False, True)
+    >>> flag(0, "a.json: annotations[2]", "reviewed")
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: a.json: annotations[2]: reviewed 0 is not true or false
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise FormatError(f"{where}: {what} {value!r} is not true or false")

@@ -14,7 +14,9 @@ Written (one file)::
 ``frame_index`` and ``time_s`` are ecoseg's additions (readers that do not know them ignore
 them); the track id is an annotation attribute, as CVAT and Datumaro write it, and so are the
 object's class probability and class source (``"class_probability": 0.87, "class_source":
-"classified"``, ecoseg's: :func:`class_fields`), where the store has them. A photo
+"classified"``, ecoseg's: :func:`class_fields`), where the store has them, and its reviewed
+flag where the class source does not say it (``"reviewed": false`` for a ``reviewed`` source
+no review of the object gave: :attr:`~ecoseg.formats._annotation_model.Track.reviewed`). A photo
 survey's images keep their own names (``"file_name": "quadrat_01.jpg"``: :func:`file_name`), so
 the file pairs with the survey's folder. Read: masks as
 RLE (compressed or counts lists, whatever ``iscrowd`` says: CVAT writes its masks as
@@ -25,9 +27,10 @@ ids (of the file names' numbers where those order the images otherwise, with a w
 the object id from
 ``attributes.track_id`` or ``track_id``, else each annotation becomes its own object (a file
 whose annotations mix the two is refused, naming the first of each); its class probability
-and class source from ``attributes.class_probability`` and ``attributes.class_source``
-(ecoseg's, written where the store has them; one value of each per object, a second one
-refused, as is a source not of :data:`~ecoseg.provenance.CLASS_SOURCES`). CVAT's
+and class source from ``attributes.class_probability`` and ``attributes.class_source``, its
+reviewed flag from ``attributes.reviewed`` (ecoseg's, written where the store has them; one
+value of each per object, a second one refused, as is a source not of
+:data:`~ecoseg.provenance.CLASS_SOURCES` and a flag not true or false). CVAT's
 COCO export numbers tracks from 0: when a file has a track id 0 every id is shifted by 1
 (store ids are positive), as for CVAT XML and VIAME. A ``bbox`` (used where there is no
 segmentation) must have a positive width and height and overlap the frame. A file holds one
@@ -55,6 +58,7 @@ from ecoseg.formats._photo_names import folder_frames
 from ecoseg.formats._rle import check_rle, decode_rle, encode_masks, rle_area
 from ecoseg.formats._values import (
     class_source,
+    flag,
     integer,
     number,
     positive_id,
@@ -150,12 +154,15 @@ def annotation(inst: Instance, number: int, category: int, track: Track | None =
 
 
 #: ecoseg's fields of an object's class: :class:`Track`'s attributes of the same names
-_CLASS_FIELDS = ("class_probability", "class_source")
+_CLASS_FIELDS = ("class_probability", "class_source", "reviewed")
+#: how an error names each of them
+_WORDS = {"reviewed": "reviewed flag"}
 
 
 def class_fields(track: Track) -> dict:
-    """ecoseg's fields of an object's class probability and class source, those it has (COCO's
-    annotation attributes, YouTube-VIS's annotation).
+    """ecoseg's fields of an object's class probability, class source and reviewed flag, those
+    it has (COCO's annotation attributes, YouTube-VIS's annotation): the flag where the class
+    source does not say it (:attr:`Track.reviewed`).
 
     Examples
     --------
@@ -163,6 +170,8 @@ def class_fields(track: Track) -> dict:
     {'class_probability': 0.8125, 'class_source': 'classified'}
     >>> class_fields(Track(4, "crab"))
     {}
+    >>> class_fields(Track(5, "crab", 1.0, "reviewed", reviewed=False))
+    {'class_probability': 1.0, 'class_source': 'reviewed', 'reviewed': False}
     """
     values = {name: getattr(track, name) for name in _CLASS_FIELDS}
     return {name: value for name, value in values.items() if value is not None}
@@ -604,9 +613,9 @@ def read(
 
 
 def _class_fields(attrs: dict, oid: int, given: dict, where: str) -> None:
-    """Note an annotation's ``attributes.class_probability`` and ``attributes.class_source``
-    as its track's (``given``: ``(track, name)`` -> value and where it was first given),
-    refusing a second, other value for the track.
+    """Note an annotation's ``attributes.class_probability``, ``attributes.class_source`` and
+    ``attributes.reviewed`` as its track's (``given``: ``(track, name)`` -> value and where it
+    was first given), refusing a second, other value for the track.
 
     Examples
     --------
@@ -628,11 +637,13 @@ def _class_fields(attrs: dict, oid: int, given: dict, where: str) -> None:
         if name == "class_probability":
             value: object = probability(attrs[name], where, name)
             show = "{:g}".format
-        else:
+        elif name == "class_source":
             value, show = class_source(attrs[name], where), repr
+        else:
+            value, show = flag(attrs[name], where, name), lambda v: str(v).lower()
         first = given.setdefault((oid, name), (value, where.rsplit(": ", 1)[-1]))
         if first[0] != value:
             raise FormatError(
                 f"{where}: {name} {show(value)} of track {oid}, but {show(first[0])} at "
-                f"{first[1]}: one {name.replace('_', ' ')} per object"
+                f"{first[1]}: one {_WORDS.get(name, name.replace('_', ' '))} per object"
             )

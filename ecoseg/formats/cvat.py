@@ -6,7 +6,7 @@ Written::
       <version>1.1</version>
       <meta><task>... <size>T</size> <mode>interpolation</mode> <labels>(one <label> per class,
             type mask, a mutable number attribute "score", text attributes "object_id" and,
-            where the store has them, "class_probability" and "class_source")
+            where the store has them, "class_probability", "class_source" and "reviewed")
             </labels> <original_size><width>W</width><height>H</height></original_size>
             </task></meta>
       <track id="0" label="parrotfish" source="auto" group_id="3">
@@ -15,7 +15,8 @@ Written::
           <attribute name="score">0.97</attribute>
           <attribute name="object_id">3</attribute>
           <attribute name="class_probability">0.8125</attribute>   (where the store has one)
-          <attribute name="class_source">classified</attribute></mask>   (likewise)
+          <attribute name="class_source">classified</attribute></mask>   (likewise; and
+          "reviewed" where the class source does not say the reviewed flag)
         <mask frame="1" keyframe="1" outside="1" .../>   (the same mask, ending it)
       </track>
       <track id="1" label="parrotfish" source="auto" group_id="3"> (object 3 on frame 1) ...
@@ -67,9 +68,9 @@ has no ``outside`` shape, is not held onto the last. The task's settings come fr
 videos, are refused: :func:`project_task`). A track is an object, unless tracks name their
 objects (``object_id``, above); CVAT numbers tracks from 0: when a file has a track 0 every id
 is shifted by 1. The ``score`` attribute, if any, becomes the object's score on that frame (a
-score outside [0, 1] is refused); the ``class_probability`` and ``class_source`` attributes,
-if any, the object's (:mod:`~ecoseg.formats._cvat_class`; a file without them gives none);
-an object labelled differently on two tracks is refused. A
+score outside [0, 1] is refused); the ``class_probability``, ``class_source`` and
+``reviewed`` attributes, if any, the object's (:mod:`~ecoseg.formats._cvat_class`; a file
+without them gives none); an object labelled differently on two tracks is refused. A
 file with neither a ``<meta>`` task nor tracks (a bare ``<annotations/>``) is refused: it
 cannot be told from a task where no animal was seen.
 

@@ -14,10 +14,18 @@ score), one species pair (the object's class with its class probability) and, wi
 ``polygons=True``, the outline of the object's largest part as ``(poly)``. An object without a
 class probability (a prompt's class, a truth's) has the species confidence 1, as DIVE writes a
 class a person gave, and the track attribute ``(trk-atr) class_probability none`` (ecoseg's;
-DIVE keeps a track attribute), so it reads back without one. Boxes are pixel edges: a mask
+DIVE keeps a track attribute), so it reads back without one. The object's class source is
+the track attribute ``(trk-atr) class_source classified`` (ecoseg's, where the store has one),
+and its reviewed flag, where the class source does not say it
+(:attr:`~ecoseg.formats._annotation_model.Track.reviewed`), ``(trk-atr) reviewed false``;
+each is on every row of the object, as DIVE writes a track attribute. Boxes are pixel edges: a mask
 covering columns 10..19 has TL_x 10 and BR_x 20. Read: field 8 is the object's score on the
 frame; the object's class is its species of highest confidence, and that confidence its class
-probability (none where a row of its track says ``(trk-atr) class_probability none``); a
+probability (none where a row of its track says ``(trk-atr) class_probability none``); its
+class source and reviewed flag those of its rows' ``(trk-atr) class_source`` and
+``(trk-atr) reviewed`` (one value of each per object, a second one refused, as is a source not
+of :data:`~ecoseg.provenance.CLASS_SOURCES` and a flag not true or false), else none (a file
+DIVE or another tool wrote: the object records no class source); a
 ``(poly)`` polygon, when given, is the mask, else the box is.
 Spaces around a field are CSV padding (a hand-edited ``1, 0, ..., grouper, 0.9``): species
 names are read without them, and a class that begins or ends with spaces is refused by the
@@ -44,7 +52,7 @@ from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Annotations, Instance, Track, file_annotations
 from ecoseg.formats._files import read_table
 from ecoseg.formats._rle import decode_rle
-from ecoseg.formats._values import integer, number, positive_id, probability
+from ecoseg.formats._values import class_source, flag, integer, number, positive_id, probability
 
 NAME = "viame"
 KIND = "box"
@@ -63,6 +71,8 @@ _STAMP_LIKE = re.compile(r"[\d.:]*\d:[\d.:]*")
 #: the track attribute of an object without a class probability (its species confidence 1
 #: is no classifier's probability)
 NO_PROBABILITY = "(trk-atr) class_probability none"
+#: the track attributes of an object's class source and reviewed flag (ecoseg's)
+SOURCE, REVIEWED = "class_source", "reviewed"
 
 
 def timestamp(seconds: float) -> str:
@@ -133,13 +143,8 @@ def rows(ann: Annotations, *, polygons: bool = False) -> list[list[str]]:
     """
     check_classes(ann, {inst.track for inst in ann.instances})
     classes = ann.class_of()
-    probs = class_probabilities(ann)
-    return [row(ann, inst, classes, polygons, probs) for inst in ann.instances]
-
-
-def class_probabilities(ann: Annotations) -> dict[int, float | None]:
-    """Each object's class probability (None where it has none)."""
-    return {t.id: t.class_probability for t in ann.tracks}
+    tracks = {t.id: t for t in ann.tracks}
+    return [row(ann, inst, classes, polygons, tracks) for inst in ann.instances]
 
 
 def unreadable_classes(ann: Annotations) -> set[int]:
@@ -174,26 +179,28 @@ def check_classes(ann: Annotations, objects) -> None:
 
 
 def row(
-    ann: Annotations, inst: Instance, classes: dict, polygons: bool, probabilities: dict
+    ann: Annotations, inst: Instance, classes: dict, polygons: bool, tracks: dict[int, Track]
 ) -> list[str]:
     """The data row (strings) of one instance; ``classes``: :meth:`Annotations.class_of`,
-    ``probabilities``: :func:`class_probabilities`. With ``polygons`` the ``(poly)`` field is
+    ``tracks``: each object's :class:`Track` by id. With ``polygons`` the ``(poly)`` field is
     there, empty where the instance has no outline.
 
     Examples
     --------
-    >>> ann = Annotations(20, 10, 1, (Track(2, "crab"), Track(3, "goby", 0.25)))
+    >>> ann = Annotations(20, 10, 1, (Track(2, "crab"), Track(3, "goby", 0.25, "classified")))
+    >>> tracks = {t.id: t for t in ann.tracks}
     >>> inst = Instance(frame=0, track=2, box=(1, 2, 5, 6), score=0.5, time=0.0)
-    >>> ",".join(row(ann, inst, ann.class_of(), False, class_probabilities(ann)))
+    >>> ",".join(row(ann, inst, ann.class_of(), False, tracks))
     '2,00:00:00.000000,0,1,2,5,6,0.5,-1,crab,1,(trk-atr) class_probability none'
     >>> inst = Instance(frame=0, track=3, box=(1, 2, 5, 6), score=0.5, time=0.0)
-    >>> ",".join(row(ann, inst, ann.class_of(), False, class_probabilities(ann)))
-    '3,00:00:00.000000,0,1,2,5,6,0.5,-1,goby,0.25'
+    >>> ",".join(row(ann, inst, ann.class_of(), False, tracks))
+    '3,00:00:00.000000,0,1,2,5,6,0.5,-1,goby,0.25,(trk-atr) class_source classified'
     """
     x0, y0, x1, y1 = inst.bounds()
     score = 1.0 if inst.score is None else inst.score
     time = inst.time if inst.time is not None else ann.time_of(inst.frame)
-    species_conf = probabilities.get(inst.track)
+    track = tracks.get(inst.track, Track(inst.track))
+    species_conf = track.class_probability
     out = [
         str(inst.track),
         timestamp(time) if time is not None else f"frame_{inst.frame:06d}",
@@ -213,6 +220,10 @@ def row(
         )
     if species_conf is None:
         out.append(NO_PROBABILITY)
+    if track.class_source is not None:
+        out.append(f"(trk-atr) {SOURCE} {track.class_source}")
+    if track.reviewed is not None:
+        out.append(f"(trk-atr) {REVIEWED} {str(track.reviewed).lower()}")
     return out
 
 
@@ -256,13 +267,13 @@ def write_frames(
     classes = head.class_of()
     unreadable = unreadable_classes(head)
     found: set[int] = set()
-    probabilities = class_probabilities(head)
+    tracks = {t.id: t for t in head.tracks}
     with open(path, "w", encoding="utf-8") as fh:  # DIVE reads UTF-8, whatever the locale
         fh.write(HEADER + "\n" + pd.DataFrame([meta]).to_csv(header=False, index=False))
         out = csv.writer(fh, lineterminator="\n")  # as pandas' to_csv quotes and ends rows
         for _, items in frames:
             for inst in items:
-                out.writerow(row(head, inst, classes, polygons, probabilities))
+                out.writerow(row(head, inst, classes, polygons, tracks))
                 if inst.track in unreadable:
                     found.add(inst.track)
                     if inst.track == min(unreadable):  # no lower one to name: refuse now
@@ -299,6 +310,7 @@ def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotat
         species: list[tuple[str, float]] = []
         polys = []
         unclassified = False  # ecoseg's mark of a track without a class probability
+        marks: dict[str, object] = {}  # ecoseg's class source and reviewed flag, if given
         k = 9
         while k < len(fields):
             item = fields[k].strip()
@@ -306,6 +318,7 @@ def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotat
                 if item.startswith("(poly)"):
                     polys.append(_polygon(item, w, k))
                 unclassified |= " ".join(item.split()) == NO_PROBABILITY
+                _class_mark(item, marks, f"{w}: field {k + 1}")
                 k += 1
                 continue
             if not item:
@@ -348,14 +361,24 @@ def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotat
                 time,
                 f"line {row.line}",
                 unclassified,
+                marks,
             )
         )
     shift = 1 if any(r[0] == 0 for r in records) else 0
     best: dict[int, tuple[float, str]] = {}
     unclassified_ids = set()
+    given: dict[tuple[int, str], tuple[object, str]] = {}  # (object, mark) -> value, line
     instances = []
-    for tid, frame, box, conf, species, polys, time, where, unclassified in records:
+    for tid, frame, box, conf, species, polys, time, where, unclassified, marks in records:
         oid = positive_id(tid + shift, f"{path}: {where}")
+        for name, value in marks.items():
+            first = given.setdefault((oid, name), (value, where))
+            if first[0] != value:
+                raise FormatError(
+                    f"{path}: {where}: (trk-atr) {name} {_shown(value)} of track {tid}, but "
+                    f"{_shown(first[0])} at {first[1]}: one {name.replace('_', ' ')} per "
+                    "object"
+                )
         for name, value in species:
             if oid not in best or value > best[oid][0]:
                 best[oid] = (value, name)
@@ -376,10 +399,49 @@ def read(path: Path, *, width: int, height: int, times: bool = False) -> Annotat
     # the species' confidence is its class probability (VIAME's "species, confidence" pair),
     # unless ecoseg marked the track as having none; field 8 is a score on the frame only
     tracks = [
-        Track(oid, name, float(p) if np.isfinite(p) and oid not in unclassified_ids else None)
+        Track(
+            oid,
+            name,
+            float(p) if np.isfinite(p) and oid not in unclassified_ids else None,
+            given.get((oid, SOURCE), (None,))[0],  # type: ignore[arg-type]
+            given.get((oid, REVIEWED), (None,))[0],  # type: ignore[arg-type]
+        )
         for oid, (p, name) in best.items()
     ]
     return file_annotations(path, width, height, tracks, instances)
+
+
+def _class_mark(item: str, marks: dict, where: str) -> None:
+    """Note a field's class source or reviewed flag (``(trk-atr) class_source classified``,
+    ``(trk-atr) reviewed false``: ecoseg's track attributes) in ``marks``; other fields are
+    left alone.
+
+    Examples
+    --------
+    >>> marks = {}
+    >>> _class_mark("(trk-atr) class_source  reviewed", marks, "a.csv: line 2: field 12")
+    >>> _class_mark("(trk-atr) reviewed false", marks, "a.csv: line 2: field 13")
+    >>> _class_mark("(atr) note coral", marks, "a.csv: line 2: field 14")
+    >>> marks
+    {'class_source': 'reviewed', 'reviewed': False}
+    >>> _class_mark("(trk-atr) class_source model", marks, "a.csv: line 3: field 12")
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: a.csv: line 3: field 12: class_source 'model' is not one of \
+prompt, concept, reviewed, classified, rule, unknown
+    """
+    words = item.split(None, 2)
+    if len(words) < 2 or words[0] != "(trk-atr)" or words[1] not in (SOURCE, REVIEWED):
+        return
+    value = words[2].strip() if len(words) > 2 else ""
+    if words[1] == SOURCE:
+        marks[SOURCE] = class_source(value, where)
+    else:
+        marks[REVIEWED] = flag(value, where, REVIEWED)
+
+
+def _shown(value: object) -> str:
+    """A class source or reviewed flag as an error shows it."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
 
 
 def _refuse_split_attribute(fields: list[str], k: int, where: str) -> None:

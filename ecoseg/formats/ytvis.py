@@ -24,7 +24,9 @@ each frame's score; ``class_probability`` and ``class_source`` (ecoseg's additio
 object's class probability and class source, where the store has them. Read, a track's class
 probability is its ``class_probability``, else the ``score`` of a results file (one without
 ``frame_scores``: a model's confidence in the track's category); its class source its
-``class_source`` (one of :data:`~ecoseg.provenance.CLASS_SOURCES`, else refused), else none.
+``class_source`` (one of :data:`~ecoseg.provenance.CLASS_SOURCES`, else refused), else none;
+its ``reviewed`` (ecoseg's, true or false, written where the class source does not say
+it: :func:`~ecoseg.formats.coco.class_fields`) the reviewed flag an import gives it.
 Frames without the object are ``null``. A file without an ``annotations`` list
 (YouTube-VIS's valid and test splits withhold theirs) is refused: it does not say what is on
 the frames (``"annotations": []`` is a video with no animals). An annotation that no frame
@@ -51,6 +53,7 @@ from ecoseg.formats._rle import rle_area
 from ecoseg.formats._spill import Spill, spill_path
 from ecoseg.formats._values import (
     class_source,
+    flag,
     integer,
     number,
     positive_id,
@@ -240,10 +243,11 @@ def read(
             raise FormatError(
                 f"{path}: {awhere}: category_id {a.get('category_id')!r} is not in 'categories'"
             )
-        given = a.get("class_source")
+        given, mark = a.get("class_source"), a.get("reviewed")
         source = None if given is None else class_source(given, f"{path}: {awhere}")
+        reviewed = None if mark is None else flag(mark, f"{path}: {awhere}", "reviewed")
         p = _class_probability(a, path, awhere)
-        tracks[oid] = Track(oid, cats[a["category_id"]], p, source)
+        tracks[oid] = Track(oid, cats[a["category_id"]], p, source, reviewed)
         before = len(instances)
         segs = a.get("segmentations")
         boxes = a.get("bboxes") or []

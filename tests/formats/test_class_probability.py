@@ -8,11 +8,16 @@ VIAME wrote an object without one with its score on each frame as the species co
 which read back as its class probability (the highest score); it is written with a
 confidence of 1 and ``(trk-atr) class_probability none``, and reads back without one. CVAT
 lost both; it keeps them as mask attributes now, and the class source too, as COCO's
-annotation attributes and YouTube-VIS's annotations do since stop 58. Elsewhere the class
-source is in no format: an imported object records none, and ``ecoseg.measure``'s tables show
-``prompt`` for a named one (a class given with the object, as a truth store's;
+annotation attributes and YouTube-VIS's annotations do since stop 58, and VIAME's track
+attributes since stop 59 (it lost it). MOT, MOTS and DAVIS have no place for it: an imported
+object records none (``unknown``), and ``ecoseg.measure``'s tables show ``prompt`` for a named
+one (a class given with the object, as a truth store's;
 ``ecoseg.measure.regions.class_source_of``). A class source ``reviewed`` (a person's word)
-came back without the reviewed flag a review sets with it: an import sets it.
+came back without the reviewed flag a review sets with it: an import sets it; but not for the
+new part of a split made before ecoseg's splits gave a person's name only as a suggestion
+(source ``reviewed``, flag unset: another animal nobody reviewed), which came back reviewed
+(``classify`` trained on it, the review queue skipped it): the flag is written where the
+class source does not say it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import pytest
 
 import ecoseg
 from ecoseg.formats import export, import_annotations
+from ecoseg.species import apply_edits
+from ecoseg.species.edits import Edit
 from ecoseg.store import MaskStore
 
 T, H, W = 4, 48, 64
@@ -56,13 +63,14 @@ def classified(tmp_path_factory):
     return clip.video, _classified_store(folder / "classified.zarr", clip.video)
 
 
-def _classified_store(store: Path, video) -> Path:
-    """A store of the video whose objects are those of OBJECTS."""
+def _classified_store(store: Path, video, objects=None) -> Path:
+    """A store of the video whose objects are those of OBJECTS (or ``objects``, their
+    object table)."""
     labels = np.zeros((T, H, W), np.uint32)
     labels[:, 2:10, 3:12] = 1
     labels[:, 20:30, 30:40] = 2
     labels[:, 35:40, 50:60] = 3
-    objects = [
+    objects = objects or [
         {"id": i, "class": c, "source": "concept", "class_source": s}
         | ({} if p is None else {"class_probability": p})
         for i, (c, s, p) in OBJECTS.items()
@@ -90,11 +98,11 @@ def test_a_round_trip_keeps_the_class_probability_where_the_format_has_a_field(
 
 
 def test_the_tables_show_an_imported_named_objects_class_source_as_prompt(classified, tmp_path):
-    """As docs/formats.md says: a class given with the object, whatever its probability (a
-    format with classes but no class source: VIAME)."""
+    """As docs/formats.md says: a class given with the object (a format with classes but no
+    class source: MOTS, whose names are its class ids')."""
     video, store = classified
-    path = export(store, "viame", tmp_path / "out.csv")
-    back = import_annotations(path, "viame", video, tmp_path / "back.zarr")
+    path = export(store, "mots", tmp_path / "out.txt")
+    back = import_annotations(path, "mots", video, tmp_path / "back.zarr")
     tracks = ecoseg.measure(back)["tracks"].set_index("object_id")
     assert tracks.loc[list(OBJECTS), "class_source"].tolist() == ["prompt"] * 3
 
@@ -145,11 +153,11 @@ def test_scores_and_class_probabilities_come_back_apart(classified, tmp_path, fm
     ]
 
 
-@pytest.mark.parametrize("fmt", ["cvat", "coco", "ytvis"])
+@pytest.mark.parametrize("fmt", ["cvat", "coco", "ytvis", "viame"])
 def test_a_round_trip_keeps_the_class_source(classified, tmp_path, fmt):
     """ecoseg's ``class_source``, a CVAT mask attribute, a COCO annotation attribute, a
-    YouTube-VIS annotation's field: the tables show where each class came from (they showed
-    ``prompt`` for every object of the imported store)."""
+    YouTube-VIS annotation's field, a VIAME track attribute: the tables show where each class
+    came from (they showed ``prompt`` for every object of the imported store)."""
     video, store = classified
     path = export(store, fmt, tmp_path / f"out-{fmt}")
     back = import_annotations(path, fmt, video, tmp_path / "back.zarr")
@@ -158,7 +166,7 @@ def test_a_round_trip_keeps_the_class_source(classified, tmp_path, fmt):
     assert tracks.loc[list(OBJECTS), "class_source"].tolist() == ["classified", "concept", "prompt"]
 
 
-@pytest.mark.parametrize("fmt", ["cvat", "coco", "ytvis"])
+@pytest.mark.parametrize("fmt", ["cvat", "coco", "ytvis", "viame"])
 def test_a_round_trip_keeps_a_persons_review(classified, tmp_path, fmt):
     """A store a person reviewed (the Review API: a class set, a class confirmed) comes back
     reviewed: class source ``reviewed`` and the reviewed flag, as the review left them (the
@@ -180,6 +188,71 @@ def test_a_round_trip_keeps_a_persons_review(classified, tmp_path, fmt):
 
     assert [r.reviewed for r in back.values()] == [True, False, True]
     assert kept(back) == kept(_records(store))
+
+
+def _kept(records):
+    return {
+        i: (r.class_name, r.class_source, r.reviewed, r.class_probability)
+        for i, r in records.items()
+    }
+
+
+@pytest.mark.parametrize("fmt", ["cvat", "coco", "ytvis", "viame"])
+def test_the_new_part_of_an_old_split_comes_back_unreviewed(classified, tmp_path, fmt):
+    """A split made before ecoseg's splits gave a person's name only as a suggestion (replayed
+    with ``--unchecked-split``) left its new part, another animal, the name and the source
+    ``reviewed`` but not the reviewed flag: ``classify`` does not train on it, the review
+    queue lists it. The import read the source as a review and set the flag."""
+    video, _ = classified
+    store = _classified_store(tmp_path / "split.zarr", video)
+    apply_edits(
+        store,
+        [
+            Edit("set_class", (1,), cls="parrotfish"),
+            Edit("split", (1,), frame=2, new_id=4, unchecked=True),
+        ],
+    )
+    before = _records(store)
+    assert _kept(before)[4] == ("parrotfish", "reviewed", False, 1.0)  # as the old split left it
+    path = export(store, fmt, tmp_path / f"out-{fmt}")
+    back = _records(import_annotations(path, fmt, video, tmp_path / "back.zarr"))
+    assert _kept(back) == _kept(before)
+
+
+@pytest.mark.parametrize("fmt", ["cvat", "coco", "ytvis", "viame"])
+def test_a_reviewed_object_of_an_old_store_without_a_class_source_comes_back_reviewed(
+    classified, tmp_path, fmt
+):
+    """A store written before ``class_source`` existed records a review by the flag alone;
+    its export wrote no class source, and the import no flag (the person's name read as a
+    prompt's: ``classify`` did not train on it)."""
+    video, _ = classified
+    objects = [
+        {"id": 1, "class": "wrasse", "source": "tracker", "reviewed": True},
+        {"id": 2, "class": "goby", "source": "tracker"},
+        {"id": 3, "class": "crab", "source": "prompt"},
+    ]
+    store = _classified_store(tmp_path / "old.zarr", video, objects)
+    path = export(store, fmt, tmp_path / f"out-{fmt}")
+    back = _records(import_annotations(path, fmt, video, tmp_path / "back.zarr"))
+    assert (back[1].class_name, back[1].reviewed) == ("wrasse", True)
+    assert [back[i].reviewed for i in (2, 3)] == [False, False]
+
+
+@pytest.mark.parametrize("fmt", ["mot", "mots", "davis"])
+def test_a_format_without_a_class_source_imports_none_and_no_review(classified, tmp_path, fmt):
+    """MOT, MOTS and DAVIS have no place for a class source, a class probability or the
+    reviewed flag: a reviewed store's objects come back with none (``unknown``, as the
+    tables' ``prompt`` for a named one says a class given with the object), not reviewed:
+    no import makes up a person's word (docs/formats.md's table)."""
+    video, _ = classified
+    store = _classified_store(tmp_path / "reviewed.zarr", video)
+    ecoseg.Review(store).set_class(1, "parrotfish")
+    path = export(store, fmt, tmp_path / f"out-{fmt}")
+    back = _records(import_annotations(path, fmt, video, tmp_path / "back.zarr"))
+    assert {(r.class_source, r.reviewed, r.class_probability) for r in back.values()} == {
+        ("unknown", False, None)
+    }
 
 
 def test_a_cvat_file_without_class_attributes_imports_as_before(classified, tmp_path):

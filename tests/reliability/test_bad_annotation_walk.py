@@ -1,7 +1,9 @@
 """What a careful user moving annotations between tools hits: a file of one format given as
 another, a video given as the annotation file, a file saved as UTF-16 or with ';' between its
 fields, an empty file, a CVAT label the file does not declare, a category id given twice, an
-annotation of another video, a negative frame number, a frame number too long for a float.
+annotation of another video, a negative frame number, a frame number too long for a float,
+a class probability, class source or reviewed flag that is no such value or is given twice
+to one object otherwise.
 
 Before: a MOT file read as VIAME was refused as ``box (70, 51, 21, 1) is empty or inverted``
 (no word of the format), a video as ``line 1: not UTF-8 text (byte 0x9f); save it as UTF-8``,
@@ -279,6 +281,66 @@ CASES = [  # (id, format, file name, content, what the line names)
             "annotations[0] (id 1): class_source 3 is not one of prompt, concept, reviewed, "
             "classified, rule, unknown"
         ],
+    ),
+    (  # ecoseg's reviewed flag (since stop 59: where the class source does not say it)
+        "coco-reviewed-not-a-flag",
+        "coco",
+        "a.json",
+        json.dumps(
+            _coco(
+                annotations=[
+                    {**_coco()["annotations"][0]}
+                    | {"attributes": {"class_source": "reviewed", "reviewed": "no"}}
+                ]
+            )
+        ),
+        ["annotations[0] (id 1): reviewed 'no' is not true or false"],
+    ),
+    (
+        "ytvis-reviewed-not-a-flag",
+        "ytvis",
+        "a.json",
+        json.dumps(_ytvis(annotations=[{**_ytvis()["annotations"][0], "reviewed": 1}])),
+        ["annotations[0] (id 1): reviewed 1 is not true or false"],
+    ),
+    (
+        "cvat-two-reviewed-flags",
+        "cvat",
+        "a.xml",
+        _cvat_masks(("reviewed", "false"), ("reviewed", "true")),
+        [
+            '<track id="1"> <mask frame="1">: reviewed true of object 3, but false at '
+            '<track id="0"> <mask frame="0">: one reviewed flag per object'
+        ],
+    ),
+    (  # VIAME carries the class source as a track attribute since stop 59 (it lost it)
+        "viame-class-source-of-another-word",
+        "viame",
+        "t.csv",
+        _VIAME.rstrip("\n") + ",(trk-atr) class_source model\n",
+        [
+            "line 2: field 12: class_source 'model' is not one of prompt, concept, reviewed, "
+            "classified, rule, unknown"
+        ],
+    ),
+    (
+        "viame-two-class-sources",
+        "viame",
+        "t.csv",
+        _VIAME.rstrip("\n")
+        + ",(trk-atr) class_source reviewed\n"
+        + "3,00:00:00.040000,1,10,11,31,23,1,-1,goby,0.9,(trk-atr) class_source classified\n",
+        [
+            "line 3: (trk-atr) class_source 'classified' of track 3, but 'reviewed' at line 2: "
+            "one class source per object"
+        ],
+    ),
+    (
+        "viame-reviewed-not-a-flag",
+        "viame",
+        "t.csv",
+        _VIAME.rstrip("\n") + ",(trk-atr) reviewed maybe\n",
+        ["line 2: field 12: reviewed 'maybe' is not true or false"],
     ),
 ]
 
