@@ -640,7 +640,9 @@ def _sam3_results(job: Job, reader) -> Iterator[Any]:
 
 def _survey_results(job: Job) -> Iterator[Any]:
     """A photo survey's results, each photograph searched on its own, as ``ecoseg segment``
-    makes them (:func:`ecoseg.engine.concepts.survey_results`)."""
+    makes them (:func:`ecoseg.engine.concepts.survey_results`): once ``job.cancel`` is set
+    the engine stops before the next photograph, and the one searched meanwhile is kept, as
+    a cancelled ``segment`` keeps it in its store."""
     from ecoseg.engine.concepts import check_survey, list_images, survey_predictor, survey_results
 
     require_concepts(job.model, job.concepts, "type a name in Find")
@@ -657,7 +659,8 @@ def _survey_results(job: Job) -> Iterator[Any]:
         score_threshold=0.5 if threshold is None else threshold,
     )[0]
     files = list_images(job.video)
-    return survey_results(predictor, files, [c.name for c in job.concepts], job.objects)
+    names = [c.name for c in job.concepts]
+    return survey_results(predictor, files, names, job.objects, cancel=job.cancel)
 
 
 def run_job(job: Job) -> Iterator[FrameUpdate]:
@@ -716,9 +719,12 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
             results = _sam2_results(checked, reader)
         # the engine's dict of objects, filled while it runs: the widget reads the caller's job
         job.objects = checked.objects
+        # a survey stops itself between photographs (the engine's cancel, as segment's); the
+        # motion tracker has no cancel, and a video frame made once Cancel was pressed is left
+        watched = not survey(job)
         try:
             for result in results:
-                if job.cancel.is_set():
+                if watched and job.cancel.is_set():
                     break
                 if result.index >= stop:
                     break
