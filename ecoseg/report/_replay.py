@@ -93,6 +93,7 @@ def review_steps(
     visual: Sequence[int] = (),
     models: Mapping[str, Sequence[str]] | None = None,
     calibrated: str | None = None,
+    kept: int = 0,
 ) -> list[str]:
     """The ``ecoseg edit`` and ``ecoseg classify`` commands that replay a store's edit log.
 
@@ -104,7 +105,8 @@ def review_steps(
     by its SHA-256 (``--model-sha256``: another model's file is refused). An edit or a
     classification an undo took back and that undo are no steps: they cancel out
     (:func:`ecoseg.species._edit_log.replayed_edits`; kept only where a later split's new
-    id needs them), so the store made again holds the same edits, and no step asks for a
+    id needs them, or among the first ``kept`` entries, which a page names a later one of by
+    its number), so the store made again holds the same edits, and no step asks for a
     model file whose classification was undone. The splits numbered
     in ``unchecked``
     (:func:`ecoseg.species.review.unchecked_splits`: made before ecoseg checked splits, which
@@ -172,7 +174,7 @@ def review_steps(
     from ecoseg.species._edit_log import replayed_edits
     from ecoseg.species._edit_record import Edit
 
-    log = replayed_edits(log)  # an edit taken back and its undo: no steps
+    log = replayed_edits(log, kept)  # an edit taken back and its undo: no steps
     merges = merges or {}
     models = {**recorded_models(log), **(models or {})}
     steps: list[str] = []
@@ -363,9 +365,12 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
     none: where the study manifest records that the last run classified the store with the
     study's model and today's calibration, after the log's last entry
     (:func:`~ecoseg.report._calibration.recorded_classification`), the closing run
-    classifies as it did, and every entry of the log is a step or the first run's; where the
-    log has no entry at all (a store with no tracks: no classification logs one), the first
-    run classifies too, unless the closing run does not (``last``).
+    classifies as it did, and every entry of the log is a step or the first run's. A
+    store with no tracks, none ever (no entry names a track), logs nothing when a run
+    classifies it: every entry of its log (a person's ``ecoseg classify`` that saved another
+    calibration) is a step, and it needs neither run not to classify. An edit undone and its
+    undo are no steps, except before an entry the notes name by its number
+    (:func:`_numbered`): the store made again numbers its entries as the store does.
     """
     try:
         spec = study.video(v.name)
@@ -373,9 +378,12 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
         return StudyReplay([], [], [])
     from ecoseg.species._edit_log import replayed_edits
 
-    log = replayed_edits(v.edits)  # before the log is cut: an undo beside what it took back
-    models: dict[str, list[str]] = {}
     sha = _model_sha256(getattr(spec, "species_model", None))
+    # before the log is cut: an undo beside what it took back; those before an entry the
+    # page names by its number kept, so the store made again numbers it alike
+    kept = _numbered(v.edits, replayed_edits(v.edits), sha)
+    log = replayed_edits(v.edits, kept)
+    models: dict[str, list[str]] = {}
     video = study.relative(spec.path)
     if sha is not None:  # the study's own classifications, named by its model's SHA-256
         models[sha] = ["--model", study.relative(spec.species_model), "--video", video]
@@ -396,36 +404,41 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
     # but where the study's last run did classify, after the log's last entry, and changed
     # no track's entry (so it logged none), the closing run classifies as it did: no entry
     unlogged = sha is not None and not ended and _classified_unlogged(v, study, sha, today)
-    # no entry at all, and the last run classified (a store with no tracks: nothing to name):
-    # the first run classifies as well, logging none; not where the closing run does not
-    # classify (``last``), as the store made again would then record no classification
-    silent = not log and unlogged and not last
+    # a store with no tracks, none ever (no entry names one): the study's runs name nothing
+    # in it and save its calibration before they classify, so they log nothing whether they
+    # classify or not; every entry of its log (a person's ``ecoseg classify`` that saved
+    # another calibration, logged with no track) is a step, and it asks neither run not to
+    # classify (which would make every store's first or last classifications steps)
+    trackless = not v.objects and not any(entry.get("ids") for entry in v.edits)
     # the first run makes one classification, with today's calibration: none (the first
     # entry a review, or no entry), one with another calibration or two (a calibration
     # changed and measured again) are steps of their own; but two with no review after them
     # where the closing run does not classify (``last``): the first run's, then steps
     unclassified = (
         sha is not None
-        and not silent
+        and not trackless
         and (
             not first
             or _other_calibration(first[0], today)
             or (len(first) > 1 and (bool(person) or not last))
         )
     )
-    last_unclassified = sha is not None and not ended and not unlogged
+    last_unclassified = sha is not None and not trackless and not ended and not unlogged
     # any before it (the study run again with another calibration) are steps, or the store
     # made again would lack them; all of them where the closing run does not classify, or
     # where its classification is no entry of the log
-    closing = 0 if last or unlogged else 1
-    if person:
+    closing = 0 if last or unlogged or trackless else 1
+    if trackless:  # no run logs anything in it: every entry a step
+        start, end = 0, len(log)
+    elif person:
         start = 0 if whole else person[0]
         end = max(person[-1] + 1, len(log) - closing)
     else:  # the study's classifications alone: the first run makes the first (or none:
         # ``whole``), the closing one the last (or none: ``last``), steps the others
         start, end = (0 if whole else 1), len(log) - closing
     log = log[start:end]
-    if first and not unclassified and "calibration" not in (first[0].get("classification") or {}):
+    made = first and not unclassified and not trackless  # by the first run
+    if made and "calibration" not in (first[0].get("classification") or {}):
         notes.append(  # remade by the first run, with the calibration the study gives now
             f"{v.name}: edit log entry {first[0].get('n')}, a classification of an older "
             "ecoseg, did not record its calibration: the first run makes it with the study's "
@@ -441,8 +454,34 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
         v.kept_visual,
         models=models,
         calibrated=today,
+        kept=max(0, kept - start),  # the log's first entries are the store's, as they are
     )
     return StudyReplay(steps, files, notes, unclassified, last_unclassified)
+
+
+def _numbered(edits: list[dict], log: list[dict], sha: str | None) -> int:
+    """How many of a study store's log entries ``edits``, from the first, its replay makes
+    as they are, an edit undone and its undo too (``kept`` of
+    :func:`~ecoseg.species._edit_log.replayed_edits`): up to the last one the page's notes
+    name by its number, as ``ecoseg edit STORE --log`` numbers it (a classification with a
+    model not the study's, ``sha``; a first one of the study's that recorded no calibration),
+    so the store made again gives it the same number. ``log`` is the replay's entries with
+    no such pair kept.
+
+    Examples
+    --------
+    >>> edits = [{"n": 1, "kind": "delete", "ids": [2]},
+    ...          {"n": 2, "kind": "undo", "ids": [], "undoes": 1},
+    ...          {"n": 3, "kind": "classify", "ids": [4], "classification": {"model_sha256": "b"}},
+    ...          {"n": 4, "kind": "delete", "ids": [5]}]
+    >>> _numbered(edits, edits[2:], "a"), _numbered(edits, edits[3:], "a")
+    (3, 0)
+    """
+    named = {id(e) for e in log if _classified_by(e) not in (None, sha)}
+    record = (log[0].get("classification") or {}) if log else {}
+    if log and sha is not None and _classified_by(log[0]) == sha and "calibration" not in record:
+        named.add(id(log[0]))  # the first run's, said of in a note
+    return max((k + 1 for k, entry in enumerate(edits) if id(entry) in named), default=0)
 
 
 def _classified_unlogged(v: VideoInfo, study: Any, sha: str, calibrated: str | None) -> bool:

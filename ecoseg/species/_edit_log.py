@@ -207,7 +207,7 @@ def log_lines(log: Sequence[dict]) -> list[str]:
     return lines
 
 
-def replayed_edits(log: Sequence[dict]) -> list[dict]:
+def replayed_edits(log: Sequence[dict], kept: int = 0) -> list[dict]:
     """The entries of ``log`` a replay makes again, in log order: an edit an undo took back
     and that undo cancel out, as in :func:`standing_edits` (a classification and its
     ``--undo`` are no two steps: the store is as before both, and the replay needs no model
@@ -217,7 +217,11 @@ def replayed_edits(log: Sequence[dict]) -> list[dict]:
     - a stretch of the log of undone edits and their undos that is not whole (an undo of an
       edit outside it: a log edited by hand, a part of a log) is kept as it is;
     - one with a split, before a split the replay makes: a split's new id is one above
-      every id the log ever used, so the later split would get another id without it.
+      every id the log ever used, so the later split would get another id without it;
+    - one among the first ``kept`` entries (with its undo, wherever that is): a report that
+      names a later entry by its number (``edit log entry 5``, as ``ecoseg edit STORE --log``
+      numbers it) needs the store made again to number it alike, which it does not with
+      entries before it left out.
 
     Examples
     --------
@@ -233,6 +237,8 @@ def replayed_edits(log: Sequence[dict]) -> list[dict]:
     []
     >>> [e["n"] for e in replayed_edits([*undone, {**split, "n": 3, "new_id": 7}])]
     [1, 2, 3]
+    >>> [e["n"] for e in replayed_edits(log, kept=2)]  # entry 4 stays entry 4
+    [1, 2, 3, 4]
     """
     log = list(log)
     pairs = _taken_back(log)
@@ -258,6 +264,7 @@ def replayed_edits(log: Sequence[dict]) -> list[dict]:
                 keep.update(run)
         if log[k].get("kind") == "split" and (k not in gone or k in keep):
             later_split = True
+    keep.update(k for pair in pairs.items() if pair[1] < kept for k in pair)
     return [e for k, e in enumerate(log) if k not in gone or k in keep]
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from study_helpers import (
     EPOCH,
+    page_files,
     page_steps,
     page_steps_of,
     replays_identically,
@@ -20,6 +21,7 @@ from study_helpers import (
     undo_then_review,
     write_study,
 )
+from suite_helpers import fit_species_model
 
 import ecoseg
 from ecoseg.species._edit_log import standing_edits
@@ -477,3 +479,105 @@ def test_a_store_with_no_tracks_lets_the_first_run_classify(study, tmp_path, mon
     assert steps[-1] == "ecoseg study study.yaml"
     assert len(steps) == 3 and steps[1].startswith("ecoseg edit out/stores/reef-a.zarr")
     replays_identically(root, fresh)
+
+
+def test_a_store_with_no_tracks_and_a_logged_classification_lets_the_first_run_classify(
+    study, tmp_path, monkeypatch
+):
+    """reef-b, with the study's model too, has no tracks, and a person classified it with
+    another calibration (10 mm/px): ``classify`` saved it, so the classification is logged,
+    naming no track. Its log did not begin with the study's classification of today's
+    calibration, so the page's first run was ``ecoseg study --no-report --no-classify`` and
+    every store's first classification a step of its own, though no run of the study names
+    anything in reef-b (it saves the calibration first, then finds no track). Now its entry
+    is a step and the first run classifies: the same logs, tables and page."""
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    write_study(  # reef-b: no track lasts long enough to be one
+        root,
+        extra_a="    species_model: species.json",
+        extra_b="    species_model: species.json\n    params: {warmup: 5, min_hits: 1000}",
+    )
+    stores = root / "out" / "stores"
+    run_study(root / "study.yaml", progress=False, report=False)
+    monkeypatch.chdir(root)
+    b = "out/stores/reef-b.zarr"
+    argv = ["classify", b, "--model", "species.json", "--video", "b/video.mp4"]
+    assert main([*argv, "--calibration", "10", "--quiet"]) == 0
+    run_study(root / "study.yaml", progress=False)  # reef-b at 20 again, no entry; the page
+    log = edit_log(stores / "reef-b.zarr")
+    assert [(e["kind"], e["ids"]) for e in log] == [("classify", [])]
+    sha = log[0]["classification"]["model_sha256"]
+    assert page_steps(root) == [
+        "ecoseg study study.yaml --no-report",
+        f"ecoseg classify {b} --model species.json --model-sha256 {sha} --video b/video.mp4 "
+        "--calibration 10",
+        "ecoseg study study.yaml",
+    ]
+    replays_identically(root, fresh)
+
+    def logged(folder):  # reef-b's log, but for its times
+        kept = ("n", "kind", "ids")
+        return [
+            ({k: e[k] for k in kept}, e["classification"]["calibration"])
+            for e in edit_log(folder / b)
+        ]
+
+    assert logged(fresh) == logged(root)
+
+
+def test_an_undone_edit_before_an_entry_a_note_names_keeps_its_number(study, tmp_path, monkeypatch):
+    """A person deleted a track and undid it (entries 2, 3), then the study classified with
+    another model file (entry 5) and with its own again: the page's note names entry 5, as
+    ``ecoseg edit STORE --log`` numbers it. The steps left out the delete and its undo, so the
+    store made again had that classification as entry 3, and the page made again said
+    ``entry 3``. Now the steps keep what was undone before an entry a note names: the store
+    made again numbers its log as the store does, and the page made again is the page."""
+    from ecoseg.cli import main
+    from ecoseg.species import edit_log
+    from ecoseg.species._edit_log import log_lines
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    store, where = root / "out" / "stores" / "reef-a.zarr", "out/stores/reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: the study's model
+    first, second = ecoseg.MaskStore.open(store).object_ids.tolist()[:2]
+    assert main(["edit", str(store), f"--delete={first}"]) == 0  # 2
+    assert main(["edit", str(store), "--undo"]) == 0  # 3: takes back 2
+    assert main(["edit", str(store), f"--delete={second}"]) == 0  # 4
+    own = (root / "species.json").read_bytes()
+    other = fit_species_model(tmp_path / "other", frames=30, seed=5)
+    shutil.copyfile(other, root / "species.json")
+    run_study(root / "study.yaml", progress=False, report=False)  # 5: another model
+    (root / "species.json").write_bytes(own)
+    run_study(root / "study.yaml", progress=False)  # 6: its own again; the page
+    log = edit_log(store)
+    kinds = ["classify", "delete", "undo", "delete", "classify", "classify"]
+    assert [e["kind"] for e in log] == kinds
+    sha = log[4]["classification"]["model_sha256"]
+    file = f"species_model.{sha[:12]}.json"
+    assert page_steps(root) == [
+        "ecoseg study study.yaml --no-report",
+        f"ecoseg edit {where} --delete {first}",
+        f"ecoseg edit {where} --undo",
+        f"ecoseg edit {where} --delete {second}",
+        f"ecoseg classify {where} --model {file} --model-sha256 {sha} --video a/video.mp4",
+        "ecoseg study study.yaml",
+    ]
+    page = html.unescape((root / "out" / "report.html").read_text())
+    assert f"reef-a: classified (edit log entry 5) with the species model of SHA-256 {sha}" in page
+    assert log_lines(log)[4].startswith("5  ")
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
+    (fresh / file).write_bytes(page_files(root / "out" / "report.html")[file])
+    assert run_steps(page_steps(root), fresh) == []
+    same_results(root, fresh)
+    again = edit_log(fresh / where)
+    assert [(e["n"], e["kind"]) for e in again] == [(e["n"], e["kind"]) for e in log]
+    assert (fresh / "out" / "report.html").read_bytes() == (
+        root / "out" / "report.html"
+    ).read_bytes()
