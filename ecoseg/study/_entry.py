@@ -29,17 +29,6 @@ from ecoseg.study.records import VideoSpec
 
 __all__ = ["key_words", "parse_video"]
 
-_FALLBACK_MODELS = (
-    "sam2-tiny",
-    "sam2-small",
-    "sam2-base-plus",
-    "sam2-large",
-    "sam2.1-tiny",
-    "sam2.1-small",
-    "sam2.1-base-plus",
-    "sam2.1-large",
-)
-
 
 def key_words(exc: Exception) -> str:
     """The message of a check of the library, whose keyword leads it before its ``ecoseg``
@@ -165,20 +154,11 @@ def parse_video(
             f"{at('prompts')} the classical engine takes no prompts; set `engine: sam2`"
         )
 
+    model = merged.get("model", "sam3" if engine == "sam3" else "sam2.1-tiny")
+    _check_model(model, engine, at("model"))
+    request = None  # no concepts: not a SAM 3 run
     if engine == "sam3":
-        model = merged.get("model", "sam3")
-        models = _sam3_names()
-        if not isinstance(model, str) or model not in models:
-            hint = did_you_mean(str(model), models)
-            raise ConfigError(f"{at('model')} model: unknown SAM 3 model {model!r}{hint}")
         request = _concept_request(model, prompts, prompts_text, concepts, at("prompts"))
-    else:
-        request = None  # no concepts: not a SAM 3 run
-        model = merged.get("model", "sam2.1-tiny")
-        models = _model_names()
-        if not isinstance(model, str) or model not in models:
-            hint = did_you_mean(str(model), models)
-            raise ConfigError(f"{at('model')} model: unknown SAM 2 variant {model!r}{hint}")
 
     checkpoint = merged.get("checkpoint")
     if checkpoint is not None:
@@ -390,6 +370,26 @@ def _parse_concepts(merged: dict, at) -> tuple[tuple[str, ...], int]:
     return tuple(names), every
 
 
+def _check_model(model: Any, engine: str, ctx: str) -> None:
+    """``model:`` refused as :func:`ecoseg.segment` refuses it, by the network's own lookup
+    (:func:`ecoseg.sam3.config.get_config` for SAM 3, which
+    :func:`~ecoseg.engine.checks.concept_request` asks too, else
+    :func:`ecoseg.sam2.variants.get_variant`, which ``sam2.build`` asks), in its words
+    after ``ctx`` and the key, with the closest known name. The classical engine's videos
+    take the SAM 2 check: their model is one of ``defaults:`` for the videos of the others."""
+    if engine == "sam3":
+        from ecoseg.sam3.config import PRESETS as known
+        from ecoseg.sam3.config import get_config as lookup
+    else:
+        from ecoseg.sam2.variants import VARIANTS as known
+        from ecoseg.sam2.variants import get_variant as lookup
+    try:
+        lookup(model)
+    except ConfigError as exc:
+        hint = did_you_mean(str(model), known)
+        raise ConfigError(f"{ctx} model: {exc}{hint}") from None
+
+
 def _concept_request(model: str, prompts: Path | None, shown, concepts, ctx: str):
     """A SAM 3 video's :class:`~ecoseg.engine.checks.ConceptRequest`: its prompt file read,
     its concepts combined with ``concepts:`` and something to find, as ``segment`` checks
@@ -433,17 +433,3 @@ def _check_params(engine: str, params: dict, ctx: str) -> dict:
         except (TypeError, ValueError, EcosegError) as exc:
             raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
     return params
-
-
-def _sam3_names() -> tuple[str, ...]:
-    from ecoseg.sam3.config import PRESETS
-
-    return tuple(PRESETS)
-
-
-def _model_names() -> tuple[str, ...]:
-    try:
-        from ecoseg.sam2.variants import VARIANTS
-    except Exception:  # noqa: BLE001 - the network package is optional for validation
-        return _FALLBACK_MODELS
-    return tuple(VARIANTS)
