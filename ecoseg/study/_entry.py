@@ -118,11 +118,11 @@ def parse_video(
     elif auto is False:
         raise ConfigError(f"{at('auto')} `auto: false` needs a `prompts:` file")
 
-    from ecoseg.engine import ENGINES, check_device, check_fast, check_image_size
+    from ecoseg.engine import DEFAULT_MODEL, ENGINES, check_device, check_fast, check_image_size
 
-    engine = merged.get("engine")
+    engine = asked = merged.get("engine")
     concepts, detect_every = _parse_concepts(merged, at)
-    if concepts or engine == "sam3" or str(merged.get("model", "")).startswith("sam3"):
+    if concepts or engine == "sam3" or str(merged.get("model")).startswith("sam3"):
         if engine not in (None, "sam3"):
             raise ConfigError(
                 f"{at('engine')} concepts and SAM 3 models are tracked by SAM 3: drop "
@@ -154,8 +154,12 @@ def parse_video(
             f"{at('prompts')} the classical engine takes no prompts; set `engine: sam2`"
         )
 
-    model = merged.get("model", "sam3" if engine == "sam3" else "sam2.1-tiny")
+    model = merged.get("model")  # null: the default, as segment(model=None)
+    if model is None:
+        model = "sam3" if engine == "sam3" else DEFAULT_MODEL
     _check_model(model, engine, at("model"))
+    if engine == "classical":
+        _check_no_network(entry, asked, at)
     request = None  # no concepts: not a SAM 3 run
     if engine == "sam3":
         request = _concept_request(model, prompts, prompts_text, concepts, at("prompts"))
@@ -368,6 +372,29 @@ def _parse_concepts(merged: dict, at) -> tuple[tuple[str, ...], int]:
             f"{at('detect_every')} detect_every: must be a positive integer, got {every!r}"
         )
     return tuple(names), every
+
+
+def _check_no_network(entry: dict, asked: str | None, at) -> None:
+    """Refuse ``model:``, ``checkpoint:`` or ``pretrained: false`` in the entry of a video the
+    classical motion tracker segments, as ``segment`` refuses ``--model``, ``--checkpoint`` and
+    ``--random-weights`` for it (:func:`ecoseg.engine.checks.check_network_settings`): they
+    were dropped without a word. From ``defaults:`` they are for the videos with a network.
+    ``asked`` is the engine written (``None``: none, the motion tracker for want of prompts)."""
+    given = {"model": entry.get("model"), "checkpoint": entry.get("checkpoint")}
+    given["pretrained"] = "false" if entry.get("pretrained") is False else None
+    for key, value in given.items():
+        if value is None:  # not in the entry, or null: the default, as in segment()
+            continue
+        said = f"`{key}: {value}` is for the sam2 engine's network"
+        if asked == "classical":
+            raise ConfigError(
+                f"{at(key)} {said}; the classical motion tracker has none: drop `{key}:`"
+            )
+        raise ConfigError(
+            f"{at(key)} {said}, but without `prompts:` or `auto: true` this video uses the "
+            f"classical motion tracker, which has none: give `prompts:` or `auto: true`, or "
+            f"drop `{key}:`"
+        )
 
 
 def _check_model(model: Any, engine: str, ctx: str) -> None:

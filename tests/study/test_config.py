@@ -188,9 +188,9 @@ def test_every_model_the_networks_know_is_taken(tmp_path):
 
     (tmp_path / "v.mp4").write_bytes(b"")
     for name in [*VARIANTS, *PRESETS]:
-        concepts = "\n  concepts: wrasse" if name in PRESETS else ""
+        run = "concepts: wrasse" if name in PRESETS else "auto: true"  # a network's video
         (tmp_path / "study.yaml").write_text(
-            study_text(f"- path: v.mp4\n  model: {name}{concepts}\n")
+            study_text(f"- path: v.mp4\n  model: {name}\n  {run}\n")
         )
         assert load_study(tmp_path / "study.yaml").videos[0].model == name
 
