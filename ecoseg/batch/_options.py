@@ -44,11 +44,10 @@ def segment_options(
 
         ClassicalParams.from_dict(params)
     else:
-        from ecoseg.sam2.variants import VARIANTS
+        from ecoseg.sam2.variants import get_variant
 
         model = DEFAULT_MODEL if model is None else model
-        if model not in VARIANTS:
-            raise ConfigError(f"unknown SAM 2 variant {model!r} (see `ecoseg weights list`)")
+        get_variant(model)  # segment's refusal (sam2.build asks it), in its words
         missing = [n for n in names if n not in prompts]
         if missing and not auto:
             raise ConfigError(

@@ -46,9 +46,9 @@ The package: :mod:`~ecoseg.study.config` (the study file; its parts in private m
 it), :mod:`~ecoseg.study.records` (the :class:`Study` and :class:`VideoSpec` it is read into),
 :mod:`~ecoseg.study.manifest` (fingerprints), :mod:`~ecoseg.study.moved` (videos moved
 away: their finished stores kept) and :mod:`~ecoseg.study.runner` (:func:`run_study`).
-Videos are segmented by the task ``ecoseg batch`` runs (:mod:`ecoseg.batch.jobs`), tables
-are written and combined by :mod:`ecoseg.measure.tables`, and the report is
-:func:`ecoseg.report`.
+Videos are segmented (:mod:`~ecoseg.study.segmenting`) by the task ``ecoseg batch`` runs
+(:mod:`ecoseg.batch.jobs`), tables are written and combined by
+:mod:`ecoseg.measure.tables`, and the report is :func:`ecoseg.report`.
 """
 
 from __future__ import annotations

@@ -29,17 +29,6 @@ from ecoseg.study.records import VideoSpec
 
 __all__ = ["key_words", "parse_video"]
 
-_FALLBACK_MODELS = (
-    "sam2-tiny",
-    "sam2-small",
-    "sam2-base-plus",
-    "sam2-large",
-    "sam2.1-tiny",
-    "sam2.1-small",
-    "sam2.1-base-plus",
-    "sam2.1-large",
-)
-
 
 def key_words(exc: Exception) -> str:
     """The message of a check of the library, whose keyword leads it before its ``ecoseg``
@@ -129,11 +118,11 @@ def parse_video(
     elif auto is False:
         raise ConfigError(f"{at('auto')} `auto: false` needs a `prompts:` file")
 
-    from ecoseg.engine import ENGINES, check_device, check_fast, check_image_size
+    from ecoseg.engine import DEFAULT_MODEL, ENGINES, check_device, check_fast, check_image_size
 
-    engine = merged.get("engine")
+    engine = asked = merged.get("engine")
     concepts, detect_every = _parse_concepts(merged, at)
-    if concepts or engine == "sam3" or str(merged.get("model", "")).startswith("sam3"):
+    if concepts or engine == "sam3" or str(merged.get("model")).startswith("sam3"):
         if engine not in (None, "sam3"):
             raise ConfigError(
                 f"{at('engine')} concepts and SAM 3 models are tracked by SAM 3: drop "
@@ -165,20 +154,15 @@ def parse_video(
             f"{at('prompts')} the classical engine takes no prompts; set `engine: sam2`"
         )
 
+    model = merged.get("model")  # null: the default, as segment(model=None)
+    if model is None:
+        model = "sam3" if engine == "sam3" else DEFAULT_MODEL
+    _check_model(model, engine, at("model"))
+    if engine == "classical":
+        _check_no_network(entry, asked, at)
+    request = None  # no concepts: not a SAM 3 run
     if engine == "sam3":
-        model = merged.get("model", "sam3")
-        models = _sam3_names()
-        if not isinstance(model, str) or model not in models:
-            hint = did_you_mean(str(model), models)
-            raise ConfigError(f"{at('model')} model: unknown SAM 3 model {model!r}{hint}")
         request = _concept_request(model, prompts, prompts_text, concepts, at("prompts"))
-    else:
-        request = None  # no concepts: not a SAM 3 run
-        model = merged.get("model", "sam2.1-tiny")
-        models = _model_names()
-        if not isinstance(model, str) or model not in models:
-            hint = did_you_mean(str(model), models)
-            raise ConfigError(f"{at('model')} model: unknown SAM 2 variant {model!r}{hint}")
 
     checkpoint = merged.get("checkpoint")
     if checkpoint is not None:
@@ -390,6 +374,49 @@ def _parse_concepts(merged: dict, at) -> tuple[tuple[str, ...], int]:
     return tuple(names), every
 
 
+def _check_no_network(entry: dict, asked: str | None, at) -> None:
+    """Refuse ``model:``, ``checkpoint:`` or ``pretrained: false`` in the entry of a video the
+    classical motion tracker segments, as ``segment`` refuses ``--model``, ``--checkpoint`` and
+    ``--random-weights`` for it (:func:`ecoseg.engine.checks.check_network_settings`): they
+    were dropped without a word. From ``defaults:`` they are for the videos with a network.
+    ``asked`` is the engine written (``None``: none, the motion tracker for want of prompts)."""
+    given = {"model": entry.get("model"), "checkpoint": entry.get("checkpoint")}
+    given["pretrained"] = "false" if entry.get("pretrained") is False else None
+    for key, value in given.items():
+        if value is None:  # not in the entry, or null: the default, as in segment()
+            continue
+        said = f"`{key}: {value}` is for the sam2 engine's network"
+        if asked == "classical":
+            raise ConfigError(
+                f"{at(key)} {said}; the classical motion tracker has none: drop `{key}:`"
+            )
+        raise ConfigError(
+            f"{at(key)} {said}, but without `prompts:` or `auto: true` this video uses the "
+            f"classical motion tracker, which has none: give `prompts:` or `auto: true`, or "
+            f"drop `{key}:`"
+        )
+
+
+def _check_model(model: Any, engine: str, ctx: str) -> None:
+    """``model:`` refused as :func:`ecoseg.segment` refuses it, by the network's own lookup
+    (:func:`ecoseg.sam3.config.get_config` for SAM 3, which
+    :func:`~ecoseg.engine.checks.concept_request` asks too, else
+    :func:`ecoseg.sam2.variants.get_variant`, which ``sam2.build`` asks), in its words
+    after ``ctx`` and the key, with the closest known name. The classical engine's videos
+    take the SAM 2 check: their model is one of ``defaults:`` for the videos of the others."""
+    if engine == "sam3":
+        from ecoseg.sam3.config import PRESETS as known
+        from ecoseg.sam3.config import get_config as lookup
+    else:
+        from ecoseg.sam2.variants import VARIANTS as known
+        from ecoseg.sam2.variants import get_variant as lookup
+    try:
+        lookup(model)
+    except ConfigError as exc:
+        hint = did_you_mean(str(model), known)
+        raise ConfigError(f"{ctx} model: {exc}{hint}") from None
+
+
 def _concept_request(model: str, prompts: Path | None, shown, concepts, ctx: str):
     """A SAM 3 video's :class:`~ecoseg.engine.checks.ConceptRequest`: its prompt file read,
     its concepts combined with ``concepts:`` and something to find, as ``segment`` checks
@@ -433,17 +460,3 @@ def _check_params(engine: str, params: dict, ctx: str) -> dict:
         except (TypeError, ValueError, EcosegError) as exc:
             raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
     return params
-
-
-def _sam3_names() -> tuple[str, ...]:
-    from ecoseg.sam3.config import PRESETS
-
-    return tuple(PRESETS)
-
-
-def _model_names() -> tuple[str, ...]:
-    try:
-        from ecoseg.sam2.variants import VARIANTS
-    except Exception:  # noqa: BLE001 - the network package is optional for validation
-        return _FALLBACK_MODELS
-    return tuple(VARIANTS)

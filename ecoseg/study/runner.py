@@ -2,7 +2,8 @@
 
 Every step is skipped when the fingerprints in the manifest (:mod:`ecoseg.study.manifest`) say
 its inputs have not changed. Videos are segmented by the same task as ``ecoseg batch``
-(:func:`ecoseg.batch.jobs.run_job`), here one after another or on a Dask cluster.
+(:func:`ecoseg.batch.jobs.run_job`), here one after another or on a Dask cluster
+(:mod:`ecoseg.study.segmenting`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._checks import check_path_arg
-from ecoseg._cli import logger, one_line
+from ecoseg._cli import logger
 from ecoseg._paths import check_out_folder, relpath
-from ecoseg.batch.cluster import check_count, connect, local_workers, run_tasks, task_resources
-from ecoseg.batch.jobs import Job, run_job
+from ecoseg.batch.cluster import check_count
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure import TABLES, check_has_frames
 from ecoseg.measure.tables import (
@@ -52,9 +52,10 @@ from ecoseg.study.manifest import (
 )
 from ecoseg.study.moved import check_renamed, moved_truths, moved_videos
 from ecoseg.study.records import Study, VideoSpec
+from ecoseg.study.segmenting import raise_in_study, segment_videos
 from ecoseg.study.species_models import check_model_versions, read_species_model
 
-__all__ = ["StudyResult", "run_study", "segment_task"]
+__all__ = ["StudyResult", "run_study"]
 
 
 @dataclass
@@ -416,7 +417,7 @@ def run_study(
         save_manifest(output, manifest)
 
     local = scheduler is None and (workers is not None or threads is not None)
-    _run_segment_jobs(
+    segment_videos(
         jobs,
         progress,
         scheduler,
@@ -585,7 +586,7 @@ def _check_truths(study: Study, stores: dict[str, Path]) -> None:
             check_pair(stores[video.name], video.truth)
         except EcosegError as exc:
             places = places or key_places(study, ("truth",))
-            _raise_in_study(exc, places[video.name]["truth"])
+            raise_in_study(exc, places[video.name]["truth"])
 
 
 def _text_sha256(path: Path) -> str | None:
@@ -653,119 +654,3 @@ def _no_maxn_rows(video, folder: Path) -> bool:
     if not (video.engine == "classical" or video.auto):
         return False
     return len(read_table(folder / "maxn.parquet")) == 0
-
-
-def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
-    """The segmentation of one video (resuming its store, or making it anew)."""
-    options = {
-        "prompts": None if video.prompts is None else str(video.prompts),
-        "engine": video.engine,
-        "model": video.model,
-        "checkpoint": None if video.checkpoint is None else str(video.checkpoint),
-        "pretrained": video.pretrained,
-        "image_size": video.image_size,
-        "device": video.device,
-        "progress": progress,
-        "params": dict(video.params),
-        "fast": video.fast,
-    }
-    if video.auto:
-        options["auto"] = True
-    if video.engine == "classical":  # no network: the defaults' model is for other videos
-        for key in ("model", "checkpoint", "pretrained"):
-            del options[key]  # (ecoseg.segment refuses network settings for this engine)
-    if video.fps is not None:
-        options["fps"] = video.fps
-    if video.engine == "sam3":  # ecoseg.segment tells concept tracking by the model name
-        del options["engine"]
-        options.update(concepts=list(video.concepts), detect_every=video.detect_every)
-        if video.as_video:  # absent otherwise (a folder given concepts is a photo survey)
-            options["as_video"] = True
-    overwrite = not resume and store.exists()
-    return Job(video.name, str(video.path), str(store), options, resume, overwrite)
-
-
-def segment_task(task: tuple[Job, VideoSpec, dict[str, str]]) -> dict[str, Any]:
-    """Segment one video of a study where the task runs (module level: Dask workers import it
-    by name): check what this machine lacks for it, in the study file's words
-    (:func:`~ecoseg.study.checks.check_video`), then :func:`~ecoseg.batch.jobs.run_job`.
-
-    Parameters
-    ----------
-    task : (Job, VideoSpec, dict)
-        The job, the video it segments and where errors about it point
-        (:func:`~ecoseg.study.checks.video_places`).
-
-    Returns
-    -------
-    dict
-        What :func:`~ecoseg.batch.jobs.run_job` returns.
-    """
-    job, video, places = task
-    check_video(video, places)
-    return run_job(job)
-
-
-def _raise_in_study(error: BaseException, place: str) -> None:
-    """Raise ``error`` of a video's segmentation with the video's study entry in front
-    (``place``: ``"FILE: line N: videos[i] (name):"``), once; errors that bad input does not
-    cause (not an :class:`~ecoseg.errors.EcosegError`) as they are."""
-    text = one_line(error)
-    study_file = place.split(": line ")[0].rstrip(":")
-    if not isinstance(error, EcosegError) or text.startswith(study_file):
-        raise error
-    try:
-        wrapped = type(error)(f"{place} {text}")
-    except Exception:  # noqa: BLE001 - an exception class with another signature
-        raise error from None
-    raise wrapped from error
-
-
-def _run_segment_jobs(
-    jobs,
-    progress: bool,
-    scheduler: Any,
-    log,
-    finished,
-    places,
-    *,
-    local=False,
-    workers=None,
-    threads=None,
-) -> None:
-    if not jobs:
-        return
-    if scheduler is None and not local:
-        for video, store, _inputs, _fp, resume in jobs:
-            log(f"segment {video.name}" + (" (resuming)" if resume else ""))
-            try:  # (not segment_task: run_study checked this machine for it up front)
-                run_job(_job(video, store, resume, progress))
-            except EcosegError as exc:
-                _raise_in_study(exc, places[video.name][""])
-            finished(video)
-        return
-    by_name = {}
-    tasks = []
-    for video, store, _inputs, _fp, resume in jobs:
-        log(f"segment {video.name}: submitted")
-        by_name[video.name] = video
-        tasks.append(
-            (
-                video.name,
-                (_job(video, store, resume, False), video, places[video.name]),
-                task_resources(video.engine, video.device),
-            )
-        )
-    gpu = {"GPU": 1} if any(t[2] for t in tasks) else None
-    with connect(
-        scheduler,
-        workers=local_workers(workers, threads, len(tasks), gpu) if local else None,
-        threads=threads,
-        resources=gpu if local else None,
-        log=log,
-    ) as client:
-        for name, _attempts, _result, error in run_tasks(client, segment_task, tasks):
-            if error is not None:
-                _raise_in_study(error, places[name][""])
-            finished(by_name[name])
-            log(f"segment {name}: done")

@@ -11,7 +11,9 @@ import os
 import shutil
 
 import pytest
+from reliability_helpers import assert_one_line_error
 
+import ecoseg
 from ecoseg.batch import batch
 from ecoseg.errors import ConfigError, VideoError
 
@@ -66,3 +68,32 @@ def test_cli_a_folder_of_videos_is_refused_naming_what_to_give(clip, tmp_path, c
     assert os.path.join("2024-03", "siteA", "T1.mp4") in err
     assert f"give the video files, not their folder (e.g. {field / '**' / '*.mp4'}" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("model", "extra"),
+    [("sam2.1-tyni", ["--auto"]), ("sam3-large", [])],
+    ids=["sam2", "sam3"],
+)
+def test_cli_an_unknown_model_is_refused_in_segments_words(model, extra, clip, tmp_path, cli):
+    """``batch --model sam2.1-tyni`` said ``unknown SAM 2 variant 'sam2.1-tyni' (see `ecoseg
+    weights list`)``, its own words; ``segment`` and a study file say the network's, with the
+    valid names."""
+    code, _, err = cli("segment", clip.video, "-o", tmp_path / "m.zarr", "--model", model, *extra)
+    said = assert_one_line_error(code, err, f"unknown SAM {model[3]} ", repr(model), "valid names")
+    out = tmp_path / "out"
+    code, _, err = cli("batch", clip.video, "-o", out, "--model", model, *extra)
+    assert assert_one_line_error(code, err) == said
+    assert not out.exists() and not (tmp_path / "m.zarr").exists()
+
+
+def test_a_model_that_is_no_name_is_refused_as_segment_refuses_it(clip, tmp_path):
+    """``ecoseg.batch(..., model=["sam2.1-tiny"])`` raised ``TypeError: unhashable type:
+    'list'`` from its own check of the name."""
+    with pytest.raises(ConfigError) as refused:
+        ecoseg.segment(clip.video, out=tmp_path / "m.zarr", model=["sam2.1-tiny"], auto=True)
+    assert str(refused.value).startswith("unknown SAM 2 variant ['sam2.1-tiny']; valid names")
+    with pytest.raises(ConfigError) as batch_refused:
+        batch([clip.video], tmp_path / "out", model=["sam2.1-tiny"], auto=True, progress=False)
+    assert str(batch_refused.value) == str(refused.value)
+    assert not (tmp_path / "out").exists()

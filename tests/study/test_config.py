@@ -155,6 +155,47 @@ def test_schema_errors_name_the_file_and_the_culprit(tmp_path, text, expected):
 
 
 @pytest.mark.parametrize(
+    ("entry", "said"),
+    [
+        (  # the SAM 2 branch: the network's words (sam2.build's lookup), the closest name
+            "model: sam2.1-tyni",
+            "model: unknown SAM 2 variant 'sam2.1-tyni'; valid names: sam2.1-tiny, "
+            "sam2.1-small, sam2.1-base-plus, sam2.1-large, sam2-tiny, sam2-small, "
+            "sam2-base-plus, sam2-large (did you mean 'sam2.1-tiny'?)",
+        ),
+        (  # the SAM 3 branch: concept_request's (get_config's) words
+            "model: sam3-reducd\n  concepts: wrasse",
+            "model: unknown SAM 3 model 'sam3-reducd'; valid names: sam3, sam3-reduced "
+            "(did you mean 'sam3-reduced'?)",
+        ),
+        ("model: 3", "model: unknown SAM 2 variant 3; valid names: sam2.1-tiny,"),
+        ("model: [sam3]\n  concepts: a", "model: unknown SAM 3 model ['sam3']; valid names"),
+    ],
+)
+def test_an_unknown_model_is_refused_in_the_networks_words(tmp_path, entry, said):
+    """The study asks the lookup ``segment`` asks (``get_variant``, ``get_config``) rather
+    than a list of its own: the message is the network's, with the valid names, after the
+    file, the line and the key (it was the study's own ``unknown SAM 2 variant 'x'``)."""
+    message = refusal(tmp_path, study_text(f"- path: v.mp4\n  {entry}\n"))
+    assert f"study.yaml: line 5: videos[0] (v): {said}" in message
+    assert "\n" not in message
+
+
+def test_every_model_the_networks_know_is_taken(tmp_path):
+    """The names a study file takes are the networks' own (one list decides)."""
+    from ecoseg.sam2.variants import VARIANTS
+    from ecoseg.sam3.config import PRESETS
+
+    (tmp_path / "v.mp4").write_bytes(b"")
+    for name in [*VARIANTS, *PRESETS]:
+        run = "concepts: wrasse" if name in PRESETS else "auto: true"  # a network's video
+        (tmp_path / "study.yaml").write_text(
+            study_text(f"- path: v.mp4\n  model: {name}\n  {run}\n")
+        )
+        assert load_study(tmp_path / "study.yaml").videos[0].model == name
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("name: s\ncolour: red\nvideos: [v.mp4]\n", "line 2: unknown key 'colour'"),

@@ -130,3 +130,64 @@ def test_a_check_of_the_library_names_the_study_key_not_the_segment_option(tmp_p
     assert err.startswith(f"ecoseg: error: {path}: line ") and err.count("\n") == 1, err
     assert "videos[0] (v): image_size: must be a multiple of 14 from 112 to 4032" in err, err
     assert "--image-size" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("setting", "key", "said"),
+    [
+        ("engine: classical\n  model: sam2.1-large", "model", "`model: sam2.1-large`"),
+        ("model: sam2.1-large", "model", "`model: sam2.1-large`"),  # no prompts: the tracker
+        ("checkpoint: w.pt", "checkpoint", "`checkpoint: w.pt`"),
+        ("pretrained: false", "pretrained", "`pretrained: false`"),
+    ],
+    ids=["engine-classical", "no-prompts", "checkpoint", "random-weights"],
+)
+def test_network_settings_in_a_motion_tracker_videos_entry_are_refused(
+    tmp_path, setting, key, said
+):
+    """`model: sam2.1-large` in the entry of a video the classical motion tracker segments
+    was taken and dropped without a word (the store's provenance named no model), where
+    `segment --engine classical --model sam2.1-large` refuses it; so were `checkpoint:` and
+    `pretrained: false` (`--checkpoint`, `--random-weights`)."""
+    message = refusal(tmp_path, study_text(f"- path: v.mp4\n  {setting}\n"))
+    line = 6 if setting.startswith("engine") else 5
+    start = f"{tmp_path / 'study.yaml'}: line {line}: videos[0] (v): {said} is for the sam2 "
+    assert message.startswith(f"{start}engine's network"), message
+    if setting.startswith("engine"):
+        assert message.endswith(f"the classical motion tracker has none: drop `{key}:`")
+    else:
+        assert message.endswith(
+            "without `prompts:` or `auto: true` this video uses the classical motion tracker, "
+            f"which has none: give `prompts:` or `auto: true`, or drop `{key}:`"
+        )
+
+
+def test_default_network_settings_are_for_the_videos_with_a_network(tmp_path):
+    """`defaults:` apply to every video: their model, checkpoint and random weights are the
+    networks' videos', and the motion tracker's videos of the same study take none."""
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    (tmp_path / "w.pt").write_bytes(b"weights")
+    (tmp_path / "study.yaml").write_text(
+        "defaults: {model: sam2.1-large, checkpoint: w.pt, pretrained: false}\n"
+        "videos:\n  - {path: v.mp4, name: a}\n  - {path: v.mp4, name: b, auto: true}\n"
+        "  - {path: v.mp4, name: c, pretrained: true}\n"
+    )
+    a, b, c = load_study(tmp_path / "study.yaml").videos
+    assert (a.engine, b.engine, c.engine) == ("classical", "sam2", "classical")
+    assert (b.model, b.checkpoint, b.pretrained) == ("sam2.1-large", tmp_path / "w.pt", False)
+
+
+@pytest.mark.parametrize(
+    ("run", "model"),
+    [("auto: true", "sam2.1-tiny"), ("concepts: wrasse", "sam3"), ("", "sam2.1-tiny")],
+    ids=["sam2", "sam3", "classical"],
+)
+def test_model_null_is_the_default_model_as_in_segment(tmp_path, run, model):
+    """`model: null` was refused as `unknown SAM 2 variant None`, where
+    ``ecoseg.segment(model=None)`` is the default model; null is the default, as for
+    `checkpoint: null` or `device: null` (in an entry: whatever `defaults:` say)."""
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    (tmp_path / "study.yaml").write_text(
+        study_text(f"- path: v.mp4\n  model: null\n  {run}\n", "defaults: {model: sam2.1-large}\n")
+    )
+    assert load_study(tmp_path / "study.yaml").videos[0].model == model

@@ -55,10 +55,10 @@ def study_copy(base, tmp_path, monkeypatch) -> Path:
 def calls(monkeypatch):
     """Count segmentations and measurements done by run_study."""
     import ecoseg.measure
-    import ecoseg.study.runner
+    import ecoseg.study.segmenting
 
     counts = {"segment": [], "measure": []}
-    real_segment, real_measure = ecoseg.study.runner.run_job, ecoseg.measure.measure
+    real_segment, real_measure = ecoseg.study.segmenting.run_job, ecoseg.measure.measure
 
     def segment(job):
         counts["segment"].append(Path(job.store).name)
@@ -68,7 +68,7 @@ def calls(monkeypatch):
         counts["measure"].append(Path(str(store)).name)
         return real_measure(store, *args, **kwargs)
 
-    monkeypatch.setattr(ecoseg.study.runner, "run_job", segment)
+    monkeypatch.setattr(ecoseg.study.segmenting, "run_job", segment)
     monkeypatch.setattr(ecoseg.measure, "measure", measure)
     return counts
 
@@ -185,18 +185,18 @@ def test_a_store_not_yet_made_anew_is_not_kept_as_the_new_inputs(study_copy, cal
     """A run whose video failed before its old store was replaced (missing or damaged weights
     on a scheduler's worker, a storage hiccup) recorded the new inputs for it: the next run
     kept the old store, segmented with the old parameters, as unchanged."""
-    import ecoseg.study.runner
+    import ecoseg.study.segmenting
 
     write_study(study_copy, extra_b="    params: {warmup: 4, min_hits: 2}")
-    counting = ecoseg.study.runner.run_job
+    counting = ecoseg.study.segmenting.run_job
 
     def fails(job):
         raise OSError("the storage went away for a moment")
 
-    monkeypatch.setattr(ecoseg.study.runner, "run_job", fails)
+    monkeypatch.setattr(ecoseg.study.segmenting, "run_job", fails)
     with pytest.raises(OSError):
         run_study(study_copy / "study.yaml", progress=False, report=False)
-    monkeypatch.setattr(ecoseg.study.runner, "run_job", counting)
+    monkeypatch.setattr(ecoseg.study.segmenting, "run_job", counting)
     result = run_study(study_copy / "study.yaml", progress=False, report=False)
     assert calls["segment"] == ["reef-b.zarr"] and result.segmented == ["reef-b"]
     store = ecoseg.MaskStore.open(study_copy / "out" / "stores" / "reef-b.zarr")
@@ -410,7 +410,7 @@ def _set_progress(store: Path, frames: int) -> None:
 def test_killed_segmentation_is_resumed(study_copy, calls, monkeypatch):
     import json
 
-    import ecoseg.study.runner
+    import ecoseg.study.segmenting
 
     manifest_path = study_copy / "out" / MANIFEST
     manifest = json.loads(manifest_path.read_text())
@@ -419,13 +419,13 @@ def test_killed_segmentation_is_resumed(study_copy, calls, monkeypatch):
     store = study_copy / "out" / "stores" / "reef-a.zarr"
     _set_progress(store, 8)
     seen = {}
-    counting = ecoseg.study.runner.run_job
+    counting = ecoseg.study.segmenting.run_job
 
     def spy(job):
         seen[Path(job.store).name] = (job.resume, job.overwrite)
         return counting(job)
 
-    monkeypatch.setattr(ecoseg.study.runner, "run_job", spy)
+    monkeypatch.setattr(ecoseg.study.segmenting, "run_job", spy)
     result = run_study(study_copy / "study.yaml", progress=False, report=False)
     assert calls["segment"] == ["reef-a.zarr"] and result.segmented == ["reef-a"]
     assert seen == {"reef-a.zarr": (True, False)}
@@ -457,6 +457,7 @@ def test_a_serial_run_checks_each_video_for_this_machine_once(clips, tmp_path, m
     segment_task just before segmenting it; now once. segment_task itself still checks (a
     Dask worker is another machine)."""
     import ecoseg.study.runner as runner
+    import ecoseg.study.segmenting as segmenting
 
     checked = []
     real = runner.check_video
@@ -474,9 +475,10 @@ def test_a_serial_run_checks_each_video_for_this_machine_once(clips, tmp_path, m
 
     study = load_study(tmp_path / "study.yaml")
     video = next(v for v in study.videos if v.name == "reef-a")
-    monkeypatch.setattr(runner, "run_job", lambda job: {"status": "done"})
+    monkeypatch.setattr(segmenting, "check_video", counting)
+    monkeypatch.setattr(segmenting, "run_job", lambda job: {"status": "done"})
     checked.clear()
-    runner.segment_task((None, video, {"": "study.yaml: videos[0] (reef-a):"}))
+    segmenting.segment_task((None, video, {"": "study.yaml: videos[0] (reef-a):"}))
     assert checked == ["reef-a"]
 
 
@@ -619,7 +621,7 @@ def test_a_store_of_no_frames_stops_the_study_as_measure_does(clips, tmp_path, m
     """A video whose segmentation stored no frames: the study made empty tables for it and
     then died in the report with a matplotlib traceback. It now stops at the measure step
     with measure's one line naming the store, and writes no tables for it."""
-    import ecoseg.study.runner
+    import ecoseg.study.segmenting
     from ecoseg.errors import StoreError
 
     def no_frames(job):  # a video that gave no frames, stored as a finished run
@@ -630,7 +632,7 @@ def test_a_store_of_no_frames_stops_the_study_as_measure_does(clips, tmp_path, m
 
     shutil.copytree(clips, tmp_path, dirs_exist_ok=True)
     write_study(tmp_path)
-    monkeypatch.setattr(ecoseg.study.runner, "run_job", no_frames)
+    monkeypatch.setattr(ecoseg.study.segmenting, "run_job", no_frames)
     with pytest.raises(StoreError, match="reef-a.zarr: holds no frames, so nothing was observed"):
         run_study(tmp_path / "study.yaml", progress=False)
     assert not (tmp_path / "out" / "tables" / "maxn.parquet").exists()

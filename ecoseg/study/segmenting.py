@@ -1,0 +1,173 @@
+"""Step 1 of a study run (:func:`~ecoseg.study.runner.run_study`): segment the videos it
+planned, by the task ``ecoseg batch`` runs (:func:`ecoseg.batch.jobs.run_job`), here one
+after another or on a Dask cluster, and name a video's error after its entry in the study file.
+
+Exports
+-------
+``segment_videos``
+    Run the planned jobs, calling back as each video's store is finished.
+``segment_task``
+    One video's task where it runs (a Dask worker imports it by name).
+``raise_in_study``
+    Raise a video's error with its study entry in front (``study.yaml: line 9: videos[1]
+    (south):``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ecoseg._cli import one_line
+from ecoseg.batch.cluster import connect, local_workers, run_tasks, task_resources
+from ecoseg.batch.jobs import Job, run_job
+from ecoseg.errors import EcosegError
+from ecoseg.study.checks import check_video
+from ecoseg.study.records import VideoSpec
+
+__all__ = ["raise_in_study", "segment_task", "segment_videos"]
+
+
+def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
+    """The segmentation of one video (resuming its store, or making it anew)."""
+    options = {
+        "prompts": None if video.prompts is None else str(video.prompts),
+        "engine": video.engine,
+        "model": video.model,
+        "checkpoint": None if video.checkpoint is None else str(video.checkpoint),
+        "pretrained": video.pretrained,
+        "image_size": video.image_size,
+        "device": video.device,
+        "progress": progress,
+        "params": dict(video.params),
+        "fast": video.fast,
+    }
+    if video.auto:
+        options["auto"] = True
+    if video.engine == "classical":  # no network: the defaults' model is for other videos
+        for key in ("model", "checkpoint", "pretrained"):
+            del options[key]  # (ecoseg.segment refuses network settings for this engine)
+    if video.fps is not None:
+        options["fps"] = video.fps
+    if video.engine == "sam3":  # ecoseg.segment tells concept tracking by the model name
+        del options["engine"]
+        options.update(concepts=list(video.concepts), detect_every=video.detect_every)
+        if video.as_video:  # absent otherwise (a folder given concepts is a photo survey)
+            options["as_video"] = True
+    overwrite = not resume and store.exists()
+    return Job(video.name, str(video.path), str(store), options, resume, overwrite)
+
+
+def segment_task(task: tuple[Job, VideoSpec, dict[str, str]]) -> dict[str, Any]:
+    """Segment one video of a study where the task runs (module level: Dask workers import it
+    by name): check what this machine lacks for it, in the study file's words
+    (:func:`~ecoseg.study.checks.check_video`), then :func:`~ecoseg.batch.jobs.run_job`.
+
+    Parameters
+    ----------
+    task : (Job, VideoSpec, dict)
+        The job, the video it segments and where errors about it point
+        (:func:`~ecoseg.study.checks.video_places`).
+
+    Returns
+    -------
+    dict
+        What :func:`~ecoseg.batch.jobs.run_job` returns.
+    """
+    job, video, places = task
+    check_video(video, places)
+    return run_job(job)
+
+
+def raise_in_study(error: BaseException, place: str) -> None:
+    """Raise ``error`` of a video's segmentation with the video's study entry in front
+    (``place``: ``"FILE: line N: videos[i] (name):"``), once; errors that bad input does not
+    cause (not an :class:`~ecoseg.errors.EcosegError`) as they are."""
+    text = one_line(error)
+    study_file = place.split(": line ")[0].rstrip(":")
+    if not isinstance(error, EcosegError) or text.startswith(study_file):
+        raise error
+    try:
+        wrapped = type(error)(f"{place} {text}")
+    except Exception:  # noqa: BLE001 - an exception class with another signature
+        raise error from None
+    raise wrapped from error
+
+
+def segment_videos(
+    jobs: list[tuple[VideoSpec, Path, dict, str, bool]],
+    progress: bool,
+    scheduler: Any,
+    log: Callable[[str], None],
+    finished: Callable[[VideoSpec], None],
+    places: dict[str, dict[str, str]],
+    *,
+    local: bool = False,
+    workers: int | None = None,
+    threads: int | None = None,
+) -> None:
+    """Segment the videos a study run planned.
+
+    Parameters
+    ----------
+    jobs : list of (VideoSpec, Path, dict, str, bool)
+        Each video, its store, its inputs and fingerprint (the manifest's) and whether its
+        store is resumed (same inputs) rather than made anew.
+    progress : bool
+        Progress bars of a run here.
+    scheduler : optional
+        As for :func:`~ecoseg.study.runner.run_study`: ``None`` runs the videos one after
+        another here (this machine checked by the caller); else their tasks
+        (:func:`segment_task`) go through :func:`ecoseg.batch.run_tasks`.
+    log : callable
+        Takes each progress line.
+    finished : callable
+        Called with each video once its store is finished (the caller records it).
+    places : dict
+        Where errors about each video point (:func:`~ecoseg.study.checks.video_places`).
+    local, workers, threads
+        ``local``: with no ``scheduler``, a local Dask cluster of ``workers`` processes of
+        ``threads`` threads (:func:`ecoseg.batch.connect`).
+
+    Raises
+    ------
+    EcosegError
+        What a video's segmentation raised, named after its entry (:func:`raise_in_study`).
+    """
+    if not jobs:
+        return
+    if scheduler is None and not local:
+        for video, store, _inputs, _fp, resume in jobs:
+            log(f"segment {video.name}" + (" (resuming)" if resume else ""))
+            try:  # (not segment_task: run_study checked this machine for it up front)
+                run_job(_job(video, store, resume, progress))
+            except EcosegError as exc:
+                raise_in_study(exc, places[video.name][""])
+            finished(video)
+        return
+    by_name = {}
+    tasks = []
+    for video, store, _inputs, _fp, resume in jobs:
+        log(f"segment {video.name}: submitted")
+        by_name[video.name] = video
+        tasks.append(
+            (
+                video.name,
+                (_job(video, store, resume, False), video, places[video.name]),
+                task_resources(video.engine, video.device),
+            )
+        )
+    gpu = {"GPU": 1} if any(t[2] for t in tasks) else None
+    with connect(
+        scheduler,
+        workers=local_workers(workers, threads, len(tasks), gpu) if local else None,
+        threads=threads,
+        resources=gpu if local else None,
+        log=log,
+    ) as client:
+        for name, _attempts, _result, error in run_tasks(client, segment_task, tasks):
+            if error is not None:
+                raise_in_study(error, places[name][""])
+            finished(by_name[name])
+            log(f"segment {name}: done")
