@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from ecoseg._paths import (
-    check_checkpoint,
     check_out_parent,
     check_out_suffix,
     check_overwrite,
@@ -234,8 +233,8 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     Raises
     ------
     ConfigError
-        The checkpoint file is missing, ``--concepts`` is given with a model that is not
-        SAM 3, or ``--params`` is not a JSON object.
+        ``--concepts`` is given with a model that is not SAM 3, the model is unknown, its
+        checkpoint file is missing, or ``--params`` is not a JSON object.
     PromptError
         A ``--concepts`` name is blank, repeated or alike another but for case or spacing.
 
@@ -251,11 +250,10 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     ecoseg.errors.ConfigError: concepts (--concepts) need a SAM 3 model (--model sam3), not \
 'sam2.1-tiny'
     """
-    from ecoseg.engine import DEFAULT_MODEL, check_concept_run
+    from ecoseg.engine import DEFAULT_MODEL, check_concept_run, check_model_checkpoint
 
     checkpoint = args.checkpoint
     model = args.model or ("sam3" if args.concepts is not None else None)
-    check_checkpoint(checkpoint, model or DEFAULT_MODEL)
     if args.concepts is not None:
         check_concept_run(model)  # the library's words (engine and --auto: checked later)
         from ecoseg.prompts import parse_concepts
@@ -263,6 +261,8 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
         # blank, repeated or alike names, named as typed (the library says ``concepts``), as
         # --fps is checked here (frame_rate) and ``fps=`` by the library
         parse_concepts(args.concepts, "--concepts")
+    # the model before its checkpoint file, whose line says how to get the model's weights
+    check_model_checkpoint(model or DEFAULT_MODEL, checkpoint)
     return {
         "engine": args.engine,
         "model": model,

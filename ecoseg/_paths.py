@@ -440,12 +440,19 @@ def check_checkpoint(
     *,
     shown: str | os.PathLike | None = None,
     option: str = "--checkpoint",
+    published: bool = True,
 ) -> None:
     """Refuse a checkpoint path that is not a file, before any work: one line in the wording
     of :func:`check_file` naming it, and how to get the weights of ``model`` (the callers give
     the model the run will use)
     (``segment --checkpoint``, ``batch --checkpoint``, :func:`ecoseg.batch` and a study's
     ``checkpoint:``, which passes the path as written as ``shown`` and its key as ``option``).
+
+    ``published`` says whether ``ecoseg weights download MODEL`` fetches weights of
+    ``model``: this module cannot read the weights manifest, so callers that know it say
+    (:func:`ecoseg.engine.check_model_checkpoint`, which refuses an unknown model first); a
+    model without published weights (``sam3-reduced``) is told so instead of being given a
+    command that fails.
 
     Examples
     --------
@@ -455,15 +462,25 @@ def check_checkpoint(
     ecoseg.errors.ConfigError: weights/nope.pt: checkpoint file not found; \
 `ecoseg weights download sam2.1-small` fetches the official weights into the cache, which is \
 used when --checkpoint is left out (`ecoseg weights list` shows the variants)
+    >>> check_checkpoint("weights/nope.pt", "sam3-reduced", published=False)
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: weights/nope.pt: checkpoint file not found; sam3-reduced has no \
+published weights to download: give a checkpoint file that exists (--checkpoint)
     """
     if checkpoint is not None and not Path(checkpoint).is_file():
-        model = model or "MODEL"
-        gated = " (gated: your own Hugging Face token)" if str(model).startswith("sam3") else ""
-        hint = (
-            f"; `ecoseg weights download {model}` fetches the official weights{gated} into the "
-            f"cache, which is used when {option} is left out (`ecoseg weights list` shows the "
-            "variants)"
-        )
+        if model is not None and not published:
+            hint = (
+                f"; {model} has no published weights to download: give a checkpoint file that "
+                f"exists ({option})"
+            )
+        else:
+            model = model or "MODEL"
+            gated = " (gated: your own Hugging Face token)" if str(model).startswith("sam3") else ""
+            hint = (
+                f"; `ecoseg weights download {model}` fetches the official weights{gated} into "
+                f"the cache, which is used when {option} is left out (`ecoseg weights list` "
+                "shows the variants)"
+            )
         check_file(checkpoint, "checkpoint file", shown=shown, hint=hint)
 
 

@@ -70,6 +70,7 @@ SHELLS = (
     "ecoseg._species_cli",
     "ecoseg._formats_cli",
     "ecoseg._info_cli",
+    "ecoseg._campaign_cli",
     "ecoseg.demo",
     "ecoseg.sample",
     "ecoseg.napari",

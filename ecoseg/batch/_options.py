@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ecoseg._paths import check_checkpoint, check_file, check_in_folder, plain_name
+from ecoseg._paths import check_file, check_in_folder, plain_name
 from ecoseg.errors import ConfigError
 
 __all__ = ["check_this_machine", "concept_options", "segment_options"]
@@ -23,6 +23,7 @@ def segment_options(
         DEFAULT_MODEL,
         check_device,
         check_image_size,
+        check_model_checkpoint,
         check_network_settings,
         check_params,
         choose_engine,
@@ -56,7 +57,7 @@ def segment_options(
             )
         for name, path in prompts.items():
             check_file(path, f"prompt file of {name!r}", kind="JSON")
-        check_checkpoint(checkpoint, model)
+        check_model_checkpoint(model, checkpoint)
     common = {"engine": engine, "auto": auto}
     return _per_video(
         names, prompts, common, model, checkpoint, pretrained, image_size, device, params
@@ -130,7 +131,7 @@ def concept_options(
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Per-video keyword arguments of a SAM 3 concept run (a photo survey's where the video
     is an image folder and not ``as_video``), validated before any work."""
-    from ecoseg.engine import params_dict
+    from ecoseg.engine import check_model_checkpoint, params_dict
     from ecoseg.engine.checks import concept_request
     from ecoseg.engine.concept_rules import ConceptSettings
     from ecoseg.errors import PromptError
@@ -153,7 +154,7 @@ def concept_options(
             request.require_concepts()
         except ConfigError as exc:
             raise ConfigError(f"{name}: {exc}") from None
-    check_checkpoint(checkpoint, model)
+    check_model_checkpoint(model, checkpoint)
     _check_device(device)
     common = {"concepts": concepts, "detect_every": detect_every}
     if as_video:  # absent otherwise: the options of runs made before it existed

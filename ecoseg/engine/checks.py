@@ -5,7 +5,8 @@
 command-line option: a network setting for the classical motion tracker
 (:func:`check_network_settings`), ``fast`` (:func:`check_fast`), an image size
 (:func:`check_image_size`), a device (:func:`check_device`), engine parameters
-(:func:`check_params`), what concept tracking cannot do (:func:`check_concept_run`) and an
+(:func:`check_params`), what concept tracking cannot do (:func:`check_concept_run`), an
+unknown model or a checkpoint file that is not there (:func:`check_model_checkpoint`) and an
 output store that exists (:func:`check_new_store`). :func:`concept_request` is what a SAM 3
 concept run (a photo survey or a video) asks for, checked: its model and its concepts.
 :func:`ecoseg.segment`, ``ecoseg batch``, study files and the napari widget all check here;
@@ -28,6 +29,7 @@ __all__ = [
     "check_device",
     "check_fast",
     "check_image_size",
+    "check_model_checkpoint",
     "check_network_settings",
     "check_new_store",
     "check_params",
@@ -287,6 +289,67 @@ def check_network_settings(
         f"{what}, but without prompts or --auto this run uses the classical motion tracker, "
         f"which has none: give prompts or --auto (or --engine sam2), or drop {flags}"
     )
+
+
+def check_model_checkpoint(
+    model: str,
+    checkpoint: Any = None,
+    *,
+    shown: str | os.PathLike | None = None,
+    option: str = "--checkpoint",
+) -> None:
+    """Refuse, before any work, a model no network has, then a checkpoint that is not a file:
+    the checkpoint's line says how to get the model's weights, which only holds for a model
+    that exists (``--model sam3-large --checkpoint nope.pt`` was told to run
+    ``ecoseg weights download sam3-large``, a command that fails).
+
+    The model is checked in the words its network's build uses: a SAM 3 preset for a
+    ``sam3`` name (:func:`ecoseg.sam3.config.get_config`), else a SAM 2 variant
+    (:func:`ecoseg.sam2.variants.get_variant`). The checkpoint is checked by
+    :func:`ecoseg._paths.check_checkpoint`, told whether ``ecoseg weights download`` fetches
+    the model's weights (the weights manifest: SAM 2 variants and hub-hosted SAM 3 weights;
+    ``sam3-reduced`` has none). ``segment --checkpoint`` and ``batch --checkpoint``
+    (:func:`ecoseg.batch` too) check here.
+
+    Parameters
+    ----------
+    model : str
+        The model the run will use.
+    checkpoint : str or Path, optional
+        The checkpoint file given (``None``: none, nothing to check).
+    shown, option
+        As for :func:`ecoseg._paths.check_checkpoint`: the path as written, and its option.
+
+    Raises
+    ------
+    ConfigError
+        An unknown model, or a checkpoint that is not a file.
+
+    Examples
+    --------
+    >>> check_model_checkpoint("sam2.1-tiny")
+    >>> check_model_checkpoint("sam2.1-huge", "nope.pt")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: unknown SAM 2 variant 'sam2.1-huge'; valid names: sam2.1-tiny, ...
+    >>> check_model_checkpoint("sam3-reduced", "nope.pt")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: nope.pt: checkpoint file not found; sam3-reduced has no published \
+weights to download: give a checkpoint file that exists (--checkpoint)
+    """
+    from ecoseg._paths import check_checkpoint
+    from ecoseg.sam2.weights import manifest
+    from ecoseg.sam3.weights import entries
+
+    if str(model).startswith("sam3"):
+        from ecoseg.sam3.config import get_config
+
+        get_config(model)
+    else:
+        from ecoseg.sam2.variants import get_variant
+
+        get_variant(model)
+    published = model in manifest() or model in entries()
+    check_checkpoint(checkpoint, model, shown=shown, option=option, published=published)
 
 
 def check_fast(fast: bool, engine: str) -> None:

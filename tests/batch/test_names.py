@@ -132,7 +132,8 @@ def test_cli_measure_and_prompts_use_the_store_names(gopro, tmp_path, capsys):
     prompts.mkdir()
     (prompts / "site-a__GX010001.json").write_text("{}")
     with pytest.raises(ConfigError, match="needs a prompt file for every video; none for 'site-b"):
-        from ecoseg.cli import _run_batch, build_parser
+        from ecoseg._campaign_cli import _run_batch
+        from ecoseg.cli import build_parser
 
         _run_batch(build_parser().parse_args(
             ["batch", str(a), str(b), "-o", str(tmp_path / "o2"), "--engine", "sam2",
@@ -145,8 +146,9 @@ def test_cli_prompts_dir_reads_the_candidate_stores_once(gopro, tmp_path, monkey
     files, and batch() named them again: every store that could be a video's was read twice
     (8 reads here, hundreds of requests on object storage). Now once, with the same files:
     site-a's under the name its earlier store keeps."""
+    from ecoseg._campaign_cli import _run_batch
     from ecoseg.batch import jobs
-    from ecoseg.cli import _run_batch, build_parser
+    from ecoseg.cli import build_parser
 
     a, b = gopro / "site-a/GX010001.MP4", gopro / "site-b/GX010001.MP4"
     out = tmp_path / "out"

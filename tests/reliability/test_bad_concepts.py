@@ -280,6 +280,33 @@ def test_an_unknown_sam3_model_is_refused_before_the_video_is_opened(cli, tmp_pa
     assert not out.exists()
 
 
+@pytest.mark.parametrize("command", ["segment", "batch"])
+@pytest.mark.parametrize(
+    ("model", "said"),
+    [
+        (["sam3-large", "--concepts", "fish"], "unknown SAM 3 model 'sam3-large'; valid names:"),
+        (["sam3-large"], "unknown SAM 3 model 'sam3-large'; valid names:"),
+        (["sam2.1-huge", "--auto"], "unknown SAM 2 variant 'sam2.1-huge'; valid names:"),
+        (["sam3-reduced", "--concepts", "fish"], "sam3-reduced has no published weights"),
+    ],
+    ids=["sam3-concepts", "sam3", "sam2-auto", "unpublished"],
+)
+def test_a_missing_checkpoint_of_a_model_without_weights_to_download_says_so(
+    cli, clip, tmp_path, command, model, said
+):
+    """``--model sam3-large --checkpoint nope.pt`` said *nope.pt: checkpoint file not found;
+    `ecoseg weights download sam3-large` fetches the official weights ...*, a command that
+    fails (so for ``sam2.1-huge`` and for ``sam3-reduced``, which has no published weights):
+    an unknown model is named first, in the network build's words, and a model without
+    published weights is told so."""
+    out = tmp_path / "out"
+    args = ["-o", out, "--model", *model, "--checkpoint", tmp_path / "nope.pt"]
+    code, _, err = cli(command, clip.video, *args)
+    line = assert_one_line_error(code, err, said)
+    assert "weights download" not in line
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("key", ["concept", "object"])
 def test_a_misspelt_prompt_file_key_is_named(cli, clip, tmp_path, key):
     """``{"concept": ["fish"]}`` said *expected an object with an 'objects' list (or a
