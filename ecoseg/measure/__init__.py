@@ -14,8 +14,10 @@ alone is :func:`ecoseg.measure.regions.regions`):
   :func:`~ecoseg.measure.tables.combine_tables` - table files and tables of many videos.
 
 Column names carry their units (``area_mm2``, ``mean_speed_mm_s``), ``DataFrame.attrs``
-holds ``units`` (column -> unit), ``calibration``, ``store``, ``store_complete`` and
-``ecoseg_version``. Every column is documented in ``docs/tables.md``.
+holds ``units`` (column -> unit), ``calibration``, ``store``, ``store_complete``,
+``ecoseg_version`` and which store and state of it they were made of (``store_location``,
+``store_fingerprint``, and with ``out`` ``store_from_tables``: :mod:`ecoseg.measure._origin`).
+Every column is documented in ``docs/tables.md``.
 
 A store whose run was interrupted (``ecoseg segment`` killed before the end) is measured over
 the frames it holds, with one :class:`IncompleteStoreWarning` saying so and how to continue it.
@@ -36,6 +38,7 @@ from ecoseg._lazy import make_callable
 from ecoseg._paths import check_out_folder, check_outside_store, check_overwrite
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, InterruptedTablesWarning
+from ecoseg.measure._origin import path_from, store_fingerprint, store_location
 from ecoseg.measure._own_files import check_own_table
 from ecoseg.measure._tables_lock import tables_lock
 from ecoseg.measure.calibration import (
@@ -320,6 +323,8 @@ def measure(
             # the calibration the tables record is saved into the store as they are put in
             # place, so a failed write (a full disk) leaves the store as it was
             if targets:
+                for df in tables.values():  # a store moved with its tables: still theirs
+                    df.attrs["store_from_tables"] = path_from(out, df.attrs["store_location"])
                 _write(tables, targets, Path(out), save)
             elif save is not None:
                 save()
@@ -415,11 +420,17 @@ def _tables(
         frames=observed,
     )
     tables = {"regions": reg, "tracks": tracks, "counts": counts, "maxn": maxn, "cover": cov}
+    # where the store is from any folder, and what of it the tables are made of (the
+    # calibration measured with is the one saved into it): checked by ecoseg.report
+    origin = {
+        "store_location": store_location(store),
+        "store_fingerprint": store_fingerprint(store, cal.to_dict() if cal is not None else None),
+    }
     for name, df in tables.items():
         units = df.attrs.get("units", {})
         extra = {"cover_area_px": cov.attrs["cover_area_px"]} if name == "cover" else {}
         df.attrs.clear()
-        df.attrs.update(table_attrs(store, cal, units, name))
+        df.attrs.update(table_attrs(store, cal, units, name), **origin)
         if name == "cover":
             df.attrs.update(extra, roi="frame" if roi_rows is None else "roi")
         if classes is not None:
@@ -548,6 +559,9 @@ def _metadata(tables) -> dict:
     return {
         "ecoseg_version": first.attrs.get("ecoseg_version"),
         "store": first.attrs.get("store"),
+        "store_location": first.attrs.get("store_location"),
+        "store_from_tables": first.attrs.get("store_from_tables"),
+        "store_fingerprint": first.attrs.get("store_fingerprint"),
         "store_complete": first.attrs.get("store_complete"),
         "calibration": first.attrs.get("calibration"),
         "tables": {

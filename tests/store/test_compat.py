@@ -101,12 +101,15 @@ def test_measuring_an_old_store_gives_the_stored_tables(name, tmp_path):
             )
     want = json.loads((DATA / "tables" / name / "tables.json").read_text())
     got = json.loads((out / "tables.json").read_text())
-    for record in (want, got):  # the store path is where it was measured from
+    # the store path is where it was measured from; new since: whether the store's run
+    # finished, where it is from any folder and from the tables, and its content's fingerprint
+    new = ("store_complete", "store_location", "store_from_tables", "store_fingerprint")
+    for record in (want, got):
         record.pop("store")
-        record.pop("store_complete", None)  # new since: whether the store's run finished
+        for info in [record, *(info["attrs"] for info in record["tables"].values())]:
+            for key in ("store", *new):
+                info.pop(key, None)
         for info in record["tables"].values():
-            info["attrs"].pop("store", None)
-            info["attrs"].pop("store_complete", None)
             info.pop("dtypes", None)  # new since: the column types (a CSV of no rows has none)
             for column in NEW_COLUMNS:  # the species columns' units are new
                 info.get("units", {}).pop(column, None)
