@@ -38,7 +38,7 @@ from ecoseg._lazy import make_callable
 from ecoseg._paths import check_out_folder, check_outside_store, check_overwrite
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, InterruptedTablesWarning
-from ecoseg.measure._origin import path_from, store_fingerprint, store_location
+from ecoseg.measure._origin import absolute_location, path_from, store_fingerprint
 from ecoseg.measure._own_files import check_own_table
 from ecoseg.measure._tables_lock import tables_lock
 from ecoseg.measure.calibration import (
@@ -423,7 +423,7 @@ def _tables(
     # where the store is from any folder, and what of it the tables are made of (the
     # calibration measured with is the one saved into it): checked by ecoseg.report
     origin = {
-        "store_location": store_location(store),
+        "store_location": absolute_location(store),
         "store_fingerprint": store_fingerprint(store, cal.to_dict() if cal is not None else None),
     }
     for name, df in tables.items():

@@ -3,7 +3,7 @@ recorded in every table's ``attrs`` (and ``tables.json``) so that :func:`ecoseg.
 refuse tables of another store, or of this store as it was before a change
 (:func:`ecoseg.report._tables_store.check_tables_store`).
 
-- ``store_location`` (:func:`store_location`): the store's path made absolute where measure
+- ``store_location`` (:func:`absolute_location`): the store's path made absolute where measure
   ran (a URL as it is), so the tables name it from any folder, unlike ``store`` (the path as
   given, shown in messages), which is relative to the folder measure ran in;
 - ``store_from_tables`` (:func:`path_from`): with ``out``, the store's path relative to the
@@ -22,10 +22,10 @@ from ecoseg._paths import as_local_path
 
 __all__ = [
     "FINGERPRINT_RECIPE",
+    "absolute_location",
     "is_fingerprint",
     "path_from",
     "store_fingerprint",
-    "store_location",
 ]
 
 #: Said before the hash (``"1:…"``): a fingerprint of another recipe (a later ecoseg's, or an
@@ -79,7 +79,7 @@ def store_fingerprint(store, calibration: dict | None) -> str:
     return f"{FINGERPRINT_RECIPE}:{hashlib.sha256(text.encode()).hexdigest()}"
 
 
-def store_location(store) -> str | None:
+def absolute_location(store) -> str | None:
     """Where the open ``store`` is, whatever folder the tables are read from: a local path
     made absolute (as it was given, links kept), a URL as it is; None for a store opened
     from a zarr ``Store`` object.
@@ -87,7 +87,7 @@ def store_location(store) -> str | None:
     Examples
     --------
     >>> from ecoseg.store import MaskStore
-    >>> store_location(MaskStore.create("memory://doc-origin", height=2, width=2,
+    >>> absolute_location(MaskStore.create("memory://doc-origin", height=2, width=2,
     ...                                 overwrite=True))
     'memory://doc-origin'
     """
@@ -98,7 +98,7 @@ def store_location(store) -> str | None:
 
 
 def path_from(folder: str | os.PathLike, location: str | None) -> str | None:
-    """The store at ``location`` (:func:`store_location`) as a path relative to ``folder``
+    """The store at ``location`` (:func:`absolute_location`) as a path relative to ``folder``
     (links resolved in both; ``/`` between parts), or None for a URL, an object, or a store
     on another drive.
 
