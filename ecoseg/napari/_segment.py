@@ -291,11 +291,14 @@ class SegmentWidget(SegmentForm):
             self.cancel()
 
     def cancel(self) -> None:
-        """Stop the run before its next frame; masks made so far stay."""
+        """Stop the run before its next frame; masks made so far stay. The job's cancel is the
+        one way: SAM 2 and SAM 3 stop through their engines' cancel and hand out the frame
+        being made (painted, as ``segment`` keeps it), the motion tracker by
+        :func:`~ecoseg.napari._jobs.run_job`'s loop. The worker is not told to quit: it would
+        leave the frames the engine hands out after the cancel unpainted."""
         if self._job is not None:
             self._job.cancel.set()
         if self._worker is not None:
-            self._worker.quit()
             self.status.setText("cancelling…")
 
     def _on_frame(self, layer, update: FrameUpdate) -> None:
