@@ -47,6 +47,13 @@ def add_edit(sub) -> None:
         ("--set-class", "set_class", "ID=NAME", "name a track's species (marks it reviewed)"),
         ("--merge", "merge", "A,B", "merge track B into track A"),
         (
+            "--unchecked-merge",
+            "unchecked_merge",
+            "A,B",
+            "a merge as ecoseg made it before it refused two different names a person gave "
+            "as surely (track A keeps its name); for replaying old edit logs",
+        ),
+        (
             "--split",
             "split",
             "ID@FRAME",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,7 @@ def review_steps(
     store: str,
     log: list[dict],
     unchecked: Sequence[int] = (),
-    merges: Mapping[int, Any] | None = None,
+    merges: Collection[int] = (),
     reviews: Sequence[int] = (),
     visual: Sequence[int] = (),
     models: Mapping[str, Sequence[str]] | None = None,
@@ -114,10 +114,9 @@ def review_steps(
     which ``--split`` would count as ``unknown``) are replayed with ``--unchecked-split``, which
     makes them as they were. A merge numbered in ``merges``
     (:func:`ecoseg.species.review.refused_merges`: two different names of one rank, merged
-    before ``--merge`` refused them) gets the ``--set-class`` given there just before it, in the
-    merge's command (so an ``--undo`` of that merge undoes the ``--set-class`` too), so it goes
-    through and names the merged track as it did. The store made again then has the same labels,
-    scores and object table, and one more ``set_class`` entry in its log per such merge. The
+    before ``--merge`` refused them) is replayed with ``--unchecked-merge``, which keeps the
+    first track's name as the old merge did and logs the one entry it logged: the store made
+    again has the same labels, scores, object table and numbered log. The
     reviewed marks numbered in ``reviews`` (:func:`ecoseg.species.review.refused_reviews`: an
     ``unknown`` track with a suggestion, marked before ``--reviewed`` refused it) are replayed
     with ``--unchecked-reviewed``, and the classifications numbered in ``visual``
@@ -154,10 +153,9 @@ def review_steps(
     >>> old = [{"n": 1, "kind": "split", "ids": [5], "frame": 3, "new_id": 6}]
     >>> review_steps("reef.zarr", old, unchecked=[1])
     ['ecoseg edit reef.zarr --unchecked-split 5@3']
-    >>> from ecoseg.species.edits import Edit
     >>> old = [{"n": 1, "kind": "merge", "ids": [3, 7]}]
-    >>> review_steps("reef.zarr", old, merges={1: Edit("set_class", (3,), cls="blue tang")})
-    ["ecoseg edit reef.zarr --set-class '3=blue tang' --merge 3,7"]
+    >>> review_steps("reef.zarr", old, merges=[1])  # two names refused today: as it was
+    ['ecoseg edit reef.zarr --unchecked-merge 3,7']
     >>> # an old log (no command numbers): each entry its own command; the split undone is
     >>> # replayed, so the later split gets its new id (7) again
     >>> old = [{"n": 1, "kind": "split", "ids": [5], "frame": 3, "new_id": 6},
@@ -175,7 +173,6 @@ def review_steps(
     from ecoseg.species._edit_record import Edit
 
     log = replayed_edits(log, kept)  # an edit taken back and its undo: no steps
-    merges = merges or {}
     models = {**recorded_models(log), **(models or {})}
     steps: list[str] = []
     edits: list[str] = []
@@ -208,12 +205,8 @@ def review_steps(
         last_undo = None
         if entry.get("kind") != "classify":
             edit = Edit.from_dict(entry)
-            if n in (
-                unchecked if edit.kind == "split" else reviews if edit.kind == "reviewed" else ()
-            ):
-                edit = replace(edit, unchecked=True)
-            if edit.kind == "merge" and n in merges:  # in its command: undone with it
-                edits.extend(_q(a) for a in merges[n].cli_args())
+            if n in {"split": unchecked, "reviewed": reviews, "merge": merges}.get(edit.kind, ()):
+                edit = replace(edit, unchecked=True)  # made as it was, before today's rule
             edits.extend(_q(a) for a in edit.cli_args())
             continue
         flush()

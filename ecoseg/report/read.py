@@ -102,8 +102,9 @@ class VideoInfo:
     #: ecoseg checked splits, or whose new part kept a name a person gave (replayed
     #: ``--unchecked-split``; :func:`ecoseg.species.review.unchecked_splits`)
     unchecked_splits: list[int] = field(default_factory=list)
-    #: log numbers of merges made before ``--merge`` refused them -> the ``set_class`` edit
-    #: that lets each go through as it was (:func:`ecoseg.species.review.refused_merges`)
+    #: log numbers of merges of two names a person gave, made before ``--merge`` refused
+    #: them (replayed ``--unchecked-merge``; :func:`ecoseg.species.review.refused_merges`,
+    #: whose ``set_class`` edits name the tracks alike instead)
     refused_merges: dict[int, Any] = field(default_factory=dict)
     #: log numbers of reviewed marks of an ``unknown`` track with a suggestion, made before
     #: ``--reviewed`` refused them (replayed ``--unchecked-reviewed``)

@@ -74,8 +74,11 @@ class Edit:
         :func:`~ecoseg.species.edits.edit_objects`); for replaying such an edit log (``ecoseg
         edit --unchecked-split``). ``reviewed``: made as before
         :func:`~ecoseg.species.edits.check_review`, on an ``unknown`` track with a
-        ``class_suggestion`` (``ecoseg edit --unchecked-reviewed``). Not part of the log
-        entry: the entry is the one the edit wrote then.
+        ``class_suggestion`` (``ecoseg edit --unchecked-reviewed``). ``merge``: made as
+        before ecoseg refused to merge two different names a person gave as surely (the
+        first track's name kept, see :func:`~ecoseg.species.edits.edit_objects`; ``ecoseg
+        edit --unchecked-merge``). Not part of the log entry: the entry is the one the edit
+        wrote then.
 
     Examples
     --------
@@ -127,9 +130,10 @@ class Edit:
             object.__setattr__(self, "cls", clean_class_name(self.cls))
         if self.kind == "split" and (self.frame is None or int(self.frame) < 0):
             raise ConfigError("the split frame must be >= 0")
-        if self.unchecked and self.kind not in ("split", "reviewed"):
+        if self.unchecked and self.kind not in ("split", "reviewed", "merge"):
             raise ConfigError(
-                f"a {self.kind} edit is always checked (only a split or a reviewed mark can be not)"
+                f"a {self.kind} edit is always checked (only a split, a merge or a reviewed "
+                "mark can be not)"
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -155,13 +159,16 @@ class Edit:
         ['--unchecked-split', '5@3']
         >>> Edit("reviewed", (4,), unchecked=True).cli_args()
         ['--unchecked-reviewed', '4']
+        >>> Edit("merge", (3, 7), unchecked=True).cli_args()
+        ['--unchecked-merge', '3,7']
         """
         if self.kind == "undo":
             return ["--undo"]
         if self.kind == "set_class":
             return ["--set-class", f"{self.ids[0]}={self.cls}"]
         if self.kind == "merge":
-            return ["--merge", f"{self.ids[0]},{self.ids[1]}"]
+            flag = "--unchecked-merge" if self.unchecked else "--merge"
+            return [flag, f"{self.ids[0]},{self.ids[1]}"]
         if self.kind == "split":
             flag = "--unchecked-split" if self.unchecked else "--split"
             return [flag, f"{self.ids[0]}@{self.frame}"]
@@ -326,11 +333,13 @@ def parse_edit_args(
     reviewed: Sequence[str] = (),
     unchecked_split: Sequence[str] = (),
     unchecked_reviewed: Sequence[str] = (),
+    unchecked_merge: Sequence[str] = (),
 ) -> list[Edit]:
     """Edits from the CLI's ``--set-class 4=parrotfish --merge 3,7 --split 5@120 --delete 9``
     (and ``--unchecked-split 5@3``, a split as it was made before splits were checked;
     ``--unchecked-reviewed 4``, a reviewed mark as made before
-    :func:`~ecoseg.species.edits.check_review`).
+    :func:`~ecoseg.species.edits.check_review`; ``--unchecked-merge 3,7``, a merge as made
+    before two different names a person gave were refused).
 
     Examples
     --------
@@ -351,6 +360,7 @@ def parse_edit_args(
 
     what_format = {
         "--merge": "two track ids A,B",
+        "--unchecked-merge": "two track ids A,B",
         "--split": "ID@FRAME",
         "--unchecked-split": "ID@FRAME",
         "--delete": "a track id",
@@ -368,6 +378,9 @@ def parse_edit_args(
         edits.append(Edit("set_class", (ident,), cls=name.strip()))
     for text in merge:
         edits.append(Edit("merge", tuple(ints(text, ",", 2, "--merge"))))
+    for text in unchecked_merge:
+        ids = tuple(ints(text, ",", 2, "--unchecked-merge"))
+        edits.append(Edit("merge", ids, unchecked=True))
     for text in split:
         oid, frame = ints(text, "@", 2, "--split")
         edits.append(Edit("split", (oid,), frame=frame))

@@ -266,8 +266,10 @@ def apply_from_backup(store, meta: dict, entry: dict, bar=None) -> dict:
     else:
         edit = Edit.from_dict(entry)
         frames, labels, scores, objects = read_backup(store, int(entry["n"]))
-        if edit.kind == "split" and backup_attrs(store, int(entry["n"])).get("unchecked") is True:
-            edit = replace(edit, unchecked=True)  # its new part keeps the track's name
+        if backup_attrs(store, int(entry["n"])).get("unchecked") is True:
+            # made as before: a split's new part keeps the track's name, a merge of two
+            # names a person gave keeps the first one's
+            edit = replace(edit, unchecked=True)
 
         def change(frame: np.ndarray, f: int, edit: Edit = edit) -> np.ndarray:
             return relabel(frame[None], edit, f)[0]

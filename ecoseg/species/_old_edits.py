@@ -165,6 +165,7 @@ def refused_merges(store) -> dict[int, Edit]:
     of one rank, made before ecoseg refused them), each with the ``set_class`` edit that,
     made just before it, lets it go through with the name it gave the merged track
     (:func:`~ecoseg.species.edits.set_class_for_old_merge`): log number -> that edit.
+    ``--unchecked-merge`` makes such a merge as it was, one log entry, as a replay does.
 
     The names are the object table before the merge, kept in its backup (attributes only; no
     labels are read). A merge whose backup is missing or damaged cannot be judged and is

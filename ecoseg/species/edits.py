@@ -341,7 +341,9 @@ def edit_objects(
     the name and its source); delete drops the entry. A merge of
     two tracks a person named differently is refused, its remedy (the ``set_class`` edits
     that name them alike) worded by ``words`` (:data:`EditWords`: the ``ecoseg edit``
-    options, the Review call, a widget's buttons).
+    options, the Review call, a widget's buttons), unless it is made ``unchecked`` (a
+    replay of such a merge made before the refusal, :func:`set_class_for_old_merge`): then
+    the first track keeps its name, marked reviewed, as every ecoseg that took it did.
 
     Examples
     --------
@@ -377,7 +379,7 @@ def edit_objects(
     elif edit.kind == "merge":
         kept, gone = out[index[edit.ids[0]]], out[index[edit.ids[1]]]
         ours, theirs = _persons_name(kept), _persons_name(gone)
-        if _names_clash(ours, theirs):  # two words of a person's
+        if _names_clash(ours, theirs) and not edit.unchecked:  # two words of a person's
 
             def name_it(track: int, name: str) -> str:
                 return words(Edit("set_class", (track,), cls=name))

@@ -403,9 +403,10 @@ def test_an_old_merge_of_two_names_of_one_rank_is_replayed_as_it_was(tmp_path, m
     """Before ``--merge`` refused two different names of one rank, merging two prompted
     tracks (parrotfish, wrasse) or two reviewed ones kept the first track's name. The page
     replayed such a merge as ``--merge A,B``, which ``ecoseg edit`` refuses now, so the
-    steps stopped there. They now name the tracks alike first (``--set-class``, the name the
-    old merge kept, from the merge's backup; undone with it), and running them on a fresh
-    synthetic clip gives the same labels, scores and object table."""
+    steps stopped there. They now make it as it was (``--unchecked-merge``, found from the
+    merge's backup), and running them on a fresh synthetic clip gives the same labels,
+    scores, object table and log (a ``--set-class`` before each such merge, as the steps
+    gave before, logged an entry more)."""
     import ecoseg
     import ecoseg.species.edits
     from ecoseg.cli import main
@@ -445,9 +446,8 @@ def test_an_old_merge_of_two_names_of_one_rank_is_replayed_as_it_was(tmp_path, m
     # the merge undone and its undo cancel out: no steps, so the log has no undo to replay
     # and the edits go into one command (a command a line where an --undo is left)
     assert [s for s in steps if s.startswith("ecoseg edit")] == [
-        "ecoseg edit clip/truth.zarr --set-class 3=parrotfish --merge 3,2 --set-class "
-        "'1=blue tang' --set-class 4=goby --set-class '4=blue tang' --merge 1,4 "
-        "--set-class 5=damselfish --merge 5,7"
+        "ecoseg edit clip/truth.zarr --unchecked-merge 3,2 --set-class '1=blue tang' "
+        "--set-class 4=goby --unchecked-merge 1,4 --unchecked-merge 5,7"
     ]
     # the clip's calibration is made by `ecoseg synth` (a `measure --calibration` step
     # recorded it again as a plain mm/px, not 'synthetic', so the page differed)
@@ -457,11 +457,9 @@ def test_an_old_merge_of_two_names_of_one_rank_is_replayed_as_it_was(tmp_path, m
     for step in steps:
         assert main(shlex.split(step, comments=True)[1:]) == 0, step
     x, y = _same_store(first / "clip/truth.zarr", again / "clip/truth.zarr")
-    # the log made again: one set_class more before each such merge
-    kinds = [e["kind"] for e in edit_log(y)]
-    assert kinds == [
-        "set_class", "merge", "set_class", "set_class", "set_class", "merge", "set_class", "merge",
-    ]  # fmt: skip
+    # the log made again: the log's entries, but for the merge undone and its undo
+    logged = [[(e["kind"], e["ids"], e.get("cls")) for e in edit_log(s)] for s in (x, y)]
+    assert logged[1] == [logged[0][k] for k in (0, 1, 2, 3, 6)]
     assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()
 
 

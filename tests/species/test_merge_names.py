@@ -158,3 +158,63 @@ def test_merging_two_model_guesses_leaves_a_guess_not_a_reviewed_name(tmp_path):
     assert r.class_probability == pytest.approx(0.55)
     queue = review_queue(path).set_index("object_id")
     assert not queue.loc[1, "reviewed"]  # still to review, named again by the next classify
+
+
+def _store_state(path):
+    s = MaskStore.open(path)
+    log = [{k: v for k, v in e.items() if k != "time"} for e in s.attrs[ATTR_KEY].get("edits", [])]
+    return s.read_labels(), s.read_scores(), s.objects, log
+
+
+def test_unchecked_merge_makes_an_old_merge_of_two_names_as_it_was(tmp_path, monkeypatch):
+    """``--unchecked-merge`` makes a merge of two names typed with prompts as ecoseg made it
+    before ``--merge`` refused it (the first track's name kept, reviewed): the same labels,
+    scores, object table and log, one entry, which an ``--undo`` takes back. A replay gave
+    ``--set-class`` before the merge instead: a log entry more, every later one numbered
+    one higher than in the store."""
+    import shutil
+
+    import numpy as np
+
+    import ecoseg.species.edits
+    from ecoseg.provenance import clean_class_name
+
+    path, again = tmp_path / "m.zarr", tmp_path / "again.zarr"
+    store_with(path, {1: {**PROMPTED, "class": "parrotfish"}, 2: {**PROMPTED, "class": "wrasse"}})
+    shutil.copytree(path, again)
+    before = _store_state(again)
+    with monkeypatch.context() as old:  # as ecoseg merged before it ranked names
+        old.setattr(
+            ecoseg.species.edits, "_persons_name", lambda o: (0, clean_class_name(o["class"]))
+        )
+        assert main(["edit", str(path), "--merge", "1,2"]) == 0
+    assert main(["edit", str(again), "--merge", "1,2"]) == 2  # refused today
+    assert main(["edit", str(again), "--unchecked-merge", "1,2"]) == 0
+    x, y = _store_state(path), _store_state(again)
+    assert all(np.array_equal(a, b) for a, b in zip(x[:2], y[:2], strict=True))
+    assert x[2:] == y[2:] and [e["kind"] for e in y[3]] == ["merge"]
+    r = MaskStore.open(again).object_records()[1]
+    assert (r.class_name, r.reviewed) == ("parrotfish", True)
+    assert main(["edit", str(again), "--undo"]) == 0
+    undone = _store_state(again)
+    assert np.array_equal(undone[0], before[0]) and undone[2] == before[2]
+
+
+def test_a_killed_unchecked_merge_is_completed_as_it_was(tmp_path):
+    """Completed from its backup (the log entry, a plain merge, does not say it was
+    unchecked), the merge of two names is made as the command gave it, not refused."""
+    from species_helpers import kill_9_editing
+
+    from ecoseg.species import apply_edits
+    from ecoseg.species.edits import Edit
+
+    command = [Edit("merge", (1, 2), unchecked=True)]
+    names = {1: {**PROMPTED, "class": "parrotfish"}, 2: {**PROMPTED, "class": "wrasse"}}
+    path, ref = tmp_path / "m.zarr", tmp_path / "ref.zarr"
+    store_with(path, names)
+    store_with(ref, names)
+    apply_edits(ref, command)
+    kill_9_editing(path, command, "write_meta", 1)  # its intent written, nothing rewritten
+    assert main(["edit", str(path), "--resume"]) == 0
+    assert MaskStore.open(path).objects == MaskStore.open(ref).objects
+    assert "unchecked" not in MaskStore.open(path).attrs[ATTR_KEY]["edits"][-1]

@@ -581,3 +581,62 @@ def test_an_undone_edit_before_an_entry_a_note_names_keeps_its_number(study, tmp
     assert (fresh / "out" / "report.html").read_bytes() == (
         root / "out" / "report.html"
     ).read_bytes()
+
+
+def test_an_old_merge_before_an_entry_a_note_names_keeps_its_number(study, tmp_path, monkeypatch):
+    """A person named two tracks differently (entries 2, 3) and merged them (4) before
+    ``--merge`` refused two names a person gave (the old merge kept the first track's
+    name), then the study classified with another model file (5) and with its own again:
+    the page's note names entry 5. The steps replayed the old merge as a ``--set-class``
+    then ``--merge`` (refused otherwise), one entry more, so the store made again had that
+    classification as entry 6 and the page made again said ``entry 6``. Now the merge is
+    made as it was (``--unchecked-merge``): the same log, numbered alike, and the same page."""
+    import ecoseg.species.edits
+    from ecoseg.cli import main
+    from ecoseg.provenance import clean_class_name
+    from ecoseg.species import edit_log
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root, fresh = tmp_path / "s", tmp_path / "fresh"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    store, where = root / "out" / "stores" / "reef-a.zarr", "out/stores/reef-a.zarr"
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: the study's model
+    first, second = ecoseg.MaskStore.open(store).object_ids.tolist()[:2]
+    assert main(["edit", str(store), f"--set-class={first}=parrotfish"]) == 0  # 2
+    assert main(["edit", str(store), f"--set-class={second}=wrasse"]) == 0  # 3
+    with monkeypatch.context() as old:  # as ecoseg merged before it ranked names: no clash
+        old.setattr(
+            ecoseg.species.edits, "_persons_name", lambda o: (0, clean_class_name(o["class"]))
+        )
+        assert main(["edit", str(store), f"--merge={first},{second}"]) == 0  # 4
+    own = (root / "species.json").read_bytes()
+    other = fit_species_model(tmp_path / "other", frames=30, seed=5)
+    shutil.copyfile(other, root / "species.json")
+    run_study(root / "study.yaml", progress=False, report=False)  # 5: another model
+    (root / "species.json").write_bytes(own)
+    run_study(root / "study.yaml", progress=False)  # 6: its own again; the page
+    log = edit_log(store)
+    kinds = ["classify", "set_class", "set_class", "merge", "classify", "classify"]
+    assert [e["kind"] for e in log] == kinds
+    sha = log[4]["classification"]["model_sha256"]
+    file = f"species_model.{sha[:12]}.json"
+    assert page_steps(root) == [
+        "ecoseg study study.yaml --no-report",
+        f"ecoseg edit {where} --set-class {first}=parrotfish --set-class {second}=wrasse "
+        f"--unchecked-merge {first},{second}",
+        f"ecoseg classify {where} --model {file} --model-sha256 {sha} --video a/video.mp4",
+        "ecoseg study study.yaml",
+    ]
+    page = html.unescape((root / "out" / "report.html").read_text())
+    assert f"reef-a: classified (edit log entry 5) with the species model of SHA-256 {sha}" in page
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
+    (fresh / file).write_bytes(page_files(root / "out" / "report.html")[file])
+    assert run_steps(page_steps(root), fresh) == []
+    same_results(root, fresh)
+    again = edit_log(fresh / where)
+    assert [(e["n"], e["kind"], e["ids"]) for e in again] == [
+        (e["n"], e["kind"], e["ids"]) for e in log
+    ]
+    assert (fresh / "out" / "report.html").read_bytes() == (
+        root / "out" / "report.html"
+    ).read_bytes()
