@@ -137,8 +137,12 @@ def segment(
     params : dict, optional
         Engine parameters (classical: :class:`ecoseg.engine.classical.ClassicalParams` fields).
     cancel : threading.Event or callable, optional
-        sam2 engine (also with ``auto``): stop before the next frame once set; raises
-        :class:`Cancelled` and leaves a store that ``resume=True`` continues exactly.
+        Every engine (sam2, also with ``auto``; the classical motion tracker; SAM 3 concept
+        tracking and photo surveys): stop before the next frame once set; raises
+        :class:`Cancelled` and leaves a store that ``resume=True`` continues exactly (the
+        classical engine, ``auto`` and concept tracking re-track from frame 0 and write only
+        the frames the store lacks; what the classical engine measures of the camera,
+        ``camera_motion``, is recorded, and warned about, by the run that completes the store).
     resume_every : int
         sam2 engine: frames between saves of the tracker's resume state, for ``resume`` (see
         :mod:`ecoseg.engine.resume`).
@@ -312,7 +316,11 @@ def segment(
         if resume and store.complete:  # same settings, nothing left to track: left as it is
             return str(out)
         if engine == "classical":
-            results = track(reader, params=cp, skip_until=store.n_frames)
+            # re-tracked from frame 0 (the state is rebuilt), written from the first frame the
+            # store lacks: a cancelled run resumes to the uninterrupted store
+            results = track(
+                reader, params=cp, skip_until=store.n_frames, cancel=cancel
+            ).until_cancelled(store, len(reader))
             objects, source = {}, "tracker"
         elif auto:
             discovery = DiscoveryEngine(net, reader, prompts, params=dp, fast=fast)

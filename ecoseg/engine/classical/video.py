@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._warn import warn
-from ecoseg.engine._runtime import prefetch
+from ecoseg.engine._runtime import is_cancelled, prefetch, until_cancelled
 from ecoseg.engine.classical.motion import FastCameraWarning
 from ecoseg.engine.classical.params import ClassicalParams
 from ecoseg.engine.classical.tracker import ClassicalTracker
@@ -49,6 +49,7 @@ def track(
     skip_until: int = 0,
     fps: float | None = None,
     warn: bool = True,
+    cancel: Any = None,
     **kwargs: Any,
 ) -> TrackRun:
     """Track moving animals through a video with the classical motion tracker.
@@ -70,6 +71,11 @@ def track(
     warn : bool
         Issue a :class:`~ecoseg.engine.classical.motion.FastCameraWarning` when the camera
         moved too fast (True); False leaves it to the caller to read ``camera_motion``.
+    cancel : threading.Event or callable, optional
+        Checked once per frame: once set, the run stops before the next frame, without the
+        results still held back (they need the frames after them) and without a
+        ``camera_motion``. :meth:`TrackRun.until_cancelled` turns that stop into
+        :class:`~ecoseg.errors.Cancelled`; ``skip_until`` resumes it exactly.
 
     Returns
     -------
@@ -93,6 +99,8 @@ def track(
     ...     frames[t, 10:20, 4 + 3 * t : 14 + 3 * t] = 220
     >>> [r.object_ids.tolist() for r in track(frames, warmup=12)][-1]
     [1]
+    >>> len(list(track(frames, warmup=2, cancel=lambda: True)))  # stopped before frame 0
+    0
     """
     _check_frames_given(video)
     params = ClassicalParams.coerce(params)
@@ -102,7 +110,7 @@ def track(
         isinstance(fps, int | float) and not isinstance(fps, bool) and 0 < fps < float("inf")
     ):
         raise ConfigError(f"track: fps must be a positive number of frames per second, got {fps!r}")
-    return TrackRun(video, params, int(skip_until), fps, warn)
+    return TrackRun(video, params, int(skip_until), fps, warn, cancel)
 
 
 def _check_frames_given(video: Any) -> None:
@@ -127,12 +135,16 @@ class TrackRun(Iterator[FrameResult]):
     ----------
     camera_motion : CameraMotion or None
         The camera's speed against the limit of motion segmentation
-        (:mod:`~ecoseg.engine.classical.motion`); None until the last frame was tracked.
+        (:mod:`~ecoseg.engine.classical.motion`); None until the last frame was tracked (and
+        after a run its ``cancel`` stopped).
     """
 
-    def __init__(self, video, params: ClassicalParams, skip_until: int, fps, warn: bool = True):
+    def __init__(
+        self, video, params: ClassicalParams, skip_until: int, fps, warn: bool = True, cancel=None
+    ):
         self.camera_motion: CameraMotion | None = None
         self._warn = bool(warn)
+        self._cancel = cancel
         self._results = self._run(video, params, skip_until, fps)
 
     def __next__(self) -> FrameResult:
@@ -142,14 +154,24 @@ class TrackRun(Iterator[FrameResult]):
         """Stop early (closes the frame prefetch)."""
         self._results.close()
 
+    def until_cancelled(self, store, total: int) -> TrackRun:
+        """This run, raising :class:`~ecoseg.errors.Cancelled` (``store`` flushed) where its
+        ``cancel`` stopped it before frame ``total - 1``
+        (:func:`~ecoseg.engine._runtime.until_cancelled`; ``camera_motion`` is kept for
+        :func:`~ecoseg.engine.results.write_results`)."""
+        self._results = until_cancelled(self._results, self._cancel, store, total)
+        return self
+
     def _run(self, video, params, skip_until, fps) -> Iterator[FrameResult]:
-        tracker = yield from _track(video, params, skip_until, fps)
+        tracker = yield from _track(video, params, skip_until, fps, self._cancel)
+        if tracker is None:  # cancelled: the rest of the video was not seen
+            return
         self.camera_motion = motion = tracker.meter.record()
         if motion.too_fast and self._warn:
             warn(motion.summary(), FastCameraWarning)
 
 
-def _track(video, params, skip_until, fps):
+def _track(video, params, skip_until, fps, cancel=None):
     tracker: ClassicalTracker | None = None
     name = getattr(video, "path", None)
     frames = video
@@ -162,6 +184,9 @@ def _track(video, params, skip_until, fps):
         # decode the next frames while this one is tracked
         source = prefetch(source, 4, "ecoseg-classical-prefetch")
     for index, time, image in source:
+        if is_cancelled(cancel):
+            source.close()  # stops the prefetch thread
+            return None  # the frames held back are dropped: they need the frames after them
         if tracker is None:
             shape = getattr(image, "shape", ())
             if len(shape) != 3 or shape[2] != 3:
