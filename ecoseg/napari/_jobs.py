@@ -5,11 +5,12 @@ The widget turns its Points/Shapes layers into :class:`~ecoseg.prompts.Prompts` 
 :class:`~ecoseg.prompts.Concept` records with :func:`concepts_from_layers` (SAM 3 concept
 tracking), makes a :class:`Job` and iterates :func:`run_job` in a napari
 worker thread; every :class:`FrameUpdate` it yields is painted into the Labels layer on the GUI
-thread. The Cancel button sets the job's ``cancel`` event: SAM 2 and SAM 3 (videos and photo
-surveys) stop through their engines' own ``cancel``, as ``ecoseg segment`` does, so the frame
-being made is handed out and nothing after it is computed; the motion tracker, which has no
-cancel, is stopped by :func:`run_job`'s loop. Closing the generator (napari's worker quit when
-the application quits) stops the engine before its next frame and releases the video.
+thread. The Cancel button sets the job's ``cancel`` event: every engine (SAM 2, SAM 3's videos
+and photo surveys, the motion tracker) stops through its own ``cancel``, as ``ecoseg segment``
+does, so nothing after the frame being made is computed (SAM 2 and SAM 3 hand that frame out;
+the motion tracker, as ``segment``, drops the frames it holds back for linking). Closing the
+generator (napari's worker quit when the application quits) stops the engine before its next
+frame and releases the video.
 """
 
 from __future__ import annotations
@@ -124,8 +125,8 @@ class Job:
         file (timed by its own timestamps; :func:`ecoseg.io.video.open_video` refuses a rate
         for one).
     cancel : threading.Event
-        Set to stop before the next frame (SAM 2 and SAM 3: passed to the engine, which hands
-        out the frame being made, as ``segment``'s ``cancel``).
+        Set to stop before the next frame: passed to the engine, as ``segment``'s ``cancel``
+        (SAM 2 and SAM 3 hand out the frame being made).
     objects : dict
         ``{id: {"class", "source", ...}}`` of discovered objects and concept tracks, filled
         while running.
@@ -713,7 +714,11 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
             from ecoseg.engine.classical import track
 
             results = track(
-                reader.frames(0, stop), params=job.params or None, fps=reader.fps, warn=False
+                reader.frames(0, stop),
+                params=job.params or None,
+                fps=reader.fps,
+                warn=False,
+                cancel=job.cancel,
             )
         elif survey(job):
             results = _survey_results(checked)
@@ -723,14 +728,10 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
             results = _sam2_results(checked, reader)
         # the engine's dict of objects, filled while it runs: the widget reads the caller's job
         job.objects = checked.objects
-        # SAM 2 and SAM 3 stop themselves (the engine's cancel, as segment's): the frame or
-        # photograph being made when Cancel was pressed is kept, none after it is computed; the
-        # motion tracker has no cancel, and a frame it made once Cancel was pressed is left
-        watched = job.engine == "classical"
+        # every engine stops itself (its cancel, as segment's): nothing after the frame or
+        # photograph being made when Cancel was pressed is computed
         try:
             for result in results:
-                if watched and job.cancel.is_set():
-                    break
                 if result.index >= stop:
                     break
                 if result.index < job.start:

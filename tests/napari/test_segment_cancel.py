@@ -2,7 +2,7 @@
 cancel, as ``ecoseg segment(..., cancel=...)`` does: the frame being made when it is pressed is
 kept and painted, nothing after it is computed. ``run_job``'s loop watched the cancel itself
 and dropped that frame (and the widget's worker quit, leaving frames the engine still handed
-out unpainted); the motion tracker, which has no cancel, is still stopped by the loop."""
+out unpainted); the motion tracker too stops by its own cancel, as ``segment``'s."""
 
 from __future__ import annotations
 
@@ -136,18 +136,43 @@ def test_a_cancelled_sam3_job_keeps_what_its_engine_hands_out_as_segment_does(
     np.testing.assert_array_equal(np.stack([u.labels for u in updates]), stored)
 
 
-def test_a_cancelled_motion_tracker_job_stops_before_its_next_frame():
-    """The motion tracker has no cancel of its own: ``run_job``'s loop stops it, the frame it
-    makes once Cancel is pressed is not handed out (the widget's worker no longer quits)."""
+def test_a_cancelled_motion_tracker_job_stops_as_segment_does(monkeypatch, tmp_path):
+    """Cancel pressed while the motion tracker reads frame 5, before it hands out a frame (it
+    holds frames back for linking): it reads no further frame (its own ``cancel``, as
+    ``segment``'s) and hands out the frames a cancelled ``segment`` stores. ``run_job``'s loop
+    looked at the cancel only when a frame came out, so the tracker read on."""
+    import ecoseg
+    from ecoseg.engine.classical.tracker import ClassicalTracker
+    from ecoseg.errors import Cancelled
     from ecoseg.sample import sample
+    from ecoseg.store import MaskStore
 
-    job = Job(str(sample().video), engine="classical")
-    made = []
-    for update in run_job(job):
-        made.append(update.index)
-        if update.index == 1:
-            job.cancel.set()  # as Cancel pressed while the widget paints frame 1
-    assert made == [0, 1]
+    video = str(sample().video)
+    read, stop = [], [threading.Event()]
+    real = ClassicalTracker.push
+
+    def push(tracker, index, time, image):
+        read.append(int(index))
+        if index == 5:
+            stop[0].set()  # as Cancel pressed while frame 5 is tracked
+        return real(tracker, index, time, image)
+
+    monkeypatch.setattr(ClassicalTracker, "push", push)
+    job = Job(video, engine="classical")
+    stop[0] = job.cancel
+    made = {u.index: u.labels for u in run_job(job)}
+    assert read == list(range(6)), read
+
+    read.clear()
+    stop[0] = threading.Event()
+    out = tmp_path / "segment.zarr"
+    with pytest.raises(Cancelled):
+        ecoseg.segment(video, out=out, engine="classical", progress=False, cancel=stop[0])
+    assert read == list(range(6)), read
+    with MaskStore.open(out) as store:
+        kept = store.read_labels(0, store.n_frames) if store.n_frames else []
+    assert sorted(made) == list(range(len(kept)))
+    assert all(np.array_equal(made[t], kept[t]) for t in range(len(kept)))
 
 
 @pytest.fixture
