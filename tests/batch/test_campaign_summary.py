@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import pytest
+from batch_helpers import run_cli
 
 import ecoseg
 from ecoseg.batch import SUMMARY_FILE, batch
@@ -28,15 +29,6 @@ def made(tmp_path):
         first = batch(videos, out, scheduler=pool, engine="classical", progress=False)
     assert first["status"].tolist() == ["done", "done"]
     return videos, out
-
-
-def _run_cli(capsys, *args):
-    from ecoseg.cli import main
-
-    capsys.readouterr()
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_a_video_broken_beside_its_finished_store_is_said_not_skipped(made, capsys):
@@ -67,7 +59,7 @@ def test_a_video_broken_beside_its_finished_store_is_said_not_skipped(made, caps
     on_disk = pd.read_csv(out / SUMMARY_FILE, keep_default_na=False)
     assert on_disk["error"].iloc[1] == error
 
-    code, stdout, _ = _run_cli(
+    code, stdout, _ = run_cli(
         capsys, "batch", *videos, "-o", out, "--engine", "classical", "--quiet", "--measure"
     )
     assert code == 1
@@ -78,7 +70,7 @@ def test_a_video_broken_beside_its_finished_store_is_said_not_skipped(made, caps
 
     with open(broken, "wb") as f:
         f.write(good)
-    code, stdout, _ = _run_cli(
+    code, stdout, _ = run_cli(
         capsys, "batch", *videos, "-o", out, "--engine", "classical", "--quiet"
     )
     assert code == 0 and stdout.count(": skipped, 6 frames") == 2
@@ -119,7 +111,7 @@ def test_ctrl_c_during_a_batch_prints_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("ecoseg.batch.campaign.connect", pool)
     monkeypatch.setattr("ecoseg.batch.campaign._run_batch", ctrl_c)
     out = tmp_path / "out"
-    code, stdout, err = _run_cli(capsys, "batch", clip.video, "-o", out, "--engine", "classical")
+    code, stdout, err = run_cli(capsys, "batch", clip.video, "-o", out, "--engine", "classical")
     assert code == 130 and stdout == ""
     assert [line for line in err.splitlines() if "interrupted" in line] == ["ecoseg: interrupted"]
     assert err.strip().splitlines()[-1] == "ecoseg: interrupted"
