@@ -137,14 +137,29 @@ def same_results(root, fresh, name="reef-a") -> None:
         assert (fresh / "out" / name).read_bytes() == (root / "out" / name).read_bytes(), name
 
 
-def replays_identically(root, fresh) -> None:
-    """The study folder ``root`` without its output copied to ``fresh``, where the steps of
+def replays_identically(root, fresh, files=()) -> None:
+    """The study folder ``root`` without its output copied to ``fresh`` (with the page's
+    ``files``, a replaced species model, saved from it as a reader does), where the steps of
     its page run without a failure and make the same stores, tables and page."""
     shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
+    for file in files:
+        (fresh / file).write_bytes(page_files(root / "out" / "report.html")[file])
     assert run_steps(page_steps(root), fresh) == []
     same_results(root, fresh)
     page = "out/report.html"
     assert (fresh / page).read_bytes() == (root / page).read_bytes()
+
+
+def another_model_then_own(root, tmp_path) -> None:
+    """Two more runs of the study ``root``: one with another species model file in place of
+    its own (no page), then one with its own again and the page; each classifies its stores
+    (an edit log entry each)."""
+    own = (root / "species.json").read_bytes()
+    other = fit_species_model(tmp_path / "other", frames=30, seed=5)
+    shutil.copyfile(other, root / "species.json")
+    run_study(root / "study.yaml", progress=False, report=False)
+    (root / "species.json").write_bytes(own)
+    run_study(root / "study.yaml", progress=False)
 
 
 def undo_then_review(root) -> tuple:

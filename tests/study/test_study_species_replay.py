@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from study_helpers import (
     EPOCH,
-    page_files,
+    another_model_then_own,
     page_steps,
     page_steps_of,
     replays_identically,
@@ -21,7 +21,6 @@ from study_helpers import (
     undo_then_review,
     write_study,
 )
-from suite_helpers import fit_species_model
 
 import ecoseg
 from ecoseg.species._edit_log import standing_edits
@@ -550,12 +549,7 @@ def test_an_undone_edit_before_an_entry_a_note_names_keeps_its_number(study, tmp
     assert main(["edit", str(store), f"--delete={first}"]) == 0  # 2
     assert main(["edit", str(store), "--undo"]) == 0  # 3: takes back 2
     assert main(["edit", str(store), f"--delete={second}"]) == 0  # 4
-    own = (root / "species.json").read_bytes()
-    other = fit_species_model(tmp_path / "other", frames=30, seed=5)
-    shutil.copyfile(other, root / "species.json")
-    run_study(root / "study.yaml", progress=False, report=False)  # 5: another model
-    (root / "species.json").write_bytes(own)
-    run_study(root / "study.yaml", progress=False)  # 6: its own again; the page
+    another_model_then_own(root, tmp_path)  # 5: another model; 6: its own again, the page
     log = edit_log(store)
     kinds = ["classify", "delete", "undo", "delete", "classify", "classify"]
     assert [e["kind"] for e in log] == kinds
@@ -572,15 +566,9 @@ def test_an_undone_edit_before_an_entry_a_note_names_keeps_its_number(study, tmp
     page = html.unescape((root / "out" / "report.html").read_text())
     assert f"reef-a: classified (edit log entry 5) with the species model of SHA-256 {sha}" in page
     assert log_lines(log)[4].startswith("5  ")
-    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
-    (fresh / file).write_bytes(page_files(root / "out" / "report.html")[file])
-    assert run_steps(page_steps(root), fresh) == []
-    same_results(root, fresh)
+    replays_identically(root, fresh, files=[file])
     again = edit_log(fresh / where)
     assert [(e["n"], e["kind"]) for e in again] == [(e["n"], e["kind"]) for e in log]
-    assert (fresh / "out" / "report.html").read_bytes() == (
-        root / "out" / "report.html"
-    ).read_bytes()
 
 
 def test_an_old_merge_before_an_entry_a_note_names_keeps_its_number(study, tmp_path, monkeypatch):
@@ -609,12 +597,7 @@ def test_an_old_merge_before_an_entry_a_note_names_keeps_its_number(study, tmp_p
             ecoseg.species.edits, "_persons_name", lambda o: (0, clean_class_name(o["class"]))
         )
         assert main(["edit", str(store), f"--merge={first},{second}"]) == 0  # 4
-    own = (root / "species.json").read_bytes()
-    other = fit_species_model(tmp_path / "other", frames=30, seed=5)
-    shutil.copyfile(other, root / "species.json")
-    run_study(root / "study.yaml", progress=False, report=False)  # 5: another model
-    (root / "species.json").write_bytes(own)
-    run_study(root / "study.yaml", progress=False)  # 6: its own again; the page
+    another_model_then_own(root, tmp_path)  # 5: another model; 6: its own again, the page
     log = edit_log(store)
     kinds = ["classify", "set_class", "set_class", "merge", "classify", "classify"]
     assert [e["kind"] for e in log] == kinds
@@ -629,14 +612,8 @@ def test_an_old_merge_before_an_entry_a_note_names_keeps_its_number(study, tmp_p
     ]
     page = html.unescape((root / "out" / "report.html").read_text())
     assert f"reef-a: classified (edit log entry 5) with the species model of SHA-256 {sha}" in page
-    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("out"))
-    (fresh / file).write_bytes(page_files(root / "out" / "report.html")[file])
-    assert run_steps(page_steps(root), fresh) == []
-    same_results(root, fresh)
+    replays_identically(root, fresh, files=[file])
     again = edit_log(fresh / where)
     assert [(e["n"], e["kind"], e["ids"]) for e in again] == [
         (e["n"], e["kind"], e["ids"]) for e in log
     ]
-    assert (fresh / "out" / "report.html").read_bytes() == (
-        root / "out" / "report.html"
-    ).read_bytes()
