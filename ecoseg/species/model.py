@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import few_items
-from ecoseg._paths import check_overwrite, read_file_bytes
+from ecoseg._paths import check_out_suffix, check_overwrite, read_file_bytes
 from ecoseg.errors import ConfigError, EcosegError
 
 __all__ = [
@@ -64,7 +64,8 @@ _SCALE_TOLERANCE = 1.1
 
 def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
     """Where a model may be saved: a new path, or with ``overwrite`` an earlier species model
-    (never a folder, a video or a store, even with ``overwrite``).
+    (never a folder, a video or a store, even with ``overwrite``), named as the JSON file it is
+    (``--save-model species.csv`` wrote the model's JSON into a .csv without a word).
 
     Examples
     --------
@@ -72,7 +73,11 @@ def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
     >>> check_model_output(tempfile.mkdtemp(), overwrite=True)
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: ...: exists and is not an ecoseg species model; ...
+    >>> check_model_output("species.csv", overwrite=False)
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: species.csv: a species model is a JSON file, ... name it species.json
     """
+    check_out_suffix(path, ".json", "a species model is a JSON file")
     path = Path(path)
     if not path.exists():
         return path

@@ -282,6 +282,27 @@ def test_classify_saves_no_model_inside_a_store(inside, store, two_species, tmp_
 
 
 @pytest.mark.bad_input
+@OVERWRITE
+def test_classify_saves_no_model_named_as_another_kind_of_file(
+    overwrite, store, two_species, tmp_path, monkeypatch, cli
+):
+    """``--save-model species.csv`` wrote the model's JSON into a .csv file without a word
+    (``ecoseg.species.model.check_model_output``)."""
+    monkeypatch.chdir(tmp_path)
+    video = two_species
+    before = _tree(tmp_path)
+    code, _, err = cli(
+        "classify", store, "--train", store, "--train-video", video, "--video", video,
+        "--save-model", "species.csv", *overwrite,
+    )  # fmt: skip
+    assert_one_line_error(
+        code, err, "species.csv: a species model is a JSON file, not a .csv file", "species.json"
+    )
+    assert "features" not in err  # refused before training
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.bad_input
 def test_classify_checks_the_video_count_before_training(store, two_species, tmp_path, cli):
     # training ran first and --save-model was written before the count was refused
     video = two_species
