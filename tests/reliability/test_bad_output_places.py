@@ -413,6 +413,17 @@ MISNAMED = {
         "the metrics are a JSON file, not a .html file",
         "name it out/m.json",
     ),
+    # measure -o counts.csv made a folder named counts.csv holding the five tables
+    "measure-csv": (
+        ("measure", "S", "-o", "counts.csv"),
+        "the tables are a folder (regions, tracks, counts, maxn, cover), not a .csv file",
+        "name it counts",
+    ),
+    "measure-xlsx": (
+        ("measure", "S", "-o", "out/tables.xlsx"),
+        "the tables are a folder (regions, tracks, counts, maxn, cover), not a .xlsx file",
+        "name it out/tables",
+    ),
 }
 
 
@@ -444,6 +455,7 @@ def test_an_output_named_as_another_kind_of_file_is_refused(
         ("export", "S", "--format", "coco", "-o", "ann"),
         ("evaluate", "S", "--truth", "S", "-o", "m.JSON"),
         ("evaluate", "S", "--truth", "S", "-o", "eval.v2"),
+        ("measure", "S", "-o", "tables.2024-05"),
     ],
     ids=lambda a: f"{a[0]}-{a[-1]}",
 )
