@@ -77,9 +77,10 @@ def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: species.csv: a species model is a JSON file, ... name it species.json
     """
-    check_out_suffix(path, ".json", "a species model is a JSON file")
+    given, what = path, "a species model is a JSON file"  # named as typed
     path = Path(path)
     if not path.exists():
+        check_out_suffix(given, ".json", what)
         return path
     try:
         with open(path, "rb") as fh:
@@ -92,6 +93,7 @@ def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
             f"{path}: exists and is not an ecoseg species model; refusing to replace it even "
             "with overwrite (choose another output path)"
         )
+    check_out_suffix(given, ".json", what)  # after: a video named so is not a species model
     check_overwrite(path, overwrite, exists=True)  # after: overwrite would not help there
     return path
 
