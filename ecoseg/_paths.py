@@ -374,8 +374,12 @@ SUFFIX_KINDS = (
     (".xml",),
     (".csv", ".txt", ".tsv"),  # text tables: MOT, MOTS and VIAME files go by either name
     (".html", ".htm"),
-    (".parquet", ".yaml", ".yml", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".mp4", ".mov"),
-    (".avi", ".mkv", ".zip", ".zarr", ".pdf", ".md", ".npy", ".xlsx"),
+    (".yaml", ".yml"),
+    (".jpg", ".jpeg"),
+    (".tif", ".tiff"),
+    (".mp4", ".mov", ".avi", ".mkv"),  # videos
+    (".zarr", ".zip"),  # mask stores: a folder, or a zip file of one
+    *((s,) for s in (".parquet", ".png", ".pdf", ".md", ".npy", ".xlsx")),
 )
 
 
