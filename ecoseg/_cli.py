@@ -122,10 +122,7 @@ def engine_params(value: str | None, flag: str = "--params") -> dict[str, Any] |
     else:
         where = value
         hint = f" ({flag} takes a JSON object or a .json file)"
-        try:
-            text = read_file_text(value, "settings file", hint=hint)
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{value}: not a text file ({exc})") from None
+        text = read_file_text(value, "settings file", hint=hint)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

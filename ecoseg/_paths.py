@@ -330,8 +330,11 @@ def read_file_bytes(
 def read_file_text(path: str | os.PathLike, what: str, **check: Any) -> str:
     """The text (UTF-8, line ends made ``\\n`` as :meth:`pathlib.Path.read_text` makes them) of
     a file the user named, read by :func:`read_file_bytes` (one line when the check or the
-    read fails). A file that is no UTF-8 text raises :class:`UnicodeDecodeError`, for the
-    caller to word.
+    read fails). A byte order mark (Windows Notepad's "UTF-8 with BOM") is dropped; a file that
+    is no UTF-8 text is one line in ``check["error"]`` naming the file and what it is: UTF-16
+    (Windows' "Unicode"), binary (NUL bytes: a video given as a prompt file) or another
+    encoding, with the line and byte (``line 2: not UTF-8 text (byte 0xe9); save it as UTF-8``:
+    a Latin-1 file), where it said *not a text file* or Python's codec message.
 
     Examples
     --------
@@ -340,8 +343,26 @@ def read_file_text(path: str | os.PathLike, what: str, **check: Any) -> str:
     >>> _ = settings.write_text('{"min_area": 30}')
     >>> read_file_text(settings, "settings file")
     '{"min_area": 30}'
+    >>> _ = settings.write_bytes('{"class": "m\u00e9rou"}'.encode("latin-1"))
+    >>> read_file_text(settings, "settings file")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: ...s.json: line 1: not UTF-8 text (byte 0xe9); save it as UTF-8
     """
-    text = read_file_bytes(path, what, **check).decode("utf-8")
+    data = read_file_bytes(path, what, **check)
+    name = os.fspath(check.get("shown") or path)
+    error = check.get("error", ConfigError)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise error(f"{name}: UTF-16 text, not UTF-8; save it as UTF-8")
+    if b"\0" in data[:8192]:
+        kind = f" ({check['kind']})" if check.get("kind") else ""
+        raise error(f"{name}: not a text{kind} file (it holds NUL bytes: a video, an image?)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise error(
+            f"{name}: line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8"
+        ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -353,8 +374,12 @@ SUFFIX_KINDS = (
     (".xml",),
     (".csv", ".txt", ".tsv"),  # text tables: MOT, MOTS and VIAME files go by either name
     (".html", ".htm"),
-    (".parquet", ".yaml", ".yml", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".mp4", ".mov"),
-    (".avi", ".mkv", ".zip", ".zarr", ".pdf", ".md", ".npy", ".xlsx"),
+    (".yaml", ".yml"),
+    (".jpg", ".jpeg"),
+    (".tif", ".tiff"),
+    (".mp4", ".mov", ".avi", ".mkv"),  # videos
+    (".zarr", ".zip"),  # mask stores: a folder, or a zip file of one
+    *((s,) for s in (".parquet", ".png", ".pdf", ".md", ".npy", ".xlsx")),
 )
 
 

@@ -508,10 +508,7 @@ def load_prompts(path: str | Path) -> Prompts:
     check_path_arg(path, "load_prompts: path", "a prompt file (JSON)", hint=hint)
     # a folder of prompt files is refused as a folder (--prompts-dir takes one)
     path = Path(path)
-    try:
-        text = read_file_text(path, "prompt file", kind="JSON", error=PromptError)
-    except UnicodeDecodeError:
-        raise PromptError(f"{path}: not a text (JSON) file") from None
+    text = read_file_text(path, "prompt file", kind="JSON", error=PromptError)
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:

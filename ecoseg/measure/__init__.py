@@ -35,7 +35,12 @@ import pandas as pd
 
 from ecoseg._checks import check_path_arg
 from ecoseg._lazy import make_callable
-from ecoseg._paths import check_out_folder, check_outside_store, check_overwrite
+from ecoseg._paths import (
+    check_out_folder,
+    check_out_suffix,
+    check_outside_store,
+    check_overwrite,
+)
 from ecoseg._warn import warn
 from ecoseg.errors import ConfigError, InterruptedTablesWarning
 from ecoseg.measure._origin import absolute_location, path_from, store_fingerprint
@@ -314,6 +319,7 @@ def measure(
         if out is not None:
             check_outside_store(out, store)
             check_out_folder(out)
+            check_out_suffix(out, "", f"the tables are a folder ({', '.join(TABLES)})")
         with tables_lock(out):  # one measure into a folder at a time: a second one is refused
             interrupted = out is not None and (Path(out) / INCOMPLETE).is_file()
             targets = _targets(out, formats, overwrite or interrupted)  # a half set: replaced

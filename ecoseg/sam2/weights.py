@@ -125,6 +125,13 @@ def _entry(name: str) -> dict:
 def cache_dir() -> Path:
     """The weights cache folder (``$ECOSEG_WEIGHTS_DIR`` or the user cache dir).
 
+    Raises
+    ------
+    ConfigError
+        ``$ECOSEG_WEIGHTS_DIR`` names a file (a checkpoint, where ``--checkpoint`` takes
+        one): one line saying so (it was ``[Errno 17] File exists`` when a download wrote
+        into it, and *no weights for sam2.1-tiny in the cache (ckpt.pt/sam2.1_hiera_tiny.pt)*).
+
     Examples
     --------
     >>> cache_dir().name in ("weights",) or True
@@ -132,7 +139,13 @@ def cache_dir() -> Path:
     """
     env = os.environ.get(ENV_DIR)
     if env:
-        return Path(env).expanduser()
+        path = Path(env).expanduser()
+        if path.exists() and not path.is_dir():
+            raise ConfigError(
+                f"{ENV_DIR}={env}: a file, not a folder; it names the folder of the weights "
+                "cache (a checkpoint file is given with --checkpoint PATH)"
+            )
+        return path
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("ecoseg")) / "weights"

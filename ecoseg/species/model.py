@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import few_items
-from ecoseg._paths import check_overwrite, read_file_bytes
+from ecoseg._paths import check_out_suffix, check_overwrite, read_file_bytes
 from ecoseg.errors import ConfigError, EcosegError
 
 __all__ = [
@@ -64,7 +64,8 @@ _SCALE_TOLERANCE = 1.1
 
 def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
     """Where a model may be saved: a new path, or with ``overwrite`` an earlier species model
-    (never a folder, a video or a store, even with ``overwrite``).
+    (never a folder, a video or a store, even with ``overwrite``), named as the JSON file it is
+    (``--save-model species.csv`` wrote the model's JSON into a .csv without a word).
 
     Examples
     --------
@@ -72,9 +73,14 @@ def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
     >>> check_model_output(tempfile.mkdtemp(), overwrite=True)
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: ...: exists and is not an ecoseg species model; ...
+    >>> check_model_output("species.csv", overwrite=False)
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: species.csv: a species model is a JSON file, ... name it species.json
     """
+    given, what = path, "a species model is a JSON file"  # named as typed
     path = Path(path)
     if not path.exists():
+        check_out_suffix(given, ".json", what)
         return path
     try:
         with open(path, "rb") as fh:
@@ -87,6 +93,7 @@ def check_model_output(path: str | os.PathLike, overwrite: bool) -> Path:
             f"{path}: exists and is not an ecoseg species model; refusing to replace it even "
             "with overwrite (choose another output path)"
         )
+    check_out_suffix(given, ".json", what)  # after: a video named so is not a species model
     check_overwrite(path, overwrite, exists=True)  # after: overwrite would not help there
     return path
 

@@ -282,6 +282,27 @@ def test_classify_saves_no_model_inside_a_store(inside, store, two_species, tmp_
 
 
 @pytest.mark.bad_input
+@OVERWRITE
+def test_classify_saves_no_model_named_as_another_kind_of_file(
+    overwrite, store, two_species, tmp_path, monkeypatch, cli
+):
+    """``--save-model species.csv`` wrote the model's JSON into a .csv file without a word
+    (``ecoseg.species.model.check_model_output``)."""
+    monkeypatch.chdir(tmp_path)
+    video = two_species
+    before = _tree(tmp_path)
+    code, _, err = cli(
+        "classify", store, "--train", store, "--train-video", video, "--video", video,
+        "--save-model", "species.csv", *overwrite,
+    )  # fmt: skip
+    assert_one_line_error(
+        code, err, "species.csv: a species model is a JSON file, not a .csv file", "species.json"
+    )
+    assert "features" not in err  # refused before training
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.bad_input
 def test_classify_checks_the_video_count_before_training(store, two_species, tmp_path, cli):
     # training ran first and --save-model was written before the count was refused
     video = two_species
@@ -392,6 +413,28 @@ MISNAMED = {
         "the metrics are a JSON file, not a .html file",
         "name it out/m.json",
     ),
+    # segment -o masks.mp4 (an annotated video expected) made a zarr store folder of that name
+    "segment-mp4": (
+        ("segment", "V", "-o", "masks.mp4"),
+        "a mask store is a zarr folder (or a .zip of one), not a .mp4 file",
+        "name it masks.zarr",
+    ),
+    "segment-csv": (
+        ("segment", "V", "-o", "out/masks.csv"),
+        "a mask store is a zarr folder (or a .zip of one), not a .csv file",
+        "name it out/masks.zarr",
+    ),
+    # measure -o counts.csv made a folder named counts.csv holding the five tables
+    "measure-csv": (
+        ("measure", "S", "-o", "counts.csv"),
+        "the tables are a folder (regions, tracks, counts, maxn, cover), not a .csv file",
+        "name it counts",
+    ),
+    "measure-xlsx": (
+        ("measure", "S", "-o", "out/tables.xlsx"),
+        "the tables are a folder (regions, tracks, counts, maxn, cover), not a .xlsx file",
+        "name it out/tables",
+    ),
 }
 
 
@@ -399,14 +442,14 @@ MISNAMED = {
 @OVERWRITE
 @pytest.mark.parametrize("case", MISNAMED)
 def test_an_output_named_as_another_kind_of_file_is_refused(
-    case, overwrite, store, tmp_path, monkeypatch, cli
+    case, overwrite, store, clip, tmp_path, monkeypatch, cli
 ):
     """``report -o r.csv`` wrote an HTML page into a .csv file and ``export --format davis -o
     x.json`` made a folder named x.json, both without a word."""
     monkeypatch.chdir(tmp_path)
     args, said, suggested = MISNAMED[case]
     out = args[-1]
-    args = [store if a == "S" else a for a in args]
+    args = [store if a == "S" else clip.video if a == "V" else a for a in args]
     code, _, err = cli(*args, *overwrite)
     assert_one_line_error(code, err, f"{out}: {said}", suggested)
     assert not Path(out).exists() and not Path("out").exists()
@@ -423,14 +466,18 @@ def test_an_output_named_as_another_kind_of_file_is_refused(
         ("export", "S", "--format", "coco", "-o", "ann"),
         ("evaluate", "S", "--truth", "S", "-o", "m.JSON"),
         ("evaluate", "S", "--truth", "S", "-o", "eval.v2"),
+        ("measure", "S", "-o", "tables.2024-05"),
+        ("segment", "V", "-o", "masks.zip"),
+        ("segment", "V", "-o", "dive-3.v2"),
     ],
     ids=lambda a: f"{a[0]}-{a[-1]}",
 )
 def test_a_name_of_the_same_kind_or_of_no_known_kind_is_the_users_choice(
-    args, store, tmp_path, monkeypatch, cli
+    args, store, clip, tmp_path, monkeypatch, cli
 ):
     monkeypatch.chdir(tmp_path)
-    code, _, err = cli(*[store if a == "S" else a for a in args], "--quiet")
+    args = [store if a == "S" else clip.video if a == "V" else a for a in args]
+    code, _, err = cli(*args, "--quiet")
     assert code == 0, err
     assert Path(args[-1]).exists()
 

@@ -153,6 +153,32 @@ def test_verify_with_an_empty_weights_cache_says_so(weights_cache, cli):
 
 
 @pytest.mark.bad_input
+@pytest.mark.parametrize(
+    "args",
+    [("weights", "list"), ("weights", "path", "sam2.1-tiny"), ("segment", "{video}", "--auto")],
+    ids=["list", "path", "segment"],
+)
+def test_a_weights_cache_variable_naming_a_file_says_so(args, clip, tmp_path, monkeypatch, cli):
+    """``ECOSEG_WEIGHTS_DIR=ckpt.pt`` (the checkpoint, not its folder): `weights list` and
+    `path` listed paths inside the file, `segment --auto` said *no weights for sam2.1-tiny in
+    the cache (ckpt.pt/sam2.1_hiera_tiny.pt)* and a download failed with ``[Errno 17] File
+    exists``."""
+    from ecoseg.sam2 import weights
+
+    checkpoint = tmp_path / "ckpt.pt"
+    checkpoint.write_bytes(b"a checkpoint")
+    monkeypatch.setenv(weights.ENV_DIR, str(checkpoint))
+    out = tmp_path / "m.zarr"
+    args = [a.format(video=clip.video) for a in args]
+    code, _, err = cli(*args, *(["-o", out] if args[0] == "segment" else []))
+    assert_one_line_error(
+        code, err, f"ECOSEG_WEIGHTS_DIR={checkpoint}: a file, not a folder", "--checkpoint PATH"
+    )
+    assert checkpoint.read_bytes() == b"a checkpoint"
+    assert not out.exists()
+
+
+@pytest.mark.bad_input
 def test_resume_snapshot_with_a_code_payload_is_ignored(tmp_path):
     """A resume state beside a store (e.g. a copied store) is read without unpickling
     code: a payload makes it unusable (the run replays from the start), never runs."""

@@ -230,7 +230,7 @@ def test_what_is_no_study_file_is_named_in_one_line(given):
     [
         ("removed", "study file not found"),
         ("denied", "cannot be read: Permission denied"),
-        ("latin-1", "not a text (YAML) file"),
+        ("latin-1", "line 1: not UTF-8 text (byte 0xe9); save it as UTF-8"),
     ],
 )
 def test_a_study_file_that_fails_when_read_is_one_line_in_the_house_wording(
