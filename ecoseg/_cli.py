@@ -278,8 +278,9 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def check_network_options(args: argparse.Namespace, has_prompts: bool) -> None:
     """Refuse network options (``--model``, ``--checkpoint``, ``--random-weights``) for a run
-    that will use the classical motion tracker, in the words :func:`ecoseg.segment` refuses
-    them with (:func:`ecoseg.engine.check_network_settings`), before any work. Concept runs
+    that will use the classical motion tracker, and a ``--model`` SAM 2 does not know, in the
+    words :func:`ecoseg.segment` refuses them with
+    (:func:`ecoseg.engine.check_network_settings`), before any work. Concept runs
     (``--concepts`` or a SAM 3 model) are left to :func:`ecoseg.engine.check_concept_run`.
 
     Examples

@@ -87,10 +87,11 @@ def add_segment(sub) -> None:
 
 
 def _run_segment(args) -> int:
+    # network options on a motion-tracker run, and an unknown SAM 2 --model: refused before a
+    # missing --checkpoint file is and before --prompts-from reads the video (concept runs are
+    # checked by engine_options)
+    check_network_options(args, args.prompts is not None or args.prompts_from is not None)
     prompts = prompts_from(args)
-    # network options on a motion-tracker run: refused as such before a missing --checkpoint
-    # file is (concept runs are checked by engine_options)
-    check_network_options(args, prompts is not None)
     options = engine_options(args)
     threshold = args.score_threshold
     if threshold is not None and not 0.0 <= threshold <= 1.0:

@@ -44,11 +44,8 @@ def segment_options(
         from ecoseg.engine.classical import ClassicalParams
 
         ClassicalParams.from_dict(params)
-    else:
-        from ecoseg.sam2.variants import get_variant
-
+    else:  # (an unknown model: refused by check_network_settings, in segment's words)
         model = DEFAULT_MODEL if model is None else model
-        get_variant(model)  # segment's refusal (sam2.build asks it), in its words
         missing = [n for n in names if n not in prompts]
         if missing and not auto:
             raise ConfigError(

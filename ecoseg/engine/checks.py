@@ -243,7 +243,10 @@ def check_network_settings(
     """Refuse network settings (a model, a checkpoint, random weights) for a run that will use
     the classical motion tracker, which has no network: ``segment VIDEO --model sam2.1-large``
     without prompts or ``--auto`` (or ``ecoseg.segment(video, model="sam2.1-large")``) ran the
-    motion tracker and said nothing. Concept tracking (SAM 3) is not asked about here.
+    motion tracker and said nothing; and a model the sam2 engine does not know, in the words of
+    the network's lookup (:func:`ecoseg.sam2.variants.get_variant`, which ``sam2.build``
+    asks), before the video is read (it was refused only when the network was built). Concept
+    tracking (SAM 3) is not asked about here.
 
     Parameters
     ----------
@@ -267,8 +270,15 @@ def check_network_settings(
     ecoseg.errors.ConfigError: --model is for the sam2 engine's network, but without prompts or \
 --auto this run uses the classical motion tracker, which has none: give prompts or --auto (or \
 --engine sam2), or drop --model
+    >>> check_network_settings(None, prompts=True, auto=False, model="sam2.1-tyni")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: unknown SAM 2 variant 'sam2.1-tyni'; valid names: sam2.1-tiny, ...
     """
     if choose_engine(engine, prompts=prompts, auto=auto) != "classical":
+        if model is not None:
+            from ecoseg.sam2.variants import get_variant
+
+            get_variant(model)
         return
     given = [
         flag

@@ -235,11 +235,7 @@ def segment(
             "as_video=True (--as-video) is for concepts (SAM 3): the other engines track a "
             "folder of images as a video anyway; drop it"
         )
-    reader = as_reader(video, fps=fps)
-    prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
-    if prompts is not None and not isinstance(prompts, Prompts):
-        prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
-    check_network_settings(
+    check_network_settings(  # an unknown SAM 2 model too, before the video is read and hashed
         engine,
         prompts is not None,
         auto,
@@ -247,6 +243,10 @@ def segment(
         checkpoint=checkpoint,
         pretrained=pretrained,
     )
+    reader = as_reader(video, fps=fps)
+    prompt_file = prompts if isinstance(prompts, str | os.PathLike) else None
+    if prompts is not None and not isinstance(prompts, Prompts):
+        prompts = Prompts.from_dict(prompts) if isinstance(prompts, dict) else load_prompts(prompts)
     engine = choose_engine(engine, prompts=prompts is not None, auto=auto)
     model = DEFAULT_MODEL if model is None else model
     check_fast(fast, engine)

@@ -1,7 +1,9 @@
 """One entry of a study file's ``videos:``, checked in full and read into a
 :class:`~ecoseg.study.records.VideoSpec`: its settings merged over ``defaults:``, the engine
-decided (prompts: sam2; concepts or a SAM 3 model: sam3; else the classical motion tracker),
-and every value refused as :func:`ecoseg.segment` would refuse it, named with its line."""
+decided (concepts or a SAM 3 model: sam3; prompts or auto: sam2; else the classical motion
+tracker; a ``defaults:`` model names only the engine of a prompt file nothing else does, and goes
+only to the videos of the engine it names), and every value refused as :func:`ecoseg.segment`
+would refuse it, named with its line."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from ecoseg.study._values import (
 )
 from ecoseg.study.records import VideoSpec
 
-__all__ = ["key_words", "parse_video"]
+__all__ = ["check_default_model", "key_words", "parse_video"]
 
 
 def key_words(exc: Exception) -> str:
@@ -122,7 +124,13 @@ def parse_video(
 
     engine = asked = merged.get("engine")
     concepts, detect_every = _parse_concepts(merged, at)
-    if concepts or engine == "sam3" or str(merged.get("model")).startswith("sam3"):
+    # the entry's own model names its engine; a model from defaults goes only to the videos of
+    # the engine it names, so it names only the engine of a prompt file nothing else names (a
+    # SAM 3 name: the file's exemplars)
+    named = entry.get("model")
+    if "model" not in entry and engine is None and not concepts and prompts is not None:
+        named = defaults.get("model")
+    if concepts or engine == "sam3" or _sam3_name(named):
         if engine not in (None, "sam3"):
             raise ConfigError(
                 f"{at('engine')} concepts and SAM 3 models are tracked by SAM 3: drop "
@@ -155,6 +163,10 @@ def parse_video(
         )
 
     model = merged.get("model")  # null: the default, as segment(model=None)
+    if "model" not in entry and model is not None and _sam3_name(model) != (engine == "sam3"):
+        model = None  # the defaults' model is for the videos of the other engine
+        if "checkpoint" not in entry:  # and so are its weights
+            merged.pop("checkpoint", None)
     if model is None:
         model = "sam3" if engine == "sam3" else DEFAULT_MODEL
     _check_model(model, engine, at("model"))
@@ -395,6 +407,39 @@ def _check_no_network(entry: dict, asked: str | None, at) -> None:
             f"classical motion tracker, which has none: give `prompts:` or `auto: true`, or "
             f"drop `{key}:`"
         )
+
+
+def _sam3_name(model: Any) -> bool:
+    """Whether ``model`` names a SAM 3 model, by the rule of :func:`ecoseg.segment` (which
+    tracks concepts with it): its name starts with ``sam3``; any other name is a SAM 2 one.
+
+    Examples
+    --------
+    >>> _sam3_name("sam3-reduced"), _sam3_name("sam2.1-large"), _sam3_name(None)
+    (True, False, False)
+    """
+    return str(model).startswith("sam3")
+
+
+def check_default_model(defaults: dict, ctx: str) -> None:
+    """Refuse a ``defaults:`` ``model:`` that no network knows, after ``ctx`` (the file and
+    the key's line), whether or not a video takes it: each video takes it only where it names
+    that video's engine (a SAM 2 variant: the sam2 videos; a SAM 3 model: the concept videos),
+    so a misspelt name could be taken by none and go unnoticed. Looked up as
+    :func:`ecoseg.segment` would (by :func:`_sam3_name`), in the network's words.
+
+    Examples
+    --------
+    >>> check_default_model({"model": "sam3-reduced"}, "s.yaml: line 2: defaults:")
+    >>> check_default_model({"model": "sam2.1-tyni"}, "s.yaml: line 2: defaults:")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: s.yaml: line 2: defaults: model: unknown SAM 2 variant \
+'sam2.1-tyni'; valid names: ... (did you mean 'sam2.1-tiny'?)
+    """
+    model = defaults.get("model")
+    if model is not None:  # null: the default model of each video's engine
+        _check_model(model, "sam3" if _sam3_name(model) else "sam2", ctx)
 
 
 def _check_model(model: Any, engine: str, ctx: str) -> None:

@@ -19,7 +19,7 @@ from ecoseg._checks import check_path_arg
 from ecoseg._paths import is_within, read_file_text
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.study._across import Entries, default_names
-from ecoseg.study._entry import parse_video
+from ecoseg.study._entry import check_default_model, parse_video
 from ecoseg.study._keys import SETTING_KEYS, TOP_KEYS, VIDEO_KEYS, check_keys
 from ecoseg.study._lines import ValueNotRead, at_line, key_line, key_lines, read_yaml, yaml_where
 from ecoseg.study._values import opt_str, resolve
@@ -164,6 +164,8 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict, require_videos: bool)
             f"{', '.join(SETTING_KEYS)}"
         )
     check_keys(defaults, SETTING_KEYS, where, "defaults: ", lines.get(("defaults",)))
+    model_line = (lines.get(("defaults",)) or {}).get("model")
+    check_default_model(defaults, f"{at_line(where, model_line, top.get('defaults'))} defaults:")
     videos = doc.get("videos")
     if not isinstance(videos, list) or not videos:
         raise ConfigError(

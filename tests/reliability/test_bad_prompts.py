@@ -8,6 +8,7 @@ test if a network is built before the error.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from reliability_helpers import assert_names, assert_one_line_error
@@ -264,6 +265,31 @@ def test_a_sam3_image_size_is_refused_before_the_video_is_read(tmp_path):
             tmp_path / "none.mp4", out=tmp_path / "m.zarr", concepts=["a"], image_size=500
         )
     assert not (tmp_path / "m.zarr").exists()
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("given", ["prompts", "auto", "prompts-from"])
+def test_an_unknown_sam2_model_is_refused_before_the_video_is_read(
+    given, good_prompts, tmp_path, no_model, cli
+):
+    """``segment --model sam2.1-tyni`` was refused only when the network was built, after the
+    video was opened and hashed and the prompts read (here: a video that is not there was
+    reported instead; ``--prompts-from`` read the video to convert the annotations), where
+    ``batch`` and a study file refuse it before any work."""
+    video, out = tmp_path / "none.mp4", tmp_path / "m.zarr"
+    said = r"^unknown SAM 2 variant 'sam2\.1-tyni'; valid names: sam2\.1-tiny, "
+    args = {
+        "prompts": ["--prompts", good_prompts],
+        "auto": ["--auto"],
+        "prompts-from": ["--prompts-from", tmp_path / "none.csv", "--format", "viame"],
+    }[given]
+    code, _, err = cli("segment", video, "-o", out, *args, "--model", "sam2.1-tyni")
+    assert re.match(said, assert_one_line_error(code, err).removeprefix("ecoseg: error: "))
+    if given != "prompts-from":  # (a Python caller converts annotations with to_prompts)
+        kwargs = {"prompts": good_prompts} if given == "prompts" else {"auto": True}
+        with pytest.raises(ConfigError, match=said):
+            ecoseg.segment(video, out=out, model="sam2.1-tyni", **kwargs)
+    assert not out.exists()
 
 
 @pytest.mark.bad_input

@@ -191,3 +191,73 @@ def test_model_null_is_the_default_model_as_in_segment(tmp_path, run, model):
         study_text(f"- path: v.mp4\n  model: null\n  {run}\n", "defaults: {model: sam2.1-large}\n")
     )
     assert load_study(tmp_path / "study.yaml").videos[0].model == model
+
+
+def _model_study(tmp_path, defaults: str) -> tuple:
+    """The videos of a study whose ``defaults:`` are ``defaults``: one video of each kind."""
+    import json
+
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    (tmp_path / "w.pt").write_bytes(b"weights")
+    (tmp_path / "p.json").write_text('{"objects": []}')
+    exemplars = {"concepts": [{"exemplars": [{"frame": 0, "box": [1, 1, 5, 5]}]}]}
+    (tmp_path / "ex.json").write_text(json.dumps(exemplars))
+    (tmp_path / "study.yaml").write_text(
+        f"defaults: {defaults}\nvideos:\n"
+        "  - {path: v.mp4, name: concepts, concepts: [wrasse]}\n"
+        "  - {path: v.mp4, name: auto, auto: true}\n"
+        "  - {path: v.mp4, name: clicks, engine: sam2, prompts: p.json}\n"
+        "  - {path: v.mp4, name: tracker}\n"
+        "  - {path: v.mp4, name: exemplars, prompts: ex.json}\n"
+    )
+    return load_study(tmp_path / "study.yaml").videos
+
+
+def test_a_default_sam2_model_is_for_the_sam2_videos(tmp_path):
+    """`defaults: {model: sam2.1-large}` went to the concept (SAM 3) videos too, and the study
+    was refused: `unknown SAM 3 model 'sam2.1-large'`. A video takes the defaults' model (and
+    checkpoint, its weights) only where it names the video's engine."""
+    videos = _model_study(tmp_path, "{model: sam2.1-large, checkpoint: w.pt}")
+    got = {v.name: (v.engine, v.model, v.checkpoint) for v in videos}
+    large = ("sam2.1-large", tmp_path / "w.pt")
+    assert got == {
+        "concepts": ("sam3", "sam3", None),
+        "auto": ("sam2", *large),
+        "clicks": ("sam2", *large),
+        "tracker": ("classical", *large),  # (not used: it has no network)
+        "exemplars": ("sam2", *large),  # a prompt file, no SAM 3 name: SAM 2's
+    }
+
+
+def test_a_default_sam3_model_is_for_the_concept_videos(tmp_path):
+    """`defaults: {model: sam3-reduced}` made every video a SAM 3 one: a video with `auto:
+    true` was refused (*SAM 3 concept tracking takes no `auto: true`*), one with no network
+    (*model sam3-reduced needs concepts*), and `engine: sam2` beside a SAM 2 prompt file
+    (*drop `engine: sam2`*). A prompt file nothing else names an engine for is SAM 3's
+    exemplars under a SAM 3 default, as before."""
+    from ecoseg.engine import DEFAULT_MODEL
+
+    videos = _model_study(tmp_path, "{model: sam3-reduced, checkpoint: w.pt}")
+    got = {v.name: (v.engine, v.model, v.checkpoint) for v in videos}
+    reduced = ("sam3-reduced", tmp_path / "w.pt")
+    assert got == {
+        "concepts": ("sam3", *reduced),
+        "auto": ("sam2", DEFAULT_MODEL, None),
+        "clicks": ("sam2", DEFAULT_MODEL, None),
+        "tracker": ("classical", DEFAULT_MODEL, None),
+        "exemplars": ("sam3", *reduced),
+    }
+
+
+def test_a_default_checkpoint_without_a_default_model_goes_to_every_network(tmp_path):
+    """Only a defaults' model of the other engine takes its checkpoint away: `model: null`
+    (each engine's default model) keeps the defaults' checkpoint for every network's video."""
+    videos = _model_study(tmp_path, "{model: null, checkpoint: w.pt}")
+    got = {v.name: (v.model, v.checkpoint) for v in videos if v.engine != "classical"}
+    weights = tmp_path / "w.pt"
+    assert got == {
+        "concepts": ("sam3", weights),
+        "auto": ("sam2.1-tiny", weights),
+        "clicks": ("sam2.1-tiny", weights),
+        "exemplars": ("sam2.1-tiny", weights),
+    }

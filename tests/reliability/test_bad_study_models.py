@@ -1,0 +1,58 @@
+"""A study file's ``defaults:`` model that no network knows: refused at ``defaults:``.
+
+A video takes the defaults' ``model:`` only where it names the video's engine (a SAM 2 variant:
+the sam2 videos; a SAM 3 model: the concept videos), so the name is checked where it is
+written, whether or not a video takes it: it was refused at the first video, in the words of
+whichever engine that video had (``unknown SAM 3 model 'sam2.1-tyni'`` for a concept video).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ecoseg.errors import ConfigError
+from ecoseg.study import load_study
+
+pytestmark = pytest.mark.bad_input
+
+VIDEOS = {  # none takes a SAM 2 name from `defaults:`
+    "concepts": "  - {path: v.mp4, name: a, concepts: [wrasse]}\n",
+    "tracker": "  - {path: v.mp4, name: a}\n",
+    "sam2": "  - {path: v.mp4, name: a, auto: true}\n",  # none takes a SAM 3 name
+}
+
+
+@pytest.mark.parametrize(
+    ("model", "videos", "said"),
+    [
+        (
+            "sam2.1-tyni",
+            "concepts",
+            "unknown SAM 2 variant 'sam2.1-tyni'; valid names: sam2.1-tiny, sam2.1-small, "
+            "sam2.1-base-plus, sam2.1-large, sam2-tiny, sam2-small, sam2-base-plus, sam2-large "
+            "(did you mean 'sam2.1-tiny'?)",
+        ),
+        ("sam2.1-tyni", "tracker", "unknown SAM 2 variant 'sam2.1-tyni'; valid names: "),
+        (
+            "sam3-reducd",
+            "sam2",
+            "unknown SAM 3 model 'sam3-reducd'; valid names: sam3, sam3-reduced "
+            "(did you mean 'sam3-reduced'?)",
+        ),
+        ("[sam3]", "concepts", "unknown SAM 2 variant ['sam3']; valid names: "),
+    ],
+    ids=["sam2-name-concept-videos", "sam2-name-tracker-videos", "sam3-name-sam2-videos", "list"],
+)
+def test_a_default_model_no_network_knows_is_refused_at_defaults(
+    tmp_path, cli, model, videos, said
+):
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(f"output: out\ndefaults:\n  model: {model}\nvideos:\n{VIDEOS[videos]}")
+    with pytest.raises(ConfigError) as refused:
+        load_study(path)
+    assert str(refused.value).startswith(f"{path}: line 3: defaults: model: {said}")
+    assert "\n" not in str(refused.value)
+    code, _, err = cli("study", path, "--check")
+    assert code == 2 and err == f"ecoseg: error: {refused.value}\n"
+    assert not (tmp_path / "out").exists()
