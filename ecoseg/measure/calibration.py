@@ -64,6 +64,7 @@ SPEC_FORMS = (
 )
 
 # a number (as float() reads it) and a unit after it: a letter or a slash, then anything
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")  # 2,5: a decimal comma, as many locales write it
 _NUMBER_UNIT = re.compile(
     r"([-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|inf(?:inity)?|nan))\s*((?:[^\W\d_]|/).*)",
     re.IGNORECASE,
@@ -478,8 +479,32 @@ def _scale(text: str) -> float:
         return float(number)
     except ValueError:
         raise CalibrationError(
-            f"calibration {text!r}: not a number nor a spec; give {SPEC_FORMS}"
+            f"calibration {text!r}: not a number nor a spec{_decimal_comma_hint(text)}; "
+            f"give {SPEC_FORMS}"
         ) from None
+
+
+def _decimal_comma_hint(text: str) -> str:
+    """`` (a decimal comma? write 2.5)`` for a refused spec that is a number written with a
+    decimal comma (``2,5``, ``0,25 mm/px``: one comma between digits, and no ``:``, so not
+    the numbers of a ``scale-bar:``/``lasers:`` spec), else ``""``.
+
+    Examples
+    --------
+    >>> _decimal_comma_hint("0,25 mm/px"), _decimal_comma_hint("2,5,3")
+    (' (a decimal comma? write 0.25 mm/px)', '')
+    """
+    dotted = _DECIMAL_COMMA.sub(".", text)
+    if text.count(",") != 1 or dotted == text or _scale_or_none(dotted) is None:
+        return ""
+    return f" (a decimal comma? write {dotted})"
+
+
+def _scale_or_none(text: str) -> float | None:
+    try:
+        return _scale(text)
+    except CalibrationError:
+        return None
 
 
 def _number(value: str, spec: str) -> float:

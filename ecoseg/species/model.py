@@ -395,6 +395,12 @@ class SpeciesModel:
                 f"{MODEL_VERSION}"
                 + ("; it was made by a newer ecoseg: upgrade ecoseg or re-train" if newer else "")
             )
+        if data.get("sha256") is None:
+            raise ModelError(
+                f"{where}: the species model records no sha256: not a file ecoseg wrote, or it "
+                "was edited; refusing to use it (train it again: ecoseg classify STORE --train "
+                "REVIEWED_STORE --save-model FILE; or restore the file ecoseg saved)"
+            )
         if data.get("sha256") != payload_sha256(data):
             raise ModelError(
                 f"{where}: the model's contents do not match its sha256: the file was changed "
@@ -442,8 +448,9 @@ class SpeciesModel:
         Raises
         ------
         ModelError
-            Missing, too large, not JSON, not an ecoseg species model, another version, or
-            its contents do not match its sha256 (tampered).
+            Missing, too large, not JSON, not an ecoseg species model, another version, no
+            sha256 recorded (not written by ecoseg, or edited), or its contents do not match
+            its sha256 (tampered).
         """
         raw = data
         if raw is None:

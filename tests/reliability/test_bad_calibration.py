@@ -41,6 +41,9 @@ SPECS = [
     ("lasers:5,5,5,5,100", ["'lasers:5,5,5,5,100'", "laser pair 0", "zero distance", "x0,y0"]),
     ("lasers:0,0,100,0,nan", ["nan"]),
     ("lasers:0,0,100,0,10,3", ["lasers", "4 numbers per pair"]),
+    # a decimal comma, as many locales write a number: refused, with the number to type
+    ("2,5", ["'2,5'", "not a number", "(a decimal comma? write 2.5)", "'0.5 mm/px'"]),
+    ("0,25 mm/px", ["'0,25 mm/px'", "(a decimal comma? write 0.25 mm/px)"]),
     (
         "ruler:0,0,1,1,5",
         ["unknown kind 'ruler'", "'0.5 mm/px'", "'scale-bar:x0,y0,x1,y1,length_mm'", "'none'"],
@@ -64,6 +67,15 @@ def test_bad_calibration_spec(spec, culprits, clip, tmp_path, cli):
     assert_one_line_error(code, err, *culprits)
     assert not (tmp_path / "tables").exists()  # nothing measured...
     assert MaskStore.open(store).calibration == before  # ...and nothing saved
+
+
+@pytest.mark.parametrize("spec", ["2,5,3", "2, 5", "2,5 cm/px", "scale-bar:0,0,200,0,12,5"])
+def test_commas_that_are_no_decimal_comma_get_no_such_hint(spec):
+    """Only a number with one comma between digits, which is a spec with a point there, is
+    said to be a decimal comma: several numbers, or another unit, are refused as before."""
+    with pytest.raises(CalibrationError, match=f"calibration {spec!r}: ") as info:
+        parse_calibration(spec)
+    assert "decimal comma" not in str(info.value)
 
 
 @pytest.mark.parametrize("spec", ["0", "-0.5", "0 mm/px", "nan", "1e9"])
