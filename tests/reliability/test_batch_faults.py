@@ -82,6 +82,10 @@ class slow_track:
             hold()
             yield item
 
+    def until_cancelled(self, *args):  # the run's own, returning this wrapper
+        self.results = self.results.until_cancelled(*args)
+        return self
+
     def __getattr__(self, name):
         return getattr(self.results, name)
 
@@ -150,6 +154,10 @@ def slow_tracker(delay: float = 0.05, hold=None) -> None:
                 if hold is not None:
                     hold_a_writer(*hold)
                 yield item
+
+        def until_cancelled(self, *args):  # the run's own, returning this wrapper
+            self.results = self.results.until_cancelled(*args)
+            return self
 
         def __getattr__(self, name):
             return getattr(self.results, name)

@@ -70,6 +70,10 @@ class slow:
             hold()
             yield item
 
+    def until_cancelled(self, *args):  # the run's own, returning this wrapper
+        self.results = self.results.until_cancelled(*args)
+        return self
+
     def __getattr__(self, name):
         return getattr(self.results, name)
 
