@@ -31,6 +31,8 @@ _PROMPTS = json.dumps(
 ENCODINGS = [
     ("latin-1", _PROMPTS.encode("latin-1"), "line 1: not UTF-8 text (byte 0xe9); save it as UTF-8"),
     ("utf-16", _PROMPTS.encode("utf-16"), "UTF-16 text, not UTF-8; save it as UTF-8"),
+    # no byte order mark (a script's UTF-16-LE): it was "not a text (JSON) file (NUL bytes)"
+    ("utf-16-no-bom", _PROMPTS.encode("utf-16-le"), "UTF-16 text, not UTF-8; save it as UTF-8"),
     ("binary", bytes(4) + b"ftypisom\x9f", "not a text (JSON) file (it holds NUL bytes"),
 ]
 
