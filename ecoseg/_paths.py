@@ -24,6 +24,7 @@ __all__ = [
     "check_out_folder",
     "check_out_parent",
     "check_out_suffix",
+    "check_store_suffix",
     "check_distinct_stores",
     "check_outside_store",
     "check_overwrite",
@@ -473,6 +474,25 @@ def check_out_suffix(
     bare = text.rstrip("/" + os.sep)
     name = bare[: len(bare) - len(given)] + suffix  # as typed: ./r.csv -> ./r.html
     raise error(f"{text}: {what}, not a {given} file; name it {name}")
+
+
+def check_store_suffix(path: Any, *, error: type[Exception] = ConfigError) -> None:
+    """Refuse a new mask store named as another kind of file (``masks.mp4``, ``x.json``) in
+    :func:`check_out_suffix`'s words; the one check of every command that makes a store
+    (``segment``, ``import``). ``path`` given as a store or a location is not checked.
+
+    Examples
+    --------
+    >>> check_store_suffix("masks.zarr"), check_store_suffix("truth.zip")
+    (None, None)
+    >>> check_store_suffix("masks.mp4")
+    Traceback (most recent call last):
+    ecoseg.errors.ConfigError: masks.mp4: a mask store is a zarr folder (or a .zip of one), \
+not a .mp4 file; name it masks.zarr
+    """
+    if isinstance(path, (str, os.PathLike)):
+        what = "a mask store is a zarr folder (or a .zip of one)"
+        check_out_suffix(path, ".zarr", what, error=error)
 
 
 def check_out_parent(
