@@ -520,7 +520,7 @@ def check_new_store(out, resume: bool, overwrite: bool) -> None:
     store of an interrupted run (a cell stopped with Ctrl-C, a killed ``ecoseg segment``) the
     line also says that ``resume=True`` (``--resume``) continues it. A store named as another
     kind of file (``masks.mp4``, ``masks.csv``) is refused, unless resumed
-    (:func:`ecoseg._paths.check_out_suffix`).
+    (:func:`ecoseg._paths.check_store_suffix`).
 
     Examples
     --------
@@ -534,7 +534,7 @@ def check_new_store(out, resume: bool, overwrite: bool) -> None:
     ecoseg.errors.StoreError: ...m.zarr: already exists; pass overwrite=True (--overwrite) to \
 replace it, or resume=True (--resume) to continue its interrupted run (0 frames stored)
     """
-    from ecoseg._paths import check_out_suffix, check_overwrite
+    from ecoseg._paths import check_overwrite, check_store_suffix
     from ecoseg.errors import StoreError
     from ecoseg.store import Location
     from ecoseg.store.identify import not_replaceable
@@ -542,9 +542,8 @@ replace it, or resume=True (--resume) to continue its interrupted run (0 frames 
     kept = None if resume else not_replaceable(Location(out))  # --resume: open names it
     if kept is not None:  # not 'pass --overwrite': that is refused too
         raise StoreError(kept)
-    if not resume and isinstance(out, (str, os.PathLike)):  # -o masks.mp4: a store so named
-        what = "a mask store is a zarr folder (or a .zip of one)"
-        check_out_suffix(out, ".zarr", what, error=StoreError)
+    if not resume:  # -o masks.mp4: a store so named
+        check_store_suffix(out, error=StoreError)
     try:
         check_overwrite(out, resume or overwrite, error=StoreError)
     except StoreError as refusal:

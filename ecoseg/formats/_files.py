@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from ecoseg._hashing import update_from_file
-from ecoseg._paths import check_overwrite
+from ecoseg._paths import check_not_binary as _check_not_binary
+from ecoseg._paths import check_overwrite, decode_text
 from ecoseg.errors import FormatError
 
 __all__ = ["check_not_binary", "check_output", "file_sha256", "read_text", "read_table"]
@@ -38,8 +39,9 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 def read_text(path: Path) -> str:
-    """A text file's content, read as UTF-8 (a byte order mark is dropped) whatever the
-    computer's locale; FormatError naming the line of a byte that is not UTF-8.
+    """A text file's content, read as UTF-8 (a byte order mark is dropped, line ends made
+    ``\\n``) whatever the computer's locale; FormatError naming UTF-16 text, a binary file or
+    the line of a byte that is not UTF-8 (:func:`ecoseg._paths.decode_text`).
 
     Examples
     --------
@@ -57,23 +59,17 @@ def read_text(path: Path) -> str:
     Traceback (most recent call last):
     ecoseg.errors.FormatError: ...gt.csv: UTF-16 text, not UTF-8; save it as UTF-8
     """
-    data = path.read_bytes()
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or _utf16(data[:4096]):  # Windows "Unicode"
-        raise FormatError(f"{path}: UTF-16 text, not UTF-8; save it as UTF-8")
-    check_not_binary(path, data[:8192])
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FormatError(
-            f"{path}: line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8"
-        ) from None
+    return decode_text(path.read_bytes(), os.fspath(path), error=FormatError, hint=_TEXT_FORMAT)
+
+
+_TEXT_FORMAT = "; an annotation file of this format is text"
 
 
 def check_not_binary(path: Path, head: bytes | None = None) -> None:
     """Refuse a file that is no text (a NUL byte in its first 8 KiB ``head``, UTF-16 text
-    aside): a video or an image given as the annotation file, whose bytes were read as text
-    (``line 1: not UTF-8 text (byte 0x9f); save it as UTF-8``).
+    aside: :func:`ecoseg._paths.check_not_binary`): a video or an image given as the annotation
+    file, whose bytes were read as text (``line 1: not UTF-8 text (byte 0x9f); save it as
+    UTF-8``).
 
     Examples
     --------
@@ -87,20 +83,7 @@ def check_not_binary(path: Path, head: bytes | None = None) -> None:
     if head is None:
         with open(path, "rb") as fh:
             head = fh.read(8192)
-    if b"\0" in head and not _utf16(head[:4096]):  # in no text file: it read as 'x\x00'
-        raise FormatError(
-            f"{path}: not a text file (it holds NUL bytes: a video, an image, an archive?); "
-            "an annotation file of this format is text"
-        )
-
-
-def _utf16(head: bytes) -> bool:
-    """Whether ``head`` reads as UTF-16 text without a byte order mark: a NUL in nearly every
-    other byte (ASCII characters are written so), and in nearly none of the bytes between."""
-    if len(head) < 4:
-        return False
-    odd, even = head[1::2].count(0) / len(head[1::2]), head[0::2].count(0) / len(head[0::2])
-    return max(odd, even) > 0.75 and min(odd, even) < 0.05
+    _check_not_binary(os.fspath(path), head, error=FormatError, hint=_TEXT_FORMAT)
 
 
 def read_table(path: Path, sep: str = ",") -> Any:

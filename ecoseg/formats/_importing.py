@@ -254,7 +254,7 @@ def import_annotations(
     >>> bool((back == ecoseg.MaskStore.open(clip.truth).read_labels()).all())
     True
     """
-    from ecoseg._paths import check_overwrite
+    from ecoseg._paths import check_overwrite, check_store_suffix
     from ecoseg.errors import StoreError
     from ecoseg.store import Location
     from ecoseg.store.identify import not_replaceable
@@ -265,6 +265,7 @@ def import_annotations(
     loc = Location(out)  # an existing store is refused before the file is parsed (as create)
     if (kept := not_replaceable(loc)) is not None:  # a file, a folder: even with overwrite
         raise StoreError(kept)
+    check_store_suffix(out, error=StoreError)  # -o x.json: a store so named, as segment's
     check_overwrite(str(loc), overwrite, error=StoreError, exists=loc.exists())
     info = VideoInfo.of(video, record=True)
     ann, beyond = _read(path, format, info, align, first_frame)

@@ -81,10 +81,7 @@ def load_study(path: str | os.PathLike, *, require_videos: bool = True) -> Study
     import yaml
 
     check_path_arg(path, "load_study: path", "a study file (YAML)")  # not its dict
-    try:
-        text = read_file_text(path, "study file", kind="YAML")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text (YAML) file") from None
+    text = read_file_text(path, "study file", kind="YAML")  # one line if it is no UTF-8 text
     path = Path(path)
     try:
         doc = read_yaml(text)
@@ -125,7 +122,7 @@ def video_places(
     """
     try:
         lines = key_lines(read_file_text(study.path, "study file", kind="YAML"))
-    except (EcosegError, UnicodeDecodeError):
+    except EcosegError:
         lines = {}
     defaults = lines.get(("defaults",)) or {}
     items = lines.get(("videos",)) or {}

@@ -424,6 +424,17 @@ MISNAMED = {
         "a mask store is a zarr folder (or a .zip of one), not a .csv file",
         "name it out/masks.zarr",
     ),
+    # import -o x.json made a zarr store folder named x.json, as segment did
+    "import-json": (
+        ("import", "A", "--format", "coco", "--video", "V", "-o", "x.json"),
+        "a mask store is a zarr folder (or a .zip of one), not a .json file",
+        "name it x.zarr",
+    ),
+    "import-mp4": (
+        ("import", "A", "--format", "coco", "--video", "V", "-o", "out/truth.mp4"),
+        "a mask store is a zarr folder (or a .zip of one), not a .mp4 file",
+        "name it out/truth.zarr",
+    ),
     # measure -o counts.csv made a folder named counts.csv holding the five tables
     "measure-csv": (
         ("measure", "S", "-o", "counts.csv"),
@@ -448,8 +459,11 @@ def test_an_output_named_as_another_kind_of_file_is_refused(
     x.json`` made a folder named x.json, both without a word."""
     monkeypatch.chdir(tmp_path)
     args, said, suggested = MISNAMED[case]
-    out = args[-1]
-    args = [store if a == "S" else clip.video if a == "V" else a for a in args]
+    out, annotation = args[-1], None
+    if "A" in args:  # an annotation file of the clip to import
+        (tmp_path / "gt").mkdir()
+        annotation = ecoseg.export(clip.truth, "coco", tmp_path / "gt" / "gt.json")
+    args = [{"S": store, "V": clip.video, "A": annotation}.get(a, a) for a in args]
     code, _, err = cli(*args, *overwrite)
     assert_one_line_error(code, err, f"{out}: {said}", suggested)
     assert not Path(out).exists() and not Path("out").exists()

@@ -18,7 +18,8 @@ from reliability_helpers import assert_names, assert_one_line_error
 
 import ecoseg
 from ecoseg._cli import engine_params
-from ecoseg.errors import PromptError
+from ecoseg.errors import ConfigError, PromptError
+from ecoseg.study import load_study
 
 pytestmark = pytest.mark.bad_input
 
@@ -31,6 +32,8 @@ _PROMPTS = json.dumps(
 ENCODINGS = [
     ("latin-1", _PROMPTS.encode("latin-1"), "line 1: not UTF-8 text (byte 0xe9); save it as UTF-8"),
     ("utf-16", _PROMPTS.encode("utf-16"), "UTF-16 text, not UTF-8; save it as UTF-8"),
+    # no byte order mark (a script's UTF-16-LE): it was "not a text (JSON) file (NUL bytes)"
+    ("utf-16-no-bom", _PROMPTS.encode("utf-16-le"), "UTF-16 text, not UTF-8; save it as UTF-8"),
     ("binary", bytes(4) + b"ftypisom\x9f", "not a text (JSON) file (it holds NUL bytes"),
 ]
 
@@ -74,3 +77,28 @@ def test_a_prompt_or_settings_file_with_a_byte_order_mark_is_read(tmp_path):
     settings = tmp_path / "settings.json"
     settings.write_bytes(b'\xef\xbb\xbf{"min_area": 30}\r\n')
     assert engine_params(str(settings)) == {"min_area": 30}
+
+
+_STUDY = "name: récif\noutput: out\nvideos: []\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "culprit"),
+    [
+        (_STUDY.encode("latin-1"), "line 1: not UTF-8 text (byte 0xe9); save it as UTF-8"),
+        (_STUDY.encode("utf-16"), "UTF-16 text, not UTF-8; save it as UTF-8"),
+        (_STUDY.encode("utf-16-le"), "UTF-16 text, not UTF-8; save it as UTF-8"),
+    ],
+    ids=["latin-1", "utf-16", "utf-16-no-bom"],
+)
+def test_a_study_file_in_another_encoding_is_named_so(data, culprit, tmp_path, cli):
+    # the reader's words, not study.config's own 'not a text (YAML) file' (dead code, removed);
+    # without a byte order mark it was 'not a text (YAML) file (it holds NUL bytes: ...)'
+    path = tmp_path / "study.yaml"
+    path.write_bytes(data)
+    with pytest.raises(ConfigError) as info:
+        load_study(path)
+    assert str(info.value) == f"{path}: {culprit}"
+    code, _, err = cli("study", path, "--check")
+    assert_one_line_error(code, err, f"{path}: {culprit}")
+    assert not (tmp_path / "out").exists()
