@@ -112,6 +112,7 @@ HELPERS = (
     "_checks",
     "_hashing",
     "_paths",
+    "_text",
     "_store_video",
     "_device",
     "_warn",
@@ -127,6 +128,7 @@ RECORDS = (
 )
 MAY_IMPORT = {
     **{f"ecoseg.{m}": {"ecoseg.errors"} for m in HELPERS},
+    "ecoseg._paths": {"ecoseg.errors", "ecoseg._text"},  # a named file's text: _text decodes it
     **{f"ecoseg.{m}": {f"ecoseg.{n}" for n in (*HELPERS, *RECORDS)} for m in RECORDS},
 }
 

@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from ecoseg._hashing import update_from_file
-from ecoseg._paths import check_not_binary as _check_not_binary
-from ecoseg._paths import check_overwrite, decode_text
+from ecoseg._paths import check_overwrite
+from ecoseg._text import check_not_binary as _check_not_binary
+from ecoseg._text import decode_text
 from ecoseg.errors import FormatError
 
 __all__ = ["check_not_binary", "check_output", "file_sha256", "read_text", "read_table"]
@@ -41,7 +42,7 @@ def file_sha256(path: str | os.PathLike) -> str:
 def read_text(path: Path) -> str:
     """A text file's content, read as UTF-8 (a byte order mark is dropped, line ends made
     ``\\n``) whatever the computer's locale; FormatError naming UTF-16 text, a binary file or
-    the line of a byte that is not UTF-8 (:func:`ecoseg._paths.decode_text`).
+    the line of a byte that is not UTF-8 (:func:`ecoseg._text.decode_text`).
 
     Examples
     --------
@@ -67,7 +68,7 @@ _TEXT_FORMAT = "; an annotation file of this format is text"
 
 def check_not_binary(path: Path, head: bytes | None = None) -> None:
     """Refuse a file that is no text (a NUL byte in its first 8 KiB ``head``, UTF-16 text
-    aside: :func:`ecoseg._paths.check_not_binary`): a video or an image given as the annotation
+    aside: :func:`ecoseg._text.check_not_binary`): a video or an image given as the annotation
     file, whose bytes were read as text (``line 1: not UTF-8 text (byte 0x9f); save it as
     UTF-8``).
 
