@@ -449,6 +449,19 @@ def test_a_calibration_written_another_way_is_not_measured_again(
     ]
 
 
+def _first_run_without_tracks_in_reef_b(study, root):
+    """The study copied to ``root`` with the species model for both videos, reef-b's motion
+    tracker keeping no track, run once without the page; returns its stores folder."""
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    write_study(  # reef-b: no track lasts long enough to be one
+        root,
+        extra_a="    species_model: species.json",
+        extra_b="    species_model: species.json\n    params: {warmup: 5, min_hits: 1000}",
+    )
+    run_study(root / "study.yaml", progress=False, report=False)
+    return root / "out" / "stores"
+
+
 def test_a_store_with_no_tracks_lets_the_first_run_classify(study, tmp_path, monkeypatch):
     """reef-b, with the study's model too, has no tracks: its classifications log nothing.
     Its empty log read as a first run that did not classify, so the page's first run was
@@ -460,14 +473,7 @@ def test_a_store_with_no_tracks_lets_the_first_run_classify(study, tmp_path, mon
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
-    write_study(  # reef-b: no track lasts long enough to be one
-        root,
-        extra_a="    species_model: species.json",
-        extra_b="    species_model: species.json\n    params: {warmup: 5, min_hits: 1000}",
-    )
-    stores = root / "out" / "stores"
-    run_study(root / "study.yaml", progress=False, report=False)
+    stores = _first_run_without_tracks_in_reef_b(study, root)
     assert ecoseg.MaskStore.open(stores / "reef-b.zarr").object_ids.tolist() == []
     track = ecoseg.MaskStore.open(stores / "reef-a.zarr").object_ids.tolist()[0]
     assert main(["edit", str(stores / "reef-a.zarr"), f"--delete={track}"]) == 0
@@ -495,14 +501,7 @@ def test_a_store_with_no_tracks_and_a_logged_classification_lets_the_first_run_c
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
-    write_study(  # reef-b: no track lasts long enough to be one
-        root,
-        extra_a="    species_model: species.json",
-        extra_b="    species_model: species.json\n    params: {warmup: 5, min_hits: 1000}",
-    )
-    stores = root / "out" / "stores"
-    run_study(root / "study.yaml", progress=False, report=False)
+    stores = _first_run_without_tracks_in_reef_b(study, root)
     monkeypatch.chdir(root)
     b = "out/stores/reef-b.zarr"
     argv = ["classify", b, "--model", "species.json", "--video", "b/video.mp4"]
