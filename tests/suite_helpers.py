@@ -131,6 +131,21 @@ def warned_while_held(run, owner, name: str, category: type[Warning]) -> dict:
     return out
 
 
+def random_concept_params(max_objects: int, hotstart: int = 2, **extra) -> dict:
+    """SAM 3 concept settings under which random weights start tracks: they score every query
+    about the same, so with no score thresholds the ``max_objects`` best queries of each
+    concept become tracks, each shown ``hotstart`` frames after it is found."""
+    return {
+        "score_threshold": 0.0,
+        "new_track_score": 0.0,
+        "max_objects": max_objects,
+        "hotstart_delay": hotstart,
+        "hotstart_unmatched": hotstart,
+        "hotstart_duplicates": hotstart,
+        **extra,
+    }
+
+
 def photo_folder(path, seed: int, names=("q1.png", "q2.png"), shape=(40, 56)) -> Path:
     """A folder ``path`` of small noise photographs (a photo survey's quadrats), made."""
     from PIL import Image

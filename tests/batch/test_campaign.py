@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from batch_helpers import GOOD, N, run_cli, videos_of
+from suite_helpers import random_concept_params
 
 import ecoseg
 from ecoseg.batch import (
@@ -477,14 +478,7 @@ def test_study_on_a_local_cluster_equals_serial(clips, serial, tmp_path):
 
 # --------------------------------------------------------------------------- SAM 3 concepts
 # random weights score every query about the same: the best few start tracks
-CONCEPT_PARAMS = {
-    "score_threshold": 0.0,
-    "new_track_score": 0.0,
-    "max_objects": 3,
-    "hotstart_delay": 2,
-    "hotstart_unmatched": 2,
-    "hotstart_duplicates": 2,
-}
+CONCEPT_PARAMS = random_concept_params(3)
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from suite_helpers import random_concept_params
 
 pytest.importorskip("torch")
 
@@ -22,14 +23,7 @@ from ecoseg.store import MaskStore  # noqa: E402
 pytestmark = pytest.mark.slow
 
 # random weights score every query about the same: keep the two best as tracks
-PARAMS = {
-    "score_threshold": 0.0,
-    "new_track_score": 0.0,
-    "max_objects": 2,
-    "hotstart_delay": 1,
-    "hotstart_unmatched": 1,
-    "hotstart_duplicates": 1,
-}
+PARAMS = random_concept_params(2, hotstart=1)
 NET = dict(model="sam3-reduced", image_size=112, pretrained=False, device="cpu", progress=False)
 
 

@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 import pytest
+from suite_helpers import random_concept_params
 
 pytest.importorskip("torch")
 
@@ -20,15 +21,7 @@ pytestmark = pytest.mark.slow
 CONCEPTS = ["parrotfish", "sea urchin"]
 # random weights score every query about the same: these thresholds let the best queries of
 # each concept start tracks (the same trick as tests/engine/test_concepts_segment.py)
-PARAMS = {
-    "score_threshold": 0.0,
-    "new_track_score": 0.0,
-    "max_objects": 6,
-    "hotstart_delay": 2,
-    "hotstart_unmatched": 2,
-    "hotstart_duplicates": 2,
-    "nms_iou": 0.0,
-}
+PARAMS = random_concept_params(6, nms_iou=0.0)
 
 
 @pytest.fixture(scope="module")

@@ -13,21 +13,14 @@ import pytest
 
 pytest.importorskip("torch")
 
-from suite_helpers import child_env
+from suite_helpers import child_env, random_concept_params
 
 from ecoseg.errors import Cancelled, ConfigError, PromptError  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 # random weights score every query about the same: keep the three best as tracks
-PARAMS = {
-    "score_threshold": 0.0,
-    "new_track_score": 0.0,
-    "max_objects": 3,
-    "hotstart_delay": 2,
-    "hotstart_unmatched": 2,
-    "hotstart_duplicates": 2,
-}
+PARAMS = random_concept_params(3)
 
 
 @pytest.fixture(scope="module")

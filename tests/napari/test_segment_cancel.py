@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 import pytest
-from suite_helpers import SAMPLE_FISH, click, random_sam2, wait_done
+from suite_helpers import SAMPLE_FISH, click, random_concept_params, random_sam2, wait_done
 
 pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
 pytest.importorskip("torch")
@@ -19,14 +19,7 @@ from ecoseg.napari._jobs import Job, run_job  # noqa: E402
 
 #: SAM 3 concept tracking with random weights that starts tracks (as test_segment_find.py),
 #: each frame handed out two frames later (hot start)
-CONCEPT_PARAMS = {
-    "score_threshold": 0.0,
-    "new_track_score": 0.0,
-    "max_objects": 4,
-    "hotstart_delay": 2,
-    "hotstart_unmatched": 2,
-    "hotstart_duplicates": 2,
-}
+CONCEPT_PARAMS = random_concept_params(4)
 
 
 class _Made:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from suite_helpers import wait_done
+from suite_helpers import random_concept_params, wait_done
 
 pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
 
@@ -23,14 +23,7 @@ def widget(segment_widget):
 
 # random weights score every query about the same: with these thresholds the best queries of
 # each concept start tracks (as in tests/engine/test_concepts_segment.py)
-CONCEPT_PARAMS = {
-    "score_threshold": 0.0,
-    "new_track_score": 0.0,
-    "max_objects": 4,
-    "hotstart_delay": 2,
-    "hotstart_unmatched": 2,
-    "hotstart_duplicates": 2,
-}
+CONCEPT_PARAMS = random_concept_params(4)
 
 
 def _rect(t, y0, x0, y1, x1):
