@@ -34,6 +34,7 @@ __all__ = [
     "check_job",
     "check_no_network",
     "check_rectangles",
+    "check_settings",
     "concepts_from_layers",
     "correction_prompts",
     "prompts_from_layers",
@@ -174,9 +175,11 @@ class Job:
 # ------------------------------------------------------------------------------- prompts
 def check_job(job: Job, n_frames: int) -> None:
     """Refuse, before the widget clears a layer for it, a job that would fail before its first
-    frame: one that tracks no frame of an ``n_frames`` video, or whose network cannot be built
-    (an input size the model refuses; weights neither in the cache nor at the given path; a
-    SAM 3 checkpoint with no tokenizer vocabulary beside it or in the cache).
+    frame: one that tracks no frame of an ``n_frames`` video, then settings that cannot run
+    (:func:`check_settings`: a network that cannot be built, from an unknown model, an input
+    size the model refuses, weights neither in the cache nor at the given path or a SAM 3
+    checkpoint with no tokenizer vocabulary beside it or in the cache; what a photo survey
+    cannot use; a network setting for the motion tracker).
     The run would refuse it too, but only after *Track* had cleared the masks made before.
 
     Raises
@@ -196,16 +199,44 @@ def check_job(job: Job, n_frames: int) -> None:
     ...
     ecoseg.errors.CheckpointError: no/such.pt: checkpoint file not found
     """
-    import os
-
-    from ecoseg.errors import CheckpointError
-
     if job.stop is not None and job.total(n_frames) == 0:
         # it ran, tracked nothing and said "done: 0 frames" (Track had cleared the layer)
         raise ConfigError(
             f"nothing to track: track until is frame {job.stop - 1}, before frame "
             f"{job.first()} where tracking starts (its first click or box, or the current frame)"
         )
+    check_settings(job)
+
+
+def check_settings(job: Job) -> None:
+    """Refuse a job whose settings cannot run, before its video is opened: an unknown engine,
+    discovery for another engine than SAM 2, a model or input size the network refuses, weights
+    neither in the cache nor at the given path, a SAM 3 checkpoint without its vocabulary, what
+    a photo survey cannot use, a network setting for the motion tracker. In the words
+    :func:`ecoseg.segment` refuses them with, which also checks the model before it reads the
+    video. :func:`check_job` (the widget, before *Track*) and :func:`run_job` ask here.
+
+    Raises
+    ------
+    EcosegError
+        One line (:class:`~ecoseg.errors.ConfigError`, :class:`~ecoseg.errors.CheckpointError`).
+
+    Examples
+    --------
+    >>> check_settings(Job("v.mp4", engine="classical"))
+    >>> check_settings(Job("no/such/video.mp4", model="sam2.1-tyni"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: unknown SAM 2 variant 'sam2.1-tyni'; valid names: sam2.1-tiny, ...
+    """
+    import os
+
+    from ecoseg.errors import CheckpointError
+
+    if job.engine not in ENGINES:
+        raise ConfigError(f"unknown engine {job.engine!r}; choose {', '.join(ENGINES)}")
+    if job.auto and job.engine != "sam2":
+        raise ConfigError("automatic discovery needs the SAM 2 engine")
     if job.engine == "sam2":
         from ecoseg.sam2 import weights
         from ecoseg.sam2.variants import get_variant
@@ -683,7 +714,8 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
     Raises
     ------
     ConfigError, PromptError, VideoError, CheckpointError
-        Bad settings, prompts, video or weights.
+        Bad settings or weights (:func:`check_settings`, before the video is opened), then a
+        bad video or prompts.
 
     Examples
     --------
@@ -694,10 +726,7 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
     """
     from ecoseg.io.video import open_video
 
-    if job.engine not in ENGINES:
-        raise ConfigError(f"unknown engine {job.engine!r}; choose {', '.join(ENGINES)}")
-    if job.auto and job.engine != "sam2":
-        raise ConfigError("automatic discovery needs the SAM 2 engine")
+    check_settings(job)  # an unknown model too, before the video is opened (as segment)
     reader = open_video(job.video, fps=job.fps)
     try:
         n = len(reader)

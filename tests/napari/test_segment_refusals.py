@@ -249,3 +249,46 @@ def test_track_until_before_the_first_click_is_refused(widget):
     w.viewer.dims.set_current_step(0, 5)
     w.retrack()  # from frame 5 (its masks) on: also after "track until"
     assert "before frame 5 where tracking starts" in w.status.text() and w._worker is None
+
+
+@pytest.mark.parametrize(
+    ("job", "segment_kwargs"),
+    [
+        ({"model": "sam2.1-tyni"}, {"engine": "sam2", "model": "sam2.1-tyni"}),
+        (
+            {"engine": "sam3", "model": "sam3-large", "concepts": ("coral",)},
+            {"model": "sam3-large", "concepts": ["coral"]},
+        ),
+    ],
+    ids=["sam2", "sam3"],
+)
+def test_run_job_refuses_an_unknown_model_before_it_opens_the_video(tmp_path, job, segment_kwargs):
+    """``run_job`` (the Python API of the widget's runs) opened the video and read the prompts
+    first and found an unknown model only when the network was built: a missing video was
+    named instead. Its settings are checked first now, as ``ecoseg.segment`` checks the model
+    before it reads the video, in the same words."""
+    import ecoseg
+    from ecoseg.napari._jobs import Job, run_job
+
+    missing = str(tmp_path / "missing.mp4")
+    with pytest.raises(ConfigError) as segment_said:
+        ecoseg.segment(missing, out=str(tmp_path / "out.zarr"), **segment_kwargs)
+    with pytest.raises(ConfigError) as said:
+        next(run_job(Job(missing, **job)))
+    assert str(said.value) == str(segment_said.value)
+    assert str(said.value).startswith("unknown SAM"), str(said.value)
+
+
+def test_run_job_refuses_a_network_setting_for_the_motion_tracker_as_the_widget_does(tmp_path):
+    """``run_job`` ran the motion tracker given an input size (which it has no network for)
+    without a word, where the widget's check before *Track* refused it: now refused by the run
+    too, in the same words, before the video is opened."""
+    from ecoseg.napari._jobs import Job, check_job, run_job
+
+    job = Job(str(tmp_path / "missing.mp4"), engine="classical", image_size=512)
+    with pytest.raises(ConfigError) as widget_said:
+        check_job(job, 10)
+    with pytest.raises(ConfigError) as said:
+        next(run_job(job))
+    assert str(said.value) == str(widget_said.value)
+    assert str(said.value).startswith("image_size=512 (--image-size) is for"), str(said.value)

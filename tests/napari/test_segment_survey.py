@@ -109,8 +109,14 @@ def test_a_cancelled_survey_job_stops_before_the_next_photograph(tmp_path, monke
     names = ("q1.png", "q2.png", "q3.png", "q4.png")
     folder = photo_folder(tmp_path / "quadrats", 5, names=names)
 
-    def job():
-        return Job(str(folder), engine="sam3", model="sam3-reduced", concepts=(Concept("coral"),))
+    def job():  # random weights: the run asks for no cached ones (its predictor is the test's)
+        return Job(
+            str(folder),
+            engine="sam3",
+            model="sam3-reduced",
+            concepts=(Concept("coral"),),
+            pretrained=False,
+        )
 
     # Cancel pressed while the widget paints photograph 0: nothing more is searched
     predictor, between = _Predictor(), job()
