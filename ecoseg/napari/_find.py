@@ -22,7 +22,7 @@ from qtpy.QtWidgets import (
     QSpinBox,
 )
 
-from ecoseg.napari._jobs import check_rectangles, concepts_from_layers, split_names
+from ecoseg.napari._from_layers import check_rectangles, concepts_from_layers, split_names
 from ecoseg.napari._layers import META_KEY, layer_grid
 
 __all__ = ["EXEMPLARS", "LABELS", "VISUAL", "FindBox"]

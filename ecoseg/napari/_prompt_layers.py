@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ecoseg.errors import ConfigError
-from ecoseg.napari._jobs import ENGINE_NAMES, check_rectangles, prompts_from_layers
+from ecoseg.napari._from_layers import check_rectangles, prompts_from_layers
+from ecoseg.napari._jobs import ENGINE_NAMES
 from ecoseg.napari._layers import META_KEY, layer_grid
 
 __all__ = [

@@ -33,13 +33,13 @@ import numpy as np
 from ecoseg.engine import check_device, check_fast
 from ecoseg.errors import EcosegError
 from ecoseg.napari._check import napari_words
+from ecoseg.napari._from_layers import correction_prompts
 from ecoseg.napari._hand_edits import HandEdits, forget, run_frame
 from ecoseg.napari._jobs import (
     ENGINE_NAMES,
     FrameUpdate,
     Job,
     check_job,
-    correction_prompts,
     run_job,
     survey,
 )

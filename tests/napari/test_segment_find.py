@@ -140,7 +140,7 @@ def test_sam3_needs_something_to_find(widget):
 
 
 def test_concepts_from_layers_names_exemplars_and_visual():
-    from ecoseg.napari._jobs import concepts_from_layers, split_names
+    from ecoseg.napari._from_layers import concepts_from_layers, split_names
 
     assert split_names("a, b;\nb , c  d") == ["a", "b", "c d"]
     box = np.array([[0, 1, 2], [0, 1, 9], [0, 8, 9], [0, 8, 2]], float)
@@ -160,7 +160,7 @@ def test_find_box_names_alike_and_negative_boxes_alone_are_refused():
     """The find box's "Parrotfish, parrotfish" made two concepts (two species in MaxN), and
     "not this" boxes with no name a concept with nothing to find; both are refused before
     Track runs."""
-    from ecoseg.napari._jobs import concepts_from_layers, split_names
+    from ecoseg.napari._from_layers import concepts_from_layers, split_names
 
     with pytest.raises(PromptError, match="'Parrotfish' and 'parrotfish' differ only in case"):
         concepts_from_layers(split_names("Parrotfish, parrotfish"))

@@ -13,7 +13,8 @@ from suite_helpers import SAMPLE_FISH, click, random_sam2, wait_done
 pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
 
 from ecoseg.errors import PromptError  # noqa: E402
-from ecoseg.napari._jobs import correction_prompts, prompts_from_layers, run_job  # noqa: E402
+from ecoseg.napari._from_layers import correction_prompts, prompts_from_layers  # noqa: E402
+from ecoseg.napari._jobs import run_job  # noqa: E402
 
 
 @pytest.fixture
