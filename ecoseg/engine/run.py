@@ -127,7 +127,9 @@ def segment(
         Apple MPS, else the CPU (:func:`resolve_device`). The device used is recorded in the
         store's provenance (``parameters["device"]``).
     resume : bool
-        Continue an interrupted run into an existing store.
+        Continue an interrupted run into an existing store. A store made from another video,
+        by another engine or with other settings is refused (:class:`StoreError`) before a
+        network is built or its weights are looked for.
     overwrite : bool
         Replace an existing store.
     chunk_frames : int
@@ -307,8 +309,15 @@ def segment(
         provenance["parameters"] = {**provenance["parameters"], "device": run_device}
         if fast:  # absent when off: stores made before the setting existed resume unchanged
             provenance["parameters"]["fast"] = True
+        from ecoseg.sam2.variants import get_variant
+
+        size = get_variant(model, image_size).image_size  # the network's, before it is built
+        provenance["model"] = model_record(model, checkpoint, pretrained, size)
+        # a kept store made by another engine or with other settings: refused before the
+        # weights are looked for (a missing download is no reason when resuming cannot be)
+        if resume and _kept_store_done(out, provenance):
+            return str(out)  # nothing left to track: the store is left as it is
         net = _build_model(model, checkpoint, pretrained, image_size, run_device)
-        provenance["model"] = model_record(model, checkpoint, pretrained, net.image_size)
     from ecoseg.engine._runtime import until_cancelled
 
     store = _open_output(out, reader, provenance, resume, overwrite, chunk_frames)
@@ -412,6 +421,26 @@ def _open_output(out, reader, provenance, resume, overwrite, chunk_frames):
         provenance=provenance,
         overwrite=overwrite,
     )
+
+
+def _kept_store_done(out, provenance: dict) -> bool:
+    """For a resume, before a network is built or its weights looked for: refuse a kept store
+    made from another video, by another engine or with other settings
+    (:func:`~ecoseg.engine.resume.check_resumable`); whether it is complete (nothing to do).
+    ``False`` where ``out`` is no store (a new one, or a path refused when it is opened)."""
+    if not _exists(out):
+        return False
+    from ecoseg.store import MaskStore
+
+    try:
+        stored = MaskStore.open(out)
+    except StoreError:
+        return False  # not a store: refused when it is opened, as for any run
+    try:
+        check_resumable(out, stored.provenance_record, provenance)
+        return stored.complete
+    finally:
+        stored.close()
 
 
 def _local_folder_of(path) -> str | None:
@@ -566,27 +595,12 @@ def _segment_concepts(
 
     check_no_writer(out)
     if resume and _exists(out):  # before SAM 3 loads: a changed setting, or nothing to do
-        from ecoseg.store import MaskStore
+        from ecoseg.sam3.config import get_config
 
-        try:
-            stored = MaskStore.open(out)
-        except StoreError:
-            pass  # not a store: refused below, as for any run
-        else:
-            from ecoseg.sam3.config import get_config
-
-            size = get_config(model, image_size).image_size
-            settings_now = {
-                **provenance,
-                "model": model_record(model, checkpoint, pretrained, size),
-            }
-            try:
-                check_resumable(out, stored.provenance_record, settings_now)
-                done = stored.complete
-            finally:
-                stored.close()
-            if done:  # nothing left to track: the store is left as it is
-                return str(out)
+        size = get_config(model, image_size).image_size
+        settings_now = {**provenance, "model": model_record(model, checkpoint, pretrained, size)}
+        if _kept_store_done(out, settings_now):  # nothing left to track: left as it is
+            return str(out)
     from ecoseg import sam3
     from ecoseg.engine._runtime import until_cancelled
     from ecoseg.engine.concept_session import ConceptRun, concept_tokenizer

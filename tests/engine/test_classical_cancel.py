@@ -146,3 +146,38 @@ def test_cancel_is_checked_once_per_frame_and_stops_the_prefetch(pan):
         assert run.camera_motion is None
         live = [t.name for t in threading.enumerate() if t.name == "ecoseg-classical-prefetch"]
         assert not live
+
+
+@pytest.mark.parametrize("length", [True, False], ids=["reader", "frames-without-length"])
+def test_segment_classical_cancel_then_call_again_gives_the_uninterrupted_store(
+    length, pan, tmp_path
+):
+    """The store writer takes ``cancel`` as ``segment`` does: Cancelled, the store flushed and
+    not complete; another call on the store continues it (also where the video's length is
+    not known, so the cancelled run is told by its missing camera measurement)."""
+    from ecoseg.engine.classical import segment_classical
+    from ecoseg.io.video import open_video
+
+    video, full = pan
+    out = tmp_path / "writer.zarr"
+
+    def write(**kwargs) -> int:
+        store = MaskStore.open(out, mode="a") if out.exists() else None
+        with open_video(video) as reader, warnings.catch_warnings():
+            warnings.simplefilter("ignore", FastCameraWarning)
+            if store is None:
+                store = MaskStore.create(out, height=reader.height, width=reader.width)
+            frames = reader if length else (frame for frame in reader)
+            try:
+                return segment_classical(frames, store, params={"warmup": 8}, **kwargs)
+            finally:
+                store.close()
+
+    with pytest.raises(Cancelled, match=r"writer\.zarr: cancelled after \d+ frames"):
+        write(cancel=_after(20))
+    with MaskStore.open(out) as cut:
+        committed = cut.n_frames
+        assert 0 < committed < 20 and not cut.complete  # the held-back results dropped
+        assert cut.provenance_record.camera_motion is None
+    assert write() == FRAMES - committed
+    _assert_same_store(out, full)

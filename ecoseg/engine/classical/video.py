@@ -14,7 +14,7 @@ from ecoseg.engine.classical.motion import FastCameraWarning
 from ecoseg.engine.classical.params import ClassicalParams
 from ecoseg.engine.classical.tracker import ClassicalTracker
 from ecoseg.engine.results import FrameResult
-from ecoseg.errors import ConfigError, VideoError
+from ecoseg.errors import Cancelled, ConfigError, VideoError
 from ecoseg.io.folder import DEFAULT_FPS
 from ecoseg.provenance import CameraMotion
 from ecoseg.store.maskstore import MaskStore
@@ -209,6 +209,7 @@ def segment_classical(
     params: ClassicalParams | dict | None = None,
     progress: Callable[[int, int | None], Any] | None = None,
     start_frame: int | None = None,
+    cancel: Any = None,
 ) -> int:
     """Track a video with the classical engine and stream the masks into a mask store.
 
@@ -230,12 +231,22 @@ def segment_classical(
         (``frames_total`` is None when the video has no length).
     start_frame : int, optional
         First frame to write; default ``store.n_frames`` (resume).
+    cancel : threading.Event or callable, optional
+        As for :func:`track`: once set, the run stops before the next frame and raises
+        :class:`~ecoseg.errors.Cancelled`, the store flushed (not marked complete, no
+        ``camera_motion``) with the frames whose results were final; calling this again on
+        the store continues it to the store of an uninterrupted run.
 
     Returns
     -------
     int
         Number of frames written by this call. The store is flushed and marked complete but
         left open.
+
+    Raises
+    ------
+    Cancelled
+        ``cancel`` stopped the run.
 
     Examples
     --------
@@ -266,9 +277,14 @@ def segment_classical(
         total = len(video)
     except TypeError:
         total = None
-    results = track(video, params=params, skip_until=start)
+    run = track(video, params=params, skip_until=start, cancel=cancel)
+    # with a known length, stopped before the frames a cancelled run lacks are filled empty
+    results = run if total is None else run.until_cancelled(store, total)
     written = write_results(
         store, results, source="tracker", total=total, progress=progress or False
     )
+    if run.camera_motion is None:  # stopped by cancel: a whole run measures the camera
+        store.flush()
+        raise Cancelled.after(store.path, store.n_frames)
     store.mark_complete()
     return written
