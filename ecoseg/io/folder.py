@@ -36,7 +36,7 @@ __all__ = [
 #: File name endings read as images when a folder is opened (compared case-insensitively).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 #: File name endings of video files (compared case-insensitively): a folder of images that
-#: holds none but holds one of these names it (``ecoseg synth -o clip.mp4`` makes a folder);
+#: holds none but holds one of these names it (a folder ``clip.mp4`` holding ``video.mp4``);
 #: napari's reader and ``ecoseg info`` take these names for videos. MPEG-TS (``.ts``,
 #: ``.m2ts``: camcorders, some dive cameras, recorders) and MXF (professional cameras) too.
 VIDEO_SUFFIXES = frozenset(

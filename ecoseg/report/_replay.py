@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import shlex
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,7 @@ def review_steps(
     store: str,
     log: list[dict],
     unchecked: Sequence[int] = (),
-    merges: Collection[int] = (),
+    merges: Sequence[int] = (),
     reviews: Sequence[int] = (),
     visual: Sequence[int] = (),
     models: Mapping[str, Sequence[str]] | None = None,

@@ -103,9 +103,8 @@ class VideoInfo:
     #: ``--unchecked-split``; :func:`ecoseg.species.review.unchecked_splits`)
     unchecked_splits: list[int] = field(default_factory=list)
     #: log numbers of merges of two names a person gave, made before ``--merge`` refused
-    #: them (replayed ``--unchecked-merge``; :func:`ecoseg.species.review.refused_merges`,
-    #: whose ``set_class`` edits name the tracks alike instead)
-    refused_merges: dict[int, Any] = field(default_factory=dict)
+    #: them (replayed ``--unchecked-merge``; :func:`ecoseg.species.review.refused_merges`)
+    refused_merges: list[int] = field(default_factory=list)
     #: log numbers of reviewed marks of an ``unknown`` track with a suggestion, made before
     #: ``--reviewed`` refused them (replayed ``--unchecked-reviewed``)
     refused_reviews: list[int] = field(default_factory=list)

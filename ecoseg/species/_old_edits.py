@@ -160,12 +160,14 @@ def _class_of(objects, track) -> dict:
     return {key: entry.get(key) for key in _CLASS_KEYS}
 
 
-def refused_merges(store) -> dict[int, Edit]:
-    """The merges of the store's edit log that ``--merge`` refuses today (two different names
-    of one rank, made before ecoseg refused them), each with the ``set_class`` edit that,
-    made just before it, lets it go through with the name it gave the merged track
-    (:func:`~ecoseg.species.edits.set_class_for_old_merge`): log number -> that edit.
-    ``--unchecked-merge`` makes such a merge as it was, one log entry, as a replay does.
+def refused_merges(store) -> list[int]:
+    """The log numbers of the store's merges that ``--merge`` refuses today (two different
+    names of one rank, made before ecoseg refused them); ``--unchecked-merge`` makes them
+    again as they were, one log entry each, as a report's replay does.
+
+    Until stop 59 it gave a dict, log number -> the ``set_class`` edit that lets the merge go
+    through (:func:`~ecoseg.species.edits.set_class_for_old_merge`, which still gives it); a
+    replay of such a merge no longer makes one, and nothing else used the edits.
 
     The names are the object table before the merge, kept in its backup (attributes only; no
     labels are read). A merge whose backup is missing or damaged cannot be judged and is
@@ -176,16 +178,15 @@ def refused_merges(store) -> dict[int, Edit]:
     >>> import ecoseg, tempfile
     >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
     >>> refused_merges(clip.truth)
-    {}
+    []
     """
-    found: dict[int, Edit] = {}
+    found: list[int] = []
     for n, objects, merge in _logged_with_objects(store, "merge"):
         try:
-            edit = set_class_for_old_merge(objects, merge)
+            if set_class_for_old_merge(objects, merge) is not None:  # the names clash
+                found.append(n)
         except (StoreError, ConfigError, KeyError, TypeError, ValueError):  # damaged table
             continue
-        if edit is not None:
-            found[n] = edit
     return found
 
 

@@ -342,8 +342,8 @@ def edit_objects(
     two tracks a person named differently is refused, its remedy (the ``set_class`` edits
     that name them alike) worded by ``words`` (:data:`EditWords`: the ``ecoseg edit``
     options, the Review call, a widget's buttons), unless it is made ``unchecked`` (a
-    replay of such a merge made before the refusal, :func:`set_class_for_old_merge`): then
-    the first track keeps its name, marked reviewed, as every ecoseg that took it did.
+    replay of such a merge made before the refusal, ``--unchecked-merge``): then the first
+    track keeps its name, marked reviewed, as every ecoseg that took it did.
 
     Examples
     --------
@@ -492,7 +492,9 @@ def set_class_for_old_merge(objects: Sequence[Mapping[str, Any]], edit: Edit) ->
     a track so the two no longer clash and the first track's name wins as before: the first
     track itself (reviewed, it then outranks the other) or, when both were reviewed, the
     second one (which the merge removes). Either way the merged track's entry is the one
-    the old merge left.
+    the old merge left. :func:`~ecoseg.species.review.refused_merges` lists such merges by
+    it; a report's replay makes them with ``--unchecked-merge`` (one log entry), not with
+    this edit before the merge (two).
 
     Examples
     --------

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._checks import check_path_arg
-from ecoseg._paths import check_out_folder, check_overwrite
+from ecoseg._paths import check_out_folder, check_out_suffix, check_overwrite
 from ecoseg.errors import ConfigError
 from ecoseg.synth.rendering import SynthFrame, synth_frames
 from ecoseg.synth.scene import make_scene
@@ -94,7 +94,8 @@ def synth(
     Parameters
     ----------
     out : str or Path
-        Output folder (created if missing).
+        Output folder (created if missing); one named as a file of another kind (``c.mp4``,
+        ``clip.json``) is refused.
     seed, frames, size, fps, camera, n_fish, n_invertebrates
         The scene, see :func:`make_scene`.
     overwrite : bool
@@ -117,9 +118,10 @@ def synth(
     Raises
     ------
     ConfigError
-        A parameter is out of range, or ``out/video.mp4`` exists and ``overwrite`` is false,
-        or is not a clip ecoseg synth wrote (``truth.zarr`` beside it does not record its
-        bytes), which is never replaced.
+        A parameter is out of range, ``out`` is named as another kind of file (``c.mp4``: it
+        is a folder, :func:`ecoseg._paths.check_out_suffix`), or ``out/video.mp4`` exists and
+        ``overwrite`` is false, or is not a clip ecoseg synth wrote (``truth.zarr`` beside it
+        does not record its bytes), which is never replaced.
     StoreError
         ``out/truth.zarr`` exists and ``overwrite`` is false, or is no ecoseg store (a file, a
         folder, another tool's zarr store), which is never replaced.
@@ -161,9 +163,10 @@ def synth(
         n_fish=n_fish,
         n_invertebrates=n_invertebrates,
     )
+    check_out_folder(out)
+    check_out_suffix(out, "", "a synthetic clip is a folder (video.mp4 and truth.zarr)")
     out = Path(out)
     video_path, truth_path = out / "video.mp4", out / "truth.zarr"
-    check_out_folder(out)
     if (kept := not_replaceable(Location(truth_path))) is not None:  # even with overwrite
         raise StoreError(kept)
     if (why := _not_our_video(video_path, truth_path)) is not None:  # even with overwrite

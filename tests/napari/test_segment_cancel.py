@@ -10,7 +10,8 @@ import threading
 
 import numpy as np
 import pytest
-from suite_helpers import SAMPLE_FISH, click, random_concept_params, random_sam2, wait_done
+from napari_helpers import SAMPLE_FISH, click, random_sam2, wait_done
+from suite_helpers import random_concept_params
 
 pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
 pytest.importorskip("torch")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from suite_helpers import random_concept_params, wait_done
+from napari_helpers import wait_done
+from suite_helpers import random_concept_params
 
 pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from suite_helpers import SAMPLE_FISH, click, random_sam2, wait_done
+from napari_helpers import SAMPLE_FISH, click, random_sam2, wait_done
 
 pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
 

@@ -11,10 +11,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from reliability_helpers import COMMANDS_WITH_OUTPUTS, OVERWRITE, assert_one_line_error
+from reliability_helpers import (
+    COMMANDS_WITH_OUTPUTS,
+    OVERWRITE,
+    assert_names,
+    assert_one_line_error,
+)
 from reliability_helpers import file_tree as _tree
 
 import ecoseg
+from ecoseg.errors import ConfigError
 
 
 # --------------------------------------------------------------------------- output folders
@@ -446,6 +452,17 @@ MISNAMED = {
         "the tables are a folder (regions, tracks, counts, maxn, cover), not a .xlsx file",
         "name it out/tables",
     ),
+    # synth -o c.mp4 made a folder named c.mp4 holding video.mp4 and truth.zarr
+    "synth-mp4": (
+        ("synth", "--frames", "2", "--size", "32x32", "-o", "c.mp4"),
+        "a synthetic clip is a folder (video.mp4 and truth.zarr), not a .mp4 file",
+        "name it c",
+    ),
+    "synth-zip": (
+        ("synth", "--frames", "2", "--size", "32x32", "-o", "out/clip.zip"),
+        "a synthetic clip is a folder (video.mp4 and truth.zarr), not a .zip file",
+        "name it out/clip",
+    ),
 }
 
 
@@ -469,6 +486,17 @@ def test_an_output_named_as_another_kind_of_file_is_refused(
     assert not Path(out).exists() and not Path("out").exists()
 
 
+@pytest.mark.bad_input
+@pytest.mark.parametrize("out", ["c.mp4", "clip.json"])
+def test_synth_called_with_an_output_named_as_a_file_is_refused(out, tmp_path, monkeypatch):
+    """``ecoseg.synth("c.mp4")`` made a folder named c.mp4, as ``ecoseg synth -o c.mp4`` did."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.synth(out, frames=2, size=(32, 32))
+    assert_names(exc, f"{out}: a synthetic clip is a folder", f"name it {Path(out).stem}")
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -483,6 +511,7 @@ def test_an_output_named_as_another_kind_of_file_is_refused(
         ("measure", "S", "-o", "tables.2024-05"),
         ("segment", "V", "-o", "masks.zip"),
         ("segment", "V", "-o", "dive-3.v2"),
+        ("synth", "--frames", "2", "--size", "32x32", "-o", "reef.2024-05"),
     ],
     ids=lambda a: f"{a[0]}-{a[-1]}",
 )

@@ -219,11 +219,14 @@ def test_image_folder_with_each_frame_in_two_kinds(tmp_path, cli, no_model, good
     ids=["motion-tracker", "concepts"],
 )
 def test_a_synth_folder_named_like_a_video_names_its_video(tmp_path, cli, engine):
-    """``ecoseg synth -o c.mp4`` writes a folder; ``segment c.mp4`` said "folder has no images"
-    with the motion tracker and "no images (.jpeg, ...)" with concepts, naming no video."""
-    made = ecoseg.synth(tmp_path / "c.mp4", frames=3, size=(64, 48), seed=1)
+    """A folder named like a video, holding one (``ecoseg synth -o c.mp4`` made such a folder
+    until stop 59): ``segment c.mp4`` said "folder has no images" with the motion tracker and
+    "no images (.jpeg, ...)" with concepts, naming no video."""
+    ecoseg.synth(tmp_path / "c", frames=3, size=(64, 48), seed=1)
+    (tmp_path / "c").rename(tmp_path / "c.mp4")
+    video = tmp_path / "c.mp4" / "video.mp4"
     code, _, err = cli("segment", tmp_path / "c.mp4", "-o", tmp_path / "m.zarr", *engine)
-    assert_one_line_error(code, err, "folder has no images", f"it holds a video: {made.video}")
+    assert_one_line_error(code, err, "folder has no images", f"it holds a video: {video}")
     assert not (tmp_path / "m.zarr").exists()
 
 

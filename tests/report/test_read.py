@@ -266,7 +266,7 @@ def test_the_old_edit_judges_run_only_for_a_log_with_their_kind_of_edit(tmp_path
     monkeypatch.setattr(ReadingMixin, "attrs", property(lambda s: reads.append(1) or attrs.fget(s)))
     info = read_video("clip", str(clip.truth), "clip/truth.zarr")
     assert judged == [] and len(reads) == 2  # check_finished and the edit log
-    assert (info.unchecked_splits, info.refused_merges, info.refused_reviews) == ([], {}, [])
+    assert (info.unchecked_splits, info.refused_merges, info.refused_reviews) == ([], [], [])
     first, second = ecoseg_objects(clip.truth)[:2]
     edit = Review(clip.truth)
     edit.set_class(second["id"], first["class"])  # merges join tracks of one name
@@ -275,7 +275,7 @@ def test_the_old_edit_judges_run_only_for_a_log_with_their_kind_of_edit(tmp_path
     info = read_video("clip", str(clip.truth), "clip/truth.zarr")
     assert judged == ["refused_merges"]
     assert info.refused_merges == review.refused_merges(clip.truth)
-    assert read_video("clip", str(clip.truth), "c", judge_splits=False).refused_merges == {}
+    assert read_video("clip", str(clip.truth), "c", judge_splits=False).refused_merges == []
 
 
 def ecoseg_objects(path) -> list[dict]:

@@ -120,13 +120,12 @@ def test_merge_keeps_the_surer_persons_name(tmp_path, kept, gone, name):
 
 def test_refused_merges_finds_old_merges_of_two_names_of_one_rank(tmp_path, monkeypatch):
     """A merge made before ``--merge`` refused two different names of one rank is found from
-    its backup, with the ``--set-class`` that lets it go through as it was; a merge that goes
+    its backup, by its log number (``--unchecked-merge`` makes it again); a merge that goes
     through today, and one whose backup is lost, are not listed."""
     import shutil
 
     import ecoseg.species.edits
     from ecoseg.provenance import clean_class_name
-    from ecoseg.species.edits import Edit
     from ecoseg.species.review import refused_merges
 
     path = tmp_path / "m.zarr"
@@ -137,10 +136,10 @@ def test_refused_merges_finds_old_merges_of_two_names_of_one_rank(tmp_path, monk
         )
         Review(path).merge(1, 2)
     Review(path).merge(1, 3)  # 3 is unknown: no clash
-    assert refused_merges(path) == {1: Edit("set_class", (1,), cls="parrotfish")}
+    assert refused_merges(path) == [1]
     assert MaskStore.open(path).object_records()[1].class_name == "parrotfish"
     shutil.rmtree(path / "edits" / "00001")
-    assert refused_merges(path) == {}
+    assert refused_merges(path) == []
 
 
 def test_merging_two_model_guesses_leaves_a_guess_not_a_reviewed_name(tmp_path):
