@@ -152,7 +152,7 @@ def _label_names(path: Path) -> list[str] | None:
     labels = path.parent / "labels.txt"
     if not labels.is_file() or labels == path:
         return None
-    return [line.strip() for line in read_text(labels).splitlines()]
+    return [line.strip() for line in read_text(labels, "labels file").splitlines()]
 
 
 def _class_name(value: str, names: list[str] | None, path: Path, where: str) -> str:
