@@ -72,6 +72,12 @@ def add_export(sub) -> None:
     p.add_argument("--format", required=True, choices=FORMAT_NAMES, help="output format")
     p.add_argument("-o", "--out", required=True, help="output file (a folder for davis)")
     p.add_argument("--polygons", action="store_true", help="viame: add (poly) outlines")
+    p.add_argument(
+        "--mot-layout",
+        choices=("tracker", "gt"),
+        help="mot: tracker results (10 columns, scores; the default) or ground truth "
+        "(9 columns, class index; names in labels.txt beside the file)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.set_defaults(func=_run_export)
 
@@ -86,6 +92,7 @@ def _run_export(args) -> int:
         overwrite=args.overwrite,
         progress=show_progress(args),
         polygons=args.polygons,
+        mot_layout=args.mot_layout,
     )
     print(f"{args.format}: {path}")
     return 0

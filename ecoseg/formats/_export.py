@@ -40,6 +40,7 @@ def export(
     overwrite: bool = False,
     progress: bool = False,
     polygons: bool = False,
+    mot_layout: str | None = None,
     path: str | os.PathLike | None = None,
 ) -> str:
     """Write a mask store in an annotation format.
@@ -60,6 +61,10 @@ def export(
         the reading).
     polygons : bool
         ``viame`` only: add each object's outline as a ``(poly)`` field.
+    mot_layout : {"tracker", "gt"}, optional
+        ``mot`` only: the tracker result layout (10 columns, with scores; the default) or the
+        ground-truth one (9 columns: each object's class index, its names in a ``labels.txt``
+        written beside ``out``, which ``overwrite`` replaces too; scores lost).
     path : str or Path, optional
         Deprecated: the old name of ``out`` (every other function names its output ``out``);
         still taken, with a ``DeprecationWarning``.
@@ -115,6 +120,8 @@ def export(
     check_path_arg(path, "export: out", "a path to the output file (a folder for davis)")
     if polygons and module.NAME != "viame":
         raise FormatError(f"polygons=True (--polygons) applies to the viame format, not {format}")
+    if mot_layout is not None:
+        _check_mot_layout(module, mot_layout, path)
     text = os.fspath(path)
     if not text.strip():  # Path("") is the working folder: it was refused as '.'
         raise FormatError(
@@ -132,9 +139,13 @@ def export(
     check_outside_store(path, store, error=FormatError)  # not help there: its zarr.json, a
     check_out_suffix(path, module.SUFFIX, _WHAT[module.SUFFIX] % module.NAME, error=FormatError)
     out = check_output(path, overwrite)  # zip store, davis -o x.json
+    labels = _mot_labels(module, mot_layout, out, overwrite)
     with opened_store(store) as st:  # one opened from a path is closed again
         head = store_head(st)  # no masks yet: read frame by frame while they are written
         options = _viame_options(st, polygons) if module.NAME == "viame" else {}
+        if labels is not None:
+            options = {"layout": "gt"}
+            names = module.label_names(head)  # refused before anything is written
         note = incomplete_note(st, "the annotations")
         # written beside the output and swapped in at the end: an export that fails (DAVIS
         # ids above 254, a full disk, a mask off the annotated frames) leaves an earlier
@@ -154,6 +165,8 @@ def export(
             write(head, frames, part, **options)
             check_annotated(head, module.NAME)  # warn: a format that cannot list the frames
             replace_path(part, full)  # a folder: the old one aside until the new one is in
+            if labels is not None:  # the class names, beside it
+                labels.write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
         except OSError as exc:  # a full disk, no permission: named by the output, not by
             if not _names_partial(exc, part):  # the hidden name it was written under
                 raise
@@ -264,6 +277,32 @@ def _names_partial(exc: OSError, part: Path) -> bool:
     return name is not None and (
         os.fspath(name) == str(part) or os.fspath(name).startswith(str(part) + os.sep)
     )
+
+
+def _check_mot_layout(module: Any, layout: Any, path: Any) -> None:
+    """Refuse ``mot_layout`` given with another format, a layout the mot export does not
+    write, and the gt layout's output named as its ``labels.txt``."""
+    if module.NAME != "mot":
+        raise FormatError(f"mot_layout (--mot-layout) applies to the mot format, not {module.NAME}")
+    if layout not in module.LAYOUTS:
+        raise FormatError(
+            f"mot_layout {layout!r} is not one of {', '.join(module.LAYOUTS)} (--mot-layout)"
+        )
+    if layout == "gt" and Path(path).name == module.LABELS:
+        raise FormatError(
+            f"{path}: the gt layout writes its class names to {module.LABELS} beside the "
+            f"file; name the file otherwise (gt.txt)"
+        )
+
+
+def _mot_labels(module: Any, layout: str | None, path: Path, overwrite: bool) -> Path | None:
+    """The ``labels.txt`` a ``mot_layout="gt"`` export writes beside ``path``, checked as an
+    output is (an existing one replaced only with ``overwrite``); None for other layouts."""
+    if layout != "gt":
+        return None
+    labels = path.parent / module.LABELS
+    _check_replaceable(labels, folder=False)  # not a folder or a binary file, even with
+    return check_output(labels, overwrite)  # overwrite; an existing one only with it
 
 
 def _viame_options(store: Any, polygons: bool) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ecoseg._hashing import update_from_file
-from ecoseg._paths import check_overwrite
+from ecoseg._paths import check_overwrite, read_file_bytes
 from ecoseg._text import check_not_binary as _check_not_binary
 from ecoseg._text import decode_text
 from ecoseg.errors import FormatError
@@ -39,10 +39,12 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, what: str = "text file") -> str:
     """A text file's content, read as UTF-8 (a byte order mark is dropped, line ends made
     ``\\n``) whatever the computer's locale; FormatError naming UTF-16 text, a binary file or
-    the line of a byte that is not UTF-8 (:func:`ecoseg._text.decode_text`).
+    the line of a byte that is not UTF-8 (:func:`ecoseg._text.decode_text`), and one line
+    naming the file when it cannot be read (``NAME: cannot be read: REASON``, a folder, a file
+    gone: :func:`ecoseg._paths.read_file_bytes`; ``what``: what the file is, for those).
 
     Examples
     --------
@@ -60,7 +62,8 @@ def read_text(path: Path) -> str:
     Traceback (most recent call last):
     ecoseg.errors.FormatError: ...gt.csv: UTF-16 text, not UTF-8; save it as UTF-8
     """
-    return decode_text(path.read_bytes(), os.fspath(path), error=FormatError, hint=_TEXT_FORMAT)
+    data = read_file_bytes(path, what, error=FormatError)
+    return decode_text(data, os.fspath(path), error=FormatError, hint=_TEXT_FORMAT)
 
 
 _TEXT_FORMAT = "; an annotation file of this format is text"
@@ -82,8 +85,7 @@ def check_not_binary(path: Path, head: bytes | None = None) -> None:
     ecoseg.errors.FormatError: ...dive.mp4: not a text file (it holds NUL bytes: a video, ...
     """
     if head is None:
-        with open(path, "rb") as fh:
-            head = fh.read(8192)
+        head = read_file_bytes(path, "text file", limit=8192, error=FormatError)
     _check_not_binary(os.fspath(path), head, error=FormatError, hint=_TEXT_FORMAT)
 
 

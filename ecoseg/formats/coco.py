@@ -233,7 +233,7 @@ def write_items(fh, items: Iterable, dump, batch: int = 256) -> None:
 
 def load_json(path: Path) -> dict:
     """Parse a JSON file; FormatError with line and column on bad JSON."""
-    text = read_text(path)
+    text = read_text(path, "JSON file")
     if not text.strip():  # it said "invalid JSON at line 1 column 1: Expecting value"
         raise FormatError(f"{path}: the file is empty (no JSON in it)")
     try:

@@ -103,6 +103,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 
+from ecoseg._paths import read_file_bytes
 from ecoseg._version import __version__
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
@@ -357,8 +358,7 @@ def read(
     """Read a CVAT for video 1.1 (or for images 1.1) XML file (``images``: an image folder's
     file names, in frame order, which a CVAT for images file's images are matched to by name
     where they are its files: :func:`~ecoseg.formats._cvat_images.read_images`)."""
-    with open(path, "rb") as fh:
-        head = fh.read(8192)
+    head = read_file_bytes(path, "CVAT XML file", limit=8192, error=FormatError)
     check_not_binary(path, head)  # a video given as the file: "not well-formed XML (invalid token)"
     if len(head) < 8192 and not head.strip():  # "not well-formed XML (no element found: ...)"
         raise FormatError(f"{path}: the file is empty (no XML in it)")
@@ -366,6 +366,9 @@ def read(
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:
         raise FormatError(f"{path}: not well-formed XML ({exc})") from None
+    except OSError as exc:  # after the head was read (EIO on a failing card): one line
+        reason = " ".join(str(exc.strerror or exc).split())
+        raise FormatError(f"{path}: cannot be read: {reason}") from None
     if root.tag != "annotations":
         raise FormatError(f"{path}: root element is <{root.tag}>, not <annotations>")
     folder = images

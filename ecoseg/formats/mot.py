@@ -6,7 +6,16 @@ One line per object and frame, comma separated::
 
 Frames count from 1; boxes are in pixels (left, top, width, height); ``conf`` is the object's
 score on the frame; the world coordinates ``x, y, z`` are -1. Written as a tracker result
-file, which trackeval's ``MotChallenge2DBox`` reads. Classes are lost on export.
+file, which trackeval's ``MotChallenge2DBox`` reads. Classes are lost on that export.
+
+``layout="gt"`` (``--mot-layout gt``) writes the 9-column ground-truth layout instead::
+
+    <frame>,<id>,<bb_left>,<bb_top>,<bb_width>,<bb_height>,1,<class>,1
+
+(``conf`` the flag 1: to be considered; visibility 1), with the class names in
+``labels.txt`` beside the file, one per line, class 1 first (as CVAT's and Datumaro's "MOT
+1.1" export writes them; an ``"unknown"`` object is class -1). The import reads them back
+(below); scores are lost there, as the ground-truth layout has no score column.
 
 Read: 6 to 10 columns, separated by commas (spaces after them allowed) or, where a file has no
 comma, by spaces or tabs (as trackeval's and motmetrics' readers take them). The 9-column
@@ -40,6 +49,10 @@ NAME = "mot"
 KIND = "box"
 TIMES = False
 SUFFIX = ".txt"
+#: The class names of a ground-truth file, beside it.
+LABELS = "labels.txt"
+#: The layouts the export writes: a tracker result (10 columns) or ground truth (9, classes).
+LAYOUTS = ("tracker", "gt")
 
 
 def rows(ann: Annotations) -> list[list]:
@@ -72,13 +85,44 @@ def write(ann: Annotations, path: Path) -> None:
 
 
 def write_frames(
-    head: Annotations, frames: Iterable[tuple[int, list[Instance]]], path: Path
+    head: Annotations,
+    frames: Iterable[tuple[int, list[Instance]]],
+    path: Path,
+    layout: str = "tracker",
 ) -> None:
     """Write the boxes of ``frames`` (``(frame, instances)`` in frame order) as a MOTChallenge
-    text file, frame by frame (``head``: the annotations' size and objects)."""
+    text file, frame by frame (``head``: the annotations' size and objects), in the tracker
+    result ``layout`` or the ground-truth one (``"gt"``: each object's class index among
+    :func:`label_names`, whose ``labels.txt`` the caller writes)."""
+    index = {name: k for k, name in enumerate(label_names(head), 1)}
+    classes = {t.id: index.get(t.class_, -1) for t in head.tracks}
     with open(path, "w", encoding="utf-8") as fh:
         for _, items in frames:
-            fh.writelines(",".join(_fmt(v) for v in row(inst)) + "\n" for inst in items)
+            for inst in items:
+                values = row(inst)
+                if layout == "gt":
+                    values = [*values[:6], 1, classes.get(inst.track, -1), 1]
+                fh.write(",".join(_fmt(v) for v in values) + "\n")
+
+
+def label_names(head: Annotations) -> list[str]:
+    """The lines of the ``labels.txt`` of a ground-truth export: the class names of ``head``'s
+    objects, sorted, ``"unknown"`` aside (class -1); FormatError for a name a line cannot hold.
+
+    Examples
+    --------
+    >>> label_names(Annotations(8, 8, 1, tracks=(Track(1, "goby"), Track(2, "unknown"),
+    ...     Track(3, "crab"))))
+    ['crab', 'goby']
+    """
+    names = [c for c in head.classes if c != "unknown"]
+    for name in names:
+        if name != name.strip() or "\n" in name or "\r" in name:
+            raise FormatError(
+                f"{head.source}: class {name!r} cannot be a line of {LABELS} (spaces at its "
+                "ends or a line break); rename it (ecoseg edit --set-class)"
+            )
+    return names
 
 
 def read(path: Path, *, width: int, height: int) -> Annotations:
@@ -149,10 +193,10 @@ def read(path: Path, *, width: int, height: int) -> Annotations:
 def _label_names(path: Path) -> list[str] | None:
     """The class names of a ``labels.txt`` beside a ground-truth file (one per line, class 1
     first, as CVAT's and Datumaro's MOT export writes it), None when there is none."""
-    labels = path.parent / "labels.txt"
+    labels = path.parent / LABELS
     if not labels.is_file() or labels == path:
         return None
-    return [line.strip() for line in read_text(labels).splitlines()]
+    return [line.strip() for line in read_text(labels, "labels file").splitlines()]
 
 
 def _class_name(value: str, names: list[str] | None, path: Path, where: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from formats_helpers import make_store, store_boxes
@@ -10,8 +12,10 @@ from ecoseg.errors import FormatError
 from ecoseg.formats import VideoInfo, export, read_annotations
 
 
-def hota_of(tracker_file, boxes, n_frames, tmp_path):
-    """HOTA of a MOTChallenge tracker file against ground truth rows made from ``boxes``."""
+def hota_of(tracker_file, boxes, n_frames, tmp_path, gt_file=None):
+    """HOTA of a MOTChallenge tracker file against ground truth rows made from ``boxes``
+    (or the ground-truth file ``gt_file``, its classes not MOT17's: scored without MOT17's
+    preprocessing, which keeps class 1, pedestrians, only)."""
     import trackeval
 
     gt = tmp_path / "gt" / "clip" / "gt"
@@ -20,7 +24,7 @@ def hota_of(tracker_file, boxes, n_frames, tmp_path):
         f"{t + 1},{oid},{x0},{y0},{x1 - x0},{y1 - y0},1,1,1"
         for (t, oid), (x0, y0, x1, y1) in sorted(boxes.items())
     ]
-    (gt / "gt.txt").write_text("\n".join(rows) + "\n")
+    (gt / "gt.txt").write_text("\n".join(rows) + "\n" if gt_file is None else gt_file.read_text())
     trk = tmp_path / "trackers" / "ecoseg" / "data"
     trk.mkdir(parents=True)
     (trk / "clip.txt").write_text(tracker_file.read_text())
@@ -45,6 +49,7 @@ def hota_of(tracker_file, boxes, n_frames, tmp_path):
         SEQ_INFO={"clip": n_frames},
         PRINT_CONFIG=False,
         OUTPUT_FOLDER=str(tmp_path / "out"),
+        DO_PREPROC=gt_file is None,
     )
     evaluator = trackeval.Evaluator(eval_config)
     dataset = trackeval.datasets.MotChallenge2DBox(data_config)
@@ -225,3 +230,56 @@ def test_boxes_past_the_frame_edge_are_cut_with_one_warning(tmp_path):
     labels = MaskStore.open(out).read_labels()
     assert labels[0, 2:6, 0:3].all() and (labels[0] == 1).sum() == 12  # cut at x = 0
     assert (labels[1] == 1).sum() == 5 * 2  # x 15..20, y 8..10
+
+
+def _three_species(tmp_path):
+    lab = np.zeros((3, 10, 12), np.uint32)
+    lab[:, 1:4, 1:4] = 1
+    lab[1:, 5:9, 6:11] = 2
+    lab[2, 6:8, 1:3] = 3
+    classes = {1: "goby", 2: "crab", 3: "unknown"}
+    return make_store(lab, classes=classes, path=str(tmp_path / "s.zarr")), classes
+
+
+def test_the_gt_layout_keeps_classes_through_an_export_and_import(tmp_path):
+    store, classes = _three_species(tmp_path)
+    video = VideoInfo(width=12, height=10, times=np.arange(3) / 25, record={})
+    tracker = read_annotations(export(store, "mot", tmp_path / "t" / "res.txt"), "mot", video)
+    assert set(tracker.class_of().values()) == {"unknown"}  # the default layout has no classes
+    path = export(store, "mot", tmp_path / "gt" / "gt.txt", mot_layout="gt")
+    assert (tmp_path / "gt" / "labels.txt").read_text() == "crab\ngoby\n"
+    assert open(path).read().splitlines()[:2] == ["1,1,1,1,3,3,1,2,1", "2,1,1,1,3,3,1,2,1"]
+    back = read_annotations(path, "mot", video)
+    assert back.class_of() == classes
+    assert {(i.frame, i.track): i.box for i in back.instances} == {
+        (i.frame, i.track): i.box for i in tracker.instances
+    }
+
+
+def test_the_gt_layout_checks_its_labels_file_as_an_output(tmp_path):
+    store, _ = _three_species(tmp_path)
+    (tmp_path / "labels.txt").write_text("mine\n")
+    with pytest.raises(FormatError, match=r"labels\.txt: already exists"):
+        export(store, "mot", tmp_path / "gt.txt", mot_layout="gt")
+    assert (tmp_path / "labels.txt").read_text() == "mine\n"
+    assert not (tmp_path / "gt.txt").exists()
+    export(store, "mot", tmp_path / "gt.txt", mot_layout="gt", overwrite=True)
+    assert (tmp_path / "labels.txt").read_text() == "crab\ngoby\n"
+    with pytest.raises(FormatError, match=r"labels\.txt: the gt layout writes its class names"):
+        export(store, "mot", tmp_path / "o" / "labels.txt", mot_layout="gt")
+    with pytest.raises(FormatError, match="applies to the mot format, not coco"):
+        export(store, "coco", tmp_path / "a.json", mot_layout="gt")
+    with pytest.raises(FormatError, match="mot_layout 'truth' is not one of tracker, gt"):
+        export(store, "mot", tmp_path / "b.txt", mot_layout="truth")
+
+
+def test_trackeval_reads_the_gt_layout_as_ground_truth(tmp_path):
+    store, _ = _three_species(tmp_path)
+    tracker = Path(export(store, "mot", tmp_path / "res.txt"))
+    gt = Path(export(store, "mot", tmp_path / "gt.txt", mot_layout="gt"))
+    assert hota_of(tracker, {}, 3, tmp_path / "a", gt_file=gt) == pytest.approx(1.0)
+    lines = tracker.read_text().splitlines()  # and the check can fail: an id swapped
+    (tmp_path / "swapped.txt").write_text(
+        "\n".join([lines[0].replace("1,1,", "1,9,", 1)] + lines[1:])
+    )
+    assert hota_of(tmp_path / "swapped.txt", {}, 3, tmp_path / "b", gt_file=gt) < 0.99

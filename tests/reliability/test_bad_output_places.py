@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -512,6 +513,7 @@ def test_synth_called_with_an_output_named_as_a_file_is_refused(out, tmp_path, m
         ("segment", "V", "-o", "masks.zip"),
         ("segment", "V", "-o", "dive-3.v2"),
         ("synth", "--frames", "2", "--size", "32x32", "-o", "reef.2024-05"),
+        ("import", "A", "--format", "coco", "--video", "V", "-o", "truth.zip"),
     ],
     ids=lambda a: f"{a[0]}-{a[-1]}",
 )
@@ -519,10 +521,16 @@ def test_a_name_of_the_same_kind_or_of_no_known_kind_is_the_users_choice(
     args, store, clip, tmp_path, monkeypatch, cli
 ):
     monkeypatch.chdir(tmp_path)
-    args = [store if a == "S" else clip.video if a == "V" else a for a in args]
+    annotation = None
+    if "A" in args:  # an annotation file of the clip to import
+        (tmp_path / "gt").mkdir()
+        annotation = ecoseg.export(clip.truth, "coco", tmp_path / "gt" / "gt.json")
+    args = [{"S": store, "V": clip.video, "A": annotation}.get(a, a) for a in args]
     code, _, err = cli(*args, "--quiet")
     assert code == 0, err
     assert Path(args[-1]).exists()
+    if args[-1].endswith(".zip"):  # a zipped store, not a store folder named .zip
+        assert zipfile.is_zipfile(args[-1])
 
 
 @pytest.mark.bad_input
