@@ -2,7 +2,9 @@
 :class:`~ecoseg.study.records.VideoSpec`: its settings merged over ``defaults:``, the engine
 decided (concepts or a SAM 3 model: sam3; prompts or auto: sam2; else the classical motion
 tracker; a ``defaults:`` model names only the engine of a prompt file nothing else does, and goes
-only to the videos of the engine it names), and every value refused as :func:`ecoseg.segment`
+only to the videos of the engine it names; the defaults' size only to those whose network takes
+it, their network settings only to the videos with a network, ``detect_every:`` and
+``as_video:`` only to the concept videos), and every value refused as :func:`ecoseg.segment`
 would refuse it, named with its line."""
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ from ecoseg.study._values import (
 )
 from ecoseg.study.records import VideoSpec
 
-__all__ = ["check_default_model", "key_words", "parse_video"]
+__all__ = [
+    "check_default_image_size",
+    "check_default_model",
+    "check_default_size_taken",
+    "key_words",
+    "parse_video",
+    "took_default",
+]
 
 
 def key_words(exc: Exception) -> str:
@@ -139,7 +148,7 @@ def parse_video(
         if auto:
             raise ConfigError(f"{at('auto')} SAM 3 concept tracking takes no `auto: true`")
         engine = "sam3"
-    elif "detect_every" in merged:
+    elif "detect_every" in entry:  # the defaults' is for the concept videos
         raise ConfigError(
             f"{at('detect_every')} detect_every: needs `concepts:` (SAM 3 concept tracking)"
         )
@@ -161,6 +170,10 @@ def parse_video(
         raise ConfigError(
             f"{at('prompts')} the classical engine takes no prompts; set `engine: sam2`"
         )
+    if engine != "sam3":
+        detect_every = 1
+        if "as_video" not in entry:  # the defaults' as_video: is for the concept videos
+            merged.pop("as_video", None)
 
     model = merged.get("model")  # null: the default, as segment(model=None)
     if "model" not in entry and model is not None and _sam3_name(model) != (engine == "sam3"):
@@ -197,6 +210,8 @@ def parse_video(
     fast = merged.get("fast", False)
     if not isinstance(fast, bool):
         raise ConfigError(f"{at('fast')} fast: must be true or false, got {fast!r}")
+    if engine == "classical" and "fast" not in entry:
+        fast = False  # the defaults' bf16 is for the networks' videos
     try:
         check_fast(fast, engine)
     except ConfigError as exc:
@@ -208,8 +223,8 @@ def parse_video(
         raise ConfigError(
             f"{at('image_size')} image_size: must be a positive integer, got {image_size!r}"
         )
-    if engine == "classical" and "image_size" not in entry:
-        image_size = None  # the defaults' size is for the videos of other engines
+    if "image_size" not in entry and _size_reason(image_size, engine, model):
+        image_size = None  # the defaults' size is for the videos whose network takes it
     try:  # the size the network takes (the classical engine has none), as segment() checks it
         check_image_size(image_size, engine, model)
     except ConfigError as exc:
@@ -440,6 +455,105 @@ def check_default_model(defaults: dict, ctx: str) -> None:
     model = defaults.get("model")
     if model is not None:  # null: the default model of each video's engine
         _check_model(model, "sam3" if _sam3_name(model) else "sam2", ctx)
+
+
+def _size_reason(image_size: Any, engine: str, model: str) -> str:
+    """Why the network of ``engine``'s ``model`` does not take ``image_size``, in the study
+    file's words without the key; ``""`` where it takes it (``None``: its own size; the
+    classical motion tracker has no network, so it takes none).
+
+    Examples
+    --------
+    >>> _size_reason(512, "sam2", "sam2.1-tiny"), _size_reason(None, "sam3", "sam3")
+    ('', '')
+    >>> _size_reason(512, "sam3", "sam3")
+    'must be a multiple of 14 from 112 to 4032 (e.g. 336, 672, 1008), got 512'
+    """
+    from ecoseg.engine import check_image_size
+
+    try:
+        check_image_size(image_size, engine, model)
+    except ConfigError as exc:
+        return key_words(exc).removeprefix("image_size: ")
+    return ""
+
+
+def check_default_image_size(defaults: dict, ctx: str) -> None:
+    """Refuse a ``defaults:`` ``image_size:`` that neither network (SAM 2, any SAM 3 model)
+    takes, after ``ctx`` (the file and the key's line), whether or not a video takes it: each
+    video with a network takes it only where its network takes it (``512``: the sam2 videos,
+    ``1008``: the concept videos, ``448``: both), so a size that fits none would be taken by
+    none and go unnoticed. A size that is no positive integer is refused at the videos.
+
+    Examples
+    --------
+    >>> check_default_image_size({"image_size": 1008}, "s.yaml: line 2: defaults:")
+    >>> check_default_image_size({"image_size": 500}, "s.yaml: line 2: defaults:")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: s.yaml: line 2: defaults: image_size: 500 fits neither network: \
+SAM 2's must be a multiple of 32 ..., got 500; SAM 3's must be a multiple of 14 ..., got 500
+    """
+    from ecoseg.engine import DEFAULT_MODEL
+    from ecoseg.sam3.config import PRESETS
+
+    size = defaults.get("image_size")
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        return
+    networks = [("sam2", DEFAULT_MODEL)] + [("sam3", name) for name in PRESETS]
+    if all(_size_reason(size, engine, model) for engine, model in networks):
+        raise ConfigError(
+            f"{ctx} image_size: {size} fits neither network: SAM 2's "
+            f"{_size_reason(size, 'sam2', DEFAULT_MODEL)}; SAM 3's "
+            f"{_size_reason(size, 'sam3', 'sam3')}"
+        )
+
+
+def check_default_size_taken(defaults: dict, videos: list, specs: list, ctx: str) -> None:
+    """Refuse a ``defaults:`` ``image_size:`` that no video takes although some could: the
+    videos with a network whose entry gives no size of its own (``videos``: the entries as
+    written, ``specs``: as read), when none of their networks takes it (``512`` in a study of
+    concept videos: each would run at its network's own size without a word). ``ctx``: the
+    file and the key's line."""
+    size = defaults.get("image_size")
+    free = [
+        spec
+        for entry, spec in zip(videos, specs, strict=True)
+        if spec.engine != "classical" and not (isinstance(entry, dict) and "image_size" in entry)
+    ]
+    if size is None or not free or any(spec.image_size == size for spec in free):
+        return
+    first = free[0]
+    index = specs.index(first)
+    raise ConfigError(
+        f"{ctx} image_size: {size} fits the network of none of the videos that take it from "
+        f"here (videos[{index}] ({first.name}), {first.model}: "
+        f"{_size_reason(size, first.engine, first.model)}); give each engine's videos a size "
+        "their network takes in their entries"
+    )
+
+
+def took_default(video: VideoSpec, key: str, value: Any) -> bool:
+    """Whether ``video``, whose entry does not give ``key``, took ``defaults:``'s ``value``
+    of it: a model, its checkpoint, an image size, a device, ``fast:``, ``detect_every:``,
+    ``as_video:`` or ``params:`` from ``defaults:`` goes only to the videos it fits (a SAM 2
+    model: not the concept videos), so an error about a video that did not take it names the
+    video's entry, not the ``defaults:`` line.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> video = VideoSpec("a", Path("a.mp4"), "a.mp4", engine="sam3", model="sam3")
+    >>> took_default(video, "model", "sam2.1-large"), took_default(video, "model", "sam3")
+    (False, True)
+    """
+    if key == "checkpoint":
+        return video.checkpoint is not None
+    if key == "params":
+        return bool(video.params) or not value
+    if key in ("model", "image_size", "device", "fast", "detect_every", "as_video"):
+        return value is None or getattr(video, key) == value
+    return True
 
 
 def _check_model(model: Any, engine: str, ctx: str) -> None:
