@@ -34,7 +34,9 @@ from ecoseg.study.records import VideoSpec
 __all__ = [
     "check_default_image_size",
     "check_default_model",
+    "check_default_params",
     "check_default_size_taken",
+    "engine_parameters",
     "key_words",
     "parse_video",
     "took_default",
@@ -245,6 +247,10 @@ def parse_video(
     params = merged.get("params") or {}
     if not isinstance(params, dict):
         raise ConfigError(f"{at('params')} params: must be a mapping of engine parameters")
+    if "params" not in entry:  # the defaults' parameters go to the engines that have them
+        known = engine_parameters(engine, bool(auto))
+        params = {k: v for k, v in params.items() if known is None or str(k) in known}
+        merged["params"] = params  # as the photo survey's check reads them
     params = _check_params(engine, params, at("params"))
     if params and engine == "sam2" and prompts is not None:  # nothing would read them
         if "params" in entry:
@@ -434,6 +440,66 @@ def _sam3_name(model: Any) -> bool:
     (True, False, False)
     """
     return str(model).startswith("sam3")
+
+
+def engine_parameters(engine: str, auto: bool = False) -> frozenset[str] | None:
+    """The names of the parameters ``engine`` takes in ``params:`` (the sam2 engine: those of
+    automatic discovery with ``auto``, none with prompts); ``None`` where its settings cannot
+    be imported (an engine not installed: any is passed on).
+
+    Examples
+    --------
+    >>> "min_area" in engine_parameters("classical"), engine_parameters("sam2")
+    (True, frozenset())
+    >>> "points_per_side" in engine_parameters("sam2", auto=True)
+    True
+    """
+    import dataclasses
+
+    if engine == "sam2" and not auto:
+        return frozenset()
+    try:
+        if engine == "classical":
+            from ecoseg.engine.classical import ClassicalParams as settings
+        elif engine == "sam3":
+            from ecoseg.engine.concept_rules import ConceptSettings as settings
+        else:
+            from ecoseg.engine.discovery_params import DiscoveryParams as settings
+    except ImportError:  # pragma: no cover - engine not installed
+        return None
+    return frozenset(field.name for field in dataclasses.fields(settings))
+
+
+def check_default_params(defaults: dict, ctx: str) -> None:
+    """Refuse a ``defaults:`` parameter (in ``params:``) that no engine takes, after ``ctx``
+    (the file and the key's line), whether or not a video takes it: each video takes the
+    defaults' parameters its engine has (``min_area``: the motion tracker's videos,
+    ``score_threshold``: the concept videos, ``points_per_side``: those with ``auto: true``),
+    so a misspelt one would be taken by none and go unnoticed.
+
+    Examples
+    --------
+    >>> check_default_params({"params": {"min_area": 30}}, "s.yaml: line 2: defaults:")
+    >>> check_default_params({"params": {"min_aera": 30}}, "s.yaml: line 2: defaults:")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: s.yaml: line 2: defaults: params: no engine takes a parameter \
+'min_aera' (did you mean 'min_area'?)
+    """
+    params = defaults.get("params")
+    if not isinstance(params, dict):
+        return  # none, or refused at the videos (not a mapping)
+    known: set[str] = set()
+    for engine, auto in (("classical", False), ("sam3", False), ("sam2", True)):
+        names = engine_parameters(engine, auto)
+        if names is None:  # pragma: no cover - an engine not installed takes any
+            return
+        known |= names
+    for name in map(str, params):
+        if name not in known:
+            raise ConfigError(
+                f"{ctx} params: no engine takes a parameter {name!r}{did_you_mean(name, known)}"
+            )
 
 
 def check_default_model(defaults: dict, ctx: str) -> None:

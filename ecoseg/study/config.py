@@ -22,6 +22,7 @@ from ecoseg.study._across import Entries, default_names
 from ecoseg.study._entry import (
     check_default_image_size,
     check_default_model,
+    check_default_params,
     check_default_size_taken,
     parse_video,
     took_default,
@@ -185,6 +186,7 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict, require_videos: bool)
 
     check_default_model(defaults, at_default("model"))
     check_default_image_size(defaults, at_default("image_size"))
+    check_default_params(defaults, at_default("params"))
     videos = doc.get("videos")
     if not isinstance(videos, list) or not videos:
         raise ConfigError(

@@ -97,3 +97,22 @@ def test_a_default_image_size_no_video_takes_is_refused_at_defaults(
     code, _, err = cli("study", path, "--check")
     assert code == 2 and err == f"ecoseg: error: {refused.value}\n"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("videos", ["concepts", "tracker"])
+def test_a_default_parameter_no_engine_takes_is_refused_at_defaults(tmp_path, cli, videos):
+    """Each video takes the defaults' parameters its engine has, so one that no engine has (a
+    misspelt `min_aera`) is refused where it is written, whichever videos the study has: it
+    was refused at the first video, in that engine's words."""
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(f"output: out\ndefaults:\n  params: {{min_aera: 5}}\nvideos:\n{VIDEOS[videos]}")
+    with pytest.raises(ConfigError) as refused:
+        load_study(path)
+    assert str(refused.value) == (
+        f"{path}: line 3: defaults: params: no engine takes a parameter 'min_aera' "
+        "(did you mean 'min_area'?)"
+    )
+    code, _, err = cli("study", path, "--check")
+    assert code == 2 and err == f"ecoseg: error: {refused.value}\n"
+    assert not (tmp_path / "out").exists()

@@ -311,3 +311,20 @@ def test_a_video_s_own_network_settings_are_still_refused_where_they_do_not_fit(
         (tmp_path / "study.yaml").write_text(f"videos:\n  - {{path: v.mp4, name: a, {own}}}\n")
         with pytest.raises(ConfigError, match=f"line 2: videos\\[0\\] \\(a\\): {said}"):
             load_study(tmp_path / "study.yaml")
+
+
+def test_the_defaults_parameters_go_to_the_engines_that_have_them(tmp_path):
+    """`defaults: {params: {min_area: 40}}` (a motion tracker's parameter) went to the concept
+    videos too and the study was refused there (ConceptSettings has no min_area), and a
+    concept video's `score_threshold` refused the motion tracker's videos. Each parameter of
+    the defaults goes to the videos whose engine has it."""
+    params = "{min_area: 40, score_threshold: 0.4, points_per_side: 8}"
+    videos = _model_study(tmp_path, f"{{params: {params}}}")
+    got = {v.name: dict(v.params) for v in videos}
+    assert got == {
+        "concepts": {"score_threshold": 0.4},
+        "auto": {"points_per_side": 8},
+        "clicks": {},  # the sam2 engine with prompts takes none
+        "tracker": {"min_area": 40},
+        "exemplars": {},
+    }
