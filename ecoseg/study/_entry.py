@@ -2,7 +2,9 @@
 :class:`~ecoseg.study.records.VideoSpec`: its settings merged over ``defaults:``, the engine
 decided (concepts or a SAM 3 model: sam3; prompts or auto: sam2; else the classical motion
 tracker; a ``defaults:`` model names only the engine of a prompt file nothing else does, and goes
-only to the videos of the engine it names), and every value refused as :func:`ecoseg.segment`
+only to the videos of the engine it names; the defaults' size only to those whose network takes
+it, their network settings only to the videos with a network, ``detect_every:`` and
+``as_video:`` only to the concept videos), and every value refused as :func:`ecoseg.segment`
 would refuse it, named with its line."""
 
 from __future__ import annotations
@@ -29,7 +31,16 @@ from ecoseg.study._values import (
 )
 from ecoseg.study.records import VideoSpec
 
-__all__ = ["check_default_model", "key_words", "parse_video"]
+__all__ = [
+    "check_default_image_size",
+    "check_default_model",
+    "check_default_params",
+    "check_default_size_taken",
+    "engine_parameters",
+    "key_words",
+    "parse_video",
+    "took_default",
+]
 
 
 def key_words(exc: Exception) -> str:
@@ -139,7 +150,7 @@ def parse_video(
         if auto:
             raise ConfigError(f"{at('auto')} SAM 3 concept tracking takes no `auto: true`")
         engine = "sam3"
-    elif "detect_every" in merged:
+    elif "detect_every" in entry:  # the defaults' is for the concept videos
         raise ConfigError(
             f"{at('detect_every')} detect_every: needs `concepts:` (SAM 3 concept tracking)"
         )
@@ -161,6 +172,10 @@ def parse_video(
         raise ConfigError(
             f"{at('prompts')} the classical engine takes no prompts; set `engine: sam2`"
         )
+    if engine != "sam3":
+        detect_every = 1
+        if "as_video" not in entry:  # the defaults' as_video: is for the concept videos
+            merged.pop("as_video", None)
 
     model = merged.get("model")  # null: the default, as segment(model=None)
     if "model" not in entry and model is not None and _sam3_name(model) != (engine == "sam3"):
@@ -197,6 +212,8 @@ def parse_video(
     fast = merged.get("fast", False)
     if not isinstance(fast, bool):
         raise ConfigError(f"{at('fast')} fast: must be true or false, got {fast!r}")
+    if engine == "classical" and "fast" not in entry:
+        fast = False  # the defaults' bf16 is for the networks' videos
     try:
         check_fast(fast, engine)
     except ConfigError as exc:
@@ -208,8 +225,8 @@ def parse_video(
         raise ConfigError(
             f"{at('image_size')} image_size: must be a positive integer, got {image_size!r}"
         )
-    if engine == "classical" and "image_size" not in entry:
-        image_size = None  # the defaults' size is for the videos of other engines
+    if "image_size" not in entry and _size_reason(image_size, engine, model):
+        image_size = None  # the defaults' size is for the videos whose network takes it
     try:  # the size the network takes (the classical engine has none), as segment() checks it
         check_image_size(image_size, engine, model)
     except ConfigError as exc:
@@ -230,6 +247,10 @@ def parse_video(
     params = merged.get("params") or {}
     if not isinstance(params, dict):
         raise ConfigError(f"{at('params')} params: must be a mapping of engine parameters")
+    if "params" not in entry:  # the defaults' parameters go to the engines that have them
+        known = engine_parameters(engine, bool(auto))
+        params = {k: v for k, v in params.items() if known is None or str(k) in known}
+        merged["params"] = params  # as the photo survey's check reads them
     params = _check_params(engine, params, at("params"))
     if params and engine == "sam2" and prompts is not None:  # nothing would read them
         if "params" in entry:
@@ -421,6 +442,66 @@ def _sam3_name(model: Any) -> bool:
     return str(model).startswith("sam3")
 
 
+def engine_parameters(engine: str, auto: bool = False) -> frozenset[str] | None:
+    """The names of the parameters ``engine`` takes in ``params:`` (the sam2 engine: those of
+    automatic discovery with ``auto``, none with prompts); ``None`` where its settings cannot
+    be imported (an engine not installed: any is passed on).
+
+    Examples
+    --------
+    >>> "min_area" in engine_parameters("classical"), engine_parameters("sam2")
+    (True, frozenset())
+    >>> "points_per_side" in engine_parameters("sam2", auto=True)
+    True
+    """
+    import dataclasses
+
+    if engine == "sam2" and not auto:
+        return frozenset()
+    try:
+        if engine == "classical":
+            from ecoseg.engine.classical import ClassicalParams as settings
+        elif engine == "sam3":
+            from ecoseg.engine.concept_rules import ConceptSettings as settings
+        else:
+            from ecoseg.engine.discovery_params import DiscoveryParams as settings
+    except ImportError:  # pragma: no cover - engine not installed
+        return None
+    return frozenset(field.name for field in dataclasses.fields(settings))
+
+
+def check_default_params(defaults: dict, ctx: str) -> None:
+    """Refuse a ``defaults:`` parameter (in ``params:``) that no engine takes, after ``ctx``
+    (the file and the key's line), whether or not a video takes it: each video takes the
+    defaults' parameters its engine has (``min_area``: the motion tracker's videos,
+    ``score_threshold``: the concept videos, ``points_per_side``: those with ``auto: true``),
+    so a misspelt one would be taken by none and go unnoticed.
+
+    Examples
+    --------
+    >>> check_default_params({"params": {"min_area": 30}}, "s.yaml: line 2: defaults:")
+    >>> check_default_params({"params": {"min_aera": 30}}, "s.yaml: line 2: defaults:")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: s.yaml: line 2: defaults: params: no engine takes a parameter \
+'min_aera' (did you mean 'min_area'?)
+    """
+    params = defaults.get("params")
+    if not isinstance(params, dict):
+        return  # none, or refused at the videos (not a mapping)
+    known: set[str] = set()
+    for engine, auto in (("classical", False), ("sam3", False), ("sam2", True)):
+        names = engine_parameters(engine, auto)
+        if names is None:  # pragma: no cover - an engine not installed takes any
+            return
+        known |= names
+    for name in map(str, params):
+        if name not in known:
+            raise ConfigError(
+                f"{ctx} params: no engine takes a parameter {name!r}{did_you_mean(name, known)}"
+            )
+
+
 def check_default_model(defaults: dict, ctx: str) -> None:
     """Refuse a ``defaults:`` ``model:`` that no network knows, after ``ctx`` (the file and
     the key's line), whether or not a video takes it: each video takes it only where it names
@@ -440,6 +521,105 @@ def check_default_model(defaults: dict, ctx: str) -> None:
     model = defaults.get("model")
     if model is not None:  # null: the default model of each video's engine
         _check_model(model, "sam3" if _sam3_name(model) else "sam2", ctx)
+
+
+def _size_reason(image_size: Any, engine: str, model: str) -> str:
+    """Why the network of ``engine``'s ``model`` does not take ``image_size``, in the study
+    file's words without the key; ``""`` where it takes it (``None``: its own size; the
+    classical motion tracker has no network, so it takes none).
+
+    Examples
+    --------
+    >>> _size_reason(512, "sam2", "sam2.1-tiny"), _size_reason(None, "sam3", "sam3")
+    ('', '')
+    >>> _size_reason(512, "sam3", "sam3")
+    'must be a multiple of 14 from 112 to 4032 (e.g. 336, 672, 1008), got 512'
+    """
+    from ecoseg.engine import check_image_size
+
+    try:
+        check_image_size(image_size, engine, model)
+    except ConfigError as exc:
+        return key_words(exc).removeprefix("image_size: ")
+    return ""
+
+
+def check_default_image_size(defaults: dict, ctx: str) -> None:
+    """Refuse a ``defaults:`` ``image_size:`` that neither network (SAM 2, any SAM 3 model)
+    takes, after ``ctx`` (the file and the key's line), whether or not a video takes it: each
+    video with a network takes it only where its network takes it (``512``: the sam2 videos,
+    ``1008``: the concept videos, ``448``: both), so a size that fits none would be taken by
+    none and go unnoticed. A size that is no positive integer is refused at the videos.
+
+    Examples
+    --------
+    >>> check_default_image_size({"image_size": 1008}, "s.yaml: line 2: defaults:")
+    >>> check_default_image_size({"image_size": 500}, "s.yaml: line 2: defaults:")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: s.yaml: line 2: defaults: image_size: 500 fits neither network: \
+SAM 2's must be a multiple of 32 ..., got 500; SAM 3's must be a multiple of 14 ..., got 500
+    """
+    from ecoseg.engine import DEFAULT_MODEL
+    from ecoseg.sam3.config import PRESETS
+
+    size = defaults.get("image_size")
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        return
+    networks = [("sam2", DEFAULT_MODEL)] + [("sam3", name) for name in PRESETS]
+    if all(_size_reason(size, engine, model) for engine, model in networks):
+        raise ConfigError(
+            f"{ctx} image_size: {size} fits neither network: SAM 2's "
+            f"{_size_reason(size, 'sam2', DEFAULT_MODEL)}; SAM 3's "
+            f"{_size_reason(size, 'sam3', 'sam3')}"
+        )
+
+
+def check_default_size_taken(defaults: dict, videos: list, specs: list, ctx: str) -> None:
+    """Refuse a ``defaults:`` ``image_size:`` that no video takes although some could: the
+    videos with a network whose entry gives no size of its own (``videos``: the entries as
+    written, ``specs``: as read), when none of their networks takes it (``512`` in a study of
+    concept videos: each would run at its network's own size without a word). ``ctx``: the
+    file and the key's line."""
+    size = defaults.get("image_size")
+    free = [
+        spec
+        for entry, spec in zip(videos, specs, strict=True)
+        if spec.engine != "classical" and not (isinstance(entry, dict) and "image_size" in entry)
+    ]
+    if size is None or not free or any(spec.image_size == size for spec in free):
+        return
+    first = free[0]
+    index = specs.index(first)
+    raise ConfigError(
+        f"{ctx} image_size: {size} fits the network of none of the videos that take it from "
+        f"here (videos[{index}] ({first.name}), {first.model}: "
+        f"{_size_reason(size, first.engine, first.model)}); give each engine's videos a size "
+        "their network takes in their entries"
+    )
+
+
+def took_default(video: VideoSpec, key: str, value: Any) -> bool:
+    """Whether ``video``, whose entry does not give ``key``, took ``defaults:``'s ``value``
+    of it: a model, its checkpoint, an image size, a device, ``fast:``, ``detect_every:``,
+    ``as_video:`` or ``params:`` from ``defaults:`` goes only to the videos it fits (a SAM 2
+    model: not the concept videos), so an error about a video that did not take it names the
+    video's entry, not the ``defaults:`` line.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> video = VideoSpec("a", Path("a.mp4"), "a.mp4", engine="sam3", model="sam3")
+    >>> took_default(video, "model", "sam2.1-large"), took_default(video, "model", "sam3")
+    (False, True)
+    """
+    if key == "checkpoint":
+        return video.checkpoint is not None
+    if key == "params":
+        return bool(video.params) or not value
+    if key in ("model", "image_size", "device", "fast", "detect_every", "as_video"):
+        return value is None or getattr(video, key) == value
+    return True
 
 
 def _check_model(model: Any, engine: str, ctx: str) -> None:

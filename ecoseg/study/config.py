@@ -19,7 +19,14 @@ from ecoseg._checks import check_path_arg
 from ecoseg._paths import is_within, read_file_text
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.study._across import Entries, default_names
-from ecoseg.study._entry import check_default_model, parse_video
+from ecoseg.study._entry import (
+    check_default_image_size,
+    check_default_model,
+    check_default_params,
+    check_default_size_taken,
+    parse_video,
+    took_default,
+)
 from ecoseg.study._keys import SETTING_KEYS, TOP_KEYS, VIDEO_KEYS, check_keys
 from ecoseg.study._lines import ValueNotRead, at_line, key_line, key_lines, read_yaml, yaml_where
 from ecoseg.study._values import opt_str, resolve
@@ -105,8 +112,10 @@ def video_places(
     """Where errors about each of ``keys`` (``""``: the entry itself) of every video point, as
     :func:`load_study` names them, by video name then key: ``"FILE: line N: videos[i]
     (name):"``, the line of the key in the video's entry, else of the ``defaults:`` key it
-    takes, else of the entry (no line when the file can no longer be read). The study file is
-    read once for all videos; FILE is ``shown`` (default: the study's path).
+    takes (not of one it does not: a SAM 2 model for a concept video,
+    :func:`~ecoseg.study._entry.took_default`), else of the entry (no line when the file can
+    no longer be read). The study file is read once for all videos; FILE is ``shown``
+    (default: the study's path).
 
     Examples
     --------
@@ -120,10 +129,14 @@ def video_places(
     >>> video_places(study, ("device",))["a"]["device"].endswith("line 2: videos[0] (a):")
     True
     """
+    import yaml
+
     try:
-        lines = key_lines(read_file_text(study.path, "study file", kind="YAML"))
-    except EcosegError:
-        lines = {}
+        text = read_file_text(study.path, "study file", kind="YAML")
+        lines, doc = key_lines(text), read_yaml(text)
+    except (EcosegError, ValueNotRead, yaml.YAMLError):
+        lines, doc = {}, {}
+    given = (doc.get("defaults") if isinstance(doc, dict) else None) or {}
     defaults = lines.get(("defaults",)) or {}
     items = lines.get(("videos",)) or {}
     file = str(study.path if shown is None else shown)
@@ -131,8 +144,13 @@ def video_places(
     for index, video in enumerate(study.videos):
         entry = lines.get(("videos", index)) or {}
         item, where = items.get(index), f"videos[{index}] ({video.name}):"
+        taken = {  # the defaults' lines of the keys this video took from there
+            key: line
+            for key, line in defaults.items()
+            if not isinstance(given, dict) or took_default(video, key, given.get(key))
+        }
         places[video.name] = {
-            key: f"{at_line(file, key_line(entry, defaults, key), item)} {where}" for key in keys
+            key: f"{at_line(file, key_line(entry, taken, key), item)} {where}" for key in keys
         }
     return places
 
@@ -161,8 +179,14 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict, require_videos: bool)
             f"{', '.join(SETTING_KEYS)}"
         )
     check_keys(defaults, SETTING_KEYS, where, "defaults: ", lines.get(("defaults",)))
-    model_line = (lines.get(("defaults",)) or {}).get("model")
-    check_default_model(defaults, f"{at_line(where, model_line, top.get('defaults'))} defaults:")
+    defaults_lines = lines.get(("defaults",)) or {}
+
+    def at_default(key: str) -> str:
+        return f"{at_line(where, defaults_lines.get(key), top.get('defaults'))} defaults:"
+
+    check_default_model(defaults, at_default("model"))
+    check_default_image_size(defaults, at_default("image_size"))
+    check_default_params(defaults, at_default("params"))
     videos = doc.get("videos")
     if not isinstance(videos, list) or not videos:
         raise ConfigError(
@@ -188,6 +212,7 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict, require_videos: bool)
         )
         entries.add(spec, i, entry_lines, items.get(i))
         specs.append(spec)
+    check_default_size_taken(defaults, videos, specs, at_default("image_size"))
     return Study(
         path=path,
         name=name,

@@ -27,6 +27,12 @@ CASES = {
         3,
         "no sam3 weights in the weights cache",
     ),
+    "sam3 weights, a SAM 2 default model": (  # the entry's line, not the defaults' model's
+        "    prompts: null\n    concepts: [fish]\n",
+        "defaults:\n  model: sam2.1-large\n",
+        5,
+        "no sam3 weights in the weights cache",
+    ),
     "unpublished weights": (
         "    prompts: null\n    concepts: [fish]\n    model: sam3-reduced\n",
         "",

@@ -56,3 +56,63 @@ def test_a_default_model_no_network_knows_is_refused_at_defaults(
     code, _, err = cli("study", path, "--check")
     assert code == 2 and err == f"ecoseg: error: {refused.value}\n"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("size", "videos", "said"),
+    [
+        (
+            500,
+            "tracker",
+            "image_size: 500 fits neither network: SAM 2's must be a multiple of 32 from 64 to "
+            "4096 (e.g. 256, 512, 1024), got 500; SAM 3's must be a multiple of 14 from 112 to "
+            "4032 (e.g. 336, 672, 1008), got 500",
+        ),
+        (
+            512,
+            "concepts",
+            "image_size: 512 fits the network of none of the videos that take it from here "
+            "(videos[0] (a), sam3: must be a multiple of 14 from 112 to 4032 (e.g. 336, 672, "
+            "1008), got 512); give each engine's videos a size their network takes in their "
+            "entries",
+        ),
+        (1008, "sam2", "image_size: 1008 fits the network of none of the videos that take it"),
+    ],
+    ids=["no-network", "sam2-size-concept-videos", "sam3-size-sam2-videos"],
+)
+def test_a_default_image_size_no_video_takes_is_refused_at_defaults(
+    tmp_path, cli, size, videos, said
+):
+    """A video takes the defaults' ``image_size:`` only where its network takes it, so one that
+    fits neither network, or none of the study's videos that would take it, is refused where it
+    is written: it was refused at the first concept video in SAM 3's words (the study's other
+    videos unnamed), or not at all beside the motion tracker's videos (it has no network)."""
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(f"output: out\ndefaults:\n  image_size: {size}\nvideos:\n{VIDEOS[videos]}")
+    with pytest.raises(ConfigError) as refused:
+        load_study(path)
+    assert str(refused.value).startswith(f"{path}: line 3: defaults: {said}")
+    assert "\n" not in str(refused.value)
+    code, _, err = cli("study", path, "--check")
+    assert code == 2 and err == f"ecoseg: error: {refused.value}\n"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("videos", ["concepts", "tracker"])
+def test_a_default_parameter_no_engine_takes_is_refused_at_defaults(tmp_path, cli, videos):
+    """Each video takes the defaults' parameters its engine has, so one that no engine has (a
+    misspelt `min_aera`) is refused where it is written, whichever videos the study has: it
+    was refused at the first video, in that engine's words."""
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(f"output: out\ndefaults:\n  params: {{min_aera: 5}}\nvideos:\n{VIDEOS[videos]}")
+    with pytest.raises(ConfigError) as refused:
+        load_study(path)
+    assert str(refused.value) == (
+        f"{path}: line 3: defaults: params: no engine takes a parameter 'min_aera' "
+        "(did you mean 'min_area'?)"
+    )
+    code, _, err = cli("study", path, "--check")
+    assert code == 2 and err == f"ecoseg: error: {refused.value}\n"
+    assert not (tmp_path / "out").exists()

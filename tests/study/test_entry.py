@@ -261,3 +261,70 @@ def test_a_default_checkpoint_without_a_default_model_goes_to_every_network(tmp_
         "clicks": ("sam2.1-tiny", weights),
         "exemplars": ("sam2.1-tiny", weights),
     }
+
+
+@pytest.mark.parametrize(
+    ("size", "sam2", "sam3"),
+    [(512, 512, None), (1008, None, 1008), (448, 448, 448)],
+    ids=["sam2-size", "sam3-size", "both"],
+)
+def test_a_default_image_size_is_for_the_videos_whose_network_takes_it(tmp_path, size, sam2, sam3):
+    """`defaults: {image_size: 512}` went to the concept (SAM 3) videos too, and the study was
+    refused (SAM 3 takes a multiple of 14); 1008 refused the sam2 videos (a multiple of 32). A
+    video takes the defaults' size only where its network takes it, else its network's own."""
+    videos = _model_study(tmp_path, f"{{image_size: {size}}}")
+    got = {v.name: v.image_size for v in videos}
+    assert got == {
+        "concepts": sam3,
+        "auto": sam2,
+        "clicks": sam2,
+        "tracker": None,  # no network to size
+        "exemplars": sam2,
+    }
+
+
+def test_the_defaults_network_settings_are_for_the_videos_that_take_them(tmp_path):
+    """`defaults:` with `detect_every: 5` refused every video without concepts (*detect_every:
+    needs `concepts:`*), `as_video: true` every video of the other engines, and `fast: true`
+    the motion tracker's (*fast: is for the networks*). Each goes to the videos it is for."""
+    videos = _model_study(tmp_path, "{detect_every: 5, as_video: true, fast: true}")
+    got = {v.name: (v.detect_every, v.as_video, v.fast) for v in videos}
+    assert got == {
+        "concepts": (5, True, True),
+        "auto": (1, False, True),
+        "clicks": (1, False, True),
+        "tracker": (1, False, False),  # no network: no bf16
+        "exemplars": (1, False, True),
+    }
+
+
+def test_a_video_s_own_network_settings_are_still_refused_where_they_do_not_fit(tmp_path):
+    """The defaults' settings go only where they fit; the same in a video's entry is still
+    refused there, as `segment` refuses it (a guard, passing before and after)."""
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    for own, said in [
+        ("image_size: 512, concepts: [wrasse]", "image_size: must be a multiple of 14"),
+        ("detect_every: 5", "detect_every: needs `concepts:`"),
+        ("fast: true", "fast: is for the networks"),
+        ("as_video: true, auto: true", "as_video: is for `concepts:`"),
+    ]:
+        (tmp_path / "study.yaml").write_text(f"videos:\n  - {{path: v.mp4, name: a, {own}}}\n")
+        with pytest.raises(ConfigError, match=f"line 2: videos\\[0\\] \\(a\\): {said}"):
+            load_study(tmp_path / "study.yaml")
+
+
+def test_the_defaults_parameters_go_to_the_engines_that_have_them(tmp_path):
+    """`defaults: {params: {min_area: 40}}` (a motion tracker's parameter) went to the concept
+    videos too and the study was refused there (ConceptSettings has no min_area), and a
+    concept video's `score_threshold` refused the motion tracker's videos. Each parameter of
+    the defaults goes to the videos whose engine has it."""
+    params = "{min_area: 40, score_threshold: 0.4, points_per_side: 8}"
+    videos = _model_study(tmp_path, f"{{params: {params}}}")
+    got = {v.name: dict(v.params) for v in videos}
+    assert got == {
+        "concepts": {"score_threshold": 0.4},
+        "auto": {"points_per_side": 8},
+        "clicks": {},  # the sam2 engine with prompts takes none
+        "tracker": {"min_area": 40},
+        "exemplars": {},
+    }
