@@ -161,19 +161,24 @@ def export(
         else:
             frames = _Checked(head, store_frames(st, head, progress=progress, desc=desc))
             write = module.write_frames
+        # the class names too, so that a failure of either leaves both files as they were
+        labels_part = labels.with_name(partial_name(labels.name)) if labels is not None else None
         try:  # frame by frame: memory flat in the frames
             write(head, frames, part, **options)
             check_annotated(head, module.NAME)  # warn: a format that cannot list the frames
+            if labels_part is not None:
+                labels_part.write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
             replace_path(part, full)  # a folder: the old one aside until the new one is in
-            if labels is not None:  # the class names, beside it
-                labels.write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
+            if labels_part is not None:  # then the class names beside it (a rename)
+                os.replace(labels_part, labels)
         except OSError as exc:  # a full disk, no permission: named by the output, not by
             if not _names_partial(exc, part):  # the hidden name it was written under
                 raise
             raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
         finally:
-            if part.exists():
-                remove_path(part)
+            for left in (part, labels_part):
+                if left is not None and left.exists():
+                    remove_path(left)
     if not frames.instances:  # a valid file, but likely not what was meant: say so
         what = "objects" if not head.tracks else "masks"
         warn(

@@ -273,6 +273,32 @@ def test_the_gt_layout_checks_its_labels_file_as_an_output(tmp_path):
         export(store, "mot", tmp_path / "b.txt", mot_layout="truth")
 
 
+def test_a_gt_export_that_fails_leaves_the_file_and_its_labels_as_they_were(tmp_path, monkeypatch):
+    """A full disk while the class names are written: the earlier gt file and labels.txt stay
+    as they were, side by side, and no partial file is left. The names were written after the
+    new gt file was in place, so a failure left it beside the old names."""
+    from pathlib import Path
+
+    store, _ = _three_species(tmp_path)
+    path = export(store, "mot", tmp_path / "gt.txt", mot_layout="gt")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    lab = np.zeros((3, 10, 12), np.uint32)
+    lab[:, 2:5, 2:6] = 1  # another box, and another class name
+    store2 = make_store(lab, classes={1: "wrasse"}, path=str(tmp_path / "other.zarr"))
+    real = Path.write_text
+
+    def full_disk(self, *args, **kwargs):
+        if "labels" in self.name:
+            raise OSError(28, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        export(store2, "mot", path, mot_layout="gt", overwrite=True)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
 def test_trackeval_reads_the_gt_layout_as_ground_truth(tmp_path):
     store, _ = _three_species(tmp_path)
     tracker = Path(export(store, "mot", tmp_path / "res.txt"))
