@@ -36,6 +36,7 @@ __all__ = [
     "check_default_model",
     "check_default_params",
     "check_default_size_taken",
+    "check_defaults_taken",
     "engine_parameters",
     "key_words",
     "parse_video",
@@ -597,6 +598,89 @@ def check_default_size_taken(defaults: dict, videos: list, specs: list, ctx: str
         f"{_size_reason(size, first.engine, first.model)}); give each engine's videos a size "
         "their network takes in their entries"
     )
+
+
+def check_defaults_taken(defaults: dict, videos: list, specs: list, ctx) -> None:
+    """Refuse a ``defaults:`` ``model:``, ``checkpoint:`` or parameter (in ``params:``) that
+    no video of the study takes, while some video leaves it to ``defaults:`` (``videos``: the
+    entries as written, ``specs``: as read): each goes only to the videos it fits (a SAM 3
+    model: the concept videos; ``min_area``: the motion tracker's), so ``model: sam3`` in a
+    study without concepts was unused without a word. ``ctx(key)``: the file and the key's
+    line, then ``defaults:``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> video = VideoSpec("a", Path("a.mp4"), "a.mp4", engine="classical", model="sam2.1-tiny")
+    >>> check_defaults_taken({"model": "sam3"}, [{}], [video], lambda key: "s.yaml: defaults:")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: s.yaml: defaults: model: sam3 is a SAM 3 model, but no video of \
+the study tracks concepts (`concepts:`): drop it
+    """
+
+    def free(key: str) -> list[VideoSpec]:  # the videos that leave ``key`` to defaults:
+        return [
+            spec
+            for entry, spec in zip(videos, specs, strict=True)
+            if not (isinstance(entry, dict) and key in entry)
+        ]
+
+    def refuse(key: str, said: str) -> None:
+        raise ConfigError(f"{ctx(key)} {said}: drop it")
+
+    model = defaults.get("model")
+    networks = [spec for spec in free("model") if spec.engine != "classical"]
+    if model is not None and free("model") and not any(v.model == model for v in networks):
+        if _sam3_name(model):
+            refuse(
+                "model",
+                f"model: {model} is a SAM 3 model, but no video of the study "
+                "tracks concepts (`concepts:`)",
+            )
+        refuse(
+            "model",
+            f"model: {model} is a SAM 2 variant, but no video of the study uses "
+            "the sam2 engine (`prompts:` or `auto: true`)",
+        )
+    checkpoint = defaults.get("checkpoint")
+    taking = free("checkpoint")
+    if (
+        checkpoint is not None
+        and taking
+        and not any(v.engine != "classical" and v.checkpoint is not None for v in taking)
+    ):
+        of = f"the default model's ({model}) network" if model is not None else "a network"
+        refuse(
+            "checkpoint",
+            f"checkpoint: {checkpoint} is the weights of {of}, but no video "
+            "of the study takes them from here",
+        )
+    params = defaults.get("params")
+    taking = free("params")
+    if isinstance(params, dict) and taking:
+        for name in map(str, params):
+            if not any(name in v.params for v in taking):
+                refuse(
+                    "params",
+                    f"params: {name} is a parameter of "
+                    f"{_engines_of(name)}, but no video of the study takes it from here",
+                )
+
+
+def _engines_of(name: str) -> str:
+    """The engines that have the parameter ``name``, in the study file's words."""
+    said = {
+        ("classical", False): "the classical motion tracker",
+        ("sam3", False): "SAM 3 concept tracking",
+        ("sam2", True): "SAM 2's automatic discovery (`auto: true`)",
+    }
+    has = [
+        words
+        for (engine, auto), words in said.items()
+        if name in (engine_parameters(engine, auto) or ())
+    ]
+    return " and ".join(has) or "an engine"
 
 
 def took_default(video: VideoSpec, key: str, value: Any) -> bool:

@@ -24,6 +24,7 @@ from ecoseg.study._entry import (
     check_default_model,
     check_default_params,
     check_default_size_taken,
+    check_defaults_taken,
     parse_video,
     took_default,
 )
@@ -71,7 +72,8 @@ def load_study(path: str | os.PathLike, *, require_videos: bool = True) -> Study
         ``require_videos=False``), prompt, checkpoint or truth file (unless its video is not
         there either, with ``require_videos=False``; a checkpoint with the hint of
         ``segment --checkpoint``: where to get the weights), bad calibration, unknown engine
-        or model, duplicate video names, an output that would escape the output folder, or a
+        or model, a ``defaults:`` model, checkpoint or parameter no video takes, duplicate video
+        names, an output that would escape the output folder, or a
         YAML tag that would construct an object.
 
     Examples
@@ -213,6 +215,7 @@ def _parse(doc: Any, path: Path, shown: Path, lines: dict, require_videos: bool)
         entries.add(spec, i, entry_lines, items.get(i))
         specs.append(spec)
     check_default_size_taken(defaults, videos, specs, at_default("image_size"))
+    check_defaults_taken(defaults, videos, specs, at_default)
     return Study(
         path=path,
         name=name,

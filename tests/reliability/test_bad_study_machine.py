@@ -28,7 +28,9 @@ CASES = {
         "no sam3 weights in the weights cache",
     ),
     "sam3 weights, a SAM 2 default model": (  # the entry's line, not the defaults' model's
-        "    prompts: null\n    concepts: [fish]\n",
+        # (taken by a sam2 video beside it: a default model no video takes is refused at load)
+        "    prompts: null\n    concepts: [fish]\n"
+        "  - {path: CLIP, name: other, prompts: PROMPTS}\n",
         "defaults:\n  model: sam2.1-large\n",
         5,
         "no sam3 weights in the weights cache",
@@ -56,6 +58,7 @@ def test_a_study_this_machine_cannot_run_is_refused_by_check_and_run_alike(
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     entry, defaults, line, reason = CASES[case]
+    entry = entry.replace("CLIP", str(clip.video)).replace("PROMPTS", str(good_prompts))
     study = tmp_path / "study.yaml"
     study.write_text(
         f"output: out\n{defaults}videos:\n  - path: {clip.video}\n    name: reef\n"

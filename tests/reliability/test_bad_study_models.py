@@ -116,3 +116,60 @@ def test_a_default_parameter_no_engine_takes_is_refused_at_defaults(tmp_path, cl
     code, _, err = cli("study", path, "--check")
     assert code == 2 and err == f"ecoseg: error: {refused.value}\n"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("default", "videos", "said"),
+    [
+        (
+            "model: sam3",
+            "tracker",
+            "model: sam3 is a SAM 3 model, but no video of the study tracks concepts "
+            "(`concepts:`): drop it",
+        ),
+        (
+            "model: sam2.1-large",
+            "concepts",
+            "model: sam2.1-large is a SAM 2 variant, but no video of the study uses the sam2 "
+            "engine (`prompts:` or `auto: true`): drop it",
+        ),
+        (
+            "checkpoint: v.mp4",
+            "tracker",
+            "checkpoint: v.mp4 is the weights of a network, but no video of the study takes "
+            "them from here: drop it",
+        ),
+        (
+            "params: {min_area: 30}",
+            "concepts",
+            "params: min_area is a parameter of the classical motion tracker, but no video of "
+            "the study takes it from here: drop it",
+        ),
+        (
+            "params: {score_threshold: 0.3}",
+            "sam2",
+            "params: score_threshold is a parameter of SAM 3 concept tracking, but no video "
+            "of the study takes it from here: drop it",
+        ),
+    ],
+    ids=[
+        "sam3-model-no-concepts",
+        "sam2-model-concepts",
+        "checkpoint-tracker",
+        "min-area",
+        "score",
+    ],
+)
+def test_a_default_no_video_takes_is_refused_at_defaults(tmp_path, cli, default, videos, said):
+    """A video takes the defaults' model, its checkpoint and each parameter only where they fit
+    its engine, so one that none of the study's videos takes is refused where it is written:
+    it was unused without a word, the user believing it applied."""
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(f"output: out\ndefaults:\n  {default}\nvideos:\n{VIDEOS[videos]}")
+    with pytest.raises(ConfigError) as refused:
+        load_study(path)
+    assert str(refused.value) == f"{path}: line 3: defaults: {said}"
+    code, _, err = cli("study", path, "--check")
+    assert code == 2 and err == f"ecoseg: error: {refused.value}\n"
+    assert not (tmp_path / "out").exists()

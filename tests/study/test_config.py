@@ -386,3 +386,18 @@ def test_a_depth_at_or_below_the_surface_is_taken(tmp_path, written, depth):
     (tmp_path / "study.yaml").write_text(f"videos:\n  - path: v.mp4\n    depth_m: {written}\n")
     taken = load_study(tmp_path / "study.yaml").videos[0].depth_m
     assert taken == depth and str(taken) == str(depth)  # the surface is 0.0, never -0.0
+
+
+def test_a_default_some_video_takes_or_every_video_overrides_is_kept(tmp_path):
+    """One video that takes it is enough; a default every entry overrides is no surprise."""
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        "output: out\ndefaults:\n  model: sam3\n  params: {min_area: 30, score_threshold: 0.3}\n"
+        "videos:\n  - {path: v.mp4, name: a, concepts: [wrasse]}\n  - {path: v.mp4, name: b}\n"
+        "  - {path: v.mp4, name: c, auto: true, model: sam2.1-large, params: {}}\n"
+    )
+    a, b, c = load_study(path).videos
+    assert (a.model, a.params) == ("sam3", {"score_threshold": 0.3})
+    assert b.params == {"min_area": 30}
+    assert (c.model, c.params) == ("sam2.1-large", {})
