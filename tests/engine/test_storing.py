@@ -19,32 +19,17 @@ import torch
 from ecoseg.engine.resume import resume_location
 from ecoseg.engine.session import propagate
 from ecoseg.engine.tracker import TrackerState
-from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sam2"))
 import sam2_oracle  # noqa: E402  (shared oracle helpers of tests/sam2)
+from engine_helpers import SEGMENT, prompts, small_clip  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:cannot import name '_C':UserWarning")
 
 
 @pytest.fixture(scope="module")
 def synth_clip(tmp_path_factory):
-    import ecoseg
-
-    d = tmp_path_factory.mktemp("synth")
-    return ecoseg.synth(d / "clip", frames=30, size=(96, 64), seed=3)
-
-
-SEGMENT = dict(model="sam2.1-tiny", pretrained=False, image_size=64, device="cpu")
-
-
-def _prompts():
-    return Prompts(
-        (
-            ObjectPrompts(1, "fish", (FramePrompt(2, np.array([[30.0, 20.0]]), np.array([1])),)),
-            ObjectPrompts(2, "coral", (FramePrompt(4, box=np.array([50.0, 30.0, 80.0, 60.0])),)),
-        )
-    )
+    return small_clip(tmp_path_factory.mktemp("synth"), frames=30)
 
 
 def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, monkeypatch):
@@ -54,7 +39,7 @@ def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, m
 
     torch.manual_seed(0)
     full = ecoseg.segment(
-        synth_clip.video, _prompts(), out=tmp_path / "full.zarr", progress=False, **SEGMENT
+        synth_clip.video, prompts(), out=tmp_path / "full.zarr", progress=False, **SEGMENT
     )
     want = MaskStore.open(full).read_labels()
     assert (want > 0).any() and not Path(resume_location(tmp_path / "full.zarr")).exists()
@@ -65,7 +50,7 @@ def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, m
     with pytest.raises(Cancelled, match="cancelled after"):
         ecoseg.segment(
             synth_clip.video,
-            _prompts(),
+            prompts(),
             out=out,
             progress=False,
             cancel=lambda: next(calls) >= 17,
@@ -86,7 +71,7 @@ def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, m
 
     monkeypatch.setattr(storing, "propagate", spy)
     torch.manual_seed(0)
-    ecoseg.segment(synth_clip.video, _prompts(), out=out, progress=False, resume=True, **SEGMENT)
+    ecoseg.segment(synth_clip.video, prompts(), out=out, progress=False, resume=True, **SEGMENT)
     assert resumed_from[-1] is not None and resumed_from[-1].next_frame == cut.n_frames
     done = MaskStore.open(out)
     assert done.complete and np.array_equal(done.read_labels(), want)
@@ -105,7 +90,7 @@ def test_segment_resume_from_older_resume_state_or_none(synth_clip, tmp_path):
     want = MaskStore.open(
         ecoseg.segment(
             synth_clip.video,
-            _prompts(),
+            prompts(),
             out=tmp_path / "f.zarr",
             progress=False,
             backward=False,
@@ -120,7 +105,7 @@ def test_segment_resume_from_older_resume_state_or_none(synth_clip, tmp_path):
         with pytest.raises(Cancelled):
             ecoseg.segment(
                 synth_clip.video,
-                _prompts(),
+                prompts(),
                 out=out,
                 progress=False,
                 cancel=lambda: next(calls) >= after,
@@ -145,13 +130,11 @@ def test_segment_resume_from_older_resume_state_or_none(synth_clip, tmp_path):
 
 
 def _segment(clip, out, **options):
-    """``ecoseg.segment`` of ``clip`` with :func:`_prompts` into ``out``, opened."""
+    """``ecoseg.segment`` of ``clip`` with :func:`engine_helpers.prompts` into ``out``, opened."""
     import ecoseg
     from ecoseg.store import MaskStore
 
-    return MaskStore.open(
-        ecoseg.segment(clip.video, _prompts(), out=out, progress=False, **options)
-    )
+    return MaskStore.open(ecoseg.segment(clip.video, prompts(), out=out, progress=False, **options))
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +159,7 @@ def test_segment_tracks_backwards_from_the_earliest_prompt(synth_clip, tmp_path,
     forward = _segment(synth_clip, tmp_path / "fwd.zarr", backward=False, **strong)
     net = sam2.build("sam2.1-tiny", strong["checkpoint"], image_size=64, device="cpu")
     video = ecoseg.open_video(synth_clip.video)
-    back = {r.index: r for r in propagate(net, video, _prompts(), reverse=True, output="labels")}
+    back = {r.index: r for r in propagate(net, video, prompts(), reverse=True, output="labels")}
     assert sorted(back) == [0, 1, 2]
 
     labels = both.read_labels()
@@ -207,7 +190,7 @@ def test_segment_cancelled_around_the_backward_pass_resumes_exactly(
     with pytest.raises(Cancelled, match="cancelled after"):
         ecoseg.segment(
             synth_clip.video,
-            _prompts(),
+            prompts(),
             out=out,
             progress=False,
             cancel=lambda: next(calls) >= after,
