@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from engine_helpers import SEGMENT, prompts, small_clip
+from engine_helpers import SEGMENT, prompts, segment_cancelled, small_clip
 
 from ecoseg.engine.pooling import mask_pooled
 
@@ -36,7 +36,6 @@ def synth_clip(tmp_path_factory):
 
 def test_segment_stores_one_mean_embedding_per_object_and_resume_adds_to_it(synth_clip, tmp_path):
     import ecoseg
-    from ecoseg.engine import Cancelled
     from ecoseg.species.features import FEATURE_NAMES, track_features
     from ecoseg.store import MaskStore
     from ecoseg.store.embeddings import EMBEDDINGS_KEY, read_embeddings
@@ -57,19 +56,9 @@ def test_segment_stores_one_mean_embedding_per_object_and_resume_adds_to_it(synt
     assert table.frames.sum() >= 3
 
     # a cancelled run resumed stores the same means (the frames of both runs together)
-    calls = iter(range(1000))
     out = tmp_path / "cut.zarr"
     torch.manual_seed(0)
-    with pytest.raises(Cancelled):
-        ecoseg.segment(
-            synth_clip.video,
-            prompts(**SEVERAL),
-            out=out,
-            progress=False,
-            cancel=lambda: next(calls) >= 8,
-            resume_every=3,
-            **SEGMENT,
-        )
+    segment_cancelled(synth_clip.video, prompts(**SEVERAL), out, 8, resume_every=3, **SEGMENT)
     part = read_embeddings(MaskStore.open(out))  # the frames written before the cancel
     assert part is not None and part.frames.sum() < table.frames.sum()
     torch.manual_seed(0)

@@ -22,7 +22,7 @@ from ecoseg.engine.tracker import TrackerState
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sam2"))
 import sam2_oracle  # noqa: E402  (shared oracle helpers of tests/sam2)
-from engine_helpers import SEGMENT, prompts, small_clip  # noqa: E402
+from engine_helpers import SEGMENT, prompts, segment_cancelled, small_clip  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:cannot import name '_C':UserWarning")
 
@@ -34,7 +34,7 @@ def synth_clip(tmp_path_factory):
 
 def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, monkeypatch):
     import ecoseg
-    from ecoseg.engine import Cancelled, storing
+    from ecoseg.engine import storing
     from ecoseg.store import MaskStore
 
     torch.manual_seed(0)
@@ -44,19 +44,11 @@ def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, m
     want = MaskStore.open(full).read_labels()
     assert (want > 0).any() and not Path(resume_location(tmp_path / "full.zarr")).exists()
 
-    calls = iter(range(1000))
     out = tmp_path / "cut.zarr"
     torch.manual_seed(0)
-    with pytest.raises(Cancelled, match="cancelled after"):
-        ecoseg.segment(
-            synth_clip.video,
-            prompts(),
-            out=out,
-            progress=False,
-            cancel=lambda: next(calls) >= 17,
-            resume_every=5,
-            **SEGMENT,
-        )
+    segment_cancelled(
+        synth_clip.video, prompts(), out, 17, match="cancelled after", resume_every=5, **SEGMENT
+    )
     cut = MaskStore.open(out)
     assert 0 < cut.n_frames < 30 and not cut.complete
     assert Path(resume_location(out)).exists()
@@ -83,7 +75,6 @@ def test_segment_resume_from_older_resume_state_or_none(synth_clip, tmp_path):
     """A kill between saves leaves an older resume state (frames after it are recomputed and
     skipped); without any the run replays from the first prompt. Both exact."""
     import ecoseg
-    from ecoseg.engine import Cancelled
     from ecoseg.store import MaskStore
 
     torch.manual_seed(0)  # random weights: the same in every run
@@ -99,19 +90,16 @@ def test_segment_resume_from_older_resume_state_or_none(synth_clip, tmp_path):
     ).read_labels()
 
     def cut(name, after):
-        calls = iter(range(1000))
         out = tmp_path / name
         torch.manual_seed(0)
-        with pytest.raises(Cancelled):
-            ecoseg.segment(
-                synth_clip.video,
-                prompts(),
-                out=out,
-                progress=False,
-                cancel=lambda: next(calls) >= after,
-                backward=False,  # count the cancel calls of the forward pass only
-                **SEGMENT,
-            )
+        segment_cancelled(
+            synth_clip.video,
+            prompts(),
+            out,
+            after,
+            backward=False,  # count the cancel calls of the forward pass only
+            **SEGMENT,
+        )
         return out, Path(resume_location(out))
 
     early, early_ckpt = cut("early.zarr", 9)
@@ -179,23 +167,12 @@ def test_segment_cancelled_around_the_backward_pass_resumes_exactly(
 ):
     """Cancelled while tracking backwards (nothing stored yet), while handing the backward
     frames out, or early in the forward pass: --resume gives the uninterrupted store."""
-    import ecoseg
-    from ecoseg.engine import Cancelled
     from ecoseg.store import MaskStore
 
     full = _segment(synth_clip, tmp_path / "full.zarr", **strong)
     assert full.read_labels()[:2].any()
-    calls = iter(range(1000))
     out = tmp_path / "cut.zarr"
-    with pytest.raises(Cancelled, match="cancelled after"):
-        ecoseg.segment(
-            synth_clip.video,
-            prompts(),
-            out=out,
-            progress=False,
-            cancel=lambda: next(calls) >= after,
-            **strong,
-        )
+    segment_cancelled(synth_clip.video, prompts(), out, after, match="cancelled after", **strong)
     assert MaskStore.open(out).n_frames in stored  # the phase this case is about
     done = _segment(synth_clip, out, resume=True, **strong)
     assert done.complete and np.array_equal(done.read_labels(), full.read_labels())
