@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from batch_helpers import GOOD, N, run_cli, videos_of
+from batch_helpers import GOOD, H, N, W, run_cli, videos_of
 from suite_helpers import random_concept_params
 
 import ecoseg
@@ -377,11 +377,14 @@ def test_cli_measure_says_the_tables_it_replaces_held_other_videos(
     assert code == 0 and "tables: replaced" not in stdout  # the same videos: nothing to say
 
 
-def test_fast_reaches_every_video_and_is_recorded(clips, tmp_path, monkeypatch):
+def test_fast_reaches_every_video_and_is_recorded(tmp_path, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
     monkeypatch.setattr("ecoseg.engine._runtime.cpu_has_bf16", lambda: True)  # any machine
-    folder, _ = clips
+    folder = tmp_path / "videos"  # a 3-frame clip: bf16 on a CPU is slow, and one run is enough
+    clip = ecoseg.synth(tmp_path / "_north", frames=3, size=(W, H), seed=1)
+    folder.mkdir()
+    shutil.move(clip.video, folder / "north.mp4")
     prompts = tmp_path / "north.json"
     prompts.write_text('{"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[80, 48]]}]}]}')
     options = dict(pretrained=False, image_size=64, device="cpu", progress=False)

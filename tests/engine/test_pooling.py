@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from engine_helpers import SEGMENT, prompts, segment_cancelled, small_clip
 
 from ecoseg.engine.pooling import mask_pooled
-from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
 
 pytestmark = pytest.mark.filterwarnings("ignore:cannot import name '_C':UserWarning")
 
-SEGMENT = dict(model="sam2.1-tiny", pretrained=False, image_size=64, device="cpu")
+#: a random-weight network keeps masks on prompted frames only: prompt several
+SEVERAL = dict(click_frames=(2, 5, 7, 10), box_frames=(4, 9))
 
 
 def test_mask_pooled_is_the_mean_of_the_features_inside_the_mask():
@@ -30,28 +31,18 @@ def test_mask_pooled_is_the_mean_of_the_features_inside_the_mask():
 
 @pytest.fixture(scope="module")
 def synth_clip(tmp_path_factory):
-    import ecoseg
-
-    return ecoseg.synth(tmp_path_factory.mktemp("pool") / "clip", frames=12, size=(96, 64), seed=3)
-
-
-def _prompts():
-    # a random-weight network keeps masks on prompted frames only: prompt several
-    click = [FramePrompt(f, np.array([[30.0, 20.0]]), np.array([1])) for f in (2, 5, 7, 10)]
-    box = [FramePrompt(f, box=np.array([50.0, 30.0, 80.0, 60.0])) for f in (4, 9)]
-    return Prompts((ObjectPrompts(1, "fish", tuple(click)), ObjectPrompts(2, "coral", tuple(box))))
+    return small_clip(tmp_path_factory.mktemp("pool"), frames=12)
 
 
 def test_segment_stores_one_mean_embedding_per_object_and_resume_adds_to_it(synth_clip, tmp_path):
     import ecoseg
-    from ecoseg.engine import Cancelled
     from ecoseg.species.features import FEATURE_NAMES, track_features
     from ecoseg.store import MaskStore
     from ecoseg.store.embeddings import EMBEDDINGS_KEY, read_embeddings
 
     torch.manual_seed(0)
     full = ecoseg.segment(
-        synth_clip.video, _prompts(), out=tmp_path / "full.zarr", progress=False, **SEGMENT
+        synth_clip.video, prompts(**SEVERAL), out=tmp_path / "full.zarr", progress=False, **SEGMENT
     )
     store = MaskStore.open(full)
     table = read_embeddings(store)
@@ -65,23 +56,15 @@ def test_segment_stores_one_mean_embedding_per_object_and_resume_adds_to_it(synt
     assert table.frames.sum() >= 3
 
     # a cancelled run resumed stores the same means (the frames of both runs together)
-    calls = iter(range(1000))
     out = tmp_path / "cut.zarr"
     torch.manual_seed(0)
-    with pytest.raises(Cancelled):
-        ecoseg.segment(
-            synth_clip.video,
-            _prompts(),
-            out=out,
-            progress=False,
-            cancel=lambda: next(calls) >= 8,
-            resume_every=3,
-            **SEGMENT,
-        )
+    segment_cancelled(synth_clip.video, prompts(**SEVERAL), out, 8, resume_every=3, **SEGMENT)
     part = read_embeddings(MaskStore.open(out))  # the frames written before the cancel
     assert part is not None and part.frames.sum() < table.frames.sum()
     torch.manual_seed(0)
-    ecoseg.segment(synth_clip.video, _prompts(), out=out, progress=False, resume=True, **SEGMENT)
+    ecoseg.segment(
+        synth_clip.video, prompts(**SEVERAL), out=out, progress=False, resume=True, **SEGMENT
+    )
     resumed = read_embeddings(MaskStore.open(out))
     assert resumed.ids.tolist() == table.ids.tolist()
     assert resumed.frames.tolist() == table.frames.tolist()

@@ -19,59 +19,36 @@ import torch
 from ecoseg.engine.resume import resume_location
 from ecoseg.engine.session import propagate
 from ecoseg.engine.tracker import TrackerState
-from ecoseg.prompts import FramePrompt, ObjectPrompts, Prompts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sam2"))
 import sam2_oracle  # noqa: E402  (shared oracle helpers of tests/sam2)
+from engine_helpers import SEGMENT, prompts, segment_cancelled, small_clip  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:cannot import name '_C':UserWarning")
 
 
 @pytest.fixture(scope="module")
 def synth_clip(tmp_path_factory):
-    import ecoseg
-
-    d = tmp_path_factory.mktemp("synth")
-    return ecoseg.synth(d / "clip", frames=30, size=(96, 64), seed=3)
-
-
-SEGMENT = dict(model="sam2.1-tiny", pretrained=False, image_size=64, device="cpu")
-
-
-def _prompts():
-    return Prompts(
-        (
-            ObjectPrompts(1, "fish", (FramePrompt(2, np.array([[30.0, 20.0]]), np.array([1])),)),
-            ObjectPrompts(2, "coral", (FramePrompt(4, box=np.array([50.0, 30.0, 80.0, 60.0])),)),
-        )
-    )
+    return small_clip(tmp_path_factory.mktemp("synth"), frames=30)
 
 
 def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, monkeypatch):
     import ecoseg
-    from ecoseg.engine import Cancelled, storing
+    from ecoseg.engine import storing
     from ecoseg.store import MaskStore
 
     torch.manual_seed(0)
     full = ecoseg.segment(
-        synth_clip.video, _prompts(), out=tmp_path / "full.zarr", progress=False, **SEGMENT
+        synth_clip.video, prompts(), out=tmp_path / "full.zarr", progress=False, **SEGMENT
     )
     want = MaskStore.open(full).read_labels()
     assert (want > 0).any() and not Path(resume_location(tmp_path / "full.zarr")).exists()
 
-    calls = iter(range(1000))
     out = tmp_path / "cut.zarr"
     torch.manual_seed(0)
-    with pytest.raises(Cancelled, match="cancelled after"):
-        ecoseg.segment(
-            synth_clip.video,
-            _prompts(),
-            out=out,
-            progress=False,
-            cancel=lambda: next(calls) >= 17,
-            resume_every=5,
-            **SEGMENT,
-        )
+    segment_cancelled(
+        synth_clip.video, prompts(), out, 17, match="cancelled after", resume_every=5, **SEGMENT
+    )
     cut = MaskStore.open(out)
     assert 0 < cut.n_frames < 30 and not cut.complete
     assert Path(resume_location(out)).exists()
@@ -86,7 +63,7 @@ def test_segment_cancel_then_resume_equals_uninterrupted(synth_clip, tmp_path, m
 
     monkeypatch.setattr(storing, "propagate", spy)
     torch.manual_seed(0)
-    ecoseg.segment(synth_clip.video, _prompts(), out=out, progress=False, resume=True, **SEGMENT)
+    ecoseg.segment(synth_clip.video, prompts(), out=out, progress=False, resume=True, **SEGMENT)
     assert resumed_from[-1] is not None and resumed_from[-1].next_frame == cut.n_frames
     done = MaskStore.open(out)
     assert done.complete and np.array_equal(done.read_labels(), want)
@@ -98,14 +75,13 @@ def test_segment_resume_from_older_resume_state_or_none(synth_clip, tmp_path):
     """A kill between saves leaves an older resume state (frames after it are recomputed and
     skipped); without any the run replays from the first prompt. Both exact."""
     import ecoseg
-    from ecoseg.engine import Cancelled
     from ecoseg.store import MaskStore
 
     torch.manual_seed(0)  # random weights: the same in every run
     want = MaskStore.open(
         ecoseg.segment(
             synth_clip.video,
-            _prompts(),
+            prompts(),
             out=tmp_path / "f.zarr",
             progress=False,
             backward=False,
@@ -114,19 +90,16 @@ def test_segment_resume_from_older_resume_state_or_none(synth_clip, tmp_path):
     ).read_labels()
 
     def cut(name, after):
-        calls = iter(range(1000))
         out = tmp_path / name
         torch.manual_seed(0)
-        with pytest.raises(Cancelled):
-            ecoseg.segment(
-                synth_clip.video,
-                _prompts(),
-                out=out,
-                progress=False,
-                cancel=lambda: next(calls) >= after,
-                backward=False,  # count the cancel calls of the forward pass only
-                **SEGMENT,
-            )
+        segment_cancelled(
+            synth_clip.video,
+            prompts(),
+            out,
+            after,
+            backward=False,  # count the cancel calls of the forward pass only
+            **SEGMENT,
+        )
         return out, Path(resume_location(out))
 
     early, early_ckpt = cut("early.zarr", 9)
@@ -145,13 +118,11 @@ def test_segment_resume_from_older_resume_state_or_none(synth_clip, tmp_path):
 
 
 def _segment(clip, out, **options):
-    """``ecoseg.segment`` of ``clip`` with :func:`_prompts` into ``out``, opened."""
+    """``ecoseg.segment`` of ``clip`` with :func:`engine_helpers.prompts` into ``out``, opened."""
     import ecoseg
     from ecoseg.store import MaskStore
 
-    return MaskStore.open(
-        ecoseg.segment(clip.video, _prompts(), out=out, progress=False, **options)
-    )
+    return MaskStore.open(ecoseg.segment(clip.video, prompts(), out=out, progress=False, **options))
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +147,7 @@ def test_segment_tracks_backwards_from_the_earliest_prompt(synth_clip, tmp_path,
     forward = _segment(synth_clip, tmp_path / "fwd.zarr", backward=False, **strong)
     net = sam2.build("sam2.1-tiny", strong["checkpoint"], image_size=64, device="cpu")
     video = ecoseg.open_video(synth_clip.video)
-    back = {r.index: r for r in propagate(net, video, _prompts(), reverse=True, output="labels")}
+    back = {r.index: r for r in propagate(net, video, prompts(), reverse=True, output="labels")}
     assert sorted(back) == [0, 1, 2]
 
     labels = both.read_labels()
@@ -196,23 +167,12 @@ def test_segment_cancelled_around_the_backward_pass_resumes_exactly(
 ):
     """Cancelled while tracking backwards (nothing stored yet), while handing the backward
     frames out, or early in the forward pass: --resume gives the uninterrupted store."""
-    import ecoseg
-    from ecoseg.engine import Cancelled
     from ecoseg.store import MaskStore
 
     full = _segment(synth_clip, tmp_path / "full.zarr", **strong)
     assert full.read_labels()[:2].any()
-    calls = iter(range(1000))
     out = tmp_path / "cut.zarr"
-    with pytest.raises(Cancelled, match="cancelled after"):
-        ecoseg.segment(
-            synth_clip.video,
-            _prompts(),
-            out=out,
-            progress=False,
-            cancel=lambda: next(calls) >= after,
-            **strong,
-        )
+    segment_cancelled(synth_clip.video, prompts(), out, after, match="cancelled after", **strong)
     assert MaskStore.open(out).n_frames in stored  # the phase this case is about
     done = _segment(synth_clip, out, resume=True, **strong)
     assert done.complete and np.array_equal(done.read_labels(), full.read_labels())

@@ -22,6 +22,21 @@ VIDEOS = {  # none takes a SAM 2 name from `defaults:`
 }
 
 
+def _refused_at_defaults(tmp_path, cli, defaults: str, videos: str) -> tuple[str, str]:
+    """The study file (``defaults:`` holding the line ``defaults``, the videos ``VIDEOS[videos]``)
+    and the message :func:`load_study` refuses it with; ``ecoseg study --check`` says the same
+    (exit 2) and makes no output folder."""
+    (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    path = tmp_path / "study.yaml"
+    path.write_text(f"output: out\ndefaults:\n  {defaults}\nvideos:\n{VIDEOS[videos]}")
+    with pytest.raises(ConfigError) as refused:
+        load_study(path)
+    code, _, err = cli("study", path, "--check")
+    assert code == 2 and err == f"ecoseg: error: {refused.value}\n"
+    assert not (tmp_path / "out").exists()
+    return str(path), str(refused.value)
+
+
 @pytest.mark.parametrize(
     ("model", "videos", "said"),
     [
@@ -46,16 +61,9 @@ VIDEOS = {  # none takes a SAM 2 name from `defaults:`
 def test_a_default_model_no_network_knows_is_refused_at_defaults(
     tmp_path, cli, model, videos, said
 ):
-    (tmp_path / "v.mp4").write_bytes(b"not really a video")
-    path = tmp_path / "study.yaml"
-    path.write_text(f"output: out\ndefaults:\n  model: {model}\nvideos:\n{VIDEOS[videos]}")
-    with pytest.raises(ConfigError) as refused:
-        load_study(path)
-    assert str(refused.value).startswith(f"{path}: line 3: defaults: model: {said}")
-    assert "\n" not in str(refused.value)
-    code, _, err = cli("study", path, "--check")
-    assert code == 2 and err == f"ecoseg: error: {refused.value}\n"
-    assert not (tmp_path / "out").exists()
+    path, message = _refused_at_defaults(tmp_path, cli, f"model: {model}", videos)
+    assert message.startswith(f"{path}: line 3: defaults: model: {said}")
+    assert "\n" not in message
 
 
 @pytest.mark.parametrize(
@@ -87,16 +95,9 @@ def test_a_default_image_size_no_video_takes_is_refused_at_defaults(
     fits neither network, or none of the study's videos that would take it, is refused where it
     is written: it was refused at the first concept video in SAM 3's words (the study's other
     videos unnamed), or not at all beside the motion tracker's videos (it has no network)."""
-    (tmp_path / "v.mp4").write_bytes(b"not really a video")
-    path = tmp_path / "study.yaml"
-    path.write_text(f"output: out\ndefaults:\n  image_size: {size}\nvideos:\n{VIDEOS[videos]}")
-    with pytest.raises(ConfigError) as refused:
-        load_study(path)
-    assert str(refused.value).startswith(f"{path}: line 3: defaults: {said}")
-    assert "\n" not in str(refused.value)
-    code, _, err = cli("study", path, "--check")
-    assert code == 2 and err == f"ecoseg: error: {refused.value}\n"
-    assert not (tmp_path / "out").exists()
+    path, message = _refused_at_defaults(tmp_path, cli, f"image_size: {size}", videos)
+    assert message.startswith(f"{path}: line 3: defaults: {said}")
+    assert "\n" not in message
 
 
 @pytest.mark.parametrize("videos", ["concepts", "tracker"])
@@ -104,18 +105,11 @@ def test_a_default_parameter_no_engine_takes_is_refused_at_defaults(tmp_path, cl
     """Each video takes the defaults' parameters its engine has, so one that no engine has (a
     misspelt `min_aera`) is refused where it is written, whichever videos the study has: it
     was refused at the first video, in that engine's words."""
-    (tmp_path / "v.mp4").write_bytes(b"not really a video")
-    path = tmp_path / "study.yaml"
-    path.write_text(f"output: out\ndefaults:\n  params: {{min_aera: 5}}\nvideos:\n{VIDEOS[videos]}")
-    with pytest.raises(ConfigError) as refused:
-        load_study(path)
-    assert str(refused.value) == (
+    path, message = _refused_at_defaults(tmp_path, cli, "params: {min_aera: 5}", videos)
+    assert message == (
         f"{path}: line 3: defaults: params: no engine takes a parameter 'min_aera' "
         "(did you mean 'min_area'?)"
     )
-    code, _, err = cli("study", path, "--check")
-    assert code == 2 and err == f"ecoseg: error: {refused.value}\n"
-    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(
@@ -164,12 +158,5 @@ def test_a_default_no_video_takes_is_refused_at_defaults(tmp_path, cli, default,
     """A video takes the defaults' model, its checkpoint and each parameter only where they fit
     its engine, so one that none of the study's videos takes is refused where it is written:
     it was unused without a word, the user believing it applied."""
-    (tmp_path / "v.mp4").write_bytes(b"not really a video")
-    path = tmp_path / "study.yaml"
-    path.write_text(f"output: out\ndefaults:\n  {default}\nvideos:\n{VIDEOS[videos]}")
-    with pytest.raises(ConfigError) as refused:
-        load_study(path)
-    assert str(refused.value) == f"{path}: line 3: defaults: {said}"
-    code, _, err = cli("study", path, "--check")
-    assert code == 2 and err == f"ecoseg: error: {refused.value}\n"
-    assert not (tmp_path / "out").exists()
+    path, message = _refused_at_defaults(tmp_path, cli, default, videos)
+    assert message == f"{path}: line 3: defaults: {said}"
