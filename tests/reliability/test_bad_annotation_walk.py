@@ -94,6 +94,28 @@ CASES = [  # (id, format, file name, content, what the line names)
     ),
     ("cvat-as-mots", "mots", "a.xml", _CVAT_DECLARED, ["looks like a CVAT XML file"]),
     ("cvat-as-viame", "viame", "a.xml", _CVAT_DECLARED, ["looks like a CVAT XML file"]),
+    # a missing id was named as the id None: "category_id None is not in 'categories'" (s59)
+    (
+        "coco-no-category-id",
+        "coco",
+        "a.json",
+        json.dumps(_coco(annotations=[{"id": 7, "image_id": 1, "bbox": [1, 1, 3, 3]}])),
+        ["annotations[0] (id 7) has no 'category_id'"],
+    ),
+    (
+        "coco-no-image-id",
+        "coco",
+        "a.json",
+        json.dumps(_coco(annotations=[{"id": 7, "category_id": 1, "bbox": [1, 1, 3, 3]}])),
+        ["annotations[0] (id 7) has no 'image_id'"],
+    ),
+    (
+        "ytvis-no-category-id",
+        "ytvis",
+        "a.json",
+        json.dumps(_ytvis(annotations=[{"id": 7, "video_id": 1, "bboxes": [[1, 1, 3, 3], None]}])),
+        ["annotations[0] (id 7) has no 'category_id'"],
+    ),
     ("viame-semicolons", "viame", "t.csv", _VIAME.replace(",", ";"), ["separated by ';'"]),
     ("mot-semicolons", "mot", "t.txt", _MOT.replace(",", ";"), ["separated by ';'"]),
     ("utf16-mot", "mot", "t.txt", _MOT.encode("utf-16-le"), ["UTF-16 text", "save it as UTF-8"]),
