@@ -15,7 +15,7 @@ import numpy as np
 from ecoseg._checks import check_path_arg
 from ecoseg._paths import check_out_suffix, check_outside_store, check_text_replaceable
 from ecoseg._warn import warn
-from ecoseg.errors import EmptyExportWarning, FormatError
+from ecoseg.errors import EmptyExportWarning, FormatError, StoreError
 from ecoseg.formats._annotated import annotated_range, check_annotated, off_grid
 from ecoseg.formats._annotation_model import Annotations, Instance
 from ecoseg.formats._files import check_output
@@ -82,8 +82,9 @@ def export(
         format cannot hold (DAVIS: object ids above 254; a mask on a frame the store says
         nobody annotated).
     StoreError
-        The store is missing or malformed, or an interrupted ``ecoseg edit`` left it half
-        written (:func:`ecoseg.store.check_finished`); nothing is written.
+        The store is missing or malformed, holds no frames (a run stopped before its first:
+        :func:`ecoseg.measure.no_frames_reason`), or an interrupted ``ecoseg edit`` left it
+        half written (:func:`ecoseg.store.check_finished`); nothing is written.
     TypeError
         ``out`` is not a path (``None``, a list), or is given twice (``out`` and ``path``).
 
@@ -111,7 +112,7 @@ def export(
     >>> len(json.load(open(written))["images"])
     2
     """
-    from ecoseg.measure import IncompleteStoreWarning, incomplete_note
+    from ecoseg.measure import IncompleteStoreWarning, incomplete_note, no_frames_reason
     from ecoseg.store import opened_store
 
     path = _given_out(out, path)
@@ -146,6 +147,11 @@ def export(
         if labels is not None:
             options = {"layout": "gt"}
             names = module.label_names(head)  # refused before anything is written
+        if not head.n_frames:  # an empty file reads back as frames with no animals
+            raise StoreError(
+                f"{st.path}: holds no frames, so there is nothing to export (an empty file "
+                f"would read back as a video with no animals): {no_frames_reason(st)}"
+            )
         note = incomplete_note(st, "the annotations")
         # written beside the output and swapped in at the end: an export that fails (DAVIS
         # ids above 254, a full disk, a mask off the annotated frames) leaves an earlier

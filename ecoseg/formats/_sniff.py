@@ -128,6 +128,9 @@ def header_row_hint(path: str | Path, given: str) -> str | None:
     >>> _ = f.write_text("1,3,70,51,21,12\\n")
     >>> header_row_hint(f, "mot") is None
     True
+    >>> _ = f.write_text("<?xml version='1.0' encoding='utf-8'?>\\n<annotations/>\\n")
+    >>> header_row_hint(f, "mot") is None
+    True
     """
     if given not in _NO_HEADER:
         return None
@@ -135,6 +138,8 @@ def header_row_hint(path: str | Path, given: str) -> str | None:
         with open(path, "rb") as fh:
             head = fh.read(65536).decode("utf-8", errors="replace").lstrip("\ufeff")
     except OSError:
+        return None
+    if head.lstrip().startswith(("<", "{", "[")):  # XML or JSON: its first line is no header
         return None
     for number, line in enumerate(head.splitlines(), 1):
         row = line.strip()

@@ -310,6 +310,28 @@ def is_key(value) -> bool:
     return isinstance(value, int | float | str) and not isinstance(value, bool)
 
 
+def listed_key(record: dict, key: str, listed: dict, of: str, where: str):
+    """``record[key]``, an id of ``listed``, the file's list ``of`` (``where`` names the
+    record: ``"a.json: annotations[0] (id 1)"``); FormatError where it is missing (it was
+    named as the id ``None``) or not listed.
+
+    Examples
+    --------
+    >>> cats = {1: "crab"}
+    >>> listed_key({"category_id": 1}, "category_id", cats, "categories", "a.json: annotations[0]")
+    1
+    >>> listed_key({"id": 4}, "category_id", cats, "categories", "a.json: annotations[0] (id 4)")
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: a.json: annotations[0] (id 4) has no 'category_id'
+    """
+    value = record.get(key)
+    if value is None:
+        raise FormatError(f"{where} has no '{key}'")
+    if not is_key(value) or value not in listed:
+        raise FormatError(f"{where}: {key} {value!r} is not in '{of}'")
+    return value
+
+
 def records(data: dict, key: str, path: Path) -> list[dict]:
     """The list of objects under ``key`` (empty when absent); FormatError naming the entry
     that is not an object."""
@@ -540,13 +562,8 @@ def read(
         where = f"annotations[{k}] (id {a.get('id') if isinstance(a, dict) else '?'})"
         if not isinstance(a, dict):
             raise FormatError(f"{path}: {where}: not an object")
-        if not is_key(a.get("image_id")) or a["image_id"] not in images:
-            raise FormatError(f"{path}: {where}: image_id {a.get('image_id')!r} is not in 'images'")
-        frame, time = images[a["image_id"]]
-        if not is_key(a.get("category_id")) or a["category_id"] not in cats:
-            raise FormatError(
-                f"{path}: {where}: category_id {a.get('category_id')!r} is not in 'categories'"
-            )
+        frame, time = images[listed_key(a, "image_id", images, "images", f"{path}: {where}")]
+        listed_key(a, "category_id", cats, "categories", f"{path}: {where}")
         attrs = a.get("attributes") if isinstance(a.get("attributes"), dict) else {}
         tid = attrs.get("track_id", a.get("track_id"))
         (untracked if tid is None else tracked).append(where)

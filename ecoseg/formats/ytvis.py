@@ -239,10 +239,7 @@ def read(
         oid = positive_id(a.get("id"), f"{path}: {awhere}")
         if oid in tracks or oid in gone:
             raise FormatError(f"{path}: {awhere}: id {oid} is given to two annotations (tracks)")
-        if not coco.is_key(a.get("category_id")) or a["category_id"] not in cats:
-            raise FormatError(
-                f"{path}: {awhere}: category_id {a.get('category_id')!r} is not in 'categories'"
-            )
+        coco.listed_key(a, "category_id", cats, "categories", f"{path}: {awhere}")
         given, mark = a.get("class_source"), a.get("reviewed")
         source = None if given is None else class_source(given, f"{path}: {awhere}")
         reviewed = None if mark is None else flag(mark, f"{path}: {awhere}", "reviewed")

@@ -72,6 +72,7 @@ __all__ = [
     "check_has_frames",
     "IncompleteStoreWarning",
     "incomplete_note",
+    "no_frames_reason",
     "resume_hint",
     "counts_table",
     "cover_table",
@@ -204,16 +205,30 @@ def check_has_frames(store) -> range | list[int]:
                 "seen); fix its annotated_frames entry"
             )
         return frames
-    why = "its video gave none"
-    if not store.complete and (writer := _writer(store)) is not None:
-        why = f"its run is still going ({writer}) and has written none yet; wait for it"
-    elif not store.complete:
-        why = "its run stopped before its first frame; continue it with " + resume_hint(store)
     raise StoreError(
         f"{store.path}: holds no frames, so nothing was observed and there are no counts, "
         f"MaxN or cover to give (a MaxN of 0 would say the animals were looked for and not "
-        f"seen): {why}"
+        f"seen): {no_frames_reason(store)}"
     )
+
+
+def no_frames_reason(store) -> str:
+    """Why ``store`` holds no frames, and what to do: the tail of every refusal of such a
+    store (:func:`check_has_frames`, ``export``'s).
+
+    Examples
+    --------
+    >>> from ecoseg.store import MaskStore
+    >>> s = MaskStore.create("memory://doc-no-frames", height=2, width=2, overwrite=True)
+    >>> print(no_frames_reason(s))
+    its run stopped before its first frame; continue it with `ecoseg segment VIDEO -o \
+memory://doc-no-frames --resume` and the run's options
+    """
+    if store.complete:
+        return "its video gave none"
+    if (writer := _writer(store)) is not None:
+        return f"its run is still going ({writer}) and has written none yet; wait for it"
+    return "its run stopped before its first frame; continue it with " + resume_hint(store)
 
 
 def measure(

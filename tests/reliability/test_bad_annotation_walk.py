@@ -55,6 +55,7 @@ def _ytvis(**change) -> dict:
 
 _TWO_CATEGORIES = [{"id": 1, "name": "crab"}, {"id": 1, "name": "goby"}]
 _CVAT = "<annotations><version>1.1</version></annotations>"
+_CVAT_DECLARED = "<?xml version='1.0' encoding='utf-8'?>\n" + _CVAT  # as CVAT writes it
 _CVAT_MISSPELT = (  # a hand-edited label: it became a species of its own, counted apart
     "<annotations><meta><task><size>2</size><labels><label><name>parrotfish</name></label>"
     '</labels></task></meta><track id="0" label="parotfish"><box frame="0" keyframe="1" '
@@ -83,6 +84,38 @@ CASES = [  # (id, format, file name, content, what the line names)
     ("coco-as-ytvis", "ytvis", "a.json", json.dumps(_coco()), ["looks like a COCO file"]),
     ("ytvis-as-coco", "coco", "a.json", json.dumps(_ytvis()), ["looks like a YouTube-VIS"]),
     ("cvat-as-coco", "coco", "a.json", _CVAT, ["looks like a CVAT XML file", "--format cvat"]),
+    # its XML declaration was taken for a column header row: "remove it" (s59)
+    (
+        "cvat-as-mot",
+        "mot",
+        "a.xml",
+        _CVAT_DECLARED,
+        ["looks like a CVAT XML file", "--format cvat"],
+    ),
+    ("cvat-as-mots", "mots", "a.xml", _CVAT_DECLARED, ["looks like a CVAT XML file"]),
+    ("cvat-as-viame", "viame", "a.xml", _CVAT_DECLARED, ["looks like a CVAT XML file"]),
+    # a missing id was named as the id None: "category_id None is not in 'categories'" (s59)
+    (
+        "coco-no-category-id",
+        "coco",
+        "a.json",
+        json.dumps(_coco(annotations=[{"id": 7, "image_id": 1, "bbox": [1, 1, 3, 3]}])),
+        ["annotations[0] (id 7) has no 'category_id'"],
+    ),
+    (
+        "coco-no-image-id",
+        "coco",
+        "a.json",
+        json.dumps(_coco(annotations=[{"id": 7, "category_id": 1, "bbox": [1, 1, 3, 3]}])),
+        ["annotations[0] (id 7) has no 'image_id'"],
+    ),
+    (
+        "ytvis-no-category-id",
+        "ytvis",
+        "a.json",
+        json.dumps(_ytvis(annotations=[{"id": 7, "video_id": 1, "bboxes": [[1, 1, 3, 3], None]}])),
+        ["annotations[0] (id 7) has no 'category_id'"],
+    ),
     ("viame-semicolons", "viame", "t.csv", _VIAME.replace(",", ";"), ["separated by ';'"]),
     ("mot-semicolons", "mot", "t.txt", _MOT.replace(",", ";"), ["separated by ';'"]),
     ("utf16-mot", "mot", "t.txt", _MOT.encode("utf-16-le"), ["UTF-16 text", "save it as UTF-8"]),

@@ -386,6 +386,22 @@ def test_export_of_a_store_with_no_objects_warns(fmt, tmp_path, cli):
     ]
 
 
+@pytest.mark.bad_input
+@pytest.mark.parametrize("fmt", ["coco", "mot", "davis"])
+def test_export_of_a_store_that_holds_no_frames_is_refused(fmt, tmp_path, cli):
+    """A run killed before its first frame: exported to an empty file (exit 0), which a MOT
+    import read back as the whole video with no animals. Refused now, as measure and report
+    refuse the store, with the command that continues the run; nothing is written."""
+    path = tmp_path / "killed.zarr"
+    MaskStore.create(path, height=8, width=8).close()  # never appended to, never complete
+    out = tmp_path / ("empty" if fmt == "davis" else f"empty.{fmt}")
+    code, _, err = cli("export", path, "--format", fmt, "-o", out)
+    assert_one_line_error(
+        code, err, str(path), "holds no frames, so there is nothing to export", "--resume"
+    )
+    assert not out.exists()
+
+
 def test_a_synth_folder_given_as_a_store_names_the_store_inside(clip, tmp_path, cli):
     """``ecoseg synth -o clip`` writes ``clip/video.mp4`` and ``clip/truth.zarr``; ``measure
     clip`` said only "not a zarr store (No group found ...)", ``evaluate --truth clip`` only
