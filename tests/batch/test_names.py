@@ -132,13 +132,13 @@ def test_cli_measure_and_prompts_use_the_store_names(gopro, tmp_path, capsys):
     prompts.mkdir()
     (prompts / "site-a__GX010001.json").write_text("{}")
     with pytest.raises(ConfigError, match="needs a prompt file for every video; none for 'site-b"):
-        from ecoseg._campaign_cli import _run_batch
         from ecoseg.cli import build_parser
 
-        _run_batch(build_parser().parse_args(
+        parsed = build_parser().parse_args(
             ["batch", str(a), str(b), "-o", str(tmp_path / "o2"), "--engine", "sam2",
              "--prompts-dir", str(prompts), "--random-weights", "--quiet"]
-        ))  # fmt: skip
+        )  # fmt: skip
+        parsed.func(parsed)  # the batch command's own function, its errors not caught
 
 
 def test_cli_prompts_dir_reads_the_candidate_stores_once(gopro, tmp_path, monkeypatch):
@@ -146,7 +146,6 @@ def test_cli_prompts_dir_reads_the_candidate_stores_once(gopro, tmp_path, monkey
     files, and batch() named them again: every store that could be a video's was read twice
     (8 reads here, hundreds of requests on object storage). Now once, with the same files:
     site-a's under the name its earlier store keeps."""
-    from ecoseg._campaign_cli import _run_batch
     from ecoseg.batch import jobs
     from ecoseg.cli import build_parser
 
@@ -162,7 +161,8 @@ def test_cli_prompts_dir_reads_the_candidate_stores_once(gopro, tmp_path, monkey
     args = ["batch", str(a), str(b), "-o", str(out), "--engine", "sam2", "--prompts-dir",
             str(prompts), "--random-weights", "--quiet"]  # fmt: skip
     with pytest.raises(ConfigError, match="prompt file for every video; none for 'site-b__GX"):
-        _run_batch(build_parser().parse_args(args))  # (site-a's file found: none missing)
+        parsed = build_parser().parse_args(args)
+        parsed.func(parsed)  # (site-a's file found: none missing)
     names = [os.path.basename(r) for r in reads]
     assert sorted(names) == ["GX010001.zarr"] * 2 + [
         "site-a__GX010001.zarr",

@@ -37,3 +37,25 @@ def click(w, where, object_id=1, cls="parrotfish", positive=True):
     w.negative_check.setChecked(not positive)
     points.add(np.array([where], float))
     return points
+
+
+def random_sam3_job(video, **settings):
+    """A SAM 3 job of the widget on ``video``: the reduced network with random weights at
+    112 px on the CPU, finding "parrotfish" under settings that start tracks
+    (``random_concept_params(4)``); ``settings`` are further :class:`Job` fields."""
+    from suite_helpers import random_concept_params
+
+    from ecoseg.napari._jobs import Job
+    from ecoseg.prompts import Concept
+
+    return Job(
+        str(video),
+        engine="sam3",
+        model="sam3-reduced",
+        pretrained=False,
+        image_size=112,
+        device="cpu",
+        concepts=(Concept("parrotfish"),),
+        params=random_concept_params(4),
+        **settings,
+    )

@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 import pytest
-from napari_helpers import SAMPLE_FISH, click, random_sam2, wait_done
+from napari_helpers import SAMPLE_FISH, click, random_sam2, random_sam3_job, wait_done
 from suite_helpers import random_concept_params
 
 pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
@@ -96,22 +96,12 @@ def test_a_cancelled_sam3_job_keeps_what_its_engine_hands_out_as_segment_does(
     start): frame 1, handed out by that step, is kept, frames 2 and 3 are not (the engine
     drops what its hot start holds, as in ``segment``) and frame 4 is never computed. The job
     dropped frame 1."""
-    from ecoseg.prompts import Concept
     from ecoseg.sample import sample
 
     video = str(sample().video)
     cancel = [threading.Event()]
     made = _sam3_made(monkeypatch, lambda f: f == 3 and cancel[0].set())
-    job = Job(
-        video,
-        engine="sam3",
-        model="sam3-reduced",
-        pretrained=False,
-        image_size=112,
-        device="cpu",
-        concepts=(Concept("parrotfish"),),
-        params=dict(CONCEPT_PARAMS),
-    )
+    job = random_sam3_job(video)
     cancel[0] = job.cancel
     updates = list(run_job(job))
     assert [u.index for u in updates] == [0, 1] and made.frames == [0, 1, 2, 3]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from napari_helpers import wait_done
+from napari_helpers import random_sam3_job, wait_done
 from suite_helpers import random_concept_params
 
 pytest.importorskip("napari", reason="napari is not installed (pip install -e '.[test]')")
@@ -99,8 +99,6 @@ def test_sam3_job_runs_fast_as_segment_does(monkeypatch, has_bf16):
     the reason goes to the job's notices (the widget shows them)."""
     pytest.importorskip("torch")
     from ecoseg.engine import concept_tracker
-    from ecoseg.napari._jobs import Job
-    from ecoseg.prompts import Concept
     from ecoseg.sample import sample
 
     calls = []
@@ -112,18 +110,7 @@ def test_sam3_job_runs_fast_as_segment_does(monkeypatch, has_bf16):
 
     monkeypatch.setattr(concept_tracker, "bf16_autocast", spy)
     monkeypatch.setattr("ecoseg.engine._runtime.cpu_has_bf16", lambda: has_bf16)
-    job = Job(
-        str(sample().video),
-        engine="sam3",
-        model="sam3-reduced",
-        pretrained=False,
-        image_size=112,
-        device="cpu",
-        concepts=(Concept("parrotfish"),),
-        params=dict(CONCEPT_PARAMS),
-        fast=True,
-        stop=1,
-    )
+    job = random_sam3_job(sample().video, fast=True, stop=1)
     assert [u.index for u in run_job(job)] == [0]
     assert calls and all(c is has_bf16 for c in calls)
     assert any("fast (bf16) ignored" in n for n in job.notices) is (not has_bf16)
