@@ -41,14 +41,19 @@ class Cancelled(EcosegError):
 
     @classmethod
     def after(cls, store_path, frames: int) -> Cancelled:
-        """The error for a run into ``store_path`` cancelled after ``frames`` stored frames.
+        """The error for a run into ``store_path`` cancelled after ``frames`` stored frames,
+        in words that fit a Python call and the command alike (``resume=True``,
+        ``--resume``).
 
         Examples
         --------
         >>> str(Cancelled.after("masks.zarr", 12))
-        'masks.zarr: cancelled after 12 frames; --resume continues'
+        'masks.zarr: cancelled after 12 frames; resume=True (--resume) continues it'
         """
-        return cls(f"{store_path}: cancelled after {int(frames)} frames; --resume continues")
+        return cls(
+            f"{store_path}: cancelled after {int(frames)} frames; resume=True (--resume) "
+            "continues it"
+        )
 
 
 class FormatError(EcosegError):

@@ -189,3 +189,33 @@ def cached_sam3_weights(tmp_path, monkeypatch, seed: int = 0):
     save_safetensors(net, path)
     assert weights.weights_path("sam3-reduced") == path
     return path
+
+
+class StopAfter:
+    """A stand-in for ``ecoseg.engine.classical.track`` (monkeypatched) that sets ``stop``
+    once ``after`` results of a run were handed on: a user's stop button pressed during the
+    first video of a campaign or study (``batch``/``run_study`` with ``cancel=stop``)."""
+
+    def __init__(self, real, stop, after: int):
+        self.real, self.stop, self.after = real, stop, after
+
+    def __call__(self, *args, **kwargs):
+        return _StoppingRun(self.real(*args, **kwargs), self)
+
+
+class _StoppingRun:
+    def __init__(self, results, owner: StopAfter):
+        self.results, self.owner = results, owner
+
+    def __iter__(self):
+        for i, item in enumerate(self.results):
+            if i + 1 >= self.owner.after:
+                self.owner.stop.set()
+            yield item
+
+    def until_cancelled(self, *args):  # the run's own, returning this wrapper
+        self.results = self.results.until_cancelled(*args)
+        return self
+
+    def __getattr__(self, name):  # camera_motion
+        return getattr(self.results, name)

@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from ecoseg.batch._inputs import (
 from ecoseg.batch._options import check_this_machine, concept_options, segment_options
 from ecoseg.batch._threads import DaemonPool, in_threads
 from ecoseg.batch.cluster import (
+    check_cancel_here,
     check_count,
     check_gpu_workers,
     check_not_importing_script,
@@ -59,7 +61,7 @@ from ecoseg.batch.urls import (
     store_location,
     video_name,
 )
-from ecoseg.errors import ConfigError, EcosegError, VideoError
+from ecoseg.errors import Cancelled, ConfigError, EcosegError, VideoError
 
 __all__ = ["STATUSES", "SUMMARY_COLUMNS", "SUMMARY_FILE", "batch"]
 
@@ -96,6 +98,7 @@ def batch(
     progress: bool = True,
     fps: float | None = None,
     as_video: bool = False,
+    cancel: Any = None,
 ) -> Any:
     """Segment many videos, one Dask task each, into ``OUT/<video name>.zarr``.
 
@@ -150,6 +153,16 @@ def batch(
     as_video : bool
         With concepts: track the image folders as videos of frames, not photo surveys (as
         :func:`ecoseg.segment`'s ``as_video``, ``--as-video``).
+    cancel : threading.Event or callable, optional
+        Once set: each video being segmented stops before its next frame (its store flushed,
+        as :func:`ecoseg.segment`'s ``cancel``), no further video starts, and :class:`Cancelled`
+        is raised (the summary written, those videos ``failed`` with the frames they hold).
+        The same call again resumes them: the campaign ends as an uninterrupted one. Only
+        for videos segmented in this process: with no ``scheduler`` they run in threads of
+        this process (as many at once as the local cluster would have run; no cluster is
+        started), or pass a thread pool as ``scheduler``; refused (:class:`ConfigError`) with
+        a Dask client or scheduler address and a process pool, whose workers an event cannot
+        reach (:func:`~ecoseg.batch.cluster.check_cancel_here`).
 
     Returns
     -------
@@ -159,6 +172,8 @@ def batch(
 
     Raises
     ------
+    Cancelled
+        ``cancel`` stopped videos before they were finished (see ``cancel``).
     ConfigError, VideoError
         Before any work: no videos, two videos that would write one store, two local video
         files of the same bytes (a copy under another name), a missing local video, a local
@@ -209,6 +224,7 @@ def batch(
     check_count(threads, "threads (--threads)")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ConfigError(f"retries (--retries) must be a whole number >= 0, got {retries!r}")
+    check_cancel_here(cancel, scheduler, "batch")
     out = os.fspath(out)
     check_out_folder(out)
     check_own_tables(out, [SUMMARY_FILE])
@@ -358,6 +374,10 @@ def batch(
         jobs.append((name, Job(name, video, store, seg[name]), resources))
     if here and any(not job.verify for _, job, _ in jobs):  # (a partial store resumed)
         check_this_machine(run_engine, seg[names[0]])
+    if cancel is not None:  # (not a setting of the store: not in seg, which is compared)
+        jobs = [
+            (n, replace(job, segment={**job.segment, "cancel": cancel}), r) for n, job, r in jobs
+        ]
     if "://" not in out:
         Path(out).mkdir(parents=True, exist_ok=True)
     for line in resuming:
@@ -369,8 +389,8 @@ def batch(
     if jobs:
         try:
             with (
-                _checking_here(len(jobs), workers, threads, log)
-                if scheduler is None and all(job.verify for _, job, _ in jobs)
+                _here(len(jobs), workers, threads, resources, cancel, log)
+                if scheduler is None and (cancel is not None or all(j.verify for _, j, _ in jobs))
                 else connect(
                     scheduler,
                     workers=local_workers(workers, threads, len(jobs), resources),
@@ -383,6 +403,15 @@ def batch(
                 if resources and is_dask(client):
                     check_gpu_workers(client)
                 _run_batch(client, jobs, rows, retries, progress, log)
+            stopped = [name for name, _, _ in jobs if rows[name]["error"] == _CANCELLED]
+            if stopped:
+                _write_summary(rows, names, out)
+                raise Cancelled(
+                    f"{redact_url(out)}: batch cancelled, {len(stopped)} of {len(videos)} "
+                    f"videos not finished ({', '.join(stopped[:3])}"
+                    f"{', ...' if len(stopped) > 3 else ''}); the same batch call (or command) "
+                    "again resumes them"
+                )
         except KeyboardInterrupt:  # the summary says what this run did, not the last run's
             for name, job, _ in jobs:
                 if rows[name]["attempts"] == 0:  # not reported finished (nor failed)
@@ -399,14 +428,19 @@ def batch(
     return summary
 
 
-def _checking_here(n: int, workers: int | None, threads: int | None, log) -> DaemonPool:
-    """Where the tasks of a campaign run when its only ones check URL videos by their bytes
-    (``jobs.Job.verify``: every store complete, some videos re-tagged) and no scheduler was
-    given: threads of this process, as many at once as the local cluster would have run
-    them, since each only streams a video through SHA-256 (no cluster started for that: its
-    seconds of start-up and its worker processes)."""
-    at_once = local_workers(workers, threads, n, None) * (threads or 1)
-    log(f"{n} video(s) to check by their bytes only: checked here, no local cluster started")
+def _here(n: int, workers, threads, resources, cancel, log) -> DaemonPool:
+    """Where the tasks of a campaign run, with no scheduler given, when a ``cancel`` must reach
+    them (it cannot be pickled for a cluster's workers) or when its only ones check URL videos
+    by their bytes (``jobs.Job.verify``: every store complete, some videos re-tagged; each
+    only streams a video through SHA-256, not worth a cluster's seconds of start-up and its
+    worker processes): threads of this process, as many at once as the local cluster would
+    have run them."""
+    if cancel is None:
+        resources = None  # (only checks)
+        log(f"{n} video(s) to check by their bytes only: checked here, no local cluster started")
+    else:
+        log(f"{n} video(s) segmented in this process (cancel given): no local cluster started")
+    at_once = local_workers(workers, threads, n, resources) * (threads or 1)
     return DaemonPool(min(at_once, n))
 
 
@@ -414,6 +448,12 @@ def _checking_here(n: int, workers: int | None, threads: int | None, log) -> Dae
 _INTERRUPTED = (
     "interrupted: the run was stopped before this video finished; run the same command again "
     "to resume it"
+)
+
+
+#: The error of a video a set ``cancel`` stopped, or kept from starting.
+_CANCELLED = (
+    "cancelled: the run was cancelled before this video finished; the same batch again resumes it"
 )
 
 
@@ -482,7 +522,10 @@ def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
         ):
             row = rows[name]
             row["attempts"] = attempts
-            if error is not None:
+            if isinstance(error, Cancelled):  # (not retried) what it stored is kept
+                row.update(status="failed", error=_CANCELLED, frames=_held(stores[name]))
+                say(f"{name}: cancelled with {row['frames']} frames stored")
+            elif error is not None:
                 # what the attempts committed stays (a video that breaks off at frame 205):
                 # the summary says how much, not 0
                 row.update(status="failed", error=_error_text(error), frames=_held(stores[name]))

@@ -2,7 +2,8 @@
 
 A failed task is submitted again, except where a new attempt cannot mend it
 (:data:`CERTAIN_ERRORS`, :func:`retried`): bad settings, prompts or calibrations, missing or
-unusable weights, a device the worker lacks.
+unusable weights, a device the worker lacks; nor is a cancelled one. A ``cancel`` event
+reaches tasks in this process only (:func:`check_cancel_here`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from ecoseg._checks import short_repr
 from ecoseg.batch.jobs import UnreadableVideo
 from ecoseg.batch.urls import redact_url
 from ecoseg.errors import (
     CalibrationError,
+    Cancelled,
     CheckpointError,
     ConfigError,
     FormatError,
@@ -28,6 +31,7 @@ from ecoseg.errors import (
 __all__ = [
     "CERTAIN_ERRORS",
     "SCRIPT_GUARD",
+    "check_cancel_here",
     "check_count",
     "check_gpu_workers",
     "check_not_importing_script",
@@ -103,7 +107,7 @@ def _script_note() -> str:
 
 def retried(error: BaseException) -> bool:
     """Whether a task that failed with ``error`` is worth another attempt (not one of
-    :data:`CERTAIN_ERRORS`).
+    :data:`CERTAIN_ERRORS`, nor :class:`~ecoseg.errors.Cancelled`: the run was asked to stop).
 
     Examples
     --------
@@ -113,7 +117,66 @@ def retried(error: BaseException) -> bool:
     >>> retried(CheckpointError("no sam2.1-tiny weights in the cache"))
     False
     """
-    return not isinstance(error, CERTAIN_ERRORS)
+    return not isinstance(error, CERTAIN_ERRORS + (Cancelled,))
+
+
+def check_cancel_here(cancel: Any, scheduler: Any, what: str, *, cluster: bool = False) -> None:
+    """Refuse a ``cancel`` the videos' tasks would not see, before any work.
+
+    A ``threading.Event`` (or a callable) cannot be pickled, so it reaches only tasks run in
+    this process: with no ``scheduler`` (``cluster``: unless a local Dask cluster was asked
+    for) or a thread pool (a :class:`concurrent.futures.ThreadPoolExecutor`). Refused for a
+    Dask client or scheduler address (even a cluster of threads pickles a task's arguments)
+    and a process pool, in one line.
+
+    Parameters
+    ----------
+    cancel : threading.Event, callable or None
+    scheduler : None, str, client or executor
+    what : str
+        The caller, as the message names it (``"batch"``, ``"run_study"``).
+    cluster : bool
+        With no ``scheduler``, the videos would run on a local Dask cluster.
+
+    Raises
+    ------
+    ConfigError
+        ``cancel`` is neither None, an object with ``is_set`` nor a callable, or cannot
+        reach the tasks.
+
+    Examples
+    --------
+    >>> import threading
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(1) as pool:
+    ...     check_cancel_here(threading.Event(), pool, "batch")
+    >>> check_cancel_here(threading.Event(), "tcp://host:8786", "batch")
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: batch: cancel= reaches only videos segmented in this process ...
+    """
+    if cancel is None:
+        return
+    if not (hasattr(cancel, "is_set") or callable(cancel)):
+        raise ConfigError(
+            f"{what}: cancel must be a threading.Event or a callable, got {short_repr(cancel)}"
+        )
+    from concurrent.futures import ProcessPoolExecutor
+
+    if isinstance(scheduler, str):
+        where = redact_url(scheduler)
+    elif is_dask(scheduler):
+        where = "a Dask client"
+    elif isinstance(scheduler, ProcessPoolExecutor):
+        where = "a process pool"
+    elif scheduler is None and cluster:
+        where = "a local Dask cluster (workers=, threads=)"
+    else:
+        return
+    raise ConfigError(
+        f"{what}: cancel= reaches only videos segmented in this process (no scheduler, or a "
+        f"thread pool as scheduler), not the workers of {where}"
+    )
 
 
 @contextlib.contextmanager

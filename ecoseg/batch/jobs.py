@@ -19,7 +19,7 @@ from typing import IO, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from ecoseg.batch.urls import file_name, is_url, local_path, redact_text, redact_url
-from ecoseg.errors import EcosegError, VideoError
+from ecoseg.errors import Cancelled, EcosegError, VideoError
 from ecoseg.provenance import VideoSource
 
 __all__ = [
@@ -87,7 +87,8 @@ class Job:
     store : str or Path
         Local path or URL of the mask store.
     segment : dict
-        Keyword arguments of :func:`ecoseg.segment` (``prompts`` is the prompt file, if any).
+        Keyword arguments of :func:`ecoseg.segment` (``prompts`` is the prompt file, if any;
+        a ``cancel`` event also keeps :func:`run_job` from starting once it is set).
     resume : bool
         Continue a partial store, and skip a complete one (default). ``False`` makes the store
         anew.
@@ -203,9 +204,11 @@ def run_job(job: Job) -> dict[str, Any]:
     Raises
     ------
     EcosegError
-        Whatever the segmentation raised; a message that named a URL with credentials is
-        raised again without them. With ``job.verify``: :class:`UnreadableVideo` for other
-        bytes, :class:`~ecoseg.errors.VideoError` for a URL that cannot be fetched.
+        Whatever the segmentation raised (:class:`~ecoseg.errors.Cancelled` where its
+        ``cancel`` stopped it, or was set before it started); a message that named a URL with
+        credentials is raised again without them. With ``job.verify``:
+        :class:`UnreadableVideo` for other bytes, :class:`~ecoseg.errors.VideoError` for a
+        URL that cannot be fetched.
 
     Examples
     --------
@@ -218,6 +221,7 @@ def run_job(job: Job) -> dict[str, Any]:
     """
     t0 = time.perf_counter()
     try:
+        _check_not_cancelled(job)
         if job.verify:
             return _verify(job, t0)
         resume = job.resume
@@ -235,6 +239,17 @@ def run_job(job: Job) -> dict[str, Any]:
             exc.__cause__ = exc.__context__ = None  # it (zarr's) may not cross to the client
         raise
     return {"status": "done", "frames": frames, "seconds": time.perf_counter() - t0}
+
+
+def _check_not_cancelled(job: Job) -> None:
+    """Start no video once the run's ``cancel`` (``job.segment["cancel"]``) is set."""
+    cancel = job.segment.get("cancel")
+    if cancel is None:
+        return
+    from ecoseg.engine._runtime import is_cancelled
+
+    if is_cancelled(cancel):
+        raise Cancelled(f"{redact_url(job.store)}: cancelled before this video started")
 
 
 def _segment(job: Job, resume: bool) -> None:

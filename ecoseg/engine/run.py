@@ -427,6 +427,7 @@ def _kept_store_done(out, provenance: dict) -> bool:
     """For a resume, before a network is built or its weights looked for: refuse a kept store
     made from another video, by another engine or with other settings
     (:func:`~ecoseg.engine.resume.check_resumable`); whether it is complete (nothing to do).
+    Local paths and store URLs (``memory://``, ``s3://``: :func:`_exists` lists them) alike.
     ``False`` where ``out`` is no store (a new one, or a path refused when it is opened)."""
     if not _exists(out):
         return False
@@ -452,8 +453,12 @@ def _local_folder_of(path) -> str | None:
 
 
 def _exists(path) -> bool:
-    p = str(path)
-    return "://" not in p and Path(p).exists()
+    """Whether anything is stored at ``path``: a local path, a ``file://`` or fsspec URL
+    (``memory://``, ``s3://``: one listing) or a zarr Store object
+    (:meth:`ecoseg.store.Location.exists`)."""
+    from ecoseg.store import Location
+
+    return Location(path).exists()
 
 
 def _build_model(name, checkpoint, pretrained, image_size, device):

@@ -18,7 +18,7 @@ from typing import Any
 from ecoseg._checks import check_path_arg
 from ecoseg._cli import logger
 from ecoseg._paths import check_out_folder, relpath
-from ecoseg.batch.cluster import check_count
+from ecoseg.batch.cluster import check_cancel_here, check_count
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.measure import TABLES, check_has_frames
 from ecoseg.measure.tables import (
@@ -164,6 +164,7 @@ def run_study(
     workers: int | None = None,
     threads: int | None = None,
     classify: bool = True,
+    cancel: Any = None,
 ) -> StudyResult:
     """Run a study: segment each video, measure, combine the tables and write the report.
 
@@ -203,6 +204,15 @@ def run_study(
         processes / threads per worker (:func:`ecoseg.batch.connect`) instead of one after
         another here; sized as for ``ecoseg batch`` (at most one worker per video, and by
         default as many as the CPUs allow, or one for GPU work).
+    cancel : threading.Event or callable, optional
+        Once set: the video being segmented stops before its next frame (its store flushed,
+        as :func:`ecoseg.segment`'s ``cancel``), no further video starts, and
+        :class:`~ecoseg.errors.Cancelled` is raised (no tables nor report made). The same
+        call again resumes the study: it ends as an uninterrupted run. Only for videos
+        segmented in this process (no ``scheduler``, or a thread pool as ``scheduler``);
+        refused (:class:`ConfigError`) with a Dask client or scheduler address, a process
+        pool, or ``workers``/``threads`` (a local Dask cluster), whose workers an event
+        cannot reach (:func:`~ecoseg.batch.cluster.check_cancel_here`).
 
     Returns
     -------
@@ -238,6 +248,8 @@ def run_study(
         A ``calibration:`` outside the frame: for a video to segment, before any work
         (:func:`~ecoseg.study.checks.check_frames_fit`), for a store kept, before any store
         is written into.
+    Cancelled
+        ``cancel`` stopped the segmentation (see ``cancel``), named after the video's entry.
     EcosegError
         What a video's segmentation raised, named after the video's entry in the study file
         (``study.yaml: line 9: videos[1] (south):``).
@@ -254,6 +266,8 @@ def run_study(
     if workers is not None or threads is not None:
         check_count(workers, "workers (--workers)")
         check_count(threads, "threads (--threads)")
+    local = scheduler is None and (workers is not None or threads is not None)
+    check_cancel_here(cancel, scheduler, "run_study", cluster=local)
     if output is not None:
         check_path_arg(output, "run_study: output", "a path to the output folder")
     shown = None  # how errors name the study file: as given (a Study: its path)
@@ -416,7 +430,6 @@ def run_study(
         result.segmented.append(video.name)
         save_manifest(output, manifest)
 
-    local = scheduler is None and (workers is not None or threads is not None)
     segment_videos(
         jobs,
         progress,
@@ -427,6 +440,7 @@ def run_study(
         local=local,
         workers=workers,
         threads=threads,
+        cancel=cancel,
     )
 
     # 2. per-video tables: store fingerprint + calibration. Every video planned and checked

@@ -11,6 +11,8 @@ Exports
 ``raise_in_study``
     Raise a video's error with its study entry in front (``study.yaml: line 9: videos[1]
     (south):``).
+``study_cancelled``
+    The error of a study run its ``cancel`` stopped, in the study's words.
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ from typing import Any
 from ecoseg._cli import one_line
 from ecoseg.batch.cluster import connect, local_workers, run_tasks, task_resources
 from ecoseg.batch.jobs import Job, run_job
-from ecoseg.errors import EcosegError
+from ecoseg.errors import Cancelled, EcosegError
 from ecoseg.study.checks import check_video
 from ecoseg.study.records import VideoSpec
 
-__all__ = ["raise_in_study", "segment_task", "segment_videos"]
+__all__ = ["raise_in_study", "segment_task", "segment_videos", "study_cancelled"]
 
 
-def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
+def _job(video: VideoSpec, store: Path, resume: bool, progress: bool, cancel: Any) -> Job:
     """The segmentation of one video (resuming its store, or making it anew)."""
     options = {
         "prompts": None if video.prompts is None else str(video.prompts),
@@ -50,6 +52,8 @@ def _job(video: VideoSpec, store: Path, resume: bool, progress: bool) -> Job:
             del options[key]  # (ecoseg.segment refuses network settings for this engine)
     if video.fps is not None:
         options["fps"] = video.fps
+    if cancel is not None:
+        options["cancel"] = cancel
     if video.engine == "sam3":  # ecoseg.segment tells concept tracking by the model name
         del options["engine"]
         options.update(concepts=list(video.concepts), detect_every=video.detect_every)
@@ -95,6 +99,23 @@ def raise_in_study(error: BaseException, place: str) -> None:
     raise wrapped from error
 
 
+def study_cancelled(error: Cancelled, place: str) -> Cancelled:
+    """The error of a study run whose ``cancel`` stopped a video (``error``, its own: it was
+    stopped or not started), with the video's study entry in front (``place``) and how the
+    study continues (the same run: a partial store of the same inputs is resumed).
+
+    Examples
+    --------
+    >>> str(study_cancelled(Cancelled.after("out/stores/south.zarr", 12), "s.yaml: line 9:"))
+    's.yaml: line 9: out/stores/south.zarr: cancelled after 12 frames; the same run_study \
+call (ecoseg study) again continues the study'
+    """
+    what = one_line(error).split("; ")[0]
+    return Cancelled(
+        f"{place} {what}; the same run_study call (ecoseg study) again continues the study"
+    )
+
+
 def segment_videos(
     jobs: list[tuple[VideoSpec, Path, dict, str, bool]],
     progress: bool,
@@ -106,6 +127,7 @@ def segment_videos(
     local: bool = False,
     workers: int | None = None,
     threads: int | None = None,
+    cancel: Any = None,
 ) -> None:
     """Segment the videos a study run planned.
 
@@ -129,9 +151,15 @@ def segment_videos(
     local, workers, threads
         ``local``: with no ``scheduler``, a local Dask cluster of ``workers`` processes of
         ``threads`` threads (:func:`ecoseg.batch.connect`).
+    cancel : threading.Event or callable, optional
+        Given to every video's segmentation; once set, no further video starts
+        (checked by the caller: :func:`~ecoseg.batch.cluster.check_cancel_here`).
 
     Raises
     ------
+    Cancelled
+        ``cancel`` stopped a video (:func:`study_cancelled`), after the videos under way
+        on a ``scheduler`` came back.
     EcosegError
         What a video's segmentation raised, named after its entry (:func:`raise_in_study`).
     """
@@ -141,7 +169,9 @@ def segment_videos(
         for video, store, _inputs, _fp, resume in jobs:
             log(f"segment {video.name}" + (" (resuming)" if resume else ""))
             try:  # (not segment_task: run_study checked this machine for it up front)
-                run_job(_job(video, store, resume, progress))
+                run_job(_job(video, store, resume, progress, cancel))
+            except Cancelled as exc:
+                raise study_cancelled(exc, places[video.name][""]) from None
             except EcosegError as exc:
                 raise_in_study(exc, places[video.name][""])
             finished(video)
@@ -154,7 +184,7 @@ def segment_videos(
         tasks.append(
             (
                 video.name,
-                (_job(video, store, resume, False), video, places[video.name]),
+                (_job(video, store, resume, False, cancel), video, places[video.name]),
                 task_resources(video.engine, video.device),
             )
         )
@@ -166,8 +196,15 @@ def segment_videos(
         resources=gpu if local else None,
         log=log,
     ) as client:
+        stopped = {}
         for name, _attempts, _result, error in run_tasks(client, segment_task, tasks):
+            if isinstance(error, Cancelled):  # the others stop too: their stores flushed
+                stopped[name] = error
+                continue
             if error is not None:
                 raise_in_study(error, places[name][""])
             finished(by_name[name])
             log(f"segment {name}: done")
+        if stopped:  # named after the first in the study (they come back in any order)
+            name = next(name for name, _, _ in tasks if name in stopped)
+            raise study_cancelled(stopped[name], places[name][""])

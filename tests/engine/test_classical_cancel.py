@@ -75,7 +75,10 @@ def test_cancel_after_a_frame_then_resume_gives_the_uninterrupted_store(pan, tmp
     settings = {**SETTINGS, "progress": progress}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with pytest.raises(Cancelled, match=r"cut\.zarr: cancelled after \d+ frames; --resume"):
+        with pytest.raises(
+            Cancelled,
+            match=r"cut\.zarr: cancelled after \d+ frames; resume=True \(--resume\) continues it$",
+        ):
             ecoseg.segment(video, out=out, cancel=stop, **settings)
     assert _fast_camera(caught) == 0  # the camera is measured over the whole video
     cut = MaskStore.open(out)

@@ -65,7 +65,10 @@ def test_a_cancelled_survey_keeps_its_photographs_and_resume_finishes_it_exactly
     assert full[3] and full[4] == 3 and len(full[2]) > 3  # objects on every photograph
 
     out = tmp_path / "part.zarr"
-    with pytest.raises(Cancelled, match=r"part\.zarr: cancelled after 1 frames; --resume"):
+    with pytest.raises(
+        Cancelled,
+        match=r"part\.zarr: cancelled after 1 frames; resume=True \(--resume\) continues it$",
+    ):
         _survey(folder, out, cancel=_after(1))
     labels, _, objects, complete, frames = _content(out)
     assert (frames, complete) == (1, False)

@@ -81,3 +81,21 @@ def test_resume_of_a_sam2_store_with_another_model_says_so_before_the_weights(
             clip.video, out=sam2_store, resume=True, auto=True, pretrained=False, image_size=128
         )
     assert file_tree(sam2_store) == before
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("scheme", ["memory", "file"])
+def test_resume_of_a_url_store_with_sam2_says_the_engine_before_the_network(
+    scheme, clip, tmp_path, no_model
+):
+    """A store given as a URL (``memory://``, ``file://``) was compared with the run's settings
+    only once the network was built (the early check looked at local paths only)."""
+    if scheme == "memory":
+        out = f"memory://resume-settings-{tmp_path.name}/classical.zarr"
+    else:
+        out = (tmp_path / "classical.zarr").as_uri()
+    ecoseg.segment(clip.video, out=out, progress=False)
+    with pytest.raises(
+        ecoseg.errors.StoreError, match="the store was made with the classical engine, not sam2"
+    ):
+        ecoseg.segment(clip.video, out=out, resume=True, auto=True, pretrained=False, image_size=64)
