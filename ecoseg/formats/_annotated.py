@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
 from ecoseg.formats._annotation_model import Annotations, Instance
+from ecoseg.formats._values import ANOTHER_VIDEO
 from ecoseg.provenance import AnnotatedFrames, describe_frames
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "check_annotated",
     "listed_frames",
     "off_grid",
+    "refuse_none_annotated",
     "warn_unlisted",
 ]
 
@@ -144,6 +146,48 @@ def off_grid(ann: Annotations, inst: Instance, frames: range | list[int]) -> For
         f"{ann.source}: {inst.where}: has a mask, but the store's provenance says only "
         f"frames {describe(ann, frames)} were annotated; fix its annotated_frames entry or the "
         "masks"
+    )
+
+
+def refuse_none_annotated(ann: Annotations, what: str) -> None:
+    """Refuse aligned annotations whose annotated frames cover none of the video's frames (a
+    CVAT task that starts past the video's end, lists no frame, or whose every frame was
+    deleted): a store of them would hold no frame anybody looked at, which ``ecoseg measure``
+    refuses (:func:`ecoseg.measure.check_has_frames`); the import made it without a word.
+
+    ``what`` names the file's frames (``"task frames"``).
+
+    Raises
+    ------
+    FormatError
+        Naming the file, its first frames and the video's frame count.
+
+    Examples
+    --------
+    >>> ann = Annotations(width=8, height=8, n_frames=6, source="t.xml",
+    ...                   annotated=AnnotatedFrames(start=100, step=5))
+    >>> refuse_none_annotated(ann, "task frames")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ecoseg.errors.FormatError: t.xml: its task frames (100, 105, 110, ...) cover none of ...
+    >>> refuse_none_annotated(Annotations(width=8, height=8, n_frames=6), "task frames")
+    """
+    a, n = ann.annotated, ann.n_frames
+    if a is None or n == 0 or len(a.kept(n)):
+        return
+    covers = f"none of the video's {n} frames (0..{n - 1})"
+    if a.count == 0:
+        said = f"lists no {what} (a count of 0): it covers {covers}"
+    else:
+        first = [a.start + k * a.step for k in range(3 if a.count is None else min(a.count, 3))]
+        shown = ", ".join(str(f) for f in first) + (", ..." if a.count != len(first) else "")
+        if len(a.frames(n)):  # on the video, but deleted
+            said = f"its {what} ({shown}) were all deleted in CVAT: it covers {covers}"
+        else:
+            said = f"its {what} ({shown}) cover {covers}"
+    tail = f": {ANOTHER_VIDEO}" if a.count != 0 and a.start >= n else ""
+    raise FormatError(
+        f"{ann.source}: {said}, so nobody looked at any and there are no counts, MaxN or cover "
+        f"to give{tail}"
     )
 
 

@@ -454,7 +454,7 @@ def warn_left_out(path: Path, skipped: dict[str, int], what: str) -> None:
     ...     warnings.simplefilter("always")
     ...     warn_left_out(Path("a.xml"), {"points": 2}, "track")
     ...     warn_left_out(Path("a.xml"), {NOT_SHOWN: 1}, "track")
-    >>> for c in caught:
+    >>> for c in caught:  # the second line wrapped here  # doctest: +NORMALIZE_WHITESPACE
     ...     print(c.message)
     a.xml: 2 tracks left out (2 of <points>): shapes that mark no area, and a store holds masks
     a.xml: 1 track left out (1 with no visible shape): every shape of it is outside="1" (or

@@ -25,6 +25,7 @@ from ecoseg.formats._partials import (
     remove_path,
     remove_stale_partials,
     replace_path,
+    replace_together,
 )
 from ecoseg.formats._registry import check_not_swapped, format_module
 from ecoseg.formats._stores import mask_where, store_frames, store_head, store_labels
@@ -174,9 +175,10 @@ def export(
             check_annotated(head, module.NAME)  # warn: a format that cannot list the frames
             if labels_part is not None:
                 labels_part.write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
-            replace_path(part, full)  # a folder: the old one aside until the new one is in
-            if labels_part is not None:  # then the class names beside it (a rename)
-                os.replace(labels_part, labels)
+            if labels_part is None:  # a folder: the old one aside until the new one is in
+                replace_path(part, full)
+            else:  # the file and its class names land together, or neither does
+                replace_together([(part, full), (labels_part, labels)])
         except OSError as exc:  # a full disk, no permission: named by the output, not by
             if not _names_partial(exc, part):  # the hidden name it was written under
                 raise
@@ -312,6 +314,7 @@ def _mot_labels(module: Any, layout: str | None, path: Path, overwrite: bool) ->
     if layout != "gt":
         return None
     labels = path.parent / module.LABELS
+    remove_stale_partials(labels.resolve())  # what a killed gt export left beside it
     _check_replaceable(labels, folder=False)  # not a folder or a binary file, even with
     return check_output(labels, overwrite)  # overwrite; an existing one only with it
 

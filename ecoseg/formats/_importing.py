@@ -16,7 +16,7 @@ from ecoseg._checks import check_path_arg, non_negative_int
 from ecoseg._paths import check_file
 from ecoseg._warn import warn
 from ecoseg.errors import FormatError
-from ecoseg.formats._annotated import UnannotatedFramesWarning
+from ecoseg.formats._annotated import UnannotatedFramesWarning, refuse_none_annotated
 from ecoseg.formats._annotation_model import Annotations, align_frames
 from ecoseg.formats._files import file_sha256
 from ecoseg.formats._left_out import leave_out_beyond
@@ -118,7 +118,8 @@ def read_annotations(
     FormatError
         The file is malformed or does not fit the video (size, frames past the end, a bad
         class column, every box outside the frame or many: ten or more and a quarter of its
-        boxes); the message names the line or element.
+        boxes, a CVAT task whose frames cover none of the video's); the message names the
+        line or element.
 
     Warns
     -----
@@ -198,6 +199,7 @@ def _read(
             f"{src}: its {module.LISTS} go on to frame {listed - 1}, past the end of the "
             f"video ({n} frames, 0..{n - 1}): {ANOTHER_VIDEO}"
         )
+    refuse_none_annotated(aligned, getattr(module, "LISTS", None) or "annotated frames")
     return aligned, beyond
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "remove_path",
     "remove_stale_partials",
     "replace_path",
+    "replace_together",
 ]
 
 
@@ -97,6 +98,54 @@ def replace_path(part: Path, full: Path) -> None:
         remove_path(aside)
     except OSError:
         pass  # the new output is in place; the next export carries over and removes the rest
+
+
+def replace_together(moves: list[tuple[Path, Path]]) -> None:
+    """Rename each finished file ``part`` of ``moves`` (``(part, full)`` pairs: a MOT
+    ground-truth file and its ``labels.txt``) to its ``full``, all of them or none: a file
+    already at a ``full`` is renamed aside (:func:`aside_name`) until every new one is in,
+    then removed (the last is replaced in its one rename); a failed rename takes out the new
+    files renamed in before it (removed, or replaced by what was there again) and raises. A
+    file that was there is never removed before the last rename is done; an export killed
+    part-way leaves it aside for the next export of that output (:func:`remove_stale_partials`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for name, text in (("gt.new", "2"), ("labels.new", "cod"), ("gt.txt", "1")):
+    ...     _ = (d / name).write_text(text)
+    >>> replace_together([(d / "gt.new", d / "gt.txt"), (d / "labels.new", d / "labels.txt")])
+    >>> sorted(p.name for p in d.iterdir()), (d / "gt.txt").read_text()
+    (['gt.txt', 'labels.txt'], '2')
+    """
+    done: list[tuple[Path, Path | None]] = []  # (full, where the file there was put aside)
+    try:
+        for k, (part, full) in enumerate(moves):
+            aside = None
+            if k < len(moves) - 1 and os.path.lexists(full):
+                aside = full.with_name(aside_name(full.name))
+                os.replace(full, aside)
+            try:
+                os.replace(part, full)
+            except BaseException:
+                if aside is not None:
+                    os.replace(aside, full)
+                raise
+            done.append((full, aside))
+    except BaseException:
+        for full, aside in reversed(done):  # the new files out again, the old ones back
+            if aside is not None:
+                os.replace(aside, full)
+            else:
+                full.unlink()
+        raise
+    for _, aside in done:
+        if aside is not None:
+            try:
+                aside.unlink()
+            except OSError:
+                pass  # the new files are in place; the next export removes it
 
 
 def carry_over(old: Path, new: Path) -> None:

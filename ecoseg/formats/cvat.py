@@ -283,7 +283,8 @@ def _mask(
 
     Examples
     --------
-    >>> print(_mask(4, ([0, 2], 1, 1, 2, 1), outside=False, score=0.5, oid=3))
+    >>> el = _mask(4, ([0, 2], 1, 1, 2, 1), outside=False, score=0.5, oid=3)
+    >>> print(el)  # its first line wrapped here  # doctest: +NORMALIZE_WHITESPACE
     <BLANKLINE>
         <mask frame="4" keyframe="1" outside="0" occluded="0" rle="0, 2" left="1" top="1"
               width="2" height="1" z_order="0">

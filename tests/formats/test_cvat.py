@@ -343,3 +343,21 @@ def test_a_frame_filter_other_than_a_step_is_refused(tmp_path):
     (tmp_path / "t.xml").write_text(task_xml(meta, BOX.format(0, 0, 2, 0)))
     with pytest.raises(FormatError, match=r"<frame_filter> 'every=5' is not understood"):
         read_annotations(tmp_path / "t.xml", "cvat", VideoInfo(10, 8, np.arange(8) / 30, {}))
+
+
+@pytest.mark.parametrize("name", ["ecoseg.formats.cvat", "ecoseg.formats._cvat_shapes"])
+def test_the_examples_pass_a_plain_doctest_run_too(name, tmp_path, monkeypatch):
+    """``python -m pytest --doctest-modules`` runs them with ELLIPSIS only (pytest's default),
+    without the NORMALIZE_WHITESPACE tests/test_docstrings.py adds: an example whose long
+    output line was wrapped failed there."""
+    import doctest
+    import importlib
+
+    monkeypatch.chdir(tmp_path)
+    module = importlib.import_module(name)
+    failed = []
+    for test in doctest.DocTestFinder(exclude_empty=True).find(module, name):
+        out: list[str] = []
+        if doctest.DocTestRunner(optionflags=doctest.ELLIPSIS).run(test, out=out.append).failed:
+            failed.append("".join(out))
+    assert not failed, "\n".join(failed)

@@ -115,3 +115,13 @@ def test_a_davis_folder_left_aside_after_the_new_one_was_put_in_keeps_the_users_
     assert not aside.exists()
     assert _kept(tmp_path / "pngs")
     assert (tmp_path / "pngs" / "00000.png").read_bytes() != b"old"
+
+
+def test_a_killed_gt_exports_labels_leftover_is_removed_too(tmp_path):
+    """A ``--mot-layout gt`` export writes labels.txt under a partial name too: one killed
+    left it for good (only the gt file's leftovers were looked for)."""
+    store = make_store(np.ones((2, 4, 4)))
+    stale = tmp_path / f".labels.txt.partial-{host_tag()}-{DEAD}"
+    stale.write_text("wrasse\n")
+    export(store, "mot", tmp_path / "gt.txt", mot_layout="gt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gt.txt", "labels.txt"]

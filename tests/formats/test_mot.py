@@ -299,6 +299,42 @@ def test_a_gt_export_that_fails_leaves_the_file_and_its_labels_as_they_were(tmp_
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
 
 
+@pytest.mark.parametrize("earlier", [False, True], ids=["new", "over-an-earlier-pair"])
+def test_a_gt_file_whose_labels_cannot_be_renamed_in_does_not_land_alone(
+    tmp_path, monkeypatch, earlier
+):
+    """Both files are whole and the rename of labels.txt into place fails (a full disk, a
+    file locked on Windows): the gt file was in place already and stayed without its class
+    names (beside the earlier names, over an earlier pair). Now neither lands: the new gt file
+    is taken out again and an earlier one put back, and nothing else is left."""
+    import os
+
+    store, _ = _three_species(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    if earlier:
+        lab = np.zeros((3, 10, 12), np.uint32)
+        lab[:, 2:5, 2:6] = 1
+        first = make_store(lab, classes={1: "wrasse"}, path=str(tmp_path / "first.zarr"))
+        export(first, "mot", out / "gt.txt", mot_layout="gt")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = os.replace
+
+    def failing(src, dst, **kwargs):
+        if os.fspath(dst).endswith("labels.txt") and ".partial-" in os.fspath(src):
+            raise OSError(13, "Permission denied")
+        return real(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "replace", failing)
+    with pytest.raises(OSError, match="Permission denied"):
+        export(store, "mot", out / "gt.txt", mot_layout="gt", overwrite=True)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    export(store, "mot", out / "gt.txt", mot_layout="gt", overwrite=True)  # and then they land
+    assert sorted(p.name for p in out.iterdir()) == ["gt.txt", "labels.txt"]
+    assert (out / "labels.txt").read_text() == "crab\ngoby\n"
+
+
 def test_trackeval_reads_the_gt_layout_as_ground_truth(tmp_path):
     store, _ = _three_species(tmp_path)
     tracker = Path(export(store, "mot", tmp_path / "res.txt"))

@@ -4,8 +4,10 @@ A YouTube-VIS track whose per-frame lists were cut short lost its last frames (a
 only there was dropped); a COCO file with no images, or a YouTube-VIS video of length 0,
 became a store of frames "with no animals"; COCO images, YouTube-VIS frames and DAVIS PNGs
 past the video's end (with no animal on them) were dropped, though the file was plainly made
-for another video. Each is now one line naming the file and what does not fit, and no store
-is made.
+for another video. A CVAT task whose frames cover none of the video's (it starts past the
+end, lists no frame, or every frame was deleted) became a store that ``ecoseg measure``
+refuses, as nobody looked at any of its frames. Each is now one line naming the file and what
+does not fit, and no store is made.
 """
 
 from __future__ import annotations
@@ -106,3 +108,70 @@ def _blank(png) -> None:
     blank = Image.fromarray(np.zeros((image.height, image.width), np.uint8), mode="P")
     blank.putpalette(image.getpalette())
     blank.save(png)
+
+
+_META = (
+    '<?xml version="1.0" encoding="utf-8"?>\n<annotations><version>1.1</version><meta><task>'
+    "{}<original_size><width>96</width><height>64</height></original_size></task></meta>"
+    "{}</annotations>"
+)
+_IMAGE = '<image id="100" name="frame_000100.png" width="96" height="64"></image>'
+
+COVER_NONE = [
+    (
+        "task-past-the-end",
+        "<start_frame>100</start_frame>",
+        "",
+        "its task frames (100, 101, 102, ...) cover none of the video's 24 frames (0..23)",
+    ),
+    (
+        "image-task-past-the-end",
+        "<start_frame>100</start_frame>",
+        _IMAGE,
+        "its task frames (100, 101, 102, ...) cover none of the video's 24 frames (0..23)",
+    ),
+    (
+        "task-from-the-frame-after-the-last",
+        "<start_frame>24</start_frame>",
+        "",
+        "its task frames (24, 25, 26, ...) cover none of the video's 24 frames (0..23)",
+    ),
+    (
+        "task-of-no-frames",
+        "<size>0</size>",
+        "",
+        "lists no task frames (a count of 0): it covers none of the video's 24 frames (0..23)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("meta", "body", "culprit"), [c[1:] for c in COVER_NONE], ids=[c[0] for c in COVER_NONE]
+)
+def test_a_cvat_task_that_covers_none_of_the_videos_frames_is_refused(
+    clip, tmp_path, cli, meta, body, culprit
+):
+    """It made a store whose annotated frames are none of its frames: ``ecoseg measure`` then
+    refused it (``annotated_frames ... covers none of its 24 frames``)."""
+    path = tmp_path / "task.xml"
+    path.write_text(_META.format(meta, body), encoding="utf-8")
+    out = tmp_path / "t.zarr"
+    code, _, err = cli("import", path, "--format", "cvat", "--video", clip.video, "-o", out)
+    line = assert_one_line_error(code, err, str(path), culprit, "nobody looked at any")
+    assert ("another video" in line) == ("start_frame" in meta)  # past the end: whose?
+    assert not out.exists()
+
+
+def test_a_cvat_task_whose_every_frame_was_deleted_is_refused(clip, tmp_path, cli):
+    """A dataset export (annotations.xml beside images/) with no image of any task frame:
+    every task frame was deleted in CVAT, and the store it made covered none."""
+    (tmp_path / "task" / "images").mkdir(parents=True)
+    (tmp_path / "task" / "images" / "frame_000005.png").write_bytes(b"")
+    path = tmp_path / "task" / "annotations.xml"
+    path.write_text(_META.format("<size>3</size>", ""), encoding="utf-8")
+    out = tmp_path / "t.zarr"
+    code, _, err = cli("import", path, "--format", "cvat", "--video", clip.video, "-o", out)
+    assert_one_line_error(
+        code, err, str(path), "its task frames (0, 1, 2) were all deleted in CVAT", "24 frames"
+    )
+    assert not out.exists()
