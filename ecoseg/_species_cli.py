@@ -50,8 +50,8 @@ def add_edit(sub) -> None:
             "--unchecked-merge",
             "unchecked_merge",
             "A,B",
-            "a merge as ecoseg made it before it refused two different names a person gave "
-            "as surely (track A keeps its name); for replaying old edit logs",
+            "a merge as ecoseg made it before it ranked names or refused two different names "
+            "a person gave as surely (track A keeps its class); for replaying old edit logs",
         ),
         (
             "--split",

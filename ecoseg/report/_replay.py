@@ -94,6 +94,7 @@ def review_steps(
     models: Mapping[str, Sequence[str]] | None = None,
     calibrated: str | None = None,
     kept: int = 0,
+    unmade: Sequence[int] = (),
 ) -> list[str]:
     """The ``ecoseg edit`` and ``ecoseg classify`` commands that replay a store's edit log.
 
@@ -116,7 +117,11 @@ def review_steps(
     (:func:`ecoseg.species.review.refused_merges`: two different names of one rank, merged
     before ``--merge`` refused them) is replayed with ``--unchecked-merge``, which keeps the
     first track's name as the old merge did and logs the one entry it logged: the store made
-    again has the same labels, scores, object table and numbered log. The
+    again has the same labels, scores, object table and numbered log; so is one made before
+    names were ranked that named the merged track otherwise than ``--merge`` does today
+    (:func:`ecoseg.species._old_edits.ranked_otherwise`). A merge numbered in ``unmade``
+    (:func:`ecoseg.species.review.unmade_merges`: it named the track as neither does) is
+    made with ``--merge``, and its step's comment says the track may be named otherwise. The
     reviewed marks numbered in ``reviews`` (:func:`ecoseg.species.review.refused_reviews`: an
     ``unknown`` track with a suggestion, marked before ``--reviewed`` refused it) are replayed
     with ``--unchecked-reviewed``, and the classifications numbered in ``visual``
@@ -164,6 +169,9 @@ def review_steps(
     >>> review_steps("reef.zarr", old)  # doctest: +NORMALIZE_WHITESPACE
     ['ecoseg edit reef.zarr --split 5@3', 'ecoseg edit reef.zarr --undo',
      'ecoseg edit reef.zarr --split 5@4']
+    >>> merge = [{"n": 1, "kind": "merge", "ids": [3, 7]}]  # named as no rule does today
+    >>> print(review_steps("reef.zarr", merge, unmade=[1])[0])
+    ecoseg edit reef.zarr --merge 3,7   # edit log entry 1, a merge of an older ecoseg, named ...
     >>> review_steps("reef.zarr", [{"n": 1, "kind": "reviewed", "ids": [4]}], reviews=[1])
     ['ecoseg edit reef.zarr --unchecked-reviewed 4']
     >>> print(review_steps("reef.zarr", [{"n": 1, "kind": "classify", "ids": [2]}], visual=[1])[0])
@@ -176,11 +184,14 @@ def review_steps(
     models = {**recorded_models(log), **(models or {})}
     steps: list[str] = []
     edits: list[str] = []
+    said: list[str] = []  # the comment of the ``ecoseg edit`` being gathered
 
     def flush() -> None:
         if edits:
-            steps.append(" ".join(["ecoseg", "edit", _q(store), *edits]))
+            comment = "   # " + "; ".join(said) if said else ""
+            steps.append(" ".join(["ecoseg", "edit", _q(store), *edits]) + comment)
             edits.clear()
+            said.clear()
 
     # an --undo takes back a whole command: where the log has one, each command is its own
     # ``ecoseg edit`` (old logs: each entry its own command), so the undo takes back as much
@@ -207,6 +218,8 @@ def review_steps(
             edit = Edit.from_dict(entry)
             if n in {"split": unchecked, "reviewed": reviews, "merge": merges}.get(edit.kind, ()):
                 edit = replace(edit, unchecked=True)  # made as it was, before today's rule
+            if edit.kind == "merge" and n in unmade:
+                said.append(unmade_merge(n, edit.ids[0]))
             edits.extend(_q(a) for a in edit.cli_args())
             continue
         flush()
@@ -235,6 +248,22 @@ def review_steps(
         steps.append(" ".join(cmd) + ("   # " + "; ".join(notes) if notes else ""))
     flush()
     return steps
+
+
+def unmade_merge(n: int, track: int) -> str:
+    """What a replay says of the merge that is edit log entry ``n``, of an older ecoseg, that
+    named the merged track ``track`` as neither ``--merge`` nor ``--unchecked-merge`` does
+    (:func:`ecoseg.species.review.unmade_merges`): its step makes it with ``--merge``.
+
+    Examples
+    --------
+    >>> unmade_merge(3, 7)
+    'edit log entry 3, a merge of an older ecoseg, named track 7 as no ecoseg edit of ...'
+    """
+    return (
+        f"edit log entry {n}, a merge of an older ecoseg, named track {track} as no ecoseg "
+        "edit of today does: made with --merge, the track may be named otherwise"
+    )
 
 
 def unrecorded_calibration(calibrated: str | None) -> str:
@@ -448,6 +477,7 @@ def study_reviews(v: VideoInfo, study: Any, whole: bool = False, last: bool = Fa
         models=models,
         calibrated=today,
         kept=max(0, kept - start),  # the log's first entries are the store's, as they are
+        unmade=v.unmade_merges,
     )
     return StudyReplay(steps, files, notes, unclassified, last_unclassified)
 

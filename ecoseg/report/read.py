@@ -103,8 +103,13 @@ class VideoInfo:
     #: ``--unchecked-split``; :func:`ecoseg.species.review.unchecked_splits`)
     unchecked_splits: list[int] = field(default_factory=list)
     #: log numbers of merges of two names a person gave, made before ``--merge`` refused
-    #: them (replayed ``--unchecked-merge``; :func:`ecoseg.species.review.refused_merges`)
+    #: them, or made before names were ranked and named otherwise today (replayed
+    #: ``--unchecked-merge``; :func:`ecoseg.species.review.refused_merges`)
     refused_merges: list[int] = field(default_factory=list)
+    #: log numbers of merges of an older ecoseg that named the merged track as neither
+    #: ``--merge`` nor ``--unchecked-merge`` does (replayed ``--merge``, its step says so;
+    #: :func:`ecoseg.species.review.unmade_merges`)
+    unmade_merges: list[int] = field(default_factory=list)
     #: log numbers of reviewed marks of an ``unknown`` track with a suggestion, made before
     #: ``--reviewed`` refused them (replayed ``--unchecked-reviewed``)
     refused_reviews: list[int] = field(default_factory=list)
@@ -199,8 +204,10 @@ def read_video(
         Find the log's splits made before splits were checked
         (:func:`ecoseg.species.review.unchecked_splits`: one pass over the labels of a store
         whose log has a split) and its merges made before two different names of one rank
-        were refused (:func:`ecoseg.species.review.refused_merges`: the merges' backup
-        attributes) and its reviewed marks ``--reviewed`` refuses today
+        were refused or before names were ranked
+        (:func:`ecoseg.species.review.refused_merges`,
+        :func:`~ecoseg.species.review.unmade_merges`: the merges' backup attributes) and its
+        reviewed marks ``--reviewed`` refuses today
         (:func:`ecoseg.species.review.refused_reviews`: the marks' backup attributes) and
         its classifications that left exemplar-only concept tracks unnamed
         (:func:`ecoseg.species.review.kept_visual`: their backup attributes), for the
@@ -217,6 +224,7 @@ def read_video(
         refused_merges,
         refused_reviews,
         unchecked_splits,
+        unmade_merges,
     )
     from ecoseg.store import MaskStore, check_finished, live_writer
 
@@ -252,6 +260,7 @@ def read_video(
             info.unchecked_splits = unchecked_splits(store)
         if "merge" in kinds:
             info.refused_merges = refused_merges(store)
+            info.unmade_merges = unmade_merges(store)
         if "reviewed" in kinds:
             info.refused_reviews = refused_reviews(store)
         if "classify" in kinds:

@@ -75,9 +75,9 @@ class Edit:
         edit --unchecked-split``). ``reviewed``: made as before
         :func:`~ecoseg.species.edits.check_review`, on an ``unknown`` track with a
         ``class_suggestion`` (``ecoseg edit --unchecked-reviewed``). ``merge``: made as
-        before ecoseg refused to merge two different names a person gave as surely (the
-        first track's name kept, see :func:`~ecoseg.species.edits.edit_objects`; ``ecoseg
-        edit --unchecked-merge``). Not part of the log entry: the entry is the one the edit
+        before ecoseg ranked names and refused to merge two different names a person gave as
+        surely (the first track's class kept, see :func:`~ecoseg.species.edits.edit_objects`;
+        ``ecoseg edit --unchecked-merge``). Not part of the log entry: the entry is the one the edit
         wrote then.
 
     Examples
@@ -339,7 +339,7 @@ def parse_edit_args(
     (and ``--unchecked-split 5@3``, a split as it was made before splits were checked;
     ``--unchecked-reviewed 4``, a reviewed mark as made before
     :func:`~ecoseg.species.edits.check_review`; ``--unchecked-merge 3,7``, a merge as made
-    before two different names a person gave were refused).
+    before names were ranked and two different names a person gave refused).
 
     Examples
     --------

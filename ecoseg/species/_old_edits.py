@@ -2,7 +2,8 @@
 so a report's reproduce steps can make them again as they were: splits that
 :func:`~ecoseg.species.edits.check_split` refuses or whose new part kept a person's name
 (:func:`unchecked_splits`, :func:`kept_names`), merges of two
-different names of one rank (:func:`refused_merges`), reviewed marks of an ``unknown`` track
+different names of one rank or made before names were ranked (:func:`refused_merges`,
+:func:`ranked_otherwise`), reviewed marks of an ``unknown`` track
 with a suggestion (:func:`refused_reviews`), and classifications that left the tracks of a
 concept of exemplars alone unnamed (:func:`kept_visual`)."""
 
@@ -26,7 +27,15 @@ from ecoseg.species.edits import (
     set_class_for_old_merge,
 )
 
-__all__ = ["kept_names", "kept_visual", "refused_merges", "refused_reviews", "unchecked_splits"]
+__all__ = [
+    "kept_names",
+    "kept_visual",
+    "ranked_otherwise",
+    "refused_merges",
+    "refused_reviews",
+    "unchecked_splits",
+    "unmade_merges",
+]
 
 
 def unchecked_splits(store) -> list[int]:
@@ -161,9 +170,16 @@ def _class_of(objects, track) -> dict:
 
 
 def refused_merges(store) -> list[int]:
-    """The log numbers of the store's merges that ``--merge`` refuses today (two different
-    names of one rank, made before ecoseg refused them); ``--unchecked-merge`` makes them
-    again as they were, one log entry each, as a report's replay does.
+    """The log numbers of the store's merges that ``--merge`` refuses or makes otherwise
+    today, made before ecoseg ranked names or refused two different names of one rank;
+    ``--unchecked-merge`` makes them again as they were, one log entry each, as a report's
+    replay does.
+
+    Two kinds are listed: merges of two different names of one rank (today refused), and
+    merges that named the merged track as ecoseg's merges did before they ranked names (the
+    first track's class kept, confirmed) where today's merge names it otherwise (a person's
+    name on the second track outranks a model's guess on the first; a guess stays a guess)
+    (:func:`ranked_otherwise`).
 
     Until stop 59 it gave a dict, log number -> the ``set_class`` edit that lets the merge go
     through (:func:`~ecoseg.species.edits.set_class_for_old_merge`, which still gives it); a
@@ -180,14 +196,91 @@ def refused_merges(store) -> list[int]:
     >>> refused_merges(clip.truth)
     []
     """
-    found: list[int] = []
+    found: list[int] = ranked_otherwise(store)
     for n, objects, merge in _logged_with_objects(store, "merge"):
         try:
             if set_class_for_old_merge(objects, merge) is not None:  # the names clash
                 found.append(n)
         except (StoreError, ConfigError, KeyError, TypeError, ValueError):  # damaged table
             continue
-    return found
+    return sorted(set(found))
+
+
+def ranked_otherwise(store) -> list[int]:
+    """The log numbers of the store's merges that named the merged track as ecoseg's merges
+    did before they ranked names (the first track's class kept whatever the second one's,
+    confirmed unless ``unknown``: ``--unchecked-merge``) where today's ``--merge`` names it
+    otherwise, so a replay by today's rules would give the track another class.
+
+    The merged track's entry is read from the object table just after the merge (the backup
+    of the next entry, or the store's table after the last one) and compared with what
+    today's merge and an unchecked one make of the table before it (the merge's backup);
+    attributes only, no labels are read. A merge undone by the next entry leaves nothing to
+    compare (the replay makes neither); one whose backups are missing or damaged is not
+    listed, nor one that neither rule made (:func:`unmade_merges`).
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> ranked_otherwise(clip.truth)
+    []
+    """
+    return _judged_merges(store)[0]
+
+
+def unmade_merges(store) -> list[int]:
+    """The log numbers of the store's merges that named the merged track as neither today's
+    ``--merge`` nor ``--unchecked-merge`` names it (made by an ecoseg between the two rules,
+    or before merges left an ``unknown`` track unreviewed): no step makes them as they were,
+    and a replay, which makes them with ``--merge``, may name the track otherwise; its step
+    says so (:func:`ecoseg.report.reproduce.review_steps`). Judged as
+    :func:`ranked_otherwise` judges them.
+
+    Examples
+    --------
+    >>> import ecoseg, tempfile
+    >>> clip = ecoseg.synth(tempfile.mkdtemp(), frames=2, size=(64, 48))
+    >>> unmade_merges(clip.truth)
+    []
+    """
+    return _judged_merges(store)[1]
+
+
+def _judged_merges(store) -> tuple[list[int], list[int]]:
+    """The log numbers of the store's merges :func:`ranked_otherwise` lists, and those
+    :func:`unmade_merges` lists."""
+    from ecoseg.store import opened_store
+
+    unranked: list[int] = []
+    neither: list[int] = []
+    with opened_store(store) as s:
+        meta = s.attrs.get(ATTR_KEY, {})
+        log = list(meta.get("edits", []))
+        for k, entry in enumerate(log):
+            if entry.get("kind") != "merge":
+                continue
+            after = log[k + 1] if k + 1 < len(log) else None
+            if after is not None and after.get("kind") == "undo":
+                continue  # undone at once: the replay makes neither
+            try:
+                merge = Edit.from_dict(entry)
+                before = backup_attrs(s, int(entry["n"]))["objects_before"]
+                table = (
+                    meta["objects"]
+                    if after is None
+                    else backup_attrs(s, int(after["n"]))["objects_before"]
+                )
+                made = _class_of(table, merge.ids[0])
+                old = _class_of(edit_objects(before, replace(merge, unchecked=True)), merge.ids[0])
+                today = _class_of(edit_objects(before, merge), merge.ids[0])
+            except (StoreError, ConfigError, KeyError, TypeError, ValueError):
+                continue  # damaged, or refused today (two names of one rank: listed as such)
+            if made == old != today:
+                unranked.append(int(entry["n"]))
+            elif made not in (old, today):
+                neither.append(int(entry["n"]))
+    return unranked, neither
 
 
 def refused_reviews(store) -> list[int]:

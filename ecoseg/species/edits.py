@@ -342,8 +342,10 @@ def edit_objects(
     two tracks a person named differently is refused, its remedy (the ``set_class`` edits
     that name them alike) worded by ``words`` (:data:`EditWords`: the ``ecoseg edit``
     options, the Review call, a widget's buttons), unless it is made ``unchecked`` (a
-    replay of such a merge made before the refusal, ``--unchecked-merge``): then the first
-    track keeps its name, marked reviewed, as every ecoseg that took it did.
+    replay of a merge made before names were ranked or such merges refused,
+    ``--unchecked-merge``): then it is made as ecoseg made merges before it ranked names,
+    the first track's entry kept whatever the second one's name, its class (unless
+    ``unknown``) marked reviewed.
 
     Examples
     --------
@@ -378,8 +380,13 @@ def edit_objects(
         review(out[index[edit.ids[0]]])
     elif edit.kind == "merge":
         kept, gone = out[index[edit.ids[0]]], out[index[edit.ids[1]]]
+        if edit.unchecked:  # as ecoseg merged before it ranked names: the first track's
+            if clean_class_name(kept.get("class")) != "unknown":  # class kept, confirmed
+                review(kept)
+            del out[index[edit.ids[1]]]
+            return out
         ours, theirs = _persons_name(kept), _persons_name(gone)
-        if _names_clash(ours, theirs) and not edit.unchecked:  # two words of a person's
+        if _names_clash(ours, theirs):  # two words of a person's
 
             def name_it(track: int, name: str) -> str:
                 return words(Edit("set_class", (track,), cls=name))

@@ -72,6 +72,7 @@ from ecoseg.species._old_edits import (
     refused_merges,
     refused_reviews,
     unchecked_splits,
+    unmade_merges,
 )
 
 __all__ = [
@@ -89,6 +90,7 @@ __all__ = [
     "refused_merges",
     "refused_reviews",
     "unchecked_splits",
+    "unmade_merges",
     "write_meta",
 ]
 

@@ -26,6 +26,7 @@ def _video(name="v", **provenance):
         edits=[],
         unchecked_splits=[],
         refused_merges=[],
+        unmade_merges=[],
         refused_reviews=[],
         kept_visual=[],
         truth=None,
@@ -461,6 +462,60 @@ def test_an_old_merge_of_two_names_of_one_rank_is_replayed_as_it_was(tmp_path, m
     logged = [[(e["kind"], e["ids"], e.get("cls")) for e in edit_log(s)] for s in (x, y)]
     assert logged[1] == [logged[0][k] for k in (0, 1, 2, 3, 6)]
     assert Path("report.html").read_bytes() == (first / "report.html").read_bytes()
+
+
+def test_old_merges_made_before_names_were_ranked_are_replayed_as_they_were_or_said_so(
+    tmp_path, monkeypatch
+):
+    """Merging a truth track (3, parrotfish) with one a person named (2, grouper) before
+    ecoseg ranked names kept parrotfish, reviewed; the page replayed it with ``--merge``,
+    which keeps grouper today, so the store made again named the track otherwise. Now it is
+    found from the table after it and made with ``--unchecked-merge``: the same track. A
+    merge that neither rule makes (a model's guess, 5, kept unreviewed over a person's goby,
+    4, by an ecoseg between the two) is made with ``--merge`` and its step says so."""
+    import ecoseg
+    import ecoseg.species.edits
+    from ecoseg.cli import main
+    from ecoseg.provenance import clean_class_name
+    from ecoseg.species._edit_log import read_meta, write_meta
+    from ecoseg.store import MaskStore
+
+    first, again = tmp_path / "first", tmp_path / "again"
+    first.mkdir()
+    again.mkdir()
+    monkeypatch.chdir(first)
+    ecoseg.synth("clip", frames=8, size=(96, 64), seed=3)
+    with MaskStore.open("clip/truth.zarr", mode="a") as s:  # 5 as a classification named it
+        meta = read_meta(s)
+        guess = {"class_source": "classified", "class_probability": 0.55}
+        meta["objects"] = [{**o, **guess} if o["id"] == 5 else o for o in meta["objects"]]
+        write_meta(s, meta)
+    unranked = ("_persons_name", lambda o: (0, clean_class_name(o["class"])))
+    for options, fakes in (
+        (["--set-class=2=grouper", "--merge=3,2"], [("_a_guess", lambda o: False), unranked]),
+        (["--set-class=4=goby", "--merge=5,4"], [unranked]),
+    ):
+        with monkeypatch.context() as old:
+            for name, fake in fakes:
+                old.setattr(ecoseg.species.edits, name, fake)
+            for option in options:
+                assert main(["edit", "clip/truth.zarr", option]) == 0
+    objects = MaskStore.open("clip/truth.zarr").object_records()
+    assert (objects[3].class_name, objects[3].reviewed) == ("parrotfish", True)
+    assert (objects[5].class_name, objects[5].reviewed) == ("damselfish", False)
+    assert main(["report", "clip/truth.zarr", "-o", "report.html"]) == 0
+    steps, _ = _page_commands(Path("report.html").read_text())
+    assert [s for s in steps if s.startswith("ecoseg edit")] == [
+        "ecoseg edit clip/truth.zarr --set-class 2=grouper --unchecked-merge 3,2 "
+        "--set-class 4=goby --merge 5,4   # edit log entry 4, a merge of an older ecoseg, "
+        "named track 5 as no ecoseg edit of today does: made with --merge, the track may be "
+        "named otherwise"
+    ]
+    monkeypatch.chdir(again)
+    for step in steps:
+        assert main(shlex.split(step, comments=True)[1:]) == 0, step
+    x, y = (MaskStore.open(f / "clip/truth.zarr").objects for f in (first, again))
+    assert [o for o in y if o["id"] == 3] == [o for o in x if o["id"] == 3]
 
 
 def test_an_old_reviewed_mark_of_an_unknown_with_a_suggestion_is_replayed_as_it_was(

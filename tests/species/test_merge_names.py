@@ -217,3 +217,96 @@ def test_a_killed_unchecked_merge_is_completed_as_it_was(tmp_path):
     assert main(["edit", str(path), "--resume"]) == 0
     assert MaskStore.open(path).objects == MaskStore.open(ref).objects
     assert "unchecked" not in MaskStore.open(path).attrs[ATTR_KEY]["edits"][-1]
+
+
+def _merge_as_before_names_were_ranked(monkeypatch, path, keep: int, gone: int) -> None:
+    """Merge as ecoseg did before it ranked names: the first track's class kept whatever
+    the second one's, confirmed (reviewed) unless ``unknown``."""
+    import ecoseg.species.edits
+    from ecoseg.provenance import clean_class_name
+
+    with monkeypatch.context() as old:
+        old.setattr(
+            ecoseg.species.edits, "_persons_name", lambda o: (0, clean_class_name(o["class"]))
+        )
+        old.setattr(
+            ecoseg.species.edits, "_a_guess", lambda o: clean_class_name(o["class"]) == "unknown"
+        )
+        assert main(["edit", str(path), "--merge", f"{keep},{gone}"]) == 0
+
+
+def test_a_merge_made_before_names_were_ranked_is_found_and_made_again_as_it_was(
+    tmp_path, monkeypatch
+):
+    """A merge of a model's guess (track 1, wrasse) with a track a person named (2, grouper)
+    made before ecoseg ranked names kept the guess, confirmed as reviewed; today's merge
+    keeps the person's name. ``refused_merges`` did not list it (no two names of one rank),
+    so a replay made it with ``--merge``: the merged track grouper, not the wrasse the person
+    saw. Now it is found from the table after it (here the store's) and ``--unchecked-merge``
+    makes it as it was: the same labels, scores, object table and log. A merge made today,
+    and one whose backup is lost, are not listed."""
+    import shutil
+
+    import numpy as np
+
+    from ecoseg.species.review import refused_merges
+
+    path, again, today = (tmp_path / f"{n}.zarr" for n in ("m", "again", "today"))
+    store_with(path, {1: GUESS})
+    assert main(["edit", str(path), "--set-class", "2=grouper"]) == 0
+    shutil.copytree(path, again)
+    shutil.copytree(path, today)
+    _merge_as_before_names_were_ranked(monkeypatch, path, 1, 2)
+    r = MaskStore.open(path).object_records()[1]
+    assert (r.class_name, r.class_source, r.reviewed) == ("wrasse", "reviewed", True)
+    assert refused_merges(path) == [2]
+    assert main(["edit", str(again), "--unchecked-merge", "1,2"]) == 0
+    x, y = _store_state(path), _store_state(again)
+    assert all(np.array_equal(a, b) for a, b in zip(x[:2], y[:2], strict=True))
+    assert x[2:] == y[2:]
+    assert main(["edit", str(today), "--merge", "1,2"]) == 0
+    assert MaskStore.open(today).object_records()[1].class_name == "grouper"
+    assert refused_merges(today) == []
+    shutil.rmtree(path / "edits" / "00002")
+    assert refused_merges(path) == []
+
+
+def test_an_old_merge_is_judged_on_the_table_just_after_it(tmp_path, monkeypatch):
+    """A later edit's backup holds the table just after the merge: an old merge followed by
+    a set class is still found; a merge today followed by one is not."""
+    from ecoseg.species.review import refused_merges
+
+    path, today = tmp_path / "m.zarr", tmp_path / "today.zarr"
+    for p in (path, today):
+        store_with(p, {1: GUESS})
+        assert main(["edit", str(p), "--set-class", "2=grouper"]) == 0
+    _merge_as_before_names_were_ranked(monkeypatch, path, 1, 2)
+    assert main(["edit", str(today), "--merge", "1,2"]) == 0
+    for p in (path, today):
+        assert main(["edit", str(p), "--set-class", "3=parrotfish"]) == 0
+    assert (refused_merges(path), refused_merges(today)) == ([2], [])
+
+
+def test_a_merge_neither_rule_makes_is_listed_apart(tmp_path, monkeypatch):
+    """An ecoseg between the two rules (names unranked, a guess left a guess) merged a
+    person's grouper (2) into a model's wrasse (1) and left the wrasse unreviewed: neither
+    ``--merge`` (grouper) nor ``--unchecked-merge`` (wrasse, reviewed) makes it so. It is
+    listed by ``unmade_merges`` (a replay says the track may be named otherwise), not by
+    ``refused_merges``."""
+    import ecoseg.species.edits
+    from ecoseg.provenance import clean_class_name
+    from ecoseg.species.review import refused_merges, unmade_merges
+
+    path = tmp_path / "m.zarr"
+    store_with(path, {1: GUESS})
+    assert main(["edit", str(path), "--set-class", "2=grouper"]) == 0
+    with monkeypatch.context() as old:
+        old.setattr(
+            ecoseg.species.edits, "_persons_name", lambda o: (0, clean_class_name(o["class"]))
+        )
+        assert main(["edit", str(path), "--merge", "1,2"]) == 0
+    r = MaskStore.open(path).object_records()[1]
+    assert (r.class_name, r.class_source, r.reviewed) == ("wrasse", "classified", False)
+    assert (refused_merges(path), unmade_merges(path)) == ([], [2])
+    assert main(["edit", str(path), "--merge", "1,3"]) == 0  # today's: listed by neither
+    assert (refused_merges(path), unmade_merges(path)) == ([], [2])

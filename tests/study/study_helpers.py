@@ -11,6 +11,7 @@ import shlex
 import shutil
 import textwrap
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from suite_helpers import fit_species_model
@@ -77,6 +78,28 @@ def species_study(root: Path) -> Path:
     fit_species_model(root, frames=30)
     write_study(root, extra_a="    species_model: species.json")
     return root
+
+
+#: reef-a's store, as a study page's steps name it (relative to the study folder)
+WHERE = "out/stores/reef-a.zarr"
+
+
+class StudyCopy(NamedTuple):
+    """A study copied for one test (:func:`copy_study`)."""
+
+    root: Path  #: the copy, without the study's output
+    fresh: Path  #: where the copy's page is made again (not made yet)
+    store: Path  #: reef-a's store in the copy (made by its first run)
+    where: str  #: that store as the page's steps name it (:data:`WHERE`)
+
+
+def copy_study(study: Path, tmp_path: Path, monkeypatch) -> StudyCopy:
+    """The study ``study`` copied without its output to ``tmp_path / "s"``, with
+    ``SOURCE_DATE_EPOCH`` set (``EPOCH``) so a page made again on another day is the same."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root = tmp_path / "s"
+    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    return StudyCopy(root, tmp_path / "fresh", root / WHERE, WHERE)
 
 
 def page_steps(root) -> list[str]:

@@ -12,6 +12,7 @@ import pytest
 from study_helpers import (
     EPOCH,
     another_model_then_own,
+    copy_study,
     page_steps,
     page_steps_of,
     replays_identically,
@@ -54,10 +55,7 @@ def test_classifications_are_replayed_each_with_the_calibration_it_recorded(
     from ecoseg.cli import main
     from ecoseg.species import edit_log
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
-    store = root / "out" / "stores" / "reef-a.zarr"
+    root, fresh, store, where = copy_study(study, tmp_path, monkeypatch)
     run_study(root / "study.yaml", progress=False, report=False)  # 1: classified at 20 mm/px
     _calibrate(root, "10.0")
     run_study(root / "study.yaml", progress=False, report=False)  # 2: measured again at 10
@@ -74,7 +72,6 @@ def test_classifications_are_replayed_each_with_the_calibration_it_recorded(
     assert [e["classification"]["calibration"]["mm_per_px"] for e in log if "ids" in e and
             e["kind"] == "classify"] == [20.0, 10.0, 20.0, 20.0]  # fmt: skip
     sha = log[0]["classification"]["model_sha256"]
-    where = "out/stores/reef-a.zarr"
     classify = (
         f"ecoseg classify {where} --model species.json --model-sha256 {sha} --video a/video.mp4"
     )
@@ -104,12 +101,9 @@ def test_a_classification_made_before_the_study_had_a_calibration_is_replayed(
     from ecoseg.cli import main
     from ecoseg.species import edit_log
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    root, fresh, store, where = copy_study(study, tmp_path, monkeypatch)
     text = (root / "study.yaml").read_text()
     (root / "study.yaml").write_text(text.replace("  calibration: 20.0\n", ""))
-    store = root / "out" / "stores" / "reef-a.zarr"
     run_study(root / "study.yaml", progress=False, report=False)  # 1: classified in px
     track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
     assert main(["edit", str(store), f"--delete={track}"]) == 0  # 2
@@ -118,7 +112,6 @@ def test_a_classification_made_before_the_study_had_a_calibration_is_replayed(
     log = edit_log(store)
     assert log[0]["kind"] == "classify" and log[0]["classification"]["calibration"] is None
     sha = log[0]["classification"]["model_sha256"]
-    where = "out/stores/reef-a.zarr"
     assert page_steps(root) == [
         "ecoseg study study.yaml --no-report --no-classify",
         f"ecoseg classify {where} --model species.json --model-sha256 {sha} --video a/video.mp4"
@@ -186,10 +179,7 @@ def test_two_classifications_after_the_last_review_are_both_replayed(study, tmp_
     from ecoseg.cli import main
     from ecoseg.species import edit_log
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
-    store = root / "out" / "stores" / "reef-a.zarr"
+    root, fresh, store, where = copy_study(study, tmp_path, monkeypatch)
     run_study(root / "study.yaml", progress=False, report=False)  # 1: at 20 mm/px
     track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
     assert main(["edit", str(store), f"--delete={track}"]) == 0  # 2: the last review
@@ -202,7 +192,6 @@ def test_two_classifications_after_the_last_review_are_both_replayed(study, tmp_
     assert [e["classification"]["calibration"]["mm_per_px"] for e in log if e["kind"] ==
             "classify"] == [20.0, 10.0, 20.0]  # fmt: skip
     sha = log[0]["classification"]["model_sha256"]
-    where = "out/stores/reef-a.zarr"
     assert page_steps(root) == [
         "ecoseg study study.yaml --no-report",
         f"ecoseg edit {where} --delete {track}",
@@ -222,10 +211,7 @@ def test_a_classification_that_recorded_no_calibration_is_said_so(study, tmp_pat
     from ecoseg.species import edit_log
     from ecoseg.species._edit_log import read_meta, write_meta
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root = tmp_path / "s"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
-    store = root / "out" / "stores" / "reef-a.zarr"
+    root, _, store, where = copy_study(study, tmp_path, monkeypatch)
     run_study(root / "study.yaml", progress=False, report=False)  # 1: at 20 mm/px
     first, second = ecoseg.MaskStore.open(store).object_ids.tolist()[:2]
     assert main(["edit", str(store), f"--delete={first}"]) == 0  # 2
@@ -270,13 +256,10 @@ def test_a_last_run_without_classifying_after_a_calibration_change_is_replayed(
     from ecoseg.cli import main
     from ecoseg.species import edit_log
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    root, fresh, store, where = copy_study(study, tmp_path, monkeypatch)
     model = "    species_model: species.json"
     write_study(root, extra_a=model, extra_b=model)
     _calibrate(root, "10.0")
-    store = root / "out" / "stores" / "reef-a.zarr"
     run_study(root / "study.yaml", progress=False, report=False)  # 1: at 10 mm/px
     track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
     assert main(["edit", str(store), f"--delete={track}"]) == 0  # 2: the last review
@@ -292,7 +275,6 @@ def test_a_last_run_without_classifying_after_a_calibration_change_is_replayed(
     made_b = [e["classification"]["calibration"]["mm_per_px"] for e in edit_log(b)]
     assert made_b == [10.0, 20.0]  # measured again at 20, then not classified
     sha = log[0]["classification"]["model_sha256"]
-    where = "out/stores/reef-a.zarr"
     classify = f"--model species.json --model-sha256 {sha} --video"
     assert page_steps(root) == [
         "ecoseg study study.yaml --no-report",
@@ -318,10 +300,7 @@ def test_a_last_run_without_classifying_after_a_review_is_replayed(study, tmp_pa
     from ecoseg.cli import main
     from ecoseg.species import edit_log
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
-    store = root / "out" / "stores" / "reef-a.zarr"
+    root, fresh, store, where = copy_study(study, tmp_path, monkeypatch)
     run_study(root / "study.yaml", progress=False, report=False)  # 1: classified
     track = ecoseg.MaskStore.open(store).object_ids.tolist()[0]
     present = np.flatnonzero((ecoseg.MaskStore.open(store).read_labels() == track).any(axis=(1, 2)))
@@ -343,11 +322,9 @@ def test_a_study_never_classified_is_replayed_without_classifying(study, tmp_pat
     study.yaml --no-classify``: the same log (none), tables and page."""
     from ecoseg.species import edit_log
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    root, fresh, store, where = copy_study(study, tmp_path, monkeypatch)
     run_study(root / "study.yaml", progress=False, classify=False)  # the page
-    assert edit_log(root / "out" / "stores" / "reef-a.zarr") == []
+    assert edit_log(store) == []
     assert page_steps(root) == ["ecoseg study study.yaml --no-classify"]
     assert (
         "Regenerate with <code>ecoseg study study.yaml --no-classify</code>"
@@ -364,10 +341,7 @@ def test_classifications_of_a_study_never_reviewed_are_replayed_each(study, tmp_
     last: the same log, tables and page."""
     from ecoseg.species import edit_log
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
-    store = root / "out" / "stores" / "reef-a.zarr"
+    root, fresh, store, where = copy_study(study, tmp_path, monkeypatch)
     run_study(root / "study.yaml", progress=False, report=False)  # 1: at 20 mm/px
     _calibrate(root, "10.0")
     run_study(root / "study.yaml", progress=False)  # 2: at 10; the page
@@ -397,10 +371,7 @@ def test_a_last_classification_that_changed_nothing_is_made_by_the_closing_run(
 
     real = SpeciesModel.predict_proba
     monkeypatch.setattr(SpeciesModel, "predict_proba", lambda self, X: real(self, 0 * X))
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
-    store = root / "out" / "stores" / "reef-a.zarr"
+    root, fresh, store, where = copy_study(study, tmp_path, monkeypatch)
     run_study(root / "study.yaml", progress=False, report=False)  # 1: at 20 mm/px
     _calibrate(root, "10.0")
     assert run_study(root / "study.yaml", progress=False).measured == ["reef-a", "reef-b"]
@@ -449,10 +420,10 @@ def test_a_calibration_written_another_way_is_not_measured_again(
     ]
 
 
-def _first_run_without_tracks_in_reef_b(study, root):
-    """The study copied to ``root`` with the species model for both videos, reef-b's motion
-    tracker keeping no track, run once without the page; returns its stores folder."""
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+def _first_run_without_tracks_in_reef_b(root):
+    """The study copied to ``root`` (:func:`copy_study`) given the species model for both
+    videos, reef-b's motion tracker keeping no track, run once without the page; returns its
+    stores folder."""
     write_study(  # reef-b: no track lasts long enough to be one
         root,
         extra_a="    species_model: species.json",
@@ -471,9 +442,8 @@ def test_a_store_with_no_tracks_lets_the_first_run_classify(study, tmp_path, mon
     from ecoseg.cli import main
     from ecoseg.species import edit_log
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    stores = _first_run_without_tracks_in_reef_b(study, root)
+    root, fresh, _, _ = copy_study(study, tmp_path, monkeypatch)
+    stores = _first_run_without_tracks_in_reef_b(root)
     assert ecoseg.MaskStore.open(stores / "reef-b.zarr").object_ids.tolist() == []
     track = ecoseg.MaskStore.open(stores / "reef-a.zarr").object_ids.tolist()[0]
     assert main(["edit", str(stores / "reef-a.zarr"), f"--delete={track}"]) == 0
@@ -499,9 +469,8 @@ def test_a_store_with_no_tracks_and_a_logged_classification_lets_the_first_run_c
     from ecoseg.cli import main
     from ecoseg.species import edit_log
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    stores = _first_run_without_tracks_in_reef_b(study, root)
+    root, fresh, _, _ = copy_study(study, tmp_path, monkeypatch)
+    stores = _first_run_without_tracks_in_reef_b(root)
     monkeypatch.chdir(root)
     b = "out/stores/reef-b.zarr"
     argv = ["classify", b, "--model", "species.json", "--video", "b/video.mp4"]
@@ -539,10 +508,7 @@ def test_an_undone_edit_before_an_entry_a_note_names_keeps_its_number(study, tmp
     from ecoseg.species import edit_log
     from ecoseg.species._edit_log import log_lines
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
-    store, where = root / "out" / "stores" / "reef-a.zarr", "out/stores/reef-a.zarr"
+    root, fresh, store, where = copy_study(study, tmp_path, monkeypatch)
     run_study(root / "study.yaml", progress=False, report=False)  # 1: the study's model
     first, second = ecoseg.MaskStore.open(store).object_ids.tolist()[:2]
     assert main(["edit", str(store), f"--delete={first}"]) == 0  # 2
@@ -583,10 +549,7 @@ def test_an_old_merge_before_an_entry_a_note_names_keeps_its_number(study, tmp_p
     from ecoseg.provenance import clean_class_name
     from ecoseg.species import edit_log
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
-    store, where = root / "out" / "stores" / "reef-a.zarr", "out/stores/reef-a.zarr"
+    root, fresh, store, where = copy_study(study, tmp_path, monkeypatch)
     run_study(root / "study.yaml", progress=False, report=False)  # 1: the study's model
     first, second = ecoseg.MaskStore.open(store).object_ids.tolist()[:2]
     assert main(["edit", str(store), f"--set-class={first}=parrotfish"]) == 0  # 2
@@ -616,3 +579,43 @@ def test_an_old_merge_before_an_entry_a_note_names_keeps_its_number(study, tmp_p
     assert [(e["n"], e["kind"], e["ids"]) for e in again] == [
         (e["n"], e["kind"], e["ids"]) for e in log
     ]
+
+
+def test_a_merge_made_before_names_were_ranked_is_replayed_as_it_was(study, tmp_path, monkeypatch):
+    """The study classified its tracks, a person named the second track (entry 2) and merged
+    it into the first (3) before ecoseg ranked names: that merge kept the first track's guess
+    of the model, confirmed as reviewed. The steps gave ``--merge``, which today keeps the
+    person's name: the store made again named the merged track otherwise, and its tables
+    counted another species. Now the merge is found from the table after it and made as it
+    was (``--unchecked-merge``): the same log, numbered alike, tables and page."""
+    import ecoseg.species.edits
+    from ecoseg.cli import main
+    from ecoseg.provenance import clean_class_name
+    from ecoseg.species import edit_log
+
+    root, fresh, store, where = copy_study(study, tmp_path, monkeypatch)
+    run_study(root / "study.yaml", progress=False, report=False)  # 1: the study's model
+    records = list(ecoseg.MaskStore.open(store).object_records().values())
+    first, second = records[0], records[1]
+    assert first.class_source == "classified"  # the model's guess
+    name = "grouper" if first.class_name != "grouper" else "wrasse"
+    assert main(["edit", str(store), f"--set-class={second.id}={name}"]) == 0  # 2
+    with monkeypatch.context() as old:  # as ecoseg merged before it ranked names
+        old.setattr(
+            ecoseg.species.edits, "_persons_name", lambda o: (0, clean_class_name(o["class"]))
+        )
+        old.setattr(
+            ecoseg.species.edits, "_a_guess", lambda o: clean_class_name(o["class"]) == "unknown"
+        )
+        assert main(["edit", str(store), f"--merge={first.id},{second.id}"]) == 0  # 3
+    merged = ecoseg.MaskStore.open(store).object_records()[first.id]
+    assert (merged.class_name, merged.reviewed) == (first.class_name, True)
+    run_study(root / "study.yaml", progress=False)  # the page
+    assert page_steps(root)[1:] == [
+        f"ecoseg edit {where} --set-class {second.id}={name} "
+        f"--unchecked-merge {first.id},{second.id}",
+        "ecoseg study study.yaml",
+    ]
+    replays_identically(root, fresh)
+    log, again = edit_log(store), edit_log(fresh / where)
+    assert [(e["n"], e["kind"]) for e in again] == [(e["n"], e["kind"]) for e in log]
