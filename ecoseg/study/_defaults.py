@@ -1,8 +1,9 @@
 """A study file's ``defaults:`` checked against the study's videos: each value goes only to the
 videos it fits (a model to the videos of the engine it names, a size to those whose network
-takes it, parameters to the engines that have them), so a value that fits no network, or that no
-video of the study takes, is refused at its ``defaults:`` line rather than unused without a
-word; and which defaults a video took (:func:`took_default`), for where its errors point."""
+takes it, parameters to the engines that have them, a GPU and bf16 to the networks' videos), so
+a value that fits no network, or that no video of the study takes, is refused at its
+``defaults:`` line rather than unused without a word; and which defaults a video took
+(:func:`took_default`), for where its errors point."""
 
 from __future__ import annotations
 
@@ -109,19 +110,25 @@ def check_default_params(defaults: dict, ctx: str) -> None:
 
 
 def check_default_size_taken(defaults: dict, videos: list, specs: list, ctx: str) -> None:
-    """Refuse a ``defaults:`` ``image_size:`` that no video takes although some could: the
-    videos with a network whose entry gives no size of its own (``videos``: the entries as
-    written, ``specs``: as read), when none of their networks takes it (``512`` in a study of
-    concept videos: each would run at its network's own size without a word). ``ctx``: the
-    file and the key's line."""
+    """Refuse a ``defaults:`` ``image_size:`` that no video takes, while some video leaves it
+    to ``defaults:`` (``videos``: the entries as written, ``specs``: as read): when those
+    videos are all the motion tracker's (no network to size), or none of their networks takes
+    it (``512`` in a study of concept videos: each would run at its network's own size without
+    a word). ``ctx``: the file and the key's line."""
     size = defaults.get("image_size")
-    free = [
+    taking = [
         spec
         for entry, spec in zip(videos, specs, strict=True)
-        if spec.engine != "classical" and not (isinstance(entry, dict) and "image_size" in entry)
+        if not (isinstance(entry, dict) and "image_size" in entry)
     ]
-    if size is None or not free or any(spec.image_size == size for spec in free):
+    if size is None or not taking or any(spec.image_size == size for spec in taking):
         return
+    free = [spec for spec in taking if spec.engine != "classical"]
+    if not free:
+        raise ConfigError(
+            f"{ctx} image_size: {size} is the size of a network's input, but no video of the "
+            "study takes it from here (the classical motion tracker has no network): drop it"
+        )
     first = free[0]
     index = specs.index(first)
     raise ConfigError(
@@ -133,12 +140,14 @@ def check_default_size_taken(defaults: dict, videos: list, specs: list, ctx: str
 
 
 def check_defaults_taken(defaults: dict, videos: list, specs: list, ctx) -> None:
-    """Refuse a ``defaults:`` ``model:``, ``checkpoint:`` or parameter (in ``params:``) that
-    no video of the study takes, while some video leaves it to ``defaults:`` (``videos``: the
-    entries as written, ``specs``: as read): each goes only to the videos it fits (a SAM 3
-    model: the concept videos; ``min_area``: the motion tracker's), so ``model: sam3`` in a
-    study without concepts was unused without a word. ``ctx(key)``: the file and the key's
-    line, then ``defaults:``.
+    """Refuse a ``defaults:`` ``model:``, ``checkpoint:``, parameter (in ``params:``), GPU
+    ``device:``, ``fast: true``, ``detect_every:`` or ``as_video: true`` that no video of the
+    study takes, while some video leaves it to ``defaults:`` (``videos``: the entries as
+    written, ``specs``: as read): each goes only to the videos it fits (a SAM 3 model: the
+    concept videos; ``min_area``: the motion tracker's; a GPU and bf16: the networks' videos,
+    bf16 and the detector interval not a photo survey), so ``model: sam3`` in a study without
+    concepts was unused without a word. ``ctx(key)``: the file and the key's line, then
+    ``defaults:``.
 
     Examples
     --------
@@ -198,6 +207,23 @@ the study tracks concepts (`concepts:`): drop it
                     f"params: {name} is a parameter of "
                     f"{_engines_of(name)}, but no video of the study takes it from here",
                 )
+    for key, said in _RUN_SETTINGS.items():
+        value = defaults.get(key)
+        if value is not None and free(key) and not any(getattr(v, key) == value for v in free(key)):
+            shown = str(value).lower() if isinstance(value, bool) else value
+            refuse(key, f"{key}: {shown} {said}")
+
+
+# what each of these keys is for, when no video of the study takes it from defaults:
+_RUN_SETTINGS = {
+    "device": "is for the sam2 and sam3 engines' networks, but no video of the study takes it "
+    "from here (the classical motion tracker runs on the CPU)",
+    "fast": "(bf16) is for the networks' video runs, but no video of the study takes it from "
+    "here (the classical motion tracker has no network; a photo survey takes none)",
+    "detect_every": "is for SAM 3 concept tracking of a video (`concepts:`), but no video of "
+    "the study takes it from here",
+    "as_video": "is for `concepts:` (SAM 3), but no video of the study takes it from here",
+}
 
 
 def _engines_of(name: str) -> str:

@@ -4,8 +4,9 @@ decided (concepts or a SAM 3 model: sam3; prompts or auto: sam2; else the classi
 tracker; a ``defaults:`` model names only the engine of a prompt file nothing else does, and goes
 only to the videos of the engine it names; the defaults' size only to those whose network takes
 it, their network settings only to the videos with a network, ``detect_every:`` and
-``as_video:`` only to the concept videos), and every value refused as :func:`ecoseg.segment`
-would refuse it, named with its line."""
+``as_video:`` only to the concept videos, and neither ``detect_every:`` nor ``fast:`` to a photo
+survey), and every value refused as :func:`ecoseg.segment` would refuse it, named with its
+line."""
 
 from __future__ import annotations
 
@@ -116,6 +117,7 @@ def parse_video(
         raise ConfigError(f"{at('auto')} `auto: false` needs a `prompts:` file")
 
     from ecoseg.engine import DEFAULT_MODEL, ENGINES, check_device, check_fast, check_image_size
+    from ecoseg.engine.survey_rule import is_photo_survey
 
     engine = asked = merged.get("engine")
     concepts, detect_every = _parse_concepts(merged, at)
@@ -193,11 +195,15 @@ def parse_video(
         raise ConfigError(
             f"{at('pretrained')} pretrained: must be true or false, got {pretrained!r}"
         )
+    as_video = _parse_as_video(merged, engine, at)
+    survey = engine == "sam3" and is_photo_survey(video_path, as_video)
+    if survey and "detect_every" not in entry:
+        detect_every = 1  # the defaults' detector interval is for the concept videos
     fast = merged.get("fast", False)
     if not isinstance(fast, bool):
         raise ConfigError(f"{at('fast')} fast: must be true or false, got {fast!r}")
-    if engine == "classical" and "fast" not in entry:
-        fast = False  # the defaults' bf16 is for the networks' videos
+    if (engine == "classical" or survey) and "fast" not in entry:
+        fast = False  # the defaults' bf16 is for the networks' video runs
     try:
         check_fast(fast, engine)
     except ConfigError as exc:
@@ -245,7 +251,8 @@ def parse_video(
 
     calibration, spec = study_calibration(merged.get("calibration"), at("calibration"))
     fps = parse_fps(merged.get("fps"), video_path, source, at("fps"))
-    as_video = _check_survey(merged, engine, video_path, prompts, request, detect_every, at)
+    if survey:
+        _check_survey(merged, video_path, prompts, request, detect_every, fast, at)
 
     truth = entry.get("truth")
     if truth is not None:
@@ -311,25 +318,26 @@ def parse_video(
     )
 
 
-def _check_survey(merged, engine, video, prompts, request, detect_every, at) -> bool:
-    """``as_video:`` checked; for a photo survey (SAM 3 on an image folder or an image, not
-    ``as_video``: :func:`ecoseg.engine.survey_rule.is_photo_survey`, as ``ecoseg segment``),
-    what it cannot use refused in the study file's words (``fast: true``), naming the key."""
-    from ecoseg.engine.concepts import check_survey
-    from ecoseg.engine.survey_rule import is_photo_survey
-
+def _parse_as_video(merged: dict, engine: str, at) -> bool:
+    """``as_video:`` checked: true or false, and only for ``concepts:`` (SAM 3)."""
     as_video = merged.get("as_video", False)
     if not isinstance(as_video, bool):
         raise ConfigError(f"{at('as_video')} as_video: must be true or false, got {as_video!r}")
-    if engine != "sam3":
-        if as_video:
-            raise ConfigError(
-                f"{at('as_video')} as_video: is for `concepts:` (SAM 3); the other engines "
-                "track a folder of images as a video anyway"
-            )
-        return False
-    if not is_photo_survey(video, as_video):
-        return as_video
+    if engine != "sam3" and as_video:
+        raise ConfigError(
+            f"{at('as_video')} as_video: is for `concepts:` (SAM 3); the other engines "
+            "track a folder of images as a video anyway"
+        )
+    return as_video
+
+
+def _check_survey(merged, video, prompts, request, detect_every, fast, at) -> None:
+    """What a photo survey (SAM 3 on an image folder or an image, not ``as_video``:
+    :func:`ecoseg.engine.survey_rule.is_photo_survey`, as ``ecoseg segment``) cannot use,
+    refused in the study file's words (``fast: true``), naming the key; ``detect_every`` and
+    ``fast`` as the video took them (from its entry: the defaults' are the concept videos')."""
+    from ecoseg.engine.concepts import check_survey
+
     try:
         check_survey(
             video.name,
@@ -337,7 +345,7 @@ def _check_survey(merged, engine, video, prompts, request, detect_every, at) -> 
             objects=request.objects,
             prompt_file=prompts.name if prompts is not None else None,
             detect_every=detect_every,
-            fast=bool(merged.get("fast", False)),
+            fast=fast,
             fps=merged.get("fps"),
             params=merged.get("params") or {},
         )
@@ -349,7 +357,6 @@ def _check_survey(merged, engine, video, prompts, request, detect_every, at) -> 
         )
         said = said.replace("params (--params)", "`params:`")
         raise ConfigError(f"{at('concepts')} {said}") from None
-    return False
 
 
 def _parse_concepts(merged: dict, at) -> tuple[tuple[str, ...], int]:
