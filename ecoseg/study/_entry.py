@@ -4,8 +4,9 @@ decided (concepts or a SAM 3 model: sam3; prompts or auto: sam2; else the classi
 tracker; a ``defaults:`` model names only the engine of a prompt file nothing else does, and goes
 only to the videos of the engine it names; the defaults' size only to those whose network takes
 it, their network settings only to the videos with a network, ``detect_every:`` and
-``as_video:`` only to the concept videos), and every value refused as :func:`ecoseg.segment`
-would refuse it, named with its line."""
+``as_video:`` only to the concept videos, and neither ``detect_every:`` nor ``fast:`` to a photo
+survey), and every value refused as :func:`ecoseg.segment` would refuse it, named with its
+line."""
 
 from __future__ import annotations
 
@@ -16,10 +17,18 @@ from typing import Any
 
 from ecoseg._cli import one_line
 from ecoseg._paths import check_checkpoint, plain_name
-from ecoseg.errors import ConfigError, EcosegError
+from ecoseg.errors import ConfigError
 from ecoseg.io._common import missing_video
 from ecoseg.provenance import class_key, one_spelling
-from ecoseg.study._keys import SETTING_KEYS, VIDEO_KEYS, check_keys, did_you_mean
+from ecoseg.study._engines import (
+    check_model,
+    check_params,
+    engine_parameters,
+    key_words,
+    sam3_name,
+    size_reason,
+)
+from ecoseg.study._keys import SETTING_KEYS, VIDEO_KEYS, check_keys
 from ecoseg.study._lines import at_line
 from ecoseg.study._values import (
     opt_text,
@@ -31,32 +40,7 @@ from ecoseg.study._values import (
 )
 from ecoseg.study.records import VideoSpec
 
-__all__ = [
-    "check_default_image_size",
-    "check_default_model",
-    "check_default_params",
-    "check_default_size_taken",
-    "check_defaults_taken",
-    "engine_parameters",
-    "key_words",
-    "parse_video",
-    "took_default",
-]
-
-
-def key_words(exc: Exception) -> str:
-    """The message of a check of the library, whose keyword leads it before its ``ecoseg``
-    option, in the study file's words: its key (``image_size (--image-size) must be ...`` ->
-    ``image_size: must be ...``), as the study's own checks say ``image_size: must be``.
-
-    Examples
-    --------
-    >>> key_words(ConfigError("image_size (--image-size) must be a multiple of 14, got 500"))
-    'image_size: must be a multiple of 14, got 500'
-    >>> key_words(ConfigError("fast (--fast, bf16) is for the networks"))
-    'fast: is for the networks'
-    """
-    return re.sub(r"^([a-z_]+) \(--[^()]*\)", r"\1:", str(exc))
+__all__ = ["parse_video"]
 
 
 def parse_video(
@@ -133,6 +117,7 @@ def parse_video(
         raise ConfigError(f"{at('auto')} `auto: false` needs a `prompts:` file")
 
     from ecoseg.engine import DEFAULT_MODEL, ENGINES, check_device, check_fast, check_image_size
+    from ecoseg.engine.survey_rule import is_photo_survey
 
     engine = asked = merged.get("engine")
     concepts, detect_every = _parse_concepts(merged, at)
@@ -142,7 +127,7 @@ def parse_video(
     named = entry.get("model")
     if "model" not in entry and engine is None and not concepts and prompts is not None:
         named = defaults.get("model")
-    if concepts or engine == "sam3" or _sam3_name(named):
+    if concepts or engine == "sam3" or sam3_name(named):
         if engine not in (None, "sam3"):
             raise ConfigError(
                 f"{at('engine')} concepts and SAM 3 models are tracked by SAM 3: drop "
@@ -179,13 +164,13 @@ def parse_video(
             merged.pop("as_video", None)
 
     model = merged.get("model")  # null: the default, as segment(model=None)
-    if "model" not in entry and model is not None and _sam3_name(model) != (engine == "sam3"):
+    if "model" not in entry and model is not None and sam3_name(model) != (engine == "sam3"):
         model = None  # the defaults' model is for the videos of the other engine
         if "checkpoint" not in entry:  # and so are its weights
             merged.pop("checkpoint", None)
     if model is None:
         model = "sam3" if engine == "sam3" else DEFAULT_MODEL
-    _check_model(model, engine, at("model"))
+    check_model(model, engine, at("model"))
     if engine == "classical":
         _check_no_network(entry, asked, at)
     request = None  # no concepts: not a SAM 3 run
@@ -210,11 +195,15 @@ def parse_video(
         raise ConfigError(
             f"{at('pretrained')} pretrained: must be true or false, got {pretrained!r}"
         )
+    as_video = _parse_as_video(merged, engine, at)
+    survey = engine == "sam3" and is_photo_survey(video_path, as_video)
+    if survey and "detect_every" not in entry:
+        detect_every = 1  # the defaults' detector interval is for the concept videos
     fast = merged.get("fast", False)
     if not isinstance(fast, bool):
         raise ConfigError(f"{at('fast')} fast: must be true or false, got {fast!r}")
-    if engine == "classical" and "fast" not in entry:
-        fast = False  # the defaults' bf16 is for the networks' videos
+    if (engine == "classical" or survey) and "fast" not in entry:
+        fast = False  # the defaults' bf16 is for the networks' video runs
     try:
         check_fast(fast, engine)
     except ConfigError as exc:
@@ -226,7 +215,7 @@ def parse_video(
         raise ConfigError(
             f"{at('image_size')} image_size: must be a positive integer, got {image_size!r}"
         )
-    if "image_size" not in entry and _size_reason(image_size, engine, model):
+    if "image_size" not in entry and size_reason(image_size, engine, model):
         image_size = None  # the defaults' size is for the videos whose network takes it
     try:  # the size the network takes (the classical engine has none), as segment() checks it
         check_image_size(image_size, engine, model)
@@ -252,7 +241,7 @@ def parse_video(
         known = engine_parameters(engine, bool(auto))
         params = {k: v for k, v in params.items() if known is None or str(k) in known}
         merged["params"] = params  # as the photo survey's check reads them
-    params = _check_params(engine, params, at("params"))
+    params = check_params(engine, params, at("params"))
     if params and engine == "sam2" and prompts is not None:  # nothing would read them
         if "params" in entry:
             raise ConfigError(
@@ -262,7 +251,8 @@ def parse_video(
 
     calibration, spec = study_calibration(merged.get("calibration"), at("calibration"))
     fps = parse_fps(merged.get("fps"), video_path, source, at("fps"))
-    as_video = _check_survey(merged, engine, video_path, prompts, request, detect_every, at)
+    if survey:
+        _check_survey(merged, video_path, prompts, request, detect_every, fast, at)
 
     truth = entry.get("truth")
     if truth is not None:
@@ -328,25 +318,26 @@ def parse_video(
     )
 
 
-def _check_survey(merged, engine, video, prompts, request, detect_every, at) -> bool:
-    """``as_video:`` checked; for a photo survey (SAM 3 on an image folder or an image, not
-    ``as_video``: :func:`ecoseg.engine.survey_rule.is_photo_survey`, as ``ecoseg segment``),
-    what it cannot use refused in the study file's words (``fast: true``), naming the key."""
-    from ecoseg.engine.concepts import check_survey
-    from ecoseg.engine.survey_rule import is_photo_survey
-
+def _parse_as_video(merged: dict, engine: str, at) -> bool:
+    """``as_video:`` checked: true or false, and only for ``concepts:`` (SAM 3)."""
     as_video = merged.get("as_video", False)
     if not isinstance(as_video, bool):
         raise ConfigError(f"{at('as_video')} as_video: must be true or false, got {as_video!r}")
-    if engine != "sam3":
-        if as_video:
-            raise ConfigError(
-                f"{at('as_video')} as_video: is for `concepts:` (SAM 3); the other engines "
-                "track a folder of images as a video anyway"
-            )
-        return False
-    if not is_photo_survey(video, as_video):
-        return as_video
+    if engine != "sam3" and as_video:
+        raise ConfigError(
+            f"{at('as_video')} as_video: is for `concepts:` (SAM 3); the other engines "
+            "track a folder of images as a video anyway"
+        )
+    return as_video
+
+
+def _check_survey(merged, video, prompts, request, detect_every, fast, at) -> None:
+    """What a photo survey (SAM 3 on an image folder or an image, not ``as_video``:
+    :func:`ecoseg.engine.survey_rule.is_photo_survey`, as ``ecoseg segment``) cannot use,
+    refused in the study file's words (``fast: true``), naming the key; ``detect_every`` and
+    ``fast`` as the video took them (from its entry: the defaults' are the concept videos')."""
+    from ecoseg.engine.concepts import check_survey
+
     try:
         check_survey(
             video.name,
@@ -354,7 +345,7 @@ def _check_survey(merged, engine, video, prompts, request, detect_every, at) -> 
             objects=request.objects,
             prompt_file=prompts.name if prompts is not None else None,
             detect_every=detect_every,
-            fast=bool(merged.get("fast", False)),
+            fast=fast,
             fps=merged.get("fps"),
             params=merged.get("params") or {},
         )
@@ -366,7 +357,6 @@ def _check_survey(merged, engine, video, prompts, request, detect_every, at) -> 
         )
         said = said.replace("params (--params)", "`params:`")
         raise ConfigError(f"{at('concepts')} {said}") from None
-    return False
 
 
 def _parse_concepts(merged: dict, at) -> tuple[tuple[str, ...], int]:
@@ -431,301 +421,6 @@ def _check_no_network(entry: dict, asked: str | None, at) -> None:
         )
 
 
-def _sam3_name(model: Any) -> bool:
-    """Whether ``model`` names a SAM 3 model, by the rule of :func:`ecoseg.segment` (which
-    tracks concepts with it): its name starts with ``sam3``; any other name is a SAM 2 one.
-
-    Examples
-    --------
-    >>> _sam3_name("sam3-reduced"), _sam3_name("sam2.1-large"), _sam3_name(None)
-    (True, False, False)
-    """
-    return str(model).startswith("sam3")
-
-
-def engine_parameters(engine: str, auto: bool = False) -> frozenset[str] | None:
-    """The names of the parameters ``engine`` takes in ``params:`` (the sam2 engine: those of
-    automatic discovery with ``auto``, none with prompts); ``None`` where its settings cannot
-    be imported (an engine not installed: any is passed on).
-
-    Examples
-    --------
-    >>> "min_area" in engine_parameters("classical"), engine_parameters("sam2")
-    (True, frozenset())
-    >>> "points_per_side" in engine_parameters("sam2", auto=True)
-    True
-    """
-    import dataclasses
-
-    if engine == "sam2" and not auto:
-        return frozenset()
-    try:
-        if engine == "classical":
-            from ecoseg.engine.classical import ClassicalParams as settings
-        elif engine == "sam3":
-            from ecoseg.engine.concept_rules import ConceptSettings as settings
-        else:
-            from ecoseg.engine.discovery_params import DiscoveryParams as settings
-    except ImportError:  # pragma: no cover - engine not installed
-        return None
-    return frozenset(field.name for field in dataclasses.fields(settings))
-
-
-def check_default_params(defaults: dict, ctx: str) -> None:
-    """Refuse a ``defaults:`` parameter (in ``params:``) that no engine takes, after ``ctx``
-    (the file and the key's line), whether or not a video takes it: each video takes the
-    defaults' parameters its engine has (``min_area``: the motion tracker's videos,
-    ``score_threshold``: the concept videos, ``points_per_side``: those with ``auto: true``),
-    so a misspelt one would be taken by none and go unnoticed.
-
-    Examples
-    --------
-    >>> check_default_params({"params": {"min_area": 30}}, "s.yaml: line 2: defaults:")
-    >>> check_default_params({"params": {"min_aera": 30}}, "s.yaml: line 2: defaults:")
-    Traceback (most recent call last):
-    ...
-    ecoseg.errors.ConfigError: s.yaml: line 2: defaults: params: no engine takes a parameter \
-'min_aera' (did you mean 'min_area'?)
-    """
-    params = defaults.get("params")
-    if not isinstance(params, dict):
-        return  # none, or refused at the videos (not a mapping)
-    known: set[str] = set()
-    for engine, auto in (("classical", False), ("sam3", False), ("sam2", True)):
-        names = engine_parameters(engine, auto)
-        if names is None:  # pragma: no cover - an engine not installed takes any
-            return
-        known |= names
-    for name in map(str, params):
-        if name not in known:
-            raise ConfigError(
-                f"{ctx} params: no engine takes a parameter {name!r}{did_you_mean(name, known)}"
-            )
-
-
-def check_default_model(defaults: dict, ctx: str) -> None:
-    """Refuse a ``defaults:`` ``model:`` that no network knows, after ``ctx`` (the file and
-    the key's line), whether or not a video takes it: each video takes it only where it names
-    that video's engine (a SAM 2 variant: the sam2 videos; a SAM 3 model: the concept videos),
-    so a misspelt name could be taken by none and go unnoticed. Looked up as
-    :func:`ecoseg.segment` would (by :func:`_sam3_name`), in the network's words.
-
-    Examples
-    --------
-    >>> check_default_model({"model": "sam3-reduced"}, "s.yaml: line 2: defaults:")
-    >>> check_default_model({"model": "sam2.1-tyni"}, "s.yaml: line 2: defaults:")
-    Traceback (most recent call last):
-    ...
-    ecoseg.errors.ConfigError: s.yaml: line 2: defaults: model: unknown SAM 2 variant \
-'sam2.1-tyni'; valid names: ... (did you mean 'sam2.1-tiny'?)
-    """
-    model = defaults.get("model")
-    if model is not None:  # null: the default model of each video's engine
-        _check_model(model, "sam3" if _sam3_name(model) else "sam2", ctx)
-
-
-def _size_reason(image_size: Any, engine: str, model: str) -> str:
-    """Why the network of ``engine``'s ``model`` does not take ``image_size``, in the study
-    file's words without the key; ``""`` where it takes it (``None``: its own size; the
-    classical motion tracker has no network, so it takes none).
-
-    Examples
-    --------
-    >>> _size_reason(512, "sam2", "sam2.1-tiny"), _size_reason(None, "sam3", "sam3")
-    ('', '')
-    >>> _size_reason(512, "sam3", "sam3")
-    'must be a multiple of 14 from 112 to 4032 (e.g. 336, 672, 1008), got 512'
-    """
-    from ecoseg.engine import check_image_size
-
-    try:
-        check_image_size(image_size, engine, model)
-    except ConfigError as exc:
-        return key_words(exc).removeprefix("image_size: ")
-    return ""
-
-
-def check_default_image_size(defaults: dict, ctx: str) -> None:
-    """Refuse a ``defaults:`` ``image_size:`` that neither network (SAM 2, any SAM 3 model)
-    takes, after ``ctx`` (the file and the key's line), whether or not a video takes it: each
-    video with a network takes it only where its network takes it (``512``: the sam2 videos,
-    ``1008``: the concept videos, ``448``: both), so a size that fits none would be taken by
-    none and go unnoticed. A size that is no positive integer is refused at the videos.
-
-    Examples
-    --------
-    >>> check_default_image_size({"image_size": 1008}, "s.yaml: line 2: defaults:")
-    >>> check_default_image_size({"image_size": 500}, "s.yaml: line 2: defaults:")
-    Traceback (most recent call last):
-    ...
-    ecoseg.errors.ConfigError: s.yaml: line 2: defaults: image_size: 500 fits neither network: \
-SAM 2's must be a multiple of 32 ..., got 500; SAM 3's must be a multiple of 14 ..., got 500
-    """
-    from ecoseg.engine import DEFAULT_MODEL
-    from ecoseg.sam3.config import PRESETS
-
-    size = defaults.get("image_size")
-    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-        return
-    networks = [("sam2", DEFAULT_MODEL)] + [("sam3", name) for name in PRESETS]
-    if all(_size_reason(size, engine, model) for engine, model in networks):
-        raise ConfigError(
-            f"{ctx} image_size: {size} fits neither network: SAM 2's "
-            f"{_size_reason(size, 'sam2', DEFAULT_MODEL)}; SAM 3's "
-            f"{_size_reason(size, 'sam3', 'sam3')}"
-        )
-
-
-def check_default_size_taken(defaults: dict, videos: list, specs: list, ctx: str) -> None:
-    """Refuse a ``defaults:`` ``image_size:`` that no video takes although some could: the
-    videos with a network whose entry gives no size of its own (``videos``: the entries as
-    written, ``specs``: as read), when none of their networks takes it (``512`` in a study of
-    concept videos: each would run at its network's own size without a word). ``ctx``: the
-    file and the key's line."""
-    size = defaults.get("image_size")
-    free = [
-        spec
-        for entry, spec in zip(videos, specs, strict=True)
-        if spec.engine != "classical" and not (isinstance(entry, dict) and "image_size" in entry)
-    ]
-    if size is None or not free or any(spec.image_size == size for spec in free):
-        return
-    first = free[0]
-    index = specs.index(first)
-    raise ConfigError(
-        f"{ctx} image_size: {size} fits the network of none of the videos that take it from "
-        f"here (videos[{index}] ({first.name}), {first.model}: "
-        f"{_size_reason(size, first.engine, first.model)}); give each engine's videos a size "
-        "their network takes in their entries"
-    )
-
-
-def check_defaults_taken(defaults: dict, videos: list, specs: list, ctx) -> None:
-    """Refuse a ``defaults:`` ``model:``, ``checkpoint:`` or parameter (in ``params:``) that
-    no video of the study takes, while some video leaves it to ``defaults:`` (``videos``: the
-    entries as written, ``specs``: as read): each goes only to the videos it fits (a SAM 3
-    model: the concept videos; ``min_area``: the motion tracker's), so ``model: sam3`` in a
-    study without concepts was unused without a word. ``ctx(key)``: the file and the key's
-    line, then ``defaults:``.
-
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> video = VideoSpec("a", Path("a.mp4"), "a.mp4", engine="classical", model="sam2.1-tiny")
-    >>> check_defaults_taken({"model": "sam3"}, [{}], [video], lambda key: "s.yaml: defaults:")
-    Traceback (most recent call last):
-    ...
-    ecoseg.errors.ConfigError: s.yaml: defaults: model: sam3 is a SAM 3 model, but no video of \
-the study tracks concepts (`concepts:`): drop it
-    """
-
-    def free(key: str) -> list[VideoSpec]:  # the videos that leave ``key`` to defaults:
-        return [
-            spec
-            for entry, spec in zip(videos, specs, strict=True)
-            if not (isinstance(entry, dict) and key in entry)
-        ]
-
-    def refuse(key: str, said: str) -> None:
-        raise ConfigError(f"{ctx(key)} {said}: drop it")
-
-    model = defaults.get("model")
-    networks = [spec for spec in free("model") if spec.engine != "classical"]
-    if model is not None and free("model") and not any(v.model == model for v in networks):
-        if _sam3_name(model):
-            refuse(
-                "model",
-                f"model: {model} is a SAM 3 model, but no video of the study "
-                "tracks concepts (`concepts:`)",
-            )
-        refuse(
-            "model",
-            f"model: {model} is a SAM 2 variant, but no video of the study uses "
-            "the sam2 engine (`prompts:` or `auto: true`)",
-        )
-    checkpoint = defaults.get("checkpoint")
-    taking = free("checkpoint")
-    if (
-        checkpoint is not None
-        and taking
-        and not any(v.engine != "classical" and v.checkpoint is not None for v in taking)
-    ):
-        of = f"the default model's ({model}) network" if model is not None else "a network"
-        refuse(
-            "checkpoint",
-            f"checkpoint: {checkpoint} is the weights of {of}, but no video "
-            "of the study takes them from here",
-        )
-    params = defaults.get("params")
-    taking = free("params")
-    if isinstance(params, dict) and taking:
-        for name in map(str, params):
-            if not any(name in v.params for v in taking):
-                refuse(
-                    "params",
-                    f"params: {name} is a parameter of "
-                    f"{_engines_of(name)}, but no video of the study takes it from here",
-                )
-
-
-def _engines_of(name: str) -> str:
-    """The engines that have the parameter ``name``, in the study file's words."""
-    said = {
-        ("classical", False): "the classical motion tracker",
-        ("sam3", False): "SAM 3 concept tracking",
-        ("sam2", True): "SAM 2's automatic discovery (`auto: true`)",
-    }
-    has = [
-        words
-        for (engine, auto), words in said.items()
-        if name in (engine_parameters(engine, auto) or ())
-    ]
-    return " and ".join(has) or "an engine"
-
-
-def took_default(video: VideoSpec, key: str, value: Any) -> bool:
-    """Whether ``video``, whose entry does not give ``key``, took ``defaults:``'s ``value``
-    of it: a model, its checkpoint, an image size, a device, ``fast:``, ``detect_every:``,
-    ``as_video:`` or ``params:`` from ``defaults:`` goes only to the videos it fits (a SAM 2
-    model: not the concept videos), so an error about a video that did not take it names the
-    video's entry, not the ``defaults:`` line.
-
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> video = VideoSpec("a", Path("a.mp4"), "a.mp4", engine="sam3", model="sam3")
-    >>> took_default(video, "model", "sam2.1-large"), took_default(video, "model", "sam3")
-    (False, True)
-    """
-    if key == "checkpoint":
-        return video.checkpoint is not None
-    if key == "params":
-        return bool(video.params) or not value
-    if key in ("model", "image_size", "device", "fast", "detect_every", "as_video"):
-        return value is None or getattr(video, key) == value
-    return True
-
-
-def _check_model(model: Any, engine: str, ctx: str) -> None:
-    """``model:`` refused as :func:`ecoseg.segment` refuses it, by the network's own lookup
-    (:func:`ecoseg.sam3.config.get_config` for SAM 3, which
-    :func:`~ecoseg.engine.checks.concept_request` asks too, else
-    :func:`ecoseg.sam2.variants.get_variant`, which ``sam2.build`` asks), in its words
-    after ``ctx`` and the key, with the closest known name. The classical engine's videos
-    take the SAM 2 check: their model is one of ``defaults:`` for the videos of the others."""
-    if engine == "sam3":
-        from ecoseg.sam3.config import PRESETS as known
-        from ecoseg.sam3.config import get_config as lookup
-    else:
-        from ecoseg.sam2.variants import VARIANTS as known
-        from ecoseg.sam2.variants import get_variant as lookup
-    try:
-        lookup(model)
-    except ConfigError as exc:
-        hint = did_you_mean(str(model), known)
-        raise ConfigError(f"{ctx} model: {exc}{hint}") from None
-
-
 def _concept_request(model: str, prompts: Path | None, shown, concepts, ctx: str):
     """A SAM 3 video's :class:`~ecoseg.engine.checks.ConceptRequest`: its prompt file read,
     its concepts combined with ``concepts:`` and something to find, as ``segment`` checks
@@ -742,30 +437,3 @@ def _concept_request(model: str, prompts: Path | None, shown, concepts, ctx: str
     except ConfigError as exc:
         raise ConfigError(f"{ctx} {exc}") from None
     return request
-
-
-def _check_params(engine: str, params: dict, ctx: str) -> dict:
-    params = {str(k): v for k, v in params.items()}
-    if engine == "classical":
-        try:
-            from ecoseg.engine.classical import ClassicalParams
-        except ImportError:  # pragma: no cover - engine not installed
-            return params
-        try:
-            ClassicalParams(**params)
-        except TypeError as exc:
-            raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
-        except (ValueError, EcosegError) as exc:
-            raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
-    elif engine == "sam3":
-        if "detect_every" in params:
-            raise ConfigError(f"{ctx} params: give detect_every as `detect_every:` of its own")
-        try:
-            from ecoseg.engine.concept_rules import ConceptSettings
-        except ImportError:  # pragma: no cover - torch not installed
-            return params
-        try:
-            ConceptSettings(**params)
-        except (TypeError, ValueError, EcosegError) as exc:
-            raise ConfigError(f"{ctx} params: {one_line(exc)}") from None
-    return params

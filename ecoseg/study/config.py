@@ -5,7 +5,8 @@ validates everything before any work starts; the result is a frozen :class:`Stud
 :class:`VideoSpec`, every setting resolved (see :mod:`ecoseg.study` for the file format).
 
 The reading is shared out by concept: the keys a study file takes (``_keys``), the line of
-every key (``_lines``), single values (``_values``), one video's entry (``_entry``) and the
+every key (``_lines``), single values (``_values``), what each engine takes (``_engines``),
+one video's entry (``_entry``), ``defaults:`` checked against the videos (``_defaults``) and the
 videos checked against each other (``_across``); this module reads the file and its top level.
 """
 
@@ -19,15 +20,15 @@ from ecoseg._checks import check_path_arg
 from ecoseg._paths import is_within, read_file_text
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.study._across import Entries, default_names
-from ecoseg.study._entry import (
+from ecoseg.study._defaults import (
     check_default_image_size,
     check_default_model,
     check_default_params,
     check_default_size_taken,
     check_defaults_taken,
-    parse_video,
     took_default,
 )
+from ecoseg.study._entry import parse_video
 from ecoseg.study._keys import SETTING_KEYS, TOP_KEYS, VIDEO_KEYS, check_keys
 from ecoseg.study._lines import ValueNotRead, at_line, key_line, key_lines, read_yaml, yaml_where
 from ecoseg.study._values import opt_str, resolve
@@ -72,9 +73,10 @@ def load_study(path: str | os.PathLike, *, require_videos: bool = True) -> Study
         ``require_videos=False``), prompt, checkpoint or truth file (unless its video is not
         there either, with ``require_videos=False``; a checkpoint with the hint of
         ``segment --checkpoint``: where to get the weights), bad calibration, unknown engine
-        or model, a ``defaults:`` model, checkpoint or parameter no video takes, duplicate video
-        names, an output that would escape the output folder, or a
-        YAML tag that would construct an object.
+        or model, a ``defaults:`` model, checkpoint, parameter, image size, GPU device,
+        ``fast:``, ``detect_every:`` or ``as_video:`` no video takes, duplicate video names, an
+        output that would escape the output folder, or a YAML tag that would construct an
+        object.
 
     Examples
     --------
@@ -115,7 +117,7 @@ def video_places(
     :func:`load_study` names them, by video name then key: ``"FILE: line N: videos[i]
     (name):"``, the line of the key in the video's entry, else of the ``defaults:`` key it
     takes (not of one it does not: a SAM 2 model for a concept video,
-    :func:`~ecoseg.study._entry.took_default`), else of the entry (no line when the file can
+    :func:`~ecoseg.study._defaults.took_default`), else of the entry (no line when the file can
     no longer be read). The study file is read once for all videos; FILE is ``shown``
     (default: the study's path).
 

@@ -19,6 +19,8 @@ VIDEOS = {  # none takes a SAM 2 name from `defaults:`
     "concepts": "  - {path: v.mp4, name: a, concepts: [wrasse]}\n",
     "tracker": "  - {path: v.mp4, name: a}\n",
     "sam2": "  - {path: v.mp4, name: a, auto: true}\n",  # none takes a SAM 3 name
+    "survey": "  - {path: q.jpg, name: a, concepts: [coral]}\n",  # a photo survey
+    "own-size": "  - {path: v.mp4, name: a, auto: true, image_size: 256}\n  - {path: v.mp4}\n",
 }
 
 
@@ -27,6 +29,7 @@ def _refused_at_defaults(tmp_path, cli, defaults: str, videos: str) -> tuple[str
     and the message :func:`load_study` refuses it with; ``ecoseg study --check`` says the same
     (exit 2) and makes no output folder."""
     (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    (tmp_path / "q.jpg").write_bytes(b"not really a photograph")
     path = tmp_path / "study.yaml"
     path.write_text(f"output: out\ndefaults:\n  {defaults}\nvideos:\n{VIDEOS[videos]}")
     with pytest.raises(ConfigError) as refused:
@@ -158,5 +161,85 @@ def test_a_default_no_video_takes_is_refused_at_defaults(tmp_path, cli, default,
     """A video takes the defaults' model, its checkpoint and each parameter only where they fit
     its engine, so one that none of the study's videos takes is refused where it is written:
     it was unused without a word, the user believing it applied."""
+    path, message = _refused_at_defaults(tmp_path, cli, default, videos)
+    assert message == f"{path}: line 3: defaults: {said}"
+
+
+NO_NETWORK = "(the classical motion tracker has no network)"
+
+
+@pytest.mark.parametrize(
+    ("default", "videos", "said"),
+    [
+        (
+            "image_size: 512",
+            "tracker",
+            f"image_size: 512 is the size of a network's input, but no video of the study takes "
+            f"it from here {NO_NETWORK}: drop it",
+        ),
+        (
+            "image_size: 512",
+            "own-size",
+            f"image_size: 512 is the size of a network's input, but no video of the study takes "
+            f"it from here {NO_NETWORK}: drop it",
+        ),
+        (
+            "device: cuda",
+            "tracker",
+            "device: cuda is for the sam2 and sam3 engines' networks, but no video of the study "
+            "takes it from here (the classical motion tracker runs on the CPU): drop it",
+        ),
+        (
+            "fast: true",
+            "tracker",
+            "fast: true (bf16) is for the networks' video runs, but no video of the study takes "
+            "it from here (the classical motion tracker has no network; a photo survey takes "
+            "none): drop it",
+        ),
+        (
+            "fast: true",
+            "survey",
+            "fast: true (bf16) is for the networks' video runs, but no video of the study takes "
+            "it from here (the classical motion tracker has no network; a photo survey takes "
+            "none): drop it",
+        ),
+        (
+            "detect_every: 5",
+            "sam2",
+            "detect_every: 5 is for SAM 3 concept tracking of a video (`concepts:`), but no "
+            "video of the study takes it from here: drop it",
+        ),
+        (
+            "detect_every: 5",
+            "survey",
+            "detect_every: 5 is for SAM 3 concept tracking of a video (`concepts:`), but no "
+            "video of the study takes it from here: drop it",
+        ),
+        (
+            "as_video: true",
+            "tracker",
+            "as_video: true is for `concepts:` (SAM 3), but no video of the study takes it from "
+            "here: drop it",
+        ),
+    ],
+    ids=[
+        "size-tracker",
+        "size-own",
+        "gpu-tracker",
+        "fast-tracker",
+        "fast-survey",
+        "detect-every-sam2",
+        "detect-every-survey",
+        "as-video-tracker",
+    ],
+)
+def test_a_default_run_setting_no_video_takes_is_refused_at_defaults(
+    tmp_path, cli, default, videos, said
+):
+    """A video takes the defaults' size, GPU, bf16, detector interval and ``as_video:`` only
+    where they fit it (a network; a concept video, not a photo survey), so one that none of
+    the study's videos takes is refused where it is written: beside the motion tracker's
+    videos only they were unused without a word, and a survey was refused ``fast: true`` or
+    ``detect_every:`` from ``defaults:`` at its own entry."""
     path, message = _refused_at_defaults(tmp_path, cli, default, videos)
     assert message == f"{path}: line 3: defaults: {said}"

@@ -66,3 +66,18 @@ def test_a_survey_refuses_what_it_cannot_use_by_its_key(study_file):
     study_file.write_text("output: out\nvideos:\n  - path: quadrats\n    as_video: true\n")
     with pytest.raises(ConfigError, match=r"as_video: is for `concepts:` \(SAM 3\)"):
         load_study(study_file)
+
+
+def test_the_defaults_bf16_and_detector_interval_are_for_the_concept_videos(study_file):
+    """`fast: true` and `detect_every:` in `defaults:` went to a photo survey too, which then
+    refused them (*a photo survey ... takes no `detect_every: 3`, `fast: true`*), although
+    they were meant for the study's concept videos. A survey takes neither from `defaults:`;
+    in its own entry each is still refused (the test above)."""
+    (study_file.parent / "v.mp4").write_bytes(b"not really a video")
+    study_file.write_text(
+        STUDY.replace("  image_size: 112\n", "  fast: true\n  detect_every: 3\n")
+        + "  - path: v.mp4\n    concepts: [coral]\n"
+    )
+    survey, video = load_study(study_file).videos
+    assert survey.survey and (survey.fast, survey.detect_every) == (False, 1)
+    assert not video.survey and (video.fast, video.detect_every) == (True, 3)
