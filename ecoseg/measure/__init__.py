@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecoseg._checks import check_path_arg
+from ecoseg._checks import check_path_arg, check_switch
 from ecoseg._lazy import make_callable
 from ecoseg._paths import (
     check_out_folder,
@@ -315,6 +315,7 @@ def measure(
     from ecoseg.store import check_finished, opened_store
 
     formats = _check_formats(formats)
+    overwrite = check_switch(overwrite, "measure: overwrite")  # "no" is true to `if`
     # "none": in pixels, the store's calibration cleared (False: the store's own, kept); a
     # wrong one is said first, before tables that exist (--overwrite would not help)
     new_cal = (
@@ -384,6 +385,11 @@ def _tables(
         classes = [
             clean_class_name(c) for c in ([classes] if isinstance(classes, str) else classes)
         ]
+        if not classes:  # tables of no class: every MaxN table empty, without a word
+            raise ConfigError(
+                "measure: classes is empty, so nothing would be counted; give None for every "
+                f"class, or names of {store.path}'s classes ({', '.join(known) or '-'})"
+            )
         unknown = [c for c in classes if c not in known]
         if unknown:
             raise ConfigError(

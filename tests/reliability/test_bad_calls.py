@@ -429,3 +429,27 @@ def test_a_format_and_path_given_in_the_wrong_order_are_named(clip, tmp_path, ca
             ecoseg.formats.import_annotations("mot", str(gt), clip.video, tmp_path / "t.zarr")
     assert_names(exc, f"unknown format {str(gt)!r}", "'mot', given for the path", "swapped")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "index, hint",
+    [(slice(2, 4), "video.frames(2, 4)"), (slice(None, 6, 2), "video.frames(0, 6, 2)")],
+)
+def test_a_slice_of_a_video_names_its_frames_call(clip, index, hint):
+    # it said only "frame index must be a whole frame number, got slice(2, 4, None)"
+    with ecoseg.open_video(clip.video) as video, pytest.raises(TypeError) as exc:
+        video[index]
+    assert_names(exc, "a range of frames is " + hint)
+
+
+@pytest.mark.parametrize("call", ["create", "add_objects"])
+def test_one_object_given_for_the_list_is_named(tmp_path, call):
+    # the tuple's items were read as entries: "object entry 7 is not a dict or (id, class, ...)"
+    one = (7, "wrasse", "prompt")
+    with pytest.raises(StoreError) as exc:
+        if call == "create":
+            MaskStore.create(tmp_path / "m.zarr", height=8, width=8, objects=one)
+        else:
+            with MaskStore.create(tmp_path / "m.zarr", height=8, width=8) as store:
+                store.add_objects(one)
+    assert_names(exc, "got one entry (7, 'wrasse', 'prompt')", "give [(7, 'wrasse', 'prompt')]")
