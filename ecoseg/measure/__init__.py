@@ -518,11 +518,18 @@ def observed_frames(
 
 
 def _check_formats(formats) -> tuple[str, ...]:
-    formats = (formats,) if isinstance(formats, str) else tuple(formats)
-    for f in formats:
-        if f not in _FORMATS:
+    """The table formats asked for, as written in file names: ``"CSV"`` and ``".csv"`` are
+    ``"csv"``; none at all is refused (only ``tables.json`` was written, without a word)."""
+    given = (formats,) if isinstance(formats, str) else tuple(formats)
+    if not given:
+        raise ConfigError(
+            f"measure: formats is empty, so no table file would be written; give one or both "
+            f"of {', '.join(_FORMATS)}"
+        )
+    for f in given:
+        if not isinstance(f, str) or f.lower().removeprefix(".") not in _FORMATS:
             raise ConfigError(f"unknown table format {f!r} (use {', '.join(_FORMATS)})")
-    return formats
+    return tuple(dict.fromkeys(f.lower().removeprefix(".") for f in given))
 
 
 def _targets(out, formats, overwrite) -> list[Path]:

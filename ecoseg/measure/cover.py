@@ -88,8 +88,7 @@ def roi_mask(roi, shape: tuple[int, int]) -> np.ndarray | None:
             )
         if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 3:
             raise ConfigError(
-                f"roi polygon needs >= 3 (x, y) vertices, got {short_repr(roi)} "
-                f"(shape {pts.shape})"
+                f"roi polygon needs >= 3 (x, y) vertices, got {short_repr(roi)} (shape {pts.shape})"
             )
         if not np.isfinite(pts).all():
             raise ConfigError("roi polygon has non-finite vertices")

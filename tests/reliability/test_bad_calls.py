@@ -31,6 +31,7 @@ pytestmark = pytest.mark.bad_input
         ({"frames": slice(0, 3)}, ["frames", "slice(0, 3, None)"]),  # a TypeError from numpy
         ({"chunk_frames": -1}, ["chunk_frames", "positive integer", "-1"]),  # read no frame
         ({"chunk_frames": 2.5}, ["chunk_frames", "got 2.5"]),  # was read 2 at a time
+        ({"chunk_frames": 0}, ["chunk_frames", "got 0"]),  # was the default, without a word
     ],
 )
 def test_evaluate_names_a_bad_option(clip, options, culprits):
@@ -78,7 +79,7 @@ def test_segment_without_out_says_out(clip, tmp_path):
     assert_names(exc, "pass out=PATH")
 
 
-@pytest.mark.parametrize("chunk_frames", [-1, 2.5, True])
+@pytest.mark.parametrize("chunk_frames", [-1, 2.5, True, 0])  # 0: the default, without a word
 def test_measure_names_a_bad_chunk_frames(clip, chunk_frames):
     # 2.5 was read 2 frames at a time, without a word
     with pytest.raises(ConfigError) as exc:

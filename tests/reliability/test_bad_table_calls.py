@@ -142,3 +142,17 @@ def test_measure_names_a_roi_that_is_no_polygon(clip, roi, culprits):
     with pytest.raises(ConfigError) as exc:
         ecoseg.measure(clip.truth, roi=roi)
     assert_names(exc, "roi", *culprits)
+
+
+def test_measure_refuses_an_empty_list_of_formats(clip, tmp_path):
+    # only tables.json was written, without a word
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.measure(clip.truth, tmp_path / "t", formats=[])
+    assert_names(exc, "measure: formats is empty", "parquet, csv")
+    assert not (tmp_path / "t").exists()
+
+
+def test_measure_takes_a_format_in_capitals_or_with_its_dot(clip, tmp_path):
+    # "unknown table format 'CSV' (use parquet, csv)"
+    ecoseg.measure(clip.truth, tmp_path / "t", formats=["CSV", ".parquet"])
+    assert sorted(p.suffix for p in (tmp_path / "t").glob("maxn.*")) == [".csv", ".parquet"]
