@@ -392,8 +392,11 @@ def _tables(
             )
         unknown = [c for c in classes if c not in known]
         if unknown:
+            loose = {_loose(k): k for k in known}  # 'Wrasse', 'sea star' for 'sea_star'
+            meant = loose.get(_loose(unknown[0]))
             raise ConfigError(
                 f"unknown class {unknown[0]!r} in {store.path} (known: {', '.join(known) or '-'})"
+                + (f"; did you mean {meant!r}?" if meant else "")
             )
     shape = (store.height, store.width)
     # the ROI as its runs of pixels a row (a polygon's: 50 KB at 4K, its mask 8 MB)
@@ -515,6 +518,11 @@ def observed_frames(
             "entry or the masks"
         )
     return frames
+
+
+def _loose(name: str) -> str:
+    """A class name as typed loosely: any case, ``_`` or ``-`` for a space."""
+    return " ".join(name.casefold().replace("_", " ").replace("-", " ").split())
 
 
 def _check_formats(formats) -> tuple[str, ...]:

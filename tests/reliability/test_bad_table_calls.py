@@ -156,3 +156,11 @@ def test_measure_takes_a_format_in_capitals_or_with_its_dot(clip, tmp_path):
     # "unknown table format 'CSV' (use parquet, csv)"
     ecoseg.measure(clip.truth, tmp_path / "t", formats=["CSV", ".parquet"])
     assert sorted(p.suffix for p in (tmp_path / "t").glob("maxn.*")) == [".csv", ".parquet"]
+
+
+@pytest.mark.parametrize("typed, meant", [("Wrasse", "wrasse"), ("sea star", "sea_star")])
+def test_measure_names_the_class_a_loosely_typed_one_means(clip, typed, meant):
+    # it listed the known classes, leaving the user to spot the capital or the underscore
+    with pytest.raises(ConfigError) as exc:
+        ecoseg.measure(clip.truth, classes=[typed])
+    assert_names(exc, f"unknown class {typed!r}", f"did you mean {meant!r}?")
