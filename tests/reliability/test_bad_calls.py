@@ -454,3 +454,10 @@ def test_one_object_given_for_the_list_is_named(tmp_path, call):
             with MaskStore.create(tmp_path / "m.zarr", height=8, width=8) as store:
                 store.add_objects(one)
     assert_names(exc, "got one entry (7, 'wrasse', 'prompt')", "give [(7, 'wrasse', 'prompt')]")
+
+
+def test_an_image_size_of_numpy_is_taken():
+    # np.int64(64) from a table of settings: "image_size (--image-size) must be a multiple of
+    # 32 from 64 to 4096 (e.g. 256, 512, 1024), got np.int64(64)"
+    model = ecoseg.sam2.build("sam2.1-tiny", pretrained=False, image_size=np.int64(64))
+    assert model.image_size == 64 and type(model.image_size) is int
