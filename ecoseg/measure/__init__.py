@@ -314,7 +314,7 @@ def measure(
     """
     from ecoseg.store import check_finished, opened_store
 
-    formats = _check_formats(formats)
+    formats = _check_formats(formats, out)
     overwrite = check_switch(overwrite, "measure: overwrite")  # "no" is true to `if`
     # "none": in pixels, the store's calibration cleared (False: the store's own, kept); a
     # wrong one is said first, before tables that exist (--overwrite would not help)
@@ -525,11 +525,12 @@ def _loose(name: str) -> str:
     return " ".join(name.casefold().replace("_", " ").replace("-", " ").split())
 
 
-def _check_formats(formats) -> tuple[str, ...]:
+def _check_formats(formats, out) -> tuple[str, ...]:
     """The table formats asked for, as written in file names: ``"CSV"`` and ``".csv"`` are
-    ``"csv"``; none at all is refused (only ``tables.json`` was written, without a word)."""
+    ``"csv"``; none at all for an ``out`` folder is refused (only ``tables.json`` was written
+    there, without a word)."""
     given = (formats,) if isinstance(formats, str) else tuple(formats)
-    if not given:
+    if not given and out is not None:
         raise ConfigError(
             f"measure: formats is empty, so no table file would be written; give one or both "
             f"of {', '.join(_FORMATS)}"
