@@ -14,6 +14,7 @@ __all__ = [
     "as_int",
     "check_field_kinds",
     "check_path_arg",
+    "check_switch",
     "few_items",
     "field_values",
     "frame_range",
@@ -260,6 +261,25 @@ def check_path_arg(value, name: str, what: str, *, hint: str = "") -> None:
     """
     if not isinstance(value, str | os.PathLike):
         raise TypeError(f"{name} must be {what}, got {short_repr(value)}{hint}")
+
+
+def check_switch(value, name: str) -> bool:
+    """``value`` as a bool when it is one (``True``, ``np.True_``), else a TypeError naming
+    ``name``: text such as ``"no"`` or ``"False"`` is true to ``if``, so ``overwrite="no"``
+    replaced an existing output and ``resume="no"`` resumed.
+
+    Examples
+    --------
+    >>> check_switch(np.False_, "overwrite")
+    False
+    >>> check_switch("no", "overwrite")
+    Traceback (most recent call last):
+    ...
+    TypeError: overwrite must be True or False, got 'no'
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {short_repr(value)}")
+    return bool(value)
 
 
 def check_field_kinds(settings, what: str, *, error: type[Exception] = ValueError) -> None:

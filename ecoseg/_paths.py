@@ -121,7 +121,17 @@ def check_overwrite(
     >>> check_overwrite(folder, overwrite=False)
     Traceback (most recent call last):
     ecoseg.errors.ConfigError: ...: already exists; pass overwrite=True (--overwrite) to replace it
+    >>> check_overwrite(folder, overwrite="no")  # text is true to `if`: it replaced the output
+    Traceback (most recent call last):
+    TypeError: overwrite must be True or False, got 'no'
     """
+    # a bool or numpy's (without importing numpy here), in the words of _checks.check_switch
+    numpy_bool = (
+        str(getattr(overwrite, "dtype", "")) == "bool" and getattr(overwrite, "shape", 1) == ()
+    )
+    if not (isinstance(overwrite, bool) or numpy_bool):
+        got = repr(overwrite) if len(repr(overwrite)) <= 60 else f"<{type(overwrite).__name__}>"
+        raise TypeError(f"overwrite must be True or False, got {got}")
     if overwrite:
         return
     if exists is None:

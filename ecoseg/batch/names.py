@@ -65,6 +65,9 @@ def check_names(videos: Sequence[str]) -> list[str]:
     >>> check_names(["field/site-a/GX010001.MP4", "field/site-b/GX010001.MP4", "x/T1.mp4"])
     ['site-a__GX010001', 'site-b__GX010001', 'T1']
     """
+    if isinstance(videos, str | bytes | os.PathLike):  # "T1.mp4" was the videos 'T', '1', ...
+        given = repr(os.fspath(videos))
+        raise ConfigError(f"videos must be a list of videos, got {given} (videos=[{given}])")
     stems = []
     for video in videos:
         name = plain_name(video_name(video))

@@ -8,8 +8,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from ecoseg._checks import few_items, short_repr
 from ecoseg.batch.urls import local_path, redact_text
-from ecoseg.errors import EcosegError
+from ecoseg.errors import ConfigError, EcosegError
 
 __all__ = ["SCORE_COLUMNS", "campaign_scores", "find_truths"]
 
@@ -76,6 +77,11 @@ def campaign_scores(
         store whose run did not finish but holds every frame of the truth, its ``note``
         saying so in ``measure``'s words.
 
+    Raises
+    ------
+    ConfigError
+        ``stores`` or ``truths`` is no dict (a list, a path), or no video has both.
+
     Examples
     --------
     >>> import ecoseg, tempfile
@@ -89,7 +95,18 @@ def campaign_scores(
 
     from ecoseg.metrics import evaluate
 
+    for what, given in (("stores", stores), ("truths", truths)):
+        if not isinstance(given, Mapping):  # a list: "list indices must be integers" inside
+            raise ConfigError(
+                f"campaign_scores: {what} must be a dict of video name to {what[:-1]}, got "
+                f"{short_repr(os.fspath(given) if isinstance(given, os.PathLike) else given)}"
+            )
     names = [n for n in stores if n in truths]
+    if not names and stores and truths:  # keys that differ: an empty table, without a word
+        raise ConfigError(
+            f"campaign_scores: no video has both a store and a truth: stores are of "
+            f"{few_items(list(stores), 4)}, truths of {few_items(list(truths), 4)}"
+        )
     rows = []
     for name in tqdm(names, unit="video", desc="scores", disable=not progress):
         row: dict[str, Any] = {"video": name}

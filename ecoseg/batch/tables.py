@@ -154,6 +154,8 @@ def campaign_tables(
         )
     if not isinstance(stores, Mapping):
         stores = {video_name(os.fspath(s).rstrip("/").removesuffix(".zarr")): s for s in stores}
+    if not stores:  # pandas' "No objects to concatenate"
+        raise ConfigError("campaign_tables: no stores given (give at least one store)")
     specs, arrays = [], []
     for name, location in stores.items():
         store = MaskStore.open(location)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ecoseg._checks import short_repr
+from ecoseg._checks import check_switch, short_repr
 from ecoseg._device import resolve_device
 from ecoseg.engine.checks import (
     check_device,
@@ -213,6 +213,18 @@ def segment(
     from ecoseg.prompts import Prompts, load_prompts
 
     check_out_arg(prompts, out)
+    # text is true to `if`: overwrite="no" replaced the store, auto="no" ran discovery
+    resume, overwrite, auto, backward, fast, pretrained = (
+        check_switch(value, name)
+        for name, value in [
+            ("resume", resume),
+            ("overwrite", overwrite),
+            ("auto", auto),
+            ("backward", backward),
+            ("fast", fast),
+            ("pretrained", pretrained),
+        ]
+    )
     if resume and overwrite:
         raise ConfigError(
             "resume=True (--resume) continues the store's run and overwrite=True (--overwrite) "

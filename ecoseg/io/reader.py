@@ -310,8 +310,13 @@ class VideoReader:
         try:
             index = whole_number(index)  # the one rule for a frame number (2.0 from pandas)
         except ValueError:
+            hint = ""
+            if isinstance(index, slice):  # video[2:4]
+                bounds = [0 if index.start is None else index.start, index.stop, index.step]
+                bounds = ", ".join(repr(b) for b in bounds[: 2 + (index.step is not None)])
+                hint = f" (a range of frames is video.frames({bounds}))"
             raise TypeError(
-                f"frame index must be a whole frame number, got {short_repr(index)}"
+                f"frame index must be a whole frame number, got {short_repr(index)}{hint}"
             ) from None
         n = len(self)
         i = index + n if index < 0 else index

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecoseg._checks import check_path_arg
+from ecoseg._checks import check_path_arg, check_switch
 from ecoseg._lazy import make_callable
 from ecoseg._paths import (
     check_out_folder,
@@ -314,7 +314,8 @@ def measure(
     """
     from ecoseg.store import check_finished, opened_store
 
-    formats = _check_formats(formats)
+    formats = _check_formats(formats, out)
+    overwrite = check_switch(overwrite, "measure: overwrite")  # "no" is true to `if`
     # "none": in pixels, the store's calibration cleared (False: the store's own, kept); a
     # wrong one is said first, before tables that exist (--overwrite would not help)
     new_cal = (
@@ -384,10 +385,18 @@ def _tables(
         classes = [
             clean_class_name(c) for c in ([classes] if isinstance(classes, str) else classes)
         ]
+        if not classes:  # tables of no class: every MaxN table empty, without a word
+            raise ConfigError(
+                "measure: classes is empty, so nothing would be counted; give None for every "
+                f"class, or names of {store.path}'s classes ({', '.join(known) or '-'})"
+            )
         unknown = [c for c in classes if c not in known]
         if unknown:
+            loose = {_loose(k): k for k in known}  # 'Wrasse', 'sea star' for 'sea_star'
+            meant = loose.get(_loose(unknown[0]))
             raise ConfigError(
                 f"unknown class {unknown[0]!r} in {store.path} (known: {', '.join(known) or '-'})"
+                + (f"; did you mean {meant!r}?" if meant else "")
             )
     shape = (store.height, store.width)
     # the ROI as its runs of pixels a row (a polygon's: 50 KB at 4K, its mask 8 MB)
@@ -511,12 +520,25 @@ def observed_frames(
     return frames
 
 
-def _check_formats(formats) -> tuple[str, ...]:
-    formats = (formats,) if isinstance(formats, str) else tuple(formats)
-    for f in formats:
-        if f not in _FORMATS:
+def _loose(name: str) -> str:
+    """A class name as typed loosely: any case, ``_`` or ``-`` for a space."""
+    return " ".join(name.casefold().replace("_", " ").replace("-", " ").split())
+
+
+def _check_formats(formats, out) -> tuple[str, ...]:
+    """The table formats asked for, as written in file names: ``"CSV"`` and ``".csv"`` are
+    ``"csv"``; none at all for an ``out`` folder is refused (only ``tables.json`` was written
+    there, without a word)."""
+    given = (formats,) if isinstance(formats, str) else tuple(formats)
+    if not given and out is not None:
+        raise ConfigError(
+            f"measure: formats is empty, so no table file would be written; give one or both "
+            f"of {', '.join(_FORMATS)}"
+        )
+    for f in given:
+        if not isinstance(f, str) or f.lower().removeprefix(".") not in _FORMATS:
             raise ConfigError(f"unknown table format {f!r} (use {', '.join(_FORMATS)})")
-    return formats
+    return tuple(dict.fromkeys(f.lower().removeprefix(".") for f in given))
 
 
 def _targets(out, formats, overwrite) -> list[Path]:

@@ -34,12 +34,36 @@ __all__ = [
     "looked_for_any",
     "looked_for_classes",
     "maxn_table",
+    "require_columns",
     "table_frames",
     "warn_case_clashes",
 ]
 
 COUNT_UNITS = {"frame": "index", "time_s": "s", "class": "", "count": "individuals"}
 MAXN_UNITS = {"class": "", "maxn": "individuals", "frame": "index", "time_s": "s"}
+
+
+def require_columns(table, columns: Iterable[str], where: str, hint: str = "") -> None:
+    """Refuse a ``table`` that is no DataFrame or lacks any of ``columns``, in one line naming
+    ``where`` (the function and its argument), the missing and the present columns: pandas
+    said only ``KeyError: 'count'``, and a regions table given for counts said no more.
+
+    Examples
+    --------
+    >>> require_columns(pd.DataFrame({"class": ["a"], "count": [1]}), ["class"], "maxn_table")
+    >>> require_columns(pd.DataFrame({"class": ["a"]}), ["frame", "count"], "maxn_table: counts")
+    Traceback (most recent call last):
+    ...
+    ValueError: maxn_table: counts lacks column(s) ['frame', 'count'] (it has: class)
+    """
+    if not isinstance(table, pd.DataFrame):
+        from ecoseg._checks import short_repr
+
+        raise TypeError(f"{where} must be a pandas DataFrame, got {short_repr(table)}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        has = ", ".join(map(str, table.columns)) or "no columns"
+        raise ValueError(f"{where} lacks column(s) {missing} (it has: {has}){hint}")
 
 
 def class_order(known: Iterable[str], present: Iterable[str] = ()) -> list[str]:
@@ -175,6 +199,7 @@ def counts_table(
     >>> counts_table(reg, [0.0, 0.1, 0.2], ["wrasse"], frames=[0, 2])["count"].tolist()
     [1, 0]
     """
+    require_columns(regions, ["frame", "object_id"], "counts_table: regions")
     times = np.asarray(times, dtype=np.float64)
     n = len(times)
     cls_col = (
@@ -253,6 +278,12 @@ def maxn_table(counts: pd.DataFrame) -> pd.DataFrame:
     >>> maxn_table(c)[["class", "maxn", "time_s"]].to_dict("records")
     [{'class': 'a', 'maxn': 3, 'time_s': 0.5}, {'class': 'b', 'maxn': 0, 'time_s': nan}]
     """
+    require_columns(
+        counts,
+        ["frame", "time_s", "class", "count"],
+        "maxn_table: counts",
+        "; give a counts table: counts_table(regions, times), or ecoseg.measure(store)['counts']",
+    )
     order = list(dict.fromkeys(counts["class"].astype(str).tolist()))
     c = counts.sort_values(["frame"], kind="stable")
     rows = []

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ecoseg._checks import number_text, short_repr
 from ecoseg.errors import ConfigError
-from ecoseg.measure.counts import table_frames
+from ecoseg.measure.counts import require_columns, table_frames
 
 __all__ = ["COVER_UNITS", "check_polygon", "class_cover", "cover_table", "roi_mask"]
 
@@ -79,8 +80,16 @@ def roi_mask(roi, shape: tuple[int, int]) -> np.ndarray | None:
             pts = np.asarray(roi, dtype=np.float64)
         except (TypeError, ValueError):
             raise ConfigError(f"roi {roi!r} is neither a mask nor (x, y) vertices") from None
+        if pts.shape == (4,):  # a box, as a prompt's box is written
+            x0, y0, x1, y1 = (number_text(v) for v in pts)
+            raise ConfigError(
+                f"roi {short_repr(roi)} is 4 numbers, not (x, y) vertices; a box [x0, y0, x1, "
+                f"y1] is the polygon [({x0}, {y0}), ({x1}, {y0}), ({x1}, {y1}), ({x0}, {y1})]"
+            )
         if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 3:
-            raise ConfigError(f"roi polygon needs >= 3 (x, y) vertices, got shape {pts.shape}")
+            raise ConfigError(
+                f"roi polygon needs >= 3 (x, y) vertices, got {short_repr(roi)} (shape {pts.shape})"
+            )
         if not np.isfinite(pts).all():
             raise ConfigError("roi polygon has non-finite vertices")
         check_polygon(pts)
@@ -88,6 +97,16 @@ def roi_mask(roi, shape: tuple[int, int]) -> np.ndarray | None:
     if not mask.any():
         raise ConfigError("roi is empty (covers no pixel centre of the frame)")
     return mask
+
+
+def _positive(x) -> bool:
+    """``x`` is a finite number above 0 (numpy's too; not text, not a bool)."""
+    return (
+        isinstance(x, int | float | np.integer | np.floating)
+        and not isinstance(x, bool)
+        and math.isfinite(x)
+        and x > 0
+    )
 
 
 #: Pixel centres tested against a polygon at a time (their coordinates: 4 MB).
@@ -305,10 +324,15 @@ def cover_table(
     >>> cover_table(reg, [0.0], frame_area_px=100)["cover_fraction"].tolist()
     [0.2]
     """
+    require_columns(regions, ["frame", "class", area_column], "cover_table: regions")
     times = np.asarray(times, dtype=np.float64)
     n = len(times)
-    if frame_area_px <= 0:
-        raise ValueError(f"frame_area_px must be positive, got {frame_area_px}")
+    if not _positive(frame_area_px):
+        raise ValueError(f"cover_table: frame_area_px must be positive, got {frame_area_px!r}")
+    if mm_per_px is not None and not _positive(mm_per_px):  # -1 gave positive areas, NaN none
+        raise ValueError(
+            f"cover_table: mm_per_px must be a positive number or None, got {mm_per_px!r}"
+        )
     cls_col = regions["class"].astype(str).to_numpy()
     if classes is None:
         classes = sorted(set(cls_col.tolist()))

@@ -149,8 +149,8 @@ def read_step(store, chunk_frames: int | None = None) -> int:
     from ecoseg._checks import positive_int
     from ecoseg.errors import ConfigError
 
-    if chunk_frames:
-        # 2.5 was read 2 at a time, -1 was numpy's ValueError
+    if chunk_frames is not None:
+        # 2.5 was read 2 at a time, -1 was numpy's ValueError, 0 the default without a word
         return positive_int(chunk_frames, "chunk_frames", where="measure", error=ConfigError)
     chunk = max(1, int(store.chunk_frames))
     frame = max(1, store.height * store.width * 4)  # uint32 labels

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ecoseg._checks import check_path_arg
 from ecoseg._hashing import sha256_file
 from ecoseg._warn import warn
 from ecoseg.errors import ClassNameWarning, ConfigError
@@ -83,6 +84,10 @@ _NA_STRINGS = (
 )  # fmt: skip
 
 
+#: The files a table is read from (:func:`read_table`).
+_SUFFIXES = (".parquet", ".csv")
+
+
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a table written by :func:`ecoseg.measure` (Parquet or CSV) with its ``attrs``.
 
@@ -116,7 +121,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     Raises
     ------
     ConfigError
-        The file does not exist.
+        The file does not exist, or is a folder or no ``.parquet`` or ``.csv`` file.
+    TypeError
+        ``path`` is no path.
 
     Examples
     --------
@@ -127,10 +134,30 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     >>> read_table(f"{out}/tracks.csv").attrs["units"]["duration_s"]
     's'
     """
+    check_path_arg(path, "read_table: path", "a table file (.parquet or .csv)")
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"{path}: no such table")
-    if path.suffix == ".parquet":
+        there = [
+            f"{path.name}{x}" for x in _SUFFIXES if (path.parent / f"{path.name}{x}").is_file()
+        ]
+        raise ConfigError(
+            f"{path}: no such table" + (f" (did you mean {there[0]}?)" if there else "")
+        )
+    if path.is_dir():  # IsADirectoryError from pandas
+        store = (path / "zarr.json").is_file()
+        raise ConfigError(
+            f"{path}: is a folder, not a table file (.parquet or .csv); "
+            + (
+                "a mask store: ecoseg.measure(store) gives its tables"
+                if store
+                else "ecoseg.measure.tables.read_table_folder(folder) reads the tables of a folder"
+            )
+        )
+    if path.suffix.lower() not in _SUFFIXES:  # a video: a UnicodeDecodeError from pandas
+        raise ConfigError(
+            f"{path}: not a table file (.parquet or .csv, as ecoseg measure writes them)"
+        )
+    if path.suffix.lower() == ".parquet":
         df = pd.read_parquet(path, engine="pyarrow")
         return one_spelling(df, path.stem, path, counts=_counts_beside(df, path))
     header = pd.read_csv(path, nrows=0).columns

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ecoseg.measure.counts import require_columns
+
 __all__ = ["MOTION_COLUMNS", "TRACK_UNITS", "TRACK_MM_COLUMNS", "track_table"]
 
 #: Pixel-unit columns of the tracks table and their units.
@@ -100,9 +102,7 @@ def track_table(regions: pd.DataFrame, *, calibration=None, survey: bool = False
     from ecoseg.measure.calibration import as_calibration
 
     need = ("object_id", "frame", "time_s", "centroid_x_px", "centroid_y_px", "area_px")
-    missing = [c for c in need if c not in regions.columns]
-    if missing:
-        raise ValueError(f"regions table lacks column(s) {missing}")
+    require_columns(regions, need, "track_table: regions")
     if calibration is None:
         calibration = regions.attrs.get("calibration")
     cal = as_calibration(calibration)

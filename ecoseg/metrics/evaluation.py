@@ -231,7 +231,8 @@ def _evaluate(
     why = _unfinished(pred) if pred.n_frames < n else ""  # a killed run: not scored
     if (mismatch := frames_note(pred, truth, why)) is not None:
         raise StoreError(mismatch)
-    step = chunk_frames or truth.chunk_frames  # -1 read no frame: a perfect match scored 0
+    # -1 read no frame: a perfect match scored 0; 0 was the default without a word
+    step = truth.chunk_frames if chunk_frames is None else chunk_frames
     step = positive_int(step, "chunk_frames", where="evaluate", error=ConfigError)
     bound_pix = bound_pixels(shape, bound_th)
     # the frames the truth annotates (a CVAT task of every N-th frame: only those); frames

@@ -38,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 
 from ecoseg.errors import ConfigError
@@ -380,7 +381,8 @@ def check_image_size(
     ...
     ecoseg.errors.ConfigError: ... must be a multiple of 8 from 16 to 64 (e.g. 16, 32), got 20
     """
-    ok = isinstance(size, int) and not isinstance(size, bool)
+    # numpy's integers too (np.int64(512) from a table of settings)
+    ok = isinstance(size, numbers.Integral) and not isinstance(size, bool)
     if ok and size > maximum:
         raise ConfigError(
             f"image_size (--image-size) must be at most {maximum} (4x {model}'s native "

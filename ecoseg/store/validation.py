@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoseg._checks import short_repr
 from ecoseg._store_video import find_video
 from ecoseg._version import __version__
 from ecoseg.errors import CalibrationError, StoreError
@@ -240,6 +241,12 @@ def parse_objects(objects: Iterable, known: set[int], where: str) -> list[Object
     """
     if isinstance(objects, Mapping) or isinstance(objects, str | bytes):
         raise StoreError(f"{where}: objects must be a list of dicts or (id, class, source) tuples")
+    if isinstance(objects, tuple) and objects and isinstance(objects[0], int | np.integer):
+        # one (id, class, source) for the list: its id was named as an entry that is none
+        raise StoreError(
+            f"{where}: objects must be a list of dicts or (id, class, source) tuples, got one "
+            f"entry {short_repr(objects)}: give [{short_repr(objects)}]"
+        )
     known = set(known)
     out = []
     for entry in objects:

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.bad_input
         ({"frames": slice(0, 3)}, ["frames", "slice(0, 3, None)"]),  # a TypeError from numpy
         ({"chunk_frames": -1}, ["chunk_frames", "positive integer", "-1"]),  # read no frame
         ({"chunk_frames": 2.5}, ["chunk_frames", "got 2.5"]),  # was read 2 at a time
+        ({"chunk_frames": 0}, ["chunk_frames", "got 0"]),  # was the default, without a word
     ],
 )
 def test_evaluate_names_a_bad_option(clip, options, culprits):
@@ -78,7 +79,7 @@ def test_segment_without_out_says_out(clip, tmp_path):
     assert_names(exc, "pass out=PATH")
 
 
-@pytest.mark.parametrize("chunk_frames", [-1, 2.5, True])
+@pytest.mark.parametrize("chunk_frames", [-1, 2.5, True, 0])  # 0: the default, without a word
 def test_measure_names_a_bad_chunk_frames(clip, chunk_frames):
     # 2.5 was read 2 frames at a time, without a word
     with pytest.raises(ConfigError) as exc:
@@ -429,3 +430,34 @@ def test_a_format_and_path_given_in_the_wrong_order_are_named(clip, tmp_path, ca
             ecoseg.formats.import_annotations("mot", str(gt), clip.video, tmp_path / "t.zarr")
     assert_names(exc, f"unknown format {str(gt)!r}", "'mot', given for the path", "swapped")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "index, hint",
+    [(slice(2, 4), "video.frames(2, 4)"), (slice(None, 6, 2), "video.frames(0, 6, 2)")],
+)
+def test_a_slice_of_a_video_names_its_frames_call(clip, index, hint):
+    # it said only "frame index must be a whole frame number, got slice(2, 4, None)"
+    with ecoseg.open_video(clip.video) as video, pytest.raises(TypeError) as exc:
+        video[index]
+    assert_names(exc, "a range of frames is " + hint)
+
+
+@pytest.mark.parametrize("call", ["create", "add_objects"])
+def test_one_object_given_for_the_list_is_named(tmp_path, call):
+    # the tuple's items were read as entries: "object entry 7 is not a dict or (id, class, ...)"
+    one = (7, "wrasse", "prompt")
+    with pytest.raises(StoreError) as exc:
+        if call == "create":
+            MaskStore.create(tmp_path / "m.zarr", height=8, width=8, objects=one)
+        else:
+            with MaskStore.create(tmp_path / "m.zarr", height=8, width=8) as store:
+                store.add_objects(one)
+    assert_names(exc, "got one entry (7, 'wrasse', 'prompt')", "give [(7, 'wrasse', 'prompt')]")
+
+
+def test_an_image_size_of_numpy_is_taken():
+    # np.int64(64) from a table of settings: "image_size (--image-size) must be a multiple of
+    # 32 from 64 to 4096 (e.g. 256, 512, 1024), got np.int64(64)"
+    model = ecoseg.sam2.build("sam2.1-tiny", pretrained=False, image_size=np.int64(64))
+    assert model.image_size == 64 and type(model.image_size) is int
