@@ -226,7 +226,11 @@ def _add_evaluate(sub):
 
 def _run_evaluate(args) -> int:
     from ecoseg.metrics import evaluate, is_png_folder
+    from ecoseg.metrics.truth import check_truth
+    from ecoseg.store import check_opens
 
+    check_opens(args.store)  # the inputs before the output: a missing store is named before
+    check_truth(args.truth)  # an --out file that exists
     check_out_file(args.out, args.overwrite, suffix=".json", what="the metrics are a JSON file")
     if args.out:  # not into a store it reads (its zarr.json), nor into a DAVIS truth folder
         check_outside_store(args.out, args.store)

@@ -282,6 +282,9 @@ def test_study_check_refuses_an_output_that_is_a_file(tmp_path, capsys):
 
 def test_evaluate_out_inside_a_png_truth_folder_names_it_a_png_folder(tmp_path, capsys):
     """Old: the DAVIS folder of PNG masks was called 'the mask store'."""
+    from ecoseg.store import MaskStore
+
+    MaskStore.create(tmp_path / "p.zarr", height=2, width=2).close()  # there: said first
     truth = tmp_path / "truth"
     truth.mkdir()
     (truth / "00000.png").write_bytes(b"")
@@ -497,7 +500,13 @@ def test_evaluate_out_that_is_a_folder_names_the_option_as_the_other_output_chec
     tmp_path, capsys
 ):
     """Said '(-o)' where every other output check says '(--out)'."""
-    assert main(["evaluate", "p.zarr", "--truth", "t.zarr", "-o", str(tmp_path)]) == 2
+    from ecoseg.store import MaskStore
+
+    stores = [tmp_path / "p.zarr", tmp_path / "t.zarr"]  # there: a missing one is said first
+    for store in stores:
+        MaskStore.create(store, height=2, width=2).close()
+    p, t = map(str, stores)
+    assert main(["evaluate", p, "--truth", t, "-o", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.strip().endswith(": is a folder; give a file name (--out)"), err
 

@@ -611,7 +611,7 @@ def _segment_concepts(
     from ecoseg.store import check_no_writer
 
     check_no_writer(out)
-    if resume and _exists(out):  # before SAM 3 loads: a changed setting, or nothing to do
+    if resume:  # before SAM 3 loads: a changed setting, or nothing to do (a kept store's)
         from ecoseg.sam3.config import get_config
 
         size = get_config(model, image_size).image_size

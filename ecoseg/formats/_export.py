@@ -134,15 +134,17 @@ def export(
             f"{text}: names a folder, but a {module.NAME} export is one file: name the file "
             f"({text.rstrip('/' + os.sep) or '.'}/masks{module.SUFFIX})"
         )
-    # first: an output folder a killed export left aside is put back, and then checked as
-    # any output is (replaced only with overwrite)
-    remove_stale_partials(Path(path).resolve())
-    _check_replaceable(Path(path), folder=module.NAME == "davis")  # first: overwrite would
-    check_outside_store(path, store, error=FormatError)  # not help there: its zarr.json, a
-    check_out_suffix(path, module.SUFFIX, _WHAT[module.SUFFIX] % module.NAME, error=FormatError)
-    out = check_output(path, overwrite)  # zip store, davis -o x.json
-    labels = _mot_labels(module, mot_layout, out, overwrite)
-    with opened_store(store) as st:  # one opened from a path is closed again
+    # the store before the output (a missing store is named before an output that exists);
+    # one opened from a path is closed again
+    with opened_store(store) as st:
+        # first: an output folder a killed export left aside is put back, and then checked as
+        # any output is (replaced only with overwrite)
+        remove_stale_partials(Path(path).resolve())
+        _check_replaceable(Path(path), folder=module.NAME == "davis")  # first: overwrite would
+        check_outside_store(path, store, error=FormatError)  # not help there: its zarr.json, a
+        check_out_suffix(path, module.SUFFIX, _WHAT[module.SUFFIX] % module.NAME, error=FormatError)
+        out = check_output(path, overwrite)  # zip store, davis -o x.json
+        labels = _mot_labels(module, mot_layout, out, overwrite)
         head = store_head(st)  # no masks yet: read frame by frame while they are written
         options = _viame_options(st, polygons) if module.NAME == "viame" else {}
         if labels is not None:

@@ -65,6 +65,7 @@ SPEC_FORMS = (
 
 # a number (as float() reads it) and a unit after it: a letter or a slash, then anything
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")  # 2,5: a decimal comma, as many locales write it
+_THOUSANDS = re.compile(r"(?<![\d.])[1-9]\d{0,2},\d{3}(?![\d.])")  # 1,000: or a thousands comma
 _NUMBER_UNIT = re.compile(
     r"([-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|inf(?:inity)?|nan))\s*((?:[^\W\d_]|/).*)",
     re.IGNORECASE,
@@ -485,19 +486,28 @@ def _scale(text: str) -> float:
 
 
 def _decimal_comma_hint(text: str) -> str:
-    """`` (a decimal comma? write 2.5)`` for a refused spec that is a number written with a
+    """`` (a decimal comma: write 2.5)`` for a refused spec that is a number written with a
     decimal comma (``2,5``, ``0,25 mm/px``: one comma between digits, and no ``:``, so not
-    the numbers of a ``scale-bar:``/``lasers:`` spec), else ``""``.
+    the numbers of a ``scale-bar:``/``lasers:`` spec), else ``""``. A comma before three
+    digits (``1,000``) may as well separate thousands: both readings are given, where the
+    thousands one is a plausible scale (``12,500`` is no 12500 mm/px).
 
     Examples
     --------
     >>> _decimal_comma_hint("0,25 mm/px"), _decimal_comma_hint("2,5,3")
-    (' (a decimal comma? write 0.25 mm/px)', '')
+    (' (a decimal comma: write 0.25 mm/px)', '')
+    >>> _decimal_comma_hint("1,000")
+    ' (a thousands separator or a decimal comma: write 1000 or 1.000)'
+    >>> _decimal_comma_hint("12,500")
+    ' (a decimal comma: write 12.500)'
     """
     dotted = _DECIMAL_COMMA.sub(".", text)
     if text.count(",") != 1 or dotted == text or _scale_or_none(dotted) is None:
         return ""
-    return f" (a decimal comma? write {dotted})"
+    joined = _DECIMAL_COMMA.sub("", text)
+    if _THOUSANDS.search(text) and (_scale_or_none(joined) or math.inf) <= MAX_MM_PER_PX:
+        return f" (a thousands separator or a decimal comma: write {joined} or {dotted})"
+    return f" (a decimal comma: write {dotted})"
 
 
 def _scale_or_none(text: str) -> float | None:

@@ -54,13 +54,12 @@ def check_truth(truth: Any) -> None:
     if not isinstance(truth, str | Path) or is_png_folder(truth):
         return
     from ecoseg.errors import StoreError
-    from ecoseg.store import Location, opened_store
+    from ecoseg.store import Location, check_opens
 
     if Path(truth).is_dir() and not (Path(truth) / "zarr.json").exists():
         inside = Location(truth).stores_inside_note()  # `synth -o clip`'s folder
         raise StoreError(f"{truth}: is neither a mask store nor a folder of PNG masks{inside}")
-    with opened_store(truth):
-        pass
+    check_opens(truth)
 
 
 def truth_from_pngs(folder: Any, pred: Any, out: Any, *, void: VoidPixels | None = None) -> Any:

@@ -205,7 +205,8 @@ def check_settings(job: Job) -> None:
     neither in the cache nor at the given path, a SAM 3 checkpoint without its vocabulary, what
     a photo survey cannot use, a network setting for the motion tracker. In the words
     :func:`ecoseg.segment` refuses them with, which also checks the model before it reads the
-    video. :func:`check_job` (the widget, before *Track*) and :func:`run_job` ask here.
+    video. :func:`check_job` (the widget, before *Track*) and :func:`run_job` (unless the
+    job was checked so) ask here.
 
     Raises
     ------
@@ -388,32 +389,33 @@ def _survey_results(job: Job) -> Iterator[Any]:
     makes them (:func:`ecoseg.engine.concepts.survey_results`): once ``job.cancel`` is set
     the engine stops before the next photograph, and the one searched meanwhile is kept, as
     a cancelled ``segment`` keeps it in its store."""
-    from ecoseg.engine.concepts import check_survey, list_images, survey_predictor, survey_results
+    from ecoseg.engine.concepts import list_images, survey_predictor, survey_results
 
     require_concepts(job.model, job.concepts, "type a name in Find")
-    threshold = check_survey(
-        job.video, job.concepts, detect_every=job.detect_every, fast=job.fast, fps=job.fps,
-        params=job.params,
-    )  # fmt: skip
+    # what a survey cannot use, its score_threshold too: refused by check_settings (check_survey)
+    threshold = (job.params or {}).get("score_threshold")
     predictor = survey_predictor(
         job.model,
         job.checkpoint,
         pretrained=job.pretrained,
         image_size=job.image_size,
         device=job.device,
-        score_threshold=0.5 if threshold is None else threshold,
+        score_threshold=0.5 if threshold is None else float(threshold),
     )[0]
     files = list_images(job.video)
     names = [c.name for c in job.concepts]
     return survey_results(predictor, files, names, job.objects, cancel=job.cancel)
 
 
-def run_job(job: Job) -> Iterator[FrameUpdate]:
+def run_job(job: Job, *, checked: bool = False) -> Iterator[FrameUpdate]:
     """Run a job, yielding the masks of every frame from ``job.start`` as they are made.
 
     Parameters
     ----------
     job : Job
+    checked : bool
+        :func:`check_job` has just checked ``job`` (the widget, before *Track*): its settings
+        are not checked again (:func:`check_settings` once per click).
 
     Yields
     ------
@@ -435,7 +437,8 @@ def run_job(job: Job) -> Iterator[FrameUpdate]:
     """
     from ecoseg.io.video import open_video
 
-    check_settings(job)  # an unknown model too, before the video is opened (as segment)
+    if not checked:  # an unknown model too, before the video is opened (as segment)
+        check_settings(job)
     reader = open_video(job.video, fps=job.fps)
     try:
         n = len(reader)

@@ -128,7 +128,9 @@ class SegmentWidget(SegmentForm):
         return new_masks_layer(self.viewer, video)
 
     # ------------------------------------------------------------------ running
-    def _make_job(self, **kwargs) -> Job:
+    def _make_job(self, engine: str | None = None, **kwargs) -> Job:
+        """The job of the widget's settings (``engine``: another than chosen), checked
+        (:func:`~ecoseg.napari._jobs.check_job`): run it with ``checked=True``."""
         video = self.video_layer()
         if video is None:
             raise EcosegError("open a video first (File > Open, or File > Open Sample > ecoseg)")
@@ -136,7 +138,7 @@ class SegmentWidget(SegmentForm):
         size = int(self.size_spin.value())
         job = Job(
             video=str(layer_meta(video)["video"]),
-            engine=str(self.engine_combo.currentData()),
+            engine=engine or str(self.engine_combo.currentData()),
             model=self.model_combo.currentText(),
             checkpoint=self.checkpoint_edit.text().strip() or None,
             pretrained=not self.random_check.isChecked(),
@@ -230,8 +232,7 @@ class SegmentWidget(SegmentForm):
                 drawn = None
             classes = self._object_classes(layer)
             prompts = correction_prompts(np.asarray(layer.data[frame]), frame, drawn, classes)
-            job = self._make_job(prompts=prompts, start=frame)
-            job.engine = "sam2"
+            job = self._make_job("sam2", prompts=prompts, start=frame)  # checked as it runs
             stop = len(layer.data) if job.stop is None else job.stop
             # this frame's corrections are the prompts; the later ones would be tracked again
             self.hand_edits.check(layer, MASKS, "Re-track from this frame", frame + 1, stop)
@@ -264,6 +265,7 @@ class SegmentWidget(SegmentForm):
         worker = create_worker(
             run_job,
             job,
+            checked=True,  # by check_job, as _make_job made it
             _progress={"total": total, "desc": "ecoseg: tracking"},
             _start_thread=False,
             # handled here: without it napari re-raises the error as a traceback besides it

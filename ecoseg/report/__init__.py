@@ -134,18 +134,18 @@ def report(
     >>> page.read_text().startswith("<!DOCTYPE html>")
     True
     """
+    from ecoseg.store import check_opens
+
     check_path_arg(out, "report: out", "a path to the report file (e.g. report.html)")
     out = Path(out)
-    if out.is_dir():  # even with overwrite: a folder is never replaced by a page
-        raise ConfigError(f"{out}: is a folder; give the report's file name (e.g. report.html)")
-    check_out_parent(out)
-    check_text_replaceable(out)  # first: overwrite would not help
     if study is not None and not hasattr(study, "videos"):
         raise ConfigError(
             f"report: study={short_repr(study)} is not a loaded study; pass "
             "ecoseg.study.load_study(path) (the report does not read study files)"
         )
     named = _named_stores(stores, study)
+    for store in named.values():  # the inputs before the output: a missing store is named
+        check_opens(store)  # before a page that exists, a folder or a binary file at out
     truth_map = _truth_map(truth, named)
     pairs = {**truth_map, **_study_truths(study, named)}  # (a study's truth is the one used)
     if pairs:  # swapped, or of another frame size or count: refused before any work
@@ -154,6 +154,10 @@ def report(
         for name, truth_store in pairs.items():
             check_pair(named[name], truth_store)
     study_truth = [v.truth for v in study.videos if v.truth is not None] if study else []
+    if out.is_dir():  # even with overwrite: a folder is never replaced by a page
+        raise ConfigError(f"{out}: is a folder; give the report's file name (e.g. report.html)")
+    check_out_parent(out)
+    check_text_replaceable(out)  # first: overwrite would not help
     for store in [*named.values(), *truth_map.values(), *study_truth]:
         check_outside_store(out, store)  # not into a store it reads (its zarr.json, a zip store)
     check_out_suffix(out, ".html", "a report is an HTML page")  # r.csv: nor would overwrite

@@ -373,7 +373,13 @@ def parse_edit_args(
             ident = int(oid)
         except ValueError:
             ident = -1
-        if not sep or ident <= 0 or not name.strip():
+        if sep and ident > 0 and not name.strip():  # said in words: a one-line error
+            blank = " (only whitespace after '=')" if name else ""  # collapses '4=  ' to '4= '
+            raise ConfigError(
+                f"--set-class: empty class name for track {ident}{blank}; expected ID=CLASS "
+                "(e.g. 4=parrotfish)"
+            )
+        if not sep or ident <= 0:
             raise ConfigError(f"--set-class {text!r}: expected ID=CLASS (e.g. 4=parrotfish)")
         edits.append(Edit("set_class", (ident,), cls=name.strip()))
     for text in merge:

@@ -80,7 +80,7 @@ zip store is written in a hidden staging folder next to it and packed into the a
 untouched.
 """
 
-from ecoseg.store.builds import discard_on_failure, opened_store
+from ecoseg.store.builds import check_opens, discard_on_failure, opened_store
 from ecoseg.store.chunks import CheckedArray, MissingChunk
 from ecoseg.store.commit import ChunkCommitter
 from ecoseg.store.layout import (
@@ -119,6 +119,7 @@ __all__ = [
     "MissingChunk",
     "WriterLock",
     "check_finished",
+    "check_opens",
     "check_no_writer",
     "live_writer",
     "discard_on_failure",

@@ -21,7 +21,7 @@ from typing import Any
 
 from ecoseg.store.maskstore import MaskStore
 
-__all__ = ["discard_on_failure", "opened_store"]
+__all__ = ["check_opens", "discard_on_failure", "opened_store"]
 
 
 @contextmanager
@@ -60,6 +60,23 @@ def opened_store(
     finally:
         if s is not store:
             s.close()
+
+
+def check_opens(store: Any) -> None:
+    """Refuse a store that cannot be opened (missing, no mask store, damaged), in the words of
+    :meth:`MaskStore.open`, and close it again; a :class:`MaskStore` passed is left as it is.
+    A command checks its input stores with this before its outputs: a user who named a
+    missing store and an existing output first hears of the store, the real mistake.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_opens(tempfile.mkdtemp() + "/nope.zarr")
+    Traceback (most recent call last):
+    ecoseg.errors.StoreError: .../nope.zarr: no such store
+    """
+    with opened_store(store):
+        pass
 
 
 @contextmanager

@@ -292,3 +292,36 @@ def test_run_job_refuses_a_network_setting_for_the_motion_tracker_as_the_widget_
         next(run_job(job))
     assert str(said.value) == str(widget_said.value)
     assert str(said.value).startswith("image_size=512 (--image-size) is for"), str(said.value)
+
+
+def test_track_and_retrack_check_the_settings_once_per_click(widget, qtbot, monkeypatch):
+    """*Track* checked the job's settings twice, before it cleared the layer (``check_job``)
+    and again in the run (``run_job``); a ``run_job`` caller that does not check first is
+    still refused (above). *Re-track* checked the job of the chosen engine, then ran SAM 2."""
+    from ecoseg.napari import _jobs, _segment
+
+    checked = []
+    check = _jobs.check_settings
+
+    def counted(job):
+        checked.append(job.engine)
+        check(job)
+
+    def no_run(job, checked=False):  # re-track's check, not its network
+        yield from ()
+
+    monkeypatch.setattr(_jobs, "check_settings", counted)
+    w = widget
+    w.engine_combo.setCurrentIndex(w.engine_combo.findData("classical"))
+    w.until_spin.setValue(2)
+    w.run()
+    wait_done(qtbot, w)
+    assert checked == ["classical"]
+    random_sam2(w, until=3)
+    click(w, SAMPLE_FISH)
+    w.viewer.dims.set_current_step(0, int(SAMPLE_FISH[0]))  # the click's frame
+    monkeypatch.setattr(_segment, "run_job", no_run)
+    checked.clear()
+    w.retrack()
+    wait_done(qtbot, w)
+    assert checked == ["sam2"]

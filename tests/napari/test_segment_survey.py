@@ -164,3 +164,29 @@ def test_cancel_in_the_widget_stops_a_survey_between_photographs(
     assert w.status.text() == "cancelled: 2 frames tracked into 'ecoseg masks' (2 objects)"
     data = np.asarray(w.viewer.layers["ecoseg masks"].data)
     assert data[0].any() and data[1].any() and not data[2].any()
+
+
+def test_a_survey_is_checked_once_per_click(widget, qtbot, monkeypatch):
+    """What a survey cannot use was checked three times per *Track*: before the layer was
+    cleared (``check_job``), as the run began (``run_job``) and for its score threshold."""
+    from ecoseg.engine import concepts
+
+    checks, thresholds = [], []
+    check = concepts.check_survey
+
+    def counted(*args, **kwargs):
+        checks.append(args[0])
+        return check(*args, **kwargs)
+
+    def predictor(*args, score_threshold, **kwargs):  # the threshold, not the network
+        thresholds.append(score_threshold)
+        return (None,)
+
+    monkeypatch.setattr(concepts, "check_survey", counted)
+    monkeypatch.setattr(concepts, "survey_predictor", predictor)
+    monkeypatch.setattr(concepts, "survey_results", lambda *args, **kwargs: iter(()))
+    widget.concept_params["score_threshold"] = 0.25
+    widget.run()
+    qtbot.waitUntil(lambda: widget._worker is None, timeout=60_000)
+    assert not widget.status.text().startswith("error"), widget.status.text()
+    assert len(checks) == 1 and thresholds == [0.25]

@@ -330,7 +330,7 @@ def test_the_widget_names_each_engine_as_its_choices_do(widget, qtbot, monkeypat
     from ecoseg.napari import _segment
     from ecoseg.napari._jobs import ENGINE_NAMES
 
-    def no_run(job):  # the line, not the run
+    def no_run(job, checked=False):  # the line, not the run
         yield from ()
 
     monkeypatch.setattr(_segment, "run_job", no_run)

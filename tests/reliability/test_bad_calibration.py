@@ -42,8 +42,13 @@ SPECS = [
     ("lasers:0,0,100,0,nan", ["nan"]),
     ("lasers:0,0,100,0,10,3", ["lasers", "4 numbers per pair"]),
     # a decimal comma, as many locales write a number: refused, with the number to type
-    ("2,5", ["'2,5'", "not a number", "(a decimal comma? write 2.5)", "'0.5 mm/px'"]),
-    ("0,25 mm/px", ["'0,25 mm/px'", "(a decimal comma? write 0.25 mm/px)"]),
+    ("2,5", ["'2,5'", "not a number", "(a decimal comma: write 2.5)", "'0.5 mm/px'"]),
+    ("0,25 mm/px", ["'0,25 mm/px'", "(a decimal comma: write 0.25 mm/px)"]),
+    ("0,500", ["'0,500'", "(a decimal comma: write 0.500)"]),
+    # or a thousands separator: both readings (it asked "a decimal comma? write 1.000")
+    ("1,000", ["'1,000'", "(a thousands separator or a decimal comma: write 1000 or 1.000)"]),
+    ("1,000 mm/px", ["(a thousands separator or a decimal comma: write 1000 mm/px or 1.000 mm"]),
+    ("12,500", ["'12,500'", "(a decimal comma: write 12.500)"]),  # 12500 mm/px: implausible
     (
         "ruler:0,0,1,1,5",
         ["unknown kind 'ruler'", "'0.5 mm/px'", "'scale-bar:x0,y0,x1,y1,length_mm'", "'none'"],

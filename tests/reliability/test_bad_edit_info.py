@@ -49,7 +49,9 @@ EDITS = [
     (["--set-class", "1=wrasse\x00"], ["--set-class 1=wrasse", "control character"]),
     (["--set-class", "1=blue\ttang"], ["--set-class 1=blue", "control character"]),
     (["--set-class", "1=ok", "--set-class", "2=a\rb"], ["--set-class 2=a", "control character"]),
-    (["--set-class", "1="], ["--set-class", "ID=CLASS"]),
+    (["--set-class", "1="], ["--set-class: empty class name for track 1; expected ID=CLASS"]),
+    # its spaces were echoed collapsed: "--set-class '4= ': expected ID=CLASS"
+    (["--set-class", "1=  "], ["empty class name for track 1 (only whitespace after '=')"]),
     # one line, the merge named once (it read "--merge 1,1: merge: cannot merge track 1 ...")
     (["--merge", "1,1"], ["site-A.zarr: --merge 1,1: a track cannot be merged with itself;"]),
     (["--merge", "0,2"], ["site-A.zarr: --merge 0,2: track ids are positive, got [0, 2];"]),

@@ -98,6 +98,49 @@ def test_every_command_says_what_is_there(kind, command, clip, tmp_path, cli):
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written, no lock
 
 
+#: Commands given a missing store (S) and an output that exists (O; no --overwrite), with G a
+#: good store: report, export and evaluate named the output (``report.html: already exists;
+#: pass --overwrite to replace it``), and a user who replaced it then met the missing store.
+MISSING_BEFORE_EXISTING = {
+    "measure": ["measure", "S", "-o", "O"],
+    "export": ["export", "S", "--format", "coco", "-o", "O"],
+    "export-davis": ["export", "S", "--format", "davis", "-o", "O"],
+    "evaluate": ["evaluate", "S", "--truth", "G", "-o", "O"],
+    "evaluate-truth": ["evaluate", "G", "--truth", "S", "-o", "O"],
+    "report": ["report", "S", "-o", "O"],
+    "classify": ["classify", "S", "--train", "G", "--save-model", "O"],
+}
+
+
+@pytest.mark.parametrize("command", MISSING_BEFORE_EXISTING)
+def test_a_missing_store_is_named_before_an_output_that_exists(command, clip, tmp_path, cli):
+    args = MISSING_BEFORE_EXISTING[command]
+    out = tmp_path / {"measure": "tables", "export-davis": "pngs"}.get(command, "out")
+    if command in ("measure", "export-davis"):  # an earlier output: a folder of the command's
+        out.mkdir()
+        (out / ("regions.csv" if command == "measure" else "00000.png")).write_bytes(b"")
+    else:
+        out = out.with_suffix({"report": ".html"}.get(args[0], ".json"))
+        out.write_text("earlier output\n")
+    missing = tmp_path / "nope.zarr"
+    swap = {"S": str(missing), "G": str(clip.truth), "O": str(out)}
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    code, _, err = cli(*[swap.get(a, a) for a in args])
+    line = assert_one_line_error(code, err, f"{missing}: no such store")
+    assert str(out) not in line, line
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_report_names_a_missing_store_before_its_page(clip, tmp_path):
+    """``ecoseg.report`` checks its stores before ``out`` (the CLI's order, from Python)."""
+    page = tmp_path / "report.html"
+    page.write_text("earlier page\n")
+    with pytest.raises(StoreError) as info:
+        ecoseg.report([clip.truth, tmp_path / "nope.zarr"], page)
+    assert_names(info, "nope.zarr: no such store")
+    assert page.read_text() == "earlier page\n"
+
+
 @pytest.mark.parametrize(
     ("name", "make", "says"),
     [
