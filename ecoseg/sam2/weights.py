@@ -123,7 +123,8 @@ def _entry(name: str) -> dict:
 
 
 def cache_dir() -> Path:
-    """The weights cache folder (``$ECOSEG_WEIGHTS_DIR`` or the user cache dir).
+    """The weights cache folder (``$ECOSEG_WEIGHTS_DIR`` or, when it is unset or blank, the
+    user cache dir).
 
     Raises
     ------
@@ -138,7 +139,7 @@ def cache_dir() -> Path:
     True
     """
     env = os.environ.get(ENV_DIR)
-    if env:
+    if env and env.strip():  # blank as unset: "  " was a folder named two spaces
         path = Path(env).expanduser()
         if path.exists() and not path.is_dir():
             raise ConfigError(
