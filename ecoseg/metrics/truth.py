@@ -40,8 +40,9 @@ def check_truth(truth: Any) -> None:
     Raises
     ------
     StoreError
-        Nothing there (``no such store``), a folder with neither ``zarr.json`` nor PNGs, or
-        anything else that is no mask store, named as :meth:`MaskStore.open` names it.
+        Nothing there (``no such store``), a folder with neither ``zarr.json`` nor PNGs (naming
+        the stores or the folders of PNG masks it holds), or anything else that is no mask
+        store, named as :meth:`MaskStore.open` names it.
 
     Examples
     --------
@@ -57,10 +58,24 @@ def check_truth(truth: Any) -> None:
     from ecoseg.store import Location, opened_store
 
     if Path(truth).is_dir() and not (Path(truth) / "zarr.json").exists():
-        inside = Location(truth).stores_inside_note()  # `synth -o clip`'s folder
+        inside = Location(truth).stores_inside_note() or _png_folders_note(Path(truth))
         raise StoreError(f"{truth}: is neither a mask store nor a folder of PNG masks{inside}")
     with opened_store(truth):
         pass
+
+
+def _png_folders_note(folder: Path) -> str:
+    """``"; it holds folders of PNG masks: A, B (a folder per video, as DAVIS's
+    Annotations/480p: give one)"``, or ``""``: the end of the refusal of a folder whose PNG
+    masks lie one level down (they are one video's masks, not several videos')."""
+    held = sorted(str(sub) for sub in folder.iterdir() if sub.is_dir() and is_png_folder(sub))
+    if not held:
+        return ""
+    shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+    return (
+        f"; it holds folders of PNG masks: {shown} (a folder per video, as DAVIS's "
+        "Annotations/480p: give one)"
+    )
 
 
 def truth_from_pngs(folder: Any, pred: Any, out: Any, *, void: VoidPixels | None = None) -> Any:
