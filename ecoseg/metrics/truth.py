@@ -58,7 +58,12 @@ def check_truth(truth: Any) -> None:
     from ecoseg.store import Location, opened_store
 
     if Path(truth).is_dir() and not (Path(truth) / "zarr.json").exists():
-        inside = Location(truth).stores_inside_note() or _png_folders_note(Path(truth))
+        folder = Path(truth)
+        inside = (
+            Location(truth).stores_inside_note()
+            or _png_folders_note(folder)
+            or _other_images_note(folder)
+        )
         raise StoreError(f"{truth}: is neither a mask store nor a folder of PNG masks{inside}")
     with opened_store(truth):
         pass
@@ -75,6 +80,23 @@ def _png_folders_note(folder: Path) -> str:
     return (
         f"; it holds folders of PNG masks: {shown} (a folder per video, as DAVIS's "
         "Annotations/480p: give one)"
+    )
+
+
+#: Image files that are no PNG mask (a mask saved as JPEG has its object ids blurred).
+_OTHER_IMAGES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
+
+
+def _other_images_note(folder: Path) -> str:
+    """``"; it holds images that are not PNG (00000.jpg, ...): truth masks are read from PNG
+    files only"``, or ``""``: the end of the refusal of a folder of masks saved as JPEG."""
+    held = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in _OTHER_IMAGES)
+    if not held:
+        return ""
+    shown = ", ".join(held[:2]) + (", ..." if len(held) > 2 else "")
+    return (
+        f"; it holds images that are not PNG ({shown}): truth masks are read from PNG files "
+        "only (JPEG changes the pixel values that are object ids)"
     )
 
 

@@ -220,3 +220,17 @@ def test_a_truth_folder_of_per_video_png_folders_names_them(command, clip, tmp_p
     code, _, err = cli(command, clip.truth, "--truth", davis, *out)
     line = assert_one_line_error(code, err, str(davis), "PNG masks", str(davis / "reef"))
     assert str(davis / "notes") not in line
+
+
+def test_a_truth_folder_of_jpeg_masks_says_masks_are_png(clip, tmp_path, cli):
+    """Masks saved as JPEG (a photo editor's default): the folder was refused as *neither a
+    mask store nor a folder of PNG masks* without a word on the JPEGs it holds."""
+    from PIL import Image
+
+    pngs, jpegs = tmp_path / "pngs", tmp_path / "masks"
+    ecoseg.export(clip.truth, "davis", pngs)
+    jpegs.mkdir()
+    for png in sorted(pngs.glob("*.png"))[:3]:
+        Image.open(png).convert("RGB").save(jpegs / f"{png.stem}.jpg")
+    code, _, err = cli("evaluate", clip.truth, "--truth", jpegs)
+    assert_one_line_error(code, err, str(jpegs), "00000.jpg", "not PNG", "PNG files only")
