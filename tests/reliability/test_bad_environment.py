@@ -5,7 +5,7 @@ variable and its value before any work, or (a blank folder) taken as unset.
 (``2024-03-15``) or an empty value was a ``ValueError`` traceback from inside NumPy, which
 reads it with ``int()`` when SciPy loads, or from ``ecoseg.provenance.created``; ``-5`` and
 ``1e9`` were taken. ``ECOSEG_WEIGHTS_DIR`` of spaces was a weights cache in a folder named by
-the spaces.
+the spaces. ``HF_ENDPOINT`` of no web address was *cannot reach None:80*.
 """
 
 from __future__ import annotations
@@ -59,3 +59,16 @@ def test_a_blank_weights_dir_is_the_default_cache(blank, cli, monkeypatch):
     code, out, err = cli("weights", "path", "sam2.1-tiny")
     assert code == 0, err
     assert out == default, (out, default)
+
+
+@pytest.mark.parametrize("endpoint", ["", "huggingface.co", "ftp://mirror"])
+def test_an_hf_endpoint_that_is_no_web_address_is_named(endpoint, tmp_path):
+    """``HF_ENDPOINT`` of no web address: the download said *cannot reach None:80* (in a fresh
+    process: ``huggingface_hub`` reads the variable when it is imported)."""
+    env = dict(child_env(), HF_ENDPOINT=endpoint, ECOSEG_WEIGHTS_DIR=str(tmp_path / "w"))
+    env.pop("HF_HUB_OFFLINE", None)
+    args = [sys.executable, "-m", "ecoseg", "weights", "download", "sam3"]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    line = assert_one_line_error(done.returncode, done.stderr, f"HF_ENDPOINT={endpoint!r}")
+    assert "None:" not in line
+    assert not (tmp_path / "w" / "sam3").exists()
