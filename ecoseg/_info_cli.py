@@ -7,18 +7,23 @@ A video file or image folder given as a STORE is summarised as ``segment`` would
 
 Exit status: 0 when every store is well, 1 when ``--verify`` or ``--video`` found a problem
 (one line per problem on stdout, naming the store, the array and the frames), 2 for a
-mistake (not a store, a video that cannot be opened) through the CLI's one-line errors.
+mistake (not a store, a video that cannot be opened) through the CLI's one-line errors. Of
+several stores, one that is a mistake gets its error line and the others are still summarised
+(and verified); the exit status is then 2.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 
-from ecoseg.errors import ConfigError, StoreError
+from ecoseg._cli import cli_words, one_line
+from ecoseg.errors import ConfigError, EcosegError, StoreError
 
 __all__ = ["add_info"]
 
 EXIT_DAMAGED = 1
+EXIT_MISTAKE = 2
 
 
 def add_info(sub) -> None:
@@ -59,11 +64,18 @@ def _run_info(args) -> int:
 
     status = 0
     for path in args.stores:
-        if is_video(path):  # what segment would read from it (frames, size, times, notes)
-            _video_one(path, args)
-            continue
-        with open_store(path) as store:  # once per store: summary and verify share it
-            status = max(status, _info_one(path, store, args))
+        try:
+            if is_video(path):  # what segment would read from it (frames, size, times, notes)
+                _video_one(path, args)
+                continue
+            with open_store(path) as store:  # once per store: summary and verify share it
+                status = max(status, _info_one(path, store, args))
+        except EcosegError as exc:  # one of several: said, and the others still summarised
+            if len(args.stores) == 1 or getattr(args, "debug", False):
+                raise
+            sys.stdout.flush()
+            print(f"ecoseg: error: {cli_words(one_line(exc))}", file=sys.stderr)
+            status = EXIT_MISTAKE
     return status
 
 

@@ -33,6 +33,7 @@ from ecoseg._segment_cli import add_segment
 from ecoseg._species_cli import add_classify, add_edit
 from ecoseg._version import __version__
 from ecoseg.errors import ConfigError, EcosegError
+from ecoseg.provenance import source_date_epoch
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -89,7 +90,11 @@ def _add_synth(sub):
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--seed", type=int, metavar="N", default=0, help="random seed (default 0)")
     p.add_argument(
-        "--frames", type=int, metavar="N", default=150, help="number of frames (default 150)"
+        "--frames",
+        type=int,
+        metavar="N",
+        default=150,
+        help="number of frames (default 150, at most 100000)",
     )
     p.add_argument(
         "--size",
@@ -445,6 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        source_date_epoch()  # before SciPy loads: NumPy reads it with int() then
         check_outputs(args)
         with one_line_warnings():
             code = int(args.func(args) or 0)

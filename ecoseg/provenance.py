@@ -51,7 +51,7 @@ from ecoseg._record_json import (
     read_fields,
     write_fields,
 )
-from ecoseg.errors import StoreError
+from ecoseg.errors import ConfigError, StoreError
 
 __all__ = [
     "CLASS_SOURCES",
@@ -69,6 +69,7 @@ __all__ = [
     "created",
     "describe_frames",
     "one_spelling",
+    "source_date_epoch",
     "survey_video",
 ]
 
@@ -90,9 +91,53 @@ def created() -> str:
     >>> len(stamp), stamp[10], stamp[-6:]
     (25, 'T', '+00:00')
     """
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    t = float(epoch) if epoch else time.time()
+    epoch = source_date_epoch()
+    t = epoch if epoch is not None else time.time()
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
+
+
+#: The last second a time stamp can name (9999-12-31T23:59:59Z).
+_LAST_EPOCH = 253402300799
+
+
+def source_date_epoch() -> int | None:
+    """``$SOURCE_DATE_EPOCH`` (reproducible builds' time stamp: whole seconds since
+    1970-01-01 UTC), or ``None`` when it is not set.
+
+    ``ecoseg`` checks it before any command: NumPy reads it with ``int()`` when SciPy loads,
+    so a value such as ``2024-03-15`` or an empty one was a ``ValueError`` traceback from
+    inside NumPy before this one line.
+
+    Raises
+    ------
+    ConfigError
+        Set but empty, or not a whole number of seconds from 0 to 253402300799 (the year
+        9999): one line naming the variable and its value.
+
+    Examples
+    --------
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"SOURCE_DATE_EPOCH": "1710460800"}):
+    ...     source_date_epoch()
+    1710460800
+    >>> with mock.patch.dict(os.environ, {"SOURCE_DATE_EPOCH": "2024-03-15"}):
+    ...     source_date_epoch()
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.ConfigError: SOURCE_DATE_EPOCH='2024-03-15': not a whole number of seconds ...
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        return None
+    text = epoch.strip()
+    if text.isascii() and text.isdigit() and int(text) <= _LAST_EPOCH:
+        return int(text)
+    raise ConfigError(
+        f"SOURCE_DATE_EPOCH={epoch!r}: not a whole number of seconds since 1970-01-01 UTC "
+        "(the time stamp of reproducible runs, e.g. 1710460800 for 2024-03-15); set it to one "
+        "or unset it"
+    )
 
 
 def survey_video(record: Mapping[str, Any], names: list[str] | tuple[str, ...]) -> dict:

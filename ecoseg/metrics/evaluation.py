@@ -30,6 +30,7 @@ from ecoseg.metrics.pairing import (
 )
 from ecoseg.metrics.truth import (
     VoidPixels,
+    check_truth,
     is_png_folder,
     png_frames,
     png_side,
@@ -184,12 +185,7 @@ def evaluate(
         else:
             if isinstance(truth, str | Path) and Path(truth).is_dir():
                 if not (Path(truth) / "zarr.json").exists():  # say that PNGs are accepted too
-                    from ecoseg.store import Location
-
-                    inside = Location(truth).stores_inside_note()  # `synth -o clip`'s folder
-                    raise StoreError(
-                        f"{truth}: is neither a mask store nor a folder of PNG masks{inside}"
-                    )
+                    check_truth(truth)  # raises, naming a store or PNG folders it holds
             with opened_store(truth) as truth_store:
                 check_finished(truth_store)
                 if (swapped := swap_note(pred_store, truth_store)) is not None:

@@ -40,8 +40,9 @@ def check_truth(truth: Any) -> None:
     Raises
     ------
     StoreError
-        Nothing there (``no such store``), a folder with neither ``zarr.json`` nor PNGs, or
-        anything else that is no mask store, named as :meth:`MaskStore.open` names it.
+        Nothing there (``no such store``), a folder with neither ``zarr.json`` nor PNGs (naming
+        the stores or the folders of PNG masks it holds), or anything else that is no mask
+        store, named as :meth:`MaskStore.open` names it.
 
     Examples
     --------
@@ -57,9 +58,45 @@ def check_truth(truth: Any) -> None:
     from ecoseg.store import Location, check_opens
 
     if Path(truth).is_dir() and not (Path(truth) / "zarr.json").exists():
-        inside = Location(truth).stores_inside_note()  # `synth -o clip`'s folder
+        folder = Path(truth)
+        inside = (
+            Location(truth).stores_inside_note()
+            or _png_folders_note(folder)
+            or _other_images_note(folder)
+        )
         raise StoreError(f"{truth}: is neither a mask store nor a folder of PNG masks{inside}")
     check_opens(truth)
+
+
+def _png_folders_note(folder: Path) -> str:
+    """``"; it holds folders of PNG masks: A, B (a folder per video, as DAVIS's
+    Annotations/480p: give one)"``, or ``""``: the end of the refusal of a folder whose PNG
+    masks lie one level down (they are one video's masks, not several videos')."""
+    held = sorted(str(sub) for sub in folder.iterdir() if sub.is_dir() and is_png_folder(sub))
+    if not held:
+        return ""
+    shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+    return (
+        f"; it holds folders of PNG masks: {shown} (a folder per video, as DAVIS's "
+        "Annotations/480p: give one)"
+    )
+
+
+#: Image files that are no PNG mask (a mask saved as JPEG has its object ids blurred).
+_OTHER_IMAGES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
+
+
+def _other_images_note(folder: Path) -> str:
+    """``"; it holds images that are not PNG (00000.jpg, ...): truth masks are read from PNG
+    files only"``, or ``""``: the end of the refusal of a folder of masks saved as JPEG."""
+    held = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in _OTHER_IMAGES)
+    if not held:
+        return ""
+    shown = ", ".join(held[:2]) + (", ..." if len(held) > 2 else "")
+    return (
+        f"; it holds images that are not PNG ({shown}): truth masks are read from PNG files "
+        "only (JPEG changes the pixel values that are object ids)"
+    )
 
 
 def truth_from_pngs(folder: Any, pred: Any, out: Any, *, void: VoidPixels | None = None) -> Any:

@@ -49,6 +49,7 @@ __all__ = [
     "guess_variant",
     "mismatch_parts",
     "check_state_dict",
+    "unreadable_reason",
 ]
 
 _SHOW = 5  # how many key names an error message lists per kind
@@ -78,23 +79,17 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
     {'a': tensor([0., 0.])}
     """
     p = check_file(path, "checkpoint file", error=CheckpointError)
-    if p.stat().st_size == 0:  # torch says EOFError with no text: "(...)" gave "()"
-        raise CheckpointError(f"{p}: file is empty (0 bytes), not a checkpoint")
+    if why := unreadable_reason(p):
+        raise CheckpointError(f"{p}: {why}")
     if p.suffix == ".safetensors":
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        if short := _cut_short(p):
-            raise CheckpointError(f"{p}: {short}")
         try:
             obj = load_file(os.fspath(p), device="cpu")
         except (SafetensorError, OSError, ValueError) as exc:
             raise CheckpointError(f"{p} is not a readable safetensors file ({exc})") from None
     else:
-        if not_torch := _not_a_torch_file(p):
-            raise CheckpointError(f"{p}: not a checkpoint ({not_torch})")
-        if short := _cut_short(p):  # torch's own words break off mid-sentence at 200 chars
-            raise CheckpointError(f"{p}: {short}")
         try:
             obj = torch.load(os.fspath(p), map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as exc:
@@ -123,6 +118,27 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
             f"{p} is not a state dict: {len(bad)} entries are not tensors (e.g. {bad[0]!r})"
         )
     return obj
+
+
+def unreadable_reason(path: Path) -> str | None:
+    """Why the checkpoint file ``path`` cannot be read, judged from its size and a few of its
+    bytes (empty, not a torch file, cut short), or ``None`` when it may be one (only reading
+    it tells): what :func:`read_state_dict` refuses first, and what ``ecoseg weights`` says of
+    a file in the cache that no download recorded (one copied there by hand).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "sam2.1_hiera_tiny.pt"
+    >>> _ = p.write_bytes(b"")
+    >>> unreadable_reason(p)
+    'file is empty (0 bytes), not a checkpoint'
+    """
+    if path.stat().st_size == 0:  # torch says EOFError with no text: "(...)" gave "()"
+        return "file is empty (0 bytes), not a checkpoint"
+    if path.suffix != ".safetensors" and (not_torch := _not_a_torch_file(path)):
+        return f"not a checkpoint ({not_torch})"
+    return _cut_short(path)  # torch's own words break off mid-sentence at 200 chars
 
 
 def _not_a_torch_file(path: Path) -> str | None:

@@ -123,7 +123,8 @@ def _entry(name: str) -> dict:
 
 
 def cache_dir() -> Path:
-    """The weights cache folder (``$ECOSEG_WEIGHTS_DIR`` or the user cache dir).
+    """The weights cache folder (``$ECOSEG_WEIGHTS_DIR`` or, when it is unset or blank, the
+    user cache dir).
 
     Raises
     ------
@@ -138,7 +139,7 @@ def cache_dir() -> Path:
     True
     """
     env = os.environ.get(ENV_DIR)
-    if env:
+    if env and env.strip():  # blank as unset: "  " was a folder named two spaces
         path = Path(env).expanduser()
         if path.exists() and not path.is_dir():
             raise ConfigError(
@@ -434,6 +435,8 @@ def download(
     folder = cache_dir()
     existed = (folder / entry["file"]).is_file()
     by_hand = f"download it by hand and run `ecoseg weights download {name} --checkpoint PATH`"
+    if existed and (why := _unrecorded_damage(folder / entry["file"])):
+        raise CheckpointError(f"{name}: {folder / entry['file']}: {why}; or {by_hand}")
     problem = None if existed or source.startswith("file://") else network_problem(source)
     if problem is not None:
         raise CheckpointError(
@@ -498,6 +501,21 @@ def verify(name: str | None = None) -> list[tuple[str, bool, str]]:
     ]
 
 
+def _unrecorded_damage(path: Path) -> str | None:
+    """Why a cached checkpoint that no download recorded (:func:`recorded_sha256`: one copied
+    into the cache by hand, perhaps cut short) cannot be read, from its bytes; ``None`` when
+    it was recorded or may be whole. It was taken as downloaded, and verify said only that it
+    could not be verified."""
+    if recorded_sha256(path) is not None:
+        return None
+    from ecoseg.sam2.checkpoint import unreadable_reason
+
+    why = unreadable_reason(path)
+    if why is None or " again" in why:  # a file cut short says to fetch it again itself
+        return why
+    return f"{why}; delete it and download it again"
+
+
 def check_cached(name: str, path: Path, documented: str | None) -> tuple[str, bool, str]:
     """(name, ok, reason) for one cached checkpoint: its sha256 against ``documented`` (the
     manifest's) or else the hash recorded when it was downloaded (shared with ecoseg.sam3).
@@ -520,6 +538,8 @@ def check_cached(name: str, path: Path, documented: str | None) -> tuple[str, bo
         ok = digest == recorded
         source = "the hash recorded at download"
         documented = recorded
+    elif why := _unrecorded_damage(path):
+        return (name, False, f"{path}: {why}")
     else:
         return (name, False, f"cannot verify: no reference sha256 for {path} (sha256 {digest})")
     if ok:

@@ -45,6 +45,7 @@ import os
 import shutil
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlparse
 
 from ecoseg._paths import check_file
 from ecoseg.errors import CheckpointError, ConfigError
@@ -254,6 +255,12 @@ def _network_problem(url: str, timeout: float = 10.0) -> str | None:
     rather than after the hub's retries; ``None`` when it can."""
     if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
         return "HF_HUB_OFFLINE is set"
+    parts = urlparse(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:  # it said "None:80"
+        return (
+            f"HF_ENDPOINT={os.environ.get('HF_ENDPOINT', url)!r} is no web address: unset it, "
+            "or set it to a hub's, such as https://huggingface.co"
+        )
     return network_problem(url, timeout)
 
 

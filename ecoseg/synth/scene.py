@@ -25,11 +25,21 @@ from ecoseg.synth.camera import camera_path
 from ecoseg.synth.reef import caustic_tile, paint_reef, water
 from ecoseg.synth.species import INVERTEBRATE_CLASSES
 
-__all__ = ["CAMERAS", "MM_PER_PX_AT_REFERENCE", "REFERENCE_WIDTH", "Scene", "make_scene"]
+__all__ = [
+    "CAMERAS",
+    "MAX_FRAMES",
+    "MM_PER_PX_AT_REFERENCE",
+    "REFERENCE_WIDTH",
+    "Scene",
+    "make_scene",
+]
 
 CAMERAS = ("static", "pan", "shake", "fast-pan")
 REFERENCE_WIDTH = 640
 MM_PER_PX_AT_REFERENCE = 2.5  # a 640 px wide frame covers 1.6 m of reef
+#: The most frames one clip may have: a mistyped ``--frames`` (a zero too many) was taken,
+#: and 10**8 frames ran for minutes on per-frame tables before writing the first frame.
+MAX_FRAMES = 100_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,8 +111,15 @@ def check_parameters(seed, frames, size, fps, camera, n_fish, n_inv) -> tuple[in
         )
     if width * height > 4096 * 4096:
         raise ConfigError(f"size (--size) must be at most 4096x4096, got {width}x{height}")
-    if isinstance(frames, bool) or not isinstance(frames, int | np.integer) or frames < 1:
-        raise ConfigError(f"frames (--frames) must be an integer >= 1, got {frames!r}")
+    if (
+        isinstance(frames, bool)
+        or not isinstance(frames, int | np.integer)
+        or not 1 <= frames <= MAX_FRAMES
+    ):
+        raise ConfigError(
+            f"frames (--frames) must be an integer from 1 to {MAX_FRAMES} (about 55 minutes at "
+            f"30 fps), got {frames!r}"
+        )
     try:  # text ("25") and bool are refused like seed's; numpy numbers are numbers
         fps_ok = not isinstance(fps, str | bytes | bool) and 0.1 <= float(fps) <= 1000
     except (TypeError, ValueError):
@@ -134,7 +151,7 @@ def make_scene(
     seed : int
         Seed of every random choice (>= 0); the same seed and parameters give the same clip.
     frames : int
-        Number of frames (>= 1).
+        Number of frames (1 to :data:`MAX_FRAMES`).
     size : (int, int)
         ``(width, height)`` in pixels, both even (H.264 4:2:0 needs it). Animals and reef
         scale with the width: the frame always covers 1.6 m of reef, so the calibration is

@@ -7,6 +7,7 @@ Tracks of the store: 1 on every frame 0-11, 2 on frames 2-9, 3 on frames 5-7.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import fsspec
@@ -481,3 +482,24 @@ def test_a_review_call_on_a_deleted_track_says_so_in_its_own_words(store):
         "mark_reviewed(3): no track 3, deleted by edit 1 (delete(3)); undo() "
         "takes it back; nothing was changed",
     )
+
+
+@pytest.mark.parametrize("verify", [[], ["--verify"], ["--json"]])
+def test_info_of_several_stores_goes_on_past_one_that_is_no_store(store, tmp_path, cli, verify):
+    """``ecoseg info a.zarr missing.zarr c.zarr --verify`` (stores checked after a copy) stopped
+    at the first that is no store: the stores after it were neither summarised nor verified.
+    Each mistake is its one error line now, the others are summarised, and the exit status is
+    2."""
+    other = tmp_path / "other.zarr"
+    shutil.copytree(store, other)
+    missing, notes = tmp_path / "missing.zarr", tmp_path / "notes.txt"
+    notes.write_text("site A\n")
+    code, out, err = cli("info", store, missing, notes, other, *verify)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and "Traceback" not in err, err
+    assert lines[0] == f"ecoseg: error: {missing}: no such store", lines
+    assert lines[1].startswith(f"ecoseg: error: {notes}: a file, not a mask store"), lines
+    assert str(store) in out and str(other) in out, out  # both summarised
+    if verify == ["--verify"]:
+        assert out.count("verify       ok") == 2, out

@@ -249,3 +249,31 @@ def test_an_output_that_is_no_store_is_refused_in_one_wording(
         "overwrite (choose another output path)",
     )
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("command", ["evaluate", "report"])
+def test_a_truth_folder_of_per_video_png_folders_names_them(command, clip, tmp_path, cli):
+    """DAVIS keeps one folder of PNG masks per video (``Annotations/480p/<video>/``): given the
+    folder above them, ``--truth`` said only ``is neither a mask store nor a folder of PNG
+    masks``; it names the folders of PNG masks inside now, to give one of them."""
+    davis = tmp_path / "Annotations"
+    ecoseg.export(clip.truth, "davis", davis / "reef")
+    (davis / "notes").mkdir()  # a folder without PNGs is not named
+    out = ["-o", tmp_path / "r.html"] if command == "report" else []
+    code, _, err = cli(command, clip.truth, "--truth", davis, *out)
+    line = assert_one_line_error(code, err, str(davis), "PNG masks", str(davis / "reef"))
+    assert str(davis / "notes") not in line
+
+
+def test_a_truth_folder_of_jpeg_masks_says_masks_are_png(clip, tmp_path, cli):
+    """Masks saved as JPEG (a photo editor's default): the folder was refused as *neither a
+    mask store nor a folder of PNG masks* without a word on the JPEGs it holds."""
+    from PIL import Image
+
+    pngs, jpegs = tmp_path / "pngs", tmp_path / "masks"
+    ecoseg.export(clip.truth, "davis", pngs)
+    jpegs.mkdir()
+    for png in sorted(pngs.glob("*.png"))[:3]:
+        Image.open(png).convert("RGB").save(jpegs / f"{png.stem}.jpg")
+    code, _, err = cli("evaluate", clip.truth, "--truth", jpegs)
+    assert_one_line_error(code, err, str(jpegs), "00000.jpg", "not PNG", "PNG files only")

@@ -105,7 +105,7 @@ def test_download_failure_is_one_clear_line(cache, tmp_path):
 def test_verify_without_reference_or_file(cache):
     assert weights.verify("sam2-large")[0][:2] == ("sam2-large", False)
     cache.mkdir(parents=True)
-    (cache / "sam2_hiera_large.pt").write_bytes(b"copied by hand")
+    _by_hand(cache / "sam2_hiera_large.pt")
     name, ok, reason = weights.verify("sam2-large")[0]
     assert not ok and "cannot verify" in reason
 
@@ -122,11 +122,19 @@ def test_download_keeps_an_existing_file_unrecorded(cache, tmp_path):
     """A file copied into the cache by hand is not silently blessed by a later download."""
     src = _fake_checkpoint(tmp_path)
     cache.mkdir(parents=True)
-    (cache / "sam2.1_hiera_tiny.pt").write_bytes(b"copied by hand")
+    by_hand = _by_hand(cache / "sam2.1_hiera_tiny.pt").read_bytes()
     path = weights.download("sam2.1-tiny", progress=False, url=src.as_uri())
-    assert path.read_bytes() == b"copied by hand"
+    assert path.read_bytes() == by_hand
     assert not (cache / "sam2.1_hiera_tiny.pt.sha256").exists()
     assert "cannot verify" in weights.verify("sam2.1-tiny")[0][2]
+
+
+def _by_hand(path: Path) -> Path:
+    """A whole torch file copied into the cache by hand (no recorded sha256)."""
+    import torch
+
+    torch.save({"model": {"copied": torch.zeros(3)}}, path)
+    return path
 
 
 def _checkpoint_of(variant: str, path: Path) -> Path:
