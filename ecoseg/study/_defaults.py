@@ -1,16 +1,22 @@
 """A study file's ``defaults:`` checked against the study's videos: each value goes only to the
 videos it fits (a model to the videos of the engine it names, a size to those whose network
-takes it, parameters to the engines that have them, a GPU and bf16 to the networks' videos), so
-a value that fits no network, or that no video of the study takes, is refused at its
-``defaults:`` line rather than unused without a word; and which defaults a video took
-(:func:`took_default`), for where its errors point."""
+takes it, parameters to the engines that have them, a GPU, bf16 and random weights to the
+networks' videos), so a value that fits no network, or that no video of the study takes, is
+refused at its ``defaults:`` line rather than unused without a word; and which defaults a video
+took (:func:`took_default`), for where its errors point."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ecoseg.errors import ConfigError
-from ecoseg.study._engines import check_model, engine_parameters, sam3_name, size_reason
+from ecoseg.study._engines import (
+    SURVEY_PARAMETERS,
+    check_model,
+    engine_parameters,
+    sam3_name,
+    size_reason,
+)
 from ecoseg.study._keys import did_you_mean
 from ecoseg.study.records import VideoSpec
 
@@ -141,13 +147,14 @@ def check_default_size_taken(defaults: dict, videos: list, specs: list, ctx: str
 
 def check_defaults_taken(defaults: dict, videos: list, specs: list, ctx) -> None:
     """Refuse a ``defaults:`` ``model:``, ``checkpoint:``, parameter (in ``params:``), GPU
-    ``device:``, ``fast: true``, ``detect_every:`` or ``as_video: true`` that no video of the
-    study takes, while some video leaves it to ``defaults:`` (``videos``: the entries as
-    written, ``specs``: as read): each goes only to the videos it fits (a SAM 3 model: the
-    concept videos; ``min_area``: the motion tracker's; a GPU and bf16: the networks' videos,
-    bf16 and the detector interval not a photo survey), so ``model: sam3`` in a study without
-    concepts was unused without a word. ``ctx(key)``: the file and the key's line, then
-    ``defaults:``.
+    ``device:``, ``fast: true``, ``detect_every:``, ``as_video: true``, ``pretrained: false``
+    or ``fps:`` that no video of the study takes, while some video leaves it to ``defaults:``
+    (``videos``: the entries as written, ``specs``: as read): each goes only to the videos it
+    fits (a SAM 3 model: the concept videos; ``min_area``: the motion tracker's; a GPU, bf16
+    and random weights: the networks' videos; bf16, the detector interval, the frame rate and
+    the parameters but ``score_threshold`` not a photo survey), so ``model: sam3`` in a study
+    without concepts was unused without a word. ``ctx(key)``: the file and the key's line,
+    then ``defaults:``.
 
     Examples
     --------
@@ -202,11 +209,13 @@ the study tracks concepts (`concepts:`): drop it
     if isinstance(params, dict) and taking:
         for name in map(str, params):
             if not any(name in v.params for v in taking):
-                refuse(
-                    "params",
-                    f"params: {name} is a parameter of "
-                    f"{_engines_of(name)}, but no video of the study takes it from here",
+                said = (
+                    f"params: {name} is a parameter of {_engines_of(name)}, but no video of the "
+                    "study takes it from here"
                 )
+                if name in (engine_parameters("sam3") or ()) and any(v.survey for v in taking):
+                    said += f" (a photo survey takes only {', '.join(sorted(SURVEY_PARAMETERS))})"
+                refuse("params", said)
     for key, said in _RUN_SETTINGS.items():
         value = defaults.get(key)
         if value is not None and free(key) and not any(getattr(v, key) == value for v in free(key)):
@@ -223,6 +232,10 @@ _RUN_SETTINGS = {
     "detect_every": "is for SAM 3 concept tracking of a video (`concepts:`), but no video of "
     "the study takes it from here",
     "as_video": "is for `concepts:` (SAM 3), but no video of the study takes it from here",
+    "pretrained": "(random weights) is for the sam2 and sam3 engines' networks, but no video of "
+    "the study takes it from here (the classical motion tracker has no network)",
+    "fps": "is the frame rate of an image folder tracked as a video, but no video of the study "
+    "takes it from here (a photo survey has none)",
 }
 
 
@@ -241,10 +254,15 @@ def _engines_of(name: str) -> str:
     return " and ".join(has) or "an engine"
 
 
+# the keys a video took from defaults: where its own value is theirs
+_TAKEN_AS_IS = ("model", "image_size", *_RUN_SETTINGS)
+
+
 def took_default(video: VideoSpec, key: str, value: Any) -> bool:
     """Whether ``video``, whose entry does not give ``key``, took ``defaults:``'s ``value``
     of it: a model, its checkpoint, an image size, a device, ``fast:``, ``detect_every:``,
-    ``as_video:`` or ``params:`` from ``defaults:`` goes only to the videos it fits (a SAM 2
+    ``as_video:``, ``pretrained:``, ``fps:`` or ``params:`` from ``defaults:`` goes only to
+    the videos it fits (a SAM 2
     model: not the concept videos), so an error about a video that did not take it names the
     video's entry, not the ``defaults:`` line.
 
@@ -259,6 +277,6 @@ def took_default(video: VideoSpec, key: str, value: Any) -> bool:
         return video.checkpoint is not None
     if key == "params":
         return bool(video.params) or not value
-    if key in ("model", "image_size", "device", "fast", "detect_every", "as_video"):
+    if key in _TAKEN_AS_IS:
         return value is None or getattr(video, key) == value
     return True

@@ -11,7 +11,11 @@ from ecoseg._cli import one_line
 from ecoseg.errors import ConfigError, EcosegError
 from ecoseg.study._keys import did_you_mean
 
+# the parameters a SAM 3 photo survey takes (:func:`ecoseg.engine.concepts.check_survey`)
+SURVEY_PARAMETERS = frozenset({"score_threshold"})
+
 __all__ = [
+    "SURVEY_PARAMETERS",
     "check_model",
     "check_params",
     "engine_parameters",

@@ -4,9 +4,9 @@ decided (concepts or a SAM 3 model: sam3; prompts or auto: sam2; else the classi
 tracker; a ``defaults:`` model names only the engine of a prompt file nothing else does, and goes
 only to the videos of the engine it names; the defaults' size only to those whose network takes
 it, their network settings only to the videos with a network, ``detect_every:`` and
-``as_video:`` only to the concept videos, and neither ``detect_every:`` nor ``fast:`` to a photo
-survey), and every value refused as :func:`ecoseg.segment` would refuse it, named with its
-line."""
+``as_video:`` only to the concept videos, and neither ``detect_every:``, ``fast:``, ``fps:`` nor
+a parameter but ``score_threshold`` to a photo survey), and every value refused as
+:func:`ecoseg.segment` would refuse it, named with its line."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ecoseg.errors import ConfigError
 from ecoseg.io._common import missing_video
 from ecoseg.provenance import class_key, one_spelling
 from ecoseg.study._engines import (
+    SURVEY_PARAMETERS,
     check_model,
     check_params,
     engine_parameters,
@@ -195,10 +196,14 @@ def parse_video(
         raise ConfigError(
             f"{at('pretrained')} pretrained: must be true or false, got {pretrained!r}"
         )
+    if engine == "classical" and "pretrained" not in entry:
+        pretrained = True  # the defaults' random weights are for the networks' videos
     as_video = _parse_as_video(merged, engine, at)
     survey = engine == "sam3" and is_photo_survey(video_path, as_video)
     if survey and "detect_every" not in entry:
         detect_every = 1  # the defaults' detector interval is for the concept videos
+    if survey and "fps" not in entry:
+        merged.pop("fps", None)  # and their frame rate for the folders tracked as a video
     fast = merged.get("fast", False)
     if not isinstance(fast, bool):
         raise ConfigError(f"{at('fast')} fast: must be true or false, got {fast!r}")
@@ -238,7 +243,7 @@ def parse_video(
     if not isinstance(params, dict):
         raise ConfigError(f"{at('params')} params: must be a mapping of engine parameters")
     if "params" not in entry:  # the defaults' parameters go to the engines that have them
-        known = engine_parameters(engine, bool(auto))
+        known = SURVEY_PARAMETERS if survey else engine_parameters(engine, bool(auto))
         params = {k: v for k, v in params.items() if known is None or str(k) in known}
         merged["params"] = params  # as the photo survey's check reads them
     params = check_params(engine, params, at("params"))

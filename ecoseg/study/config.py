@@ -74,9 +74,9 @@ def load_study(path: str | os.PathLike, *, require_videos: bool = True) -> Study
         there either, with ``require_videos=False``; a checkpoint with the hint of
         ``segment --checkpoint``: where to get the weights), bad calibration, unknown engine
         or model, a ``defaults:`` model, checkpoint, parameter, image size, GPU device,
-        ``fast:``, ``detect_every:`` or ``as_video:`` no video takes, duplicate video names, an
-        output that would escape the output folder, or a YAML tag that would construct an
-        object.
+        ``fast:``, ``detect_every:``, ``as_video:``, ``pretrained:`` or ``fps:`` no video
+        takes, duplicate video names, an output that would escape the output folder, or a
+        YAML tag that would construct an object.
 
     Examples
     --------

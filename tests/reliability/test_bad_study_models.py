@@ -221,6 +221,24 @@ NO_NETWORK = "(the classical motion tracker has no network)"
             "as_video: true is for `concepts:` (SAM 3), but no video of the study takes it from "
             "here: drop it",
         ),
+        (
+            "pretrained: false",
+            "tracker",
+            "pretrained: false (random weights) is for the sam2 and sam3 engines' networks, but "
+            f"no video of the study takes it from here {NO_NETWORK}: drop it",
+        ),
+        (
+            "fps: 10",
+            "survey",
+            "fps: 10 is the frame rate of an image folder tracked as a video, but no video of "
+            "the study takes it from here (a photo survey has none): drop it",
+        ),
+        (
+            "params: {new_track_score: 0.6, score_threshold: 0.4}",
+            "survey",
+            "params: new_track_score is a parameter of SAM 3 concept tracking, but no video of "
+            "the study takes it from here (a photo survey takes only score_threshold): drop it",
+        ),
     ],
     ids=[
         "size-tracker",
@@ -231,15 +249,19 @@ NO_NETWORK = "(the classical motion tracker has no network)"
         "detect-every-sam2",
         "detect-every-survey",
         "as-video-tracker",
+        "random-weights-tracker",
+        "fps-survey",
+        "params-survey",
     ],
 )
 def test_a_default_run_setting_no_video_takes_is_refused_at_defaults(
     tmp_path, cli, default, videos, said
 ):
     """A video takes the defaults' size, GPU, bf16, detector interval and ``as_video:`` only
-    where they fit it (a network; a concept video, not a photo survey), so one that none of
-    the study's videos takes is refused where it is written: beside the motion tracker's
-    videos only they were unused without a word, and a survey was refused ``fast: true`` or
-    ``detect_every:`` from ``defaults:`` at its own entry."""
+    where they fit it (a network; a concept video, not a photo survey), and so the random
+    weights, frame rate and tracking parameters (a survey takes only ``score_threshold``), so
+    one that none of the study's videos takes is refused where it is written: beside the motion
+    tracker's videos only they were unused without a word, and a survey was refused ``fast:
+    true``, ``detect_every:``, ``fps:`` or ``params:`` from ``defaults:`` at its own entry."""
     path, message = _refused_at_defaults(tmp_path, cli, default, videos)
     assert message == f"{path}: line 3: defaults: {said}"

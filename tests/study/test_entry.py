@@ -166,15 +166,17 @@ def test_default_network_settings_are_for_the_videos_with_a_network(tmp_path):
     """`defaults:` apply to every video: their model, checkpoint and random weights are the
     networks' videos', and the motion tracker's videos of the same study take none."""
     (tmp_path / "v.mp4").write_bytes(b"not really a video")
+    (tmp_path / "u.mp4").write_bytes(b"another video")
     (tmp_path / "w.pt").write_bytes(b"weights")
     (tmp_path / "study.yaml").write_text(
         "defaults: {model: sam2.1-large, checkpoint: w.pt, pretrained: false}\n"
         "videos:\n  - {path: v.mp4, name: a}\n  - {path: v.mp4, name: b, auto: true}\n"
-        "  - {path: v.mp4, name: c, pretrained: true}\n"
+        "  - {path: u.mp4, name: c, pretrained: true}\n"
     )
     a, b, c = load_study(tmp_path / "study.yaml").videos
     assert (a.engine, b.engine, c.engine) == ("classical", "sam2", "classical")
     assert (b.model, b.checkpoint, b.pretrained) == ("sam2.1-large", tmp_path / "w.pt", False)
+    assert a.pretrained  # not the random weights: so a study of such videos only refuses them
 
 
 @pytest.mark.parametrize(

@@ -81,3 +81,25 @@ def test_the_defaults_bf16_and_detector_interval_are_for_the_concept_videos(stud
     survey, video = load_study(study_file).videos
     assert survey.survey and (survey.fast, survey.detect_every) == (False, 1)
     assert not video.survey and (video.fast, video.detect_every) == (True, 3)
+
+
+def test_the_defaults_frame_rate_and_tracking_parameters_are_for_the_concept_videos(study_file):
+    """`fps:` and `params:` but `score_threshold` in `defaults:` went to a photo survey too,
+    which then refused them (*a photo survey ... takes no `fps: 5`, ...*), although they were
+    meant for the study's folders tracked as a video. A survey takes only `score_threshold`
+    from `defaults:`; in its own entry the others are still refused."""
+    photo_folder(study_file.parent / "frames", 2)
+    study_file.write_text(
+        STUDY.replace(
+            "  image_size: 112\n",
+            "  fps: 5\n  params: {new_track_score: 0.6, score_threshold: 0.4}\n",
+        )
+        + "  - path: frames\n    concepts: [coral]\n    as_video: true\n"
+    )
+    survey, tracked = load_study(study_file).videos
+    assert survey.survey and (survey.fps, survey.params) == (None, {"score_threshold": 0.4})
+    assert not tracked.survey and tracked.fps == 5.0
+    assert tracked.params == {"new_track_score": 0.6, "score_threshold": 0.4}
+    study_file.write_text(STUDY + "    fps: 5\n")
+    with pytest.raises(ConfigError, match=r"a photo survey .* takes no `fps: 5`"):
+        load_study(study_file)
