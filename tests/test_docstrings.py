@@ -7,7 +7,9 @@ An example that cannot run here says why, on the line itself, and is counted::
 The allowed reasons are :data:`REASONS`; :func:`test_skipped_examples_are_counted` holds the
 count per reason (a skip without a reason, or a new one, fails it). napari modules are skipped
 when Qt cannot start, with that reason. Examples run with ``NORMALIZE_WHITESPACE`` and
-``ELLIPSIS``, in the module's own namespace, from a scratch working folder.
+``ELLIPSIS``, in the module's own namespace, from a scratch working folder; pyproject.toml's
+``doctest_optionflags`` are the same flags, so a plain ``pytest --doctest-modules ecoseg`` runs
+them alike (:func:`test_plain_doctest_runs_examples_alike`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import ast
 import doctest
 import importlib
 import re
+import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -139,3 +142,13 @@ def test_skipped_examples_are_counted():
     unexplained = {k.split(": ", 1)[1] for k in found if k.startswith("unexplained: ")}
     assert unexplained <= set(XFAIL), f"skips without a reason outside XFAIL: {summary}"
     assert {k for k in found if not k.startswith("unexplained: ")} <= set(REASONS), summary
+
+
+def test_plain_doctest_runs_examples_alike():
+    """A maintainer's plain ``python -m pytest --doctest-modules ecoseg`` ran the Examples
+    without this runner's flags, and those whose output wraps or elides (``...``) failed;
+    pyproject.toml gives pytest's doctest the same flags."""
+    with open(PACKAGE.parent / "pyproject.toml", "rb") as file:
+        options = tomllib.load(file)["tool"]["pytest"]["ini_options"]
+    names = options.get("doctest_optionflags", [])
+    assert sum(doctest.OPTIONFLAGS_BY_NAME[name] for name in set(names)) == FLAGS, names
