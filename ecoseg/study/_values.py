@@ -27,7 +27,8 @@ __all__ = [
 
 
 def parse_fps(value: Any, video: Path, source: str, ctx: str) -> float | None:
-    """``fps:``, an image folder's frame rate: a number above 0, for an image folder only."""
+    """``fps:``, an image folder's frame rate: a number above 0, for an image folder only (not
+    a video file, timed by its own timestamps, nor a single image)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -35,9 +36,16 @@ def parse_fps(value: Any, video: Path, source: str, ctx: str) -> float | None:
     if not (math.isfinite(value) and value > 0):
         raise ConfigError(f"{ctx} fps: must be a number of frames per second above 0, got {value}")
     if video.exists() and not video.is_dir():  # (a video moved away: its store was made)
+        from ecoseg.io.folder import IMAGE_SUFFIXES
+
+        what = (
+            "a single image (a photograph), which has no time axis"
+            if video.suffix.lower() in IMAGE_SUFFIXES
+            else "a video file, timed by its own timestamps"
+        )
         raise ConfigError(
-            f"{ctx} fps: applies to image folders only; {source} is a video file, timed by its "
-            "own timestamps (set `fps:` on the image folders' entries, not in `defaults:`)"
+            f"{ctx} fps: applies to image folders only; {source} is {what} (set `fps:` on the "
+            "image folders' entries, not in `defaults:`)"
         )
     return float(value)
 

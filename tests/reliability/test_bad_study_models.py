@@ -265,3 +265,21 @@ def test_a_default_run_setting_no_video_takes_is_refused_at_defaults(
     true``, ``detect_every:``, ``fps:`` or ``params:`` from ``defaults:`` at its own entry."""
     path, message = _refused_at_defaults(tmp_path, cli, default, videos)
     assert message == f"{path}: line 3: defaults: {said}"
+
+
+@pytest.mark.parametrize("videos", ["survey", "tracker"])
+def test_a_rate_in_a_single_images_own_entry_calls_it_an_image(tmp_path, videos):
+    """``fps:`` in the own entry of a single image (a SAM 3 photo survey, or a photograph given
+    to the motion tracker) is refused as for a video file, but the image was called *a video
+    file, timed by its own timestamps*: now it is a single image, which has no time axis."""
+    entry = {"survey": ", concepts: [coral]", "tracker": ""}[videos]
+    (tmp_path / "q.jpg").write_bytes(b"not really a photograph")
+    path = tmp_path / "study.yaml"
+    path.write_text(f"output: out\nvideos:\n  - {{path: q.jpg, name: a, fps: 10{entry}}}\n")
+    with pytest.raises(ConfigError) as refused:
+        load_study(path)
+    assert str(refused.value) == (
+        f"{path}: line 3: videos[0] (a): fps: applies to image folders only; q.jpg is a single "
+        "image (a photograph), which has no time axis (set `fps:` on the image folders' "
+        "entries, not in `defaults:`)"
+    )
