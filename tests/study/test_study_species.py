@@ -12,6 +12,7 @@ import pytest
 from study_helpers import (
     EPOCH,
     Later,
+    copy_study,
     page_files,
     page_steps,
     run_steps,
@@ -98,15 +99,10 @@ def test_a_studys_classification_a_person_undid_is_no_step(study, tmp_path, monk
     edit undone and its undo cancel out now (``replayed_edits``), so a log whose every
     review was undone is the study run once, and the store made again holds the same edits,
     tables and page."""
-    import shutil
-
     from ecoseg.cli import main
     from ecoseg.species import edit_log
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root)
-    shutil.rmtree(root / "out", ignore_errors=True)
+    root, fresh, _, _ = copy_study(study, tmp_path, monkeypatch)
     shutil.copytree(root, fresh)
     store, track = undo_then_review(root)  # 1-4: classify, undo, classify, delete
     assert main(["edit", str(store), "--undo"]) == 0  # 5: takes back the delete
@@ -134,10 +130,7 @@ def test_a_classification_with_a_replaced_model_file_is_replayed_with_its_copy(
     from ecoseg.cli import main
     from ecoseg.species import edit_log
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
-    store = root / "out" / "stores" / "reef-a.zarr"
+    root, fresh, store, where = copy_study(study, tmp_path, monkeypatch)
     run_study(root / "study.yaml", progress=False, report=False)  # classified with model A
     old = edit_log(store)[0]["classification"]["model_sha256"]
     assert (root / "out" / "species_models" / f"{old}.json").is_file()
@@ -149,7 +142,7 @@ def test_a_classification_with_a_replaced_model_file_is_replayed_with_its_copy(
     log = edit_log(store)
     sha = log[-1]["classification"]["model_sha256"]
     assert [e["kind"] for e in log] == ["classify", "delete", "classify"] and sha != old
-    where, file = "out/stores/reef-a.zarr", f"species_model.{old[:12]}.json"
+    file = f"species_model.{old[:12]}.json"
     steps = page_steps(root)
     assert steps == [
         "ecoseg study study.yaml --no-report --no-classify",
@@ -231,10 +224,8 @@ def test_a_species_model_added_after_a_review_is_replayed_where_it_classified(
     from ecoseg.cli import main
     from ecoseg.species import edit_log
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     _batch_rounding(monkeypatch, rounds)
-    root, fresh = tmp_path / "s", tmp_path / "fresh"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    root, fresh, _, _ = copy_study(study, tmp_path, monkeypatch)
     model = "    species_model: species.json"
     write_study(root, extra_b=model)  # reef-a without a model at first
     run_study(root / "study.yaml", progress=False, report=False)
@@ -277,9 +268,7 @@ def test_a_study_run_reads_its_species_model_file_once_for_its_hash_and_copy(
     import builtins
     import pathlib
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    root = tmp_path / "s"
-    shutil.copytree(study, root, ignore=shutil.ignore_patterns("out"))
+    root = copy_study(study, tmp_path, monkeypatch).root
     study_file = load_study(root / "study.yaml")  # (reading the study file checks the model)
     model = (root / "species.json").resolve()
     opened = []
