@@ -179,6 +179,26 @@ def test_default_network_settings_are_for_the_videos_with_a_network(tmp_path):
     assert a.pretrained  # not the random weights: so a study of such videos only refuses them
 
 
+def test_two_classical_entries_differing_in_a_setting_the_tracker_does_not_use_are_one(tmp_path):
+    """One clip listed twice for the motion tracker, the second entry asking ``pretrained:
+    true`` over the defaults' random weights: the first took ``pretrained: false`` from
+    ``defaults:`` (the networks' setting) and the two were kept as two settings, whose numbers
+    counted twice; now neither takes it, and the second is refused naming both entries."""
+    (tmp_path / "w.pt").write_bytes(b"weights")
+    message = refusal(
+        tmp_path,
+        study_text(
+            "- {path: v.mp4, name: a}\n- {path: v.mp4, name: b, auto: true}\n"
+            "- {path: v.mp4, name: c, pretrained: true}\n",
+            top="defaults: {model: sam2.1-large, checkpoint: w.pt, pretrained: false}\n",
+        ),
+    )
+    assert message == (
+        f"{tmp_path / 'study.yaml'}: line 7: videos[2] (c): the video v.mp4 is also videos[0] "
+        "(a) with the same settings; its numbers would count twice: list each video once"
+    )
+
+
 @pytest.mark.parametrize(
     ("run", "model"),
     [("auto: true", "sam2.1-tiny"), ("concepts: wrasse", "sam3"), ("", "sam2.1-tiny")],
