@@ -37,7 +37,8 @@ The package is split by concept: :mod:`~ecoseg.batch.urls` (locations, credentia
 :mod:`~ecoseg.batch.names` (store names), :mod:`~ecoseg.batch.cluster` (Dask clients, cluster
 size, task runner),
 :mod:`~ecoseg.batch.jobs` (the segmentation task shared with :mod:`ecoseg.study`),
-:mod:`~ecoseg.batch.campaign` (:func:`batch` and its summary) and :mod:`~ecoseg.batch.tables`
+:mod:`~ecoseg.batch.campaign` (:func:`batch`; its plan in ``_plan``, its run and summary in
+``_summary``) and :mod:`~ecoseg.batch.tables`
 (:func:`campaign_tables`).
 """
 

@@ -11,8 +11,6 @@ summary (:data:`SUMMARY_COLUMNS`), which is returned and written to ``OUT/batch-
 from __future__ import annotations
 
 import os
-import sys
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -29,7 +27,26 @@ from ecoseg.batch._inputs import (
     check_store_places,
 )
 from ecoseg.batch._options import check_this_machine, concept_options, segment_options
-from ecoseg.batch._threads import DaemonPool, in_threads
+from ecoseg.batch._plan import (
+    certain_to_segment,
+    check_machine_first,
+    check_surveys,
+    kept_beside,
+    other_settings,
+    planned_statuses,
+    probe_urls,
+)
+from ecoseg.batch._summary import (
+    CANCELLED,
+    STATUSES,
+    SUMMARY_COLUMNS,
+    SUMMARY_FILE,
+    error_text,
+    interrupted,
+    run_batch,
+    write_summary,
+)
+from ecoseg.batch._threads import DaemonPool
 from ecoseg.batch.cluster import (
     check_cancel_here,
     check_count,
@@ -38,23 +55,13 @@ from ecoseg.batch.cluster import (
     connect,
     is_dask,
     local_workers,
-    run_tasks,
     task_resources,
 )
-from ecoseg.batch.jobs import Job, StoreStatus, UnreadableVideo, run_job, store_status
-from ecoseg.batch.names import (
-    check_names,
-    other_stores,
-    status_threads,
-    store_names,
-    url_checks,
-    video_check,
-)
-from ecoseg.batch.tables import write_csv
+from ecoseg.batch.jobs import Job
+from ecoseg.batch.names import check_names, other_stores, store_names, video_check
 from ecoseg.batch.urls import (
     file_name,
     is_url,
-    join_url,
     local_path,
     redact_text,
     redact_url,
@@ -64,13 +71,6 @@ from ecoseg.batch.urls import (
 from ecoseg.errors import Cancelled, ConfigError, EcosegError, VideoError
 
 __all__ = ["STATUSES", "SUMMARY_COLUMNS", "SUMMARY_FILE", "batch"]
-
-#: Name of the summary table written next to the stores.
-SUMMARY_FILE = "batch-summary.csv"
-#: Columns of the summary table, in order.
-SUMMARY_COLUMNS = ("video", "store", "status", "attempts", "frames", "seconds", "error")
-#: Values of the summary's ``status`` column.
-STATUSES = ("done", "skipped", "failed")
 
 
 def batch(
@@ -241,7 +241,7 @@ def batch(
     concept_run = str(model).startswith("sam3") or bool(concepts)
     if not concept_run and detect_every != 1:
         raise ConfigError("detect_every needs concepts (SAM 3 concept tracking, model sam3)")
-    _check_surveys(videos, concept_run, as_video, concepts, detect_every, fast, fps, params)
+    check_surveys(videos, concept_run, as_video, concepts, detect_every, fast, fps, params)
 
     def options_for(names: list[str]) -> dict[str, dict[str, Any]]:
         if concept_run:
@@ -259,7 +259,7 @@ def batch(
     known = {}
     here = scheduler is None
     if here:  # before any video is opened or hashed (no copies hashed, no store's name kept)
-        known, here = _check_machine_first(
+        known, here = check_machine_first(
             videos, run_names, unsettled, out, seg, options_for, concept_run
         )
     check_same_bytes(videos)
@@ -290,9 +290,9 @@ def batch(
     rows: dict[str, dict[str, Any]] = {}
     resuming = []
     jobs = []
-    statuses = _planned_statuses(out, names, known)  # (on object storage: several at once)
+    statuses = planned_statuses(out, names, known)  # (on object storage: several at once)
     # a user's folder where a store goes: refused once, before any work (each attempt failed);
-    # those read in _check_machine_first (their names certain) were checked there
+    # those read in check_machine_first (their names certain) were checked there
     check_store_places(
         [(v, store_location(out, n), statuses[n]) for v, n in zip(videos, names) if n not in known]
     )
@@ -300,11 +300,11 @@ def batch(
     # only where a video is to be segmented (stores all complete: the tables again on a
     # laptop with no GPU nor weights), before any store or the output folder is touched;
     # a video with no store is segmented for certain, so then before any video is probed
-    # (_check_machine_first: before any is opened, where its name is certain)
-    if here and any(map(_certain_to_segment, statuses.values())):
+    # (check_machine_first: before any is opened, where its name is certain)
+    if here and any(map(certain_to_segment, statuses.values())):
         check_this_machine(run_engine, seg[names[0]])
         here = False  # (checked)
-    probed = _probe_urls(names, videos, statuses)  # (concurrently: 2 or 3 requests each)
+    probed = probe_urls(names, videos, statuses)  # (concurrently: 2 or 3 requests each)
     for name, video in zip(names, videos):
         store = store_location(out, name)
         row = {
@@ -319,7 +319,7 @@ def batch(
         rows[name] = row
         status = statuses[name]
         if isinstance(status, OSError):  # unreadable (permissions, a storage error): this
-            row["error"] = f"{redact_url(store)}: the store cannot be read ({_error_text(status)})"
+            row["error"] = f"{redact_url(store)}: the store cannot be read ({error_text(status)})"
             continue  # video fails, the others are planned
         if isinstance(status, EcosegError):  # a damaged ecoseg store (check_store_places
             log(f"{name}: {redact_text(status)}")  # refused others): its task reports it too
@@ -335,7 +335,7 @@ def batch(
             continue
         # a partial store too: its resume would refuse it, after attempts, in segment's words
         made = state in ("complete", "partial")
-        if made and (why := _other_settings(seg[name], video, status.record)):
+        if made and (why := other_settings(seg[name], video, status.record)):
             row["error"] = (
                 f"{redact_url(store)}: {why}; move the store away (or write to another --out) "
                 "to segment this video with these settings"
@@ -362,7 +362,7 @@ def batch(
         if (
             state == "complete"
             and broken
-            and (kept := _kept_beside(broken, video, store, status, log))
+            and (kept := kept_beside(broken, video, store, status, log))
         ):
             row["error"] = kept  # failed: the store is kept, not vouched for
             continue
@@ -402,10 +402,10 @@ def batch(
             ) as client:
                 if resources and is_dask(client):
                     check_gpu_workers(client)
-                _run_batch(client, jobs, rows, retries, progress, log)
-            stopped = [name for name, _, _ in jobs if rows[name]["error"] == _CANCELLED]
+                run_batch(client, jobs, rows, retries, progress, log)
+            stopped = [name for name, _, _ in jobs if rows[name]["error"] == CANCELLED]
             if stopped:
-                _write_summary(rows, names, out)
+                write_summary(rows, names, out)
                 raise Cancelled(
                     f"{redact_url(out)}: batch cancelled, {len(stopped)} of {len(videos)} "
                     f"videos not finished ({', '.join(stopped[:3])}"
@@ -415,11 +415,11 @@ def batch(
         except KeyboardInterrupt:  # the summary says what this run did, not the last run's
             for name, job, _ in jobs:
                 if rows[name]["attempts"] == 0:  # not reported finished (nor failed)
-                    _interrupted(rows[name], job)
-            _write_summary(rows, names, out)  # (the command says 'ecoseg: interrupted')
+                    interrupted(rows[name], job)
+            write_summary(rows, names, out)  # (the command says 'ecoseg: interrupted')
             raise
 
-    summary = _write_summary(rows, names, out)
+    summary = write_summary(rows, names, out)
     counts = summary["status"].value_counts()
     log(
         ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
@@ -442,302 +442,3 @@ def _here(n: int, workers, threads, resources, cancel, log) -> DaemonPool:
         log(f"{n} video(s) segmented in this process (cancel given): no local cluster started")
     at_once = local_workers(workers, threads, n, resources) * (threads or 1)
     return DaemonPool(min(at_once, n))
-
-
-#: The error of a video the run was stopped (Ctrl-C, a signal) before it finished.
-_INTERRUPTED = (
-    "interrupted: the run was stopped before this video finished; run the same command again "
-    "to resume it"
-)
-
-
-#: The error of a video a set ``cancel`` stopped, or kept from starting.
-_CANCELLED = (
-    "cancelled: the run was cancelled before this video finished; the same batch again resumes it"
-)
-
-
-#: The error of a video whose check against its store by its bytes (``jobs.Job.verify``) the
-#: run was stopped before.
-_INTERRUPTED_CHECK = (
-    "interrupted: the run was stopped before this video was checked against its store; run "
-    "the same command again to check it"
-)
-
-
-def _interrupted(row: dict[str, Any], job: Job) -> None:
-    """The summary row of a video whose result the stopped run did not get: done if its store
-    was finished (its time unknown, as for a lost worker's), else interrupted with the frames
-    its store holds; a video whose check by its bytes had not come back is interrupted too
-    (its store was complete before the run)."""
-    status = _status(job.store)
-    if job.verify:
-        row.update(error=_INTERRUPTED_CHECK, frames=status.frames if status else 0)
-    elif status is not None and status.complete:
-        row.update(status="done", attempts=1, frames=status.frames, seconds=float("nan"))
-    else:
-        row.update(error=_INTERRUPTED, frames=status.frames if status else 0)
-
-
-def _write_summary(rows, names, out: str) -> Any:
-    """The summary table of ``rows`` in input order, written to ``OUT/batch-summary.csv``."""
-    import pandas as pd
-
-    summary = pd.DataFrame([rows[n] for n in names], columns=list(SUMMARY_COLUMNS))
-    summary["attempts"] = summary["attempts"].astype("int64")
-    summary["frames"] = summary["frames"].astype("int64")
-    summary["seconds"] = summary["seconds"].astype("float64").round(3)
-    location = join_url(out, SUMMARY_FILE)
-    write_csv(summary, location)
-    summary.attrs["summary"] = redact_url(location)
-    return summary
-
-
-def _run_batch(client, jobs, rows, retries: int, progress: bool, log) -> None:
-    from tqdm.auto import tqdm
-
-    bar = tqdm(
-        total=len(jobs),
-        unit="video",
-        desc="ecoseg batch",
-        disable=not progress,
-        file=sys.stderr,
-        dynamic_ncols=True,
-    )
-    t0 = time.perf_counter()
-    frames_done = 0
-    stores = {name: job.store for name, job, _ in jobs}
-    checked = {name: job.video for name, job, _ in jobs if job.verify}
-
-    def say(msg: str) -> None:
-        if progress:
-            bar.write(f"ecoseg batch: {redact_text(msg)}", file=sys.stderr)
-
-    def retry(name: str, attempt: int, exc: BaseException) -> None:
-        say(f"{name}: attempt {attempt} failed ({_error_text(exc)}), retrying")
-
-    try:
-        for name, attempts, result, error in run_tasks(
-            client, run_job, jobs, retries=retries, on_retry=retry
-        ):
-            row = rows[name]
-            row["attempts"] = attempts
-            if isinstance(error, Cancelled):  # (not retried) what it stored is kept
-                row.update(status="failed", error=_CANCELLED, frames=_held(stores[name]))
-                say(f"{name}: cancelled with {row['frames']} frames stored")
-            elif error is not None:
-                # what the attempts committed stays (a video that breaks off at frame 205):
-                # the summary says how much, not 0
-                row.update(status="failed", error=_error_text(error), frames=_held(stores[name]))
-                fetch = isinstance(error, VideoError) and not isinstance(error, UnreadableVideo)
-                if name in checked and fetch:  # (UnreadableVideo: other bytes, said so)
-                    row["error"] = _kept_text(
-                        row["error"], stores[name], row["frames"], _NOT_CHECKED
-                    )
-                certain = attempts <= retries  # (not retried: it would fail again)
-                say(
-                    f"{name}: failed after {attempts} attempt(s)"
-                    + (", not retried (it would fail again)" if certain else "")
-                    + f": {row['error']}"
-                )
-            elif result["status"] == "verified":  # the same bytes under a new ETag
-                row.update(status="skipped", frames=result["frames"], seconds=result["seconds"])
-                say(
-                    f"{checked[name]}: its ETag changed ({result['was']} when the store was "
-                    f"made, {result['etag']} now) but not its bytes (the store's SHA-256): "
-                    "skipped; the store records the new ETag"
-                )
-            elif result["status"] == "skipped":
-                # Only stores found unfinished were submitted: a task that finds its store
-                # finished was run again by Dask because the worker holding the first run's
-                # result was lost after the store was committed. It was made in this run; how
-                # long that took went with the worker.
-                row.update(status="done", frames=result["frames"], seconds=float("nan"))
-                frames_done += result["frames"]
-            else:
-                row.update(status="done", frames=result["frames"], seconds=result["seconds"])
-                frames_done += result["frames"]
-            elapsed = time.perf_counter() - t0
-            bar.set_postfix_str(f"{frames_done / elapsed:.1f} frames/s", refresh=False)
-            bar.update(1)
-    finally:
-        bar.close()
-
-
-def _planned_status(store: str) -> StoreStatus | EcosegError | OSError:
-    """The store's :func:`~ecoseg.batch.jobs.store_status`, or why it is not a store, or
-    the OSError that reading it raised (permissions, a storage error: that video fails)."""
-    try:
-        return store_status(store)
-    except (EcosegError, OSError) as exc:
-        return exc
-
-
-def _planned_statuses(
-    out: str, names: Sequence[str], known: Mapping[str, Any] | None = None
-) -> dict[str, StoreStatus | EcosegError | OSError]:
-    """:func:`_planned_status` of each video's store in ``out``, by name in the order of
-    ``names``: up to :data:`~ecoseg.batch.names.STATUS_THREADS` at once where ``out`` is a
-    URL, one after another on a local disk (:func:`~ecoseg.batch.names.status_threads`);
-    those in ``known`` (read earlier in this run) are not read again."""
-    known = known or {}
-    read = [name for name in names if name not in known]
-    stores = [store_location(out, name) for name in read]
-    found = {**known, **dict(zip(read, in_threads(_planned_status, stores, status_threads(out))))}
-    return {name: found[name] for name in names}
-
-
-def _check_machine_first(
-    videos, names, unsettled, out, seg, options_for, concept_run: bool
-) -> tuple[dict, bool]:
-    """Refuse, on a local cluster, a run this machine cannot do (:func:`check_this_machine`)
-    before any video is opened or hashed, where a video is certain to be segmented whatever
-    its file holds: its name is final (no other store in ``out`` could be its, ``unsettled``
-    holds the others by index) and its store is missing (or not a store). The options are
-    ``seg`` (every name final), else those of the final names alone (``options_for``; not
-    checked here where they fail: the run checks every video's options and says so).
-
-    Returns the store statuses read (by name) and whether the machine is still to be checked.
-    """
-    settled = [name for i, name in enumerate(names) if i not in unsettled]
-    statuses = _planned_statuses(out, settled)
-    check_store_places(  # (a user's folder: said before the machine, as it is cheaper)
-        [
-            (v, store_location(out, n), statuses[n])
-            for i, (v, n) in enumerate(zip(videos, names))
-            if i not in unsettled
-        ]
-    )
-    if not any(map(_certain_to_segment, statuses.values())):
-        return statuses, True
-    if seg is None:
-        try:  # (the prompt files of the final names: the engine they choose)
-            seg = options_for(settled)
-        except EcosegError:
-            return statuses, True
-    first = seg[settled[0]]
-    engine = "sam3" if concept_run else first["engine"]
-    check_this_machine(engine, first)
-    return statuses, engine == "classical"  # (nothing checked: the run's engine decides)
-
-
-def _certain_to_segment(status: StoreStatus | EcosegError | OSError) -> bool:
-    """Whether a video of this store status (:func:`_planned_status`) gets a task that
-    segments it whatever its video holds: no store yet, or a store that cannot be read as one
-    (a damaged ecoseg store: its task reports it; anything else was refused,
-    :func:`~ecoseg.batch._inputs.check_store_places`). A partial store is resumed only once
-    its video is found to be the one it was made from (a probe); a complete one is not
-    segmented again."""
-    missing = isinstance(status, StoreStatus) and status.state == "missing"
-    return missing or isinstance(status, EcosegError)
-
-
-def _probe_urls(names, videos, statuses) -> dict[str, tuple[str | None, str | None, bool]]:
-    """:func:`~ecoseg.batch.names.url_check` of each URL video beside its complete store
-    (by name), the URLs probed concurrently (:func:`~ecoseg.batch.names.url_checks`)."""
-    probe = [
-        (name, video)
-        for name, video in zip(names, videos)
-        if is_url(video)
-        and isinstance(status := statuses[name], StoreStatus)
-        and status.complete
-        and status.video in (None, file_name(video))  # (another video's store: refused)
-    ]
-    checks = [(video, statuses[name].record.video) for name, video in probe]
-    return {name: result for (name, _), result in zip(probe, url_checks(checks))}
-
-
-def _kept_beside(reason: str, video: str, store: str, status: StoreStatus, log) -> str:
-    """The summary error of a video that cannot be opened (``reason``: a local file truncated
-    or corrupt since it was segmented, a URL that cannot be fetched any more) lying beside its
-    complete store, or "": the store is kept, but this run cannot say it is this video's, so
-    the video is not counted as skipped (finished). A file of the very bytes the store records
-    (a codec this machine lacks) is skipped as usual."""
-    path = local_path(video)
-    recorded = getattr(status.record, "video", None)
-    if is_url(video):
-        why = _NOT_CHECKED
-    elif getattr(recorded, "sha256", None) and os.path.isfile(path):
-        from ecoseg._hashing import cached_sha256_file
-
-        if cached_sha256_file(path) == recorded.sha256:
-            log(f"{redact_url(video)}: cannot be opened here, but its store was made from "
-                "these very bytes; skipped")  # fmt: skip
-            return ""
-        why = f"it was made from a readable {file_name(video)} of other bytes"
-    else:
-        why = "it cannot be checked against this file"
-    return _kept_text(reason, store, status.frames, why)
-
-
-#: Why a complete store beside a URL video that cannot be fetched is not vouched for.
-_NOT_CHECKED = "this run cannot check it against the video at that URL"
-
-
-def _kept_text(reason: str, store: str, frames: int, why: str) -> str:
-    """The summary error of a video beside its complete store of ``frames`` that this run
-    cannot vouch for (``why``), after ``reason``, the video's one-line error."""
-    return (
-        f"{redact_text(reason)}; its complete store {redact_url(store)} ({frames} "
-        f"frames) is kept, but {why}: bring back the video it was made from (or move the store "
-        "away to segment this one anew)"
-    )
-
-
-def _held(store: str) -> int:
-    """Frames a failed video's store holds (committed by its attempts), 0 if none or unknown."""
-    status = _status(store)
-    return status.frames if status is not None else 0
-
-
-def _status(store: str) -> StoreStatus | None:
-    """The store's :func:`~ecoseg.batch.jobs.store_status`, None where it cannot be read (the
-    summary of a stopped or failed run says what it can)."""
-    try:
-        return store_status(store)
-    except (EcosegError, OSError):
-        return None
-
-
-def _check_surveys(videos, concept_run, as_video, concepts, detect_every, fast, fps, params):
-    """Refuse, before any work, what the campaign's photo surveys (local image folders given
-    concepts, :func:`~ecoseg.engine.survey_rule.is_photo_survey`) cannot use, as each one's
-    :func:`ecoseg.segment` would (naming the first survey); ``as_video`` without concepts."""
-    from ecoseg.engine.concepts import check_survey
-    from ecoseg.engine.survey_rule import is_photo_survey
-
-    surveys = [v for v in videos if not is_url(v) and is_photo_survey(local_path(v), as_video)]
-    if not concept_run:
-        if as_video:
-            raise ConfigError(
-                "as_video=True (--as-video) is for concepts (SAM 3): the other engines track a "
-                "folder of images as a video anyway; drop it"
-            )
-        return
-    if surveys:
-        check_survey(
-            surveys[0], concepts or (), detect_every=detect_every, fast=fast, fps=fps, params=params
-        )
-
-
-def _other_settings(options: dict[str, Any], video: str, record: Any) -> str:
-    """How the settings of this run differ from those a store (complete or partial) records,
-    in the words ``segment --resume`` uses (:func:`ecoseg.engine.settings.settings_change`),
-    or "": every setting that shapes the masks, for every engine (not the device)."""
-    if record is None or record.engine is None:
-        return ""  # a store that records no engine: nothing to compare
-    from ecoseg.engine.settings import requested_settings, settings_change
-
-    try:
-        wanted = requested_settings(options, local_path(video), record)
-    except (EcosegError, OSError) as exc:  # a prompt file the run itself would refuse
-        return f"its settings cannot be compared with this run's ({_error_text(exc)})"
-    return settings_change(record, wanted)
-
-
-def _error_text(exc: BaseException) -> str:
-    text = redact_text(" ".join(str(exc).split()))
-    name = type(exc).__name__
-    if not isinstance(exc, EcosegError):
-        text = f"{name}: {text}" if text else name
-    return text or name

@@ -38,7 +38,8 @@ __all__ = ["check_out_arg", "segment"]
 
 def check_out_arg(prompts: Any, out: Any) -> None:
     """Refuse a mask store given as :func:`segment`'s ``prompts`` (its second positional
-    argument: ``segment(video, "masks.zarr")`` read it as a prompt file) and a missing ``out``.
+    argument: ``segment(video, "masks.zarr")`` read it as a prompt file), a missing ``out``
+    and a zarr object given as ``out`` (a ``Store``: the run creates its store at a path).
 
     Examples
     --------
@@ -55,6 +56,11 @@ def check_out_arg(prompts: Any, out: Any) -> None:
     Traceback (most recent call last):
     ...
     TypeError: segment() needs the mask store to write: pass out=PATH (a .zarr path)
+    >>> import zarr
+    >>> check_out_arg(None, zarr.storage.MemoryStore())
+    Traceback (most recent call last):
+    ...
+    ecoseg.errors.StoreError: segment: out must be the path or URL of the mask store to ...
     """
     if isinstance(prompts, str | os.PathLike):
         text = os.fspath(prompts).rstrip("/\\")
@@ -66,6 +72,12 @@ def check_out_arg(prompts: Any, out: Any) -> None:
             )
     if out is None:
         raise TypeError("segment() needs the mask store to write: pass out=PATH (a .zarr path)")
+    if type(out).__module__.split(".")[0] == "zarr":  # a Store object (zarr not imported here)
+        raise StoreError(  # (anything else that is no path: the store's Location says why)
+            f"segment: out must be the path or URL of the mask store to write, got "
+            f"{short_repr(out)} (segment creates the store, locks it and records where it is: "
+            "pass where, such as out='masks.zarr' or 'memory://masks.zarr', not a zarr object)"
+        )
 
 
 def segment(
@@ -103,7 +115,8 @@ def segment(
     prompts : str, Path, dict or Prompts, optional
         Prompt file or object (needed by the ``"sam2"`` engine).
     out : str or Path
-        Mask store to write (zarr; local path or URL); required, by keyword. A store path
+        Mask store to write (zarr; local path or URL, not a zarr ``Store`` object: the run
+        creates the store, locks it and records where it is); required, by keyword. A store path
         given as the second positional argument (``prompts``: a path ending in ``.zarr`` or
         naming a zarr store) is refused, saying to pass it as ``out=``.
     engine : {"sam2", "classical"}, optional

@@ -19,7 +19,7 @@ from ecoseg._checks import check_path_arg
 from ecoseg._cli import logger
 from ecoseg._paths import check_out_folder, relpath
 from ecoseg.batch.cluster import check_cancel_here, check_count
-from ecoseg.errors import ConfigError, EcosegError
+from ecoseg.errors import Cancelled, ConfigError, EcosegError
 from ecoseg.measure import TABLES, check_has_frames
 from ecoseg.measure.tables import (
     combine_tables,
@@ -207,7 +207,9 @@ def run_study(
     cancel : threading.Event or callable, optional
         Once set: the video being segmented stops before its next frame (its store flushed,
         as :func:`ecoseg.segment`'s ``cancel``), no further video starts, and
-        :class:`~ecoseg.errors.Cancelled` is raised (no tables nor report made). The same
+        :class:`~ecoseg.errors.Cancelled` is raised (no tables nor report made); set later, the
+        run stops before its next step (a video's tables, the combined tables, the report),
+        those written so far kept whole. The same
         call again resumes the study: it ends as an uninterrupted run. Only for videos
         segmented in this process (no ``scheduler``, or a thread pool as ``scheduler``);
         refused (:class:`ConfigError`) with a Dask client or scheduler address, a process
@@ -249,7 +251,9 @@ def run_study(
         (:func:`~ecoseg.study.checks.check_frames_fit`), for a store kept, before any store
         is written into.
     Cancelled
-        ``cancel`` stopped the segmentation (see ``cancel``), named after the video's entry.
+        ``cancel`` stopped the segmentation (see ``cancel``), named after the video's entry,
+        or a later step before it started (a video's tables: its entry; the combined tables
+        or the report: the study file).
     EcosegError
         What a video's segmentation raised, named after the video's entry in the study file
         (``study.yaml: line 9: videos[1] (south):``).
@@ -447,6 +451,8 @@ def run_study(
     # first (a store kept: before step 1 too), so a refused run leaves every store as it was
     plans = planned(study.videos)
     for video, m_inputs, again in plans:
+        if again is not None:  # (a set cancel: the tables measured so far kept, whole)
+            _stop_if_cancelled(cancel, places[video.name][""], "before its tables were measured")
         entry = entries[video.name]
         store = study.store_path(video)
         folder = per_video_dir / video.name
@@ -509,6 +515,7 @@ def run_study(
     table_dir = output / "tables"
     rec = manifest.get("tables") or {}
     if rec.get("fingerprint") != t_fp or not files_match(table_dir, rec.get("files", {})):
+        _stop_if_cancelled(cancel, f"{shown or study.path}:", "before the combined tables")
         log("tables: combining")
         per_video = {
             v.name: {
@@ -563,6 +570,7 @@ def run_study(
     elif rep.get("fingerprint") != r_fp or not files_match(
         output, {"report.html": rep.get("sha256")}
     ):
+        _stop_if_cancelled(cancel, f"{shown or study.path}:", "before the report")
         log("report: writing")
         from ecoseg._hashing import sha256_file
         from ecoseg.report import report as write_report
@@ -583,6 +591,31 @@ def run_study(
     manifest["ecoseg"] = __version__
     save_manifest(output, manifest)
     return result
+
+
+def _stop_if_cancelled(cancel: Any, place: str, when: str) -> None:
+    """Raise :class:`~ecoseg.errors.Cancelled` if ``cancel`` is set, between the steps after
+    the segmentation (each video's tables, the combined tables, the report), each of which is
+    written whole or not at all: ``place`` names the study entry or file, ``when`` the step
+    not started, in :func:`~ecoseg.study.segmenting.study_cancelled`'s words.
+
+    Examples
+    --------
+    >>> _stop_if_cancelled(lambda: False, "s.yaml:", "before the report")
+    >>> _stop_if_cancelled(lambda: True, "s.yaml:", "before the report")
+    Traceback (most recent call last):
+    ecoseg.errors.Cancelled: s.yaml: cancelled before the report; the same run_study call \
+(ecoseg study) again continues the study
+    """
+    if cancel is None:
+        return
+    from ecoseg.engine._runtime import is_cancelled
+
+    if is_cancelled(cancel):
+        raise Cancelled(
+            f"{place} cancelled {when}; the same run_study call (ecoseg study) again continues "
+            "the study"
+        )
 
 
 def _check_truths(study: Study, stores: dict[str, Path]) -> None:

@@ -46,10 +46,11 @@ def campaign(tmp_path_factory):
 def probes(monkeypatch, tmp_path):
     """The videos planning probed against their stores (opened, or URLs fetched), on a
     machine with no GPU and no weights in its cache."""
+    import ecoseg.batch._plan as plan_module
     import ecoseg.batch.campaign as campaign_module
 
     seen = []
-    check, checks = campaign_module.video_check, campaign_module.url_checks
+    check, checks = campaign_module.video_check, plan_module.url_checks
 
     def video_check(video, recorded):
         seen.append(str(video))
@@ -60,7 +61,7 @@ def probes(monkeypatch, tmp_path):
         return checks(pairs)
 
     monkeypatch.setattr(campaign_module, "video_check", video_check)
-    monkeypatch.setattr(campaign_module, "url_checks", url_checks)
+    monkeypatch.setattr(plan_module, "url_checks", url_checks)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # this machine: no GPU
     monkeypatch.setenv("ECOSEG_WEIGHTS_DIR", str(tmp_path / "no weights"))
     return seen

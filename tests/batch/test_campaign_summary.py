@@ -109,7 +109,7 @@ def test_ctrl_c_during_a_batch_prints_one_line(tmp_path, capsys, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("ecoseg.batch.campaign.connect", pool)
-    monkeypatch.setattr("ecoseg.batch.campaign._run_batch", ctrl_c)
+    monkeypatch.setattr("ecoseg.batch.campaign.run_batch", ctrl_c)
     out = tmp_path / "out"
     code, stdout, err = run_cli(capsys, "batch", clip.video, "-o", out, "--engine", "classical")
     assert code == 130 and stdout == ""

@@ -1,4 +1,4 @@
-"""ecoseg.batch.campaign: the status of each video's store, read while a campaign is planned,
+"""ecoseg.batch._plan: the status of each video's store, read while a campaign is planned,
 and ecoseg.batch.names.store_names: the stores that could be a video's; for an OUT on object
 storage several at once (memory:// storage whose reads are counted while they are under way;
 no network)."""
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
-from ecoseg.batch import batch, campaign, names
+from ecoseg.batch import _plan, batch, campaign, names
 from ecoseg.batch.jobs import store_status
 from ecoseg.store import MaskStore
 
@@ -128,12 +128,12 @@ def test_statuses_read_at_once_are_those_read_one_after_another_in_order(root, r
     _store(f"memory://{root}/out/e.zarr")
     names = ["e", "c", "d", "b", "a"]
     out = f"memory://{root}/out"
-    got = campaign._planned_statuses(out, names)
+    got = _plan.planned_statuses(out, names)
     assert list(got) == names
     assert [getattr(s, "state", None) for s in got.values()] == [
         "complete", None, "missing", "partial", "complete"
     ]  # fmt: skip
-    assert str(got["c"]) == str(campaign._planned_status(f"{out}/c.zarr"))
+    assert str(got["c"]) == str(_plan.planned_status(f"{out}/c.zarr"))
     assert got["a"] == store_status(f"{out}/a.zarr")
 
 
@@ -142,14 +142,14 @@ def test_a_store_that_cannot_be_read_fails_its_video_and_the_others_are_planned(
     whole campaign's planning with a traceback; now that video fails with a one-line reason
     naming the store, and the others are planned (here: skipped, complete)."""
     videos = _campaign(root, 3)
-    real = campaign.store_status
+    real = _plan.store_status
 
     def status(store):
         if store.endswith("T1.zarr"):
             raise PermissionError(13, "Permission denied")
         return real(store)
 
-    monkeypatch.setattr(campaign, "store_status", status)
+    monkeypatch.setattr(_plan, "store_status", status)
     with ThreadPoolExecutor(1) as pool:
         summary = batch(
             videos, f"memory://{root}/out", scheduler=pool, engine="classical", progress=False,
@@ -231,7 +231,8 @@ def test_each_store_place_is_checked_once(root, monkeypatch):
         raise Planned  # (planning done: no cluster started)
 
     monkeypatch.setattr(campaign, "check_store_places", check_store_places)
-    monkeypatch.setattr(campaign, "_probe_urls", probe)
+    monkeypatch.setattr(_plan, "check_store_places", check_store_places)
+    monkeypatch.setattr(campaign, "probe_urls", probe)
     with pytest.raises(Planned):
         batch(videos, f"memory://{root}/out", engine="classical", progress=False)
     assert sorted(checked) == [f"memory://{root}/out/T{i}.zarr" for i in range(3)]

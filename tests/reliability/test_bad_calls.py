@@ -79,6 +79,27 @@ def test_segment_without_out_says_out(clip, tmp_path):
     assert_names(exc, "pass out=PATH")
 
 
+@pytest.mark.parametrize(
+    "out, said",
+    [("memory", "got MemoryStore('memory://"), ("local", "got LocalStore('file://")],
+)
+def test_segment_names_a_zarr_store_given_as_out(clip, tmp_path, monkeypatch, out, said):
+    # a zarr Store object (not documented for out: the run creates, locks and records its
+    # store by path) failed in _paths.check_overwrite with os.fspath's raw "expected str,
+    # bytes or os.PathLike object, not MemoryStore", after the video was read and hashed
+    import zarr
+
+    monkeypatch.chdir(tmp_path)
+    given = {"memory": zarr.storage.MemoryStore(), "local": zarr.storage.LocalStore("x.zarr")}
+    with pytest.raises(StoreError) as exc:
+        ecoseg.segment(clip.video, out=given[out], progress=False)
+    assert_names(
+        exc, "segment: out must be the path or URL of the mask store to write", said,
+        "out='masks.zarr' or 'memory://masks.zarr', not a zarr object",
+    )  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("chunk_frames", [-1, 2.5, True, 0])  # 0: the default, without a word
 def test_measure_names_a_bad_chunk_frames(clip, chunk_frames):
     # 2.5 was read 2 frames at a time, without a word

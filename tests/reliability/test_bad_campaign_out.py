@@ -84,17 +84,17 @@ def test_a_users_folder_named_as_a_store_is_refused_once_before_any_work(
     `ecoseg segment -o` refuses it."""
     from concurrent.futures import ThreadPoolExecutor
 
-    import ecoseg.batch.campaign
+    import ecoseg.batch._summary
     from ecoseg.errors import StoreError
 
     calls = []
-    real = ecoseg.batch.campaign.run_job
+    real = ecoseg.batch._summary.run_job
 
     def counted(job):
         calls.append(job.name)
         return real(job)
 
-    monkeypatch.setattr(ecoseg.batch.campaign, "run_job", counted)
+    monkeypatch.setattr(ecoseg.batch._summary, "run_job", counted)
     out = tmp_path / "out"
     video = tmp_path / "T1.mp4"
     shutil.copy(clip.video, video)
