@@ -15,13 +15,14 @@ Exports
 -------
 ``cache_dir() -> Path``, ``weights_path(name) -> Path``, ``manifest() -> dict``,
 ``list_weights() -> list[dict]`` (keys ``variant``, ``file``, ``url``, ``size``, ``sha256``,
-``cached``, ``path``),
+``cached``, ``damaged``, ``path``),
 ``download(name, *, progress=True, url=None, checkpoint=None, overwrite=False) -> Path``,
 ``verify(name=None) -> list[(name, ok, reason)]``; for other networks' weights
 (:mod:`ecoseg.sam3.weights`): ``manifest_data() -> dict`` (the whole manifest file),
 ``record_sha256(path) -> str``, ``recorded_sha256(path) -> str | None``,
-``network_problem(url) -> str | None``, ``needs_copy(source, target, overwrite) -> bool`` and
-``copy_in(source, target)``.
+``network_problem(url) -> str | None``, ``needs_copy(source, target, overwrite) -> bool``,
+``copy_in(source, target)``, ``check_cached(name, path, documented)``,
+``unrecorded_damage(path) -> str | None`` and ``cache_state(path) -> dict``.
 
 Examples
 --------
@@ -64,6 +65,8 @@ __all__ = [
     "record_sha256",
     "recorded_sha256",
     "check_cached",
+    "unrecorded_damage",
+    "cache_state",
     "network_problem",
     "needs_copy",
     "copy_in",
@@ -275,13 +278,18 @@ def record_sha256(path: str | os.PathLike) -> str:
 
 
 def list_weights() -> list[dict]:
-    """One row per variant: manifest entry plus ``cached`` (bool) and ``path`` (str).
+    """One row per variant: manifest entry plus ``cached`` (bool), ``damaged`` and ``path``
+    (str).
+
+    ``damaged`` is why a file in the cache that no download recorded (copied there by hand)
+    cannot be a checkpoint (empty, text, cut short: :func:`unrecorded_damage`), else ``None``;
+    such a file is not ``cached``.
 
     Examples
     --------
     >>> rows = list_weights()
     >>> len(rows), sorted(rows[0])
-    (8, ['cached', 'file', 'path', 'sha256', 'size', 'url', 'variant'])
+    (8, ['cached', 'damaged', 'file', 'path', 'sha256', 'size', 'url', 'variant'])
     """
     rows = []
     for name, entry in _load_manifest().items():
@@ -293,11 +301,18 @@ def list_weights() -> list[dict]:
                 "url": entry["url"],
                 "size": entry.get("size"),
                 "sha256": entry.get("sha256"),
-                "cached": path.is_file(),
+                **cache_state(path),
                 "path": str(path),
             }
         )
     return rows
+
+
+def cache_state(path: Path) -> dict:
+    """The ``cached`` and ``damaged`` entries of a :func:`list_weights` row for the file
+    ``path`` in the cache (shared with :mod:`ecoseg.sam3.weights`)."""
+    damaged = unrecorded_damage(path) if path.is_file() else None
+    return {"cached": path.is_file() and damaged is None, "damaged": damaged}
 
 
 def _copy_local(url: str, output_file, pooch_obj, check_only: bool = False):
@@ -435,7 +450,7 @@ def download(
     folder = cache_dir()
     existed = (folder / entry["file"]).is_file()
     by_hand = f"download it by hand and run `ecoseg weights download {name} --checkpoint PATH`"
-    if existed and (why := _unrecorded_damage(folder / entry["file"])):
+    if existed and (why := unrecorded_damage(folder / entry["file"])):
         raise CheckpointError(f"{name}: {folder / entry['file']}: {why}; or {by_hand}")
     problem = None if existed or source.startswith("file://") else network_problem(source)
     if problem is not None:
@@ -501,14 +516,14 @@ def verify(name: str | None = None) -> list[tuple[str, bool, str]]:
     ]
 
 
-def _unrecorded_damage(path: Path) -> str | None:
+def unrecorded_damage(path: Path) -> str | None:
     """Why a cached checkpoint that no download recorded (:func:`recorded_sha256`: one copied
     into the cache by hand, perhaps cut short) cannot be read, from its bytes; ``None`` when
     it was recorded or may be whole. It was taken as downloaded, and verify said only that it
     could not be verified."""
     if recorded_sha256(path) is not None:
         return None
-    from ecoseg.sam2.checkpoint import unreadable_reason
+    from ecoseg.sam2._file_damage import unreadable_reason  # no torch: `weights list` uses it
 
     why = unreadable_reason(path)
     if why is None or " again" in why:  # a file cut short says to fetch it again itself
@@ -538,7 +553,7 @@ def check_cached(name: str, path: Path, documented: str | None) -> tuple[str, bo
         ok = digest == recorded
         source = "the hash recorded at download"
         documented = recorded
-    elif why := _unrecorded_damage(path):
+    elif why := unrecorded_damage(path):
         return (name, False, f"{path}: {why}")
     else:
         return (name, False, f"cannot verify: no reference sha256 for {path} (sha256 {digest})")
