@@ -4,12 +4,13 @@ The manifest (``model/manifest.json``; in an installed wheel ``ecoseg/sam2/_mani
 lists, per variant, the file name and URL of the official checkpoint, with its size and sha256
 where the publisher documents them (it documents none, so they are null). Checkpoints live in
 the weights cache: ``platformdirs.user_cache_dir("ecoseg") / "weights"``, or the folder named
-by the ``ECOSEG_WEIGHTS_DIR`` environment variable. :func:`download` fetches one with pooch
-(checking the manifest hash when there is one) and records the sha256 it computed next to the
-file (``FILE.sha256``); :func:`verify` checks cached files against the manifest hash or that
-record. Offline (one connection to the host tried first) a download fails at once in one line;
-a file fetched by hand is adopted with ``download(name, checkpoint=PATH)`` once its keys and
-shapes are those of that variant. This module imports torch only to check such a file.
+by the ``ECOSEG_WEIGHTS_DIR`` environment variable (an absolute path). :func:`download` fetches
+one with pooch (checking the manifest hash when there is one) and records the sha256 it
+computed next to the file (``FILE.sha256``); :func:`verify` checks cached files against the
+manifest hash or that record. Offline (one connection to the host tried first) a download
+fails at once in one line; a file fetched by hand is adopted with ``download(name,
+checkpoint=PATH)`` once its keys and shapes are those of that variant. This module imports
+torch only to check such a file.
 
 Exports
 -------
@@ -135,6 +136,8 @@ def cache_dir() -> Path:
         ``$ECOSEG_WEIGHTS_DIR`` names a file (a checkpoint, where ``--checkpoint`` takes
         one): one line saying so (it was ``[Errno 17] File exists`` when a download wrote
         into it, and *no weights for sam2.1-tiny in the cache (ckpt.pt/sam2.1_hiera_tiny.pt)*).
+        Or it is a relative path (``weights``), which named a different cache in every working
+        folder: one line asking for an absolute one (``~/`` is expanded).
 
     Examples
     --------
@@ -144,6 +147,11 @@ def cache_dir() -> Path:
     env = os.environ.get(ENV_DIR)
     if env and env.strip():  # blank as unset: "  " was a folder named two spaces
         path = Path(env).expanduser()
+        if not path.is_absolute():
+            raise ConfigError(
+                f"{ENV_DIR}={env}: a relative path, which names a different weights cache in "
+                f"each working folder; set it to an absolute path (from here: {path.absolute()})"
+            )
         if path.exists() and not path.is_dir():
             raise ConfigError(
                 f"{ENV_DIR}={env}: a file, not a folder; it names the folder of the weights "
